@@ -1,0 +1,118 @@
+"""Reusable input checks that raise :mod:`trajectoire.errors` with fix-it messages.
+
+Each helper names the thing checked (``what``), for example ``"point_sources.csv, column
+'height'"``, so that the message points at the file and field at fault.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import InputError, MissingVariableError
+
+__all__ = [
+    "require_columns",
+    "require_dims",
+    "require_finite",
+    "require_known",
+    "require_non_negative",
+    "require_positive",
+    "require_unique",
+    "rows_preview",
+]
+
+
+def rows_preview(rows: Iterable[Any], limit: int = 8) -> str:
+    """Format a short list of offending row labels: ``3, 7, 12 (and 40 more)``."""
+    rows = list(rows)
+    head = ", ".join(str(r) for r in rows[:limit])
+    if len(rows) > limit:
+        head += f" (and {len(rows) - limit} more)"
+    return head
+
+
+def require_columns(columns: Iterable[str], required: Sequence[str], what: str) -> None:
+    """Raise :class:`MissingVariableError` if any of `required` is not among `columns`."""
+    have = list(columns)
+    missing = [c for c in required if c not in have]
+    if missing:
+        raise MissingVariableError(
+            f"{what}: missing column(s) {missing}; found {have}. "
+            f"Rename the columns or pass a column mapping."
+        )
+
+
+def require_dims(dims: Sequence[str], required: Sequence[str], what: str) -> None:
+    """Raise :class:`MissingVariableError` if `dims` lacks one of the `required` dimensions."""
+    missing = [d for d in required if d not in dims]
+    if missing:
+        raise MissingVariableError(
+            f"{what}: has dims {tuple(dims)}, expected {tuple(required)}; "
+            f"missing {missing}. Use .rename({{old: new}}) to match."
+        )
+
+
+def require_finite(values: npt.ArrayLike, what: str, labels: Sequence[Any] | None = None) -> None:
+    """Raise :class:`InputError` if `values` holds NaN or infinities, naming the rows."""
+    arr = np.asarray(values, dtype=float)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if arr.ndim else [0]
+        rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
+        raise InputError(
+            f"{what}: {int(bad.sum())} value(s) are NaN or infinite (rows {rows_preview(rows)}). "
+            "Fill them or drop those rows."
+        )
+
+
+def require_non_negative(
+    values: npt.ArrayLike, what: str, labels: Sequence[Any] | None = None
+) -> None:
+    """Raise :class:`InputError` if `values` holds NaN or negative numbers, naming the rows."""
+    require_finite(values, what, labels)
+    arr = np.asarray(values, dtype=float)
+    bad = arr < 0
+    if bad.any():
+        idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if arr.ndim else [0]
+        rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
+        raise InputError(
+            f"{what}: {int(bad.sum())} negative value(s) (rows {rows_preview(rows)}); "
+            "expected values >= 0. Check the sign convention of the source data."
+        )
+
+
+def require_positive(value: float, what: str) -> None:
+    """Raise :class:`InputError` unless the scalar `value` is finite and > 0."""
+    if not np.isfinite(value) or value <= 0:
+        raise InputError(f"{what} must be a finite number > 0, got {value!r}.")
+
+
+def require_known(values: Iterable[Any], known: Iterable[Any], what: str) -> None:
+    """Raise :class:`InputError` listing the `values` that are not in `known`."""
+    known_list = list(known)
+    known_set = set(known_list)
+    unknown = sorted({v for v in values if v not in known_set}, key=str)
+    if unknown:
+        raise InputError(
+            f"{what}: unknown value(s) {unknown}; expected one of {known_list}. "
+            "Map them to known ids (see the mapping options) or fix the spelling."
+        )
+
+
+def require_unique(values: Sequence[Any], what: str) -> None:
+    """Raise :class:`InputError` naming the duplicated entries of `values`."""
+    seen: set[Any] = set()
+    dup: list[Any] = []
+    for v in values:
+        if v in seen and v not in dup:
+            dup.append(v)
+        seen.add(v)
+    if dup:
+        raise InputError(
+            f"{what}: duplicated id(s) {rows_preview(dup)}; every id must appear once. "
+            "Merge or rename the duplicated rows."
+        )

@@ -1,0 +1,62 @@
+"""CF metadata: the variable registry, attributes of outputs and the ``history`` line.
+
+The registry ``data/variables.toml`` holds, for each output variable id, its canonical
+``units``, ``long_name``, ``standard_name`` (when CF has one) and ``cell_methods``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import tomllib
+from functools import cache
+from importlib import resources
+from typing import Any, TypeVar
+
+import xarray as xr
+
+from ._version import __version__
+
+__all__ = ["CF_VERSION", "add_history", "set_cf_attrs", "variable_metadata"]
+
+CF_VERSION = "CF-1.8"
+
+T = TypeVar("T", xr.DataArray, xr.Dataset)
+
+
+@cache
+def _registry() -> dict[str, dict[str, str]]:
+    text = resources.files("trajectoire").joinpath("data/variables.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def variable_metadata(name: str) -> dict[str, str]:
+    """Registered metadata of an output variable (``units``, ``long_name``...).
+
+    Raises
+    ------
+    KeyError
+        If the variable is not in the registry.
+    """
+    return dict(_registry()[name])
+
+
+def set_cf_attrs(da: xr.DataArray, name: str, **overrides: Any) -> xr.DataArray:
+    """Return `da` named `name` with the registry's attributes (empty ones left out).
+
+    Keyword arguments override registry entries (for example ``units="cm-3"`` for particle
+    number concentrations).
+    """
+    meta = {k: v for k, v in variable_metadata(name).items() if v and k != "description"}
+    meta.update({k: v for k, v in overrides.items() if v is not None})
+    out = da.rename(name)
+    out.attrs = {**da.attrs, **meta}
+    return out
+
+
+def add_history(obj: T, call: str) -> T:
+    """Prepend a ``history`` line (UTC time, library version, call) to `obj`'s attributes."""
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    line = f"{stamp}: trajectoire {__version__}: {call}"
+    old = obj.attrs.get("history")
+    obj.attrs["history"] = line if not old else f"{line}\n{old}"
+    return obj

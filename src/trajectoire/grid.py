@@ -1,0 +1,650 @@
+"""Regular grids in a projected CRS (Lambert-93 by default) and exact polygon coverage.
+
+A :class:`Grid` is north-up: ``x`` (cell centres) increases with the column, ``y`` (cell
+centres) decreases with the row, as in GeoTIFF and rasterio. It knows its CRS, affine
+transform, cell area, and converts to and from xarray coordinates and rasterio profiles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+import pyproj
+import shapely
+import xarray as xr
+from affine import Affine
+from scipy import sparse
+
+from ._kernels.coverage import polygon_coverage
+from .errors import GridError, InputError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = ["DEFAULT_CRS", "Grid", "area_fractions", "coverage_matrix", "to_crs"]
+
+DEFAULT_CRS = "EPSG:2154"
+
+
+def _as_crs(crs: Any, what: str = "crs") -> pyproj.CRS:
+    if crs is None:
+        raise GridError(f"{what}: no CRS given; pass e.g. crs='EPSG:2154'.")
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError as exc:
+        raise GridError(f"{what}: {crs!r} is not a CRS pyproj understands ({exc}).") from exc
+
+
+def to_crs(geoms: Any, crs: Any, *, what: str = "geometries") -> gpd.GeoSeries:
+    """Return `geoms` (GeoSeries, GeoDataFrame) as a GeoSeries reprojected to `crs`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        If the input has no CRS (it is never guessed).
+    """
+    import geopandas as gpd
+
+    if isinstance(geoms, gpd.GeoDataFrame):
+        geoms = geoms.geometry
+    if not isinstance(geoms, gpd.GeoSeries):
+        raise InputError(
+            f"{what}: expected a GeoSeries or GeoDataFrame with a CRS, got {type(geoms).__name__}. "
+            "Wrap shapely geometries with geopandas.GeoSeries(geoms, crs=...)."
+        )
+    if geoms.crs is None:
+        raise InputError(
+            f"{what}: has no CRS. Set it with .set_crs('EPSG:2154') (or the CRS the "
+            "coordinates are really in); a CRS is never assumed."
+        )
+    return geoms.to_crs(_as_crs(crs))
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A regular, north-up grid of rectangular cells in a projected CRS.
+
+    Use :meth:`from_bounds` or :meth:`around` rather than the constructor.
+
+    Attributes
+    ----------
+    xmin, ymin : float
+        Outer lower-left corner [CRS units, metres for Lambert-93].
+    dx, dy : float
+        Cell size along x and y [CRS units], both > 0.
+    nx, ny : int
+        Number of columns and rows.
+    crs : pyproj.CRS
+        Coordinate reference system.
+    """
+
+    xmin: float
+    ymin: float
+    dx: float
+    dy: float
+    nx: int
+    ny: int
+    crs: pyproj.CRS
+
+    def __post_init__(self) -> None:
+        for name in ("dx", "dy"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value > 0):
+                raise GridError(
+                    f"Grid {name} (resolution) must be a finite number > 0, got {value!r}; "
+                    "pass the cell size in CRS units, e.g. resolution=100.0 for 100 m."
+                )
+        if self.nx < 1 or self.ny < 1:
+            raise GridError(f"Grid has {self.nx} x {self.ny} cells; it needs at least one.")
+        if not isinstance(self.crs, pyproj.CRS):
+            object.__setattr__(self, "crs", _as_crs(self.crs))
+
+    # ------------------------------------------------------------------ constructors
+    @classmethod
+    def from_bounds(
+        cls,
+        xmin: float,
+        ymin: float,
+        xmax: float,
+        ymax: float,
+        resolution: float | tuple[float, float],
+        crs: Any = DEFAULT_CRS,
+        *,
+        bounds_crs: Any = None,
+        snap: bool = True,
+    ) -> Grid:
+        """Grid covering the bounds ``(xmin, ymin, xmax, ymax)`` with square (or dx, dy) cells.
+
+        Parameters
+        ----------
+        xmin, ymin, xmax, ymax : float
+            Bounds [units of `bounds_crs`, or of `crs` when `bounds_crs` is None].
+        resolution : float or (float, float)
+            Cell size [CRS units, m for Lambert-93]; a pair gives ``(dx, dy)``.
+        crs : any, default "EPSG:2154"
+            CRS of the grid (anything :class:`pyproj.CRS` accepts).
+        bounds_crs : any, optional
+            CRS of the bounds, when they are not in `crs` (for example ``"EPSG:4326"`` for
+            degrees): the bounds are reprojected and their envelope is used.
+        snap : bool, default True
+            Widen the bounds to multiples of the resolution, so that grids of the same
+            resolution share cell edges (nested grids line up exactly).
+
+        Returns
+        -------
+        Grid
+
+        Raises
+        ------
+        trajectoire.GridError
+            Non-positive resolution, empty bounds, or bounds that are not in the grid's CRS
+            (for example degrees passed as Lambert-93 metres).
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds(700_000, 7_050_000, 710_000, 7_060_000, 100)
+        >>> g.shape, g.cell_area
+        ((100, 100), 10000.0)
+        """
+        if isinstance(resolution, tuple | list):
+            dx, dy = float(resolution[0]), float(resolution[1])
+        else:
+            dx = dy = float(resolution)
+        for name, value in (("resolution", dx), ("resolution", dy)):
+            if not (math.isfinite(value) and value > 0):
+                raise GridError(
+                    f"Grid.from_bounds: {name} must be a finite number > 0, got {value!r}; "
+                    "e.g. resolution=100.0 for 100 m cells."
+                )
+        crs_obj = _as_crs(crs)
+        bounds = [float(v) for v in (xmin, ymin, xmax, ymax)]
+        if not all(math.isfinite(v) for v in bounds):
+            raise GridError(f"Grid.from_bounds: bounds must be finite numbers, got {bounds}.")
+        if bounds_crs is not None:
+            tr = pyproj.Transformer.from_crs(_as_crs(bounds_crs), crs_obj, always_xy=True)
+            b0, b1, b2, b3 = bounds
+            bounds = list(tr.transform_bounds(b0, b1, b2, b3, densify_pts=21))
+        xmin, ymin, xmax, ymax = bounds
+        if xmax <= xmin or ymax <= ymin:
+            raise GridError(
+                f"Grid.from_bounds: empty bounds (xmin={xmin}, ymin={ymin}, xmax={xmax}, "
+                f"ymax={ymax}); expected xmin < xmax and ymin < ymax."
+            )
+        _check_bounds_in_crs((xmin, ymin, xmax, ymax), crs_obj, dx)
+        if snap:
+            xmin = math.floor(xmin / dx + 1e-9) * dx
+            ymin = math.floor(ymin / dy + 1e-9) * dy
+            xmax = math.ceil(xmax / dx - 1e-9) * dx
+            ymax = math.ceil(ymax / dy - 1e-9) * dy
+        nx = max(1, round((xmax - xmin) / dx))
+        ny = max(1, round((ymax - ymin) / dy))
+        return cls(xmin, ymin, dx, dy, int(nx), int(ny), crs_obj)
+
+    @classmethod
+    def around(
+        cls,
+        geometries: Any,
+        resolution: float = 100.0,
+        *,
+        buffer: float = 5000.0,
+        crs: Any = DEFAULT_CRS,
+    ) -> Grid:
+        """Grid covering `geometries` plus a `buffer`, in `crs`.
+
+        Parameters
+        ----------
+        geometries : GeoSeries or GeoDataFrame
+            Shapes with a CRS (any CRS; reprojected to `crs`).
+        resolution : float, default 100
+            Cell size [m].
+        buffer : float, default 5000
+            Margin added on every side [m].
+        crs : any, default "EPSG:2154"
+            CRS of the grid.
+
+        Returns
+        -------
+        Grid
+        """
+        if buffer < 0:
+            raise GridError(f"Grid.around: buffer must be >= 0 m, got {buffer}.")
+        geoms = to_crs(geometries, crs, what="Grid.around geometries")
+        x0, y0, x1, y1 = geoms.total_bounds
+        return cls.from_bounds(x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer, resolution, crs)
+
+    @classmethod
+    def from_coords(cls, x: npt.ArrayLike, y: npt.ArrayLike, crs: Any) -> Grid:
+        """Grid whose cell centres are the regular 1-D coordinates `x` and `y`.
+
+        Raises
+        ------
+        trajectoire.GridError
+            If the coordinates are not regularly spaced.
+        """
+        xa = np.asarray(x, dtype=float)
+        ya = np.asarray(y, dtype=float)
+        if xa.ndim != 1 or ya.ndim != 1 or xa.size < 1 or ya.size < 1:
+            raise GridError("Grid.from_coords: x and y must be non-empty 1-D coordinates.")
+        dx = _regular_step(xa, "x")
+        dy = _regular_step(ya, "y")
+        if xa.size == 1 or ya.size == 1:
+            raise GridError("Grid.from_coords: needs at least two cells along x and y.")
+        return cls(
+            float(xa.min() - abs(dx) / 2),
+            float(ya.min() - abs(dy) / 2),
+            abs(dx),
+            abs(dy),
+            xa.size,
+            ya.size,
+            _as_crs(crs),
+        )
+
+    @classmethod
+    def from_xarray(cls, obj: xr.DataArray | xr.Dataset) -> Grid:
+        """Grid of a DataArray/Dataset with cell-centre ``x``, ``y`` coordinates.
+
+        The CRS is read from ``attrs["crs"]``, from a ``spatial_ref`` or ``crs`` coordinate /
+        variable (``crs_wkt`` or ``spatial_ref`` attribute, as rioxarray and trajectoire write).
+
+        Raises
+        ------
+        trajectoire.GridError
+            If ``x``/``y`` are missing or irregular, or no CRS is found.
+        """
+        if "x" not in obj.coords or "y" not in obj.coords:
+            raise GridError(
+                f"object has coords {list(obj.coords)}; expected cell-centre 'x' and 'y'. "
+                "Rename them with .rename({'lon': 'x', 'lat': 'y'})."
+            )
+        crs = crs_of(obj)
+        if crs is None:
+            raise GridError(
+                "object has no CRS: set attrs['crs'] = 'EPSG:2154' (or the right CRS), or "
+                "write it with rioxarray (.rio.write_crs)."
+            )
+        return cls.from_coords(obj["x"].values, obj["y"].values, crs)
+
+    @classmethod
+    def from_rasterio(cls, transform: Affine, width: int, height: int, crs: Any) -> Grid:
+        """Grid from a rasterio transform and shape (north-up rasters only)."""
+        if transform.b != 0 or transform.d != 0:
+            raise GridError("rotated rasters are not supported; warp the raster first.")
+        if transform.e >= 0:
+            raise GridError("only north-up rasters (negative y pixel size) are supported.")
+        dx, dy = transform.a, -transform.e
+        return cls(transform.c, transform.f - height * dy, dx, dy, int(width), int(height), crs)
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(ny, nx)``: rows then columns."""
+        return (self.ny, self.nx)
+
+    @property
+    def size(self) -> int:
+        """Number of cells."""
+        return self.nx * self.ny
+
+    @property
+    def xmax(self) -> float:
+        """Outer right edge [CRS units]."""
+        return self.xmin + self.nx * self.dx
+
+    @property
+    def ymax(self) -> float:
+        """Outer top edge [CRS units]."""
+        return self.ymin + self.ny * self.dy
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """``(xmin, ymin, xmax, ymax)`` of the outer cell edges."""
+        return (self.xmin, self.ymin, self.xmax, self.ymax)
+
+    @property
+    def resolution(self) -> float:
+        """Cell size [CRS units] (square cells; see `dx`, `dy` otherwise)."""
+        if self.dx != self.dy:
+            raise GridError(f"grid cells are not square (dx={self.dx}, dy={self.dy}).")
+        return self.dx
+
+    @property
+    def cell_area(self) -> float:
+        """Area of one cell [CRS units squared, m2 for Lambert-93]."""
+        return self.dx * self.dy
+
+    @property
+    def x(self) -> np.ndarray:
+        """Cell-centre x coordinates, increasing with the column."""
+        return self.xmin + (np.arange(self.nx) + 0.5) * self.dx
+
+    @property
+    def y(self) -> np.ndarray:
+        """Cell-centre y coordinates, decreasing with the row (north-up)."""
+        return self.ymax - (np.arange(self.ny) + 0.5) * self.dy
+
+    @property
+    def transform(self) -> Affine:
+        """rasterio/GDAL affine transform of the outer top-left corner."""
+        return Affine(self.dx, 0.0, self.xmin, 0.0, -self.dy, self.ymax)
+
+    def coords(self) -> dict[str, xr.DataArray]:
+        """xarray coordinates ``y``, ``x`` with CF attributes."""
+        x = xr.DataArray(
+            self.x,
+            dims="x",
+            attrs={
+                "standard_name": "projection_x_coordinate",
+                "long_name": "x coordinate of cell centre",
+                "units": "m",
+                "axis": "X",
+            },
+        )
+        y = xr.DataArray(
+            self.y,
+            dims="y",
+            attrs={
+                "standard_name": "projection_y_coordinate",
+                "long_name": "y coordinate of cell centre",
+                "units": "m",
+                "axis": "Y",
+            },
+        )
+        return {"y": y, "x": x}
+
+    def to_dataarray(
+        self, values: npt.ArrayLike, name: str | None = None, attrs: dict[str, Any] | None = None
+    ) -> xr.DataArray:
+        """Wrap a ``(..., ny, nx)`` array whose last two axes are this grid's rows/columns."""
+        arr = np.asarray(values)
+        if arr.shape[-2:] != self.shape:
+            raise InputError(
+                f"array of shape {arr.shape} does not end with the grid shape {self.shape}."
+            )
+        if arr.ndim != 2:
+            raise InputError("to_dataarray takes a 2-D (y, x) array; use xr.DataArray for more.")
+        out = xr.DataArray(arr, dims=("y", "x"), coords=self.coords(), name=name)
+        out.attrs = {"crs": self.crs.to_string(), **(attrs or {})}
+        return out
+
+    def rasterio_profile(self, dtype: str = "float32", count: int = 1) -> dict[str, Any]:
+        """Profile for ``rasterio.open(path, "w", **profile)`` (GeoTIFF, deflate)."""
+        return {
+            "driver": "GTiff",
+            "width": self.nx,
+            "height": self.ny,
+            "count": count,
+            "dtype": dtype,
+            "crs": self.crs.to_wkt(),
+            "transform": self.transform,
+            "compress": "deflate",
+            "tiled": self.nx >= 256 and self.ny >= 256,
+        }
+
+    def cell_index(
+        self, x: npt.ArrayLike, y: npt.ArrayLike
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Row and column of the cells containing points ``(x, y)`` (in the grid CRS).
+
+        Returns
+        -------
+        row, col : numpy.ndarray of int64
+            Cell indices; -1 for points outside the grid.
+        inside : numpy.ndarray of bool
+            Whether each point is inside. A point on the shared edge of two cells goes to the
+            cell on its right / below; points on the outer right or bottom edge are inside.
+        """
+        xa = np.asarray(x, dtype=float)
+        ya = np.asarray(y, dtype=float)
+        col = np.floor((xa - self.xmin) / self.dx).astype(np.int64)
+        row = np.floor((self.ymax - ya) / self.dy).astype(np.int64)
+        col = np.where((xa == self.xmax), self.nx - 1, col)
+        row = np.where((ya == self.ymin), self.ny - 1, row)
+        inside = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny) & np.isfinite(xa)
+        inside &= np.isfinite(ya)
+        return np.where(inside, row, -1), np.where(inside, col, -1), inside
+
+    def window(self, bounds: tuple[float, float, float, float]) -> tuple[slice, slice]:
+        """Row and column slices of the cells that intersect `bounds` (clipped to the grid)."""
+        x0, y0, x1, y1 = bounds
+        c0 = max(0, math.floor((x0 - self.xmin) / self.dx))
+        c1 = min(self.nx, math.ceil((x1 - self.xmin) / self.dx))
+        r0 = max(0, math.floor((self.ymax - y1) / self.dy))
+        r1 = min(self.ny, math.ceil((self.ymax - y0) / self.dy))
+        return slice(r0, max(r0, r1)), slice(c0, max(c0, c1))
+
+    def subgrid(self, rows: slice, cols: slice) -> Grid:
+        """The grid of a window ``grid[rows, cols]`` (same CRS and resolution)."""
+        r0, r1, _ = rows.indices(self.ny)
+        c0, c1, _ = cols.indices(self.nx)
+        return Grid(
+            self.xmin + c0 * self.dx,
+            self.ymax - r1 * self.dy,
+            self.dx,
+            self.dy,
+            c1 - c0,
+            r1 - r0,
+            self.crs,
+        )
+
+    def same_as(self, other: Grid, *, rtol: float = 1e-9) -> bool:
+        """Whether `other` has the same cells (CRS, origin, resolution, shape)."""
+        return (
+            self.shape == other.shape
+            and self.crs == other.crs
+            and all(
+                math.isclose(a, b, rel_tol=rtol, abs_tol=rtol * max(self.dx, self.dy))
+                for a, b in zip(
+                    (self.xmin, self.ymin, self.dx, self.dy),
+                    (other.xmin, other.ymin, other.dx, other.dy),
+                    strict=True,
+                )
+            )
+        )
+
+    def __repr__(self) -> str:
+        epsg = self.crs.to_epsg()
+        crs = f"EPSG:{epsg}" if epsg else self.crs.name
+        return (
+            f"Grid({self.nx} x {self.ny} cells of {self.dx:g} x {self.dy:g}, "
+            f"bounds=({self.xmin:.1f}, {self.ymin:.1f}, {self.xmax:.1f}, {self.ymax:.1f}), "
+            f"crs={crs})"
+        )
+
+
+def crs_of(obj: xr.DataArray | xr.Dataset) -> pyproj.CRS | None:
+    """CRS of an xarray object: ``attrs['crs']``, or a ``spatial_ref``/``crs`` variable."""
+    if obj.attrs.get("crs"):
+        return _as_crs(obj.attrs["crs"], "attrs['crs']")
+    for name in ("spatial_ref", "crs"):
+        if name in obj.coords or (isinstance(obj, xr.Dataset) and name in obj.variables):
+            attrs = obj[name].attrs
+            for key in ("crs_wkt", "spatial_ref"):
+                if attrs.get(key):
+                    return _as_crs(attrs[key], f"{name}.{key}")
+    gm = obj.attrs.get("grid_mapping") if isinstance(obj, xr.DataArray) else None
+    if gm and gm in obj.coords:
+        return crs_of(obj[gm])
+    return None
+
+
+def _regular_step(values: np.ndarray, name: str) -> float:
+    if values.size < 2:
+        return 0.0
+    d = np.diff(values)
+    step = float(d.mean())
+    if step == 0 or not np.allclose(d, step, rtol=1e-6, atol=abs(step) * 1e-6):
+        raise GridError(
+            f"coordinate {name!r} is not regularly spaced (steps from {d.min()} to {d.max()}); "
+            "trajectoire grids are regular. Regrid irregular data first."
+        )
+    return step
+
+
+def _check_bounds_in_crs(
+    bounds: tuple[float, float, float, float], crs: pyproj.CRS, res: float
+) -> None:
+    """Raise if projected bounds look like degrees or lie far outside the CRS's area of use."""
+    if not crs.is_projected:
+        return
+    x0, y0, x1, y1 = bounds
+    looks_degrees = max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90
+    aou = crs.area_of_use
+    outside = False
+    if aou is not None:
+        tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+        ax0, ay0, ax1, ay1 = tr.transform_bounds(
+            aou.west, aou.south, aou.east, aou.north, densify_pts=21
+        )
+        margin = max(ax1 - ax0, ay1 - ay0)
+        outside = x1 < ax0 - margin or x0 > ax1 + margin or y1 < ay0 - margin or y0 > ay1 + margin
+    if looks_degrees or outside:
+        raise GridError(
+            f"bounds {tuple(round(b, 6) for b in bounds)} do not look like coordinates of "
+            f"{crs.name} ({crs.axis_info[0].unit_name}): "
+            + ("they look like degrees of longitude/latitude. " if looks_degrees else "")
+            + "Pass bounds in the grid CRS, or give their CRS with bounds_crs='EPSG:4326'."
+        )
+
+
+# ---------------------------------------------------------------------- coverage
+def _polygon_rings(geom: Any) -> list[np.ndarray]:
+    """Rings of a (multi)polygon oriented for the kernel: exteriors CCW, holes CW."""
+    rings: list[np.ndarray] = []
+    parts = shapely.get_parts(geom)
+    for part in parts:
+        if part.is_empty:
+            continue
+        if part.geom_type != "Polygon":
+            raise InputError(
+                f"coverage needs polygons, got a {part.geom_type}; buffer lines/points first."
+            )
+        oriented = shapely.geometry.polygon.orient(part, 1.0)
+        rings.append(np.asarray(oriented.exterior.coords)[:, :2])
+        rings.extend(np.asarray(r.coords)[:, :2] for r in oriented.interiors)
+    return rings
+
+
+def _window_fractions(geom: Any, grid: Grid) -> tuple[slice, slice, np.ndarray]:
+    if geom is None or shapely.is_empty(geom):
+        return slice(0, 0), slice(0, 0), np.zeros((0, 0))
+    rows, cols = grid.window(shapely.bounds(geom).tolist())
+    nrow = rows.stop - rows.start
+    ncol = cols.stop - cols.start
+    if nrow <= 0 or ncol <= 0:
+        return rows, cols, np.zeros((max(nrow, 0), max(ncol, 0)))
+    x_left = grid.xmin + cols.start * grid.dx
+    y_bottom = grid.ymax - rows.stop * grid.dy
+    rings = _polygon_rings(geom)
+    if not rings:
+        return rows, cols, np.zeros((nrow, ncol))
+    xy = np.concatenate(rings)
+    starts = np.concatenate([[0], np.cumsum([len(r) for r in rings])]).astype(np.int64)
+    u = (xy[:, 0] - x_left) / grid.dx
+    v = (xy[:, 1] - y_bottom) / grid.dy
+    frac = polygon_coverage(u, v, starts, nrow, ncol)[::-1]  # kernel rows are bottom-up
+    return rows, cols, frac
+
+
+def area_fractions(geometry: Any, grid: Grid, *, crs: Any = None) -> np.ndarray:
+    """Exact share of each cell's area that lies inside a polygon.
+
+    Parameters
+    ----------
+    geometry : shapely (Multi)Polygon, GeoSeries or GeoDataFrame
+        The shape. A GeoSeries/GeoDataFrame is reprojected to the grid CRS and its shapes are
+        unioned; a bare shapely geometry must already be in `crs` (default: the grid CRS).
+    grid : Grid
+        Target grid.
+    crs : any, optional
+        CRS of a bare shapely `geometry` when it differs from the grid's.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` float64 fractions in [0, 1]. ``(fractions * grid.cell_area).sum()`` is the
+        area of the part of the polygon inside the grid, to round-off.
+
+    Notes
+    -----
+    Computed by Green's theorem on the polygon boundary (see
+    :func:`trajectoire._kernels.coverage.polygon_coverage`), not by testing cell centres.
+    Overlapping parts of a MultiPolygon are counted twice; pass valid geometries.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> g = Grid.from_bounds(700_000, 7_000_000, 700_400, 7_000_400, 100)
+    >>> box = shapely.box(700_050, 7_000_050, 700_200, 7_000_100)
+    >>> float(area_fractions(box, g).sum() * g.cell_area)
+    7500.0
+    """
+    geom = _to_grid_geometry(geometry, grid, crs)
+    rows, cols, frac = _window_fractions(geom, grid)
+    out = np.zeros(grid.shape)
+    out[rows, cols] = frac
+    return out
+
+
+def coverage_matrix(geometries: Any, grid: Grid, *, crs: Any = None) -> sparse.csr_matrix:
+    """Sparse matrix of the area fractions of many polygons on a grid.
+
+    Parameters
+    ----------
+    geometries : GeoSeries, GeoDataFrame or sequence of shapely polygons
+        ``n`` shapes (reprojected to the grid CRS when they carry a CRS).
+    grid : Grid
+        Target grid.
+    crs : any, optional
+        CRS of bare shapely geometries when it differs from the grid's.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(n, grid.size)``; row ``k`` holds the fraction of each cell (flattened row-major,
+        ``row * nx + col``) covered by polygon ``k``.
+    """
+    geoms = _to_grid_geometries(geometries, grid, crs)
+    indptr = [0]
+    indices: list[np.ndarray] = []
+    data: list[np.ndarray] = []
+    for geom in geoms:
+        rows, cols, frac = _window_fractions(geom, grid)
+        rr, cc = np.nonzero(frac > 0)
+        flat = (rr + rows.start) * grid.nx + (cc + cols.start)
+        indices.append(flat.astype(np.int64))
+        data.append(frac[rr, cc])
+        indptr.append(indptr[-1] + flat.size)
+    return sparse.csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+            np.asarray(indptr, dtype=np.int64),
+        ),
+        shape=(len(geoms), grid.size),
+    )
+
+
+def _to_grid_geometries(geometries: Any, grid: Grid, crs: Any) -> list[Any]:
+    import geopandas as gpd
+
+    if isinstance(geometries, gpd.GeoDataFrame | gpd.GeoSeries):
+        return list(to_crs(geometries, grid.crs).values)
+    geoms = list(geometries) if isinstance(geometries, Iterable) else [geometries]
+    if crs is not None and _as_crs(crs) != grid.crs:
+        return list(gpd.GeoSeries(geoms, crs=crs).to_crs(grid.crs).values)
+    return geoms
+
+
+def _to_grid_geometry(geometry: Any, grid: Grid, crs: Any) -> Any:
+    import geopandas as gpd
+
+    if isinstance(geometry, gpd.GeoDataFrame | gpd.GeoSeries):
+        return shapely.union_all(to_crs(geometry, grid.crs).values)
+    if crs is not None and _as_crs(crs) != grid.crs:
+        return gpd.GeoSeries([geometry], crs=crs).to_crs(grid.crs).iloc[0]
+    return geometry

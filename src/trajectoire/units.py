@@ -1,0 +1,152 @@
+"""Units: the only place unit strings are parsed and converted.
+
+No pint dependency: a short explicit table of accepted spellings and their factor to the
+canonical unit of each kind. Anything else raises :class:`~trajectoire.UnitsError`; units are
+never guessed.
+
+Kinds and canonical units:
+
+* ``emission_rate`` (mass per time): canonical ``t yr-1`` (a year is 365.25 days, the Julian
+  year, as in the UNFCCC/CLRTAP reporting convention of annual totals; conversion to
+  ``g s-1`` uses 31 557 600 s).
+* ``concentration``: canonical ``ug m-3``.
+* ``length``: canonical ``m``. ``temperature``: canonical ``K``. ``speed``: canonical ``m s-1``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import numpy.typing as npt
+
+from .errors import UnitsError
+
+__all__ = ["SECONDS_PER_YEAR", "UNIT_TABLE", "conversion_factor", "convert", "normalise_units"]
+
+SECONDS_PER_YEAR = 365.25 * 86400.0
+
+UNIT_TABLE: dict[str, dict[str, float]] = {
+    "emission_rate": {
+        "t yr-1": 1.0,
+        "kg yr-1": 1e-3,
+        "g yr-1": 1e-6,
+        "mg yr-1": 1e-9,
+        "kt yr-1": 1e3,
+        "g s-1": SECONDS_PER_YEAR * 1e-6,
+        "kg s-1": SECONDS_PER_YEAR * 1e-3,
+        "kg h-1": 365.25 * 24 * 1e-3,
+        "g h-1": 365.25 * 24 * 1e-6,
+        "kg d-1": 365.25 * 1e-3,
+        "t d-1": 365.25,
+    },
+    "concentration": {
+        "ug m-3": 1.0,
+        "mg m-3": 1e3,
+        "g m-3": 1e6,
+        "ng m-3": 1e-3,
+        "kg m-3": 1e9,
+    },
+    "number_concentration": {"cm-3": 1.0, "m-3": 1e-6},
+    "length": {"m": 1.0, "km": 1e3, "cm": 1e-2},
+    "speed": {"m s-1": 1.0, "km h-1": 1.0 / 3.6, "kt": 0.514444},
+    "temperature": {"K": 1.0},
+}
+
+# spellings accepted on input, mapped to the canonical spelling of the table above
+_SYNONYMS = {
+    "t/yr": "t yr-1",
+    "t/y": "t yr-1",
+    "t/an": "t yr-1",
+    "t/year": "t yr-1",
+    "tonnes/year": "t yr-1",
+    "t a-1": "t yr-1",
+    "t.yr-1": "t yr-1",
+    "kg/yr": "kg yr-1",
+    "kg/y": "kg yr-1",
+    "kg/an": "kg yr-1",
+    "kg/year": "kg yr-1",
+    "kg a-1": "kg yr-1",
+    "g/yr": "g yr-1",
+    "kt/yr": "kt yr-1",
+    "g/s": "g s-1",
+    "kg/s": "kg s-1",
+    "kg/h": "kg h-1",
+    "g/h": "g h-1",
+    "kg/d": "kg d-1",
+    "t/d": "t d-1",
+    "ug/m3": "ug m-3",
+    "µg/m3": "ug m-3",
+    "µg m-3": "ug m-3",
+    "ug m^-3": "ug m-3",
+    "mg/m3": "mg m-3",
+    "g/m3": "g m-3",
+    "ng/m3": "ng m-3",
+    "kg/m3": "kg m-3",
+    "1/cm3": "cm-3",
+    "#/cm3": "cm-3",
+    "cm^-3": "cm-3",
+    "m/s": "m s-1",
+    "km/h": "km h-1",
+    "kelvin": "K",
+    "metre": "m",
+    "meter": "m",
+}
+
+
+def normalise_units(units: str | None, kind: str, *, what: str = "units") -> str:
+    """Return the canonical spelling of `units` for a kind of quantity.
+
+    Parameters
+    ----------
+    units : str or None
+        A units string (``"t/yr"``, ``"kg yr-1"``, ``"µg/m3"``...). None is an error.
+    kind : str
+        A key of :data:`UNIT_TABLE`.
+    what : str
+        The variable or column the units belong to, for the error message.
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        If `units` is missing or not a known spelling of that kind.
+
+    Examples
+    --------
+    >>> normalise_units("kg/yr", "emission_rate")
+    'kg yr-1'
+    """
+    table = UNIT_TABLE[kind]
+    if units is None or str(units).strip() == "":
+        raise UnitsError(
+            f"{what}: no units given; expected one of {list(table)} ({kind}). "
+            "Set attrs['units'] (or the 'units' option) explicitly: units are never guessed."
+        )
+    key = re.sub(r"\s+", " ", str(units).strip())
+    key = _SYNONYMS.get(key, _SYNONYMS.get(key.lower(), key))
+    if key not in table:
+        raise UnitsError(
+            f"{what}: units {units!r} are not a known {kind.replace('_', ' ')}; "
+            f"expected one of {list(table)}."
+        )
+    return key
+
+
+def conversion_factor(units: str | None, kind: str, *, what: str = "units") -> float:
+    """Factor that converts values in `units` to the canonical unit of `kind`."""
+    return UNIT_TABLE[kind][normalise_units(units, kind, what=what)]
+
+
+def convert(
+    values: npt.ArrayLike, units: str | None, to: str, kind: str, *, what: str = "units"
+) -> np.ndarray:
+    """Convert `values` from `units` to `to`, both of the same `kind`.
+
+    Examples
+    --------
+    >>> float(convert(1.0, "g s-1", "t yr-1", "emission_rate"))
+    31.5576
+    """
+    f_from = conversion_factor(units, kind, what=what)
+    f_to = conversion_factor(to, kind, what="target units")
+    return np.asarray(values, dtype=float) * (f_from / f_to)
