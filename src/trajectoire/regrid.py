@@ -1,0 +1,768 @@
+"""Conservative (area-weighted) regridding, lines split by length per cell, points to cells.
+
+The weights of a remap are computed once into a :class:`Regridder` plan (the shape of
+xESMF's ``Regridder``) and applied to as many variables, sectors or years as needed.
+
+Two exact paths:
+
+* **same CRS** (``method="separable"``): the overlap of two regular grids is the outer product
+  of the 1-D overlaps of their rows and of their columns, so the weights are two short 1-D
+  tables and no polygon is ever built (see :mod:`trajectoire._kernels.regrid`);
+* **across CRS** (``method="polygon"``): each source cell becomes a polygon in the target CRS
+  (edges densified before reprojection) and its exact area in every target cell comes from
+  the Green's-theorem coverage kernel of :func:`trajectoire.coverage_matrix`.
+
+See ``docs/regridding.md`` for the equations and references.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Sequence
+from os import PathLike
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pyproj
+import shapely
+import xarray as xr
+from scipy import sparse
+
+from ._kernels.coverage import polygon_coverage
+from ._kernels.lines import segment_cell_lengths
+from ._kernels.regrid import apply_csr, apply_separable, overlap_1d
+from ._validate import rows_preview
+from .errors import GridError, InputError, TrajectoireWarning, warn
+from .grid import Grid, crs_of
+
+__all__ = ["Regridder", "grid_of", "lines_to_grid", "points_to_grid", "regrid"]
+
+Method = Literal["auto", "separable", "polygon"]
+
+_LONLAT_NAMES = (("lon", "lat"), ("longitude", "latitude"))
+
+
+# ---------------------------------------------------------------------- source grids
+def _prepare(obj: xr.DataArray | xr.Dataset) -> xr.DataArray | xr.Dataset:
+    """Rename lon/lat dims to x/y (CRS EPSG:4326 when none is given) and orient north-up."""
+    if "x" not in obj.dims or "y" not in obj.dims:
+        for xn, yn in _LONLAT_NAMES:
+            if xn in obj.dims and yn in obj.dims:
+                obj = obj.rename({xn: "x", yn: "y"})
+                if crs_of(obj) is None:
+                    obj = obj.copy()
+                    obj.attrs["crs"] = "EPSG:4326"
+                break
+    if "x" not in obj.dims or "y" not in obj.dims:
+        raise GridError(
+            f"regrid: source has dims {tuple(obj.dims)}; expected cell-centre dims 'y' and 'x' "
+            "(or 'lat' and 'lon'). Rename them with .rename({'row': 'y', 'col': 'x'})."
+        )
+    if obj.sizes["x"] > 1 and float(obj["x"][1] - obj["x"][0]) < 0:
+        obj = obj.isel(x=slice(None, None, -1))
+    if obj.sizes["y"] > 1 and float(obj["y"][1] - obj["y"][0]) > 0:
+        obj = obj.isel(y=slice(None, None, -1))
+    return obj
+
+
+def grid_of(obj: xr.DataArray | xr.Dataset) -> Grid:
+    """The regular :class:`~trajectoire.Grid` of a gridded DataArray or Dataset.
+
+    Accepts ``x``/``y`` (or ``lon``/``lat``) cell-centre coordinates in any order
+    (increasing or decreasing); the CRS comes from ``attrs["crs"]`` or a ``spatial_ref``
+    coordinate (``EPSG:4326`` is used for ``lon``/``lat`` dims without one).
+
+    Raises
+    ------
+    trajectoire.GridError
+        Missing dims, irregular coordinates or no CRS.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> da = xr.DataArray(np.zeros((2, 3)), dims=("lat", "lon"),
+    ...                   coords={"lat": [50.025, 50.075], "lon": [2.05, 2.15, 2.25]})
+    >>> grid_of(da)
+    Grid(3 x 2 cells of 0.1 x 0.05, bounds=(2.0, 50.0, 2.3, 50.1), crs=EPSG:4326)
+    """
+    prepared = _prepare(obj)
+    if crs_of(prepared) is None:
+        raise GridError(
+            "regrid: the source has no CRS. Set attrs['crs'] = 'EPSG:2154' (or the CRS its "
+            "x/y are really in), or write one with rioxarray (.rio.write_crs); a CRS is "
+            "never assumed."
+        )
+    return Grid.from_xarray(prepared)
+
+
+def _edges_ascending_x(grid: Grid) -> np.ndarray:
+    return grid.xmin + np.arange(grid.nx + 1) * grid.dx
+
+
+def _edges_ascending_y(grid: Grid) -> np.ndarray:
+    return grid.ymin + np.arange(grid.ny + 1) * grid.dy
+
+
+def _to_csr_by_dst(
+    src: np.ndarray, dst: np.ndarray, w: np.ndarray, n_dst: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.lexsort((src, dst))
+    counts = np.bincount(dst, minlength=n_dst)
+    ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+    return ptr, src[order].astype(np.int64), w[order].astype(np.float64)
+
+
+# ---------------------------------------------------------------------- plan
+class Regridder:
+    """A conservative regridding plan from a regular source grid onto a :class:`Grid`.
+
+    Build it once (the weights are computed here), then call it on as many DataArrays or
+    Datasets on the source grid as needed.
+
+    Parameters
+    ----------
+    source : Grid, xarray.DataArray or xarray.Dataset
+        Source grid, or an object whose ``x``/``y`` (or ``lon``/``lat``) are cell centres of a
+        regular grid in the CRS of ``attrs["crs"]`` (or a ``spatial_ref`` coordinate).
+    target : Grid
+        Target grid.
+    extensive : bool, default True
+        True: values are amounts per cell (emissions [t yr-1]) and sums are conserved.
+        False: values are intensive (densities, concentrations, fractions) and each target
+        cell receives the area-weighted mean of the source cells that cover it (NaN where
+        none does).
+    method : {"auto", "separable", "polygon"}, default "auto"
+        ``"separable"`` (exact, same CRS only), ``"polygon"`` (exact polygon coverage after
+        reprojection, any CRS). ``"auto"`` picks the separable path when both grids share
+        the CRS.
+    densify : int, default 8
+        Points per cell edge when source cells are reprojected (polygon path).
+
+    Attributes
+    ----------
+    source, target : Grid
+        The two grids.
+    source_coverage : numpy.ndarray
+        ``(ny, nx)`` share of each source cell's area that falls on the target grid
+        (1 inside, 0 outside); with ``extensive=True``, ``(field * source_coverage).sum()``
+        is the total the target receives.
+
+    Notes
+    -----
+    With ``A_st`` the area of the overlap of source cell ``s`` and target cell ``t``, ``A_s``
+    the area of ``s``, the extensive remap is ``E_t = sum_s (A_st / A_s) E_s`` and the
+    intensive one ``c_t = sum_s A_st c_s / sum_s A_st``. See ``docs/regridding.md``.
+
+    References
+    ----------
+    Jones, P. W. (1999), First- and second-order conservative remapping schemes for grids in
+    spherical coordinates, Mon. Weather Rev. 127, 2204-2210,
+    doi:10.1175/1520-0493(1999)127<2204:FASOCR>2.0.CO;2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from trajectoire import Grid
+    >>> coarse = Grid.from_bounds(700_000, 7_000_000, 703_000, 7_002_000, 1000)
+    >>> fine = Grid.from_bounds(700_000, 7_000_000, 703_000, 7_002_000, 100)
+    >>> da = coarse.to_dataarray(np.arange(6.0).reshape(2, 3), attrs={"units": "t yr-1"})
+    >>> plan = Regridder(coarse, fine)
+    >>> plan
+    Regridder(separable, extensive, 3 x 2 -> 30 x 20 cells, EPSG:2154 -> EPSG:2154)
+    >>> out = plan(da)
+    >>> round(float(out.sum()), 9), out.shape
+    (15.0, (20, 30))
+    """
+
+    def __init__(
+        self,
+        source: Grid | xr.DataArray | xr.Dataset,
+        target: Grid,
+        *,
+        extensive: bool = True,
+        method: Method = "auto",
+        densify: int = 8,
+    ) -> None:
+        src = source if isinstance(source, Grid) else grid_of(source)
+        if not isinstance(target, Grid):
+            raise GridError(
+                f"Regridder: target must be a trajectoire.Grid, got {type(target).__name__}; "
+                "build one with Grid.from_bounds(...) or Grid.from_xarray(obj)."
+            )
+        if method not in ("auto", "separable", "polygon"):
+            raise InputError(
+                f"Regridder: method={method!r}; expected 'auto', 'separable' or 'polygon'."
+            )
+        same_crs = src.crs == target.crs
+        if method == "auto":
+            method = "separable" if same_crs else "polygon"
+        if method == "separable" and not same_crs:
+            raise GridError(
+                "Regridder: method='separable' needs both grids in the same CRS "
+                f"(got {src.crs.name!r} and {target.crs.name!r}); use method='polygon'."
+            )
+        if densify < 1:
+            raise InputError(f"Regridder: densify must be >= 1, got {densify}.")
+        self.source = src
+        self.target = target
+        self.extensive = bool(extensive)
+        self.method: str = method
+        self.densify = int(densify)
+        if method == "separable":
+            self._build_separable()
+        else:
+            self._build_polygon()
+
+    # ------------------------------------------------------------------ weights
+    def _build_separable(self) -> None:
+        s, t = self.source, self.target
+        xs, xd, xl = overlap_1d(_edges_ascending_x(s), _edges_ascending_x(t))
+        ys, yd, yl = overlap_1d(_edges_ascending_y(s), _edges_ascending_y(t))
+        # rows counted from the top (north-up)
+        ys = s.ny - 1 - ys
+        yd = t.ny - 1 - yd
+        self._sep = {"xs": xs, "xd": xd, "xl": xl, "ys": ys, "yd": yd, "yl": yl}
+        self._finish_separable()
+
+    def _finish_separable(self) -> None:
+        s, t = self.source, self.target
+        p = self._sep
+        xs, xd, xl, ys, yd, yl = (p[k] for k in ("xs", "xd", "xl", "ys", "yd", "yl"))
+        if self.extensive:
+            xw = xl / s.dx
+            yw = yl / s.dy
+        else:
+            xcov = np.bincount(xd, weights=xl, minlength=t.nx)
+            ycov = np.bincount(yd, weights=yl, minlength=t.ny)
+            xw = xl / xcov[xd]
+            yw = yl / ycov[yd]
+        self._x_csr = _to_csr_by_dst(xs, xd, xw, t.nx)
+        self._y_csr = _to_csr_by_dst(ys, yd, yw, t.ny)
+        xfrac = np.bincount(xs, weights=xl / s.dx, minlength=s.nx)
+        yfrac = np.bincount(ys, weights=yl / s.dy, minlength=s.ny)
+        self.source_coverage = np.outer(yfrac, xfrac)
+        self._target_covered = np.outer(
+            np.bincount(yd, minlength=t.ny) > 0, np.bincount(xd, minlength=t.nx) > 0
+        )
+
+    def _build_polygon(self) -> None:
+        s, t = self.source, self.target
+        tr_back = pyproj.Transformer.from_crs(t.crs, s.crs, always_xy=True)
+        bx0, by0, bx1, by1 = tr_back.transform_bounds(*t.bounds, densify_pts=51)
+        pad_x, pad_y = 2 * s.dx, 2 * s.dy
+        if not all(math.isfinite(v) for v in (bx0, by0, bx1, by1)):
+            bx0, by0, bx1, by1 = s.bounds
+        rows, cols = s.window((bx0 - pad_x, by0 - pad_y, bx1 + pad_x, by1 + pad_y))
+        self._rows, self._cols = rows, cols
+        win = s.subgrid(rows, cols) if rows.stop > rows.start and cols.stop > cols.start else None
+        n_src = s.size
+        coverage = np.zeros(s.shape)
+        if win is None:
+            self._csr_full = sparse.csr_matrix((t.size, n_src))
+            self.source_coverage = coverage
+            self._finish_polygon()
+            return
+        # corners of every window cell, edges densified, counter-clockwise in the source CRS
+        d = self.densify
+        f = np.arange(d) / d
+        ex = np.concatenate([f, np.ones(d), 1.0 - f, np.zeros(d), [0.0]])
+        ey = np.concatenate([np.zeros(d), f, np.ones(d), 1.0 - f, [0.0]])
+        col_i, row_i = np.meshgrid(np.arange(win.nx), np.arange(win.ny))
+        x_left = win.xmin + col_i.ravel() * win.dx
+        y_bottom = win.ymax - (row_i.ravel() + 1) * win.dy
+        px = x_left[:, None] + ex[None, :] * win.dx
+        py = y_bottom[:, None] + ey[None, :] * win.dy
+        tr = pyproj.Transformer.from_crs(s.crs, t.crs, always_xy=True)
+        qx, qy = tr.transform(px.ravel(), py.ravel())
+        qx = np.asarray(qx).reshape(px.shape)
+        qy = np.asarray(qy).reshape(py.shape)
+        area = 0.5 * np.sum(qx[:, :-1] * qy[:, 1:] - qx[:, 1:] * qy[:, :-1], axis=1)
+        indptr = [0]
+        idx_parts: list[np.ndarray] = []
+        val_parts: list[np.ndarray] = []
+        flat_src = (row_i.ravel() + rows.start) * s.nx + (col_i.ravel() + cols.start)
+        for k in range(px.shape[0]):
+            a = area[k]
+            if not (math.isfinite(a) and a != 0.0):
+                indptr.append(indptr[-1])
+                continue
+            ux, uy = (qx[k], qy[k]) if a > 0 else (qx[k][::-1], qy[k][::-1])
+            r_, c_ = t.window((ux.min(), uy.min(), ux.max(), uy.max()))
+            nr, nc = r_.stop - r_.start, c_.stop - c_.start
+            if nr <= 0 or nc <= 0:
+                indptr.append(indptr[-1])
+                continue
+            x_l = t.xmin + c_.start * t.dx
+            y_b = t.ymax - r_.stop * t.dy
+            frac = polygon_coverage(
+                (ux - x_l) / t.dx,
+                (uy - y_b) / t.dy,
+                np.array([0, ux.size], dtype=np.int64),
+                nr,
+                nc,
+            )[::-1]
+            rr, cc = np.nonzero(frac > 0)
+            idx_parts.append((rr + r_.start) * t.nx + (cc + c_.start))
+            val_parts.append(frac[rr, cc] * t.cell_area)  # overlap area A_st
+            indptr.append(indptr[-1] + rr.size)
+        # (n_window_src, n_target) overlap areas, then map window rows to full source index
+        m = sparse.csr_matrix(
+            (
+                np.concatenate(val_parts) if val_parts else np.zeros(0),
+                np.concatenate(idx_parts) if idx_parts else np.zeros(0, dtype=np.int64),
+                np.asarray(indptr, dtype=np.int64),
+            ),
+            shape=(px.shape[0], t.size),
+        ).tocoo()
+        src_idx = flat_src[m.row]
+        abs_area = np.abs(area)
+        self._overlap = (src_idx, m.col.astype(np.int64), m.data, abs_area[m.row])
+        cov = np.bincount(src_idx, weights=m.data / abs_area[m.row], minlength=n_src)
+        self.source_coverage = cov.reshape(s.shape)
+        self._finish_polygon()
+
+    def _finish_polygon(self) -> None:
+        t = self.target
+        if not hasattr(self, "_overlap"):
+            self._overlap = (
+                np.zeros(0, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros(0),
+                np.zeros(0),
+            )
+        src, dst, a_st, a_s = self._overlap
+        if self.extensive:
+            w = a_st / a_s
+        else:
+            tot = np.bincount(dst, weights=a_st, minlength=t.size)
+            w = a_st / tot[dst]
+        self._csr = _to_csr_by_dst(src, dst, w, t.size)
+        self._target_covered = (np.bincount(dst, minlength=t.size) > 0).reshape(t.shape)
+
+    # ------------------------------------------------------------------ apply
+    @property
+    def weights(self) -> sparse.csr_matrix:
+        """The full weight matrix ``(target.size, source.size)`` (row-major flat cells)."""
+        s, t = self.source, self.target
+        if self.method == "separable":
+            yptr, ysrc, yw = self._y_csr
+            xptr, xsrc, xw = self._x_csr
+            wy = sparse.csr_matrix((yw, ysrc, yptr), shape=(t.ny, s.ny))
+            wx = sparse.csr_matrix((xw, xsrc, xptr), shape=(t.nx, s.nx))
+            return sparse.kron(wy, wx, format="csr")
+        ptr, idx, w = self._csr
+        return sparse.csr_matrix((w, idx, ptr), shape=(t.size, s.size))
+
+    def apply_array(self, values: npt.ArrayLike) -> np.ndarray:
+        """Regrid a numpy array ``(..., ny_src, nx_src)`` (north-up rows) to the target.
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(..., ny_target, nx_target)`` float64.
+        """
+        arr = np.asarray(values, dtype=np.float64)
+        s, t = self.source, self.target
+        if arr.shape[-2:] != s.shape:
+            raise InputError(
+                f"Regridder: array of shape {arr.shape} does not end with the source grid "
+                f"shape {s.shape}."
+            )
+        lead = arr.shape[:-2]
+        flat = np.ascontiguousarray(arr.reshape((-1, *s.shape)))
+        nan = np.isnan(flat)
+        if not self.extensive and nan.any():
+            valid = (~nan).astype(np.float64)
+            num = self._apply(np.where(nan, 0.0, flat))
+            den = self._apply(np.ascontiguousarray(valid))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+        else:
+            out = self._apply(flat)
+        if not self.extensive:
+            out[:, ~self._target_covered] = np.nan
+        return out.reshape((*lead, *t.shape))
+
+    def _apply(self, flat: np.ndarray) -> np.ndarray:
+        s, t = self.source, self.target
+        nf = flat.shape[0]
+        if self.method == "separable":
+            out = np.empty((nf, t.ny, t.nx))
+            yptr, ysrc, yw = self._y_csr
+            xptr, xsrc, xw = self._x_csr
+            return apply_separable(flat, yptr, ysrc, yw, xptr, xsrc, xw, out)
+        ptr, idx, w = self._csr
+        out2 = np.empty((nf, t.size))
+        apply_csr(flat.reshape(nf, s.size), ptr, idx, w, out2)
+        return out2.reshape(nf, t.ny, t.nx)
+
+    def __call__(self, obj: xr.DataArray | xr.Dataset) -> Any:
+        """Regrid a DataArray or every ``(y, x)`` variable of a Dataset onto the target.
+
+        Variables without both ``y`` and ``x`` dims are passed through unchanged. The result
+        has the target's ``y``/``x`` coordinates and ``attrs["crs"]``; other attributes and
+        coordinates are kept.
+        """
+        prepared = _prepare(obj)
+        have = grid_of(prepared)
+        if not have.same_as(self.source):
+            raise GridError(
+                f"Regridder: the data are on {have}, but this plan was built for "
+                f"{self.source}. Build a new Regridder for that grid."
+            )
+        if isinstance(prepared, xr.DataArray):
+            return self._regrid_da(prepared)
+        out = xr.Dataset(attrs=dict(prepared.attrs))
+        for name, var in prepared.data_vars.items():
+            if "x" in var.dims and "y" in var.dims:
+                out[name] = self._regrid_da(var)
+            else:
+                out[name] = var.drop_vars(
+                    [c for c in var.coords if {"x", "y"} & set(var[c].dims)], errors="ignore"
+                )
+        out.attrs["crs"] = self.target.crs.to_string()
+        return out
+
+    def _regrid_da(self, da: xr.DataArray) -> xr.DataArray:
+        t = self.target
+        res = xr.apply_ufunc(
+            self.apply_array,
+            da,
+            input_core_dims=[["y", "x"]],
+            output_core_dims=[["y_", "x_"]],
+            dask="parallelized",
+            output_dtypes=[np.float64],
+            dask_gufunc_kwargs={"output_sizes": {"y_": t.ny, "x_": t.nx}},
+            keep_attrs=True,
+        )
+        res = res.rename({"y_": "y", "x_": "x"}).assign_coords(t.coords())
+        drop = [c for c in res.coords if c not in ("x", "y") and {"x", "y"} & set(res[c].dims)]
+        res = res.drop_vars(drop + [c for c in ("spatial_ref",) if c in res.coords])
+        res.attrs["crs"] = t.crs.to_string()
+        res.attrs.pop("grid_mapping", None)
+        return res.transpose(*da.dims)
+
+    # ------------------------------------------------------------------ persistence
+    def to_netcdf(self, path: str | PathLike[str]) -> None:
+        """Write the plan (grids and weights) to a NetCDF file, reloadable with
+        :meth:`from_netcdf`."""
+        s, t = self.source, self.target
+        attrs: dict[str, Any] = {
+            "method": self.method,
+            "extensive": int(self.extensive),
+            "densify": self.densify,
+            "title": "trajectoire regridding weights",
+        }
+        for tag, g in (("source", s), ("target", t)):
+            attrs[f"{tag}_grid"] = [g.xmin, g.ymin, g.dx, g.dy, g.nx, g.ny]
+            attrs[f"{tag}_crs"] = g.crs.to_wkt()
+        if self.method == "separable":
+            p = self._sep
+            ds = xr.Dataset(
+                {
+                    "x_src": ("nx_overlap", p["xs"]),
+                    "x_dst": ("nx_overlap", p["xd"]),
+                    "x_length": ("nx_overlap", p["xl"]),
+                    "y_src": ("ny_overlap", p["ys"]),
+                    "y_dst": ("ny_overlap", p["yd"]),
+                    "y_length": ("ny_overlap", p["yl"]),
+                },
+                attrs=attrs,
+            )
+        else:
+            src, dst, a_st, a_s = self._overlap
+            ds = xr.Dataset(
+                {
+                    "src": ("n_overlap", src),
+                    "dst": ("n_overlap", dst),
+                    "overlap_area": ("n_overlap", a_st),
+                    "source_area": ("n_overlap", a_s),
+                    "source_coverage": (("ys", "xs"), self.source_coverage),
+                },
+                attrs=attrs,
+            )
+        ds.to_netcdf(path)
+
+    @classmethod
+    def from_netcdf(cls, path: str | PathLike[str]) -> Regridder:
+        """Load a plan written by :meth:`to_netcdf` (no weight is recomputed)."""
+        with xr.open_dataset(path) as ds:
+            ds.load()
+        try:
+            grids = []
+            for tag in ("source", "target"):
+                xmin, ymin, dx, dy, nx, ny = (float(v) for v in ds.attrs[f"{tag}_grid"])
+                grids.append(
+                    Grid(xmin, ymin, dx, dy, int(nx), int(ny), pyproj.CRS(ds.attrs[f"{tag}_crs"]))
+                )
+            method = str(ds.attrs["method"])
+        except KeyError as exc:
+            raise InputError(
+                f"{path}: not a trajectoire regridding file (missing attribute {exc}); write "
+                "one with Regridder.to_netcdf()."
+            ) from exc
+        plan = cls.__new__(cls)
+        plan.source, plan.target = grids
+        plan.extensive = bool(int(ds.attrs["extensive"]))
+        plan.method = method
+        plan.densify = int(ds.attrs.get("densify", 8))
+        if method == "separable":
+            plan._sep = {
+                "xs": ds["x_src"].values.astype(np.int64),
+                "xd": ds["x_dst"].values.astype(np.int64),
+                "xl": ds["x_length"].values.astype(np.float64),
+                "ys": ds["y_src"].values.astype(np.int64),
+                "yd": ds["y_dst"].values.astype(np.int64),
+                "yl": ds["y_length"].values.astype(np.float64),
+            }
+            plan._finish_separable()
+        else:
+            plan._overlap = (
+                ds["src"].values.astype(np.int64),
+                ds["dst"].values.astype(np.int64),
+                ds["overlap_area"].values.astype(np.float64),
+                ds["source_area"].values.astype(np.float64),
+            )
+            plan.source_coverage = ds["source_coverage"].values
+            plan._finish_polygon()
+        return plan
+
+    def __repr__(self) -> str:
+        def crs_name(c: pyproj.CRS) -> str:
+            epsg = c.to_epsg()
+            return f"EPSG:{epsg}" if epsg else c.name
+
+        s, t = self.source, self.target
+        kind = "extensive" if self.extensive else "intensive"
+        return (
+            f"Regridder({self.method}, {kind}, {s.nx} x {s.ny} -> {t.nx} x {t.ny} cells, "
+            f"{crs_name(s.crs)} -> {crs_name(t.crs)})"
+        )
+
+
+def regrid(
+    source: xr.DataArray | xr.Dataset, target: Grid, *, extensive: bool = True
+) -> xr.DataArray | xr.Dataset:
+    """Conservative regridding of a gridded DataArray or Dataset onto a :class:`Grid`.
+
+    Parameters
+    ----------
+    source : xarray.DataArray or xarray.Dataset
+        Values on a regular grid: ``x``, ``y`` (or ``lon``, ``lat``) are cell centres in the CRS
+        named by ``attrs["crs"]`` (or a rioxarray ``spatial_ref`` coordinate). Other dims
+        (sector, pollutant, year...) are carried along; dask arrays stay lazy.
+    target : Grid
+        Target grid, any CRS.
+    extensive : bool, default True
+        True conserves sums (amounts per cell, e.g. emissions [t yr-1]); False gives
+        area-weighted means (densities, concentrations).
+
+    Returns
+    -------
+    xarray.DataArray or xarray.Dataset
+        On the target grid, with ``attrs["crs"]`` set to the target CRS.
+
+    Raises
+    ------
+    trajectoire.GridError
+        Source without ``x``/``y`` dims, irregular coordinates or without a CRS.
+
+    Notes
+    -----
+    Builds a :class:`Regridder` and applies it once; build the plan yourself to reuse the
+    weights. Source mass outside the target grid is not transferred (see
+    :attr:`Regridder.source_coverage`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from trajectoire import Grid
+    >>> src = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 500)
+    >>> dst = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 250)
+    >>> da = src.to_dataarray(np.array([[4.0, 0.0], [0.0, 8.0]]))
+    >>> regrid(da, dst).values[0]
+    array([1., 1., 0., 0.])
+    """
+    return Regridder(source, target, extensive=extensive)(source)
+
+
+# ---------------------------------------------------------------------- points and lines
+def points_to_grid(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    values: npt.ArrayLike,
+    grid: Grid,
+    *,
+    strict: bool = False,
+    what: str = "points",
+    labels: Sequence[Hashable] | None = None,
+) -> np.ndarray:
+    """Sum point values into the cells that contain them.
+
+    Parameters
+    ----------
+    x, y : array-like
+        Point coordinates [grid CRS units], shape ``(n,)``.
+    values : array-like
+        ``(n,)`` or ``(n, k)`` amounts per point (e.g. [t yr-1]).
+    grid : Grid
+        Target grid.
+    strict : bool, default False
+        Raise instead of warning when points lie outside the grid.
+    what : str
+        The file or table the points come from, for messages.
+    labels : sequence, optional
+        Row labels (source ids) of the points, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` or ``(k, ny, nx)`` sums per cell.
+
+    Raises
+    ------
+    trajectoire.InputError
+        With ``strict=True``, if any point is outside the grid.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        Names the points outside the grid and the amount they carry (left out).
+
+    Examples
+    --------
+    >>> from trajectoire import Grid
+    >>> g = Grid.from_bounds(0, 0, 200, 100, 100, crs="EPSG:3857")
+    >>> points_to_grid([50, 150, 160], [50, 50, 20], [1.0, 2.0, 3.0], g)
+    array([[1., 5.]])
+    """
+    xa = np.asarray(x, dtype=float)
+    ya = np.asarray(y, dtype=float)
+    vals = np.asarray(values, dtype=float)
+    one = vals.ndim == 1
+    v2 = vals.reshape(vals.shape[0], -1)
+    if v2.shape[0] != xa.size or ya.size != xa.size:
+        raise InputError(
+            f"{what}: {xa.size} x, {ya.size} y and {v2.shape[0]} values; expected the same "
+            "number of each."
+        )
+    row, col, inside = grid.cell_index(xa, ya)
+    if not inside.all():
+        bad = np.flatnonzero(~inside)
+        names = [labels[i] for i in bad] if labels is not None else bad.tolist()
+        lost = float(np.nansum(v2[bad]))
+        msg = (
+            f"{what}: {bad.size} point(s) of {xa.size} lie outside the grid {grid} "
+            f"(rows {rows_preview(names)}), carrying {lost:.6g} in total. "
+        )
+        if strict:
+            raise InputError(
+                msg + "Enlarge the grid (Grid.from_bounds / Grid.around) or drop those rows."
+            )
+        warn(
+            msg + "They are left out of the grid; enlarge the grid to keep them.",
+            TrajectoireWarning,
+        )
+    flat = row[inside] * grid.nx + col[inside]
+    out = np.zeros((v2.shape[1], grid.size))
+    for k in range(v2.shape[1]):
+        out[k] = np.bincount(flat, weights=v2[inside, k], minlength=grid.size)
+    out = out.reshape((v2.shape[1], *grid.shape))
+    return out[0] if one else out
+
+
+def _segments(geoms: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Segments ``(x0, y0, x1, y1)`` of (multi)linestrings and the geometry index of each."""
+    geoms_arr = np.asarray(geoms, dtype=object)
+    parts, part_of = shapely.get_parts(geoms_arr, return_index=True)
+    types = shapely.get_type_id(parts)
+    if np.any((types != 1) & (types != 2)):
+        kinds = sorted({shapely.get_type_id(p) for p in parts} - {1, 2})
+        raise InputError(
+            f"lines: expected LineString/MultiLineString geometries, got geometry type ids "
+            f"{kinds}; take .boundary of polygons or pass only lines."
+        )
+    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
+    same = coord_part[1:] == coord_part[:-1]
+    i0 = np.flatnonzero(same)
+    seg = np.stack([coords[i0, 0], coords[i0, 1], coords[i0 + 1, 0], coords[i0 + 1, 1]], 1)
+    return seg, part_of[coord_part[i0]], np.asarray(shapely.length(geoms_arr), dtype=float)
+
+
+def lines_to_grid(
+    lines: Any,
+    grid: Grid,
+    *,
+    values: npt.ArrayLike | None = None,
+    crs: Any = None,
+    what: str = "lines",
+) -> np.ndarray:
+    """Spread values along lines over the cells they cross, by length.
+
+    Parameters
+    ----------
+    lines : GeoSeries, GeoDataFrame or sequence of shapely (Multi)LineStrings
+        ``n`` lines; reprojected to the grid CRS when they carry a CRS.
+    grid : Grid
+        Target grid.
+    values : array-like, optional
+        ``(n,)`` or ``(n, k)`` amount per unit length of each line [per CRS unit, e.g.
+        t yr-1 m-1]. Default 1, which returns the line length in each cell.
+    crs : any, optional
+        CRS of bare shapely `lines` when it differs from the grid's.
+    what : str
+        Name of the input, for messages.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` or ``(k, ny, nx)``: ``sum_lines value * length inside the cell``.
+
+    Notes
+    -----
+    Each segment is cut exactly where it crosses cell edges (kernel
+    :func:`trajectoire._kernels.lines.segment_cell_lengths`), so the cell lengths of a line
+    add up to its length inside the grid to round-off. Parts outside the grid are left out.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from trajectoire import Grid
+    >>> g = Grid.from_bounds(0, 0, 300, 100, 100, crs="EPSG:3857")
+    >>> lines_to_grid([shapely.LineString([(50, 50), (250, 50)])], g)
+    array([[ 50., 100.,  50.]])
+    """
+    from .grid import _to_grid_geometries
+
+    geoms = _to_grid_geometries(lines, grid, crs)
+    n = len(geoms)
+    if values is None:
+        vals = np.ones((n, 1))
+        one = True
+    else:
+        v = np.asarray(values, dtype=float)
+        one = v.ndim == 1
+        vals = v.reshape(v.shape[0], -1)
+        if vals.shape[0] != n:
+            raise InputError(f"{what}: {n} lines but {vals.shape[0]} rows of values.")
+    out = np.zeros((vals.shape[1], grid.size))
+    if n:
+        seg, seg_line, _ = _segments(geoms)
+        s_idx, cell, length = segment_cell_lengths(
+            np.ascontiguousarray(seg[:, 0]),
+            np.ascontiguousarray(seg[:, 1]),
+            np.ascontiguousarray(seg[:, 2]),
+            np.ascontiguousarray(seg[:, 3]),
+            float(grid.xmin),
+            float(grid.ymax),
+            float(grid.dx),
+            float(grid.dy),
+            int(grid.nx),
+            int(grid.ny),
+        )
+        line = seg_line[s_idx]
+        for k in range(vals.shape[1]):
+            out[k] = np.bincount(cell, weights=length * vals[line, k], minlength=grid.size)
+    out = out.reshape((vals.shape[1], *grid.shape))
+    return out[0] if one else out
