@@ -92,16 +92,16 @@ def apply_separable(fields, y_ptr, y_src, y_w, x_ptr, x_src, x_w, out):
     for fk in prange(nf * ny):
         f = fk // ny
         k = fk % ny
-        for l in range(nx):
+        for c in range(nx):
             acc = 0.0
             for a in range(y_ptr[k], y_ptr[k + 1]):
                 i = y_src[a]
                 wy = y_w[a]
                 row = 0.0
-                for b in range(x_ptr[l], x_ptr[l + 1]):
+                for b in range(x_ptr[c], x_ptr[c + 1]):
                     row += x_w[b] * fields[f, i, x_src[b]]
                 acc += wy * row
-            out[f, k, l] = acc
+            out[f, k, c] = acc
     return out
 
 
