@@ -209,6 +209,7 @@ class Regridder:
         self.extensive = bool(extensive)
         self.method: str = method
         self.densify = int(densify)
+        self.source_coverage: np.ndarray = np.zeros(src.shape)
         if method == "separable":
             self._build_separable()
         else:
@@ -257,10 +258,8 @@ class Regridder:
         self._rows, self._cols = rows, cols
         win = s.subgrid(rows, cols) if rows.stop > rows.start and cols.stop > cols.start else None
         n_src = s.size
-        coverage = np.zeros(s.shape)
         if win is None:
-            self._csr_full = sparse.csr_matrix((t.size, n_src))
-            self.source_coverage = coverage
+            self.source_coverage = np.zeros(s.shape)
             self._finish_polygon()
             return
         # corners of every window cell, edges densified, counter-clockwise in the source CRS
@@ -650,7 +649,7 @@ def points_to_grid(
     row, col, inside = grid.cell_index(xa, ya)
     if not inside.all():
         bad = np.flatnonzero(~inside)
-        names = [labels[i] for i in bad] if labels is not None else bad.tolist()
+        names = [labels[int(i)] for i in bad] if labels is not None else bad.tolist()
         lost = float(np.nansum(v2[bad]))
         msg = (
             f"{what}: {bad.size} point(s) of {xa.size} lie outside the grid {grid} "
