@@ -1,0 +1,813 @@
+"""Trend indices per sector and pollutant, and the IPCC time-series methods on them.
+
+A trend table is a tidy :class:`pandas.DataFrame` with columns ``sector`` (GNFR id),
+``pollutant``, ``year``, ``value`` (an index or an absolute total; only ratios are used) and
+optionally ``series`` (the name of the source series, e.g. an inventory vintage). This module
+reads such tables (:func:`read_trends` for the tidy ``trends.csv``,
+:func:`read_eurostat_air_emissions` for Eurostat's ``env_air_emis``), maps the series' sectors
+to GNFR, checks them, and turns one series into the ratio ``S(y) / S(ref)`` that the
+trajectory applies, with the methods of IPCC (2006) vol. 1 ch. 5 (:class:`Method`,
+:func:`ratio_series`).
+
+References
+----------
+IPCC (2006). *2006 IPCC Guidelines for National Greenhouse Gas Inventories*, vol. 1, ch. 5
+"Time series consistency". IGES, Hayama.
+EMEP/EEA (2023). *Air pollutant emission inventory guidebook 2023*, Part A, ch. 4
+"Time series consistency". EEA Report 06/2023, doi:10.2800/795737.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._validate import require_columns, require_known
+from .errors import ConfigError, InputError, MissingVariableError
+from .sectors import normalise_sector
+from .species import POLLUTANTS
+
+__all__ = [
+    "EUROSTAT_AIRSECT_TO_GNFR",
+    "EUROSTAT_POLLUTANTS",
+    "METHOD_KINDS",
+    "Method",
+    "aggregate_sectors",
+    "extrapolate_trend",
+    "overlap_splice",
+    "ratio_series",
+    "read_eurostat_air_emissions",
+    "read_trends",
+    "series_of",
+    "validate_trends",
+]
+
+#: Time-series methods a (sector, pollutant) can be given outside the span of the anchors.
+METHOD_KINDS: tuple[str, ...] = ("index", "overlap", "surrogate", "extrapolation", "interpolation")
+
+#: Default mapping of the old Eurostat ``airsect`` groups (``env_air_emis`` before 2017) to
+#: GNFR: each GNFR sector takes the **sum** of the listed series sectors. A series sector may
+#: serve several GNFR sectors (only ratios are used, so this double use is harmless). Labels:
+#: SE1_EPD energy production and distribution, SE1_EUI energy use in industry, SE1_CIH
+#: commercial, institutional and households, SE1_RD road transport, SE1_NRD non-road
+#: transport, SE2_IP industrial processes and product use, SE4_AGR agriculture, SE6_WST
+#: waste, SE7_OTH other.
+EUROSTAT_AIRSECT_TO_GNFR: dict[str, tuple[str, ...]] = {
+    "A_PublicPower": ("SE1_EPD",),
+    "B_Industry": ("SE1_EUI", "SE2_IP"),
+    "C_OtherStationaryComb": ("SE1_CIH",),
+    "D_Fugitive": ("SE1_EPD",),
+    "E_Solvents": ("SE2_IP",),
+    "F_RoadTransport": ("SE1_RD",),
+    "G_Shipping": ("SE1_NRD",),
+    "H_Aviation": ("SE1_NRD",),
+    "I_OffRoad": ("SE1_NRD",),
+    "J_Waste": ("SE6_WST",),
+    "K_AgriLivestock": ("SE4_AGR",),
+    "L_AgriOther": ("SE4_AGR",),
+    "M_Other": ("SE7_OTH",),
+}
+
+#: Eurostat pollutant codes to trajectoire pollutant ids (SOX is reported as SO2, NOX as NO2).
+EUROSTAT_POLLUTANTS: dict[str, str] = {
+    "NOX": "NOx",
+    "SOX": "SO2",
+    "PM10": "PM10",
+    "PM2_5": "PM2.5",
+    "NH3": "NH3",
+    "NMVOC": "NMVOC",
+}
+
+_REQUIRED = ("sector", "pollutant", "year", "value")
+
+
+# --------------------------------------------------------------------------- tables
+def validate_trends(table: pd.DataFrame, *, what: str = "trend table") -> pd.DataFrame:
+    """Check a tidy trend table and return a clean copy.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Columns ``sector`` (GNFR id or alias), ``pollutant``, ``year``, ``value`` and optional
+        ``series``.
+    what : str
+        Name of the table or file, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``sector, pollutant, year, value, series`` (``series`` is ``""`` when absent),
+        sectors normalised to GNFR ids, ``year`` as int, ``value`` as float, sorted.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        A required column is missing.
+    trajectoire.InputError
+        Unknown sector or pollutant, non-integer years, NaN or negative values, duplicated
+        ``(series, sector, pollutant, year)`` rows.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"sector": ["F", "F"], "pollutant": ["NOx", "NOx"],
+    ...                   "year": [1990, 1991], "value": [2.0, 1.5]})
+    >>> validate_trends(t)["sector"].tolist()
+    ['F_RoadTransport', 'F_RoadTransport']
+    """
+    require_columns(table.columns, _REQUIRED, what)
+    out = table.loc[:, [c for c in (*_REQUIRED, "series") if c in table.columns]].copy()
+    if "series" not in out.columns:
+        out["series"] = ""
+    out["series"] = out["series"].fillna("").astype(str)
+    out["sector"] = [normalise_sector(s, what=f"{what}, column 'sector'") for s in out["sector"]]
+    out["pollutant"] = out["pollutant"].astype(str)
+    require_known(out["pollutant"], POLLUTANTS, f"{what}, column 'pollutant'")
+    years = pd.to_numeric(out["year"], errors="coerce")
+    bad = years.isna() | (years != np.round(years))
+    if bad.any():
+        raise InputError(
+            f"{what}, column 'year': {int(bad.sum())} value(s) are not whole years "
+            f"(e.g. {out.loc[bad, 'year'].iloc[0]!r}); expected integers such as 1990."
+        )
+    out["year"] = years.astype(np.int64)
+    values = pd.to_numeric(out["value"], errors="coerce").astype(float)
+    nan = ~np.isfinite(values.to_numpy())
+    if nan.any():
+        row = out.loc[nan].iloc[0]
+        raise InputError(
+            f"{what}, column 'value': {int(nan.sum())} missing or non-numeric value(s), e.g. "
+            f"sector {row['sector']}, pollutant {row['pollutant']}, year {row['year']}. "
+            "A missing year is a gap in the series: fill it (interpolate between its "
+            "neighbours, documenting it) or drop the whole series."
+        )
+    if (values < 0).any():
+        row = out.loc[values < 0].iloc[0]
+        raise InputError(
+            f"{what}, column 'value': negative value {row['value']!r} (sector {row['sector']}, "
+            f"pollutant {row['pollutant']}, year {row['year']}); indices must be >= 0."
+        )
+    out["value"] = values
+    keys = ["series", "sector", "pollutant", "year"]
+    dup = out.duplicated(keys, keep=False)
+    if dup.any():
+        row = out.loc[dup].iloc[0]
+        raise InputError(
+            f"{what}: {int(dup.sum())} duplicated rows for (series, sector, pollutant, year), "
+            f"e.g. ({row['series']!r}, {row['sector']}, {row['pollutant']}, {row['year']}). "
+            "Keep one row per year, or give each vintage its own 'series' name."
+        )
+    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def aggregate_sectors(
+    table: pd.DataFrame,
+    mapping: Mapping[str, str | Sequence[str]],
+    *,
+    what: str = "trend table",
+) -> pd.DataFrame:
+    """Map series sectors to GNFR, summing several series sectors into one GNFR sector.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy table whose ``sector`` column holds the series' own sector codes.
+    mapping : mapping of str to str or sequence of str
+        GNFR id -> series sector code(s) whose values are **summed**, for example
+        ``{"B_Industry": ["SE1_EUI", "SE2_IP"]}``. GNFR sectors absent from the mapping are
+        left out; a series sector may appear under several GNFR sectors.
+    what : str
+        Name of the table, for error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy table with GNFR ``sector`` ids. A GNFR year is kept only where **every** mapped
+        series sector has a value (a partial sum would be a silent break in the series).
+
+    Raises
+    ------
+    trajectoire.InputError
+        A mapped series sector is not in the table, or a key is not a GNFR sector.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"sector": ["a", "b"], "pollutant": ["NOx", "NOx"],
+    ...                   "year": [2000, 2000], "value": [1.0, 2.0]})
+    >>> aggregate_sectors(t, {"B_Industry": ["a", "b"]})["value"].tolist()
+    [3.0]
+    """
+    require_columns(table.columns, _REQUIRED, what)
+    have = set(table["sector"].astype(str))
+    extra = [c for c in ("series",) if c in table.columns]
+    parts = []
+    for gnfr, codes in mapping.items():
+        canon = normalise_sector(gnfr, what=f"{what}: sector mapping key")
+        codes_t = (codes,) if isinstance(codes, str) else tuple(codes)
+        missing = [c for c in codes_t if c not in have]
+        if missing:
+            raise InputError(
+                f"{what}: the sector mapping sends {missing} to {canon}, but the table has no "
+                f"such sector (it has {sorted(have)}). Fix the mapping (sector_mapping=...)."
+            )
+        sub = table[table["sector"].astype(str).isin(codes_t)]
+        keys = [*extra, "pollutant", "year"]
+        grouped = sub.groupby(keys, sort=True)["value"]
+        summed = grouped.sum(min_count=1).to_frame()
+        summed["n"] = grouped.count()
+        summed = summed[summed["n"] == len(set(codes_t))].drop(columns="n").reset_index()
+        summed["sector"] = canon
+        parts.append(summed)
+    if not parts:
+        return pd.DataFrame({c: [] for c in (*_REQUIRED, *extra)})
+    out = pd.concat(parts, ignore_index=True)
+    return out.loc[:, [*_REQUIRED, *extra]]
+
+
+def read_trends(
+    path: str | PathLike[str],
+    *,
+    sector_mapping: Mapping[str, str | Sequence[str]] | None = None,
+    pollutant_mapping: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a tidy trend-index CSV (``trends.csv`` of docs/input-formats.md).
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV with columns ``sector``, ``pollutant``, ``year``, ``value`` and optional
+        ``series``.
+    sector_mapping : mapping, optional
+        GNFR id -> sector code(s) of the file, summed (see :func:`aggregate_sectors`). Without
+        it the ``sector`` column must hold GNFR ids or their aliases (``"F"``).
+    pollutant_mapping : mapping of str to str, optional
+        File pollutant code -> trajectoire pollutant id (e.g. ``{"NOX": "NOx"}``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The validated tidy table (see :func:`validate_trends`).
+
+    Raises
+    ------
+    trajectoire.InputError
+        Missing file, bad columns or values (the message names the file).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"trend file {str(p)!r} does not exist; check the path.")
+    table = pd.read_csv(p, comment="#")
+    what = f"{p.name}"
+    require_columns(table.columns, _REQUIRED, what)
+    if pollutant_mapping:
+        table["pollutant"] = table["pollutant"].map(lambda v: pollutant_mapping.get(v, v))
+    if sector_mapping is not None:
+        table = aggregate_sectors(table, sector_mapping, what=what)
+    return validate_trends(table, what=what)
+
+
+def read_eurostat_air_emissions(
+    path: str | PathLike[str],
+    *,
+    vintage: str | None = None,
+    sector_mapping: Mapping[str, str | Sequence[str]] | None = None,
+    pollutants: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read Eurostat ``env_air_emis`` national sector totals as GNFR trend indices.
+
+    The file is the tidy extract described in ``shared/data/emission_trends/SOURCE.md``
+    (columns ``source_id, classification, country, pollutant, sector_code, sector_label,
+    year, value, unit, flag``), which holds **two vintages** of the series. Inventories are
+    recalculated every year, so one vintage is read at a time; they are never mixed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV file.
+    vintage : str, optional
+        The ``source_id`` to read (e.g. ``"EUROSTAT_ENV_AIR_EMIS_SNAP2016"``). Required when
+        the file holds several.
+    sector_mapping : mapping, optional
+        GNFR id -> series sector code(s), summed. Defaults to
+        :data:`EUROSTAT_AIRSECT_TO_GNFR` for the old ``airsect`` codes (``SE...``); for other
+        code lists (e.g. the 2023 ``NFR...`` codes, whose coverage is not documented in the
+        source) a mapping must be given.
+    pollutants : mapping, optional
+        Eurostat pollutant code -> trajectoire id; defaults to :data:`EUROSTAT_POLLUTANTS`.
+        Codes absent from it are dropped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy table ``sector, pollutant, year, value, series`` [t yr-1, national totals],
+        ``series`` = the vintage.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Missing file or columns, several vintages and none chosen, unknown vintage, or no
+        default mapping for the vintage's sector codes.
+
+    References
+    ----------
+    Eurostat, dataset ``env_air_emis`` "Air pollutants by source sector (source: EEA)".
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"Eurostat file {str(p)!r} does not exist; check the path.")
+    raw = pd.read_csv(p)
+    what = p.name
+    require_columns(raw.columns, ["source_id", "pollutant", "sector_code", "year", "value"], what)
+    vintages = sorted(raw["source_id"].astype(str).unique())
+    if vintage is None:
+        if len(vintages) != 1:
+            raise InputError(
+                f"{what}: holds {len(vintages)} vintages {vintages}; vintages must never be "
+                "mixed in one series. Choose one with vintage='...'."
+            )
+        vintage = vintages[0]
+    if vintage not in vintages:
+        raise InputError(f"{what}: no vintage {vintage!r}; the file has {vintages}.")
+    sub = raw[raw["source_id"].astype(str) == vintage]
+    codes = sorted(sub["sector_code"].astype(str).unique())
+    if sector_mapping is None:
+        if not all(c.startswith("SE") or c == "TOT_NAT" for c in codes):
+            raise InputError(
+                f"{what}, vintage {vintage}: sector codes {codes} have no default GNFR "
+                "mapping (their coverage is not documented). Pass "
+                "sector_mapping={'F_RoadTransport': ['<code>'], ...}."
+            )
+        sector_mapping = EUROSTAT_AIRSECT_TO_GNFR
+    pol = dict(EUROSTAT_POLLUTANTS if pollutants is None else pollutants)
+    table = pd.DataFrame(
+        {
+            "sector": sub["sector_code"].astype(str).to_numpy(),
+            "pollutant": sub["pollutant"].astype(str).map(pol).to_numpy(),
+            "year": sub["year"].to_numpy(),
+            "value": pd.to_numeric(sub["value"], errors="coerce").to_numpy(),
+            "series": vintage,
+        }
+    )
+    table = table[table["pollutant"].notna()]
+    out = aggregate_sectors(table, sector_mapping, what=f"{what} ({vintage})")
+    out = validate_trends(out, what=f"{what} ({vintage})")
+    out.attrs["units"] = "t yr-1"
+    return out
+
+
+def series_of(
+    table: pd.DataFrame,
+    sector: str,
+    pollutant: str,
+    *,
+    series: str | None = None,
+    what: str = "trend table",
+) -> pd.Series:
+    """One index series, ``year -> value``, checked for gaps.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Validated tidy table (:func:`validate_trends`).
+    sector, pollutant : str
+        GNFR id and pollutant id.
+    series : str, optional
+        Value of the ``series`` column to take; required when the pair has several series.
+    what : str
+        Name of the table, for error messages.
+
+    Returns
+    -------
+    pandas.Series
+        Float values indexed by consecutive integer years.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        No row for that sector and pollutant (or series).
+    trajectoire.InputError
+        Several series and none chosen, or a gap (missing interior year).
+    """
+    sel = table[(table["sector"] == sector) & (table["pollutant"] == pollutant)]
+    names = sorted(sel["series"].unique()) if "series" in sel.columns else [""]
+    if series is not None:
+        sel = sel[sel["series"] == series]
+    elif len(names) > 1:
+        raise InputError(
+            f"{what}: sector {sector}, pollutant {pollutant} has several series {names}; "
+            "choose one with Method(series=...) (vintages must not be mixed), or splice two "
+            "with Method('overlap', series=new, old_series=old)."
+        )
+    if sel.empty:
+        label = f" series {series!r}" if series is not None else ""
+        raise MissingVariableError(
+            f"{what}: no index for sector {sector}, pollutant {pollutant}{label}. Add that "
+            "series to the table, map a series sector onto it (sector_mapping=...), or give "
+            "this pair anchors that span every year."
+        )
+    s = pd.Series(sel["value"].to_numpy(float), index=sel["year"].to_numpy(np.int64))
+    s = s.sort_index()
+    full = np.arange(int(s.index[0]), int(s.index[-1]) + 1)
+    missing = np.setdiff1d(full, s.index.to_numpy())
+    if missing.size:
+        raise InputError(
+            f"{what}: gap in the index series of sector {sector}, pollutant {pollutant}"
+            f"{' (series ' + repr(series) + ')' if series else ''}: year(s) "
+            f"{missing.tolist()} missing between {int(full[0])} and {int(full[-1])}. Fill "
+            "the gap in the table (e.g. linear interpolation, documented) or shorten the "
+            "series."
+        )
+    s.index.name = "year"
+    return s
+
+
+# --------------------------------------------------------------------------- methods
+@dataclass(frozen=True)
+class Method:
+    """A time-series method for one (sector, pollutant), for years outside the anchors.
+
+    Parameters
+    ----------
+    kind : {"index", "overlap", "surrogate", "extrapolation", "interpolation"}
+        ``index``: scale by the index series, E(y) = E(a) I(y) / I(a).
+        ``overlap``: splice an older series onto a newer one (IPCC eq. 5.1) and scale.
+        ``surrogate``: scale by a driver series (population, traffic, degree days...).
+        ``extrapolation``: as ``index`` inside the series, bounded trend extrapolation
+        outside it. ``interpolation``: only between anchors (an error outside them).
+    series : str, optional
+        Series name (``series`` column) to use; for ``overlap`` the **new** series.
+    old_series : str, optional
+        ``overlap`` only: the older, longer series.
+    overlap_years : (int, int), optional
+        ``overlap`` only: first and last overlap year; default all common years.
+    variant : {"ratio", "offset"}
+        ``overlap`` only: average ratio (IPCC eq. 5.1) or constant offset.
+    driver : str, optional
+        ``surrogate`` only: name of the driver series in the ``surrogates`` table.
+    trend : {"linear", "multiplicative"}
+        ``extrapolation`` only: additive slope or constant growth rate.
+    fit_years : int, default 5
+        ``extrapolation`` only: the trend is taken over the last (first) ``fit_years`` + 1
+        years of the series.
+    max_years : int, default 10
+        ``extrapolation`` only: at most this many years beyond the series.
+    max_ratio : float, default 3.0
+        ``extrapolation`` only: extrapolated values stay within ``[v/max_ratio,
+        v*max_ratio]`` of the series end value ``v`` (and >= 0).
+
+    Examples
+    --------
+    >>> Method("extrapolation", trend="multiplicative").kind
+    'extrapolation'
+    """
+
+    kind: str = "index"
+    series: str | None = None
+    old_series: str | None = None
+    overlap_years: tuple[int, int] | None = None
+    variant: str = "ratio"
+    driver: str | None = None
+    trend: str = "linear"
+    fit_years: int = 5
+    max_years: int = 10
+    max_ratio: float = 3.0
+
+    def __post_init__(self) -> None:
+        if self.kind not in METHOD_KINDS:
+            raise ConfigError(
+                f"unknown time-series method {self.kind!r}; expected one of {list(METHOD_KINDS)}."
+            )
+        if self.variant not in ("ratio", "offset"):
+            raise ConfigError(f"overlap variant {self.variant!r}; expected 'ratio' or 'offset'.")
+        if self.trend not in ("linear", "multiplicative"):
+            raise ConfigError(
+                f"extrapolation trend {self.trend!r}; expected 'linear' or 'multiplicative'."
+            )
+        if self.kind == "overlap" and self.old_series is None:
+            raise ConfigError("Method('overlap') needs old_series='<name of the older series>'.")
+        if self.kind == "surrogate" and self.driver is None:
+            raise ConfigError("Method('surrogate') needs driver='<name in the surrogates table>'.")
+        if self.fit_years < 1 or self.max_years < 0 or not self.max_ratio >= 1.0:
+            raise ConfigError(
+                f"extrapolation bounds fit_years={self.fit_years} (>= 1), max_years="
+                f"{self.max_years} (>= 0), max_ratio={self.max_ratio} (>= 1) are invalid."
+            )
+
+    @classmethod
+    def parse(cls, spec: str | Method) -> Method:
+        """A :class:`Method` from a method name or an existing Method."""
+        return spec if isinstance(spec, Method) else cls(str(spec))
+
+
+def overlap_splice(
+    old: pd.Series,
+    new: pd.Series,
+    *,
+    variant: str = "ratio",
+    overlap_years: tuple[int, int] | None = None,
+) -> tuple[pd.Series, pd.Series]:
+    """Splice an older series onto a newer one over their overlap (IPCC 2006, eq. 5.1).
+
+    Parameters
+    ----------
+    old : pandas.Series
+        Older (longer) series ``x``, indexed by year.
+    new : pandas.Series
+        Newer series ``y`` (the method consistent with the reference), indexed by year.
+    variant : {"ratio", "offset"}
+        Average ratio or constant difference over the overlap.
+    overlap_years : (int, int), optional
+        First and last overlap year ``(m, n)``; default every common year.
+
+    Returns
+    -------
+    spliced : pandas.Series
+        ``new`` where it exists, else the adjusted ``old``, over the union of years.
+    from_old : pandas.Series of bool
+        Whether each year comes from the adjusted old series.
+
+    Raises
+    ------
+    trajectoire.InputError
+        No overlap, or (ratio variant) an old value of zero in the overlap.
+
+    Notes
+    -----
+    Ratio variant: :math:`y_0 = x_0 \\cdot \\frac{1}{n-m+1}\\sum_{i=m}^{n} y_i / x_i`.
+    Offset variant: :math:`y_0 = x_0 + \\frac{1}{n-m+1}\\sum_{i=m}^{n} (y_i - x_i)`.
+    The ratio (or difference) should be stable over the overlap; check it before use.
+
+    Examples
+    --------
+    >>> old = pd.Series([10.0, 8.0, 6.0], index=[2000, 2001, 2002])
+    >>> new = pd.Series([4.0, 3.0, 2.0], index=[2001, 2002, 2003])
+    >>> overlap_splice(old, new)[0].tolist()
+    [5.0, 4.0, 3.0, 2.0]
+    """
+    common = old.index.intersection(new.index)
+    if overlap_years is not None:
+        m, n = overlap_years
+        common = common[(common >= m) & (common <= n)]
+    if len(common) == 0:
+        raise InputError(
+            f"overlap splicing: the series do not overlap (old {int(old.index.min())}-"
+            f"{int(old.index.max())}, new {int(new.index.min())}-{int(new.index.max())}"
+            f"{', overlap_years=' + str(overlap_years) if overlap_years else ''}). Use "
+            "surrogate data or extrapolation instead."
+        )
+    x = old.loc[common].to_numpy(float)
+    y = new.loc[common].to_numpy(float)
+    years = old.index.union(new.index)
+    adjusted = old.reindex(years)
+    if variant == "ratio":
+        if np.any(x == 0):
+            raise InputError(
+                "overlap splicing: the old series is zero in an overlap year "
+                f"({[int(v) for v in common[x == 0]]}); use variant='offset' or other years."
+            )
+        adjusted = adjusted * float(np.mean(y / x))
+    else:
+        adjusted = adjusted + float(np.mean(y - x))
+    spliced = new.reindex(years).where(new.reindex(years).notna(), adjusted)
+    from_old = pd.Series(~years.isin(new.index), index=years)
+    return spliced.astype(float), from_old
+
+
+def extrapolate_trend(
+    series: pd.Series,
+    years: Iterable[int],
+    *,
+    trend: str = "linear",
+    fit_years: int = 5,
+    max_years: int = 10,
+    max_ratio: float = 3.0,
+    what: str = "series",
+) -> pd.Series:
+    """Bounded trend extrapolation of a series to `years` before or after it.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        Gap-free values indexed by consecutive years.
+    years : iterable of int
+        Years wanted; those inside the series are returned unchanged.
+    trend : {"linear", "multiplicative"}
+        Mean annual change or mean annual growth rate over the fit window.
+    fit_years : int, default 5
+        Window: the last (first) ``k = min(fit_years, len - 1)`` steps of the series.
+    max_years : int, default 10
+        Largest distance beyond the series end [years].
+    max_ratio : float, default 3.0
+        Extrapolated values are clipped to ``[v_n / max_ratio, v_n * max_ratio]``, ``v_n``
+        the end value, and to >= 0.
+    what : str
+        Name of the series, for error messages.
+
+    Returns
+    -------
+    pandas.Series
+        Values for `years` (sorted), indexed by year.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A year farther than `max_years` from the series, or a multiplicative trend on a
+        window with zero values.
+
+    Notes
+    -----
+    After the end ``n`` (IPCC 2006 vol. 1 §5.3.3.4):
+    linear :math:`y_t = y_n + (t - n)\\,\\Delta`, :math:`\\Delta = (y_n - y_{n-k})/k`;
+    multiplicative :math:`y_t = y_n\\,r^{t-n}`, :math:`r = (y_n / y_{n-k})^{1/k}`.
+    Symmetrically before the start. The guidelines caution against long extrapolations,
+    hence the bounds.
+
+    Examples
+    --------
+    >>> s = pd.Series([4.0, 3.0, 2.0], index=[2000, 2001, 2002])
+    >>> extrapolate_trend(s, [2003, 2004]).tolist()
+    [1.0, 0.6666666666666666]
+    """
+    years_arr = np.array(sorted({int(y) for y in years}), dtype=np.int64)
+    first, last = int(series.index[0]), int(series.index[-1])
+    values = series.to_numpy(float)
+    k = min(fit_years, len(values) - 1)
+    out = np.empty(years_arr.size)
+    for i, t in enumerate(years_arr):
+        if first <= t <= last:
+            out[i] = series.loc[t]
+            continue
+        after = t > last
+        dist = t - last if after else first - t
+        if dist > max_years:
+            raise InputError(
+                f"{what}: year {t} is {dist} years beyond the series ({first}-{last}); "
+                f"extrapolation is bounded to max_years={max_years}. Extend the series, add "
+                "an anchor inventory nearer that year, or raise Method(max_years=...)."
+            )
+        end = values[-1] if after else values[0]
+        if k == 0:
+            val = end
+        else:
+            far = values[-1 - k] if after else values[k]
+            if trend == "linear":
+                val = end + dist * (end - far) / k
+            else:
+                if end <= 0 or far <= 0:
+                    raise InputError(
+                        f"{what}: multiplicative extrapolation needs positive values at both "
+                        f"ends of the fit window; got {far} and {end}. Use trend='linear'."
+                    )
+                val = end * (end / far) ** (dist / k)
+        val = min(max(val, end / max_ratio), end * max_ratio)
+        out[i] = max(val, 0.0)
+    return pd.Series(out, index=pd.Index(years_arr, name="year"))
+
+
+def ratio_series(
+    table: pd.DataFrame | None,
+    sector: str,
+    pollutant: str,
+    years: Iterable[int],
+    base_year: int,
+    method: Method,
+    *,
+    surrogates: pd.DataFrame | None = None,
+    what: str = "trend table",
+) -> tuple[pd.Series, pd.Series]:
+    """The ratio ``S(y) / S(base_year)`` of one (sector, pollutant) under a method.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame or None
+        Validated tidy trend table (:func:`validate_trends`).
+    sector, pollutant : str
+        GNFR id and pollutant id.
+    years : iterable of int
+        Years wanted (the base year is added).
+    base_year : int
+        Year whose value is the denominator (the reference inventory's year).
+    method : Method
+        The method (kind ``interpolation`` is not a series method and raises).
+    surrogates : pandas.DataFrame, optional
+        Driver table with columns ``driver``, ``year``, ``value`` (``surrogate`` only).
+    what : str
+        Name of the table, for messages.
+
+    Returns
+    -------
+    ratio : pandas.Series
+        ``S(y) / S(base_year)`` indexed by year.
+    label : pandas.Series of str
+        Method label per year: ``index``, ``overlap``, ``surrogate`` or ``extrapolation``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A year outside the series (the fix names extrapolation), a gap, or a value that is
+        zero or negative at the base year.
+
+    Examples
+    --------
+    >>> t = validate_trends(pd.DataFrame({"sector": "F", "pollutant": "NOx",
+    ...     "year": [2000, 2001, 2002], "value": [4.0, 3.0, 2.0]}))
+    >>> ratio_series(t, "F_RoadTransport", "NOx", [2000, 2002], 2001, Method())[0].tolist()
+    [1.3333333333333333, 1.0, 0.6666666666666666]
+    """
+    wanted = sorted({int(y) for y in years} | {int(base_year)})
+    label_of = method.kind
+    from_old = None
+    if method.kind == "interpolation":
+        raise InputError(
+            f"sector {sector}, pollutant {pollutant}: method 'interpolation' needs anchor "
+            f"inventories on both sides of year(s) {wanted}; add anchors or choose "
+            "Method('index') / Method('extrapolation') for the years outside them."
+        )
+    if method.kind == "surrogate":
+        if surrogates is None:
+            raise InputError(
+                f"sector {sector}: Method('surrogate', driver={method.driver!r}) but no "
+                "surrogates table was given; pass surrogates=DataFrame(driver, year, value)."
+            )
+        require_columns(surrogates.columns, ["driver", "year", "value"], "surrogates table")
+        drv = surrogates[surrogates["driver"] == method.driver]
+        if drv.empty:
+            raise MissingVariableError(
+                f"surrogates table: no driver {method.driver!r} (sector {sector}); drivers are "
+                f"{sorted(surrogates['driver'].unique())}."
+            )
+        tab = pd.DataFrame(
+            {
+                "sector": sector,
+                "pollutant": pollutant,
+                "year": drv["year"],
+                "value": drv["value"],
+                "series": str(method.driver),
+            }
+        )
+        s = series_of(
+            validate_trends(tab, what="surrogates table"),
+            sector,
+            pollutant,
+            what=f"surrogates table, driver {method.driver!r}",
+        )
+    else:
+        if table is None:
+            raise InputError(
+                f"sector {sector}, pollutant {pollutant}: method {method.kind!r} needs trend "
+                "indices, and none were given; pass indices=... or anchors spanning the years."
+            )
+        s = series_of(table, sector, pollutant, series=method.series, what=what)
+        if method.kind == "overlap":
+            assert method.old_series is not None
+            old = series_of(table, sector, pollutant, series=method.old_series, what=what)
+            s, from_old = overlap_splice(
+                old, s, variant=method.variant, overlap_years=method.overlap_years
+            )
+            s = s.dropna()
+    first, last = int(s.index[0]), int(s.index[-1])
+    outside = [y for y in wanted if y < first or y > last]
+    if method.kind == "extrapolation":
+        values = extrapolate_trend(
+            s,
+            wanted,
+            trend=method.trend,
+            fit_years=method.fit_years,
+            max_years=method.max_years,
+            max_ratio=method.max_ratio,
+            what=f"{what}, sector {sector}, pollutant {pollutant}",
+        )
+    else:
+        if outside:
+            raise InputError(
+                f"{what}: year(s) {outside} outside the {method.kind} series of sector "
+                f"{sector}, pollutant {pollutant} ({first}-{last}). Extend the series, or "
+                "choose bounded trend extrapolation for this pair: "
+                f"methods={{('{sector}', '{pollutant}'): Method('extrapolation')}}."
+            )
+        values = s.reindex(wanted)
+    base = float(values.loc[int(base_year)])
+    if not base > 0:
+        raise InputError(
+            f"{what}: the {method.kind} series of sector {sector}, pollutant {pollutant} is "
+            f"{base} at the reference year {base_year}; a ratio to it is undefined. Use another "
+            "series for this pair (sector_mapping=...), another reference or anchor year, or "
+            "drop the pair from the inventory."
+        )
+    ratio = values / base
+    labels = []
+    for y in wanted:
+        if method.kind == "extrapolation":
+            labels.append("extrapolation" if (y < first or y > last) else "index")
+        elif method.kind == "overlap":
+            assert from_old is not None
+            labels.append("overlap" if bool(from_old.get(y, False)) else "index")
+        else:
+            labels.append(label_of)
+    label = pd.Series(labels, index=pd.Index(wanted, name="year"), dtype=object)
+    ratio.index.name = "year"
+    return ratio.astype(float), label
