@@ -1,0 +1,580 @@
+"""Run configuration: the TOML file of a batch run, validated field by field.
+
+A run is described by one TOML file (see ``docs/configuration.md``, which documents every
+field). :func:`load_config` parses it with :mod:`tomllib`, validates it with the pydantic
+models below (unknown keys are errors) and turns every validation failure into one
+:class:`~trajectoire.errors.ConfigError` whose message names the file, the field
+(``[grid] resolution``), what was received, what was expected and the fix.
+
+Input paths are resolved relative to the directory of the configuration file and must
+exist. The raw TOML text, the resolved configuration and the SHA-256 checksums of the input
+files are kept on the :class:`RunConfig` so that a run can copy them into the global
+attributes of its output.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import difflib
+import hashlib
+import json
+import tomllib
+import types
+import typing
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from ._version import __version__
+from .errors import ConfigError, InputError
+from .sectors import normalise_sector
+from .species import REGULATED, normalise_pollutant
+
+__all__ = [
+    "MAX_YEAR",
+    "MIN_YEAR",
+    "SIGMA_SCHEMES",
+    "TERRITORY_IDS",
+    "TRAJECTORY_METHODS",
+    "AttributionConfig",
+    "DispersionConfig",
+    "GridConfig",
+    "InputsConfig",
+    "MeteoConfig",
+    "OutputConfig",
+    "RunConfig",
+    "RunSection",
+    "TrajectoryConfig",
+    "UncertaintyConfig",
+    "load_config",
+    "parse_years",
+]
+
+#: The seven study territories (stable ids, DESIGN.md).
+TERRITORY_IDS: tuple[str, ...] = ("MEL", "CUD", "ACSO", "CCHF", "DOUAISIS", "CCVT", "ARC")
+#: Backcasting methods of the IPCC 2006 Guidelines vol. 1 ch. 5, as named in trajectoire.
+TRAJECTORY_METHODS: tuple[str, ...] = (
+    "index",
+    "interpolation",
+    "surrogate",
+    "extrapolation",
+    "overlap",
+)
+#: Dispersion-coefficient schemes understood by ``trajectoire.dispersion``.
+SIGMA_SCHEMES: tuple[str, ...] = ("briggs-urban", "briggs-rural", "pgt")
+#: Earliest year a run may rebuild (national trend series do not go further back).
+MIN_YEAR = 1960
+#: Latest year a run may rebuild: the current year (no data exists for the future).
+MAX_YEAR = _dt.datetime.now(_dt.UTC).year
+
+TrajectoryMethod = Literal["index", "interpolation", "surrogate", "extrapolation", "overlap"]
+SigmaScheme = Literal["briggs-urban", "briggs-rural", "pgt"]
+
+_SECTION_DOC = "docs/configuration.md"
+
+
+class _Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are not coerced silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _pollutant(value: str) -> str:
+    try:
+        return normalise_pollutant(value, what="")
+    except InputError as exc:
+        raise ValueError(str(exc).removeprefix(": ").rstrip(".")) from None
+
+
+def _sector(value: str) -> str:
+    try:
+        return normalise_sector(value, what="")
+    except InputError as exc:
+        raise ValueError(str(exc).removeprefix(": ").rstrip(".")) from None
+
+
+def _unique(values: list[Any], what: str) -> list[Any]:
+    dup = sorted({v for v in values if values.count(v) > 1}, key=str)
+    if dup:
+        raise ValueError(f"{what}: {dup} listed more than once; list each once")
+    return values
+
+
+class RunSection(_Section):
+    """``[run]``: name, years and pollutants of the run."""
+
+    name: str = "trajectoire run"
+    first_year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
+    last_year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
+    reference_year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
+    pollutants: list[str] = Field(default_factory=lambda: list(REGULATED), min_length=1)
+
+    @field_validator("pollutants")
+    @classmethod
+    def _check_pollutants(cls, v: list[str]) -> list[str]:
+        out = [_pollutant(p) for p in v]
+        return _unique(out, "pollutants")
+
+    @model_validator(mode="after")
+    def _check_years(self) -> RunSection:
+        if self.first_year > self.last_year:
+            raise ValueError(
+                f"first_year = {self.first_year} is after last_year = {self.last_year}; "
+                "expected first_year <= last_year (swap them)"
+            )
+        return self
+
+
+class GridConfig(_Section):
+    """``[grid]``: the one regional grid of the run."""
+
+    crs: str = "EPSG:2154"
+    resolution: float = Field(default=100.0, gt=0, allow_inf_nan=False)
+    buffer: float = Field(default=5000.0, ge=0, allow_inf_nan=False)
+    territories: list[str] = Field(default_factory=lambda: list(TERRITORY_IDS), min_length=1)
+
+    @field_validator("crs")
+    @classmethod
+    def _check_crs(cls, v: str) -> str:
+        import pyproj
+
+        try:
+            crs = pyproj.CRS.from_user_input(v)
+        except pyproj.exceptions.CRSError:
+            raise ValueError(f"{v!r} is not a CRS pyproj understands; e.g. 'EPSG:2154'") from None
+        if not crs.is_projected:
+            raise ValueError(
+                f"{v!r} is not a projected CRS (cells must be in metres); use 'EPSG:2154'"
+            )
+        return v
+
+    @field_validator("territories")
+    @classmethod
+    def _check_territories(cls, v: list[str]) -> list[str]:
+        by_upper = {t.upper(): t for t in TERRITORY_IDS}
+        out = []
+        for t in v:
+            canon = by_upper.get(str(t).strip().upper())
+            if canon is None:
+                close = difflib.get_close_matches(str(t).upper(), TERRITORY_IDS, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(
+                    f"unknown territory {t!r}{hint}; expected ids among {list(TERRITORY_IDS)}"
+                )
+            out.append(canon)
+        return _unique(out, "territories")
+
+
+def _resolve_input(value: Any, info: ValidationInfo) -> Path | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | Path):
+        raise ValueError(f"expected a file path (a string), got {type(value).__name__}")
+    base = Path((info.context or {}).get("base_dir", "."))
+    path = Path(value).expanduser()
+    resolved = (path if path.is_absolute() else base / path).resolve()
+    if not resolved.exists():
+        raise ValueError(
+            f"file not found: {resolved}. Fix the path (relative paths are read from "
+            f"{base.resolve()}), or leave the key out if this input is optional"
+        )
+    return resolved
+
+
+class InputsConfig(_Section):
+    """``[inputs]``: input files (see ``docs/input-formats.md``); only ``territories`` is required.
+
+    Paths are resolved relative to the configuration file's directory and must exist.
+    """
+
+    territories: Path
+    zones: Path | None = None
+    point_sources: Path | None = None
+    point_source_history: Path | None = None
+    roads: Path | None = None
+    road_emission_factors: Path | None = None
+    area_emissions: Path | None = None
+    landuse: Path | None = None
+    trends: Path | None = None
+    meteo: Path | None = None
+    stations: Path | None = None
+    observations: Path | None = None
+    observations_hourly: Path | None = None
+    background: Path | None = None
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _resolve(cls, v: Any, info: ValidationInfo) -> Path | None:
+        return _resolve_input(v, info)
+
+    def files(self) -> dict[str, Path]:
+        """The inputs given, ``{key: resolved path}``, in declaration order."""
+        return {k: v for k, v in self if v is not None}
+
+
+class UncertaintyConfig(_Section):
+    """``[trajectory.uncertainty]``: Monte Carlo ensemble of the trajectory."""
+
+    realizations: int = Field(default=0, ge=0)
+    seed: int = 1
+
+
+class TrajectoryConfig(_Section):
+    """``[trajectory]``: backcasting method by default and per GNFR sector."""
+
+    default_method: TrajectoryMethod = "index"
+    methods: dict[str, TrajectoryMethod] = Field(default_factory=dict)
+    uncertainty: UncertaintyConfig = Field(default_factory=lambda: UncertaintyConfig())
+
+    @field_validator("methods")
+    @classmethod
+    def _check_sectors(cls, v: dict[str, str]) -> dict[str, str]:
+        return {_sector(k): m for k, m in v.items()}
+
+    def method_of(self, sector: str) -> str:
+        """Backcasting method of a GNFR sector (its override, else `default_method`)."""
+        return self.methods.get(sector, self.default_method)
+
+
+class MeteoConfig(_Section):
+    """``[meteo]``: meteorological station and stability-class parameters."""
+
+    latitude: float = Field(default=50.57, ge=-90, le=90)
+    longitude: float = Field(default=3.10, ge=-180, le=180)
+    roughness_length: float = Field(default=0.5, gt=0, allow_inf_nan=False)
+    calm_threshold: float = Field(default=0.5, ge=0, allow_inf_nan=False)
+
+
+class DispersionConfig(_Section):
+    """``[dispersion]``: climatological Gaussian-plume kernel."""
+
+    radius: float = Field(default=20000.0, gt=0, allow_inf_nan=False)
+    sigma: SigmaScheme = "briggs-urban"
+    receptor_height: float = Field(default=1.5, ge=0, allow_inf_nan=False)
+    release_height: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("release_height")
+    @classmethod
+    def _check_heights(cls, v: dict[str, float]) -> dict[str, float]:
+        out = {}
+        for k, h in v.items():
+            if not (h >= 0 and h < 1e4):
+                raise ValueError(f"release height of {k!r} is {h} m; expected 0 <= h < 10000 m")
+            out[_sector(k)] = h
+        return out
+
+
+class AttributionConfig(_Section):
+    """``[attribution]``: what contributions are computed and which years get full maps."""
+
+    by: list[Literal["sector", "territory"]] = Field(
+        default_factory=lambda: ["sector", "territory"]
+    )
+    map_years: list[int] = Field(default_factory=list)
+
+    @field_validator("by", "map_years")
+    @classmethod
+    def _no_duplicates(cls, v: list[Any], info: ValidationInfo) -> list[Any]:
+        return _unique(list(v), str(info.field_name))
+
+
+class OutputConfig(_Section):
+    """``[output]``: how the output NetCDF is written."""
+
+    mask_beyond_buffer: bool = True
+    dtype: Literal["float32", "float64"] = "float32"
+
+
+class RunConfig(_Section):
+    """A whole run configuration (the schema of ``config.toml``).
+
+    Build it with :func:`load_config`; the constructor takes the same nested mapping (input
+    paths are then read relative to the current directory, or to
+    ``context={"base_dir": ...}`` passed to :meth:`model_validate`).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.gpkg").write_bytes(b"")
+    >>> cfg = RunConfig.model_validate(
+    ...     {"run": {"first_year": 1990, "last_year": 1995, "reference_year": 1995},
+    ...      "inputs": {"territories": "t.gpkg"}}, context={"base_dir": d})
+    >>> cfg.years
+    [1990, 1991, 1992, 1993, 1994, 1995]
+    """
+
+    run: RunSection
+    grid: GridConfig = Field(default_factory=lambda: GridConfig())
+    inputs: InputsConfig
+    trajectory: TrajectoryConfig = Field(default_factory=lambda: TrajectoryConfig())
+    meteo: MeteoConfig = Field(default_factory=lambda: MeteoConfig())
+    dispersion: DispersionConfig = Field(default_factory=lambda: DispersionConfig())
+    attribution: AttributionConfig = Field(default_factory=lambda: AttributionConfig())
+    output: OutputConfig = Field(default_factory=lambda: OutputConfig())
+
+    _source_path: Path | None = PrivateAttr(default=None)
+    _source_text: str = PrivateAttr(default="")
+
+    @model_validator(mode="after")
+    def _check_map_years(self) -> RunConfig:
+        bad = [y for y in self.attribution.map_years if not self.first_year <= y <= self.last_year]
+        if bad:
+            raise ValueError(
+                f"[attribution] map_years: {bad} outside the run's years "
+                f"{self.first_year}..{self.last_year}; keep map years within [run] first_year "
+                "and last_year"
+            )
+        return self
+
+    # ------------------------------------------------------------------ conveniences
+    @property
+    def first_year(self) -> int:
+        """First year of the run."""
+        return self.run.first_year
+
+    @property
+    def last_year(self) -> int:
+        """Last year of the run (inclusive)."""
+        return self.run.last_year
+
+    @property
+    def years(self) -> list[int]:
+        """All years of the run, ``first_year..last_year``."""
+        return list(range(self.run.first_year, self.run.last_year + 1))
+
+    @property
+    def source_path(self) -> Path | None:
+        """The file the configuration was read from (None when built in Python)."""
+        return self._source_path
+
+    @property
+    def source_text(self) -> str:
+        """The raw TOML text as read (empty when built in Python)."""
+        return self._source_text
+
+    def to_json(self) -> str:
+        """The resolved configuration (defaults filled in, absolute paths) as JSON text."""
+        return json.dumps(self.model_dump(mode="json"), sort_keys=True)
+
+    @cached_property
+    def input_checksums(self) -> dict[str, str]:
+        """SHA-256 of every input, ``{key: "sha256:<hex>"}`` (directories: over their files)."""
+        return {k: "sha256:" + _sha256(p) for k, p in self.inputs.files().items()}
+
+    def config_hash(self) -> str:
+        """Hash identifying what a run computes: configuration, input contents, version.
+
+        Two runs with the same hash produce the same output; the runner stores it in each
+        part file so that ``--resume`` never mixes parts of different runs. Input paths enter
+        through their checksums only (moving the inputs does not change the hash).
+        """
+        data = self.model_dump(mode="json")
+        data["inputs"] = self.input_checksums
+        data["run"].pop("name", None)
+        text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        if path.is_dir():
+            h.update(str(f.relative_to(path)).encode() + b"\0")
+        with f.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------- errors
+def _field_path(loc: Iterable[int | str]) -> str:
+    """``("grid", "resolution")`` -> ``[grid] resolution``; list items as ``key[2]``."""
+    parts = list(loc)
+    section: list[str] = []
+    while parts and isinstance(parts[0], str) and _is_section(section + [parts[0]]):
+        section.append(str(parts.pop(0)))
+    rest = ""
+    for p in parts:
+        rest += f"[{p}]" if isinstance(p, int) else (f".{p}" if rest else str(p))
+    head = f"[{'.'.join(section)}]" if section else "top level"
+    return f"{head} {rest}".strip()
+
+
+def _model_at(path: Iterable[int | str]) -> type[BaseModel] | None:
+    model: Any = RunConfig
+    for part in path:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        field = model.model_fields.get(str(part))
+        if field is None:
+            return None
+        model = _unwrap(field.annotation)
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _unwrap(annotation: Any) -> Any:
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0] if len(args) == 1 else annotation
+    return annotation
+
+
+def _is_section(path: list[str]) -> bool:
+    return _model_at(path) is not None
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    if len(text) > 80:
+        text = text[:77] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def _format_error(err: Any, source: str) -> str:
+    loc = tuple(err["loc"])
+    kind = err["type"]
+    where = _field_path(loc)
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        msg = msg.removeprefix(prefix)
+    msg = msg.rstrip(".")
+    if kind == "extra_forbidden":
+        model = _model_at(loc[:-1])
+        valid = sorted(model.model_fields) if model is not None else []
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
+        hint = f"Did you mean {close[0]!r}? " if close else ""
+        section = _field_path(loc[:-1]) if loc[:-1] else "top level"
+        return (
+            f"{source}: {where}: unknown key {str(loc[-1])!r} in {section}. {hint}"
+            f"Valid keys: {', '.join(valid)}. Fix the spelling or remove the key "
+            f"(see {_SECTION_DOC})."
+        )
+    if kind == "missing":
+        return (
+            f"{source}: {where}: required key missing. Add it (see {_SECTION_DOC} for its "
+            "meaning and an example)."
+        )
+    if kind == "value_error":
+        return f"{source}: {where}: {msg}."
+    received = _describe(err.get("input"))
+    return (
+        f"{source}: {where}: received {received}; expected: {msg.lower()}. "
+        f"Fix the value (see {_SECTION_DOC})."
+    )
+
+
+def _raise_config_error(exc: ValidationError, source: str) -> typing.NoReturn:
+    errors = exc.errors(include_url=False)
+    lines = [_format_error(e, source) for e in errors]
+    head = lines[0]
+    if len(lines) > 1:
+        head += f"\n  ({len(lines) - 1} more problem(s)):\n  " + "\n  ".join(lines[1:])
+    raise ConfigError(head) from None
+
+
+# ---------------------------------------------------------------------- public API
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a run configuration file.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        TOML file (see ``docs/configuration.md``). Input paths inside it are read relative
+        to its directory.
+
+    Returns
+    -------
+    RunConfig
+        The validated configuration, with :attr:`RunConfig.source_text` (the raw TOML) and
+        :attr:`RunConfig.source_path` set.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        File missing or unreadable, invalid TOML (with line and column), unknown key (with
+        the valid keys and the closest one), wrong type or value, missing input file, or an
+        impossible year range. The message names the file and the field.
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(
+            f"configuration file {str(p)!r} not found (resolved: {p.resolve()}). Check the "
+            "path, or write a sample one with `trajectoire sample DIR`."
+        )
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read the configuration ({exc}).") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{p}: not valid TOML ({exc}). Fix the syntax at that line (strings need quotes, "
+            "tables are written [section])."
+        ) from None
+    try:
+        cfg = RunConfig.model_validate(data, context={"base_dir": p.resolve().parent})
+    except ValidationError as exc:
+        _raise_config_error(exc, str(p))
+    cfg._source_path = p.resolve()
+    cfg._source_text = text
+    return cfg
+
+
+def parse_years(text: str, *, what: str = "--years") -> list[int]:
+    """Parse a year selection: ``1990:2023`` (inclusive), ``2005``, or ``1990,1995,2000:2002``.
+
+    Parameters
+    ----------
+    text : str
+        Comma-separated years or inclusive ranges ``first:last``.
+    what : str
+        Name of the option, for error messages.
+
+    Returns
+    -------
+    list of int
+        Sorted unique years.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        If a part is not a year or a range is empty (``2023:1990``).
+
+    Examples
+    --------
+    >>> parse_years("1990:1993,2000")
+    [1990, 1991, 1992, 1993, 2000]
+    """
+    years: set[int] = set()
+    for part in str(text).split(","):
+        part = part.strip()
+        bounds = part.split(":", 1)
+        try:
+            a, b = int(bounds[0]), int(bounds[-1])
+        except ValueError:
+            raise ConfigError(
+                f"{what}: {part!r} is not a year or a range; expected e.g. 1990:2023 or "
+                "1990,1995,2000."
+            ) from None
+        if a > b:
+            raise ConfigError(
+                f"{what}: empty year range {part!r} (first {a} > last {b}); "
+                f"write it first:last, e.g. {b}:{a}."
+            )
+        years.update(range(a, b + 1))
+    return sorted(years)
