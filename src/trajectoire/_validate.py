@@ -6,7 +6,7 @@ Each helper names the thing checked (``what``), for example ``"point_sources.csv
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -46,7 +46,7 @@ def require_columns(columns: Iterable[str], required: Sequence[str], what: str) 
         )
 
 
-def require_dims(dims: Sequence[str], required: Sequence[str], what: str) -> None:
+def require_dims(dims: Sequence[Hashable], required: Sequence[str], what: str) -> None:
     """Raise :class:`MissingVariableError` if `dims` lacks one of the `required` dimensions."""
     missing = [d for d in required if d not in dims]
     if missing:

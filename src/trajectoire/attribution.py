@@ -1,0 +1,266 @@
+"""Source attribution: who contributes to what people breathe, and why it changed.
+
+trajectoire's dispersion is linear in the emissions, so the contribution of a group of
+sources (a sector, a territory of origin) is the concentration its emissions alone produce,
+and the contributions plus the background add up to the total to round-off
+(*tagging* = *brute force* = *local fractions* for a linear model; Thunis et al., 2019,
+Atmos. Environ. 201, 2019, doi:10.1016/j.atmosenv.2018.12.008). Receptor aggregates (territory
+means, population-weighted means, station points) are computed with the adjoint of the
+dispersion (see :mod:`trajectoire._kernels.aggregate`): no extra dispersion run per source
+group.
+
+The change between two years is split exactly into the effects of emissions, meteorology and
+background with **Shapley values** (Shapley, 1953): for a factor set N,
+``φ_i = Σ_{S ⊆ N∖{i}} |S|! (n−|S|−1)!/n! [v(S ∪ {i}) − v(S)]``, where ``v(S)`` is the
+concentration with the factors of S at their final-year state and the others at their
+initial state. The effects add up to the change exactly (efficiency) and do not depend on an
+order of substitution. Shapley is preferred to LMDI here because it needs no logarithms
+(zero emissions of a closed plant are fine) and, for the linear-in-emissions model, it is the
+symmetric average of the two possible substitution orders. See ``docs/attribution.md``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Hashable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import xarray as xr
+
+from ._kernels.aggregate import aggregate_by_origin
+from .errors import InputError
+
+__all__ = [
+    "aggregate_by_origin_window",
+    "decompose_change",
+    "footprint",
+    "origin_layers",
+    "shapley_values",
+    "source_receptor_matrix",
+]
+
+
+def origin_layers(
+    fractions: npt.ArrayLike, *, max_overlap: int = 4
+) -> tuple[np.ndarray, np.ndarray]:
+    """Compress ``(n_origin, ny, nx)`` cell fractions into per-cell origin lists.
+
+    Parameters
+    ----------
+    fractions : array_like
+        Share of each cell belonging to each origin (territories and "rest"), summing to 1.
+    max_overlap : int, default 4
+        Largest number of origins sharing one cell.
+
+    Returns
+    -------
+    index : numpy.ndarray of int64, (k, ny, nx)
+        Origin indices per cell, -1 where unused.
+    fraction : numpy.ndarray of float64, (k, ny, nx)
+        Matching fractions.
+    """
+    f = np.asarray(fractions, dtype=float)
+    if f.ndim != 3:
+        raise InputError(f"origin_layers: expected (origin, y, x) fractions, got shape {f.shape}.")
+    present = f > 0
+    count = present.sum(axis=0)
+    k = int(max(1, count.max()))
+    if k > max_overlap:
+        raise InputError(f"origin_layers: {k} origins overlap in one cell (max {max_overlap}).")
+    order = np.argsort(~present, axis=0, kind="stable")[:k]
+    frac = np.take_along_axis(f, order, axis=0)
+    index = np.where(frac > 0, order, -1).astype(np.int64)
+    return index, np.where(index >= 0, frac, 0.0)
+
+
+def aggregate_by_origin_window(
+    adjoint: np.ndarray,
+    emission: np.ndarray,
+    height_of_sector: npt.ArrayLike,
+    origin_index: np.ndarray,
+    origin_fraction: np.ndarray,
+    n_origin: int,
+) -> np.ndarray:
+    """Source-receptor sums ``Σ_c A[h(s), c] E[s, c] F[o, c]`` for one receptor aggregate.
+
+    Parameters
+    ----------
+    adjoint : numpy.ndarray (n_height, ny, nx)
+        Adjoint field of the receptor aggregate per release-height class.
+    emission : numpy.ndarray (n_sector, ny, nx)
+        Emission per cell [t yr-1] (same window).
+    height_of_sector : array_like of int (n_sector,)
+        Release-height class of each sector.
+    origin_index, origin_fraction : numpy.ndarray (k, ny, nx)
+        From :func:`origin_layers` (same window).
+    n_origin : int
+        Number of origins.
+
+    Returns
+    -------
+    numpy.ndarray (n_sector, n_origin)
+        Contribution of each sector and origin to the receptor aggregate.
+    """
+    out = np.zeros((emission.shape[0], n_origin))
+    aggregate_by_origin(
+        np.ascontiguousarray(adjoint, dtype=np.float64),
+        np.ascontiguousarray(emission, dtype=np.float64),
+        np.asarray(height_of_sector, dtype=np.int64),
+        np.ascontiguousarray(origin_index, dtype=np.int64),
+        np.ascontiguousarray(origin_fraction, dtype=np.float64),
+        out,
+    )
+    return out
+
+
+def shapley_values(
+    players: Sequence[Hashable], value: Callable[[frozenset[Hashable]], npt.ArrayLike]
+) -> dict[Hashable, np.ndarray]:
+    """Shapley decomposition of ``value(all) − value(∅)`` among `players`.
+
+    Parameters
+    ----------
+    players : sequence of hashable
+        The factors (e.g. ``["emission", "meteorology", "background"]``); at most 10.
+    value : callable
+        ``value(S)`` for a frozenset S of players "switched on" (array-like result).
+
+    Returns
+    -------
+    dict
+        Player -> its Shapley value (same shape as `value`'s result). The values add up to
+        ``value(all) − value(∅)`` to round-off.
+
+    Examples
+    --------
+    >>> v = lambda s: (2.0 if "a" in s else 1.0) * (3.0 if "b" in s else 1.0)
+    >>> phi = shapley_values(["a", "b"], v)
+    >>> float(phi["a"] + phi["b"]), float(phi["a"])
+    (5.0, 2.0)
+    """
+    players = list(players)
+    n = len(players)
+    if n == 0 or n > 10:
+        raise InputError(f"shapley_values: needs 1 to 10 players, got {n}.")
+    cache: dict[frozenset[Hashable], np.ndarray] = {}
+
+    def v(s: frozenset[Hashable]) -> np.ndarray:
+        if s not in cache:
+            cache[s] = np.asarray(value(s), dtype=float)
+        return cache[s]
+
+    phi: dict[Hashable, np.ndarray] = {}
+    for p in players:
+        others = [q for q in players if q != p]
+        total: np.ndarray | float = 0.0
+        for size in range(n):
+            weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
+            for subset in itertools.combinations(others, size):
+                s = frozenset(subset)
+                total = total + weight * (v(s | {p}) - v(s))
+        phi[p] = np.asarray(total)
+    return phi
+
+
+def decompose_change(
+    concentration: Callable[[int, int, int], npt.ArrayLike],
+    *,
+    factors: Sequence[str] = ("emission", "meteorology", "background"),
+) -> dict[str, np.ndarray]:
+    """Split ``C(1, 1, 1) − C(0, 0, 0)`` into emission, meteorology and background effects.
+
+    Parameters
+    ----------
+    concentration : callable
+        ``concentration(e, m, b)`` with each argument 0 (initial year) or 1 (final year)
+        returning the concentration (scalar or array) with emissions of year ``e``,
+        meteorology of year ``m`` and background of year ``b``.
+    factors : sequence of str
+        Names of the three effects in the returned dict.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        The three Shapley effects and ``"total"``; the effects add up to the total exactly.
+    """
+    names = list(factors)
+    if len(names) != 3:
+        raise InputError("decompose_change: exactly three factor names are expected.")
+
+    def value(s: frozenset[Hashable]) -> npt.ArrayLike:
+        return concentration(int(names[0] in s), int(names[1] in s), int(names[2] in s))
+
+    phi = shapley_values(names, value)
+    out = {str(k): v for k, v in phi.items()}
+    out["total"] = np.asarray(concentration(1, 1, 1), dtype=float) - np.asarray(
+        concentration(0, 0, 0), dtype=float
+    )
+    return out
+
+
+def source_receptor_matrix(contribution: xr.DataArray) -> xr.DataArray:
+    """Territory-to-territory matrix from receptor aggregates split by sector and origin.
+
+    Parameters
+    ----------
+    contribution : xarray.DataArray
+        Contributions with dims including ``receptor`` and ``origin`` (and possibly
+        ``sector``, which is summed) [ug m-3].
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(..., receptor, origin)``: the part of receptor territory's mean concentration due to
+        each origin's emissions. Rows add up to the local part of the receptor mean.
+    """
+    for d in ("receptor", "origin"):
+        if d not in contribution.dims:
+            raise InputError(f"source_receptor_matrix: missing dim {d!r} in {contribution.dims}.")
+    out = contribution.sum("sector") if "sector" in contribution.dims else contribution
+    out.attrs = {**contribution.attrs, "long_name": "source-receptor matrix between territories"}
+    return out
+
+
+def footprint(
+    kernel: npt.ArrayLike,
+    emission: npt.ArrayLike,
+    row: int,
+    col: int,
+) -> np.ndarray:
+    """Map of where a receptor cell's concentration comes from.
+
+    ``footprint[c] = K[r − c] E[c]``: the concentration at receptor cell ``r = (row, col)``
+    due to the emission of each cell ``c``. Its sum is the local concentration at ``r``.
+
+    Parameters
+    ----------
+    kernel : array_like (2m+1, 2m+1)
+        Dispersion kernel [ug m-3 per (t yr-1)], centre ``[m, m]`` = source cell, row offset
+        positive southwards.
+    emission : array_like (..., ny, nx)
+        Emission per cell [t yr-1].
+    row, col : int
+        Receptor cell.
+
+    Returns
+    -------
+    numpy.ndarray (..., ny, nx)
+        Contribution of each cell [ug m-3]; zero beyond the kernel radius.
+    """
+    k = np.asarray(kernel, dtype=float)
+    e = np.asarray(emission, dtype=float)
+    if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] % 2 == 0:
+        raise InputError(f"footprint: kernel must be square with odd size, got {k.shape}.")
+    m = k.shape[0] // 2
+    ny, nx = e.shape[-2:]
+    if not (0 <= row < ny and 0 <= col < nx):
+        raise InputError(f"footprint: receptor cell ({row}, {col}) outside the {ny} x {nx} grid.")
+    out = np.zeros_like(e)
+    r0, r1 = max(0, row - m), min(ny, row + m + 1)
+    c0, c1 = max(0, col - m), min(nx, col + m + 1)
+    # K[r - c + m] with c in the window: rows row - i + m for i in r0..r1-1 (descending)
+    kk = k[[row - i + m for i in range(r0, r1)]][:, [col - j + m for j in range(c0, c1)]]
+    out[..., r0:r1, c0:c1] = kk * e[..., r0:r1, c0:c1]
+    return out
