@@ -113,7 +113,9 @@ def remove_local_part(
         raise InputError(f"remove_local_part: fraction must be in [0, 1], got {fraction}.")
     target = Grid.from_xarray(regional)
     local_coarse = regrid(local, target, extensive=False)
-    out = regional - fraction * local_coarse.values
+    if not isinstance(local_coarse, xr.DataArray):
+        raise InputError("remove_local_part: `local` must be a DataArray.")
+    out = regional - fraction * np.asarray(local_coarse.values)
     negative = float((out < 0).mean())
     if negative > 0:
         warn(
