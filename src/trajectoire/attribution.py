@@ -4,7 +4,7 @@ trajectoire's dispersion is linear in the emissions, so the contribution of a gr
 sources (a sector, a territory of origin) is the concentration its emissions alone produce,
 and the contributions plus the background add up to the total to round-off
 (*tagging* = *brute force* = *local fractions* for a linear model; Thunis et al., 2019,
-Atmos. Environ. 201, 2019, doi:10.1016/j.atmosenv.2018.12.008). Receptor aggregates (territory
+Environment International 130, 104825, doi:10.1016/j.envint.2019.05.019). Receptor aggregates (territory
 means, population-weighted means, station points) are computed with the adjoint of the
 dispersion (see :mod:`trajectoire._kernels.aggregate`): no extra dispersion run per source
 group.
