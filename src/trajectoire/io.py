@@ -1,0 +1,550 @@
+"""Output files: the CF-1.8 NetCDF of a run, its human summary, and GeoTIFF export.
+
+:func:`write_netcdf` writes a dataset atomically (temporary file, fsync, rename) with CF-1.8
+global attributes, a ``crs`` grid-mapping variable for Lambert-93 that GDAL/QGIS understand
+(CF attributes from :meth:`pyproj.CRS.to_cf` plus ``crs_wkt``, ``spatial_ref`` and
+``GeoTransform``), ``grid_mapping = "crs"`` on every gridded variable, zlib compression
+with shuffle and chunks of one year (and one sector, one pollutant) by map tile.
+
+See ``docs/outputs.md`` for the variables, dims, units and attributes of the output file,
+and how to open it in QGIS, GDAL and xarray.
+
+References
+----------
+Eaton, B. et al. (2020). NetCDF Climate and Forecast (CF) Metadata Conventions, version
+1.8. https://cfconventions.org/Data/cf-conventions/cf-conventions-1.8/cf-conventions.html
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import json
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyproj
+import xarray as xr
+
+from ._version import __version__
+from .cf import CF_VERSION, variable_metadata
+from .errors import InputError, MissingVariableError
+from .grid import Grid, crs_of
+
+__all__ = [
+    "FLOAT_VARIABLES",
+    "GRID_MAPPING",
+    "atomic_path",
+    "check_writable",
+    "crs_variable",
+    "export_geotiff",
+    "netcdf_encoding",
+    "open_output",
+    "summary",
+    "write_netcdf",
+]
+
+#: Name of the grid-mapping variable of every output.
+GRID_MAPPING = "crs"
+#: Variables stored in the output's float dtype (float32 by default).
+FLOAT_VARIABLES: tuple[str, ...] = (
+    "background",
+    "concentration",
+    "contribution",
+    "emission",
+    "exposure",
+    "population",
+)
+#: zlib compression level of the outputs (4: within a few % of 9's size, much faster).
+COMPLEVEL = 4
+#: Largest chunk along y or x [cells]: tiles of at most 1024 x 1024 cells (4 MiB in float32).
+MAX_TILE = 1024
+
+_COORD_ATTRS: dict[str, dict[str, str]] = {
+    "year": {"long_name": "calendar year", "axis": "T"},
+    "sector": {"long_name": "emission sector (GNFR id)"},
+    "pollutant": {"long_name": "pollutant id"},
+    "territory": {"long_name": "territory id"},
+    "station": {"long_name": "monitoring station id"},
+}
+
+_GLOBAL_DEFAULTS = {
+    "Conventions": CF_VERSION,
+    "title": "trajectoire output",
+    "institution": "",
+    "source": f"trajectoire {__version__}",
+    "references": "trajectoire documentation, docs/outputs.md; CF conventions 1.8",
+}
+
+
+# ---------------------------------------------------------------------- atomic files
+def check_writable(path: str | Path, *, what: str = "output") -> Path:
+    """Check that `path` can be written (its directory exists and accepts files).
+
+    Nothing is left behind: a probe file is created and removed.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        File to be written.
+    what : str
+        Name of the option or field, for the message.
+
+    Returns
+    -------
+    pathlib.Path
+        The absolute path.
+
+    Raises
+    ------
+    trajectoire.InputError
+        If the directory does not exist, is not a directory, is not writable, or `path` is
+        an existing directory.
+    """
+    p = Path(path).expanduser().absolute()
+    parent = p.parent
+    if p.is_dir():
+        raise InputError(f"{what} {str(p)!r} is a directory; give a file name such as out.nc.")
+    if not parent.is_dir():
+        raise InputError(
+            f"{what} {str(p)!r}: directory {str(parent)!r} does not exist (or is not a "
+            f"directory). Create it first (mkdir -p {parent}) or choose another path."
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=f".{p.name}.", suffix=".probe", dir=parent)
+    except OSError as exc:
+        raise InputError(
+            f"{what} {str(p)!r}: directory {str(parent)!r} is not writable ({exc.strerror}). "
+            "Choose a writable directory or fix its permissions."
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
+    return p
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Context manager yielding a temporary path that replaces `path` on success.
+
+    The temporary file ``<path>.tmp`` is fsynced and renamed over `path` with
+    :func:`os.replace` (atomic on POSIX) when the block ends without error, and removed
+    otherwise, so `path` is never half written.
+    """
+    final = Path(path)
+    tmp = final.with_name(final.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, final)
+        _fsync_dir(final.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+# ---------------------------------------------------------------------- CF pieces
+def crs_variable(grid: Grid) -> xr.DataArray:
+    """The scalar ``crs`` grid-mapping variable of `grid` (CF + GDAL attributes).
+
+    Carries the CF grid-mapping parameters of :meth:`pyproj.CRS.to_cf` (for Lambert-93:
+    ``grid_mapping_name = "lambert_conformal_conic"``, standard parallels 44 and 49 deg N,
+    origin 46.5 deg N 3 deg E, false easting 700 km, northing 6600 km), ``crs_wkt`` (CF 1.7+)
+    and, for GDAL, ``spatial_ref`` (the same WKT) and ``GeoTransform`` (the six affine
+    coefficients ``xmin dx 0 ymax 0 -dy`` of the outer top-left corner).
+
+    Examples
+    --------
+    >>> g = Grid.from_bounds(700_000, 7_050_000, 701_000, 7_051_000, 100)
+    >>> v = crs_variable(g)
+    >>> v.attrs["grid_mapping_name"], v.attrs["GeoTransform"]
+    ('lambert_conformal_conic', '700000.0 100.0 0.0 7051000.0 0.0 -100.0')
+    """
+    crs = pyproj.CRS.from_user_input(grid.crs)
+    attrs: dict[str, Any] = dict(crs.to_cf())
+    attrs["spatial_ref"] = attrs["crs_wkt"]
+    epsg = crs.to_epsg()
+    if epsg:
+        attrs["epsg_code"] = f"EPSG:{epsg}"
+    t = grid.transform
+    attrs["GeoTransform"] = " ".join(repr(float(v)) for v in (t.c, t.a, t.b, t.f, t.d, t.e))
+    return xr.DataArray(np.int32(0), attrs=attrs)
+
+
+def _is_gridded(da: xr.DataArray) -> bool:
+    return "y" in da.dims and "x" in da.dims
+
+
+def netcdf_encoding(
+    ds: xr.Dataset, *, dtype: str = "float32", complevel: int = COMPLEVEL
+) -> dict[str, dict[str, Any]]:
+    """Encoding of every variable of `ds` for :meth:`xarray.Dataset.to_netcdf`.
+
+    Data variables: zlib (`complevel`) with shuffle; chunks of one along ``year`` and every
+    other non-spatial dim, tiles of at most :data:`MAX_TILE` cells along ``y`` and ``x``;
+    the variables of :data:`FLOAT_VARIABLES` (and any other float variable) stored as
+    `dtype` with ``_FillValue`` NaN. Coordinates: no fill value (CF), ``x``/``y`` and other
+    float coordinates kept in float64 so that the grid transform stays exact.
+    """
+    enc: dict[str, dict[str, Any]] = {}
+    for name, var in ds.variables.items():
+        name = str(name)
+        e: dict[str, Any] = {}
+        is_coord = name in ds.coords or name == GRID_MAPPING
+        if is_coord:
+            if var.dtype.kind in "fiu":
+                e["_FillValue"] = None
+            enc[name] = e
+            continue
+        if var.dtype.kind == "f":
+            e["dtype"] = dtype
+            e["_FillValue"] = np.array(np.nan, dtype=dtype)
+        if var.ndim >= 1 and var.dtype.kind in "fiub":
+            e["zlib"] = True
+            e["complevel"] = complevel
+            e["shuffle"] = True
+            chunks = []
+            for dim, size in zip(var.dims, var.shape, strict=True):
+                if dim in ("y", "x"):
+                    chunks.append(min(size, MAX_TILE))
+                elif _is_gridded(ds[name]) or dim == "year":
+                    chunks.append(1)
+                else:
+                    chunks.append(size)
+            e["chunksizes"] = tuple(max(1, c) for c in chunks)
+        enc[name] = e
+    return enc
+
+
+def _attr_value(value: Any) -> Any:
+    """NetCDF attributes hold strings and numbers: dicts/lists become JSON text."""
+    if isinstance(value, Mapping):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, list | tuple) and not all(
+        isinstance(v, int | float) and not isinstance(v, bool) for v in value
+    ):
+        return json.dumps(list(value), default=str)
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _prepare(ds: xr.Dataset) -> xr.Dataset:
+    out = ds.copy()
+    if GRID_MAPPING not in out.variables and "x" in out.coords and "y" in out.coords:
+        if crs_of(out) is not None or any(crs_of(out[v]) for v in out.data_vars):
+            src = out if crs_of(out) is not None else next(
+                out[v] for v in out.data_vars if crs_of(out[v]) is not None
+            )
+            grid = Grid.from_coords(out["x"].values, out["y"].values, crs_of(src))
+            out[GRID_MAPPING] = crs_variable(grid)
+    has_crs = GRID_MAPPING in out.variables
+    for name, defaults in _COORD_ATTRS.items():
+        if name in out.coords:
+            out[name].attrs = {**defaults, **out[name].attrs}
+    for name in out.data_vars:
+        da = out[name]
+        with contextlib.suppress(KeyError):
+            meta = variable_metadata(str(name))
+            for key in ("units", "long_name", "standard_name", "cell_methods"):
+                if meta.get(key) and key not in da.attrs:
+                    da.attrs[key] = meta[key]
+        if has_crs and _is_gridded(da):
+            da.attrs["grid_mapping"] = GRID_MAPPING
+        da.attrs = {k: _attr_value(v) for k, v in da.attrs.items()}
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    attrs = {**_GLOBAL_DEFAULTS, **out.attrs}
+    attrs["Conventions"] = CF_VERSION
+    attrs.setdefault("trajectoire_version", __version__)
+    if "history" not in out.attrs:
+        attrs["history"] = f"{stamp}: trajectoire {__version__}: write_netcdf"
+    out.attrs = {k: _attr_value(v) for k, v in attrs.items() if v is not None}
+    return out
+
+
+def write_netcdf(
+    ds: xr.Dataset,
+    path: str | Path,
+    *,
+    encoding_overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    dtype: str = "float32",
+) -> Path:
+    """Write `ds` to a CF-1.8 NetCDF-4 file, atomically.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Variables on dims ``year``, ``sector``, ``pollutant``, ``y``, ``x``... with ``units``;
+        may be dask-backed (written chunk by chunk, never loaded whole). The grid's CRS is
+        taken from a ``crs`` variable, ``attrs["crs"]`` of the dataset or of a variable.
+    path : str or pathlib.Path
+        Output file; written to ``<path>.tmp``, fsynced, then renamed.
+    encoding_overrides : mapping, optional
+        Per-variable encoding entries that replace the defaults of :func:`netcdf_encoding`.
+    dtype : {"float32", "float64"}, default "float32"
+        Storage type of the floating data variables. float32 keeps 7 significant digits,
+        well beyond the accuracy of any emission or concentration estimate.
+
+    Returns
+    -------
+    pathlib.Path
+        `path`.
+
+    Notes
+    -----
+    Global attributes ``Conventions``, ``title``, ``institution``, ``source``, ``history``,
+    ``references`` and ``trajectoire_version`` are filled in when `ds` lacks them; dict or
+    list attributes are stored as JSON text.
+    """
+    path = Path(path)
+    out = _prepare(ds)
+    enc = netcdf_encoding(out, dtype=dtype)
+    for name, over in (encoding_overrides or {}).items():
+        enc.setdefault(name, {}).update(over)
+    with atomic_path(path) as tmp:
+        out.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=enc)
+    return path
+
+
+# ---------------------------------------------------------------------- reading
+def open_output(path: str | Path, **kwargs: Any) -> xr.Dataset:
+    """Open a trajectoire output NetCDF lazily (dask chunks of one year).
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Output of ``trajectoire run``.
+    **kwargs
+        Passed to :func:`xarray.open_dataset` (for example ``chunks=None`` to load eagerly).
+
+    Raises
+    ------
+    trajectoire.InputError
+        If the file does not exist or is not a NetCDF file.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{str(p)!r} not found; give the path of a trajectoire output (.nc).")
+    kwargs.setdefault("chunks", {"year": 1})
+    try:
+        return xr.open_dataset(p, engine="netcdf4", **kwargs)
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"{str(p)!r} cannot be opened as NetCDF ({exc}); is it a trajectoire output?"
+        ) from None
+
+
+def _size(nbytes: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if nbytes < 1024 or unit == "GiB":
+            return f"{nbytes:.1f} {unit}" if unit != "B" else f"{int(nbytes)} B"
+        nbytes /= 1024
+    return f"{nbytes:.1f} GiB"  # pragma: no cover
+
+
+def _grid_line(ds: xr.Dataset) -> str:
+    try:
+        return repr(Grid.from_xarray(ds))
+    except Exception as exc:  # a summary shows what it can
+        return f"(no regular grid: {exc})"
+
+
+def summary(path: str | Path) -> str:
+    """A human-readable summary of an output file (``trajectoire info``).
+
+    Lists the grid, years, pollutants, sectors, territories, the variables with their dims
+    and units, the size on disk, the configuration name, the methods recorded per sector,
+    and the domain-mean concentration of the first and last year of each pollutant.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Output NetCDF.
+
+    Returns
+    -------
+    str
+        Several lines of text.
+    """
+    p = Path(path)
+    ds = open_output(p)
+    try:
+        lines = [f"{p}  ({_size(p.stat().st_size)} on disk)"]
+        a = ds.attrs
+        lines.append(f"  run:         {a.get('title', '?')}")
+        lines.append(f"  written by:  {a.get('source', '?')}; {a.get('Conventions', '?')}")
+        lines.append(f"  grid:        {_grid_line(ds)}")
+        if "year" in ds.coords:
+            yrs = [int(v) for v in ds["year"].values]
+            span = f"{yrs[0]}..{yrs[-1]}" if yrs else "none"
+            lines.append(f"  years:       {span} ({len(yrs)})")
+            if "contribution" in ds:
+                maps = a.get("map_years")
+                if maps is not None:
+                    lines.append(f"  map years:   {[int(v) for v in np.atleast_1d(maps)]}")
+        for dim in ("pollutant", "sector", "territory", "station"):
+            if dim in ds.coords:
+                vals = [str(v) for v in ds[dim].values]
+                lines.append(f"  {dim + 's:':<12} {', '.join(vals)}")
+        lines.append("  variables:")
+        for name, da in ds.data_vars.items():
+            if name == GRID_MAPPING:
+                continue
+            units = da.attrs.get("units", "-")
+            lines.append(f"    {name:<16} ({', '.join(map(str, da.dims))})  [{units}]")
+        methods = a.get("trajectory_methods")
+        if methods:
+            lines.append(f"  methods:     {methods}")
+        if "concentration" in ds and "year" in ds.dims and ds.sizes["year"] > 0:
+            conc = ds["concentration"]
+            units = conc.attrs.get("units", "")
+            lines.append("  domain-mean concentration (first, last year):")
+            y0, y1 = conc["year"].values[0], conc["year"].values[-1]
+            pols = conc["pollutant"].values if "pollutant" in conc.dims else [None]
+            for pol in pols:
+                sel = conc if pol is None else conc.sel(pollutant=pol)
+                m0 = float(sel.sel(year=y0).mean(skipna=True))
+                m1 = float(sel.sel(year=y1).mean(skipna=True))
+                label = "" if pol is None else str(pol)
+                lines.append(
+                    f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]"
+                )
+        return "\n".join(lines)
+    finally:
+        ds.close()
+
+
+# ---------------------------------------------------------------------- GeoTIFF
+def export_geotiff(
+    path_nc: str | Path,
+    out_tif: str | Path,
+    *,
+    variable: str = "concentration",
+    year: int,
+    pollutant: str,
+    sector: str | None = None,
+) -> Path:
+    """Write one map of an output NetCDF as a GeoTIFF that QGIS reads with its CRS.
+
+    Parameters
+    ----------
+    path_nc : str or pathlib.Path
+        Output NetCDF of a run.
+    out_tif : str or pathlib.Path
+        GeoTIFF to write (atomically).
+    variable : str, default "concentration"
+        A gridded variable (``concentration``, ``contribution``, ``emission``...).
+    year : int
+        Year of the map.
+    pollutant : str
+        Pollutant id or alias (``"PM2_5"`` is ``PM2.5``).
+    sector : str, optional
+        GNFR sector, required for variables with a ``sector`` dim.
+
+    Returns
+    -------
+    pathlib.Path
+        `out_tif`: float32, one band, CRS of the grid (EPSG:2154), the grid's exact
+        transform, nodata NaN, deflate-compressed, tiled 256 x 256; the band description
+        names the variable, pollutant, sector and year, and its tags hold ``units``,
+        ``year``, ``pollutant`` (and ``sector``).
+
+    Raises
+    ------
+    trajectoire.InputError
+        Unknown variable, year, pollutant or sector (the message lists the valid ones), a
+        missing `sector` for a per-sector variable, or a map that is missing for that year
+        (contributions exist only for the configured map years).
+    """
+    import rasterio
+
+    from .sectors import normalise_sector
+    from .species import normalise_pollutant
+
+    out_tif = Path(out_tif)
+    ds = open_output(path_nc)
+    try:
+        if variable not in ds.data_vars or not _is_gridded(ds[variable]):
+            gridded = [str(v) for v in ds.data_vars if _is_gridded(ds[v])]
+            raise MissingVariableError(
+                f"{path_nc}: no gridded variable {variable!r}; expected one of {gridded}."
+            )
+        da = ds[variable]
+        sel: dict[str, Any] = {}
+        if "year" in da.dims:
+            years = [int(v) for v in da["year"].values]
+            if int(year) not in years:
+                raise InputError(
+                    f"{path_nc}: year {year} not in the file; available: {years[0]}..{years[-1]}."
+                )
+            sel["year"] = int(year)
+        if "pollutant" in da.dims:
+            pol = normalise_pollutant(pollutant, what="--pollutant")
+            pols = [str(v) for v in da["pollutant"].values]
+            if pol not in pols:
+                raise InputError(f"{path_nc}: pollutant {pol!r} not in the file; have {pols}.")
+            sel["pollutant"] = pol
+        if "sector" in da.dims:
+            secs = [str(v) for v in da["sector"].values]
+            if sector is None:
+                raise InputError(
+                    f"{variable} is given per sector; pass a sector (--sector) among {secs}."
+                )
+            sec = normalise_sector(sector, what="--sector")
+            if sec not in secs:
+                raise InputError(f"{path_nc}: sector {sec!r} not in the file; have {secs}.")
+            sel["sector"] = sec
+        da = da.sel(sel)
+        extra = [d for d in da.dims if d not in ("y", "x")]
+        if extra:
+            raise InputError(
+                f"{variable} still has dims {extra} after selecting {sel}; "
+                "export supports year, pollutant and sector."
+            )
+        values = np.asarray(da.transpose("y", "x").values, dtype="float32")
+        if variable == "contribution" and np.isnan(values).all():
+            raise InputError(
+                f"{path_nc}: contribution maps of {year} are missing (not a map year); "
+                f"map years: {ds.attrs.get('map_years', '?')}. Pick one of them, or add the "
+                "year to [attribution] map_years and run again."
+            )
+        grid = Grid.from_xarray(ds)
+        profile = grid.rasterio_profile(dtype="float32")
+        profile.update(nodata=float("nan"), tiled=True, blockxsize=256, blockysize=256)
+        desc = f"{variable} {sel.get('pollutant', '')} {sel.get('sector', '')} {year}"
+        tags = {
+            "variable": variable,
+            "units": str(da.attrs.get("units", "")),
+            "long_name": str(da.attrs.get("long_name", "")),
+            "year": str(year),
+            "pollutant": str(sel.get("pollutant", "")),
+        }
+        if "sector" in sel:
+            tags["sector"] = sel["sector"]
+        with atomic_path(out_tif) as tmp:
+            with rasterio.open(tmp, "w", **profile) as dst:
+                dst.write(values, 1)
+                dst.set_band_description(1, " ".join(desc.split()))
+                dst.update_tags(1, **tags)
+                dst.update_tags(source=f"trajectoire {__version__}", source_file=str(path_nc))
+        return out_tif
+    finally:
+        ds.close()

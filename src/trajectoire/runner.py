@@ -1,0 +1,553 @@
+"""Batch runs: the whole chain year by year, resumable, serial or on a Dask cluster.
+
+:func:`run` drives a *pipeline* (by default :mod:`trajectoire.pipeline`) that follows the
+:class:`Pipeline` protocol: one heavy, year-independent :meth:`~Pipeline.prepare`, then one
+independent :meth:`~Pipeline.compute_year` per year. Each year is written to its own part
+file ``OUT.nc.parts/year-YYYY.nc`` (atomically: temporary file, fsync, rename), so a run
+killed at any moment loses at most the years in progress; ``resume=True`` reuses the
+complete parts and computes only the missing years. Once every year exists, the parts are
+assembled lazily (one chunk at a time, never all years in memory) into ``OUT.nc.tmp``,
+which is renamed to ``OUT.nc``; the parts directory is then removed.
+
+Years are independent tasks: ``workers=N`` starts a :class:`distributed.LocalCluster` of
+``N`` single-threaded worker processes, ``scheduler=ADDRESS`` uses an existing
+``dask.distributed`` cluster (its workers must see the output directory: a filesystem shared
+with them). Each task computes one year and writes its part; the assembled output is
+identical to that of a serial run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import xarray as xr
+
+from ._version import __version__
+from .config import RunConfig, load_config
+from .errors import ConfigError, InputError
+from .io import check_writable, write_netcdf
+
+__all__ = [
+    "PART_COMPLETE_ATTR",
+    "PART_HASH_ATTR",
+    "Pipeline",
+    "assemble",
+    "parts_dir_of",
+    "run",
+]
+
+log = logging.getLogger(__name__)
+
+#: Global attribute set to 1 in every finished part file.
+PART_COMPLETE_ATTR = "trajectoire_part_complete"
+#: Global attribute holding :meth:`RunConfig.config_hash` in every part file.
+PART_HASH_ATTR = "trajectoire_config_hash"
+_PART_KIND_ATTR = "trajectoire_part"
+_STATIC = "static.nc"
+_PART_COMPLEVEL = 1  # parts are temporary: fast, light compression
+
+
+@runtime_checkable
+class Pipeline(Protocol):
+    """The concentration chain as the runner sees it (a module or an object).
+
+    ``ctx`` is whatever :meth:`prepare` returns; it must be picklable, because a Dask run
+    ships it to the workers.
+    """
+
+    def prepare(self, config: RunConfig) -> Any:
+        """Heavy, year-independent work (inventory, kernels...); returns the context."""
+        ...
+
+    def years(self, ctx: Any) -> list[int]:
+        """The years this context can compute."""
+        ...
+
+    def compute_year(self, ctx: Any, year: int) -> xr.Dataset:
+        """All variables of one year, with a length-1 ``year`` dim and grid coords y, x."""
+        ...
+
+    def static_variables(self, ctx: Any) -> xr.Dataset:
+        """Year-independent variables (population, station coordinates...)."""
+        ...
+
+    def global_attributes(self, ctx: Any) -> dict[str, Any]:
+        """Global attributes to add to the output (methods per sector...)."""
+        ...
+
+
+def _default_pipeline() -> Pipeline:
+    try:
+        module = importlib.import_module("trajectoire.pipeline")
+    except ModuleNotFoundError as exc:
+        if exc.name != "trajectoire.pipeline":
+            raise
+        raise RuntimeError(
+            "trajectoire.pipeline is not available in this version: the concentration chain "
+            "has not been installed. Pass pipeline=... to trajectoire.runner.run."
+        ) from None
+    return module  # type: ignore[return-value]
+
+
+def parts_dir_of(out: str | Path) -> Path:
+    """Directory of the per-year part files of output `out` (``OUT.nc.parts``)."""
+    out = Path(out)
+    return out.with_name(out.name + ".parts")
+
+
+def _part_path(parts: Path, year: int) -> Path:
+    return parts / f"year-{int(year)}.nc"
+
+
+# ---------------------------------------------------------------------- part files
+def _part_state(path: Path, config_hash: str) -> str:
+    """``"ok"``, ``"stale"`` (another configuration), ``"broken"`` or ``"absent"``."""
+    if not path.is_file():
+        return "absent"
+    import netCDF4
+
+    try:
+        with netCDF4.Dataset(path) as nc:
+            complete = int(getattr(nc, PART_COMPLETE_ATTR, 0)) == 1
+            stored = str(getattr(nc, PART_HASH_ATTR, ""))
+    except Exception:  # unreadable part: recompute it
+        return "broken"
+    if not complete:
+        return "broken"
+    return "ok" if stored == config_hash else "stale"
+
+
+def _write_part(
+    year: int | None,
+    *,
+    pipeline: Pipeline,
+    ctx: Any,
+    parts: Path,
+    config_hash: str,
+    dtype: str,
+) -> str:
+    """Compute one year (or the static variables when `year` is None) and write its part."""
+    if year is None:
+        ds = pipeline.static_variables(ctx)
+        extra = pipeline.global_attributes(ctx)
+        ds = ds.copy()
+        ds.attrs = {**ds.attrs, **{str(k): v for k, v in extra.items()}}
+        path = parts / _STATIC
+        kind = "static"
+    else:
+        ds = pipeline.compute_year(ctx, int(year))
+        _check_year_dataset(ds, int(year))
+        path = _part_path(parts, int(year))
+        kind = f"year {int(year)}"
+    ds.attrs[PART_HASH_ATTR] = config_hash
+    ds.attrs[PART_COMPLETE_ATTR] = 1
+    ds.attrs[_PART_KIND_ATTR] = kind
+    parts.mkdir(parents=True, exist_ok=True)
+    overrides = {str(v): {"complevel": _PART_COMPLEVEL} for v in ds.data_vars if ds[v].ndim}
+    write_netcdf(ds, path, dtype=dtype, encoding_overrides=overrides)
+    log.debug("wrote part %s", path)
+    return str(path)
+
+
+def _check_year_dataset(ds: xr.Dataset, year: int) -> None:
+    if not isinstance(ds, xr.Dataset):
+        raise TypeError(f"compute_year({year}) returned {type(ds).__name__}, not a Dataset")
+    if "year" not in ds.dims or ds.sizes["year"] != 1 or int(ds["year"].values[0]) != year:
+        raise ValueError(
+            f"compute_year({year}) must return a Dataset with a length-1 'year' dim holding "
+            f"{year}; got dims {dict(ds.sizes)}"
+        )
+    if "y" not in ds.dims or "x" not in ds.dims:
+        raise ValueError(f"compute_year({year}) must return grid dims y, x; got {dict(ds.sizes)}")
+
+
+# ---------------------------------------------------------------------- assembly
+_BOOKKEEPING = {PART_COMPLETE_ATTR, _PART_KIND_ATTR, "history"}
+
+
+def assemble(
+    parts: Path,
+    years: Sequence[int],
+    out: str | Path,
+    *,
+    attrs: dict[str, Any],
+    default_attrs: dict[str, Any] | None = None,
+    dtype: str = "float32",
+) -> Path:
+    """Assemble the part files of `years` (and ``static.nc``) into the output `out`.
+
+    The parts are opened lazily (dask chunks = the parts' own NetCDF chunks: one year, one
+    sector, one pollutant, map tiles) and
+    written chunk by chunk with the synchronous scheduler, so memory holds one map at a
+    time. Variables absent from some years (``contribution`` outside the map years) are
+    filled with NaN there (they compress to almost nothing).
+
+    Parameters
+    ----------
+    parts : pathlib.Path
+        Directory of the parts (``OUT.nc.parts``).
+    years : sequence of int
+        Years to assemble, in order; each needs its part.
+    out : str or pathlib.Path
+        Output NetCDF, written atomically.
+    attrs : dict
+        Global attributes of the output (they override the static part's, which hold the
+        pipeline's :meth:`Pipeline.global_attributes`).
+    default_attrs : dict, optional
+        Global attributes used where neither `attrs` nor the static part set them.
+    dtype : str, default "float32"
+        Storage type of float variables.
+
+    Returns
+    -------
+    pathlib.Path
+        `out`.
+    """
+    import dask
+
+    with ExitStack() as stack:
+        opened = []
+        for y in years:
+            ds = xr.open_dataset(_part_path(parts, y), engine="netcdf4", chunks={})
+            stack.callback(ds.close)
+            opened.append(ds)
+        static = xr.open_dataset(parts / _STATIC, engine="netcdf4", chunks={})
+        stack.callback(static.close)
+        opened = _fill_missing_variables(opened)
+        combined = xr.concat(
+            opened,
+            dim="year",
+            data_vars="minimal",
+            coords="minimal",
+            compat="override",
+            join="exact",
+            combine_attrs="override",
+        )
+        merged = xr.merge(
+            [combined, static.drop_attrs(deep=False)],
+            compat="override",
+            join="exact",
+            combine_attrs="override",
+        )
+        ordered = [v for v in opened[0].data_vars if v in merged.data_vars]
+        ordered += [v for v in merged.data_vars if v not in ordered]
+        merged = merged[ordered]
+        for name, var in merged.variables.items():
+            var.encoding = {}
+            var.attrs.pop("_FillValue", None)
+        glob = dict(default_attrs or {})
+        glob.update({k: v for k, v in static.attrs.items() if k not in _BOOKKEEPING})
+        glob.update(attrs)
+        merged.attrs = glob
+        with dask.config.set(scheduler="synchronous"):
+            write_netcdf(merged, out, dtype=dtype)
+    return Path(out)
+
+
+def _fill_missing_variables(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
+    """Add NaN-filled (lazy) copies of variables that some years lack."""
+    templates: dict[str, xr.DataArray] = {}
+    for ds in datasets:
+        for name, da in ds.data_vars.items():
+            if "year" in da.dims:
+                templates.setdefault(str(name), da)
+    out = []
+    for ds in datasets:
+        missing = [n for n in templates if n not in ds.data_vars]
+        if missing:
+            ds = ds.copy()
+            for name in missing:
+                tmpl = templates[name]
+                if tmpl.dtype.kind != "f":
+                    raise ValueError(f"variable {name!r} missing in year {ds['year'].values}")
+                filled = xr.full_like(tmpl, np.nan).assign_coords(year=ds["year"].values)
+                ds[name] = filled
+        out.append(ds)
+    return out
+
+
+# ---------------------------------------------------------------------- run
+def _select_years(config: RunConfig, years: Iterable[int] | None) -> list[int]:
+    if years is None:
+        return config.years
+    chosen = sorted({int(y) for y in years})
+    if not chosen:
+        raise ConfigError("--years selects no year; give e.g. 1990:2023.")
+    outside = [y for y in chosen if not config.first_year <= y <= config.last_year]
+    if outside:
+        raise ConfigError(
+            f"--years: {outside} outside the configuration's years "
+            f"{config.first_year}..{config.last_year} ([run] first_year, last_year). "
+            "Choose years inside that range or widen it in the configuration."
+        )
+    return chosen
+
+
+def _run_attributes(config: RunConfig, out: Path, years: list[int]) -> dict[str, Any]:
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = config.source_path
+    call = f"trajectoire run {src if src else '<config object>'} --out {out}"
+    if years != config.years:
+        call += f" --years {years[0]}:{years[-1]}" if years == list(
+            range(years[0], years[-1] + 1)
+        ) else " --years " + ",".join(map(str, years))
+    attrs: dict[str, Any] = {
+        "title": config.run.name,
+        "source": f"trajectoire {__version__}",
+        "history": f"{stamp}: trajectoire {__version__}: {call}",
+        "trajectoire_version": __version__,
+        "trajectoire_config": config.source_text or config.to_json(),
+        "trajectoire_config_resolved": config.to_json(),
+        "trajectoire_config_hash": config.config_hash(),
+        "input_checksums": json.dumps(config.input_checksums, sort_keys=True),
+        "reference_year": config.run.reference_year,
+        "crs": config.grid.crs,
+    }
+    if src:
+        attrs["trajectoire_config_file"] = str(src)
+    maps = [y for y in config.attribution.map_years if y in years]
+    if maps:
+        attrs["map_years"] = np.asarray(maps, dtype="int32")
+    return attrs
+
+
+def _default_attributes(config: RunConfig) -> dict[str, Any]:
+    """Attributes the pipeline may override (it knows the methods it really used)."""
+    from .sectors import GNFR
+
+    methods = {s: config.trajectory.method_of(s) for s in GNFR}
+    return {"trajectory_methods": json.dumps(methods, sort_keys=True)}
+
+
+def _progress(total: int, enabled: bool) -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(
+        total=total,
+        desc="trajectoire run",
+        unit="year",
+        disable=not enabled or not sys.stderr.isatty(),
+    )
+
+
+def run(
+    config: RunConfig | str | Path,
+    out: str | Path,
+    *,
+    pipeline: Pipeline | None = None,
+    years: Iterable[int] | None = None,
+    resume: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool = True,
+) -> Path:
+    """Run the whole chain and write one CF NetCDF output.
+
+    Parameters
+    ----------
+    config : RunConfig or path
+        Validated configuration, or the path of a ``config.toml``.
+    out : str or pathlib.Path
+        Output NetCDF. Its directory must exist and be writable (checked before any
+        computation); per-year parts go to ``OUT.nc.parts/`` beside it while the run lasts.
+    pipeline : Pipeline, optional
+        The concentration chain; default :mod:`trajectoire.pipeline`.
+    years : iterable of int, optional
+        Subset of the configuration's years to compute (default: all of them).
+    resume : bool, default False
+        Reuse the complete parts of an interrupted run of the same configuration and compute
+        only the missing years. Parts that cannot be read, lack the completion mark or come
+        from another configuration are recomputed.
+    workers : int, optional
+        Start a local Dask cluster of this many single-threaded worker processes.
+    scheduler : str, optional
+        Address of an existing ``dask.distributed`` scheduler (``tcp://host:8786``). Its
+        workers must see the output's directory (shared filesystem) and have trajectoire
+        installed.
+    progress : bool, default True
+        Show a progress bar on a terminal.
+
+    Returns
+    -------
+    pathlib.Path
+        The output path.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        Invalid configuration, years outside it, both `workers` and `scheduler`, or a parts
+        directory left by a run of another configuration when `resume` is False.
+    trajectoire.InputError
+        The output path is not writable.
+    """
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    out_path = check_writable(out, what="--out")
+    if workers is not None and scheduler is not None:
+        raise ConfigError("give either --workers or --scheduler, not both.")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"--workers must be an integer >= 1, got {workers!r}.")
+    target = _select_years(cfg, years)
+    parts = parts_dir_of(out_path)
+    chash = cfg.config_hash()
+    dtype = cfg.output.dtype
+
+    states = {y: _part_state(_part_path(parts, y), chash) for y in target}
+    static_state = _part_state(parts / _STATIC, chash)
+    found = [*states.values(), static_state]
+    if parts.is_dir():
+        stale = [y for y, s in states.items() if s == "stale"]
+        if not resume and ("stale" in found):
+            raise ConfigError(
+                f"{parts} holds parts of a run with another configuration (years {stale}). "
+                "Pass --resume to reuse the parts that match this configuration and recompute "
+                f"the others, or remove {parts} to start afresh."
+            )
+        n_ok = sum(s == "ok" for s in states.values())
+        if not resume and n_ok:
+            log.warning(
+                "%s holds %d complete part(s) of this configuration; recomputing them "
+                "(pass --resume to reuse them)",
+                parts,
+                n_ok,
+            )
+    if resume:
+        todo = [y for y in target if states[y] != "ok"]
+        need_static = static_state != "ok"
+        log.info("resume: %d of %d year(s) already done", len(target) - len(todo), len(target))
+    else:
+        todo, need_static = list(target), True
+
+    created_parts = not parts.exists()
+    try:
+        if todo or need_static:
+            pipe = pipeline if pipeline is not None else _default_pipeline()
+            log.info("preparing the run (year-independent work)")
+            ctx = pipe.prepare(cfg)
+            available = {int(y) for y in pipe.years(ctx)}
+            unknown = [y for y in target if y not in available]
+            if unknown:
+                raise ConfigError(
+                    f"the pipeline cannot compute year(s) {unknown} (it offers "
+                    f"{min(available, default=None)}..{max(available, default=None)}); "
+                    "check [run] first_year/last_year and the input data."
+                )
+            common = {"pipeline": pipe, "ctx": ctx, "parts": parts, "config_hash": chash}
+            if need_static:
+                _write_part(None, dtype=dtype, **common)
+            if todo:
+                log.info("computing %d year(s): %s", len(todo), _span(todo))
+                if workers is None and scheduler is None:
+                    _compute_serial(todo, progress=progress, dtype=dtype, **common)
+                else:
+                    _compute_dask(
+                        todo,
+                        workers=workers,
+                        scheduler=scheduler,
+                        progress=progress,
+                        dtype=dtype,
+                        **common,
+                    )
+        log.info("assembling %d year(s) into %s", len(target), out_path)
+        assemble(
+            parts,
+            target,
+            out_path,
+            attrs=_run_attributes(cfg, out_path, target),
+            default_attrs=_default_attributes(cfg),
+            dtype=dtype,
+        )
+    except BaseException:
+        if created_parts and parts.is_dir() and not any(parts.iterdir()):
+            parts.rmdir()
+        raise
+    _remove_parts(parts)
+    log.info("wrote %s (%.1f MiB)", out_path, out_path.stat().st_size / 2**20)
+    return out_path
+
+
+def _span(years: Sequence[int]) -> str:
+    if list(years) == list(range(years[0], years[-1] + 1)) and len(years) > 2:
+        return f"{years[0]}..{years[-1]}"
+    return ", ".join(map(str, years))
+
+
+def _compute_serial(todo: list[int], *, progress: bool, **kwargs: Any) -> None:
+    with _progress(len(todo), progress) as bar:
+        for y in todo:
+            bar.set_postfix_str(str(y))
+            _write_part(y, **kwargs)
+            bar.update(1)
+
+
+def _compute_dask(
+    todo: list[int],
+    *,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+    pipeline: Pipeline,
+    ctx: Any,
+    **kwargs: Any,
+) -> None:
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - distributed comes with the dist extra
+        raise ConfigError(
+            "--workers/--scheduler need dask.distributed: pip install 'trajectoire[dist]'."
+        ) from None
+    with ExitStack() as stack:
+        if scheduler is not None:
+            log.info("connecting to the Dask scheduler at %s", scheduler)
+            try:
+                client = Client(scheduler, timeout="30s")
+            except OSError as exc:
+                raise InputError(
+                    f"--scheduler {scheduler!r}: cannot connect ({exc}). Check the address "
+                    "(tcp://host:8786) and that the scheduler is running."
+                ) from None
+        else:
+            log.info("starting a local Dask cluster of %d worker(s)", workers)
+            cluster = LocalCluster(
+                n_workers=workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            stack.callback(cluster.close)
+            client = Client(cluster)
+        stack.callback(client.close)
+        ctx_future = client.scatter(ctx, broadcast=True)
+        futures = client.map(
+            _write_part,
+            todo,
+            pipeline=pipeline,
+            ctx=ctx_future,
+            pure=False,
+            **kwargs,
+        )
+        with _progress(len(todo), progress) as bar:
+            for fut in as_completed(futures):
+                log.debug("part done: %s", fut.result())
+                bar.update(1)
+
+
+def _remove_parts(parts: Path) -> None:
+    if not parts.is_dir():
+        return
+    for p in parts.iterdir():
+        if p.name == _STATIC or (p.name.startswith("year-") and p.suffix in (".nc", ".tmp")):
+            p.unlink(missing_ok=True)
+    try:
+        parts.rmdir()
+    except OSError:
+        log.warning("left %s in place: it holds files trajectoire did not write", parts)
+
