@@ -1,0 +1,1040 @@
+"""Fusion of the modelled field with monitoring stations by residual interpolation.
+
+The model ``M`` is corrected by the station residuals ``r_k = O_k - M(x_k)`` (additive) or
+ratios ``O_k / M(x_k)`` (multiplicative), interpolated over the grid by
+
+* inverse-distance weighting (Shepard, 1968) within a search radius, or
+* residual kriging (Denby et al., 2005; Horálek et al., ETC/ACM technical papers): ordinary
+  (or simple) kriging of the residuals with an exponential or spherical variogram fitted by
+  weighted least squares (Cressie, 1985, 1993), with the kriging variance.
+
+Both interpolators are exact: at a station the fused value equals the observation. Far from
+every station the IDW correction and the simple-kriging correction are zero (the model is
+kept); the ordinary-kriging correction tends to the estimated mean residual (a network bias
+correction). :func:`cross_validate` reports the statistics of :mod:`trajectoire.evaluation`
+before and after fusion by leave-one-out cross-validation. See ``docs/fusion.md``.
+
+References
+----------
+Shepard, D. (1968). A two-dimensional interpolation function for irregularly-spaced data.
+Proceedings of the 1968 ACM National Conference, 517-524. https://doi.org/10.1145/800186.810616
+
+Cressie, N. (1985). Fitting variogram models by weighted least squares. Mathematical Geology
+17, 563-586. https://doi.org/10.1007/BF01032109
+
+Cressie, N. (1993). Statistics for Spatial Data, revised edition. Wiley.
+https://doi.org/10.1002/9781119115151
+
+Denby, B., Horálek, J., Walker, S. E., Eben, K. and Fiala, J. (2005). Interpolation and
+assimilation methods for European scale air quality assessment and mapping. Part I: review
+and recommendations. ETC/ACC Technical Paper 2005/7.
+
+Horálek, J., de Smet, P., de Leeuw, F., Denby, B., Kurfürst, P. and Swart, R. (2007). European
+air quality maps for 2005 including uncertainty analysis. ETC/ACC Technical Paper 2007/7.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import xarray as xr
+from scipy import linalg, optimize
+
+from ._kernels.idw import idw
+from ._validate import rows_preview
+from .cf import add_history
+from .errors import InputError, MissingVariableError
+from .evaluation import _prepare_pair, _station_table, evaluate, sample_at_stations
+
+__all__ = [
+    "Variogram",
+    "cross_validate",
+    "empirical_variogram",
+    "fit_variogram",
+    "fuse",
+    "idw_interpolate",
+    "krige",
+    "kriging_weights",
+]
+
+VariogramModel = Literal["exponential", "spherical"]
+
+
+# ----------------------------------------------------------------------------- variogram
+@dataclasses.dataclass(frozen=True)
+class Variogram:
+    """An isotropic semivariogram model with a nugget.
+
+    Attributes
+    ----------
+    model : {"exponential", "spherical"}
+        Model family.
+    nugget : float
+        Nugget ``c0`` [value units squared], >= 0.
+    sill : float
+        Partial sill ``c`` [value units squared], > 0 (total sill ``c0 + c``).
+    range : float
+        Range parameter ``a`` [m], > 0: the scale of the exponential model (which reaches
+        95 % of its sill at the practical range ``3 a``), or the range of the spherical model
+        (which reaches its sill at ``a``).
+
+    Notes
+    -----
+    With :math:`h > 0` (and :math:`\\gamma(0) = 0`):
+
+    .. math::
+
+        \\gamma_{exp}(h) = c_0 + c \\, (1 - e^{-h/a})
+
+        \\gamma_{sph}(h) = c_0 + c \\left(\\tfrac{3h}{2a} - \\tfrac{h^3}{2a^3}\\right)
+        \\ (h < a), \\qquad c_0 + c \\ (h \\ge a)
+
+    Examples
+    --------
+    >>> v = Variogram("spherical", nugget=1.0, sill=4.0, range=1000.0)
+    >>> v([0.0, 500.0, 2000.0]).tolist()
+    [0.0, 3.75, 5.0]
+    """
+
+    model: VariogramModel
+    nugget: float
+    sill: float
+    range: float
+
+    def __post_init__(self) -> None:
+        if self.model not in ("exponential", "spherical"):
+            raise InputError(
+                f"Variogram: model must be 'exponential' or 'spherical', got {self.model!r}."
+            )
+        if not (math.isfinite(self.nugget) and self.nugget >= 0):
+            raise InputError(f"Variogram: nugget must be finite and >= 0, got {self.nugget!r}.")
+        if not (math.isfinite(self.sill) and self.sill > 0):
+            raise InputError(f"Variogram: sill must be finite and > 0, got {self.sill!r}.")
+        if not (math.isfinite(self.range) and self.range > 0):
+            raise InputError(f"Variogram: range must be finite and > 0 [m], got {self.range!r}.")
+
+    @property
+    def total_sill(self) -> float:
+        """Nugget plus partial sill [value units squared]."""
+        return self.nugget + self.sill
+
+    @property
+    def practical_range(self) -> float:
+        """Distance [m] where the variogram reaches 95 % of its partial sill (or all of it)."""
+        return 3.0 * self.range if self.model == "exponential" else self.range
+
+    def __call__(self, h: npt.ArrayLike) -> np.ndarray:
+        """Semivariance at distances `h` [m] (0 at h = 0)."""
+        h = np.asarray(h, dtype=float)
+        return np.where(h > 0, self.nugget + self.sill * _shape(self.model, h, self.range), 0.0)
+
+    def covariance(self, h: npt.ArrayLike) -> np.ndarray:
+        """Covariance ``C(h) = c0 + c - gamma(h)`` [value units squared]."""
+        return self.total_sill - self(h)
+
+    @classmethod
+    def fit(
+        cls,
+        lag: npt.ArrayLike,
+        gamma: npt.ArrayLike,
+        n_pairs: npt.ArrayLike,
+        model: VariogramModel = "exponential",
+        *,
+        nugget: bool = True,
+    ) -> Variogram:
+        """Weighted least-squares fit to an empirical variogram (see :func:`fit_variogram`).
+
+        Parameters
+        ----------
+        lag, gamma, n_pairs : array_like
+            Class distances [m], semivariances and pair counts (as returned by
+            :func:`empirical_variogram`).
+        model : {"exponential", "spherical"}, default "exponential"
+            Model family.
+        nugget : bool, default True
+            Fit a nugget (else fixed to 0).
+
+        Returns
+        -------
+        Variogram
+        """
+        lag_a = np.asarray(lag, dtype=float)
+        if lag_a.size < 2:
+            raise InputError(f"Variogram.fit: needs at least 2 lags, got {lag_a.size}.")
+        return _fit(
+            lag_a,
+            np.asarray(gamma, dtype=float),
+            np.asarray(n_pairs, dtype=float),
+            model,
+            nugget=nugget,
+        )
+
+
+def _shape(model: str, h: np.ndarray, a: float) -> np.ndarray:
+    """Unit-sill variogram shape (without nugget), valid for h >= 0."""
+    if model == "exponential":
+        return -np.expm1(-h / a)
+    s = np.minimum(h / a, 1.0)
+    return 1.5 * s - 0.5 * s**3
+
+
+def _coords(x: npt.ArrayLike, y: npt.ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
+    xa = np.asarray(x, dtype=float).ravel()
+    ya = np.asarray(y, dtype=float).ravel()
+    if xa.shape != ya.shape:
+        raise InputError(f"{what}: x and y have different lengths ({xa.size} and {ya.size}).")
+    if not (np.isfinite(xa).all() and np.isfinite(ya).all()):
+        raise InputError(f"{what}: coordinates must be finite (NaN or inf found).")
+    return xa, ya
+
+
+def _station_values(
+    x: npt.ArrayLike, y: npt.ArrayLike, values: npt.ArrayLike, what: str, minimum: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    xa, ya = _coords(x, y, what)
+    va = np.asarray(values, dtype=float).ravel()
+    if va.shape != xa.shape:
+        raise InputError(f"{what}: {va.size} values for {xa.size} stations.")
+    bad = ~np.isfinite(va)
+    if bad.any():
+        raise InputError(
+            f"{what}: {int(bad.sum())} station value(s) are NaN or infinite (positions "
+            f"{rows_preview(np.flatnonzero(bad).tolist())}); drop those stations first."
+        )
+    if xa.size < minimum:
+        raise InputError(
+            f"{what}: {xa.size} station(s) given; at least {minimum} are needed"
+            + (
+                " to fit a variogram (pass variogram=Variogram(...) to use a fixed one)."
+                if minimum >= 3
+                else "."
+            )
+        )
+    return xa, ya, va
+
+
+def _distances(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
+    return np.hypot(ax[:, None] - bx[None, :], ay[:, None] - by[None, :])
+
+
+def empirical_variogram(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    values: npt.ArrayLike,
+    *,
+    n_lags: int = 10,
+    max_lag: float | None = None,
+) -> pd.DataFrame:
+    """Empirical (Matheron) semivariogram of station values in distance classes.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Station coordinates [m].
+    values : array_like
+        Station values (finite).
+    n_lags : int, default 10
+        Number of equal-width distance classes.
+    max_lag : float, optional
+        Largest distance [m] considered; default half the largest inter-station distance.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``lag`` (mean pair distance in the class [m]), ``gamma`` (semivariance),
+        ``n_pairs``; empty classes left out.
+
+    Notes
+    -----
+    .. math:: \\hat\\gamma(h) = \\frac{1}{2 N(h)} \\sum_{(i,j) \\in N(h)} (v_i - v_j)^2
+
+    Examples
+    --------
+    >>> empirical_variogram([0, 1, 2], [0, 0, 0], [0.0, 1.0, 2.0], n_lags=2, max_lag=2.0)
+       lag  gamma  n_pairs
+    0  1.0    0.5        2
+    1  2.0    2.0        1
+    """
+    xa, ya, va = _station_values(x, y, values, "empirical_variogram", minimum=2)
+    if n_lags < 1:
+        raise InputError(f"empirical_variogram: n_lags must be >= 1, got {n_lags}.")
+    i, j = np.triu_indices(xa.size, k=1)
+    d = np.hypot(xa[i] - xa[j], ya[i] - ya[j])
+    sq = 0.5 * (va[i] - va[j]) ** 2
+    if max_lag is None:
+        max_lag = 0.5 * float(d.max())
+    if not (math.isfinite(max_lag) and max_lag > 0):
+        raise InputError(f"empirical_variogram: max_lag must be > 0 [m], got {max_lag!r}.")
+    edges = np.linspace(0.0, max_lag, n_lags + 1)
+    keep = (d > 0) & (d <= max_lag)
+    cls = np.clip(np.searchsorted(edges, d[keep], side="left") - 1, 0, n_lags - 1)
+    n = np.bincount(cls, minlength=n_lags)
+    with np.errstate(all="ignore"):
+        lag = np.bincount(cls, weights=d[keep], minlength=n_lags) / n
+        gamma = np.bincount(cls, weights=sq[keep], minlength=n_lags) / n
+    ok = n > 0
+    return pd.DataFrame({"lag": lag[ok], "gamma": gamma[ok], "n_pairs": n[ok].astype(np.int64)})
+
+
+def fit_variogram(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    values: npt.ArrayLike,
+    *,
+    model: VariogramModel = "exponential",
+    n_lags: int = 10,
+    max_lag: float | None = None,
+    nugget: bool = True,
+) -> Variogram:
+    """Fit a variogram model to station values by weighted least squares (Cressie 1985).
+
+    Parameters
+    ----------
+    x, y : array_like
+        Station coordinates [m] (at least 3 stations).
+    values : array_like
+        Station values, e.g. model residuals.
+    model : {"exponential", "spherical"}, default "exponential"
+        Model family.
+    n_lags, max_lag : int, float
+        Distance classes of the empirical variogram (see :func:`empirical_variogram`).
+    nugget : bool, default True
+        Fit a nugget (else it is fixed to 0).
+
+    Returns
+    -------
+    Variogram
+
+    Raises
+    ------
+    trajectoire.InputError
+        Fewer than 3 stations, NaN values, or fewer than 2 non-empty distance classes.
+
+    Notes
+    -----
+    Minimises :math:`\\sum_h N(h) \\left(\\hat\\gamma(h)/\\gamma(h; \\theta) - 1\\right)^2`
+    (Cressie 1985, weights :math:`N(h)/\\gamma(h;\\theta)^2`) over nugget >= 0, partial
+    sill > 0 and range in [max_lag / 100, 10 max_lag], starting from the sample variance and
+    a third of ``max_lag``. The fitted variogram is also available from
+    :meth:`Variogram.fit` for an empirical variogram given directly.
+    """
+    xa, ya, va = _station_values(x, y, values, "fit_variogram", minimum=3)
+    emp = empirical_variogram(xa, ya, va, n_lags=n_lags, max_lag=max_lag)
+    if len(emp) < 2:
+        raise InputError(
+            f"fit_variogram: only {len(emp)} non-empty distance class(es); use more stations, "
+            "fewer lags (n_lags) or a larger max_lag, or pass a fixed Variogram."
+        )
+    return _fit(
+        emp["lag"].to_numpy(),
+        emp["gamma"].to_numpy(),
+        emp["n_pairs"].to_numpy(),
+        model,
+        nugget=nugget,
+        variance=float(np.var(va)),
+    )
+
+
+def _fit(
+    lag: np.ndarray,
+    gamma: np.ndarray,
+    n_pairs: np.ndarray,
+    model: VariogramModel,
+    *,
+    nugget: bool = True,
+    variance: float | None = None,
+) -> Variogram:
+    """Cressie (1985) weighted least-squares fit of a variogram model to an empirical one."""
+    if model not in ("exponential", "spherical"):
+        raise InputError(
+            f"fit_variogram: model must be 'exponential' or 'spherical', got {model!r}."
+        )
+    lag = np.asarray(lag, dtype=float)
+    gamma = np.asarray(gamma, dtype=float)
+    w = np.sqrt(np.asarray(n_pairs, dtype=float))
+    hmax = float(lag.max())
+    scale = float(variance if variance and variance > 0 else max(gamma.max(), 1e-300))
+    g = gamma / scale  # fit in units of the variance: well-conditioned whatever the units
+
+    def residuals(theta: np.ndarray) -> np.ndarray:
+        c0 = theta[0] if nugget else 0.0
+        c, a = theta[-2], theta[-1]
+        model_g = c0 + c * _shape(model, lag, a)
+        return w * (g / np.maximum(model_g, 1e-12) - 1.0)
+
+    a0 = hmax / 3.0 if model == "exponential" else hmax
+    start = [0.1 * g.max(), g.max(), a0] if nugget else [g.max(), a0]
+    lo = ([0.0] if nugget else []) + [1e-9, hmax / 100.0]
+    hi = ([np.inf] if nugget else []) + [np.inf, 10.0 * hmax]
+    start = np.clip(start, lo, [h if np.isfinite(h) else s for h, s in zip(hi, start, strict=True)])
+    res = optimize.least_squares(residuals, start, bounds=(lo, hi), method="trf")
+    theta = res.x
+    c0 = float(theta[0]) * scale if nugget else 0.0
+    return Variogram(model, nugget=c0, sill=float(theta[-2]) * scale, range=float(theta[-1]))
+
+
+# ------------------------------------------------------------------------------ kriging
+def _check_distinct(xa: np.ndarray, ya: np.ndarray, what: str) -> None:
+    pts = np.stack([xa, ya], axis=1)
+    _, idx, counts = np.unique(pts, axis=0, return_index=True, return_counts=True)
+    if (counts > 1).any():
+        dup = [f"({xa[i]:.1f}, {ya[i]:.1f})" for i in idx[counts > 1]]
+        raise InputError(
+            f"{what}: several stations at the same position {rows_preview(dup)}; the kriging "
+            "system would be singular. Average co-located stations first."
+        )
+
+
+def _kriging_system(
+    xa: np.ndarray, ya: np.ndarray, variogram: Variogram, kind: str
+) -> tuple[Any, int]:
+    n = xa.size
+    d = _distances(xa, ya, xa, ya)
+    if kind == "ordinary":
+        a = np.zeros((n + 1, n + 1))
+        a[:n, :n] = variogram(d)
+        a[:n, n] = 1.0
+        a[n, :n] = 1.0
+    elif kind == "simple":
+        a = variogram.covariance(d)
+    else:
+        raise InputError(f"kriging: kind must be 'ordinary' or 'simple', got {kind!r}.")
+    return linalg.lu_factor(a, check_finite=True), n
+
+
+def _kriging_rhs(
+    xa: np.ndarray, ya: np.ndarray, tx: np.ndarray, ty: np.ndarray, vg: Variogram, kind: str
+) -> np.ndarray:
+    d = _distances(xa, ya, tx, ty)  # (n, m)
+    if kind == "ordinary":
+        return np.vstack([vg(d), np.ones((1, tx.size))])
+    return vg.covariance(d)
+
+
+def kriging_weights(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    target_x: npt.ArrayLike,
+    target_y: npt.ArrayLike,
+    variogram: Variogram,
+    *,
+    kind: Literal["ordinary", "simple"] = "ordinary",
+) -> np.ndarray:
+    """Kriging weights of each station for each target point.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Station coordinates [m] (distinct positions).
+    target_x, target_y : array_like
+        Target coordinates [m].
+    variogram : Variogram
+        Variogram of the interpolated quantity.
+    kind : {"ordinary", "simple"}, default "ordinary"
+        Ordinary kriging (unknown constant mean; weights sum to 1) or simple kriging (known
+        mean; see :func:`krige`).
+
+    Returns
+    -------
+    numpy.ndarray
+        Weights ``(n_target, n_station)``.
+
+    Examples
+    --------
+    >>> v = Variogram("exponential", 0.0, 1.0, 100.0)
+    >>> w = kriging_weights([0, 100, 0], [0, 0, 100], [30.0], [30.0], v)
+    >>> round(float(w.sum()), 12)
+    1.0
+    """
+    xa, ya = _coords(x, y, "kriging_weights stations")
+    tx, ty = _coords(target_x, target_y, "kriging_weights targets")
+    _check_distinct(xa, ya, "kriging_weights")
+    lu, n = _kriging_system(xa, ya, variogram, kind)
+    sol = linalg.lu_solve(lu, _kriging_rhs(xa, ya, tx, ty, variogram, kind))
+    return np.ascontiguousarray(sol[:n].T)
+
+
+def krige(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    values: npt.ArrayLike,
+    target_x: npt.ArrayLike,
+    target_y: npt.ArrayLike,
+    variogram: Variogram,
+    *,
+    kind: Literal["ordinary", "simple"] = "ordinary",
+    mean: float = 0.0,
+    block: int = 65536,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ordinary or simple kriging of station values at target points, with its variance.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Station coordinates [m], distinct.
+    values : array_like
+        Station values (finite).
+    target_x, target_y : array_like
+        Target coordinates [m] (any shape; flattened).
+    variogram : Variogram
+        Variogram of the values.
+    kind : {"ordinary", "simple"}, default "ordinary"
+        ``"ordinary"``: unknown constant mean, weights sum to 1; far from the stations the
+        estimate tends to the generalised-least-squares mean of the values. ``"simple"``:
+        known `mean`; far from the stations the estimate tends to `mean`.
+    mean : float, default 0.0
+        Known mean of simple kriging (ignored by ordinary kriging).
+    block : int, default 65536
+        Targets solved per block (bounds the memory to about ``block * n_station`` floats).
+
+    Returns
+    -------
+    estimate, variance : numpy.ndarray
+        Kriged values and kriging (error) variance [value units squared] at the targets.
+
+    Raises
+    ------
+    trajectoire.InputError
+        NaN values, co-located stations, mismatched lengths.
+
+    Notes
+    -----
+    Ordinary kriging (Cressie 1993, section 3.2) solves, for each target :math:`x_0`,
+
+    .. math::
+
+        \\sum_j \\lambda_j \\gamma(x_i - x_j) + \\mu = \\gamma(x_i - x_0), \\quad
+        \\sum_j \\lambda_j = 1, \\qquad
+        \\hat v(x_0) = \\sum_i \\lambda_i v_i, \\quad
+        \\sigma^2(x_0) = \\sum_i \\lambda_i \\gamma(x_i - x_0) + \\mu
+
+    Simple kriging solves :math:`\\sum_j \\lambda_j C(x_i - x_j) = C(x_i - x_0)`, with
+    :math:`\\hat v = m + \\sum_i \\lambda_i (v_i - m)` and
+    :math:`\\sigma^2 = C(0) - \\sum_i \\lambda_i C(x_i - x_0)`. With
+    :math:`\\gamma(0) = 0` both are exact interpolators (a nugget makes the field jump next
+    to a station, not at it).
+
+    Examples
+    --------
+    >>> v = Variogram("exponential", 0.0, 1.0, 100.0)
+    >>> est, var = krige([0, 100], [0, 0], [1.0, 3.0], [0.0, 50.0], [0.0, 0.0], v)
+    >>> est.round(6).tolist(), var.round(6).tolist()
+    ([1.0, 2.0], [0.0, 0.470878])
+    """
+    xa, ya, va = _station_values(x, y, values, "krige")
+    tx, ty = _coords(target_x, target_y, "krige targets")
+    _check_distinct(xa, ya, "krige")
+    if block < 1:
+        raise InputError(f"krige: block must be >= 1, got {block}.")
+    lu, n = _kriging_system(xa, ya, variogram, kind)
+    est = np.empty(tx.size)
+    var = np.empty(tx.size)
+    centred = va - mean if kind == "simple" else va
+    for s in range(0, tx.size, block):
+        sl = slice(s, s + block)
+        rhs = _kriging_rhs(xa, ya, tx[sl], ty[sl], variogram, kind)
+        sol = linalg.lu_solve(lu, rhs)
+        lam = sol[:n]
+        est[sl] = lam.T @ centred
+        if kind == "ordinary":
+            var[sl] = (lam * rhs[:n]).sum(axis=0) + sol[n]
+        else:
+            var[sl] = variogram.total_sill - (lam * rhs).sum(axis=0)
+    if kind == "simple":
+        est += mean
+    return est, np.maximum(var, 0.0)
+
+
+def idw_interpolate(
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    values: npt.ArrayLike,
+    target_x: npt.ArrayLike,
+    target_y: npt.ArrayLike,
+    *,
+    power: float = 2.0,
+    radius: float = math.inf,
+    fill: float = 0.0,
+) -> np.ndarray:
+    """Inverse-distance weighted (Shepard 1968) interpolation of station values.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Station coordinates [m].
+    values : array_like
+        Station values ``(n_station,)`` or ``(n_field, n_station)``; NaN values are skipped
+        (per field).
+    target_x, target_y : array_like
+        Target coordinates [m].
+    power : float, default 2.0
+        Exponent of the inverse-distance weights (> 0).
+    radius : float, default inf
+        Search radius [m]; stations farther away get no weight.
+    fill : float, default 0.0
+        Value where no station lies within `radius`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_target,)`` or ``(n_field, n_target)``.
+
+    Notes
+    -----
+    .. math:: \\hat v(x) = \\sum_{d_k \\le R} d_k^{-p} v_k \\Big/ \\sum_{d_k \\le R} d_k^{-p}
+
+    The weights depend on the geometry only, so the result is linear in the values. A target
+    on a station takes its value. The result jumps to `fill` at distance `radius` of the
+    last station; use kriging for a smooth correction.
+
+    Examples
+    --------
+    >>> idw_interpolate([0, 10], [0, 0], [1.0, 3.0], [0.0, 5.0, 100.0], [0, 0, 0], radius=50)
+    array([1., 2., 0.])
+    """
+    xa, ya = _coords(x, y, "idw_interpolate stations")
+    tx, ty = _coords(target_x, target_y, "idw_interpolate targets")
+    va = np.asarray(values, dtype=float)
+    one = va.ndim == 1
+    va2 = np.ascontiguousarray(np.atleast_2d(va))
+    if va2.ndim != 2 or va2.shape[1] != xa.size:
+        raise InputError(
+            f"idw_interpolate: values have shape {va.shape}; expected ({xa.size},) or "
+            f"(n_field, {xa.size})."
+        )
+    if not (math.isfinite(power) and power > 0):
+        raise InputError(f"idw_interpolate: power must be a finite number > 0, got {power!r}.")
+    if not (radius > 0):
+        raise InputError(f"idw_interpolate: radius must be > 0 [m], got {radius!r}.")
+    out = np.empty((va2.shape[0], tx.size))
+    idw(tx, ty, xa, ya, va2, float(power), float(radius), float(fill), out)
+    return out[0] if one else out
+
+
+# ------------------------------------------------------------------------- xarray layer
+Method = Literal["kriging", "idw"]
+Mode = Literal["additive", "multiplicative"]
+
+
+def _station_residuals(
+    model: xr.DataArray,
+    observed: xr.DataArray,
+    stations: pd.DataFrame,
+    mode: str,
+    sampling: Literal["bilinear", "nearest"],
+    outside: Literal["raise", "nan"],
+    caller: str,
+) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray, np.ndarray, np.ndarray]:
+    """Model at stations (obs units), observations, residuals/ratios - 1, station coords."""
+    if not isinstance(observed, xr.DataArray) or "station" not in observed.dims:
+        raise MissingVariableError(
+            f"{caller}: observed must be a DataArray with a 'station' dim (ids as coordinate); "
+            f"got {getattr(observed, 'dims', type(observed).__name__)}."
+        )
+    if mode not in ("additive", "multiplicative"):
+        raise InputError(f"{caller}: mode must be 'additive' or 'multiplicative', got {mode!r}.")
+    ids, sx, sy = _station_table(stations, model, caller)
+    obs_ids = list(observed["station"].values)
+    missing = [s for s in obs_ids if s not in set(ids)]
+    if missing:
+        raise InputError(
+            f"{caller}: observed stations {rows_preview(missing)} are not in the stations "
+            "table; add their x, y or drop them from the observations."
+        )
+    order = [ids.index(s) for s in obs_ids]
+    table = pd.DataFrame({"station_id": obs_ids, "x": sx[order], "y": sy[order]})
+    at = sample_at_stations(model, table, method=sampling, outside=outside)
+    at = at.drop_vars(["station_x", "station_y"])
+    mod, obs, _ = _prepare_pair(at, observed, caller)
+    if mode == "additive":
+        res = obs - mod
+    else:
+        bad = (mod <= 0) & obs.notnull()
+        if bool(bad.any()):
+            raise InputError(
+                f"{caller}: mode='multiplicative' needs a model > 0 at every station; found "
+                f"{int(bad.sum())} value(s) <= 0. Use mode='additive'."
+            )
+        res = obs / mod - 1.0
+    return mod, obs, res, table["x"].to_numpy(), table["y"].to_numpy()
+
+
+def _interpolate_fields(
+    sx: np.ndarray,
+    sy: np.ndarray,
+    res: np.ndarray,
+    tx: np.ndarray,
+    ty: np.ndarray,
+    *,
+    method: str,
+    variogram: Variogram | str,
+    kriging: str,
+    power: float,
+    radius: float,
+    n_lags: int,
+    max_lag: float | None,
+    caller: str,
+) -> tuple[np.ndarray, np.ndarray | None, list[Variogram | None]]:
+    """Interpolate each row of `res` (n_field, n_station; NaN skipped) at the targets."""
+    n_f = res.shape[0]
+    if method == "idw":
+        return (
+            idw_interpolate(sx, sy, res, tx, ty, power=power, radius=radius, fill=0.0),
+            None,
+            [None] * n_f,
+        )
+    if method != "kriging":
+        raise InputError(f"{caller}: method must be 'kriging' or 'idw', got {method!r}.")
+    est = np.empty((n_f, tx.size))
+    var = np.empty((n_f, tx.size))
+    fitted: list[Variogram | None] = []
+    for f in range(n_f):
+        ok = np.isfinite(res[f])
+        if isinstance(variogram, Variogram):
+            vg = variogram
+            if ok.sum() < 1:
+                raise InputError(f"{caller}: field {f} has no valid station value.")
+        else:
+            if ok.sum() < 3:
+                raise InputError(
+                    f"{caller}: field {f} has {int(ok.sum())} valid station(s); fitting a "
+                    "variogram needs at least 3. Pass variogram=Variogram(...) or use "
+                    "method='idw'."
+                )
+            vg = fit_variogram(
+                sx[ok],
+                sy[ok],
+                res[f, ok],
+                model=variogram,  # type: ignore[arg-type]
+                n_lags=n_lags,
+                max_lag=max_lag,
+            )
+        e, v = krige(sx[ok], sy[ok], res[f, ok], tx, ty, vg, kind=kriging)  # type: ignore[arg-type]
+        est[f] = e
+        var[f] = v
+        fitted.append(vg)
+    return est, var, fitted
+
+
+def _stack_fields(da: xr.DataArray, core: Sequence[str]) -> tuple[xr.DataArray, list[str]]:
+    extra = [d for d in da.dims if d not in core]
+    if extra:
+        da = da.stack(_field=extra).transpose("_field", *core)
+    else:
+        da = da.expand_dims("_field").transpose("_field", *core)
+    return da, [str(e) for e in extra]
+
+
+def fuse(
+    model: xr.DataArray,
+    observed: xr.DataArray,
+    stations: pd.DataFrame,
+    *,
+    method: Method = "kriging",
+    mode: Mode = "additive",
+    variogram: Variogram | VariogramModel = "exponential",
+    kriging: Literal["ordinary", "simple"] = "ordinary",
+    power: float = 2.0,
+    radius: float = math.inf,
+    n_lags: int = 10,
+    max_lag: float | None = None,
+    sampling: Literal["bilinear", "nearest"] = "bilinear",
+    outside: Literal["raise", "nan"] = "raise",
+) -> xr.Dataset:
+    """Correct a modelled field with station observations (residual kriging or IDW).
+
+    Parameters
+    ----------
+    model : xarray.DataArray
+        Modelled concentration ``(..., y, x)`` on a regular grid (cell-centre coordinates in
+        the CRS of the stations), with ``units``.
+    observed : xarray.DataArray
+        Observations ``(..., station)`` whose other dims (``year``...) match the model's
+        non-spatial dims; ``station`` coordinate = station ids; ``units`` of the same kind.
+        NaN observations are skipped (that station is left out of that field).
+    stations : pandas.DataFrame
+        Columns ``station_id``, ``x``, ``y`` [m] (see :func:`sample_at_stations`).
+    method : {"kriging", "idw"}, default "kriging"
+        Residual interpolation.
+    mode : {"additive", "multiplicative"}, default "additive"
+        ``fused = M + r̂`` with ``r_k = O_k - M(x_k)``, or ``fused = M (1 + q̂)`` with
+        ``q_k = O_k / M(x_k) - 1`` (needs M > 0 at the stations).
+    variogram : Variogram or {"exponential", "spherical"}, default "exponential"
+        A fixed variogram, or the family to fit to each field's residuals (>= 3 stations).
+    kriging : {"ordinary", "simple"}, default "ordinary"
+        Ordinary kriging (the correction tends to the mean residual far from stations) or
+        simple kriging with mean 0 (the correction tends to 0: the model is kept).
+    power, radius : float
+        IDW exponent and search radius [m] (beyond it the correction is 0).
+    n_lags, max_lag : int, float
+        Distance classes of the variogram fit (see :func:`fit_variogram`).
+    sampling : {"bilinear", "nearest"}, default "bilinear"
+        How the model is read at the stations (see :func:`sample_at_stations`).
+    outside : {"raise", "nan"}, default "raise"
+        Stations outside the grid: error, or warn and leave them out.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``fused`` (dims and units of `model`), ``correction`` (the interpolated residual in
+        model units, or ``q̂`` [1]), ``residual`` at the stations, ``model_at_station``,
+        and for kriging ``kriging_variance`` (of the correction, [units² or 1]) and the
+        variogram parameters ``variogram_nugget``, ``variogram_sill``, ``variogram_range``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Stations outside the grid, unknown stations, fewer than 3 stations for a variogram
+        fit, co-located stations, non-positive model in multiplicative mode, bad options.
+    trajectoire.UnitsError
+        Missing or incompatible units.
+
+    Notes
+    -----
+    The cell whose centre is a station gets the observation exactly (both interpolators are
+    exact); elsewhere in a cell holding a station the value differs by the sub-cell gradient
+    of the model. Eager: the model is loaded into memory.
+    """
+    caller = "fuse"
+    if not isinstance(model, xr.DataArray):
+        raise InputError(
+            f"{caller}: model must be an xarray.DataArray, got {type(model).__name__}."
+        )
+    mod_st, obs, res, sx, sy = _station_residuals(
+        model, observed, stations, mode, sampling, outside, caller
+    )
+    if method == "kriging":
+        _check_distinct(sx, sy, caller)
+    f_model, extra = _stack_fields(model, ("y", "x"))
+    # the model at the stations was sampled from `model`, so the extra coordinates agree;
+    # C-order reshape of (*extra, station) matches the stacking order of `f_model`
+    res_np = np.asarray(res.transpose(*extra, "station").values, dtype=float)
+    res_np = res_np.reshape(-1, sx.size)
+    units_factor = _factor(observed, model)
+    if mode == "additive":
+        res_np = res_np / units_factor  # residuals back in model units
+    xs = np.asarray(model["x"].values, dtype=float)
+    ys = np.asarray(model["y"].values, dtype=float)
+    gx, gy = np.meshgrid(xs, ys)
+    est, var, fitted = _interpolate_fields(
+        sx,
+        sy,
+        res_np,
+        gx.ravel(),
+        gy.ravel(),
+        method=method,
+        variogram=variogram,
+        kriging=kriging,
+        power=power,
+        radius=radius,
+        n_lags=n_lags,
+        max_lag=max_lag,
+        caller=caller,
+    )
+    shape = f_model.shape
+    corr = f_model.copy(data=est.reshape(shape))
+    m_vals = np.asarray(f_model.values, dtype=float)
+    fused_np = (
+        m_vals + est.reshape(shape) if mode == "additive" else m_vals * (1 + est.reshape(shape))
+    )
+    fused = f_model.copy(data=fused_np)
+
+    def unstack(da: xr.DataArray) -> xr.DataArray:
+        out = da.unstack("_field") if extra else da.isel(_field=0, drop=True)
+        return out.transpose(*model.dims)
+
+    ds = xr.Dataset()
+    ds["fused"] = unstack(fused)
+    ds["fused"].attrs = {**model.attrs, "long_name": "model corrected with station observations"}
+    ds["correction"] = unstack(corr)
+    ds["correction"].attrs = {
+        "long_name": "interpolated station residual"
+        if mode == "additive"
+        else "interpolated station ratio minus one",
+        "units": model.attrs.get("units", "") if mode == "additive" else "1",
+    }
+    ds["residual"] = res
+    ds["residual"].attrs = {
+        "long_name": "observed minus model at station"
+        if mode == "additive"
+        else "observed / model - 1",
+        "units": str(observed.attrs.get("units")) if mode == "additive" else "1",
+    }
+    ds["model_at_station"] = mod_st
+    if var is not None:
+        ds["kriging_variance"] = unstack(f_model.copy(data=var.reshape(shape)))
+        u = model.attrs.get("units", "")
+        ds["kriging_variance"].attrs = {
+            "long_name": "kriging variance of the correction",
+            "units": f"({u})2" if mode == "additive" else "1",
+        }
+        fdim = f_model["_field"]
+        for name in ("nugget", "sill", "range"):
+            vals = np.array([getattr(v, name) if v is not None else np.nan for v in fitted])
+            da = xr.DataArray(vals, dims="_field", coords={"_field": fdim})
+            ds[f"variogram_{name}"] = (
+                da.unstack("_field") if extra else da.isel(_field=0, drop=True)
+            )
+        ds["variogram_range"].attrs["units"] = "m"
+    ds.attrs.update(
+        {
+            "method": method,
+            "mode": mode,
+            "kriging": kriging if method == "kriging" else "",
+            "variogram_model": (variogram.model if isinstance(variogram, Variogram) else variogram)
+            if method == "kriging"
+            else "",
+            "idw_power": float(power) if method == "idw" else np.nan,
+            "idw_radius": float(radius) if method == "idw" else np.nan,
+            "references": "Denby et al. (2005) ETC/ACC TP 2005/7; Horálek et al. (2007) ETC/ACC "
+            "TP 2007/7; Cressie (1993); Shepard (1968) doi:10.1145/800186.810616",
+        }
+    )
+    return add_history(ds, f"fuse(method={method!r}, mode={mode!r}, kriging={kriging!r})")
+
+
+def _factor(observed: xr.DataArray, model: xr.DataArray) -> float:
+    """Factor converting a value in model units to observation units."""
+    from .evaluation import _units_kind
+    from .units import UNIT_TABLE
+
+    kind, uo = _units_kind(observed.attrs.get("units"), "observed.attrs['units']")
+    _, um = _units_kind(model.attrs.get("units"), "model.attrs['units']")
+    return UNIT_TABLE[kind][um] / UNIT_TABLE[kind][uo]
+
+
+def cross_validate(
+    model: xr.DataArray,
+    observed: xr.DataArray,
+    stations: pd.DataFrame,
+    *,
+    dim: str | Sequence[str] | None = None,
+    threshold: float = 0.0,
+    refit: bool = False,
+    method: Method = "kriging",
+    mode: Mode = "additive",
+    variogram: Variogram | VariogramModel = "exponential",
+    kriging: Literal["ordinary", "simple"] = "ordinary",
+    power: float = 2.0,
+    radius: float = math.inf,
+    n_lags: int = 10,
+    max_lag: float | None = None,
+    sampling: Literal["bilinear", "nearest"] = "bilinear",
+    outside: Literal["raise", "nan"] = "raise",
+) -> xr.Dataset:
+    """Leave-one-out cross-validation of the fusion: statistics before and after.
+
+    Each station in turn is left out, the residuals of the others are interpolated to its
+    position, and the resulting fused value is compared with its observation.
+
+    Parameters
+    ----------
+    model, observed, stations
+        As :func:`fuse`.
+    dim : str or sequence of str, optional
+        Dims the statistics are taken over; default every dim of `observed` (pooled).
+    threshold : float, default 0.0
+        Detection threshold of :func:`trajectoire.evaluation.evaluate`.
+    refit : bool, default False
+        Refit the variogram without the left-out station (else it is fitted once on all
+        stations, the usual and slightly optimistic practice).
+    method, mode, variogram, kriging, power, radius, n_lags, max_lag, sampling, outside
+        As :func:`fuse`.
+
+    Returns
+    -------
+    xarray.Dataset
+        The statistics of :func:`~trajectoire.evaluation.evaluate` with a ``stage`` dim
+        (``"model"``: model at the stations; ``"fused"``: leave-one-out fused value), plus
+        ``loo_prediction`` and ``model_at_station`` ``(..., station)`` in observation units.
+
+    Raises
+    ------
+    trajectoire.InputError
+        As :func:`fuse`; fewer than 2 stations.
+    """
+    caller = "cross_validate"
+    mod_st, obs, res, sx, sy = _station_residuals(
+        model, observed, stations, mode, sampling, outside, caller
+    )
+    if sx.size < 2:
+        raise InputError(f"{caller}: needs at least 2 stations, got {sx.size}.")
+    if method == "kriging":
+        _check_distinct(sx, sy, caller)
+    extra = [d for d in res.dims if d != "station"]
+    r_t = res.transpose(*extra, "station")
+    r_np = np.asarray(r_t.values, dtype=float).reshape(-1, sx.size)
+    fixed: list[Variogram | None] = [None] * r_np.shape[0]
+    if method == "kriging" and not refit:
+        if isinstance(variogram, Variogram):
+            fixed = [variogram] * r_np.shape[0]
+        else:
+            fixed = []
+            for f in range(r_np.shape[0]):
+                ok = np.isfinite(r_np[f])
+                if ok.sum() < 3:
+                    raise InputError(
+                        f"{caller}: field {f} has {int(ok.sum())} valid station(s); fitting a "
+                        "variogram needs at least 3. Pass variogram=Variogram(...)."
+                    )
+                fixed.append(
+                    fit_variogram(
+                        sx[ok],
+                        sy[ok],
+                        r_np[f, ok],
+                        model=variogram,
+                        n_lags=n_lags,
+                        max_lag=max_lag,
+                    )
+                )
+    loo = np.full_like(r_np, np.nan)
+    for k in range(sx.size):
+        keep = np.arange(sx.size) != k
+        for f in range(r_np.shape[0]):
+            if not np.isfinite(r_np[f, k]):
+                continue
+            vg: Variogram | str = fixed[f] if fixed[f] is not None else variogram  # type: ignore[assignment]
+            est, _, _ = _interpolate_fields(
+                sx[keep],
+                sy[keep],
+                r_np[f : f + 1, keep],
+                sx[k : k + 1],
+                sy[k : k + 1],
+                method=method,
+                variogram=vg,
+                kriging=kriging,
+                power=power,
+                radius=radius,
+                n_lags=n_lags,
+                max_lag=max_lag,
+                caller=caller,
+            )
+            loo[f, k] = est[0, 0]
+    m_t = mod_st.transpose(*extra, "station")
+    m_np = np.asarray(m_t.values, dtype=float).reshape(loo.shape)
+    pred = m_np + loo if mode == "additive" else m_np * (1.0 + loo)
+    pred_da = m_t.copy(data=pred.reshape(m_t.shape)).transpose(*obs.dims)
+    pred_da.attrs = dict(obs.attrs)
+    mod_st = mod_st.transpose(*obs.dims)
+    mod_st.attrs = dict(obs.attrs)
+    dims: str | Sequence[str] = [str(d) for d in obs.dims] if dim is None else dim
+    before = evaluate(mod_st, obs, dim=dims, threshold=threshold)
+    after = evaluate(pred_da, obs, dim=dims, threshold=threshold)
+    out = xr.concat([before, after], dim=pd.Index(["model", "fused"], name="stage"))
+    out["loo_prediction"] = pred_da
+    out["model_at_station"] = mod_st
+    out.attrs.update(
+        {
+            "title": "leave-one-out cross-validation of the station fusion",
+            "method": method,
+            "mode": mode,
+            "refit_variogram": int(refit),
+        }
+    )
+    return add_history(out, f"cross_validate(method={method!r}, mode={mode!r}, refit={refit})")
