@@ -104,3 +104,68 @@ def static_variables(ctx: Context) -> xr.Dataset:
 
 def global_attributes(ctx: Context) -> dict[str, Any]:
     return {"trajectory_methods": ctx.methods, "pipeline": "fake"}
+
+
+def write_config(
+    directory: Any,
+    *,
+    first_year: int = 1990,
+    last_year: int = 1995,
+    map_years: tuple[int, ...] = (1990, 1995),
+    pollutants: tuple[str, ...] = ("NOx", "PM10"),
+    extra: str = "",
+) -> Any:
+    """Write a small valid ``config.toml`` (and its one input file) in `directory`."""
+    from pathlib import Path
+
+    d = Path(directory)
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "territories.gpkg").write_bytes(b"not a real geopackage: the fake pipeline ignores it")
+    pols = ", ".join(f'"{p}"' for p in pollutants)
+    text = f"""[run]
+name = "fake run"
+first_year = {first_year}
+last_year = {last_year}
+reference_year = {last_year}
+pollutants = [{pols}]
+
+[grid]
+resolution = 100.0
+
+[inputs]
+territories = "territories.gpkg"
+
+[attribution]
+map_years = [{", ".join(map(str, map_years))}]
+{extra}"""
+    path = d / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+#: Global attributes that legitimately differ between two runs of the same configuration.
+VOLATILE_ATTRS = ("history", "trajectoire_config_file")
+
+
+def assert_same_content(path_a: Any, path_b: Any) -> None:
+    """Assert two outputs hold the same variables, values, dtypes and attributes.
+
+    Global attributes are compared except :data:`VOLATILE_ATTRS` (time stamps, paths).
+    """
+    with xr.open_dataset(path_a) as a, xr.open_dataset(path_b) as b:
+        assert list(a.variables) == list(b.variables)
+        for name in a.variables:
+            va, vb = a[name], b[name]
+            assert va.dims == vb.dims, name
+            assert va.dtype == vb.dtype, name
+            np.testing.assert_array_equal(va.values, vb.values, err_msg=str(name))
+            assert _attrs_equal(va.attrs, vb.attrs), name
+        ga = {k: v for k, v in a.attrs.items() if k not in VOLATILE_ATTRS}
+        gb = {k: v for k, v in b.attrs.items() if k not in VOLATILE_ATTRS}
+        assert _attrs_equal(ga, gb), set(ga) ^ set(gb)
+
+
+def _attrs_equal(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    if set(a) != set(b):
+        return False
+    return all(np.array_equal(np.asarray(a[k]), np.asarray(b[k])) for k in a)

@@ -1,15 +1,34 @@
-"""Command-line entry point ``trajectoire`` (a thin shell over the public API)."""
+"""Command-line entry point ``trajectoire`` (a thin shell over the public API).
+
+Commands::
+
+    trajectoire sample DIR [--overwrite]
+    trajectoire run CONFIG --out OUT.nc [--years 1990:2023] [--resume]
+                    [--workers N | --scheduler ADDRESS] [-q] [-v]
+    trajectoire info OUT.nc
+    trajectoire export OUT.nc --year Y --pollutant P [--sector S]
+                       [--variable concentration] --format geotiff [--out FILE]
+    trajectoire --version
+
+Exit codes: 0 success; 2 bad input (a :class:`~trajectoire.errors.TrajectoireError`: one
+line ``trajectoire: error: ...`` on stderr) or a usage error; any other exception is a bug
+and keeps its traceback (exit code 1).
+"""
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from ._version import __version__
 from .errors import TrajectoireError
 
 __all__ = ["main"]
+
+log = logging.getLogger("trajectoire")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -18,22 +37,151 @@ def _parser() -> argparse.ArgumentParser:
         description="Air-pollutant emission and concentration trajectories, 1990 to today.",
     )
     p.add_argument("--version", action="version", version=f"trajectoire {__version__}")
-    p.add_subparsers(dest="command")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    s = sub.add_parser("sample", help="write the bundled sample inputs and a config.toml")
+    s.add_argument("dir", type=Path, metavar="DIR", help="directory to write (created)")
+    s.add_argument("--overwrite", action="store_true", help="replace existing files")
+
+    r = sub.add_parser("run", help="run the whole chain and write one CF NetCDF")
+    r.add_argument("config", type=Path, metavar="CONFIG", help="run configuration (TOML)")
+    r.add_argument("--out", "-o", type=Path, required=True, metavar="OUT.nc", help="output")
+    r.add_argument(
+        "--years",
+        metavar="FIRST:LAST",
+        help="years to compute, e.g. 1990:2023 or 1990,2000:2005 (default: the config's)",
+    )
+    r.add_argument(
+        "--resume",
+        action="store_true",
+        help="reuse the finished years of an interrupted run (OUT.nc.parts/)",
+    )
+    g = r.add_mutually_exclusive_group()
+    g.add_argument("--workers", type=int, metavar="N", help="start a local Dask cluster")
+    g.add_argument(
+        "--scheduler", metavar="ADDRESS", help="use a dask.distributed scheduler (tcp://...)"
+    )
+    r.add_argument("-q", "--quiet", action="store_true", help="no progress bar, warnings only")
+    r.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    i = sub.add_parser("info", help="human summary of an output NetCDF")
+    i.add_argument("path", type=Path, metavar="OUT.nc")
+
+    e = sub.add_parser("export", help="export one map of an output to GeoTIFF")
+    e.add_argument("path", type=Path, metavar="OUT.nc")
+    e.add_argument("--year", type=int, required=True)
+    e.add_argument("--pollutant", required=True)
+    e.add_argument("--sector", help="GNFR sector (for per-sector variables)")
+    e.add_argument("--variable", default="concentration")
+    e.add_argument("--format", choices=["geotiff"], default="geotiff")
+    e.add_argument("--out", "-o", type=Path, help="file to write (default: derived name)")
     return p
 
 
+def _setup_logging(level: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.handlers = [h for h in log.handlers if not getattr(h, "_trajectoire_cli", False)]
+    handler._trajectoire_cli = True  # type: ignore[attr-defined]
+    log.addHandler(handler)
+    log.setLevel(level)
+    log.propagate = False
+
+
+def _cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import write_sample  # written alongside; imported only when used
+
+    config = write_sample(args.dir, overwrite=args.overwrite)
+    print(f"wrote the sample inputs to {args.dir}")
+    print(f"next: trajectoire run {config} --out {Path(args.dir) / 'out.nc'}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from .config import load_config, parse_years
+    from .io import check_writable
+    from .runner import run
+
+    _setup_logging(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else 20)
+    out = check_writable(args.out, what="--out")
+    config = load_config(args.config)
+    years = parse_years(args.years) if args.years else None
+    if args.workers is not None and args.workers < 1:
+        from .errors import ConfigError
+
+        raise ConfigError(f"--workers must be >= 1, got {args.workers}.")
+    path = run(
+        config,
+        out,
+        years=years,
+        resume=args.resume,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=not args.quiet,
+    )
+    if not args.quiet:
+        print(f"wrote {path}")
+        print(f"next: trajectoire info {path}")
+    return 0
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    from .io import summary
+
+    print(summary(args.path))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .io import check_writable, export_geotiff
+
+    out = args.out
+    if out is None:
+        parts = [args.variable, args.pollutant.replace(".", ""), args.sector, str(args.year)]
+        out = args.path.with_name("_".join(p for p in parts if p) + ".tif")
+    check_writable(out, what="--out")
+    path = export_geotiff(
+        args.path,
+        out,
+        variable=args.variable,
+        year=args.year,
+        pollutant=args.pollutant,
+        sector=args.sector,
+    )
+    print(f"wrote {path}")
+    return 0
+
+
+_COMMANDS = {"sample": _cmd_sample, "run": _cmd_run, "info": _cmd_info, "export": _cmd_export}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code (0 ok, 2 bad input)."""
+    """Run the command line; returns the exit code (0 ok, 2 bad input or usage).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 on success, 2 for bad input (one ``trajectoire: error: ...`` line on stderr) or
+        a usage error. Other exceptions are bugs and propagate with their traceback.
+    """
     parser = _parser()
-    args = parser.parse_args(argv)
     try:
-        if args.command is None:
-            parser.print_help()
-            return 0
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version (0) and usage errors (2)
+        return int(exc.code or 0)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return _COMMANDS[args.command](args)
     except TrajectoireError as exc:
         print(f"trajectoire: error: {exc}", file=sys.stderr)
         return 2
-    return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -434,7 +434,12 @@ def _unwrap(annotation: Any) -> Any:
 
 
 def _is_section(path: list[str]) -> bool:
-    return _model_at(path) is not None
+    """Whether `path` is a TOML table: a sub-model or a mapping field (``[trajectory.methods]``)."""
+    if _model_at(path) is not None:
+        return True
+    parent = _model_at(path[:-1])
+    field = parent.model_fields.get(path[-1]) if parent is not None and path else None
+    return field is not None and typing.get_origin(_unwrap(field.annotation)) is dict
 
 
 def _describe(value: Any) -> str:

@@ -1,0 +1,196 @@
+"""Tests of trajectoire.config: schema, error messages, paths, checksums (issue 7)."""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from pathlib import Path
+
+import pytest
+from fake_pipeline import write_config
+
+from trajectoire.config import RunConfig, load_config, parse_years
+from trajectoire.errors import ConfigError
+
+
+def _replace(path: Path, old: str, new: str) -> Path:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+    return path
+
+
+def test_load_config_valid(tmp_path: Path) -> None:
+    cfg = load_config(write_config(tmp_path))
+    assert cfg.years == list(range(1990, 1996))
+    assert cfg.run.pollutants == ["NOx", "PM10"]
+    assert cfg.grid.territories == ["MEL", "CUD", "ACSO", "CCHF", "DOUAISIS", "CCVT", "ARC"]
+    assert cfg.inputs.territories == (tmp_path / "territories.gpkg").resolve()
+    assert cfg.source_text.startswith("[run]")
+    assert cfg.source_path == (tmp_path / "config.toml").resolve()
+    assert cfg.trajectory.method_of("F_RoadTransport") == "index"
+
+
+def test_documented_example_is_valid(tmp_path: Path) -> None:
+    """The full example of docs/configuration.md validates (its files created empty)."""
+    doc = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
+    text = doc.read_text()
+    example = text.split("```toml\n", 1)[1].split("```", 1)[0]
+    cfg_text = example
+    import tomllib
+
+    for name in tomllib.loads(example)["inputs"].values():
+        (tmp_path / name).write_bytes(b"")
+    (tmp_path / "config.toml").write_text(cfg_text)
+    cfg = load_config(tmp_path / "config.toml")
+    assert cfg.first_year == 1990
+    assert cfg.dispersion.release_height["C_OtherStationaryComb"] == 8.0
+
+
+def test_aliases_are_normalised(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        pollutants=("nox", "PM2_5"),
+        extra='[trajectory.methods]\nf = "interpolation"\n',
+    )
+    _replace(path, "resolution = 100.0", 'resolution = 50.0\nterritories = ["mel", "cud"]')
+    cfg = load_config(path)
+    assert cfg.run.pollutants == ["NOx", "PM2.5"]
+    assert cfg.grid.territories == ["MEL", "CUD"]
+    assert cfg.trajectory.method_of("F_RoadTransport") == "interpolation"
+
+
+def test_unknown_key_suggests_closest(tmp_path: Path) -> None:
+    path = _replace(write_config(tmp_path), "resolution = 100.0", "resolutoin = 100.0")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    msg = str(info.value)
+    assert "config.toml" in msg
+    assert "[grid] resolutoin" in msg
+    assert "Did you mean 'resolution'?" in msg
+    assert "buffer, crs, resolution, territories" in msg
+
+
+def test_unknown_section(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra="[outptu]\ndtype = 'float32'\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'outptu'.*Did you mean 'output'\?"):
+        load_config(path)
+
+
+def test_wrong_type_names_field_value_and_expectation(tmp_path: Path) -> None:
+    path = _replace(write_config(tmp_path), "resolution = 100.0", 'resolution = "100 m"')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    msg = str(info.value)
+    assert "[grid] resolution" in msg
+    assert "'100 m' (str)" in msg
+    assert "valid number" in msg
+
+
+def test_non_positive_resolution(tmp_path: Path) -> None:
+    path = _replace(write_config(tmp_path), "resolution = 100.0", "resolution = -5")
+    with pytest.raises(ConfigError, match=r"\[grid\] resolution.*greater than 0"):
+        load_config(path)
+
+
+def test_missing_input_file_names_key_and_resolved_path(tmp_path: Path) -> None:
+    path = _replace(write_config(tmp_path), '"territories.gpkg"', '"nowhere/terr.gpkg"')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    msg = str(info.value)
+    assert "[inputs] territories" in msg
+    assert str((tmp_path / "nowhere" / "terr.gpkg").resolve()) in msg
+
+
+def test_impossible_year_range(tmp_path: Path) -> None:
+    path = write_config(tmp_path, first_year=2020, last_year=1990, map_years=())
+    with pytest.raises(ConfigError, match=r"\[run\].*first_year = 2020 is after last_year"):
+        load_config(path)
+
+
+def test_future_year_rejected(tmp_path: Path) -> None:
+    path = write_config(tmp_path, last_year=2999, map_years=())
+    with pytest.raises(ConfigError, match=r"\[run\] last_year.*2999"):
+        load_config(path)
+
+
+def test_map_years_outside_run(tmp_path: Path) -> None:
+    path = write_config(tmp_path, map_years=(1980,))
+    with pytest.raises(ConfigError, match=r"map_years.*\[1980\]"):
+        load_config(path)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "pattern"),
+    [
+        ('["NOx", "PM10"]', '["NOx", "PM11"]', r"\[run\] pollutants.*unknown pollutant 'PM11'"),
+        ("resolution = 100.0", 'territories = ["MEL", "LIL"]', r"unknown territory 'LIL'"),
+        ("resolution = 100.0", 'crs = "EPSG:4326"', r"\[grid\] crs.*not a projected CRS"),
+        ('["NOx", "PM10"]', '["NOx", "nox"]', r"listed more than once"),
+    ],
+)
+def test_invalid_values(tmp_path: Path, old: str, new: str, pattern: str) -> None:
+    path = _replace(write_config(tmp_path), old, new)
+    with pytest.raises(ConfigError, match=pattern):
+        load_config(path)
+
+
+def test_unknown_method_and_sector(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra='[trajectory.methods]\nZ_Nothing = "indx"\n')
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    msg = str(info.value)
+    assert "[trajectory.methods] Z_Nothing: received 'indx' (str)" in msg
+    assert "'index', 'interpolation'" in msg
+    path = write_config(tmp_path, extra='[trajectory.methods]\nZ_Nothing = "index"\n')
+    with pytest.raises(ConfigError, match=r"\[trajectory.methods\]: unknown sector 'Z_Nothing'"):
+        load_config(path)
+
+
+def test_missing_required_key(tmp_path: Path) -> None:
+    path = _replace(write_config(tmp_path), "first_year = 1990\n", "")
+    with pytest.raises(ConfigError, match=r"\[run\] first_year: required key missing"):
+        load_config(path)
+
+
+def test_invalid_toml_and_missing_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run\nname = 1")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(bad)
+    with pytest.raises(ConfigError, match="trajectoire sample"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_checksums_hash_and_pickle(tmp_path: Path) -> None:
+    cfg = load_config(write_config(tmp_path))
+    data = (tmp_path / "territories.gpkg").read_bytes()
+    assert cfg.input_checksums == {"territories": "sha256:" + hashlib.sha256(data).hexdigest()}
+    again = pickle.loads(pickle.dumps(cfg))
+    assert again.config_hash() == cfg.config_hash()
+    assert again.source_text == cfg.source_text
+    # moving the inputs does not change the hash; changing their content does
+    other = load_config(write_config(tmp_path / "moved"))
+    assert other.config_hash() == cfg.config_hash()
+    (tmp_path / "moved" / "territories.gpkg").write_bytes(b"changed")
+    assert load_config(tmp_path / "moved" / "config.toml").config_hash() != cfg.config_hash()
+
+
+def test_model_validate_in_python(tmp_path: Path) -> None:
+    (tmp_path / "t.gpkg").write_bytes(b"")
+    data = {
+        "run": {"first_year": 2000, "last_year": 2001, "reference_year": 2001},
+        "inputs": {"territories": "t.gpkg"},
+    }
+    cfg = RunConfig.model_validate(data, context={"base_dir": tmp_path})
+    assert cfg.years == [2000, 2001]
+    assert cfg.source_text == ""
+
+
+def test_parse_years() -> None:
+    assert parse_years("1990:1992") == [1990, 1991, 1992]
+    assert parse_years("2000, 1990:1991") == [1990, 1991, 2000]
+    with pytest.raises(ConfigError, match="empty year range '2023:1990'"):
+        parse_years("2023:1990")
+    with pytest.raises(ConfigError, match="not a year"):
+        parse_years("1990-2000")
