@@ -1,0 +1,353 @@
+"""Long-term (climatological) plume kernels: sector-averaged annual means and hourly series.
+
+Sector-averaged long-term mean (ISCLT; US EPA 1995, Vol. II section 2) of a unit source for
+wind-direction sectors ``d`` of angular width ``D = 2 pi / N``::
+
+    C(r, theta) = sum_g  w_g(theta) / r * V_g / (sqrt(2 pi) sigma_z,g(r)) * exp(-k r / u_g)
+
+where the groups ``g`` are (speed, stability, lid) classes, ``w_g(theta)`` [rad-1] the
+angular density of the plume directions of the group, ``V_g`` the vertical term with ground
+and lid reflections (see :mod:`.plume`) and ``k`` a first-order loss rate. The angular density
+of one sector is either its indicator divided by ``D`` (pure ISCLT), or, with smoothing, the
+hat function that interpolates linearly between adjacent sector centres (it still integrates
+to one over the circle, so the mass flux through every circle around the source is kept).
+The weight of a sector already holds the frequency times the mean of 1/u of its class.
+
+Distances [m], bearings [degree clockwise from north], SI units throughout.
+"""
+
+import math
+
+from numba import njit, prange
+
+from ._config import CACHE
+from .plume import SQRT_2PI, plume_value, vertical_term
+from .rise import effective_height
+from .sigma import sigma_z
+
+
+@njit(cache=CACHE)
+def cic_unit(r, z, h, zi, scheme, cls, sz0, decay_k, inv_u):
+    """Crosswind-integrated concentration per unit emission and unit 1/u [s-1... m-1].
+
+    ``V(z, h, s, zi) / (sqrt(2 pi) s) exp(-k r inv_u)`` with ``s^2 = sigma_z(r)^2 + sz0^2``.
+    """
+    sz = sigma_z(r, scheme, cls)
+    if sz0 > 0.0:
+        sz = math.sqrt(sz * sz + sz0 * sz0)
+    if sz <= 0.0:
+        return 0.0
+    val = vertical_term(z, h, sz, zi) / (SQRT_2PI * sz)
+    if decay_k > 0.0:
+        val *= math.exp(-decay_k * r * inv_u)
+    return val
+
+
+@njit(cache=CACHE)
+def angular_density(theta, weights, smooth):
+    """Angular density [rad-1] at plume bearing `theta` [degree] of sector `weights`.
+
+    ``weights[d]`` belongs to wind blowing *from* ``d * 360 / N`` degrees, whose plume travels
+    towards ``d * 360 / N + 180``.
+    """
+    n = weights.shape[0]
+    width = 360.0 / n
+    t = ((theta - 180.0) % 360.0) / width
+    if smooth:
+        f = math.floor(t)
+        d0 = int(f) % n
+        fr = t - f
+        w = (1.0 - fr) * weights[d0] + fr * weights[(d0 + 1) % n]
+    else:
+        d = int(math.floor(t + 0.5)) % n
+        w = weights[d]
+    return w / math.radians(width)
+
+
+@njit(cache=CACHE)
+def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth):
+    """Long-term concentration per unit emission at offset (dx east, dy north) [m]."""
+    r = math.hypot(dx, dy)
+    if r <= 0.0:
+        return 0.0
+    theta = math.degrees(math.atan2(dx, dy))
+    tot = 0.0
+    for g in range(a.shape[0]):
+        w = angular_density(theta, a[g], smooth)
+        if w == 0.0:
+            continue
+        tot += w * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+    return tot / r
+
+
+@njit(cache=CACHE)
+def _source_cell(
+    res, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, breaks, ax, aw, rx, rw, ndec
+):
+    """Integral over the receptor's own cell, in polar coordinates around the receptor.
+
+    ``int dA C = int dalpha w(alpha + 180) int_0^R(alpha) CIC(rho) drho``: the 1/r of the
+    point kernel cancels the Jacobian, so the integrand is regular. The radial integral runs
+    on `ndec` decades in log(rho) below the cell edge ``R(alpha)``; the angular one on the
+    intervals between `breaks` (cell corners and sector kinks), where it is smooth.
+    """
+    half = 0.5 * res
+    ng = a.shape[0]
+    tot = 0.0
+    for k in range(breaks.shape[0] - 1):
+        lo = math.radians(breaks[k])
+        hi = math.radians(breaks[k + 1])
+        if hi <= lo:
+            continue
+        mid = 0.5 * (lo + hi)
+        hw = 0.5 * (hi - lo)
+        for ia in range(ax.shape[0]):
+            alpha = mid + hw * ax[ia]
+            big = max(abs(math.sin(alpha)), abs(math.cos(alpha)))
+            rmax = half / big
+            theta = math.degrees(alpha) + 180.0
+            for g in range(ng):
+                w = angular_density(theta, a[g], smooth)
+                if w == 0.0:
+                    continue
+                radial = 0.0
+                for dec in range(ndec):
+                    tlo = math.log(rmax) - (ndec - dec) * math.log(10.0)
+                    thi = tlo + math.log(10.0)
+                    tm = 0.5 * (tlo + thi)
+                    th = 0.5 * (thi - tlo)
+                    for ir in range(rx.shape[0]):
+                        rho = math.exp(tm + th * rx[ir])
+                        radial += (
+                            rw[ir]
+                            * th
+                            * rho
+                            * cic_unit(
+                                rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g]
+                            )
+                        )
+                tot += aw[ia] * hw * w * radial
+    return tot
+
+
+@njit(parallel=True, cache=CACHE)
+def annual_kernel_grid(
+    m,
+    res,
+    z,
+    a,
+    hs,
+    zis,
+    clss,
+    invus,
+    scheme,
+    sz0,
+    decay_k,
+    smooth,
+    radius,
+    gl_x,
+    gl_w,
+    gl_n,
+    level_edges,
+    breaks,
+    ax,
+    aw,
+    rx,
+    rw,
+    ndec,
+    out,
+):
+    """Cell-averaged long-term kernel on offsets ``-m..m`` (rows south, columns east).
+
+    ``out[i, j]`` is the mean over the source cell (side `res` [m], centred on the origin) of
+    :func:`point_density` at the receptor ``(east, north) = ((j - m) res, -(i - m) res)``:
+    tensor Gauss-Legendre rules whose order falls with the Chebyshev distance of the cell
+    (``gl_x[l, :gl_n[l]]`` on [-1/2, 1/2], level ``l`` for distances up to ``level_edges[l]``),
+    and the polar integral :func:`_source_cell` for the source cell itself. Offsets whose
+    centre lies beyond `radius` [m] are 0.
+    """
+    n = 2 * m + 1
+    nlev = level_edges.shape[0]
+    for i in prange(n):
+        oi = i - m
+        for j in range(n):
+            oj = j - m
+            east = oj * res
+            north = -oi * res
+            if math.hypot(east, north) > radius * (1.0 + 1e-12):
+                out[i, j] = 0.0
+                continue
+            if oi == 0 and oj == 0:
+                out[i, j] = _source_cell(
+                    res,
+                    z,
+                    a,
+                    hs,
+                    zis,
+                    clss,
+                    invus,
+                    scheme,
+                    sz0,
+                    decay_k,
+                    smooth,
+                    breaks,
+                    ax,
+                    aw,
+                    rx,
+                    rw,
+                    ndec,
+                ) / (res * res)
+                continue
+            c = max(abs(oi), abs(oj))
+            lev = 0
+            while lev < nlev and c > level_edges[lev]:
+                lev += 1
+            nq = gl_n[lev]
+            tot = 0.0
+            for p in range(nq):
+                sx = gl_x[lev, p] * res
+                for q in range(nq):
+                    sy = gl_x[lev, q] * res
+                    tot += (
+                        gl_w[lev, p]
+                        * gl_w[lev, q]
+                        * point_density(
+                            east - sx,
+                            north - sy,
+                            z,
+                            a,
+                            hs,
+                            zis,
+                            clss,
+                            invus,
+                            scheme,
+                            sz0,
+                            decay_k,
+                            smooth,
+                        )
+                    )
+            out[i, j] = tot
+
+
+@njit(parallel=True, cache=CACHE)
+def point_sources_footprint(
+    src_x,
+    src_y,
+    hs,
+    fac,
+    weights,
+    a,
+    zis,
+    clss,
+    invus,
+    scheme,
+    z,
+    decay_k,
+    smooth,
+    radius,
+    xs,
+    ys,
+    out,
+):
+    """Accumulate the long-term footprints of point sources on grid-cell centres.
+
+    ``out[k, iy, ix] += sum_s weights[s, k] sum_g fac[s, g] w_g(theta) CIC_g(r; hs[s, g]) / r``
+    for the cells within `radius` [m] of each source. Rows are independent (``prange``) and
+    each row adds the sources in their given order: the summation order is fixed, the result
+    is deterministic whatever the number of threads. `xs` (increasing) and `ys` are the cell
+    centres of a regular grid.
+    """
+    nsrc = src_x.shape[0]
+    ny = ys.shape[0]
+    nx = xs.shape[0]
+    nk = weights.shape[1]
+    ng = a.shape[0]
+    dx = xs[1] - xs[0] if nx > 1 else 1.0
+    for iy in prange(ny):
+        yc = ys[iy]
+        for s in range(nsrc):
+            ddy = yc - src_y[s]
+            if abs(ddy) > radius:
+                continue
+            half = math.sqrt(max(radius * radius - ddy * ddy, 0.0))
+            ix0 = max(0, int(math.ceil((src_x[s] - half - xs[0]) / dx)) - 1)
+            ix1 = min(nx - 1, int(math.floor((src_x[s] + half - xs[0]) / dx)) + 1)
+            for ix in range(ix0, ix1 + 1):
+                ddx = xs[ix] - src_x[s]
+                r = math.hypot(ddx, ddy)
+                if r > radius or r <= 0.0:
+                    continue
+                theta = math.degrees(math.atan2(ddx, ddy))
+                val = 0.0
+                for g in range(ng):
+                    if fac[s, g] == 0.0:
+                        continue
+                    w = angular_density(theta, a[g], smooth)
+                    if w == 0.0:
+                        continue
+                    val += (
+                        fac[s, g]
+                        * w
+                        * cic_unit(r, z, hs[s, g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
+                    )
+                val /= r
+                if val == 0.0:
+                    continue
+                for k in range(nk):
+                    out[k, iy, ix] += val * weights[s, k]
+
+
+@njit(parallel=True, cache=CACHE)
+def hourly_points(
+    u10,
+    wdir,
+    cls,
+    zi,
+    ta,
+    sx,
+    sy,
+    q,
+    hs,
+    ds,
+    vs,
+    ts,
+    p,
+    zref,
+    rx,
+    ry,
+    rz,
+    scheme,
+    decay_k,
+    out,
+):
+    """Hourly concentrations [g m-3] of point stacks at receptors, one plume per hour.
+
+    For hour ``t`` and stack ``s``: wind at the stack top ``u_s = u10 (max(h_s, zref) /
+    zref)^p[cls]``, effective height from Briggs rise (stack-tip downwash and final rise),
+    plume along the hour's direction (wind blowing from ``wdir`` degrees), lid ``zi``.
+    Hours are independent (``prange``); stacks are added in their given order.
+    """
+    nt = u10.shape[0]
+    ns = sx.shape[0]
+    nr = rx.shape[0]
+    for t in prange(nt):
+        phi = math.radians(wdir[t])
+        ex = -math.sin(phi)
+        ey = -math.cos(phi)
+        c = cls[t]
+        for r in range(nr):
+            out[t, r] = 0.0
+        for s in range(ns):
+            us = u10[t] * (max(hs[s], zref) / zref) ** p[c]
+            h = effective_height(hs[s], ds[s], vs[s], ts[s], ta[t], us, c)
+            for r in range(nr):
+                ox = rx[r] - sx[s]
+                oy = ry[r] - sy[s]
+                xd = ox * ex + oy * ey
+                if xd <= 0.0:
+                    continue
+                yc = -ox * ey + oy * ex
+                val = plume_value(q[s], xd, yc, rz[r], us, h, zi[t], scheme, c)
+                if decay_k > 0.0:
+                    val *= math.exp(-decay_k * xd / us)
+                out[t, r] += val
