@@ -276,7 +276,10 @@ class Regridder:
         qx, qy = tr.transform(px.ravel(), py.ravel())
         qx = np.asarray(qx).reshape(px.shape)
         qy = np.asarray(qy).reshape(py.shape)
-        area = 0.5 * np.sum(qx[:, :-1] * qy[:, 1:] - qx[:, 1:] * qy[:, :-1], axis=1)
+        # shoelace about each polygon's first vertex (no cancellation with large coordinates)
+        rx = qx - qx[:, :1]
+        ry = qy - qy[:, :1]
+        area = 0.5 * np.sum(rx[:, :-1] * ry[:, 1:] - rx[:, 1:] * ry[:, :-1], axis=1)
         indptr = [0]
         idx_parts: list[np.ndarray] = []
         val_parts: list[np.ndarray] = []
