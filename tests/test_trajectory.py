@@ -1,0 +1,458 @@
+"""Tests of trajectoire.trajectory.rebuild: anchors, indices, points, proxies, laziness."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from dask.callbacks import Callback
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, TrajectoireWarning
+from trajectoire.grid import Grid
+from trajectoire.trajectory import (
+    METHOD_LABELS,
+    Uncertainty,
+    monte_carlo,
+    rebuild,
+    synthetic_inventory,
+)
+from trajectoire.trends import Method, read_eurostat_air_emissions
+
+SECTORS = ("A_PublicPower", "F_RoadTransport")
+POLS = ("NOx", "PM10")
+GRID = Grid.from_bounds(700_000, 7_050_000, 700_600, 7_050_400, 100)  # 6 x 4 cells
+
+
+def make_indices(seed, years=range(1985, 2026), sectors=SECTORS, pollutants=POLS, series=None):
+    """Random positive index series for every (sector, pollutant)."""
+    rng = np.random.default_rng(seed)
+    rows = [(s, p, y, rng.uniform(0.3, 3.0)) for s in sectors for p in pollutants for y in years]
+    t = pd.DataFrame(rows, columns=["sector", "pollutant", "year", "value"])
+    if series is not None:
+        t["series"] = series
+    return t
+
+
+def inventory(seed=0, year=2010, n_sources=3, point_scale=0.01, **kw):
+    ds = synthetic_inventory(
+        GRID,
+        sectors=SECTORS,
+        pollutants=POLS,
+        reference_year=year,
+        n_sources=n_sources,
+        seed=seed,
+        **kw,
+    )
+    if n_sources:
+        ds["point_emission"] = ds["point_emission"] * point_scale
+        ds["point_emission"].attrs["units"] = "t yr-1"
+    return ds
+
+
+def index_of(table, sector, pollutant):
+    t = table[(table["sector"] == sector) & (table["pollutant"] == pollutant)]
+    return t.set_index("year")["value"]
+
+
+class RaiseOnCompute(Callback):
+    def _start(self, dsk):
+        raise AssertionError("a dask computation was triggered")
+
+
+# --------------------------------------------------------------------------- properties
+@given(
+    seed=st.integers(0, 10_000),
+    ref_year=st.integers(1995, 2015),
+    anchor_years=st.sets(st.integers(1990, 2020), min_size=1, max_size=3),
+)
+@settings(max_examples=25)
+def test_anchor_years_are_reproduced_exactly(seed, ref_year, anchor_years):
+    anchor_years = sorted(anchor_years - {ref_year})
+    ref = inventory(seed, ref_year)
+    anchors = [inventory(seed + 1 + i, y) for i, y in enumerate(anchor_years)]
+    out = rebuild(ref, make_indices(seed), range(1990, 2021), anchors=anchors)
+    for a in [ref, *anchors]:
+        y = int(a.attrs["reference_year"])
+        got = out["emission"].sel(year=y).values
+        np.testing.assert_array_equal(got, a["emission"].values)
+        assert set(out["method"].sel(year=y).values.ravel()) == {
+            "reference" if a is ref else "anchor"
+        }
+
+
+@given(
+    seed=st.integers(0, 10_000),
+    ref_year=st.integers(1992, 2018),
+    ends=st.lists(st.integers(-1, 2020), min_size=3, max_size=3),
+    starts=st.lists(st.integers(-1, 2020), min_size=3, max_size=3),
+    register_year=st.integers(1990, 2020),
+)
+@settings(max_examples=25)
+def test_totals_follow_the_index_with_points_closures_and_register(
+    seed, ref_year, ends, starts, register_year
+):
+    ref = inventory(seed, ref_year)
+    ref["start_year"] = ("source", np.array(starts))
+    ref["end_year"] = ("source", np.array(ends))
+    hist = pd.DataFrame(
+        {"source_id": "S000", "year": register_year, "pollutant": "NOx", "emission": [0.02]}
+    )
+    idx = make_indices(seed)
+    years = range(1990, 2021)
+    active0 = (starts[0] < 0 or register_year >= starts[0]) and (
+        ends[0] < 0 or register_year <= ends[0]
+    )
+    if active0:
+        out = rebuild(ref, idx, years, point_history=hist)
+    else:
+        with pytest.warns(TrajectoireWarning, match="out of service"):
+            out = rebuild(ref, idx, years, point_history=hist)
+    gridded = out["emission"].sum(("y", "x")).values
+    points = (
+        out["point_emission"].groupby(out["source_sector"]).sum().rename(source_sector="sector")
+    )
+    points = points.reindex(sector=list(SECTORS), fill_value=0.0).transpose(
+        "year", "sector", "pollutant"
+    )
+    np.testing.assert_allclose(gridded + points.values, out["total"].values, rtol=1e-12)
+    for i, s in enumerate(SECTORS):
+        for j, p in enumerate(POLS):
+            ind = index_of(idx, s, p)
+            tot = out["total"].values[:, i, j]
+            expected = ind.loc[list(years)].to_numpy() / ind.loc[ref_year]
+            iref = ref_year - 1990
+            np.testing.assert_allclose(tot / tot[iref], expected, rtol=1e-9, atol=0)
+    pe = out["point_emission"].values
+    for k in range(3):
+        for iy, y in enumerate(years):
+            if (ends[k] >= 0 and y > ends[k]) or (starts[k] >= 0 and y < starts[k]):
+                assert np.all(pe[iy, k] == 0.0)
+                assert set(out["point_method"].values[iy, k]) == {"inactive"}
+    if active0:
+        v = out["point_emission"].sel(year=register_year, source="S000", pollutant="NOx")
+        assert float(v) == 0.02
+        m = out["point_method"].sel(year=register_year, source="S000", pollutant="NOx")
+        assert str(m.values) == "register"
+
+
+@given(seed=st.integers(0, 10_000), a=st.integers(1990, 2005), gap=st.integers(2, 12))
+@settings(max_examples=25)
+def test_interpolation_stays_between_its_anchors(seed, a, gap):
+    b = a + gap
+    ref = inventory(seed, a)
+    other = inventory(seed + 7, b)
+    out = rebuild(ref, None, range(a, b + 1), anchors=[other])
+    ea, eb = ref["emission"].values, other["emission"].values
+    lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
+    for y in range(a + 1, b):
+        e = out["emission"].sel(year=y).values
+        assert np.all(e >= lo - 1e-12 * hi) and np.all(e <= hi * (1 + 1e-12))
+        t = (y - a) / (b - a)
+        np.testing.assert_allclose(e, ea + t * (eb - ea), rtol=1e-12, atol=1e-15)
+    assert set(out["method"].sel(year=slice(a + 1, b - 1)).values.ravel()) <= {"interpolation"}
+
+
+@given(seed=st.integers(0, 10_000), end=st.integers(1990, 2019))
+@settings(max_examples=20)
+def test_closure_removes_the_stack_in_every_later_year(seed, end):
+    ref = inventory(seed, 2005)
+    ref["end_year"] = ("source", np.array([end, -1, -1]))
+    out = rebuild(ref, make_indices(seed), range(1990, 2021))
+    pe = out["point_emission"].sel(source="S000")
+    assert np.all(pe.sel(year=slice(end + 1, None)).values == 0.0)
+    assert np.all(pe.sel(year=slice(None, end)).values > 0.0)
+
+
+# --------------------------------------------------------------------------- structure
+def test_result_is_lazy_and_chunked_by_year():
+    ref = inventory(0, 2010)
+    with RaiseOnCompute():
+        out = rebuild(ref, make_indices(0), range(1990, 2021))
+    em = out["emission"]
+    assert isinstance(em.data, da.Array)
+    assert em.dims == ("year", "sector", "pollutant", "y", "x")
+    assert em.data.chunksize == (1, 1, 2, GRID.ny, GRID.nx)
+    # one task per output chunk, plus the basis field's own few tasks
+    n_chunks = em.data.npartitions
+    assert len(em.data.__dask_graph__()) <= n_chunks + 10 * len(SECTORS) + 5
+    assert em.attrs["units"] == "t yr-1"
+
+
+def test_year_by_year_equals_all_at_once():
+    ref = inventory(3, 2008)
+    other = inventory(4, 2014)
+    pop = xr.DataArray(
+        np.random.default_rng(0).uniform(1, 5, (3, GRID.ny, GRID.nx)),
+        dims=("year", "y", "x"),
+        coords={"year": [1990, 1999, 2008]},
+    )
+    out = rebuild(
+        ref,
+        make_indices(3),
+        range(1990, 2021),
+        anchors=[other],
+        proxies={"F_RoadTransport": pop},
+        chunks={"sector": 2, "y": 3},
+    )
+    whole = out["emission"].values
+    one = np.stack([out["emission"].isel(year=i).values for i in range(out.sizes["year"])])
+    np.testing.assert_array_equal(whole, one)
+    # and the basis decomposition gives the same fields
+    combo = (out["basis_weight"] * out["basis_emission"]).sum("basis")
+    np.testing.assert_allclose(
+        combo.transpose(*out["emission"].dims).values, whole, rtol=1e-12, atol=1e-15
+    )
+
+
+def test_scale_and_pattern_flag_describe_the_field():
+    ref = inventory(5, 2010)
+    out = rebuild(ref, make_indices(5), range(2000, 2016))
+    assert not out["pattern_changed"].any()
+    expected = out["scale"] * ref["emission"]
+    np.testing.assert_allclose(
+        out["emission"].values, expected.transpose(*out["emission"].dims).values, rtol=1e-12
+    )
+
+
+def test_proxies_reweight_the_pattern_and_keep_the_total():
+    ref = inventory(6, 2010, n_sources=0)
+    rng = np.random.default_rng(1)
+    pop = xr.DataArray(
+        rng.uniform(1, 5, (3, GRID.ny, GRID.nx)),
+        dims=("year", "y", "x"),
+        coords={"year": [1990, 1999, 2010]},
+        name="population",
+    )
+    idx = make_indices(6)
+    out = rebuild(ref, idx, range(1990, 2011), proxies={"F": pop})
+    f = out.sel(sector="F_RoadTransport")
+    assert bool(f["pattern_changed"].sel(year=1995).all())
+    assert not bool(out["pattern_changed"].sel(sector="A_PublicPower").any())
+    # at a census year, the pattern is E_ref * P_k / P_ref, rescaled to the total
+    e1990 = f["emission"].sel(year=1990).values
+    w = pop.sel(year=1990).values / pop.sel(year=2010).values
+    raw = ref["emission"].sel(sector="F_RoadTransport").values * w
+    expected = raw / raw.sum(axis=(-2, -1), keepdims=True) * e1990.sum(axis=(-2, -1), keepdims=True)
+    np.testing.assert_allclose(e1990, expected, rtol=1e-12)
+    for p in POLS:
+        ind = index_of(idx, "F_RoadTransport", p)
+        tot = f["emission"].sel(pollutant=p).sum(("y", "x")).values
+        np.testing.assert_allclose(
+            tot / tot[-1], ind.loc[1990:2010].to_numpy() / ind.loc[2010], rtol=1e-9
+        )
+
+    # a callable proxy (interpolating the same census) gives the same result
+    def pop_of(year):
+        return pop.interp(year=min(max(year, 1990), 2010)).drop_vars("year")
+
+    out2 = rebuild(ref, idx, range(1990, 2011), proxies={"F": pop_of})
+    np.testing.assert_allclose(out2["emission"].values, out["emission"].values, rtol=1e-12)
+
+
+def test_methods_are_recorded_and_overlap_surrogate_extrapolation_work():
+    ref = inventory(7, 2012, n_sources=0)
+    old = make_indices(1, years=range(1985, 2004), series="old")
+    new = make_indices(2, years=range(2000, 2016), series="new")
+    idx = pd.concat([old, new])
+    drivers = pd.DataFrame(
+        {"driver": "traffic", "year": range(1980, 2031), "value": np.linspace(1, 2, 51)}
+    )
+    methods = {
+        "A_PublicPower": Method("overlap", series="new", old_series="old"),
+        ("F_RoadTransport", "NOx"): Method("surrogate", driver="traffic"),
+        ("F_RoadTransport", "PM10"): Method("extrapolation", series="old", max_years=15),
+    }
+    out = rebuild(ref, idx, range(1990, 2016), methods=methods, surrogates=drivers)
+    m = out["method"]
+    assert str(m.sel(year=1990, sector="A_PublicPower", pollutant="NOx").values) == "overlap"
+    assert str(m.sel(year=2005, sector="A_PublicPower", pollutant="NOx").values) == "index"
+    assert str(m.sel(year=2012, sector="A_PublicPower", pollutant="NOx").values) == "reference"
+    assert set(m.sel(sector="F_RoadTransport", pollutant="NOx", year=[1990, 2015]).values) == {
+        "surrogate"
+    }
+    f_pm = m.sel(sector="F_RoadTransport", pollutant="PM10")
+    assert str(f_pm.sel(year=2015).values) == "extrapolation"  # bridges the reference year
+    assert str(f_pm.sel(year=1995).values) == "index"
+    assert set(np.unique(m.values)) <= set(METHOD_LABELS)
+    tot = out["total"].sel(sector="F_RoadTransport", pollutant="NOx")
+    drv = drivers.set_index("year")["value"]
+    np.testing.assert_allclose(
+        tot.values / float(tot.sel(year=2012)),
+        drv.loc[1990:2015].to_numpy() / drv.loc[2012],
+        rtol=1e-9,
+    )
+
+
+def test_points_exceeding_the_target_warn_and_clip():
+    ref = inventory(8, 2010, point_scale=1.0)
+    ref["point_emission"][:] = 0.0
+    hist = pd.DataFrame({"source_id": "S000", "year": 2000, "pollutant": "NOx", "emission": [1e6]})
+    with pytest.warns(TrajectoireWarning, match=r"sector A_PublicPower, pollutant NOx, year 2000"):
+        out = rebuild(ref, make_indices(8), range(1999, 2011), point_history=hist)
+    grid_2000 = out["emission"].sel(year=2000, sector="A_PublicPower", pollutant="NOx")
+    assert float(grid_2000.sum()) == 0.0
+
+
+def test_anchor_point_figures_are_used_at_the_anchor_year():
+    ref = inventory(9, 2010)
+    other = inventory(10, 2000)
+    out = rebuild(ref, make_indices(9), range(1995, 2011), anchors=[other])
+    np.testing.assert_array_equal(
+        out["point_emission"].sel(year=2000).values, other["point_emission"].values
+    )
+    assert set(out["point_method"].sel(year=2000).values.ravel()) == {"anchor"}
+
+
+def test_dask_backed_reference_gives_the_same_result():
+    ref = inventory(11, 2010)
+    lazy = ref.chunk({"sector": 1})
+    idx = make_indices(11)
+    a = rebuild(ref, idx, range(2005, 2016))
+    b = rebuild(lazy, idx, range(2005, 2016))
+    np.testing.assert_allclose(a["emission"].values, b["emission"].values, rtol=1e-14)
+
+
+# --------------------------------------------------------------------------- uncertainty
+def test_monte_carlo_factors_lognormal_and_correlated():
+    ref = inventory(12, 2010)
+    out = rebuild(
+        ref,
+        make_indices(12),
+        range(2000, 2011),
+        uncertainty=Uncertainty(
+            {"default": 20.0, "F_RoadTransport": 50.0}, realizations=4000, rho=1.0, seed=1
+        ),
+    )
+    f = out["uncertainty_factor"]
+    assert f.dims == ("realization", "year", "sector", "pollutant")
+    # rho = 1: one error per realization, the same every year
+    np.testing.assert_allclose(f.values, f.isel(year=[0]).values.repeat(11, axis=1))
+    assert float(f.mean()) == pytest.approx(1.0, abs=0.02)
+    # the 97.5 % quantile of the factor is about (1 + U) times its median
+    a = f.sel(sector="A_PublicPower", pollutant="NOx", year=2000)
+    ratio = float(a.quantile(0.975) / a.quantile(0.5))
+    assert ratio == pytest.approx(1.2, rel=0.03)
+    pct = out["total_percentile"]
+    assert np.all(pct.sel(percentile=2.5) <= pct.sel(percentile=50.0))
+    assert np.all(pct.sel(percentile=50.0) <= pct.sel(percentile=97.5))
+
+
+def test_monte_carlo_independent_years_and_bad_settings():
+    t = xr.DataArray(
+        np.ones((30, 1, 1)),
+        dims=("year", "sector", "pollutant"),
+        coords={"year": range(1990, 2020), "sector": ["F_RoadTransport"], "pollutant": ["NOx"]},
+    )
+    mc = monte_carlo(t, Uncertainty(30.0, realizations=2000, rho=0.0, seed=2))
+    z = np.log(mc["uncertainty_factor"].values[:, :, 0, 0])
+    c = np.corrcoef(z[:, 0], z[:, 1])[0, 1]
+    assert abs(c) < 0.1
+    with pytest.raises(ConfigError, match="rho"):
+        Uncertainty(10.0, rho=1.5)
+    with pytest.raises(InputError, match="no half-width for sector F_RoadTransport"):
+        monte_carlo(t, Uncertainty({"A": 10.0}))
+
+
+# --------------------------------------------------------------------------- errors
+def test_year_outside_series_names_extrapolation():
+    ref = inventory(0, 2010)
+    idx = make_indices(0, years=range(2000, 2016))
+    with pytest.raises(
+        InputError, match=r"\[1995, 1996, 1997, 1998, 1999\] outside.*extrapolation"
+    ):
+        rebuild(ref, idx, range(1995, 2011))
+    out = rebuild(ref, idx, range(1995, 2011), methods={"default": "extrapolation"})
+    assert str(out["method"].sel(year=1995).values[0, 0]) == "extrapolation"
+
+
+def test_gap_in_index_series_is_an_error():
+    ref = inventory(0, 2010)
+    idx = make_indices(0, years=range(2000, 2016))
+    idx = idx[~((idx["year"] == 2004) & (idx["sector"] == "F_RoadTransport"))]
+    with pytest.raises(
+        InputError, match=r"gap in the index series of sector F_RoadTransport.*2004"
+    ):
+        rebuild(ref, idx, range(2000, 2011))
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0])
+def test_zero_or_negative_index_at_reference_year(bad):
+    ref = inventory(0, 2010)
+    idx = make_indices(0, years=range(2000, 2016))
+    sel = (idx["year"] == 2010) & (idx["sector"] == "A_PublicPower") & (idx["pollutant"] == "PM10")
+    idx.loc[sel, "value"] = bad
+    match = "is 0.0 at the reference year 2010" if bad == 0 else "negative value"
+    with pytest.raises(InputError, match=match):
+        rebuild(ref, idx, range(2000, 2011))
+
+
+def test_anchors_that_disagree_are_errors():
+    ref = inventory(0, 2010)
+    idx = make_indices(0)
+    other = synthetic_inventory(
+        GRID, sectors=("A_PublicPower",), pollutants=POLS, reference_year=2000
+    )
+    with pytest.raises(
+        InputError, match=r"disagrees with the reference on sectors.*F_RoadTransport"
+    ):
+        rebuild(ref, idx, range(2000, 2011), anchors=[other])
+    other = synthetic_inventory(
+        GRID, sectors=SECTORS, pollutants=("NOx", "SO2"), reference_year=2000
+    )
+    with pytest.raises(InputError, match="disagrees with the reference on pollutants"):
+        rebuild(ref, idx, range(2000, 2011), anchors=[other])
+    g2 = Grid.from_bounds(700_000, 7_050_000, 700_800, 7_050_400, 100)
+    other = synthetic_inventory(g2, sectors=SECTORS, pollutants=POLS, reference_year=2000)
+    with pytest.raises(InputError, match="not on the reference grid"):
+        rebuild(ref, idx, range(2000, 2011), anchors=[other])
+    with pytest.raises(InputError, match=r"several inventories for year\(s\) \[2010\]"):
+        rebuild(ref, idx, range(2000, 2011), anchors=[inventory(1, 2010)])
+
+
+def test_other_bad_inputs():
+    ref = inventory(0, 2010)
+    idx = make_indices(0)
+    with pytest.raises(ConfigError, match="year chunks are always 1"):
+        rebuild(ref, idx, [2010], chunks={"year": 5})
+    with pytest.raises(ConfigError, match="not in the inventory"):
+        rebuild(ref, idx, [2010], methods={"K_AgriLivestock": "index"})
+    with pytest.raises(InputError, match="not increasing"):
+        rebuild(ref, idx, [2011, 2010])
+    with pytest.raises(MissingVariableError, match="no index for sector"):
+        rebuild(ref, idx[idx["sector"] == "A_PublicPower"], [2000, 2010])
+    bad = ref.copy()
+    bad.attrs = {"crs": "EPSG:2154"}
+    with pytest.raises(MissingVariableError, match="reference_year"):
+        rebuild(bad, idx, [2010])
+    hist = pd.DataFrame({"source_id": "NOPE", "year": 2000, "pollutant": "NOx", "emission": [1]})
+    with pytest.raises(InputError, match="source_id"):
+        rebuild(ref, idx, [2000, 2010], point_history=hist)
+
+
+# --------------------------------------------------------------------------- real series
+@pytest.mark.requires_shared
+def test_real_eurostat_series_relative_trend_reproduced(shared_data):
+    """With the 2016-vintage Eurostat series mapped to GNFR and a synthetic 2013 reference,
+    domain totals follow the series' relative trend 1990 -> 2013 per sector (1e-9)."""
+    path = shared_data / "emission_trends" / "france_trends.csv"
+    idx = read_eurostat_air_emissions(path, vintage="EUROSTAT_ENV_AIR_EMIS_SNAP2016")
+    sectors = sorted(set(idx["sector"]) - {"M_Other"})  # M_Other is all zeros in this vintage
+    pols = ["NOx", "PM10", "PM2.5", "SO2", "NMVOC"]
+    ref = synthetic_inventory(
+        GRID, sectors=sectors, pollutants=pols, reference_year=2013, n_sources=6, seed=4
+    )
+    ref["point_emission"] = ref["point_emission"] * 1e-3
+    ref["point_emission"].attrs["units"] = "t yr-1"
+    out = rebuild(ref, idx, range(1990, 2014))
+    totals = out["emission"].sum(("y", "x")) + out["point_emission"].groupby(
+        out["source_sector"].rename("sector")
+    ).sum().reindex(sector=sectors, fill_value=0.0)
+    for s in sectors:
+        for p in pols:
+            series = index_of(idx, s, p).loc[1990:2013].to_numpy()
+            tot = totals.sel(sector=s, pollutant=p).values
+            np.testing.assert_allclose(tot / tot[-1], series / series[-1], rtol=1e-9)
