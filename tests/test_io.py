@@ -1,0 +1,202 @@
+"""Tests of trajectoire.io: CF NetCDF read by GDAL and xarray, GeoTIFF export, summary."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import fake_pipeline
+import numpy as np
+import pytest
+import rasterio
+import xarray as xr
+
+from trajectoire.config import load_config
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.grid import Grid
+from trajectoire.io import (
+    atomic_path,
+    check_writable,
+    crs_variable,
+    export_geotiff,
+    open_output,
+    summary,
+    write_netcdf,
+)
+from trajectoire.runner import run
+
+GRIDDED = ("emission", "concentration", "contribution", "population")
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One output of the fake pipeline: 1990..1993, map years 1990 and 1993."""
+    d = tmp_path_factory.mktemp("io")
+    cfg = load_config(fake_pipeline.write_config(d, last_year=1993, map_years=(1990, 1993)))
+    return run(cfg, d / "out.nc", pipeline=fake_pipeline, progress=False)
+
+
+@pytest.fixture(scope="module")
+def grid(output: Path) -> Grid:
+    cfg = load_config(output.parent / "config.toml")
+    return fake_pipeline.prepare(cfg).grid
+
+
+def test_gdal_reads_every_gridded_variable_with_crs_and_exact_transform(
+    output: Path, grid: Grid
+) -> None:
+    for name in GRIDDED:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # GDAL must not complain about the grid mapping
+            with rasterio.open(f'NETCDF:"{output}":{name}') as src:
+                assert src.crs.to_epsg() == 2154, name
+                assert src.transform == grid.transform, name
+                assert (src.height, src.width) == grid.shape
+                assert src.tags(1)["units"]
+
+
+def test_gdal_band_values_match_xarray(output: Path) -> None:
+    with rasterio.open(f'NETCDF:"{output}":concentration') as src:
+        band1 = src.read(1)
+        tags = src.tags(1)
+    with xr.open_dataset(output) as ds:
+        expected = ds["concentration"].isel(year=0, pollutant=0).values
+    assert tags["NETCDF_DIM_year"] == "1990"
+    np.testing.assert_array_equal(band1, expected)
+
+
+def test_xarray_round_trip_cf_attributes(output: Path, grid: Grid) -> None:
+    with xr.open_dataset(output) as ds:
+        assert ds.attrs["Conventions"] == "CF-1.8"
+        for key in ("title", "institution", "source", "history", "references"):
+            assert key in ds.attrs
+        assert ds.attrs["trajectoire_version"]
+        assert ds.attrs["trajectoire_config"].startswith("[run]")
+        assert ds.attrs["input_checksums"].startswith('{"territories": "sha256:')
+        assert "F_RoadTransport" in ds.attrs["trajectory_methods"]
+        assert ds["x"].attrs["standard_name"] == "projection_x_coordinate"
+        assert ds["y"].attrs["units"] == "m"
+        np.testing.assert_array_equal(ds["x"].values, grid.x)
+        assert ds["crs"].attrs["grid_mapping_name"] == "lambert_conformal_conic"
+        assert "spatial_ref" in ds["crs"].attrs and "crs_wkt" in ds["crs"].attrs
+        for name in GRIDDED:
+            da = ds[name]
+            assert da.attrs["grid_mapping"] == "crs"
+            assert da.attrs["units"] and da.attrs["long_name"]
+            assert da.dtype == np.float32
+            assert da.encoding["zlib"] and da.encoding["shuffle"]
+        assert ds["emission"].dims == ("year", "sector", "pollutant", "y", "x")
+        assert ds["emission"].encoding["chunksizes"] == (1, 1, 1, *grid.shape)
+        assert ds["concentration"].attrs["cell_methods"] == "year: mean"  # from the registry
+        # contribution: on the one year dim, missing outside the map years
+        contrib = ds["contribution"]
+        assert contrib.sizes["year"] == 4
+        assert np.isnan(contrib.sel(year=[1991, 1992])).all()
+        assert np.isfinite(contrib.sel(year=[1990, 1993])).all()
+        assert list(np.atleast_1d(ds.attrs["map_years"])) == [1990, 1993]
+
+
+def test_write_netcdf_round_trips_every_variable(tmp_path: Path) -> None:
+    g = Grid.from_bounds(700_000, 7_050_000, 701_000, 7_050_500, 100)
+    ds = xr.Dataset(coords={"year": [2000, 2001], "pollutant": ["NOx"], **g.coords()})
+    ds["concentration"] = (
+        ("year", "pollutant", "y", "x"),
+        np.arange(2 * 5 * 10, dtype=float).reshape(2, 1, 5, 10),
+        {"units": "ug m-3", "note": {"a": 1}},
+    )
+    ds["exposure"] = (("year", "pollutant"), [[1.0], [2.0]], {"units": "ug m-3"})
+    ds.attrs["crs"] = "EPSG:2154"
+    path = write_netcdf(ds, tmp_path / "a.nc")
+    assert not (tmp_path / "a.nc.tmp").exists()
+    with open_output(path) as back:
+        for name in ds.data_vars:
+            np.testing.assert_array_equal(back[name].values, ds[name].values)
+            assert back[name].attrs["units"] == "ug m-3"
+        assert back["concentration"].attrs["note"] == '{"a": 1}'
+        assert back["concentration"].attrs["grid_mapping"] == "crs"
+        assert "grid_mapping" not in back["exposure"].attrs
+        assert back.attrs["crs"] == "EPSG:2154"
+        assert Grid.from_xarray(back).same_as(g)
+
+
+def test_crs_variable_geotransform() -> None:
+    g = Grid.from_bounds(650_000, 7_000_000, 650_300, 7_000_200, 100)
+    attrs = crs_variable(g).attrs
+    assert attrs["GeoTransform"] == "650000.0 100.0 0.0 7000200.0 0.0 -100.0"
+    assert attrs["epsg_code"] == "EPSG:2154"
+
+
+def test_export_geotiff(output: Path, grid: Grid, tmp_path: Path) -> None:
+    tif = export_geotiff(output, tmp_path / "c.tif", year=1993, pollutant="pm10")
+    with rasterio.open(tif) as src:
+        assert src.crs.to_epsg() == 2154
+        assert src.transform == grid.transform
+        assert src.count == 1 and src.dtypes[0] == "float32"
+        assert np.isnan(src.nodata)
+        assert src.profile["compress"] == "deflate" and src.profile["tiled"]
+        tags = src.tags(1)
+        assert tags["units"] == "ug m-3" and tags["year"] == "1993" and tags["pollutant"] == "PM10"
+        assert src.descriptions[0] == "concentration PM10 1993"
+        values = src.read(1)
+    with xr.open_dataset(output) as ds:
+        expected = ds["concentration"].sel(year=1993, pollutant="PM10").values
+    np.testing.assert_array_equal(values, expected)
+
+
+def test_export_contribution_needs_sector_and_map_year(output: Path, tmp_path: Path) -> None:
+    tif = tmp_path / "k.tif"
+    with pytest.raises(InputError, match="--sector"):
+        export_geotiff(output, tif, variable="contribution", year=1990, pollutant="NOx")
+    with pytest.raises(InputError, match="not a map year"):
+        export_geotiff(
+            output, tif, variable="contribution", year=1991, pollutant="NOx", sector="F"
+        )
+    assert not tif.exists() and not Path(str(tif) + ".tmp").exists()
+    export_geotiff(output, tif, variable="contribution", year=1990, pollutant="NOx", sector="F")
+    with rasterio.open(tif) as src:
+        assert src.tags(1)["sector"] == "F_RoadTransport"
+
+
+def test_export_bad_requests(output: Path, tmp_path: Path) -> None:
+    tif = tmp_path / "x.tif"
+    with pytest.raises(MissingVariableError, match="no gridded variable 'ozone'"):
+        export_geotiff(output, tif, variable="ozone", year=1990, pollutant="NOx")
+    with pytest.raises(InputError, match="year 2050 not in the file; available: 1990..1993"):
+        export_geotiff(output, tif, year=2050, pollutant="NOx")
+    with pytest.raises(InputError, match="pollutant 'SO2' not in the file"):
+        export_geotiff(output, tif, year=1990, pollutant="SO2")
+    with pytest.raises(InputError, match="not found"):
+        export_geotiff(tmp_path / "none.nc", tif, year=1990, pollutant="NOx")
+
+
+def test_summary(output: Path) -> None:
+    text = summary(output)
+    assert "fake run" in text
+    assert "Grid(40 x 30 cells of 100 x 100" in text
+    assert "1990..1993 (4)" in text
+    assert "map years:   [1990, 1993]" in text
+    assert "emission         (year, sector, pollutant, y, x)  [t yr-1]" in text
+    assert "NOx" in text and "on disk" in text
+    assert "domain-mean concentration" in text
+
+
+def test_check_writable(tmp_path: Path) -> None:
+    assert check_writable(tmp_path / "o.nc") == (tmp_path / "o.nc").absolute()
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(InputError, match="does not exist"):
+        check_writable(tmp_path / "missing" / "o.nc")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(InputError, match="does not exist"):
+        check_writable(tmp_path / "file" / "o.nc")
+    with pytest.raises(InputError, match="is a directory"):
+        check_writable(tmp_path)
+
+
+def test_atomic_path_leaves_nothing_on_error(tmp_path: Path) -> None:
+    target = tmp_path / "t.txt"
+    target.write_text("old")
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("killed")
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.txt"]

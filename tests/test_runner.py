@@ -1,0 +1,204 @@
+"""Tests of trajectoire.runner: parts, resume after SIGKILL, Dask, no partial output."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import fake_pipeline
+import pytest
+import xarray as xr
+from fake_pipeline import assert_same_content, write_config
+
+from trajectoire.config import RunConfig, load_config
+from trajectoire.errors import ConfigError, InputError
+from trajectoire.runner import Pipeline, parts_dir_of, run
+
+TESTS = Path(__file__).resolve().parent
+
+
+class Recording:
+    """The fake pipeline, recording the years it computes; can fail at one year."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.computed: list[int] = []
+        self.prepared = 0
+        self.fail_at = fail_at
+
+    def prepare(self, config: RunConfig) -> Any:
+        self.prepared += 1
+        return fake_pipeline.prepare(config)
+
+    def years(self, ctx: Any) -> list[int]:
+        return fake_pipeline.years(ctx)
+
+    def compute_year(self, ctx: Any, year: int) -> xr.Dataset:
+        if year == self.fail_at:
+            raise RuntimeError(f"simulated crash in {year}")
+        self.computed.append(year)
+        return fake_pipeline.compute_year(ctx, year)
+
+    def static_variables(self, ctx: Any) -> xr.Dataset:
+        return fake_pipeline.static_variables(ctx)
+
+    def global_attributes(self, ctx: Any) -> dict[str, Any]:
+        return fake_pipeline.global_attributes(ctx)
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> RunConfig:
+    return load_config(write_config(tmp_path / "in"))
+
+
+@pytest.fixture
+def reference(config: RunConfig, tmp_path: Path) -> Path:
+    """An uninterrupted serial run."""
+    (tmp_path / "ref").mkdir()
+    return run(config, tmp_path / "ref" / "out.nc", pipeline=fake_pipeline, progress=False)
+
+
+def test_fake_pipeline_follows_protocol() -> None:
+    assert isinstance(fake_pipeline, Pipeline)
+    assert isinstance(Recording(), Pipeline)
+
+
+def test_run_writes_output_and_removes_parts(reference: Path) -> None:
+    assert reference.is_file()
+    assert not parts_dir_of(reference).exists()
+    assert sorted(p.name for p in reference.parent.iterdir()) == ["out.nc"]
+    with xr.open_dataset(reference) as ds:
+        assert list(ds["year"].values) == list(range(1990, 1996))
+
+
+def test_failed_run_leaves_no_output_and_resume_computes_the_rest(
+    config: RunConfig, reference: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError, match="simulated crash in 1992"):
+        run(config, out, pipeline=Recording(fail_at=1992), progress=False)
+    assert not out.exists() and not Path(f"{out}.tmp").exists()
+    parts = parts_dir_of(out)
+    assert sorted(p.name for p in parts.iterdir()) == ["static.nc", "year-1990.nc", "year-1991.nc"]
+    again = Recording()
+    run(config, out, pipeline=again, resume=True, progress=False)
+    assert again.computed == [1992, 1993, 1994, 1995]
+    assert not parts.exists()
+    assert_same_content(out, reference)
+
+
+def test_broken_part_is_recomputed(config: RunConfig, reference: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError):
+        run(config, out, pipeline=Recording(fail_at=1993), progress=False)
+    parts = parts_dir_of(out)
+    (parts / "year-1991.nc").write_bytes(b"truncated garbage")
+    (parts / "year-1993.nc.tmp").write_bytes(b"left by a killed writer")
+    again = Recording()
+    run(config, out, pipeline=again, resume=True, progress=False)
+    assert again.computed == [1991, 1993, 1994, 1995]
+    assert_same_content(out, reference)
+
+
+def test_all_parts_present_skips_prepare(config: RunConfig, tmp_path: Path) -> None:
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError):
+        run(config, out, pipeline=Recording(fail_at=1995), progress=False)
+    rec = Recording()
+    run(config, out, pipeline=rec, years=range(1990, 1995), resume=True, progress=False)
+    assert rec.prepared == 0 and rec.computed == []
+    with xr.open_dataset(out) as ds:
+        assert list(ds["year"].values) == [1990, 1991, 1992, 1993, 1994]
+        assert list(ds.attrs["map_years"].ravel()) == [1990]
+
+
+def test_parts_of_another_configuration(config: RunConfig, tmp_path: Path) -> None:
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError):
+        run(config, out, pipeline=Recording(fail_at=1992), progress=False)
+    other = load_config(write_config(tmp_path / "other", pollutants=("NOx", "SO2")))
+    with pytest.raises(ConfigError, match=r"another configuration.*--resume.*or remove"):
+        run(other, out, pipeline=Recording(), progress=False)
+    again = Recording()
+    run(other, out, pipeline=again, resume=True, progress=False)
+    assert again.computed == list(range(1990, 1996))
+    with xr.open_dataset(out) as ds:
+        assert list(ds["pollutant"].values) == ["NOx", "SO2"]
+
+
+def test_years_outside_configuration(config: RunConfig, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"--years: \[1980\] outside.*1990..1995"):
+        run(config, tmp_path / "o.nc", pipeline=Recording(), years=[1980, 1990])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_unwritable_output_checked_before_computing(config: RunConfig, tmp_path: Path) -> None:
+    rec = Recording()
+    with pytest.raises(InputError, match="does not exist"):
+        run(config, tmp_path / "nodir" / "o.nc", pipeline=rec)
+    assert rec.prepared == 0
+    assert not (tmp_path / "nodir").exists()
+
+
+def test_workers_and_scheduler_exclusive(config: RunConfig, tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="either --workers or --scheduler"):
+        run(config, tmp_path / "o.nc", pipeline=Recording(), workers=2, scheduler="tcp://x:1")
+    with pytest.raises(ConfigError, match="--workers must be an integer >= 1"):
+        run(config, tmp_path / "o.nc", pipeline=Recording(), workers=0)
+
+
+_CHILD = """
+import sys
+sys.path.insert(0, {tests!r})
+import fake_pipeline
+from trajectoire.runner import run
+run({config!r}, {out!r}, pipeline=fake_pipeline, progress=False)
+"""
+
+
+def test_sigkill_then_resume_gives_identical_content(
+    config: RunConfig, reference: Path, tmp_path: Path
+) -> None:
+    """A real subprocess killed with SIGKILL mid-run; --resume computes only the rest."""
+    out = tmp_path / "killed" / "out.nc"
+    out.parent.mkdir()
+    parts = parts_dir_of(out)
+    code = _CHILD.format(tests=str(TESTS), config=str(config.source_path), out=str(out))
+    env = {**os.environ, "FAKE_PIPELINE_SLEEP": "0.6"}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            done = list(parts.glob("year-*.nc")) if parts.is_dir() else []
+            if len(done) >= 2 or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the run finished before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == -signal.SIGKILL
+    assert not out.exists()
+    finished = sorted(int(p.stem.split("-")[1]) for p in parts.glob("year-*.nc"))
+    assert 2 <= len(finished) < 6
+    again = Recording()
+    run(config, out, pipeline=again, resume=True, progress=False)
+    assert again.computed == [y for y in range(1990, 1996) if y not in finished]
+    assert not parts.exists()
+    assert_same_content(out, reference)
+
+
+def test_local_cluster_two_workers_identical_to_serial(
+    config: RunConfig, reference: Path, tmp_path: Path
+) -> None:
+    pytest.importorskip("distributed")
+    out = tmp_path / "dask.nc"
+    run(config, out, pipeline=fake_pipeline, workers=2, progress=False)
+    assert not parts_dir_of(out).exists()
+    assert_same_content(out, reference)
