@@ -1,0 +1,509 @@
+"""The bundled sample data set: every input of a run, generated deterministically.
+
+:func:`write_sample` writes the files of ``docs/input-formats.md`` and a ``config.toml``
+(``docs/configuration.md``) into a directory; the committed ``data/sample/`` is its output
+with the default arguments. The seven territories sit at their real positions with their
+real areas and populations; shapes, inventory, weather and observations are synthetic,
+shaped on public figures (see the generated ``README.md``).
+
+The generation is deterministic: the same arguments give the same files (fixed seeds, no
+timestamps; gzip with ``mtime=0``; GeoPackages with a fixed ``OGR_CURRENT_DATE``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import _sample_geo as geo
+from . import _sample_inventory as inv
+from . import _sample_meteo as met
+from .errors import InputError
+from .grid import Grid
+
+__all__ = ["SAMPLE_FILES", "write_sample"]
+
+#: Files written by :func:`write_sample` (besides ``README.md``).
+SAMPLE_FILES: tuple[str, ...] = (
+    "territories.gpkg",
+    "zones.gpkg",
+    "point_sources.csv",
+    "point_source_history.csv",
+    "roads.gpkg",
+    "road_emission_factors.csv",
+    "area_emissions.csv",
+    "landuse.tif",
+    "trends.csv",
+    "meteo.csv.gz",
+    "stations.csv",
+    "observations_annual.csv",
+    "observations_hourly.csv",
+    "background.csv",
+    "config.toml",
+)
+
+#: Release height [m] of the area sources of each sector (written to config.toml).
+RELEASE_HEIGHT: dict[str, float] = {
+    "B_Industry": 10.0,
+    "C_OtherStationaryComb": 8.0,
+    "D_Fugitive": 5.0,
+    "E_Solvents": 5.0,
+    "F_RoadTransport": 1.0,
+    "G_Shipping": 30.0,
+    "H_Aviation": 20.0,
+    "I_OffRoad": 2.0,
+    "J_Waste": 5.0,
+    "K_AgriLivestock": 3.0,
+    "L_AgriOther": 1.0,
+    "M_Other": 3.0,
+}
+_FIXED_DATE = "2000-01-01T00:00:00.000Z"
+
+
+def write_sample(
+    directory: str | Path,
+    *,
+    first_year: int = 1990,
+    last_year: int = 2023,
+    reference_year: int = 2018,
+    seed: int = geo.DEFAULT_SEED,
+    overwrite: bool = False,
+) -> Path:
+    """Write the sample inputs and a ``config.toml`` into `directory`.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Output directory (created if needed).
+    first_year, last_year : int, default 1990, 2023
+        Years of the meteorology, trends, background and observations (inclusive).
+        ``first_year`` >= 1950; ``last_year`` <= 2100.
+    reference_year : int, default 2018
+        Year of the inventory; between 2003 and `last_year` (the register era).
+    seed : int, default 20261122
+        Seed of every random draw (the default gives the committed ``data/sample``).
+    overwrite : bool, default False
+        Replace sample files that already exist in `directory`.
+
+    Returns
+    -------
+    pathlib.Path
+        Path of the written ``config.toml``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Years out of range or in the wrong order; existing files and ``overwrite=False``.
+
+    Notes
+    -----
+    Writing the full 1990-2023 set takes some seconds (the hourly meteorology of 34 years
+    and a 100 m land-use raster of about 2.7 million cells).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:  # doctest: +SKIP
+    ...     cfg = write_sample(d, first_year=2018, last_year=2019)
+    ...     cfg.name
+    'config.toml'
+    """
+    first_year, last_year, reference_year = int(first_year), int(last_year), int(reference_year)
+    if not 1950 <= first_year <= last_year <= 2100:
+        raise InputError(
+            f"write_sample: years {first_year}..{last_year}; expected "
+            "1950 <= first_year <= last_year <= 2100."
+        )
+    if not (max(first_year, 2003) <= reference_year <= last_year):
+        raise InputError(
+            f"write_sample: reference_year={reference_year}; expected a year between "
+            f"max(first_year, 2003)={max(first_year, 2003)} and last_year={last_year}."
+        )
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"write_sample: {out} exists and is not a directory.")
+    out.mkdir(parents=True, exist_ok=True)
+    existing = [f for f in (*SAMPLE_FILES, "README.md") if (out / f).exists()]
+    if existing and not overwrite:
+        raise InputError(
+            f"write_sample: {out} already holds {existing}; pass overwrite=True to replace "
+            "them, or choose an empty directory."
+        )
+    parts = build_sample(
+        first_year=first_year, last_year=last_year, reference_year=reference_year, seed=seed
+    )
+    for name, writer in parts.items():
+        writer(out / name)
+    return out / "config.toml"
+
+
+# --------------------------------------------------------------------------- building
+def build_sample(
+    *, first_year: int, last_year: int, reference_year: int, seed: int
+) -> dict[str, Any]:
+    """Compute every part of the sample; return file name -> writer(path) callables."""
+    territories = geo.territory_polygons(seed)
+    grid = geo.sample_grid(seed)
+    zones = geo.build_zones(seed, grid)
+    zones_gdf = geo.zones_frame(zones)
+    stacks = inv.point_sources(reference_year)
+    sites = [(float(s[2]), float(s[3]), float(s[12])) for s in inv.STACKS if s[12] > 0]
+    landuse = geo.build_landuse(seed, grid, sites)
+    roads = geo.build_roads(seed, grid)
+    trends = inv.trends(seed, min(first_year, 2003), max(last_year, reference_year))
+    history = inv.point_source_history(seed, trends, reference_year, last_year)
+    trends = trends[(trends["year"] >= first_year) & (trends["year"] <= last_year)]
+    areas = _area_emissions(seed, zones_gdf, grid, landuse, reference_year)
+    stations = pd.DataFrame(geo.stations_frame(seed))
+    bg = met.background(seed, first_year, last_year)
+    annual = met.observations_annual(seed, stations, bg, first_year, last_year)
+    hourly = met.observations_hourly(seed, annual, bg, last_year, stations)
+    summary = _summary(stacks, roads, areas, reference_year)
+
+    import geopandas as gpd
+
+    roads_gdf = gpd.GeoDataFrame(
+        {k: v for k, v in roads.items() if k != "geometry"},
+        geometry=roads["geometry"],
+        crs=geo.DEFAULT_CRS,
+    )
+    return {
+        "territories.gpkg": lambda p: _write_gpkg(territories, p, "territories"),
+        "zones.gpkg": lambda p: _write_gpkg(zones_gdf, p, "zones"),
+        "point_sources.csv": lambda p: _write_csv(stacks, p),
+        "point_source_history.csv": lambda p: _write_csv(history, p),
+        "roads.gpkg": lambda p: _write_gpkg(roads_gdf, p, "roads"),
+        "road_emission_factors.csv": lambda p: _write_csv(inv.road_emission_factors(), p),
+        "area_emissions.csv": lambda p: _write_csv(areas, p),
+        "landuse.tif": lambda p: _write_landuse(landuse, grid, p),
+        "trends.csv": lambda p: _write_csv(trends, p),
+        "meteo.csv.gz": lambda p: _write_meteo(seed, first_year, last_year, p),
+        "stations.csv": lambda p: _write_csv(stations, p),
+        "observations_annual.csv": lambda p: _write_csv(annual, p),
+        "observations_hourly.csv": lambda p: _write_csv(hourly, p),
+        "background.csv": lambda p: _write_csv(bg, p),
+        "config.toml": lambda p: p.write_text(
+            _config_text(first_year, last_year, reference_year), encoding="utf-8"
+        ),
+        "README.md": lambda p: p.write_text(
+            _readme_text(first_year, last_year, reference_year, seed, summary, zones_gdf),
+            encoding="utf-8",
+        ),
+    }
+
+
+def _area_emissions(
+    seed: int, zones: Any, grid: Grid, landuse: np.ndarray, reference_year: int
+) -> pd.DataFrame:
+    from rasterio import features
+
+    n = len(zones)
+    labels = features.rasterize(
+        ((g, k + 1) for k, g in enumerate(zones.geometry)),
+        out_shape=grid.shape,
+        transform=grid.transform,
+        fill=0,
+        dtype="int32",
+    )
+    counts = np.zeros((n + 1, 7))
+    np.add.at(counts, (labels.ravel(), landuse.ravel()), 1.0)
+    class_km2 = counts[1:] * grid.cell_area / 1e6
+    # population of the reference year: linear between the census years around it
+    years = np.array(geo.CENSUS_YEARS)
+    pops = np.stack([zones[f"pop_{y}"].to_numpy(float) for y in years], axis=1)
+    population = np.array([np.interp(reference_year, years, row) for row in pops])
+    area_km2 = zones.geometry.area.to_numpy() / 1e6
+    density = population / np.maximum(area_km2, 1e-6)
+    # port of Dunkerque: a 4 km strip along the coast between Gravelines and Dunkerque
+    xs = np.linspace(637_000.0, 660_000.0, 24)
+    top = geo.coast_y(xs)
+    port = shapely.Polygon(list(zip(xs, top, strict=True)) + list(zip(xs[::-1], top[::-1] - 4000)))
+    inter = np.array([g.intersection(port).area for g in zones.geometry])
+    shipping_share = inter / inter.sum()
+    airport_zone = {}
+    for name, x, y, _ in inv.AIRPORTS:
+        hit = np.flatnonzero(zones.geometry.contains(shapely.Point(x, y)).to_numpy())
+        airport_zone[name] = int(hit[0]) if hit.size else -1
+    return inv.area_emissions(
+        seed,
+        list(zones["zone_id"]),
+        population,
+        density,
+        class_km2,
+        shipping_share,
+        airport_zone,
+    )
+
+
+def _summary(
+    stacks: pd.DataFrame, roads: dict[str, list], areas: pd.DataFrame, reference_year: int
+) -> pd.DataFrame:
+    """Reference-year totals [t yr-1] per group (industry stacks, roads, area sectors)."""
+    op = stacks[
+        (stacks["start_year"].fillna(0) <= reference_year)
+        & (stacks["end_year"].fillna(9999) >= reference_year)
+    ]
+    rows = {"stacks": op[list(inv.POLLUTANTS)].sum()}
+    length_km = np.array([g.length for g in roads["geometry"]]) / 1000.0
+    aadt = np.array(roads["aadt"])
+    hdv = np.array(roads["hdv_share"])
+    cats = np.array(roads["category"])
+    road = {}
+    for p in inv.POLLUTANTS:
+        total = 0.0
+        for cat, ef in inv.ROAD_EF.items():
+            m = cats == cat
+            light, heavy = ef[p]
+            total += float(
+                (aadt[m] * 365.0 * length_km[m] * ((1 - hdv[m]) * light + hdv[m] * heavy)).sum()
+            )
+        road[p] = total / 1e6
+    rows["roads"] = pd.Series(road)
+    by_sector = areas.groupby(["sector", "pollutant"])["emission"].sum().unstack().fillna(0.0)
+    for s in by_sector.index:
+        rows[s] = by_sector.loc[s]
+    return pd.DataFrame(rows).T.reindex(columns=list(inv.POLLUTANTS)).fillna(0.0)
+
+
+# --------------------------------------------------------------------------- writers
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, lineterminator="\n")
+
+
+def _write_meteo(seed: int, first_year: int, last_year: int, path: Path) -> None:
+    buf = io.StringIO()
+    for k, year in enumerate(range(first_year, last_year + 1)):
+        met.meteo_year(seed, year).to_csv(buf, index=False, header=k == 0, lineterminator="\n")
+    with open(path, "wb") as raw, gzip.GzipFile(
+        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
+    ) as gz:
+        gz.write(buf.getvalue().encode("ascii"))
+
+
+def _write_gpkg(gdf: Any, path: Path, layer: str) -> None:
+    import pyogrio
+
+    if path.exists():
+        path.unlink()
+    previous = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _FIXED_DATE})
+    try:
+        gdf.to_file(path, layer=layer, driver="GPKG", engine="pyogrio")
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": previous})
+
+
+def _write_landuse(landuse: np.ndarray, grid: Grid, path: Path) -> None:
+    import rasterio
+
+    profile = grid.rasterio_profile(dtype="uint8")
+    profile.update(tiled=True, blockxsize=256, blockysize=256, compress="deflate", nodata=0)
+    tmp = path.with_suffix(".tmp.tif")
+    with rasterio.open(tmp, "w", **profile) as dst:
+        dst.write(landuse, 1)
+        dst.update_tags(
+            classes="1 urban, 2 industrial, 3 arable, 4 pasture, 5 forest, 6 water",
+            source="trajectoire sample (synthetic)",
+        )
+    shutil.move(tmp, path)
+
+
+# --------------------------------------------------------------------------- text files
+def _map_years(first_year: int, last_year: int) -> list[int]:
+    years = [y for y in range(first_year, last_year + 1) if y % 5 == 0 or y == first_year]
+    if last_year not in years:
+        years.append(last_year)
+    return years
+
+
+def _config_text(first_year: int, last_year: int, reference_year: int) -> str:
+    heights = "\n".join(f"{s} = {h:.1f}" for s, h in RELEASE_HEIGHT.items())
+    territories = ", ".join(f'"{t}"' for t in geo.ORDER)
+    map_years = ", ".join(str(y) for y in _map_years(first_year, last_year))
+    return f"""# Run configuration of the trajectoire sample (see docs/configuration.md).
+# Written by trajectoire.sample.write_sample; paths are relative to this file.
+
+[run]
+name = "trajectoire sample"
+first_year = {first_year}
+last_year = {last_year}
+reference_year = {reference_year}
+pollutants = ["NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"]
+
+[grid]
+crs = "EPSG:2154"
+resolution = 100.0
+buffer = 5000.0
+territories = [{territories}]
+
+[inputs]
+territories = "territories.gpkg"
+zones = "zones.gpkg"
+point_sources = "point_sources.csv"
+point_source_history = "point_source_history.csv"
+roads = "roads.gpkg"
+road_emission_factors = "road_emission_factors.csv"
+area_emissions = "area_emissions.csv"
+landuse = "landuse.tif"
+trends = "trends.csv"
+meteo = "meteo.csv.gz"
+stations = "stations.csv"
+observations = "observations_annual.csv"
+background = "background.csv"
+
+[trajectory]
+default_method = "index"
+
+[trajectory.methods]
+C_OtherStationaryComb = "index"
+
+[trajectory.uncertainty]
+realizations = 0
+seed = 1
+
+[meteo]
+latitude = 50.57
+longitude = 3.10
+roughness_length = 0.5
+calm_threshold = 0.5
+
+[dispersion]
+radius = 20000.0
+sigma = "briggs-urban"
+receptor_height = 1.5
+
+[dispersion.release_height]
+{heights}
+
+[attribution]
+by = ["sector", "territory"]
+map_years = [{map_years}]
+
+[output]
+mask_beyond_buffer = true
+dtype = "float32"
+"""
+
+
+def _readme_text(
+    first_year: int,
+    last_year: int,
+    reference_year: int,
+    seed: int,
+    summary: pd.DataFrame,
+    zones: Any,
+) -> str:
+    total = summary.sum()
+    table = ["| group | " + " | ".join(inv.POLLUTANTS) + " |", "|---" * 7 + "|"]
+    for name, row in summary.iterrows():
+        table.append(f"| {name} | " + " | ".join(f"{row[p]:,.0f}" for p in inv.POLLUTANTS) + " |")
+    table.append("| **total** | " + " | ".join(f"**{total[p]:,.0f}**" for p in inv.POLLUTANTS)
+                 + " |")
+    n_terr = int((zones["territory"] != "").sum())
+    n_out = int((zones["territory"] == "").sum())
+    pop_out = int(zones.loc[zones["territory"] == "", "pop_2023"].sum())
+    return _README.format(
+        first_year=first_year,
+        last_year=last_year,
+        reference_year=reference_year,
+        seed=seed,
+        table="\n".join(table),
+        nox_share=100.0 * total["NOx"] / 90_700.0,
+        pm10_share=100.0 * total["PM10"] / 28_800.0,
+        pm25_share=100.0 * total["PM2.5"] / 17_200.0,
+        nh3_share=100.0 * total["NH3"] / 40_600.0,
+        road_nox=100.0 * summary.loc["roads", "NOx"] / total["NOx"],
+        n_terr=n_terr,
+        n_out=n_out,
+        pop_out=pop_out,
+        n_stacks=len(inv.STACKS),
+        pop_share=100.0 * zones["pop_2023"].sum() / 6_000_000.0,
+        area_share=100.0 * zones.geometry.area.sum() / 1e6 / 31_800.0,
+    )
+
+
+_README = """# The trajectoire sample data set
+
+Every input of a `trajectoire run` for the seven study territories of Hauts-de-France,
+{first_year}-{last_year}, reference inventory {reference_year}. **Generated** by
+`trajectoire.sample.write_sample` (seed {seed}); do not edit these files by hand.
+
+Regenerate it with `trajectoire sample DIR` or
+
+```
+python -c "import trajectoire.sample as s; s.write_sample('data/sample', overwrite=True)"
+```
+
+## What is real and what is synthetic
+
+**Real (public facts):** the positions (centroids), areas and 2019 / 2023 populations of the
+seven territories; the positions of the towns used as population centres; the codes, names
+and positions of the monitoring stations; the approximate corridors of the motorways; the
+2018 regional emission totals the inventory is scaled on.
+
+**Synthetic (made up, plausible):** the territory *shapes* (smooth random outlines with the
+real area at the real place, kept apart along the bisectors of their centroids and clipped
+at a simplified coastline), the zones and their populations before 2019, every emission
+figure, the road network and traffic, the land use, the trend indices, the weather, the
+background and **all the observations: they are not real measurements** and must not be
+used as such.
+
+## Files
+
+| file | content |
+|---|---|
+| `territories.gpkg` | layer `territories`: `territory`, `name`, `population` (INSEE 2023), polygons (EPSG:2154) with the real areas |
+| `zones.gpkg` | layer `zones`: {n_terr} commune-like zones (Voronoi cells) inside the territories, {n_out} coarser zones (`territory` empty) covering the rest of the regional grid (bounds of the territories + 5 km); census populations `pop_1990` ... `pop_2023`. Per territory, `pop_2023` and `pop_2019` sum to the INSEE totals; earlier years follow a per-territory growth rate (Lille +0.3 %/yr, Dunkerque -0.3 %/yr, Vexin-Thelle +0.7 %/yr...). The outside zones hold {pop_out:,} inhabitants (synthetic density around the real towns) |
+| `point_sources.csv` | {n_stacks} industrial stacks (steelworks, aluminium smelter, refinery, CCGT and LNG terminal at Dunkerque; chemicals, glass, food, paint shops, incinerators elsewhere) with height, diameter, exit temperature and velocity, commissioning / closure years, and emissions [t/yr]. For a stack not operating in {reference_year}, the figures are those of its last (first) full year of operation |
+| `point_source_history.csv` | yearly register-like figures 2003-{last_year} for the largest stacks |
+| `roads.gpkg` | layer `roads`: motorways (A1, A2, A16, A21, A22, A23, A25, A26, A27) and trunk roads along approximate real corridors, urban grids in the towns, rural links; `aadt` [veh/day], `hdv_share` |
+| `road_emission_factors.csv` | g/km/vehicle per road category and pollutant, light and heavy vehicles (COPERT-like magnitudes for a 2018 French fleet, PM including tyre, brake and road wear) |
+| `area_emissions.csv` | totals per zone, GNFR sector and pollutant [t/yr] for the area sectors: per-capita factors (heating, solvents, small industry, off-road, waste, other), per-km2 factors of the land-use classes (agriculture, industrial estates), the port of Dunkerque (shipping), Lille-Lesquin and Beauvais-Tillé airports (aviation) |
+| `landuse.tif` | uint8 classes on the 100 m regional grid (1 urban, 2 industrial, 3 arable, 4 pasture, 5 forest, 6 water), consistent with the towns, the stacks, the port and the sea north of Dunkerque |
+| `trends.csv` | national trend indices (1990 = 100) per GNFR sector and pollutant, {first_year}-{last_year}: smooth shapes with one-year events (cold winters, 2009 recession, 2020 lockdowns) |
+| `meteo.csv.gz` | hourly surface weather at a Lille-Lesquin-like station, every hour of every year (UTC): `wind_speed` [m/s at 10 m], `wind_direction` [deg from], `cloud_cover` [okta], `temperature` [K]; prevailing south-westerly winds, mean speed about 4.7 m/s, diurnal and seasonal cycles, calmer clear nights, year-to-year variability |
+| `stations.csv` | 11 monitoring stations (real codes and positions rounded to 100 m), `type`, and the territory their point falls in |
+| `observations_annual.csv` | **synthetic** annual means [ug/m3] of NO2, PM10, PM2.5, SO2 with plausible levels and trends, stations starting in different years, a few missing years |
+| `observations_hourly.csv` | **synthetic** hourly NO2 and PM10 of {last_year} at 4 stations, consistent with the annual means and the sample weather (higher in calm stable hours, rush hours, continental episodes) |
+| `background.csv` | regional background [ug/m3] per year (NOx, NO2, PM10, PM2.5, SO2, NH3, NMVOC) |
+| `config.toml` | the run configuration (`docs/configuration.md`) |
+
+## Reference-year totals of the sample domain [t/yr, {reference_year}]
+
+{table}
+
+For comparison, the whole Hauts-de-France region emitted 90.7 kt NOx (road transport 44 %,
+industry 22 %), 28.8 kt PM10, 17.2 kt PM2.5 and 40.6 kt NH3 in 2018 (Atmo Hauts-de-France,
+bilan territorial). The sample domain (its zones hold {pop_share:.0f} % of the region's six million
+inhabitants on {area_share:.0f} % of its 31 800 km2) gets {nox_share:.0f} % of the regional NOx, {pm10_share:.0f} % of the
+PM10, {pm25_share:.0f} % of the PM2.5 and {nh3_share:.0f} % of the NH3; roads give
+{road_nox:.0f} % of its NOx.
+
+## Figures the sample was shaped on (sources)
+
+* Territories: IGN ADMIN EXPRESS COG 2018 communes (via `gregoiredavid/france-geojson`,
+  Licence Ouverte) dissolved into the 2026 EPCI perimeters of the DGCL; populations: INSEE
+  « populations de référence » 2019 and 2023 (via Etalab `@etalab/decoupage-administratif`,
+  Licence Ouverte). Only centroids, areas, extents and totals are used.
+* Stations: LCSQA list of measurement points 2021 (Atmo Hauts-de-France, Licence Ouverte):
+  codes, names and positions only (no measurement is used).
+* Emission totals 2018: Atmo Hauts-de-France, bilan territorial
+  (https://bilanterritorial.atmo-hdf.fr/departements).
+* Trend shapes: French national inventory by sector (Citepa, CLRTAP / NEC reporting,
+  republished by Eurostat `env_air_emis`), and SDES, « Les rejets de polluants dans l'air »
+  (NOx -60 % 2000-2022).
+* Road factors: EMEP/EEA air pollutant emission inventory guidebook 2019, 1.A.3.b (COPERT).
+* Weather: climate of Lille-Lesquin (Météo-France normals): no observation is used.
+
+## Licence
+
+The generated files are released with trajectoire (BSD-3-Clause). The few real facts they
+contain come from Licence Ouverte / Etalab sources, reusable with attribution (above).
+"""

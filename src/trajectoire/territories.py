@@ -1,0 +1,508 @@
+"""The seven study territories: ids, names, populations, polygons and the grids around them.
+
+The ids (``MEL``, ``CUD``, ``ACSO``, ``CCHF``, ``DOUAISIS``, ``CCVT``, ``ARC``) are **stable**
+(see DESIGN.md). Polygons come from any file geopandas reads (GeoPackage, GeoJSON,
+Shapefile), with a column mapping, or from the bundled sample (synthetic shapes at the real
+positions, with the real areas and populations; see ``data/sample/README.md``).
+
+Everything is returned in Lambert-93 (``EPSG:2154``): a file in another CRS is reprojected, a
+file without CRS is refused (a CRS is never guessed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import shapely
+import xarray as xr
+
+from .errors import InputError, MissingVariableError
+from .grid import DEFAULT_CRS, Grid, area_fractions, coverage_matrix, to_crs
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "COLUMNS",
+    "TERRITORIES",
+    "Territory",
+    "buffer_mask",
+    "get_territory",
+    "load_territories",
+    "regional_grid",
+    "sample_territories_path",
+    "territory_fractions",
+    "territory_grid",
+]
+
+
+@dataclass(frozen=True)
+class Territory:
+    """Facts about one study territory.
+
+    Attributes
+    ----------
+    id : str
+        Stable short id (``"MEL"``...).
+    name : str
+        Name of the EPCI (inter-communal body).
+    inhabitants : int
+        Rounded population quoted in DESIGN.md.
+    population_2023 : int
+        INSEE *population municipale* 2023 (in force 1 January 2026), sum of the member
+        communes (2026 perimeters).
+    siren : str
+        SIREN code of the EPCI (DGCL / INSEE).
+    """
+
+    id: str
+    name: str
+    inhabitants: int
+    population_2023: int
+    siren: str
+
+
+#: The seven territories, by stable id. Populations: INSEE « populations de référence 2023 »
+#: summed over the 2026 member communes (Etalab ``@etalab/decoupage-administratif`` 6.0.0);
+#: SIREN codes: DGCL ``epcicom2026``.
+TERRITORIES: dict[str, Territory] = {
+    t.id: t
+    for t in (
+        Territory("MEL", "Métropole Européenne de Lille", 1_200_000, 1_195_234, "200093201"),
+        Territory(
+            "CUD", "Communauté Urbaine de Dunkerque", 192_000, 191_478, "245900428"
+        ),
+        Territory("ACSO", "Agglomération Creil Sud Oise", 89_000, 90_234, "200068047"),
+        Territory(
+            "CCHF",
+            "Communauté de Communes des Hauts de Flandre",
+            54_000,
+            53_437,
+            "200040954",
+        ),
+        Territory("DOUAISIS", "Douaisis Agglomération", 149_000, 149_282, "200044618"),
+        Territory(
+            "CCVT", "Communauté de Communes du Vexin-Thelle", 20_000, 20_462, "246000707"
+        ),
+        Territory(
+            "ARC", "Agglomération de la Région de Compiègne", 85_000, 83_992, "200067965"
+        ),
+    )
+}
+
+#: Columns of the GeoDataFrame returned by :func:`load_territories`.
+COLUMNS: tuple[str, ...] = ("territory", "name", "population", "geometry")
+
+_REPO_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "territories.gpkg"
+
+
+def sample_territories_path() -> Path | None:
+    """Path of the bundled sample ``territories.gpkg`` in a source checkout, or None.
+
+    In an installed wheel the file is absent and :func:`load_territories` builds the same
+    polygons in memory with :mod:`trajectoire.sample`.
+    """
+    return _REPO_SAMPLE if _REPO_SAMPLE.is_file() else None
+
+
+def _choose_layer(path: Path, layer: str | None) -> str | None:
+    import pyogrio
+
+    try:
+        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # pyogrio raises its own DataSourceError family
+        raise InputError(
+            f"{path}: cannot be read as a polygon file ({exc}). Expected a GeoPackage, "
+            "GeoJSON or Shapefile."
+        ) from exc
+    if layer is not None:
+        if layer not in layers:
+            raise MissingVariableError(
+                f"{path}: no layer {layer!r}; the file has layers {layers}. Pass one of them "
+                "as layer=..."
+            )
+        return layer
+    if len(layers) <= 1:
+        return None
+    for candidate in ("territories", "territoires"):
+        if candidate in layers:
+            return candidate
+    raise InputError(
+        f"{path}: has several layers {layers} and none is called 'territories'; pass the "
+        "layer that holds the territory polygons with layer=..."
+    )
+
+
+def load_territories(
+    path: str | Path | None = None,
+    *,
+    layer: str | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Read territory polygons into a GeoDataFrame in Lambert-93.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A polygon file geopandas reads (GeoPackage, GeoJSON, Shapefile...). None loads the
+        bundled sample (``data/sample/territories.gpkg``).
+    layer : str, optional
+        Layer to read. By default the only layer, or the one called ``territories`` (or
+        ``territoires``).
+    columns : mapping of str to str, optional
+        File column to output column, e.g. ``{"territoire": "territory", "epci_nom": "name",
+        "pmun_2023": "population"}`` for the real ``territoires_aqah.gpkg``. Unmapped columns
+        are dropped.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``territory`` (id, str), ``name`` (str), ``population`` (inhabitants,
+        int64), ``geometry`` ((Multi)Polygon) in ``EPSG:2154``, one row per territory, in file
+        order. A missing ``name`` or ``population`` column is filled from
+        :data:`TERRITORIES` for the known ids.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Missing file, file without CRS, duplicated or empty ids, geometries that are not
+        valid polygons, negative or missing populations.
+    trajectoire.MissingVariableError
+        Missing ``territory`` column or unknown layer.
+
+    Examples
+    --------
+    >>> gdf = load_territories()
+    >>> sorted(gdf["territory"])
+    ['ACSO', 'ARC', 'CCHF', 'CCVT', 'CUD', 'DOUAISIS', 'MEL']
+    >>> int(gdf["population"].sum())
+    1784119
+    """
+    import geopandas as gpd
+
+    if path is None:
+        sample = sample_territories_path()
+        if sample is None:
+            from ._sample_geo import territory_polygons
+
+            return territory_polygons()
+        path = sample
+    path = Path(path)
+    if not path.exists():
+        raise InputError(
+            f"territories file {path} does not exist; pass the path of a polygon file "
+            "(GeoPackage, GeoJSON, Shapefile), or path=None for the bundled sample."
+        )
+    chosen = _choose_layer(path, layer)
+    gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
+    what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
+    return _normalise(gdf, columns, what)
+
+
+def _normalise(
+    gdf: gpd.GeoDataFrame, columns: Mapping[str, str] | None, what: str
+) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    if gdf.crs is None:
+        raise InputError(
+            f"{what}: has no CRS. Set it (e.g. gdf.set_crs('EPSG:2154') and write the file "
+            "again, or ogr2ogr -a_srs EPSG:2154); a CRS is never assumed."
+        )
+    mapping = dict(columns or {})
+    absent = [c for c in mapping if c not in gdf.columns]
+    if absent:
+        raise MissingVariableError(
+            f"{what}: the column mapping names {absent}, which the file does not have; "
+            f"its columns are {[c for c in gdf.columns if c != gdf.geometry.name]}."
+        )
+    bad_targets = [v for v in mapping.values() if v not in COLUMNS[:-1]]
+    if bad_targets:
+        raise InputError(
+            f"{what}: column mapping targets {bad_targets}; expected some of "
+            f"{list(COLUMNS[:-1])}."
+        )
+    data = gdf.rename(columns=mapping)
+    if "territory" not in data.columns:
+        raise MissingVariableError(
+            f"{what}: no 'territory' column; found "
+            f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Map the id column, e.g. "
+            "columns={'territoire': 'territory'}."
+        )
+    ids = [("" if v is None else str(v)).strip() for v in data["territory"]]
+    if any(not i or i.lower() == "nan" for i in ids):
+        raise InputError(f"{what}: some rows have an empty territory id; fill them or drop them.")
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise InputError(
+            f"{what}: territory id(s) {dup} appear more than once; dissolve the polygons by "
+            "territory first (gdf.dissolve('territory'))."
+        )
+    if "name" in data.columns:
+        names = [str(v) for v in data["name"]]
+    else:
+        names = [TERRITORIES[i].name if i in TERRITORIES else i for i in ids]
+    if "population" in data.columns:
+        pop = np.asarray(data["population"], dtype=float)
+    else:
+        unknown = [i for i in ids if i not in TERRITORIES]
+        if unknown:
+            raise MissingVariableError(
+                f"{what}: no 'population' column and territories {unknown} are not among the "
+                f"known ids {list(TERRITORIES)}; map a population column with columns=..."
+            )
+        pop = np.asarray([TERRITORIES[i].population_2023 for i in ids], dtype=float)
+    bad = [ids[k] for k in np.flatnonzero(~np.isfinite(pop) | (pop < 0))]
+    if bad:
+        raise InputError(
+            f"{what}: population of {bad} is missing or negative; expected inhabitants >= 0."
+        )
+    geoms = to_crs(data, DEFAULT_CRS, what=what).values
+    for i, geom in zip(ids, geoms, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            raise InputError(f"{what}: territory {i!r} has an empty geometry.")
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputError(
+                f"{what}: territory {i!r} is a {geom.geom_type}; expected a Polygon or "
+                "MultiPolygon."
+            )
+        if not shapely.is_valid(geom):
+            raise InputError(
+                f"{what}: territory {i!r} has an invalid polygon "
+                f"({shapely.is_valid_reason(geom)}); repair it with shapely.make_valid or "
+                "gdf.buffer(0)."
+            )
+    return gpd.GeoDataFrame(
+        {
+            "territory": ids,
+            "name": names,
+            "population": np.rint(pop).astype(np.int64),
+        },
+        geometry=list(geoms),
+        crs=DEFAULT_CRS,
+    )
+
+
+def _check_frame(territories: Any) -> gpd.GeoDataFrame:
+    import geopandas as gpd
+
+    if not isinstance(territories, gpd.GeoDataFrame) or "territory" not in territories.columns:
+        raise InputError(
+            f"expected the GeoDataFrame of load_territories() (with a 'territory' column), got "
+            f"{type(territories).__name__}."
+        )
+    return territories
+
+
+def get_territory(territories: gpd.GeoDataFrame, territory_id: str) -> gpd.GeoDataFrame:
+    """The one-row GeoDataFrame of a territory.
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories`.
+    territory_id : str
+        Id, case-insensitive (``"mel"`` is ``"MEL"``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row.
+
+    Raises
+    ------
+    trajectoire.InputError
+        If the id is not among the territories, listing the valid ids.
+
+    Examples
+    --------
+    >>> get_territory(load_territories(), "cud")["name"].item()
+    'Communauté Urbaine de Dunkerque'
+    """
+    gdf = _check_frame(territories)
+    ids = [str(i) for i in gdf["territory"]]
+    key = str(territory_id).strip()
+    match = [k for k, i in enumerate(ids) if i == key or i.upper() == key.upper()]
+    if not match:
+        raise InputError(
+            f"unknown territory id {territory_id!r}; expected one of {ids}. Check the "
+            "spelling (the stable ids are MEL, CUD, ACSO, CCHF, DOUAISIS, CCVT, ARC)."
+        )
+    return gdf.iloc[[match[0]]]
+
+
+def _select(territories: gpd.GeoDataFrame, ids: Sequence[str] | None) -> gpd.GeoDataFrame:
+    gdf = _check_frame(territories)
+    if ids is None:
+        return gdf
+    if isinstance(ids, str):
+        ids = [ids]
+    if len(ids) == 0:
+        raise InputError("regional grid: ids is empty; pass at least one territory id or None.")
+    rows = [int(gdf.index.get_loc(get_territory(gdf, i).index[0])) for i in ids]
+    return gdf.iloc[sorted(set(rows))]
+
+
+def territory_grid(
+    territories: gpd.GeoDataFrame,
+    territory_id: str,
+    resolution: float = 100.0,
+    buffer: float = 5000.0,
+) -> Grid:
+    """Grid covering one territory plus a buffer, snapped to multiples of `resolution`.
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories`.
+    territory_id : str
+        Territory id.
+    resolution : float, default 100
+        Cell size [m].
+    buffer : float, default 5000
+        Margin around the territory's bounding box [m].
+
+    Returns
+    -------
+    Grid
+
+    Examples
+    --------
+    >>> g = territory_grid(load_territories(), "ACSO", resolution=1000.0)
+    >>> g.dx, g.crs.to_epsg()
+    (1000.0, 2154)
+    """
+    one = get_territory(territories, territory_id)
+    return Grid.around(one, resolution, buffer=buffer)
+
+
+def regional_grid(
+    territories: gpd.GeoDataFrame,
+    ids: Sequence[str] | None = None,
+    resolution: float = 100.0,
+    buffer: float = 5000.0,
+) -> Grid:
+    """One grid covering several territories (all by default) plus a buffer.
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories`.
+    ids : sequence of str, optional
+        Territories to cover; None covers all of them.
+    resolution : float, default 100
+        Cell size [m].
+    buffer : float, default 5000
+        Margin around the bounding box of the selected territories [m].
+
+    Returns
+    -------
+    Grid
+
+    Examples
+    --------
+    >>> g = regional_grid(load_territories(), ["MEL", "DOUAISIS"], resolution=1000.0)
+    >>> g.shape
+    (73, 45)
+    """
+    return Grid.around(_select(territories, ids), resolution, buffer=buffer)
+
+
+def territory_fractions(territories: gpd.GeoDataFrame, grid: Grid) -> xr.DataArray:
+    """Exact share of each grid cell that lies in each territory, plus the rest.
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories` (any CRS; reprojected to the grid's).
+    grid : Grid
+        Target grid.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(territory, y, x)`` fractions in [0, 1] [1], float64. The ``territory`` coordinate
+        holds the ids in the order of `territories` then ``"rest"`` (the part of each cell
+        in no territory), so that the layers sum to 1 in every cell.
+
+    Notes
+    -----
+    The fractions are exact polygon-cell intersection areas divided by the cell area
+    (:func:`trajectoire.coverage_matrix`). With ``f_k`` the fraction of territory ``k``,
+    ``rest = max(0, 1 - sum_k f_k)``. Where territories overlap (sum above 1, which valid
+    inputs do only by round-off), the territory layers are scaled to sum to 1.
+
+    Examples
+    --------
+    >>> t = load_territories()
+    >>> f = territory_fractions(t, territory_grid(t, "ACSO", resolution=1000.0))
+    >>> bool(abs(float(f.sum("territory").max()) - 1.0) < 1e-12)
+    True
+    """
+    gdf = _check_frame(territories)
+    ids = [str(i) for i in gdf["territory"]]
+    mat = coverage_matrix(gdf, grid).toarray().reshape(len(ids), grid.ny, grid.nx)
+    total = mat.sum(axis=0)
+    over = total > 1.0
+    if over.any():
+        mat[:, over] /= total[over]
+        total = mat.sum(axis=0)
+    rest = np.clip(1.0 - total, 0.0, 1.0)
+    data = np.concatenate([mat, rest[None]], axis=0)
+    out = xr.DataArray(
+        data,
+        dims=("territory", "y", "x"),
+        coords={"territory": [*ids, "rest"], **grid.coords()},
+        name="territory_fraction",
+    )
+    out.attrs = {
+        "units": "1",
+        "long_name": "fraction of the cell area in each territory",
+        "crs": grid.crs.to_string(),
+    }
+    return out
+
+
+def buffer_mask(
+    territories: gpd.GeoDataFrame, grid: Grid, buffer: float = 5000.0
+) -> xr.DataArray:
+    """Cells that are within `buffer` of at least one territory.
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories`.
+    grid : Grid
+        Target grid.
+    buffer : float, default 5000
+        Distance [m] (>= 0); 0 keeps the cells that overlap a territory.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(y, x)`` booleans, True where the cell overlaps the union of the territories
+        enlarged by `buffer` (used to mask written maps).
+
+    Examples
+    --------
+    >>> t = load_territories()
+    >>> g = regional_grid(t, resolution=2000.0)
+    >>> m = buffer_mask(t, g, 0.0)
+    >>> 0 < int(m.sum()) < g.size
+    True
+    """
+    if not np.isfinite(buffer) or buffer < 0:
+        raise InputError(f"buffer_mask: buffer must be a finite distance >= 0 m, got {buffer!r}.")
+    gdf = _check_frame(territories)
+    union = shapely.union_all(to_crs(gdf, grid.crs, what="territories").values)
+    zone = union.buffer(buffer, quad_segs=16) if buffer > 0 else union
+    mask = area_fractions(zone, grid) > 0.0
+    out = grid.to_dataarray(mask, name="buffer_mask")
+    out.attrs.update(
+        {"long_name": f"cells within {buffer:g} m of a territory", "buffer": float(buffer)}
+    )
+    return out
