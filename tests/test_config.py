@@ -7,8 +7,8 @@ import pickle
 from pathlib import Path
 
 import pytest
-from fake_pipeline import write_config
 
+from fake_pipeline import write_config
 from trajectoire.config import RunConfig, load_config, parse_years
 from trajectoire.errors import ConfigError
 

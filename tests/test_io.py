@@ -5,12 +5,12 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
-import fake_pipeline
 import numpy as np
 import pytest
 import rasterio
 import xarray as xr
 
+import fake_pipeline
 from trajectoire.config import load_config
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.grid import Grid
@@ -148,9 +148,7 @@ def test_export_contribution_needs_sector_and_map_year(output: Path, tmp_path: P
     with pytest.raises(InputError, match="--sector"):
         export_geotiff(output, tif, variable="contribution", year=1990, pollutant="NOx")
     with pytest.raises(InputError, match="not a map year"):
-        export_geotiff(
-            output, tif, variable="contribution", year=1991, pollutant="NOx", sector="F"
-        )
+        export_geotiff(output, tif, variable="contribution", year=1991, pollutant="NOx", sector="F")
     assert not tif.exists() and not Path(str(tif) + ".tmp").exists()
     export_geotiff(output, tif, variable="contribution", year=1990, pollutant="NOx", sector="F")
     with rasterio.open(tif) as src:
@@ -195,8 +193,13 @@ def test_check_writable(tmp_path: Path) -> None:
 def test_atomic_path_leaves_nothing_on_error(tmp_path: Path) -> None:
     target = tmp_path / "t.txt"
     target.write_text("old")
-    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
-        tmp.write_text("half")
-        raise RuntimeError("killed")
+
+    def killed() -> None:
+        with atomic_path(target) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+
+    with pytest.raises(RuntimeError):
+        killed()
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.txt"]

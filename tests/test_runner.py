@@ -10,11 +10,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import fake_pipeline
 import pytest
 import xarray as xr
-from fake_pipeline import assert_same_content, write_config
 
+import fake_pipeline
+from fake_pipeline import assert_same_content, write_config
 from trajectoire.config import RunConfig, load_config
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.runner import Pipeline, parts_dir_of, run

@@ -18,13 +18,14 @@ and keeps its traceback (exit code 1).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ._version import __version__
-from .errors import TrajectoireError
+from .errors import ConfigError, TrajectoireError
 
 __all__ = ["main"]
 
@@ -78,14 +79,21 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _setup_logging(level: int) -> None:
+@contextlib.contextmanager
+def _logging_to_stderr(level: int) -> Iterator[None]:
+    """Send the ``trajectoire`` logger to stderr at `level` while a command runs."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    log.handlers = [h for h in log.handlers if not getattr(h, "_trajectoire_cli", False)]
-    handler._trajectoire_cli = True  # type: ignore[attr-defined]
+    old_level, old_propagate = log.level, log.propagate
     log.addHandler(handler)
     log.setLevel(level)
     log.propagate = False
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(old_level)
+        log.propagate = old_propagate
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
@@ -102,23 +110,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .io import check_writable
     from .runner import run
 
-    _setup_logging(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else 20)
     out = check_writable(args.out, what="--out")
     config = load_config(args.config)
     years = parse_years(args.years) if args.years else None
     if args.workers is not None and args.workers < 1:
-        from .errors import ConfigError
-
         raise ConfigError(f"--workers must be >= 1, got {args.workers}.")
-    path = run(
-        config,
-        out,
-        years=years,
-        resume=args.resume,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=not args.quiet,
-    )
+    level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
+    with _logging_to_stderr(level):
+        path = run(
+            config,
+            out,
+            years=years,
+            resume=args.resume,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=not args.quiet,
+        )
     if not args.quiet:
         print(f"wrote {path}")
         print(f"next: trajectoire info {path}")

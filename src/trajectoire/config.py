@@ -81,6 +81,8 @@ MAX_YEAR = _dt.datetime.now(_dt.UTC).year
 
 TrajectoryMethod = Literal["index", "interpolation", "surrogate", "extrapolation", "overlap"]
 SigmaScheme = Literal["briggs-urban", "briggs-rural", "pgt"]
+AttributionKey = Literal["sector", "territory"]
+_ATTRIBUTION_KEYS: tuple[AttributionKey, ...] = ("sector", "territory")
 
 _SECTION_DOC = "docs/configuration.md"
 
@@ -279,9 +281,7 @@ class DispersionConfig(_Section):
 class AttributionConfig(_Section):
     """``[attribution]``: what contributions are computed and which years get full maps."""
 
-    by: list[Literal["sector", "territory"]] = Field(
-        default_factory=lambda: ["sector", "territory"]
-    )
+    by: list[AttributionKey] = Field(default_factory=lambda: list(_ATTRIBUTION_KEYS))
     map_years: list[int] = Field(default_factory=list)
 
     @field_validator("by", "map_years")

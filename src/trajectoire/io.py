@@ -251,15 +251,17 @@ def _prepare(ds: xr.Dataset) -> xr.Dataset:
     out = ds.copy()
     if GRID_MAPPING not in out.variables and "x" in out.coords and "y" in out.coords:
         if crs_of(out) is not None or any(crs_of(out[v]) for v in out.data_vars):
-            src = out if crs_of(out) is not None else next(
-                out[v] for v in out.data_vars if crs_of(out[v]) is not None
+            src = (
+                out
+                if crs_of(out) is not None
+                else next(out[v] for v in out.data_vars if crs_of(out[v]) is not None)
             )
             grid = Grid.from_coords(out["x"].values, out["y"].values, crs_of(src))
             out[GRID_MAPPING] = crs_variable(grid)
     has_crs = GRID_MAPPING in out.variables
-    for name, defaults in _COORD_ATTRS.items():
-        if name in out.coords:
-            out[name].attrs = {**defaults, **out[name].attrs}
+    for coord, defaults in _COORD_ATTRS.items():
+        if coord in out.coords:
+            out[coord].attrs = {**defaults, **out[coord].attrs}
     for name in out.data_vars:
         da = out[name]
         with contextlib.suppress(KeyError):
@@ -424,9 +426,7 @@ def summary(path: str | Path) -> str:
                 m0 = float(sel.sel(year=y0).mean(skipna=True))
                 m1 = float(sel.sel(year=y1).mean(skipna=True))
                 label = "" if pol is None else str(pol)
-                lines.append(
-                    f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]"
-                )
+                lines.append(f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]")
         return "\n".join(lines)
     finally:
         ds.close()

@@ -95,7 +95,7 @@ def _default_pipeline() -> Pipeline:
             "trajectoire.pipeline is not available in this version: the concentration chain "
             "has not been installed. Pass pipeline=... to trajectoire.runner.run."
         ) from None
-    return module  # type: ignore[return-value]
+    return module
 
 
 def parts_dir_of(out: str | Path) -> Path:
@@ -241,7 +241,7 @@ def assemble(
         ordered = [v for v in opened[0].data_vars if v in merged.data_vars]
         ordered += [v for v in merged.data_vars if v not in ordered]
         merged = merged[ordered]
-        for name, var in merged.variables.items():
+        for var in merged.variables.values():
             var.encoding = {}
             var.attrs.pop("_FillValue", None)
         glob = dict(default_attrs or {})
@@ -297,9 +297,11 @@ def _run_attributes(config: RunConfig, out: Path, years: list[int]) -> dict[str,
     src = config.source_path
     call = f"trajectoire run {src if src else '<config object>'} --out {out}"
     if years != config.years:
-        call += f" --years {years[0]}:{years[-1]}" if years == list(
-            range(years[0], years[-1] + 1)
-        ) else " --years " + ",".join(map(str, years))
+        call += (
+            f" --years {years[0]}:{years[-1]}"
+            if years == list(range(years[0], years[-1] + 1))
+            else " --years " + ",".join(map(str, years))
+        )
     attrs: dict[str, Any] = {
         "title": config.run.name,
         "source": f"trajectoire {__version__}",
@@ -550,4 +552,3 @@ def _remove_parts(parts: Path) -> None:
         parts.rmdir()
     except OSError:
         log.warning("left %s in place: it holds files trajectoire did not write", parts)
-
