@@ -94,6 +94,7 @@ def meteo_year(seed: int, year: int) -> pd.DataFrame:
     stable_damp = np.where(night & clear, 0.72, 1.0)
     scale = lam * np.convolve(reg[regimes, 2], ker, "same") * (1.0 + 0.12 * season)
     speed = scale * diurnal * stable_damp * (-np.log1p(-u)) ** (1.0 / shape_k)
+    speed = np.minimum(speed, 21.0)  # hourly means above ~21 m s-1 are not seen inland
 
     # direction: regime mean plus an AR(1) wander (more wander in light winds)
     wander = _ar1(rng, n, 0.98) * 25.0 + rng.normal(0.0, 8.0, n) * (1.0 + 2.0 / (1.0 + speed))

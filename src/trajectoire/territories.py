@@ -407,7 +407,7 @@ def regional_grid(
     --------
     >>> g = regional_grid(load_territories(), ["MEL", "DOUAISIS"], resolution=1000.0)
     >>> g.shape
-    (73, 45)
+    (70, 42)
     """
     return Grid.around(_select(territories, ids), resolution, buffer=buffer)
 

@@ -1,0 +1,224 @@
+"""Tests of trajectoire.territories: loading, validation, grids, fractions, masks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.grid import Grid
+from trajectoire.territories import (
+    COLUMNS,
+    TERRITORIES,
+    buffer_mask,
+    get_territory,
+    load_territories,
+    regional_grid,
+    territory_fractions,
+    territory_grid,
+)
+
+REAL_COLUMNS = {"territoire": "territory", "epci_nom": "name", "pmun_2023": "population"}
+INSEE_2023 = {
+    "MEL": 1_195_234,
+    "CUD": 191_478,
+    "DOUAISIS": 149_282,
+    "ACSO": 90_234,
+    "ARC": 83_992,
+    "CCHF": 53_437,
+    "CCVT": 20_462,
+}
+
+
+@pytest.fixture(scope="module")
+def sample() -> gpd.GeoDataFrame:
+    return load_territories()
+
+
+def _frame(ids: list[str], crs: str | None = "EPSG:2154") -> gpd.GeoDataFrame:
+    geoms = [shapely.box(700_000 + 3000 * k, 7_000_000, 702_000 + 3000 * k, 7_002_000) for k in range(len(ids))]
+    return gpd.GeoDataFrame({"code": ids, "pop": [10] * len(ids)}, geometry=geoms, crs=crs)
+
+
+def test_registry_ids_names_and_populations() -> None:
+    assert list(TERRITORIES) == ["MEL", "CUD", "ACSO", "CCHF", "DOUAISIS", "CCVT", "ARC"]
+    assert {k: t.population_2023 for k, t in TERRITORIES.items()} == INSEE_2023
+    assert TERRITORIES["MEL"].inhabitants == 1_200_000
+    assert TERRITORIES["CUD"].siren == "245900428"
+    assert all(len(t.siren) == 9 for t in TERRITORIES.values())
+
+
+def test_load_sample_columns_crs_and_populations(sample: gpd.GeoDataFrame) -> None:
+    assert list(sample.columns) == list(COLUMNS)
+    assert sample.crs.to_epsg() == 2154
+    assert dict(zip(sample["territory"], sample["population"], strict=True)) == INSEE_2023
+    assert sample["population"].dtype == np.int64
+    assert all(g.geom_type in ("Polygon", "MultiPolygon") for g in sample.geometry)
+
+
+def test_load_reprojects_other_crs(tmp_path: Path, sample: gpd.GeoDataFrame) -> None:
+    path = tmp_path / "t.geojson"
+    sample.to_crs("EPSG:4326").to_file(path)
+    back = load_territories(path)
+    assert back.crs.to_epsg() == 2154
+    np.testing.assert_allclose(back.area, sample.area, rtol=1e-6)
+
+
+def test_column_mapping_and_registry_fill(tmp_path: Path) -> None:
+    path = tmp_path / "t.gpkg"
+    _frame(["MEL", "CUD"]).to_file(path)
+    gdf = load_territories(path, columns={"code": "territory"})
+    assert list(gdf["name"]) == [TERRITORIES["MEL"].name, TERRITORIES["CUD"].name]
+    assert list(gdf["population"]) == [1_195_234, 191_478]
+    gdf = load_territories(path, columns={"code": "territory", "pop": "population"})
+    assert list(gdf["population"]) == [10, 10]
+
+
+def test_file_without_crs_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "nocrs.gpkg"
+    with pytest.warns(UserWarning, match="crs"):
+        _frame(["MEL"], crs=None).to_file(path)
+    with pytest.raises(InputError, match="no CRS.*set_crs"):
+        load_territories(path, columns={"code": "territory"})
+
+
+def test_missing_file_and_unknown_layer(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="does not exist"):
+        load_territories(tmp_path / "absent.gpkg")
+    path = tmp_path / "t.gpkg"
+    _frame(["MEL"]).to_file(path, layer="a")
+    _frame(["CUD"]).to_file(path, layer="b")
+    with pytest.raises(InputError, match=r"several layers \['a', 'b'\]"):
+        load_territories(path, columns={"code": "territory"})
+    with pytest.raises(MissingVariableError, match="no layer 'c'"):
+        load_territories(path, layer="c", columns={"code": "territory"})
+    assert load_territories(path, layer="b", columns={"code": "territory"})["territory"].item() == "CUD"
+
+
+def test_bad_columns(tmp_path: Path) -> None:
+    path = tmp_path / "t.gpkg"
+    _frame(["MEL"]).to_file(path)
+    with pytest.raises(MissingVariableError, match="no 'territory' column.*columns="):
+        load_territories(path)
+    with pytest.raises(MissingVariableError, match=r"names \['territoire'\]"):
+        load_territories(path, columns={"territoire": "territory"})
+    with pytest.raises(InputError, match="targets"):
+        load_territories(path, columns={"code": "territory", "pop": "inhabitants"})
+
+
+def test_unknown_ids_need_a_population(tmp_path: Path) -> None:
+    path = tmp_path / "t.gpkg"
+    _frame(["LENS"]).to_file(path)
+    with pytest.raises(MissingVariableError, match="LENS"):
+        load_territories(path, columns={"code": "territory"})
+    gdf = load_territories(path, columns={"code": "territory", "pop": "population"})
+    assert gdf["name"].item() == "LENS"
+
+
+def test_duplicated_ids_and_bad_geometries(tmp_path: Path) -> None:
+    path = tmp_path / "dup.gpkg"
+    _frame(["MEL", "MEL"]).to_file(path)
+    with pytest.raises(InputError, match="more than once.*dissolve"):
+        load_territories(path, columns={"code": "territory"})
+    bowtie = shapely.Polygon([(0, 0), (1000, 1000), (1000, 0), (0, 1000)])
+    bad = gpd.GeoDataFrame({"territory": ["MEL"]}, geometry=[bowtie], crs="EPSG:2154")
+    bad.to_file(tmp_path / "bowtie.gpkg")
+    with pytest.raises(InputError, match="invalid polygon.*make_valid"):
+        load_territories(tmp_path / "bowtie.gpkg")
+    pts = gpd.GeoDataFrame({"territory": ["MEL"]}, geometry=[shapely.Point(0, 0)], crs=2154)
+    pts.to_file(tmp_path / "pts.gpkg")
+    with pytest.raises(InputError, match="is a Point"):
+        load_territories(tmp_path / "pts.gpkg")
+    neg = _frame(["MEL"])
+    neg["pop"] = -1
+    neg.to_file(tmp_path / "neg.gpkg")
+    with pytest.raises(InputError, match="missing or negative"):
+        load_territories(tmp_path / "neg.gpkg", columns={"code": "territory", "pop": "population"})
+
+
+def test_get_territory(sample: gpd.GeoDataFrame) -> None:
+    assert get_territory(sample, "douaisis")["territory"].item() == "DOUAISIS"
+    with pytest.raises(InputError, match=r"unknown territory id 'LILLE'.*'MEL'"):
+        get_territory(sample, "LILLE")
+    with pytest.raises(InputError, match="GeoDataFrame"):
+        get_territory([1, 2], "MEL")  # type: ignore[arg-type]
+
+
+def test_territory_and_regional_grids(sample: gpd.GeoDataFrame) -> None:
+    g = territory_grid(sample, "ACSO", resolution=100.0, buffer=5000.0)
+    x0, y0, x1, y1 = get_territory(sample, "ACSO").total_bounds
+    assert g.xmin <= x0 - 5000 < g.xmin + 100 and g.ymax - 100 < y1 + 5000 <= g.ymax
+    assert g.xmin % 100 == 0 and g.ymin % 100 == 0
+    r = regional_grid(sample, resolution=1000.0, buffer=0.0)
+    b = sample.total_bounds
+    assert r.xmin <= b[0] and r.ymin <= b[1] and r.xmax >= b[2] and r.ymax >= b[3]
+    part = regional_grid(sample, ["MEL", "CUD"], resolution=1000.0)
+    assert part.size < regional_grid(sample, resolution=1000.0).size
+    with pytest.raises(InputError, match="unknown territory"):
+        regional_grid(sample, ["MEL", "XX"])
+    with pytest.raises(InputError, match="empty"):
+        regional_grid(sample, [])
+
+
+def test_fractions_sum_to_one_and_conserve_area(sample: gpd.GeoDataFrame) -> None:
+    grid = regional_grid(sample, resolution=500.0)
+    frac = territory_fractions(sample, grid)
+    assert frac.dims == ("territory", "y", "x")
+    assert list(frac["territory"].values) == [*sample["territory"], "rest"]
+    np.testing.assert_allclose(frac.sum("territory"), 1.0, atol=1e-12)
+    assert float(frac.min()) >= 0.0 and float(frac.max()) <= 1.0 + 1e-12
+    area = frac.sel(territory=list(sample["territory"])).sum(("y", "x")) * grid.cell_area
+    np.testing.assert_allclose(area.values, sample.area.values, rtol=1e-9)
+    assert frac.attrs["units"] == "1"
+
+
+def test_fractions_of_overlapping_polygons_are_rescaled() -> None:
+    a = shapely.box(0, 0, 200, 200)
+    b = shapely.box(100, 0, 300, 200)
+    gdf = gpd.GeoDataFrame({"territory": ["A", "B"]}, geometry=[a, b], crs="EPSG:2154")
+    grid = Grid.from_bounds(700_000, 6_700_000, 700_300, 6_700_200, 100)
+    gdf = gdf.translate(700_000, 6_700_000).to_frame("geometry").assign(territory=["A", "B"])
+    frac = territory_fractions(gpd.GeoDataFrame(gdf, geometry="geometry"), grid)
+    np.testing.assert_allclose(frac.sum("territory"), 1.0)
+    np.testing.assert_allclose(frac.sel(territory="A").values[0], [1.0, 0.5, 0.0])
+
+
+def test_buffer_mask(sample: gpd.GeoDataFrame) -> None:
+    grid = regional_grid(sample, resolution=1000.0)
+    inside = buffer_mask(sample, grid, 0.0)
+    wide = buffer_mask(sample, grid, 5000.0)
+    assert inside.dtype == bool and inside.dims == ("y", "x")
+    assert bool((wide | ~inside).all())  # inside implies wide
+    assert int(inside.sum()) < int(wide.sum()) < grid.size
+    frac = territory_fractions(sample, grid)
+    covered = 1.0 - frac.sel(territory="rest").values
+    differ = inside.values != (covered > 0.0)
+    assert covered[differ].max(initial=0.0) < 1e-9  # only round-off slivers may differ
+    with pytest.raises(InputError, match="buffer"):
+        buffer_mask(sample, grid, -1.0)
+
+
+@pytest.mark.requires_shared
+def test_real_polygons(shared_data: Path) -> None:
+    path = shared_data / "territories" / "territoires_aqah.gpkg"
+    real = load_territories(path, columns=REAL_COLUMNS)
+    assert sorted(real["territory"]) == sorted(INSEE_2023)
+    assert dict(zip(real["territory"], real["population"], strict=True)) == INSEE_2023
+    # the default layer choice picks 'territoires'
+    again = load_territories(path, columns=REAL_COLUMNS)
+    assert list(again["territory"]) == list(real["territory"])
+    grid = regional_grid(real, resolution=100.0)
+    frac = territory_fractions(real, grid)
+    np.testing.assert_allclose(frac.sum("territory"), 1.0, atol=1e-9)
+    area = frac.sel(territory=list(real["territory"])).sum(("y", "x")).values * grid.cell_area
+    np.testing.assert_allclose(area, real.area.values, rtol=1e-3)
+    # the sample polygons have the real areas and sit near the real centroids
+    sample = load_territories().set_index("territory")
+    for _, row in real.iterrows():
+        s = sample.loc[row["territory"]]
+        assert s.geometry.area == pytest.approx(row.geometry.area, rel=1e-3)
+        assert s.geometry.centroid.distance(row.geometry.centroid) < 3000.0
