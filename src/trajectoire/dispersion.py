@@ -462,7 +462,12 @@ def _groups(
             w = fs * iu[:, s, c]
             z = zi[:, s, c]
             fin = np.isfinite(z) & (fs > 0)
-            zmean = float((fs[fin] * z[fin]).sum() / fs[fin].sum()) if fin.any() else math.inf
+            if not fin.any():
+                zmean = math.inf
+            elif np.all(z[fin] == z[fin][0]):
+                zmean = float(z[fin][0])
+            else:
+                zmean = round(float((fs[fin] * z[fin]).sum() / fs[fin].sum()), 3)
             imean = float(w.sum() / tot)
             key: tuple[Any, ...] = (int(cls_of[c]), zmean) + ((s,) if decay else ())
             if key in keys:

@@ -35,7 +35,7 @@ def cic_unit(r, z, h, zi, scheme, cls, sz0, decay_k, inv_u):
     sz = sigma_z(r, scheme, cls)
     if sz0 > 0.0:
         sz = math.sqrt(sz * sz + sz0 * sz0)
-    if sz <= 0.0:
+    if sz <= 1e-100:
         return 0.0
     val = vertical_term(z, h, sz, zi) / (SQRT_2PI * sz)
     if decay_k > 0.0:
