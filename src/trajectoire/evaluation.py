@@ -272,6 +272,11 @@ def annual_uncertainty(observed_mean: Any, parameters: str | FairmodeParameters)
 # ----------------------------------------------------------------------- input handling
 def _units_kind(units: Any, what: str) -> tuple[str, str]:
     """Return (kind, canonical units) of a concentration units string."""
+    if units is None or str(units).strip() == "":
+        raise UnitsError(
+            f"{what}: no units given; expected a concentration unit such as 'ug m-3' or "
+            "'cm-3'. Set attrs['units'] explicitly: units are never guessed."
+        )
     for kind in ("concentration", "number_concentration"):
         try:
             return kind, normalise_units(units, kind, what=what)
@@ -684,7 +689,8 @@ def _mqi_timeseries_core(
         dm = np.where(valid, m - mm[..., None], 0.0)
         so = np.sqrt((do**2).sum(axis=-1) / n)
         sm = np.sqrt((dm**2).sum(axis=-1) / n)
-        r = (do * dm).sum(axis=-1) / n / (so * sm)
+        cov = (do * dm).sum(axis=-1) / n
+        r = cov / (so * sm)
         rmse = np.sqrt(((o0 - m0) ** 2).sum(axis=-1) / n)
         denom = beta * rms_u
         bias = mm - mo
@@ -699,7 +705,8 @@ def _mqi_timeseries_core(
             rmse / denom,
             bias / denom,
             (sm - so) / denom,
-            np.sqrt(np.maximum(2.0 * so * sm * (1.0 - r), 0.0)) / denom,
+            # 2 sigma_O sigma_M (1 - R) = 2 (sigma_O sigma_M - cov): defined for constant series
+            np.sqrt(np.maximum(2.0 * (so * sm - cov), 0.0)) / denom,
         ]
     return np.stack([np.broadcast_to(np.asarray(v, dtype=float), n.shape) for v in out], axis=-1)
 
@@ -1077,6 +1084,7 @@ def sample_at_stations(
         assert acc is not None
         out = acc
     out = out.where(xr.DataArray(inside, dims="station"))
+    out = out.transpose(*[d for d in field.dims if d not in ("x", "y")], "station")
     out = out.assign_coords(st_coords)
     out.attrs = {**field.attrs, "sampling": method}
     out.name = field.name

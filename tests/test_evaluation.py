@@ -1,0 +1,463 @@
+"""Tests of trajectoire.evaluation: Chang & Hanna statistics, FAIRMODE MQI, station sampling.
+
+References are independent of the module: plain numpy formulas written here, small examples
+worked by hand, and ``tests/data/fairmode_reference.csv`` (FAIRMODE v3.3 formulas evaluated
+step by step in decimal arithmetic, see ``tests/data/README.md``).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
+from trajectoire.evaluation import (
+    CRITERIA,
+    FAIRMODE_PARAMETERS,
+    FairmodeParameters,
+    acceptance,
+    annual_uncertainty,
+    evaluate,
+    fairmode_parameters,
+    measurement_uncertainty,
+    mqi,
+    mqi_network,
+    sample_at_stations,
+)
+
+DATA = Path(__file__).parent / "data"
+
+
+def da(values, dims=("time",), units="ug m-3", **coords):
+    return xr.DataArray(
+        np.asarray(values, dtype=float), dims=dims, coords=coords, attrs={"units": units}
+    )
+
+
+# ------------------------------------------------------------------ independent numpy
+def ref_stats(o, p, threshold=0.0):
+    """Plain numpy Chang & Hanna (2004) statistics on finite pairs (reference)."""
+    o = np.asarray(o, float)
+    p = np.asarray(p, float)
+    ok = np.isfinite(o) & np.isfinite(p)
+    o, p = o[ok], p[ok]
+    mo, mp = o.mean(), p.mean()
+    out = {
+        "n": o.size,
+        "mean_observed": mo,
+        "mean_model": mp,
+        "bias": mp - mo,
+        "rmse": np.sqrt(np.mean((o - p) ** 2)),
+        "r": _corr(o, p),
+        "fb": (mo - mp) / (0.5 * (mo + mp)),
+        "nmse": np.mean((o - p) ** 2) / (mo * mp),
+        "nad": np.mean(np.abs(o - p)) / (mo + mp),
+    }
+    pos = (o >= threshold) & (p >= threshold) & (o > 0) & (p > 0)
+    lo, lp = np.log(o[pos]), np.log(p[pos])
+    out["mg"] = np.exp(np.mean(lo - lp))
+    out["vg"] = np.exp(np.mean((lo - lp) ** 2))
+    ratio = p[pos] / o[pos]
+    out["fac2"] = np.mean((ratio >= 0.5) & (ratio <= 2.0))
+    out["n_below_threshold"] = o.size - pos.sum()
+    return out
+
+
+def _corr(o, p):
+    with np.errstate(all="ignore"):
+        return np.corrcoef(o, p)[0, 1]
+
+
+positive = hnp.arrays(
+    float,
+    st.integers(3, 30),
+    elements=st.floats(0.5, 500.0, allow_nan=False, allow_infinity=False),
+)
+
+
+@st.composite
+def pairs(draw):
+    o = draw(positive)
+    p = draw(hnp.arrays(float, o.shape, elements=st.floats(0.5, 500.0, allow_nan=False)))
+    return o, p
+
+
+# --------------------------------------------------------------- Chang & Hanna stats
+def test_evaluate_hand_computed_example():
+    """O = 10, 20, 30, 40; P = 12, 18, 33, 20, worked by hand (means 25 and 20.75)."""
+    s = evaluate(da([12, 18, 33, 20]), da([10, 20, 30, 40]))
+    assert float(s.fb) == pytest.approx(4.25 / 22.875)
+    assert float(s.nmse) == pytest.approx(104.25 / 518.75)
+    assert float(s.nad) == pytest.approx(6.75 / 45.75)
+    assert float(s.fac2) == 1.0  # ratios 1.2, 0.9, 1.1, 0.5 (0.5 counts)
+    assert float(s.mg) == pytest.approx(1.683502**0.25, rel=1e-6)
+    assert float(s.vg) == pytest.approx(math.exp(0.533879 / 4), rel=1e-5)
+    assert float(s.bias) == pytest.approx(-4.25)
+    assert float(s.rmse) == pytest.approx(math.sqrt(104.25))
+    assert int(s.n) == 4 and int(s.n_dropped_nan) == 0
+    assert s.fb.attrs["units"] == "1" and s.rmse.attrs["units"] == "ug m-3"
+
+
+@given(pairs())
+def test_evaluate_matches_numpy_reference(op):
+    o, p = op
+    s = evaluate(da(p), da(o))
+    ref = ref_stats(o, p)
+    for k, v in ref.items():
+        if k == "r" and not np.isfinite(v):
+            continue
+        assert float(s[k]) == pytest.approx(v, rel=1e-9, abs=1e-12), k
+
+
+@given(pairs())
+def test_fb_antisymmetric_and_bounds(op):
+    o, p = op
+    a = evaluate(da(p), da(o))
+    b = evaluate(da(o), da(p))
+    assert float(a.fb) == pytest.approx(-float(b.fb), abs=1e-12)
+    assert float(a.mg) == pytest.approx(1.0 / float(b.mg), rel=1e-9)
+    assert 0.0 <= float(a.fac2) <= 1.0
+    assert float(a.nmse) >= float(a.nmse_min) * (1 - 1e-9) - 1e-12
+    assert float(a.vg) >= float(a.vg_min) * (1 - 1e-9)
+    assert float(a.nmse_min) == pytest.approx(4 * float(a.fb) ** 2 / (4 - float(a.fb) ** 2))
+
+
+def test_threshold_and_nan_pairs_are_counted():
+    o = da([0.0, 5.0, np.nan, 20.0, 0.2, 30.0])
+    p = da([1.0, 6.0, 3.0, np.nan, 4.0, 15.0])
+    s = evaluate(p, o, threshold=1.0)
+    assert int(s.n) == 4 and int(s.n_dropped_nan) == 2
+    assert int(s.n_below_threshold) == 2  # obs 0.0 and obs 0.2 are below 1
+    ref = ref_stats(o.values, p.values, threshold=1.0)
+    for k in ("fb", "nmse", "mg", "vg", "fac2", "nad"):
+        assert float(s[k]) == pytest.approx(ref[k]), k
+
+
+def test_evaluate_per_station_and_in_space():
+    rng = np.random.default_rng(1)
+    o = rng.uniform(5, 50, (3, 48))
+    p = o * rng.uniform(0.6, 1.5, o.shape)
+    coords = {"station": ["a", "b", "c"]}
+    obs = da(o, dims=("station", "time"), **coords)
+    mod = da(p, dims=("station", "time"), **coords)
+    per_station = evaluate(mod, obs, dim="time")
+    assert per_station.fb.dims == ("station",)
+    for i, sid in enumerate("abc"):
+        assert float(per_station.fb.sel(station=sid)) == pytest.approx(ref_stats(o[i], p[i])["fb"])
+    in_space = evaluate(mod, obs, dim="station")
+    assert in_space.nmse.dims == ("time",)
+    pooled = evaluate(mod, obs, dim=("station", "time"))
+    assert float(pooled.rmse) == pytest.approx(ref_stats(o.ravel(), p.ravel())["rmse"])
+    assert int(pooled.n) == o.size
+
+
+def test_evaluate_units_converted_and_checked():
+    o = da([10.0, 20.0, 30.0])
+    p = da([0.012, 0.018, 0.033], units="mg m-3")
+    s = evaluate(p, o)
+    assert float(s.mean_model) == pytest.approx(21.0)
+    with pytest.raises(UnitsError, match="model"):
+        evaluate(da([1.0, 2.0, 3.0], units="cm-3"), o)
+    with pytest.raises(UnitsError, match="no units"):
+        evaluate(xr.DataArray([1.0, 2.0, 3.0], dims="time"), o)
+
+
+def test_evaluate_bad_inputs():
+    o = da([1.0, 2.0, 3.0], time=[0, 1, 2])
+    with pytest.raises(InputError, match="coordinates differ"):
+        evaluate(da([1.0, 2.0, 3.0], time=[1, 2, 3]), o)
+    with pytest.raises(InputError, match="same dims"):
+        evaluate(da([1.0, 2.0, 3.0], dims=("year",)), o)
+    with pytest.raises(MissingVariableError, match="dim"):
+        evaluate(o, o, dim="station")
+    with pytest.raises(InputError, match="threshold"):
+        evaluate(o, o, threshold=-1.0)
+    with pytest.raises(InputError, match="DataArray"):
+        evaluate(np.ones(3), o)
+
+
+def test_evaluate_dask_matches_eager():
+    rng = np.random.default_rng(2)
+    o = da(rng.uniform(1, 9, (4, 20)), dims=("station", "time"))
+    p = da(rng.uniform(1, 9, (4, 20)), dims=("station", "time"))
+    lazy = evaluate(p.chunk({"station": 2}), o.chunk({"station": 2}))
+    assert lazy.fb.chunks is not None
+    xr.testing.assert_allclose(lazy.compute().fb, evaluate(p, o).fb)
+
+
+def test_acceptance_booleans_per_criterion():
+    s = evaluate(da([12, 18, 33, 20]), da([10, 20, 30, 40]))
+    a = acceptance(s, "chang_hanna_2004")
+    assert set(a.data_vars) == {"fac2", "fb", "mg", "nmse", "vg", "all"}
+    assert bool(a["all"])
+    bad = evaluate(da([1, 2, 3, 4]), da([10, 20, 30, 40]))
+    for name in CRITERIA:
+        res = acceptance(bad, name)
+        assert not bool(res["all"]) and not bool(res["fb"])
+    urban = acceptance(s, "hanna_chang_2012_urban")
+    assert set(urban.data_vars) == {"fac2", "fb", "nmse", "nad", "all"}
+    custom = acceptance(s, {"r": (0.9, None)})
+    assert bool(custom["r"]) == (float(s.r) >= 0.9)
+    with pytest.raises(InputError, match="unknown criteria"):
+        acceptance(s, "nope")
+    with pytest.raises(InputError, match="statistic"):
+        acceptance(s, {"xyz": (0, 1)})
+
+
+# --------------------------------------------------------------------------- FAIRMODE
+def test_fairmode_parameters_v33_table():
+    expect = {
+        "NO2": (0.24, 200, 0.20, 5.2, 5.5),
+        "O3": (0.18, 120, 0.79, 11, 3),
+        "PM10": (0.28, 50, 0.25, 20, 1.5),
+        "PM2.5": (0.36, 25, 0.50, 20, 1.5),
+    }
+    for pol, vals in expect.items():
+        p = FAIRMODE_PARAMETERS[pol]
+        assert (p.u_rv, p.rv, p.alpha, p.n_p, p.n_np) == vals
+        assert "v3.3" in p.source
+    assert fairmode_parameters("pm2_5") is FAIRMODE_PARAMETERS["PM2.5"]
+    old = fairmode_parameters("PM10", alpha=0.13, n_p=30, n_np=0.25)
+    assert (old.alpha, old.n_p, old.u_rv) == (0.13, 30, 0.28)
+    with pytest.raises(InputError, match="SO2"):
+        fairmode_parameters("SO2")
+    with pytest.raises(InputError, match="override"):
+        fairmode_parameters("NO2", beta=3)
+    with pytest.raises(InputError, match="alpha"):
+        FairmodeParameters(0.2, 10, 1.5, 1, 1)
+
+
+def _reference_rows():
+    table = pd.read_csv(DATA / "fairmode_reference.csv", dtype={"observed": str, "model": str})
+    return [(name, g) for name, g in table.groupby("case", sort=False)]
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("group", _reference_rows(), ids=lambda g: g[0])
+def test_fairmode_reference_table(group):
+    """tests/data/fairmode_reference.csv: v3.3 formulas evaluated in decimal arithmetic."""
+    case, rows = group
+    first = rows.iloc[0]
+    obs = [float(v) for v in str(first.observed).split(";")]
+    expected = dict(zip(rows.quantity, rows.value, strict=True))
+    if first.kind == "uncertainty":
+        got = {"u": float(measurement_uncertainty(obs[0], first.pollutant))}
+    elif first.kind == "timeseries":
+        mod = [float(v) for v in str(first.model).split(";")]
+        ds = mqi(da(mod), da(obs), pollutant=first.pollutant, beta=float(first.beta))
+        got = {k: float(ds[k]) for k in expected}
+    else:
+        mod = [float(first.model)]
+        ds = mqi(
+            da(mod, dims=("station",)),
+            da(obs, dims=("station",)),
+            pollutant=first.pollutant,
+            kind="annual",
+            beta=float(first.beta),
+        )
+        got = {"u_annual": float(ds.u_annual[0]), "mqi": float(ds.mqi[0])}
+    for k, v in expected.items():
+        assert got[k] == pytest.approx(v, rel=1e-10, abs=1e-11), (case, k)
+
+
+@given(pairs(), st.sampled_from(list(FAIRMODE_PARAMETERS)))
+def test_mqi_decomposition_and_beta_scaling(op, pol):
+    o, p = op
+    ds = mqi(da(p), da(o), pollutant=pol)
+    terms = float(ds.mqi_bias) ** 2 + float(ds.mqi_std) ** 2 + float(ds.mqi_corr) ** 2
+    assert float(ds.mqi) ** 2 == pytest.approx(terms, rel=1e-9, abs=1e-12)
+    # the same with plain numpy: RMSE / (beta RMS_U)
+    pr = FAIRMODE_PARAMETERS[pol]
+    u = pr.u_rv * np.sqrt((1 - pr.alpha**2) * o**2 + pr.alpha**2 * pr.rv**2)
+    ref = np.sqrt(np.mean((o - p) ** 2)) / (2 * np.sqrt(np.mean(u**2)))
+    assert float(ds.mqi) == pytest.approx(ref, rel=1e-10)
+    half = mqi(da(p), da(o), pollutant=pol, beta=1.0)
+    assert float(half.mqi) == pytest.approx(2 * float(ds.mqi), rel=1e-12)
+    assert float(ds.mpc_corr) == pytest.approx(float(ds.mqi_corr) ** 2)
+    assert bool(ds.mqo_fulfilled) == (float(ds.mqi) <= 1)
+
+
+def test_mqi_units_and_nan_and_errors():
+    o = da([20.0, 40.0, np.nan, 30.0])
+    p = da([0.025, 0.035, 0.05, 0.040], units="mg m-3")
+    ds = mqi(p, o, pollutant="NO2")
+    ref = mqi(da([25.0, 35.0, 40.0]), da([20.0, 40.0, 30.0]), pollutant="NO2")
+    assert float(ds.mqi) == pytest.approx(float(ref.mqi))
+    assert int(ds.n) == 3
+    with pytest.raises(InputError, match="beta"):
+        mqi(p, o, pollutant="NO2", beta=0)
+    with pytest.raises(InputError, match="kind"):
+        mqi(p, o, pollutant="NO2", kind="daily")  # type: ignore[arg-type]
+    with pytest.raises(UnitsError):
+        mqi(da([1.0, 2.0], units="cm-3"), da([1.0, 2.0], units="cm-3"), pollutant="NO2")
+
+
+def test_mqi_annual_with_spatial_criteria():
+    rng = np.random.default_rng(3)
+    o = rng.uniform(15, 45, 12)
+    m = o + rng.normal(0, 5, 12)
+    ids = [f"s{i}" for i in range(12)]
+    ds = mqi(
+        da(m, dims=("station",), station=ids),
+        da(o, dims=("station",), station=ids),
+        pollutant="NO2",
+        kind="annual",
+    )
+    pr = FAIRMODE_PARAMETERS["NO2"]
+    u = pr.u_rv * np.sqrt((1 - pr.alpha**2) * o**2 / pr.n_p + pr.alpha**2 * pr.rv**2 / pr.n_np)
+    np.testing.assert_allclose(ds.mqi.values, np.abs(o - m) / (2 * u), rtol=1e-12)
+    rms = np.sqrt(np.mean(u**2))
+    so, sm, r = o.std(), m.std(), np.corrcoef(o, m)[0, 1]
+    assert float(ds.mpc_space_std) == pytest.approx(abs(sm - so) / (2 * rms))
+    assert float(ds.mpc_space_corr) == pytest.approx(2 * so * sm * (1 - r) / (2 * rms) ** 2)
+    # annual MQI from hourly series: averaged first
+    hourly_o = da(np.tile(o, (5, 1)).T, dims=("station", "time"), station=ids)
+    hourly_m = da(np.tile(m, (5, 1)).T, dims=("station", "time"), station=ids)
+    again = mqi(hourly_m, hourly_o, pollutant="NO2", kind="annual")
+    np.testing.assert_allclose(again.mqi.values, ds.mqi.values)
+
+
+def test_uncertainty_functions():
+    assert float(measurement_uncertainty(200.0, "NO2")) == pytest.approx(48.0)
+    arr = da([0.0, 200.0])
+    assert isinstance(measurement_uncertainty(arr, "NO2"), xr.DataArray)
+    # zero concentration: alpha RV U_r
+    assert float(measurement_uncertainty(0.0, "PM10")) == pytest.approx(0.28 * 0.25 * 50)
+    assert float(annual_uncertainty(0.0, "NO2")) == pytest.approx(0.24 * 0.2 * 200 / math.sqrt(5.5))
+
+
+def test_mqi_network_percentile():
+    v = xr.DataArray([0.2, 0.5, 0.8, 1.4], dims="station")
+    # S90 = 3.6: 0.8 + 0.6 (1.4 - 0.8) = 1.16 (worked by hand)
+    net = mqi_network(v)
+    assert float(net.mqi_percentile) == pytest.approx(1.16)
+    assert not bool(net.mqo_fulfilled) and int(net.n_stations) == 4
+    assert float(mqi_network(xr.DataArray([0.5], dims="station")).mqi_percentile) == pytest.approx(
+        0.45
+    )
+    lin = mqi_network(v, method="linear")
+    assert float(lin.mqi_percentile) == pytest.approx(np.percentile(v.values, 90))
+    ten = xr.DataArray(np.r_[np.linspace(0.1, 0.9, 9), 3.0, np.nan], dims="station")
+    assert float(mqi_network(ten).mqi_percentile) == pytest.approx(0.9)  # S90 = 9 exactly
+    ds = mqi(
+        da(np.ones((3, 4)) * [[1], [2], [3]], dims=("station", "time")),
+        da(np.ones((3, 4)) * 2, dims=("station", "time")),
+        pollutant="NO2",
+    )
+    assert "mqi_percentile" in mqi_network(ds)
+    with pytest.raises(MissingVariableError):
+        mqi_network(v, dim="time")
+    with pytest.raises(InputError):
+        mqi_network(v, percentile=0)
+
+
+# ------------------------------------------------------------------------- sampling
+def plane_field(nx=20, ny=15, x0=700_050.0, y0=7_060_050.0, res=100.0, extra=None):
+    x = x0 + res * np.arange(nx)
+    y = y0 - res * np.arange(ny)
+    vals = 3.0 + 0.01 * (x[None, :] - x0) - 0.02 * (y[:, None] - y0)
+    dims, coords = ("y", "x"), {"y": y, "x": x}
+    if extra:
+        vals = np.stack([vals * k for k in extra])
+        dims, coords = ("year", "y", "x"), {"year": np.arange(len(extra)), "y": y, "x": x}
+    return xr.DataArray(
+        vals, dims=dims, coords=coords, attrs={"units": "ug m-3", "crs": "EPSG:2154"}
+    )
+
+
+def plane(x, y, x0=700_050.0, y0=7_060_050.0):
+    return 3.0 + 0.01 * (np.asarray(x) - x0) - 0.02 * (np.asarray(y) - y0)
+
+
+def test_sample_bilinear_reproduces_a_plane():
+    f = plane_field(extra=[1.0, 2.0])
+    rng = np.random.default_rng(4)
+    sx = rng.uniform(700_050, 700_050 + 1900, 10)
+    sy = rng.uniform(7_060_050 - 1400, 7_060_050, 10)
+    st_ = pd.DataFrame({"station_id": [f"s{i}" for i in range(10)], "x": sx, "y": sy})
+    out = sample_at_stations(f, st_)
+    assert out.dims == ("year", "station")
+    np.testing.assert_allclose(out.sel(year=1).values, 2 * plane(sx, sy), rtol=1e-12)
+    assert list(out.station.values) == list(st_.station_id)
+    assert out.attrs["units"] == "ug m-3" and out.attrs["sampling"] == "bilinear"
+
+
+def test_sample_nearest_and_edges():
+    f = plane_field()
+    # a station in the outer half-cell: inside the grid, value held at the edge centre
+    st_ = pd.DataFrame(
+        {
+            "station_id": ["edge", "mid"],
+            "x": [700_010.0, 700_149.0],
+            "y": [7_060_090.0, 7_059_951.0],
+        }
+    )
+    near = sample_at_stations(f, st_, method="nearest")
+    assert float(near.sel(station="mid")) == float(f.isel(y=1, x=1))
+    bil = sample_at_stations(f, st_)
+    assert float(bil.sel(station="edge")) == pytest.approx(float(f.isel(y=0, x=0)))
+
+
+def test_sample_nan_neighbour_only_when_weighted():
+    f = plane_field()
+    f[0, 1] = np.nan
+    on_centre = pd.DataFrame({"station_id": ["a"], "x": [700_050.0], "y": [7_060_050.0]})
+    assert np.isfinite(float(sample_at_stations(f, on_centre)[0]))
+    between = pd.DataFrame({"station_id": ["b"], "x": [700_100.0], "y": [7_060_050.0]})
+    assert np.isnan(float(sample_at_stations(f, between)[0]))
+
+
+def test_sample_outside_reported_not_dropped():
+    f = plane_field()
+    st_ = pd.DataFrame(
+        {
+            "station_id": ["in", "FR_OUT"],
+            "x": [700_500.0, 690_000.0],
+            "y": [7_059_500.0, 7_059_500.0],
+        }
+    )
+    with pytest.raises(InputError, match="FR_OUT"):
+        sample_at_stations(f, st_)
+    with pytest.warns(TrajectoireWarning, match="FR_OUT"):
+        out = sample_at_stations(f, st_, outside="nan")
+    assert out.sizes["station"] == 2 and np.isnan(float(out.sel(station="FR_OUT")))
+
+
+def test_sample_bad_inputs():
+    f = plane_field()
+    ok = pd.DataFrame({"station_id": ["a"], "x": [700_500.0], "y": [7_059_500.0]})
+    with pytest.raises(MissingVariableError, match="station_id"):
+        sample_at_stations(f, ok.rename(columns={"station_id": "id"}))
+    with pytest.raises(InputError, match="duplicated"):
+        sample_at_stations(f, pd.concat([ok, ok]))
+    with pytest.raises(InputError, match="non-finite"):
+        sample_at_stations(f, ok.assign(x=np.nan))
+    with pytest.raises(InputError, match="dims"):
+        sample_at_stations(f.rename(x="lon"), ok)
+    irregular = f.assign_coords(x=f.x.values + np.r_[0, 5, np.zeros(18)])
+    with pytest.raises(InputError, match="regularly"):
+        sample_at_stations(irregular, ok)
+
+
+@pytest.mark.requires_shared
+def test_sample_synthetic_plane_at_real_stations(shared_data):
+    """A plane over the region sampled at the 44 real station positions (Lambert-93)."""
+    table = pd.read_csv(shared_data / "stations" / "stations_hdf_lcsqa2021_rtelga.csv")
+    stations = table.rename(columns={"code_station": "station_id", "x_l93": "x", "y_l93": "y"})
+    x0, y0 = stations.x.min() - 5000, stations.y.max() + 5000
+    res = 1000.0
+    nx = int((stations.x.max() + 5000 - x0) / res) + 1
+    ny = int((y0 - stations.y.min() + 5000) / res) + 1
+    f = plane_field(nx=nx, ny=ny, x0=x0, y0=y0, res=res)
+    out = sample_at_stations(f, stations[["station_id", "x", "y"]])
+    np.testing.assert_allclose(out.values, plane(stations.x, stations.y, x0, y0), rtol=1e-9)
+    s = evaluate(out, out.copy(), dim="station")
+    assert float(s.fb) == 0.0 and float(s.fac2) == 1.0 and int(s.n) == len(stations)
