@@ -421,14 +421,15 @@ def _check_range(
     if bad.any():
         where = np.flatnonzero(bad.ravel())
         rng = f"[{lo:g}, {hi:g}{')' if hi_open else ']'}"
-        hint = {
+        hints = {
             "wind_direction": " Use values modulo 360 (360 is north: write 0).",
             "wind_speed": " Wind speed cannot be negative: check the sign and the units.",
             "u10": " Wind speed cannot be negative: check the sign and the units.",
-        }.get(what, "")
+        }
+        hint = next((v for k, v in hints.items() if what.endswith(k)), "")
         raise InputError(
             f"{what}: {int(bad.sum())} value(s) outside {rng} (positions "
-            f"{rows_preview(where.tolist())}; e.g. {arr.ravel()[where[0]]!r}).{hint}"
+            f"{rows_preview(where.tolist())}; e.g. {float(arr.ravel()[where[0]])!r}).{hint}"
         )
 
 

@@ -1,0 +1,350 @@
+"""Tests of trajectoire.meteo: sun, Turner and Golder classes, readers, frequency tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from trajectoire import meteo as tm
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
+
+LILLE = (50.57, 3.10)
+
+
+def hourly_frame(n=48, start="2021-03-01", seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "time": pd.date_range(start, periods=n, freq="h").strftime("%Y-%m-%dT%H:%MZ"),
+            "wind_speed": rng.uniform(0.2, 9.0, n),
+            "wind_direction": rng.uniform(0, 359.9, n),
+            "cloud_cover": rng.integers(0, 9, n),
+            "temperature": rng.uniform(275, 295, n),
+        }
+    )
+
+
+def synth(n=2000, seed=0, calm=True, start="2021-01-01"):
+    rng = np.random.default_rng(seed)
+    u = rng.gamma(2.0, 1.5, n) + (0.0 if calm else 1.0)
+    return xr.Dataset(
+        {
+            "wind_speed": ("time", u),
+            "wind_direction": ("time", rng.uniform(0, 360, n) % 360),
+            "stability": ("time", np.array(list("ABCDEF"))[rng.integers(0, 6, n)]),
+        },
+        coords={"time": pd.date_range(start, periods=n, freq="h")},
+    )
+
+
+# ------------------------------------------------------------------ sun
+@pytest.mark.reference
+def test_solar_elevation_solstices_at_lille():
+    """Noon elevation 90 - lat +- 23.44 degrees (solar noon near 11:47 UTC at 3.1 E)."""
+    summer = np.array(["2021-06-21T11:48"], dtype="datetime64[m]")
+    winter = np.array(["2021-12-21T11:46"], dtype="datetime64[m]")
+    assert tm.solar_elevation(summer, *LILLE)[0] == pytest.approx(90 - 50.57 + 23.44, abs=0.4)
+    assert tm.solar_elevation(winter, *LILLE)[0] == pytest.approx(90 - 50.57 - 23.44, abs=0.4)
+    night = np.array(["2021-12-21T23:00"], dtype="datetime64[m]")
+    assert tm.solar_elevation(night, *LILLE)[0] < -50
+
+
+def test_solar_elevation_accepts_timezone_aware_times():
+    t = pd.DatetimeIndex(["2021-06-21T13:48"]).tz_localize("Europe/Paris")
+    assert tm.solar_elevation(t, *LILLE)[0] == pytest.approx(62.87, abs=0.4)
+
+
+# ------------------------------------------------------------------ Turner
+@pytest.mark.reference
+def test_turner_class_table_cases():
+    """Cases of EPA-454/R-99-005 Table 6-7 (Turner 1964)."""
+    day = "2021-06-21T11:48"  # elevation 63: insolation class 4
+    evening_winter = "2021-12-21T11:46"  # elevation 16: insolation class 2
+    night = "2021-06-21T23:00"
+    cases = [
+        (day, 1.0, 0, "A"),  # NRI 4, u < 0.8
+        (day, 2.5, 0, "A"),  # NRI 4, 1.9-2.8 -> 1
+        (day, 3.5, 0, "B"),  # NRI 4, 3.4-3.8 -> 2
+        (day, 7.0, 0, "C"),  # NRI 4, >= 6 -> 3
+        (day, 2.5, 6, "B"),  # broken, ceiling 7000-16000 ft assumed: NRI 3 -> 2 (B)
+        (day, 3.0, 8, "D"),  # overcast, low ceiling assumed: NRI 0
+        (evening_winter, 2.5, 0, "C"),  # NRI 2, 1.9-2.8 -> 3
+        (night, 1.0, 0, "F"),  # NRI -2, u < 0.8 -> G, merged into F
+        (night, 2.5, 2, "F"),  # NRI -2, 1.9-2.8 -> 6
+        (night, 2.5, 6, "E"),  # NRI -1, 1.9-2.8 -> 5
+        (night, 4.0, 6, "D"),  # NRI -1, 3.9-4.8 -> 4
+        (night, 6.5, 0, "D"),  # NRI -2, >= 6 -> 4
+    ]
+    t = np.array([c[0] for c in cases], dtype="datetime64[m]")
+    got = tm.turner_class([c[1] for c in cases], [c[2] for c in cases], t, *LILLE)
+    assert got.tolist() == [c[3] for c in cases]
+
+
+def test_turner_class_night_includes_hour_after_sunrise():
+    # sunrise in Lille on 21 June is near 03:45 UTC: 04:00 is still "night" for Turner
+    t = np.array(["2021-06-21T04:00", "2021-06-21T06:00"], dtype="datetime64[m]")
+    assert tm.turner_class([1.0, 1.0], [0, 0], t, *LILLE).tolist() == ["F", "B"]
+
+
+def test_turner_class_ceiling_height_is_used():
+    t = np.array(["2021-06-21T11:48"] * 2, dtype="datetime64[m]")
+    got = tm.turner_class([2.5, 2.5], [8, 8], t, *LILLE, ceiling_height=[600.0, 6000.0])
+    assert got.tolist() == ["D", "B"]  # low overcast: NRI 0; high overcast: 4 - 1 = 3
+
+
+def test_turner_class_missing_inputs_give_empty():
+    t = np.array(["2021-06-21T11:48"] * 2, dtype="datetime64[m]")
+    assert tm.turner_class([np.nan, 2.0], [0, np.nan], t, *LILLE).tolist() == ["", ""]
+
+
+def test_turner_class_bad_inputs():
+    t = np.array(["2021-06-21T11:48"], dtype="datetime64[m]")
+    with pytest.raises(InputError, match="wind_speed"):
+        tm.turner_class([-1.0], [0], t, *LILLE)
+    with pytest.raises(InputError, match="cloud_cover"):
+        tm.turner_class([1.0], [9], t, *LILLE)
+
+
+# ------------------------------------------------------------------ Golder
+@pytest.mark.reference
+def test_stability_class_golder_lines():
+    """On each Golder line the class is that line's class (z0 = 0.1 m and 0.01 m)."""
+    for z0 in (0.01, 0.1, 0.5):
+        inv_l = tm._GOLDER_A + tm._GOLDER_B * np.log10(z0)
+        lengths = np.where(inv_l == 0, np.inf, 1.0 / np.where(inv_l == 0, 1, inv_l))
+        assert tm.stability_class(lengths, z0).tolist() == list("ABCDEF")
+
+
+def test_stability_class_broadcasts_and_extremes():
+    got = tm.stability_class(np.array([[-1.0], [1.0]]), np.array([0.05, 2.0]))
+    assert got.shape == (2, 2)
+    assert got[0].tolist() == ["A", "A"] and got[1].tolist() == ["F", "F"]
+    assert tm.stability_class(-np.inf, 0.1).item() == "D"
+    assert tm.stability_class(1e6, 0.1).item() == "D"
+
+
+def test_stability_class_bad_input():
+    with pytest.raises(InputError, match="obukhov_length"):
+        tm.stability_class([np.nan], 0.1)
+    with pytest.raises(InputError, match="obukhov_length"):
+        tm.stability_class([0.0], 0.1)
+    with pytest.raises(InputError, match="roughness_length"):
+        tm.stability_class([10.0], 0.0)
+
+
+# ------------------------------------------------------------------ wind, mixing height
+def test_wind_at_height_power_law():
+    assert tm.wind_at_height(3.0, 100.0, "F")[()] == pytest.approx(3.0 * 10**0.55)
+    assert tm.wind_at_height(3.0, 100.0, "A", urban=True)[()] == pytest.approx(3.0 * 10**0.15)
+    np.testing.assert_allclose(tm.wind_at_height([2.0, 4.0], 10.0, ["B", "E"]), [2.0, 4.0])
+
+
+def test_wind_at_height_bad_input():
+    with pytest.raises(InputError, match="negative"):
+        tm.wind_at_height(-1.0, 20.0, "D")
+    with pytest.raises(InputError, match="unknown stability"):
+        tm.wind_at_height(1.0, 20.0, "G")
+    with pytest.raises(InputError, match="heights"):
+        tm.wind_at_height(1.0, 0.0, "D")
+
+
+def test_default_mixing_height():
+    assert tm.default_mixing_height("C")[()] == 1000.0
+    assert np.isinf(tm.default_mixing_height("E"))
+
+
+# ------------------------------------------------------------------ reading
+def test_read_hourly_csv_and_gz(tmp_path):
+    frame = hourly_frame()
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    frame.to_csv(tmp_path / "m.csv.gz", index=False)
+    a = tm.read_hourly(tmp_path / "m.csv", latitude=LILLE[0], longitude=LILLE[1])
+    b = tm.read_hourly(tmp_path / "m.csv.gz", latitude=LILLE[0], longitude=LILLE[1])
+    xr.testing.assert_identical(a.drop_attrs(), b.drop_attrs())
+    assert a.sizes["time"] == 48
+    assert a["wind_speed"].attrs["units"] == "m s-1"
+    assert a.attrs["missing_hours"] == 0
+    assert a.attrs["latitude"] == LILLE[0]
+
+
+def test_read_hourly_celsius(tmp_path):
+    frame = hourly_frame()
+    frame["temperature"] -= 273.15
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(UnitsError, match="degC"):
+        tm.read_hourly(tmp_path / "m.csv")
+    ds = tm.read_hourly(tmp_path / "m.csv", temperature_units="degC")
+    assert float(ds["temperature"].min()) > 270
+    with pytest.raises(UnitsError, match="expected 'K'"):
+        tm.read_hourly(tmp_path / "m.csv", temperature_units="F")
+
+
+def test_read_hourly_missing_hours_counted_and_reported(tmp_path):
+    frame = hourly_frame().drop(index=[5, 6, 7, 30])
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.warns(TrajectoireWarning, match="4 missing hour"):
+        ds = tm.read_hourly(tmp_path / "m.csv")
+    assert ds.sizes["time"] == 48
+    assert ds.attrs["missing_hours"] == 4
+    assert "2021-03-01T05..2021-03-01T07" in ds.attrs["missing_periods"]
+    assert int(ds["wind_speed"].isnull().sum()) == 4
+    with pytest.raises(InputError, match="4 missing hour"):
+        tm.read_hourly(tmp_path / "m.csv", missing="raise")
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "match"),
+    [
+        ("wind_speed", -1.0, "wind_speed.*outside"),
+        ("wind_direction", 360.0, "wind_direction.*modulo 360"),
+        ("wind_direction", -5.0, "wind_direction"),
+        ("cloud_cover", 9, "cloud_cover"),
+    ],
+)
+def test_read_hourly_bad_values(tmp_path, column, value, match):
+    frame = hourly_frame()
+    frame.loc[3, column] = value
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(InputError, match=match):
+        tm.read_hourly(tmp_path / "m.csv")
+
+
+def test_read_hourly_bad_times_and_columns(tmp_path):
+    frame = hourly_frame()
+    dup = pd.concat([frame, frame.iloc[[2]]])
+    dup.to_csv(tmp_path / "d.csv", index=False)
+    with pytest.raises(InputError, match="duplicated"):
+        tm.read_hourly(tmp_path / "d.csv")
+    off = frame.copy()
+    off.loc[1, "time"] = "2021-03-01T01:30Z"
+    off.to_csv(tmp_path / "o.csv", index=False)
+    with pytest.raises(InputError, match="not on the hour"):
+        tm.read_hourly(tmp_path / "o.csv")
+    frame.drop(columns="cloud_cover").to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(MissingVariableError, match="cloud_cover"):
+        tm.read_hourly(tmp_path / "c.csv")
+    with pytest.raises(InputError, match="not found"):
+        tm.read_hourly(tmp_path / "nope.csv")
+
+
+def test_read_hourly_gridded_netcdf(tmp_path):
+    t = pd.date_range("2021-01-01", periods=24, freq="h")
+    lat = np.array([51.0, 50.5, 50.0])
+    lon = np.array([2.5, 3.0, 3.5])
+    shape = (24, 3, 3)
+    u = np.full(shape, -3.0)  # wind from the east
+    v = np.zeros(shape)
+    ds = xr.Dataset(
+        {
+            "u10": (("valid_time", "latitude", "longitude"), u),
+            "v10": (("valid_time", "latitude", "longitude"), v),
+            "tcc": (("valid_time", "latitude", "longitude"), np.full(shape, 0.5)),
+            "t2m": (("valid_time", "latitude", "longitude"), np.full(shape, 280.0), {"units": "K"}),
+            "blh": (("valid_time", "latitude", "longitude"), np.full(shape, 700.0)),
+        },
+        coords={"valid_time": t, "latitude": lat, "longitude": lon},
+    )
+    ds.to_netcdf(tmp_path / "era5.nc")
+    with pytest.raises(InputError, match="latitude"):
+        tm.read_hourly(tmp_path / "era5.nc")
+    met = tm.read_hourly(tmp_path / "era5.nc", latitude=50.57, longitude=3.1)
+    np.testing.assert_allclose(met["wind_speed"], 3.0)
+    np.testing.assert_allclose(met["wind_direction"], 90.0)
+    np.testing.assert_allclose(met["cloud_cover"], 4.0)
+    np.testing.assert_allclose(met["mixing_height"], 700.0)
+
+
+# ------------------------------------------------------------------ add_stability
+def test_add_stability_turner_and_obukhov(tmp_path):
+    frame = hourly_frame()
+    frame["obukhov_length"] = np.where(np.arange(48) % 2, -20.0, 40.0)
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    ds = tm.read_hourly(tmp_path / "m.csv", latitude=LILLE[0], longitude=LILLE[1],
+                        roughness_length=0.1)  # fmt: skip
+    turner = tm.add_stability(ds)
+    assert set(turner["stability"].values.tolist()) <= set("ABCDEF")
+    assert "solar_elevation" in turner
+    golder = tm.add_stability(ds, method="obukhov")
+    assert golder["stability"].values[:2].tolist() == ["E", "B"]
+    with pytest.raises(InputError, match="method"):
+        tm.add_stability(ds, method="sonic")
+    no_pos = ds.copy()
+    no_pos.attrs = {}
+    with pytest.raises(MissingVariableError, match="latitude"):
+        tm.add_stability(no_pos)
+    with pytest.raises(MissingVariableError, match="roughness_length"):
+        tm.add_stability(no_pos, method="obukhov")
+
+
+# ------------------------------------------------------------------ frequency tables
+def test_met_classes_frequencies_and_inverse_speed():
+    met = synth(calm=False)
+    table = tm.met_classes(met)
+    assert table["frequency"].dims == ("year", "direction", "speed", "stability")
+    np.testing.assert_allclose(table["frequency"].sum(("direction", "speed", "stability")), 1.0)
+    assert float(table["calm_fraction"].item()) == 0.0
+    # mean of 1/u of one class computed by hand
+    u = met["wind_speed"].values
+    d = met["wind_direction"].values
+    sec = np.floor(((d + 11.25) % 360) / 22.5).astype(int) % 16
+    sel = (sec == 4) & (u >= 3.09) & (u < 5.14) & (met["stability"].values == "D")
+    got = table["inverse_wind_speed"].isel(year=0, direction=4, speed=2).sel(stability="D")
+    assert float(got) == pytest.approx(np.mean(1 / u[sel]), rel=1e-12)
+    freq = table["frequency"].isel(year=0, direction=4, speed=2).sel(stability="D")
+    assert float(freq) == pytest.approx(sel.sum() / u.size, rel=1e-12)
+    assert int(table["valid_hours"].item()) == 2000
+    assert int(table["missing_hours"].item()) == 8760 - 2000
+
+
+def test_met_classes_calms_counted_kept_and_spread():
+    met = synth(calm=True)
+    table = tm.met_classes(met, calm_threshold=1.0)
+    u = met["wind_speed"].values
+    assert float(table["calm_fraction"].item()) == pytest.approx((u < 1.0).mean(), rel=1e-12)
+    np.testing.assert_allclose(table["frequency"].sum(("direction", "speed", "stability")), 1.0)
+    # lowest class, stability D: calms spread like the non-calm hours of that class
+    stab = met["stability"].values
+    d = np.floor(((met["wind_direction"].values + 11.25) % 360) / 22.5).astype(int) % 16
+    low = (u >= 1.0) & (u < 1.54) & (stab == "D")
+    dist = np.bincount(d[low], minlength=16) / low.sum()
+    n_calm = ((u < 1.0) & (stab == "D")).sum()
+    want = (np.bincount(d[low], minlength=16) + n_calm * dist) / u.size
+    got = table["frequency"].isel(year=0, speed=0).sel(stability="D").values
+    np.testing.assert_allclose(got, want, rtol=1e-12)
+    # the calm hours carry 1/u = 1/threshold
+    inv = table["inverse_wind_speed"].isel(year=0, speed=0).sel(stability="D").values
+    cnt = want * u.size
+    seen = cnt > 0
+    want_inv = (np.bincount(d[low], 1 / u[low], 16) + n_calm * dist / 1.0)[seen] / cnt[seen]
+    np.testing.assert_allclose(inv[seen], want_inv, rtol=1e-12)
+
+
+def test_met_classes_per_year_and_missing_hours():
+    met = synth(n=24 * 40, start="2020-12-11")
+    met["wind_speed"][5] = np.nan
+    with pytest.warns(TrajectoireWarning, match="1 hour"):
+        table = tm.met_classes(met)
+    assert table["year"].values.tolist() == [2020, 2021]
+    np.testing.assert_allclose(table["frequency"].sum(("direction", "speed", "stability")), 1.0)
+    assert int(table["valid_hours"].sel(year=2020)) == 21 * 24 - 1
+    assert int(table["missing_hours"].sel(year=2020)) == 8784 - (21 * 24 - 1)
+
+
+def test_met_classes_bad_input():
+    met = synth(n=100)
+    with pytest.raises(MissingVariableError, match="add_stability"):
+        tm.met_classes(met.drop_vars("stability"))
+    bad = met.copy()
+    bad["stability"] = bad["stability"].copy(data=np.where(np.arange(100) == 3, "Q", "D"))
+    with pytest.raises(InputError, match="unknown stability"):
+        tm.met_classes(bad)
+    neg = met.copy()
+    neg["wind_speed"] = -neg["wind_speed"]
+    with pytest.raises(InputError, match="wind_speed"):
+        tm.met_classes(neg)
+    with pytest.raises(InputError, match="speed_edges"):
+        tm.met_classes(met, speed_edges=[1.0, 2.0])
+    with pytest.raises(InputError, match="calm_threshold"):
+        tm.met_classes(met, calm_threshold=0.0)
