@@ -1,0 +1,399 @@
+"""Tests of trajectoire.interpolate (IDW kernel, variogram, kriging, fusion, cross-validation).
+
+The references are plain numpy implementations written here from the textbook equations
+(Shepard 1968; Cressie 1993 section 3.2), not calls to the module.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from trajectoire._kernels.idw import idw
+from trajectoire.errors import InputError, TrajectoireWarning
+from trajectoire.interpolate import (
+    Variogram,
+    cross_validate,
+    empirical_variogram,
+    fit_variogram,
+    fuse,
+    idw_interpolate,
+    krige,
+    kriging_weights,
+)
+
+
+# ------------------------------------------------------------------- numpy references
+def ref_idw(sx, sy, v, tx, ty, power, radius, fill=0.0):
+    out = np.full(tx.size, fill)
+    for t in range(tx.size):
+        d = np.hypot(tx[t] - sx, ty[t] - sy)
+        ok = (d <= radius) & np.isfinite(v)
+        if not ok.any():
+            continue
+        if (d[ok] == 0).any():
+            out[t] = v[ok][d[ok] == 0].mean()
+            continue
+        w = d[ok] ** -power
+        out[t] = (w * v[ok]).sum() / w.sum()
+    return out
+
+
+def ref_gamma(h, model, c0, c, a):
+    h = np.asarray(h, float)
+    if model == "exponential":
+        g = c0 + c * (1 - np.exp(-h / a))
+    else:
+        s = np.minimum(h / a, 1)
+        g = c0 + c * (1.5 * s - 0.5 * s**3)
+    return np.where(h > 0, g, 0.0)
+
+
+def ref_ordinary_kriging(sx, sy, v, tx, ty, model, c0, c, a):
+    """Ordinary kriging point by point with np.linalg.solve (Cressie 1993, eq. 3.2.12)."""
+    n = sx.size
+    G = np.ones((n + 1, n + 1))
+    G[:n, :n] = ref_gamma(np.hypot(sx[:, None] - sx, sy[:, None] - sy), model, c0, c, a)
+    G[n, n] = 0.0
+    est, var = [], []
+    for x0, y0 in zip(tx, ty, strict=True):
+        g0 = np.append(ref_gamma(np.hypot(sx - x0, sy - y0), model, c0, c, a), 1.0)
+        sol = np.linalg.solve(G, g0)
+        est.append(sol[:n] @ v)
+        var.append(sol[:n] @ g0[:n] + sol[n])
+    return np.array(est), np.array(var)
+
+
+stations_xy = hnp.arrays(
+    float, st.tuples(st.integers(3, 8), st.just(2)), elements=st.floats(0, 1000), unique=True
+)
+
+
+# ------------------------------------------------------------------------------- IDW
+def test_idw_kernel_matches_numpy_and_py_func():
+    rng = np.random.default_rng(0)
+    sx, sy = rng.uniform(0, 1000, 7), rng.uniform(0, 1000, 7)
+    v = rng.normal(size=(2, 7))
+    v[1, 3] = np.nan
+    tx, ty = rng.uniform(-200, 1200, 50), rng.uniform(-200, 1200, 50)
+    tx[0], ty[0] = sx[2], sy[2]
+    for power, radius in ((2.0, math.inf), (1.0, 300.0), (3.5, 600.0)):
+        out = np.empty((2, 50))
+        idw(tx, ty, sx, sy, v, power, radius, 0.0, out)
+        for f in range(2):
+            np.testing.assert_allclose(
+                out[f], ref_idw(sx, sy, v[f], tx, ty, power, radius), rtol=1e-12
+            )
+    small = np.empty((2, 5))
+    idw.py_func(tx[:5], ty[:5], sx, sy, v, 2.0, 400.0, 0.0, small)
+    np.testing.assert_allclose(small, idw_interpolate(sx, sy, v, tx[:5], ty[:5], radius=400.0))
+
+
+@given(
+    hnp.arrays(float, 6, elements=st.floats(-100, 100)),
+    hnp.arrays(float, 6, elements=st.floats(-100, 100)),
+    st.floats(-3, 3),
+    st.floats(0.5, 4),
+)
+def test_idw_is_linear_in_the_values(v1, v2, a, power):
+    sx = np.array([0.0, 100, 250, 400, 20, 330])
+    sy = np.array([0.0, 50, 300, 120, 400, 390])
+    tx = np.linspace(-50, 450, 9)
+    ty = np.linspace(420, -30, 9)
+    f = lambda v: idw_interpolate(sx, sy, v, tx, ty, power=power, radius=350.0)  # noqa: E731
+    np.testing.assert_allclose(f(a * v1 + v2), a * f(v1) + f(v2), atol=1e-9 * (1 + abs(a)) * 100)
+
+
+def test_idw_exact_at_stations_and_zero_beyond_radius():
+    sx, sy, v = np.array([0.0, 100.0]), np.array([0.0, 0.0]), np.array([2.0, -1.0])
+    np.testing.assert_array_equal(idw_interpolate(sx, sy, v, sx, sy), v)
+    far = idw_interpolate(sx, sy, v, [5000.0], [0.0], radius=1000.0)
+    assert far[0] == 0.0
+    with pytest.raises(InputError, match="power"):
+        idw_interpolate(sx, sy, v, sx, sy, power=0)
+    with pytest.raises(InputError, match="shape"):
+        idw_interpolate(sx, sy, v[:1], sx, sy)
+
+
+# ------------------------------------------------------------------------ variogram
+def test_variogram_models_and_validation():
+    e = Variogram("exponential", 0.5, 2.0, 100.0)
+    np.testing.assert_allclose(e([0, 100, 1e9]), [0.0, 0.5 + 2 * (1 - math.exp(-1)), 2.5])
+    assert e.practical_range == 300.0 and e.total_sill == 2.5
+    s = Variogram("spherical", 0.0, 1.0, 100.0)
+    assert s(50.0) == pytest.approx(0.6875) and s(150.0) == 1.0
+    np.testing.assert_allclose(s.covariance([0.0, 200.0]), [1.0, 0.0])
+    for bad in (
+        ("gaussian", 0, 1, 1),
+        ("exponential", -1, 1, 1),
+        ("exponential", 0, 0, 1),
+        ("exponential", 0, 1, -5),
+    ):
+        with pytest.raises(InputError):
+            Variogram(*bad)  # type: ignore[arg-type]
+
+
+def test_empirical_variogram_hand_example():
+    emp = empirical_variogram([0, 1, 3], [0, 0, 0], [0.0, 2.0, 2.0], n_lags=3, max_lag=3.0)
+    # pairs: d=1 (0,2) -> 2; d=3 (0,2) -> 2; d=2 (2,2) -> 0
+    assert emp.lag.tolist() == [1.0, 2.0, 3.0]
+    assert emp.gamma.tolist() == [2.0, 0.0, 2.0]
+    assert emp.n_pairs.tolist() == [1, 1, 1]
+
+
+@pytest.mark.parametrize("model", ["exponential", "spherical"])
+def test_variogram_fit_recovers_noise_free_parameters(model):
+    true = Variogram(model, nugget=0.3, sill=2.0, range=800.0)
+    lag = np.linspace(100, 2000, 15)
+    fitted = Variogram.fit(lag, true(lag), np.full(15, 30), model)
+    assert fitted.nugget == pytest.approx(0.3, abs=1e-4)
+    assert fitted.sill == pytest.approx(2.0, rel=1e-4)
+    assert fitted.range == pytest.approx(800.0, rel=1e-4)
+
+
+def test_variogram_fit_recovers_parameters_of_a_random_field():
+    """Exponential field (sill 4, range 500 m, no nugget) on 400 random points.
+
+    One realisation gives a noisy empirical variogram (the range of a single one is often off
+    by a factor 2), so the empirical variograms of 8 independent realisations on the same
+    points are averaged before the weighted least-squares fit; a single-realisation fit is
+    checked more loosely.
+    """
+    rng = np.random.default_rng(42)
+    x, y = rng.uniform(0, 10_000, 400), rng.uniform(0, 10_000, 400)
+    d = np.hypot(x[:, None] - x, y[:, None] - y)
+    chol = np.linalg.cholesky(4.0 * np.exp(-d / 500.0) + 1e-9 * np.eye(400))
+    fields = [chol @ rng.normal(size=400) for _ in range(8)]
+    emps = [empirical_variogram(x, y, z, n_lags=15, max_lag=3000.0) for z in fields]
+    gamma = np.mean([e.gamma for e in emps], axis=0)
+    vg = Variogram.fit(emps[0].lag, gamma, emps[0].n_pairs * 8)
+    assert vg.range == pytest.approx(500.0, rel=0.2)
+    assert vg.total_sill == pytest.approx(4.0, rel=0.15)
+    assert vg.nugget < 0.1 * vg.total_sill
+    one = fit_variogram(x, y, fields[0], n_lags=15, max_lag=3000.0)
+    assert 250.0 < one.range < 1000.0 and 2.0 < one.total_sill < 8.0
+
+
+def test_variogram_fit_needs_three_stations_and_finite_values():
+    with pytest.raises(InputError, match="at least 3"):
+        fit_variogram([0, 1], [0, 0], [1.0, 2.0])
+    with pytest.raises(InputError, match="NaN"):
+        fit_variogram([0, 1, 2], [0, 0, 0], [1.0, np.nan, 2.0])
+
+
+# -------------------------------------------------------------------------- kriging
+@given(stations_xy, st.sampled_from(["exponential", "spherical"]))
+def test_ordinary_kriging_weights_sum_to_one(xy, model):
+    vg = Variogram(model, 0.1, 1.0, 300.0)
+    tx, ty = np.array([10.0, 500.0, 2000.0]), np.array([900.0, 500.0, -400.0])
+    w = kriging_weights(xy[:, 0], xy[:, 1], tx, ty, vg)
+    np.testing.assert_allclose(w.sum(axis=1), 1.0, atol=1e-8)
+
+
+@pytest.mark.parametrize("model", ["exponential", "spherical"])
+def test_kriging_matches_independent_numpy(model):
+    # 1-D: stations on a line
+    sx, sy = np.array([0.0, 1.0, 3.0]), np.zeros(3)
+    v = np.array([1.0, 3.0, 2.0])
+    tx, ty = np.array([0.5, 2.0, 5.0]), np.zeros(3)
+    est, var = krige(sx, sy, v, tx, ty, Variogram(model, 0.0, 1.0, 2.0))
+    ref_e, ref_v = ref_ordinary_kriging(sx, sy, v, tx, ty, model, 0.0, 1.0, 2.0)
+    np.testing.assert_allclose(est, ref_e, rtol=1e-12)
+    np.testing.assert_allclose(var, ref_v, rtol=1e-12)
+    # 2-D with a nugget
+    rng = np.random.default_rng(5)
+    sx, sy, v = rng.uniform(0, 1000, 6), rng.uniform(0, 1000, 6), rng.normal(size=6)
+    tx, ty = rng.uniform(0, 1000, 20), rng.uniform(0, 1000, 20)
+    est, var = krige(sx, sy, v, tx, ty, Variogram(model, 0.2, 1.5, 400.0), block=7)
+    ref_e, ref_v = ref_ordinary_kriging(sx, sy, v, tx, ty, model, 0.2, 1.5, 400.0)
+    np.testing.assert_allclose(est, ref_e, rtol=1e-10)
+    np.testing.assert_allclose(var, ref_v, rtol=1e-10)
+
+
+def test_kriging_exact_at_stations_and_far_field():
+    rng = np.random.default_rng(6)
+    sx, sy, v = rng.uniform(0, 1000, 5), rng.uniform(0, 1000, 5), rng.normal(2, 1, 5)
+    vg = Variogram("exponential", 0.3, 1.0, 100.0)
+    for kind in ("ordinary", "simple"):
+        est, var = krige(sx, sy, v, sx, sy, vg, kind=kind)
+        np.testing.assert_allclose(est, v, atol=1e-12)
+        np.testing.assert_allclose(var, 0.0, atol=1e-12)
+    far_x, far_y = np.array([1e6]), np.array([1e6])
+    est, var = krige(sx, sy, v, far_x, far_y, vg, kind="simple")
+    assert est[0] == pytest.approx(0.0, abs=1e-12)  # the known mean: the model is kept
+    assert var[0] == pytest.approx(vg.total_sill)
+    # ordinary kriging tends to the GLS mean 1' G^-1 v / 1' G^-1 1 (C = covariance matrix)
+    C = vg.covariance(np.hypot(sx[:, None] - sx, sy[:, None] - sy))
+    ci = np.linalg.solve(C, np.ones(5))
+    est, _ = krige(sx, sy, v, far_x, far_y, vg)
+    assert est[0] == pytest.approx(ci @ v / ci.sum(), rel=1e-9)
+
+
+def test_kriging_bad_input():
+    vg = Variogram("exponential", 0.0, 1.0, 100.0)
+    with pytest.raises(InputError, match="same position"):
+        krige([0, 0, 1], [0, 0, 1], [1.0, 2.0, 3.0], [0.5], [0.5], vg)
+    with pytest.raises(InputError, match="NaN"):
+        krige([0, 1], [0, 1], [1.0, np.nan], [0.5], [0.5], vg)
+    with pytest.raises(InputError, match="kind"):
+        krige([0, 1], [0, 1], [1.0, 2.0], [0.5], [0.5], vg, kind="universal")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------- fusion
+def grid_model(nyear=1, nx=30, ny=25, res=100.0, units="ug m-3"):
+    x = 700_050.0 + res * np.arange(nx)
+    y = 7_060_050.0 - res * np.arange(ny)
+    base = 20.0 + 0.002 * (x[None, :] - x[0]) + 0.001 * (y[:, None] - y[-1])
+    vals = np.stack([base * (1 + 0.1 * k) for k in range(nyear)])
+    return xr.DataArray(
+        vals,
+        dims=("year", "y", "x"),
+        coords={"year": 2018 + np.arange(nyear), "y": y, "x": x},
+        attrs={"units": units, "crs": "EPSG:2154"},
+    )
+
+
+def stations_at_centres(model, cells):
+    x = model.x.values[[c for _, c in cells]]
+    y = model.y.values[[r for r, _ in cells]]
+    return pd.DataFrame({"station_id": [f"FR{i:05d}" for i in range(len(cells))], "x": x, "y": y})
+
+
+CELLS = [(2, 3), (5, 20), (12, 8), (20, 25), (22, 2), (8, 14), (15, 17)]
+
+
+def observations(model, stations, seed=7, scale=1.0):
+    rng = np.random.default_rng(seed)
+    vals = 22 + scale * rng.normal(size=(model.sizes["year"], len(stations)))
+    return xr.DataArray(
+        vals,
+        dims=("year", "station"),
+        coords={"year": model.year.values, "station": stations.station_id.values},
+        attrs={"units": "ug m-3"},
+    )
+
+
+@pytest.mark.parametrize("method", ["kriging", "idw"])
+@pytest.mark.parametrize("mode", ["additive", "multiplicative"])
+def test_fuse_exact_at_stations(method, mode):
+    model = grid_model(nyear=2)
+    stations = stations_at_centres(model, CELLS)
+    obs = observations(model, stations)
+    ds = fuse(model, obs, stations, method=method, mode=mode)
+    at = ds.fused.isel(
+        y=xr.DataArray([r for r, _ in CELLS], dims="station"),
+        x=xr.DataArray([c for _, c in CELLS], dims="station"),
+    )
+    np.testing.assert_allclose(at.transpose("year", "station").values, obs.values, rtol=1e-10)
+    assert ds.fused.dims == model.dims and ds.fused.attrs["units"] == "ug m-3"
+    if method == "kriging":
+        assert (ds.kriging_variance >= 0).all()
+        assert ds.variogram_range.dims == ("year",)
+
+
+def test_fuse_far_from_stations_keeps_the_model():
+    model = grid_model(nx=60, ny=10)
+    stations = stations_at_centres(model, [(2, 1), (5, 3), (8, 2), (1, 4)])
+    obs = observations(model, stations)
+    far = {"x": slice(40, None)}
+    idw_ds = fuse(model, obs, stations, method="idw", radius=800.0)
+    xr.testing.assert_equal(
+        idw_ds.fused.isel(far), model.isel(far).rename(None).assign_attrs(idw_ds.fused.attrs)
+    )
+    vg = Variogram("exponential", 0.0, 1.0, 200.0)
+    sk = fuse(model, obs, stations, variogram=vg, kriging="simple")
+    np.testing.assert_allclose(sk.correction.isel(far).values, 0.0, atol=1e-6)
+    ok = fuse(model, obs, stations, variogram=vg, kriging="ordinary")
+    corr = ok.correction.isel(far).values
+    np.testing.assert_allclose(corr, corr.flat[0], atol=1e-6)  # a constant: the mean residual
+
+
+def test_fuse_units_of_model_kept():
+    model_mg = grid_model() * 1e-3
+    model_mg.attrs = {"units": "mg m-3", "crs": "EPSG:2154"}
+    stations = stations_at_centres(model_mg, CELLS)
+    obs = observations(model_mg, stations)
+    ds = fuse(model_mg, obs, stations, method="idw")
+    at = ds.fused.isel(
+        y=xr.DataArray([r for r, _ in CELLS], dims="station"),
+        x=xr.DataArray([c for _, c in CELLS], dims="station"),
+    )
+    np.testing.assert_allclose(at.values * 1e3, obs.values, rtol=1e-10)
+    assert ds.fused.attrs["units"] == "mg m-3" and ds.correction.attrs["units"] == "mg m-3"
+
+
+def test_fuse_skips_nan_observations():
+    model = grid_model(nyear=2)
+    stations = stations_at_centres(model, CELLS)
+    obs = observations(model, stations)
+    obs[0, 1] = np.nan
+    ds = fuse(model, obs, stations, method="idw")
+    assert np.isfinite(ds.fused).all()
+
+
+def test_fuse_bad_inputs():
+    model = grid_model()
+    stations = stations_at_centres(model, CELLS)
+    obs = observations(model, stations)
+    outside = stations.copy()
+    outside.loc[0, "x"] = 600_000.0
+    with pytest.raises(InputError, match="FR00000"):
+        fuse(model, obs, outside)
+    with pytest.warns(TrajectoireWarning, match="outside"):
+        fuse(model, obs, outside, method="idw", outside="nan")
+    nan_xy = stations.copy()
+    nan_xy.loc[2, "y"] = np.nan
+    with pytest.raises(InputError, match="non-finite"):
+        fuse(model, obs, nan_xy)
+    few = stations.iloc[:2]
+    with pytest.raises(InputError, match="at least 3"):
+        fuse(model, obs.isel(station=slice(0, 2)), few)
+    with pytest.raises(InputError, match="not in the stations"):
+        fuse(model, obs, stations.iloc[1:])
+    twin = pd.concat([stations, stations.iloc[:1].assign(station_id="twin")], ignore_index=True)
+    obs_twin = xr.concat([obs, obs.isel(station=[0]).assign_coords(station=["twin"])], "station")
+    with pytest.raises(InputError, match="same position"):
+        fuse(model, obs_twin, twin)
+    negative = model.copy()
+    negative[:] = -1.0
+    with pytest.raises(InputError, match="multiplicative"):
+        fuse(negative, obs, stations, mode="multiplicative")
+    with pytest.raises(InputError, match="method"):
+        fuse(model, obs, stations, method="spline")  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ cross-validation
+def test_cross_validation_improves_a_biased_model():
+    """Truth = model + smooth bias field; LOO fusion must beat the raw model."""
+    model = grid_model(nx=40, ny=40, res=250.0)
+    rng = np.random.default_rng(11)
+    idx = rng.choice(40 * 40, 25, replace=False)
+    cells = [(int(i // 40), int(i % 40)) for i in idx]
+    stations = stations_at_centres(model, cells)
+    sx, sy = stations.x.values, stations.y.values
+    bias = 5.0 + 2.0 * np.sin((sx - sx.min()) / 3000.0) * np.cos((sy - sy.min()) / 4000.0)
+    at = model.isel(
+        y=xr.DataArray([r for r, _ in cells], dims="station"),
+        x=xr.DataArray([c for _, c in cells], dims="station"),
+    ).values
+    obs = xr.DataArray(
+        at + bias,
+        dims=("year", "station"),
+        coords={"year": model.year.values, "station": stations.station_id.values},
+        attrs={"units": "ug m-3"},
+    )
+    for method in ("kriging", "idw"):
+        cv = cross_validate(model, obs, stations, method=method)
+        assert cv.rmse.dims == ("stage",)
+        assert float(cv.rmse.sel(stage="fused")) < 0.5 * float(cv.rmse.sel(stage="model"))
+        assert abs(float(cv.fb.sel(stage="fused"))) < abs(float(cv.fb.sel(stage="model")))
+        assert cv.loo_prediction.dims == obs.dims
+    refit = cross_validate(model, obs, stations, refit=True)
+    assert float(refit.rmse.sel(stage="fused")) < float(refit.rmse.sel(stage="model"))
