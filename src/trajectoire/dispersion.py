@@ -553,9 +553,9 @@ def annual_kernel(
         K(r, theta) = sum_k f_k <1/u>_k w_k(theta) / r  V_k / (sqrt(2 pi) sigma_z,k(r))
 
     averaged over the source cell: Gauss-Legendre rules whose order falls with distance
-    (16 x 16 nodes for the 8 neighbours down to the midpoint beyond 20 cells), and for the
-    source cell itself a polar integral around the receptor in which the 1/r cancels the
-    Jacobian (no singularity). The wind at the release height is
+    (16 x 16 nodes for the 8 neighbours, down to 2 x 2 up to 40 cells and the midpoint
+    beyond), and for the source cell itself a polar integral around the receptor in which the
+    1/r cancels the Jacobian (no singularity). The wind at the release height is
     ``u10 (max(h, z_ref) / z_ref)^p``. Emission 1 t yr-1 = 1e6 / 31 557 600 g s-1.
 
     Examples
@@ -606,7 +606,7 @@ def annual_kernel(
     for lev, n in enumerate(orders):
         gl_x[lev, :n], gl_w[lev, :n] = _leggauss_half(n)
     gl_n = np.array(orders, dtype=np.int64)
-    level_edges = np.array([1, 3, 8, 20], dtype=np.int64)
+    level_edges = np.array([1, 3, 8, 40], dtype=np.int64)
     nd = a.shape[1]
     width = 360.0 / nd
     kinks = np.arange(nd) * width if sector_smoothing else np.arange(nd) * width + width / 2
