@@ -16,6 +16,7 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
 
+from ._sample_inventory import STACKS
 from .grid import DEFAULT_CRS, Grid
 
 if TYPE_CHECKING:
@@ -185,6 +186,7 @@ def _territory_shapes(seed: int) -> dict[str, Polygon]:
             for (_, _, x, y, _) in STATIONS
             if _nearest_territory(x, y) == t and _dist(x, y, f["x"], f["y"]) < 20_000
         ]
+        anchors += [(s[2], s[3]) for s in STACKS if s[0].split("-")[0] == _STACK_PREFIX[t]]
         spokes = shapely.union_all(
             [LineString([(f["x"], f["y"]), a]).buffer(1200.0) for a in anchors]
             + [Point(a).buffer(1800.0) for a in anchors]
@@ -206,6 +208,9 @@ def _territory_shapes(seed: int) -> dict[str, Polygon]:
                 hi = mid
         shapes[t] = shape(0.5 * (lo + hi))  # area equal to target to ~1e-12 relative
     return shapes
+
+
+_STACK_PREFIX = {t: t for t in ORDER} | {"DOUAISIS": "DOU"}
 
 
 def _dist(x0: float, y0: float, x1: float, y1: float) -> float:

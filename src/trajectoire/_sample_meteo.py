@@ -51,7 +51,7 @@ def meteo_year(seed: int, year: int) -> pd.DataFrame:
     time = pd.date_range(f"{year}-01-01", f"{year + 1}-01-01", freq="h", inclusive="left")
     n = time.size
     hour = time.hour.to_numpy()
-    doy = time.dayofyear.to_numpy().astype(float) + hour / 24.0
+    doy = time.day_of_year.to_numpy().astype(float) + hour / 24.0
     season = np.cos(2 * np.pi * (doy - 18.0) / 365.25)  # +1 mid-January, -1 mid-July
 
     # yearly character
@@ -249,13 +249,13 @@ def observations_hourly(
     met = meteo_year(seed, year)
     time = pd.to_datetime(met["time"].str.slice(0, 19))
     hour = time.dt.hour.to_numpy()
-    weekday = time.dt.dayofweek.to_numpy()
+    weekday = time.dt.day_of_week.to_numpy()
     n = len(met)
     speed = np.maximum(met["wind_speed"].to_numpy(), 0.7)
     night = (hour < 6) | (hour >= 19)
     stable = night & (met["cloud_cover"].to_numpy() <= 3)
     dispersion = (1.0 / speed) * np.where(stable, 1.8, 1.0)
-    season = np.cos(2 * np.pi * (time.dt.dayofyear.to_numpy() - 18.0) / 365.25)
+    season = np.cos(2 * np.pi * (time.dt.day_of_year.to_numpy() - 18.0) / 365.25)
     rush = (
         1.0
         + 0.9 * np.exp(-0.5 * ((hour - 7.0) / 1.5) ** 2)

@@ -221,11 +221,16 @@ def _area_emissions(
     population = np.array([np.interp(reference_year, years, row) for row in pops])
     area_km2 = zones.geometry.area.to_numpy() / 1e6
     density = population / np.maximum(area_km2, 1e-6)
-    # port of Dunkerque: a 4 km strip along the coast between Gravelines and Dunkerque
+    # port of Dunkerque: a 4 km strip along the coast between Gravelines and Dunkerque (CUD)
     xs = np.linspace(637_000.0, 660_000.0, 24)
     top = geo.coast_y(xs)
     port = shapely.Polygon(list(zip(xs, top, strict=True)) + list(zip(xs[::-1], top[::-1] - 4000)))
-    inter = np.array([g.intersection(port).area for g in zones.geometry])
+    inter = np.array(
+        [
+            g.intersection(port).area if t == "CUD" else 0.0
+            for g, t in zip(zones.geometry, zones["territory"], strict=True)
+        ]
+    )
     shipping_share = inter / inter.sum()
     airport_zone = {}
     for name, x, y, _ in inv.AIRPORTS:
