@@ -373,8 +373,8 @@ class Regridder:
             )
         lead = arr.shape[:-2]
         flat = np.ascontiguousarray(arr.reshape((-1, *s.shape)))
-        nan = np.isnan(flat)
-        if not self.extensive and nan.any():
+        nan = np.isnan(flat) if not self.extensive else None
+        if nan is not None and nan.any():
             valid = (~nan).astype(np.float64)
             num = self._apply(np.where(nan, 0.0, flat))
             den = self._apply(np.ascontiguousarray(valid))

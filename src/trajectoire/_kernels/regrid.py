@@ -66,7 +66,7 @@ def overlap_1d(src_edges, dst_edges):
 def apply_separable(fields, y_ptr, y_src, y_w, x_ptr, x_src, x_w, out):
     """Apply separable weights ``W[(k, l), (i, j)] = wy[k, i] * wx[l, j]`` to stacked fields.
 
-    ``out[f, k, l] = sum_i sum_j wy[k, i] * wx[l, j] * fields[f, i, j]``.
+    ``out[f, k, l] = sum_i wy[k, i] * (sum_j wx[l, j] * fields[f, i, j])``.
 
     Parameters
     ----------
@@ -83,25 +83,41 @@ def apply_separable(fields, y_ptr, y_src, y_w, x_ptr, x_src, x_w, out):
 
     Notes
     -----
-    Parallel over ``(field, target row)``; each output is summed in a fixed order, so the
-    result does not depend on the number of threads.
+    Two passes: columns first into a ``(nf, ny_src, nx_dst)`` buffer, then rows, whose
+    inner loop runs over contiguous target columns (vectorised). Each output is summed in a
+    fixed order, so the result does not depend on the number of threads.
     """
     nf = fields.shape[0]
+    nys = fields.shape[1]
     ny = y_ptr.shape[0] - 1
     nx = x_ptr.shape[0] - 1
+    tmp = np.zeros((nf, nys, nx))
+    for fi in prange(nf * nys):
+        f = fi // nys
+        i = fi % nys
+        for c in range(nx):
+            acc = 0.0
+            for b in range(x_ptr[c], x_ptr[c + 1]):
+                acc += x_w[b] * fields[f, i, x_src[b]]
+            tmp[f, i, c] = acc
     for fk in prange(nf * ny):
         f = fk // ny
         k = fk % ny
+        a0 = y_ptr[k]
+        a1 = y_ptr[k + 1]
+        if a1 == a0:
+            for c in range(nx):
+                out[f, k, c] = 0.0
+            continue
+        i = y_src[a0]
+        wy = y_w[a0]
         for c in range(nx):
-            acc = 0.0
-            for a in range(y_ptr[k], y_ptr[k + 1]):
-                i = y_src[a]
-                wy = y_w[a]
-                row = 0.0
-                for b in range(x_ptr[c], x_ptr[c + 1]):
-                    row += x_w[b] * fields[f, i, x_src[b]]
-                acc += wy * row
-            out[f, k, c] = acc
+            out[f, k, c] = wy * tmp[f, i, c]
+        for a in range(a0 + 1, a1):
+            i = y_src[a]
+            wy = y_w[a]
+            for c in range(nx):
+                out[f, k, c] += wy * tmp[f, i, c]
     return out
 
 
