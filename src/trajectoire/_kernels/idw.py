@@ -6,7 +6,6 @@ each target visits every station once (stations are few, targets are the grid ce
 
 import math
 
-import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
@@ -46,36 +45,35 @@ def idw(tx, ty, sx, sy, values, power, radius, fill, out):
     n_t = tx.shape[0]
     n_s = sx.shape[0]
     n_f = values.shape[0]
+    r2 = radius * radius
+    half = 0.5 * power
     for t in prange(n_t):
-        num = np.zeros(n_f)
-        den = np.zeros(n_f)
-        num0 = np.zeros(n_f)
-        cnt0 = np.zeros(n_f)
-        exact = False
-        for k in range(n_s):
-            dx = tx[t] - sx[k]
-            dy = ty[t] - sy[k]
-            d = math.sqrt(dx * dx + dy * dy)
-            if d > radius:
-                continue
-            if d == 0.0:
-                exact = True
-                for f in range(n_f):
-                    v = values[f, k]
-                    if not math.isnan(v):
-                        num0[f] += v
-                        cnt0[f] += 1.0
-                continue
-            w = d ** (-power)
-            for f in range(n_f):
-                v = values[f, k]
-                if not math.isnan(v):
-                    num[f] += w * v
-                    den[f] += w
+        x = tx[t]
+        y = ty[t]
         for f in range(n_f):
-            if exact and cnt0[f] > 0.0:
-                out[f, t] = num0[f] / cnt0[f]
-            elif den[f] > 0.0:
-                out[f, t] = num[f] / den[f]
+            num = 0.0
+            den = 0.0
+            num0 = 0.0
+            cnt0 = 0
+            for k in range(n_s):
+                v = values[f, k]
+                if math.isnan(v):
+                    continue
+                dx = x - sx[k]
+                dy = y - sy[k]
+                d2 = dx * dx + dy * dy
+                if d2 > r2:
+                    continue
+                if d2 == 0.0:
+                    num0 += v
+                    cnt0 += 1
+                    continue
+                w = 1.0 / d2 if power == 2.0 else d2 ** (-half)
+                num += w * v
+                den += w
+            if cnt0 > 0:
+                out[f, t] = num0 / cnt0
+            elif den > 0.0:
+                out[f, t] = num / den
             else:
                 out[f, t] = fill
