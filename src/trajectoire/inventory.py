@@ -118,13 +118,27 @@ def _name(src: Any, default: str) -> str:
     return str(src) if isinstance(src, str | PathLike) else default
 
 
-def _read_table(path: str | PathLike[str], *, layer: str | None = None) -> pd.DataFrame:
+def _read_table(
+    path: str | PathLike[str], *, layer: str | None = None, default_layer: str | None = None
+) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found. Check the path (relative to {Path.cwd()}).")
     if p.suffix.lower() == ".csv":
         return pd.read_csv(p, comment=None)
     import geopandas as gpd
+    import pyogrio
+
+    if layer is None:
+        try:
+            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+        except Exception as exc:  # pyogrio raises its own error types
+            raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
+        if len(layers) > 1:
+            if default_layer in layers:
+                layer = default_layer
+            else:
+                raise InputError(f"{p}: has several layers {layers}; pass layer= to choose one.")
 
     try:
         return gpd.read_file(p, layer=layer)
@@ -585,7 +599,11 @@ def read_roads(
     import geopandas as gpd
 
     name = what or _name(source, "roads")
-    gdf = _read_table(source, layer=layer) if isinstance(source, str | PathLike) else source.copy()
+    gdf = (
+        _read_table(source, layer=layer, default_layer="roads")
+        if isinstance(source, str | PathLike)
+        else source.copy()
+    )
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{name}: expected line geometries (GeoPackage/Shapefile), got a table.")
     if gdf.crs is None:
@@ -713,7 +731,11 @@ def read_zones(
     import geopandas as gpd
 
     name = what or _name(source, "zones")
-    gdf = _read_table(source, layer=layer) if isinstance(source, str | PathLike) else source.copy()
+    gdf = (
+        _read_table(source, layer=layer, default_layer="zones")
+        if isinstance(source, str | PathLike)
+        else source.copy()
+    )
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(f"{name}: expected polygon geometries, got a plain table.")
     require_columns(gdf.columns, [id_column], name)
@@ -1152,7 +1174,7 @@ def proxy_grid(
             z = need(zones, "zones with a population column")
             col = _population_column(z, population_column, reference_year)
             pop = pd.to_numeric(z[col], errors="coerce").to_numpy(float)
-            require_non_negative(pop, f"zones, column {col!r}", list(z["zone_id"]))
+            require_non_negative(pop, f"zones, column {col!r}", list(z.get("zone_id", z.index)))
             zg = to_crs(z, grid.crs, what="zones")
             cov = coverage_matrix(zg, grid)
             area = np.asarray(zg.area, dtype=float)
@@ -1438,13 +1460,7 @@ def build_inventory(
     lu = read_landuse(landuse) if landuse is not None else None
     lu_areas = landuse_areas(lu, grid) if lu is not None else None
     if area_totals is not None:
-        tab = (
-            area_totals
-            if isinstance(area_totals, pd.DataFrame) and "emission" in area_totals
-            else read_area_totals(area_totals)
-        )
-        if not isinstance(area_totals, str | PathLike):
-            tab = read_area_totals(tab, what="area totals")
+        tab = read_area_totals(area_totals, what=_name(area_totals, "area totals"))
         if zones_gdf is None:
             raise InputError(
                 "build_inventory: area_totals given without zones; pass zones='zones.gpkg'."
