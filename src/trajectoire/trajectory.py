@@ -267,6 +267,9 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
     require_non_negative(ref, f"{what}, variable 'point_emission'", ids)
     start = np.asarray(ds["start_year"].values if "start_year" in ds else np.full(len(ids), -1))
     end = np.asarray(ds["end_year"].values if "end_year" in ds else np.full(len(ids), -1))
+    # readers may store an unknown year as NaN rather than -1
+    start = np.where(np.isnan(start.astype(float)), -1, start)
+    end = np.where(np.isnan(end.astype(float)), -1, end)
     static = {
         name: ds[name]
         for name in (
@@ -515,10 +518,18 @@ class Uncertainty:
                 if s in sectors and str(r["pollutant"]) in pols:
                     out[sectors.index(s), pols.index(str(r["pollutant"]))] = float(r["half_width"])
         elif isinstance(hw, Mapping):
-            default = hw.get("default", hw.get("*"))
+            keyed: dict[Any, float] = {}
+            for key, val in hw.items():
+                if isinstance(key, tuple):
+                    keyed[(normalise_sector(key[0], what="uncertainty key"), str(key[1]))] = val
+                elif key in ("default", "*"):
+                    keyed["default"] = val
+                else:
+                    keyed[normalise_sector(str(key), what="uncertainty key")] = val
+            default = keyed.get("default")
             for i, s in enumerate(sectors):
                 for j, p in enumerate(pols):
-                    v = hw.get((s, p), hw.get(s, default))
+                    v = keyed.get((s, p), keyed.get(s, default))
                     if v is not None:
                         out[i, j] = float(v)
         else:
@@ -891,7 +902,8 @@ def rebuild(
                 )
             )
         if point_history is not None:
-            reg_parts.append(_check_register(point_history, pts.ids, pols).assign(label="register"))
+            hist = _check_register(point_history, pts.ids, pols)
+            reg_parts.append(hist.assign(label="register"))
         for part in reg_parts:  # later parts (the register) override earlier ones (anchors)
             part = part[part["year"].isin(ys)]
             for row in part.itertuples(index=False):
@@ -904,7 +916,7 @@ def rebuild(
                 pmeth[iy, k, j] = row.label
         off = ~active
         if point_history is not None and off.any():
-            reg = point_history[point_history["emission"] > 0]
+            reg = hist[hist["emission"] > 0]
             bad = [
                 (sid, int(y))
                 for sid, y in zip(reg["source_id"].astype(str), reg["year"], strict=True)
@@ -965,7 +977,7 @@ def rebuild(
 
     # ---- lazy fields
     def _as_dask(x: Any) -> da.Array:
-        arr = x if _is_dask(x) else da.from_array(np.asarray(x), chunks=-1)
+        arr = x if _is_dask(x) else da.from_array(np.asarray(x), chunks=-1, name=False)
         return arr
 
     be_list = []
@@ -1030,7 +1042,7 @@ def rebuild(
     )
     gtot = np.einsum("ybsp,bsp->ysp", W, sums)
     out["scale"] = xr.DataArray(
-        np.where(g_ref > 0, gtot / safe_ref, np.where(gtot > 0, np.inf, 1.0)),
+        np.where(g_ref > 0, gtot / safe_ref, np.where(gtot > 0, np.nan, 1.0)),
         dims=("year", "sector", "pollutant"),
         attrs={"units": "1", "long_name": "gridded total relative to the reference field"},
     )
