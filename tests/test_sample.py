@@ -34,8 +34,18 @@ REAL = {  # area [km2], INSEE population 2023
 }
 CONTRACT = {
     "point_sources.csv": [
-        "source_id", "name", "x", "y", "sector", "height", "diameter", "temperature",
-        "velocity", "start_year", "end_year", *POLL,
+        "source_id",
+        "name",
+        "x",
+        "y",
+        "sector",
+        "height",
+        "diameter",
+        "temperature",
+        "velocity",
+        "start_year",
+        "end_year",
+        *POLL,
     ],
     "point_source_history.csv": ["source_id", "year", "pollutant", "emission"],
     "road_emission_factors.csv": ["category", "pollutant", "ef_light", "ef_heavy"],
@@ -131,8 +141,9 @@ def test_meteo_every_hour_and_realistic(short: Path) -> None:
     with gzip.open(short / "meteo.csv.gz", "rt") as f:
         m = pd.read_csv(f)
     t = pd.to_datetime(m["time"])
-    expected = pd.date_range(f"{FIRST}-01-01", f"{LAST + 1}-01-01", freq="h", inclusive="left",
-                             tz="UTC")
+    expected = pd.date_range(
+        f"{FIRST}-01-01", f"{LAST + 1}-01-01", freq="h", inclusive="left", tz="UTC"
+    )
     assert len(t) == len(expected) and (t.to_numpy() == expected.to_numpy()).all()
     assert m["wind_speed"].between(0, 25).all()
     assert 4.0 < m["wind_speed"].mean() < 5.5
@@ -250,8 +261,10 @@ def test_landuse_raster(short: Path) -> None:
     grid = geo.sample_grid(geo.DEFAULT_SEED)
     assert lu.shape == grid.shape and transform == grid.transform
     # sea north of the coast at Dunkerque, land south of it; industry at the steelworks
-    row, col, _ = grid.cell_index(np.array([652_000.0, 652_000.0, 648_300.0]),
-                                  np.array([7_112_000.0, 7_100_000.0, 7_104_700.0]))
+    row, col, _ = grid.cell_index(
+        np.array([652_000.0, 652_000.0, 648_300.0]),
+        np.array([7_112_000.0, 7_100_000.0, 7_104_700.0]),
+    )
     assert lu[row[0], col[0]] == 6 and lu[row[1], col[1]] != 6 and lu[row[2], col[2]] == 2
     row, col, _ = grid.cell_index(np.array([703_900.0]), np.array([7_059_300.0]))
     assert lu[row[0], col[0]] == 1  # Lille centre is urban
@@ -259,8 +272,16 @@ def test_landuse_raster(short: Path) -> None:
 
 def test_config_follows_the_documented_keys(short: Path) -> None:
     cfg = tomllib.loads((short / "config.toml").read_text())
-    assert set(cfg) == {"run", "grid", "inputs", "trajectory", "meteo", "dispersion",
-                        "attribution", "output"}
+    assert set(cfg) == {
+        "run",
+        "grid",
+        "inputs",
+        "trajectory",
+        "meteo",
+        "dispersion",
+        "attribution",
+        "output",
+    }
     assert cfg["run"]["first_year"] == FIRST and cfg["run"]["last_year"] == LAST
     assert cfg["run"]["reference_year"] == 2018
     assert cfg["grid"]["territories"] == list(REAL)

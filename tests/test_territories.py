@@ -40,7 +40,10 @@ def sample() -> gpd.GeoDataFrame:
 
 
 def _frame(ids: list[str], crs: str | None = "EPSG:2154") -> gpd.GeoDataFrame:
-    geoms = [shapely.box(700_000 + 3000 * k, 7_000_000, 702_000 + 3000 * k, 7_002_000) for k in range(len(ids))]
+    geoms = [
+        shapely.box(700_000 + 3000 * k, 7_000_000, 702_000 + 3000 * k, 7_002_000)
+        for k in range(len(ids))
+    ]
     return gpd.GeoDataFrame({"code": ids, "pop": [10] * len(ids)}, geometry=geoms, crs=crs)
 
 
@@ -96,7 +99,10 @@ def test_missing_file_and_unknown_layer(tmp_path: Path) -> None:
         load_territories(path, columns={"code": "territory"})
     with pytest.raises(MissingVariableError, match="no layer 'c'"):
         load_territories(path, layer="c", columns={"code": "territory"})
-    assert load_territories(path, layer="b", columns={"code": "territory"})["territory"].item() == "CUD"
+    assert (
+        load_territories(path, layer="b", columns={"code": "territory"})["territory"].item()
+        == "CUD"
+    )
 
 
 def test_bad_columns(tmp_path: Path) -> None:

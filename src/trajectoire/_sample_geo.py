@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import shapely
 from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry.base import BaseGeometry
+from shapely.ops import substring
 
 from ._sample_inventory import STACKS
 from .grid import DEFAULT_CRS, Grid
@@ -99,8 +101,12 @@ TOWNS: tuple[tuple[str, str, float, float, int, float], ...] = (
 )
 
 #: Coastline of the North Sea near Dunkerque (simplified): the sea lies north of the line.
-COAST = ((500_000.0, 7_084_000.0), (634_000.0, 7_106_000.0), (672_000.0, 7_113_000.0),
-         (800_000.0, 7_136_600.0))
+COAST = (
+    (500_000.0, 7_084_000.0),
+    (634_000.0, 7_106_000.0),
+    (672_000.0, 7_113_000.0),
+    (800_000.0, 7_136_600.0),
+)
 
 #: Monitoring stations: code, name, x, y [m, Lambert-93 rounded to 100 m], type. Positions and
 #: codes from the LCSQA 2021 station list; types are this sample's classification.
@@ -163,7 +169,7 @@ def _voronoi_cells(points: dict[str, tuple[float, float]]) -> dict[str, Polygon]
     return out
 
 
-def _largest(geom: shapely.Geometry) -> Polygon:
+def _largest(geom: BaseGeometry) -> Polygon:
     parts = [p for p in shapely.get_parts(geom) if p.geom_type == "Polygon"]
     best = max(parts, key=lambda p: p.area)
     return Polygon(best.exterior)
@@ -193,8 +199,13 @@ def _territory_shapes(seed: int) -> dict[str, Polygon]:
         )
         clip = cells[t].intersection(land)
 
-        def shape(scale: float, outline: np.ndarray = outline, f: dict = f,
-                  spokes: shapely.Geometry = spokes, clip: Polygon = clip) -> Polygon:
+        def shape(
+            scale: float,
+            outline: np.ndarray = outline,
+            f: dict = f,
+            spokes: BaseGeometry = spokes,
+            clip: BaseGeometry = clip,
+        ) -> Polygon:
             star = Polygon(outline * scale + np.array([f["x"], f["y"]]))
             return _largest(shapely.union(star, spokes).intersection(clip))
 
@@ -276,12 +287,12 @@ class Zones:
 
     zone_id: list[str]
     territory: list[str]
-    geometry: list[shapely.Geometry]
+    geometry: list[BaseGeometry]
     population: dict[int, np.ndarray]
 
 
 def _random_points_in(
-    rng: np.random.Generator, poly: shapely.Geometry, n: int, weight_towns: list[tuple]
+    rng: np.random.Generator, poly: BaseGeometry, n: int, weight_towns: list[tuple]
 ) -> np.ndarray:
     x0, y0, x1, y1 = poly.bounds
     pts: list[tuple[float, float]] = []
@@ -301,7 +312,7 @@ def _random_points_in(
     return np.array(pts)
 
 
-def _voronoi_split(poly: shapely.Geometry, pts: np.ndarray) -> list[shapely.Geometry]:
+def _voronoi_split(poly: BaseGeometry, pts: np.ndarray) -> list[BaseGeometry]:
     cells = shapely.get_parts(
         shapely.voronoi_polygons(shapely.MultiPoint(pts), extend_to=poly.envelope.buffer(1e4))
     )
@@ -332,11 +343,13 @@ def build_zones(seed: int, grid: Grid) -> Zones:
     shapes = territory_shapes(seed)
     ids: list[str] = []
     terr: list[str] = []
-    geoms: list[shapely.Geometry] = []
+    geoms: list[BaseGeometry] = []
     pops: dict[int, list[float]] = {y: [] for y in CENSUS_YEARS}
 
-    def add_group(t: str, parts: list[shapely.Geometry], totals: dict[int, float]) -> None:
-        dens = np.array([town_density(p.centroid.x, p.centroid.y) for p in parts], float)
+    def add_group(t: str, parts: list[BaseGeometry], totals: dict[int, float]) -> None:
+        dens = np.array(
+            [float(town_density(np.array(p.centroid.x), np.array(p.centroid.y))) for p in parts]
+        )
         area = np.array([p.area / 1e6 for p in parts])
         w2023 = dens * area * rng.lognormal(0.0, 0.25, len(parts))
         # zone growth: periurban zones grow faster than dense cores
@@ -387,7 +400,7 @@ def build_zones(seed: int, grid: Grid) -> Zones:
     return Zones(ids, terr, geoms, {y: np.asarray(v, np.int64) for y, v in pops.items()})
 
 
-def _mean_density(poly: shapely.Geometry) -> float:
+def _mean_density(poly: BaseGeometry) -> float:
     x0, y0, x1, y1 = poly.bounds
     xs = np.arange(x0 + 500, x1, 1000.0)
     ys = np.arange(y0 + 500, y1, 1000.0)
@@ -425,34 +438,140 @@ def zones_frame(zones: Zones) -> gpd.GeoDataFrame:
 #: Motorway and trunk corridors (approximate real alignments, Lambert-93 vertices [m]) with
 #: the AADT [vehicles/day] and share of heavy-duty vehicles at their busiest point.
 CORRIDORS: tuple[tuple[str, str, float, float, tuple[tuple[float, float], ...]], ...] = (
-    ("A1", "motorway", 110_000, 0.20, ((668000, 6891000), (672500, 6905000), (677000, 6918000),
-     (682000, 6945000), (686000, 6975000), (688500, 7005000), (690000, 7020000),
-     (697000, 7035000), (702500, 7046000), (705500, 7054000), (706500, 7058500))),
-    ("A25", "motorway", 80_000, 0.16, ((703000, 7057500), (696000, 7062000), (690000, 7067000),
-     (682000, 7071500), (674000, 7077000), (667500, 7083500), (662000, 7092000),
-     (657000, 7099500), (654500, 7102500))),
-    ("A16", "motorway", 45_000, 0.22, ((606000, 7092000), (622000, 7098000), (638000, 7099000),
-     (646000, 7100500), (654500, 7102500), (663000, 7104500), (672000, 7108500),
-     (680000, 7111000))),
-    ("A16S", "motorway", 60_000, 0.14, ((631000, 6935000), (633000, 6926000), (637000, 6910000),
-     (640000, 6891500))),
-    ("A22", "motorway", 95_000, 0.14, ((708000, 7062000), (711000, 7066500), (715000, 7073000),
-     (719000, 7080000))),
-    ("A23", "motorway", 75_000, 0.12, ((707000, 7055500), (712000, 7050000), (718000, 7044500),
-     (726000, 7039000))),
+    (
+        "A1",
+        "motorway",
+        110_000,
+        0.20,
+        (
+            (668000, 6891000),
+            (672500, 6905000),
+            (677000, 6918000),
+            (682000, 6945000),
+            (686000, 6975000),
+            (688500, 7005000),
+            (690000, 7020000),
+            (697000, 7035000),
+            (702500, 7046000),
+            (705500, 7054000),
+            (706500, 7058500),
+        ),
+    ),
+    (
+        "A25",
+        "motorway",
+        80_000,
+        0.16,
+        (
+            (703000, 7057500),
+            (696000, 7062000),
+            (690000, 7067000),
+            (682000, 7071500),
+            (674000, 7077000),
+            (667500, 7083500),
+            (662000, 7092000),
+            (657000, 7099500),
+            (654500, 7102500),
+        ),
+    ),
+    (
+        "A16",
+        "motorway",
+        45_000,
+        0.22,
+        (
+            (606000, 7092000),
+            (622000, 7098000),
+            (638000, 7099000),
+            (646000, 7100500),
+            (654500, 7102500),
+            (663000, 7104500),
+            (672000, 7108500),
+            (680000, 7111000),
+        ),
+    ),
+    (
+        "A16S",
+        "motorway",
+        60_000,
+        0.14,
+        ((631000, 6935000), (633000, 6926000), (637000, 6910000), (640000, 6891500)),
+    ),
+    (
+        "A22",
+        "motorway",
+        95_000,
+        0.14,
+        ((708000, 7062000), (711000, 7066500), (715000, 7073000), (719000, 7080000)),
+    ),
+    (
+        "A23",
+        "motorway",
+        75_000,
+        0.12,
+        ((707000, 7055500), (712000, 7050000), (718000, 7044500), (726000, 7039000)),
+    ),
     ("A27", "motorway", 55_000, 0.18, ((710000, 7058500), (717000, 7058000), (726000, 7057500))),
-    ("A21", "motorway", 50_000, 0.10, ((718000, 7026500), (711000, 7029000), (704500, 7034000),
-     (696000, 7036500), (688000, 7040500), (678000, 7046500))),
-    ("A26", "motorway", 35_000, 0.25, ((623000, 7096500), (636000, 7085000), (648000, 7071000),
-     (662000, 7058000), (675000, 7045000), (685000, 7030000), (690000, 7018000))),
-    ("A2", "motorway", 60_000, 0.22, ((690000, 7000000), (703000, 7008000), (715000, 7018000),
-     (726000, 7026000))),
-    ("N31", "trunk", 25_000, 0.15, ((633000, 6926000), (645000, 6921000), (657000, 6918000),
-     (670000, 6919000), (680000, 6921500), (689000, 6922500), (697000, 6925000))),
+    (
+        "A21",
+        "motorway",
+        50_000,
+        0.10,
+        (
+            (718000, 7026500),
+            (711000, 7029000),
+            (704500, 7034000),
+            (696000, 7036500),
+            (688000, 7040500),
+            (678000, 7046500),
+        ),
+    ),
+    (
+        "A26",
+        "motorway",
+        35_000,
+        0.25,
+        (
+            (623000, 7096500),
+            (636000, 7085000),
+            (648000, 7071000),
+            (662000, 7058000),
+            (675000, 7045000),
+            (685000, 7030000),
+            (690000, 7018000),
+        ),
+    ),
+    (
+        "A2",
+        "motorway",
+        60_000,
+        0.22,
+        ((690000, 7000000), (703000, 7008000), (715000, 7018000), (726000, 7026000)),
+    ),
+    (
+        "N31",
+        "trunk",
+        25_000,
+        0.15,
+        (
+            (633000, 6926000),
+            (645000, 6921000),
+            (657000, 6918000),
+            (670000, 6919000),
+            (680000, 6921500),
+            (689000, 6922500),
+            (697000, 6925000),
+        ),
+    ),
     ("N16", "trunk", 30_000, 0.10, ((662000, 6906500), (661000, 6899000), (659500, 6891000))),
     ("N330", "trunk", 22_000, 0.10, ((664000, 6907000), (667000, 6902000), (671000, 6895000))),
-    ("N41", "trunk", 40_000, 0.10, ((702000, 7057500), (695000, 7053000), (686000, 7049500),
-     (676000, 7048000))),
+    (
+        "N41",
+        "trunk",
+        40_000,
+        0.10,
+        ((702000, 7057500), (695000, 7053000), (686000, 7049500), (676000, 7048000)),
+    ),
     ("N47", "trunk", 30_000, 0.12, ((704000, 7034000), (699000, 7041000), (698000, 7050000))),
     ("N225", "trunk", 25_000, 0.20, ((645000, 7102000), (652000, 7098500), (657000, 7092000))),
     ("N455", "trunk", 20_000, 0.08, ((706000, 7031000), (706000, 7022000), (704000, 7010000))),
@@ -479,9 +598,9 @@ def build_roads(seed: int, grid: Grid) -> dict[str, list]:
     category: list[str] = []
     aadt: list[float] = []
     hdv: list[float] = []
-    geoms: list[LineString] = []
+    geoms: list[BaseGeometry] = []
 
-    def add(rid: str, cat: str, a: float, h: float, line: LineString) -> None:
+    def add(rid: str, cat: str, a: float, h: float, line: BaseGeometry) -> None:
         road_id.append(rid)
         category.append(cat)
         aadt.append(float(round(a, -1)))
@@ -506,7 +625,7 @@ def build_roads(seed: int, grid: Grid) -> dict[str, list]:
                 continue
             n_links = max(1, int(round(part.length / 2000.0)))
             for k in range(n_links):
-                seg = shapely.ops.substring(part, k / n_links, (k + 1) / n_links, normalized=True)
+                seg = substring(part, k / n_links, (k + 1) / n_links, normalized=True)
                 mid = seg.interpolate(0.5, normalized=True)
                 # traffic grows toward the conurbations
                 near = float(np.clip(town_density(np.array(mid.x), np.array(mid.y)) / 3000, 0, 1))
@@ -514,7 +633,7 @@ def build_roads(seed: int, grid: Grid) -> dict[str, list]:
                 add(f"{name}-{len(road_id) + 1:05d}", cat, a, h * rng.lognormal(0, 0.1), seg)
 
     # urban grids around towns (perturbed Manhattan network, links between intersections)
-    for tname, _, tx, ty, pop, radius in TOWNS:
+    for _, _, tx, ty, pop, radius in TOWNS:
         half = 1.6 * radius
         spacing = 450.0 if pop > 50_000 else 650.0
         n = max(2, int(half // spacing))
@@ -529,7 +648,7 @@ def build_roads(seed: int, grid: Grid) -> dict[str, list]:
             for j in range(len(ys))
             for i in range(len(xs) - 1)
         ]
-        for i, j, seg in segments:
+        for i, _j, seg in segments:
             mid = seg.interpolate(0.5, normalized=True)
             r = math.hypot(mid.x - tx, mid.y - ty)
             if r > half or not land.contains(mid):
@@ -542,26 +661,24 @@ def build_roads(seed: int, grid: Grid) -> dict[str, list]:
             add(f"U-{len(road_id) + 1:05d}", "urban", a, rng.uniform(0.02, 0.08), seg)
 
     # rural roads: links between neighbouring towns
-    pts = [(x, y) for (_, _, x, y, _, _) in TOWNS]
-    for i, (x0, y0) in enumerate(pts):
+    towns_xy = [(x, y) for (_, _, x, y, _, _) in TOWNS]
+    for i, (x0, y0) in enumerate(towns_xy):
         dists = sorted(
-            ((math.hypot(x1 - x0, y1 - y0), j) for j, (x1, y1) in enumerate(pts) if j != i)
+            ((math.hypot(x1 - x0, y1 - y0), j) for j, (x1, y1) in enumerate(towns_xy) if j != i)
         )
         for dist, j in dists[:3]:
             if j < i or dist > 30_000:
                 continue
-            x1, y1 = pts[j]
-            mid = np.array([(x0 + x1) / 2, (y0 + y1) / 2]) + rng.normal(0, 0.1 * dist, 2)
-            line = LineString(_densify(np.array([(x0, y0), mid, (x1, y1)]), 1500.0))
+            x1, y1 = towns_xy[j]
+            bend = np.array([(x0 + x1) / 2, (y0 + y1) / 2]) + rng.normal(0, 0.1 * dist, 2)
+            line = LineString(_densify(np.array([(x0, y0), bend, (x1, y1)]), 1500.0))
             line = line.intersection(area)
             for part in shapely.get_parts(line):
                 if part.geom_type != "LineString" or part.length < 200:
                     continue
                 n_links = max(1, int(round(part.length / 3000.0)))
                 for k in range(n_links):
-                    seg = shapely.ops.substring(
-                        part, k / n_links, (k + 1) / n_links, normalized=True
-                    )
+                    seg = substring(part, k / n_links, (k + 1) / n_links, normalized=True)
                     a = 6_000.0 * rng.lognormal(0.0, 0.35)
                     add(f"R-{len(road_id) + 1:05d}", "rural", a, rng.uniform(0.06, 0.14), seg)
     rounded = [shapely.set_precision(g, 1.0) for g in geoms]
@@ -602,9 +719,7 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, int], scale: int) 
     return (fine - fine.mean()) / fine.std()
 
 
-def build_landuse(
-    seed: int, grid: Grid, stacks: list[tuple[float, float, float]]
-) -> np.ndarray:
+def build_landuse(seed: int, grid: Grid, stacks: list[tuple[float, float, float]]) -> np.ndarray:
     """Land-use classes (uint8, grid rows north to south) consistent with towns and stacks.
 
     Parameters
@@ -646,10 +761,21 @@ def build_landuse(
     sea = y >= coast_y(np.broadcast_to(x, grid.shape))
     out[sea] = WATER
     for pts in (
-        ((640000, 6891000), (655000, 6903000), (663000, 6907500), (676000, 6915000),
-         (688000, 6923500), (700000, 6930000)),
-        ((704000, 7031000), (703500, 7045000), (701000, 7058000), (693000, 7067000),
-         (686000, 7072000)),
+        (
+            (640000, 6891000),
+            (655000, 6903000),
+            (663000, 6907500),
+            (676000, 6915000),
+            (688000, 6923500),
+            (700000, 6930000),
+        ),
+        (
+            (704000, 7031000),
+            (703500, 7045000),
+            (701000, 7058000),
+            (693000, 7067000),
+            (686000, 7072000),
+        ),
     ):
         line = LineString(_densify(np.array(pts, float), 200.0))
         dense = np.array(line.coords)

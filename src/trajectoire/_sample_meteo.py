@@ -108,14 +108,7 @@ def meteo_year(seed: int, year: int) -> pd.DataFrame:
     t_regime = np.convolve(
         np.where(season > 0, reg[regimes, 4] * season, -reg[regimes, 5] * season), ker, "same"
     )
-    temp_c = (
-        10.9
-        - 7.0 * season
-        + t_diurnal
-        + 2.6 * _ar1(rng, n, 0.992)
-        + t_regime
-        + temp_anomaly
-    )
+    temp_c = 10.9 - 7.0 * season + t_diurnal + 2.6 * _ar1(rng, n, 0.992) + t_regime + temp_anomaly
     return pd.DataFrame(
         {
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -160,7 +153,7 @@ def background(seed: int, first_year: int, last_year: int) -> pd.DataFrame:
     rng = np.random.default_rng([seed, 9])
     years = np.arange(first_year, last_year + 1)
     common = rng.lognormal(0.0, 0.04, years.size)  # meteorological year-to-year factor
-    rows = []
+    rows: list[tuple[int, str, float]] = []
     for p, anchors in BACKGROUND_ANCHORS.items():
         v = _curve(anchors, years) * common * rng.lognormal(0.0, 0.02, years.size)
         digits = 2 if p == "SO2" else 1
@@ -171,15 +164,21 @@ def background(seed: int, first_year: int, last_year: int) -> pd.DataFrame:
 # --------------------------------------------------------------------------- stations
 #: Urban background levels [ug m-3] at anchor years (NO2 plateau in the 1990s, 2020 dip).
 URBAN_ANCHORS: dict[str, dict[int, float]] = {
-    "NO2": {1990: 44.0, 1995: 45.0, 2000: 42.0, 2005: 38.0, 2010: 33.0, 2015: 28.0,
-            2019: 25.0, 2023: 21.0},
-    "PM10": {1990: 34.0, 1998: 30.0, 2005: 27.0, 2010: 24.0, 2015: 21.0, 2019: 18.5,
-             2023: 17.0},
+    "NO2": {
+        1990: 44.0,
+        1995: 45.0,
+        2000: 42.0,
+        2005: 38.0,
+        2010: 33.0,
+        2015: 28.0,
+        2019: 25.0,
+        2023: 21.0,
+    },
+    "PM10": {1990: 34.0, 1998: 30.0, 2005: 27.0, 2010: 24.0, 2015: 21.0, 2019: 18.5, 2023: 17.0},
     "PM2.5": {2008: 17.0, 2012: 15.5, 2015: 13.0, 2019: 11.0, 2023: 9.5},
     "SO2": {1990: 20.0, 1995: 14.0, 2000: 8.0, 2005: 5.0, 2010: 3.0, 2015: 2.0, 2023: 1.5},
 }
-INDUSTRIAL_SO2 = {1990: 35.0, 1995: 28.0, 2000: 18.0, 2005: 12.0, 2010: 7.0, 2015: 5.0,
-                  2023: 3.5}
+INDUSTRIAL_SO2 = {1990: 35.0, 1995: 28.0, 2000: 18.0, 2005: 12.0, 2010: 7.0, 2015: 5.0, 2023: 3.5}
 #: Level of each station type relative to urban background.
 TYPE_FACTOR = {
     "urban": {"NO2": 1.0, "PM10": 1.0, "PM2.5": 1.0, "SO2": 1.0},
@@ -210,7 +209,7 @@ def observations_annual(
     """Synthetic annual means per station, year and pollutant [ug m-3]."""
     rng = np.random.default_rng([seed, 10])
     bgi = bg.set_index(["pollutant", "year"])["value"]
-    rows = []
+    rows: list[tuple[str, int, str, float]] = []
     for _, st in stations.iterrows():
         sid, typ = st["station_id"], st["type"]
         level = rng.lognormal(0.0, 0.1)

@@ -224,7 +224,9 @@ def _area_emissions(
     # port of Dunkerque: a 4 km strip along the coast between Gravelines and Dunkerque (CUD)
     xs = np.linspace(637_000.0, 660_000.0, 24)
     top = geo.coast_y(xs)
-    port = shapely.Polygon(list(zip(xs, top, strict=True)) + list(zip(xs[::-1], top[::-1] - 4000)))
+    port = shapely.Polygon(
+        list(zip(xs, top, strict=True)) + list(zip(xs[::-1], top[::-1] - 4000, strict=True))
+    )
     inter = np.array(
         [
             g.intersection(port).area if t == "CUD" else 0.0
@@ -286,9 +288,10 @@ def _write_meteo(seed: int, first_year: int, last_year: int, path: Path) -> None
     buf = io.StringIO()
     for k, year in enumerate(range(first_year, last_year + 1)):
         met.meteo_year(seed, year).to_csv(buf, index=False, header=k == 0, lineterminator="\n")
-    with open(path, "wb") as raw, gzip.GzipFile(
-        filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9
-    ) as gz:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=9) as gz,
+    ):
         gz.write(buf.getvalue().encode("ascii"))
 
 
@@ -409,8 +412,9 @@ def _readme_text(
     table = ["| group | " + " | ".join(inv.POLLUTANTS) + " |", "|---" * 7 + "|"]
     for name, row in summary.iterrows():
         table.append(f"| {name} | " + " | ".join(f"{row[p]:,.0f}" for p in inv.POLLUTANTS) + " |")
-    table.append("| **total** | " + " | ".join(f"**{total[p]:,.0f}**" for p in inv.POLLUTANTS)
-                 + " |")
+    table.append(
+        "| **total** | " + " | ".join(f"**{total[p]:,.0f}**" for p in inv.POLLUTANTS) + " |"
+    )
     n_terr = int((zones["territory"] != "").sum())
     n_out = int((zones["territory"] == "").sum())
     pop_out = int(zones.loc[zones["territory"] == "", "pop_2023"].sum())
@@ -424,7 +428,7 @@ def _readme_text(
         pm10_share=100.0 * total["PM10"] / 28_800.0,
         pm25_share=100.0 * total["PM2.5"] / 17_200.0,
         nh3_share=100.0 * total["NH3"] / 40_600.0,
-        road_nox=100.0 * summary.loc["roads", "NOx"] / total["NOx"],
+        road_nox=100.0 * float(summary["NOx"].get("roads", 0.0)) / float(total["NOx"]),
         n_terr=n_terr,
         n_out=n_out,
         pop_out=pop_out,

@@ -73,9 +73,7 @@ TERRITORIES: dict[str, Territory] = {
     t.id: t
     for t in (
         Territory("MEL", "Métropole Européenne de Lille", 1_200_000, 1_195_234, "200093201"),
-        Territory(
-            "CUD", "Communauté Urbaine de Dunkerque", 192_000, 191_478, "245900428"
-        ),
+        Territory("CUD", "Communauté Urbaine de Dunkerque", 192_000, 191_478, "245900428"),
         Territory("ACSO", "Agglomération Creil Sud Oise", 89_000, 90_234, "200068047"),
         Territory(
             "CCHF",
@@ -85,12 +83,8 @@ TERRITORIES: dict[str, Territory] = {
             "200040954",
         ),
         Territory("DOUAISIS", "Douaisis Agglomération", 149_000, 149_282, "200044618"),
-        Territory(
-            "CCVT", "Communauté de Communes du Vexin-Thelle", 20_000, 20_462, "246000707"
-        ),
-        Territory(
-            "ARC", "Agglomération de la Région de Compiègne", 85_000, 83_992, "200067965"
-        ),
+        Territory("CCVT", "Communauté de Communes du Vexin-Thelle", 20_000, 20_462, "246000707"),
+        Territory("ARC", "Agglomération de la Région de Compiègne", 85_000, 83_992, "200067965"),
     )
 }
 
@@ -223,8 +217,7 @@ def _normalise(
     bad_targets = [v for v in mapping.values() if v not in COLUMNS[:-1]]
     if bad_targets:
         raise InputError(
-            f"{what}: column mapping targets {bad_targets}; expected some of "
-            f"{list(COLUMNS[:-1])}."
+            f"{what}: column mapping targets {bad_targets}; expected some of {list(COLUMNS[:-1])}."
         )
     data = gdf.rename(columns=mapping)
     if "territory" not in data.columns:
@@ -467,9 +460,7 @@ def territory_fractions(territories: gpd.GeoDataFrame, grid: Grid) -> xr.DataArr
     return out
 
 
-def buffer_mask(
-    territories: gpd.GeoDataFrame, grid: Grid, buffer: float = 5000.0
-) -> xr.DataArray:
+def buffer_mask(territories: gpd.GeoDataFrame, grid: Grid, buffer: float = 5000.0) -> xr.DataArray:
     """Cells that are within `buffer` of at least one territory.
 
     Parameters
