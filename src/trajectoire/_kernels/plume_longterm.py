@@ -18,12 +18,13 @@ Distances [m], bearings [degree clockwise from north], SI units throughout.
 
 import math
 
+import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
-from .plume import SQRT_2PI, plume_value, vertical_term
+from .plume import SQRT_2PI, TAIL, plume_value, vertical_term
 from .rise import effective_height
-from .sigma import sigma_z
+from .sigma import sigma_y_slope_bound, sigma_z
 
 
 @njit(cache=CACHE)
@@ -298,6 +299,17 @@ def point_sources_footprint(
 
 
 @njit(parallel=True, cache=CACHE)
+def _stack_heights(u10, cls, ta, hs, ds, vs, ts, p, zref, us_out, h_out):
+    """Wind at the stack top and effective height for every (hour, stack)."""
+    for t in prange(u10.shape[0]):
+        c = cls[t]
+        for s in range(hs.shape[0]):
+            us = u10[t] * (max(hs[s], zref) / zref) ** p[c]
+            us_out[t, s] = us
+            h_out[t, s] = effective_height(hs[s], ds[s], vs[s], ts[s], ta[t], us, c)
+
+
+@njit(parallel=True, cache=CACHE, error_model="numpy")
 def hourly_points(
     u10,
     wdir,
@@ -325,29 +337,40 @@ def hourly_points(
     For hour ``t`` and stack ``s``: wind at the stack top ``u_s = u10 (max(h_s, zref) /
     zref)^p[cls]``, effective height from Briggs rise (stack-tip downwash and final rise),
     plume along the hour's direction (wind blowing from ``wdir`` degrees), lid ``zi``.
-    Hours are independent (``prange``); stacks are added in their given order.
+    Receptors run in parallel; for each receptor the hours and then the stacks are added in
+    their given order (deterministic). Receptors upwind or beyond ten sigma_y off the axis
+    are skipped before any sigma is computed (see ``plume.TAIL``).
     """
     nt = u10.shape[0]
     ns = sx.shape[0]
     nr = rx.shape[0]
-    for t in prange(nt):
+    us = np.empty((nt, ns))
+    heff = np.empty((nt, ns))
+    _stack_heights(u10, cls, ta, hs, ds, vs, ts, p, zref, us, heff)
+    ex = np.empty(nt)
+    ey = np.empty(nt)
+    slope2 = np.empty(nt)
+    for t in range(nt):
         phi = math.radians(wdir[t])
-        ex = -math.sin(phi)
-        ey = -math.cos(phi)
-        c = cls[t]
-        for r in range(nr):
-            out[t, r] = 0.0
-        for s in range(ns):
-            us = u10[t] * (max(hs[s], zref) / zref) ** p[c]
-            h = effective_height(hs[s], ds[s], vs[s], ts[s], ta[t], us, c)
-            for r in range(nr):
+        ex[t] = -math.sin(phi)
+        ey[t] = -math.cos(phi)
+        b = sigma_y_slope_bound(scheme, cls[t])
+        slope2[t] = 2.0 * TAIL * b * b if b > 0.0 else -1.0
+    for r in prange(nr):
+        for t in range(nt):
+            c = cls[t]
+            acc = 0.0
+            for s in range(ns):
                 ox = rx[r] - sx[s]
                 oy = ry[r] - sy[s]
-                xd = ox * ex + oy * ey
+                xd = ox * ex[t] + oy * ey[t]
                 if xd <= 0.0:
                     continue
-                yc = -ox * ey + oy * ex
-                val = plume_value(q[s], xd, yc, rz[r], us, h, zi[t], scheme, c)
+                yc = -ox * ey[t] + oy * ex[t]
+                if slope2[t] > 0.0 and yc * yc > slope2[t] * xd * xd:
+                    continue
+                val = plume_value(q[s], xd, yc, rz[r], us[t, s], heff[t, s], zi[t], scheme, c)
                 if decay_k > 0.0:
-                    val *= math.exp(-decay_k * xd / us)
-                out[t, r] += val
+                    val *= math.exp(-decay_k * xd / us[t, s])
+                acc += val
+            out[t, r] = acc

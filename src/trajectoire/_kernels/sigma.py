@@ -77,6 +77,30 @@ PGT_SZ_MAX = 5000.0  # ISC3 caps sigma_z at 5000 m
 
 
 @njit(cache=CACHE)
+def sigma_y_slope_bound(scheme, cls):
+    """An upper bound of sigma_y(x) / x for all x > 0 (Briggs), or -1 when none is known."""
+    if scheme == 0:
+        return RURAL_SY_A[cls]
+    if scheme == 1:
+        return URBAN_SY_A[cls]
+    return -1.0
+
+
+@njit(cache=CACHE, error_model="numpy")
+def _power(base, c):
+    """``base ** c`` for the exponents of the Briggs formulas (0, +-1/2, -1) without pow."""
+    if c == 0.0:
+        return 1.0
+    if c == -0.5:
+        return 1.0 / math.sqrt(base)
+    if c == 0.5:
+        return math.sqrt(base)
+    if c == -1.0:
+        return 1.0 / base
+    return base**c
+
+
+@njit(cache=CACHE, error_model="numpy")
 def sigma_y(x, scheme, cls):
     """Lateral dispersion coefficient sigma_y [m] at downwind distance `x` [m] > 0.
 
@@ -95,7 +119,7 @@ def sigma_y(x, scheme, cls):
     return 465.11628 * xk * math.tan(th)
 
 
-@njit(cache=CACHE)
+@njit(cache=CACHE, error_model="numpy")
 def sigma_z(x, scheme, cls):
     """Vertical dispersion coefficient sigma_z [m] at downwind distance `x` [m] > 0.
 
@@ -106,15 +130,9 @@ def sigma_z(x, scheme, cls):
     if x <= 0.0:
         return 0.0
     if scheme == 0:
-        b = RURAL_SZ_B[cls]
-        if b == 0.0:
-            return RURAL_SZ_A[cls] * x
-        return RURAL_SZ_A[cls] * x * (1.0 + b * x) ** RURAL_SZ_C[cls]
+        return RURAL_SZ_A[cls] * x * _power(1.0 + RURAL_SZ_B[cls] * x, RURAL_SZ_C[cls])
     if scheme == 1:
-        b = URBAN_SZ_B[cls]
-        if b == 0.0:
-            return URBAN_SZ_A[cls] * x
-        return URBAN_SZ_A[cls] * x * (1.0 + b * x) ** URBAN_SZ_C[cls]
+        return URBAN_SZ_A[cls] * x * _power(1.0 + URBAN_SZ_B[cls] * x, URBAN_SZ_C[cls])
     xk = x * 1e-3
     k = 0
     while xk > PGT_SZ_X[cls, k]:
