@@ -191,6 +191,8 @@ def test_evaluate_dask_matches_eager():
     lazy = evaluate(p.chunk({"station": 2}), o.chunk({"station": 2}))
     assert lazy.fb.chunks is not None
     xr.testing.assert_allclose(lazy.compute().fb, evaluate(p, o).fb)
+    with pytest.raises(InputError, match="one chunk"):
+        evaluate(p.chunk({"time": 5}), o, dim="time")
 
 
 def test_acceptance_booleans_per_criterion():
@@ -445,6 +447,17 @@ def test_sample_bad_inputs():
     irregular = f.assign_coords(x=f.x.values + np.r_[0, 5, np.zeros(18)])
     with pytest.raises(InputError, match="regularly"):
         sample_at_stations(irregular, ok)
+
+
+def test_sample_geodataframe_reprojected():
+    import geopandas as gpd
+
+    f = plane_field()
+    pts = gpd.GeoDataFrame(
+        {"station_id": ["a"]}, geometry=gpd.points_from_xy([700_500.0], [7_059_500.0]), crs=2154
+    ).to_crs(4326)
+    out = sample_at_stations(f, pts)
+    assert float(out[0]) == pytest.approx(float(plane(700_500.0, 7_059_500.0)), rel=1e-9)
 
 
 @pytest.mark.requires_shared

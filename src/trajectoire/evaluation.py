@@ -454,6 +454,15 @@ def _reduce(
     kwargs: Mapping[str, Any],
 ) -> xr.Dataset:
     """Apply a numpy core over `dims` (stacked last) and split the stacked outputs."""
+    for name, da in (("observed", obs), ("model", mod)):
+        if da.chunks is not None:
+            split = [d for d in dims if len(da.chunksizes.get(d, (1,))) > 1]
+            if split:
+                raise InputError(
+                    f"{name} is split into several dask chunks along {split}; the statistics "
+                    f"need one chunk there. Use .chunk({{{split[0]!r}: -1}}) and chunk over the "
+                    "other dims instead."
+                )
     core = "_pair"
     if len(dims) > 1:
         obs = obs.stack({core: dims})
