@@ -267,3 +267,14 @@ def test_lines_reject_polygons():
     g = lambert(0, 0, 1000, 1000, 100)
     with pytest.raises(InputError, match="LineString"):
         lines_to_grid([shapely.box(X0, Y0, X0 + 10, Y0 + 10)], g)
+
+
+@pytest.mark.parametrize("method", ["separable", "polygon"])
+def test_covered_area_of_an_indicator(method):
+    src = lambert(0, 0, 3000, 2000, 250)
+    dst = lambert(-300, -100, 3300, 2100, 700)
+    ind = np.zeros(src.shape)
+    ind[2:5, 3:9] = 1.0
+    area = Regridder(src, dst, method=method, extensive=False).covered_area(ind)
+    np.testing.assert_allclose(area.sum(), 18 * src.cell_area, rtol=1e-12)
+    assert area.max() <= dst.cell_area * (1 + 1e-12)

@@ -1048,6 +1048,14 @@ def read_landuse(source: Any, *, crs: Any = None, what: str | None = None) -> xr
     return da.fillna(0).astype(np.int64).assign_attrs(da.attrs)
 
 
+def _prepare_north_up(da: xr.DataArray) -> xr.DataArray:
+    if da.sizes["x"] > 1 and float(da["x"][1] - da["x"][0]) < 0:
+        da = da.isel(x=slice(None, None, -1))
+    if da.sizes["y"] > 1 and float(da["y"][1] - da["y"][0]) > 0:
+        da = da.isel(y=slice(None, None, -1))
+    return da.transpose(..., "y", "x")
+
+
 def landuse_areas(landuse: xr.DataArray, grid: Grid) -> xr.DataArray:
     """Area of each land-use class in each cell of `grid` [m2], exact (conservative).
 
@@ -1063,18 +1071,10 @@ def landuse_areas(landuse: xr.DataArray, grid: Grid) -> xr.DataArray:
     xarray.DataArray
         ``(landuse_class, y, x)`` with ``landuse_class`` the names of :data:`LANDUSE_CLASSES`.
     """
-    codes = np.asarray(landuse.values)
     src = grid_of(landuse)
-    plan = Regridder(src, grid, extensive=True)
+    codes = np.asarray(_prepare_north_up(landuse).values)
     ind = np.stack([(codes == c).astype(float) for c in LANDUSE_CLASSES])
-    # indicator x source cell area (in target units when the CRS is the same; else use the
-    # target-CRS area: the polygon path conserves the source polygon area)
-    if src.crs == grid.crs:
-        ind = ind * src.cell_area
-        areas = plan.apply_array(ind)
-    else:
-        frac = Regridder(src, grid, extensive=False).apply_array(ind)
-        areas = np.nan_to_num(frac) * grid.cell_area
+    areas = Regridder(src, grid, extensive=True).covered_area(ind)
     return xr.DataArray(
         areas,
         dims=("landuse_class", "y", "x"),

@@ -356,6 +356,39 @@ class Regridder:
         ptr, idx, w = self._csr
         return sparse.csr_matrix((w, idx, ptr), shape=(t.size, s.size))
 
+    def covered_area(self, values: npt.ArrayLike) -> np.ndarray:
+        """Sum over source cells of ``values * (area of the source cell in each target cell)``.
+
+        With a 0/1 indicator (a land-use class, a mask) this is the exact area of the
+        indicated source cells inside each target cell [target CRS units squared], on
+        either path.
+
+        Parameters
+        ----------
+        values : array-like
+            ``(..., ny_src, nx_src)`` weights (north-up rows).
+
+        Returns
+        -------
+        numpy.ndarray
+            ``(..., ny_target, nx_target)``.
+        """
+        arr = np.asarray(values, dtype=np.float64)
+        if self.method == "separable":
+            if not self.extensive:
+                return Regridder(self.source, self.target).covered_area(arr)
+            return self.apply_array(arr * self.source.cell_area)
+        s, t = self.source, self.target
+        if arr.shape[-2:] != s.shape:
+            raise InputError(
+                f"Regridder: array of shape {arr.shape} does not end with the source grid "
+                f"shape {s.shape}."
+            )
+        src, dst, a_st, _ = self._overlap
+        flat = arr.reshape(-1, s.size)
+        out = np.stack([np.bincount(dst, weights=a_st * f[src], minlength=t.size) for f in flat])
+        return out.reshape((*arr.shape[:-2], *t.shape))
+
     def apply_array(self, values: npt.ArrayLike) -> np.ndarray:
         """Regrid a numpy array ``(..., ny_src, nx_src)`` (north-up rows) to the target.
 
