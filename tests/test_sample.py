@@ -292,11 +292,10 @@ def test_config_follows_the_documented_keys(short: Path) -> None:
     assert set(cfg["dispersion"]["release_height"]) <= set(GNFR)
 
 
-def test_deterministic(tmp_path: Path) -> None:
-    a = write_sample(tmp_path / "a", first_year=2018, last_year=2018).parent
-    b = write_sample(tmp_path / "b", first_year=2018, last_year=2018).parent
-    for f in sorted(a.iterdir()):
-        assert f.read_bytes() == (b / f.name).read_bytes(), f.name
+def test_deterministic(tmp_path: Path, short: Path) -> None:
+    again = write_sample(tmp_path, first_year=FIRST, last_year=LAST).parent
+    for f in sorted(short.iterdir()):
+        assert f.read_bytes() == (again / f.name).read_bytes(), f.name
 
 
 def test_bad_arguments(tmp_path: Path, short: Path) -> None:

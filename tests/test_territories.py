@@ -228,3 +228,15 @@ def test_real_polygons(shared_data: Path) -> None:
         s = sample.loc[row["territory"]]
         assert s.geometry.area == pytest.approx(row.geometry.area, rel=1e-3)
         assert s.geometry.centroid.distance(row.geometry.centroid) < 3000.0
+
+
+def test_without_the_repository_file_the_sample_is_built_in_memory(
+    monkeypatch: pytest.MonkeyPatch, sample: gpd.GeoDataFrame
+) -> None:
+    import trajectoire.territories as mod
+
+    monkeypatch.setattr(mod, "_REPO_SAMPLE", Path("/nonexistent/territories.gpkg"))
+    assert mod.sample_territories_path() is None
+    built = load_territories()
+    assert list(built["territory"]) == list(sample["territory"])
+    assert built.geom_equals_exact(sample, tolerance=1e-6).all()

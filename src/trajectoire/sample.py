@@ -455,7 +455,7 @@ python -c "import trajectoire.sample as s; s.write_sample('data/sample', overwri
 **Real (public facts):** the positions (centroids), areas and 2019 / 2023 populations of the
 seven territories; the positions of the towns used as population centres; the codes, names
 and positions of the monitoring stations; the approximate corridors of the motorways; the
-2018 regional emission totals the inventory is scaled on.
+2018 regional emission totals the inventory is compared with.
 
 **Synthetic (made up, plausible):** the territory *shapes* (smooth random outlines with the
 real area at the real place, kept apart along the bisectors of their centroids and clipped
