@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import xarray as xr
+from scipy import sparse
 
 from ._validate import require_columns, require_non_negative, rows_preview
 from .cf import add_history
@@ -1343,20 +1344,27 @@ def allocate(
             f"(zones {rows_preview(partial)}); the share of their totals outside, by area "
             f"({lost:.6g} t yr-1 in all), is left out. Enlarge the grid to keep it."
         )
+    cache: dict[str, np.ndarray] = {}
     for si, sec in enumerate(sectors):
         tab = area_totals[area_totals["sector"] == sec]
         if not (tab["emission"] > 0).any():
             continue
         spec = prox.get(sec, "area")
-        p = proxy_grid(
-            spec,
-            grid,
-            zones=zones,
-            population_column=population_column,
-            landuse=landuse,
-            roads=roads,
-            reference_year=reference_year,
-        ).ravel()
+        key = spec.strip().lower() if isinstance(spec, str) else None
+        if key is not None and key in cache:
+            p = cache[key]
+        else:
+            p = proxy_grid(
+                spec,
+                grid,
+                zones=zones,
+                population_column=population_column,
+                landuse=landuse,
+                roads=roads,
+                reference_year=reference_year,
+            ).ravel()
+            if key is not None:
+                cache[key] = p
         weighted = cov.multiply(p[None, :]).tocsr()
         denom = np.asarray(weighted.sum(axis=1)).ravel()
         zrows = np.array([pos[z] for z in tab["zone_id"]])
@@ -1805,19 +1813,19 @@ def totals(ds: xr.Dataset, territories: Any = None, *, column: str = "territory"
     grid = _grid(ds)
     if territories is None:
         names = ["all"]
-        weights = np.ones((1, grid.size))
+        weights = sparse.csr_matrix(np.ones((1, grid.size)))
         pt_in = np.ones((1, nsrc), dtype=bool)
     else:
         require_columns(territories.columns, [column], "territories")
         tg = to_crs(territories, grid.crs, what="territories")
         names = [str(v) for v in territories[column]]
-        weights = coverage_matrix(tg, grid).toarray()
+        weights = coverage_matrix(tg, grid)
         pts = shapely.points(ds["source_x"].values, ds["source_y"].values) if nsrc else None
         pt_in = np.array(
             [shapely.covers(g, pts) if nsrc else np.zeros(0, bool) for g in tg.values]
         ).reshape(len(names), nsrc)
     flat = em.reshape(len(secs) * len(pols), grid.size)
-    grid_tot = (weights @ flat.T).reshape(len(names), len(secs), len(pols))
+    grid_tot = np.asarray(weights @ flat.T).reshape(len(names), len(secs), len(pols))
     if nsrc and pe is not None:
         for k, s in enumerate(psec):
             if s in secs:
