@@ -361,7 +361,7 @@ def line_source(
     taken on panels no longer than half the local sigma_y (Gauss-Legendre, 4 nodes), so the
     result converges for receptors close to the road. For a long segment across the wind it
     tends to the infinite crosswind line ``q V / (sqrt(2 pi) u sigma_z)`` (Seinfeld and
-    Pandis 2016, section 18.?; Turner 1970, eq. 5.19 for the ground-level case).
+    Pandis 2016, ch. 18; Turner 1970, ch. 5 for the ground-level case).
 
     Examples
     --------
