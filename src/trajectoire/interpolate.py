@@ -800,6 +800,20 @@ def fuse(
     The cell whose centre is a station gets the observation exactly (both interpolators are
     exact); elsewhere in a cell holding a station the value differs by the sub-cell gradient
     of the model. Eager: the model is loaded into memory.
+
+    Examples
+    --------
+    >>> x = 700_050.0 + 100.0 * np.arange(4)
+    >>> y = 7_060_350.0 - 100.0 * np.arange(4)
+    >>> model = xr.DataArray(np.full((4, 4), 20.0), dims=("y", "x"),
+    ...                      coords={"y": y, "x": x}, attrs={"units": "ug m-3"})
+    >>> stations = pd.DataFrame({"station_id": ["a", "b", "c"],
+    ...                          "x": [x[0], x[3], x[0]], "y": [y[0], y[3], y[3]]})
+    >>> obs = xr.DataArray([22.0, 18.0, 21.0], dims="station",
+    ...                    coords={"station": ["a", "b", "c"]}, attrs={"units": "ug m-3"})
+    >>> ds = fuse(model, obs, stations, method="idw")
+    >>> float(ds.fused[0, 0]), float(ds.fused[3, 3]), float(ds.fused[3, 0])
+    (22.0, 18.0, 21.0)
     """
     caller = "fuse"
     if not isinstance(model, xr.DataArray):
@@ -958,6 +972,20 @@ def cross_validate(
     ------
     trajectoire.InputError
         As :func:`fuse`; fewer than 2 stations.
+
+    Examples
+    --------
+    >>> x = 700_050.0 + 100.0 * np.arange(4)
+    >>> y = 7_060_350.0 - 100.0 * np.arange(4)
+    >>> model = xr.DataArray(np.full((4, 4), 20.0), dims=("y", "x"),
+    ...                      coords={"y": y, "x": x}, attrs={"units": "ug m-3"})
+    >>> stations = pd.DataFrame({"station_id": ["a", "b", "c"],
+    ...                          "x": [x[0], x[3], x[0]], "y": [y[0], y[3], y[3]]})
+    >>> obs = xr.DataArray([22.0, 23.0, 22.5], dims="station",
+    ...                    coords={"station": ["a", "b", "c"]}, attrs={"units": "ug m-3"})
+    >>> cv = cross_validate(model, obs, stations, method="idw")
+    >>> cv.rmse.round(3).values.tolist()
+    [2.533, 0.544]
     """
     caller = "cross_validate"
     mod_st, obs, res, sx, sy = _station_residuals(
