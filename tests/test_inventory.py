@@ -598,3 +598,66 @@ def test_real_irep_sites_and_commune_population(shared_data):
     )
     em = allocate(read_area_totals(tab), zones, grid, population_column="pmun_2023")
     np.testing.assert_allclose(float(em.sum()), tab["emission"].sum(), rtol=1e-9)
+
+
+# ---------------------------------------------------------------- more readers and proxies
+def test_multiband_geotiff_and_netcdf_with_sector_dims(tmp_path):
+    g = Grid.from_bounds(X0, Y0, X0 + 5000, Y0 + 4000, 1000)
+    vals = np.stack([np.full(g.shape, 1.0), np.full(g.shape, 2.0)])
+    with rasterio.open(tmp_path / "m.tif", "w", **g.rasterio_profile("float64", count=2)) as dst:
+        dst.write(vals)
+    da = read_gridded(tmp_path / "m.tif", units="t yr-1", bands=[("B", "NOx"), ("C", "PM10")])
+    assert float(da.sel(sector="C_OtherStationaryComb", pollutant="PM10").sum()) == 40.0
+    assert float(da.sel(sector="B_Industry", pollutant="PM10").sum()) == 0.0
+    with pytest.raises(InputError, match=r"2 bands; pass bands="):
+        read_gridded(tmp_path / "m.tif", units="t yr-1")
+    nc = da.rename("emission").to_dataset()
+    nc.attrs["crs"] = "EPSG:2154"
+    nc.to_netcdf(tmp_path / "s.nc")
+    back = read_gridded(tmp_path / "s.nc", units="kg yr-1")
+    np.testing.assert_allclose(back.values, da.values * 1e-3)
+    ds = build_inventory(GRID, reference_year=2019, gridded=tmp_path / "s.nc")
+    np.testing.assert_allclose(float(ds["emission"].sum()), 60.0, rtol=1e-12)  # file units
+
+
+def test_gridded_negative_and_nan(tmp_path):
+    g = Grid.from_bounds(X0, Y0, X0 + 2000, Y0 + 2000, 1000)
+    da = g.to_dataarray(np.array([[1.0, -2.0], [np.nan, 0.0]]), attrs={"units": "t yr-1"})
+    with pytest.raises(InputError, match=r"NaN / nodata.*fill_value=0.0"):
+        read_gridded(da, sector="B", pollutant="NOx")
+    with pytest.raises(InputError, match=r"1 negative value\(s\).*row 0, col 1"):
+        read_gridded(da.fillna(0.0), sector="B", pollutant="NOx")
+    with pytest.raises(UnitsError, match="mass per year"):
+        read_gridded(da.fillna(0.0), units="kg m-2 s-1", sector="B", pollutant="NOx")
+
+
+def test_named_proxies_and_errors(inputs):
+    from trajectoire import ConfigError
+
+    roads = read_roads(inputs["roads"], emission_factors=inputs["road_emission_factors"])
+    length = proxy_grid("road_length", GRID, roads=roads)
+    np.testing.assert_allclose(length.sum(), roads.length.sum(), rtol=1e-12)
+    traffic = proxy_grid("roads", GRID, roads=roads)
+    np.testing.assert_allclose(traffic.sum(), (roads.length * roads.aadt).sum(), rtol=1e-12)
+    with pytest.raises(ConfigError, match="unknown proxy 'nightlights'"):
+        proxy_grid("nightlights", GRID)
+    with pytest.raises(ConfigError, match=r"needs a land-use raster"):
+        proxy_grid("landuse:arable", GRID)
+    from trajectoire.inventory import read_landuse
+
+    lu = read_landuse(inputs["landuse"])
+    with pytest.raises(ConfigError, match="unknown land-use class 'desert'"):
+        proxy_grid("landuse:desert", GRID, landuse=lu)
+    built = proxy_grid("built_up", GRID, landuse=lu)
+    both = proxy_grid("landuse:1,2", GRID, landuse=lu)
+    np.testing.assert_array_equal(built, both)
+    np.testing.assert_allclose(
+        proxy_grid("landuse:1,2,3,4,5,6", GRID, landuse=lu), GRID.cell_area, rtol=1e-12
+    )
+
+
+def test_group_sectors_with_own_mapping(inv):
+    mine = {s: ("traffic" if s.startswith("F") else "rest") for s in GNFR}
+    g = group_sectors(inv, mine)
+    assert g["sector"].values.tolist() == ["rest", "traffic"]
+    assert set(g["source_sector"].values) == {"rest"}
