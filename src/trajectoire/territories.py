@@ -438,14 +438,19 @@ def territory_fractions(territories: gpd.GeoDataFrame, grid: Grid) -> xr.DataArr
     """
     gdf = _check_frame(territories)
     ids = [str(i) for i in gdf["territory"]]
-    mat = coverage_matrix(gdf, grid).toarray().reshape(len(ids), grid.ny, grid.nx)
+    cov = coverage_matrix(gdf, grid)
+    data = np.zeros((len(ids) + 1, grid.size))  # one allocation, filled row by row
+    for k in range(len(ids)):
+        lo, hi = cov.indptr[k], cov.indptr[k + 1]
+        data[k, cov.indices[lo:hi]] = cov.data[lo:hi]
+    mat = data[:-1]
     total = mat.sum(axis=0)
     over = total > 1.0
     if over.any():
         mat[:, over] /= total[over]
         total = mat.sum(axis=0)
-    rest = np.clip(1.0 - total, 0.0, 1.0)
-    data = np.concatenate([mat, rest[None]], axis=0)
+    data[-1] = np.clip(1.0 - total, 0.0, 1.0)
+    data = data.reshape(len(ids) + 1, grid.ny, grid.nx)
     out = xr.DataArray(
         data,
         dims=("territory", "y", "x"),
