@@ -450,9 +450,8 @@ def territory_fractions(territories: gpd.GeoDataFrame, grid: Grid) -> xr.DataArr
         mat[:, over] /= total[over]
         total = mat.sum(axis=0)
     data[-1] = np.clip(1.0 - total, 0.0, 1.0)
-    data = data.reshape(len(ids) + 1, grid.ny, grid.nx)
     out = xr.DataArray(
-        data,
+        data.reshape(len(ids) + 1, grid.ny, grid.nx),
         dims=("territory", "y", "x"),
         coords={"territory": [*ids, "rest"], **grid.coords()},
         name="territory_fraction",
