@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.grid import Grid
@@ -240,3 +242,27 @@ def test_without_the_repository_file_the_sample_is_built_in_memory(
     built = load_territories()
     assert list(built["territory"]) == list(sample["territory"])
     assert built.geom_equals_exact(sample, tolerance=1e-6).all()
+
+
+@given(
+    x0=st.floats(700_000, 700_900),
+    y0=st.floats(6_700_000, 6_700_900),
+    w=st.floats(50, 1500),
+    h=st.floats(50, 1500),
+    cut=st.floats(0.05, 0.95),
+    res=st.sampled_from([50.0, 100.0, 250.0]),
+)
+def test_fractions_properties(
+    x0: float, y0: float, w: float, h: float, cut: float, res: float
+) -> None:
+    """Two territories sharing an edge: layers sum to 1, each area is conserved."""
+    xc = x0 + cut * w
+    a = shapely.box(x0, y0, xc, y0 + h)
+    b = shapely.box(xc, y0, x0 + w, y0 + h)
+    gdf = gpd.GeoDataFrame({"territory": ["A", "B"]}, geometry=[a, b], crs="EPSG:2154")
+    grid = Grid.around(gdf, res, buffer=res)
+    frac = territory_fractions(gdf, grid)
+    np.testing.assert_allclose(frac.sum("territory"), 1.0, atol=1e-9)
+    areas = frac.sel(territory=["A", "B"]).sum(("y", "x")).values * grid.cell_area
+    np.testing.assert_allclose(areas, [a.area, b.area], rtol=1e-9)
+    assert float(frac.min()) >= 0.0
