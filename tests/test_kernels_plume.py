@@ -487,3 +487,70 @@ def test_point_sources_footprint_matches_numpy_reference():
                     val += fac[s, g] * wg * v / (math.sqrt(2 * math.pi) * sz)
                 want[:, iy, ix] += val / r * w[s]
     np.testing.assert_allclose(out, want, rtol=1e-9, atol=1e-300)
+
+
+def np_point_density(dx, dy, a_row, h, zi, cls, z=1.5, scheme=0):
+    """Numpy reference of the sector-averaged (smoothed) long-term point kernel, one group."""
+    r = math.hypot(dx, dy)
+    n = a_row.size
+    width = 360.0 / n
+    t = ((math.degrees(math.atan2(dx, dy)) - 180.0) % 360.0) / width
+    d0, fr = int(math.floor(t)) % n, t - math.floor(t)
+    w = ((1 - fr) * a_row[d0] + fr * a_row[(d0 + 1) % n]) / math.radians(width)
+    sz = np_sigmas(r, scheme, cls)[1]
+    if zi is not None and sz > 1.6 * zi:
+        v = math.sqrt(2 * math.pi) * sz / zi
+    else:
+        v = float(np.ravel(np_vertical(z, h, sz, zi))[0])
+    return w / r * v / (math.sqrt(2 * math.pi) * sz)
+
+
+@pytest.mark.parametrize("h", [0.0, 12.0])
+def test_annual_kernel_grid_matches_adaptive_quadrature(h):
+    """Cell-averaged kernel against scipy's adaptive quadrature of the numpy point kernel."""
+    rng = np.random.default_rng(11)
+    a = rng.uniform(0.2, 1.0, (1, 8))
+    res, m, cls, zi = 100.0, 6, 3, 600.0
+    orders = [16, 8, 4, 2, 1]
+    gl_x = np.zeros((5, 16))
+    gl_w = np.zeros((5, 16))
+    for lev, n in enumerate(orders):
+        x, w = np.polynomial.legendre.leggauss(n)
+        gl_x[lev, :n], gl_w[lev, :n] = 0.5 * x, 0.5 * w
+    kinks = np.arange(8) * 45.0
+    breaks = np.unique(np.concatenate([[0.0, 360.0, 45.0, 135.0, 225.0, 315.0], kinks]))
+    ax, aw = np.polynomial.legendre.leggauss(8)
+    rx, rw = np.polynomial.legendre.leggauss(16)
+    out = np.zeros((2 * m + 1, 2 * m + 1))
+    plume_longterm.annual_kernel_grid(
+        m, res, 1.5, a, np.array([h]), np.array([zi]), np.array([cls], dtype=np.int64),
+        np.ones(1), 0, 0.0, 0.0, True, 1e9, gl_x, gl_w, np.array(orders, dtype=np.int64),
+        np.array([1, 3, 8, 40], dtype=np.int64), breaks, ax, aw, rx, rw, 6, out,
+    )  # fmt: skip
+    for oi, oj in ((0, 1), (-1, -1), (2, -3), (-4, 5), (6, 0)):
+        east, north = oj * res, -oi * res
+        ref = integrate.dblquad(
+            lambda sy, sx, e=east, n=north: np_point_density(e - sx, n - sy, a[0], h, zi, cls),
+            -res / 2, res / 2, -res / 2, res / 2, epsabs=0, epsrel=1e-7,
+        )[0] / res**2  # fmt: skip
+        assert out[oi + m, oj + m] == pytest.approx(ref, rel=5e-3), (oi, oj)
+
+    # the source cell, in polar coordinates around the receptor (no singularity)
+    def radial(alpha):
+        rmax = res / 2 / max(abs(math.sin(alpha)), abs(math.cos(alpha)))
+        theta = math.degrees(alpha) + 180.0
+        n = 8
+        t = ((theta - 180.0) % 360.0) / 45.0
+        d0, fr = int(math.floor(t)) % n, t - math.floor(t)
+        w = ((1 - fr) * a[0, d0] + fr * a[0, (d0 + 1) % n]) / math.radians(45.0)
+
+        def cic(rho):
+            sz = np_sigmas(rho, 0, cls)[1]
+            return float(np.ravel(np_vertical(1.5, h, sz, zi))[0]) / (math.sqrt(2 * math.pi) * sz)
+
+        return w * integrate.quad(cic, 1e-9, rmax, epsabs=0, epsrel=1e-9, limit=200)[0]
+
+    pts = np.radians(breaks[1:-1])
+    ref0 = integrate.quad(radial, 0, 2 * math.pi, points=pts, epsabs=0, epsrel=1e-8,
+                          limit=200)[0] / res**2  # fmt: skip
+    assert out[m, m] == pytest.approx(ref0, rel=1e-4)

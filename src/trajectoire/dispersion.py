@@ -612,7 +612,7 @@ def annual_kernel(
     kinks = np.arange(nd) * width if sector_smoothing else np.arange(nd) * width + width / 2
     breaks = np.unique(np.concatenate([[0.0, 360.0], [45.0, 135.0, 225.0, 315.0], kinks % 360]))
     ax, aw = np.polynomial.legendre.leggauss(8 * refine)
-    rx, rw = np.polynomial.legendre.leggauss(8 * refine)
+    rx, rw = np.polynomial.legendre.leggauss(16 * refine)
     out = np.zeros((2 * m + 1, 2 * m + 1))
     _lt.annual_kernel_grid(
         m,
