@@ -51,15 +51,17 @@ def vertical_term(z, h, sz, zi):
     if sz > 1.6 * zi:
         return SQRT_2PI * sz / zi
     nmax = int(4.5 * sz / zi) + 2
+    # the direct term (n = 0) is the largest; images below exp(-TAIL) of it are not computed
+    cut = (z - h) * (z - h) / two_s2 + TAIL
     v = 0.0
     for n in range(-nmax, nmax + 1):
         a = z - h + 2.0 * n * zi
         b = z + h + 2.0 * n * zi
         ea = a * a / two_s2
         eb = b * b / two_s2
-        if ea < 745.0:
+        if ea < cut:
             v += math.exp(-ea)
-        if eb < 745.0:
+        if eb < cut:
             v += math.exp(-eb)
     return v
 
