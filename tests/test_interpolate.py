@@ -181,6 +181,22 @@ def test_variogram_fit_recovers_parameters_of_a_random_field():
     assert 250.0 < one.range < 1000.0 and 2.0 < one.total_sill < 8.0
 
 
+def test_constant_residuals_are_kriged_to_the_constant():
+    rng = np.random.default_rng(1)
+    x, y, v = rng.uniform(0, 1000, 8), rng.uniform(0, 1000, 8), np.full(8, 2.0)
+    vg = fit_variogram(x, y, v, n_lags=4)
+    est, var = krige(x, y, v, [10.0, 1e6], [10.0, 0.0], vg)
+    np.testing.assert_allclose(est, 2.0, rtol=1e-9)
+    np.testing.assert_allclose(var, 0.0, atol=1e-9)
+
+
+def test_tiny_networks_use_one_class_per_pair():
+    emp = empirical_variogram([0, 1, 3], [0, 0, 0], [0.0, 2.0, 2.0])
+    assert emp.lag.tolist() == [1.0, 2.0, 3.0] and emp.n_pairs.tolist() == [1, 1, 1]
+    vg = fit_variogram([0.0, 1000.0, 3000.0], [0.0, 0.0, 500.0], [1.0, 2.0, 4.0])
+    assert isinstance(vg, Variogram)
+
+
 def test_variogram_fit_needs_three_stations_and_finite_values():
     with pytest.raises(InputError, match="at least 3"):
         fit_variogram([0, 1], [0, 0], [1.0, 2.0])

@@ -228,7 +228,7 @@ def empirical_variogram(
     y: npt.ArrayLike,
     values: npt.ArrayLike,
     *,
-    n_lags: int = 10,
+    n_lags: int | None = None,
     max_lag: float | None = None,
 ) -> pd.DataFrame:
     """Empirical (Matheron) semivariogram of station values in distance classes.
@@ -239,10 +239,13 @@ def empirical_variogram(
         Station coordinates [m].
     values : array_like
         Station values (finite).
-    n_lags : int, default 10
-        Number of equal-width distance classes.
+    n_lags : int, optional
+        Number of equal-width distance classes; default a third of the number of station
+        pairs within `max_lag`, at most 10 (with fewer than 6 pairs: one class per distinct
+        pair distance).
     max_lag : float, optional
-        Largest distance [m] considered; default half the largest inter-station distance.
+        Largest distance [m] considered; default half the largest inter-station distance (the
+        largest distance itself when fewer than 6 pairs lie within that half).
 
     Returns
     -------
@@ -262,15 +265,26 @@ def empirical_variogram(
     1  2.0    2.0        1
     """
     xa, ya, va = _station_values(x, y, values, "empirical_variogram", minimum=2)
-    if n_lags < 1:
-        raise InputError(f"empirical_variogram: n_lags must be >= 1, got {n_lags}.")
     i, j = np.triu_indices(xa.size, k=1)
     d = np.hypot(xa[i] - xa[j], ya[i] - ya[j])
     sq = 0.5 * (va[i] - va[j]) ** 2
     if max_lag is None:
         max_lag = 0.5 * float(d.max())
+        if ((d > 0) & (d <= max_lag)).sum() < 6:  # small networks: use every pair
+            max_lag = float(d.max())
     if not (math.isfinite(max_lag) and max_lag > 0):
         raise InputError(f"empirical_variogram: max_lag must be > 0 [m], got {max_lag!r}.")
+    if n_lags is None:
+        within = (d > 0) & (d <= max_lag)
+        if within.sum() < 6:  # tiny network: every pair is its own class
+            pairs = pd.DataFrame({"lag": d[within], "gamma": sq[within], "n_pairs": 1})
+            out = pairs.groupby("lag", as_index=False).agg(
+                gamma=("gamma", "mean"), n_pairs=("n_pairs", "sum")
+            )
+            return out.astype({"n_pairs": np.int64}).reset_index(drop=True)
+        n_lags = min(10, int(within.sum()) // 3)
+    if n_lags < 1:
+        raise InputError(f"empirical_variogram: n_lags must be >= 1, got {n_lags}.")
     edges = np.linspace(0.0, max_lag, n_lags + 1)
     keep = (d > 0) & (d <= max_lag)
     cls = np.clip(np.searchsorted(edges, d[keep], side="left") - 1, 0, n_lags - 1)
@@ -288,7 +302,7 @@ def fit_variogram(
     values: npt.ArrayLike,
     *,
     model: VariogramModel = "exponential",
-    n_lags: int = 10,
+    n_lags: int | None = None,
     max_lag: float | None = None,
     nugget: bool = True,
 ) -> Variogram:
@@ -359,6 +373,13 @@ def _fit(
     gamma = np.asarray(gamma, dtype=float)
     w = np.sqrt(np.asarray(n_pairs, dtype=float))
     hmax = float(lag.max())
+    if not (np.isfinite(gamma).all() and np.isfinite(lag).all() and hmax > 0):
+        raise InputError("fit_variogram: the empirical variogram has non-finite values.")
+    if not (gamma > 0).any():
+        # constant values: nothing varies in space. Any variogram gives the same kriged values
+        # (the constant); a negligible sill gives a kriging variance of ~0, as observed.
+        tiny = 1e-12 * max(float(variance or 0.0), 1.0)
+        return Variogram(model, nugget=0.0, sill=tiny, range=hmax / 3.0)
     scale = float(variance if variance and variance > 0 else max(gamma.max(), 1e-300))
     g = gamma / scale  # fit in units of the variance: well-conditioned whatever the units
 
@@ -677,7 +698,7 @@ def _interpolate_fields(
     kriging: str,
     power: float,
     radius: float,
-    n_lags: int,
+    n_lags: int | None,
     max_lag: float | None,
     caller: str,
 ) -> tuple[np.ndarray, np.ndarray | None, list[Variogram | None]]:
@@ -742,7 +763,7 @@ def fuse(
     kriging: Literal["ordinary", "simple"] = "ordinary",
     power: float = 2.0,
     radius: float = math.inf,
-    n_lags: int = 10,
+    n_lags: int | None = None,
     max_lag: float | None = None,
     sampling: Literal["bilinear", "nearest"] = "bilinear",
     outside: Literal["raise", "nan"] = "raise",
@@ -937,7 +958,7 @@ def cross_validate(
     kriging: Literal["ordinary", "simple"] = "ordinary",
     power: float = 2.0,
     radius: float = math.inf,
-    n_lags: int = 10,
+    n_lags: int | None = None,
     max_lag: float | None = None,
     sampling: Literal["bilinear", "nearest"] = "bilinear",
     outside: Literal["raise", "nan"] = "raise",
