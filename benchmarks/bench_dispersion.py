@@ -188,11 +188,11 @@ def bench_points(quick: bool, use_gplume: bool) -> None:
         return out[0]
 
     run_numba()  # compile
-    t_nb, c_nb = best_of(run_numba)
+    t_nb, c_nb = best_of(run_numba, repeat=5)
     t_nb_lid, _ = best_of(lambda: run_numba(800.0))
     nthreads = numba.get_num_threads()
     numba.set_num_threads(1)
-    t_nb1, _ = best_of(run_numba)
+    t_nb1, _ = best_of(run_numba, repeat=5)
     numba.set_num_threads(nthreads)
     t_np, c_np = best_of(lambda: numpy_plume_sources(sx, sy, q, hs, u10, wdir, rx, ry, rz,
                                                      0.08, 0.06), repeat=1)  # fmt: skip

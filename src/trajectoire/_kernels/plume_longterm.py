@@ -29,7 +29,7 @@ from .sigma import sigma_y_slope_bound, sigma_z
 
 @njit(cache=CACHE)
 def cic_unit(r, z, h, zi, scheme, cls, sz0, decay_k, inv_u):
-    """Crosswind-integrated concentration per unit emission and unit 1/u [s-1... m-1].
+    """Crosswind-integrated concentration per unit emission and per unit 1/u [m-1].
 
     ``V(z, h, s, zi) / (sqrt(2 pi) s) exp(-k r inv_u)`` with ``s^2 = sigma_z(r)^2 + sz0^2``.
     """
