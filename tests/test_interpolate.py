@@ -111,6 +111,23 @@ def test_idw_is_linear_in_the_values(v1, v2, a, power):
     np.testing.assert_allclose(f(a * v1 + v2), a * f(v1) + f(v2), atol=1e-9 * (1 + abs(a)) * 100)
 
 
+@given(
+    hnp.arrays(float, 7, elements=st.floats(-50, 50)),
+    st.permutations(list(range(7))),
+    st.floats(0.5, 4),
+)
+def test_idw_is_a_weighted_mean_invariant_to_station_order(v, perm, power):
+    sx = np.array([0.0, 120, 250, 400, 20, 330, 510])
+    sy = np.array([0.0, 50, 300, 120, 400, 390, 80])
+    tx, ty = np.linspace(-40, 560, 11), np.linspace(430, -20, 11)
+    out = idw_interpolate(sx, sy, v, tx, ty, power=power)
+    assert (out >= v.min() - 1e-9).all() and (out <= v.max() + 1e-9).all()
+    p = np.array(perm)
+    np.testing.assert_allclose(
+        idw_interpolate(sx[p], sy[p], v[p], tx, ty, power=power), out, atol=1e-9
+    )
+
+
 def test_idw_exact_at_stations_and_zero_beyond_radius():
     sx, sy, v = np.array([0.0, 100.0]), np.array([0.0, 0.0]), np.array([2.0, -1.0])
     np.testing.assert_array_equal(idw_interpolate(sx, sy, v, sx, sy), v)
