@@ -348,3 +348,21 @@ def test_met_classes_bad_input():
         tm.met_classes(met, speed_edges=[1.0, 2.0])
     with pytest.raises(InputError, match="calm_threshold"):
         tm.met_classes(met, calm_threshold=0.0)
+
+
+def test_read_hourly_folder_and_list_of_years(tmp_path):
+    a = hourly_frame(n=24, start="2020-12-31")
+    b = hourly_frame(n=24, start="2021-01-01T02:00", seed=1)  # 2 hours missing between files
+    a.to_csv(tmp_path / "hourly_2020.csv", index=False)
+    b.to_csv(tmp_path / "hourly_2021.csv", index=False)
+    with pytest.warns(TrajectoireWarning, match="2 missing hour"):
+        ds = tm.read_hourly(tmp_path)
+    assert ds.sizes["time"] == 50
+    with pytest.warns(TrajectoireWarning, match="2 missing hour"):
+        same = tm.read_hourly([tmp_path / "hourly_2021.csv", tmp_path / "hourly_2020.csv"])
+    xr.testing.assert_equal(ds, same)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no hourly"):
+        tm.read_hourly(tmp_path / "empty")
+    with pytest.raises(InputError, match="empty list"):
+        tm.read_hourly([])

@@ -505,8 +505,33 @@ def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) ->
         ds.close()
 
 
+def _meteo_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The files to read: one file, the ``hourly_*`` / ``*.csv`` / ``*.nc`` files of a folder,
+    or an explicit list."""
+    if isinstance(path, str | Path):
+        p = Path(path)
+        if p.is_dir():
+            files = sorted(p.glob("hourly_*.csv*")) or sorted(
+                [*p.glob("*.csv"), *p.glob("*.csv.gz"), *p.glob("*.nc")]
+            )
+            if not files:
+                raise InputError(
+                    f"{p}: folder holds no hourly_*.csv, *.csv(.gz) or *.nc meteorology file."
+                )
+            return files
+        paths = [p]
+    else:
+        paths = [Path(v) for v in path]
+        if not paths:
+            raise InputError("path: empty list of meteorology files.")
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p}: file not found.")
+    return paths
+
+
 def read_hourly(
-    path: str | Path,
+    path: str | Path | Sequence[str | Path],
     *,
     latitude: float | None = None,
     longitude: float | None = None,
@@ -519,8 +544,10 @@ def read_hourly(
 
     Parameters
     ----------
-    path : str or Path
-        CSV with columns ``time`` (ISO 8601, UTC), ``wind_speed`` [m s-1 at 10 m],
+    path : str, Path or sequence of them
+        A file, a list of files (concatenated, e.g. one per year), or a folder (its
+        ``hourly_*.csv`` files, else all ``*.csv``, ``*.csv.gz`` and ``*.nc``). CSV with
+        columns ``time`` (ISO 8601, UTC), ``wind_speed`` [m s-1 at 10 m],
         ``wind_direction`` [degree, from, 0 = north], ``cloud_cover`` [okta],
         ``temperature``, and optionally ``solar_radiation`` [W m-2], ``obukhov_length`` [m],
         ``mixing_height`` [m], ``ceiling_height`` [m]; or a NetCDF file with these variables
@@ -557,24 +584,30 @@ def read_hourly(
     trajectoire.UnitsError
         Unknown temperature units or temperatures that cannot be kelvin.
     """
-    path = Path(path)
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
-    if not path.exists():
-        raise InputError(f"{path}: file not found.")
-    name = path.name.lower()
-    if name.endswith((".nc", ".nc4", ".netcdf")):
-        frame = _from_netcdf(path, latitude, longitude)
-        if temperature_units is None:
-            temperature_units = frame.attrs.get("units", {}).get("temperature")
-    else:
-        frame = pd.read_csv(path)
-    require_columns(frame.columns, _REQUIRED, str(path))
+    files = _meteo_files(path)
+    frames = []
+    for file in files:
+        if file.name.lower().endswith((".nc", ".nc4", ".netcdf")):
+            part = _from_netcdf(file, latitude, longitude)
+            if temperature_units is None:
+                temperature_units = part.attrs.get("units", {}).get("temperature")
+        else:
+            part = pd.read_csv(file)
+        require_columns(part.columns, _REQUIRED, str(file))
+        frames.append(part)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    where = (
+        files[0]
+        if len(files) == 1
+        else Path(str(path) if isinstance(path, str | Path) else files[0].parent)
+    )
     times = pd.to_datetime(frame["time"], utc=True, errors="coerce")
     if times.isna().any():
         rows = np.flatnonzero(times.isna().to_numpy())
         raise InputError(
-            f"{path}, column 'time': {len(rows)} value(s) are not dates (rows "
+            f"{where}, column 'time': {len(rows)} value(s) are not dates (rows "
             f"{rows_preview(rows.tolist())}); expected ISO 8601 UTC like 2021-01-01T00:00Z."
         )
     times = times.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -582,13 +615,13 @@ def read_hourly(
     dup = frame["time"].duplicated()
     if dup.any():
         raise InputError(
-            f"{path}, column 'time': duplicated hours "
+            f"{where}, column 'time': duplicated hours "
             f"{rows_preview(frame.loc[dup, 'time'].astype(str).tolist())}. Keep one row per hour."
         )
     off = frame["time"] != frame["time"].dt.floor("h")
     if off.any():
         raise InputError(
-            f"{path}, column 'time': {int(off.sum())} time(s) not on the hour (e.g. "
+            f"{where}, column 'time': {int(off.sum())} time(s) not on the hour (e.g. "
             f"{frame.loc[off, 'time'].iloc[0]}); expected hourly data. Resample to hourly means."
         )
     full = pd.date_range(frame["time"].iloc[0], frame["time"].iloc[-1], freq="h")
@@ -609,7 +642,7 @@ def read_hourly(
             f"{a:%Y-%m-%dT%H}" if a == b else f"{a:%Y-%m-%dT%H}..{b:%Y-%m-%dT%H}" for a, b in runs
         )
         msg = (
-            f"{path}: {n_missing} missing hour(s) in {len(runs)} gap(s) "
+            f"{where}: {n_missing} missing hour(s) in {len(runs)} gap(s) "
             f"({rows_preview(periods.split('; '), 5)})"
         )
         if missing == "raise":
@@ -626,11 +659,11 @@ def read_hourly(
         temp = temp + 273.15
     elif tu not in ("K", "kelvin"):
         raise UnitsError(
-            f"{path}, column 'temperature': units {temperature_units!r}; expected 'K' or 'degC'."
+            f"{where}, column 'temperature': units {temperature_units!r}; expected 'K' or 'degC'."
         )
     elif np.isfinite(temp).any() and np.nanmedian(temp) < 100.0:
         raise UnitsError(
-            f"{path}, column 'temperature': median {np.nanmedian(temp):.1f} cannot be kelvin; "
+            f"{where}, column 'temperature': median {np.nanmedian(temp):.1f} cannot be kelvin; "
             "pass temperature_units='degC'."
         )
     data: dict[str, Any] = {}
@@ -643,7 +676,7 @@ def read_hourly(
         "anemometer_height": float(anemometer_height),
         "missing_hours": int(n_missing),
         "missing_periods": periods,
-        "source_file": str(path),
+        "source_file": str(where),
     }
     if latitude is not None:
         attrs["latitude"] = float(latitude)
@@ -653,8 +686,8 @@ def read_hourly(
         attrs["roughness_length"] = float(roughness_length)
     ds = xr.Dataset(data, coords={"time": full.to_numpy()}, attrs=attrs)
     ds["wind_direction"].attrs["long_name"] = "direction the wind blows from (0 = north)"
-    validate_hourly(ds, str(path))
-    return add_history(ds, f"read_hourly({str(path)!r})")
+    validate_hourly(ds, str(where))
+    return add_history(ds, f"read_hourly({str(where)!r})")
 
 
 # ------------------------------------------------------------------ stability and classes
