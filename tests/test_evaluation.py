@@ -30,6 +30,7 @@ from trajectoire.evaluation import (
     measurement_uncertainty,
     mqi,
     mqi_network,
+    observations_from_table,
     sample_at_stations,
 )
 
@@ -474,3 +475,29 @@ def test_sample_synthetic_plane_at_real_stations(shared_data):
     np.testing.assert_allclose(out.values, plane(stations.x, stations.y, x0, y0), rtol=1e-9)
     s = evaluate(out, out.copy(), dim="station")
     assert float(s.fb) == 0.0 and float(s.fac2) == 1.0 and int(s.n) == len(stations)
+
+
+# ------------------------------------------------------------------- tidy observations
+def test_observations_from_table():
+    t = pd.DataFrame(
+        {
+            "station_id": ["FR11016", "FR11016", "FR10004", "FR10004"],
+            "year": [2019, 2020, 2020, 2020],
+            "pollutant": ["NO2", "NO2", "NO2", "PM10"],
+            "value": [30.0, 28.0, 41.0, 20.0],
+        }
+    )
+    no2 = observations_from_table(t, pollutant="no2")
+    assert no2.dims == ("year", "station") and no2.attrs["units"] == "ug m-3"
+    assert float(no2.sel(year=2020, station="FR10004")) == 41.0
+    assert np.isnan(float(no2.sel(year=2019, station="FR10004")))
+    with pytest.raises(InputError, match="several pollutants"):
+        observations_from_table(t)
+    with pytest.raises(InputError, match="duplicated"):
+        observations_from_table(pd.concat([t, t]), pollutant="NO2")
+    with pytest.raises(InputError, match="non-numeric"):
+        observations_from_table(t.assign(value=["x", 1, 2, 3]), pollutant="NO2")
+    with pytest.raises(MissingVariableError, match="value"):
+        observations_from_table(t.drop(columns="value"), pollutant="NO2")
+    with pytest.raises(UnitsError):
+        observations_from_table(t, pollutant="NO2", units="ppb")

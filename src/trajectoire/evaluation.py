@@ -55,6 +55,7 @@ __all__ = [
     "measurement_uncertainty",
     "mqi",
     "mqi_network",
+    "observations_from_table",
     "sample_at_stations",
 ]
 
@@ -1129,3 +1130,102 @@ def _station_table(
             f"{rows_preview([ids[i] for i in np.flatnonzero(bad)])}. Fix or drop them."
         )
     return ids, sx, sy
+
+
+# ------------------------------------------------------------------- tidy observations
+def observations_from_table(
+    table: pd.DataFrame,
+    *,
+    pollutant: str | None = None,
+    time: str = "year",
+    units: str = "ug m-3",
+    what: str = "observations",
+) -> xr.DataArray:
+    """Observations as a ``(time, station)`` DataArray from a tidy table.
+
+    Reads the layout of ``observations_annual.csv`` / ``observations_hourly.csv``
+    (``docs/input-formats.md``): columns ``station_id``, `time`, ``pollutant``, ``value``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy observations, one row per station, time (and pollutant).
+    pollutant : str, optional
+        Keep the rows of this pollutant (compared case-insensitively); required when the
+        table holds several pollutants.
+    time : str, default "year"
+        Name of the time column, which becomes the first dim (``"year"`` or ``"time"``).
+    units : str, default "ug m-3"
+        Units of ``value`` (checked with :mod:`trajectoire.units`).
+    what : str, default "observations"
+        Name of the source (file) for error messages.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(time, station)``, NaN where a station has no value; ``units`` set.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        Missing columns.
+    trajectoire.InputError
+        Several pollutants and none chosen, duplicated (station, time) rows, non-numeric
+        values.
+    trajectoire.UnitsError
+        Unknown units.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"station_id": ["a", "a", "b"], "year": [2019, 2020, 2020],
+    ...                   "pollutant": "NO2", "value": [30.0, 28.0, 41.0]})
+    >>> observations_from_table(t).values.tolist()
+    [[30.0, nan], [28.0, 41.0]]
+    """
+    kind, canonical = _units_kind(units, f"{what}: units")
+    require_columns(table.columns, ["station_id", time, "value"], what)
+    rows = table
+    if "pollutant" in table.columns:
+        names = table["pollutant"].astype(str)
+        if pollutant is not None:
+            rows = table[names.str.lower() == str(pollutant).lower()]
+            if rows.empty:
+                raise InputError(
+                    f"{what}: no row for pollutant {pollutant!r}; the table holds "
+                    f"{sorted(names.unique())}."
+                )
+        elif names.nunique() > 1:
+            raise InputError(
+                f"{what}: several pollutants {sorted(names.unique())}; choose one with "
+                "pollutant=..."
+            )
+    values = pd.to_numeric(rows["value"], errors="coerce")
+    bad = values.isna() & rows["value"].notna()
+    if bad.any():
+        raise InputError(
+            f"{what}, column 'value': non-numeric entries at rows "
+            f"{rows_preview(list(rows.index[bad]))}; expected numbers [{canonical}] or empty."
+        )
+    dup = rows.duplicated(["station_id", time], keep=False)
+    if dup.any():
+        raise InputError(
+            f"{what}: duplicated (station_id, {time}) rows {rows_preview(list(rows.index[dup]))}; "
+            "keep one value per station and time."
+        )
+    wide = (
+        rows.assign(value=values)
+        .pivot(index=time, columns="station_id", values="value")
+        .sort_index()
+    )
+    out = xr.DataArray(
+        wide.to_numpy(dtype=float),
+        dims=(time, "station"),
+        coords={time: wide.index.to_numpy(), "station": wide.columns.to_numpy(dtype=object)},
+        attrs={"units": canonical, "long_name": "observed concentration"},
+        name="observed",
+    )
+    if pollutant is not None:
+        out.attrs["pollutant"] = str(pollutant)
+    if kind == "number_concentration":
+        out.attrs["long_name"] = "observed number concentration"
+    return out
