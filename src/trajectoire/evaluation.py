@@ -61,9 +61,9 @@ __all__ = [
 
 # ----------------------------------------------------------------------------- criteria
 #: Acceptance criteria: name -> {statistic: (lower, upper)} (bounds inclusive, None = open).
-#: ``fb`` is tested on its absolute value. Chang and Hanna (2004) section 5.3 ("good model":
+#: ``fb`` is tested on its absolute value. Chang and Hanna (2004) ("good model":
 #: about half the predictions within a factor two, mean bias within about 30 %, scatter within
-#: a factor two or three of the mean); Hanna and Chang (2012) table 4 (rural/research-grade
+#: a factor two or three of the mean); Hanna and Chang (2012) (rural/research-grade
 #: and urban field experiments).
 CRITERIA: dict[str, dict[str, tuple[float | None, float | None]]] = {
     "chang_hanna_2004": {
