@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trajectoire._kernels.lines import segment_cell_lengths
+from trajectoire._kernels.lines import segment_cell_lengths, segment_cell_lengths_serial
 
 
 # ---------------------------------------------------------------- plain-numpy reference
@@ -143,7 +143,7 @@ def test_lengths_add_up_to_clipped_length(segs, dx, dy):
     a = np.asarray(segs, dtype=float)
     nx, ny = 7, 6
     xmin, ymax = -1.0, 11.0
-    seg, cell, length = segment_cell_lengths(
+    seg, cell, length = segment_cell_lengths_serial(
         a[:, 0].copy(), a[:, 1].copy(), a[:, 2].copy(), a[:, 3].copy(), xmin, ymax, dx, dy, nx, ny
     )
     assert np.all(length > 0) and np.all((cell >= 0) & (cell < nx * ny))
@@ -155,10 +155,18 @@ def test_lengths_add_up_to_clipped_length(segs, dx, dy):
 @given(segments)
 def test_reversing_a_segment_changes_nothing(segs):
     a = np.asarray(segs, dtype=float)
-    fwd = segment_cell_lengths(
+    fwd = segment_cell_lengths_serial(
         a[:, 0].copy(), a[:, 1].copy(), a[:, 2].copy(), a[:, 3].copy(), 0.0, 10.0, 1.0, 1.0, 10, 10
     )
-    bwd = segment_cell_lengths(
+    bwd = segment_cell_lengths_serial(
         a[:, 2].copy(), a[:, 3].copy(), a[:, 0].copy(), a[:, 1].copy(), 0.0, 10.0, 1.0, 1.0, 10, 10
     )
     np.testing.assert_allclose(dense(*fwd, len(a), 100), dense(*bwd, len(a), 100), atol=1e-9)
+
+
+def test_serial_and_parallel_agree():
+    rng = np.random.default_rng(5)
+    a = [rng.uniform(-2, 12, 300) for _ in range(4)]
+    args = (*a, 0.0, 10.0, 0.7, 1.3, 14, 8)
+    for x, y in zip(segment_cell_lengths(*args), segment_cell_lengths_serial(*args), strict=True):
+        np.testing.assert_array_equal(x, y)

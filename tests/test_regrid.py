@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pyproj
 import pytest
 import shapely
 import xarray as xr
@@ -13,6 +14,8 @@ from trajectoire import Grid, GridError, InputError, TrajectoireWarning
 from trajectoire.regrid import Regridder, grid_of, lines_to_grid, points_to_grid, regrid
 
 X0, Y0 = 700_000.0, 7_000_000.0
+TO_L93 = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+L93 = pyproj.CRS("EPSG:2154")
 
 
 def lambert(x0, y0, x1, y1, res):
@@ -278,3 +281,41 @@ def test_covered_area_of_an_indicator(method):
     area = Regridder(src, dst, method=method, extensive=False).covered_area(ind)
     np.testing.assert_allclose(area.sum(), 18 * src.cell_area, rtol=1e-12)
     assert area.max() <= dst.cell_area * (1 + 1e-12)
+
+
+@given(
+    st.floats(2.0, 3.5),
+    st.floats(49.5, 50.8),
+    st.floats(0.005, 0.05),
+    st.floats(0.005, 0.05),
+    st.integers(1, 5),
+    st.integers(1, 5),
+    st.sampled_from([150.0, 400.0, 1000.0]),
+    st.integers(0, 99),
+)
+def test_lonlat_sources_conserve_mass(lon0, lat0, dlon, dlat, nx, ny, res, seed):
+    """Any lon/lat source grid inside a Lambert-93 target keeps its total (polygon path)."""
+    src = Grid(lon0, lat0, dlon, dlat, nx, ny, "EPSG:4326")
+    x0, y0, x1, y1 = TO_L93.transform_bounds(
+        lon0 - 0.01, lat0 - 0.01, lon0 + nx * dlon + 0.01, lat0 + ny * dlat + 0.01
+    )
+    dst = Grid(x0, y0, res, res, int((x1 - x0) // res) + 1, int((y1 - y0) // res) + 1, L93)
+    f = np.random.default_rng(seed).random(src.shape)
+    plan = Regridder(src, dst)
+    np.testing.assert_allclose(plan.source_coverage, 1.0, rtol=1e-9)
+    np.testing.assert_allclose(plan.apply_array(f).sum(), f.sum(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["separable", "polygon"])
+def test_numba_and_scipy_application_agree(monkeypatch, method):
+    """Small problems use scipy's sparse product, large ones the parallel numba kernels."""
+    import trajectoire.regrid as rg
+
+    src = lambert(0, 0, 3000, 2000, 330)
+    dst = lambert(-100, -100, 3100, 2100, 170)
+    f = np.random.default_rng(4).random((3, *src.shape))
+    plan = Regridder(src, dst, method=method)
+    small = plan.apply_array(f)
+    monkeypatch.setattr(rg, "SMALL_PROBLEM", 0)
+    large = plan.apply_array(f)
+    np.testing.assert_allclose(large, small, rtol=1e-13, atol=1e-15)

@@ -17,6 +17,7 @@ See ``docs/regridding.md`` for the equations and references.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Hashable, Sequence
 from os import PathLike
@@ -30,7 +31,7 @@ import xarray as xr
 from scipy import sparse
 
 from ._kernels.coverage import polygon_coverage
-from ._kernels.lines import segment_cell_lengths
+from ._kernels.lines import segment_cell_lengths, segment_cell_lengths_serial
 from ._kernels.regrid import apply_csr, apply_separable, overlap_1d
 from ._validate import rows_preview
 from .errors import GridError, InputError, TrajectoireWarning, warn
@@ -39,6 +40,16 @@ from .grid import Grid, crs_of
 __all__ = ["Regridder", "grid_of", "lines_to_grid", "points_to_grid", "regrid"]
 
 Method = Literal["auto", "separable", "polygon"]
+
+#: Below this many weight applications (non-zeros x fields) scipy's serial sparse product is
+#: used instead of the parallel numba kernels, whose thread start-up dominates tiny problems.
+SMALL_PROBLEM = 200_000
+
+
+@functools.lru_cache(maxsize=64)
+def _transformer(src: pyproj.CRS, dst: pyproj.CRS) -> pyproj.Transformer:
+    return pyproj.Transformer.from_crs(src, dst, always_xy=True)
+
 
 _LONLAT_NAMES = (("lon", "lat"), ("longitude", "latitude"))
 
@@ -175,6 +186,8 @@ class Regridder:
     (15.0, (20, 30))
     """
 
+    _w_cache: sparse.csr_matrix | None = None
+
     def __init__(
         self,
         source: Grid | xr.DataArray | xr.Dataset,
@@ -249,7 +262,7 @@ class Regridder:
 
     def _build_polygon(self) -> None:
         s, t = self.source, self.target
-        tr_back = pyproj.Transformer.from_crs(t.crs, s.crs, always_xy=True)
+        tr_back = _transformer(t.crs, s.crs)
         bx0, by0, bx1, by1 = tr_back.transform_bounds(*t.bounds, densify_pts=51)
         pad_x, pad_y = 2 * s.dx, 2 * s.dy
         if not all(math.isfinite(v) for v in (bx0, by0, bx1, by1)):
@@ -272,7 +285,7 @@ class Regridder:
         y_bottom = win.ymax - (row_i.ravel() + 1) * win.dy
         px = x_left[:, None] + ex[None, :] * win.dx
         py = y_bottom[:, None] + ey[None, :] * win.dy
-        tr = pyproj.Transformer.from_crs(s.crs, t.crs, always_xy=True)
+        tr = _transformer(s.crs, t.crs)
         qx, qy = tr.transform(px.ravel(), py.ravel())
         qx = np.asarray(qx).reshape(px.shape)
         qy = np.asarray(qy).reshape(py.shape)
@@ -389,6 +402,11 @@ class Regridder:
         out = np.stack([np.bincount(dst, weights=a_st * f[src], minlength=t.size) for f in flat])
         return out.reshape((*arr.shape[:-2], *t.shape))
 
+    def _small_weights(self) -> sparse.csr_matrix:
+        if self._w_cache is None:
+            self._w_cache = self.weights
+        return self._w_cache
+
     def apply_array(self, values: npt.ArrayLike) -> np.ndarray:
         """Regrid a numpy array ``(..., ny_src, nx_src)`` (north-up rows) to the target.
 
@@ -422,6 +440,20 @@ class Regridder:
     def _apply(self, flat: np.ndarray) -> np.ndarray:
         s, t = self.source, self.target
         nf = flat.shape[0]
+        if self.method == "separable":
+            if self._y_csr[1].size * self._x_csr[1].size * nf < SMALL_PROBLEM:
+                # same two passes and summation order as the kernel, with scipy
+                yptr, ysrc, yw = self._y_csr
+                xptr, xsrc, xw = self._x_csr
+                wy = sparse.csr_matrix((yw, ysrc, yptr), shape=(t.ny, s.ny))
+                wx = sparse.csr_matrix((xw, xsrc, xptr), shape=(t.nx, s.nx))
+                tmp = np.asarray(wx @ flat.reshape(nf * s.ny, s.nx).T).T  # (nf*ny_s, nx_t)
+                tmp = tmp.reshape(nf, s.ny, t.nx).transpose(1, 0, 2).reshape(s.ny, nf * t.nx)
+                res = np.asarray(wy @ tmp).reshape(t.ny, nf, t.nx)
+                return np.ascontiguousarray(res.transpose(1, 0, 2))
+        elif self._csr[1].size * nf < SMALL_PROBLEM:
+            w = self._small_weights()
+            return np.asarray(w @ flat.reshape(nf, s.size).T).T.reshape(nf, t.ny, t.nx)
         if self.method == "separable":
             out = np.empty((nf, t.ny, t.nx))
             yptr, ysrc, yw = self._y_csr
@@ -784,7 +816,8 @@ def lines_to_grid(
     out = np.zeros((vals.shape[1], grid.size))
     if n:
         seg, seg_line, _ = _segments(geoms)
-        s_idx, cell, length = segment_cell_lengths(
+        kernel = segment_cell_lengths if len(seg) > 5000 else segment_cell_lengths_serial
+        s_idx, cell, length = kernel(
             np.ascontiguousarray(seg[:, 0]),
             np.ascontiguousarray(seg[:, 1]),
             np.ascontiguousarray(seg[:, 2]),

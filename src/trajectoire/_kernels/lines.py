@@ -38,6 +38,70 @@ def _n_pieces(u0, v0, u1, v1, nx, ny):
     return max(0, kx1 - kx0 + 1) + max(0, ky1 - ky0 + 1) + 1
 
 
+@njit(cache=CACHE)
+def _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
+    ns = x0.shape[0]
+    offsets = np.zeros(ns + 1, np.int64)
+    for s in range(ns):
+        u0 = (x0[s] - xmin) / dx
+        u1 = (x1[s] - xmin) / dx
+        v0 = (ymax - y0[s]) / dy
+        v1 = (ymax - y1[s]) / dy
+        offsets[s + 1] = offsets[s] + _n_pieces(u0, v0, u1, v1, nx, ny)
+    return offsets
+
+
+@njit(cache=CACHE)
+def _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length):
+    """Cut segment ``s`` at its grid-line crossings and write its pieces from offsets[s]."""
+    u0 = (x0[s] - xmin) / dx
+    u1 = (x1[s] - xmin) / dx
+    v0 = (ymax - y0[s]) / dy
+    v1 = (ymax - y1[s]) / dy
+    seg_len = math.hypot(x1[s] - x0[s], y1[s] - y0[s])
+    if not (seg_len > 0.0 and math.isfinite(seg_len)):
+        return
+    kx0, kx1 = _crossing_range(u0, u1, nx)
+    ky0, ky1 = _crossing_range(v0, v1, ny)
+    nt = max(0, kx1 - kx0 + 1) + max(0, ky1 - ky0 + 1) + 2
+    ts = np.empty(nt, np.float64)
+    m = 0
+    ts[m] = 0.0
+    m += 1
+    ts[m] = 1.0
+    m += 1
+    du = u1 - u0
+    dv = v1 - v0
+    if du != 0.0:
+        for k in range(kx0, kx1 + 1):
+            t = (k - u0) / du
+            if 0.0 < t < 1.0:
+                ts[m] = t
+                m += 1
+    if dv != 0.0:
+        for k in range(ky0, ky1 + 1):
+            t = (k - v0) / dv
+            if 0.0 < t < 1.0:
+                ts[m] = t
+                m += 1
+    tsort = np.sort(ts[:m])
+    out = offsets[s]
+    for p in range(m - 1):
+        ta = tsort[p]
+        tb = tsort[p + 1]
+        if tb <= ta:
+            continue
+        tm = 0.5 * (ta + tb)
+        col = int(math.floor(u0 + tm * du))
+        row = int(math.floor(v0 + tm * dv))
+        if col < 0 or col >= nx or row < 0 or row >= ny:
+            continue
+        seg[out] = s
+        cell[out] = row * nx + col
+        length[out] = (tb - ta) * seg_len
+        out += 1
+
+
 @njit(cache=CACHE, parallel=True)
 def segment_cell_lengths(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
     """Length of each straight segment inside each cell of a north-up regular grid.
@@ -66,65 +130,29 @@ def segment_cell_lengths(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
     -----
     Pieces outside the grid are left out; their length is the segment length minus the sum
     of the returned pieces. Degenerate (zero-length) and non-finite segments give no piece.
+    Parallel over segments; :func:`segment_cell_lengths_serial` is the same computation on
+    one thread (cheaper for a few segments, where starting threads dominates).
     """
-    ns = x0.shape[0]
-    offsets = np.zeros(ns + 1, np.int64)
-    for s in range(ns):
-        u0 = (x0[s] - xmin) / dx
-        u1 = (x1[s] - xmin) / dx
-        v0 = (ymax - y0[s]) / dy
-        v1 = (ymax - y1[s]) / dy
-        offsets[s + 1] = offsets[s] + _n_pieces(u0, v0, u1, v1, nx, ny)
-    total = offsets[ns]
+    offsets = _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
+    total = offsets[x0.shape[0]]
     seg = np.full(total, -1, np.int64)
     cell = np.full(total, -1, np.int64)
     length = np.zeros(total, np.float64)
-    for s in prange(ns):
-        u0 = (x0[s] - xmin) / dx
-        u1 = (x1[s] - xmin) / dx
-        v0 = (ymax - y0[s]) / dy
-        v1 = (ymax - y1[s]) / dy
-        seg_len = math.hypot(x1[s] - x0[s], y1[s] - y0[s])
-        if not (seg_len > 0.0 and math.isfinite(seg_len)):
-            continue
-        kx0, kx1 = _crossing_range(u0, u1, nx)
-        ky0, ky1 = _crossing_range(v0, v1, ny)
-        nt = max(0, kx1 - kx0 + 1) + max(0, ky1 - ky0 + 1) + 2
-        ts = np.empty(nt, np.float64)
-        m = 0
-        ts[m] = 0.0
-        m += 1
-        ts[m] = 1.0
-        m += 1
-        du = u1 - u0
-        dv = v1 - v0
-        if du != 0.0:
-            for k in range(kx0, kx1 + 1):
-                t = (k - u0) / du
-                if 0.0 < t < 1.0:
-                    ts[m] = t
-                    m += 1
-        if dv != 0.0:
-            for k in range(ky0, ky1 + 1):
-                t = (k - v0) / dv
-                if 0.0 < t < 1.0:
-                    ts[m] = t
-                    m += 1
-        tsort = np.sort(ts[:m])
-        out = offsets[s]
-        for p in range(m - 1):
-            ta = tsort[p]
-            tb = tsort[p + 1]
-            if tb <= ta:
-                continue
-            tm = 0.5 * (ta + tb)
-            col = int(math.floor(u0 + tm * du))
-            row = int(math.floor(v0 + tm * dv))
-            if col < 0 or col >= nx or row < 0 or row >= ny:
-                continue
-            seg[out] = s
-            cell[out] = row * nx + col
-            length[out] = (tb - ta) * seg_len
-            out += 1
+    for s in prange(x0.shape[0]):
+        _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length)
+    keep = seg >= 0
+    return seg[keep], cell[keep], length[keep]
+
+
+@njit(cache=CACHE)
+def segment_cell_lengths_serial(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
+    """Single-threaded :func:`segment_cell_lengths` (same arguments and results)."""
+    offsets = _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
+    total = offsets[x0.shape[0]]
+    seg = np.full(total, -1, np.int64)
+    cell = np.full(total, -1, np.int64)
+    length = np.zeros(total, np.float64)
+    for s in range(x0.shape[0]):
+        _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length)
     keep = seg >= 0
     return seg[keep], cell[keep], length[keep]
