@@ -194,6 +194,7 @@ def test_sigkill_then_resume_gives_identical_content(
     assert_same_content(out, reference)
 
 
+@pytest.mark.slow
 def test_local_cluster_two_workers_identical_to_serial(
     config: RunConfig, reference: Path, tmp_path: Path
 ) -> None:
@@ -202,3 +203,27 @@ def test_local_cluster_two_workers_identical_to_serial(
     run(config, out, pipeline=fake_pipeline, workers=2, progress=False)
     assert not parts_dir_of(out).exists()
     assert_same_content(out, reference)
+
+
+def test_existing_scheduler_identical_to_serial(
+    config: RunConfig, reference: Path, tmp_path: Path
+) -> None:
+    """``scheduler=ADDRESS`` path, on a light in-process cluster (threads)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        out = tmp_path / "sched.nc"
+        run(config, out, pipeline=fake_pipeline, scheduler=cluster.scheduler_address)
+    assert_same_content(out, reference)
+
+
+def test_unreachable_scheduler(config: RunConfig, tmp_path: Path) -> None:
+    pytest.importorskip("distributed")
+    import dask
+
+    with (
+        dask.config.set({"distributed.comm.timeouts.connect": "1s"}),
+        pytest.raises(InputError, match="cannot connect"),
+    ):
+        run(config, tmp_path / "o.nc", pipeline=Recording(), scheduler="tcp://127.0.0.1:9")

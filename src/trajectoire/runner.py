@@ -134,8 +134,13 @@ def _write_part(
     parts: Path,
     config_hash: str,
     dtype: str,
+    crs: str = "EPSG:2154",
 ) -> str:
-    """Compute one year (or the static variables when `year` is None) and write its part."""
+    """Compute one year (or the static variables when `year` is None) and write its part.
+
+    `crs` is the grid's CRS from the configuration, used when the pipeline's dataset does
+    not name one (``attrs["crs"]``).
+    """
     if year is None:
         ds = pipeline.static_variables(ctx)
         extra = pipeline.global_attributes(ctx)
@@ -144,10 +149,11 @@ def _write_part(
         path = parts / _STATIC
         kind = "static"
     else:
-        ds = pipeline.compute_year(ctx, int(year))
+        ds = pipeline.compute_year(ctx, int(year)).copy()
         _check_year_dataset(ds, int(year))
         path = _part_path(parts, int(year))
         kind = f"year {int(year)}"
+    ds.attrs.setdefault("crs", crs)
     ds.attrs[PART_HASH_ATTR] = config_hash
     ds.attrs[PART_COMPLETE_ATTR] = 1
     ds.attrs[_PART_KIND_ATTR] = kind
@@ -442,7 +448,13 @@ def run(
                     f"{min(available, default=None)}..{max(available, default=None)}); "
                     "check [run] first_year/last_year and the input data."
                 )
-            common = {"pipeline": pipe, "ctx": ctx, "parts": parts, "config_hash": chash}
+            common = {
+                "pipeline": pipe,
+                "ctx": ctx,
+                "parts": parts,
+                "config_hash": chash,
+                "crs": cfg.grid.crs,
+            }
             if need_static:
                 _write_part(None, dtype=dtype, **common)
             if todo:
@@ -510,7 +522,8 @@ def _compute_dask(
         if scheduler is not None:
             log.info("connecting to the Dask scheduler at %s", scheduler)
             try:
-                client = Client(scheduler, timeout="30s")
+                # timeout: dask config distributed.comm.timeouts.connect (30 s by default)
+                client = Client(scheduler)
             except OSError as exc:
                 raise InputError(
                     f"--scheduler {scheduler!r}: cannot connect ({exc}). Check the address "
