@@ -68,7 +68,9 @@ def _check_ready(config: Path) -> None:
     try:
         import psutil  # noqa: F401
     except ImportError:
-        raise SystemExit("psutil is needed (it comes with dask.distributed): pip install psutil")
+        raise SystemExit(
+            "psutil is needed (it comes with dask.distributed): pip install psutil"
+        ) from None
     try:
         import trajectoire.pipeline  # noqa: F401
     except ModuleNotFoundError as exc:
