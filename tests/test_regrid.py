@@ -319,3 +319,26 @@ def test_numba_and_scipy_application_agree(monkeypatch, method):
     monkeypatch.setattr(rg, "SMALL_PROBLEM", 0)
     large = plan.apply_array(f)
     np.testing.assert_allclose(large, small, rtol=1e-13, atol=1e-15)
+
+
+def test_inventory_dataset_point_positions_follow_the_crs():
+    from trajectoire.inventory import empty_inventory
+
+    g = Grid(3.0, 50.3, 0.01, 0.005, 4, 4, "EPSG:4326")
+    inv = empty_inventory(g, ["B"], ["NOx"], reference_year=2019)
+    inv = (
+        inv.drop_dims("source")
+        .assign(source_x=("source", [3.015]), source_y=("source", [50.31]))
+        .assign_coords(source=["S1"])
+    )
+    inv["emission"][:] = 1.0
+    x0, y0, x1, y1 = TO_L93.transform_bounds(*g.bounds)
+    dst = Grid(
+        x0 - 100, y0 - 100, 100.0, 100.0, int((x1 - x0) // 100) + 3, int((y1 - y0) // 100) + 3, L93
+    )
+    out = Regridder(g, dst)(inv)
+    ex, ey = TO_L93.transform(3.015, 50.31)
+    assert float(out["source_x"][0]) == pytest.approx(ex) and float(
+        out["source_y"][0]
+    ) == pytest.approx(ey)
+    np.testing.assert_allclose(float(out["emission"].sum()), 16.0, rtol=1e-9)

@@ -37,7 +37,7 @@ from ._validate import rows_preview
 from .errors import GridError, InputError, TrajectoireWarning, warn
 from .grid import Grid, crs_of
 
-__all__ = ["Regridder", "grid_of", "lines_to_grid", "points_to_grid", "regrid"]
+__all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "lines_to_grid", "points_to_grid", "regrid"]
 
 Method = Literal["auto", "separable", "polygon"]
 
@@ -467,9 +467,10 @@ class Regridder:
     def __call__(self, obj: xr.DataArray | xr.Dataset) -> Any:
         """Regrid a DataArray or every ``(y, x)`` variable of a Dataset onto the target.
 
-        Variables without both ``y`` and ``x`` dims are passed through unchanged. The result
-        has the target's ``y``/``x`` coordinates and ``attrs["crs"]``; other attributes and
-        coordinates are kept.
+        Variables without both ``y`` and ``x`` dims are passed through unchanged, except the
+        point-source positions ``source_x``/``source_y`` of an inventory, which are
+        reprojected when the CRS changes. The result has the target's ``y``/``x``
+        coordinates and ``attrs["crs"]``; other attributes and coordinates are kept.
         """
         prepared = _prepare(obj)
         have = grid_of(prepared)
@@ -488,6 +489,13 @@ class Regridder:
                 out[name] = var.drop_vars(
                     [c for c in var.coords if {"x", "y"} & set(var[c].dims)], errors="ignore"
                 )
+        if "source_x" in out and "source_y" in out and self.source.crs != self.target.crs:
+            # point sources of an inventory follow the grid into the new CRS
+            tx, ty = _transformer(self.source.crs, self.target.crs).transform(
+                out["source_x"].values, out["source_y"].values
+            )
+            out["source_x"] = out["source_x"].copy(data=np.asarray(tx, dtype=float))
+            out["source_y"] = out["source_y"].copy(data=np.asarray(ty, dtype=float))
         out.attrs["crs"] = self.target.crs.to_string()
         return out
 
