@@ -119,6 +119,11 @@ def test_totals_follow_the_index_with_points_closures_and_register(
         "year", "sector", "pollutant"
     )
     np.testing.assert_allclose(gridded + points.values, out["total"].values, rtol=1e-12)
+    outside = np.isfinite(out["target_total"].values)
+    assert outside.sum() == 30 * 4  # every year but the reference
+    np.testing.assert_allclose(
+        out["total"].values[outside], out["target_total"].values[outside], rtol=1e-9
+    )
     for i, s in enumerate(SECTORS):
         for j, p in enumerate(POLS):
             ind = index_of(idx, s, p)
@@ -291,7 +296,9 @@ def test_points_exceeding_the_target_warn_and_clip():
     ref = inventory(8, 2010, point_scale=1.0)
     ref["point_emission"][:] = 0.0
     hist = pd.DataFrame({"source_id": "S000", "year": 2000, "pollutant": "NOx", "emission": [1e6]})
-    with pytest.warns(TrajectoireWarning, match=r"sector A_PublicPower, pollutant NOx, year 2000"):
+    with pytest.warns(
+        TrajectoireWarning, match=r"sector A_PublicPower, pollutant NOx: in 1 year\(s\) \(2000\)"
+    ):
         out = rebuild(ref, make_indices(8), range(1999, 2011), point_history=hist)
     grid_2000 = out["emission"].sel(year=2000, sector="A_PublicPower", pollutant="NOx")
     assert float(grid_2000.sum()) == 0.0

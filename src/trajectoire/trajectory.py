@@ -37,7 +37,13 @@ import xarray as xr
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from ._validate import require_columns, require_dims, require_known, require_unique
+from ._validate import (
+    require_columns,
+    require_dims,
+    require_known,
+    require_unique,
+    rows_preview,
+)
 from .cf import add_history, set_cf_attrs
 from .errors import ConfigError, InputError, MissingVariableError, warn
 from .grid import Grid
@@ -937,22 +943,20 @@ def rebuild(
 
     # ---- gridded factor for outside years (sector total follows the series)
     p_anchor = {a: ptot[ys.index(a)] for a in (first, last)}
+    target_all = np.full((len(ys), ns, npol), np.nan)
+    missed: dict[tuple[int, int], list[int]] = {}
     for iy, y in enumerate(ys):
         if first <= y <= last:
             continue
         a = first if y < first else last
         ga = g_anchor[a]
         target = (ga + p_anchor[a]) * ratio[iy]
+        target_all[iy] = target
         rest = target - ptot[iy]
-        neg = rest < 0
-        if neg.any():
-            for i, j in np.argwhere(neg & (target >= 0)):
-                warn(
-                    f"sector {sectors[i]}, pollutant {pols[j]}, year {y}: point sources "
-                    f"({ptot[iy, i, j]:.6g} t) exceed the sector's target total "
-                    f"({target[i, j]:.6g} t); the gridded part is set to 0. Check the "
-                    "register figures or the sector's index."
-                )
+        tol = 1e-9 * np.maximum(target, ptot[iy])
+        short = (rest < -tol) | ((ga <= 0) & (rest > tol))
+        for i, j in np.argwhere(short):
+            missed.setdefault((int(i), int(j)), []).append(y)
         gfac = np.where(ga > 0, np.clip(rest, 0.0, None) / np.where(ga > 0, ga, 1.0), 0.0)
         for i, s in enumerate(sectors):
             sprox = proxy_of.get(s)
@@ -971,25 +975,38 @@ def rebuild(
             nodenom = ~(denom > 0)
             W[iy, anchor_basis[a], i] = np.where(nodenom, gfac[i], 0.0)
 
+    for (i, j), bad_years in missed.items():
+        warn(
+            f"sector {sectors[i]}, pollutant {pols[j]}: in {len(bad_years)} year(s) "
+            f"({rows_preview(bad_years)}) the point sources cannot be reconciled with the "
+            "sector's series (they exceed its target total, or there is no gridded part to "
+            "absorb the difference); the gridded part is clipped at 0 and the sector total "
+            "departs from its series there (compare 'total' with 'target_total'). Check the "
+            "register figures or the sector's index."
+        )
+
     # ---- back to the output years
-    W, labels, ptot, pvals, pmeth = (arr[keep] for arr in (W, labels, ptot, pvals, pmeth))
+    W, labels, ptot, pvals, pmeth, target_all = (
+        arr[keep] for arr in (W, labels, ptot, pvals, pmeth, target_all)
+    )
     ys = out_years
 
     # ---- lazy fields
-    def _as_dask(x: Any) -> da.Array:
-        arr = x if _is_dask(x) else da.from_array(np.asarray(x), chunks=-1, name=False)
-        return arr
+    def _as_dask(x: Any, chunks: tuple[Any, ...]) -> da.Array:
+        if _is_dask(x):
+            return x.rechunk(chunks)
+        return da.from_array(np.asarray(x), chunks=chunks, name=False)
 
     be_list = []
     for arr in basis_arrays:
         if isinstance(arr, tuple):
             _, em, users, rat = arr
-            em_d = _as_dask(em).rechunk((cs, cp, cy, cx))
-            rat_d = _as_dask(rat).rechunk((cy, cx))
+            em_d = _as_dask(em, (cs, cp, cy, cx))
+            rat_d = _as_dask(rat, (cy, cx))
             users_d = da.from_array(users, chunks=(cs,))
             be_list.append((em_d * users_d[:, None, None, None] * rat_d[None, None]).astype(dtype))
         else:
-            be_list.append(_as_dask(arr).rechunk((cs, cp, cy, cx)).astype(dtype))
+            be_list.append(_as_dask(arr, (cs, cp, cy, cx)).astype(dtype))
     basis = da.stack(be_list, axis=0)
 
     ename = "emission-" + tokenize(basis.name, W, ys)
@@ -1057,6 +1074,14 @@ def rebuild(
         gtot + ptot,
         dims=("year", "sector", "pollutant"),
         attrs={"units": "t yr-1", "long_name": "domain total, gridded plus point sources"},
+    )
+    out["target_total"] = xr.DataArray(
+        target_all,
+        dims=("year", "sector", "pollutant"),
+        attrs={
+            "units": "t yr-1",
+            "long_name": "sector total required by the series method (NaN at anchors)",
+        },
     )
     if nsrc:
         out = out.assign_coords(source=pts.ids)
