@@ -4,6 +4,20 @@ Rebuilds emission and concentration grids from 1990 to today for the Hauts-de-Fr
 territories, with the share of each source in what people breathe.
 """
 
+from . import (
+    attribution,
+    chemistry,
+    concentration,
+    dispersion,
+    evaluation,
+    exposure,
+    interpolate,
+    inventory,
+    meteo,
+    territories,
+    trajectory,
+    trends,
+)
 from ._version import __version__
 from .errors import (
     ConfigError,
@@ -14,18 +28,53 @@ from .errors import (
     TrajectoireWarning,
     UnitsError,
 )
+from .evaluation import evaluate, mqi, mqi_network, sample_at_stations
 from .grid import Grid, area_fractions, coverage_matrix
+from .interpolate import cross_validate, fuse
+from .regrid import Regridder, regrid
+from .territories import (
+    TERRITORIES,
+    load_territories,
+    regional_grid,
+    territory_fractions,
+    territory_grid,
+)
 
 __all__ = [
+    "TERRITORIES",
     "ConfigError",
     "Grid",
     "GridError",
     "InputError",
     "MissingVariableError",
+    "Regridder",
     "TrajectoireError",
     "TrajectoireWarning",
     "UnitsError",
     "__version__",
     "area_fractions",
+    "attribution",
+    "chemistry",
+    "concentration",
     "coverage_matrix",
+    "cross_validate",
+    "dispersion",
+    "evaluate",
+    "evaluation",
+    "exposure",
+    "fuse",
+    "interpolate",
+    "inventory",
+    "load_territories",
+    "meteo",
+    "mqi",
+    "mqi_network",
+    "regional_grid",
+    "regrid",
+    "sample_at_stations",
+    "territories",
+    "territory_fractions",
+    "territory_grid",
+    "trajectory",
+    "trends",
 ]
