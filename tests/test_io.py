@@ -203,3 +203,19 @@ def test_atomic_path_leaves_nothing_on_error(tmp_path: Path) -> None:
         killed()
     assert target.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["t.txt"]
+
+
+def test_significant_digits_quantises_within_precision(tmp_path: Path) -> None:
+    g = Grid.from_bounds(700_000, 7_050_000, 705_000, 7_055_000, 100)
+    rng = np.random.default_rng(3)
+    values = rng.gamma(2.0, 10.0, size=(1, *g.shape))
+    ds = xr.Dataset(coords={"year": [2000], **g.coords()})
+    ds["concentration"] = (("year", "y", "x"), values, {"units": "ug m-3"})
+    ds.attrs["crs"] = "EPSG:2154"
+    exact = write_netcdf(ds, tmp_path / "exact.nc")
+    lossy = write_netcdf(ds, tmp_path / "lossy.nc", significant_digits=3)
+    with xr.open_dataset(exact) as a, xr.open_dataset(lossy) as b:
+        np.testing.assert_array_equal(a["concentration"].values, values.astype("f4"))
+        rel = np.abs(b["concentration"].values - values) / values
+        assert 0 < rel.max() < 5e-3  # half a unit of the 3rd significant digit
+    assert lossy.stat().st_size < exact.stat().st_size

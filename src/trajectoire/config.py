@@ -295,6 +295,7 @@ class OutputConfig(_Section):
 
     mask_beyond_buffer: bool = True
     dtype: Literal["float32", "float64"] = "float32"
+    significant_digits: int | None = Field(default=None, ge=1, le=7)
 
 
 class RunConfig(_Section):

@@ -192,7 +192,11 @@ def _is_gridded(da: xr.DataArray) -> bool:
 
 
 def netcdf_encoding(
-    ds: xr.Dataset, *, dtype: str = "float32", complevel: int = COMPLEVEL
+    ds: xr.Dataset,
+    *,
+    dtype: str = "float32",
+    complevel: int = COMPLEVEL,
+    significant_digits: int | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Encoding of every variable of `ds` for :meth:`xarray.Dataset.to_netcdf`.
 
@@ -201,6 +205,11 @@ def netcdf_encoding(
     the variables of :data:`FLOAT_VARIABLES` (and any other float variable) stored as
     `dtype` with ``_FillValue`` NaN. Coordinates: no fill value (CF), ``x``/``y`` and other
     float coordinates kept in float64 so that the grid transform stays exact.
+
+    With `significant_digits`, float data variables are quantised by netCDF-C's
+    Granular BitRound (``quantize_mode="GranularBitRound"``) to that many significant
+    decimal digits before compression: lossy, relative error below ``0.5 * 10**(1 - digits)`` (see
+    ``docs/outputs.md`` for the sizes measured).
     """
     enc: dict[str, dict[str, Any]] = {}
     for name, var in ds.variables.items():
@@ -215,6 +224,9 @@ def netcdf_encoding(
         if var.dtype.kind == "f":
             e["dtype"] = dtype
             e["_FillValue"] = np.array(np.nan, dtype=dtype)
+            if significant_digits is not None and var.ndim >= 1:
+                e["significant_digits"] = int(significant_digits)
+                e["quantize_mode"] = "GranularBitRound"
         if var.ndim >= 1 and var.dtype.kind in "fiub":
             e["zlib"] = True
             e["complevel"] = complevel
@@ -288,6 +300,7 @@ def write_netcdf(
     *,
     encoding_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     dtype: str = "float32",
+    significant_digits: int | None = None,
 ) -> Path:
     """Write `ds` to a CF-1.8 NetCDF-4 file, atomically.
 
@@ -304,6 +317,9 @@ def write_netcdf(
     dtype : {"float32", "float64"}, default "float32"
         Storage type of the floating data variables. float32 keeps 7 significant digits,
         well beyond the accuracy of any emission or concentration estimate.
+    significant_digits : int, optional
+        Lossy quantisation of the float variables to this many significant digits (1 to 7;
+        default None: lossless). See :func:`netcdf_encoding`.
 
     Returns
     -------
@@ -318,7 +334,7 @@ def write_netcdf(
     """
     path = Path(path)
     out = _prepare(ds)
-    enc = netcdf_encoding(out, dtype=dtype)
+    enc = netcdf_encoding(out, dtype=dtype, significant_digits=significant_digits)
     for name, over in (encoding_overrides or {}).items():
         enc.setdefault(name, {}).update(over)
     with atomic_path(path) as tmp:

@@ -188,6 +188,7 @@ def assemble(
     attrs: dict[str, Any],
     default_attrs: dict[str, Any] | None = None,
     dtype: str = "float32",
+    significant_digits: int | None = None,
 ) -> Path:
     """Assemble the part files of `years` (and ``static.nc``) into the output `out`.
 
@@ -212,6 +213,8 @@ def assemble(
         Global attributes used where neither `attrs` nor the static part set them.
     dtype : str, default "float32"
         Storage type of float variables.
+    significant_digits : int, optional
+        Lossy quantisation of the float variables (``[output] significant_digits``).
 
     Returns
     -------
@@ -255,7 +258,7 @@ def assemble(
         glob.update(attrs)
         merged.attrs = glob
         with dask.config.set(scheduler="synchronous"):
-            write_netcdf(merged, out, dtype=dtype)
+            write_netcdf(merged, out, dtype=dtype, significant_digits=significant_digits)
     return Path(out)
 
 
@@ -478,6 +481,7 @@ def run(
             attrs=_run_attributes(cfg, out_path, target),
             default_attrs=_default_attributes(cfg),
             dtype=dtype,
+            significant_digits=cfg.output.significant_digits,
         )
     except BaseException:
         if created_parts and parts.is_dir() and not any(parts.iterdir()):
