@@ -16,9 +16,12 @@ What is timed:
   the source grid's ``GeoDataFrame`` (weights computed by polygon intersection, then
   applied to the 78 columns);
 * trajectoire's first remap: ``Regridder(source, target)`` (weights: exact separable 1-D
-  overlaps) then its application to the ``(sector, pollutant, y, x)`` array. numba kernels
-  are compiled (or loaded from the on-disk cache) on a tiny grid first, so the figure is
-  the remap itself; the one-off compilation time is printed separately.
+  overlaps) then its application to the ``(sector, pollutant, y, x)`` array, best of
+  ``--repeat`` fresh plans (the median is printed too). numba kernels are compiled (or
+  loaded from the on-disk cache) on a tiny grid first, so the figure is the remap itself;
+  the one-off compilation time is printed separately. ``OMP_WAIT_POLICY`` defaults to
+  ``passive`` in the benchmark's process (numba's OpenMP threads otherwise spin, which on
+  a shared machine turns other users' load into stalls).
 
 Printed: both times, their ratio, the relative difference of totals and the largest
 cell-by-cell difference. Absolute times on a shared machine are noise; the ratio is the
@@ -64,6 +67,10 @@ def ensure_venv() -> None:
     # benchmark the working tree, not the copy pip installed (which only brings dependencies)
     path = os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env = dict(os.environ, **{MARK: "1", "PYTHONPATH": path})
+    # numba's OpenMP threads spin while waiting by default; on a shared, oversubscribed
+    # machine that turns other users' load into stalls of the whole parallel region.
+    # Passive waiting measures the remap, not the neighbours (set it yourself to override).
+    env.setdefault("OMP_WAIT_POLICY", "passive")
     os.execve(str(py), [str(py), str(Path(__file__).resolve()), *sys.argv[1:]], env)
 
 
@@ -102,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         f"trajectoire {trajectoire.__version__}, emiproc {version('emiproc')}, "
         f"numpy {np.__version__}, geopandas {gpd.__version__}"
     )
+    print(f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, threads: numba default")
     print(
         f"remap {len(GNFR)} sectors x {len(pollutants)} pollutants, {n} x {n} cells of 1 km "
         f"-> {dst.nx} x {dst.ny} cells of 100 m (EPSG:2154)"
