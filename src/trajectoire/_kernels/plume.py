@@ -45,24 +45,32 @@ def vertical_term(z, h, sz, zi):
         return 0.0
     two_s2 = 2.0 * sz * sz
     if zi >= NO_LID:
-        return math.exp(-((z - h) ** 2) / two_s2) + math.exp(-((z + h) ** 2) / two_s2)
+        inv0 = 1.0 / two_s2
+        return math.exp(-(z - h) * (z - h) * inv0) + math.exp(-(z + h) * (z + h) * inv0)
     if h > zi or z > zi:
         return 0.0
     if sz > 1.6 * zi:
         return SQRT_2PI * sz / zi
     nmax = int(4.5 * sz / zi) + 2
-    # the direct term (n = 0) is the largest; images below exp(-TAIL) of it are not computed
-    cut = (z - h) * (z - h) / two_s2 + TAIL
-    v = 0.0
-    for n in range(-nmax, nmax + 1):
-        a = z - h + 2.0 * n * zi
-        b = z + h + 2.0 * n * zi
-        ea = a * a / two_s2
-        eb = b * b / two_s2
-        if ea < cut:
-            v += math.exp(-ea)
-        if eb < cut:
-            v += math.exp(-eb)
+    inv = 1.0 / two_s2
+    # the direct term (n = 0) is the largest; images below exp(-TAIL) of it are not computed.
+    # For 0 <= z, h <= zi both exponents grow with |n| once n != 0, so each direction of the
+    # image series stops at the first n whose two terms are below the cut.
+    cut = (z - h) * (z - h) * inv + TAIL
+    v = math.exp(-(z - h) * (z - h) * inv) + math.exp(-(z + h) * (z + h) * inv)
+    for sign in (1.0, -1.0):
+        for k in range(1, nmax + 1):
+            shift = sign * 2.0 * k * zi
+            a = z - h + shift
+            b = z + h + shift
+            ea = a * a * inv
+            eb = b * b * inv
+            if ea >= cut and eb >= cut:
+                break
+            if ea < cut:
+                v += math.exp(-ea)
+            if eb < cut:
+                v += math.exp(-eb)
     return v
 
 

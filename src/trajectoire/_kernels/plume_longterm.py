@@ -66,15 +66,34 @@ def angular_density(theta, weights, smooth):
 
 
 @njit(cache=CACHE)
+def _sector_position(theta, n, smooth):
+    """Sectors ``d0``, ``d1`` and the weight ``fr`` of ``d1`` at plume bearing `theta`."""
+    width = 360.0 / n
+    t = ((theta - 180.0) % 360.0) / width
+    if smooth:
+        f = math.floor(t)
+        d0 = int(f) % n
+        return d0, (d0 + 1) % n, t - f
+    d = int(math.floor(t + 0.5)) % n
+    return d, d, 0.0
+
+
+@njit(cache=CACHE)
 def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth):
-    """Long-term concentration per unit emission at offset (dx east, dy north) [m]."""
+    """Long-term concentration per unit emission at offset (dx east, dy north) [m].
+
+    Same as summing ``angular_density(theta, a[g], smooth) * cic_unit(...) / r`` over the
+    groups ``g``, with the sector position computed once.
+    """
     r = math.hypot(dx, dy)
     if r <= 0.0:
         return 0.0
-    theta = math.degrees(math.atan2(dx, dy))
+    n = a.shape[1]
+    d0, d1, fr = _sector_position(math.degrees(math.atan2(dx, dy)), n, smooth)
+    inv_width = n / (2.0 * math.pi)
     tot = 0.0
     for g in range(a.shape[0]):
-        w = angular_density(theta, a[g], smooth)
+        w = ((1.0 - fr) * a[g, d0] + fr * a[g, d1]) * inv_width
         if w == 0.0:
             continue
         tot += w * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
@@ -263,6 +282,8 @@ def point_sources_footprint(
     nx = xs.shape[0]
     nk = weights.shape[1]
     ng = a.shape[0]
+    nd = a.shape[1]
+    inv_width = nd / (2.0 * math.pi)
     dx = xs[1] - xs[0] if nx > 1 else 1.0
     for iy in prange(ny):
         yc = ys[iy]
@@ -278,12 +299,12 @@ def point_sources_footprint(
                 r = math.hypot(ddx, ddy)
                 if r > radius or r <= 0.0:
                     continue
-                theta = math.degrees(math.atan2(ddx, ddy))
+                d0, d1, fr = _sector_position(math.degrees(math.atan2(ddx, ddy)), nd, smooth)
                 val = 0.0
                 for g in range(ng):
                     if fac[s, g] == 0.0:
                         continue
-                    w = angular_density(theta, a[g], smooth)
+                    w = ((1.0 - fr) * a[g, d0] + fr * a[g, d1]) * inv_width
                     if w == 0.0:
                         continue
                     val += (
