@@ -55,7 +55,7 @@ def dense(seg, cell, length, ns, ncell):
     return out
 
 
-coord = st.floats(-5.0, 15.0, allow_nan=False, allow_infinity=False)
+coord = st.floats(-5.0, 15.0, allow_nan=False, allow_infinity=False, allow_subnormal=False)
 segments = st.lists(st.tuples(coord, coord, coord, coord), min_size=1, max_size=6)
 
 
