@@ -61,7 +61,25 @@ class Pipeline(Protocol):
     """The concentration chain as the runner sees it (a module or an object).
 
     ``ctx`` is whatever :meth:`prepare` returns; it must be picklable, because a Dask run
-    ships it to the workers.
+    ships it to the workers (and a module pipeline must be importable there).
+
+    What the runner expects of the datasets:
+
+    * :meth:`compute_year` returns every variable of one year with a length-1 ``year``
+      dim holding that year, the grid's ``y`` (decreasing) and ``x`` cell-centre coords and
+      the CRS in ``attrs["crs"]`` (else ``[grid] crs`` is used). Every year must have the
+      same coordinates (``sector``, ``pollutant``, ``territory``... identical labels in the
+      same order) and the same variables, except float variables that only some years
+      have (``contribution`` outside the map years): they are NaN-filled elsewhere.
+      Returning float32 arrays saves a conversion copy when the part is written.
+    * :meth:`static_variables` holds the variables without ``year`` (population,
+      territory fractions, station coordinates) on the same coordinates.
+    * :meth:`global_attributes` values are strings, numbers or numeric lists (dicts and
+      other lists are stored as JSON text); the runner's own attributes (``title``,
+      ``history``, ``map_years``, ``trajectoire_config``...) take precedence, except
+      ``trajectory_methods``, where the pipeline's value wins over the configured methods.
+    * Deterministic results: a year computed twice (after ``--resume``, on another Dask
+      worker) must give the same values, so that outputs are identical.
     """
 
     def prepare(self, config: RunConfig) -> Any:
