@@ -1378,10 +1378,10 @@ def allocate(
                 f" is zero everywhere on zone(s) {rows_preview(names)}; their totals are "
                 "spread by area instead. Give a proxy that covers them to avoid this."
             )
-            fb = cov[np.flatnonzero(fallback)]
-            weighted = weighted.tolil()
-            weighted[np.flatnonzero(fallback)] = fb
-            weighted = weighted.tocsr()
+            # rows of the fallback zones take the plain area fractions (O(nnz), no LIL)
+            keep = sparse.diags((~fallback).astype(float))
+            swap = sparse.diags(fallback.astype(float))
+            weighted = (keep @ weighted + swap @ cov).tocsr()
             denom = np.asarray(weighted.sum(axis=1)).ravel()
         mass = np.zeros((len(zone_ids), len(pollutants)))
         pidx = np.array([pollutants.index(q) for q in tab["pollutant"]])
