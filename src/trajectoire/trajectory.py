@@ -25,6 +25,9 @@ doi:10.2800/795737.
 
 from __future__ import annotations
 
+import itertools
+import operator
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -466,6 +469,20 @@ def _combine(weights: np.ndarray, blocks: list[np.ndarray], dtype: Any) -> np.nd
     for w, b in zip(weights, blocks, strict=True):
         out += w[:, :, None, None] * b[0]
     return out.astype(dtype, copy=False)[None]
+
+
+def _view_array(x: np.ndarray, chunks: tuple[Any, ...]) -> da.Array:
+    """A dask array whose blocks are views of `x` (``da.from_array`` copies numpy inputs)."""
+    norm = da.core.normalize_chunks(chunks, x.shape, dtype=x.dtype)
+    name = "view-" + tokenize(id(x), x.shape, x.dtype.str, norm, uuid.uuid4().hex)
+    src = "source-" + name
+    dsk: dict[Any, Any] = {src: x}
+    offsets = [np.concatenate([[0], np.cumsum(c)]).astype(int) for c in norm]
+    for idx in itertools.product(*[range(len(c)) for c in norm]):
+        sl = tuple(slice(int(o[i]), int(o[i + 1])) for o, i in zip(offsets, idx, strict=True))
+        dsk[(name, *idx)] = (operator.getitem, src, sl)
+    graph = HighLevelGraph.from_collections(name, dsk, dependencies=[])
+    return da.Array(graph, name, chunks=norm, dtype=x.dtype)
 
 
 def _zeros_block(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
@@ -995,7 +1012,7 @@ def rebuild(
     def _as_dask(x: Any, chunks: tuple[Any, ...]) -> da.Array:
         if _is_dask(x):
             return x.rechunk(chunks)
-        return da.from_array(np.asarray(x), chunks=chunks, name=False)
+        return _view_array(np.asarray(x), chunks)
 
     be_list = []
     for arr in basis_arrays:
