@@ -23,6 +23,7 @@ import importlib
 import json
 import logging
 import sys
+import threading
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from pathlib import Path
@@ -54,6 +55,7 @@ PART_HASH_ATTR = "trajectoire_config_hash"
 _PART_KIND_ATTR = "trajectoire_part"
 _STATIC = "static.nc"
 _PART_COMPLEVEL = 1  # parts are temporary: fast, light compression
+_HDF5_WRITE_LOCK = threading.Lock()
 
 
 @runtime_checkable
@@ -177,7 +179,8 @@ def _write_part(
     ds.attrs[_PART_KIND_ATTR] = kind
     parts.mkdir(parents=True, exist_ok=True)
     overrides = {str(v): {"complevel": _PART_COMPLEVEL} for v in ds.data_vars if ds[v].ndim}
-    write_netcdf(ds, path, dtype=dtype, encoding_overrides=overrides)
+    with _HDF5_WRITE_LOCK:  # HDF5 is not thread-safe: threaded Dask workers write in turn
+        write_netcdf(ds, path, dtype=dtype, encoding_overrides=overrides)
     log.debug("wrote part %s", path)
     return str(path)
 
