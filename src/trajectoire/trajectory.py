@@ -130,7 +130,7 @@ def synthetic_inventory(
         drng = da.random.default_rng(seed)
         data = drng.random(shape, chunks=(1, 1, g.ny, g.nx), dtype=np.float64).astype(dtype)
     else:
-        data = rng.random(shape).astype(dtype)
+        data = rng.random(shape, dtype=np.dtype(dtype).type)
     coords: dict[str, Any] = {
         "sector": list(sectors),
         "pollutant": list(pollutants),
