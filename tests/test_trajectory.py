@@ -16,6 +16,7 @@ from trajectoire.grid import Grid
 from trajectoire.trajectory import (
     METHOD_LABELS,
     Uncertainty,
+    census_proxy,
     monte_carlo,
     rebuild,
     synthetic_inventory,
@@ -256,6 +257,28 @@ def test_proxies_reweight_the_pattern_and_keep_the_total():
 
     out2 = rebuild(ref, idx, range(1990, 2011), proxies={"F": pop_of})
     np.testing.assert_allclose(out2["emission"].values, out["emission"].values, rtol=1e-12)
+
+
+def test_census_proxy_from_zones():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["a", "b"], "pop_1990": [100.0, 50.0], "pop_2010": [120.0, 80.0]},
+        geometry=[
+            box(700_000, 7_050_000, 700_300, 7_050_400),
+            box(700_300, 7_050_000, 700_600, 7_050_400),
+        ],
+        crs="EPSG:2154",
+    )
+    pop = census_proxy(zones, GRID)
+    assert pop.dims == ("year", "y", "x") and pop["year"].values.tolist() == [1990, 2010]
+    np.testing.assert_allclose(pop.sum(("y", "x")).values, [150.0, 200.0])
+    ref = inventory(13, 2010, n_sources=0)
+    out = rebuild(ref, make_indices(13), range(1990, 2011), proxies={"F": pop})
+    assert bool(out["pattern_changed"].sel(year=2000, sector="F_RoadTransport").all())
+    with pytest.raises(MissingVariableError, match="census column"):
+        census_proxy(zones.drop(columns=["pop_1990", "pop_2010"]), GRID)
 
 
 def test_methods_are_recorded_and_overlap_surrogate_extrapolation_work():

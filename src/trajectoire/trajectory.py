@@ -58,6 +58,7 @@ from .units import normalise_units
 __all__ = [
     "METHOD_LABELS",
     "Uncertainty",
+    "census_proxy",
     "monte_carlo",
     "rebuild",
     "synthetic_inventory",
@@ -160,6 +161,52 @@ def synthetic_inventory(
     ds["source_name"] = ("source", np.array([f"stack {s}" for s in src]))
     ds.attrs = {"crs": g.crs.to_string(), "reference_year": int(reference_year)}
     return ds
+
+
+def census_proxy(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.DataArray:
+    """Population per cell at each census year, as a proxy for :func:`rebuild`.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        Population zones (``zones.gpkg``) with columns ``pop_<census year>``.
+    grid : Grid
+        Grid of the reference inventory.
+    prefix : str, default "pop_"
+        Prefix of the census columns.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(year, y, x)`` inhabitants per cell at the census years (spread within each zone
+        by :func:`trajectoire.inventory.proxy_grid` with ``"population"``). :func:`rebuild`
+        interpolates linearly between census years and holds the ends constant.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        No ``pop_<year>`` column.
+    """
+    from .inventory import proxy_grid
+
+    cols = sorted(
+        (int(c[len(prefix) :]), c)
+        for c in zones.columns
+        if str(c).startswith(prefix) and str(c)[len(prefix) :].isdigit()
+    )
+    if not cols:
+        raise MissingVariableError(
+            f"zones: no census column '{prefix}<year>' (columns {list(zones.columns)}); "
+            "expected e.g. pop_1990, pop_1999 (docs/input-formats.md)."
+        )
+    fields = [proxy_grid("population", grid, zones=zones, population_column=col) for _, col in cols]
+    return xr.DataArray(
+        np.stack(fields),
+        dims=("year", "y", "x"),
+        coords={"year": [y for y, _ in cols], **grid.coords()},
+        name="population",
+        attrs={"units": "1", "long_name": "inhabitants per cell at census years"},
+    )
 
 
 # =========================================================================== inputs
