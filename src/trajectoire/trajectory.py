@@ -742,7 +742,10 @@ def rebuild(
         ``point_emission(year, source, pollutant)`` [t yr-1] with the static stack variables;
         ``method(year, sector, pollutant)`` and ``point_method(year, source, pollutant)``
         (strings, :data:`METHOD_LABELS`, plus ``inactive`` for stacks out of service);
-        ``total(year, sector, pollutant)`` [t yr-1] (gridded + points); ``scale(year,
+        ``total(year, sector, pollutant)`` [t yr-1] (gridded + points);
+        ``target_total(year, sector, pollutant)`` [t yr-1] (what the series method asks,
+        NaN at anchor and interpolated years; differs from ``total`` only where the points
+        could not be reconciled, which is warned about); ``scale(year,
         sector, pollutant)`` [1] = gridded total / reference gridded total;
         ``pattern_changed(year, sector, pollutant)`` (bool: the field is not ``scale`` times
         the reference field); ``basis_weight(year, basis, sector, pollutant)`` [1] and
