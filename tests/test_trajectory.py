@@ -181,7 +181,7 @@ def test_result_is_lazy_and_chunked_by_year():
     em = out["emission"]
     assert isinstance(em.data, da.Array)
     assert em.dims == ("year", "sector", "pollutant", "y", "x")
-    assert em.data.chunksize == (1, 1, 2, GRID.ny, GRID.nx)
+    assert em.data.chunksize == (1, 1, 1, GRID.ny, GRID.nx)
     # one task per output chunk, plus the basis field's own few tasks
     n_chunks = em.data.npartitions
     assert len(em.data.__dask_graph__()) <= n_chunks + 10 * len(SECTORS) + 5

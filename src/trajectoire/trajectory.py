@@ -512,8 +512,8 @@ def _weighted_sums(em: Any, ratio: Any) -> Any:
 
 def _combine(weights: np.ndarray, blocks: list[np.ndarray], dtype: Any) -> np.ndarray:
     """One output chunk: sum_b weights[b, s, p] * blocks[b][0, s, p, y, x], with a year axis."""
-    out = np.zeros(blocks[0].shape[1:], dtype=np.float64)
-    for w, b in zip(weights, blocks, strict=True):
+    out = blocks[0][0] * weights[0][:, :, None, None]  # float64, as the weights
+    for w, b in zip(weights[1:], blocks[1:], strict=True):
         out += w[:, :, None, None] * b[0]
     return out.astype(dtype, copy=False)[None]
 
@@ -733,7 +733,8 @@ def rebuild(
         Adds the Monte Carlo variables of :func:`monte_carlo`.
     chunks : mapping, optional
         Dask chunks of ``emission`` along ``sector``, ``pollutant``, ``y``, ``x`` (``year`` is
-        always 1). Default ``{"sector": 1, "pollutant": -1}``, whole grid per chunk.
+        always 1). Default ``{"sector": 1, "pollutant": 1}``, whole grid per chunk (22 MB in
+        float64 on the sample's 2.8 M cells).
 
     Returns
     -------
@@ -819,7 +820,7 @@ def rebuild(
     keep = [ys.index(y) for y in out_years]
 
     # ---- chunks
-    ch = {"sector": 1, "pollutant": -1, "y": -1, "x": -1, **(chunks or {})}
+    ch = {"sector": 1, "pollutant": 1, "y": -1, "x": -1, **(chunks or {})}
     unknown = set(ch) - {"year", "sector", "pollutant", "y", "x"}
     if unknown or ch.get("year", 1) != 1:
         raise ConfigError(
