@@ -214,6 +214,21 @@ def test_year_by_year_equals_all_at_once():
     )
 
 
+def test_output_years_need_not_contain_the_reference():
+    ref = inventory(14, 2010)
+    ref["end_year"] = ("source", np.array([1995, -1, -1]))
+    idx = make_indices(14)
+    part = rebuild(ref, idx, range(1990, 2000))
+    full = rebuild(ref, idx, range(1990, 2011))
+    assert part["year"].values.tolist() == list(range(1990, 2000))
+    np.testing.assert_allclose(
+        part["total"].values, full["total"].sel(year=slice(1990, 1999)).values, rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        part["emission"].values, full["emission"].sel(year=slice(1990, 1999)).values, rtol=1e-12
+    )
+
+
 def test_scale_and_pattern_flag_describe_the_field():
     ref = inventory(5, 2010)
     out = rebuild(ref, make_indices(5), range(2000, 2016))
