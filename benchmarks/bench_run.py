@@ -89,7 +89,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
     ap.add_argument("--years", help="subset of years, e.g. 1990:1999 (default: all)")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="0: serial run only")
     ap.add_argument("--keep", type=Path, help="keep the outputs in this directory")
     args = ap.parse_args()
     _check_ready(args.config)
@@ -98,10 +98,10 @@ def main() -> None:
     exe = [sys.executable, "-m", "trajectoire.cli"]
     try:
         results = {}
-        for label, extra in (
-            ("serial", []),
-            (f"{args.workers} workers", ["--workers", str(args.workers)]),
-        ):
+        modes: list[tuple[str, list[str]]] = [("serial", [])]
+        if args.workers > 0:
+            modes.append((f"{args.workers} workers", ["--workers", str(args.workers)]))
+        for label, extra in modes:
             out = workdir / f"{label.split()[0]}.nc"
             cmd = [*exe, "run", str(args.config), "--out", str(out), "-q", *extra]
             if args.years:
@@ -115,11 +115,13 @@ def main() -> None:
                 f"{label:<12} {r['wall']:>10.1f} {r['peak'] / 2**20:>18.0f} "
                 f"{r['size'] / 2**20:>13.1f}"
             )
-        serial, parallel = results.values()
-        print(
-            f"\nratio serial / {args.workers} workers (wall time): "
-            f"{serial['wall'] / parallel['wall']:.2f}"
-        )
+        serial = results["serial"]
+        if args.workers > 0:
+            parallel = results[f"{args.workers} workers"]
+            print(
+                f"\nratio serial / {args.workers} workers (wall time): "
+                f"{serial['wall'] / parallel['wall']:.2f}"
+            )
         worst_peak = max(r["peak"] for r in results.values())
         print(
             f"budgets: output {serial['size'] / 2**20:.1f} MiB "

@@ -418,10 +418,15 @@ def summary(path: str | Path) -> str:
                 maps = a.get("map_years")
                 if maps is not None:
                     lines.append(f"  map years:   {[int(v) for v in np.atleast_1d(maps)]}")
-        for dim in ("pollutant", "sector", "territory", "station"):
+        for dim, label in (
+            ("pollutant", "pollutants:"),
+            ("sector", "sectors:"),
+            ("territory", "territories:"),
+            ("station", "stations:"),
+        ):
             if dim in ds.coords:
                 vals = [str(v) for v in ds[dim].values]
-                lines.append(f"  {dim + 's:':<12} {', '.join(vals)}")
+                lines.append(f"  {label:<12} {', '.join(vals)}")
         lines.append("  variables:")
         for name, da in ds.data_vars.items():
             if name == GRID_MAPPING:
