@@ -83,12 +83,12 @@ def aggregate_by_origin_window(
     origin_fraction: np.ndarray,
     n_origin: int,
 ) -> np.ndarray:
-    """Source-receptor sums ``Σ_c A[h(s), c] E[s, c] F[o, c]`` for one receptor aggregate.
+    """Source-receptor sums ``Σ_c A[h(s), c] E[s, c] F[o, c]`` for receptor aggregates.
 
     Parameters
     ----------
-    adjoint : numpy.ndarray (n_height, ny, nx)
-        Adjoint field of the receptor aggregate per release-height class.
+    adjoint : numpy.ndarray (n_height, ny, nx) or (n_weighting, n_height, ny, nx)
+        Adjoint field(s) of the receptor aggregate(s) per release-height class, on one window.
     emission : numpy.ndarray (n_sector, ny, nx)
         Emission per cell [t yr-1] (same window).
     height_of_sector : array_like of int (n_sector,)
@@ -100,19 +100,23 @@ def aggregate_by_origin_window(
 
     Returns
     -------
-    numpy.ndarray (n_sector, n_origin)
-        Contribution of each sector and origin to the receptor aggregate.
+    numpy.ndarray (n_sector, n_origin) or (n_weighting, n_sector, n_origin)
+        Contribution of each sector and origin to each receptor aggregate.
     """
-    out = np.zeros((emission.shape[0], n_origin))
+    a = np.asarray(adjoint, dtype=np.float64)
+    single = a.ndim == 3
+    if single:
+        a = a[None]
+    out = np.zeros((a.shape[0], emission.shape[0], n_origin))
     aggregate_by_origin(
-        np.ascontiguousarray(adjoint, dtype=np.float64),
+        np.ascontiguousarray(a),
         np.ascontiguousarray(emission, dtype=np.float64),
         np.asarray(height_of_sector, dtype=np.int64),
         np.ascontiguousarray(origin_index, dtype=np.int64),
         np.ascontiguousarray(origin_fraction, dtype=np.float64),
         out,
     )
-    return out
+    return out[0] if single else out
 
 
 def shapley_values(

@@ -677,6 +677,9 @@ class ConvolutionPlan:
         ``(ky, kx)`` of the kernels, both odd; ``K[ky // 2, kx // 2]`` is the source cell.
     workers : int, default -1
         Threads used by :mod:`scipy.fft` (-1: all cores).
+    dtype : float64 or float32, default float64
+        Precision of the transforms. float32 halves memory and roughly halves the time; its
+        round-off is about 1e-7 of the largest value of the result.
 
     Notes
     -----
@@ -684,7 +687,7 @@ class ConvolutionPlan:
     (rounded up to fast FFT sizes), so the circular convolution of the FFT equals the linear
     one: nothing wraps around the edges. Emissions outside the field are taken as zero. The
     result is cropped to the field ("same" alignment):
-    ``out[i, j] = sum_{p, q} field[p, q] K[i - p + my, j - q + mx]``. Real FFTs in float64.
+    ``out[i, j] = sum_{p, q} field[p, q] K[i - p + my, j - q + mx]``. Real FFTs.
     Because the transform is linear, a spectrum computed once with :meth:`forward` can be
     scaled and summed before a single :meth:`inverse`.
 
@@ -699,7 +702,12 @@ class ConvolutionPlan:
     """
 
     def __init__(
-        self, shape: tuple[int, int], kernel_shape: tuple[int, int], *, workers: int = -1
+        self,
+        shape: tuple[int, int],
+        kernel_shape: tuple[int, int],
+        *,
+        workers: int = -1,
+        dtype: npt.DTypeLike = np.float64,
     ) -> None:
         if len(shape) != 2 or min(shape) < 1:
             raise InputError(f"shape={shape!r}; expected (ny, nx) with positive sizes.")
@@ -711,6 +719,9 @@ class ConvolutionPlan:
         self.shape = (int(shape[0]), int(shape[1]))
         self.kernel_shape = (int(kernel_shape[0]), int(kernel_shape[1]))
         self.workers = workers
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise InputError(f"dtype={dtype!r}; expected float32 or float64.")
         self.fft_shape = (
             scipy.fft.next_fast_len(self.shape[0] + self.kernel_shape[0] - 1, real=True),
             scipy.fft.next_fast_len(self.shape[1] + self.kernel_shape[1] - 1, real=True),
@@ -723,7 +734,7 @@ class ConvolutionPlan:
         )
 
     def _check(self, arr: np.ndarray, expected: tuple[int, int], what: str) -> np.ndarray:
-        a = np.asarray(arr, dtype=np.float64)
+        a = np.asarray(arr, dtype=self.dtype)
         if a.ndim < 2 or a.shape[-2:] != expected:
             raise InputError(
                 f"{what}: shape {a.shape}; expected (..., {expected[0]}, {expected[1]})."

@@ -49,20 +49,23 @@ SAMPLE_FILES: tuple[str, ...] = (
     "config.toml",
 )
 
-#: Release height [m] of the area sources of each sector (written to config.toml).
+#: Release height [m] of the area sources of each sector (written to config.toml). Four
+#: height classes (ground, low, chimney, elevated): each distinct height costs one kernel and
+#: one FFT per pollutant and year, so a run groups its sectors into a few classes.
 RELEASE_HEIGHT: dict[str, float] = {
+    "A_PublicPower": 25.0,
     "B_Industry": 10.0,
-    "C_OtherStationaryComb": 8.0,
-    "D_Fugitive": 5.0,
-    "E_Solvents": 5.0,
+    "C_OtherStationaryComb": 10.0,
+    "D_Fugitive": 4.0,
+    "E_Solvents": 4.0,
     "F_RoadTransport": 1.0,
-    "G_Shipping": 30.0,
-    "H_Aviation": 20.0,
-    "I_OffRoad": 2.0,
-    "J_Waste": 5.0,
-    "K_AgriLivestock": 3.0,
+    "G_Shipping": 25.0,
+    "H_Aviation": 25.0,
+    "I_OffRoad": 1.0,
+    "J_Waste": 4.0,
+    "K_AgriLivestock": 1.0,
     "L_AgriOther": 1.0,
-    "M_Other": 3.0,
+    "M_Other": 4.0,
 }
 _FIXED_DATE = "2000-01-01T00:00:00.000Z"
 

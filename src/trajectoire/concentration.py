@@ -1,0 +1,448 @@
+"""Annual mean concentrations from emission grids and each year's meteorology.
+
+For every year, the climatological (frequency-weighted) dispersion kernel of each release
+height is built from that year's joint frequency table (:func:`trajectoire.dispersion.annual_kernel`)
+and applied to the gridded emissions by FFT convolution (zero padding, no wrap-around);
+point stacks are added by direct summation over the meteorological classes
+(:func:`trajectoire.dispersion.point_sources_annual`); the regional background is added last.
+
+Because the model is linear in the emissions, the contribution of each sector is the
+convolution of that sector's emissions alone, and the contributions add up to the local
+concentration to round-off; the total is computed as that sum, so additivity holds exactly
+by construction (``docs/attribution.md``).
+
+Linearity is also what keeps the chain fast: emissions are grouped by release height before
+the forward FFT (one transform per height class, not per sector), and receptor aggregates
+(territory means, station points) use the adjoint field of each receptor instead of one
+dispersion run per source group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import scipy.fft
+import xarray as xr
+
+from ._validate import require_dims
+from .cf import add_history, set_cf_attrs
+from .errors import InputError
+from .grid import Grid
+from .units import conversion_factor
+
+__all__ = ["DispersionSettings", "YearDispersion", "annual_concentration", "stack_footprints"]
+
+
+@dataclass(frozen=True)
+class DispersionSettings:
+    """Year-independent settings of the dispersion of gridded emissions.
+
+    Attributes
+    ----------
+    radius : float
+        Kernel cut-off radius [m]; contributions of sources farther than this are left to
+        the regional background.
+    sigma : str
+        Dispersion-coefficient scheme (``"briggs-urban"``, ``"briggs-rural"``, ``"pgt"``).
+    receptor_height : float
+        Height of the receptors [m].
+    release_height : mapping of str to float
+        Effective release height per sector [m]; sectors not listed use `default_height`.
+    default_height : float
+        Release height of unlisted sectors [m].
+    decay_rate : mapping of str to float
+        First-order loss rate per pollutant [s-1] (0 for the regulated pollutants).
+    precision : {"double", "single"}
+        Precision of the grid-wide FFTs. ``"single"`` halves their memory and time; its
+        round-off is about 1e-7 of the largest concentration. Receptor aggregates always use
+        double precision.
+    """
+
+    radius: float = 20_000.0
+    sigma: str = "briggs-urban"
+    receptor_height: float = 1.5
+    release_height: Mapping[str, float] = field(default_factory=dict)
+    default_height: float = 1.0
+    decay_rate: Mapping[str, float] = field(default_factory=dict)
+    precision: str = "double"
+
+    def height_of(self, sector: str) -> float:
+        """Release height [m] of a sector."""
+        return float(self.release_height.get(sector, self.default_height))
+
+    def heights(self, sectors: Sequence[str]) -> list[float]:
+        """Sorted distinct release heights of `sectors` [m]."""
+        return sorted({self.height_of(s) for s in sectors})
+
+
+class YearDispersion:
+    """Kernels and FFT spectra of one meteorological year on one grid.
+
+    Build it once per year; apply it to every pollutant and source group of that year.
+
+    Parameters
+    ----------
+    grid : Grid
+        The run's grid (square cells).
+    met_year : xarray.Dataset
+        Joint frequency table of one year (``frequency(direction, speed, stability)`` ...,
+        see :func:`trajectoire.meteo.met_classes`).
+    settings : DispersionSettings
+        Radius, sigma scheme, heights.
+    heights : sequence of float
+        Release heights needed [m].
+    decay_rate : float, default 0
+        First-order loss rate [s-1] of the pollutant(s) this instance serves.
+    """
+
+    def __init__(
+        self,
+        grid: Grid,
+        met_year: xr.Dataset,
+        settings: DispersionSettings,
+        heights: Sequence[float],
+        *,
+        decay_rate: float = 0.0,
+    ) -> None:
+        from .dispersion import ConvolutionPlan, annual_kernel
+
+        self.grid = grid
+        self.settings = settings
+        self.kernels: dict[float, np.ndarray] = {}
+        for h in heights:
+            k = annual_kernel(
+                met_year,
+                resolution=grid.resolution,
+                radius=settings.radius,
+                release_height=float(h),
+                receptor_height=settings.receptor_height,
+                sigma=settings.sigma,
+                decay_rate=decay_rate,
+            )
+            self.kernels[float(h)] = np.asarray(k.values, dtype=np.float64)
+        shape = next(iter(self.kernels.values())).shape
+        self.half = shape[0] // 2
+        if settings.precision not in ("double", "single"):
+            raise InputError(f"precision={settings.precision!r}; expected 'double' or 'single'.")
+        dtype = np.float32 if settings.precision == "single" else np.float64
+        self.plan = ConvolutionPlan(grid.shape, shape, dtype=dtype)
+        self._kspec = {h: self.plan.kernel_spectrum(k) for h, k in self.kernels.items()}
+        self._adj_cache: dict[tuple[float, tuple[int, int]], np.ndarray] = {}
+
+    def spectrum(self, emission: np.ndarray) -> np.ndarray:
+        """Forward transform of an emission field ``(..., ny, nx)`` [t yr-1]."""
+        return self.plan.forward(emission)
+
+    def apply(self, spectra: Mapping[float, np.ndarray]) -> np.ndarray:
+        """Concentration [ug m-3] of emissions given as spectra per release height."""
+        total = None
+        for h, spec in spectra.items():
+            term = spec * self._kspec[float(h)]
+            total = term if total is None else total + term
+        if total is None:
+            raise InputError("YearDispersion.apply: no emission given.")
+        return self.plan.inverse(total)
+
+    def convolve(self, emission: np.ndarray, height: float) -> np.ndarray:
+        """Concentration [ug m-3] of one emission field ``(..., ny, nx)`` released at `height`."""
+        return self.apply({float(height): self.spectrum(emission)})
+
+    def adjoint(self, weights: np.ndarray, height: float) -> np.ndarray:
+        """Adjoint field ``A = K ⋆ w`` of receptor weights on a window.
+
+        ``Σ_r w(r) C(r) = Σ_c A(c) E(c)`` for any emission ``E`` released at `height`, provided
+        the window extends `radius` beyond the cells where ``w`` is non-zero.
+        """
+        return self.adjoints(weights, [height])[..., 0, :, :]
+
+    def adjoints(self, weights: np.ndarray, heights: Sequence[float]) -> np.ndarray:
+        """Adjoint fields of one or several weight windows for several release heights.
+
+        Parameters
+        ----------
+        weights : numpy.ndarray ``(..., wy, wx)``
+            Receptor weights on a window (leading dims: several weightings of one window).
+        heights : sequence of float
+            Release heights [m] (keys of :attr:`kernels`).
+
+        Returns
+        -------
+        numpy.ndarray ``(..., n_height, wy, wx)``
+            ``A[..., h] = K_h ⋆ w`` by FFT; the spectra of the flipped kernels are cached per
+            window shape, so the cost is one forward transform per weighting and one inverse
+            per (weighting, height).
+        """
+        w = np.asarray(weights, dtype=np.float64)
+        wy, wx = w.shape[-2:]
+        m = self.half
+        shape = (
+            scipy.fft.next_fast_len(wy + 2 * m, real=True),
+            scipy.fft.next_fast_len(wx + 2 * m, real=True),
+        )
+        ws = scipy.fft.rfftn(w, s=shape, axes=(-2, -1), workers=-1)
+        specs = np.stack([self._flipped_spectrum(float(h), shape) for h in heights])
+        full = scipy.fft.irfftn(ws[..., None, :, :] * specs, s=shape, axes=(-2, -1), workers=-1)
+        return np.ascontiguousarray(full[..., m : m + wy, m : m + wx])
+
+    def _flipped_spectrum(self, height: float, shape: tuple[int, int]) -> np.ndarray:
+        key = (height, shape)
+        if key not in self._adj_cache:
+            k = self.kernels[height][::-1, ::-1]
+            self._adj_cache[key] = scipy.fft.rfftn(k, s=shape, workers=-1)
+        return self._adj_cache[key]
+
+    def point_adjoint(self, row: int, col: int, height: float) -> tuple[slice, slice, np.ndarray]:
+        """Adjoint of the concentration at one receptor cell: the flipped kernel around it."""
+        k = self.kernels[float(height)]
+        m = self.half
+        ny, nx = self.grid.shape
+        r0, r1 = max(0, row - m), min(ny, row + m + 1)
+        c0, c1 = max(0, col - m), min(nx, col + m + 1)
+        rows = np.arange(r0, r1)
+        cols = np.arange(c0, c1)
+        a = k[np.ix_(row - rows + m, col - cols + m)]
+        return slice(r0, r1), slice(c0, c1), a
+
+
+def annual_concentration(
+    emission: xr.DataArray,
+    met: xr.Dataset,
+    *,
+    settings: DispersionSettings | None = None,
+    background: xr.DataArray | float | None = None,
+) -> xr.Dataset:
+    """Annual mean concentration and contributions by sector from gridded emissions.
+
+    Parameters
+    ----------
+    emission : xarray.DataArray
+        ``emission(year, sector, pollutant, y, x)`` [t yr-1 per cell] on a trajectoire grid
+        (``attrs["crs"]``); dask-backed arrays are computed one year and pollutant at a time.
+    met : xarray.Dataset
+        Joint frequency tables with a ``year`` dim covering the emission years.
+    settings : DispersionSettings, optional
+        Radius, sigma scheme and release heights (defaults of :class:`DispersionSettings`).
+    background : xarray.DataArray or float, optional
+        Regional background [ug m-3]: a scalar, or ``(year, pollutant)``, or with ``y, x``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``concentration(year, pollutant, y, x)`` [ug m-3, background included],
+        ``contribution(year, sector, pollutant, y, x)`` [ug m-3] and
+        ``background(year, pollutant)``; ``concentration = Σ_sector contribution + background``
+        to round-off.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Missing dims, emission and meteorology on different year sets, units that are not a
+        mass per year, a background with wrong units.
+    """
+    settings = settings or DispersionSettings()
+    require_dims(emission.dims, ("year", "sector", "pollutant", "y", "x"), "emission")
+    conversion_factor(emission.attrs.get("units"), "emission_rate", what="emission units")
+    factor = conversion_factor(emission.attrs.get("units"), "emission_rate")
+    grid = Grid.from_xarray(emission)
+    years = [int(y) for y in emission["year"].values]
+    if "year" not in met.dims:
+        raise InputError("annual_concentration: the meteorology has no 'year' dim.")
+    met_years = {int(y) for y in met["year"].values}
+    missing = sorted(set(years) - met_years)
+    if missing:
+        raise InputError(
+            f"annual_concentration: no meteorology for years {missing} (meteorology covers "
+            f"{sorted(met_years)}); emissions and meteorology must cover the same years."
+        )
+    bg = _background_array(background, emission)
+    sectors = [str(s) for s in emission["sector"].values]
+    pollutants = [str(p) for p in emission["pollutant"].values]
+    heights = settings.heights(sectors)
+    contrib = np.zeros((len(years), len(sectors), len(pollutants), *grid.shape))
+    for iy, year in enumerate(years):
+        cache: dict[float, YearDispersion] = {}
+        for ip, pol in enumerate(pollutants):
+            k = float(settings.decay_rate.get(pol, 0.0))
+            if k not in cache:
+                cache[k] = YearDispersion(grid, met.sel(year=year), settings, heights, decay_rate=k)
+            disp = cache[k]
+            e = np.asarray(emission.sel(year=year, pollutant=pol).values, dtype=float) * factor
+            for isec, sec in enumerate(sectors):
+                if np.any(e[isec]):
+                    contrib[iy, isec, ip] = disp.convolve(e[isec], settings.height_of(sec))
+    coords: dict[str, Any] = {
+        "year": years,
+        "sector": sectors,
+        "pollutant": pollutants,
+        **grid.coords(),
+    }
+    contribution = xr.DataArray(
+        contrib, dims=("year", "sector", "pollutant", "y", "x"), coords=coords
+    )
+    contribution = set_cf_attrs(contribution, "contribution")
+    conc = contribution.sum("sector") + bg
+    conc = set_cf_attrs(conc, "concentration")
+    ds = xr.Dataset({"concentration": conc, "contribution": contribution, "background": bg})
+    ds.attrs["crs"] = grid.crs.to_string()
+    return add_history(
+        ds, f"annual_concentration(radius={settings.radius}, sigma={settings.sigma!r})"
+    )
+
+
+def _background_array(
+    background: xr.DataArray | float | None, emission: xr.DataArray
+) -> xr.DataArray:
+    coords = {"year": emission["year"], "pollutant": emission["pollutant"]}
+    if background is None:
+        bg = xr.DataArray(
+            np.zeros((emission.sizes["year"], emission.sizes["pollutant"])),
+            dims=("year", "pollutant"),
+            coords=coords,
+        )
+    elif isinstance(background, xr.DataArray):
+        f = conversion_factor(
+            background.attrs.get("units"), "concentration", what="background units"
+        )
+        bg = background * f
+        for d in ("year", "pollutant"):
+            if d in bg.dims:
+                missing = set(emission[d].values.tolist()) - set(bg[d].values.tolist())
+                if missing:
+                    raise InputError(f"background: no value for {d} {sorted(missing, key=str)}.")
+        bg = bg.sel({d: emission[d] for d in ("year", "pollutant") if d in bg.dims})
+    else:
+        bg = xr.DataArray(
+            np.full((emission.sizes["year"], emission.sizes["pollutant"]), float(background)),
+            dims=("year", "pollutant"),
+            coords=coords,
+        )
+    return set_cf_attrs(bg, "background")
+
+
+def stack_footprints(
+    freq_year: xr.Dataset,
+    *,
+    x: npt.ArrayLike,
+    y: npt.ArrayLike,
+    stack_height: npt.ArrayLike,
+    stack_diameter: npt.ArrayLike,
+    exit_temperature: npt.ArrayLike,
+    exit_velocity: npt.ArrayLike,
+    grid: Grid,
+    radius: float,
+    receptor_height: float = 1.5,
+    sigma: str = "briggs-rural",
+    ambient_temperature: float = 283.15,
+    decay_rate: float = 0.0,
+    node_spacing: float | None = None,
+) -> list[tuple[slice, slice, np.ndarray]]:
+    """Annual footprint of each stack [ug m-3 per (t yr-1)] on a window of the grid.
+
+    The same physics as :func:`trajectoire.dispersion.point_sources_annual` (Briggs plume
+    rise per met class, sector-averaged long-term plume, sector smoothing), evaluated through
+    radial profiles tabulated once per stack (:mod:`trajectoire._kernels.stacks`): the cost
+    per receptor cell does not grow with the number of met classes. Footprints are
+    pollutant-independent (no decay) and are combined with each pollutant's emissions by the
+    caller.
+
+    Parameters
+    ----------
+    freq_year : xarray.Dataset
+        One year of :func:`trajectoire.meteo.met_classes`.
+    x, y : array-like
+        Stack positions [m, grid CRS].
+    stack_height, stack_diameter, exit_temperature, exit_velocity : array-like
+        Stack parameters [m, m, K, m s-1].
+    grid : Grid
+        Receptor grid.
+    radius : float
+        Cut-off radius [m].
+    receptor_height : float, default 1.5
+        [m].
+    sigma : str, default "briggs-rural"
+        Dispersion-coefficient scheme.
+    ambient_temperature : float, default 283.15
+        [K], for the plume rise.
+    decay_rate : float, default 0
+        First-order loss rate [s-1].
+    node_spacing : float, optional
+        Spacing of the radial nodes [m]; default a tenth of the cell size.
+
+    Returns
+    -------
+    list of (slice, slice, numpy.ndarray)
+        For each stack, the rows and columns of its window and the footprint there.
+    """
+    from . import dispersion as _d
+    from ._kernels import rise as _rise
+    from ._kernels.stacks import footprint_from_profiles, radial_profiles
+
+    code = _d._scheme(sigma)
+    xs = np.atleast_1d(np.asarray(x, dtype=float))
+    ys = np.atleast_1d(np.asarray(y, dtype=float))
+    hst = np.broadcast_to(np.asarray(stack_height, dtype=float), xs.shape)
+    dst = np.broadcast_to(np.asarray(stack_diameter, dtype=float), xs.shape)
+    tst = np.broadcast_to(np.asarray(exit_temperature, dtype=float), xs.shape)
+    vst = np.broadcast_to(np.asarray(exit_velocity, dtype=float), xs.shape)
+    for name, arr in (("stack_height", hst), ("stack_diameter", dst), ("exit_velocity", vst)):
+        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
+            raise InputError(f"stack_footprints: {name} must be finite and >= 0.")
+    if not np.all(np.isfinite(tst)) or np.any(tst <= 0):
+        raise InputError("stack_footprints: exit_temperature must be finite and > 0 K.")
+    table = _d._table(freq_year)
+    a, cls, zis, ius, p = _d._groups(table, urban=code == 1, decay=True)
+    zref = float(table.attrs.get("anemometer_height", 10.0))
+    spacing = float(node_spacing or grid.resolution / 10.0)
+    nodes = np.arange(spacing / 2.0, radius + grid.resolution + spacing, spacing)
+    half = int(np.ceil(radius / grid.resolution))
+    row, col, inside = grid.cell_index(xs, ys)
+    out = []
+    for s in range(xs.size):
+        ratio = max(hst[s], zref) / zref
+        fac = ratio ** (-p)
+        hs = np.array(
+            [
+                _rise.effective_height(
+                    hst[s],
+                    dst[s],
+                    vst[s],
+                    tst[s],
+                    float(ambient_temperature),
+                    (1.0 / ius[g]) * ratio ** p[g],
+                    int(cls[g]),
+                )
+                for g in range(a.shape[0])
+            ]
+        )
+        prof = radial_profiles(
+            a, fac, hs, zis, cls, ius, code, float(receptor_height), float(decay_rate), nodes
+        )
+        r_c = (
+            row[s]
+            if inside[s]
+            else int(np.clip(np.floor((grid.ymax - ys[s]) / grid.dy), 0, grid.ny - 1))
+        )
+        c_c = (
+            col[s]
+            if inside[s]
+            else int(np.clip(np.floor((xs[s] - grid.xmin) / grid.dx), 0, grid.nx - 1))
+        )
+        rows = slice(max(0, r_c - half - 1), min(grid.ny, r_c + half + 2))
+        cols = slice(max(0, c_c - half - 1), min(grid.nx, c_c + half + 2))
+        fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))
+        footprint_from_profiles(
+            prof,
+            nodes,
+            xs[s],
+            ys[s],
+            np.ascontiguousarray(grid.x[cols]),
+            np.ascontiguousarray(grid.y[rows]),
+            float(radius),
+            fp,
+        )
+        out.append((rows, cols, fp * _d._T_PER_YR_TO_UG))
+    return out
