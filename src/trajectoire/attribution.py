@@ -90,7 +90,8 @@ def aggregate_by_origin_window(
     adjoint : numpy.ndarray (n_height, ny, nx) or (n_weighting, n_height, ny, nx)
         Adjoint field(s) of the receptor aggregate(s) per release-height class, on one window.
     emission : numpy.ndarray (n_sector, ny, nx)
-        Emission per cell [t yr-1] (same window).
+        Emission per cell [t yr-1] (same window), float32 or float64; a strided view of a
+        larger grid is used without copying.
     height_of_sector : array_like of int (n_sector,)
         Release-height class of each sector.
     origin_index, origin_fraction : numpy.ndarray (k, ny, nx)
@@ -108,12 +109,15 @@ def aggregate_by_origin_window(
     if single:
         a = a[None]
     out = np.zeros((a.shape[0], emission.shape[0], n_origin))
+    e = np.asarray(emission)
+    if e.dtype not in (np.float32, np.float64):
+        e = e.astype(np.float64)
     aggregate_by_origin(
         np.ascontiguousarray(a),
-        np.ascontiguousarray(emission, dtype=np.float64),
+        e,
         np.asarray(height_of_sector, dtype=np.int64),
-        np.ascontiguousarray(origin_index, dtype=np.int64),
-        np.ascontiguousarray(origin_fraction, dtype=np.float64),
+        np.asarray(origin_index, dtype=np.int64),
+        np.asarray(origin_fraction, dtype=np.float64),
         out,
     )
     return out[0] if single else out

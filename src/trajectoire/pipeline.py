@@ -89,7 +89,7 @@ class RunContext:
     map_years: set[int]
     territories: list[str]
     origins: list[str]  # territories + "rest"
-    basis: np.ndarray  # (basis, sector, pollutant, ny, nx) float32 basis fields [t yr-1]
+    basis: np.ndarray  # (basis, pollutant, sector, ny, nx) float32 basis fields [t yr-1]
     basis_weight: xr.DataArray  # (year, basis, sector, pollutant): emission = Σ_b w_b basis_b
     trajectory: xr.Dataset  # the trajectory's small variables (method, total, scale...)
     points: xr.Dataset | None  # stacks: positions, parameters, sector, origin
@@ -173,8 +173,8 @@ def prepare(config: RunConfig) -> RunContext:
             raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
         output_pollutants.append("NO2")
 
+    met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
     trajectory = _trajectory(config, reference, run_years)
-    met = _meteorology(config, run_years)
     background = _background(config, output_pollutants, run_years, read_background)
     census_years, census = _census_grids(zones, grid)
 
@@ -200,8 +200,8 @@ def prepare(config: RunConfig) -> RunContext:
     receptors = [_window_receptor(str(t), fractions[i], half) for i, t in enumerate(origins[:-1])]
     stations = _stations(config, grid)
     points, point_emission = _points(trajectory, reference, grid, fractions, origins)
-    basis = np.asarray(
-        trajectory["basis_emission"].transpose("basis", "sector", "pollutant", "y", "x").values,
+    basis = np.ascontiguousarray(
+        trajectory["basis_emission"].transpose("basis", "pollutant", "sector", "y", "x").values,
         dtype=np.float32,
     )
     basis_weight = (
@@ -272,17 +272,44 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
         if config.inputs.point_source_history
         else None
     )
+    if history is not None and "source_id" in history.columns:
+        # register rows of stacks the inventory left out (outside the grid) are not needed
+        known = (
+            {str(v) for v in reference["source"].values} if "source" in reference.dims else set()
+        )
+        history = history[history["source_id"].astype(str).isin(known)]
     methods: dict[str | tuple[str, str], str] = {
         s: config.trajectory.method_of(s) for s in map(str, reference["sector"].values)
     }
-    return rebuild(
-        reference,
-        indices,
-        run_years,
-        methods=methods,
-        point_history=history,
-        chunks={"sector": 1, "pollutant": 1},
-    )
+    import warnings
+
+    from .errors import TrajectoireWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrajectoireWarning)
+        out = rebuild(
+            reference,
+            indices,
+            run_years,
+            methods=methods,
+            point_history=history,
+            chunks={"sector": 1, "pollutant": 1},
+        )
+    notes = [str(w.message) for w in caught if issubclass(w.category, TrajectoireWarning)]
+    for w in caught:
+        if not issubclass(w.category, TrajectoireWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if notes:
+        for n in notes:
+            log.info("trajectory: %s", n)
+        from .errors import warn
+
+        warn(
+            f"trajectory: {len(notes)} (sector, pollutant, year) totals could not follow their "
+            f"series because registered stacks exceed them (first: {notes[0]}); the register "
+            "wins, as documented. All messages are in the log (-v)."
+        )
+    return out
 
 
 def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
@@ -363,17 +390,15 @@ def population(ctx: RunContext, year: int) -> np.ndarray:
 
 
 def emission_of(ctx: RunContext, year: int, pollutant: str) -> np.ndarray:
-    """Gridded emission ``(sector, ny, nx)`` [t yr-1] of one pollutant in `year`.
+    """Gridded emission ``(sector, ny, nx)`` [t yr-1, float32] of one pollutant in `year`.
 
     ``Σ_b basis_weight(year, b, s, p) × basis(b, s, p)``: the trajectory's linear form.
     """
     ip = ctx.dispersed.index(pollutant)
-    w = np.asarray(ctx.basis_weight.sel(year=year).values[:, :, ip], dtype=np.float64)  # (b, s)
-    out = np.zeros((len(ctx.sectors), *ctx.grid.shape))
-    for b in range(w.shape[0]):
-        for s in range(w.shape[1]):
-            if w[b, s] != 0.0:
-                out[s] += w[b, s] * ctx.basis[b, s, ip]
+    w = np.asarray(ctx.basis_weight.sel(year=year).values[:, :, ip], dtype=np.float32)  # (b, s)
+    out = ctx.basis[0, ip] * w[0][:, None, None]
+    for b in range(1, w.shape[0]):
+        out += ctx.basis[b, ip] * w[b][:, None, None]
     return out
 
 
@@ -534,7 +559,7 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
             spectra = {}
             for h in heights:
                 sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
-                field = e[sel].sum(axis=0)
+                field = np.add.reduce([e[i] for i in sel], dtype=np.float64)
                 if field.any():
                     spectra[h] = disp.spectrum(field)
             local = disp.apply(spectra) if spectra else np.zeros(grid.shape)
@@ -554,19 +579,18 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
                 agg_exp[:, st_sector[k], st_origin[k], ip] += q[k] * fp_exp[:, k]
                 agg_sta[:, st_sector[k], st_origin[k], ip] += q[k] * fp_sta[:, k]
         clock("aggregates")
-        cells = e
+        emis_out[0, :, ip][:, ctx.mask] = e[:, ctx.mask]
         if ctx.points is not None:
-            cells = e.copy()
+            keep = ctx.mask[ctx.points["row"].values, ctx.points["col"].values]
             np.add.at(
-                cells,
+                emis_out[0, :, ip],
                 (
-                    np.asarray(st_sector, dtype=int),
-                    ctx.points["row"].values,
-                    ctx.points["col"].values,
+                    np.asarray(st_sector, dtype=int)[keep],
+                    ctx.points["row"].values[keep],
+                    ctx.points["col"].values[keep],
                 ),
-                q,
+                q[keep].astype(np.float32),
             )
-        emis_out[0, :, ip][:, ctx.mask] = cells[:, ctx.mask]
         conc_out[0, ip][ctx.mask] = (local + float(bg.sel(pollutant=pol)))[ctx.mask]
         if contrib_out is not None and local_s is not None:
             contrib_out[0, :, ip][:, ctx.mask] = local_s[:, ctx.mask]
@@ -891,3 +915,174 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
         "no2_conversion": "Romberg et al. (1996) annual-mean curve, incremental attribution rule",
         "map_years": " ".join(str(y) for y in sorted(ctx.map_years)),
     }
+
+
+# ------------------------------------------------------------------------- change split
+def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
+    """Split the change of territory means between two years into its causes.
+
+    For every receptor territory (area mean) and pollutant, the change
+    ``C(year1) − C(year0)`` is split exactly into the effect of **emissions**, of
+    **meteorology** and of the **background** with Shapley values
+    (:func:`trajectoire.attribution.decompose_change`). For the linear pollutants the
+    emission and meteorology effects are also given per sector (they add up over sectors);
+    NO2 is split on its total only (its conversion is not linear).
+
+    Parameters
+    ----------
+    ctx : RunContext
+        From :func:`prepare`.
+    year0, year1 : int
+        Initial and final years of the run.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``change_emission(receptor, sector, pollutant)``,
+        ``change_meteorology(receptor, sector, pollutant)``,
+        ``change_background(receptor, pollutant)``, ``change_total(receptor, pollutant)``
+        [ug m-3]; the three effects add up to ``change_total`` to round-off. For NO2 the
+        sector entries are missing and the effects are in ``sector="all"``.
+    """
+    from .attribution import decompose_change as shapley_change
+
+    for y in (year0, year1):
+        if y not in ctx.years:
+            raise InputError(
+                f"decompose_change: year {y} is not in the run ({ctx.years[0]}..{ctx.years[-1]})."
+            )
+    settings = ctx.settings
+    sectors = ctx.sectors
+    heights = settings.heights(sectors)
+    h_of_s = np.array([heights.index(settings.height_of(s)) for s in sectors], dtype=np.int64)
+    disp = {
+        m: YearDispersion(ctx.grid, ctx.met.sel(year=m), settings, heights) for m in (year0, year1)
+    }
+    stacks = {m: _stack_footprints(ctx, ctx.met.sel(year=m)) for m in (year0, year1)}
+    st_sector = (
+        []
+        if ctx.points is None
+        else [sectors.index(str(v)) for v in ctx.points["source_sector"].values]
+    )
+    n_t, n_s, n_o = len(ctx.territories), len(sectors), len(ctx.origins)
+    adj = {
+        m: [disp[m].adjoints(r.weights, heights) for r in ctx.territory_receptors]
+        for m in (year0, year1)
+    }
+    fpdot = {
+        m: np.array(
+            [[_window_dot(r, fp) for fp in stacks[m]] for r in ctx.territory_receptors]
+        ).reshape(n_t, -1)
+        for m in (year0, year1)
+    }
+    pols = ctx.output_pollutants
+    label = [*sectors, "all"]
+    e_eff = np.full((n_t, n_s + 1, len(pols)), np.nan)
+    m_eff = np.full_like(e_eff, np.nan)
+    b_eff = np.zeros((n_t, len(pols)))
+    total = np.zeros((n_t, len(pols)))
+    ys = (year0, year1)
+    for ip, pol in enumerate(ctx.dispersed):
+        emis = {e: emission_of(ctx, e, pol) for e in ys}
+        q = {e: _stack_emission(ctx, e, pol) for e in ys}
+        parts: dict[tuple[int, int], np.ndarray] = {}
+        for e in ys:
+            for m in ys:
+                v = np.zeros((n_t, n_s))
+                for ir, rec in enumerate(ctx.territory_receptors):
+                    v[ir] = _aggregate(
+                        adj[m][ir], emis[e], h_of_s, ctx, rec.rows, rec.cols, n_o
+                    ).sum(axis=1)
+                for k in range(len(q[e])):
+                    if q[e][k] > 0:
+                        v[:, st_sector[k]] += q[e][k] * fpdot[m][:, k]
+                parts[(e, m)] = v
+        bgv = {b: float(ctx.background.sel(year=b, pollutant=pol)) for b in ys}
+
+        def value(ie: int, im: int, ib: int, parts=parts, bgv=bgv) -> np.ndarray:
+            v = parts[(ys[ie], ys[im])]
+            return np.concatenate([v, np.full((n_t, 1), bgv[ys[ib]])], axis=1)
+
+        out = shapley_change(value)
+        e_eff[:, :n_s, ip] = out["emission"][:, :n_s]
+        m_eff[:, :n_s, ip] = out["meteorology"][:, :n_s]
+        e_eff[:, n_s, ip] = out["emission"][:, :n_s].sum(axis=1)
+        m_eff[:, n_s, ip] = out["meteorology"][:, :n_s].sum(axis=1)
+        b_eff[:, ip] = out["background"][:, n_s]
+        total[:, ip] = out["total"].sum(axis=1)
+    if "NO2" in pols:
+        ino2 = pols.index("NO2")
+        local = {}
+        for e in ys:
+            emis = emission_of(ctx, e, "NOx")
+            q = _stack_emission(ctx, e, "NOx")
+            for m in ys:
+                spectra = {}
+                for h in heights:
+                    sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
+                    field = np.add.reduce([emis[i] for i in sel], dtype=np.float64)
+                    if field.any():
+                        spectra[h] = disp[m].spectrum(field)
+                loc = disp[m].apply(spectra).astype(np.float64)
+                for k, (rs, cs, fp) in enumerate(stacks[m]):
+                    if q[k] > 0:
+                        loc[rs, cs] += q[k] * fp
+                local[(e, m)] = loc
+
+        def no2_value(ie: int, im: int, ib: int) -> np.ndarray:
+            b = ys[ib]
+            nox_bg = float(ctx.background.sel(year=b, pollutant="NOx"))
+            no2_bg = float(ctx.background.sel(year=b, pollutant="NO2"))
+            tot, _ = no2_attribution(nox_bg, no2_bg, local[(ys[ie], ys[im])][None], axis=0)
+            return np.array(
+                [float((r.weights * tot[r.rows, r.cols]).sum()) for r in ctx.territory_receptors]
+            )
+
+        out = shapley_change(no2_value)
+        e_eff[:, n_s, ino2] = out["emission"]
+        m_eff[:, n_s, ino2] = out["meteorology"]
+        b_eff[:, ino2] = out["background"]
+        total[:, ino2] = out["total"]
+    coords = {"receptor": ctx.territories, "sector": label, "pollutant": pols}
+    attrs = {"units": "ug m-3", "period": f"{year0}-{year1}"}
+    ds = xr.Dataset(
+        {
+            "change_emission": xr.DataArray(
+                e_eff,
+                dims=("receptor", "sector", "pollutant"),
+                coords=coords,
+                attrs={
+                    **attrs,
+                    "long_name": "change of the territory mean due to emissions (Shapley)",
+                },
+            ),
+            "change_meteorology": xr.DataArray(
+                m_eff,
+                dims=("receptor", "sector", "pollutant"),
+                coords=coords,
+                attrs={
+                    **attrs,
+                    "long_name": "change of the territory mean due to meteorology (Shapley)",
+                },
+            ),
+            "change_background": xr.DataArray(
+                b_eff,
+                dims=("receptor", "pollutant"),
+                coords={"receptor": ctx.territories, "pollutant": pols},
+                attrs={
+                    **attrs,
+                    "long_name": "change of the territory mean due to the background (Shapley)",
+                },
+            ),
+            "change_total": xr.DataArray(
+                total,
+                dims=("receptor", "pollutant"),
+                coords={"receptor": ctx.territories, "pollutant": pols},
+                attrs={**attrs, "long_name": "change of the territory mean concentration"},
+            ),
+        }
+    )
+    ds.attrs["method"] = (
+        "Shapley decomposition over (emissions, meteorology, background); see docs/attribution.md"
+    )
+    return ds

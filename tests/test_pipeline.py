@@ -1,0 +1,203 @@
+"""The concentration chain on a small run of the bundled sample (issue 6).
+
+ACSO and ARC (Oise) on a 250 m grid, a 5 km kernel radius and three years keep it fast; the
+checks are the invariants of the attribution: contributions add up, receptor aggregates
+computed by adjoint agree with the maps, exposure is the population-weighted mean, the split
+of a change between two years is exact.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from pathlib import Path
+
+import dask
+import numpy as np
+import pytest
+import xarray as xr
+
+from trajectoire import InputError, TrajectoireWarning, UnitsError
+from trajectoire import pipeline as P
+from trajectoire.config import load_config
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "data" / "sample"
+YEARS = (2016, 2017, 2018)
+LINEAR = ["NOx", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"]
+
+
+def small_config(tmp: Path, **over: str) -> Path:
+    """The sample configuration shrunk to two territories, 250 m and three years."""
+    text = (SAMPLE / "config.toml").read_text()
+    text = re.sub(
+        r'^(\w+) = "([\w.]+\.(?:gpkg|csv|gz|tif))"',
+        lambda m: f'{m[1]} = "{SAMPLE / m[2]}"',
+        text,
+        flags=re.M,
+    )
+    repl = {
+        r"^first_year = \d+": f"first_year = {YEARS[0]}",
+        r"^last_year = \d+": f"last_year = {YEARS[-1]}",
+        r"^resolution = [\d.]+": "resolution = 250.0",
+        r"^territories = \[.*\]": 'territories = ["ACSO", "ARC"]',
+        r"^radius = [\d.]+": "radius = 5000.0",
+        r"^map_years = \[.*\]": "map_years = [2018]",
+    }
+    repl.update(over)
+    for pat, new in repl.items():
+        text, n = re.subn(pat, new, text, flags=re.M)
+        assert n == 1, pat
+    path = tmp / "config.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    cfg = load_config(small_config(tmp_path_factory.mktemp("small")))
+    with warnings.catch_warnings():
+        warnings.simplefilter(
+            "ignore", TrajectoireWarning
+        )  # zones and stacks outside the small grid
+        ctx = P.prepare(cfg)
+        years = {y: P.compute_year(ctx, y) for y in YEARS}
+    return ctx, years
+
+
+def _masked(da):
+    return np.asarray(da.values, dtype=float)
+
+
+def test_contributions_add_up_to_the_concentration(run):
+    ctx, years = run
+    ds = years[2018]
+    assert "contribution" in ds and "contribution" not in years[2017]
+    for pol in ctx.output_pollutants:
+        total = _masked(ds["concentration"].sel(pollutant=pol, year=2018))
+        parts = _masked(ds["contribution"].sel(pollutant=pol, year=2018)).sum(axis=0)
+        bg = float(ds["background"].sel(pollutant=pol, year=2018))
+        ok = np.isfinite(total)
+        assert ok.sum() > 100
+        np.testing.assert_allclose(parts[ok] + bg, total[ok], rtol=1e-6, err_msg=pol)
+
+
+def test_territory_aggregates_agree_with_the_maps(run):
+    """Aggregates by adjoint (float64) == means of the maps (single-precision FFT)."""
+    ctx, years = run
+    for year, ds in years.items():
+        for it, terr in enumerate(ctx.territories):
+            frac = ctx.fractions[it]
+            for pol in ctx.output_pollutants:
+                conc = _masked(ds["concentration"].sel(pollutant=pol, year=year))
+                mean_map = np.nansum(conc * frac) / frac.sum()
+                agg = float(
+                    ds["territory_concentration"].sel(receptor=terr, pollutant=pol, year=year)
+                )
+                assert agg == pytest.approx(mean_map, rel=2e-5), (year, terr, pol)
+                parts = ds["territory_contribution"].sel(receptor=terr, pollutant=pol, year=year)
+                bg = float(ds["background"].sel(pollutant=pol, year=year))
+                assert float(parts.sum()) + bg == pytest.approx(agg, rel=1e-12)
+
+
+def test_exposure_is_the_population_weighted_mean(run):
+    ctx, years = run
+    ds = years[2017]
+    pop = P.population(ctx, 2017)
+    for it, terr in enumerate(ctx.territories):
+        w = pop * ctx.fractions[it]
+        for pol in ("NO2", "PM2.5"):
+            conc = _masked(ds["concentration"].sel(pollutant=pol, year=2017))
+            ref = np.nansum(conc * w) / w.sum()
+            got = float(ds["exposure"].sel(territory=terr, pollutant=pol, year=2017))
+            assert got == pytest.approx(ref, rel=2e-5)
+
+
+def test_station_values_are_the_map_values(run):
+    ctx, years = run
+    ds = years[2018]
+    if "station" not in ds.dims:
+        pytest.skip("no station inside the small grid")
+    for ist, st in ctx.stations.iterrows():
+        for pol in ("NOx", "PM10"):
+            cell = float(
+                ds["concentration"]
+                .sel(pollutant=pol, year=2018)
+                .values[int(st["row"]), int(st["col"])]
+            )
+            got = float(ds["station_concentration"].sel(pollutant=pol, year=2018).isel(station=ist))
+            if np.isfinite(cell):
+                assert got == pytest.approx(cell, rel=2e-5)
+
+
+def test_source_receptor_rows_add_up_to_the_local_part(run):
+    from trajectoire.attribution import source_receptor_matrix
+
+    ctx, years = run
+    ds = years[2016]
+    sr = source_receptor_matrix(ds["territory_contribution"])
+    local = ds["territory_concentration"] - ds["background"]
+    np.testing.assert_allclose(sr.sum("origin").values, local.values, rtol=1e-12)
+    # the two Oise territories influence each other, and far territories contribute nothing
+    assert float(sr.sel(receptor="ACSO", origin="ACSO", pollutant="NOx", year=2016)) > 0
+
+
+def test_year_by_year_equals_all_at_once_and_dask(run):
+    ctx, years = run
+    again = P.compute_year(ctx, 2017)
+    xr.testing.assert_identical(again.drop_attrs(), years[2017].drop_attrs())
+    lazy = [dask.delayed(P.compute_year)(ctx, y) for y in YEARS]
+    with dask.config.set(scheduler="threads", num_workers=2):
+        computed = dask.compute(*lazy)
+    for y, ds in zip(YEARS, computed, strict=True):
+        for v in ("territory_contribution", "exposure_contribution", "concentration"):
+            np.testing.assert_array_equal(ds[v].values, years[y][v].values)
+
+
+def test_change_between_two_years_adds_up_exactly(run):
+    ctx, years = run
+    ch = P.decompose_change(ctx, 2016, 2018)
+    effects = (
+        ch["change_emission"].sel(sector="all")
+        + ch["change_meteorology"].sel(sector="all")
+        + ch["change_background"]
+    )
+    np.testing.assert_allclose(effects.values, ch["change_total"].values, rtol=1e-12, atol=1e-12)
+    direct = years[2018]["territory_concentration"].isel(year=0) - years[2016][
+        "territory_concentration"
+    ].isel(year=0)
+    # NO2 goes through the maps (single-precision FFT) here and the adjoints in compute_year
+    np.testing.assert_allclose(
+        ch["change_total"].values, direct.transpose("receptor", "pollutant").values, rtol=2e-5
+    )
+    # per-sector effects add up to the "all" entry for the linear pollutants
+    per_sector = ch["change_emission"].sel(pollutant=LINEAR).drop_sel(sector="all").sum("sector")
+    np.testing.assert_allclose(
+        per_sector.values,
+        ch["change_emission"].sel(sector="all", pollutant=LINEAR).values,
+        rtol=1e-12,
+        atol=1e-14,
+    )
+
+
+def test_year_outside_the_run_is_an_error(run):
+    ctx, _ = run
+    with pytest.raises(InputError, match="not in the run"):
+        P.compute_year(ctx, 1970)
+
+
+def test_meteorology_missing_years_is_an_error(tmp_path):
+    path = small_config(tmp_path, **{r"^last_year = \d+": "last_year = 2025"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        with pytest.raises(InputError, match="no meteorology for years"):
+            P.prepare(load_config(path))
+
+
+def test_background_with_wrong_units_is_an_error(tmp_path):
+    from trajectoire.background import read_background
+
+    f = tmp_path / "bg.csv"
+    f.write_text("year,pollutant,value,units\n2018,NOx,10,ppb\n")
+    with pytest.raises(UnitsError, match="ppb"):
+        read_background(f)
