@@ -999,7 +999,13 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
                 parts[(e, m)] = v
         bgv = {b: float(ctx.background.sel(year=b, pollutant=pol)) for b in ys}
 
-        def value(ie: int, im: int, ib: int, parts=parts, bgv=bgv) -> np.ndarray:
+        def value(
+            ie: int,
+            im: int,
+            ib: int,
+            parts: dict[tuple[int, int], np.ndarray] = parts,
+            bgv: dict[int, float] = bgv,
+        ) -> np.ndarray:
             v = parts[(ys[ie], ys[im])]
             return np.concatenate([v, np.full((n_t, 1), bgv[ys[ib]])], axis=1)
 
@@ -1014,19 +1020,19 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
         ino2 = pols.index("NO2")
         local = {}
         for e in ys:
-            emis = emission_of(ctx, e, "NOx")
-            q = _stack_emission(ctx, e, "NOx")
+            nox_e = emission_of(ctx, e, "NOx")
+            q_e = _stack_emission(ctx, e, "NOx")
             for m in ys:
                 spectra = {}
                 for h in heights:
                     sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
-                    field = np.add.reduce([emis[i] for i in sel], dtype=np.float64)
+                    field = np.add.reduce([nox_e[i] for i in sel], dtype=np.float64)
                     if field.any():
                         spectra[h] = disp[m].spectrum(field)
                 loc = disp[m].apply(spectra).astype(np.float64)
                 for k, (rs, cs, fp) in enumerate(stacks[m]):
-                    if q[k] > 0:
-                        loc[rs, cs] += q[k] * fp
+                    if q_e[k] > 0:
+                        loc[rs, cs] += q_e[k] * fp
                 local[(e, m)] = loc
 
         def no2_value(ie: int, im: int, ib: int) -> np.ndarray:
