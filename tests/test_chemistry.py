@@ -40,7 +40,7 @@ def test_no2_parts_add_up_exactly(p, bg_nox, bg_no2):
     np.testing.assert_allclose(no2.sum(axis=0) + bg_no2, total, rtol=1e-12, atol=1e-12)
     assert np.all(no2 >= -1e-12)
     expected = bg_no2 + nox_to_no2(bg_nox + p.sum(0)) - nox_to_no2(bg_nox)
-    np.testing.assert_allclose(total, expected, rtol=1e-12)
+    np.testing.assert_allclose(total, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_fit_recovers_coefficients():

@@ -144,7 +144,7 @@ def convert(
 
     Examples
     --------
-    >>> float(convert(1.0, "g s-1", "t yr-1", "emission_rate"))
+    >>> round(float(convert(1.0, "g s-1", "t yr-1", "emission_rate")), 6)
     31.5576
     """
     f_from = conversion_factor(units, kind, what=what)
