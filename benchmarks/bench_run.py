@@ -64,6 +64,28 @@ def measure(cmd: list[str], out: Path) -> dict[str, float]:
     return {"wall": wall, "peak": float(peak), "size": float(out.stat().st_size)}
 
 
+def _same_content(a: Path, b: Path) -> bool:
+    """Whether two outputs hold the same variables, values and attributes (but history)."""
+    import numpy as np
+    import xarray as xr
+
+    volatile = {"history", "trajectoire_config_file"}
+    with xr.open_dataset(a, chunks={}) as da, xr.open_dataset(b, chunks={}) as db:
+        if list(da.variables) != list(db.variables):
+            return False
+        for name in da.variables:
+            va, vb = da[name], db[name]
+            if va.dims != vb.dims or va.attrs.keys() != vb.attrs.keys():
+                return False
+            if not all(np.array_equal(va.attrs[k], vb.attrs[k]) for k in va.attrs):
+                return False
+            if not bool(va.equals(vb)):
+                return False
+        ga = {k: v for k, v in da.attrs.items() if k not in volatile}
+        gb = {k: v for k, v in db.attrs.items() if k not in volatile}
+        return ga.keys() == gb.keys() and all(np.array_equal(ga[k], gb[k]) for k in ga)
+
+
 def _check_ready(config: Path) -> None:
     try:
         import psutil  # noqa: F401
@@ -122,6 +144,8 @@ def main() -> None:
                 f"\nratio serial / {args.workers} workers (wall time): "
                 f"{serial['wall'] / parallel['wall']:.2f}"
             )
+            same = _same_content(workdir / "serial.nc", workdir / f"{args.workers}.nc")
+            print(f"serial and parallel outputs identical in content: {same}")
         worst_peak = max(r["peak"] for r in results.values())
         print(
             f"budgets: output {serial['size'] / 2**20:.1f} MiB "

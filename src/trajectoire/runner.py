@@ -22,6 +22,7 @@ import datetime as _dt
 import importlib
 import json
 import logging
+import os
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -556,11 +557,14 @@ def _compute_dask(
                 ) from None
         else:
             log.info("starting a local Dask cluster of %d worker(s)", workers)
+            # one task per worker; numba's parallel kernels share the cores between workers
+            share = max(1, (os.cpu_count() or 1) // max(1, workers or 1))
             cluster = LocalCluster(
                 n_workers=workers,
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
+                env={"NUMBA_NUM_THREADS": str(share)},
             )
             stack.callback(cluster.close)
             client = Client(cluster)
