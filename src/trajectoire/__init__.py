@@ -19,6 +19,7 @@ from . import (
     trends,
 )
 from ._version import __version__
+from .config import RunConfig, load_config
 from .errors import (
     ConfigError,
     GridError,
@@ -31,7 +32,9 @@ from .errors import (
 from .evaluation import evaluate, mqi, mqi_network, sample_at_stations
 from .grid import Grid, area_fractions, coverage_matrix
 from .interpolate import cross_validate, fuse
+from .io import export_geotiff, open_output, write_netcdf
 from .regrid import Regridder, regrid
+from .runner import run
 from .territories import (
     TERRITORIES,
     load_territories,
@@ -48,6 +51,7 @@ __all__ = [
     "InputError",
     "MissingVariableError",
     "Regridder",
+    "RunConfig",
     "TrajectoireError",
     "TrajectoireWarning",
     "UnitsError",
@@ -61,20 +65,25 @@ __all__ = [
     "dispersion",
     "evaluate",
     "evaluation",
+    "export_geotiff",
     "exposure",
     "fuse",
     "interpolate",
     "inventory",
+    "load_config",
     "load_territories",
     "meteo",
     "mqi",
     "mqi_network",
+    "open_output",
     "regional_grid",
     "regrid",
+    "run",
     "sample_at_stations",
     "territories",
     "territory_fractions",
     "territory_grid",
     "trajectory",
     "trends",
+    "write_netcdf",
 ]

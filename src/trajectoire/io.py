@@ -38,6 +38,7 @@ from .grid import Grid, crs_of
 __all__ = [
     "FLOAT_VARIABLES",
     "GRID_MAPPING",
+    "LOSSLESS_VARIABLES",
     "atomic_path",
     "check_writable",
     "crs_variable",
@@ -59,6 +60,8 @@ FLOAT_VARIABLES: tuple[str, ...] = (
     "exposure",
     "population",
 )
+#: Variables never quantised by ``significant_digits``: emission totals must add up exactly.
+LOSSLESS_VARIABLES: tuple[str, ...] = ("emission", "point_emission", "population")
 #: zlib compression level of the outputs (4: within a few % of 9's size, much faster).
 COMPLEVEL = 4
 #: Largest chunk along y or x [cells]: tiles of at most 1024 x 1024 cells (4 MiB in float32).
@@ -206,7 +209,8 @@ def netcdf_encoding(
     `dtype` with ``_FillValue`` NaN. Coordinates: no fill value (CF), ``x``/``y`` and other
     float coordinates kept in float64 so that the grid transform stays exact.
 
-    With `significant_digits`, float data variables are quantised by netCDF-C's
+    With `significant_digits`, float data variables (except :data:`LOSSLESS_VARIABLES`,
+    whose totals must add up exactly) are quantised by netCDF-C's
     Granular BitRound (``quantize_mode="GranularBitRound"``) to that many significant
     decimal digits before compression: lossy, relative error below ``0.5 * 10**(1 - digits)`` (see
     ``docs/outputs.md`` for the sizes measured).
@@ -224,7 +228,7 @@ def netcdf_encoding(
         if var.dtype.kind == "f":
             e["dtype"] = dtype
             e["_FillValue"] = np.array(np.nan, dtype=dtype)
-            if significant_digits is not None and var.ndim >= 1:
+            if significant_digits is not None and var.ndim >= 1 and name not in LOSSLESS_VARIABLES:
                 e["significant_digits"] = int(significant_digits)
                 e["quantize_mode"] = "GranularBitRound"
         if var.ndim >= 1 and var.dtype.kind in "fiub":

@@ -328,7 +328,12 @@ def _write_landuse(landuse: np.ndarray, grid: Grid, path: Path) -> None:
 
 # --------------------------------------------------------------------------- text files
 def _map_years(first_year: int, last_year: int) -> list[int]:
-    years = [y for y in range(first_year, last_year + 1) if y % 5 == 0 or y == first_year]
+    """Years with full contribution maps: every tenth year, the first and the last.
+
+    Each map year adds one map per sector and pollutant to the output (the largest part of
+    the file); aggregated contributions are written for every year anyway.
+    """
+    years = [y for y in range(first_year, last_year + 1) if y % 10 == 0 or y == first_year]
     if last_year not in years:
         years.append(last_year)
     return years
@@ -350,7 +355,9 @@ pollutants = ["NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"]
 
 [grid]
 crs = "EPSG:2154"
-resolution = 100.0
+# 200 m keeps the quick start to minutes on a laptop; set 100.0 for the production grid
+# (benchmarks/bench_concentration.py --resolution 100 measures that case)
+resolution = 200.0
 buffer = 5000.0
 territories = [{territories}]
 
