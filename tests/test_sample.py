@@ -285,7 +285,7 @@ def test_config_follows_the_documented_keys(short: Path) -> None:
     assert cfg["run"]["first_year"] == FIRST and cfg["run"]["last_year"] == LAST
     assert cfg["run"]["reference_year"] == 2018
     assert cfg["grid"]["territories"] == list(REAL)
-    assert cfg["grid"]["resolution"] == 100.0 and cfg["grid"]["buffer"] == 5000.0
+    assert cfg["grid"]["resolution"] == 200.0 and cfg["grid"]["buffer"] == 5000.0
     for key, name in cfg["inputs"].items():
         assert (short / name).is_file(), key
     assert cfg["attribution"]["map_years"] == [2017, 2019]
