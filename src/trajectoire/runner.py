@@ -19,6 +19,7 @@ identical to that of a serial run.
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import importlib
 import json
 import logging
@@ -495,6 +496,9 @@ def run(
                         dtype=dtype,
                         **common,
                     )
+        # the pipeline's context (grids, basis fields...) is not needed to assemble
+        ctx = common = None  # type: ignore[assignment]
+        gc.collect()
         log.info("assembling %d year(s) into %s", len(target), out_path)
         assemble(
             parts,
