@@ -245,8 +245,15 @@ def assemble(
         `out`.
     """
     import dask
+    import netCDF4
 
+    # netCDF-C keeps a chunk cache (16 MiB by default) per variable and open file: with every
+    # year's part open at once it grows with the number of years. One sequential pass needs
+    # no cache, so the parts are opened with a 1 MiB one.
+    cache = netCDF4.get_chunk_cache()
+    netCDF4.set_chunk_cache(2**20, cache[1], cache[2])
     with ExitStack() as stack:
+        stack.callback(netCDF4.set_chunk_cache, *cache)
         opened = []
         for y in years:
             ds = xr.open_dataset(_part_path(parts, y), engine="netcdf4", chunks={})
