@@ -556,16 +556,7 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
             local = local_s.sum(axis=0)
         else:
             local_s = None
-            spectra = {}
-            for h in heights:
-                sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
-                field = np.add.reduce([e[i] for i in sel], dtype=np.float64)
-                if field.any():
-                    spectra[h] = disp.spectrum(field)
-            local = disp.apply(spectra) if spectra else np.zeros(grid.shape)
-            for k, (rs, cs, fp) in enumerate(stacks):
-                if q[k] > 0:
-                    local[rs, cs] += q[k] * fp
+            local = _local_concentration(disp, e, q, stacks, sectors, settings)
         clock("dispersion")
         for ir, rec in enumerate(ctx.territory_receptors):
             both = _aggregate(adj_both[ir], e, h_of_s, ctx, rec.rows, rec.cols, n_o)
@@ -642,6 +633,35 @@ class _Clock:
 
     def summary(self) -> str:
         return ", ".join(f"{k} {v:.2f} s" for k, v in self.stages.items())
+
+
+def _local_concentration(
+    disp: YearDispersion,
+    emission: np.ndarray,
+    stack_emission: np.ndarray,
+    stacks: list[tuple[slice, slice, np.ndarray]],
+    sectors: Sequence[str],
+    settings: DispersionSettings,
+) -> np.ndarray:
+    """Local concentration [ug m-3] of gridded emissions and stacks, float64.
+
+    Sectors are grouped by release height before the forward transforms (one per height
+    class, one inverse in all): linearity makes this equal to one convolution per sector.
+    """
+    spectra = {}
+    for h in settings.heights(sectors):
+        sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
+        field = np.add.reduce([emission[i] for i in sel], dtype=np.float64)
+        if field.any():
+            spectra[h] = disp.spectrum(field)
+    if spectra:
+        local = np.asarray(disp.apply(spectra), dtype=np.float64)
+    else:
+        local = np.zeros(disp.grid.shape)
+    for k, (rs, cs, fp) in enumerate(stacks):
+        if stack_emission[k] > 0:
+            local[rs, cs] += stack_emission[k] * fp
+    return local
 
 
 def _window_dot(rec: Receptor, fp: tuple[slice, slice, np.ndarray]) -> float:
@@ -1023,17 +1043,9 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
             nox_e = emission_of(ctx, e, "NOx")
             q_e = _stack_emission(ctx, e, "NOx")
             for m in ys:
-                spectra = {}
-                for h in heights:
-                    sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
-                    field = np.add.reduce([nox_e[i] for i in sel], dtype=np.float64)
-                    if field.any():
-                        spectra[h] = disp[m].spectrum(field)
-                loc = disp[m].apply(spectra).astype(np.float64)
-                for k, (rs, cs, fp) in enumerate(stacks[m]):
-                    if q_e[k] > 0:
-                        loc[rs, cs] += q_e[k] * fp
-                local[(e, m)] = loc
+                local[(e, m)] = _local_concentration(
+                    disp[m], nox_e, q_e, stacks[m], sectors, settings
+                )
 
         def no2_value(ie: int, im: int, ib: int) -> np.ndarray:
             b = ys[ib]
