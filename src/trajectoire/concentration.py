@@ -378,7 +378,6 @@ def stack_footprints(
         For each stack, the rows and columns of its window and the footprint there.
     """
     from . import dispersion as _d
-    from ._kernels import rise as _rise
     from ._kernels.stacks import footprint_from_profiles, radial_profiles
 
     code = _d._scheme(sigma)
@@ -393,31 +392,17 @@ def stack_footprints(
             raise InputError(f"stack_footprints: {name} must be finite and >= 0.")
     if not np.all(np.isfinite(tst)) or np.any(tst <= 0):
         raise InputError("stack_footprints: exit_temperature must be finite and > 0 K.")
-    table = _d._table(freq_year)
-    a, cls, zis, ius, p = _d._groups(table, urban=code == 1, decay=True)
-    zref = float(table.attrs.get("anemometer_height", 10.0))
+    a, cls, zis, ius, hs_all, fac_all = _d._stack_groups(
+        freq_year, code, hst, dst, vst, tst, float(ambient_temperature)
+    )
     spacing = float(node_spacing or grid.resolution / 10.0)
     nodes = np.arange(spacing / 2.0, radius + grid.resolution + spacing, spacing)
     half = int(np.ceil(radius / grid.resolution))
     row, col, inside = grid.cell_index(xs, ys)
     out = []
     for s in range(xs.size):
-        ratio = max(hst[s], zref) / zref
-        fac = ratio ** (-p)
-        hs = np.array(
-            [
-                _rise.effective_height(
-                    hst[s],
-                    dst[s],
-                    vst[s],
-                    tst[s],
-                    float(ambient_temperature),
-                    (1.0 / ius[g]) * ratio ** p[g],
-                    int(cls[g]),
-                )
-                for g in range(a.shape[0])
-            ]
-        )
+        fac = fac_all[s]
+        hs = hs_all[s]
         prof = radial_profiles(
             a, fac, hs, zis, cls, ius, code, float(receptor_height), float(decay_rate), nodes
         )

@@ -805,6 +805,43 @@ def _stacks(n: int | None, **arrays: Any) -> tuple[int, dict[str, np.ndarray]]:
     return size, out
 
 
+def _stack_groups(
+    freq_year: xr.Dataset,
+    code: int,
+    stack_height: np.ndarray,
+    stack_diameter: np.ndarray,
+    exit_velocity: np.ndarray,
+    exit_temperature: np.ndarray,
+    ambient_temperature: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Met groups of a year and, per stack and group, the effective height and wind factor.
+
+    Returns ``a, cls, zis, ius`` of :func:`_groups` and ``hs, fac`` of shape (n_stack, G):
+    Briggs effective height [m] with the wind at the stack top ``u_s = u_g (h_s/z_ref)^p``,
+    and ``fac = (h_s/z_ref)^-p`` (``1/u_s = fac / u_g``).
+    """
+    table = _table(freq_year)
+    a, cls, zis, ius, p = _groups(table, urban=code == 1, decay=True)
+    zref = float(table.attrs.get("anemometer_height", 10.0))
+    n, g = len(stack_height), a.shape[0]
+    hs = np.empty((n, g))
+    fac = np.empty((n, g))
+    for s in range(n):
+        ratio = max(float(stack_height[s]), zref) / zref
+        for gi in range(g):
+            fac[s, gi] = ratio ** (-p[gi])
+            hs[s, gi] = _rise.effective_height(
+                float(stack_height[s]),
+                float(stack_diameter[s]),
+                float(exit_velocity[s]),
+                float(exit_temperature[s]),
+                ambient_temperature,
+                (1.0 / ius[gi]) * ratio ** p[gi],
+                int(cls[gi]),
+            )
+    return a, cls, zis, ius, hs, fac
+
+
 def point_sources_annual(
     freq_year: xr.Dataset,
     *,
@@ -894,27 +931,15 @@ def point_sources_annual(
     ta = float(ambient_temperature)
     if not (math.isfinite(ta) and ta > 0):
         raise InputError(f"ambient_temperature={ambient_temperature!r}; expected > 0 [K].")
-    table = _table(freq_year)
-    a, cls, zis, ius, p = _groups(table, urban=code == 1, decay=True)
-    zref = float(table.attrs.get("anemometer_height", 10.0))
-    g = a.shape[0]
-    hs = np.empty((n, g))
-    fac = np.empty((n, g))
-    for s in range(n):
-        hstack = st["stack_height"][s]
-        ratio = max(hstack, zref) / zref
-        for gi in range(g):
-            us = (1.0 / ius[gi]) * ratio ** p[gi]
-            fac[s, gi] = ratio ** (-p[gi])
-            hs[s, gi] = _rise.effective_height(
-                hstack,
-                st["stack_diameter"][s],
-                st["exit_velocity"][s],
-                st["exit_temperature"][s],
-                ta,
-                us,
-                int(cls[gi]),
-            )
+    a, cls, zis, ius, hs, fac = _stack_groups(
+        freq_year,
+        code,
+        st["stack_height"],
+        st["stack_diameter"],
+        st["exit_velocity"],
+        st["exit_temperature"],
+        ta,
+    )
     ius_stack = ius  # decay uses the 10 m speed of the class (documented approximation)
     out = np.zeros((w.shape[1], grid.ny, grid.nx))
     _lt.point_sources_footprint(
