@@ -158,3 +158,19 @@ def test_stack_footprints_match_the_exact_point_kernel():
         full[rs, cs] = fp
         assert np.abs(full - exact[k]).max() <= 2e-3 * exact[k].max()
         assert full.sum() == pytest.approx(exact[k].sum(), rel=1e-3)
+
+
+def test_stack_footprints_bad_stack_is_a_clear_error():
+    g = Grid.from_bounds(X0, Y0, X0 + 2000, Y0 + 2000, 100)
+    with pytest.raises(InputError, match="stack_height"):
+        stack_footprints(
+            met_table().sel(year=2018),
+            x=[X0 + 1000],
+            y=[Y0 + 1000],
+            stack_height=[-5.0],
+            stack_diameter=[1.0],
+            exit_temperature=[400.0],
+            exit_velocity=[5.0],
+            grid=g,
+            radius=1000.0,
+        )

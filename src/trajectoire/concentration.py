@@ -381,17 +381,18 @@ def stack_footprints(
     from ._kernels.stacks import footprint_from_profiles, radial_profiles
 
     code = _d._scheme(sigma)
-    xs = np.atleast_1d(np.asarray(x, dtype=float))
-    ys = np.atleast_1d(np.asarray(y, dtype=float))
-    hst = np.broadcast_to(np.asarray(stack_height, dtype=float), xs.shape)
-    dst = np.broadcast_to(np.asarray(stack_diameter, dtype=float), xs.shape)
-    tst = np.broadcast_to(np.asarray(exit_temperature, dtype=float), xs.shape)
-    vst = np.broadcast_to(np.asarray(exit_velocity, dtype=float), xs.shape)
-    for name, arr in (("stack_height", hst), ("stack_diameter", dst), ("exit_velocity", vst)):
-        if not np.all(np.isfinite(arr)) or np.any(arr < 0):
-            raise InputError(f"stack_footprints: {name} must be finite and >= 0.")
-    if not np.all(np.isfinite(tst)) or np.any(tst <= 0):
-        raise InputError("stack_footprints: exit_temperature must be finite and > 0 K.")
+    _, st = _d._stacks(
+        None,
+        x=x,
+        y=y,
+        stack_height=stack_height,
+        stack_diameter=stack_diameter,
+        exit_temperature=exit_temperature,
+        exit_velocity=exit_velocity,
+    )
+    xs, ys = st["x"], st["y"]
+    hst, dst = st["stack_height"], st["stack_diameter"]
+    tst, vst = st["exit_temperature"], st["exit_velocity"]
     a, cls, zis, ius, hs_all, fac_all = _d._stack_groups(
         freq_year, code, hst, dst, vst, tst, float(ambient_temperature)
     )
