@@ -301,13 +301,13 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if notes:
         for n in notes:
-            log.info("trajectory: %s", n)
+            log.debug("trajectory: %s", n)
         from .errors import warn
 
         warn(
             f"trajectory: {len(notes)} (sector, pollutant, year) totals could not follow their "
             f"series because registered stacks exceed them (first: {notes[0]}); the register "
-            "wins, as documented. All messages are in the log (-v)."
+            "wins, as documented. All messages are in the debug log (trajectoire run -v)."
         )
     return out
 
@@ -612,7 +612,7 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     )
     clock("assemble")
     ds.attrs["timing"] = clock.summary()
-    log.info("year %d: %s", year, ds.attrs["timing"])
+    log.debug("year %d: %s", year, ds.attrs["timing"])
     return ds
 
 
