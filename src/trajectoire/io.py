@@ -22,7 +22,7 @@ import datetime as _dt
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -62,12 +62,17 @@ FLOAT_VARIABLES: tuple[str, ...] = (
 )
 #: Variables never quantised by ``significant_digits``: emission totals must add up exactly.
 LOSSLESS_VARIABLES: tuple[str, ...] = ("emission", "point_emission", "population")
-#: zlib compression level of the outputs. Measured on a 100 m sample year (emission and
-#: concentration): level 4 writes 21 MB in 17 s, levels 1-3 write 30-31 MB in 9-10 s; 4 is
-#: kept because the output size is bounded (the assembly of a run is write-bound).
-COMPLEVEL = 4
-#: Largest chunk along y or x [cells]: tiles of at most 1024 x 1024 cells (4 MiB in float32).
-MAX_TILE = 1024
+#: zlib compression level of the outputs. Measured on a sample year (200 m, 91 emission
+#: maps, NaN beyond the buffer), compressing the chunks that hold data: levels 1-3 take the
+#: same time (zlib's fast strategy) and level 3 gives the smallest files of the three (4.6
+#: MiB against 5.0 for level 1); level 4 takes twice as long for 1 % less.
+COMPLEVEL = 3
+#: Largest chunk along y or x [cells]. Tiles are evened out (a 1111-row grid gets 9 tiles
+#: of 124 rows, not 8 of 128 and a ninth of 87 padded to 128). 128 x 128 float32 tiles are
+#: 64 KiB: a whole map is tens of chunks, a time series at one cell reads one per year,
+#: and the tiles beyond the territories' buffer hold only NaN and are not stored at all
+#: (on the sample, 19 of 45 tiles of a 200 m map hold data).
+MAX_TILE = 128
 
 _COORD_ATTRS: dict[str, dict[str, str]] = {
     "year": {"long_name": "calendar year", "axis": "T"},
@@ -196,6 +201,21 @@ def _is_gridded(da: xr.DataArray) -> bool:
     return "y" in da.dims and "x" in da.dims
 
 
+def tile_size(n: int, max_tile: int = MAX_TILE) -> int:
+    """Chunk length along a grid axis of `n` cells: even tiles of at most `max_tile`.
+
+    Examples
+    --------
+    >>> tile_size(1111), tile_size(614), tile_size(100)
+    (124, 123, 100)
+    """
+    n, max_tile = int(n), int(max_tile)
+    if n <= max_tile:
+        return max(1, n)
+    pieces = -(-n // max_tile)
+    return -(-n // pieces)
+
+
 def netcdf_encoding(
     ds: xr.Dataset,
     *,
@@ -206,7 +226,8 @@ def netcdf_encoding(
     """Encoding of every variable of `ds` for :meth:`xarray.Dataset.to_netcdf`.
 
     Data variables: zlib (`complevel`) with shuffle; chunks of one along ``year`` and every
-    other non-spatial dim, tiles of at most :data:`MAX_TILE` cells along ``y`` and ``x``;
+    other non-spatial dim, even tiles of at most :data:`MAX_TILE` cells along ``y`` and ``x``
+    (:func:`tile_size`);
     the variables of :data:`FLOAT_VARIABLES` (and any other float variable) stored as
     `dtype` with ``_FillValue`` NaN. Coordinates: no fill value (CF), ``x``/``y`` and other
     float coordinates kept in float64 so that the grid transform stays exact.
@@ -240,7 +261,7 @@ def netcdf_encoding(
             chunks = []
             for dim, size in zip(var.dims, var.shape, strict=True):
                 if dim in ("y", "x"):
-                    chunks.append(min(size, MAX_TILE))
+                    chunks.append(tile_size(size))
                 elif _is_gridded(ds[name]) or dim == "year":
                     chunks.append(1)
                 else:
@@ -307,6 +328,7 @@ def write_netcdf(
     encoding_overrides: Mapping[str, Mapping[str, Any]] | None = None,
     dtype: str = "float32",
     significant_digits: int | None = None,
+    fill: Mapping[str, Callable[[Any], object]] | None = None,
 ) -> Path:
     """Write `ds` to a CF-1.8 NetCDF-4 file, atomically.
 
@@ -326,6 +348,12 @@ def write_netcdf(
     significant_digits : int, optional
         Lossy quantisation of the float variables to this many significant digits (1 to 7;
         default None: lossless). See :func:`netcdf_encoding`.
+    fill : mapping of str to callable, optional
+        Variables whose values are written by a callable instead of taken from `ds`: the
+        variable of `ds` only gives the dims, shape and attributes (it is never computed),
+        and ``fill[name](dataset)`` receives the defined, empty variable as an open
+        :class:`h5py.Dataset` to write into (the runner copies compressed chunks of its
+        per-year parts this way, see :func:`trajectoire._chunkio.copy_chunks`).
 
     Returns
     -------
@@ -337,15 +365,88 @@ def write_netcdf(
     Global attributes ``Conventions``, ``title``, ``institution``, ``source``, ``history``,
     ``references`` and ``trajectoire_version`` are filled in when `ds` lacks them; dict or
     list attributes are stored as JSON text.
+
+    Gridded float variables held in memory (not dask) and not quantised are written by
+    :func:`trajectoire._chunkio.write_array`: chunks that hold only NaN are not stored
+    (readers get the ``_FillValue``, NaN) and the others are compressed in a thread pool,
+    with the same shuffle and deflate filters netCDF-C would use.
     """
     path = Path(path)
     out = _prepare(ds)
     enc = netcdf_encoding(out, dtype=dtype, significant_digits=significant_digits)
     for name, over in (encoding_overrides or {}).items():
         enc.setdefault(name, {}).update(over)
+    fill = dict(fill or {})
+    unknown = [n for n in fill if n not in out.data_vars]
+    if unknown:
+        raise ValueError(f"fill names variables that are not in the dataset: {unknown}")
+    direct = [n for n in _direct_candidates(out, enc) if n not in fill]
     with atomic_path(path) as tmp:
-        out.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=enc)
+        skip = set(direct) | set(fill)
+        rest = out.drop_vars(list(skip))
+        rest_enc = {k: v for k, v in enc.items() if k not in skip}
+        rest.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=rest_enc)
+        if skip:
+            _define_variables(tmp, out, enc, [str(n) for n in out.data_vars if n in skip])
+            import h5py
+
+            from ._chunkio import io_pool, write_array
+
+            with h5py.File(tmp, "r+") as f, io_pool() as pool:
+                for name in direct:
+                    write_array(f[name], np.asarray(out[name].values), pool)
+                for name, writer in fill.items():
+                    writer(f[name])
     return path
+
+
+def _direct_candidates(out: xr.Dataset, enc: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Gridded float variables in memory, chunked and not quantised (written by _chunkio)."""
+    names = []
+    for name, da in out.data_vars.items():
+        e = enc.get(str(name), {})
+        if (
+            da.dtype.kind == "f"
+            and da.ndim >= 2
+            and da.dims[-2:] == ("y", "x")
+            and "chunksizes" in e
+            and "significant_digits" not in e
+            and da.chunks is None
+        ):
+            names.append(str(name))
+    return names
+
+
+def _define_variables(
+    path: Path, out: xr.Dataset, enc: Mapping[str, Mapping[str, Any]], names: list[str]
+) -> None:
+    """Define (without data) the float variables `names` of `out` in the NetCDF `path`."""
+    import netCDF4
+
+    with netCDF4.Dataset(path, "a") as nc:
+        for name in names:
+            da = out[name]
+            e = enc.get(name, {})
+            for dim, size in zip(da.dims, da.shape, strict=True):
+                if dim not in nc.dimensions:
+                    nc.createDimension(str(dim), size)
+            kind = np.dtype(e.get("dtype", da.dtype))
+            kwargs: dict[str, Any] = {
+                "zlib": bool(e.get("zlib", False)),
+                "complevel": int(e.get("complevel", COMPLEVEL)),
+                "shuffle": bool(e.get("shuffle", False)),
+                "chunksizes": e.get("chunksizes"),
+                "fill_value": kind.type(np.nan),
+            }
+            if "significant_digits" in e:
+                kwargs["significant_digits"] = e["significant_digits"]
+                kwargs["quantize_mode"] = e.get("quantize_mode", "BitGroom")
+            var = nc.createVariable(name, kind, tuple(str(d) for d in da.dims), **kwargs)
+            attrs = {str(k): v for k, v in da.attrs.items() if k != "_FillValue"}
+            extra = [str(c) for c in da.coords if c not in da.dims]
+            if extra:
+                attrs["coordinates"] = " ".join(extra)
+            var.setncatts(attrs)
 
 
 # ---------------------------------------------------------------------- reading

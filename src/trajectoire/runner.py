@@ -56,7 +56,6 @@ PART_COMPLETE_ATTR = "trajectoire_part_complete"
 PART_HASH_ATTR = "trajectoire_config_hash"
 _PART_KIND_ATTR = "trajectoire_part"
 _STATIC = "static.nc"
-_PART_COMPLEVEL = 1  # parts are temporary: fast, light compression
 _HDF5_WRITE_LOCK = threading.Lock()
 
 
@@ -157,11 +156,14 @@ def _write_part(
     config_hash: str,
     dtype: str,
     crs: str = "EPSG:2154",
+    significant_digits: int | None = None,
 ) -> str:
     """Compute one year (or the static variables when `year` is None) and write its part.
 
     `crs` is the grid's CRS from the configuration, used when the pipeline's dataset does
-    not name one (``attrs["crs"]``).
+    not name one (``attrs["crs"]``). Parts are written with the output's own encoding
+    (chunks, compression, quantisation), so that :func:`assemble` copies their compressed
+    chunks into the output as they are.
     """
     if year is None:
         ds = pipeline.static_variables(ctx)
@@ -180,9 +182,8 @@ def _write_part(
     ds.attrs[PART_COMPLETE_ATTR] = 1
     ds.attrs[_PART_KIND_ATTR] = kind
     parts.mkdir(parents=True, exist_ok=True)
-    overrides = {str(v): {"complevel": _PART_COMPLEVEL} for v in ds.data_vars if ds[v].ndim}
     with _HDF5_WRITE_LOCK:  # HDF5 is not thread-safe: threaded Dask workers write in turn
-        write_netcdf(ds, path, dtype=dtype, encoding_overrides=overrides)
+        write_netcdf(ds, path, dtype=dtype, significant_digits=significant_digits)
     log.debug("wrote part %s", path)
     return str(path)
 
@@ -215,11 +216,13 @@ def assemble(
 ) -> Path:
     """Assemble the part files of `years` (and ``static.nc``) into the output `out`.
 
-    The parts are opened lazily (dask chunks = the parts' own NetCDF chunks: one year, one
-    sector, one pollutant, map tiles) and
-    written chunk by chunk with the synchronous scheduler, so memory holds one map at a
-    time. Variables absent from some years (``contribution`` outside the map years) are
-    filled with NaN there (they compress to almost nothing).
+    The gridded variables with a ``year`` dim (``emission``, ``concentration``,
+    ``contribution``) are copied chunk by chunk, compressed as they are in the parts
+    (:func:`trajectoire._chunkio.copy_chunks`): nothing is decoded or compressed again, and
+    memory holds one chunk at a time. Years without a variable (``contribution`` outside the
+    map years) store no chunk: readers get NaN there. The other variables are small (per
+    territory, station, or year-independent); they are read from the parts and written
+    whole.
 
     Parameters
     ----------
@@ -237,7 +240,8 @@ def assemble(
     dtype : str, default "float32"
         Storage type of float variables.
     significant_digits : int, optional
-        Lossy quantisation of the float variables (``[output] significant_digits``).
+        Lossy quantisation of the float variables (``[output] significant_digits``); the
+        parts must have been written with the same value (the runner does).
 
     Returns
     -------
@@ -247,16 +251,17 @@ def assemble(
     import dask
     import netCDF4
 
+    paths = [_part_path(parts, y) for y in years]
     # netCDF-C keeps a chunk cache (16 MiB by default) per variable and open file: with every
-    # year's part open at once it grows with the number of years. One sequential pass needs
-    # no cache, so the parts are opened with a 1 MiB one.
+    # year's part open at once it grows with the number of years. Only small variables are
+    # read through it here, so the parts are opened with a 1 MiB one.
     cache = netCDF4.get_chunk_cache()
     netCDF4.set_chunk_cache(2**20, cache[1], cache[2])
     with ExitStack() as stack:
         stack.callback(netCDF4.set_chunk_cache, *cache)
         opened = []
-        for y in years:
-            ds = xr.open_dataset(_part_path(parts, y), engine="netcdf4", chunks={})
+        for p in paths:
+            ds = xr.open_dataset(p, engine="netcdf4", chunks={})
             stack.callback(ds.close)
             opened.append(ds)
         static = xr.open_dataset(parts / _STATIC, engine="netcdf4", chunks={})
@@ -287,9 +292,45 @@ def assemble(
         glob.update({k: v for k, v in static.attrs.items() if k not in _BOOKKEEPING})
         glob.update(attrs)
         merged.attrs = glob
+        copied = [
+            str(n)
+            for n, da in merged.data_vars.items()
+            if da.dims[:1] == ("year",) and da.dims[-2:] == ("y", "x") and da.dtype.kind == "f"
+        ]
+        # the small variables are read now, so that no part stays open in netCDF-C while
+        # h5py reads it (two HDF5 libraries in one process must not share an open file)
         with dask.config.set(scheduler="synchronous"):
-            write_netcdf(merged, out, dtype=dtype, significant_digits=significant_digits)
+            small = merged.drop_vars(copied).load()
+        templates = merged[copied]
+        stack.close()
+        final = xr.merge([small, templates], compat="override", combine_attrs="override")[
+            list(merged.data_vars)
+        ]
+        final.attrs = glob
+        # parts hold no all-NaN chunk, except those of quantised variables (netCDF-C wrote them)
+        fill = {
+            name: _chunk_copier(name, paths, drop_nan_chunks=significant_digits is not None)
+            for name in copied
+        }
+        write_netcdf(final, out, dtype=dtype, significant_digits=significant_digits, fill=fill)
     return Path(out)
+
+
+def _chunk_copier(name: str, paths: Sequence[Path], *, drop_nan_chunks: bool) -> Any:
+    """Writer of variable `name` of the output from the parts `paths` (one year each)."""
+
+    def copy(dset: Any) -> None:
+        import h5py
+
+        from ._chunkio import copy_chunks
+
+        for k, path in enumerate(paths):
+            with h5py.File(path, "r") as src:
+                if name in src:
+                    offset = (k,) + (0,) * (dset.ndim - 1)
+                    copy_chunks(src[name], dset, offset, drop_nan_chunks=drop_nan_chunks)
+
+    return copy
 
 
 def _fill_missing_variables(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
@@ -487,6 +528,7 @@ def run(
                 "parts": parts,
                 "config_hash": chash,
                 "crs": cfg.grid.crs,
+                "significant_digits": cfg.output.significant_digits,
             }
             if need_static:
                 _write_part(None, dtype=dtype, **common)
