@@ -165,6 +165,22 @@ def _write_part(
     (chunks, compression, quantisation), so that :func:`assemble` copies their compressed
     chunks into the output as they are.
     """
+    ds, path = _compute_part(
+        year, pipeline=pipeline, ctx=ctx, parts=parts, config_hash=config_hash, crs=crs
+    )
+    return _store_part(ds, path, dtype=dtype, significant_digits=significant_digits)
+
+
+def _compute_part(
+    year: int | None,
+    *,
+    pipeline: Pipeline,
+    ctx: Any,
+    parts: Path,
+    config_hash: str,
+    crs: str,
+) -> tuple[xr.Dataset, Path]:
+    """The dataset of one part and its path (nothing written)."""
     if year is None:
         ds = pipeline.static_variables(ctx)
         extra = pipeline.global_attributes(ctx)
@@ -181,8 +197,13 @@ def _write_part(
     ds.attrs[PART_HASH_ATTR] = config_hash
     ds.attrs[PART_COMPLETE_ATTR] = 1
     ds.attrs[_PART_KIND_ATTR] = kind
-    parts.mkdir(parents=True, exist_ok=True)
-    with _HDF5_WRITE_LOCK:  # HDF5 is not thread-safe: threaded Dask workers write in turn
+    return ds, path
+
+
+def _store_part(ds: xr.Dataset, path: Path, *, dtype: str, significant_digits: int | None) -> str:
+    """Write one part atomically (the rename marks it complete)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _HDF5_WRITE_LOCK:  # HDF5 is not thread-safe: threads write in turn
         write_netcdf(ds, path, dtype=dtype, significant_digits=significant_digits)
     log.debug("wrote part %s", path)
     return str(path)
@@ -573,11 +594,37 @@ def _span(years: Sequence[int]) -> str:
     return ", ".join(map(str, years))
 
 
-def _compute_serial(todo: list[int], *, progress: bool, **kwargs: Any) -> None:
-    with _progress(len(todo), progress) as bar:
+def _compute_serial(
+    todo: list[int],
+    *,
+    progress: bool,
+    dtype: str,
+    significant_digits: int | None = None,
+    **kwargs: Any,
+) -> None:
+    """Compute the years in turn; each part is written by a thread while the next computes.
+
+    At most two years are in memory: the one being written and the one being computed. An
+    error of the writer stops the run at the next year; an error of the computation lets
+    the part in flight finish (the parts written stay valid for ``--resume``).
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with _progress(len(todo), progress) as bar, ThreadPoolExecutor(1) as writer:
+        # on an error the executor still finishes the part in flight: a valid year is kept
+        pending: Future[str] | None = None
         for y in todo:
             bar.set_postfix_str(str(y))
-            _write_part(y, **kwargs)
+            ds, path = _compute_part(y, **kwargs)
+            if pending is not None:
+                pending.result()
+                bar.update(1)
+            pending = writer.submit(
+                _store_part, ds, path, dtype=dtype, significant_digits=significant_digits
+            )
+            del ds
+        if pending is not None:
+            pending.result()
             bar.update(1)
 
 
