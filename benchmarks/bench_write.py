@@ -1,0 +1,151 @@
+"""Writing a year of the sample run: netCDF-C against trajectoire's direct chunk writer.
+
+Computes one map year of the bundled sample (``pipeline.compute_year``: 91 emission maps, 91
+contribution maps, 7 concentration maps on 614 x 1111 cells, NaN beyond the territories'
+buffer), then writes it, in the same run:
+
+* ``netCDF-C, whole maps``: xarray's ``to_netcdf`` with one chunk per map (1024-row tiles,
+  the chunking of trajectoire 0.1 before this writer) and zlib 4;
+* ``netCDF-C, same encoding``: xarray's ``to_netcdf`` with the encoding of
+  :func:`trajectoire.io.netcdf_encoding` (128-cell tiles, zlib 3, shuffle);
+* ``trajectoire``: :func:`trajectoire.io.write_netcdf` (NaN tiles not stored, tiles
+  deflated in a thread pool);
+
+and assembles three copies of the year into one file, decoding and re-encoding every value
+(all parts loaded in memory, one netCDF-C write: the most favourable way to re-encode;
+trajectoire 0.1 did it lazily, map by map) against copying the compressed chunks
+(:func:`trajectoire.runner.assemble`). It prints times, sizes, the ratios, and checks that
+every file reads back the same values.
+
+Usage: ``python benchmarks/bench_write.py [--year 2020] [--repeat 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from trajectoire import pipeline as P
+from trajectoire import runner as R
+from trajectoire.config import load_config
+from trajectoire.errors import TrajectoireWarning
+from trajectoire.io import _prepare, netcdf_encoding, write_netcdf
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def best(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", default=str(REPO / "data" / "sample" / "config.toml"))
+    ap.add_argument("--year", type=int, default=2020)
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    cfg = load_config(args.config)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        ctx = P.prepare(cfg)
+    ds = P.compute_year(ctx, args.year)
+    ds.attrs["crs"] = cfg.grid.crs
+    raw = sum(ds[v].nbytes for v in ds.data_vars) / 2**20
+    print(f"year {args.year}: {raw:.0f} MiB of values in memory")
+    tmp = Path(tempfile.mkdtemp(prefix="bench_write_"))
+    try:
+        out = _prepare(ds)
+        enc = netcdf_encoding(out)
+        old = {k: dict(v) for k, v in enc.items()}
+        for name, e in old.items():
+            if "chunksizes" in e:
+                da = out[name]
+                e["chunksizes"] = tuple(
+                    min(n, 1024) if d in ("y", "x") else c
+                    for d, n, c in zip(da.dims, da.shape, e["chunksizes"], strict=True)
+                )
+                e["complevel"] = 4
+        paths = {
+            "netCDF-C, whole maps (zlib 4)": tmp / "old.nc",
+            "netCDF-C, same encoding": tmp / "nc.nc",
+            "trajectoire write_netcdf": tmp / "direct.nc",
+        }
+        jobs = {
+            "netCDF-C, whole maps (zlib 4)": lambda: out.to_netcdf(
+                paths["netCDF-C, whole maps (zlib 4)"], engine="netcdf4", encoding=old
+            ),
+            "netCDF-C, same encoding": lambda: out.to_netcdf(
+                paths["netCDF-C, same encoding"], engine="netcdf4", encoding=enc
+            ),
+            "trajectoire write_netcdf": lambda: write_netcdf(ds, paths["trajectoire write_netcdf"]),
+        }
+        times = {}
+        for label, job in jobs.items():
+            times[label] = best(job, args.repeat)
+            size = paths[label].stat().st_size / 2**20
+            print(f"  {label:<32} {times[label]:6.2f} s  {size:6.1f} MiB")
+        ref = times["trajectoire write_netcdf"]
+        for label in list(jobs)[:2]:
+            print(f"  trajectoire vs {label}: {times[label] / ref:.1f}x faster")
+        with xr.open_dataset(paths["trajectoire write_netcdf"]) as a:
+            for label in list(jobs)[:2]:
+                with xr.open_dataset(paths[label]) as b:
+                    for v in ("emission", "concentration", "contribution"):
+                        np.testing.assert_array_equal(a[v].values, b[v].values)
+        print("  all files read back the same values")
+
+        # assembly of three parts: re-encode every value (xarray) against copy the chunks
+        parts = tmp / "parts"
+        parts.mkdir()
+        years = [args.year, args.year + 1, args.year + 2]
+        for k, y in enumerate(years):
+            shutil.copy(paths["trajectoire write_netcdf"], parts / f"year-{y}.nc")
+            with xr.open_dataset(parts / f"year-{y}.nc") as one:
+                fixed = one.load().assign_coords(year=[y])
+            fixed.attrs["crs"] = cfg.grid.crs
+            write_netcdf(fixed, parts / f"year-{y}.nc")
+            if k == 0:
+                static = xr.Dataset(coords={"x": fixed["x"], "y": fixed["y"]})
+                static.attrs["crs"] = cfg.grid.crs
+                write_netcdf(static, parts / "static.nc")
+
+        def reencode() -> None:
+            # the most favourable way to decode and re-encode: every part loaded in memory,
+            # one netCDF-C write with the output's encoding
+            loaded = []
+            for y in years:
+                with xr.open_dataset(parts / f"year-{y}.nc") as one:
+                    loaded.append(one.load())
+            merged = xr.concat(loaded, dim="year", data_vars="minimal", coords="minimal")
+            for var in merged.variables.values():
+                var.encoding = {}
+            merged.to_netcdf(tmp / "reenc.nc", engine="netcdf4", encoding=netcdf_encoding(merged))
+
+        def copy() -> None:
+            R.assemble(parts, years, tmp / "copied.nc", attrs={})
+
+        t_re, t_copy = best(reencode, args.repeat), best(copy, args.repeat)
+        print(f"assembly of 3 years: re-encoding {t_re:.2f} s, copying chunks {t_copy:.2f} s")
+        print(f"  copying vs re-encoding: {t_re / t_copy:.1f}x faster")
+        with xr.open_dataset(tmp / "reenc.nc") as a, xr.open_dataset(tmp / "copied.nc") as b:
+            for v in ("emission", "concentration", "contribution"):
+                np.testing.assert_array_equal(a[v].values, b[v].values)
+        print("  both assemblies read back the same values")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
