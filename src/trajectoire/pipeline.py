@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .attribution import aggregate_by_origin_window, origin_layers
+from .attribution import aggregate_by_origin_stack, origin_layers
 from .cf import set_cf_attrs
 from .chemistry import no2_attribution
 from .concentration import DispersionSettings, YearDispersion
@@ -395,11 +395,25 @@ def emission_of(ctx: RunContext, year: int, pollutant: str) -> np.ndarray:
     ``Σ_b basis_weight(year, b, s, p) × basis(b, s, p)``: the trajectory's linear form.
     """
     ip = ctx.dispersed.index(pollutant)
-    w = np.asarray(ctx.basis_weight.sel(year=year).values[:, :, ip], dtype=np.float32)  # (b, s)
-    out = ctx.basis[0, ip] * w[0][:, None, None]
-    for b in range(1, w.shape[0]):
-        out += ctx.basis[b, ip] * w[b][:, None, None]
+    w = np.asarray(ctx.basis_weight.sel(year=year).values, dtype=np.float32)  # (b, s, p)
+    out = np.empty((len(ctx.sectors), *ctx.grid.shape), dtype=np.float32)
+    _emission_into(ctx.basis, w, ip, out)
     return out
+
+
+def _emission_into(basis: np.ndarray, weight: np.ndarray, ip: int, out: np.ndarray) -> None:
+    """Write pollutant `ip`'s emission ``(sector, ny, nx)`` into `out` (float32, in place).
+
+    The same float32 operations as :func:`emission_of` (so the same values), without the
+    temporary grids: `out` may be a view of the year's output array.
+    """
+    w = weight[:, :, ip]  # (basis, sector)
+    np.multiply(basis[0, ip], w[0][:, None, None], out=out)
+    if w.shape[0] > 1:
+        term = np.empty(out.shape, dtype=np.float32)
+        for b in range(1, w.shape[0]):
+            np.multiply(basis[b, ip], w[b][:, None, None], out=term)
+            out += term
 
 
 def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
@@ -530,26 +544,45 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     ).reshape(n_st, len(stacks))
     clock("stacks")
 
-    emis_out = np.full((1, n_s, len(pols), *grid.shape), np.nan, dtype=np.float32)
-    conc_out = np.full((1, len(pols), *grid.shape), np.nan, dtype=np.float32)
-    contrib_out = (
-        np.full((1, n_s, len(pols), *grid.shape), np.nan, dtype=np.float32) if is_map else None
-    )
+    # Output arrays are filled plane by plane below (np.empty: no NaN pass over 250 MB). The
+    # emission planes of the dispersed pollutants hold the full grid until the aggregates and
+    # NO2 are done, then the cells beyond the mask are set to NaN and the stacks added.
+    n_d = len(ctx.dispersed)
+    emis_out = np.empty((1, n_s, len(pols), *grid.shape), dtype=np.float32)
+    conc_out = np.empty((1, len(pols), *grid.shape), dtype=np.float32)
+    contrib_out = np.empty((1, n_s, len(pols), *grid.shape), dtype=np.float32) if is_map else None
+    outside = ~ctx.mask
     agg_terr = np.zeros((n_t, n_s, n_o, len(pols)))
     agg_exp = np.zeros_like(agg_terr)
     agg_sta = np.zeros((n_st, n_s, n_o, len(pols)))
     bg = ctx.background.sel(year=year)
     nox_state: dict[str, Any] = {}
 
+    emission = emis_out[0]  # (sector, pollutant, ny, nx), C-contiguous
+    weight = np.asarray(ctx.basis_weight.sel(year=year).values, dtype=np.float32)  # (b, s, p)
+    for ip in range(n_d):
+        _emission_into(ctx.basis, weight, ip, emission[:, ip])
+    q_all = np.array([_stack_emission(ctx, year, pol) for pol in ctx.dispersed]).reshape(
+        n_d, len(stacks)
+    )
+    clock("emission")
+
+    scratch: np.ndarray | None = None  # per-sector local concentrations of a map year
     for ip, pol in enumerate(ctx.dispersed):
-        e = emission_of(ctx, year, pol)
-        clock("emission")
-        q = _stack_emission(ctx, year, pol)
+        e = emission[:, ip]
+        q = q_all[ip]
         if is_map:
-            local_s = np.zeros((n_s, *grid.shape))
+            if pol == "NOx" or scratch is None:
+                local_s = np.empty((n_s, *grid.shape))  # NOx's is kept for NO2
+                if pol != "NOx":
+                    scratch = local_s
+            else:
+                local_s = scratch
             for i, sec in enumerate(sectors):
                 if e[i].any():
                     local_s[i] = disp.convolve(e[i], settings.height_of(sec))
+                else:
+                    local_s[i] = 0.0
             for k, (rs, cs, fp) in enumerate(stacks):
                 if q[k] > 0:
                     local_s[st_sector[k], rs, cs] += q[k] * fp
@@ -558,36 +591,33 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
             local_s = None
             local = _local_concentration(disp, e, q, stacks, sectors, settings)
         clock("dispersion")
-        for ir, rec in enumerate(ctx.territory_receptors):
-            both = _aggregate(adj_both[ir], e, h_of_s, ctx, rec.rows, rec.cols, n_o)
-            agg_terr[ir, :, :, ip] = both[0]
-            agg_exp[ir, :, :, ip] = both[1]
-        for ist, (rs, cs, a) in enumerate(adj_sta):
-            agg_sta[ist, :, :, ip] = _aggregate(a, e, h_of_s, ctx, rs, cs, n_o)
-        for k in range(len(stacks)):
-            if q[k] > 0:
-                agg_terr[:, st_sector[k], st_origin[k], ip] += q[k] * fp_terr[:, k]
-                agg_exp[:, st_sector[k], st_origin[k], ip] += q[k] * fp_exp[:, k]
-                agg_sta[:, st_sector[k], st_origin[k], ip] += q[k] * fp_sta[:, k]
-        clock("aggregates")
-        emis_out[0, :, ip][:, ctx.mask] = e[:, ctx.mask]
-        if ctx.points is not None:
-            keep = ctx.mask[ctx.points["row"].values, ctx.points["col"].values]
-            np.add.at(
-                emis_out[0, :, ip],
-                (
-                    np.asarray(st_sector, dtype=int)[keep],
-                    ctx.points["row"].values[keep],
-                    ctx.points["col"].values[keep],
-                ),
-                q[keep].astype(np.float32),
-            )
-        conc_out[0, ip][ctx.mask] = (local + float(bg.sel(pollutant=pol)))[ctx.mask]
+        conc_ip = conc_out[0, ip]
+        np.add(local, float(bg.sel(pollutant=pol)), out=conc_ip, casting="same_kind")
+        conc_ip[outside] = np.nan
         if contrib_out is not None and local_s is not None:
-            contrib_out[0, :, ip][:, ctx.mask] = local_s[:, ctx.mask]
+            contrib_ip = contrib_out[0, :, ip]
+            np.copyto(contrib_ip, local_s, casting="same_kind")
+            np.copyto(contrib_ip, np.float32(np.nan), where=outside)
         if pol == "NOx":
             nox_state = {"local": local, "local_s": local_s, "e": e, "q": q}
         clock("output")
+
+    # receptor aggregates: each window once for every dispersed pollutant
+    every = np.arange(n_d)
+    for ir, rec in enumerate(ctx.territory_receptors):
+        both = _aggregate(adj_both[ir], emission, h_of_s, ctx, rec.rows, rec.cols, n_o, every)
+        agg_terr[ir, :, :, :n_d] = both[0]
+        agg_exp[ir, :, :, :n_d] = both[1]
+    for ist, (rs, cs, a) in enumerate(adj_sta):
+        agg_sta[ist, :, :, :n_d] = _aggregate(a, emission, h_of_s, ctx, rs, cs, n_o, every)
+    for k in range(len(stacks)):
+        qk = q_all[:, k]
+        if (qk > 0).any():
+            qk = np.where(qk > 0, qk, 0.0)
+            agg_terr[:, st_sector[k], st_origin[k], :n_d] += fp_terr[:, k, None] * qk
+            agg_exp[:, st_sector[k], st_origin[k], :n_d] += fp_exp[:, k, None] * qk
+            agg_sta[:, st_sector[k], st_origin[k], :n_d] += fp_sta[:, k, None] * qk
+    clock("aggregates")
 
     if "NO2" in pols:
         _no2(
@@ -607,6 +637,19 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
             st_origin,
         )
         clock("no2")
+    # written emissions: NaN beyond the mask (and for NO2, which is not emitted), plus stacks
+    np.copyto(emission[:, :n_d], np.float32(np.nan), where=outside)
+    emission[:, n_d:] = np.nan
+    if ctx.points is not None:
+        keep = ctx.mask[ctx.points["row"].values, ctx.points["col"].values]
+        where = (
+            np.asarray(st_sector, dtype=int)[keep],
+            ctx.points["row"].values[keep],
+            ctx.points["col"].values[keep],
+        )
+        for ip in range(n_d):
+            np.add.at(emission[:, ip], where, q_all[ip][keep].astype(np.float32))
+    clock("output")
     ds = _year_dataset(
         ctx, year, emis_out, conc_out, contrib_out, agg_terr, agg_exp, agg_sta, bg, pop
     )
@@ -693,14 +736,28 @@ def _aggregate(
     rows: slice,
     cols: slice,
     n_o: int,
+    pollutants: np.ndarray | None = None,
 ) -> np.ndarray:
-    return aggregate_by_origin_window(
+    """Receptor sums of a window by sector and origin (:func:`aggregate_by_origin_stack`).
+
+    `e` is the grid's emission of one pollutant ``(sector, ny, nx)`` (result ``(..., sector,
+    origin)``) or a stack ``(sector, pollutant, ny, nx)`` of which the planes `pollutants` are
+    summed (result ``(..., sector, origin, pollutant)``).
+    """
+    if e.ndim == 3:
+        return aggregate_by_origin_stack(
+            adj, e[:, None], h_of_s, ctx.origin_index, ctx.origin_fraction, n_o, rows=rows, cols=cols
+        )[..., 0]
+    return aggregate_by_origin_stack(
         adj,
-        e[:, rows, cols],
+        e,
         h_of_s,
-        ctx.origin_index[:, rows, cols],
-        ctx.origin_fraction[:, rows, cols],
+        ctx.origin_index,
+        ctx.origin_fraction,
         n_o,
+        rows=rows,
+        cols=cols,
+        pollutants=pollutants,
     )
 
 
