@@ -599,7 +599,8 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
             np.copyto(contrib_ip, local_s, casting="same_kind")
             np.copyto(contrib_ip, np.float32(np.nan), where=outside)
         if pol == "NOx":
-            nox_state = {"local": local, "local_s": local_s, "e": e, "q": q}
+            # a contiguous copy: NO2's window sums read it 2-3x faster than the strided view
+            nox_state = {"local": local, "local_s": local_s, "e": np.ascontiguousarray(e), "q": q}
         clock("output")
 
     # receptor aggregates: each window once for every dispersed pollutant
@@ -746,7 +747,14 @@ def _aggregate(
     """
     if e.ndim == 3:
         return aggregate_by_origin_stack(
-            adj, e[:, None], h_of_s, ctx.origin_index, ctx.origin_fraction, n_o, rows=rows, cols=cols
+            adj,
+            e[:, None],
+            h_of_s,
+            ctx.origin_index,
+            ctx.origin_fraction,
+            n_o,
+            rows=rows,
+            cols=cols,
         )[..., 0]
     return aggregate_by_origin_stack(
         adj,
