@@ -5,7 +5,13 @@ years, printing the wall time of each stage, the peak memory (RSS) and the extra
 the whole 1990-2023 run. In the same run it measures what linearity saves: the local
 concentration of one pollutant and year computed the naive way (one FFT convolution per
 sector) against the chain's way (emissions grouped by release height before one transform
-each, one inverse transform), and prints the ratio and the largest difference.
+each, one inverse transform), and prints the ratio and the largest difference. Last, it
+times the receptor aggregates of one year (territory means, population-weighted means,
+station cells, by sector and origin) the old way, one
+``attribution.aggregate_by_origin_window`` call per window and pollutant, against the
+pipeline's way, one ``attribution.aggregate_by_origin_stack`` call per window for every
+pollutant, and prints the ratio and the largest relative difference (best of three,
+interleaved).
 
 Usage: ``python benchmarks/bench_concentration.py [--years 2017 2018 2020]``
 """
@@ -21,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from trajectoire import pipeline as P
+from trajectoire.attribution import aggregate_by_origin_stack, aggregate_by_origin_window
 from trajectoire.concentration import YearDispersion
 from trajectoire.config import load_config
 from trajectoire.errors import TrajectoireWarning
@@ -86,7 +93,66 @@ def main() -> None:
         f"local {pol} {year}: one FFT pair per sector {t_naive:.2f} s, grouped by release "
         f"height {t_grouped:.2f} s -> {t_naive / t_grouped:.1f}x faster (max rel. diff {diff:.1e})"
     )
+    aggregates_old_vs_new(ctx, year, disp)
     print(f"peak RSS of the whole benchmark: {peak_mb():.0f} MB")
+
+
+def aggregates_old_vs_new(ctx: P.RunContext, year: int, disp: YearDispersion) -> None:
+    """Receptor aggregates of `year`: per (window, pollutant) calls vs one call per window."""
+    settings = ctx.settings
+    heights = settings.heights(ctx.sectors)
+    h_of_s = np.array([heights.index(settings.height_of(s)) for s in ctx.sectors])
+    pop = P.population(ctx, year)
+    windows = []  # (rows, cols, adjoint) as compute_year builds them
+    for i, rec in enumerate(ctx.territory_receptors):
+        w = pop[rec.rows, rec.cols] * ctx.fractions[i][rec.rows, rec.cols]
+        both = np.stack([rec.weights, w / w.sum() if w.sum() > 0 else w])
+        windows.append((rec.rows, rec.cols, disp.adjoints(both, heights)))
+    stations = ctx.stations
+    for r, c in zip(stations["row"].to_numpy(int), stations["col"].to_numpy(int), strict=True):
+        parts = [disp.point_adjoint(int(r), int(c), h) for h in heights]
+        windows.append((parts[0][0], parts[0][1], np.stack([q[2] for q in parts])))
+    per_pol = [P.emission_of(ctx, year, p) for p in ctx.dispersed]  # (sector, y, x) each
+    stack = np.stack(per_pol, axis=1)  # (sector, pollutant, y, x), C-contiguous
+    n_o = len(ctx.origins)
+    oidx, ofr = ctx.origin_index, ctx.origin_fraction
+
+    def old() -> list[np.ndarray]:
+        return [
+            np.stack(
+                [
+                    aggregate_by_origin_window(
+                        a, e[:, rs, cs], h_of_s, oidx[:, rs, cs], ofr[:, rs, cs], n_o
+                    )
+                    for e in per_pol
+                ],
+                axis=-1,
+            )
+            for rs, cs, a in windows
+        ]
+
+    def new() -> list[np.ndarray]:
+        return [
+            aggregate_by_origin_stack(a, stack, h_of_s, oidx, ofr, n_o, rows=rs, cols=cs)
+            for rs, cs, a in windows
+        ]
+
+    best = {"old": np.inf, "new": np.inf}
+    result = {}
+    for _ in range(3):
+        for name, f in (("old", old), ("new", new)):
+            t0 = time.perf_counter()
+            result[name] = f()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    diff = max(
+        float(np.abs(n - o).max() / max(np.abs(o).max(), 1e-300))
+        for n, o in zip(result["new"], result["old"], strict=True)
+    )
+    print(
+        f"aggregates {year} ({len(windows)} windows x {len(per_pol)} pollutants): one call per "
+        f"window and pollutant {best['old']:.3f} s, one call per window {best['new']:.3f} s -> "
+        f"{best['old'] / best['new']:.1f}x faster (max rel. diff {diff:.1e})"
+    )
 
 
 if __name__ == "__main__":
