@@ -119,6 +119,23 @@ def test_aggregate_stack_kernel_compiled_matches_python():
     np.testing.assert_allclose(compiled, python, rtol=1e-13, atol=1e-15)
 
 
+def test_aggregate_stack_does_not_depend_on_the_number_of_threads():
+    import numba
+
+    rng = np.random.default_rng(5)
+    emis, _, idx, fr, rows, cols, adj, h = _stack_case(rng, ny=4 * BLOCK_ROWS + 7, nx=30)
+    runs = []
+    default = numba.get_num_threads()
+    try:
+        for n in sorted({1, default}):
+            numba.set_num_threads(n)
+            runs.append(aggregate_by_origin_stack(adj, emis, h, idx, fr, 3, rows=rows, cols=cols))
+    finally:
+        numba.set_num_threads(default)
+    for r in runs[1:]:
+        np.testing.assert_array_equal(r, runs[0])
+
+
 @pytest.mark.parametrize(
     ("change", "match"),
     [
