@@ -552,6 +552,8 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     conc_out = np.empty((1, len(pols), *grid.shape), dtype=np.float32)
     contrib_out = np.empty((1, n_s, len(pols), *grid.shape), dtype=np.float32) if is_map else None
     outside = ~ctx.mask
+    # 1 inside the mask, NaN beyond: a multiplication blanks the masked cells in one pass
+    keep = np.where(ctx.mask, np.float32(1.0), np.float32(np.nan))
     agg_terr = np.zeros((n_t, n_s, n_o, len(pols)))
     agg_exp = np.zeros_like(agg_terr)
     agg_sta = np.zeros((n_st, n_s, n_o, len(pols)))
@@ -596,8 +598,7 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
         conc_ip[outside] = np.nan
         if contrib_out is not None and local_s is not None:
             contrib_ip = contrib_out[0, :, ip]
-            np.copyto(contrib_ip, local_s, casting="same_kind")
-            np.copyto(contrib_ip, np.float32(np.nan), where=outside)
+            np.multiply(local_s, keep, out=contrib_ip, casting="same_kind")
         if pol == "NOx":
             # a contiguous copy: NO2's window sums read it 2-3x faster than the strided view
             nox_state = {"local": local, "local_s": local_s, "e": np.ascontiguousarray(e), "q": q}
@@ -639,7 +640,7 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
         )
         clock("no2")
     # written emissions: NaN beyond the mask (and for NO2, which is not emitted), plus stacks
-    np.copyto(emission[:, :n_d], np.float32(np.nan), where=outside)
+    emission[:, :n_d] *= keep
     emission[:, n_d:] = np.nan
     if ctx.points is not None:
         keep = ctx.mask[ctx.points["row"].values, ctx.points["col"].values]
