@@ -643,14 +643,14 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     emission[:, :n_d] *= keep
     emission[:, n_d:] = np.nan
     if ctx.points is not None:
-        keep = ctx.mask[ctx.points["row"].values, ctx.points["col"].values]
+        written = ctx.mask[ctx.points["row"].values, ctx.points["col"].values]
         where = (
-            np.asarray(st_sector, dtype=int)[keep],
-            ctx.points["row"].values[keep],
-            ctx.points["col"].values[keep],
+            np.asarray(st_sector, dtype=int)[written],
+            ctx.points["row"].values[written],
+            ctx.points["col"].values[written],
         )
         for ip in range(n_d):
-            np.add.at(emission[:, ip], where, q_all[ip][keep].astype(np.float32))
+            np.add.at(emission[:, ip], where, q_all[ip][written].astype(np.float32))
     clock("output")
     ds = _year_dataset(
         ctx, year, emis_out, conc_out, contrib_out, agg_terr, agg_exp, agg_sta, bg, pop
