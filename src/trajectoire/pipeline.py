@@ -156,14 +156,16 @@ def prepare(config: RunConfig) -> RunContext:
         pollutants=[p for p in config.run.pollutants if p != "NO2"] or None,
     )
     # keep the sectors that emit something (gridded or stacks): empty ones cost FFTs and bytes
-    gridded_total = reference["emission"].sum(("pollutant", "y", "x")).values
+    # (one sector at a time: xarray's NaN-skipping sum made a masked copy of the whole grid)
+    em = np.asarray(reference["emission"].transpose("sector", ...).values)
+    emits = [bool((em[i] > 0).any()) for i in range(em.shape[0])]
     stack_sectors = (
         {str(v) for v in reference["source_sector"].values} if "source" in reference.dims else set()
     )
     sectors = [
         str(s)
-        for s, t in zip(reference["sector"].values, gridded_total, strict=True)
-        if t > 0 or str(s) in stack_sectors
+        for s, t in zip(reference["sector"].values, emits, strict=True)
+        if t or str(s) in stack_sectors
     ]
     reference = reference.sel(sector=sectors)
     dispersed = [str(p) for p in reference["pollutant"].values]
