@@ -13,7 +13,7 @@ pipeline's way, one ``attribution.aggregate_by_origin_stack`` call per window fo
 pollutant, and prints the ratio and the largest relative difference (best of three,
 interleaved).
 
-Usage: ``python benchmarks/bench_concentration.py [--years 2017 2018 2020]``
+Usage: ``python benchmarks/bench_concentration.py [--years 2017 2018 2020] [--resolution 100]``
 """
 
 from __future__ import annotations
@@ -43,8 +43,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(REPO / "data" / "sample" / "config.toml"))
     ap.add_argument("--years", type=int, nargs="+", default=[2017, 2018, 2020])
+    ap.add_argument(
+        "--resolution", type=float, default=None, help="grid cell size [m] (100 = production)"
+    )
     args = ap.parse_args()
     cfg = load_config(args.config)
+    if args.resolution is not None:
+        grid = cfg.grid.model_copy(update={"resolution": float(args.resolution)})
+        cfg = cfg.model_copy(update={"grid": grid})
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrajectoireWarning)

@@ -451,7 +451,7 @@ def _define_variables(
 
 # ---------------------------------------------------------------------- reading
 def open_output(path: str | Path, **kwargs: Any) -> xr.Dataset:
-    """Open a trajectoire output NetCDF lazily (dask chunks of one year).
+    """Open a trajectoire output NetCDF lazily (dask chunks: one year, one whole map).
 
     Parameters
     ----------
@@ -468,7 +468,8 @@ def open_output(path: str | Path, **kwargs: Any) -> xr.Dataset:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"{str(p)!r} not found; give the path of a trajectoire output (.nc).")
-    kwargs.setdefault("chunks", {"year": 1})
+    # dask chunks of whole maps: the stored 128-cell tiles would make ~10^5 tiny tasks
+    kwargs.setdefault("chunks", {"year": 1, "y": -1, "x": -1})
     try:
         return xr.open_dataset(p, engine="netcdf4", **kwargs)
     except (OSError, ValueError) as exc:
