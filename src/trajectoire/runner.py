@@ -57,6 +57,8 @@ PART_HASH_ATTR = "trajectoire_config_hash"
 _PART_KIND_ATTR = "trajectoire_part"
 _STATIC = "static.nc"
 _HDF5_WRITE_LOCK = threading.Lock()
+#: Dask chunks of the parts opened at assembly: whole maps (not the stored 128-cell tiles)
+_LAZY = {"y": -1, "x": -1}
 
 
 @runtime_checkable
@@ -282,10 +284,10 @@ def assemble(
         stack.callback(netCDF4.set_chunk_cache, *cache)
         opened = []
         for p in paths:
-            ds = xr.open_dataset(p, engine="netcdf4", chunks={})
+            ds = xr.open_dataset(p, engine="netcdf4", chunks=_LAZY)
             stack.callback(ds.close)
             opened.append(ds)
-        static = xr.open_dataset(parts / _STATIC, engine="netcdf4", chunks={})
+        static = xr.open_dataset(parts / _STATIC, engine="netcdf4", chunks=_LAZY)
         stack.callback(static.close)
         opened = _fill_missing_variables(opened)
         combined = xr.concat(
