@@ -748,28 +748,19 @@ def _aggregate(
     origin)``) or a stack ``(sector, pollutant, ny, nx)`` of which the planes `pollutants` are
     summed (result ``(..., sector, origin, pollutant)``).
     """
-    if e.ndim == 3:
-        return aggregate_by_origin_stack(
-            adj,
-            e[:, None],
-            h_of_s,
-            ctx.origin_index,
-            ctx.origin_fraction,
-            n_o,
-            rows=rows,
-            cols=cols,
-        )[..., 0]
-    return aggregate_by_origin_stack(
+    single = e.ndim == 3
+    out = aggregate_by_origin_stack(
         adj,
-        e,
+        e[:, None] if single else e,
         h_of_s,
         ctx.origin_index,
         ctx.origin_fraction,
         n_o,
         rows=rows,
         cols=cols,
-        pollutants=pollutants,
+        pollutants=None if single else pollutants,
     )
+    return out[..., 0] if single else out
 
 
 def _stack_emission(ctx: RunContext, year: int, pol: str) -> np.ndarray:
