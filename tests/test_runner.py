@@ -227,3 +227,36 @@ def test_unreachable_scheduler(config: RunConfig, tmp_path: Path) -> None:
         pytest.raises(InputError, match="cannot connect"),
     ):
         run(config, tmp_path / "o.nc", pipeline=Recording(), scheduler="tcp://127.0.0.1:9")
+
+
+def test_quantised_run_copies_quantised_chunks(reference: Path, tmp_path: Path) -> None:
+    """With significant_digits the parts are quantised once and copied as they are."""
+    import h5py
+    import netCDF4
+    import numpy as np
+
+    cfg = load_config(write_config(tmp_path / "q", extra="[output]\nsignificant_digits = 3\n"))
+    out = run(cfg, tmp_path / "q" / "out.nc", pipeline=fake_pipeline, progress=False)
+    with xr.open_dataset(out) as q, xr.open_dataset(reference) as ref:
+        # emission is lossless; the other float maps within 3 significant digits
+        np.testing.assert_array_equal(q["emission"].values, ref["emission"].values)
+        for name in ("concentration", "contribution"):
+            a, b = q[name].values, ref[name].values
+            assert np.array_equal(np.isnan(a), np.isnan(b))
+            ok = np.isfinite(b)
+            assert not np.array_equal(a[ok], b[ok])  # really quantised
+            np.testing.assert_allclose(a[ok], b[ok], rtol=5e-3)
+    with netCDF4.Dataset(out) as nc:
+        assert (
+            nc["contribution"].getncattr("_QuantizeGranularBitRoundNumberOfSignificantDigits") == 3
+        )
+        assert "_QuantizeGranularBitRoundNumberOfSignificantDigits" not in nc["emission"].ncattrs()
+    with h5py.File(out, "r") as f:
+        contrib = f["contribution"]
+        per_year = int(
+            np.prod(
+                [-(-n // c) for n, c in zip(contrib.shape[1:], contrib.chunks[1:], strict=True)]
+            )
+        )
+        # every tile of the 2 map years, none for the other 4 years (they read as NaN)
+        assert contrib.id.get_num_chunks() == 2 * per_year
