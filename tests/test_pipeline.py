@@ -271,3 +271,47 @@ def test_sample_inventory_follows_the_real_national_trend(shared_data, tmp_path)
             )
             checked += 1
     assert checked >= 10
+
+
+def test_accessor_answers_from_a_year(run, tmp_path):
+    """ds.trajectoire: grid, checked maps, territory matrix and shares that add up."""
+    import rasterio
+
+    import trajectoire  # noqa: F401  (registers the accessor)
+    from trajectoire import InputError
+
+    ctx, years = run
+    ds = years[2018]  # the map year of the small configuration
+    acc = ds.trajectoire
+    assert acc.grid.same_as(ctx.grid)
+    m = acc.map("contribution", year=2018, pollutant="nox", sector="F_RoadTransport")
+    assert m.dims == ("y", "x") and m.attrs["units"] == "ug m-3"
+    np.testing.assert_array_equal(
+        m.values, ds["contribution"].sel(year=2018, pollutant="NOx", sector="F_RoadTransport")
+    )
+    with pytest.raises(InputError, match="pollutant 'UFP' not in"):
+        acc.map(year=2018, pollutant="UFP")
+    with pytest.raises(InputError, match="year 1990 not in"):
+        acc.map(year=1990, pollutant="NOx")
+    # rows of the territory matrix + background = territory means (area and population)
+    for weighting, total in (("area", "territory_concentration"), ("population", "exposure")):
+        sr = acc.source_receptor(pollutant="NOx", weighting=weighting)
+        assert set(sr.dims) == {"year", "receptor", "origin"}
+        mean = ds[total].sel(pollutant="NOx")
+        if "territory" in mean.dims:
+            mean = mean.rename(territory="receptor")
+        bg = ds["background"].sel(pollutant="NOx")
+        np.testing.assert_allclose(sr.sum("origin") + bg, mean, rtol=1e-5)
+        shares = acc.sector_shares(pollutant="NOx", weighting=weighting)
+        assert str(shares["sector"].values[-1]) == "background"
+        np.testing.assert_allclose(shares.sum("sector"), 1.0, rtol=1e-6)
+        got, want = xr.broadcast(shares.sel(sector="background") * mean, bg)
+        np.testing.assert_allclose(got.values, want.transpose(*got.dims).values, rtol=1e-5)
+    with pytest.raises(InputError, match="weighting"):
+        acc.sector_shares(weighting="volume")
+    tif = acc.to_geotiff(tmp_path / "no2.tif", year=2018, pollutant="NO2")
+    with rasterio.open(tif) as src:
+        assert src.crs.to_epsg() == 2154
+        np.testing.assert_array_equal(
+            src.read(1), ds["concentration"].sel(year=2018, pollutant="NO2").values
+        )

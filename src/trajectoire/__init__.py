@@ -5,6 +5,7 @@ territories, with the share of each source in what people breathe.
 """
 
 from . import (
+    accessor,  # registers the ds.trajectoire accessor
     attribution,
     chemistry,
     concentration,
@@ -56,6 +57,7 @@ __all__ = [
     "TrajectoireWarning",
     "UnitsError",
     "__version__",
+    "accessor",
     "area_fractions",
     "attribution",
     "chemistry",

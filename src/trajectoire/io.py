@@ -43,8 +43,10 @@ __all__ = [
     "check_writable",
     "crs_variable",
     "export_geotiff",
+    "map_to_geotiff",
     "netcdf_encoding",
     "open_output",
+    "select_map",
     "summary",
     "write_netcdf",
 ]
@@ -562,6 +564,95 @@ def summary(path: str | Path) -> str:
 
 
 # ---------------------------------------------------------------------- GeoTIFF
+def select_map(
+    ds: xr.Dataset,
+    variable: str = "concentration",
+    *,
+    year: int,
+    pollutant: str,
+    sector: str | None = None,
+) -> tuple[xr.DataArray, dict[str, Any]]:
+    """One ``(y, x)`` map of a gridded output variable, with its inputs checked.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An output of ``trajectoire run`` (:func:`open_output`), or a dataset of the same
+        layout; its name in messages is ``ds.encoding["source"]`` when it was opened from a
+        file.
+    variable : str, default "concentration"
+        A gridded variable (``concentration``, ``contribution``, ``emission``...).
+    year : int
+        Year of the map.
+    pollutant : str
+        Pollutant id or alias (``"PM2_5"`` is ``PM2.5``).
+    sector : str, optional
+        GNFR sector, required for variables with a ``sector`` dim.
+
+    Returns
+    -------
+    (xarray.DataArray, dict)
+        The map, dims ``(y, x)`` with the variable's attributes, and the selection made
+        (``{"year": ..., "pollutant": ..., "sector": ...}``).
+
+    Raises
+    ------
+    trajectoire.InputError
+        Unknown variable, year, pollutant or sector (the message lists the valid ones), a
+        missing `sector` for a per-sector variable, or a map that is missing for that year
+        (contributions exist only for the configured map years).
+    """
+    from .sectors import normalise_sector
+    from .species import normalise_pollutant
+
+    name = ds.encoding.get("source", "dataset")
+    if variable not in ds.data_vars or not _is_gridded(ds[variable]):
+        gridded = [str(v) for v in ds.data_vars if _is_gridded(ds[v])]
+        raise MissingVariableError(
+            f"{name}: no gridded variable {variable!r}; expected one of {gridded}."
+        )
+    da = ds[variable]
+    sel: dict[str, Any] = {}
+    if "year" in da.dims:
+        years = [int(v) for v in da["year"].values]
+        if int(year) not in years:
+            raise InputError(
+                f"{name}: year {year} not in the file; available: {years[0]}..{years[-1]}."
+            )
+        sel["year"] = int(year)
+    if "pollutant" in da.dims:
+        pol = normalise_pollutant(pollutant, what="--pollutant")
+        pols = [str(v) for v in da["pollutant"].values]
+        if pol not in pols:
+            raise InputError(f"{name}: pollutant {pol!r} not in the file; have {pols}.")
+        sel["pollutant"] = pol
+    if "sector" in da.dims:
+        secs = [str(v) for v in da["sector"].values]
+        if sector is None:
+            raise InputError(
+                f"{variable} is given per sector; pass a sector (--sector) among {secs}."
+            )
+        sec = normalise_sector(sector, what="--sector")
+        if sec not in secs:
+            raise InputError(f"{name}: sector {sec!r} not in the file; have {secs}.")
+        sel["sector"] = sec
+    da = da.sel(sel)
+    extra = [d for d in da.dims if d not in ("y", "x")]
+    if extra:
+        raise InputError(
+            f"{variable} still has dims {extra} after selecting {sel}; "
+            "a map is selected by year, pollutant and sector."
+        )
+    da = da.transpose("y", "x")
+    if variable == "contribution" and bool(np.isnan(da).all()):
+        raise InputError(
+            f"{name}: contribution maps of {year} are missing (not a map year); "
+            f"map years: {ds.attrs.get('map_years', '?')}. Pick one of them, or add the "
+            "year to [attribution] map_years and run again."
+        )
+    return da, sel
+
+
 def export_geotiff(
     path_nc: str | Path,
     out_tif: str | Path,
@@ -603,77 +694,59 @@ def export_geotiff(
         missing `sector` for a per-sector variable, or a map that is missing for that year
         (contributions exist only for the configured map years).
     """
-    import rasterio
-
-    from .sectors import normalise_sector
-    from .species import normalise_pollutant
-
-    out_tif = Path(out_tif)
     ds = open_output(path_nc)
     try:
-        if variable not in ds.data_vars or not _is_gridded(ds[variable]):
-            gridded = [str(v) for v in ds.data_vars if _is_gridded(ds[v])]
-            raise MissingVariableError(
-                f"{path_nc}: no gridded variable {variable!r}; expected one of {gridded}."
-            )
-        da = ds[variable]
-        sel: dict[str, Any] = {}
-        if "year" in da.dims:
-            years = [int(v) for v in da["year"].values]
-            if int(year) not in years:
-                raise InputError(
-                    f"{path_nc}: year {year} not in the file; available: {years[0]}..{years[-1]}."
-                )
-            sel["year"] = int(year)
-        if "pollutant" in da.dims:
-            pol = normalise_pollutant(pollutant, what="--pollutant")
-            pols = [str(v) for v in da["pollutant"].values]
-            if pol not in pols:
-                raise InputError(f"{path_nc}: pollutant {pol!r} not in the file; have {pols}.")
-            sel["pollutant"] = pol
-        if "sector" in da.dims:
-            secs = [str(v) for v in da["sector"].values]
-            if sector is None:
-                raise InputError(
-                    f"{variable} is given per sector; pass a sector (--sector) among {secs}."
-                )
-            sec = normalise_sector(sector, what="--sector")
-            if sec not in secs:
-                raise InputError(f"{path_nc}: sector {sec!r} not in the file; have {secs}.")
-            sel["sector"] = sec
-        da = da.sel(sel)
-        extra = [d for d in da.dims if d not in ("y", "x")]
-        if extra:
-            raise InputError(
-                f"{variable} still has dims {extra} after selecting {sel}; "
-                "export supports year, pollutant and sector."
-            )
-        values = np.asarray(da.transpose("y", "x").values, dtype="float32")
-        if variable == "contribution" and np.isnan(values).all():
-            raise InputError(
-                f"{path_nc}: contribution maps of {year} are missing (not a map year); "
-                f"map years: {ds.attrs.get('map_years', '?')}. Pick one of them, or add the "
-                "year to [attribution] map_years and run again."
-            )
-        grid = Grid.from_xarray(ds)
-        profile = grid.rasterio_profile(dtype="float32")
-        profile.update(nodata=float("nan"), tiled=True, blockxsize=256, blockysize=256)
-        desc = f"{variable} {sel.get('pollutant', '')} {sel.get('sector', '')} {year}"
-        tags = {
-            "variable": variable,
-            "units": str(da.attrs.get("units", "")),
-            "long_name": str(da.attrs.get("long_name", "")),
-            "year": str(year),
-            "pollutant": str(sel.get("pollutant", "")),
-        }
-        if "sector" in sel:
-            tags["sector"] = sel["sector"]
-        with atomic_path(out_tif) as tmp:
-            with rasterio.open(tmp, "w", **profile) as dst:
-                dst.write(values, 1)
-                dst.set_band_description(1, " ".join(desc.split()))
-                dst.update_tags(1, **tags)
-                dst.update_tags(source=f"trajectoire {__version__}", source_file=str(path_nc))
-        return out_tif
+        return map_to_geotiff(
+            ds,
+            out_tif,
+            variable,
+            year=year,
+            pollutant=pollutant,
+            sector=sector,
+            source=str(path_nc),
+        )
     finally:
         ds.close()
+
+
+def map_to_geotiff(
+    ds: xr.Dataset,
+    out_tif: str | Path,
+    variable: str = "concentration",
+    *,
+    year: int,
+    pollutant: str,
+    sector: str | None = None,
+    source: str | None = None,
+) -> Path:
+    """Write one map of an output dataset as a GeoTIFF (see :func:`export_geotiff`).
+
+    `ds` is an opened output (or a dataset of the same layout, ``ds.trajectoire.to_geotiff``);
+    `source` is recorded in the file's ``source_file`` tag. Returns `out_tif`.
+    """
+    import rasterio
+
+    out_tif = Path(out_tif)
+    da, sel = select_map(ds, variable, year=year, pollutant=pollutant, sector=sector)
+    values = np.asarray(da.values, dtype="float32")
+    grid = Grid.from_xarray(ds)
+    profile = grid.rasterio_profile(dtype="float32")
+    profile.update(nodata=float("nan"), tiled=True, blockxsize=256, blockysize=256)
+    desc = f"{variable} {sel.get('pollutant', '')} {sel.get('sector', '')} {year}"
+    tags = {
+        "variable": variable,
+        "units": str(da.attrs.get("units", "")),
+        "long_name": str(da.attrs.get("long_name", "")),
+        "year": str(year),
+        "pollutant": str(sel.get("pollutant", "")),
+    }
+    if "sector" in sel:
+        tags["sector"] = sel["sector"]
+    origin = source if source is not None else str(ds.encoding.get("source", ""))
+    with atomic_path(out_tif) as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(values, 1)
+            dst.set_band_description(1, " ".join(desc.split()))
+            dst.update_tags(1, **tags)
+            dst.update_tags(source=f"trajectoire {__version__}", source_file=origin)
+    return out_tif

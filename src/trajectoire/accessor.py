@@ -1,0 +1,196 @@
+"""The ``ds.trajectoire`` accessor: common questions asked of a run's output, by name.
+
+Importing :mod:`trajectoire` registers it on every :class:`xarray.Dataset`::
+
+    import trajectoire
+    ds = trajectoire.open_output("out.nc")
+    ds.trajectoire.grid                                        # the Grid of the maps
+    no2 = ds.trajectoire.map(year=2020, pollutant="NO2")       # checked (y, x) selection
+    ds.trajectoire.source_receptor(pollutant="PM2.5")          # territory x territory [ug m-3]
+    ds.trajectoire.sector_shares(weighting="population")       # shares of the exposure
+    ds.trajectoire.to_geotiff("road.tif", "contribution", year=2020, pollutant="NOx",
+                              sector="F_RoadTransport")
+
+It is a thin layer over :func:`trajectoire.io.select_map`,
+:func:`trajectoire.attribution.source_receptor_matrix` and
+:func:`trajectoire.io.export_geotiff`; the variables and dims it reads are those of
+``docs/outputs.md``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import xarray as xr
+
+from .errors import InputError, MissingVariableError
+from .grid import Grid
+
+__all__ = ["TrajectoireAccessor"]
+
+_WEIGHTINGS = {
+    "area": ("territory_contribution", "territory_concentration"),
+    "population": ("exposure_contribution", "exposure"),
+}
+
+
+@xr.register_dataset_accessor("trajectoire")
+class TrajectoireAccessor:
+    """``ds.trajectoire``: grid, maps, territory matrices and shares of an output dataset."""
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self._ds = ds
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def grid(self) -> Grid:
+        """The :class:`~trajectoire.grid.Grid` of the maps (from ``x``, ``y`` and ``crs``)."""
+        return Grid.from_xarray(self._ds)
+
+    @property
+    def map_years(self) -> list[int]:
+        """Years with full contribution maps (global attribute ``map_years``)."""
+        import numpy as np
+
+        maps = self._ds.attrs.get("map_years")
+        return [] if maps is None else [int(v) for v in np.atleast_1d(maps)]
+
+    # ------------------------------------------------------------------ maps
+    def map(
+        self,
+        variable: str = "concentration",
+        *,
+        year: int,
+        pollutant: str,
+        sector: str | None = None,
+    ) -> xr.DataArray:
+        """One ``(y, x)`` map, inputs checked (see :func:`trajectoire.io.select_map`).
+
+        Parameters
+        ----------
+        variable : str, default "concentration"
+            ``concentration`` [ug m-3], ``contribution`` [ug m-3] or ``emission`` [t yr-1].
+        year : int
+            Year of the map.
+        pollutant : str
+            Pollutant id or alias.
+        sector : str, optional
+            GNFR sector, for the per-sector variables.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``(y, x)``, the variable's attributes (``units``...).
+        """
+        from .io import select_map
+
+        return select_map(self._ds, variable, year=year, pollutant=pollutant, sector=sector)[0]
+
+    def to_geotiff(
+        self,
+        path: str | Path,
+        variable: str = "concentration",
+        *,
+        year: int,
+        pollutant: str,
+        sector: str | None = None,
+    ) -> Path:
+        """Write one map as a GeoTIFF that QGIS reads with its CRS (as ``trajectoire export``).
+
+        Parameters are those of :meth:`map`; returns `path`. See
+        :func:`trajectoire.io.export_geotiff` for the file written.
+        """
+        from .io import map_to_geotiff
+
+        return map_to_geotiff(
+            self._ds, path, variable, year=year, pollutant=pollutant, sector=sector
+        )
+
+    # ------------------------------------------------------------------ attribution
+    def _pair(self, weighting: str) -> tuple[xr.DataArray, xr.DataArray]:
+        if weighting not in _WEIGHTINGS:
+            raise InputError(
+                f"weighting={weighting!r}: expected 'area' (territory means) or 'population' "
+                "(population-weighted means, the exposure)."
+            )
+        names = _WEIGHTINGS[weighting]
+        missing = [n for n in names if n not in self._ds.data_vars]
+        if missing:
+            raise MissingVariableError(
+                f"the dataset has no {missing}: is it the output of a run with "
+                "[attribution] by = ['sector', 'territory']?"
+            )
+        return self._ds[names[0]], self._ds[names[1]]
+
+    def source_receptor(
+        self, *, pollutant: str | None = None, weighting: str = "area"
+    ) -> xr.DataArray:
+        """Territory-to-territory matrix: the part of each receptor territory's mean
+        concentration due to the emissions of each territory of origin (and ``rest``).
+
+        Parameters
+        ----------
+        pollutant : str, optional
+            Keep one pollutant (default: all).
+        weighting : {"area", "population"}, default "area"
+            Area means (``territory_contribution``) or population-weighted means
+            (``exposure_contribution``).
+
+        Returns
+        -------
+        xarray.DataArray
+            ``(year, receptor, origin[, pollutant])`` [ug m-3]; a row sums to the receptor's
+            local concentration (its mean minus the background), sectors summed.
+        """
+        from .attribution import source_receptor_matrix
+
+        contrib, _ = self._pair(weighting)
+        if pollutant is not None:
+            contrib = contrib.sel(pollutant=self._pollutant(pollutant, contrib))
+        return source_receptor_matrix(contrib)
+
+    def sector_shares(
+        self, *, pollutant: str | None = None, weighting: str = "area"
+    ) -> xr.DataArray:
+        """Share of each sector, and of the background, in the territories' concentration.
+
+        Parameters
+        ----------
+        pollutant : str, optional
+            Keep one pollutant (default: all).
+        weighting : {"area", "population"}, default "area"
+            Shares of the territory mean or of the population-weighted mean (exposure).
+
+        Returns
+        -------
+        xarray.DataArray
+            ``(year, receptor, sector[, pollutant])``, dimensionless; ``sector`` holds the
+            GNFR sectors (all origins together) and a last label ``background``. For linear
+            pollutants the shares add up to 1 (NO2: see ``docs/attribution.md``).
+        """
+        contrib, total = self._pair(weighting)
+        if "territory" in total.dims:  # exposure is (year, territory, pollutant)
+            total = total.rename(territory="receptor")
+        by_sector = contrib.sum("origin")
+        background = (total - by_sector.sum("sector")).expand_dims(sector=["background"])
+        parts = xr.concat([by_sector, background], dim="sector", join="exact")
+        shares = parts / total
+        if pollutant is not None:
+            shares = shares.sel(pollutant=self._pollutant(pollutant, contrib))
+        shares.attrs = {"units": "1", "long_name": f"share of the {weighting}-weighted mean"}
+        return shares
+
+    @staticmethod
+    def _pollutant(pollutant: str, da: xr.DataArray) -> str:
+        from .species import normalise_pollutant
+
+        pol = normalise_pollutant(pollutant, what="pollutant")
+        have = [str(v) for v in da["pollutant"].values]
+        if pol not in have:
+            raise InputError(f"pollutant {pol!r} is not in the dataset; have {have}.")
+        return pol
+
+    def __repr__(self) -> str:
+        sizes: dict[Any, int] = dict(self._ds.sizes)
+        return f"<trajectoire accessor over a dataset of dims {sizes}>"
