@@ -4,7 +4,8 @@ Runs ``trajectoire run data/sample/config.toml`` in subprocesses, serially and w
 ``--workers 2``, and prints for each the wall time, the peak resident memory of the whole
 process tree (sampled every 0.1 s with psutil: the CLI process and its Dask workers) and the
 size of the output, then the ratio serial / parallel of the wall times. It also checks the
-issue-7 budgets: output under 500 MB and peak memory under 4 GB.
+issue-7 budgets: output under 500 MB and peak memory under 4 GB, and the issue-6 goal: the
+whole sample run in under 3 minutes.
 
 Usage::
 
@@ -28,6 +29,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT_BUDGET = 500 * 2**20  # bytes
 MEMORY_BUDGET = 4 * 2**30  # bytes
+TIME_GOAL = 180.0  # s, the whole sample run (issue 6)
 
 
 def _tree_rss(proc: object) -> int:
@@ -157,6 +159,10 @@ def main() -> None:
             f"budgets: output {serial['size'] / 2**20:.1f} MiB "
             f"({'OK' if serial['size'] < OUTPUT_BUDGET else 'OVER'} 500 MB), peak memory "
             f"{worst_peak / 2**30:.2f} GiB ({'OK' if worst_peak < MEMORY_BUDGET else 'OVER'} 4 GB)"
+        )
+        print(
+            f"issue-6 goal: whole serial run {serial['wall']:.0f} s "
+            f"({'OK' if serial['wall'] < TIME_GOAL else 'OVER'} {TIME_GOAL:.0f} s)"
         )
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
