@@ -12,9 +12,9 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trajectoire._chunkio import copy_chunks, deflate_level, io_pool, write_array
 from trajectoire.grid import Grid
 from trajectoire.io import tile_size, write_netcdf
+from trajectoire.io.chunks import copy_chunks, deflate_level, io_pool, write_array
 
 
 def _define(path: Path, shape, chunks, *, dtype="f4", zlib=True, shuffle=True, level=3):

@@ -309,10 +309,7 @@ def test_lonlat_sources_conserve_mass(lon0, lat0, dlon, dlat, nx, ny, res, seed)
 @pytest.mark.parametrize("method", ["separable", "polygon"])
 def test_numba_and_scipy_application_agree(monkeypatch, method):
     """Small problems use scipy's sparse product, large ones the parallel numba kernels."""
-    import sys
-
-    rg = sys.modules["trajectoire.regrid"]  # the module, even once `trajectoire.regrid` is
-    # re-exported as the function at the package top level
+    import trajectoire.geo.regridding as rg
 
     src = lambert(0, 0, 3000, 2000, 330)
     dst = lambert(-100, -100, 3100, 2100, 170)

@@ -12,11 +12,10 @@ import pandas as pd
 import pytest
 import rasterio
 
-from trajectoire import _sample_geo as geo
-from trajectoire import _sample_inventory as inv
-from trajectoire import _sample_meteo as met
 from trajectoire.errors import InputError
-from trajectoire.sample import SAMPLE_FILES, write_sample
+from trajectoire.sample import SAMPLE_FILES, geo, write_sample
+from trajectoire.sample import inventory as inv
+from trajectoire.sample import meteo as met
 from trajectoire.sectors import GNFR
 from trajectoire.species import POLLUTANTS
 

@@ -232,14 +232,18 @@ def test_real_polygons(shared_data: Path) -> None:
         assert s.geometry.centroid.distance(row.geometry.centroid) < 3000.0
 
 
-def test_without_the_repository_file_the_sample_is_built_in_memory(
+def test_without_the_repository_file_the_error_says_how_to_get_the_sample(
     monkeypatch: pytest.MonkeyPatch, sample: gpd.GeoDataFrame
 ) -> None:
-    import trajectoire.territories as mod
+    """No domain module builds synthetic data (issue 11): the sample package does."""
+    import trajectoire.geo.territories as mod
+    from trajectoire.sample.geo import territory_polygons
 
     monkeypatch.setattr(mod, "_REPO_SAMPLE", Path("/nonexistent/territories.gpkg"))
     assert mod.sample_territories_path() is None
-    built = load_territories()
+    with pytest.raises(InputError, match="trajectoire sample DIR"):
+        load_territories()
+    built = territory_polygons()
     assert list(built["territory"]) == list(sample["territory"])
     assert built.geom_equals_exact(sample, tolerance=1e-6).all()
 

@@ -4,24 +4,27 @@ Rebuilds emission and concentration grids from 1990 to today for the Hauts-de-Fr
 territories, with the share of each source in what people breathe.
 """
 
-from . import (
+from trajectoire import (
+    _legacy,
     accessor,  # registers the ds.trajectoire accessor
+    assess,
     attribution,
-    chemistry,
-    concentration,
+    batch,
     dispersion,
-    evaluation,
-    exposure,
-    interpolate,
+    geo,
     inventory,
+    io,
     meteo,
-    territories,
     trajectory,
-    trends,
 )
-from ._version import __version__
-from .config import RunConfig, load_config
-from .errors import (
+from trajectoire._version import __version__
+from trajectoire.assess import evaluation, exposure
+from trajectoire.assess import fusion as interpolate
+from trajectoire.assess.evaluation import evaluate, mqi, mqi_network, sample_at_stations
+from trajectoire.assess.fusion import cross_validate, fuse
+from trajectoire.batch.runner import run
+from trajectoire.dispersion import background, chemistry, concentration
+from trajectoire.errors import (
     ConfigError,
     GridError,
     InputError,
@@ -30,19 +33,22 @@ from .errors import (
     TrajectoireWarning,
     UnitsError,
 )
-from .evaluation import evaluate, mqi, mqi_network, sample_at_stations
-from .grid import Grid, area_fractions, coverage_matrix
-from .interpolate import cross_validate, fuse
-from .io import export_geotiff, open_output, write_netcdf
-from .regrid import Regridder, regrid
-from .runner import run
-from .territories import (
+from trajectoire.geo import territories
+from trajectoire.geo.grid import Grid
+from trajectoire.geo.rasterize import area_fractions, coverage_matrix
+from trajectoire.geo.regridding import Regridder, regrid
+from trajectoire.geo.territories import (
     TERRITORIES,
     load_territories,
     regional_grid,
     territory_fractions,
     territory_grid,
 )
+from trajectoire.io.config import RunConfig, load_config
+from trajectoire.io.netcdf import export_geotiff, open_output, write_netcdf
+from trajectoire.trajectory import trends
+
+_legacy.register()
 
 __all__ = [
     "TERRITORIES",
@@ -59,7 +65,10 @@ __all__ = [
     "__version__",
     "accessor",
     "area_fractions",
+    "assess",
     "attribution",
+    "background",
+    "batch",
     "chemistry",
     "concentration",
     "coverage_matrix",
@@ -70,8 +79,10 @@ __all__ = [
     "export_geotiff",
     "exposure",
     "fuse",
+    "geo",
     "interpolate",
     "inventory",
+    "io",
     "load_config",
     "load_territories",
     "meteo",

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from .errors import InputError, MissingVariableError
+from trajectoire.errors import InputError, MissingVariableError
 
 __all__ = [
     "require_columns",

@@ -24,8 +24,8 @@ from typing import Any
 
 import xarray as xr
 
-from .errors import InputError, MissingVariableError
-from .grid import Grid
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.geo.grid import Grid
 
 __all__ = ["TrajectoireAccessor"]
 
@@ -83,7 +83,7 @@ class TrajectoireAccessor:
         xarray.DataArray
             Dims ``(y, x)``, the variable's attributes (``units``...).
         """
-        from .io import select_map
+        from trajectoire.io.netcdf import select_map
 
         return select_map(self._ds, variable, year=year, pollutant=pollutant, sector=sector)[0]
 
@@ -101,7 +101,7 @@ class TrajectoireAccessor:
         Parameters are those of :meth:`map`; returns `path`. See
         :func:`trajectoire.io.export_geotiff` for the file written.
         """
-        from .io import map_to_geotiff
+        from trajectoire.io.netcdf import map_to_geotiff
 
         return map_to_geotiff(
             self._ds, path, variable, year=year, pollutant=pollutant, sector=sector
@@ -143,7 +143,7 @@ class TrajectoireAccessor:
             ``(year, receptor, origin[, pollutant])`` [ug m-3]; a row sums to the receptor's
             local concentration (its mean minus the background), sectors summed.
         """
-        from .attribution import source_receptor_matrix
+        from trajectoire.attribution import source_receptor_matrix
 
         contrib, _ = self._pair(weighting)
         if pollutant is not None:
@@ -183,7 +183,7 @@ class TrajectoireAccessor:
 
     @staticmethod
     def _pollutant(pollutant: str, da: xr.DataArray) -> str:
-        from .species import normalise_pollutant
+        from trajectoire.species import normalise_pollutant
 
         pol = normalise_pollutant(pollutant, what="pollutant")
         have = [str(v) for v in da["pollutant"].values]

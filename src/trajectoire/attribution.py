@@ -29,8 +29,8 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from ._kernels.aggregate import aggregate_by_origin, aggregate_stack_by_origin
-from .errors import InputError
+from trajectoire._kernels.aggregate import aggregate_by_origin, aggregate_stack_by_origin
+from trajectoire.errors import InputError
 
 __all__ = [
     "aggregate_by_origin_stack",

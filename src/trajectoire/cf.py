@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import xarray as xr
 
-from ._version import __version__
+from trajectoire._version import __version__
 
 __all__ = ["CF_VERSION", "add_history", "set_cf_attrs", "variable_metadata"]
 

@@ -24,8 +24,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-from ._version import __version__
-from .errors import ConfigError, TrajectoireError
+from trajectoire._version import __version__
+from trajectoire.errors import ConfigError, TrajectoireError
 
 __all__ = ["main"]
 
@@ -97,7 +97,7 @@ def _logging_to_stderr(level: int) -> Iterator[None]:
 
 
 def _cmd_sample(args: argparse.Namespace) -> int:
-    from .sample import write_sample  # written alongside; imported only when used
+    from trajectoire.sample import write_sample  # written alongside; imported only when used
 
     config = write_sample(args.dir, overwrite=args.overwrite)
     print(f"wrote the sample inputs to {args.dir}")
@@ -106,9 +106,9 @@ def _cmd_sample(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from .config import load_config, parse_years
-    from .io import check_writable
-    from .runner import run
+    from trajectoire.batch.runner import run
+    from trajectoire.io.config import load_config, parse_years
+    from trajectoire.io.netcdf import check_writable
 
     out = check_writable(args.out, what="--out")
     config = load_config(args.config)
@@ -133,14 +133,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from .io import summary
+    from trajectoire.io.netcdf import summary
 
     print(summary(args.path))
     return 0
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
-    from .io import check_writable, export_geotiff
+    from trajectoire.io.netcdf import check_writable, export_geotiff
 
     out = args.out
     if out is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import InputError
+from trajectoire.errors import InputError
 
 __all__ = ["GNFR", "GNFR_NAMES", "SECTEN", "SECTEN_OF_GNFR", "map_sectors", "normalise_sector"]
 

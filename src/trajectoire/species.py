@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import InputError
+from trajectoire.errors import InputError
 
 __all__ = ["POLLUTANTS", "REGULATED", "Pollutant", "get_pollutant", "normalise_pollutant"]
 

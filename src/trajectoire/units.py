@@ -20,7 +20,7 @@ import re
 import numpy as np
 import numpy.typing as npt
 
-from .errors import UnitsError
+from trajectoire.errors import UnitsError
 
 __all__ = ["SECONDS_PER_YEAR", "UNIT_TABLE", "conversion_factor", "convert", "normalise_units"]
 

@@ -8,30 +8,26 @@ transform, cell area, and converts to and from xarray coordinates and rasterio p
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pyproj
-import shapely
 import xarray as xr
 from affine import Affine
-from scipy import sparse
 
-from ._kernels.coverage import polygon_coverage
-from .errors import GridError, InputError
+from trajectoire.errors import GridError, InputError
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["DEFAULT_CRS", "Grid", "area_fractions", "coverage_matrix", "to_crs"]
+__all__ = ["DEFAULT_CRS", "Grid", "as_crs", "crs_of", "to_crs"]
 
 DEFAULT_CRS = "EPSG:2154"
 
 
-def _as_crs(crs: Any, what: str = "crs") -> pyproj.CRS:
+def as_crs(crs: Any, what: str = "crs") -> pyproj.CRS:
     if crs is None:
         raise GridError(f"{what}: no CRS given; pass e.g. crs='EPSG:2154'.")
     try:
@@ -62,7 +58,7 @@ def to_crs(geoms: Any, crs: Any, *, what: str = "geometries") -> gpd.GeoSeries:
             f"{what}: has no CRS. Set it with .set_crs('EPSG:2154') (or the CRS the "
             "coordinates are really in); a CRS is never assumed."
         )
-    return geoms.to_crs(_as_crs(crs))
+    return geoms.to_crs(as_crs(crs))
 
 
 @dataclass(frozen=True)
@@ -102,7 +98,7 @@ class Grid:
         if self.nx < 1 or self.ny < 1:
             raise GridError(f"Grid has {self.nx} x {self.ny} cells; it needs at least one.")
         if not isinstance(self.crs, pyproj.CRS):
-            object.__setattr__(self, "crs", _as_crs(self.crs))
+            object.__setattr__(self, "crs", as_crs(self.crs))
 
     # ------------------------------------------------------------------ constructors
     @classmethod
@@ -161,12 +157,12 @@ class Grid:
                     f"Grid.from_bounds: {name} must be a finite number > 0, got {value!r}; "
                     "e.g. resolution=100.0 for 100 m cells."
                 )
-        crs_obj = _as_crs(crs)
+        crs_obj = as_crs(crs)
         bounds = [float(v) for v in (xmin, ymin, xmax, ymax)]
         if not all(math.isfinite(v) for v in bounds):
             raise GridError(f"Grid.from_bounds: bounds must be finite numbers, got {bounds}.")
         if bounds_crs is not None:
-            tr = pyproj.Transformer.from_crs(_as_crs(bounds_crs), crs_obj, always_xy=True)
+            tr = pyproj.Transformer.from_crs(as_crs(bounds_crs), crs_obj, always_xy=True)
             b0, b1, b2, b3 = bounds
             bounds = list(tr.transform_bounds(b0, b1, b2, b3, densify_pts=21))
         xmin, ymin, xmax, ymax = bounds
@@ -241,7 +237,7 @@ class Grid:
             abs(dy),
             xa.size,
             ya.size,
-            _as_crs(crs),
+            as_crs(crs),
         )
 
     @classmethod
@@ -459,13 +455,13 @@ class Grid:
 def crs_of(obj: xr.DataArray | xr.Dataset) -> pyproj.CRS | None:
     """CRS of an xarray object: ``attrs['crs']``, or a ``spatial_ref``/``crs`` variable."""
     if obj.attrs.get("crs"):
-        return _as_crs(obj.attrs["crs"], "attrs['crs']")
+        return as_crs(obj.attrs["crs"], "attrs['crs']")
     for name in ("spatial_ref", "crs"):
         if name in obj.coords or (isinstance(obj, xr.Dataset) and name in obj.variables):
             attrs = obj[name].attrs
             for key in ("crs_wkt", "spatial_ref"):
                 if attrs.get(key):
-                    return _as_crs(attrs[key], f"{name}.{key}")
+                    return as_crs(attrs[key], f"{name}.{key}")
     gm = obj.attrs.get("grid_mapping") if isinstance(obj, xr.DataArray) else None
     if gm and gm in obj.coords:
         return crs_of(obj[gm])
@@ -509,142 +505,3 @@ def _check_bounds_in_crs(
             + ("they look like degrees of longitude/latitude. " if looks_degrees else "")
             + "Pass bounds in the grid CRS, or give their CRS with bounds_crs='EPSG:4326'."
         )
-
-
-# ---------------------------------------------------------------------- coverage
-def _polygon_rings(geom: Any) -> list[np.ndarray]:
-    """Rings of a (multi)polygon oriented for the kernel: exteriors CCW, holes CW."""
-    rings: list[np.ndarray] = []
-    parts = shapely.get_parts(geom)
-    for part in parts:
-        if part.is_empty:
-            continue
-        if part.geom_type != "Polygon":
-            raise InputError(
-                f"coverage needs polygons, got a {part.geom_type}; buffer lines/points first."
-            )
-        oriented = shapely.geometry.polygon.orient(part, 1.0)
-        rings.append(np.asarray(oriented.exterior.coords)[:, :2])
-        rings.extend(np.asarray(r.coords)[:, :2] for r in oriented.interiors)
-    return rings
-
-
-def _window_fractions(geom: Any, grid: Grid) -> tuple[slice, slice, np.ndarray]:
-    if geom is None or shapely.is_empty(geom):
-        return slice(0, 0), slice(0, 0), np.zeros((0, 0))
-    rows, cols = grid.window(shapely.bounds(geom).tolist())
-    nrow = rows.stop - rows.start
-    ncol = cols.stop - cols.start
-    if nrow <= 0 or ncol <= 0:
-        return rows, cols, np.zeros((max(nrow, 0), max(ncol, 0)))
-    x_left = grid.xmin + cols.start * grid.dx
-    y_bottom = grid.ymax - rows.stop * grid.dy
-    rings = _polygon_rings(geom)
-    if not rings:
-        return rows, cols, np.zeros((nrow, ncol))
-    xy = np.concatenate(rings)
-    starts = np.concatenate([[0], np.cumsum([len(r) for r in rings])]).astype(np.int64)
-    u = (xy[:, 0] - x_left) / grid.dx
-    v = (xy[:, 1] - y_bottom) / grid.dy
-    frac = polygon_coverage(u, v, starts, nrow, ncol)[::-1]  # kernel rows are bottom-up
-    return rows, cols, frac
-
-
-def area_fractions(geometry: Any, grid: Grid, *, crs: Any = None) -> np.ndarray:
-    """Exact share of each cell's area that lies inside a polygon.
-
-    Parameters
-    ----------
-    geometry : shapely (Multi)Polygon, GeoSeries or GeoDataFrame
-        The shape. A GeoSeries/GeoDataFrame is reprojected to the grid CRS and its shapes are
-        unioned; a bare shapely geometry must already be in `crs` (default: the grid CRS).
-    grid : Grid
-        Target grid.
-    crs : any, optional
-        CRS of a bare shapely `geometry` when it differs from the grid's.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(ny, nx)`` float64 fractions in [0, 1]. ``(fractions * grid.cell_area).sum()`` is the
-        area of the part of the polygon inside the grid, to round-off.
-
-    Notes
-    -----
-    Computed by Green's theorem on the polygon boundary (see
-    :func:`trajectoire._kernels.coverage.polygon_coverage`), not by testing cell centres.
-    Overlapping parts of a MultiPolygon are counted twice; pass valid geometries.
-
-    Examples
-    --------
-    >>> import shapely
-    >>> g = Grid.from_bounds(700_000, 7_000_000, 700_400, 7_000_400, 100)
-    >>> box = shapely.box(700_050, 7_000_050, 700_200, 7_000_100)
-    >>> float(area_fractions(box, g).sum() * g.cell_area)
-    7500.0
-    """
-    geom = _to_grid_geometry(geometry, grid, crs)
-    rows, cols, frac = _window_fractions(geom, grid)
-    out = np.zeros(grid.shape)
-    out[rows, cols] = frac
-    return out
-
-
-def coverage_matrix(geometries: Any, grid: Grid, *, crs: Any = None) -> sparse.csr_matrix:
-    """Sparse matrix of the area fractions of many polygons on a grid.
-
-    Parameters
-    ----------
-    geometries : GeoSeries, GeoDataFrame or sequence of shapely polygons
-        ``n`` shapes (reprojected to the grid CRS when they carry a CRS).
-    grid : Grid
-        Target grid.
-    crs : any, optional
-        CRS of bare shapely geometries when it differs from the grid's.
-
-    Returns
-    -------
-    scipy.sparse.csr_matrix
-        ``(n, grid.size)``; row ``k`` holds the fraction of each cell (flattened row-major,
-        ``row * nx + col``) covered by polygon ``k``.
-    """
-    geoms = _to_grid_geometries(geometries, grid, crs)
-    indptr = [0]
-    indices: list[np.ndarray] = []
-    data: list[np.ndarray] = []
-    for geom in geoms:
-        rows, cols, frac = _window_fractions(geom, grid)
-        rr, cc = np.nonzero(frac > 0)
-        flat = (rr + rows.start) * grid.nx + (cc + cols.start)
-        indices.append(flat.astype(np.int64))
-        data.append(frac[rr, cc])
-        indptr.append(indptr[-1] + flat.size)
-    return sparse.csr_matrix(
-        (
-            np.concatenate(data) if data else np.zeros(0),
-            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
-            np.asarray(indptr, dtype=np.int64),
-        ),
-        shape=(len(geoms), grid.size),
-    )
-
-
-def _to_grid_geometries(geometries: Any, grid: Grid, crs: Any) -> list[Any]:
-    import geopandas as gpd
-
-    if isinstance(geometries, gpd.GeoDataFrame | gpd.GeoSeries):
-        return list(to_crs(geometries, grid.crs).values)
-    geoms = list(geometries) if isinstance(geometries, Iterable) else [geometries]
-    if crs is not None and _as_crs(crs) != grid.crs:
-        return list(gpd.GeoSeries(geoms, crs=crs).to_crs(grid.crs).values)
-    return geoms
-
-
-def _to_grid_geometry(geometry: Any, grid: Grid, crs: Any) -> Any:
-    import geopandas as gpd
-
-    if isinstance(geometry, gpd.GeoDataFrame | gpd.GeoSeries):
-        return shapely.union_all(to_crs(geometry, grid.crs).values)
-    if crs is not None and _as_crs(crs) != grid.crs:
-        return gpd.GeoSeries([geometry], crs=crs).to_crs(grid.crs).iloc[0]
-    return geometry

@@ -21,11 +21,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._validate import require_columns, require_non_negative
-from .cf import add_history, set_cf_attrs
-from .errors import InputError, TrajectoireWarning, warn
-from .species import normalise_pollutant
-from .units import conversion_factor
+from trajectoire._validate import require_columns, require_non_negative
+from trajectoire.cf import add_history, set_cf_attrs
+from trajectoire.errors import InputError, TrajectoireWarning, warn
+from trajectoire.species import normalise_pollutant
+from trajectoire.units import conversion_factor
 
 __all__ = ["read_background", "remove_local_part"]
 
@@ -106,8 +106,8 @@ def remove_local_part(
         Non-local background on the regional grid [ug m-3], clipped at 0; interpolate it to
         the fine grid with ``trajectoire.regrid(..., extensive=False)`` or ``.interp``.
     """
-    from .grid import Grid
-    from .regrid import regrid  # the regridding module (conservative, exact)
+    from trajectoire.geo.grid import Grid
+    from trajectoire.geo.regridding import regrid  # the regridding module (conservative, exact)
 
     if not 0 <= fraction <= 1:
         raise InputError(f"remove_local_part: fraction must be in [0, 1], got {fraction}.")

@@ -23,14 +23,14 @@ import numpy.typing as npt
 import scipy.fft
 import xarray as xr
 
-from ._kernels import plume as _plume
-from ._kernels import plume_longterm as _lt
-from ._kernels import rise as _rise
-from ._kernels import sigma as _sigma
-from .cf import add_history
-from .errors import InputError, MissingVariableError
-from .grid import Grid
-from .meteo import (
+from trajectoire._kernels import plume as _plume
+from trajectoire._kernels import plume_longterm as _lt
+from trajectoire._kernels import rise as _rise
+from trajectoire._kernels import sigma as _sigma
+from trajectoire.cf import add_history
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.geo.grid import Grid
+from trajectoire.meteo.hourly import (
     CALM_THRESHOLD,
     STABILITY_CLASSES,
     WIND_PROFILE_EXPONENTS,
@@ -38,7 +38,7 @@ from .meteo import (
     default_mixing_height,
     validate_hourly,
 )
-from .units import SECONDS_PER_YEAR
+from trajectoire.units import SECONDS_PER_YEAR
 
 __all__ = [
     "SIGMA_SCHEMES",

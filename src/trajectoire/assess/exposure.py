@@ -17,9 +17,9 @@ from collections.abc import Mapping
 import numpy as np
 import xarray as xr
 
-from ._validate import require_dims
-from .cf import add_history, set_cf_attrs
-from .errors import InputError
+from trajectoire._validate import require_dims
+from trajectoire.cf import add_history, set_cf_attrs
+from trajectoire.errors import InputError
 
 __all__ = [
     "EU_2030_LIMITS",

@@ -27,10 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._validate import require_columns, require_known
-from .errors import ConfigError, InputError, MissingVariableError
-from .sectors import normalise_sector
-from .species import POLLUTANTS
+from trajectoire._validate import require_columns, require_known
+from trajectoire.errors import ConfigError, InputError, MissingVariableError
+from trajectoire.sectors import normalise_sector
+from trajectoire.species import POLLUTANTS
 
 __all__ = [
     "EUROSTAT_AIRSECT_TO_GNFR",

@@ -19,25 +19,21 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Hashable, Sequence
 from os import PathLike
 from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 import pyproj
-import shapely
 import xarray as xr
 from scipy import sparse
 
-from ._kernels.coverage import polygon_coverage
-from ._kernels.lines import segment_cell_lengths, segment_cell_lengths_serial
-from ._kernels.regrid import apply_csr, apply_separable, overlap_1d
-from ._validate import rows_preview
-from .errors import GridError, InputError, TrajectoireWarning, warn
-from .grid import Grid, crs_of
+from trajectoire._kernels.coverage import polygon_coverage
+from trajectoire._kernels.regrid import apply_csr, apply_separable, overlap_1d
+from trajectoire.errors import GridError, InputError
+from trajectoire.geo.grid import Grid, crs_of
 
-__all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "lines_to_grid", "points_to_grid", "regrid"]
+__all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "regrid"]
 
 Method = Literal["auto", "separable", "polygon"]
 
@@ -660,185 +656,3 @@ def regrid(
     array([1., 1., 0., 0.])
     """
     return Regridder(source, target, extensive=extensive)(source)
-
-
-# ---------------------------------------------------------------------- points and lines
-def points_to_grid(
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    values: npt.ArrayLike,
-    grid: Grid,
-    *,
-    strict: bool = False,
-    what: str = "points",
-    labels: Sequence[Hashable] | None = None,
-) -> np.ndarray:
-    """Sum point values into the cells that contain them.
-
-    Parameters
-    ----------
-    x, y : array-like
-        Point coordinates [grid CRS units], shape ``(n,)``.
-    values : array-like
-        ``(n,)`` or ``(n, k)`` amounts per point (e.g. [t yr-1]).
-    grid : Grid
-        Target grid.
-    strict : bool, default False
-        Raise instead of warning when points lie outside the grid.
-    what : str
-        The file or table the points come from, for messages.
-    labels : sequence, optional
-        Row labels (source ids) of the points, for messages.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(ny, nx)`` or ``(k, ny, nx)`` sums per cell.
-
-    Raises
-    ------
-    trajectoire.InputError
-        With ``strict=True``, if any point is outside the grid.
-
-    Warns
-    -----
-    trajectoire.TrajectoireWarning
-        Names the points outside the grid and the amount they carry (left out).
-
-    Examples
-    --------
-    >>> from trajectoire import Grid
-    >>> g = Grid.from_bounds(0, 0, 200, 100, 100, crs="EPSG:3857")
-    >>> points_to_grid([50, 150, 160], [50, 50, 20], [1.0, 2.0, 3.0], g)
-    array([[1., 5.]])
-    """
-    xa = np.asarray(x, dtype=float)
-    ya = np.asarray(y, dtype=float)
-    vals = np.asarray(values, dtype=float)
-    one = vals.ndim == 1
-    v2 = vals.reshape(vals.shape[0], -1)
-    if v2.shape[0] != xa.size or ya.size != xa.size:
-        raise InputError(
-            f"{what}: {xa.size} x, {ya.size} y and {v2.shape[0]} values; expected the same "
-            "number of each."
-        )
-    row, col, inside = grid.cell_index(xa, ya)
-    if not inside.all():
-        bad = np.flatnonzero(~inside)
-        names = [labels[int(i)] for i in bad] if labels is not None else bad.tolist()
-        lost = float(np.nansum(v2[bad]))
-        msg = (
-            f"{what}: {bad.size} point(s) of {xa.size} lie outside the grid {grid} "
-            f"(rows {rows_preview(names)}), carrying {lost:.6g} in total. "
-        )
-        if strict:
-            raise InputError(
-                msg + "Enlarge the grid (Grid.from_bounds / Grid.around) or drop those rows."
-            )
-        warn(
-            msg + "They are left out of the grid; enlarge the grid to keep them.",
-            TrajectoireWarning,
-        )
-    flat = row[inside] * grid.nx + col[inside]
-    out = np.zeros((v2.shape[1], grid.size))
-    for k in range(v2.shape[1]):
-        out[k] = np.bincount(flat, weights=v2[inside, k], minlength=grid.size)
-    out = out.reshape((v2.shape[1], *grid.shape))
-    return out[0] if one else out
-
-
-def _segments(geoms: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Segments ``(x0, y0, x1, y1)`` of (multi)linestrings and the geometry index of each."""
-    geoms_arr = np.asarray(geoms, dtype=object)
-    parts, part_of = shapely.get_parts(geoms_arr, return_index=True)
-    types = shapely.get_type_id(parts)
-    if np.any((types != 1) & (types != 2)):
-        kinds = sorted({shapely.get_type_id(p) for p in parts} - {1, 2})
-        raise InputError(
-            f"lines: expected LineString/MultiLineString geometries, got geometry type ids "
-            f"{kinds}; take .boundary of polygons or pass only lines."
-        )
-    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
-    same = coord_part[1:] == coord_part[:-1]
-    i0 = np.flatnonzero(same)
-    seg = np.stack([coords[i0, 0], coords[i0, 1], coords[i0 + 1, 0], coords[i0 + 1, 1]], 1)
-    return seg, part_of[coord_part[i0]], np.asarray(shapely.length(geoms_arr), dtype=float)
-
-
-def lines_to_grid(
-    lines: Any,
-    grid: Grid,
-    *,
-    values: npt.ArrayLike | None = None,
-    crs: Any = None,
-    what: str = "lines",
-) -> np.ndarray:
-    """Spread values along lines over the cells they cross, by length.
-
-    Parameters
-    ----------
-    lines : GeoSeries, GeoDataFrame or sequence of shapely (Multi)LineStrings
-        ``n`` lines; reprojected to the grid CRS when they carry a CRS.
-    grid : Grid
-        Target grid.
-    values : array-like, optional
-        ``(n,)`` or ``(n, k)`` amount per unit length of each line [per CRS unit, e.g.
-        t yr-1 m-1]. Default 1, which returns the line length in each cell.
-    crs : any, optional
-        CRS of bare shapely `lines` when it differs from the grid's.
-    what : str
-        Name of the input, for messages.
-
-    Returns
-    -------
-    numpy.ndarray
-        ``(ny, nx)`` or ``(k, ny, nx)``: ``sum_lines value * length inside the cell``.
-
-    Notes
-    -----
-    Each segment is cut exactly where it crosses cell edges (kernel
-    :func:`trajectoire._kernels.lines.segment_cell_lengths`), so the cell lengths of a line
-    add up to its length inside the grid to round-off. Parts outside the grid are left out.
-
-    Examples
-    --------
-    >>> import shapely
-    >>> from trajectoire import Grid
-    >>> g = Grid.from_bounds(0, 0, 300, 100, 100, crs="EPSG:3857")
-    >>> lines_to_grid([shapely.LineString([(50, 50), (250, 50)])], g)
-    array([[ 50., 100.,  50.]])
-    """
-    from .grid import _to_grid_geometries
-
-    geoms = _to_grid_geometries(lines, grid, crs)
-    n = len(geoms)
-    if values is None:
-        vals = np.ones((n, 1))
-        one = True
-    else:
-        v = np.asarray(values, dtype=float)
-        one = v.ndim == 1
-        vals = v.reshape(v.shape[0], -1)
-        if vals.shape[0] != n:
-            raise InputError(f"{what}: {n} lines but {vals.shape[0]} rows of values.")
-    out = np.zeros((vals.shape[1], grid.size))
-    if n:
-        seg, seg_line, _ = _segments(geoms)
-        kernel = segment_cell_lengths if len(seg) > 5000 else segment_cell_lengths_serial
-        s_idx, cell, length = kernel(
-            np.ascontiguousarray(seg[:, 0]),
-            np.ascontiguousarray(seg[:, 1]),
-            np.ascontiguousarray(seg[:, 2]),
-            np.ascontiguousarray(seg[:, 3]),
-            float(grid.xmin),
-            float(grid.ymax),
-            float(grid.dx),
-            float(grid.dy),
-            int(grid.nx),
-            int(grid.ny),
-        )
-        line = seg_line[s_idx]
-        for k in range(vals.shape[1]):
-            out[k] = np.bincount(cell, weights=length * vals[line, k], minlength=grid.size)
-    out = out.reshape((vals.shape[1], *grid.shape))
-    return out[0] if one else out

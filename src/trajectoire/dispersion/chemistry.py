@@ -40,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import curve_fit
 
-from .errors import InputError
+from trajectoire.errors import InputError
 
 __all__ = ["NO2_CONVERSIONS", "fit_nox_no2", "no2_attribution", "nox_to_no2"]
 

@@ -34,10 +34,10 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 import xarray as xr
 
-from ._version import __version__
-from .config import RunConfig, load_config
-from .errors import ConfigError, InputError
-from .io import check_writable, write_netcdf
+from trajectoire._version import __version__
+from trajectoire.errors import ConfigError, InputError
+from trajectoire.io.config import RunConfig, load_config
+from trajectoire.io.netcdf import check_writable, write_netcdf
 
 __all__ = [
     "PART_COMPLETE_ATTR",
@@ -345,7 +345,7 @@ def _chunk_copier(name: str, paths: Sequence[Path], *, drop_nan_chunks: bool) ->
     def copy(dset: Any) -> None:
         import h5py
 
-        from ._chunkio import copy_chunks
+        from trajectoire.io.chunks import copy_chunks
 
         for k, path in enumerate(paths):
             with h5py.File(path, "r") as src:
@@ -427,7 +427,7 @@ def _run_attributes(config: RunConfig, out: Path, years: list[int]) -> dict[str,
 
 def _default_attributes(config: RunConfig) -> dict[str, Any]:
     """Attributes the pipeline may override (it knows the methods it really used)."""
-    from .sectors import GNFR
+    from trajectoire.sectors import GNFR
 
     methods = {s: config.trajectory.method_of(s) for s in GNFR}
     return {"trajectory_methods": json.dumps(methods, sort_keys=True)}

@@ -37,10 +37,10 @@ from pydantic import (
     model_validator,
 )
 
-from ._version import __version__
-from .errors import ConfigError, InputError
-from .sectors import normalise_sector
-from .species import REGULATED, normalise_pollutant
+from trajectoire._version import __version__
+from trajectoire.errors import ConfigError, InputError
+from trajectoire.sectors import normalise_sector
+from trajectoire.species import REGULATED, normalise_pollutant
 
 __all__ = [
     "MAX_YEAR",

@@ -30,10 +30,10 @@ import numpy as np
 import pyproj
 import xarray as xr
 
-from ._version import __version__
-from .cf import CF_VERSION, variable_metadata
-from .errors import InputError, MissingVariableError
-from .grid import Grid, crs_of
+from trajectoire._version import __version__
+from trajectoire.cf import CF_VERSION, variable_metadata
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.geo.grid import Grid, crs_of
 
 __all__ = [
     "FLOAT_VARIABLES",
@@ -392,7 +392,7 @@ def write_netcdf(
             _define_variables(tmp, out, enc, [str(n) for n in out.data_vars if n in skip])
             import h5py
 
-            from ._chunkio import io_pool, write_array
+            from trajectoire.io.chunks import io_pool, write_array
 
             with h5py.File(tmp, "r+") as f, io_pool() as pool:
                 for name in direct:
@@ -602,8 +602,8 @@ def select_map(
         missing `sector` for a per-sector variable, or a map that is missing for that year
         (contributions exist only for the configured map years).
     """
-    from .sectors import normalise_sector
-    from .species import normalise_pollutant
+    from trajectoire.sectors import normalise_sector
+    from trajectoire.species import normalise_pollutant
 
     name = ds.encoding.get("source", "dataset")
     if variable not in ds.data_vars or not _is_gridded(ds[variable]):

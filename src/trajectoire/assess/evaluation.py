@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._validate import require_columns, require_unique, rows_preview
-from .cf import add_history
-from .errors import InputError, MissingVariableError, UnitsError, warn
-from .units import UNIT_TABLE, normalise_units
+from trajectoire._validate import require_columns, require_unique, rows_preview
+from trajectoire.cf import add_history
+from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
+from trajectoire.units import UNIT_TABLE, normalise_units
 
 __all__ = [
     "CRITERIA",

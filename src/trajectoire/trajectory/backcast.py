@@ -40,20 +40,20 @@ import xarray as xr
 from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
-from ._validate import (
+from trajectoire._validate import (
     require_columns,
     require_dims,
     require_known,
     require_unique,
     rows_preview,
 )
-from .cf import add_history, set_cf_attrs
-from .errors import ConfigError, InputError, MissingVariableError, warn
-from .grid import Grid
-from .sectors import normalise_sector
-from .species import POLLUTANTS
-from .trends import Method, ratio_series, validate_trends
-from .units import normalise_units
+from trajectoire.cf import add_history, set_cf_attrs
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
+from trajectoire.geo.grid import Grid
+from trajectoire.sectors import normalise_sector
+from trajectoire.species import POLLUTANTS
+from trajectoire.trajectory.trends import Method, ratio_series, validate_trends
+from trajectoire.units import normalise_units
 
 __all__ = [
     "METHOD_LABELS",
@@ -187,7 +187,7 @@ def census_proxy(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.DataArra
     trajectoire.MissingVariableError
         No ``pop_<year>`` column.
     """
-    from .inventory import proxy_grid
+    from trajectoire.inventory.build import proxy_grid
 
     cols = sorted(
         (int(c[len(prefix) :]), c)
@@ -318,7 +318,7 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
             "the sector of those stacks."
         )
     ref = np.asarray(pe.transpose("source", "pollutant").values, dtype=float)
-    from ._validate import require_non_negative
+    from trajectoire._validate import require_non_negative
 
     require_non_negative(ref, f"{what}, variable 'point_emission'", ids)
     start = np.asarray(ds["start_year"].values if "start_year" in ds else np.full(len(ids), -1))
@@ -402,7 +402,7 @@ def _check_register(
     t = t[t["pollutant"].isin(pols)]
     t["year"] = pd.to_numeric(t["year"], errors="raise").astype(np.int64)
     t["emission"] = pd.to_numeric(t["emission"], errors="coerce").astype(float)
-    from ._validate import require_non_negative
+    from trajectoire._validate import require_non_negative
 
     require_non_negative(t["emission"].to_numpy(), f"{what}, column 'emission'")
     dup = t.duplicated(["source_id", "year", "pollutant"])

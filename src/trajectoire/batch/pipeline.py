@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from .attribution import aggregate_by_origin_stack, origin_layers
-from .cf import set_cf_attrs
-from .chemistry import no2_attribution
-from .concentration import DispersionSettings, YearDispersion
-from .config import RunConfig
-from .errors import ConfigError, InputError
-from .grid import Grid
+from trajectoire.attribution import aggregate_by_origin_stack, origin_layers
+from trajectoire.cf import set_cf_attrs
+from trajectoire.dispersion.chemistry import no2_attribution
+from trajectoire.dispersion.concentration import DispersionSettings, YearDispersion
+from trajectoire.errors import ConfigError, InputError
+from trajectoire.geo.grid import Grid
+from trajectoire.io.config import RunConfig
 
 __all__ = [
     "RunContext",
@@ -126,9 +126,14 @@ def prepare(config: RunConfig) -> RunContext:
     -------
     RunContext
     """
-    from .background import read_background
-    from .inventory import build_inventory, read_zones
-    from .territories import buffer_mask, load_territories, regional_grid, territory_fractions
+    from trajectoire.dispersion.background import read_background
+    from trajectoire.geo.territories import (
+        buffer_mask,
+        load_territories,
+        regional_grid,
+        territory_fractions,
+    )
+    from trajectoire.inventory.build import build_inventory, read_zones
 
     inputs = config.inputs
     terr = load_territories(inputs.territories)
@@ -267,8 +272,8 @@ def _window_receptor(name: str, weights: np.ndarray, half: int) -> Receptor:
 
 
 def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) -> xr.Dataset:
-    from .trajectory import rebuild
-    from .trends import read_trends
+    from trajectoire.trajectory.backcast import rebuild
+    from trajectoire.trajectory.trends import read_trends
 
     if config.inputs.trends is None:
         raise ConfigError("[inputs] trends: a trend table is needed to rebuild the years.")
@@ -289,7 +294,7 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
     }
     import warnings
 
-    from .errors import TrajectoireWarning
+    from trajectoire.errors import TrajectoireWarning
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TrajectoireWarning)
@@ -308,7 +313,7 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
     if notes:
         for n in notes:
             log.debug("trajectory: %s", n)
-        from .errors import warn
+        from trajectoire.errors import warn
 
         warn(
             f"trajectory: {len(notes)} (sector, pollutant, year) totals could not follow their "
@@ -319,7 +324,7 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
 
 
 def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
-    from .meteo import add_stability, met_classes, read_hourly
+    from trajectoire.meteo.hourly import add_stability, met_classes, read_hourly
 
     if config.inputs.meteo is None:
         raise ConfigError("[inputs] meteo: hourly meteorology is needed for the dispersion.")
@@ -367,7 +372,7 @@ def _background(
 
 def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
     """Inhabitants per cell at each census year of the zones (``pop_<year>`` columns)."""
-    from .inventory import proxy_grid
+    from trajectoire.inventory.build import proxy_grid
 
     if zones is None:
         return [0], np.ones((1, *grid.shape))
@@ -778,7 +783,7 @@ def _stack_emission(ctx: RunContext, year: int, pol: str) -> np.ndarray:
 def _stack_footprints(ctx: RunContext, met: xr.Dataset) -> list[tuple[slice, slice, np.ndarray]]:
     if ctx.points is None:
         return []
-    from .concentration import stack_footprints
+    from trajectoire.dispersion.concentration import stack_footprints
 
     pts = ctx.points
     return stack_footprints(
@@ -1027,7 +1032,7 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
         [ug m-3]; the three effects add up to ``change_total`` to round-off. For NO2 the
         sector entries are missing and the effects are in ``sector="all"``.
     """
-    from .attribution import decompose_change as shapley_change
+    from trajectoire.attribution import decompose_change as shapley_change
 
     for y in (year0, year1):
         if y not in ctx.years:

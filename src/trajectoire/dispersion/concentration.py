@@ -28,11 +28,11 @@ import numpy.typing as npt
 import scipy.fft
 import xarray as xr
 
-from ._validate import require_dims
-from .cf import add_history, set_cf_attrs
-from .errors import InputError
-from .grid import Grid
-from .units import conversion_factor
+from trajectoire._validate import require_dims
+from trajectoire.cf import add_history, set_cf_attrs
+from trajectoire.errors import InputError
+from trajectoire.geo.grid import Grid
+from trajectoire.units import conversion_factor
 
 __all__ = ["DispersionSettings", "YearDispersion", "annual_concentration", "stack_footprints"]
 
@@ -108,7 +108,7 @@ class YearDispersion:
         *,
         decay_rate: float = 0.0,
     ) -> None:
-        from .dispersion import ConvolutionPlan, annual_kernel
+        from trajectoire.dispersion.plume import ConvolutionPlan, annual_kernel
 
         self.grid = grid
         self.settings = settings
@@ -377,8 +377,8 @@ def stack_footprints(
     list of (slice, slice, numpy.ndarray)
         For each stack, the rows and columns of its window and the footprint there.
     """
-    from . import dispersion as _d
-    from ._kernels.stacks import footprint_from_profiles, radial_profiles
+    from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
+    from trajectoire.dispersion import plume as _d
 
     code = _d._scheme(sigma)
     _, st = _d._stacks(

@@ -46,11 +46,16 @@ import pandas as pd
 import xarray as xr
 from scipy import linalg, optimize
 
-from ._kernels.idw import idw
-from ._validate import rows_preview
-from .cf import add_history
-from .errors import InputError, MissingVariableError
-from .evaluation import _prepare_pair, _station_table, evaluate, sample_at_stations
+from trajectoire._kernels.idw import idw
+from trajectoire._validate import rows_preview
+from trajectoire.assess.evaluation import (
+    _prepare_pair,
+    _station_table,
+    evaluate,
+    sample_at_stations,
+)
+from trajectoire.cf import add_history
+from trajectoire.errors import InputError, MissingVariableError
 
 __all__ = [
     "Variogram",
@@ -936,8 +941,8 @@ def fuse(
 
 def _factor(observed: xr.DataArray, model: xr.DataArray) -> float:
     """Factor converting a value in model units to observation units."""
-    from .evaluation import _units_kind
-    from .units import UNIT_TABLE
+    from trajectoire.assess.evaluation import _units_kind
+    from trajectoire.units import UNIT_TABLE
 
     kind, uo = _units_kind(observed.attrs.get("units"), "observed.attrs['units']")
     _, um = _units_kind(model.attrs.get("units"), "model.attrs['units']")

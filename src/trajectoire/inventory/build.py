@@ -26,14 +26,15 @@ import shapely
 import xarray as xr
 from scipy import sparse
 
-from ._validate import require_columns, require_non_negative, rows_preview
-from .cf import add_history
-from .errors import GridError, InputError, MissingVariableError, UnitsError, warn
-from .grid import Grid, _as_crs, coverage_matrix, crs_of, to_crs
-from .regrid import Regridder, grid_of, lines_to_grid
-from .sectors import GNFR, SECTEN_OF_GNFR, normalise_sector
-from .species import POLLUTANTS, normalise_pollutant
-from .units import conversion_factor
+from trajectoire._validate import require_columns, require_non_negative, rows_preview
+from trajectoire.cf import add_history
+from trajectoire.errors import GridError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.geo.grid import Grid, as_crs, crs_of, to_crs
+from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
+from trajectoire.geo.regridding import Regridder, grid_of
+from trajectoire.sectors import GNFR, SECTEN_OF_GNFR, normalise_sector
+from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.units import conversion_factor
 
 __all__ = [
     "DEFAULT_PROXIES",
@@ -366,14 +367,14 @@ def read_point_sources(
     if isinstance(df, gpd.GeoDataFrame) and "geometry" in df and df.geometry.notna().all():
         if df.crs is None:
             raise InputError(f"{name}: geometries have no CRS; set one with .set_crs(...).")
-        file_crs = _as_crs(df.crs)
+        file_crs = as_crs(df.crs)
         xs = np.asarray(shapely.get_x(df.geometry.values), dtype=float)
         ys = np.asarray(shapely.get_y(df.geometry.values), dtype=float)
     elif "x" in df and "y" in df:
-        file_crs = _as_crs(crs)
+        file_crs = as_crs(crs)
         xs, ys = df["x"].to_numpy(float), df["y"].to_numpy(float)
     elif "lon" in df and "lat" in df:
-        file_crs = _as_crs("EPSG:4326")
+        file_crs = as_crs("EPSG:4326")
         xs, ys = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
     else:
         raise MissingVariableError(
@@ -441,7 +442,7 @@ def read_point_sources(
 def _points_to_grid_crs(points: xr.Dataset, grid: Grid) -> xr.Dataset:
     import pyproj
 
-    src = _as_crs(points.attrs.get("crs", grid.crs.to_string()))
+    src = as_crs(points.attrs.get("crs", grid.crs.to_string()))
     if src == grid.crs or points.sizes["source"] == 0:
         return points
     tr = pyproj.Transformer.from_crs(src, grid.crs, always_xy=True)
@@ -620,7 +621,7 @@ def read_roads(
             f"{name}: geometries must be LineString/MultiLineString, found {sorted(types)}."
         )
     if crs is not None:
-        gdf = gdf.to_crs(_as_crs(crs))
+        gdf = gdf.to_crs(as_crs(crs))
     traffic = {"road_id", "category", "aadt", "hdv_share", "geometry", "name", "length"}
     if emission_factors is not None:
         ef = (
@@ -880,7 +881,7 @@ def read_gridded(
     factor = _emission_factor(u, f"{name}, units")
     da = _prepare_gridded(da, name)
     if crs is not None and crs_of(da) is None:
-        da.attrs["crs"] = _as_crs(crs).to_string()
+        da.attrs["crs"] = as_crs(crs).to_string()
     grid = grid_of(da)
     if "sector" not in da.dims:
         if sector is None:
@@ -969,7 +970,7 @@ def _open_netcdf_var(
         elif crs_of(ds) is not None:
             da.attrs["crs"] = crs_of(ds).to_string()  # type: ignore[union-attr]
         elif crs is not None:
-            da.attrs["crs"] = _as_crs(crs).to_string()
+            da.attrs["crs"] = as_crs(crs).to_string()
         elif not ({"lon", "lat"} <= set(da.dims) or {"longitude", "latitude"} <= set(da.dims)):
             raise InputError(
                 f"{name}: variable {variable!r} has no CRS (no crs attribute, grid_mapping or "
@@ -996,7 +997,7 @@ def _open_geotiff(
             f"{name}: the raster has no CRS. Pass crs='EPSG:2154' (the CRS its transform is "
             "in) or fix the file (gdal_edit.py -a_srs EPSG:2154)."
         )
-    the_crs = _as_crs(crs) if raster_crs is None else _as_crs(raster_crs.to_wkt())
+    the_crs = as_crs(crs) if raster_crs is None else as_crs(raster_crs.to_wkt())
     coords = {"y": grid.y, "x": grid.x}
     if count == 1 and not bands:
         da = xr.DataArray(data[0], dims=("y", "x"), coords=coords)
@@ -1043,7 +1044,7 @@ def read_landuse(source: Any, *, crs: Any = None, what: str | None = None) -> xr
         if crs_of(da) is None:
             if crs is None:
                 raise InputError(f"{name}: no CRS; set attrs['crs'] or pass crs=.")
-            da = da.assign_attrs(crs=_as_crs(crs).to_string())
+            da = da.assign_attrs(crs=as_crs(crs).to_string())
         return da
     da, _ = _open_geotiff(Path(source), crs, None, name)
     return da.fillna(0).astype(np.int64).assign_attrs(da.attrs)
@@ -1157,7 +1158,7 @@ def proxy_grid(
     """
     import geopandas as gpd
 
-    from .errors import ConfigError
+    from trajectoire.errors import ConfigError
 
     def need(obj: Any, what: str) -> Any:
         if obj is None:
@@ -1238,7 +1239,7 @@ def proxy_grid(
         if kinds <= {"LineString", "MultiLineString"}:
             return lines_to_grid(g, grid, values=w)
         if kinds <= {"Point"}:
-            from .regrid import points_to_grid
+            from trajectoire.geo.rasterize import points_to_grid
 
             return points_to_grid(g.x.values, g.y.values, w, grid, what="proxy points")
         raise InputError(f"proxy geometries: mixed or unsupported types {sorted(kinds)}.")
@@ -1712,11 +1713,11 @@ def crop(ds: xr.Dataset, territory: Any, *, crs: Any = None) -> xr.Dataset:
         emission equal to the share of its area inside the territory (emission assumed
         uniform within a cell); point sources inside the territory are kept.
     """
-    from .grid import _to_grid_geometry, area_fractions
+    from trajectoire.geo.rasterize import area_fractions, to_grid_geometry
 
     grid = _grid(ds)
     frac = area_fractions(territory, grid, crs=crs)
-    geom = _to_grid_geometry(territory, grid, crs)
+    geom = to_grid_geometry(territory, grid, crs)
     rows, cols = grid.window(tuple(shapely.bounds(geom).tolist()))
     sub = grid.subgrid(rows, cols)
     out = ds.isel(y=rows, x=cols).copy()

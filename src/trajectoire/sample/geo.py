@@ -18,8 +18,8 @@ from shapely.geometry import LineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import substring
 
-from ._sample_inventory import STACKS
-from .grid import DEFAULT_CRS, Grid
+from trajectoire.geo.grid import DEFAULT_CRS, Grid
+from trajectoire.sample.inventory import STACKS
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -249,7 +249,7 @@ def territory_polygons(seed: int = DEFAULT_SEED) -> gpd.GeoDataFrame:
     """The sample territories as a GeoDataFrame (columns of :func:`load_territories`)."""
     import geopandas as gpd
 
-    from .territories import TERRITORIES
+    from trajectoire.geo.territories import TERRITORIES
 
     shapes = territory_shapes(seed)
     return gpd.GeoDataFrame(

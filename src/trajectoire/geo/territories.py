@@ -20,8 +20,9 @@ import numpy as np
 import shapely
 import xarray as xr
 
-from .errors import InputError, MissingVariableError
-from .grid import DEFAULT_CRS, Grid, area_fractions, coverage_matrix, to_crs
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
+from trajectoire.geo.rasterize import area_fractions, coverage_matrix
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -91,7 +92,7 @@ TERRITORIES: dict[str, Territory] = {
 #: Columns of the GeoDataFrame returned by :func:`load_territories`.
 COLUMNS: tuple[str, ...] = ("territory", "name", "population", "geometry")
 
-_REPO_SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample" / "territories.gpkg"
+_REPO_SAMPLE = Path(__file__).resolve().parents[3] / "data" / "sample" / "territories.gpkg"
 
 
 def sample_territories_path() -> Path | None:
@@ -181,9 +182,12 @@ def load_territories(
     if path is None:
         sample = sample_territories_path()
         if sample is None:
-            from ._sample_geo import territory_polygons
-
-            return territory_polygons()
+            raise InputError(
+                "load_territories(): no path given and the bundled sample "
+                "(data/sample/territories.gpkg) is not beside this installation; pass the path "
+                "of a polygon file, or write the sample with `trajectoire sample DIR` and pass "
+                "DIR/territories.gpkg."
+            )
         path = sample
     path = Path(path)
     if not path.exists():

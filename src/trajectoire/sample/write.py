@@ -22,11 +22,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _sample_geo as geo
-from . import _sample_inventory as inv
-from . import _sample_meteo as met
-from .errors import InputError
-from .grid import Grid
+from trajectoire.errors import InputError
+from trajectoire.geo.grid import Grid
+from trajectoire.sample import geo
+from trajectoire.sample import inventory as inv
+from trajectoire.sample import meteo as met
 
 __all__ = ["SAMPLE_FILES", "write_sample"]
 

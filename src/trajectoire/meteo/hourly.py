@@ -19,9 +19,9 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
-from ._validate import require_columns, rows_preview
-from .cf import add_history
-from .errors import InputError, MissingVariableError, UnitsError, warn
+from trajectoire._validate import require_columns, rows_preview
+from trajectoire.cf import add_history
+from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
 
 __all__ = [
     "CALM_THRESHOLD",

@@ -1,0 +1,68 @@
+"""Dispersion: plume physics, long-term kernels, convolution, receptors, background, NO2 chemistry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trajectoire import _legacy
+from trajectoire.dispersion import background, chemistry, concentration, plume
+from trajectoire.dispersion.background import (
+    read_background,
+    remove_local_part,
+)
+from trajectoire.dispersion.chemistry import (
+    NO2_CONVERSIONS,
+    fit_nox_no2,
+    no2_attribution,
+    nox_to_no2,
+)
+from trajectoire.dispersion.concentration import (
+    DispersionSettings,
+    YearDispersion,
+    annual_concentration,
+    stack_footprints,
+)
+from trajectoire.dispersion.plume import (
+    SIGMA_SCHEMES,
+    ConvolutionPlan,
+    annual_kernel,
+    dispersion_coefficients,
+    effective_height,
+    fft_convolve,
+    gaussian_plume,
+    hourly_at_receptors,
+    line_source,
+    point_sources_annual,
+)
+
+__all__ = [
+    "NO2_CONVERSIONS",
+    "SIGMA_SCHEMES",
+    "ConvolutionPlan",
+    "DispersionSettings",
+    "YearDispersion",
+    "annual_concentration",
+    "annual_kernel",
+    "background",
+    "chemistry",
+    "concentration",
+    "dispersion_coefficients",
+    "effective_height",
+    "fft_convolve",
+    "fit_nox_no2",
+    "gaussian_plume",
+    "hourly_at_receptors",
+    "line_source",
+    "no2_attribution",
+    "nox_to_no2",
+    "plume",
+    "point_sources_annual",
+    "read_background",
+    "remove_local_part",
+    "stack_footprints",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Names of the former flat module ``trajectoire.dispersion`` not re-exported above (issue 11)."""
+    return _legacy.lookup(__name__, name)

@@ -1,0 +1,58 @@
+"""Emission trajectories 1990 -> today: trend indices, the rebuild of every year, uncertainty."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trajectoire import _legacy
+from trajectoire.trajectory import backcast, trends
+from trajectoire.trajectory.backcast import (
+    METHOD_LABELS,
+    Uncertainty,
+    census_proxy,
+    monte_carlo,
+    rebuild,
+    synthetic_inventory,
+)
+from trajectoire.trajectory.trends import (
+    EUROSTAT_AIRSECT_TO_GNFR,
+    EUROSTAT_POLLUTANTS,
+    METHOD_KINDS,
+    Method,
+    aggregate_sectors,
+    extrapolate_trend,
+    overlap_splice,
+    ratio_series,
+    read_eurostat_air_emissions,
+    read_trends,
+    series_of,
+    validate_trends,
+)
+
+__all__ = [
+    "EUROSTAT_AIRSECT_TO_GNFR",
+    "EUROSTAT_POLLUTANTS",
+    "METHOD_KINDS",
+    "METHOD_LABELS",
+    "Method",
+    "Uncertainty",
+    "aggregate_sectors",
+    "backcast",
+    "census_proxy",
+    "extrapolate_trend",
+    "monte_carlo",
+    "overlap_splice",
+    "ratio_series",
+    "read_eurostat_air_emissions",
+    "read_trends",
+    "rebuild",
+    "series_of",
+    "synthetic_inventory",
+    "trends",
+    "validate_trends",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """Names of the former flat module ``trajectoire.trajectory`` not re-exported above (issue 11)."""
+    return _legacy.lookup(__name__, name)
