@@ -24,22 +24,30 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
 from trajectoire._kernels.aggregate import aggregate_by_origin, aggregate_stack_by_origin
+from trajectoire.dispersion.concentration import YearDispersion
+from trajectoire.dispersion.local import Stacks
+from trajectoire.dispersion.receptors import Receptor, window_dot
 from trajectoire.errors import InputError
 
 __all__ = [
+    "Origins",
+    "ReceptorSums",
     "aggregate_by_origin_stack",
     "aggregate_by_origin_window",
     "decompose_change",
     "footprint",
+    "no2_territory_sums",
     "origin_layers",
     "shapley_values",
     "source_receptor_matrix",
+    "window_sums",
 ]
 
 
@@ -238,6 +246,255 @@ def aggregate_by_origin_stack(
     out = np.zeros((a.shape[0], e.shape[0], n_origin, pol.size))
     aggregate_stack_by_origin(np.ascontiguousarray(a), e, pol, r0, c0, h, oidx, ofrac, out)
     return out[0] if single else out
+
+
+# ------------------------------------------------------------------ receptor aggregates
+@dataclass(frozen=True)
+class Origins:
+    """The origins of a run's grid cells, compressed per cell (:func:`origin_layers`).
+
+    Attributes
+    ----------
+    index, fraction : numpy.ndarray
+        ``(k, ny, nx)`` origin ids and shares of each cell.
+    count : int
+        Number of origins (territories and "rest").
+    """
+
+    index: np.ndarray
+    fraction: np.ndarray
+    count: int
+
+    @classmethod
+    def from_fractions(cls, fractions: np.ndarray) -> Origins:
+        """From ``(origin, ny, nx)`` cell fractions summing to 1 over the origins."""
+        index, fraction = origin_layers(fractions)
+        return cls(index, fraction, int(fractions.shape[0]))
+
+
+def window_sums(
+    adjoint: np.ndarray,
+    emission: np.ndarray,
+    height_of_sector: np.ndarray,
+    origins: Origins,
+    rows: slice,
+    cols: slice,
+    pollutants: npt.ArrayLike | None = None,
+) -> np.ndarray:
+    """Receptor sums of a window by sector and origin (:func:`aggregate_by_origin_stack`).
+
+    Parameters
+    ----------
+    adjoint : numpy.ndarray
+        ``(n_height, wy, wx)`` or ``(n_weighting, n_height, wy, wx)`` adjoint field(s).
+    emission : numpy.ndarray
+        The grid's emission of one pollutant ``(sector, ny, nx)`` (result ``(..., sector,
+        origin)``) or a stack ``(sector, pollutant, ny, nx)`` of which the planes
+        `pollutants` are summed (result ``(..., sector, origin, pollutant)``) [t yr-1].
+    height_of_sector : numpy.ndarray
+        Release-height class of each sector.
+    origins : Origins
+        Origins of the cells.
+    rows, cols : slice
+        The window.
+    pollutants : array_like of int, optional
+        Planes of a stack `emission` (default all).
+
+    Returns
+    -------
+    numpy.ndarray
+        Contributions [ug m-3], float64.
+    """
+    single = emission.ndim == 3
+    out = aggregate_by_origin_stack(
+        adjoint,
+        emission[:, None] if single else emission,
+        height_of_sector,
+        origins.index,
+        origins.fraction,
+        origins.count,
+        rows=rows,
+        cols=cols,
+        pollutants=None if single else pollutants,
+    )
+    return out[..., 0] if single else out
+
+
+@dataclass
+class ReceptorSums:
+    """One year's receptor aggregates by sector and origin [ug m-3].
+
+    Attributes
+    ----------
+    territory, exposure : numpy.ndarray
+        ``(territory, sector, origin, pollutant)``: area means and population-weighted means.
+    station : numpy.ndarray
+        ``(station, sector, origin, pollutant)``: values at the station cells.
+    """
+
+    territory: np.ndarray
+    exposure: np.ndarray
+    station: np.ndarray
+
+    @classmethod
+    def zeros(
+        cls, n_territory: int, n_station: int, n_sector: int, n_origin: int, n_pol: int
+    ) -> ReceptorSums:
+        """All aggregates 0."""
+        terr = np.zeros((n_territory, n_sector, n_origin, n_pol))
+        return cls(terr, np.zeros_like(terr), np.zeros((n_station, n_sector, n_origin, n_pol)))
+
+    def add_gridded(
+        self,
+        territory_adjoints: Sequence[np.ndarray],
+        area: Sequence[Receptor],
+        station_adjoints: Sequence[tuple[slice, slice, np.ndarray]],
+        emission: np.ndarray,
+        height_of_sector: np.ndarray,
+        origins: Origins,
+        n_pol: int,
+    ) -> None:
+        """Set the gridded part of the first `n_pol` pollutants, each window once for all."""
+        every = np.arange(n_pol)
+        for ir, rec in enumerate(area):
+            both = window_sums(
+                territory_adjoints[ir],
+                emission,
+                height_of_sector,
+                origins,
+                rec.rows,
+                rec.cols,
+                every,
+            )
+            self.territory[ir, :, :, :n_pol] = both[0]
+            self.exposure[ir, :, :, :n_pol] = both[1]
+        for ist, (rs, cs, a) in enumerate(station_adjoints):
+            self.station[ist, :, :, :n_pol] = window_sums(
+                a, emission, height_of_sector, origins, rs, cs, every
+            )
+
+    def add_stacks(
+        self,
+        stacks: Stacks,
+        sums: tuple[np.ndarray, np.ndarray, np.ndarray],
+        stack_emission: np.ndarray,
+    ) -> None:
+        """Add each stack's contribution to the first pollutants.
+
+        Parameters
+        ----------
+        stacks : Stacks
+            Sector and origin of each stack.
+        sums : tuple of numpy.ndarray
+            Footprint sums at the territory, exposure and station receptors, each
+            ``(receptor, stack)`` (:func:`trajectoire.dispersion.receptors.footprint_sums`).
+        stack_emission : numpy.ndarray
+            ``(pollutant, stack)`` emissions [t yr-1] of the first pollutants.
+        """
+        n_d = stack_emission.shape[0]
+        for k in range(len(stacks)):
+            qk = stack_emission[:, k]
+            if (qk > 0).any():
+                qk = np.where(qk > 0, qk, 0.0)
+                s, o = stacks.sector[k], stacks.origin[k]
+                for agg, fp in zip(
+                    (self.territory, self.exposure, self.station), sums, strict=True
+                ):
+                    agg[:, s, o, :n_d] += fp[:, k, None] * qk
+
+    def set_derived(
+        self,
+        ip: int,
+        territory_exposure: np.ndarray,
+        source_ip: int,
+        ratio: np.ndarray,
+        rows: npt.ArrayLike,
+        cols: npt.ArrayLike,
+    ) -> None:
+        """Set a derived pollutant (NO2 from NOx): its territory and exposure sums as given,
+        its station values as the source pollutant's times `ratio` at the station cell.
+
+        Parameters
+        ----------
+        ip : int
+            The derived pollutant.
+        territory_exposure : numpy.ndarray
+            ``(2, territory, sector, origin)`` (:func:`no2_territory_sums`).
+        source_ip : int
+            The pollutant it derives from (NOx).
+        ratio : numpy.ndarray
+            ``(ny, nx)`` derived per unit of source pollutant, cell by cell.
+        rows, cols : sequence of int
+            Station cells.
+        """
+        self.territory[:, :, :, ip] = territory_exposure[0]
+        self.exposure[:, :, :, ip] = territory_exposure[1]
+        cells = zip(np.asarray(rows, dtype=int), np.asarray(cols, dtype=int), strict=True)
+        for ist, (r, c) in enumerate(cells):
+            self.station[ist, :, :, ip] = self.station[ist, :, :, source_ip] * ratio[int(r), int(c)]
+
+
+def no2_territory_sums(
+    disp: YearDispersion,
+    area: Sequence[Receptor],
+    population: Sequence[Receptor],
+    ratio: np.ndarray,
+    nox_emission: np.ndarray,
+    nox_stack_emission: np.ndarray,
+    stacks: Stacks,
+    height_of_sector: np.ndarray,
+    origins: Origins,
+) -> np.ndarray:
+    """NO2 receptor sums by sector and origin under the incremental rule.
+
+    The local NO2 of a cell is ``ratio(c) × NOx_local(c)`` (``ratio`` from
+    :func:`trajectoire.dispersion.chemistry.no2_increment_ratio`), so a receptor's NO2 from a
+    source group is its NOx weighted by ``w(c) ratio(c)``: the NOx emissions aggregated with
+    the adjoints of the ratio-weighted receptors.
+
+    Parameters
+    ----------
+    disp : YearDispersion
+        The year's kernels.
+    area, population : sequence of Receptor
+        Area-mean and population-weighted receptors of the territories.
+    ratio : numpy.ndarray
+        ``(ny, nx)`` local NO2 per unit local NOx [1].
+    nox_emission : numpy.ndarray
+        ``(sector, ny, nx)`` gridded NOx emission [t yr-1].
+    nox_stack_emission : numpy.ndarray
+        ``(stack,)`` NOx emission of each stack [t yr-1].
+    stacks : Stacks
+        The year's stacks.
+    height_of_sector : numpy.ndarray
+        Release-height class of each sector.
+    origins : Origins
+        Origins of the cells.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(2, territory, sector, origin)``: area means then population-weighted means
+        [ug m-3].
+    """
+    heights = list(disp.kernels)
+    out = np.zeros((2, len(area), nox_emission.shape[0], origins.count))
+    for ir, rec in enumerate(area):
+        rw = ratio[rec.rows, rec.cols]
+        pair = [
+            Receptor(rec.name, rec.rows, rec.cols, rec.weights * rw),
+            Receptor(rec.name, rec.rows, rec.cols, population[ir].weights * rw),
+        ]
+        both = disp.adjoints(np.stack([r.weights for r in pair]), heights)
+        sums = window_sums(both, nox_emission, height_of_sector, origins, rec.rows, rec.cols)
+        for j, (wr, part) in enumerate(zip(pair, sums, strict=True)):
+            out[j, ir] = part
+            for k, fp in enumerate(stacks.footprints):
+                if nox_stack_emission[k] > 0:
+                    out[j, ir, stacks.sector[k], stacks.origin[k]] += nox_stack_emission[
+                        k
+                    ] * window_dot(wr, fp)
+    return out
 
 
 def shapley_values(

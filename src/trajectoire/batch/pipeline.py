@@ -19,7 +19,8 @@ cluster, and the result is the same.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,18 +28,53 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire.attribution import aggregate_by_origin_stack, origin_layers
-from trajectoire.cf import set_cf_attrs
-from trajectoire.dispersion.chemistry import no2_attribution
+from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
+from trajectoire.attribution import decompose_change as shapley_change
+from trajectoire.dispersion.background import read_background
+from trajectoire.dispersion.chemistry import no2_increment_ratio
 from trajectoire.dispersion.concentration import DispersionSettings, YearDispersion
-from trajectoire.errors import ConfigError, InputError
+from trajectoire.dispersion.local import (
+    Stacks,
+    local_concentration,
+    locate_stacks,
+    sector_concentrations,
+    stack_emission,
+    year_stacks,
+)
+from trajectoire.dispersion.receptors import (
+    Receptor,
+    cell_values,
+    footprint_sums,
+    population_receptors,
+    receptor_means,
+    station_adjoints,
+    territory_adjoints,
+    territory_receptors,
+)
+from trajectoire.errors import ConfigError, InputError, TrajectoireWarning, warn
 from trajectoire.geo.grid import Grid
+from trajectoire.geo.territories import (
+    buffer_mask,
+    load_territories,
+    regional_grid,
+    territory_fractions,
+)
+from trajectoire.inventory import build_inventory, proxy_grid, read_zones
 from trajectoire.io.config import RunConfig
+from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, year_dataset
+from trajectoire.meteo import add_stability, met_classes, read_hourly
+from trajectoire.trajectory import read_trends, rebuild
+from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
 
 __all__ = [
+    "DEFAULT_RELEASE_HEIGHT",
+    "Receptor",
     "RunContext",
     "compute_year",
+    "decompose_change",
+    "emission_of",
     "global_attributes",
+    "population",
     "prepare",
     "static_variables",
     "years",
@@ -64,16 +100,6 @@ DEFAULT_RELEASE_HEIGHT: dict[str, float] = {
     "L_AgriOther": 1.0,
     "M_Other": 3.0,
 }
-
-
-@dataclass
-class Receptor:
-    """A weighted receptor aggregate on a window of the grid."""
-
-    name: str
-    rows: slice
-    cols: slice
-    weights: np.ndarray  # sums to 1 over the window
 
 
 @dataclass
@@ -107,6 +133,18 @@ class RunContext:
     settings: DispersionSettings
     attrs: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def origin_layers(self) -> Origins:
+        """The origins of the grid cells, compressed per cell."""
+        return Origins(self.origin_index, self.origin_fraction, len(self.origins))
+
+    def heights(self) -> tuple[list[float], np.ndarray]:
+        """Distinct release heights [m] and the height class of each sector."""
+        heights = self.settings.heights(self.sectors)
+        h_index = {h: i for i, h in enumerate(heights)}
+        h_of_s = [h_index[self.settings.height_of(s)] for s in self.sectors]
+        return heights, np.array(h_of_s, dtype=np.int64)
+
 
 def years(ctx: RunContext) -> list[int]:
     """Years of the run, in order."""
@@ -126,29 +164,84 @@ def prepare(config: RunConfig) -> RunContext:
     -------
     RunContext
     """
-    from trajectoire.dispersion.background import read_background
-    from trajectoire.geo.territories import (
-        buffer_mask,
-        load_territories,
-        regional_grid,
-        territory_fractions,
+    terr, grid = _territories_and_grid(config)
+    run_years = list(range(config.run.first_year, config.run.last_year + 1))
+    zones = read_zones(config.inputs.zones) if config.inputs.zones else None
+    reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
+    met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
+    trajectory = _trajectory(config, reference, run_years)
+    background = _background(config, output_pollutants, run_years)
+    census_years, census = _census_grids(zones, grid)
+    frac_da = territory_fractions(terr, grid)
+    origins = [str(o) for o in frac_da["territory"].values]
+    fractions = np.asarray(frac_da.values, dtype=np.float64)
+    layers = Origins.from_fractions(fractions)
+    settings = _settings(config)
+    points = locate_stacks(reference, grid, fractions, origins)
+    basis = basis_array(trajectory["basis_emission"])
+    basis_weight = (
+        trajectory["basis_weight"].transpose("year", "basis", "sector", "pollutant").load()
     )
-    from trajectoire.inventory.build import build_inventory, read_zones
+    small = (
+        trajectory.drop_vars(
+            [v for v in ("emission", "basis_emission") if v in trajectory], errors="ignore"
+        )
+        .drop_dims(["y", "x"], errors="ignore")
+        .load()
+    )
+    return RunContext(
+        config=config,
+        grid=grid,
+        years=run_years,
+        sectors=sectors,
+        dispersed=dispersed,
+        output_pollutants=output_pollutants,
+        map_years=_map_years(config, run_years),
+        territories=origins[:-1],
+        origins=origins,
+        basis=basis,
+        basis_weight=basis_weight,
+        trajectory=small,
+        points=points,
+        point_emission=_point_emission(trajectory, points),
+        met=met,
+        background=background,
+        census_years=census_years,
+        census=census,
+        fractions=fractions,
+        origin_index=layers.index,
+        origin_fraction=layers.fraction,
+        mask=_mask(config, terr, grid),
+        territory_receptors=territory_receptors(
+            fractions, origins[:-1], settings.radius, grid.resolution
+        ),
+        stations=_stations(config, grid),
+        settings=settings,
+        attrs={"reference_year": config.run.reference_year},
+    )
 
-    inputs = config.inputs
-    terr = load_territories(inputs.territories)
+
+def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
+    """The territories asked in ``[grid]`` and the regional grid around them."""
+    terr = load_territories(config.inputs.territories)
     wanted = list(config.grid.territories)
     terr = terr[terr["territory"].isin(wanted)].reset_index(drop=True)
     missing = sorted(set(wanted) - set(terr["territory"]))
     if missing:
         raise InputError(
-            f"{inputs.territories}: territories {missing} asked in [grid] are not in the file."
+            f"{config.inputs.territories}: territories {missing} asked in [grid] are not in "
+            "the file."
         )
     grid = regional_grid(terr, resolution=config.grid.resolution, buffer=config.grid.buffer)
     log.info("grid: %s", grid)
-    run_years = list(range(config.run.first_year, config.run.last_year + 1))
+    return terr, grid
 
-    zones = read_zones(inputs.zones) if inputs.zones else None
+
+def _reference(
+    config: RunConfig, grid: Grid, zones: Any
+) -> tuple[xr.Dataset, list[str], list[str], list[str]]:
+    """The reference inventory, restricted to the sectors that emit, and the pollutants."""
+    inputs = config.inputs
     reference = build_inventory(
         grid,
         reference_year=config.run.reference_year,
@@ -160,18 +253,8 @@ def prepare(config: RunConfig) -> RunContext:
         landuse=inputs.landuse,
         pollutants=[p for p in config.run.pollutants if p != "NO2"] or None,
     )
-    # keep the sectors that emit something (gridded or stacks): empty ones cost FFTs and bytes
-    # (one sector at a time: xarray's NaN-skipping sum made a masked copy of the whole grid)
-    em = np.asarray(reference["emission"].transpose("sector", ...).values)
-    emits = [bool((em[i] > 0).any()) for i in range(em.shape[0])]
-    stack_sectors = (
-        {str(v) for v in reference["source_sector"].values} if "source" in reference.dims else set()
-    )
-    sectors = [
-        str(s)
-        for s, t in zip(reference["sector"].values, emits, strict=True)
-        if t or str(s) in stack_sectors
-    ]
+    # empty sectors would cost FFTs and bytes
+    sectors = _emitting_sectors(reference)
     reference = reference.sel(sector=sectors)
     dispersed = [str(p) for p in reference["pollutant"].values]
     output_pollutants = list(dispersed)
@@ -179,133 +262,94 @@ def prepare(config: RunConfig) -> RunContext:
         if "NOx" not in dispersed:
             raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
         output_pollutants.append("NO2")
+    return reference, sectors, dispersed, output_pollutants
 
-    met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
-    trajectory = _trajectory(config, reference, run_years)
-    background = _background(config, output_pollutants, run_years, read_background)
-    census_years, census = _census_grids(zones, grid)
 
-    frac_da = territory_fractions(terr, grid)
-    origins = [str(o) for o in frac_da["territory"].values]
-    fractions = np.asarray(frac_da.values, dtype=np.float64)
-    oidx, ofrac = origin_layers(fractions)
-    mask = (
-        np.asarray(buffer_mask(terr, grid, config.grid.buffer).values, dtype=bool)
-        if config.output.mask_beyond_buffer
-        else np.ones(grid.shape, dtype=bool)
+def _emitting_sectors(reference: xr.Dataset) -> list[str]:
+    """Sectors with a gridded emission somewhere, or a stack (one sector at a time: xarray's
+    NaN-skipping sum made a masked copy of the whole grid)."""
+    em = np.asarray(reference["emission"].transpose("sector", ...).values)
+    emits = [bool((em[i] > 0).any()) for i in range(em.shape[0])]
+    stack_sectors = (
+        {str(v) for v in reference["source_sector"].values} if "source" in reference.dims else set()
     )
+    return [
+        str(s)
+        for s, t in zip(reference["sector"].values, emits, strict=True)
+        if t or str(s) in stack_sectors
+    ]
+
+
+def _settings(config: RunConfig) -> DispersionSettings:
+    """Dispersion settings: the configured release heights over the sector defaults."""
     heights = dict(DEFAULT_RELEASE_HEIGHT)
     heights.update(config.dispersion.release_height)
-    settings = DispersionSettings(
+    return DispersionSettings(
         radius=config.dispersion.radius,
         sigma=config.dispersion.sigma,
         receptor_height=config.dispersion.receptor_height,
         release_height=heights,
         precision="single",
     )
-    half = int(np.ceil(settings.radius / grid.resolution))
-    receptors = [_window_receptor(str(t), fractions[i], half) for i, t in enumerate(origins[:-1])]
-    stations = _stations(config, grid)
-    points, point_emission = _points(trajectory, reference, grid, fractions, origins)
-    # one (sector, y, x) slab at a time: converting the whole float64 basis at once held a
-    # transposed float64 copy beside the float32 result (+1.7 GB at 100 m on the sample)
-    be = trajectory["basis_emission"].transpose("basis", "pollutant", "sector", "y", "x")
-    basis = np.empty(be.shape, dtype=np.float32)
-    for b in range(be.shape[0]):
-        for p in range(be.shape[1]):
-            basis[b, p] = be[b, p].values
-    del be
-    basis_weight = (
-        trajectory["basis_weight"].transpose("year", "basis", "sector", "pollutant").load()
-    )
-    small = (
-        trajectory.drop_vars(
-            [v for v in ("emission", "basis_emission") if v in trajectory], errors="ignore"
-        )
-        .drop_dims(["y", "x"], errors="ignore")
-        .load()
-    )
-    del trajectory, reference
-    map_years = set(config.attribution.map_years) & set(run_years)
+
+
+def _mask(config: RunConfig, terr: Any, grid: Grid) -> np.ndarray:
+    """Cells written: within the buffer of a territory (or all)."""
+    if not config.output.mask_beyond_buffer:
+        return np.ones(grid.shape, dtype=bool)
+    return np.asarray(buffer_mask(terr, grid, config.grid.buffer).values, dtype=bool)
+
+
+def _map_years(config: RunConfig, run_years: list[int]) -> set[int]:
+    """Years whose contribution maps are written (every fifth year and the last by default)."""
     if not config.attribution.map_years:
-        map_years = {y for y in run_years if y % 5 == 0} | {run_years[-1]}
-    return RunContext(
-        config=config,
-        grid=grid,
-        years=run_years,
-        sectors=sectors,
-        dispersed=dispersed,
-        output_pollutants=output_pollutants,
-        map_years=map_years,
-        territories=origins[:-1],
-        origins=origins,
-        basis=basis,
-        basis_weight=basis_weight,
-        trajectory=small,
-        points=points,
-        point_emission=point_emission,
-        met=met,
-        background=background,
-        census_years=census_years,
-        census=census,
-        fractions=fractions,
-        origin_index=oidx,
-        origin_fraction=ofrac,
-        mask=mask,
-        territory_receptors=receptors,
-        stations=stations,
-        settings=settings,
-        attrs={"reference_year": config.run.reference_year},
-    )
+        return {y for y in run_years if y % 5 == 0} | {run_years[-1]}
+    return set(config.attribution.map_years) & set(run_years)
 
 
-def _window_receptor(name: str, weights: np.ndarray, half: int) -> Receptor:
-    rows = np.flatnonzero(weights.any(axis=1))
-    cols = np.flatnonzero(weights.any(axis=0))
-    if rows.size == 0:
-        raise InputError(f"territory {name!r} does not overlap the grid.")
-    ny, nx = weights.shape
-    r = slice(max(0, rows[0] - half), min(ny, rows[-1] + half + 1))
-    c = slice(max(0, cols[0] - half), min(nx, cols[-1] + half + 1))
-    w = weights[r, c]
-    return Receptor(name, r, c, w / w.sum())
+def _point_emission(trajectory: xr.Dataset, points: xr.Dataset | None) -> xr.DataArray | None:
+    """Yearly emission of the stacks kept on the grid ``(year, source, pollutant)``."""
+    if points is None:
+        return None
+    return trajectory["point_emission"].sel(source=points["source"]).load()
 
 
 def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) -> xr.Dataset:
-    from trajectoire.trajectory.backcast import rebuild
-    from trajectoire.trajectory.trends import read_trends
-
+    """Every year's emission rebuilt from the reference inventory and the trend table."""
     if config.inputs.trends is None:
         raise ConfigError("[inputs] trends: a trend table is needed to rebuild the years.")
-    indices = read_trends(config.inputs.trends)
-    history = (
-        pd.read_csv(config.inputs.point_source_history)
-        if config.inputs.point_source_history
-        else None
-    )
-    if history is not None and "source_id" in history.columns:
-        # register rows of stacks the inventory left out (outside the grid) are not needed
-        known = (
-            {str(v) for v in reference["source"].values} if "source" in reference.dims else set()
-        )
-        history = history[history["source_id"].astype(str).isin(known)]
     methods: dict[str | tuple[str, str], str] = {
         s: config.trajectory.method_of(s) for s in map(str, reference["sector"].values)
     }
-    import warnings
-
-    from trajectoire.errors import TrajectoireWarning
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TrajectoireWarning)
         out = rebuild(
             reference,
-            indices,
+            read_trends(config.inputs.trends),
             run_years,
             methods=methods,
-            point_history=history,
+            point_history=_point_history(config, reference),
             chunks={"sector": 1, "pollutant": 1},
         )
+    _summarise_register_notes(caught)
+    return out
+
+
+def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | None:
+    """The stack register's rows of the stacks the inventory kept (the others are not needed)."""
+    if not config.inputs.point_source_history:
+        return None
+    history = pd.read_csv(config.inputs.point_source_history)
+    if "source_id" in history.columns:
+        known = (
+            {str(v) for v in reference["source"].values} if "source" in reference.dims else set()
+        )
+        history = history[history["source_id"].astype(str).isin(known)]
+    return history
+
+
+def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
+    """One warning for the (sector, pollutant, year) totals the register overrides."""
     notes = [str(w.message) for w in caught if issubclass(w.category, TrajectoireWarning)]
     for w in caught:
         if not issubclass(w.category, TrajectoireWarning):
@@ -313,19 +357,15 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
     if notes:
         for n in notes:
             log.debug("trajectory: %s", n)
-        from trajectoire.errors import warn
-
         warn(
             f"trajectory: {len(notes)} (sector, pollutant, year) totals could not follow their "
             f"series because registered stacks exceed them (first: {notes[0]}); the register "
             "wins, as documented. All messages are in the debug log (trajectoire run -v)."
         )
-    return out
 
 
 def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
-    from trajectoire.meteo.hourly import add_stability, met_classes, read_hourly
-
+    """Joint frequency tables of the run's years."""
     if config.inputs.meteo is None:
         raise ConfigError("[inputs] meteo: hourly meteorology is needed for the dispersion.")
     hourly = read_hourly(
@@ -346,9 +386,8 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
     return met.sel(year=run_years).load()
 
 
-def _background(
-    config: RunConfig, pollutants: Sequence[str], run_years: list[int], reader: Any
-) -> xr.DataArray:
+def _background(config: RunConfig, pollutants: list[str], run_years: list[int]) -> xr.DataArray:
+    """The regional background ``(year, pollutant)`` [ug m-3] (0 when none is given)."""
     if config.inputs.background is None:
         log.warning("no background given: the regional background is taken as 0")
         return xr.DataArray(
@@ -357,7 +396,7 @@ def _background(
             coords={"year": run_years, "pollutant": list(pollutants)},
             attrs={"units": "ug m-3"},
         )
-    bg = reader(config.inputs.background)
+    bg = read_background(config.inputs.background)
     missing_p = sorted(set(pollutants) - {str(p) for p in bg["pollutant"].values})
     missing_y = sorted(set(run_years) - {int(y) for y in bg["year"].values})
     if missing_p or missing_y:
@@ -372,8 +411,6 @@ def _background(
 
 def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
     """Inhabitants per cell at each census year of the zones (``pop_<year>`` columns)."""
-    from trajectoire.inventory.build import proxy_grid
-
     if zones is None:
         return [0], np.ones((1, *grid.shape))
     census = sorted(int(c[4:]) for c in zones.columns if c.startswith("pop_") and c[4:].isdigit())
@@ -401,33 +438,13 @@ def population(ctx: RunContext, year: int) -> np.ndarray:
 
 
 def emission_of(ctx: RunContext, year: int, pollutant: str) -> np.ndarray:
-    """Gridded emission ``(sector, ny, nx)`` [t yr-1, float32] of one pollutant in `year`.
-
-    ``Σ_b basis_weight(year, b, s, p) × basis(b, s, p)``: the trajectory's linear form.
-    """
-    ip = ctx.dispersed.index(pollutant)
-    w = np.asarray(ctx.basis_weight.sel(year=year).values, dtype=np.float32)  # (b, s, p)
-    out = np.empty((len(ctx.sectors), *ctx.grid.shape), dtype=np.float32)
-    _emission_into(ctx.basis, w, ip, out)
-    return out
-
-
-def _emission_into(basis: np.ndarray, weight: np.ndarray, ip: int, out: np.ndarray) -> None:
-    """Write pollutant `ip`'s emission ``(sector, ny, nx)`` into `out` (float32, in place).
-
-    The same float32 operations as :func:`emission_of` (so the same values), without the
-    temporary grids: `out` may be a view of the year's output array.
-    """
-    w = weight[:, :, ip]  # (basis, sector)
-    np.multiply(basis[0, ip], w[0][:, None, None], out=out)
-    if w.shape[0] > 1:
-        term = np.empty(out.shape, dtype=np.float32)
-        for b in range(1, w.shape[0]):
-            np.multiply(basis[b, ip], w[b][:, None, None], out=term)
-            out += term
+    """Gridded emission ``(sector, ny, nx)`` [t yr-1, float32] of one pollutant in `year`."""
+    weight = basis_weights(ctx.basis_weight, year)
+    return emission_from_basis(ctx.basis, weight, ctx.dispersed.index(pollutant))
 
 
 def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
+    """Stations of the run that lie on the grid, with their cell."""
     if config.inputs.stations is None:
         return pd.DataFrame({"station_id": [], "x": [], "y": [], "row": [], "col": []})
     df = pd.read_csv(config.inputs.stations)
@@ -444,40 +461,37 @@ def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _points(
-    trajectory: xr.Dataset,
-    reference: xr.Dataset,
-    grid: Grid,
-    fractions: np.ndarray,
-    origins: list[str],
-) -> tuple[xr.Dataset | None, xr.DataArray | None]:
-    if "source" not in reference.dims or reference.sizes["source"] == 0:
-        return None, None
-    pts = reference[
-        [
-            "source_x",
-            "source_y",
-            "source_sector",
-            "stack_height",
-            "stack_diameter",
-            "exit_temperature",
-            "exit_velocity",
-        ]
-    ].load()
-    row, col, inside = grid.cell_index(pts["source_x"].values, pts["source_y"].values)
-    pts = pts.isel(source=np.flatnonzero(inside))
-    row, col = row[inside], col[inside]
-    origin = np.argmax(fractions[:, row, col], axis=0)
-    pts = pts.assign(
-        origin=("source", np.asarray(origins)[origin]), row=("source", row), col=("source", col)
-    )
-    pe = trajectory["point_emission"].sel(source=pts["source"]).load()
-    return pts, pe
-
-
 # ------------------------------------------------------------------------------ compute_year
+@dataclass
+class _Year:
+    """The state of one year while it is computed (see :func:`compute_year`)."""
+
+    year: int
+    is_map: bool
+    disp: YearDispersion
+    heights: list[float]
+    height_of_sector: np.ndarray
+    maps: YearMaps
+    sums: ReceptorSums
+    population: np.ndarray
+    exposure_receptors: list[Receptor] = field(default_factory=list)
+    territory_adjoints: list[np.ndarray] = field(default_factory=list)
+    station_adjoints: list[Any] = field(default_factory=list)
+    stacks: Stacks = field(default_factory=lambda: Stacks([], [], []))
+    stack_sums: tuple[np.ndarray, np.ndarray, np.ndarray] = ()  # type: ignore[assignment]
+    stack_emission: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    nox: dict[str, Any] = field(default_factory=dict)
+
+
 def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     """Emissions, concentrations and their attribution for one year.
+
+    Each step calls the public functions of the stage packages: the year's kernels
+    (:class:`~trajectoire.dispersion.YearDispersion`), the receptors and their adjoints
+    (:mod:`trajectoire.dispersion.receptors`), the stack footprints and the local
+    concentrations (:mod:`trajectoire.dispersion.local`), the receptor aggregates
+    (:class:`trajectoire.attribution.ReceptorSums`), NO2 (:mod:`trajectoire.dispersion.chemistry`),
+    and the output variables (:mod:`trajectoire.io.outputs`).
 
     Parameters
     ----------
@@ -495,195 +509,171 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     if year not in ctx.years:
         raise InputError(f"year {year} is not in the run ({ctx.years[0]}..{ctx.years[-1]}).")
     clock = _Clock()
-    grid = ctx.grid
-    settings = ctx.settings
-    sectors = ctx.sectors
-    heights = settings.heights(sectors)
-    h_index = {h: i for i, h in enumerate(heights)}
-    h_of_s = np.array([h_index[settings.height_of(s)] for s in sectors], dtype=np.int64)
-    met = ctx.met.sel(year=year)
-    disp = YearDispersion(grid, met, settings, heights)
+    y = _start_year(ctx, year)
     clock("kernels")
-    is_map = year in ctx.map_years
-    n_s, n_o, n_t = len(sectors), len(ctx.origins), len(ctx.territories)
-    pols = ctx.output_pollutants
-    n_st = len(ctx.stations)
-
-    # receptors: territory means, population-weighted means, station cells
-    pop = population(ctx, year)
-    exp_receptors = []
-    for i, rec in enumerate(ctx.territory_receptors):
-        w = pop[rec.rows, rec.cols] * ctx.fractions[i][rec.rows, rec.cols]
-        total = w.sum()
-        exp_receptors.append(Receptor(rec.name, rec.rows, rec.cols, w / total if total > 0 else w))
-    adj_both = []  # per territory: (2 weightings: area mean, population, n_height, wy, wx)
-    for rec, erec in zip(ctx.territory_receptors, exp_receptors, strict=True):
-        both = disp.adjoints(np.stack([rec.weights, erec.weights]), heights)
-        adj_both.append(both)
-    adj_sta = []
-    for r_st, c_st in zip(
-        ctx.stations["row"].to_numpy(int), ctx.stations["col"].to_numpy(int), strict=True
-    ):
-        parts = [disp.point_adjoint(int(r_st), int(c_st), h) for h in heights]
-        adj_sta.append((parts[0][0], parts[0][1], np.stack([q[2] for q in parts])))
+    _receptors(ctx, y)
     clock("adjoints")
-
-    # stacks: one footprint per stack and year, shared by every pollutant
-    stacks = _stack_footprints(ctx, met)
-    st_sector = (
-        []
-        if ctx.points is None
-        else [sectors.index(str(v)) for v in ctx.points["source_sector"].values]
-    )
-    st_origin = (
-        []
-        if ctx.points is None
-        else [ctx.origins.index(str(v)) for v in ctx.points["origin"].values]
-    )
-    # receptor sums of each footprint: <w_r, fp_s>
-    fp_terr = np.array(
-        [[_window_dot(r, fp) for fp in stacks] for r in ctx.territory_receptors]
-    ).reshape(n_t, len(stacks))
-    fp_exp = np.array([[_window_dot(r, fp) for fp in stacks] for r in exp_receptors]).reshape(
-        n_t, len(stacks)
-    )
-    fp_sta = np.array(
-        [
-            [_cell_value(fp, int(r), int(c)) for fp in stacks]
-            for r, c in zip(ctx.stations["row"], ctx.stations["col"], strict=True)
-        ]
-    ).reshape(n_st, len(stacks))
+    _stacks(ctx, y)
     clock("stacks")
-
-    # Output arrays are filled plane by plane below (np.empty: no NaN pass over 250 MB). The
-    # emission planes of the dispersed pollutants hold the full grid until the aggregates and
-    # NO2 are done, then the cells beyond the mask are set to NaN and the stacks added.
-    n_d = len(ctx.dispersed)
-    emis_out = np.empty((1, n_s, len(pols), *grid.shape), dtype=np.float32)
-    conc_out = np.empty((1, len(pols), *grid.shape), dtype=np.float32)
-    contrib_out = np.empty((1, n_s, len(pols), *grid.shape), dtype=np.float32) if is_map else None
-    outside = ~ctx.mask
-    # 1 inside the mask, NaN beyond: a multiplication blanks the masked cells in one pass
-    keep = np.where(ctx.mask, np.float32(1.0), np.float32(np.nan))
-    agg_terr = np.zeros((n_t, n_s, n_o, len(pols)))
-    agg_exp = np.zeros_like(agg_terr)
-    agg_sta = np.zeros((n_st, n_s, n_o, len(pols)))
-    bg = ctx.background.sel(year=year)
-    nox_state: dict[str, Any] = {}
-
-    emission = emis_out[0]  # (sector, pollutant, ny, nx), C-contiguous
-    weight = np.asarray(ctx.basis_weight.sel(year=year).values, dtype=np.float32)  # (b, s, p)
-    for ip in range(n_d):
-        _emission_into(ctx.basis, weight, ip, emission[:, ip])
-    q_all = np.array([_stack_emission(ctx, year, pol) for pol in ctx.dispersed]).reshape(
-        n_d, len(stacks)
-    )
+    _emission(ctx, y)
     clock("emission")
-
-    scratch: np.ndarray | None = None  # per-sector local concentrations of a map year
-    for ip, pol in enumerate(ctx.dispersed):
-        e = emission[:, ip]
-        q = q_all[ip]
-        if is_map:
-            if pol == "NOx" or scratch is None:
-                local_s = np.empty((n_s, *grid.shape))  # NOx's is kept for NO2
-                if pol != "NOx":
-                    scratch = local_s
-            else:
-                local_s = scratch
-            for i, sec in enumerate(sectors):
-                if e[i].any():
-                    local_s[i] = disp.convolve(e[i], settings.height_of(sec))
-                else:
-                    local_s[i] = 0.0
-            for k, (rs, cs, fp) in enumerate(stacks):
-                if q[k] > 0:
-                    local_s[st_sector[k], rs, cs] += q[k] * fp
-            local = local_s.sum(axis=0)
-        else:
-            local_s = None
-            local = _local_concentration(disp, e, q, stacks, sectors, settings)
-        clock("dispersion")
-        conc_ip = conc_out[0, ip]
-        np.add(local, float(bg.sel(pollutant=pol)), out=conc_ip, casting="same_kind")
-        conc_ip[outside] = np.nan
-        if contrib_out is not None and local_s is not None:
-            contrib_ip = contrib_out[0, :, ip]
-            np.multiply(local_s, keep, out=contrib_ip, casting="same_kind")
-        if pol == "NOx":
-            # a contiguous copy: NO2's window sums read it 2-3x faster than the strided view
-            nox_state = {"local": local, "local_s": local_s, "e": np.ascontiguousarray(e), "q": q}
-        clock("output")
-
-    # receptor aggregates: each window once for every dispersed pollutant
-    every = np.arange(n_d)
-    for ir, rec in enumerate(ctx.territory_receptors):
-        both = _aggregate(adj_both[ir], emission, h_of_s, ctx, rec.rows, rec.cols, n_o, every)
-        agg_terr[ir, :, :, :n_d] = both[0]
-        agg_exp[ir, :, :, :n_d] = both[1]
-    for ist, (rs, cs, a) in enumerate(adj_sta):
-        agg_sta[ist, :, :, :n_d] = _aggregate(a, emission, h_of_s, ctx, rs, cs, n_o, every)
-    for k in range(len(stacks)):
-        qk = q_all[:, k]
-        if (qk > 0).any():
-            qk = np.where(qk > 0, qk, 0.0)
-            agg_terr[:, st_sector[k], st_origin[k], :n_d] += fp_terr[:, k, None] * qk
-            agg_exp[:, st_sector[k], st_origin[k], :n_d] += fp_exp[:, k, None] * qk
-            agg_sta[:, st_sector[k], st_origin[k], :n_d] += fp_sta[:, k, None] * qk
+    _disperse(ctx, y, clock)
+    _aggregates(ctx, y)
     clock("aggregates")
-
-    if "NO2" in pols:
-        _no2(
-            ctx,
-            disp,
-            nox_state,
-            bg,
-            conc_out,
-            contrib_out,
-            agg_terr,
-            agg_exp,
-            agg_sta,
-            h_of_s,
-            exp_receptors,
-            stacks,
-            st_sector,
-            st_origin,
-        )
+    if "NO2" in ctx.output_pollutants:
+        _no2(ctx, y)
         clock("no2")
-    # written emissions: NaN beyond the mask (and for NO2, which is not emitted), plus stacks
-    emission[:, :n_d] *= keep
-    emission[:, n_d:] = np.nan
-    if ctx.points is not None:
-        written = ctx.mask[ctx.points["row"].values, ctx.points["col"].values]
-        where = (
-            np.asarray(st_sector, dtype=int)[written],
-            ctx.points["row"].values[written],
-            ctx.points["col"].values[written],
-        )
-        for ip in range(n_d):
-            np.add.at(emission[:, ip], where, q_all[ip][written].astype(np.float32))
-    clock("output")
-    ds = _year_dataset(
-        ctx, year, emis_out, conc_out, contrib_out, agg_terr, agg_exp, agg_sta, bg, pop
-    )
+    ds = _finish(ctx, y)
     clock("assemble")
     ds.attrs["timing"] = clock.summary()
     log.debug("year %d: %s", year, ds.attrs["timing"])
     return ds
 
 
+def _start_year(ctx: RunContext, year: int) -> _Year:
+    """The year's kernels and empty outputs."""
+    heights, h_of_s = ctx.heights()
+    is_map = year in ctx.map_years
+    n_p = len(ctx.output_pollutants)
+    return _Year(
+        year=year,
+        is_map=is_map,
+        disp=YearDispersion(ctx.grid, ctx.met.sel(year=year), ctx.settings, heights),
+        heights=heights,
+        height_of_sector=h_of_s,
+        maps=YearMaps(len(ctx.sectors), n_p, ctx.mask, is_map),
+        sums=ReceptorSums.zeros(
+            len(ctx.territories), len(ctx.stations), len(ctx.sectors), len(ctx.origins), n_p
+        ),
+        population=population(ctx, year),
+    )
+
+
+def _receptors(ctx: RunContext, y: _Year) -> None:
+    """Population-weighted receptors and the adjoints of every receptor."""
+    area = ctx.territory_receptors
+    y.exposure_receptors = population_receptors(area, y.population, ctx.fractions)
+    y.territory_adjoints = territory_adjoints(y.disp, area, y.exposure_receptors, y.heights)
+    y.station_adjoints = station_adjoints(
+        y.disp, ctx.stations["row"].to_numpy(int), ctx.stations["col"].to_numpy(int), y.heights
+    )
+
+
+def _stacks(ctx: RunContext, y: _Year) -> None:
+    """One footprint per stack and year, shared by every pollutant, and its receptor sums."""
+    met = ctx.met.sel(year=y.year)
+    y.stacks = year_stacks(ctx.points, met, ctx.grid, ctx.settings, ctx.sectors, ctx.origins)
+    fps = y.stacks.footprints
+    y.stack_sums = (
+        footprint_sums(ctx.territory_receptors, fps),
+        footprint_sums(y.exposure_receptors, fps),
+        cell_values(ctx.stations["row"], ctx.stations["col"], fps),
+    )
+
+
+def _emission(ctx: RunContext, y: _Year) -> None:
+    """Gridded emissions of the dispersed pollutants (in the output array) and stacks'."""
+    weight = basis_weights(ctx.basis_weight, y.year)
+    planes = y.maps.emission_planes
+    for ip in range(len(ctx.dispersed)):
+        emission_from_basis(ctx.basis, weight, ip, out=planes[:, ip])
+    q = [stack_emission(ctx.point_emission, y.year, pol) for pol in ctx.dispersed]
+    y.stack_emission = np.array(q).reshape(len(ctx.dispersed), len(y.stacks))
+
+
+def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
+    """Local concentration of each dispersed pollutant, by sector in a map year."""
+    scratch: np.ndarray | None = None  # per-sector maps of a map year, reused
+    planes = y.maps.emission_planes
+    for ip, pol in enumerate(ctx.dispersed):
+        e, q = planes[:, ip], y.stack_emission[ip]
+        args = (y.disp, e, q, y.stacks, ctx.sectors, ctx.settings)
+        by_sector = None
+        if y.is_map:
+            # NOx keeps its own maps for NO2; the other pollutants share one scratch array
+            by_sector, local = sector_concentrations(*args, out=None if pol == "NOx" else scratch)
+            scratch = scratch if pol == "NOx" else by_sector
+        else:
+            local = local_concentration(*args)
+        clock("dispersion")
+        y.maps.set_concentration(ip, local, float(ctx.background.sel(year=y.year, pollutant=pol)))
+        y.maps.set_contribution(ip, by_sector)
+        if pol == "NOx":
+            # a contiguous copy: NO2's window sums read it 2-3x faster than the strided view
+            y.nox = {"local": local, "by_sector": by_sector, "e": np.ascontiguousarray(e), "q": q}
+        clock("output")
+
+
+def _aggregates(ctx: RunContext, y: _Year) -> None:
+    """Receptor aggregates of the gridded emissions (each window once) and of the stacks."""
+    y.sums.add_gridded(
+        y.territory_adjoints,
+        ctx.territory_receptors,
+        y.station_adjoints,
+        y.maps.emission_planes,
+        y.height_of_sector,
+        ctx.origin_layers,
+        len(ctx.dispersed),
+    )
+    y.sums.add_stacks(y.stacks, y.stack_sums, y.stack_emission)
+
+
+def _no2(ctx: RunContext, y: _Year) -> None:
+    """NO2 from NOx, attributed by the incremental rule (see trajectoire.dispersion.chemistry)."""
+    pols = ctx.output_pollutants
+    ino2, inox = pols.index("NO2"), pols.index("NOx")
+    bg = ctx.background.sel(year=y.year)
+    total, ratio = no2_increment_ratio(
+        float(bg.sel(pollutant="NOx")), float(bg.sel(pollutant="NO2")), y.nox["local"]
+    )
+    y.maps.set_no2(ino2, total, ratio, y.nox["by_sector"])
+    both = no2_territory_sums(
+        y.disp,
+        ctx.territory_receptors,
+        y.exposure_receptors,
+        ratio,
+        y.nox["e"],
+        y.nox["q"],
+        y.stacks,
+        y.height_of_sector,
+        ctx.origin_layers,
+    )
+    y.sums.set_derived(ino2, both, inox, ratio, ctx.stations["row"], ctx.stations["col"])
+
+
+def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
+    """Written emissions (masked, plus stacks) and the year's dataset."""
+    points = ctx.points
+    rows = np.zeros(0, dtype=int) if points is None else points["row"].values
+    cols = np.zeros(0, dtype=int) if points is None else points["col"].values
+    y.maps.finish_emission(len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission)
+    bg = ctx.background.sel(year=y.year)
+    calm = float(ctx.met["calm_fraction"].sel(year=y.year)) if "calm_fraction" in ctx.met else None
+    return year_dataset(
+        y.year,
+        ctx.grid,
+        ctx.sectors,
+        ctx.output_pollutants,
+        ctx.territories,
+        ctx.origins,
+        ctx.stations["station_id"].astype(str).tolist(),
+        y.maps,
+        (y.sums.territory, y.sums.exposure, y.sums.station),
+        [float(bg.sel(pollutant=p)) for p in ctx.output_pollutants],
+        territory_totals(y.population, ctx.fractions, len(ctx.territories)),
+        calm,
+    )
+
+
 class _Clock:
     """Accumulates the wall time of named stages."""
 
     def __init__(self) -> None:
-        import time
-
-        self._time = time.perf_counter
-        self._last = self._time()
+        self._last = time.perf_counter()
         self.stages: dict[str, float] = {}
 
     def __call__(self, name: str) -> None:
-        now = self._time()
+        now = time.perf_counter()
         self.stages[name] = self.stages.get(name, 0.0) + now - self._last
         self._last = now
 
@@ -691,315 +681,21 @@ class _Clock:
         return ", ".join(f"{k} {v:.2f} s" for k, v in self.stages.items())
 
 
-def _local_concentration(
-    disp: YearDispersion,
-    emission: np.ndarray,
-    stack_emission: np.ndarray,
-    stacks: list[tuple[slice, slice, np.ndarray]],
-    sectors: Sequence[str],
-    settings: DispersionSettings,
-) -> np.ndarray:
-    """Local concentration [ug m-3] of gridded emissions and stacks, float64.
-
-    Sectors are grouped by release height before the forward transforms (one per height
-    class, one inverse in all): linearity makes this equal to one convolution per sector.
-    """
-    spectra = {}
-    for h in settings.heights(sectors):
-        sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
-        field = np.add.reduce([emission[i] for i in sel], dtype=np.float64)
-        if field.any():
-            spectra[h] = disp.spectrum(field)
-    if spectra:
-        local = np.asarray(disp.apply(spectra), dtype=np.float64)
-    else:
-        local = np.zeros(disp.grid.shape)
-    for k, (rs, cs, fp) in enumerate(stacks):
-        if stack_emission[k] > 0:
-            local[rs, cs] += stack_emission[k] * fp
-    return local
-
-
-def _window_dot(rec: Receptor, fp: tuple[slice, slice, np.ndarray]) -> float:
-    """``Σ w_r(c) fp(c)`` over the overlap of a receptor window and a footprint window."""
-    rs, cs, f = fp
-    r0, r1 = max(rec.rows.start, rs.start), min(rec.rows.stop, rs.stop)
-    c0, c1 = max(rec.cols.start, cs.start), min(rec.cols.stop, cs.stop)
-    if r0 >= r1 or c0 >= c1:
-        return 0.0
-    w = rec.weights[
-        r0 - rec.rows.start : r1 - rec.rows.start, c0 - rec.cols.start : c1 - rec.cols.start
-    ]
-    v = f[r0 - rs.start : r1 - rs.start, c0 - cs.start : c1 - cs.start]
-    return float((w * v).sum())
-
-
-def _cell_value(fp: tuple[slice, slice, np.ndarray], row: int, col: int) -> float:
-    rs, cs, f = fp
-    if rs.start <= row < rs.stop and cs.start <= col < cs.stop:
-        return float(f[row - rs.start, col - cs.start])
-    return 0.0
-
-
-def _aggregate(
-    adj: np.ndarray,
-    e: np.ndarray,
-    h_of_s: np.ndarray,
-    ctx: RunContext,
-    rows: slice,
-    cols: slice,
-    n_o: int,
-    pollutants: np.ndarray | None = None,
-) -> np.ndarray:
-    """Receptor sums of a window by sector and origin (:func:`aggregate_by_origin_stack`).
-
-    `e` is the grid's emission of one pollutant ``(sector, ny, nx)`` (result ``(..., sector,
-    origin)``) or a stack ``(sector, pollutant, ny, nx)`` of which the planes `pollutants` are
-    summed (result ``(..., sector, origin, pollutant)``).
-    """
-    single = e.ndim == 3
-    out = aggregate_by_origin_stack(
-        adj,
-        e[:, None] if single else e,
-        h_of_s,
-        ctx.origin_index,
-        ctx.origin_fraction,
-        n_o,
-        rows=rows,
-        cols=cols,
-        pollutants=None if single else pollutants,
-    )
-    return out[..., 0] if single else out
-
-
-def _stack_emission(ctx: RunContext, year: int, pol: str) -> np.ndarray:
-    """Emission of each stack in `year` [t yr-1] (0 for stacks out of service)."""
-    if ctx.points is None or ctx.point_emission is None:
-        return np.zeros(0)
-    q = np.asarray(ctx.point_emission.sel(year=year, pollutant=pol).values, dtype=float)
-    return np.nan_to_num(q, nan=0.0)
-
-
-def _stack_footprints(ctx: RunContext, met: xr.Dataset) -> list[tuple[slice, slice, np.ndarray]]:
-    if ctx.points is None:
-        return []
-    from trajectoire.dispersion.concentration import stack_footprints
-
-    pts = ctx.points
-    return stack_footprints(
-        met,
-        x=pts["source_x"].values,
-        y=pts["source_y"].values,
-        stack_height=pts["stack_height"].values,
-        stack_diameter=pts["stack_diameter"].values,
-        exit_temperature=pts["exit_temperature"].values,
-        exit_velocity=pts["exit_velocity"].values,
-        grid=ctx.grid,
-        radius=ctx.settings.radius,
-        receptor_height=ctx.settings.receptor_height,
-        sigma=ctx.settings.sigma,
-    )
-
-
-def _no2(  # type: ignore[no-untyped-def]
-    ctx,
-    disp,
-    nox,
-    bg,
-    conc_out,
-    contrib_out,
-    agg_terr,
-    agg_exp,
-    agg_sta,
-    h_of_s,
-    exp_receptors,
-    stacks,
-    st_sector,
-    st_origin,
-) -> None:
-    """NO2 from NOx, attributed by the incremental rule (see trajectoire.chemistry)."""
-    local, local_s, e, q = nox["local"], nox["local_s"], nox["e"], nox["q"]
-    pols = ctx.output_pollutants
-    ino2 = pols.index("NO2")
-    inox = pols.index("NOx")
-    bg_nox = float(bg.sel(pollutant="NOx"))
-    bg_no2 = float(bg.sel(pollutant="NO2"))
-    total, _ = no2_attribution(bg_nox, bg_no2, local[None], axis=0)
-    conc_out[0, ino2] = np.where(ctx.mask, total, np.nan)
-    # local NO2 increment per unit of local NOx, cell by cell
-    ratio = np.divide(total - bg_no2, local, out=np.zeros_like(local), where=local > 0)
-    if contrib_out is not None and local_s is not None:
-        contrib_out[0, :, ino2] = np.where(ctx.mask, local_s * ratio, np.nan)
-    heights = list(disp.kernels)
-    n_o = len(ctx.origins)
-    for ir, rec in enumerate(ctx.territory_receptors):
-        rw = ratio[rec.rows, rec.cols]
-        pair = [
-            Receptor(rec.name, rec.rows, rec.cols, rec.weights * rw),
-            Receptor(rec.name, rec.rows, rec.cols, exp_receptors[ir].weights * rw),
-        ]
-        both = disp.adjoints(np.stack([r.weights for r in pair]), heights)
-        sums = _aggregate(both, e, h_of_s, ctx, rec.rows, rec.cols, n_o)
-        for wr, part, agg in zip(pair, sums, (agg_terr, agg_exp), strict=True):
-            agg[ir, :, :, ino2] = part
-            for k, fp in enumerate(stacks):
-                if q[k] > 0:
-                    agg[ir, st_sector[k], st_origin[k], ino2] += q[k] * _window_dot(wr, fp)
-    for ist, (r_st, c_st) in enumerate(zip(ctx.stations["row"], ctx.stations["col"], strict=True)):
-        agg_sta[ist, :, :, ino2] = agg_sta[ist, :, :, inox] * ratio[int(r_st), int(c_st)]
-
-
-def _year_dataset(  # type: ignore[no-untyped-def]
-    ctx, year, emis, conc, contrib, agg_terr, agg_exp, agg_sta, bg, pop
-) -> xr.Dataset:
-    grid = ctx.grid
-    gc = grid.coords()
-    pols = ctx.output_pollutants
-    coords_g = {"year": [year], "sector": ctx.sectors, **gc}
-    ds = xr.Dataset(attrs={"crs": grid.crs.to_string()})
-    ds["emission"] = set_cf_attrs(
-        xr.DataArray(
-            emis,
-            dims=("year", "sector", "pollutant", "y", "x"),
-            coords={**coords_g, "pollutant": pols},
-        ),
-        "emission",
-    )
-    ds["concentration"] = set_cf_attrs(
-        xr.DataArray(
-            conc,
-            dims=("year", "pollutant", "y", "x"),
-            coords={"year": [year], "pollutant": pols, **gc},
-        ),
-        "concentration",
-    )
-    if contrib is not None:
-        ds["contribution"] = set_cf_attrs(
-            xr.DataArray(
-                contrib,
-                dims=("year", "sector", "pollutant", "y", "x"),
-                coords={**coords_g, "pollutant": pols},
-            ),
-            "contribution",
-        )
-    bgv = np.array([[float(bg.sel(pollutant=p)) for p in pols]])
-    ds["background"] = set_cf_attrs(
-        xr.DataArray(bgv, dims=("year", "pollutant"), coords={"year": [year], "pollutant": pols}),
-        "background",
-    )
-    # receptor aggregates
-    ac = {
-        "year": [year],
-        "receptor": ctx.territories,
-        "sector": ctx.sectors,
-        "origin": ctx.origins,
-        "pollutant": pols,
-    }
-    terr_c = xr.DataArray(
-        agg_terr[None], dims=("year", "receptor", "sector", "origin", "pollutant"), coords=ac
-    )
-    exp_c = xr.DataArray(
-        agg_exp[None], dims=("year", "receptor", "sector", "origin", "pollutant"), coords=ac
-    )
-    ds["territory_contribution"] = terr_c.assign_attrs(
-        units="ug m-3",
-        long_name="territory mean concentration due to each sector and territory of origin",
-    )
-    ds["exposure_contribution"] = exp_c.assign_attrs(
-        units="ug m-3",
-        long_name="population-weighted mean concentration due to each sector and territory of origin",
-    )
-    bg_da = xr.DataArray(bgv[0], dims="pollutant", coords={"pollutant": pols})
-    ds["territory_concentration"] = (terr_c.sum(("sector", "origin")) + bg_da).assign_attrs(
-        units="ug m-3",
-        long_name="area-weighted mean concentration over each territory, background included",
-    )
-    exposure = (exp_c.sum(("sector", "origin")) + bg_da).rename({"receptor": "territory"})
-    ds["exposure"] = set_cf_attrs(exposure, "exposure")
-    if len(ctx.stations):
-        sc = {
-            "year": [year],
-            "station": ctx.stations["station_id"].astype(str).tolist(),
-            "sector": ctx.sectors,
-            "origin": ctx.origins,
-            "pollutant": pols,
-        }
-        st_c = xr.DataArray(
-            agg_sta[None], dims=("year", "station", "sector", "origin", "pollutant"), coords=sc
-        )
-        ds["station_contribution"] = st_c.assign_attrs(
-            units="ug m-3",
-            long_name="concentration at the station's cell due to each sector and territory of origin",
-        )
-        ds["station_concentration"] = (st_c.sum(("sector", "origin")) + bg_da).assign_attrs(
-            units="ug m-3",
-            long_name="modelled concentration at the station's cell, background included",
-        )
-    ds["population_total"] = xr.DataArray(
-        [[float((pop * ctx.fractions[i]).sum()) for i in range(len(ctx.territories))]],
-        dims=("year", "territory"),
-        coords={"year": [year], "territory": ctx.territories},
-        attrs={"units": "1", "long_name": "inhabitants of each territory"},
-    )
-    ds["calm_fraction"] = (
-        xr.DataArray(
-            [float(ctx.met["calm_fraction"].sel(year=year))],
-            dims="year",
-            coords={"year": [year]},
-            attrs={"units": "1", "long_name": "fraction of calm hours"},
-        )
-        if "calm_fraction" in ctx.met
-        else xr.DataArray([np.nan], dims="year", coords={"year": [year]})
-    )
-    return ds
-
-
 def static_variables(ctx: RunContext) -> xr.Dataset:
     """Year-independent output variables: territory fractions, buffer mask, stations."""
-    gc = ctx.grid.coords()
-    ds = xr.Dataset(attrs={"crs": ctx.grid.crs.to_string()})
-    ds["territory_fraction"] = xr.DataArray(
-        ctx.fractions[:-1].astype(np.float32),
-        dims=("territory", "y", "x"),
-        coords={"territory": ctx.territories, **gc},
-        attrs={"units": "1", "long_name": "share of each cell inside each territory"},
-    )
-    ds["mask"] = xr.DataArray(
-        ctx.mask.astype(np.int8),
-        dims=("y", "x"),
-        coords=gc,
-        attrs={
-            "long_name": "cells written (within the buffer of a territory)",
-            "flag_values": np.array([0, 1], dtype=np.int8),
-            "flag_meanings": "masked written",
-        },
-    )
-    if len(ctx.stations):
-        st = ctx.stations
-        ds["station_x"] = xr.DataArray(
-            st["x"].to_numpy(float),
-            dims="station",
-            coords={"station": st["station_id"].astype(str).tolist()},
-            attrs={"units": "m"},
-        )
-        ds["station_y"] = xr.DataArray(
-            st["y"].to_numpy(float),
-            dims="station",
-            coords={"station": st["station_id"].astype(str).tolist()},
-            attrs={"units": "m"},
-        )
-    return ds
+    return static_dataset(ctx.grid, ctx.territories, ctx.fractions, ctx.mask, ctx.stations)
 
 
 def global_attributes(ctx: RunContext) -> dict[str, Any]:
     """Global attributes describing the methods of the run."""
     cfg = ctx.config
     methods = {s: cfg.trajectory.method_of(s) for s in ctx.sectors}
+    s = ctx.settings
     return {
         "reference_year": cfg.run.reference_year,
-        "trajectory_methods": "; ".join(f"{s}: {m}" for s, m in methods.items()),
-        "dispersion": f"climatological Gaussian plume kernel, radius {ctx.settings.radius:g} m, sigma {ctx.settings.sigma}, receptor height {ctx.settings.receptor_height:g} m",
-        "release_heights": "; ".join(f"{s}: {ctx.settings.height_of(s):g} m" for s in ctx.sectors),
+        "trajectory_methods": "; ".join(f"{k}: {m}" for k, m in methods.items()),
+        "dispersion": f"climatological Gaussian plume kernel, radius {s.radius:g} m, sigma {s.sigma}, receptor height {s.receptor_height:g} m",
+        "release_heights": "; ".join(f"{k}: {s.height_of(k):g} m" for k in ctx.sectors),
         "no2_conversion": "Romberg et al. (1996) annual-mean curve, incremental attribution rule",
         "map_years": " ".join(str(y) for y in sorted(ctx.map_years)),
     }
@@ -1032,140 +728,155 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
         [ug m-3]; the three effects add up to ``change_total`` to round-off. For NO2 the
         sector entries are missing and the effects are in ``sector="all"``.
     """
-    from trajectoire.attribution import decompose_change as shapley_change
-
     for y in (year0, year1):
         if y not in ctx.years:
             raise InputError(
                 f"decompose_change: year {y} is not in the run ({ctx.years[0]}..{ctx.years[-1]})."
             )
-    settings = ctx.settings
-    sectors = ctx.sectors
-    heights = settings.heights(sectors)
-    h_of_s = np.array([heights.index(settings.height_of(s)) for s in sectors], dtype=np.int64)
-    disp = {
-        m: YearDispersion(ctx.grid, ctx.met.sel(year=m), settings, heights) for m in (year0, year1)
-    }
-    stacks = {m: _stack_footprints(ctx, ctx.met.sel(year=m)) for m in (year0, year1)}
-    st_sector = (
-        []
-        if ctx.points is None
-        else [sectors.index(str(v)) for v in ctx.points["source_sector"].values]
-    )
-    n_t, n_s, n_o = len(ctx.territories), len(sectors), len(ctx.origins)
-    adj = {
-        m: [disp[m].adjoints(r.weights, heights) for r in ctx.territory_receptors]
-        for m in (year0, year1)
-    }
-    fpdot = {
-        m: np.array(
-            [[_window_dot(r, fp) for fp in stacks[m]] for r in ctx.territory_receptors]
-        ).reshape(n_t, -1)
-        for m in (year0, year1)
-    }
-    pols = ctx.output_pollutants
-    label = [*sectors, "all"]
-    e_eff = np.full((n_t, n_s + 1, len(pols)), np.nan)
-    m_eff = np.full_like(e_eff, np.nan)
-    b_eff = np.zeros((n_t, len(pols)))
-    total = np.zeros((n_t, len(pols)))
     ys = (year0, year1)
+    heights, h_of_s = ctx.heights()
+    disp = {m: YearDispersion(ctx.grid, ctx.met.sel(year=m), ctx.settings, heights) for m in ys}
+    stacks = {
+        m: year_stacks(
+            ctx.points, ctx.met.sel(year=m), ctx.grid, ctx.settings, ctx.sectors, ctx.origins
+        )
+        for m in ys
+    }
+    n_t, n_s, n_p = len(ctx.territories), len(ctx.sectors), len(ctx.output_pollutants)
+    effects = {k: np.full((n_t, n_s + 1, n_p), np.nan) for k in ("emission", "meteorology")}
+    effects["background"] = np.zeros((n_t, n_p))
+    effects["total"] = np.zeros((n_t, n_p))
     for ip, pol in enumerate(ctx.dispersed):
-        emis = {e: emission_of(ctx, e, pol) for e in ys}
-        q = {e: _stack_emission(ctx, e, pol) for e in ys}
-        parts: dict[tuple[int, int], np.ndarray] = {}
-        for e in ys:
-            for m in ys:
-                v = np.zeros((n_t, n_s))
-                for ir, rec in enumerate(ctx.territory_receptors):
-                    v[ir] = _aggregate(
-                        adj[m][ir], emis[e], h_of_s, ctx, rec.rows, rec.cols, n_o
-                    ).sum(axis=1)
-                for k in range(len(q[e])):
-                    if q[e][k] > 0:
-                        v[:, st_sector[k]] += q[e][k] * fpdot[m][:, k]
-                parts[(e, m)] = v
-        bgv = {b: float(ctx.background.sel(year=b, pollutant=pol)) for b in ys}
+        out = _linear_change(ctx, pol, ys, disp, stacks, heights, h_of_s)
+        for k in ("emission", "meteorology"):
+            effects[k][:, :n_s, ip] = out[k][:, :n_s]
+            effects[k][:, n_s, ip] = out[k][:, :n_s].sum(axis=1)
+        effects["background"][:, ip] = out["background"][:, n_s]
+        effects["total"][:, ip] = out["total"].sum(axis=1)
+    if "NO2" in ctx.output_pollutants:
+        out = _no2_change(ctx, ys, disp, stacks)
+        ino2 = ctx.output_pollutants.index("NO2")
+        for k in ("emission", "meteorology"):
+            effects[k][:, n_s, ino2] = out[k]
+        effects["background"][:, ino2] = out["background"]
+        effects["total"][:, ino2] = out["total"]
+    return _change_dataset(ctx, effects, year0, year1)
 
-        def value(
-            ie: int,
-            im: int,
-            ib: int,
-            parts: dict[tuple[int, int], np.ndarray] = parts,
-            bgv: dict[int, float] = bgv,
-        ) -> np.ndarray:
-            v = parts[(ys[ie], ys[im])]
-            return np.concatenate([v, np.full((n_t, 1), bgv[ys[ib]])], axis=1)
 
-        out = shapley_change(value)
-        e_eff[:, :n_s, ip] = out["emission"][:, :n_s]
-        m_eff[:, :n_s, ip] = out["meteorology"][:, :n_s]
-        e_eff[:, n_s, ip] = out["emission"][:, :n_s].sum(axis=1)
-        m_eff[:, n_s, ip] = out["meteorology"][:, :n_s].sum(axis=1)
-        b_eff[:, ip] = out["background"][:, n_s]
-        total[:, ip] = out["total"].sum(axis=1)
-    if "NO2" in pols:
-        ino2 = pols.index("NO2")
-        local = {}
-        for e in ys:
-            nox_e = emission_of(ctx, e, "NOx")
-            q_e = _stack_emission(ctx, e, "NOx")
-            for m in ys:
-                local[(e, m)] = _local_concentration(
-                    disp[m], nox_e, q_e, stacks[m], sectors, settings
-                )
+def _linear_change(
+    ctx: RunContext,
+    pol: str,
+    ys: tuple[int, int],
+    disp: dict[int, YearDispersion],
+    stacks: dict[int, Stacks],
+    heights: list[float],
+    h_of_s: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """Shapley effects on the territory means of a linear pollutant, per sector."""
+    area = ctx.territory_receptors
+    adj = {m: [disp[m].adjoints(r.weights, heights) for r in area] for m in ys}
+    fpdot = {m: footprint_sums(area, stacks[m].footprints) for m in ys}
+    emis = {e: emission_of(ctx, e, pol) for e in ys}
+    q = {e: stack_emission(ctx.point_emission, e, pol) for e in ys}
+    parts = {
+        (e, m): _territory_sector_sums(
+            ctx, adj[m], emis[e], h_of_s, q[e], stacks[m].sector, fpdot[m]
+        )
+        for e in ys
+        for m in ys
+    }
+    bgv = {b: float(ctx.background.sel(year=b, pollutant=pol)) for b in ys}
+    n_t = len(area)
 
-        def no2_value(ie: int, im: int, ib: int) -> np.ndarray:
-            b = ys[ib]
-            nox_bg = float(ctx.background.sel(year=b, pollutant="NOx"))
-            no2_bg = float(ctx.background.sel(year=b, pollutant="NO2"))
-            tot, _ = no2_attribution(nox_bg, no2_bg, local[(ys[ie], ys[im])][None], axis=0)
-            return np.array(
-                [float((r.weights * tot[r.rows, r.cols]).sum()) for r in ctx.territory_receptors]
+    def value(ie: int, im: int, ib: int) -> np.ndarray:
+        v = parts[(ys[ie], ys[im])]
+        return np.concatenate([v, np.full((n_t, 1), bgv[ys[ib]])], axis=1)
+
+    return shapley_change(value)
+
+
+def _territory_sector_sums(
+    ctx: RunContext,
+    adjoints: list[np.ndarray],
+    emission: np.ndarray,
+    h_of_s: np.ndarray,
+    q: np.ndarray,
+    stack_sector: list[int],
+    fpdot: np.ndarray,
+) -> np.ndarray:
+    """Territory means by sector ``(territory, sector)`` of one emission and meteorology."""
+    sums = ReceptorSums.zeros(len(adjoints), 0, len(ctx.sectors), len(ctx.origins), 1)
+    for ir, rec in enumerate(ctx.territory_receptors):
+        sums.territory[ir, :, :, 0] = window_sums(
+            adjoints[ir], emission, h_of_s, ctx.origin_layers, rec.rows, rec.cols
+        )
+    v = sums.territory[..., 0].sum(axis=2)
+    for k in range(len(q)):
+        if q[k] > 0:
+            v[:, stack_sector[k]] += q[k] * fpdot[:, k]
+    return v
+
+
+def _no2_change(
+    ctx: RunContext,
+    ys: tuple[int, int],
+    disp: dict[int, YearDispersion],
+    stacks: dict[int, Stacks],
+) -> dict[str, np.ndarray]:
+    """Shapley effects on the territory means of NO2 (on its total: not linear)."""
+    local = {}
+    for e in ys:
+        nox_e = emission_of(ctx, e, "NOx")
+        q_e = stack_emission(ctx.point_emission, e, "NOx")
+        for m in ys:
+            local[(e, m)] = local_concentration(
+                disp[m], nox_e, q_e, stacks[m], ctx.sectors, ctx.settings
             )
 
-        out = shapley_change(no2_value)
-        e_eff[:, n_s, ino2] = out["emission"]
-        m_eff[:, n_s, ino2] = out["meteorology"]
-        b_eff[:, ino2] = out["background"]
-        total[:, ino2] = out["total"]
-    coords = {"receptor": ctx.territories, "sector": label, "pollutant": pols}
+    def no2_value(ie: int, im: int, ib: int) -> np.ndarray:
+        bg = ctx.background.sel(year=ys[ib])
+        total, _ = no2_increment_ratio(
+            float(bg.sel(pollutant="NOx")),
+            float(bg.sel(pollutant="NO2")),
+            local[(ys[ie], ys[im])],
+        )
+        return receptor_means(ctx.territory_receptors, total)
+
+    return shapley_change(no2_value)
+
+
+def _change_dataset(
+    ctx: RunContext, effects: dict[str, np.ndarray], year0: int, year1: int
+) -> xr.Dataset:
+    """The change split as a dataset (see :func:`decompose_change`)."""
+    by_sector = ("receptor", "sector", "pollutant")
+    coords = {
+        "receptor": ctx.territories,
+        "sector": [*ctx.sectors, "all"],
+        "pollutant": ctx.output_pollutants,
+    }
+    coords_t = {"receptor": ctx.territories, "pollutant": ctx.output_pollutants}
     attrs = {"units": "ug m-3", "period": f"{year0}-{year1}"}
+    what = "change of the territory mean due to {} (Shapley)"
+    variables = {
+        "change_emission": (by_sector, coords, what.format("emissions")),
+        "change_meteorology": (by_sector, coords, what.format("meteorology")),
+        "change_background": (("receptor", "pollutant"), coords_t, what.format("the background")),
+        "change_total": (
+            ("receptor", "pollutant"),
+            coords_t,
+            "change of the territory mean concentration",
+        ),
+    }
     ds = xr.Dataset(
         {
-            "change_emission": xr.DataArray(
-                e_eff,
-                dims=("receptor", "sector", "pollutant"),
-                coords=coords,
-                attrs={
-                    **attrs,
-                    "long_name": "change of the territory mean due to emissions (Shapley)",
-                },
-            ),
-            "change_meteorology": xr.DataArray(
-                m_eff,
-                dims=("receptor", "sector", "pollutant"),
-                coords=coords,
-                attrs={
-                    **attrs,
-                    "long_name": "change of the territory mean due to meteorology (Shapley)",
-                },
-            ),
-            "change_background": xr.DataArray(
-                b_eff,
-                dims=("receptor", "pollutant"),
-                coords={"receptor": ctx.territories, "pollutant": pols},
-                attrs={
-                    **attrs,
-                    "long_name": "change of the territory mean due to the background (Shapley)",
-                },
-            ),
-            "change_total": xr.DataArray(
-                total,
-                dims=("receptor", "pollutant"),
-                coords={"receptor": ctx.territories, "pollutant": pols},
-                attrs={**attrs, "long_name": "change of the territory mean concentration"},
-            ),
+            name: xr.DataArray(
+                effects[name.removeprefix("change_")],
+                dims=dims,
+                coords=c,
+                attrs={**attrs, "long_name": long_name},
+            )
+            for name, (dims, c, long_name) in variables.items()
         }
     )
     ds.attrs["method"] = (

@@ -42,7 +42,7 @@ from scipy.optimize import curve_fit
 
 from trajectoire.errors import InputError
 
-__all__ = ["NO2_CONVERSIONS", "fit_nox_no2", "no2_attribution", "nox_to_no2"]
+__all__ = ["NO2_CONVERSIONS", "fit_nox_no2", "no2_attribution", "no2_increment_ratio", "nox_to_no2"]
 
 NO2_CONVERSIONS: dict[str, tuple[float, float, float]] = {
     "romberg1996": (103.0, 130.0, 0.005),
@@ -143,6 +143,45 @@ def no2_attribution(
     no2_parts = share * np.expand_dims(increment, axis)
     total = np.asarray(no2_background, dtype=float) + increment
     return total, no2_parts
+
+
+def no2_increment_ratio(
+    nox_background: float,
+    no2_background: float,
+    local_nox: np.ndarray,
+    *,
+    method: str | tuple[float, float, float] = "romberg1996",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Total NO2 of each cell and its local increment per unit of local NOx.
+
+    ``NO2(c) = NO2_bg + f(NOx_bg + NOx_loc(c)) − f(NOx_bg)`` (:func:`no2_attribution` with
+    one local part), and ``ratio(c) = (NO2(c) − NO2_bg) / NOx_loc(c)`` (0 where there is no
+    local NOx). Under the incremental rule a source group that makes ``NOx_s(c)`` makes
+    ``ratio(c) × NOx_s(c)`` of NO2: the groups add up to the local NO2 exactly.
+
+    Parameters
+    ----------
+    nox_background, no2_background : float
+        Background annual means [ug m-3].
+    local_nox : numpy.ndarray
+        Local NOx concentration [ug m-3] (float64).
+    method : str or tuple
+        Conversion curve (see :func:`nox_to_no2`).
+
+    Returns
+    -------
+    total : numpy.ndarray
+        NO2 [ug m-3], background included.
+    ratio : numpy.ndarray
+        Local NO2 per unit of local NOx [1].
+    """
+    total, _ = no2_attribution(
+        nox_background, no2_background, local_nox[None], axis=0, method=method
+    )
+    ratio = np.divide(
+        total - no2_background, local_nox, out=np.zeros_like(local_nox), where=local_nox > 0
+    )
+    return total, ratio
 
 
 def fit_nox_no2(nox: npt.ArrayLike, no2: npt.ArrayLike) -> tuple[float, float, float]:

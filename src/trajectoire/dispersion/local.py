@@ -1,0 +1,256 @@
+"""Local concentration of one year: gridded emissions by FFT convolution, stacks by footprints.
+
+The local concentration is the part of the concentration that the modelled sources make; the
+regional background is added to it at output (:mod:`trajectoire.io.outputs`). It is linear in
+the emissions, so
+
+* the sectors released at the same height are summed before the forward transform (one
+  transform per height class, one inverse in all, :func:`local_concentration`), which equals
+  one convolution per sector to round-off;
+* when the contribution of each sector is wanted as a map, each sector is convolved alone
+  and the total is their sum (:func:`sector_concentrations`), so that the contributions add
+  up to the total exactly;
+* a stack adds ``q × footprint`` on the window of its footprint
+  (:func:`trajectoire.dispersion.stack_footprints`), with ``q`` its emission of the year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from trajectoire.dispersion.concentration import (
+    DispersionSettings,
+    YearDispersion,
+    stack_footprints,
+)
+from trajectoire.dispersion.receptors import Footprint
+from trajectoire.geo.grid import Grid
+
+# TODO(issue 11 merge): from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
+POINT_SOURCE_VARIABLES = (
+    "source_x",
+    "source_y",
+    "source_sector",
+    "stack_height",
+    "stack_diameter",
+    "exit_temperature",
+    "exit_velocity",
+)
+
+__all__ = [
+    "Stacks",
+    "local_concentration",
+    "locate_stacks",
+    "sector_concentrations",
+    "stack_emission",
+    "year_stacks",
+]
+
+
+@dataclass
+class Stacks:
+    """The stacks of a run in one year's meteorology.
+
+    Attributes
+    ----------
+    footprints : list of (slice, slice, numpy.ndarray)
+        Annual footprint of each stack [ug m-3 per t yr-1] on its window of the grid.
+    sector : list of int
+        Index of each stack's sector in the run's sector list.
+    origin : list of int
+        Index of each stack's territory of origin in the run's origin list.
+    """
+
+    footprints: list[Footprint]
+    sector: list[int]
+    origin: list[int]
+
+    def __len__(self) -> int:
+        return len(self.footprints)
+
+
+def locate_stacks(
+    inventory: xr.Dataset, grid: Grid, fractions: np.ndarray, origins: Sequence[str]
+) -> xr.Dataset | None:
+    """The stacks of an inventory that lie on the grid, with their cell and origin.
+
+    Parameters
+    ----------
+    inventory : xarray.Dataset
+        An inventory with a ``source`` dim (:func:`trajectoire.inventory.build_inventory`).
+    grid : Grid
+        The run's grid.
+    fractions : numpy.ndarray
+        ``(origin, ny, nx)`` share of each cell in each origin [1].
+    origins : sequence of str
+        Origin ids (territories and "rest").
+
+    Returns
+    -------
+    xarray.Dataset or None
+        Positions, sector and stack parameters of the stacks inside the grid, plus ``row``,
+        ``col`` and ``origin`` (the origin holding the largest share of the stack's cell);
+        None when the inventory has no stack.
+    """
+    if "source" not in inventory.dims or inventory.sizes["source"] == 0:
+        return None
+    pts = inventory[list(POINT_SOURCE_VARIABLES)].load()
+    row, col, inside = grid.cell_index(pts["source_x"].values, pts["source_y"].values)
+    pts = pts.isel(source=np.flatnonzero(inside))
+    row, col = row[inside], col[inside]
+    origin = np.argmax(fractions[:, row, col], axis=0)
+    return pts.assign(
+        origin=("source", np.asarray(origins)[origin]), row=("source", row), col=("source", col)
+    )
+
+
+def year_stacks(
+    points: xr.Dataset | None,
+    met_year: xr.Dataset,
+    grid: Grid,
+    settings: DispersionSettings,
+    sectors: Sequence[str],
+    origins: Sequence[str],
+) -> Stacks:
+    """Footprints of the run's stacks in one year's meteorology.
+
+    Parameters
+    ----------
+    points : xarray.Dataset or None
+        The stacks (``source`` dim): ``source_x``, ``source_y`` [m], ``source_sector``,
+        ``origin``, and the stack parameters of
+        :data:`trajectoire.inventory.schema.STACK_VARIABLES`. None: no stack.
+    met_year : xarray.Dataset
+        One year of :func:`trajectoire.meteo.met_classes`.
+    grid : Grid
+        The run's grid.
+    settings : DispersionSettings
+        Radius, receptor height and sigma scheme.
+    sectors, origins : sequence of str
+        The run's sectors and origins (territories and "rest").
+
+    Returns
+    -------
+    Stacks
+    """
+    if points is None:
+        return Stacks([], [], [])
+    footprints = stack_footprints(
+        met_year,
+        x=points["source_x"].values,
+        y=points["source_y"].values,
+        stack_height=points["stack_height"].values,
+        stack_diameter=points["stack_diameter"].values,
+        exit_temperature=points["exit_temperature"].values,
+        exit_velocity=points["exit_velocity"].values,
+        grid=grid,
+        radius=settings.radius,
+        receptor_height=settings.receptor_height,
+        sigma=settings.sigma,
+    )
+    sector = [list(sectors).index(str(v)) for v in points["source_sector"].values]
+    origin = [list(origins).index(str(v)) for v in points["origin"].values]
+    return Stacks(footprints, sector, origin)
+
+
+def stack_emission(point_emission: xr.DataArray | None, year: int, pollutant: str) -> np.ndarray:
+    """Emission of each stack in `year` [t yr-1], 0 for the stacks out of service (NaN)."""
+    if point_emission is None:
+        return np.zeros(0)
+    q = np.asarray(point_emission.sel(year=year, pollutant=pollutant).values, dtype=float)
+    return np.nan_to_num(q, nan=0.0)
+
+
+def local_concentration(
+    disp: YearDispersion,
+    emission: np.ndarray,
+    stack_emission: np.ndarray,
+    stacks: Stacks,
+    sectors: Sequence[str],
+    settings: DispersionSettings,
+) -> np.ndarray:
+    """Local concentration [ug m-3] of gridded emissions and stacks, float64.
+
+    Sectors are grouped by release height before the forward transforms (one per height
+    class, one inverse in all): linearity makes this equal to one convolution per sector.
+
+    Parameters
+    ----------
+    disp : YearDispersion
+        The year's kernels.
+    emission : numpy.ndarray
+        ``(sector, ny, nx)`` emission of one pollutant [t yr-1].
+    stack_emission : numpy.ndarray
+        ``(stack,)`` emission of each stack [t yr-1] (:func:`stack_emission`).
+    stacks : Stacks
+        The year's stack footprints.
+    sectors : sequence of str
+        Sector of each plane of `emission`.
+    settings : DispersionSettings
+        Release heights.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` [ug m-3].
+    """
+    spectra = {}
+    for h in settings.heights(sectors):
+        sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
+        field = np.add.reduce([emission[i] for i in sel], dtype=np.float64)
+        if field.any():
+            spectra[h] = disp.spectrum(field)
+    if spectra:
+        local = np.asarray(disp.apply(spectra), dtype=np.float64)
+    else:
+        local = np.zeros(disp.grid.shape)
+    for k, (rs, cs, fp) in enumerate(stacks.footprints):
+        if stack_emission[k] > 0:
+            local[rs, cs] += stack_emission[k] * fp
+    return local
+
+
+def sector_concentrations(
+    disp: YearDispersion,
+    emission: np.ndarray,
+    stack_emission: np.ndarray,
+    stacks: Stacks,
+    sectors: Sequence[str],
+    settings: DispersionSettings,
+    out: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Local concentration of each sector [ug m-3] and their sum, float64.
+
+    Each sector's gridded emission is convolved alone (at its release height) and its stacks
+    are added on their windows; the total is the sum over sectors, so the contributions add
+    up to it exactly.
+
+    Parameters
+    ----------
+    disp, emission, stack_emission, stacks, sectors, settings
+        As for :func:`local_concentration`.
+    out : numpy.ndarray, optional
+        ``(sector, ny, nx)`` float64 array to fill (reused between pollutants to save
+        memory); a new one by default.
+
+    Returns
+    -------
+    by_sector : numpy.ndarray
+        ``(sector, ny, nx)`` [ug m-3] (`out` when given).
+    total : numpy.ndarray
+        ``(ny, nx)`` [ug m-3].
+    """
+    by_sector = np.empty((len(sectors), *disp.grid.shape)) if out is None else out
+    for i, sec in enumerate(sectors):
+        if emission[i].any():
+            by_sector[i] = disp.convolve(emission[i], settings.height_of(sec))
+        else:
+            by_sector[i] = 0.0
+    for k, (rs, cs, fp) in enumerate(stacks.footprints):
+        if stack_emission[k] > 0:
+            by_sector[stacks.sector[k], rs, cs] += stack_emission[k] * fp
+    return by_sector, by_sector.sum(axis=0)

@@ -1,0 +1,336 @@
+"""The output variables of a run: one year's maps and aggregates, and the static variables.
+
+A run writes, for every year (``docs/outputs.md``): ``emission(year, sector, pollutant, y, x)``
+[t yr-1 per cell], ``concentration(year, pollutant, y, x)`` [ug m-3, background included],
+``contribution(year, sector, pollutant, y, x)`` in the map years, ``background(year,
+pollutant)``, the receptor aggregates by sector and origin (territory means, population-weighted
+means, station cells), ``exposure`` and the territories' population.
+
+Cells beyond the buffer of every territory (``mask`` 0) are still computed, because they emit
+and their emissions disperse into the territories, but they are written as missing (NaN), so
+they compress to almost nothing. :class:`YearMaps` holds a year's maps while they are filled
+plane by plane and applies that rule; :func:`year_dataset` and :func:`static_dataset` build
+the datasets with their CF attributes (:mod:`trajectoire.cf`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from trajectoire.cf import set_cf_attrs
+from trajectoire.geo.grid import Grid
+
+__all__ = ["YearMaps", "static_dataset", "territory_totals", "year_dataset"]
+
+
+class YearMaps:
+    """The gridded outputs of one year, filled plane by plane (float32).
+
+    Parameters
+    ----------
+    n_sector : int
+        Number of sectors.
+    n_pollutant : int
+        Number of output pollutants (the dispersed ones first, then NO2 when asked).
+    mask : numpy.ndarray
+        ``(ny, nx)`` bool: the cells written; the others are written as NaN.
+    with_contribution : bool
+        Whether the year writes the contribution maps (a map year).
+
+    Attributes
+    ----------
+    emission : numpy.ndarray
+        ``(1, sector, pollutant, ny, nx)`` [t yr-1]; its planes are filled by the caller
+        (:attr:`emission_planes`), on the whole grid, and blanked by :meth:`finish_emission`.
+    concentration : numpy.ndarray
+        ``(1, pollutant, ny, nx)`` [ug m-3].
+    contribution : numpy.ndarray or None
+        ``(1, sector, pollutant, ny, nx)`` [ug m-3] in a map year.
+    """
+
+    def __init__(
+        self, n_sector: int, n_pollutant: int, mask: np.ndarray, with_contribution: bool
+    ) -> None:
+        shape = mask.shape
+        # np.empty: every plane is written below (no NaN pass over hundreds of MB)
+        self.emission = np.empty((1, n_sector, n_pollutant, *shape), dtype=np.float32)
+        self.concentration = np.empty((1, n_pollutant, *shape), dtype=np.float32)
+        self.contribution = (
+            np.empty((1, n_sector, n_pollutant, *shape), dtype=np.float32)
+            if with_contribution
+            else None
+        )
+        self.mask = mask
+        # 1 inside the mask, NaN beyond: a multiplication blanks the masked cells in one pass
+        self._keep = np.where(mask, np.float32(1.0), np.float32(np.nan))
+
+    @property
+    def emission_planes(self) -> np.ndarray:
+        """``(sector, pollutant, ny, nx)`` view of :attr:`emission` (C-contiguous)."""
+        return self.emission[0]
+
+    def set_concentration(self, ip: int, local: np.ndarray, background: float) -> None:
+        """Concentration of pollutant `ip`: ``local + background`` [ug m-3], masked."""
+        plane = self.concentration[0, ip]
+        np.add(local, background, out=plane, casting="same_kind")
+        plane[~self.mask] = np.nan
+
+    def set_contribution(self, ip: int, by_sector: np.ndarray | None) -> None:
+        """Contribution maps of pollutant `ip` (``(sector, ny, nx)`` [ug m-3]), masked."""
+        if self.contribution is not None and by_sector is not None:
+            np.multiply(by_sector, self._keep, out=self.contribution[0, :, ip], casting="same_kind")
+
+    def set_no2(
+        self, ip: int, total: np.ndarray, ratio: np.ndarray, nox_by_sector: np.ndarray | None
+    ) -> None:
+        """NO2 maps: its total, and each sector's NOx contribution times the NO2/NOx ratio."""
+        self.concentration[0, ip] = np.where(self.mask, total, np.nan)
+        if self.contribution is not None and nox_by_sector is not None:
+            self.contribution[0, :, ip] = np.where(self.mask, nox_by_sector * ratio, np.nan)
+
+    def finish_emission(
+        self,
+        n_dispersed: int,
+        stack_rows: np.ndarray,
+        stack_cols: np.ndarray,
+        stack_sector: Sequence[int],
+        stack_emission: np.ndarray,
+    ) -> None:
+        """Blank the emission beyond the mask (and of NO2, not emitted), add the stacks.
+
+        Parameters
+        ----------
+        n_dispersed : int
+            The first `n_dispersed` pollutants are emitted; the others (NO2) are NaN.
+        stack_rows, stack_cols : numpy.ndarray
+            Cell of each stack.
+        stack_sector : sequence of int
+            Sector index of each stack.
+        stack_emission : numpy.ndarray
+            ``(dispersed pollutant, stack)`` [t yr-1].
+        """
+        emission = self.emission[0]
+        emission[:, :n_dispersed] *= self._keep
+        emission[:, n_dispersed:] = np.nan
+        if len(stack_rows):
+            written = self.mask[stack_rows, stack_cols]
+            where = (
+                np.asarray(stack_sector, dtype=int)[written],
+                stack_rows[written],
+                stack_cols[written],
+            )
+            for ip in range(n_dispersed):
+                np.add.at(emission[:, ip], where, stack_emission[ip][written].astype(np.float32))
+
+
+def territory_totals(field: np.ndarray, fractions: np.ndarray, n: int) -> list[float]:
+    """``Σ_c field(c) × fraction_t(c)`` for the first `n` territories (e.g. inhabitants)."""
+    return [float((field * fractions[i]).sum()) for i in range(n)]
+
+
+def _aggregate(
+    values: np.ndarray, dims: tuple[str, ...], coords: dict[str, Any], long_name: str
+) -> xr.DataArray:
+    return xr.DataArray(values[None], dims=("year", *dims), coords=coords).assign_attrs(
+        units="ug m-3", long_name=long_name
+    )
+
+
+def year_dataset(
+    year: int,
+    grid: Grid,
+    sectors: Sequence[str],
+    pollutants: Sequence[str],
+    territories: Sequence[str],
+    origins: Sequence[str],
+    station_ids: Sequence[str],
+    maps: YearMaps,
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray],
+    background: Sequence[float],
+    population_total: Sequence[float],
+    calm_fraction: float | None,
+) -> xr.Dataset:
+    """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
+
+    Parameters
+    ----------
+    year : int
+        The year.
+    grid : Grid
+        The run's grid.
+    sectors, pollutants, territories, origins, station_ids : sequence of str
+        Coordinates.
+    maps : YearMaps
+        The year's maps.
+    sums : tuple of numpy.ndarray
+        Territory, exposure and station aggregates ``(receptor, sector, origin, pollutant)``
+        [ug m-3] (:class:`trajectoire.attribution.ReceptorSums`).
+    background : sequence of float
+        Background of each pollutant [ug m-3].
+    population_total : sequence of float
+        Inhabitants of each territory.
+    calm_fraction : float or None
+        Fraction of calm hours of the year; None when the meteorology does not give it.
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    gc = grid.coords()
+    pols = list(pollutants)
+    coords_g = {"year": [year], "sector": list(sectors), **gc}
+    ds = xr.Dataset(attrs={"crs": grid.crs.to_string()})
+    grid_dims = ("year", "sector", "pollutant", "y", "x")
+    ds["emission"] = set_cf_attrs(
+        xr.DataArray(maps.emission, dims=grid_dims, coords={**coords_g, "pollutant": pols}),
+        "emission",
+    )
+    ds["concentration"] = set_cf_attrs(
+        xr.DataArray(
+            maps.concentration,
+            dims=("year", "pollutant", "y", "x"),
+            coords={"year": [year], "pollutant": pols, **gc},
+        ),
+        "concentration",
+    )
+    if maps.contribution is not None:
+        ds["contribution"] = set_cf_attrs(
+            xr.DataArray(maps.contribution, dims=grid_dims, coords={**coords_g, "pollutant": pols}),
+            "contribution",
+        )
+    bgv = np.array([list(background)], dtype=float)
+    ds["background"] = set_cf_attrs(
+        xr.DataArray(bgv, dims=("year", "pollutant"), coords={"year": [year], "pollutant": pols}),
+        "background",
+    )
+    _add_aggregates(ds, year, sectors, pols, territories, origins, station_ids, sums, bgv[0])
+    ds["population_total"] = xr.DataArray(
+        [list(population_total)],
+        dims=("year", "territory"),
+        coords={"year": [year], "territory": list(territories)},
+        attrs={"units": "1", "long_name": "inhabitants of each territory"},
+    )
+    ds["calm_fraction"] = (
+        xr.DataArray([np.nan], dims="year", coords={"year": [year]})
+        if calm_fraction is None
+        else xr.DataArray(
+            [calm_fraction],
+            dims="year",
+            coords={"year": [year]},
+            attrs={"units": "1", "long_name": "fraction of calm hours"},
+        )
+    )
+    return ds
+
+
+def _add_aggregates(
+    ds: xr.Dataset,
+    year: int,
+    sectors: Sequence[str],
+    pols: list[str],
+    territories: Sequence[str],
+    origins: Sequence[str],
+    station_ids: Sequence[str],
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray],
+    bgv: np.ndarray,
+) -> None:
+    """Receptor aggregates: by sector and origin, and their totals with the background."""
+    agg_terr, agg_exp, agg_sta = sums
+    by = ("sector", "origin", "pollutant")
+    rest: dict[str, Any] = {"sector": list(sectors), "origin": list(origins), "pollutant": pols}
+    ac = {"year": [year], "receptor": list(territories), **rest}
+    terr_c = _aggregate(
+        agg_terr,
+        ("receptor", *by),
+        ac,
+        "territory mean concentration due to each sector and territory of origin",
+    )
+    exp_c = _aggregate(
+        agg_exp,
+        ("receptor", *by),
+        ac,
+        "population-weighted mean concentration due to each sector and territory of origin",
+    )
+    ds["territory_contribution"] = terr_c
+    ds["exposure_contribution"] = exp_c
+    bg_da = xr.DataArray(bgv, dims="pollutant", coords={"pollutant": pols})
+    ds["territory_concentration"] = (terr_c.sum(("sector", "origin")) + bg_da).assign_attrs(
+        units="ug m-3",
+        long_name="area-weighted mean concentration over each territory, background included",
+    )
+    exposure = (exp_c.sum(("sector", "origin")) + bg_da).rename({"receptor": "territory"})
+    ds["exposure"] = set_cf_attrs(exposure, "exposure")
+    if len(station_ids):
+        st_c = _aggregate(
+            agg_sta,
+            ("station", *by),
+            {"year": [year], "station": list(station_ids), **rest},
+            "concentration at the station's cell due to each sector and territory of origin",
+        )
+        ds["station_contribution"] = st_c
+        ds["station_concentration"] = (st_c.sum(("sector", "origin")) + bg_da).assign_attrs(
+            units="ug m-3",
+            long_name="modelled concentration at the station's cell, background included",
+        )
+
+
+def static_dataset(
+    grid: Grid,
+    territories: Sequence[str],
+    fractions: np.ndarray,
+    mask: np.ndarray,
+    stations: pd.DataFrame,
+) -> xr.Dataset:
+    """Year-independent output variables: territory fractions, the written mask, stations.
+
+    Parameters
+    ----------
+    grid : Grid
+        The run's grid.
+    territories : sequence of str
+        Territory ids.
+    fractions : numpy.ndarray
+        ``(territory, ny, nx)`` share of each cell inside each territory [1] (extra layers,
+        such as the rest of the grid, are not written).
+    mask : numpy.ndarray
+        ``(ny, nx)`` bool: cells written.
+    stations : pandas.DataFrame
+        ``station_id``, ``x``, ``y`` [m].
+
+    Returns
+    -------
+    xarray.Dataset
+    """
+    gc = grid.coords()
+    ds = xr.Dataset(attrs={"crs": grid.crs.to_string()})
+    ds["territory_fraction"] = xr.DataArray(
+        fractions[: len(territories)].astype(np.float32),
+        dims=("territory", "y", "x"),
+        coords={"territory": list(territories), **gc},
+        attrs={"units": "1", "long_name": "share of each cell inside each territory"},
+    )
+    ds["mask"] = xr.DataArray(
+        mask.astype(np.int8),
+        dims=("y", "x"),
+        coords=gc,
+        attrs={
+            "long_name": "cells written (within the buffer of a territory)",
+            "flag_values": np.array([0, 1], dtype=np.int8),
+            "flag_meanings": "masked written",
+        },
+    )
+    if len(stations):
+        ids = stations["station_id"].astype(str).tolist()
+        for axis in ("x", "y"):
+            ds[f"station_{axis}"] = xr.DataArray(
+                stations[axis].to_numpy(float),
+                dims="station",
+                coords={"station": ids},
+                attrs={"units": "m"},
+            )
+    return ds
