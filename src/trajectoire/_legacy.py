@@ -16,9 +16,10 @@ import importlib
 import importlib.util
 import sys
 import types
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FORMER_MODULE_CONTENT", "LEGACY_MODULES", "lookup", "register"]
+__all__ = ["FORMER_MODULE_CONTENT", "LEGACY_MODULES", "former_names", "lookup", "register"]
 
 #: old module name (below ``trajectoire.``) -> the modules that now hold its names, in order
 LEGACY_MODULES: dict[str, tuple[str, ...]] = {
@@ -48,7 +49,8 @@ FORMER_MODULE_CONTENT: dict[str, tuple[str, ...]] = {
     "trajectoire.inventory": ("trajectoire.inventory.build",),
     "trajectoire.io": ("trajectoire.io.netcdf",),
     "trajectoire.meteo": ("trajectoire.meteo.hourly",),
-    "trajectoire.trajectory": ("trajectoire.trajectory.backcast",),
+    # synthetic_inventory moved to the sample package (no domain module imports it)
+    "trajectoire.trajectory": ("trajectoire.trajectory.backcast", "trajectoire.sample.synthetic"),
 }
 
 
@@ -61,6 +63,19 @@ def lookup(package: str, attr: str) -> Any:
         if hasattr(module, attr):
             return getattr(module, attr)
     raise AttributeError(f"module {package!r} has no attribute {attr!r}")
+
+
+def former_names(package: str) -> Callable[[str], Any]:
+    """The module ``__getattr__`` (PEP 562) of a package that replaced a flat module.
+
+    ``__getattr__ = former_names(__name__)`` in the package's ``__init__`` makes the names of
+    the former module that the package does not re-export resolve through :func:`lookup`.
+    """
+
+    def __getattr__(attr: str) -> Any:
+        return lookup(package, attr)
+
+    return __getattr__
 
 
 class _LegacyModule(types.ModuleType):

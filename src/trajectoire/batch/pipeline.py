@@ -178,17 +178,6 @@ def prepare(config: RunConfig) -> RunContext:
     layers = Origins.from_fractions(fractions)
     settings = _settings(config)
     points = locate_stacks(reference, grid, fractions, origins)
-    basis = basis_array(trajectory["basis_emission"])
-    basis_weight = (
-        trajectory["basis_weight"].transpose("year", "basis", "sector", "pollutant").load()
-    )
-    small = (
-        trajectory.drop_vars(
-            [v for v in ("emission", "basis_emission") if v in trajectory], errors="ignore"
-        )
-        .drop_dims(["y", "x"], errors="ignore")
-        .load()
-    )
     return RunContext(
         config=config,
         grid=grid,
@@ -199,9 +188,11 @@ def prepare(config: RunConfig) -> RunContext:
         map_years=_map_years(config, run_years),
         territories=origins[:-1],
         origins=origins,
-        basis=basis,
-        basis_weight=basis_weight,
-        trajectory=small,
+        basis=basis_array(trajectory["basis_emission"]),
+        basis_weight=trajectory["basis_weight"]
+        .transpose("year", "basis", "sector", "pollutant")
+        .load(),
+        trajectory=_small_variables(trajectory),
         points=points,
         point_emission=_point_emission(trajectory, points),
         met=met,
@@ -305,6 +296,12 @@ def _map_years(config: RunConfig, run_years: list[int]) -> set[int]:
     if not config.attribution.map_years:
         return {y for y in run_years if y % 5 == 0} | {run_years[-1]}
     return set(config.attribution.map_years) & set(run_years)
+
+
+def _small_variables(trajectory: xr.Dataset) -> xr.Dataset:
+    """The trajectory's variables without grids (methods, totals, scales...), loaded."""
+    grids = [v for v in ("emission", "basis_emission") if v in trajectory]
+    return trajectory.drop_vars(grids).drop_dims(["y", "x"], errors="ignore").load()
 
 
 def _point_emission(trajectory: xr.Dataset, points: xr.Dataset | None) -> xr.DataArray | None:

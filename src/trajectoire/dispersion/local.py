@@ -43,6 +43,7 @@ POINT_SOURCE_VARIABLES = (
 
 __all__ = [
     "Stacks",
+    "add_stacks",
     "local_concentration",
     "locate_stacks",
     "sector_concentrations",
@@ -208,9 +209,7 @@ def local_concentration(
         local = np.asarray(disp.apply(spectra), dtype=np.float64)
     else:
         local = np.zeros(disp.grid.shape)
-    for k, (rs, cs, fp) in enumerate(stacks.footprints):
-        if stack_emission[k] > 0:
-            local[rs, cs] += stack_emission[k] * fp
+    add_stacks(local[None], stack_emission, stacks, by_sector=False)
     return local
 
 
@@ -250,7 +249,27 @@ def sector_concentrations(
             by_sector[i] = disp.convolve(emission[i], settings.height_of(sec))
         else:
             by_sector[i] = 0.0
+    add_stacks(by_sector, stack_emission, stacks, by_sector=True)
+    return by_sector, by_sector.sum(axis=0)
+
+
+def add_stacks(
+    fields: np.ndarray, stack_emission: np.ndarray, stacks: Stacks, *, by_sector: bool
+) -> None:
+    """Add ``q × footprint`` of every emitting stack to `fields`, in place.
+
+    Parameters
+    ----------
+    fields : numpy.ndarray
+        ``(sector, ny, nx)`` when `by_sector` (each stack goes to its sector's plane), else
+        ``(1, ny, nx)`` [ug m-3].
+    stack_emission : numpy.ndarray
+        ``(stack,)`` [t yr-1].
+    stacks : Stacks
+        Footprints and sectors.
+    by_sector : bool
+        Whether `fields` has one plane per sector.
+    """
     for k, (rs, cs, fp) in enumerate(stacks.footprints):
         if stack_emission[k] > 0:
-            by_sector[stacks.sector[k], rs, cs] += stack_emission[k] * fp
-    return by_sector, by_sector.sum(axis=0)
+            fields[stacks.sector[k] if by_sector else 0, rs, cs] += stack_emission[k] * fp
