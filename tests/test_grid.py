@@ -11,12 +11,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from trajectoire import Grid, GridError, InputError, area_fractions, coverage_matrix
+from trajectoire.errors import TrajectoireWarning
 
 X0, Y0 = 700_000.0, 7_050_000.0  # somewhere near Lille, Lambert-93
 
 
 def test_from_bounds_snaps_and_has_cf_coords():
-    g = Grid.from_bounds(X0 + 30, Y0 + 30, X0 + 970, Y0 + 480, 100)
+    g = Grid.from_bounds(X0 + 30, Y0 + 30, X0 + 970, Y0 + 480, 100, snap=True)
     assert g.bounds == (X0, Y0, X0 + 1000, Y0 + 500)
     assert g.shape == (5, 10)
     np.testing.assert_allclose(g.x, X0 + 50 + 100 * np.arange(10))
@@ -56,6 +57,43 @@ def test_degrees_passed_as_metres_is_a_clear_error():
     # the same bounds with their CRS named are accepted and reprojected
     g = Grid.from_bounds(2.9, 50.5, 3.2, 50.8, 100, bounds_crs="EPSG:4326")
     assert 690_000 < g.xmin < 710_000 and 7_040_000 < g.ymin < 7_070_000
+
+
+def test_from_bounds_keeps_bounds_a_whole_number_of_cells_apart():
+    """Issue 13: 700050..700650 at 100 m is the 6 x 6 grid asked (another model's grid)."""
+    g = Grid.from_bounds(700_050, 7_000_050, 700_650, 7_000_650, 100)
+    assert g.bounds == (700_050.0, 7_000_050.0, 700_650.0, 7_000_650.0)
+    assert g.shape == (6, 6)
+    # dx != dy, offsets that are not multiples of the resolution
+    x0, y0 = X0 + 1_013.5, Y0 + 2_027.25
+    g = Grid.from_bounds(x0, y0, x0 + 7 * 30, y0 + 3 * 45, (30, 45), snap=None)
+    assert g.shape == (3, 7) and g.xmin == x0 and g.ymin == y0
+
+
+def test_from_bounds_snapping_not_asked_warns_with_the_bounds_used():
+    with pytest.warns(
+        TrajectoireWarning, match=r"covers \(700000.0, 7050000.0, 701000.0, 7050500.0\)"
+    ):
+        g = Grid.from_bounds(X0 + 30, Y0 + 30, X0 + 970, Y0 + 480, 100)
+    assert g.bounds == (X0, Y0, X0 + 1000, Y0 + 500)
+
+
+@given(
+    x0=st.floats(200_000, 1_100_000),
+    y0=st.floats(6_100_000, 7_100_000),
+    nx=st.integers(1, 500),
+    ny=st.integers(1, 500),
+    res=st.sampled_from([1.0, 10.0, 25.0, 100.0, 250.0, 1000.0, 0.5]),
+)
+def test_from_bounds_whole_cells_round_trip(x0, y0, nx, ny, res):
+    """Bounds of any grid give that grid back (no snapping, no warning)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = Grid.from_bounds(x0, y0, x0 + nx * res, y0 + ny * res, res)
+    assert g.shape == (ny, nx)
+    assert g.xmin == x0 and g.ymin == y0
 
 
 def test_empty_bounds_error():

@@ -17,7 +17,7 @@ import pyproj
 import xarray as xr
 from affine import Affine
 
-from trajectoire.errors import GridError, InputError
+from trajectoire.errors import GridError, InputError, TrajectoireWarning, warn
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -112,7 +112,7 @@ class Grid:
         crs: Any = DEFAULT_CRS,
         *,
         bounds_crs: Any = None,
-        snap: bool = True,
+        snap: bool | None = None,
     ) -> Grid:
         """Grid covering the bounds ``(xmin, ymin, xmax, ymax)`` with square (or dx, dy) cells.
 
@@ -127,9 +127,19 @@ class Grid:
         bounds_crs : any, optional
             CRS of the bounds, when they are not in `crs` (for example ``"EPSG:4326"`` for
             degrees): the bounds are reprojected and their envelope is used.
-        snap : bool, default True
-            Widen the bounds to multiples of the resolution, so that grids of the same
-            resolution share cell edges (nested grids line up exactly).
+        snap : bool, optional
+            ``True``: widen the bounds to multiples of the resolution, so that grids of the
+            same resolution share cell edges (nested grids line up exactly). ``False``: keep
+            `xmin`, `ymin` and round the extent to a whole number of cells. By default
+            (None) bounds that span a whole number of cells are kept exactly as given (to
+            match another model's grid), and other bounds are widened to multiples of the
+            resolution with a warning that states the bounds used; bounds given in
+            `bounds_crs` are always widened so (their envelope is never whole cells).
+
+            .. versionchanged:: 0.2
+               The default no longer snaps bounds that are a whole number of cells
+               (issue 13): ``from_bounds(700050, 7000050, 700650, 7000650, 100)`` is the
+               6 x 6 grid asked, not 7 x 7 cells from 700000.
 
         Returns
         -------
@@ -146,6 +156,8 @@ class Grid:
         >>> g = Grid.from_bounds(700_000, 7_050_000, 710_000, 7_060_000, 100)
         >>> g.shape, g.cell_area
         ((100, 100), 10000.0)
+        >>> Grid.from_bounds(700_050, 7_000_050, 700_650, 7_000_650, 100).bounds
+        (700050.0, 7000050.0, 700650.0, 7000650.0)
         """
         if isinstance(resolution, tuple | list):
             dx, dy = float(resolution[0]), float(resolution[1])
@@ -172,11 +184,25 @@ class Grid:
                 f"ymax={ymax}); expected xmin < xmax and ymin < ymax."
             )
         _check_bounds_in_crs((xmin, ymin, xmax, ymax), crs_obj, dx)
+        asked = (xmin, ymin, xmax, ymax)
+        warn_snap = False
+        if snap is None and bounds_crs is not None:
+            snap = True  # a reprojected envelope is never a whole number of cells
+        if snap is None:
+            snap = warn_snap = not (_whole_cells(xmax - xmin, dx) and _whole_cells(ymax - ymin, dy))
         if snap:
             xmin = math.floor(xmin / dx + 1e-9) * dx
             ymin = math.floor(ymin / dy + 1e-9) * dy
             xmax = math.ceil(xmax / dx - 1e-9) * dx
             ymax = math.ceil(ymax / dy - 1e-9) * dy
+            if warn_snap:
+                warn(
+                    f"Grid.from_bounds: the bounds {asked} do not span a whole number of "
+                    f"{dx:g} x {dy:g} cells; the grid covers {(xmin, ymin, xmax, ymax)} "
+                    "(widened to multiples of the resolution). Pass snap=True to snap without "
+                    "this warning, or bounds a whole number of cells apart to keep them.",
+                    TrajectoireWarning,
+                )
         nx = max(1, round((xmax - xmin) / dx))
         ny = max(1, round((ymax - ymin) / dy))
         return cls(xmin, ymin, dx, dy, int(nx), int(ny), crs_obj)
@@ -211,7 +237,9 @@ class Grid:
             raise GridError(f"Grid.around: buffer must be >= 0 m, got {buffer}.")
         geoms = to_crs(geometries, crs, what="Grid.around geometries")
         x0, y0, x1, y1 = geoms.total_bounds
-        return cls.from_bounds(x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer, resolution, crs)
+        return cls.from_bounds(
+            x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer, resolution, crs, snap=True
+        )
 
     @classmethod
     def from_coords(cls, x: npt.ArrayLike, y: npt.ArrayLike, crs: Any) -> Grid:
@@ -466,6 +494,12 @@ def crs_of(obj: xr.DataArray | xr.Dataset) -> pyproj.CRS | None:
     if gm and gm in obj.coords:
         return crs_of(obj[gm])
     return None
+
+
+def _whole_cells(extent: float, step: float) -> bool:
+    """Whether `extent` is a whole number of `step` (to 1e-9 of a cell)."""
+    n = extent / step
+    return abs(n - round(n)) <= 1e-9 * max(1.0, abs(n))
 
 
 def _regular_step(values: np.ndarray, name: str) -> float:

@@ -267,7 +267,9 @@ def sample_grid(seed: int, resolution: float = 100.0, buffer: float = 5000.0) ->
     """Regional grid of the sample: territories' bounds + `buffer`, snapped."""
     shapes = territory_shapes(seed)
     x0, y0, x1, y1 = shapely.bounds(shapely.union_all(list(shapes.values()))).tolist()
-    return Grid.from_bounds(x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer, resolution)
+    return Grid.from_bounds(
+        x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer, resolution, snap=True
+    )
 
 
 # --------------------------------------------------------------------------- density
