@@ -83,7 +83,11 @@ def test_failed_run_leaves_no_output_and_resume_computes_the_rest(
         run(config, out, pipeline=Recording(fail_at=1992), progress=False)
     assert not out.exists() and not Path(f"{out}.tmp").exists()
     parts = parts_dir_of(out)
-    assert sorted(p.name for p in parts.iterdir()) == ["static.nc", "year-1990.nc", "year-1991.nc"]
+    finished = ["static.nc", "year-1990.nc", "year-1991.nc"]
+    # each finished part has its checksum beside it (issue 13), nothing else is left
+    expected = sorted([*finished, *(f"{n}.sha256" for n in finished)])
+    assert sorted(p.name for p in parts.iterdir()) == expected
+    assert not Path(f"{out}.lock").exists()
     again = Recording()
     run(config, out, pipeline=again, resume=True, progress=False)
     assert again.computed == [1992, 1993, 1994, 1995]
@@ -260,3 +264,131 @@ def test_quantised_run_copies_quantised_chunks(reference: Path, tmp_path: Path) 
         )
         # every tile of the 2 map years, none for the other 4 years (they read as NaN)
         assert contrib.id.get_num_chunks() == 2 * per_year
+
+
+# ------------------------------------------------------------------ run safety (issue 13)
+def test_second_run_to_the_same_output_is_refused_naming_the_first(
+    config: RunConfig, tmp_path: Path
+) -> None:
+    from trajectoire.batch.safety import output_lock
+
+    out = tmp_path / "o.nc"
+    rec = Recording()
+    with (
+        output_lock(out),
+        pytest.raises(InputError, match=rf"pid {os.getpid()} on .*another --out"),
+    ):
+        run(config, out, pipeline=rec, progress=False)
+    assert rec.prepared == 0
+    # the lock is released with the run: the next run goes through
+    run(config, out, pipeline=fake_pipeline, progress=False)
+    assert not Path(f"{out}.lock").exists()
+
+
+def test_concurrent_subprocess_run_is_refused_and_finishes_intact(
+    config: RunConfig, reference: Path, tmp_path: Path
+) -> None:
+    """Two real processes on one --out: the second stops at once, the first is unharmed."""
+    out = tmp_path / "busy" / "out.nc"
+    out.parent.mkdir()
+    code = _CHILD.format(tests=str(TESTS), config=str(config.source_path), out=str(out))
+    env = {**os.environ, "FAKE_PIPELINE_SLEEP": "0.3"}
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while not Path(f"{out}.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        with pytest.raises(InputError, match=rf"pid {proc.pid} on"):
+            run(config, out, pipeline=fake_pipeline, progress=False)
+        assert proc.wait(timeout=120) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert_same_content(out, reference)
+
+
+def test_damaged_part_is_detected_and_recomputed(
+    config: RunConfig, reference: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Flipped bytes in a finished part: --resume recomputes it (the log says so)."""
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError):
+        run(config, out, pipeline=Recording(fail_at=1993), progress=False)
+    part = parts_dir_of(out) / "year-1991.nc"
+    data = bytearray(part.read_bytes())
+    for k in range(len(data) // 2, len(data) // 2 + 16):  # inside the data, not the header
+        data[k] ^= 0xFF
+    part.write_bytes(bytes(data))
+    again = Recording()
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        run(config, out, pipeline=again, resume=True, progress=False)
+    assert again.computed == [1991, 1993, 1994, 1995]
+    assert any("year-1991.nc is damaged" in r.getMessage() for r in caplog.records)
+    assert_same_content(out, reference)
+
+
+def test_part_without_checksum_is_recomputed(config: RunConfig, tmp_path: Path) -> None:
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError):
+        run(config, out, pipeline=Recording(fail_at=1992), progress=False)
+    (parts_dir_of(out) / "year-1990.nc.sha256").unlink()
+    again = Recording()
+    run(config, out, pipeline=again, resume=True, progress=False)
+    assert again.computed == [1990, 1992, 1993, 1994, 1995]
+
+
+def test_run_failing_before_any_year_leaves_nothing(config: RunConfig, tmp_path: Path) -> None:
+    out = tmp_path / "o.nc"
+    with pytest.raises(RuntimeError, match="simulated crash in 1990"):
+        run(config, out, pipeline=Recording(fail_at=1990), progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+_CLI_CHILD = """
+import sys
+sys.path.insert(0, {tests!r})
+import fake_pipeline
+from trajectoire.batch import runner
+runner._default_pipeline = lambda: fake_pipeline
+from trajectoire.cli import main
+sys.exit(main(["run", {config!r}, "--out", {out!r}, "--quiet"]))
+"""
+
+
+@pytest.mark.parametrize("wait_for_years", [0, 2])
+def test_sigterm_then_resume_gives_identical_content(
+    config: RunConfig, reference: Path, tmp_path: Path, wait_for_years: int
+) -> None:
+    """SIGTERM to `trajectoire run`: one line, exit 143, the finished years kept (or nothing
+    left when none had finished); --resume then gives the uninterrupted output."""
+    out = tmp_path / "term" / "out.nc"
+    out.parent.mkdir()
+    parts = parts_dir_of(out)
+    code = _CLI_CHILD.format(tests=str(TESTS), config=str(config.source_path), out=str(out))
+    env = {**os.environ, "FAKE_PIPELINE_SLEEP": "0.6"}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            done = list(parts.glob("year-*.nc")) if parts.is_dir() else []
+            if len(done) >= wait_for_years and Path(f"{out}.lock").exists():
+                break
+            time.sleep(0.02)
+        assert proc.poll() is None, "the run finished before it could be stopped"
+        os.kill(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    lines = [ln for ln in err.splitlines() if ln.strip() and not ln.startswith(("20", "INFO"))]
+    assert lines[-1].startswith("trajectoire: terminated (SIGTERM)."), err
+    assert "Traceback" not in err
+    assert not out.exists() and not Path(f"{out}.lock").exists()
+    finished = sorted(parts.glob("year-*.nc")) if parts.is_dir() else []
+    if not finished:
+        assert sorted(p.name for p in out.parent.iterdir()) == []
+    run(config, out, pipeline=Recording(), resume=True, progress=False)
+    assert_same_content(out, reference)

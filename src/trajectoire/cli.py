@@ -20,9 +20,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from trajectoire._version import __version__
 from trajectoire.errors import ConfigError, TrajectoireError
@@ -116,7 +119,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}.")
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
-    with _logging_to_stderr(level):
+    with _logging_to_stderr(level), _terminate_as_interrupt():
         path = run(
             config,
             out,
@@ -130,6 +133,29 @@ def _cmd_run(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
         print(f"next: trajectoire info {path}")
     return 0
+
+
+class RunTerminated(KeyboardInterrupt):
+    """Raised in the main thread when the run receives SIGTERM (as Ctrl-C would)."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into an exception while the run lasts, so that it cleans up as on Ctrl-C:
+    the part being written is finished or removed, the lock is released, and a run that
+    finished no year leaves nothing behind."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise RunTerminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -189,6 +215,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrajectoireError as exc:
         print(f"trajectoire: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        what = "terminated (SIGTERM)" if isinstance(exc, RunTerminated) else "interrupted"
+        hint = (
+            " Run again with --resume to keep the years already finished."
+            if args.command == "run"
+            else ""
+        )
+        print(f"trajectoire: {what}.{hint}", file=sys.stderr)
+        return 128 + (signal.SIGTERM if isinstance(exc, RunTerminated) else signal.SIGINT)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,6 +35,12 @@ import numpy as np
 import xarray as xr
 
 from trajectoire._version import __version__
+from trajectoire.batch.safety import (
+    CHECKSUM_SUFFIX,
+    output_lock,
+    part_checksum_state,
+    write_part_checksum,
+)
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import check_writable, write_netcdf
@@ -133,7 +139,9 @@ def _part_path(parts: Path, year: int) -> Path:
 
 # ---------------------------------------------------------------------- part files
 def _part_state(path: Path, config_hash: str) -> str:
-    """``"ok"``, ``"stale"`` (another configuration), ``"broken"`` or ``"absent"``."""
+    """``"ok"``, ``"stale"`` (another configuration), ``"damaged"`` (its bytes changed since
+    it was written), ``"broken"`` (unreadable, unfinished or without checksum) or
+    ``"absent"``."""
     if not path.is_file():
         return "absent"
     import netCDF4
@@ -146,7 +154,10 @@ def _part_state(path: Path, config_hash: str) -> str:
         return "broken"
     if not complete:
         return "broken"
-    return "ok" if stored == config_hash else "stale"
+    if stored != config_hash:
+        return "stale"
+    check = part_checksum_state(path)
+    return "ok" if check == "ok" else "damaged" if check == "damaged" else "broken"
 
 
 def _write_part(
@@ -207,6 +218,7 @@ def _store_part(ds: xr.Dataset, path: Path, *, dtype: str, significant_digits: i
     path.parent.mkdir(parents=True, exist_ok=True)
     with _HDF5_WRITE_LOCK:  # HDF5 is not thread-safe: threads write in turn
         write_netcdf(ds, path, dtype=dtype, significant_digits=significant_digits)
+    write_part_checksum(path)  # last: a part without its checksum is recomputed on --resume
     log.debug("wrote part %s", path)
     return str(path)
 
@@ -496,6 +508,31 @@ def run(
     """
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     out_path = check_writable(out, what="--out")
+    with output_lock(out_path):
+        return _run_locked(
+            cfg,
+            out_path,
+            pipeline=pipeline,
+            years=years,
+            resume=resume,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
+
+
+def _run_locked(
+    cfg: RunConfig,
+    out_path: Path,
+    *,
+    pipeline: Pipeline | None,
+    years: Iterable[int] | None,
+    resume: bool,
+    workers: int | None,
+    scheduler: str | None,
+    progress: bool,
+) -> Path:
+    """:func:`run` once the output's lock is held."""
     if workers is not None and scheduler is not None:
         raise ConfigError("give either --workers or --scheduler, not both.")
     if workers is not None and (not isinstance(workers, int) or workers < 1):
@@ -523,6 +560,12 @@ def run(
                 "(pass --resume to reuse them)",
                 parts,
                 n_ok,
+            )
+    for y, s in states.items():
+        if s == "damaged":
+            log.warning(
+                "part %s is damaged (its bytes no longer match its checksum): recomputing it",
+                _part_path(parts, y),
             )
     if resume:
         todo = [y for y in target if states[y] != "ok"]
@@ -582,8 +625,7 @@ def run(
             significant_digits=cfg.output.significant_digits,
         )
     except BaseException:
-        if created_parts and parts.is_dir() and not any(parts.iterdir()):
-            parts.rmdir()
+        _clean_after_failure(parts, created=created_parts, years=target)
         raise
     _remove_parts(parts)
     log.info("wrote %s (%.1f MiB)", out_path, out_path.stat().st_size / 2**20)
@@ -686,11 +728,27 @@ def _compute_dask(
                 bar.update(1)
 
 
+def _clean_after_failure(parts: Path, *, created: bool, years: Sequence[int]) -> None:
+    """After a failed or interrupted run: keep the finished years (for ``--resume``); when
+    this run created the parts directory and finished no year, leave nothing behind."""
+    if not created or not parts.is_dir():
+        return
+    if any(_part_path(parts, y).is_file() for y in years):
+        log.warning("the finished years are kept in %s: run again with --resume", parts)
+        return
+    _remove_parts(parts)
+
+
+def _is_part_file(name: str) -> bool:
+    base = name.removesuffix(".tmp").removesuffix(CHECKSUM_SUFFIX)
+    return base == _STATIC or (base.startswith("year-") and base.endswith(".nc"))
+
+
 def _remove_parts(parts: Path) -> None:
     if not parts.is_dir():
         return
     for p in parts.iterdir():
-        if p.name == _STATIC or (p.name.startswith("year-") and p.suffix in (".nc", ".tmp")):
+        if _is_part_file(p.name):
             p.unlink(missing_ok=True)
     try:
         parts.rmdir()
