@@ -65,6 +65,38 @@ def test_run_info_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 
 
 @pytest.mark.usefixtures("fake_default")
+def test_info_says_a_damaged_or_truncated_output_is_damaged(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: flipped bytes in the data, or a truncated file, are reported (exit 2)."""
+    import h5py
+
+    out = tmp_path / "out.nc"
+    assert main(["run", str(write_config(tmp_path)), "--out", str(out), "-q"]) == 0
+    with h5py.File(out, "r") as f:  # the bytes of one stored chunk of the concentration
+        dset = f["concentration"]
+        info = dset.id.get_chunk_info(dset.id.get_num_chunks() // 2)
+    data = bytearray(out.read_bytes())
+    middle = info.byte_offset + info.size // 2
+    data[middle : middle + 8] = bytes(b ^ 0xFF for b in data[middle : middle + 8])
+    damaged = tmp_path / "damaged.nc"
+    damaged.write_bytes(bytes(data))
+    truncated = tmp_path / "truncated.nc"
+    truncated.write_bytes(out.read_bytes()[:2000])
+    capsys.readouterr()
+    for path, expected in (
+        (damaged, "is damaged: variable 'concentration', chunk at"),
+        (truncated, "is damaged or is not a NetCDF-4 file"),
+    ):
+        assert main(["info", str(path)]) == 2
+        err = capsys.readouterr().err
+        line = _only_error_line(err)
+        assert expected in line and str(path) in line and "trajectoire run" in line
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert main(["info", str(out)]) == 0
+
+
+@pytest.mark.usefixtures("fake_default")
 def test_run_prints_next_step_and_logs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cfg = write_config(tmp_path, last_year=1991, map_years=())
     out = tmp_path / "out.nc"

@@ -159,8 +159,9 @@ def _terminate_as_interrupt() -> Iterator[None]:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from trajectoire.io.netcdf import summary
+    from trajectoire.io.netcdf import check_output, summary
 
+    check_output(args.path)
     print(summary(args.path))
     return 0
 

@@ -34,7 +34,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["copy_chunks", "deflate_level", "io_pool", "io_threads", "write_array"]
+__all__ = [
+    "copy_chunks",
+    "deflate_level",
+    "io_pool",
+    "io_threads",
+    "verify_chunks",
+    "write_array",
+]
 
 _H5Z_DEFLATE = 1
 _H5Z_SHUFFLE = 2
@@ -243,3 +250,47 @@ def copy_chunks(src: Any, dst: Any, offset: Sequence[int], *, drop_nan_chunks: b
         )
         copied += 1
     return copied
+
+
+def verify_chunks(path: Any, *, limit: int = 10) -> list[str]:
+    """Read back every stored chunk of every chunked variable of an HDF5/NetCDF-4 file.
+
+    Deflate streams end with an Adler-32 checksum of their content (RFC 1950), so a chunk
+    whose bytes changed on disk almost surely fails to decode: this is how ``trajectoire
+    info`` tells a damaged output from an intact one without a checksum of its own.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        The file.
+    limit : int, default 10
+        Stop after this many problems.
+
+    Returns
+    -------
+    list of str
+        One line per chunk that cannot be read (variable, chunk offset, the reader's error);
+        empty when every chunk reads back.
+    """
+    import h5py
+
+    problems: list[str] = []
+
+    def visit(name: str, obj: Any) -> None:
+        if len(problems) >= limit or not isinstance(obj, h5py.Dataset) or obj.chunks is None:
+            return
+        for offset in _stored_chunks(obj):
+            sel = tuple(
+                slice(o, min(o + c, n))
+                for o, c, n in zip(offset, obj.chunks, obj.shape, strict=True)
+            )
+            try:
+                obj[sel]
+            except (OSError, ValueError, RuntimeError) as exc:
+                problems.append(f"variable {name!r}, chunk at {offset}: {str(exc).splitlines()[0]}")
+                if len(problems) >= limit:
+                    return
+
+    with h5py.File(path, "r") as f:
+        f.visititems(visit)
+    return problems

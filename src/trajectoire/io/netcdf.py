@@ -40,6 +40,7 @@ __all__ = [
     "GRID_MAPPING",
     "LOSSLESS_VARIABLES",
     "atomic_path",
+    "check_output",
     "check_writable",
     "crs_variable",
     "export_geotiff",
@@ -493,6 +494,38 @@ def _grid_line(ds: xr.Dataset) -> str:
         return repr(Grid.from_xarray(ds))
     except Exception as exc:  # a summary shows what it can
         return f"(no regular grid: {exc})"
+
+
+def check_output(path: str | Path) -> None:
+    """Check that every stored chunk of an output file reads back.
+
+    Parameters
+    ----------
+    path : str or pathlib.Path
+        Output NetCDF of a run.
+
+    Raises
+    ------
+    trajectoire.InputError
+        The file is missing, is not NetCDF-4/HDF5 (truncated or another format), or holds
+        chunks that cannot be decoded (bytes changed on disk): the message names the first
+        damaged variable and chunk, and how to get an intact file again.
+    """
+    from trajectoire.io.chunks import verify_chunks
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: file not found; give the output of a `trajectoire run`.")
+    redo = f"recompute it with `trajectoire run CONFIG --out {p}`"
+    try:
+        problems = verify_chunks(p)
+    except OSError as exc:
+        raise InputError(
+            f"{p} is damaged or is not a NetCDF-4 file ({str(exc).splitlines()[0]}); {redo}."
+        ) from None
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise InputError(f"{p} is damaged: {problems[0]}{more}; {redo}.")
 
 
 def summary(path: str | Path) -> str:
