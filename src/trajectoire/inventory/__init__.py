@@ -1,13 +1,14 @@
-"""Reference emission inventory: schema, readers, spatial proxies, assembly and dataset operations."""
+"""Reference emission inventory: schema, readers, spatial proxies, census population, assembly and dataset operations."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from trajectoire import _legacy
-from trajectoire.inventory import build, ops, proxies, readers, schema
+from trajectoire.inventory import build, ops, population, proxies, readers, schema
 from trajectoire.inventory.build import build_inventory
 from trajectoire.inventory.ops import add, crop, group_sectors, scale, totals
+from trajectoire.inventory.population import census_population, population_at
 from trajectoire.inventory.proxies import (
     DEFAULT_PROXIES,
     LANDUSE_CLASSES,
@@ -45,12 +46,15 @@ __all__ = [
     "allocate",
     "build",
     "build_inventory",
+    "census_population",
     "crop",
     "empty_inventory",
     "grid_roads",
     "group_sectors",
     "landuse_areas",
     "ops",
+    "population",
+    "population_at",
     "proxies",
     "proxy_grid",
     "read_area_totals",
