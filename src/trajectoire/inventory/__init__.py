@@ -1,25 +1,25 @@
-"""Reference emission inventory: schema, readers, spatial proxies, assembly and dataset operations."""
+"""Reference emission inventory: schema, readers, spatial proxies, census population, assembly and dataset operations."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from trajectoire import _legacy
-from trajectoire.inventory import build
-from trajectoire.inventory.build import (
+from trajectoire.inventory import build, ops, population, proxies, readers, schema
+from trajectoire.inventory.build import build_inventory
+from trajectoire.inventory.ops import add, crop, group_sectors, scale, totals
+from trajectoire.inventory.population import census_population, population_at
+from trajectoire.inventory.proxies import (
     DEFAULT_PROXIES,
     LANDUSE_CLASSES,
-    POINT_VARIABLES,
     ProxySpec,
-    add,
     allocate,
-    build_inventory,
-    crop,
-    empty_inventory,
     grid_roads,
-    group_sectors,
     landuse_areas,
     proxy_grid,
+    road_emissions_per_km,
+)
+from trajectoire.inventory.readers import (
     read_area_totals,
     read_gridded,
     read_landuse,
@@ -27,25 +27,35 @@ from trajectoire.inventory.build import (
     read_road_emission_factors,
     read_roads,
     read_zones,
-    road_emissions_per_km,
-    scale,
-    totals,
+)
+from trajectoire.inventory.schema import (
+    POINT_SOURCE_VARIABLES,
+    POINT_VARIABLES,
+    STACK_VARIABLES,
+    empty_inventory,
 )
 
 __all__ = [
     "DEFAULT_PROXIES",
     "LANDUSE_CLASSES",
+    "POINT_SOURCE_VARIABLES",
     "POINT_VARIABLES",
+    "STACK_VARIABLES",
     "ProxySpec",
     "add",
     "allocate",
     "build",
     "build_inventory",
+    "census_population",
     "crop",
     "empty_inventory",
     "grid_roads",
     "group_sectors",
     "landuse_areas",
+    "ops",
+    "population",
+    "population_at",
+    "proxies",
     "proxy_grid",
     "read_area_totals",
     "read_gridded",
@@ -54,8 +64,10 @@ __all__ = [
     "read_road_emission_factors",
     "read_roads",
     "read_zones",
+    "readers",
     "road_emissions_per_km",
     "scale",
+    "schema",
     "totals",
 ]
 

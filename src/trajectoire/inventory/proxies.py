@@ -1,0 +1,548 @@
+"""Spatial proxies: how zone totals and road links become amounts per grid cell.
+
+:func:`proxy_grid` resolves a proxy (a name of :data:`DEFAULT_PROXIES`, a grid or
+geometries) into a weight per cell; :func:`allocate` spreads zone totals with a proxy per
+sector, conserving mass; :func:`grid_roads` spreads road emissions by length per cell
+(:func:`road_emissions_per_km` turns traffic into emissions); :func:`landuse_areas` gives the
+area of each land-use class (:data:`LANDUSE_CLASSES`) in each cell.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy import sparse
+
+from trajectoire._validate import require_columns, require_non_negative, rows_preview
+from trajectoire.errors import GridError, InputError, MissingVariableError, warn
+from trajectoire.geo.grid import Grid, crs_of, to_crs
+from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
+from trajectoire.geo.regridding import Regridder, grid_of
+from trajectoire.sectors import normalise_sector
+from trajectoire.species import POLLUTANTS
+
+__all__ = [
+    "DEFAULT_PROXIES",
+    "LANDUSE_CLASSES",
+    "ProxySpec",
+    "allocate",
+    "grid_roads",
+    "landuse_areas",
+    "proxy_grid",
+    "road_emissions_per_km",
+]
+
+ProxySpec: TypeAlias = str | xr.DataArray | np.ndarray | Any
+"""A proxy: a name (see :data:`DEFAULT_PROXIES`), a grid (DataArray in any CRS, or a numpy
+array on the run grid), or geometries (GeoDataFrame / GeoSeries, or a ``(GeoDataFrame,
+column)`` pair whose column weights each shape)."""
+
+#: Land-use classes of ``landuse.tif`` (docs/input-formats.md).
+LANDUSE_CLASSES: dict[int, str] = {
+    1: "urban",
+    2: "industrial",
+    3: "arable",
+    4: "pasture",
+    5: "forest",
+    6: "water",
+}
+
+#: Default proxy of each GNFR sector. ``population``: inhabitants per cell (zone population
+#: spread uniformly over the zone's area); ``roads``: road length x AADT; ``road_length``;
+#: ``landuse:<classes>``: area of those land-use classes in the cell; ``built_up``: urban +
+#: industrial land; ``area``: the cell area (uniform).
+DEFAULT_PROXIES: dict[str, str] = {
+    "A_PublicPower": "landuse:industrial",
+    "B_Industry": "landuse:industrial",
+    "C_OtherStationaryComb": "population",
+    "D_Fugitive": "landuse:industrial",
+    "E_Solvents": "landuse:industrial",
+    "F_RoadTransport": "roads",
+    "G_Shipping": "landuse:water",
+    "H_Aviation": "built_up",
+    "I_OffRoad": "landuse:urban,industrial,arable",
+    "J_Waste": "landuse:industrial",
+    "K_AgriLivestock": "landuse:pasture",
+    "L_AgriOther": "landuse:arable",
+    "M_Other": "population",
+}
+
+_G_PER_T = 1e6
+_DAYS_PER_YEAR = 365.25
+
+
+def _metres(grid: Grid, what: str) -> None:
+    unit = grid.crs.axis_info[0].unit_name if grid.crs.axis_info else ""
+    if not grid.crs.is_projected or unit not in ("metre", "meter"):
+        raise GridError(
+            f"{what}: needs a grid in a projected CRS in metres, got {grid.crs.name!r} "
+            f"({unit}); use Lambert-93 (EPSG:2154)."
+        )
+
+
+def road_emissions_per_km(
+    roads: pd.DataFrame, factors: pd.DataFrame, *, what: str = "roads"
+) -> pd.DataFrame:
+    """Emission per km of each road link from traffic and emission factors.
+
+    Parameters
+    ----------
+    roads : DataFrame
+        Columns ``category``, ``aadt`` [vehicles day-1], ``hdv_share`` [0-1].
+    factors : DataFrame
+        From :func:`read_road_emission_factors`.
+    what : str
+        Name of the roads input in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One column per pollutant [t yr-1 km-1], index of `roads`.
+
+    Notes
+    -----
+    ``E = AADT [(1 - h) EF_light + h EF_heavy] * 365.25 * 1e-6`` with ``h`` the heavy-duty
+    share, EF in g km-1 veh-1 and 365.25 days per year (``trajectoire.units``).
+
+    Examples
+    --------
+    >>> roads = pd.DataFrame({"category": ["urban"], "aadt": [10_000.0], "hdv_share": [0.1]})
+    >>> ef = pd.DataFrame({"category": ["urban"], "pollutant": ["NOx"],
+    ...                    "ef_light": [0.3], "ef_heavy": [3.0]})
+    >>> round(float(road_emissions_per_km(roads, ef)["NOx"].iloc[0]), 6)
+    2.081925
+    """
+    require_columns(roads.columns, ["category", "aadt", "hdv_share"], what)
+    labels = list(roads["road_id"]) if "road_id" in roads else list(range(len(roads)))
+    aadt = roads["aadt"].to_numpy(float)
+    hdv = roads["hdv_share"].to_numpy(float)
+    require_non_negative(aadt, f"{what}, column 'aadt'", labels)
+    require_non_negative(hdv, f"{what}, column 'hdv_share'", labels)
+    above = np.flatnonzero(hdv > 1)
+    if above.size:
+        raise InputError(
+            f"{what}, column 'hdv_share': value(s) above 1 at rows "
+            f"{rows_preview([labels[i] for i in above])}; expected a share in [0, 1] (divide "
+            "percentages by 100)."
+        )
+    missing = sorted(set(roads["category"]) - set(factors["category"]))
+    if missing:
+        raise InputError(
+            f"{what}: road categories {missing} have no emission factor; add rows for them to "
+            f"the factor table (categories there: {sorted(set(factors['category']))})."
+        )
+    out = pd.DataFrame(index=roads.index)
+    for pol, tab in factors.groupby("pollutant", sort=False):
+        ef = tab.set_index("category")
+        light = roads["category"].map(ef["ef_light"]).fillna(0.0).to_numpy(float)
+        heavy = roads["category"].map(ef["ef_heavy"]).fillna(0.0).to_numpy(float)
+        g_km_day = aadt * ((1.0 - hdv) * light + hdv * heavy)
+        out[str(pol)] = g_km_day * _DAYS_PER_YEAR / _G_PER_T
+    return out
+
+
+def grid_roads(roads: Any, grid: Grid, *, what: str | None = None) -> xr.DataArray:
+    """Spread road emissions over the grid by length per cell.
+
+    Parameters
+    ----------
+    roads : GeoDataFrame
+        From :func:`read_roads`: per-km emission columns [t yr-1 km-1] listed in
+        ``attrs["pollutants"]`` (or every pollutant-named column).
+    grid : Grid
+        Run grid (projected, metres).
+    what : str, optional
+        Name of the input in messages.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``emission(pollutant, y, x)`` [t yr-1 per cell].
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        When part of the road network lies outside the grid (its emission is left out).
+    """
+    name = what or roads.attrs.get("source_file", "roads")
+    _metres(grid, name)
+    pols = roads.attrs.get("pollutants") or [c for c in roads.columns if c in POLLUTANTS]
+    geoms = to_crs(roads, grid.crs, what=name)
+    per_m = roads[pols].to_numpy(float) / 1000.0
+    em = lines_to_grid(geoms, grid, values=per_m, what=name)
+    if em.ndim == 2:
+        em = em[None]
+    total = (per_m * np.asarray(geoms.length, dtype=float)[:, None]).sum(axis=0)
+    inside = em.reshape(len(pols), -1).sum(axis=1)
+    lost = total - inside
+    if np.any(lost > 1e-9 * np.maximum(total, 1e-300)):
+        detail = ", ".join(f"{p} {v:.6g} t yr-1" for p, v in zip(pols, lost, strict=True))
+        warn(
+            f"{name}: part of the road network lies outside the grid {grid}; its emission "
+            f"({detail}) is left out. Enlarge the grid to include it."
+        )
+    return xr.DataArray(
+        em,
+        dims=("pollutant", "y", "x"),
+        coords={"pollutant": list(pols), **grid.coords()},
+        attrs={"units": "t yr-1", "crs": grid.crs.to_string()},
+    )
+
+
+def _prepare_north_up(da: xr.DataArray) -> xr.DataArray:
+    if da.sizes["x"] > 1 and float(da["x"][1] - da["x"][0]) < 0:
+        da = da.isel(x=slice(None, None, -1))
+    if da.sizes["y"] > 1 and float(da["y"][1] - da["y"][0]) > 0:
+        da = da.isel(y=slice(None, None, -1))
+    return da.transpose(..., "y", "x")
+
+
+def landuse_areas(landuse: xr.DataArray, grid: Grid) -> xr.DataArray:
+    """Area of each land-use class in each cell of `grid` [m2], exact (conservative).
+
+    Parameters
+    ----------
+    landuse : DataArray
+        Class codes (from :func:`read_landuse`), any CRS and resolution.
+    grid : Grid
+        Run grid.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(landuse_class, y, x)`` with ``landuse_class`` the names of :data:`LANDUSE_CLASSES`.
+    """
+    src = grid_of(landuse)
+    codes = np.asarray(_prepare_north_up(landuse).values)
+    ind = np.stack([(codes == c).astype(float) for c in LANDUSE_CLASSES])
+    areas = Regridder(src, grid, extensive=True).covered_area(ind)
+    return xr.DataArray(
+        areas,
+        dims=("landuse_class", "y", "x"),
+        coords={"landuse_class": list(LANDUSE_CLASSES.values()), **grid.coords()},
+        attrs={"units": "m2", "crs": grid.crs.to_string()},
+    )
+
+
+def _census_columns(columns: Iterable[Any], prefix: str = "pop_") -> dict[int, str]:
+    """The census columns ``<prefix><year>`` (a four-digit year) among `columns`, by year."""
+    pattern = re.compile(re.escape(prefix) + r"(\d{4})")
+    return {
+        int(m.group(1)): c for c in columns if isinstance(c, str) and (m := pattern.fullmatch(c))
+    }
+
+
+def _population_column(zones: Any, column: str | None, reference_year: int | None) -> str:
+    if column is not None:
+        require_columns(zones.columns, [column], "zones")
+        return column
+    if "population" in zones:
+        return "population"
+    years = _census_columns(zones.columns)
+    if not years:
+        raise MissingVariableError(
+            f"zones: no population column ('population' or 'pop_<year>'); found "
+            f"{list(zones.columns)}. Pass population_column=."
+        )
+    ref = reference_year if reference_year is not None else max(years)
+    return years[min(years, key=lambda y: (abs(y - ref), -y))]
+
+
+def proxy_grid(
+    spec: ProxySpec,
+    grid: Grid,
+    *,
+    zones: Any = None,
+    population_column: str | None = None,
+    landuse: xr.DataArray | None = None,
+    roads: Any = None,
+    reference_year: int | None = None,
+) -> np.ndarray:
+    """Resolve a proxy specification into a non-negative ``(ny, nx)`` weight per cell.
+
+    Parameters
+    ----------
+    spec : str, DataArray, ndarray, GeoDataFrame or (GeoDataFrame, column)
+        ``"population"`` (needs `zones`), ``"roads"`` (length x AADT, needs `roads`),
+        ``"road_length"``, ``"landuse:<class>[,<class>...]"`` (names or codes of
+        :data:`LANDUSE_CLASSES`, needs `landuse`), ``"built_up"`` (urban + industrial),
+        ``"area"``; or a grid of weights (a DataArray in any CRS is regridded conservatively,
+        a numpy array must be on `grid`); or geometries (polygons weigh by area, lines by
+        length, points by count, times the optional column).
+    grid : Grid
+        Run grid.
+    zones : GeoDataFrame, optional
+        Zones with a population column, for ``"population"``.
+    population_column : str, optional
+        Population column (default ``population`` or the ``pop_<year>`` nearest
+        `reference_year`).
+    landuse : DataArray, optional
+        Land-use classes (:func:`read_landuse`).
+    roads : GeoDataFrame, optional
+        Road links with ``aadt`` (:func:`read_roads`).
+    reference_year : int, optional
+        Used to choose the population column.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` weights (any scale; only shares within a zone matter).
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        Unknown proxy name, or the data it needs are missing.
+    trajectoire.InputError
+        Negative or NaN proxy values.
+
+    Examples
+    --------
+    >>> from trajectoire import Grid
+    >>> g = Grid.from_bounds(700_000, 7_000_000, 700_200, 7_000_100, 100)
+    >>> proxy_grid("area", g)
+    array([[10000., 10000.]])
+    """
+    import geopandas as gpd
+
+    from trajectoire.errors import ConfigError
+
+    def need(obj: Any, what: str) -> Any:
+        if obj is None:
+            raise ConfigError(
+                f"proxy {spec!r} needs {what}; pass it to build_inventory/allocate, or choose "
+                "another proxy for that sector (proxies={'<sector>': 'area'})."
+            )
+        return obj
+
+    if isinstance(spec, str):
+        key = spec.strip().lower()
+        if key == "area":
+            return np.full(grid.shape, grid.cell_area)
+        if key == "population":
+            z = need(zones, "zones with a population column")
+            col = _population_column(z, population_column, reference_year)
+            pop = pd.to_numeric(z[col], errors="coerce").to_numpy(float)
+            require_non_negative(pop, f"zones, column {col!r}", list(z.get("zone_id", z.index)))
+            zg = to_crs(z, grid.crs, what="zones")
+            cov = coverage_matrix(zg, grid)
+            area = np.asarray(zg.area, dtype=float)
+            dens = np.divide(pop, area, out=np.zeros_like(pop), where=area > 0)
+            return np.asarray(cov.T @ (dens * grid.cell_area)).reshape(grid.shape)
+        if key in ("roads", "road_length"):
+            r = need(roads, "road links (roads=)")
+            w = None
+            if key == "roads":
+                require_columns(r.columns, ["aadt"], "roads (proxy 'roads' = length x AADT)")
+                w = pd.to_numeric(r["aadt"], errors="coerce").to_numpy(float)
+                require_non_negative(w, "roads, column 'aadt'", list(r.get("road_id", r.index)))
+            return lines_to_grid(to_crs(r, grid.crs, what="roads"), grid, values=w)
+        if key == "built_up" or key.startswith("landuse:"):
+            lu = need(landuse, "a land-use raster (landuse=)")
+            names = ["urban", "industrial"] if key == "built_up" else key[8:].split(",")
+            wanted = []
+            for n in (s.strip() for s in names):
+                if n.isdigit() and int(n) in LANDUSE_CLASSES:
+                    wanted.append(LANDUSE_CLASSES[int(n)])
+                elif n in LANDUSE_CLASSES.values():
+                    wanted.append(n)
+                else:
+                    raise ConfigError(
+                        f"proxy {spec!r}: unknown land-use class {n!r}; expected codes or names "
+                        f"of {LANDUSE_CLASSES}."
+                    )
+            areas = lu if "landuse_class" in lu.dims else landuse_areas(lu, grid)
+            return np.asarray(areas.sel(landuse_class=wanted).sum("landuse_class").values)
+        raise ConfigError(
+            f"unknown proxy {spec!r}; expected 'population', 'roads', 'road_length', "
+            "'built_up', 'area', 'landuse:<classes>', a grid or geometries."
+        )
+    if isinstance(spec, xr.DataArray):
+        if crs_of(spec) is None and spec.shape == grid.shape:
+            vals = np.asarray(spec.values, dtype=float)
+        elif grid_of(spec).same_as(grid):
+            vals = np.asarray(spec.transpose(..., "y", "x").values, dtype=float)
+            vals = vals[::-1] if spec["y"].values[0] < spec["y"].values[-1] else vals
+        else:
+            vals = Regridder(spec, grid).apply_array(np.asarray(spec.values, dtype=float))
+        return _check_proxy(vals, grid)
+    if isinstance(spec, np.ndarray):
+        return _check_proxy(spec, grid)
+    column = None
+    if isinstance(spec, tuple) and len(spec) == 2:
+        spec, column = spec
+    if isinstance(spec, gpd.GeoDataFrame | gpd.GeoSeries):
+        g = to_crs(spec, grid.crs, what="proxy geometries")
+        w = (
+            pd.to_numeric(spec[column], errors="coerce").to_numpy(float)
+            if column is not None
+            else np.ones(len(g))
+        )
+        require_non_negative(w, f"proxy geometries, column {column!r}")
+        kinds = set(g.geom_type.dropna())
+        if kinds <= {"Polygon", "MultiPolygon"}:
+            cov = coverage_matrix(g, grid)
+            return np.asarray(cov.T @ w).reshape(grid.shape) * grid.cell_area
+        if kinds <= {"LineString", "MultiLineString"}:
+            return lines_to_grid(g, grid, values=w)
+        if kinds <= {"Point"}:
+            from trajectoire.geo.rasterize import points_to_grid
+
+            return points_to_grid(g.x.values, g.y.values, w, grid, what="proxy points")
+        raise InputError(f"proxy geometries: mixed or unsupported types {sorted(kinds)}.")
+    raise InputError(
+        f"proxy: unsupported specification of type {type(spec).__name__}; expected a name, "
+        "a DataArray, a numpy array or geometries."
+    )
+
+
+def _check_proxy(vals: np.ndarray, grid: Grid) -> np.ndarray:
+    arr = np.asarray(vals, dtype=float)
+    if arr.shape != grid.shape:
+        raise InputError(f"proxy grid has shape {arr.shape}; expected the grid shape {grid.shape}.")
+    require_non_negative(arr.ravel(), "proxy grid")
+    return arr
+
+
+def allocate(
+    area_totals: pd.DataFrame,
+    zones: Any,
+    grid: Grid,
+    *,
+    proxies: Mapping[str, ProxySpec] | None = None,
+    population_column: str | None = None,
+    landuse: xr.DataArray | None = None,
+    roads: Any = None,
+    reference_year: int | None = None,
+    what: str = "area totals",
+) -> xr.DataArray:
+    """Spread polygon totals over the grid with a proxy per sector, conserving mass.
+
+    Parameters
+    ----------
+    area_totals : DataFrame
+        ``zone_id``, ``sector``, ``pollutant``, ``emission`` [t yr-1]
+        (:func:`read_area_totals`).
+    zones : GeoDataFrame
+        Polygons with ``zone_id`` (:func:`read_zones`), any CRS.
+    grid : Grid
+        Run grid.
+    proxies : mapping of sector to proxy, optional
+        Overrides of :data:`DEFAULT_PROXIES` (sector ids or letters as keys); see
+        :func:`proxy_grid` for the forms a proxy can take.
+    population_column, landuse, roads, reference_year
+        Data the proxies need (see :func:`proxy_grid`).
+    what : str
+        Name of the totals input in messages.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``emission(sector, pollutant, y, x)`` [t yr-1 per cell].
+
+    Raises
+    ------
+    trajectoire.InputError
+        Zone ids of the totals missing from `zones`.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        A zone whose proxy is zero everywhere on it (falls back to area), a zone partly or
+        wholly outside the grid (its outside share, by area, is left out).
+
+    Notes
+    -----
+    With ``f_zc`` the exact fraction of cell ``c`` inside zone ``z``, ``P_c`` the proxy and
+    ``a_z`` the share of the zone's area inside the grid, zone total ``E_z`` gives cell ``c``
+
+    ``E_c = a_z E_z f_zc P_c / sum_c' f_zc' P_c'``
+
+    so the cells of a zone receive exactly ``a_z E_z`` (to round-off). When
+    ``sum_c f_zc P_c = 0``, ``P`` is replaced by the cell area for that zone and sector.
+    """
+    prox: dict[str, ProxySpec] = {normalise_sector(k): v for k, v in DEFAULT_PROXIES.items()}
+    for k, v in (proxies or {}).items():
+        prox[normalise_sector(k, what="proxies")] = v
+    zg = to_crs(zones, grid.crs, what="zones")
+    zone_ids = list(zones["zone_id"].astype(str))
+    pos = {z: i for i, z in enumerate(zone_ids)}
+    unknown = sorted(set(area_totals["zone_id"]) - set(pos))
+    if unknown:
+        raise InputError(
+            f"{what}: zone id(s) {rows_preview(unknown)} are not in the zones file (ids there "
+            f"look like {zone_ids[:3]}). Fix the ids or add the zones."
+        )
+    cov = coverage_matrix(zg, grid).tocsr()
+    zone_area = np.asarray(zg.area, dtype=float)
+    inside_area = np.asarray(cov.sum(axis=1)).ravel() * grid.cell_area
+    share = np.divide(
+        inside_area, zone_area, out=np.zeros_like(zone_area), where=zone_area > 0
+    ).clip(0.0, 1.0)
+    share = np.where(share > 1 - 1e-9, 1.0, share)
+    sectors = list(dict.fromkeys(area_totals["sector"]))
+    pollutants = list(dict.fromkeys(area_totals["pollutant"]))
+    out = np.zeros((len(sectors), len(pollutants), grid.size))
+    used = area_totals[area_totals["emission"] > 0]
+    partial = sorted({z for z in used["zone_id"] if share[pos[z]] < 1.0}, key=str)
+    if partial:
+        lost = float(sum(r.emission * (1 - share[pos[r.zone_id]]) for r in used.itertuples()))
+        warn(
+            f"{what}: {len(partial)} zone(s) lie partly or wholly outside the grid {grid} "
+            f"(zones {rows_preview(partial)}); the share of their totals outside, by area "
+            f"({lost:.6g} t yr-1 in all), is left out. Enlarge the grid to keep it."
+        )
+    cache: dict[str, np.ndarray] = {}
+    for si, sec in enumerate(sectors):
+        tab = area_totals[area_totals["sector"] == sec]
+        if not (tab["emission"] > 0).any():
+            continue
+        spec = prox.get(sec, "area")
+        key = spec.strip().lower() if isinstance(spec, str) else None
+        if key is not None and key in cache:
+            p = cache[key]
+        else:
+            p = proxy_grid(
+                spec,
+                grid,
+                zones=zones,
+                population_column=population_column,
+                landuse=landuse,
+                roads=roads,
+                reference_year=reference_year,
+            ).ravel()
+            if key is not None:
+                cache[key] = p
+        weighted = cov.multiply(p[None, :]).tocsr()
+        denom = np.asarray(weighted.sum(axis=1)).ravel()
+        zrows = np.array([pos[z] for z in tab["zone_id"]])
+        needs = np.zeros(len(zone_ids), dtype=bool)
+        needs[zrows[tab["emission"].to_numpy() > 0]] = True
+        fallback = needs & (denom <= 0) & (share > 0)
+        if fallback.any():
+            names = [zone_ids[i] for i in np.flatnonzero(fallback)]
+            warn(
+                f"{what}: sector {sec}: the proxy {spec if isinstance(spec, str) else 'given'!s}"
+                f" is zero everywhere on zone(s) {rows_preview(names)}; their totals are "
+                "spread by area instead. Give a proxy that covers them to avoid this."
+            )
+            # rows of the fallback zones take the plain area fractions (O(nnz), no LIL)
+            keep = sparse.diags((~fallback).astype(float))
+            swap = sparse.diags(fallback.astype(float))
+            weighted = (keep @ weighted + swap @ cov).tocsr()
+            denom = np.asarray(weighted.sum(axis=1)).ravel()
+        mass = np.zeros((len(zone_ids), len(pollutants)))
+        pidx = np.array([pollutants.index(q) for q in tab["pollutant"]])
+        np.add.at(mass, (zrows, pidx), tab["emission"].to_numpy(float))
+        scale_z = np.divide(share, denom, out=np.zeros_like(denom), where=denom > 0)
+        out[si] = np.asarray(weighted.T @ (mass * scale_z[:, None])).T
+    return xr.DataArray(
+        out.reshape(len(sectors), len(pollutants), *grid.shape),
+        dims=("sector", "pollutant", "y", "x"),
+        coords={"sector": sectors, "pollutant": pollutants, **grid.coords()},
+        attrs={"units": "t yr-1", "crs": grid.crs.to_string()},
+    )

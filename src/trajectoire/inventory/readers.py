@@ -1,0 +1,745 @@
+"""Readers of the inventory inputs of ``docs/input-formats.md``, with fix-it messages.
+
+Point sources (:func:`read_point_sources`), road links and their emission factors
+(:func:`read_roads`, :func:`read_road_emission_factors`), zones and their totals
+(:func:`read_zones`, :func:`read_area_totals`), gridded inventories in any CRS
+(:func:`read_gridded`) and the land-use raster (:func:`read_landuse`). Every reader checks
+its input (ids, sectors, pollutants, units, signs) and returns amounts in ``t yr-1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any, TypeAlias
+
+import numpy as np
+import pandas as pd
+import shapely
+import xarray as xr
+
+from trajectoire._validate import require_columns, require_non_negative, rows_preview
+from trajectoire.errors import InputError, MissingVariableError, UnitsError
+from trajectoire.geo.grid import Grid, as_crs, crs_of
+from trajectoire.geo.regridding import grid_of
+from trajectoire.inventory.proxies import road_emissions_per_km
+from trajectoire.inventory.schema import POINT_VARIABLES
+from trajectoire.sectors import GNFR, normalise_sector
+from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.units import conversion_factor
+
+__all__ = [
+    "read_area_totals",
+    "read_gridded",
+    "read_landuse",
+    "read_point_sources",
+    "read_road_emission_factors",
+    "read_roads",
+    "read_zones",
+]
+
+PathOrFrame: TypeAlias = str | PathLike[str] | pd.DataFrame
+
+_POINT_META = {"source_id", "x", "y", "lon", "lat", "geometry", *POINT_VARIABLES.values()}
+
+
+def _name(src: Any, default: str) -> str:
+    return str(src) if isinstance(src, str | PathLike) else default
+
+
+def _read_table(
+    path: str | PathLike[str], *, layer: str | None = None, default_layer: str | None = None
+) -> pd.DataFrame:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: file not found. Check the path (relative to {Path.cwd()}).")
+    if p.suffix.lower() == ".csv":
+        return pd.read_csv(p, comment=None)
+    import geopandas as gpd
+    import pyogrio
+
+    if layer is None:
+        try:
+            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+        except Exception as exc:  # pyogrio raises its own error types
+            raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
+        if len(layers) > 1:
+            if default_layer in layers:
+                layer = default_layer
+            else:
+                raise InputError(f"{p}: has several layers {layers}; pass layer= to choose one.")
+
+    try:
+        return gpd.read_file(p, layer=layer)
+    except Exception as exc:  # pyogrio raises its own error types
+        raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
+
+
+def _table(
+    source: Any, *, layer: str | None = None, default_layer: str | None = None
+) -> pd.DataFrame:
+    """The table in file `source` (:func:`_read_table`), or a copy of the (Geo)DataFrame given."""
+    if isinstance(source, str | PathLike):
+        return _read_table(source, layer=layer, default_layer=default_layer)
+    return source.copy()
+
+
+def _read_shapes(
+    source: Any, name: str, layer: str | None, default_layer: str, kind: str, types: tuple[str, ...]
+) -> Any:
+    """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame."""
+    import geopandas as gpd
+
+    gdf = _table(source, layer=layer, default_layer=default_layer)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise InputError(
+            f"{name}: expected {kind} geometries (GeoPackage/Shapefile), got a plain table."
+        )
+    if gdf.crs is None:
+        raise InputError(f"{name}: has no CRS; set it with .set_crs('EPSG:2154').")
+    found = set(gdf.geometry.geom_type.dropna())
+    if not found <= set(types):
+        raise InputError(
+            f"{name}: geometries must be {kind}s ({'/'.join(types)}), found {sorted(found)}."
+        )
+    return gdf
+
+
+def _normalise_column(
+    values: Sequence[Any], fn: Callable[..., str], what: str, labels: Sequence[Any]
+) -> list[str]:
+    """Map every value with `fn`, raising one error that lists all bad values and rows."""
+    out: list[str] = []
+    bad: dict[str, list[Any]] = {}
+    for v, lab in zip(values, labels, strict=True):
+        try:
+            out.append(fn(v))
+        except InputError:
+            bad.setdefault(str(v), []).append(lab)
+            out.append("")
+    if bad:
+        detail = "; ".join(f"{k!r} (rows {rows_preview(v)})" for k, v in bad.items())
+        kind = "sector" if fn is normalise_sector else "pollutant"
+        expected = list(GNFR) if kind == "sector" else list(POLLUTANTS)
+        raise InputError(
+            f"{what}: unknown {kind}(s) {detail}; expected one of {expected}. Fix the "
+            "spelling or map the names to these ids before reading."
+        )
+    return out
+
+
+def _emission_factor(units: str | None, what: str) -> float:
+    try:
+        return conversion_factor(units, "emission_rate", what=what)
+    except UnitsError as exc:
+        raise UnitsError(
+            f"{exc} Emissions must be a mass per year (or per second/hour/day), e.g. "
+            "units='kg yr-1'; per-area fluxes must be multiplied by the cell area first."
+        ) from None
+
+
+def _check_duplicates(ids: Sequence[Any], what: str) -> None:
+    s = pd.Series(list(ids))
+    dup = s[s.duplicated(keep=False)]
+    if len(dup):
+        groups = {k: list(v) for k, v in dup.groupby(dup).groups.items()}
+        detail = "; ".join(f"{k!r} at rows {rows_preview(v)}" for k, v in groups.items())
+        raise InputError(
+            f"{what}: duplicated id(s): {detail}. Every id must appear once; merge or rename "
+            "those rows."
+        )
+
+
+def read_point_sources(
+    source: PathOrFrame,
+    *,
+    crs: Any = "EPSG:2154",
+    units: str = "t yr-1",
+    pollutants: Sequence[str] | None = None,
+    layer: str | None = None,
+    what: str | None = None,
+) -> xr.Dataset:
+    """Read point sources (industrial stacks) from CSV, GeoPackage or a (Geo)DataFrame.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        ``point_sources.csv`` (columns ``source_id``, ``name``, ``x``, ``y`` (or ``lon``,
+        ``lat``), ``sector``, ``height`` [m], ``diameter`` [m], ``temperature`` [K],
+        ``velocity`` [m s-1], ``start_year``, ``end_year``, one column per pollutant), a
+        GeoPackage with point geometries and the same columns, or a (Geo)DataFrame.
+    crs : any, default "EPSG:2154"
+        CRS of the ``x``/``y`` columns of a CSV (``lon``/``lat`` imply ``EPSG:4326``). A
+        GeoPackage carries its own CRS.
+    units : str, default "t yr-1"
+        Units of the pollutant columns (any mass per year or per second/hour/day).
+    pollutants : sequence of str, optional
+        Pollutant columns to read. Default: every column that is not a metadata column; each
+        must then be a known pollutant.
+    layer : str, optional
+        GeoPackage layer.
+    what : str, optional
+        Name of the input in messages (default the file name).
+
+    Returns
+    -------
+    xarray.Dataset
+        Point variables on dim ``source`` (``point_emission(source, pollutant)`` [t yr-1],
+        ``source_x``, ``source_y`` in ``attrs["crs"]``, ``source_sector``, stack parameters,
+        ``start_year``/``end_year`` (-1 when unknown), ``source_name``). Missing stack
+        parameter columns are NaN.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        Missing ``source_id``, ``sector`` or position columns.
+    trajectoire.InputError
+        Duplicated ``source_id``, unknown sector or pollutant, negative or NaN emissions,
+        negative stack parameters.
+    trajectoire.UnitsError
+        `units` is not a mass per time.
+    """
+    import geopandas as gpd
+
+    name = what or _name(source, "point sources")
+    df = _table(source, layer=layer)
+    df = df.rename(columns={c: c.strip() for c in df.columns if isinstance(c, str)})
+    require_columns(df.columns, ["source_id", "sector"], name)
+    df = df.reset_index(drop=True)
+    ids = [str(v) for v in df["source_id"]]
+    _check_duplicates(ids, f"{name}, column 'source_id'")
+    rows = list(range(len(df)))
+    # positions
+    if isinstance(df, gpd.GeoDataFrame) and "geometry" in df and df.geometry.notna().all():
+        if df.crs is None:
+            raise InputError(f"{name}: geometries have no CRS; set one with .set_crs(...).")
+        file_crs = as_crs(df.crs)
+        xs = np.asarray(shapely.get_x(df.geometry.values), dtype=float)
+        ys = np.asarray(shapely.get_y(df.geometry.values), dtype=float)
+    elif "x" in df and "y" in df:
+        file_crs = as_crs(crs)
+        xs, ys = df["x"].to_numpy(float), df["y"].to_numpy(float)
+    elif "lon" in df and "lat" in df:
+        file_crs = as_crs("EPSG:4326")
+        xs, ys = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+    else:
+        raise MissingVariableError(
+            f"{name}: no position: expected columns 'x', 'y' (in crs={crs}), 'lon', 'lat' "
+            f"or point geometries; found {list(df.columns)}."
+        )
+    bad_pos = ~(np.isfinite(xs) & np.isfinite(ys))
+    if bad_pos.any():
+        raise InputError(
+            f"{name}: {int(bad_pos.sum())} source(s) without a valid position (rows "
+            f"{rows_preview([ids[i] for i in np.flatnonzero(bad_pos)])}). Fill x/y or drop them."
+        )
+    sectors = _normalise_column(
+        list(df["sector"]), normalise_sector, f"{name}, column 'sector'", ids
+    )
+    # pollutant columns
+    if pollutants is None:
+        cand = [c for c in df.columns if c not in _POINT_META and c != "geometry"]
+    else:
+        cand = list(pollutants)
+        require_columns(df.columns, cand, name)
+    pol_ids = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", cand)
+    _check_duplicates(pol_ids, f"{name}, pollutant columns {cand}")
+    factor = _emission_factor(units, f"{name}, units of the pollutant columns")
+    values = np.zeros((len(df), len(cand)))
+    for k, col in enumerate(cand):
+        v = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
+        require_non_negative(v, f"{name}, column {col!r}", ids)
+        values[:, k] = v * factor
+    out = xr.Dataset(
+        {
+            "point_emission": (("source", "pollutant"), values),
+            "source_x": ("source", xs),
+            "source_y": ("source", ys),
+            "source_sector": ("source", np.array(sectors, dtype=object)),
+        },
+        coords={"source": np.array(ids, dtype=object), "pollutant": pol_ids},
+    )
+    for var, col in POINT_VARIABLES.items():
+        if var in ("source_sector",):
+            continue
+        if var == "source_name":
+            vals = df[col].astype(str).to_numpy(object) if col in df else np.array(ids, object)
+            out[var] = ("source", vals)
+        elif var in ("start_year", "end_year"):
+            yv = pd.to_numeric(df[col], errors="coerce") if col in df else pd.Series(np.nan, rows)
+            out[var] = ("source", yv.fillna(-1).to_numpy().astype(np.int64))
+        else:
+            v = (
+                pd.to_numeric(df[col], errors="coerce").to_numpy(float)
+                if col in df
+                else np.full(len(df), np.nan)
+            )
+            neg = np.flatnonzero(v < 0)
+            if neg.size:
+                raise InputError(
+                    f"{name}, column {col!r}: negative value(s) at rows "
+                    f"{rows_preview([ids[i] for i in neg])}; expected >= 0."
+                )
+            out[var] = ("source", v)
+    out.attrs = {"crs": file_crs.to_string(), "source_file": name}
+    return out
+
+
+def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) -> pd.DataFrame:
+    """Read road emission factors per category and pollutant.
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        ``road_emission_factors.csv`` with columns ``category``, ``pollutant``, ``ef_light``,
+        ``ef_heavy`` [g km-1 veh-1].
+    what : str, optional
+        Name of the input in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same columns, pollutant ids normalised.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Unknown pollutants, negative/NaN factors, duplicated (category, pollutant) rows.
+    """
+    name = what or _name(source, "road emission factors")
+    df = _table(source)
+    require_columns(df.columns, ["category", "pollutant", "ef_light", "ef_heavy"], name)
+    df = df.reset_index(drop=True)
+    rows = list(range(len(df)))
+    df["pollutant"] = _normalise_column(
+        list(df["pollutant"]), normalise_pollutant, f"{name}, column 'pollutant'", rows
+    )
+    for col in ("ef_light", "ef_heavy"):
+        require_non_negative(df[col].to_numpy(float), f"{name}, column {col!r}", rows)
+    _check_duplicates(
+        [f"{c}/{p}" for c, p in zip(df["category"], df["pollutant"], strict=True)],
+        f"{name}, (category, pollutant)",
+    )
+    return pd.DataFrame(df[["category", "pollutant", "ef_light", "ef_heavy"]])
+
+
+def read_roads(
+    source: Any,
+    *,
+    emission_factors: PathOrFrame | None = None,
+    units: str = "t yr-1",
+    pollutants: Sequence[str] | None = None,
+    layer: str | None = None,
+    crs: Any = None,
+    what: str | None = None,
+) -> Any:
+    """Read road links (lines) with emissions per km, or traffic times emission factors.
+
+    Parameters
+    ----------
+    source : path or GeoDataFrame
+        ``roads.gpkg`` or a Shapefile: LineString geometries (with a CRS) and ``road_id``;
+        then either ``aadt`` [vehicles day-1], ``hdv_share`` [0-1] and ``category`` (with
+        `emission_factors`), or one column per pollutant with the emission per km.
+    emission_factors : path or DataFrame, optional
+        ``road_emission_factors.csv`` (see :func:`read_road_emission_factors`).
+    units : str, default "t yr-1"
+        Mass-per-year units of the per-km pollutant columns (per km implied).
+    pollutants : sequence of str, optional
+        Per-km pollutant columns to read (default: every non-traffic column).
+    layer : str, optional
+        Layer of a GeoPackage.
+    crs : any, optional
+        Reproject the lines to this CRS.
+    what : str, optional
+        Name of the input in messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``road_id``, the traffic columns when present, geometry, and one column per
+        pollutant with the emission per km [t yr-1 km-1]; ``attrs["pollutants"]`` lists them.
+
+    Raises
+    ------
+    trajectoire.InputError
+        No CRS, non-line geometries, duplicated ids, negative or NaN values, unknown
+        pollutants or categories.
+    trajectoire.UnitsError
+        `units` is not a mass per time.
+    """
+    name = what or _name(source, "roads")
+    gdf = _read_shapes(source, name, layer, "roads", "line", ("LineString", "MultiLineString"))
+    gdf = gdf.reset_index(drop=True)
+    if "road_id" not in gdf:
+        gdf["road_id"] = [str(i) for i in range(len(gdf))]
+    ids = [str(v) for v in gdf["road_id"]]
+    _check_duplicates(ids, f"{name}, column 'road_id'")
+    if crs is not None:
+        gdf = gdf.to_crs(as_crs(crs))
+    traffic = {"road_id", "category", "aadt", "hdv_share", "geometry", "name", "length"}
+    if emission_factors is not None:
+        ef = (
+            emission_factors
+            if isinstance(emission_factors, pd.DataFrame)
+            and set(emission_factors.columns) >= {"category", "pollutant"}
+            and emission_factors["pollutant"].isin(list(POLLUTANTS)).all()
+            else read_road_emission_factors(emission_factors)
+        )
+        per_km = road_emissions_per_km(gdf, ef, what=name)
+        if pollutants is not None:
+            want = [normalise_pollutant(p) for p in pollutants]
+            per_km = per_km[[p for p in want if p in per_km]]
+        pols = list(per_km.columns)
+        gdf = gdf.drop(columns=[c for c in pols if c in gdf]).join(per_km)
+    else:
+        cand = list(pollutants) if pollutants is not None else [c for c in gdf if c not in traffic]
+        if not cand:
+            raise MissingVariableError(
+                f"{name}: no emission column and no emission factors; pass "
+                "emission_factors='road_emission_factors.csv' or add per-km pollutant columns."
+            )
+        require_columns(gdf.columns, cand, name)
+        pols = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", cand)
+        factor = _emission_factor(units, f"{name}, units of the per-km columns")
+        for col, pol in zip(cand, pols, strict=True):
+            v = pd.to_numeric(gdf[col], errors="coerce").to_numpy(float)
+            require_non_negative(v, f"{name}, column {col!r}", ids)
+            gdf = gdf.drop(columns=[col])
+            gdf[pol] = v * factor
+    gdf.attrs["pollutants"] = pols
+    gdf.attrs["source_file"] = name
+    return gdf
+
+
+def read_zones(
+    source: Any, *, layer: str | None = None, id_column: str = "zone_id", what: str | None = None
+) -> Any:
+    """Read polygon zones (communes, territories) with a unique id.
+
+    Parameters
+    ----------
+    source : path or GeoDataFrame
+        ``zones.gpkg`` (layer ``zones``) or any polygon file with a CRS.
+    layer : str, optional
+        Layer name.
+    id_column : str, default "zone_id"
+        Column with the zone id (kept as a string column ``zone_id``).
+    what : str, optional
+        Name of the input in messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+
+    Raises
+    ------
+    trajectoire.InputError
+        No CRS, non-polygon geometries, duplicated ids.
+    """
+    name = what or _name(source, "zones")
+    gdf = _read_shapes(source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"))
+    require_columns(gdf.columns, [id_column], name)
+    gdf = gdf.reset_index(drop=True)
+    gdf["zone_id"] = gdf[id_column].astype(str)
+    _check_duplicates(list(gdf["zone_id"]), f"{name}, column {id_column!r}")
+    return gdf
+
+
+def read_area_totals(
+    source: PathOrFrame,
+    *,
+    units: str = "t yr-1",
+    zone_column: str = "zone_id",
+    what: str | None = None,
+) -> pd.DataFrame:
+    """Read polygon totals per zone, sector and pollutant (``area_emissions.csv``).
+
+    Parameters
+    ----------
+    source : path or DataFrame
+        CSV or GeoPackage with columns ``zone_id``, ``sector`` (GNFR), ``pollutant``,
+        ``emission``.
+    units : str, default "t yr-1"
+        Units of ``emission``.
+    zone_column : str, default "zone_id"
+        Column holding the zone id.
+    what : str, optional
+        Name of the input in messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``zone_id`` (str), ``sector``, ``pollutant``, ``emission`` [t yr-1].
+
+    Raises
+    ------
+    trajectoire.InputError
+        Unknown sectors or pollutants, negative or NaN emissions, duplicated
+        (zone, sector, pollutant) rows.
+    trajectoire.UnitsError
+        `units` is not a mass per time.
+    """
+    name = what or _name(source, "area totals")
+    df = _table(source)
+    require_columns(df.columns, [zone_column, "sector", "pollutant", "emission"], name)
+    df = pd.DataFrame(df).reset_index(drop=True)
+    rows = [r + 2 for r in range(len(df))]  # file line numbers (header is line 1)
+    out = pd.DataFrame(
+        {
+            "zone_id": df[zone_column].astype(str),
+            "sector": _normalise_column(
+                list(df["sector"]), normalise_sector, f"{name}, column 'sector'", rows
+            ),
+            "pollutant": _normalise_column(
+                list(df["pollutant"]), normalise_pollutant, f"{name}, column 'pollutant'", rows
+            ),
+        }
+    )
+    v = pd.to_numeric(df["emission"], errors="coerce").to_numpy(float)
+    require_non_negative(v, f"{name}, column 'emission' (file lines)", rows)
+    out["emission"] = v * _emission_factor(units, f"{name}, units of 'emission'")
+    key = out["zone_id"] + "/" + out["sector"] + "/" + out["pollutant"]
+    _check_duplicates(list(key), f"{name}, (zone_id, sector, pollutant)")
+    return out
+
+
+_NC_SUFFIX = {".nc", ".nc4", ".netcdf", ".cdf"}
+
+
+def read_gridded(
+    source: Any,
+    *,
+    variable: str | None = None,
+    units: str | None = None,
+    crs: Any = None,
+    sector: str | None = None,
+    pollutant: str | None = None,
+    bands: Sequence[tuple[str, str]] | None = None,
+    fill_value: float | None = None,
+    what: str | None = None,
+) -> xr.DataArray:
+    """Read a gridded inventory (GeoTIFF or NetCDF, any CRS) as amounts per cell.
+
+    Parameters
+    ----------
+    source : path or DataArray
+        A GeoTIFF (read with rasterio) or a NetCDF file. NetCDF variables have ``y``/``x``
+        (or ``lat``/``lon``) dims and optionally ``sector`` and ``pollutant`` dims.
+    variable : str, optional
+        NetCDF variable (default: ``emission``, or the only data variable).
+    units : str, optional
+        Units of the values (a mass per year, per cell). Default: the variable's ``units``
+        attribute (NetCDF) or the ``units`` tag (GeoTIFF); never guessed.
+    crs : any, optional
+        CRS when the file has none (``lat``/``lon`` dims are read as ``EPSG:4326``).
+    sector, pollutant : str, optional
+        Labels of a single-band raster or of a variable without those dims.
+    bands : sequence of (sector, pollutant), optional
+        Labels of the bands of a multi-band GeoTIFF, in order.
+    fill_value : float, optional
+        Replace NaN / nodata by this value (e.g. 0 over the sea); by default NaN is an error.
+    what : str, optional
+        Name of the input in messages.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``emission(sector, pollutant, y, x)`` [t yr-1 per cell] with ``attrs["crs"]``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Raster without CRS, negative or NaN values, unknown sector or pollutant.
+    trajectoire.UnitsError
+        Missing units or units that are not a mass per time (e.g. a flux per m2).
+    """
+    name = what or _name(source, "gridded inventory")
+    if isinstance(source, xr.DataArray):
+        da = source
+        file_units = da.attrs.get("units")
+    else:
+        p = Path(source)
+        if not p.exists():
+            raise InputError(f"{p}: file not found.")
+        if p.suffix.lower() in _NC_SUFFIX:
+            da, file_units = _open_netcdf_var(p, variable, crs, name)
+        else:
+            da, file_units = _open_geotiff(p, crs, bands, name)
+    u = units if units is not None else file_units
+    if u is None:
+        raise UnitsError(
+            f"{name}: no units found; expected a mass per year per cell. Pass units='t yr-1' "
+            "(or what the file holds): units are never guessed."
+        )
+    factor = _emission_factor(u, f"{name}, units")
+    da = _prepare_gridded(da, name)
+    if crs is not None and crs_of(da) is None:
+        da.attrs["crs"] = as_crs(crs).to_string()
+    grid = grid_of(da)
+    if "sector" not in da.dims:
+        if sector is None:
+            raise MissingVariableError(
+                f"{name}: no 'sector' dim; pass sector='B_Industry' (the GNFR id of the data)."
+            )
+        da = da.expand_dims(sector=[sector])
+    if "pollutant" not in da.dims:
+        if pollutant is None:
+            raise MissingVariableError(
+                f"{name}: no 'pollutant' dim; pass pollutant='NOx' (what the data are)."
+            )
+        da = da.expand_dims(pollutant=[pollutant])
+    secs = [str(s) for s in da["sector"].values]
+    pols = [str(s) for s in da["pollutant"].values]
+    sec_ids = _normalise_column(secs, normalise_sector, f"{name}, sectors", secs)
+    pol_ids = _normalise_column(pols, normalise_pollutant, f"{name}, pollutants", pols)
+    da = da.assign_coords(sector=sec_ids, pollutant=pol_ids).transpose("sector", "pollutant", ...)
+    values = np.asarray(da.values, dtype=float)
+    if fill_value is not None:
+        values = np.where(np.isfinite(values), values, float(fill_value))
+    bad_nan = ~np.isfinite(values)
+    bad_neg = values < 0
+    for bad, kind, fix in (
+        (bad_nan, "NaN / nodata", "pass fill_value=0.0 if they mean 'no emission'"),
+        (bad_neg, "negative", "check the sign convention of the data"),
+    ):
+        if bad.any():
+            where = np.argwhere(bad)[:5]
+            cells = [f"({sec_ids[a]}, {pol_ids[b]}, row {r}, col {c})" for a, b, r, c in where]
+            raise InputError(
+                f"{name}: {int(bad.sum())} {kind} value(s), e.g. at {', '.join(cells)}; "
+                f"expected finite values >= 0: {fix}."
+            )
+    out = xr.DataArray(
+        values * factor,
+        dims=("sector", "pollutant", "y", "x"),
+        coords={"sector": sec_ids, "pollutant": pol_ids, "y": da["y"].values, "x": da["x"].values},
+        attrs={"units": "t yr-1", "crs": grid.crs.to_string(), "source_file": name},
+    )
+    return out
+
+
+def _prepare_gridded(da: xr.DataArray, name: str) -> xr.DataArray:
+    for xn, yn in (("lon", "lat"), ("longitude", "latitude")):
+        if xn in da.dims and yn in da.dims:
+            da = da.rename({xn: "x", yn: "y"})
+            if crs_of(da) is None:
+                da.attrs["crs"] = "EPSG:4326"
+    extra = [d for d in da.dims if d not in ("sector", "pollutant", "y", "x")]
+    if extra:
+        sizes = {d: da.sizes[d] for d in extra}
+        if all(s == 1 for s in sizes.values()):
+            da = da.squeeze(extra, drop=True)
+        else:
+            raise InputError(
+                f"{name}: unexpected dims {sizes}; expected (sector, pollutant, y, x). Select "
+                "one year/level first (.sel(...)) or rename the dims."
+            )
+    return da
+
+
+def _open_netcdf_var(
+    path: Path, variable: str | None, crs: Any, name: str
+) -> tuple[xr.DataArray, str | None]:
+    with xr.open_dataset(path) as ds:
+        ds.load()
+    if variable is None:
+        names = list(ds.data_vars)
+        grid_vars = [v for v in names if ds[v].ndim >= 2]
+        variable = "emission" if "emission" in names else (str(grid_vars[0]) if grid_vars else None)
+        if variable is None or (len(grid_vars) > 1 and "emission" not in names):
+            raise MissingVariableError(
+                f"{name}: cannot tell which variable to read among {grid_vars}; pass variable=."
+            )
+    if variable not in ds:
+        raise MissingVariableError(f"{name}: no variable {variable!r}; found {list(ds.data_vars)}.")
+    da = ds[variable]
+    if crs_of(da) is None:
+        gm = da.attrs.get("grid_mapping")
+        if gm and gm in ds.variables:
+            for key in ("crs_wkt", "spatial_ref"):
+                if ds[gm].attrs.get(key):
+                    da.attrs["crs"] = ds[gm].attrs[key]
+                    break
+        elif crs_of(ds) is not None:
+            da.attrs["crs"] = crs_of(ds).to_string()  # type: ignore[union-attr]
+        elif crs is not None:
+            da.attrs["crs"] = as_crs(crs).to_string()
+        elif not ({"lon", "lat"} <= set(da.dims) or {"longitude", "latitude"} <= set(da.dims)):
+            raise InputError(
+                f"{name}: variable {variable!r} has no CRS (no crs attribute, grid_mapping or "
+                "spatial_ref); pass crs='EPSG:...' with the CRS of its x/y coordinates."
+            )
+    return da, da.attrs.get("units")
+
+
+def _open_geotiff(
+    path: Path, crs: Any, bands: Sequence[tuple[str, str]] | None, name: str
+) -> tuple[xr.DataArray, str | None]:
+    import rasterio
+
+    with rasterio.open(path) as r:
+        data = r.read().astype(float)
+        if r.nodata is not None:
+            data[data == r.nodata] = np.nan
+        raster_crs = r.crs
+        grid = Grid.from_rasterio(r.transform, r.width, r.height, raster_crs or "EPSG:2154")
+        units = r.tags().get("units") or (r.units[0] if r.units and r.units[0] else None)
+        count = r.count
+    if raster_crs is None and crs is None:
+        raise InputError(
+            f"{name}: the raster has no CRS. Pass crs='EPSG:2154' (the CRS its transform is "
+            "in) or fix the file (gdal_edit.py -a_srs EPSG:2154)."
+        )
+    the_crs = as_crs(crs) if raster_crs is None else as_crs(raster_crs.to_wkt())
+    coords = {"y": grid.y, "x": grid.x}
+    if count == 1 and not bands:
+        da = xr.DataArray(data[0], dims=("y", "x"), coords=coords)
+    else:
+        if bands is None or len(bands) != count:
+            raise InputError(
+                f"{name}: {count} bands; pass bands=[(sector, pollutant), ...] with one pair "
+                "per band, in order."
+            )
+        idx = pd.MultiIndex.from_tuples(list(bands), names=["sector", "pollutant"])
+        da = xr.DataArray(data, dims=("band", "y", "x"), coords=coords)
+        da = da.assign_coords(xr.Coordinates.from_pandas_multiindex(idx, "band")).unstack(
+            "band", fill_value=0.0
+        )
+    da.attrs["crs"] = the_crs.to_string()
+    return da, units
+
+
+def read_landuse(source: Any, *, crs: Any = None, what: str | None = None) -> xr.DataArray:
+    """Read a land-use class raster (``landuse.tif``: uint8 codes of :data:`LANDUSE_CLASSES`).
+
+    Parameters
+    ----------
+    source : path or DataArray
+        GeoTIFF of class codes (0 or nodata: no class).
+    crs : any, optional
+        CRS when the raster has none.
+    what : str, optional
+        Name of the input in messages.
+
+    Returns
+    -------
+    xarray.DataArray
+        Integer codes on ``y``/``x`` with ``attrs["crs"]``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Raster without CRS.
+    """
+    name = what or _name(source, "land use")
+    if isinstance(source, xr.DataArray):
+        da = source
+        if crs_of(da) is None:
+            if crs is None:
+                raise InputError(f"{name}: no CRS; set attrs['crs'] or pass crs=.")
+            da = da.assign_attrs(crs=as_crs(crs).to_string())
+        return da
+    da, _ = _open_geotiff(Path(source), crs, None, name)
+    return da.fillna(0).astype(np.int64).assign_attrs(da.attrs)
