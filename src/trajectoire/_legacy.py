@@ -46,7 +46,14 @@ FORMER_MODULE_CONTENT: dict[str, tuple[str, ...]] = {
         "trajectoire.dispersion.plume",
         "trajectoire.dispersion.concentration",
     ),
-    "trajectoire.inventory": ("trajectoire.inventory.build",),
+    "trajectoire.inventory": (
+        "trajectoire.inventory.build",
+        "trajectoire.inventory.schema",
+        "trajectoire.inventory.readers",
+        "trajectoire.inventory.proxies",
+        "trajectoire.inventory.population",
+        "trajectoire.inventory.ops",
+    ),
     "trajectoire.io": ("trajectoire.io.netcdf",),
     "trajectoire.meteo": ("trajectoire.meteo.hourly",),
     # synthetic_inventory moved to the sample package (no domain module imports it)

@@ -59,7 +59,8 @@ from trajectoire.geo.territories import (
     regional_grid,
     territory_fractions,
 )
-from trajectoire.inventory import build_inventory, proxy_grid, read_zones
+from trajectoire.inventory import build_inventory, read_zones
+from trajectoire.inventory.population import census_population, population_at
 from trajectoire.io.config import RunConfig
 from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, year_dataset
 from trajectoire.meteo import add_stability, met_classes, read_hourly
@@ -407,31 +408,18 @@ def _background(config: RunConfig, pollutants: list[str], run_years: list[int]) 
 
 
 def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
-    """Inhabitants per cell at each census year of the zones (``pop_<year>`` columns)."""
+    """Inhabitants per cell at each census year of the zones (``pop_<year>`` columns);
+    1 inhabitant per cell (area weighting) without zones."""
     if zones is None:
         return [0], np.ones((1, *grid.shape))
-    census = sorted(int(c[4:]) for c in zones.columns if c.startswith("pop_") and c[4:].isdigit())
-    if not census:
-        raise InputError("zones: no 'pop_<year>' column to weigh the exposure with.")
-    grids = np.stack(
-        [proxy_grid("population", grid, zones=zones, population_column=f"pop_{c}") for c in census]
-    )
-    return census, grids
+    census = census_population(zones, grid)
+    return [int(c) for c in census["census"].values], census.values
 
 
 def population(ctx: RunContext, year: int) -> np.ndarray:
-    """Inhabitants per cell in `year`, interpolated linearly between census years.
-
-    Held constant before the first and after the last census.
-    """
-    census = ctx.census_years
-    if year <= census[0]:
-        return np.asarray(ctx.census[0])
-    if year >= census[-1]:
-        return np.asarray(ctx.census[-1])
-    k = int(np.searchsorted(census, year)) - 1
-    t = (year - census[k]) / (census[k + 1] - census[k])
-    return (1.0 - t) * ctx.census[k] + t * ctx.census[k + 1]
+    """Inhabitants per cell in `year` (:func:`trajectoire.inventory.population_at`)."""
+    census = xr.DataArray(ctx.census, dims=("census", "y", "x"), coords={"census": ctx.census_years})
+    return population_at(census, year)
 
 
 def emission_of(ctx: RunContext, year: int, pollutant: str) -> np.ndarray:

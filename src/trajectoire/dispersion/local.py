@@ -30,16 +30,7 @@ from trajectoire.dispersion.concentration import (
 from trajectoire.dispersion.receptors import Footprint
 from trajectoire.geo.grid import Grid
 
-# TODO(issue 11 merge): from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
-POINT_SOURCE_VARIABLES = (
-    "source_x",
-    "source_y",
-    "source_sector",
-    "stack_height",
-    "stack_diameter",
-    "exit_temperature",
-    "exit_velocity",
-)
+from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
 
 __all__ = [
     "Stacks",
