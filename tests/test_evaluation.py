@@ -1,4 +1,5 @@
-"""Tests of trajectoire.evaluation: Chang & Hanna statistics, FAIRMODE MQI, station sampling.
+"""Tests of trajectoire.assess.evaluation and .stations: Chang & Hanna statistics, FAIRMODE MQI,
+station files, station sampling and observations.
 
 References are independent of the module: plain numpy formulas written here, small examples
 worked by hand, and ``tests/data/fairmode_reference.csv`` (FAIRMODE v3.3 formulas evaluated
@@ -18,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
-from trajectoire.evaluation import (
+from trajectoire.assess import evaluation, stations
+from trajectoire.assess.evaluation import (
     CRITERIA,
     FAIRMODE_PARAMETERS,
     FairmodeParameters,
@@ -30,9 +31,14 @@ from trajectoire.evaluation import (
     measurement_uncertainty,
     mqi,
     mqi_network,
-    observations_from_table,
-    sample_at_stations,
 )
+from trajectoire.assess.stations import (
+    observations_from_table,
+    read_stations,
+    sample_at_stations,
+    station_table,
+)
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
 
 DATA = Path(__file__).parent / "data"
 
@@ -501,3 +507,146 @@ def test_observations_from_table():
         observations_from_table(t.drop(columns="value"), pollutant="NO2")
     with pytest.raises(UnitsError):
         observations_from_table(t, pollutant="NO2", units="ppb")
+
+
+# ---------------------------------------------------------------------- station files
+STATIONS_CSV = """station_id,name,x,y,type,territory
+FR11025,Lille Fives,706400.0,7059000.0,urban,MEL
+007,Zero Seven,712800,7067800.5,rural,CAL
+FR11016,Marcq CTM,705400.0,7063700.0,traffic,MEL
+"""
+
+
+def write(tmp_path, text, name="stations.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_read_stations_keeps_the_file(tmp_path):
+    path = write(tmp_path, STATIONS_CSV)
+    out = read_stations(path)
+    plain = pd.read_csv(path)
+    # every column, in the file's order; rows in the file's order; ids as written
+    assert list(out.columns) == list(plain.columns)
+    assert out["station_id"].tolist() == ["FR11025", "007", "FR11016"]
+    assert isinstance(out.index, pd.RangeIndex) and out.index.tolist() == [0, 1, 2]
+    assert out["x"].dtype == np.float64 and out["y"].dtype == np.float64
+    np.testing.assert_array_equal(out["x"], plain["x"].to_numpy(float))
+    np.testing.assert_array_equal(out["y"], plain["y"].to_numpy(float))
+    assert out["name"].tolist() == plain["name"].tolist()
+    assert out["territory"].tolist() == ["MEL", "CAL", "MEL"]
+    # the same from a text file object, and the same table as station_table reads
+    with path.open() as fh:
+        pd.testing.assert_frame_equal(read_stations(fh), out)
+    ids, x, y = station_table(out)
+    assert ids == out["station_id"].tolist()
+    np.testing.assert_array_equal(x, out["x"].to_numpy())
+    np.testing.assert_array_equal(y, out["y"].to_numpy())
+
+
+def test_read_stations_sample_file_as_the_pipeline_read_it():
+    """The sample run's stations: ids, order and coordinates as ``pd.read_csv`` gives them."""
+    path = Path(__file__).parents[1] / "data" / "sample" / "stations.csv"
+    if not path.is_file():
+        pytest.skip(f"{path} not generated")
+    plain = pd.read_csv(path)
+    out = read_stations(path)
+    assert out["station_id"].tolist() == plain["station_id"].astype(str).tolist()
+    np.testing.assert_array_equal(out["x"], plain["x"].to_numpy(float))
+    np.testing.assert_array_equal(out["y"], plain["y"].to_numpy(float))
+
+
+@pytest.mark.parametrize(
+    ("text", "error", "parts"),
+    [
+        (
+            "station_id,name,x\nA,a,1.0\n",
+            MissingVariableError,
+            ["stations.csv", "missing column", "'y'"],
+        ),
+        (
+            "station_id,x,y\nA,1.0,2.0\nB,3.0,4.0\nA,5.0,6.0\n",
+            InputError,
+            ["stations.csv", "column 'station_id'", "duplicated", "A", "once"],
+        ),
+        (
+            "station_id,x,y\nA,1.0,2.0\nB,abc,4.0\n",
+            InputError,
+            ["stations.csv", "column 'x'", "non-numeric", "'abc'", "B", "line 3", "expected"],
+        ),
+        (
+            "station_id,x,y\nA,1.0,2.0\nB,3.0,\n",
+            InputError,
+            ["stations.csv", "'x'/'y'", "non-finite", "B", "line 3", "y=nan", "expected"],
+        ),
+        (
+            "station_id,x,y\nA,1.0,2.0\n,3.0,4.0\n",
+            InputError,
+            ["stations.csv", "column 'station_id'", "no id", "line 3"],
+        ),
+        ("", InputError, ["stations.csv", "CSV", "station_id"]),
+    ],
+    ids=["missing-column", "duplicate-id", "non-numeric-x", "empty-y", "no-id", "empty-file"],
+)
+def test_read_stations_errors_name_the_fault(tmp_path, text, error, parts):
+    path = write(tmp_path, text)
+    with pytest.raises(error) as info:
+        read_stations(path)
+    for part in parts:
+        assert part in str(info.value)
+
+
+def test_read_stations_what_names_the_source(tmp_path):
+    path = write(tmp_path, "station_id,x,y\nA,1.0,2.0\nA,3.0,4.0\n")
+    with pytest.raises(InputError, match="run.toml: inputs.stations"):
+        read_stations(path, what="run.toml: inputs.stations")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.text("AZaz09_-", min_size=1, max_size=8),
+            st.floats(-1e7, 1e7, allow_nan=False),
+            st.floats(-1e7, 1e7, allow_nan=False),
+        ),
+        min_size=1,
+        max_size=20,
+        unique_by=lambda r: r[0],
+    )
+)
+def test_read_stations_round_trip(tmp_path_factory, rows):
+    """Ids come back as written (leading zeros kept), coordinates as pandas parses them."""
+    ids = [r[0] for r in rows]
+    text = "station_id,x,y\n" + "".join(f"{i},{x!r},{y!r}\n" for i, x, y in rows)
+    path = write(tmp_path_factory.mktemp("st"), text)
+    out = read_stations(path)
+    plain = pd.read_csv(path)
+    assert out["station_id"].tolist() == ids
+    np.testing.assert_array_equal(out["x"], plain["x"].to_numpy(float))
+    np.testing.assert_array_equal(out["y"], plain["y"].to_numpy(float))
+    np.testing.assert_allclose(out["x"], [r[1] for r in rows], rtol=1e-15, atol=0)
+
+
+def test_station_table_names_the_row_label():
+    table = pd.DataFrame({"station_id": ["a", "b"], "x": [1.0, np.nan], "y": [2.0, 3.0]})
+    with pytest.raises(InputError, match=r"b \(row 'r2': x=nan"):
+        station_table(table.set_axis(["r1", "r2"]), what="my stations")
+    with pytest.raises(InputError, match="column 'x': non-numeric value"):
+        station_table(table.assign(x=["1.0", "east"]))
+    with pytest.raises(InputError, match="must be a pandas DataFrame"):
+        station_table({"station_id": ["a"]})  # type: ignore[arg-type]
+
+
+def test_former_module_path_serves_both_modules():
+    """``trajectoire.evaluation`` (before issue 11) holds the names of both new modules."""
+    import trajectoire
+    import trajectoire.evaluation as former
+
+    for module in (evaluation, stations):
+        for name in module.__all__:
+            assert getattr(former, name) is getattr(module, name)
+    assert trajectoire.evaluation.sample_at_stations is sample_at_stations
+    assert trajectoire.sample_at_stations is sample_at_stations
+    assert trajectoire.evaluate is evaluate and trajectoire.mqi is mqi
+    assert trajectoire.assess.read_stations is read_stations

@@ -5,7 +5,11 @@ import pytest
 import xarray as xr
 
 from trajectoire import Grid, InputError
-from trajectoire.exposure import WHO_2021_GUIDELINES, population_above, population_weighted_mean
+from trajectoire.assess.exposure import (
+    WHO_2021_GUIDELINES,
+    population_above,
+    population_weighted_mean,
+)
 
 
 @pytest.fixture

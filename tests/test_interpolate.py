@@ -1,4 +1,4 @@
-"""Tests of trajectoire.interpolate (IDW kernel, variogram, kriging, fusion, cross-validation).
+"""Tests of trajectoire.assess.fusion (IDW kernel, variogram, kriging, fusion, cross-validation).
 
 The references are plain numpy implementations written here from the textbook equations
 (Shepard 1968; Cressie 1993 section 3.2), not calls to the module.
@@ -17,8 +17,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from trajectoire._kernels.idw import idw
-from trajectoire.errors import InputError, TrajectoireWarning
-from trajectoire.interpolate import (
+from trajectoire.assess.fusion import (
     Variogram,
     cross_validate,
     empirical_variogram,
@@ -28,6 +27,7 @@ from trajectoire.interpolate import (
     krige,
     kriging_weights,
 )
+from trajectoire.errors import InputError, TrajectoireWarning
 
 
 # ------------------------------------------------------------------- numpy references

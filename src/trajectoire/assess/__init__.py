@@ -1,8 +1,8 @@
-"""Assessment: exposure, station sampling, evaluation statistics and data fusion."""
+"""Assessment: exposure, station tables and sampling, evaluation statistics and data fusion."""
 
 from __future__ import annotations
 
-from trajectoire.assess import evaluation, exposure, fusion
+from trajectoire.assess import evaluation, exposure, fusion, stations
 from trajectoire.assess.evaluation import (
     CRITERIA,
     FAIRMODE_PARAMETERS,
@@ -14,8 +14,6 @@ from trajectoire.assess.evaluation import (
     measurement_uncertainty,
     mqi,
     mqi_network,
-    observations_from_table,
-    sample_at_stations,
 )
 from trajectoire.assess.exposure import (
     EU_2030_LIMITS,
@@ -32,6 +30,12 @@ from trajectoire.assess.fusion import (
     idw_interpolate,
     krige,
     kriging_weights,
+)
+from trajectoire.assess.stations import (
+    observations_from_table,
+    read_stations,
+    sample_at_stations,
+    station_table,
 )
 
 __all__ = [
@@ -61,5 +65,8 @@ __all__ = [
     "observations_from_table",
     "population_above",
     "population_weighted_mean",
+    "read_stations",
     "sample_at_stations",
+    "station_table",
+    "stations",
 ]

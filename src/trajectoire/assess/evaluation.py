@@ -13,8 +13,9 @@ concentrations:
   standard deviation and correlation terms, the modelling performance criteria and the network
   90th percentile (:func:`mqi`, :func:`mqi_network`).
 
-:func:`sample_at_stations` extracts a gridded field at station positions (bilinear or nearest
-cell). See ``docs/evaluation.md`` for the equations and parameter tables.
+The model is read at the stations with :func:`trajectoire.assess.stations.sample_at_stations`
+(which, with the station tables and observations, lives in :mod:`trajectoire.assess.stations`).
+See ``docs/evaluation.md`` for the equations and parameter tables.
 
 References
 ----------
@@ -32,17 +33,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Hashable, Mapping, Sequence
-from typing import Any, Literal
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import require_columns, require_unique, rows_preview
+from trajectoire.assess._pairs import aligned_pair
 from trajectoire.cf import add_history
-from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
-from trajectoire.units import UNIT_TABLE, normalise_units
+from trajectoire.errors import InputError, MissingVariableError
 
 __all__ = [
     "CRITERIA",
@@ -55,8 +55,6 @@ __all__ = [
     "measurement_uncertainty",
     "mqi",
     "mqi_network",
-    "observations_from_table",
-    "sample_at_stations",
 ]
 
 # ----------------------------------------------------------------------------- criteria
@@ -271,69 +269,8 @@ def annual_uncertainty(observed_mean: Any, parameters: str | FairmodeParameters)
 
 
 # ----------------------------------------------------------------------- input handling
-def _units_kind(units: Any, what: str) -> tuple[str, str]:
-    """Return (kind, canonical units) of a concentration units string."""
-    if units is None or str(units).strip() == "":
-        raise UnitsError(
-            f"{what}: no units given; expected a concentration unit such as 'ug m-3' or "
-            "'cm-3'. Set attrs['units'] explicitly: units are never guessed."
-        )
-    for kind in ("concentration", "number_concentration"):
-        try:
-            return kind, normalise_units(units, kind, what=what)
-        except UnitsError:
-            continue
-    expected = list(UNIT_TABLE["concentration"]) + list(UNIT_TABLE["number_concentration"])
-    raise UnitsError(
-        f"{what}: units {units!r} are not a known concentration unit; expected one of "
-        f"{expected}. Set attrs['units'] explicitly: units are never guessed."
-    )
-
-
-def _prepare_pair(
-    model: xr.DataArray, observed: xr.DataArray, caller: str, *, to: str | None = None
-) -> tuple[xr.DataArray, xr.DataArray, str]:
-    """Validate a (model, observed) pair: types, units, dims, coordinates. Return SI-aligned."""
-    for name, da in (("model", model), ("observed", observed)):
-        if not isinstance(da, xr.DataArray):
-            raise InputError(
-                f"{caller}: `{name}` must be an xarray.DataArray with a 'units' attribute, got "
-                f"{type(da).__name__}. Wrap it with xr.DataArray(values, dims=..., "
-                "attrs={'units': 'ug m-3'})."
-            )
-    kind_o, units_o = _units_kind(observed.attrs.get("units"), f"{caller}: observed.attrs['units']")
-    kind_m, units_m = _units_kind(model.attrs.get("units"), f"{caller}: model.attrs['units']")
-    if kind_o != kind_m:
-        raise UnitsError(
-            f"{caller}: model is in {units_m!r} ({kind_m}) but observed in {units_o!r} "
-            f"({kind_o}); they must measure the same quantity."
-        )
-    target = to or units_o
-    if to is not None and kind_o != "concentration":
-        raise UnitsError(
-            f"{caller}: the FAIRMODE parameters are in ug m-3; got observations in {units_o!r}."
-        )
-    table = UNIT_TABLE[kind_o]
-    obs = observed * (table[units_o] / table[target]) if units_o != target else observed
-    mod = model * (table[units_m] / table[target]) if units_m != target else model
-    if set(model.dims) != set(observed.dims):
-        raise InputError(
-            f"{caller}: model has dims {tuple(model.dims)} but observed has "
-            f"{tuple(observed.dims)}; they must have the same dims. Sample the model at the "
-            "stations first (sample_at_stations) or .rename/.squeeze the odd dims."
-        )
-    try:
-        mod, obs = xr.align(mod, obs, join="exact")
-    except ValueError as exc:
-        raise InputError(
-            f"{caller}: model and observed coordinates differ ({exc}). Select the common "
-            "labels first, e.g. xr.align(model, observed, join='inner')."
-        ) from exc
-    mod = mod.transpose(*observed.dims)
-    return mod, obs, target
-
-
 def _as_dims(dim: str | Sequence[str], obj: xr.DataArray, caller: str) -> list[str]:
+    """`dim` as a list of dims of `obj`; an error names the dims `obj` has."""
     dims = [dim] if isinstance(dim, str) else list(dim)
     missing = [d for d in dims if d not in obj.dims]
     if missing or not dims:
@@ -367,28 +304,58 @@ _STAT_NAMES = (
 )
 
 
+class _PairMoments(NamedTuple):
+    """Moments of paired series over their last axis, counting only the valid pairs."""
+
+    valid: np.ndarray  # both values finite
+    n: np.ndarray  # number of valid pairs (float)
+    o0: np.ndarray  # observations, 0 where the pair is not valid
+    p0: np.ndarray  # predictions, 0 where the pair is not valid
+    mo: np.ndarray  # mean observation
+    mp: np.ndarray  # mean prediction
+    so: np.ndarray  # population standard deviation of the observations (1/N)
+    sp: np.ndarray  # population standard deviation of the predictions (1/N)
+    cov: np.ndarray  # population covariance (1/N)
+    mse: np.ndarray  # mean square difference
+
+
+def _pair_moments(o: np.ndarray, p: np.ndarray) -> _PairMoments:
+    """Means, standard deviations, covariance and MSE of (o, p) over the valid pairs.
+
+    Call inside ``np.errstate(all="ignore")``: a series without valid pair gives NaN.
+    """
+    valid = np.isfinite(o) & np.isfinite(p)
+    n = valid.sum(axis=-1).astype(float)
+    o0 = np.where(valid, o, 0.0)
+    p0 = np.where(valid, p, 0.0)
+    mo = o0.sum(axis=-1) / n
+    mp = p0.sum(axis=-1) / n
+    do = np.where(valid, o - mo[..., None], 0.0)
+    dp = np.where(valid, p - mp[..., None], 0.0)
+    so = np.sqrt((do**2).sum(axis=-1) / n)
+    sp = np.sqrt((dp**2).sum(axis=-1) / n)
+    cov = (do * dp).sum(axis=-1) / n
+    mse = ((o0 - p0) ** 2).sum(axis=-1) / n
+    return _PairMoments(valid, n, o0, p0, mo, mp, so, sp, cov, mse)
+
+
+def _stack_last(values: Sequence[Any], shape: tuple[int, ...]) -> np.ndarray:
+    """Broadcast each value to `shape` and stack them on a new last axis (float)."""
+    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), shape) for v in values], axis=-1)
+
+
 def _pair_statistics(o: np.ndarray, p: np.ndarray, threshold: float) -> np.ndarray:
     """All statistics over the last axis, stacked on a new last axis (order ``_STAT_NAMES``)."""
     o = np.asarray(o, dtype=float)
     p = np.asarray(p, dtype=float)
     with np.errstate(all="ignore"):
-        valid = np.isfinite(o) & np.isfinite(p)
-        n = valid.sum(axis=-1).astype(float)
-        total = float(o.shape[-1])
-        o0 = np.where(valid, o, 0.0)
-        p0 = np.where(valid, p, 0.0)
-        mo = o0.sum(axis=-1) / n
-        mp = p0.sum(axis=-1) / n
-        do = np.where(valid, o - mo[..., None], 0.0)
-        dp = np.where(valid, p - mp[..., None], 0.0)
-        so = np.sqrt((do**2).sum(axis=-1) / n)
-        sp = np.sqrt((dp**2).sum(axis=-1) / n)
-        r = (do * dp).sum(axis=-1) / n / (so * sp)
-        mse = ((o0 - p0) ** 2).sum(axis=-1) / n
+        m = _pair_moments(o, p)
+        n, mo, mp = m.n, m.mo, m.mp
+        r = m.cov / (m.so * m.sp)
         fb = (mo - mp) / (0.5 * (mo + mp))
-        nmse = mse / (mo * mp)
-        nad = np.abs(o0 - p0).sum(axis=-1) / n / (mo + mp)
-        pos = valid & (o >= threshold) & (p >= threshold) & (o > 0) & (p > 0)
+        nmse = m.mse / (mo * mp)
+        nad = np.abs(m.o0 - m.p0).sum(axis=-1) / n / (mo + mp)
+        pos = m.valid & (o >= threshold) & (p >= threshold) & (o > 0) & (p > 0)
         npos = pos.sum(axis=-1).astype(float)
         lo = np.log(np.where(pos, o, 1.0))
         lp = np.log(np.where(pos, p, 1.0))
@@ -400,14 +367,14 @@ def _pair_statistics(o: np.ndarray, p: np.ndarray, threshold: float) -> np.ndarr
         vg_min = np.exp(np.log(mg) ** 2)
         out = [
             n,
-            total - n,
+            float(o.shape[-1]) - n,
             n - npos,
             mo,
             mp,
-            so,
-            sp,
+            m.so,
+            m.sp,
             mp - mo,
-            np.sqrt(mse),
+            np.sqrt(m.mse),
             r,
             fb,
             nmse,
@@ -418,7 +385,7 @@ def _pair_statistics(o: np.ndarray, p: np.ndarray, threshold: float) -> np.ndarr
             nmse_min,
             vg_min,
         ]
-    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), n.shape) for v in out], axis=-1)
+    return _stack_last(out, n.shape)
 
 
 _STAT_ATTRS: dict[str, tuple[str, str]] = {
@@ -505,7 +472,7 @@ def evaluate(
         Paired modelled and observed concentrations with the same dims and coordinates and a
         ``units`` attribute each (``ug m-3``, ``ng m-3``, ``cm-3``...; the model is converted
         to the units of the observations). Sample gridded fields with
-        :func:`sample_at_stations` first.
+        :func:`~trajectoire.assess.stations.sample_at_stations` first.
     dim : str or sequence of str, default "time"
         Dimension(s) the statistics are taken over: ``"time"`` (one set per station),
         ``"year"``, ``"station"`` (in space, one set per year), or several at once (pooled).
@@ -564,7 +531,7 @@ def evaluate(
             f"{caller}: threshold must be a finite number >= 0 (a detection limit in the units "
             f"of the observations), got {threshold!r}."
         )
-    mod, obs, units = _prepare_pair(model, observed, caller)
+    mod, obs, units = aligned_pair(model, observed, caller)
     dims = _as_dims(dim, obs, caller)
     ds = _reduce(_pair_statistics, mod, obs, dims, _STAT_NAMES, {"threshold": float(threshold)})
     for name in _STAT_NAMES:
@@ -589,6 +556,7 @@ def evaluate(
 
 
 def _is_lazy(da: xr.DataArray) -> bool:
+    """Whether `da` is a dask array (not computed yet)."""
     return da.chunks is not None
 
 
@@ -686,24 +654,16 @@ _MQI_TS_NAMES = (
 def _mqi_timeseries_core(
     o: np.ndarray, m: np.ndarray, u_rv: float, rv: float, alpha: float, beta: float
 ) -> np.ndarray:
+    """Time-series MQI and its terms over the last axis, stacked (order ``_MQI_TS_NAMES``)."""
     with np.errstate(all="ignore"):
-        valid = np.isfinite(o) & np.isfinite(m)
-        n = valid.sum(axis=-1).astype(float)
-        o0 = np.where(valid, o, 0.0)
-        m0 = np.where(valid, m, 0.0)
-        u2 = u_rv**2 * ((1.0 - alpha**2) * o0**2 + alpha**2 * rv**2)
-        rms_u = np.sqrt(np.where(valid, u2, 0.0).sum(axis=-1) / n)
-        mo = o0.sum(axis=-1) / n
-        mm = m0.sum(axis=-1) / n
-        do = np.where(valid, o - mo[..., None], 0.0)
-        dm = np.where(valid, m - mm[..., None], 0.0)
-        so = np.sqrt((do**2).sum(axis=-1) / n)
-        sm = np.sqrt((dm**2).sum(axis=-1) / n)
-        cov = (do * dm).sum(axis=-1) / n
-        r = cov / (so * sm)
-        rmse = np.sqrt(((o0 - m0) ** 2).sum(axis=-1) / n)
+        s = _pair_moments(o, m)
+        n, so, sm = s.n, s.so, s.sp
+        u2 = u_rv**2 * ((1.0 - alpha**2) * s.o0**2 + alpha**2 * rv**2)
+        rms_u = np.sqrt(np.where(s.valid, u2, 0.0).sum(axis=-1) / n)
+        r = s.cov / (so * sm)
+        rmse = np.sqrt(s.mse)
         denom = beta * rms_u
-        bias = mm - mo
+        bias = s.mp - s.mo
         out = [
             n,
             rms_u,
@@ -716,9 +676,9 @@ def _mqi_timeseries_core(
             bias / denom,
             (sm - so) / denom,
             # 2 sigma_O sigma_M (1 - R) = 2 (sigma_O sigma_M - cov): defined for constant series
-            np.sqrt(np.maximum(2.0 * (so * sm - cov), 0.0)) / denom,
+            np.sqrt(np.maximum(2.0 * (so * sm - s.cov), 0.0)) / denom,
         ]
-    return np.stack([np.broadcast_to(np.asarray(v, dtype=float), n.shape) for v in out], axis=-1)
+    return _stack_last(out, n.shape)
 
 
 def mqi(
@@ -801,7 +761,7 @@ def mqi(
     if not (math.isfinite(beta) and beta > 0):
         raise InputError(f"{caller}: beta must be a finite number > 0, got {beta!r}.")
     params = fairmode_parameters(pollutant, **overrides)
-    mod, obs, _ = _prepare_pair(model, observed, caller, to="ug m-3")
+    mod, obs, _ = aligned_pair(model, observed, caller, to="ug m-3")
     refs = "Janssen and Thunis (2022) FAIRMODE Guidance Document v3.3, doi:10.2760/41988"
     attrs = {
         "title": f"FAIRMODE modelling quality indicator ({kind})",
@@ -817,54 +777,78 @@ def mqi(
     if not isinstance(pollutant, FairmodeParameters):
         attrs["pollutant"] = str(pollutant)
     if kind == "timeseries":
-        dims = _as_dims(dim, obs, caller)
-        ds = _reduce(
-            _mqi_timeseries_core,
-            mod,
-            obs,
-            dims,
-            _MQI_TS_NAMES,
-            {"u_rv": params.u_rv, "rv": params.rv, "alpha": params.alpha, "beta": float(beta)},
-        )
-        ds["mpc_bias"] = abs(ds["mqi_bias"])
-        ds["mpc_std"] = abs(ds["mqi_std"])
-        ds["mpc_corr"] = ds["mqi_corr"] ** 2
-        ds["mqo_fulfilled"] = ds["mqi"] <= 1.0
-        ds["mpc_fulfilled"] = (ds["mpc_bias"] <= 1) & (ds["mpc_std"] <= 1) & (ds["mpc_corr"] <= 1)
-        for name, units in (("rms_u", "ug m-3"), ("bias", "ug m-3"), ("rmse", "ug m-3")):
-            ds[name].attrs["units"] = units
-        ds["mqi"].attrs = {"long_name": "FAIRMODE modelling quality indicator", "units": "1"}
+        ds = _mqi_timeseries(mod, obs, params, _as_dims(dim, obs, caller), beta)
     elif kind == "annual":
-        if dim in obs.dims:
-            both = obs.notnull() & mod.notnull()
-            obs = obs.where(both).mean(dim)
-            mod = mod.where(both).mean(dim)
-        u = annual_uncertainty(obs, params)
-        ds = xr.Dataset()
-        ds["mean_observed"] = obs
-        ds["mean_model"] = mod
-        ds["u_annual"] = u
-        ds["mqi"] = abs(obs - mod) / (beta * u)
-        ds["mqo_fulfilled"] = ds["mqi"] <= 1.0
-        ds["mqi"].attrs = {"long_name": "FAIRMODE MQI of yearly means", "units": "1"}
-        ds["u_annual"].attrs = {"long_name": "uncertainty of the yearly mean", "units": "ug m-3"}
-        if space_dim in obs.dims and obs.sizes[space_dim] >= 2:
-            valid = obs.notnull() & mod.notnull()
-            ov = obs.where(valid)
-            mv = mod.where(valid)
-            so = ov.std(space_dim)
-            sm = mv.std(space_dim)
-            r = xr.corr(ov, mv, dim=space_dim)
-            rms_u = np.sqrt((u.where(valid) ** 2).mean(space_dim))
-            ds["rms_u_annual"] = rms_u
-            ds["mpc_space_corr"] = 2 * so * sm * (1 - r) / (beta * rms_u) ** 2
-            ds["mpc_space_std"] = abs(sm - so) / (beta * rms_u)
+        ds = _mqi_annual(mod, obs, params, dim, space_dim, beta)
     else:
         raise InputError(f"{caller}: kind must be 'timeseries' or 'annual', got {kind!r}.")
     ds.attrs.update(attrs)
     return add_history(
         ds, f"mqi(kind={kind!r}, beta={beta!r}, pollutant={attrs.get('pollutant')!r})"
     )
+
+
+def _mqi_timeseries(
+    mod: xr.DataArray,
+    obs: xr.DataArray,
+    params: FairmodeParameters,
+    dims: list[str],
+    beta: float,
+) -> xr.Dataset:
+    """Time-series MQI over `dims`, its terms and the modelling performance criteria."""
+    ds = _reduce(
+        _mqi_timeseries_core,
+        mod,
+        obs,
+        dims,
+        _MQI_TS_NAMES,
+        {"u_rv": params.u_rv, "rv": params.rv, "alpha": params.alpha, "beta": float(beta)},
+    )
+    ds["mpc_bias"] = abs(ds["mqi_bias"])
+    ds["mpc_std"] = abs(ds["mqi_std"])
+    ds["mpc_corr"] = ds["mqi_corr"] ** 2
+    ds["mqo_fulfilled"] = ds["mqi"] <= 1.0
+    ds["mpc_fulfilled"] = (ds["mpc_bias"] <= 1) & (ds["mpc_std"] <= 1) & (ds["mpc_corr"] <= 1)
+    for name, units in (("rms_u", "ug m-3"), ("bias", "ug m-3"), ("rmse", "ug m-3")):
+        ds[name].attrs["units"] = units
+    ds["mqi"].attrs = {"long_name": "FAIRMODE modelling quality indicator", "units": "1"}
+    return ds
+
+
+def _mqi_annual(
+    mod: xr.DataArray,
+    obs: xr.DataArray,
+    params: FairmodeParameters,
+    dim: str,
+    space_dim: str,
+    beta: float,
+) -> xr.Dataset:
+    """MQI of yearly means (averaged over `dim` first when present) and spatial criteria."""
+    if dim in obs.dims:
+        both = obs.notnull() & mod.notnull()
+        obs = obs.where(both).mean(dim)
+        mod = mod.where(both).mean(dim)
+    u = annual_uncertainty(obs, params)
+    ds = xr.Dataset()
+    ds["mean_observed"] = obs
+    ds["mean_model"] = mod
+    ds["u_annual"] = u
+    ds["mqi"] = abs(obs - mod) / (beta * u)
+    ds["mqo_fulfilled"] = ds["mqi"] <= 1.0
+    ds["mqi"].attrs = {"long_name": "FAIRMODE MQI of yearly means", "units": "1"}
+    ds["u_annual"].attrs = {"long_name": "uncertainty of the yearly mean", "units": "ug m-3"}
+    if space_dim in obs.dims and obs.sizes[space_dim] >= 2:
+        valid = obs.notnull() & mod.notnull()
+        ov = obs.where(valid)
+        mv = mod.where(valid)
+        so = ov.std(space_dim)
+        sm = mv.std(space_dim)
+        r = xr.corr(ov, mv, dim=space_dim)
+        rms_u = np.sqrt((u.where(valid) ** 2).mean(space_dim))
+        ds["rms_u_annual"] = rms_u
+        ds["mpc_space_corr"] = 2 * so * sm * (1 - r) / (beta * rms_u) ** 2
+        ds["mpc_space_std"] = abs(sm - so) / (beta * rms_u)
+    return ds
 
 
 def mqi_network(
@@ -911,25 +895,13 @@ def mqi_network(
     if method not in ("fairmode", "linear"):
         raise InputError(f"mqi_network: method must be 'fairmode' or 'linear', got {method!r}.")
 
-    def _core(v: np.ndarray) -> np.ndarray:
-        out = np.full(v.shape[:-1], np.nan)
-        for idx in np.ndindex(*v.shape[:-1]):
-            x = np.sort(v[idx][np.isfinite(v[idx])])
-            n = x.size
-            if n == 0:
-                continue
-            if method == "linear":
-                out[idx] = np.percentile(x, percentile)
-                continue
-            s = n * percentile / 100.0
-            k = int(math.floor(s))
-            lo = 0.0 if k == 0 else x[k - 1]
-            hi = x[min(k, n - 1)]
-            out[idx] = lo + (hi - lo) * (s - k)
-        return out
-
     p = xr.apply_ufunc(
-        _core, da, input_core_dims=[[dim]], dask="parallelized", output_dtypes=[float]
+        _network_percentile,
+        da,
+        input_core_dims=[[dim]],
+        kwargs={"percentile": percentile, "method": method},
+        dask="parallelized",
+        output_dtypes=[float],
     )
     ds = xr.Dataset(
         {
@@ -946,286 +918,25 @@ def mqi_network(
     return ds
 
 
-# ---------------------------------------------------------------- sampling at stations
-def _axis(coord: np.ndarray, name: str) -> tuple[float, float]:
-    """First centre and signed step of a regular 1-D coordinate."""
-    if coord.ndim != 1 or coord.size < 1:
-        raise InputError(f"sample_at_stations: coordinate {name!r} must be 1-D and non-empty.")
-    if coord.size == 1:
-        return float(coord[0]), 0.0
-    d = np.diff(coord)
-    step = float(d.mean())
-    if step == 0 or not np.allclose(d, step, rtol=1e-6, atol=abs(step) * 1e-6):
-        raise InputError(
-            f"sample_at_stations: coordinate {name!r} is not regularly spaced (steps from "
-            f"{d.min()} to {d.max()}); regrid the field onto a regular Grid first."
-        )
-    return float(coord[0]), step
+def _network_percentile(v: np.ndarray, percentile: float, method: str) -> np.ndarray:
+    """Percentile of the finite values along the last axis (NaN where there is none).
 
-
-def sample_at_stations(
-    field: xr.DataArray,
-    stations: pd.DataFrame,
-    *,
-    method: Literal["bilinear", "nearest"] = "bilinear",
-    outside: Literal["raise", "nan"] = "raise",
-) -> xr.DataArray:
-    """Values of a gridded field at station positions.
-
-    Parameters
-    ----------
-    field : xarray.DataArray
-        Field with regular cell-centre coordinates ``y``, ``x`` (any other dims kept), in the
-        CRS of the station coordinates.
-    stations : pandas.DataFrame
-        Columns ``station_id`` (unique), ``x``, ``y`` [m, grid CRS]. A GeoDataFrame of
-        points with a CRS is reprojected to the field's ``attrs['crs']`` when it has one.
-    method : {"bilinear", "nearest"}, default "bilinear"
-        ``"nearest"``: value of the cell that contains the station. ``"bilinear"``:
-        interpolation between the four surrounding cell centres; between the outer cell
-        centres and the grid edge the value is held constant (nearest centre along that
-        axis). NaN in any of the used cells gives NaN.
-    outside : {"raise", "nan"}, default "raise"
-        Stations outside the grid extent: raise an error naming them, or keep them with NaN
-        and emit a :class:`trajectoire.TrajectoireWarning` naming them.
-
-    Returns
-    -------
-    xarray.DataArray
-        Dims ``(..., station)``; coordinates ``station`` (ids), ``station_x``,
-        ``station_y``; attrs of `field` kept, plus ``sampling``.
-
-    Raises
-    ------
-    trajectoire.InputError
-        Missing ``x``/``y`` dims, irregular coordinates, duplicated or non-finite stations,
-        stations outside the grid (``outside="raise"``).
-    trajectoire.MissingVariableError
-        Missing station columns.
-
-    Notes
-    -----
-    Bilinear weights with fractional indices :math:`f_x = (x - x_0)/\\Delta x`,
-    :math:`f_y = (y - y_0)/\\Delta y` (:math:`\\Delta y < 0` for north-up grids), clamped to
-    the range of the centres: :math:`v = \\sum_{ij} (1 - |f_x - i|)(1 - |f_y - j|) v_{ji}`
-    over the two nearest columns i and rows j.
-
-    Examples
-    --------
-    >>> f = xr.DataArray([[0.0, 1.0], [2.0, 3.0]], dims=("y", "x"),
-    ...                  coords={"y": [150.0, 50.0], "x": [50.0, 150.0]}, attrs={"units": "ug m-3"})
-    >>> st = pd.DataFrame({"station_id": ["a"], "x": [100.0], "y": [100.0]})
-    >>> float(sample_at_stations(f, st).sel(station="a"))
-    1.5
+    ``"fairmode"``: with the N finite values sorted, rank ``S = N p / 100``, ``k = floor(S)``,
+    linear between the k-th value (0 for k = 0) and the (k+1)-th (the last one if k = N).
+    ``"linear"``: :func:`numpy.percentile` of the finite values.
     """
-    caller = "sample_at_stations"
-    if not isinstance(field, xr.DataArray):
-        raise InputError(
-            f"{caller}: field must be an xarray.DataArray, got {type(field).__name__}."
-        )
-    for d in ("x", "y"):
-        if d not in field.dims:
-            raise InputError(
-                f"{caller}: field has dims {tuple(field.dims)}; expected cell-centre dims 'y' "
-                "and 'x'. Rename them with .rename({...: 'x'})."
-            )
-    if method not in ("bilinear", "nearest"):
-        raise InputError(f"{caller}: method must be 'bilinear' or 'nearest', got {method!r}.")
-    if outside not in ("raise", "nan"):
-        raise InputError(f"{caller}: outside must be 'raise' or 'nan', got {outside!r}.")
-    ids, sx, sy = _station_table(stations, field, caller)
-    x0, stx = _axis(np.asarray(field["x"].values, dtype=float), "x")
-    y0, sty = _axis(np.asarray(field["y"].values, dtype=float), "y")
-    nx, ny = field.sizes["x"], field.sizes["y"]
-    hx = abs(stx) / 2 if stx else np.inf
-    hy = abs(sty) / 2 if sty else np.inf
-    xs = np.asarray(field["x"].values, dtype=float)
-    ys = np.asarray(field["y"].values, dtype=float)
-    inside = (
-        (sx >= xs.min() - hx)
-        & (sx <= xs.max() + hx)
-        & (sy >= ys.min() - hy)
-        & (sy <= ys.max() + hy)
-    )
-    if stx == 0 or sty == 0:
-        raise InputError(f"{caller}: the field needs at least two cells along x and y.")
-    if not inside.all():
-        bad = [ids[i] for i in np.flatnonzero(~inside)]
-        msg = (
-            f"{caller}: {len(bad)} station(s) outside the grid extent "
-            f"x [{xs.min() - hx}, {xs.max() + hx}], y [{ys.min() - hy}, {ys.max() + hy}]: "
-            f"{rows_preview(bad)}."
-        )
-        if outside == "raise":
-            raise InputError(msg + " Enlarge the grid, drop those stations, or pass outside='nan'.")
-        warn(msg + " Their values are NaN.")
-    fx = (sx - x0) / stx
-    fy = (sy - y0) / sty
-    st_coords = {
-        "station": ("station", np.asarray(ids, dtype=object)),
-        "station_x": ("station", sx),
-        "station_y": ("station", sy),
-    }
-    if method == "nearest":
-        ix = np.clip(np.floor(fx + 0.5), 0, nx - 1).astype(np.int64)
-        iy = np.clip(np.floor(fy + 0.5), 0, ny - 1).astype(np.int64)
-        out = field.isel(
-            x=xr.DataArray(ix, dims="station"), y=xr.DataArray(iy, dims="station"), drop=True
-        )
-    else:
-        fxc = np.clip(fx, 0, nx - 1)
-        fyc = np.clip(fy, 0, ny - 1)
-        i0 = np.clip(np.floor(fxc), 0, nx - 2).astype(np.int64)
-        j0 = np.clip(np.floor(fyc), 0, ny - 2).astype(np.int64)
-        tx = fxc - i0
-        ty = fyc - j0
-        acc: xr.DataArray | None = None
-        for di, wx in ((0, 1 - tx), (1, tx)):
-            for dj, wy in ((0, 1 - ty), (1, ty)):
-                w = xr.DataArray(wx * wy, dims="station")
-                v = field.isel(
-                    x=xr.DataArray(i0 + di, dims="station"),
-                    y=xr.DataArray(j0 + dj, dims="station"),
-                    drop=True,
-                )
-                # weight 0 must not turn a NaN neighbour into NaN: skip exact zeros
-                term = xr.where(w > 0, v * w, 0.0)
-                acc = term if acc is None else acc + term
-        assert acc is not None
-        out = acc
-    out = out.where(xr.DataArray(inside, dims="station"))
-    out = out.transpose(*[d for d in field.dims if d not in ("x", "y")], "station")
-    out = out.assign_coords(st_coords)
-    out.attrs = {**field.attrs, "sampling": method}
-    out.name = field.name
-    return out
-
-
-def _station_table(
-    stations: pd.DataFrame, field: xr.DataArray, caller: str
-) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
-    """Station ids and coordinates from a DataFrame (or GeoDataFrame, reprojected)."""
-    if not isinstance(stations, pd.DataFrame):
-        raise InputError(
-            f"{caller}: stations must be a pandas DataFrame with columns station_id, x, y; got "
-            f"{type(stations).__name__}."
-        )
-    table = stations
-    if hasattr(stations, "geometry") and "x" not in stations.columns:
-        crs = field.attrs.get("crs")
-        gdf: Any = stations
-        geo = gdf.to_crs(crs) if crs and getattr(gdf, "crs", None) else gdf
-        table = pd.DataFrame(
-            {"station_id": stations["station_id"], "x": geo.geometry.x, "y": geo.geometry.y}
-        )
-    require_columns(table.columns, ["station_id", "x", "y"], f"{caller}: stations")
-    ids = list(table["station_id"])
-    require_unique(ids, f"{caller}: stations, column 'station_id'")
-    sx = np.asarray(table["x"], dtype=float)
-    sy = np.asarray(table["y"], dtype=float)
-    bad = ~(np.isfinite(sx) & np.isfinite(sy))
-    if bad.any():
-        raise InputError(
-            f"{caller}: stations, columns 'x'/'y': non-finite coordinates for station(s) "
-            f"{rows_preview([ids[i] for i in np.flatnonzero(bad)])}. Fix or drop them."
-        )
-    return ids, sx, sy
-
-
-# ------------------------------------------------------------------- tidy observations
-def observations_from_table(
-    table: pd.DataFrame,
-    *,
-    pollutant: str | None = None,
-    time: str = "year",
-    units: str = "ug m-3",
-    what: str = "observations",
-) -> xr.DataArray:
-    """Observations as a ``(time, station)`` DataArray from a tidy table.
-
-    Reads the layout of ``observations_annual.csv`` / ``observations_hourly.csv``
-    (``docs/input-formats.md``): columns ``station_id``, `time`, ``pollutant``, ``value``.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        Tidy observations, one row per station, time (and pollutant).
-    pollutant : str, optional
-        Keep the rows of this pollutant (compared case-insensitively); required when the
-        table holds several pollutants.
-    time : str, default "year"
-        Name of the time column, which becomes the first dim (``"year"`` or ``"time"``).
-    units : str, default "ug m-3"
-        Units of ``value`` (checked with :mod:`trajectoire.units`).
-    what : str, default "observations"
-        Name of the source (file) for error messages.
-
-    Returns
-    -------
-    xarray.DataArray
-        Dims ``(time, station)``, NaN where a station has no value; ``units`` set.
-
-    Raises
-    ------
-    trajectoire.MissingVariableError
-        Missing columns.
-    trajectoire.InputError
-        Several pollutants and none chosen, duplicated (station, time) rows, non-numeric
-        values.
-    trajectoire.UnitsError
-        Unknown units.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"station_id": ["a", "a", "b"], "year": [2019, 2020, 2020],
-    ...                   "pollutant": "NO2", "value": [30.0, 28.0, 41.0]})
-    >>> observations_from_table(t).values.tolist()
-    [[30.0, nan], [28.0, 41.0]]
-    """
-    kind, canonical = _units_kind(units, f"{what}: units")
-    require_columns(table.columns, ["station_id", time, "value"], what)
-    rows = table
-    if "pollutant" in table.columns:
-        names = table["pollutant"].astype(str)
-        if pollutant is not None:
-            rows = table[names.str.lower() == str(pollutant).lower()]
-            if rows.empty:
-                raise InputError(
-                    f"{what}: no row for pollutant {pollutant!r}; the table holds "
-                    f"{sorted(names.unique())}."
-                )
-        elif names.nunique() > 1:
-            raise InputError(
-                f"{what}: several pollutants {sorted(names.unique())}; choose one with "
-                "pollutant=..."
-            )
-    values = pd.to_numeric(rows["value"], errors="coerce")
-    bad = values.isna() & rows["value"].notna()
-    if bad.any():
-        raise InputError(
-            f"{what}, column 'value': non-numeric entries at rows "
-            f"{rows_preview(list(rows.index[bad]))}; expected numbers [{canonical}] or empty."
-        )
-    dup = rows.duplicated(["station_id", time], keep=False)
-    if dup.any():
-        raise InputError(
-            f"{what}: duplicated (station_id, {time}) rows {rows_preview(list(rows.index[dup]))}; "
-            "keep one value per station and time."
-        )
-    wide = (
-        rows.assign(value=values)
-        .pivot(index=time, columns="station_id", values="value")
-        .sort_index()
-    )
-    out = xr.DataArray(
-        wide.to_numpy(dtype=float),
-        dims=(time, "station"),
-        coords={time: wide.index.to_numpy(), "station": wide.columns.to_numpy(dtype=object)},
-        attrs={"units": canonical, "long_name": "observed concentration"},
-        name="observed",
-    )
-    if pollutant is not None:
-        out.attrs["pollutant"] = str(pollutant)
-    if kind == "number_concentration":
-        out.attrs["long_name"] = "observed number concentration"
-    return out
+    if v.shape[-1] == 0:
+        return np.full(v.shape[:-1], np.nan)
+    x = np.sort(np.where(np.isfinite(v), v, np.nan), axis=-1)  # NaN sorted last
+    n = np.isfinite(x).sum(axis=-1)
+    if method == "linear":
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", "All-NaN slice", RuntimeWarning)
+            return np.asarray(np.nanpercentile(x, percentile, axis=-1), dtype=float)
+    s = n * percentile / 100.0
+    k = np.floor(s).astype(np.int64)
+    below = np.take_along_axis(x, np.maximum(k - 1, 0)[..., None], axis=-1)[..., 0]
+    lo = np.where(k == 0, 0.0, below)
+    hi = np.take_along_axis(x, np.maximum(np.minimum(k, n - 1), 0)[..., None], axis=-1)[..., 0]
+    with np.errstate(invalid="ignore"):
+        return np.where(n > 0, lo + (hi - lo) * (s - k), np.nan)

@@ -33,6 +33,7 @@ EU_2030_LIMITS: dict[str, float] = {"NO2": 20.0, "PM10": 20.0, "PM2.5": 10.0}
 
 
 def _check_same_grid(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
+    """Raise unless `a` and `b` have the same ``y`` and ``x`` coordinates."""
     for dim in ("y", "x"):
         if a.sizes[dim] != b.sizes[dim] or not np.allclose(a[dim].values, b[dim].values):
             raise InputError(

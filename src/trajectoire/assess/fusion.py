@@ -11,7 +11,7 @@ ratios ``O_k / M(x_k)`` (multiplicative), interpolated over the grid by
 Both interpolators are exact: at a station the fused value equals the observation. Far from
 every station the IDW correction and the simple-kriging correction are zero (the model is
 kept); the ordinary-kriging correction tends to the estimated mean residual (a network bias
-correction). :func:`cross_validate` reports the statistics of :mod:`trajectoire.evaluation`
+correction). :func:`cross_validate` reports the statistics of :mod:`trajectoire.assess.evaluation`
 before and after fusion by leave-one-out cross-validation. See ``docs/fusion.md``.
 
 References
@@ -48,12 +48,9 @@ from scipy import linalg, optimize
 
 from trajectoire._kernels.idw import idw
 from trajectoire._validate import rows_preview
-from trajectoire.assess.evaluation import (
-    _prepare_pair,
-    _station_table,
-    evaluate,
-    sample_at_stations,
-)
+from trajectoire.assess._pairs import aligned_pair, units_factor
+from trajectoire.assess.evaluation import evaluate
+from trajectoire.assess.stations import sample_at_stations, station_table
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
 
@@ -190,6 +187,7 @@ def _shape(model: str, h: np.ndarray, a: float) -> np.ndarray:
 
 
 def _coords(x: npt.ArrayLike, y: npt.ArrayLike, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """Coordinates [m] as flat float arrays of one length, checked finite."""
     xa = np.asarray(x, dtype=float).ravel()
     ya = np.asarray(y, dtype=float).ravel()
     if xa.shape != ya.shape:
@@ -202,6 +200,7 @@ def _coords(x: npt.ArrayLike, y: npt.ArrayLike, what: str) -> tuple[np.ndarray, 
 def _station_values(
     x: npt.ArrayLike, y: npt.ArrayLike, values: npt.ArrayLike, what: str, minimum: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Station coordinates [m] and finite values, at least `minimum` stations."""
     xa, ya = _coords(x, y, what)
     va = np.asarray(values, dtype=float).ravel()
     if va.shape != xa.shape:
@@ -225,6 +224,7 @@ def _station_values(
 
 
 def _distances(ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """Distances [m] between the points a (rows) and b (columns)."""
     return np.hypot(ax[:, None] - bx[None, :], ay[:, None] - by[None, :])
 
 
@@ -389,6 +389,7 @@ def _fit(
     g = gamma / scale  # fit in units of the variance: well-conditioned whatever the units
 
     def residuals(theta: np.ndarray) -> np.ndarray:
+        """Weighted relative misfit of the model with parameters `theta` (in variance units)."""
         c0 = theta[0] if nugget else 0.0
         c, a = theta[-2], theta[-1]
         model_g = c0 + c * _shape(model, lag, a)
@@ -407,6 +408,7 @@ def _fit(
 
 # ------------------------------------------------------------------------------ kriging
 def _check_distinct(xa: np.ndarray, ya: np.ndarray, what: str) -> None:
+    """Raise if two stations share a position (the kriging system would be singular)."""
     pts = np.stack([xa, ya], axis=1)
     _, idx, counts = np.unique(pts, axis=0, return_index=True, return_counts=True)
     if (counts > 1).any():
@@ -420,6 +422,7 @@ def _check_distinct(xa: np.ndarray, ya: np.ndarray, what: str) -> None:
 def _kriging_system(
     xa: np.ndarray, ya: np.ndarray, variogram: Variogram, kind: str
 ) -> tuple[Any, int]:
+    """LU factors of the kriging matrix of the stations, and the number of stations."""
     n = xa.size
     d = _distances(xa, ya, xa, ya)
     if kind == "ordinary":
@@ -437,6 +440,7 @@ def _kriging_system(
 def _kriging_rhs(
     xa: np.ndarray, ya: np.ndarray, tx: np.ndarray, ty: np.ndarray, vg: Variogram, kind: str
 ) -> np.ndarray:
+    """Right-hand sides of the kriging system for the targets, one column per target."""
     d = _distances(xa, ya, tx, ty)  # (n, m)
     if kind == "ordinary":
         return np.vstack([vg(d), np.ones((1, tx.size))])
@@ -648,6 +652,22 @@ Method = Literal["kriging", "idw"]
 Mode = Literal["additive", "multiplicative"]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Interpolation:
+    """How the station residuals are interpolated (the options of :func:`fuse`).
+
+    :func:`fuse` and :func:`cross_validate` share these options; see :func:`fuse`.
+    """
+
+    method: str
+    variogram: Variogram | VariogramModel
+    kriging: Literal["ordinary", "simple"]
+    power: float
+    radius: float
+    n_lags: int | None
+    max_lag: float | None
+
+
 def _station_residuals(
     model: xr.DataArray,
     observed: xr.DataArray,
@@ -665,7 +685,7 @@ def _station_residuals(
         )
     if mode not in ("additive", "multiplicative"):
         raise InputError(f"{caller}: mode must be 'additive' or 'multiplicative', got {mode!r}.")
-    ids, sx, sy = _station_table(stations, model, caller)
+    ids, sx, sy = station_table(stations, crs=model.attrs.get("crs"), what=f"{caller}: stations")
     obs_ids = list(observed["station"].values)
     missing = [s for s in obs_ids if s not in set(ids)]
     if missing:
@@ -677,7 +697,7 @@ def _station_residuals(
     table = pd.DataFrame({"station_id": obs_ids, "x": sx[order], "y": sy[order]})
     at = sample_at_stations(model, table, method=sampling, outside=outside)
     at = at.drop_vars(["station_x", "station_y"])
-    mod, obs, _ = _prepare_pair(at, observed, caller)
+    mod, obs, _ = aligned_pair(at, observed, caller)
     if mode == "additive":
         res = obs - mod
     else:
@@ -691,57 +711,64 @@ def _station_residuals(
     return mod, obs, res, table["x"].to_numpy(), table["y"].to_numpy()
 
 
+def _fitted_variogram(
+    sx: np.ndarray,
+    sy: np.ndarray,
+    values: np.ndarray,
+    how: _Interpolation,
+    field: int,
+    caller: str,
+) -> Variogram:
+    """The variogram of family ``how.variogram`` fitted to the finite `values` of one field."""
+    ok = np.isfinite(values)
+    if ok.sum() < 3:
+        raise InputError(
+            f"{caller}: field {field} has {int(ok.sum())} valid station(s); fitting a "
+            "variogram needs at least 3. Pass variogram=Variogram(...) or use "
+            "method='idw'."
+        )
+    return fit_variogram(
+        sx[ok],
+        sy[ok],
+        values[ok],
+        model=how.variogram,  # type: ignore[arg-type]
+        n_lags=how.n_lags,
+        max_lag=how.max_lag,
+    )
+
+
 def _interpolate_fields(
     sx: np.ndarray,
     sy: np.ndarray,
     res: np.ndarray,
     tx: np.ndarray,
     ty: np.ndarray,
-    *,
-    method: str,
-    variogram: Variogram | str,
-    kriging: str,
-    power: float,
-    radius: float,
-    n_lags: int | None,
-    max_lag: float | None,
+    how: _Interpolation,
     caller: str,
 ) -> tuple[np.ndarray, np.ndarray | None, list[Variogram | None]]:
-    """Interpolate each row of `res` (n_field, n_station; NaN skipped) at the targets."""
+    """Interpolate each row of `res` (n_field, n_station; NaN skipped) at the targets.
+
+    Returns the estimates ``(n_field, n_target)``, the kriging variances (None for IDW) and
+    the variogram of each field (None for IDW).
+    """
     n_f = res.shape[0]
-    if method == "idw":
-        return (
-            idw_interpolate(sx, sy, res, tx, ty, power=power, radius=radius, fill=0.0),
-            None,
-            [None] * n_f,
-        )
-    if method != "kriging":
-        raise InputError(f"{caller}: method must be 'kriging' or 'idw', got {method!r}.")
+    if how.method == "idw":
+        est = idw_interpolate(sx, sy, res, tx, ty, power=how.power, radius=how.radius, fill=0.0)
+        return est, None, [None] * n_f
+    if how.method != "kriging":
+        raise InputError(f"{caller}: method must be 'kriging' or 'idw', got {how.method!r}.")
     est = np.empty((n_f, tx.size))
     var = np.empty((n_f, tx.size))
     fitted: list[Variogram | None] = []
     for f in range(n_f):
         ok = np.isfinite(res[f])
-        if isinstance(variogram, Variogram):
-            vg = variogram
+        if isinstance(how.variogram, Variogram):
+            vg = how.variogram
             if ok.sum() < 1:
                 raise InputError(f"{caller}: field {f} has no valid station value.")
         else:
-            if ok.sum() < 3:
-                raise InputError(
-                    f"{caller}: field {f} has {int(ok.sum())} valid station(s); fitting a "
-                    "variogram needs at least 3. Pass variogram=Variogram(...) or use "
-                    "method='idw'."
-                )
-            vg = fit_variogram(
-                sx[ok],
-                sy[ok],
-                res[f, ok],
-                model=variogram,  # type: ignore[arg-type]
-                n_lags=n_lags,
-                max_lag=max_lag,
-            )
-        e, v = krige(sx[ok], sy[ok], res[f, ok], tx, ty, vg, kind=kriging)  # type: ignore[arg-type]
+            vg = _fitted_variogram(sx, sy, res[f], how, f, caller)
+        e, v = krige(sx[ok], sy[ok], res[f, ok], tx, ty, vg, kind=how.kriging)
         est[f] = e
         var[f] = v
         fitted.append(vg)
@@ -749,12 +776,40 @@ def _interpolate_fields(
 
 
 def _stack_fields(da: xr.DataArray, core: Sequence[str]) -> tuple[xr.DataArray, list[str]]:
+    """`da` with its dims other than `core` stacked into a leading ``_field`` dim."""
     extra = [d for d in da.dims if d not in core]
     if extra:
         da = da.stack(_field=extra).transpose("_field", *core)
     else:
         da = da.expand_dims("_field").transpose("_field", *core)
     return da, [str(e) for e in extra]
+
+
+def _unstack_fields(da: xr.DataArray, extra: Sequence[str]) -> xr.DataArray:
+    """Undo :func:`_stack_fields` (`extra` as it returned)."""
+    return da.unstack("_field") if extra else da.isel(_field=0, drop=True)
+
+
+def _residual_rows(
+    res: xr.DataArray,
+    extra: Sequence[str],
+    n_station: int,
+    mode: str,
+    observed: xr.DataArray,
+    model: xr.DataArray,
+) -> np.ndarray:
+    """Residuals as ``(n_field, n_station)`` in the field order of :func:`_stack_fields`.
+
+    Additive residuals are converted back to model units; ratios are unitless.
+    """
+    # the model at the stations was sampled from `model`, so the extra coordinates agree;
+    # C-order reshape of (*extra, station) matches the stacking order of the model's fields
+    rows = np.asarray(res.transpose(*extra, "station").values, dtype=float)
+    rows = rows.reshape(-1, n_station)
+    factor = units_factor(observed, model)
+    if mode == "additive":
+        rows = rows / factor  # residuals back in model units
+    return rows
 
 
 def fuse(
@@ -846,59 +901,19 @@ def fuse(
         raise InputError(
             f"{caller}: model must be an xarray.DataArray, got {type(model).__name__}."
         )
+    how = _Interpolation(method, variogram, kriging, power, radius, n_lags, max_lag)
     mod_st, obs, res, sx, sy = _station_residuals(
         model, observed, stations, mode, sampling, outside, caller
     )
     if method == "kriging":
         _check_distinct(sx, sy, caller)
     f_model, extra = _stack_fields(model, ("y", "x"))
-    # the model at the stations was sampled from `model`, so the extra coordinates agree;
-    # C-order reshape of (*extra, station) matches the stacking order of `f_model`
-    res_np = np.asarray(res.transpose(*extra, "station").values, dtype=float)
-    res_np = res_np.reshape(-1, sx.size)
-    units_factor = _factor(observed, model)
-    if mode == "additive":
-        res_np = res_np / units_factor  # residuals back in model units
-    xs = np.asarray(model["x"].values, dtype=float)
-    ys = np.asarray(model["y"].values, dtype=float)
-    gx, gy = np.meshgrid(xs, ys)
-    est, var, fitted = _interpolate_fields(
-        sx,
-        sy,
-        res_np,
-        gx.ravel(),
-        gy.ravel(),
-        method=method,
-        variogram=variogram,
-        kriging=kriging,
-        power=power,
-        radius=radius,
-        n_lags=n_lags,
-        max_lag=max_lag,
-        caller=caller,
+    res_np = _residual_rows(res, extra, sx.size, mode, observed, model)
+    gx, gy = np.meshgrid(
+        np.asarray(model["x"].values, dtype=float), np.asarray(model["y"].values, dtype=float)
     )
-    shape = f_model.shape
-    corr = f_model.copy(data=est.reshape(shape))
-    m_vals = np.asarray(f_model.values, dtype=float)
-    fused_np = (
-        m_vals + est.reshape(shape) if mode == "additive" else m_vals * (1 + est.reshape(shape))
-    )
-    fused = f_model.copy(data=fused_np)
-
-    def unstack(da: xr.DataArray) -> xr.DataArray:
-        out = da.unstack("_field") if extra else da.isel(_field=0, drop=True)
-        return out.transpose(*model.dims)
-
-    ds = xr.Dataset()
-    ds["fused"] = unstack(fused)
-    ds["fused"].attrs = {**model.attrs, "long_name": "model corrected with station observations"}
-    ds["correction"] = unstack(corr)
-    ds["correction"].attrs = {
-        "long_name": "interpolated station residual"
-        if mode == "additive"
-        else "interpolated station ratio minus one",
-        "units": model.attrs.get("units", "") if mode == "additive" else "1",
-    }
+    est, var, fitted = _interpolate_fields(sx, sy, res_np, gx.ravel(), gy.ravel(), how, caller)
+    ds = _fused_fields(model, f_model, extra, est, mode)
     ds["residual"] = res
     ds["residual"].attrs = {
         "long_name": "observed minus model at station"
@@ -908,45 +923,82 @@ def fuse(
     }
     ds["model_at_station"] = mod_st
     if var is not None:
-        ds["kriging_variance"] = unstack(f_model.copy(data=var.reshape(shape)))
-        u = model.attrs.get("units", "")
-        ds["kriging_variance"].attrs = {
-            "long_name": "kriging variance of the correction",
-            "units": f"({u})2" if mode == "additive" else "1",
-        }
-        fdim = f_model["_field"]
-        for name in ("nugget", "sill", "range"):
-            vals = np.array([getattr(v, name) if v is not None else np.nan for v in fitted])
-            da = xr.DataArray(vals, dims="_field", coords={"_field": fdim})
-            ds[f"variogram_{name}"] = (
-                da.unstack("_field") if extra else da.isel(_field=0, drop=True)
-            )
-        ds["variogram_range"].attrs["units"] = "m"
-    ds.attrs.update(
-        {
-            "method": method,
-            "mode": mode,
-            "kriging": kriging if method == "kriging" else "",
-            "variogram_model": (variogram.model if isinstance(variogram, Variogram) else variogram)
-            if method == "kriging"
-            else "",
-            "idw_power": float(power) if method == "idw" else np.nan,
-            "idw_radius": float(radius) if method == "idw" else np.nan,
-            "references": "Denby et al. (2005) ETC/ACC TP 2005/7; Horálek et al. (2007) ETC/ACC "
-            "TP 2007/7; Cressie (1993); Shepard (1968) doi:10.1145/800186.810616",
-        }
-    )
+        ds.update(_kriging_fields(model, f_model, extra, var, fitted, mode))
+    ds.attrs.update(_fusion_attrs(how, mode))
     return add_history(ds, f"fuse(method={method!r}, mode={mode!r}, kriging={kriging!r})")
 
 
-def _factor(observed: xr.DataArray, model: xr.DataArray) -> float:
-    """Factor converting a value in model units to observation units."""
-    from trajectoire.assess.evaluation import _units_kind
-    from trajectoire.units import UNIT_TABLE
+def _fused_fields(
+    model: xr.DataArray,
+    f_model: xr.DataArray,
+    extra: Sequence[str],
+    est: np.ndarray,
+    mode: str,
+) -> xr.Dataset:
+    """``fused`` and ``correction`` on the model's grid from the interpolated residuals.
 
-    kind, uo = _units_kind(observed.attrs.get("units"), "observed.attrs['units']")
-    _, um = _units_kind(model.attrs.get("units"), "model.attrs['units']")
-    return UNIT_TABLE[kind][um] / UNIT_TABLE[kind][uo]
+    `f_model` is `model` stacked by :func:`_stack_fields`, `est` the correction per field.
+    """
+    shape = f_model.shape
+    m_vals = np.asarray(f_model.values, dtype=float)
+    fused_np = (
+        m_vals + est.reshape(shape) if mode == "additive" else m_vals * (1 + est.reshape(shape))
+    )
+    ds = xr.Dataset()
+    ds["fused"] = _unstack_fields(f_model.copy(data=fused_np), extra).transpose(*model.dims)
+    ds["fused"].attrs = {**model.attrs, "long_name": "model corrected with station observations"}
+    ds["correction"] = _unstack_fields(f_model.copy(data=est.reshape(shape)), extra).transpose(
+        *model.dims
+    )
+    ds["correction"].attrs = {
+        "long_name": "interpolated station residual"
+        if mode == "additive"
+        else "interpolated station ratio minus one",
+        "units": model.attrs.get("units", "") if mode == "additive" else "1",
+    }
+    return ds
+
+
+def _kriging_fields(
+    model: xr.DataArray,
+    f_model: xr.DataArray,
+    extra: Sequence[str],
+    var: np.ndarray,
+    fitted: Sequence[Variogram | None],
+    mode: str,
+) -> dict[str, xr.DataArray]:
+    """``kriging_variance`` on the model's grid and the variogram parameters per field."""
+    variance = _unstack_fields(f_model.copy(data=var.reshape(f_model.shape)), extra)
+    u = model.attrs.get("units", "")
+    out = {"kriging_variance": variance.transpose(*model.dims)}
+    out["kriging_variance"].attrs = {
+        "long_name": "kriging variance of the correction",
+        "units": f"({u})2" if mode == "additive" else "1",
+    }
+    fdim = f_model["_field"]
+    for name in ("nugget", "sill", "range"):
+        vals = np.array([getattr(v, name) if v is not None else np.nan for v in fitted])
+        da = xr.DataArray(vals, dims="_field", coords={"_field": fdim})
+        out[f"variogram_{name}"] = _unstack_fields(da, extra)
+    out["variogram_range"].attrs["units"] = "m"
+    return out
+
+
+def _fusion_attrs(how: _Interpolation, mode: str) -> dict[str, Any]:
+    """Global attributes of the output of :func:`fuse`: the method and its options."""
+    kriging = how.method == "kriging"
+    idw = how.method == "idw"
+    vg = how.variogram
+    return {
+        "method": how.method,
+        "mode": mode,
+        "kriging": how.kriging if kriging else "",
+        "variogram_model": (vg.model if isinstance(vg, Variogram) else vg) if kriging else "",
+        "idw_power": float(how.power) if idw else np.nan,
+        "idw_radius": float(how.radius) if idw else np.nan,
+        "references": "Denby et al. (2005) ETC/ACC TP 2005/7; Horálek et al. (2007) ETC/ACC "
+        "TP 2007/7; Cressie (1993); Shepard (1968) doi:10.1145/800186.810616",
+    }
 
 
 def cross_validate(
@@ -980,7 +1032,7 @@ def cross_validate(
     dim : str or sequence of str, optional
         Dims the statistics are taken over; default every dim of `observed` (pooled).
     threshold : float, default 0.0
-        Detection threshold of :func:`trajectoire.evaluation.evaluate`.
+        Detection threshold of :func:`trajectoire.assess.evaluation.evaluate`.
     refit : bool, default False
         Refit the variogram without the left-out station (else it is fitted once on all
         stations, the usual and slightly optimistic practice).
@@ -990,7 +1042,7 @@ def cross_validate(
     Returns
     -------
     xarray.Dataset
-        The statistics of :func:`~trajectoire.evaluation.evaluate` with a ``stage`` dim
+        The statistics of :func:`~trajectoire.assess.evaluation.evaluate` with a ``stage`` dim
         (``"model"``: model at the stations; ``"fused"``: leave-one-out fused value), plus
         ``loo_prediction`` and ``model_at_station`` ``(..., station)`` in observation units.
 
@@ -1001,19 +1053,18 @@ def cross_validate(
 
     Examples
     --------
-    >>> x = 700_050.0 + 100.0 * np.arange(4)
-    >>> y = 7_060_350.0 - 100.0 * np.arange(4)
-    >>> model = xr.DataArray(np.full((4, 4), 20.0), dims=("y", "x"),
-    ...                      coords={"y": y, "x": x}, attrs={"units": "ug m-3"})
-    >>> stations = pd.DataFrame({"station_id": ["a", "b", "c"],
-    ...                          "x": [x[0], x[3], x[0]], "y": [y[0], y[3], y[3]]})
-    >>> obs = xr.DataArray([22.0, 23.0, 22.5], dims="station",
-    ...                    coords={"station": ["a", "b", "c"]}, attrs={"units": "ug m-3"})
+    >>> model = xr.DataArray(np.full((3, 3), 20.0), dims=("y", "x"), attrs={"units": "ug m-3"},
+    ...                      coords={"y": [250.0, 150.0, 50.0], "x": [50.0, 150.0, 250.0]})
+    >>> stations = pd.DataFrame({"station_id": ["a", "b", "c"], "x": [50.0, 250.0, 50.0],
+    ...                          "y": [250.0, 50.0, 50.0]})
+    >>> obs = xr.DataArray([22.0, 23.0, 22.5], dims="station", attrs={"units": "ug m-3"},
+    ...                    coords={"station": ["a", "b", "c"]})
     >>> cv = cross_validate(model, obs, stations, method="idw")
     >>> cv.rmse.round(3).values.tolist()
     [2.533, 0.544]
     """
     caller = "cross_validate"
+    how = _Interpolation(method, variogram, kriging, power, radius, n_lags, max_lag)
     mod_st, obs, res, sx, sy = _station_residuals(
         model, observed, stations, mode, sampling, outside, caller
     )
@@ -1022,54 +1073,9 @@ def cross_validate(
     if method == "kriging":
         _check_distinct(sx, sy, caller)
     extra = [d for d in res.dims if d != "station"]
-    r_t = res.transpose(*extra, "station")
-    r_np = np.asarray(r_t.values, dtype=float).reshape(-1, sx.size)
-    fixed: list[Variogram | None] = [None] * r_np.shape[0]
-    if method == "kriging" and not refit:
-        if isinstance(variogram, Variogram):
-            fixed = [variogram] * r_np.shape[0]
-        else:
-            fixed = []
-            for f in range(r_np.shape[0]):
-                ok = np.isfinite(r_np[f])
-                if ok.sum() < 3:
-                    raise InputError(
-                        f"{caller}: field {f} has {int(ok.sum())} valid station(s); fitting a "
-                        "variogram needs at least 3. Pass variogram=Variogram(...)."
-                    )
-                fixed.append(
-                    fit_variogram(
-                        sx[ok],
-                        sy[ok],
-                        r_np[f, ok],
-                        model=variogram,
-                        n_lags=n_lags,
-                        max_lag=max_lag,
-                    )
-                )
-    loo = np.full_like(r_np, np.nan)
-    for k in range(sx.size):
-        keep = np.arange(sx.size) != k
-        for f in range(r_np.shape[0]):
-            if not np.isfinite(r_np[f, k]):
-                continue
-            vg: Variogram | str = fixed[f] if fixed[f] is not None else variogram  # type: ignore[assignment]
-            est, _, _ = _interpolate_fields(
-                sx[keep],
-                sy[keep],
-                r_np[f : f + 1, keep],
-                sx[k : k + 1],
-                sy[k : k + 1],
-                method=method,
-                variogram=vg,
-                kriging=kriging,
-                power=power,
-                radius=radius,
-                n_lags=n_lags,
-                max_lag=max_lag,
-                caller=caller,
-            )
-            loo[f, k] = est[0, 0]
+    r_np = np.asarray(res.transpose(*extra, "station").values, dtype=float).reshape(-1, sx.size)
+    fixed = _loo_variograms(sx, sy, r_np, how, refit, caller)
+    loo = _leave_one_out(sx, sy, r_np, fixed, how, caller)
     m_t = mod_st.transpose(*extra, "station")
     m_np = np.asarray(m_t.values, dtype=float).reshape(loo.shape)
     pred = m_np + loo if mode == "additive" else m_np * (1.0 + loo)
@@ -1092,3 +1098,55 @@ def cross_validate(
         }
     )
     return add_history(out, f"cross_validate(method={method!r}, mode={mode!r}, refit={refit})")
+
+
+def _loo_variograms(
+    sx: np.ndarray,
+    sy: np.ndarray,
+    res: np.ndarray,
+    how: _Interpolation,
+    refit: bool,
+    caller: str,
+) -> list[Variogram | None]:
+    """The variogram of each field used for every left-out station (None: refit each time).
+
+    Kriging without `refit`: the given variogram, or one fitted once to all the stations.
+    """
+    n_f = res.shape[0]
+    if how.method != "kriging" or refit:
+        return [None] * n_f
+    if isinstance(how.variogram, Variogram):
+        return [how.variogram] * n_f
+    return [_fitted_variogram(sx, sy, res[f], how, f, caller) for f in range(n_f)]
+
+
+def _leave_one_out(
+    sx: np.ndarray,
+    sy: np.ndarray,
+    res: np.ndarray,
+    fixed: Sequence[Variogram | None],
+    how: _Interpolation,
+    caller: str,
+) -> np.ndarray:
+    """Residual of each field interpolated at each station from the other stations.
+
+    `res` is ``(n_field, n_station)``; NaN where the station has no value in that field.
+    """
+    loo = np.full_like(res, np.nan)
+    for k in range(sx.size):
+        keep = np.arange(sx.size) != k
+        for f in range(res.shape[0]):
+            if not np.isfinite(res[f, k]):
+                continue
+            vg = fixed[f]
+            est, _, _ = _interpolate_fields(
+                sx[keep],
+                sy[keep],
+                res[f : f + 1, keep],
+                sx[k : k + 1],
+                sy[k : k + 1],
+                how if vg is None else dataclasses.replace(how, variogram=vg),
+                caller,
+            )
+            loo[f, k] = est[0, 0]
+    return loo

@@ -1,0 +1,476 @@
+"""Monitoring stations: station tables, observations, and model values at the stations.
+
+* :func:`read_stations` reads and checks a station file (``stations.csv``,
+  ``docs/input-formats.md``): the one reader of station files in the package;
+* :func:`station_table` checks station ids and coordinates given as a DataFrame (or a
+  GeoDataFrame of points, reprojected);
+* :func:`observations_from_table` turns tidy observations into a ``(time, station)``
+  DataArray;
+* :func:`sample_at_stations` extracts a gridded field at station positions (bilinear or
+  nearest cell), for :mod:`trajectoire.assess.evaluation` and :mod:`trajectoire.assess.fusion`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Hashable
+from typing import IO, Any, Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from trajectoire._validate import require_columns, require_unique, rows_preview
+from trajectoire.assess._pairs import concentration_units
+from trajectoire.errors import InputError, warn
+
+__all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
+
+#: the columns every station table has
+_STATION_COLUMNS = ("station_id", "x", "y")
+
+
+# ------------------------------------------------------------------------ station tables
+def read_stations(
+    source: str | os.PathLike[str] | IO[str], *, what: str | None = None
+) -> pd.DataFrame:
+    """Read and check a station file (``stations.csv``).
+
+    Parameters
+    ----------
+    source : str, path-like or text file object
+        CSV file with a header row and at least the columns ``station_id``, ``x``, ``y``
+        (``docs/input-formats.md``); other columns (``name``, ``type``, ``territory``...) are
+        kept.
+    what : str, optional
+        Name of the source in error messages; default the path (``"stations"`` for a file
+        object).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per station, in the order of the file (index ``0 .. n-1``): ``station_id``
+        (str, exactly as written in the file), ``x``, ``y`` [m, float, in the CRS of the
+        grid] and the other columns as :func:`pandas.read_csv` reads them.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        A required column is missing.
+    trajectoire.InputError
+        The file is not a CSV table, a station has no id, an id appears twice, or a
+        coordinate is not a number or not finite. The message names the file, the column,
+        the line (the header is line 1), the station and the value at fault.
+
+    See Also
+    --------
+    station_table : the same checks on a DataFrame already in memory.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = "station_id,name,x,y\\nFR11025,Lille Fives,706400,7059000\\n"
+    >>> read_stations(io.StringIO(text))[["station_id", "x", "y"]].values.tolist()
+    [['FR11025', 706400.0, 7059000.0]]
+    """
+    if what is None:
+        what = str(source) if isinstance(source, str | os.PathLike) else "stations"
+    try:
+        table = pd.read_csv(source, dtype={"station_id": str})
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise InputError(
+            f"{what}: not readable as a CSV table ({exc}); expected a header row with the "
+            f"columns {list(_STATION_COLUMNS)} and one row per station."
+        ) from exc
+    _, x, y = _checked_stations(table, what, lambda i: f"line {i + 2}")
+    return table.assign(x=x, y=y)
+
+
+def station_table(
+    stations: pd.DataFrame, *, crs: Any = None, what: str = "stations"
+) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
+    """Station ids and coordinates of a station DataFrame, checked.
+
+    Parameters
+    ----------
+    stations : pandas.DataFrame
+        Columns ``station_id`` (unique), ``x``, ``y`` [m], e.g. from :func:`read_stations`;
+        or a GeoDataFrame of points (with ``station_id`` and no ``x`` column), reprojected to
+        `crs` when both it and `crs` are set.
+    crs : optional
+        CRS of the grid the stations are used on (a GeoDataFrame is reprojected to it).
+    what : str, default "stations"
+        Name of the table in error messages.
+
+    Returns
+    -------
+    ids : list
+        Station ids, in the order of the rows.
+    x, y : numpy.ndarray
+        Station coordinates [m] (float).
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        A required column is missing.
+    trajectoire.InputError
+        Not a DataFrame, missing or duplicated ids, non-numeric or non-finite coordinates
+        (the message names the row label, the station and the value).
+
+    Examples
+    --------
+    >>> ids, x, y = station_table(pd.DataFrame({"station_id": ["a"], "x": [1], "y": [2]}))
+    >>> ids, x.tolist(), y.tolist()
+    (['a'], [1.0], [2.0])
+    """
+    if not isinstance(stations, pd.DataFrame):
+        raise InputError(
+            f"{what} must be a pandas DataFrame with columns station_id, x, y; got "
+            f"{type(stations).__name__}."
+        )
+    table = stations
+    if hasattr(stations, "geometry") and "x" not in stations.columns:
+        gdf: Any = stations
+        geo = gdf.to_crs(crs) if crs and getattr(gdf, "crs", None) else gdf
+        table = pd.DataFrame(
+            {"station_id": stations["station_id"], "x": geo.geometry.x, "y": geo.geometry.y}
+        )
+    return _checked_stations(table, what, lambda i: f"row {table.index[i]!r}")
+
+
+def _checked_stations(
+    table: pd.DataFrame, what: str, place: Callable[[int], str]
+) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
+    """Check the id and coordinate columns of a station table; return ids, x, y [m].
+
+    `place(i)` names the i-th row in messages (a file line, a DataFrame row label).
+    """
+    require_columns(table.columns, list(_STATION_COLUMNS), what)
+    ids = list(table["station_id"])
+    no_id = np.flatnonzero(table["station_id"].isna().to_numpy()).tolist()
+    if no_id:
+        raise InputError(
+            f"{what}, column 'station_id': no id at {rows_preview([place(i) for i in no_id])}; "
+            "every station needs an id."
+        )
+    require_unique(ids, f"{what}, column 'station_id'")
+    sx = _coordinate(table, "x", what, place)
+    sy = _coordinate(table, "y", what, place)
+    bad = np.flatnonzero(~(np.isfinite(sx) & np.isfinite(sy))).tolist()
+    if bad:
+        found = [f"{ids[i]} ({place(i)}: x={sx[i]}, y={sy[i]})" for i in bad]
+        raise InputError(
+            f"{what}, columns 'x'/'y': non-finite coordinates for station(s) "
+            f"{rows_preview(found)}; expected finite numbers [m] in the CRS of the grid. Fix "
+            "or drop them."
+        )
+    return ids, sx, sy
+
+
+def _coordinate(
+    table: pd.DataFrame, column: str, what: str, place: Callable[[int], str]
+) -> np.ndarray:
+    """A coordinate column as float [m]; a non-numeric entry is an error naming it."""
+    raw = table[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = np.flatnonzero((values.isna() & raw.notna()).to_numpy()).tolist()
+    if bad:
+        ids = table["station_id"]
+        found = [f"{raw.iloc[i]!r} for station {ids.iloc[i]} ({place(i)})" for i in bad]
+        raise InputError(
+            f"{what}, column {column!r}: non-numeric value(s) {rows_preview(found)}; expected "
+            "numbers [m] in the CRS of the grid."
+        )
+    return values.to_numpy(dtype=float, na_value=np.nan)
+
+
+# ---------------------------------------------------------------- sampling at stations
+def _axis(coord: np.ndarray, name: str) -> tuple[float, float]:
+    """First centre and signed step of a regular 1-D coordinate."""
+    if coord.ndim != 1 or coord.size < 1:
+        raise InputError(f"sample_at_stations: coordinate {name!r} must be 1-D and non-empty.")
+    if coord.size == 1:
+        return float(coord[0]), 0.0
+    d = np.diff(coord)
+    step = float(d.mean())
+    if step == 0 or not np.allclose(d, step, rtol=1e-6, atol=abs(step) * 1e-6):
+        raise InputError(
+            f"sample_at_stations: coordinate {name!r} is not regularly spaced (steps from "
+            f"{d.min()} to {d.max()}); regrid the field onto a regular Grid first."
+        )
+    return float(coord[0]), step
+
+
+def sample_at_stations(
+    field: xr.DataArray,
+    stations: pd.DataFrame,
+    *,
+    method: Literal["bilinear", "nearest"] = "bilinear",
+    outside: Literal["raise", "nan"] = "raise",
+) -> xr.DataArray:
+    """Values of a gridded field at station positions.
+
+    Parameters
+    ----------
+    field : xarray.DataArray
+        Field with regular cell-centre coordinates ``y``, ``x`` (any other dims kept), in the
+        CRS of the station coordinates.
+    stations : pandas.DataFrame
+        Columns ``station_id`` (unique), ``x``, ``y`` [m, grid CRS]. A GeoDataFrame of
+        points with a CRS is reprojected to the field's ``attrs['crs']`` when it has one.
+    method : {"bilinear", "nearest"}, default "bilinear"
+        ``"nearest"``: value of the cell that contains the station. ``"bilinear"``:
+        interpolation between the four surrounding cell centres; between the outer cell
+        centres and the grid edge the value is held constant (nearest centre along that
+        axis). NaN in any of the used cells gives NaN.
+    outside : {"raise", "nan"}, default "raise"
+        Stations outside the grid extent: raise an error naming them, or keep them with NaN
+        and emit a :class:`trajectoire.TrajectoireWarning` naming them.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(..., station)``; coordinates ``station`` (ids), ``station_x``,
+        ``station_y``; attrs of `field` kept, plus ``sampling``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Missing ``x``/``y`` dims, irregular coordinates, duplicated or non-finite stations,
+        stations outside the grid (``outside="raise"``).
+    trajectoire.MissingVariableError
+        Missing station columns.
+
+    Notes
+    -----
+    Bilinear weights with fractional indices :math:`f_x = (x - x_0)/\\Delta x`,
+    :math:`f_y = (y - y_0)/\\Delta y` (:math:`\\Delta y < 0` for north-up grids), clamped to
+    the range of the centres: :math:`v = \\sum_{ij} (1 - |f_x - i|)(1 - |f_y - j|) v_{ji}`
+    over the two nearest columns i and rows j.
+
+    Examples
+    --------
+    >>> f = xr.DataArray([[0.0, 1.0], [2.0, 3.0]], dims=("y", "x"),
+    ...                  coords={"y": [150.0, 50.0], "x": [50.0, 150.0]}, attrs={"units": "ug m-3"})
+    >>> st = pd.DataFrame({"station_id": ["a"], "x": [100.0], "y": [100.0]})
+    >>> float(sample_at_stations(f, st).sel(station="a"))
+    1.5
+    """
+    caller = "sample_at_stations"
+    _check_sampling(field, method, outside, caller)
+    ids, sx, sy = station_table(stations, crs=field.attrs.get("crs"), what=f"{caller}: stations")
+    x0, stx = _axis(np.asarray(field["x"].values, dtype=float), "x")
+    y0, sty = _axis(np.asarray(field["y"].values, dtype=float), "y")
+    inside = _inside_extent(field, ids, sx, sy, (stx, sty), outside, caller)
+    fx = (sx - x0) / stx
+    fy = (sy - y0) / sty
+    out = _nearest(field, fx, fy) if method == "nearest" else _bilinear(field, fx, fy)
+    out = out.where(xr.DataArray(inside, dims="station"))
+    out = out.transpose(*[d for d in field.dims if d not in ("x", "y")], "station")
+    out = out.assign_coords(
+        {
+            "station": ("station", np.asarray(ids, dtype=object)),
+            "station_x": ("station", sx),
+            "station_y": ("station", sy),
+        }
+    )
+    out.attrs = {**field.attrs, "sampling": method}
+    out.name = field.name
+    return out
+
+
+def _check_sampling(field: xr.DataArray, method: str, outside: str, caller: str) -> None:
+    """Check the field (a DataArray with dims y, x) and the sampling options."""
+    if not isinstance(field, xr.DataArray):
+        raise InputError(
+            f"{caller}: field must be an xarray.DataArray, got {type(field).__name__}."
+        )
+    for d in ("x", "y"):
+        if d not in field.dims:
+            raise InputError(
+                f"{caller}: field has dims {tuple(field.dims)}; expected cell-centre dims 'y' "
+                "and 'x'. Rename them with .rename({...: 'x'})."
+            )
+    if method not in ("bilinear", "nearest"):
+        raise InputError(f"{caller}: method must be 'bilinear' or 'nearest', got {method!r}.")
+    if outside not in ("raise", "nan"):
+        raise InputError(f"{caller}: outside must be 'raise' or 'nan', got {outside!r}.")
+
+
+def _inside_extent(
+    field: xr.DataArray,
+    ids: list[Hashable],
+    sx: np.ndarray,
+    sy: np.ndarray,
+    steps: tuple[float, float],
+    outside: str,
+    caller: str,
+) -> np.ndarray:
+    """Which stations lie within the extent of the cells; raise or warn about the others.
+
+    `steps` are the signed cell steps along x and y (0 for a single cell: an error).
+    """
+    stx, sty = steps
+    if stx == 0 or sty == 0:
+        raise InputError(f"{caller}: the field needs at least two cells along x and y.")
+    hx, hy = abs(stx) / 2, abs(sty) / 2
+    xs = np.asarray(field["x"].values, dtype=float)
+    ys = np.asarray(field["y"].values, dtype=float)
+    inside = (
+        (sx >= xs.min() - hx)
+        & (sx <= xs.max() + hx)
+        & (sy >= ys.min() - hy)
+        & (sy <= ys.max() + hy)
+    )
+    if not inside.all():
+        bad = [ids[i] for i in np.flatnonzero(~inside)]
+        msg = (
+            f"{caller}: {len(bad)} station(s) outside the grid extent "
+            f"x [{xs.min() - hx}, {xs.max() + hx}], y [{ys.min() - hy}, {ys.max() + hy}]: "
+            f"{rows_preview(bad)}."
+        )
+        if outside == "raise":
+            raise InputError(msg + " Enlarge the grid, drop those stations, or pass outside='nan'.")
+        warn(msg + " Their values are NaN.")
+    return inside
+
+
+def _nearest(field: xr.DataArray, fx: np.ndarray, fy: np.ndarray) -> xr.DataArray:
+    """Value of the cell containing each station; `fx`, `fy` are fractional cell indices."""
+    ix = np.clip(np.floor(fx + 0.5), 0, field.sizes["x"] - 1).astype(np.int64)
+    iy = np.clip(np.floor(fy + 0.5), 0, field.sizes["y"] - 1).astype(np.int64)
+    return field.isel(
+        x=xr.DataArray(ix, dims="station"), y=xr.DataArray(iy, dims="station"), drop=True
+    )
+
+
+def _bilinear(field: xr.DataArray, fx: np.ndarray, fy: np.ndarray) -> xr.DataArray:
+    """Bilinear interpolation between the four cell centres around each station.
+
+    `fx`, `fy` are fractional cell indices, clamped to the centres (constant value between
+    the outer centres and the grid edge).
+    """
+    nx, ny = field.sizes["x"], field.sizes["y"]
+    fxc = np.clip(fx, 0, nx - 1)
+    fyc = np.clip(fy, 0, ny - 1)
+    i0 = np.clip(np.floor(fxc), 0, nx - 2).astype(np.int64)
+    j0 = np.clip(np.floor(fyc), 0, ny - 2).astype(np.int64)
+    tx = fxc - i0
+    ty = fyc - j0
+
+    def corner(di: int, wx: np.ndarray, dj: int, wy: np.ndarray) -> xr.DataArray:
+        """Weighted value of the corner (i0 + di, j0 + dj); weights along x and y."""
+        w = xr.DataArray(wx * wy, dims="station")
+        v = field.isel(
+            x=xr.DataArray(i0 + di, dims="station"),
+            y=xr.DataArray(j0 + dj, dims="station"),
+            drop=True,
+        )
+        # weight 0 must not turn a NaN neighbour into NaN: skip exact zeros
+        return xr.where(w > 0, v * w, 0.0)
+
+    return (
+        corner(0, 1 - tx, 0, 1 - ty)
+        + corner(0, 1 - tx, 1, ty)
+        + corner(1, tx, 0, 1 - ty)
+        + corner(1, tx, 1, ty)
+    )
+
+
+# ------------------------------------------------------------------- tidy observations
+def observations_from_table(
+    table: pd.DataFrame,
+    *,
+    pollutant: str | None = None,
+    time: str = "year",
+    units: str = "ug m-3",
+    what: str = "observations",
+) -> xr.DataArray:
+    """Observations as a ``(time, station)`` DataArray from a tidy table.
+
+    Reads the layout of ``observations_annual.csv`` / ``observations_hourly.csv``
+    (``docs/input-formats.md``): columns ``station_id``, `time`, ``pollutant``, ``value``.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        Tidy observations, one row per station, time (and pollutant).
+    pollutant : str, optional
+        Keep the rows of this pollutant (compared case-insensitively); required when the
+        table holds several pollutants.
+    time : str, default "year"
+        Name of the time column, which becomes the first dim (``"year"`` or ``"time"``).
+    units : str, default "ug m-3"
+        Units of ``value`` (checked with :mod:`trajectoire.units`).
+    what : str, default "observations"
+        Name of the source (file) for error messages.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(time, station)``, NaN where a station has no value; ``units`` set.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        Missing columns.
+    trajectoire.InputError
+        Several pollutants and none chosen, duplicated (station, time) rows, non-numeric
+        values.
+    trajectoire.UnitsError
+        Unknown units.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"station_id": ["a", "a", "b"], "year": [2019, 2020, 2020],
+    ...                   "pollutant": "NO2", "value": [30.0, 28.0, 41.0]})
+    >>> observations_from_table(t).values.tolist()
+    [[30.0, nan], [28.0, 41.0]]
+    """
+    kind, canonical = concentration_units(units, f"{what}: units")
+    require_columns(table.columns, ["station_id", time, "value"], what)
+    rows = table
+    if "pollutant" in table.columns:
+        names = table["pollutant"].astype(str)
+        if pollutant is not None:
+            rows = table[names.str.lower() == str(pollutant).lower()]
+            if rows.empty:
+                raise InputError(
+                    f"{what}: no row for pollutant {pollutant!r}; the table holds "
+                    f"{sorted(names.unique())}."
+                )
+        elif names.nunique() > 1:
+            raise InputError(
+                f"{what}: several pollutants {sorted(names.unique())}; choose one with "
+                "pollutant=..."
+            )
+    values = pd.to_numeric(rows["value"], errors="coerce")
+    bad = values.isna() & rows["value"].notna()
+    if bad.any():
+        raise InputError(
+            f"{what}, column 'value': non-numeric entries at rows "
+            f"{rows_preview(list(rows.index[bad]))}; expected numbers [{canonical}] or empty."
+        )
+    dup = rows.duplicated(["station_id", time], keep=False)
+    if dup.any():
+        raise InputError(
+            f"{what}: duplicated (station_id, {time}) rows {rows_preview(list(rows.index[dup]))}; "
+            "keep one value per station and time."
+        )
+    wide = (
+        rows.assign(value=values)
+        .pivot(index=time, columns="station_id", values="value")
+        .sort_index()
+    )
+    out = xr.DataArray(
+        wide.to_numpy(dtype=float),
+        dims=(time, "station"),
+        coords={time: wide.index.to_numpy(), "station": wide.columns.to_numpy(dtype=object)},
+        attrs={"units": canonical, "long_name": "observed concentration"},
+        name="observed",
+    )
+    if pollutant is not None:
+        out.attrs["pollutant"] = str(pollutant)
+    if kind == "number_concentration":
+        out.attrs["long_name"] = "observed number concentration"
+    return out
