@@ -18,10 +18,11 @@ from trajectoire import (
     trajectory,
 )
 from trajectoire._version import __version__
-from trajectoire.assess import evaluation, exposure
+from trajectoire.assess import exposure
 from trajectoire.assess import fusion as interpolate
-from trajectoire.assess.evaluation import evaluate, mqi, mqi_network, sample_at_stations
+from trajectoire.assess.evaluation import evaluate, mqi, mqi_network
 from trajectoire.assess.fusion import cross_validate, fuse
+from trajectoire.assess.stations import sample_at_stations
 from trajectoire.batch.runner import run
 from trajectoire.dispersion import background, chemistry, concentration
 from trajectoire.errors import (

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire.assess.stations import read_stations
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
 from trajectoire.dispersion.background import read_background
@@ -418,7 +419,9 @@ def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
 
 def population(ctx: RunContext, year: int) -> np.ndarray:
     """Inhabitants per cell in `year` (:func:`trajectoire.inventory.population_at`)."""
-    census = xr.DataArray(ctx.census, dims=("census", "y", "x"), coords={"census": ctx.census_years})
+    census = xr.DataArray(
+        ctx.census, dims=("census", "y", "x"), coords={"census": ctx.census_years}
+    )
     return population_at(census, year)
 
 
@@ -432,10 +435,7 @@ def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
     """Stations of the run that lie on the grid, with their cell."""
     if config.inputs.stations is None:
         return pd.DataFrame({"station_id": [], "x": [], "y": [], "row": [], "col": []})
-    df = pd.read_csv(config.inputs.stations)
-    for name in ("station_id", "x", "y"):
-        if name not in df.columns:
-            raise InputError(f"{config.inputs.stations}: missing column {name!r}.")
+    df = read_stations(config.inputs.stations)
     row, col, inside = grid.cell_index(df["x"].to_numpy(), df["y"].to_numpy())
     if not inside.all():
         out = df.loc[~inside, "station_id"].tolist()

@@ -29,7 +29,6 @@ from trajectoire.dispersion.concentration import (
 )
 from trajectoire.dispersion.receptors import Footprint
 from trajectoire.geo.grid import Grid
-
 from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
 
 __all__ = [
