@@ -847,3 +847,30 @@ def test_stable_names_of_design():
     grid = trajectoire.Grid.from_bounds(700_000.0, 7_000_000.0, 700_300.0, 7_000_200.0, 100.0)
     assert (grid.ny, grid.nx) == (2, 3)
     assert trajectoire.Grid is trajectoire.geo.Grid
+
+
+def test_no_module_is_shadowed_by_a_name_of_its_package(graph):
+    """``package.leaf`` is the module ``package/leaf.py`` itself, never a function or class.
+
+    Before issue 11, ``trajectoire.regrid`` was a module and a function at once: which one
+    ``trajectoire.regrid`` gave depended on what had been imported. Hence ``geo.regridding``
+    (function ``regrid``), ``trajectory.backcast`` (function ``rebuild``) and ``batch``
+    (function ``trajectoire.run``).
+    """
+    clashes = []
+    for module in sorted(graph):
+        parent, _, leaf = module.rpartition(".")
+        if not parent:
+            continue
+        mod = importlib.import_module(module)
+        package = importlib.import_module(parent)
+        if getattr(package, leaf, mod) is not mod:
+            clashes.append(f"{parent}.{leaf} is {getattr(package, leaf)!r}, not module {module}")
+        if leaf not in getattr(package, "__all__", ()):
+            continue
+        # the package re-exports its modules' names: none of them may be called `leaf`
+        for sibling in (m for m in graph if m.rpartition(".")[0] == parent):
+            owner = importlib.import_module(sibling)
+            if leaf in getattr(owner, "__all__", ()) and getattr(owner, leaf) is not mod:
+                clashes.append(f"{sibling}.{leaf} is {getattr(owner, leaf)!r}, not {module}")
+    assert not clashes, "\n".join(clashes)
