@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -874,3 +875,48 @@ def test_no_module_is_shadowed_by_a_name_of_its_package(graph):
             if leaf in getattr(owner, "__all__", ()) and getattr(owner, leaf) is not mod:
                 clashes.append(f"{sibling}.{leaf} is {getattr(owner, leaf)!r}, not {module}")
     assert not clashes, "\n".join(clashes)
+
+
+# ---------------------------------------------------------------- paths named in the docs
+DOCS = sorted(
+    [
+        *SRC.parents[1].joinpath("docs").glob("*.md"),
+        *(SRC.parents[1] / name for name in ("README.md", "CONTRIBUTING.md")),
+        SRC.parents[1] / "notebooks" / "README.md",
+    ]
+)
+
+
+def _resolve(dotted: str) -> object:
+    """The object a dotted path names: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):
+        try:
+            obj: object = importlib.import_module(".".join(parts[:k]))
+        except ImportError:
+            continue
+        for attr in parts[k:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(dotted)
+
+
+def _named_paths(text: str) -> set[str]:
+    named = set(re.findall(r"(?<![\w.])(trajectoire(?:\.\w+)+)", text))
+    for module, names in re.findall(r"from (trajectoire[\w.]*) import ([\w, ]+)", text):
+        named.update(f"{module}.{n.strip()}" for n in names.split(",") if n.strip())
+    return named
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(SRC.parents[1])))
+def test_paths_named_in_docs_exist(doc):
+    """Every ``trajectoire.<...>`` path a page names, and every name it imports, resolves."""
+    if not doc.exists():
+        pytest.skip(f"{doc} is not in this checkout")
+    missing = []
+    for dotted in sorted(_named_paths(doc.read_text(encoding="utf-8"))):
+        try:
+            _resolve(dotted)
+        except (ImportError, AttributeError) as err:
+            missing.append(f"{dotted}: {err}")
+    assert not missing, f"{doc.name} names paths that do not exist:\n" + "\n".join(missing)
