@@ -38,6 +38,10 @@ The rules (``docs/architecture.md`` draws them):
 
 Imports under ``if TYPE_CHECKING:`` never run: they are exempt from ``layers`` and ``cycles``
 (annotations may name a type of a higher layer) but not from the other rules.
+
+The file also checks that the former flat module paths (``trajectoire._legacy``) serve the
+same objects as the packages, that no module is shadowed by a name its package exports, and
+that every ``trajectoire.<...>`` path the docs name exists.
 """
 
 from __future__ import annotations
