@@ -9,6 +9,7 @@ import xarray as xr
 
 from trajectoire import meteo as tm
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
+from trajectoire.meteo import stability as tm_stability
 
 LILLE = (50.57, 3.10)
 
@@ -112,7 +113,7 @@ def test_turner_class_bad_inputs():
 def test_stability_class_golder_lines():
     """On each Golder line the class is that line's class (z0 = 0.1 m and 0.01 m)."""
     for z0 in (0.01, 0.1, 0.5):
-        inv_l = tm._GOLDER_A + tm._GOLDER_B * np.log10(z0)
+        inv_l = tm_stability._GOLDER_A + tm_stability._GOLDER_B * np.log10(z0)
         lengths = np.where(inv_l == 0, np.inf, 1.0 / np.where(inv_l == 0, 1, inv_l))
         assert tm.stability_class(lengths, z0).tolist() == list("ABCDEF")
 
