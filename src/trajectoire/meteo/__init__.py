@@ -10,6 +10,7 @@ from trajectoire.meteo.classes import (
     CALM_THRESHOLD,
     DEFAULT_SPEED_EDGES,
     met_classes,
+    select_years,
 )
 from trajectoire.meteo.profiles import (
     DEFAULT_MIXING_HEIGHT,
@@ -45,6 +46,7 @@ __all__ = [
     "profiles",
     "read_hourly",
     "readers",
+    "select_years",
     "solar_elevation",
     "stability",
     "stability_class",

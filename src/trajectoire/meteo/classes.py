@@ -2,7 +2,8 @@
 
 ``met_classes`` counts the hours of each (year, direction, speed, stability) class, with
 the mean of 1/u and of the mixing height in each class, calms kept (spread over the
-directions as the STAR program does). See ``docs/meteorology.md`` for the choices.
+directions as the STAR program does). ``select_years`` takes the years a run needs from
+such a table. See ``docs/meteorology.md`` for the choices.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire._validate import rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.meteo.profiles import default_mixing_height, hourly_mixing_height
 from trajectoire.meteo.readers import validate_hourly
 from trajectoire.meteo.stability import STABILITY_CLASSES, _as_letters
 
-__all__ = ["CALM_THRESHOLD", "DEFAULT_SPEED_EDGES", "met_classes"]
+__all__ = ["CALM_THRESHOLD", "DEFAULT_SPEED_EDGES", "met_classes", "select_years"]
 
 DEFAULT_SPEED_EDGES: tuple[float, ...] = (0.0, 1.54, 3.09, 5.14, 8.23, 10.8)
 """Lower edges [m s-1] of the six STAR speed classes (1-3, 4-6, 7-10, 11-16, 17-21, >21 kt)."""
@@ -310,3 +312,62 @@ def met_classes(
         f"met_classes(n_directions={nd}, speed_edges={list(edges)}, "
         f"calm_threshold={calm_threshold})",
     )
+
+
+# ------------------------------------------------------------------ years of a run
+def _years_text(years: Sequence[int]) -> str:
+    """``"2018..2021"`` for consecutive years, else their list (``"none"`` when empty)."""
+    if not len(years):
+        return "none"
+    if len(years) > 1 and list(years) == list(range(years[0], years[-1] + 1)):
+        return f"{years[0]}..{years[-1]}"
+    return f"[{rows_preview(years)}]"
+
+
+def select_years(
+    met: xr.Dataset, years: int | Sequence[int] | np.ndarray, *, what: str = "meteorology"
+) -> xr.Dataset:
+    """The frequency tables of the years a run asks for, or an error naming the missing ones.
+
+    Parameters
+    ----------
+    met : xarray.Dataset
+        Tables on a ``year`` dimension (:func:`met_classes`).
+    years : int or sequence of int
+        Calendar years wanted; an int selects one year and drops the ``year`` dimension.
+    what : str, default "meteorology"
+        What `met` was read from (the file name), for the error message.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``met.sel(year=years)``, lazy as `met` is (no ``.load()``).
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        `met` has no ``year`` coordinate.
+    trajectoire.InputError
+        Some of `years` are not in `met`: the message names them, the years `met` holds
+        and the fix (add those years to the meteorology or narrow [run] first_year/last_year).
+
+    Examples
+    --------
+    >>> met = xr.Dataset({"valid_hours": ("year", [8760.0, 8784.0])}, coords={"year": [2019, 2020]})
+    >>> select_years(met, [2020])["valid_hours"].values.tolist()
+    [8784.0]
+    """
+    if "year" not in met.coords:
+        raise MissingVariableError(
+            f"{what}: no 'year' coordinate; expected tables from trajectoire.meteo.met_classes."
+        )
+    asked = sorted({int(y) for y in np.atleast_1d(np.asarray(years))})
+    have = sorted(int(y) for y in met["year"].values)
+    missing = sorted(set(asked) - set(have))
+    if missing:
+        raise InputError(
+            f"{what}: no meteorology for years {missing} (it holds {_years_text(have)}); the run "
+            f"asks {_years_text(asked)}. Add those years to the meteorology or narrow [run] "
+            "first_year/last_year."
+        )
+    return met.sel(year=years)
