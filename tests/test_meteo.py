@@ -9,6 +9,7 @@ import xarray as xr
 
 from trajectoire import meteo as tm
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
+from trajectoire.meteo import stability as tm_stability
 
 LILLE = (50.57, 3.10)
 
@@ -112,7 +113,7 @@ def test_turner_class_bad_inputs():
 def test_stability_class_golder_lines():
     """On each Golder line the class is that line's class (z0 = 0.1 m and 0.01 m)."""
     for z0 in (0.01, 0.1, 0.5):
-        inv_l = tm._GOLDER_A + tm._GOLDER_B * np.log10(z0)
+        inv_l = tm_stability._GOLDER_A + tm_stability._GOLDER_B * np.log10(z0)
         lengths = np.where(inv_l == 0, np.inf, 1.0 / np.where(inv_l == 0, 1, inv_l))
         assert tm.stability_class(lengths, z0).tolist() == list("ABCDEF")
 
@@ -366,3 +367,113 @@ def test_read_hourly_folder_and_list_of_years(tmp_path):
         tm.read_hourly(tmp_path / "empty")
     with pytest.raises(InputError, match="empty list"):
         tm.read_hourly([])
+
+
+def test_read_hourly_gaps_listed_per_run_and_warning_points_at_the_caller(tmp_path):
+    frame = hourly_frame().drop(index=[3, 10, 11, 12, 40])
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.warns(TrajectoireWarning, match="5 missing hour.*3 gap") as caught:
+        ds = tm.read_hourly(tmp_path / "m.csv")
+    assert caught[0].filename == __file__
+    assert ds.attrs["missing_periods"] == (
+        "2021-03-01T03; 2021-03-01T10..2021-03-01T12; 2021-03-02T16"
+    )
+
+
+# ------------------------------------------------------------------ public helpers
+def test_stability_index_and_hourly_mixing_height():
+    assert tm.stability_index(np.array([" a", "D", "f"])).tolist() == [0, 3, 5]
+    with pytest.raises(InputError, match="unknown stability"):
+        tm.stability_index(["G"])
+    ds = xr.Dataset({"mixing_height": ("time", [450.0, np.nan, np.inf, np.nan])})
+    got = tm.hourly_mixing_height(ds, [3, 1, 0, 5])
+    assert got.tolist() == [450.0, 1200.0, 1500.0, np.inf]
+    assert tm.hourly_mixing_height(xr.Dataset(), [2, 4]).tolist() == [1000.0, np.inf]
+
+
+# ------------------------------------------------------------------ calms: the spreading rules
+def spread_by_hand(met, calm_threshold=1.0, nd=16):
+    """Frequencies of the lowest speed class (year 0) by the documented rule, class by class."""
+    u = met["wind_speed"].values
+    stab = met["stability"].values
+    d = np.floor(((met["wind_direction"].values + 180.0 / nd) % 360) / (360.0 / nd)).astype(int)
+    d = d % nd
+    moving = u >= calm_threshold
+    low = moving & (u < 1.54)
+    want = np.zeros((nd, 6))
+    for c, letter in enumerate("ABCDEF"):
+        lowest = np.bincount(d[low & (stab == letter)], minlength=nd).astype(float)
+        every = np.bincount(d[moving & (stab == letter)], minlength=nd).astype(float)
+        dist = lowest if lowest.sum() else every if every.sum() else np.ones(nd)
+        n_calm = (~moving & (stab == letter)).sum()
+        want[:, c] = lowest + n_calm * dist / dist.sum()
+    return want / u.size
+
+
+def test_met_classes_calms_fall_back_on_all_speeds_then_uniform():
+    met = synth(n=600, seed=3, calm=False)
+    u = met["wind_speed"].values.copy()
+    stab = met["stability"].values.copy()
+    stab[:40] = "E"  # E: calms and no lowest-class hour -> spread like all speeds of E
+    u[:20] = 0.3
+    u[20:40] = 6.0
+    stab[40:60] = "F"  # F: only calms -> uniform spread
+    u[40:60] = 0.2
+    stab[60:] = np.where(np.isin(stab[60:], ["E", "F"]), "C", stab[60:])
+    u[60:] = np.maximum(u[60:], 1.6)
+    met["wind_speed"] = ("time", u)
+    met["stability"] = ("time", stab)
+    table = tm.met_classes(met)
+    got = table["frequency"].isel(year=0, speed=0).values
+    np.testing.assert_allclose(got, spread_by_hand(met), rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got[:, 5], 20 / 600 / 16, rtol=1e-12)
+
+
+def test_met_classes_only_calms_and_their_mixing_height():
+    met = synth(n=200, seed=4)
+    met["wind_speed"] = met["wind_speed"] * 0.0 + 0.2
+    met["mixing_height"] = ("time", np.where(np.arange(200) % 2, 600.0, np.nan))
+    table = tm.met_classes(met)
+    assert float(table["calm_fraction"].item()) == 1.0
+    low = table.isel(year=0, speed=0)
+    np.testing.assert_allclose(low["frequency"].sum(), 1.0)
+    np.testing.assert_allclose(low["inverse_wind_speed"], 1.0)  # u = calm threshold
+    # mean over the calms of the class: observed 600 m, else the default (inf for E, F: left out)
+    stab = met["stability"].values
+    zi = np.where(np.arange(200) % 2, 600.0, tm.default_mixing_height(stab))
+    want = [np.mean(zi[(stab == c) & np.isfinite(zi)]) for c in "ABCDEF"]
+    np.testing.assert_allclose(low["mixing_height"], np.broadcast_to(want, (16, 6)), rtol=1e-12)
+    assert float(table["frequency"].isel(year=0, speed=slice(1, None)).sum()) == 0.0
+
+
+def test_met_classes_leap_years_and_warning_points_at_the_caller():
+    met = xr.concat([synth(n=48, start="1900-03-01"), synth(n=48, start="2000-03-01")], "time")
+    met["wind_speed"][0] = np.nan
+    with pytest.warns(TrajectoireWarning, match="1 hour") as caught:
+        table = tm.met_classes(met)
+    assert caught[0].filename == __file__
+    assert table["missing_hours"].values.tolist() == [8760.0 - 47, 8784.0 - 48]
+
+
+# ------------------------------------------------------------------ years of a run
+def test_select_years_returns_the_asked_years():
+    table = tm.met_classes(synth(n=24 * 40, start="2020-12-11"))
+    got = tm.select_years(table, [2021])
+    assert got["year"].values.tolist() == [2021]
+    xr.testing.assert_identical(got, table.sel(year=[2021]))
+    assert "year" not in tm.select_years(table, 2020)["frequency"].dims
+    assert tm.select_years(table, np.array([2020, 2021])).sizes["year"] == 2
+
+
+def test_select_years_names_the_missing_years_and_the_fix():
+    table = tm.met_classes(synth(n=24 * 40, start="2020-12-11"))
+    with pytest.raises(InputError) as err:
+        tm.select_years(table, [2019, 2020, 2021, 2022], what="data/meteo.csv.gz")
+    msg = str(err.value)
+    assert msg.startswith("data/meteo.csv.gz: no meteorology for years [2019, 2022]")
+    assert "it holds 2020..2021" in msg and "the run asks 2019..2022" in msg
+    assert "Add those years" in msg and "[run] first_year/last_year" in msg
+    with pytest.raises(InputError, match=r"meteorology: .*\[2023\] \(it holds 2020..2021\)"):
+        tm.select_years(table, 2023)
+    with pytest.raises(MissingVariableError, match="year"):
+        tm.select_years(table.isel(year=0, drop=True), [2020])

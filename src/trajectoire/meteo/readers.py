@@ -1,0 +1,350 @@
+"""Hourly surface meteorology: reading CSV and NetCDF files, checking variables and ranges.
+
+``read_hourly`` puts the hours of one or several files on a complete hourly UTC axis (gaps
+counted, reported and kept as NaN); ``validate_hourly`` checks a dataset of that form.
+See ``docs/meteorology.md`` for the columns and the choices.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from trajectoire._validate import require_columns, rows_preview
+from trajectoire.cf import add_history
+from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
+
+__all__ = ["read_hourly", "validate_hourly"]
+
+_REQUIRED = ("time", "wind_speed", "wind_direction", "cloud_cover", "temperature")
+_OPTIONAL = ("solar_radiation", "obukhov_length", "mixing_height", "ceiling_height")
+_UNITS = {
+    "wind_speed": "m s-1",
+    "wind_direction": "degree",
+    "cloud_cover": "okta",
+    "temperature": "K",
+    "solar_radiation": "W m-2",
+    "obukhov_length": "m",
+    "mixing_height": "m",
+    "ceiling_height": "m",
+}
+
+
+def _check_range(
+    values: np.ndarray, what: str, lo: float, hi: float, *, hi_open: bool = False
+) -> None:
+    """Raise InputError, with positions and a hint, if `values` leave ``[lo, hi]`` (or ``[lo, hi)``).
+
+    NaN passes (missing hours are counted elsewhere).
+    """
+    arr = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = (arr < lo) | ((arr >= hi) if hi_open else (arr > hi))
+    if bad.any():
+        where = np.flatnonzero(bad.ravel())
+        rng = f"[{lo:g}, {hi:g}{')' if hi_open else ']'}"
+        hints = {
+            "wind_direction": " Use values modulo 360 (360 is north: write 0).",
+            "wind_speed": " Wind speed cannot be negative: check the sign and the units.",
+            "u10": " Wind speed cannot be negative: check the sign and the units.",
+        }
+        hint = next((v for k, v in hints.items() if what.endswith(k)), "")
+        raise InputError(
+            f"{what}: {int(bad.sum())} value(s) outside {rng} (positions "
+            f"{rows_preview(where.tolist())}; e.g. {float(arr.ravel()[where[0]])!r}).{hint}"
+        )
+
+
+def validate_hourly(ds: xr.Dataset, what: str = "meteorology") -> None:
+    """Check the variables and value ranges of an hourly meteorology dataset.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        A required variable or the ``time`` dimension is missing.
+    trajectoire.InputError
+        Negative wind speed, direction outside [0, 360), cloud cover outside [0, 8],
+        non-positive temperature or mixing height.
+    """
+    if "time" not in ds.dims:
+        raise MissingVariableError(f"{what}: no 'time' dimension (dims {tuple(ds.dims)}).")
+    for name in ("wind_speed", "wind_direction"):
+        if name not in ds:
+            raise MissingVariableError(
+                f"{what}: missing variable {name!r}; found {sorted(map(str, ds.data_vars))}."
+            )
+    _check_range(ds["wind_speed"].values, f"{what}: wind_speed", 0.0, np.inf)
+    _check_range(ds["wind_direction"].values, f"{what}: wind_direction", 0.0, 360.0, hi_open=True)
+    if "cloud_cover" in ds:
+        _check_range(ds["cloud_cover"].values, f"{what}: cloud_cover", 0.0, 8.0)
+    if "temperature" in ds:
+        _check_range(ds["temperature"].values, f"{what}: temperature", 1e-9, np.inf)
+    if "mixing_height" in ds:
+        _check_range(ds["mixing_height"].values, f"{what}: mixing_height", 1e-9, np.inf)
+
+
+# ------------------------------------------------------------------ files
+def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) -> pd.DataFrame:
+    """The columns of :func:`read_hourly` from a NetCDF file (ERA5 names converted).
+
+    A gridded file is read at the grid point nearest to (`latitude`, `longitude`).
+    """
+    ds = xr.open_dataset(path)
+    try:
+        if "valid_time" in ds.dims or "valid_time" in ds.coords:
+            ds = ds.rename({"valid_time": "time"})
+        lat_name = next((n for n in ("latitude", "lat") if n in ds.dims), None)
+        lon_name = next((n for n in ("longitude", "lon") if n in ds.dims), None)
+        if lat_name or lon_name:
+            if latitude is None or longitude is None:
+                raise InputError(
+                    f"{path}: gridded meteorology (dims {tuple(ds.dims)}); pass latitude= and "
+                    "longitude= of the site to take the nearest grid point."
+                )
+            sel = {}
+            if lat_name:
+                sel[lat_name] = latitude
+            if lon_name:
+                sel[lon_name] = longitude
+            ds = ds.sel(sel, method="nearest")
+        out: dict[str, Any] = {"time": pd.to_datetime(ds["time"].values)}
+        if "u10" in ds and "v10" in ds:
+            u = ds["u10"].values.astype(float)
+            v = ds["v10"].values.astype(float)
+            out["wind_speed"] = np.hypot(u, v)
+            d = np.mod(np.degrees(np.arctan2(-u, -v)), 360.0)
+            out["wind_direction"] = np.where(d >= 360.0, 0.0, d)
+        if "tcc" in ds:
+            frac = ds["tcc"].values.astype(float)
+            out["cloud_cover"] = np.clip(frac, 0.0, 1.0) * 8.0
+        if "t2m" in ds:
+            out["temperature"] = ds["t2m"].values.astype(float)
+        if "blh" in ds:
+            out["mixing_height"] = ds["blh"].values.astype(float)
+        for name in (*_REQUIRED[1:], *_OPTIONAL):
+            if name in ds and name not in out:
+                out[name] = ds[name].values.astype(float)
+        units = {n: ds[n].attrs.get("units") for n in ("temperature",) if n in ds}
+        frame = pd.DataFrame(out)
+        frame.attrs["units"] = units
+        return frame
+    finally:
+        ds.close()
+
+
+def _meteo_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The files to read: one file, the ``hourly_*`` / ``*.csv`` / ``*.nc`` files of a folder,
+    or an explicit list."""
+    if isinstance(path, str | Path):
+        p = Path(path)
+        if p.is_dir():
+            files = sorted(p.glob("hourly_*.csv*")) or sorted(
+                [*p.glob("*.csv"), *p.glob("*.csv.gz"), *p.glob("*.nc")]
+            )
+            if not files:
+                raise InputError(
+                    f"{p}: folder holds no hourly_*.csv, *.csv(.gz) or *.nc meteorology file."
+                )
+            return files
+        paths = [p]
+    else:
+        paths = [Path(v) for v in path]
+        if not paths:
+            raise InputError("path: empty list of meteorology files.")
+    for p in paths:
+        if not p.exists():
+            raise InputError(f"{p}: file not found.")
+    return paths
+
+
+def _read_frames(
+    files: list[Path],
+    latitude: float | None,
+    longitude: float | None,
+    temperature_units: str | None,
+) -> tuple[pd.DataFrame, str | None]:
+    """The rows of all `files` in one frame, and the temperature units (a NetCDF file's
+    ``units`` attribute when `temperature_units` is None)."""
+    frames = []
+    for file in files:
+        if file.name.lower().endswith((".nc", ".nc4", ".netcdf")):
+            part = _from_netcdf(file, latitude, longitude)
+            if temperature_units is None:
+                temperature_units = part.attrs.get("units", {}).get("temperature")
+        else:
+            part = pd.read_csv(file)
+        require_columns(part.columns, _REQUIRED, str(file))
+        frames.append(part)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return frame, temperature_units
+
+
+def _utc_hours(frame: pd.DataFrame, where: Path) -> pd.DataFrame:
+    """`frame` with ``time`` as naive UTC, sorted; raise on non-dates, duplicates, off-hours."""
+    times = pd.to_datetime(frame["time"], utc=True, errors="coerce")
+    if times.isna().any():
+        rows = np.flatnonzero(times.isna().to_numpy())
+        raise InputError(
+            f"{where}, column 'time': {len(rows)} value(s) are not dates (rows "
+            f"{rows_preview(rows.tolist())}); expected ISO 8601 UTC like 2021-01-01T00:00Z."
+        )
+    times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    frame = frame.assign(time=times).sort_values("time")
+    dup = frame["time"].duplicated()
+    if dup.any():
+        raise InputError(
+            f"{where}, column 'time': duplicated hours "
+            f"{rows_preview(frame.loc[dup, 'time'].astype(str).tolist())}. Keep one row per hour."
+        )
+    off = frame["time"] != frame["time"].dt.floor("h")
+    if off.any():
+        raise InputError(
+            f"{where}, column 'time': {int(off.sum())} time(s) not on the hour (e.g. "
+            f"{frame.loc[off, 'time'].iloc[0]}); expected hourly data. Resample to hourly means."
+        )
+    return frame
+
+
+def _gap_runs(absent: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    """The (first, last) hour of each run of consecutive hours in `absent` (sorted, not empty)."""
+    step = np.asarray(absent[1:] - absent[:-1] != pd.Timedelta(hours=1))
+    starts = absent[np.concatenate(([True], step))]
+    ends = absent[np.concatenate((step, [True]))]
+    return list(zip(starts, ends, strict=True))
+
+
+def _report_gaps(full: pd.DatetimeIndex, have: pd.Index, where: Path, missing: str) -> str:
+    """The gaps of `have` on the hourly axis `full` as ``"2021-01-01T03..2021-01-01T05; ..."``.
+
+    Raises InputError with ``missing="raise"``, else warns (attributed to the caller of
+    :func:`read_hourly`); ``""`` without gaps.
+    """
+    n_missing = len(full) - len(have)
+    if not n_missing:
+        return ""
+    runs = _gap_runs(full.difference(pd.DatetimeIndex(have)))
+    periods = "; ".join(
+        f"{a:%Y-%m-%dT%H}" if a == b else f"{a:%Y-%m-%dT%H}..{b:%Y-%m-%dT%H}" for a, b in runs
+    )
+    msg = (
+        f"{where}: {n_missing} missing hour(s) in {len(runs)} gap(s) "
+        f"({rows_preview(periods.split('; '), 5)})"
+    )
+    if missing == "raise":
+        raise InputError(msg + "; fill them or call read_hourly(..., missing='warn').")
+    warn(
+        msg + "; kept as NaN on the hourly axis, counted in attrs['missing_hours'] and "
+        "left out of the frequency tables (met_classes counts them).",
+        stacklevel=3,
+    )
+    return periods
+
+
+def _kelvin(values: np.ndarray, units: str | None, where: Path) -> np.ndarray:
+    """Temperatures [K] from `values` in `units` (None: kelvin, checked to be plausible)."""
+    tu = (units or "K").strip()
+    if tu in ("degC", "C", "celsius", "°C", "deg_C"):
+        return values + 273.15
+    if tu not in ("K", "kelvin"):
+        raise UnitsError(f"{where}, column 'temperature': units {units!r}; expected 'K' or 'degC'.")
+    if np.isfinite(values).any() and np.nanmedian(values) < 100.0:
+        raise UnitsError(
+            f"{where}, column 'temperature': median {np.nanmedian(values):.1f} cannot be kelvin; "
+            "pass temperature_units='degC'."
+        )
+    return values
+
+
+def read_hourly(
+    path: str | Path | Sequence[str | Path],
+    *,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    roughness_length: float | None = None,
+    anemometer_height: float = 10.0,
+    temperature_units: str | None = None,
+    missing: str = "warn",
+) -> xr.Dataset:
+    """Read hourly surface meteorology from a CSV (``.csv``, ``.csv.gz``) or NetCDF file.
+
+    Parameters
+    ----------
+    path : str, Path or sequence of them
+        A file, a list of files (concatenated, e.g. one per year), or a folder (its
+        ``hourly_*.csv`` files, else all ``*.csv``, ``*.csv.gz`` and ``*.nc``). CSV with
+        columns ``time`` (ISO 8601, UTC), ``wind_speed`` [m s-1 at 10 m],
+        ``wind_direction`` [degree, from, 0 = north], ``cloud_cover`` [okta],
+        ``temperature``, and optionally ``solar_radiation`` [W m-2], ``obukhov_length`` [m],
+        ``mixing_height`` [m], ``ceiling_height`` [m]; or a NetCDF file with these variables
+        or ERA5-like ones (``u10``, ``v10``, ``tcc`` [0-1], ``t2m`` [K], ``blh`` [m]) on
+        ``time`` (or ``valid_time``), possibly gridded on latitude/longitude.
+    latitude, longitude : float, optional
+        Site position [degree]; needed by Turner's method and for gridded NetCDF input.
+    roughness_length : float, optional
+        z0 [m] of the site, needed by Golder's method (``add_stability(method="obukhov")``).
+    anemometer_height : float, default 10.0
+        Height of the wind measurement [m].
+    temperature_units : {"K", "degC"}, optional
+        Units of the temperature column. None means kelvin (the data-model default), and
+        values below 100 are then rejected as certainly not kelvin.
+    missing : {"warn", "raise"}, default "warn"
+        What to do with missing hours: ``"warn"`` puts them back on the hourly axis as NaN,
+        counts them (attribute ``missing_hours``, list in ``missing_periods``) and warns;
+        ``"raise"`` fails.
+
+    Returns
+    -------
+    xarray.Dataset
+        On dim ``time`` (UTC, hourly, complete): the variables above with ``units`` attrs;
+        attrs ``latitude``, ``longitude``, ``roughness_length``, ``anemometer_height``,
+        ``missing_hours``, ``missing_periods``, ``source_file``.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        A required column is absent.
+    trajectoire.InputError
+        Duplicated or non-hourly times, out-of-range values, or missing hours with
+        ``missing="raise"``.
+    trajectoire.UnitsError
+        Unknown temperature units or temperatures that cannot be kelvin.
+    """
+    if missing not in ("warn", "raise"):
+        raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
+    files = _meteo_files(path)
+    frame, temperature_units = _read_frames(files, latitude, longitude, temperature_units)
+    where = (
+        files[0]
+        if len(files) == 1
+        else Path(str(path) if isinstance(path, str | Path) else files[0].parent)
+    )
+    frame = _utc_hours(frame, where)
+    full = pd.date_range(frame["time"].iloc[0], frame["time"].iloc[-1], freq="h")
+    frame = frame.set_index("time")
+    periods = _report_gaps(full, frame.index, where, missing)
+    n_missing = len(full) - len(frame)
+    frame = frame.reindex(full)
+    temp = _kelvin(frame["temperature"].to_numpy(dtype=float), temperature_units, where)
+    data: dict[str, Any] = {}
+    for col in (*_REQUIRED[1:], *_OPTIONAL):
+        if col not in frame.columns:
+            continue
+        values = temp if col == "temperature" else frame[col].to_numpy(dtype=float)
+        data[col] = ("time", values, {"units": _UNITS[col]})
+    attrs: dict[str, Any] = {
+        "anemometer_height": float(anemometer_height),
+        "missing_hours": int(n_missing),
+        "missing_periods": periods,
+        "source_file": str(where),
+    }
+    optional = {"latitude": latitude, "longitude": longitude, "roughness_length": roughness_length}
+    attrs |= {k: float(v) for k, v in optional.items() if v is not None}
+    ds = xr.Dataset(data, coords={"time": full.to_numpy()}, attrs=attrs)
+    ds["wind_direction"].attrs["long_name"] = "direction the wind blows from (0 = north)"
+    validate_hourly(ds, str(where))
+    return add_history(ds, f"read_hourly({str(where)!r})")

@@ -1,0 +1,395 @@
+"""Pasquill-Gifford stability: the sun's elevation, Turner's and Golder's classes.
+
+``add_stability`` gives each hour of a meteorology dataset its class, by Turner's method
+(wind, cloud cover and sun elevation) or Golder's (Obukhov and roughness lengths).
+See ``docs/meteorology.md`` for the methods and the choices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import xarray as xr
+
+from trajectoire.cf import add_history
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.meteo.readers import _check_range, validate_hourly
+
+__all__ = [
+    "STABILITY_CLASSES",
+    "add_stability",
+    "solar_elevation",
+    "stability_class",
+    "stability_index",
+    "turner_class",
+]
+
+STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
+"""Pasquill-Gifford classes, from very unstable (A) to moderately stable (F)."""
+
+# Turner (1964) table: rows = wind-speed classes (upper bounds in m s-1 of the knot classes
+# 0-1, 2-3, 4-5, 6, 7, 8-9, 10, 11, >=12), columns = net radiation index 4, 3, 2, 1, 0, -1, -2.
+# Values 1..7 = A..G (G is merged into F). EPA-454/R-99-005, Table 6-7.
+_TURNER_SPEED = np.array([0.75, 1.8, 2.8, 3.3, 3.8, 4.8, 5.4, 5.9])
+_TURNER_TABLE = np.array(
+    [
+        [1, 1, 2, 3, 4, 6, 7],
+        [1, 2, 2, 3, 4, 6, 7],
+        [1, 2, 3, 4, 4, 5, 6],
+        [2, 2, 3, 4, 4, 5, 6],
+        [2, 2, 3, 4, 4, 4, 5],
+        [2, 3, 3, 4, 4, 4, 5],
+        [3, 3, 4, 4, 4, 4, 5],
+        [3, 3, 4, 4, 4, 4, 4],
+        [3, 4, 4, 4, 4, 4, 4],
+    ]
+)
+# Golder (1972) curves as straight lines 1/L = a + b log10(z0) [m-1], A..F
+# (Seinfeld and Pandis 2016, Table 16.4 / eq. 16.83).
+_GOLDER_A = np.array([-0.096, -0.037, -0.002, 0.0, 0.004, 0.035])
+_GOLDER_B = np.array([0.029, 0.029, 0.018, 0.0, -0.018, -0.036])
+_FT = 0.3048
+
+
+def _as_letters(stability: Any, what: str = "stability") -> np.ndarray:
+    """`stability` as upper-case class letters (``"<U1"``); InputError for anything else."""
+    arr = np.asarray(stability)
+    if arr.dtype.kind not in "UO":
+        raise InputError(
+            f"{what}: expected Pasquill-Gifford class letters 'A'..'F', got values of dtype "
+            f"{arr.dtype}. Map numeric classes with np.array(list('ABCDEF'))[index]."
+        )
+    flat = [str(v).strip().upper() for v in arr.ravel()]
+    bad = sorted({v for v in flat if v not in STABILITY_CLASSES})
+    if bad:
+        raise InputError(
+            f"{what}: unknown stability class(es) {bad}; expected one of "
+            f"{list(STABILITY_CLASSES)} (Pasquill-Gifford A = very unstable .. F = stable)."
+        )
+    return np.array(flat, dtype="<U1").reshape(arr.shape)
+
+
+def stability_index(stability: Any, what: str = "stability") -> np.ndarray:
+    """Index 0..5 of Pasquill-Gifford class letters in :data:`STABILITY_CLASSES`.
+
+    Parameters
+    ----------
+    stability : str or array-like of str
+        Class letters ``A``..``F`` (case and surrounding blanks ignored).
+    what : str, default "stability"
+        Name of the input in error messages.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        0 for A .. 5 for F, the shape of `stability`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Numeric values or letters outside A..F (empty strings included).
+
+    Examples
+    --------
+    >>> stability_index(["a", "D", "F"]).tolist()
+    [0, 3, 5]
+    """
+    letters = _as_letters(stability, what)
+    return (np.searchsorted(np.array(STABILITY_CLASSES), letters)).astype(np.int64)
+
+
+# ------------------------------------------------------------------ sun
+def solar_elevation(
+    time: Any, latitude: float | npt.ArrayLike, longitude: float | npt.ArrayLike
+) -> np.ndarray:
+    """Solar elevation angle above the horizon [degree] at UTC times and positions.
+
+    Parameters
+    ----------
+    time : array-like of datetime64 or pandas datetimes
+        Instants in UTC (naive values are taken as UTC).
+    latitude, longitude : float or array-like
+        Position [degree north, degree east]; broadcast against `time`.
+
+    Returns
+    -------
+    numpy.ndarray
+        Elevation [degree], negative below the horizon (no refraction correction).
+
+    Notes
+    -----
+    NOAA's "general solar position calculations" with Spencer's (1971) Fourier series in
+    the fractional year ``g = 2 pi / 365 (doy - 1 + (hour - 12) / 24)`` for the equation of
+    time (minutes) and the declination (radians), then the hour angle from the true solar
+    time; accurate to about 0.5 degree, plenty for insolation classes of 20 degrees.
+
+    References
+    ----------
+    Spencer, J. W. (1971). Fourier series representation of the position of the sun.
+    Search 2(5), 172. NOAA Global Monitoring Laboratory, "General solar position
+    calculations" (gml.noaa.gov/grad/solcalc/solareqns.PDF).
+
+    Examples
+    --------
+    >>> t = np.array(["2024-06-21T11:48"], dtype="datetime64[m]")
+    >>> float(np.round(solar_elevation(t, 50.57, 3.10)[0], 0))
+    63.0
+    """
+    t = pd.DatetimeIndex(pd.to_datetime(np.asarray(time).ravel()))
+    if t.tz is not None:
+        t = t.tz_convert("UTC").tz_localize(None)
+    shape = np.shape(np.asarray(time))
+    doy: np.ndarray = t.day_of_year.to_numpy(dtype=float).reshape(shape)
+    hour: np.ndarray = (
+        (t.hour + t.minute / 60.0 + t.second / 3600.0).to_numpy(dtype=float).reshape(shape)
+    )
+    g = 2.0 * np.pi / 365.0 * (doy - 1.0 + (hour - 12.0) / 24.0)
+    eqtime = 229.18 * (
+        0.000075
+        + 0.001868 * np.cos(g)
+        - 0.032077 * np.sin(g)
+        - 0.014615 * np.cos(2 * g)
+        - 0.040849 * np.sin(2 * g)
+    )
+    decl = (
+        0.006918
+        - 0.399912 * np.cos(g)
+        + 0.070257 * np.sin(g)
+        - 0.006758 * np.cos(2 * g)
+        + 0.000907 * np.sin(2 * g)
+        - 0.002697 * np.cos(3 * g)
+        + 0.00148 * np.sin(3 * g)
+    )
+    lat = np.radians(np.asarray(latitude, dtype=float))
+    tst = hour * 60.0 + eqtime + 4.0 * np.asarray(longitude, dtype=float)
+    ha = np.radians(tst / 4.0 - 180.0)
+    cosz = np.sin(lat) * np.sin(decl) + np.cos(lat) * np.cos(decl) * np.cos(ha)
+    return np.asarray(90.0 - np.degrees(np.arccos(np.clip(cosz, -1.0, 1.0))))
+
+
+# ------------------------------------------------------------------ classes
+def turner_class(
+    wind_speed: npt.ArrayLike,
+    cloud_cover: npt.ArrayLike,
+    time: Any,
+    latitude: float,
+    longitude: float,
+    *,
+    ceiling_height: npt.ArrayLike | None = None,
+) -> np.ndarray:
+    """Pasquill-Gifford class by Turner's (1964) method, from wind, cloud cover and the sun.
+
+    Parameters
+    ----------
+    wind_speed : array-like
+        Wind speed at 10 m [m s-1], >= 0.
+    cloud_cover : array-like
+        Total cloud cover [okta], 0..8.
+    time : array-like of datetime64
+        Observation times (UTC), same shape as `wind_speed`.
+    latitude, longitude : float
+        Station position [degree].
+    ceiling_height : array-like, optional
+        Cloud ceiling [m]. Without it, an overcast sky (8 okta) is taken as a low ceiling
+        (net radiation index 0, class D) and a broken sky (5-7 okta) as a ceiling between
+        7000 and 16000 ft (index lowered by 1).
+
+    Returns
+    -------
+    numpy.ndarray of str
+        Class letters ``A``..``F`` (Turner's class G, extremely stable, is merged into F);
+        ``""`` where an input is missing (NaN).
+
+    Notes
+    -----
+    Night is from one hour before sunset to one hour after sunrise: an hour is daytime when
+    the sun is above the horizon both one hour before and one hour after it. The net
+    radiation index (NRI) follows EPA-454/R-99-005 section 6.4.4.1:
+
+    1. total cover 10/10 with a ceiling below 7000 ft: NRI = 0 (day and night);
+    2. night: NRI = -2 for cover <= 4/10, -1 otherwise;
+    3. day: insolation class 4 (elevation > 60), 3 (35-60), 2 (15-35), 1 (<= 15); with
+       cover > 5/10 it is lowered by 2 (ceiling < 7000 ft), by 1 (7000-16000 ft), by 1
+       (10/10 above 7000 ft), and kept at least 1.
+
+    The class then comes from the table of wind speed x NRI (Turner 1964, reproduced in
+    EPA-454/R-99-005 Table 6-7). Cloud cover in okta is converted to tenths as ``10 n / 8``.
+
+    References
+    ----------
+    Turner, D. B. (1964). A diffusion model for an urban area. J. Appl. Meteor. 3, 83-91.
+    https://doi.org/10.1175/1520-0450(1964)003<0083:ADMFAU>2.0.CO;2
+    US EPA (2000). Meteorological Monitoring Guidance for Regulatory Modeling Applications,
+    EPA-454/R-99-005, section 6.4.4.
+
+    Examples
+    --------
+    >>> t = np.array(["2024-06-21T12:00", "2024-06-21T00:00"], dtype="datetime64[m]")
+    >>> turner_class([2.0, 2.0], [0, 0], t, 50.57, 3.10).tolist()
+    ['A', 'F']
+    """
+    u = np.asarray(wind_speed, dtype=float)
+    n = np.asarray(cloud_cover, dtype=float)
+    t = np.asarray(time)
+    u, n = np.broadcast_arrays(u, n)
+    _check_range(u, "wind_speed", 0.0, np.inf)
+    _check_range(n, "cloud_cover", 0.0, 8.0)
+    hour = np.timedelta64(3600, "s")
+    t64 = pd.to_datetime(t.ravel()).to_numpy().reshape(t.shape)
+    elev = solar_elevation(t64, latitude, longitude)
+    day = (solar_elevation(t64 - hour, latitude, longitude) > 0) & (
+        solar_elevation(t64 + hour, latitude, longitude) > 0
+    )
+    tenths = n * 10.0 / 8.0
+    assumed_ft = np.where(n >= 8, 5000.0, 10000.0)  # overcast: low ceiling; else 7000-16000 ft
+    if ceiling_height is None:
+        ceiling_ft = assumed_ft
+    else:
+        ceiling_ft = np.asarray(ceiling_height, dtype=float) / _FT
+        ceiling_ft = np.where(np.isnan(ceiling_ft), assumed_ft, ceiling_ft)
+    isc = np.select([elev > 60, elev > 35, elev > 15], [4, 3, 2], default=1)
+    nri_day = isc.copy()
+    broken = tenths > 5
+    nri_day = np.where(broken & (ceiling_ft < 7000), isc - 2, nri_day)
+    nri_day = np.where(broken & (ceiling_ft >= 7000) & (ceiling_ft <= 16000), isc - 1, nri_day)
+    nri_day = np.where(broken & (tenths >= 10) & (ceiling_ft > 16000), isc - 1, nri_day)
+    nri_day = np.maximum(nri_day, 1)
+    nri_night = np.where(tenths <= 4, -2, -1)
+    nri = np.where(day, nri_day, nri_night)
+    nri = np.where((tenths >= 10) & (ceiling_ft < 7000), 0, nri)
+    row = np.searchsorted(_TURNER_SPEED, np.nan_to_num(u), side="left")
+    col = 4 - nri
+    cls = _TURNER_TABLE[row, col]
+    cls = np.minimum(cls, 6)
+    letters = np.array(STABILITY_CLASSES)[cls - 1]
+    return np.where(np.isnan(u) | np.isnan(n), "", letters).astype("<U1")
+
+
+def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLike) -> np.ndarray:
+    """Pasquill-Gifford class from the Obukhov length and the roughness length (Golder 1972).
+
+    Parameters
+    ----------
+    obukhov_length : array-like
+        Monin-Obukhov length L [m]; negative is unstable, ``inf`` (or very large) neutral.
+    roughness_length : array-like
+        Aerodynamic roughness length z0 [m], > 0; broadcast against `obukhov_length`.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        Class letters ``A``..``F``, the broadcast shape of the inputs.
+
+    Raises
+    ------
+    trajectoire.InputError
+        NaN or zero Obukhov length, or a roughness length <= 0.
+
+    Notes
+    -----
+    Golder's (1972) nomogram is represented by one straight line per class,
+    ``1/L_k = a_k + b_k log10 z0`` (Seinfeld and Pandis 2016, Table 16.4): A (-0.096, 0.029),
+    B (-0.037, 0.029), C (-0.002, 0.018), D (0, 0), E (0.004, -0.018), F (0.035, -0.036). The
+    class is the one whose line is nearest to the observed 1/L, i.e. the boundaries lie
+    midway between adjacent lines. z0 is clipped to [0.001, 1] m, the range of the nomogram
+    over which the lines stay ordered.
+
+    References
+    ----------
+    Golder, D. (1972). Relations among stability parameters in the surface layer.
+    Boundary-Layer Meteorol. 3, 47-58. https://doi.org/10.1007/BF00769106
+    Seinfeld, J. H. and Pandis, S. N. (2016). Atmospheric Chemistry and Physics, 3rd ed.,
+    Wiley, ch. 16.
+
+    Examples
+    --------
+    >>> stability_class([-5.0, -50.0, np.inf, 50.0, 10.0], 0.1).tolist()
+    ['A', 'C', 'D', 'E', 'F']
+    """
+    lo = np.asarray(obukhov_length, dtype=float)
+    z0 = np.asarray(roughness_length, dtype=float)
+    if np.isnan(lo).any() or (lo == 0).any():
+        raise InputError(
+            f"obukhov_length: {int(np.isnan(lo).sum())} NaN and {int((lo == 0).sum())} zero "
+            "value(s); expected a finite non-zero length [m] or +-inf for neutral. Drop or "
+            "fill those hours (or use Turner's method)."
+        )
+    if (~np.isfinite(z0)).any() or (z0 <= 0).any():
+        raise InputError(
+            f"roughness_length: got {np.unique(z0[(~np.isfinite(z0)) | (z0 <= 0)])[:5]}; "
+            "expected a roughness length z0 > 0 [m] (e.g. 0.1 for farmland, 1.0 for a city)."
+        )
+    inv_l = 1.0 / lo
+    logz = np.log10(np.clip(z0, 1e-3, 1.0))
+    inv_l, logz = np.broadcast_arrays(inv_l, logz)
+    lines = _GOLDER_A[:, None] + _GOLDER_B[:, None] * logz.ravel()[None, :]  # (6, n)
+    mids = 0.5 * (lines[1:] + lines[:-1])  # (5, n) increasing
+    idx = (inv_l.ravel()[None, :] > mids).sum(axis=0)
+    return np.array(STABILITY_CLASSES)[idx].reshape(inv_l.shape).astype("<U1")
+
+
+# ------------------------------------------------------------------ datasets
+def add_stability(ds: xr.Dataset, method: str = "turner") -> xr.Dataset:
+    """Add the Pasquill-Gifford class of each hour as the variable ``stability``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Hourly meteorology (see :func:`read_hourly`).
+    method : {"turner", "obukhov"}, default "turner"
+        ``"turner"``: :func:`turner_class` from ``wind_speed``, ``cloud_cover`` and the sun
+        (needs attrs ``latitude``, ``longitude``); ``"obukhov"``: :func:`stability_class`
+        from ``obukhov_length`` and attr ``roughness_length``.
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy with ``stability`` (str letters, ``""`` for hours with missing inputs) and,
+        for Turner's method, ``solar_elevation`` [degree].
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        A variable or attribute the method needs is absent.
+    """
+    validate_hourly(ds)
+    out = ds.copy()
+    if method == "turner":
+        for key in ("latitude", "longitude"):
+            if key not in ds.attrs:
+                raise MissingVariableError(
+                    f"meteorology: attribute {key!r} is needed by Turner's method; pass "
+                    "latitude=, longitude= to read_hourly or set ds.attrs."
+                )
+        if "cloud_cover" not in ds:
+            raise MissingVariableError("meteorology: Turner's method needs 'cloud_cover'.")
+        ceiling = ds["ceiling_height"].values if "ceiling_height" in ds else None
+        letters = turner_class(
+            ds["wind_speed"].values,
+            ds["cloud_cover"].values,
+            ds["time"].values,
+            ds.attrs["latitude"],
+            ds.attrs["longitude"],
+            ceiling_height=ceiling,
+        )
+        elev = solar_elevation(ds["time"].values, ds.attrs["latitude"], ds.attrs["longitude"])
+        out["solar_elevation"] = ("time", elev, {"units": "degree"})
+    elif method == "obukhov":
+        if "obukhov_length" not in ds:
+            raise MissingVariableError("meteorology: method='obukhov' needs 'obukhov_length'.")
+        if "roughness_length" not in ds.attrs:
+            raise MissingVariableError(
+                "meteorology: method='obukhov' needs attrs['roughness_length'] [m]; pass "
+                "roughness_length= to read_hourly."
+            )
+        lo = ds["obukhov_length"].values.astype(float)
+        ok = np.isfinite(lo) & (lo != 0) | np.isinf(lo)
+        letters = np.full(lo.shape, "", dtype="<U1")
+        letters[ok] = stability_class(lo[ok], ds.attrs["roughness_length"])
+    else:
+        raise InputError(f"method={method!r}; expected 'turner' or 'obukhov'.")
+    out["stability"] = ("time", letters, {"long_name": f"Pasquill-Gifford class ({method})"})
+    return add_history(out, f"add_stability(method={method!r})")
