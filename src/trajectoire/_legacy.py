@@ -55,7 +55,12 @@ FORMER_MODULE_CONTENT: dict[str, tuple[str, ...]] = {
         "trajectoire.inventory.ops",
     ),
     "trajectoire.io": ("trajectoire.io.netcdf",),
-    "trajectoire.meteo": ("trajectoire.meteo.hourly",),
+    "trajectoire.meteo": (
+        "trajectoire.meteo.readers",
+        "trajectoire.meteo.stability",
+        "trajectoire.meteo.profiles",
+        "trajectoire.meteo.classes",
+    ),
     # synthetic_inventory moved to the sample package (no domain module imports it)
     "trajectoire.trajectory": ("trajectoire.trajectory.backcast", "trajectoire.sample.synthetic"),
 }

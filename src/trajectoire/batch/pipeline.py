@@ -64,7 +64,7 @@ from trajectoire.inventory import build_inventory, read_zones
 from trajectoire.inventory.population import census_population, population_at
 from trajectoire.io.config import RunConfig
 from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, year_dataset
-from trajectoire.meteo import add_stability, met_classes, read_hourly
+from trajectoire.meteo import add_stability, met_classes, read_hourly, select_years
 from trajectoire.trajectory import read_trends, rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
 
@@ -375,14 +375,7 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
     )
     hourly = add_stability(hourly)
     met = met_classes(hourly, calm_threshold=config.meteo.calm_threshold)
-    have = {int(y) for y in met["year"].values}
-    missing = sorted(set(run_years) - have)
-    if missing:
-        raise InputError(
-            f"{config.inputs.meteo}: no meteorology for years {missing}; the run asks "
-            f"{run_years[0]}..{run_years[-1]}. Add those years or narrow [run] first_year/last_year."
-        )
-    return met.sel(year=run_years).load()
+    return select_years(met, run_years, what=str(config.inputs.meteo))
 
 
 def _background(config: RunConfig, pollutants: list[str], run_years: list[int]) -> xr.DataArray:
