@@ -48,3 +48,18 @@ def test_fit_recovers_coefficients():
     y = nox_to_no2(x, "baechlin2008")
     a, b, c = fit_nox_no2(x, y)
     np.testing.assert_allclose(nox_to_no2(x, (a, b, c)), y, rtol=1e-4)
+
+
+def test_no_background_and_fft_round_off_do_not_crash():
+    """Issue 13: with no background, local NOx of -1e-9 (FFT round-off) is 0, not an error."""
+    import pytest
+
+    from trajectoire.dispersion.chemistry import no2_attribution
+    from trajectoire.errors import InputError
+
+    local = np.array([[50.0, 1e-3], [-1e-9, 0.0]])
+    total, parts = no2_attribution(0.0, 0.0, local[None], axis=0)
+    assert total[1, 0] == 0.0 and np.all(np.isfinite(total))
+    np.testing.assert_allclose(parts.sum(axis=0), total, atol=1e-12)
+    with pytest.raises(InputError, match=">= 0"):
+        no2_attribution(0.0, 0.0, np.array([[50.0, -1.0]])[None], axis=0)

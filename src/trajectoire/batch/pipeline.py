@@ -235,6 +235,11 @@ def _reference(
 ) -> tuple[xr.Dataset, list[str], list[str], list[str]]:
     """The reference inventory, restricted to the sectors that emit, and the pollutants."""
     inputs = config.inputs
+    if not (inputs.point_sources or inputs.roads or inputs.area_emissions):
+        raise ConfigError(
+            "[inputs]: no emission input; give at least one of point_sources, roads (with "
+            "road_emission_factors) or area_emissions (docs/input-formats.md)."
+        )
     reference = build_inventory(
         grid,
         reference_year=config.run.reference_year,
@@ -248,6 +253,11 @@ def _reference(
     )
     # empty sectors would cost FFTs and bytes
     sectors = _emitting_sectors(reference)
+    if not sectors:
+        raise InputError(
+            "[inputs]: the emission inputs give no emission on the grid (every sector is 0 "
+            "or outside the territories' grid); check point_sources, roads and area_emissions."
+        )
     reference = reference.sel(sector=sectors)
     dispersed = [str(p) for p in reference["pollutant"].values]
     output_pollutants = list(dispersed)

@@ -97,6 +97,17 @@ def nox_to_no2(
     return np.minimum(a * x / (x + b) + c * x, x)
 
 
+def _clip_round_off(nox: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
+    """Set to 0 the slightly negative NOx left by FFT round-off (down to ``-rtol`` of the
+    largest magnitude): with no background they are real zeros (issue 13). Larger negative
+    values are left for :func:`nox_to_no2` to reject."""
+    nox = np.asarray(nox, dtype=float)
+    if nox.size == 0 or not np.any(nox < 0):
+        return nox
+    tol = rtol * float(np.nanmax(np.abs(nox)))
+    return np.where((nox < 0) & (nox >= -tol), 0.0, nox)
+
+
 def no2_attribution(
     nox_background: npt.ArrayLike,
     no2_background: npt.ArrayLike,
@@ -133,7 +144,7 @@ def no2_attribution(
     parts = np.asarray(nox_parts, dtype=float)
     local = parts.sum(axis=axis)
     bg_nox = np.asarray(nox_background, dtype=float)
-    increment = nox_to_no2(bg_nox + local, method) - nox_to_no2(bg_nox, method)
+    increment = nox_to_no2(_clip_round_off(bg_nox + local), method) - nox_to_no2(bg_nox, method)
     share = np.divide(
         parts,
         np.expand_dims(local, axis),
