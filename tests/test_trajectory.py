@@ -13,13 +13,13 @@ from hypothesis import strategies as st
 
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, TrajectoireWarning
 from trajectoire.grid import Grid
+from trajectoire.sample.synthetic import synthetic_inventory
 from trajectoire.trajectory import (
     METHOD_LABELS,
     Uncertainty,
     census_proxy,
     monte_carlo,
     rebuild,
-    synthetic_inventory,
 )
 from trajectoire.trends import Method, read_eurostat_air_emissions
 
