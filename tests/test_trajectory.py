@@ -13,15 +13,15 @@ from hypothesis import strategies as st
 
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, TrajectoireWarning
 from trajectoire.grid import Grid
+from trajectoire.sample.synthetic import synthetic_inventory
 from trajectoire.trajectory import (
     METHOD_LABELS,
     Uncertainty,
     census_proxy,
     monte_carlo,
     rebuild,
-    synthetic_inventory,
 )
-from trajectoire.trends import Method, read_eurostat_air_emissions
+from trajectoire.trends import TRAJECTORY_METHODS, Method, read_eurostat_air_emissions
 
 SECTORS = ("A_PublicPower", "F_RoadTransport")
 POLS = ("NOx", "PM10")
@@ -328,6 +328,12 @@ def test_methods_are_recorded_and_overlap_surrogate_extrapolation_work():
         drv.loc[1990:2015].to_numpy() / drv.loc[2012],
         rtol=1e-9,
     )
+
+
+def test_method_labels_hold_every_trajectory_method():
+    assert set(TRAJECTORY_METHODS) < set(METHOD_LABELS)
+    assert METHOD_LABELS[:3] == ("reference", "anchor", "interpolation")
+    assert METHOD_LABELS[-1] == "register"
 
 
 def test_points_exceeding_the_target_warn_and_clip():

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from trajectoire.errors import ConfigError, InputError, MissingVariableError
 from trajectoire.trends import (
     EUROSTAT_AIRSECT_TO_GNFR,
+    TRAJECTORY_METHODS,
     Method,
     aggregate_sectors,
     extrapolate_trend,
@@ -158,6 +159,72 @@ def test_extrapolation_stays_within_its_bounds(values, dist, trend, max_ratio):
     for v, ref in ((out.iloc[0], values[0]), (out.iloc[1], values[-1])):
         assert 0.0 <= v
         assert ref / max_ratio * (1 - 1e-12) <= v <= ref * max_ratio * (1 + 1e-12)
+
+
+def _extrapolate_one_year_at_a_time(s, years, trend, fit_years, max_years, max_ratio):
+    """The scalar formula of extrapolate_trend, year by year (reference for the vectorised one)."""
+    first, last = int(s.index[0]), int(s.index[-1])
+    values = s.to_numpy(float)
+    k = min(fit_years, len(values) - 1)
+    out = []
+    for t in sorted(set(years)):
+        if first <= t <= last:
+            out.append(float(s.loc[t]))
+            continue
+        after = t > last
+        dist = t - last if after else first - t
+        assert dist <= max_years
+        end = values[-1] if after else values[0]
+        if k == 0:
+            val = end
+        else:
+            far = values[-1 - k] if after else values[k]
+            if trend == "linear":
+                val = end + dist * (end - far) / k
+            else:
+                val = end * (end / far) ** (dist / k)
+        val = min(max(val, end / max_ratio), end * max_ratio)
+        out.append(max(val, 0.0))
+    return np.array(out)
+
+
+@given(
+    values=st.lists(st.floats(0.01, 100.0), min_size=1, max_size=12),
+    years=st.lists(st.integers(1985, 2030), min_size=1, max_size=20),
+    trend=st.sampled_from(["linear", "multiplicative"]),
+    fit_years=st.integers(1, 8),
+    max_ratio=st.sampled_from([1.0, 1.5, 3.0, np.inf]),
+)
+def test_extrapolation_is_the_scalar_formula_to_the_bit(values, years, trend, fit_years, max_ratio):
+    s = pd.Series(values, index=range(2000, 2000 + len(values)))
+    out = extrapolate_trend(
+        s, years, trend=trend, fit_years=fit_years, max_years=40, max_ratio=max_ratio
+    )
+    ref = _extrapolate_one_year_at_a_time(s, years, trend, fit_years, 40, max_ratio)
+    assert out.index.tolist() == sorted(set(years))
+    assert out.to_numpy().tobytes() == ref.tobytes()
+
+
+def test_extrapolation_errors_name_the_first_failing_year():
+    s = pd.Series([0.0, 1.0, 2.0], index=[2000, 2001, 2002])
+    with pytest.raises(InputError, match="year 1990 is 10 years beyond"):
+        extrapolate_trend(s, [1990, 2010, 2020], max_years=8)
+    with pytest.raises(InputError, match="got 2.0 and 0.0"):
+        extrapolate_trend(s, [1999, 2020], trend="multiplicative", max_years=30)
+    with pytest.raises(InputError, match="year 1990 is 10 years beyond"):
+        extrapolate_trend(s, [1990, 2004], trend="multiplicative", max_years=5)
+    with pytest.raises(InputError, match="got 0.0 and 2.0"):
+        extrapolate_trend(s, [2004, 2020], trend="multiplicative", max_years=5)
+
+
+def test_trajectory_methods_are_the_method_kinds():
+    assert TRAJECTORY_METHODS == ("index", "overlap", "surrogate", "extrapolation", "interpolation")
+    for kind in TRAJECTORY_METHODS:
+        extra = {"old_series": "old"} if kind == "overlap" else {}
+        extra = {"driver": "d"} if kind == "surrogate" else extra
+        assert Method(kind, **extra).kind == kind
+    with pytest.raises(ConfigError, match="expected one of"):
+        Method("backcast")
 
 
 def test_ratio_series_index_and_errors():

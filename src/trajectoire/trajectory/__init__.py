@@ -5,20 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from trajectoire import _legacy
-from trajectoire.trajectory import backcast, trends
+from trajectoire.trajectory import backcast, trends, uncertainty
 from trajectoire.trajectory.backcast import (
     METHOD_LABELS,
-    Uncertainty,
     census_proxy,
-    monte_carlo,
     rebuild,
-    synthetic_inventory,
 )
 from trajectoire.trajectory.trends import (
     EUROSTAT_AIRSECT_TO_GNFR,
     EUROSTAT_POLLUTANTS,
     METHOD_KINDS,
+    TRAJECTORY_METHODS,
     Method,
+    TrajectoryMethod,
     aggregate_sectors,
     extrapolate_trend,
     overlap_splice,
@@ -28,13 +27,19 @@ from trajectoire.trajectory.trends import (
     series_of,
     validate_trends,
 )
+from trajectoire.trajectory.uncertainty import (
+    Uncertainty,
+    monte_carlo,
+)
 
 __all__ = [
     "EUROSTAT_AIRSECT_TO_GNFR",
     "EUROSTAT_POLLUTANTS",
     "METHOD_KINDS",
     "METHOD_LABELS",
+    "TRAJECTORY_METHODS",
     "Method",
+    "TrajectoryMethod",
     "Uncertainty",
     "aggregate_sectors",
     "backcast",
@@ -47,8 +52,8 @@ __all__ = [
     "read_trends",
     "rebuild",
     "series_of",
-    "synthetic_inventory",
     "trends",
+    "uncertainty",
     "validate_trends",
 ]
 

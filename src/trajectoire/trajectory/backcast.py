@@ -44,6 +44,7 @@ from trajectoire._validate import (
     require_columns,
     require_dims,
     require_known,
+    require_non_negative,
     require_unique,
     rows_preview,
 )
@@ -52,115 +53,35 @@ from trajectoire.errors import ConfigError, InputError, MissingVariableError, wa
 from trajectoire.geo.grid import Grid
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import POLLUTANTS
-from trajectoire.trajectory.trends import Method, ratio_series, validate_trends
+from trajectoire.trajectory.trends import (
+    TRAJECTORY_METHODS,
+    Method,
+    ratio_series,
+    validate_trends,
+)
+from trajectoire.trajectory.uncertainty import Uncertainty, monte_carlo
 from trajectoire.units import normalise_units
 
 __all__ = [
     "METHOD_LABELS",
-    "Uncertainty",
     "census_proxy",
-    "monte_carlo",
     "rebuild",
-    "synthetic_inventory",
 ]
 
-#: Strings of the ``method(year, sector, pollutant)`` output variable.
+#: Strings of the ``method(year, sector, pollutant)`` output variable: the reference and
+#: anchor years, linear interpolation between anchors, the series methods of
+#: :data:`~trajectoire.trajectory.trends.TRAJECTORY_METHODS` outside them, and (for point
+#: sources) register figures.
 METHOD_LABELS: tuple[str, ...] = (
     "reference",
     "anchor",
     "interpolation",
-    "index",
-    "overlap",
-    "surrogate",
-    "extrapolation",
+    *(m for m in TRAJECTORY_METHODS if m != "interpolation"),
     "register",
 )
 
 ProxySpec = xr.DataArray | Callable[[int], xr.DataArray]
 MethodsSpec = Mapping[str | tuple[str, str], str | Method]
-
-
-# =========================================================================== factory
-def synthetic_inventory(
-    grid: Grid | None = None,
-    *,
-    sectors: Sequence[str] = ("A_PublicPower", "F_RoadTransport"),
-    pollutants: Sequence[str] = ("NOx", "PM10"),
-    reference_year: int = 2018,
-    n_sources: int = 3,
-    seed: int = 0,
-    dtype: str = "float64",
-    lazy: bool = False,
-) -> xr.Dataset:
-    """A random reference inventory following docs/data-model.md (for tests and benchmarks).
-
-    Parameters
-    ----------
-    grid : Grid, optional
-        Grid of the inventory; default 10 x 8 cells of 100 m in Lambert-93.
-    sectors, pollutants : sequence of str
-        GNFR ids and pollutant ids.
-    reference_year : int, default 2018
-        ``attrs["reference_year"]``.
-    n_sources : int, default 3
-        Number of point stacks (sectors cycled, positions inside the grid, open lifetimes).
-    seed : int, default 0
-        Random seed.
-    dtype : str, default "float64"
-        Dtype of ``emission``.
-    lazy : bool, default False
-        Build ``emission`` as a dask array chunked per (sector, pollutant), generated on
-        demand (for grids too large to hold).
-
-    Returns
-    -------
-    xarray.Dataset
-        ``emission(sector, pollutant, y, x)`` [t yr-1] and the point-source variables.
-
-    Examples
-    --------
-    >>> ds = synthetic_inventory()
-    >>> ds["emission"].dims, int(ds.attrs["reference_year"])
-    (('sector', 'pollutant', 'y', 'x'), 2018)
-    """
-    g = grid if grid is not None else Grid.from_bounds(700_000, 7_050_000, 701_000, 7_050_800, 100)
-    rng = np.random.default_rng(seed)
-    shape = (len(sectors), len(pollutants), g.ny, g.nx)
-    data: Any
-    if lazy:
-        drng = da.random.default_rng(seed)
-        data = drng.random(shape, chunks=(1, 1, g.ny, g.nx), dtype=np.float64).astype(dtype)
-    else:
-        data = rng.random(shape, dtype=np.dtype(dtype).type)
-    coords: dict[str, Any] = {
-        "sector": list(sectors),
-        "pollutant": list(pollutants),
-        **g.coords(),
-    }
-    ds = xr.Dataset(coords=coords)
-    ds["emission"] = xr.DataArray(
-        data, dims=("sector", "pollutant", "y", "x"), attrs={"units": "t yr-1"}
-    )
-    n = int(n_sources)
-    src = [f"S{i:03d}" for i in range(n)]
-    ds = ds.assign_coords(source=src)
-    ds["point_emission"] = xr.DataArray(
-        rng.uniform(1.0, 10.0, (n, len(pollutants))),
-        dims=("source", "pollutant"),
-        attrs={"units": "t yr-1"},
-    )
-    ds["source_x"] = ("source", rng.uniform(g.xmin, g.xmax, n), {"units": "m"})
-    ds["source_y"] = ("source", rng.uniform(g.ymin, g.ymax, n), {"units": "m"})
-    ds["source_sector"] = ("source", np.array([sectors[i % len(sectors)] for i in range(n)]))
-    ds["stack_height"] = ("source", rng.uniform(20, 80, n), {"units": "m"})
-    ds["stack_diameter"] = ("source", rng.uniform(1, 4, n), {"units": "m"})
-    ds["exit_temperature"] = ("source", rng.uniform(350, 450, n), {"units": "K"})
-    ds["exit_velocity"] = ("source", rng.uniform(5, 20, n), {"units": "m s-1"})
-    ds["start_year"] = ("source", np.full(n, -1, dtype=np.int64))
-    ds["end_year"] = ("source", np.full(n, -1, dtype=np.int64))
-    ds["source_name"] = ("source", np.array([f"stack {s}" for s in src]))
-    ds.attrs = {"crs": g.crs.to_string(), "reference_year": int(reference_year)}
-    return ds
 
 
 def census_proxy(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.DataArray:
@@ -212,12 +133,15 @@ def census_proxy(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.DataArra
 # =========================================================================== inputs
 @dataclass
 class _Inventory:
+    """A checked inventory: its year, ``emission`` (sector, pollutant, y, x) and dataset."""
+
     year: int
     emission: Any  # numpy or dask array (sector, pollutant, y, x) in t yr-1
     ds: xr.Dataset
 
 
 def _check_inventory(ds: xr.Dataset, what: str) -> _Inventory:
+    """Check an inventory dataset (docs/data-model.md): emission, units, year, ids, grid."""
     if not isinstance(ds, xr.Dataset):
         raise InputError(f"{what}: expected an xarray.Dataset, got {type(ds).__name__}.")
     if "emission" not in ds:
@@ -261,10 +185,12 @@ def _check_inventory(ds: xr.Dataset, what: str) -> _Inventory:
 
 
 def _same_grid(a: xr.Dataset, b: xr.Dataset) -> bool:
+    """Whether two datasets are on the same grid."""
     return Grid.from_xarray(a).same_as(Grid.from_xarray(b))
 
 
 def _check_anchor_agreement(ref: xr.Dataset, other: xr.Dataset, what: str) -> None:
+    """Check that an anchor has the reference's sectors, pollutants (same order) and grid."""
     for dim in ("sector", "pollutant"):
         mine = [str(v) for v in ref[dim].values]
         theirs = [str(v) for v in other[dim].values]
@@ -287,6 +213,8 @@ def _check_anchor_agreement(ref: xr.Dataset, other: xr.Dataset, what: str) -> No
 
 @dataclass
 class _Points:
+    """The checked point sources of the reference inventory."""
+
     ids: list[str]
     sector: np.ndarray  # index into sectors
     ref: np.ndarray  # (source, pollutant) t yr-1
@@ -295,7 +223,27 @@ class _Points:
     static: dict[str, xr.DataArray] = field(default_factory=dict)
 
 
+#: Static point-source variables copied from the reference inventory to the output.
+_POINT_STATIC_VARIABLES: tuple[str, ...] = (
+    "source_x",
+    "source_y",
+    "source_sector",
+    "stack_height",
+    "stack_diameter",
+    "exit_temperature",
+    "exit_velocity",
+    "start_year",
+    "end_year",
+    "source_name",
+)
+
+
 def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str) -> _Points:
+    """The point sources of `ds` (none without ``point_emission``), checked.
+
+    Emissions on the inventory's pollutants (0 where absent), sector positions, lifetimes
+    (-1: open) and the static variables of :data:`_POINT_STATIC_VARIABLES`.
+    """
     if "source" not in ds.dims or ds.sizes["source"] == 0 or "point_emission" not in ds:
         return _Points([], np.zeros(0, int), np.zeros((0, len(pols))), np.zeros(0), np.zeros(0))
     pe = ds["point_emission"]
@@ -318,30 +266,13 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
             "the sector of those stacks."
         )
     ref = np.asarray(pe.transpose("source", "pollutant").values, dtype=float)
-    from trajectoire._validate import require_non_negative
-
     require_non_negative(ref, f"{what}, variable 'point_emission'", ids)
     start = np.asarray(ds["start_year"].values if "start_year" in ds else np.full(len(ids), -1))
     end = np.asarray(ds["end_year"].values if "end_year" in ds else np.full(len(ids), -1))
     # readers may store an unknown year as NaN rather than -1
     start = np.where(np.isnan(start.astype(float)), -1, start)
     end = np.where(np.isnan(end.astype(float)), -1, end)
-    static = {
-        name: ds[name]
-        for name in (
-            "source_x",
-            "source_y",
-            "source_sector",
-            "stack_height",
-            "stack_diameter",
-            "exit_temperature",
-            "exit_velocity",
-            "start_year",
-            "end_year",
-            "source_name",
-        )
-        if name in ds
-    }
+    static = {name: ds[name] for name in _POINT_STATIC_VARIABLES if name in ds}
     return _Points(
         ids,
         np.array([sectors.index(s) for s in sec], dtype=int),
@@ -355,6 +286,7 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
 def _resolve_methods(
     methods: MethodsSpec | None, sectors: list[str], pols: list[str]
 ) -> dict[tuple[str, str], Method]:
+    """The method of every (sector, pollutant): its own, else its sector's, else the default."""
     default = Method()
     by_sector: dict[str, Method] = {}
     by_pair: dict[tuple[str, str], Method] = {}
@@ -380,6 +312,7 @@ def _resolve_methods(
 
 
 def _check_years(years: Sequence[int] | range) -> list[int]:
+    """The output years as a list of int: not empty, whole, unique and increasing."""
     ys = [int(y) for y in years]
     if not ys:
         raise InputError("years: empty; pass e.g. range(1990, 2024).")
@@ -394,6 +327,11 @@ def _check_years(years: Sequence[int] | range) -> list[int]:
 def _check_register(
     table: pd.DataFrame, ids: list[str], pols: list[str], what: str = "point_history"
 ) -> pd.DataFrame:
+    """Check register figures ``source_id, year, pollutant, emission`` [t yr-1].
+
+    Sources must be known; rows of other pollutants are dropped; one figure per source, year
+    and pollutant.
+    """
     require_columns(table.columns, ["source_id", "year", "pollutant", "emission"], what)
     t = table.loc[:, ["source_id", "year", "pollutant", "emission"]].copy()
     t["source_id"] = t["source_id"].astype(str)
@@ -402,8 +340,6 @@ def _check_register(
     t = t[t["pollutant"].isin(pols)]
     t["year"] = pd.to_numeric(t["year"], errors="raise").astype(np.int64)
     t["emission"] = pd.to_numeric(t["emission"], errors="coerce").astype(float)
-    from trajectoire._validate import require_non_negative
-
     require_non_negative(t["emission"].to_numpy(), f"{what}, column 'emission'")
     dup = t.duplicated(["source_id", "year", "pollutant"])
     if dup.any():
@@ -416,27 +352,30 @@ def _check_register(
 
 
 # =========================================================================== helpers
-def _interp_weights(knots: Sequence[int], year: int) -> np.ndarray:
-    """Linear interpolation weights of `year` on sorted `knots`, held constant outside."""
+def _interp_weights(knots: Sequence[int], years: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Linear interpolation weights (year, knot) of `years` on sorted `knots`, constant outside."""
     k = np.asarray(knots, dtype=float)
-    w = np.zeros(k.size)
-    if year <= k[0]:
-        w[0] = 1.0
-    elif year >= k[-1]:
-        w[-1] = 1.0
-    else:
-        j = int(np.searchsorted(k, year, side="right")) - 1
-        t = (year - k[j]) / (k[j + 1] - k[j])
-        w[j], w[j + 1] = 1.0 - t, t
+    y = np.asarray(years, dtype=float)
+    w = np.zeros((y.size, k.size))
+    w[y <= k[0], 0] = 1.0
+    w[(y > k[0]) & (y >= k[-1]), -1] = 1.0
+    inner = np.flatnonzero((y > k[0]) & (y < k[-1]))
+    j = np.searchsorted(k, y[inner], side="right") - 1
+    t = (y[inner] - k[j]) / (k[j + 1] - k[j])
+    w[inner, j] = 1.0 - t
+    w[inner, j + 1] = t
     return w
 
 
 def _is_dask(x: Any) -> bool:
+    """Whether `x` is a dask array."""
     return isinstance(x, da.Array)
 
 
 @dataclass
 class _Proxy:
+    """A checked spatial proxy: its name, knot years and field (y, x) at each knot."""
+
     name: str
     knots: list[int]
     fields: list[Any]  # (y, x) numpy or dask arrays
@@ -445,6 +384,7 @@ class _Proxy:
 def _check_proxy(
     name: str, spec: ProxySpec, ref_ds: xr.Dataset, years: list[int], what: str
 ) -> _Proxy:
+    """Check a proxy (a DataArray (year, y, x), or a callable evaluated at `years`)."""
     if callable(spec) and not isinstance(spec, xr.DataArray):
         knots = sorted(set(years))
         arrays = []
@@ -533,10 +473,12 @@ def _view_array(x: np.ndarray, chunks: tuple[Any, ...]) -> da.Array:
 
 
 def _zeros_block(shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    """An output chunk without any basis field."""
     return np.zeros(shape, dtype=dtype)
 
 
 def _chunk_sizes(n: int, c: int) -> tuple[int, ...]:
+    """Chunk sizes of a length-`n` axis in chunks of `c` (-1 or None: one chunk)."""
     c = n if c in (-1, None) or c >= n else int(c)
     sizes = [c] * (n // c)
     if n % c:
@@ -544,144 +486,645 @@ def _chunk_sizes(n: int, c: int) -> tuple[int, ...]:
     return tuple(sizes)
 
 
-# =========================================================================== uncertainty
-@dataclass(frozen=True)
-class Uncertainty:
-    """Monte Carlo settings for the emission totals (lognormal, correlated across years).
+# =========================================================================== steps of rebuild
+@dataclass
+class _Inputs:
+    """The checked inputs of :func:`rebuild`, on its internal years."""
 
-    Parameters
-    ----------
-    half_width : float, mapping or pandas.DataFrame
-        Half-width of the 95 % interval [%] of each (sector, pollutant) total: one number for
-        all, a mapping keyed by sector or ``(sector, pollutant)`` (``"default"`` for the
-        rest), or a table with columns ``sector``, ``pollutant``, ``half_width``.
-    realizations : int, default 100
-        Ensemble size.
-    rho : float, default 0.9
-        Year-to-year correlation of the log-errors (AR(1) coefficient per year), in [0, 1].
-    seed : int, default 0
-        Random seed (the ensemble is reproducible).
-    percentiles : tuple of float, default (2.5, 50, 97.5)
-        Percentiles of the totals to report [%].
-    """
+    reference: xr.Dataset
+    ref: _Inventory
+    invs: list[_Inventory]  # the reference and the anchors, sorted by year
+    sectors: list[str]
+    pols: list[str]
+    table: pd.DataFrame | None  # validated trend indices
+    methods: dict[tuple[str, str], Method]
+    years: list[int]  # internal years: the output years and the first and last anchor years
+    keep: list[int]  # position in `years` of each output year
+    chunks: tuple[tuple[int, ...], ...]  # emission chunk sizes along sector, pollutant, y, x
+    dtype: np.dtype[Any]
 
-    half_width: float | Mapping[Any, float] | pd.DataFrame = 30.0
-    realizations: int = 100
-    rho: float = 0.9
-    seed: int = 0
-    percentiles: tuple[float, ...] = (2.5, 50.0, 97.5)
+    @property
+    def anchor_years(self) -> list[int]:
+        """Years of the reference and anchor inventories, increasing."""
+        return [inv.year for inv in self.invs]
 
-    def __post_init__(self) -> None:
-        if self.realizations < 1:
-            raise ConfigError(f"Uncertainty.realizations={self.realizations}; expected >= 1.")
-        if not 0.0 <= self.rho <= 1.0:
-            raise ConfigError(f"Uncertainty.rho={self.rho}; expected a correlation in [0, 1].")
+    @property
+    def first(self) -> int:
+        """The first anchor year."""
+        return self.invs[0].year
 
-    def table(self, sectors: list[str], pols: list[str]) -> np.ndarray:
-        """Half-widths [%] as an array (sector, pollutant)."""
-        hw = self.half_width
-        out = np.full((len(sectors), len(pols)), np.nan)
-        if isinstance(hw, pd.DataFrame):
-            require_columns(hw.columns, ["sector", "pollutant", "half_width"], "uncertainty")
-            for _, r in hw.iterrows():
-                s = normalise_sector(r["sector"], what="uncertainty table")
-                if s in sectors and str(r["pollutant"]) in pols:
-                    out[sectors.index(s), pols.index(str(r["pollutant"]))] = float(r["half_width"])
-        elif isinstance(hw, Mapping):
-            keyed: dict[Any, float] = {}
-            for key, val in hw.items():
-                if isinstance(key, tuple):
-                    keyed[(normalise_sector(key[0], what="uncertainty key"), str(key[1]))] = val
-                elif key in ("default", "*"):
-                    keyed["default"] = val
-                else:
-                    keyed[normalise_sector(str(key), what="uncertainty key")] = val
-            default = keyed.get("default")
-            for i, s in enumerate(sectors):
-                for j, p in enumerate(pols):
-                    v = keyed.get((s, p), keyed.get(s, default))
-                    if v is not None:
-                        out[i, j] = float(v)
-        else:
-            out[:] = float(hw)
-        if np.isnan(out).any():
-            i, j = np.argwhere(np.isnan(out))[0]
-            raise InputError(
-                f"uncertainty: no half-width for sector {sectors[i]}, pollutant {pols[j]}; add "
-                "it or a 'default' entry."
+    @property
+    def last(self) -> int:
+        """The last anchor year."""
+        return self.invs[-1].year
+
+    @property
+    def out_years(self) -> list[int]:
+        """The output years."""
+        return [self.years[i] for i in self.keep]
+
+    @property
+    def outside(self) -> list[int]:
+        """The internal years before the first or after the last anchor."""
+        return [y for y in self.years if y < self.first or y > self.last]
+
+
+def _check_inputs(
+    reference: xr.Dataset,
+    indices: pd.DataFrame | None,
+    years: Sequence[int] | range,
+    methods: MethodsSpec | None,
+    anchors: Sequence[xr.Dataset],
+    chunks: Mapping[str, int] | None,
+) -> _Inputs:
+    """Check the inventories, years, trend table, methods and chunks of :func:`rebuild`."""
+    ref = _check_inventory(reference, "reference inventory")
+    ys = _check_years(years)
+    sectors = [str(s) for s in reference["sector"].values]
+    pols = [str(p) for p in reference["pollutant"].values]
+    table = validate_trends(indices, what="trend indices") if indices is not None else None
+    invs = _check_anchors(reference, ref, anchors)
+    resolved = _resolve_methods(methods, sectors, pols)
+    internal = sorted(set(ys) | {invs[0].year, invs[-1].year})  # the end anchors are always in
+    return _Inputs(
+        reference=reference,
+        ref=ref,
+        invs=invs,
+        sectors=sectors,
+        pols=pols,
+        table=table,
+        methods=resolved,
+        years=internal,
+        keep=[internal.index(y) for y in ys],
+        chunks=_chunk_layout(chunks, reference, len(sectors), len(pols)),
+        dtype=np.result_type(ref.emission.dtype, np.float32),
+    )
+
+
+def _check_anchors(
+    reference: xr.Dataset, ref: _Inventory, anchors: Sequence[xr.Dataset]
+) -> list[_Inventory]:
+    """Check the anchors against the reference; the reference and anchors sorted by year."""
+    invs = [ref]
+    for i, anc in enumerate(anchors):
+        inv = _check_inventory(anc, f"anchor {i} (year {anc.attrs.get('reference_year')})")
+        _check_anchor_agreement(reference, anc, f"anchor {i} (year {inv.year})")
+        invs.append(inv)
+    anchor_years = [inv.year for inv in invs]
+    dups = sorted({y for y in anchor_years if anchor_years.count(y) > 1})
+    if dups:
+        raise InputError(
+            f"anchors: several inventories for year(s) {dups} (the reference is "
+            f"{ref.year}); pass one inventory per year."
+        )
+    invs.sort(key=lambda inv: inv.year)
+    return invs
+
+
+def _chunk_layout(
+    chunks: Mapping[str, int] | None, reference: xr.Dataset, ns: int, npol: int
+) -> tuple[tuple[int, ...], ...]:
+    """Chunk sizes of ``emission`` along sector, pollutant, y, x (year chunks are always 1)."""
+    ch = {"sector": 1, "pollutant": 1, "y": -1, "x": -1, **(chunks or {})}
+    unknown = set(ch) - {"year", "sector", "pollutant", "y", "x"}
+    if unknown or ch.get("year", 1) != 1:
+        raise ConfigError(
+            f"chunks={dict(chunks or {})}: expected keys among sector, pollutant, y, x (year "
+            "chunks are always 1, so that each year is computed on its own)."
+        )
+    return (
+        _chunk_sizes(ns, ch["sector"]),
+        _chunk_sizes(npol, ch["pollutant"]),
+        _chunk_sizes(reference.sizes["y"], ch["y"]),
+        _chunk_sizes(reference.sizes["x"], ch["x"]),
+    )
+
+
+def _check_proxies(proxies: Mapping[str, ProxySpec] | None, inp: _Inputs) -> dict[str, _Proxy]:
+    """The checked proxy of each sector that has one (a proxy given for several sectors once)."""
+    proxy_of: dict[str, _Proxy] = {}
+    seen: dict[int, _Proxy] = {}
+    for key, spec in (proxies or {}).items():
+        s = normalise_sector(key, what="proxies key")
+        if s not in inp.sectors:
+            raise InputError(f"proxies: sector {s} is not in the inventory {inp.sectors}.")
+        if id(spec) not in seen:
+            name = (
+                spec.name if isinstance(spec, xr.DataArray) and spec.name else f"proxy{len(seen)}"
             )
-        if (out < 0).any():
-            raise InputError("uncertainty: half-widths must be >= 0 [%].")
-        return out
+            needed = sorted(set(inp.outside) | {inp.first, inp.last})
+            seen[id(spec)] = _check_proxy(str(name), spec, inp.reference, needed, f"proxy of {s}")
+        proxy_of[s] = seen[id(spec)]
+    return proxy_of
 
 
-def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty) -> xr.Dataset:
-    """Monte Carlo ensemble of the domain totals from lognormal, year-correlated errors.
+@dataclass
+class _Basis:
+    """The basis fields: ``emission(year) = sum_b weight(year, b) * field(b)``."""
 
-    Parameters
-    ----------
-    total : xarray.DataArray
-        Totals ``(year, sector, pollutant)`` [t yr-1] (the ``total`` of :func:`rebuild`).
-    uncertainty : Uncertainty
-        Half-widths, correlation, ensemble size and seed.
+    labels: list[str]
+    fields: list[Any]  # an anchor's emission array, or ("proxy", emission, users, ratio)
+    sums: np.ndarray  # domain totals (basis, sector, pollutant) [t yr-1]
+    anchor: dict[int, int]  # anchor year -> basis
+    proxy: dict[tuple[str, int, int], int]  # (proxy name, anchor year, knot) -> basis
 
-    Returns
-    -------
-    xarray.Dataset
-        ``uncertainty_factor(realization, year, sector, pollutant)`` [1] (multiplicative,
-        mean 1), ``total_realization(realization, year, sector, pollutant)`` [t yr-1] and
-        ``total_percentile(percentile, year, sector, pollutant)`` [t yr-1].
+    def total(self, year: int) -> np.ndarray:
+        """Gridded domain totals (sector, pollutant) of the anchor inventory of `year` [t yr-1]."""
+        return self.sums[self.anchor[year]]
 
-    Notes
-    -----
-    With ``U`` the 95 % half-width [%], :math:`\\sigma = \\ln(1 + U/100) / 1.96` (the upper
-    2.5 % quantile of the lognormal is the median times ``1 + U/100``). The factor of
-    realization ``r`` is :math:`f = \\exp(\\sigma z - \\sigma^2 / 2)` (mean 1), with
-    :math:`z_{t} = \\rho^{\\Delta t} z_{t-1} + \\sqrt{1 - \\rho^{2 \\Delta t}}\\,\\varepsilon_t`
-    (stationary AR(1) in log space, :math:`\\Delta t` years between output years,
-    :math:`\\varepsilon` standard normal, independent between sectors and pollutants).
-    ``rho = 1`` gives a fully correlated error (trends exact, levels uncertain), ``rho = 0``
-    independent years. A grid percentile of one sector is the field times the factor's
-    percentile (a scalar); for sums over sectors, combine lazily year by year:
-    ``(ds.emission.sel(year=y) * f.sel(year=y)).sum("sector").quantile(q, "realization")``.
 
-    References
-    ----------
-    IPCC (2006) vol. 1 ch. 3 "Uncertainties", approach 2 (Monte Carlo).
+def _basis_fields(inp: _Inputs, proxy_of: dict[str, _Proxy]) -> _Basis:
+    """The anchors' fields, then each proxy's knot fields on each end anchor used, with totals.
 
-    Examples
-    --------
-    >>> t = xr.DataArray(np.ones((2, 1, 1)), dims=("year", "sector", "pollutant"),
-    ...     coords={"year": [2000, 2001], "sector": ["F_RoadTransport"], "pollutant": ["NOx"]})
-    >>> mc = monte_carlo(t, Uncertainty(20.0, realizations=10))
-    >>> mc["total_percentile"].sizes["percentile"]
-    3
+    The field of proxy knot ``k`` on anchor ``a`` is the anchor's field of the sectors using
+    the proxy times ``P(k) / P(a)`` (:func:`_proxy_ratios`).
     """
-    require_dims(total.dims, ("year", "sector", "pollutant"), "monte_carlo total")
-    total = total.transpose("year", "sector", "pollutant")
-    sectors = [str(s) for s in total["sector"].values]
-    pols = [str(p) for p in total["pollutant"].values]
-    years = np.asarray(total["year"].values, dtype=float)
-    sigma = np.log1p(uncertainty.table(sectors, pols) / 100.0) / 1.96
-    rng = np.random.default_rng(uncertainty.seed)
-    nr, ny = uncertainty.realizations, years.size
-    eps = rng.standard_normal((nr, ny, len(sectors), len(pols)))
-    z = np.empty_like(eps)
-    z[:, 0] = eps[:, 0]
-    for t in range(1, ny):
-        c = uncertainty.rho ** (years[t] - years[t - 1])
-        z[:, t] = c * z[:, t - 1] + np.sqrt(max(0.0, 1.0 - c * c)) * eps[:, t]
-    factor = np.exp(sigma * z - 0.5 * sigma**2)
-    coords = {"realization": np.arange(nr), **{k: total[k] for k in total.dims}}
-    f = xr.DataArray(factor, dims=("realization", *total.dims), coords=coords)
-    f.attrs = {"units": "1", "long_name": "multiplicative uncertainty factor (mean 1)"}
-    ens = (f * total).transpose("realization", "year", "sector", "pollutant")
-    ens.attrs = {"units": "t yr-1", "long_name": "domain total per realization"}
-    pct = np.asarray(uncertainty.percentiles, dtype=float)
-    q = ens.quantile(pct / 100.0, dim="realization").rename(quantile="percentile")
-    q = q.assign_coords(percentile=pct)
-    q.attrs = {"units": "t yr-1", "long_name": "percentiles of the domain total"}
-    return xr.Dataset({"uncertainty_factor": f, "total_realization": ens, "total_percentile": q})
+    labels: list[str] = []
+    fields: list[Any] = []
+    to_sum: list[Any] = []
+    anchor: dict[int, int] = {}
+    for inv in inp.invs:
+        anchor[inv.year] = len(labels)
+        labels.append(f"anchor {inv.year}")
+        fields.append(inv.emission)
+        to_sum.append(inv.emission)
+    proxy: dict[tuple[str, int, int], int] = {}
+    used_ends = sorted({inp.first if y < inp.first else inp.last for y in inp.outside})
+    for pname, prox in {p.name: p for p in proxy_of.values()}.items():
+        users = np.array([proxy_of.get(s) is prox for s in inp.sectors], dtype=float)
+        for a in used_ends:
+            em = inp.invs[inp.anchor_years.index(a)].emission
+            for k, ratio in zip(prox.knots, _proxy_ratios(prox, a), strict=True):
+                proxy[(pname, a, k)] = len(labels)
+                labels.append(f"{pname} {k} on anchor {a}")
+                fields.append(("proxy", em, users, ratio))
+                to_sum.append(("weighted", em, ratio))
+    return _Basis(labels, fields, _basis_sums(to_sum), anchor, proxy)
+
+
+def _proxy_ratios(prox: _Proxy, year: int) -> list[Any]:
+    """``P(k) / P(year)`` (y, x) for each knot ``k`` of a proxy, 1 where ``P(year) = 0``."""
+    weights = _interp_weights(prox.knots, [year])[0]
+    p_a = sum(w * f for w, f in zip(weights, prox.fields, strict=True) if w != 0)
+    return [_ratio_to(f, p_a) for f in prox.fields]
+
+
+def _ratio_to(field: Any, p_a: Any) -> Any:
+    """``field / p_a`` where ``p_a > 0``, else 1 (y, x); lazy when either is a dask array."""
+    if _is_dask(field) or _is_dask(p_a):
+        return da.where(
+            da.asarray(p_a) > 0,
+            da.asarray(field) / da.where(da.asarray(p_a) > 0, p_a, 1.0),
+            1.0,
+        )
+    pa = np.asarray(p_a, dtype=float)
+    return np.where(pa > 0, np.asarray(field, float) / np.where(pa > 0, pa, 1.0), 1.0)
+
+
+def _basis_sums(to_sum: list[Any]) -> np.ndarray:
+    """Domain totals (basis, sector, pollutant) of the fields (lazy ones computed together).
+
+    An entry is an emission array, or ``("weighted", emission, ratio)`` for the total of
+    ``emission * ratio``.
+    """
+    plain_sums = iter(_sums([b for b in to_sum if not isinstance(b, tuple)]))
+    weighted = [_weighted_sums(b[1], b[2]) for b in to_sum if isinstance(b, tuple)]
+    lazy = [i for i, w in enumerate(weighted) if _is_dask(w)]
+    if lazy:
+        values = dask.compute(*[weighted[i] for i in lazy])
+        for i, v in zip(lazy, values, strict=True):
+            weighted[i] = np.asarray(v)
+    wit = iter(weighted)
+    return np.stack([next(wit) if isinstance(b, tuple) else next(plain_sums) for b in to_sum])
+
+
+def _series_ratios(inp: _Inputs, surrogates: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Series ratios and method labels, both (year, sector, pollutant).
+
+    ``S(y) / S(a)`` of each pair's method, ``a`` the nearest end anchor, in the years outside
+    the anchors (NaN elsewhere); the labels of :data:`METHOD_LABELS` in every year.
+    """
+    ys = np.asarray(inp.years)
+    before, after = ys[ys < inp.first].tolist(), ys[ys > inp.last].tolist()
+    shape = (ys.size, len(inp.sectors), len(inp.pols))
+    ratio = np.full(shape, np.nan)
+    labels = np.empty(shape, dtype=object)
+    labels[(ys > inp.first) & (ys < inp.last)] = "interpolation"
+    labels[np.isin(ys, inp.anchor_years)] = "anchor"
+    labels[ys == inp.ref.year] = "reference"
+    sides = (
+        (slice(0, len(before)), before, inp.first),
+        (slice(ys.size - len(after), ys.size), after, inp.last),
+    )
+    for i, s in enumerate(inp.sectors):
+        for j, p in enumerate(inp.pols):
+            for rows, group, a in sides:
+                if not group:
+                    continue
+                r, lab = ratio_series(
+                    inp.table,
+                    s,
+                    p,
+                    group,
+                    a,
+                    inp.methods[(s, p)],
+                    surrogates=surrogates,
+                    what="trend indices",
+                )
+                ratio[rows, i, j] = r.loc[group].to_numpy()
+                labels[rows, i, j] = lab.loc[group].to_numpy()
+    return ratio, labels
+
+
+def _anchor_weights(
+    inp: _Inputs, basis: _Basis, ratio: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Basis weights (year, basis, sector, pollutant) and point factor rho (year, sector, pollutant).
+
+    At an anchor year its field (weight 1); between anchors ``a < y < b`` the linear
+    interpolation of theirs; outside the anchors no weight yet (:func:`_outside_weights`).
+    ``rho(y)`` is the gridded total relative to the reference's (interpolated between anchors),
+    times the series ratio outside them.
+    """
+    ys = np.asarray(inp.years)
+    anchors = np.asarray(inp.anchor_years)
+    base = np.array([basis.anchor[a] for a in inp.anchor_years])  # basis of each anchor
+    weight = np.zeros((ys.size, len(basis.labels), len(inp.sectors), len(inp.pols)))
+    rho = np.ones((ys.size, len(inp.sectors), len(inp.pols)))
+    g_ref = basis.total(inp.ref.year)
+    safe_ref = np.where(g_ref > 0, g_ref, 1.0)
+    g_anchor = basis.sums[base]
+    rho_anchor = np.where(g_ref > 0, g_anchor / safe_ref, 1.0)
+    pos = np.searchsorted(anchors, ys)  # the first anchor at or after each year
+    at = np.flatnonzero(np.isin(ys, anchors))
+    weight[at, base[pos[at]]] = 1.0
+    rho[at] = rho_anchor[pos[at]]
+    between = np.flatnonzero((ys > inp.first) & (ys < inp.last) & ~np.isin(ys, anchors))
+    b = pos[between]
+    a = b - 1
+    t = ((ys[between] - anchors[a]) / (anchors[b] - anchors[a]))[:, None, None]
+    weight[between, base[a]] = 1.0 - t
+    weight[between, base[b]] = t
+    g = (1.0 - t) * g_anchor[a] + t * g_anchor[b]
+    rho[between] = np.where(g_ref > 0, g / safe_ref, 1.0)
+    out = np.flatnonzero((ys < inp.first) | (ys > inp.last))
+    rho[out] = rho_anchor[np.where(ys[out] < inp.first, 0, anchors.size - 1)] * ratio[out]
+    return weight, rho
+
+
+def _point_emissions(
+    inp: _Inputs,
+    pts: _Points,
+    rho: np.ndarray,
+    labels: np.ndarray,
+    point_history: pd.DataFrame | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Point-source emissions (year, source, pollutant) [t yr-1] and their method labels.
+
+    A stack follows its sector's factor ``rho`` and method, its figures in the anchor
+    inventories at their years, and the register `point_history` (which overrides the
+    anchors); it is zero (``inactive``) outside its lifetime.
+    """
+    ys = inp.years
+    nsrc = len(pts.ids)
+    pvals = np.zeros((len(ys), nsrc, len(inp.pols)))
+    pmeth = np.empty((len(ys), nsrc, len(inp.pols)), dtype=object)
+    if not nsrc:
+        return pvals, pmeth
+    yarr = np.asarray(ys)[:, None]
+    active = ((pts.start < 0) | (yarr >= pts.start)) & ((pts.end < 0) | (yarr <= pts.end))
+    pvals = pts.ref[None] * rho[:, pts.sector, :]
+    pmeth[:] = labels[:, pts.sector, :]
+    parts = _register_parts(inp, pts, point_history)
+    for part in parts:  # later parts (the register) override earlier ones (anchors)
+        _apply_register(part, ys, pts.ids, inp.pols, pvals, pmeth)
+    if point_history is not None and (~active).any():
+        _warn_out_of_service(parts[-1], ys, pts.ids, ~active)  # parts[-1]: the register
+    pvals = np.where(active[:, :, None], pvals, 0.0)
+    pmeth = np.where(active[:, :, None], pmeth, "inactive")
+    return pvals, pmeth
+
+
+def _register_parts(
+    inp: _Inputs, pts: _Points, point_history: pd.DataFrame | None
+) -> list[pd.DataFrame]:
+    """Checked stack figures ``source_id, year, pollutant, emission, label`` [t yr-1].
+
+    Those of each anchor inventory (label ``anchor``), then `point_history` (``register``).
+    """
+    parts = []
+    for inv in inp.invs:
+        if inv is inp.ref or "point_emission" not in inv.ds or "source" not in inv.ds.dims:
+            continue
+        apts = inv.ds["point_emission"].to_dataframe().reset_index()
+        apts = apts.rename(columns={"source": "source_id", "point_emission": "emission"})
+        apts["year"] = inv.year
+        apts["label"] = "anchor"
+        what = f"anchor {inv.year} point_emission"
+        parts.append(_check_register(apts, pts.ids, inp.pols, what).assign(label="anchor"))
+    if point_history is not None:
+        hist = _check_register(point_history, pts.ids, inp.pols)
+        parts.append(hist.assign(label="register"))
+    return parts
+
+
+def _apply_register(
+    part: pd.DataFrame,
+    ys: list[int],
+    ids: list[str],
+    pols: list[str],
+    pvals: np.ndarray,
+    pmeth: np.ndarray,
+) -> None:
+    """Write the figures and labels of `part` in the years `ys` into `pvals`, `pmeth`."""
+    part = part[part["year"].isin(ys)]
+    iy = _positions(ys, part["year"])
+    k = _positions(ids, part["source_id"].astype(str))
+    j = _positions(pols, part["pollutant"].astype(str))
+    pvals[iy, k, j] = part["emission"].to_numpy(float)
+    pmeth[iy, k, j] = part["label"].to_numpy()
+
+
+def _warn_out_of_service(
+    register: pd.DataFrame, ys: list[int], ids: list[str], off: np.ndarray
+) -> None:
+    """Warn about register figures > 0 of stacks out of service (`off` (year, source))."""
+    reg = register[(register["emission"] > 0) & register["year"].isin(ys)]
+    sids = reg["source_id"].astype(str)
+    hit = off[_positions(ys, reg["year"]), _positions(ids, sids)]
+    bad = list(zip(sids[hit].tolist(), reg["year"][hit].tolist(), strict=True))
+    if bad:
+        warn(
+            f"point_history: register figures for stacks out of service (source, "
+            f"year) {bad[:5]}{' ...' if len(bad) > 5 else ''} are ignored; fix "
+            "start_year/end_year if the stack was operating."
+        )
+
+
+def _positions(labels: Sequence[Any], values: pd.Series) -> np.ndarray:
+    """Position in `labels` of each of `values` (all among them)."""
+    return pd.Index(labels).get_indexer(pd.Index(values))
+
+
+def _point_totals(pts: _Points, pvals: np.ndarray, ns: int) -> np.ndarray:
+    """Point-source totals (year, sector, pollutant) [t yr-1], summed in source order."""
+    ptot = np.zeros((pvals.shape[0], ns, pvals.shape[2]))
+    np.add.at(ptot.swapaxes(0, 1), pts.sector, pvals.swapaxes(0, 1))  # in place, k ascending
+    return ptot
+
+
+def _outside_weights(
+    inp: _Inputs,
+    basis: _Basis,
+    proxy_of: dict[str, _Proxy],
+    ratio: np.ndarray,
+    ptot: np.ndarray,
+    weight: np.ndarray,
+) -> np.ndarray:
+    """Fill the basis weights of the years outside the anchors; the sector targets.
+
+    The target ``T(y) = (G_a + P(a)) S(y) / S(a)`` (year, sector, pollutant) [t yr-1] (NaN
+    at and between the anchors); the gridded part is scaled by ``g(y) = (T(y) - P(y)) / G_a``,
+    clipped at 0 with a warning where the points cannot be reconciled with ``T(y)``.
+    """
+    ys = np.asarray(inp.years)
+    target_all = np.full(ratio.shape, np.nan)
+    rows = np.flatnonzero((ys < inp.first) | (ys > inp.last))
+    ends = np.where(ys[rows] < inp.first, inp.first, inp.last).tolist()  # anchor of each row
+    ga = basis.sums[np.array([basis.anchor[a] for a in ends], dtype=int)]
+    target = (ga + ptot[np.array([inp.years.index(a) for a in ends], dtype=int)]) * ratio[rows]
+    target_all[rows] = target
+    rest = target - ptot[rows]
+    tol = 1e-9 * np.maximum(target, ptot[rows])
+    short = (rest < -tol) | ((ga <= 0) & (rest > tol))
+    gfac = np.where(ga > 0, np.clip(rest, 0.0, None) / np.where(ga > 0, ga, 1.0), 0.0)
+    _spread_outside(weight, rows, ys[rows], ends, gfac, ga, basis, proxy_of, inp.sectors)
+    _warn_unreconciled(short, ys[rows].tolist(), inp.sectors, inp.pols)
+    return target_all
+
+
+def _spread_outside(
+    weight: np.ndarray,
+    rows: np.ndarray,
+    years: np.ndarray,
+    ends: list[int],
+    gfac: np.ndarray,
+    ga: np.ndarray,
+    basis: _Basis,
+    proxy_of: dict[str, _Proxy],
+    sectors: list[str],
+) -> None:
+    """Weights of the outside `years` (rows `rows` of `weight`, end anchors `ends`), in place.
+
+    ``g(y)`` on the end anchor's field; for a sector with a proxy, ``g(y) G_a alpha_k / D``
+    on its knot fields ``k`` (``alpha`` the interpolation weights of the year on the knots,
+    ``D = sum_k alpha_k G_k`` with ``G_k`` a knot field's total), or the anchor's field where
+    ``D = 0``.
+    """
+    base = np.array([basis.anchor[a] for a in ends], dtype=int)[:, None]
+    plain = [i for i, s in enumerate(sectors) if s not in proxy_of]
+    weight[rows[:, None], base, plain] = gfac[:, plain]
+    users: dict[int, list[int]] = {}  # sectors of each proxy
+    for i, s in enumerate(sectors):
+        if s in proxy_of:
+            users.setdefault(id(proxy_of[s]), []).append(i)
+    for sec in users.values():
+        prox = proxy_of[sectors[sec[0]]]
+        alpha = _interp_weights(prox.knots, years)[:, :, None, None]  # (row, knot, 1, 1)
+        idx = np.array([[basis.proxy[(prox.name, a, k)] for k in prox.knots] for a in ends], int)
+        idx = idx.reshape(len(ends), len(prox.knots))
+        denom = sum(alpha[:, m] * basis.sums[idx[:, m]][:, sec] for m in range(alpha.shape[1]))
+        safe = np.where(denom > 0, denom, 1.0)[:, None]
+        share = np.where(
+            denom[:, None] > 0, gfac[:, None, sec] * ga[:, None, sec] * alpha / safe, 0.0
+        )
+        weight[rows[:, None, None], idx[:, :, None], sec] = np.where(alpha != 0, share, 0.0)
+        weight[rows[:, None], base, sec] = np.where(~(denom > 0), gfac[:, sec], 0.0)
+
+
+def _warn_unreconciled(
+    short: np.ndarray, years: list[int], sectors: list[str], pols: list[str]
+) -> None:
+    """Warn, per (sector, pollutant), about the years (`short` (year, sector, pollutant))."""
+    missed: dict[tuple[int, int], list[int]] = {}
+    for r, i, j in np.argwhere(short):
+        missed.setdefault((int(i), int(j)), []).append(years[r])
+    for (i, j), bad_years in missed.items():
+        warn(
+            f"sector {sectors[i]}, pollutant {pols[j]}: in {len(bad_years)} year(s) "
+            f"({rows_preview(bad_years)}) the point sources cannot be reconciled with the "
+            "sector's series (they exceed its target total, or there is no gridded part to "
+            "absorb the difference); the gridded part is clipped at 0 and the sector total "
+            "departs from its series there (compare 'total' with 'target_total'). Check the "
+            "register figures or the sector's index."
+        )
+
+
+def _as_dask(x: Any, chunks: tuple[Any, ...]) -> da.Array:
+    """`x` as a dask array with `chunks` (numpy arrays as views, not copies)."""
+    if _is_dask(x):
+        return x.rechunk(chunks)
+    return _view_array(np.asarray(x), chunks)
+
+
+def _lazy_basis(basis: _Basis, chunks: tuple[tuple[int, ...], ...], dtype: Any) -> da.Array:
+    """The basis fields (basis, sector, pollutant, y, x) [t yr-1] as one lazy array.
+
+    A proxy field is its anchor's field of the proxy's sectors times the knot ratio.
+    """
+    cs, cp, cy, cx = chunks
+    fields = []
+    for arr in basis.fields:
+        if isinstance(arr, tuple):
+            _, em, users, rat = arr
+            em_d = _as_dask(em, (cs, cp, cy, cx))
+            rat_d = _as_dask(rat, (cy, cx))
+            users_d = da.from_array(users, chunks=(cs,))
+            fields.append((em_d * users_d[:, None, None, None] * rat_d[None, None]).astype(dtype))
+        else:
+            fields.append(_as_dask(arr, (cs, cp, cy, cx)).astype(dtype))
+    return da.stack(fields, axis=0)
+
+
+def _lazy_emission(
+    basis: da.Array,
+    weight: np.ndarray,
+    years: list[int],
+    chunks: tuple[tuple[int, ...], ...],
+    dtype: Any,
+) -> da.Array:
+    """``emission(year, sector, pollutant, y, x) = sum_b weight * basis``, one task a chunk.
+
+    Each task combines only the basis fields with a non-zero weight in its block (zeros when
+    there is none), so that a year costs what its own fields cost.
+    """
+    cs, cp, cy, cx = chunks
+    ename = "emission-" + tokenize(basis.name, weight, years)
+    dsk: dict[Any, Any] = {}
+    soff = np.concatenate([[0], np.cumsum(cs)])
+    poff = np.concatenate([[0], np.cumsum(cp)])
+    for iy, js, jp in itertools.product(range(len(years)), range(len(cs)), range(len(cp))):
+        wblk = weight[iy, :, soff[js] : soff[js + 1], poff[jp] : poff[jp + 1]]
+        used = [b for b in range(weight.shape[1]) if np.any(wblk[b] != 0)]
+        for jy, jx in itertools.product(range(len(cy)), range(len(cx))):
+            okey = (ename, iy, js, jp, jy, jx)
+            if not used:
+                dsk[okey] = (_zeros_block, (1, cs[js], cp[jp], cy[jy], cx[jx]), dtype)
+            else:
+                blocks = [(basis.name, b, js, jp, jy, jx) for b in used]
+                dsk[okey] = (_combine, wblk[used], blocks, dtype)
+    dependencies: list[Any] = [basis]
+    graph = HighLevelGraph.from_collections(ename, dsk, dependencies=dependencies)
+    return da.Array(graph, ename, chunks=((1,) * len(years), cs, cp, cy, cx), dtype=dtype)
+
+
+@dataclass
+class _PerYear:
+    """The per-year arrays of :func:`rebuild` (first axis: year)."""
+
+    weight: np.ndarray  # basis_weight (year, basis, sector, pollutant) [1]
+    method: np.ndarray  # (year, sector, pollutant) labels
+    point_total: np.ndarray  # (year, sector, pollutant) [t yr-1]
+    point_emission: np.ndarray  # (year, source, pollutant) [t yr-1]
+    point_method: np.ndarray  # (year, source, pollutant) labels
+    target_total: np.ndarray  # (year, sector, pollutant) [t yr-1]
+
+    def take(self, rows: list[int]) -> _PerYear:
+        """The arrays at the years `rows`."""
+        return _PerYear(
+            self.weight[rows],
+            self.method[rows],
+            self.point_total[rows],
+            self.point_emission[rows],
+            self.point_method[rows],
+            self.target_total[rows],
+        )
+
+
+def _assemble(
+    inp: _Inputs, basis: _Basis, lazy_basis: da.Array, emission: da.Array, per_year: _PerYear
+) -> xr.Dataset:
+    """The dataset of the gridded variables, per-year methods and totals, on the output years."""
+    reference = inp.reference
+    coords: dict[str, Any] = {
+        "year": ("year", np.asarray(inp.out_years, dtype=np.int64)),
+        "sector": ("sector", inp.sectors),
+        "pollutant": ("pollutant", inp.pols),
+        "y": reference["y"],
+        "x": reference["x"],
+    }
+    out = xr.Dataset(coords=coords)
+    em_da = xr.DataArray(emission, dims=("year", "sector", "pollutant", "y", "x"))
+    out["emission"] = set_cf_attrs(em_da, "emission")
+    out = out.assign_coords(basis=basis.labels)
+    out["basis_emission"] = xr.DataArray(
+        lazy_basis,
+        dims=("basis", "sector", "pollutant", "y", "x"),
+        attrs={"units": "t yr-1", "long_name": "basis emission fields (anchors, proxy years)"},
+    )
+    out["basis_weight"] = xr.DataArray(
+        per_year.weight,
+        dims=("year", "basis", "sector", "pollutant"),
+        attrs={"units": "1", "long_name": "weight of each basis field in emission"},
+    )
+    out["method"] = xr.DataArray(
+        per_year.method.astype(str),
+        dims=("year", "sector", "pollutant"),
+        attrs={"long_name": "time-series method (IPCC 2006 vol. 1 ch. 5)"},
+    )
+    return _add_totals(out, inp, basis, per_year)
+
+
+def _add_totals(out: xr.Dataset, inp: _Inputs, basis: _Basis, per_year: _PerYear) -> xr.Dataset:
+    """Add ``scale``, ``pattern_changed``, ``total`` and ``target_total`` (year, sector, pollutant)."""
+    dims = ("year", "sector", "pollutant")
+    weight = per_year.weight
+    g_ref = basis.total(inp.ref.year)
+    safe_ref = np.where(g_ref > 0, g_ref, 1.0)
+    gtot = np.einsum("ybsp,bsp->ysp", weight, basis.sums)
+    out["scale"] = xr.DataArray(
+        np.where(g_ref > 0, gtot / safe_ref, np.where(gtot > 0, np.nan, 1.0)),
+        dims=dims,
+        attrs={"units": "1", "long_name": "gridded total relative to the reference field"},
+    )
+    others = np.delete(weight, basis.anchor[inp.ref.year], axis=1)
+    out["pattern_changed"] = xr.DataArray(
+        np.any(others != 0, axis=1),
+        dims=dims,
+        attrs={"long_name": "whether the field is not scale times the reference field"},
+    )
+    out["total"] = xr.DataArray(
+        gtot + per_year.point_total,
+        dims=dims,
+        attrs={"units": "t yr-1", "long_name": "domain total, gridded plus point sources"},
+    )
+    out["target_total"] = xr.DataArray(
+        per_year.target_total,
+        dims=dims,
+        attrs={
+            "units": "t yr-1",
+            "long_name": "sector total required by the series method (NaN at anchors)",
+        },
+    )
+    return out
+
+
+def _add_points(out: xr.Dataset, pts: _Points, per_year: _PerYear) -> xr.Dataset:
+    """Add the point sources: emission and method per year, and their static variables."""
+    if not pts.ids:
+        return out
+    out = out.assign_coords(source=pts.ids)
+    out["point_emission"] = xr.DataArray(
+        per_year.point_emission,
+        dims=("year", "source", "pollutant"),
+        attrs={"units": "t yr-1", "long_name": "point-source emission"},
+    )
+    out["point_method"] = xr.DataArray(
+        per_year.point_method.astype(str), dims=("year", "source", "pollutant")
+    )
+    for vname, v in pts.static.items():
+        out[vname] = v.drop_vars([c for c in v.coords if c != "source"])
+    return out
 
 
 # =========================================================================== rebuild
@@ -781,6 +1224,7 @@ def rebuild(
 
     Examples
     --------
+    >>> from trajectoire.sample.synthetic import synthetic_inventory
     >>> ref = synthetic_inventory(reference_year=2000, n_sources=0)
     >>> idx = pd.DataFrame({"sector": "A_PublicPower", "pollutant": "NOx",
     ...     "year": [1999, 2000], "value": [2.0, 1.0]})
@@ -791,381 +1235,26 @@ def rebuild(
     >>> out["scale"].sel(year=1999).values.tolist()
     [[2.0, 2.0], [2.0, 2.0]]
     """
-    ref = _check_inventory(reference, "reference inventory")
-    ys = _check_years(years)
-    sectors = [str(s) for s in reference["sector"].values]
-    pols = [str(p) for p in reference["pollutant"].values]
-    ns, npol = len(sectors), len(pols)
-    table = validate_trends(indices, what="trend indices") if indices is not None else None
-
-    # ---- anchors (the reference is one of them)
-    invs = [ref]
-    for i, anc in enumerate(anchors):
-        inv = _check_inventory(anc, f"anchor {i} (year {anc.attrs.get('reference_year')})")
-        _check_anchor_agreement(reference, anc, f"anchor {i} (year {inv.year})")
-        invs.append(inv)
-    anchor_years = [inv.year for inv in invs]
-    dups = sorted({y for y in anchor_years if anchor_years.count(y) > 1})
-    if dups:
-        raise InputError(
-            f"anchors: several inventories for year(s) {dups} (the reference is "
-            f"{ref.year}); pass one inventory per year."
-        )
-    invs.sort(key=lambda inv: inv.year)
-    anchor_years = [inv.year for inv in invs]
-    first, last = anchor_years[0], anchor_years[-1]
-    resolved = _resolve_methods(methods, sectors, pols)
-    out_years = ys
-    ys = sorted(set(ys) | {first, last})  # internal years: the end anchors are always there
-    keep = [ys.index(y) for y in out_years]
-
-    # ---- chunks
-    ch = {"sector": 1, "pollutant": 1, "y": -1, "x": -1, **(chunks or {})}
-    unknown = set(ch) - {"year", "sector", "pollutant", "y", "x"}
-    if unknown or ch.get("year", 1) != 1:
-        raise ConfigError(
-            f"chunks={dict(chunks or {})}: expected keys among sector, pollutant, y, x (year "
-            "chunks are always 1, so that each year is computed on its own)."
-        )
-    ny, nx = reference.sizes["y"], reference.sizes["x"]
-    cs = _chunk_sizes(ns, ch["sector"])
-    cp = _chunk_sizes(npol, ch["pollutant"])
-    cy = _chunk_sizes(ny, ch["y"])
-    cx = _chunk_sizes(nx, ch["x"])
-    dtype = np.result_type(ref.emission.dtype, np.float32)
-
-    # ---- proxies
-    proxy_of: dict[str, _Proxy] = {}
-    outside = [y for y in ys if y < first or y > last]
-    if proxies:
-        seen: dict[int, _Proxy] = {}
-        for key, spec in proxies.items():
-            s = normalise_sector(key, what="proxies key")
-            if s not in sectors:
-                raise InputError(f"proxies: sector {s} is not in the inventory {sectors}.")
-            if id(spec) not in seen:
-                name = (
-                    spec.name
-                    if isinstance(spec, xr.DataArray) and spec.name
-                    else f"proxy{len(seen)}"
-                )
-                needed = sorted(set(outside) | {first, last})
-                seen[id(spec)] = _check_proxy(str(name), spec, reference, needed, f"proxy of {s}")
-            proxy_of[s] = seen[id(spec)]
-
-    # ---- basis fields
-    basis_labels: list[str] = []
-    basis_arrays: list[Any] = []  # (sector, pollutant, y, x)
-    basis_sums: list[Any] = []
-    anchor_basis: dict[int, int] = {}
-    for inv in invs:
-        anchor_basis[inv.year] = len(basis_labels)
-        basis_labels.append(f"anchor {inv.year}")
-        basis_arrays.append(inv.emission)
-        basis_sums.append(inv.emission)
-    proxy_basis: dict[tuple[str, int, int], int] = {}  # (proxy name, anchor, knot) -> basis
-    used_ends = sorted({first if y < first else last for y in outside})
-    for pname, prox in {p.name: p for p in proxy_of.values()}.items():
-        users = np.array([proxy_of.get(s) is prox for s in sectors], dtype=float)
-        for a in used_ends:
-            inv = invs[anchor_years.index(a)]
-            wa = _interp_weights(prox.knots, a)
-            p_a = sum(w * f for w, f in zip(wa, prox.fields, strict=True) if w != 0)
-            for k, fk in zip(prox.knots, prox.fields, strict=True):
-                if _is_dask(fk) or _is_dask(p_a):
-                    ratio = da.where(
-                        da.asarray(p_a) > 0,
-                        da.asarray(fk) / da.where(da.asarray(p_a) > 0, p_a, 1.0),
-                        1.0,
-                    )
-                else:
-                    pa = np.asarray(p_a, dtype=float)
-                    ratio = np.where(pa > 0, np.asarray(fk, float) / np.where(pa > 0, pa, 1.0), 1.0)
-                proxy_basis[(pname, a, k)] = len(basis_labels)
-                basis_labels.append(f"{pname} {k} on anchor {a}")
-                basis_arrays.append(("proxy", inv.emission, users, ratio))
-                basis_sums.append(("weighted", inv.emission, ratio))
-    plain = [b for b in basis_sums if not isinstance(b, tuple)]
-    plain_sums = iter(_sums(plain))
-    weighted = [_weighted_sums(b[1], b[2]) for b in basis_sums if isinstance(b, tuple)]
-    lazy_w = [i for i, w in enumerate(weighted) if _is_dask(w)]
-    if lazy_w:
-        vals = dask.compute(*[weighted[i] for i in lazy_w])
-        for i, v in zip(lazy_w, vals, strict=True):
-            weighted[i] = np.asarray(v)
-    wit = iter(weighted)
-    sums = np.stack(
-        [next(wit) if isinstance(b, tuple) else next(plain_sums) for b in basis_sums]
-    )  # (basis, sector, pollutant)
-    nb = len(basis_labels)
-    g_anchor = {a: sums[anchor_basis[a]] for a in anchor_years}
-    g_ref = g_anchor[ref.year]
-
-    # ---- ratio series per pair for the years outside the anchors
-    before = [y for y in ys if y < first]
-    after = [y for y in ys if y > last]
-    ratio = np.full((len(ys), ns, npol), np.nan)  # S(y)/S(a) for outside years
-    labels = np.empty((len(ys), ns, npol), dtype=object)
-    for iy, y in enumerate(ys):
-        if y in anchor_years:
-            labels[iy] = "reference" if y == ref.year else "anchor"
-        elif first < y < last:
-            labels[iy] = "interpolation"
-    for i, s in enumerate(sectors):
-        for j, p in enumerate(pols):
-            for group, a in ((before, first), (after, last)):
-                if not group:
-                    continue
-                r, lab = ratio_series(
-                    table,
-                    s,
-                    p,
-                    group,
-                    a,
-                    resolved[(s, p)],
-                    surrogates=surrogates,
-                    what="trend indices",
-                )
-                for y in group:
-                    iy = ys.index(y)
-                    ratio[iy, i, j] = r.loc[y]
-                    labels[iy, i, j] = lab.loc[y]
-
-    # ---- gridded weights before point adjustment; point factor rho(y)
-    W = np.zeros((len(ys), nb, ns, npol))
-    rho = np.ones((len(ys), ns, npol))
-    safe_ref = np.where(g_ref > 0, g_ref, 1.0)
-    for iy, y in enumerate(ys):
-        if y in anchor_years:
-            W[iy, anchor_basis[y]] = 1.0
-            rho[iy] = np.where(g_ref > 0, g_anchor[y] / safe_ref, 1.0)
-        elif first < y < last:
-            j = int(np.searchsorted(anchor_years, y)) - 1
-            a, b = anchor_years[j], anchor_years[j + 1]
-            t = (y - a) / (b - a)
-            W[iy, anchor_basis[a]] = 1.0 - t
-            W[iy, anchor_basis[b]] = t
-            g = (1.0 - t) * g_anchor[a] + t * g_anchor[b]
-            rho[iy] = np.where(g_ref > 0, g / safe_ref, 1.0)
-        else:
-            a = first if y < first else last
-            rho_a = np.where(g_ref > 0, g_anchor[a] / safe_ref, 1.0)
-            rho[iy] = rho_a * ratio[iy]
-
-    # ---- points: lifecycle, register, scaling
-    pts = _check_points(reference, sectors, pols, "reference inventory")
-    nsrc = len(pts.ids)
-    pvals = np.zeros((len(ys), nsrc, npol))
-    pmeth = np.empty((len(ys), nsrc, npol), dtype=object)
-    if nsrc:
-        yarr = np.asarray(ys)[:, None]
-        active = ((pts.start < 0) | (yarr >= pts.start)) & ((pts.end < 0) | (yarr <= pts.end))
-        pvals = pts.ref[None] * rho[:, pts.sector, :]
-        pmeth[:] = labels[:, pts.sector, :]
-        reg_parts = []
-        for inv in invs:
-            if inv is ref or "point_emission" not in inv.ds or "source" not in inv.ds.dims:
-                continue
-            apts = inv.ds["point_emission"].to_dataframe().reset_index()
-            apts = apts.rename(columns={"source": "source_id", "point_emission": "emission"})
-            apts["year"] = inv.year
-            apts["label"] = "anchor"
-            reg_parts.append(
-                _check_register(apts, pts.ids, pols, f"anchor {inv.year} point_emission").assign(
-                    label="anchor"
-                )
-            )
-        if point_history is not None:
-            hist = _check_register(point_history, pts.ids, pols)
-            reg_parts.append(hist.assign(label="register"))
-        for part in reg_parts:  # later parts (the register) override earlier ones (anchors)
-            part = part[part["year"].isin(ys)]
-            for row in part.itertuples(index=False):
-                iy, k, j = (
-                    ys.index(int(str(row.year))),
-                    pts.ids.index(str(row.source_id)),
-                    pols.index(str(row.pollutant)),
-                )
-                pvals[iy, k, j] = float(str(row.emission))
-                pmeth[iy, k, j] = row.label
-        off = ~active
-        if point_history is not None and off.any():
-            reg = hist[hist["emission"] > 0]
-            bad = [
-                (sid, int(y))
-                for sid, y in zip(reg["source_id"].astype(str), reg["year"], strict=True)
-                if int(y) in ys and off[ys.index(int(y)), pts.ids.index(sid)]
-            ]
-            if bad:
-                warn(
-                    f"point_history: register figures for stacks out of service (source, "
-                    f"year) {bad[:5]}{' ...' if len(bad) > 5 else ''} are ignored; fix "
-                    "start_year/end_year if the stack was operating."
-                )
-        pvals = np.where(active[:, :, None], pvals, 0.0)
-        pmeth = np.where(active[:, :, None], pmeth, "inactive")
-    # points total per (year, sector, pollutant)
-    ptot = np.zeros((len(ys), ns, npol))
-    for k in range(nsrc):
-        ptot[:, pts.sector[k], :] += pvals[:, k, :]
-
-    # ---- gridded factor for outside years (sector total follows the series)
-    p_anchor = {a: ptot[ys.index(a)] for a in (first, last)}
-    target_all = np.full((len(ys), ns, npol), np.nan)
-    missed: dict[tuple[int, int], list[int]] = {}
-    for iy, y in enumerate(ys):
-        if first <= y <= last:
-            continue
-        a = first if y < first else last
-        ga = g_anchor[a]
-        target = (ga + p_anchor[a]) * ratio[iy]
-        target_all[iy] = target
-        rest = target - ptot[iy]
-        tol = 1e-9 * np.maximum(target, ptot[iy])
-        short = (rest < -tol) | ((ga <= 0) & (rest > tol))
-        for i, j in np.argwhere(short):
-            missed.setdefault((int(i), int(j)), []).append(y)
-        gfac = np.where(ga > 0, np.clip(rest, 0.0, None) / np.where(ga > 0, ga, 1.0), 0.0)
-        for i, s in enumerate(sectors):
-            sprox = proxy_of.get(s)
-            if sprox is None:
-                W[iy, anchor_basis[a], i] = gfac[i]
-                continue
-            alpha = _interp_weights(sprox.knots, y)
-            idx = [proxy_basis[(sprox.name, a, k)] for k in sprox.knots]
-            denom = sum(alpha[m] * sums[idx[m], i] for m in range(len(idx)))
-            for m, b in enumerate(idx):
-                if alpha[m] == 0:
-                    continue
-                W[iy, b, i] = np.where(
-                    denom > 0, gfac[i] * ga[i] * alpha[m] / np.where(denom > 0, denom, 1.0), 0.0
-                )
-            nodenom = ~(denom > 0)
-            W[iy, anchor_basis[a], i] = np.where(nodenom, gfac[i], 0.0)
-
-    for (i, j), bad_years in missed.items():
-        warn(
-            f"sector {sectors[i]}, pollutant {pols[j]}: in {len(bad_years)} year(s) "
-            f"({rows_preview(bad_years)}) the point sources cannot be reconciled with the "
-            "sector's series (they exceed its target total, or there is no gridded part to "
-            "absorb the difference); the gridded part is clipped at 0 and the sector total "
-            "departs from its series there (compare 'total' with 'target_total'). Check the "
-            "register figures or the sector's index."
-        )
-
-    # ---- back to the output years
-    W, labels, ptot, pvals, pmeth, target_all = (
-        arr[keep] for arr in (W, labels, ptot, pvals, pmeth, target_all)
-    )
-    ys = out_years
-
-    # ---- lazy fields
-    def _as_dask(x: Any, chunks: tuple[Any, ...]) -> da.Array:
-        if _is_dask(x):
-            return x.rechunk(chunks)
-        return _view_array(np.asarray(x), chunks)
-
-    be_list = []
-    for arr in basis_arrays:
-        if isinstance(arr, tuple):
-            _, em, users, rat = arr
-            em_d = _as_dask(em, (cs, cp, cy, cx))
-            rat_d = _as_dask(rat, (cy, cx))
-            users_d = da.from_array(users, chunks=(cs,))
-            be_list.append((em_d * users_d[:, None, None, None] * rat_d[None, None]).astype(dtype))
-        else:
-            be_list.append(_as_dask(arr, (cs, cp, cy, cx)).astype(dtype))
-    basis = da.stack(be_list, axis=0)
-
-    ename = "emission-" + tokenize(basis.name, W, ys)
-    dsk: dict[Any, Any] = {}
-    soff = np.concatenate([[0], np.cumsum(cs)])
-    poff = np.concatenate([[0], np.cumsum(cp)])
-    for iy in range(len(ys)):
-        for js in range(len(cs)):
-            for jp in range(len(cp)):
-                wblk = W[iy, :, soff[js] : soff[js + 1], poff[jp] : poff[jp + 1]]
-                used = [b for b in range(nb) if np.any(wblk[b] != 0)]
-                for jy in range(len(cy)):
-                    for jx in range(len(cx)):
-                        okey = (ename, iy, js, jp, jy, jx)
-                        if not used:
-                            shape = (1, cs[js], cp[jp], cy[jy], cx[jx])
-                            dsk[okey] = (_zeros_block, shape, dtype)
-                        else:
-                            blocks = [(basis.name, b, js, jp, jy, jx) for b in used]
-                            dsk[okey] = (_combine, wblk[used], blocks, dtype)
-    graph = HighLevelGraph.from_collections(ename, dsk, dependencies=[basis])
-    emission = da.Array(graph, ename, chunks=((1,) * len(ys), cs, cp, cy, cx), dtype=dtype)
-
-    # ---- assemble
-    gcoords = {"y": reference["y"], "x": reference["x"]}
-    coords: dict[str, Any] = {
-        "year": ("year", np.asarray(ys, dtype=np.int64)),
-        "sector": ("sector", sectors),
-        "pollutant": ("pollutant", pols),
-        **gcoords,
-    }
-    out = xr.Dataset(coords=coords)
-    em_da = xr.DataArray(emission, dims=("year", "sector", "pollutant", "y", "x"))
-    out["emission"] = set_cf_attrs(em_da, "emission")
-    out = out.assign_coords(basis=basis_labels)
-    out["basis_emission"] = xr.DataArray(
-        basis,
-        dims=("basis", "sector", "pollutant", "y", "x"),
-        attrs={"units": "t yr-1", "long_name": "basis emission fields (anchors, proxy years)"},
-    )
-    out["basis_weight"] = xr.DataArray(
-        W,
-        dims=("year", "basis", "sector", "pollutant"),
-        attrs={"units": "1", "long_name": "weight of each basis field in emission"},
-    )
-    out["method"] = xr.DataArray(
-        labels.astype(str),
-        dims=("year", "sector", "pollutant"),
-        attrs={"long_name": "time-series method (IPCC 2006 vol. 1 ch. 5)"},
-    )
-    gtot = np.einsum("ybsp,bsp->ysp", W, sums)
-    out["scale"] = xr.DataArray(
-        np.where(g_ref > 0, gtot / safe_ref, np.where(gtot > 0, np.nan, 1.0)),
-        dims=("year", "sector", "pollutant"),
-        attrs={"units": "1", "long_name": "gridded total relative to the reference field"},
-    )
-    ref_b = anchor_basis[ref.year]
-    others = np.delete(W, ref_b, axis=1)
-    out["pattern_changed"] = xr.DataArray(
-        np.any(others != 0, axis=1),
-        dims=("year", "sector", "pollutant"),
-        attrs={"long_name": "whether the field is not scale times the reference field"},
-    )
-    out["total"] = xr.DataArray(
-        gtot + ptot,
-        dims=("year", "sector", "pollutant"),
-        attrs={"units": "t yr-1", "long_name": "domain total, gridded plus point sources"},
-    )
-    out["target_total"] = xr.DataArray(
-        target_all,
-        dims=("year", "sector", "pollutant"),
-        attrs={
-            "units": "t yr-1",
-            "long_name": "sector total required by the series method (NaN at anchors)",
-        },
-    )
-    if nsrc:
-        out = out.assign_coords(source=pts.ids)
-        out["point_emission"] = xr.DataArray(
-            pvals,
-            dims=("year", "source", "pollutant"),
-            attrs={"units": "t yr-1", "long_name": "point-source emission"},
-        )
-        out["point_method"] = xr.DataArray(pmeth.astype(str), dims=("year", "source", "pollutant"))
-        for vname, v in pts.static.items():
-            out[vname] = v.drop_vars([c for c in v.coords if c != "source"])
+    inp = _check_inputs(reference, indices, years, methods, anchors, chunks)
+    proxy_of = _check_proxies(proxies, inp)
+    basis = _basis_fields(inp, proxy_of)
+    ratio, labels = _series_ratios(inp, surrogates)
+    weight, rho = _anchor_weights(inp, basis, ratio)
+    pts = _check_points(reference, inp.sectors, inp.pols, "reference inventory")
+    pvals, pmeth = _point_emissions(inp, pts, rho, labels, point_history)
+    ptot = _point_totals(pts, pvals, len(inp.sectors))
+    target = _outside_weights(inp, basis, proxy_of, ratio, ptot, weight)
+    per_year = _PerYear(weight, labels, ptot, pvals, pmeth, target).take(inp.keep)
+    lazy_basis = _lazy_basis(basis, inp.chunks, inp.dtype)
+    emission = _lazy_emission(lazy_basis, per_year.weight, inp.out_years, inp.chunks, inp.dtype)
+    out = _assemble(inp, basis, lazy_basis, emission, per_year)
+    out = _add_points(out, pts, per_year)
     if uncertainty is not None:
         out = out.merge(monte_carlo(out["total"], uncertainty))
+    ys, anchor_years = inp.out_years, inp.anchor_years
     out.attrs = {
         "crs": str(reference.attrs.get("crs", Grid.from_xarray(reference).crs.to_string())),
-        "reference_year": ref.year,
+        "reference_year": inp.ref.year,
         "anchor_years": np.asarray(anchor_years, dtype=np.int64),
     }
     add_history(out, f"rebuild(years={ys[0]}..{ys[-1]}, anchors={anchor_years})")

@@ -19,10 +19,11 @@ EMEP/EEA (2023). *Air pollutant emission inventory guidebook 2023*, Part A, ch. 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
+from typing import Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,9 @@ __all__ = [
     "EUROSTAT_AIRSECT_TO_GNFR",
     "EUROSTAT_POLLUTANTS",
     "METHOD_KINDS",
+    "TRAJECTORY_METHODS",
     "Method",
+    "TrajectoryMethod",
     "aggregate_sectors",
     "extrapolate_trend",
     "overlap_splice",
@@ -47,8 +50,14 @@ __all__ = [
     "validate_trends",
 ]
 
-#: Time-series methods a (sector, pollutant) can be given outside the span of the anchors.
-METHOD_KINDS: tuple[str, ...] = ("index", "overlap", "surrogate", "extrapolation", "interpolation")
+#: Name of a time-series method (IPCC 2006 vol. 1 ch. 5) that a (sector, pollutant) can be given
+#: for the years outside the span of the anchors: the one definition of this vocabulary
+#: (:attr:`Method.kind`, the ``[trajectory]`` methods of a run configuration).
+TrajectoryMethod = Literal["index", "overlap", "surrogate", "extrapolation", "interpolation"]
+#: The names of :data:`TrajectoryMethod`, in that order.
+TRAJECTORY_METHODS: tuple[str, ...] = get_args(TrajectoryMethod)
+#: Former name of :data:`TRAJECTORY_METHODS`.
+METHOD_KINDS: tuple[str, ...] = TRAJECTORY_METHODS
 
 #: Default mapping of the old Eurostat ``airsect`` groups (``env_air_emis`` before 2017) to
 #: GNFR: each GNFR sector takes the **sum** of the listed series sectors. A series sector may
@@ -87,6 +96,15 @@ _REQUIRED = ("sector", "pollutant", "year", "value")
 
 
 # --------------------------------------------------------------------------- tables
+def _reject_rows(table: pd.DataFrame, bad: Any, message: Callable[[pd.Series, int], str]) -> None:
+    """Raise :class:`InputError` with ``message(first bad row, number of bad rows)`` if any.
+
+    `bad` is a boolean mask of the rows of `table` (numpy array or aligned Series).
+    """
+    if bad.any():
+        raise InputError(message(table.loc[bad].iloc[0], int(bad.sum())))
+
+
 def validate_trends(table: pd.DataFrame, *, what: str = "trend table") -> pd.DataFrame:
     """Check a tidy trend table and return a clean copy.
 
@@ -136,31 +154,35 @@ def validate_trends(table: pd.DataFrame, *, what: str = "trend table") -> pd.Dat
         )
     out["year"] = years.astype(np.int64)
     values = pd.to_numeric(out["value"], errors="coerce").astype(float)
-    nan = ~np.isfinite(values.to_numpy())
-    if nan.any():
-        row = out.loc[nan].iloc[0]
-        raise InputError(
-            f"{what}, column 'value': {int(nan.sum())} missing or non-numeric value(s), e.g. "
+    _reject_rows(
+        out,
+        ~np.isfinite(values.to_numpy()),
+        lambda row, n: (
+            f"{what}, column 'value': {n} missing or non-numeric value(s), e.g. "
             f"sector {row['sector']}, pollutant {row['pollutant']}, year {row['year']}. "
             "A missing year is a gap in the series: fill it (interpolate between its "
             "neighbours, documenting it) or drop the whole series."
-        )
-    if (values < 0).any():
-        row = out.loc[values < 0].iloc[0]
-        raise InputError(
+        ),
+    )
+    _reject_rows(
+        out,
+        values < 0,
+        lambda row, n: (
             f"{what}, column 'value': negative value {row['value']!r} (sector {row['sector']}, "
             f"pollutant {row['pollutant']}, year {row['year']}); indices must be >= 0."
-        )
+        ),
+    )
     out["value"] = values
     keys = ["series", "sector", "pollutant", "year"]
-    dup = out.duplicated(keys, keep=False)
-    if dup.any():
-        row = out.loc[dup].iloc[0]
-        raise InputError(
-            f"{what}: {int(dup.sum())} duplicated rows for (series, sector, pollutant, year), "
+    _reject_rows(
+        out,
+        out.duplicated(keys, keep=False),
+        lambda row, n: (
+            f"{what}: {n} duplicated rows for (series, sector, pollutant, year), "
             f"e.g. ({row['series']!r}, {row['sector']}, {row['pollutant']}, {row['year']}). "
             "Keep one row per year, or give each vintage its own 'series' name."
-        )
+        ),
+    )
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
@@ -433,6 +455,7 @@ class Method:
     Parameters
     ----------
     kind : {"index", "overlap", "surrogate", "extrapolation", "interpolation"}
+        One of :data:`TRAJECTORY_METHODS`.
         ``index``: scale by the index series, E(y) = E(a) I(y) / I(a).
         ``overlap``: splice an older series onto a newer one (IPCC eq. 5.1) and scale.
         ``surrogate``: scale by a driver series (population, traffic, degree days...).
@@ -477,9 +500,10 @@ class Method:
     max_ratio: float = 3.0
 
     def __post_init__(self) -> None:
-        if self.kind not in METHOD_KINDS:
+        if self.kind not in TRAJECTORY_METHODS:
             raise ConfigError(
-                f"unknown time-series method {self.kind!r}; expected one of {list(METHOD_KINDS)}."
+                f"unknown time-series method {self.kind!r}; expected one of "
+                f"{list(TRAJECTORY_METHODS)}."
             )
         if self.variant not in ("ratio", "offset"):
             raise ConfigError(f"overlap variant {self.variant!r}; expected 'ratio' or 'offset'.")
@@ -636,36 +660,84 @@ def extrapolate_trend(
     first, last = int(series.index[0]), int(series.index[-1])
     values = series.to_numpy(float)
     k = min(fit_years, len(values) - 1)
+    after = years_arr > last
+    outside = after | (years_arr < first)
+    dist = np.where(after, years_arr - last, first - years_arr)
+    end = np.where(after, values[-1], values[0])  # the series end next to each year
+    far = np.where(after, values[-1 - k], values[k])  # the other end of the fit window
+    multiplicative = k > 0 and trend != "linear"
+    _check_extrapolation(
+        years_arr[outside],
+        dist[outside],
+        end[outside],
+        far[outside],
+        multiplicative,
+        first=first,
+        last=last,
+        max_years=max_years,
+        what=what,
+    )
     out = np.empty(years_arr.size)
-    for i, t in enumerate(years_arr):
-        if first <= t <= last:
-            out[i] = series.loc[t]
-            continue
-        after = t > last
-        dist = t - last if after else first - t
-        if dist > max_years:
-            raise InputError(
-                f"{what}: year {t} is {dist} years beyond the series ({first}-{last}); "
-                f"extrapolation is bounded to max_years={max_years}. Extend the series, add "
-                "an anchor inventory nearer that year, or raise Method(max_years=...)."
-            )
-        end = values[-1] if after else values[0]
-        if k == 0:
-            val = end
-        else:
-            far = values[-1 - k] if after else values[k]
-            if trend == "linear":
-                val = end + dist * (end - far) / k
-            else:
-                if end <= 0 or far <= 0:
-                    raise InputError(
-                        f"{what}: multiplicative extrapolation needs positive values at both "
-                        f"ends of the fit window; got {far} and {end}. Use trend='linear'."
-                    )
-                val = end * (end / far) ** (dist / k)
-        val = min(max(val, end / max_ratio), end * max_ratio)
-        out[i] = max(val, 0.0)
+    out[~outside] = series.loc[years_arr[~outside].tolist()].to_numpy(float)
+    e, f, d = end[outside], far[outside], dist[outside]
+    if k == 0:
+        val = e
+    elif multiplicative:
+        val = e * _libm_power(e / f, d / k)
+    else:
+        val = e + d * (e - f) / k
+    # min(max(val, e / max_ratio), e * max_ratio), then max(val, 0.0), as Python's min and max
+    low, high = e / max_ratio, e * max_ratio
+    val = np.where(low > val, low, val)
+    val = np.where(high < val, high, val)
+    out[outside] = np.where(0.0 > val, 0.0, val)
     return pd.Series(out, index=pd.Index(years_arr, name="year"))
+
+
+def _check_extrapolation(
+    years: np.ndarray,
+    dist: np.ndarray,
+    end: np.ndarray,
+    far: np.ndarray,
+    multiplicative: bool,
+    *,
+    first: int,
+    last: int,
+    max_years: int,
+    what: str,
+) -> None:
+    """Raise for the first of the sorted extrapolated `years` that cannot be extrapolated.
+
+    A year farther than `max_years` from the series (`dist` [years]), or a multiplicative trend
+    whose fit window has a non-positive `end` or `far` value.
+    """
+    nonpositive = (end <= 0) | (far <= 0) if multiplicative else np.zeros(years.size, bool)
+    bad = np.flatnonzero((dist > max_years) | nonpositive)
+    if not bad.size:
+        return
+    i = bad[0]
+    if dist[i] > max_years:
+        raise InputError(
+            f"{what}: year {years[i]} is {dist[i]} years beyond the series ({first}-{last}); "
+            f"extrapolation is bounded to max_years={max_years}. Extend the series, add "
+            "an anchor inventory nearer that year, or raise Method(max_years=...)."
+        )
+    raise InputError(
+        f"{what}: multiplicative extrapolation needs positive values at both "
+        f"ends of the fit window; got {far[i]} and {end[i]}. Use trend='linear'."
+    )
+
+
+_scalar_power = np.frompyfunc(lambda b, e: np.float64(b) ** np.float64(e), 2, 1)
+
+
+def _libm_power(base: np.ndarray, exponent: np.ndarray) -> np.ndarray:
+    """``base ** exponent`` element by element with numpy's scalar power (the C library's ``pow``).
+
+    ``np.power`` on arrays takes a SIMD path (SVML on AVX-512) whose last bit differs from
+    ``pow`` for some inputs; the extrapolated values stay those of the scalar formula.
+    """
+    return np.asarray(_scalar_power(base, exponent), dtype=np.float64)
 
 
 def ratio_series(
@@ -719,77 +791,19 @@ def ratio_series(
     [1.3333333333333333, 1.0, 0.6666666666666666]
     """
     wanted = sorted({int(y) for y in years} | {int(base_year)})
-    label_of = method.kind
-    from_old = None
     if method.kind == "interpolation":
         raise InputError(
             f"sector {sector}, pollutant {pollutant}: method 'interpolation' needs anchor "
             f"inventories on both sides of year(s) {wanted}; add anchors or choose "
             "Method('index') / Method('extrapolation') for the years outside them."
         )
+    from_old = None
     if method.kind == "surrogate":
-        if surrogates is None:
-            raise InputError(
-                f"sector {sector}: Method('surrogate', driver={method.driver!r}) but no "
-                "surrogates table was given; pass surrogates=DataFrame(driver, year, value)."
-            )
-        require_columns(surrogates.columns, ["driver", "year", "value"], "surrogates table")
-        drv = surrogates[surrogates["driver"] == method.driver]
-        if drv.empty:
-            raise MissingVariableError(
-                f"surrogates table: no driver {method.driver!r} (sector {sector}); drivers are "
-                f"{sorted(surrogates['driver'].unique())}."
-            )
-        tab = pd.DataFrame(
-            {
-                "sector": sector,
-                "pollutant": pollutant,
-                "year": drv["year"],
-                "value": drv["value"],
-                "series": str(method.driver),
-            }
-        )
-        s = series_of(
-            validate_trends(tab, what="surrogates table"),
-            sector,
-            pollutant,
-            what=f"surrogates table, driver {method.driver!r}",
-        )
+        s = _surrogate_series(surrogates, sector, pollutant, method)
     else:
-        if table is None:
-            raise InputError(
-                f"sector {sector}, pollutant {pollutant}: method {method.kind!r} needs trend "
-                "indices, and none were given; pass indices=... or anchors spanning the years."
-            )
-        s = series_of(table, sector, pollutant, series=method.series, what=what)
-        if method.kind == "overlap":
-            assert method.old_series is not None
-            old = series_of(table, sector, pollutant, series=method.old_series, what=what)
-            s, from_old = overlap_splice(
-                old, s, variant=method.variant, overlap_years=method.overlap_years
-            )
-            s = s.dropna()
+        s, from_old = _index_series(table, sector, pollutant, method, what)
     first, last = int(s.index[0]), int(s.index[-1])
-    outside = [y for y in wanted if y < first or y > last]
-    if method.kind == "extrapolation":
-        values = extrapolate_trend(
-            s,
-            wanted,
-            trend=method.trend,
-            fit_years=method.fit_years,
-            max_years=method.max_years,
-            max_ratio=method.max_ratio,
-            what=f"{what}, sector {sector}, pollutant {pollutant}",
-        )
-    else:
-        if outside:
-            raise InputError(
-                f"{what}: year(s) {outside} outside the {method.kind} series of sector "
-                f"{sector}, pollutant {pollutant} ({first}-{last}). Extend the series, or "
-                "choose bounded trend extrapolation for this pair: "
-                f"methods={{('{sector}', '{pollutant}'): Method('extrapolation')}}."
-            )
-        values = s.reindex(wanted)
+    values = _series_values(s, wanted, method, sector, pollutant, what)
     base = float(values.loc[int(base_year)])
     if not base > 0:
         raise InputError(
@@ -807,7 +821,88 @@ def ratio_series(
             assert from_old is not None
             labels.append("overlap" if bool(from_old.get(y, False)) else "index")
         else:
-            labels.append(label_of)
+            labels.append(method.kind)
     label = pd.Series(labels, index=pd.Index(wanted, name="year"), dtype=object)
     ratio.index.name = "year"
     return ratio.astype(float), label
+
+
+def _surrogate_series(
+    surrogates: pd.DataFrame | None, sector: str, pollutant: str, method: Method
+) -> pd.Series:
+    """The driver series of ``Method("surrogate", driver=...)``, checked, indexed by year."""
+    if surrogates is None:
+        raise InputError(
+            f"sector {sector}: Method('surrogate', driver={method.driver!r}) but no "
+            "surrogates table was given; pass surrogates=DataFrame(driver, year, value)."
+        )
+    require_columns(surrogates.columns, ["driver", "year", "value"], "surrogates table")
+    drv = surrogates[surrogates["driver"] == method.driver]
+    if drv.empty:
+        raise MissingVariableError(
+            f"surrogates table: no driver {method.driver!r} (sector {sector}); drivers are "
+            f"{sorted(surrogates['driver'].unique())}."
+        )
+    tab = pd.DataFrame(
+        {
+            "sector": sector,
+            "pollutant": pollutant,
+            "year": drv["year"],
+            "value": drv["value"],
+            "series": str(method.driver),
+        }
+    )
+    return series_of(
+        validate_trends(tab, what="surrogates table"),
+        sector,
+        pollutant,
+        what=f"surrogates table, driver {method.driver!r}",
+    )
+
+
+def _index_series(
+    table: pd.DataFrame | None, sector: str, pollutant: str, method: Method, what: str
+) -> tuple[pd.Series, pd.Series | None]:
+    """The index series of a method (spliced for ``overlap``), and which years are spliced.
+
+    The second item is None except for ``overlap``: whether each year comes from the
+    adjusted old series.
+    """
+    if table is None:
+        raise InputError(
+            f"sector {sector}, pollutant {pollutant}: method {method.kind!r} needs trend "
+            "indices, and none were given; pass indices=... or anchors spanning the years."
+        )
+    s = series_of(table, sector, pollutant, series=method.series, what=what)
+    if method.kind != "overlap":
+        return s, None
+    assert method.old_series is not None
+    old = series_of(table, sector, pollutant, series=method.old_series, what=what)
+    s, from_old = overlap_splice(old, s, variant=method.variant, overlap_years=method.overlap_years)
+    return s.dropna(), from_old
+
+
+def _series_values(
+    s: pd.Series, wanted: list[int], method: Method, sector: str, pollutant: str, what: str
+) -> pd.Series:
+    """The series at the `wanted` years: extrapolated by ``extrapolation``, else inside it."""
+    if method.kind == "extrapolation":
+        return extrapolate_trend(
+            s,
+            wanted,
+            trend=method.trend,
+            fit_years=method.fit_years,
+            max_years=method.max_years,
+            max_ratio=method.max_ratio,
+            what=f"{what}, sector {sector}, pollutant {pollutant}",
+        )
+    first, last = int(s.index[0]), int(s.index[-1])
+    outside = [y for y in wanted if y < first or y > last]
+    if outside:
+        raise InputError(
+            f"{what}: year(s) {outside} outside the {method.kind} series of sector "
+            f"{sector}, pollutant {pollutant} ({first}-{last}). Extend the series, or "
+            "choose bounded trend extrapolation for this pair: "
+            f"methods={{('{sector}', '{pollutant}'): Method('extrapolation')}}."
+        )
+    return s.reindex(wanted)
