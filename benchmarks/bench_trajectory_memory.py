@@ -69,7 +69,8 @@ def run_case(
     import pandas as pd
 
     from trajectoire.grid import Grid
-    from trajectoire.trajectory import rebuild, synthetic_inventory
+    from trajectoire.sample.synthetic import synthetic_inventory
+    from trajectoire.trajectory import rebuild
 
     dask.config.set(scheduler="threads", num_workers=2)
     base = _peak_mb()

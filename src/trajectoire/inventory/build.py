@@ -26,7 +26,6 @@ from trajectoire.inventory.proxies import (
     allocate,
     grid_roads,
     landuse_areas,
-    proxy_grid,  # noqa: F401  (importers of trajectoire.inventory.build.proxy_grid)
 )
 from trajectoire.inventory.readers import (
     _name,

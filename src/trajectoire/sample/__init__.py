@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from trajectoire.sample import write
+from trajectoire.sample import synthetic, write
+from trajectoire.sample.synthetic import synthetic_inventory
 from trajectoire.sample.write import (
     SAMPLE_FILES,
     write_sample,
@@ -10,6 +11,8 @@ from trajectoire.sample.write import (
 
 __all__ = [
     "SAMPLE_FILES",
+    "synthetic",
+    "synthetic_inventory",
     "write",
     "write_sample",
 ]

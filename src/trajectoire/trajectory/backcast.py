@@ -51,6 +51,8 @@ from trajectoire._validate import (
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
 from trajectoire.geo.grid import Grid
+from trajectoire.inventory.population import census_population
+from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import POLLUTANTS
 from trajectoire.trajectory.trends import (
@@ -108,23 +110,11 @@ def census_proxy(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.DataArra
     trajectoire.MissingVariableError
         No ``pop_<year>`` column.
     """
-    from trajectoire.inventory.build import proxy_grid
-
-    cols = sorted(
-        (int(c[len(prefix) :]), c)
-        for c in zones.columns
-        if str(c).startswith(prefix) and str(c)[len(prefix) :].isdigit()
-    )
-    if not cols:
-        raise MissingVariableError(
-            f"zones: no census column '{prefix}<year>' (columns {list(zones.columns)}); "
-            "expected e.g. pop_1990, pop_1999 (docs/input-formats.md)."
-        )
-    fields = [proxy_grid("population", grid, zones=zones, population_column=col) for _, col in cols]
+    pop = census_population(zones, grid, prefix=prefix)
     return xr.DataArray(
-        np.stack(fields),
+        pop.values,
         dims=("year", "y", "x"),
-        coords={"year": [y for y, _ in cols], **grid.coords()},
+        coords={"year": pop["census"].values, **grid.coords()},
         name="population",
         attrs={"units": "1", "long_name": "inhabitants per cell at census years"},
     )
@@ -225,13 +215,7 @@ class _Points:
 
 #: Static point-source variables copied from the reference inventory to the output.
 _POINT_STATIC_VARIABLES: tuple[str, ...] = (
-    "source_x",
-    "source_y",
-    "source_sector",
-    "stack_height",
-    "stack_diameter",
-    "exit_temperature",
-    "exit_velocity",
+    *POINT_SOURCE_VARIABLES,
     "start_year",
     "end_year",
     "source_name",
