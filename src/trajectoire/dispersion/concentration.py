@@ -28,13 +28,23 @@ import numpy.typing as npt
 import scipy.fft
 import xarray as xr
 
+from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
+from trajectoire.dispersion.convolution import ConvolutionPlan
+from trajectoire.dispersion.longterm import _T_PER_YR_TO_UG, annual_kernel
+from trajectoire.dispersion.plume import _scheme
+from trajectoire.dispersion.points import _stack_groups, _stacks
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.units import conversion_factor
 
-__all__ = ["DispersionSettings", "YearDispersion", "annual_concentration", "stack_footprints"]
+__all__ = [
+    "DispersionSettings",
+    "YearDispersion",
+    "annual_concentration",
+    "stack_footprints",
+]
 
 
 @dataclass(frozen=True)
@@ -108,8 +118,6 @@ class YearDispersion:
         *,
         decay_rate: float = 0.0,
     ) -> None:
-        from trajectoire.dispersion.plume import ConvolutionPlan, annual_kernel
-
         self.grid = grid
         self.settings = settings
         self.kernels: dict[float, np.ndarray] = {}
@@ -377,48 +385,31 @@ def stack_footprints(
     list of (slice, slice, numpy.ndarray)
         For each stack, the rows and columns of its window and the footprint there.
     """
-    from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
-    from trajectoire.dispersion import plume as _d
-
-    code = _d._scheme(sigma)
-    _, st = _d._stacks(
-        None,
-        x=x,
-        y=y,
-        stack_height=stack_height,
-        stack_diameter=stack_diameter,
-        exit_temperature=exit_temperature,
-        exit_velocity=exit_velocity,
-    )
+    code = _scheme(sigma)
+    _, st = _stacks(x, y, stack_height, stack_diameter, exit_temperature, exit_velocity)
     xs, ys = st["x"], st["y"]
-    hst, dst = st["stack_height"], st["stack_diameter"]
-    tst, vst = st["exit_temperature"], st["exit_velocity"]
-    a, cls, zis, ius, hs_all, fac_all = _d._stack_groups(
-        freq_year, code, hst, dst, vst, tst, float(ambient_temperature)
+    a, cls, zis, ius, hs_all, fac_all = _stack_groups(
+        freq_year, code, st, float(ambient_temperature)
     )
     spacing = float(node_spacing or grid.resolution / 10.0)
     nodes = np.arange(spacing / 2.0, radius + grid.resolution + spacing, spacing)
     half = int(np.ceil(radius / grid.resolution))
-    row, col, inside = grid.cell_index(xs, ys)
+    r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
     out = []
     for s in range(xs.size):
-        fac = fac_all[s]
-        hs = hs_all[s]
         prof = radial_profiles(
-            a, fac, hs, zis, cls, ius, code, float(receptor_height), float(decay_rate), nodes
+            a,
+            fac_all[s],
+            hs_all[s],
+            zis,
+            cls,
+            ius,
+            code,
+            float(receptor_height),
+            float(decay_rate),
+            nodes,
         )
-        r_c = (
-            row[s]
-            if inside[s]
-            else int(np.clip(np.floor((grid.ymax - ys[s]) / grid.dy), 0, grid.ny - 1))
-        )
-        c_c = (
-            col[s]
-            if inside[s]
-            else int(np.clip(np.floor((xs[s] - grid.xmin) / grid.dx), 0, grid.nx - 1))
-        )
-        rows = slice(max(0, r_c - half - 1), min(grid.ny, r_c + half + 2))
-        cols = slice(max(0, c_c - half - 1), min(grid.nx, c_c + half + 2))
+        rows, cols = slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s]))
         fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))
         footprint_from_profiles(
             prof,
@@ -430,5 +421,25 @@ def stack_footprints(
             float(radius),
             fp,
         )
-        out.append((rows, cols, fp * _d._T_PER_YR_TO_UG))
+        out.append((rows, cols, fp * _T_PER_YR_TO_UG))
     return out
+
+
+def _footprint_windows(
+    grid: Grid, xs: np.ndarray, ys: np.ndarray, half: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First and last + 1 row, then column, of each stack's footprint window on `grid`.
+
+    The window reaches ``half + 1`` cells beyond the stack's cell (the nearest edge cell for
+    a stack outside the grid), clipped to the grid.
+    """
+    row, col, inside = grid.cell_index(xs, ys)
+    r_c = np.where(inside, row, np.clip(np.floor((grid.ymax - ys) / grid.dy), 0, grid.ny - 1))
+    c_c = np.where(inside, col, np.clip(np.floor((xs - grid.xmin) / grid.dx), 0, grid.nx - 1))
+    r_c, c_c = r_c.astype(np.int64), c_c.astype(np.int64)
+    return (
+        np.maximum(0, r_c - half - 1),
+        np.minimum(grid.ny, r_c + half + 2),
+        np.maximum(0, c_c - half - 1),
+        np.minimum(grid.nx, c_c + half + 2),
+    )
