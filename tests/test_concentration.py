@@ -10,12 +10,15 @@ from scipy import signal
 
 from trajectoire import Grid, InputError, UnitsError
 from trajectoire.concentration import (
+    DEFAULT_RELEASE_HEIGHT,
     DispersionSettings,
     YearDispersion,
     annual_concentration,
     stack_footprints,
 )
+from trajectoire.config import DispersionConfig
 from trajectoire.dispersion import point_sources_annual
+from trajectoire.sectors import GNFR
 
 X0, Y0 = 650_000.0, 6_900_000.0
 
@@ -125,6 +128,23 @@ def test_annual_concentration_bad_inputs():
         annual_concentration(e, met_table(), settings=SETTINGS, background=bad_bg)
     with pytest.raises(InputError, match="missing"):
         annual_concentration(e.rename(sector="group"), met_table(), settings=SETTINGS)
+
+
+def test_default_release_heights_and_from_config():
+    from trajectoire.batch import pipeline
+
+    assert list(DEFAULT_RELEASE_HEIGHT) == list(GNFR)
+    assert pipeline.DEFAULT_RELEASE_HEIGHT == DEFAULT_RELEASE_HEIGHT
+    cfg = DispersionConfig(
+        radius=5000.0, sigma="pgt", receptor_height=2.0, release_height={"B_Industry": 30.0}
+    )
+    s = DispersionSettings.from_config(cfg)
+    assert (s.radius, s.sigma, s.receptor_height, s.precision) == (5000.0, "pgt", 2.0, "single")
+    assert s.release_height == {**DEFAULT_RELEASE_HEIGHT, "B_Industry": 30.0}
+    assert DEFAULT_RELEASE_HEIGHT["B_Industry"] == 15.0  # the defaults are not modified
+    assert DispersionSettings.from_config(DispersionConfig(), precision="double").precision == (
+        "double"
+    )
 
 
 def test_adjoints_match_direct_correlation():

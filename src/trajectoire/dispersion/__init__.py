@@ -26,6 +26,8 @@ from trajectoire.dispersion.chemistry import (
     nox_to_no2,
 )
 from trajectoire.dispersion.concentration import (
+    DEFAULT_RELEASE_HEIGHT,
+    DispersionSection,
     DispersionSettings,
     YearDispersion,
     annual_concentration,
@@ -53,9 +55,11 @@ from trajectoire.dispersion.points import (
 )
 
 __all__ = [
+    "DEFAULT_RELEASE_HEIGHT",
     "NO2_CONVERSIONS",
     "SIGMA_SCHEMES",
     "ConvolutionPlan",
+    "DispersionSection",
     "DispersionSettings",
     "YearDispersion",
     "annual_concentration",

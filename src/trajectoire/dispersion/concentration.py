@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -40,11 +40,63 @@ from trajectoire.geo.grid import Grid
 from trajectoire.units import conversion_factor
 
 __all__ = [
+    "DEFAULT_RELEASE_HEIGHT",
+    "DispersionSection",
     "DispersionSettings",
     "YearDispersion",
     "annual_concentration",
     "stack_footprints",
 ]
+
+DEFAULT_RELEASE_HEIGHT: dict[str, float] = {
+    "A_PublicPower": 20.0,
+    "B_Industry": 15.0,
+    "C_OtherStationaryComb": 8.0,
+    "D_Fugitive": 10.0,
+    "E_Solvents": 3.0,
+    "F_RoadTransport": 1.0,
+    "G_Shipping": 20.0,
+    "H_Aviation": 5.0,
+    "I_OffRoad": 2.0,
+    "J_Waste": 10.0,
+    "K_AgriLivestock": 1.0,
+    "L_AgriOther": 1.0,
+    "M_Other": 3.0,
+}
+"""Release heights [m] of the area sources of each GNFR sector when a run's configuration
+does not give one (typical effective heights: road traffic and soils near the ground,
+domestic chimneys, low industrial and port sources). Applied by
+:meth:`DispersionSettings.from_config`."""
+
+
+class DispersionSection(Protocol):
+    """What :meth:`DispersionSettings.from_config` reads: a ``[dispersion]`` section.
+
+    :class:`trajectoire.config.DispersionConfig` is one.
+
+    Attributes
+    ----------
+    radius : float
+        Kernel cut-off radius [m].
+    sigma : str
+        Dispersion-coefficient scheme (a key of :data:`trajectoire.dispersion.SIGMA_SCHEMES`).
+    receptor_height : float
+        Height of the receptors [m].
+    release_height : mapping of str to float
+        Release height [m] per GNFR sector, overriding :data:`DEFAULT_RELEASE_HEIGHT`.
+    """
+
+    @property
+    def radius(self) -> float: ...
+
+    @property
+    def sigma(self) -> str: ...
+
+    @property
+    def receptor_height(self) -> float: ...
+
+    @property
+    def release_height(self) -> Mapping[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +131,46 @@ class DispersionSettings:
     default_height: float = 1.0
     decay_rate: Mapping[str, float] = field(default_factory=dict)
     precision: str = "double"
+
+    @classmethod
+    def from_config(
+        cls, config: DispersionSection, *, precision: str = "single"
+    ) -> DispersionSettings:
+        """Settings of a run's ``[dispersion]`` section, as the batch run uses them.
+
+        Parameters
+        ----------
+        config : DispersionSection
+            The section (:class:`trajectoire.config.DispersionConfig`, or any object with
+            ``radius`` [m], ``sigma``, ``receptor_height`` [m] and ``release_height``
+            [m per sector]).
+        precision : {"single", "double"}, default "single"
+            Precision of the grid-wide FFTs (the run's is single).
+
+        Returns
+        -------
+        DispersionSettings
+            The section's radius, scheme and receptor height; release heights
+            :data:`DEFAULT_RELEASE_HEIGHT` updated with the section's own.
+
+        Examples
+        --------
+        >>> from types import SimpleNamespace
+        >>> cfg = SimpleNamespace(radius=10000.0, sigma="briggs-urban", receptor_height=1.5,
+        ...                       release_height={"F_RoadTransport": 0.5})
+        >>> s = DispersionSettings.from_config(cfg)
+        >>> s.height_of("F_RoadTransport"), s.height_of("A_PublicPower"), s.precision
+        (0.5, 20.0, 'single')
+        """
+        heights = dict(DEFAULT_RELEASE_HEIGHT)
+        heights.update(config.release_height)
+        return cls(
+            radius=config.radius,
+            sigma=config.sigma,
+            receptor_height=config.receptor_height,
+            release_height=heights,
+            precision=precision,
+        )
 
     def height_of(self, sector: str) -> float:
         """Release height [m] of a sector."""
