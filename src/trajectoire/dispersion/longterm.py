@@ -88,14 +88,7 @@ def _groups(
             if tot <= 0:
                 continue
             w = fs * iu[:, s, c]
-            z = zi[:, s, c]
-            fin = np.isfinite(z) & (fs > 0)
-            if not fin.any():
-                zmean = math.inf
-            elif np.all(z[fin] == z[fin][0]):
-                zmean = float(z[fin][0])
-            else:
-                zmean = round(float((fs[fin] * z[fin]).sum() / fs[fin].sum()), 3)
+            zmean = _class_lid(fs, zi[:, s, c])
             imean = float(w.sum() / tot)
             key: tuple[Any, ...] = (int(cls_of[c]), zmean) + ((s,) if decay else ())
             if key in keys:
@@ -109,9 +102,27 @@ def _groups(
     if not rows:
         raise InputError("freq_year: all frequencies are 0; nothing to disperse.")
     a = np.array(rows)
-    zarr = np.array(zis)
-    zarr = _kernel_lid(zarr)
-    return a, np.array(cl, dtype=np.int64), zarr, np.array(ius), p[np.array(cl)]
+    return (
+        a,
+        np.array(cl, dtype=np.int64),
+        _kernel_lid(np.array(zis)),
+        np.array(ius),
+        p[np.array(cl)],
+    )
+
+
+def _class_lid(f: np.ndarray, z: np.ndarray) -> float:
+    """Lid height [m] of a met class from its frequencies `f` and lids `z` per direction.
+
+    The common value when the directions that occur agree, else their frequency-weighted mean
+    rounded to the mm (it is part of the grouping key); inf when none is finite.
+    """
+    fin = np.isfinite(z) & (f > 0)
+    if not fin.any():
+        return math.inf
+    if np.all(z[fin] == z[fin][0]):
+        return float(z[fin][0])
+    return round(float((f[fin] * z[fin]).sum() / f[fin].sum()), 3)
 
 
 def _leggauss_half(n: int) -> tuple[np.ndarray, np.ndarray]:

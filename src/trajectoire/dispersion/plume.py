@@ -64,31 +64,11 @@ def _classes(stability: Any) -> np.ndarray:
     return np.searchsorted(np.array(STABILITY_CLASSES), _as_letters(stability)).astype(np.int64)
 
 
-def _profile_exponents(code: int) -> np.ndarray:
-    """Power-law exponents p of the wind profile for A..F: urban with the urban sigma scheme."""
-    return np.asarray(WIND_PROFILE_EXPONENTS["urban" if code == _URBAN else "rural"])
-
-
-def _anemometer_height(met: Any) -> float:
-    """Reference height z_ref [m] of the wind of a met dataset or table (default 10 m)."""
-    return float(met.attrs.get("anemometer_height", 10.0))
-
-
-def _scalar_non_negative(value: Any, what: str) -> float:
-    """A finite scalar >= 0 as a float (heights, decay rates)."""
-    return float(_non_negative(value, what))
-
-
 def _finite(values: Any, what: str) -> np.ndarray:
     arr = np.asarray(values, dtype=float)
     if (~np.isfinite(arr)).any():
         raise InputError(f"{what}: {int((~np.isfinite(arr)).sum())} NaN or infinite value(s).")
     return arr
-
-
-def _kernel_lid(heights: Any) -> np.ndarray:
-    """Lid heights [m] for the kernels: inf (no lid) becomes ``_NO_LID``."""
-    return np.where(np.isinf(heights), _NO_LID, heights)
 
 
 def _non_negative(values: Any, what: str, hint: str = "") -> np.ndarray:
@@ -99,6 +79,11 @@ def _non_negative(values: Any, what: str, hint: str = "") -> np.ndarray:
             f"expected >= 0.{hint}"
         )
     return arr
+
+
+def _scalar_non_negative(value: Any, what: str) -> float:
+    """A finite scalar >= 0 as a float (heights, decay rates)."""
+    return float(_non_negative(value, what))
 
 
 def _wind(u: Any, what: str = "u") -> np.ndarray:
@@ -126,6 +111,21 @@ def _lid(mixing_height: Any) -> np.ndarray:
             "expected heights > 0 [m], or inf / None for no lid."
         )
     return arr
+
+
+def _kernel_lid(heights: Any) -> np.ndarray:
+    """Lid heights [m] for the kernels: inf (no lid) becomes ``_NO_LID``."""
+    return np.where(np.isinf(heights), _NO_LID, heights)
+
+
+def _profile_exponents(code: int) -> np.ndarray:
+    """Power-law exponents p of the wind profile for A..F: urban with the urban sigma scheme."""
+    return np.asarray(WIND_PROFILE_EXPONENTS["urban" if code == _URBAN else "rural"])
+
+
+def _anemometer_height(met: Any) -> float:
+    """Reference height z_ref [m] of the wind of a met dataset or table (default 10 m)."""
+    return float(met.attrs.get("anemometer_height", 10.0))
 
 
 def dispersion_coefficients(

@@ -64,13 +64,13 @@ def _stacks(
         )
     size = sizes.pop()
     for name in ("stack_height", "stack_diameter", "exit_velocity"):
-        if name in out and (out[name] < 0).any():
+        if (out[name] < 0).any():
             raise InputError(
                 f"{name}: {int((out[name] < 0).sum())} negative value(s) (e.g. "
                 f"{out[name][out[name] < 0][0]!r}); expected >= 0 [m, m s-1]. A stack height "
                 "below zero is not possible: check the sign and the units."
             )
-    if "exit_temperature" in out and (out["exit_temperature"] <= 0).any():
+    if (out["exit_temperature"] <= 0).any():
         raise InputError("exit_temperature: expected > 0 [K]; convert degC to K.")
     return size, out
 
