@@ -37,6 +37,7 @@ from trajectoire.dispersion.plume import _scheme
 from trajectoire.dispersion.points import _stack_groups, _stacks
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
+from trajectoire.meteo import select_years
 from trajectoire.units import conversion_factor
 
 __all__ = [
@@ -408,13 +409,7 @@ def annual_concentration(
     years = [int(y) for y in emission["year"].values]
     if "year" not in met.dims:
         raise InputError("annual_concentration: the meteorology has no 'year' dim.")
-    met_years = {int(y) for y in met["year"].values}
-    missing = sorted(set(years) - met_years)
-    if missing:
-        raise InputError(
-            f"annual_concentration: no meteorology for years {missing} (meteorology covers "
-            f"{sorted(met_years)}); emissions and meteorology must cover the same years."
-        )
+    met = select_years(met, years, what="annual_concentration: met")
     bg = _background_array(background, emission)
     sectors = [str(s) for s in emission["sector"].values]
     pollutants = [str(p) for p in emission["pollutant"].values]

@@ -23,7 +23,7 @@ from trajectoire.dispersion.plume import (
 )
 from trajectoire.dispersion.points import _stacks
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.meteo.hourly import (
+from trajectoire.meteo import (
     CALM_THRESHOLD,
     STABILITY_CLASSES,
     default_mixing_height,

@@ -20,14 +20,13 @@ from trajectoire._kernels import plume_longterm as _lt
 from trajectoire.cf import add_history
 from trajectoire.dispersion.plume import (
     _anemometer_height,
-    _classes,
     _kernel_lid,
     _profile_exponents,
     _scalar_non_negative,
     _scheme,
 )
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.meteo.hourly import STABILITY_CLASSES, default_mixing_height
+from trajectoire.meteo import STABILITY_CLASSES, default_mixing_height, stability_index
 from trajectoire.units import SECONDS_PER_YEAR
 
 __all__ = ["annual_kernel"]
@@ -74,7 +73,7 @@ def _groups(
     else:
         zi = np.broadcast_to(default_mixing_height(np.array(STABILITY_CLASSES)), f.shape)
     letters = [str(v) for v in freq["stability"].values]
-    cls_of = _classes(np.array(letters))
+    cls_of = stability_index(np.array(letters))
     p = _profile_exponents(code)
     keys: dict[tuple[Any, ...], int] = {}
     rows: list[np.ndarray] = []

@@ -8,7 +8,7 @@ Thin, validating wrappers over the numba kernels of ``trajectoire._kernels`` (``
 * :func:`effective_height`: Briggs stack-tip downwash plus final plume rise.
 * :func:`line_source`: a road link by numerical integration along the segment.
 
-The validators below (``_scheme``, ``_classes``, ``_finite`` ...) are shared by the other
+The validators below (``_scheme``, ``_finite``, ``_wind`` ...) are shared by the other
 modules of :mod:`trajectoire.dispersion` (long-term kernels, stacks, hourly mode).
 """
 
@@ -23,12 +23,7 @@ from trajectoire._kernels import plume as _plume
 from trajectoire._kernels import rise as _rise
 from trajectoire._kernels import sigma as _sigma
 from trajectoire.errors import InputError
-from trajectoire.meteo.hourly import (
-    CALM_THRESHOLD,
-    STABILITY_CLASSES,
-    WIND_PROFILE_EXPONENTS,
-    _as_letters,
-)
+from trajectoire.meteo import CALM_THRESHOLD, WIND_PROFILE_EXPONENTS, stability_index
 
 __all__ = [
     "SIGMA_SCHEMES",
@@ -58,10 +53,6 @@ def _scheme(sigma: str) -> int:
             "rural, or the Pasquill-Gifford-Turner curves as fitted in ISC3)."
         )
     return SIGMA_SCHEMES[sigma]
-
-
-def _classes(stability: Any) -> np.ndarray:
-    return np.searchsorted(np.array(STABILITY_CLASSES), _as_letters(stability)).astype(np.int64)
 
 
 def _finite(values: Any, what: str) -> np.ndarray:
@@ -155,7 +146,7 @@ def dispersion_coefficients(
     (68.1, 32.09)
     """
     code = _scheme(sigma)
-    xs, cls = np.broadcast_arrays(_finite(x, "x"), _classes(stability))
+    xs, cls = np.broadcast_arrays(_finite(x, "x"), stability_index(stability))
     xf = np.ascontiguousarray(xs, dtype=float).ravel()
     cf = np.ascontiguousarray(cls, dtype=np.int64).ravel()
     sy = np.empty_like(xf)
@@ -212,7 +203,7 @@ def effective_height(
         _finite(exit_temperature, "exit_temperature"),
         _finite(ambient_temperature, "ambient_temperature"),
         _wind(u_stack, "u_stack"),
-        _classes(stability),
+        stability_index(stability),
     )
     for arr, what in ((arrays[3], "exit_temperature"), (arrays[4], "ambient_temperature")):
         if (arr <= 0).any():
@@ -310,7 +301,7 @@ def gaussian_plume(
         _wind(u),
         _non_negative(h, "h", " The effective release height is >= 0 (a stack below zero?)."),
         _lid(mixing_height),
-        _classes(stability),
+        stability_index(stability),
     )
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays[:7]]
@@ -410,7 +401,7 @@ def line_source(
         hh,
         zi,
         code,
-        int(_classes(stability)),
+        int(stability_index(stability)),
         gx,
         gw,
         out,
