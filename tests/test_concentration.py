@@ -10,12 +10,15 @@ from scipy import signal
 
 from trajectoire import Grid, InputError, UnitsError
 from trajectoire.concentration import (
+    DEFAULT_RELEASE_HEIGHT,
     DispersionSettings,
     YearDispersion,
     annual_concentration,
     stack_footprints,
 )
+from trajectoire.config import DispersionConfig
 from trajectoire.dispersion import point_sources_annual
+from trajectoire.sectors import GNFR
 
 X0, Y0 = 650_000.0, 6_900_000.0
 
@@ -125,6 +128,53 @@ def test_annual_concentration_bad_inputs():
         annual_concentration(e, met_table(), settings=SETTINGS, background=bad_bg)
     with pytest.raises(InputError, match="missing"):
         annual_concentration(e.rename(sector="group"), met_table(), settings=SETTINGS)
+
+
+def test_annual_concentration_is_yeardispersion_by_sector():
+    """annual_concentration's contributions are YearDispersion.by_sector of each year, bit for bit."""
+    g, e = emission_field()
+    met = met_table()
+    ds = annual_concentration(e, met, settings=SETTINGS)
+    sectors = [str(s) for s in e["sector"].values]
+    disp = YearDispersion(g, met.sel(year=2018), SETTINGS, SETTINGS.heights(sectors))
+    for pol in ("NOx", "PM10"):
+        planes = e.sel(year=2018, pollutant=pol).values
+        want = disp.by_sector(planes, sectors)
+        np.testing.assert_array_equal(ds["contribution"].sel(year=2018, pollutant=pol).values, want)
+        # the grouped path of the run: the same sum to round-off, one transform per height
+        np.testing.assert_allclose(
+            disp.total(planes, sectors), want.sum(axis=0), rtol=1e-12, atol=1e-12 * want.max()
+        )
+    none = np.zeros((3, *g.shape))
+    assert not disp.total(none, sectors).any() and not disp.by_sector(none, sectors).any()
+
+
+def test_by_sector_is_one_convolution_per_sector():
+    g, e = emission_field()
+    sectors = [str(s) for s in e["sector"].values]
+    disp = YearDispersion(g, met_table().sel(year=2017), SETTINGS, SETTINGS.heights(sectors))
+    planes = e.sel(year=2017, pollutant="NOx").values
+    out = np.full((3, *g.shape), np.nan)
+    assert disp.by_sector(planes, sectors, out=out) is out
+    for i, sec in enumerate(sectors):
+        np.testing.assert_array_equal(out[i], disp.convolve(planes[i], SETTINGS.height_of(sec)))
+
+
+def test_default_release_heights_and_from_config():
+    from trajectoire.batch import pipeline
+
+    assert list(DEFAULT_RELEASE_HEIGHT) == list(GNFR)
+    assert pipeline.DEFAULT_RELEASE_HEIGHT == DEFAULT_RELEASE_HEIGHT
+    cfg = DispersionConfig(
+        radius=5000.0, sigma="pgt", receptor_height=2.0, release_height={"B_Industry": 30.0}
+    )
+    s = DispersionSettings.from_config(cfg)
+    assert (s.radius, s.sigma, s.receptor_height, s.precision) == (5000.0, "pgt", 2.0, "single")
+    assert s.release_height == {**DEFAULT_RELEASE_HEIGHT, "B_Industry": 30.0}
+    assert DEFAULT_RELEASE_HEIGHT["B_Industry"] == 15.0  # the defaults are not modified
+    assert DispersionSettings.from_config(DispersionConfig(), precision="double").precision == (
+        "double"
+    )
 
 
 def test_adjoints_match_direct_correlation():

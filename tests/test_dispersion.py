@@ -53,6 +53,19 @@ def test_gaussian_plume_broadcasts_and_matches_formula():
     assert c[1, 1] == pytest.approx(float(want), rel=1e-12)
 
 
+def test_sigma_schemes_are_one_vocabulary():
+    from trajectoire import config
+
+    assert (
+        config.SIGMA_SCHEMES == tuple(disp.SIGMA_SCHEMES) == ("briggs-urban", "briggs-rural", "pgt")
+    )
+    assert config.DispersionConfig(sigma="pgt").sigma == "pgt"
+    with pytest.raises(ValueError, match="did you mean 'briggs-rural'"):
+        config.DispersionConfig(sigma="briggs-rurall")
+    with pytest.raises(InputError, match="briggs-urban"):
+        disp.gaussian_plume(1.0, 100.0, 0.0, 0.0, u=2.0, stability="D", h=0.0, sigma="x")
+
+
 def test_gaussian_plume_options_and_upwind():
     for sigma in ("briggs-rural", "briggs-urban", "pgt"):
         c = disp.gaussian_plume(1.0, [-10.0, 0.0, 500.0], 0.0, 0.0, u=2.0, stability="D", h=0.0,

@@ -21,20 +21,83 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import scipy.fft
 import xarray as xr
 
+from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
+from trajectoire.dispersion.convolution import ConvolutionPlan
+from trajectoire.dispersion.longterm import _T_PER_YR_TO_UG, annual_kernel
+from trajectoire.dispersion.plume import _scheme
+from trajectoire.dispersion.points import _stack_groups, _stacks
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
+from trajectoire.meteo import select_years
 from trajectoire.units import conversion_factor
 
-__all__ = ["DispersionSettings", "YearDispersion", "annual_concentration", "stack_footprints"]
+__all__ = [
+    "DEFAULT_RELEASE_HEIGHT",
+    "DispersionSection",
+    "DispersionSettings",
+    "YearDispersion",
+    "annual_concentration",
+    "stack_footprints",
+]
+
+DEFAULT_RELEASE_HEIGHT: dict[str, float] = {
+    "A_PublicPower": 20.0,
+    "B_Industry": 15.0,
+    "C_OtherStationaryComb": 8.0,
+    "D_Fugitive": 10.0,
+    "E_Solvents": 3.0,
+    "F_RoadTransport": 1.0,
+    "G_Shipping": 20.0,
+    "H_Aviation": 5.0,
+    "I_OffRoad": 2.0,
+    "J_Waste": 10.0,
+    "K_AgriLivestock": 1.0,
+    "L_AgriOther": 1.0,
+    "M_Other": 3.0,
+}
+"""Release heights [m] of the area sources of each GNFR sector when a run's configuration
+does not give one (typical effective heights: road traffic and soils near the ground,
+domestic chimneys, low industrial and port sources). Applied by
+:meth:`DispersionSettings.from_config`."""
+
+
+class DispersionSection(Protocol):
+    """What :meth:`DispersionSettings.from_config` reads: a ``[dispersion]`` section.
+
+    :class:`trajectoire.config.DispersionConfig` is one.
+
+    Attributes
+    ----------
+    radius : float
+        Kernel cut-off radius [m].
+    sigma : str
+        Dispersion-coefficient scheme (a key of :data:`trajectoire.dispersion.SIGMA_SCHEMES`).
+    receptor_height : float
+        Height of the receptors [m].
+    release_height : mapping of str to float
+        Release height [m] per GNFR sector, overriding :data:`DEFAULT_RELEASE_HEIGHT`.
+    """
+
+    @property
+    def radius(self) -> float: ...
+
+    @property
+    def sigma(self) -> str: ...
+
+    @property
+    def receptor_height(self) -> float: ...
+
+    @property
+    def release_height(self) -> Mapping[str, float]: ...
 
 
 @dataclass(frozen=True)
@@ -69,6 +132,46 @@ class DispersionSettings:
     default_height: float = 1.0
     decay_rate: Mapping[str, float] = field(default_factory=dict)
     precision: str = "double"
+
+    @classmethod
+    def from_config(
+        cls, config: DispersionSection, *, precision: str = "single"
+    ) -> DispersionSettings:
+        """Settings of a run's ``[dispersion]`` section, as the batch run uses them.
+
+        Parameters
+        ----------
+        config : DispersionSection
+            The section (:class:`trajectoire.config.DispersionConfig`, or any object with
+            ``radius`` [m], ``sigma``, ``receptor_height`` [m] and ``release_height``
+            [m per sector]).
+        precision : {"single", "double"}, default "single"
+            Precision of the grid-wide FFTs (the run's is single).
+
+        Returns
+        -------
+        DispersionSettings
+            The section's radius, scheme and receptor height; release heights
+            :data:`DEFAULT_RELEASE_HEIGHT` updated with the section's own.
+
+        Examples
+        --------
+        >>> from types import SimpleNamespace
+        >>> cfg = SimpleNamespace(radius=10000.0, sigma="briggs-urban", receptor_height=1.5,
+        ...                       release_height={"F_RoadTransport": 0.5})
+        >>> s = DispersionSettings.from_config(cfg)
+        >>> s.height_of("F_RoadTransport"), s.height_of("A_PublicPower"), s.precision
+        (0.5, 20.0, 'single')
+        """
+        heights = dict(DEFAULT_RELEASE_HEIGHT)
+        heights.update(config.release_height)
+        return cls(
+            radius=config.radius,
+            sigma=config.sigma,
+            receptor_height=config.receptor_height,
+            release_height=heights,
+            precision=precision,
+        )
 
     def height_of(self, sector: str) -> float:
         """Release height [m] of a sector."""
@@ -108,8 +211,6 @@ class YearDispersion:
         *,
         decay_rate: float = 0.0,
     ) -> None:
-        from trajectoire.dispersion.plume import ConvolutionPlan, annual_kernel
-
         self.grid = grid
         self.settings = settings
         self.kernels: dict[float, np.ndarray] = {}
@@ -150,6 +251,63 @@ class YearDispersion:
     def convolve(self, emission: np.ndarray, height: float) -> np.ndarray:
         """Concentration [ug m-3] of one emission field ``(..., ny, nx)`` released at `height`."""
         return self.apply({float(height): self.spectrum(emission)})
+
+    def by_sector(
+        self, emission: np.ndarray, sectors: Sequence[str], *, out: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Concentration of each sector's emissions: one convolution per sector.
+
+        Parameters
+        ----------
+        emission : numpy.ndarray ``(sector, ny, nx)``
+            Emission of each sector [t yr-1 per cell].
+        sectors : sequence of str
+            The sectors of the planes; each is released at ``settings.height_of(sector)``.
+        out : numpy.ndarray ``(sector, ny, nx)``, optional
+            Array to fill (a new float64 array by default).
+
+        Returns
+        -------
+        numpy.ndarray ``(sector, ny, nx)``
+            Contribution of each sector [ug m-3]; 0 (no transform) where a sector emits
+            nothing. Their sum is :meth:`total` to round-off.
+        """
+        if out is None:
+            out = np.empty((len(sectors), *self.grid.shape))
+        for i, sector in enumerate(sectors):
+            if emission[i].any():
+                out[i] = self.convolve(emission[i], self.settings.height_of(sector))
+            else:
+                out[i] = 0.0
+        return out
+
+    def total(self, emission: np.ndarray, sectors: Sequence[str]) -> np.ndarray:
+        """Concentration of all sectors together, grouped by release height.
+
+        Parameters
+        ----------
+        emission : numpy.ndarray ``(sector, ny, nx)``
+            Emission of each sector [t yr-1 per cell].
+        sectors : sequence of str
+            The sectors of the planes (release height ``settings.height_of(sector)``).
+
+        Returns
+        -------
+        numpy.ndarray ``(ny, nx)``, float64
+            Concentration [ug m-3]. The sectors of one release height are added (float64)
+            before one forward transform per height, and the spectra are summed before one
+            inverse: linearity makes this the sum of :meth:`by_sector` to round-off, at the
+            cost of one transform per height class instead of one per sector.
+        """
+        spectra = {}
+        for h in self.settings.heights(sectors):
+            sel = [i for i, sec in enumerate(sectors) if self.settings.height_of(sec) == h]
+            field = np.add.reduce([emission[i] for i in sel], dtype=np.float64)
+            if field.any():
+                spectra[h] = self.spectrum(field)
+        if not spectra:
+            return np.zeros(self.grid.shape)
+        return np.asarray(self.apply(spectra), dtype=np.float64)
 
     def adjoint(self, weights: np.ndarray, height: float) -> np.ndarray:
         """Adjoint field ``A = K ⋆ w`` of receptor weights on a window.
@@ -251,13 +409,7 @@ def annual_concentration(
     years = [int(y) for y in emission["year"].values]
     if "year" not in met.dims:
         raise InputError("annual_concentration: the meteorology has no 'year' dim.")
-    met_years = {int(y) for y in met["year"].values}
-    missing = sorted(set(years) - met_years)
-    if missing:
-        raise InputError(
-            f"annual_concentration: no meteorology for years {missing} (meteorology covers "
-            f"{sorted(met_years)}); emissions and meteorology must cover the same years."
-        )
+    met = select_years(met, years, what="annual_concentration: met")
     bg = _background_array(background, emission)
     sectors = [str(s) for s in emission["sector"].values]
     pollutants = [str(p) for p in emission["pollutant"].values]
@@ -271,9 +423,7 @@ def annual_concentration(
                 cache[k] = YearDispersion(grid, met.sel(year=year), settings, heights, decay_rate=k)
             disp = cache[k]
             e = np.asarray(emission.sel(year=year, pollutant=pol).values, dtype=float) * factor
-            for isec, sec in enumerate(sectors):
-                if np.any(e[isec]):
-                    contrib[iy, isec, ip] = disp.convolve(e[isec], settings.height_of(sec))
+            disp.by_sector(e, sectors, out=contrib[iy, :, ip])
     coords: dict[str, Any] = {
         "year": years,
         "sector": sectors,
@@ -377,48 +527,31 @@ def stack_footprints(
     list of (slice, slice, numpy.ndarray)
         For each stack, the rows and columns of its window and the footprint there.
     """
-    from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
-    from trajectoire.dispersion import plume as _d
-
-    code = _d._scheme(sigma)
-    _, st = _d._stacks(
-        None,
-        x=x,
-        y=y,
-        stack_height=stack_height,
-        stack_diameter=stack_diameter,
-        exit_temperature=exit_temperature,
-        exit_velocity=exit_velocity,
-    )
+    code = _scheme(sigma)
+    _, st = _stacks(x, y, stack_height, stack_diameter, exit_temperature, exit_velocity)
     xs, ys = st["x"], st["y"]
-    hst, dst = st["stack_height"], st["stack_diameter"]
-    tst, vst = st["exit_temperature"], st["exit_velocity"]
-    a, cls, zis, ius, hs_all, fac_all = _d._stack_groups(
-        freq_year, code, hst, dst, vst, tst, float(ambient_temperature)
+    a, cls, zis, ius, hs_all, fac_all = _stack_groups(
+        freq_year, code, st, float(ambient_temperature)
     )
     spacing = float(node_spacing or grid.resolution / 10.0)
     nodes = np.arange(spacing / 2.0, radius + grid.resolution + spacing, spacing)
     half = int(np.ceil(radius / grid.resolution))
-    row, col, inside = grid.cell_index(xs, ys)
+    r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
     out = []
     for s in range(xs.size):
-        fac = fac_all[s]
-        hs = hs_all[s]
         prof = radial_profiles(
-            a, fac, hs, zis, cls, ius, code, float(receptor_height), float(decay_rate), nodes
+            a,
+            fac_all[s],
+            hs_all[s],
+            zis,
+            cls,
+            ius,
+            code,
+            float(receptor_height),
+            float(decay_rate),
+            nodes,
         )
-        r_c = (
-            row[s]
-            if inside[s]
-            else int(np.clip(np.floor((grid.ymax - ys[s]) / grid.dy), 0, grid.ny - 1))
-        )
-        c_c = (
-            col[s]
-            if inside[s]
-            else int(np.clip(np.floor((xs[s] - grid.xmin) / grid.dx), 0, grid.nx - 1))
-        )
-        rows = slice(max(0, r_c - half - 1), min(grid.ny, r_c + half + 2))
-        cols = slice(max(0, c_c - half - 1), min(grid.nx, c_c + half + 2))
+        rows, cols = slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s]))
         fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))
         footprint_from_profiles(
             prof,
@@ -430,5 +563,25 @@ def stack_footprints(
             float(radius),
             fp,
         )
-        out.append((rows, cols, fp * _d._T_PER_YR_TO_UG))
+        out.append((rows, cols, fp * _T_PER_YR_TO_UG))
     return out
+
+
+def _footprint_windows(
+    grid: Grid, xs: np.ndarray, ys: np.ndarray, half: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """First and last + 1 row, then column, of each stack's footprint window on `grid`.
+
+    The window reaches ``half + 1`` cells beyond the stack's cell (the nearest edge cell for
+    a stack outside the grid), clipped to the grid.
+    """
+    row, col, inside = grid.cell_index(xs, ys)
+    r_c = np.where(inside, row, np.clip(np.floor((grid.ymax - ys) / grid.dy), 0, grid.ny - 1))
+    c_c = np.where(inside, col, np.clip(np.floor((xs - grid.xmin) / grid.dx), 0, grid.nx - 1))
+    r_c, c_c = r_c.astype(np.int64), c_c.astype(np.int64)
+    return (
+        np.maximum(0, r_c - half - 1),
+        np.minimum(grid.ny, r_c + half + 2),
+        np.maximum(0, c_c - half - 1),
+        np.minimum(grid.nx, c_c + half + 2),
+    )

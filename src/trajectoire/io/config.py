@@ -38,6 +38,7 @@ from pydantic import (
 )
 
 from trajectoire._version import __version__
+from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import REGULATED, normalise_pollutant
@@ -72,15 +73,15 @@ TRAJECTORY_METHODS: tuple[str, ...] = (
     "extrapolation",
     "overlap",
 )
-#: Dispersion-coefficient schemes understood by ``trajectoire.dispersion``.
-SIGMA_SCHEMES: tuple[str, ...] = ("briggs-urban", "briggs-rural", "pgt")
+#: Dispersion-coefficient schemes understood by ``trajectoire.dispersion`` (the keys of its
+#: ``SIGMA_SCHEMES``, which defines them).
+SIGMA_SCHEMES: tuple[str, ...] = tuple(_SIGMA_CODES)
 #: Earliest year a run may rebuild (national trend series do not go further back).
 MIN_YEAR = 1960
 #: Latest year a run may rebuild: the current year (no data exists for the future).
 MAX_YEAR = _dt.datetime.now(_dt.UTC).year
 
 TrajectoryMethod = Literal["index", "interpolation", "surrogate", "extrapolation", "overlap"]
-SigmaScheme = Literal["briggs-urban", "briggs-rural", "pgt"]
 AttributionKey = Literal["sector", "territory"]
 _ATTRIBUTION_KEYS: tuple[AttributionKey, ...] = ("sector", "territory")
 
@@ -263,9 +264,21 @@ class DispersionConfig(_Section):
     """``[dispersion]``: climatological Gaussian-plume kernel."""
 
     radius: float = Field(default=20000.0, gt=0, allow_inf_nan=False)
-    sigma: SigmaScheme = "briggs-urban"
+    sigma: str = "briggs-urban"
     receptor_height: float = Field(default=1.5, ge=0, allow_inf_nan=False)
     release_height: dict[str, float] = Field(default_factory=dict)
+
+    @field_validator("sigma")
+    @classmethod
+    def _check_sigma(cls, v: str) -> str:
+        if v not in SIGMA_SCHEMES:
+            close = difflib.get_close_matches(v, SIGMA_SCHEMES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"received {v!r}{hint}; expected one of {', '.join(map(repr, SIGMA_SCHEMES))}. "
+                f"Fix the value (see {_SECTION_DOC})"
+            )
+        return v
 
     @field_validator("release_height")
     @classmethod

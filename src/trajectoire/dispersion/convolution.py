@@ -1,0 +1,126 @@
+"""Linear FFT convolution of emission fields with odd-sized kernels (zero padding).
+
+:class:`ConvolutionPlan` holds the padded transform shape so that one kernel spectrum serves
+every field of a run; :func:`fft_convolve` is its one-shot form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import scipy.fft
+
+from trajectoire.errors import InputError
+
+__all__ = ["ConvolutionPlan", "fft_convolve"]
+
+
+class ConvolutionPlan:
+    """Linear (zero-padded) FFT convolution of fields with odd-sized kernels, reusable.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        ``(ny, nx)`` of the fields (leading dims are allowed at call time).
+    kernel_shape : (int, int)
+        ``(ky, kx)`` of the kernels, both odd; ``K[ky // 2, kx // 2]`` is the source cell.
+    workers : int, default -1
+        Threads used by :mod:`scipy.fft` (-1: all cores).
+    dtype : float64 or float32, default float64
+        Precision of the transforms. float32 halves memory and roughly halves the time; its
+        round-off is about 1e-7 of the largest value of the result.
+
+    Notes
+    -----
+    The fields and kernels are zero-padded to at least ``(ny + ky - 1, nx + kx - 1)``
+    (rounded up to fast FFT sizes), so the circular convolution of the FFT equals the linear
+    one: nothing wraps around the edges. Emissions outside the field are taken as zero. The
+    result is cropped to the field ("same" alignment):
+    ``out[i, j] = sum_{p, q} field[p, q] K[i - p + my, j - q + mx]``. Real FFTs.
+    Because the transform is linear, a spectrum computed once with :meth:`forward` can be
+    scaled and summed before a single :meth:`inverse`.
+
+    Examples
+    --------
+    >>> plan = ConvolutionPlan((4, 5), (3, 3))
+    >>> field = np.zeros((4, 5)); field[1, 1] = 2.0
+    >>> kern = np.arange(9.0).reshape(3, 3)
+    >>> out = plan.convolve(field, kern)
+    >>> np.allclose(out[0:3, 0:3], 2 * kern)
+    True
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        kernel_shape: tuple[int, int],
+        *,
+        workers: int = -1,
+        dtype: npt.DTypeLike = np.float64,
+    ) -> None:
+        if len(shape) != 2 or min(shape) < 1:
+            raise InputError(f"shape={shape!r}; expected (ny, nx) with positive sizes.")
+        if len(kernel_shape) != 2 or any(k < 1 or k % 2 == 0 for k in kernel_shape):
+            raise InputError(
+                f"kernel_shape={kernel_shape!r}; expected odd sizes (2 m + 1) so that the "
+                "source cell is the centre."
+            )
+        self.shape = (int(shape[0]), int(shape[1]))
+        self.kernel_shape = (int(kernel_shape[0]), int(kernel_shape[1]))
+        self.workers = workers
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise InputError(f"dtype={dtype!r}; expected float32 or float64.")
+        self.fft_shape = (
+            scipy.fft.next_fast_len(self.shape[0] + self.kernel_shape[0] - 1, real=True),
+            scipy.fft.next_fast_len(self.shape[1] + self.kernel_shape[1] - 1, real=True),
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"ConvolutionPlan(shape={self.shape}, kernel_shape={self.kernel_shape}, "
+            f"fft_shape={self.fft_shape})"
+        )
+
+    def _check(self, arr: np.ndarray, expected: tuple[int, int], what: str) -> np.ndarray:
+        a = np.asarray(arr, dtype=self.dtype)
+        if a.ndim < 2 or a.shape[-2:] != expected:
+            raise InputError(
+                f"{what}: shape {a.shape}; expected (..., {expected[0]}, {expected[1]})."
+            )
+        return a
+
+    def forward(self, field: npt.ArrayLike) -> np.ndarray:
+        """Spectrum of a zero-padded field of shape ``(..., ny, nx)`` (complex128)."""
+        a = self._check(np.asarray(field), self.shape, "field")
+        return scipy.fft.rfftn(a, s=self.fft_shape, axes=(-2, -1), workers=self.workers)
+
+    def kernel_spectrum(self, kernel: npt.ArrayLike) -> np.ndarray:
+        """Spectrum of a zero-padded kernel of shape ``(..., ky, kx)`` (complex128)."""
+        a = self._check(np.asarray(kernel), self.kernel_shape, "kernel")
+        return scipy.fft.rfftn(a, s=self.fft_shape, axes=(-2, -1), workers=self.workers)
+
+    def inverse(self, spectrum: npt.ArrayLike) -> np.ndarray:
+        """Field ``(..., ny, nx)`` back from a product of spectra, "same" alignment."""
+        full = scipy.fft.irfftn(
+            np.asarray(spectrum), s=self.fft_shape, axes=(-2, -1), workers=self.workers
+        )
+        my, mx = self.kernel_shape[0] // 2, self.kernel_shape[1] // 2
+        return np.ascontiguousarray(full[..., my : my + self.shape[0], mx : mx + self.shape[1]])
+
+    def convolve(self, field: npt.ArrayLike, kernel: npt.ArrayLike) -> np.ndarray:
+        """Convolve `field` ``(..., ny, nx)`` with `kernel` ``(..., ky, kx)``."""
+        return self.inverse(self.forward(field) * self.kernel_spectrum(kernel))
+
+
+def fft_convolve(field: npt.ArrayLike, kernel: npt.ArrayLike, *, workers: int = -1) -> np.ndarray:
+    """Linear "same" convolution of `field` (..., ny, nx) with an odd `kernel` by FFT.
+
+    A one-shot :class:`ConvolutionPlan`; see it for the alignment and the padding.
+    """
+    f = np.asarray(field, dtype=float)
+    k = np.asarray(kernel, dtype=float)
+    if f.ndim < 2 or k.ndim < 2:
+        raise InputError(f"field {f.shape} and kernel {k.shape} must have at least 2 dims.")
+    plan = ConvolutionPlan((f.shape[-2], f.shape[-1]), (k.shape[-2], k.shape[-1]), workers=workers)
+    return plan.convolve(f, k)

@@ -1,0 +1,321 @@
+"""Long-term (climatological) kernels: the annual mean around a unit area source.
+
+The joint frequency table of one year (:func:`trajectoire.meteo.met_classes`) is checked
+(``_table``) and collapsed into groups of (speed, stability, lid) classes (``_groups``);
+:func:`annual_kernel` integrates the sector-averaged long-term plume (ISCLT) of those groups
+over the source cell with Gauss-Legendre rules (``_quadrature``). The kernel is applied to
+emission grids by :class:`trajectoire.dispersion.ConvolutionPlan`; the stacks of
+:mod:`trajectoire.dispersion.points` use the same groups. Equations: ``docs/dispersion.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+import xarray as xr
+
+from trajectoire._kernels import plume_longterm as _lt
+from trajectoire.cf import add_history
+from trajectoire.dispersion.plume import (
+    _anemometer_height,
+    _kernel_lid,
+    _profile_exponents,
+    _scalar_non_negative,
+    _scheme,
+)
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.meteo import STABILITY_CLASSES, default_mixing_height, stability_index
+from trajectoire.units import SECONDS_PER_YEAR
+
+__all__ = ["annual_kernel"]
+
+# ug m-3 per (t yr-1) from g m-3 per (g s-1)
+_T_PER_YR_TO_UG = 1e6 / SECONDS_PER_YEAR * 1e6
+
+
+def _table(freq: xr.Dataset, what: str = "freq_year") -> xr.Dataset:
+    for name in ("frequency", "inverse_wind_speed"):
+        if name not in freq:
+            raise MissingVariableError(
+                f"{what}: missing {name!r}; expected a table from trajectoire.meteo.met_classes."
+            )
+    if "year" in freq.dims:
+        if freq.sizes["year"] != 1:
+            raise InputError(
+                f"{what}: has {freq.sizes['year']} years; pass one year, e.g. table.sel(year=2019)."
+            )
+        freq = freq.isel(year=0)
+    dims = ("direction", "speed", "stability")
+    for d in dims:
+        if d not in freq["frequency"].dims:
+            raise MissingVariableError(f"{what}: frequency lacks dim {d!r}.")
+    return freq.transpose(*dims, ...)
+
+
+def _groups(
+    freq: xr.Dataset, code: int, decay: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Collapse a frequency table into groups of (speed, stability) classes.
+
+    Returns the direction weights a (G, N) = f <1/u10> of each group, the stability index,
+    the lid height (frequency-weighted mean over directions), the group's mean 1/u and the
+    power-law exponent of each group (urban exponents with the urban sigma scheme `code`).
+    Speed classes stay apart with `decay` (the loss depends on the speed).
+    """
+    f = np.asarray(freq["frequency"].values, dtype=float)  # (N, S, C)
+    iu = np.asarray(freq["inverse_wind_speed"].values, dtype=float)
+    if (~np.isfinite(f)).any() or (f < 0).any():
+        raise InputError("freq_year: frequency holds NaN or negative values.")
+    if "mixing_height" in freq:
+        zi = np.asarray(freq["mixing_height"].values, dtype=float)
+    else:
+        zi = np.broadcast_to(default_mixing_height(np.array(STABILITY_CLASSES)), f.shape)
+    letters = [str(v) for v in freq["stability"].values]
+    cls_of = stability_index(np.array(letters))
+    p = _profile_exponents(code)
+    keys: dict[tuple[Any, ...], int] = {}
+    rows: list[np.ndarray] = []
+    cl: list[int] = []
+    zis: list[float] = []
+    ius: list[float] = []
+    for s in range(f.shape[1]):
+        for c in range(f.shape[2]):
+            fs = f[:, s, c]
+            tot = fs.sum()
+            if tot <= 0:
+                continue
+            w = fs * iu[:, s, c]
+            zmean = _class_lid(fs, zi[:, s, c])
+            imean = float(w.sum() / tot)
+            key: tuple[Any, ...] = (int(cls_of[c]), zmean) + ((s,) if decay else ())
+            if key in keys:
+                rows[keys[key]] += w
+                continue
+            keys[key] = len(rows)
+            rows.append(w.copy())
+            cl.append(int(cls_of[c]))
+            zis.append(zmean)
+            ius.append(imean)
+    if not rows:
+        raise InputError("freq_year: all frequencies are 0; nothing to disperse.")
+    a = np.array(rows)
+    return (
+        a,
+        np.array(cl, dtype=np.int64),
+        _kernel_lid(np.array(zis)),
+        np.array(ius),
+        p[np.array(cl)],
+    )
+
+
+def _class_lid(f: np.ndarray, z: np.ndarray) -> float:
+    """Lid height [m] of a met class from its frequencies `f` and lids `z` per direction.
+
+    The common value when the directions that occur agree, else their frequency-weighted mean
+    rounded to the mm (it is part of the grouping key); inf when none is finite.
+    """
+    fin = np.isfinite(z) & (f > 0)
+    if not fin.any():
+        return math.inf
+    if np.all(z[fin] == z[fin][0]):
+        return float(z[fin][0])
+    return round(float((f[fin] * z[fin]).sum() / f[fin].sum()), 3)
+
+
+def _leggauss_half(n: int) -> tuple[np.ndarray, np.ndarray]:
+    x, w = np.polynomial.legendre.leggauss(n)
+    return 0.5 * x, 0.5 * w
+
+
+def _groups_at_height(
+    table: xr.Dataset, code: int, height: float, decay: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Met groups of a unit area source released at `height` [m], as the kernels take them.
+
+    Returns ``a, hs, zis, cls, ius``: the direction weights scaled to [ug m-3 per t yr-1]
+    with the wind at the release height ``u10 (max(h, z_ref) / z_ref)^p``, the release height
+    of each group, the lid heights, the stability indices and the mean 1/u at that height.
+    """
+    a, cls, zis, ius, p = _groups(table, code, decay=decay)
+    zref = _anemometer_height(table)
+    fac = (zref / max(height, zref)) ** p
+    a = a * fac[:, None] * _T_PER_YR_TO_UG
+    ius = ius * fac
+    hs = np.full(a.shape[0], height)
+    return np.ascontiguousarray(a), hs, zis, cls, ius
+
+
+class _Quadrature(NamedTuple):
+    """Quadrature rules of :func:`annual_kernel`, in the order ``annual_kernel_grid`` takes them.
+
+    ``gl_x, gl_w, gl_n, level_edges``: tensor Gauss-Legendre rules on [-1/2, 1/2] of 16, 8, 4,
+    2, 1 nodes (times `refine`), used up to Chebyshev distances 1, 3, 8, 40 cells and beyond;
+    ``breaks``: the bearings [degree] where the angular density of the sectors has a kink, and
+    the diagonals; ``ax, aw, rx, rw``: angular and radial Gauss-Legendre rules of the source
+    cell on [-1, 1].
+    """
+
+    gl_x: np.ndarray
+    gl_w: np.ndarray
+    gl_n: np.ndarray
+    level_edges: np.ndarray
+    breaks: np.ndarray
+    ax: np.ndarray
+    aw: np.ndarray
+    rx: np.ndarray
+    rw: np.ndarray
+
+
+def _quadrature(refine: int, n_directions: int, sector_smoothing: bool) -> _Quadrature:
+    """The :class:`_Quadrature` of `refine` and `n_directions` direction sectors."""
+    orders = [b * refine for b in (16, 8, 4, 2, 1)]
+    nmax = max(orders)
+    gl_x = np.zeros((len(orders), nmax))
+    gl_w = np.zeros((len(orders), nmax))
+    for lev, n in enumerate(orders):
+        gl_x[lev, :n], gl_w[lev, :n] = _leggauss_half(n)
+    gl_n = np.array(orders, dtype=np.int64)
+    level_edges = np.array([1, 3, 8, 40], dtype=np.int64)
+    width = 360.0 / n_directions
+    kinks = (
+        np.arange(n_directions) * width
+        if sector_smoothing
+        else np.arange(n_directions) * width + width / 2
+    )
+    breaks = np.unique(np.concatenate([[0.0, 360.0], [45.0, 135.0, 225.0, 315.0], kinks % 360]))
+    ax, aw = np.polynomial.legendre.leggauss(8 * refine)
+    rx, rw = np.polynomial.legendre.leggauss(16 * refine)
+    return _Quadrature(gl_x, gl_w, gl_n, level_edges, breaks, ax, aw, rx, rw)
+
+
+def annual_kernel(
+    freq_year: xr.Dataset,
+    *,
+    resolution: float,
+    radius: float,
+    release_height: float = 0.0,
+    receptor_height: float = 1.5,
+    sigma: str = "briggs-urban",
+    decay_rate: float = 0.0,
+    initial_sigma_z: float = 0.0,
+    sector_smoothing: bool = True,
+    refine: int = 1,
+) -> xr.DataArray:
+    """Annual mean concentration around a grid cell emitting 1 t yr-1 (the convolution kernel).
+
+    Parameters
+    ----------
+    freq_year : xarray.Dataset
+        One year of :func:`trajectoire.meteo.met_classes` (``frequency``,
+        ``inverse_wind_speed``, optionally ``mixing_height``).
+    resolution : float
+        Cell size [m] of the (square-celled) grid, > 0.
+    radius : float
+        Cut-off radius [m]: cells whose centre is further than this from the source cell
+        centre get 0. The kernel has ``2 m + 1`` cells a side, ``m = ceil(radius / resolution)``.
+    release_height : float, default 0.0
+        Release height [m] of the cell's emissions (no plume rise).
+    receptor_height : float, default 1.5
+        Receptor height [m].
+    sigma : {"briggs-rural", "briggs-urban", "pgt"}, default "briggs-urban"
+        Dispersion-coefficient scheme; urban also selects the urban wind-profile exponents.
+    decay_rate : float, default 0.0
+        First-order loss rate k [s-1]: the plume is multiplied by ``exp(-k r / u)``.
+    initial_sigma_z : float, default 0.0
+        Initial vertical spread [m] added in quadrature to sigma_z (building wakes, traffic
+        turbulence); needed when both heights are 0.
+    sector_smoothing : bool, default True
+        Interpolate linearly between adjacent sector centres (True) or use flat sectors
+        (pure ISCLT).
+    refine : int, default 1
+        Multiplies the number of quadrature nodes (for convergence checks).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``kernel(dy, dx)`` [ug m-3 per t yr-1] of integer cell offsets; ``dy`` positive to the
+        south (row index of a north-up grid), ``dx`` positive to the east; the source cell is
+        at the centre.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Bad resolution, radius, heights or table; or both heights and the initial sigma_z 0
+        (the ground-level point kernel is not integrable at the receptor).
+
+    Notes
+    -----
+    Sector-averaged long-term form (ISCLT), frequency-weighted over the classes ``k``::
+
+        K(r, theta) = sum_k f_k <1/u>_k w_k(theta) / r  V_k / (sqrt(2 pi) sigma_z,k(r))
+
+    averaged over the source cell: Gauss-Legendre rules whose order falls with distance
+    (16 x 16 nodes for the 8 neighbours, down to 2 x 2 up to 40 cells and the midpoint
+    beyond), and for the source cell itself a polar integral around the receptor in which the
+    1/r cancels the Jacobian (no singularity). The wind at the release height is
+    ``u10 (max(h, z_ref) / z_ref)^p``. Emission 1 t yr-1 = 1e6 / 31 557 600 g s-1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import trajectoire.meteo as tm
+    >>> t = pd.date_range("2021-01-01", periods=4, freq="h")
+    >>> met = xr.Dataset({"wind_speed": ("time", [3.0, 4, 5, 2]),
+    ...                   "wind_direction": ("time", [270.0, 250, 260, 280]),
+    ...                   "stability": ("time", ["D", "D", "C", "D"])}, coords={"time": t})
+    >>> k = annual_kernel(tm.met_classes(met).isel(year=0), resolution=100.0, radius=1000.0)
+    >>> k.shape, bool(k.sel(dy=0, dx=2) > k.sel(dy=0, dx=-2))
+    ((21, 21), True)
+    """
+    code = _scheme(sigma)
+    res = float(resolution)
+    rad = float(radius)
+    if not (math.isfinite(res) and res > 0):
+        raise InputError(f"resolution={resolution!r}; expected a cell size > 0 [m].")
+    if not (math.isfinite(rad) and rad >= res):
+        raise InputError(f"radius={radius!r}; expected a cut-off >= resolution [m].")
+    h = _scalar_non_negative(release_height, "release_height")
+    z = _scalar_non_negative(receptor_height, "receptor_height")
+    sz0 = _scalar_non_negative(initial_sigma_z, "initial_sigma_z")
+    k = _scalar_non_negative(decay_rate, "decay_rate")
+    if h == 0 and z == 0 and sz0 == 0:
+        raise InputError(
+            "release_height, receptor_height and initial_sigma_z are all 0: the ground-level "
+            "kernel is not integrable at the source. Use receptor_height=1.5 (default) or "
+            "initial_sigma_z > 0."
+        )
+    refine = int(refine)
+    if refine < 1:
+        raise InputError(f"refine={refine!r}; expected an integer >= 1.")
+    groups = _groups_at_height(_table(freq_year), code, h, decay=k > 0)
+    m = int(math.ceil(rad / res - 1e-9))
+    smooth = bool(sector_smoothing)
+    rules = _quadrature(refine, groups[0].shape[1], smooth)
+    out = np.zeros((2 * m + 1, 2 * m + 1))
+    _lt.annual_kernel_grid(m, res, z, *groups, code, sz0, k, smooth, rad, *rules, 6, out)
+    offsets = np.arange(-m, m + 1)
+    da = xr.DataArray(
+        out,
+        dims=("dy", "dx"),
+        coords={"dy": offsets, "dx": offsets},
+        name="kernel",
+        attrs={
+            "units": "ug m-3 yr t-1",
+            "long_name": "annual mean concentration per t yr-1 emitted by the centre cell",
+            "resolution": res,
+            "radius": rad,
+            "release_height": h,
+            "receptor_height": z,
+            "sigma": sigma,
+            "decay_rate": k,
+            "dy_positive": "south (row index of a north-up grid)",
+            "dx_positive": "east",
+        },
+    )
+    return add_history(
+        da,
+        f"annual_kernel(resolution={res}, radius={rad}, release_height={h}, "
+        f"receptor_height={z}, sigma={sigma!r}, decay_rate={k})",
+    )
