@@ -19,7 +19,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["FORMER_MODULE_CONTENT", "LEGACY_MODULES", "former_names", "lookup", "register"]
+__all__ = ["FORMER_MODULE_CONTENT", "LEGACY_MODULES", "lookup", "package_names", "register"]
 
 #: old module name (below ``trajectoire.``) -> the modules that now hold its names, in order
 LEGACY_MODULES: dict[str, tuple[str, ...]] = {
@@ -44,6 +44,10 @@ LEGACY_MODULES: dict[str, tuple[str, ...]] = {
 FORMER_MODULE_CONTENT: dict[str, tuple[str, ...]] = {
     "trajectoire.dispersion": (
         "trajectoire.dispersion.plume",
+        "trajectoire.dispersion.longterm",
+        "trajectoire.dispersion.convolution",
+        "trajectoire.dispersion.points",
+        "trajectoire.dispersion.hourly",
         "trajectoire.dispersion.concentration",
     ),
     "trajectoire.inventory": (
@@ -66,28 +70,52 @@ FORMER_MODULE_CONTENT: dict[str, tuple[str, ...]] = {
 }
 
 
-def lookup(package: str, attr: str) -> Any:
-    """A name of the former flat module `package`, found in the modules that now hold it."""
-    for name in FORMER_MODULE_CONTENT.get(package, ()):
+def lookup(package: str, attr: str, modules: tuple[str, ...] = ()) -> Any:
+    """A public name of one of the package's `modules`, or a name of the former flat module
+    `package` found in the modules that now hold it."""
+    if attr in modules:
+        return importlib.import_module(f"{package}.{attr}")
+    public = [(f"{package}.{m}", True) for m in modules]
+    former = [(name, False) for name in FORMER_MODULE_CONTENT.get(package, ())]
+    for name, listed_only in [*public, *former]:
         if importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)
+        if listed_only and attr not in getattr(module, "__all__", ()):
+            continue
         if hasattr(module, attr):
             return getattr(module, attr)
     raise AttributeError(f"module {package!r} has no attribute {attr!r}")
 
 
-def former_names(package: str) -> Callable[[str], Any]:
-    """The module ``__getattr__`` (PEP 562) of a package that replaced a flat module.
+def package_names(
+    package: str, modules: tuple[str, ...]
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """The module ``__getattr__`` and ``__dir__`` (PEP 562) of a stage package.
 
-    ``__getattr__ = former_names(__name__)`` in the package's ``__init__`` makes the names of
-    the former module that the package does not re-export resolve through :func:`lookup`.
+    A package's ``__init__`` imports its headline names; every other public name of its
+    `modules` (their ``__all__``), and every name of the flat module it replaced, resolves on
+    first use: ``trajectoire.inventory.read_landuse`` works without the package importing
+    every name. Type checkers treat such names as ``Any``.
+
+    Parameters
+    ----------
+    package : str
+        The package's ``__name__``.
+    modules : tuple of str
+        Its modules, in the order data flows.
     """
 
     def __getattr__(attr: str) -> Any:
-        return lookup(package, attr)
+        return lookup(package, attr, modules)
 
-    return __getattr__
+    def __dir__() -> list[str]:
+        names = set(vars(importlib.import_module(package)))
+        for m in modules:
+            names.update(getattr(importlib.import_module(f"{package}.{m}"), "__all__", ()))
+        return sorted(names)
+
+    return __getattr__, __dir__
 
 
 class _LegacyModule(types.ModuleType):

@@ -20,7 +20,7 @@ SI units throughout: heights and diameters [m], speeds [m s-1], temperatures [K]
 
 import math
 
-from numba import njit
+from numba import njit, prange
 
 from ._config import CACHE
 
@@ -85,3 +85,39 @@ def effective_height(
     return h + final_rise(
         diameter, exit_velocity, exit_temperature, ambient_temperature, u_stack, cls
     )
+
+
+@njit(parallel=True, cache=CACHE)
+def effective_heights(
+    stack_height, diameter, exit_velocity, exit_temperature, ambient_temperature, u_stack, cls, out
+):
+    """:func:`effective_height` [m] of 1-D arrays of one length, into `out`."""
+    for i in prange(out.shape[0]):
+        out[i] = effective_height(
+            stack_height[i],
+            diameter[i],
+            exit_velocity[i],
+            exit_temperature[i],
+            ambient_temperature[i],
+            u_stack[i],
+            cls[i],
+        )
+
+
+@njit(parallel=True, cache=CACHE)
+def stack_group_heights(hs, ds, vs, ts, ta, inv_u, cls, p, zref, fac_out, h_out):
+    """Wind factor and effective height of every (stack, met group) of a long-term table.
+
+    With ``r = max(h_s, z_ref) / z_ref``: ``fac_out[s, g] = r^-p_g`` (``1 / u_stack =
+    fac / u_g``) and ``h_out[s, g]`` the :func:`effective_height` [m] of stack ``s`` in the
+    wind ``u_stack = (1 / inv_u[g]) r^p_g`` [m s-1] of class ``cls[g]``, at air temperature
+    `ta` [K]. Stacks: height `hs`, diameter `ds` [m], exit velocity `vs` [m s-1] and
+    temperature `ts` [K].
+    """
+    for s in prange(hs.shape[0]):
+        ratio = max(hs[s], zref) / zref
+        for g in range(inv_u.shape[0]):
+            fac_out[s, g] = ratio ** (-p[g])
+            h_out[s, g] = effective_height(
+                hs[s], ds[s], vs[s], ts[s], ta, (1.0 / inv_u[g]) * ratio ** p[g], cls[g]
+            )

@@ -1,38 +1,15 @@
-"""The batch run: the pipeline (year-independent preparation, one year) and the runner."""
+"""The batch run: the pipeline (year-independent preparation, one year), the runner and its safety.
 
-from __future__ import annotations
+The headline names are imported here; every other public name of the modules
+(pipeline, runner, safety) resolves on first use.
+"""
 
-from trajectoire.batch import pipeline, runner
-from trajectoire.batch.pipeline import (
-    RunContext,
-    compute_year,
-    global_attributes,
-    prepare,
-    static_variables,
-    years,
-)
-from trajectoire.batch.runner import (
-    PART_COMPLETE_ATTR,
-    PART_HASH_ATTR,
-    Pipeline,
-    assemble,
-    parts_dir_of,
-    run,
-)
+# isort: skip_file
+# fmt: off
+from trajectoire import _legacy
+from trajectoire.batch.pipeline import RunContext, compute_year, prepare
+from trajectoire.batch.runner import run
 
-__all__ = [
-    "PART_COMPLETE_ATTR",
-    "PART_HASH_ATTR",
-    "Pipeline",
-    "RunContext",
-    "assemble",
-    "compute_year",
-    "global_attributes",
-    "parts_dir_of",
-    "pipeline",
-    "prepare",
-    "run",
-    "runner",
-    "static_variables",
-    "years",
-]
+__all__ = "RunContext compute_year prepare run".split()
+__getattr__, __dir__ = _legacy.package_names(__name__, ("pipeline", "runner", "safety"))
+# fmt: on

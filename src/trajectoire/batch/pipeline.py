@@ -33,7 +33,11 @@ from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, w
 from trajectoire.attribution import decompose_change as shapley_change
 from trajectoire.dispersion.background import read_background
 from trajectoire.dispersion.chemistry import no2_increment_ratio
-from trajectoire.dispersion.concentration import DispersionSettings, YearDispersion
+from trajectoire.dispersion.concentration import (
+    DEFAULT_RELEASE_HEIGHT,
+    DispersionSettings,
+    YearDispersion,
+)
 from trajectoire.dispersion.local import (
     Stacks,
     local_concentration,
@@ -60,13 +64,17 @@ from trajectoire.geo.territories import (
     regional_grid,
     territory_fractions,
 )
-from trajectoire.inventory import build_inventory, read_zones
+from trajectoire.inventory.build import build_inventory
 from trajectoire.inventory.population import census_population, population_at
+from trajectoire.inventory.readers import read_zones
 from trajectoire.io.config import RunConfig
 from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, year_dataset
-from trajectoire.meteo import add_stability, met_classes, read_hourly, select_years
-from trajectoire.trajectory import read_trends, rebuild
+from trajectoire.meteo.classes import met_classes, select_years
+from trajectoire.meteo.readers import read_hourly
+from trajectoire.meteo.stability import add_stability
+from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
+from trajectoire.trajectory.trends import read_trends
 
 __all__ = [
     "DEFAULT_RELEASE_HEIGHT",
@@ -83,25 +91,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("trajectoire")
-
-#: Release heights [m] used for the area sources of each GNFR sector when the configuration
-#: does not give one (typical effective heights: road traffic and soils near the ground,
-#: domestic chimneys, low industrial and port sources).
-DEFAULT_RELEASE_HEIGHT: dict[str, float] = {
-    "A_PublicPower": 20.0,
-    "B_Industry": 15.0,
-    "C_OtherStationaryComb": 8.0,
-    "D_Fugitive": 10.0,
-    "E_Solvents": 3.0,
-    "F_RoadTransport": 1.0,
-    "G_Shipping": 20.0,
-    "H_Aviation": 5.0,
-    "I_OffRoad": 2.0,
-    "J_Waste": 10.0,
-    "K_AgriLivestock": 1.0,
-    "L_AgriOther": 1.0,
-    "M_Other": 3.0,
-}
 
 
 @dataclass
@@ -285,15 +274,7 @@ def _emitting_sectors(reference: xr.Dataset) -> list[str]:
 
 def _settings(config: RunConfig) -> DispersionSettings:
     """Dispersion settings: the configured release heights over the sector defaults."""
-    heights = dict(DEFAULT_RELEASE_HEIGHT)
-    heights.update(config.dispersion.release_height)
-    return DispersionSettings(
-        radius=config.dispersion.radius,
-        sigma=config.dispersion.sigma,
-        receptor_height=config.dispersion.receptor_height,
-        release_height=heights,
-        precision="single",
-    )
+    return DispersionSettings.from_config(config.dispersion)
 
 
 def _mask(config: RunConfig, terr: Any, grid: Grid) -> np.ndarray:
@@ -575,7 +556,7 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
     planes = y.maps.emission_planes
     for ip, pol in enumerate(ctx.dispersed):
         e, q = planes[:, ip], y.stack_emission[ip]
-        args = (y.disp, e, q, y.stacks, ctx.sectors, ctx.settings)
+        args = (y.disp, e, q, y.stacks, ctx.sectors)
         by_sector = None
         if y.is_map:
             # NOx keeps its own maps for NO2; the other pollutants share one scratch array
@@ -817,9 +798,7 @@ def _no2_change(
         nox_e = emission_of(ctx, e, "NOx")
         q_e = stack_emission(ctx.point_emission, e, "NOx")
         for m in ys:
-            local[(e, m)] = local_concentration(
-                disp[m], nox_e, q_e, stacks[m], ctx.sectors, ctx.settings
-            )
+            local[(e, m)] = local_concentration(disp[m], nox_e, q_e, stacks[m], ctx.sectors)
 
     def no2_value(ie: int, im: int, ib: int) -> np.ndarray:
         bg = ctx.background.sel(year=ys[ib])

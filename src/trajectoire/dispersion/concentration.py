@@ -37,7 +37,7 @@ from trajectoire.dispersion.plume import _scheme
 from trajectoire.dispersion.points import _stack_groups, _stacks
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
-from trajectoire.meteo import select_years
+from trajectoire.meteo.classes import select_years
 from trajectoire.units import conversion_factor
 
 __all__ = [

@@ -23,12 +23,10 @@ from trajectoire.dispersion.plume import (
 )
 from trajectoire.dispersion.points import _stacks
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.meteo import (
-    CALM_THRESHOLD,
-    STABILITY_CLASSES,
-    default_mixing_height,
-    validate_hourly,
-)
+from trajectoire.meteo.classes import CALM_THRESHOLD
+from trajectoire.meteo.profiles import default_mixing_height
+from trajectoire.meteo.readers import validate_hourly
+from trajectoire.meteo.stability import STABILITY_CLASSES
 from trajectoire.units import SECONDS_PER_YEAR
 
 __all__ = ["hourly_at_receptors"]

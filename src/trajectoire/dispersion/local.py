@@ -162,7 +162,6 @@ def local_concentration(
     stack_emission: np.ndarray,
     stacks: Stacks,
     sectors: Sequence[str],
-    settings: DispersionSettings,
 ) -> np.ndarray:
     """Local concentration [ug m-3] of gridded emissions and stacks, float64.
 
@@ -180,25 +179,15 @@ def local_concentration(
     stacks : Stacks
         The year's stack footprints.
     sectors : sequence of str
-        Sector of each plane of `emission`.
-    settings : DispersionSettings
-        Release heights.
+        Sector of each plane of `emission` (released at the height the settings of
+        `disp` give it).
 
     Returns
     -------
     numpy.ndarray
         ``(ny, nx)`` [ug m-3].
     """
-    spectra = {}
-    for h in settings.heights(sectors):
-        sel = [i for i, sec in enumerate(sectors) if settings.height_of(sec) == h]
-        field = np.add.reduce([emission[i] for i in sel], dtype=np.float64)
-        if field.any():
-            spectra[h] = disp.spectrum(field)
-    if spectra:
-        local = np.asarray(disp.apply(spectra), dtype=np.float64)
-    else:
-        local = np.zeros(disp.grid.shape)
+    local = disp.total(emission, sectors)
     add_stacks(local[None], stack_emission, stacks, by_sector=False)
     return local
 
@@ -209,7 +198,6 @@ def sector_concentrations(
     stack_emission: np.ndarray,
     stacks: Stacks,
     sectors: Sequence[str],
-    settings: DispersionSettings,
     out: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Local concentration of each sector [ug m-3] and their sum, float64.
@@ -220,7 +208,7 @@ def sector_concentrations(
 
     Parameters
     ----------
-    disp, emission, stack_emission, stacks, sectors, settings
+    disp, emission, stack_emission, stacks, sectors
         As for :func:`local_concentration`.
     out : numpy.ndarray, optional
         ``(sector, ny, nx)`` float64 array to fill (reused between pollutants to save
@@ -233,12 +221,7 @@ def sector_concentrations(
     total : numpy.ndarray
         ``(ny, nx)`` [ug m-3].
     """
-    by_sector = np.empty((len(sectors), *disp.grid.shape)) if out is None else out
-    for i, sec in enumerate(sectors):
-        if emission[i].any():
-            by_sector[i] = disp.convolve(emission[i], settings.height_of(sec))
-        else:
-            by_sector[i] = 0.0
+    by_sector = disp.by_sector(emission, sectors, out=out)
     add_stacks(by_sector, stack_emission, stacks, by_sector=True)
     return by_sector, by_sector.sum(axis=0)
 

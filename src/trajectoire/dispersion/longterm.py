@@ -26,7 +26,8 @@ from trajectoire.dispersion.plume import (
     _scheme,
 )
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.meteo import STABILITY_CLASSES, default_mixing_height, stability_index
+from trajectoire.meteo.profiles import default_mixing_height
+from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 from trajectoire.units import SECONDS_PER_YEAR
 
 __all__ = ["annual_kernel"]

@@ -23,7 +23,9 @@ from trajectoire._kernels import plume as _plume
 from trajectoire._kernels import rise as _rise
 from trajectoire._kernels import sigma as _sigma
 from trajectoire.errors import InputError
-from trajectoire.meteo import CALM_THRESHOLD, WIND_PROFILE_EXPONENTS, stability_index
+from trajectoire.meteo.classes import CALM_THRESHOLD
+from trajectoire.meteo.profiles import WIND_PROFILE_EXPONENTS
+from trajectoire.meteo.stability import stability_index
 
 __all__ = [
     "SIGMA_SCHEMES",
@@ -208,19 +210,11 @@ def effective_height(
     for arr, what in ((arrays[3], "exit_temperature"), (arrays[4], "ambient_temperature")):
         if (arr <= 0).any():
             raise InputError(f"{what}: temperatures must be > 0 [K], got {arr[arr <= 0][:3]}.")
-    out = np.empty(arrays[0].shape)
-    it = np.nditer(arrays, flags=["multi_index", "refs_ok"])
-    for vals in it:
-        out[it.multi_index] = _rise.effective_height(
-            float(vals[0]),
-            float(vals[1]),
-            float(vals[2]),
-            float(vals[3]),
-            float(vals[4]),
-            float(vals[5]),
-            int(vals[6]),
-        )
-    return out
+    hs, ds, vs, ts, ta, us = (np.ascontiguousarray(a, dtype=float).ravel() for a in arrays[:6])
+    cls = np.ascontiguousarray(arrays[6], dtype=np.int64).ravel()
+    out = np.empty(hs.size)
+    _rise.effective_heights(hs, ds, vs, ts, ta, us, cls, out)
+    return out.reshape(arrays[0].shape)
 
 
 def gaussian_plume(

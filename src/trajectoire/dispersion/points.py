@@ -88,23 +88,22 @@ def _stack_groups(
     table = _table(freq_year)
     a, cls, zis, ius, p = _groups(table, code, decay=True)
     zref = _anemometer_height(table)
-    stack_height = stacks["stack_height"]
-    n, g = len(stack_height), a.shape[0]
+    n, g = stacks["stack_height"].size, a.shape[0]
     hs = np.empty((n, g))
     fac = np.empty((n, g))
-    for s in range(n):
-        ratio = max(float(stack_height[s]), zref) / zref
-        for gi in range(g):
-            fac[s, gi] = ratio ** (-p[gi])
-            hs[s, gi] = _rise.effective_height(
-                float(stack_height[s]),
-                float(stacks["stack_diameter"][s]),
-                float(stacks["exit_velocity"][s]),
-                float(stacks["exit_temperature"][s]),
-                ambient_temperature,
-                (1.0 / ius[gi]) * ratio ** p[gi],
-                int(cls[gi]),
-            )
+    _rise.stack_group_heights(
+        stacks["stack_height"],
+        stacks["stack_diameter"],
+        stacks["exit_velocity"],
+        stacks["exit_temperature"],
+        ambient_temperature,
+        ius,
+        cls,
+        p,
+        zref,
+        fac,
+        hs,
+    )
     return a, cls, zis, ius, hs, fac
 
 

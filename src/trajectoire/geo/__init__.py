@@ -1,70 +1,17 @@
-"""Geometry: the grid, territories, rasterisation of polygons/lines/points and conservative regridding."""
+"""Geometry: the grid, rasterisation of polygons, lines and points, territories, conservative regridding.
 
-from __future__ import annotations
+The headline names are imported here; every other public name of the modules
+(grid, rasterize, territories, regridding) resolves on first use.
+"""
 
-from trajectoire.geo import grid, rasterize, regridding, territories
-from trajectoire.geo.grid import (
-    DEFAULT_CRS,
-    Grid,
-    as_crs,
-    crs_of,
-    to_crs,
-)
-from trajectoire.geo.rasterize import (
-    area_fractions,
-    coverage_matrix,
-    lines_to_grid,
-    points_to_grid,
-    to_grid_geometries,
-    to_grid_geometry,
-)
-from trajectoire.geo.regridding import (
-    SMALL_PROBLEM,
-    Regridder,
-    grid_of,
-    regrid,
-)
-from trajectoire.geo.territories import (
-    COLUMNS,
-    TERRITORIES,
-    Territory,
-    buffer_mask,
-    get_territory,
-    load_territories,
-    regional_grid,
-    sample_territories_path,
-    territory_fractions,
-    territory_grid,
-)
+# isort: skip_file
+# fmt: off
+from trajectoire import _legacy
+from trajectoire.geo.grid import Grid, to_crs
+from trajectoire.geo.rasterize import area_fractions, coverage_matrix
+from trajectoire.geo.territories import TERRITORIES, buffer_mask, load_territories, regional_grid, territory_fractions, territory_grid
+from trajectoire.geo.regridding import Regridder, regrid
 
-__all__ = [
-    "COLUMNS",
-    "DEFAULT_CRS",
-    "SMALL_PROBLEM",
-    "TERRITORIES",
-    "Grid",
-    "Regridder",
-    "Territory",
-    "area_fractions",
-    "as_crs",
-    "buffer_mask",
-    "coverage_matrix",
-    "crs_of",
-    "get_territory",
-    "grid",
-    "grid_of",
-    "lines_to_grid",
-    "load_territories",
-    "points_to_grid",
-    "rasterize",
-    "regional_grid",
-    "regrid",
-    "regridding",
-    "sample_territories_path",
-    "territories",
-    "territory_fractions",
-    "territory_grid",
-    "to_crs",
-    "to_grid_geometries",
-    "to_grid_geometry",
-]
+__all__ = "TERRITORIES Grid Regridder area_fractions buffer_mask coverage_matrix load_territories regional_grid regrid territory_fractions territory_grid to_crs".split()
+__getattr__, __dir__ = _legacy.package_names(__name__, ("grid", "rasterize", "territories", "regridding"))
+# fmt: on

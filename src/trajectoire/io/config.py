@@ -40,8 +40,10 @@ from pydantic import (
 from trajectoire._version import __version__
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
 from trajectoire.errors import ConfigError, InputError
+from trajectoire.geo.territories import TERRITORIES
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import REGULATED, normalise_pollutant
+from trajectoire.trajectory.trends import TRAJECTORY_METHODS, TrajectoryMethod
 
 __all__ = [
     "MAX_YEAR",
@@ -64,15 +66,7 @@ __all__ = [
 ]
 
 #: The seven study territories (stable ids, DESIGN.md).
-TERRITORY_IDS: tuple[str, ...] = ("MEL", "CUD", "ACSO", "CCHF", "DOUAISIS", "CCVT", "ARC")
-#: Backcasting methods of the IPCC 2006 Guidelines vol. 1 ch. 5, as named in trajectoire.
-TRAJECTORY_METHODS: tuple[str, ...] = (
-    "index",
-    "interpolation",
-    "surrogate",
-    "extrapolation",
-    "overlap",
-)
+TERRITORY_IDS: tuple[str, ...] = tuple(TERRITORIES)
 #: Dispersion-coefficient schemes understood by ``trajectoire.dispersion`` (the keys of its
 #: ``SIGMA_SCHEMES``, which defines them).
 SIGMA_SCHEMES: tuple[str, ...] = tuple(_SIGMA_CODES)
@@ -81,7 +75,6 @@ MIN_YEAR = 1960
 #: Latest year a run may rebuild: the current year (no data exists for the future).
 MAX_YEAR = _dt.datetime.now(_dt.UTC).year
 
-TrajectoryMethod = Literal["index", "interpolation", "surrogate", "extrapolation", "overlap"]
 AttributionKey = Literal["sector", "territory"]
 _ATTRIBUTION_KEYS: tuple[AttributionKey, ...] = ("sector", "territory")
 
