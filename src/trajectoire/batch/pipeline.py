@@ -65,6 +65,7 @@ from trajectoire.inventory.population import census_population, population_at
 from trajectoire.io.config import RunConfig
 from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, year_dataset
 from trajectoire.meteo import add_stability, met_classes, read_hourly, select_years
+from trajectoire.tables import read_table
 from trajectoire.trajectory import read_trends, rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
 
@@ -338,7 +339,9 @@ def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | N
     """The stack register's rows of the stacks the inventory kept (the others are not needed)."""
     if not config.inputs.point_source_history:
         return None
-    history = pd.read_csv(config.inputs.point_source_history)
+    history = read_table(
+        config.inputs.point_source_history, config_key="[inputs] point_source_history"
+    )
     if "source_id" in history.columns:
         known = (
             {str(v) for v in reference["source"].values} if "source" in reference.dims else set()
