@@ -573,7 +573,7 @@ def test_read_stations_sample_file_as_the_pipeline_read_it():
         (
             "station_id,x,y\nA,1.0,2.0\nB,abc,4.0\n",
             InputError,
-            ["stations.csv", "column 'x'", "non-numeric", "'abc'", "B", "line 3", "expected"],
+            ["stations.csv", "column 'x'", "not a number", "'abc'", "B", "line 3", "expected"],
         ),
         (
             "station_id,x,y\nA,1.0,2.0\nB,3.0,\n",
@@ -632,7 +632,9 @@ def test_station_table_names_the_row_label():
     table = pd.DataFrame({"station_id": ["a", "b"], "x": [1.0, np.nan], "y": [2.0, 3.0]})
     with pytest.raises(InputError, match=r"b \(row 'r2': x=nan"):
         station_table(table.set_axis(["r1", "r2"]), what="my stations")
-    with pytest.raises(InputError, match="column 'x': non-numeric value"):
+    with pytest.raises(
+        InputError, match=r"column 'x': not a number: 'east' at row 1 \(station b\).*Fix the table"
+    ):
         station_table(table.assign(x=["1.0", "east"]))
     with pytest.raises(InputError, match="must be a pandas DataFrame"):
         station_table({"station_id": ["a"]})  # type: ignore[arg-type]

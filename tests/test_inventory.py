@@ -418,7 +418,9 @@ def test_negative_and_nan_emissions_name_file_and_rows(tmp_path):
     df = write_area(a)
     df.loc[2, "emission"] = np.nan
     df.to_csv(a, index=False)
-    with pytest.raises(InputError, match=r"area.csv, column 'emission'.*NaN.*rows 4"):
+    with pytest.raises(
+        InputError, match=r"area.csv, column 'emission': not a number: an empty cell at line 4"
+    ):
         read_area_totals(a)
 
 

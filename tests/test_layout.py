@@ -62,7 +62,17 @@ from trajectoire import _legacy
 ROOT = "trajectoire"
 SRC = Path(trajectoire.__file__).parent
 
-CORE_MODULES = ("errors", "units", "cf", "_validate", "species", "sectors", "_version", "_legacy")
+CORE_MODULES = (
+    "errors",
+    "units",
+    "cf",
+    "_validate",
+    "species",
+    "sectors",
+    "tables",
+    "_version",
+    "_legacy",
+)
 #: package (first component below ``trajectoire``; the root itself is ``trajectoire``) -> layer
 LAYERS: dict[str, int] = {
     **dict.fromkeys(CORE_MODULES, 0),

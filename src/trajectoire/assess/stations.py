@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import IO, Any, Literal
 
 import numpy as np
@@ -23,6 +23,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, require_unique, rows_preview
 from trajectoire.assess._pairs import concentration_units
 from trajectoire.errors import InputError, warn
+from trajectoire.tables import numeric_column, read_table
 
 __all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
 
@@ -51,14 +52,15 @@ def read_stations(
     pandas.DataFrame
         One row per station, in the order of the file (index ``0 .. n-1``): ``station_id``
         (str, exactly as written in the file), ``x``, ``y`` [m, float, in the CRS of the
-        grid] and the other columns as :func:`pandas.read_csv` reads them.
+        grid] and the other columns as :func:`trajectoire.tables.read_table` reads them
+        (encoding, delimiter and decimal mark detected).
 
     Raises
     ------
     trajectoire.MissingVariableError
         A required column is missing.
     trajectoire.InputError
-        The file is not a CSV table, a station has no id, an id appears twice, or a
+        The file is missing, empty or not a CSV table, a station has no id, an id appears twice, or a
         coordinate is not a number or not finite. The message names the file, the column,
         the line (the header is line 1), the station and the value at fault.
 
@@ -75,14 +77,17 @@ def read_stations(
     """
     if what is None:
         what = str(source) if isinstance(source, str | os.PathLike) else "stations"
-    try:
-        table = pd.read_csv(source, dtype={"station_id": str})
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
-        raise InputError(
-            f"{what}: not readable as a CSV table ({exc}); expected a header row with the "
-            f"columns {list(_STATION_COLUMNS)} and one row per station."
-        ) from exc
-    _, x, y = _checked_stations(table, what, lambda i: f"line {i + 2}")
+    table = read_table(
+        source,
+        what=what,
+        dtype={"station_id": str},
+        require_rows=True,
+        expected=(
+            f"a CSV table with a header row with the columns {list(_STATION_COLUMNS)} and one "
+            "row per station"
+        ),
+    )
+    _, x, y = _checked_stations(table, what, lines=True)
     return table.assign(x=x, y=y)
 
 
@@ -135,16 +140,22 @@ def station_table(
         table = pd.DataFrame(
             {"station_id": stations["station_id"], "x": geo.geometry.x, "y": geo.geometry.y}
         )
-    return _checked_stations(table, what, lambda i: f"row {table.index[i]!r}")
+    return _checked_stations(table, what, lines=False)
 
 
 def _checked_stations(
-    table: pd.DataFrame, what: str, place: Callable[[int], str]
+    table: pd.DataFrame, what: str, *, lines: bool
 ) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
     """Check the id and coordinate columns of a station table; return ids, x, y [m].
 
-    `place(i)` names the i-th row in messages (a file line, a DataFrame row label).
+    Messages name the rows by file line (`lines`: a table from :func:`read_table`, the header
+    is line 1) or by DataFrame row label.
     """
+    header_line = int(table.attrs.get("header_line", 1))
+
+    def place(i: int) -> str:
+        return f"line {i + header_line + 1}" if lines else f"row {table.index[i]!r}"
+
     require_columns(table.columns, list(_STATION_COLUMNS), what)
     ids = list(table["station_id"])
     no_id = np.flatnonzero(table["station_id"].isna().to_numpy()).tolist()
@@ -154,8 +165,18 @@ def _checked_stations(
             "every station needs an id."
         )
     require_unique(ids, f"{what}, column 'station_id'")
-    sx = _coordinate(table, "x", what, place)
-    sy = _coordinate(table, "y", what, place)
+    sx, sy = (
+        numeric_column(
+            table,
+            column,
+            what=what,
+            allow_nan=True,
+            units="m in the CRS of the grid",
+            ids=[f"station {i}" for i in ids],
+            lines=lines,
+        )
+        for column in ("x", "y")
+    )
     bad = np.flatnonzero(~(np.isfinite(sx) & np.isfinite(sy))).tolist()
     if bad:
         found = [f"{ids[i]} ({place(i)}: x={sx[i]}, y={sy[i]})" for i in bad]
@@ -165,23 +186,6 @@ def _checked_stations(
             "or drop them."
         )
     return ids, sx, sy
-
-
-def _coordinate(
-    table: pd.DataFrame, column: str, what: str, place: Callable[[int], str]
-) -> np.ndarray:
-    """A coordinate column as float [m]; a non-numeric entry is an error naming it."""
-    raw = table[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = np.flatnonzero((values.isna() & raw.notna()).to_numpy()).tolist()
-    if bad:
-        ids = table["station_id"]
-        found = [f"{raw.iloc[i]!r} for station {ids.iloc[i]} ({place(i)})" for i in bad]
-        raise InputError(
-            f"{what}, column {column!r}: non-numeric value(s) {rows_preview(found)}; expected "
-            "numbers [m] in the CRS of the grid."
-        )
-    return values.to_numpy(dtype=float, na_value=np.nan)
 
 
 # ---------------------------------------------------------------- sampling at stations

@@ -72,6 +72,7 @@ from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, y
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.readers import read_hourly
 from trajectoire.meteo.stability import add_stability
+from trajectoire.tables import read_table
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
 from trajectoire.trajectory.trends import read_trends
@@ -329,7 +330,9 @@ def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | N
     """The stack register's rows of the stacks the inventory kept (the others are not needed)."""
     if not config.inputs.point_source_history:
         return None
-    history = pd.read_csv(config.inputs.point_source_history)
+    history = read_table(
+        config.inputs.point_source_history, config_key="[inputs] point_source_history"
+    )
     if "source_id" in history.columns:
         known = (
             {str(v) for v in reference["source"].values} if "source" in reference.dims else set()

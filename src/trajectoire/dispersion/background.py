@@ -18,13 +18,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import require_columns, require_non_negative
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.errors import InputError, TrajectoireWarning, warn
 from trajectoire.species import normalise_pollutant
+from trajectoire.tables import numeric_column, read_table
 from trajectoire.units import conversion_factor
 
 __all__ = ["read_background", "remove_local_part"]
@@ -52,12 +52,17 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
         are not a concentration.
     """
     path = Path(path)
-    df = pd.read_csv(path)
     what = f"{path.name}"
+    df = read_table(path, what=what, require_rows=True, config_key="[inputs] background")
     require_columns(df.columns, ["year", "pollutant", "value"], what)
     df["pollutant"] = [
         normalise_pollutant(p, what=f"{what}, column 'pollutant'") for p in df["pollutant"]
     ]
+    key = "[inputs] background"
+    df["year"] = numeric_column(df, "year", what=what, config_key=key).astype(int)
+    df["value"] = numeric_column(
+        df, "value", what=what, config_key=key, units=None if "units" in df.columns else units
+    )
     require_non_negative(
         df["value"].to_numpy(), f"{what}, column 'value'", labels=list(df.index + 2)
     )

@@ -27,6 +27,7 @@ from trajectoire.inventory.proxies import road_emissions_per_km
 from trajectoire.inventory.schema import POINT_VARIABLES
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.tables import numeric_column, read_table
 from trajectoire.units import conversion_factor
 
 __all__ = [
@@ -42,20 +43,35 @@ __all__ = [
 PathOrFrame: TypeAlias = str | PathLike[str] | pd.DataFrame
 
 _POINT_META = {"source_id", "x", "y", "lon", "lat", "geometry", *POINT_VARIABLES.values()}
+#: units of the stack-parameter and year columns of a point-source table, for messages
+_POINT_UNITS = {"height": "m", "diameter": "m", "temperature": "K", "velocity": "m s-1"}
 
 
 def _name(src: Any, default: str) -> str:
     return str(src) if isinstance(src, str | PathLike) else default
 
 
+#: file names read as CSV tables (:func:`trajectoire.tables.read_table`); others as vector files
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")
+
+
+def _is_csv(source: Any) -> bool:
+    """True when `source` is the path of a CSV table (its rows are then named by file line)."""
+    return isinstance(source, str | PathLike) and str(source).lower().endswith(_CSV_SUFFIXES)
+
+
 def _read_table(
-    path: str | PathLike[str], *, layer: str | None = None, default_layer: str | None = None
+    path: str | PathLike[str],
+    *,
+    layer: str | None = None,
+    default_layer: str | None = None,
+    what: str | None = None,
 ) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found. Check the path (relative to {Path.cwd()}).")
-    if p.suffix.lower() == ".csv":
-        return pd.read_csv(p, comment=None)
+    if _is_csv(p):
+        return read_table(p, what=what, require_rows=True)
     import geopandas as gpd
     import pyogrio
 
@@ -77,11 +93,15 @@ def _read_table(
 
 
 def _table(
-    source: Any, *, layer: str | None = None, default_layer: str | None = None
+    source: Any,
+    *,
+    layer: str | None = None,
+    default_layer: str | None = None,
+    what: str | None = None,
 ) -> pd.DataFrame:
     """The table in file `source` (:func:`_read_table`), or a copy of the (Geo)DataFrame given."""
     if isinstance(source, str | PathLike):
-        return _read_table(source, layer=layer, default_layer=default_layer)
+        return _read_table(source, layer=layer, default_layer=default_layer, what=what)
     return source.copy()
 
 
@@ -203,7 +223,8 @@ def read_point_sources(
     import geopandas as gpd
 
     name = what or _name(source, "point sources")
-    df = _table(source, layer=layer)
+    df = _table(source, layer=layer, what=name)
+    lines = _is_csv(source)
     df = df.rename(columns={c: c.strip() for c in df.columns if isinstance(c, str)})
     require_columns(df.columns, ["source_id", "sector"], name)
     df = df.reset_index(drop=True)
@@ -219,10 +240,18 @@ def read_point_sources(
         ys = np.asarray(shapely.get_y(df.geometry.values), dtype=float)
     elif "x" in df and "y" in df:
         file_crs = as_crs(crs)
-        xs, ys = df["x"].to_numpy(float), df["y"].to_numpy(float)
+        xs, ys = (
+            numeric_column(
+                df, c, what=name, allow_nan=True, units=f"the CRS {crs}", ids=ids, lines=lines
+            )
+            for c in ("x", "y")
+        )
     elif "lon" in df and "lat" in df:
         file_crs = as_crs("EPSG:4326")
-        xs, ys = df["lon"].to_numpy(float), df["lat"].to_numpy(float)
+        xs, ys = (
+            numeric_column(df, c, what=name, allow_nan=True, units="degree", ids=ids, lines=lines)
+            for c in ("lon", "lat")
+        )
     else:
         raise MissingVariableError(
             f"{name}: no position: expected columns 'x', 'y' (in crs={crs}), 'lon', 'lat' "
@@ -248,7 +277,7 @@ def read_point_sources(
     factor = _emission_factor(units, f"{name}, units of the pollutant columns")
     values = np.zeros((len(df), len(cand)))
     for k, col in enumerate(cand):
-        v = pd.to_numeric(df[col], errors="coerce").to_numpy(float)
+        v = numeric_column(df, col, what=name, units=units, ids=ids, lines=lines)
         require_non_negative(v, f"{name}, column {col!r}", ids)
         values[:, k] = v * factor
     out = xr.Dataset(
@@ -267,11 +296,25 @@ def read_point_sources(
             vals = df[col].astype(str).to_numpy(object) if col in df else np.array(ids, object)
             out[var] = ("source", vals)
         elif var in ("start_year", "end_year"):
-            yv = pd.to_numeric(df[col], errors="coerce") if col in df else pd.Series(np.nan, rows)
+            yv = (
+                pd.Series(
+                    numeric_column(df, col, what=name, allow_nan=True, ids=ids, lines=lines), rows
+                )
+                if col in df
+                else pd.Series(np.nan, rows)
+            )
             out[var] = ("source", yv.fillna(-1).to_numpy().astype(np.int64))
         else:
             v = (
-                pd.to_numeric(df[col], errors="coerce").to_numpy(float)
+                numeric_column(
+                    df,
+                    col,
+                    what=name,
+                    allow_nan=True,
+                    units=_POINT_UNITS.get(col),
+                    ids=ids,
+                    lines=lines,
+                )
                 if col in df
                 else np.full(len(df), np.nan)
             )
@@ -308,7 +351,7 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
         Unknown pollutants, negative/NaN factors, duplicated (category, pollutant) rows.
     """
     name = what or _name(source, "road emission factors")
-    df = _table(source)
+    df = _table(source, what=name)
     require_columns(df.columns, ["category", "pollutant", "ef_light", "ef_heavy"], name)
     df = df.reset_index(drop=True)
     rows = list(range(len(df)))
@@ -316,7 +359,8 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
         list(df["pollutant"]), normalise_pollutant, f"{name}, column 'pollutant'", rows
     )
     for col in ("ef_light", "ef_heavy"):
-        require_non_negative(df[col].to_numpy(float), f"{name}, column {col!r}", rows)
+        v = numeric_column(df, col, what=name, units="g km-1 veh-1", lines=_is_csv(source))
+        require_non_negative(v, f"{name}, column {col!r}", rows)
     _check_duplicates(
         [f"{c}/{p}" for c, p in zip(df["category"], df["pollutant"], strict=True)],
         f"{name}, (category, pollutant)",
@@ -404,7 +448,7 @@ def read_roads(
         pols = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", cand)
         factor = _emission_factor(units, f"{name}, units of the per-km columns")
         for col, pol in zip(cand, pols, strict=True):
-            v = pd.to_numeric(gdf[col], errors="coerce").to_numpy(float)
+            v = numeric_column(gdf, col, what=name, units=f"{units} km-1", ids=ids, lines=False)
             require_non_negative(v, f"{name}, column {col!r}", ids)
             gdf = gdf.drop(columns=[col])
             gdf[pol] = v * factor
@@ -482,7 +526,7 @@ def read_area_totals(
         `units` is not a mass per time.
     """
     name = what or _name(source, "area totals")
-    df = _table(source)
+    df = _table(source, what=name)
     require_columns(df.columns, [zone_column, "sector", "pollutant", "emission"], name)
     df = pd.DataFrame(df).reset_index(drop=True)
     rows = [r + 2 for r in range(len(df))]  # file line numbers (header is line 1)
@@ -497,7 +541,7 @@ def read_area_totals(
             ),
         }
     )
-    v = pd.to_numeric(df["emission"], errors="coerce").to_numpy(float)
+    v = numeric_column(df, "emission", what=name, units=units, lines=_is_csv(source))
     require_non_negative(v, f"{name}, column 'emission' (file lines)", rows)
     out["emission"] = v * _emission_factor(units, f"{name}, units of 'emission'")
     key = out["zone_id"] + "/" + out["sector"] + "/" + out["pollutant"]

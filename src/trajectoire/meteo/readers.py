@@ -18,6 +18,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
+from trajectoire.tables import numeric_column, read_table
 
 __all__ = ["read_hourly", "validate_hourly"]
 
@@ -162,6 +163,22 @@ def _meteo_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
     return paths
 
 
+def _read_csv(file: Path) -> pd.DataFrame:
+    """The rows of one CSV file (:func:`~trajectoire.tables.read_table`), its value columns as
+    float; a cell that is not a number is an error naming the file, line, column and value
+    (empty cells are missing values, kept as NaN)."""
+    part = read_table(
+        file,
+        require_rows=True,
+        expected=f"a header row with the columns {list(_REQUIRED)} and one row per hour",
+    )
+    for col in (*_REQUIRED[1:], *_OPTIONAL):
+        if col in part.columns:
+            units = None if col == "temperature" else _UNITS[col]  # K or degC
+            part[col] = numeric_column(part, col, what=str(file), allow_nan=True, units=units)
+    return part
+
+
 def _read_frames(
     files: list[Path],
     latitude: float | None,
@@ -177,7 +194,7 @@ def _read_frames(
             if temperature_units is None:
                 temperature_units = part.attrs.get("units", {}).get("temperature")
         else:
-            part = pd.read_csv(file)
+            part = _read_csv(file)
         require_columns(part.columns, _REQUIRED, str(file))
         frames.append(part)
     frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

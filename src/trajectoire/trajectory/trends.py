@@ -32,6 +32,7 @@ from trajectoire._validate import require_columns, require_known
 from trajectoire.errors import ConfigError, InputError, MissingVariableError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import POLLUTANTS
+from trajectoire.tables import numeric_column, read_table
 
 __all__ = [
     "EUROSTAT_AIRSECT_TO_GNFR",
@@ -282,7 +283,9 @@ def read_trends(
     p = Path(path)
     if not p.is_file():
         raise InputError(f"trend file {str(p)!r} does not exist; check the path.")
-    table = pd.read_csv(p, comment="#")
+    table = read_table(p, what=p.name, comment="#", require_rows=True, config_key="[inputs] trends")
+    if "value" in table.columns:  # text cells: the value and its line named (issue 13)
+        numeric_column(table, "value", what=p.name, allow_nan=True, config_key="[inputs] trends")
     what = f"{p.name}"
     require_columns(table.columns, _REQUIRED, what)
     if pollutant_mapping:
@@ -341,7 +344,7 @@ def read_eurostat_air_emissions(
     p = Path(path)
     if not p.is_file():
         raise InputError(f"Eurostat file {str(p)!r} does not exist; check the path.")
-    raw = pd.read_csv(p)
+    raw = read_table(p, what=p.name, require_rows=True)
     what = p.name
     require_columns(raw.columns, ["source_id", "pollutant", "sector_code", "year", "value"], what)
     vintages = sorted(raw["source_id"].astype(str).unique())

@@ -1,0 +1,633 @@
+"""The one reading layer of CSV tables: encoding, delimiter and decimal mark, checked numbers.
+
+Every CSV input of the package is read by :func:`read_table`. It accepts what spreadsheets
+save: UTF-8 (with or without a byte-order mark) or Windows-1252, fields separated by commas,
+semicolons or tabs, decimal commas (``12,5``) in semicolon- or tab-separated files, plain or
+gzip-compressed (``.gz``). What it does not get told it detects, and it logs the dialect it
+used at debug level (logger ``"trajectoire"``, shown by ``trajectoire run -v``). Thousands
+separators are never guessed.
+
+:func:`numeric_column` turns a column into numbers [float64]; a cell that is not a number
+(``"12.5 t"``, ``"1,2"`` in a file read with ``'.'`` decimals, an empty cell where a value
+is required) is an error that shows the value.
+
+Every error is one line, an :class:`~trajectoire.errors.InputError` naming the file, the line
+(the header is line 1), the column and the value at fault, what was expected and, when the
+caller gives it, the configuration key that names the file (``[inputs] point_sources``).
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import logging
+import os
+import re
+import warnings
+import zlib
+from collections.abc import Hashable, Sequence
+from pathlib import Path
+from typing import IO, Any, NamedTuple, TypeAlias
+
+import numpy as np
+import pandas as pd
+
+from trajectoire._validate import require_columns, rows_preview
+from trajectoire.errors import InputError
+
+__all__ = [
+    "ENCODINGS",
+    "SEPARATORS",
+    "TableDialect",
+    "detect_dialect",
+    "numeric_column",
+    "read_table",
+]
+
+log = logging.getLogger("trajectoire")
+
+#: encodings tried in this order when none is given (``utf-8-sig`` reads a byte-order mark)
+ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")
+#: field delimiters recognised when none is given
+SEPARATORS = (",", ";", "\t")
+
+TableSource: TypeAlias = str | os.PathLike[str] | IO[str] | IO[bytes] | pd.DataFrame
+
+#: lines looked at to detect the delimiter and the decimal mark
+_SAMPLE_LINES = 100
+_COMMA_NUMBER = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_POINT_NUMBER = re.compile(r"[+-]?(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?")
+_NUMBER_WITH_UNITS = re.compile(r"\s*[+-]?(?:\d+[.,]?\d*|[.,]\d+)(?:[eE][+-]?\d+)?\s*[^\d\s.,].*")
+_SEP_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+class TableDialect(NamedTuple):
+    """How a CSV file is written: what :func:`read_table` detects or is told."""
+
+    encoding: str  #: ``"utf-8-sig"`` (UTF-8 with a byte-order mark), ``"utf-8"`` or ``"cp1252"``
+    sep: str  #: field delimiter: ``","``, ``";"`` or ``"\\t"``
+    decimal: str  #: decimal mark: ``"."`` or ``","``
+
+
+# ---------------------------------------------------------------------- messages
+def _fix(config_key: str | None, what: str = "the file") -> str:
+    """The closing sentence of a message: what to fix, and the config key naming the file."""
+    if config_key:
+        return f" Fix {what} or the path given by {config_key}."
+    return f" Fix {what}."
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+# ---------------------------------------------------------------------- bytes and text
+def _read_bytes(path: Path, name: str, config_key: str | None) -> bytes:
+    """The bytes of `path`, gunzipped when the file is gzip-compressed."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            f"{name}: file not found (looked for {path.absolute()}); expected an existing CSV "
+            f"file. Check the path{f' given by {config_key}' if config_key else ''}."
+        ) from None
+    except IsADirectoryError:
+        raise InputError(
+            f"{name}: is a folder; expected a CSV file. Check the path"
+            f"{f' given by {config_key}' if config_key else ''}."
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            f"{name}: cannot be read ({_one_line(exc.strerror or exc)}); expected a readable "
+            "CSV file." + _fix(config_key, "its permissions")
+        ) from None
+    if data[:2] == b"\x1f\x8b" or path.suffix.lower() == ".gz":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(
+                f"{name}: not a readable gzip file ({_one_line(exc)}); expected a CSV file "
+                "compressed with gzip (.csv.gz) or a plain CSV file." + _fix(config_key)
+            ) from None
+    return data
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _decode(
+    data: bytes, encoding: str | None, name: str, config_key: str | None
+) -> tuple[str, str]:
+    """The text of `data` and the encoding it was read with (the one given, or detected)."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError(
+            f"{name}: saved as UTF-16 (byte-order mark {data[:2]!r}); expected UTF-8 or "
+            "Windows-1252 text. Save it again as 'CSV UTF-8' (or plain CSV)."
+            + (f" The file is named by {config_key}." if config_key else "")
+        )
+    tried = [encoding] if encoding else list(ENCODINGS)
+    last_error: UnicodeDecodeError | None = None
+    for enc in tried:
+        try:
+            text = data.decode(enc)
+        except UnicodeDecodeError as exc:
+            last_error = exc
+            continue
+        except LookupError:
+            raise InputError(
+                f"{name}: unknown encoding {encoding!r}; expected a Python codec name such as "
+                "'utf-8' or 'cp1252'."
+            ) from None
+        if enc == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
+            enc = "utf-8"
+        if "\x00" in text:
+            line = _line_of(data, data.index(b"\x00"))
+            raise InputError(
+                f"{name}: NUL byte at line {line}: not a text CSV file (a binary file, or "
+                "UTF-16 text); expected UTF-8 or Windows-1252 text." + _fix(config_key)
+            )
+        return text, enc
+    assert last_error is not None
+    bad = data[last_error.start : last_error.start + 1]
+    encodings = f"as {encoding}" if encoding else "as UTF-8 or Windows-1252"
+    raise InputError(
+        f"{name}: cannot be decoded {encodings}: byte {bad!r} at line "
+        f"{_line_of(data, last_error.start)}; expected a text CSV file. Save it as 'CSV UTF-8'"
+        + (f" or pass encoding= (config {config_key})." if config_key else " or pass encoding=.")
+    )
+
+
+def _sample_lines(text: str, comment: str | None) -> list[str]:
+    """The first non-blank, non-comment lines of `text` (header first)."""
+    out: list[str] = []
+    for line in io.StringIO(text):
+        stripped = line.strip()
+        if not stripped or (comment and stripped.startswith(comment)):
+            continue
+        out.append(line.rstrip("\r\n"))
+        if len(out) >= _SAMPLE_LINES:
+            break
+    return out
+
+
+def _rows(lines: Sequence[str], sep: str) -> list[list[str]]:
+    try:
+        return list(csv.reader(lines, delimiter=sep))
+    except csv.Error:
+        return [line.split(sep) for line in lines]
+
+
+def _counted_sep(lines: Sequence[str]) -> str:
+    """The delimiter that splits the header into the most fields, the same number on every row."""
+    best: tuple[bool, int, int] | None = None
+    choice = ","
+    for rank, sep in enumerate(SEPARATORS):
+        rows = _rows(lines, sep)
+        width = len(rows[0]) if rows else 1
+        if width < 2:
+            continue
+        steady = all(len(r) == width for r in rows[1:])
+        score = (steady, width, -rank)
+        if best is None or score > best:
+            best, choice = score, sep
+    return choice
+
+
+def _sniffed_sep(lines: Sequence[str]) -> str:
+    """The delimiter among :data:`SEPARATORS` (csv.Sniffer, checked; else :func:`_counted_sep`)."""
+    counted = _counted_sep(lines)
+    try:
+        sniffed = csv.Sniffer().sniff("\n".join(lines[:20]), delimiters="".join(SEPARATORS))
+        guess = sniffed.delimiter
+    except (csv.Error, TypeError, ValueError):
+        return counted
+    if guess == counted:
+        return guess
+    rows = _rows(lines, guess)
+    width = len(rows[0]) if rows else 1
+    steady = width > 1 and all(len(r) == width for r in rows[1:])
+    counted_rows = _rows(lines, counted)
+    counted_steady = len(counted_rows[0]) > 1 and all(
+        len(r) == len(counted_rows[0]) for r in counted_rows[1:]
+    )
+    return guess if steady or not counted_steady else counted
+
+
+def _sniffed_decimal(lines: Sequence[str], sep: str) -> str:
+    """``","`` when numbers are written ``12,5`` (and none ``12.5``) in a ';' or tab file."""
+    if sep == ",":
+        return "."
+    cells = [c.strip() for row in _rows(lines[1:], sep) for c in row]
+    comma = sum(1 for c in cells if _COMMA_NUMBER.fullmatch(c))
+    point = sum(1 for c in cells if _POINT_NUMBER.fullmatch(c))
+    return "," if comma and not point else "."
+
+
+def detect_dialect(
+    data: bytes,
+    *,
+    encoding: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    comment: str | None = None,
+    what: str = "table",
+) -> TableDialect:
+    """Detect how the CSV text `data` is written; what is given is kept as given.
+
+    Parameters
+    ----------
+    data : bytes
+        The file's content (uncompressed).
+    encoding : str, optional
+        Text encoding. Default: the first of :data:`ENCODINGS` that decodes `data`.
+    sep : str, optional
+        Field delimiter. Default: sniffed among :data:`SEPARATORS` on the first lines.
+    decimal : str, optional
+        Decimal mark. Default: ``","`` when the delimiter is ``";"`` or a tab and the
+        numbers of the first lines are written with a comma (``12,5``), else ``"."``.
+    comment : str, optional
+        Lines starting with it are left out of the detection.
+    what : str, default "table"
+        Name of the data in error messages.
+
+    Returns
+    -------
+    TableDialect
+
+    Raises
+    ------
+    trajectoire.InputError
+        `data` cannot be decoded in any of the encodings, or holds NUL bytes.
+
+    Examples
+    --------
+    >>> detect_dialect("ville;valeur\\nCompiègne;12,5\\n".encode("cp1252"))
+    TableDialect(encoding='cp1252', sep=';', decimal=',')
+    """
+    text, enc = _decode(data, encoding, what, None)
+    return _dialect(text, enc, sep, decimal, comment)
+
+
+def _dialect(
+    text: str, encoding: str, sep: str | None, decimal: str | None, comment: str | None
+) -> TableDialect:
+    lines = _sample_lines(text, comment)
+    the_sep = sep if sep is not None else (_sniffed_sep(lines) if lines else ",")
+    the_decimal = decimal if decimal is not None else _sniffed_decimal(lines, the_sep)
+    return TableDialect(encoding, the_sep, the_decimal)
+
+
+# ---------------------------------------------------------------------- parsing
+def _longer_row(text: str, sep: str, comment: str | None) -> tuple[int, int, int, str] | None:
+    """The first data row with more fields than the header: (line, fields, header fields, text)."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    width: int | None = None
+    previous = 0
+    try:
+        for row in reader:
+            start, previous = previous + 1, reader.line_num
+            if not row or (comment and row[0].lstrip().startswith(comment)):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) > width:
+                return start, len(row), width, sep.join(row)
+    except csv.Error:
+        return None
+    return None
+
+
+def _ragged_message(
+    exc: Exception | None, text: str, dialect: TableDialect, comment: str | None
+) -> str:
+    found = _longer_row(text, dialect.sep, comment)
+    if found is not None:
+        line, n, width, row = found
+        shown = row if len(row) <= 60 else row[:57] + "..."
+        return (
+            f"line {line} has {n} fields but the header has {width} ({shown!r}); expected "
+            f"{width} fields separated by {_SEP_NAMES.get(dialect.sep, repr(dialect.sep))}s on "
+            "every line (quote the values that hold the delimiter)"
+        )
+    detail = _one_line(exc).replace("Error tokenizing data. C error: ", "")
+    quote = re.search(r"EOF inside string starting at row (\d+)", detail)
+    if quote:
+        return (
+            f"a quote opened at line {int(quote.group(1)) + 1} is never closed; expected "
+            "every '\"' to be paired"
+        )
+    return f"not a well-formed CSV table ({detail})"
+
+
+def _header_line(text: str, comment: str | None) -> int:
+    """Line number of the header: 1 unless blank or comment lines come first."""
+    for number, line in enumerate(io.StringIO(text), start=1):
+        stripped = line.strip()
+        if stripped and not (comment and stripped.startswith(comment)):
+            return number
+    return 1
+
+
+def _parse(
+    text: str,
+    dialect: TableDialect,
+    name: str,
+    *,
+    comment: str | None,
+    dtype: Any,
+    config_key: str | None,
+    expected: str,
+) -> pd.DataFrame:
+    if not text.strip():
+        raise InputError(f"{name}: empty file; expected {expected}." + _fix(config_key))
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=dialect.sep,
+                decimal=dialect.decimal,
+                comment=comment,
+                dtype=dtype,
+            )
+        for w in caught:
+            log.debug("%s: pandas: %s", name, _one_line(w.message))
+    except pd.errors.EmptyDataError:
+        raise InputError(
+            f"{name}: no header row (only blank or comment lines); expected {expected}."
+            + _fix(config_key)
+        ) from None
+    except pd.errors.ParserError as exc:
+        raise InputError(
+            f"{name}: {_ragged_message(exc, text, dialect, comment)}." + _fix(config_key)
+        ) from None
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InputError(
+            f"{name}: not readable as a CSV table ({_one_line(exc)}); expected {expected}."
+            + _fix(config_key)
+        ) from None
+    if not (
+        isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
+    ):
+        # pandas takes the first column(s) as the index when every row is longer than the header
+        raise InputError(
+            f"{name}: {_ragged_message(None, text, dialect, comment)}." + _fix(config_key)
+        )
+    return frame
+
+
+def _source_name(source: Any, what: str | None) -> str:
+    if what is not None:
+        return what
+    if isinstance(source, str | os.PathLike):
+        return str(source)
+    return str(getattr(source, "name", None) or "table")
+
+
+def read_table(
+    source: TableSource,
+    *,
+    what: str | None = None,
+    encoding: str | None = None,
+    sep: str | None = None,
+    decimal: str | None = None,
+    comment: str | None = None,
+    dtype: Any = None,
+    config_key: str | None = None,
+    require_rows: bool = False,
+    expected: str | None = None,
+) -> pd.DataFrame:
+    """Read a CSV table, detecting its encoding, delimiter and decimal mark.
+
+    Parameters
+    ----------
+    source : str, path-like, file object or pandas.DataFrame
+        A CSV file (``.gz``: gzip-compressed; detected from its first bytes too), an open
+        text or binary file, or a DataFrame (returned as a copy, nothing detected).
+    what : str, optional
+        Name of the table in messages (default the path, or the file object's name).
+    encoding : str, optional
+        Text encoding; default: the first of ``utf-8-sig`` (UTF-8 with a byte-order mark),
+        ``utf-8`` and ``cp1252`` (Windows-1252) that decodes the whole file.
+    sep : str, optional
+        Field delimiter; default: sniffed among ``,``, ``;`` and tab on the first lines.
+    decimal : str, optional
+        Decimal mark; default ``","`` when the delimiter is ``;`` or a tab and the numbers of
+        the first lines are written ``12,5`` (none ``12.5``), else ``"."``. Thousands
+        separators are never guessed.
+    comment : str, optional
+        Lines (and the rest of lines) after this character are ignored (e.g. ``"#"``).
+    dtype : optional
+        Passed to :func:`pandas.read_csv` (e.g. ``{"station_id": str}``).
+    config_key : str, optional
+        The configuration key that names the file (``"[inputs] point_sources"``), quoted in
+        messages as the thing to fix.
+    require_rows : bool, default False
+        A file with a header and no data row is an error.
+    expected : str, optional
+        What the file should hold, for messages (default: a header row and data rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, as :func:`pandas.read_csv` reads it with the dialect used (default
+        ``RangeIndex``; data row ``i`` is file line ``i + 2`` when the header is line 1 and no
+        blank or comment line comes before a row).
+
+    Raises
+    ------
+    trajectoire.InputError
+        One line naming the file and, where it applies, the line at fault: a missing or
+        unreadable file, an empty file (or header only with `require_rows`), text that is
+        neither UTF-8 nor Windows-1252, rows with more fields than the header, an unclosed
+        quote.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = "site;NOx\\nDunkerque;12,5\\n"
+    >>> read_table(io.StringIO(text), what="sites.csv")["NOx"].tolist()
+    [12.5]
+    """
+    name = _source_name(source, what)
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    wanted = expected or "a header row and one row per record"
+    given = {"encoding": encoding, "sep": sep, "decimal": decimal}
+    if isinstance(source, str | os.PathLike):
+        path = Path(source)
+        data = _read_bytes(path, name, config_key)
+        text, enc = _decode(data, encoding, name, config_key)
+    else:
+        try:
+            content = source.read()
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{name}: cannot be read ({_one_line(exc)}).") from None
+        if isinstance(content, bytes):
+            text, enc = _decode(content, encoding, name, config_key)
+        else:
+            text, enc = str(content), encoding or "text"
+    if sep is not None and decimal is not None and sep == decimal:
+        raise InputError(f"{name}: sep and decimal are both {sep!r}; they must differ.")
+    dialect = _dialect(text, enc, sep, decimal, comment)
+    frame = _parse(
+        text,
+        dialect,
+        name,
+        comment=comment,
+        dtype=dtype,
+        config_key=config_key,
+        expected=wanted,
+    )
+    if require_rows and frame.empty:
+        raise InputError(
+            f"{name}: no data rows ({'header only' if len(frame.columns) else 'no columns'}); "
+            f"expected {wanted}." + _fix(config_key)
+        )
+    header = _header_line(text, comment)
+    if header != 1:
+        frame.attrs["header_line"] = header
+    log.debug(
+        "%s: read %d row(s) x %d column(s); encoding %s, delimiter %s, decimal %r (%s)",
+        name,
+        len(frame),
+        len(frame.columns),
+        dialect.encoding,
+        _SEP_NAMES.get(dialect.sep, repr(dialect.sep)),
+        dialect.decimal,
+        ", ".join(f"{k} {'given' if v is not None else 'detected'}" for k, v in given.items()),
+    )
+    return frame
+
+
+# ---------------------------------------------------------------------- numbers
+def _place(label: Hashable, header_line: int, lines: bool) -> str:
+    if lines and isinstance(label, int | np.integer) and not isinstance(label, bool):
+        return f"line {int(label) + header_line + 1}"
+    return f"row {label!r}"
+
+
+def _hint(values: Sequence[object]) -> str:
+    texts = [v for v in values if isinstance(v, str)]
+    if any(_COMMA_NUMBER.fullmatch(v.strip()) for v in texts):
+        return (
+            " The value looks like a decimal comma: read the file with decimal=',' or write "
+            "'.' decimals."
+        )
+    if any(_NUMBER_WITH_UNITS.fullmatch(v) for v in texts):
+        return " Write the number alone: the units are those of the column."
+    return ""
+
+
+def numeric_column(
+    df: pd.DataFrame,
+    column: str,
+    *,
+    what: str,
+    config_key: str | None = None,
+    allow_nan: bool = False,
+    units: str | None = None,
+    ids: Sequence[Any] | None = None,
+    lines: bool = True,
+) -> np.ndarray:
+    """The values of `column` as numbers [float64]; a cell that is not a number is an error.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table (from :func:`read_table`, or any DataFrame).
+    column : str
+        The column to convert.
+    what : str
+        Name of the table in messages (the file).
+    config_key : str, optional
+        Configuration key naming the file, quoted in messages.
+    allow_nan : bool, default False
+        Empty cells (and pandas' missing markers such as ``NA``) are returned as NaN instead
+        of being an error. Text and infinite values are always errors.
+    units : str, optional
+        Units of the column, quoted in messages (``"expected a number in m"``).
+    ids : sequence, optional
+        Row ids (e.g. the ``source_id`` column), one per row, quoted next to the line.
+    lines : bool, default True
+        Name rows by file line (integer row label ``i`` is line ``i + 2``: the header is line
+        1, or ``df.attrs["header_line"]`` when :func:`read_table` found lines above it);
+        False names them by row label (a DataFrame given in memory).
+
+    Returns
+    -------
+    numpy.ndarray
+        float64 values, in row order (NaN for the empty cells allowed by `allow_nan`).
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        `column` is not in `df`.
+    trajectoire.InputError
+        One line with the file, the column, the bad values (shown with ``repr``) and their
+        lines: text that is not a number, an infinite value, or an empty cell when
+        `allow_nan` is False.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> numeric_column(pd.DataFrame({"h": [10, 25.5]}), "h", what="stacks.csv").tolist()
+    [10.0, 25.5]
+    >>> numeric_column(pd.DataFrame({"h": ["10", "12.5 t"]}), "h", what="stacks.csv", units="m")
+    Traceback (most recent call last):
+    ...
+    trajectoire.errors.InputError: stacks.csv, column 'h': not a number: '12.5 t' at line 3; expected a number in m. Write the number alone: the units are those of the column. Fix the file.
+    """
+    require_columns(df.columns, [column], what)
+    raw = df[column]
+    if isinstance(raw, pd.DataFrame):
+        raise InputError(f"{what}: column {column!r} appears more than once; rename one.")
+    missing = raw.isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(raw.dtype) and not pd.api.types.is_bool_dtype(raw.dtype):
+        values = raw.to_numpy(dtype=float, na_value=np.nan)
+        text = np.zeros(len(raw), dtype=bool)
+    else:
+        values = _to_numbers(raw)
+        blank = np.array([isinstance(v, str) and not v.strip() for v in raw], dtype=bool)
+        missing = missing | blank
+        text = np.isnan(values) & ~missing
+    infinite = np.isinf(values)
+    bad = text | infinite | (missing if not allow_nan else np.zeros_like(missing))
+    if not bad.any():
+        return values
+    header_line = int(df.attrs.get("header_line", 1))
+    labels = list(raw.index)
+    found: list[str] = []
+    shown: list[object] = []
+    for i in np.flatnonzero(bad).tolist():
+        place = _place(labels[i], header_line, lines)
+        if ids is not None:
+            place += f" ({ids[i]})"
+        value = raw.iloc[i]
+        if isinstance(value, np.generic):
+            value = value.item()
+        shown.append(value)
+        found.append(f"an empty cell at {place}" if missing[i] else f"{value!r} at {place}")
+    n_bad = int(bad.sum())
+    head = "not a number" if n_bad == 1 else f"{n_bad} values are not numbers"
+    in_units = f" in {units}" if units else ""
+    raise InputError(
+        f"{what}, column {column!r}: {head}: {rows_preview(found, 5)}; expected a number"
+        f"{in_units}.{_hint(shown)}" + _fix(config_key, "the file" if lines else "the table")
+    )
+
+
+def _to_numbers(raw: pd.Series) -> np.ndarray:
+    """`raw` through :func:`pandas.to_numeric`, unparseable cells as NaN (float64)."""
+    try:
+        return pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        out = np.full(len(raw), np.nan)
+        for i, v in enumerate(raw):
+            try:
+                out[i] = float(v)
+            except (TypeError, ValueError, OverflowError):
+                pass
+        return out
