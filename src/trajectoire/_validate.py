@@ -63,6 +63,8 @@ def require_finite(values: npt.ArrayLike, what: str, labels: Sequence[Any] | Non
     if bad.any():
         idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if arr.ndim else [0]
         rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
+        if arr.ndim == 1:  # name the offending values too (issue 13)
+            rows = [f"{r}: {arr[int(i)]:g}" for r, i in zip(rows, idx, strict=True)]
         raise InputError(
             f"{what}: {int(bad.sum())} value(s) are NaN or infinite (rows {rows_preview(rows)}). "
             "Fill them or drop those rows."
@@ -79,6 +81,8 @@ def require_non_negative(
     if bad.any():
         idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if arr.ndim else [0]
         rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
+        if arr.ndim == 1:  # name the offending values too (issue 13)
+            rows = [f"{r}: {arr[int(i)]:g}" for r, i in zip(rows, idx, strict=True)]
         raise InputError(
             f"{what}: {int(bad.sum())} negative value(s) (rows {rows_preview(rows)}); "
             "expected values >= 0. Check the sign convention of the source data."

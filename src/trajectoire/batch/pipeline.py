@@ -225,6 +225,8 @@ def _reference(
 ) -> tuple[xr.Dataset, list[str], list[str], list[str]]:
     """The reference inventory, restricted to the sectors that emit, and the pollutants."""
     inputs = config.inputs
+    if "NO2" in config.run.pollutants and "NOx" not in config.run.pollutants:
+        raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
     if not (inputs.point_sources or inputs.roads or inputs.area_emissions):
         raise ConfigError(
             "[inputs]: no emission input; give at least one of point_sources, roads (with "

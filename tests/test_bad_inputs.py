@@ -1,0 +1,410 @@
+"""A catalogue of ordinary mistakes against ``trajectoire run`` / ``info`` / ``export`` (issue 13).
+
+Each case breaks one thing in a small copy of the sample's inputs (two territories, a 1 km
+grid, one year) and runs the command line in-process. Every case must end with exit code 2
+and ONE line on stderr, ``trajectoire: error: ...``, with no traceback, that names what is
+wrong: the file (or config key), the field and the offending value where there is one. The
+last cases are mistakes the library corrects itself: the documented warning and the right
+result.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from trajectoire.cli import main
+
+# the small domain leaves roads and zones of the sample outside its grid (warned, not errors)
+pytestmark = pytest.mark.filterwarnings("ignore::trajectoire.errors.TrajectoireWarning")
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+FILES = (
+    "territories.gpkg",
+    "zones.gpkg",
+    "point_sources.csv",
+    "point_source_history.csv",
+    "roads.gpkg",
+    "road_emission_factors.csv",
+    "area_emissions.csv",
+    "landuse.tif",
+    "trends.csv",
+    "meteo.csv.gz",
+    "stations.csv",
+    "observations_annual.csv",
+    "background.csv",
+)
+
+
+def _mini(d: Path) -> Path:
+    """The sample's inputs in `d` (symlinks) and a small configuration; returns its path."""
+    d.mkdir(parents=True, exist_ok=True)
+    for name in FILES:
+        (d / name).symlink_to(SAMPLE / name)
+    text = (SAMPLE / "config.toml").read_text()
+    repl = {
+        r"^first_year = \d+": "first_year = 2017",
+        r"^last_year = \d+": "last_year = 2018",
+        r"^resolution = [\d.]+": "resolution = 1000.0",
+        r"^territories = \[.*\]": 'territories = ["ACSO", "ARC"]',
+        r"^radius = [\d.]+": "radius = 5000.0",
+        r"^map_years = \[.*\]": "map_years = [2018]",
+    }
+    for pat, new in repl.items():
+        text, n = re.subn(pat, new, text, flags=re.M)
+        assert n == 1, pat
+    (d / "config.toml").write_text(text)
+    return d / "config.toml"
+
+
+def _edit_config(d: Path, pattern: str, new: str) -> None:
+    cfg = d / "config.toml"
+    text, n = re.subn(pattern, new, cfg.read_text(), flags=re.M)
+    assert n >= 1, pattern
+    cfg.write_text(text)
+
+
+def _own(d: Path, name: str) -> Path:
+    """Replace the symlink of `name` by a copy that the case may edit."""
+    path = d / name
+    path.unlink()
+    shutil.copy(SAMPLE / name, path)
+    return path
+
+
+def _csv(d: Path, name: str, edit: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    path = _own(d, name)
+    edit(pd.read_csv(path)).to_csv(path, index=False)
+
+
+def _text(d: Path, name: str, edit: Callable[[str], str]) -> None:
+    path = _own(d, name)
+    path.write_text(edit(path.read_text()))
+
+
+@dataclass
+class Case:
+    """One mistake: how to make it, the argv after the config, what the line must say."""
+
+    name: str
+    make: Callable[[Path], None]
+    expect: tuple[str, ...]
+    argv: tuple[str, ...] = ()
+
+
+def _set(df: pd.DataFrame, row: int, col: str, value: object) -> pd.DataFrame:
+    df[col] = df[col].astype(object)
+    df.loc[row, col] = value
+    return df
+
+
+CASES = [
+    # ---------------------------------------------------------------- configuration
+    Case(
+        "config key typo",
+        lambda d: _edit_config(d, r"^resolution =", "resolutoin ="),
+        ("resolutoin", "Did you mean 'resolution'"),
+    ),
+    Case(
+        "resolution as text",
+        lambda d: _edit_config(d, r"^resolution = .*", 'resolution = "fine"'),
+        ("[grid] resolution", "'fine'"),
+    ),
+    Case(
+        "years reversed",
+        lambda d: _edit_config(d, r"^first_year = .*", "first_year = 2030"),
+        ("first_year", "2030"),
+    ),
+    Case(
+        "unknown pollutant",
+        lambda d: _edit_config(d, r"^pollutants = .*", 'pollutants = ["NOX2"]'),
+        ("pollutants", "NOX2"),
+    ),
+    Case(
+        "unknown trajectory method",
+        lambda d: _edit_config(
+            d, r"^C_OtherStationaryComb = \"index\"", 'C_OtherStationaryComb = "backward"'
+        ),
+        ("C_OtherStationaryComb", "backward"),
+    ),
+    Case(
+        "unknown sigma scheme",
+        lambda d: _edit_config(d, r"^sigma = .*", 'sigma = "briggs"'),
+        ("sigma", "briggs"),
+    ),
+    Case(
+        "negative radius",
+        lambda d: _edit_config(d, r"^radius = .*", "radius = -5.0"),
+        ("radius", "-5"),
+    ),
+    Case(
+        "TOML syntax",
+        lambda d: _edit_config(d, r"^name = .*", 'name = "unclosed'),
+        ("config.toml", "line"),
+    ),
+    Case(
+        "input file missing",
+        lambda d: (d / "trends.csv").unlink(),
+        ("[inputs] trends", "not found", "trends.csv"),
+    ),
+    Case(
+        "territory not in file",
+        lambda d: _edit_config(
+            d, r'^territories = \["ACSO", "ARC"\]', 'territories = ["ACSO", "XYZ"]'
+        ),
+        ("XYZ",),
+    ),
+    Case(
+        "no emission input",
+        lambda d: [
+            _edit_config(d, rf"^{k} = .*\n", "")
+            for k in (
+                "point_sources",
+                "point_source_history",
+                "roads",
+                "road_emission_factors",
+                "area_emissions",
+            )
+        ],
+        ("[inputs]", "no emission input"),
+    ),
+    Case(
+        "NO2 without NOx",
+        lambda d: _edit_config(d, r"^pollutants = .*", 'pollutants = ["NO2", "PM10"]'),
+        ("NO2", "NOx"),
+    ),
+    Case("bad --years", lambda d: None, ("--years", "2017to2018"), ("--years", "2017to2018")),
+    Case("--years outside the run", lambda d: None, ("1950",), ("--years", "1950:1951")),
+    Case("--workers 0", lambda d: None, ("--workers", "0"), ("--workers", "0")),
+    # ---------------------------------------------------------------- point sources
+    Case(
+        "stacks: empty file",
+        lambda d: _own(d, "point_sources.csv").write_text(""),
+        ("point_sources.csv", "empty"),
+    ),
+    Case(
+        "stacks: header only",
+        lambda d: _text(d, "point_sources.csv", lambda t: t.splitlines()[0] + "\n"),
+        ("point_sources.csv",),
+    ),
+    Case(
+        "stacks: missing column x",
+        lambda d: _csv(d, "point_sources.csv", lambda df: df.drop(columns="x")),
+        ("point_sources.csv", "'x'"),
+    ),
+    Case(
+        "stacks: height '12.5 t'",
+        lambda d: _csv(d, "point_sources.csv", lambda df: _set(df, 1, "height", "12.5 t")),
+        ("point_sources.csv", "height", "'12.5 t'", "line 3"),
+    ),
+    Case(
+        "stacks: emission text",
+        lambda d: _csv(d, "point_sources.csv", lambda df: _set(df, 0, "NOx", "lots")),
+        ("point_sources.csv", "NOx", "'lots'"),
+    ),
+    Case(
+        "stacks: ragged row",
+        lambda d: _text(
+            d,
+            "point_sources.csv",
+            lambda t: t.replace("\nCUD-STEEL-COKE,", "\nCUD-STEEL-COKE,extra,", 1),
+        ),
+        ("point_sources.csv", "line"),
+    ),
+    Case(
+        "stacks: duplicate id",
+        lambda d: _csv(
+            d, "point_sources.csv", lambda df: _set(df, 1, "source_id", df.loc[0, "source_id"])
+        ),
+        ("point_sources.csv", str(pd.read_csv(SAMPLE / "point_sources.csv").loc[0, "source_id"])),
+    ),
+    Case(
+        "stacks: negative emission",
+        lambda d: _csv(d, "point_sources.csv", lambda df: _set(df, 0, "SO2", -5.0)),
+        ("point_sources.csv", "SO2", "-5"),
+    ),
+    Case(
+        "stacks: undecodable bytes",
+        lambda d: _own(d, "point_sources.csv").write_bytes(b"source_id,x\n\xff\xfe\x00\x81,1\n"),
+        ("point_sources.csv",),
+    ),
+    # ---------------------------------------------------------------- area emissions
+    Case(
+        "areas: unknown sector",
+        lambda d: _csv(d, "area_emissions.csv", lambda df: _set(df, 0, "sector", "Z_Nothing")),
+        ("area_emissions.csv", "Z_Nothing"),
+    ),
+    Case(
+        "areas: unknown pollutant",
+        lambda d: _csv(d, "area_emissions.csv", lambda df: _set(df, 0, "pollutant", "CO9")),
+        ("area_emissions.csv", "CO9"),
+    ),
+    Case(
+        "areas: text emission",
+        lambda d: _csv(d, "area_emissions.csv", lambda df: _set(df, 2, "emission", "12 kt")),
+        ("area_emissions.csv", "emission", "'12 kt'"),
+    ),
+    Case(
+        "areas: missing column",
+        lambda d: _csv(d, "area_emissions.csv", lambda df: df.drop(columns="emission")),
+        ("area_emissions.csv", "emission"),
+    ),
+    # ---------------------------------------------------------------- trends
+    Case(
+        "trends: text value",
+        lambda d: _csv(d, "trends.csv", lambda df: _set(df, 3, "value", "12.5 %")),
+        ("trends.csv", "value", "'12.5 %'"),
+    ),
+    Case(
+        "trends: missing column",
+        lambda d: _csv(d, "trends.csv", lambda df: df.drop(columns="year")),
+        ("trends.csv", "year"),
+    ),
+    Case(
+        "trends: unknown pollutant",
+        lambda d: _csv(d, "trends.csv", lambda df: _set(df, 0, "pollutant", "XX")),
+        ("trends.csv", "XX"),
+    ),
+    # ---------------------------------------------------------------- meteorology
+    Case(
+        "meteo: year missing",
+        lambda d: _edit_config(d, r"^last_year = .*", "last_year = 2025"),
+        ("2025",),
+    ),
+    Case(
+        "meteo: text wind speed",
+        lambda d: _gz_edit(
+            d,
+            "meteo.csv.gz",
+            lambda t: t.replace("\n2018-06-01T00:00:00Z,", "\n2018-06-01T00:00:00Z,calm?", 1),
+        ),
+        ("meteo.csv.gz", "wind_speed", "calm?"),
+    ),
+    Case(
+        "meteo: missing column",
+        lambda d: _gz_edit(d, "meteo.csv.gz", lambda t: t.replace("cloud_cover", "clouds", 1)),
+        ("meteo.csv.gz", "cloud_cover"),
+    ),
+    # ---------------------------------------------------------------- stations
+    Case(
+        "stations: missing y",
+        lambda d: _csv(d, "stations.csv", lambda df: df.drop(columns="y")),
+        ("stations.csv", "'y'"),
+    ),
+    Case(
+        "stations: duplicate id",
+        lambda d: _csv(
+            d, "stations.csv", lambda df: _set(df, 1, "station_id", df.loc[0, "station_id"])
+        ),
+        ("stations.csv", "FR11025"),
+    ),
+    Case(
+        "stations: text coordinate",
+        lambda d: _csv(d, "stations.csv", lambda df: _set(df, 0, "x", "east")),
+        ("stations.csv", "'east'"),
+    ),
+    # ---------------------------------------------------------------- background
+    Case(
+        "background: pollutant missing",
+        lambda d: _csv(d, "background.csv", lambda df: df[df["pollutant"] != "SO2"]),
+        ("background.csv", "SO2"),
+    ),
+    Case(
+        "background: negative",
+        lambda d: _csv(d, "background.csv", lambda df: _set(df, 0, "value", -3.0)),
+        ("background.csv", "value", "-3"),
+    ),
+    Case(
+        "background: text value",
+        lambda d: _csv(d, "background.csv", lambda df: _set(df, 0, "value", "18,4 µg")),
+        ("background.csv", "value", "'18,4 µg'"),
+    ),
+    Case(
+        "background: duplicated rows",
+        lambda d: _csv(d, "background.csv", lambda df: pd.concat([df, df.iloc[:1]])),
+        ("background.csv", "duplicated"),
+    ),
+    # ---------------------------------------------------------------- roads, zones
+    Case(
+        "road factors: missing column",
+        lambda d: _csv(d, "road_emission_factors.csv", lambda df: df.drop(columns="ef_heavy")),
+        ("road_emission_factors.csv", "ef_heavy"),
+    ),
+    Case(
+        "territories: not polygons",
+        lambda d: _own_as(d, "territories.gpkg", "stations.csv"),
+        ("territories.gpkg",),
+    ),
+]
+
+
+def _gz_edit(d: Path, name: str, edit: Callable[[str], str]) -> None:
+    path = d / name
+    text = gzip.decompress((SAMPLE / name).read_bytes()).decode()
+    path.unlink()
+    path.write_bytes(gzip.compress(edit(text).encode()))
+
+
+def _own_as(d: Path, name: str, other: str) -> None:
+    (d / name).unlink()
+    shutil.copy(SAMPLE / other, d / name)
+
+
+def _error_line(capsys: pytest.CaptureFixture[str]) -> str:
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip() and not re.match(r"^\d{4}-\d\d-\d\d ", ln)]
+    assert "Traceback" not in err, err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("trajectoire: error: "), err
+    return lines[0]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_run_mistake_gives_one_clear_line(
+    case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg = _mini(tmp_path / "in")
+    case.make(tmp_path / "in")
+    out = tmp_path / "out.nc"
+    argv = ["run", str(cfg), "--out", str(out), "-q", *(case.argv or ("--years", "2018:2018"))]
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    for fragment in case.expect:
+        assert fragment in line, f"{fragment!r} not in: {line}"
+    assert not out.exists()
+
+
+def test_info_and_export_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """info/export on a file that is not there, not NetCDF, or asked for a missing map."""
+    missing = tmp_path / "none.nc"
+    assert main(["info", str(missing)]) == 2
+    assert "none.nc" in _error_line(capsys)
+    text = tmp_path / "text.nc"
+    text.write_text("not a netcdf file")
+    assert main(["info", str(text)]) == 2
+    assert "text.nc" in _error_line(capsys)
+    argv = ["export", str(text), "--year", "2018", "--pollutant", "NOx"]
+    assert main(argv) == 2
+    assert "text.nc" in _error_line(capsys)
+
+
+def test_french_spreadsheet_csv_reads_as_the_original(tmp_path: Path) -> None:
+    """Corrected, not an error: ';', decimal comma and Windows-1252 accents (issue 13)."""
+    from trajectoire.inventory.readers import read_point_sources
+
+    df = pd.read_csv(SAMPLE / "point_sources.csv")
+    df.loc[0, "name"] = "Aciérie de Dunkerque"
+    plain = tmp_path / "plain.csv"
+    df.to_csv(plain, index=False)
+    french = tmp_path / "french.csv"
+    french.write_bytes(df.to_csv(index=False, sep=";", decimal=",").encode("cp1252"))
+    a, b = read_point_sources(plain), read_point_sources(french)
+    assert a.equals(b)  # same values and coordinates (attrs name each file)
+    assert str(b["source_name"].values[0]) == "Aciérie de Dunkerque"
