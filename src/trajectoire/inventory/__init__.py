@@ -31,7 +31,9 @@ from trajectoire.inventory.readers import (
 from trajectoire.inventory.schema import (
     POINT_SOURCE_VARIABLES,
     POINT_VARIABLES,
+    STACK_RULES,
     STACK_VARIABLES,
+    check_stacks,
     empty_inventory,
 )
 
@@ -40,6 +42,7 @@ __all__ = [
     "LANDUSE_CLASSES",
     "POINT_SOURCE_VARIABLES",
     "POINT_VARIABLES",
+    "STACK_RULES",
     "STACK_VARIABLES",
     "ProxySpec",
     "add",
@@ -47,6 +50,7 @@ __all__ = [
     "build",
     "build_inventory",
     "census_population",
+    "check_stacks",
     "crop",
     "empty_inventory",
     "grid_roads",
