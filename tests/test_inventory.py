@@ -585,8 +585,11 @@ def test_real_irep_sites_and_commune_population(shared_data):
     sites["sector"] = "B"
     sites["NOx"] = np.linspace(0.5, 5.0, len(sites))
     pts = read_point_sources(sites[["source_id", "sector", "NOx", "geometry"]], what="irep")
-    with pytest.warns(TrajectoireWarning, match="irep: .* lie outside the grid"):
+    with pytest.warns(TrajectoireWarning) as rec:
         ds = build_inventory(grid, reference_year=2021, point_sources=pts)
+    messages = [str(w.message) for w in rec]
+    assert any(m.startswith("irep: ") and "lie outside the grid" in m for m in messages)
+    assert any(m.startswith("irep: ") and "is missing or empty for all" in m for m in messages)
     assert 0 < ds.sizes["source"] < len(sites)
     zones = douai.rename(columns={"insee_cog2026": "zone_id"})
     zones = read_zones(zones)

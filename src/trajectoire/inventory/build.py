@@ -10,6 +10,7 @@ conserves mass to round-off; see ``docs/inventory.md``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -36,7 +37,7 @@ from trajectoire.inventory.readers import (
     read_roads,
     read_zones,
 )
-from trajectoire.inventory.schema import _assemble, _empty_points
+from trajectoire.inventory.schema import _assemble, _empty_points, check_stacks
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import POLLUTANTS, normalise_pollutant
 
@@ -92,7 +93,8 @@ def build_inventory(
         Keep only these (default: all GNFR sectors; the pollutants found in the inputs).
         Inputs with other sectors/pollutants are an error when these are given.
     strict : bool, default False
-        Raise instead of warning for point sources outside the grid.
+        Raise instead of warning for point sources outside the grid (a grid that holds none
+        of the stacks is always an error).
 
     Returns
     -------
@@ -103,7 +105,21 @@ def build_inventory(
     ------
     trajectoire.InputError
         Any bad input (see the readers), sectors or pollutants outside the requested lists,
-        duplicated source ids.
+        duplicated source ids; stacks whose positions cannot be in their CRS (degrees read
+        as metres, or the reverse); impossible or missing stack parameters
+        (:func:`trajectoire.inventory.check_stacks`: height < 0 m, diameter <= 0 m, exit
+        temperature < 223.15 K (-50 degC), exit velocity < 0 m s-1, NaN for some stacks: no
+        default is filled in); every stack outside the grid (or any, with `strict`). Each
+        message names the file, the source ids (the first 5, then a count), the column and
+        the values.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        Stacks outside the grid, named with their coordinates (the first 10, then a count)
+        and the emission they carry: they are left out of the inventory. A stack parameter
+        missing for every stack (a column absent from the file): it stays NaN, no default is
+        filled in (the stacks cannot be dispersed).
     """
     parts: list[xr.DataArray] = []
     zones_gdf = read_zones(zones) if zones is not None else None
@@ -146,7 +162,9 @@ def build_inventory(
             if isinstance(point_sources, xr.Dataset)
             else read_point_sources(point_sources)
         )
-        points = _points_inside(_points_to_grid_crs(points, grid), grid, strict)
+        _check_positions_crs(points, grid)
+        check_stacks(points, missing="warn")
+        points = _points_inside(_points_to_grid_crs(points, grid), points, grid, strict)
     # labels
     found_sec: list[str] = []
     found_pol: list[str] = []
@@ -196,27 +214,112 @@ def _require_subset(found: Iterable[str], allowed: Sequence[str], kind: str) -> 
         )
 
 
-def _points_inside(points: xr.Dataset, grid: Grid, strict: bool) -> xr.Dataset:
+#: How many offending stacks an error names (then "and N more"), as in ``check_stacks``.
+_ERROR_NAMES = 5
+#: How many stacks left out of the grid a warning names (then "and N more").
+_WARNING_NAMES = 10
+#: The fix named by every message about a point-source file.
+_CONFIG_KEY = "[inputs] point_sources"
+
+
+def _point_file(points: xr.Dataset) -> str:
+    return str(points.attrs.get("source_file", "point sources"))
+
+
+def _check_positions_crs(points: xr.Dataset, grid: Grid) -> None:
+    """Raise if the stack positions cannot be coordinates of the CRS they are read in.
+
+    A stack whose projected coordinates (metres) fit in [-180, 180] x [-90, 90] is in degrees
+    of longitude/latitude read as metres; geographic coordinates outside that range are metres
+    read as degrees. Every such stack is named (the first 5, then a count).
+    """
+    if points.sizes["source"] == 0:
+        return
+    crs = as_crs(points.attrs.get("crs", grid.crs.to_string()))
+    x = np.asarray(points["source_x"].values, dtype=float)
+    y = np.asarray(points["source_y"].values, dtype=float)
+    degrees = (np.abs(x) <= 180.0) & (np.abs(y) <= 90.0)
+    bad = degrees if crs.is_projected else ~degrees
+    if not bad.any():
+        return
+    ids = [str(s) for s in points["source"].values]
+    idx = np.flatnonzero(bad)
+    named = [f"{ids[i]} (x={x[i]:.6g}, y={y[i]:.6g})" for i in idx]
+    epsg = crs.to_epsg()
+    crs_name = f"EPSG:{epsg}" if epsg else crs.name
+    if crs.is_projected:
+        found = "look like degrees of longitude/latitude"
+        fix = (
+            "name the columns 'lon' and 'lat' (read as EPSG:4326), or read the file with "
+            "read_point_sources(..., crs='EPSG:4326') (the CRS of its x/y columns)"
+        )
+    else:
+        found = "are outside [-180, 180] x [-90, 90] and cannot be degrees"
+        fix = (
+            "name the columns 'x' and 'y' and give their projected CRS "
+            "(read_point_sources(..., crs='EPSG:2154')), or fix the CRS of the file"
+        )
+    raise InputError(
+        f"{_point_file(points)}: the positions of {idx.size} stack(s) of "
+        f"{points.sizes['source']} {found}, but they are read in {crs_name} "
+        f"({crs.axis_info[0].unit_name if crs.axis_info else 'unknown unit'}): source_id "
+        f"{rows_preview(named, _ERROR_NAMES)}. Expected coordinates of {crs_name}: {fix}; the file "
+        f"is set by {_CONFIG_KEY}."
+    )
+
+
+def _points_inside(points: xr.Dataset, given: xr.Dataset, grid: Grid, strict: bool) -> xr.Dataset:
+    """The stacks of `points` (in the grid CRS) inside `grid`; warn naming the others.
+
+    `given` holds the same stacks with the positions as read (for the messages). Raise when
+    `strict`, or when every stack is outside the grid.
+    """
     _, _, inside = grid.cell_index(points["source_x"].values, points["source_y"].values)
     if inside.all():
         return points
-    bad = [str(s) for s in points["source"].values[~inside]]
-    name = points.attrs.get("source_file", "point sources")
-    lost = points["point_emission"].isel(source=np.flatnonzero(~inside)).sum("source")
+    out = np.flatnonzero(~inside)
+    ids = [str(s) for s in points["source"].values]
+    gx = np.asarray(given["source_x"].values, dtype=float)
+    gy = np.asarray(given["source_y"].values, dtype=float)
+    named = [f"{ids[i]} (x={gx[i]:.10g}, y={gy[i]:.10g})" for i in out]
+    crs = as_crs(given.attrs.get("crs", grid.crs.to_string()))
+    epsg = crs.to_epsg()
+    in_crs = f" in {f'EPSG:{epsg}' if epsg else crs.name}"
+    lost = points["point_emission"].isel(source=out).sum("source")
     detail = ", ".join(
         f"{p} {float(v):.6g}" for p, v in zip(lost.pollutant.values, lost.values, strict=True)
     )
+    bounds = ", ".join(f"{b:.10g}" for b in grid.bounds)
+    rule = f"outside the grid (bounds ({bounds}) in {grid.crs.to_string()})"
+    leave_out = inside.any() and not strict
     msg = (
-        f"{name}: {len(bad)} point source(s) of {inside.size} lie outside the grid {grid} "
-        f"(source_id {rows_preview(bad)}; {detail} t yr-1). "
+        f"{_point_file(points)}: {out.size} point source(s) of {inside.size} lie outside the "
+        f"grid: source_id {rows_preview(named, _WARNING_NAMES if leave_out else _ERROR_NAMES)}"
+        f"{in_crs}; they carry {detail} t yr-1. "
     )
-    if strict:
-        raise InputError(msg + "Enlarge the grid (Grid.around with a larger buffer) or drop them.")
-    warn(msg + "They are left out of the inventory; enlarge the grid to keep them.")
-    return points.isel(source=np.flatnonzero(inside))
+    if leave_out:
+        warn(
+            msg + f"Rule applied: left out of the run: {rule}. Enlarge the grid ([grid] "
+            f"buffer, Grid.around with a larger buffer) to keep them, or check their "
+            f"coordinates in the file set by {_CONFIG_KEY}."
+        )
+        return points.isel(source=np.flatnonzero(inside))
+    every = " (every stack of the file)" if not inside.any() else ""
+    raise InputError(
+        msg + f"Rule: a stack {rule} cannot be used{every}. Enlarge the grid (Grid.around with "
+        f"a larger buffer, [grid] buffer) or drop them; check their coordinates and CRS in the "
+        f"file set by {_CONFIG_KEY}."
+    )
 
 
 def _points_to_grid_crs(points: xr.Dataset, grid: Grid) -> xr.Dataset:
+    """`points` with positions in the grid CRS (unchanged when they are in it already).
+
+    Reprojected positions are rounded to a power-of-two lattice far below the cell size
+    (:func:`_position_quantum`), so that a stack given in another CRS lands where the same
+    stack given in the grid CRS does: reprojection round-off (~1e-9 m) would otherwise move a
+    stack on a cell edge (round coordinates) into the neighbouring cell.
+    """
     import pyproj
 
     src = as_crs(points.attrs.get("crs", grid.crs.to_string()))
@@ -224,8 +327,18 @@ def _points_to_grid_crs(points: xr.Dataset, grid: Grid) -> xr.Dataset:
         return points
     tr = pyproj.Transformer.from_crs(src, grid.crs, always_xy=True)
     x, y = tr.transform(points["source_x"].values, points["source_y"].values)
+    q = _position_quantum(grid)
     out = points.copy()
-    out["source_x"] = ("source", np.asarray(x, dtype=float))
-    out["source_y"] = ("source", np.asarray(y, dtype=float))
+    out["source_x"] = ("source", np.round(np.asarray(x, dtype=float) / q) * q)
+    out["source_y"] = ("source", np.round(np.asarray(y, dtype=float) / q) * q)
     out.attrs["crs"] = grid.crs.to_string()
     return out
+
+
+def _position_quantum(grid: Grid) -> float:
+    """A power of two about 2**-30 of the cell size [grid CRS units] (1.2e-7 m for 200 m).
+
+    Whole and half coordinates are multiples of it, so they survive a reprojection round
+    trip exactly; its half is far above the round-off of a reprojection (~1e-9 m).
+    """
+    return float(2.0 ** (math.floor(math.log2(min(grid.dx, grid.dy))) - 30))

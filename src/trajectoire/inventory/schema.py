@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from trajectoire._validate import rows_preview
+from trajectoire.errors import InputError, warn
 from trajectoire.geo.grid import Grid
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import normalise_pollutant
@@ -24,7 +26,9 @@ from trajectoire.species import normalise_pollutant
 __all__ = [
     "POINT_SOURCE_VARIABLES",
     "POINT_VARIABLES",
+    "STACK_RULES",
     "STACK_VARIABLES",
+    "check_stacks",
     "empty_inventory",
 ]
 
@@ -50,6 +54,22 @@ STACK_VARIABLES: tuple[str, ...] = (
     "exit_velocity",
 )
 
+#: What each of the :data:`STACK_VARIABLES` must be, as ``(lowest value, whether the lowest
+#: value itself is allowed, what is expected)``: a height >= 0 m, an inner diameter > 0 m, an
+#: absolute exit temperature >= 223.15 K (-50 degC: lower values are degC given as K) and a
+#: velocity >= 0 m s-1. A missing value (NaN) is never valid: no default is filled in.
+STACK_RULES: dict[str, tuple[float, bool, str]] = {
+    "stack_height": (0.0, True, "a height >= 0 [m] above ground"),
+    "stack_diameter": (0.0, False, "an inner diameter > 0 [m] (a diameter of 0 releases no gas)"),
+    "exit_temperature": (
+        223.15,
+        True,
+        "an absolute temperature [K] >= 223.15 K (-50 degC); a value in degC must be "
+        "converted to K (add 273.15)",
+    ),
+    "exit_velocity": (0.0, True, "a velocity >= 0 [m s-1]"),
+}
+
 #: Point-source variables a plume model needs, on dim ``source``: position ``source_x``,
 #: ``source_y`` [m] in the grid CRS, GNFR ``source_sector`` and the :data:`STACK_VARIABLES`.
 POINT_SOURCE_VARIABLES: tuple[str, ...] = (
@@ -58,6 +78,89 @@ POINT_SOURCE_VARIABLES: tuple[str, ...] = (
     "source_sector",
     *STACK_VARIABLES,
 )
+
+
+def check_stacks(points: xr.Dataset, *, missing: str = "raise", limit: int = 5) -> None:
+    """Check the stack parameters of point sources against :data:`STACK_RULES`.
+
+    Parameters
+    ----------
+    points : xarray.Dataset
+        Point sources on dim ``source`` (:func:`trajectoire.inventory.read_point_sources`, or
+        an inventory) with the :data:`STACK_VARIABLES`; ``attrs["source_file"]`` names the
+        file in messages.
+    missing : {"raise", "warn"}, default "raise"
+        What to do with a stack parameter that is missing for *every* stack (a column absent
+        from the file): raise, or warn that it stays missing (NaN; the stacks can then be
+        counted and mapped but not dispersed). A value missing for some stacks only is
+        always an error.
+    limit : int, default 5
+        How many offending stacks a message names before it counts the rest.
+
+    Raises
+    ------
+    trajectoire.InputError
+        One error for all the impossible or missing values: it names the file, each column,
+        the source ids with their values (the first `limit`, then a count), what is expected
+        and the config key ``[inputs] point_sources`` of the file to fix.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        With ``missing="warn"``, the parameters missing for every stack.
+
+    Examples
+    --------
+    >>> pts = xr.Dataset(
+    ...     {"stack_height": ("source", [30.0]), "stack_diameter": ("source", [0.0]),
+    ...      "exit_temperature": ("source", [400.0]), "exit_velocity": ("source", [8.0])},
+    ...     coords={"source": ["S1"]}, attrs={"source_file": "stacks.csv"})
+    >>> check_stacks(pts)
+    Traceback (most recent call last):
+    ...
+    trajectoire.errors.InputError: stacks.csv: column 'diameter' (stack_diameter): 1 stack(s) \
+with an impossible or missing value: source_id S1 = 0; expected an inner diameter > 0 [m] (a \
+diameter of 0 releases no gas). No default is filled in: fix the file set by [inputs] \
+point_sources.
+    """
+    if missing not in ("raise", "warn"):
+        raise InputError(f"check_stacks: missing must be 'raise' or 'warn', got {missing!r}.")
+    n = points.sizes.get("source", 0)
+    if n == 0:
+        return
+    name = str(points.attrs.get("source_file", "point sources"))
+    ids = [str(s) for s in points["source"].values]
+    problems: list[str] = []
+    absent: list[str] = []
+    for var, (lowest, closed, expected) in STACK_RULES.items():
+        column = f"column {POINT_VARIABLES[var]!r} ({var})"
+        v = np.asarray(points[var].values, dtype=float) if var in points else np.full(n, np.nan)
+        if np.isnan(v).all():
+            absent.append(f"{column} is missing or empty for all {n} stack(s); expected {expected}")
+            continue
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(v) & ((v >= lowest) if closed else (v > lowest))
+        if ok.all():
+            continue
+        named = [f"{ids[i]} = {v[i]:g}" for i in np.flatnonzero(~ok)]
+        problems.append(
+            f"{column}: {len(named)} stack(s) with an impossible or missing value: source_id "
+            f"{rows_preview(named, limit)}; expected {expected}"
+        )
+    if absent and missing == "warn":
+        warn(
+            f"{name}: " + "; ".join(absent) + ". No default is filled in: they stay missing "
+            "(NaN), so these stacks are counted in the inventory but cannot be dispersed; add "
+            "the column(s) to the file set by [inputs] point_sources before a run.",
+            stacklevel=3,
+        )
+    elif absent:
+        problems.extend(absent)
+    if problems:
+        raise InputError(
+            f"{name}: " + "; ".join(problems) + ". No default is filled in: fix the file set "
+            "by [inputs] point_sources."
+        )
 
 
 def empty_inventory(
