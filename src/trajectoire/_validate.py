@@ -61,7 +61,11 @@ def require_finite(values: npt.ArrayLike, what: str, labels: Sequence[Any] | Non
     arr = np.asarray(values, dtype=float)
     bad = ~np.isfinite(arr)
     if bad.any():
-        idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if arr.ndim else [0]
+        idx = (
+            np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
+            if arr.ndim
+            else np.zeros(1, int)
+        )
         rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
         if arr.ndim == 1:  # name the offending values too (issue 13)
             rows = [f"{r}: {arr[int(i)]:g}" for r, i in zip(rows, idx, strict=True)]
@@ -79,7 +83,11 @@ def require_non_negative(
     arr = np.asarray(values, dtype=float)
     bad = arr < 0
     if bad.any():
-        idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if arr.ndim else [0]
+        idx = (
+            np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
+            if arr.ndim
+            else np.zeros(1, int)
+        )
         rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
         if arr.ndim == 1:  # name the offending values too (issue 13)
             rows = [f"{r}: {arr[int(i)]:g}" for r, i in zip(rows, idx, strict=True)]
