@@ -276,6 +276,10 @@ def test_stack_variable_absent_from_a_dataset(tmp_path: Path) -> None:
 
 
 def test_no_stack_is_not_checked(tmp_path: Path) -> None:
-    df = stacks().iloc[:0]
-    ds = build(tmp_path, df)
-    assert ds.sizes["source"] == 0
+    """A frame without stacks has nothing to check; a header-only file is an error of its
+    own (the CSV reading layer: no data rows)."""
+    from trajectoire.inventory.readers import read_point_sources
+
+    assert read_point_sources(stacks().iloc[:0]).sizes["source"] == 0
+    with pytest.raises(InputError, match="stacks.csv: no data rows"):
+        build(tmp_path, stacks().iloc[:0])
