@@ -35,14 +35,6 @@ CRSS = ("EPSG:2154", "EPSG:4326", "EPSG:3857")
 RESOLUTION = 500.0
 RTOL = 1e-9
 
-#: Waiting for the coverage round-off fix (branch wt-crs-coverage-roundoff): it changes the
-#: sample's numbers, so it is merged only with the lead's decision (see the report of issue 13).
-NEEDS_ROUND_OFF_FIX = pytest.mark.xfail(
-    strict=True,
-    reason="cells covered only by round-off (1e-15 of a cell) are covered in one CRS and not "
-    "in another until the coverage kernel drops round-off (issue 13)",
-)
-
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
@@ -161,7 +153,6 @@ def test_stacks_on_cell_edges_stay_in_their_cell(crs: str) -> None:
     np.testing.assert_array_equal(ds["source_y"].values, y)
 
 
-@NEEDS_ROUND_OFF_FIX
 @pytest.mark.parametrize("crs", CRSS[1:])
 def test_inventory_cells(inventories: dict[str, Any], crs: str) -> None:
     """Every cell, not only the totals: a zone total is never put in a cell it only
@@ -173,7 +164,7 @@ def test_inventory_cells(inventories: dict[str, Any], crs: str) -> None:
     assert np.all(np.abs(b - a) <= RTOL * scale)
 
 
-@pytest.mark.parametrize("crs", [pytest.param("EPSG:4326", marks=NEEDS_ROUND_OFF_FIX), "EPSG:3857"])
+@pytest.mark.parametrize("crs", CRSS[1:])
 def test_buffer_mask(inputs: dict[str, dict[str, Any]], grid: Grid, crs: str) -> None:
     """The cells within the buffer of a territory (in 4326 at 500 m, 30 cells differed)."""
     ref = buffer_mask(inputs["EPSG:2154"]["territories"], grid)

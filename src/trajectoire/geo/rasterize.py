@@ -33,6 +33,13 @@ __all__ = [
 
 
 # ---------------------------------------------------------------------- coverage
+#: Cell fractions below this are round-off and set to 0 [1]: of the coverage kernel (1e-15)
+#: and of a reprojection (vertices move by ~1e-9 m: a sliver of 1e-11 of a 200 m cell).
+#: Without it, a cell a polygon does not reach, or only reaches through a sliver, would be
+#: covered in one CRS and not in another (a zone total put in it, a cell in the mask).
+_ROUND_OFF = 1e-9
+
+
 def _polygon_rings(geom: Any) -> list[np.ndarray]:
     """Rings of a (multi)polygon oriented for the kernel: exteriors CCW, holes CW."""
     rings: list[np.ndarray] = []
@@ -68,6 +75,7 @@ def _window_fractions(geom: Any, grid: Grid) -> tuple[slice, slice, np.ndarray]:
     u = (xy[:, 0] - x_left) / grid.dx
     v = (xy[:, 1] - y_bottom) / grid.dy
     frac = polygon_coverage(u, v, starts, nrow, ncol)[::-1]  # kernel rows are bottom-up
+    frac[frac < _ROUND_OFF] = 0.0
     return rows, cols, frac
 
 
@@ -94,7 +102,10 @@ def area_fractions(geometry: Any, grid: Grid, *, crs: Any = None) -> np.ndarray:
     -----
     Computed by Green's theorem on the polygon boundary (see
     :func:`trajectoire._kernels.coverage.polygon_coverage`), not by testing cell centres.
-    Overlapping parts of a MultiPolygon are counted twice; pass valid geometries.
+    Overlapping parts of a MultiPolygon are counted twice; pass valid geometries. Fractions
+    below 1e-9 are round-off (of the kernel, or of a reprojection that moves vertices by
+    ~1e-9 m) and are set to 0, so that the same polygon given in another CRS covers the same
+    cells.
 
     Examples
     --------
@@ -127,7 +138,8 @@ def coverage_matrix(geometries: Any, grid: Grid, *, crs: Any = None) -> sparse.c
     -------
     scipy.sparse.csr_matrix
         ``(n, grid.size)``; row ``k`` holds the fraction of each cell (flattened row-major,
-        ``row * nx + col``) covered by polygon ``k``.
+        ``row * nx + col``) covered by polygon ``k``; fractions below 1e-9 (round-off) are
+        left out, as in :func:`area_fractions`.
     """
     geoms = to_grid_geometries(geometries, grid, crs)
     indptr = [0]
