@@ -235,6 +235,21 @@ CASES = [
         lambda d: _own(d, "point_sources.csv").write_bytes(b"source_id,x\n\xff\xfe\x00\x81,1\n"),
         ("point_sources.csv",),
     ),
+    Case(
+        "stacks: diameter column missing",
+        lambda d: _csv(d, "point_sources.csv", lambda df: df.drop(columns="diameter")),
+        ("point_sources.csv", "diameter", "[inputs] point_sources"),
+    ),
+    Case(
+        "stacks: diameter 0",
+        lambda d: _csv(d, "point_sources.csv", lambda df: _set(df, 0, "diameter", 0.0)),
+        ("point_sources.csv", "diameter", "CUD-STEEL-SINTER"),
+    ),
+    Case(
+        "stacks: positions in degrees",
+        lambda d: _csv(d, "point_sources.csv", lambda df: df.assign(x=2.35, y=51.02)),
+        ("point_sources.csv", "degrees"),
+    ),
     # ---------------------------------------------------------------- area emissions
     Case(
         "areas: unknown sector",

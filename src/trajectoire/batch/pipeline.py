@@ -67,6 +67,7 @@ from trajectoire.geo.territories import (
 from trajectoire.inventory.build import build_inventory
 from trajectoire.inventory.population import census_population, population_at
 from trajectoire.inventory.readers import read_zones
+from trajectoire.inventory.schema import check_stacks
 from trajectoire.io.config import RunConfig
 from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, year_dataset
 from trajectoire.meteo.classes import met_classes, select_years
@@ -243,6 +244,9 @@ def _reference(
         landuse=inputs.landuse,
         pollutants=[p for p in config.run.pollutants if p != "NO2"] or None,
     )
+    if "source" in reference.dims and reference.sizes["source"]:
+        # stacks must be dispersible: checked before any year, naming the file
+        check_stacks(reference.assign_attrs(source_file=str(inputs.point_sources)))
     # empty sectors would cost FFTs and bytes
     sectors = _emitting_sectors(reference)
     if not sectors:
