@@ -176,6 +176,11 @@ CASES = [
         ("[inputs]", "no emission input"),
     ),
     Case(
+        "csv delimiter not allowed",
+        lambda d: _edit_config(d, r"^\[trajectory\]", '[csv]\ndelimiter = "|"\n\n[trajectory]'),
+        ("[csv] delimiter", "'|'"),
+    ),
+    Case(
         "NO2 without NOx",
         lambda d: _edit_config(d, r"^pollutants = .*", 'pollutants = ["NO2", "PM10"]'),
         ("NO2", "NOx"),
@@ -423,3 +428,21 @@ def test_french_spreadsheet_csv_reads_as_the_original(tmp_path: Path) -> None:
     a, b = read_point_sources(plain), read_point_sources(french)
     assert a.equals(b)  # same values and coordinates (attrs name each file)
     assert str(b["source_name"].values[0]) == "Aciérie de Dunkerque"
+
+
+def test_csv_dialect_from_the_configuration(tmp_path: Path) -> None:
+    """``[csv]`` gives the dialect of the inputs (here a file whose decimal comma would not
+    be detected: its values hold no comma in the first lines read as numbers)."""
+    from trajectoire.io.config import load_config
+    from trajectoire.tables import dialect_defaults, read_table
+
+    cfg = _mini(tmp_path / "in")
+    _edit_config(
+        tmp_path / "in", r"^\[trajectory\]", '[csv]\ndelimiter = ";"\ndecimal = ","\n\n[trajectory]'
+    )
+    config = load_config(cfg)
+    assert config.csv.dialect() == {"encoding": None, "sep": ";", "decimal": ","}
+    table = tmp_path / "t.csv"
+    table.write_text("a;b\n1;2\n3,5;4\n")
+    with dialect_defaults(**config.csv.dialect()):
+        assert read_table(table)["a"].tolist() == [1.0, 3.5]

@@ -18,6 +18,8 @@ caller gives it, the configuration key that names the file (``[inputs] point_sou
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import csv
 import gzip
 import io
@@ -26,7 +28,7 @@ import os
 import re
 import warnings
 import zlib
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeAlias
 
@@ -41,6 +43,7 @@ __all__ = [
     "SEPARATORS",
     "TableDialect",
     "detect_dialect",
+    "dialect_defaults",
     "numeric_column",
     "read_table",
 ]
@@ -386,6 +389,41 @@ def _source_name(source: Any, what: str | None) -> str:
     return str(getattr(source, "name", None) or "table")
 
 
+#: Dialect given for every table read in a block (:func:`dialect_defaults`).
+_DEFAULTS: contextvars.ContextVar[tuple[tuple[str, str], ...]] = contextvars.ContextVar(
+    "trajectoire_csv_dialect", default=()
+)
+
+
+@contextlib.contextmanager
+def dialect_defaults(
+    *, encoding: str | None = None, sep: str | None = None, decimal: str | None = None
+) -> Iterator[None]:
+    """Give the dialect of every CSV read in the block (what the configuration says).
+
+    :func:`read_table` uses these where its own arguments are None, and detects the rest;
+    the run sets them from the configuration's ``[csv]`` section.
+
+    Parameters
+    ----------
+    encoding, sep, decimal : str, optional
+        As for :func:`read_table`.
+
+    Examples
+    --------
+    >>> import io
+    >>> with dialect_defaults(sep=";", decimal=","):
+    ...     read_table(io.StringIO("a;b\\n1,5;2\\n"))["a"].tolist()
+    [1.5]
+    """
+    given = {k: v for k, v in (("encoding", encoding), ("sep", sep), ("decimal", decimal)) if v}
+    token = _DEFAULTS.set(tuple({**dict(_DEFAULTS.get()), **given}.items()))
+    try:
+        yield
+    finally:
+        _DEFAULTS.reset(token)
+
+
 def read_table(
     source: TableSource,
     *,
@@ -454,6 +492,10 @@ def read_table(
     name = _source_name(source, what)
     if isinstance(source, pd.DataFrame):
         return source.copy()
+    defaults = dict(_DEFAULTS.get())
+    encoding = encoding or defaults.get("encoding")
+    sep = sep or defaults.get("sep")
+    decimal = decimal or defaults.get("decimal")
     wanted = expected or "a header row and one row per record"
     given = {"encoding": encoding, "sep": sep, "decimal": decimal}
     if isinstance(source, str | os.PathLike):

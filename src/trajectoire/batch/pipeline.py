@@ -73,7 +73,7 @@ from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, y
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.readers import read_hourly
 from trajectoire.meteo.stability import add_stability
-from trajectoire.tables import read_table
+from trajectoire.tables import dialect_defaults, read_table
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
 from trajectoire.trajectory.trends import read_trends
@@ -157,18 +157,17 @@ def prepare(config: RunConfig) -> RunContext:
     -------
     RunContext
     """
-    terr, grid = _territories_and_grid(config)
-    run_years = list(range(config.run.first_year, config.run.last_year + 1))
-    zones = read_zones(config.inputs.zones) if config.inputs.zones else None
-    reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
-    met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
-    trajectory = _trajectory(config, reference, run_years)
-    background = _background(config, output_pollutants, run_years)
+    with dialect_defaults(**config.csv.dialect()):  # [csv]: the inputs' dialect when given
+        terr, grid = _territories_and_grid(config)
+        run_years = list(range(config.run.first_year, config.run.last_year + 1))
+        zones = read_zones(config.inputs.zones) if config.inputs.zones else None
+        reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
+        met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
+        trajectory = _trajectory(config, reference, run_years)
+        background = _background(config, output_pollutants, run_years)
+        stations = _stations(config, grid)
     census_years, census = _census_grids(zones, grid)
-    frac_da = territory_fractions(terr, grid)
-    origins = [str(o) for o in frac_da["territory"].values]
-    fractions = np.asarray(frac_da.values, dtype=np.float64)
-    layers = Origins.from_fractions(fractions)
+    origins, fractions, layers = _origins(terr, grid)
     settings = _settings(config)
     points = locate_stacks(reference, grid, fractions, origins)
     return RunContext(
@@ -199,9 +198,20 @@ def prepare(config: RunConfig) -> RunContext:
         territory_receptors=territory_receptors(
             fractions, origins[:-1], settings.radius, grid.resolution
         ),
-        stations=_stations(config, grid),
+        stations=stations,
         settings=settings,
         attrs={"reference_year": config.run.reference_year},
+    )
+
+
+def _origins(terr: Any, grid: Grid) -> tuple[list[str], np.ndarray, Origins]:
+    """Origins (the territories, then "rest"), the share of each cell in each, per cell."""
+    frac_da = territory_fractions(terr, grid)
+    fractions = np.asarray(frac_da.values, dtype=np.float64)
+    return (
+        [str(o) for o in frac_da["territory"].values],
+        fractions,
+        Origins.from_fractions(fractions),
     )
 
 

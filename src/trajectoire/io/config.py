@@ -52,6 +52,7 @@ __all__ = [
     "TERRITORY_IDS",
     "TRAJECTORY_METHODS",
     "AttributionConfig",
+    "CsvConfig",
     "DispersionConfig",
     "GridConfig",
     "InputsConfig",
@@ -220,6 +221,23 @@ class InputsConfig(_Section):
         return {k: v for k, v in self if v is not None}
 
 
+class CsvConfig(_Section):
+    """``[csv]``: the dialect of the CSV inputs, when detection is not wanted.
+
+    Each key left out is detected per file (:func:`trajectoire.tables.read_table`: encoding
+    among UTF-8, UTF-8 with BOM and Windows-1252; delimiter among ``,`` ``;`` tab; decimal
+    comma).
+    """
+
+    encoding: str | None = None
+    delimiter: Literal[",", ";", "\t"] | None = None
+    decimal: Literal[".", ","] | None = None
+
+    def dialect(self) -> dict[str, str | None]:
+        """Keywords of :func:`trajectoire.tables.dialect_defaults`."""
+        return {"encoding": self.encoding, "sep": self.delimiter, "decimal": self.decimal}
+
+
 class UncertaintyConfig(_Section):
     """``[trajectory.uncertainty]``: Monte Carlo ensemble of the trajectory."""
 
@@ -326,6 +344,7 @@ class RunConfig(_Section):
     run: RunSection
     grid: GridConfig = Field(default_factory=lambda: GridConfig())
     inputs: InputsConfig
+    csv: CsvConfig = Field(default_factory=lambda: CsvConfig())
     trajectory: TrajectoryConfig = Field(default_factory=lambda: TrajectoryConfig())
     meteo: MeteoConfig = Field(default_factory=lambda: MeteoConfig())
     dispersion: DispersionConfig = Field(default_factory=lambda: DispersionConfig())
