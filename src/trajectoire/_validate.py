@@ -6,7 +6,7 @@ Each helper names the thing checked (``what``), for example ``"point_sources.csv
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,12 +15,14 @@ import numpy.typing as npt
 from trajectoire.errors import InputError, MissingVariableError
 
 __all__ = [
+    "normalise_vocabulary",
     "require_columns",
     "require_dims",
     "require_finite",
     "require_known",
     "require_non_negative",
     "require_positive",
+    "require_subset",
     "require_unique",
     "rows_preview",
 ]
@@ -116,3 +118,75 @@ def require_unique(values: Sequence[Any], what: str) -> None:
             f"{what}: duplicated id(s) {rows_preview(dup)}; every id must appear once. "
             "Merge or rename the duplicated rows."
         )
+
+
+def require_subset(
+    found: Iterable[Any], allowed: Iterable[Any], message: Callable[[list[Any]], str]
+) -> None:
+    """Raise :class:`InputError` if some of `found` are not in `allowed`.
+
+    Parameters
+    ----------
+    found : iterable
+        The values met in the input.
+    allowed : iterable
+        The values accepted.
+    message : callable
+        Builds the error message from the sorted list of values of `found` missing from
+        `allowed`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        With ``message(missing)`` when `missing` is not empty.
+
+    Examples
+    --------
+    >>> require_subset([2019, 2020], [2019, 2020, 2021], lambda m: f"no data for {m}")
+    """
+    missing = sorted(set(found) - set(allowed))
+    if missing:
+        raise InputError(message(missing))
+
+
+def normalise_vocabulary(
+    name: Any,
+    canonical: Collection[str],
+    aliases: Mapping[str, str],
+    unknown: Callable[[str], str],
+) -> str:
+    """Return the canonical id of `name` in a controlled vocabulary.
+
+    Parameters
+    ----------
+    name : object
+        The id or alias given (converted with ``str`` and stripped of blanks).
+    canonical : collection of str
+        The canonical ids, returned unchanged (case-sensitive).
+    aliases : mapping of str to str
+        Lower-case aliases to canonical ids (case-insensitive lookup).
+    unknown : callable
+        Builds the error message from ``repr(name)`` when `name` is neither.
+
+    Returns
+    -------
+    str
+        The canonical id.
+
+    Raises
+    ------
+    trajectoire.InputError
+        With ``unknown(repr(name))`` if `name` is not in the vocabulary.
+
+    Examples
+    --------
+    >>> normalise_vocabulary(" no2 ", ["NO2"], {"no2": "NO2"}, lambda n: f"unknown {n}")
+    'NO2'
+    """
+    key = str(name).strip()
+    if key in canonical:
+        return key
+    canon = aliases.get(key.lower())
+    if canon is None:
+        raise InputError(unknown(repr(name)))
+    return canon

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from trajectoire._validate import normalise_vocabulary
 from trajectoire.errors import InputError
 
 __all__ = ["GNFR", "GNFR_NAMES", "SECTEN", "SECTEN_OF_GNFR", "map_sectors", "normalise_sector"]
@@ -80,16 +81,15 @@ def normalise_sector(name: str, *, what: str = "sector") -> str:
     >>> normalise_sector("f")
     'F_RoadTransport'
     """
-    key = str(name).strip()
-    if key in GNFR_NAMES:
-        return key
-    canon = _SHORT.get(key.lower())
-    if canon is None:
-        raise InputError(
-            f"{what}: unknown sector {name!r}; expected a GNFR id among {list(GNFR)} "
+    return normalise_vocabulary(
+        name,
+        GNFR_NAMES,
+        _SHORT,
+        lambda given: (
+            f"{what}: unknown sector {given}; expected a GNFR id among {list(GNFR)} "
             "(or its letter, e.g. 'F'). Map other nomenclatures with map_sectors()."
-        )
-    return canon
+        ),
+    )
 
 
 def map_sectors(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trajectoire.errors import InputError
+from trajectoire._validate import normalise_vocabulary
 
 __all__ = ["POLLUTANTS", "REGULATED", "Pollutant", "get_pollutant", "normalise_pollutant"]
 
@@ -115,16 +115,15 @@ def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
     >>> normalise_pollutant("pm2_5")
     'PM2.5'
     """
-    key = str(name).strip()
-    if key in POLLUTANTS:
-        return key
-    canon = _ALIASES.get(key.lower())
-    if canon is None:
-        raise InputError(
-            f"{what}: unknown pollutant {name!r}; expected one of {list(POLLUTANTS)} "
+    return normalise_vocabulary(
+        name,
+        POLLUTANTS,
+        _ALIASES,
+        lambda given: (
+            f"{what}: unknown pollutant {given}; expected one of {list(POLLUTANTS)} "
             "(case-insensitive aliases such as 'PM2_5' or 'SOx' are accepted)."
-        )
-    return canon
+        ),
+    )
 
 
 def get_pollutant(name: str) -> Pollutant:
