@@ -102,6 +102,24 @@ def _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, c
         out += 1
 
 
+@njit(cache=CACHE)
+def _empty_pieces(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
+    """Offsets of each segment's pieces and the unfilled piece arrays (segment -1)."""
+    offsets = _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
+    total = offsets[x0.shape[0]]
+    seg = np.full(total, -1, np.int64)
+    cell = np.full(total, -1, np.int64)
+    length = np.zeros(total, np.float64)
+    return offsets, seg, cell, length
+
+
+@njit(cache=CACHE)
+def _filled_pieces(seg, cell, length):
+    """The pieces that :func:`_fill_segment` filled (segment >= 0)."""
+    keep = seg >= 0
+    return seg[keep], cell[keep], length[keep]
+
+
 @njit(cache=CACHE, parallel=True)
 def segment_cell_lengths(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
     """Length of each straight segment inside each cell of a north-up regular grid.
@@ -133,26 +151,16 @@ def segment_cell_lengths(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
     Parallel over segments; :func:`segment_cell_lengths_serial` is the same computation on
     one thread (cheaper for a few segments, where starting threads dominates).
     """
-    offsets = _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
-    total = offsets[x0.shape[0]]
-    seg = np.full(total, -1, np.int64)
-    cell = np.full(total, -1, np.int64)
-    length = np.zeros(total, np.float64)
+    offsets, seg, cell, length = _empty_pieces(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
     for s in prange(x0.shape[0]):
         _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length)
-    keep = seg >= 0
-    return seg[keep], cell[keep], length[keep]
+    return _filled_pieces(seg, cell, length)
 
 
 @njit(cache=CACHE)
 def segment_cell_lengths_serial(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
     """Single-threaded :func:`segment_cell_lengths` (same arguments and results)."""
-    offsets = _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
-    total = offsets[x0.shape[0]]
-    seg = np.full(total, -1, np.int64)
-    cell = np.full(total, -1, np.int64)
-    length = np.zeros(total, np.float64)
+    offsets, seg, cell, length = _empty_pieces(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
     for s in range(x0.shape[0]):
         _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length)
-    keep = seg >= 0
-    return seg[keep], cell[keep], length[keep]
+    return _filled_pieces(seg, cell, length)
