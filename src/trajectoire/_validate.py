@@ -37,6 +37,12 @@ def rows_preview(rows: Iterable[Any], limit: int = 8) -> str:
     return head
 
 
+def _flagged_rows(bad: np.ndarray, labels: Sequence[Any] | None) -> list[Any]:
+    """Labels (or indices) of the rows of `bad` (first axis) holding a True value."""
+    idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if bad.ndim else [0]
+    return [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
+
+
 def require_columns(columns: Iterable[str], required: Sequence[str], what: str) -> None:
     """Raise :class:`MissingVariableError` if any of `required` is not among `columns`."""
     have = list(columns)
@@ -63,8 +69,7 @@ def require_finite(values: npt.ArrayLike, what: str, labels: Sequence[Any] | Non
     arr = np.asarray(values, dtype=float)
     bad = ~np.isfinite(arr)
     if bad.any():
-        idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if arr.ndim else [0]
-        rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
+        rows = _flagged_rows(bad, labels)
         raise InputError(
             f"{what}: {int(bad.sum())} value(s) are NaN or infinite (rows {rows_preview(rows)}). "
             "Fill them or drop those rows."
@@ -79,8 +84,7 @@ def require_non_negative(
     arr = np.asarray(values, dtype=float)
     bad = arr < 0
     if bad.any():
-        idx = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if arr.ndim else [0]
-        rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
+        rows = _flagged_rows(bad, labels)
         raise InputError(
             f"{what}: {int(bad.sum())} negative value(s) (rows {rows_preview(rows)}); "
             "expected values >= 0. Check the sign convention of the source data."

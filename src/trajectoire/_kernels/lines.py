@@ -52,6 +52,18 @@ def _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
 
 
 @njit(cache=CACHE)
+def _add_crossings(ts, m, a0, da, k0, k1):
+    """Write at ``ts[m:]`` the ``t`` in (0, 1) where ``a0 + t da`` crosses ``k0..k1``; new m."""
+    if da != 0.0:
+        for k in range(k0, k1 + 1):
+            t = (k - a0) / da
+            if 0.0 < t < 1.0:
+                ts[m] = t
+                m += 1
+    return m
+
+
+@njit(cache=CACHE)
 def _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length):
     """Cut segment ``s`` at its grid-line crossings and write its pieces from offsets[s]."""
     u0 = (x0[s] - xmin) / dx
@@ -72,18 +84,8 @@ def _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, c
     m += 1
     du = u1 - u0
     dv = v1 - v0
-    if du != 0.0:
-        for k in range(kx0, kx1 + 1):
-            t = (k - u0) / du
-            if 0.0 < t < 1.0:
-                ts[m] = t
-                m += 1
-    if dv != 0.0:
-        for k in range(ky0, ky1 + 1):
-            t = (k - v0) / dv
-            if 0.0 < t < 1.0:
-                ts[m] = t
-                m += 1
+    m = _add_crossings(ts, m, u0, du, kx0, kx1)
+    m = _add_crossings(ts, m, v0, dv, ky0, ky1)
     tsort = np.sort(ts[:m])
     out = offsets[s]
     for p in range(m - 1):
