@@ -157,7 +157,10 @@ def normalise_vocabulary(
     name: Any,
     canonical: Collection[str],
     aliases: Mapping[str, str],
-    unknown: Callable[[str], str],
+    *,
+    what: str,
+    kind: str,
+    expected: str,
 ) -> str:
     """Return the canonical id of `name` in a controlled vocabulary.
 
@@ -169,8 +172,12 @@ def normalise_vocabulary(
         The canonical ids, returned unchanged (case-sensitive).
     aliases : mapping of str to str
         Lower-case aliases to canonical ids (case-insensitive lookup).
-    unknown : callable
-        Builds the error message from ``repr(name)`` when `name` is neither.
+    what : str
+        Where the name comes from, used in the error message.
+    kind : str
+        What the vocabulary names (``"sector"``, ``"pollutant"``), for the error message.
+    expected : str
+        The accepted names and how to fix a wrong one, for the error message.
 
     Returns
     -------
@@ -180,11 +187,12 @@ def normalise_vocabulary(
     Raises
     ------
     trajectoire.InputError
-        With ``unknown(repr(name))`` if `name` is not in the vocabulary.
+        ``"{what}: unknown {kind} {name!r}; expected {expected}"`` if `name` is not in the
+        vocabulary.
 
     Examples
     --------
-    >>> normalise_vocabulary(" no2 ", ["NO2"], {"no2": "NO2"}, lambda n: f"unknown {n}")
+    >>> normalise_vocabulary(" no2 ", ["NO2"], {"no2": "NO2"}, what="x", kind="gas", expected="")
     'NO2'
     """
     key = str(name).strip()
@@ -192,5 +200,5 @@ def normalise_vocabulary(
         return key
     canon = aliases.get(key.lower())
     if canon is None:
-        raise InputError(unknown(repr(name)))
+        raise InputError(f"{what}: unknown {kind} {name!r}; expected {expected}")
     return canon

@@ -65,6 +65,12 @@ _SHORT.update({name.lower(): name for name in GNFR})
 _SHORT.update({name.split("_", 1)[1].lower(): name for name in GNFR})
 
 
+_EXPECTED_SECTOR = (
+    f"a GNFR id among {list(GNFR)} (or its letter, e.g. 'F'). "
+    "Map other nomenclatures with map_sectors()."
+)
+
+
 def normalise_sector(name: str, *, what: str = "sector") -> str:
     """Return the canonical GNFR id for a sector name.
 
@@ -82,13 +88,7 @@ def normalise_sector(name: str, *, what: str = "sector") -> str:
     'F_RoadTransport'
     """
     return normalise_vocabulary(
-        name,
-        GNFR_NAMES,
-        _SHORT,
-        lambda given: (
-            f"{what}: unknown sector {given}; expected a GNFR id among {list(GNFR)} "
-            "(or its letter, e.g. 'F'). Map other nomenclatures with map_sectors()."
-        ),
+        name, GNFR_NAMES, _SHORT, what=what, kind="sector", expected=_EXPECTED_SECTOR
     )
 
 

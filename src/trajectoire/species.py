@@ -90,6 +90,11 @@ _ALIASES = {
 }
 
 
+_EXPECTED_POLLUTANT = (
+    f"one of {list(POLLUTANTS)} (case-insensitive aliases such as 'PM2_5' or 'SOx' are accepted)."
+)
+
+
 def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
     """Return the canonical id of a pollutant name, accepting common spellings.
 
@@ -116,13 +121,7 @@ def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
     'PM2.5'
     """
     return normalise_vocabulary(
-        name,
-        POLLUTANTS,
-        _ALIASES,
-        lambda given: (
-            f"{what}: unknown pollutant {given}; expected one of {list(POLLUTANTS)} "
-            "(case-insensitive aliases such as 'PM2_5' or 'SOx' are accepted)."
-        ),
+        name, POLLUTANTS, _ALIASES, what=what, kind="pollutant", expected=_EXPECTED_POLLUTANT
     )
 
 
