@@ -6,7 +6,7 @@ Each helper names the thing checked (``what``), for example ``"point_sources.csv
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -15,12 +15,14 @@ import numpy.typing as npt
 from trajectoire.errors import InputError, MissingVariableError
 
 __all__ = [
+    "normalise_vocabulary",
     "require_columns",
     "require_dims",
     "require_finite",
     "require_known",
     "require_non_negative",
     "require_positive",
+    "require_subset",
     "require_unique",
     "rows_preview",
 ]
@@ -33,6 +35,20 @@ def rows_preview(rows: Iterable[Any], limit: int = 8) -> str:
     if len(rows) > limit:
         head += f" (and {len(rows) - limit} more)"
     return head
+
+
+def _flagged_rows(
+    bad: np.ndarray, labels: Sequence[Any] | None, values: np.ndarray | None = None
+) -> list[Any]:
+    """Labels (or indices) of the rows of `bad` (first axis) holding a True value; for 1-D
+    `values`, each with its offending value (``"S1: -5"``, issue 13)."""
+    idx = (
+        np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1)) if bad.ndim else np.zeros(1, int)
+    )
+    rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
+    if values is not None and values.ndim == 1:
+        rows = [f"{r}: {values[int(i)]:g}" for r, i in zip(rows, idx, strict=True)]
+    return rows
 
 
 def require_columns(columns: Iterable[str], required: Sequence[str], what: str) -> None:
@@ -61,14 +77,7 @@ def require_finite(values: npt.ArrayLike, what: str, labels: Sequence[Any] | Non
     arr = np.asarray(values, dtype=float)
     bad = ~np.isfinite(arr)
     if bad.any():
-        idx = (
-            np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
-            if arr.ndim
-            else np.zeros(1, int)
-        )
-        rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
-        if arr.ndim == 1:  # name the offending values too (issue 13)
-            rows = [f"{r}: {arr[int(i)]:g}" for r, i in zip(rows, idx, strict=True)]
+        rows = _flagged_rows(bad, labels, arr)
         raise InputError(
             f"{what}: {int(bad.sum())} value(s) are NaN or infinite (rows {rows_preview(rows)}). "
             "Fill them or drop those rows."
@@ -83,14 +92,7 @@ def require_non_negative(
     arr = np.asarray(values, dtype=float)
     bad = arr < 0
     if bad.any():
-        idx = (
-            np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
-            if arr.ndim
-            else np.zeros(1, int)
-        )
-        rows = [labels[int(i)] for i in idx] if labels is not None else [int(i) for i in idx]
-        if arr.ndim == 1:  # name the offending values too (issue 13)
-            rows = [f"{r}: {arr[int(i)]:g}" for r, i in zip(rows, idx, strict=True)]
+        rows = _flagged_rows(bad, labels, arr)
         raise InputError(
             f"{what}: {int(bad.sum())} negative value(s) (rows {rows_preview(rows)}); "
             "expected values >= 0. Check the sign convention of the source data."
@@ -128,3 +130,83 @@ def require_unique(values: Sequence[Any], what: str) -> None:
             f"{what}: duplicated id(s) {rows_preview(dup)}; every id must appear once. "
             "Merge or rename the duplicated rows."
         )
+
+
+def require_subset(
+    found: Iterable[Any], allowed: Iterable[Any], message: Callable[[list[Any]], str]
+) -> None:
+    """Raise :class:`InputError` if some of `found` are not in `allowed`.
+
+    Parameters
+    ----------
+    found : iterable
+        The values met in the input.
+    allowed : iterable
+        The values accepted.
+    message : callable
+        Builds the error message from the sorted list of values of `found` missing from
+        `allowed`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        With ``message(missing)`` when `missing` is not empty.
+
+    Examples
+    --------
+    >>> require_subset([2019, 2020], [2019, 2020, 2021], lambda m: f"no data for {m}")
+    """
+    missing = sorted(set(found) - set(allowed))
+    if missing:
+        raise InputError(message(missing))
+
+
+def normalise_vocabulary(
+    name: Any,
+    canonical: Collection[str],
+    aliases: Mapping[str, str],
+    *,
+    what: str,
+    kind: str,
+    expected: str,
+) -> str:
+    """Return the canonical id of `name` in a controlled vocabulary.
+
+    Parameters
+    ----------
+    name : object
+        The id or alias given (converted with ``str`` and stripped of blanks).
+    canonical : collection of str
+        The canonical ids, returned unchanged (case-sensitive).
+    aliases : mapping of str to str
+        Lower-case aliases to canonical ids (case-insensitive lookup).
+    what : str
+        Where the name comes from, used in the error message.
+    kind : str
+        What the vocabulary names (``"sector"``, ``"pollutant"``), for the error message.
+    expected : str
+        The accepted names and how to fix a wrong one, for the error message.
+
+    Returns
+    -------
+    str
+        The canonical id.
+
+    Raises
+    ------
+    trajectoire.InputError
+        ``"{what}: unknown {kind} {name!r}; expected {expected}"`` if `name` is not in the
+        vocabulary.
+
+    Examples
+    --------
+    >>> normalise_vocabulary(" no2 ", ["NO2"], {"no2": "NO2"}, what="x", kind="gas", expected="")
+    'NO2'
+    """
+    key = str(name).strip()
+    if key in canonical:
+        return key
+    canon = aliases.get(key.lower())
+    if canon is None:
+        raise InputError(f"{what}: unknown {kind} {name!r}; expected {expected}")
+    return canon

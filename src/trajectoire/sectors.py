@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from trajectoire._validate import normalise_vocabulary
 from trajectoire.errors import InputError
 
 __all__ = ["GNFR", "GNFR_NAMES", "SECTEN", "SECTEN_OF_GNFR", "map_sectors", "normalise_sector"]
@@ -64,6 +65,12 @@ _SHORT.update({name.lower(): name for name in GNFR})
 _SHORT.update({name.split("_", 1)[1].lower(): name for name in GNFR})
 
 
+_EXPECTED_SECTOR = (
+    f"a GNFR id among {list(GNFR)} (or its letter, e.g. 'F'). "
+    "Map other nomenclatures with map_sectors()."
+)
+
+
 def normalise_sector(name: str, *, what: str = "sector") -> str:
     """Return the canonical GNFR id for a sector name.
 
@@ -80,16 +87,9 @@ def normalise_sector(name: str, *, what: str = "sector") -> str:
     >>> normalise_sector("f")
     'F_RoadTransport'
     """
-    key = str(name).strip()
-    if key in GNFR_NAMES:
-        return key
-    canon = _SHORT.get(key.lower())
-    if canon is None:
-        raise InputError(
-            f"{what}: unknown sector {name!r}; expected a GNFR id among {list(GNFR)} "
-            "(or its letter, e.g. 'F'). Map other nomenclatures with map_sectors()."
-        )
-    return canon
+    return normalise_vocabulary(
+        name, GNFR_NAMES, _SHORT, what=what, kind="sector", expected=_EXPECTED_SECTOR
+    )
 
 
 def map_sectors(

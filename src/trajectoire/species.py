@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from trajectoire.errors import InputError
+from trajectoire._validate import normalise_vocabulary
 
 __all__ = ["POLLUTANTS", "REGULATED", "Pollutant", "get_pollutant", "normalise_pollutant"]
 
@@ -90,6 +90,11 @@ _ALIASES = {
 }
 
 
+_EXPECTED_POLLUTANT = (
+    f"one of {list(POLLUTANTS)} (case-insensitive aliases such as 'PM2_5' or 'SOx' are accepted)."
+)
+
+
 def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
     """Return the canonical id of a pollutant name, accepting common spellings.
 
@@ -115,16 +120,9 @@ def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
     >>> normalise_pollutant("pm2_5")
     'PM2.5'
     """
-    key = str(name).strip()
-    if key in POLLUTANTS:
-        return key
-    canon = _ALIASES.get(key.lower())
-    if canon is None:
-        raise InputError(
-            f"{what}: unknown pollutant {name!r}; expected one of {list(POLLUTANTS)} "
-            "(case-insensitive aliases such as 'PM2_5' or 'SOx' are accepted)."
-        )
-    return canon
+    return normalise_vocabulary(
+        name, POLLUTANTS, _ALIASES, what=what, kind="pollutant", expected=_EXPECTED_POLLUTANT
+    )
 
 
 def get_pollutant(name: str) -> Pollutant:

@@ -52,6 +52,18 @@ def _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
 
 
 @njit(cache=CACHE)
+def _add_crossings(ts, m, a0, da, k0, k1):
+    """Write at ``ts[m:]`` the ``t`` in (0, 1) where ``a0 + t da`` crosses ``k0..k1``; new m."""
+    if da != 0.0:
+        for k in range(k0, k1 + 1):
+            t = (k - a0) / da
+            if 0.0 < t < 1.0:
+                ts[m] = t
+                m += 1
+    return m
+
+
+@njit(cache=CACHE)
 def _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length):
     """Cut segment ``s`` at its grid-line crossings and write its pieces from offsets[s]."""
     u0 = (x0[s] - xmin) / dx
@@ -72,18 +84,8 @@ def _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, c
     m += 1
     du = u1 - u0
     dv = v1 - v0
-    if du != 0.0:
-        for k in range(kx0, kx1 + 1):
-            t = (k - u0) / du
-            if 0.0 < t < 1.0:
-                ts[m] = t
-                m += 1
-    if dv != 0.0:
-        for k in range(ky0, ky1 + 1):
-            t = (k - v0) / dv
-            if 0.0 < t < 1.0:
-                ts[m] = t
-                m += 1
+    m = _add_crossings(ts, m, u0, du, kx0, kx1)
+    m = _add_crossings(ts, m, v0, dv, ky0, ky1)
     tsort = np.sort(ts[:m])
     out = offsets[s]
     for p in range(m - 1):
@@ -100,6 +102,24 @@ def _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, c
         cell[out] = row * nx + col
         length[out] = (tb - ta) * seg_len
         out += 1
+
+
+@njit(cache=CACHE)
+def _empty_pieces(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
+    """Offsets of each segment's pieces and the unfilled piece arrays (segment -1)."""
+    offsets = _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
+    total = offsets[x0.shape[0]]
+    seg = np.full(total, -1, np.int64)
+    cell = np.full(total, -1, np.int64)
+    length = np.zeros(total, np.float64)
+    return offsets, seg, cell, length
+
+
+@njit(cache=CACHE)
+def _filled_pieces(seg, cell, length):
+    """The pieces that :func:`_fill_segment` filled (segment >= 0)."""
+    keep = seg >= 0
+    return seg[keep], cell[keep], length[keep]
 
 
 @njit(cache=CACHE, parallel=True)
@@ -133,26 +153,16 @@ def segment_cell_lengths(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
     Parallel over segments; :func:`segment_cell_lengths_serial` is the same computation on
     one thread (cheaper for a few segments, where starting threads dominates).
     """
-    offsets = _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
-    total = offsets[x0.shape[0]]
-    seg = np.full(total, -1, np.int64)
-    cell = np.full(total, -1, np.int64)
-    length = np.zeros(total, np.float64)
+    offsets, seg, cell, length = _empty_pieces(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
     for s in prange(x0.shape[0]):
         _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length)
-    keep = seg >= 0
-    return seg[keep], cell[keep], length[keep]
+    return _filled_pieces(seg, cell, length)
 
 
 @njit(cache=CACHE)
 def segment_cell_lengths_serial(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny):
     """Single-threaded :func:`segment_cell_lengths` (same arguments and results)."""
-    offsets = _offsets(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
-    total = offsets[x0.shape[0]]
-    seg = np.full(total, -1, np.int64)
-    cell = np.full(total, -1, np.int64)
-    length = np.zeros(total, np.float64)
+    offsets, seg, cell, length = _empty_pieces(x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny)
     for s in range(x0.shape[0]):
         _fill_segment(s, x0, y0, x1, y1, xmin, ymax, dx, dy, nx, ny, offsets, seg, cell, length)
-    keep = seg >= 0
-    return seg[keep], cell[keep], length[keep]
+    return _filled_pieces(seg, cell, length)

@@ -101,16 +101,17 @@ def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smoo
 
 
 @njit(cache=CACHE)
-def _source_cell(
-    res, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, breaks, ax, aw, rx, rw, ndec
-):
+def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
     """Integral over the receptor's own cell, in polar coordinates around the receptor.
 
     ``int dA C = int dalpha w(alpha + 180) int_0^R(alpha) CIC(rho) drho``: the 1/r of the
     point kernel cancels the Jacobian, so the integrand is regular. The radial integral runs
     on `ndec` decades in log(rho) below the cell edge ``R(alpha)``; the angular one on the
-    intervals between `breaks` (cell corners and sector kinks), where it is smooth.
+    intervals between `breaks` (cell corners and sector kinks), where it is smooth. `clim` is
+    ``(z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth)``, the arguments of
+    :func:`point_density` after the offset.
     """
+    z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth = clim
     half = 0.5 * res
     ng = a.shape[0]
     tot = 0.0
@@ -188,6 +189,7 @@ def annual_kernel_grid(
     """
     n = 2 * m + 1
     nlev = level_edges.shape[0]
+    clim = (z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth)
     for i in prange(n):
         oi = i - m
         for j in range(n):
@@ -198,25 +200,7 @@ def annual_kernel_grid(
                 out[i, j] = 0.0
                 continue
             if oi == 0 and oj == 0:
-                out[i, j] = _source_cell(
-                    res,
-                    z,
-                    a,
-                    hs,
-                    zis,
-                    clss,
-                    invus,
-                    scheme,
-                    sz0,
-                    decay_k,
-                    smooth,
-                    breaks,
-                    ax,
-                    aw,
-                    rx,
-                    rw,
-                    ndec,
-                ) / (res * res)
+                out[i, j] = _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec) / (res * res)
                 continue
             c = max(abs(oi), abs(oj))
             lev = 0
@@ -228,24 +212,7 @@ def annual_kernel_grid(
                 sx = gl_x[lev, p] * res
                 for q in range(nq):
                     sy = gl_x[lev, q] * res
-                    tot += (
-                        gl_w[lev, p]
-                        * gl_w[lev, q]
-                        * point_density(
-                            east - sx,
-                            north - sy,
-                            z,
-                            a,
-                            hs,
-                            zis,
-                            clss,
-                            invus,
-                            scheme,
-                            sz0,
-                            decay_k,
-                            smooth,
-                        )
-                    )
+                    tot += gl_w[lev, p] * gl_w[lev, q] * point_density(east - sx, north - sy, *clim)
             out[i, j] = tot
 
 

@@ -703,14 +703,8 @@ def export_geotiff(
         Output NetCDF of a run.
     out_tif : str or pathlib.Path
         GeoTIFF to write (atomically).
-    variable : str, default "concentration"
-        A gridded variable (``concentration``, ``contribution``, ``emission``...).
-    year : int
-        Year of the map.
-    pollutant : str
-        Pollutant id or alias (``"PM2_5"`` is ``PM2.5``).
-    sector : str, optional
-        GNFR sector, required for variables with a ``sector`` dim.
+    variable, year, pollutant, sector
+        The map, as in :func:`select_map`.
 
     Returns
     -------
@@ -723,9 +717,7 @@ def export_geotiff(
     Raises
     ------
     trajectoire.InputError
-        Unknown variable, year, pollutant or sector (the message lists the valid ones), a
-        missing `sector` for a per-sector variable, or a map that is missing for that year
-        (contributions exist only for the configured map years).
+        As :func:`select_map`.
     """
     ds = open_output(path_nc)
     try:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import rows_preview
+from trajectoire._validate import require_subset, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.meteo.profiles import default_mixing_height, hourly_mixing_height
@@ -363,11 +363,13 @@ def select_years(
         )
     asked = sorted({int(y) for y in np.atleast_1d(np.asarray(years))})
     have = sorted(int(y) for y in met["year"].values)
-    missing = sorted(set(asked) - set(have))
-    if missing:
-        raise InputError(
+    require_subset(
+        asked,
+        have,
+        lambda missing: (
             f"{what}: no meteorology for years {missing} (it holds {_years_text(have)}); the run "
             f"asks {_years_text(asked)}. Add those years to the meteorology or narrow [run] "
             "first_year/last_year."
-        )
+        ),
+    )
     return met.sel(year=years)

@@ -45,6 +45,7 @@ from trajectoire._validate import (
     require_dims,
     require_known,
     require_non_negative,
+    require_subset,
     require_unique,
     rows_preview,
 )
@@ -242,13 +243,15 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
     if "source_sector" not in ds:
         raise MissingVariableError(f"{what}: point sources need 'source_sector(source)'.")
     sec = [str(s) for s in ds["source_sector"].values]
-    unknown = sorted(set(sec) - set(sectors))
-    if unknown:
-        raise InputError(
+    require_subset(
+        sec,
+        sectors,
+        lambda unknown: (
             f"{what}, variable 'source_sector': sector(s) {unknown} of point sources are not "
             f"among the inventory's sectors {sectors}; add them to 'emission' (zeros) or fix "
             "the sector of those stacks."
-        )
+        ),
+    )
     ref = np.asarray(pe.transpose("source", "pollutant").values, dtype=float)
     require_non_negative(ref, f"{what}, variable 'point_emission'", ids)
     start = np.asarray(ds["start_year"].values if "start_year" in ds else np.full(len(ids), -1))
