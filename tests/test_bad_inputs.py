@@ -351,6 +351,22 @@ CASES = [
         lambda d: _csv(d, "background.csv", lambda df: pd.concat([df, df.iloc[:1]])),
         ("background.csv", "duplicated"),
     ),
+    # ---------------------------------------------------------------- observations
+    Case(
+        "observations: text value",
+        lambda d: _csv(d, "observations_annual.csv", lambda df: _set(df, 4, "value", "46,6*")),
+        ("observations_annual.csv", "value", "'46,6*'", "[inputs] observations"),
+    ),
+    Case(
+        "observations: unknown pollutant",
+        lambda d: _csv(d, "observations_annual.csv", lambda df: _set(df, 0, "pollutant", "N02")),
+        ("observations_annual.csv", "N02"),
+    ),
+    Case(
+        "observations: duplicated rows",
+        lambda d: _csv(d, "observations_annual.csv", lambda df: pd.concat([df, df.iloc[:1]])),
+        ("observations_annual.csv", "duplicated"),
+    ),
     # ---------------------------------------------------------------- roads, zones
     Case(
         "road factors: missing column",

@@ -28,7 +28,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire.assess.stations import read_stations
+from trajectoire._validate import require_columns
+from trajectoire.assess.stations import observations_from_table, read_stations
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
 from trajectoire.dispersion.background import read_background
@@ -73,7 +74,8 @@ from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, y
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.readers import read_hourly
 from trajectoire.meteo.stability import add_stability
-from trajectoire.tables import dialect_defaults, read_table
+from trajectoire.species import normalise_pollutant
+from trajectoire.tables import dialect_defaults, numeric_column, read_table
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
 from trajectoire.trajectory.trends import read_trends
@@ -124,6 +126,7 @@ class RunContext:
     territory_receptors: list[Receptor]
     stations: pd.DataFrame  # station_id, x, y, row, col
     settings: DispersionSettings
+    observations: xr.DataArray | None = None  # (year, station, pollutant) [ug m-3]
     attrs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -166,6 +169,7 @@ def prepare(config: RunConfig) -> RunContext:
         trajectory = _trajectory(config, reference, run_years)
         background = _background(config, output_pollutants, run_years)
         stations = _stations(config, grid)
+        observations = _observations(config, stations, output_pollutants)
     census_years, census = _census_grids(zones, grid)
     origins, fractions, layers = _origins(terr, grid)
     settings = _settings(config)
@@ -200,6 +204,7 @@ def prepare(config: RunConfig) -> RunContext:
         ),
         stations=stations,
         settings=settings,
+        observations=observations,
         attrs={"reference_year": config.run.reference_year},
     )
 
@@ -449,6 +454,43 @@ def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
+def _observations(
+    config: RunConfig, stations: pd.DataFrame, pollutants: list[str]
+) -> xr.DataArray | None:
+    """The annual observations of the run's stations ``(year, station, pollutant)``
+    [ug m-3], read and checked before any year is computed (NaN where none)."""
+    path = config.inputs.observations
+    if path is None:
+        return None
+    what = f"{path} ([inputs] observations)"
+    table = read_table(path, what=what, require_rows=True, config_key="[inputs] observations")
+    require_columns(table.columns, ["station_id", "year", "pollutant", "value"], what)
+    key = "[inputs] observations"
+    table["value"] = numeric_column(table, "value", what=what, allow_nan=True, config_key=key)
+    table["pollutant"] = [
+        normalise_pollutant(p, what=f"{what}, column 'pollutant'") for p in table["pollutant"]
+    ]
+    found = [p for p in pollutants if p in set(table["pollutant"])]
+    ids = stations["station_id"].astype(str).tolist()
+    parts = [
+        observations_from_table(table, pollutant=p, what=what)
+        .reindex(station=ids)
+        .reindex(year=config.years)
+        for p in found
+    ]
+    if not parts:
+        log.warning("%s: no observation of the run's pollutants %s", what, pollutants)
+        return None
+    obs = xr.concat(parts, dim=pd.Index(found, name="pollutant")).reindex(pollutant=pollutants)
+    log.info(
+        "observations: %d value(s) at %d station(s) read from %s",
+        int(obs.notnull().sum()),
+        len(ids),
+        path,
+    )
+    return obs.transpose("year", "station", "pollutant").load()
+
+
 # ------------------------------------------------------------------------------ compute_year
 @dataclass
 class _Year:
@@ -650,6 +692,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         [float(bg.sel(pollutant=p)) for p in ctx.output_pollutants],
         territory_totals(y.population, ctx.fractions, len(ctx.territories)),
         calm,
+        None if ctx.observations is None else ctx.observations.sel(year=y.year).values,
     )
 
 

@@ -576,6 +576,9 @@ def summary(path: str | Path) -> str:
                 continue
             units = da.attrs.get("units", "-")
             lines.append(f"    {name:<16} ({', '.join(map(str, da.dims))})  [{units}]")
+        if "station_observation" in ds:
+            n_obs = int(ds["station_observation"].notnull().sum())
+            lines.append(f"  observations: {n_obs} station-year-pollutant annual means")
         methods = a.get("trajectory_methods")
         if methods:
             lines.append(f"  methods:     {methods}")

@@ -154,6 +154,7 @@ def year_dataset(
     background: Sequence[float],
     population_total: Sequence[float],
     calm_fraction: float | None,
+    observed: np.ndarray | None = None,
 ) -> xr.Dataset:
     """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
 
@@ -176,6 +177,9 @@ def year_dataset(
         Inhabitants of each territory.
     calm_fraction : float or None
         Fraction of calm hours of the year; None when the meteorology does not give it.
+    observed : numpy.ndarray, optional
+        ``(station, pollutant)`` annual means observed at the stations [ug m-3] (NaN where
+        none), written as ``station_observation`` beside ``station_concentration``.
 
     Returns
     -------
@@ -209,6 +213,16 @@ def year_dataset(
         "background",
     )
     _add_aggregates(ds, year, sectors, pols, territories, origins, station_ids, sums, bgv[0])
+    if observed is not None and len(station_ids):
+        ds["station_observation"] = xr.DataArray(
+            np.asarray(observed, dtype=float)[None],
+            dims=("year", "station", "pollutant"),
+            coords={"year": [year], "station": list(station_ids), "pollutant": pols},
+            attrs={
+                "units": "ug m-3",
+                "long_name": "annual mean concentration observed at the station",
+            },
+        )
     ds["population_total"] = xr.DataArray(
         [list(population_total)],
         dims=("year", "territory"),
