@@ -164,10 +164,17 @@ run({config!r}, {out!r}, pipeline=fake_pipeline, progress=False)
 """
 
 
+_RNG = __import__("random").Random(2026)
+#: (parts finished before the kill, then a random delay [s] into the next year's work)
+_KILL_POINTS = [(0, 0.0), *((k, round(_RNG.uniform(0.0, 0.6), 3)) for k in (1, 2, 4))]
+
+
+@pytest.mark.parametrize(("after", "delay"), _KILL_POINTS)
 def test_sigkill_then_resume_gives_identical_content(
-    config: RunConfig, reference: Path, tmp_path: Path
+    config: RunConfig, reference: Path, tmp_path: Path, after: int, delay: float
 ) -> None:
-    """A real subprocess killed with SIGKILL mid-run; --resume computes only the rest."""
+    """A real subprocess killed with SIGKILL at seeded random points of the run (before the
+    first part, or a random time after the k-th); --resume computes only the rest."""
     out = tmp_path / "killed" / "out.nc"
     out.parent.mkdir()
     parts = parts_dir_of(out)
@@ -178,9 +185,10 @@ def test_sigkill_then_resume_gives_identical_content(
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             done = list(parts.glob("year-*.nc.sha256")) if parts.is_dir() else []
-            if len(done) >= 2 or proc.poll() is not None:
+            if len(done) >= after or proc.poll() is not None:
                 break
-            time.sleep(0.05)
+            time.sleep(0.02)
+        time.sleep(delay)
         assert proc.poll() is None, "the run finished before it could be killed"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
@@ -192,7 +200,7 @@ def test_sigkill_then_resume_gives_identical_content(
     # a part counts as finished once its checksum is written beside it (issue 13): one
     # killed between the two is recomputed
     finished = sorted(int(p.name[5:9]) for p in parts.glob("year-*.nc.sha256"))
-    assert 2 <= len(finished) < 6
+    assert after <= len(finished) < 6
     again = Recording()
     run(config, out, pipeline=again, resume=True, progress=False)
     assert again.computed == [y for y in range(1990, 1996) if y not in finished]
