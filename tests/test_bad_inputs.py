@@ -21,26 +21,13 @@ import pandas as pd
 import pytest
 
 from trajectoire.cli import main
+from trajectoire.sample import SAMPLE_FILES
 
 # the small domain leaves roads and zones of the sample outside its grid (warned, not errors)
 pytestmark = pytest.mark.filterwarnings("ignore::trajectoire.errors.TrajectoireWarning")
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
-FILES = (
-    "territories.gpkg",
-    "zones.gpkg",
-    "point_sources.csv",
-    "point_source_history.csv",
-    "roads.gpkg",
-    "road_emission_factors.csv",
-    "area_emissions.csv",
-    "landuse.tif",
-    "trends.csv",
-    "meteo.csv.gz",
-    "stations.csv",
-    "observations_annual.csv",
-    "background.csv",
-)
+FILES = tuple(f for f in SAMPLE_FILES if f != "config.toml")
 
 
 def _mini(d: Path) -> Path:
