@@ -25,7 +25,7 @@ def test_load_config_valid(tmp_path: Path) -> None:
     assert cfg.years == list(range(1990, 1996))
     assert cfg.run.pollutants == ["NOx", "PM10"]
     assert cfg.grid.territories == ["MEL", "CUD", "ACSO", "CCHF", "DOUAISIS", "CCVT", "ARC"]
-    assert cfg.inputs.territories == (tmp_path / "territories.gpkg").resolve()
+    assert cfg.inputs.territories.path == (tmp_path / "territories.gpkg").resolve()
     assert cfg.source_text.startswith("[run]")
     assert cfg.source_path == (tmp_path / "config.toml").resolve()
     assert cfg.trajectory.method_of("F_RoadTransport") == "index"

@@ -527,16 +527,18 @@ def test_stack_register_of_a_run_names_its_config_key(tmp_path):
     from types import SimpleNamespace
 
     from trajectoire.batch.pipeline import _point_history
+    from trajectoire.io.config import InputSpec
 
     path = tmp_path / "history.csv"
     reference = xr.Dataset(coords={"source": ["S1"]})
-    config = SimpleNamespace(inputs=SimpleNamespace(point_source_history=path))
     french(
         pd.DataFrame(
             {"source_id": ["S1", "S9"], "year": [2003, 2003], "pollutant": "NOx", "emission": 1.5}
         ),
         path,
     )
+    spec = InputSpec.model_validate(str(path))
+    config = SimpleNamespace(inputs=SimpleNamespace(point_source_history=spec))
     history = _point_history(config, reference)
     assert history["source_id"].tolist() == ["S1"] and history["emission"].tolist() == [1.5]
     path.write_bytes(b"")

@@ -42,8 +42,10 @@ __all__ = [
     "ENCODINGS",
     "SEPARATORS",
     "TableDialect",
+    "column_mapping",
     "detect_dialect",
     "dialect_defaults",
+    "mapped_columns",
     "numeric_column",
     "read_table",
 ]
@@ -424,6 +426,76 @@ def dialect_defaults(
         _DEFAULTS.reset(token)
 
 
+#: Column names given for every table read in a block (:func:`column_mapping`).
+_COLUMNS: contextvars.ContextVar[_ColumnState | None] = contextvars.ContextVar(
+    "trajectoire_column_mapping", default=None
+)
+
+
+class _ColumnState:
+    """The mapping of a :func:`column_mapping` block and what the tables read in it held."""
+
+    def __init__(self, mapping: dict[str, str]) -> None:
+        self.mapping = mapping
+        self.used: set[str] = set()
+        self.seen: list[list[str]] = []
+
+
+@contextlib.contextmanager
+def column_mapping(columns: dict[str, str] | None) -> Iterator[_ColumnState]:
+    """Give the file's names of the columns a reader expects, for every table read in the block.
+
+    :func:`read_table` (and the vector readers, through :func:`mapped_columns`) rename each
+    file column named in `columns` to the name the reader expects; this is how the
+    configuration's ``columns = { height = "hauteur" }`` reaches a reader that knows only
+    ``height``.
+
+    Parameters
+    ----------
+    columns : mapping of str to str, optional
+        Expected name -> name in the file.
+
+    Yields
+    ------
+    state
+        ``state.used``: the expected names found in some table of the block;
+        ``state.seen``: the column lists of the tables read (for messages).
+
+    Examples
+    --------
+    >>> import io
+    >>> with column_mapping({"height": "hauteur"}):
+    ...     read_table(io.StringIO("hauteur\\n12\\n")).columns.tolist()
+    ['height']
+    """
+    token = _COLUMNS.set(_ColumnState(dict(columns or {})))
+    try:
+        state = _COLUMNS.get()
+        assert state is not None
+        yield state
+    finally:
+        _COLUMNS.reset(token)
+
+
+def mapped_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with the columns of the enclosing :func:`column_mapping` renamed (else as is).
+
+    A file column mapped onto a name the file also has replaces that column.
+    """
+    state = _COLUMNS.get()
+    if state is None or not state.mapping:
+        return frame
+    state.seen.append([str(c) for c in frame.columns])
+    rename = {
+        file: want for want, file in state.mapping.items() if file in frame.columns and file != want
+    }
+    state.used.update(want for want, file in state.mapping.items() if file in frame.columns)
+    if not rename:
+        return frame
+    shadowed = [c for c in rename.values() if c in frame.columns and c not in rename]
+    return frame.drop(columns=shadowed).rename(columns=rename)
+
+
 def read_table(
     source: TableSource,
     *,
@@ -491,7 +563,7 @@ def read_table(
     """
     name = _source_name(source, what)
     if isinstance(source, pd.DataFrame):
-        return source.copy()
+        return mapped_columns(source.copy())
     defaults = dict(_DEFAULTS.get())
     encoding = encoding or defaults.get("encoding")
     sep = sep or defaults.get("sep")
@@ -528,6 +600,7 @@ def read_table(
             f"{name}: no data rows ({'header only' if len(frame.columns) else 'no columns'}); "
             f"expected {wanted}." + _fix(config_key)
         )
+    frame = mapped_columns(frame)
     header = _header_line(text, comment)
     if header != 1:
         frame.attrs["header_line"] = header

@@ -29,10 +29,9 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import require_columns
-from trajectoire.assess.stations import observations_from_table, read_stations
+from trajectoire.assess.stations import observations_from_table
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
-from trajectoire.dispersion.background import read_background
 from trajectoire.dispersion.chemistry import no2_increment_ratio
 from trajectoire.dispersion.concentration import (
     DEFAULT_RELEASE_HEIGHT,
@@ -61,24 +60,21 @@ from trajectoire.errors import ConfigError, InputError, TrajectoireWarning, warn
 from trajectoire.geo.grid import Grid
 from trajectoire.geo.territories import (
     buffer_mask,
-    load_territories,
     regional_grid,
     territory_fractions,
 )
 from trajectoire.inventory.build import build_inventory
 from trajectoire.inventory.population import census_population, population_at
-from trajectoire.inventory.readers import read_zones
 from trajectoire.inventory.schema import check_stacks
 from trajectoire.io.config import RunConfig
+from trajectoire.io.formats import read_input
 from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, year_dataset
 from trajectoire.meteo.classes import met_classes, select_years
-from trajectoire.meteo.readers import read_hourly
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import normalise_pollutant
-from trajectoire.tables import dialect_defaults, numeric_column, read_table
+from trajectoire.tables import dialect_defaults, numeric_column
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
-from trajectoire.trajectory.trends import read_trends
 
 __all__ = [
     "DEFAULT_RELEASE_HEIGHT",
@@ -163,7 +159,7 @@ def prepare(config: RunConfig) -> RunContext:
     with dialect_defaults(**config.csv.dialect()):  # [csv]: the inputs' dialect when given
         terr, grid = _territories_and_grid(config)
         run_years = list(range(config.run.first_year, config.run.last_year + 1))
-        zones = read_zones(config.inputs.zones) if config.inputs.zones else None
+        zones = _read(config, "zones")
         reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
         met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
         trajectory = _trajectory(config, reference, run_years)
@@ -209,6 +205,13 @@ def prepare(config: RunConfig) -> RunContext:
     )
 
 
+def _read(config: RunConfig, key: str, **run_keywords: Any) -> Any:
+    """Input `key` read as ``[inputs]`` says (:func:`trajectoire.io.formats.read_input`);
+    None when it is not given."""
+    spec = getattr(config.inputs, key)
+    return None if spec is None else read_input(key, spec, **run_keywords)
+
+
 def _origins(terr: Any, grid: Grid) -> tuple[list[str], np.ndarray, Origins]:
     """Origins (the territories, then "rest"), the share of each cell in each, per cell."""
     frac_da = territory_fractions(terr, grid)
@@ -222,7 +225,7 @@ def _origins(terr: Any, grid: Grid) -> tuple[list[str], np.ndarray, Origins]:
 
 def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
     """The territories asked in ``[grid]`` and the regional grid around them."""
-    terr = load_territories(config.inputs.territories)
+    terr = read_input("territories", config.inputs.territories)
     wanted = list(config.grid.territories)
     terr = terr[terr["territory"].isin(wanted)].reset_index(drop=True)
     missing = sorted(set(wanted) - set(terr["territory"]))
@@ -243,20 +246,21 @@ def _reference(
     inputs = config.inputs
     if "NO2" in config.run.pollutants and "NOx" not in config.run.pollutants:
         raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
-    if not (inputs.point_sources or inputs.roads or inputs.area_emissions):
+    if not (inputs.point_sources or inputs.roads or inputs.area_emissions or inputs.gridded):
         raise ConfigError(
             "[inputs]: no emission input; give at least one of point_sources, roads (with "
-            "road_emission_factors) or area_emissions (docs/input-formats.md)."
+            "road_emission_factors), area_emissions or gridded (docs/input-formats.md)."
         )
+    factors = _read(config, "road_emission_factors")
     reference = build_inventory(
         grid,
         reference_year=config.run.reference_year,
-        point_sources=inputs.point_sources,
-        roads=inputs.roads,
-        road_emission_factors=inputs.road_emission_factors,
-        area_totals=inputs.area_emissions,
+        point_sources=_read(config, "point_sources"),
+        roads=_read(config, "roads", emission_factors=factors) if inputs.roads else None,
+        area_totals=_read(config, "area_emissions"),
+        gridded=_read(config, "gridded"),
         zones=zones,
-        landuse=inputs.landuse,
+        landuse=_read(config, "landuse"),
         pollutants=[p for p in config.run.pollutants if p != "NO2"] or None,
     )
     if "source" in reference.dims and reference.sizes["source"]:
@@ -337,7 +341,7 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
         warnings.simplefilter("always", TrajectoireWarning)
         out = rebuild(
             reference,
-            read_trends(config.inputs.trends),
+            _read(config, "trends"),
             run_years,
             methods=methods,
             point_history=_point_history(config, reference),
@@ -351,9 +355,7 @@ def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | N
     """The stack register's rows of the stacks the inventory kept (the others are not needed)."""
     if not config.inputs.point_source_history:
         return None
-    history = read_table(
-        config.inputs.point_source_history, config_key="[inputs] point_source_history"
-    )
+    history = _read(config, "point_source_history")
     if "source_id" in history.columns:
         known = (
             {str(v) for v in reference["source"].values} if "source" in reference.dims else set()
@@ -382,8 +384,9 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
     """Joint frequency tables of the run's years."""
     if config.inputs.meteo is None:
         raise ConfigError("[inputs] meteo: hourly meteorology is needed for the dispersion.")
-    hourly = read_hourly(
-        config.inputs.meteo,
+    hourly = _read(
+        config,
+        "meteo",
         latitude=config.meteo.latitude,
         longitude=config.meteo.longitude,
         roughness_length=config.meteo.roughness_length,
@@ -403,7 +406,7 @@ def _background(config: RunConfig, pollutants: list[str], run_years: list[int]) 
             coords={"year": run_years, "pollutant": list(pollutants)},
             attrs={"units": "ug m-3"},
         )
-    bg = read_background(config.inputs.background)
+    bg = _read(config, "background")
     missing_p = sorted(set(pollutants) - {str(p) for p in bg["pollutant"].values})
     missing_y = sorted(set(run_years) - {int(y) for y in bg["year"].values})
     if missing_p or missing_y:
@@ -443,7 +446,7 @@ def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
     """Stations of the run that lie on the grid, with their cell."""
     if config.inputs.stations is None:
         return pd.DataFrame({"station_id": [], "x": [], "y": [], "row": [], "col": []})
-    df = read_stations(config.inputs.stations)
+    df = _read(config, "stations")
     row, col, inside = grid.cell_index(df["x"].to_numpy(), df["y"].to_numpy())
     if not inside.all():
         out = df.loc[~inside, "station_id"].tolist()
@@ -463,7 +466,7 @@ def _observations(
     if path is None:
         return None
     what = f"{path} ([inputs] observations)"
-    table = read_table(path, what=what, require_rows=True, config_key="[inputs] observations")
+    table = _read(config, "observations")
     require_columns(table.columns, ["station_id", "year", "pollutant", "value"], what)
     key = "[inputs] observations"
     table["value"] = numeric_column(table, "value", what=what, allow_nan=True, config_key=key)

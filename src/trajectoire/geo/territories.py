@@ -23,6 +23,7 @@ import xarray as xr
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix
+from trajectoire.tables import mapped_columns
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -197,6 +198,7 @@ def load_territories(
         )
     chosen = _choose_layer(path, layer)
     gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
+    gdf = mapped_columns(gdf)  # the configuration's ``columns`` (tables.column_mapping)
     what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
     return _normalise(gdf, columns, what)
 

@@ -27,7 +27,7 @@ from trajectoire.inventory.proxies import road_emissions_per_km
 from trajectoire.inventory.schema import POINT_VARIABLES
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import POLLUTANTS, normalise_pollutant
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import mapped_columns, numeric_column, read_table
 from trajectoire.units import conversion_factor
 
 __all__ = [
@@ -87,9 +87,10 @@ def _read_table(
                 raise InputError(f"{p}: has several layers {layers}; pass layer= to choose one.")
 
     try:
-        return gpd.read_file(p, layer=layer)
+        frame = gpd.read_file(p, layer=layer)
     except Exception as exc:  # pyogrio raises its own error types
         raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
+    return mapped_columns(frame)
 
 
 def _table(

@@ -55,6 +55,7 @@ __all__ = [
     "CsvConfig",
     "DispersionConfig",
     "GridConfig",
+    "InputSpec",
     "InputsConfig",
     "MeteoConfig",
     "OutputConfig",
@@ -174,12 +175,16 @@ class GridConfig(_Section):
         return _unique(out, "territories")
 
 
-def _resolve_input(value: Any, info: ValidationInfo) -> Path | None:
-    if value is None:
-        return None
+#: Suffixes that make a string option of an input a file path (resolved like ``path``).
+FILE_SUFFIXES = (
+    ".csv", ".gz", ".tsv", ".txt", ".gpkg", ".geojson", ".json", ".shp", ".nc", ".nc4",
+    ".tif", ".tiff", ".parquet", ".xlsx", ".zip", ".toml",
+)  # fmt: skip
+
+
+def _resolve_path(value: Any, base: Path, what: str) -> Path:
     if not isinstance(value, str | Path):
-        raise ValueError(f"expected a file path (a string), got {type(value).__name__}")
-    base = Path((info.context or {}).get("base_dir", "."))
+        raise ValueError(f"expected a file path (a string) for {what}, got {type(value).__name__}")
     path = Path(value).expanduser()
     resolved = (path if path.is_absolute() else base / path).resolve()
     if not resolved.exists():
@@ -190,35 +195,146 @@ def _resolve_input(value: Any, info: ValidationInfo) -> Path | None:
     return resolved
 
 
+class InputSpec(BaseModel):
+    """One input of ``[inputs]``: a file and how to read it.
+
+    Written either as a path (``meteo = "meteo.csv.gz"``: the library's own layout, see
+    ``docs/input-formats.md``) or as a table::
+
+        [inputs.point_sources]
+        path = "irep2021_sites.csv"   # relative to the configuration file
+        format = "irep"               # a built-in reader (docs/input-formats.md)
+        unit = "kg yr-1"              # units of the amounts
+        crs = "EPSG:2154"             # CRS of plain x/y columns
+        layer = "sites"               # layer of a GeoPackage
+        columns = { source_id = "Identifiant" }   # expected name = name in the file
+        encoding = "cp1252"           # CSV dialect, else detected
+        delimiter = ";"
+        decimal = ","
+        emissions = "emissions.csv"   # any keyword of the format's reader, by its name
+
+    Keys other than those above are keywords of the format's reader; string values ending
+    with a file suffix (``.csv``, ``.gpkg``, ``.nc``...) are paths, resolved like ``path``.
+    Which keywords each format takes is checked when the configuration is loaded
+    (:mod:`trajectoire.io.formats`).
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    path: Path
+    format: str = "trajectoire"
+    layer: str | None = None
+    columns: dict[str, str] = Field(default_factory=dict)
+    unit: str | None = None
+    crs: str | None = None
+    encoding: str | None = None
+    delimiter: Literal[",", ";", "\t"] | None = None
+    decimal: Literal[".", ","] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_path(cls, value: Any, info: ValidationInfo) -> Any:
+        base = Path((info.context or {}).get("base_dir", "."))
+        if isinstance(value, str | Path):
+            return {"path": _resolve_path(value, base, "the input")}
+        if not isinstance(value, dict):
+            raise ValueError(
+                "expected a file path (a string) or a table with at least 'path', got "
+                f"{type(value).__name__}"
+            )
+        if "path" not in value:
+            raise ValueError("a table input needs 'path' (the file to read)")
+        out = dict(value)
+        out["path"] = _resolve_path(value["path"], base, "'path'")
+        for k, v in value.items():
+            if (
+                k not in cls.model_fields
+                and isinstance(v, str)
+                and v.lower().endswith(FILE_SUFFIXES)
+            ):
+                out[k] = str(_resolve_path(v, base, repr(k)))
+        return out
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The format-specific keywords (the keys that are not fields of this model)."""
+        return dict(self.model_extra or {})
+
+    def files(self) -> list[Path]:
+        """The files this input reads: ``path`` and the options that are paths."""
+        extra = [
+            Path(v)
+            for v in self.options.values()
+            if isinstance(v, str) and v.lower().endswith(FILE_SUFFIXES) and Path(v).is_absolute()
+        ]
+        return [self.path, *extra]
+
+    def dialect(self) -> dict[str, str | None]:
+        """Keywords of :func:`trajectoire.tables.dialect_defaults` (None: detected)."""
+        return {"encoding": self.encoding, "sep": self.delimiter, "decimal": self.decimal}
+
+    def how(self) -> dict[str, Any]:
+        """How the input is read: every key but the paths (what a run's hash depends on,
+        with the files' checksums)."""
+        files = {str(f) for f in self.files()}
+        return {
+            k: v
+            for k, v in self.model_dump(mode="json").items()
+            if k != "path" and not (isinstance(v, str) and v in files)
+        }
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+
 class InputsConfig(_Section):
     """``[inputs]``: input files (see ``docs/input-formats.md``); only ``territories`` is required.
 
-    Paths are resolved relative to the configuration file's directory and must exist.
+    Each input is a path, or a table that says how to read it (:class:`InputSpec`). Paths
+    are resolved relative to the configuration file's directory and must exist.
     """
 
-    territories: Path
-    zones: Path | None = None
-    point_sources: Path | None = None
-    point_source_history: Path | None = None
-    roads: Path | None = None
-    road_emission_factors: Path | None = None
-    area_emissions: Path | None = None
-    landuse: Path | None = None
-    trends: Path | None = None
-    meteo: Path | None = None
-    stations: Path | None = None
-    observations: Path | None = None
-    observations_hourly: Path | None = None
-    background: Path | None = None
+    territories: InputSpec
+    zones: InputSpec | None = None
+    point_sources: InputSpec | None = None
+    point_source_history: InputSpec | None = None
+    roads: InputSpec | None = None
+    road_emission_factors: InputSpec | None = None
+    area_emissions: InputSpec | None = None
+    gridded: InputSpec | None = None
+    landuse: InputSpec | None = None
+    trends: InputSpec | None = None
+    meteo: InputSpec | None = None
+    stations: InputSpec | None = None
+    observations: InputSpec | None = None
+    observations_hourly: InputSpec | None = None
+    background: InputSpec | None = None
 
-    @field_validator("*", mode="before")
-    @classmethod
-    def _resolve(cls, v: Any, info: ValidationInfo) -> Path | None:
-        return _resolve_input(v, info)
+    @model_validator(mode="after")
+    def _check_formats(self) -> InputsConfig:
+        from trajectoire.io.formats import check_spec  # the readers of every stage
+
+        for key, spec in self.given().items():
+            check_spec(key, spec)
+        return self
+
+    def given(self) -> dict[str, InputSpec]:
+        """The inputs given, ``{key: InputSpec}``, in declaration order."""
+        return {k: v for k, v in self if v is not None}
 
     def files(self) -> dict[str, Path]:
-        """The inputs given, ``{key: resolved path}``, in declaration order."""
-        return {k: v for k, v in self if v is not None}
+        """The files of the inputs given, ``{key: resolved path}`` (``key.option`` for the
+        files named by an input's options), in declaration order."""
+        out: dict[str, Path] = {}
+        for k, spec in self.given().items():
+            out[k] = spec.path
+            for name, value in spec.options.items():
+                if Path(str(value)) in spec.files()[1:]:
+                    out[f"{k}.{name}"] = Path(str(value))
+        return out
 
 
 class CsvConfig(_Section):
@@ -408,7 +524,10 @@ class RunConfig(_Section):
         through their checksums only (moving the inputs does not change the hash).
         """
         data = self.model_dump(mode="json")
-        data["inputs"] = self.input_checksums
+        data["inputs"] = {
+            "checksums": self.input_checksums,
+            "how": {k: spec.how() for k, spec in self.inputs.given().items()},
+        }
         data["run"].pop("name", None)
         text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -431,7 +550,12 @@ def _field_path(loc: Iterable[int | str]) -> str:
     """``("grid", "resolution")`` -> ``[grid] resolution``; list items as ``key[2]``."""
     parts = list(loc)
     section: list[str] = []
-    while parts and isinstance(parts[0], str) and _is_section(section + [parts[0]]):
+    while (
+        parts
+        and isinstance(parts[0], str)
+        and _is_section(section + [parts[0]])
+        and not (len(parts) == 1 and _model_at(section + [parts[0]]) is InputSpec)
+    ):
         section.append(str(parts.pop(0)))
     rest = ""
     for p in parts:

@@ -1,0 +1,309 @@
+"""The built-in readers the configuration names: ``[inputs.<key>] format = "<name>"``.
+
+Every input of ``[inputs]`` is read by a *format*: ``"trajectoire"`` (the library's own
+layout, ``docs/input-formats.md``) or a built-in reader of a real source (the IREP register,
+Eurostat series, Météo-France hourly files...). A format is a reader function and the
+keywords through which it receives the generic keys of an input (``unit``, ``crs``,
+``layer``, ``columns``); every other keyword of the reader may be written in the input's
+table under its own name. :func:`check_spec` checks an input's keys when the configuration is
+loaded, so a misspelt key fails before anything is read, naming the keys the format takes.
+
+:func:`read_input` reads one input: the CSV dialect and the column names of the input are
+given to every table read on the way (:func:`trajectoire.tables.dialect_defaults`,
+:func:`trajectoire.tables.column_mapping`), the reader is called, and a ``columns`` entry
+that matched no column of the file is an error naming it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import inspect
+import logging
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from trajectoire.assess.stations import read_stations
+from trajectoire.dispersion.background import read_background
+from trajectoire.errors import ConfigError
+from trajectoire.geo.territories import load_territories
+from trajectoire.inventory.readers import (
+    read_area_totals,
+    read_gridded,
+    read_landuse,
+    read_point_sources,
+    read_road_emission_factors,
+    read_roads,
+    read_zones,
+)
+from trajectoire.meteo.readers import read_hourly
+from trajectoire.tables import column_mapping, dialect_defaults, read_table
+from trajectoire.trajectory.trends import read_eurostat_air_emissions, read_trends
+
+if TYPE_CHECKING:
+    from trajectoire.io.config import InputSpec
+
+__all__ = ["FORMATS", "Format", "check_spec", "input_context", "read_input", "register_format"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Format:
+    """A reader of one input kind, and how the generic keys of an input reach it.
+
+    Attributes
+    ----------
+    reader : callable
+        ``reader(path, **keywords)``.
+    unit, crs, layer, columns : str or None
+        The reader's keyword receiving the input's ``unit``, ``crs``, ``layer`` and
+        ``columns`` (None: the format does not take that key; ``columns`` without a keyword
+        is applied to every table the reader reads, by
+        :func:`trajectoire.tables.column_mapping`).
+    run_keywords : tuple of str
+        Keywords the run sets itself (from other sections), which the input may not set.
+    summary : str
+        One line for the documentation and messages.
+    """
+
+    reader: Callable[..., Any]
+    unit: str | None = None
+    crs: str | None = None
+    layer: str | None = None
+    columns: str | None = None
+    run_keywords: tuple[str, ...] = ()
+    summary: str = ""
+
+    def keywords(self) -> list[str]:
+        """The reader's keywords an input may set under their own name."""
+        params = list(inspect.signature(self.reader).parameters.values())[1:]
+        reserved = {"what", "config_key", self.unit, self.crs, self.layer, self.columns}
+        reserved |= set(self.run_keywords)
+        return [
+            p.name
+            for p in params
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in reserved
+        ]
+
+
+def _table_reader(path: Any, *, what: str | None = None, config_key: str | None = None) -> Any:
+    """A CSV table in the library's layout, read as is (the pipeline checks its columns)."""
+    return read_table(path, what=what, require_rows=True, config_key=config_key)
+
+
+#: input key -> format name -> :class:`Format`. ``"trajectoire"`` is each input's own layout.
+FORMATS: dict[str, dict[str, Format]] = {
+    "territories": {
+        "trajectoire": Format(load_territories, layer="layer", summary="polygons with an id"),
+    },
+    "zones": {
+        "trajectoire": Format(read_zones, layer="layer", summary="polygons with zone_id"),
+    },
+    "point_sources": {
+        "trajectoire": Format(
+            read_point_sources,
+            unit="units",
+            crs="crs",
+            layer="layer",
+            summary="point_sources.csv / .gpkg",
+        ),
+    },
+    "point_source_history": {
+        "trajectoire": Format(_table_reader, summary="point_source_history.csv"),
+    },
+    "roads": {
+        "trajectoire": Format(
+            read_roads,
+            unit="units",
+            crs="crs",
+            layer="layer",
+            run_keywords=("emission_factors",),
+            summary="road links with traffic or emissions",
+        ),
+    },
+    "road_emission_factors": {
+        "trajectoire": Format(read_road_emission_factors, summary="factors per road category"),
+    },
+    "area_emissions": {
+        "trajectoire": Format(read_area_totals, unit="units", summary="totals per zone"),
+    },
+    "gridded": {
+        "trajectoire": Format(
+            read_gridded, unit="units", crs="crs", summary="GeoTIFF or NetCDF, any CRS"
+        ),
+    },
+    "landuse": {
+        "trajectoire": Format(read_landuse, crs="crs", summary="land-use class raster"),
+    },
+    "trends": {
+        "trajectoire": Format(read_trends, summary="tidy trend indices"),
+        "eurostat": Format(
+            read_eurostat_air_emissions, summary="Eurostat env_air_emis national series"
+        ),
+    },
+    "meteo": {
+        "trajectoire": Format(
+            read_hourly,
+            run_keywords=("latitude", "longitude", "roughness_length"),
+            summary="hourly CSV or NetCDF",
+        ),
+    },
+    "stations": {
+        "trajectoire": Format(read_stations, summary="station_id, x, y"),
+    },
+    "observations": {
+        "trajectoire": Format(_table_reader, summary="station_id, year, pollutant, value"),
+    },
+    "observations_hourly": {
+        "trajectoire": Format(_table_reader, summary="station_id, time, pollutant, value"),
+    },
+    "background": {
+        "trajectoire": Format(read_background, unit="units", summary="year, pollutant, value"),
+    },
+}
+
+
+def register_format(key: str, name: str, fmt: Format) -> None:
+    """Add a reader for input `key` under format `name` (for plugins and tests).
+
+    Parameters
+    ----------
+    key : str
+        An input key of ``[inputs]`` (``"point_sources"``, ``"meteo"``...).
+    name : str
+        The format name the configuration writes.
+    fmt : Format
+        The reader and its keywords.
+    """
+    if key not in FORMATS:
+        raise ConfigError(
+            f"register_format: unknown input {key!r}; expected one of {list(FORMATS)}"
+        )
+    FORMATS[key][name] = fmt
+
+
+def _section(key: str) -> str:
+    """The table of input `key`, for its sub-keys (``[inputs.meteo] format``)."""
+    return f"[inputs.{key}]"
+
+
+def _input_key(key: str) -> str:
+    """The configuration key of input `key` as a whole (``[inputs] meteo``)."""
+    return f"[inputs] {key}"
+
+
+def check_spec(key: str, spec: InputSpec) -> Format:
+    """The format of input `key`, after checking that `spec` sets only keys it takes.
+
+    Raises
+    ------
+    ValueError
+        One line naming the key at fault, what the format takes and where it is documented
+        (the configuration loader turns it into a :class:`~trajectoire.errors.ConfigError`).
+    """
+    formats = FORMATS[key]
+    fmt = formats.get(spec.format)
+    if fmt is None:
+        close = difflib.get_close_matches(spec.format, list(formats), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(
+            f"{_section(key)} format: {spec.format!r}{hint} is not a reader of this input; "
+            f"expected one of {sorted(formats)} (docs/input-formats.md)"
+        )
+    for generic in ("unit", "crs", "layer"):
+        if getattr(spec, generic) is not None and getattr(fmt, generic) is None:
+            raise ValueError(
+                f"{_section(key)} {generic}: format {spec.format!r} does not take a {generic} "
+                "(the file says it, or the format fixes it); remove the key"
+            )
+    allowed = fmt.keywords()
+    for option in spec.options:
+        if option not in allowed:
+            close = difflib.get_close_matches(option, allowed, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            taken = ", ".join(["path", "format", "columns", "encoding", "delimiter", "decimal"])
+            generic_keys = [g for g in ("unit", "crs", "layer") if getattr(fmt, g)]
+            raise ValueError(
+                f"{_section(key)} {option}{hint}: not a key of format {spec.format!r} "
+                f"({fmt.reader.__module__}.{fmt.reader.__name__}); it takes {taken}"
+                + (", " + ", ".join(generic_keys) if generic_keys else "")
+                + (", " + ", ".join(allowed) if allowed else "")
+            )
+    return fmt
+
+
+@contextlib.contextmanager
+def input_context(key: str, spec: InputSpec) -> Iterator[None]:
+    """Read tables in the block with the dialect and column names of input `key`.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        At the end of the block, a ``columns`` entry that matched no column of the tables
+        read, naming the columns they had.
+    """
+    with dialect_defaults(**spec.dialect()), column_mapping(spec.columns) as state:
+        yield
+    unused = {k: v for k, v in spec.columns.items() if k not in state.used}
+    if unused and state.seen:
+        want, file_col = next(iter(unused.items()))
+        raise ConfigError(
+            f"{spec.path} ({_section(key)}): columns.{want} = {file_col!r}, but the file has no "
+            f"column {file_col!r}; its columns are {state.seen[0]}. Fix {_section(key)} "
+            f"columns.{want}."
+        )
+
+
+def read_input(key: str, spec: InputSpec, **run_keywords: Any) -> Any:
+    """Read input `key` as its configuration says.
+
+    Parameters
+    ----------
+    key : str
+        The input's key in ``[inputs]``.
+    spec : InputSpec
+        Its configuration.
+    **run_keywords
+        Keywords the run sets (e.g. the meteorological site's ``latitude``).
+
+    Returns
+    -------
+    object
+        What the format's reader returns.
+    """
+    fmt = check_spec(key, spec)
+    kwargs: dict[str, Any] = dict(spec.options)
+    for generic, keyword in (("unit", fmt.unit), ("crs", fmt.crs), ("layer", fmt.layer)):
+        value = getattr(spec, generic)
+        if value is not None and keyword is not None:
+            kwargs[keyword] = value
+    params = inspect.signature(fmt.reader).parameters
+    if "what" in params:
+        kwargs["what"] = f"{spec.path.name} ({_input_key(key)})"
+    if "config_key" in params:
+        kwargs["config_key"] = _input_key(key)
+    kwargs.update(run_keywords)
+    if fmt.columns is not None and spec.columns:
+        kwargs[fmt.columns] = dict(spec.columns)
+        with dialect_defaults(**spec.dialect()):
+            return fmt.reader(spec.path, **kwargs)
+    if spec.format != "trajectoire":
+        log.info("%s: read %s as format %r", _section(key), spec.path, spec.format)
+    with input_context(key, spec):
+        return fmt.reader(spec.path, **kwargs)
+
+
+def describe(formats: Mapping[str, Mapping[str, Format]] = FORMATS) -> str:
+    """A Markdown table of the inputs and their formats (used by the documentation)."""
+    rows = ["| input | format | reader | keys |", "|---|---|---|---|"]
+    for key, fmts in formats.items():
+        for name, fmt in fmts.items():
+            keys = [g for g in ("unit", "crs", "layer") if getattr(fmt, g)] + fmt.keywords()
+            rows.append(
+                f"| `{key}` | `{name}` | `{fmt.reader.__module__}.{fmt.reader.__name__}` | "
+                + ", ".join(f"`{k}`" for k in keys)
+                + " |"
+            )
+    return "\n".join(rows)
