@@ -558,6 +558,7 @@ def _map_pollutants(
         detail = "; ".join(
             f"{k!r} at {rows_preview(_lines(frame, v, lines), 3)}" for k, v in list(bad.items())[:5]
         )
+        first = next(iter(bad))
         kind = (
             "IREP substance name(s) that look like a trajectoire pollutant"
             if official
@@ -566,7 +567,7 @@ def _map_pollutants(
         raise InputError(
             f"{name}, column {column!r}: unknown {kind}: {detail}; expected a name of "
             f"trajectoire.inventory.irep.IREP_POLLUTANTS or one of {list(POLLUTANTS)}. Map it: "
-            + _set(config_key, "pollutants", f'{{ "{next(iter(bad))}" = "NOx" }}')
+            + _set(config_key, "pollutants", f'{{ "{first}" = "{_guess(first)}" }}')
             + "."
         )
     if ignored:
@@ -578,6 +579,22 @@ def _map_pollutants(
             rows_preview(sorted(ignored), 6),
         )
     return out
+
+
+_GUESSES = (
+    (re.compile(r"sox|so2|soufre"), "SO2"),
+    (re.compile(r"nox|azote"), "NOx"),
+    (re.compile(r"pm ?2[.,]?5"), "PM2.5"),
+    (re.compile(r"pm ?10"), "PM10"),
+    (re.compile(r"nh3|ammoniac"), "NH3"),
+    (re.compile(r"covnm|nmvoc"), "NMVOC"),
+)
+
+
+def _guess(name: str) -> str:
+    """The trajectoire id a substance name seems to mean, for the example of a message."""
+    folded = _fold(name)
+    return next((pid for rx, pid in _GUESSES if rx.search(folded)), "<trajectoire id>")
 
 
 # ---------------------------------------------------------------------- emissions
