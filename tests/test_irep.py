@@ -399,7 +399,11 @@ def test_unknown_pollutant_name(tmp_path: Path) -> None:
     with pytest.raises(InputError) as exc:
         read_irep(sites, emissions=em, config_key=KEY)
     text = _one_line(exc)
-    assert str(em) in text and "'polluant'" in text and "'Oxydes de soufre (SOx) total' at line 3" in text
+    assert (
+        str(em) in text
+        and "'polluant'" in text
+        and "'Oxydes de soufre (SOx) total' at line 3" in text
+    )
     assert 'pollutants = { "Oxydes de soufre (SOx) total" = "SO2" }' in text
     # a tidy table: every pollutant must be known
     tidy = _tidy(tmp_path / "tidy.csv", "0001234567,benzène,1,kg/an\n")
