@@ -1,0 +1,1292 @@
+"""Reader of the French industrial emissions register IREP into point sources.
+
+IREP (*Registre des émissions polluantes*) is the public extract of the yearly declarations
+of French industrial sites (GEREP), published by the Ministry of Ecological Transition on
+Géorisques, *Installations industrielles rejetant des polluants*
+(https://www.georisques.gouv.fr/donnees/bases-de-donnees/installations-industrielles-rejetant-des-polluants),
+Licence Ouverte. Each yearly archive (``https://files.georisques.fr/irep/<year>.zip``) holds,
+among others, two ``;``-separated tables:
+
+* ``etablissements.csv``: one row per site: ``identifiant``, ``nom_etablissement``,
+  ``numero_siret``, ``adresse``, ``code_postal``, ``commune``, ``departement``, ``region``,
+  ``coordonnees_x``, ``coordonnees_y``, ``code_epsg``, ``code_ape``, ``libelle_ape``,
+  ``code_eprtr``, ``libelle_eprtr`` (the names vary slightly between vintages, and in case:
+  they are matched case-insensitively);
+* ``emissions.csv``: one row per site, year, medium and substance: ``identifiant``,
+  ``nom_etablissement``, ``annee_emission``, ``milieu`` (``Air``, ``Eau (direct)``,
+  ``Eau (indirect)``, ``Sol``), ``polluant`` (French names), ``quantite``, ``unite``
+  (``kg/an``); a quantity below the reporting threshold is written ``< seuil``.
+
+The declared quantities are those of arrêté du 31 janvier 2008 (relatif au registre et à la
+déclaration annuelle des émissions polluantes), annex II (list of substances and reporting
+thresholds). :func:`read_irep` joins the two tables on the site id and returns a pandas
+DataFrame in the point-source layout of ``docs/input-formats.md``, which
+:func:`trajectoire.inventory.read_point_sources` and
+:func:`trajectoire.inventory.build_inventory` accept as it is.
+
+IREP has no stack parameters and no GNFR sector: the sector comes from the site's activity
+(NAF/APE code, :data:`NAF_CLASSES`) and the stack from an *illustrative* table per activity
+class (:data:`ACTIVITY_CLASSES`); both are documented below and overridable.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import unicodedata
+import zipfile
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trajectoire._validate import rows_preview
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.sectors import normalise_sector
+from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.tables import numeric_column, read_table
+from trajectoire.units import UNIT_TABLE, conversion_factor
+
+__all__ = [
+    "ACTIVITY_CLASSES",
+    "IREP_POLLUTANTS",
+    "NAF_CLASSES",
+    "SECTOR_CLASSES",
+    "read_irep",
+]
+
+log = logging.getLogger(__name__)
+
+#: IREP substance names (``polluant`` of ``emissions.csv``) -> trajectoire pollutant id, or
+#: None for a substance read and deliberately not kept. Names are compared without case,
+#: accents and blanks, so ``"Oxydes d'azote (NOx/ NO2)"`` matches ``"oxydes d'azote
+#: (NOx/NO2)"``. The spellings are those of the Géorisques files and of arrêté du 31 janvier
+#: 2008, annex II (older vintages). Total suspended particles (TSP) are *not* PM10 and are
+#: not kept; carbon monoxide is not (yet) a trajectoire pollutant. Override or extend with the
+#: `pollutants` option of :func:`read_irep`, e.g. ``{"Poussières totales (TSP)": "PM10"}``.
+#: Any other IREP substance (CO2, metals, dioxins...) is left out and counted in the log,
+#: unless its name looks like one of the pollutants above (then it is an error: map it).
+IREP_POLLUTANTS: dict[str, str | None] = {
+    "Oxydes d'azote (NOx - NO + NO2) (en eq. NO2)": "NOx",
+    "Oxydes d'azote (NOx/NO2)": "NOx",
+    "Oxydes d'azote (NOx)": "NOx",
+    "Oxydes de soufre (SOx - SO2 + SO3) (en eq. SO2)": "SO2",
+    "Oxydes de soufre (SOx/SO2)": "SO2",
+    "Oxydes de soufre (SOx)": "SO2",
+    "Dioxyde de soufre (SO2)": "SO2",
+    "Ammoniac (NH3)": "NH3",
+    "Composés organiques volatils non méthaniques (COVNM)": "NMVOC",
+    "PM10": "PM10",
+    "Particules PM10": "PM10",
+    "PM2,5": "PM2.5",
+    "PM2.5": "PM2.5",
+    "Particules PM2,5": "PM2.5",
+    "Poussières totales (TSP)": None,
+    "Monoxyde de carbone (CO)": None,
+}
+
+#: Stack and sector of each activity class. The GNFR sector follows the EMEP/CEIP gridding
+#: nomenclature (public electricity and heat in ``A_PublicPower``, refineries and
+#: manufacturing in ``B_Industry``, gas supply in ``D_Fugitive``, waste and waste water in
+#: ``J_Waste``). The stack parameters (``height`` [m], ``diameter`` [m], ``temperature`` [K],
+#: ``velocity`` [m s-1]) are ILLUSTRATIVE orders of magnitude for one representative stack
+#: per class, not measured values: IREP publishes none. Two floors come from French ICPE
+#: rules: a chimney is at least 10 m high (e.g. arrêté du 30 juillet 2003, art. 24 II;
+#: arrêté du 26 août 2013, art. 23 II) and combustion gases leave at 8 m s-1 or more (e.g.
+#: arrêté du 4 mai 1992, art. 7); livestock and waste-water values are building vents, not
+#: chimneys. Replace them with the site's real stacks (``stacks`` option) when known.
+ACTIVITY_CLASSES: dict[str, dict[str, Any]] = {
+    "power_plant": {
+        "sector": "A_PublicPower",
+        "height": 100.0,
+        "diameter": 5.0,
+        "temperature": 400.0,
+        "velocity": 15.0,
+    },
+    "gas_supply": {
+        "sector": "D_Fugitive",
+        "height": 20.0,
+        "diameter": 1.0,
+        "temperature": 300.0,
+        "velocity": 8.0,
+    },
+    "refinery": {
+        "sector": "B_Industry",
+        "height": 80.0,
+        "diameter": 3.0,
+        "temperature": 450.0,
+        "velocity": 12.0,
+    },
+    "iron_steel": {
+        "sector": "B_Industry",
+        "height": 60.0,
+        "diameter": 3.0,
+        "temperature": 420.0,
+        "velocity": 12.0,
+    },
+    "non_ferrous": {
+        "sector": "B_Industry",
+        "height": 40.0,
+        "diameter": 2.0,
+        "temperature": 400.0,
+        "velocity": 10.0,
+    },
+    "minerals": {
+        "sector": "B_Industry",
+        "height": 50.0,
+        "diameter": 2.5,
+        "temperature": 420.0,
+        "velocity": 12.0,
+    },
+    "chemicals": {
+        "sector": "B_Industry",
+        "height": 35.0,
+        "diameter": 1.5,
+        "temperature": 350.0,
+        "velocity": 10.0,
+    },
+    "paper_wood": {
+        "sector": "B_Industry",
+        "height": 40.0,
+        "diameter": 2.0,
+        "temperature": 380.0,
+        "velocity": 10.0,
+    },
+    "food": {
+        "sector": "B_Industry",
+        "height": 25.0,
+        "diameter": 1.0,
+        "temperature": 350.0,
+        "velocity": 8.0,
+    },
+    "solvent_use": {
+        "sector": "E_Solvents",
+        "height": 15.0,
+        "diameter": 0.8,
+        "temperature": 300.0,
+        "velocity": 8.0,
+    },
+    "other_industry": {
+        "sector": "B_Industry",
+        "height": 25.0,
+        "diameter": 1.0,
+        "temperature": 350.0,
+        "velocity": 8.0,
+    },
+    "waste_treatment": {
+        "sector": "J_Waste",
+        "height": 40.0,
+        "diameter": 1.5,
+        "temperature": 400.0,
+        "velocity": 10.0,
+    },
+    "waste_water": {
+        "sector": "J_Waste",
+        "height": 10.0,
+        "diameter": 0.5,
+        "temperature": 293.0,
+        "velocity": 5.0,
+    },
+    "livestock": {
+        "sector": "K_AgriLivestock",
+        "height": 8.0,
+        "diameter": 0.6,
+        "temperature": 295.0,
+        "velocity": 5.0,
+    },
+    "agriculture_other": {
+        "sector": "L_AgriOther",
+        "height": 8.0,
+        "diameter": 0.6,
+        "temperature": 295.0,
+        "velocity": 5.0,
+    },
+}
+
+#: NAF rév. 2 (APE) code prefixes (digits only: ``"35.11Z"`` is ``"3511Z"``) -> activity
+#: class of :data:`ACTIVITY_CLASSES`; the longest matching prefix wins. INSEE, *Nomenclature
+#: d'activités française NAF rév. 2* (2008). A code that matches none gives
+#: ``other_industry``.
+NAF_CLASSES: dict[str, str] = {
+    "014": "livestock",
+    "01": "agriculture_other",
+    "06": "gas_supply",
+    "091": "gas_supply",
+    "10": "food",
+    "11": "food",
+    "12": "food",
+    "16": "paper_wood",
+    "17": "paper_wood",
+    "18": "solvent_use",
+    "19": "refinery",
+    "20": "chemicals",
+    "21": "chemicals",
+    "22": "chemicals",
+    "23": "minerals",
+    "241": "iron_steel",
+    "242": "iron_steel",
+    "243": "iron_steel",
+    "245": "iron_steel",
+    "244": "non_ferrous",
+    "2561": "solvent_use",
+    "351": "power_plant",
+    "352": "gas_supply",
+    "353": "power_plant",
+    "37": "waste_water",
+    "38": "waste_treatment",
+    "39": "waste_treatment",
+    "495": "gas_supply",
+    "9601": "solvent_use",
+}
+
+#: GNFR sector -> activity class whose stack a site without an activity code gets (the
+#: `default_sector` option of :func:`read_irep`); sectors not listed use ``other_industry``.
+SECTOR_CLASSES: dict[str, str] = {
+    "A_PublicPower": "power_plant",
+    "B_Industry": "other_industry",
+    "D_Fugitive": "gas_supply",
+    "E_Solvents": "solvent_use",
+    "J_Waste": "waste_treatment",
+    "K_AgriLivestock": "livestock",
+    "L_AgriOther": "agriculture_other",
+}
+
+_STACK_FIELDS = ("height", "diameter", "temperature", "velocity")
+_STACK_UNITS = {"height": "m", "diameter": "m", "temperature": "K", "velocity": "m s-1"}
+
+#: The site-table layouts known, by name: canonical key -> column name in the file.
+_SITE_LAYOUTS: dict[str, dict[str, str]] = {
+    "geocoded": {
+        "site_id": "irep_identifiant",
+        "name": "nom_etablissement",
+        "x": "x_l93",
+        "y": "y_l93",
+        "lon": "lon_geocoded",
+        "lat": "lat_geocoded",
+        "activity": "code_ape",
+    },
+    "official": {
+        "site_id": "identifiant",
+        "name": "nom_etablissement",
+        "x": "coordonnees_x",
+        "y": "coordonnees_y",
+        "epsg": "code_epsg",
+        "lon": "longitude",
+        "lat": "latitude",
+        "activity": "code_ape",
+    },
+}
+#: The emission-table layouts known: canonical key -> column name in the file.
+_EMISSION_LAYOUTS: dict[str, dict[str, str]] = {
+    "official": {
+        "emission_site_id": "identifiant",
+        "year": "annee_emission",
+        "medium": "milieu",
+        "pollutant": "polluant",
+        "value": "quantite",
+        "unit": "unite",
+    },
+    "tidy": {
+        "emission_site_id": "site_id",
+        "year": "year",
+        "medium": "medium",
+        "pollutant": "pollutant",
+        "value": "value",
+        "unit": "unit",
+    },
+}
+_COLUMN_KEYS = tuple(
+    dict.fromkeys(
+        [*_SITE_LAYOUTS["official"], *_SITE_LAYOUTS["geocoded"], *_EMISSION_LAYOUTS["official"]]
+    )
+)
+#: Words that make an unmapped IREP substance name look like a trajectoire pollutant.
+_LOOKS_KEPT = re.compile(
+    r"\b(nox|sox|so2|nh3|pm ?10|pm ?2[.,]?5|covnm|nmvoc|ammoniac|oxydes? d.azote|oxydes? de soufre)\b"
+)
+_BELOW_THRESHOLD = re.compile(r"^\s*<")
+_COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_POINT_DECIMAL = re.compile(r"[+-]?(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?")
+
+
+# ---------------------------------------------------------------------- small helpers
+def _key(text: Any) -> str:
+    """`text` without case, accents, blanks and typographic apostrophes (for matching)."""
+    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return re.sub(r"\s+", "", s.replace("\u2019", "'")).casefold()
+
+
+def _fold(text: Any) -> str:
+    """`text` without case and accents, blanks kept (for the look-alike test)."""
+    s = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    return " ".join(s.replace("\u2019", "'").split()).casefold()
+
+
+def _site_key(value: Any) -> str:
+    """The join key of a site id: text, blanks and an integer's leading zeros removed.
+
+    Géorisques writes ``0007000956``; extracts read as integers write ``7000956``.
+    """
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        value = int(value)
+    s = str(value).strip()
+    if s.isdigit():
+        s = s.lstrip("0") or "0"
+    return s
+
+
+def _missing(value: Any) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and np.isnan(value))
+        or str(value).strip()
+        in (
+            "",
+            "nan",
+            "<NA>",
+            "None",
+        )
+    )
+
+
+def _set(config_key: str | None, option: str, example: str, *, first: bool = False) -> str:
+    """How to set an option, quoting the config key: ``set [inputs.x] year = 2021``."""
+    where = f"{config_key} " if config_key else ""
+    return f"{'Set' if first else 'set'} {where}{option} = {example}"
+
+
+def _lines(frame: pd.DataFrame, rows: Sequence[Any], lines: bool) -> list[str]:
+    """File lines (``line 7``) of data-row labels `rows`, or ``row 5`` for a DataFrame."""
+    header = int(frame.attrs.get("header_line", 1))
+    return [f"line {int(r) + header + 1}" if lines else f"row {r}" for r in rows]
+
+
+def _shown_id(value: Any) -> str:
+    """A site id as text (an integer read as float loses its ``.0``)."""
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _numbers(frame: pd.DataFrame, column: str, **kw: Any) -> np.ndarray:
+    """:func:`numeric_column` of a column read as text, its decimal commas read first.
+
+    The tables are read as text (so that ids keep their leading zeros); a column whose
+    numbers are written ``12,5`` (and none ``12.5``) is read with a decimal comma.
+    """
+    raw = frame[column]
+    if not pd.api.types.is_numeric_dtype(raw.dtype):
+        cells = [str(c).strip() if isinstance(c, str) else c for c in raw]
+        text = [c for c in cells if isinstance(c, str)]
+        if any(_COMMA_DECIMAL.fullmatch(c) for c in text) and not any(
+            _POINT_DECIMAL.fullmatch(c) for c in text
+        ):
+            frame = frame.copy()
+            frame[column] = [
+                c.replace(",", ".") if isinstance(c, str) and _COMMA_DECIMAL.fullmatch(c) else c
+                for c in cells
+            ]
+    return numeric_column(frame, column, **kw)
+
+
+def _find(frame: pd.DataFrame, column: str) -> str | None:
+    """The column of `frame` named `column`, matched without case and blanks at the ends."""
+    wanted = column.strip().casefold()
+    for c in frame.columns:
+        if str(c).strip().casefold() == wanted:
+            return str(c)
+    return None
+
+
+def _check_columns_option(
+    columns: Mapping[str, str] | None, config_key: str | None
+) -> dict[str, str]:
+    given = dict(columns or {})
+    unknown = sorted(set(given) - set(_COLUMN_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{config_key or 'read_irep'} columns: unknown key(s) {unknown}; expected some of "
+            f"{list(_COLUMN_KEYS)} (canonical name = the column name in your file)."
+        )
+    return {k: str(v) for k, v in given.items()}
+
+
+def _resolve(
+    frame: pd.DataFrame,
+    layout: Mapping[str, str],
+    columns: Mapping[str, str],
+    keys: Sequence[str],
+    name: str,
+    config_key: str | None,
+) -> dict[str, str]:
+    """Canonical key -> actual column of `frame`, for the `keys` found (or given)."""
+    out: dict[str, str] = {}
+    for k in keys:
+        if k in columns:
+            col = _find(frame, columns[k])
+            if col is None:
+                raise MissingVariableError(
+                    f"{name}: no column {columns[k]!r} (given as columns.{k}); found "
+                    f"{[str(c) for c in frame.columns]}. Fix the name: "
+                    + _set(config_key, f"columns.{k}", '"<your column>"')
+                    + "."
+                )
+            out[k] = col
+        elif k in layout:
+            col = _find(frame, layout[k])
+            if col is not None:
+                out[k] = col
+    return out
+
+
+def _read_any(source: Any, name: str, layer: str | None, config_key: str | None) -> pd.DataFrame:
+    """A table from a CSV path, a file object, a vector file (GeoPackage...) or a DataFrame."""
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    if isinstance(source, io.IOBase):
+        return read_table(source, what=name, config_key=config_key, require_rows=True, dtype=str)  # type: ignore[arg-type]
+    p = Path(source)
+    if not p.exists():
+        raise InputError(
+            f"{name}: file not found (relative to {Path.cwd()}). Fix the path"
+            + (f" given by {config_key}." if config_key else ".")
+        )
+    if p.suffix.lower() in (".gpkg", ".shp", ".geojson", ".json", ".fgb"):
+        import geopandas as gpd
+        import pyogrio
+
+        try:
+            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+            if layer is None and len(layers) > 1:
+                raise InputError(
+                    f"{name}: has several layers {layers}; "
+                    + _set(config_key, "layer", f'"{layers[0]}"')
+                    + "."
+                )
+            if layer is not None and layer not in layers:
+                raise InputError(
+                    f"{name}: no layer {layer!r}; found {layers}. "
+                    + _set(config_key, "layer", f'"{layers[0]}"')
+                    + "."
+                )
+            return gpd.read_file(p, layer=layer)
+        except InputError:
+            raise
+        except Exception as exc:  # pyogrio raises its own error types
+            raise InputError(f"{name}: could not read it as a vector file ({exc}).") from None
+    return read_table(p, what=name, config_key=config_key, require_rows=True, dtype=str)
+
+
+def _zip_member(archive: Path, stem: str, name: str) -> tuple[io.BytesIO, str] | None:
+    """The bytes of ``<stem>.csv`` in the Géorisques yearly archive `archive`, if there."""
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            for member in zf.namelist():
+                if Path(member).name.casefold() == f"{stem}.csv":
+                    return io.BytesIO(zf.read(member)), f"{archive}!{member}"
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise InputError(f"{name}: not a readable zip archive ({exc}).") from None
+    return None
+
+
+# ---------------------------------------------------------------------- pollutants
+def _pollutant_table(
+    pollutants: Mapping[str, str] | Sequence[str] | None, config_key: str | None
+) -> tuple[dict[str, str | None], set[str] | None]:
+    """The name table (normalised key -> id or None) and the ids to keep (None: all)."""
+    table: dict[str, str | None] = {
+        _key(k): (v if v in POLLUTANTS else None) for k, v in IREP_POLLUTANTS.items()
+    }
+    keep: set[str] | None = None
+    what = f"{config_key or 'read_irep'} pollutants"
+    if isinstance(pollutants, Mapping):
+        for label, target in pollutants.items():
+            if target is None or str(target).strip() == "":
+                table[_key(label)] = None
+            else:
+                try:
+                    table[_key(label)] = normalise_pollutant(str(target), what=f"{what}[{label!r}]")
+                except InputError as exc:
+                    raise ConfigError(str(exc)) from None
+    elif pollutants is not None:
+        keep = set()
+        for p in pollutants:
+            try:
+                keep.add(normalise_pollutant(str(p), what=what))
+            except InputError as exc:
+                raise ConfigError(str(exc)) from None
+    return table, keep
+
+
+def _map_pollutants(
+    frame: pd.DataFrame,
+    column: str,
+    table: Mapping[str, str | None],
+    official: bool,
+    name: str,
+    lines: bool,
+    config_key: str | None,
+) -> list[str | None]:
+    """The trajectoire id of each row (None: left out); unknown names raise one error."""
+    out: list[str | None] = []
+    bad: dict[str, list[Any]] = {}
+    ignored: dict[str, int] = {}
+    for lab, v in zip(frame.index, frame[column].tolist(), strict=True):
+        k = _key(v)
+        if k in table:
+            out.append(table[k])
+            if table[k] is None:
+                ignored[str(v)] = ignored.get(str(v), 0) + 1
+            continue
+        if not official:
+            try:
+                out.append(normalise_pollutant(str(v)))
+                continue
+            except InputError:
+                pass
+        elif not _LOOKS_KEPT.search(_fold(v)):
+            out.append(None)
+            ignored[str(v)] = ignored.get(str(v), 0) + 1
+            continue
+        bad.setdefault(str(v), []).append(lab)
+        out.append(None)
+    if bad:
+        detail = "; ".join(
+            f"{k!r} at {rows_preview(_lines(frame, v, lines), 3)}" for k, v in list(bad.items())[:5]
+        )
+        first = next(iter(bad))
+        kind = (
+            "IREP substance name(s) that look like a trajectoire pollutant"
+            if official
+            else "pollutant(s)"
+        )
+        raise InputError(
+            f"{name}, column {column!r}: unknown {kind}: {detail}; expected a name of "
+            f"trajectoire.inventory.irep.IREP_POLLUTANTS or one of {list(POLLUTANTS)}. Map it: "
+            + _set(config_key, "pollutants", f'{{ "{first}" = "{_guess(first)}" }}')
+            + "."
+        )
+    if ignored:
+        log.info(
+            "%s: %d row(s) of %d substance(s) not kept (not trajectoire pollutants): %s",
+            name,
+            sum(ignored.values()),
+            len(ignored),
+            rows_preview(sorted(ignored), 6),
+        )
+    return out
+
+
+_GUESSES = (
+    (re.compile(r"sox|so2|soufre"), "SO2"),
+    (re.compile(r"nox|azote"), "NOx"),
+    (re.compile(r"pm ?2[.,]?5"), "PM2.5"),
+    (re.compile(r"pm ?10"), "PM10"),
+    (re.compile(r"nh3|ammoniac"), "NH3"),
+    (re.compile(r"covnm|nmvoc"), "NMVOC"),
+)
+
+
+def _guess(name: str) -> str:
+    """The trajectoire id a substance name seems to mean, for the example of a message."""
+    folded = _fold(name)
+    return next((pid for rx, pid in _GUESSES if rx.search(folded)), "<trajectoire id>")
+
+
+# ---------------------------------------------------------------------- emissions
+def _unit_factors(
+    frame: pd.DataFrame,
+    column: str | None,
+    unit: str | None,
+    name: str,
+    lines: bool,
+    config_key: str | None,
+) -> np.ndarray:
+    """Per-row factor to t yr-1, from the unit column (empty cells: the `unit` option)."""
+    expected = list(UNIT_TABLE["emission_rate"])
+    if column is None:
+        if unit is None:
+            raise UnitsError(
+                f"{name}: no unit column and no unit given; expected a mass per year such as "
+                f"'kg yr-1' ({expected}). Add a 'unit' column or "
+                + _set(config_key, "unit", '"kg yr-1"')
+                + "."
+            )
+        try:
+            f = conversion_factor(unit, "emission_rate", what=f"{name}, unit option")
+        except UnitsError as exc:
+            raise UnitsError(
+                f"{exc} Fix it: " + _set(config_key, "unit", '"kg yr-1"') + "."
+            ) from None
+        return np.full(len(frame), f)
+    factors = np.empty(len(frame))
+    cache: dict[str, float] = {}
+    bad: dict[str, list[Any]] = {}
+    for i, (lab, v) in enumerate(zip(frame.index, frame[column].tolist(), strict=True)):
+        text = str(unit) if (_missing(v) and unit is not None) else str(v).strip()
+        if text not in cache:
+            try:
+                cache[text] = conversion_factor(text, "emission_rate")
+            except UnitsError:
+                cache[text] = np.nan
+        factors[i] = cache[text]
+        if np.isnan(factors[i]):
+            bad.setdefault(str(v), []).append(lab)
+    if bad:
+        detail = "; ".join(
+            f"{k!r} at {rows_preview(_lines(frame, v, lines), 3)}" for k, v in list(bad.items())[:5]
+        )
+        raise UnitsError(
+            f"{name}, column {column!r}: unknown unit(s) {detail}; expected a mass per year "
+            f"({expected}, or 'kg/an'). Fix the file, or name another column: "
+            + _set(config_key, "columns.unit", '"<your unit column>"')
+            + "."
+        )
+    return factors
+
+
+def _read_emissions(
+    source: Any,
+    *,
+    name: str,
+    columns: Mapping[str, str],
+    unit: str | None,
+    year: int | None,
+    pollutants: Mapping[str, str] | Sequence[str] | None,
+    config_key: str | None,
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Air emissions of one year: columns ``key``, ``site``, ``pollutant``, ``t_per_yr``.
+
+    Rows keep their 0-based data-row label of the file, so messages name file lines.
+    """
+    frame = _read_any(source, name, None, config_key).reset_index(drop=True)
+    lines = not isinstance(source, pd.DataFrame)
+    official = _find(frame, "polluant") is not None or _find(frame, "quantite") is not None
+    layout = _EMISSION_LAYOUTS["official" if official else "tidy"]
+    cols = _resolve(frame, layout, columns, list(layout), name, config_key)
+    for k in ("emission_site_id", "pollutant", "value"):
+        if k not in cols:
+            raise MissingVariableError(
+                f"{name}: no column {columns.get(k, layout[k])!r} ({k}); found "
+                f"{[str(c) for c in frame.columns]}; expected the Géorisques emissions.csv "
+                "(identifiant, annee_emission, milieu, polluant, quantite, unite) or a tidy "
+                "table (site_id, pollutant, value, unit). "
+                + _set(config_key, f"columns.{k}", '"<your column>"', first=True)
+                + "."
+            )
+    report: dict[str, Any] = {"emission_rows": len(frame)}
+    if "medium" in cols:
+        air = np.array([_key(v) == "air" for v in frame[cols["medium"]]], dtype=bool)
+        report["rows_not_air"] = int((~air).sum())
+        if (~air).any():
+            log.info("%s: %d row(s) not to air (water, soil) left out", name, int((~air).sum()))
+        frame = frame.loc[air]
+    if "year" in cols:
+        yv = _numbers(
+            frame, cols["year"], what=name, allow_nan=True, lines=lines, config_key=config_key
+        )
+        years = sorted({int(v) for v in yv[np.isfinite(yv)]})
+        if year is None and len(years) > 1:
+            raise InputError(
+                f"{name}, column {cols['year']!r}: holds several years {years}; choose one: "
+                + _set(config_key, "year", str(years[-1]))
+                + "."
+            )
+        if year is not None:
+            if int(year) not in years:
+                raise InputError(
+                    f"{name}, column {cols['year']!r}: no air row for year {year}; found "
+                    f"{years}. Fix it: "
+                    + _set(config_key, "year", str(years[-1] if years else year))
+                    + "."
+                )
+            frame = frame.loc[yv == int(year)]
+        report["year"] = int(year) if year is not None else (years[0] if years else None)
+    elif year is not None:
+        report["year"] = int(year)
+    table, keep_ids = _pollutant_table(pollutants, config_key)
+    pol = _map_pollutants(frame, cols["pollutant"], table, official, name, lines, config_key)
+    selected = np.array(
+        [p is not None and (keep_ids is None or p in keep_ids) for p in pol], dtype=bool
+    )
+    frame = frame.loc[selected]
+    pol = [p for p, s in zip(pol, selected, strict=True) if s]
+    below = np.array(
+        [isinstance(v, str) and bool(_BELOW_THRESHOLD.match(v)) for v in frame[cols["value"]]],
+        dtype=bool,
+    )
+    if below.any():
+        warn(
+            f"{name}: {int(below.sum())} quantity(ies) of the pollutants kept written '< seuil' "
+            "(below the reporting threshold) read as 0.",
+            stacklevel=3,
+        )
+    values = np.zeros(len(frame))
+    measured = frame.loc[~below]
+    v = _numbers(
+        measured,
+        cols["value"],
+        what=name,
+        units="the units of its row",
+        config_key=config_key,
+        lines=lines,
+    )
+    neg = np.flatnonzero(v < 0)
+    if neg.size:
+        raise InputError(
+            f"{name}, column {cols['value']!r}: negative quantity at "
+            f"{rows_preview(_lines(frame, [measured.index[int(i)] for i in neg], lines), 3)}; "
+            "expected emissions >= 0. Fix the file."
+        )
+    values[~below] = v
+    values *= _unit_factors(frame, cols.get("unit"), unit, name, lines, config_key)
+    ids = frame[cols["emission_site_id"]].tolist()
+    empty = [lab for lab, i in zip(frame.index, ids, strict=True) if _missing(i)]
+    if empty:
+        raise InputError(
+            f"{name}, column {cols['emission_site_id']!r}: empty site id at "
+            f"{rows_preview(_lines(frame, empty, lines), 5)}; expected the IREP identifiant "
+            "of a site. Fix the file."
+        )
+    out = pd.DataFrame(
+        {
+            "key": [_site_key(i) for i in ids],
+            "site": [_shown_id(i) for i in ids],
+            "pollutant": pol,
+            "t_per_yr": values,
+        }
+    )
+    report["air_rows_kept"] = len(out)
+    return out, report
+
+
+# ---------------------------------------------------------------------- positions
+def _positions(
+    frame: pd.DataFrame,
+    cols: Mapping[str, str],
+    ids: Sequence[str],
+    *,
+    crs: Any,
+    layout: str,
+    name: str,
+    lines: bool,
+    config_key: str | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """x, y of every site in EPSG:2154 [m] (NaN where the file has no position)."""
+    import pyproj
+
+    n = len(frame)
+    x = np.full(n, np.nan)
+    y = np.full(n, np.nan)
+    geom = getattr(frame, "geometry", None) if "geometry" in frame.columns else None
+    if geom is not None and geom.notna().any():
+        if frame.crs is None:
+            raise InputError(f"{name}: geometries have no CRS; fix the file (set its CRS).")
+        g = geom.to_crs("EPSG:2154")
+        ok = g.notna().to_numpy() & ~g.is_empty.to_numpy()
+        x[ok] = g[ok].x.to_numpy()
+        y[ok] = g[ok].y.to_numpy()
+    if "x" in cols and "y" in cols:
+        xs = _numbers(
+            frame, cols["x"], what=name, allow_nan=True, ids=ids, lines=lines, config_key=config_key
+        )
+        ys = _numbers(
+            frame, cols["y"], what=name, allow_nan=True, ids=ids, lines=lines, config_key=config_key
+        )
+        if "epsg" in cols:
+            codes = [None if _missing(v) else str(v).strip() for v in frame[cols["epsg"]]]
+        else:
+            codes = [None] * n
+        default = crs if crs is not None else ("EPSG:2154" if layout == "geocoded" else None)
+        todo = np.isnan(x) & np.isfinite(xs) & np.isfinite(ys)
+        no_crs = [i for i in np.flatnonzero(todo) if codes[i] is None and default is None]
+        if no_crs:
+            raise InputError(
+                f"{name}: site(s) {rows_preview([ids[int(i)] for i in no_crs], 5)} have coordinates "
+                f"({cols['x']}, {cols['y']}) but no CRS (column {cols.get('epsg', 'code_epsg')!r} "
+                "empty or absent); expected an EPSG code. Give it: "
+                + _set(config_key, "crs", '"EPSG:2154"')
+                + "."
+            )
+        groups: dict[str, list[int]] = {}
+        for i in np.flatnonzero(todo):
+            code = codes[i] if codes[i] is not None else default
+            groups.setdefault(str(code), []).append(int(i))
+        for code, idx in groups.items():
+            src = _as_crs(code, name, cols, config_key)
+            gx, gy = xs[idx], ys[idx]
+            _check_units(src, gx, gy, [ids[i] for i in idx], name, cols, ("x", "y"), config_key)
+            tx, ty = pyproj.Transformer.from_crs(src, "EPSG:2154", always_xy=True).transform(gx, gy)
+            x[idx], y[idx] = tx, ty
+    if "lon" in cols and "lat" in cols:
+        lon = _numbers(
+            frame,
+            cols["lon"],
+            what=name,
+            allow_nan=True,
+            ids=ids,
+            lines=lines,
+            config_key=config_key,
+        )
+        lat = _numbers(
+            frame,
+            cols["lat"],
+            what=name,
+            allow_nan=True,
+            ids=ids,
+            lines=lines,
+            config_key=config_key,
+        )
+        todo = np.isnan(x) & np.isfinite(lon) & np.isfinite(lat)
+        if todo.any():
+            idx = [int(i) for i in np.flatnonzero(todo)]
+            wgs = pyproj.CRS.from_epsg(4326)
+            _check_units(
+                wgs,
+                lon[idx],
+                lat[idx],
+                [ids[i] for i in idx],
+                name,
+                cols,
+                ("lon", "lat"),
+                config_key,
+            )
+            tx, ty = pyproj.Transformer.from_crs(wgs, "EPSG:2154", always_xy=True).transform(
+                lon[idx], lat[idx]
+            )
+            x[idx], y[idx] = tx, ty
+    return x, y
+
+
+def _as_crs(code: str, name: str, cols: Mapping[str, str], config_key: str | None) -> Any:
+    import pyproj
+
+    text = code
+    if re.fullmatch(r"\d+(\.0)?", code):
+        text = f"EPSG:{int(float(code))}"
+    try:
+        return pyproj.CRS.from_user_input(text)
+    except pyproj.exceptions.CRSError:
+        raise InputError(
+            f"{name}, column {cols.get('epsg', 'code_epsg')!r}: {code!r} is not a CRS pyproj "
+            "knows; expected an EPSG code such as 2154. Fix the file or "
+            + _set(config_key, "crs", '"EPSG:2154"')
+            + "."
+        ) from None
+
+
+def _check_units(
+    crs: Any,
+    xs: np.ndarray,
+    ys: np.ndarray,
+    ids: Sequence[str],
+    name: str,
+    cols: Mapping[str, str],
+    keys: tuple[str, str],
+    config_key: str | None,
+) -> None:
+    """Degrees read as metres (or the reverse) are an error naming the sites and values."""
+    if crs.is_geographic:
+        bad = np.flatnonzero((np.abs(xs) > 180) | (np.abs(ys) > 90))
+        expected, fix = "degrees (longitude, latitude)", '"EPSG:2154"'
+    else:
+        bad = np.flatnonzero((np.abs(xs) <= 180) & (np.abs(ys) <= 90))
+        expected, fix = f"metres in {crs.to_string()}", '"EPSG:4326"'
+    if bad.size:
+        shown = rows_preview([f"{ids[int(i)]} ({xs[i]:g}, {ys[i]:g})" for i in bad], 3)
+        raise InputError(
+            f"{name}, columns {cols[keys[0]]!r}, {cols[keys[1]]!r}: site(s) {shown} do not look "
+            f"like {expected}; the CRS of these coordinates is wrong. Fix the file's CRS "
+            f"column, or " + _set(config_key, "crs", fix) + "."
+        )
+
+
+# ---------------------------------------------------------------------- activities
+def _stack_table(
+    stacks: Mapping[str, Mapping[str, float]] | None, config_key: str | None
+) -> dict[str, dict[str, Any]]:
+    table = {k: dict(v) for k, v in ACTIVITY_CLASSES.items()}
+    what = f"{config_key or 'read_irep'} stacks"
+    for cls, fields in (stacks or {}).items():
+        if cls not in table:
+            raise ConfigError(
+                f"{what}: unknown activity class {cls!r}; expected some of {list(table)}."
+            )
+        if not isinstance(fields, Mapping):
+            raise ConfigError(f"{what}.{cls}: expected a table of {list(_STACK_FIELDS)}.")
+        unknown = sorted(set(fields) - set(_STACK_FIELDS))
+        if unknown:
+            raise ConfigError(
+                f"{what}.{cls}: unknown field(s) {unknown}; expected some of {list(_STACK_FIELDS)} "
+                f"(in {_STACK_UNITS})."
+            )
+        for f, v in fields.items():
+            try:
+                value = float(v)
+            except (TypeError, ValueError):
+                value = np.nan
+            low = 223.15 if f == "temperature" else 0.0
+            if not np.isfinite(value) or value < low or (f == "diameter" and value == 0):
+                raise ConfigError(
+                    f"{what}.{cls}.{f} = {v!r}: expected a number "
+                    f"{'> 0' if f == 'diameter' else f'>= {low:g}'} [{_STACK_UNITS[f]}]."
+                )
+            table[cls][f] = value
+    return table
+
+
+def _activity_class(code: Any) -> str | None:
+    """The class of a NAF/APE code (longest prefix of :data:`NAF_CLASSES`), None if empty."""
+    if _missing(code):
+        return None
+    digits = re.sub(r"[^0-9A-Za-z]", "", str(code)).upper()
+    for n in range(len(digits), 0, -1):
+        if digits[:n] in NAF_CLASSES:
+            return NAF_CLASSES[digits[:n]]
+    return "other_industry"
+
+
+# ---------------------------------------------------------------------- the reader
+def read_irep(
+    path: str | PathLike[str] | pd.DataFrame,
+    *,
+    columns: Mapping[str, str] | None = None,
+    layer: str | None = None,
+    unit: str | None = None,
+    crs: str | int | None = None,
+    what: str | None = None,
+    config_key: str | None = None,
+    emissions: str | PathLike[str] | pd.DataFrame | None = None,
+    year: int | None = None,
+    pollutants: Mapping[str, str] | Sequence[str] | None = None,
+    default_sector: str = "B_Industry",
+    stacks: Mapping[str, Mapping[str, float]] | None = None,
+    missing_position: str = "error",
+    sites_without_emissions: str = "keep",
+) -> pd.DataFrame:
+    """Read IREP sites and their yearly air emissions as a point-source table.
+
+    Parameters
+    ----------
+    path : path or DataFrame
+        The sites: the Géorisques ``etablissements.csv`` (``identifiant``,
+        ``nom_etablissement``, ``coordonnees_x``, ``coordonnees_y``, ``code_epsg``,
+        ``code_ape``...), the yearly archive ``<year>.zip`` that holds it (its
+        ``emissions.csv`` is then the default `emissions`), a geocoded extract
+        (``irep_identifiant``, ``nom_etablissement``, ``x_l93``, ``y_l93`` [EPSG:2154] and/or
+        ``lon_geocoded``, ``lat_geocoded`` [EPSG:4326]) as CSV or GeoPackage (point
+        geometries with a CRS), or a (Geo)DataFrame of one of these. The layout is detected
+        from the header (case-insensitive); `columns` overrides it.
+    columns : mapping, optional
+        Canonical name -> column name in the file, for the sites (``site_id``, ``name``,
+        ``x``, ``y``, ``epsg``, ``lon``, ``lat``, ``activity`` (NAF/APE code)) and the
+        emissions (``emission_site_id``, ``year``, ``medium``, ``pollutant``, ``value``,
+        ``unit``). Unknown keys are an error.
+    layer : str, optional
+        GeoPackage layer of the sites (needed when the file has several).
+    unit : str, optional
+        Units of the emission quantities when the emission table has no unit column (or an
+        empty cell): any mass per time of :mod:`trajectoire.units` (``"kg yr-1"``,
+        ``"kg/an"``, ``"t yr-1"``...). Never guessed.
+    crs : str or int, optional
+        CRS of the ``x``/``y`` coordinates of the rows without an EPSG code (``code_epsg``
+        empty or absent). Default: none for the Géorisques layout (then an error), EPSG:2154
+        for the geocoded extract's ``x_l93``/``y_l93``. ``lon``/``lat`` are EPSG:4326.
+    what : str, optional
+        Name of the sites input in messages (default: the path).
+    config_key : str, optional
+        The configuration key naming this input (``"[inputs.point_sources]"``), quoted in
+        every message as the thing to change.
+    emissions : path or DataFrame
+        The emissions: the Géorisques ``emissions.csv`` of the same archive (rows to
+        ``milieu`` ``Air`` kept, ``polluant`` mapped with :data:`IREP_POLLUTANTS`,
+        ``quantite`` in ``unite``), or a tidy table ``site_id``, ``pollutant`` (a trajectoire
+        id, alias or IREP name), ``value`` and ``unit`` (or the `unit` option), optionally
+        ``year``. Required (IREP site lists carry no emissions).
+    year : int, optional
+        Reporting year to keep; required when the emission table holds several.
+    pollutants : mapping or sequence of str, optional
+        A mapping IREP name -> trajectoire id (``""`` to leave a substance out) extending and
+        overriding :data:`IREP_POLLUTANTS`, or a list of trajectoire ids to keep (the others
+        are left out).
+    default_sector : str, default "B_Industry"
+        GNFR sector of the sites without an activity code (the geocoded extract has none);
+        their stack is that of :data:`SECTOR_CLASSES` ``[default_sector]``.
+    stacks : mapping, optional
+        Activity class -> ``{height, diameter, temperature, velocity}`` (some or all)
+        overriding :data:`ACTIVITY_CLASSES`.
+    missing_position : {"error", "skip"}, default "error"
+        A site without coordinates is an error naming it, or is left out with a warning.
+    sites_without_emissions : {"keep", "drop"}, default "keep"
+        Sites with no emission row for the year are kept with zero emissions, or left out;
+        a warning counts them either way.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per site: ``source_id`` (the IREP id, as written in the sites file),
+        ``name``, ``x``, ``y`` [m, EPSG:2154], ``sector`` (GNFR), ``height`` [m],
+        ``diameter`` [m], ``temperature`` [K], ``velocity`` [m s-1], ``start_year``,
+        ``end_year`` (NaN: unknown), then one column per pollutant found [t yr-1].
+        ``attrs["crs"]`` is ``"EPSG:2154"``; ``attrs["irep"]`` holds the counts of the join
+        and ``attrs["activity_class"]`` the class of each site.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        No `emissions`, unknown `columns`/`stacks` keys, bad `pollutants` or option values.
+    trajectoire.MissingVariableError
+        No site id column, a column named in `columns` that the file lacks.
+    trajectoire.InputError
+        Duplicated site ids, sites without coordinates (`missing_position` "error"),
+        coordinates that do not fit their CRS (degrees as Lambert-93 or the reverse), several
+        years without `year`, an unknown pollutant name, negative quantities.
+    trajectoire.UnitsError
+        An emission unit that is not a mass per time.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        Emission rows whose site is not in the sites file (left out) and sites without an
+        emission row, with counts and the first ids; quantities ``< seuil`` read as 0;
+        sites skipped for want of a position.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> sites = pd.DataFrame({"irep_identifiant": [7000956], "nom_etablissement": ["ARCELORMITTAL"],
+    ...                       "x_l93": [643000.0], "y_l93": [7105000.0]})
+    >>> em = pd.DataFrame({"site_id": ["7000956"], "pollutant": ["NOx"], "value": [1.5e6],
+    ...                    "unit": ["kg/an"]})
+    >>> read_irep(sites, emissions=em)[["source_id", "sector", "height", "NOx"]]
+      source_id      sector  height     NOx
+    0   7000956  B_Industry    25.0  1500.0
+    """
+    name = what or (str(path) if isinstance(path, str | PathLike) else "IREP sites")
+    col_opt = _check_columns_option(columns, config_key)
+    if missing_position not in ("error", "skip"):
+        raise ConfigError(
+            f"{config_key or 'read_irep'} missing_position = {missing_position!r}: expected "
+            "'error' or 'skip'."
+        )
+    if sites_without_emissions not in ("keep", "drop"):
+        raise ConfigError(
+            f"{config_key or 'read_irep'} sites_without_emissions = "
+            f"{sites_without_emissions!r}: expected 'keep' or 'drop'."
+        )
+    try:
+        default_sector = normalise_sector(default_sector, what="default_sector")
+    except InputError as exc:
+        raise ConfigError(f"{config_key or 'read_irep'} {exc}") from None
+    stack_table = _stack_table(stacks, config_key)
+    # ------------------------------------------------------------------ the sites table
+    source: Any = path
+    emissions_name = None
+    em_source: Any = emissions
+    if isinstance(path, str | PathLike) and str(path).lower().endswith(".zip"):
+        member = _zip_member(Path(path), "etablissements", name)
+        if member is None:
+            raise InputError(
+                f"{name}: no etablissements.csv in the archive; expected a Géorisques IREP "
+                "yearly zip. Fix the path" + (f" given by {config_key}." if config_key else ".")
+            )
+        source, name = member
+        if em_source is None:
+            em_member = _zip_member(Path(path), "emissions", name)
+            if em_member is not None:
+                em_source, emissions_name = em_member
+    sites = _read_any(source, name, layer, config_key).reset_index(drop=True)
+    lines = not isinstance(source, pd.DataFrame) and not hasattr(sites, "geometry")
+    if "site_id" in col_opt:
+        geocoded = ("irep_identifiant", "x_l93", "lon_geocoded")
+        layout = "geocoded" if any(_find(sites, c) for c in geocoded) else "official"
+    elif _find(sites, "irep_identifiant") is not None:
+        layout = "geocoded"
+    elif _find(sites, "identifiant") is not None:
+        layout = "official"
+    else:
+        raise MissingVariableError(
+            f"{name}: no site id column: expected 'identifiant' (Géorisques "
+            "etablissements.csv) or 'irep_identifiant' (geocoded extract); found "
+            f"{[str(c) for c in sites.columns]}. "
+            + _set(config_key, "columns.site_id", '"<your column>"', first=True)
+            + "."
+        )
+    site_keys = ["site_id", "name", "x", "y", "epsg", "lon", "lat", "activity"]
+    cols = _resolve(sites, _SITE_LAYOUTS[layout], col_opt, site_keys, name, config_key)
+    if em_source is None:
+        raise ConfigError(
+            f"{name}: IREP sites carry no emission quantities and no emissions table was "
+            "given; expected the emissions.csv of the same Géorisques yearly archive, or a "
+            "tidy table (site_id, pollutant, value, unit). "
+            + _set(config_key, "emissions", '"emissions.csv"', first=True)
+            + "."
+        )
+    raw_ids = sites[cols["site_id"]].tolist()
+    empty = [i for i, v in enumerate(raw_ids) if _missing(v)]
+    if empty:
+        raise InputError(
+            f"{name}, column {cols['site_id']!r}: empty site id at "
+            f"{rows_preview(_lines(sites, empty, lines), 5)}; expected the IREP identifiant. "
+            "Fix the file."
+        )
+    ids = [_site_key(v) for v in raw_ids]
+    shown_ids = [_shown_id(v) for v in raw_ids]
+    dup = pd.Series(ids)[pd.Series(ids).duplicated(keep=False)]
+    if len(dup):
+        groups = {k: list(v) for k, v in dup.groupby(dup).groups.items()}
+        detail = "; ".join(
+            f"{k!r} at {rows_preview(_lines(sites, [int(i) for i in v], lines), 3)}"
+            for k, v in list(groups.items())[:5]
+        )
+        raise InputError(
+            f"{name}, column {cols['site_id']!r}: duplicated site id(s) {detail}; expected one "
+            "row per site. Fix the file."
+        )
+    x, y = _positions(
+        sites,
+        cols,
+        shown_ids,
+        crs=crs,
+        layout=layout,
+        name=name,
+        lines=lines,
+        config_key=config_key,
+    )
+    no_pos = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
+    keep_site = np.ones(len(sites), dtype=bool)
+    if no_pos.size:
+        listed = rows_preview([shown_ids[i] for i in no_pos], 5)
+        if missing_position == "error":
+            pos_cols = [cols[k] for k in ("x", "y", "lon", "lat") if k in cols] or ["geometry"]
+            raise InputError(
+                f"{name}: {no_pos.size} site(s) without coordinates ({', '.join(pos_cols)}): "
+                f"{listed}; expected a position for every site. Fill them, or "
+                + _set(config_key, "missing_position", '"skip"')
+                + " to leave them out."
+            )
+        warn(
+            f"{name}: {no_pos.size} site(s) without coordinates left out "
+            f"(missing_position='skip'): {listed}.",
+            stacklevel=2,
+        )
+        keep_site[no_pos] = False
+    # ------------------------------------------------------------------ activity -> sector, stack
+    if "activity" in cols:
+        classes = [_activity_class(v) for v in sites[cols["activity"]]]
+        n_none = sum(c is None for c in classes)
+        if n_none:
+            log.info(
+                "%s: %d site(s) without an activity code: sector %s (default_sector)",
+                name,
+                n_none,
+                default_sector,
+            )
+    else:
+        classes = [None] * len(sites)
+        log.info(
+            "%s: no activity column; %d site(s) get default_sector %s and the default stack "
+            "of class %r",
+            name,
+            len(sites),
+            default_sector,
+            SECTOR_CLASSES.get(default_sector, "other_industry"),
+        )
+    fallback = SECTOR_CLASSES.get(default_sector, "other_industry")
+    sectors = [default_sector if c is None else str(stack_table[c]["sector"]) for c in classes]
+    classes_used = [fallback if c is None else c for c in classes]
+    # ------------------------------------------------------------------ emissions
+    em_name = emissions_name or (
+        str(em_source) if isinstance(em_source, str | PathLike) else "IREP emissions"
+    )
+    tidy, report = _read_emissions(
+        em_source,
+        name=em_name,
+        columns=col_opt,
+        unit=unit,
+        year=year,
+        pollutants=pollutants,
+        config_key=config_key,
+    )
+    known = set(k for k, ok in zip(ids, keep_site, strict=True) if ok)
+    orphan = ~tidy["key"].isin(known)
+    if orphan.any():
+        missing_ids = list(dict.fromkeys(tidy.loc[orphan, "site"]))
+        warn(
+            f"{em_name}: {int(orphan.sum())} emission row(s) of {len(missing_ids)} site(s) not in "
+            f"{name} left out (no position): {rows_preview(missing_ids, 5)}.",
+            stacklevel=2,
+        )
+    tidy = tidy.loc[~orphan]
+    dup = tidy.duplicated(["key", "pollutant"], keep=False)
+    if dup.any():
+        warn(
+            f"{em_name}: {int(dup.sum())} row(s) give the same site and pollutant more than "
+            f"once (sites {rows_preview(list(dict.fromkeys(tidy['site'][dup])), 5)}); "
+            "they are summed.",
+            stacklevel=2,
+        )
+    wide = tidy.pivot_table(
+        index="key", columns="pollutant", values="t_per_yr", aggfunc="sum", fill_value=0.0
+    )
+    pol_cols = [p for p in POLLUTANTS if p in wide.columns]
+    with_rows = set(wide.index)
+    silent = [i for i, k in enumerate(ids) if keep_site[i] and k not in with_rows]
+    if silent:
+        action = "kept with zero emissions" if sites_without_emissions == "keep" else "left out"
+        warn(
+            f"{name}: {len(silent)} site(s) have no air emission row in {em_name} for the "
+            f"pollutants kept; {action}: {rows_preview([shown_ids[i] for i in silent], 5)}.",
+            stacklevel=2,
+        )
+        if sites_without_emissions == "drop":
+            keep_site[silent] = False
+    names = [str(v) for v in sites[cols["name"]]] if "name" in cols else list(shown_ids)
+    rows = np.flatnonzero(keep_site)
+    out = pd.DataFrame(
+        {
+            "source_id": [shown_ids[i] for i in rows],
+            "name": [names[i] for i in rows],
+            "x": x[rows],
+            "y": y[rows],
+            "sector": [sectors[i] for i in rows],
+            "height": [float(stack_table[classes_used[i]]["height"]) for i in rows],
+            "diameter": [float(stack_table[classes_used[i]]["diameter"]) for i in rows],
+            "temperature": [float(stack_table[classes_used[i]]["temperature"]) for i in rows],
+            "velocity": [float(stack_table[classes_used[i]]["velocity"]) for i in rows],
+            "start_year": np.full(rows.size, np.nan),
+            "end_year": np.full(rows.size, np.nan),
+        }
+    )
+    for p in pol_cols:
+        col = wide[p]
+        out[p] = [float(col.get(ids[i], 0.0)) for i in rows]
+    report.update(
+        {
+            "layout": layout,
+            "sites": len(sites),
+            "sites_out": len(out),
+            "emission_rows_without_site": int(orphan.sum()),
+            "sites_without_emissions": len(silent),
+            "sites_without_position": int(no_pos.size),
+        }
+    )
+    out.attrs = {
+        "crs": "EPSG:2154",
+        "source_file": name,
+        "irep": report,
+        "activity_class": [classes_used[i] for i in rows],
+    }
+    log.info(
+        "%s: %d IREP site(s), %d point source(s) with %s [t yr-1] from %s",
+        name,
+        len(sites),
+        len(out),
+        pol_cols,
+        em_name,
+    )
+    return out
