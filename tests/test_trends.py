@@ -288,6 +288,9 @@ def test_read_eurostat_vintages_are_never_mixed(shared_data):
     assert float(b["value"].iloc[0]) == raw["SE1_EUI"] + raw["SE2_IP"]
     # the 2023 vintage with an explicit mapping
     t23 = read_eurostat_air_emissions(
-        path, vintage="EUROSTAT_ENV_AIR_EMIS_SNAP2023", sector_mapping={F: ["NFR1A_TRA"]}
+        path,
+        vintage="EUROSTAT_ENV_AIR_EMIS_SNAP2023",
+        sector_mapping={F: ["NFR1A_TRA"]},
+        ignore_codes=["NFR3_AGR", "NFR3_MNR"],  # undocumented coverage: mapped or ignored
     )
     assert set(t23["sector"]) == {F}

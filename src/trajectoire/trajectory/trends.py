@@ -3,8 +3,9 @@
 A trend table is a tidy :class:`pandas.DataFrame` with columns ``sector`` (GNFR id),
 ``pollutant``, ``year``, ``value`` (an index or an absolute total; only ratios are used) and
 optionally ``series`` (the name of the source series, e.g. an inventory vintage). This module
-reads such tables (:func:`read_trends` for the tidy ``trends.csv``,
-:func:`read_eurostat_air_emissions` for Eurostat's ``env_air_emis``), maps the series' sectors
+reads such tables (:func:`read_trends` for the tidy ``trends.csv``; Eurostat's ``env_air_emis``
+is read by :mod:`trajectoire.trajectory.eurostat`, whose :func:`read_eurostat_air_emissions`,
+:data:`EUROSTAT_AIRSECT_TO_GNFR` and :data:`EUROSTAT_POLLUTANTS` this module still serves), maps the series' sectors
 to GNFR, checks them, and turns one series into the ratio ``S(y) / S(ref)`` that the
 trajectory applies, with the methods of IPCC (2006) vol. 1 ch. 5 (:class:`Method`,
 :func:`ratio_series`).
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,13 @@ from trajectoire.errors import ConfigError, InputError, MissingVariableError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import POLLUTANTS
 from trajectoire.tables import numeric_column, read_table
+
+if TYPE_CHECKING:  # served lazily by __getattr__ below (eurostat.py imports this module)
+    from trajectoire.trajectory.eurostat import (
+        EUROSTAT_AIRSECT_TO_GNFR,
+        EUROSTAT_POLLUTANTS,
+        read_eurostat_air_emissions,
+    )
 
 __all__ = [
     "EUROSTAT_AIRSECT_TO_GNFR",
@@ -60,40 +68,23 @@ TRAJECTORY_METHODS: tuple[str, ...] = get_args(TrajectoryMethod)
 #: Former name of :data:`TRAJECTORY_METHODS`.
 METHOD_KINDS: tuple[str, ...] = TRAJECTORY_METHODS
 
-#: Default mapping of the old Eurostat ``airsect`` groups (``env_air_emis`` before 2017) to
-#: GNFR: each GNFR sector takes the **sum** of the listed series sectors. A series sector may
-#: serve several GNFR sectors (only ratios are used, so this double use is harmless). Labels:
-#: SE1_EPD energy production and distribution, SE1_EUI energy use in industry, SE1_CIH
-#: commercial, institutional and households, SE1_RD road transport, SE1_NRD non-road
-#: transport, SE2_IP industrial processes and product use, SE4_AGR agriculture, SE6_WST
-#: waste, SE7_OTH other.
-EUROSTAT_AIRSECT_TO_GNFR: dict[str, tuple[str, ...]] = {
-    "A_PublicPower": ("SE1_EPD",),
-    "B_Industry": ("SE1_EUI", "SE2_IP"),
-    "C_OtherStationaryComb": ("SE1_CIH",),
-    "D_Fugitive": ("SE1_EPD",),
-    "E_Solvents": ("SE2_IP",),
-    "F_RoadTransport": ("SE1_RD",),
-    "G_Shipping": ("SE1_NRD",),
-    "H_Aviation": ("SE1_NRD",),
-    "I_OffRoad": ("SE1_NRD",),
-    "J_Waste": ("SE6_WST",),
-    "K_AgriLivestock": ("SE4_AGR",),
-    "L_AgriOther": ("SE4_AGR",),
-    "M_Other": ("SE7_OTH",),
-}
-
-#: Eurostat pollutant codes to trajectoire pollutant ids (SOX is reported as SO2, NOX as NO2).
-EUROSTAT_POLLUTANTS: dict[str, str] = {
-    "NOX": "NOx",
-    "SOX": "SO2",
-    "PM10": "PM10",
-    "PM2_5": "PM2.5",
-    "NH3": "NH3",
-    "NMVOC": "NMVOC",
-}
-
 _REQUIRED = ("sector", "pollutant", "year", "value")
+
+#: names this module has served since before :mod:`trajectoire.trajectory.eurostat` held them
+_EUROSTAT_NAMES = ("EUROSTAT_AIRSECT_TO_GNFR", "EUROSTAT_POLLUTANTS", "read_eurostat_air_emissions")
+
+
+def __getattr__(name: str) -> Any:
+    """The Eurostat names, from :mod:`trajectoire.trajectory.eurostat` (PEP 562)."""
+    if name in _EUROSTAT_NAMES:
+        from trajectoire.trajectory import eurostat
+
+        return getattr(eurostat, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EUROSTAT_NAMES})
 
 
 # --------------------------------------------------------------------------- tables
@@ -293,95 +284,6 @@ def read_trends(
     if sector_mapping is not None:
         table = aggregate_sectors(table, sector_mapping, what=what)
     return validate_trends(table, what=what)
-
-
-def read_eurostat_air_emissions(
-    path: str | PathLike[str],
-    *,
-    vintage: str | None = None,
-    sector_mapping: Mapping[str, str | Sequence[str]] | None = None,
-    pollutants: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """Read Eurostat ``env_air_emis`` national sector totals as GNFR trend indices.
-
-    The file is the tidy extract described in ``shared/data/emission_trends/SOURCE.md``
-    (columns ``source_id, classification, country, pollutant, sector_code, sector_label,
-    year, value, unit, flag``), which holds **two vintages** of the series. Inventories are
-    recalculated every year, so one vintage is read at a time; they are never mixed.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The CSV file.
-    vintage : str, optional
-        The ``source_id`` to read (e.g. ``"EUROSTAT_ENV_AIR_EMIS_SNAP2016"``). Required when
-        the file holds several.
-    sector_mapping : mapping, optional
-        GNFR id -> series sector code(s), summed. Defaults to
-        :data:`EUROSTAT_AIRSECT_TO_GNFR` for the old ``airsect`` codes (``SE...``); for other
-        code lists (e.g. the 2023 ``NFR...`` codes, whose coverage is not documented in the
-        source) a mapping must be given.
-    pollutants : mapping, optional
-        Eurostat pollutant code -> trajectoire id; defaults to :data:`EUROSTAT_POLLUTANTS`.
-        Codes absent from it are dropped.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Tidy table ``sector, pollutant, year, value, series`` [t yr-1, national totals],
-        ``series`` = the vintage.
-
-    Raises
-    ------
-    trajectoire.InputError
-        Missing file or columns, several vintages and none chosen, unknown vintage, or no
-        default mapping for the vintage's sector codes.
-
-    References
-    ----------
-    Eurostat, dataset ``env_air_emis`` "Air pollutants by source sector (source: EEA)".
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"Eurostat file {str(p)!r} does not exist; check the path.")
-    raw = read_table(p, what=p.name, require_rows=True)
-    what = p.name
-    require_columns(raw.columns, ["source_id", "pollutant", "sector_code", "year", "value"], what)
-    vintages = sorted(raw["source_id"].astype(str).unique())
-    if vintage is None:
-        if len(vintages) != 1:
-            raise InputError(
-                f"{what}: holds {len(vintages)} vintages {vintages}; vintages must never be "
-                "mixed in one series. Choose one with vintage='...'."
-            )
-        vintage = vintages[0]
-    if vintage not in vintages:
-        raise InputError(f"{what}: no vintage {vintage!r}; the file has {vintages}.")
-    sub = raw[raw["source_id"].astype(str) == vintage]
-    codes = sorted(sub["sector_code"].astype(str).unique())
-    if sector_mapping is None:
-        if not all(c.startswith("SE") or c == "TOT_NAT" for c in codes):
-            raise InputError(
-                f"{what}, vintage {vintage}: sector codes {codes} have no default GNFR "
-                "mapping (their coverage is not documented). Pass "
-                "sector_mapping={'F_RoadTransport': ['<code>'], ...}."
-            )
-        sector_mapping = EUROSTAT_AIRSECT_TO_GNFR
-    pol = dict(EUROSTAT_POLLUTANTS if pollutants is None else pollutants)
-    table = pd.DataFrame(
-        {
-            "sector": sub["sector_code"].astype(str).to_numpy(),
-            "pollutant": sub["pollutant"].astype(str).map(pol).to_numpy(),
-            "year": sub["year"].to_numpy(),
-            "value": pd.to_numeric(sub["value"], errors="coerce").to_numpy(),
-            "series": vintage,
-        }
-    )
-    table = table[table["pollutant"].notna()]
-    out = aggregate_sectors(table, sector_mapping, what=f"{what} ({vintage})")
-    out = validate_trends(out, what=f"{what} ({vintage})")
-    out.attrs["units"] = "t yr-1"
-    return out
 
 
 def series_of(

@@ -1,0 +1,1079 @@
+"""Eurostat ``env_air_emis`` national sector totals as GNFR trend indices, and vintage splicing.
+
+Eurostat re-publishes, as dataset ``env_air_emis`` "Air pollutants by source sector (source:
+EEA)", the national inventories that the EU Member States report under the CLRTAP and the
+NEC Directive. :func:`read_eurostat_air_emissions` reads one country of it, in any of the
+layouts it is found in, and turns it into the tidy trend table of
+:mod:`trajectoire.trajectory.trends` (``sector, pollutant, year, value, series``) [t yr-1]:
+
+* the tidy extract of ``shared/data/emission_trends/france_trends.csv`` (``source_id,
+  classification, country, pollutant, sector_code, sector_label, year, value, unit, flag``);
+* the bulk-download TSV ``env_air_emis.tsv(.gz)``: the first column packs the dimensions
+  (``airpol,airsect,unit,geo\\time`` before 2017, ``unit,airpol,src_nfr,geo\\time`` or
+  ``freq,airpol,src_nfr,unit,geo\\TIME_PERIOD`` since), then one column per year whose cells
+  hold the value and its flags (``12345 e``), ``:`` where not available;
+* the SDMX-CSV download (``DATAFLOW, LAST UPDATE, freq, airpol, src_nfr, unit, geo,
+  TIME_PERIOD, OBS_VALUE, OBS_FLAG``).
+
+Source sectors are mapped to GNFR: the old ``airsect`` groups with
+:data:`EUROSTAT_AIRSECT_TO_GNFR`, the NFR codes (``src_nfr``: ``NFR1A3B1``..., or the NFR14
+spelling ``1A3bi``) with :data:`NFR_TO_GNFR`. Inventories are recalculated every year, so a
+file that holds several vintages is read one vintage at a time; :func:`splice_vintages` joins
+an older vintage onto a newer one with the overlap method of IPCC (2006).
+
+References
+----------
+Eurostat, dataset ``env_air_emis``, https://ec.europa.eu/eurostat/databrowser/view/env_air_emis
+(metadata: https://ec.europa.eu/eurostat/cache/metadata/en/env_air_emis_esms.htm).
+Eurostat, bulk download and SDMX-CSV formats: "Eurostat database - bulk download" and
+"API - SDMX 2.1 data query" user guides, https://wikis.ec.europa.eu/display/EUROSTATHELP.
+UNECE (2014). *Guidelines for reporting emissions and projections data under the Convention
+on Long-range Transboundary Air Pollution*, ECE/EB.AIR/125; EMEP/CEIP, annexes to the 2014
+reporting guidelines: Annex I (NFR14 reporting template, with the GNFR aggregation of each
+NFR code) and Annex V (gridded emissions in GNFR),
+https://www.ceip.at/ms/ceip_home1/ceip_home/reporting_instructions/annexes_to_guidelines/.
+IPCC (2006). *2006 IPCC Guidelines for National Greenhouse Gas Inventories*, vol. 1, ch. 5,
+§5.3.3.1 "Overlap", eq. 5.1.
+"""
+
+from __future__ import annotations
+
+import gzip
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError
+from trajectoire.sectors import GNFR, normalise_sector
+from trajectoire.tables import read_table
+from trajectoire.trajectory.trends import (
+    aggregate_sectors,
+    overlap_splice,
+    series_of,
+    validate_trends,
+)
+from trajectoire.units import UNIT_TABLE, conversion_factor
+
+__all__ = [
+    "EUROSTAT_AIRSECT_TO_GNFR",
+    "EUROSTAT_COLUMNS",
+    "EUROSTAT_POLLUTANTS",
+    "NATIONAL_TOTAL_CODES",
+    "NFR_MEMO_ITEMS",
+    "NFR_TO_GNFR",
+    "gnfr_of_nfr",
+    "read_eurostat_air_emissions",
+    "splice_vintages",
+]
+
+log = logging.getLogger("trajectoire")
+
+_CONFIG_KEY = "[inputs.trends]"
+
+#: Default mapping of the old Eurostat ``airsect`` groups (``env_air_emis`` before 2017) to
+#: GNFR: each GNFR sector takes the **sum** of the listed series sectors. A series sector may
+#: serve several GNFR sectors (only ratios are used, so this double use is harmless). Labels:
+#: SE1_EPD energy production and distribution, SE1_EUI energy use in industry, SE1_CIH
+#: commercial, institutional and households, SE1_RD road transport, SE1_NRD non-road
+#: transport, SE2_IP industrial processes and product use, SE4_AGR agriculture, SE6_WST
+#: waste, SE7_OTH other.
+EUROSTAT_AIRSECT_TO_GNFR: dict[str, tuple[str, ...]] = {
+    "A_PublicPower": ("SE1_EPD",),
+    "B_Industry": ("SE1_EUI", "SE2_IP"),
+    "C_OtherStationaryComb": ("SE1_CIH",),
+    "D_Fugitive": ("SE1_EPD",),
+    "E_Solvents": ("SE2_IP",),
+    "F_RoadTransport": ("SE1_RD",),
+    "G_Shipping": ("SE1_NRD",),
+    "H_Aviation": ("SE1_NRD",),
+    "I_OffRoad": ("SE1_NRD",),
+    "J_Waste": ("SE6_WST",),
+    "K_AgriLivestock": ("SE4_AGR",),
+    "L_AgriOther": ("SE4_AGR",),
+    "M_Other": ("SE7_OTH",),
+}
+
+#: Eurostat pollutant codes to trajectoire pollutant ids (SOX is reported as SO2, NOX as NO2).
+EUROSTAT_POLLUTANTS: dict[str, str] = {
+    "NOX": "NOx",
+    "SOX": "SO2",
+    "PM10": "PM10",
+    "PM2_5": "PM2.5",
+    "NH3": "NH3",
+    "NMVOC": "NMVOC",
+}
+
+#: Codes of the national total (all sectors): never summed with the sectors it contains.
+NATIONAL_TOTAL_CODES: tuple[str, ...] = ("NFR_TOT_NAT", "TOT_NAT")
+
+#: The NFR14 codes of each GNFR sector (the "GNFR" aggregation column of the NFR14 reporting
+#: template, Annex I to the 2014 EMEP reporting guidelines ECE/EB.AIR/125; GNFR F1-F4 are
+#: merged into F_RoadTransport). Memo items, outside the national total, are in
+#: :data:`NFR_MEMO_ITEMS`.
+_GNFR_NFR14: dict[str, tuple[str, ...]] = {
+    "A_PublicPower": ("1A1a",),
+    "B_Industry": (
+        *"1A1b 1A1c 1A2a 1A2b 1A2c 1A2d 1A2e 1A2f 1A2gviii".split(),
+        *"2A1 2A2 2A3 2A5a 2A5b 2A5c 2A6 2B1 2B2 2B3 2B5 2B6 2B7 2B10a 2B10b".split(),
+        *"2C1 2C2 2C3 2C4 2C5 2C6 2C7a 2C7b 2C7c 2C7d 2D3b 2D3c".split(),
+        *"2H1 2H2 2H3 2I 2J 2K 2L".split(),
+    ),
+    "C_OtherStationaryComb": ("1A4ai", "1A4bi", "1A4ci", "1A5a"),
+    "D_Fugitive": tuple("1B1a 1B1b 1B1c 1B2ai 1B2aiv 1B2av 1B2b 1B2c 1B2d".split()),
+    "E_Solvents": tuple("2D3a 2D3d 2D3e 2D3f 2D3g 2D3h 2D3i 2G".split()),
+    "F_RoadTransport": tuple("1A3bi 1A3bii 1A3biii 1A3biv 1A3bv 1A3bvi 1A3bvii".split()),
+    "G_Shipping": ("1A3di(ii)", "1A3dii", "1A4ciii"),
+    "H_Aviation": ("1A3ai(i)", "1A3aii(i)"),
+    "I_OffRoad": tuple("1A2gvii 1A3c 1A3ei 1A3eii 1A4aii 1A4bii 1A4cii 1A5b".split()),
+    "J_Waste": tuple(
+        "5A 5B1 5B2 5C1a 5C1bi 5C1bii 5C1biii 5C1biv 5C1bv 5C1bvi 5C2 5D1 5D2 5D3 5E".split()
+    ),
+    "K_AgriLivestock": tuple(
+        "3B1a 3B1b 3B2 3B3 3B4a 3B4d 3B4e 3B4f 3B4gi 3B4gii 3B4giii 3B4giv 3B4h".split()
+    ),
+    "L_AgriOther": tuple("3Da1 3Da2a 3Da2b 3Da2c 3Da3 3Da4 3Db 3Dc 3Dd 3De 3Df 3F 3I".split()),
+    "M_Other": ("6A",),
+}
+
+#: NFR14 code -> GNFR id, for every detailed code of the national total.
+NFR_TO_GNFR: dict[str, str] = {c: g for g, codes in _GNFR_NFR14.items() for c in codes}
+
+#: NFR14 memo items (international cruise aviation and maritime navigation, natural sources...):
+#: outside the national total, set aside by the reader.
+NFR_MEMO_ITEMS: tuple[str, ...] = (
+    "1A3ai(ii)",
+    "1A3aii(ii)",
+    "1A3di(i)",
+    "6B",
+    "11A",
+    "11B",
+    "11C",
+)
+
+#: The canonical names :func:`read_eurostat_air_emissions` reads, and where each layout keeps
+#: them (``columns=`` overrides them): tidy extract, TSV dimensions, SDMX-CSV columns.
+EUROSTAT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "tidy": {
+        "vintage": ("source_id",),
+        "country": ("country",),
+        "pollutant": ("pollutant",),
+        "sector": ("sector_code",),
+        "year": ("year",),
+        "value": ("value",),
+        "unit": ("unit",),
+        "flag": ("flag",),
+    },
+    "tsv": {
+        "country": ("geo",),
+        "pollutant": ("airpol",),
+        "sector": ("src_nfr", "airsect"),
+        "unit": ("unit",),
+        "freq": ("freq",),
+    },
+    "sdmx": {
+        "country": ("geo",),
+        "pollutant": ("airpol",),
+        "sector": ("src_nfr", "airsect"),
+        "year": ("TIME_PERIOD",),
+        "value": ("OBS_VALUE",),
+        "unit": ("unit",),
+        "flag": ("OBS_FLAG",),
+        "freq": ("freq",),
+    },
+}
+_CANONICAL = ("vintage", "country", "pollutant", "sector", "year", "value", "unit", "flag", "freq")
+_REQUIRED = ("pollutant", "sector", "year", "value")
+
+#: Eurostat unit codes -> units of :data:`trajectoire.units.UNIT_TABLE` (annual totals)
+_EUROSTAT_UNITS = {"T": "t yr-1", "THS_T": "kt yr-1"}
+
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
+_NFR14 = re.compile(
+    r"(\d+)([A-Z])?(\d+)?([a-z])?(iv|ix|vi{0,3}|i{1,3}|\d+)?([a-z])?(?:\((iv|v|i{1,3})\))?"
+)
+_VALUE = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)\s*")
+#: the overlap ratio new/old is called steady while max/min stays below this factor
+_STABLE_RATIO = 1.25
+_MISSING = re.compile(r"\s*:\s*([A-Za-z]*)\s*")
+
+
+# --------------------------------------------------------------------------- NFR codes
+def _levels(code: str) -> tuple[str, ...] | None:
+    """The hierarchy levels of an NFR14 code (``"1A3bi"`` -> ``("1","A","3","B","1")``).
+
+    Roman sub-levels are written as Arabic numbers and letters in upper case, the spelling of
+    Eurostat's ``src_nfr`` codes (``NFR1A3B1``). None when `code` is not an NFR14 code.
+    """
+    m = _NFR14.fullmatch(code)
+    if m is None:
+        return None
+    roman = (4, 6)  # the groups after a lower-case letter: roman sub-levels
+    return tuple(
+        str(_ROMAN.get(p, p) if i in roman else p).upper() for i, p in enumerate(m.groups()) if p
+    )
+
+
+def _build_nodes() -> dict[str, tuple[tuple[str, ...], frozenset[str], frozenset[str]]]:
+    """Key -> (levels, GNFR sectors spanned, detailed codes below) for every NFR node."""
+    spans: dict[tuple[str, ...], set[str]] = {}
+    leaves: dict[tuple[str, ...], set[str]] = {}
+    for code, gnfr in NFR_TO_GNFR.items():
+        lv = _levels(code)
+        assert lv is not None, code
+        for k in range(1, len(lv) + 1):
+            spans.setdefault(lv[:k], set()).add(gnfr)
+            leaves.setdefault(lv[:k], set()).add(code)
+    nodes: dict[str, tuple[tuple[str, ...], frozenset[str], frozenset[str]]] = {}
+    for lv, gnfrs in spans.items():
+        key = "".join(lv)
+        assert key not in nodes, key  # the flat spelling names one node only
+        nodes[key] = (lv, frozenset(gnfrs), frozenset(leaves[lv]))
+    return nodes
+
+
+_NODES = _build_nodes()
+_MEMO_KEYS = {"".join(lv) for c in NFR_MEMO_ITEMS if (lv := _levels(c)) is not None}
+
+
+def _nfr_key(code: str) -> str:
+    """The flat key of an NFR code in either spelling (``"NFR1A3B1"``, ``"1A3bi"``)."""
+    s = code.strip()
+    if s.upper().startswith("NFR"):
+        s = s[3:]
+    lv = _levels(s)
+    return "".join(lv) if lv is not None else re.sub(r"[^0-9A-Z]", "", s.upper())
+
+
+def gnfr_of_nfr(code: str) -> tuple[str, ...] | None:
+    """The GNFR sectors an NFR code (detailed or aggregate) spans, or None if unknown.
+
+    Parameters
+    ----------
+    code : str
+        An NFR14 code (``"1A3bi"``, ``"3B1a"``, ``"1A3di(ii)"``), an Eurostat ``src_nfr`` code
+        (``"NFR1A3B1"``, ``"NFR1A3B"``, ``"NFR3"``) or a national total
+        (:data:`NATIONAL_TOTAL_CODES`, all 13 sectors).
+
+    Returns
+    -------
+    tuple of str or None
+        The GNFR ids, sorted; None for a code outside the NFR hierarchy (an Eurostat grouping
+        such as ``NFR1A_TRA`` whose coverage is not documented) or a memo item.
+
+    Examples
+    --------
+    >>> gnfr_of_nfr("NFR1A3B1"), gnfr_of_nfr("1A3bi")
+    (('F_RoadTransport',), ('F_RoadTransport',))
+    >>> gnfr_of_nfr("NFR1A1")
+    ('A_PublicPower', 'B_Industry')
+    """
+    if code.strip().upper() in NATIONAL_TOTAL_CODES:
+        return tuple(GNFR)
+    node = _NODES.get(_nfr_key(code))
+    return None if node is None else tuple(sorted(node[1]))
+
+
+# --------------------------------------------------------------------------- layouts
+def _head(path: Path) -> str:
+    """The first line of `path` (gunzipped), for layout detection."""
+    with path.open("rb") as fh:
+        data = fh.read(65536)
+    if data[:2] == b"\x1f\x8b":
+        with gzip.open(path, "rb") as gz:
+            data = gz.read(65536)
+    text = data.decode("utf-8-sig", errors="replace")
+    for line in text.splitlines():
+        if line.strip():
+            return line
+    return ""
+
+
+def _layout(first_line: str) -> str:
+    """``"tsv"``, ``"sdmx"`` or ``"tidy"`` from the header line, ``""`` if none fits."""
+    first_cell = first_line.split("\t", 1)[0]
+    if "\\" in first_cell and "\t" in first_line:
+        return "tsv"
+    names = {c.strip().strip('"') for c in re.split(r"[,;\t]", first_line)}
+    if {"OBS_VALUE", "TIME_PERIOD"} <= names:
+        return "sdmx"
+    return "tidy"
+
+
+def _resolve_columns(
+    layout: str, have: Sequence[str], columns: Mapping[str, str] | None, what: str, key: str
+) -> dict[str, str]:
+    """Canonical name -> column of the table, from the layout defaults and `columns`."""
+    given = dict(columns or {})
+    unknown = sorted(set(given) - set(_CANONICAL))
+    if unknown:
+        raise ConfigError(
+            f"{what}: unknown key(s) {unknown} in {key} columns; valid keys are {list(_CANONICAL)}."
+        )
+    out: dict[str, str] = {}
+    for name in _CANONICAL:
+        if name in given:
+            if given[name] not in have:
+                raise MissingVariableError(
+                    f"{what}: no column {given[name]!r} (given by {key} columns.{name}); "
+                    f"the file has {list(have)}."
+                )
+            out[name] = given[name]
+            continue
+        for cand in EUROSTAT_COLUMNS[layout].get(name, ()):
+            if cand in have:
+                out[name] = cand
+                break
+    required = _REQUIRED if layout != "tsv" else ("pollutant", "sector")
+    missing = [n for n in required if n not in out]
+    if missing:
+        expected = {n: EUROSTAT_COLUMNS[layout].get(n, (n,)) for n in missing}
+        raise MissingVariableError(
+            f"{what}: missing column(s) for {missing} ({layout} layout; expected "
+            f"{expected}); found {list(have)}. Rename them, or set {key} "
+            f'columns.{missing[0]} = "<your column>".'
+        )
+    return out
+
+
+def _read_long(
+    path: Path, columns: Mapping[str, str] | None, what: str, key: str
+) -> tuple[pd.DataFrame, str]:
+    """The file as one long table of canonical columns (values still text), and its layout.
+
+    Columns: the canonical names found, plus ``line`` (file line) and ``field`` (the file
+    column the value comes from).
+    """
+    if not path.is_file():
+        raise InputError(
+            f"{what}: file not found (looked for {path.absolute()}); expected an Eurostat "
+            f"env_air_emis file. Check the path given by {key} path."
+        )
+    layout = _layout(_head(path))
+    if layout == "tsv":
+        raw = read_table(
+            path, what=what, sep="\t", decimal=".", dtype=str, config_key=key, require_rows=True
+        )
+        first = str(raw.columns[0])
+        dims = [d.strip() for d in first.split("\\", 1)[0].split(",")]
+        cols = _resolve_columns("tsv", dims, columns, what, key)
+        parts = raw[first].astype(str).str.split(",", expand=True)
+        if parts.shape[1] != len(dims):
+            raise InputError(
+                f"{what}, column {first!r}: rows hold {parts.shape[1]} comma-separated codes, "
+                f"the header names {len(dims)} ({dims}); expected one code per dimension."
+            )
+        wide = raw.drop(columns=first)
+        wide.columns = [str(c).strip() for c in wide.columns]
+        bad = [c for c in wide.columns if not re.fullmatch(r"\d{4}", c)]
+        if bad:
+            raise InputError(
+                f"{what}: column(s) {bad[:5]} are not years; expected annual columns such as "
+                "'1990' (an annual env_air_emis download)."
+            )
+        wide["line"] = np.arange(len(wide)) + 2
+        for i in range(len(dims)):
+            wide[f"_dim_{i}"] = parts[i].str.strip().to_numpy()
+        long = wide.melt(
+            id_vars=["line", *[f"_dim_{i}" for i in range(len(dims))]],
+            var_name="year",
+            value_name="value",
+        )
+        long["field"] = long["year"]
+        out = pd.DataFrame({"line": long["line"], "field": long["field"]})
+        for name, col in cols.items():
+            out[name] = long[f"_dim_{dims.index(col)}"].to_numpy()
+        out["year"] = long["year"].astype(int).to_numpy()
+        out["value"] = long["value"].to_numpy()
+        return out, layout
+    raw = read_table(path, what=what, dtype=str, config_key=key, require_rows=True)
+    raw.columns = [str(c).strip() for c in raw.columns]
+    cols = _resolve_columns(layout, list(raw.columns), columns, what, key)
+    out = pd.DataFrame({name: raw[col].to_numpy() for name, col in cols.items()})
+    out["line"] = np.arange(len(raw)) + 2
+    out["field"] = cols["value"]
+    years = pd.to_numeric(out["year"].astype(str).str.strip(), errors="coerce")
+    not_year = years.isna() | (years != np.round(years))
+    if not_year.any():
+        i = int(np.flatnonzero(not_year.to_numpy())[0])
+        raise InputError(
+            f"{what}, line {out['line'].iloc[i]}, column {cols['year']!r}: year "
+            f"{out['year'].iloc[i]!r} is not a whole year; expected e.g. 1990."
+        )
+    out["year"] = years.astype(np.int64)
+    return out, layout
+
+
+def _parse_values(table: pd.DataFrame, what: str, key: str) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers [file units] and flags of the ``value`` cells; ``:`` (not available) is NaN."""
+    text = table["value"].astype(object).where(table["value"].notna(), ":").astype(str)
+    flags_col = (
+        table["flag"].astype(object).where(table["flag"].notna(), "").astype(str)
+        if "flag" in table.columns
+        else pd.Series("", index=table.index)
+    )
+    values = np.full(len(text), np.nan)
+    flags = np.empty(len(text), dtype=object)
+    for i, (cell, extra) in enumerate(zip(text.to_numpy(), flags_col.to_numpy(), strict=True)):
+        extra = str(extra).strip()
+        if cell.strip() in ("", "nan"):
+            flags[i] = extra
+            continue
+        m = _VALUE.fullmatch(cell)
+        if m is not None:
+            values[i] = float(m.group(1))
+            flags[i] = m.group(2) + extra
+            continue
+        m = _MISSING.fullmatch(cell)
+        if m is not None:
+            flags[i] = m.group(1) + extra
+            continue
+        row = table.iloc[i]
+        raise InputError(
+            f"{what}, line {row['line']}, column {row['field']!r}: value {cell!r} is not a "
+            "number; expected a number, optionally followed by Eurostat flags (e.g. "
+            "'12345 e'), or ':' for not available. Fix the file given by "
+            f"{key} path."
+        )
+    return values, flags
+
+
+def _tonnes_factor(code: str, what: str, key: str) -> float:
+    """Factor [t per file unit] of an Eurostat unit code (``T``, ``THS_T``) or unit string."""
+    units = _EUROSTAT_UNITS.get(str(code).strip().upper())
+    if units is None:
+        try:
+            return conversion_factor(code, "emission_rate", what=what)
+        except UnitsError:
+            raise UnitsError(
+                f"{what}, column 'unit': unit {code!r} is not an annual mass; expected "
+                f"{list(_EUROSTAT_UNITS)} (Eurostat codes) or one of "
+                f"{list(UNIT_TABLE['emission_rate'])}. Keep the rows in tonnes (T) or "
+                f"thousand tonnes (THS_T), or set {key} unit to the unit to read."
+            ) from None
+    return conversion_factor(units, "emission_rate", what=what)
+
+
+# --------------------------------------------------------------------------- selection
+def _select(
+    long: pd.DataFrame,
+    *,
+    layout: str,
+    path: Path,
+    vintage: str | None,
+    country: str,
+    unit: str | None,
+    what: str,
+    key: str,
+) -> tuple[pd.DataFrame, str]:
+    """The rows of one vintage, country, frequency and unit; and the vintage's name."""
+    if "vintage" in long.columns:
+        vintages = sorted(long["vintage"].astype(str).unique())
+        if vintage is None:
+            if len(vintages) != 1:
+                raise InputError(
+                    f"{what}: holds {len(vintages)} vintages {vintages}; vintages must never "
+                    f'be mixed in one series. Choose one with {key} vintage = "..." (and '
+                    'splice an older one onto it with splice_with = "...").'
+                )
+            vintage = vintages[0]
+        if vintage not in vintages:
+            raise InputError(
+                f"{what}: no vintage {vintage!r} (given by {key} vintage or splice_with); "
+                f"the file has {vintages}."
+            )
+        long = long[long["vintage"].astype(str) == vintage]
+    elif vintage is None:
+        vintage = path.stem.removesuffix(".tsv").removesuffix(".csv")
+    if "freq" in long.columns:
+        long = long[long["freq"].astype(str).str.strip().str.upper() == "A"]
+    if "country" in long.columns:
+        have = sorted(long["country"].astype(str).str.strip().unique())
+        if country not in have:
+            raise InputError(
+                f"{what}: no rows for country {country!r}; the file has {have[:40]}. Set "
+                f'{key} country = "<code>" (Eurostat geo codes: FR, BE, DE...).'
+            )
+        long = long[long["country"].astype(str).str.strip() == country]
+    if "unit" in long.columns:
+        codes = long["unit"].astype(str).str.strip()
+        units = sorted(codes.unique())
+        if unit is not None:
+            chosen = unit
+            if chosen not in units:
+                raise UnitsError(
+                    f"{what}, column 'unit': no rows in unit {chosen!r} (given by {key} unit); "
+                    f"the file has {units}."
+                )
+        elif len(units) == 1:
+            chosen = units[0]
+        elif "T" in units:
+            chosen = "T"
+        else:
+            raise UnitsError(
+                f"{what}, column 'unit': several units {units} for the same series; choose "
+                f'one with {key} unit = "{units[0]}".'
+            )
+        if len(units) > 1:
+            log.info(
+                "%s: %d rows in unit(s) %s left out; the unit read is %s.",
+                what,
+                int((codes != chosen).sum()),
+                [u for u in units if u != chosen],
+                chosen,
+            )
+        factor = _tonnes_factor(chosen, what, key)
+        long = long[codes == chosen].assign(_factor=factor)
+    elif unit is not None:
+        long = long.assign(_factor=_tonnes_factor(unit, what, key))
+    else:
+        raise UnitsError(
+            f"{what}: no unit column and no unit given; units are never guessed. Set {key} "
+            'unit = "T" (tonnes) or "THS_T" (thousand tonnes).'
+        )
+    if long.empty:
+        raise InputError(f"{what}: no annual rows left for vintage {vintage!r}, {country}.")
+    return long, vintage
+
+
+def _overlapping(codes: Sequence[str]) -> tuple[str, str] | None:
+    """A pair of `codes` of which the first contains the second (national total, NFR parent)."""
+    levels: dict[str, tuple[str, ...]] = {}
+    for c in codes:
+        if c.strip().upper() in NATIONAL_TOTAL_CODES:
+            levels[c] = ()
+        elif (node := _NODES.get(_nfr_key(c))) is not None:
+            levels[c] = node[0]
+    for a, la in levels.items():
+        for b, lb in levels.items():
+            if a != b and len(la) < len(lb) and lb[: len(la)] == la:
+                return a, b
+    return None
+
+
+def _default_mapping(
+    codes: Sequence[str],
+    *,
+    user: Mapping[str, Sequence[str]],
+    ignore: set[str],
+    vintage: str,
+    what: str,
+    key: str,
+) -> tuple[dict[str, tuple[str, ...]], dict[str, Any]]:
+    """GNFR -> file codes to sum, for the GNFR sectors the user does not map; and a report.
+
+    For each GNFR sector: the codes that lie wholly in it (a code whose parent is also there is
+    left out: the parent already holds it, so nothing is counted twice); failing those, the
+    narrowest codes spanning it with other sectors (then a shared series). National totals
+    are never used for a sector.
+    """
+    used = {c for cs in user.values() for c in cs}
+    airsect = {c for cs in EUROSTAT_AIRSECT_TO_GNFR.values() for c in cs}
+    is_airsect = all(c in airsect or c in NATIONAL_TOTAL_CODES for c in codes)
+    report: dict[str, Any] = {"shared": {}, "partial": {}, "set_aside": []}
+    if is_airsect:
+        by_group = {  # the sectors whose groups are all in the file
+            g: cs
+            for g, cs in EUROSTAT_AIRSECT_TO_GNFR.items()
+            if g not in user and all(c in codes for c in cs)
+        }
+        for g, cs in by_group.items():
+            for c in cs:
+                if sum(c in v for v in EUROSTAT_AIRSECT_TO_GNFR.values()) > 1:
+                    report["shared"][g] = [*report["shared"].get(g, []), c]
+        return by_group, report
+    spans: dict[str, frozenset[str]] = {}
+    unknown = []
+    for c in codes:
+        if c in used or c in ignore:
+            continue
+        if c.strip().upper() in NATIONAL_TOTAL_CODES:
+            report["set_aside"].append(c)
+            continue
+        k = _nfr_key(c)
+        if k in _MEMO_KEYS:
+            report["set_aside"].append(c)
+            continue
+        node = _NODES.get(k)
+        if node is None:
+            unknown.append(c)
+            continue
+        spans[c] = node[1]
+    if unknown:
+        raise InputError(
+            f"{what} (vintage {vintage}): sector code(s) {unknown} have no default GNFR "
+            "mapping (their coverage is not documented: not an NFR14 code or parent of "
+            f"NFR_TO_GNFR). Map them: {key} sector_mapping = {{ F_RoadTransport = "
+            f'["{unknown[0]}"], ... }}, or leave them out: {key} ignore_codes = {unknown}.'
+        )
+    mapping: dict[str, tuple[str, ...]] = {}
+    for g in GNFR:
+        if g in user:
+            continue
+        single = [c for c, s in spans.items() if s == {g}]
+        chosen = single
+        if not single:
+            wider = [c for c, s in spans.items() if g in s]
+            if not wider:
+                continue
+            narrowest = min(len(spans[c]) for c in wider)
+            chosen = [c for c in wider if len(spans[c]) == narrowest]
+            report["shared"][g] = sorted(chosen)
+        while (pair := _overlapping(chosen)) is not None:
+            chosen = [c for c in chosen if c != pair[1]]
+        mapping[g] = tuple(sorted(chosen))
+        if g not in report["shared"]:
+            covered = set().union(*(_NODES[_nfr_key(c)][2] for c in chosen))
+            missing = sorted(set(_GNFR_NFR14[g]) - covered)
+            if missing:
+                report["partial"][g] = missing
+    return mapping, report
+
+
+# --------------------------------------------------------------------------- one vintage
+def _read_vintage(
+    path: Path,
+    *,
+    vintage: str | None,
+    columns: Mapping[str, str] | None,
+    unit: str | None,
+    country: str,
+    sector_mapping: Mapping[str, str | Sequence[str]] | None,
+    pollutants: Mapping[str, str] | None,
+    ignore_codes: Sequence[str] | None,
+    what: str,
+    key: str,
+) -> pd.DataFrame:
+    """One vintage of an Eurostat file as a validated GNFR trend table [t yr-1]."""
+    long, layout = _read_long(path, columns, what, key)
+    long, vintage = _select(
+        long,
+        layout=layout,
+        path=path,
+        vintage=vintage,
+        country=country,
+        unit=unit,
+        what=what,
+        key=key,
+    )
+    values, flags = _parse_values(long, what, key)
+    long = long.assign(_value=values * long["_factor"].to_numpy(), _flag=flags)
+    long["sector"] = long["sector"].astype(str).str.strip()
+    long["pollutant"] = long["pollutant"].astype(str).str.strip()
+    pol = dict(EUROSTAT_POLLUTANTS if pollutants is None else pollutants)
+    other = sorted(set(long["pollutant"]) - set(pol))
+    if other:
+        log.info(
+            "%s (%s): pollutant code(s) %s not read (not in the pollutants mapping).",
+            what,
+            vintage,
+            other,
+        )
+    long = long[long["pollutant"].isin(list(pol))]
+    flag_counts = {
+        f: int(n) for f, n in pd.Series(long["_flag"]).value_counts().items() if str(f) != ""
+    }
+    missing = int(np.isnan(long["_value"].to_numpy()).sum())
+    if missing:
+        log.info(
+            "%s (%s): %d value(s) not available (':') left out; a sector-year is kept only "
+            "where every code summed into it has a value.",
+            what,
+            vintage,
+            missing,
+        )
+    codes = sorted(long["sector"].unique())
+    user: dict[str, tuple[str, ...]] = {}
+    for g, cs in (sector_mapping or {}).items():
+        canon = normalise_sector(g, what=f"{what}: {key} sector_mapping key")
+        cs_t = (cs,) if isinstance(cs, str) else tuple(cs)
+        absent = [c for c in cs_t if c not in codes]
+        if absent:
+            raise InputError(
+                f"{what} (vintage {vintage}): {key} sector_mapping.{canon} names code(s) "
+                f"{absent}, not in the file; its sector codes are {codes}."
+            )
+        if (pair := _overlapping(cs_t)) is not None:
+            raise InputError(
+                f"{what} (vintage {vintage}): {key} sector_mapping.{canon} sums {pair[0]!r} "
+                f"and {pair[1]!r}, but {pair[1]!r} is part of {pair[0]!r}: it would be "
+                "counted twice. Keep the detailed codes or their total, not both."
+            )
+        user[canon] = cs_t
+    mapping, report = _default_mapping(
+        codes, user=user, ignore=set(ignore_codes or ()), vintage=vintage, what=what, key=key
+    )
+    mapping.update(user)
+    table = pd.DataFrame(
+        {
+            "sector": long["sector"].to_numpy(),
+            "pollutant": long["pollutant"].map(pol).to_numpy(),
+            "year": long["year"].to_numpy(),
+            "value": long["_value"].to_numpy(),
+            "series": vintage,
+        }
+    )
+    table = table[np.isfinite(table["value"].to_numpy())]
+    out = aggregate_sectors(table, mapping, what=f"{what} ({vintage})")
+    out = validate_trends(out, what=f"{what} ({vintage})")
+    if out.empty:
+        raise InputError(
+            f"{what} (vintage {vintage}): no GNFR sector series; the sector codes are {codes} "
+            "(national totals and ignored codes are no sector, and a sector-year needs a value "
+            f"for every code summed into it). Map codes with {key} sector_mapping."
+        )
+    out.attrs.update(
+        {
+            "units": "t yr-1",
+            "source": "Eurostat env_air_emis",
+            "layout": layout,
+            "country": country,
+            "vintage": vintage,
+            "sector_codes": {g: list(cs) for g, cs in sorted(mapping.items())},
+            "shared_series": report["shared"],
+            "partial_sectors": report["partial"],
+            "codes_set_aside": sorted(report["set_aside"] + list(ignore_codes or ())),
+            "flags": flag_counts,
+            "missing_values": missing,
+        }
+    )
+    return out
+
+
+def _set_coverage(out: pd.DataFrame, what: str) -> None:
+    """Record and log which GNFR sectors have a series (the others need a fallback)."""
+    covered = [g for g in GNFR if g in set(out["sector"])]
+    absent = [g for g in GNFR if g not in covered]
+    out.attrs["sectors_covered"] = covered
+    out.attrs["sectors_missing"] = absent
+    out.attrs["pairs"] = sorted(
+        f"{s}/{p}" for s, p in out[["sector", "pollutant"]].drop_duplicates().itertuples(False)
+    )
+    shared = out.attrs.get("shared_series") or {}
+    log.info(
+        "%s: GNFR sectors with a series: %s; without one (give them another series or a "
+        "fallback): %s%s.",
+        what,
+        covered,
+        absent,
+        f"; sharing a wider code: {shared}" if shared else "",
+    )
+
+
+# --------------------------------------------------------------------------- splicing
+def splice_vintages(
+    old: pd.DataFrame,
+    new: pd.DataFrame,
+    *,
+    method: str = "ratio",
+    overlap_years: Sequence[int] | None = None,
+    what: str = "trend tables",
+) -> pd.DataFrame:
+    """Splice an older vintage of trend series onto a newer one (IPCC 2006 overlap method).
+
+    For each (sector, pollutant) present in both tables, the years of the older vintage are
+    rescaled to the level of the newer one over the years they share (:func:`overlap_splice`);
+    the newer vintage's own values are kept as they are.
+
+    Parameters
+    ----------
+    old, new : pandas.DataFrame
+        Tidy trend tables (``sector, pollutant, year, value, series``), one series per
+        (sector, pollutant) each: the older vintage and the newer one.
+    method : {"ratio", "overlap", "offset"}, default "ratio"
+        ``ratio`` (or its alias ``overlap``): multiply the old values by the mean ratio
+        new/old over the overlap (IPCC 2006 vol. 1 eq. 5.1); ``offset``: add the mean
+        difference.
+    overlap_years : (int, int), optional
+        First and last year of the overlap used; default every year both vintages have.
+    what : str
+        Name of the tables, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Validated tidy table. Pairs in both vintages: series ``"<new>+<old>"`` over the union
+        of their years. Pairs in one vintage only are kept unchanged under their own series
+        name. ``attrs["splice"]``: ``method``, ``old`` and ``new`` names, ``pairs``
+        (``"sector/pollutant"`` -> ``factor`` (ratio or offset [t yr-1]), ``overlap``
+        ``[first, last]``, ``old_years`` ``[first, last]`` taken from the old vintage,
+        ``ratio_range`` ``[min, max]`` of new/old over the overlap, to check its
+        stability), ``old_only`` and ``new_only`` (lists of ``"sector/pollutant"``).
+
+    Raises
+    ------
+    trajectoire.InputError
+        A pair whose vintages do not overlap, an old value of zero in the overlap (ratio),
+        or a table holding several series for one pair.
+    trajectoire.ConfigError
+        Unknown `method`.
+
+    Notes
+    -----
+    Ratio method, overlap years :math:`m..n`, old series :math:`x`, new :math:`y`:
+    :math:`y_0 = x_0 \\cdot \\frac{1}{n-m+1}\\sum_{i=m}^{n} y_i / x_i`. Multiplying the old
+    vintage by a constant leaves the result unchanged; splicing a series with itself returns
+    it.
+
+    Examples
+    --------
+    >>> old = pd.DataFrame({"sector": "F", "pollutant": "NOx", "year": [2000, 2001, 2002],
+    ...                     "value": [10.0, 8.0, 6.0], "series": "v2016"})
+    >>> new = pd.DataFrame({"sector": "F", "pollutant": "NOx", "year": [2001, 2002, 2003],
+    ...                     "value": [4.0, 3.0, 2.0], "series": "v2023"})
+    >>> out = splice_vintages(old, new)
+    >>> out["value"].tolist(), out["series"].iloc[0]
+    ([5.0, 4.0, 3.0, 2.0], 'v2023+v2016')
+    """
+    variants = {"ratio": "ratio", "overlap": "ratio", "offset": "offset"}
+    if method not in variants:
+        raise ConfigError(
+            f"splice method {method!r}; expected one of {list(variants)} "
+            f'({_CONFIG_KEY} splice_method = "ratio").'
+        )
+    variant = variants[method]
+    span = None if overlap_years is None else (int(overlap_years[0]), int(overlap_years[1]))
+    o = validate_trends(old, what=f"{what} (old vintage)")
+    n = validate_trends(new, what=f"{what} (new vintage)")
+    pairs_o = set(o[["sector", "pollutant"]].itertuples(index=False, name=None))
+    pairs_n = set(n[["sector", "pollutant"]].itertuples(index=False, name=None))
+    parts = []
+    info: dict[str, dict[str, Any]] = {}
+    names: tuple[str, str] = ("", "")
+    for sector, pol in sorted(pairs_o & pairs_n):
+        x = series_of(o, sector, pol, what=f"{what} (old vintage)")
+        y = series_of(n, sector, pol, what=f"{what} (new vintage)")
+        name_o = str(o.loc[(o["sector"] == sector) & (o["pollutant"] == pol), "series"].iloc[0])
+        name_n = str(n.loc[(n["sector"] == sector) & (n["pollutant"] == pol), "series"].iloc[0])
+        names = (name_o, name_n)
+        try:
+            spliced, from_old = overlap_splice(x, y, variant=variant, overlap_years=span)
+        except InputError as exc:
+            raise InputError(f"{what}, sector {sector}, pollutant {pol}: {exc}") from None
+        common = x.index.intersection(y.index)
+        if span is not None:
+            common = common[(common >= span[0]) & (common <= span[1])]
+        xs, ys = x.loc[common].to_numpy(float), y.loc[common].to_numpy(float)
+        ratio = ys / xs if variant == "ratio" else ys - xs
+        old_years = [int(v) for v in from_old.index[from_old.to_numpy()]]
+        info[f"{sector}/{pol}"] = {
+            "factor": float(np.mean(ratio)),
+            "overlap": [int(common.min()), int(common.max())],
+            "old_years": [min(old_years), max(old_years)] if old_years else [],
+            "ratio_range": [float(ratio.min()), float(ratio.max())],
+        }
+        spliced = spliced.dropna()
+        parts.append(
+            pd.DataFrame(
+                {
+                    "sector": sector,
+                    "pollutant": pol,
+                    "year": spliced.index.to_numpy(np.int64),
+                    "value": spliced.to_numpy(float),
+                    "series": f"{name_n}+{name_o}",
+                }
+            )
+        )
+    unstable = {
+        k: v["ratio_range"]
+        for k, v in info.items()
+        if variant == "ratio" and v["ratio_range"][1] > _STABLE_RATIO * v["ratio_range"][0]
+    }
+    if unstable:
+        log.warning(
+            "%s: the ratio new/old varies by more than a factor %g over the overlap for %s; "
+            "the overlap method assumes a steady ratio (IPCC 2006 vol. 1 5.3.3.1): check "
+            "that both vintages cover the same sources.",
+            what,
+            _STABLE_RATIO,
+            unstable,
+        )
+    only_o = sorted(pairs_o - pairs_n)
+    only_n = sorted(pairs_n - pairs_o)
+    for table, only in ((o, only_o), (n, only_n)):
+        if only:
+            keys = pd.MultiIndex.from_frame(table[["sector", "pollutant"]])
+            parts.append(table[keys.isin(only)])
+    if only_o or only_n:
+        log.info(
+            "%s: %d (sector, pollutant) pair(s) in the old vintage only and %d in the new one "
+            "only are kept unspliced under their own series name.",
+            what,
+            len(only_o),
+            len(only_n),
+        )
+    cols = ["sector", "pollutant", "year", "value", "series"]
+    out = validate_trends(pd.concat([p[cols] for p in parts], ignore_index=True), what=what)
+    out.attrs["splice"] = {
+        "method": variant,
+        "old": names[0] or (str(o["series"].iloc[0]) if len(o) else ""),
+        "new": names[1] or (str(n["series"].iloc[0]) if len(n) else ""),
+        "pairs": info,
+        "old_only": [f"{s}/{p}" for s, p in only_o],
+        "new_only": [f"{s}/{p}" for s, p in only_n],
+    }
+    return out
+
+
+# --------------------------------------------------------------------------- reader
+def read_eurostat_air_emissions(
+    path: str | PathLike[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    layer: str | None = None,
+    unit: str | None = None,
+    crs: str | None = None,
+    what: str | None = None,
+    config_key: str | None = None,
+    vintage: str | None = None,
+    country: str = "FR",
+    sector_mapping: Mapping[str, str | Sequence[str]] | None = None,
+    pollutants: Mapping[str, str] | None = None,
+    ignore_codes: Sequence[str] | None = None,
+    splice_with: str | None = None,
+    splice_file: str | PathLike[str] | None = None,
+    splice_sector_mapping: Mapping[str, str | Sequence[str]] | None = None,
+    splice_method: str = "ratio",
+) -> pd.DataFrame:
+    """Read Eurostat ``env_air_emis`` national sector totals as GNFR trend series [t yr-1].
+
+    The layout is detected from the header: the tidy extract of
+    ``shared/data/emission_trends`` (``source_id, country, pollutant, sector_code, year,
+    value, unit, flag``), the bulk-download TSV (first column ``airpol,airsect,unit,geo\\time``
+    or ``freq,airpol,src_nfr,unit,geo\\TIME_PERIOD``, one column per year, cells such as
+    ``12345 e``, ``:`` not available; plain or ``.gz``) or the SDMX-CSV download
+    (``DATAFLOW, LAST UPDATE, freq, airpol, src_nfr, unit, geo, TIME_PERIOD, OBS_VALUE,
+    OBS_FLAG``).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    columns : mapping of str to str, optional
+        Canonical name -> column (or TSV dimension) of the file, for files that differ from
+        the layouts above. Keys: ``vintage, country, pollutant, sector, year, value, unit,
+        flag, freq``.
+    layer, crs : None
+        Do not apply to a table; given, they are an error.
+    unit : str, optional
+        Unit code to read when the file holds several (default ``T`` when present), or the
+        unit of a file without a ``unit`` column. ``T`` [t] and ``THS_T`` [kt] are converted
+        to tonnes.
+    what : str, optional
+        Name of the input in messages (default: the file name).
+    config_key : str, optional
+        The configuration key naming this input (default ``"[inputs.trends]"``).
+    vintage : str, optional
+        Vintage to read (``source_id`` of the tidy extract, e.g.
+        ``"EUROSTAT_ENV_AIR_EMIS_SNAP2023"``); required when the file holds several. For TSV
+        and SDMX files (one vintage each) it names the series (default: the file name).
+    country : str, default "FR"
+        Eurostat ``geo`` code of the country read.
+    sector_mapping : mapping, optional
+        GNFR id -> file sector code(s), **summed**; replaces the default for the GNFR sectors
+        it names. Defaults: :data:`EUROSTAT_AIRSECT_TO_GNFR` for the old ``airsect`` codes,
+        :data:`NFR_TO_GNFR` (and its parents: ``NFR1A3B``, ``NFR3``...) for NFR codes.
+    pollutants : mapping, optional
+        Eurostat pollutant code -> trajectoire id; defaults to :data:`EUROSTAT_POLLUTANTS`.
+        Other codes are left out (logged).
+    ignore_codes : list of str, optional
+        Sector codes to leave out (groupings of undocumented coverage, e.g. ``NFR3_MNR``).
+    splice_with : str, optional
+        An older vintage to splice onto `vintage` (:func:`splice_vintages`): from this file,
+        or from `splice_file`.
+    splice_file : str or path-like, optional
+        The file holding the `splice_with` vintage (default: `path`).
+    splice_sector_mapping : mapping, optional
+        `sector_mapping` for the older vintage (its codes may differ).
+    splice_method : {"ratio", "overlap", "offset"}, default "ratio"
+        See :func:`splice_vintages`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy table ``sector, pollutant, year, value, series`` [t yr-1, national totals],
+        ``series`` = the vintage (``"<new>+<old>"`` for spliced pairs), accepted by
+        :func:`~trajectoire.trajectory.backcast.rebuild`. ``attrs``: ``units``, ``layout``,
+        ``country``, ``vintage``, ``sector_codes`` (GNFR -> codes summed),
+        ``shared_series`` (GNFR -> codes of a wider grouping it shares with other sectors),
+        ``partial_sectors`` (GNFR -> NFR14 codes of the sector missing from the file),
+        ``codes_set_aside``, ``flags`` (flag -> count), ``missing_values`` (``:`` cells),
+        ``sectors_covered`` and ``sectors_missing`` (GNFR ids with and without a series),
+        ``pairs``, and ``splice`` when spliced (see :func:`splice_vintages`).
+
+    Raises
+    ------
+    trajectoire.InputError
+        Missing file, a cell that is not a number, several vintages and none chosen, a
+        vintage or country not in the file, a sector code of unknown coverage neither mapped
+        nor ignored, a mapping that would count a code twice.
+    trajectoire.MissingVariableError
+        A required column is missing.
+    trajectoire.UnitsError
+        A unit that is not an annual mass, several units and none chosen.
+    trajectoire.ConfigError
+        `layer` or `crs` given, unknown `columns` keys, unknown `splice_method`.
+
+    Notes
+    -----
+    Values flagged by Eurostat (``e`` estimated, ``p`` provisional...) are read as numbers;
+    the flags are counted in ``attrs["flags"]``. A GNFR sector-year is kept only where every
+    code summed into it has a value. National totals (``NFR_TOT_NAT``, ``TOT_NAT``) and their
+    parts are never summed together: totals are left out of the sectors, and a code whose
+    NFR parent is also in the file is left out of the parent's sector.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> tsv = pathlib.Path(tempfile.mkdtemp()) / "env_air_emis.tsv"
+    >>> _ = tsv.write_text("unit,airpol,src_nfr,geo\\\\time\\t2001 \\t2000 \\n"
+    ...                    "THS_T,NOX,NFR1A1A,FR\\t2.5 e\\t3 \\n")
+    >>> t = read_eurostat_air_emissions(tsv)
+    >>> t[["sector", "year", "value"]].values.tolist()
+    [['A_PublicPower', 2000, 3000.0], ['A_PublicPower', 2001, 2500.0]]
+    """
+    p = Path(path)
+    key = config_key or _CONFIG_KEY
+    name = what or p.name
+    for option, given in (("layer", layer), ("crs", crs)):
+        if given is not None:
+            raise ConfigError(
+                f"{name}: {key} {option} = {given!r} does not apply to an Eurostat table; "
+                "remove it."
+            )
+
+    def read(q: Path, vint: str | None, mapping: Any, label: str) -> pd.DataFrame:
+        return _read_vintage(
+            q,
+            vintage=vint,
+            columns=columns,
+            unit=unit,
+            country=country,
+            sector_mapping=mapping,
+            pollutants=pollutants,
+            ignore_codes=ignore_codes,
+            what=label,
+            key=key,
+        )
+
+    new = read(p, vintage, sector_mapping, name)
+    if splice_with is None:
+        if splice_file is not None:
+            raise ConfigError(
+                f"{name}: {key} splice_file is given without splice_with; name the older "
+                'vintage to splice: splice_with = "<vintage>".'
+            )
+        _set_coverage(new, name)
+        return new
+    q = p if splice_file is None else Path(splice_file)
+    old = read(q, splice_with, splice_sector_mapping, q.name if splice_file else name)
+    out = splice_vintages(old, new, method=splice_method, what=name)
+    keep = {k: v for k, v in new.attrs.items() if k not in ("vintage",)}
+    out.attrs = {**keep, **out.attrs, "vintage": new.attrs["vintage"], "old": dict(old.attrs)}
+    _set_coverage(out, name)
+    return out
