@@ -28,6 +28,7 @@ from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background
 from trajectoire.errors import ConfigError
 from trajectoire.geo.territories import load_territories
+from trajectoire.inventory.irep import read_irep
 from trajectoire.inventory.readers import (
     read_area_totals,
     read_gridded,
@@ -39,7 +40,8 @@ from trajectoire.inventory.readers import (
 )
 from trajectoire.meteo.readers import read_hourly
 from trajectoire.tables import column_mapping, dialect_defaults, read_table
-from trajectoire.trajectory.trends import read_eurostat_air_emissions, read_trends
+from trajectoire.trajectory.eurostat import read_eurostat_air_emissions
+from trajectoire.trajectory.trends import read_trends
 
 if TYPE_CHECKING:
     from trajectoire.io.config import InputSpec
@@ -79,7 +81,8 @@ class Format:
     def keywords(self) -> list[str]:
         """The reader's keywords an input may set under their own name."""
         params = list(inspect.signature(self.reader).parameters.values())[1:]
-        reserved = {"what", "config_key", self.unit, self.crs, self.layer, self.columns}
+        reserved = {"what", "config_key", "unit", "crs", "layer", "columns"}
+        reserved |= {self.unit, self.crs, self.layer, self.columns}
         reserved |= set(self.run_keywords)
         return [
             p.name
@@ -108,6 +111,14 @@ FORMATS: dict[str, dict[str, Format]] = {
             crs="crs",
             layer="layer",
             summary="point_sources.csv / .gpkg",
+        ),
+        "irep": Format(
+            read_irep,
+            unit="unit",
+            crs="crs",
+            layer="layer",
+            columns="columns",
+            summary="IREP register: sites and their yearly emissions, default stacks",
         ),
     },
     "point_source_history": {
@@ -140,7 +151,10 @@ FORMATS: dict[str, dict[str, Format]] = {
     "trends": {
         "trajectoire": Format(read_trends, summary="tidy trend indices"),
         "eurostat": Format(
-            read_eurostat_air_emissions, summary="Eurostat env_air_emis national series"
+            read_eurostat_air_emissions,
+            unit="unit",
+            columns="columns",
+            summary="Eurostat env_air_emis national series (tidy, TSV or SDMX-CSV), spliced",
         ),
     },
     "meteo": {
