@@ -356,6 +356,7 @@ def era5_files(tmp_path, *, hours=HOURS, gap=GAP, drop=(), tcc=0.5):
     instant = instant.drop_vars(list(drop))
     ssrd = np.zeros(shape)
     ssrd[t.hour == 12] = 1.8e6  # J m-2 in the hour ending at 12:00 = 500 W m-2
+    ssrd[t.hour == 2] = -0.125  # packing noise at night, read as 0
     accum = xr.Dataset(
         {"ssrd": (dims, ssrd, {"units": "J m**-2"})},
         coords=coords,
@@ -384,6 +385,7 @@ def test_era5_round_trip(tmp_path):
     assert float(first["mixing_height"]) == 700.0
     assert float(ds["solar_radiation"].sel(time="2021-01-02T12")) == pytest.approx(500.0)
     assert float(ds["solar_radiation"].sel(time="2021-01-02T13")) == 0.0
+    assert float(ds["solar_radiation"].sel(time="2021-01-02T02")) == 0.0
     # read_hourly reads the same variables in one file, ssrd included (one path)
     with xr.open_dataset(files[0]) as a, xr.open_dataset(files[1]) as b:
         xr.merge([a, b], compat="no_conflicts", join="outer").to_netcdf(tmp_path / "one.nc")

@@ -141,7 +141,9 @@ def _era5_columns(ds: xr.Dataset) -> dict[str, np.ndarray]:
     if "blh" in ds:
         out["mixing_height"] = ds["blh"].values.astype(float)
     if "ssrd" in ds:
-        out["solar_radiation"] = ds["ssrd"].values.astype(float) / _SECONDS_PER_HOUR
+        # packing leaves tiny negative amounts at night: no energy, not an error
+        ssrd = np.maximum(ds["ssrd"].values.astype(float), 0.0)
+        out["solar_radiation"] = ssrd / _SECONDS_PER_HOUR
     return out
 
 
