@@ -50,7 +50,15 @@ from trajectoire.meteo.readers import (
 )
 from trajectoire.tables import detect_dialect, numeric_column, read_table
 
-__all__ = ["METEO_FORMATS", "read_era5", "read_isd_lite", "read_meteo", "read_meteo_france"]
+__all__ = [
+    "ERA5_VARIABLES",
+    "METEO_FORMATS",
+    "MF_COLUMNS",
+    "read_era5",
+    "read_isd_lite",
+    "read_meteo",
+    "read_meteo_france",
+]
 
 log = logging.getLogger("trajectoire")
 
@@ -281,11 +289,12 @@ def _station_code(value: object) -> str:
 class _StationRows:
     """The header and the rows of one station in a Météo-France file (the others skipped)."""
 
-    def __init__(self, file: Path, key: str, config_key: str | None) -> None:
+    def __init__(self, file: Path, key: str, name_key: str, config_key: str | None) -> None:
         self.file = file
         self.header = b""
         self.sep = ";"
         self.key = key
+        self.name_key = name_key
         self.config_key = config_key
         self.stations: dict[str, str] = {}  # code -> name, in file order
 
@@ -316,7 +325,7 @@ class _StationRows:
                 f"{rows_preview(names, 12)}. Expected a Météo-France hourly file." + fix
             )
         at = names.index(self.key)
-        name_at = names.index("NOM_USUEL") if "NOM_USUEL" in names else None
+        name_at = names.index(self.name_key) if self.name_key in names else None
         kept = [self.header]
         numbers: list[int] = []
         for line in lines:
@@ -365,7 +374,7 @@ def _mf_frame(
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The hourly rows of one station in one Météo-France file, in the units of read_hourly
     (temperature in degC), and the station's description."""
-    rows = _StationRows(file, names["station"], config_key)
+    rows = _StationRows(file, names["station"], names["station_name"], config_key)
     data, numbers = rows.read(None if station is None else _station_code(station))
     code = _choose_station(station, rows.stations, label, config_key)
     name = rows.stations.get(code, "")
