@@ -93,7 +93,10 @@ def _classify_hours(
     year_all = pd.DatetimeIndex(ds["time"].values).year.to_numpy()
     years = np.unique(year_all)
     width = 360.0 / n_directions
-    d = np.floor(np.mod(wd + 0.5 * width, 360.0) / width).astype(np.int64) % n_directions
+    # hours without a direction get sector 0 (they are not valid: never counted), so that
+    # NaN is never cast to an integer (a RuntimeWarning, and an undefined value)
+    d = np.floor(np.mod(np.where(np.isfinite(wd), wd, 0.0) + 0.5 * width, 360.0) / width)
+    d = d.astype(np.int64) % n_directions
     s = np.searchsorted(edges, np.maximum(u, calm_threshold), side="right") - 1
     return _Hours(
         u=u,

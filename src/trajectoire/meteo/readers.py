@@ -90,6 +90,63 @@ def validate_hourly(ds: xr.Dataset, what: str = "meteorology") -> None:
 
 
 # ------------------------------------------------------------------ files
+def _netcdf_point(
+    ds: xr.Dataset, where: str | Path, latitude: float | None, longitude: float | None
+) -> xr.Dataset:
+    """`ds` on dim ``time`` (``valid_time`` renamed), at the grid point nearest to
+    (`latitude`, `longitude`) when it is gridded on latitude/longitude (or lat/lon)."""
+    if "valid_time" in ds.dims or "valid_time" in ds.coords:
+        ds = ds.rename({"valid_time": "time"})
+    lat_name = next((n for n in ("latitude", "lat") if n in ds.dims), None)
+    lon_name = next((n for n in ("longitude", "lon") if n in ds.dims), None)
+    if lat_name or lon_name:
+        if latitude is None or longitude is None:
+            raise InputError(
+                f"{where}: gridded meteorology (dims {tuple(ds.dims)}); pass latitude= and "
+                "longitude= of the site to take the nearest grid point."
+            )
+        sel = {}
+        if lat_name:
+            sel[lat_name] = latitude
+        if lon_name:
+            sel[lon_name] = longitude
+        ds = ds.sel(sel, method="nearest")
+    return ds
+
+
+#: seconds in the hour over which ERA5 accumulates its fluxes (``ssrd`` [J m-2] per hour)
+_SECONDS_PER_HOUR = 3600.0
+
+
+def _era5_columns(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """The columns of :func:`read_hourly` from the ERA5 variables of a point dataset.
+
+    ``u10``, ``v10`` [m s-1] -> ``wind_speed``, ``wind_direction`` (from, 0 = north);
+    ``tcc`` [0-1] -> ``cloud_cover`` [okta] (x 8); ``t2m`` -> ``temperature`` (units kept);
+    ``blh`` [m] -> ``mixing_height``; ``ssrd`` [J m-2 accumulated over the hour ending at
+    the time stamp] -> ``solar_radiation`` [W m-2] (/ 3600 s). Variables absent are skipped.
+    """
+    out: dict[str, np.ndarray] = {}
+    if "u10" in ds and "v10" in ds:
+        u = ds["u10"].values.astype(float)
+        v = ds["v10"].values.astype(float)
+        out["wind_speed"] = np.hypot(u, v)
+        d = np.mod(np.degrees(np.arctan2(-u, -v)), 360.0)
+        out["wind_direction"] = np.where(d >= 360.0, 0.0, d)
+    if "tcc" in ds:
+        frac = ds["tcc"].values.astype(float)
+        out["cloud_cover"] = np.clip(frac, 0.0, 1.0) * 8.0
+    if "t2m" in ds:
+        out["temperature"] = ds["t2m"].values.astype(float)
+    if "blh" in ds:
+        out["mixing_height"] = ds["blh"].values.astype(float)
+    if "ssrd" in ds:
+        # packing leaves tiny negative amounts at night: no energy, not an error
+        ssrd = np.maximum(ds["ssrd"].values.astype(float), 0.0)
+        out["solar_radiation"] = ssrd / _SECONDS_PER_HOUR
+    return out
+
+
 def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) -> pd.DataFrame:
     """The columns of :func:`read_hourly` from a NetCDF file (ERA5 names converted).
 
@@ -97,36 +154,9 @@ def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) ->
     """
     ds = xr.open_dataset(path)
     try:
-        if "valid_time" in ds.dims or "valid_time" in ds.coords:
-            ds = ds.rename({"valid_time": "time"})
-        lat_name = next((n for n in ("latitude", "lat") if n in ds.dims), None)
-        lon_name = next((n for n in ("longitude", "lon") if n in ds.dims), None)
-        if lat_name or lon_name:
-            if latitude is None or longitude is None:
-                raise InputError(
-                    f"{path}: gridded meteorology (dims {tuple(ds.dims)}); pass latitude= and "
-                    "longitude= of the site to take the nearest grid point."
-                )
-            sel = {}
-            if lat_name:
-                sel[lat_name] = latitude
-            if lon_name:
-                sel[lon_name] = longitude
-            ds = ds.sel(sel, method="nearest")
+        ds = _netcdf_point(ds, path, latitude, longitude)
         out: dict[str, Any] = {"time": pd.to_datetime(ds["time"].values)}
-        if "u10" in ds and "v10" in ds:
-            u = ds["u10"].values.astype(float)
-            v = ds["v10"].values.astype(float)
-            out["wind_speed"] = np.hypot(u, v)
-            d = np.mod(np.degrees(np.arctan2(-u, -v)), 360.0)
-            out["wind_direction"] = np.where(d >= 360.0, 0.0, d)
-        if "tcc" in ds:
-            frac = ds["tcc"].values.astype(float)
-            out["cloud_cover"] = np.clip(frac, 0.0, 1.0) * 8.0
-        if "t2m" in ds:
-            out["temperature"] = ds["t2m"].values.astype(float)
-        if "blh" in ds:
-            out["mixing_height"] = ds["blh"].values.astype(float)
+        out |= _era5_columns(ds)
         for name in (*_REQUIRED[1:], *_OPTIONAL):
             if name in ds and name not in out:
                 out[name] = ds[name].values.astype(float)
@@ -201,7 +231,7 @@ def _read_frames(
     return frame, temperature_units
 
 
-def _utc_hours(frame: pd.DataFrame, where: Path) -> pd.DataFrame:
+def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     """`frame` with ``time`` as naive UTC, sorted; raise on non-dates, duplicates, off-hours."""
     times = pd.to_datetime(frame["time"], utc=True, errors="coerce")
     if times.isna().any():
@@ -235,11 +265,13 @@ def _gap_runs(absent: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, pd.Timestamp
     return list(zip(starts, ends, strict=True))
 
 
-def _report_gaps(full: pd.DatetimeIndex, have: pd.Index, where: Path, missing: str) -> str:
+def _report_gaps(
+    full: pd.DatetimeIndex, have: pd.Index, where: str | Path, missing: str, stacklevel: int = 3
+) -> str:
     """The gaps of `have` on the hourly axis `full` as ``"2021-01-01T03..2021-01-01T05; ..."``.
 
-    Raises InputError with ``missing="raise"``, else warns (attributed to the caller of
-    :func:`read_hourly`); ``""`` without gaps.
+    Raises InputError with ``missing="raise"``, else warns (attributed to the frame
+    `stacklevel` above this one: the caller of :func:`read_hourly`); ``""`` without gaps.
     """
     n_missing = len(full) - len(have)
     if not n_missing:
@@ -257,12 +289,12 @@ def _report_gaps(full: pd.DatetimeIndex, have: pd.Index, where: Path, missing: s
     warn(
         msg + "; kept as NaN on the hourly axis, counted in attrs['missing_hours'] and "
         "left out of the frequency tables (met_classes counts them).",
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
     return periods
 
 
-def _kelvin(values: np.ndarray, units: str | None, where: Path) -> np.ndarray:
+def _kelvin(values: np.ndarray, units: str | None, where: str | Path) -> np.ndarray:
     """Temperatures [K] from `values` in `units` (None: kelvin, checked to be plausible)."""
     tu = (units or "K").strip()
     if tu in ("degC", "C", "celsius", "°C", "deg_C"):
@@ -340,10 +372,50 @@ def read_hourly(
         if len(files) == 1
         else Path(str(path) if isinstance(path, str | Path) else files[0].parent)
     )
+    return _hourly_dataset(
+        frame,
+        where,
+        latitude=latitude,
+        longitude=longitude,
+        roughness_length=roughness_length,
+        anemometer_height=anemometer_height,
+        temperature_units=temperature_units,
+        missing=missing,
+        call=f"read_hourly({str(where)!r})",
+    )
+
+
+def _hourly_dataset(
+    frame: pd.DataFrame,
+    where: str | Path,
+    *,
+    latitude: float | None,
+    longitude: float | None,
+    roughness_length: float | None,
+    anemometer_height: float,
+    temperature_units: str | None,
+    missing: str,
+    call: str,
+    source_file: str | None = None,
+    attrs: dict[str, Any] | None = None,
+    stacklevel: int = 4,
+) -> xr.Dataset:
+    """The dataset of :func:`read_hourly` from the rows of `frame`: the one path shared by
+    :func:`read_hourly` and the readers of :mod:`trajectoire.meteo.sources`.
+
+    `frame` has a ``time`` column (dates, UTC when naive) and some of the columns of
+    :func:`read_hourly` in their units (``temperature`` in `temperature_units`). The hours
+    are checked and put on a complete hourly axis (gaps counted, reported at `stacklevel`
+    frames above :func:`_report_gaps`, kept as NaN), the values converted and validated.
+    `where` names the input in messages, `source_file` (default `where`) goes to the
+    ``source_file`` attribute, `attrs` are added to the dataset's, `call` is the history line.
+    """
+    if missing not in ("warn", "raise"):
+        raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
     frame = _utc_hours(frame, where)
     full = pd.date_range(frame["time"].iloc[0], frame["time"].iloc[-1], freq="h")
     frame = frame.set_index("time")
-    periods = _report_gaps(full, frame.index, where, missing)
+    periods = _report_gaps(full, frame.index, where, missing, stacklevel)
     n_missing = len(full) - len(frame)
     frame = frame.reindex(full)
     temp = _kelvin(frame["temperature"].to_numpy(dtype=float), temperature_units, where)
@@ -353,15 +425,16 @@ def read_hourly(
             continue
         values = temp if col == "temperature" else frame[col].to_numpy(dtype=float)
         data[col] = ("time", values, {"units": _UNITS[col]})
-    attrs: dict[str, Any] = {
+    out_attrs: dict[str, Any] = {
         "anemometer_height": float(anemometer_height),
         "missing_hours": int(n_missing),
         "missing_periods": periods,
-        "source_file": str(where),
+        "source_file": str(where) if source_file is None else source_file,
     }
     optional = {"latitude": latitude, "longitude": longitude, "roughness_length": roughness_length}
-    attrs |= {k: float(v) for k, v in optional.items() if v is not None}
-    ds = xr.Dataset(data, coords={"time": full.to_numpy()}, attrs=attrs)
+    out_attrs |= {k: float(v) for k, v in optional.items() if v is not None}
+    out_attrs |= attrs or {}
+    ds = xr.Dataset(data, coords={"time": full.to_numpy()}, attrs=out_attrs)
     ds["wind_direction"].attrs["long_name"] = "direction the wind blows from (0 = north)"
     validate_hourly(ds, str(where))
-    return add_history(ds, f"read_hourly({str(where)!r})")
+    return add_history(ds, call)
