@@ -19,6 +19,7 @@ cluster, and the result is the same.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -65,6 +66,7 @@ from trajectoire.geo.territories import (
 )
 from trajectoire.inventory.build import build_inventory
 from trajectoire.inventory.population import census_population, population_at
+from trajectoire.inventory.proxies import choose_proxies
 from trajectoire.inventory.schema import check_stacks
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
@@ -260,8 +262,10 @@ def _reference(
         area_totals=_read(config, "area_emissions"),
         gridded=_read(config, "gridded"),
         zones=zones,
+        proxies=choose_proxies(config.proxies.wanted(), _proxy_data(config, zones)),
         landuse=_read(config, "landuse"),
         pollutants=[p for p in config.run.pollutants if p != "NO2"] or None,
+        others="drop",
     )
     if "source" in reference.dims and reference.sizes["source"]:
         # stacks must be dispersible: checked before any year, naming the file
@@ -281,6 +285,16 @@ def _reference(
             raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
         output_pollutants.append("NO2")
     return reference, sectors, dispersed, output_pollutants
+
+
+def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
+    """What the proxies may use: ``population`` (zones with a census or population column),
+    ``roads``, ``landuse``."""
+    have = {k for k in ("roads", "landuse") if getattr(config.inputs, k) is not None}
+    columns = [] if zones is None else [str(c) for c in zones.columns]
+    if any(c == "population" or re.fullmatch(r"pop_\d{4}", c) for c in columns):
+        have.add("population")
+    return have
 
 
 def _emitting_sectors(reference: xr.Dataset) -> list[str]:
@@ -334,9 +348,9 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
     """Every year's emission rebuilt from the reference inventory and the trend table."""
     if config.inputs.trends is None:
         raise ConfigError("[inputs] trends: a trend table is needed to rebuild the years.")
-    methods: dict[str | tuple[str, str], str] = {
-        s: config.trajectory.method_of(s) for s in map(str, reference["sector"].values)
-    }
+    methods = config.trajectory.methods_for(
+        map(str, reference["sector"].values), map(str, reference["pollutant"].values)
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TrajectoireWarning)
         out = rebuild(

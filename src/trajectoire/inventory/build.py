@@ -10,9 +10,10 @@ conserves mass to round-off; see ``docs/inventory.md``.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import xarray as xr
@@ -41,6 +42,8 @@ from trajectoire.inventory.schema import _assemble, _empty_points, check_stacks
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import POLLUTANTS, normalise_pollutant
 
+log = logging.getLogger(__name__)
+
 __all__ = ["build_inventory"]
 
 
@@ -60,6 +63,7 @@ def build_inventory(
     sectors: Sequence[str] | None = None,
     pollutants: Sequence[str] | None = None,
     strict: bool = False,
+    others: Literal["raise", "drop"] = "raise",
 ) -> xr.Dataset:
     """Build the canonical reference-year inventory on `grid` from any mix of inputs.
 
@@ -95,6 +99,10 @@ def build_inventory(
     strict : bool, default False
         Raise instead of warning for point sources outside the grid (a grid that holds none
         of the stacks is always an error).
+    others : {"raise", "drop"}, default "raise"
+        What to do with pollutants of the inputs that `pollutants` does not list: an error,
+        or leave them out (logged). The run drops them: ``[run] pollutants`` selects among
+        the inputs.
 
     Returns
     -------
@@ -165,6 +173,8 @@ def build_inventory(
         _check_positions_crs(points, grid)
         check_stacks(points, missing="warn")
         points = _points_inside(_points_to_grid_crs(points, grid), points, grid, strict)
+    if pollutants is not None and others == "drop":
+        parts, points = _keep_pollutants(parts, points, pollutants)
     # labels
     found_sec: list[str] = []
     found_pol: list[str] = []
@@ -202,6 +212,32 @@ def build_inventory(
         if v is not None
     ]
     return add_history(ds, f"build_inventory({', '.join(inputs)}, grid={grid})")
+
+
+def _keep_pollutants(
+    parts: list[xr.DataArray], points: xr.Dataset | None, pollutants: Sequence[str]
+) -> tuple[list[xr.DataArray], xr.Dataset | None]:
+    """The gridded parts and stacks restricted to `pollutants` (the others logged)."""
+    wanted = {normalise_pollutant(p, what="pollutants") for p in pollutants}
+    dropped: set[str] = set()
+    kept_parts = []
+    for da in parts:
+        have = [str(p) for p in da["pollutant"].values]
+        dropped |= set(have) - wanted
+        keep = [p for p in have if p in wanted]
+        if keep:
+            kept_parts.append(da.sel(pollutant=keep))
+    if points is not None:
+        have = [str(p) for p in points["pollutant"].values]
+        dropped |= set(have) - wanted
+        points = points.sel(pollutant=[p for p in have if p in wanted])
+    if dropped:
+        log.info(
+            "build_inventory: pollutants %s of the inputs are not asked (pollutants=%s): left out",
+            sorted(dropped),
+            sorted(wanted),
+        )
+    return kept_parts, points
 
 
 def _require_subset(found: Iterable[str], allowed: Sequence[str], kind: str) -> None:

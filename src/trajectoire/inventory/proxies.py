@@ -9,8 +9,9 @@ area of each land-use class (:data:`LANDUSE_CLASSES`) in each cell.
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeAlias
 
 import numpy as np
@@ -26,11 +27,16 @@ from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import POLLUTANTS
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "DEFAULT_PROXIES",
     "LANDUSE_CLASSES",
+    "PROXY_FALLBACKS",
+    "PROXY_NAMES",
     "ProxySpec",
     "allocate",
+    "choose_proxies",
     "grid_roads",
     "landuse_areas",
     "proxy_grid",
@@ -71,6 +77,105 @@ DEFAULT_PROXIES: dict[str, str] = {
     "L_AgriOther": "landuse:arable",
     "M_Other": "population",
 }
+
+#: Proxies tried after a sector's own when the run lacks the data it needs (road links, a
+#: land-use raster): the zones' population, then their area. Both need only the zones of the
+#: area totals (communes with their population).
+PROXY_FALLBACKS: tuple[str, ...] = ("built_up", "population", "area")
+
+#: The proxy names and the data each needs (``landuse:<classes>`` needs ``landuse``).
+PROXY_NAMES: dict[str, str | None] = {
+    "area": None,
+    "population": "population",
+    "roads": "roads",
+    "road_length": "roads",
+    "built_up": "landuse",
+    "landuse": "landuse",
+}
+
+_NEEDS_WORDS = {
+    "population": "zones with a population column ([inputs] zones)",
+    "roads": "road links ([inputs] roads)",
+    "landuse": "a land-use raster ([inputs] landuse)",
+}
+
+
+def _need_of(name: str) -> str | None:
+    key = name.strip().lower()
+    base = "landuse" if key.startswith("landuse:") else key
+    if base not in PROXY_NAMES:
+        from trajectoire.errors import ConfigError
+
+        raise ConfigError(
+            f"[proxies]: unknown proxy {name!r}; expected one of {sorted(PROXY_NAMES)[:-1]} or "
+            "'landuse:<classes>' (docs/inventory.md)."
+        )
+    return PROXY_NAMES[base]
+
+
+def choose_proxies(
+    wanted: Mapping[str, str | Sequence[str]] | None,
+    available: Iterable[str],
+) -> dict[str, str]:
+    """The proxy of each GNFR sector: the first of its list whose data the run has.
+
+    Parameters
+    ----------
+    wanted : mapping, optional
+        Sector (id or letter) -> proxy name, or list of names tried in order (the
+        configuration's ``[proxies]``). A sector not given tries its
+        :data:`DEFAULT_PROXIES` entry, then :data:`PROXY_FALLBACKS`.
+    available : iterable of str
+        The data the run has among ``"population"``, ``"roads"``, ``"landuse"``.
+
+    Returns
+    -------
+    dict of str to str
+        Sector id -> the proxy used. Every choice other than a sector's first is logged at
+        INFO level with the reason.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        An unknown proxy name, or a sector none of whose proxies can be used.
+
+    Examples
+    --------
+    >>> choose_proxies({"C": ["landuse:urban", "population"]}, {"population"})["C_OtherStationaryComb"]
+    'population'
+    >>> choose_proxies(None, set())["B_Industry"]
+    'area'
+    """
+    from trajectoire.errors import ConfigError
+
+    have = set(available)
+    given = {normalise_sector(k, what="[proxies]"): v for k, v in (wanted or {}).items()}
+    out: dict[str, str] = {}
+    for sector, default in DEFAULT_PROXIES.items():
+        spec = given.get(sector)
+        if spec is None:
+            names = [default, *(f for f in PROXY_FALLBACKS if f != default)]
+        else:
+            names = [spec] if isinstance(spec, str) else list(spec)
+        needs = [_need_of(n) for n in names]
+        usable = [n for n, need in zip(names, needs, strict=True) if need is None or need in have]
+        if not usable:
+            missing = sorted({_NEEDS_WORDS[n] for n in needs if n is not None})
+            raise ConfigError(
+                f"[proxies] {sector}: none of {names} can be used: the run has no "
+                f"{' nor '.join(missing)}. Add one of them, or list 'area' for that sector."
+            )
+        out[sector] = usable[0]
+        if usable[0] != names[0]:
+            log.info(
+                "proxies: %s spread by %r: %r needs %s, which the run does not have",
+                sector,
+                usable[0],
+                names[0],
+                _NEEDS_WORDS[str(needs[0])],
+            )
+    return out
+
 
 _G_PER_T = 1e6
 _DAYS_PER_YEAR = 365.25

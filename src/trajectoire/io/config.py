@@ -43,7 +43,7 @@ from trajectoire.errors import ConfigError, InputError
 from trajectoire.geo.territories import TERRITORIES
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import REGULATED, normalise_pollutant
-from trajectoire.trajectory.trends import TRAJECTORY_METHODS, TrajectoryMethod
+from trajectoire.trajectory.trends import TRAJECTORY_METHODS, Method, TrajectoryMethod
 
 __all__ = [
     "MAX_YEAR",
@@ -59,6 +59,7 @@ __all__ = [
     "InputsConfig",
     "MeteoConfig",
     "OutputConfig",
+    "ProxiesConfig",
     "RunConfig",
     "RunSection",
     "TrajectoryConfig",
@@ -361,21 +362,100 @@ class UncertaintyConfig(_Section):
     seed: int = 1
 
 
+def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
+    """A method name, or a table of :class:`trajectoire.trajectory.Method` fields, checked."""
+    if isinstance(value, str):
+        if value not in TRAJECTORY_METHODS:
+            close = difflib.get_close_matches(value, TRAJECTORY_METHODS, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ValueError(
+                f"{where}: method {value!r}{hint}; expected one of {list(TRAJECTORY_METHODS)}"
+            )
+        return value
+    if isinstance(value, dict) and "kind" in value:
+        fields = set(Method.__dataclass_fields__)
+        unknown = sorted(set(value) - fields)
+        if unknown:
+            raise ValueError(
+                f"{where}: unknown method key(s) {unknown}; expected some of {sorted(fields)}"
+            )
+        try:
+            _method(value)
+        except (TypeError, ConfigError) as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        return dict(value)
+    raise ValueError(
+        f"{where}: expected a method name ({', '.join(TRAJECTORY_METHODS)}), a table with "
+        "'kind' and its parameters, or a table of them per pollutant"
+    )
+
+
+def _method(spec: str | dict[str, Any]) -> Method:
+    if isinstance(spec, str):
+        return Method(spec)
+    kw = dict(spec)
+    if kw.get("overlap_years") is not None:
+        kw["overlap_years"] = tuple(kw["overlap_years"])
+    return Method(**kw)
+
+
 class TrajectoryConfig(_Section):
-    """``[trajectory]``: backcasting method by default and per GNFR sector."""
+    """``[trajectory]``: backcasting method by default, per GNFR sector and per pollutant.
+
+    ``[trajectory.methods]`` maps a sector to a method name (``"index"``...), to a table of
+    method parameters (``{ kind = "extrapolation", trend = "multiplicative" }``, the fields
+    of :class:`trajectoire.trajectory.Method`), or to a table per pollutant of either
+    (``F_RoadTransport = { NOx = "index", PM10 = { kind = "extrapolation" } }``).
+    """
 
     default_method: TrajectoryMethod = "index"
-    methods: dict[str, TrajectoryMethod] = Field(default_factory=dict)
+    methods: dict[str, Any] = Field(default_factory=dict)
     uncertainty: UncertaintyConfig = Field(default_factory=lambda: UncertaintyConfig())
 
     @field_validator("methods")
     @classmethod
-    def _check_sectors(cls, v: dict[str, str]) -> dict[str, str]:
-        return {_sector(k): m for k, m in v.items()}
+    def _check_methods(cls, v: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for k, spec in v.items():
+            sector = _sector(k)
+            where = f"[trajectory.methods] {k}"
+            if isinstance(spec, dict) and "kind" not in spec:
+                out[sector] = {
+                    _pollutant(p): _method_spec(m, f"{where}.{p}") for p, m in spec.items()
+                }
+            else:
+                out[sector] = _method_spec(spec, where)
+        return out
 
     def method_of(self, sector: str) -> str:
-        """Backcasting method of a GNFR sector (its override, else `default_method`)."""
-        return self.methods.get(sector, self.default_method)
+        """Backcasting method of a GNFR sector (its override, else `default_method`), in
+        words (``"NOx: index, PM10: extrapolation"`` when it differs per pollutant)."""
+        spec = self.methods.get(sector, self.default_method)
+        if isinstance(spec, str):
+            return spec
+        if "kind" in spec:
+            return str(spec["kind"])
+        return ", ".join(f"{p}: {m if isinstance(m, str) else m['kind']}" for p, m in spec.items())
+
+    def methods_for(
+        self, sectors: Iterable[str], pollutants: Iterable[str] | None = None
+    ) -> dict[str | tuple[str, str], Method]:
+        """The methods of :func:`trajectoire.trajectory.rebuild` for `sectors` (keys: sector,
+        or ``(sector, pollutant)`` where the configuration says one per pollutant, for the
+        `pollutants` given, all by default)."""
+        keep = None if pollutants is None else set(pollutants)
+        out: dict[str | tuple[str, str], Method] = {"default": Method(self.default_method)}
+        for s in sectors:
+            spec = self.methods.get(s)
+            if spec is None:
+                continue
+            if isinstance(spec, str) or "kind" in spec:
+                out[s] = _method(spec)
+            else:
+                out.update(
+                    {(s, p): _method(m) for p, m in spec.items() if keep is None or p in keep}
+                )
+        return out
 
 
 class MeteoConfig(_Section):
@@ -438,6 +518,45 @@ class OutputConfig(_Section):
     significant_digits: int | None = Field(default=None, ge=1, le=7)
 
 
+class ProxiesConfig(_Section):
+    """``[proxies]``: the spatial proxy of each GNFR sector's area totals, or a list tried in
+    order (the first whose data the run has is used, and the choice is logged).
+
+    Proxy names: ``population``, ``area``, ``roads``, ``road_length``, ``built_up``,
+    ``landuse:<classes>`` (:data:`trajectoire.inventory.proxies.PROXY_NAMES`). A sector left
+    out tries its default (:data:`trajectoire.inventory.proxies.DEFAULT_PROXIES`), then
+    ``built_up``, ``population`` and ``area``.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="after")
+    def _check(self) -> ProxiesConfig:
+        from trajectoire.inventory.proxies import _need_of
+
+        for k, v in (self.model_extra or {}).items():
+            _sector(k)
+            names = [v] if isinstance(v, str) else v
+            if (
+                not isinstance(names, list)
+                or not names
+                or not all(isinstance(n, str) for n in names)
+            ):
+                raise ValueError(
+                    f"[proxies] {k}: expected a proxy name or a list of names, got {v!r}"
+                )
+            for n in names:
+                try:
+                    _need_of(n)
+                except ConfigError as exc:
+                    raise ValueError(str(exc).replace("[proxies]:", f"[proxies] {k}:")) from None
+        return self
+
+    def wanted(self) -> dict[str, str | list[str]]:
+        """Sector -> proxy name or names, as written."""
+        return dict(self.model_extra or {})
+
+
 class RunConfig(_Section):
     """A whole run configuration (the schema of ``config.toml``).
 
@@ -461,6 +580,7 @@ class RunConfig(_Section):
     grid: GridConfig = Field(default_factory=lambda: GridConfig())
     inputs: InputsConfig
     csv: CsvConfig = Field(default_factory=lambda: CsvConfig())
+    proxies: ProxiesConfig = Field(default_factory=lambda: ProxiesConfig())
     trajectory: TrajectoryConfig = Field(default_factory=lambda: TrajectoryConfig())
     meteo: MeteoConfig = Field(default_factory=lambda: MeteoConfig())
     dispersion: DispersionConfig = Field(default_factory=lambda: DispersionConfig())

@@ -39,6 +39,7 @@ from trajectoire.inventory.readers import (
     read_zones,
 )
 from trajectoire.meteo.readers import read_hourly
+from trajectoire.meteo.sources import read_era5, read_isd_lite, read_meteo_france
 from trajectoire.tables import column_mapping, dialect_defaults, read_table
 from trajectoire.trajectory.eurostat import read_eurostat_air_emissions
 from trajectoire.trajectory.trends import read_trends
@@ -82,7 +83,7 @@ class Format:
         """The reader's keywords an input may set under their own name."""
         params = list(inspect.signature(self.reader).parameters.values())[1:]
         reserved = {"what", "config_key", "unit", "crs", "layer", "columns"}
-        reserved |= {self.unit, self.crs, self.layer, self.columns}
+        reserved |= {k for k in (self.unit, self.crs, self.layer, self.columns) if k}
         reserved |= set(self.run_keywords)
         return [
             p.name
@@ -95,6 +96,9 @@ def _table_reader(path: Any, *, what: str | None = None, config_key: str | None 
     """A CSV table in the library's layout, read as is (the pipeline checks its columns)."""
     return read_table(path, what=what, require_rows=True, config_key=config_key)
 
+
+#: keywords of the meteorological readers that ``[meteo]`` sets
+_SITE = ("latitude", "longitude", "roughness_length")
 
 #: input key -> format name -> :class:`Format`. ``"trajectoire"`` is each input's own layout.
 FORMATS: dict[str, dict[str, Format]] = {
@@ -160,8 +164,23 @@ FORMATS: dict[str, dict[str, Format]] = {
     "meteo": {
         "trajectoire": Format(
             read_hourly,
-            run_keywords=("latitude", "longitude", "roughness_length"),
+            run_keywords=_SITE,
             summary="hourly CSV or NetCDF",
+        ),
+        "meteo-france": Format(
+            read_meteo_france,
+            columns="columns",
+            run_keywords=_SITE,
+            summary="Météo-France hourly station file (données climatologiques de base horaires)",
+        ),
+        "isd-lite": Format(
+            read_isd_lite, run_keywords=_SITE, summary="NOAA ISD-Lite hourly station file(s)"
+        ),
+        "era5": Format(
+            read_era5,
+            columns="columns",
+            run_keywords=_SITE,
+            summary="ERA5 single levels NetCDF (u10, v10, t2m, tcc, ssrd, blh)",
         ),
     },
     "stations": {
