@@ -280,7 +280,9 @@ def _population_rows(
             source, what=name, dtype={code_col: str}, require_rows=True, config_key=config_key
         )
         lines = True
-    code_col = _pick(df, "code", given, (code,), name, config_key, required=True)
+    code_col = _pick(
+        df, "code", given, (code, *_INV_ALIASES["code"]), name, config_key, required=True
+    )
     assert code_col is not None
     year_col = population_col = None
     if layout != "wide":
