@@ -120,8 +120,11 @@ def _wanted(pollutants: Sequence[str] | None, config_key: str | None) -> set[str
 
 
 def _left_out(name: str, kind: str, labels: Mapping[str, float], fix: str) -> None:
-    if labels:
-        detail = ", ".join(f"{k} ({v:.6g} t yr-1)" for k, v in sorted(labels.items()))
+    """Warn about what is not read (nothing when `name` is empty: the caller chose)."""
+    if labels and name:
+        detail = ", ".join(
+            f"{k} ({v:.6g} t yr-1)" if np.isfinite(v) else k for k, v in sorted(labels.items())
+        )
         warn(f"{name}: {kind} {detail} left out. {fix}")
 
 
@@ -160,6 +163,8 @@ def _crop(ds: xr.Dataset, bbox: tuple[float, ...] | None, name: str) -> xr.Datas
         c = np.asarray(ds[dim].values, dtype=float)
         half = abs(float(np.diff(c).mean())) / 2 if c.size > 1 else 0.0
         keep = np.flatnonzero((c + half > lo) & (c - half < hi))
+        if keep.size == 1 and c.size > 1:  # a grid needs two cells: add a neighbour
+            keep = np.sort(np.r_[keep, keep + 1 if keep[0] + 1 < c.size else keep - 1])
         if keep.size == 0:
             raise InputError(
                 f"{name}: the bbox {list(bbox)} holds no cell of the file ({dim} from "
@@ -252,8 +257,9 @@ def _cams_file(
         if with_sector:  # pollutant variables with a sector dim
             for v in with_sector:
                 pol = _pollutant(v)
+                if pol is None:
+                    left[f"{v} (pollutant not modelled)"] = np.nan
                 if pol is None or (wanted is not None and pol not in wanted):
-                    left[str(v)] = np.nan
                     continue
                 da = _select_year(ds[v], year, name, key)
                 for lab in da["sector"].values:
@@ -264,7 +270,7 @@ def _cams_file(
                         field, unit or da.attrs.get("units"), lat, lon, f"{name}, {v}", key
                     )
                     if sec in (None, "drop") or lab_s.lower() in _SUMS:
-                        if lab_s.lower() not in _SUMS:
+                        if sec is None and lab_s.lower() not in _SUMS:
                             left[f"{v}/{lab_s}"] = float(np.nansum(vals))
                         continue
                     cells[(sec, pol)] = cells.get((sec, pol), 0) + vals
@@ -301,7 +307,8 @@ def _cams_file(
                 da.values, unit or da.attrs.get("units"), lat, lon, f"{name}, {v}", key
             )
             if sec in (None, "drop"):
-                left[str(v)] = float(np.nansum(vals))
+                if sec is None:
+                    left[str(v)] = float(np.nansum(vals))
                 continue
             cells[(sec, pol)] = cells.get((sec, pol), 0) + vals
         return cells, lat, lon, left
@@ -363,7 +370,8 @@ def _cams_sources(
             sec = _gnfr(label, smap)
             sel = cat[inside] == k
             if sec in (None, "drop"):
-                left[f"{v}/{label}"] = float(values[sel].sum())
+                if sec is None:
+                    left[f"{v}/{label}"] = float(values[sel].sum())
                 continue
             field = np.zeros((lat.size, lon.size))
             np.add.at(field, (py[sel], px[sel]), values[sel])
@@ -485,8 +493,9 @@ def read_cams_reg(
     _left_out(
         name,
         "variable(s)/sector(s)",
-        {k: v for k, v in left.items() if np.isfinite(v)},
-        f"Map them with {key} sector_mapping if they belong to a GNFR sector.",
+        left,
+        f"Map a sector with {key} sector_mapping if it belongs to a GNFR sector; the library "
+        f"models {list(POLLUTANTS)}.",
     )
     return _assemble(cells, grid[0], grid[1], name, fill_value)
 
@@ -511,8 +520,13 @@ def _emep_text(path: Path, name: str, key: str) -> io.StringIO | Path:
     for i, line in enumerate(lines[:50]):
         m = re.match(r"\s*#\s*Format\s*:\s*(.*)", line, re.I)
         if m:
-            lines[i] = m.group(1).strip() + "\n"
-            return io.StringIO("".join(lines))
+            # the header goes just above the first data row, the comments between them above
+            # it: every data row keeps its line number
+            d = i + 1
+            while d < len(lines) and (not lines[d].strip() or lines[d].lstrip().startswith("#")):
+                d += 1
+            header = m.group(1).strip() + "\n"
+            return io.StringIO("".join(lines[:i] + lines[i + 1 : d] + [header] + lines[d:]))
     return path
 
 
@@ -654,7 +668,10 @@ def read_emep_gridded(
     # sectors, pollutants
     rows["sec"] = [_gnfr(s, smap) for s in rows["SECTOR"]]
     rows["pol"] = [_pollutant(p) for p in rows["POLLUTANT"]]
-    out_sec = rows[rows["sec"].isin([None, "drop"]) | rows["sec"].isna()]
+    if wanted is not None:
+        rows = rows[rows["pol"].isin(wanted)]
+    rows = rows[rows["sec"] != "drop"]  # mapped to "drop" by the user: not read
+    out_sec = rows[rows["sec"].isna()]
     _left_out(
         name_all,
         "sector(s)",
@@ -662,7 +679,6 @@ def read_emep_gridded(
         f'Map them with {key} sector_mapping (e.g. {{ P_IntShipping = "G_Shipping" }}) to keep them.',
     )
     rows = rows.drop(out_sec.index)
-    unwanted = rows["pol"].isna() | (~rows["pol"].isin(wanted) if wanted is not None else False)
     other = rows[rows["pol"].isna()]
     _left_out(
         name_all,
@@ -670,7 +686,7 @@ def read_emep_gridded(
         other.groupby(other["POLLUTANT"].astype(str))["t"].sum().to_dict(),
         f"Known pollutants: {list(POLLUTANTS)}.",
     )
-    rows = rows[~unwanted]
+    rows = rows[rows["pol"].notna()]
     # the grid: whole cells of `resolution`, covering the bbox or the rows
     fx = rows["LONGITUDE"].to_numpy() / resolution - 0.5
     fy = rows["LATITUDE"].to_numpy() / resolution - 0.5
@@ -694,8 +710,9 @@ def read_emep_gridded(
         x0, x1, y0, y1 = int(ix.min()), int(ix.max()), int(iy.min()), int(iy.max())
     else:
         raise InputError(f"{name_all}: no row left to read (see the warnings).")
-    lon_c = (np.arange(x0, x1 + 1) + 0.5) * resolution
-    lat_c = (np.arange(y0, y1 + 1) + 0.5) * resolution
+    x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)  # a grid needs two cells along each axis
+    lon_c = np.round((np.arange(x0, x1 + 1) + 0.5) * resolution, 10)
+    lat_c = np.round((np.arange(y0, y1 + 1) + 0.5) * resolution, 10)
     cells: dict[tuple[str, str], np.ndarray] = {}
     t = rows["t"].to_numpy()
     for (sec, pol), idx in rows.groupby(["sec", "pol"]).indices.items():
