@@ -119,8 +119,7 @@ def read_stations(
             f"{config_key or 'the columns option'}."
         )
     fix = f' Set {config_key} columns.{{key}} = "<your column>".' if config_key else ""
-    vector = isinstance(source, str | os.PathLike) and str(source).lower().endswith(_VECTOR)
-    if vector:
+    if isinstance(source, str | os.PathLike) and str(source).lower().endswith(_VECTOR):
         table, file_crs = _read_station_points(source, what, layer, config_key)
         lines = False
     else:

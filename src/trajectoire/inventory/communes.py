@@ -280,10 +280,11 @@ def _population_rows(
             source, what=name, dtype={code_col: str}, require_rows=True, config_key=config_key
         )
         lines = True
-    code_col = _pick(
+    picked = _pick(
         df, "code", given, (code, *_INV_ALIASES["code"]), name, config_key, required=True
     )
-    assert code_col is not None
+    assert picked is not None
+    code_col = picked
     year_col = population_col = None
     if layout != "wide":
         year_col = _pick(df, "year", given, _POP_ALIASES["year"], name, config_key, required=False)
@@ -615,7 +616,7 @@ def read_commune_population(
             "columns.code."
         )
     # census years kept / made
-    available = sorted(wide.columns)
+    available = sorted(int(y) for y in wide.columns)
     wanted = sorted(int(y) for y in years) if years is not None else available
     earlier = [y for y in wanted if y < available[0]]
     absent = [y for y in wanted if y not in available and y >= available[0]]

@@ -119,7 +119,7 @@ def _wanted(pollutants: Sequence[str] | None, config_key: str | None) -> set[str
     return out
 
 
-def _left_out(name: str, kind: str, labels: Mapping[str, float], fix: str) -> None:
+def _left_out(name: str, kind: str, labels: Mapping[Any, float], fix: str) -> None:
     """Warn about what is not read (nothing when `name` is empty: the caller chose)."""
     if labels and name:
         detail = ", ".join(
@@ -715,9 +715,10 @@ def read_emep_gridded(
     lat_c = np.round((np.arange(y0, y1 + 1) + 0.5) * resolution, 10)
     cells: dict[tuple[str, str], np.ndarray] = {}
     t = rows["t"].to_numpy()
-    for (sec, pol), idx in rows.groupby(["sec", "pol"]).indices.items():
+    groups: dict[Any, Any] = rows.groupby(["sec", "pol"]).indices
+    for pair, idx in groups.items():
         field = np.zeros((lat_c.size, lon_c.size))
         np.add.at(field, (iy[idx] - y0, ix[idx] - x0), t[idx])
-        cells[(str(sec), str(pol))] = field
+        cells[(str(pair[0]), str(pair[1]))] = field
     log.info("%s: %d rows read on a %d x %d grid", name_all, len(rows), lon_c.size, lat_c.size)
     return _assemble(cells, lat_c, lon_c, name_all, None)
