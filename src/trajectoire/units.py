@@ -22,7 +22,14 @@ import numpy.typing as npt
 
 from trajectoire.errors import UnitsError
 
-__all__ = ["SECONDS_PER_YEAR", "UNIT_TABLE", "conversion_factor", "convert", "normalise_units"]
+__all__ = [
+    "SECONDS_PER_YEAR",
+    "UNIT_TABLE",
+    "annual_total_factor",
+    "conversion_factor",
+    "convert",
+    "normalise_units",
+]
 
 SECONDS_PER_YEAR = 365.25 * 86400.0
 
@@ -33,6 +40,9 @@ UNIT_TABLE: dict[str, dict[str, float]] = {
         "g yr-1": 1e-6,
         "mg yr-1": 1e-9,
         "kt yr-1": 1e3,
+        "Mg yr-1": 1.0,
+        "Gg yr-1": 1e3,
+        "Tg yr-1": 1e6,
         "g s-1": SECONDS_PER_YEAR * 1e-6,
         "kg s-1": SECONDS_PER_YEAR * 1e-3,
         "kg h-1": 365.25 * 24 * 1e-3,
@@ -69,6 +79,13 @@ _SYNONYMS = {
     "kg a-1": "kg yr-1",
     "g/yr": "g yr-1",
     "kt/yr": "kt yr-1",
+    "mg/yr": "mg yr-1",
+    "Mg/yr": "Mg yr-1",
+    "Mg/year": "Mg yr-1",
+    "Gg/yr": "Gg yr-1",
+    "Gg/year": "Gg yr-1",
+    "Tg/yr": "Tg yr-1",
+    "Tg/year": "Tg yr-1",
     "g/s": "g s-1",
     "kg/s": "kg s-1",
     "kg/h": "kg h-1",
@@ -150,3 +167,50 @@ def convert(
     f_from = conversion_factor(units, kind, what=what)
     f_to = conversion_factor(to, kind, what="target units")
     return np.asarray(values, dtype=float) * (f_from / f_to)
+
+
+#: masses that annual inventories give without "per year" (the total of one year), and
+#: the emission rate they stand for; case matters for ``Mg`` (megagram) against ``mg``
+_ANNUAL_MASSES = {
+    "g": "g yr-1",
+    "kg": "kg yr-1",
+    "t": "t yr-1",
+    "tonne": "t yr-1",
+    "tonnes": "t yr-1",
+    "Mg": "Mg yr-1",
+    "kt": "kt yr-1",
+    "Gg": "Gg yr-1",
+    "Tg": "Tg yr-1",
+}
+
+
+def annual_total_factor(units: str | None, *, what: str = "units") -> float:
+    """Factor to ``t yr-1`` of annual totals given as a mass per year or as a bare mass.
+
+    Annual inventories (EMEP/CEIP gridded files: ``Mg``; observatory exports: ``kg``) often
+    write the mass of the year without "per year"; those bare masses (``g``, ``kg``, ``t``,
+    ``tonnes``, ``Mg``, ``kt``, ``Gg``, ``Tg``) are read as that mass per year. Anything
+    else goes through :func:`conversion_factor` (``emission_rate``).
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        `units` missing, or neither a known bare mass nor a mass per time.
+
+    Examples
+    --------
+    >>> annual_total_factor("Mg"), annual_total_factor("kg"), annual_total_factor("kg/an")
+    (1.0, 0.001, 0.001)
+    """
+    key = "" if units is None else str(units).strip()
+    # exact spelling first ("Mg" megagram); lower case only for words ("Tonnes", "KG")
+    rate = _ANNUAL_MASSES.get(key) or (
+        _ANNUAL_MASSES.get(key.lower()) if key.lower() not in ("mg", "gg", "tg") else None
+    )
+    try:
+        return conversion_factor(rate or units, "emission_rate", what=what)
+    except UnitsError as exc:
+        raise UnitsError(
+            f"{exc} Annual totals may also be a bare mass ({', '.join(_ANNUAL_MASSES)}), "
+            "read as that mass per year."
+        ) from None

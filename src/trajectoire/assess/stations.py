@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from typing import IO, Any, Literal
 
 import numpy as np
@@ -22,7 +22,7 @@ import xarray as xr
 
 from trajectoire._validate import require_columns, require_unique, rows_preview
 from trajectoire.assess._pairs import concentration_units
-from trajectoire.errors import InputError, warn
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
 from trajectoire.tables import numeric_column, read_table
 
 __all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
@@ -33,19 +33,43 @@ _STATION_COLUMNS = ("station_id", "x", "y")
 
 # ------------------------------------------------------------------------ station tables
 def read_stations(
-    source: str | os.PathLike[str] | IO[str], *, what: str | None = None
+    source: str | os.PathLike[str] | IO[str],
+    *,
+    what: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    layer: str | None = None,
+    crs: Any = None,
+    to_crs: Any = "EPSG:2154",
+    config_key: str | None = None,
 ) -> pd.DataFrame:
-    """Read and check a station file (``stations.csv``).
+    """Read and check a station file (``stations.csv`` or a GeoPackage of points).
 
     Parameters
     ----------
     source : str, path-like or text file object
-        CSV file with a header row and at least the columns ``station_id``, ``x``, ``y``
-        (``docs/input-formats.md``); other columns (``name``, ``type``, ``territory``...) are
-        kept.
+        CSV file with a header row and the columns ``station_id`` and ``x``, ``y`` (or
+        ``lon``, ``lat`` [degree, EPSG:4326]) (``docs/input-formats.md``); or a GeoPackage /
+        Shapefile / GeoJSON of point geometries with a CRS (``.gpkg``, ``.shp``,
+        ``.geojson``), such as the LCSQA station list (« Liste points de mesures »,
+        https://www.lcsqa.org). Other columns (``name``, ``type``, ``territory``...) are kept.
     what : str, optional
         Name of the source in error messages; default the path (``"stations"`` for a file
         object).
+    columns : mapping, optional
+        Canonical name -> column in the file, among ``station_id``, ``x``, ``y``, ``lon``,
+        ``lat``, ``name``, ``type``, ``territory`` (e.g. ``{"station_id": "code_station"}``);
+        the columns are renamed to the canonical names.
+    layer : str, optional
+        Layer of a vector file with several layers.
+    crs : optional
+        CRS of the ``x``/``y`` columns of a CSV. Default: none stated, and ``x``/``y`` are
+        taken as they are, in the CRS of the grid (the behaviour of ``stations.csv``). When
+        the table has ``lon``/``lat`` and no ``x``/``y``, they are read in ``EPSG:4326``.
+    to_crs : optional, default "EPSG:2154"
+        CRS of the grid: positions whose CRS is known (`crs`, ``lon``/``lat``, the CRS of
+        a vector file) are transformed to it.
+    config_key : str, optional
+        Configuration key naming the file (``"[inputs.stations]"``), quoted in messages.
 
     Returns
     -------
@@ -53,16 +77,21 @@ def read_stations(
         One row per station, in the order of the file (index ``0 .. n-1``): ``station_id``
         (str, exactly as written in the file), ``x``, ``y`` [m, float, in the CRS of the
         grid] and the other columns as :func:`trajectoire.tables.read_table` reads them
-        (encoding, delimiter and decimal mark detected).
+        (encoding, delimiter and decimal mark detected); no geometry column.
+        ``attrs["crs"]`` is `to_crs` when the positions were transformed.
 
     Raises
     ------
     trajectoire.MissingVariableError
         A required column is missing.
     trajectoire.InputError
-        The file is missing, empty or not a CSV table, a station has no id, an id appears twice, or a
-        coordinate is not a number or not finite. The message names the file, the column,
-        the line (the header is line 1), the station and the value at fault.
+        The file is missing, empty or not a CSV table, a station has no id, an id appears
+        twice, or a coordinate is not a number or not finite; positions that cannot be in
+        the CRS stated (degrees given with a projected CRS, metres with a geographic one), or
+        fall outside the area of `to_crs`. The message names the file, the column, the line
+        (the header is line 1), the station and the value at fault.
+    trajectoire.ConfigError
+        Unknown keys in `columns`.
 
     See Also
     --------
@@ -74,21 +103,165 @@ def read_stations(
     >>> text = "station_id,name,x,y\\nFR11025,Lille Fives,706400,7059000\\n"
     >>> read_stations(io.StringIO(text))[["station_id", "x", "y"]].values.tolist()
     [['FR11025', 706400.0, 7059000.0]]
+    >>> text = "code_station,lon,lat\\nFR11025,3.0898,50.6289\\n"
+    >>> st = read_stations(io.StringIO(text), columns={"station_id": "code_station"})
+    >>> st[["station_id", "x", "y"]].round(0).values.tolist()
+    [['FR11025', 706365.0, 7059105.0]]
     """
     if what is None:
         what = str(source) if isinstance(source, str | os.PathLike) else "stations"
-    table = read_table(
-        source,
-        what=what,
-        dtype={"station_id": str},
-        require_rows=True,
-        expected=(
-            f"a CSV table with a header row with the columns {list(_STATION_COLUMNS)} and one "
-            "row per station"
-        ),
-    )
-    _, x, y = _checked_stations(table, what, lines=True)
-    return table.assign(x=x, y=y)
+    given = dict(columns or {})
+    unknown = sorted(set(given) - set(_STATION_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{what}: unknown key(s) {unknown} in columns; the valid keys are "
+            f"{list(_STATION_KEYS)} (canonical name = the column in the file). Fix "
+            f"{config_key or 'the columns option'}."
+        )
+    fix = f' Set {config_key} columns.{{key}} = "<your column>".' if config_key else ""
+    if isinstance(source, str | os.PathLike) and str(source).lower().endswith(_VECTOR):
+        table, file_crs = _read_station_points(source, what, layer, config_key)
+        lines = False
+    else:
+        id_col = given.get("station_id", "station_id")
+        table = read_table(
+            source,
+            what=what,
+            dtype={id_col: str},
+            require_rows=True,
+            config_key=config_key,
+            expected=(
+                f"a CSV table with a header row with the columns {list(_STATION_COLUMNS)} and "
+                "one row per station"
+            ),
+        )
+        file_crs = None
+        lines = True
+    for key, col in given.items():
+        if col not in table.columns:
+            raise MissingVariableError(
+                f"{what}: no column {col!r} (columns.{key}); found {list(table.columns)}."
+                + fix.format(key=key)
+            )
+    table = table.rename(columns={col: key for key, col in given.items()})
+    if (
+        "x" not in table.columns
+        and "y" not in table.columns
+        and {"lon", "lat"} <= set(table.columns)
+    ):
+        if file_crs is None:
+            file_crs = "EPSG:4326"
+        table = table.assign(x=table["lon"], y=table["lat"])
+    elif file_crs is None and crs is not None:
+        file_crs = crs
+    if file_crs is None:
+        _, x, y = _checked_stations(table, what, lines=lines)
+        return table.assign(x=x, y=y)
+    ids, x, y = _checked_stations(table, what, lines=lines)
+    x, y = _transformed(ids, x, y, file_crs, to_crs, what, config_key)
+    out = table.assign(x=x, y=y)
+    out.attrs["crs"] = str(to_crs)
+    return out
+
+
+#: canonical columns of a station file that `columns` may rename
+_STATION_KEYS = ("station_id", "x", "y", "lon", "lat", "name", "type", "territory")
+#: file names read as vector files (points); others as CSV tables
+_VECTOR = (".gpkg", ".shp", ".geojson", ".json", ".fgb", ".gml")
+
+
+def _read_station_points(
+    source: str | os.PathLike[str], what: str, layer: str | None, config_key: str | None
+) -> tuple[pd.DataFrame, Any]:
+    """The attribute table of a vector file of points, with ``x``/``y``, and its CRS."""
+    import geopandas as gpd
+    import pyogrio
+
+    path = os.fspath(source)
+    where = f" Check the path given by {config_key}." if config_key else ""
+    if not os.path.exists(path):
+        raise InputError(f"{what}: file not found (looked for {os.path.abspath(path)}).{where}")
+    try:
+        layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+        if layer is None and len(layers) > 1:
+            raise InputError(
+                f"{what}: has several layers {layers}; choose one"
+                + (f' with {config_key} layer = "{layers[0]}".' if config_key else " (layer=).")
+            )
+        gdf = gpd.read_file(path, layer=layer)
+    except InputError:
+        raise
+    except Exception as exc:  # pyogrio raises its own error types
+        raise InputError(f"{what}: could not read it as a vector file ({exc}).{where}") from None
+    if gdf.crs is None:
+        raise InputError(
+            f"{what}: the points have no CRS; expected a file with a CRS (EPSG:2154 or "
+            "EPSG:4326). Fix the file (ogr2ogr -a_srs EPSG:2154)."
+        )
+    types = set(gdf.geometry.geom_type.dropna())
+    if not types <= {"Point"}:
+        raise InputError(f"{what}: geometries must be points, found {sorted(types)}.{where}")
+    table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+    table["x"] = gdf.geometry.x.to_numpy()
+    table["y"] = gdf.geometry.y.to_numpy()
+    return table, gdf.crs
+
+
+def _transformed(
+    ids: list[Hashable],
+    x: np.ndarray,
+    y: np.ndarray,
+    src: Any,
+    dst: Any,
+    what: str,
+    config_key: str | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions from CRS `src` to `dst`, after checking they can be in `src`."""
+    import pyproj
+
+    try:
+        src_crs, dst_crs = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
+    except pyproj.exceptions.CRSError as exc:
+        raise ConfigError(f"{what}: {exc}. Fix {config_key or 'the crs/to_crs options'}.") from None
+    fix = f"{config_key} crs" if config_key else "crs="
+    if src_crs.is_geographic:
+        bad = np.flatnonzero((np.abs(x) > 180) | (np.abs(y) > 90))
+        expected = "longitude/latitude in degrees"
+    else:
+        bad = np.flatnonzero((np.abs(x) <= 180) & (np.abs(y) <= 90))
+        expected = f"metres in {src_crs.to_string()}"
+    if bad.size:
+        found = [f"{ids[i]} ({x[i]:g}, {y[i]:g})" for i in bad]
+        hint = (
+            "these look like metres: state the projected CRS"
+            if src_crs.is_geographic
+            else 'these look like degrees: use columns lon/lat or set crs = "EPSG:4326"'
+        )
+        raise InputError(
+            f"{what}, columns 'x'/'y': position(s) of station(s) {rows_preview(found)} cannot "
+            f"be {expected} ({src_crs.to_string()}); {hint}. Fix {fix}."
+        )
+    tx, ty = pyproj.Transformer.from_crs(src_crs, dst_crs, always_xy=True).transform(x, y)
+    tx, ty = np.asarray(tx, dtype=float), np.asarray(ty, dtype=float)
+    bad = np.flatnonzero(~(np.isfinite(tx) & np.isfinite(ty)))
+    area = dst_crs.area_of_use
+    if area is not None and not bad.size:
+        lon, lat = pyproj.Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True).transform(x, y)
+        margin = 2.0  # degrees: stations just beyond the official area are still fine
+        out = (
+            (np.asarray(lon) < area.west - margin)
+            | (np.asarray(lon) > area.east + margin)
+            | (np.asarray(lat) < area.south - margin)
+            | (np.asarray(lat) > area.north + margin)
+        )
+        bad = np.flatnonzero(out)
+    if bad.size:
+        found = [f"{ids[i]} ({x[i]:g}, {y[i]:g})" for i in bad]
+        raise InputError(
+            f"{what}: station(s) {rows_preview(found)} given in {src_crs.to_string()} fall "
+            f"outside the area of {dst_crs.to_string()}; check their CRS ({fix})."
+        )
+    return tx, ty
 
 
 def station_table(

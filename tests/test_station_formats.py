@@ -1,0 +1,153 @@
+"""Station files as GeoPackages and as CSV with lon/lat or another CRS (issue 12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyproj
+import pytest
+import shapely
+
+from trajectoire.assess.stations import read_stations
+from trajectoire.errors import ConfigError, InputError, MissingVariableError
+
+KEY = "[inputs.stations]"
+LONLAT = {"FR11025": (3.0898, 50.6289), "FR10004": (2.3730, 51.0433), "FR18055": (2.4772, 49.2589)}
+
+
+def _l93(lon: float, lat: float) -> tuple[float, float]:
+    t = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:2154", always_xy=True)
+    x, y = t.transform(lon, lat)
+    return float(x), float(y)
+
+
+def _lonlat_csv(tmp_path: Path) -> Path:
+    rows = "".join(
+        f"{k};Station {k};0{i};{lo};{la}\n" for i, (k, (lo, la)) in enumerate(LONLAT.items())
+    )
+    path = tmp_path / "stations_lonlat.csv"
+    path.write_bytes(("code_station;nom_station;dep;lon;lat\n" + rows).encode("cp1252"))
+    return path
+
+
+def _gpkg(tmp_path: Path, crs: str = "EPSG:2154") -> Path:
+    pts = [shapely.Point(*_l93(*v)) for v in LONLAT.values()]
+    gdf = gpd.GeoDataFrame({"code_station": list(LONLAT), "nom_station": ["a", "b", "c"]},
+                           geometry=pts, crs="EPSG:2154").to_crs(crs)  # fmt: skip
+    path = tmp_path / "stations.gpkg"
+    gdf.to_file(path, layer="stations")
+    return path
+
+
+def test_csv_lonlat_to_lambert93(tmp_path: Path) -> None:
+    st = read_stations(
+        _lonlat_csv(tmp_path), columns={"station_id": "code_station"}, config_key=KEY
+    )
+    assert st["station_id"].tolist() == list(LONLAT)
+    for (_, row), v in zip(st.iterrows(), LONLAT.values(), strict=True):
+        assert (row["x"], row["y"]) == pytest.approx(_l93(*v), abs=1e-6)
+    assert st["nom_station"].tolist()[0] == "Station FR11025"
+    assert st.attrs["crs"] == "EPSG:2154"
+
+
+def test_csv_other_crs(tmp_path: Path) -> None:
+    """x/y in Web Mercator, said with crs, transformed to Lambert-93 (or to to_crs)."""
+    t = pyproj.Transformer.from_crs("EPSG:4326", "EPSG:3857", always_xy=True)
+    lines = ["id,x,y"] + [
+        f"{k},{x},{y}" for k, (x, y) in ((k, t.transform(*v)) for k, v in LONLAT.items())
+    ]
+    path = tmp_path / "merc.csv"
+    path.write_text("\n".join(lines) + "\n")
+    st = read_stations(path, columns={"station_id": "id"}, crs="EPSG:3857")
+    np.testing.assert_allclose(
+        st[["x", "y"]].to_numpy(), [_l93(*v) for v in LONLAT.values()], atol=1e-3
+    )
+    wgs = read_stations(path, columns={"station_id": "id"}, crs="EPSG:3857", to_crs="EPSG:4326")
+    np.testing.assert_allclose(wgs[["x", "y"]].to_numpy(), list(LONLAT.values()), atol=1e-9)
+
+
+def test_gpkg_points_any_crs(tmp_path: Path) -> None:
+    for crs in ("EPSG:2154", "EPSG:4326"):
+        st = read_stations(_gpkg(tmp_path, crs), columns={"station_id": "code_station"})
+        assert "geometry" not in st.columns and st["station_id"].tolist() == list(LONLAT)
+        np.testing.assert_allclose(
+            st[["x", "y"]].to_numpy(), [_l93(*v) for v in LONLAT.values()], atol=1e-3
+        )
+
+
+def test_today_stations_csv_unchanged(tmp_path: Path) -> None:
+    """x/y without a CRS stated are taken as they are (the grid's CRS), as before."""
+    path = tmp_path / "stations.csv"
+    path.write_text("station_id,name,x,y\nS1,a,100,200\nS2,b,300.5,400\n")
+    st = read_stations(path)
+    assert st[["x", "y"]].to_numpy().tolist() == [[100.0, 200.0], [300.5, 400.0]]
+    assert "crs" not in st.attrs
+
+
+def test_bad_inputs_name_file_field_and_key(tmp_path: Path) -> None:
+    lonlat = _lonlat_csv(tmp_path)
+    # degrees given as Lambert-93
+    bad = tmp_path / "deg.csv"
+    bad.write_text("station_id,x,y\nFR11025,3.0898,50.6289\n")
+    with pytest.raises(
+        InputError,
+        match=r"deg.csv, columns 'x'/'y'.*FR11025 \(3.0898, 50.6289\).*look like degrees.*\[inputs.stations\] crs",
+    ):
+        read_stations(bad, crs="EPSG:2154", config_key=KEY)
+    # metres given as degrees
+    metres = tmp_path / "m.csv"
+    metres.write_text("station_id,x,y\nFR11025,706365,7059105\n")
+    with pytest.raises(
+        InputError, match=r"m.csv.*FR11025.*look like metres.*\[inputs.stations\] crs"
+    ):
+        read_stations(metres, crs="EPSG:4326", config_key=KEY)
+    # Lambert-93 values said to be in another projected CRS: far outside Lambert-93's area
+    with pytest.raises(
+        InputError, match=r"m.csv: station\(s\) FR11025.*outside the area of EPSG:2154"
+    ):
+        read_stations(metres, crs="EPSG:3395", config_key=KEY)
+    # missing id column: says the columns key
+    with pytest.raises(
+        MissingVariableError, match=r"stations_lonlat.csv: missing column\(s\) \['station_id'\]"
+    ):
+        read_stations(lonlat, config_key=KEY)
+    with pytest.raises(
+        MissingVariableError,
+        match=r"no column 'code' \(columns.station_id\).*\[inputs.stations\] columns.station_id",
+    ):
+        read_stations(lonlat, columns={"station_id": "code"}, config_key=KEY)
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['code'\].*'station_id'"):
+        read_stations(lonlat, columns={"code": "code_station"}, config_key=KEY)
+    # a GeoPackage of polygons, or with two layers
+    poly = tmp_path / "poly.gpkg"
+    gpd.GeoDataFrame(
+        {"station_id": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs="EPSG:2154"
+    ).to_file(poly)
+    with pytest.raises(InputError, match=r"poly.gpkg: geometries must be points"):
+        read_stations(poly, config_key=KEY)
+    two = _gpkg(tmp_path)
+    gpd.read_file(two).to_file(two, layer="other")
+    with pytest.raises(InputError, match=r'several layers.*\[inputs.stations\] layer = "stations"'):
+        read_stations(two, columns={"station_id": "code_station"}, config_key=KEY)
+    assert len(read_stations(two, layer="stations", columns={"station_id": "code_station"})) == 3
+    with pytest.raises(InputError, match=r"missing.gpkg: file not found.*\[inputs.stations\]"):
+        read_stations(tmp_path / "missing.gpkg", config_key=KEY)
+
+
+@pytest.mark.requires_shared
+def test_real_stations_csv_and_gpkg(shared_data: Path) -> None:
+    d = shared_data / "stations"
+    cols = {"station_id": "code_station"}
+    csv = read_stations(d / "stations_hdf_lcsqa2021_rtelga.csv", columns=cols, config_key=KEY)
+    gpkg = read_stations(d / "stations_hdf_lcsqa2021_rtelga.gpkg", columns=cols, config_key=KEY)
+    assert len(csv) == len(gpkg) == 44
+    assert csv["station_id"].tolist() == gpkg["station_id"].tolist()
+    # lon/lat transformed here against the file's own Lambert-93 columns (rounded to 0.1 m)
+    np.testing.assert_allclose(csv["x"], csv["x_l93"], atol=0.06)
+    np.testing.assert_allclose(csv["y"], csv["y_l93"], atol=0.06)
+    np.testing.assert_allclose(gpkg[["x", "y"]].to_numpy(), csv[["x", "y"]].to_numpy(), atol=0.06)
+    mel = set(csv.loc[csv["territoire"] == "MEL", "station_id"])
+    assert {"FR11025", "FR11016"} <= mel and isinstance(csv, pd.DataFrame)
