@@ -140,7 +140,7 @@ def test_unknown_method_and_sector(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path)
     msg = str(info.value)
-    assert "[trajectory.methods] Z_Nothing: received 'indx' (str)" in msg
+    assert "[trajectory.methods] Z_Nothing: method 'indx' (did you mean 'index'?)" in msg
     assert "'index', 'overlap'" in msg
     path = write_config(tmp_path, extra='[trajectory.methods]\nZ_Nothing = "index"\n')
     with pytest.raises(ConfigError, match=r"\[trajectory.methods\]: unknown sector 'Z_Nothing'"):

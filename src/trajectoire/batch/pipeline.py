@@ -460,7 +460,7 @@ def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
     """Stations of the run that lie on the grid, with their cell."""
     if config.inputs.stations is None:
         return pd.DataFrame({"station_id": [], "x": [], "y": [], "row": [], "col": []})
-    df = _read(config, "stations")
+    df = _read(config, "stations", to_crs=grid.crs)
     row, col, inside = grid.cell_index(df["x"].to_numpy(), df["y"].to_numpy())
     if not inside.all():
         out = df.loc[~inside, "station_id"].tolist()

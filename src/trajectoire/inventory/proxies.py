@@ -37,6 +37,7 @@ __all__ = [
     "ProxySpec",
     "allocate",
     "choose_proxies",
+    "proxy_needs",
     "grid_roads",
     "landuse_areas",
     "proxy_grid",
@@ -100,7 +101,24 @@ _NEEDS_WORDS = {
 }
 
 
-def _need_of(name: str) -> str | None:
+def proxy_needs(name: str) -> str | None:
+    """The data a proxy needs: ``"population"``, ``"roads"``, ``"landuse"`` or None.
+
+    Parameters
+    ----------
+    name : str
+        A proxy name (:data:`PROXY_NAMES`, or ``landuse:<classes>``).
+
+    Returns
+    -------
+    str or None
+        None for ``area``, which needs nothing but the zones.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        An unknown proxy name.
+    """
     key = name.strip().lower()
     base = "landuse" if key.startswith("landuse:") else key
     if base not in PROXY_NAMES:
@@ -157,7 +175,7 @@ def choose_proxies(
             names = [default, *(f for f in PROXY_FALLBACKS if f != default)]
         else:
             names = [spec] if isinstance(spec, str) else list(spec)
-        needs = [_need_of(n) for n in names]
+        needs = [proxy_needs(n) for n in names]
         usable = [n for n, need in zip(names, needs, strict=True) if need is None or need in have]
         if not usable:
             missing = sorted({_NEEDS_WORDS[n] for n in needs if n is not None})

@@ -183,6 +183,10 @@ FILE_SUFFIXES = (
 )  # fmt: skip
 
 
+def _is_file_name(value: Any) -> bool:
+    return isinstance(value, str) and value.lower().endswith(FILE_SUFFIXES)
+
+
 def _resolve_path(value: Any, base: Path, what: str) -> Path:
     if not isinstance(value, str | Path):
         raise ValueError(f"expected a file path (a string) for {what}, got {type(value).__name__}")
@@ -248,12 +252,12 @@ class InputSpec(BaseModel):
         out = dict(value)
         out["path"] = _resolve_path(value["path"], base, "'path'")
         for k, v in value.items():
-            if (
-                k not in cls.model_fields
-                and isinstance(v, str)
-                and v.lower().endswith(FILE_SUFFIXES)
-            ):
+            if k in cls.model_fields:
+                continue
+            if _is_file_name(v):
                 out[k] = str(_resolve_path(v, base, repr(k)))
+            elif isinstance(v, list) and v and all(_is_file_name(f) for f in v):
+                out[k] = [str(_resolve_path(f, base, f"{k!r}")) for f in v]
         return out
 
     @property
@@ -263,11 +267,11 @@ class InputSpec(BaseModel):
 
     def files(self) -> list[Path]:
         """The files this input reads: ``path`` and the options that are paths."""
-        extra = [
-            Path(v)
-            for v in self.options.values()
-            if isinstance(v, str) and v.lower().endswith(FILE_SUFFIXES) and Path(v).is_absolute()
-        ]
+        extra = []
+        for v in self.options.values():
+            for f in v if isinstance(v, list) else [v]:
+                if _is_file_name(f) and Path(f).is_absolute():
+                    extra.append(Path(f))
         return [self.path, *extra]
 
     def dialect(self) -> dict[str, str | None]:
@@ -281,7 +285,9 @@ class InputSpec(BaseModel):
         return {
             k: v
             for k, v in self.model_dump(mode="json").items()
-            if k != "path" and not (isinstance(v, str) and v in files)
+            if k != "path"
+            and not (isinstance(v, str) and v in files)
+            and not (isinstance(v, list) and v and all(f in files for f in v))
         }
 
     def __fspath__(self) -> str:
@@ -332,9 +338,8 @@ class InputsConfig(_Section):
         out: dict[str, Path] = {}
         for k, spec in self.given().items():
             out[k] = spec.path
-            for name, value in spec.options.items():
-                if Path(str(value)) in spec.files()[1:]:
-                    out[f"{k}.{name}"] = Path(str(value))
+            for i, f in enumerate(spec.files()[1:]):
+                out[f"{k}.{i + 1}"] = f
         return out
 
 
@@ -417,14 +422,14 @@ class TrajectoryConfig(_Section):
     def _check_methods(cls, v: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, spec in v.items():
-            sector = _sector(k)
             where = f"[trajectory.methods] {k}"
             if isinstance(spec, dict) and "kind" not in spec:
-                out[sector] = {
+                checked: Any = {
                     _pollutant(p): _method_spec(m, f"{where}.{p}") for p, m in spec.items()
                 }
             else:
-                out[sector] = _method_spec(spec, where)
+                checked = _method_spec(spec, where)
+            out[_sector(k)] = checked
         return out
 
     def method_of(self, sector: str) -> str:
@@ -532,7 +537,7 @@ class ProxiesConfig(_Section):
 
     @model_validator(mode="after")
     def _check(self) -> ProxiesConfig:
-        from trajectoire.inventory.proxies import _need_of
+        from trajectoire.inventory.proxies import proxy_needs
 
         for k, v in (self.model_extra or {}).items():
             _sector(k)
@@ -547,7 +552,7 @@ class ProxiesConfig(_Section):
                 )
             for n in names:
                 try:
-                    _need_of(n)
+                    proxy_needs(n)
                 except ConfigError as exc:
                     raise ValueError(str(exc).replace("[proxies]:", f"[proxies] {k}:")) from None
         return self

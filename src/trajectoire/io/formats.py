@@ -28,6 +28,8 @@ from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background
 from trajectoire.errors import ConfigError
 from trajectoire.geo.territories import load_territories
+from trajectoire.inventory.communes import read_commune_inventory, read_commune_population
+from trajectoire.inventory.gridded import read_cams_reg, read_emep_gridded
 from trajectoire.inventory.irep import read_irep
 from trajectoire.inventory.readers import (
     read_area_totals,
@@ -107,6 +109,12 @@ FORMATS: dict[str, dict[str, Format]] = {
     },
     "zones": {
         "trajectoire": Format(read_zones, layer="layer", summary="polygons with zone_id"),
+        "communes": Format(
+            read_commune_population,
+            layer="layer",
+            columns="columns",
+            summary="commune polygons joined by INSEE code to a population table",
+        ),
     },
     "point_sources": {
         "trajectoire": Format(
@@ -143,11 +151,20 @@ FORMATS: dict[str, dict[str, Format]] = {
     },
     "area_emissions": {
         "trajectoire": Format(read_area_totals, unit="units", summary="totals per zone"),
+        "commune-inventory": Format(
+            read_commune_inventory,
+            unit="unit",
+            layer="layer",
+            columns="columns",
+            summary="totals per commune x sector x pollutant (regional observatories)",
+        ),
     },
     "gridded": {
         "trajectoire": Format(
             read_gridded, unit="units", crs="crs", summary="GeoTIFF or NetCDF, any CRS"
         ),
+        "cams-reg": Format(read_cams_reg, unit="unit", summary="CAMS-REG / TNO GNFR NetCDF"),
+        "emep": Format(read_emep_gridded, unit="unit", summary="EMEP/CEIP 0.1 degree GNFR text"),
     },
     "landuse": {
         "trajectoire": Format(read_landuse, crs="crs", summary="land-use class raster"),
@@ -184,7 +201,14 @@ FORMATS: dict[str, dict[str, Format]] = {
         ),
     },
     "stations": {
-        "trajectoire": Format(read_stations, summary="station_id, x, y"),
+        "trajectoire": Format(
+            read_stations,
+            crs="crs",
+            layer="layer",
+            columns="columns",
+            run_keywords=("to_crs",),
+            summary="station_id, x, y (or lon, lat) in CSV, or points in a GeoPackage",
+        ),
     },
     "observations": {
         "trajectoire": Format(_table_reader, summary="station_id, year, pollutant, value"),
