@@ -37,10 +37,10 @@ __all__ = [
     "ProxySpec",
     "allocate",
     "choose_proxies",
-    "proxy_needs",
     "grid_roads",
     "landuse_areas",
     "proxy_grid",
+    "proxy_needs",
     "road_emissions_per_km",
 ]
 
