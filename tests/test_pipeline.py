@@ -101,11 +101,13 @@ def test_territory_aggregates_agree_with_the_maps(run):
 
 
 def test_exposure_is_the_population_weighted_mean(run):
+    """Weighted by each territory's own inhabitants per cell (zones cut by territories)."""
     ctx, years = run
     ds = years[2017]
-    pop = P.population(ctx, 2017)
+    assert ctx.inhabitants is not None
+    own = ctx.inhabitants.at(2017)
     for it, terr in enumerate(ctx.territories):
-        w = pop * ctx.fractions[it]
+        w = own.getrow(it).toarray().reshape(ctx.grid.shape)
         for pol in ("NO2", "PM2.5"):
             conc = _masked(ds["concentration"].sel(pollutant=pol, year=2017))
             ref = np.nansum(conc * w) / w.sum()

@@ -65,7 +65,11 @@ from trajectoire.geo.territories import (
     territory_fractions,
 )
 from trajectoire.inventory.build import build_inventory
-from trajectoire.inventory.population import census_population, population_at
+from trajectoire.inventory.population import (
+    TerritoryPopulation,
+    census_population,
+    population_at,
+)
 from trajectoire.inventory.proxies import choose_proxies
 from trajectoire.inventory.schema import check_stacks
 from trajectoire.io.config import RunConfig
@@ -125,6 +129,7 @@ class RunContext:
     stations: pd.DataFrame  # station_id, x, y, row, col
     settings: DispersionSettings
     observations: xr.DataArray | None = None  # (year, station, pollutant) [ug m-3]
+    inhabitants: TerritoryPopulation | None = None  # each territory's own, from the zones
     attrs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -203,6 +208,7 @@ def prepare(config: RunConfig) -> RunContext:
         stations=stations,
         settings=settings,
         observations=observations,
+        inhabitants=None if zones is None else TerritoryPopulation.from_zones(zones, terr, grid),
         attrs={"reference_year": config.run.reference_year},
     )
 
@@ -599,7 +605,12 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
 def _receptors(ctx: RunContext, y: _Year) -> None:
     """Population-weighted receptors and the adjoints of every receptor."""
     area = ctx.territory_receptors
-    y.exposure_receptors = population_receptors(area, y.population, ctx.fractions)
+    own = (
+        None
+        if ctx.inhabitants is None
+        else ctx.inhabitants.windows(y.year, [r.rows for r in area], [r.cols for r in area])
+    )
+    y.exposure_receptors = population_receptors(area, y.population, ctx.fractions, inhabitants=own)
     y.territory_adjoints = territory_adjoints(y.disp, area, y.exposure_receptors, y.heights)
     y.station_adjoints = station_adjoints(
         y.disp, ctx.stations["row"].to_numpy(int), ctx.stations["col"].to_numpy(int), y.heights
@@ -707,10 +718,18 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         y.maps,
         (y.sums.territory, y.sums.exposure, y.sums.station),
         [float(bg.sel(pollutant=p)) for p in ctx.output_pollutants],
-        territory_totals(y.population, ctx.fractions, len(ctx.territories)),
+        _inhabitants(ctx, y),
         calm,
         None if ctx.observations is None else ctx.observations.sel(year=y.year).values,
     )
+
+
+def _inhabitants(ctx: RunContext, y: _Year) -> list[float]:
+    """Inhabitants of each territory in the year: the zones' own (cut by the territories),
+    else the population grid times the territory fractions."""
+    if ctx.inhabitants is not None:
+        return [float(v) for v in ctx.inhabitants.totals(y.year)]
+    return territory_totals(y.population, ctx.fractions, len(ctx.territories))
 
 
 class _Clock:

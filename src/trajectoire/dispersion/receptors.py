@@ -123,7 +123,11 @@ def territory_receptors(
 
 
 def population_receptors(
-    receptors: Sequence[Receptor], population: np.ndarray, fractions: np.ndarray
+    receptors: Sequence[Receptor],
+    population: np.ndarray,
+    fractions: np.ndarray,
+    *,
+    inhabitants: Sequence[np.ndarray] | None = None,
 ) -> list[Receptor]:
     """Population-weighted receptors on the windows of area-mean receptors.
 
@@ -135,15 +139,23 @@ def population_receptors(
         ``(ny, nx)`` inhabitants per cell.
     fractions : numpy.ndarray
         ``(territory, ny, nx)`` share of each cell inside each territory [1].
+    inhabitants : sequence of numpy.ndarray, optional
+        Each territory's own inhabitants per cell on its receptor's window
+        (:meth:`trajectoire.inventory.population.TerritoryPopulation.windows`); when given,
+        they are the weights, and `population` and `fractions` are not used.
 
     Returns
     -------
     list of Receptor
-        Weights ``pop × fraction`` normalised to 1 over each window (all 0 for a territory
-        without inhabitants).
+        Weights ``pop × fraction`` (or `inhabitants`) normalised to 1 over each window (all
+        0 for a territory without inhabitants).
     """
     out = []
     for i, rec in enumerate(receptors):
+        if inhabitants is not None:
+            w = np.asarray(inhabitants[i], dtype=float)
+            out.append(Receptor(rec.name, rec.rows, rec.cols, w / w.sum() if w.sum() > 0 else w))
+            continue
         w = population[rec.rows, rec.cols] * fractions[i][rec.rows, rec.cols]
         total = w.sum()
         out.append(Receptor(rec.name, rec.rows, rec.cols, w / total if total > 0 else w))

@@ -149,8 +149,8 @@ def choose_proxies(
     Returns
     -------
     dict of str to str
-        Sector id -> the proxy used. Every choice other than a sector's first is logged at
-        INFO level with the reason.
+        Sector id -> the proxy used. The choices other than a sector's first are logged at
+        INFO level, in one line, with the reason.
 
     Raises
     ------
@@ -169,6 +169,7 @@ def choose_proxies(
     have = set(available)
     given = {normalise_sector(k, what="[proxies]"): v for k, v in (wanted or {}).items()}
     out: dict[str, str] = {}
+    fallbacks: list[str] = []
     for sector, default in DEFAULT_PROXIES.items():
         spec = given.get(sector)
         if spec is None:
@@ -185,13 +186,11 @@ def choose_proxies(
             )
         out[sector] = usable[0]
         if usable[0] != names[0]:
-            log.info(
-                "proxies: %s spread by %r: %r needs %s, which the run does not have",
-                sector,
-                usable[0],
-                names[0],
-                _NEEDS_WORDS[str(needs[0])],
+            fallbacks.append(
+                f"{sector} by {usable[0]!r} ({names[0]!r} needs {_NEEDS_WORDS[str(needs[0])]})"
             )
+    if fallbacks:
+        log.info("proxies: the run lacks some data; spreading %s", "; ".join(fallbacks))
     return out
 
 
