@@ -358,27 +358,17 @@ class Grid:
 
     def coords(self) -> dict[str, xr.DataArray]:
         """xarray coordinates ``y``, ``x`` with CF attributes."""
-        x = xr.DataArray(
-            self.x,
-            dims="x",
-            attrs={
-                "standard_name": "projection_x_coordinate",
-                "long_name": "x coordinate of cell centre",
+
+        def axis(values: np.ndarray, name: str) -> xr.DataArray:
+            attrs = {
+                "standard_name": f"projection_{name}_coordinate",
+                "long_name": f"{name} coordinate of cell centre",
                 "units": "m",
-                "axis": "X",
-            },
-        )
-        y = xr.DataArray(
-            self.y,
-            dims="y",
-            attrs={
-                "standard_name": "projection_y_coordinate",
-                "long_name": "y coordinate of cell centre",
-                "units": "m",
-                "axis": "Y",
-            },
-        )
-        return {"y": y, "x": x}
+                "axis": name.upper(),
+            }
+            return xr.DataArray(values, dims=name, attrs=attrs)
+
+        return {"y": axis(self.y, "y"), "x": axis(self.x, "x")}
 
     def to_dataarray(
         self, values: npt.ArrayLike, name: str | None = None, attrs: dict[str, Any] | None = None
