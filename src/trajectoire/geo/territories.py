@@ -356,14 +356,10 @@ def territory_grid(
 
     Parameters
     ----------
-    territories : geopandas.GeoDataFrame
-        As returned by :func:`load_territories`.
+    territories, resolution, buffer
+        As for :func:`regional_grid`.
     territory_id : str
-        Territory id.
-    resolution : float, default 100
-        Cell size [m].
-    buffer : float, default 5000
-        Margin around the territory's bounding box [m].
+        Territory id (an unknown id is an error naming the known ones).
 
     Returns
     -------
