@@ -219,3 +219,26 @@ def test_run_pollutants_select_among_the_inputs(caplog: pytest.LogCaptureFixture
     assert float(inv["emission"].sum()) == pytest.approx(5.0)
     assert np.isclose(float(inv["emission"].sel(pollutant="NOx").sum()), 5.0)
     assert any("NH3" in r.getMessage() for r in caplog.records)
+
+
+def test_an_input_may_be_several_files(tmp_path: Path) -> None:
+    for name in ("a.csv", "b.csv"):
+        _stations_csv(tmp_path / name)
+    cfg = load_config(_config(tmp_path, '[inputs.meteo]\npath = ["a.csv", "b.csv"]\n'))
+    spec = cfg.inputs.meteo
+    assert spec is not None and spec.path == (tmp_path / "a.csv").resolve()
+    assert spec.paths == [(tmp_path / n).resolve() for n in ("a.csv", "b.csv")]
+    assert set(cfg.inputs.files()) == {"territories", "meteo", "meteo.1"}
+    with pytest.raises(ConfigError, match="empty list"):
+        load_config(_config(tmp_path, "[inputs.meteo]\npath = []\n"))
+
+
+@pytest.mark.parametrize(
+    ("proxy", "fragment"),
+    [("landuse", "unknown proxy 'landuse'"), ("landuse:urban,foo", "land-use class 'foo'")],
+)
+def test_proxy_names_are_checked_to_their_classes(
+    tmp_path: Path, proxy: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError, match=fragment):
+        load_config(_config(tmp_path, f'[proxies]\nB_Industry = "{proxy}"\n'))

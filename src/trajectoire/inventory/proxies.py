@@ -120,15 +120,27 @@ def proxy_needs(name: str) -> str | None:
         An unknown proxy name.
     """
     key = name.strip().lower()
-    base = "landuse" if key.startswith("landuse:") else key
-    if base not in PROXY_NAMES:
+    if key.startswith("landuse:"):
+        for cls in (c.strip() for c in key[8:].split(",")):
+            if not (
+                cls in LANDUSE_CLASSES.values() or (cls.isdigit() and int(cls) in LANDUSE_CLASSES)
+            ):
+                from trajectoire.errors import ConfigError
+
+                raise ConfigError(
+                    f"[proxies]: proxy {name!r}: unknown land-use class {cls!r}; expected names "
+                    f"or codes of {LANDUSE_CLASSES}."
+                )
+        return "landuse"
+    if key not in PROXY_NAMES or key == "landuse":
         from trajectoire.errors import ConfigError
 
+        names = [n for n in PROXY_NAMES if n != "landuse"]
         raise ConfigError(
-            f"[proxies]: unknown proxy {name!r}; expected one of {sorted(PROXY_NAMES)[:-1]} or "
+            f"[proxies]: unknown proxy {name!r}; expected one of {names} or "
             "'landuse:<classes>' (docs/inventory.md)."
         )
-    return PROXY_NAMES[base]
+    return PROXY_NAMES[key]
 
 
 def choose_proxies(
@@ -181,8 +193,8 @@ def choose_proxies(
         if not usable:
             missing = sorted({_NEEDS_WORDS[n] for n in needs if n is not None})
             raise ConfigError(
-                f"[proxies] {sector}: none of {names} can be used: the run has no "
-                f"{' nor '.join(missing)}. Add one of them, or list 'area' for that sector."
+                f"[proxies] {sector}: none of {names} can be used: the run lacks "
+                f"{' and '.join(missing)}. Add one of them, or list 'area' for that sector."
             )
         out[sector] = usable[0]
         if usable[0] != names[0]:

@@ -227,6 +227,7 @@ class InputSpec(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     path: Path
+    paths: list[Path] = Field(default_factory=list)
     format: str = "trajectoire"
     layer: str | None = None
     columns: dict[str, str] = Field(default_factory=dict)
@@ -241,16 +242,23 @@ class InputSpec(BaseModel):
     def _from_path(cls, value: Any, info: ValidationInfo) -> Any:
         base = Path((info.context or {}).get("base_dir", "."))
         if isinstance(value, str | Path):
-            return {"path": _resolve_path(value, base, "the input")}
+            resolved = _resolve_path(value, base, "the input")
+            return {"path": resolved, "paths": [resolved]}
         if not isinstance(value, dict):
             raise ValueError(
                 "expected a file path (a string) or a table with at least 'path', got "
                 f"{type(value).__name__}"
             )
         if "path" not in value:
-            raise ValueError("a table input needs 'path' (the file to read)")
+            raise ValueError("a table input needs 'path' (the file to read, or a list of them)")
+        if "paths" in value:
+            raise ValueError('write several files as path = ["a.nc", "b.nc"], not paths')
         out = dict(value)
-        out["path"] = _resolve_path(value["path"], base, "'path'")
+        given = value["path"] if isinstance(value["path"], list) else [value["path"]]
+        if not given:
+            raise ValueError("'path' is an empty list; give at least one file")
+        out["paths"] = [_resolve_path(f, base, "'path'") for f in given]
+        out["path"] = out["paths"][0]
         for k, v in value.items():
             if k in cls.model_fields:
                 continue
@@ -272,7 +280,7 @@ class InputSpec(BaseModel):
             for f in v if isinstance(v, list) else [v]:
                 if _is_file_name(f) and Path(f).is_absolute():
                     extra.append(Path(f))
-        return [self.path, *extra]
+        return [*(self.paths or [self.path]), *extra]
 
     def dialect(self) -> dict[str, str | None]:
         """Keywords of :func:`trajectoire.tables.dialect_defaults` (None: detected)."""
@@ -285,7 +293,7 @@ class InputSpec(BaseModel):
         return {
             k: v
             for k, v in self.model_dump(mode="json").items()
-            if k != "path"
+            if k not in ("path", "paths")
             and not (isinstance(v, str) and v in files)
             and not (isinstance(v, list) and v and all(f in files for f in v))
         }
@@ -337,9 +345,8 @@ class InputsConfig(_Section):
         files named by an input's options), in declaration order."""
         out: dict[str, Path] = {}
         for k, spec in self.given().items():
-            out[k] = spec.path
-            for i, f in enumerate(spec.files()[1:]):
-                out[f"{k}.{i + 1}"] = f
+            for i, f in enumerate(spec.files()):
+                out[k if i == 0 else f"{k}.{i}"] = f
         return out
 
 
@@ -749,6 +756,8 @@ def _format_error(err: Any, source: str) -> str:
             "meaning and an example)."
         )
     if kind == "value_error":
+        if msg.startswith("[") and msg.split("]", 1)[0][1:].startswith(where.strip("[]")):
+            return f"{source}: {msg}."  # the message names its own key, more precisely
         return f"{source}: {where}: {msg}."
     received = _describe(err.get("input"))
     return (

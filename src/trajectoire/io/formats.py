@@ -338,18 +338,20 @@ def read_input(key: str, spec: InputSpec, **run_keywords: Any) -> Any:
             kwargs[keyword] = value
     params = inspect.signature(fmt.reader).parameters
     if "what" in params:
-        kwargs["what"] = f"{spec.path.name} ({_input_key(key)})"
+        more = f" and {len(spec.paths) - 1} more" if len(spec.paths) > 1 else ""
+        kwargs["what"] = f"{spec.path.name}{more} ({_input_key(key)})"
     if "config_key" in params:
         kwargs["config_key"] = _input_key(key)
     kwargs.update(run_keywords)
+    source: Any = spec.paths if len(spec.paths) > 1 else spec.path
+    if spec.format != "trajectoire":
+        log.info("%s: read %s as format %r", _section(key), source, spec.format)
     if fmt.columns is not None and spec.columns:
         kwargs[fmt.columns] = dict(spec.columns)
         with dialect_defaults(**spec.dialect()):
-            return fmt.reader(spec.path, **kwargs)
-    if spec.format != "trajectoire":
-        log.info("%s: read %s as format %r", _section(key), spec.path, spec.format)
+            return fmt.reader(source, **kwargs)
     with input_context(key, spec):
-        return fmt.reader(spec.path, **kwargs)
+        return fmt.reader(source, **kwargs)
 
 
 def describe(formats: Mapping[str, Mapping[str, Format]] = FORMATS) -> str:
