@@ -40,7 +40,7 @@ from trajectoire.inventory.readers import (
 )
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import POLLUTANTS, normalise_pollutant
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import columns_option, numeric_column, read_table
 from trajectoire.units import annual_total_factor
 
 __all__ = [
@@ -194,19 +194,6 @@ def insee_code(value: Any) -> str | None:
         if _DIGITS.fullmatch(s):
             s = f"{int(float(s)):05d}"
     return s if _INSEE.fullmatch(s) else None
-
-
-def _mapping(
-    columns: Mapping[str, str] | None, valid: Sequence[str], name: str, config_key: str | None
-) -> dict[str, str]:
-    given = dict(columns or {})
-    unknown = sorted(set(given) - set(valid))
-    if unknown:
-        raise ConfigError(
-            f"{name}: unknown key(s) {unknown} in columns; the valid keys are {list(valid)} "
-            f"(canonical name = the column in the file). Fix {_key(config_key)} columns."
-        )
-    return given
 
 
 def _pick(
@@ -536,7 +523,7 @@ def read_commune_population(
             f'before_first must be "hold", "trend" or an annual growth rate (e.g. 0.004), got '
             f"{before_first!r}. Fix {_key(config_key)} before_first."
         )
-    given = _mapping(columns, _POP_KEYS, name, config_key)
+    given = columns_option(columns, _POP_KEYS, what=name, config_key=config_key)
 
     # polygons, with their codes normalised
     try:
@@ -786,7 +773,7 @@ def read_commune_inventory(
     """
     name = what or (str(path) if isinstance(path, str | PathLike) else "commune inventory")
     _check_choice(layout, (None, "wide", "long"), "layout", config_key)
-    given = _mapping(columns, _INV_KEYS, name, config_key)
+    given = columns_option(columns, _INV_KEYS, what=name, config_key=config_key)
     if isinstance(path, pd.DataFrame):
         df, lines = path.reset_index(drop=True), False
     elif not _is_csv(path):

@@ -48,7 +48,7 @@ from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import POLLUTANTS, normalise_pollutant
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import columns_option, numeric_column, read_table
 from trajectoire.units import UNIT_TABLE, conversion_factor
 
 __all__ = [
@@ -400,19 +400,6 @@ def _find(frame: pd.DataFrame, column: str) -> str | None:
         if str(c).strip().casefold() == wanted:
             return str(c)
     return None
-
-
-def _check_columns_option(
-    columns: Mapping[str, str] | None, config_key: str | None
-) -> dict[str, str]:
-    given = dict(columns or {})
-    unknown = sorted(set(given) - set(_COLUMN_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{config_key or 'read_irep'} columns: unknown key(s) {unknown}; expected some of "
-            f"{list(_COLUMN_KEYS)} (canonical name = the column name in your file)."
-        )
-    return {k: str(v) for k, v in given.items()}
 
 
 def _resolve(
@@ -1067,7 +1054,10 @@ def read_irep(
     0   7000956  B_Industry    25.0  1500.0
     """
     name = what or (str(path) if isinstance(path, str | PathLike) else "IREP sites")
-    col_opt = _check_columns_option(columns, config_key)
+    col_opt = {
+        k: str(v)
+        for k, v in columns_option(columns, _COLUMN_KEYS, what=name, config_key=config_key).items()
+    }
     if missing_position not in ("error", "skip"):
         raise ConfigError(
             f"{config_key or 'read_irep'} missing_position = {missing_position!r}: expected "
