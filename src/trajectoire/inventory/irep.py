@@ -769,6 +769,12 @@ def _positions(
     n = len(frame)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
+
+    def coordinate(key: str) -> np.ndarray:
+        return _numbers(
+            frame, cols[key], what=name, allow_nan=True, ids=ids, lines=lines, config_key=config_key
+        )
+
     geom = getattr(frame, "geometry", None) if "geometry" in frame.columns else None
     if geom is not None and geom.notna().any():
         if frame.crs is None:
@@ -778,12 +784,7 @@ def _positions(
         x[ok] = g[ok].x.to_numpy()
         y[ok] = g[ok].y.to_numpy()
     if "x" in cols and "y" in cols:
-        xs = _numbers(
-            frame, cols["x"], what=name, allow_nan=True, ids=ids, lines=lines, config_key=config_key
-        )
-        ys = _numbers(
-            frame, cols["y"], what=name, allow_nan=True, ids=ids, lines=lines, config_key=config_key
-        )
+        xs, ys = coordinate("x"), coordinate("y")
         if "epsg" in cols:
             codes = [None if _missing(v) else str(v).strip() for v in frame[cols["epsg"]]]
         else:
@@ -810,24 +811,7 @@ def _positions(
             tx, ty = pyproj.Transformer.from_crs(src, "EPSG:2154", always_xy=True).transform(gx, gy)
             x[idx], y[idx] = tx, ty
     if "lon" in cols and "lat" in cols:
-        lon = _numbers(
-            frame,
-            cols["lon"],
-            what=name,
-            allow_nan=True,
-            ids=ids,
-            lines=lines,
-            config_key=config_key,
-        )
-        lat = _numbers(
-            frame,
-            cols["lat"],
-            what=name,
-            allow_nan=True,
-            ids=ids,
-            lines=lines,
-            config_key=config_key,
-        )
+        lon, lat = coordinate("lon"), coordinate("lat")
         todo = np.isnan(x) & np.isfinite(lon) & np.isfinite(lat)
         if todo.any():
             idx = [int(i) for i in np.flatnonzero(todo)]
