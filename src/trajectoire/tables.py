@@ -28,7 +28,7 @@ import os
 import re
 import warnings
 import zlib
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, NamedTuple, TypeAlias
 
@@ -36,13 +36,14 @@ import numpy as np
 import pandas as pd
 
 from trajectoire._validate import require_columns, rows_preview
-from trajectoire.errors import InputError
+from trajectoire.errors import ConfigError, InputError
 
 __all__ = [
     "ENCODINGS",
     "SEPARATORS",
     "TableDialect",
     "column_mapping",
+    "columns_option",
     "detect_dialect",
     "dialect_defaults",
     "mapped_columns",
@@ -475,6 +476,58 @@ def column_mapping(columns: dict[str, str] | None) -> Iterator[_ColumnState]:
         yield state
     finally:
         _COLUMNS.reset(token)
+
+
+def columns_option(
+    columns: Mapping[str, str] | None,
+    valid: Sequence[str],
+    *,
+    what: str,
+    config_key: str | None = None,
+) -> dict[str, str]:
+    """Check a reader's ``columns`` option (canonical name -> name in the file).
+
+    Parameters
+    ----------
+    columns : mapping of str to str, optional
+        The option as given: canonical column name -> the column's name in the file.
+    valid : sequence of str
+        The canonical names the reader knows.
+    what : str
+        Name of the file (or table) in messages.
+    config_key : str, optional
+        The configuration key that holds the option (``"[inputs.stations]"``), quoted in
+        messages as the thing to fix.
+
+    Returns
+    -------
+    dict
+        A copy of `columns` (empty when None).
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        A key of `columns` is not in `valid`; the message names the file, the unknown keys,
+        the valid ones and `config_key`.
+
+    Examples
+    --------
+    >>> columns_option({"height": "hauteur"}, ["height", "x"], what="stacks.csv")
+    {'height': 'hauteur'}
+    >>> columns_option({"haut": "hauteur"}, ["height"], what="stacks.csv", config_key="[inputs]")
+    Traceback (most recent call last):
+    ...
+    trajectoire.errors.ConfigError: stacks.csv, columns: unknown key(s) ['haut']; the valid keys are ['height'] (canonical name = the column in the file). Fix [inputs] columns.
+    """
+    given = dict(columns or {})
+    unknown = sorted(set(given) - set(valid))
+    if unknown:
+        raise ConfigError(
+            f"{what}, columns: unknown key(s) {unknown}; the valid keys are {list(valid)} "
+            f"(canonical name = the column in the file). "
+            f"Fix {config_key + ' columns' if config_key else 'the columns option'}."
+        )
+    return given
 
 
 def mapped_columns(frame: pd.DataFrame) -> pd.DataFrame:

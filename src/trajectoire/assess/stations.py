@@ -23,7 +23,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, require_unique, rows_preview
 from trajectoire.assess._pairs import concentration_units
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import columns_option, numeric_column, read_table
 
 __all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
 
@@ -110,14 +110,7 @@ def read_stations(
     """
     if what is None:
         what = str(source) if isinstance(source, str | os.PathLike) else "stations"
-    given = dict(columns or {})
-    unknown = sorted(set(given) - set(_STATION_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{what}: unknown key(s) {unknown} in columns; the valid keys are "
-            f"{list(_STATION_KEYS)} (canonical name = the column in the file). Fix "
-            f"{config_key or 'the columns option'}."
-        )
+    given = columns_option(columns, _STATION_KEYS, what=what, config_key=config_key)
     fix = f' Set {config_key} columns.{{key}} = "<your column>".' if config_key else ""
     if isinstance(source, str | os.PathLike) and str(source).lower().endswith(_VECTOR):
         table, file_crs = _read_station_points(source, what, layer, config_key)

@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
 from typing import Any, Literal
 
@@ -30,6 +30,7 @@ import pandas as pd
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.inventory.gridded import _sector_mapping
 from trajectoire.inventory.proxies import _census_columns
 from trajectoire.inventory.readers import (
     _is_csv,
@@ -40,7 +41,7 @@ from trajectoire.inventory.readers import (
 )
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import POLLUTANTS, normalise_pollutant
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import columns_option, numeric_column, read_table
 from trajectoire.units import annual_total_factor
 
 __all__ = [
@@ -194,19 +195,6 @@ def insee_code(value: Any) -> str | None:
         if _DIGITS.fullmatch(s):
             s = f"{int(float(s)):05d}"
     return s if _INSEE.fullmatch(s) else None
-
-
-def _mapping(
-    columns: Mapping[str, str] | None, valid: Sequence[str], name: str, config_key: str | None
-) -> dict[str, str]:
-    given = dict(columns or {})
-    unknown = sorted(set(given) - set(valid))
-    if unknown:
-        raise ConfigError(
-            f"{name}: unknown key(s) {unknown} in columns; the valid keys are {list(valid)} "
-            f"(canonical name = the column in the file). Fix {_key(config_key)} columns."
-        )
-    return given
 
 
 def _pick(
@@ -536,7 +524,7 @@ def read_commune_population(
             f'before_first must be "hold", "trend" or an annual growth rate (e.g. 0.004), got '
             f"{before_first!r}. Fix {_key(config_key)} before_first."
         )
-    given = _mapping(columns, _POP_KEYS, name, config_key)
+    given = columns_option(columns, _POP_KEYS, what=name, config_key=config_key)
 
     # polygons, with their codes normalised
     try:
@@ -689,23 +677,15 @@ def read_commune_population(
 
 
 # ------------------------------------------------------------------------- inventory
-def _sector_of(label: Any, table: Mapping[str, str]) -> str | None:
-    """GNFR id of a sector label (``"drop"`` kept as is); None when unknown."""
+def _label_of(label: Any, table: Mapping[str, str], normalise: Callable[[str], str]) -> str | None:
+    """What `table` says of a label (by its :func:`_fold`), else the label through
+    `normalise` (:func:`~trajectoire.sectors.normalise_sector` or
+    :func:`~trajectoire.species.normalise_pollutant`); None when unknown."""
     key = _fold(label)
     if key in table:
         return table[key]
     try:
-        return normalise_sector(str(label))
-    except InputError:
-        return None
-
-
-def _pollutant_of(label: Any, table: Mapping[str, str]) -> str | None:
-    key = _fold(label)
-    if key in table:
-        return table[key]
-    try:
-        return normalise_pollutant(str(label))
+        return normalise(str(label))
     except InputError:
         return None
 
@@ -786,7 +766,7 @@ def read_commune_inventory(
     """
     name = what or (str(path) if isinstance(path, str | PathLike) else "commune inventory")
     _check_choice(layout, (None, "wide", "long"), "layout", config_key)
-    given = _mapping(columns, _INV_KEYS, name, config_key)
+    given = columns_option(columns, _INV_KEYS, what=name, config_key=config_key)
     if isinstance(path, pd.DataFrame):
         df, lines = path.reset_index(drop=True), False
     elif not _is_csv(path):
@@ -838,24 +818,28 @@ def read_commune_inventory(
                 f"{_key(config_key)} year = {found[-1]} (the inventory year to read)."
             )
 
-    sec_table = {**FRENCH_SECTORS, **{_fold(k): v for k, v in (sector_mapping or {}).items()}}
-    for label, target in (sector_mapping or {}).items():
-        if target != "drop" and target not in GNFR:
-            try:
-                normalise_sector(target)
-            except InputError:
-                raise ConfigError(
-                    f"{name}: sector_mapping maps {label!r} to {target!r}, not a GNFR id; "
-                    f'expected one of {list(GNFR)} or "drop". Fix {_key(config_key)} '
-                    "sector_mapping."
-                ) from None
-    sec_table = {k: (v if v == "drop" else normalise_sector(v)) for k, v in sec_table.items()}
+    sec_table = {
+        **{k: (v if v == "drop" else normalise_sector(v)) for k, v in FRENCH_SECTORS.items()},
+        **{_fold(k): v for k, v in _sector_mapping(sector_mapping, config_key, name).items()},
+    }
     pol_table = {
         **FRENCH_POLLUTANTS,
         **{_fold(k): v for k, v in (pollutant_mapping or {}).items()},
     }
 
     # long rows: code, sector label, pollutant label, value, unit, line
+    def long_rows(pollutant: Any, values: np.ndarray) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "code": df[code_col].to_numpy(),
+                "sector": df[sector_col].to_numpy(),
+                "pollutant": pollutant,
+                "value": values,
+                "unit": df[unit_col].to_numpy() if unit_col else unit,
+                "line": line.to_numpy(),
+            }
+        )
+
     if pol_col is not None:
         value_col = _pick(
             df, "value", given, _INV_ALIASES["value"], name, config_key, required=True
@@ -864,20 +848,11 @@ def read_commune_inventory(
         values = numeric_column(
             df, value_col, what=name, config_key=config_key, units=unit, lines=lines
         )
-        long = pd.DataFrame(
-            {
-                "code": df[code_col].to_numpy(),
-                "sector": df[sector_col].to_numpy(),
-                "pollutant": df[pol_col].to_numpy(),
-                "value": values,
-                "unit": df[unit_col].to_numpy() if unit_col else unit,
-                "line": line.to_numpy(),
-            }
-        )
+        long = long_rows(df[pol_col].to_numpy(), values)
     else:
         meta = {code_col, sector_col, year_col, unit_col, "geometry"}
         cand = [c for c in df.columns if c not in meta]
-        pol_cols = [c for c in cand if _pollutant_of(c, pol_table) is not None]
+        pol_cols = [c for c in cand if _label_of(c, pol_table, normalise_pollutant) is not None]
         if not pol_cols:
             raise MissingVariableError(
                 f"{name}: no pollutant column (long layout: 'polluant'; wide layout: one column "
@@ -890,18 +865,7 @@ def read_commune_inventory(
         parts = []
         for c in pol_cols:
             v = numeric_column(df, c, what=name, config_key=config_key, units=unit, lines=lines)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "code": df[code_col].to_numpy(),
-                        "sector": df[sector_col].to_numpy(),
-                        "pollutant": c,
-                        "value": v,
-                        "unit": df[unit_col].to_numpy() if unit_col else unit,
-                        "line": line.to_numpy(),
-                    }
-                )
-            )
+            parts.append(long_rows(c, v))
         long = pd.concat(parts, ignore_index=True)
 
     # codes
@@ -917,7 +881,7 @@ def read_commune_inventory(
             f'Fix the file or {_key(config_key)} columns.code = "<the INSEE code column>".'
         )
     # sectors
-    long["gnfr"] = [_sector_of(s, sec_table) for s in long["sector"]]
+    long["gnfr"] = [_label_of(s, sec_table, normalise_sector) for s in long["sector"]]
     unknown = long[long["gnfr"].isna()]
     if len(unknown):
         labels = {str(s): list(g["line"]) for s, g in unknown.groupby("sector")}
@@ -936,7 +900,7 @@ def read_commune_inventory(
         )
     long = long[long["gnfr"] != "drop"]
     # pollutants
-    long["pol"] = [_pollutant_of(p, pol_table) for p in long["pollutant"]]
+    long["pol"] = [_label_of(p, pol_table, normalise_pollutant) for p in long["pollutant"]]
     other = long[long["pol"].isna()]
     if len(other):
         warn(

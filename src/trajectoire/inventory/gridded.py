@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -94,15 +94,18 @@ def _check_bbox(bbox: Sequence[float] | None, config_key: str | None) -> tuple[f
     return b
 
 
-def _sector_mapping(mapping: Mapping[str, str] | None, config_key: str | None) -> dict[str, str]:
+def _sector_mapping(
+    mapping: Mapping[str, str] | None, config_key: str | None, name: str
+) -> dict[str, str]:
+    """Sector label -> GNFR id or ``"drop"``: `mapping` with its targets checked."""
     out: dict[str, str] = {}
     for label, target in (mapping or {}).items():
         try:
             out[str(label)] = target if target == "drop" else normalise_sector(target)
         except InputError:
             raise ConfigError(
-                f"sector_mapping maps {label!r} to {target!r}, not a GNFR id; expected one of "
-                f'{list(GNFR)} or "drop". Fix {_key(config_key)} sector_mapping.'
+                f"{name}: sector_mapping maps {label!r} to {target!r}, not a GNFR id; expected "
+                f'one of {list(GNFR)} or "drop". Fix {_key(config_key)} sector_mapping.'
             ) from None
     return out
 
@@ -117,6 +120,39 @@ def _wanted(pollutants: Sequence[str] | None, config_key: str | None) -> set[str
         except InputError as exc:
             raise ConfigError(f"{exc} Fix {_key(config_key)} pollutants.") from None
     return out
+
+
+class _Request(NamedTuple):
+    """The options the gridded readers share, checked."""
+
+    paths: list[str | PathLike[str]]
+    name: str  #: the input in messages: `what`, else the paths
+    key: str  #: the configuration key in messages
+    box: tuple[float, ...] | None
+    smap: dict[str, str]
+    wanted: set[str] | None
+
+
+def _request(
+    path: str | PathLike[str] | Sequence[str | PathLike[str]],
+    what: str | None,
+    bbox: Sequence[float] | None,
+    sector_mapping: Mapping[str, str] | None,
+    pollutants: Sequence[str] | None,
+    config_key: str | None,
+) -> _Request:
+    paths = [path] if isinstance(path, str | PathLike) else list(path)
+    name = what or ", ".join(str(p) for p in paths)
+    box = _check_bbox(bbox, config_key)
+    smap = _sector_mapping(sector_mapping, config_key, name)
+    return _Request(paths, name, _key(config_key), box, smap, _wanted(pollutants, config_key))
+
+
+def _existing(path: str | PathLike[str], key: str) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: file not found (looked for {p.absolute()}). Check {key} path.")
+    return p
 
 
 def _left_out(name: str, kind: str, labels: Mapping[Any, float], fix: str) -> None:
@@ -460,19 +496,14 @@ def read_cams_reg(
     trajectoire.ConfigError
         A bad `bbox`, `pollutants` or `sector_mapping`.
     """
-    paths = [path] if isinstance(path, str | PathLike) else list(path)
-    name = what or ", ".join(str(p) for p in paths)
-    key = _key(config_key)
-    box = _check_bbox(bbox, config_key)
-    smap = _sector_mapping(sector_mapping, config_key)
-    wanted = _wanted(pollutants, config_key)
+    paths, name, key, box, smap, wanted = _request(
+        path, what, bbox, sector_mapping, pollutants, config_key
+    )
     cells: dict[tuple[str, str], np.ndarray] = {}
     left: dict[str, float] = {}
     grid: tuple[np.ndarray, np.ndarray] | None = None
-    for p in paths:
-        p = Path(p)
-        if not p.exists():
-            raise InputError(f"{p}: file not found (looked for {p.absolute()}). Check {key} path.")
+    for given in paths:
+        p = _existing(given, key)
         got, lat, lon, lo = _cams_file(
             p, pollutant=pollutant, bbox=box, year=year, unit=unit, smap=smap, wanted=wanted,
             name=str(p) if what is None else name, key=key,
@@ -593,22 +624,17 @@ def read_emep_gridded(
     trajectoire.ConfigError
         A bad `bbox`, `pollutants`, `resolution` or `sector_mapping`.
     """
-    paths = [path] if isinstance(path, str | PathLike) else list(path)
-    name_all = what or ", ".join(str(p) for p in paths)
-    key = _key(config_key)
-    box = _check_bbox(bbox, config_key)
     if not resolution > 0:
         raise ConfigError(
-            f"resolution must be > 0 degree, got {resolution!r}. Fix {key} resolution."
+            f"resolution must be > 0 degree, got {resolution!r}. Fix {_key(config_key)} resolution."
         )
-    smap = _sector_mapping(sector_mapping, config_key)
-    wanted = _wanted(pollutants, config_key)
+    paths, name_all, key, box, smap, wanted = _request(
+        path, what, bbox, sector_mapping, pollutants, config_key
+    )
     frames = []
-    for p in paths:
-        p = Path(p)
+    for given in paths:
+        p = _existing(given, key)
         name = what or str(p)
-        if not p.exists():
-            raise InputError(f"{p}: file not found (looked for {p.absolute()}). Check {key} path.")
         df = read_table(_emep_text(p, name, key), what=name, sep=";", comment="#",
                         require_rows=True, config_key=config_key)  # fmt: skip
         df = df.rename(columns={c: str(c).strip().upper() for c in df.columns})

@@ -48,7 +48,7 @@ from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import POLLUTANTS, normalise_pollutant
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import columns_option, numeric_column, read_table
 from trajectoire.units import UNIT_TABLE, conversion_factor
 
 __all__ = [
@@ -400,19 +400,6 @@ def _find(frame: pd.DataFrame, column: str) -> str | None:
         if str(c).strip().casefold() == wanted:
             return str(c)
     return None
-
-
-def _check_columns_option(
-    columns: Mapping[str, str] | None, config_key: str | None
-) -> dict[str, str]:
-    given = dict(columns or {})
-    unknown = sorted(set(given) - set(_COLUMN_KEYS))
-    if unknown:
-        raise ConfigError(
-            f"{config_key or 'read_irep'} columns: unknown key(s) {unknown}; expected some of "
-            f"{list(_COLUMN_KEYS)} (canonical name = the column name in your file)."
-        )
-    return {k: str(v) for k, v in given.items()}
 
 
 def _resolve(
@@ -782,6 +769,12 @@ def _positions(
     n = len(frame)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
+
+    def coordinate(key: str) -> np.ndarray:
+        return _numbers(
+            frame, cols[key], what=name, allow_nan=True, ids=ids, lines=lines, config_key=config_key
+        )
+
     geom = getattr(frame, "geometry", None) if "geometry" in frame.columns else None
     if geom is not None and geom.notna().any():
         if frame.crs is None:
@@ -791,12 +784,7 @@ def _positions(
         x[ok] = g[ok].x.to_numpy()
         y[ok] = g[ok].y.to_numpy()
     if "x" in cols and "y" in cols:
-        xs = _numbers(
-            frame, cols["x"], what=name, allow_nan=True, ids=ids, lines=lines, config_key=config_key
-        )
-        ys = _numbers(
-            frame, cols["y"], what=name, allow_nan=True, ids=ids, lines=lines, config_key=config_key
-        )
+        xs, ys = coordinate("x"), coordinate("y")
         if "epsg" in cols:
             codes = [None if _missing(v) else str(v).strip() for v in frame[cols["epsg"]]]
         else:
@@ -823,24 +811,7 @@ def _positions(
             tx, ty = pyproj.Transformer.from_crs(src, "EPSG:2154", always_xy=True).transform(gx, gy)
             x[idx], y[idx] = tx, ty
     if "lon" in cols and "lat" in cols:
-        lon = _numbers(
-            frame,
-            cols["lon"],
-            what=name,
-            allow_nan=True,
-            ids=ids,
-            lines=lines,
-            config_key=config_key,
-        )
-        lat = _numbers(
-            frame,
-            cols["lat"],
-            what=name,
-            allow_nan=True,
-            ids=ids,
-            lines=lines,
-            config_key=config_key,
-        )
+        lon, lat = coordinate("lon"), coordinate("lat")
         todo = np.isnan(x) & np.isfinite(lon) & np.isfinite(lat)
         if todo.any():
             idx = [int(i) for i in np.flatnonzero(todo)]
@@ -1067,7 +1038,10 @@ def read_irep(
     0   7000956  B_Industry    25.0  1500.0
     """
     name = what or (str(path) if isinstance(path, str | PathLike) else "IREP sites")
-    col_opt = _check_columns_option(columns, config_key)
+    col_opt = {
+        k: str(v)
+        for k, v in columns_option(columns, _COLUMN_KEYS, what=name, config_key=config_key).items()
+    }
     if missing_position not in ("error", "skip"):
         raise ConfigError(
             f"{config_key or 'read_irep'} missing_position = {missing_position!r}: expected "

@@ -29,6 +29,18 @@ from trajectoire.inventory.proxies import _census_columns, proxy_grid
 __all__ = ["TerritoryPopulation", "census_population", "population_at"]
 
 
+def _census_of(zones: Any, prefix: str) -> dict[int, str]:
+    """Census year -> column ``<prefix><year>`` of `zones`; none is an error."""
+    columns = _census_columns(zones.columns, prefix)
+    if not columns:
+        raise MissingVariableError(
+            f"zones: no census column '{prefix}<year>' (columns {list(zones.columns)}); "
+            f"expected one column per census year, e.g. {prefix}1990, {prefix}1999 "
+            "(docs/input-formats.md)."
+        )
+    return columns
+
+
 def census_population(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.DataArray:
     """Inhabitants per cell at each census year of the zones.
 
@@ -68,13 +80,7 @@ def census_population(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.Dat
     >>> pop.dims, pop.census.values.tolist(), pop.sum(["y", "x"]).values.tolist()
     (('census', 'y', 'x'), [1990, 2000], [80.0, 100.0])
     """
-    columns = _census_columns(zones.columns, prefix)
-    if not columns:
-        raise MissingVariableError(
-            f"zones: no census column '{prefix}<year>' (columns {list(zones.columns)}); "
-            f"expected one column per census year, e.g. {prefix}1990, {prefix}1999 "
-            "(docs/input-formats.md)."
-        )
+    columns = _census_of(zones, prefix)
     years = sorted(columns)
     fields = [
         proxy_grid("population", grid, zones=zones, population_column=columns[year])
@@ -197,12 +203,7 @@ class TerritoryPopulation:
         """
         import geopandas as gpd
 
-        columns = _census_columns(zones.columns, prefix)
-        if not columns:
-            raise MissingVariableError(
-                f"zones: no census column '{prefix}<year>' (columns {list(zones.columns)}); "
-                f"expected one column per census year, e.g. {prefix}1990."
-            )
+        columns = _census_of(zones, prefix)
         years = sorted(columns)
         z = to_crs(zones, grid.crs, what="zones")  # the geometries, in the grid's CRS
         pops = np.stack(

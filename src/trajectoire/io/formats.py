@@ -102,124 +102,128 @@ def _table_reader(path: Any, *, what: str | None = None, config_key: str | None 
 #: keywords of the meteorological readers that ``[meteo]`` sets
 _SITE = ("latitude", "longitude", "roughness_length")
 
+_GENERIC = ("unit", "crs", "layer", "columns")
+
+
+def _format(
+    reader: Callable[..., Any], summary: str, *takes: str, run_keywords: tuple[str, ...] = ()
+) -> Format:
+    """A :class:`Format` of `reader`, which takes the generic keys `takes` (``"crs"``: under
+    that name; ``"unit=units"``: the reader's keyword ``units`` receives ``unit``)."""
+    keywords = {t.partition("=")[0]: t.partition("=")[2] or t for t in takes}
+    assert set(keywords) <= set(_GENERIC), keywords
+    return Format(
+        reader,
+        unit=keywords.get("unit"),
+        crs=keywords.get("crs"),
+        layer=keywords.get("layer"),
+        columns=keywords.get("columns"),
+        run_keywords=run_keywords,
+        summary=summary,
+    )
+
+
 #: input key -> format name -> :class:`Format`. ``"trajectoire"`` is each input's own layout.
+# fmt: off
 FORMATS: dict[str, dict[str, Format]] = {
     "territories": {
-        "trajectoire": Format(load_territories, layer="layer", summary="polygons with an id"),
+        "trajectoire": _format(load_territories, "polygons with an id", "layer"),
     },
     "zones": {
-        "trajectoire": Format(read_zones, layer="layer", summary="polygons with zone_id"),
-        "communes": Format(
+        "trajectoire": _format(read_zones, "polygons with zone_id", "layer"),
+        "communes": _format(
             read_commune_population,
-            layer="layer",
-            columns="columns",
-            summary="commune polygons joined by INSEE code to a population table",
+            "commune polygons joined by INSEE code to a population table",
+            "layer", "columns",
         ),
     },
     "point_sources": {
-        "trajectoire": Format(
-            read_point_sources,
-            unit="units",
-            crs="crs",
-            layer="layer",
-            summary="point_sources.csv / .gpkg",
+        "trajectoire": _format(
+            read_point_sources, "point_sources.csv / .gpkg", "unit=units", "crs", "layer"
         ),
-        "irep": Format(
+        "irep": _format(
             read_irep,
-            unit="unit",
-            crs="crs",
-            layer="layer",
-            columns="columns",
-            summary="IREP register: sites and their yearly emissions, default stacks",
+            "IREP register: sites and their yearly emissions, default stacks",
+            "unit", "crs", "layer", "columns",
         ),
     },
     "point_source_history": {
-        "trajectoire": Format(_table_reader, summary="point_source_history.csv"),
+        "trajectoire": _format(_table_reader, "point_source_history.csv"),
     },
     "roads": {
-        "trajectoire": Format(
+        "trajectoire": _format(
             read_roads,
-            unit="units",
-            crs="crs",
-            layer="layer",
+            "road links with traffic or emissions",
+            "unit=units", "crs", "layer",
             run_keywords=("emission_factors",),
-            summary="road links with traffic or emissions",
         ),
     },
     "road_emission_factors": {
-        "trajectoire": Format(read_road_emission_factors, summary="factors per road category"),
+        "trajectoire": _format(read_road_emission_factors, "factors per road category"),
     },
     "area_emissions": {
-        "trajectoire": Format(read_area_totals, unit="units", summary="totals per zone"),
-        "commune-inventory": Format(
+        "trajectoire": _format(read_area_totals, "totals per zone", "unit=units"),
+        "commune-inventory": _format(
             read_commune_inventory,
-            unit="unit",
-            layer="layer",
-            columns="columns",
-            summary="totals per commune x sector x pollutant (regional observatories)",
+            "totals per commune x sector x pollutant (regional observatories)",
+            "unit", "layer", "columns",
         ),
     },
     "gridded": {
-        "trajectoire": Format(
-            read_gridded, unit="units", crs="crs", summary="GeoTIFF or NetCDF, any CRS"
+        "trajectoire": _format(
+            read_gridded, "GeoTIFF or NetCDF, any CRS", "unit=units", "crs"
         ),
-        "cams-reg": Format(read_cams_reg, unit="unit", summary="CAMS-REG / TNO GNFR NetCDF"),
-        "emep": Format(read_emep_gridded, unit="unit", summary="EMEP/CEIP 0.1 degree GNFR text"),
+        "cams-reg": _format(read_cams_reg, "CAMS-REG / TNO GNFR NetCDF", "unit"),
+        "emep": _format(read_emep_gridded, "EMEP/CEIP 0.1 degree GNFR text", "unit"),
     },
     "landuse": {
-        "trajectoire": Format(read_landuse, crs="crs", summary="land-use class raster"),
+        "trajectoire": _format(read_landuse, "land-use class raster", "crs"),
     },
     "trends": {
-        "trajectoire": Format(read_trends, summary="tidy trend indices"),
-        "eurostat": Format(
+        "trajectoire": _format(read_trends, "tidy trend indices"),
+        "eurostat": _format(
             read_eurostat_air_emissions,
-            unit="unit",
-            columns="columns",
-            summary="Eurostat env_air_emis national series (tidy, TSV or SDMX-CSV), spliced",
+            "Eurostat env_air_emis national series (tidy, TSV or SDMX-CSV), spliced",
+            "unit", "columns",
         ),
     },
     "meteo": {
-        "trajectoire": Format(
-            read_hourly,
-            run_keywords=_SITE,
-            summary="hourly CSV or NetCDF",
-        ),
-        "meteo-france": Format(
+        "trajectoire": _format(read_hourly, "hourly CSV or NetCDF", run_keywords=_SITE),
+        "meteo-france": _format(
             read_meteo_france,
-            columns="columns",
+            "Météo-France hourly station file (données climatologiques de base horaires)",
+            "columns",
             run_keywords=_SITE,
-            summary="Météo-France hourly station file (données climatologiques de base horaires)",
         ),
-        "isd-lite": Format(
-            read_isd_lite, run_keywords=_SITE, summary="NOAA ISD-Lite hourly station file(s)"
+        "isd-lite": _format(
+            read_isd_lite, "NOAA ISD-Lite hourly station file(s)", run_keywords=_SITE
         ),
-        "era5": Format(
+        "era5": _format(
             read_era5,
-            columns="columns",
+            "ERA5 single levels NetCDF (u10, v10, t2m, tcc, ssrd, blh)",
+            "columns",
             run_keywords=_SITE,
-            summary="ERA5 single levels NetCDF (u10, v10, t2m, tcc, ssrd, blh)",
         ),
     },
     "stations": {
-        "trajectoire": Format(
+        "trajectoire": _format(
             read_stations,
-            crs="crs",
-            layer="layer",
-            columns="columns",
+            "station_id, x, y (or lon, lat) in CSV, or points in a GeoPackage",
+            "crs", "layer", "columns",
             run_keywords=("to_crs",),
-            summary="station_id, x, y (or lon, lat) in CSV, or points in a GeoPackage",
         ),
     },
     "observations": {
-        "trajectoire": Format(_table_reader, summary="station_id, year, pollutant, value"),
+        "trajectoire": _format(_table_reader, "station_id, year, pollutant, value"),
     },
     "observations_hourly": {
-        "trajectoire": Format(_table_reader, summary="station_id, time, pollutant, value"),
+        "trajectoire": _format(_table_reader, "station_id, time, pollutant, value"),
     },
     "background": {
-        "trajectoire": Format(read_background, unit="units", summary="year, pollutant, value"),
+        "trajectoire": _format(read_background, "year, pollutant, value", "unit=units"),
     },
 }
+# fmt: on
 
 
 def register_format(key: str, name: str, fmt: Format) -> None:

@@ -227,8 +227,12 @@ def _read_frames(
             part = _read_csv(file)
         require_columns(part.columns, _REQUIRED, str(file))
         frames.append(part)
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    return frame, temperature_units
+    return _concat(frames), temperature_units
+
+
+def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of `frames` in one frame (the one frame itself when there is only one)."""
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
 def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:

@@ -43,6 +43,7 @@ from trajectoire.errors import (
     warn,
 )
 from trajectoire.meteo.readers import (
+    _concat,
     _era5_columns,
     _hourly_dataset,
     _netcdf_point,
@@ -78,6 +79,16 @@ def _fix(config_key: str | None, setting: str | None = None) -> str:
     if setting is None:
         return f" Fix the file or the path given by {config_key}."
     return f" Fix the file or set {config_key} {setting}."
+
+
+def _station_setting(config_key: str | None) -> str:
+    """How to give the station: the configuration setting, else the keyword."""
+    return f"set {config_key} station" if config_key else "pass station"
+
+
+def _file_label(file: Path, files: Sequence[Path], what: str | None) -> str:
+    """The name of one of `files` in messages: `what` when it is the only file, else its path."""
+    return what if what and len(files) == 1 else str(file)
 
 
 def _label(path: PathArg, what: str | None) -> str:
@@ -236,6 +247,25 @@ def _codes_to_nan(
     return values
 
 
+def _observations(
+    when: np.ndarray,
+    speed: np.ndarray,
+    direction: np.ndarray,
+    cloud: np.ndarray,
+    temperature: np.ndarray,
+) -> pd.DataFrame:
+    """The rows of :func:`_hourly_dataset` from the checked fields (direction 360 -> 0)."""
+    return pd.DataFrame(
+        {
+            "time": when,
+            "wind_speed": speed,
+            "wind_direction": np.mod(direction, 360.0),
+            "cloud_cover": cloud,
+            "temperature": temperature,
+        }
+    )
+
+
 def _position(
     file_lat: float | None,
     file_lon: float | None,
@@ -348,7 +378,7 @@ def _choose_station(
 ) -> str:
     """The station code to read: `station`, or the only one of the file."""
     listed = rows_preview([f"{c} {n}".strip() for c, n in found.items()], 10)
-    setting = f"set {config_key} station" if config_key else "pass station"
+    setting = _station_setting(config_key)
     if station is None:
         if len(found) == 1:
             return next(iter(found))
@@ -447,15 +477,7 @@ def _mf_frame(
         field["cloud_cover"],
         "9 = sky invisible: fog or other phenomenon",
     )
-    out = pd.DataFrame(
-        {
-            "time": times.to_numpy(),
-            "wind_speed": ff,
-            "wind_direction": np.mod(dd, 360.0),
-            "cloud_cover": n,
-            "temperature": t,
-        }
-    )
+    out = _observations(when, ff, dd, n, t)
     if names["solar_radiation"] in frame.columns:
         glo = number("solar_radiation", "J/cm2")
         _check_field(
@@ -578,7 +600,7 @@ def read_meteo_france(
     info: dict[str, Any] = {}
     chosen: str | int | None = station
     for file in files:
-        label = what if what and len(files) == 1 else str(file)
+        label = _file_label(file, files, what)
         try:
             frame, info_file = _mf_frame(file, chosen, names, label, config_key)
         except InputError as exc:
@@ -594,7 +616,7 @@ def read_meteo_france(
             f"{label0}: no file holds station {_station_code(chosen)!r}."
             + _fix(config_key, 'station = "<NUM_POSTE>"')
         )
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    frame = _concat(frames)
     where = info["where"] if len(files) == 1 else f"{label0}, station {info['station']}"
     lat, lon = _position(info.get("latitude"), info.get("longitude"), latitude, longitude, where)
     attrs = {"station": info["station"], "station_name": info["station_name"]}
@@ -698,15 +720,7 @@ def _isd_frame(file: Path, where: str, config_key: str | None) -> pd.DataFrame:
         "9 = sky obscured, 10-19 = obscuration or coverage without oktas",
     )
     _required_values(sky, where, field[9], "the total cloud cover in oktas", config_key, hint)
-    return pd.DataFrame(
-        {
-            "time": when,
-            "wind_speed": ws,
-            "wind_direction": np.mod(wd, 360.0),
-            "cloud_cover": sky,
-            "temperature": t,
-        }
-    )
+    return _observations(when, ws, wd, sky, t)
 
 
 def read_isd_lite(
@@ -785,7 +799,7 @@ def read_isd_lite(
         chosen = [f for f in files if ids.get(f) == str(station).strip()]
         if not chosen:
             found = sorted(set(ids.values()))
-            setting = f"set {config_key} station" if config_key else "pass station"
+            setting = _station_setting(config_key)
             raise InputError(
                 f"{label0}: no file of station {str(station)!r}; the files are of "
                 f"{rows_preview(found, 10) or 'unnamed stations'}. Fix the station "
@@ -794,16 +808,15 @@ def read_isd_lite(
         files = chosen
     stations = sorted({ids[f] for f in files if f in ids})
     if len(stations) > 1:
-        setting = f"set {config_key} station" if config_key else "pass station"
+        setting = _station_setting(config_key)
         raise InputError(
             f"{label0}: files of {len(stations)} stations ({rows_preview(stations, 10)}); "
             f'{setting} = "USAF-WBAN" to say which one to read.'
         )
     frames = []
     for file in files:
-        where = what if what and len(files) == 1 else str(file)
-        frames.append(_isd_frame(file, where, config_key))
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        frames.append(_isd_frame(file, _file_label(file, files, what), config_key))
+    frame = _concat(frames)
     attrs = {"station": stations[0]} if stations else {}
     with _named_by(config_key):
         return _hourly_dataset(
@@ -975,7 +988,7 @@ def read_era5(
         )
     parts = []
     for file in files:
-        where = what if what and len(files) == 1 else str(file)
+        where = _file_label(file, files, what)
         parts.append(_era5_point(file, names, latitude, longitude, where, config_key))
     try:
         ds = (

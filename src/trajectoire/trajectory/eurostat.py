@@ -51,7 +51,7 @@ import pandas as pd
 
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError
 from trajectoire.sectors import GNFR, normalise_sector
-from trajectoire.tables import read_table
+from trajectoire.tables import columns_option, read_table
 from trajectoire.trajectory.trends import (
     aggregate_sectors,
     overlap_splice,
@@ -309,12 +309,7 @@ def _resolve_columns(
     layout: str, have: Sequence[str], columns: Mapping[str, str] | None, what: str, key: str
 ) -> dict[str, str]:
     """Canonical name -> column of the table, from the layout defaults and `columns`."""
-    given = dict(columns or {})
-    unknown = sorted(set(given) - set(_CANONICAL))
-    if unknown:
-        raise ConfigError(
-            f"{what}: unknown key(s) {unknown} in {key} columns; valid keys are {list(_CANONICAL)}."
-        )
+    given = columns_option(columns, _CANONICAL, what=what, config_key=key)
     out: dict[str, str] = {}
     for name in _CANONICAL:
         if name in given:
