@@ -1,0 +1,365 @@
+"""Tests of trajectoire.assess.siting: where to put the programme's monitors (issue 16)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from trajectoire.assess.siting import (
+    choose_sites,
+    choose_sites_from_output,
+    site_features,
+    siting_criterion,
+)
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning
+
+RES = 200.0
+SECTORS = ["A_PublicPower", "B_Industry", "F_RoadTransport"]
+TERRS = ["AAA", "BBB", "CCC"]
+
+
+def _fields(ny: int = 30, nx: int = 36) -> dict[str, xr.DataArray]:
+    """Synthetic run-grid fields: three sector sources, a town, three territories in x."""
+    x = 600_000.0 + RES * np.arange(nx)
+    y = 7_000_000.0 - RES * np.arange(ny)  # north-up, like the run grid
+    xx, yy = np.meshgrid(x, y)
+    coords = {"y": y, "x": x}
+
+    def blob(cx: float, cy: float, scale: float, amp: float) -> np.ndarray:
+        return amp * np.exp(-((xx - cx) ** 2 + (yy - cy) ** 2) / (2 * scale**2))
+
+    x0, y0 = x[0], y[0]
+    plant = blob(x0 + 28 * RES, y0 - 6 * RES, 600.0, 12.0)  # public power, north-east
+    works = blob(x0 + 8 * RES, y0 - 22 * RES, 900.0, 9.0)  # industry, south-west
+    road = 6.0 * np.exp(-((yy - (y0 - 15 * RES)) ** 2) / (2 * 300.0**2))  # east-west road
+    road = road * (1 + 0.3 * np.sin(xx / 1500.0))
+    contrib = np.stack([plant, works, road])  # (sector, y, x)
+    contrib2 = np.stack([0.5 * plant, 1.5 * works, 0.4 * road])
+    background = np.stack([np.full_like(xx, 10.0), np.full_like(xx, 14.0)])
+    conc = background + np.stack([contrib.sum(0), contrib2.sum(0)])
+    pollutants = ["NO2", "PM10"]
+    town = blob(x0 + 18 * RES, y0 - 14 * RES, 1200.0, 400.0) + 5.0
+    frac = np.zeros((3, ny, nx))
+    edges = [0, nx // 3, 2 * nx // 3, nx]
+    for t in range(3):
+        frac[t, :, edges[t] : edges[t + 1]] = 1.0
+    b = edges[1] - 1
+    frac[0, :, b], frac[1, :, b] = 0.6, 0.4  # a shared border column
+    return {
+        "concentration": xr.DataArray(
+            conc,
+            dims=("pollutant", "y", "x"),
+            coords={"pollutant": pollutants, **coords},
+            attrs={"units": "ug m-3"},
+        ),
+        "contribution": xr.DataArray(
+            np.stack([contrib, contrib2], axis=1),
+            dims=("sector", "pollutant", "y", "x"),
+            coords={"sector": SECTORS, "pollutant": pollutants, **coords},
+            attrs={"units": "ug m-3"},
+        ),
+        "territory_fraction": xr.DataArray(
+            frac, dims=("territory", "y", "x"), coords={"territory": TERRS, **coords}
+        ),
+        "population": xr.DataArray(town, dims=("y", "x"), coords=coords),
+        "sources": pd.DataFrame(
+            {"x": [x0 + 28 * RES, x0 + 8 * RES], "y": [y0 - 6 * RES, y0 - 22 * RES]}
+        ),
+    }
+
+
+def _choose(f: dict[str, xr.DataArray], n: int = 8, **kw: object):  # noqa: ANN202
+    return choose_sites(
+        f["concentration"],
+        n,
+        population=f["population"],
+        contribution=f["contribution"],
+        territory_fraction=f["territory_fraction"],
+        sources=f["sources"],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture(scope="module")
+def fields() -> dict[str, xr.DataArray]:
+    return _fields()
+
+
+@pytest.fixture(scope="module")
+def chosen(fields):  # noqa: ANN001, ANN201
+    return _choose(fields, 8)
+
+
+def _random_criteria(res, n: int, draws: int, seed: int, existing=None) -> np.ndarray:  # noqa: ANN001
+    rng = np.random.default_rng(seed)
+    valid = np.isfinite(res.features.values).all(axis=0)
+    iy, ix = np.nonzero(valid)
+    xs, ys = res.features["x"].values, res.features["y"].values
+    ex = existing if existing is not None else np.zeros((0, 2))
+    out = []
+    for _ in range(draws):
+        k = rng.choice(len(iy), n, replace=False)
+        out.append(res.criterion_of(np.r_[ex[:, 0], xs[ix[k]]], np.r_[ex[:, 1], ys[iy[k]]]))
+    return np.array(out)
+
+
+def test_site_features_blocks(fields) -> None:  # noqa: ANN001
+    feats = site_features(
+        fields["concentration"],
+        contribution=fields["contribution"],
+        territory_fraction=fields["territory_fraction"],
+        sources=fields["sources"],
+    )
+    blocks = list(feats["block"].values)
+    assert blocks.count("concentration") == 2
+    assert blocks.count("sectors") == 2 * 3
+    assert blocks.count("distance") == 1
+    assert blocks.count("territory") == 3
+    shares = feats.where(feats["block"] == "sectors", drop=True)
+    # per pollutant, the shares (scaled by 1/sqrt(2P)) add up to 1
+    np.testing.assert_allclose(shares.sum("feature").values, 2 / np.sqrt(4.0), rtol=1e-12)
+    dist = feats.sel(feature="log_distance_to_source").values
+    assert dist.min() == 0.0 and np.isclose(dist.max(), 1.0)
+
+
+def test_choose_sites_beats_random_placement(chosen) -> None:  # noqa: ANN001
+    random = _random_criteria(chosen, 8, draws=400, seed=16)
+    assert chosen.criterion < np.percentile(random, 5)
+    assert chosen.criterion < random.min()
+    assert chosen.criterion == pytest.approx(
+        chosen.criterion_of(chosen.sites["x"], chosen.sites["y"]), rel=1e-12
+    )
+
+
+def test_choose_sites_near_optimal_on_small_problem() -> None:
+    f = _fields(ny=9, nx=10)
+    res = _choose(f, 2, max_points=10_000)
+    phi = res.features.values.reshape(res.features.sizes["feature"], -1).T
+    w = res.weights.values.reshape(-1)
+    d = np.sqrt(((phi[:, None, :] - phi[None, :, :]) ** 2).sum(axis=2))  # (site, cell)
+    i, j = np.triu_indices(len(phi), 1)
+    best = (np.minimum(d[i], d[j]) @ w).min()  # every pair of sites, exhaustively
+    assert res.criterion == pytest.approx(best, rel=1e-9)
+
+
+def test_choose_sites_stable_under_tiny_noise(fields, chosen) -> None:  # noqa: ANN001
+    rng = np.random.default_rng(3)
+    noisy = dict(fields)
+    for key in ("concentration", "contribution", "population"):
+        da = fields[key]
+        noisy[key] = da * (1 + 1e-6 * rng.standard_normal(da.shape))
+    again = _choose(noisy, 8)
+    pd.testing.assert_frame_equal(
+        again.sites[["x", "y"]].reset_index(drop=True),
+        chosen.sites[["x", "y"]].reset_index(drop=True),
+    )
+
+
+def test_criterion_decreases_with_k(fields, chosen) -> None:  # noqa: ANN001
+    path = np.array(chosen.criterion_by_k)
+    assert (np.diff(path) <= 1e-15).all()
+    alone = [_choose(fields, k).criterion for k in range(1, 9)]
+    assert (np.diff(alone) <= 1e-15).all()
+    np.testing.assert_allclose(alone, path, rtol=1e-12)
+
+
+def test_existing_stations_are_kept_and_new_sites_add(fields) -> None:  # noqa: ANN001
+    x, y = fields["concentration"]["x"].values, fields["concentration"]["y"].values
+    existing = pd.DataFrame({"x": [x[18], x[20]], "y": [y[14], y[15]]}, index=["S1", "S2"])
+    res = _choose(fields, 4, existing=existing)
+    ex = res.sites[res.sites["existing"]]
+    assert list(ex["site"]) == ["S1", "S2"]
+    np.testing.assert_allclose(ex[["x", "y"]].to_numpy(), existing.to_numpy())
+    new = res.new_sites[["x", "y"]].to_numpy()
+    assert not any((new == row).all(axis=1).any() for row in existing.to_numpy())
+    assert res.criterion_existing == pytest.approx(
+        siting_criterion(res.features, res.weights, existing["x"], existing["y"])
+    )
+    assert res.criterion < res.criterion_existing
+    assert res.criterion <= res.criterion_new
+    # the new sites complement the stations: better together than the choice made alone
+    alone = _choose(fields, 4)
+    both = res.criterion_of(
+        np.r_[existing["x"], alone.sites["x"]], np.r_[existing["y"], alone.sites["y"]]
+    )
+    assert res.criterion <= both + 1e-12
+    assert (res.sites["loss_if_removed"] >= -1e-12).all()
+
+
+def test_min_spacing_is_respected(fields) -> None:  # noqa: ANN001
+    x, y = fields["concentration"]["x"].values, fields["concentration"]["y"].values
+    existing = np.array([[x[18], y[14]]])
+    free = _choose(fields, 8, existing=existing)
+    res = _choose(fields, 8, existing=existing, min_spacing=1500.0)
+    pts = res.sites[["x", "y"]].to_numpy()
+    d = np.hypot(*(pts[:, None, :] - pts[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d, np.inf)
+    assert d.min() >= 1500.0
+    free_pts = free.sites[["x", "y"]].to_numpy()
+    d_free = np.hypot(*(free_pts[:, None, :] - free_pts[None, :, :]).transpose(2, 0, 1))
+    np.fill_diagonal(d_free, np.inf)
+    assert d_free.min() < 1500.0  # the constraint did bind
+    assert res.criterion >= free.criterion - 1e-12
+
+
+def test_one_site_per_territory(fields) -> None:  # noqa: ANN001
+    # all the inhabitants in the middle territory: without the constraint, all sites go there
+    pop = fields["population"].where(fields["territory_fraction"].sel(territory="BBB") == 1, 0)
+    f = {**fields, "population": pop}
+    res = _choose(f, 3, territories=True, area_share=0.0)
+    assert sorted(res.sites["territory"]) == TERRS
+    only = _choose(f, 2, territories=["CCC"], area_share=0.0)
+    assert "CCC" in set(only.sites["territory"])
+
+
+def test_candidate_points_and_mask(fields) -> None:  # noqa: ANN001
+    x, y = fields["concentration"]["x"].values, fields["concentration"]["y"].values
+    pts = pd.DataFrame({"x": x[::5] + 30.0, "y": y[: len(x[::5])] - 20.0})
+    res = _choose(fields, 3, candidates=pts)
+    cells = set(zip(x[::5], y[: len(x[::5])], strict=True))
+    assert set(zip(res.sites["x"], res.sites["y"], strict=True)) <= cells
+    mask = xr.zeros_like(fields["population"], dtype=bool)
+    mask[:, :10] = True
+    res = _choose(fields, 3, candidates=mask)
+    assert (res.sites["x"] <= x[9]).all()
+
+
+def test_aggregated_search_stays_good(fields, chosen) -> None:  # noqa: ANN001
+    res = _choose(fields, 8, max_points=150)
+    assert res.info["demand_points"] <= 150 and res.info["demand_step"] > 0
+    assert res.info["candidates"] <= 150 and res.info["candidate_step"] > 0
+    assert res.criterion == pytest.approx(res.criterion_of(res.sites["x"], res.sites["y"]))
+    random = _random_criteria(res, 8, draws=200, seed=5)
+    assert res.criterion < np.percentile(random, 5)
+    assert res.criterion <= 1.2 * chosen.criterion
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"n": 2000}, "only 1080 candidate cell"),
+        ({"n": 0}, "expected an integer >= 1"),
+        ({"territories": ["MEL"]}, r"unknown territory \['MEL'\]"),
+        ({"candidates": "empty"}, "candidate mask is empty"),
+        ({"existing": [[1.0, 2.0]]}, "outside the grid"),
+        ({"candidates": np.zeros((0, 2))}, "no candidate point"),
+        ({"n": 2, "territories": True, "candidates": "left"}, r"no candidate cell in .*BBB"),
+        ({"n": 2, "territories": True}, "3 territories still need a monitor but n = 2"),
+        ({"min_spacing": 20_000.0}, "only 1 new site"),
+        ({"block_weights": {"wind": 1.0}}, "unknown block 'wind'"),
+        ({"area_share": 1.5}, r"area_share = 1.5; expected in \[0, 1\]"),
+    ],
+)
+def test_bad_inputs_give_one_clear_line(fields, kwargs, match) -> None:  # noqa: ANN001
+    kw = dict(kwargs)
+    n = kw.pop("n", 8)
+    if isinstance(kw.get("candidates"), str):
+        mask = xr.zeros_like(fields["population"], dtype=bool)
+        if kw["candidates"] == "left":
+            mask[:, :5] = True
+        kw["candidates"] = mask
+    with pytest.raises(InputError, match=match) as info:
+        _choose(fields, n, **kw)
+    assert "\n" not in str(info.value)
+
+
+def test_no_territory_data_and_grid_mismatch(fields) -> None:  # noqa: ANN001
+    with pytest.raises(InputError, match="territories=True needs territory_fraction"):
+        choose_sites(fields["concentration"], 2, territories=True)
+    with pytest.raises(InputError, match="'x' coordinates differ"):
+        choose_sites(fields["concentration"], 2, population=fields["population"].isel(x=slice(1)))
+    with pytest.raises(InputError, match="every cell of the concentration is NaN"):
+        choose_sites(fields["concentration"] * np.nan, 2)
+
+
+def _dataset(f: dict[str, xr.DataArray]) -> xr.Dataset:
+    conc = f["concentration"].expand_dims(year=[2020, 2023])
+    contrib = f["contribution"].expand_dims(year=[2020, 2023]).copy()
+    contrib.loc[{"year": 2020}] = np.nan  # not a map year
+    emission = (10.0 * f["contribution"]).expand_dims(year=[2020, 2023])
+    x, y = f["concentration"]["x"].values, f["concentration"]["y"].values
+    return xr.Dataset(
+        {
+            "concentration": conc,
+            "contribution": contrib,
+            "emission": emission,
+            "territory_fraction": f["territory_fraction"],
+            "population": f["population"],
+            "station_x": ("station", [x[18], x[3], 1.0]),
+            "station_y": ("station", [y[14], y[25], 2.0]),
+        },
+        coords={"station": ["S1", "S2", "FAR"]},
+        attrs={"map_years": "2023"},
+    )
+
+
+def test_choose_sites_from_output(fields) -> None:  # noqa: ANN001
+    ds = _dataset(fields)
+    with pytest.warns(TrajectoireWarning, match=r"station\(s\) \['FAR'\] lie outside"):
+        res = choose_sites_from_output(ds, 2023, 4, territories=True)
+    assert list(res.sites["site"][:2]) == ["S1", "S2"]
+    assert res.criterion < res.criterion_existing
+    assert sorted(set(res.sites["territory"])) == TERRS
+    assert int((res.features["block"] == "distance").sum()) == 1
+    with pytest.raises(InputError, match="no contribution maps for 2020"):
+        choose_sites_from_output(ds, 2020, 4, use_stations=False)
+    with pytest.raises(InputError, match="year 1990 is not in the file"):
+        choose_sites_from_output(ds, 1990)
+    with pytest.raises(InputError, match=r"pollutant \['UFP'\] not in the file"):
+        choose_sites_from_output(ds, 2023, pollutants="UFP")
+    with pytest.raises(MissingVariableError, match="no 'concentration'"):
+        choose_sites_from_output(ds.drop_vars("concentration"), 2023)
+    no_pop = ds.drop_vars("population")
+    with pytest.warns(TrajectoireWarning, match="weighed by area alone"):
+        choose_sites_from_output(no_pop, 2023, 2, use_stations=False)
+
+
+@pytest.fixture(scope="module")
+def sample_output(tmp_path_factory: pytest.TempPathFactory) -> xr.Dataset:
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path_factory.mktemp("siting") / "s.nc"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "trajectoire.cli",
+            "run",
+            str(root / "data/sample/config.toml"),
+            "--out",
+            str(out),
+            "--years",
+            "2023",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return xr.open_dataset(out)
+
+
+@pytest.mark.slow
+def test_sample_output_siting(sample_output: xr.Dataset) -> None:
+    from trajectoire.sample.geo import town_density
+
+    ds = sample_output
+    xx, yy = np.meshgrid(ds["x"].values, ds["y"].values)
+    cell_km2 = abs(float(ds["x"][1] - ds["x"][0]) * float(ds["y"][0] - ds["y"][1])) / 1e6
+    pop = xr.DataArray(
+        town_density(xx, yy) * cell_km2, dims=("y", "x"), coords={"y": ds["y"], "x": ds["x"]}
+    )
+    with pytest.warns(TrajectoireWarning, match="not counted as existing"):
+        res = choose_sites_from_output(
+            ds, 2023, 8, population=pop, territories=True, min_spacing=2000.0
+        )
+    assert res.new_sites["territory"].ne("").all()
+    assert set(res.sites["territory"]) == {str(t) for t in ds["territory"].values}
+    ex = res.sites[res.sites["existing"]][["x", "y"]].to_numpy()
+    random = _random_criteria(res, 8, draws=100, seed=1, existing=ex)
+    assert res.criterion < np.percentile(random, 5)
+    assert res.criterion < res.criterion_existing
+    assert (np.diff(res.criterion_by_k) <= 1e-12).all()
