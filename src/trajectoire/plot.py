@@ -527,8 +527,7 @@ def map(
         values = np.where(values > 0, values, np.nan)
     else:
         norm = Normalize(vmin=vmin, vmax=vmax)
-    colours = colormaps[cmap].copy()
-    colours.set_bad(alpha=0.0)
+    colours = colormaps[cmap].with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
     image = ax.imshow(
         values,
         extent=extent,
