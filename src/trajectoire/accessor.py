@@ -10,6 +10,7 @@ Importing :mod:`trajectoire` registers it on every :class:`xarray.Dataset`::
     ds.trajectoire.sector_shares(weighting="population")       # shares of the exposure
     ds.trajectoire.to_geotiff("road.tif", "contribution", year=2020, pollutant="NOx",
                               sector="F_RoadTransport")
+    fig, ax = ds.trajectoire.plot.map(year=2020, pollutant="NO2")  # trajectoire.plot
 
 It is a thin layer over :func:`trajectoire.io.select_map`,
 :func:`trajectoire.attribution.source_receptor_matrix` and
@@ -20,14 +21,18 @@ It is a thin layer over :func:`trajectoire.io.select_map`,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import xarray as xr
 
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid
 
-__all__ = ["TrajectoireAccessor"]
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["PlotAccessor", "TrajectoireAccessor"]
 
 _WEIGHTINGS = {
     "area": ("territory_contribution", "territory_concentration"),
@@ -55,6 +60,11 @@ class TrajectoireAccessor:
 
         maps = self._ds.attrs.get("map_years")
         return [] if maps is None else [int(v) for v in np.atleast_1d(maps)]
+
+    @property
+    def plot(self) -> PlotAccessor:
+        """Figures of this dataset (:mod:`trajectoire.plot`): ``ds.trajectoire.plot.map(...)``."""
+        return PlotAccessor(self._ds)
 
     # ------------------------------------------------------------------ maps
     def map(
@@ -194,3 +204,58 @@ class TrajectoireAccessor:
     def __repr__(self) -> str:
         sizes: dict[Any, int] = dict(self._ds.sizes)
         return f"<trajectoire accessor over a dataset of dims {sizes}>"
+
+
+class PlotAccessor:
+    """``ds.trajectoire.plot``: the functions of :mod:`trajectoire.plot` bound to a dataset.
+
+    Each method calls the function of the same name with the dataset as first argument and
+    returns ``(fig, ax)``; matplotlib is imported on the first call only. ``target_plot`` and
+    ``change_bars`` expect the dataset to be an MQI table (:func:`trajectoire.mqi`) or a change
+    decomposition (:func:`trajectoire.batch.pipeline.decompose_change`).
+    """
+
+    def __init__(self, ds: xr.Dataset) -> None:
+        self._ds = ds
+
+    def map(self, variable: str = "concentration", **kwargs: Any) -> tuple[Figure, Axes]:
+        """:func:`trajectoire.plot.map` of this dataset."""
+        from trajectoire import plot
+
+        return plot.map(self._ds, variable, **kwargs)
+
+    def trajectories(self, **kwargs: Any) -> tuple[Figure, Axes]:
+        """:func:`trajectoire.plot.trajectories` of this dataset."""
+        from trajectoire import plot
+
+        return plot.trajectories(self._ds, **kwargs)
+
+    def source_receptor(self, **kwargs: Any) -> tuple[Figure, Axes]:
+        """:func:`trajectoire.plot.source_receptor` of this dataset."""
+        from trajectoire import plot
+
+        return plot.source_receptor(self._ds, **kwargs)
+
+    def exposure_distribution(self, **kwargs: Any) -> tuple[Figure, Axes]:
+        """:func:`trajectoire.plot.exposure_distribution` of this dataset."""
+        from trajectoire import plot
+
+        return plot.exposure_distribution(self._ds, **kwargs)
+
+    def target_plot(self, **kwargs: Any) -> tuple[Figure, Axes]:
+        """:func:`trajectoire.plot.target_plot` of this dataset (an MQI table)."""
+        from trajectoire import plot
+
+        return plot.target_plot(self._ds, **kwargs)
+
+    def change_bars(self, **kwargs: Any) -> tuple[Figure, Axes]:
+        """:func:`trajectoire.plot.change_bars` of this dataset (a change decomposition)."""
+        from trajectoire import plot
+
+        return plot.change_bars(self._ds, **kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            "<trajectoire plot accessor: map, trajectories, source_receptor, "
+            "exposure_distribution, target_plot, change_bars>"
+        )

@@ -1,0 +1,1400 @@
+"""Figures of a run's output: maps, trajectories, source-receptor matrix, exposure, evaluation.
+
+Every function draws with matplotlib's object API only (no pyplot state): it takes an
+optional ``ax`` (a new :class:`matplotlib.figure.Figure` is made when it is None) and returns
+``(fig, ax)``. The figures read in black and white (line styles, markers and hatches besides
+colours; the perceptually uniform ``viridis`` colour map for maps and matrices), every value
+axis and colour bar names its units, and ``lang="en"`` or ``"fr"`` chooses the language of the
+labels. The inputs are checked first: an unknown variable, year, pollutant, sector or territory
+raises :class:`trajectoire.InputError` with one line that lists the valid values.
+
+The same functions are reachable from a dataset: ``ds.trajectoire.plot.map(year=2020,
+pollutant="NO2")`` (see :mod:`trajectoire.accessor`). ``docs/plots.md`` shows each figure.
+
+matplotlib is an optional dependency (``pip install trajectoire[plot]``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from trajectoire.errors import InputError, MissingVariableError
+
+try:
+    from matplotlib import colormaps, patheffects
+    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Circle, Rectangle
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+except ImportError as exc:  # pragma: no cover - matplotlib is installed in the test env
+    raise ImportError(
+        "trajectoire.plot needs matplotlib: pip install 'trajectoire[plot]' (or matplotlib)."
+    ) from exc
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "change_bars",
+    "exposure_distribution",
+    "map",
+    "source_receptor",
+    "target_plot",
+    "trajectories",
+]
+
+LANGS = ("en", "fr")
+
+#: Labels in both languages (a key per phrase; ``{}`` fields filled by the caller).
+_TEXT: dict[str, dict[str, str]] = {
+    "x": {"en": "Easting, Lambert-93 [km]", "fr": "Abscisse, Lambert-93 [km]"},
+    "y": {"en": "Northing, Lambert-93 [km]", "fr": "Ordonnée, Lambert-93 [km]"},
+    "year": {"en": "Year", "fr": "Année"},
+    "concentration": {"en": "Concentration", "fr": "Concentration"},
+    "contribution": {"en": "Contribution", "fr": "Contribution"},
+    "emission": {"en": "Emission", "fr": "Émission"},
+    "exposure": {"en": "Exposure", "fr": "Exposition"},
+    "background": {"en": "Background", "fr": "Fond régional"},
+    "total": {"en": "Total", "fr": "Total"},
+    "per_cell": {"en": "per cell", "fr": "par maille"},
+    "annual_mean": {"en": "annual mean", "fr": "moyenne annuelle"},
+    "area_mean": {"en": "territory mean", "fr": "moyenne sur le territoire"},
+    "pop_mean": {"en": "population-weighted mean", "fr": "moyenne pondérée par la population"},
+    "local": {"en": "local sources", "fr": "sources locales"},
+    "in_territory": {"en": "within the territory", "fr": "sur le territoire"},
+    "band": {"en": "uncertainty band", "fr": "bande d'incertitude"},
+    "band_q": {"en": "{lo:g}–{hi:g} % band", "fr": "intervalle {lo:g}–{hi:g} %"},
+    "north": {"en": "N", "fr": "N"},
+    "origin": {"en": "Territory of origin (emissions)", "fr": "Territoire d'origine (émissions)"},
+    "receptor": {"en": "Receptor territory", "fr": "Territoire récepteur"},
+    "sr_title": {
+        "en": "Source–receptor matrix, {pollutant} {year} ({weighting}, all sectors)",
+        "fr": "Matrice source–récepteur, {pollutant} {year} ({weighting}, tous secteurs)",
+    },
+    "area": {"en": "territory means", "fr": "moyennes par territoire"},
+    "population": {"en": "population-weighted", "fr": "pondérée par la population"},
+    "inhabitants": {"en": "Inhabitants", "fr": "Habitants"},
+    "inh_per_bin": {
+        "en": "Inhabitants per {width:.3g} {units} bin [inhabitants]",
+        "fr": "Habitants par classe de {width:.3g} {units} [habitants]",
+    },
+    "all_territories": {"en": "the seven territories", "fr": "les sept territoires"},
+    "exp_title": {
+        "en": "What inhabitants breathe: {pollutant} {year}, {where}",
+        "fr": "Ce que respirent les habitants : {pollutant} {year}, {where}",
+    },
+    "who": {"en": "WHO 2021 guideline", "fr": "Valeur guide OMS 2021"},
+    "eu": {"en": "EU 2030 limit value", "fr": "Valeur limite UE 2030"},
+    "above": {
+        "en": "{label} {value:g} {units}: {people} above ({share:.0f} %)",
+        "fr": "{label} {value:g} {units} : {people} au-dessus ({share:.0f} %)",
+    },
+    "below_who": {"en": "below the WHO guideline", "fr": "sous la valeur guide OMS"},
+    "who_eu": {"en": "between WHO and EU 2030", "fr": "entre OMS et UE 2030"},
+    "above_eu": {"en": "above the EU 2030 limit", "fr": "au-dessus de la limite UE 2030"},
+    "cells": {"en": "inhabitants per cell", "fr": "habitants par maille"},
+    "no_threshold": {
+        "en": "no WHO 2021 or EU 2030 annual threshold for {pollutant}",
+        "fr": "pas de seuil annuel OMS 2021 ni UE 2030 pour {pollutant}",
+    },
+    "pw_mean": {
+        "en": "population-weighted mean {value:.3g} {units}",
+        "fr": "moyenne pondérée {value:.3g} {units}",
+    },
+    "pop_uniform": {
+        "en": "population spread evenly over each territory (no population grid in the output)",
+        "fr": "population répartie uniformément sur chaque territoire (pas de grille de population)",
+    },
+    "pop_grid": {"en": "population grid of the output", "fr": "grille de population de la sortie"},
+    "target_x": {
+        "en": "CRMSE / (β RMSᵤ), sign: σ (right) or R (left) dominates [1]",
+        "fr": "CRMSE / (β RMSᵤ), signe : σ (droite) ou R (gauche) domine [1]",
+    },
+    "target_y": {"en": "Bias / (β RMSᵤ) [1]", "fr": "Biais / (β RMSᵤ) [1]"},
+    "target_title": {
+        "en": "FAIRMODE target plot{what}: {n} stations, {ok} with MQI ≤ 1",
+        "fr": "Diagramme cible FAIRMODE{what} : {n} stations, {ok} avec MQI ≤ 1",
+    },
+    "mqi_ok": {"en": "MQI ≤ 1 (objective met)", "fr": "MQI ≤ 1 (objectif atteint)"},
+    "mqi_bad": {"en": "MQI > 1", "fr": "MQI > 1"},
+    "mqi_circle": {"en": "MQI = 1", "fr": "MQI = 1"},
+    "mqi_half": {"en": "MQI = 0.5", "fr": "MQI = 0,5"},
+    "p90": {
+        "en": "90th percentile of the MQI: {value:.2f}",
+        "fr": "90e centile du MQI : {value:.2f}",
+    },
+    "over": {"en": "overestimation", "fr": "surestimation"},
+    "under": {"en": "underestimation", "fr": "sous-estimation"},
+    "r_dom": {"en": "R dominates", "fr": "R domine"},
+    "sd_dom": {"en": "σ dominates", "fr": "σ domine"},
+    "change_emission": {"en": "Emissions", "fr": "Émissions"},
+    "change_meteorology": {"en": "Meteorology", "fr": "Météorologie"},
+    "change_background": {"en": "Background", "fr": "Fond régional"},
+    "change_total": {"en": "Total change", "fr": "Variation totale"},
+    "change_y": {
+        "en": "Change of the territory mean [{units}]",
+        "fr": "Variation de la moyenne du territoire [{units}]",
+    },
+    "change_title": {
+        "en": "What changed {pollutant} {period}{where}",
+        "fr": "Causes de la variation de {pollutant} {period}{where}",
+    },
+    "sector": {"en": "Sector (GNFR)", "fr": "Secteur (GNFR)"},
+}
+
+#: Short GNFR names for legends.
+_SECTOR_NAMES: dict[str, dict[str, str]] = {
+    "en": {
+        "A_PublicPower": "A Public power",
+        "B_Industry": "B Industry",
+        "C_OtherStationaryComb": "C Residential, tertiary",
+        "D_Fugitive": "D Fugitive",
+        "E_Solvents": "E Solvents",
+        "F_RoadTransport": "F Road transport",
+        "G_Shipping": "G Shipping",
+        "H_Aviation": "H Aviation",
+        "I_OffRoad": "I Off-road machinery",
+        "J_Waste": "J Waste",
+        "K_AgriLivestock": "K Livestock",
+        "L_AgriOther": "L Crops and soils",
+        "M_Other": "M Other",
+        "all": "All sectors",
+    },
+    "fr": {
+        "A_PublicPower": "A Production d'énergie",
+        "B_Industry": "B Industrie",
+        "C_OtherStationaryComb": "C Résidentiel, tertiaire",
+        "D_Fugitive": "D Émissions fugitives",
+        "E_Solvents": "E Solvants",
+        "F_RoadTransport": "F Transport routier",
+        "G_Shipping": "G Transport maritime",
+        "H_Aviation": "H Aviation",
+        "I_OffRoad": "I Engins non routiers",
+        "J_Waste": "J Déchets",
+        "K_AgriLivestock": "K Élevage",
+        "L_AgriOther": "L Cultures et sols",
+        "M_Other": "M Autres",
+        "all": "Tous secteurs",
+    },
+}
+
+_HATCHES = ("", "//", "\\\\", "xx", "..", "++", "oo", "--", "||", "**", "O.", "/o", "\\|")
+_LINESTYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "<", ">", "*", "h", "p", "d")
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_MAP_VARIABLES = ("concentration", "contribution", "emission")
+_SERIES = ("emission", "concentration", "contribution", "exposure")
+
+
+# ----------------------------------------------------------------------------- helpers
+def _check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise InputError(f"lang={lang!r}: expected one of {list(LANGS)}.")
+    return lang
+
+
+def _t(key: str, lang: str, **fields: Any) -> str:
+    text = _TEXT[key][lang]
+    return text.format(**fields) if fields else text
+
+
+def units_label(units: str | None, lang: str = "en") -> str:
+    """UDUNITS string as printed on an axis: ``ug m-3`` -> ``µg m⁻³`` (``yr`` -> ``an`` in fr)."""
+    if not units or units == "1":
+        return "1"
+    words = []
+    for word in str(units).split():
+        base = word.rstrip("-0123456789")
+        power = word[len(base) :]
+        base = {"ug": "µg", "yr": "an" if lang == "fr" else "yr"}.get(base, base)
+        words.append(base + power.translate(_SUPERSCRIPT))
+    return " ".join(words)
+
+
+def _sector_name(sector: str, lang: str) -> str:
+    return _SECTOR_NAMES[lang].get(sector, sector)
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    if ax is None:
+        fig = Figure(figsize=figsize, layout="constrained")
+        return fig, fig.add_subplot()
+    root = ax.get_figure(root=True)
+    if not isinstance(root, Figure):  # pragma: no cover - an Axes always has a figure
+        raise InputError("ax: the axes belong to no figure.")
+    return root, ax
+
+
+def _source_name(ds: xr.Dataset) -> str:
+    return str(ds.encoding.get("source", "dataset"))
+
+
+def _require(ds: xr.Dataset, names: Sequence[str], caller: str, hint: str = "") -> None:
+    missing = [n for n in names if n not in ds.variables]
+    if missing:
+        have = sorted(str(v) for v in ds.data_vars)
+        raise MissingVariableError(
+            f"{caller}: {_source_name(ds)} has no {missing}; it has {have}.{hint}"
+        )
+
+
+def _check_year(ds: xr.Dataset, year: int, caller: str) -> int:
+    years = [int(v) for v in ds["year"].values] if "year" in ds.coords else []
+    if int(year) not in years:
+        span = f"{years[0]}..{years[-1]}" if years else "none"
+        raise InputError(f"{caller}: year {year} not in {_source_name(ds)}; available: {span}.")
+    return int(year)
+
+
+def _check_pollutant(da: xr.DataArray | xr.Dataset, pollutant: str, caller: str) -> str:
+    from trajectoire.species import normalise_pollutant
+
+    pol = normalise_pollutant(pollutant, what=f"{caller}: pollutant")
+    have = [str(v) for v in da["pollutant"].values]
+    if pol not in have:
+        raise InputError(f"{caller}: pollutant {pol!r} is not in the data; have {have}.")
+    return pol
+
+
+def _check_label(da: xr.DataArray | xr.Dataset, dim: str, value: str, caller: str) -> str:
+    have = [str(v) for v in da[dim].values]
+    if str(value) not in have:
+        raise InputError(f"{caller}: {dim} {value!r} is not in the data; have {have}.")
+    return str(value)
+
+
+def _km_axes(ax: Axes, lang: str) -> None:
+    km = FuncFormatter(lambda v, _pos: f"{v / 1000:g}")
+    ax.xaxis.set_major_formatter(km)
+    ax.yaxis.set_major_formatter(km)
+    ax.set_xlabel(_t("x", lang))
+    ax.set_ylabel(_t("y", lang))
+    ax.set_aspect("equal")
+
+
+def _nice_length(span_m: float) -> float:
+    """A round scale-bar length [m] of about a fifth of `span_m`."""
+    target = max(span_m / 5.0, 1.0)
+    power = 10 ** np.floor(np.log10(target))
+    for step in (5.0, 2.0, 1.0):
+        if step * power <= target:
+            return float(step * power)
+    return float(power)  # pragma: no cover
+
+
+def _scale_bar(ax: Axes) -> None:
+    """Two-tone scale bar in the lower left corner (map units are metres)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    length = _nice_length(x1 - x0)
+    height = 0.012 * (y1 - y0)
+    bx, by = x0 + 0.06 * (x1 - x0), y0 + 0.05 * (y1 - y0)
+    pad = 0.03 * (x1 - x0)
+    ax.add_patch(  # a light box keeps the bar readable over the map
+        Rectangle(
+            (bx - pad, by - 0.02 * (y1 - y0)),
+            length + 2 * pad,
+            0.075 * (y1 - y0),
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.8,
+            zorder=4.5,
+        )
+    )
+    for i, colour in enumerate(("black", "white")):
+        ax.add_patch(
+            Rectangle(
+                (bx + i * length / 2, by),
+                length / 2,
+                height,
+                facecolor=colour,
+                edgecolor="black",
+                linewidth=0.8,
+                zorder=5,
+            )
+        )
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    label = f"{length / 1000:g} km"
+    for x, text in ((bx, "0"), (bx + length, label)):
+        ax.text(
+            x,
+            by + 1.8 * height,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=8,
+            zorder=6,
+            path_effects=halo,
+        )
+
+
+def _north_arrow(ax: Axes, lang: str) -> None:
+    """An arrow pointing to grid north (within 1° of true north over Hauts-de-France)."""
+    ax.add_patch(
+        Rectangle(
+            (0.895, 0.73),
+            0.09,
+            0.255,
+            transform=ax.transAxes,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.8,
+            zorder=4.5,
+        )
+    )
+    ax.annotate(
+        "",
+        xy=(0.94, 0.96),
+        xytext=(0.94, 0.84),
+        xycoords="axes fraction",
+        arrowprops={"facecolor": "black", "edgecolor": "white", "width": 4, "headwidth": 11},
+        zorder=6,
+    )
+    ax.text(
+        0.94,
+        0.80,
+        _t("north", lang),
+        transform=ax.transAxes,
+        ha="center",
+        va="top",
+        fontsize=11,
+        fontweight="bold",
+        zorder=6,
+        path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+    )
+
+
+def _outlines_from_fractions(ax: Axes, fraction: xr.DataArray, names: Sequence[str]) -> None:
+    """Territory outlines as the 0.5 contour of each territory's cell share, with its id."""
+    x = fraction["x"].values
+    y = fraction["y"].values
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for name in names:
+        f = np.nan_to_num(np.asarray(fraction.sel(territory=name).values, dtype=float))
+        if not (f > 0.5).any():
+            continue
+        ax.contour(x, y, f, levels=[0.5], colors="black", linewidths=0.9, zorder=4)
+        w = f.sum()
+        cx = float((f.sum(axis=0) * x).sum() / w)
+        cy = float((f.sum(axis=1) * y).sum() / w)
+        ax.text(cx, cy, name, ha="center", va="center", fontsize=7, zorder=6, path_effects=halo)
+
+
+def _outlines_from_frame(ax: Axes, frame: gpd.GeoDataFrame, crs: str | None) -> None:
+    """Boundaries of a GeoDataFrame (reprojected to the map's CRS), with the territory ids."""
+    if crs is not None and frame.crs is not None:
+        frame = frame.to_crs(crs)
+    id_col = next((c for c in ("territory", "id", "name") if c in frame.columns), None)
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for i, geom in enumerate(frame.geometry):
+        if geom is None or geom.is_empty:
+            continue
+        polys = getattr(geom, "geoms", [geom])
+        for poly in polys:
+            for ring in (poly.exterior, *poly.interiors):
+                xs, ys = ring.xy
+                ax.plot(xs, ys, color="black", linewidth=0.9, zorder=4)
+        if id_col is not None:
+            c = geom.representative_point()
+            ax.text(
+                c.x,
+                c.y,
+                str(frame[id_col].iloc[i]),
+                ha="center",
+                va="center",
+                fontsize=7,
+                zorder=6,
+                path_effects=halo,
+            )
+
+
+def _crop(da: xr.DataArray) -> tuple[slice, slice] | None:
+    """Row and column slices of the cells that hold data (None when all are NaN)."""
+    valid = np.isfinite(np.asarray(da.values, dtype=float))
+    if not valid.any():
+        return None
+    rows = np.flatnonzero(valid.any(axis=1))
+    cols = np.flatnonzero(valid.any(axis=0))
+    return slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1)
+
+
+# ----------------------------------------------------------------------------- map
+def map(
+    ds: xr.Dataset,
+    variable: str = "concentration",
+    *,
+    year: int,
+    pollutant: str,
+    sector: str | None = None,
+    territories: gpd.GeoDataFrame | None = None,
+    ax: Axes | None = None,
+    lang: str = "en",
+    log: bool | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+    cmap: str = "viridis",
+    crop: bool = True,
+    title: str | None = None,
+) -> tuple[Figure, Axes]:
+    """Map of one gridded output variable with territory outlines, scale bar and north arrow.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An output of ``trajectoire run`` (:func:`trajectoire.io.open_output`).
+    variable : {"concentration", "contribution", "emission"}, default "concentration"
+        ``concentration`` [ug m-3], ``contribution`` of a sector [ug m-3] (map years only) or
+        ``emission`` of a sector [t yr-1 per cell].
+    year : int
+        Year of the map.
+    pollutant : str
+        Pollutant id or alias.
+    sector : str, optional
+        GNFR sector, required for ``contribution`` and ``emission``.
+    territories : geopandas.GeoDataFrame, optional
+        Outlines to draw (reprojected to the grid's CRS; labelled by a ``territory``, ``id``
+        or ``name`` column). Default: the 0.5 contour of each territory's cell share
+        ``territory_fraction`` of the output, when it has one.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    lang : {"en", "fr"}, default "en"
+        Language of the labels.
+    log : bool, optional
+        Logarithmic colour scale; default True for ``emission`` (a few stacks dominate),
+        False otherwise.
+    vmin, vmax : float, optional
+        Colour scale limits [variable units].
+    cmap : str, default "viridis"
+        Colour map (keep a perceptually uniform one: viridis, cividis, magma...).
+    crop : bool, default True
+        Zoom on the cells that hold data (the output masks the cells beyond the buffer).
+    title : str, optional
+        Title (default: variable, pollutant, sector and year).
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Raises
+    ------
+    trajectoire.InputError
+        Unknown variable, year, pollutant or sector, a missing contribution map (not a map
+        year) or a bad `lang` (:func:`trajectoire.io.select_map`).
+
+    Notes
+    -----
+    Cells outside the output's ``mask`` (beyond the buffer of every territory) are NaN and left
+    blank. Easting and northing are in Lambert-93 kilometres, with the arrow pointing to grid
+    north (within about one degree of true north over the region).
+    """
+    from trajectoire.io.netcdf import select_map
+
+    lang = _check_lang(lang)
+    da, sel = select_map(ds, variable, year=year, pollutant=pollutant, sector=sector)
+    if "mask" in ds.data_vars and set(ds["mask"].dims) == {"y", "x"}:
+        da = da.where(ds["mask"].transpose("y", "x") == 1)
+    da = da.load()
+    window = _crop(da) if crop else None
+    if window is not None:
+        da = da.isel(y=window[0], x=window[1])
+    x = da["x"].values
+    y = da["y"].values
+    dx = float(abs(x[1] - x[0])) if x.size > 1 else 1.0
+    dy = float(abs(y[1] - y[0])) if y.size > 1 else 1.0
+    extent = (x.min() - dx / 2, x.max() + dx / 2, y.min() - dy / 2, y.max() + dy / 2)
+    aspect = (extent[1] - extent[0]) / (extent[3] - extent[2])
+    fig, ax = _new_axes(ax, (float(np.clip(5.5 * aspect + 2.3, 5.0, 12.0)), 6.5))
+    values = np.asarray(da.values, dtype=float)
+    if y.size > 1 and y[0] < y[-1]:
+        values = values[::-1]
+    log = (variable == "emission") if log is None else log
+    finite = values[np.isfinite(values)]
+    norm: Normalize
+    if log:
+        positive = finite[finite > 0]
+        lo = (
+            vmin
+            if vmin is not None
+            else (float(np.percentile(positive, 1)) if positive.size else 1e-3)
+        )
+        hi = vmax if vmax is not None else (float(positive.max()) if positive.size else 1.0)
+        norm = LogNorm(vmin=lo, vmax=max(hi, lo * 10))
+        values = np.where(values > 0, values, np.nan)
+    else:
+        norm = Normalize(vmin=vmin, vmax=vmax)
+    colours = colormaps[cmap].with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
+    image = ax.imshow(
+        values,
+        extent=extent,
+        origin="upper",
+        cmap=colours,
+        norm=norm,
+        interpolation="antialiased",
+        interpolation_stage="rgba",  # thin roads stay visible when the map is downsampled
+        zorder=1,
+    )
+    units = units_label(da.attrs.get("units"), lang)
+    name = _t(variable, lang) if variable in _TEXT else variable
+    per_cell = f" {_t('per_cell', lang)}" if variable == "emission" else ""
+    fig.colorbar(image, ax=ax, shrink=0.85, label=f"{name} {sel['pollutant']} [{units}{per_cell}]")
+    if territories is not None:
+        _outlines_from_frame(ax, territories, ds.attrs.get("crs"))
+    elif "territory_fraction" in ds.data_vars:
+        frac = ds["territory_fraction"]
+        if window is not None and frac.sizes.get("y") == ds.sizes.get("y"):
+            frac = frac.sel(y=da["y"], x=da["x"])
+        _outlines_from_fractions(ax, frac, [str(t) for t in frac["territory"].values])
+    ax.set_xlim(extent[0], extent[1])
+    ax.set_ylim(extent[2], extent[3])
+    _km_axes(ax, lang)
+    _scale_bar(ax)
+    _north_arrow(ax, lang)
+    if title is None:
+        what = f"{name} {sel['pollutant']}"
+        if sel.get("sector"):
+            what += f", {_sector_name(sel['sector'], lang)}"
+        title = f"{what}, {_t('annual_mean', lang) if variable != 'emission' else ''} {sel['year']}"
+        title = " ".join(title.split())
+    ax.set_title(title)
+    return fig, ax
+
+
+# ----------------------------------------------------------------------------- trajectories
+def _band_from(
+    da: xr.DataArray, band: tuple[xr.DataArray, xr.DataArray] | None
+) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray, tuple[float, float] | None] | None:
+    """(central, low, high, label) from an ensemble dim of `da` or an explicit pair."""
+    if "realization" in da.dims:
+        q = da.quantile([0.05, 0.5, 0.95], dim="realization")
+        return q.isel(quantile=1), q.isel(quantile=0), q.isel(quantile=2), (5.0, 95.0)
+    for dim in ("percentile", "quantile"):
+        if dim in da.dims:
+            lo, hi = da.isel({dim: 0}), da.isel({dim: -1})
+            mid = da.median(dim)
+            scale = 1.0 if dim == "percentile" else 100.0
+            bounds = (float(da[dim].values[0]) * scale, float(da[dim].values[-1]) * scale)
+            return mid, lo, hi, bounds
+    if band is not None:
+        return da, band[0], band[1], None
+    return None
+
+
+def _series(
+    ds: xr.Dataset, variable: str, territory: str, pol: str, by: str, caller: str
+) -> tuple[xr.DataArray, xr.DataArray | None, xr.DataArray, str]:
+    """(parts by `by`, background or None, total, units) for one territory."""
+    if variable == "emission":
+        if by != "sector":
+            raise InputError(f"{caller}: emissions are split by='sector' only, got by={by!r}.")
+        _require(ds, ["emission", "territory_fraction"], caller)
+        _check_label(ds, "territory", territory, caller)
+        emis = ds["emission"].sel(pollutant=pol)
+        frac = ds["territory_fraction"].sel(territory=territory).fillna(0.0)
+        parts = xr.dot(emis.fillna(0.0), frac, dim=["y", "x"]).compute()
+        if bool(emis.isel(year=0, sector=0).isnull().all()):
+            raise InputError(f"{caller}: {pol} is not emitted (its emission maps are NaN).")
+        return parts, None, parts.sum("sector"), str(ds["emission"].attrs.get("units", "t yr-1"))
+    if variable in ("concentration", "contribution"):
+        _require(ds, ["territory_contribution"], caller, " Was the run made with attribution?")
+        contrib = ds["territory_contribution"]
+        rec = "receptor"
+    else:  # exposure
+        _require(ds, ["exposure_contribution", "exposure"], caller)
+        contrib = ds["exposure_contribution"]
+        rec = "receptor"
+    _check_label(contrib, rec, territory, caller)
+    if by not in ("sector", "origin"):
+        raise InputError(f"{caller}: by={by!r}: expected 'sector' or 'origin'.")
+    c = contrib.sel({rec: territory, "pollutant": pol})
+    parts = c.sum("origin" if by == "sector" else "sector").compute()
+    units = str(contrib.attrs.get("units", "ug m-3"))
+    if variable == "contribution":
+        return parts, None, parts.sum(by), units
+    background = ds["background"].sel(pollutant=pol) if "background" in ds else None
+    if background is not None and "y" in background.dims:
+        background = None  # a background map has no single territory value
+    if variable == "exposure":
+        total = ds["exposure"].sel(territory=territory, pollutant=pol)
+    elif "territory_concentration" in ds:
+        total = ds["territory_concentration"].sel(receptor=territory, pollutant=pol)
+    else:
+        total = parts.sum(by) + (background if background is not None else 0.0)
+    return parts, background, total, units
+
+
+def trajectories(
+    ds: xr.Dataset,
+    *,
+    variable: str = "emission",
+    territory: str,
+    pollutant: str,
+    by: str = "sector",
+    stacked: bool = True,
+    band: tuple[xr.DataArray, xr.DataArray] | None = None,
+    ax: Axes | None = None,
+    lang: str = "en",
+    title: str | None = None,
+) -> tuple[Figure, Axes]:
+    """Trajectory 1990 → today of one territory, split by sector (or territory of origin).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An output of ``trajectoire run`` (all its years are drawn).
+    variable : {"emission", "concentration", "contribution", "exposure"}, default "emission"
+        ``emission``: emissions within the territory [t yr-1] (the maps times the territory's
+        cell shares ``territory_fraction``); ``concentration``: territory mean [ug m-3], local
+        parts from ``territory_contribution`` stacked on the ``background``, total
+        ``territory_concentration``; ``contribution``: the local parts only;
+        ``exposure``: population-weighted mean (``exposure_contribution`` on the background,
+        total ``exposure``).
+    territory : str
+        Territory id (``MEL``...).
+    pollutant : str
+        Pollutant id or alias.
+    by : {"sector", "origin"}, default "sector"
+        Split of the parts (``origin`` for the aggregates only).
+    stacked : bool, default True
+        Stacked areas (hatched) or one line per part.
+    band : (xarray.DataArray, xarray.DataArray), optional
+        Low and high bounds of the total (dims ``year``) drawn as a band. When the variable
+        has a ``realization`` dim (an ensemble) its 5–95 % quantiles are used instead, and a
+        ``percentile`` or ``quantile`` dim gives its outer values.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    lang : {"en", "fr"}, default "en"
+        Language of the labels.
+    title : str, optional
+        Title (default: what, where, pollutant).
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Raises
+    ------
+    trajectoire.InputError
+        Unknown variable, territory, pollutant or split; a pollutant that is not emitted;
+        a dataset without the variables needed (:class:`trajectoire.MissingVariableError`).
+
+    Notes
+    -----
+    The parts of NO2 do not add up to its total exactly (the NO2/NOx ratio is not linear;
+    ``docs/attribution.md``); the total line is the value written by the run.
+    """
+    caller = "trajectories"
+    lang = _check_lang(lang)
+    if variable not in _SERIES:
+        raise InputError(f"{caller}: variable={variable!r}: expected one of {list(_SERIES)}.")
+    if "pollutant" not in ds.coords:
+        raise MissingVariableError(f"{caller}: {_source_name(ds)} has no 'pollutant' coordinate.")
+    pol = _check_pollutant(ds, pollutant, caller)
+    parts, background, total, units = _series(ds, variable, territory, pol, by, caller)
+    banded = _band_from(total, band)
+    if banded is not None:
+        total = banded[0]
+    for extra in ("realization", "percentile", "quantile"):
+        if extra in parts.dims:
+            parts = parts.mean(extra)
+    years = total["year"].values
+    fig, ax = _new_axes(ax, (9.0, 5.0))
+    keep = [str(k) for k in parts[by].values if bool((np.abs(parts.sel({by: k})) > 0).any())]
+    layers: list[tuple[str, np.ndarray]] = []
+    if background is not None:
+        layers.append((_t("background", lang), np.asarray(background.values, dtype=float)))
+    for k in keep:
+        label = _sector_name(k, lang) if by == "sector" else k
+        layers.append((label, np.asarray(parts.sel({by: k}).values, dtype=float)))
+    cmap = colormaps["viridis"]
+    colours = [cmap(v) for v in np.linspace(0.1, 0.95, max(len(layers), 1))]
+    if background is not None:
+        colours[0] = (0.85, 0.85, 0.85, 1.0)
+    if stacked and layers:
+        polys = ax.stackplot(
+            years,
+            *[np.nan_to_num(v) for _, v in layers],
+            labels=[lab for lab, _ in layers],
+            colors=colours,
+            edgecolor="black",
+            linewidth=0.4,
+        )
+        for i, poly in enumerate(polys):
+            poly.set_hatch(_HATCHES[i % len(_HATCHES)])
+    else:
+        for i, (lab, v) in enumerate(layers):
+            ax.plot(
+                years,
+                v,
+                label=lab,
+                color=colours[i],
+                linestyle=_LINESTYLES[i % 4],
+                marker=_MARKERS[i % len(_MARKERS)],
+                markersize=4,
+            )
+    if banded is not None:
+        lo, hi = banded[1], banded[2]
+        q = banded[3]
+        label = _t("band_q", lang, lo=q[0], hi=q[1]) if q else _t("band", lang)
+        ax.fill_between(
+            lo["year"].values,
+            np.asarray(lo.values, float),
+            np.asarray(hi.values, float),
+            facecolor="none",
+            edgecolor="black",
+            hatch="....",
+            linewidth=0.0,
+            label=label,
+            zorder=3,
+        )
+        ax.plot(lo["year"].values, lo.values, color="black", linewidth=0.6, linestyle=":")
+        ax.plot(hi["year"].values, hi.values, color="black", linewidth=0.6, linestyle=":")
+    ax.plot(
+        years,
+        np.asarray(total.values, float),
+        color="black",
+        linewidth=2.0,
+        marker="o",
+        markersize=3,
+        label=_t("total", lang),
+        zorder=4,
+    )
+    qualifier = {
+        "emission": _t("in_territory", lang),
+        "concentration": _t("area_mean", lang),
+        "contribution": f"{_t('area_mean', lang)}, {_t('local', lang)}",
+        "exposure": _t("pop_mean", lang),
+    }[variable]
+    ax.set_ylabel(f"{_t(variable, lang)} {pol}, {qualifier} [{units_label(units, lang)}]")
+    ax.set_xlabel(_t("year", lang))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(years.min(), years.max() if years.size > 1 else years.min() + 1)
+    ax.set_ylim(bottom=0.0 if bool((total >= 0).all()) else None)
+    ax.grid(True, linestyle=":", linewidth=0.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+    ax.set_title(title if title is not None else f"{_t(variable, lang)} {pol}: {territory}")
+    return fig, ax
+
+
+# ----------------------------------------------------------------------------- matrix
+def source_receptor(
+    ds: xr.Dataset,
+    *,
+    year: int,
+    pollutant: str,
+    weighting: str = "area",
+    ax: Axes | None = None,
+    lang: str = "en",
+    fmt: str = "{:.2g}",
+    title: str | None = None,
+) -> tuple[Figure, Axes]:
+    """Heat map of the territory × territory source–receptor matrix, values in the cells.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An output with ``territory_contribution`` (``exposure_contribution`` for
+        ``weighting="population"``) ``(year, receptor, sector, origin, pollutant)`` [ug m-3].
+    year : int
+        Year.
+    pollutant : str
+        Pollutant id or alias.
+    weighting : {"area", "population"}, default "area"
+        Territory means or population-weighted means.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    lang : {"en", "fr"}, default "en"
+        Language of the labels.
+    fmt : str, default "{:.2g}"
+        Format of the values written in the cells.
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Notes
+    -----
+    Row ``r``, column ``o``: the part of receptor ``r``'s mean concentration due to the
+    emissions of territory ``o`` (all sectors summed,
+    :func:`trajectoire.attribution.source_receptor_matrix`); a row adds up to the receptor's
+    local concentration (its mean minus the background). A ``rest`` column, when the run has
+    one, holds the emissions of the grid outside the seven territories.
+    """
+    from trajectoire.attribution import source_receptor_matrix
+
+    caller = "source_receptor"
+    lang = _check_lang(lang)
+    names = {"area": "territory_contribution", "population": "exposure_contribution"}
+    if weighting not in names:
+        raise InputError(f"{caller}: weighting={weighting!r}: expected 'area' or 'population'.")
+    _require(ds, [names[weighting]], caller, " Was the run made with attribution?")
+    contrib = ds[names[weighting]]
+    year = _check_year(ds, year, caller)
+    pol = _check_pollutant(contrib, pollutant, caller)
+    matrix = source_receptor_matrix(contrib.sel(year=year, pollutant=pol)).transpose(
+        "receptor", "origin"
+    )
+    values = np.asarray(matrix.values, dtype=float)
+    scale = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
+    values[np.abs(values) <= 1e-9 * scale] = 0.0  # float32 round-off (-8e-19) prints as 0
+    receptors = [str(v) for v in matrix["receptor"].values]
+    origins = [str(v) for v in matrix["origin"].values]
+    fig, ax = _new_axes(ax, (1.0 + 0.9 * len(origins), 1.2 + 0.7 * len(receptors)))
+    cmap = colormaps["viridis"]
+    norm = Normalize(vmin=0.0, vmax=float(np.nanmax(values)) if np.isfinite(values).any() else 1.0)
+    image = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto")
+    for i in range(len(receptors)):
+        for j in range(len(origins)):
+            v = values[i, j]
+            if not np.isfinite(v):
+                continue
+            r, g, b, _ = cmap(norm(v))
+            dark = 0.299 * r + 0.587 * g + 0.114 * b < 0.5
+            ax.text(
+                j,
+                i,
+                fmt.format(v),
+                ha="center",
+                va="center",
+                fontsize=8,
+                color="white" if dark else "black",
+            )
+    ax.set_xticks(range(len(origins)), origins, rotation=45, ha="right")
+    ax.set_yticks(range(len(receptors)), receptors)
+    ax.set_xlabel(_t("origin", lang))
+    ax.set_ylabel(_t("receptor", lang))
+    units = units_label(contrib.attrs.get("units", "ug m-3"), lang)
+    fig.colorbar(image, ax=ax, label=f"{_t('contribution', lang)} {pol} [{units}]")
+    ax.set_title(
+        title
+        if title is not None
+        else _t("sr_title", lang, pollutant=pol, year=year, weighting=_t(weighting, lang)),
+        fontsize=10,
+    )
+    return fig, ax
+
+
+# ----------------------------------------------------------------------------- exposure
+def _population_map(
+    ds: xr.Dataset, year: int, territories: list[str], caller: str
+) -> tuple[xr.DataArray, str]:
+    """Inhabitants per cell ``(y, x)`` and what they come from (see exposure_distribution)."""
+    if "population" in ds.data_vars and {"y", "x"} <= set(ds["population"].dims):
+        pop = ds["population"]
+        if "year" in pop.dims:
+            pop = pop.sel(year=year, method="nearest")
+        if "territory_fraction" in ds.data_vars:
+            pop = pop * ds["territory_fraction"].sel(territory=territories).sum("territory")
+        return pop.fillna(0.0), "grid"
+    _require(
+        ds,
+        ["population_total", "territory_fraction"],
+        caller,
+        " It needs a population grid, or the inhabitants of each territory and the cell shares.",
+    )
+    frac = ds["territory_fraction"].sel(territory=territories).fillna(0.0)
+    people = ds["population_total"].sel(year=year, territory=territories)
+    density = people / frac.sum(("y", "x"))
+    return (frac * density).sum("territory"), "uniform"
+
+
+def _people(n: float) -> str:
+    return f"{n:,.0f}".replace(",", "\u202f")
+
+
+def exposure_distribution(
+    ds: xr.Dataset,
+    *,
+    year: int,
+    pollutant: str,
+    territory: str | None = None,
+    bins: int = 40,
+    ax: Axes | None = None,
+    lang: str = "en",
+    title: str | None = None,
+) -> tuple[Figure, Axes]:
+    """Distribution of what inhabitants breathe, with the people above WHO and EU thresholds.
+
+    A histogram of the annual mean concentration of the cells weighted by their inhabitants
+    (bars hatched by class: below the WHO 2021 guideline, between it and the EU 2030 limit,
+    above the limit), the thresholds as vertical lines with the number of inhabitants above
+    each (:func:`trajectoire.assess.exposure.population_above`), and the population-weighted
+    mean.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An output of ``trajectoire run``.
+    year : int
+        Year.
+    pollutant : str
+        Pollutant id or alias. Thresholds exist for NO2, PM10 and PM2.5
+        (:data:`trajectoire.assess.exposure.WHO_2021_GUIDELINES`, ``EU_2030_LIMITS``).
+    territory : str, optional
+        One territory; default the seven together.
+    bins : int, default 40
+        Number of concentration classes.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    lang : {"en", "fr"}, default "en"
+        Language of the labels.
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Notes
+    -----
+    The inhabitants per cell come from the output's ``population`` grid when it has one.
+    Otherwise (the outputs of this version) they are derived from what the output holds: the
+    inhabitants of each territory (``population_total(year, territory)``) spread evenly over
+    the territory's area (``territory_fraction``). The histogram then weights the cells by
+    area within each territory; the run's own population-weighted mean ``exposure``, computed
+    on the census grid, is drawn beside it for comparison, and the figure says which weights
+    were used.
+    """
+    from trajectoire.assess.exposure import EU_2030_LIMITS, WHO_2021_GUIDELINES, population_above
+    from trajectoire.io.netcdf import select_map
+
+    caller = "exposure_distribution"
+    lang = _check_lang(lang)
+    _require(ds, ["concentration"], caller)
+    year = _check_year(ds, year, caller)
+    pol = _check_pollutant(ds["concentration"], pollutant, caller)
+    if "territory_fraction" in ds.data_vars:
+        all_terr = [str(t) for t in ds["territory_fraction"]["territory"].values]
+    elif "territory" in ds.coords:
+        all_terr = [str(t) for t in ds["territory"].values]
+    else:
+        all_terr = []
+    if territory is not None:
+        territory = _check_label(ds, "territory", territory, caller)
+    chosen = [territory] if territory is not None else all_terr
+    conc, _ = select_map(ds, "concentration", year=year, pollutant=pol)
+    pop, source = _population_map(ds, year, chosen, caller)
+    conc = conc.load()
+    pop = pop.transpose("y", "x").load()
+    c = np.asarray(conc.values, dtype=float).ravel()
+    w = np.asarray(pop.values, dtype=float).ravel()
+    ok = np.isfinite(c) & (w > 0)
+    if not ok.any():
+        raise InputError(f"{caller}: no inhabitants with a concentration in {year} for {chosen}.")
+    c, w = c[ok], w[ok]
+    units_raw = str(conc.attrs.get("units", "ug m-3"))
+    units = units_label(units_raw, lang)
+    who, eu = WHO_2021_GUIDELINES.get(pol), EU_2030_LIMITS.get(pol)
+    hi = max(float(c.max()), (eu or 0.0) * 1.1, (who or 0.0) * 1.1)
+    lo = min(float(c.min()), who or np.inf) * 0.95
+    counts, edges = np.histogram(c, bins=bins, range=(lo, hi), weights=w)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    fig, ax = _new_axes(ax, (8.5, 5.0))
+    cmap = colormaps["viridis"]
+    classes = [
+        (-np.inf, who if who is not None else np.inf, "below_who", cmap(0.25), ""),
+        (who, eu, "who_eu", cmap(0.6), "//"),
+        (eu, np.inf, "above_eu", cmap(0.9), "xx"),
+    ]
+    width = edges[1] - edges[0]
+    for low, high, key, colour, hatch in classes:
+        if low is None or high is None:
+            continue
+        sel = (centres >= low) & (centres < high)
+        if not sel.any():
+            continue
+        ax.bar(
+            centres[sel],
+            counts[sel],
+            width=width,
+            color=colour,
+            hatch=hatch,
+            edgecolor="black",
+            linewidth=0.4,
+            label=_t(key, lang) if who is not None else _t("inhabitants", lang),
+        )
+    total_people = float(w.sum())
+    for value, key, style in ((who, "who", "--"), (eu, "eu", "-.")):
+        if value is None:
+            continue
+        above = population_above(conc, pop, value)
+        people = float(above)
+        ax.axvline(
+            value,
+            color="black",
+            linestyle=style,
+            linewidth=1.5,
+            label=_t(
+                "above",
+                lang,
+                label=_t(key, lang),
+                value=value,
+                units=units,
+                people=_people(people),
+                share=100.0 * people / total_people,
+            ),
+        )
+    mean = float((c * w).sum() / w.sum())
+    ax.axvline(
+        mean,
+        color="black",
+        linestyle=":",
+        linewidth=1.5,
+        label=_t("pw_mean", lang, value=mean, units=units),
+    )
+    colon = " :" if lang == "fr" else ":"
+    if "exposure" in ds.data_vars and territory is not None and source == "uniform":
+        run_mean = float(ds["exposure"].sel(year=year, territory=territory, pollutant=pol))
+        ax.plot(
+            [run_mean],
+            [0],
+            marker="^",
+            markersize=10,
+            color="black",
+            linestyle="none",
+            clip_on=False,
+            label=f"{_t('exposure', lang)} ({_t('pop_mean', lang)}){colon} {run_mean:.3g} {units}",
+        )
+    if who is None and eu is None:
+        ax.text(
+            0.98,
+            0.95,
+            _t("no_threshold", lang, pollutant=pol),
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8,
+        )
+    ax.set_xlabel(f"{_t('concentration', lang)} {pol}, {_t('annual_mean', lang)} [{units}]")
+    ax.set_ylabel(_t("inh_per_bin", lang, width=width, units=units))
+    ax.grid(True, axis="y", linestyle=":", linewidth=0.5)
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.13), ncol=2, fontsize=7, frameon=False)
+    where = territory if territory is not None else _t("all_territories", lang)
+    if title is None:
+        title = _t("exp_title", lang, pollutant=pol, year=year, where=where)
+        title += "\n(" + _t("pop_uniform" if source == "uniform" else "pop_grid", lang) + ")"
+    ax.set_title(title, fontsize=9)
+    return fig, ax
+
+
+# ----------------------------------------------------------------------------- evaluation
+def target_plot(
+    stats: xr.Dataset,
+    *,
+    dim: str = "station",
+    labels: bool | None = None,
+    ax: Axes | None = None,
+    lang: str = "en",
+    title: str | None = None,
+) -> tuple[Figure, Axes]:
+    """FAIRMODE target plot: one point per station, the MQI = 1 circle and the quadrants.
+
+    Parameters
+    ----------
+    stats : xarray.Dataset
+        Output of :func:`trajectoire.assess.evaluation.mqi` with ``kind="timeseries"``: its
+        ``mqi_bias``, ``mqi_std`` and ``mqi_corr`` along `dim` (other dims of size 1).
+    dim : str, default "station"
+        Station dimension.
+    labels : bool, optional
+        Write the station ids beside the points; default when there are at most 15.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    lang : {"en", "fr"}, default "en"
+        Language of the labels.
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Notes
+    -----
+    With ``MQI² = bias² + std² + corr²`` (the signed terms of :func:`mqi`, each divided by
+    ``β RMS_U``), a station is drawn at ``y = mqi_bias`` (above the axis: the model
+    overestimates) and ``x = ±sqrt(mqi_std² + mqi_corr²)``, the centred RMSE: on the right when
+    the standard-deviation term dominates (``|mqi_std| > mqi_corr``), on the left when the
+    correlation term does (Janssen and Thunis 2022, target diagram). Its distance to the
+    centre is its MQI; inside the circle of radius 1 the modelling quality objective is met
+    (filled markers), outside it is not (open markers). The title gives the network's 90th
+    percentile (:func:`trajectoire.assess.evaluation.mqi_network`).
+    """
+    from trajectoire.assess.evaluation import mqi_network
+
+    caller = "target_plot"
+    lang = _check_lang(lang)
+    if not isinstance(stats, xr.Dataset):
+        raise InputError(
+            f"{caller}: expected the Dataset of mqi(..., kind='timeseries'), got {type(stats).__name__}."
+        )
+    _require(
+        stats,
+        ["mqi_bias", "mqi_std", "mqi_corr"],
+        caller,
+        " The target plot needs the terms of mqi(..., kind='timeseries').",
+    )
+    terms = stats[["mqi_bias", "mqi_std", "mqi_corr"]]
+    if dim not in terms.dims:
+        raise InputError(f"{caller}: dim {dim!r} not in the statistics' dims {list(terms.dims)}.")
+    extra = {d: n for d, n in terms.sizes.items() if d != dim}
+    if any(n > 1 for n in extra.values()):
+        raise InputError(
+            f"{caller}: the statistics have dims {extra} besides {dim!r}; select one value of each "
+            "(stats.sel(pollutant='NO2')) first."
+        )
+    terms = terms.squeeze([d for d in extra], drop=True)
+    bias = np.asarray(terms["mqi_bias"].values, dtype=float)
+    std = np.asarray(terms["mqi_std"].values, dtype=float)
+    corr = np.asarray(terms["mqi_corr"].values, dtype=float)
+    crmse = np.sqrt(std**2 + corr**2)
+    x = np.where(np.abs(std) > corr, crmse, -crmse)
+    y = bias
+    value = np.hypot(x, y)
+    ids = [str(s) for s in terms[dim].values]
+    valid = np.isfinite(value)
+    fig, ax = _new_axes(ax, (6.5, 6.5))
+    lim = max(
+        1.5, float(np.nanmax(np.abs(np.r_[x[valid], y[valid]]))) * 1.15 if valid.any() else 1.5
+    )
+    ax.add_patch(
+        Circle(
+            (0, 0),
+            1.0,
+            facecolor=(0.9, 0.9, 0.9),
+            edgecolor="black",
+            linewidth=1.5,
+            zorder=0,
+            label=_t("mqi_circle", lang),
+        )
+    )
+    ax.add_patch(
+        Circle(
+            (0, 0),
+            0.5,
+            facecolor="none",
+            edgecolor="black",
+            linestyle="--",
+            linewidth=0.8,
+            zorder=1,
+            label=_t("mqi_half", lang),
+        )
+    )
+    ax.axhline(0, color="black", linewidth=0.6, zorder=1)
+    ax.axvline(0, color="black", linewidth=0.6, zorder=1)
+    cmap = colormaps["viridis"]
+    inside = valid & (value <= 1.0)
+    outside = valid & (value > 1.0)
+    ax.scatter(
+        x[inside],
+        y[inside],
+        marker="o",
+        s=40,
+        color=cmap(0.35),
+        edgecolor="black",
+        zorder=3,
+        label=f"{_t('mqi_ok', lang)}: {int(inside.sum())}",
+    )
+    ax.scatter(
+        x[outside],
+        y[outside],
+        marker="s",
+        s=40,
+        facecolor="white",
+        edgecolor=cmap(0.0),
+        linewidth=1.5,
+        zorder=3,
+        label=f"{_t('mqi_bad', lang)}: {int(outside.sum())}",
+    )
+    if labels is None:
+        labels = len(ids) <= 15
+    if labels:
+        for i in np.flatnonzero(valid):
+            ax.annotate(ids[i], (x[i], y[i]), xytext=(4, 4), textcoords="offset points", fontsize=7)
+    halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
+    for qx, qy, ha, va, key in (
+        (-0.97, 0.97, "left", "top", "r_dom"),
+        (0.97, 0.97, "right", "top", "sd_dom"),
+        (-0.97, -0.97, "left", "bottom", "r_dom"),
+        (0.97, -0.97, "right", "bottom", "sd_dom"),
+    ):
+        bias_key = "over" if qy > 0 else "under"
+        ax.text(
+            qx * lim,
+            qy * lim,
+            f"{_t(key, lang)}\n{_t(bias_key, lang)}",
+            ha=ha,
+            va=va,
+            fontsize=7,
+            style="italic",
+            path_effects=halo,
+            zorder=2,
+        )
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xlabel(_t("target_x", lang), fontsize=9)
+    ax.set_ylabel(_t("target_y", lang))
+    ax.legend(loc="upper left", bbox_to_anchor=(0.0, -0.12), ncol=2, fontsize=8, frameon=False)
+    if title is None:
+        pol = stats.attrs.get("pollutant")
+        what = f" ({pol})" if pol else ""
+        title = _t("target_title", lang, what=what, n=int(valid.sum()), ok=int(inside.sum()))
+        p90 = (
+            float(mqi_network(xr.DataArray(value[valid], dims=dim)).mqi_percentile)
+            if valid.any()
+            else np.nan
+        )
+        title += "\n" + _t("p90", lang, value=p90)
+    ax.set_title(title, fontsize=10)
+    return fig, ax
+
+
+# ----------------------------------------------------------------------------- change
+_EFFECTS = ("change_emission", "change_meteorology", "change_background")
+
+
+def change_bars(
+    decomposition: xr.Dataset,
+    *,
+    pollutant: str,
+    territory: str | None = None,
+    by: str = "factor",
+    ax: Axes | None = None,
+    lang: str = "en",
+    title: str | None = None,
+) -> tuple[Figure, Axes]:
+    """Bars of the change of the territory means between two years, split into its causes.
+
+    Parameters
+    ----------
+    decomposition : xarray.Dataset
+        Output of :func:`trajectoire.batch.pipeline.decompose_change`:
+        ``change_emission(receptor, sector, pollutant)``, ``change_meteorology(receptor,
+        sector, pollutant)`` (with a last sector ``all``, their sum), ``change_background``
+        and ``change_total(receptor, pollutant)`` [ug m-3]; attribute ``period``.
+    pollutant : str
+        Pollutant id or alias.
+    territory : str, optional
+        One receptor territory; default all of them side by side (``by="factor"``).
+    by : {"factor", "sector"}, default "factor"
+        ``factor``: three bars per territory (emissions, meteorology, background, hatched)
+        and the total change as a diamond. ``sector``: for one `territory`, the emission and
+        meteorology effects of each sector (not for NO2, split on its total only).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when None.
+    lang : {"en", "fr"}, default "en"
+        Language of the labels.
+    title : str, optional
+        Title.
+
+    Returns
+    -------
+    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+
+    Notes
+    -----
+    The three Shapley effects add up to the total change (``docs/attribution.md``), so the
+    bars of a territory add up to its diamond.
+    """
+    caller = "change_bars"
+    lang = _check_lang(lang)
+    if not isinstance(decomposition, xr.Dataset):
+        raise InputError(
+            f"{caller}: expected the Dataset of decompose_change, got {type(decomposition).__name__}."
+        )
+    _require(
+        decomposition,
+        [*_EFFECTS, "change_total"],
+        caller,
+        " Pass the result of trajectoire.batch.pipeline.decompose_change.",
+    )
+    pol = _check_pollutant(decomposition, pollutant, caller)
+    d = decomposition.sel(pollutant=pol)
+    if territory is not None:
+        territory = _check_label(d, "receptor", territory, caller)
+    if by not in ("factor", "sector"):
+        raise InputError(f"{caller}: by={by!r}: expected 'factor' or 'sector'.")
+    units_raw = str(decomposition["change_total"].attrs.get("units", "ug m-3"))
+    units = units_label(units_raw, lang)
+    period = str(decomposition["change_total"].attrs.get("period", "")).replace("-", "→")
+    cmap = colormaps["viridis"]
+    colours = [cmap(0.15), cmap(0.55), cmap(0.9)]
+    hatches = ["", "//", "xx"]
+    if by == "factor":
+        receptors = [territory] if territory is not None else [str(r) for r in d["receptor"].values]
+        n = len(receptors)
+        fig, ax = _new_axes(ax, (max(5.0, 0.9 * n + 2.5), 4.8))
+        pos = np.arange(n)
+        width = 0.8 / 3
+        for i, name in enumerate(_EFFECTS):
+            da = d[name]
+            if "sector" in da.dims:
+                da = da.sel(sector="all")
+            v = np.asarray(da.sel(receptor=receptors).values, dtype=float)
+            ax.bar(
+                pos + (i - 1) * width,
+                v,
+                width=width,
+                color=colours[i],
+                hatch=hatches[i],
+                edgecolor="black",
+                linewidth=0.5,
+                label=_t(name, lang),
+            )
+        total = np.asarray(d["change_total"].sel(receptor=receptors).values, dtype=float)
+        ax.scatter(
+            pos, total, marker="D", s=45, color="black", zorder=4, label=_t("change_total", lang)
+        )
+        ax.set_xticks(pos, receptors)
+        ax.set_xlabel(_t("receptor", lang))
+    else:
+        if territory is None:
+            raise InputError(
+                f"{caller}: by='sector' needs a territory among {[str(r) for r in d['receptor'].values]}."
+            )
+        sectors = [str(s) for s in d["sector"].values if str(s) != "all"]
+        em = d["change_emission"].sel(receptor=territory, sector=sectors)
+        me = d["change_meteorology"].sel(receptor=territory, sector=sectors)
+        if bool(em.isnull().all()):
+            raise InputError(
+                f"{caller}: {pol} has no split by sector (NO2 is split on its total); use by='factor'."
+            )
+        keep = [s for s in sectors if bool(abs(em.sel(sector=s)) + abs(me.sel(sector=s)) > 0)]
+        fig, ax = _new_axes(ax, (max(6.0, 0.6 * len(keep) + 3.0), 5.0))
+        pos = np.arange(len(keep))
+        width = 0.38
+        for i, (name, da) in enumerate((("change_emission", em), ("change_meteorology", me))):
+            v = np.asarray(da.sel(sector=keep).values, dtype=float)
+            ax.bar(
+                pos + (i - 0.5) * width,
+                v,
+                width=width,
+                color=colours[i],
+                hatch=hatches[i],
+                edgecolor="black",
+                linewidth=0.5,
+                label=_t(name, lang),
+            )
+        ax.set_xticks(
+            pos, [_sector_name(s, lang) for s in keep], rotation=40, ha="right", fontsize=8
+        )
+        ax.set_xlabel(_t("sector", lang))
+    ax.axhline(0, color="black", linewidth=0.8)
+    ax.set_ylabel(_t("change_y", lang, units=units))
+    ax.grid(True, axis="y", linestyle=":", linewidth=0.5)
+    ax.legend(fontsize=8, frameon=False, loc="best")
+    where = f", {territory}" if territory is not None else ""
+    ax.set_title(
+        title
+        if title is not None
+        else _t("change_title", lang, pollutant=pol, period=period, where=where),
+        fontsize=10,
+    )
+    return fig, ax
