@@ -191,3 +191,29 @@ def test_exposure_statistics_fills_pollutant_by_pollutant():
     assert stats.above[0, 0, labels.index("WHO2021")] == 20.0  # 11, 12, 13 > 10
     assert stats.above[0, 0, labels.index("EU2030")] == 0.0
     assert np.isnan(stats.above[0, 1]).all() and np.isnan(stats.quantile[0, 1]).all()
+
+
+def test_info_lists_the_inhabitants_above_in_the_last_year():
+    import xarray as xr
+
+    from trajectoire.io.netcdf import _above_lines
+
+    above = np.full((2, 1, 2, 2), np.nan)
+    above[1, 0, 0] = [900.0, 100.0]  # NO2: 900 above WHO2021, 100 above EU2030
+    ds = xr.Dataset(
+        {
+            "inhabitants_above": (("year", "territory", "pollutant", "threshold"), above),
+            "population_total": (("year", "territory"), [[1000.0], [1000.0]]),
+        },
+        coords={
+            "year": [2022, 2023],
+            "territory": ["MEL"],
+            "pollutant": ["NO2", "NOx"],
+            "threshold": ["WHO2021", "EU2030"],
+        },
+    )
+    lines = _above_lines(ds)
+    assert "in 2023" in lines[0]
+    assert "MEL" in lines[1] and "WHO2021" in lines[1] and "NO2 900 (90%)" in lines[1]
+    assert "EU2030" in lines[2] and "NO2 100 (10%)" in lines[2] and "NOx" not in lines[2]
+    assert _above_lines(ds.drop_vars("inhabitants_above")) == []
