@@ -115,6 +115,38 @@ def test_exposure_is_the_population_weighted_mean(run):
             assert got == pytest.approx(ref, rel=2e-5)
 
 
+def test_exposure_quantiles_and_counts_come_from_the_maps(run):
+    """exposure_quantile and inhabitants_above: the territory's own inhabitants, the map."""
+    from trajectoire.assess.exposure import (
+        DEFAULT_QUANTILES,
+        exposure_distribution,
+        inhabitants_above,
+    )
+
+    ctx, years = run
+    ds = years[2017]
+    own = ctx.inhabitants.at(2017)
+    q = ds["exposure_quantile"].sel(year=2017)
+    assert q.attrs["units"] == "ug m-3"
+    assert tuple(q["quantile"].values) == DEFAULT_QUANTILES
+    assert bool((q.diff("quantile") >= 0).all())
+    above = ds["inhabitants_above"].sel(year=2017)
+    assert bool((above.fillna(0) <= ds["population_total"].sel(year=2017) * (1 + 1e-9)).all())
+    thr = ds["exposure_threshold"]
+    assert float(thr.sel(threshold="WHO2021", pollutant="NO2")) == 10.0
+    assert bool(above.sel(pollutant="NOx").isnull().all())  # no reference value for NOx
+    for it, terr in enumerate(ctx.territories):
+        w = own.getrow(it).toarray().reshape(-1)
+        for pol in ("NO2", "PM2.5"):
+            conc = _masked(ds["concentration"].sel(pollutant=pol, year=2017)).reshape(-1)
+            ref = exposure_distribution(conc, w, q["quantile"].values)
+            np.testing.assert_allclose(q.sel(territory=terr, pollutant=pol), ref, rtol=1e-6)
+            t = thr.sel(pollutant=pol).values
+            near = np.array([w[np.abs(conc - ti) < 1e-4].sum() for ti in t])
+            got = above.sel(territory=terr, pollutant=pol).values
+            assert np.all(np.abs(got - inhabitants_above(conc, w, t)) <= near + 1e-6)
+
+
 def test_station_values_are_the_map_values(run):
     ctx, years = run
     ds = years[2018]

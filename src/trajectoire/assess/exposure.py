@@ -1,35 +1,87 @@
-"""Population exposure: population-weighted means and people above thresholds.
+"""Population exposure: means, distributions and people above thresholds.
 
 The exposure of a territory is the population-weighted mean concentration
 ``X_T = Σ_c P(c) f_T(c) C(c) / Σ_c P(c) f_T(c)`` with ``P`` the inhabitants per cell and
 ``f_T`` the exact share of the cell inside territory ``T`` (population assumed uniform
-within a cell).
+within a cell). Beyond the mean, :func:`exposure_distribution` gives the population-weighted
+quantiles of the concentration people breathe, :func:`inhabitants_above` the inhabitants
+living above reference values, and :func:`zone_split` splits the inhabitants of a cell
+between the inside and the outside of a zone layer (priority neighbourhoods, IRIS...).
+:func:`territory_exposure` applies the first two to every territory of a run from a
+``(territory, cell)`` matrix of inhabitants, and :class:`ExposureStatistics` collects them
+for the pollutants of one year (``exposure_quantile`` and ``inhabitants_above`` of a run).
 
-Reference values for the threshold counts: WHO global air quality guidelines (2021),
-annual means NO2 10, PM10 15, PM2.5 5 ug m-3; EU Directive 2024/2881 limit values applying
-from 2030, annual means NO2 20, PM10 20, PM2.5 10 ug m-3.
+Reference values (:data:`EXPOSURE_THRESHOLDS`, annual means only):
+
+* ``WHO2021``: WHO global air quality guidelines (2021), annual AQG levels NO2 10,
+  PM10 15, PM2.5 5 ug m-3 (SO2, CO and O3 have no annual guideline level);
+* ``EU2030``: Directive (EU) 2024/2881, Annex I, annual limit values to be met by
+  1 January 2030, NO2 20, PM10 20, PM2.5 10 ug m-3;
+* ``EU2008``: Directive 2008/50/EC, Annexes XI and XIV, annual limit values in force until
+  then, NO2 40, PM10 40, PM2.5 25 ug m-3.
+
+References
+----------
+World Health Organization (2021). WHO global air quality guidelines: particulate matter
+(PM2.5 and PM10), ozone, nitrogen dioxide, sulfur dioxide and carbon monoxide. Geneva,
+ISBN 978-92-4-003422-8, https://www.who.int/publications/i/item/9789240034228.
+
+Directive (EU) 2024/2881 of the European Parliament and of the Council of 23 October 2024
+on ambient air quality and cleaner air for Europe (recast), OJ L, 2024/2881, 20.11.2024,
+Annex I, Section 1, Table 1.
+
+Directive 2008/50/EC of the European Parliament and of the Council of 21 May 2008 on
+ambient air quality and cleaner air for Europe, OJ L 152, 11.6.2008, Annexes XI and XIV.
+
+Hyndman, R. J. and Fan, Y. (1996). Sample quantiles in statistical packages. The American
+Statistician 50(4), 361-365, doi:10.1080/00031305.1996.10473566.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
+from numpy.typing import ArrayLike
+from scipy import sparse
 
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.errors import InputError
 
 __all__ = [
+    "DEFAULT_QUANTILES",
+    "EU_2008_LIMITS",
     "EU_2030_LIMITS",
+    "EXPOSURE_THRESHOLDS",
     "WHO_2021_GUIDELINES",
+    "ExposureStatistics",
+    "exposure_distribution",
+    "inhabitants_above",
     "population_above",
     "population_weighted_mean",
+    "territory_exposure",
+    "territory_inhabitants",
+    "threshold_table",
+    "zone_split",
 ]
 
+#: WHO 2021 air quality guideline levels, annual means [ug m-3].
 WHO_2021_GUIDELINES: dict[str, float] = {"NO2": 10.0, "PM10": 15.0, "PM2.5": 5.0}
+#: Directive (EU) 2024/2881 annual limit values applying from 2030 [ug m-3].
 EU_2030_LIMITS: dict[str, float] = {"NO2": 20.0, "PM10": 20.0, "PM2.5": 10.0}
+#: Directive 2008/50/EC annual limit values (in force until 2029) [ug m-3].
+EU_2008_LIMITS: dict[str, float] = {"NO2": 40.0, "PM10": 40.0, "PM2.5": 25.0}
+#: Labelled reference values used by a run: label -> pollutant -> annual mean [ug m-3].
+EXPOSURE_THRESHOLDS: dict[str, dict[str, float]] = {
+    "WHO2021": WHO_2021_GUIDELINES,
+    "EU2030": EU_2030_LIMITS,
+    "EU2008": EU_2008_LIMITS,
+}
+#: Population-weighted quantiles a run writes (``exposure_quantile``).
+DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
 def _check_same_grid(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
@@ -133,3 +185,338 @@ def population_above(
     out = xr.dot(above, weights, dim=["y", "x"])
     out.attrs = {"units": "1", "long_name": "inhabitants above the threshold"}
     return out
+
+
+# ------------------------------------------------------------------ distributions
+def _inhabited(
+    concentration: ArrayLike, inhabitants: ArrayLike, what: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Concentration and inhabitants of the inhabited cells, sorted by concentration."""
+    c = np.asarray(concentration, dtype=float).reshape(-1)
+    w = np.asarray(inhabitants, dtype=float).reshape(-1)
+    if c.shape != w.shape:
+        raise InputError(
+            f"{what}: concentration has {c.size} cells and inhabitants {w.size}; pass two "
+            "arrays of the same grid (or the same cells)."
+        )
+    if np.isnan(w).any() or (w < 0).any():
+        raise InputError(f"{what}: inhabitants must be finite and >= 0 (got NaN or negative).")
+    keep = w > 0
+    c, w = c[keep], w[keep]
+    if np.isnan(c).any():
+        raise InputError(
+            f"{what}: the concentration is NaN in {int(np.isnan(c).sum())} inhabited cell(s); "
+            "use the unmasked field (no NaN where people live)."
+        )
+    order = np.argsort(c, kind="stable")
+    return c[order], w[order]
+
+
+def exposure_distribution(
+    concentration: ArrayLike,
+    inhabitants: ArrayLike,
+    quantiles: Sequence[float] | ArrayLike = DEFAULT_QUANTILES,
+) -> np.ndarray:
+    """Population-weighted quantiles of the concentration the inhabitants breathe.
+
+    Each inhabitant is given the concentration of the cell where they live; the result is
+    the quantile of that distribution over the inhabitants, e.g. the median is the
+    concentration that half of the inhabitants breathe or less.
+
+    Parameters
+    ----------
+    concentration : array_like
+        Concentration per cell [ug m-3, or cm-3 for particle number], any shape; NaN is
+        allowed only where nobody lives (a masked output map).
+    inhabitants : array_like
+        Inhabitants per cell, same number of cells as `concentration`, >= 0 (fractional
+        people allowed).
+    quantiles : sequence of float, default :data:`DEFAULT_QUANTILES`
+        Probabilities ``q`` in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        One concentration per quantile [units of `concentration`]; NaN when nobody lives
+        in the cells.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Arrays of different sizes, negative or NaN inhabitants, NaN concentration where
+        people live, or a quantile outside [0, 1].
+
+    Notes
+    -----
+    With the inhabited cells (``w_i > 0``) sorted by concentration,
+    ``c_(1) <= ... <= c_(n)``, and ``W_k = Σ_{i<=k} w_(i)`` their cumulative inhabitants
+    (``W = W_n``), the quantile ``q`` is the weighted empirical quantile
+
+    .. math:: Q(q) = c_{(k)}, \\quad k = \\min\\{k : W_k \\ge q W\\},
+
+    the inverse of the population-weighted empirical distribution function. There is no
+    interpolation between cells: ``Q(q)`` is always the concentration of an inhabited cell,
+    ``Q(0)`` the lowest and ``Q(1)`` the highest. With integer inhabitants this is
+    ``numpy.quantile(np.repeat(c, w), q, method="inverted_cdf")`` (Hyndman and Fan 1996,
+    definition 1). ``W_k`` and ``q W`` are compared in float64. Uninhabited cells play no
+    part. The quantiles are monotone in ``q``, do not depend on the order of the cells,
+    scale with the field (``Q_{a c} = a Q_c`` for ``a > 0``) and equal ``c`` for a uniform
+    field.
+
+    References
+    ----------
+    Hyndman, R. J. and Fan, Y. (1996). Sample quantiles in statistical packages. The
+    American Statistician 50(4), 361-365, doi:10.1080/00031305.1996.10473566.
+
+    Examples
+    --------
+    >>> exposure_distribution([10.0, 20.0, 30.0], [1, 2, 1], quantiles=(0.0, 0.25, 0.5, 1.0))
+    array([10., 10., 20., 30.])
+    """
+    q = np.atleast_1d(np.asarray(quantiles, dtype=float))
+    if q.size and (np.isnan(q).any() or q.min() < 0 or q.max() > 1):
+        raise InputError(f"exposure_distribution: quantiles must lie in [0, 1], got {q.tolist()}.")
+    c, w = _inhabited(concentration, inhabitants, "exposure_distribution")
+    if c.size == 0:
+        return np.full(q.shape, np.nan)
+    cum = np.cumsum(w)
+    k = np.searchsorted(cum, q * cum[-1], side="left")
+    return c[np.minimum(k, c.size - 1)]
+
+
+def inhabitants_above(
+    concentration: ArrayLike, inhabitants: ArrayLike, thresholds: ArrayLike
+) -> np.ndarray:
+    """Inhabitants living in cells where the concentration is strictly above each threshold.
+
+    Parameters
+    ----------
+    concentration : array_like
+        Concentration per cell [ug m-3], any shape; NaN only where nobody lives.
+    inhabitants : array_like
+        Inhabitants per cell, same number of cells, >= 0.
+    thresholds : array_like
+        Thresholds [units of `concentration`], any shape; NaN gives NaN (a pollutant without
+        a reference value), ``-inf`` every inhabitant.
+
+    Returns
+    -------
+    numpy.ndarray
+        Inhabitants above each threshold, the shape of `thresholds`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        As :func:`exposure_distribution`.
+
+    Notes
+    -----
+    ``N(t) = Σ_{i : c_i > t} w_i``, summed over the inhabited cells from the highest
+    concentration down (a suffix sum of the sorted cells), so integer inhabitants give
+    exact counts. ``N`` is non-increasing in ``t``, and ``N(t) <= Σ_i w_i``. Cells exactly
+    at the threshold are not counted (the WHO and EU values are levels not to be exceeded).
+
+    Examples
+    --------
+    >>> inhabitants_above([8.0, 10.0, 12.0], [100, 50, 25], [10.0, 5.0, np.nan])
+    array([ 25., 175.,  nan])
+    """
+    t = np.asarray(thresholds, dtype=float)
+    c, w = _inhabited(concentration, inhabitants, "inhabitants_above")
+    tail = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])  # tail[k] = Σ_{i>=k} w_(i)
+    k = np.searchsorted(c, np.where(np.isnan(t), 0.0, t), side="right")
+    return np.where(np.isnan(t), np.nan, tail[k])
+
+
+def zone_split(inhabitants: ArrayLike, zone_fraction: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Inhabitants of each cell inside and outside a zone layer.
+
+    Parameters
+    ----------
+    inhabitants : array_like
+        Inhabitants per cell, >= 0.
+    zone_fraction : array_like
+        Share of each cell covered by the zone layer (e.g.
+        :func:`trajectoire.geo.area_fractions` of the priority neighbourhoods), in [0, 1],
+        broadcast against `inhabitants`.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``inside = P f`` and ``outside = P - inside`` per cell [inhabitants]; pass either to
+        :func:`exposure_distribution`, :func:`inhabitants_above` or a weighted mean.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A fraction outside [0, 1] or NaN.
+
+    Notes
+    -----
+    Population is assumed uniform within a cell, so the inhabitants inside are the covered
+    share of the cell's. ``inside + outside`` is the cell's inhabitants to round-off.
+
+    Examples
+    --------
+    >>> zone_split([100.0, 40.0], [0.25, 1.0])
+    (array([25., 40.]), array([75.,  0.]))
+    """
+    p = np.asarray(inhabitants, dtype=float)
+    f = np.asarray(zone_fraction, dtype=float)
+    if np.isnan(f).any() or (f < 0).any() or (f > 1).any():
+        raise InputError("zone_split: zone_fraction must lie in [0, 1] (got NaN or outside).")
+    inside = p * f
+    return inside, p - inside
+
+
+def threshold_table(
+    pollutants: Sequence[str],
+    thresholds: Mapping[str, Mapping[str, float]] = EXPOSURE_THRESHOLDS,
+) -> tuple[list[str], np.ndarray]:
+    """Labelled reference values as a ``(threshold, pollutant)`` array.
+
+    Parameters
+    ----------
+    pollutants : sequence of str
+        Pollutant ids of the columns.
+    thresholds : mapping, default :data:`EXPOSURE_THRESHOLDS`
+        Label -> pollutant -> value [ug m-3]; add a user value as another label, e.g.
+        ``{**EXPOSURE_THRESHOLDS, "NO2_30": {"NO2": 30.0}}``.
+
+    Returns
+    -------
+    (list of str, numpy.ndarray)
+        The labels and their values, NaN where a label has no value for a pollutant.
+
+    Examples
+    --------
+    >>> threshold_table(["NO2", "SO2"], {"WHO2021": WHO_2021_GUIDELINES})
+    (['WHO2021'], array([[10., nan]]))
+    """
+    labels = [str(k) for k in thresholds]
+    values = np.array(
+        [[float(thresholds[k].get(p, np.nan)) for p in pollutants] for k in labels], dtype=float
+    ).reshape(len(labels), len(pollutants))
+    return labels, values
+
+
+# ------------------------------------------------------------------ per territory
+def territory_inhabitants(population: np.ndarray, fractions: np.ndarray) -> sparse.csr_matrix:
+    """``(territory, cell)`` inhabitants: population per cell times each territory's share.
+
+    Parameters
+    ----------
+    population : numpy.ndarray
+        ``(ny, nx)`` inhabitants per cell.
+    fractions : numpy.ndarray
+        ``(territory, ny, nx)`` share of each cell in each territory, in [0, 1].
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        Inhabitants of each territory in each cell (cells flattened row-major), the layout
+        of :meth:`trajectoire.inventory.population.TerritoryPopulation.at`.
+    """
+    n = fractions.shape[0]
+    return sparse.csr_matrix(fractions.reshape(n, -1) * np.asarray(population).reshape(1, -1))
+
+
+def territory_exposure(
+    concentration: np.ndarray,
+    inhabitants: sparse.spmatrix | np.ndarray,
+    quantiles: Sequence[float] = DEFAULT_QUANTILES,
+    thresholds: ArrayLike = (),
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quantiles and threshold counts of the exposure in every territory.
+
+    Parameters
+    ----------
+    concentration : numpy.ndarray
+        ``(ny, nx)`` concentration [ug m-3], unmasked where people live.
+    inhabitants : scipy.sparse matrix or numpy.ndarray
+        ``(territory, cell)`` inhabitants of each territory in each cell (cells flattened
+        row-major), e.g. :meth:`~trajectoire.inventory.population.TerritoryPopulation.at`
+        or :func:`territory_inhabitants`.
+    quantiles : sequence of float, default :data:`DEFAULT_QUANTILES`
+        Probabilities in [0, 1].
+    thresholds : array_like, default ()
+        ``(threshold,)`` values [ug m-3], NaN allowed.
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        ``(territory, quantile)`` :func:`exposure_distribution` and ``(territory,
+        threshold)`` :func:`inhabitants_above` of each territory's own inhabitants.
+    """
+    m = sparse.csr_matrix(inhabitants)
+    flat = np.asarray(concentration, dtype=float).reshape(-1)
+    t = np.atleast_1d(np.asarray(thresholds, dtype=float))
+    q_out = np.empty((m.shape[0], len(quantiles)))
+    n_out = np.empty((m.shape[0], t.size))
+    for i in range(m.shape[0]):
+        lo, hi = m.indptr[i], m.indptr[i + 1]
+        cells, w = m.indices[lo:hi], m.data[lo:hi]
+        q_out[i] = exposure_distribution(flat[cells], w, quantiles)
+        n_out[i] = inhabitants_above(flat[cells], w, t)
+    return q_out, n_out
+
+
+@dataclass
+class ExposureStatistics:
+    """Exposure quantiles and threshold counts of one year, filled pollutant by pollutant.
+
+    Build it with :meth:`zeros`, call :meth:`add` with each pollutant's unmasked map.
+
+    Attributes
+    ----------
+    inhabitants : scipy.sparse.csr_matrix
+        ``(territory, cell)`` inhabitants of each territory.
+    quantiles : tuple of float
+        Probabilities of :attr:`quantile`.
+    threshold_labels : list of str
+        Labels of the thresholds (e.g. ``WHO2021``).
+    threshold_values : numpy.ndarray
+        ``(threshold, pollutant)`` values [ug m-3], NaN where a pollutant has none.
+    quantile : numpy.ndarray
+        ``(territory, pollutant, quantile)`` population-weighted quantiles [ug m-3]; NaN
+        until the pollutant is added.
+    above : numpy.ndarray
+        ``(territory, pollutant, threshold)`` inhabitants above each threshold.
+    """
+
+    inhabitants: sparse.csr_matrix
+    quantiles: tuple[float, ...]
+    threshold_labels: list[str]
+    threshold_values: np.ndarray
+    quantile: np.ndarray
+    above: np.ndarray
+
+    @classmethod
+    def zeros(
+        cls,
+        inhabitants: sparse.spmatrix,
+        pollutants: Sequence[str],
+        *,
+        quantiles: Sequence[float] = DEFAULT_QUANTILES,
+        thresholds: Mapping[str, Mapping[str, float]] = EXPOSURE_THRESHOLDS,
+    ) -> ExposureStatistics:
+        """Empty statistics (NaN) for the territories of `inhabitants` and `pollutants`."""
+        labels, values = threshold_table(pollutants, thresholds)
+        n_t, n_p = inhabitants.shape[0], len(pollutants)
+        return cls(
+            inhabitants=sparse.csr_matrix(inhabitants),
+            quantiles=tuple(float(q) for q in quantiles),
+            threshold_labels=labels,
+            threshold_values=values,
+            quantile=np.full((n_t, n_p, len(quantiles)), np.nan),
+            above=np.full((n_t, n_p, len(labels)), np.nan),
+        )
+
+    def add(self, ip: int, concentration: np.ndarray, background: float = 0.0) -> None:
+        """Statistics of pollutant `ip` from its map ``concentration + background`` [ug m-3]."""
+        field = np.asarray(concentration, dtype=float) + float(background)
+        q, n = territory_exposure(
+            field, self.inhabitants, self.quantiles, self.threshold_values[:, ip]
+        )
+        self.quantile[:, ip] = q
+        self.above[:, ip] = n

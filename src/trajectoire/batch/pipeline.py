@@ -30,6 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import require_columns
+from trajectoire.assess.exposure import ExposureStatistics, territory_inhabitants
 from trajectoire.assess.stations import observations_from_table
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
@@ -527,6 +528,7 @@ class _Year:
     maps: YearMaps
     sums: ReceptorSums
     population: np.ndarray
+    exposure: ExposureStatistics  # quantiles and inhabitants above thresholds, per pollutant
     exposure_receptors: list[Receptor] = field(default_factory=list)
     territory_adjoints: list[np.ndarray] = field(default_factory=list)
     station_adjoints: list[Any] = field(default_factory=list)
@@ -588,6 +590,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
     heights, h_of_s = ctx.heights()
     is_map = year in ctx.map_years
     n_p = len(ctx.output_pollutants)
+    pop = population(ctx, year)
     return _Year(
         year=year,
         is_map=is_map,
@@ -598,8 +601,17 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
         sums=ReceptorSums.zeros(
             len(ctx.territories), len(ctx.stations), len(ctx.sectors), len(ctx.origins), n_p
         ),
-        population=population(ctx, year),
+        population=pop,
+        exposure=ExposureStatistics.zeros(_own_inhabitants(ctx, year, pop), ctx.output_pollutants),
     )
+
+
+def _own_inhabitants(ctx: RunContext, year: int, pop: np.ndarray) -> Any:
+    """``(territory, cell)`` inhabitants of each territory: the zones' own, cut by the
+    territories, else the population grid times the territory fractions."""
+    if ctx.inhabitants is not None:
+        return ctx.inhabitants.at(year)
+    return territory_inhabitants(pop, ctx.fractions[: len(ctx.territories)])
 
 
 def _receptors(ctx: RunContext, y: _Year) -> None:
@@ -654,7 +666,9 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
         else:
             local = local_concentration(*args)
         clock("dispersion")
-        y.maps.set_concentration(ip, local, float(ctx.background.sel(year=y.year, pollutant=pol)))
+        bg = float(ctx.background.sel(year=y.year, pollutant=pol))
+        y.maps.set_concentration(ip, local, bg)
+        y.exposure.add(ip, local, bg)
         y.maps.set_contribution(ip, by_sector)
         if pol == "NOx":
             # a contiguous copy: NO2's window sums read it 2-3x faster than the strided view
@@ -685,6 +699,7 @@ def _no2(ctx: RunContext, y: _Year) -> None:
         float(bg.sel(pollutant="NOx")), float(bg.sel(pollutant="NO2")), y.nox["local"]
     )
     y.maps.set_no2(ino2, total, ratio, y.nox["by_sector"])
+    y.exposure.add(ino2, total)
     both = no2_territory_sums(
         y.disp,
         ctx.territory_receptors,
@@ -721,6 +736,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         _inhabitants(ctx, y),
         calm,
         None if ctx.observations is None else ctx.observations.sel(year=y.year).values,
+        exposure_statistics=y.exposure,
     )
 
 

@@ -17,6 +17,7 @@ import datetime as _dt
 import hashlib
 import logging
 import os
+import time
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -95,7 +96,7 @@ def _acquire(path: Path, out: Path) -> int:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 512, 0).decode(errors="replace").strip() or "a process"
+            holder = _holder(fd)
             os.close(fd)
             raise InputError(
                 f"--out {out}: another trajectoire run is writing this output ({holder}); "
@@ -109,6 +110,17 @@ def _acquire(path: Path, out: Path) -> int:
             return fd
         os.close(fd)  # the previous holder removed the file between our open and lock
     raise InputError(f"--out {out}: could not take the lock {path}; try again.")
+
+
+def _holder(fd: int, wait: float = 2.0) -> str:
+    """Who holds the lock, as its holder wrote it (it writes just after locking: wait for it
+    a moment rather than naming nobody)."""
+    deadline = time.monotonic() + wait
+    while True:
+        text = os.pread(fd, 512, 0).decode(errors="replace").strip()
+        if text or time.monotonic() > deadline:
+            return text or "a process"
+        time.sleep(0.02)
 
 
 def _sha256(path: Path) -> str:

@@ -64,7 +64,12 @@ FLOAT_VARIABLES: tuple[str, ...] = (
     "population",
 )
 #: Variables never quantised by ``significant_digits``: emission totals must add up exactly.
-LOSSLESS_VARIABLES: tuple[str, ...] = ("emission", "point_emission", "population")
+LOSSLESS_VARIABLES: tuple[str, ...] = (
+    "emission",
+    "inhabitants_above",
+    "point_emission",
+    "population",
+)
 #: zlib compression level of the outputs. Measured on a sample year (200 m, 91 emission
 #: maps, NaN beyond the buffer), compressing the chunks that hold data: levels 1-3 take the
 #: same time (zlib's fast strategy) and level 3 gives the smallest files of the three (4.6
@@ -83,6 +88,8 @@ _COORD_ATTRS: dict[str, dict[str, str]] = {
     "pollutant": {"long_name": "pollutant id"},
     "territory": {"long_name": "territory id"},
     "station": {"long_name": "monitoring station id"},
+    "quantile": {"long_name": "probability of the population-weighted quantile", "units": "1"},
+    "threshold": {"long_name": "label of the reference value (annual mean)"},
 }
 
 _GLOBAL_DEFAULTS = {
@@ -533,7 +540,9 @@ def summary(path: str | Path) -> str:
 
     Lists the grid, years, pollutants, sectors, territories, the variables with their dims
     and units, the size on disk, the configuration name, the methods recorded per sector,
-    and the domain-mean concentration of the first and last year of each pollutant.
+    the domain-mean concentration of the first and last year of each pollutant, and the
+    inhabitants of each territory above the reference values (WHO 2021, EU 2030...) in the
+    last year.
 
     Parameters
     ----------
@@ -594,9 +603,35 @@ def summary(path: str | Path) -> str:
                 m1 = float(sel.sel(year=y1).mean(skipna=True))
                 label = "" if pol is None else str(pol)
                 lines.append(f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]")
+        lines += _above_lines(ds)
         return "\n".join(lines)
     finally:
         ds.close()
+
+
+def _above_lines(ds: xr.Dataset) -> list[str]:
+    """Inhabitants above each reference value per territory in the last year (share)."""
+    if "inhabitants_above" not in ds or ds.sizes.get("year", 0) == 0:
+        return []
+    last = ds["year"].values[-1]
+    above = ds["inhabitants_above"].sel(year=last)
+    total = ds["population_total"].sel(year=last) if "population_total" in ds else None
+    lines = [f"  inhabitants above the reference values in {int(last)} (share of the territory):"]
+    for terr in above["territory"].values:
+        head = str(terr)
+        for label in above["threshold"].values:
+            cells = []
+            for pol in above["pollutant"].values:
+                n = float(above.sel(territory=terr, threshold=label, pollutant=pol))
+                if np.isnan(n):
+                    continue
+                pop = np.nan if total is None else float(total.sel(territory=terr))
+                share = f" ({100 * n / pop:.0f}%)" if pop > 0 else ""
+                cells.append(f"{pol} {n:,.0f}{share}")
+            if cells:
+                lines.append(f"    {head:<10} {str(label):<8} {'  '.join(cells)}")
+                head = ""
+    return lines
 
 
 # ---------------------------------------------------------------------- GeoTIFF

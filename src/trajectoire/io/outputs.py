@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire.assess.exposure import ExposureStatistics
 from trajectoire.cf import set_cf_attrs
 from trajectoire.geo.grid import Grid
 
@@ -155,6 +156,8 @@ def year_dataset(
     population_total: Sequence[float],
     calm_fraction: float | None,
     observed: np.ndarray | None = None,
+    *,
+    exposure_statistics: ExposureStatistics | None = None,
 ) -> xr.Dataset:
     """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
 
@@ -180,6 +183,9 @@ def year_dataset(
     observed : numpy.ndarray, optional
         ``(station, pollutant)`` annual means observed at the stations [ug m-3] (NaN where
         none), written as ``station_observation`` beside ``station_concentration``.
+    exposure_statistics : ExposureStatistics, optional
+        The year's exposure quantiles and inhabitants above thresholds, written as
+        ``exposure_quantile``, ``inhabitants_above`` and ``exposure_threshold``.
 
     Returns
     -------
@@ -223,6 +229,8 @@ def year_dataset(
                 "long_name": "annual mean concentration observed at the station",
             },
         )
+    if exposure_statistics is not None:
+        _add_exposure_statistics(ds, year, pols, territories, exposure_statistics)
     ds["population_total"] = xr.DataArray(
         [list(population_total)],
         dims=("year", "territory"),
@@ -240,6 +248,42 @@ def year_dataset(
         )
     )
     return ds
+
+
+def _add_exposure_statistics(
+    ds: xr.Dataset,
+    year: int,
+    pols: list[str],
+    territories: Sequence[str],
+    stats: ExposureStatistics,
+) -> None:
+    """``exposure_quantile``, ``inhabitants_above`` and the ``exposure_threshold`` values."""
+    base = {"year": [year], "territory": list(territories), "pollutant": pols}
+    ds["exposure_quantile"] = set_cf_attrs(
+        xr.DataArray(
+            stats.quantile[None],
+            dims=("year", "territory", "pollutant", "quantile"),
+            coords={**base, "quantile": list(stats.quantiles)},
+        ),
+        "exposure_quantile",
+    )
+    labels = list(stats.threshold_labels)
+    ds["inhabitants_above"] = set_cf_attrs(
+        xr.DataArray(
+            stats.above[None],
+            dims=("year", "territory", "pollutant", "threshold"),
+            coords={**base, "threshold": labels},
+        ),
+        "inhabitants_above",
+    )
+    ds["exposure_threshold"] = set_cf_attrs(
+        xr.DataArray(
+            stats.threshold_values,
+            dims=("threshold", "pollutant"),
+            coords={"threshold": labels, "pollutant": pols},
+        ),
+        "exposure_threshold",
+    )
 
 
 def _add_aggregates(

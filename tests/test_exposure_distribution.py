@@ -1,0 +1,219 @@
+"""Exposure distributions, threshold counts and zone splits (issue 16)."""
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from scipy import sparse
+
+from trajectoire import InputError
+from trajectoire.assess.exposure import (
+    DEFAULT_QUANTILES,
+    EU_2030_LIMITS,
+    EXPOSURE_THRESHOLDS,
+    WHO_2021_GUIDELINES,
+    ExposureStatistics,
+    exposure_distribution,
+    inhabitants_above,
+    territory_exposure,
+    territory_inhabitants,
+    threshold_table,
+    zone_split,
+)
+
+concentrations = st.floats(0.0, 200.0, allow_nan=False, width=64)
+quantile_values = st.floats(0.0, 1.0)
+
+
+@st.composite
+def fields(draw, *, integer=False, max_cells=40):
+    """A concentration per cell and its inhabitants (some cells empty, at least one not)."""
+    n = draw(st.integers(1, max_cells))
+    c = draw(arrays(float, n, elements=concentrations))
+    people = st.integers(0, 50) if integer else st.floats(0.0, 1e4, allow_nan=False)
+    w = draw(arrays(float, n, elements=people))
+    assume(w.sum() > 0)
+    return c, w
+
+
+# ---------------------------------------------------------------- exposure_distribution
+@given(st.floats(0.0, 500.0), arrays(float, st.integers(1, 30), elements=st.floats(0.01, 1e4)))
+def test_uniform_field_has_its_value_as_mean_and_every_quantile(value, w):
+    c = np.full(w.shape, value)
+    q = exposure_distribution(c, w, (0.0, *DEFAULT_QUANTILES, 1.0))
+    assert np.all(q == value)
+    assert np.average(c, weights=w) == pytest.approx(value)
+
+
+@given(fields(integer=True), st.lists(quantile_values, min_size=1, max_size=8))
+def test_quantiles_match_numpy_on_the_expanded_population(field, qs):
+    c, w = field
+    people = np.repeat(c, w.astype(int))
+    ref = np.quantile(people, qs, method="inverted_cdf")
+    np.testing.assert_array_equal(exposure_distribution(c, w, qs), ref)
+
+
+@given(fields(), st.lists(quantile_values, min_size=2, max_size=10))
+def test_quantiles_are_monotone_in_q(field, qs):
+    c, w = field
+    q = exposure_distribution(c, w, sorted(qs))
+    assert np.all(np.diff(q) >= 0)
+    inhabited = c[w > 0]
+    assert inhabited.min() <= q.min() and q.max() <= inhabited.max()
+
+
+@given(fields(), st.floats(0.01, 100.0))
+def test_scaling_the_field_scales_the_quantiles(field, a):
+    c, w = field
+    np.testing.assert_allclose(
+        exposure_distribution(a * c, w), a * exposure_distribution(c, w), rtol=1e-12
+    )
+
+
+@given(fields(), st.randoms(use_true_random=False))
+def test_quantiles_and_counts_do_not_depend_on_cell_order(field, rnd):
+    c, w = field
+    order = list(range(c.size))
+    rnd.shuffle(order)
+    np.testing.assert_array_equal(
+        exposure_distribution(c[order], w[order]), exposure_distribution(c, w)
+    )
+    t = np.array([5.0, 20.0, 100.0])
+    np.testing.assert_allclose(inhabitants_above(c[order], w[order], t), inhabitants_above(c, w, t))
+
+
+def test_quantile_definition_on_a_constructed_case():
+    # 1 person at 10, 2 at 20, 1 at 30: cumulative 1, 3, 4 of 4
+    q = exposure_distribution([30.0, 10.0, 20.0], [1, 1, 2], (0.0, 0.25, 0.26, 0.75, 0.76, 1.0))
+    np.testing.assert_array_equal(q, [10.0, 10.0, 20.0, 20.0, 30.0, 30.0])
+
+
+def test_uninhabited_cells_play_no_part_even_when_masked():
+    q = exposure_distribution([np.nan, 1.0, 1000.0, 3.0], [0.0, 1.0, 0.0, 1.0], (0.0, 1.0))
+    np.testing.assert_array_equal(q, [1.0, 3.0])
+
+
+def test_nobody_gives_nan():
+    assert np.isnan(exposure_distribution([1.0, 2.0], [0.0, 0.0])).all()
+    np.testing.assert_array_equal(inhabitants_above([1.0], [0.0], [0.5]), [0.0])
+
+
+@pytest.mark.parametrize(
+    ("c", "w", "q", "match"),
+    [
+        ([1.0, np.nan], [1.0, 1.0], (0.5,), "NaN in 1 inhabited"),
+        ([1.0, 2.0], [1.0, -1.0], (0.5,), ">= 0"),
+        ([1.0, 2.0], [1.0], (0.5,), "same grid"),
+        ([1.0, 2.0], [1.0, 1.0], (1.5,), r"\[0, 1\]"),
+    ],
+)
+def test_bad_inputs_raise_helpful_errors(c, w, q, match):
+    with pytest.raises(InputError, match=match):
+        exposure_distribution(c, w, q)
+
+
+# ---------------------------------------------------------------- inhabitants_above
+def test_threshold_counts_on_a_constructed_case():
+    c = np.array([[5.0, 10.0], [10.5, 40.0]])
+    w = np.array([[100, 20], [3, 7]])
+    got = inhabitants_above(c, w, [10.0, 20.0, 40.0, 4.0, np.nan, -np.inf])
+    np.testing.assert_array_equal(got[[0, 1, 2, 3, 5]], [10.0, 7.0, 0.0, 130.0, 130.0])
+    assert np.isnan(got[4])
+
+
+@given(fields(integer=True), arrays(float, st.integers(1, 6), elements=concentrations))
+def test_threshold_counts_are_exact_and_bounded(field, t):
+    c, w = field
+    got = inhabitants_above(c, w, t)
+    ref = [w[c > ti].sum() for ti in t]
+    np.testing.assert_array_equal(got, ref)
+    assert np.all(got <= w.sum())
+    order = np.argsort(t)
+    assert np.all(np.diff(got[order]) <= 0)
+
+
+# ---------------------------------------------------------------- zone_split
+@given(
+    arrays(float, 12, elements=st.floats(0.0, 1e5)),
+    arrays(float, 12, elements=st.floats(0.0, 1.0)),
+    arrays(float, 12, elements=concentrations),
+)
+def test_zone_split_conserves_inhabitants(w, f, c):
+    inside, outside = zone_split(w, f)
+    np.testing.assert_allclose(inside + outside, w, rtol=1e-12, atol=1e-9)
+    assert np.all(inside >= 0) and np.all(outside >= -1e-9)
+    t = [10.0, 50.0]
+    both = inhabitants_above(c, inside, t) + inhabitants_above(c, np.maximum(outside, 0), t)
+    np.testing.assert_allclose(both, inhabitants_above(c, w, t), rtol=1e-9, atol=1e-6)
+
+
+def test_zone_split_rejects_bad_fractions():
+    with pytest.raises(InputError, match=r"\[0, 1\]"):
+        zone_split([1.0], [1.5])
+
+
+# ---------------------------------------------------------------- thresholds and territories
+def test_threshold_table_has_the_cited_values():
+    assert WHO_2021_GUIDELINES == {"NO2": 10.0, "PM10": 15.0, "PM2.5": 5.0}
+    assert EU_2030_LIMITS == {"NO2": 20.0, "PM10": 20.0, "PM2.5": 10.0}
+    labels, values = threshold_table(["NO2", "PM2.5", "SO2"])
+    assert labels[:2] == ["WHO2021", "EU2030"]
+    np.testing.assert_array_equal(values[:2, :2], [[10.0, 5.0], [20.0, 10.0]])
+    assert np.isnan(values[:, 2]).all()
+    user = {**EXPOSURE_THRESHOLDS, "NO2_30": {"NO2": 30.0}}
+    labels, values = threshold_table(["NO2"], user)
+    assert labels[-1] == "NO2_30" and values[-1, 0] == 30.0
+
+
+def test_territory_exposure_matches_the_cell_functions():
+    rng = np.random.default_rng(1)
+    conc = rng.uniform(5, 40, (6, 5))
+    pop = rng.integers(0, 100, (6, 5)).astype(float)
+    frac = np.stack([np.ones((6, 5)), np.pad(np.ones((3, 5)), ((3, 0), (0, 0)))])
+    m = territory_inhabitants(pop, frac)
+    assert isinstance(m, sparse.csr_matrix)
+    np.testing.assert_allclose(m.sum(axis=1).A1, [pop.sum(), pop[3:].sum()])
+    q, n = territory_exposure(conc, m, (0.5,), [10.0, np.nan])
+    assert q[1, 0] == exposure_distribution(conc[3:], pop[3:], (0.5,))[0]
+    assert n[0, 0] == pop[conc > 10].sum()
+    assert np.isnan(n[:, 1]).all()
+
+
+def test_exposure_statistics_fills_pollutant_by_pollutant():
+    pop = np.array([[10.0, 0.0], [5.0, 5.0]])
+    m = territory_inhabitants(pop, np.ones((1, 2, 2)))
+    stats = ExposureStatistics.zeros(m, ["NO2", "SO2"], quantiles=(0.5, 1.0))
+    assert stats.quantile.shape == (1, 2, 2) and np.isnan(stats.quantile).all()
+    stats.add(0, np.array([[1.0, 99.0], [2.0, 3.0]]), background=10.0)
+    np.testing.assert_array_equal(stats.quantile[0, 0], [11.0, 13.0])
+    labels = stats.threshold_labels
+    assert stats.above[0, 0, labels.index("WHO2021")] == 20.0  # 11, 12, 13 > 10
+    assert stats.above[0, 0, labels.index("EU2030")] == 0.0
+    assert np.isnan(stats.above[0, 1]).all() and np.isnan(stats.quantile[0, 1]).all()
+
+
+def test_info_lists_the_inhabitants_above_in_the_last_year():
+    import xarray as xr
+
+    from trajectoire.io.netcdf import _above_lines
+
+    above = np.full((2, 1, 2, 2), np.nan)
+    above[1, 0, 0] = [900.0, 100.0]  # NO2: 900 above WHO2021, 100 above EU2030
+    ds = xr.Dataset(
+        {
+            "inhabitants_above": (("year", "territory", "pollutant", "threshold"), above),
+            "population_total": (("year", "territory"), [[1000.0], [1000.0]]),
+        },
+        coords={
+            "year": [2022, 2023],
+            "territory": ["MEL"],
+            "pollutant": ["NO2", "NOx"],
+            "threshold": ["WHO2021", "EU2030"],
+        },
+    )
+    lines = _above_lines(ds)
+    assert "in 2023" in lines[0]
+    assert "MEL" in lines[1] and "WHO2021" in lines[1] and "NO2 900 (90%)" in lines[1]
+    assert "EU2030" in lines[2] and "NO2 100 (10%)" in lines[2] and "NOx" not in lines[2]
+    assert _above_lines(ds.drop_vars("inhabitants_above")) == []
