@@ -17,8 +17,8 @@ import datetime as _dt
 import hashlib
 import logging
 import os
-import time
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
