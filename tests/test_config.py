@@ -194,3 +194,14 @@ def test_parse_years() -> None:
         parse_years("2023:1990")
     with pytest.raises(ConfigError, match="not a year"):
         parse_years("1990-2000")
+
+
+def test_meteo_direction_sectors_and_resolution(tmp_path: Path) -> None:
+    cfg = load_config(write_config(tmp_path))
+    assert (cfg.meteo.direction_sectors, cfg.meteo.direction_resolution) == (36, "auto")
+    extra = "\n[meteo]\ndirection_sectors = 16\ndirection_resolution = 0\n"
+    cfg = load_config(write_config(tmp_path / "old", extra=extra))
+    assert (cfg.meteo.direction_sectors, cfg.meteo.direction_resolution) == (16, 0.0)
+    bad = "\n[meteo]\ndirection_resolution = 400.0\n"
+    with pytest.raises(ConfigError, match=r"direction_resolution.*'auto' or a width"):
+        load_config(write_config(tmp_path / "bad", extra=bad))

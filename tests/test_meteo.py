@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import given
+from hypothesis import strategies as st
 
 from trajectoire import meteo as tm
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
@@ -282,7 +284,7 @@ def test_add_stability_turner_and_obukhov(tmp_path):
 # ------------------------------------------------------------------ frequency tables
 def test_met_classes_frequencies_and_inverse_speed():
     met = synth(calm=False)
-    table = tm.met_classes(met)
+    table = tm.met_classes(met, n_directions=16)
     assert table["frequency"].dims == ("year", "direction", "speed", "stability")
     np.testing.assert_allclose(table["frequency"].sum(("direction", "speed", "stability")), 1.0)
     assert float(table["calm_fraction"].item()) == 0.0
@@ -301,7 +303,7 @@ def test_met_classes_frequencies_and_inverse_speed():
 
 def test_met_classes_calms_counted_kept_and_spread():
     met = synth(calm=True)
-    table = tm.met_classes(met, calm_threshold=1.0)
+    table = tm.met_classes(met, calm_threshold=1.0, n_directions=16)
     u = met["wind_speed"].values
     assert float(table["calm_fraction"].item()) == pytest.approx((u < 1.0).mean(), rel=1e-12)
     np.testing.assert_allclose(table["frequency"].sum(("direction", "speed", "stability")), 1.0)
@@ -423,7 +425,7 @@ def test_met_classes_calms_fall_back_on_all_speeds_then_uniform():
     u[60:] = np.maximum(u[60:], 1.6)
     met["wind_speed"] = ("time", u)
     met["stability"] = ("time", stab)
-    table = tm.met_classes(met)
+    table = tm.met_classes(met, n_directions=16)
     got = table["frequency"].isel(year=0, speed=0).values
     np.testing.assert_allclose(got, spread_by_hand(met), rtol=1e-12, atol=0)
     np.testing.assert_allclose(got[:, 5], 20 / 600 / 16, rtol=1e-12)
@@ -442,7 +444,7 @@ def test_met_classes_only_calms_and_their_mixing_height():
     stab = met["stability"].values
     zi = np.where(np.arange(200) % 2, 600.0, tm.default_mixing_height(stab))
     want = [np.mean(zi[(stab == c) & np.isfinite(zi)]) for c in "ABCDEF"]
-    np.testing.assert_allclose(low["mixing_height"], np.broadcast_to(want, (16, 6)), rtol=1e-12)
+    np.testing.assert_allclose(low["mixing_height"], np.broadcast_to(want, (36, 6)), rtol=1e-12)
     assert float(table["frequency"].isel(year=0, speed=slice(1, None)).sum()) == 0.0
 
 
@@ -453,6 +455,122 @@ def test_met_classes_leap_years_and_warning_points_at_the_caller():
         table = tm.met_classes(met)
     assert caught[0].filename == __file__
     assert table["missing_hours"].values.tolist() == [8760.0 - 47, 8784.0 - 48]
+
+
+# ------------------------------------------------------------------ directions: reporting resolution
+def reported(n_per_direction=3, step=10.0, stability="D", speed=4.0, start="2021-01-01"):
+    """Every direction of a `step`-degree report grid, `n_per_direction` hours each."""
+    d = np.repeat(np.arange(0.0, 360.0, step), n_per_direction)
+    return xr.Dataset(
+        {
+            "wind_speed": ("time", np.full(d.size, speed)),
+            "wind_direction": ("time", d),
+            "stability": ("time", np.full(d.size, stability)),
+        },
+        coords={"time": pd.date_range(start, periods=d.size, freq="h")},
+    )
+
+
+def sector_frequency(table):
+    return table["frequency"].isel(year=0).sum(("speed", "stability")).values
+
+
+def test_detect_direction_resolution():
+    assert tm.detect_direction_resolution([350.0, 0.0, 10.0, np.nan]) == 10.0
+    assert tm.detect_direction_resolution([355.0, 5.0, 10.0]) == 5.0
+    assert tm.detect_direction_resolution([1.0, 2.0, 359.0]) == 1.0
+    assert tm.detect_direction_resolution([12.3, 270.0]) == 0.0
+    assert tm.detect_direction_resolution([np.nan]) == 0.0
+
+
+def test_met_classes_ten_degree_reports_weighted_by_sector_width():
+    """16 sectors of 22.5° hold 3 or 2 of the 10° reports: shares by overlap remove the bias."""
+    met = reported()
+    old = sector_frequency(tm.met_classes(met, n_directions=16, direction_resolution=0))
+    # the bias of issue 14: N holds 350, 0, 10 (3 reports), NNE 20, 30 (2)
+    assert old[0] == pytest.approx(3 / 36) and old[1] == pytest.approx(2 / 36)
+    table = tm.met_classes(met, n_directions=16)
+    assert table.attrs["direction_resolution"] == 10.0
+    assert float(table["frequency"].sum()) == pytest.approx(1.0, rel=1e-14)
+    np.testing.assert_allclose(sector_frequency(table), 1 / 16, rtol=1e-12)
+    # one 10° report shared by overlap: 0 -> N only; 10 -> [5, 15] is 6.25/10 in N
+    one = tm.met_classes(met.isel(time=[3]), n_directions=16)  # the hour reported at 10
+    np.testing.assert_allclose(sector_frequency(one)[:2], [0.625, 0.375], rtol=1e-12)
+    # 36 sectors of 10°: each report wholly in its own sector, with or without shares
+    np.testing.assert_array_equal(
+        tm.met_classes(met)["frequency"].values,
+        tm.met_classes(met, direction_resolution=0)["frequency"].values,
+    )
+    np.testing.assert_allclose(sector_frequency(tm.met_classes(met)), 1 / 36, rtol=1e-12)
+
+
+@pytest.mark.parametrize("n_directions", [8, 12, 16, 36, 72])
+def test_met_classes_uniform_year_gives_equal_sectors(n_directions):
+    step = 360.0 / 8640  # 8640 hours evenly around the circle: no sector is favoured
+    met = reported(n_per_direction=1, step=step)
+    exact = tm.met_classes(met, n_directions=n_directions)
+    assert exact.attrs["direction_resolution"] == 0.0
+    np.testing.assert_allclose(sector_frequency(exact), 1 / n_directions, rtol=1e-12)
+    tens = tm.met_classes(reported(n_per_direction=24), n_directions=n_directions)
+    np.testing.assert_allclose(sector_frequency(tens), 1 / n_directions, rtol=1e-12)
+    np.testing.assert_allclose(tens["frequency"].sum(), 1.0, rtol=1e-14)
+
+
+def test_met_classes_resolution_0_and_16_sectors_reproduce_the_old_table():
+    """Rounded reports, calms and all: the hand binning of the 16-sector table (before 0.2)."""
+    met = synth(n=3000, seed=7)
+    met["wind_direction"] = ("time", np.round(met["wind_direction"].values / 10.0) * 10 % 360)
+    table = tm.met_classes(met, n_directions=16, direction_resolution=0)
+    got = table["frequency"].isel(year=0, speed=0).values
+    np.testing.assert_allclose(got, spread_by_hand(met), rtol=1e-12, atol=0)
+    u, stab = met["wind_speed"].values, met["stability"].values
+    d = np.floor(((met["wind_direction"].values + 11.25) % 360) / 22.5).astype(int) % 16
+    sel = (d == 5) & (u >= 3.09) & (u < 5.14) & (stab == "C")
+    cell = table.isel(year=0, direction=5, speed=2).sel(stability="C")
+    assert float(cell["frequency"]) == sel.sum() / u.size
+    assert float(cell["inverse_wind_speed"]) == pytest.approx(np.mean(1 / u[sel]), rel=1e-12)
+
+
+def test_met_classes_shares_weight_the_class_means():
+    """1/u and mixing height of a sector: means over its hours weighted by their shares."""
+    met = reported(n_per_direction=1).isel(time=[0, 1])  # reports at 0 and 10
+    met["wind_speed"] = ("time", [2.0, 2.5])  # one speed class
+    met["mixing_height"] = ("time", [400.0, 900.0])
+    table = tm.met_classes(met, n_directions=16).isel(year=0, direction=0, speed=1)
+    w = np.array([1.0, 0.625])  # shares of sector N
+    d = table.sel(stability="D")
+    assert float(d["frequency"]) == pytest.approx(w.sum() / 2, rel=1e-12)
+    assert float(d["inverse_wind_speed"]) == pytest.approx((w @ [1 / 2, 1 / 2.5]) / w.sum())
+    assert float(d["mixing_height"]) == pytest.approx((w @ [400.0, 900.0]) / w.sum())
+
+
+def test_met_classes_bad_direction_resolution():
+    met = synth(n=50)
+    for bad in ("fine", -1.0, 360.0, np.nan):
+        with pytest.raises(InputError, match="direction_resolution"):
+            tm.met_classes(met, direction_resolution=bad)
+
+
+@given(
+    n_directions=st.sampled_from([4, 8, 16, 36]),
+    resolution=st.sampled_from([0.0, 10.0, 22.5]),
+    turns=st.integers(-40, 40),
+    seed=st.integers(0, 2**16),
+)
+def test_met_classes_rotation_by_whole_sectors_rotates_the_table(
+    n_directions, resolution, turns, seed
+):
+    met = synth(n=300, seed=seed)
+    if resolution:
+        met["wind_direction"] = ("time", np.round(met["wind_direction"].values / 10) * 10 % 360)
+    width = 360.0 / n_directions
+    turned = met.copy()
+    turned["wind_direction"] = (met["wind_direction"] + turns * width) % 360.0
+    a = tm.met_classes(met, n_directions=n_directions, direction_resolution=resolution)
+    b = tm.met_classes(turned, n_directions=n_directions, direction_resolution=resolution)
+    for name in ("frequency", "inverse_wind_speed", "mixing_height"):
+        want = a[name].roll(direction=turns).values
+        np.testing.assert_allclose(b[name].values, want, rtol=1e-9, atol=1e-15)
 
 
 # ------------------------------------------------------------------ years of a run

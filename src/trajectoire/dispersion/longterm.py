@@ -152,7 +152,8 @@ class _Quadrature(NamedTuple):
     """Quadrature rules of :func:`annual_kernel`, in the order ``annual_kernel_grid`` takes them.
 
     ``gl_x, gl_w, gl_n, level_edges``: tensor Gauss-Legendre rules on [-1/2, 1/2] of 16, 8, 4,
-    2, 1 nodes (times `refine`), used up to Chebyshev distances 1, 3, 8, 40 cells and beyond;
+    2, 1 nodes (times `refine`), used up to Chebyshev distances 1, 3, 8, 40 cells and beyond
+    (distances times N / 16 for N > 16 sectors);
     ``breaks``: the bearings [degree] where the angular density of the sectors has a kink, and
     the diagonals; ``ax, aw, rx, rw``: angular and radial Gauss-Legendre rules of the source
     cell on [-1, 1].
@@ -178,7 +179,10 @@ def _quadrature(refine: int, n_directions: int, sector_smoothing: bool) -> _Quad
     for lev, n in enumerate(orders):
         gl_x[lev, :n], gl_w[lev, :n] = _leggauss_half(n)
     gl_n = np.array(orders, dtype=np.int64)
-    level_edges = np.array([1, 3, 8, 40], dtype=np.int64)
+    # the angular density has kinks every 360 / N degrees: narrower sectors than 22.5° keep
+    # the higher orders proportionally further out (same error per cell as with 16 sectors)
+    scale = max(1.0, n_directions / 16.0)
+    level_edges = np.ceil(np.array([1, 3, 8, 40]) * scale - 1e-9).astype(np.int64)
     width = 360.0 / n_directions
     kinks = (
         np.arange(n_directions) * width

@@ -477,6 +477,19 @@ class MeteoConfig(_Section):
     longitude: float = Field(default=3.10, ge=-180, le=180)
     roughness_length: float = Field(default=0.5, gt=0, allow_inf_nan=False)
     calm_threshold: float = Field(default=0.5, ge=0, allow_inf_nan=False)
+    direction_sectors: int = Field(default=36, ge=1)
+    direction_resolution: float | Literal["auto"] = Field(default="auto")
+
+    @field_validator("direction_resolution")
+    @classmethod
+    def _check_direction_resolution(cls, v: float | str) -> float | str:
+        if v != "auto" and not (isinstance(v, int | float) and 0 <= v < 360):
+            raise ValueError(
+                f"received {v!r}; expected 'auto' or a width in [0, 360) degrees (10 for "
+                f"SYNOP / Météo-France reports, 0 for exact directions). Fix the value (see "
+                f"{_SECTION_DOC})"
+            )
+        return v
 
 
 class DispersionConfig(_Section):

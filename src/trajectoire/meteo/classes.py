@@ -8,10 +8,12 @@ such a table. See ``docs/meteorology.md`` for the choices.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
@@ -22,13 +24,103 @@ from trajectoire.meteo.profiles import default_mixing_height, hourly_mixing_heig
 from trajectoire.meteo.readers import validate_hourly
 from trajectoire.meteo.stability import STABILITY_CLASSES, _as_letters
 
-__all__ = ["CALM_THRESHOLD", "DEFAULT_SPEED_EDGES", "met_classes", "select_years"]
+__all__ = [
+    "CALM_THRESHOLD",
+    "DEFAULT_SPEED_EDGES",
+    "REPORT_RESOLUTIONS",
+    "detect_direction_resolution",
+    "met_classes",
+    "select_years",
+]
 
 DEFAULT_SPEED_EDGES: tuple[float, ...] = (0.0, 1.54, 3.09, 5.14, 8.23, 10.8)
 """Lower edges [m s-1] of the six STAR speed classes (1-3, 4-6, 7-10, 11-16, 17-21, >21 kt)."""
 
 CALM_THRESHOLD = 1.0
 """Default minimum wind speed [m s-1]; slower hours are calms (ISC3 uses 1 m s-1)."""
+
+
+REPORT_RESOLUTIONS: tuple[float, ...] = (10.0, 5.0, 1.0)
+"""Reporting resolutions [degree] that ``direction_resolution="auto"`` recognises, coarsest
+first (SYNOP and Météo-France report to 10°, some networks to 5° or 1°)."""
+
+
+def detect_direction_resolution(wind_direction: npt.ArrayLike) -> float:
+    """Reporting resolution [degree] of wind directions, 0 when they look continuous.
+
+    The coarsest of :data:`REPORT_RESOLUTIONS` of which every finite direction is a multiple
+    (to 1e-6 degree); 0 (exact directions) when none is, or when no direction is finite.
+
+    Parameters
+    ----------
+    wind_direction : array-like
+        Directions [degree], NaN for missing.
+
+    Returns
+    -------
+    float
+        10.0 for SYNOP-like reports, 0.0 for continuous (reanalysis) directions.
+
+    Examples
+    --------
+    >>> detect_direction_resolution([350.0, 0, 10, 270]), detect_direction_resolution([12.3, 270])
+    (10.0, 0.0)
+    """
+    wd = np.asarray(wind_direction, dtype=float).ravel()
+    wd = wd[np.isfinite(wd)]
+    if not wd.size:
+        return 0.0
+    for r in REPORT_RESOLUTIONS:
+        q = wd / r
+        if np.all(np.abs(q - np.round(q)) * r < 1e-6):
+            return float(r)
+    return 0.0
+
+
+def _resolution(wd: np.ndarray, resolution: float | str) -> float:
+    """The checked `resolution` [degree] of :func:`met_classes` ("auto": detected)."""
+    if isinstance(resolution, str):
+        if resolution != "auto":
+            raise InputError(
+                f"direction_resolution={resolution!r}; expected 'auto' or a width in degrees "
+                "(10 for SYNOP / Météo-France reports, 0 for exact directions)."
+            )
+        return detect_direction_resolution(wd)
+    r = float(resolution)
+    if not (math.isfinite(r) and 0.0 <= r < 360.0):
+        raise InputError(
+            f"direction_resolution={resolution!r}; expected 'auto' or a width in [0, 360) "
+            "degrees (10 for SYNOP / Météo-France reports, 0 for exact directions)."
+        )
+    return r
+
+
+def _sector_shares(
+    wd: np.ndarray, n_directions: int, resolution: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sectors and shares of each hour: ``(sector, share)``, both (n_hours, n_pieces).
+
+    An hour reported at ``d`` with resolution ``r`` > 0 stands for a direction uniform on
+    ``[d - r/2, d + r/2]``; its share of sector ``k`` (``[(k - 1/2) D, (k + 1/2) D)``,
+    ``D = 360 / n_directions``) is the overlap of the two intervals over ``r``. With
+    ``r = 0`` each hour lies wholly in the sector of ``d`` (one piece, share 1). Shares of
+    an hour sum to 1 (normalised, so rounding never changes a year's total).
+    """
+    width = 360.0 / n_directions
+    # hours without a direction get sector 0 (they are not valid: never counted), so that
+    # NaN is never cast to an integer (a RuntimeWarning, and an undefined value)
+    wd = np.where(np.isfinite(wd), wd, 0.0)
+    if resolution == 0.0:
+        d = np.floor(np.mod(wd + 0.5 * width, 360.0) / width)
+        return (d.astype(np.int64) % n_directions)[:, None], np.ones((wd.size, 1))
+    # in sector units, sector k covers [k, k + 1) of t = (direction + D/2) / D
+    lo = (wd - 0.5 * resolution + 0.5 * width) / width
+    hi = lo + resolution / width
+    k0 = np.floor(lo)
+    ks = k0[:, None] + np.arange(int(math.ceil(resolution / width)) + 1)[None, :]
+    share = np.clip(np.minimum(hi[:, None], ks + 1.0) - np.maximum(lo[:, None], ks), 0.0, None)
+    share /= share.sum(axis=1, keepdims=True)
+    return np.mod(ks, n_directions).astype(np.int64), share
 
 
 def _speed_classes(edges: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
@@ -69,15 +161,16 @@ class _Hours(NamedTuple):
     calm: np.ndarray  # valid and u < calm threshold
     years: np.ndarray  # the calendar years present, sorted
     yi: np.ndarray  # index in `years`
-    d: np.ndarray  # direction sector, 0 centred on north
+    d: np.ndarray  # direction sectors of each hour (n_hours, n_pieces), 0 centred on north
+    share: np.ndarray  # share of the hour in each of those sectors (rows sum to 1)
     s: np.ndarray  # speed class (calms in the lowest)
     j: np.ndarray  # stability class, 0..5 for A..F (0 where unknown)
 
 
 def _classify_hours(
-    ds: xr.Dataset, n_directions: int, edges: np.ndarray, calm_threshold: float
+    ds: xr.Dataset, n_directions: int, edges: np.ndarray, calm_threshold: float, resolution: float
 ) -> _Hours:
-    """Year, direction sector, speed and stability class of each hour of `ds`.
+    """Year, direction sectors (with shares), speed and stability class of each hour of `ds`.
 
     Raises InputError for stability values other than ``A``..``F`` or ``""`` (missing).
     """
@@ -92,11 +185,7 @@ def _classify_hours(
     j = np.where(known, np.searchsorted(np.array(STABILITY_CLASSES), np.where(known, stab, "A")), 0)
     year_all = pd.DatetimeIndex(ds["time"].values).year.to_numpy()
     years = np.unique(year_all)
-    width = 360.0 / n_directions
-    # hours without a direction get sector 0 (they are not valid: never counted), so that
-    # NaN is never cast to an integer (a RuntimeWarning, and an undefined value)
-    d = np.floor(np.mod(np.where(np.isfinite(wd), wd, 0.0) + 0.5 * width, 360.0) / width)
-    d = d.astype(np.int64) % n_directions
+    d, share = _sector_shares(wd, n_directions, resolution)
     s = np.searchsorted(edges, np.maximum(u, calm_threshold), side="right") - 1
     return _Hours(
         u=u,
@@ -106,6 +195,7 @@ def _classify_hours(
         years=years,
         yi=np.searchsorted(years, year_all),
         d=d,
+        share=share,
         s=np.clip(s, 0, edges.size - 1),
         j=j,
     )
@@ -121,16 +211,19 @@ def _class_sums(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per (year, direction, speed, stability) class, over the non-calm valid hours: the
     number of hours, the sum of 1/u [s m-1], the number of hours with a finite mixing
-    height and the sum of those heights [m]."""
+    height and the sum of those heights [m]; each hour counted with its share of the sector."""
     size = int(np.prod(shape))
-    flat = np.ravel_multi_index((h.yi, h.d, h.s, h.j), shape)
+    col = (slice(None), None)
+    flat = np.ravel_multi_index((h.yi[col], h.d, h.s[col], h.j[col]), shape)
     moving = h.valid & ~h.calm
     with_zi = moving & np.isfinite(h.zi)
-    counts = _bin(flat[moving], size).reshape(shape)
-    inv_sum = _bin(flat[moving], size, 1.0 / h.u[moving]).reshape(shape)
-    zi_n = _bin(flat[with_zi], size).reshape(shape)
-    zi_sum = _bin(flat[with_zi], size, h.zi[with_zi]).reshape(shape)
-    return counts, inv_sum, zi_n, zi_sum
+    w = h.share[moving]
+    wz = h.share[with_zi]
+    counts = _bin(flat[moving].ravel(), size, w.ravel()).reshape(shape)
+    inv_sum = _bin(flat[moving].ravel(), size, (w / h.u[moving][:, None]).ravel()).reshape(shape)
+    zi_n = _bin(flat[with_zi].ravel(), size, wz.ravel()).reshape(shape)
+    zi_sum = _bin(flat[with_zi].ravel(), size, (wz * h.zi[with_zi][:, None]).ravel())
+    return counts, inv_sum, zi_n, zi_sum.reshape(shape)
 
 
 def _calm_sums(h: _Hours, ny: int, nc: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -150,7 +243,8 @@ def _calm_directions(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     (year, stability, direction) and their sums.
 
     The non-calm hours of the lowest speed class, else those of all speeds, else 1 for
-    each direction. The counts are whole numbers, so their sums are exact in any order.
+    each direction. With exact directions the counts are whole numbers, so their sums are
+    exact in any order.
     """
     lowest = np.moveaxis(counts[:, :, 0, :], 1, -1)
     all_speeds = np.moveaxis(counts.sum(axis=2), 1, -1)
@@ -223,9 +317,10 @@ def _hours_in_year(years: np.ndarray) -> np.ndarray:
 def met_classes(
     ds: xr.Dataset,
     *,
-    n_directions: int = 16,
+    n_directions: int = 36,
     speed_edges: Sequence[float] = DEFAULT_SPEED_EDGES,
     calm_threshold: float = CALM_THRESHOLD,
+    direction_resolution: float | str = "auto",
 ) -> xr.Dataset:
     """Joint frequency table per year: direction sector x speed class x stability class.
 
@@ -234,13 +329,25 @@ def met_classes(
     ds : xarray.Dataset
         Hourly meteorology with ``wind_speed``, ``wind_direction``, ``stability`` (see
         :func:`add_stability`) and optionally ``mixing_height``.
-    n_directions : int, default 16
+    n_directions : int, default 36
         Number of direction sectors; sector 0 is centred on north (wind *from* the north).
+        36 sectors of 10° match SYNOP / Météo-France reports (one report, one sector);
+        ``n_directions=16, direction_resolution=0`` is the table of versions before 0.2.
+
+        .. versionchanged:: 0.2
+           Default 36 (was 16): 16 sectors of 22.5° over-weight the N/E/S/W sectors of
+           10° reports (issue 14).
     speed_edges : sequence of float, default DEFAULT_SPEED_EDGES
         Lower edges of the speed classes [m s-1], starting at 0; the last class is open.
     calm_threshold : float, default 1.0
         Minimum wind speed [m s-1]. Slower hours are calms: they are kept, with
         ``u = calm_threshold``, in the lowest speed class.
+    direction_resolution : float or "auto", default "auto"
+        Reporting resolution ``r`` of the directions [degree]: an hour reported at ``d``
+        stands for a direction uniform on ``[d - r/2, d + r/2]`` and is shared among the
+        sectors by overlap. ``"auto"`` detects it (:func:`detect_direction_resolution`: 10
+        when all directions are multiples of 10); 0 puts each hour wholly in the sector of
+        ``d`` (the behaviour before 0.2).
 
     Returns
     -------
@@ -254,7 +361,11 @@ def met_classes(
 
     Notes
     -----
-    Calms are spread over the directions in proportion to the non-calm hours of the lowest
+    With resolution ``r > 0`` the share of sector ``k`` (``[(k - 1/2) D, (k + 1/2) D)``,
+    ``D = 360 / n_directions``) of an hour reported at ``d`` is
+    ``|[d - r/2, d + r/2] ∩ sector k| / r``; frequencies, the mean of 1/u and the mean
+    mixing height count every hour with these shares, so a sector's frequency is
+    proportional to its width for a uniform rose whatever ``D`` and ``r``. Calms are spread over the directions in proportion to the non-calm hours of the lowest
     speed class with the same stability in the same year (as the STAR program does),
     falling back on all speeds of that stability, then on a uniform spread. Hours with a
     missing wind or stability are left out of the frequencies and counted (warning). The
@@ -263,7 +374,8 @@ def met_classes(
     _check_arguments(ds, n_directions, calm_threshold)
     edges, centres = _speed_classes(speed_edges)
     nd = int(n_directions)
-    hours = _classify_hours(ds, nd, edges, calm_threshold)
+    res = _resolution(ds["wind_direction"].values.astype(float), direction_resolution)
+    hours = _classify_hours(ds, nd, edges, calm_threshold, res)
     n_invalid = int((~hours.valid).sum())
     if n_invalid:
         warn(
@@ -306,6 +418,7 @@ def met_classes(
             "calm_threshold": float(calm_threshold),
             "anemometer_height": float(ds.attrs.get("anemometer_height", 10.0)),
             "direction_convention": "wind blowing from, sector centres, 0 = north",
+            "direction_resolution": res,
         },
     )
     if "roughness_length" in ds.attrs:
@@ -313,7 +426,7 @@ def met_classes(
     return add_history(
         out,
         f"met_classes(n_directions={nd}, speed_edges={list(edges)}, "
-        f"calm_threshold={calm_threshold})",
+        f"calm_threshold={calm_threshold}, direction_resolution={res})",
     )
 
 
