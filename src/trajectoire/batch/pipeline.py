@@ -413,7 +413,12 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
         roughness_length=config.meteo.roughness_length,
     )
     hourly = add_stability(hourly)
-    met = met_classes(hourly, calm_threshold=config.meteo.calm_threshold)
+    met = met_classes(
+        hourly,
+        calm_threshold=config.meteo.calm_threshold,
+        n_directions=config.meteo.direction_sectors,
+        direction_resolution=config.meteo.direction_resolution,
+    )
     return select_years(met, run_years, what=str(config.inputs.meteo))
 
 
