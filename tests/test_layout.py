@@ -86,7 +86,7 @@ LAYERS: dict[str, int] = {
     "assess": 7,
     "io": 8,
     "batch": 9,
-    **dict.fromkeys(("sample", "accessor", "cli", "plot", ROOT), 10),
+    **dict.fromkeys(("sample", "accessor", "cli", "plot", "scenario", ROOT), 10),
 }
 LAYER_NAMES = {
     0: "core",

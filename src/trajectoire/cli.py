@@ -8,6 +8,7 @@ Commands::
     trajectoire info OUT.nc
     trajectoire export OUT.nc --year Y --pollutant P [--sector S]
                        [--variable concentration] --format geotiff [--out FILE]
+    trajectoire scenario CONFIG --from OUT.nc --out S.nc [--recompute] [--years 2020:2023]
     trajectoire --version
 
 Exit codes: 0 success; 2 bad input (a :class:`~trajectoire.errors.TrajectoireError`: one
@@ -70,6 +71,23 @@ def _parser() -> argparse.ArgumentParser:
 
     i = sub.add_parser("info", help="human summary of an output NetCDF")
     i.add_argument("path", type=Path, metavar="OUT.nc")
+
+    c = sub.add_parser(
+        "scenario", help="emission cuts from a [scenario] table, from a run's contributions"
+    )
+    c.add_argument("config", type=Path, metavar="CONFIG", help="TOML file with a [scenario]")
+    c.add_argument(
+        "--from", dest="baseline", type=Path, required=True, metavar="OUT.nc", help="the run"
+    )
+    c.add_argument("--out", "-o", type=Path, required=True, metavar="S.nc", help="output")
+    c.add_argument(
+        "--recompute",
+        action="store_true",
+        help="rerun the chain on the scaled emissions (maps of territory cuts, NO2 exposure); "
+        "needs the run configuration ([scenario] run_config or the one OUT.nc names)",
+    )
+    c.add_argument("--years", metavar="FIRST:LAST", help="years to recompute (with --recompute)")
+    c.add_argument("-q", "--quiet", action="store_true", help="warnings only")
 
     e = sub.add_parser("export", help="export one map of an output to GeoTIFF")
     e.add_argument("path", type=Path, metavar="OUT.nc")
@@ -166,6 +184,40 @@ def _cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_scenario(args: argparse.Namespace) -> int:
+    from trajectoire.io.config import parse_years
+    from trajectoire.io.netcdf import check_writable
+    from trajectoire.scenario import (
+        apply_scenario,
+        load_scenario,
+        recompute_scenario,
+        run_config_of,
+        summary,
+        write_scenario,
+    )
+
+    out = check_writable(args.out, what="--out")
+    scenario = load_scenario(args.config)
+    if args.years and not args.recompute:
+        raise ConfigError("--years selects the years of --recompute; add --recompute.")
+    level = logging.WARNING if args.quiet else logging.INFO
+    with _logging_to_stderr(level):
+        if args.recompute:
+            ds = recompute_scenario(
+                run_config_of(scenario, args.baseline),
+                scenario,
+                baseline=args.baseline,
+                years=parse_years(args.years) if args.years else None,
+            )
+        else:
+            ds = apply_scenario(args.baseline, scenario)
+        path = write_scenario(ds, out)
+    if not args.quiet:
+        print(summary(ds))
+        print(f"wrote {path}")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from trajectoire.io.netcdf import check_writable, export_geotiff
 
@@ -186,7 +238,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"sample": _cmd_sample, "run": _cmd_run, "info": _cmd_info, "export": _cmd_export}
+_COMMANDS = {
+    "sample": _cmd_sample,
+    "run": _cmd_run,
+    "info": _cmd_info,
+    "export": _cmd_export,
+    "scenario": _cmd_scenario,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

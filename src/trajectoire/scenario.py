@@ -1,0 +1,860 @@
+"""Emission-reduction scenarios from a run's stored contributions (issue 16).
+
+A scenario is a list of cuts, "cut sector S in territory T by X % from year Y". The model is
+linear in the emissions (``docs/attribution.md``), so removing a fraction ``f`` of the
+emissions of sector ``s`` in territory ``T`` removes exactly ``f`` times the contribution of
+``(s, origin=T)`` from every receptor aggregate (territory means, population-weighted means,
+station cells), and ``f`` times the contribution map of ``s`` when ``T`` is every territory:
+
+* :func:`apply_scenario` (the **exact path**) computes the scenario from the stored
+  aggregates and maps of an output, with no new dispersion;
+* :func:`recompute_scenario` (the **recompute path**) reruns the chain
+  (:func:`trajectoire.batch.pipeline.compute_year`) on emissions scaled by
+  :func:`scaled_context`: it gives what the stored variables cannot (maps of a cut limited
+  to one territory, NO2 wherever its conversion needs the scenario's NOx field, exposure of
+  NO2) and checks the exact path;
+* :func:`write_scenario` writes either one as a CF NetCDF, atomically.
+
+NO2 is not linear in NOx: it is recomputed from the scenario NOx with the run's conversion
+(:func:`trajectoire.dispersion.chemistry.no2_increment_ratio`), never scaled. See
+``docs/scenarios.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from trajectoire.batch.pipeline import RunContext, compute_year, population, prepare
+from trajectoire.dispersion.chemistry import no2_increment_ratio
+from trajectoire.errors import ConfigError, InputError
+from trajectoire.geo.territories import TERRITORIES
+from trajectoire.io.config import RunConfig, load_config
+from trajectoire.io.netcdf import open_output, write_netcdf
+from trajectoire.sectors import GNFR
+
+__all__ = [
+    "DEFAULT_THRESHOLDS",
+    "Cut",
+    "Scenario",
+    "apply_scenario",
+    "cut_factors",
+    "load_scenario",
+    "recompute_scenario",
+    "run_config_of",
+    "scaled_context",
+    "scenario_from_table",
+    "summary",
+    "write_scenario",
+]
+
+log = logging.getLogger("trajectoire")
+
+#: annual-mean limit values from 2030 [ug m-3], Directive (EU) 2024/2881, Annex I
+DEFAULT_THRESHOLDS: dict[str, float] = {"NO2": 20.0, "PM10": 20.0, "PM2.5": 10.0}
+
+#: variables an output needs for the exact path
+NEEDED = ("territory_contribution", "exposure_contribution", "background", "population_total")
+_CUT_KEYS = ("sector", "territory", "percent", "from_year")
+_SCENARIO_KEYS = ("name", "cut", "thresholds", "run_config")
+_LINEAR_AGGREGATES = {
+    "territory_contribution": "territory_concentration",
+    "exposure_contribution": "exposure",
+    "station_contribution": "station_concentration",
+}
+
+
+# ----------------------------------------------------------------------------- the scenario
+@dataclass(frozen=True)
+class Cut:
+    """Remove `fraction` of the emissions of `sector` in `territory` from `from_year` on.
+
+    Parameters
+    ----------
+    sector : str
+        GNFR sector id (``trajectoire.sectors.GNFR``).
+    territory : str or None
+        Territory id (``trajectoire.TERRITORIES``); None cuts the sector everywhere on the
+        grid (every territory and the rest of the domain).
+    fraction : float
+        Share of the emissions removed, 0..1 (``percent / 100`` in a TOML file).
+    from_year : int
+        First year the cut applies to.
+    """
+
+    sector: str
+    territory: str | None
+    fraction: float
+    from_year: int
+
+    def __post_init__(self) -> None:
+        problems = _cut_problems(self.sector, self.territory, self.fraction, self.from_year)
+        if problems:
+            raise ConfigError("\n".join(f"Cut: {p}" for p in problems))
+
+    def applies(self, year: int) -> bool:
+        """Whether the cut is in force in `year`."""
+        return year >= self.from_year
+
+    def describe(self) -> str:
+        """``F_RoadTransport -30 % in MEL from 2020``."""
+        where = "everywhere" if self.territory is None else f"in {self.territory}"
+        return f"{self.sector} -{100 * self.fraction:g} % {where} from {self.from_year}"
+
+
+def _cut_problems(sector: Any, territory: Any, fraction: Any, from_year: Any) -> list[str]:
+    """One sentence per mistake in a cut's fields."""
+    out = []
+    if sector not in GNFR:
+        out.append(f"sector {sector!r} is not a GNFR sector; valid values: {', '.join(GNFR)}.")
+    if territory is not None and territory not in TERRITORIES:
+        out.append(
+            f"territory {territory!r} is unknown; valid values: {', '.join(TERRITORIES)} "
+            "(or leave it out to cut everywhere)."
+        )
+    if (
+        isinstance(fraction, bool)
+        or not isinstance(fraction, int | float)
+        or not 0.0 <= float(fraction) <= 1.0
+    ):
+        out.append(f"fraction {fraction!r} must be a number in 0..1 (percent in 0..100).")
+    if isinstance(from_year, bool) or not isinstance(from_year, int):
+        out.append(f"from_year {from_year!r} must be an integer year.")
+    return out
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A named set of cuts that apply together (their removed emissions add up).
+
+    Parameters
+    ----------
+    name : str
+        Short name, written in the output.
+    cuts : sequence of Cut
+        At least one. Two cuts that touch the same emissions (one sector, one territory and
+        the same sector everywhere, say) each remove their fraction of the baseline
+        emissions; together they may not remove more than 100 %.
+    thresholds : mapping of str to float, optional
+        Annual-mean thresholds [ug m-3] by pollutant for the inhabitants above them (default
+        :data:`DEFAULT_THRESHOLDS`).
+    run_config : pathlib.Path, optional
+        Run configuration of the recompute path (default: the one the output names).
+
+    Examples
+    --------
+    >>> s = Scenario("road", [Cut("F_RoadTransport", "MEL", 0.3, 2020)])
+    >>> s.describe()
+    'road: F_RoadTransport -30 % in MEL from 2020'
+    """
+
+    name: str
+    cuts: tuple[Cut, ...]
+    thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    run_config: Path | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cuts", tuple(self.cuts))
+        if not self.cuts:
+            raise ConfigError(f"scenario {self.name!r}: no cut; add at least one.")
+        problems = _overlap_problems(self.cuts)
+        if problems:
+            raise ConfigError("\n".join(f"scenario {self.name!r}: {p}" for p in problems))
+
+    @property
+    def first_year(self) -> int:
+        """The first year any cut applies to."""
+        return min(c.from_year for c in self.cuts)
+
+    def active(self, year: int) -> tuple[Cut, ...]:
+        """The cuts in force in `year`."""
+        return tuple(c for c in self.cuts if c.applies(year))
+
+    def describe(self) -> str:
+        """One line: the name and every cut."""
+        return f"{self.name}: " + "; ".join(c.describe() for c in self.cuts)
+
+    def to_json(self) -> str:
+        """The cuts and thresholds as JSON (written in the output's global attributes)."""
+        return json.dumps(
+            {
+                "name": self.name,
+                "cuts": [dataclasses.asdict(c) for c in self.cuts],
+                "thresholds": dict(self.thresholds),
+            }
+        )
+
+
+def _overlap_problems(cuts: Sequence[Cut]) -> list[str]:
+    """Cuts of one sector that would remove more than all of its emissions somewhere."""
+    out = []
+    for sector in dict.fromkeys(c.sector for c in cuts):
+        mine = [c for c in cuts if c.sector == sector]
+        everywhere = sum(c.fraction for c in mine if c.territory is None)
+        for t in [None, *dict.fromkeys(c.territory for c in mine if c.territory)]:
+            total = everywhere + sum(c.fraction for c in mine if t and c.territory == t)
+            if total > 1.0 + 1e-12:
+                where = "everywhere" if t is None else f"in {t}"
+                out.append(
+                    f"the cuts of {sector} {where} add up to {100 * total:g} % (> 100 %); "
+                    "lower their percent."
+                )
+    return out
+
+
+def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]") -> Scenario:
+    """Build a :class:`Scenario` from the ``[scenario]`` table of a TOML file.
+
+    Parameters
+    ----------
+    table : mapping
+        ``name``, ``[[cut]]`` entries (``sector``, optional ``territory``, ``percent``,
+        ``from_year``), optional ``thresholds`` (pollutant -> ug m-3) and ``run_config``.
+    source : str
+        What to name in the messages (the file).
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        One line per mistake, naming the key, the value and the valid values.
+    """
+    where = f"{source}: [scenario]"
+    problems = [
+        f"{where}: unknown key {k!r}; valid keys: {', '.join(_SCENARIO_KEYS)}."
+        for k in table
+        if k not in _SCENARIO_KEYS
+    ]
+    raw_cuts = table.get("cut", [])
+    if not isinstance(raw_cuts, list) or not raw_cuts:
+        problems.append(
+            f"{where}: no [[scenario.cut]] entry; add one with sector, percent and from_year "
+            "(territory optional)."
+        )
+        raw_cuts = []
+    cuts = []
+    for i, entry in enumerate(raw_cuts, 1):
+        at = f"{where} cut {i}"
+        if not isinstance(entry, dict):
+            problems.append(f"{at}: expected a table ([[scenario.cut]]), got {entry!r}.")
+            continue
+        problems += [
+            f"{at}: unknown key {k!r}; valid keys: {', '.join(_CUT_KEYS)}."
+            for k in entry
+            if k not in _CUT_KEYS
+        ]
+        missing = [k for k in ("sector", "percent", "from_year") if k not in entry]
+        if missing:
+            problems.append(f"{at}: missing key(s) {', '.join(missing)}.")
+            continue
+        percent = entry["percent"]
+        bad_percent = (
+            isinstance(percent, bool)
+            or not isinstance(percent, int | float)
+            or not 0 <= percent <= 100
+        )
+        if bad_percent:
+            problems.append(f"{at}: percent = {percent!r}; expected a number in 0..100.")
+            percent = 0.0
+        mine = _cut_problems(
+            entry["sector"], entry.get("territory"), float(percent) / 100, entry["from_year"]
+        )
+        problems += [f"{at}: {p}" for p in mine]
+        if not mine and not bad_percent:
+            cuts.append(
+                Cut(entry["sector"], entry.get("territory"), percent / 100, entry["from_year"])
+            )
+    thresholds = dict(DEFAULT_THRESHOLDS)
+    raw_thr = table.get("thresholds", {})
+    if not isinstance(raw_thr, dict):
+        problems.append(f"{where}: thresholds must be a table (pollutant = ug m-3).")
+        raw_thr = {}
+    for pol, value in raw_thr.items():
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            problems.append(f"{where}.thresholds: {pol} = {value!r}; expected a number >= 0.")
+        else:
+            thresholds[str(pol)] = float(value)
+    name = table.get("name", "scenario")
+    if not isinstance(name, str):
+        problems.append(f"{where}: name must be a string, got {name!r}.")
+    if problems:
+        raise ConfigError("\n".join(problems))
+    run_config = table.get("run_config")
+    try:
+        return Scenario(
+            str(name),
+            tuple(cuts),
+            thresholds,
+            None if run_config is None else Path(str(run_config)),
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read the ``[scenario]`` table of a TOML file (see :func:`scenario_from_table`).
+
+    ``run_config``, when given, is read relative to the file's directory.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        Missing file, invalid TOML, no ``[scenario]`` table, or a bad cut (one line each).
+    """
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise ConfigError(f"scenario file {str(p)!r} not found.")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{p}: cannot read it as TOML ({exc}).") from None
+    if not isinstance(data.get("scenario"), dict):
+        raise ConfigError(
+            f"{p}: no [scenario] table; add one with [[scenario.cut]] entries (docs/scenarios.md)."
+        )
+    scen = scenario_from_table(data["scenario"], source=str(p))
+    if scen.run_config is not None and not scen.run_config.is_absolute():
+        scen = dataclasses.replace(scen, run_config=(p.parent / scen.run_config).resolve())
+    return scen
+
+
+# --------------------------------------------------------------------------- the cut factors
+def cut_factors(
+    scenario: Scenario, years: Sequence[int], sectors: Sequence[str], origins: Sequence[str]
+) -> xr.DataArray:
+    """What remains of the emissions of each (year, sector, origin): ``1 − Σ f`` of the cuts
+    in force that touch it (a cut everywhere touches every origin, "rest" included).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``(year, sector, origin)`` [1].
+    """
+    f = np.ones((len(years), len(sectors), len(origins)))
+    for c in scenario.cuts:
+        if c.sector not in sectors:
+            continue
+        s = list(sectors).index(c.sector)
+        for iy, y in enumerate(years):
+            if not c.applies(int(y)):
+                continue
+            if c.territory is None:
+                f[iy, s, :] -= c.fraction
+            else:
+                f[iy, s, list(origins).index(c.territory)] -= c.fraction
+    return xr.DataArray(
+        np.clip(f, 0.0, 1.0),
+        dims=("year", "sector", "origin"),
+        coords={"year": list(years), "sector": list(sectors), "origin": list(origins)},
+    )
+
+
+def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
+    """The output has what the scenario needs; its cuts name its sectors, territories, years."""
+    missing = [v for v in NEEDED if v not in base]
+    if missing:
+        raise InputError(
+            f"{what}: no variable(s) {', '.join(missing)}; a scenario needs the receptor "
+            "aggregates by sector and origin that `trajectoire run` writes. Give the output of "
+            "a run (or run it again with this version)."
+        )
+    sectors = [str(s) for s in base["sector"].values]
+    territories = [str(t) for t in base["receptor"].values]
+    years = [int(y) for y in base["year"].values]
+    problems = []
+    for i, c in enumerate(scenario.cuts, 1):
+        at = f"[scenario] cut {i}"
+        if c.sector not in sectors:
+            problems.append(
+                f"{at}: sector {c.sector!r} is not a sector of the run in {what}; valid values: "
+                f"{', '.join(sectors)}."
+            )
+        if c.territory is not None and c.territory not in territories:
+            problems.append(
+                f"{at}: territory {c.territory!r} is not a territory of the run in {what}; "
+                f"valid values: {', '.join(territories)}."
+            )
+        if not years[0] <= c.from_year <= years[-1]:
+            problems.append(
+                f"{at}: from_year {c.from_year} is outside the years of {what} "
+                f"({years[0]}..{years[-1]})."
+            )
+    if problems:
+        raise ConfigError("\n".join(problems))
+
+
+def _map_years(base: xr.Dataset) -> set[int]:
+    raw = base.attrs.get("map_years", "")
+    text = " ".join(str(v) for v in np.atleast_1d(raw))
+    return {int(v) for v in text.replace(",", " ").split()} & {int(y) for y in base["year"].values}
+
+
+# --------------------------------------------------------------------------- the exact path
+def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Dataset:
+    """The scenario computed exactly from an output's stored contributions (no dispersion).
+
+    For the linear pollutants and every year from the scenario's first year, each receptor
+    aggregate by (sector, origin) is multiplied by what remains of its emissions
+    (:func:`cut_factors`); the totals are their sums plus the background. Concentration maps
+    are given in the map years whose cuts in force all apply everywhere: the concentration
+    minus ``f`` times each cut sector's contribution map. NO2 is recomputed from the
+    scenario's NOx map with the run's conversion where that map is known (its territory
+    means; its exposure needs the population per cell, which the output does not hold); the
+    rest of NO2, and the maps of territory cuts, are NaN: use :func:`recompute_scenario`.
+
+    Parameters
+    ----------
+    output : str, pathlib.Path or xarray.Dataset
+        The output of ``trajectoire run`` (baseline).
+    scenario : Scenario
+
+    Returns
+    -------
+    xarray.Dataset
+        See ``docs/scenarios.md`` (variables, their changes versus the baseline, the
+        inhabitants above the thresholds); ``attrs["scenario_notes"]`` says what was not
+        computed and why.
+    """
+    base, what = _open(output)
+    _check_output(base, scenario, what)
+    years = [int(y) for y in base["year"].values if int(y) >= scenario.first_year]
+    sectors = [str(s) for s in base["sector"].values]
+    origins = [str(o) for o in base["origin"].values]
+    pols = [str(p) for p in base["pollutant"].values]
+    factor = cut_factors(scenario, years, sectors, origins)
+    sb = base.sel(year=years)
+    bg = sb["background"].load()
+    notes: list[str] = []
+    out = xr.Dataset(attrs={"crs": base.attrs.get("crs", "")})
+    out["background"] = bg
+    linear = xr.DataArray([p != "NO2" for p in pols], dims="pollutant", coords={"pollutant": pols})
+    any_cut = xr.DataArray(
+        [bool(scenario.active(y)) for y in years], dims="year", coords={"year": years}
+    )
+    for name, total_name in _LINEAR_AGGREGATES.items():
+        if name not in sb:
+            continue
+        stored = sb[name].load().astype(np.float64)
+        scaled = stored * factor
+        # NO2 parts are not linear in the NOx cuts: kept only where no cut is in force
+        out[name] = scaled.where(linear | ~any_cut).assign_attrs(stored.attrs)
+        total = out[name].sum(("sector", "origin"), min_count=1) + bg
+        if total_name == "exposure":
+            total = total.rename({"receptor": "territory"})
+        out[total_name] = total.assign_attrs(sb[total_name].attrs if total_name in sb else {})
+    out["population_total"] = sb["population_total"].load()
+    maps, map_notes = _exact_maps(base, scenario, years, pols)
+    notes += map_notes
+    if maps is not None:
+        out["concentration"] = maps
+        _no2_from_maps(out, base, scenario, years, pols, notes)
+    if "NO2" in pols and any(scenario.active(y) for y in years):
+        notes.append(
+            "NO2 by sector and origin, at the stations and its exposure are not linear in the "
+            "cuts and need the scenario's NOx field cell by cell: NaN here, computed by "
+            "`trajectoire scenario --recompute`"
+        )
+    weights, how = _cell_weights(base)
+    return _finish(out, base, scenario, "exact", notes, weights, how)
+
+
+def _open(output: str | Path | xr.Dataset) -> tuple[xr.Dataset, str]:
+    if isinstance(output, xr.Dataset):
+        return output, "the output"
+    return open_output(output), str(output)
+
+
+def _exact_maps(
+    base: xr.Dataset, scenario: Scenario, years: list[int], pols: list[str]
+) -> tuple[xr.DataArray | None, list[str]]:
+    """Scenario concentration maps where the stored ones give them (NaN elsewhere)."""
+    if "concentration" not in base:
+        return None, ["the output holds no concentration maps: no scenario maps"]
+    notes = []
+    map_years = _map_years(base) if "contribution" in base else set()
+    conc = base["concentration"]
+    out = xr.full_like(conc.sel(year=years), np.nan, dtype=np.float32).load()
+    no_map, by_territory = [], []
+    for y in years:
+        cuts = scenario.active(y)
+        if not cuts:
+            out.loc[{"year": y}] = conc.sel(year=y).values
+            continue
+        if any(c.territory is not None for c in cuts):
+            by_territory.append(y)
+            continue
+        if y not in map_years:
+            no_map.append(y)
+            continue
+        plane = conc.sel(year=y).values.astype(np.float64)
+        contrib = base["contribution"].sel(year=y)
+        for c in cuts:
+            part = contrib.sel(sector=c.sector).values.astype(np.float64)
+            lin = [i for i, p in enumerate(pols) if p != "NO2"]
+            plane[lin] -= c.fraction * part[lin]
+        if "NO2" in pols:
+            plane[pols.index("NO2")] = np.nan  # recomputed from NOx below
+        out.loc[{"year": y}] = plane.astype(np.float32)
+    if by_territory:
+        notes.append(
+            f"no maps for {_span(by_territory)}: a cut limited to one territory needs "
+            "contributions by origin cell by cell, which the output does not store; "
+            "`trajectoire scenario --recompute` computes them"
+        )
+    if no_map:
+        notes.append(
+            f"no maps for {_span(no_map)}: not map years of the output (no contribution maps "
+            "stored); `--recompute` computes them"
+        )
+    return out.assign_attrs(base["concentration"].attrs), notes
+
+
+def _no2_from_maps(
+    out: xr.Dataset,
+    base: xr.Dataset,
+    scenario: Scenario,
+    years: list[int],
+    pols: list[str],
+    notes: list[str],
+) -> None:
+    """NO2 maps and territory means from the scenario's NOx maps (the run's conversion)."""
+    if "NO2" not in pols or "NOx" not in pols or "territory_fraction" not in base:
+        return
+    frac = np.asarray(base["territory_fraction"].values, dtype=np.float64)
+    w = frac / frac.sum(axis=(1, 2), keepdims=True)
+    for y in years:
+        if not scenario.active(y):
+            continue
+        nox = out["concentration"].sel(year=y, pollutant="NOx").values.astype(np.float64)
+        if not np.isfinite(nox).any():
+            continue
+        bg = out["background"].sel(year=y)
+        total = _no2_total(float(bg.sel(pollutant="NOx")), float(bg.sel(pollutant="NO2")), nox)
+        out["concentration"].loc[{"year": y, "pollutant": "NO2"}] = total.astype(np.float32)
+        means = np.nansum(w * total[None], axis=(1, 2))
+        out["territory_concentration"].loc[{"year": y, "pollutant": "NO2"}] = means
+    if any(scenario.active(y) for y in years):
+        notes.append(
+            "NO2 maps and territory means recomputed from the scenario NOx maps with the "
+            "run's conversion (Romberg et al., 1996)"
+        )
+
+
+def _no2_total(nox_bg: float, no2_bg: float, nox_total: np.ndarray) -> np.ndarray:
+    """NO2 of a NOx map (background included) by the run's conversion; NaN stays NaN."""
+    local = np.nan_to_num(nox_total - nox_bg, nan=0.0)
+    # the scenario only removes emissions: a negative local NOx is float32 round-off
+    total, _ = no2_increment_ratio(nox_bg, no2_bg, np.maximum(local, 0.0))
+    return np.where(np.isfinite(nox_total), total, np.nan)
+
+
+def _span(years: Sequence[int]) -> str:
+    ys = sorted(years)
+    return str(ys[0]) if len(ys) == 1 else f"{len(ys)} years ({ys[0]}..{ys[-1]})"
+
+
+# ------------------------------------------------------------------------ the recompute path
+def scaled_context(ctx: RunContext, cuts: Iterable[Cut]) -> RunContext:
+    """A copy of `ctx` whose emissions are those of the cuts (all taken as in force).
+
+    The gridded emission basis of each cut sector is multiplied, cell by cell, by
+    ``1 − Σ f × share of the cell in the cut's territory`` (share 1 for a cut everywhere):
+    a cell split between two territories loses ``f`` of its part in the cut territory only.
+    The stacks of a cut sector whose origin is the territory (every stack for a cut
+    everywhere) are multiplied by ``1 − f``. Years are not looked at: pass the cuts in force
+    in the year computed.
+
+    Parameters
+    ----------
+    ctx : RunContext
+        From :func:`trajectoire.batch.pipeline.prepare`; not modified.
+    cuts : iterable of Cut
+
+    Returns
+    -------
+    RunContext
+    """
+    cuts = list(cuts)
+    if not cuts:
+        return ctx
+    basis = ctx.basis.copy()
+    point_emission = None if ctx.point_emission is None else ctx.point_emission.copy()
+    for sector in dict.fromkeys(c.sector for c in cuts):
+        if sector not in ctx.sectors:
+            continue
+        s = ctx.sectors.index(sector)
+        remain = np.ones(ctx.grid.shape)
+        for c in cuts:
+            if c.sector != sector:
+                continue
+            share = 1.0 if c.territory is None else ctx.fractions[ctx.origins.index(c.territory)]
+            remain -= c.fraction * share
+        basis[:, :, s] *= np.clip(remain, 0.0, 1.0).astype(basis.dtype)
+        if point_emission is not None and ctx.points is not None:
+            sec = ctx.points["source_sector"].values.astype(str)
+            ori = ctx.points["origin"].values.astype(str)
+            q = np.ones(len(sec))
+            for c in cuts:
+                if c.sector == sector:
+                    q -= c.fraction * (
+                        (sec == sector) & ((ori == c.territory) | (c.territory is None))
+                    )
+            q = np.where(sec == sector, np.clip(q, 0.0, 1.0), 1.0)
+            point_emission = point_emission * xr.DataArray(
+                q, dims="source", coords={"source": point_emission["source"].values}
+            )
+    return dataclasses.replace(ctx, basis=basis, point_emission=point_emission)
+
+
+def recompute_scenario(
+    config: RunConfig | str | Path,
+    scenario: Scenario,
+    *,
+    baseline: str | Path | xr.Dataset | None = None,
+    years: Sequence[int] | None = None,
+    ctx: RunContext | None = None,
+) -> xr.Dataset:
+    """The scenario computed by rerunning the chain on the scaled emissions.
+
+    Each year is :func:`trajectoire.batch.pipeline.compute_year` on
+    :func:`scaled_context` with the cuts in force that year: maps of every year computed
+    (cuts limited to a territory included), aggregates by sector and origin, NO2 from the
+    scenario's NOx with the run's conversion, exposure, and inhabitants above the thresholds
+    with the run's population per cell.
+
+    Parameters
+    ----------
+    config : RunConfig or path
+        The run's configuration (the baseline's).
+    scenario : Scenario
+    baseline : path or xarray.Dataset, optional
+        The baseline output: the changes are taken against it (else they are left out).
+    years : sequence of int, optional
+        Years to compute (default: the run's years from the scenario's first year).
+    ctx : RunContext, optional
+        A prepared run (:func:`trajectoire.batch.pipeline.prepare`), to save the preparation.
+
+    Returns
+    -------
+    xarray.Dataset
+        As :func:`apply_scenario`, with ``attrs["scenario_method"] = "recompute"``.
+    """
+    cfg = config if isinstance(config, RunConfig) else load_config(config)
+    base, what = (None, "") if baseline is None else _open(baseline)
+    if base is not None:
+        _check_output(base, scenario, what)
+    ctx = prepare(cfg) if ctx is None else ctx
+    wanted = [y for y in ctx.years if y >= scenario.first_year] if years is None else list(years)
+    bad = [y for y in wanted if y not in ctx.years]
+    if bad or not wanted:
+        raise ConfigError(
+            f"scenario years {bad or wanted} are not in the run ({ctx.years[0]}..{ctx.years[-1]})."
+        )
+    contexts: dict[tuple[Cut, ...], RunContext] = {}
+    parts, inhabitants = [], []
+    keep = (
+        "concentration",
+        "background",
+        "population_total",
+        *_LINEAR_AGGREGATES,
+        *_LINEAR_AGGREGATES.values(),
+    )
+    for y in wanted:
+        active = scenario.active(y)
+        if active not in contexts:
+            contexts[active] = scaled_context(ctx, active)
+        log.info("scenario %s: computing %d (%d cut(s) in force)", scenario.name, y, len(active))
+        ds = compute_year(contexts[active], y)
+        parts.append(ds[[v for v in keep if v in ds]])
+        inhabitants.append(_ctx_weights(ctx, y))
+    out = xr.concat(parts, dim="year", data_vars="all", join="exact")
+    out.attrs = {"crs": ctx.grid.crs.to_string()}
+    notes = []
+    if base is None:
+        notes.append("no baseline given: no changes")
+        return _finish(out, None, scenario, "recompute", notes, inhabitants, "population")
+    return _finish(out, base, scenario, "recompute", notes, inhabitants, "population")
+
+
+def _ctx_weights(ctx: RunContext, year: int) -> np.ndarray:
+    """``(territory, ny, nx)`` share of each territory's inhabitants in each cell."""
+    pop = population(ctx, year)
+    w = ctx.fractions[: len(ctx.territories)] * pop[None]
+    total = w.sum(axis=(1, 2), keepdims=True)
+    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+
+def _cell_weights(base: xr.Dataset) -> tuple[np.ndarray | None, str]:
+    """Share of each territory's inhabitants per cell from an output: its population map
+    when it has one, else the territory's area (uniform density, an approximation)."""
+    if "territory_fraction" not in base:
+        return None, "none"
+    frac = np.asarray(base["territory_fraction"].values, dtype=np.float64)
+    how = "area"
+    if "population" in base and set(base["population"].dims) == {"y", "x"}:
+        frac = frac * np.nan_to_num(np.asarray(base["population"].values, dtype=np.float64))
+        how = "population"
+    total = frac.sum(axis=(1, 2), keepdims=True)
+    return np.divide(frac, total, out=np.zeros_like(frac), where=total > 0), how
+
+
+# ------------------------------------------------------------------------------ the result
+def _finish(
+    out: xr.Dataset,
+    base: xr.Dataset | None,
+    scenario: Scenario,
+    method: str,
+    notes: list[str],
+    weights: np.ndarray | list[np.ndarray] | None,
+    how: str,
+) -> xr.Dataset:
+    """Add the changes versus the baseline, the inhabitants above thresholds, the attributes."""
+    years = [int(y) for y in out["year"].values]
+    if base is not None:
+        sb = base.sel(year=years)
+        for name in ("concentration", *_LINEAR_AGGREGATES.values()):
+            if name in out and name in sb:
+                ref = sb[name].load()
+                change = out[name] - ref.astype(np.float32 if name == "concentration" else float)
+                out[f"{name}_change"] = change.assign_attrs(
+                    units=out[name].attrs.get("units", "ug m-3"),
+                    long_name=f"change of {name} versus the baseline (scenario - baseline)",
+                )
+    if weights is not None and "concentration" in out:
+        _inhabitants(out, base, scenario, weights, how, notes)
+    for var in out.data_vars:
+        out[var].attrs.setdefault("units", "ug m-3")
+    out.attrs.update(
+        {
+            "title": f"trajectoire scenario: {scenario.name}",
+            "scenario_name": scenario.name,
+            "scenario": scenario.describe(),
+            "scenario_json": scenario.to_json(),
+            "scenario_method": method,
+            "scenario_notes": "; ".join(notes) if notes else "none",
+        }
+    )
+    if base is not None:
+        for key in ("map_years", "trajectoire_config_file", "trajectoire_config_hash"):
+            if key in base.attrs:
+                out.attrs[f"baseline_{key}"] = base.attrs[key]
+    return out
+
+
+def _inhabitants(
+    out: xr.Dataset,
+    base: xr.Dataset | None,
+    scenario: Scenario,
+    weights: np.ndarray | list[np.ndarray],
+    how: str,
+    notes: list[str],
+) -> None:
+    """Inhabitants of each territory living where the annual mean exceeds the threshold."""
+    years = [int(y) for y in out["year"].values]
+    pols = [str(p) for p in out["pollutant"].values]
+    thr = np.array([scenario.thresholds.get(p, np.nan) for p in pols])
+    totals = out["population_total"].values  # (year, territory)
+    n_t = totals.shape[1]
+
+    def count(conc: np.ndarray, w: np.ndarray, iy: int) -> np.ndarray:
+        res = np.full((n_t, len(pols)), np.nan)
+        for ip in range(len(pols)):
+            plane = conc[ip]
+            if np.isnan(thr[ip]) or not np.isfinite(plane).any():
+                continue
+            above = np.nan_to_num(plane, nan=-np.inf) > thr[ip]
+            res[:, ip] = totals[iy] * (w * above[None]).sum(axis=(1, 2))
+        return res
+
+    scen = np.full((len(years), n_t, len(pols)), np.nan)
+    ref = np.full_like(scen, np.nan)
+    for iy, y in enumerate(years):
+        w = weights[iy] if isinstance(weights, list) else weights
+        scen[iy] = count(out["concentration"].sel(year=y).values, w, iy)
+        if base is not None and "concentration" in base:
+            ref[iy] = count(base["concentration"].sel(year=y).values, w, iy)
+    coords = {"year": years, "territory": [str(t) for t in out["territory"].values]}
+    coords["pollutant"] = pols
+    dims = ("year", "territory", "pollutant")
+    method = (
+        "inhabitants per cell of the run (population x territory share)"
+        if how == "population"
+        else "territory inhabitants spread uniformly over its area (the output holds no "
+        "population map; use --recompute for the run's population)"
+    )
+    attrs = {"units": "1", "comment": method}
+    out["inhabitants_above"] = xr.DataArray(scen, dims=dims, coords=coords).assign_attrs(
+        attrs, long_name="inhabitants where the scenario's annual mean exceeds the threshold"
+    )
+    if base is not None:
+        out["baseline_inhabitants_above"] = xr.DataArray(
+            ref, dims=dims, coords=coords
+        ).assign_attrs(
+            attrs, long_name="inhabitants where the baseline's annual mean exceeds the threshold"
+        )
+        out["inhabitants_above_change"] = (
+            out["inhabitants_above"] - out["baseline_inhabitants_above"]
+        ).assign_attrs(attrs, long_name="change of the inhabitants above the threshold")
+    out["threshold"] = xr.DataArray(thr, dims="pollutant", coords={"pollutant": pols}).assign_attrs(
+        units="ug m-3", long_name="annual-mean threshold of the inhabitants count"
+    )
+    if how != "population":
+        notes.append(f"inhabitants above thresholds: {method}")
+
+
+def run_config_of(scenario: Scenario, baseline: str | Path) -> Path:
+    """The run configuration of the recompute path: ``[scenario] run_config``, else the
+    configuration file the baseline output names (``trajectoire_config_file``)."""
+    if scenario.run_config is not None:
+        path, key = scenario.run_config, "[scenario] run_config"
+    else:
+        base = open_output(baseline)
+        named = base.attrs.get("trajectoire_config_file")
+        base.close()
+        if not named:
+            raise ConfigError(
+                f"{baseline}: names no run configuration; give it as [scenario] run_config."
+            )
+        path, key = Path(str(named)), f"the configuration {baseline} names"
+    if not path.is_file():
+        raise ConfigError(
+            f"{key}: {str(path)!r} not found; set [scenario] run_config to the run's config.toml."
+        )
+    return path
+
+
+def summary(ds: xr.Dataset) -> str:
+    """A few lines: the scenario, the change of exposure in its last year, the notes."""
+    year = int(ds["year"].values[-1])
+    lines = [f"scenario {ds.attrs.get('scenario', '')} ({ds.attrs.get('scenario_method')})"]
+    if "exposure_change" in ds:
+        lines.append(f"change of the population-weighted mean in {year} [ug m-3]:")
+        ch = ds["exposure_change"].sel(year=year)
+        for t in ch["territory"].values:
+            vals = ", ".join(
+                f"{p} {float(v):+.3g}"
+                for p, v in zip(ch["pollutant"].values, ch.sel(territory=t).values, strict=True)
+                if np.isfinite(v)
+            )
+            lines.append(f"  {t}: {vals}")
+    if ds.attrs.get("scenario_notes", "none") != "none":
+        lines.append(f"notes: {ds.attrs['scenario_notes']}")
+    return "\n".join(lines)
+
+
+def write_scenario(ds: xr.Dataset, path: str | Path, *, dtype: str = "float32") -> Path:
+    """Write a scenario (:func:`apply_scenario`, :func:`recompute_scenario`) as a CF NetCDF,
+    atomically (temporary file, fsync, rename: :func:`trajectoire.io.netcdf.write_netcdf`)."""
+    out = ds.copy()
+    for name in list(out.data_vars):
+        if out[name].dtype == bool:
+            out[name] = out[name].astype(np.int8)
+    return write_netcdf(out, path, dtype=dtype)

@@ -1,0 +1,399 @@
+"""Emission-reduction scenarios (issue 16): the exact path from the stored contributions,
+the recompute path through the chain, and their agreement.
+
+A small run of the sample (ACSO and ARC at 250 m, a 5 km kernel, 2016..2018, map years 2017
+and 2018; ``test_pipeline.small_config``) is written once by the runner; the scenarios are
+applied to that file.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from test_pipeline import small_config
+from trajectoire import ConfigError, InputError, TrajectoireWarning
+from trajectoire.batch import pipeline as P
+from trajectoire.batch.runner import run as run_chain
+from trajectoire.cli import main
+from trajectoire.dispersion.chemistry import no2_increment_ratio
+from trajectoire.io.config import load_config
+from trajectoire.scenario import (
+    Cut,
+    Scenario,
+    apply_scenario,
+    cut_factors,
+    load_scenario,
+    recompute_scenario,
+    scaled_context,
+    scenario_from_table,
+    write_scenario,
+)
+
+LINEAR = ["NOx", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"]
+ROAD = "F_RoadTransport"
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """(config, output path, prepared context) of the small run."""
+    tmp = tmp_path_factory.mktemp("scenario")
+    cfg_path = small_config(tmp, **{r"^map_years = \[.*\]": "map_years = [2017, 2018]"})
+    cfg = load_config(cfg_path)
+    out = tmp / "out.nc"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        run_chain(cfg, out, progress=False)
+        ctx = P.prepare(cfg)
+    return cfg, out, ctx
+
+
+def _toml(tmp: Path, body: str) -> Path:
+    p = tmp / "scenario.toml"
+    p.write_text(body)
+    return p
+
+
+# ------------------------------------------------------------------------------ parsing
+def test_scenario_table_is_parsed(tmp_path):
+    p = _toml(
+        tmp_path,
+        """
+[scenario]
+name = "road"
+[[scenario.cut]]
+sector = "F_RoadTransport"
+territory = "MEL"
+percent = 30
+from_year = 2020
+[[scenario.cut]]
+sector = "B_Industry"
+percent = 12.5
+from_year = 2018
+[scenario.thresholds]
+NO2 = 40
+""",
+    )
+    s = load_scenario(p)
+    assert s.name == "road" and s.first_year == 2018
+    assert s.cuts[0] == Cut(ROAD, "MEL", 0.3, 2020)
+    assert s.cuts[1] == Cut("B_Industry", None, 0.125, 2018)
+    assert s.thresholds["NO2"] == 40.0 and s.thresholds["PM2.5"] == 10.0
+    assert s.active(2019) == (s.cuts[1],)
+    assert "F_RoadTransport -30 % in MEL from 2020" in s.describe()
+
+
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [
+        ('sector = "F_Road", percent = 10, from_year = 2017', "sector 'F_Road' is not a GNFR"),
+        (
+            'sector = "F_RoadTransport", territory = "LILLE", percent = 10, from_year = 2017',
+            "territory 'LILLE' is unknown; valid values: MEL, CUD",
+        ),
+        (
+            'sector = "F_RoadTransport", percent = 150, from_year = 2017',
+            "percent = 150; expected a number in 0..100",
+        ),
+        (
+            'sector = "F_RoadTransport", percent = 10, from_year = 2017, year = 1',
+            "unknown key 'year'; valid keys: sector, territory, percent, from_year",
+        ),
+        ('sector = "F_RoadTransport", percent = 10', "missing key(s) from_year"),
+    ],
+)
+def test_bad_cut_one_line_naming_the_key(tmp_path, cut, expected):
+    p = _toml(tmp_path, f"[scenario]\ncut = [{{ {cut} }}]\n")
+    with pytest.raises(ConfigError) as e:
+        load_scenario(p)
+    msg = str(e.value)
+    assert expected in msg and "[scenario] cut 1" in msg
+    assert len(msg.splitlines()) == 1
+
+
+def test_several_mistakes_one_line_each():
+    with pytest.raises(ConfigError) as e:
+        scenario_from_table(
+            {
+                "cut": [
+                    {"sector": "X", "percent": 10, "from_year": 2017},
+                    {"sector": ROAD, "territory": "Y", "percent": -1, "from_year": 2017},
+                ]
+            }
+        )
+    lines = str(e.value).splitlines()
+    assert len(lines) == 3
+    assert "cut 1: sector 'X'" in lines[0] and "cut 2: percent = -1" in lines[1]
+    assert "cut 2: territory 'Y'" in lines[2]
+
+
+def test_cuts_may_not_remove_more_than_everything():
+    with pytest.raises(ConfigError, match=r"F_RoadTransport in MEL add up to 130 %"):
+        Scenario("x", [Cut(ROAD, None, 0.5, 2017), Cut(ROAD, "MEL", 0.8, 2019)])
+    with pytest.raises(ConfigError, match="fraction 1.5 must be a number in 0..1"):
+        Cut(ROAD, None, 1.5, 2017)
+    with pytest.raises(ConfigError, match="no cut"):
+        Scenario("x", [])
+
+
+def test_cut_factors():
+    s = Scenario("x", [Cut(ROAD, None, 0.25, 2017), Cut(ROAD, "MEL", 0.5, 2018)])
+    f = cut_factors(s, [2016, 2017, 2018], ["B_Industry", ROAD], ["MEL", "CUD", "rest"])
+    np.testing.assert_allclose(f.sel(sector="B_Industry"), 1.0)
+    np.testing.assert_allclose(f.sel(sector=ROAD, year=2016), [1, 1, 1])
+    np.testing.assert_allclose(f.sel(sector=ROAD, year=2017), [0.75, 0.75, 0.75])
+    np.testing.assert_allclose(f.sel(sector=ROAD, year=2018), [0.25, 0.75, 0.75])
+
+
+# ------------------------------------------------------------------------ the exact path
+def test_cutting_everything_leaves_the_background(small):
+    _, out, _ = small
+    base = xr.open_dataset(out)
+    sectors = [str(s) for s in base["sector"].values]
+    ds = apply_scenario(out, Scenario("all", [Cut(s, None, 1.0, 2017) for s in sectors]))
+    assert [int(y) for y in ds["year"]] == [2017, 2018]
+    pols = [str(p) for p in ds["pollutant"].values]
+    bg = ds["background"]
+    # aggregates: the background (NO2 too: its territory means come from the maps)
+    lin = ds["territory_concentration"].sel(pollutant=LINEAR)
+    np.testing.assert_allclose(lin, bg.sel(pollutant=LINEAR).broadcast_like(lin), rtol=1e-6)
+    np.testing.assert_allclose(
+        ds["exposure"].sel(pollutant=LINEAR),
+        bg.sel(pollutant=LINEAR).broadcast_like(ds["exposure"].sel(pollutant=LINEAR)),
+        rtol=1e-6,
+    )
+    np.testing.assert_allclose(
+        ds["territory_concentration"].sel(pollutant="NO2"),
+        bg.sel(pollutant="NO2").broadcast_like(ds["territory_concentration"].sel(pollutant="NO2")),
+        rtol=1e-6,
+    )
+    # maps (both years are map years): the background in every written cell
+    conc = ds["concentration"]
+    for p in pols:
+        plane = conc.sel(pollutant=p).values
+        ok = np.isfinite(plane)
+        assert ok.any()
+        ref = bg.sel(pollutant=p).values[:, None, None]
+        np.testing.assert_allclose(
+            np.where(ok, plane, 0),
+            np.where(ok, np.broadcast_to(ref, plane.shape), 0),
+            rtol=1e-5,
+            atol=1e-5 * float(ref.max()),
+        )
+    assert "inhabitants_above" in ds and "threshold" in ds
+
+
+def test_one_sector_cut_changes_its_contribution_by_exactly_x(small):
+    _, out, _ = small
+    base = xr.open_dataset(out).sel(year=[2017, 2018])
+    ds = apply_scenario(out, Scenario("road", [Cut(ROAD, None, 0.3, 2017)]))
+    for name in ("territory_contribution", "exposure_contribution", "station_contribution"):
+        new = ds[name].sel(pollutant=LINEAR)
+        old = base[name].sel(pollutant=LINEAR).astype(float)
+        np.testing.assert_allclose(new.sel(sector=ROAD), 0.7 * old.sel(sector=ROAD), rtol=1e-12)
+        others = [s for s in new["sector"].values if s != ROAD]
+        np.testing.assert_array_equal(new.sel(sector=others), old.sel(sector=others))
+    change = ds["territory_concentration_change"].sel(pollutant=LINEAR)
+    expect = -0.3 * base["territory_contribution"].sel(sector=ROAD, pollutant=LINEAR).sum("origin")
+    np.testing.assert_allclose(change, expect, rtol=1e-5, atol=1e-6)
+    # maps: -30 % of the road contribution map
+    cmap = ds["concentration_change"].sel(pollutant=LINEAR).values
+    road = base["contribution"].sel(sector=ROAD, pollutant=LINEAR).values
+    ok = np.isfinite(cmap)
+    np.testing.assert_allclose(cmap[ok], -0.3 * road[ok], rtol=1e-4, atol=1e-5)
+
+
+def test_territory_cut_touches_only_its_origin_and_has_no_exact_maps(small):
+    _, out, _ = small
+    base = xr.open_dataset(out).sel(year=[2018])
+    ds = apply_scenario(out, Scenario("acso", [Cut(ROAD, "ACSO", 0.5, 2018)]))
+    new = ds["territory_contribution"].sel(sector=ROAD, pollutant=LINEAR)
+    old = base["territory_contribution"].sel(sector=ROAD, pollutant=LINEAR).astype(float)
+    np.testing.assert_allclose(new.sel(origin="ACSO"), 0.5 * old.sel(origin="ACSO"))
+    np.testing.assert_array_equal(new.sel(origin=["ARC", "rest"]), old.sel(origin=["ARC", "rest"]))
+    assert np.isnan(ds["concentration"].values).all()
+    assert "a cut limited to one territory" in ds.attrs["scenario_notes"]
+
+
+# -------------------------------------------------------------------- the recompute path
+def test_scaled_context_is_the_cut(small):
+    _, _, ctx = small
+    cuts = (Cut(ROAD, "ACSO", 0.4, 2017), Cut("B_Industry", None, 0.25, 2017))
+    ctx2 = scaled_context(ctx, cuts)
+    assert ctx2.basis is not ctx.basis and ctx.basis is not None
+    share = ctx.fractions[ctx.origins.index("ACSO")]
+    assert ((share > 0) & (share < 1)).any()  # cells split with ARC or the rest
+    for pol in ("NOx", "PM10"):
+        e0, e1 = P.emission_of(ctx, 2018, pol), P.emission_of(ctx2, 2018, pol)
+        for i, s in enumerate(ctx.sectors):
+            want = {ROAD: 1 - 0.4 * share, "B_Industry": 0.75}.get(s, 1.0) * e0[i]
+            np.testing.assert_allclose(e1[i], want, rtol=1e-6, atol=1e-12)
+    if ctx.points is not None:
+        q0, q1 = ctx.point_emission, ctx2.point_emission
+        sec = ctx.points["source_sector"].values.astype(str)
+        ori = ctx.points["origin"].values.astype(str)
+        want = np.where(
+            sec == "B_Industry", 0.75, np.where((sec == ROAD) & (ori == "ACSO"), 0.6, 1)
+        )
+        np.testing.assert_allclose(q1, q0 * want[None, :, None])
+
+
+@pytest.mark.slow
+def test_exact_and_recomputed_paths_agree(small):
+    cfg, out, ctx = small
+    s = Scenario(
+        "mix",
+        [
+            Cut(ROAD, "ACSO", 0.4, 2017),
+            Cut("B_Industry", None, 0.25, 2017),
+            Cut(ROAD, "ARC", 1.0, 2018),
+        ],
+    )
+    exact = apply_scenario(out, s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        again = recompute_scenario(cfg, s, baseline=out, ctx=ctx)
+    assert again.attrs["scenario_method"] == "recompute"
+    worst = 0.0
+    for name in ("territory_concentration", "exposure", "station_concentration"):
+        a = exact[name].sel(pollutant=LINEAR).values
+        b = again[name].sel(pollutant=LINEAR).values
+        rel = np.abs(a - b) / np.abs(b)
+        worst = max(worst, float(rel.max()))
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+        # the change too, relative to the change itself
+        ca = exact[f"{name}_change"].sel(pollutant=LINEAR).values
+        cb = again[f"{name}_change"].sel(pollutant=LINEAR).values
+        np.testing.assert_allclose(ca, cb, rtol=1e-4, atol=1e-6 * np.abs(b).max())
+    # summed over the origins, the (sector) contributions agree as well
+    for name in ("territory_contribution", "exposure_contribution"):
+        a = exact[name].sel(pollutant=LINEAR).sum("origin")
+        b = again[name].sel(pollutant=LINEAR).sum("origin")
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    print(f"exact vs recompute, linear totals: max relative difference {worst:.2e}")
+    # the recompute path has maps of the territory cuts and NO2 everywhere
+    assert np.isfinite(again["concentration"].sel(pollutant="NO2")).any()
+    assert np.isfinite(again["exposure"].sel(pollutant="NO2")).all()
+
+
+@pytest.mark.slow
+def test_no2_recompute_is_consistent(small):
+    cfg, out, ctx = small
+    s = Scenario("road", [Cut(ROAD, None, 0.6, 2018)])
+    exact = apply_scenario(out, s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        again = recompute_scenario(cfg, s, baseline=out, ctx=ctx, years=[2018])
+    y = 2018
+    bg = again["background"].sel(year=y)
+    nox = again["concentration"].sel(year=y, pollutant="NOx").values.astype(float)
+    no2 = again["concentration"].sel(year=y, pollutant="NO2").values
+    ok = np.isfinite(nox)
+    total, _ = no2_increment_ratio(
+        float(bg.sel(pollutant="NOx")),
+        float(bg.sel(pollutant="NO2")),
+        np.where(ok, nox - float(bg.sel(pollutant="NOx")), 0.0),
+    )
+    # the recomputed NO2 map is the run's conversion of the recomputed NOx map
+    np.testing.assert_allclose(no2[ok], total[ok], rtol=1e-5)
+    # exact path (NO2 from its NOx map) and recompute agree on the NO2 territory means
+    a = exact["territory_concentration"].sel(year=y, pollutant="NO2").values
+    b = again["territory_concentration"].sel(year=y, pollutant="NO2").values
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    # the NO2 change is smaller than 60 % of the NO2 road share (concave curve) but not 0
+    base = xr.open_dataset(out).sel(year=y)
+    road_no2 = base["territory_contribution"].sel(sector=ROAD, pollutant="NO2").sum("origin")
+    drop = -again["territory_concentration_change"].sel(year=y, pollutant="NO2")
+    assert (drop > 0).all()
+    assert not np.allclose(drop, 0.6 * road_no2, rtol=1e-3)
+
+
+# ----------------------------------------------------------------------- output and CLI
+def test_written_file_and_cli(small, tmp_path, capsys):
+    _, out, _ = small
+    p = _toml(
+        tmp_path,
+        '[scenario]\nname = "road"\ncut = [{ sector = "F_RoadTransport", percent = 30, '
+        "from_year = 2018 }]\n",
+    )
+    target = tmp_path / "s.nc"
+    assert main(["scenario", str(p), "--from", str(out), "--out", str(target)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert target.is_file() and not (tmp_path / "s.nc.tmp").exists()
+    ds = xr.open_dataset(target)
+    assert ds.attrs["Conventions"] == "CF-1.8" and ds.attrs["scenario_method"] == "exact"
+    assert "F_RoadTransport -30 % everywhere from 2018" in ds.attrs["scenario"]
+    assert ds["concentration"].attrs["grid_mapping"] == "crs" and "crs" in ds
+    assert ds["exposure_change"].attrs["units"] == "ug m-3"
+    assert [int(y) for y in ds["year"]] == [2018]
+
+
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [
+        ('sector = "Z_Nothing", percent = 10, from_year = 2017', "sector 'Z_Nothing'"),
+        (
+            'sector = "F_RoadTransport", territory = "XYZ", percent = 10, from_year = 2017',
+            "territory 'XYZ'",
+        ),
+        ('sector = "F_RoadTransport", percent = 150, from_year = 2017', "percent = 150"),
+        (
+            'sector = "F_RoadTransport", percent = 10, from_year = 2030',
+            "from_year 2030 is outside the years",
+        ),
+        (
+            'sector = "F_RoadTransport", territory = "MEL", percent = 10, from_year = 2017',
+            "territory 'MEL' is not a territory of the run",
+        ),
+        (
+            'sector = "G_Shipping", percent = 10, from_year = 2017',
+            "sector 'G_Shipping' is not a sector of the run",
+        ),
+    ],
+)
+def test_cli_bad_scenario_exit_2(small, tmp_path, capsys, cut, expected):
+    _, out, _ = small
+    p = _toml(tmp_path, f"[scenario]\ncut = [{{ {cut} }}]\n")
+    code = main(["scenario", str(p), "--from", str(out), "--out", str(tmp_path / "s.nc")])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("trajectoire: error:") and expected in err
+    assert len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "s.nc").exists()
+
+
+def test_cli_output_without_the_aggregates_exit_2(small, tmp_path, capsys):
+    _, out, _ = small
+    thin = tmp_path / "thin.nc"
+    xr.open_dataset(out)[["concentration", "background"]].to_netcdf(thin)
+    p = _toml(
+        tmp_path,
+        '[scenario]\ncut = [{ sector = "F_RoadTransport", percent = 10, from_year = 2017 }]\n',
+    )
+    code = main(["scenario", str(p), "--from", str(thin), "--out", str(tmp_path / "s.nc")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no variable(s) territory_contribution" in err
+    assert len(err.strip().splitlines()) == 1
+    with pytest.raises(InputError):
+        apply_scenario(thin, load_scenario(p))
+
+
+def test_cli_missing_scenario_table(tmp_path, capsys):
+    p = _toml(tmp_path, "[run]\nname = 'x'\n")
+    code = main(["scenario", str(p), "--from", "x.nc", "--out", str(tmp_path / "s.nc")])
+    assert code == 2 and "no [scenario] table" in capsys.readouterr().err
+
+
+def test_write_scenario_is_atomic(small, tmp_path):
+    _, out, _ = small
+    ds = apply_scenario(out, Scenario("r", [Cut(ROAD, None, 0.1, 2018)]))
+    path = write_scenario(ds, tmp_path / "r.nc")
+    back = xr.open_dataset(path)
+    np.testing.assert_allclose(
+        back["exposure"].values, ds["exposure"].values.astype(np.float32), equal_nan=True
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc"]
