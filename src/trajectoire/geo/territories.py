@@ -420,7 +420,7 @@ def territory_fractions(territories: gpd.GeoDataFrame, grid: Grid) -> xr.DataArr
     Returns
     -------
     xarray.DataArray
-        ``(territory, y, x)`` fractions in [0, 1] [1], float64. The ``territory`` coordinate
+        ``(territory, y, x)`` fractions between 0 and 1 [1], float64. The ``territory`` coordinate
         holds the ids in the order of `territories` then ``"rest"`` (the part of each cell
         in no territory), so that the layers sum to 1 in every cell.
 
