@@ -86,7 +86,7 @@ LAYERS: dict[str, int] = {
     "assess": 7,
     "io": 8,
     "batch": 9,
-    **dict.fromkeys(("sample", "accessor", "cli", "plot", "scenario", ROOT), 10),
+    **dict.fromkeys(("sample", "accessor", "cli", "plot", "report", "scenario", ROOT), 10),
 }
 LAYER_NAMES = {
     0: "core",
@@ -528,12 +528,12 @@ def test_checker_reports_kernels_importing_more_than_numpy_numba_math():
 def test_checker_reports_unknown_package_and_former_path():
     bad = _graph(
         geo__grid=[Import("trajectoire.regrid", "Regridder", 2)],
-        report__tables=[Import("trajectoire.geo.grid", "Grid", 1)],
+        pamphlet__tables=[Import("trajectoire.geo.grid", "Grid", 1)],
     )
     found = check_layout(bad)
     assert [v.rule for v in found] == ["layers", "layers"]
     assert "former path" in found[0].message and "trajectoire.geo.regridding" in found[0].message
-    assert "package 'report' has no layer" in found[1].message
+    assert "package 'pamphlet' has no layer" in found[1].message
 
 
 def test_type_checking_imports_are_exempt_from_layers_only():

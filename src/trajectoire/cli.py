@@ -9,6 +9,8 @@ Commands::
     trajectoire export OUT.nc --year Y --pollutant P [--sector S]
                        [--variable concentration] --format geotiff [--out FILE]
     trajectoire scenario CONFIG --from OUT.nc --out S.nc [--recompute] [--years 2020:2023]
+    trajectoire report OUT.nc --territory MEL [--lang fr] [--out rapport-MEL.html]
+                       [--scenario S.nc] [--pdf]
     trajectoire --version
 
 Exit codes: 0 success; 2 bad input (a :class:`~trajectoire.errors.TrajectoireError`: one
@@ -97,6 +99,16 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--variable", default="concentration")
     e.add_argument("--format", choices=["geotiff"], default="geotiff")
     e.add_argument("--out", "-o", type=Path, help="file to write (default: derived name)")
+
+    rep = sub.add_parser("report", help="one self-contained HTML report of a territory")
+    rep.add_argument("path", type=Path, metavar="OUT.nc")
+    rep.add_argument("--territory", "-t", required=True, help="territory id (MEL, CUD...)")
+    rep.add_argument("--lang", default="fr", help="fr (default) or en")
+    rep.add_argument(
+        "--out", "-o", type=Path, help="HTML file (default: rapport-ID.html beside OUT.nc)"
+    )
+    rep.add_argument("--scenario", type=Path, metavar="S.nc", help="a scenario output to compare")
+    rep.add_argument("--pdf", action="store_true", help="also print a PDF (headless Chromium)")
     return p
 
 
@@ -238,12 +250,34 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from trajectoire.io.netcdf import check_writable
+    from trajectoire.report import write_report
+
+    out = args.out
+    if out is None:
+        stem = "rapport" if args.lang == "fr" else "report"
+        out = args.path.with_name(f"{stem}-{args.territory}.html")
+    check_writable(out, what="--out")
+    for path in write_report(
+        args.path,
+        out,
+        territory=args.territory,
+        lang=args.lang,
+        scenario=args.scenario,
+        pdf=args.pdf,
+    ):
+        print(f"wrote {path}")
+    return 0
+
+
 _COMMANDS = {
     "sample": _cmd_sample,
     "run": _cmd_run,
     "info": _cmd_info,
     "export": _cmd_export,
     "scenario": _cmd_scenario,
+    "report": _cmd_report,
 }
 
 

@@ -1,0 +1,667 @@
+"""One self-contained HTML page per territory, for residents and elected officials.
+
+:func:`build_report` reads a run's output (and optionally a scenario output), gathers the
+numbers through a :class:`~trajectoire.report.numbers.Tracer` (each one written with the
+recipe that reads it from the file), draws the figures with :mod:`trajectoire.plot`,
+embeds them as base64 PNG and renders the Jinja2 template of the language. The page needs
+no other file: styles are inline, images are ``data:`` URIs, links point to anchors of the
+page only. :func:`write_report` writes it (and a PDF through headless Chromium, on request).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireError
+from trajectoire.geo.territories import TERRITORIES
+from trajectoire.report.numbers import Term, Tracer
+from trajectoire.report.wording import (
+    INPUTS,
+    LANGS,
+    POLLUTANTS,
+    PRECURSOR,
+    SECTORS,
+    THRESHOLD_LABELS,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "REQUIRED_VARIABLES",
+    "build_report",
+    "chromium_command",
+    "find_chromium",
+    "html_to_pdf",
+    "report_context",
+    "write_report",
+]
+
+#: Variables of the output the report reads (docs/outputs.md); the first missing one is named.
+REQUIRED_VARIABLES: tuple[str, ...] = (
+    "exposure",
+    "inhabitants_above",
+    "exposure_threshold",
+    "population_total",
+    "exposure_contribution",
+    "background",
+    "concentration",
+    "emission",
+    "territory_fraction",
+)
+#: Variables of a change decomposition (``trajectoire.batch.pipeline.decompose_change``).
+CHANGE_VARIABLES = ("change_emission", "change_meteorology", "change_background", "change_total")
+_FIG_DPI = 80
+_CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+
+
+# ----------------------------------------------------------------------------- checks
+def _check_inputs(ds: xr.Dataset, territory: str, lang: str) -> list[str]:
+    """Check the language, the variables and the territory; return the pollutants to show."""
+    if lang not in LANGS:
+        raise InputError(
+            f"report: --lang {lang!r} is not available; expected one of {list(LANGS)}."
+        )
+    missing = [v for v in REQUIRED_VARIABLES if v not in ds.data_vars]
+    if missing:
+        raise MissingVariableError(
+            f"report: the output lacks {missing} (it needs {list(REQUIRED_VARIABLES)}); "
+            "make it with `trajectoire run CONFIG --out OUT.nc` of this version."
+        )
+    known = [str(t) for t in ds["exposure"]["territory"].values]
+    if territory not in known:
+        raise InputError(
+            f"report: territory {territory!r} is not in the output; expected one of {known}."
+        )
+    pollutants = [p for p in POLLUTANTS["fr"] if p in ds["exposure"]["pollutant"].values]
+    if not pollutants:
+        raise InputError(
+            "report: the output has none of the pollutants NO2, PM10, PM2.5 in 'exposure' "
+            f"(it has {[str(p) for p in ds['exposure']['pollutant'].values]})."
+        )
+    return pollutants
+
+
+# ----------------------------------------------------------------------------- figures
+def _png(fig: Figure) -> str:
+    """The figure as a ``data:image/png;base64,...`` URI."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_FIG_DPI, bbox_inches="tight", facecolor="white")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _around(ds: xr.Dataset, territory: str, pad: int = 10) -> xr.Dataset:
+    """The dataset cut to the territory's cells plus `pad` cells around (for its map)."""
+    inside = np.asarray(ds["territory_fraction"].sel(territory=territory).fillna(0).values) > 0
+    if not inside.any():
+        return ds
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    ys = slice(max(rows[0] - pad, 0), rows[-1] + pad + 1)
+    xs = slice(max(cols[0] - pad, 0), cols[-1] + pad + 1)
+    return ds.isel(y=ys, x=xs)
+
+
+def _figures(
+    ds: xr.Dataset, territory: str, pollutants: list[str], last: int, lang: str
+) -> list[dict[str, str]]:
+    from trajectoire import plot
+
+    fr = lang == "fr"
+    name = POLLUTANTS[lang]
+    main = pollutants[0]
+    fine = "PM2.5" if "PM2.5" in pollutants else pollutants[-1]
+    figs: list[tuple[str, Callable[[], tuple[Any, Any]], str]] = [
+        (
+            "map",
+            lambda: plot.map(
+                _around(ds, territory),
+                year=last,
+                pollutant=main,
+                lang=lang,
+                title=(f"{name[main][0]} en {last}" if fr else f"{name[main][0]} in {last}"),
+            ),
+            (
+                f"Carte de la moyenne annuelle du {name[main][1]} en {last} autour du territoire "
+                "(couleurs claires : plus de pollution)"
+                if fr
+                else f"Map of the annual mean of {name[main][1]} in {last} around the territory "
+                "(light colours: more pollution)"
+            ),
+        ),
+        (
+            "distribution",
+            lambda: plot.exposure_distribution(
+                ds, year=last, pollutant=main, territory=territory, lang=lang
+            ),
+            (
+                f"Nombre d'habitants selon le niveau de {name[main][1]} qu'ils respirent en {last}. "
+                "Cette figure répartit les habitants également sur le territoire : ses nombres "
+                "diffèrent un peu de ceux du tableau, qui tiennent compte des quartiers habités."
+                if fr
+                else f"Number of inhabitants by the level of {name[main][1]} they breathe in {last}. "
+                "This figure spreads the inhabitants evenly over the territory: its numbers differ "
+                "a little from those of the table, which follow where people actually live."
+            ),
+        ),
+        (
+            "trajectory",
+            lambda: plot.trajectories(
+                ds, variable="exposure", territory=territory, pollutant=main, lang=lang
+            ),
+            (
+                f"Ce que respirent les habitants, {name[main][0]}, année par année, par source"
+                if fr
+                else f"What the inhabitants breathe, {name[main][0]}, year by year, by source"
+            ),
+        ),
+        (
+            "trajectory_fine",
+            lambda: plot.trajectories(
+                ds, variable="exposure", territory=territory, pollutant=fine, lang=lang
+            ),
+            (
+                f"Ce que respirent les habitants, {name[fine][0]}, année par année, par source"
+                if fr
+                else f"What the inhabitants breathe, {name[fine][0]}, year by year, by source"
+            ),
+        ),
+        (
+            "emission",
+            lambda: plot.trajectories(
+                ds, variable="emission", territory=territory, pollutant=PRECURSOR[main], lang=lang
+            ),
+            (
+                "Émissions d'oxydes d'azote sur le territoire, en tonnes par an, par source"
+                if fr
+                else "Emissions of nitrogen oxides within the territory, tonnes per year, by source"
+            ),
+        ),
+        (
+            "source_receptor",
+            lambda: plot.source_receptor(
+                ds, year=last, pollutant=main, weighting="population", lang=lang
+            ),
+            (
+                f"Qui pollue qui : part du {name[main][1]} respiré dans chaque territoire (ligne) "
+                f"due aux émissions de chaque territoire (colonne), {last}"
+                if fr
+                else f"Who pollutes whom: {name[main][1]} breathed in each territory (row) due "
+                f"to the emissions of each territory (column), {last}"
+            ),
+        ),
+    ]
+    out = []
+    for key, draw, caption in figs:
+        if key == "emission" and PRECURSOR[main] not in ds["emission"]["pollutant"].values:
+            continue
+        fig, _ = draw()
+        out.append({"key": key, "src": _png(fig), "caption": caption})
+    return out
+
+
+# ----------------------------------------------------------------------------- numbers
+def _people_nd(value: float) -> int:
+    """Inhabitants: to the nearest hundred from a thousand up (the model is not that exact)."""
+    return -2 if abs(value) >= 1000 else 0
+
+
+def _direction(value: float, nd: int) -> str:
+    if not np.isfinite(value) or round(value, nd) == 0:
+        return "flat"
+    return "up" if value > 0 else "down"
+
+
+def _pollutant_block(
+    t: Tracer, ds: xr.Dataset, territory: str, pol: str, first: int, last: int
+) -> dict[str, Any]:
+    lang = t.lang
+    short, plain, what = POLLUTANTS[lang][pol]
+    at = {"territory": territory, "pollutant": pol}
+    now = {"year": last, **at}
+    then = {"year": first, **at}
+    block: dict[str, Any] = {"id": pol, "short": short, "name": plain, "what": what}
+    block["now"] = t.num("exposure", now)
+    block["then"] = t.num("exposure", then)
+    change = t.value("exposure", now, op="diff", ref=Term("exposure", then))
+    block["change_dir"] = _direction(change, 1)
+    block["change"] = t.num("exposure", now, op="diff", ref=Term("exposure", then), absolute=True)
+    block["change_pct"] = t.num(
+        "exposure", now, op="pct_change", ref=Term("exposure", then), nd=0, absolute=True
+    )
+    # reference values and inhabitants above them
+    thresholds = [str(v) for v in ds["exposure_threshold"]["threshold"].values]
+    block["thresholds"] = []
+    for label in THRESHOLD_LABELS:
+        if label not in thresholds:
+            continue
+        ref_value = t.value("exposure_threshold", {"threshold": label, "pollutant": pol})
+        if not np.isfinite(ref_value):
+            continue
+        sel = {**now, "threshold": label}
+        people = t.value("inhabitants_above", sel)
+        pop = Term("population_total", {"year": last, "territory": territory})
+        block["thresholds"].append(
+            {
+                "label": label,
+                "value": t.num("exposure_threshold", {"threshold": label, "pollutant": pol}, nd=0),
+                "people": t.num("inhabitants_above", sel, nd=_people_nd(people)),
+                "share": t.num("inhabitants_above", sel, nd=0, op="share", ref=pop),
+                "none": bool(people == 0),
+                "above_now": t.value("exposure", now) > ref_value,
+            }
+        )
+    # the spread among inhabitants
+    if "exposure_quantile" in ds.data_vars:
+        qs = [float(q) for q in ds["exposure_quantile"]["quantile"].values]
+        if 0.5 in qs and 0.95 in qs:
+            block["median"] = t.num("exposure_quantile", {**now, "quantile": 0.5})
+            block["p95"] = t.num("exposure_quantile", {**now, "quantile": 0.95})
+    # background: the pollution that comes from further away
+    if "y" not in ds["background"].dims:
+        bg_now = {"year": last, "pollutant": pol}
+        bg_then = {"year": first, "pollutant": pol}
+        block["bg_now"] = t.num("background", bg_now)
+        block["bg_then"] = t.num("background", bg_then)
+        block["bg_share"] = t.num("background", bg_now, nd=0, op="share", ref=Term("exposure", now))
+        bg_change = t.value("background", bg_now, op="diff", ref=Term("background", bg_then))
+        block["bg_dir"] = _direction(bg_change, 1)
+    # emissions within the territory (the cells' shares of the territory as weights)
+    emitted = PRECURSOR[pol]
+    if emitted in ds["emission"]["pollutant"].values:
+        weight = ("territory_fraction", {"territory": territory})
+        e_now = {"year": last, "pollutant": emitted}
+        e_then = {"year": first, "pollutant": emitted}
+        dims = ("sector", "y", "x")
+        ref = Term("emission", e_then, dims, weight)
+        e_change = t.value("emission", e_now, sum=dims, weight=weight, op="pct_change", ref=ref)
+        if np.isfinite(e_change):
+            block["emission"] = {
+                "id": emitted,
+                "now": t.num("emission", e_now, nd=0, sum=dims, weight=weight),
+                "then": t.num("emission", e_then, nd=0, sum=dims, weight=weight),
+                "pct": t.num(
+                    "emission",
+                    e_now,
+                    nd=0,
+                    sum=dims,
+                    weight=weight,
+                    op="pct_change",
+                    ref=ref,
+                    absolute=True,
+                ),
+                "dir": _direction(e_change, 0),
+            }
+    # sources: shares of the local part of what inhabitants breathe, by sector and origin
+    rec = {"year": last, "receptor": territory, "pollutant": pol}
+    total = Term("exposure_contribution", rec, ("sector", "origin"))
+    local_total = t.value("exposure_contribution", rec, sum=("sector", "origin"))
+    sectors = []
+    if local_total > 0:
+        for s in ds["exposure_contribution"]["sector"].values:
+            sel = {**rec, "sector": str(s)}
+            share = t.value("exposure_contribution", sel, sum=("origin",), op="share", ref=total)
+            if np.isfinite(share) and round(share) >= 1:
+                sectors.append((share, str(s), sel))
+        sectors.sort(key=lambda item: -item[0])
+    block["sectors"] = [
+        {
+            "name": SECTORS[lang].get(s, s.split("_", 1)[-1]),
+            "share": t.num(
+                "exposure_contribution", sel, nd=0, sum=("origin",), op="share", ref=total
+            ),
+        }
+        for _, s, sel in sectors[:5]
+    ]
+    origins = [str(o) for o in ds["exposure_contribution"]["origin"].values]
+    if territory in origins and local_total > 0:
+        block["own_share"] = t.num(
+            "exposure_contribution",
+            {**rec, "origin": territory},
+            nd=0,
+            sum=("sector",),
+            op="share",
+            ref=total,
+        )
+    # a change decomposition, when the output holds one
+    if all(v in ds.data_vars for v in CHANGE_VARIABLES):
+        split: dict[str, Any] = {}
+        for v in CHANGE_VARIABLES:
+            da = ds[v]
+            sel = {"receptor": territory, "pollutant": pol}
+            sums: tuple[str, ...] = ()
+            if "sector" in da.dims:
+                if "all" in da["sector"].values:
+                    sel["sector"] = "all"
+                else:
+                    sums = ("sector",)
+            split[v] = t.num(v, sel, sum=sums)
+        split["period"] = str(ds.attrs.get("period", ds["change_total"].attrs.get("period", "")))
+        block["split"] = split
+    return block
+
+
+def _zones(t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], last: int) -> Any:
+    """Tables of the zone variables (a ``zone`` dim), or None when the output has none."""
+    tables = []
+    for name in ds.data_vars:
+        v = str(name)
+        da = ds[v]
+        if "zone" not in da.dims:
+            continue
+        sel: dict[str, Any] = {}
+        for dim, label in (("year", last), ("territory", territory), ("receptor", territory)):
+            if dim in da.dims:
+                sel[dim] = label
+        if set(da.dims) - set(sel) - {"zone", "pollutant"}:
+            continue  # not a table of zone x pollutant
+        pols = [p for p in pollutants if "pollutant" in da.dims and p in da["pollutant"].values]
+        rows = []
+        for z in da["zone"].values:
+            cells = []
+            for p in pols:
+                value = t.value(v, {**sel, "zone": str(z), "pollutant": p})
+                nd = 1 if str(da.attrs.get("units", "")) != "1" else _people_nd(value)
+                cells.append(t.num(v, {**sel, "zone": str(z), "pollutant": p}, nd=nd))
+            rows.append({"zone": str(z), "cells": cells})
+        tables.append(
+            {
+                "var": v,
+                "long_name": str(da.attrs.get("long_name", v)),
+                "units": str(da.attrs.get("units", "")),
+                "pollutants": [POLLUTANTS[t.lang][p][0] for p in pols],
+                "rows": rows,
+            }
+        )
+    return tables or None
+
+
+def _scenario(
+    t: Tracer, scenario: xr.Dataset, territory: str, pollutants: list[str], last: int
+) -> dict[str, Any]:
+    if "exposure" not in scenario.data_vars:
+        raise MissingVariableError("report: the scenario file has no 'exposure' variable.")
+    if territory not in scenario["exposure"]["territory"].values:
+        raise InputError(f"report: territory {territory!r} is not in the scenario file.")
+    years = [int(y) for y in scenario["exposure"]["year"].values]
+    year = years[-1]
+    rows = []
+    for pol in pollutants:
+        if pol not in scenario["exposure"]["pollutant"].values:
+            continue
+        sel = {"year": year, "territory": territory, "pollutant": pol}
+        row: dict[str, Any] = {
+            "short": POLLUTANTS[t.lang][pol][0],
+            "base": t.num("exposure", {"year": last, "territory": territory, "pollutant": pol}),
+            "scenario": t.num("exposure", sel, src="scenario"),
+        }
+        if (
+            "inhabitants_above" in scenario.data_vars
+            and "WHO2021" in scenario["inhabitants_above"]["threshold"].values
+        ):
+            base_sel = {"year": last, "territory": territory, "pollutant": pol}
+            b = {**base_sel, "threshold": "WHO2021"}
+            s = {**sel, "threshold": "WHO2021"}
+            row["base_above"] = t.num(
+                "inhabitants_above", b, nd=_people_nd(t.value("inhabitants_above", b))
+            )
+            row["scenario_above"] = t.num(
+                "inhabitants_above",
+                s,
+                nd=_people_nd(t.value("inhabitants_above", s, src="scenario")),
+                src="scenario",
+            )
+        rows.append(row)
+    name = scenario.attrs.get("scenario") or scenario.attrs.get("title") or ""
+    return {"name": str(name), "year": year, "rows": rows}
+
+
+# ----------------------------------------------------------------------------- context
+def report_context(
+    ds: xr.Dataset,
+    territory: str,
+    *,
+    lang: str = "fr",
+    scenario: xr.Dataset | None = None,
+    figures: bool = True,
+) -> tuple[dict[str, Any], Tracer]:
+    """Everything the template shows, and the tracer that holds the recipe of each number.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run's output (:func:`trajectoire.io.open_output`).
+    territory : str
+        Territory id (``MEL``...).
+    lang : {"fr", "en"}, default "fr"
+        Language.
+    scenario : xarray.Dataset, optional
+        A scenario output with ``exposure`` (and ``inhabitants_above``) for the territory.
+    figures : bool, default True
+        Draw the figures (False: numbers only, faster).
+
+    Returns
+    -------
+    (dict, Tracer)
+    """
+    pollutants = _check_inputs(ds, territory, lang)
+    years = [int(y) for y in ds["exposure"]["year"].values]
+    first, last = years[0], years[-1]
+    t = Tracer(ds, lang, scenario=scenario)
+    info = TERRITORIES.get(territory)
+    ctx: dict[str, Any] = {
+        "lang": lang,
+        "territory": territory,
+        "territory_name": info.name if info is not None else territory,
+        "first": first,
+        "last": last,
+        "population": t.num(
+            "population_total",
+            {"year": last, "territory": territory},
+            nd=_people_nd(t.value("population_total", {"year": last, "territory": territory})),
+        ),
+        "pollutants": [_pollutant_block(t, ds, territory, p, first, last) for p in pollutants],
+        "run_title": str(ds.attrs.get("title", "")),
+        "version": str(ds.attrs.get("trajectoire_version", ds.attrs.get("source", ""))),
+        "map_years": str(ds.attrs.get("map_years", "")),
+        "synthetic": "sample" in str(ds.attrs.get("title", "")).lower(),
+        "has_split": all(v in ds.data_vars for v in CHANGE_VARIABLES),
+        "inputs": [INPUTS[lang][k] for k in _inputs(ds) if k in INPUTS[lang]],
+    }
+    ctx["zones"] = _zones(t, ds, territory, pollutants, last)
+    ctx["scenario"] = (
+        _scenario(t, scenario, territory, pollutants, last) if scenario is not None else None
+    )
+    ctx["figures"] = (
+        {f["key"]: f for f in _figures(ds, territory, pollutants, last, lang)} if figures else {}
+    )
+    return ctx, t
+
+
+def _inputs(ds: xr.Dataset) -> list[str]:
+    import json
+
+    try:
+        return [str(k) for k in json.loads(str(ds.attrs.get("input_checksums", "{}")))]
+    except ValueError:
+        return []
+
+
+# ----------------------------------------------------------------------------- render
+def _environment() -> Any:
+    try:
+        import jinja2
+    except ImportError as exc:  # pragma: no cover - jinja2 is in the test environment
+        raise ImportError(
+            "trajectoire.report needs Jinja2: pip install 'trajectoire[report]'."
+        ) from exc
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("trajectoire.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["upfirst"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+    return env
+
+
+def build_report(
+    ds: xr.Dataset,
+    territory: str,
+    *,
+    lang: str = "fr",
+    scenario: xr.Dataset | None = None,
+) -> str:
+    """The report of one territory as one self-contained HTML page.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run's output with the variables of :data:`REQUIRED_VARIABLES`.
+    territory : str
+        Territory id (``MEL``, ``CUD``, ``ACSO``, ``CCHF``, ``DOUAISIS``, ``CCVT``, ``ARC``).
+    lang : {"fr", "en"}, default "fr"
+        Language of the page.
+    scenario : xarray.Dataset, optional
+        A scenario output compared with the run.
+
+    Returns
+    -------
+    str
+        The HTML page (UTF-8 text): inline styles, figures as base64 PNG ``data:`` URIs.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Unknown territory or language, an output without the variables needed
+        (:class:`trajectoire.MissingVariableError`).
+    """
+    ctx, _ = report_context(ds, territory, lang=lang, scenario=scenario)
+    template = _environment().get_template(f"report_{lang}.html.j2")
+    return str(template.render(**ctx))
+
+
+def find_chromium() -> str | None:
+    """Path of a headless-capable Chromium (``$TRAJECTOIRE_CHROMIUM`` first), or None."""
+    env = os.environ.get("TRAJECTOIRE_CHROMIUM")
+    if env:
+        return shutil.which(env) or (env if Path(env).exists() else None)
+    for name in _CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def chromium_command(chromium: str, *args: str) -> list[str]:
+    """A headless Chromium command line (no sandbox as root, a throw-away profile)."""
+    cmd = [chromium, "--headless", "--disable-gpu", "--no-first-run", "--hide-scrollbars"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        cmd.append("--no-sandbox")
+    return [*cmd, *args]
+
+
+def html_to_pdf(html_path: str | Path, pdf_path: str | Path, *, timeout: float = 120.0) -> Path:
+    """Print an HTML file to PDF with headless Chromium.
+
+    Raises
+    ------
+    trajectoire.TrajectoireError
+        No Chromium found (install Debian's ``chromium`` or set ``TRAJECTOIRE_CHROMIUM``), or
+        Chromium failed.
+    """
+    chromium = find_chromium()
+    if chromium is None:
+        raise TrajectoireError(
+            "report: --pdf needs headless Chromium, and none was found "
+            f"({', '.join(_CHROMIUM_NAMES)}); install it (apt-get install chromium) or set "
+            "TRAJECTOIRE_CHROMIUM to its path; the HTML page was written."
+        )
+    pdf = Path(pdf_path).resolve()
+    with tempfile.TemporaryDirectory(prefix="trajectoire-chromium-") as profile:
+        cmd = chromium_command(
+            chromium,
+            f"--user-data-dir={profile}",
+            "--no-pdf-header-footer",
+            f"--print-to-pdf={pdf}",
+            Path(html_path).resolve().as_uri(),
+        )
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired:
+            raise TrajectoireError(
+                f"report: Chromium took over {timeout:.0f} s to print {pdf}."
+            ) from None
+    if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
+        last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise TrajectoireError(
+            f"report: Chromium could not print {pdf} (exit {done.returncode}: {last})."
+        )
+    return pdf
+
+
+def write_report(
+    path: str | Path,
+    out: str | Path,
+    *,
+    territory: str,
+    lang: str = "fr",
+    scenario: str | Path | None = None,
+    pdf: bool = False,
+) -> list[Path]:
+    """Write the report of one territory from an output file (and a PDF beside it on request).
+
+    Parameters
+    ----------
+    path : str or Path
+        The run's output NetCDF.
+    out : str or Path
+        The HTML file to write.
+    territory, lang
+        As in :func:`build_report`.
+    scenario : str or Path, optional
+        A scenario output NetCDF.
+    pdf : bool, default False
+        Also print ``out`` with the suffix ``.pdf`` through headless Chromium.
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
+    from trajectoire.io.netcdf import open_output
+
+    if lang not in LANGS:  # before opening anything
+        raise InputError(
+            f"report: --lang {lang!r} is not available; expected one of {list(LANGS)}."
+        )
+    for p, what in ((path, "OUT.nc"), (scenario, "--scenario")):
+        if p is not None and not Path(p).is_file():
+            raise InputError(f"report: {what} {str(p)!r} does not exist.")
+    ds = open_output(path)
+    sc = open_output(scenario) if scenario is not None else None
+    try:
+        page = build_report(ds, territory, lang=lang, scenario=sc)
+    finally:
+        ds.close()
+        if sc is not None:
+            sc.close()
+    target = Path(out)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(target)
+    written = [target]
+    if pdf:
+        written.append(html_to_pdf(target, target.with_suffix(".pdf")))
+    return written

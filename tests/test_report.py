@@ -1,0 +1,388 @@
+"""The territory report (issue 17): one self-contained HTML page, every number traced.
+
+The output is built by hand (an output-like NetCDF on a 30 x 70 grid at 100 m in Lambert-93,
+the seven territories side by side, three years, three sectors) so that the seven reports
+render in seconds; ``docs/report.md`` shows one made from the sample run. Each number of a
+report is read again here from the NetCDF with an evaluator written independently of
+:mod:`trajectoire.report.numbers`, from the attributes of its ``<span class="n">``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import os
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+from matplotlib.image import imread
+
+from trajectoire.cli import main
+from trajectoire.geo.grid import Grid
+from trajectoire.report import build_report, chromium_command, find_chromium, format_number
+
+YEARS = [1990, 2005, 2023]
+SECTORS = ["C_OtherStationaryComb", "F_RoadTransport", "B_Industry"]
+POLLUTANTS = ["NOx", "PM10", "PM2.5", "NO2"]
+TERRITORIES = ["MEL", "CUD", "ACSO", "CCHF", "DOUAISIS", "CCVT", "ARC"]
+ORIGINS = [*TERRITORIES, "rest"]
+THRESHOLDS = {"WHO2021": [np.nan, 15.0, 5.0, 10.0], "EU2030": [np.nan, 20.0, 10.0, 20.0]}
+SECTIONS_FR = ["respirer", "seuils", "evolution", "sources", "quartiers", "scenario", "methode"]
+SECTIONS_EN = ["breathe", "thresholds", "change", "sources", "neighbourhoods", "scenario", "method"]
+
+
+# ----------------------------------------------------------------------------- fixtures
+def _output(scale: float = 1.0, *, zones: bool = False, change: bool = False) -> xr.Dataset:
+    """An output-like dataset with the variables of docs/outputs.md the report reads."""
+    rng = np.random.default_rng(17)
+    g = Grid.from_bounds(700_000, 7_050_000, 707_000, 7_053_000, 100)
+    ny, nx = g.shape
+    frac = np.zeros((7, ny, nx), np.float32)
+    for i in range(7):
+        frac[i, 5:25, 10 * i : 10 * i + 10] = 1.0
+    trend = np.array([2.0, 1.4, 1.0])[:, None, None, None, None]
+    emission = trend * rng.gamma(2.0, 0.5, size=(1, 3, 4, ny, nx)).astype(np.float32)
+    emission[:, :, 3] = np.nan  # NO2 is not emitted
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    smooth = 4.0 + 12.0 * np.exp(-((yy - 15) ** 2 + (xx - 20) ** 2) / 300.0)
+    bg = np.array([[30.0, 20.0, 14.0, 22.0], [25.0, 17.0, 11.0, 18.0], [18.0, 13.0, 7.0, 9.0]])
+    conc = scale * (trend[:, 0] * smooth[None, None] * 0.5) + bg[:, :, None, None]
+    agg = scale * rng.uniform(0.0, 1.0, size=(3, 7, 3, 8, 4)) * trend
+    agg[:, :, 2, :, 3] = 0.0  # industry brings no NO2 (a sector left out of the shares)
+    dims5 = ("year", "receptor", "sector", "origin", "pollutant")
+    c5 = {"year": YEARS, "receptor": TERRITORIES, "sector": SECTORS, "origin": ORIGINS}
+    c5 = {**c5, "pollutant": POLLUTANTS}
+    exp_c = xr.DataArray(agg.astype(np.float32), dims=dims5, coords=c5, attrs={"units": "ug m-3"})
+    bg_da = xr.DataArray(
+        bg, dims=("year", "pollutant"), coords={"year": YEARS, "pollutant": POLLUTANTS}
+    )
+    exposure = (exp_c.sum(("sector", "origin")) + bg_da).rename(receptor="territory")
+    people = np.array([1_195_234, 191_478, 90_234, 53_437, 149_282, 20_462, 83_992], float)
+    pop = np.tile(people, (3, 1)) * np.array([0.95, 0.98, 1.0])[:, None]
+    thr = xr.DataArray(
+        np.array([THRESHOLDS["WHO2021"], THRESHOLDS["EU2030"]]),
+        dims=("threshold", "pollutant"),
+        coords={"threshold": ["WHO2021", "EU2030"], "pollutant": POLLUTANTS},
+    )
+    above = (exposure > thr) * xr.DataArray(pop, dims=("year", "territory")) * 0.87
+    above = above.where(thr.notnull()).transpose("year", "territory", "pollutant", "threshold")
+    q = xr.DataArray([0.05, 0.5, 0.95], dims="quantile")
+    quant = exposure * (0.7 + 0.6 * q)
+    ds = xr.Dataset(
+        {
+            "emission": (("year", "sector", "pollutant", "y", "x"), emission, {"units": "t yr-1"}),
+            "concentration": (("year", "pollutant", "y", "x"), conc, {"units": "ug m-3"}),
+            "background": bg_da.assign_attrs(units="ug m-3"),
+            "exposure_contribution": exp_c,
+            "territory_contribution": exp_c * 0.9,
+            "exposure": exposure.assign_attrs(units="ug m-3"),
+            "exposure_quantile": quant.transpose("year", "territory", "pollutant", "quantile"),
+            "inhabitants_above": above.assign_attrs(units="1"),
+            "exposure_threshold": thr.assign_attrs(units="ug m-3"),
+            "population_total": (("year", "territory"), pop, {"units": "1"}),
+            "territory_fraction": (("territory", "y", "x"), frac, {"units": "1"}),
+            "mask": (("y", "x"), np.ones((ny, nx), np.int8)),
+        },
+        coords={**g.coords(), "territory": TERRITORIES, "quantile": [0.05, 0.5, 0.95]},
+        attrs={
+            "crs": "EPSG:2154",
+            "title": "trajectoire sample",
+            "trajectoire_version": "0.1.test",
+            "input_checksums": json.dumps({"roads": "sha256:0", "meteo": "sha256:1"}),
+        },
+    )
+    if zones:
+        ds["zone_exposure"] = (
+            (
+                exposure.expand_dims(zone=["QPV Lille-Sud", "QPV Roubaix"])
+                * xr.DataArray([1.1, 1.2], dims="zone")
+            )
+            .transpose("year", "territory", "zone", "pollutant")
+            .assign_attrs(
+                units="ug m-3", long_name="population-weighted mean in the priority neighbourhoods"
+            )
+        )
+    if change:
+        d = exposure.sel(year=YEARS[-1]) - exposure.sel(year=YEARS[0])
+        d = d.rename(territory="receptor")
+        sect = xr.DataArray([0.5, 0.3, 0.2], dims="sector", coords={"sector": SECTORS})
+        ds["change_emission"] = (0.6 * d * sect).assign_attrs(units="ug m-3")
+        ds["change_meteorology"] = (0.1 * d * sect).assign_attrs(units="ug m-3")
+        ds["change_background"] = (0.3 * d).assign_attrs(units="ug m-3")
+        ds["change_total"] = d.assign_attrs(units="ug m-3")
+        ds.attrs["period"] = f"{YEARS[0]} et {YEARS[-1]}"
+    return ds
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The output, a variant with zones and a change split, and a scenario, as NetCDF."""
+    d = tmp_path_factory.mktemp("report")
+    out = {"out": d / "out.nc", "rich": d / "rich.nc", "scenario": d / "scenario.nc"}
+    _output().to_netcdf(out["out"])
+    _output(zones=True, change=True).to_netcdf(out["rich"])
+    sc = _output(scale=0.5)[["exposure", "inhabitants_above"]].sel(year=[2023])
+    sc.attrs = {"scenario": "moins de voitures"}
+    sc.to_netcdf(out["scenario"])
+    return out
+
+
+@pytest.fixture(scope="module")
+def reports(files: dict[str, Path]) -> dict[str, Path]:
+    """The seven French reports, MEL in English, and MEL with zones, split and scenario."""
+    made: dict[str, Path] = {}
+    d = files["out"].parent
+    for t in TERRITORIES:
+        made[t] = d / f"rapport-{t}.html"
+        assert main(["report", str(files["out"]), "--territory", t, "--out", str(made[t])]) == 0
+    made["en"] = d / "report-MEL-en.html"
+    assert (
+        main(["report", str(files["out"]), "-t", "MEL", "--lang", "en", "-o", str(made["en"])]) == 0
+    )
+    made["rich"] = d / "rapport-riche.html"
+    argv = ["report", str(files["rich"]), "-t", "CUD", "--scenario", str(files["scenario"])]
+    assert main([*argv, "-o", str(made["rich"])]) == 0
+    return made
+
+
+# ----------------------------------------------------------------------------- html reading
+class _Page(HTMLParser):
+    """The numbers, images, links and ids of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.numbers: list[dict[str, str]] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+        self.ids: set[str] = set()
+        self.sources: list[str] = []
+        self.visible = ""  #: the text a reader sees (outside tags, styles and attributes)
+        self._open: dict[str, str] | None = None
+        self._style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        self._style = tag == "style"
+        if tag == "img":
+            self.visible += " " + a.get("alt", "") + " "
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "span" and a.get("class") == "n":
+            self._open = {**a, "text": ""}
+        if tag == "img":
+            self.images.append(a.get("src", ""))
+        if tag == "a" and "href" in a:
+            self.links.append(a["href"])
+        for k in ("src", "href"):
+            if k in a and tag in ("link", "script", "iframe", "img"):
+                self.sources.append(a[k])
+
+    def handle_data(self, data: str) -> None:
+        if not self._style:
+            self.visible += data
+        if self._open is not None:
+            self._open["text"] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        self._style = False
+        if tag == "span" and self._open is not None:
+            self.numbers.append(self._open)
+            self._open = None
+
+
+def _page(path: Path) -> tuple[_Page, str]:
+    text = path.read_text(encoding="utf-8")
+    p = _Page()
+    p.feed(text)
+    return p, text
+
+
+def _term(ds: xr.Dataset, var: str, sel: dict[str, Any], dims: list[str], weight: Any) -> float:
+    da = ds[var].sel(sel)
+    if weight:
+        da = da.fillna(0) * ds[weight["var"]].sel(weight["sel"]).fillna(0)
+    if dims:
+        da = da.sum(dims)
+    assert da.ndim == 0, (var, sel, dims)
+    return float(da)
+
+
+def _expected(ds: xr.Dataset, n: dict[str, str]) -> float:
+    """A number re-read from the NetCDF, from the recipe of its span only."""
+    a = _term(
+        ds,
+        n["data-var"],
+        json.loads(n["data-sel"]),
+        json.loads(n.get("data-sum", "[]")),
+        json.loads(n.get("data-weight", "null")),
+    )
+    op = n.get("data-op")
+    if op:
+        r = json.loads(n["data-ref"])
+        b = _term(ds, r["var"], r["sel"], r.get("sum", []), r.get("weight"))
+        a = {"diff": a - b, "share": 100 * a / b, "pct_change": 100 * (a - b) / b}[op]
+    return abs(a) if n.get("data-abs") == "1" else a
+
+
+def _parse(text: str, lang: str) -> float:
+    s = text.replace("−", "-")
+    s = s.replace("\u202f", "") if lang == "fr" else s.replace(",", "")
+    return float(s.replace(",", ".")) if lang == "fr" else float(s)
+
+
+# ----------------------------------------------------------------------------- tests
+@pytest.mark.slow  # the nine reports of the module fixture take about 30 s
+@pytest.mark.parametrize("territory", TERRITORIES)
+def test_report_renders_for_each_territory(reports: dict[str, Path], territory: str):
+    page, text = _page(reports[territory])
+    assert text.startswith("<!DOCTYPE html>") and '<html lang="fr">' in text
+    assert all(f'id="{s}"' in text for s in SECTIONS_FR)
+    assert "microgrammes par mètre cube d'air" in text
+    assert "trafic routier" in text.lower() and "chauffage des logements" in text.lower()
+    assert len(page.numbers) > 40 and len(page.images) == 6
+    # no jargon: no sector code, no nomenclature name, no unit symbol of the files
+    for word in ("GNFR", "F_RoadTransport", "RoadTransport", "ug m-3", "µg m⁻³", " nan ", "None"):
+        assert word not in page.visible, word
+    # the unit is explained before its symbol is first used
+    assert page.visible.index("microgrammes par mètre cube") < page.visible.index("µg/m³")
+    assert "n'est pas disponible" in text  # no change split in this output
+    assert "ne sont pas dans ce fichier" in text  # no zones
+    assert "Aucun scénario" in text
+
+
+@pytest.mark.slow  # the nine reports of the module fixture take about 30 s
+@pytest.mark.parametrize("name", [*TERRITORIES, "en", "rich"])
+def test_every_number_is_read_from_the_netcdf(reports, files, name):
+    page, _ = _page(reports[name])
+    lang = "en" if name == "en" else "fr"
+    path = files["rich"] if name == "rich" else files["out"]
+    with xr.open_dataset(path) as ds, xr.open_dataset(files["scenario"]) as sc:
+        for n in page.numbers:
+            source = sc if n.get("data-src") == "scenario" else ds
+            nd = int(n["data-nd"])
+            want = _expected(source, n)
+            shown = _parse(n["text"], lang)
+            assert n["text"] == format_number(want, nd, lang) or abs(
+                shown - want
+            ) <= 0.5 * 10.0 ** (-nd) * (1 + 1e-6), n
+
+
+@pytest.mark.slow  # the nine reports of the module fixture take about 30 s
+def test_numbers_are_written_in_french_style(reports):
+    page, text = _page(reports["MEL"])
+    assert "<span class=\"n\" data-var='exposure'" in text
+    no2 = [n for n in page.numbers if n["data-var"] == "exposure" and '"NO2"' in n["data-sel"]]
+    assert any("," in n["text"] for n in no2)
+    people = [n for n in page.numbers if n["data-var"] == "population_total"]
+    assert people[0]["text"] == "1\u202f195\u202f200"  # 1 195 234 to the nearest hundred
+    assert format_number(1234567.891, 1, "fr") == "1\u202f234\u202f567,9"
+    assert format_number(-0.04, 1, "fr") == "0,0" or format_number(-0.04, 1, "fr") == "−0,0"
+
+
+@pytest.mark.slow  # the nine reports of the module fixture take about 30 s
+def test_english_report(reports):
+    page, text = _page(reports["en"])
+    assert '<html lang="en">' in text and all(f'id="{s}"' in text for s in SECTIONS_EN)
+    assert "micrograms per cubic metre of air" in text and "road traffic" in text.lower()
+    assert "1,195,200" in text
+
+
+@pytest.mark.slow  # the nine reports of the module fixture take about 30 s
+def test_zones_change_split_and_scenario(reports):
+    page, text = _page(reports["rich"])
+    assert "QPV Lille-Sud" in text and "ne sont pas dans ce fichier" not in text
+    assert "n'est pas disponible" not in text and "se partage ainsi" in text
+    assert "moins de voitures" in text
+    assert {n["data-var"] for n in page.numbers} >= {
+        "zone_exposure",
+        "change_emission",
+        "change_total",
+    }
+    assert any(n.get("data-src") == "scenario" for n in page.numbers)
+
+
+@pytest.mark.slow  # the nine reports of the module fixture take about 30 s
+@pytest.mark.parametrize("name", ["MEL", "en", "rich"])
+def test_images_embedded_and_links_internal(reports, name):
+    page, text = _page(reports[name])
+    for src in page.images:
+        assert src.startswith("data:image/png;base64,")
+        png = base64.b64decode(src.split(",", 1)[1])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"
+        img = imread(io.BytesIO(png))
+        assert img.shape[0] > 100 and img.shape[1] > 100 and float(img[..., :3].std()) > 0.05
+    assert page.links and all(h.startswith("#") and h[1:] in page.ids for h in page.links)
+    assert all(s.startswith("data:") for s in page.sources)
+    assert "http://" not in text and "https://" not in text and "<link" not in text
+
+
+@pytest.mark.slow  # the nine reports of the module fixture take about 30 s
+def test_headless_chromium_screenshot(reports, tmp_path):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip("no headless Chromium (apt-get install chromium, or set TRAJECTOIRE_CHROMIUM)")
+    shot = tmp_path / "shot.png"
+    cmd = chromium_command(
+        chromium,
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--screenshot={shot}",
+        "--window-size=1200,3000",
+        reports["MEL"].resolve().as_uri(),
+    )
+    subprocess.run(cmd, capture_output=True, timeout=120, check=True)
+    img = imread(shot)
+    assert img.shape[:2] == (3000, 1200)
+    rgb = img[..., :3]
+    assert float(rgb.std()) > 0.05 and float((rgb.mean(-1) < 0.5).mean()) > 0.01  # text drawn
+
+
+def test_pdf_through_chromium(files, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "r.html"
+    argv = ["report", str(files["out"]), "-t", "CCVT", "-o", str(out), "--pdf"]
+    if find_chromium() is None:
+        assert main(argv) == 2
+        assert "needs headless Chromium" in capsys.readouterr().err
+        return
+    assert main(argv) == 0
+    pdf = out.with_suffix(".pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 10_000
+    monkeypatch.setenv("TRAJECTOIRE_CHROMIUM", str(tmp_path / "no-chromium"))
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "needs headless Chromium" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "drop", "message"),
+    [
+        (["-t", "LILLE"], None, "territory 'LILLE' is not in the output"),
+        (["-t", "MEL", "--lang", "de"], None, "--lang 'de' is not available"),
+        (["-t", "MEL"], "inhabitants_above", "the output lacks ['inhabitants_above']"),
+        (["-t", "MEL", "--scenario", "missing.nc"], None, "--scenario"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(files, tmp_path, capsys, extra, drop, message):
+    path = files["out"]
+    if drop is not None:
+        path = tmp_path / "partial.nc"
+        with xr.open_dataset(files["out"]) as ds:
+            ds.drop_vars(drop).to_netcdf(path)
+    assert main(["report", str(path), "-o", str(tmp_path / "r.html"), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert (
+        len(err) == 1 and err[0].startswith("trajectoire: error: report") or "--scenario" in err[0]
+    )
+    assert message in err[0]
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_build_report_in_memory():
+    html = build_report(_output(), "ARC", lang="en")
+    assert "Agglomération de la Région de Compiègne" in html and os.linesep in html
