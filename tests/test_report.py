@@ -386,3 +386,15 @@ def test_bad_input_is_one_line_and_exit_2(files, tmp_path, capsys, extra, drop, 
 def test_build_report_in_memory():
     html = build_report(_output(), "ARC", lang="en")
     assert "Agglomération de la Région de Compiègne" in html and os.linesep in html
+
+
+def test_a_scenario_file_as_trajectoire_scenario_writes_it():
+    """`trajectoire scenario` writes one threshold per pollutant (no `threshold` dim): the
+    report compares the exposure and leaves the inhabitants columns out (no traceback)."""
+    base = _output()
+    sc = base[["exposure"]].copy()
+    sc["exposure"] = sc["exposure"] * 0.9
+    sc["inhabitants_above"] = sc["exposure"] * 0.0  # (year, territory, pollutant)
+    sc.attrs = {"scenario": "moins de voitures"}
+    html = build_report(base, "MEL", lang="fr", scenario=sc)
+    assert "moins de voitures" in html

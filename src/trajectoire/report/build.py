@@ -405,9 +405,11 @@ def _scenario(
             "base": t.num("exposure", {"year": last, "territory": territory, "pollutant": pol}),
             "scenario": t.num("exposure", sel, src="scenario"),
         }
+        above = scenario.data_vars.get("inhabitants_above")
         if (
-            "inhabitants_above" in scenario.data_vars
-            and "WHO2021" in scenario["inhabitants_above"]["threshold"].values
+            above is not None
+            and "threshold" in above.dims  # the run's layout (a scenario file has one threshold)
+            and "WHO2021" in above["threshold"].values
         ):
             base_sel = {"year": last, "territory": territory, "pollutant": pol}
             b = {**base_sel, "threshold": "WHO2021"}
