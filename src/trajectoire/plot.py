@@ -16,7 +16,9 @@ matplotlib is an optional dependency (``pip install trajectoire[plot]``).
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Sequence
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,138 +52,17 @@ __all__ = [
 
 LANGS = ("en", "fr")
 
-#: Labels in both languages (a key per phrase; ``{}`` fields filled by the caller).
-_TEXT: dict[str, dict[str, str]] = {
-    "x": {"en": "Easting, Lambert-93 [km]", "fr": "Abscisse, Lambert-93 [km]"},
-    "y": {"en": "Northing, Lambert-93 [km]", "fr": "Ordonnée, Lambert-93 [km]"},
-    "year": {"en": "Year", "fr": "Année"},
-    "concentration": {"en": "Concentration", "fr": "Concentration"},
-    "contribution": {"en": "Contribution", "fr": "Contribution"},
-    "emission": {"en": "Emission", "fr": "Émission"},
-    "exposure": {"en": "Exposure", "fr": "Exposition"},
-    "background": {"en": "Background", "fr": "Fond régional"},
-    "total": {"en": "Total", "fr": "Total"},
-    "per_cell": {"en": "per cell", "fr": "par maille"},
-    "annual_mean": {"en": "annual mean", "fr": "moyenne annuelle"},
-    "area_mean": {"en": "territory mean", "fr": "moyenne sur le territoire"},
-    "pop_mean": {"en": "population-weighted mean", "fr": "moyenne pondérée par la population"},
-    "local": {"en": "local sources", "fr": "sources locales"},
-    "in_territory": {"en": "within the territory", "fr": "sur le territoire"},
-    "band": {"en": "uncertainty band", "fr": "bande d'incertitude"},
-    "band_q": {"en": "{lo:g}–{hi:g} % band", "fr": "intervalle {lo:g}–{hi:g} %"},
-    "north": {"en": "N", "fr": "N"},
-    "origin": {"en": "Territory of origin (emissions)", "fr": "Territoire d'origine (émissions)"},
-    "receptor": {"en": "Receptor territory", "fr": "Territoire récepteur"},
-    "sr_title": {
-        "en": "Source–receptor matrix, {pollutant} {year} ({weighting}, all sectors)",
-        "fr": "Matrice source–récepteur, {pollutant} {year} ({weighting}, tous secteurs)",
-    },
-    "area": {"en": "territory means", "fr": "moyennes par territoire"},
-    "population": {"en": "population-weighted", "fr": "pondérée par la population"},
-    "inhabitants": {"en": "Inhabitants", "fr": "Habitants"},
-    "inh_per_bin": {
-        "en": "Inhabitants per {width:.3g} {units} bin [inhabitants]",
-        "fr": "Habitants par classe de {width:.3g} {units} [habitants]",
-    },
-    "all_territories": {"en": "the seven territories", "fr": "les sept territoires"},
-    "exp_title": {
-        "en": "What inhabitants breathe: {pollutant} {year}, {where}",
-        "fr": "Ce que respirent les habitants : {pollutant} {year}, {where}",
-    },
-    "who": {"en": "WHO 2021 guideline", "fr": "Valeur guide OMS 2021"},
-    "eu": {"en": "EU 2030 limit value", "fr": "Valeur limite UE 2030"},
-    "above": {
-        "en": "{label} {value:g} {units}: {people} above ({share:.0f} %)",
-        "fr": "{label} {value:g} {units} : {people} au-dessus ({share:.0f} %)",
-    },
-    "below_who": {"en": "below the WHO guideline", "fr": "sous la valeur guide OMS"},
-    "who_eu": {"en": "between WHO and EU 2030", "fr": "entre OMS et UE 2030"},
-    "above_eu": {"en": "above the EU 2030 limit", "fr": "au-dessus de la limite UE 2030"},
-    "cells": {"en": "inhabitants per cell", "fr": "habitants par maille"},
-    "no_threshold": {
-        "en": "no WHO 2021 or EU 2030 annual threshold for {pollutant}",
-        "fr": "pas de seuil annuel OMS 2021 ni UE 2030 pour {pollutant}",
-    },
-    "pw_mean": {
-        "en": "population-weighted mean {value:.3g} {units}",
-        "fr": "moyenne pondérée {value:.3g} {units}",
-    },
-    "pop_uniform": {
-        "en": "population spread evenly over each territory (no population grid in the output)",
-        "fr": "population répartie uniformément sur chaque territoire (pas de grille de population)",
-    },
-    "pop_grid": {"en": "population grid of the output", "fr": "grille de population de la sortie"},
-    "target_x": {
-        "en": "CRMSE / (β RMSᵤ), sign: σ (right) or R (left) dominates [1]",
-        "fr": "CRMSE / (β RMSᵤ), signe : σ (droite) ou R (gauche) domine [1]",
-    },
-    "target_y": {"en": "Bias / (β RMSᵤ) [1]", "fr": "Biais / (β RMSᵤ) [1]"},
-    "target_title": {
-        "en": "FAIRMODE target plot{what}: {n} stations, {ok} with MQI ≤ 1",
-        "fr": "Diagramme cible FAIRMODE{what} : {n} stations, {ok} avec MQI ≤ 1",
-    },
-    "mqi_ok": {"en": "MQI ≤ 1 (objective met)", "fr": "MQI ≤ 1 (objectif atteint)"},
-    "mqi_bad": {"en": "MQI > 1", "fr": "MQI > 1"},
-    "mqi_circle": {"en": "MQI = 1", "fr": "MQI = 1"},
-    "mqi_half": {"en": "MQI = 0.5", "fr": "MQI = 0,5"},
-    "p90": {
-        "en": "90th percentile of the MQI: {value:.2f}",
-        "fr": "90e centile du MQI : {value:.2f}",
-    },
-    "over": {"en": "overestimation", "fr": "surestimation"},
-    "under": {"en": "underestimation", "fr": "sous-estimation"},
-    "r_dom": {"en": "R dominates", "fr": "R domine"},
-    "sd_dom": {"en": "σ dominates", "fr": "σ domine"},
-    "change_emission": {"en": "Emissions", "fr": "Émissions"},
-    "change_meteorology": {"en": "Meteorology", "fr": "Météorologie"},
-    "change_background": {"en": "Background", "fr": "Fond régional"},
-    "change_total": {"en": "Total change", "fr": "Variation totale"},
-    "change_y": {
-        "en": "Change of the territory mean [{units}]",
-        "fr": "Variation de la moyenne du territoire [{units}]",
-    },
-    "change_title": {
-        "en": "What changed {pollutant} {period}{where}",
-        "fr": "Causes de la variation de {pollutant} {period}{where}",
-    },
-    "sector": {"en": "Sector (GNFR)", "fr": "Secteur (GNFR)"},
-}
 
+def _labels() -> dict[str, Any]:
+    """The labels of ``data/plot_labels.toml`` (phrases in each language, sector names)."""
+    text = resources.files("trajectoire").joinpath("data/plot_labels.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+#: Labels in both languages (a key per phrase; ``{}`` fields filled by the caller).
+_TEXT: dict[str, dict[str, str]] = _labels()["text"]
 #: Short GNFR names for legends.
-_SECTOR_NAMES: dict[str, dict[str, str]] = {
-    "en": {
-        "A_PublicPower": "A Public power",
-        "B_Industry": "B Industry",
-        "C_OtherStationaryComb": "C Residential, tertiary",
-        "D_Fugitive": "D Fugitive",
-        "E_Solvents": "E Solvents",
-        "F_RoadTransport": "F Road transport",
-        "G_Shipping": "G Shipping",
-        "H_Aviation": "H Aviation",
-        "I_OffRoad": "I Off-road machinery",
-        "J_Waste": "J Waste",
-        "K_AgriLivestock": "K Livestock",
-        "L_AgriOther": "L Crops and soils",
-        "M_Other": "M Other",
-        "all": "All sectors",
-    },
-    "fr": {
-        "A_PublicPower": "A Production d'énergie",
-        "B_Industry": "B Industrie",
-        "C_OtherStationaryComb": "C Résidentiel, tertiaire",
-        "D_Fugitive": "D Émissions fugitives",
-        "E_Solvents": "E Solvants",
-        "F_RoadTransport": "F Transport routier",
-        "G_Shipping": "G Transport maritime",
-        "H_Aviation": "H Aviation",
-        "I_OffRoad": "I Engins non routiers",
-        "J_Waste": "J Déchets",
-        "K_AgriLivestock": "K Élevage",
-        "L_AgriOther": "L Cultures et sols",
-        "M_Other": "M Autres",
-        "all": "Tous secteurs",
-    },
-}
+_SECTOR_NAMES: dict[str, dict[str, str]] = _labels()["sectors"]
 
 _HATCHES = ("", "//", "\\\\", "xx", "..", "++", "oo", "--", "||", "**", "O.", "/o", "\\|")
 _LINESTYLES = ("-", "--", "-.", ":")
