@@ -985,12 +985,9 @@ def target_plot(
         Station dimension.
     labels : bool, optional
         Write the station ids beside the points; default when there are at most 15.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when None.
-    lang : {"en", "fr"}, default "en"
-        Language of the labels.
-    title : str, optional
-        Title.
+    ax, lang, title
+        Where to draw (a new figure when None), the language of the labels (``"en"`` or
+        ``"fr"``) and the title, as for :func:`map`.
 
     Returns
     -------
@@ -1168,12 +1165,9 @@ def change_bars(
         ``factor``: three bars per territory (emissions, meteorology, background, hatched)
         and the total change as a diamond. ``sector``: for one `territory`, the emission and
         meteorology effects of each sector (not for NO2, split on its total only).
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when None.
-    lang : {"en", "fr"}, default "en"
-        Language of the labels.
-    title : str, optional
-        Title.
+    ax, lang, title
+        Where to draw (a new figure when None), the language of the labels (``"en"`` or
+        ``"fr"``) and the title, as for :func:`map`.
 
     Returns
     -------
