@@ -410,9 +410,15 @@ class ReceptorSums:
         ratio: np.ndarray,
         rows: npt.ArrayLike,
         cols: npt.ArrayLike,
+        shares: npt.ArrayLike | None = None,
     ) -> None:
         """Set a derived pollutant (NO2 from NOx): its territory and exposure sums as given,
         its station values as the source pollutant's times `ratio` at the station cell.
+
+        With `shares` (f-NO2 of each sector, issue 14) the sector *s* keeps the share
+        ``f_s`` of its source-pollutant sums as is (primary NO2) and `territory_exposure`
+        and `ratio` apply to the rest: ``f_s S_src + (1 − f_s) S_given``, and
+        ``(f_s + (1 − f_s) ratio) S_src`` at the stations. All shares 0 is the plain rule.
 
         Parameters
         ----------
@@ -426,12 +432,18 @@ class ReceptorSums:
             ``(ny, nx)`` derived per unit of source pollutant, cell by cell.
         rows, cols : sequence of int
             Station cells.
+        shares : array_like, optional
+            ``(sector,)`` share of the source pollutant that is the derived one as emitted.
         """
-        self.territory[:, :, :, ip] = territory_exposure[0]
-        self.exposure[:, :, :, ip] = territory_exposure[1]
+        n_s = self.territory.shape[1]
+        f = np.zeros(n_s) if shares is None else np.asarray(shares, dtype=float)
+        fs = f[:, None]
+        for agg, given in zip((self.territory, self.exposure), territory_exposure, strict=True):
+            agg[:, :, :, ip] = fs * agg[:, :, :, source_ip] + (1.0 - fs) * given
         cells = zip(np.asarray(rows, dtype=int), np.asarray(cols, dtype=int), strict=True)
         for ist, (r, c) in enumerate(cells):
-            self.station[ist, :, :, ip] = self.station[ist, :, :, source_ip] * ratio[int(r), int(c)]
+            per_source = fs + (1.0 - fs) * ratio[int(r), int(c)]
+            self.station[ist, :, :, ip] = self.station[ist, :, :, source_ip] * per_source
 
 
 def no2_territory_sums(

@@ -34,7 +34,12 @@ from trajectoire.assess.exposure import ExposureStatistics, territory_inhabitant
 from trajectoire.assess.stations import observations_from_table
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
-from trajectoire.dispersion.chemistry import no2_increment_ratio
+from trajectoire.dispersion.chemistry import (
+    fno2_shares,
+    no2_description,
+    no2_with_primary,
+    primary_no2,
+)
 from trajectoire.dispersion.concentration import (
     DEFAULT_RELEASE_HEIGHT,
     DispersionSettings,
@@ -75,7 +80,13 @@ from trajectoire.inventory.proxies import choose_proxies
 from trajectoire.inventory.schema import check_stacks
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
-from trajectoire.io.outputs import YearMaps, static_dataset, territory_totals, year_dataset
+from trajectoire.io.outputs import (
+    YearMaps,
+    static_dataset,
+    territory_totals,
+    with_no2_attribution,
+    year_dataset,
+)
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import normalise_pollutant
@@ -541,6 +552,7 @@ class _Year:
     stack_sums: tuple[np.ndarray, np.ndarray, np.ndarray] = ()  # type: ignore[assignment]
     stack_emission: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     nox: dict[str, Any] = field(default_factory=dict)
+    no2_shares: np.ndarray | None = None  # f-NO2 of each sector in the year (NO2 runs)
 
 
 def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
@@ -696,14 +708,21 @@ def _aggregates(ctx: RunContext, y: _Year) -> None:
 
 
 def _no2(ctx: RunContext, y: _Year) -> None:
-    """NO2 from NOx, attributed by the incremental rule (see trajectoire.dispersion.chemistry)."""
+    """NO2 from NOx: primary NO2 of each sector plus the converted NO, attributed by the
+    incremental rule (see trajectoire.dispersion.chemistry)."""
     pols = ctx.output_pollutants
     ino2, inox = pols.index("NO2"), pols.index("NOx")
     bg = ctx.background.sel(year=y.year)
-    total, ratio = no2_increment_ratio(
-        float(bg.sel(pollutant="NOx")), float(bg.sel(pollutant="NO2")), y.nox["local"]
+    curve, shares = _no2_method(ctx, y.year)
+    primary = primary_no2(y.disp, y.nox["e"], y.nox["q"], y.stacks, ctx.sectors, shares)
+    total, ratio = no2_with_primary(
+        float(bg.sel(pollutant="NOx")),
+        float(bg.sel(pollutant="NO2")),
+        y.nox["local"],
+        primary,
+        method=curve,
     )
-    y.maps.set_no2(ino2, total, ratio, y.nox["by_sector"])
+    y.maps.set_no2(ino2, total, ratio, y.nox["by_sector"], shares)
     y.exposure.add(ino2, total)
     both = no2_territory_sums(
         y.disp,
@@ -716,7 +735,17 @@ def _no2(ctx: RunContext, y: _Year) -> None:
         y.height_of_sector,
         ctx.origin_layers,
     )
-    y.sums.set_derived(ino2, both, inox, ratio, ctx.stations["row"], ctx.stations["col"])
+    rows, cols = ctx.stations["row"], ctx.stations["col"]
+    y.sums.set_derived(ino2, both, inox, ratio, rows, cols, shares)
+    y.no2_shares = shares
+
+
+def _no2_method(ctx: RunContext, year: int) -> tuple[str, np.ndarray]:
+    """The curve converting NO and each sector's f-NO2 in `year` (all 0 for a plain curve)."""
+    cfg = ctx.config.no2
+    if cfg.method != "fno2":
+        return cfg.method, np.zeros(len(ctx.sectors))
+    return cfg.curve, fno2_shares(ctx.sectors, year, cfg.fno2)
 
 
 def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
@@ -727,7 +756,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     y.maps.finish_emission(len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission)
     bg = ctx.background.sel(year=y.year)
     calm = float(ctx.met["calm_fraction"].sel(year=y.year)) if "calm_fraction" in ctx.met else None
-    return year_dataset(
+    ds = year_dataset(
         y.year,
         ctx.grid,
         ctx.sectors,
@@ -743,6 +772,9 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         None if ctx.observations is None else ctx.observations.sel(year=y.year).values,
         exposure_statistics=y.exposure,
     )
+    if y.no2_shares is not None:
+        ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)
+    return ds
 
 
 def _inhabitants(ctx: RunContext, y: _Year) -> list[float]:
@@ -784,7 +816,7 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
         "trajectory_methods": "; ".join(f"{k}: {m}" for k, m in methods.items()),
         "dispersion": f"climatological Gaussian plume kernel, radius {s.radius:g} m, sigma {s.sigma}, receptor height {s.receptor_height:g} m",
         "release_heights": "; ".join(f"{k}: {s.height_of(k):g} m" for k in ctx.sectors),
-        "no2_conversion": "Romberg et al. (1996) annual-mean curve, incremental attribution rule",
+        "no2_conversion": no2_description(cfg.no2.method, cfg.no2.curve, cfg.no2.fno2),
         "map_years": " ".join(str(y) for y in sorted(ctx.map_years)),
     }
 
@@ -911,20 +943,25 @@ def _no2_change(
     disp: dict[int, YearDispersion],
     stacks: dict[int, Stacks],
 ) -> dict[str, np.ndarray]:
-    """Shapley effects on the territory means of NO2 (on its total: not linear)."""
+    """Shapley effects on the territory means of NO2 (on its total: not linear). The f-NO2
+    of the emission year goes with the emissions (it is the fleet's)."""
     local = {}
     for e in ys:
         nox_e = emission_of(ctx, e, "NOx")
         q_e = stack_emission(ctx.point_emission, e, "NOx")
+        shares = _no2_method(ctx, e)[1]
         for m in ys:
-            local[(e, m)] = local_concentration(disp[m], nox_e, q_e, stacks[m], ctx.sectors)
+            args = (disp[m], nox_e, q_e, stacks[m], ctx.sectors)
+            local[(e, m)] = (local_concentration(*args), primary_no2(*args, shares))
+    curve = _no2_method(ctx, ys[0])[0]
 
     def no2_value(ie: int, im: int, ib: int) -> np.ndarray:
         bg = ctx.background.sel(year=ys[ib])
-        total, _ = no2_increment_ratio(
+        total, _ = no2_with_primary(
             float(bg.sel(pollutant="NOx")),
             float(bg.sel(pollutant="NO2")),
-            local[(ys[ie], ys[im])],
+            *local[(ys[ie], ys[im])],
+            method=curve,
         )
         return receptor_means(ctx.territory_receptors, total)
 

@@ -23,11 +23,66 @@ NO2 is kept as given; the local increment
 ``ΔNO2 = f(NOx_bg + NOx_local) − f(NOx_bg)`` is split between the local sources in proportion
 to their NOx contributions. The parts add up to the total exactly by construction.
 
+Year-dependent primary NO2 (issue 14, method ``"fno2"``)
+-------------------------------------------------------
+One curve for 1990–2023 ignores that the share of traffic NOx emitted directly as NO2
+(f-NO2) rose several-fold with oxidation catalysts and particulate filters on diesel
+vehicles. The ``"fno2"`` method splits the local NOx of each sector *s* (as NO2 mass, so
+the volume and mass shares of NO2 in NOx are the same number) into its primary NO2
+``f_s(t) NOx_s`` and the rest, emitted as NO, ``(1 − f_s(t)) NOx_s``; only the NO is
+converted by the curve, on top of the background:
+
+.. math::
+   P = \\sum_s f_s(t)\\,\\mathrm{NOx}_s, \\qquad N = \\mathrm{NOx_{loc}} - P, \\qquad
+   \\mathrm{NO_2} = \\mathrm{NO_{2,bg}} + P + \\big[f(\\mathrm{NOx_{bg}} + N)
+   - f(\\mathrm{NOx_{bg}})\\big]
+
+(the structure of Düring et al., 2011: direct NO2 added, NO converted by an ozone-limited
+term; here the ozone limitation is the curve's saturation, since the runs carry no ozone
+background). With every ``f_s = 0`` it is the curve alone, bit for bit. Each sector gets
+its primary NO2 and a share of the secondary bracket in proportion to its NO,
+``NO2_s = [f_s + (1 − f_s) r] NOx_s`` with ``r = [f(NOx_bg + N) − f(NOx_bg)] / N``: the
+parts still add up to the total exactly. Since the slope of the curve is in [0, 1],
+NO2 − NO2_bg is in [0, NOx_loc] and increases with every sector's NOx.
+
+The default f-NO2 table (:data:`FNO2_DEFAULT`, linear between the years given, constant
+beyond) for ``F_RoadTransport`` follows the fleet-average estimates: about 5–6 vol% in the
+1990s (Carslaw, 2005: 5–6 % in 1997 rising to 17 % in 2003 at 36 London sites; Grice et
+al., 2009: 6.3 % in 2000 and 10.6 % in 2005 from inventories of ten EU case studies, 8.6 %
+in 2000 to 12.4 % in 2004 from roadside monitoring), a peak near 20–25 % around 2010
+(Carslaw et al., 2016: about 25 % in 2010 in inner London), then a decline (Carslaw et al.,
+2016: 15 % in 2014 in inner London; Grange et al., 2017: the European ratio stabilised
+after 2010 at levels well below those assumed in inventory projections such as Grice et
+al.'s 19.6 % in 2010 and 32 % in 2020). Every other sector is given 5 %, the usual
+assumption for combustion NOx, which leaves the stack mostly as NO (an order of magnitude,
+not a measured series). The Romberg curve was fitted to early-1990s data, so it already
+holds that fleet's primary NO2 (about 5 %): with the default table the 1990 NO2 is slightly
+higher than the curve alone (by about ``f (1 − f') NOx_loc``, a few per cent of the local
+increment).
+
 References
 ----------
 Romberg, E., Bösinger, R., Lohmeyer, A., Ruhnke, R., Röth, E. (1996). NO–NO2-Umwandlung für
 die Anwendung bei Immissionsprognosen für Kfz-Abgase. Gefahrstoffe – Reinhaltung der Luft
 56, 215–218.
+
+Carslaw, D. C. (2005). Evidence of an increasing NO2/NOx emissions ratio from road traffic
+emissions. Atmospheric Environment 39, 4793–4802.
+
+Carslaw, D. C., Murrells, T. P., Andersson, J., Keenan, M. (2016). Have vehicle emissions of
+primary NO2 peaked? Faraday Discussions 189, 439–454.
+
+Düring, I., Bächlin, W., Ketzel, M., Baum, A., Friedrich, U., Wurzler, S. (2011). A new
+simplified NO/NO2 conversion model under consideration of direct NO2-emissions.
+Meteorologische Zeitschrift 20, 67–73.
+
+Grange, S. K., Lewis, A. C., Moller, S. J., Carslaw, D. C. (2017). Lower vehicular primary
+emissions of NO2 in Europe than assumed in policy projections. Nature Geoscience 10,
+914–918.
+
+Grice, S., Stedman, J., Kent, A., Hobson, M., Norris, J., Abbott, J., Cooke, S. (2009).
+Recent trends and projections of primary NO2 emissions in Europe. Atmospheric Environment
+43, 2154–2167.
 
 Bächlin, W., Bösinger, R., Brandt, A., Schultz, T. (2008). Überprüfung des NO–NO2-
 Umwandlungsmodells für die Anwendung bei Immissionsprognosen für bodennahe
@@ -36,18 +91,145 @@ Stickoxidfreisetzung. Gefahrstoffe – Reinhaltung der Luft 68, 154–160.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import curve_fit
 
+from trajectoire.dispersion.local import local_concentration
 from trajectoire.errors import InputError
 
-__all__ = ["NO2_CONVERSIONS", "fit_nox_no2", "no2_attribution", "no2_increment_ratio", "nox_to_no2"]
+if TYPE_CHECKING:
+    from trajectoire.dispersion.concentration import YearDispersion
+    from trajectoire.dispersion.local import Stacks
+
+__all__ = [
+    "FNO2_DEFAULT",
+    "NO2_ATTRIBUTION_RULE",
+    "NO2_CONVERSIONS",
+    "fit_nox_no2",
+    "fno2_shares",
+    "no2_attribution",
+    "no2_description",
+    "no2_increment_ratio",
+    "no2_with_primary",
+    "nox_to_no2",
+    "primary_no2",
+    "sector_no2_ratio",
+]
 
 NO2_CONVERSIONS: dict[str, tuple[float, float, float]] = {
     "romberg1996": (103.0, 130.0, 0.005),
     "baechlin2008": (29.0, 35.0, 0.217),
 }
+
+
+_FNO2_ROAD: dict[int, float] = {
+    1990: 0.05,  # pre-2000 fleets: 5-6 vol% (Carslaw 2005, London 1997)
+    1995: 0.05,
+    2000: 0.065,  # 6.3 % inventories, 8.6 % monitoring (Grice et al. 2009)
+    2005: 0.11,  # 10.6 % inventories 2005, 12.4 % monitoring 2004 (Grice et al. 2009)
+    2010: 0.20,  # peak: ~25 % inner London (Carslaw et al. 2016); below Grice's projection
+    2015: 0.18,  # decline: 15 % inner London 2014 (Carslaw et al. 2016), plateau (Grange 2017)
+    2020: 0.15,  # assumed continued decline with Euro 6 / VI SCR fleets (judgement)
+}
+_FNO2_COMBUSTION = 0.05  # order of magnitude for combustion NOx (mostly NO at the stack)
+_GNFR = (
+    "A_PublicPower",
+    "B_Industry",
+    "C_OtherStationaryComb",
+    "D_Fugitive",
+    "E_Solvents",
+    "F_RoadTransport",
+    "G_Shipping",
+    "H_Aviation",
+    "I_OffRoad",
+    "J_Waste",
+    "K_AgriLivestock",
+    "L_AgriOther",
+    "M_Other",
+)
+FNO2_DEFAULT: dict[str, dict[int, float]] = {
+    s: dict(_FNO2_ROAD) if s == "F_RoadTransport" else {1990: _FNO2_COMBUSTION} for s in _GNFR
+}
+"""Default share of NOx emitted as NO2, per GNFR sector and year (see the module's notes)."""
+
+
+NO2_ATTRIBUTION_RULE = (
+    "NO2 of sector s = [f_s + (1 - f_s) r] NOx_s, with f_s the sector's share of NOx emitted "
+    "as NO2 in the year (variable no2_primary_fraction) and r = [f(NOx_bg + N) - f(NOx_bg)] / N "
+    "the secondary NO2 per unit of local NOx emitted as NO (N = sum_s (1 - f_s) NOx_s, f the "
+    "conversion curve): each sector keeps its primary NO2 and shares the secondary NO2 in "
+    "proportion to its NO; the background NO2 is not attributed. The parts add up to the total "
+    "minus the background exactly; a part is not the NO2 that would disappear without the "
+    "source (the curve is concave). See docs/chemistry.md."
+)
+"""How the NO2 contributions are attributed (written into the output variables' attributes)."""
+
+
+def no2_description(
+    method: str, curve: str, table: Mapping[str, Mapping[int, float]] | None = None
+) -> str:
+    """One line describing the NO2 conversion of a run (a global attribute).
+
+    Examples
+    --------
+    >>> no2_description("romberg1996", "romberg1996")
+    'romberg1996: the curve on the total NOx (f-NO2 = 0), incremental attribution rule'
+    """
+    if method != "fno2":
+        return f"{method}: the curve on the total NOx (f-NO2 = 0), incremental attribution rule"
+    given = f"; sectors overridden: {', '.join(sorted(table))}" if table else ""
+    return (
+        f"fno2: primary NO2 f_s(year) NOx_s plus the {curve} curve on the NO part (issue 14); "
+        f"default f-NO2 table FNO2_DEFAULT{given}; incremental attribution rule"
+    )
+
+
+def fno2_shares(
+    sectors: Sequence[str],
+    year: int,
+    table: Mapping[str, Mapping[int, float]] | None = None,
+) -> np.ndarray:
+    """Share of each sector's NOx emitted as NO2 in `year` [1].
+
+    Parameters
+    ----------
+    sectors : sequence of str
+        GNFR sectors.
+    year : int
+        The year.
+    table : mapping, optional
+        ``{sector: {year: share}}`` replacing the default series of the sectors it names
+        (:data:`FNO2_DEFAULT` for the others). Linear between the years given, constant
+        beyond the first and last.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(sector,)`` shares in [0, 1].
+
+    Examples
+    --------
+    >>> fno2_shares(["F_RoadTransport", "A_PublicPower"], 2005).tolist()
+    [0.11, 0.05]
+    >>> fno2_shares(["F_RoadTransport"], 1992, {"F_RoadTransport": {1990: 0.0, 2000: 0.1}}).round(3)
+    array([0.02])
+    """
+    merged = {**FNO2_DEFAULT, **(table or {})}
+    out = np.zeros(len(sectors))
+    for i, s in enumerate(sectors):
+        if s not in merged:
+            raise InputError(f"f-NO2: no primary NO2 share for sector {s!r}; add it to [no2] fno2.")
+        years = sorted(merged[s])
+        out[i] = np.interp(year, years, [merged[s][y] for y in years])
+    if np.any((out < 0) | (out > 1)) or not np.all(np.isfinite(out)):
+        raise InputError(
+            f"f-NO2 shares must be within 0..1, got {out.tolist()} for {list(sectors)}."
+        )
+    return out
 
 
 def _coefficients(method: str | tuple[float, float, float]) -> tuple[float, float, float]:
@@ -221,3 +403,107 @@ def fit_nox_no2(nox: npt.ArrayLike, no2: npt.ArrayLike) -> tuple[float, float, f
 
     popt, _ = curve_fit(f, x[ok], y[ok], p0=(50.0, 60.0, 0.1), bounds=([0, 1e-3, 0], [1e3, 1e4, 1]))
     return float(popt[0]), float(popt[1]), float(popt[2])
+
+
+def no2_with_primary(
+    nox_background: float,
+    no2_background: float,
+    local_nox: np.ndarray,
+    primary: np.ndarray | None = None,
+    *,
+    method: str | tuple[float, float, float] = "romberg1996",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Total NO2 with primary NO2 added and only the NO converted by the curve.
+
+    ``NO2 = NO2_bg + P + f(NOx_bg + N) − f(NOx_bg)`` with ``N = NOx_loc − P`` (the local NOx
+    not emitted as NO2). Without `primary` (or with ``P = 0``) it is
+    :func:`no2_increment_ratio`, bit for bit.
+
+    Parameters
+    ----------
+    nox_background, no2_background : float
+        Background annual means [ug m-3].
+    local_nox : numpy.ndarray
+        Local NOx concentration [ug m-3] (float64).
+    primary : numpy.ndarray, optional
+        Local primary NO2 ``P = Σ_s f_s NOx_s`` [ug m-3] (:func:`primary_no2`), 0 <= P <=
+        NOx_loc.
+    method : str or tuple
+        Conversion curve of the NO part (see :func:`nox_to_no2`).
+
+    Returns
+    -------
+    total : numpy.ndarray
+        NO2 [ug m-3], background included.
+    ratio : numpy.ndarray
+        Secondary NO2 per unit of local NO, ``r`` [1] (0 where there is none); a sector
+        makes ``(f_s + (1 − f_s) r) NOx_s`` of NO2 (:func:`sector_no2_ratio`).
+
+    Examples
+    --------
+    >>> total, r = no2_with_primary(20.0, 15.0, np.array([100.0]), np.array([20.0]))
+    >>> bool(total[0] > no2_with_primary(20.0, 15.0, np.array([100.0]))[0][0])
+    True
+    """
+    if primary is None:
+        return no2_increment_ratio(nox_background, no2_background, local_nox, method=method)
+    p = np.asarray(primary, dtype=float)
+    no = np.where(p > 0, np.maximum(local_nox - p, 0.0), local_nox)
+    secondary, ratio = no2_increment_ratio(nox_background, no2_background, no, method=method)
+    return secondary + p, ratio
+
+
+def sector_no2_ratio(shares: npt.ArrayLike, ratio: np.ndarray) -> np.ndarray:
+    """NO2 per unit of NOx of each sector, ``f_s + (1 − f_s) r(c)`` [1].
+
+    Parameters
+    ----------
+    shares : array_like
+        ``(sector,)`` f-NO2 (:func:`fno2_shares`).
+    ratio : numpy.ndarray
+        Secondary NO2 per unit of local NO (:func:`no2_with_primary`), any shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(sector, *ratio.shape)``; with every share 0 it is `ratio` repeated, exactly.
+    """
+    f = np.asarray(shares, dtype=float).reshape((-1,) + (1,) * np.ndim(ratio))
+    return f + (1.0 - f) * ratio
+
+
+def primary_no2(
+    disp: YearDispersion,
+    nox_emission: np.ndarray,
+    nox_stack_emission: np.ndarray,
+    stacks: Stacks,
+    sectors: Sequence[str],
+    shares: np.ndarray,
+) -> np.ndarray | None:
+    """Local primary NO2 ``Σ_s f_s NOx_s`` [ug m-3]: the dispersion of the f-weighted NOx.
+
+    Parameters
+    ----------
+    disp : YearDispersion
+        The year's kernels.
+    nox_emission : numpy.ndarray
+        ``(sector, ny, nx)`` gridded NOx emission [t yr-1].
+    nox_stack_emission : numpy.ndarray
+        ``(stack,)`` NOx emission of each stack [t yr-1].
+    stacks : Stacks
+        The year's stacks (their sector indexes `shares`).
+    sectors : sequence of str
+        Sector of each plane of `nox_emission`.
+    shares : numpy.ndarray
+        ``(sector,)`` f-NO2.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        ``(ny, nx)``, or None when every share is 0 (nothing emitted as NO2).
+    """
+    if not np.any(shares > 0):
+        return None
+    weighted = nox_emission * shares.astype(nox_emission.dtype)[:, None, None]
+    stack_shares = shares[np.asarray(stacks.sector, dtype=int)] if len(stacks) else shares[:0]
+    return local_concentration(disp, weighted, nox_stack_emission * stack_shares, stacks, sectors)

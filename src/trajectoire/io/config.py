@@ -58,6 +58,7 @@ __all__ = [
     "InputSpec",
     "InputsConfig",
     "MeteoConfig",
+    "No2Config",
     "OutputConfig",
     "ProxiesConfig",
     "RunConfig",
@@ -535,6 +536,56 @@ class AttributionConfig(_Section):
         return _unique(list(v), str(info.field_name))
 
 
+class No2Config(_Section):
+    """``[no2]``: NOx to NO2 conversion (``trajectoire.dispersion.chemistry``, issue 14).
+
+    ``method = "fno2"`` (default) adds each sector's primary NO2, ``f_s(year) × NOx_s``, and
+    converts the rest (NO) with the `curve`; ``"romberg1996"`` or ``"baechlin2008"`` convert
+    the whole NOx with that curve (the behaviour before issue 14). ``fno2`` replaces the
+    default f-NO2 series (``FNO2_DEFAULT``) of the sectors it names:
+    ``F_RoadTransport = { 1990 = 0.05, 2010 = 0.20 }``, linear between the years given.
+    """
+
+    method: Literal["fno2", "romberg1996", "baechlin2008"] = "fno2"
+    curve: Literal["romberg1996", "baechlin2008"] = "romberg1996"
+    fno2: dict[str, dict[int, float]] = Field(default_factory=dict)
+
+    @field_validator("fno2", mode="before")
+    @classmethod
+    def _check_fno2(cls, v: Any) -> dict[str, dict[int, float]]:
+        if not isinstance(v, dict):
+            raise ValueError("expected a table { <sector> = { <year> = <share>, ... }, ... }")
+        out: dict[str, dict[int, float]] = {}
+        for k, series in v.items():
+            sector = _sector(str(k))
+            if not isinstance(series, dict) or not series:
+                raise ValueError(
+                    f"{k}: expected a table {{ <year> = <share>, ... }}, got {series!r}"
+                )
+            out[sector] = {}
+            for year, share in series.items():
+                y = _fno2_year(k, year)
+                if isinstance(share, bool) or not isinstance(share, int | float):
+                    raise ValueError(f"{k} {year}: share {share!r} is not a number")
+                if not 0.0 <= share <= 1.0:
+                    raise ValueError(
+                        f"{k} {year}: share {share} outside 0..1; give the fraction of the "
+                        "sector's NOx emitted as NO2"
+                    )
+                out[sector][y] = float(share)
+        return out
+
+
+def _fno2_year(sector: Any, year: Any) -> int:
+    try:
+        y = int(str(year))
+    except ValueError:
+        raise ValueError(f"{sector} {year!r}: not a year") from None
+    if not MIN_YEAR <= y <= MAX_YEAR:
+        raise ValueError(f"{sector} {y}: year outside {MIN_YEAR}..{MAX_YEAR}")
+    return y
+
+
 class OutputConfig(_Section):
     """``[output]``: how the output NetCDF is written."""
 
@@ -610,6 +661,7 @@ class RunConfig(_Section):
     meteo: MeteoConfig = Field(default_factory=lambda: MeteoConfig())
     dispersion: DispersionConfig = Field(default_factory=lambda: DispersionConfig())
     attribution: AttributionConfig = Field(default_factory=lambda: AttributionConfig())
+    no2: No2Config = Field(default_factory=lambda: No2Config())
     output: OutputConfig = Field(default_factory=lambda: OutputConfig())
 
     _source_path: Path | None = PrivateAttr(default=None)

@@ -24,9 +24,16 @@ import xarray as xr
 
 from trajectoire.assess.exposure import ExposureStatistics
 from trajectoire.cf import set_cf_attrs
+from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE, sector_no2_ratio
 from trajectoire.geo.grid import Grid
 
-__all__ = ["YearMaps", "static_dataset", "territory_totals", "year_dataset"]
+__all__ = [
+    "YearMaps",
+    "static_dataset",
+    "territory_totals",
+    "with_no2_attribution",
+    "year_dataset",
+]
 
 
 class YearMaps:
@@ -87,12 +94,20 @@ class YearMaps:
             np.multiply(by_sector, self._keep, out=self.contribution[0, :, ip], casting="same_kind")
 
     def set_no2(
-        self, ip: int, total: np.ndarray, ratio: np.ndarray, nox_by_sector: np.ndarray | None
+        self,
+        ip: int,
+        total: np.ndarray,
+        ratio: np.ndarray,
+        nox_by_sector: np.ndarray | None,
+        shares: np.ndarray | None = None,
     ) -> None:
-        """NO2 maps: its total, and each sector's NOx contribution times the NO2/NOx ratio."""
+        """NO2 maps: its total, and each sector's NOx contribution times its NO2/NOx ratio
+        ``f_s + (1 − f_s) ratio`` (`shares` f_s, 0 when not given)."""
         self.concentration[0, ip] = np.where(self.mask, total, np.nan)
         if self.contribution is not None and nox_by_sector is not None:
-            self.contribution[0, :, ip] = np.where(self.mask, nox_by_sector * ratio, np.nan)
+            f = np.zeros(len(nox_by_sector)) if shares is None else shares
+            per_nox = sector_no2_ratio(f, ratio)
+            self.contribution[0, :, ip] = np.where(self.mask, nox_by_sector * per_nox, np.nan)
 
     def finish_emission(
         self,
@@ -246,6 +261,28 @@ def year_dataset(
             coords={"year": [year]},
             attrs={"units": "1", "long_name": "fraction of calm hours"},
         )
+    )
+    return ds
+
+
+def with_no2_attribution(
+    ds: xr.Dataset, year: int, sectors: Sequence[str], shares: np.ndarray
+) -> xr.Dataset:
+    """Write the NO2 attribution rule into the contribution variables' attributes and the
+    year's f-NO2 of each sector as ``no2_primary_fraction(year, sector)``."""
+    contributions = ("contribution", "territory_contribution", "exposure_contribution")
+    for name in (*contributions, "station_contribution"):
+        if name in ds:
+            ds[name].attrs["no2_attribution"] = NO2_ATTRIBUTION_RULE
+    ds["no2_primary_fraction"] = xr.DataArray(
+        np.asarray(shares, dtype=float)[None],
+        dims=("year", "sector"),
+        coords={"year": [year], "sector": list(sectors)},
+        attrs={
+            "units": "1",
+            "long_name": "share of the sector's NOx emitted directly as NO2 (f-NO2)",
+            "no2_attribution": NO2_ATTRIBUTION_RULE,
+        },
     )
     return ds
 
