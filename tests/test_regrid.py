@@ -59,7 +59,9 @@ def test_separable_and_polygon_paths_agree(pair, seed):
     f = np.random.default_rng(seed).random(src.shape)
     a = Regridder(src, dst).apply_array(f)
     b = Regridder(src, dst, method="polygon").apply_array(f)
-    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12 * f.sum())
+    # the polygon path clips in absolute Lambert-93 coordinates (7e6 m: 1e-9 m steps), so a
+    # sliver cell can differ by ~1e-11 of the total mass (seen: 1.2e-9 of a small cell)
+    np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10 * f.sum())
 
 
 @given(grid_pair(), st.integers(0, 1000))
