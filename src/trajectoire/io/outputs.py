@@ -22,11 +22,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire.assess.evaluation import evaluate_stations
 from trajectoire.assess.exposure import ExposureStatistics
 from trajectoire.cf import set_cf_attrs
 from trajectoire.geo.grid import Grid
 
-__all__ = ["YearMaps", "static_dataset", "territory_totals", "year_dataset"]
+__all__ = [
+    "YearMaps",
+    "evaluation_variables",
+    "static_dataset",
+    "territory_totals",
+    "year_dataset",
+]
 
 
 class YearMaps:
@@ -392,3 +399,30 @@ def static_dataset(
                 attrs={"units": "m"},
             )
     return ds
+
+
+def evaluation_variables(ds: xr.Dataset) -> xr.Dataset:
+    """The evaluation table of an assembled output, from its station variables.
+
+    Computed once every year is assembled (FAIRMODE's annual MQI is a network statistic of
+    each year's means): ``evaluation(year, pollutant, statistic)`` and
+    ``station_mqi(year, station, pollutant)``
+    (:func:`trajectoire.assess.evaluation.evaluate_stations`) from ``station_concentration``
+    and ``station_observation``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output's small variables (loaded).
+
+    Returns
+    -------
+    xarray.Dataset
+        The two variables, or an empty dataset when the output has no observation.
+    """
+    names = ("station_concentration", "station_observation")
+    if any(n not in ds for n in names) or not ds.sizes.get("station", 0):
+        return xr.Dataset()
+    if not bool(ds["station_observation"].notnull().any()):
+        return xr.Dataset()
+    return evaluate_stations(ds["station_concentration"], ds["station_observation"])

@@ -1,0 +1,76 @@
+"""What a real run writes beyond the maps (issue 16): the evaluation table at the stations.
+
+A small run of the bundled sample (ACSO and ARC, 250 m, a 5 km kernel, two years) through
+the runner, as ``trajectoire run`` does it, then ``trajectoire info`` on its output.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from test_pipeline import small_config
+from trajectoire import TrajectoireWarning
+from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate, mqi, mqi_network
+from trajectoire.batch.runner import run as run_chain
+from trajectoire.cli import main
+
+YEARS = (2017, 2018)
+
+
+@pytest.fixture(scope="module")
+def output(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("run")
+    cfg = small_config(tmp, **{r"^first_year = \d+": f"first_year = {YEARS[0]}"})
+    out = tmp / "out.nc"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)  # zones outside the small grid
+        run_chain(cfg, out, progress=False)
+    ds = xr.open_dataset(out)
+    yield out, ds
+    ds.close()
+
+
+def test_output_holds_the_evaluation_table(output):
+    _, ds = output
+    ev = ds["evaluation"]
+    assert ev.dims == ("year", "pollutant", "statistic")
+    assert [str(s) for s in ev["statistic"].values] == list(EVALUATION_STATISTICS)
+    assert ds["station_mqi"].dims == ("year", "station", "pollutant")
+    obs, mod = ds["station_observation"], ds["station_concentration"]
+    checked = 0
+    for pol in ("NO2", "PM10"):
+        for year in YEARS:
+            o, m = obs.sel(pollutant=pol, year=year), mod.sel(pollutant=pol, year=year)
+            both = o.notnull() & m.notnull()
+            row = ev.sel(pollutant=pol, year=year)
+            assert int(row.sel(statistic="n")) == int(both.sum())
+            if int(both.sum()) < 1:
+                continue
+            ref = evaluate(m.where(both), o.where(both), dim="station")
+            for stat in ("fb", "nmse", "fac2", "mean_observed", "bias"):
+                assert float(row.sel(statistic=stat)) == pytest.approx(
+                    float(ref[stat]), rel=1e-5, nan_ok=True
+                ), (pol, year, stat)
+            per = mqi(m.where(both), o.where(both), pollutant=pol, kind="annual")
+            p90 = float(mqi_network(per["mqi"]).mqi_percentile)
+            assert float(row.sel(statistic="mqi_p90")) == pytest.approx(p90, rel=1e-5)
+            np.testing.assert_allclose(
+                ds["station_mqi"].sel(pollutant=pol, year=year), per["mqi"], rtol=1e-5
+            )
+            checked += 1
+    assert checked >= 2
+    # no FAIRMODE parameters for NOx: no MQI
+    assert bool(ev.sel(pollutant="NOx", statistic="mqi_p90").isnull().all())
+
+
+def test_info_prints_the_evaluation(output, capsys):
+    out, _ = output
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "evaluation at the stations" in text
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("NO2 ") and "MQI90" in ln)
+    assert "FB" in line and "FAC2" in line
