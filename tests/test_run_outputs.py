@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from test_pipeline import small_config
+from test_pipeline import SAMPLE, small_config
 from trajectoire import TrajectoireWarning
 from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate, mqi, mqi_network
 from trajectoire.batch.runner import run as run_chain
@@ -74,3 +74,47 @@ def test_info_prints_the_evaluation(output, capsys):
     assert "evaluation at the stations" in text
     line = next(ln for ln in text.splitlines() if ln.strip().startswith("NO2 ") and "MQI90" in ln)
     assert "FB" in line and "FAC2" in line
+
+
+def _zones_on_grid(ds, year):
+    """Σ over the zones of pop_<year> × the share of the zone's area inside the grid."""
+    import geopandas as gpd
+    import shapely
+
+    zones = gpd.read_file(SAMPLE / "zones.gpkg")
+    res = float(ds["x"][1] - ds["x"][0])
+    box = shapely.box(
+        float(ds["x"].min()) - res / 2,
+        float(ds["y"].min()) - res / 2,
+        float(ds["x"].max()) + res / 2,
+        float(ds["y"].max()) + res / 2,
+    )
+    share = zones.geometry.intersection(box).area / zones.geometry.area
+    return float((zones[f"pop_{year}"] * share).sum())
+
+
+def test_population_per_year_is_mass_conserving_and_interpolated(output):
+    """population(year, y, x): sums to the zones' population on the grid, linear between
+    the censuses 2013 and 2019 of the sample."""
+    _, ds = output
+    pop = ds["population"]
+    assert pop.dims == ("year", "y", "x") and pop.attrs["units"] == "1"
+    assert pop.attrs["long_name"] and pop.encoding["dtype"] == np.float32
+    assert "significant_digits" not in pop.encoding
+    c13, c19 = _zones_on_grid(ds, 2013), _zones_on_grid(ds, 2019)
+    for year in YEARS:
+        expected = c13 + (year - 2013) / 6 * (c19 - c13)
+        total = float(pop.sel(year=year).sum(dtype=np.float64))
+        assert total == pytest.approx(expected, rel=1e-5), year
+        # the zones' own inhabitants, cut by the territories, are part of the grid's
+        assert float(ds["population_total"].sel(year=year).sum()) <= total * (1 + 1e-6)
+    # cell by cell: linear between the census grids
+    import geopandas as gpd
+
+    from trajectoire.geo.grid import Grid
+    from trajectoire.inventory.population import census_population
+
+    grid = Grid.from_coords(ds["x"].values, ds["y"].values, "EPSG:2154")
+    census = census_population(gpd.read_file(SAMPLE / "zones.gpkg"), grid).sel(census=[2013, 2019])
+    ref = census.values[0] + (2018 - 2013) / 6 * (census.values[1] - census.values[0])
+    np.testing.assert_allclose(pop.sel(year=2018).values, ref, rtol=1e-6, atol=1e-4)

@@ -737,6 +737,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         calm,
         None if ctx.observations is None else ctx.observations.sel(year=y.year).values,
         exposure_statistics=y.exposure,
+        population=y.population if ctx.census_years != [0] else None,  # [0]: no census
     )
 
 

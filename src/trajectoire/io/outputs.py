@@ -165,6 +165,7 @@ def year_dataset(
     observed: np.ndarray | None = None,
     *,
     exposure_statistics: ExposureStatistics | None = None,
+    population: np.ndarray | None = None,
 ) -> xr.Dataset:
     """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
 
@@ -193,6 +194,9 @@ def year_dataset(
     exposure_statistics : ExposureStatistics, optional
         The year's exposure quantiles and inhabitants above thresholds, written as
         ``exposure_quantile``, ``inhabitants_above`` and ``exposure_threshold``.
+    population : numpy.ndarray, optional
+        ``(ny, nx)`` inhabitants per cell in the year, written whole (not masked: its sum is
+        the zones' population on the grid) as ``population(year, y, x)`` [1], float32.
 
     Returns
     -------
@@ -238,6 +242,15 @@ def year_dataset(
         )
     if exposure_statistics is not None:
         _add_exposure_statistics(ds, year, pols, territories, exposure_statistics)
+    if population is not None:
+        ds["population"] = set_cf_attrs(
+            xr.DataArray(
+                np.asarray(population, dtype=np.float32)[None],
+                dims=("year", "y", "x"),
+                coords={"year": [year], **gc},
+            ),
+            "population",
+        )
     ds["population_total"] = xr.DataArray(
         [list(population_total)],
         dims=("year", "territory"),
