@@ -1084,5 +1084,7 @@ def _network_rows(
         pairs = both.sum("station").transpose("year").values
         for name in ("mpc_space_corr", "mpc_space_std"):
             if name in per:  # spatial criteria: at least 2 stations
-                rows[:, col[name]] = np.where(pairs >= 2, per[name].transpose("year").values, np.nan)
+                rows[:, col[name]] = np.where(
+                    pairs >= 2, per[name].transpose("year").values, np.nan
+                )
     return rows, np.asarray(per["mqi"].transpose("year", "station").values, dtype=float)

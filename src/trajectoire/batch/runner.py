@@ -343,9 +343,9 @@ def assemble(
         stack.close()
         # computed from every year's station values: the evaluation table (docs/evaluation.md)
         derived = evaluation_variables(small)
-        final = xr.merge(
-            [small, templates, derived], compat="override", combine_attrs="override"
-        )[[*merged.data_vars, *derived.data_vars]]
+        final = xr.merge([small, templates, derived], compat="override", combine_attrs="override")[
+            [*merged.data_vars, *derived.data_vars]
+        ]
         final.attrs = glob
         # parts hold no all-NaN chunk, except those of quantised variables (netCDF-C wrote them)
         fill = {
