@@ -118,3 +118,26 @@ def test_population_per_year_is_mass_conserving_and_interpolated(output):
     census = census_population(gpd.read_file(SAMPLE / "zones.gpkg"), grid).sel(census=[2013, 2019])
     ref = census.values[0] + (2018 - 2013) / 6 * (census.values[1] - census.values[0])
     np.testing.assert_allclose(pop.sel(year=2018).values, ref, rtol=1e-6, atol=1e-4)
+
+
+def test_exposure_inside_and_outside_the_priority_neighbourhoods(output):
+    """[inputs] exposure_zones (the sample's synthetic QPV): inside + outside = the
+    territory's inhabitants; the two means weigh up to the territory's exposure."""
+    _, ds = output
+    n = ds["zone_inhabitants"]
+    assert n.dims == ("year", "territory", "zone")
+    assert [str(z) for z in n["zone"].values] == ["inside", "outside"]
+    np.testing.assert_allclose(n.sum("zone"), ds["population_total"], rtol=1e-6)
+    assert float(n.sel(territory="ACSO", zone="inside").min()) > 1000  # two QPV in ACSO
+    assert float(n.sel(territory="ARC", zone="inside").max()) == 0.0  # none in ARC
+    mean = ds["zone_exposure"]
+    weighted = (mean * n).sum("zone") / n.sum("zone")
+    acso = weighted.sel(territory="ACSO")
+    np.testing.assert_allclose(acso, ds["exposure"].sel(territory="ACSO"), rtol=1e-5)
+    above = ds["zone_inhabitants_above"].sel(territory="ACSO")
+    np.testing.assert_allclose(
+        above.sum("zone", skipna=False),
+        ds["inhabitants_above"].sel(territory="ACSO"),
+        rtol=1e-5,
+        atol=1.0,
+    )

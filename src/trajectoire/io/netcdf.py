@@ -69,6 +69,8 @@ LOSSLESS_VARIABLES: tuple[str, ...] = (
     "inhabitants_above",
     "point_emission",
     "population",
+    "zone_inhabitants",
+    "zone_inhabitants_above",
 )
 #: zlib compression level of the outputs. Measured on a sample year (200 m, 91 emission
 #: maps, NaN beyond the buffer), compressing the chunks that hold data: levels 1-3 take the
@@ -90,6 +92,7 @@ _COORD_ATTRS: dict[str, dict[str, str]] = {
     "station": {"long_name": "monitoring station id"},
     "quantile": {"long_name": "probability of the population-weighted quantile", "units": "1"},
     "threshold": {"long_name": "label of the reference value (annual mean)"},
+    "zone": {"long_name": "inside or outside the zones of [inputs] exposure_zones"},
 }
 
 _GLOBAL_DEFAULTS = {

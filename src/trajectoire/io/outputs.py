@@ -23,7 +23,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire.assess.evaluation import evaluate_stations
-from trajectoire.assess.exposure import ExposureStatistics
+from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExposure
 from trajectoire.cf import set_cf_attrs
 from trajectoire.geo.grid import Grid
 
@@ -166,6 +166,7 @@ def year_dataset(
     *,
     exposure_statistics: ExposureStatistics | None = None,
     population: np.ndarray | None = None,
+    zone_exposure: ZoneExposure | None = None,
 ) -> xr.Dataset:
     """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
 
@@ -197,6 +198,9 @@ def year_dataset(
     population : numpy.ndarray, optional
         ``(ny, nx)`` inhabitants per cell in the year, written whole (not masked: its sum is
         the zones' population on the grid) as ``population(year, y, x)`` [1], float32.
+    zone_exposure : ZoneExposure, optional
+        Exposure inside and outside ``[inputs] exposure_zones``, written as
+        ``zone_inhabitants``, ``zone_exposure`` and ``zone_inhabitants_above``.
 
     Returns
     -------
@@ -242,6 +246,8 @@ def year_dataset(
         )
     if exposure_statistics is not None:
         _add_exposure_statistics(ds, year, pols, territories, exposure_statistics)
+    if zone_exposure is not None:
+        _add_zone_exposure(ds, year, pols, territories, zone_exposure)
     if population is not None:
         ds["population"] = set_cf_attrs(
             xr.DataArray(
@@ -303,6 +309,41 @@ def _add_exposure_statistics(
             coords={"threshold": labels, "pollutant": pols},
         ),
         "exposure_threshold",
+    )
+
+
+def _add_zone_exposure(
+    ds: xr.Dataset, year: int, pols: list[str], territories: Sequence[str], z: ZoneExposure
+) -> None:
+    """``zone_inhabitants``, ``zone_exposure``, ``zone_inhabitants_above`` (zone = inside,
+    outside the exposure zones)."""
+    base = {"year": [year], "territory": list(territories), "zone": list(ZONE_LABELS)}
+    where = "the territory's inhabitants {} the zones of [inputs] exposure_zones"
+    ds["zone_inhabitants"] = xr.DataArray(
+        z.inhabitants[None],
+        dims=("year", "territory", "zone"),
+        coords=base,
+        attrs={"units": "1", "long_name": where.format("inside / outside")},
+    )
+    ds["zone_exposure"] = xr.DataArray(
+        z.mean[None],
+        dims=("year", "territory", "zone", "pollutant"),
+        coords={**base, "pollutant": pols},
+        attrs={
+            "units": "ug m-3",
+            "long_name": "population-weighted mean concentration of "
+            + where.format("inside / outside"),
+        },
+    )
+    ds["zone_inhabitants_above"] = xr.DataArray(
+        z.above[None],
+        dims=("year", "territory", "zone", "pollutant", "threshold"),
+        coords={**base, "pollutant": pols, "threshold": list(z.threshold_labels)},
+        attrs={
+            "units": "1",
+            "long_name": where.format("inside / outside")
+            + " living where the annual mean is strictly above exposure_threshold",
+        },
     )
 
 
