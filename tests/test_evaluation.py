@@ -652,3 +652,29 @@ def test_former_module_path_serves_both_modules():
     assert trajectoire.sample_at_stations is sample_at_stations
     assert trajectoire.evaluate is evaluate and trajectoire.mqi is mqi
     assert trajectoire.assess.read_stations is read_stations
+
+
+def test_evaluate_stations_rows_per_year_and_pollutant():
+    """Issue 16: the run's evaluation table; NaN rows where nothing is observed."""
+    from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate_stations
+
+    rng = np.random.default_rng(3)
+    coords = {"year": [2020, 2021], "station": list("abcd"), "pollutant": ["NO2", "SO2", "PM10"]}
+    o = xr.DataArray(
+        rng.uniform(10, 40, (2, 4, 3)),
+        dims=("year", "station", "pollutant"),
+        coords=coords,
+        attrs={"units": "ug m-3"},
+    )
+    o[0, :, 2] = np.nan  # no PM10 in 2020
+    o[1, 1:, 2] = np.nan  # one PM10 station in 2021
+    m = (o * 1.2).assign_attrs(units="ug m-3")
+    ev = evaluate_stations(m, o)["evaluation"]
+    assert list(ev["statistic"].values) == list(EVALUATION_STATISTICS)
+    row = ev.sel(year=2021, pollutant="NO2")
+    assert float(row.sel(statistic="nmb")) == pytest.approx(0.2)
+    assert float(row.sel(statistic="fac2")) == 1.0
+    assert bool(ev.sel(year=2020, pollutant="PM10").isnull().all())
+    one = ev.sel(year=2021, pollutant="PM10")
+    assert int(one.sel(statistic="n")) == 1 and np.isnan(float(one.sel(statistic="mpc_space_std")))
+    assert bool(ev.sel(pollutant="SO2", statistic="mqi_p90").isnull().all())  # no FAIRMODE MQI

@@ -1,5 +1,7 @@
 """Exposure distributions, threshold counts and zone splits (issue 16)."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given
@@ -217,3 +219,101 @@ def test_info_lists_the_inhabitants_above_in_the_last_year():
     assert "MEL" in lines[1] and "WHO2021" in lines[1] and "NO2 900 (90%)" in lines[1]
     assert "EU2030" in lines[2] and "NO2 100 (10%)" in lines[2] and "NOx" not in lines[2]
     assert _above_lines(ds.drop_vars("inhabitants_above")) == []
+
+
+# ------------------------------------------------------------ exposure zones (issue 16)
+def _zones_file(tmp_path, polygons, *, crs="EPSG:2154", name="z.gpkg"):
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(
+        {"zone_id": [p[0] for p in polygons]}, geometry=[p[1] for p in polygons], crs=crs
+    )
+    path = tmp_path / name
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "'crs' was not provided", UserWarning)
+        gdf.to_file(path, driver="GPKG")
+    return path
+
+
+def test_zone_exposure_inside_plus_outside_is_the_total():
+    from scipy import sparse
+
+    from trajectoire.assess.exposure import ExposureStatistics, ZoneExposure
+
+    rng = np.random.default_rng(5)
+    own = sparse.random(3, 400, density=0.5, random_state=7, format="csr") * 1000
+    frac = rng.uniform(0, 1, 400)
+    frac[rng.uniform(size=400) < 0.5] = 0.0
+    conc = rng.uniform(5, 40, 400)
+    z = ZoneExposure.split(own, frac, ["NO2", "PM2.5"])
+    for ip in range(2):
+        z.add(ip, conc)
+    totals = np.asarray(own.sum(axis=1)).ravel()
+    np.testing.assert_allclose(z.inhabitants.sum(axis=1), totals, rtol=1e-12)
+    # the two means, weighted by their inhabitants, give the territory's mean
+    mean = (own @ conc) / totals
+    np.testing.assert_allclose((z.mean[:, :, 0] * z.inhabitants).sum(axis=1) / totals, mean)
+    whole = ExposureStatistics.zeros(own, ["NO2", "PM2.5"])
+    whole.add(0, conc)
+    np.testing.assert_allclose(z.above[:, :, 0].sum(axis=1), whole.above[:, 0], rtol=1e-9)
+
+
+def test_zone_covering_the_whole_territory_leaves_no_one_outside():
+    from trajectoire.assess.exposure import ZoneExposure
+
+    own = np.array([[10.0, 20.0, 0.0], [0.0, 5.0, 7.0]])
+    z = ZoneExposure.split(own, np.ones(3), ["NO2"])
+    z.add(0, np.array([12.0, 30.0, np.nan]))  # NaN where nobody lives is ignored
+    np.testing.assert_array_equal(z.inhabitants[:, 1], 0.0)
+    np.testing.assert_array_equal(z.inhabitants[:, 0], [30.0, 12.0])
+    assert np.isnan(z.mean[:, 1, 0]).all()
+    assert z.mean[0, 0, 0] == pytest.approx((120 + 600) / 30)
+    np.testing.assert_array_equal(z.above[:, 1, 0], 0.0)
+
+
+def test_exposure_zones_without_crs_is_one_clear_error(tmp_path):
+    import shapely
+
+    from trajectoire import InputError
+    from trajectoire.geo.territories import read_exposure_zones
+
+    path = _zones_file(tmp_path, [("A", shapely.box(0, 0, 10, 10))], crs=None)
+    with pytest.raises(InputError, match=r"z\.gpkg .*exposure_zones.*has no CRS"):
+        read_exposure_zones(path)
+
+
+def test_overlapping_zones_with_partition_name_the_ids(tmp_path):
+    import shapely
+
+    from trajectoire import InputError
+    from trajectoire.geo.territories import read_exposure_zones
+
+    polys = [
+        ("QPV-A", shapely.box(0, 0, 100, 100)),
+        ("QPV-B", shapely.box(100, 0, 200, 100)),  # touches A: allowed
+        ("QPV-C", shapely.box(150, 50, 250, 150)),  # overlaps B
+        ("QPV-D", shapely.box(10, 10, 20, 20)),  # inside A
+    ]
+    path = _zones_file(tmp_path, polys)
+    assert len(read_exposure_zones(path)) == 4  # overlaps allowed without partition
+    with pytest.raises(InputError, match=r"zones 'QPV-A' and 'QPV-D' overlap \(and 1 more"):
+        read_exposure_zones(path, partition=True)
+    ok = _zones_file(tmp_path, polys[:2], name="ok.gpkg")
+    assert list(read_exposure_zones(ok, partition=True)["zone_id"]) == ["QPV-A", "QPV-B"]
+
+
+def test_exposure_zones_input_takes_partition_in_the_configuration(tmp_path):
+    """[inputs.exposure_zones] path + partition reach the reader through the registry."""
+    import shapely
+
+    from trajectoire import InputError
+    from trajectoire.io.config import InputSpec
+    from trajectoire.io.formats import read_input
+
+    path = _zones_file(
+        tmp_path, [("A", shapely.box(0, 0, 10, 10)), ("B", shapely.box(5, 5, 15, 15))]
+    )
+    with pytest.raises(InputError, match="'A' and 'B' overlap"):
+        read_input(
+            "exposure_zones", InputSpec.model_validate({"path": str(path), "partition": True})
+        )

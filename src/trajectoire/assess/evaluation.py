@@ -46,11 +46,13 @@ from trajectoire.errors import InputError, MissingVariableError
 
 __all__ = [
     "CRITERIA",
+    "EVALUATION_STATISTICS",
     "FAIRMODE_PARAMETERS",
     "FairmodeParameters",
     "acceptance",
     "annual_uncertainty",
     "evaluate",
+    "evaluate_stations",
     "fairmode_parameters",
     "measurement_uncertainty",
     "mqi",
@@ -940,3 +942,149 @@ def _network_percentile(v: np.ndarray, percentile: float, method: str) -> np.nda
     hi = np.take_along_axis(x, np.maximum(np.minimum(k, n - 1), 0)[..., None], axis=-1)[..., 0]
     with np.errstate(invalid="ignore"):
         return np.where(n > 0, lo + (hi - lo) * (s - k), np.nan)
+
+
+# ------------------------------------------------------------------ station network table
+#: Rows of the ``evaluation`` table of a run (:func:`evaluate_stations`), in order: the
+#: statistics of :func:`evaluate` over the stations, ``nmb`` and the FAIRMODE annual MQI.
+EVALUATION_STATISTICS: tuple[str, ...] = (
+    "n",
+    "mean_observed",
+    "mean_model",
+    "bias",
+    "nmb",
+    "rmse",
+    "r",
+    "fb",
+    "nmse",
+    "mg",
+    "vg",
+    "fac2",
+    "nad",
+    "mqi_p90",
+    "mqo_fulfilled",
+    "mpc_space_corr",
+    "mpc_space_std",
+)
+
+
+def evaluate_stations(
+    model: xr.DataArray,
+    observed: xr.DataArray,
+    *,
+    beta: float = 2.0,
+) -> xr.Dataset:
+    """Evaluation of yearly means over a station network, per year and pollutant.
+
+    For each year and pollutant, over the stations with both an observed and a modelled
+    annual mean: the Chang and Hanna (2004) statistics in space (:func:`evaluate` with
+    ``dim="station"``), the normalised mean bias ``nmb`` = bias / mean observed, and the
+    FAIRMODE MQI of yearly means (:func:`mqi` with ``kind="annual"``): each station's MQI,
+    the network's 90th percentile ``mqi_p90`` (:func:`mqi_network`), whether it is <= 1
+    (``mqo_fulfilled``, 1 or 0) and the spatial criteria ``mpc_space_corr`` and
+    ``mpc_space_std``.
+
+    Parameters
+    ----------
+    model, observed : xarray.DataArray
+        ``(year, station, pollutant)`` modelled and observed annual means with ``units``
+        (NaN where a station has no value); the pollutant labels are the output's.
+    beta : float, default 2.0
+        FAIRMODE ``β``.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``evaluation(year, pollutant, statistic)`` (rows :data:`EVALUATION_STATISTICS`) and
+        ``station_mqi(year, station, pollutant)`` [1]. The MQI rows are NaN for a pollutant
+        without FAIRMODE parameters (only NO2, O3, PM10, PM2.5 have them), every row is NaN
+        for a (year, pollutant) without an observation.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        `model` or `observed` lacks a ``year``, ``station`` or ``pollutant`` dim.
+
+    Examples
+    --------
+    >>> o = xr.DataArray([[[30.0], [20.0], [25.0]]], dims=("year", "station", "pollutant"),
+    ...     coords={"year": [2023], "station": ["a", "b", "c"], "pollutant": ["NO2"]},
+    ...     attrs={"units": "ug m-3"})
+    >>> ev = evaluate_stations(o * 0.9, o)
+    >>> round(float(ev.evaluation.sel(statistic="nmb", year=2023, pollutant="NO2")), 3)
+    -0.1
+    """
+    dims = ("year", "station", "pollutant")
+    for da in (model, observed):
+        _as_dims(list(dims), da, "evaluate_stations")
+    model = model.transpose(*dims)
+    observed = observed.transpose(*dims)
+    table = np.full(
+        (observed.sizes["year"], observed.sizes["pollutant"], len(EVALUATION_STATISTICS)), np.nan
+    )
+    station_mqi = np.full(observed.shape, np.nan)
+    for ip, pol in enumerate(observed["pollutant"].values):
+        m, o = model.isel(pollutant=ip, drop=True), observed.isel(pollutant=ip, drop=True)
+        have = o.notnull().any("station").values
+        if not have.any():
+            continue
+        m, o = m.isel(year=have), o.isel(year=have)
+        rows, per_station = _network_rows(m, o, str(pol), beta)
+        table[have, ip] = rows
+        if per_station is not None:
+            station_mqi[have, :, ip] = per_station
+    coords = {"year": observed["year"].values, "pollutant": observed["pollutant"].values}
+    out = xr.Dataset()
+    out["evaluation"] = xr.DataArray(
+        table,
+        dims=("year", "pollutant", "statistic"),
+        coords={**coords, "statistic": list(EVALUATION_STATISTICS)},
+        attrs={
+            "units": "1",
+            "long_name": "evaluation of the annual means against the stations, per year",
+            "comment": "Chang and Hanna (2004) statistics over the stations with an "
+            "observation (dim station); nmb = bias / mean_observed; FAIRMODE annual MQI: "
+            f"mqi_p90 = 90th percentile of the station MQIs, beta = {beta:g}. "
+            "mean_observed, mean_model, bias, rmse in ug m-3. See docs/evaluation.md.",
+        },
+    )
+    out["station_mqi"] = xr.DataArray(
+        station_mqi,
+        dims=dims,
+        coords=observed.coords,
+        attrs={"units": "1", "long_name": "FAIRMODE MQI of the station's annual mean"},
+    )
+    return out
+
+
+def _network_rows(
+    m: xr.DataArray, o: xr.DataArray, pollutant: str, beta: float
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(year, statistic)`` rows of one pollutant and its station MQIs (None without
+    FAIRMODE parameters)."""
+    rows = np.full((o.sizes["year"], len(EVALUATION_STATISTICS)), np.nan)
+    col = {name: k for k, name in enumerate(EVALUATION_STATISTICS)}
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)  # a year with fewer than 2 pairs
+        stats = evaluate(m, o, dim="station").transpose("year")
+        for name in EVALUATION_STATISTICS:
+            if name in stats:
+                rows[:, col[name]] = np.asarray(stats[name].values, dtype=float)
+        rows[:, col["nmb"]] = rows[:, col["bias"]] / rows[:, col["mean_observed"]]
+        try:
+            params = fairmode_parameters(pollutant)
+        except InputError:
+            return rows, None
+        both = o.notnull() & m.notnull()
+        per = mqi(m.where(both), o.where(both), pollutant=params, kind="annual", beta=beta)
+        net = mqi_network(per["mqi"], dim="station")
+        rows[:, col["mqi_p90"]] = net["mqi_percentile"].values
+        ok = net["mqo_fulfilled"].values.astype(float)
+        rows[:, col["mqo_fulfilled"]] = np.where(net["n_stations"].values > 0, ok, np.nan)
+        pairs = both.sum("station").transpose("year").values
+        for name in ("mpc_space_corr", "mpc_space_std"):
+            if name in per:  # spatial criteria: at least 2 stations
+                rows[:, col[name]] = np.where(
+                    pairs >= 2, per[name].transpose("year").values, np.nan
+                )
+    return rows, np.asarray(per["mqi"].transpose("year", "station").values, dtype=float)

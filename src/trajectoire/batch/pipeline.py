@@ -30,7 +30,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import require_columns
-from trajectoire.assess.exposure import ExposureStatistics, territory_inhabitants
+from trajectoire.assess.exposure import ExposureStatistics, ZoneExposure, territory_inhabitants
 from trajectoire.assess.stations import observations_from_table
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
@@ -69,6 +69,7 @@ from trajectoire.geo.territories import (
     buffer_mask,
     regional_grid,
     territory_fractions,
+    zone_layer_fraction,
 )
 from trajectoire.inventory.build import build_inventory
 from trajectoire.inventory.population import (
@@ -142,6 +143,7 @@ class RunContext:
     settings: DispersionSettings
     observations: xr.DataArray | None = None  # (year, station, pollutant) [ug m-3]
     inhabitants: TerritoryPopulation | None = None  # each territory's own, from the zones
+    zone_fraction: np.ndarray | None = None  # (ny, nx) share covered by [inputs] exposure_zones
     attrs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -221,6 +223,7 @@ def prepare(config: RunConfig) -> RunContext:
         settings=settings,
         observations=observations,
         inhabitants=None if zones is None else TerritoryPopulation.from_zones(zones, terr, grid),
+        zone_fraction=_zone_fraction(config, grid),
         attrs={"reference_year": config.run.reference_year},
     )
 
@@ -230,6 +233,15 @@ def _read(config: RunConfig, key: str, **run_keywords: Any) -> Any:
     None when it is not given."""
     spec = getattr(config.inputs, key)
     return None if spec is None else read_input(key, spec, **run_keywords)
+
+
+def _zone_fraction(config: RunConfig, grid: Grid) -> np.ndarray | None:
+    """Share of each cell covered by ``[inputs] exposure_zones`` (None when not given)."""
+    zones = _read(config, "exposure_zones")
+    if zones is None:
+        return None
+    log.info("exposure zones: %d polygon(s) from %s", len(zones), config.inputs.exposure_zones)
+    return zone_layer_fraction(zones, grid)
 
 
 def _origins(terr: Any, grid: Grid) -> tuple[list[str], np.ndarray, Origins]:
@@ -553,6 +565,7 @@ class _Year:
     stack_emission: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     nox: dict[str, Any] = field(default_factory=dict)
     no2_shares: np.ndarray | None = None  # f-NO2 of each sector in the year (NO2 runs)
+    zones: ZoneExposure | None = None  # inside / outside [inputs] exposure_zones
 
 
 def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
@@ -595,6 +608,9 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     if "NO2" in ctx.output_pollutants:
         _no2(ctx, y)
         clock("no2")
+    if ctx.zone_fraction is not None:
+        _zone_exposure(ctx, y, ctx.zone_fraction)
+        clock("zones")
     ds = _finish(ctx, y)
     clock("assemble")
     ds.attrs["timing"] = clock.summary()
@@ -748,6 +764,14 @@ def _no2_method(ctx: RunContext, year: int) -> tuple[str, np.ndarray]:
     return cfg.curve, fno2_shares(ctx.sectors, year, cfg.fno2)
 
 
+def _zone_exposure(ctx: RunContext, y: _Year, fraction: np.ndarray) -> None:
+    """Exposure inside and outside ``[inputs] exposure_zones``, from the year's maps."""
+    own = _own_inhabitants(ctx, y.year, y.population)
+    y.zones = ZoneExposure.split(own, fraction, ctx.output_pollutants)
+    for ip in range(len(ctx.output_pollutants)):
+        y.zones.add(ip, y.maps.concentration[0, ip])
+
+
 def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     """Written emissions (masked, plus stacks) and the year's dataset."""
     points = ctx.points
@@ -771,6 +795,8 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         calm,
         None if ctx.observations is None else ctx.observations.sel(year=y.year).values,
         exposure_statistics=y.exposure,
+        population=y.population if ctx.census_years != [0] else None,  # [0]: no census
+        zone_exposure=y.zones,
     )
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)

@@ -44,6 +44,7 @@ from trajectoire.batch.safety import (
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import check_writable, write_netcdf
+from trajectoire.io.outputs import evaluation_variables
 
 __all__ = [
     "PART_COMPLETE_ATTR",
@@ -257,7 +258,9 @@ def assemble(
     memory holds one chunk at a time. Years without a variable (``contribution`` outside the
     map years) store no chunk: readers get NaN there. The other variables are small (per
     territory, station, or year-independent); they are read from the parts and written
-    whole.
+    whole. When the parts hold ``station_observation``, the evaluation of all the years
+    (``evaluation``, ``station_mqi``: :func:`trajectoire.io.outputs.evaluation_variables`)
+    is computed from them and written with the rest, in the same atomic write.
 
     Parameters
     ----------
@@ -338,8 +341,10 @@ def assemble(
             small = merged.drop_vars(copied).load()
         templates = merged[copied]
         stack.close()
-        final = xr.merge([small, templates], compat="override", combine_attrs="override")[
-            list(merged.data_vars)
+        # computed from every year's station values: the evaluation table (docs/evaluation.md)
+        derived = evaluation_variables(small)
+        final = xr.merge([small, templates, derived], compat="override", combine_attrs="override")[
+            [*merged.data_vars, *derived.data_vars]
         ]
         final.attrs = glob
         # parts hold no all-NaN chunk, except those of quantised variables (netCDF-C wrote them)

@@ -35,10 +35,12 @@ __all__ = [
     "buffer_mask",
     "get_territory",
     "load_territories",
+    "read_exposure_zones",
     "regional_grid",
     "sample_territories_path",
     "territory_fractions",
     "territory_grid",
+    "zone_layer_fraction",
 ]
 
 
@@ -503,3 +505,106 @@ def buffer_mask(territories: gpd.GeoDataFrame, grid: Grid, buffer: float = 5000.
         {"long_name": f"cells within {buffer:g} m of a territory", "buffer": float(buffer)}
     )
     return out
+
+
+def read_exposure_zones(
+    path: str | Path,
+    *,
+    layer: str | None = None,
+    id_column: str = "zone_id",
+    partition: bool = False,
+) -> gpd.GeoDataFrame:
+    """Read a layer of zones whose inhabitants' exposure is split out (priority
+    neighbourhoods, IRIS, communes...).
+
+    Parameters
+    ----------
+    path : str or Path
+        A polygon file geopandas reads, with a CRS.
+    layer : str, optional
+        Layer to read (default: the only one).
+    id_column : str, default "zone_id"
+        Column holding each zone's id.
+    partition : bool, default False
+        The zones must not overlap (a partition of part of the plane, as IRIS or communes
+        are): overlapping zones are then an error. Without it, overlaps are allowed and
+        counted once (the union of the zones).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``zone_id`` (str) and the polygons in ``EPSG:2154``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Missing file, no CRS, empty or duplicated ids, geometries that are not valid
+        polygons, or (with `partition`) two zones that overlap, named.
+    trajectoire.MissingVariableError
+        No `id_column`.
+    """
+    import geopandas as gpd
+
+    path = Path(path)
+    what = f"{path} ([inputs] exposure_zones)"
+    if not path.exists():
+        raise InputError(f"{what} does not exist; give the path of a polygon file.")
+    gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+    if gdf.crs is None:
+        raise InputError(
+            f"{what}: has no CRS. Set it (e.g. ogr2ogr -a_srs EPSG:2154, or "
+            "gdf.set_crs(...) and write the file again); a CRS is never assumed."
+        )
+    if id_column not in gdf.columns:
+        raise MissingVariableError(
+            f"{what}: no {id_column!r} column; found "
+            f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Name the id column with "
+            "[inputs.exposure_zones] id_column = '...'."
+        )
+    ids = [("" if v is None else str(v)).strip() for v in gdf[id_column]]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if any(not i or i.lower() == "nan" for i in ids) or dup:
+        raise InputError(f"{what}: zone ids must be unique and not empty (repeated: {dup}).")
+    geoms = to_crs(gdf, DEFAULT_CRS, what=what).values
+    for i, geom in zip(ids, geoms, strict=True):
+        if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon"):
+            kind = "empty" if geom is None else geom.geom_type
+            raise InputError(f"{what}: zone {i!r} is {kind}; expected a Polygon or MultiPolygon.")
+        if not shapely.is_valid(geom):
+            raise InputError(
+                f"{what}: zone {i!r} has an invalid polygon ({shapely.is_valid_reason(geom)}); "
+                "repair it with shapely.make_valid."
+            )
+    out = gpd.GeoDataFrame({"zone_id": ids}, geometry=list(geoms), crs=DEFAULT_CRS)
+    if partition:
+        _check_partition(out, what)
+    return out
+
+
+def _check_partition(zones: gpd.GeoDataFrame, what: str) -> None:
+    """Error naming the first two zones whose interiors overlap (touching is allowed)."""
+    tree = shapely.STRtree(zones.geometry.values)
+    left, right = tree.query(zones.geometry.values, predicate="overlaps")
+    inside_l, inside_r = tree.query(zones.geometry.values, predicate="contains")
+    pairs = sorted(
+        {
+            (min(a, b), max(a, b))
+            for a, b in zip([*left, *inside_l], [*right, *inside_r], strict=True)
+            if a != b
+        }
+    )
+    if pairs:
+        a, b = pairs[0]
+        ids = zones["zone_id"]
+        raise InputError(
+            f"{what}: zones {ids.iloc[a]!r} and {ids.iloc[b]!r} overlap"
+            + (f" (and {len(pairs) - 1} more pair(s))" if len(pairs) > 1 else "")
+            + "; with partition = true the zones must not overlap. Fix the layer, or set "
+            "partition = false to count overlaps once."
+        )
+
+
+def zone_layer_fraction(zones: gpd.GeoDataFrame, grid: Grid) -> np.ndarray:
+    """Share of each cell's area covered by the union of `zones` ``(ny, nx)`` in [0, 1]."""
+    union = shapely.union_all(to_crs(zones, grid.crs, what="exposure zones").values)
+    return np.clip(area_fractions(union, grid), 0.0, 1.0)

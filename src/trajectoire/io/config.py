@@ -328,6 +328,7 @@ class InputsConfig(_Section):
     observations: InputSpec | None = None
     observations_hourly: InputSpec | None = None
     background: InputSpec | None = None
+    exposure_zones: InputSpec | None = None
 
     @model_validator(mode="after")
     def _check_formats(self) -> InputsConfig:

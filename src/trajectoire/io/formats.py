@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background
 from trajectoire.errors import ConfigError
-from trajectoire.geo.territories import load_territories
+from trajectoire.geo.territories import load_territories, read_exposure_zones
 from trajectoire.inventory.communes import read_commune_inventory, read_commune_population
 from trajectoire.inventory.gridded import read_cams_reg, read_emep_gridded
 from trajectoire.inventory.irep import read_irep
@@ -221,6 +221,11 @@ FORMATS: dict[str, dict[str, Format]] = {
     },
     "background": {
         "trajectoire": _format(read_background, "year, pollutant, value", "unit=units"),
+    },
+    "exposure_zones": {
+        "trajectoire": _format(
+            read_exposure_zones, "polygons with an id (QPV, IRIS, communes), a CRS", "layer"
+        ),
     },
 }
 # fmt: on

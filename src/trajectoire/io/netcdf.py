@@ -69,6 +69,8 @@ LOSSLESS_VARIABLES: tuple[str, ...] = (
     "inhabitants_above",
     "point_emission",
     "population",
+    "zone_inhabitants",
+    "zone_inhabitants_above",
 )
 #: zlib compression level of the outputs. Measured on a sample year (200 m, 91 emission
 #: maps, NaN beyond the buffer), compressing the chunks that hold data: levels 1-3 take the
@@ -90,6 +92,7 @@ _COORD_ATTRS: dict[str, dict[str, str]] = {
     "station": {"long_name": "monitoring station id"},
     "quantile": {"long_name": "probability of the population-weighted quantile", "units": "1"},
     "threshold": {"long_name": "label of the reference value (annual mean)"},
+    "zone": {"long_name": "inside or outside the zones of [inputs] exposure_zones"},
 }
 
 _GLOBAL_DEFAULTS = {
@@ -540,9 +543,9 @@ def summary(path: str | Path) -> str:
 
     Lists the grid, years, pollutants, sectors, territories, the variables with their dims
     and units, the size on disk, the configuration name, the methods recorded per sector,
-    the domain-mean concentration of the first and last year of each pollutant, and the
+    the domain-mean concentration of the first and last year of each pollutant, the
     inhabitants of each territory above the reference values (WHO 2021, EU 2030...) in the
-    last year.
+    last year, and the evaluation at the stations (``evaluation``) when it was computed.
 
     Parameters
     ----------
@@ -604,6 +607,7 @@ def summary(path: str | Path) -> str:
                 label = "" if pol is None else str(pol)
                 lines.append(f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]")
         lines += _above_lines(ds)
+        lines += _evaluation_lines(ds)
         return "\n".join(lines)
     finally:
         ds.close()
@@ -632,6 +636,36 @@ def _above_lines(ds: xr.Dataset) -> list[str]:
                 lines.append(f"    {head:<10} {str(label):<8} {'  '.join(cells)}")
                 head = ""
     return lines
+
+
+def _evaluation_lines(ds: xr.Dataset) -> list[str]:
+    """The evaluation table: per pollutant, its last year with observations, and the years
+    whose network MQI meets the objective."""
+    if "evaluation" not in ds or ds.sizes.get("year", 0) == 0:
+        return []
+    ev = ds["evaluation"].load()
+    lines = ["  evaluation at the stations (last year observed; docs/evaluation.md):"]
+    for pol in ev["pollutant"].values:
+        table = ev.sel(pollutant=pol)
+        n = table.sel(statistic="n").values
+        observed = np.flatnonzero(np.nan_to_num(n) > 0)
+        if not len(observed):
+            continue
+        row = table.isel(year=observed[-1])
+
+        def v(stat: str, row: xr.DataArray = row) -> float:
+            return float(row.sel(statistic=stat))
+
+        text = (
+            f"    {str(pol):<6} {int(row['year'])}: n {v('n'):.0f}  FB {v('fb'):+.2f}  "
+            f"NMSE {v('nmse'):.2f}  FAC2 {v('fac2'):.2f}  R {v('r'):.2f}  NMB {v('nmb'):+.2f}"
+        )
+        if np.isfinite(v("mqi_p90")):
+            met = table.sel(statistic="mqo_fulfilled").values
+            ok, of = int(np.nansum(met)), int(np.isfinite(met).sum())
+            text += f"  MQI90 {v('mqi_p90'):.2f} (MQO met {ok}/{of} years)"
+        lines.append(text)
+    return lines if len(lines) > 1 else []
 
 
 # ---------------------------------------------------------------------- GeoTIFF

@@ -22,13 +22,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire.assess.exposure import ExposureStatistics
+from trajectoire.assess.evaluation import evaluate_stations
+from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExposure
 from trajectoire.cf import set_cf_attrs
 from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE, sector_no2_ratio
 from trajectoire.geo.grid import Grid
 
 __all__ = [
     "YearMaps",
+    "evaluation_variables",
     "static_dataset",
     "territory_totals",
     "with_no2_attribution",
@@ -173,6 +175,8 @@ def year_dataset(
     observed: np.ndarray | None = None,
     *,
     exposure_statistics: ExposureStatistics | None = None,
+    population: np.ndarray | None = None,
+    zone_exposure: ZoneExposure | None = None,
 ) -> xr.Dataset:
     """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
 
@@ -201,6 +205,12 @@ def year_dataset(
     exposure_statistics : ExposureStatistics, optional
         The year's exposure quantiles and inhabitants above thresholds, written as
         ``exposure_quantile``, ``inhabitants_above`` and ``exposure_threshold``.
+    population : numpy.ndarray, optional
+        ``(ny, nx)`` inhabitants per cell in the year, written whole (not masked: its sum is
+        the zones' population on the grid) as ``population(year, y, x)`` [1], float32.
+    zone_exposure : ZoneExposure, optional
+        Exposure inside and outside ``[inputs] exposure_zones``, written as
+        ``zone_inhabitants``, ``zone_exposure`` and ``zone_inhabitants_above``.
 
     Returns
     -------
@@ -246,6 +256,17 @@ def year_dataset(
         )
     if exposure_statistics is not None:
         _add_exposure_statistics(ds, year, pols, territories, exposure_statistics)
+    if zone_exposure is not None:
+        _add_zone_exposure(ds, year, pols, territories, zone_exposure)
+    if population is not None:
+        ds["population"] = set_cf_attrs(
+            xr.DataArray(
+                np.asarray(population, dtype=np.float32)[None],
+                dims=("year", "y", "x"),
+                coords={"year": [year], **gc},
+            ),
+            "population",
+        )
     ds["population_total"] = xr.DataArray(
         [list(population_total)],
         dims=("year", "territory"),
@@ -320,6 +341,41 @@ def _add_exposure_statistics(
             coords={"threshold": labels, "pollutant": pols},
         ),
         "exposure_threshold",
+    )
+
+
+def _add_zone_exposure(
+    ds: xr.Dataset, year: int, pols: list[str], territories: Sequence[str], z: ZoneExposure
+) -> None:
+    """``zone_inhabitants``, ``zone_exposure``, ``zone_inhabitants_above`` (zone = inside,
+    outside the exposure zones)."""
+    base = {"year": [year], "territory": list(territories), "zone": list(ZONE_LABELS)}
+    where = "the territory's inhabitants {} the zones of [inputs] exposure_zones"
+    ds["zone_inhabitants"] = xr.DataArray(
+        z.inhabitants[None],
+        dims=("year", "territory", "zone"),
+        coords=base,
+        attrs={"units": "1", "long_name": where.format("inside / outside")},
+    )
+    ds["zone_exposure"] = xr.DataArray(
+        z.mean[None],
+        dims=("year", "territory", "zone", "pollutant"),
+        coords={**base, "pollutant": pols},
+        attrs={
+            "units": "ug m-3",
+            "long_name": "population-weighted mean concentration of "
+            + where.format("inside / outside"),
+        },
+    )
+    ds["zone_inhabitants_above"] = xr.DataArray(
+        z.above[None],
+        dims=("year", "territory", "zone", "pollutant", "threshold"),
+        coords={**base, "pollutant": pols, "threshold": list(z.threshold_labels)},
+        attrs={
+            "units": "1",
+            "long_name": where.format("inside / outside")
+            + " living where the annual mean is strictly above exposure_threshold",
+        },
     )
 
 
@@ -429,3 +485,30 @@ def static_dataset(
                 attrs={"units": "m"},
             )
     return ds
+
+
+def evaluation_variables(ds: xr.Dataset) -> xr.Dataset:
+    """The evaluation table of an assembled output, from its station variables.
+
+    Computed once every year is assembled (FAIRMODE's annual MQI is a network statistic of
+    each year's means): ``evaluation(year, pollutant, statistic)`` and
+    ``station_mqi(year, station, pollutant)``
+    (:func:`trajectoire.assess.evaluation.evaluate_stations`) from ``station_concentration``
+    and ``station_observation``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output's small variables (loaded).
+
+    Returns
+    -------
+    xarray.Dataset
+        The two variables, or an empty dataset when the output has no observation.
+    """
+    names = ("station_concentration", "station_observation")
+    if any(n not in ds for n in names) or not ds.sizes.get("station", 0):
+        return xr.Dataset()
+    if not bool(ds["station_observation"].notnull().any()):
+        return xr.Dataset()
+    return evaluate_stations(ds["station_concentration"], ds["station_observation"])

@@ -799,3 +799,37 @@ def stations_frame(seed: int) -> dict[str, list]:
         rows["type"].append(typ)
         rows["territory"].append(terr)
     return rows
+
+
+#: Synthetic priority neighbourhoods (not the real QPV): id, territory, centre x, y [m]
+#: (offsets from the towns above), mean radius [m].
+PRIORITY_NEIGHBOURHOODS: tuple[tuple[str, str, float, float, float], ...] = (
+    ("SYN-MEL-1", "MEL", 704700, 7057800, 650),
+    ("SYN-MEL-2", "MEL", 713000, 7066100, 550),
+    ("SYN-MEL-3", "MEL", 710800, 7069400, 500),
+    ("SYN-MEL-4", "MEL", 710900, 7059300, 450),
+    ("SYN-CUD-1", "CUD", 653200, 7103100, 500),
+    ("SYN-CUD-2", "CUD", 650400, 7102100, 600),
+    ("SYN-ACSO-1", "ACSO", 662600, 6906000, 450),
+    ("SYN-ACSO-2", "ACSO", 661000, 6909100, 400),
+)
+
+
+def priority_neighbourhoods(seed: int = DEFAULT_SEED) -> gpd.GeoDataFrame:
+    """Synthetic priority neighbourhoods (``qpv.gpkg``): smooth outlines around
+    :data:`PRIORITY_NEIGHBOURHOODS`, clipped to their territory; ``zone_id``, ``territory``.
+
+    Deterministic for a given `seed` (its own random stream: the other files do not change).
+    """
+    import geopandas as gpd
+
+    rng = np.random.default_rng([seed, 16])
+    shapes = territory_shapes(seed)
+    ids, terr, geoms = [], [], []
+    for zid, t, x, y, r in PRIORITY_NEIGHBOURHOODS:
+        ring = _star(rng, x, y, r * 1.2, r / 1.2, n=48)
+        poly = Polygon(ring + np.array([x, y])).intersection(shapes[t])
+        ids.append(f"QPV-{zid}")
+        terr.append(t)
+        geoms.append(_largest(poly))
+    return gpd.GeoDataFrame({"zone_id": ids, "territory": terr}, geometry=geoms, crs=DEFAULT_CRS)

@@ -46,6 +46,7 @@ SAMPLE_FILES: tuple[str, ...] = (
     "observations_annual.csv",
     "observations_hourly.csv",
     "background.csv",
+    "qpv.gpkg",
     "config.toml",
 )
 
@@ -192,6 +193,7 @@ def build_sample(
         "observations_annual.csv": lambda p: _write_csv(annual, p),
         "observations_hourly.csv": lambda p: _write_csv(hourly, p),
         "background.csv": lambda p: _write_csv(bg, p),
+        "qpv.gpkg": lambda p: _write_gpkg(geo.priority_neighbourhoods(seed), p, "qpv"),
         "config.toml": lambda p: p.write_text(
             _config_text(first_year, last_year, reference_year), encoding="utf-8"
         ),
@@ -375,6 +377,8 @@ meteo = "meteo.csv.gz"
 stations = "stations.csv"
 observations = "observations_annual.csv"
 background = "background.csv"
+# synthetic priority neighbourhoods: exposure inside and outside them (docs/exposure.md)
+exposure_zones = "qpv.gpkg"
 
 [trajectory]
 default_method = "index"
@@ -442,6 +446,7 @@ def _readme_text(
         n_terr=n_terr,
         n_out=n_out,
         pop_out=pop_out,
+        n_qpv=len(geo.PRIORITY_NEIGHBOURHOODS),
         n_stacks=len(inv.STACKS),
         pop_share=100.0 * zones["pop_2023"].sum() / 6_000_000.0,
         area_share=100.0 * zones.geometry.area.sum() / 1e6 / 31_800.0,
@@ -469,7 +474,7 @@ and positions of the monitoring stations; the approximate corridors of the motor
 
 **Synthetic (made up, plausible):** the territory *shapes* (smooth random outlines with the
 real area at the real place, kept apart along the bisectors of their centroids and clipped
-at a simplified coastline), the zones and their populations before 2019, every emission
+at a simplified coastline), the zones and their populations before 2019, the priority neighbourhoods, every emission
 figure, the road network and traffic, the land use, the trend indices, the weather, the
 background and **all the observations: they are not real measurements** and must not be
 used as such.
@@ -492,6 +497,7 @@ used as such.
 | `observations_annual.csv` | **synthetic** annual means [ug/m3] of NO2, PM10, PM2.5, SO2 with plausible levels and trends, stations starting in different years, a few missing years |
 | `observations_hourly.csv` | **synthetic** hourly NO2 and PM10 of {last_year} at 4 stations, consistent with the annual means and the sample weather (higher in calm stable hours, rush hours, continental episodes) |
 | `background.csv` | regional background [ug/m3] per year (NOx, NO2, PM10, PM2.5, SO2, NH3, NMVOC) |
+| `qpv.gpkg` | layer `qpv`: **synthetic** priority neighbourhoods (`zone_id` `QPV-SYN-...`, `territory`): {n_qpv} smooth polygons of 50-130 ha near the centres of Lille, Roubaix, Tourcoing, Villeneuve-d'Ascq, Dunkerque, Grande-Synthe, Creil and Nogent-sur-Oise. **They are not the real QPV** (quartiers prioritaires de la politique de la ville): they only exercise `[inputs] exposure_zones` |
 | `config.toml` | the run configuration (`docs/configuration.md`) |
 
 ## Reference-year totals of the sample domain [t/yr, {reference_year}]
