@@ -74,8 +74,9 @@ def output_lock(out: str | Path) -> Iterator[Path]:
     if fcntl is None:  # pragma: no cover
         yield path
         return
-    fd = _acquire(path, Path(out))
-    try:
+    fd = -1
+    try:  # acquired inside the try: a stop (SIGTERM) right after it still cleans up
+        fd = _acquire(path, Path(out))
         holder = (
             f"pid {os.getpid()} on {socket.gethostname()}, started "
             f"{_dt.datetime.now(_dt.UTC).isoformat(timespec='seconds')}"
@@ -84,9 +85,10 @@ def output_lock(out: str | Path) -> Iterator[Path]:
         os.pwrite(fd, holder.encode(), 0)
         yield path
     finally:
-        with contextlib.suppress(OSError):
-            path.unlink()
-        os.close(fd)  # releases the lock
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            os.close(fd)  # releases the lock
 
 
 def _acquire(path: Path, out: Path) -> int:
@@ -102,10 +104,18 @@ def _acquire(path: Path, out: Path) -> int:
                 f"--out {out}: another trajectoire run is writing this output ({holder}); "
                 f"wait for it to end, or give another --out. (Lock file: {path}.)"
             ) from None
+        except BaseException:  # stopped while waiting for nothing: not ours, leave the file
+            os.close(fd)
+            raise
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
         except FileNotFoundError:
             same = False
+        except BaseException:  # stopped while holding the lock: leave nothing behind
+            with contextlib.suppress(OSError):
+                path.unlink()
+            os.close(fd)
+            raise
         if same:
             return fd
         os.close(fd)  # the previous holder removed the file between our open and lock
