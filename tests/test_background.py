@@ -221,10 +221,16 @@ def test_field_background_is_the_background_term_of_the_aggregates(constant_fiel
     """territory_concentration = Σ sectors x origins + territory_background, exactly."""
     _, field, _ = constant_field_run
     ds = field[YEARS[-1]]
-    parts = ds["territory_contribution"].sum(("sector", "origin")).rename(receptor="territory")
+    parts = ds["territory_contribution"].sum(("sector", "origin"))
     np.testing.assert_allclose(
-        ds["territory_concentration"].rename(receptor="territory").values,
-        (parts + ds["territory_background"]).values,
+        ds["territory_concentration"].values,
+        (parts + ds["territory_background"]).transpose(*parts.dims).values,
+        rtol=1e-12,
+    )
+    expo = ds["exposure_contribution"].sum(("sector", "origin")).rename(receptor="territory")
+    np.testing.assert_allclose(
+        ds["exposure"].values,
+        (expo + ds["exposure_background"]).transpose(*ds["exposure"].dims).values,
         rtol=1e-12,
     )
 
@@ -377,3 +383,22 @@ def test_field_not_covering_the_grid_is_an_error(tmp_path):
     field = read_background_field(nc, variables={"PM10": "conc_PM10"})
     with pytest.raises(InputError, match=r"ctm.nc.*does not cover the run grid"):
         RegionalBackground(field, COARSE)
+
+
+def test_cli_run_writes_the_field_background(tmp_path, scalar_run):
+    """``trajectoire run`` with a field: the file holds the maps and the receptor terms."""
+    from trajectoire.cli import main
+
+    ctx, _ = scalar_run
+    values = {p: np.full((len(YEARS), *COARSE.shape), 9.0) for p in ctx.output_pollutants}
+    nc = write_field(tmp_path / "ctm.nc", values, COARSE)
+    entry = f'{{ path = "{nc}", format = "field", variables = {variables(values)} }}'
+    cfg = small_config(tmp_path, entry)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        assert main(["run", str(cfg), "--out", str(tmp_path / "out.nc")]) == 0
+    with xr.open_dataset(tmp_path / "out.nc") as ds:
+        assert ds["background"].dims == ("year", "pollutant", "y", "x")
+        for name in ("territory_background", "exposure_background", "station_background"):
+            assert name in ds and float(ds[name].max()) <= 9.0 + 1e-6
+        assert float(ds["background"].sel(pollutant="PM10").min()) < 9.0  # local part removed

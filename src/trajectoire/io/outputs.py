@@ -368,9 +368,10 @@ def _add_background(
             coords={dim: list(labels), "pollutant": pols},
         )
         seen.append(da)
-        out = da.expand_dims(year=[year]).rename(
-            {"receptor": "territory"} if dim == "receptor" else {}
-        )
+        # as territory_concentration (receptor) and exposure (territory)
+        out = da.expand_dims(year=[year])
+        if name == "exposure_background":
+            out = out.rename({"receptor": "territory"})
         ds[name] = out.assign_attrs(
             units="ug m-3", long_name=f"regional background (local part removed): {what}"
         )
