@@ -396,8 +396,8 @@ def remove_local_part(
 
     References
     ----------
-    Denby, B. R., Gauss, M., Wind, P., et al. (2020). Sub-grid variability and its impact on
-    European wide air quality exposure assessment. Geosci. Model Dev. 13, 6303-6323,
+    Denby, B. R., et al. (2020). Description of the uEMEP_v5 downscaling approach for the
+    EMEP MSC-W chemistry transport model. Geosci. Model Dev. 13, 6303-6323,
     doi:10.5194/gmd-13-6303-2020.
     """
     if not 0 <= fraction <= 1:
