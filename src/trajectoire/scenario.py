@@ -366,6 +366,13 @@ def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
             "aggregates by sector and origin that `trajectoire run` writes. Give the output of "
             "a run (or run it again with this version)."
         )
+    if "y" in base["background"].dims:
+        raise InputError(
+            f"{what}: the run's background is a regional model field (background(year, "
+            'pollutant, y, x), [inputs.background] format = "field"); scenarios do not take '
+            "a spatial background yet (issue 14). Run the scenario on a run with the station "
+            "background."
+        )
     sectors = [str(s) for s in base["sector"].values]
     territories = [str(t) for t in base["receptor"].values]
     years = [int(y) for y in base["year"].values]

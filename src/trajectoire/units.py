@@ -10,6 +10,8 @@ Kinds and canonical units:
   year, as in the UNFCCC/CLRTAP reporting convention of annual totals; conversion to
   ``g s-1`` uses 31 557 600 s).
 * ``concentration``: canonical ``ug m-3``.
+* ``mixing_ratio`` (gases of chemistry-transport models): canonical ``mol mol-1``; converted
+  to a mass concentration by :func:`mixing_ratio_factor` with the gas's molar mass.
 * ``length``: canonical ``m``. ``temperature``: canonical ``K``. ``speed``: canonical ``m s-1``.
 """
 
@@ -23,15 +25,24 @@ import numpy.typing as npt
 from trajectoire.errors import UnitsError
 
 __all__ = [
+    "REFERENCE_PRESSURE",
+    "REFERENCE_TEMPERATURE",
     "SECONDS_PER_YEAR",
     "UNIT_TABLE",
     "annual_total_factor",
     "conversion_factor",
     "convert",
+    "mixing_ratio_factor",
     "normalise_units",
 ]
 
 SECONDS_PER_YEAR = 365.25 * 86400.0
+
+#: Reference conditions of gaseous pollutants in Directive 2008/50/EC (293 K, 101.3 kPa),
+#: used to turn a mixing ratio into a mass concentration [K], [Pa]
+REFERENCE_TEMPERATURE = 293.15
+REFERENCE_PRESSURE = 101_325.0
+_GAS_CONSTANT = 8.314462618  # [J mol-1 K-1]
 
 UNIT_TABLE: dict[str, dict[str, float]] = {
     "emission_rate": {
@@ -58,6 +69,15 @@ UNIT_TABLE: dict[str, dict[str, float]] = {
         "kg m-3": 1e9,
     },
     "number_concentration": {"cm-3": 1.0, "m-3": 1e-6},
+    "mixing_ratio": {
+        "mol mol-1": 1.0,
+        "ppm": 1e-6,
+        "ppb": 1e-9,
+        "ppt": 1e-12,
+        "umol mol-1": 1e-6,
+        "nmol mol-1": 1e-9,
+        "pmol mol-1": 1e-12,
+    },
     "length": {"m": 1.0, "km": 1e3, "cm": 1e-2},
     "speed": {"m s-1": 1.0, "km h-1": 1.0 / 3.6, "kt": 0.514444},
     "temperature": {"K": 1.0},
@@ -103,6 +123,11 @@ _SYNONYMS = {
     "1/cm3": "cm-3",
     "#/cm3": "cm-3",
     "cm^-3": "cm-3",
+    "ppmv": "ppm",
+    "ppbv": "ppb",
+    "pptv": "ppt",
+    "mol/mol": "mol mol-1",
+    "1e-9": "ppb",
     "m/s": "m s-1",
     "km/h": "km h-1",
     "kelvin": "K",
@@ -167,6 +192,51 @@ def convert(
     f_from = conversion_factor(units, kind, what=what)
     f_to = conversion_factor(to, kind, what="target units")
     return np.asarray(values, dtype=float) * (f_from / f_to)
+
+
+def mixing_ratio_factor(
+    units: str | None,
+    molar_mass: float | None,
+    *,
+    temperature: float = REFERENCE_TEMPERATURE,
+    pressure: float = REFERENCE_PRESSURE,
+    what: str = "units",
+) -> float:
+    """Factor that converts a mixing ratio in `units` to a mass concentration in ``ug m-3``.
+
+    ``c [ug m-3] = x [mol mol-1] × M [g mol-1] × p / (R T) [mol m-3] × 1e6``; at the
+    reference conditions of Directive 2008/50/EC (293.15 K, 101.325 kPa) 1 ppb of NO2 is
+    1.91 ug m-3.
+
+    Parameters
+    ----------
+    units : str
+        A mixing ratio (``ppb``, ``ppm``, ``mol mol-1``...).
+    molar_mass : float
+        Molar mass of the gas [g mol-1] (:attr:`trajectoire.species.Pollutant.molar_mass`);
+        None (particles) is an error.
+    temperature, pressure : float
+        Reference conditions [K], [Pa].
+    what : str
+        The variable the units belong to, for the error message.
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        Unknown units, or no molar mass.
+
+    Examples
+    --------
+    >>> round(mixing_ratio_factor("ppb", 46.0055), 4)
+    1.9125
+    """
+    ratio = conversion_factor(units, "mixing_ratio", what=what)
+    if molar_mass is None or not molar_mass > 0:
+        raise UnitsError(
+            f"{what}: units {units!r} are a mixing ratio, but the species has no molar mass "
+            "(particles); give that variable as a mass concentration (ug m-3, kg m-3)."
+        )
+    return ratio * molar_mass * pressure / (_GAS_CONSTANT * temperature) * 1e6
 
 
 #: masses that annual inventories give without "per year" (the total of one year), and

@@ -513,9 +513,10 @@ class ExposureStatistics:
             above=np.full((n_t, n_p, len(labels)), np.nan),
         )
 
-    def add(self, ip: int, concentration: np.ndarray, background: float = 0.0) -> None:
-        """Statistics of pollutant `ip` from its map ``concentration + background`` [ug m-3]."""
-        field = np.asarray(concentration, dtype=float) + float(background)
+    def add(self, ip: int, concentration: np.ndarray, background: float | np.ndarray = 0.0) -> None:
+        """Statistics of pollutant `ip` from its map ``concentration + background`` [ug m-3]
+        (`background` a value or a map)."""
+        field = np.asarray(concentration, dtype=float) + np.asarray(background, dtype=float)
         q, n = territory_exposure(
             field, self.inhabitants, self.quantiles, self.threshold_values[:, ip]
         )

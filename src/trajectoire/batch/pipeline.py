@@ -34,6 +34,7 @@ from trajectoire.assess.exposure import ExposureStatistics, ZoneExposure, territ
 from trajectoire.assess.stations import observations_from_table
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
+from trajectoire.dispersion.background import RegionalBackground, receptor_background
 from trajectoire.dispersion.chemistry import (
     fno2_shares,
     no2_description,
@@ -82,6 +83,7 @@ from trajectoire.inventory.schema import check_stacks
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
 from trajectoire.io.outputs import (
+    BackgroundMaps,
     YearMaps,
     static_dataset,
     territory_totals,
@@ -131,7 +133,7 @@ class RunContext:
     points: xr.Dataset | None  # stacks: positions, parameters, sector, origin
     point_emission: xr.DataArray | None  # (year, source, pollutant) [t yr-1]
     met: xr.Dataset  # frequency tables with a year dim
-    background: xr.DataArray  # (year, pollutant) [ug m-3]
+    background: xr.DataArray  # (year, pollutant) [ug m-3]; zeros with a regional field
     census_years: list[int]  # years of the population grids
     census: np.ndarray  # (census, ny, nx) inhabitants per cell at the census years
     fractions: np.ndarray  # (origin, ny, nx)
@@ -144,6 +146,7 @@ class RunContext:
     observations: xr.DataArray | None = None  # (year, station, pollutant) [ug m-3]
     inhabitants: TerritoryPopulation | None = None  # each territory's own, from the zones
     zone_fraction: np.ndarray | None = None  # (ny, nx) share covered by [inputs] exposure_zones
+    regional: RegionalBackground | None = None  # a regional model field, local part removed
     attrs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -184,7 +187,7 @@ def prepare(config: RunConfig) -> RunContext:
         reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
         met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
         trajectory = _trajectory(config, reference, run_years)
-        background = _background(config, output_pollutants, run_years)
+        background, regional = _background(config, output_pollutants, run_years, grid)
         stations = _stations(config, grid)
         observations = _observations(config, stations, output_pollutants)
     census_years, census = _census_grids(zones, grid)
@@ -224,6 +227,7 @@ def prepare(config: RunConfig) -> RunContext:
         observations=observations,
         inhabitants=None if zones is None else TerritoryPopulation.from_zones(zones, terr, grid),
         zone_fraction=_zone_fraction(config, grid),
+        regional=regional,
         attrs={"reference_year": config.run.reference_year},
     )
 
@@ -445,27 +449,41 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
     return select_years(met, run_years, what=str(config.inputs.meteo))
 
 
-def _background(config: RunConfig, pollutants: list[str], run_years: list[int]) -> xr.DataArray:
-    """The regional background ``(year, pollutant)`` [ug m-3] (0 when none is given)."""
+def _background(
+    config: RunConfig, pollutants: list[str], run_years: list[int], grid: Grid
+) -> tuple[xr.DataArray, RegionalBackground | None]:
+    """The regional background ``(year, pollutant)`` [ug m-3] (0 when none is given), or,
+    for a regional model field (format ``"field"``), zeros and the field prepared for the
+    grid (its local part is removed year by year, :func:`_background_of`)."""
+    zeros = xr.DataArray(
+        np.zeros((len(run_years), len(pollutants))),
+        dims=("year", "pollutant"),
+        coords={"year": run_years, "pollutant": list(pollutants)},
+        attrs={"units": "ug m-3"},
+    )
     if config.inputs.background is None:
         log.warning("no background given: the regional background is taken as 0")
-        return xr.DataArray(
-            np.zeros((len(run_years), len(pollutants))),
-            dims=("year", "pollutant"),
-            coords={"year": run_years, "pollutant": list(pollutants)},
-            attrs={"units": "ug m-3"},
-        )
+        return zeros, None
     bg = _read(config, "background")
     missing_p = sorted(set(pollutants) - {str(p) for p in bg["pollutant"].values})
     missing_y = sorted(set(run_years) - {int(y) for y in bg["year"].values})
     if missing_p or missing_y:
+        field = config.inputs.background.format == "field"
         raise InputError(
-            f"{config.inputs.background}: no background for "
+            f"{config.inputs.background.path}: no background for "
             + (f"pollutants {missing_p} " if missing_p else "")
-            + (f"years {missing_y}" if missing_y else "")
-            + "; complete the table."
+            + (f"years {missing_y} " if missing_y else "")
+            + (
+                f"(variables {bg.attrs.get('variables')}); fix [inputs.background] "
+                + ("variables" if missing_p else "years, or [run] first_year/last_year")
+                if field
+                else "; complete the table."
+            )
         )
-    return bg.sel(year=run_years, pollutant=list(pollutants)).load()
+    bg = bg.sel(year=run_years, pollutant=list(pollutants))
+    if "y" not in bg.dims:
+        return bg.load(), None
+    return zeros, RegionalBackground(bg, grid)
 
 
 def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
@@ -566,6 +584,8 @@ class _Year:
     nox: dict[str, Any] = field(default_factory=dict)
     no2_shares: np.ndarray | None = None  # f-NO2 of each sector in the year (NO2 runs)
     zones: ZoneExposure | None = None  # inside / outside [inputs] exposure_zones
+    background: dict[str, np.ndarray] = field(default_factory=dict)  # maps of a regional field
+    clipped: dict[str, float] = field(default_factory=dict)  # share of regional cells clipped
 
 
 def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
@@ -699,7 +719,7 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
         else:
             local = local_concentration(*args)
         clock("dispersion")
-        bg = float(ctx.background.sel(year=y.year, pollutant=pol))
+        bg = _background_of(ctx, y, pol, local)
         y.maps.set_concentration(ip, local, bg)
         y.exposure.add(ip, local, bg)
         y.maps.set_contribution(ip, by_sector)
@@ -728,16 +748,10 @@ def _no2(ctx: RunContext, y: _Year) -> None:
     incremental rule (see trajectoire.dispersion.chemistry)."""
     pols = ctx.output_pollutants
     ino2, inox = pols.index("NO2"), pols.index("NOx")
-    bg = ctx.background.sel(year=y.year)
+    bg_nox, bg_no2 = _no2_background(ctx, y)
     curve, shares = _no2_method(ctx, y.year)
     primary = primary_no2(y.disp, y.nox["e"], y.nox["q"], y.stacks, ctx.sectors, shares)
-    total, ratio = no2_with_primary(
-        float(bg.sel(pollutant="NOx")),
-        float(bg.sel(pollutant="NO2")),
-        y.nox["local"],
-        primary,
-        method=curve,
-    )
+    total, ratio = no2_with_primary(bg_nox, bg_no2, y.nox["local"], primary, method=curve)
     y.maps.set_no2(ino2, total, ratio, y.nox["by_sector"], shares)
     y.exposure.add(ino2, total)
     both = no2_territory_sums(
@@ -778,7 +792,6 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     rows = np.zeros(0, dtype=int) if points is None else points["row"].values
     cols = np.zeros(0, dtype=int) if points is None else points["col"].values
     y.maps.finish_emission(len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission)
-    bg = ctx.background.sel(year=y.year)
     calm = float(ctx.met["calm_fraction"].sel(year=y.year)) if "calm_fraction" in ctx.met else None
     ds = year_dataset(
         y.year,
@@ -790,7 +803,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         ctx.stations["station_id"].astype(str).tolist(),
         y.maps,
         (y.sums.territory, y.sums.exposure, y.sums.station),
-        [float(bg.sel(pollutant=p)) for p in ctx.output_pollutants],
+        _background_output(ctx, y),
         _inhabitants(ctx, y),
         calm,
         None if ctx.observations is None else ctx.observations.sel(year=y.year).values,
@@ -801,6 +814,44 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)
     return ds
+
+
+def _background_of(ctx: RunContext, y: _Year, pol: str, local: np.ndarray) -> Any:
+    """Background of a dispersed pollutant [ug m-3]: the scalar of the year, or the regional
+    field less the coarse-cell mean of `local` (all sectors and origins), on the grid."""
+    if ctx.regional is None:
+        return float(ctx.background.sel(year=y.year, pollutant=pol))
+    coarse, y.clipped[pol] = ctx.regional.remove_local_part(y.year, pol, local)
+    y.background[pol] = ctx.regional.on_grid(coarse)
+    if pol == "NOx" and "NO2" in ctx.output_pollutants:
+        y.background["NO2"] = ctx.regional.on_grid(ctx.regional.no2(y.year, coarse))
+        y.clipped["NO2"] = y.clipped[pol]
+    return y.background[pol]
+
+
+def _no2_background(ctx: RunContext, y: _Year) -> tuple[Any, Any]:
+    """Background NOx and NO2 fed to the NO2 conversion: scalars, or maps of a field."""
+    if ctx.regional is not None:
+        return y.background["NOx"], y.background["NO2"]
+    bg = ctx.background.sel(year=y.year)
+    return float(bg.sel(pollutant="NOx")), float(bg.sel(pollutant="NO2"))
+
+
+def _background_output(ctx: RunContext, y: _Year) -> Any:
+    """What the year's dataset writes of the background: a value per pollutant, or the maps
+    with what the receptors see of them and the clipped shares."""
+    pols = ctx.output_pollutants
+    if ctx.regional is None:
+        return [float(ctx.background.sel(year=y.year, pollutant=p)) for p in pols]
+    maps = np.stack([y.background[p] for p in pols])
+    seen = receptor_background(
+        maps,
+        ctx.territory_receptors,
+        y.exposure_receptors,
+        ctx.stations["row"].to_numpy(int),
+        ctx.stations["col"].to_numpy(int),
+    )
+    return BackgroundMaps(maps, *seen, clipped=[y.clipped[p] for p in pols])
 
 
 def _inhabitants(ctx: RunContext, y: _Year) -> list[float]:
@@ -879,6 +930,12 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
             raise InputError(
                 f"decompose_change: year {y} is not in the run ({ctx.years[0]}..{ctx.years[-1]})."
             )
+    if ctx.regional is not None:
+        raise InputError(
+            "decompose_change: the background is a regional model field ([inputs.background] "
+            'format = "field"), whose split into causes is not implemented yet; run it with the '
+            'station background (format "trajectoire").'
+        )
     ys = (year0, year1)
     heights, h_of_s = ctx.heights()
     disp = {m: YearDispersion(ctx.grid, ctx.met.sel(year=m), ctx.settings, heights) for m in ys}

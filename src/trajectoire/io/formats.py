@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from trajectoire.assess.stations import read_stations
-from trajectoire.dispersion.background import read_background
+from trajectoire.dispersion.background import read_background, read_background_field
 from trajectoire.errors import ConfigError
 from trajectoire.geo.territories import load_territories, read_exposure_zones
 from trajectoire.inventory.communes import read_commune_inventory, read_commune_population
@@ -221,6 +221,11 @@ FORMATS: dict[str, dict[str, Format]] = {
     },
     "background": {
         "trajectoire": _format(read_background, "year, pollutant, value", "unit=units"),
+        "field": _format(
+            read_background_field,
+            "regional model NetCDF (CAMS, CHIMERE, EMEP), any grid and CRS, local part removed",
+            "unit=units", "crs",
+        ),
     },
     "exposure_zones": {
         "trajectoire": _format(

@@ -16,6 +16,7 @@ the datasets with their CF attributes (:mod:`trajectoire.cf`).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE, sector_no2_ra
 from trajectoire.geo.grid import Grid
 
 __all__ = [
+    "BackgroundMaps",
     "YearMaps",
     "evaluation_variables",
     "static_dataset",
@@ -146,6 +148,30 @@ class YearMaps:
                 np.add.at(emission[:, ip], where, stack_emission[ip][written].astype(np.float32))
 
 
+@dataclass
+class BackgroundMaps:
+    """A spatial background of one year (a regional model field, local part removed).
+
+    Attributes
+    ----------
+    maps : numpy.ndarray
+        ``(pollutant, ny, nx)`` [ug m-3].
+    territory, exposure : numpy.ndarray
+        ``(territory, pollutant)``: its area mean over each territory and its population-
+        weighted mean [ug m-3].
+    station : numpy.ndarray
+        ``(station, pollutant)``: its value at each station's cell [ug m-3].
+    clipped : sequence of float
+        Share of the regional cells where the local part exceeded the field (clipped to 0).
+    """
+
+    maps: np.ndarray
+    territory: np.ndarray
+    exposure: np.ndarray
+    station: np.ndarray
+    clipped: Sequence[float]
+
+
 def territory_totals(field: np.ndarray, fractions: np.ndarray, n: int) -> list[float]:
     """``Σ_c field(c) × fraction_t(c)`` for the first `n` territories (e.g. inhabitants)."""
     return [float((field * fractions[i]).sum()) for i in range(n)]
@@ -169,7 +195,7 @@ def year_dataset(
     station_ids: Sequence[str],
     maps: YearMaps,
     sums: tuple[np.ndarray, np.ndarray, np.ndarray],
-    background: Sequence[float],
+    background: Sequence[float] | BackgroundMaps,
     population_total: Sequence[float],
     calm_fraction: float | None,
     observed: np.ndarray | None = None,
@@ -193,8 +219,11 @@ def year_dataset(
     sums : tuple of numpy.ndarray
         Territory, exposure and station aggregates ``(receptor, sector, origin, pollutant)``
         [ug m-3] (:class:`trajectoire.attribution.ReceptorSums`).
-    background : sequence of float
-        Background of each pollutant [ug m-3].
+    background : sequence of float or BackgroundMaps
+        Background of each pollutant [ug m-3]: one value, written ``background(year,
+        pollutant)``, or maps, written ``background(year, pollutant, y, x)`` with what the
+        receptors see of them (``territory_background``, ``exposure_background``,
+        ``station_background``) and ``background_clipped_share``.
     population_total : sequence of float
         Inhabitants of each territory.
     calm_fraction : float or None
@@ -238,12 +267,8 @@ def year_dataset(
             xr.DataArray(maps.contribution, dims=grid_dims, coords={**coords_g, "pollutant": pols}),
             "contribution",
         )
-    bgv = np.array([list(background)], dtype=float)
-    ds["background"] = set_cf_attrs(
-        xr.DataArray(bgv, dims=("year", "pollutant"), coords={"year": [year], "pollutant": pols}),
-        "background",
-    )
-    _add_aggregates(ds, year, sectors, pols, territories, origins, station_ids, sums, bgv[0])
+    seen = _add_background(ds, year, pols, grid, maps.mask, territories, station_ids, background)
+    _add_aggregates(ds, year, sectors, pols, territories, origins, station_ids, sums, seen)
     if observed is not None and len(station_ids):
         ds["station_observation"] = xr.DataArray(
             np.asarray(observed, dtype=float)[None],
@@ -379,6 +404,74 @@ def _add_zone_exposure(
     )
 
 
+def _add_background(
+    ds: xr.Dataset,
+    year: int,
+    pols: list[str],
+    grid: Grid,
+    mask: np.ndarray,
+    territories: Sequence[str],
+    station_ids: Sequence[str],
+    background: Sequence[float] | BackgroundMaps,
+) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+    """``background`` (and, for maps, what the receptors see of it); returns the background
+    of the territory means, of the exposure and of the stations."""
+    if not isinstance(background, BackgroundMaps):
+        bgv = np.array([list(background)], dtype=float)
+        ds["background"] = set_cf_attrs(
+            xr.DataArray(
+                bgv, dims=("year", "pollutant"), coords={"year": [year], "pollutant": pols}
+            ),
+            "background",
+        )
+        flat = xr.DataArray(bgv[0], dims="pollutant", coords={"pollutant": pols})
+        return flat, flat, flat
+    field = np.where(mask, background.maps, np.nan).astype(np.float32)[None]
+    coords = {"year": [year], "pollutant": pols}
+    ds["background"] = set_cf_attrs(
+        xr.DataArray(
+            field, dims=("year", "pollutant", "y", "x"), coords={**coords, **grid.coords()}
+        ),
+        "background",
+    )
+    ds["background_clipped_share"] = xr.DataArray(
+        [list(background.clipped)],
+        dims=("year", "pollutant"),
+        coords=coords,
+        attrs={
+            "units": "1",
+            "long_name": "share of regional cells where the local part "
+            "exceeded the regional field (background clipped to 0)",
+        },
+    )
+    seen = []
+    for name, values, dim, labels, what in (
+        ("territory_background", background.territory, "receptor", territories, "area mean"),
+        (
+            "exposure_background",
+            background.exposure,
+            "receptor",
+            territories,
+            "population-weighted mean",
+        ),
+        ("station_background", background.station, "station", station_ids, "value at the cell"),
+    ):
+        da = xr.DataArray(
+            np.asarray(values, dtype=float),
+            dims=(dim, "pollutant"),
+            coords={dim: list(labels), "pollutant": pols},
+        )
+        seen.append(da)
+        # as territory_concentration (receptor) and exposure (territory)
+        out = da.expand_dims(year=[year])
+        if name == "exposure_background":
+            out = out.rename({"receptor": "territory"})
+        ds[name] = out.assign_attrs(
+            units="ug m-3", long_name=f"regional background (local part removed): {what}"
+        )
+    return seen[0], seen[1], seen[2]
+
+
 def _add_aggregates(
     ds: xr.Dataset,
     year: int,
@@ -388,7 +481,7 @@ def _add_aggregates(
     origins: Sequence[str],
     station_ids: Sequence[str],
     sums: tuple[np.ndarray, np.ndarray, np.ndarray],
-    bgv: np.ndarray,
+    background: tuple[xr.DataArray, xr.DataArray, xr.DataArray],
 ) -> None:
     """Receptor aggregates: by sector and origin, and their totals with the background."""
     agg_terr, agg_exp, agg_sta = sums
@@ -409,12 +502,12 @@ def _add_aggregates(
     )
     ds["territory_contribution"] = terr_c
     ds["exposure_contribution"] = exp_c
-    bg_da = xr.DataArray(bgv, dims="pollutant", coords={"pollutant": pols})
-    ds["territory_concentration"] = (terr_c.sum(("sector", "origin")) + bg_da).assign_attrs(
+    bg_terr, bg_exp, bg_sta = background
+    ds["territory_concentration"] = (terr_c.sum(("sector", "origin")) + bg_terr).assign_attrs(
         units="ug m-3",
         long_name="area-weighted mean concentration over each territory, background included",
     )
-    exposure = (exp_c.sum(("sector", "origin")) + bg_da).rename({"receptor": "territory"})
+    exposure = (exp_c.sum(("sector", "origin")) + bg_exp).rename({"receptor": "territory"})
     ds["exposure"] = set_cf_attrs(exposure, "exposure")
     if len(station_ids):
         st_c = _aggregate(
@@ -424,7 +517,7 @@ def _add_aggregates(
             "concentration at the station's cell due to each sector and territory of origin",
         )
         ds["station_contribution"] = st_c
-        ds["station_concentration"] = (st_c.sum(("sector", "origin")) + bg_da).assign_attrs(
+        ds["station_concentration"] = (st_c.sum(("sector", "origin")) + bg_sta).assign_attrs(
             units="ug m-3",
             long_name="modelled concentration at the station's cell, background included",
         )
