@@ -24,6 +24,7 @@ def child() -> None:
     import numpy as np
 
     from trajectoire._kernels import plume, plume_longterm, rise
+    from trajectoire._kernels.deposition import NO_DEPOSITION, NO_DEPOSITION_STACKS
 
     t_import = time.perf_counter() - t0
     times: dict[str, float] = {"import": t_import}
@@ -60,7 +61,7 @@ def child() -> None:
         "annual_kernel_grid",
         lambda: plume_longterm.annual_kernel_grid(
             1, 100.0, 1.5, a, h1, zi1, c1, h1 + 1, 1, 0.0, 0.0, True, 100.0, glx, glw, gln,
-            edges, breaks, gx, gw, gx, gw, 2, k,
+            edges, breaks, gx, gw, gx, gw, 2, NO_DEPOSITION, k,
         ),
     )  # fmt: skip
     fp = np.zeros((1, 3, 3))
@@ -68,7 +69,8 @@ def child() -> None:
         "point_sources_footprint",
         lambda: plume_longterm.point_sources_footprint(
             h1, h1, np.ones((1, 1)), np.ones((1, 1)), np.ones((1, 1)), a, zi1, c1, h1 + 1, 0, 1.5,
-            0.0, True, 500.0, np.arange(3.0) * 100, np.arange(3.0) * 100, fp,
+            0.0, True, 500.0, np.arange(3.0) * 100, np.arange(3.0) * 100, NO_DEPOSITION_STACKS,
+            fp,
         ),
     )  # fmt: skip
     ho = np.zeros((1, 3))

@@ -44,6 +44,7 @@ from scipy.special import ndtr
 from trajectoire import dispersion as disp
 from trajectoire import meteo as tm
 from trajectoire._kernels import plume_longterm as lt
+from trajectoire._kernels.deposition import NO_DEPOSITION
 from trajectoire.dispersion.longterm import _T_PER_YR_TO_UG
 from trajectoire.dispersion.plume import _scheme
 from trajectoire.dispersion.points import _stack_groups, _stacks
@@ -105,7 +106,7 @@ def annual(table, stack, rx, ry, sigma, smoothing):
         smooth = smoothing == "hat"
         for i in range(rx.size):
             out[i] = lt.point_density(
-                rx[i], ry[i], 1.5, a, h, zis, cls, ius, code, 0.0, 0.0, smooth
+                rx[i], ry[i], 1.5, a, h, zis, cls, ius, code, 0.0, 0.0, smooth, NO_DEPOSITION
             )
         return out
     # prototype: flat sectors convolved with the lateral Gaussian of the plume

@@ -16,6 +16,8 @@ from hypothesis import strategies as st
 from scipy import integrate
 
 from trajectoire._kernels import plume, plume_longterm, rise, sigma
+from trajectoire._kernels.deposition import NO_DEPOSITION as NO_DEP
+from trajectoire._kernels.deposition import NO_DEPOSITION_STACKS as NO_DEP_STACKS
 
 CLASSES = "ABCDEF"
 
@@ -405,7 +407,19 @@ def test_ring_integral_of_point_density():
         th = np.radians((np.arange(n) + 0.5) * 360.0 / n)
         vals = [
             plume_longterm.point_density(
-                r * math.sin(t), r * math.cos(t), 1.5, a, hs, zis, clss, invus, 0, 0.0, 0.0, True
+                r * math.sin(t),
+                r * math.cos(t),
+                1.5,
+                a,
+                hs,
+                zis,
+                clss,
+                invus,
+                0,
+                0.0,
+                0.0,
+                True,
+                NO_DEP,
             )  # fmt: skip
             for t in th
         ]
@@ -463,7 +477,7 @@ def test_point_sources_footprint_matches_numpy_reference():
     ys = 2450.0 - 100.0 * np.arange(25)
     out = np.zeros((3, 25, 25))
     plume_longterm.point_sources_footprint(src_x, src_y, hs, fac, w, a, zis, clss, invus, 0, 1.5,
-                                           0.0, True, 900.0, xs, ys, out)  # fmt: skip
+                                           0.0, True, 900.0, xs, ys, NO_DEP_STACKS, out)  # fmt: skip
     want = np.zeros_like(out)
     width = 360.0 / 8
     for s in range(2):
@@ -525,7 +539,7 @@ def test_annual_kernel_grid_matches_adaptive_quadrature(h):
     plume_longterm.annual_kernel_grid(
         m, res, 1.5, a, np.array([h]), np.array([zi]), np.array([cls], dtype=np.int64),
         np.ones(1), 0, 0.0, 0.0, True, 1e9, gl_x, gl_w, np.array(orders, dtype=np.int64),
-        np.array([1, 3, 8, 40], dtype=np.int64), breaks, ax, aw, rx, rw, 6, out,
+        np.array([1, 3, 8, 40], dtype=np.int64), breaks, ax, aw, rx, rw, 6, NO_DEP, out,
     )  # fmt: skip
     for oi, oj in ((0, 1), (-1, -1), (2, -3), (-4, 5), (6, 0)):
         east, north = oj * res, -oi * res

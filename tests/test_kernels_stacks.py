@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from test_kernels_plume import np_sigmas, np_vertical
 from trajectoire._kernels import plume_longterm
+from trajectoire._kernels.deposition import NO_DEPOSITION as NO_DEP
 from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
 
 NO_LID = 1e30
@@ -123,7 +124,7 @@ nodes = st.lists(st.floats(1.0, 20_000.0), min_size=1, max_size=30).map(
     nodes,
 )
 def test_radial_profiles_match_numpy_reference(groups, scheme, z, decay_k, r_nodes):
-    got = radial_profiles(*groups, scheme, z, decay_k, r_nodes)
+    got = radial_profiles(*groups, scheme, z, decay_k, r_nodes, NO_DEP)
     want = np_radial_profiles(*groups, scheme, z, decay_k, r_nodes)
     assert got.shape == (groups[0].shape[1], r_nodes.size)
     # absolute floor 1e-300: an underflowing exp gives 0 in one and a subnormal (5e-324) in
@@ -137,9 +138,9 @@ def test_radial_profiles_linear_in_the_weights(groups, alpha, beta):
     a, *rest = groups
     other = np.roll(a, 1, axis=1) + 0.5
     r_nodes = np.geomspace(5.0, 15_000.0, 12)
-    one = radial_profiles(a, *rest, 0, 1.5, 0.0, r_nodes)
-    two = radial_profiles(other, *rest, 0, 1.5, 0.0, r_nodes)
-    both = radial_profiles(alpha * a + beta * other, *rest, 0, 1.5, 0.0, r_nodes)
+    one = radial_profiles(a, *rest, 0, 1.5, 0.0, r_nodes, NO_DEP)
+    two = radial_profiles(other, *rest, 0, 1.5, 0.0, r_nodes, NO_DEP)
+    both = radial_profiles(alpha * a + beta * other, *rest, 0, 1.5, 0.0, r_nodes, NO_DEP)
     np.testing.assert_allclose(
         both, alpha * one + beta * two, rtol=1e-12, atol=1e-14 * np.abs(both).max(initial=0)
     )
@@ -154,7 +155,7 @@ def test_radial_profiles_keep_the_flux_through_each_circle(groups, scheme):
     """
     a, fac, hs, zis, clss, invus = groups
     r_nodes = np.geomspace(2.0, 30_000.0, 15)
-    prof = radial_profiles(a, fac, hs, zis, clss, invus, scheme, 1.5, 0.0, r_nodes)
+    prof = radial_profiles(a, fac, hs, zis, clss, invus, scheme, 1.5, 0.0, r_nodes, NO_DEP)
     flux = prof.sum(axis=0) * 2.0 * np.pi / a.shape[1] * r_nodes
     cic = np.array(
         [
@@ -171,15 +172,16 @@ def test_radial_profiles_zero_without_emission_or_wind_factor():
     a, fac, hs, zis, clss, invus = fixed_groups()
     r_nodes = np.linspace(10.0, 2000.0, 9)
     assert not radial_profiles(np.zeros_like(a), fac, hs, zis, clss, invus, 0, 1.5, 0.0,
-                               r_nodes).any()  # fmt: skip
-    assert not radial_profiles(a, 0.0 * fac, hs, zis, clss, invus, 0, 1.5, 0.0, r_nodes).any()
+                               r_nodes, NO_DEP).any()  # fmt: skip
+    zero = radial_profiles(a, 0.0 * fac, hs, zis, clss, invus, 0, 1.5, 0.0, r_nodes, NO_DEP)
+    assert not zero.any()
 
 
 def test_radial_profiles_decay_only_lowers():
     groups = fixed_groups()
     r_nodes = np.linspace(10.0, 5000.0, 20)
-    still = radial_profiles(*groups, 0, 1.5, 0.0, r_nodes)
-    decayed = radial_profiles(*groups, 0, 1.5, 1e-4, r_nodes)
+    still = radial_profiles(*groups, 0, 1.5, 0.0, r_nodes, NO_DEP)
+    decayed = radial_profiles(*groups, 0, 1.5, 1e-4, r_nodes, NO_DEP)
     assert (decayed <= still).all()
     assert (decayed[:, -1] < still[:, -1]).all()
 
@@ -188,8 +190,8 @@ def test_radial_profiles_compiled_matches_python():
     groups = fixed_groups()
     r_nodes = np.linspace(5.0, 3000.0, 25)
     for scheme, decay in ((0, 0.0), (1, 2e-5)):
-        got = radial_profiles(*groups, scheme, 1.5, decay, r_nodes)
-        want = radial_profiles.py_func(*groups, scheme, 1.5, decay, r_nodes)
+        got = radial_profiles(*groups, scheme, 1.5, decay, r_nodes, NO_DEP)
+        want = radial_profiles.py_func(*groups, scheme, 1.5, decay, r_nodes, NO_DEP)
         np.testing.assert_allclose(got, want, rtol=1e-15, atol=0)
 
 
@@ -308,7 +310,7 @@ def exact_footprint(groups, sx, sy, xs, ys, radius, z=1.5, scheme=0):
             r = math.hypot(x - sx, y - sy)
             if 0.0 < r <= radius:
                 out[i, j] = plume_longterm.point_density(
-                    x - sx, y - sy, z, af, hs, zis, clss, invus, scheme, 0.0, 0.0, True
+                    x - sx, y - sy, z, af, hs, zis, clss, invus, scheme, 0.0, 0.0, True, NO_DEP
                 )
     return out
 
@@ -319,7 +321,7 @@ def test_tabulated_footprint_equals_exact_sum_on_the_nodes():
     rng = np.random.default_rng(12)
     for rr, b in zip(rng.uniform(20.0, 3000.0, 40), rng.uniform(0.0, 2 * np.pi, 40), strict=True):
         x, y = np.array([rr * math.sin(b)]), np.array([rr * math.cos(b)])
-        prof = radial_profiles(*groups, 0, 1.5, 0.0, np.array([rr, rr + 1.0]))
+        prof = radial_profiles(*groups, 0, 1.5, 0.0, np.array([rr, rr + 1.0]), NO_DEP)
         got = run_footprint(prof, np.array([rr, rr + 1.0]), 0.0, 0.0, x, y, 1e9)[0, 0]
         want = exact_footprint(groups, 0.0, 0.0, x, y, 1e9)[0, 0]
         assert got == pytest.approx(want, rel=1e-9)
@@ -337,7 +339,7 @@ def test_tabulation_error_is_small_at_the_default_node_spacing(res):
     spacing = res / 10.0
     radius = 40 * res
     r_nodes = np.arange(spacing / 2.0, radius + res + spacing, spacing)
-    prof = radial_profiles(*groups, 0, 1.5, 0.0, r_nodes)
+    prof = radial_profiles(*groups, 0, 1.5, 0.0, r_nodes, NO_DEP)
     xs = res / 2.0 + res * np.arange(-40, 40)
     ys = xs[::-1].copy()
     sx, sy = 0.3 * res, -0.2 * res

@@ -7,7 +7,9 @@ wind-direction sectors ``d`` of angular width ``D = 2 pi / N``::
 
 where the groups ``g`` are (speed, stability, lid) classes, ``w_g(theta)`` [rad-1] the
 angular density of the plume directions of the group, ``V_g`` the vertical term with ground
-and lid reflections (see :mod:`.plume`) and ``k`` a first-order loss rate. The angular density
+and lid reflections (see :mod:`.plume`) and ``k`` a first-order loss rate. A depositing
+species is further multiplied by the source-depletion factor ``F_g(r)`` of
+:mod:`.deposition` (the depletion set ``dep``, last argument before the output). The angular density
 of one sector is either its indicator divided by ``D`` (pure ISCLT), or, with smoothing, the
 hat function that interpolates linearly between adjacent sector centres (it still integrates
 to one over the circle, so the mass flux through every circle around the source is kept).
@@ -22,9 +24,10 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
-from .plume import SQRT_2PI, TAIL, plume_value, vertical_term
+from .deposition import crosswind_unit, depletion_factor
+from .plume import TAIL, plume_value
 from .rise import effective_height
-from .sigma import sigma_y_slope_bound, sigma_z
+from .sigma import sigma_y_slope_bound
 
 
 @njit(cache=CACHE)
@@ -33,12 +36,7 @@ def cic_unit(r, z, h, zi, scheme, cls, sz0, decay_k, inv_u):
 
     ``V(z, h, s, zi) / (sqrt(2 pi) s) exp(-k r inv_u)`` with ``s^2 = sigma_z(r)^2 + sz0^2``.
     """
-    sz = sigma_z(r, scheme, cls)
-    if sz0 > 0.0:
-        sz = math.sqrt(sz * sz + sz0 * sz0)
-    if sz <= 1e-100:
-        return 0.0
-    val = vertical_term(z, h, sz, zi) / (SQRT_2PI * sz)
+    val = crosswind_unit(r, z, h, zi, scheme, cls, sz0)
     if decay_k > 0.0:
         val *= math.exp(-decay_k * r * inv_u)
     return val
@@ -79,11 +77,21 @@ def _sector_position(theta, n, smooth):
 
 
 @njit(cache=CACHE)
-def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth):
+def depleted(val, r, g, inv_u, dep):
+    """`val` times the depletion factor of group `g` at `r` (`val` itself when ``v_d = 0``)."""
+    vd, s0, ds, itab, dtab = dep
+    if vd > 0.0 and val != 0.0:
+        val *= depletion_factor(r, vd * inv_u, itab[g], dtab[g], s0, ds)
+    return val
+
+
+@njit(cache=CACHE)
+def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep):
     """Long-term concentration per unit emission at offset (dx east, dy north) [m].
 
     Same as summing ``angular_density(theta, a[g], smooth) * cic_unit(...) / r`` over the
-    groups ``g``, with the sector position computed once.
+    groups ``g``, with the sector position computed once; times the depletion factor of each
+    group for the depletion set `dep` (:mod:`.deposition`).
     """
     r = math.hypot(dx, dy)
     if r <= 0.0:
@@ -96,7 +104,8 @@ def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smoo
         w = ((1.0 - fr) * a[g, d0] + fr * a[g, d1]) * inv_width
         if w == 0.0:
             continue
-        tot += w * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+        c = cic_unit(r, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+        tot += w * depleted(c, r, g, invus[g], dep)
     return tot / r
 
 
@@ -108,10 +117,10 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
     point kernel cancels the Jacobian, so the integrand is regular. The radial integral runs
     on `ndec` decades in log(rho) below the cell edge ``R(alpha)``; the angular one on the
     intervals between `breaks` (cell corners and sector kinks), where it is smooth. `clim` is
-    ``(z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth)``, the arguments of
+    ``(z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep)``, the arguments of
     :func:`point_density` after the offset.
     """
-    z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth = clim
+    z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep = clim
     half = 0.5 * res
     ng = a.shape[0]
     tot = 0.0
@@ -139,14 +148,8 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
                     th = 0.5 * (thi - tlo)
                     for ir in range(rx.shape[0]):
                         rho = math.exp(tm + th * rx[ir])
-                        radial += (
-                            rw[ir]
-                            * th
-                            * rho
-                            * cic_unit(
-                                rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g]
-                            )
-                        )
+                        c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+                        radial += rw[ir] * th * rho * depleted(c, rho, g, invus[g], dep)
                 tot += aw[ia] * hw * w * radial
     return tot
 
@@ -176,6 +179,7 @@ def annual_kernel_grid(
     rx,
     rw,
     ndec,
+    dep,
     out,
 ):
     """Cell-averaged long-term kernel on offsets ``-m..m`` (rows south, columns east).
@@ -185,12 +189,13 @@ def annual_kernel_grid(
     tensor Gauss-Legendre rules whose order falls with the Chebyshev distance of the cell
     (``gl_x[l, :gl_n[l]]`` on [-1/2, 1/2], level ``l`` for distances up to ``level_edges[l]``),
     and the polar integral :func:`_source_cell` for the source cell itself. Offsets whose
-    centre lies beyond `radius` [m] are 0.
+    centre lies beyond `radius` [m] are 0. `dep` is the depletion set of the groups.
     """
     n = 2 * m + 1
     nlev = level_edges.shape[0]
-    clim = (z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth)
+    vd, s0, ds, itab, dtab = dep  # a nested tuple of arrays cannot enter a parfor
     for i in prange(n):
+        clim = (z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, (vd, s0, ds, itab, dtab))
         oi = i - m
         for j in range(n):
             oj = j - m
@@ -234,6 +239,7 @@ def point_sources_footprint(
     radius,
     xs,
     ys,
+    dep,
     out,
 ):
     """Accumulate the long-term footprints of point sources on grid-cell centres.
@@ -242,8 +248,10 @@ def point_sources_footprint(
     for the cells within `radius` [m] of each source. Rows are independent (``prange``) and
     each row adds the sources in their given order: the summation order is fixed, the result
     is deterministic whatever the number of threads. `xs` (increasing) and `ys` are the cell
-    centres of a regular grid.
+    centres of a regular grid. `dep` is ``(v_d, s0, ds, itab, dtab)`` with tables of shape
+    (n_source, G, K): each stack's groups deplete at their stack-top wind ``fac / u``.
     """
+    vd, s0, ds, itab3, dtab3 = dep
     nsrc = src_x.shape[0]
     ny = ys.shape[0]
     nx = xs.shape[0]
@@ -274,11 +282,12 @@ def point_sources_footprint(
                     w = ((1.0 - fr) * a[g, d0] + fr * a[g, d1]) * inv_width
                     if w == 0.0:
                         continue
-                    val += (
-                        fac[s, g]
-                        * w
-                        * cic_unit(r, z, hs[s, g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
-                    )
+                    c = cic_unit(r, z, hs[s, g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
+                    if vd > 0.0 and c != 0.0:
+                        c *= depletion_factor(
+                            r, vd * fac[s, g] * invus[g], itab3[s, g], dtab3[s, g], s0, ds
+                        )
+                    val += fac[s, g] * w * c
                 val /= r
                 if val == 0.0:
                     continue

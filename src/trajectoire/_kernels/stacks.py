@@ -20,11 +20,12 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
+from .deposition import depletion_factor
 from .plume_longterm import cic_unit
 
 
 @njit(cache=CACHE, parallel=True)
-def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes):
+def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep):
     """Radial profiles ``R[d, k]`` [per unit emission rate] of one stack at nodes ``r_nodes``.
 
     Parameters
@@ -45,7 +46,11 @@ def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes):
         First-order loss rate [s-1].
     r_nodes : (K,) float64
         Increasing radii [m], all > 0.
+    dep : tuple
+        Depletion set ``(v_d, s0, ds, itab, dtab)`` of the stack's groups
+        (:mod:`.deposition`); each group depletes at its stack-top wind, ``1/u = fac / u_g``.
     """
+    vd, s0, ds, itab, dtab = dep
     ng, n = a.shape
     nk = r_nodes.shape[0]
     out = np.zeros((n, nk))
@@ -58,6 +63,8 @@ def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes):
             c = fac[g] * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
             if c == 0.0:
                 continue
+            if vd > 0.0:
+                c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
             c *= inv_width / r
             for d in range(n):
                 out[d, k] += a[g, d] * c

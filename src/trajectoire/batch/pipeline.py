@@ -348,7 +348,13 @@ def _emitting_sectors(reference: xr.Dataset) -> list[str]:
 
 def _settings(config: RunConfig) -> DispersionSettings:
     """Dispersion settings: the configured release heights over the sector defaults."""
-    return DispersionSettings.from_config(config.dispersion)
+    settings = DispersionSettings.from_config(config.dispersion)
+    if settings.deposition_velocity:
+        raise ConfigError(
+            "[dispersion] dry_deposition = true: the batch run does not deplete its kernels "
+            "yet (issue 14); set it to false, or use trajectoire.dispersion.annual_concentration."
+        )
+    return settings
 
 
 def _mask(config: RunConfig, terr: Any, grid: Grid) -> np.ndarray:

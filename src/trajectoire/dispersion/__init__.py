@@ -13,10 +13,10 @@ from trajectoire.dispersion.longterm import annual_kernel
 from trajectoire.dispersion.convolution import ConvolutionPlan, fft_convolve
 from trajectoire.dispersion.points import point_sources_annual
 from trajectoire.dispersion.hourly import hourly_at_receptors
-from trajectoire.dispersion.concentration import DispersionSettings, YearDispersion, annual_concentration, stack_footprints
+from trajectoire.dispersion.concentration import DispersionSettings, YearDispersion, annual_concentration, dry_deposition, stack_footprints
 from trajectoire.dispersion.background import read_background, remove_local_part
 from trajectoire.dispersion.chemistry import no2_attribution, nox_to_no2
 
-__all__ = "SIGMA_SCHEMES ConvolutionPlan DispersionSettings YearDispersion annual_concentration annual_kernel dispersion_coefficients effective_height fft_convolve gaussian_plume hourly_at_receptors line_source no2_attribution nox_to_no2 point_sources_annual read_background remove_local_part stack_footprints".split()
+__all__ = "SIGMA_SCHEMES ConvolutionPlan DispersionSettings YearDispersion annual_concentration annual_kernel dispersion_coefficients dry_deposition effective_height fft_convolve gaussian_plume hourly_at_receptors line_source no2_attribution nox_to_no2 point_sources_annual read_background remove_local_part stack_footprints".split()
 __getattr__, __dir__ = _legacy.package_names(__name__, ("plume", "longterm", "convolution", "points", "hourly", "concentration", "receptors", "local", "background", "chemistry"))
 # fmt: on

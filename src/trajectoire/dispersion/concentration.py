@@ -28,17 +28,24 @@ import numpy.typing as npt
 import scipy.fft
 import xarray as xr
 
+from trajectoire._kernels.deposition import NO_DEPOSITION
 from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.dispersion.convolution import ConvolutionPlan
-from trajectoire.dispersion.longterm import _T_PER_YR_TO_UG, annual_kernel
+from trajectoire.dispersion.longterm import (
+    _T_PER_YR_TO_UG,
+    _depletion,
+    _velocity,
+    annual_kernel,
+)
 from trajectoire.dispersion.plume import _scheme
 from trajectoire.dispersion.points import _stack_groups, _stacks
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.meteo.classes import select_years
-from trajectoire.units import conversion_factor
+from trajectoire.species import POLLUTANTS
+from trajectoire.units import SECONDS_PER_YEAR, conversion_factor
 
 __all__ = [
     "DEFAULT_RELEASE_HEIGHT",
@@ -46,6 +53,7 @@ __all__ = [
     "DispersionSettings",
     "YearDispersion",
     "annual_concentration",
+    "dry_deposition",
     "stack_footprints",
 ]
 
@@ -119,6 +127,10 @@ class DispersionSettings:
         Release height of unlisted sectors [m].
     decay_rate : mapping of str to float
         First-order loss rate per pollutant [s-1] (0 for the regulated pollutants).
+    deposition_velocity : mapping of str to float
+        Dry deposition velocity per pollutant [m s-1]; pollutants not listed do not deposit.
+        :meth:`from_config` fills it from :data:`trajectoire.species.POLLUTANTS` when the
+        configuration turns dry deposition on.
     precision : {"double", "single"}
         Precision of the grid-wide FFTs. ``"single"`` halves their memory and time; its
         round-off is about 1e-7 of the largest concentration. Receptor aggregates always use
@@ -131,6 +143,7 @@ class DispersionSettings:
     release_height: Mapping[str, float] = field(default_factory=dict)
     default_height: float = 1.0
     decay_rate: Mapping[str, float] = field(default_factory=dict)
+    deposition_velocity: Mapping[str, float] = field(default_factory=dict)
     precision: str = "double"
 
     @classmethod
@@ -170,7 +183,18 @@ class DispersionSettings:
             sigma=config.sigma,
             receptor_height=config.receptor_height,
             release_height=heights,
+            deposition_velocity=_deposition_velocities(config),
             precision=precision,
+        )
+
+    def removal(self, pollutant: str) -> tuple[float, float]:
+        """``(decay_rate [s-1], deposition_velocity [m s-1])`` of a pollutant (0 if unlisted).
+
+        Pollutants with the same pair share one set of kernels.
+        """
+        return (
+            float(self.decay_rate.get(pollutant, 0.0)),
+            float(self.deposition_velocity.get(pollutant, 0.0)),
         )
 
     def height_of(self, sector: str) -> float:
@@ -180,6 +204,17 @@ class DispersionSettings:
     def heights(self, sectors: Sequence[str]) -> list[float]:
         """Sorted distinct release heights of `sectors` [m]."""
         return sorted({self.height_of(s) for s in sectors})
+
+
+def _deposition_velocities(config: DispersionSection) -> dict[str, float]:
+    """Deposition velocities [m s-1] of a ``[dispersion]`` section: none unless
+    ``dry_deposition`` is on, then the registry's (:data:`trajectoire.species.POLLUTANTS`)
+    updated with the section's ``deposition_velocity`` table."""
+    if not getattr(config, "dry_deposition", False):
+        return {}
+    out = {p.id: p.deposition_velocity for p in POLLUTANTS.values() if p.deposition_velocity}
+    out.update(getattr(config, "deposition_velocity", {}) or {})
+    return {k: float(v) for k, v in out.items() if v > 0}
 
 
 class YearDispersion:
@@ -200,6 +235,9 @@ class YearDispersion:
         Release heights needed [m].
     decay_rate : float, default 0
         First-order loss rate [s-1] of the pollutant(s) this instance serves.
+    deposition_velocity : float, default 0
+        Dry deposition velocity [m s-1] of the pollutant(s) this instance serves (source
+        depletion in the kernels, see :func:`trajectoire.dispersion.annual_kernel`).
     """
 
     def __init__(
@@ -210,9 +248,11 @@ class YearDispersion:
         heights: Sequence[float],
         *,
         decay_rate: float = 0.0,
+        deposition_velocity: float = 0.0,
     ) -> None:
         self.grid = grid
         self.settings = settings
+        self.deposition_velocity = float(deposition_velocity)
         self.kernels: dict[float, np.ndarray] = {}
         for h in heights:
             k = annual_kernel(
@@ -223,6 +263,7 @@ class YearDispersion:
                 receptor_height=settings.receptor_height,
                 sigma=settings.sigma,
                 decay_rate=decay_rate,
+                deposition_velocity=deposition_velocity,
             )
             self.kernels[float(h)] = np.asarray(k.values, dtype=np.float64)
         shape = next(iter(self.kernels.values())).shape
@@ -393,7 +434,10 @@ def annual_concentration(
         ``concentration(year, pollutant, y, x)`` [ug m-3, background included],
         ``contribution(year, sector, pollutant, y, x)`` [ug m-3] and
         ``background(year, pollutant)``; ``concentration = Σ_sector contribution + background``
-        to round-off.
+        to round-off. With deposition velocities in `settings`, the kernels of each
+        pollutant deplete its plumes, and ``deposition(year, pollutant, y, x)``
+        [ug m-2 yr-1] is the annual dry deposition of the local sources,
+        ``v_d Σ_sector contribution`` (the background's deposition is not modelled).
 
     Raises
     ------
@@ -416,12 +460,19 @@ def annual_concentration(
     heights = settings.heights(sectors)
     contrib = np.zeros((len(years), len(sectors), len(pollutants), *grid.shape))
     for iy, year in enumerate(years):
-        cache: dict[float, YearDispersion] = {}
+        cache: dict[tuple[float, float], YearDispersion] = {}
         for ip, pol in enumerate(pollutants):
-            k = float(settings.decay_rate.get(pol, 0.0))
-            if k not in cache:
-                cache[k] = YearDispersion(grid, met.sel(year=year), settings, heights, decay_rate=k)
-            disp = cache[k]
+            k, vd = settings.removal(pol)
+            if (k, vd) not in cache:
+                cache[k, vd] = YearDispersion(
+                    grid,
+                    met.sel(year=year),
+                    settings,
+                    heights,
+                    decay_rate=k,
+                    deposition_velocity=vd,
+                )
+            disp = cache[k, vd]
             e = np.asarray(emission.sel(year=year, pollutant=pol).values, dtype=float) * factor
             disp.by_sector(e, sectors, out=contrib[iy, :, ip])
     coords: dict[str, Any] = {
@@ -437,10 +488,38 @@ def annual_concentration(
     conc = contribution.sum("sector") + bg
     conc = set_cf_attrs(conc, "concentration")
     ds = xr.Dataset({"concentration": conc, "contribution": contribution, "background": bg})
+    if settings.deposition_velocity:
+        ds["deposition"] = dry_deposition(contribution.sum("sector"), settings)
     ds.attrs["crs"] = grid.crs.to_string()
     return add_history(
         ds, f"annual_concentration(radius={settings.radius}, sigma={settings.sigma!r})"
     )
+
+
+def dry_deposition(concentration: xr.DataArray, settings: DispersionSettings) -> xr.DataArray:
+    """Annual dry deposition [ug m-2 yr-1] of a local concentration field.
+
+    Parameters
+    ----------
+    concentration : xarray.DataArray
+        Annual mean concentration of the local sources [ug m-3] with a ``pollutant`` dim,
+        computed with the depleted kernels of `settings` (background excluded).
+    settings : DispersionSettings
+        Its ``deposition_velocity`` [m s-1] per pollutant (0 for those not listed).
+
+    Returns
+    -------
+    xarray.DataArray
+        ``v_d C × 31 557 600 s yr-1`` [ug m-2 yr-1], same dims, CF attributes of
+        ``deposition``.
+    """
+    require_dims(concentration.dims, ("pollutant",), "concentration")
+    vd = xr.DataArray(
+        [settings.removal(str(p))[1] for p in concentration["pollutant"].values],
+        dims="pollutant",
+        coords={"pollutant": concentration["pollutant"]},
+    )
+    return set_cf_attrs(concentration * vd * SECONDS_PER_YEAR, "deposition")
 
 
 def _background_array(
@@ -489,6 +568,7 @@ def stack_footprints(
     ambient_temperature: float = 283.15,
     decay_rate: float = 0.0,
     node_spacing: float | None = None,
+    deposition_velocity: float = 0.0,
 ) -> list[tuple[slice, slice, np.ndarray]]:
     """Annual footprint of each stack [ug m-3 per (t yr-1)] on a window of the grid.
 
@@ -497,7 +577,7 @@ def stack_footprints(
     radial profiles tabulated once per stack (:mod:`trajectoire._kernels.stacks`): the cost
     per receptor cell does not grow with the number of met classes. Footprints are
     pollutant-independent (no decay) and are combined with each pollutant's emissions by the
-    caller.
+    caller; with a decay rate or a deposition velocity they serve the pollutants of that pair.
 
     Parameters
     ----------
@@ -521,6 +601,8 @@ def stack_footprints(
         First-order loss rate [s-1].
     node_spacing : float, optional
         Spacing of the radial nodes [m]; default a tenth of the cell size.
+    deposition_velocity : float, default 0
+        Dry deposition velocity [m s-1] (source depletion at each stack's stack-top wind).
 
     Returns
     -------
@@ -535,6 +617,8 @@ def stack_footprints(
     )
     spacing = float(node_spacing or grid.resolution / 10.0)
     nodes = np.arange(spacing / 2.0, radius + grid.resolution + spacing, spacing)
+    vd = _velocity(deposition_velocity, -1.0, float(receptor_height), 0.0)
+    dep = _depletion(vd, float(receptor_height), hs_all, zis, cls, code, float(nodes[-1]) * 2)
     half = int(np.ceil(radius / grid.resolution))
     r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
     out = []
@@ -550,6 +634,7 @@ def stack_footprints(
             float(receptor_height),
             float(decay_rate),
             nodes,
+            NO_DEPOSITION if vd == 0 else (*dep[:3], dep[3][s], dep[4][s]),
         )
         rows, cols = slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s]))
         fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))

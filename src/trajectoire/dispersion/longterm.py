@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import xarray as xr
 
+from trajectoire._kernels import deposition as _dep
 from trajectoire._kernels import plume_longterm as _lt
 from trajectoire.cf import add_history
 from trajectoire.dispersion.plume import (
@@ -148,6 +149,53 @@ def _groups_at_height(
     return np.ascontiguousarray(a), hs, zis, cls, ius
 
 
+def _depletion(
+    velocity: float,
+    receptor_height: float,
+    hs: np.ndarray,
+    zis: np.ndarray,
+    cls: np.ndarray,
+    code: int,
+    r_max: float,
+    initial_sigma_z: float = 0.0,
+) -> tuple[Any, ...]:
+    """Depletion set ``(v_d, s0, ds, itab, dtab)`` of groups released at `hs` [m] (any shape).
+
+    `zis`, `cls` are per group (the last axis of `hs`); the tables cover ``r <= r_max`` [m]
+    (see :mod:`trajectoire._kernels.deposition`). ``velocity = 0`` gives the no-deposition
+    set, with which the kernels skip the factor (bit-for-bit the result without deposition).
+    """
+    if velocity == 0.0:
+        return _dep.NO_DEPOSITION if hs.ndim == 1 else _dep.NO_DEPOSITION_STACKS
+    s0, ds, nk = _dep.table_nodes(r_max)
+    flat = np.ascontiguousarray(hs.reshape(-1, hs.shape[-1]))
+    itab = np.empty((*flat.shape, nk))
+    dtab = np.empty_like(itab)
+    for i in range(flat.shape[0]):
+        _dep.depletion_tables(
+            receptor_height, flat[i], zis, cls, code, initial_sigma_z, s0, ds, itab[i], dtab[i]
+        )
+    shape = (*hs.shape, nk)
+    return (float(velocity), s0, ds, itab.reshape(shape), dtab.reshape(shape))
+
+
+def _velocity(value: float, height: float, receptor_height: float, sz0: float) -> float:
+    """Checked dry deposition velocity [m s-1] of a release at `height`."""
+    vd = _scalar_non_negative(value, "deposition_velocity")
+    if vd > 1.0:
+        raise InputError(
+            f"deposition_velocity={value!r} m s-1; expected a velocity in m s-1 (0.001 to 0.05 "
+            "for gases and fine particles): convert cm s-1 to m s-1."
+        )
+    if vd > 0 and height == receptor_height and sz0 == 0:
+        raise InputError(
+            f"release_height = receptor_height = {height} m with deposition_velocity > 0: the "
+            "depletion integral diverges at the source. Use initial_sigma_z > 0 or move one "
+            "height."
+        )
+    return vd
+
+
 class _Quadrature(NamedTuple):
     """Quadrature rules of :func:`annual_kernel`, in the order ``annual_kernel_grid`` takes them.
 
@@ -207,6 +255,7 @@ def annual_kernel(
     initial_sigma_z: float = 0.0,
     sector_smoothing: bool = True,
     refine: int = 1,
+    deposition_velocity: float = 0.0,
 ) -> xr.DataArray:
     """Annual mean concentration around a grid cell emitting 1 t yr-1 (the convolution kernel).
 
@@ -236,6 +285,11 @@ def annual_kernel(
         (pure ISCLT).
     refine : int, default 1
         Multiplies the number of quadrature nodes (for convergence checks).
+    deposition_velocity : float, default 0.0
+        Dry deposition velocity v_d [m s-1] at the receptor height: the plume of each met
+        group is multiplied by the source-depletion factor ``F(r) = exp(-(v_d/u) I(r))``
+        (``docs/dispersion.md``, "Dry deposition"). 0 gives bit for bit the kernel without
+        deposition. The deposition flux is ``v_d`` times the kernel.
 
     Returns
     -------
@@ -248,7 +302,9 @@ def annual_kernel(
     ------
     trajectoire.InputError
         Bad resolution, radius, heights or table; or both heights and the initial sigma_z 0
-        (the ground-level point kernel is not integrable at the receptor).
+        (the ground-level point kernel is not integrable at the receptor); a deposition
+        velocity < 0, > 1 m s-1, or > 0 with equal release and receptor heights and no
+        initial sigma_z (the depletion integral diverges).
 
     Notes
     -----
@@ -294,12 +350,14 @@ def annual_kernel(
     refine = int(refine)
     if refine < 1:
         raise InputError(f"refine={refine!r}; expected an integer >= 1.")
-    groups = _groups_at_height(_table(freq_year), code, h, decay=k > 0)
+    vd = _velocity(deposition_velocity, h, z, sz0)
+    groups = _groups_at_height(_table(freq_year), code, h, decay=k > 0 or vd > 0)
     m = int(math.ceil(rad / res - 1e-9))
     smooth = bool(sector_smoothing)
     rules = _quadrature(refine, groups[0].shape[1], smooth)
+    dep = _depletion(vd, z, groups[1], groups[2], groups[3], code, 2.0 * (rad + res), sz0)
     out = np.zeros((2 * m + 1, 2 * m + 1))
-    _lt.annual_kernel_grid(m, res, z, *groups, code, sz0, k, smooth, rad, *rules, 6, out)
+    _lt.annual_kernel_grid(m, res, z, *groups, code, sz0, k, smooth, rad, *rules, 6, dep, out)
     offsets = np.arange(-m, m + 1)
     da = xr.DataArray(
         out,
@@ -315,6 +373,7 @@ def annual_kernel(
             "receptor_height": z,
             "sigma": sigma,
             "decay_rate": k,
+            "deposition_velocity": vd,
             "dy_positive": "south (row index of a north-up grid)",
             "dx_positive": "east",
         },
@@ -322,5 +381,6 @@ def annual_kernel(
     return add_history(
         da,
         f"annual_kernel(resolution={res}, radius={rad}, release_height={h}, "
-        f"receptor_height={z}, sigma={sigma!r}, decay_rate={k})",
+        f"receptor_height={z}, sigma={sigma!r}, decay_rate={k}"
+        + (f", deposition_velocity={vd})" if vd > 0 else ")"),
     )

@@ -16,13 +16,15 @@ import xarray as xr
 
 from trajectoire._kernels import plume_longterm as _lt
 from trajectoire._kernels import rise as _rise
-from trajectoire.dispersion.longterm import _T_PER_YR_TO_UG, _groups, _table
-from trajectoire.dispersion.plume import (
-    _anemometer_height,
-    _finite,
+from trajectoire.dispersion.longterm import (
+    _T_PER_YR_TO_UG,
+    _depletion,
+    _groups,
     _scalar_non_negative,
-    _scheme,
+    _table,
+    _velocity,
 )
+from trajectoire.dispersion.plume import _anemometer_height, _finite, _scheme
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 
@@ -124,6 +126,7 @@ def point_sources_annual(
     ambient_temperature: float = 283.15,
     decay_rate: float = 0.0,
     sector_smoothing: bool = True,
+    deposition_velocity: float = 0.0,
 ) -> np.ndarray:
     """Annual mean concentration fields of point stacks on the grid-cell centres.
 
@@ -157,6 +160,9 @@ def point_sources_annual(
         First-order loss rate [s-1].
     sector_smoothing : bool, default True
         See :func:`annual_kernel`.
+    deposition_velocity : float, default 0.0
+        Dry deposition velocity [m s-1]: source depletion of each (stack, met group) plume
+        at its stack-top wind (see :func:`annual_kernel`); 0 is bit for bit no deposition.
 
     Returns
     -------
@@ -188,8 +194,10 @@ def point_sources_annual(
     ta = float(ambient_temperature)
     if not (math.isfinite(ta) and ta > 0):
         raise InputError(f"ambient_temperature={ambient_temperature!r}; expected > 0 [K].")
+    vd = _velocity(deposition_velocity, -1.0, z, 0.0)
     a, cls, zis, ius, hs, fac = _stack_groups(freq_year, code, st, ta)
     ius_stack = ius  # decay uses the 10 m speed of the class (documented approximation)
+    dep = _depletion(vd, z, hs, zis, cls, code, 2.0 * rad)
     out = np.zeros((w.shape[1], grid.ny, grid.nx))
     _lt.point_sources_footprint(
         st["x"],
@@ -208,6 +216,7 @@ def point_sources_annual(
         rad,
         np.ascontiguousarray(grid.x, dtype=float),
         np.ascontiguousarray(grid.y, dtype=float),
+        dep,
         out,
     )
     return out

@@ -501,6 +501,8 @@ class DispersionConfig(_Section):
     sigma: str = "briggs-urban"
     receptor_height: float = Field(default=1.5, ge=0, allow_inf_nan=False)
     release_height: dict[str, float] = Field(default_factory=dict)
+    dry_deposition: bool = False
+    deposition_velocity: dict[str, float] = Field(default_factory=dict)
 
     @field_validator("sigma")
     @classmethod
@@ -522,6 +524,19 @@ class DispersionConfig(_Section):
             if not (h >= 0 and h < 1e4):
                 raise ValueError(f"release height of {k!r} is {h} m; expected 0 <= h < 10000 m")
             out[_sector(k)] = h
+        return out
+
+    @field_validator("deposition_velocity")
+    @classmethod
+    def _check_velocities(cls, v: dict[str, float]) -> dict[str, float]:
+        out = {}
+        for k, vd in v.items():
+            if not (vd >= 0 and vd <= 1.0):
+                raise ValueError(
+                    f"deposition velocity of {k!r} is {vd} m s-1; expected 0 <= v_d <= 1 m s-1 "
+                    "(0.001 to 0.05 for gases and fine particles; convert cm s-1 to m s-1)"
+                )
+            out[normalise_pollutant(k, what="[dispersion] deposition_velocity")] = vd
         return out
 
 
