@@ -16,7 +16,7 @@ station cells), and ``f`` times the contribution map of ``s`` when ``T`` is ever
 * :func:`write_scenario` writes either one as a CF NetCDF, atomically.
 
 NO2 is not linear in NOx: it is recomputed from the scenario NOx with the run's conversion
-(:func:`trajectoire.dispersion.chemistry.no2_increment_ratio`), never scaled. See
+(the run's conversion, :func:`trajectoire.dispersion.chemistry.no2_with_primary`), never scaled. See
 ``docs/scenarios.md``.
 """
 
@@ -35,7 +35,7 @@ import numpy as np
 import xarray as xr
 
 from trajectoire.batch.pipeline import RunContext, compute_year, population, prepare
-from trajectoire.dispersion.chemistry import no2_increment_ratio
+from trajectoire.dispersion.chemistry import no2_with_primary
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.geo.territories import TERRITORIES
 from trajectoire.io.config import RunConfig, load_config
@@ -469,7 +469,7 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
             "cuts and need the scenario's NOx field cell by cell: NaN here, computed by "
             "`trajectoire scenario --recompute`"
         )
-    weights, how = _cell_weights(base)
+    weights, how = _cell_weights(base, years)
     return _finish(out, base, scenario, "exact", notes, weights, how)
 
 
@@ -532,11 +532,14 @@ def _no2_from_maps(
     pols: list[str],
     notes: list[str],
 ) -> None:
-    """NO2 maps and territory means from the scenario's NOx maps (the run's conversion)."""
+    """NO2 maps and territory means from the scenario's NOx maps, by the run's conversion:
+    its curve and, with ``[no2] method = "fno2"``, each sector's primary NO2 (the stored
+    ``no2_primary_fraction`` times the sector's scenario NOx contribution)."""
     if "NO2" not in pols or "NOx" not in pols or "territory_fraction" not in base:
         return
     frac = np.asarray(base["territory_fraction"].values, dtype=np.float64)
     w = frac / frac.sum(axis=(1, 2), keepdims=True)
+    method, curve = _no2_conversion(base)
     for y in years:
         if not scenario.active(y):
             continue
@@ -544,22 +547,59 @@ def _no2_from_maps(
         if not np.isfinite(nox).any():
             continue
         bg = out["background"].sel(year=y)
-        total = _no2_total(float(bg.sel(pollutant="NOx")), float(bg.sel(pollutant="NO2")), nox)
+        primary = _primary_no2(base, scenario, y) if method == "fno2" else None
+        total = _no2_total(
+            float(bg.sel(pollutant="NOx")), float(bg.sel(pollutant="NO2")), nox, primary, curve
+        )
         out["concentration"].loc[{"year": y, "pollutant": "NO2"}] = total.astype(np.float32)
         means = np.nansum(w * total[None], axis=(1, 2))
         out["territory_concentration"].loc[{"year": y, "pollutant": "NO2"}] = means
     if any(scenario.active(y) for y in years):
         notes.append(
             "NO2 maps and territory means recomputed from the scenario NOx maps with the "
-            "run's conversion (Romberg et al., 1996)"
+            f"run's conversion ({base.attrs.get('no2_conversion', method)})"
         )
 
 
-def _no2_total(nox_bg: float, no2_bg: float, nox_total: np.ndarray) -> np.ndarray:
+def _no2_conversion(base: xr.Dataset) -> tuple[str, str]:
+    """The run's ``[no2]`` method and curve, from the output's attributes (outputs written
+    before they were recorded used the Romberg et al. (1996) curve alone)."""
+    method = str(base.attrs.get("no2_method", "romberg1996"))
+    curve = str(base.attrs.get("no2_curve", method if method != "fno2" else "romberg1996"))
+    return method, curve
+
+
+def _primary_no2(base: xr.Dataset, scenario: Scenario, year: int) -> np.ndarray | None:
+    """``Σ_s f_s × NOx_s`` of the scenario: each sector's stored NOx contribution map, less
+    its cuts (everywhere: the only cuts with maps), times its f-NO2 of the year."""
+    if "no2_primary_fraction" not in base or "contribution" not in base:
+        return None
+    shares = base["no2_primary_fraction"].sel(year=year)
+    contrib = base["contribution"].sel(year=year, pollutant="NOx")
+    cut = {c.sector: 0.0 for c in scenario.active(year)}
+    for c in scenario.active(year):
+        cut[c.sector] += c.fraction
+    total = np.zeros(contrib.shape[1:], dtype=np.float64)
+    for sector in map(str, contrib["sector"].values):
+        f = float(shares.sel(sector=sector)) if sector in shares["sector"] else 0.0
+        part = np.nan_to_num(contrib.sel(sector=sector).values.astype(np.float64))
+        total += f * (1.0 - cut.get(sector, 0.0)) * np.maximum(part, 0.0)
+    return total
+
+
+def _no2_total(
+    nox_bg: float,
+    no2_bg: float,
+    nox_total: np.ndarray,
+    primary: np.ndarray | None = None,
+    curve: str = "romberg1996",
+) -> np.ndarray:
     """NO2 of a NOx map (background included) by the run's conversion; NaN stays NaN."""
-    local = np.nan_to_num(nox_total - nox_bg, nan=0.0)
+    local = np.maximum(np.nan_to_num(nox_total - nox_bg, nan=0.0), 0.0)
     # the scenario only removes emissions: a negative local NOx is float32 round-off
-    total, _ = no2_increment_ratio(nox_bg, no2_bg, np.maximum(local, 0.0))
+    if primary is not None:
+        primary = np.minimum(primary, local)
+    total, _ = no2_with_primary(nox_bg, no2_bg, local, primary, method=curve)
     return np.where(np.isfinite(nox_total), total, np.nan)
 
 
@@ -699,18 +739,38 @@ def _ctx_weights(ctx: RunContext, year: int) -> np.ndarray:
     return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
 
-def _cell_weights(base: xr.Dataset) -> tuple[np.ndarray | None, str]:
+def _cell_weights(
+    base: xr.Dataset, years: list[int] | None = None
+) -> tuple[np.ndarray | list[np.ndarray] | None, str]:
     """Share of each territory's inhabitants per cell from an output: its population map
-    when it has one, else the territory's area (uniform density, an approximation)."""
+    (``population(year, y, x)``, one weight array per year of `years`; or a static
+    ``population(y, x)``) when it has one, else the territory's area (uniform density, an
+    approximation)."""
     if "territory_fraction" not in base:
         return None, "none"
     frac = np.asarray(base["territory_fraction"].values, dtype=np.float64)
-    how = "area"
-    if "population" in base and set(base["population"].dims) == {"y", "x"}:
-        frac = frac * np.nan_to_num(np.asarray(base["population"].values, dtype=np.float64))
-        how = "population"
-    total = frac.sum(axis=(1, 2), keepdims=True)
-    return np.divide(frac, total, out=np.zeros_like(frac), where=total > 0), how
+
+    def normalised(w: np.ndarray) -> np.ndarray:
+        total = w.sum(axis=(1, 2), keepdims=True)
+        return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+    pop = base.get("population")
+    if pop is not None and set(pop.dims) == {"y", "x"}:
+        return normalised(frac * np.nan_to_num(np.asarray(pop.values, dtype=np.float64))), (
+            "population"
+        )
+    if (
+        pop is not None
+        and set(pop.dims) == {"year", "y", "x"}
+        and years
+        and set(years) <= {int(v) for v in pop["year"].values}
+    ):
+        per_year = [
+            normalised(frac * np.nan_to_num(np.asarray(pop.sel(year=y).values, np.float64)))
+            for y in years
+        ]
+        return per_year, "population"
+    return normalised(frac), "area"
 
 
 # ------------------------------------------------------------------------------ the result

@@ -900,6 +900,9 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
         "dispersion": f"climatological Gaussian plume kernel, radius {s.radius:g} m, sigma {s.sigma}, receptor height {s.receptor_height:g} m",
         "release_heights": "; ".join(f"{k}: {s.height_of(k):g} m" for k in ctx.sectors),
         "no2_conversion": no2_description(cfg.no2.method, cfg.no2.curve, cfg.no2.fno2),
+        # machine-readable, for what reads the output back (trajectoire scenario)
+        "no2_method": cfg.no2.method,
+        "no2_curve": cfg.no2.curve if isinstance(cfg.no2.curve, str) else str(cfg.no2.curve),
         "map_years": " ".join(str(y) for y in sorted(ctx.map_years)),
     }
 
