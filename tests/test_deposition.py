@@ -132,4 +132,3 @@ def test_config_validates_velocities():
         DispersionConfig(deposition_velocity={"NH3": 1.0e1})
     with pytest.raises(ValueError, match="pollutant"):
         DispersionConfig(deposition_velocity={"XYZ": 0.01})
-
