@@ -132,13 +132,3 @@ def test_config_validates_velocities():
         DispersionConfig(deposition_velocity={"NH3": 1.0e1})
     with pytest.raises(ValueError, match="pollutant"):
         DispersionConfig(deposition_velocity={"XYZ": 0.01})
-
-
-def test_batch_run_refuses_dry_deposition_for_now():
-    from trajectoire.batch.pipeline import _settings
-    from trajectoire.errors import ConfigError
-    from trajectoire.io.config import DispersionConfig
-
-    assert not _settings(SimpleNamespace(dispersion=DispersionConfig())).deposition_velocity
-    with pytest.raises(ConfigError, match="dry_deposition"):
-        _settings(SimpleNamespace(dispersion=DispersionConfig(dry_deposition=True)))

@@ -352,10 +352,17 @@ class ReceptorSums:
         emission: np.ndarray,
         height_of_sector: np.ndarray,
         origins: Origins,
-        n_pol: int,
+        pollutants: int | Sequence[int],
     ) -> None:
-        """Set the gridded part of the first `n_pol` pollutants, each window once for all."""
-        every = np.arange(n_pol)
+        """Set the gridded part of some pollutants, each window once for all of them.
+
+        `pollutants` is their number (the first ones) or their indices: the planes of
+        `emission` ``(sector, pollutant, ny, nx)`` and of the aggregates they fill, all
+        dispersed with the kernels the adjoints come from (one call per kernel set when
+        pollutants deposit or decay at different rates).
+        """
+        every = np.arange(pollutants) if isinstance(pollutants, int) else np.asarray(pollutants)
+        n_pol = slice(None, every.size) if isinstance(pollutants, int) else every
         for ir, rec in enumerate(area):
             both = window_sums(
                 territory_adjoints[ir],
@@ -366,10 +373,10 @@ class ReceptorSums:
                 rec.cols,
                 every,
             )
-            self.territory[ir, :, :, :n_pol] = both[0]
-            self.exposure[ir, :, :, :n_pol] = both[1]
+            self.territory[ir][..., n_pol] = both[0]
+            self.exposure[ir][..., n_pol] = both[1]
         for ist, (rs, cs, a) in enumerate(station_adjoints):
-            self.station[ist, :, :, :n_pol] = window_sums(
+            self.station[ist][..., n_pol] = window_sums(
                 a, emission, height_of_sector, origins, rs, cs, every
             )
 
@@ -378,8 +385,9 @@ class ReceptorSums:
         stacks: Stacks,
         sums: tuple[np.ndarray, np.ndarray, np.ndarray],
         stack_emission: np.ndarray,
+        pollutants: Sequence[int] | None = None,
     ) -> None:
-        """Add each stack's contribution to the first pollutants.
+        """Add each stack's contribution to the first pollutants (or to `pollutants`).
 
         Parameters
         ----------
@@ -389,9 +397,13 @@ class ReceptorSums:
             Footprint sums at the territory, exposure and station receptors, each
             ``(receptor, stack)`` (:func:`trajectoire.dispersion.receptors.footprint_sums`).
         stack_emission : numpy.ndarray
-            ``(pollutant, stack)`` emissions [t yr-1] of the first pollutants.
+            ``(pollutant, stack)`` emissions [t yr-1] of the first pollutants, or of
+            `pollutants`.
+        pollutants : sequence of int, optional
+            Indices of the rows of `stack_emission` in the aggregates (footprints of the
+            kernel set those pollutants share).
         """
-        n_d = stack_emission.shape[0]
+        n_d = slice(None, stack_emission.shape[0]) if pollutants is None else np.asarray(pollutants)
         for k in range(len(stacks)):
             qk = stack_emission[:, k]
             if (qk > 0).any():
@@ -400,7 +412,7 @@ class ReceptorSums:
                 for agg, fp in zip(
                     (self.territory, self.exposure, self.station), sums, strict=True
                 ):
-                    agg[:, s, o, :n_d] += fp[:, k, None] * qk
+                    agg[:, s, o][..., n_d] += fp[:, k, None] * qk
 
     def set_derived(
         self,

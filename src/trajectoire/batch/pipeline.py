@@ -45,6 +45,8 @@ from trajectoire.dispersion.concentration import (
     DEFAULT_RELEASE_HEIGHT,
     DispersionSettings,
     YearDispersion,
+    deposited_mass,
+    deposition_flux,
 )
 from trajectoire.dispersion.local import (
     Stacks,
@@ -192,7 +194,7 @@ def prepare(config: RunConfig) -> RunContext:
         observations = _observations(config, stations, output_pollutants)
     census_years, census = _census_grids(zones, grid)
     origins, fractions, layers = _origins(terr, grid)
-    settings = _settings(config)
+    settings = _settings(config, dispersed)
     points = locate_stacks(reference, grid, fractions, origins)
     return RunContext(
         config=config,
@@ -346,14 +348,22 @@ def _emitting_sectors(reference: xr.Dataset) -> list[str]:
     ]
 
 
-def _settings(config: RunConfig) -> DispersionSettings:
-    """Dispersion settings: the configured release heights over the sector defaults."""
+def _settings(config: RunConfig, dispersed: list[str]) -> DispersionSettings:
+    """Dispersion settings: the configured release heights over the sector defaults, and
+    with ``dry_deposition`` a deposition velocity for every dispersed pollutant (the
+    registry's or ``[dispersion] deposition_velocity``'s, 0 only when given there)."""
     settings = DispersionSettings.from_config(config.dispersion)
-    if settings.deposition_velocity:
-        raise ConfigError(
-            "[dispersion] dry_deposition = true: the batch run does not deplete its kernels "
-            "yet (issue 14); set it to false, or use trajectoire.dispersion.annual_concentration."
-        )
+    if config.dispersion.dry_deposition:
+        given = set(settings.deposition_velocity) | set(config.dispersion.deposition_velocity)
+        missing = [p for p in dispersed if p not in given]
+        if missing:
+            example = ", ".join(f"{p} = 0.0" for p in missing)
+            raise ConfigError(
+                f"[dispersion] dry_deposition = true, but pollutant(s) {missing} have no dry "
+                "deposition velocity in trajectoire.species.POLLUTANTS; give one in m s-1 "
+                f"with [dispersion] deposition_velocity = {{ {example} }} (0 leaves it "
+                "undeposited), or set dry_deposition = false."
+            )
     return settings
 
 
@@ -569,12 +579,26 @@ def _observations(
 
 # ------------------------------------------------------------------------------ compute_year
 @dataclass
+class _Kernels:
+    """One year's kernels for the pollutants of one ``(decay rate, deposition velocity)``
+    pair (:meth:`DispersionSettings.removal_groups`), and what the receptors need of them."""
+
+    removal: tuple[float, float]
+    pollutants: list[int]  # indices in ctx.dispersed
+    disp: YearDispersion
+    territory_adjoints: list[np.ndarray] = field(default_factory=list)
+    station_adjoints: list[Any] = field(default_factory=list)
+    stacks: Stacks = field(default_factory=lambda: Stacks([], [], []))
+    stack_sums: tuple[np.ndarray, np.ndarray, np.ndarray] = ()  # type: ignore[assignment]
+
+
+@dataclass
 class _Year:
     """The state of one year while it is computed (see :func:`compute_year`)."""
 
     year: int
     is_map: bool
-    disp: YearDispersion
+    kernels: list[_Kernels]  # one set per removal pair; a single one without deposition
     heights: list[float]
     height_of_sector: np.ndarray
     maps: YearMaps
@@ -582,27 +606,35 @@ class _Year:
     population: np.ndarray
     exposure: ExposureStatistics  # quantiles and inhabitants above thresholds, per pollutant
     exposure_receptors: list[Receptor] = field(default_factory=list)
-    territory_adjoints: list[np.ndarray] = field(default_factory=list)
-    station_adjoints: list[Any] = field(default_factory=list)
-    stacks: Stacks = field(default_factory=lambda: Stacks([], [], []))
-    stack_sums: tuple[np.ndarray, np.ndarray, np.ndarray] = ()  # type: ignore[assignment]
     stack_emission: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     nox: dict[str, Any] = field(default_factory=dict)
     no2_shares: np.ndarray | None = None  # f-NO2 of each sector in the year (NO2 runs)
     zones: ZoneExposure | None = None  # inside / outside [inputs] exposure_zones
     background: dict[str, np.ndarray] = field(default_factory=dict)  # maps of a regional field
     clipped: dict[str, float] = field(default_factory=dict)  # share of regional cells clipped
+    deposition: np.ndarray | None = None  # (territory, pollutant) [t yr-1] when depositing
+
+    def kernels_of(self, ip: int) -> _Kernels:
+        """The kernel set of dispersed pollutant `ip`."""
+        return next(k for k in self.kernels if ip in k.pollutants)
+
+    @property
+    def stacks(self) -> Stacks:
+        """The stacks' sectors and origins (the same in every kernel set)."""
+        return self.kernels[0].stacks
 
 
 def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     """Emissions, concentrations and their attribution for one year.
 
     Each step calls the public functions of the stage packages: the year's kernels
-    (:class:`~trajectoire.dispersion.YearDispersion`), the receptors and their adjoints
+    (:class:`~trajectoire.dispersion.YearDispersion`, one set per distinct decay rate and
+    deposition velocity), the receptors and their adjoints
     (:mod:`trajectoire.dispersion.receptors`), the stack footprints and the local
     concentrations (:mod:`trajectoire.dispersion.local`), the receptor aggregates
     (:class:`trajectoire.attribution.ReceptorSums`), NO2 (:mod:`trajectoire.dispersion.chemistry`),
-    and the output variables (:mod:`trajectoire.io.outputs`).
+    the dry deposition when ``[dispersion] dry_deposition`` is on, and the output variables
+    (:mod:`trajectoire.io.outputs`).
 
     Parameters
     ----------
@@ -645,24 +677,43 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
 
 
 def _start_year(ctx: RunContext, year: int) -> _Year:
-    """The year's kernels and empty outputs."""
+    """The year's kernels (one set per removal pair of the dispersed pollutants) and empty
+    outputs."""
     heights, h_of_s = ctx.heights()
     is_map = year in ctx.map_years
     n_p = len(ctx.output_pollutants)
     pop = population(ctx, year)
+    depositing = bool(ctx.settings.deposition_velocity)
     return _Year(
         year=year,
         is_map=is_map,
-        disp=YearDispersion(ctx.grid, ctx.met.sel(year=year), ctx.settings, heights),
+        kernels=_year_kernels(ctx, year, heights),
         heights=heights,
         height_of_sector=h_of_s,
-        maps=YearMaps(len(ctx.sectors), n_p, ctx.mask, is_map),
+        maps=YearMaps(len(ctx.sectors), n_p, ctx.mask, is_map, depositing),
         sums=ReceptorSums.zeros(
             len(ctx.territories), len(ctx.stations), len(ctx.sectors), len(ctx.origins), n_p
         ),
         population=pop,
         exposure=ExposureStatistics.zeros(_own_inhabitants(ctx, year, pop), ctx.output_pollutants),
+        deposition=np.full((len(ctx.territories), n_p), np.nan) if depositing else None,
     )
+
+
+def _year_kernels(ctx: RunContext, year: int, heights: list[float]) -> list[_Kernels]:
+    """One :class:`YearDispersion` per distinct ``(decay rate, deposition velocity)`` of the
+    dispersed pollutants: pollutants with the same pair share their kernels."""
+    met = ctx.met.sel(year=year)
+    return [
+        _Kernels(
+            (k, vd),
+            members,
+            YearDispersion(
+                ctx.grid, met, ctx.settings, heights, decay_rate=k, deposition_velocity=vd
+            ),
+        )
+        for (k, vd), members in ctx.settings.removal_groups(ctx.dispersed).items()
+    ]
 
 
 def _own_inhabitants(ctx: RunContext, year: int, pop: np.ndarray) -> Any:
@@ -674,7 +725,7 @@ def _own_inhabitants(ctx: RunContext, year: int, pop: np.ndarray) -> Any:
 
 
 def _receptors(ctx: RunContext, y: _Year) -> None:
-    """Population-weighted receptors and the adjoints of every receptor."""
+    """Population-weighted receptors and the adjoints of every receptor, per kernel set."""
     area = ctx.territory_receptors
     own = (
         None
@@ -682,22 +733,33 @@ def _receptors(ctx: RunContext, y: _Year) -> None:
         else ctx.inhabitants.windows(y.year, [r.rows for r in area], [r.cols for r in area])
     )
     y.exposure_receptors = population_receptors(area, y.population, ctx.fractions, inhabitants=own)
-    y.territory_adjoints = territory_adjoints(y.disp, area, y.exposure_receptors, y.heights)
-    y.station_adjoints = station_adjoints(
-        y.disp, ctx.stations["row"].to_numpy(int), ctx.stations["col"].to_numpy(int), y.heights
-    )
+    rows, cols = ctx.stations["row"].to_numpy(int), ctx.stations["col"].to_numpy(int)
+    for k in y.kernels:
+        k.territory_adjoints = territory_adjoints(k.disp, area, y.exposure_receptors, y.heights)
+        k.station_adjoints = station_adjoints(k.disp, rows, cols, y.heights)
 
 
 def _stacks(ctx: RunContext, y: _Year) -> None:
-    """One footprint per stack and year, shared by every pollutant, and its receptor sums."""
+    """One footprint per stack, year and kernel set, shared by the set's pollutants, and
+    its receptor sums."""
     met = ctx.met.sel(year=y.year)
-    y.stacks = year_stacks(ctx.points, met, ctx.grid, ctx.settings, ctx.sectors, ctx.origins)
-    fps = y.stacks.footprints
-    y.stack_sums = (
-        footprint_sums(ctx.territory_receptors, fps),
-        footprint_sums(y.exposure_receptors, fps),
-        cell_values(ctx.stations["row"], ctx.stations["col"], fps),
-    )
+    for k in y.kernels:
+        k.stacks = year_stacks(
+            ctx.points,
+            met,
+            ctx.grid,
+            ctx.settings,
+            ctx.sectors,
+            ctx.origins,
+            decay_rate=k.removal[0],
+            deposition_velocity=k.removal[1],
+        )
+        fps = k.stacks.footprints
+        k.stack_sums = (
+            footprint_sums(ctx.territory_receptors, fps),
+            footprint_sums(y.exposure_receptors, fps),
+            cell_values(ctx.stations["row"], ctx.stations["col"], fps),
+        )
 
 
 def _emission(ctx: RunContext, y: _Year) -> None:
@@ -711,12 +773,14 @@ def _emission(ctx: RunContext, y: _Year) -> None:
 
 
 def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
-    """Local concentration of each dispersed pollutant, by sector in a map year."""
+    """Local concentration of each dispersed pollutant (with its kernel set), by sector in a
+    map year, and its dry deposition when the run deposits."""
     scratch: np.ndarray | None = None  # per-sector maps of a map year, reused
     planes = y.maps.emission_planes
     for ip, pol in enumerate(ctx.dispersed):
         e, q = planes[:, ip], y.stack_emission[ip]
-        args = (y.disp, e, q, y.stacks, ctx.sectors)
+        kernels = y.kernels_of(ip)
+        args = (kernels.disp, e, q, kernels.stacks, ctx.sectors)
         by_sector = None
         if y.is_map:
             # NOx keeps its own maps for NO2; the other pollutants share one scratch array
@@ -729,45 +793,63 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
         y.maps.set_concentration(ip, local, bg)
         y.exposure.add(ip, local, bg)
         y.maps.set_contribution(ip, by_sector)
+        if y.deposition is not None:
+            _deposit(ctx, y, ip, local, kernels.removal[1])
         if pol == "NOx":
             # a contiguous copy: NO2's window sums read it 2-3x faster than the strided view
             y.nox = {"local": local, "by_sector": by_sector, "e": np.ascontiguousarray(e), "q": q}
+            y.nox["kernels"] = kernels
         clock("output")
 
 
-def _aggregates(ctx: RunContext, y: _Year) -> None:
-    """Receptor aggregates of the gridded emissions (each window once) and of the stacks."""
-    y.sums.add_gridded(
-        y.territory_adjoints,
-        ctx.territory_receptors,
-        y.station_adjoints,
-        y.maps.emission_planes,
-        y.height_of_sector,
-        ctx.origin_layers,
-        len(ctx.dispersed),
+def _deposit(ctx: RunContext, y: _Year, ip: int, local: np.ndarray, velocity: float) -> None:
+    """Dry deposition of the local part of pollutant `ip`: its map in a map year, the mass
+    deposited on each territory every year (the background's is not modelled)."""
+    if y.deposition is None:
+        return
+    flux = deposition_flux(local, velocity)
+    y.maps.set_deposition(ip, flux)
+    y.deposition[:, ip] = deposited_mass(
+        flux, ctx.fractions[: len(ctx.territories)], ctx.grid.cell_area
     )
-    y.sums.add_stacks(y.stacks, y.stack_sums, y.stack_emission)
+
+
+def _aggregates(ctx: RunContext, y: _Year) -> None:
+    """Receptor aggregates of the gridded emissions (each window once per kernel set) and of
+    the stacks."""
+    for k in y.kernels:
+        y.sums.add_gridded(
+            k.territory_adjoints,
+            ctx.territory_receptors,
+            k.station_adjoints,
+            y.maps.emission_planes,
+            y.height_of_sector,
+            ctx.origin_layers,
+            k.pollutants,
+        )
+        y.sums.add_stacks(k.stacks, k.stack_sums, y.stack_emission[k.pollutants], k.pollutants)
 
 
 def _no2(ctx: RunContext, y: _Year) -> None:
-    """NO2 from NOx: primary NO2 of each sector plus the converted NO, attributed by the
-    incremental rule (see trajectoire.dispersion.chemistry)."""
+    """NO2 from NOx (with NOx's kernels): primary NO2 of each sector plus the converted NO,
+    attributed by the incremental rule (see trajectoire.dispersion.chemistry)."""
     pols = ctx.output_pollutants
     ino2, inox = pols.index("NO2"), pols.index("NOx")
     bg_nox, bg_no2 = _no2_background(ctx, y)
     curve, shares = _no2_method(ctx, y.year)
-    primary = primary_no2(y.disp, y.nox["e"], y.nox["q"], y.stacks, ctx.sectors, shares)
+    disp, stacks = y.nox["kernels"].disp, y.nox["kernels"].stacks
+    primary = primary_no2(disp, y.nox["e"], y.nox["q"], stacks, ctx.sectors, shares)
     total, ratio = no2_with_primary(bg_nox, bg_no2, y.nox["local"], primary, method=curve)
     y.maps.set_no2(ino2, total, ratio, y.nox["by_sector"], shares)
     y.exposure.add(ino2, total)
     both = no2_territory_sums(
-        y.disp,
+        disp,
         ctx.territory_receptors,
         y.exposure_receptors,
         ratio,
         y.nox["e"],
         y.nox["q"],
-        y.stacks,
+        stacks,
         y.height_of_sector,
         ctx.origin_layers,
     )
@@ -816,6 +898,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         exposure_statistics=y.exposure,
         population=y.population if ctx.census_years != [0] else None,  # [0]: no census
         zone_exposure=y.zones,
+        deposition=y.deposition,
     )
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)
@@ -947,32 +1030,60 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
         )
     ys = (year0, year1)
     heights, h_of_s = ctx.heights()
-    disp = {m: YearDispersion(ctx.grid, ctx.met.sel(year=m), ctx.settings, heights) for m in ys}
-    stacks = {
-        m: year_stacks(
-            ctx.points, ctx.met.sel(year=m), ctx.grid, ctx.settings, ctx.sectors, ctx.origins
-        )
-        for m in ys
-    }
     n_t, n_s, n_p = len(ctx.territories), len(ctx.sectors), len(ctx.output_pollutants)
     effects = {k: np.full((n_t, n_s + 1, n_p), np.nan) for k in ("emission", "meteorology")}
     effects["background"] = np.zeros((n_t, n_p))
     effects["total"] = np.zeros((n_t, n_p))
-    for ip, pol in enumerate(ctx.dispersed):
-        out = _linear_change(ctx, pol, ys, disp, stacks, heights, h_of_s)
-        for k in ("emission", "meteorology"):
-            effects[k][:, :n_s, ip] = out[k][:, :n_s]
-            effects[k][:, n_s, ip] = out[k][:, :n_s].sum(axis=1)
-        effects["background"][:, ip] = out["background"][:, n_s]
-        effects["total"][:, ip] = out["total"].sum(axis=1)
-    if "NO2" in ctx.output_pollutants:
-        out = _no2_change(ctx, ys, disp, stacks)
-        ino2 = ctx.output_pollutants.index("NO2")
-        for k in ("emission", "meteorology"):
-            effects[k][:, n_s, ino2] = out[k]
-        effects["background"][:, ino2] = out["background"]
-        effects["total"][:, ino2] = out["total"]
+    # one kernel set per (decay, deposition velocity), built when its pollutants come
+    for removal, members in ctx.settings.removal_groups(ctx.dispersed).items():
+        disp, stacks = _change_kernels(ctx, ys, removal, heights)
+        for ip in members:
+            out = _linear_change(ctx, ctx.dispersed[ip], ys, disp, stacks, heights, h_of_s)
+            _store_linear_effects(effects, ip, out, n_s)
+        if "NO2" in ctx.output_pollutants and ctx.dispersed.index("NOx") in members:
+            out = _no2_change(ctx, ys, disp, stacks)
+            ino2 = ctx.output_pollutants.index("NO2")
+            for k in ("emission", "meteorology"):
+                effects[k][:, n_s, ino2] = out[k]
+            effects["background"][:, ino2] = out["background"]
+            effects["total"][:, ino2] = out["total"]
     return _change_dataset(ctx, effects, year0, year1)
+
+
+def _change_kernels(
+    ctx: RunContext, ys: tuple[int, int], removal: tuple[float, float], heights: list[float]
+) -> tuple[dict[int, YearDispersion], dict[int, Stacks]]:
+    """The kernels and stack footprints of both years for one ``(decay, v_d)`` pair."""
+    k, vd = removal
+    disp, stacks = {}, {}
+    for m in ys:
+        met = ctx.met.sel(year=m)
+        disp[m] = YearDispersion(
+            ctx.grid, met, ctx.settings, heights, decay_rate=k, deposition_velocity=vd
+        )
+        stacks[m] = year_stacks(
+            ctx.points,
+            met,
+            ctx.grid,
+            ctx.settings,
+            ctx.sectors,
+            ctx.origins,
+            decay_rate=k,
+            deposition_velocity=vd,
+        )
+    return disp, stacks
+
+
+def _store_linear_effects(
+    effects: dict[str, np.ndarray], ip: int, out: dict[str, np.ndarray], n_s: int
+) -> None:
+    """Put the Shapley effects of linear pollutant `ip` (per sector, and their sum in the
+    ``"all"`` entry) into `effects`."""
+    for k in ("emission", "meteorology"):
+        effects[k][:, :n_s, ip] = out[k][:, :n_s]
+        effects[k][:, n_s, ip] = out[k][:, :n_s].sum(axis=1)
+    effects["background"][:, ip] = out["background"][:, n_s]
+    effects["total"][:, ip] = out["total"].sum(axis=1)
 
 
 def _linear_change(

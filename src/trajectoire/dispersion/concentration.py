@@ -53,9 +53,13 @@ __all__ = [
     "DispersionSettings",
     "YearDispersion",
     "annual_concentration",
+    "deposited_mass",
+    "deposition_flux",
     "dry_deposition",
     "stack_footprints",
 ]
+
+_T_PER_UG = 1e-12
 
 DEFAULT_RELEASE_HEIGHT: dict[str, float] = {
     "A_PublicPower": 20.0,
@@ -196,6 +200,32 @@ class DispersionSettings:
             float(self.decay_rate.get(pollutant, 0.0)),
             float(self.deposition_velocity.get(pollutant, 0.0)),
         )
+
+    def removal_groups(self, pollutants: Sequence[str]) -> dict[tuple[float, float], list[int]]:
+        """Pollutants grouped by :meth:`removal` pair, for one set of kernels per group.
+
+        Parameters
+        ----------
+        pollutants : sequence of str
+            Pollutant ids.
+
+        Returns
+        -------
+        dict
+            ``(decay_rate, deposition_velocity)`` -> indices of the pollutants in
+            `pollutants` with that pair, in the order of their first appearance. Without
+            decay or deposition, one group ``(0.0, 0.0)`` holds every pollutant.
+
+        Examples
+        --------
+        >>> s = DispersionSettings(deposition_velocity={"NH3": 0.01, "SO2": 0.008})
+        >>> s.removal_groups(["NOx", "NH3", "NMVOC", "SO2"])
+        {(0.0, 0.0): [0, 2], (0.0, 0.01): [1], (0.0, 0.008): [3]}
+        """
+        groups: dict[tuple[float, float], list[int]] = {}
+        for i, pol in enumerate(pollutants):
+            groups.setdefault(self.removal(pol), []).append(i)
+        return groups
 
     def height_of(self, sector: str) -> float:
         """Release height [m] of a sector."""
@@ -520,6 +550,49 @@ def dry_deposition(concentration: xr.DataArray, settings: DispersionSettings) ->
         coords={"pollutant": concentration["pollutant"]},
     )
     return set_cf_attrs(concentration * vd * SECONDS_PER_YEAR, "deposition")
+
+
+def deposition_flux(local: np.ndarray, velocity: float) -> np.ndarray:
+    """Annual dry deposition [ug m-2 yr-1] of a local concentration map, cell by cell.
+
+    The numpy form of :func:`dry_deposition`, as the batch run uses it.
+
+    Parameters
+    ----------
+    local : numpy.ndarray
+        Annual mean concentration of the local sources [ug m-3] (background excluded),
+        computed with the kernels depleted at `velocity`.
+    velocity : float
+        Dry deposition velocity [m s-1].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``local × velocity × 31 557 600 s yr-1`` [ug m-2 yr-1], same shape.
+    """
+    return local * velocity * SECONDS_PER_YEAR
+
+
+def deposited_mass(flux: np.ndarray, fractions: np.ndarray, cell_area: float) -> np.ndarray:
+    """Mass deposited on each territory [t yr-1]: ``Σ_c flux(c) × area × fraction_t(c)``.
+
+    Parameters
+    ----------
+    flux : numpy.ndarray
+        ``(ny, nx)`` deposition [ug m-2 yr-1] (:func:`deposition_flux`).
+    fractions : numpy.ndarray
+        ``(territory, ny, nx)`` share of each cell inside each territory [1].
+    cell_area : float
+        Area of a cell [m2].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(territory,)`` [t yr-1] (1 t = 1e12 ug), float64.
+    """
+    n = fractions.shape[0]
+    per_cell = fractions.reshape(n, -1) @ np.asarray(flux, dtype=np.float64).reshape(-1)
+    return per_cell * (cell_area * _T_PER_UG)
 
 
 def _background_array(

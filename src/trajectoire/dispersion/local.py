@@ -106,6 +106,9 @@ def year_stacks(
     settings: DispersionSettings,
     sectors: Sequence[str],
     origins: Sequence[str],
+    *,
+    decay_rate: float = 0.0,
+    deposition_velocity: float = 0.0,
 ) -> Stacks:
     """Footprints of the run's stacks in one year's meteorology.
 
@@ -123,6 +126,12 @@ def year_stacks(
         Radius, receptor height and sigma scheme.
     sectors, origins : sequence of str
         The run's sectors and origins (territories and "rest").
+    decay_rate : float, default 0
+        First-order loss rate [s-1] of the pollutants these footprints serve.
+    deposition_velocity : float, default 0
+        Dry deposition velocity [m s-1] of those pollutants (source depletion, see
+        :func:`trajectoire.dispersion.stack_footprints`); 0 gives the footprints without
+        deposition bit for bit.
 
     Returns
     -------
@@ -142,6 +151,8 @@ def year_stacks(
         radius=settings.radius,
         receptor_height=settings.receptor_height,
         sigma=settings.sigma,
+        decay_rate=decay_rate,
+        deposition_velocity=deposition_velocity,
     )
     sector = [list(sectors).index(str(v)) for v in points["source_sector"].values]
     origin = [list(origins).index(str(v)) for v in points["origin"].values]

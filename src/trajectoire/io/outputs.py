@@ -53,6 +53,9 @@ class YearMaps:
         ``(ny, nx)`` bool: the cells written; the others are written as NaN.
     with_contribution : bool
         Whether the year writes the contribution maps (a map year).
+    with_deposition : bool, default False
+        Whether the run deposits (``[dispersion] dry_deposition``): a map year then writes
+        the deposition maps too.
 
     Attributes
     ----------
@@ -63,10 +66,18 @@ class YearMaps:
         ``(1, pollutant, ny, nx)`` [ug m-3].
     contribution : numpy.ndarray or None
         ``(1, sector, pollutant, ny, nx)`` [ug m-3] in a map year.
+    deposition : numpy.ndarray or None
+        ``(1, pollutant, ny, nx)`` [ug m-2 yr-1] in a map year of a run that deposits; NaN
+        for the pollutants not dispersed (NO2).
     """
 
     def __init__(
-        self, n_sector: int, n_pollutant: int, mask: np.ndarray, with_contribution: bool
+        self,
+        n_sector: int,
+        n_pollutant: int,
+        mask: np.ndarray,
+        with_contribution: bool,
+        with_deposition: bool = False,
     ) -> None:
         shape = mask.shape
         # np.empty: every plane is written below (no NaN pass over hundreds of MB)
@@ -75,6 +86,11 @@ class YearMaps:
         self.contribution = (
             np.empty((1, n_sector, n_pollutant, *shape), dtype=np.float32)
             if with_contribution
+            else None
+        )
+        self.deposition = (
+            np.full((1, n_pollutant, *shape), np.nan, dtype=np.float32)
+            if with_contribution and with_deposition
             else None
         )
         self.mask = mask
@@ -96,6 +112,12 @@ class YearMaps:
         """Contribution maps of pollutant `ip` (``(sector, ny, nx)`` [ug m-3]), masked."""
         if self.contribution is not None and by_sector is not None:
             np.multiply(by_sector, self._keep, out=self.contribution[0, :, ip], casting="same_kind")
+
+    def set_deposition(self, ip: int, flux: np.ndarray) -> None:
+        """Deposition map of pollutant `ip` (``(ny, nx)`` [ug m-2 yr-1]), masked; a no-op
+        when the year writes no deposition map."""
+        if self.deposition is not None:
+            np.multiply(flux, self._keep, out=self.deposition[0, ip], casting="same_kind")
 
     def set_no2(
         self,
@@ -203,6 +225,7 @@ def year_dataset(
     exposure_statistics: ExposureStatistics | None = None,
     population: np.ndarray | None = None,
     zone_exposure: ZoneExposure | None = None,
+    deposition: np.ndarray | None = None,
 ) -> xr.Dataset:
     """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
 
@@ -240,6 +263,10 @@ def year_dataset(
     zone_exposure : ZoneExposure, optional
         Exposure inside and outside ``[inputs] exposure_zones``, written as
         ``zone_inhabitants``, ``zone_exposure`` and ``zone_inhabitants_above``.
+    deposition : numpy.ndarray, optional
+        ``(territory, pollutant)`` mass of the local sources deposited on each territory
+        [t yr-1] (NaN for NO2), written as ``territory_deposition``; the maps of
+        ``maps.deposition``, when it has them, are written as ``deposition``.
 
     Returns
     -------
@@ -267,6 +294,8 @@ def year_dataset(
             xr.DataArray(maps.contribution, dims=grid_dims, coords={**coords_g, "pollutant": pols}),
             "contribution",
         )
+    if deposition is not None:
+        _add_deposition(ds, year, pols, territories, maps, deposition)
     seen = _add_background(ds, year, pols, grid, maps.mask, territories, station_ids, background)
     _add_aggregates(ds, year, sectors, pols, territories, origins, station_ids, sums, seen)
     if observed is not None and len(station_ids):
@@ -309,6 +338,34 @@ def year_dataset(
         )
     )
     return ds
+
+
+def _add_deposition(
+    ds: xr.Dataset,
+    year: int,
+    pols: list[str],
+    territories: Sequence[str],
+    maps: YearMaps,
+    deposition: np.ndarray,
+) -> None:
+    """``deposition(year, pollutant, y, x)`` of a map year and ``territory_deposition``."""
+    if maps.deposition is not None:
+        ds["deposition"] = set_cf_attrs(
+            xr.DataArray(
+                maps.deposition,
+                dims=("year", "pollutant", "y", "x"),
+                coords=ds["concentration"].coords,
+            ),
+            "deposition",
+        )
+    ds["territory_deposition"] = set_cf_attrs(
+        xr.DataArray(
+            np.asarray(deposition, dtype=float)[None],
+            dims=("year", "territory", "pollutant"),
+            coords={"year": [year], "territory": list(territories), "pollutant": pols},
+        ),
+        "territory_deposition",
+    )
 
 
 def with_no2_attribution(
