@@ -457,7 +457,10 @@ class _FusedMaps:
                     _span(few),
                     min_stations,
                 )
-            log.info("fusion: %s fused in %d year(s)", pol, n_ok)
+            if n_ok:
+                log.info("fusion: %s fused in %d year(s)", pol, n_ok)
+            elif not few:
+                log.info("fusion: %s has no observation: not fused", pol)
 
     def templates(self) -> xr.Dataset:
         """The two variables, NaN, as :func:`write_netcdf` defines them."""

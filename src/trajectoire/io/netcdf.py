@@ -681,7 +681,7 @@ def _fusion_lines(ds: xr.Dataset) -> list[str]:
         n = table.sel(stage="fused", statistic="n").values
         fused = np.flatnonzero(np.nan_to_num(n) > 0)
         if not len(fused):
-            lines.append(f"    {str(pol):<6} not fused (too few stations)")
+            lines.append(f"    {str(pol):<6} not fused (no year with enough observed stations)")
             continue
         row = table.isel(year=fused[-1])
 
