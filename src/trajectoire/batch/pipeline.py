@@ -695,7 +695,12 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
             len(ctx.territories), len(ctx.stations), len(ctx.sectors), len(ctx.origins), n_p
         ),
         population=pop,
-        exposure=ExposureStatistics.zeros(_own_inhabitants(ctx, year, pop), ctx.output_pollutants),
+        exposure=ExposureStatistics.zeros(
+            _own_inhabitants(ctx, year, pop),
+            ctx.output_pollutants,
+            quantiles=ctx.config.exposure.quantiles,  # [exposure]: the user's, or the default
+            thresholds=ctx.config.exposure.all_thresholds(),
+        ),
         deposition=np.full((len(ctx.territories), n_p), np.nan) if depositing else None,
     )
 
@@ -869,7 +874,8 @@ def _no2_method(ctx: RunContext, year: int) -> tuple[str, np.ndarray]:
 def _zone_exposure(ctx: RunContext, y: _Year, fraction: np.ndarray) -> None:
     """Exposure inside and outside ``[inputs] exposure_zones``, from the year's maps."""
     own = _own_inhabitants(ctx, y.year, y.population)
-    y.zones = ZoneExposure.split(own, fraction, ctx.output_pollutants)
+    thresholds = ctx.config.exposure.all_thresholds()
+    y.zones = ZoneExposure.split(own, fraction, ctx.output_pollutants, thresholds=thresholds)
     for ip in range(len(ctx.output_pollutants)):
         y.zones.add(ip, y.maps.concentration[0, ip])
 

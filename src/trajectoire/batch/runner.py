@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from trajectoire._version import __version__
@@ -41,10 +42,16 @@ from trajectoire.batch.safety import (
     part_checksum_state,
     write_part_checksum,
 )
-from trajectoire.errors import ConfigError, InputError
+from trajectoire.cf import set_cf_attrs
+from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import check_writable, write_netcdf
-from trajectoire.io.outputs import evaluation_variables
+from trajectoire.io.outputs import (
+    evaluation_variables,
+    fuse_map,
+    fusion_skill_template,
+    fusion_targets,
+)
 
 __all__ = [
     "PART_COMPLETE_ATTR",
@@ -249,6 +256,8 @@ def assemble(
     default_attrs: dict[str, Any] | None = None,
     dtype: str = "float32",
     significant_digits: int | None = None,
+    fusion: dict[str, Any] | None = None,
+    fusion_min_stations: int = 4,
 ) -> Path:
     """Assemble the part files of `years` (and ``static.nc``) into the output `out`.
 
@@ -260,7 +269,9 @@ def assemble(
     territory, station, or year-independent); they are read from the parts and written
     whole. When the parts hold ``station_observation``, the evaluation of all the years
     (``evaluation``, ``station_mqi``: :func:`trajectoire.io.outputs.evaluation_variables`)
-    is computed from them and written with the rest, in the same atomic write.
+    is computed from them and written with the rest, in the same atomic write; so are the
+    fused maps with `fusion` (``concentration_fused``, ``fusion_skill``: see
+    :class:`_FusedMaps`), one map at a time.
 
     Parameters
     ----------
@@ -280,6 +291,11 @@ def assemble(
     significant_digits : int, optional
         Lossy quantisation of the float variables (``[output] significant_digits``); the
         parts must have been written with the same value (the runner does).
+    fusion : dict, optional
+        Keywords of :func:`trajectoire.assess.fuse` (:meth:`OutputConfig.fusion_options`):
+        fuse the maps of the (year, pollutant) with observations; None: no fusion.
+    fusion_min_stations : int, default 4
+        Fewest stations with an observation for a map to be fused.
 
     Returns
     -------
@@ -343,6 +359,8 @@ def assemble(
         stack.close()
         # computed from every year's station values: the evaluation table (docs/evaluation.md)
         derived = evaluation_variables(small)
+        fused = _FusedMaps(small, templates, paths, fusion, fusion_min_stations)
+        derived = xr.merge([derived, fused.templates()])
         final = xr.merge([small, templates, derived], compat="override", combine_attrs="override")[
             [*merged.data_vars, *derived.data_vars]
         ]
@@ -352,7 +370,16 @@ def assemble(
             name: _chunk_copier(name, paths, drop_nan_chunks=significant_digits is not None)
             for name in copied
         }
-        write_netcdf(final, out, dtype=dtype, significant_digits=significant_digits, fill=fill)
+        fill.update(fused.writers())  # after the copies: the maps, then their skill
+        lossless = {name: {"significant_digits": None} for name in fused.writers()}
+        write_netcdf(
+            final,
+            out,
+            dtype=dtype,
+            significant_digits=significant_digits,
+            fill=fill,
+            encoding_overrides=lossless,
+        )
     return Path(out)
 
 
@@ -371,6 +398,122 @@ def _chunk_copier(name: str, paths: Sequence[Path], *, drop_nan_chunks: bool) ->
                     copy_chunks(src[name], dset, offset, drop_nan_chunks=drop_nan_chunks)
 
     return copy
+
+
+class _FusedMaps:
+    """``concentration_fused`` and ``fusion_skill`` of an output (``[output] fusion``).
+
+    The maps to fuse are the (year, pollutant) with at least `min_stations` observed
+    stations (:func:`trajectoire.io.outputs.fusion_targets`); the others are left NaN, with
+    a log line. :meth:`writers` gives the :func:`write_netcdf` ``fill`` callables: the first
+    reads each map from its part (one at a time), fuses it
+    (:func:`trajectoire.io.outputs.fuse_map`) and writes it; the second writes the skill the
+    first collected. A map whose fusion fails (co-located stations, a variogram that cannot
+    be fitted...) is left NaN with a warning: the run's other outputs are kept.
+    """
+
+    def __init__(
+        self,
+        small: xr.Dataset,
+        templates: xr.Dataset,
+        paths: Sequence[Path],
+        options: dict[str, Any] | None,
+        min_stations: int,
+    ) -> None:
+        self.options = options
+        self.paths = list(paths)
+        self.small = small
+        self.concentration = templates["concentration"] if "concentration" in templates else None
+        found = {} if options is None else fusion_targets(small, min_stations)
+        self.targets = [k for k, n in found.items() if n >= min_stations]
+        if options is not None and self.concentration is not None:
+            self._log_plan(found, min_stations)
+        self.skill = (
+            fusion_skill_template(small["year"].values, small["pollutant"].values)
+            if self.active
+            else None
+        )
+
+    @property
+    def active(self) -> bool:
+        """Whether the output gets the fusion variables (fusion asked, maps and stations)."""
+        return (
+            self.options is not None
+            and self.concentration is not None
+            and "station_observation" in self.small
+            and "station_x" in self.small
+        )
+
+    def _log_plan(self, found: dict[tuple[int, int], int], min_stations: int) -> None:
+        years, pols = self.small["year"].values, self.small["pollutant"].values
+        for ip, pol in enumerate(pols):
+            few = [int(years[iy]) for (iy, jp), n in found.items() if jp == ip and n < min_stations]
+            n_ok = sum(1 for iy, jp in self.targets if jp == ip)
+            if few:
+                log.info(
+                    "fusion: %s not fused in %s (fewer than [output] fusion_min_stations = %d "
+                    "stations with an observation)",
+                    pol,
+                    _span(few),
+                    min_stations,
+                )
+            if n_ok:
+                log.info("fusion: %s fused in %d year(s)", pol, n_ok)
+            elif not few:
+                log.info("fusion: %s has no observation: not fused", pol)
+
+    def templates(self) -> xr.Dataset:
+        """The two variables, NaN, as :func:`write_netcdf` defines them."""
+        if not self.active or self.concentration is None or self.skill is None:
+            return xr.Dataset()
+        fused = set_cf_attrs(xr.full_like(self.concentration, np.nan), "concentration_fused")
+        fused.attrs.update(
+            {f"fusion_{k}": v for k, v in (self.options or {}).items() if k != "radius"}
+        )
+        fused.attrs["fusion_radius"] = float((self.options or {}).get("radius", np.inf))
+        return xr.Dataset({"concentration_fused": fused, "fusion_skill": self.skill})
+
+    def writers(self) -> dict[str, Any]:
+        """``fill`` callables of :func:`write_netcdf` (empty when inactive)."""
+        if not self.active:
+            return {}
+        return {"concentration_fused": self._write_maps, "fusion_skill": self._write_skill}
+
+    def _model(self, iy: int, ip: int) -> xr.DataArray:
+        import h5py
+
+        assert self.concentration is not None
+        with h5py.File(self.paths[iy], "r") as src:
+            plane = np.asarray(src["concentration"][0, ip], dtype=float)
+        coords = {"y": self.concentration["y"].values, "x": self.concentration["x"].values}
+        return xr.DataArray(
+            plane, dims=("y", "x"), coords=coords, attrs=dict(self.concentration.attrs)
+        )
+
+    def _write_maps(self, dset: Any) -> None:
+        assert self.skill is not None
+        st = self.small
+        stations = pd.DataFrame(
+            {
+                "station_id": [str(s) for s in st["station"].values],
+                "x": st["station_x"].values,
+                "y": st["station_y"].values,
+            }
+        )
+        for iy, ip in self.targets:
+            pol, year = str(st["pollutant"].values[ip]), int(st["year"].values[iy])
+            obs = st["station_observation"].isel(year=iy, pollutant=ip)
+            try:
+                fused, skill = fuse_map(self._model(iy, ip), obs, stations, pol, self.options or {})
+            except TrajectoireError as exc:
+                log.warning("fusion: %s %d left NaN: %s", pol, year, exc)
+                continue
+            dset[iy, ip] = fused.astype(dset.dtype)
+            self.skill[iy, ip] = skill
+
+    def _write_skill(self, dset: Any) -> None:
+        assert self.skill is not None
+        dset[...] = self.skill.values.astype(dset.dtype)
 
 
 def _fill_missing_variables(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
@@ -628,6 +771,8 @@ def _run_locked(
             default_attrs=_default_attributes(cfg),
             dtype=dtype,
             significant_digits=cfg.output.significant_digits,
+            fusion=cfg.output.fusion_options(),
+            fusion_min_stations=cfg.output.fusion_min_stations,
         )
     except BaseException:
         _clean_after_failure(parts, created=created_parts, years=target)

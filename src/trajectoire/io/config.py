@@ -18,6 +18,7 @@ import datetime as _dt
 import difflib
 import hashlib
 import json
+import math
 import tomllib
 import types
 import typing
@@ -38,6 +39,7 @@ from pydantic import (
 )
 
 from trajectoire._version import __version__
+from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.geo.territories import TERRITORIES
@@ -54,6 +56,7 @@ __all__ = [
     "AttributionConfig",
     "CsvConfig",
     "DispersionConfig",
+    "ExposureConfig",
     "GridConfig",
     "InputSpec",
     "InputsConfig",
@@ -603,11 +606,107 @@ def _fno2_year(sector: Any, year: Any) -> int:
 
 
 class OutputConfig(_Section):
-    """``[output]``: how the output NetCDF is written."""
+    """``[output]``: how the output NetCDF is written, and the optional fused maps.
+
+    With ``fusion = true`` the run writes ``concentration_fused`` and ``fusion_skill``
+    (``docs/fusion.md``): the ``fusion_*`` keys are the options of
+    :func:`trajectoire.assess.fuse` (``fusion_idw_radius`` left out: no search radius).
+    """
 
     mask_beyond_buffer: bool = True
     dtype: Literal["float32", "float64"] = "float32"
     significant_digits: int | None = Field(default=None, ge=1, le=7)
+    fusion: bool = False
+    fusion_method: Literal["kriging", "idw"] = "kriging"
+    fusion_mode: Literal["additive", "multiplicative"] = "additive"
+    fusion_variogram: Literal["exponential", "spherical"] = "exponential"
+    fusion_kriging: Literal["ordinary", "simple"] = "ordinary"
+    fusion_idw_power: float = Field(default=2.0, gt=0, le=10, allow_inf_nan=False)
+    fusion_idw_radius: float | None = Field(default=None, gt=0, allow_inf_nan=False)
+    fusion_min_stations: int = Field(default=4, ge=3)
+
+    def fusion_options(self) -> dict[str, Any] | None:
+        """Keywords of :func:`trajectoire.assess.fuse` (None when ``fusion`` is off)."""
+        if not self.fusion:
+            return None
+        return {
+            "method": self.fusion_method,
+            "mode": self.fusion_mode,
+            "variogram": self.fusion_variogram,
+            "kriging": self.fusion_kriging,
+            "power": float(self.fusion_idw_power),
+            "radius": math.inf if self.fusion_idw_radius is None else self.fusion_idw_radius,
+        }
+
+
+class ExposureConfig(_Section):
+    """``[exposure]``: the reference values and quantiles of the exposure statistics.
+
+    ``thresholds`` adds labelled values to the built-in ones
+    (:data:`trajectoire.assess.exposure.EXPOSURE_THRESHOLDS`: ``WHO2021``, ``EU2030``,
+    ``EU2008``): ``{ "my label" = { NO2 = 25.0, "PM2.5" = 8.0 } }`` [ug m-3, annual means].
+    ``quantiles`` replaces the population-weighted quantiles written (``exposure_quantile``),
+    probabilities strictly between 0 and 1, increasing.
+    """
+
+    thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
+    quantiles: list[float] = Field(default_factory=lambda: list(DEFAULT_QUANTILES))
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _check_thresholds(cls, v: Any) -> dict[str, dict[str, float]]:
+        if not isinstance(v, dict):
+            raise ValueError(
+                f'expected a table {{ "label" = {{ <pollutant> = <value>, ... }}, ... }}, got {v!r}'
+            )
+        out: dict[str, dict[str, float]] = {}
+        for label, values in v.items():
+            where = f"[exposure.thresholds] {label!r}"
+            if not str(label).strip():
+                raise ValueError("[exposure.thresholds]: a label is empty; name each threshold")
+            if label in EXPOSURE_THRESHOLDS:
+                raise ValueError(
+                    f"{where} is a built-in label ({', '.join(EXPOSURE_THRESHOLDS)}); "
+                    "its values are always written: choose another label"
+                )
+            if not isinstance(values, dict) or not values:
+                raise ValueError(
+                    f"{where}: expected a table {{ <pollutant> = <value> }}, got {values!r}"
+                )
+            out[str(label)] = {}
+            for pol, value in values.items():
+                try:
+                    canon = _pollutant(str(pol))
+                except ValueError as exc:
+                    raise ValueError(f"{where}: {exc}") from None
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError(f"{where} {pol}: {value!r} is not a number [ug m-3]")
+                if not (math.isfinite(value) and value > 0):
+                    raise ValueError(
+                        f"{where} {pol}: {value} is not a concentration; expected a finite "
+                        "value > 0 [ug m-3] (an annual mean)"
+                    )
+                out[str(label)][canon] = float(value)
+        return out
+
+    @field_validator("quantiles", mode="before")
+    @classmethod
+    def _check_quantiles(cls, v: Any) -> list[float]:
+        if not isinstance(v, list) or not v:
+            raise ValueError(f"expected a non-empty list of probabilities, got {v!r}")
+        for q in v:
+            if isinstance(q, bool) or not isinstance(q, int | float) or not 0 < q < 1:
+                raise ValueError(
+                    f"{q!r} is not a probability strictly between 0 and 1; write e.g. "
+                    "[0.05, 0.5, 0.95]"
+                )
+        if any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError(f"{v} is not increasing without repeats; sort it and list each once")
+        return [float(q) for q in v]
+
+    def all_thresholds(self) -> dict[str, dict[str, float]]:
+        """The built-in reference values followed by the user's, label -> pollutant -> value."""
+        return {**EXPOSURE_THRESHOLDS, **self.thresholds}
 
 
 class ProxiesConfig(_Section):
@@ -679,6 +778,7 @@ class RunConfig(_Section):
     attribution: AttributionConfig = Field(default_factory=lambda: AttributionConfig())
     no2: No2Config = Field(default_factory=lambda: No2Config())
     output: OutputConfig = Field(default_factory=lambda: OutputConfig())
+    exposure: ExposureConfig = Field(default_factory=lambda: ExposureConfig())
 
     _source_path: Path | None = PrivateAttr(default=None)
     _source_text: str = PrivateAttr(default="")
@@ -691,6 +791,17 @@ class RunConfig(_Section):
                 f"[attribution] map_years: {bad} outside the run's years "
                 f"{self.first_year}..{self.last_year}; keep map years within [run] first_year "
                 "and last_year"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_fusion(self) -> RunConfig:
+        if self.output.fusion and (
+            self.inputs.stations is None or self.inputs.observations is None
+        ):
+            raise ValueError(
+                "[output] fusion: true needs station observations to fuse; give [inputs] "
+                "stations and observations, or set fusion = false"
             )
         return self
 

@@ -545,7 +545,8 @@ def summary(path: str | Path) -> str:
     and units, the size on disk, the configuration name, the methods recorded per sector,
     the domain-mean concentration of the first and last year of each pollutant, the
     inhabitants of each territory above the reference values (WHO 2021, EU 2030...) in the
-    last year, and the evaluation at the stations (``evaluation``) when it was computed.
+    last year, the evaluation at the stations (``evaluation``) when it was computed, and the
+    leave-one-out skill of the fused maps (``fusion_skill``) when the run fused them.
 
     Parameters
     ----------
@@ -608,6 +609,7 @@ def summary(path: str | Path) -> str:
                 lines.append(f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]")
         lines += _above_lines(ds)
         lines += _evaluation_lines(ds)
+        lines += _fusion_lines(ds)
         return "\n".join(lines)
     finally:
         ds.close()
@@ -666,6 +668,33 @@ def _evaluation_lines(ds: xr.Dataset) -> list[str]:
             text += f"  MQI90 {v('mqi_p90'):.2f} (MQO met {ok}/{of} years)"
         lines.append(text)
     return lines if len(lines) > 1 else []
+
+
+def _fusion_lines(ds: xr.Dataset) -> list[str]:
+    """The leave-one-out skill of the fused maps: per pollutant, its last fused year."""
+    if "fusion_skill" not in ds or ds.sizes.get("year", 0) == 0:
+        return []
+    skill = ds["fusion_skill"].load()
+    lines = ["  fusion with the stations (leave-one-out, model -> fused; docs/fusion.md):"]
+    for pol in skill["pollutant"].values:
+        table = skill.sel(pollutant=pol)
+        n = table.sel(stage="fused", statistic="n").values
+        fused = np.flatnonzero(np.nan_to_num(n) > 0)
+        if not len(fused):
+            lines.append(f"    {str(pol):<6} not fused (no year with enough observed stations)")
+            continue
+        row = table.isel(year=fused[-1])
+
+        def v(stage: str, stat: str, row: xr.DataArray = row) -> float:
+            return float(row.sel(stage=stage, statistic=stat))
+
+        lines.append(
+            f"    {str(pol):<6} {int(row['year'])}: n {v('fused', 'n'):.0f}  LOO RMSE "
+            f"{v('model', 'rmse'):.2f} -> {v('fused', 'rmse'):.2f}  R {v('model', 'r'):.2f} -> "
+            f"{v('fused', 'r'):.2f}  bias {v('model', 'bias'):+.2f} -> {v('fused', 'bias'):+.2f}"
+            f"  ({len(fused)} year(s) fused)"
+        )
+    return lines
 
 
 # ---------------------------------------------------------------------- GeoTIFF

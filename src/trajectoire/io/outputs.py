@@ -23,16 +23,21 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire.assess.evaluation import evaluate_stations
+from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate_stations
 from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExposure
+from trajectoire.assess.fusion import cross_validate, fuse
 from trajectoire.cf import set_cf_attrs
 from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE, sector_no2_ratio
 from trajectoire.geo.grid import Grid
 
 __all__ = [
+    "FUSION_STAGES",
     "BackgroundMaps",
     "YearMaps",
     "evaluation_variables",
+    "fuse_map",
+    "fusion_skill_template",
+    "fusion_targets",
     "static_dataset",
     "territory_totals",
     "with_no2_attribution",
@@ -662,3 +667,117 @@ def evaluation_variables(ds: xr.Dataset) -> xr.Dataset:
     if not bool(ds["station_observation"].notnull().any()):
         return xr.Dataset()
     return evaluate_stations(ds["station_concentration"], ds["station_observation"])
+
+
+# ---------------------------------------------------------------------- fusion (docs/fusion.md)
+#: Labels of the ``stage`` dim of ``fusion_skill``: the model at the stations, and the
+#: leave-one-out fused value.
+FUSION_STAGES: tuple[str, str] = ("model", "fused")
+
+
+def fusion_targets(ds: xr.Dataset, min_stations: int) -> dict[tuple[int, int], int]:
+    """The maps of an assembled output that can be fused with its stations.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        The output's small variables (loaded): ``station_observation`` and
+        ``station_concentration`` ``(year, station, pollutant)``.
+    min_stations : int
+        Fewest stations with both an observation and a modelled value.
+
+    Returns
+    -------
+    dict
+        ``{(year index, pollutant index): number of stations}`` of every (year, pollutant)
+        with at least one observation, those below `min_stations` included (the caller
+        says which it skips).
+    """
+    names = ("station_concentration", "station_observation")
+    if any(n not in ds for n in names) or not ds.sizes.get("station", 0):
+        return {}
+    dims = ("year", "station", "pollutant")
+    both = ds["station_observation"].notnull() & ds["station_concentration"].notnull()
+    n = both.transpose(*dims).sum("station").values
+    return {(int(i), int(j)): int(n[i, j]) for i, j in zip(*np.nonzero(n), strict=True)}
+
+
+def fuse_map(
+    model: xr.DataArray,
+    observed: xr.DataArray,
+    stations: pd.DataFrame,
+    pollutant: str,
+    options: dict[str, Any],
+) -> tuple[np.ndarray, np.ndarray]:
+    """One fused map of a run and its leave-one-out skill.
+
+    :func:`trajectoire.assess.fuse` and :func:`trajectoire.assess.cross_validate` with the
+    same options, the model read at the station's cell (``sampling="nearest"``, as the
+    evaluation does); the skill is the evaluation table (:func:`evaluate_stations`) of the
+    model at the stations and of the leave-one-out fused values.
+
+    Parameters
+    ----------
+    model : xarray.DataArray
+        ``(y, x)`` concentration of one year and pollutant, with ``units`` (NaN: masked).
+    observed : xarray.DataArray
+        ``(station,)`` annual means observed, with ``units``; NaN stations are left out.
+    stations : pandas.DataFrame
+        ``station_id``, ``x``, ``y`` [m].
+    pollutant : str
+        Pollutant id (FAIRMODE parameters of the MQI rows).
+    options : dict
+        Keywords of :func:`~trajectoire.assess.fuse` (``[output] fusion_*``).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        The fused map ``(y, x)`` (NaN where the model is) and the skill ``(stage,
+        statistic)`` (:data:`FUSION_STAGES`, :data:`EVALUATION_STATISTICS`).
+
+    Raises
+    ------
+    trajectoire.TrajectoireError
+        What :func:`~trajectoire.assess.fuse` raises (co-located stations, too few for a
+        variogram fit, a model <= 0 in multiplicative mode...).
+    """
+    obs = observed.reset_coords(drop=True)
+    obs = obs.where(obs.notnull(), drop=True)
+    keep = stations[stations["station_id"].isin([str(s) for s in obs["station"].values])]
+    how = {"sampling": "nearest", **options}
+    fused = fuse(model, obs, keep, **how)["fused"]
+    cv = cross_validate(model, obs, keep, **how)
+    skill = np.full((len(FUSION_STAGES), len(EVALUATION_STATISTICS)), np.nan)
+    for k, name in enumerate(("model_at_station", "loo_prediction")):
+        pair = [
+            da.expand_dims(year=[0], pollutant=[pollutant]).transpose(
+                "year", "station", "pollutant"
+            )
+            for da in (cv[name].reset_coords(drop=True), obs)
+        ]
+        table = evaluate_stations(*pair)["evaluation"]
+        skill[k] = table.isel(year=0, pollutant=0).values
+    return np.asarray(fused.transpose("y", "x").values), skill
+
+
+def fusion_skill_template(years: Any, pollutants: Any) -> xr.DataArray:
+    """``fusion_skill(year, pollutant, stage, statistic)``, all NaN, with its attributes."""
+    shape = (len(years), len(pollutants), len(FUSION_STAGES), len(EVALUATION_STATISTICS))
+    return xr.DataArray(
+        np.full(shape, np.nan),
+        dims=("year", "pollutant", "stage", "statistic"),
+        coords={
+            "year": np.asarray(years),
+            "pollutant": np.asarray(pollutants),
+            "stage": list(FUSION_STAGES),
+            "statistic": list(EVALUATION_STATISTICS),
+        },
+        name="fusion_skill",
+        attrs={
+            "units": "1",
+            "long_name": "leave-one-out skill of the fused maps at the stations, before "
+            "(stage model) and after (stage fused) the fusion",
+            "comment": "rows as in evaluation (docs/evaluation.md); stage fused: each "
+            "station predicted from the others (docs/fusion.md). NaN where a map is not fused.",
+        },
+    )
