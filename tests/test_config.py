@@ -196,6 +196,17 @@ def test_parse_years() -> None:
         parse_years("1990-2000")
 
 
+def test_meteo_urban_stable_adjustment_off_by_default(tmp_path: Path) -> None:
+    assert load_config(write_config(tmp_path)).meteo.urban_stable_adjustment is False
+    extra = "\n[meteo]\nurban_stable_adjustment = true\n"
+    cfg = load_config(write_config(tmp_path / "urban", extra=extra))
+    assert cfg.meteo.urban_stable_adjustment is True
+    with pytest.raises(ConfigError, match="urban_stable_adjustment"):
+        load_config(
+            write_config(tmp_path / "bad", extra="\n[meteo]\nurban_stable_adjustment = 1\n")
+        )
+
+
 def test_meteo_direction_sectors_and_resolution(tmp_path: Path) -> None:
     cfg = load_config(write_config(tmp_path))
     assert (cfg.meteo.direction_sectors, cfg.meteo.direction_resolution) == (36, "auto")

@@ -281,6 +281,55 @@ def test_add_stability_turner_and_obukhov(tmp_path):
         tm.add_stability(no_pos, method="obukhov")
 
 
+# ------------------------------------------------------------------ urban stable hours
+def test_urban_stability_maps_e_and_f_to_d_and_nothing_else():
+    """The mapping is exact: E, F -> D; A..D and "" (no class) unchanged (issue 14)."""
+    got = tm.urban_stability(np.array([["A", "B", "C"], ["D", "E", "F"], ["", "e", " f"]]))
+    assert got.tolist() == [["A", "B", "C"], ["D", "D", "D"], ["", "D", "D"]]
+    assert tm.urban_stability("F").tolist() == "D"
+    with pytest.raises(InputError, match=r"unknown stability class\(es\) \['G'\]"):
+        tm.urban_stability(["A", "G"])
+    with pytest.raises(InputError, match="dtype"):
+        tm.urban_stability([4, 5])
+
+
+def test_add_stability_urban_adjustment_off_by_default(tmp_path):
+    frame = hourly_frame(n=24 * 20)
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    ds = tm.read_hourly(tmp_path / "m.csv", latitude=LILLE[0], longitude=LILLE[1])
+    rural = tm.add_stability(ds)
+    default = tm.add_stability(ds, urban_stable_adjustment=False)
+    xr.testing.assert_identical(rural["stability"], default["stability"])
+    assert {"E", "F"} <= set(rural["stability"].values.tolist())
+    urban = tm.add_stability(ds, urban_stable_adjustment=True)
+    r, u = rural["stability"].values, urban["stability"].values
+    assert not {"E", "F"} & set(u.tolist())
+    np.testing.assert_array_equal(u, np.where(np.isin(r, ["E", "F"]), "D", r))
+    assert "urban" in urban["stability"].attrs["long_name"]
+    assert "urban_stable_adjustment=True" in urban.attrs["history"]
+
+
+def test_met_classes_urban_adjustment_moves_stable_hours_into_d():
+    """Frequencies still sum to 1; D gains exactly the E and F hours; no hour is lost."""
+    met = synth(calm=True)
+    urban = met.assign(stability=("time", tm.urban_stability(met["stability"].values)))
+    before = tm.met_classes(met)
+    after = tm.met_classes(urban)
+    per_class = ("direction", "speed")
+    np.testing.assert_allclose(after["frequency"].sum(("direction", "speed", "stability")), 1.0)
+    f0 = before["frequency"].sum(per_class)
+    f1 = after["frequency"].sum(per_class)
+    np.testing.assert_allclose(f1.sel(stability=["E", "F"]), 0.0)
+    np.testing.assert_allclose(
+        f1.sel(stability="D"), f0.sel(stability=["D", "E", "F"]).sum("stability"), rtol=1e-12
+    )
+    xr.testing.assert_allclose(f1.sel(stability=list("ABC")), f0.sel(stability=list("ABC")))
+    xr.testing.assert_identical(after["valid_hours"], before["valid_hours"])
+    xr.testing.assert_identical(after["calm_fraction"], before["calm_fraction"])
+    # empty E, F classes keep the defaults of their class (no lid)
+    assert np.isinf(after["mixing_height"].sel(stability="F")).all()
+
+
 # ------------------------------------------------------------------ frequency tables
 def test_met_classes_frequencies_and_inverse_speed():
     met = synth(calm=False)

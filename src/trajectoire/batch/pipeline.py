@@ -455,7 +455,7 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
         longitude=config.meteo.longitude,
         roughness_length=config.meteo.roughness_length,
     )
-    hourly = add_stability(hourly)
+    hourly = add_stability(hourly, urban_stable_adjustment=config.meteo.urban_stable_adjustment)
     met = met_classes(
         hourly,
         calm_threshold=config.meteo.calm_threshold,

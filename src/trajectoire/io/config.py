@@ -484,6 +484,7 @@ class MeteoConfig(_Section):
     calm_threshold: float = Field(default=0.5, ge=0, allow_inf_nan=False)
     direction_sectors: int = Field(default=36, ge=1)
     direction_resolution: float | Literal["auto"] = Field(default="auto")
+    urban_stable_adjustment: bool = False
 
     @field_validator("direction_resolution")
     @classmethod

@@ -25,6 +25,7 @@ __all__ = [
     "stability_class",
     "stability_index",
     "turner_class",
+    "urban_stability",
 ]
 
 STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
@@ -52,6 +53,9 @@ _TURNER_TABLE = np.array(
 _GOLDER_A = np.array([-0.096, -0.037, -0.002, 0.0, 0.004, 0.035])
 _GOLDER_B = np.array([0.029, 0.029, 0.018, 0.0, -0.018, -0.036])
 _FT = 0.3048
+
+URBAN_STABLE_CLASSES: dict[str, str] = {"E": "D", "F": "D"}
+"""Urban stable-class adjustment: the stable classes and the class they take (E, F -> D)."""
 
 
 def _as_letters(stability: Any, what: str = "stability") -> np.ndarray:
@@ -332,7 +336,66 @@ def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLi
 
 
 # ------------------------------------------------------------------ datasets
-def add_stability(ds: xr.Dataset, method: str = "turner") -> xr.Dataset:
+def urban_stability(stability: Any) -> np.ndarray:
+    """Pasquill-Gifford classes with the urban stable-class adjustment: E and F become D.
+
+    Over a city the night-time surface layer is not stable as over open country: buildings
+    store heat and trap long-wave radiation, so a weakly convective, near-neutral layer
+    forms under the rural inversion (Oke 1973, 1982). Regulatory Gaussian models represent
+    it by treating the stable urban hours as neutral: AERMOD takes the night-time urban
+    boundary layer as neutral for the vertical spread (Cimorelli et al. 2005) and its
+    buoyant-line algorithm sets class D for every urban night-time hour.
+
+    Parameters
+    ----------
+    stability : str or array-like of str
+        Class letters ``A``..``F`` (case and surrounding blanks ignored); ``""`` marks an
+        hour without a class and is kept.
+
+    Returns
+    -------
+    numpy.ndarray of str
+        Letters of the same shape: ``E`` and ``F`` replaced by ``D``, the others (and
+        ``""``) unchanged. The count of hours is unchanged, so frequency tables built from
+        the result still sum to 1.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A value that is neither a class letter nor ``""``.
+
+    Notes
+    -----
+    Only the class changes: in the frequency tables the former E and F hours then take the
+    D class's wind-profile exponent, dispersion coefficients and, without an observed
+    mixing height, its default lid (800 m, ``trajectoire.meteo.profiles.DEFAULT_MIXING_HEIGHT``). See
+    ``docs/meteorology.md`` (urban stable hours) for the sources and what is not modelled
+    (AERMOD's urban boundary-layer height from the population).
+
+    References
+    ----------
+    Cimorelli, A. J. et al. (2005). AERMOD: a dispersion model for industrial source
+    applications. Part I. *J. Appl. Meteor.* 44, 682-693. doi:10.1175/JAM2227.1
+
+    Examples
+    --------
+    >>> urban_stability(["A", "D", "E", "F", ""]).tolist()
+    ['A', 'D', 'D', 'D', '']
+    """
+    arr = np.asarray(stability)
+    if arr.dtype.kind not in "UO":
+        _as_letters(arr)  # raises the dtype error
+    flat = np.array([str(v).strip().upper() for v in arr.ravel()], dtype="<U1")
+    known = flat != ""
+    flat[known] = _as_letters(flat[known])
+    for stable, neutral in URBAN_STABLE_CLASSES.items():
+        flat[flat == stable] = neutral
+    return flat.reshape(arr.shape)
+
+
+def add_stability(
+    ds: xr.Dataset, method: str = "turner", *, urban_stable_adjustment: bool = False
+) -> xr.Dataset:
     """Add the Pasquill-Gifford class of each hour as the variable ``stability``.
 
     Parameters
@@ -343,6 +406,11 @@ def add_stability(ds: xr.Dataset, method: str = "turner") -> xr.Dataset:
         ``"turner"``: :func:`turner_class` from ``wind_speed``, ``cloud_cover`` and the sun
         (needs attrs ``latitude``, ``longitude``); ``"obukhov"``: :func:`stability_class`
         from ``obukhov_length`` and attr ``roughness_length``.
+    urban_stable_adjustment : bool, default False
+        Replace the stable classes E and F by D (:func:`urban_stability`), for a station
+        and sources in a city. Off by default: the classes are those of the method.
+
+        .. versionadded:: 0.2
 
     Returns
     -------
@@ -391,5 +459,11 @@ def add_stability(ds: xr.Dataset, method: str = "turner") -> xr.Dataset:
         letters[ok] = stability_class(lo[ok], ds.attrs["roughness_length"])
     else:
         raise InputError(f"method={method!r}; expected 'turner' or 'obukhov'.")
-    out["stability"] = ("time", letters, {"long_name": f"Pasquill-Gifford class ({method})"})
-    return add_history(out, f"add_stability(method={method!r})")
+    long_name = f"Pasquill-Gifford class ({method})"
+    if urban_stable_adjustment:
+        letters = urban_stability(letters)
+        long_name = f"Pasquill-Gifford class ({method}, urban: E and F as D)"
+    out["stability"] = ("time", letters, {"long_name": long_name})
+    call = f"add_stability(method={method!r}"
+    call += ", urban_stable_adjustment=True)" if urban_stable_adjustment else ")"
+    return add_history(out, call)
