@@ -265,9 +265,7 @@ class SpeciesRegistry(Mapping[str, Pollutant]):
         table = dict(self._table)
         for s in other:
             table[s.id] = s
-        return SpeciesRegistry(
-            table.values(), sources=self.sources + ((source,) if source else ())
-        )
+        return SpeciesRegistry(table.values(), sources=self.sources + ((source,) if source else ()))
 
     def to_toml(self) -> str:
         """The registry in the layout of ``data/species.toml`` (read back by
@@ -309,17 +307,18 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
         "references": (Mapping, "a table of strings"),
         "thresholds": (list, "an array of tables [[species.ID.thresholds]]"),
     }
+    wrong_type = []
     for key, (types, expected) in checks.items():
         if key in entry:
             v = entry[key]
             ok = isinstance(v, types) and not (isinstance(v, bool) and bool not in _as_tuple(types))
             if not ok:
-                out.append(f"{at}: {key} = {v!r}; expected {expected}")
-    if out:
-        return out
+                wrong_type.append(f"{at}: {key} = {v!r}; expected {expected}")
+    if wrong_type or (base is None and ("name" not in entry or "unit_family" not in entry)):
+        return out + wrong_type
     family = entry.get("unit_family", base.unit_family if base else "mass")
     if family not in UNIT_FAMILIES:
-        return [f"{at}: unit_family = {family!r}; expected 'mass' or 'number'"]
+        return out + [f"{at}: unit_family = {family!r}; expected 'mass' or 'number'"]
     for which in ("emission", "concentration"):
         key = f"{which}_units"
         default = _DEFAULT_UNITS[family][which]
@@ -518,8 +517,7 @@ def read_species(
         n = len(mistakes)
         raise InputError(
             f"{name}: {n} mistake{'s' if n > 1 else ''} in the species file (layout: "
-            "docs/emerging.md, src/trajectoire/data/species.toml):\n  "
-            + "\n  ".join(mistakes)
+            "docs/emerging.md, src/trajectoire/data/species.toml):\n  " + "\n  ".join(mistakes)
         )
     out = [_build(sid, entry, b) for sid, entry, b in resolved]
     known = {**{k: v for k, v in base.items()}, **{s.id: s for s in out}}
