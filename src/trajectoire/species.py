@@ -1,57 +1,154 @@
-"""Pollutants known to trajectoire: ids, names, units of emission and concentration.
+"""The species registry: ids, names, unit families, removal parameters and thresholds.
 
-The ids are the ones used as coordinate labels on the ``pollutant`` dimension. Regulated
-pollutants carry a mass (emissions in ``t yr-1``, concentrations in ``ug m-3``); ultrafine
-particles carry a number (emissions in ``yr-1`` particles, concentrations in ``cm-3``).
+The ids are the ones used as coordinate labels on the ``pollutant`` dimension. The built-in
+table is the package data file ``data/species.toml`` (every number with its source); a user
+file of the same layout adds species or overrides fields (:func:`load_species`, or
+``[species] file`` in a run configuration).
+
+Two unit families never mix: ``"mass"`` species (emissions in ``t yr-1``, concentrations in
+``ug m-3``) and ``"number"`` species (ultrafine particles: emissions in particles ``yr-1``,
+concentrations in ``cm-3``). :func:`emission_factor` converts an emission given in some units
+to the species' canonical emission unit, and refuses a mass for a number species (and the
+reverse).
+
+Which registry is in use
+    Every module asks :func:`current_species` (through :func:`normalise_pollutant`,
+    :func:`get_pollutant`, :func:`known_species`), which returns the built-in registry unless
+    a block runs inside :func:`use_species` (a context, like
+    :func:`trajectoire.tables.dialect_defaults`). The batch run enters it with the registry of
+    the configuration's ``[species]`` section. :data:`POLLUTANTS` stays the built-in table.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import difflib
+import functools
 import math
-from dataclasses import dataclass
+import os
+import tomllib
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, fields, replace
+from importlib import resources
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 from trajectoire._validate import normalise_vocabulary
+from trajectoire.errors import InputError, UnitsError
+from trajectoire.units import UNIT_TABLE, conversion_factor, normalise_units, unit_kind
 
 __all__ = [
     "DEPOSITION_REFERENCES",
     "POLLUTANTS",
     "REGULATED",
+    "UNIT_FAMILIES",
     "Pollutant",
+    "Species",
+    "SpeciesRegistry",
+    "Threshold",
+    "builtin_species",
+    "current_species",
+    "deposition_velocity_of",
+    "emission_factor",
     "get_pollutant",
+    "known_species",
+    "load_species",
     "normalise_pollutant",
+    "read_species",
+    "thresholds_table",
+    "use_species",
+    "write_species",
 ]
+
+#: unit families and the unit kinds (:data:`trajectoire.units.UNIT_TABLE`) of each
+UNIT_FAMILIES: dict[str, dict[str, str]] = {
+    "mass": {"emission": "emission_rate", "concentration": "concentration"},
+    "number": {"emission": "number_rate", "concentration": "number_concentration"},
+}
+_DEFAULT_UNITS = {
+    "mass": {"emission": "t yr-1", "concentration": "ug m-3"},
+    "number": {"emission": "yr-1", "concentration": "cm-3"},
+}
+#: conversions a species can be derived by ("no2": the NOx -> NO2 conversion of the run)
+CONVERSIONS = ("no2",)
+_AVERAGING = ("year", "day", "hour")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A reference concentration of a species, with where it comes from.
+
+    Attributes
+    ----------
+    value : float
+        In `units`.
+    units : str
+        ``ug m-3`` for mass species, ``cm-3`` for particle numbers.
+    averaging : {"year", "day", "hour"}
+        Averaging period of the value.
+    label : str
+        Short id of the set it belongs to (``"WHO2021"``, ``"EU2030"``, ``"EU2008"``...).
+    source : str
+        The text it comes from.
+    """
+
+    value: float
+    units: str
+    averaging: str
+    label: str
+    source: str
 
 
 @dataclass(frozen=True)
 class Pollutant:
-    """Description of one pollutant.
+    """Description of one species (pollutant).
 
     Attributes
     ----------
     id : str
-        Coordinate label (``"NOx"``, ``"PM2.5"``...).
+        Coordinate label (``"NOx"``, ``"PM2.5"``, ``"UFP"``...).
     name : str
         Human-readable name.
     emission_units : str
-        Units of a yearly emission per cell (UDUNITS spelling).
+        Units of a yearly emission per cell (UDUNITS spelling): ``t yr-1`` for mass
+        species, ``yr-1`` (particles per year) for number species.
     concentration_units : str
-        Units of an ambient concentration.
+        Units of an ambient concentration: ``ug m-3``, or ``cm-3`` for number species.
     molar_mass : float or None
-        [g mol-1], for gases (NOx counted as NO2).
+        [g mol-1], for gases and defined substances (NOx counted as NO2).
     linear : bool
         Whether concentration is linear in emissions in trajectoire's model (False for NO2,
         which is derived from NOx by a non-linear conversion).
     emerging : bool
         One of the emerging pollutants studied by the regional programme.
-    deposition_velocity : float
-        Representative dry deposition velocity [m s-1] at about 1-2 m over mixed
-        (urban, grass and crop) land in north-western Europe; 0 for the species whose dry
-        deposition the model leaves out. Used when a run turns ``[dispersion]
-        dry_deposition`` on; ``[dispersion] deposition_velocity`` overrides it. Sources in
-        :data:`DEPOSITION_REFERENCES`.
+    deposition_velocity : float or None
+        Representative dry deposition velocity [m s-1] at about 1-2 m over mixed (urban,
+        grass and crop) land in north-western Europe; None where no default is known (a run
+        that turns ``[dispersion] dry_deposition`` on then needs ``[dispersion]
+        deposition_velocity`` for it). Sources in :attr:`references`.
     half_life : float or None
         Half-life [s] of a first-order loss that applies to the species (None: none).
         Reference data: a run does not apply it yet.
+    unit_family : {"mass", "number"}
+        What the amounts count: a mass, or a number of particles. The two never mix.
+    conversion : {"no2"} or None
+        ``"no2"``: derived from :attr:`precursor` by the run's NOx -> NO2 conversion.
+    precursor : str or None
+        The species whose emissions it comes from (``"NOx"`` for NO2).
+    regulated : bool
+        A regulated pollutant of the EU ambient air quality directives.
+    thresholds : tuple of Threshold
+        Reference values (WHO 2021 guidelines, EU limit values...), each with its source;
+        empty where none exists.
+    aliases : tuple of str
+        Other spellings accepted on input (case-insensitive).
+    properties : mapping of str to float
+        Species-specific numbers (vapour pressure [Pa], size fractions...), documented in
+        :attr:`references`.
+    references : mapping of str to str
+        Where each number comes from, by field name.
     """
 
     id: str
@@ -61,85 +158,504 @@ class Pollutant:
     molar_mass: float | None = None
     linear: bool = True
     emerging: bool = False
-    deposition_velocity: float = 0.0
+    deposition_velocity: float | None = None
     half_life: float | None = None
+    unit_family: str = "mass"
+    conversion: str | None = None
+    precursor: str | None = None
+    regulated: bool = False
+    thresholds: tuple[Threshold, ...] = ()
+    aliases: tuple[str, ...] = ()
+    properties: Mapping[str, float] = field(default_factory=dict, hash=False)
+    references: Mapping[str, str] = field(default_factory=dict, hash=False)
 
     @property
     def decay_rate(self) -> float:
         """First-order loss rate ``ln 2 / half_life`` [s-1] (0 without a half-life)."""
         return 0.0 if self.half_life is None else math.log(2.0) / self.half_life
 
+    @property
+    def is_number(self) -> bool:
+        """Whether the species counts particles (unit family ``"number"``)."""
+        return self.unit_family == "number"
 
-POLLUTANTS: dict[str, Pollutant] = {
-    p.id: p
-    for p in [
-        Pollutant("NOx", "nitrogen oxides (as NO2)", molar_mass=46.0055, deposition_velocity=0.001),
-        Pollutant("NO2", "nitrogen dioxide", molar_mass=46.0055, linear=False),
-        Pollutant("PM10", "particulate matter < 10 um", deposition_velocity=0.004),
-        Pollutant("PM2.5", "particulate matter < 2.5 um", deposition_velocity=0.001),
-        Pollutant(
-            "SO2",
-            "sulphur dioxide",
-            molar_mass=64.066,
-            deposition_velocity=0.008,
-            half_life=4.0 * 3600.0,
-        ),
-        Pollutant("NH3", "ammonia", molar_mass=17.031, deposition_velocity=0.01),
-        Pollutant("NMVOC", "non-methane volatile organic compounds"),
-        Pollutant(
-            "UFP",
-            "ultrafine particle number",
-            emission_units="yr-1",
-            concentration_units="cm-3",
-            emerging=True,
-        ),
-        Pollutant("PFAS", "per- and polyfluoroalkyl substances", emerging=True),
-        Pollutant("pesticides", "airborne pesticides", emerging=True),
-        Pollutant("microplastics", "tyre and road wear microplastics", emerging=True),
+    def threshold(self, label: str, averaging: str = "year") -> Threshold | None:
+        """The threshold of a set (``"WHO2021"``...) for an averaging period, or None."""
+        for t in self.thresholds:
+            if t.label == label and t.averaging == averaging:
+                return t
+        return None
+
+
+#: Another name for :class:`Pollutant` (the issue's word).
+Species = Pollutant
+
+_FIELD_NAMES = tuple(f.name for f in fields(Pollutant) if f.name != "id")
+_THRESHOLD_FIELDS = tuple(f.name for f in fields(Threshold))
+
+
+# ---------------------------------------------------------------------------- the registry
+class SpeciesRegistry(Mapping[str, Pollutant]):
+    """An ordered, read-only table of species with their aliases.
+
+    Parameters
+    ----------
+    species : iterable of Pollutant
+        The species, in order (ids unique).
+    sources : iterable of str, optional
+        The files it was read from, for messages and provenance.
+
+    Examples
+    --------
+    >>> reg = builtin_species()
+    >>> reg.normalise("pm2_5"), reg["UFP"].unit_family
+    ('PM2.5', 'number')
+    """
+
+    def __init__(self, species: Iterable[Pollutant], *, sources: Iterable[str] = ()) -> None:
+        table: dict[str, Pollutant] = {}
+        for s in species:
+            if s.id in table:
+                raise InputError(f"species registry: id {s.id!r} defined twice; define it once.")
+            table[s.id] = s
+        self._table = MappingProxyType(table)
+        self.sources: tuple[str, ...] = tuple(sources)
+        aliases: dict[str, str] = {}
+        for s in table.values():
+            aliases.setdefault(s.id.lower(), s.id)
+        for s in table.values():
+            for a in s.aliases:
+                aliases[a.lower()] = s.id
+        self._aliases = MappingProxyType(aliases)
+
+    def __getitem__(self, key: str) -> Pollutant:
+        return self._table[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def __repr__(self) -> str:
+        extra = f", sources={list(self.sources)}" if self.sources else ""
+        return f"SpeciesRegistry({list(self._table)}{extra})"
+
+    @property
+    def aliases(self) -> Mapping[str, str]:
+        """Lower-case spelling -> id (every id's lower case included)."""
+        return self._aliases
+
+    def normalise(self, name: str, *, what: str = "pollutant") -> str:
+        """The canonical id of a species name or alias (see :func:`normalise_pollutant`)."""
+        expected = (
+            f"one of {list(self)} (case-insensitive aliases such as 'PM2_5' or 'SOx' are "
+            "accepted; add a species with a species file, [species] file in the configuration)."
+        )
+        return normalise_vocabulary(
+            name, self._table, self._aliases, what=what, kind="pollutant", expected=expected
+        )
+
+    def species(self, name: str) -> Pollutant:
+        """The :class:`Pollutant` of an id or alias."""
+        return self._table[self.normalise(name)]
+
+    def extended(self, other: Iterable[Pollutant], *, source: str | None = None) -> SpeciesRegistry:
+        """A registry with `other`'s species added, or replacing those of the same id."""
+        table = dict(self._table)
+        for s in other:
+            table[s.id] = s
+        return SpeciesRegistry(table.values(), sources=self.sources + ((source,) if source else ()))
+
+    def to_toml(self) -> str:
+        """The registry in the layout of ``data/species.toml`` (read back by
+        :func:`read_species`)."""
+        return _to_toml(self.values())
+
+
+# ---------------------------------------------------------------------------- reading
+def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
+    """The mistakes of one species table, one line each (empty: valid)."""
+    at = f"species {sid!r}"
+    if not isinstance(entry, Mapping):
+        return [f"{at}: expected a table [species.{sid}], got {type(entry).__name__}"]
+    out: list[str] = []
+    for key in entry:
+        if key not in _FIELD_NAMES:
+            close = difflib.get_close_matches(str(key), _FIELD_NAMES, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            out.append(f"{at}: unknown field {key!r}{hint}; expected one of {list(_FIELD_NAMES)}")
+    if base is None:
+        for key in ("name", "unit_family"):
+            if key not in entry:
+                out.append(f"{at}: new species without {key!r}; give it (required)")
+    checks: dict[str, tuple[type | tuple[type, ...], str]] = {
+        "name": (str, "a string"),
+        "emission_units": (str, "a string"),
+        "concentration_units": (str, "a string"),
+        "unit_family": (str, "'mass' or 'number'"),
+        "conversion": (str, f"one of {list(CONVERSIONS)}"),
+        "precursor": (str, "a species id"),
+        "linear": (bool, "true or false"),
+        "emerging": (bool, "true or false"),
+        "regulated": (bool, "true or false"),
+        "molar_mass": ((int, float), "a number > 0 [g mol-1]"),
+        "deposition_velocity": ((int, float), "a number in [0, 1] m s-1"),
+        "half_life": ((int, float), "a number > 0 [s]"),
+        "aliases": (list, "a list of strings"),
+        "properties": (Mapping, "a table of numbers"),
+        "references": (Mapping, "a table of strings"),
+        "thresholds": (list, "an array of tables [[species.ID.thresholds]]"),
+    }
+    wrong_type = []
+    for key, (types, expected) in checks.items():
+        if key in entry:
+            v = entry[key]
+            ok = isinstance(v, types) and not (isinstance(v, bool) and bool not in _as_tuple(types))
+            if not ok:
+                wrong_type.append(f"{at}: {key} = {v!r}; expected {expected}")
+    if wrong_type or (base is None and ("name" not in entry or "unit_family" not in entry)):
+        return out + wrong_type
+    family = entry.get("unit_family", base.unit_family if base else "mass")
+    if family not in UNIT_FAMILIES:
+        return out + [f"{at}: unit_family = {family!r}; expected 'mass' or 'number'"]
+    for which in ("emission", "concentration"):
+        key = f"{which}_units"
+        default = _DEFAULT_UNITS[family][which]
+        units = entry.get(key, default if base is None or "unit_family" in entry else None)
+        if units is None:
+            units = getattr(base, key)
+        out += _units_mistakes(at, key, units, family, UNIT_FAMILIES[family][which])
+    mm = entry.get("molar_mass")
+    if mm is not None and not (math.isfinite(mm) and mm > 0):
+        out.append(f"{at}: molar_mass = {mm!r}; expected a number > 0 [g mol-1]")
+    if mm is not None and family == "number":
+        out.append(f"{at}: molar_mass given for a particle-number species; leave it out")
+    vd = entry.get("deposition_velocity")
+    if vd is not None and not (math.isfinite(vd) and 0 <= vd <= 1):
+        out.append(
+            f"{at}: deposition_velocity = {vd!r}; expected 0 <= v_d <= 1 m s-1 (0.001 to 0.05 "
+            "for gases and fine particles; convert cm s-1 to m s-1)"
+        )
+    hl = entry.get("half_life")
+    if hl is not None and not (math.isfinite(hl) and hl > 0):
+        out.append(
+            f"{at}: half_life = {hl!r}; expected a number > 0 [s] (leave it out for no loss)"
+        )
+    conv = entry.get("conversion")
+    if conv is not None and conv not in CONVERSIONS:
+        out.append(f"{at}: conversion = {conv!r}; expected one of {list(CONVERSIONS)} or none")
+    for k, v in entry.get("properties", {}).items():
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            out.append(f"{at}: properties.{k} = {v!r}; expected a number")
+    for k, v in entry.get("references", {}).items():
+        if not isinstance(v, str):
+            out.append(f"{at}: references.{k} = {v!r}; expected a string")
+    for a in entry.get("aliases", []):
+        if not isinstance(a, str) or not a.strip():
+            out.append(f"{at}: alias {a!r}; expected a non-empty string")
+    conc_kind = UNIT_FAMILIES[family]["concentration"]
+    for i, t in enumerate(entry.get("thresholds", [])):
+        out += _threshold_mistakes(f"{at}, thresholds[{i}]", t, family, conc_kind)
+    return out
+
+
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _units_mistakes(at: str, key: str, units: str, family: str, kind: str) -> list[str]:
+    try:
+        normalise_units(units, kind, what=f"{at}: {key}")
+    except UnitsError:
+        found = unit_kind(units)
+        if found is not None and _family_of_kind(found) not in (None, family):
+            return [
+                f"{at}: {key} = {units!r} is a {_family_of_kind(found)} unit but the species' "
+                f"unit_family is {family!r}; particle numbers and masses never mix (use "
+                f"{list(UNIT_TABLE[kind])})"
+            ]
+        return [f"{at}: {key} = {units!r}; expected one of {list(UNIT_TABLE[kind])}"]
+    return []
+
+
+def _threshold_mistakes(at: str, t: Any, family: str, kind: str) -> list[str]:
+    if not isinstance(t, Mapping):
+        return [f"{at}: expected a table with {list(_THRESHOLD_FIELDS)}"]
+    out = [f"{at}: missing {k!r}" for k in _THRESHOLD_FIELDS if k not in t]
+    out += [
+        f"{at}: unknown field {k!r}; expected {list(_THRESHOLD_FIELDS)}"
+        for k in t
+        if k not in _THRESHOLD_FIELDS
     ]
-}
-
-DEPOSITION_REFERENCES: dict[str, str] = {
-    "NH3": "1 cm s-1: the short-vegetation and arable value of the CLRTAP/APIS habitat "
-    "deposition velocities (1-2 cm s-1 short vegetation, about 3 cm s-1 forest); Seinfeld "
-    "and Pandis (2016) ch. 19 give 0.5-2 cm s-1.",
-    "SO2": "0.8 cm s-1: Seinfeld and Pandis (2016) ch. 19 (about 1 cm s-1 over grass in "
-    "daytime, 0.1-0.2 cm s-1 at night; Horvath et al. 1998 measured 0.19-0.20 cm s-1 "
-    "unstable); Zhang et al. (2003) land-use means. Half-life 4 h: the ISC3 / AERMOD "
-    "default for SO2 in urban mode (US EPA 1995, EPA-454/B-95-003b, the decay term).",
-    "NOx": "0.1 cm s-1: NO barely deposits (< 0.05 cm s-1), NO2 0.1-0.5 cm s-1 (Seinfeld "
-    "and Pandis 2016 ch. 19); near sources NOx is mostly NO.",
-    "PM2.5": "0.1 cm s-1: accumulation-mode particles, the minimum of the Slinn / Zhang et "
-    "al. (2001) size curve (0.05-0.2 cm s-1).",
-    "PM10": "0.4 cm s-1: coarse particles 2.5-10 um, settling and impaction (Zhang et al. "
-    "2001; Seinfeld and Pandis 2016 fig. 19.2: 0.3-1 cm s-1).",
-}
-"""Where each :attr:`Pollutant.deposition_velocity` (and half-life) comes from."""
-
-REGULATED: tuple[str, ...] = ("NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC")
-
-_ALIASES = {
-    "nox": "NOx",
-    "no2": "NO2",
-    "pm10": "PM10",
-    "pm2.5": "PM2.5",
-    "pm2_5": "PM2.5",
-    "pm25": "PM2.5",
-    "so2": "SO2",
-    "sox": "SO2",
-    "nh3": "NH3",
-    "nmvoc": "NMVOC",
-    "covnm": "NMVOC",
-    "ufp": "UFP",
-    "pfas": "PFAS",
-    "pesticides": "pesticides",
-    "microplastics": "microplastics",
-}
+    if out:
+        return out
+    v = t["value"]
+    if isinstance(v, bool) or not isinstance(v, int | float) or not (math.isfinite(v) and v > 0):
+        out.append(f"{at}: value = {v!r}; expected a number > 0")
+    if t["averaging"] not in _AVERAGING:
+        out.append(f"{at}: averaging = {t['averaging']!r}; expected one of {list(_AVERAGING)}")
+    for k in ("label", "source"):
+        if not isinstance(t[k], str) or not t[k].strip():
+            out.append(f"{at}: {k} = {t[k]!r}; expected a non-empty string (cite the source)")
+    if isinstance(t["units"], str):
+        out += _units_mistakes(at, "units", t["units"], family, kind)
+    else:
+        out.append(f"{at}: units = {t['units']!r}; expected a string")
+    return out
 
 
-_EXPECTED_POLLUTANT = (
-    f"one of {list(POLLUTANTS)} (case-insensitive aliases such as 'PM2_5' or 'SOx' are accepted)."
+def _family_of_kind(kind: str) -> str | None:
+    for family, kinds in UNIT_FAMILIES.items():
+        if kind in kinds.values():
+            return family
+    return None
+
+
+def _build(sid: str, entry: Mapping[str, Any], base: Pollutant | None) -> Pollutant:
+    """A :class:`Pollutant` from a validated table (fields over `base` when overriding)."""
+    values: dict[str, Any] = {}
+    family = entry.get("unit_family", base.unit_family if base else "mass")
+    for key, v in entry.items():
+        if key == "thresholds":
+            v = tuple(
+                Threshold(
+                    value=float(t["value"]),
+                    units=normalise_units(
+                        t["units"], UNIT_FAMILIES[family]["concentration"], what="threshold"
+                    ),
+                    averaging=t["averaging"],
+                    label=t["label"],
+                    source=t["source"],
+                )
+                for t in v
+            )
+        elif key == "aliases":
+            v = tuple(a.strip() for a in v)
+        elif key in ("properties", "references"):
+            v = {**(dict(getattr(base, key)) if base else {}), **dict(v)}
+            if key == "properties":
+                v = {k: float(x) for k, x in v.items()}
+        elif key in ("molar_mass", "deposition_velocity", "half_life"):
+            v = float(v)
+        values[key] = v
+    if base is None or "unit_family" in entry:
+        for which in ("emission", "concentration"):
+            key = f"{which}_units"
+            units = values.get(key, _DEFAULT_UNITS[family][which])
+            values[key] = normalise_units(units, UNIT_FAMILIES[family][which])
+    if base is None:
+        return Pollutant(id=sid, **values)
+    return replace(base, **values)
+
+
+def read_species(
+    source: str | os.PathLike[str] | Mapping[str, Any],
+    *,
+    base: Mapping[str, Pollutant] | None = None,
+    what: str | None = None,
+) -> list[Pollutant]:
+    """Read the species of a TOML file in the layout of ``data/species.toml``.
+
+    A table whose id (or alias) is in `base` overrides the fields it gives; any other table
+    defines a new species and needs ``name`` and ``unit_family``.
+
+    Parameters
+    ----------
+    source : path or mapping
+        A TOML file, or its parsed content (``{"species": {id: table}}``).
+    base : mapping of str to Pollutant, optional
+        The species that tables may override (default: the built-in registry).
+    what : str, optional
+        Name of the source in messages (default: the path).
+
+    Returns
+    -------
+    list of Pollutant
+        The species of the file, complete (overrides merged onto their base).
+
+    Raises
+    ------
+    trajectoire.InputError
+        File missing or not TOML, or any mistake: one line per mistake (unknown field, a
+        number-family species with mass units, a negative velocity, a threshold without a
+        source...).
+    """
+    base = builtin_species() if base is None else base
+    if isinstance(source, Mapping):
+        data, name = source, what or "species table"
+    else:
+        path = Path(source)
+        name = what or str(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(
+                f"{name}: species file not found (looked for {path.absolute()}); check the "
+                "path ([species] file in the configuration is read relative to it)."
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{name}: cannot read the species file ({exc}).") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"{name}: not valid TOML ({exc}); fix the syntax there.") from None
+    extra = [k for k in data if k != "species"]
+    mistakes = [f"unknown top-level key {k!r}; expected only [species.ID] tables" for k in extra]
+    tables = data.get("species", {})
+    if not isinstance(tables, Mapping):
+        mistakes.append("'species' must be a table of tables [species.ID]")
+        tables = {}
+    aliases = {k.lower(): k for k in base}
+    for s in base.values():
+        aliases.update({a.lower(): s.id for a in s.aliases})
+    resolved: list[tuple[str, Mapping[str, Any], Pollutant | None]] = []
+    for sid, entry in tables.items():
+        canon = aliases.get(str(sid).lower())
+        b = base[canon] if canon is not None else None
+        mistakes += _entry_mistakes(str(sid), entry, b)
+        resolved.append((canon or str(sid), entry, b))
+    if mistakes:
+        n = len(mistakes)
+        raise InputError(
+            f"{name}: {n} mistake{'s' if n > 1 else ''} in the species file (layout: "
+            "docs/emerging.md, src/trajectoire/data/species.toml):\n  " + "\n  ".join(mistakes)
+        )
+    out = [_build(sid, entry, b) for sid, entry, b in resolved]
+    known = {**{k: v for k, v in base.items()}, **{s.id: s for s in out}}
+    for s in out:
+        if s.precursor is not None and s.precursor not in known:
+            raise InputError(
+                f"{name}: species {s.id!r}: precursor {s.precursor!r} is not a species; "
+                f"expected one of {list(known)}."
+            )
+    return out
+
+
+@functools.cache
+def builtin_species() -> SpeciesRegistry:
+    """The built-in registry, read from the package's ``data/species.toml`` (cached)."""
+    text = resources.files("trajectoire").joinpath("data/species.toml").read_text("utf-8")
+    species = read_species(tomllib.loads(text), base={}, what="data/species.toml")
+    return SpeciesRegistry(species, sources=("trajectoire/data/species.toml",))
+
+
+def load_species(
+    path: str | os.PathLike[str] | None, *, base: SpeciesRegistry | None = None
+) -> SpeciesRegistry:
+    """The registry extended (or overridden) by a user species file.
+
+    Parameters
+    ----------
+    path : path or None
+        A TOML file in the layout of ``data/species.toml``; None returns `base` unchanged.
+    base : SpeciesRegistry, optional
+        Default: the built-in registry.
+
+    Returns
+    -------
+    SpeciesRegistry
+
+    Raises
+    ------
+    trajectoire.InputError
+        See :func:`read_species`.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "my_species.toml"
+    >>> _ = p.write_text('[species.PFOS]\\nname = "PFOS"\\nunit_family = "mass"\\n')
+    >>> reg = load_species(p)
+    >>> reg["PFOS"].emission_units, reg.normalise("pfos")
+    ('t yr-1', 'PFOS')
+    """
+    base = builtin_species() if base is None else base
+    if path is None:
+        return base
+    return base.extended(read_species(path, base=base), source=str(path))
+
+
+def write_species(registry: Iterable[Pollutant], path: str | os.PathLike[str]) -> Path:
+    """Write species as TOML in the layout of ``data/species.toml`` (read back identically)."""
+    p = Path(path)
+    p.write_text(_to_toml(registry), encoding="utf-8")
+    return p
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(float(v))
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {v!r} as TOML")
+
+
+def _toml_key(k: str) -> str:
+    bare = all(c.isalnum() or c in "-_" for c in k)
+    return k if bare and k else _toml_value(k)
+
+
+def _to_toml(species: Iterable[Pollutant]) -> str:
+    lines = ["# trajectoire species registry (layout of trajectoire/data/species.toml)"]
+    for s in species:
+        key = f"species.{_toml_key(s.id)}"
+        lines += ["", f"[{key}]"]
+        for f in fields(Pollutant):
+            v = getattr(s, f.name)
+            if f.name in ("id", "thresholds", "properties", "references") or v is None:
+                continue
+            lines.append(f"{f.name} = {_toml_value(list(v) if f.name == 'aliases' else v)}")
+        for sub in ("properties", "references"):
+            table = getattr(s, sub)
+            if table:
+                lines.append(f"[{key}.{sub}]")
+                lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
+        for t in s.thresholds:
+            lines.append(f"[[{key}.thresholds]]")
+            lines += [f"{k} = {_toml_value(getattr(t, k))}" for k in _THRESHOLD_FIELDS]
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------- in use
+_CURRENT: contextvars.ContextVar[SpeciesRegistry | None] = contextvars.ContextVar(
+    "trajectoire_species", default=None
 )
+
+
+def current_species() -> SpeciesRegistry:
+    """The registry in use: the one given to :func:`use_species`, else the built-in one."""
+    return _CURRENT.get() or builtin_species()
+
+
+@contextlib.contextmanager
+def use_species(registry: SpeciesRegistry | None) -> Iterator[SpeciesRegistry]:
+    """Use `registry` for every species look-up in the block (None: the current one).
+
+    The batch run wraps its year-independent work in it with the registry of the
+    configuration's ``[species]`` section; a notebook can do the same. Context variables do
+    not travel to other processes: a Dask worker sees the built-in registry unless the task
+    enters the context itself.
+
+    Examples
+    --------
+    >>> reg = builtin_species().extended([Pollutant("PFOS", "PFOS", emerging=True)])
+    >>> with use_species(reg):
+    ...     normalise_pollutant("pfos")
+    'PFOS'
+    """
+    token = _CURRENT.set(registry or current_species())
+    try:
+        yield current_species()
+    finally:
+        _CURRENT.reset(token)
+
+
+def known_species() -> tuple[str, ...]:
+    """The ids of the registry in use, in order (what readers accept)."""
+    return tuple(current_species())
 
 
 def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
@@ -155,7 +671,7 @@ def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
     Returns
     -------
     str
-        The canonical id, a key of :data:`POLLUTANTS`.
+        The canonical id, a key of the registry in use (:func:`current_species`).
 
     Raises
     ------
@@ -167,11 +683,106 @@ def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
     >>> normalise_pollutant("pm2_5")
     'PM2.5'
     """
-    return normalise_vocabulary(
-        name, POLLUTANTS, _ALIASES, what=what, kind="pollutant", expected=_EXPECTED_POLLUTANT
-    )
+    return current_species().normalise(name, what=what)
 
 
 def get_pollutant(name: str) -> Pollutant:
     """Return the :class:`Pollutant` for an id or alias (see :func:`normalise_pollutant`)."""
-    return POLLUTANTS[normalise_pollutant(name)]
+    return current_species().species(name)
+
+
+def emission_factor(pollutant: str, units: str | None, *, what: str = "units") -> float:
+    """Factor from `units` to the species' canonical emission unit.
+
+    ``t yr-1`` for mass species, ``yr-1`` (particles per year) for number species; a mass
+    per time for a number species, or a number per time for a mass species, is an error.
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        Units missing, unknown, or of the other unit family (particle numbers given in mass
+        units).
+
+    Examples
+    --------
+    >>> emission_factor("NOx", "kg yr-1"), emission_factor("UFP", "s-1")
+    (0.001, 31557600.0)
+    """
+    sp = get_pollutant(pollutant)
+    kind = UNIT_FAMILIES[sp.unit_family]["emission"]
+    try:
+        return conversion_factor(units, kind, what=what)
+    except UnitsError:
+        found = unit_kind(units)
+        other = _family_of_kind(found) if found else None
+        if other is not None and other != sp.unit_family:
+            expected = list(UNIT_TABLE[kind])
+            raise UnitsError(
+                f"{what}: {sp.id} is a {sp.unit_family}-family species (emissions in "
+                f"{sp.emission_units}) but the units {units!r} are a {other} per time; "
+                f"particle numbers and masses never mix. Give {sp.id} in one of {expected}"
+                + (" (in a file of its own if the others are masses)." if sp.is_number else ".")
+            ) from None
+        raise
+
+
+def deposition_velocity_of(
+    pollutant: str, overrides: Mapping[str, float] | None = None, *, what: str = "dry deposition"
+) -> float:
+    """The dry deposition velocity [m s-1] of a species: `overrides`, else the registry's.
+
+    Raises
+    ------
+    trajectoire.InputError
+        The species has no velocity in the registry and none in `overrides`.
+
+    Examples
+    --------
+    >>> deposition_velocity_of("PM10"), deposition_velocity_of("NMVOC", {"NMVOC": 0.002})
+    (0.004, 0.002)
+    """
+    sp = get_pollutant(pollutant)
+    if overrides and sp.id in overrides:
+        return float(overrides[sp.id])
+    if sp.deposition_velocity is None:
+        raise InputError(
+            f"{what}: species {sp.id!r} has no deposition velocity in the registry, and dry "
+            f"deposition is asked; set [dispersion] deposition_velocity = {{ {sp.id!r} = ... }} "
+            "[m s-1] (or 0 to leave its deposition out), or give it in the species file."
+        )
+    return sp.deposition_velocity
+
+
+def thresholds_table(
+    label: str, *, averaging: str = "year", registry: Mapping[str, Pollutant] | None = None
+) -> dict[str, float]:
+    """``{species id: value}`` of one threshold set (``"WHO2021"``, ``"EU2030"``...).
+
+    Examples
+    --------
+    >>> thresholds_table("WHO2021")
+    {'NO2': 10.0, 'PM10': 15.0, 'PM2.5': 5.0}
+    """
+    reg = current_species() if registry is None else registry
+    out = {}
+    for s in reg.values():
+        t = s.threshold(label, averaging)
+        if t is not None:
+            out[s.id] = t.value
+    return out
+
+
+# ---------------------------------------------------------------------------- stable names
+POLLUTANTS: dict[str, Pollutant] = dict(builtin_species())
+"""The built-in species by id (the registry of ``data/species.toml``)."""
+
+DEPOSITION_REFERENCES: dict[str, str] = {
+    s.id: s.references["deposition_velocity"]
+    for s in POLLUTANTS.values()
+    if s.deposition_velocity is not None and "deposition_velocity" in s.references
+}
+"""Where each :attr:`Pollutant.deposition_velocity` comes from (the registry's references)."""
+
+REGULATED: tuple[str, ...] = tuple(s.id for s in POLLUTANTS.values() if s.regulated)
+
+_ALIASES = dict(builtin_species().aliases)

@@ -10,6 +10,8 @@ Kinds and canonical units:
   year, as in the UNFCCC/CLRTAP reporting convention of annual totals; conversion to
   ``g s-1`` uses 31 557 600 s).
 * ``concentration``: canonical ``ug m-3``.
+* ``number_rate`` (particles per time, ultrafine particles): canonical ``yr-1``.
+* ``number_concentration`` (particles per volume): canonical ``cm-3``.
 * ``mixing_ratio`` (gases of chemistry-transport models): canonical ``mol mol-1``; converted
   to a mass concentration by :func:`mixing_ratio_factor` with the gas's molar mass.
 * ``length``: canonical ``m``. ``temperature``: canonical ``K``. ``speed``: canonical ``m s-1``.
@@ -34,6 +36,7 @@ __all__ = [
     "convert",
     "mixing_ratio_factor",
     "normalise_units",
+    "unit_kind",
 ]
 
 SECONDS_PER_YEAR = 365.25 * 86400.0
@@ -69,6 +72,12 @@ UNIT_TABLE: dict[str, dict[str, float]] = {
         "kg m-3": 1e9,
     },
     "number_concentration": {"cm-3": 1.0, "m-3": 1e-6},
+    "number_rate": {
+        "yr-1": 1.0,
+        "s-1": SECONDS_PER_YEAR,
+        "h-1": 365.25 * 24,
+        "d-1": 365.25,
+    },
     "mixing_ratio": {
         "mol mol-1": 1.0,
         "ppm": 1e-6,
@@ -120,6 +129,21 @@ _SYNONYMS = {
     "g/m3": "g m-3",
     "ng/m3": "ng m-3",
     "kg/m3": "kg m-3",
+    "1/yr": "yr-1",
+    "1/y": "yr-1",
+    "#/yr": "yr-1",
+    "a-1": "yr-1",
+    "particles yr-1": "yr-1",
+    "particles/yr": "yr-1",
+    "1/s": "s-1",
+    "#/s": "s-1",
+    "particles s-1": "s-1",
+    "particles/s": "s-1",
+    "1/h": "h-1",
+    "1/d": "d-1",
+    "1/m3": "m-3",
+    "#/m3": "m-3",
+    "particles cm-3": "cm-3",
     "1/cm3": "cm-3",
     "#/cm3": "cm-3",
     "cm^-3": "cm-3",
@@ -164,14 +188,59 @@ def normalise_units(units: str | None, kind: str, *, what: str = "units") -> str
             f"{what}: no units given; expected one of {list(table)} ({kind}). "
             "Set attrs['units'] (or the 'units' option) explicitly: units are never guessed."
         )
-    key = re.sub(r"\s+", " ", str(units).strip())
-    key = _SYNONYMS.get(key, _SYNONYMS.get(key.lower(), key))
+    key = _spelling(units)
     if key not in table:
+        found = unit_kind(units)
+        if found is not None and _FAMILY.get(found, found) != _FAMILY.get(kind, kind):
+            raise UnitsError(
+                f"{what}: units {units!r} are a {_KIND_WORDS.get(found, found)}, but a "
+                f"{_KIND_WORDS.get(kind, kind)} is expected (one of {list(table)}); particle "
+                "numbers and masses never mix."
+            )
         raise UnitsError(
             f"{what}: units {units!r} are not a known {kind.replace('_', ' ')}; "
             f"expected one of {list(table)}."
         )
     return key
+
+
+#: the unit family of each kind: particle numbers never convert to or from a mass
+_FAMILY = {
+    "emission_rate": "mass",
+    "concentration": "mass",
+    "mixing_ratio": "mass",
+    "number_rate": "number",
+    "number_concentration": "number",
+}
+_KIND_WORDS = {
+    "emission_rate": "mass per time",
+    "concentration": "mass concentration",
+    "mixing_ratio": "mixing ratio",
+    "number_rate": "particle number per time",
+    "number_concentration": "particle number concentration",
+}
+
+
+def _spelling(units: object) -> str:
+    key = re.sub(r"\s+", " ", str(units).strip())
+    return _SYNONYMS.get(key, _SYNONYMS.get(key.lower(), key))
+
+
+def unit_kind(units: str | None) -> str | None:
+    """The kind (:data:`UNIT_TABLE` key) a units string belongs to, or None if unknown.
+
+    Examples
+    --------
+    >>> unit_kind("t/yr"), unit_kind("cm-3"), unit_kind("furlong")
+    ('emission_rate', 'number_concentration', None)
+    """
+    if units is None:
+        return None
+    key = _spelling(units)
+    for kind, table in UNIT_TABLE.items():
+        if key in table:
+            return kind
+    return None
 
 
 def conversion_factor(units: str | None, kind: str, *, what: str = "units") -> float:
@@ -184,11 +253,21 @@ def convert(
 ) -> np.ndarray:
     """Convert `values` from `units` to `to`, both of the same `kind`.
 
+    A particle number and a mass (``cm-3`` and ``ug m-3``, ``yr-1`` and ``t yr-1``) never
+    convert into each other: that raises :class:`~trajectoire.UnitsError` naming both.
+
     Examples
     --------
     >>> round(float(convert(1.0, "g s-1", "t yr-1", "emission_rate")), 6)
     31.5576
     """
+    k_from, k_to = unit_kind(units), unit_kind(to)
+    if k_from and k_to and _FAMILY.get(k_from, k_from) != _FAMILY.get(k_to, k_to):
+        raise UnitsError(
+            f"{what}: cannot convert {units!r} ({_KIND_WORDS.get(k_from, k_from)}) to {to!r} "
+            f"({_KIND_WORDS.get(k_to, k_to)}): particle numbers and masses never mix; keep "
+            "particle-number species (UFP) in yr-1 and cm-3."
+        )
     f_from = conversion_factor(units, kind, what=what)
     f_to = conversion_factor(to, kind, what="target units")
     return np.asarray(values, dtype=float) * (f_from / f_to)

@@ -94,7 +94,7 @@ from trajectoire.io.outputs import (
 )
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.stability import add_stability
-from trajectoire.species import normalise_pollutant
+from trajectoire.species import normalise_pollutant, use_species
 from trajectoire.tables import dialect_defaults, numeric_column
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
@@ -182,7 +182,10 @@ def prepare(config: RunConfig) -> RunContext:
     -------
     RunContext
     """
-    with dialect_defaults(**config.csv.dialect()):  # [csv]: the inputs' dialect when given
+    with (
+        dialect_defaults(**config.csv.dialect()),  # [csv]: the inputs' dialect when given
+        use_species(config.species.registry()),  # [species] file: the run's registry
+    ):
         terr, grid = _territories_and_grid(config)
         run_years = list(range(config.run.first_year, config.run.last_year + 1))
         zones = _read(config, "zones")

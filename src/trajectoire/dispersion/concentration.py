@@ -44,7 +44,7 @@ from trajectoire.dispersion.points import _stack_groups, _stacks
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.meteo.classes import select_years
-from trajectoire.species import POLLUTANTS
+from trajectoire.species import current_species, deposition_velocity_of
 from trajectoire.units import SECONDS_PER_YEAR, conversion_factor
 
 __all__ = [
@@ -133,7 +133,7 @@ class DispersionSettings:
         First-order loss rate per pollutant [s-1] (0 for the regulated pollutants).
     deposition_velocity : mapping of str to float
         Dry deposition velocity per pollutant [m s-1]; pollutants not listed do not deposit.
-        :meth:`from_config` fills it from :data:`trajectoire.species.POLLUTANTS` when the
+        :meth:`from_config` fills it from the species registry in use when the
         configuration turns dry deposition on.
     precision : {"double", "single"}
         Precision of the grid-wide FFTs. ``"single"`` halves their memory and time; its
@@ -152,7 +152,11 @@ class DispersionSettings:
 
     @classmethod
     def from_config(
-        cls, config: DispersionSection, *, precision: str = "single"
+        cls,
+        config: DispersionSection,
+        *,
+        precision: str = "single",
+        pollutants: Sequence[str] | None = None,
     ) -> DispersionSettings:
         """Settings of a run's ``[dispersion]`` section, as the batch run uses them.
 
@@ -164,6 +168,15 @@ class DispersionSettings:
             [m per sector]).
         precision : {"single", "double"}, default "single"
             Precision of the grid-wide FFTs (the run's is single).
+        pollutants : sequence of str, optional
+            The pollutants the run disperses. When given and dry deposition is on, each
+            needs a deposition velocity (the registry's, or the section's
+            ``deposition_velocity``): one without is an error naming it (issue 15).
+
+        Raises
+        ------
+        trajectoire.InputError
+            Dry deposition on and a pollutant of `pollutants` without a velocity.
 
         Returns
         -------
@@ -187,7 +200,7 @@ class DispersionSettings:
             sigma=config.sigma,
             receptor_height=config.receptor_height,
             release_height=heights,
-            deposition_velocity=_deposition_velocities(config),
+            deposition_velocity=_deposition_velocities(config, pollutants),
             precision=precision,
         )
 
@@ -236,14 +249,23 @@ class DispersionSettings:
         return sorted({self.height_of(s) for s in sectors})
 
 
-def _deposition_velocities(config: DispersionSection) -> dict[str, float]:
+def _deposition_velocities(
+    config: DispersionSection, pollutants: Sequence[str] | None = None
+) -> dict[str, float]:
     """Deposition velocities [m s-1] of a ``[dispersion]`` section: none unless
-    ``dry_deposition`` is on, then the registry's (:data:`trajectoire.species.POLLUTANTS`)
-    updated with the section's ``deposition_velocity`` table."""
+    ``dry_deposition`` is on, then the registry's (:func:`trajectoire.species.current_species`)
+    updated with the section's ``deposition_velocity`` table; every one of `pollutants`
+    (when given) must have one."""
     if not getattr(config, "dry_deposition", False):
         return {}
-    out = {p.id: p.deposition_velocity for p in POLLUTANTS.values() if p.deposition_velocity}
-    out.update(getattr(config, "deposition_velocity", {}) or {})
+    given = dict(getattr(config, "deposition_velocity", {}) or {})
+    out = {p.id: p.deposition_velocity for p in current_species().values() if p.deposition_velocity}
+    out.update(given)
+    registry = current_species()
+    for pol in pollutants or ():
+        if registry.species(pol).conversion is not None:
+            continue  # derived from its precursor (NO2 from NOx), not dispersed itself
+        out[pol] = deposition_velocity_of(pol, given, what="[dispersion] dry_deposition = true")
     return {k: float(v) for k, v in out.items() if v > 0}
 
 

@@ -69,6 +69,30 @@ def _hours(
     return valid, calm, uu, wdd, cls, zi, ta
 
 
+def _hourly_factor(factor: npt.ArrayLike | None, n_time: int, n_source: int) -> np.ndarray | None:
+    """The per-hour factors as ``(time, source)``, checked (None: constant emissions)."""
+    if factor is None:
+        return None
+    f = np.asarray(factor, dtype=float)
+    if f.ndim == 1:
+        f = np.broadcast_to(f[:, None], (f.shape[0], n_source))
+    if f.shape != (n_time, n_source):
+        raise InputError(
+            f"hourly_factor has shape {np.shape(factor)}; expected ({n_time},) for every stack "
+            f"or ({n_time}, {n_source}) per stack, one value per hour of met."
+        )
+    if not (np.isfinite(f).all() and (f >= 0).all()):
+        raise InputError("hourly_factor: expected finite values >= 0 (a factor on the mean rate).")
+    return f
+
+
+def _factor_groups(f: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``(series, members)`` for each distinct column of `f` (sources sharing a series)."""
+    cols, inverse = np.unique(f, axis=1, return_inverse=True)
+    inverse = np.asarray(inverse).ravel()
+    return [(cols[:, g], inverse == g) for g in range(cols.shape[1])]
+
+
 def hourly_at_receptors(
     met: xr.Dataset,
     *,
@@ -85,6 +109,7 @@ def hourly_at_receptors(
     sigma: str = "briggs-rural",
     calm_threshold: float = CALM_THRESHOLD,
     decay_rate: float = 0.0,
+    hourly_factor: npt.ArrayLike | None = None,
 ) -> xr.DataArray:
     """Hourly concentrations of point stacks at receptor points (the hourly mode).
 
@@ -109,6 +134,11 @@ def hourly_at_receptors(
         ``attrs["calm_hours"]``).
     decay_rate : float, default 0.0
         First-order loss rate [s-1].
+    hourly_factor : array-like, optional
+        Factor [1] on each stack's mean emission rate for each hour of `met`: shape
+        ``(time,)`` (every stack) or ``(time, source)``, finite and >= 0, usually
+        :func:`trajectoire.inventory.temporal.hourly_factors` of the stack's sector (mean 1
+        over a year, so the annual total is kept). None (default): constant emissions.
 
     Returns
     -------
@@ -137,29 +167,37 @@ def hourly_at_receptors(
     p = _profile_exponents(code)
     zref = _anemometer_height(met)
     q = st["emission"] * 1e6 / SECONDS_PER_YEAR
+    factor = _hourly_factor(hourly_factor, uu.size, n)
     out = np.zeros((uu.size, rx.size))
-    _lt.hourly_points(
-        uu,
-        wdd,
-        cls,
-        zi,
-        ta,
-        st["x"],
-        st["y"],
-        q,
-        st["stack_height"],
-        st["stack_diameter"],
-        st["exit_velocity"],
-        st["exit_temperature"],
-        p,
-        zref,
-        rx,
-        ry,
-        np.full(rx.size, z),
-        code,
-        k,
-        out,
-    )
+    # one kernel call per distinct factor series (sources of one sector share theirs); the
+    # concentration of an hour is linear in the emission rate, so the factor scales it
+    groups = [(None, np.ones(n, dtype=bool))] if factor is None else _factor_groups(factor)
+    for series, members in groups:
+        part = out if series is None else np.zeros_like(out)
+        _lt.hourly_points(
+            uu,
+            wdd,
+            cls,
+            zi,
+            ta,
+            st["x"][members],
+            st["y"][members],
+            q[members],
+            st["stack_height"][members],
+            st["stack_diameter"][members],
+            st["exit_velocity"][members],
+            st["exit_temperature"][members],
+            p,
+            zref,
+            rx,
+            ry,
+            np.full(rx.size, z),
+            code,
+            k,
+            part,
+        )
+        if series is not None:
+            out += part * series[:, None]
     out *= 1e6
     out[~valid] = np.nan
     da = xr.DataArray(

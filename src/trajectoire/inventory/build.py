@@ -40,7 +40,7 @@ from trajectoire.inventory.readers import (
 )
 from trajectoire.inventory.schema import _assemble, _empty_points, check_stacks
 from trajectoire.sectors import GNFR, normalise_sector
-from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.species import known_species, normalise_pollutant
 
 log = logging.getLogger(__name__)
 
@@ -190,7 +190,7 @@ def build_inventory(
         sec = [normalise_sector(s, what="sectors") for s in sectors]
         _require_subset(found_sec, sec, "sector")
     if pollutants is None:
-        pol = [p for p in POLLUTANTS if p in set(found_pol)] or ["NOx"]
+        pol = [p for p in known_species() if p in set(found_pol)] or ["NOx"]
     else:
         pol = [normalise_pollutant(p, what="pollutants") for p in pollutants]
         _require_subset(found_pol, pol, "pollutant")

@@ -40,7 +40,7 @@ from trajectoire.inventory.readers import (
     read_zones,
 )
 from trajectoire.sectors import GNFR, normalise_sector
-from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import columns_option, numeric_column, read_table
 from trajectoire.units import annual_total_factor
 
@@ -906,7 +906,7 @@ def read_commune_inventory(
         warn(
             f"{name}: {len(other)} value(s) of pollutant(s) "
             f"{sorted(set(map(str, other['pollutant'])))} left out: not modelled (known: "
-            f"{list(POLLUTANTS)}). Map a label with {_key(config_key)} pollutant_mapping."
+            f"{list(known_species())}). Map a label with {_key(config_key)} pollutant_mapping."
         )
     long = long[long["pol"].notna()]
     if long.empty:

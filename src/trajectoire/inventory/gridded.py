@@ -32,7 +32,7 @@ from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.inventory.readers import read_gridded
 from trajectoire.sectors import GNFR, normalise_sector
-from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import numeric_column, read_table
 from trajectoire.units import annual_total_factor, conversion_factor
 
@@ -176,7 +176,7 @@ def _assemble(
     if not cells:
         raise InputError(f"{name}: no sector and pollutant left to read (see the warnings).")
     sectors = [s for s in GNFR if any(k[0] == s for k in cells)]
-    pols = [p for p in POLLUTANTS if any(k[1] == p for k in cells)]
+    pols = [p for p in known_species() if any(k[1] == p for k in cells)]
     data = np.zeros((len(sectors), len(pols), lat.size, lon.size))
     for (s, p), v in cells.items():
         data[sectors.index(s), pols.index(p)] += v
@@ -329,7 +329,7 @@ def _cams_file(
             pol = _pollutant(found)
             if pol is None:
                 warn(
-                    f"{name}: pollutant {found!r} is not modelled (known: {list(POLLUTANTS)}); file left out."
+                    f"{name}: pollutant {found!r} is not modelled (known: {list(known_species())}); file left out."
                 )
                 return {}, lat, lon, {}
         if wanted is not None and pol not in wanted:
@@ -526,7 +526,7 @@ def read_cams_reg(
         "variable(s)/sector(s)",
         left,
         f"Map a sector with {key} sector_mapping if it belongs to a GNFR sector; the library "
-        f"models {list(POLLUTANTS)}.",
+        f"models {list(known_species())}.",
     )
     return _assemble(cells, grid[0], grid[1], name, fill_value)
 
@@ -710,7 +710,7 @@ def read_emep_gridded(
         name_all,
         "pollutant(s) not modelled",
         other.groupby(other["POLLUTANT"].astype(str))["t"].sum().to_dict(),
-        f"Known pollutants: {list(POLLUTANTS)}.",
+        f"Known pollutants: {list(known_species())}.",
     )
     rows = rows[rows["pol"].notna()]
     # the grid: whole cells of `resolution`, covering the bbox or the rows

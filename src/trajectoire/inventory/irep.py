@@ -47,7 +47,7 @@ import pandas as pd
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import columns_option, numeric_column, read_table
 from trajectoire.units import UNIT_TABLE, conversion_factor
 
@@ -486,7 +486,7 @@ def _pollutant_table(
 ) -> tuple[dict[str, str | None], set[str] | None]:
     """The name table (normalised key -> id or None) and the ids to keep (None: all)."""
     table: dict[str, str | None] = {
-        _key(k): (v if v in POLLUTANTS else None) for k, v in IREP_POLLUTANTS.items()
+        _key(k): (v if v in known_species() else None) for k, v in IREP_POLLUTANTS.items()
     }
     keep: set[str] | None = None
     what = f"{config_key or 'read_irep'} pollutants"
@@ -553,7 +553,7 @@ def _map_pollutants(
         )
         raise InputError(
             f"{name}, column {column!r}: unknown {kind}: {detail}; expected a name of "
-            f"trajectoire.inventory.irep.IREP_POLLUTANTS or one of {list(POLLUTANTS)}. Map it: "
+            f"trajectoire.inventory.irep.IREP_POLLUTANTS or one of {list(known_species())}. Map it: "
             + _set(config_key, "pollutants", f'{{ "{first}" = "{_guess(first)}" }}')
             + "."
         )
@@ -1207,7 +1207,7 @@ def read_irep(
     wide = tidy.pivot_table(
         index="key", columns="pollutant", values="t_per_yr", aggfunc="sum", fill_value=0.0
     )
-    pol_cols = [p for p in POLLUTANTS if p in wide.columns]
+    pol_cols = [p for p in known_species() if p in wide.columns]
     with_rows = set(wide.index)
     silent = [i for i, k in enumerate(ids) if keep_site[i] and k not in with_rows]
     if silent:

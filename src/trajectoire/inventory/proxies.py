@@ -25,7 +25,7 @@ from trajectoire.geo.grid import Grid, crs_of, to_crs
 from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import POLLUTANTS
+from trajectoire.species import known_species
 
 log = logging.getLogger(__name__)
 
@@ -305,7 +305,7 @@ def grid_roads(roads: Any, grid: Grid, *, what: str | None = None) -> xr.DataArr
     """
     name = what or roads.attrs.get("source_file", "roads")
     _metres(grid, name)
-    pols = roads.attrs.get("pollutants") or [c for c in roads.columns if c in POLLUTANTS]
+    pols = roads.attrs.get("pollutants") or [c for c in roads.columns if c in known_species()]
     geoms = to_crs(roads, grid.crs, what=name)
     per_m = roads[pols].to_numpy(float) / 1000.0
     em = lines_to_grid(geoms, grid, values=per_m, what=name)

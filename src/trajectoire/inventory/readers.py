@@ -26,7 +26,12 @@ from trajectoire.geo.regridding import grid_of
 from trajectoire.inventory.proxies import road_emissions_per_km
 from trajectoire.inventory.schema import POINT_VARIABLES
 from trajectoire.sectors import GNFR, normalise_sector
-from trajectoire.species import POLLUTANTS, normalise_pollutant
+from trajectoire.species import (
+    emission_factor,
+    get_pollutant,
+    known_species,
+    normalise_pollutant,
+)
 from trajectoire.tables import mapped_columns, numeric_column, read_table
 from trajectoire.units import conversion_factor
 
@@ -142,7 +147,7 @@ def _normalise_column(
     if bad:
         detail = "; ".join(f"{k!r} (rows {rows_preview(v)})" for k, v in bad.items())
         kind = "sector" if fn is normalise_sector else "pollutant"
-        expected = list(GNFR) if kind == "sector" else list(POLLUTANTS)
+        expected = list(GNFR) if kind == "sector" else list(known_species())
         raise InputError(
             f"{what}: unknown {kind}(s) {detail}; expected one of {expected}. Fix the "
             "spelling or map the names to these ids before reading."
@@ -150,10 +155,16 @@ def _normalise_column(
     return out
 
 
-def _emission_factor(units: str | None, what: str) -> float:
+def _emission_factor(units: str | None, what: str, pollutant: str | None = None) -> float:
+    """Factor of `units` to the canonical emission unit of `pollutant` (``t yr-1``, or
+    ``yr-1`` for a particle-number species: a mass given for one is an error)."""
     try:
+        if pollutant is not None:
+            return emission_factor(pollutant, units, what=what)
         return conversion_factor(units, "emission_rate", what=what)
     except UnitsError as exc:
+        if "never mix" in str(exc):
+            raise
         raise UnitsError(
             f"{exc} Emissions must be a mass per year (or per second/hour/day), e.g. "
             "units='kg yr-1'; per-area fluxes must be multiplied by the cell area first."
@@ -275,9 +286,9 @@ def read_point_sources(
         require_columns(df.columns, cand, name)
     pol_ids = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", cand)
     _check_duplicates(pol_ids, f"{name}, pollutant columns {cand}")
-    factor = _emission_factor(units, f"{name}, units of the pollutant columns")
     values = np.zeros((len(df), len(cand)))
-    for k, col in enumerate(cand):
+    for k, (col, pol) in enumerate(zip(cand, pol_ids, strict=True)):
+        factor = _emission_factor(units, f"{name}, units of column {col!r}", pol)
         v = numeric_column(df, col, what=name, units=units, ids=ids, lines=lines)
         require_non_negative(v, f"{name}, column {col!r}", ids)
         values[:, k] = v * factor
@@ -359,6 +370,13 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
     df["pollutant"] = _normalise_column(
         list(df["pollutant"]), normalise_pollutant, f"{name}, column 'pollutant'", rows
     )
+    numbers = sorted({p for p in df["pollutant"] if get_pollutant(p).is_number})
+    if numbers:
+        raise UnitsError(
+            f"{name}: pollutant(s) {numbers} are particle-number species, but road emission "
+            "factors are masses [g km-1 veh-1]; particle numbers and masses never mix. Give "
+            "their road emissions as per-km columns of the roads file with units='yr-1'."
+        )
     for col in ("ef_light", "ef_heavy"):
         v = numeric_column(df, col, what=name, units="g km-1 veh-1", lines=_is_csv(source))
         require_non_negative(v, f"{name}, column {col!r}", rows)
@@ -429,7 +447,7 @@ def read_roads(
             emission_factors
             if isinstance(emission_factors, pd.DataFrame)
             and set(emission_factors.columns) >= {"category", "pollutant"}
-            and emission_factors["pollutant"].isin(list(POLLUTANTS)).all()
+            and emission_factors["pollutant"].isin(list(known_species())).all()
             else read_road_emission_factors(emission_factors)
         )
         per_km = road_emissions_per_km(gdf, ef, what=name)
@@ -447,8 +465,8 @@ def read_roads(
             )
         require_columns(gdf.columns, cand, name)
         pols = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", cand)
-        factor = _emission_factor(units, f"{name}, units of the per-km columns")
         for col, pol in zip(cand, pols, strict=True):
+            factor = _emission_factor(units, f"{name}, units of the per-km column {col!r}", pol)
             v = numeric_column(gdf, col, what=name, units=f"{units} km-1", ids=ids, lines=False)
             require_non_negative(v, f"{name}, column {col!r}", ids)
             gdf = gdf.drop(columns=[col])
@@ -544,7 +562,11 @@ def read_area_totals(
     )
     v = numeric_column(df, "emission", what=name, units=units, lines=_is_csv(source))
     require_non_negative(v, f"{name}, column 'emission' (file lines)", rows)
-    out["emission"] = v * _emission_factor(units, f"{name}, units of 'emission'")
+    factors = {
+        pol: _emission_factor(units, f"{name}, units of 'emission' for pollutant {pol!r}", pol)
+        for pol in dict.fromkeys(out["pollutant"])
+    }
+    out["emission"] = v * out["pollutant"].map(factors).to_numpy(dtype=float)
     key = out["zone_id"] + "/" + out["sector"] + "/" + out["pollutant"]
     _check_duplicates(list(key), f"{name}, (zone_id, sector, pollutant)")
     return out
@@ -618,7 +640,6 @@ def read_gridded(
             f"{name}: no units found; expected a mass per year per cell. Pass units='t yr-1' "
             "(or what the file holds): units are never guessed."
         )
-    factor = _emission_factor(u, f"{name}, units")
     da = _prepare_gridded(da, name)
     if crs is not None and crs_of(da) is None:
         da.attrs["crs"] = as_crs(crs).to_string()
@@ -640,6 +661,10 @@ def read_gridded(
     sec_ids = _normalise_column(secs, normalise_sector, f"{name}, sectors", secs)
     pol_ids = _normalise_column(pols, normalise_pollutant, f"{name}, pollutants", pols)
     da = da.assign_coords(sector=sec_ids, pollutant=pol_ids).transpose("sector", "pollutant", ...)
+    # one units string for the file: every pollutant must be of its unit family (a particle
+    # number species given in t yr-1 is an error naming it)
+    factor = np.array([_emission_factor(u, f"{name}, units of {p!r}", p) for p in pol_ids])
+    out_units = get_pollutant(pol_ids[0]).emission_units if pol_ids else "t yr-1"
     values = np.asarray(da.values, dtype=float)
     if fill_value is not None:
         values = np.where(np.isfinite(values), values, float(fill_value))
@@ -657,10 +682,10 @@ def read_gridded(
                 f"expected finite values >= 0: {fix}."
             )
     out = xr.DataArray(
-        values * factor,
+        values * factor[None, :, None, None],
         dims=("sector", "pollutant", "y", "x"),
         coords={"sector": sec_ids, "pollutant": pol_ids, "y": da["y"].values, "x": da["x"].values},
-        attrs={"units": "t yr-1", "crs": grid.crs.to_string(), "source_file": name},
+        attrs={"units": out_units, "crs": grid.crs.to_string(), "source_file": name},
     )
     return out
 

@@ -44,7 +44,14 @@ from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.geo.territories import TERRITORIES
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import REGULATED, normalise_pollutant
+from trajectoire.species import (
+    REGULATED,
+    SpeciesRegistry,
+    current_species,
+    load_species,
+    normalise_pollutant,
+    use_species,
+)
 from trajectoire.trajectory.trends import TRAJECTORY_METHODS, Method, TrajectoryMethod
 
 __all__ = [
@@ -66,6 +73,7 @@ __all__ = [
     "ProxiesConfig",
     "RunConfig",
     "RunSection",
+    "SpeciesConfig",
     "TrajectoryConfig",
     "UncertaintyConfig",
     "load_config",
@@ -749,6 +757,51 @@ class ProxiesConfig(_Section):
         return dict(self.model_extra or {})
 
 
+class SpeciesConfig(_Section):
+    """``[species]``: a species file that extends the registry for the run (issue 15).
+
+    ``file`` is a TOML file in the layout of ``trajectoire/data/species.toml`` (new species,
+    or fields overriding built-in ones), read relative to the configuration. The whole
+    configuration is validated with that registry (``[run] pollutants`` may name the new
+    species), and the run looks species up in it (:meth:`registry`, entered with
+    :func:`trajectoire.species.use_species`).
+    """
+
+    file: Path | None = None
+
+    @field_validator("file", mode="before")
+    @classmethod
+    def _check_file(cls, v: Any, info: ValidationInfo) -> Path | None:
+        if v is None:
+            return None
+        base = Path((info.context or {}).get("base_dir", Path.cwd()))
+        path = _resolve_path(v, base, "[species] file")
+        try:
+            load_species(path)
+        except InputError as exc:
+            raise ValueError(str(exc).rstrip(".")) from None
+        return path
+
+    def registry(self) -> SpeciesRegistry:
+        """The registry of the run: the built-in one extended by :attr:`file`."""
+        return load_species(self.file)
+
+
+def _species_of(data: Any, info: ValidationInfo) -> SpeciesRegistry | None:
+    """The registry a configuration's ``[species] file`` names, or None (none, or broken:
+    the field validator of :class:`SpeciesConfig` reports it)."""
+    section = data.get("species") if isinstance(data, dict) else None
+    if isinstance(section, SpeciesConfig):
+        return section.registry()
+    if not (isinstance(section, dict) and isinstance(section.get("file"), str | Path)):
+        return None
+    base = Path((info.context or {}).get("base_dir", Path.cwd()))
+    try:
+        return load_species(_resolve_path(section["file"], base, "[species] file"))
+    except (ValueError, InputError):
+        return None
+
+
 class RunConfig(_Section):
     """A whole run configuration (the schema of ``config.toml``).
 
@@ -772,6 +825,7 @@ class RunConfig(_Section):
     grid: GridConfig = Field(default_factory=lambda: GridConfig())
     inputs: InputsConfig
     csv: CsvConfig = Field(default_factory=lambda: CsvConfig())
+    species: SpeciesConfig = Field(default_factory=lambda: SpeciesConfig())
     proxies: ProxiesConfig = Field(default_factory=lambda: ProxiesConfig())
     trajectory: TrajectoryConfig = Field(default_factory=lambda: TrajectoryConfig())
     meteo: MeteoConfig = Field(default_factory=lambda: MeteoConfig())
@@ -783,6 +837,15 @@ class RunConfig(_Section):
 
     _source_path: Path | None = PrivateAttr(default=None)
     _source_text: str = PrivateAttr(default="")
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _with_species(cls, data: Any, handler: Any, info: ValidationInfo) -> RunConfig:
+        """Validate every section with the registry of ``[species] file`` (issue 15)."""
+        registry = _species_of(data, info)
+        with use_species(registry or current_species()):
+            out: RunConfig = handler(data)
+        return out
 
     @model_validator(mode="after")
     def _check_map_years(self) -> RunConfig:

@@ -55,7 +55,7 @@ from trajectoire.geo.grid import Grid
 from trajectoire.inventory.population import census_population
 from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import POLLUTANTS
+from trajectoire.species import known_species
 from trajectoire.trajectory.trends import (
     TRAJECTORY_METHODS,
     Method,
@@ -168,7 +168,7 @@ def _check_inventory(ds: xr.Dataset, what: str) -> _Inventory:
         )
     require_unique(sectors, f"{what}, coordinate 'sector'")
     pols = [str(p) for p in ds["pollutant"].values]
-    require_known(pols, POLLUTANTS, f"{what}, coordinate 'pollutant'")
+    require_known(pols, known_species(), f"{what}, coordinate 'pollutant'")
     require_unique(pols, f"{what}, coordinate 'pollutant'")
     Grid.from_xarray(ds)  # raises GridError on a bad grid or missing CRS
     em = em.transpose("sector", "pollutant", "y", "x")

@@ -32,7 +32,7 @@ import pandas as pd
 from trajectoire._validate import require_columns, require_known
 from trajectoire.errors import ConfigError, InputError, MissingVariableError
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import POLLUTANTS
+from trajectoire.species import known_species
 from trajectoire.tables import numeric_column, read_table
 
 if TYPE_CHECKING:  # served lazily by __getattr__ below (eurostat.py imports this module)
@@ -136,7 +136,7 @@ def validate_trends(table: pd.DataFrame, *, what: str = "trend table") -> pd.Dat
     out["series"] = out["series"].fillna("").astype(str)
     out["sector"] = [normalise_sector(s, what=f"{what}, column 'sector'") for s in out["sector"]]
     out["pollutant"] = out["pollutant"].astype(str)
-    require_known(out["pollutant"], POLLUTANTS, f"{what}, column 'pollutant'")
+    require_known(out["pollutant"], known_species(), f"{what}, column 'pollutant'")
     years = pd.to_numeric(out["year"], errors="coerce")
     bad = years.isna() | (years != np.round(years))
     if bad.any():
