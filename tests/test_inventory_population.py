@@ -44,7 +44,13 @@ census_years = st.lists(st.integers(1950, 2050), min_size=1, max_size=4, unique=
 @st.composite
 def zones_and_years(draw):
     years = draw(census_years)
-    cuts = draw(st.lists(st.floats(1.0, 999.0), min_size=0, max_size=3, unique=True))
+    # zones at least 1 cm wide: a sliver narrower than the coverage round-off cut-off (1e-9
+    # of a cell, geo/rasterize) covers no cell, as a polygon reprojected from degrees would
+    cuts = draw(
+        st.lists(st.floats(1.0, 999.0), min_size=0, max_size=3, unique=True).filter(
+            lambda c: all(abs(a - b) >= 0.01 for i, a in enumerate(c) for b in c[i + 1 :])
+        )
+    )
     n = len(cuts) + 1
     pops = {y: draw(st.lists(st.floats(0.0, 1e6), min_size=n, max_size=n)) for y in years}
     return strip_zones(cuts, pops), years
