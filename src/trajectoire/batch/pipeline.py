@@ -44,6 +44,7 @@ from trajectoire.dispersion.chemistry import (
 from trajectoire.dispersion.concentration import (
     DEFAULT_RELEASE_HEIGHT,
     DispersionSettings,
+    KernelClass,
     YearDispersion,
     deposited_mass,
     deposition_flux,
@@ -156,11 +157,12 @@ class RunContext:
         """The origins of the grid cells, compressed per cell."""
         return Origins(self.origin_index, self.origin_fraction, len(self.origins))
 
-    def heights(self) -> tuple[list[float], np.ndarray]:
-        """Distinct release heights [m] and the height class of each sector."""
-        heights = self.settings.heights(self.sectors)
+    def heights(self) -> tuple[list[KernelClass], np.ndarray]:
+        """Distinct kernel classes ``(release height, initial sigma_z)`` [m] and the class of
+        each sector: sectors of one class share one kernel."""
+        heights = self.settings.classes(self.sectors)
         h_index = {h: i for i, h in enumerate(heights)}
-        h_of_s = [h_index[self.settings.height_of(s)] for s in self.sectors]
+        h_of_s = [h_index[self.settings.class_of(s)] for s in self.sectors]
         return heights, np.array(h_of_s, dtype=np.int64)
 
 
@@ -602,7 +604,7 @@ class _Year:
     year: int
     is_map: bool
     kernels: list[_Kernels]  # one set per removal pair; a single one without deposition
-    heights: list[float]
+    heights: list[KernelClass]  # (release height, initial sigma_z) classes
     height_of_sector: np.ndarray
     maps: YearMaps
     sums: ReceptorSums
@@ -708,7 +710,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
     )
 
 
-def _year_kernels(ctx: RunContext, year: int, heights: list[float]) -> list[_Kernels]:
+def _year_kernels(ctx: RunContext, year: int, heights: list[KernelClass]) -> list[_Kernels]:
     """One :class:`YearDispersion` per distinct ``(decay rate, deposition velocity)`` of the
     dispersed pollutants: pollutants with the same pair share their kernels."""
     met = ctx.met.sel(year=year)
@@ -991,12 +993,20 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
         "trajectory_methods": "; ".join(f"{k}: {m}" for k, m in methods.items()),
         "dispersion": f"climatological Gaussian plume kernel, radius {s.radius:g} m, sigma {s.sigma}, receptor height {s.receptor_height:g} m",
         "release_heights": "; ".join(f"{k}: {s.height_of(k):g} m" for k in ctx.sectors),
+        **_initial_sigma_z_attribute(ctx),
         "no2_conversion": no2_description(cfg.no2.method, cfg.no2.curve, cfg.no2.fno2),
         # machine-readable, for what reads the output back (trajectoire scenario)
         "no2_method": cfg.no2.method,
         "no2_curve": cfg.no2.curve if isinstance(cfg.no2.curve, str) else str(cfg.no2.curve),
         "map_years": " ".join(str(y) for y in sorted(ctx.map_years)),
     }
+
+
+def _initial_sigma_z_attribute(ctx: RunContext) -> dict[str, str]:
+    """``initial_sigma_z`` of the sectors that have one (none without: attributes unchanged)."""
+    s0 = {k: ctx.settings.initial_sigma_z_of(k) for k in ctx.sectors}
+    given = "; ".join(f"{k}: {v:g} m" for k, v in s0.items() if v > 0)
+    return {"initial_sigma_z": given} if given else {}
 
 
 # ------------------------------------------------------------------------- change split
@@ -1060,7 +1070,7 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
 
 
 def _change_kernels(
-    ctx: RunContext, ys: tuple[int, int], removal: tuple[float, float], heights: list[float]
+    ctx: RunContext, ys: tuple[int, int], removal: tuple[float, float], heights: list[KernelClass]
 ) -> tuple[dict[int, YearDispersion], dict[int, Stacks]]:
     """The kernels and stack footprints of both years for one ``(decay, v_d)`` pair."""
     k, vd = removal
@@ -1101,7 +1111,7 @@ def _linear_change(
     ys: tuple[int, int],
     disp: dict[int, YearDispersion],
     stacks: dict[int, Stacks],
-    heights: list[float],
+    heights: list[KernelClass],
     h_of_s: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """Shapley effects on the territory means of a linear pollutant, per sector."""

@@ -11,8 +11,9 @@ convolution of that sector's emissions alone, and the contributions add up to th
 concentration to round-off; the total is computed as that sum, so additivity holds exactly
 by construction (``docs/attribution.md``).
 
-Linearity is also what keeps the chain fast: emissions are grouped by release height before
-the forward FFT (one transform per height class, not per sector), and receptor aggregates
+Linearity is also what keeps the chain fast: emissions are grouped by kernel class (release
+height and initial vertical spread) before the forward FFT (one transform per class, not per
+sector), and receptor aggregates
 (territory means, station points) use the adjoint field of each receptor instead of one
 dispersion run per source group.
 """
@@ -51,6 +52,7 @@ __all__ = [
     "DEFAULT_RELEASE_HEIGHT",
     "DispersionSection",
     "DispersionSettings",
+    "KernelClass",
     "YearDispersion",
     "annual_concentration",
     "deposited_mass",
@@ -60,6 +62,18 @@ __all__ = [
 ]
 
 _T_PER_UG = 1e-12
+
+KernelClass = tuple[float, float]
+"""A kernel class: ``(release height [m], initial sigma_z [m])``. Sectors of one class share
+one kernel (and one forward transform)."""
+
+
+def _class_key(key: float | tuple[float, float]) -> KernelClass:
+    """A kernel class from a class or a bare release height (initial sigma_z 0)."""
+    if isinstance(key, tuple):
+        return float(key[0]), float(key[1])
+    return float(key), 0.0
+
 
 DEFAULT_RELEASE_HEIGHT: dict[str, float] = {
     "A_PublicPower": 20.0,
@@ -129,6 +143,10 @@ class DispersionSettings:
         Effective release height per sector [m]; sectors not listed use `default_height`.
     default_height : float
         Release height of unlisted sectors [m].
+    initial_sigma_z : mapping of str to float
+        Initial vertical spread of each sector's area sources [m], added in quadrature to
+        sigma_z (vehicle-induced turbulence of road traffic, about 1.5 m, RLINE /
+        Snyder et al. 2013); sectors not listed have 0.
     decay_rate : mapping of str to float
         First-order loss rate per pollutant [s-1] (0 for the regulated pollutants).
     deposition_velocity : mapping of str to float
@@ -146,9 +164,17 @@ class DispersionSettings:
     receptor_height: float = 1.5
     release_height: Mapping[str, float] = field(default_factory=dict)
     default_height: float = 1.0
+    initial_sigma_z: Mapping[str, float] = field(default_factory=dict)
     decay_rate: Mapping[str, float] = field(default_factory=dict)
     deposition_velocity: Mapping[str, float] = field(default_factory=dict)
     precision: str = "double"
+
+    def __post_init__(self) -> None:
+        for sector, s0 in self.initial_sigma_z.items():
+            if not (np.isfinite(s0) and s0 >= 0):
+                raise InputError(
+                    f"initial_sigma_z of {sector!r} is {s0!r} m; expected a finite value >= 0."
+                )
 
     @classmethod
     def from_config(
@@ -182,7 +208,8 @@ class DispersionSettings:
         -------
         DispersionSettings
             The section's radius, scheme and receptor height; release heights
-            :data:`DEFAULT_RELEASE_HEIGHT` updated with the section's own.
+            :data:`DEFAULT_RELEASE_HEIGHT` updated with the section's own; the section's
+            ``initial_sigma_z`` per sector when it has one (0 elsewhere).
 
         Examples
         --------
@@ -200,6 +227,7 @@ class DispersionSettings:
             sigma=config.sigma,
             receptor_height=config.receptor_height,
             release_height=heights,
+            initial_sigma_z=dict(getattr(config, "initial_sigma_z", {}) or {}),
             deposition_velocity=_deposition_velocities(config, pollutants),
             precision=precision,
         )
@@ -248,6 +276,26 @@ class DispersionSettings:
         """Sorted distinct release heights of `sectors` [m]."""
         return sorted({self.height_of(s) for s in sectors})
 
+    def initial_sigma_z_of(self, sector: str) -> float:
+        """Initial vertical spread [m] of a sector's area sources (0 if unlisted)."""
+        return float(self.initial_sigma_z.get(sector, 0.0))
+
+    def class_of(self, sector: str) -> KernelClass:
+        """Kernel class ``(release height, initial sigma_z)`` [m] of a sector."""
+        return self.height_of(sector), self.initial_sigma_z_of(sector)
+
+    def classes(self, sectors: Sequence[str]) -> list[KernelClass]:
+        """Sorted distinct kernel classes ``(release height, initial sigma_z)`` of `sectors`.
+
+        Examples
+        --------
+        >>> s = DispersionSettings(release_height={"F_RoadTransport": 1.0, "I_OffRoad": 1.0},
+        ...                        initial_sigma_z={"F_RoadTransport": 1.5})
+        >>> s.classes(["F_RoadTransport", "I_OffRoad", "K_AgriLivestock"])
+        [(1.0, 0.0), (1.0, 1.5)]
+        """
+        return sorted({self.class_of(s) for s in sectors})
+
 
 def _deposition_velocities(
     config: DispersionSection, pollutants: Sequence[str] | None = None
@@ -269,6 +317,16 @@ def _deposition_velocities(
     return {k: float(v) for k, v in out.items() if v > 0}
 
 
+class _ClassKernels(dict[KernelClass, np.ndarray]):
+    """Kernels keyed by class; a bare release height looks up its class with sigma_z0 0."""
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        return super().__getitem__(_class_key(key))
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, float | int | tuple) and super().__contains__(_class_key(key))
+
+
 class YearDispersion:
     """Kernels and FFT spectra of one meteorological year on one grid.
 
@@ -283,8 +341,10 @@ class YearDispersion:
         see :func:`trajectoire.meteo.met_classes`).
     settings : DispersionSettings
         Radius, sigma scheme, heights.
-    heights : sequence of float
-        Release heights needed [m].
+    heights : sequence of float or KernelClass
+        Kernel classes needed: ``(release height, initial sigma_z)`` [m]
+        (:meth:`DispersionSettings.classes`), or bare release heights (initial sigma_z 0).
+        :attr:`kernels` is keyed by class.
     decay_rate : float, default 0
         First-order loss rate [s-1] of the pollutant(s) this instance serves.
     deposition_velocity : float, default 0
@@ -297,7 +357,7 @@ class YearDispersion:
         grid: Grid,
         met_year: xr.Dataset,
         settings: DispersionSettings,
-        heights: Sequence[float],
+        heights: Sequence[float | KernelClass],
         *,
         decay_rate: float = 0.0,
         deposition_velocity: float = 0.0,
@@ -305,19 +365,20 @@ class YearDispersion:
         self.grid = grid
         self.settings = settings
         self.deposition_velocity = float(deposition_velocity)
-        self.kernels: dict[float, np.ndarray] = {}
-        for h in heights:
+        self.kernels: dict[KernelClass, np.ndarray] = _ClassKernels()
+        for c in dict.fromkeys(_class_key(h) for h in heights):
             k = annual_kernel(
                 met_year,
                 resolution=grid.resolution,
                 radius=settings.radius,
-                release_height=float(h),
+                release_height=c[0],
                 receptor_height=settings.receptor_height,
                 sigma=settings.sigma,
                 decay_rate=decay_rate,
                 deposition_velocity=deposition_velocity,
+                initial_sigma_z=c[1],
             )
-            self.kernels[float(h)] = np.asarray(k.values, dtype=np.float64)
+            self.kernels[c] = np.asarray(k.values, dtype=np.float64)
         shape = next(iter(self.kernels.values())).shape
         self.half = shape[0] // 2
         if settings.precision not in ("double", "single"):
@@ -325,25 +386,27 @@ class YearDispersion:
         dtype = np.float32 if settings.precision == "single" else np.float64
         self.plan = ConvolutionPlan(grid.shape, shape, dtype=dtype)
         self._kspec = {h: self.plan.kernel_spectrum(k) for h, k in self.kernels.items()}
-        self._adj_cache: dict[tuple[float, tuple[int, int]], np.ndarray] = {}
+        self._adj_cache: dict[tuple[KernelClass, tuple[int, int]], np.ndarray] = {}
 
     def spectrum(self, emission: np.ndarray) -> np.ndarray:
         """Forward transform of an emission field ``(..., ny, nx)`` [t yr-1]."""
         return self.plan.forward(emission)
 
-    def apply(self, spectra: Mapping[float, np.ndarray]) -> np.ndarray:
-        """Concentration [ug m-3] of emissions given as spectra per release height."""
+    def apply(self, spectra: Mapping[Any, np.ndarray]) -> np.ndarray:
+        """Concentration [ug m-3] of emissions given as spectra per kernel class (or per
+        bare release height, initial sigma_z 0)."""
         total = None
         for h, spec in spectra.items():
-            term = spec * self._kspec[float(h)]
+            term = spec * self._kspec[_class_key(h)]
             total = term if total is None else total + term
         if total is None:
             raise InputError("YearDispersion.apply: no emission given.")
         return self.plan.inverse(total)
 
-    def convolve(self, emission: np.ndarray, height: float) -> np.ndarray:
-        """Concentration [ug m-3] of one emission field ``(..., ny, nx)`` released at `height`."""
-        return self.apply({float(height): self.spectrum(emission)})
+    def convolve(self, emission: np.ndarray, height: float | KernelClass) -> np.ndarray:
+        """Concentration [ug m-3] of one emission field ``(..., ny, nx)`` released at `height`
+        (a kernel class, or a bare height with initial sigma_z 0)."""
+        return self.apply({_class_key(height): self.spectrum(emission)})
 
     def by_sector(
         self, emission: np.ndarray, sectors: Sequence[str], *, out: np.ndarray | None = None
@@ -355,7 +418,8 @@ class YearDispersion:
         emission : numpy.ndarray ``(sector, ny, nx)``
             Emission of each sector [t yr-1 per cell].
         sectors : sequence of str
-            The sectors of the planes; each is released at ``settings.height_of(sector)``.
+            The sectors of the planes; each is dispersed with the kernel of
+            ``settings.class_of(sector)`` (release height and initial sigma_z).
         out : numpy.ndarray ``(sector, ny, nx)``, optional
             Array to fill (a new float64 array by default).
 
@@ -369,32 +433,33 @@ class YearDispersion:
             out = np.empty((len(sectors), *self.grid.shape))
         for i, sector in enumerate(sectors):
             if emission[i].any():
-                out[i] = self.convolve(emission[i], self.settings.height_of(sector))
+                out[i] = self.convolve(emission[i], self.settings.class_of(sector))
             else:
                 out[i] = 0.0
         return out
 
     def total(self, emission: np.ndarray, sectors: Sequence[str]) -> np.ndarray:
-        """Concentration of all sectors together, grouped by release height.
+        """Concentration of all sectors together, grouped by kernel class.
 
         Parameters
         ----------
         emission : numpy.ndarray ``(sector, ny, nx)``
             Emission of each sector [t yr-1 per cell].
         sectors : sequence of str
-            The sectors of the planes (release height ``settings.height_of(sector)``).
+            The sectors of the planes (kernel class ``settings.class_of(sector)``).
 
         Returns
         -------
         numpy.ndarray ``(ny, nx)``, float64
-            Concentration [ug m-3]. The sectors of one release height are added (float64)
-            before one forward transform per height, and the spectra are summed before one
-            inverse: linearity makes this the sum of :meth:`by_sector` to round-off, at the
-            cost of one transform per height class instead of one per sector.
+            Concentration [ug m-3]. The sectors of one kernel class (release height, initial
+            sigma_z) are added (float64) before one forward transform per class, and the
+            spectra are summed before one inverse: linearity makes this the sum of
+            :meth:`by_sector` to round-off, at the cost of one transform per class instead
+            of one per sector.
         """
         spectra = {}
-        for h in self.settings.heights(sectors):
-            sel = [i for i, sec in enumerate(sectors) if self.settings.height_of(sec) == h]
+        for h in self.settings.classes(sectors):
+            sel = [i for i, sec in enumerate(sectors) if self.settings.class_of(sec) == h]
             field = np.add.reduce([emission[i] for i in sel], dtype=np.float64)
             if field.any():
                 spectra[h] = self.spectrum(field)
@@ -402,7 +467,7 @@ class YearDispersion:
             return np.zeros(self.grid.shape)
         return np.asarray(self.apply(spectra), dtype=np.float64)
 
-    def adjoint(self, weights: np.ndarray, height: float) -> np.ndarray:
+    def adjoint(self, weights: np.ndarray, height: float | KernelClass) -> np.ndarray:
         """Adjoint field ``A = K ⋆ w`` of receptor weights on a window.
 
         ``Σ_r w(r) C(r) = Σ_c A(c) E(c)`` for any emission ``E`` released at `height`, provided
@@ -410,15 +475,16 @@ class YearDispersion:
         """
         return self.adjoints(weights, [height])[..., 0, :, :]
 
-    def adjoints(self, weights: np.ndarray, heights: Sequence[float]) -> np.ndarray:
+    def adjoints(self, weights: np.ndarray, heights: Sequence[float | KernelClass]) -> np.ndarray:
         """Adjoint fields of one or several weight windows for several release heights.
 
         Parameters
         ----------
         weights : numpy.ndarray ``(..., wy, wx)``
             Receptor weights on a window (leading dims: several weightings of one window).
-        heights : sequence of float
-            Release heights [m] (keys of :attr:`kernels`).
+        heights : sequence of float or KernelClass
+            Kernel classes (keys of :attr:`kernels`; a bare height is the class with
+            initial sigma_z 0).
 
         Returns
         -------
@@ -435,20 +501,22 @@ class YearDispersion:
             scipy.fft.next_fast_len(wx + 2 * m, real=True),
         )
         ws = scipy.fft.rfftn(w, s=shape, axes=(-2, -1), workers=-1)
-        specs = np.stack([self._flipped_spectrum(float(h), shape) for h in heights])
+        specs = np.stack([self._flipped_spectrum(_class_key(h), shape) for h in heights])
         full = scipy.fft.irfftn(ws[..., None, :, :] * specs, s=shape, axes=(-2, -1), workers=-1)
         return np.ascontiguousarray(full[..., m : m + wy, m : m + wx])
 
-    def _flipped_spectrum(self, height: float, shape: tuple[int, int]) -> np.ndarray:
+    def _flipped_spectrum(self, height: KernelClass, shape: tuple[int, int]) -> np.ndarray:
         key = (height, shape)
         if key not in self._adj_cache:
             k = self.kernels[height][::-1, ::-1]
             self._adj_cache[key] = scipy.fft.rfftn(k, s=shape, workers=-1)
         return self._adj_cache[key]
 
-    def point_adjoint(self, row: int, col: int, height: float) -> tuple[slice, slice, np.ndarray]:
+    def point_adjoint(
+        self, row: int, col: int, height: float | KernelClass
+    ) -> tuple[slice, slice, np.ndarray]:
         """Adjoint of the concentration at one receptor cell: the flipped kernel around it."""
-        k = self.kernels[float(height)]
+        k = self.kernels[_class_key(height)]
         m = self.half
         ny, nx = self.grid.shape
         r0, r1 = max(0, row - m), min(ny, row + m + 1)
@@ -509,7 +577,7 @@ def annual_concentration(
     bg = _background_array(background, emission)
     sectors = [str(s) for s in emission["sector"].values]
     pollutants = [str(p) for p in emission["pollutant"].values]
-    heights = settings.heights(sectors)
+    heights = settings.classes(sectors)
     contrib = np.zeros((len(years), len(sectors), len(pollutants), *grid.shape))
     for iy, year in enumerate(years):
         cache: dict[tuple[float, float], YearDispersion] = {}

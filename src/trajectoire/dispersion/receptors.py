@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from trajectoire.dispersion.concentration import YearDispersion
+from trajectoire.dispersion.concentration import KernelClass, YearDispersion
 from trajectoire.errors import InputError
 
 __all__ = [
@@ -166,7 +166,7 @@ def territory_adjoints(
     disp: YearDispersion,
     area: Sequence[Receptor],
     population: Sequence[Receptor],
-    heights: Sequence[float],
+    heights: Sequence[float | KernelClass],
 ) -> list[np.ndarray]:
     """Adjoint fields of the area-mean and population-weighted receptor of each territory.
 
@@ -176,8 +176,8 @@ def territory_adjoints(
         The year's kernels.
     area, population : sequence of Receptor
         The two weightings of each territory, on the same windows.
-    heights : sequence of float
-        Release heights [m].
+    heights : sequence of float or KernelClass
+        Kernel classes ``(release height, initial sigma_z)`` [m] (bare heights: sigma_z0 0).
 
     Returns
     -------
@@ -191,9 +191,12 @@ def territory_adjoints(
 
 
 def station_adjoints(
-    disp: YearDispersion, rows: npt.ArrayLike, cols: npt.ArrayLike, heights: Sequence[float]
+    disp: YearDispersion,
+    rows: npt.ArrayLike,
+    cols: npt.ArrayLike,
+    heights: Sequence[float | KernelClass],
 ) -> list[Footprint]:
-    """Adjoint of the concentration at each station cell, for every release height.
+    """Adjoint of the concentration at each station cell, for every kernel class.
 
     Returns
     -------

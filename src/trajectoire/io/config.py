@@ -513,6 +513,7 @@ class DispersionConfig(_Section):
     sigma: str = "briggs-urban"
     receptor_height: float = Field(default=1.5, ge=0, allow_inf_nan=False)
     release_height: dict[str, float] = Field(default_factory=dict)
+    initial_sigma_z: dict[str, float] = Field(default_factory=dict)
     dry_deposition: bool = False
     deposition_velocity: dict[str, float] = Field(default_factory=dict)
 
@@ -536,6 +537,19 @@ class DispersionConfig(_Section):
             if not (h >= 0 and h < 1e4):
                 raise ValueError(f"release height of {k!r} is {h} m; expected 0 <= h < 10000 m")
             out[_sector(k)] = h
+        return out
+
+    @field_validator("initial_sigma_z")
+    @classmethod
+    def _check_initial_sigma_z(cls, v: dict[str, float]) -> dict[str, float]:
+        out = {}
+        for k, s0 in v.items():
+            if not (s0 >= 0 and s0 <= 100.0):
+                raise ValueError(
+                    f"initial sigma_z of {k!r} is {s0} m; expected 0 <= sigma_z0 <= 100 m "
+                    "(about 1.5 to 2 m for road traffic, RLINE / Snyder et al. 2013)"
+                )
+            out[_sector(k)] = s0
         return out
 
     @field_validator("deposition_velocity")
