@@ -4,8 +4,8 @@ The local concentration is the part of the concentration that the modelled sourc
 regional background is added to it at output (:mod:`trajectoire.io.outputs`). It is linear in
 the emissions, so
 
-* the sectors released at the same height are summed before the forward transform (one
-  transform per height class, one inverse in all, :func:`local_concentration`), which equals
+* the sectors of one kernel class (release height, initial sigma_z) are summed before the
+  forward transform (one transform per class, one inverse in all, :func:`local_concentration`), which equals
   one convolution per sector to round-off;
 * when the contribution of each sector is wanted as a map, each sector is convolved alone
   and the total is their sum (:func:`sector_concentrations`), so that the contributions add
@@ -176,8 +176,8 @@ def local_concentration(
 ) -> np.ndarray:
     """Local concentration [ug m-3] of gridded emissions and stacks, float64.
 
-    Sectors are grouped by release height before the forward transforms (one per height
-    class, one inverse in all): linearity makes this equal to one convolution per sector.
+    Sectors are grouped by kernel class (release height, initial sigma_z) before the forward
+    transforms (one per class, one inverse in all): linearity makes this equal to one convolution per sector.
 
     Parameters
     ----------
