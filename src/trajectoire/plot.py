@@ -59,10 +59,11 @@ def _labels() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+_LABELS = _labels()
 #: Labels in both languages (a key per phrase; ``{}`` fields filled by the caller).
-_TEXT: dict[str, dict[str, str]] = _labels()["text"]
+_TEXT: dict[str, dict[str, str]] = _LABELS["text"]
 #: Short GNFR names for legends.
-_SECTOR_NAMES: dict[str, dict[str, str]] = _labels()["sectors"]
+_SECTOR_NAMES: dict[str, dict[str, str]] = _LABELS["sectors"]
 
 _HATCHES = ("", "//", "\\\\", "xx", "..", "++", "oo", "--", "||", "**", "O.", "/o", "\\|")
 _LINESTYLES = ("-", "--", "-.", ":")

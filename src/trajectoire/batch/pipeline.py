@@ -609,6 +609,7 @@ class _Year:
     maps: YearMaps
     sums: ReceptorSums
     population: np.ndarray
+    own: Any  # (territory, cell) each territory's own inhabitants (_own_inhabitants), once
     exposure: ExposureStatistics  # quantiles and inhabitants above thresholds, per pollutant
     exposure_receptors: list[Receptor] = field(default_factory=list)
     stack_emission: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -688,6 +689,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
     is_map = year in ctx.map_years
     n_p = len(ctx.output_pollutants)
     pop = population(ctx, year)
+    own = _own_inhabitants(ctx, year, pop)
     depositing = bool(ctx.settings.deposition_velocity)
     return _Year(
         year=year,
@@ -700,8 +702,9 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
             len(ctx.territories), len(ctx.stations), len(ctx.sectors), len(ctx.origins), n_p
         ),
         population=pop,
+        own=own,
         exposure=ExposureStatistics.zeros(
-            _own_inhabitants(ctx, year, pop),
+            own,
             ctx.output_pollutants,
             quantiles=ctx.config.exposure.quantiles,  # [exposure]: the user's, or the default
             thresholds=ctx.config.exposure.all_thresholds(),
@@ -740,7 +743,7 @@ def _receptors(ctx: RunContext, y: _Year) -> None:
     own = (
         None
         if ctx.inhabitants is None
-        else ctx.inhabitants.windows(y.year, [r.rows for r in area], [r.cols for r in area])
+        else ctx.inhabitants.windows_of(y.own, [r.rows for r in area], [r.cols for r in area])
     )
     y.exposure_receptors = population_receptors(area, y.population, ctx.fractions, inhabitants=own)
     rows, cols = ctx.stations["row"].to_numpy(int), ctx.stations["col"].to_numpy(int)
@@ -878,9 +881,8 @@ def _no2_method(ctx: RunContext, year: int) -> tuple[str, np.ndarray]:
 
 def _zone_exposure(ctx: RunContext, y: _Year, fraction: np.ndarray) -> None:
     """Exposure inside and outside ``[inputs] exposure_zones``, from the year's maps."""
-    own = _own_inhabitants(ctx, y.year, y.population)
     thresholds = ctx.config.exposure.all_thresholds()
-    y.zones = ZoneExposure.split(own, fraction, ctx.output_pollutants, thresholds=thresholds)
+    y.zones = ZoneExposure.split(y.own, fraction, ctx.output_pollutants, thresholds=thresholds)
     for ip in range(len(ctx.output_pollutants)):
         y.zones.add(ip, y.maps.concentration[0, ip])
 
@@ -957,8 +959,8 @@ def _background_output(ctx: RunContext, y: _Year) -> Any:
 def _inhabitants(ctx: RunContext, y: _Year) -> list[float]:
     """Inhabitants of each territory in the year: the zones' own (cut by the territories),
     else the population grid times the territory fractions."""
-    if ctx.inhabitants is not None:
-        return [float(v) for v in ctx.inhabitants.totals(y.year)]
+    if ctx.inhabitants is not None:  # the same sum as TerritoryPopulation.totals
+        return [float(v) for v in np.asarray(y.own.sum(axis=1)).ravel()]
     return territory_totals(y.population, ctx.fractions, len(ctx.territories))
 
 

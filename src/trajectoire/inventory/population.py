@@ -121,15 +121,11 @@ def population_at(census: xr.DataArray, year: int) -> np.ndarray:
     >>> [float(population_at(census, y)[0, 0]) for y in (1980, 1990, 1995, 2000, 2020)]
     [10.0, 10.0, 15.0, 20.0, 20.0]
     """
-    c = [int(v) for v in census["census"].values]
     values = np.asarray(census.transpose("census", "y", "x").values, dtype=np.float64)
-    if year <= c[0]:
-        return values[0]
-    if year >= c[-1]:
-        return values[-1]
-    k = int(np.searchsorted(c, year)) - 1
-    t = (year - c[k]) / (c[k + 1] - c[k])
-    return (1.0 - t) * values[k] + t * values[k + 1]
+    i, j, t = _interpolation([int(v) for v in census["census"].values], year)
+    if i == j:
+        return values[i]
+    return (1.0 - t) * values[i] + t * values[j]
 
 
 def _interpolation(census: list[int], year: int) -> tuple[int, int, float]:
@@ -269,7 +265,13 @@ class TerritoryPopulation:
         list of numpy.ndarray
             ``(rows, cols)`` inhabitants per cell of each territory in its window.
         """
-        per_cell = self.at(year)
+        return self.windows_of(self.at(year), rows, cols)
+
+    def windows_of(
+        self, per_cell: sparse.csr_matrix, rows: list[slice], cols: list[slice]
+    ) -> list[np.ndarray]:
+        """:meth:`windows` of a ``(territory, cell)`` matrix already computed by :meth:`at`
+        (a run computes it once a year and reads its windows and totals from it)."""
         out = []
         for i, (r, c) in enumerate(zip(rows, cols, strict=True)):
             row = per_cell.getrow(i)
