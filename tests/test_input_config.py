@@ -242,3 +242,56 @@ def test_proxy_names_are_checked_to_their_classes(
 ) -> None:
     with pytest.raises(ConfigError, match=fragment):
         load_config(_config(tmp_path, f'[proxies]\nB_Industry = "{proxy}"\n'))
+
+
+def _territories_gpkg(path: Path) -> Path:
+    import geopandas as gpd
+
+    gdf = gpd.GeoDataFrame(
+        {"territoire": ["MEL"], "pmun": [100]},
+        geometry=[shapely.box(700_000, 7_000_000, 701_000, 7_001_000)],
+        crs="EPSG:2154",
+    )
+    gdf.to_file(path, layer="territoires", driver="GPKG")
+    return path
+
+
+def test_a_columns_entry_that_matched_nothing_is_named_before_the_reader_s_complaint(
+    tmp_path: Path,
+) -> None:
+    """The reader would say "no 'territory' column"; the mistake is the entry's typo."""
+    _territories_gpkg(tmp_path / "t.gpkg")
+    block = '[inputs.territories]\npath = "t.gpkg"\ncolumns = { territory = "territoir" }\n'
+    text = _config(tmp_path, "").read_text().replace('territories = "territories.gpkg"\n', "")
+    (tmp_path / "config.toml").write_text(text + block)
+    cfg = load_config(tmp_path / "config.toml")
+    with pytest.raises(ConfigError) as info:
+        read_input("territories", cfg.inputs.territories)
+    msg = str(info.value)
+    assert "columns.territory = 'territoir'" in msg and "'territoire'" in msg
+
+
+def test_territory_messages_name_the_configuration_key(tmp_path: Path) -> None:
+    _territories_gpkg(tmp_path / "t.gpkg")
+    block = '[inputs.territories]\npath = "t.gpkg"\nlayer = "territories"\n'
+    text = _config(tmp_path, "").read_text().replace('territories = "territories.gpkg"\n', "")
+    (tmp_path / "config.toml").write_text(text + block)
+    cfg = load_config(tmp_path / "config.toml")
+    with pytest.raises(Exception) as info:
+        read_input("territories", cfg.inputs.territories)
+    msg = str(info.value)
+    assert 'Set layer = "territoires" in [inputs.territories]' in msg and "layer=" not in msg
+
+
+def test_an_irep_unit_option_is_checked_even_when_rows_carry_units(tmp_path: Path) -> None:
+    from trajectoire.errors import UnitsError
+    from trajectoire.inventory.irep import read_irep
+
+    (tmp_path / "sites.csv").write_text(
+        "irep_identifiant,nom_etablissement,x_l93,y_l93\n1,A,700100,7000100\n", encoding="utf-8"
+    )
+    (tmp_path / "em.csv").write_text(
+        "site_id,pollutant,value,unit\n1,NOx,5,t yr-1\n", encoding="utf-8"
+    )
+    with pytest.raises(UnitsError, match="tonnes par siecle"):
+        read_irep(tmp_path / "sites.csv", emissions=tmp_path / "em.csv", unit="tonnes par siecle")

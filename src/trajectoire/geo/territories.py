@@ -107,7 +107,16 @@ def sample_territories_path() -> Path | None:
     return _REPO_SAMPLE if _REPO_SAMPLE.is_file() else None
 
 
-def _choose_layer(path: Path, layer: str | None) -> str | None:
+def _fix(config_key: str | None, python: str, toml: str) -> str:
+    """How to fix it: the configuration key when the file came from a configuration, else
+    the Python keyword."""
+    if config_key:
+        table = config_key.replace("] ", ".").rstrip() + ("]" if "] " in config_key else "")
+        return f"Set {toml} in {table} of the configuration."
+    return f"Pass {python}" + ("" if python.endswith(".") else ".")
+
+
+def _choose_layer(path: Path, layer: str | None, config_key: str | None = None) -> str | None:
     import pyogrio
 
     try:
@@ -120,8 +129,8 @@ def _choose_layer(path: Path, layer: str | None) -> str | None:
     if layer is not None:
         if layer not in layers:
             raise MissingVariableError(
-                f"{path}: no layer {layer!r}; the file has layers {layers}. Pass one of them "
-                "as layer=..."
+                f"{path}: no layer {layer!r}; the file has layers {layers}. "
+                + _fix(config_key, "one of them as layer=...", f'layer = "{layers[0]}"')
             )
         return layer
     if len(layers) <= 1:
@@ -130,8 +139,9 @@ def _choose_layer(path: Path, layer: str | None) -> str | None:
         if candidate in layers:
             return candidate
     raise InputError(
-        f"{path}: has several layers {layers} and none is called 'territories'; pass the "
-        "layer that holds the territory polygons with layer=..."
+        f"{path}: has several layers {layers} and none is called 'territories'; choose "
+        "the layer that holds the territory polygons. "
+        + _fix(config_key, "layer=...", f'layer = "{layers[0]}"')
     )
 
 
@@ -140,6 +150,7 @@ def load_territories(
     *,
     layer: str | None = None,
     columns: Mapping[str, str] | None = None,
+    config_key: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read territory polygons into a GeoDataFrame in Lambert-93.
 
@@ -155,6 +166,9 @@ def load_territories(
         File column to output column, e.g. ``{"territoire": "territory", "epci_nom": "name",
         "pmun_2023": "population"}`` for the real ``territoires_aqah.gpkg``. Unmapped columns
         are dropped.
+    config_key : str, optional
+        The configuration key of the file (``"[inputs] territories"``): messages then say
+        which key of the configuration fixes the mistake, instead of the Python keyword.
 
     Returns
     -------
@@ -198,15 +212,18 @@ def load_territories(
             f"territories file {path} does not exist; pass the path of a polygon file "
             "(GeoPackage, GeoJSON, Shapefile), or path=None for the bundled sample."
         )
-    chosen = _choose_layer(path, layer)
+    chosen = _choose_layer(path, layer, config_key)
     gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     gdf = mapped_columns(gdf)  # the configuration's ``columns`` (tables.column_mapping)
     what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
-    return _normalise(gdf, columns, what)
+    return _normalise(gdf, columns, what, config_key)
 
 
 def _normalise(
-    gdf: gpd.GeoDataFrame, columns: Mapping[str, str] | None, what: str
+    gdf: gpd.GeoDataFrame,
+    columns: Mapping[str, str] | None,
+    what: str,
+    config_key: str | None = None,
 ) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
@@ -231,8 +248,12 @@ def _normalise(
     if "territory" not in data.columns:
         raise MissingVariableError(
             f"{what}: no 'territory' column; found "
-            f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Map the id column, e.g. "
-            "columns={'territoire': 'territory'}."
+            f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Map the id column: "
+            + _fix(
+                config_key,
+                "columns={'territoire': 'territory'}",
+                'columns = { territory = "territoire" }',
+            )
         )
     ids = [("" if v is None else str(v)).strip() for v in data["territory"]]
     if any(not i or i.lower() == "nan" for i in ids):

@@ -595,20 +595,21 @@ def _unit_factors(
 ) -> np.ndarray:
     """Per-row factor to t yr-1, from the unit column (empty cells: the `unit` option)."""
     expected = list(UNIT_TABLE["emission_rate"])
-    if column is None:
-        if unit is None:
-            raise UnitsError(
-                f"{name}: no unit column and no unit given; expected a mass per year such as "
-                f"'kg yr-1' ({expected}). Add a 'unit' column or "
-                + _set(config_key, "unit", '"kg yr-1"')
-                + "."
-            )
+    if column is None and unit is None:
+        raise UnitsError(
+            f"{name}: no unit column and no unit given; expected a mass per year such as "
+            f"'kg yr-1' ({expected}). Add a 'unit' column or "
+            + _set(config_key, "unit", '"kg yr-1"')
+            + "."
+        )
+    if unit is not None:  # checked even when every row has its own unit: never ignored
         try:
             f = conversion_factor(unit, "emission_rate", what=f"{name}, unit option")
         except UnitsError as exc:
             raise UnitsError(
                 f"{exc} Fix it: " + _set(config_key, "unit", '"kg yr-1"') + "."
             ) from None
+    if column is None:
         return np.full(len(frame), f)
     factors = np.empty(len(frame))
     cache: dict[str, float] = {}

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background, read_background_field
-from trajectoire.errors import ConfigError
+from trajectoire.errors import ConfigError, TrajectoireError
 from trajectoire.geo.territories import load_territories, read_exposure_zones
 from trajectoire.inventory.communes import read_commune_inventory, read_commune_population
 from trajectoire.inventory.gridded import read_cams_reg, read_emep_gridded
@@ -316,7 +316,18 @@ def input_context(key: str, spec: InputSpec) -> Iterator[None]:
         read, naming the columns they had.
     """
     with dialect_defaults(**spec.dialect()), column_mapping(spec.columns) as state:
-        yield
+        try:
+            yield
+        except TrajectoireError:
+            # a reader complaining of a missing column is most often a columns entry that
+            # matched nothing: name that entry, the user's mistake, instead
+            _check_mapping_used(key, spec, state)
+            raise
+    _check_mapping_used(key, spec, state)
+
+
+def _check_mapping_used(key: str, spec: InputSpec, state: Any) -> None:
+    """Raise when a ``columns`` entry matched no column of the tables read."""
     unused = {k: v for k, v in spec.columns.items() if k not in state.used}
     if unused and state.seen:
         want, file_col = next(iter(unused.items()))
