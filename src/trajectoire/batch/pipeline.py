@@ -30,7 +30,12 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import require_columns
-from trajectoire.assess.exposure import ExposureStatistics, ZoneExposure, territory_inhabitants
+from trajectoire.assess.exposure import (
+    ExposureStatistics,
+    ZoneExposure,
+    run_thresholds,
+    territory_inhabitants,
+)
 from trajectoire.assess.stations import observations_from_table
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
@@ -48,6 +53,7 @@ from trajectoire.dispersion.concentration import (
     YearDispersion,
     deposited_mass,
     deposition_flux,
+    source_deposition_flux,
 )
 from trajectoire.dispersion.local import (
     Stacks,
@@ -88,6 +94,7 @@ from trajectoire.io.formats import read_input
 from trajectoire.io.outputs import (
     BackgroundMaps,
     YearMaps,
+    split_number_species,
     static_dataset,
     territory_totals,
     with_no2_attribution,
@@ -95,7 +102,7 @@ from trajectoire.io.outputs import (
 )
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.stability import add_stability
-from trajectoire.species import normalise_pollutant, use_species
+from trajectoire.species import get_pollutant, normalise_pollutant, run_scale, use_species
 from trajectoire.tables import dialect_defaults, numeric_column
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
@@ -151,6 +158,17 @@ class RunContext:
     zone_fraction: np.ndarray | None = None  # (ny, nx) share covered by [inputs] exposure_zones
     regional: RegionalBackground | None = None  # a regional model field, local part removed
     attrs: dict[str, Any] = field(default_factory=dict)
+    at_source: list[str] = field(default_factory=list)  # deposited in their cell (TRWP_coarse)
+    numbers: list[str] = field(default_factory=list)  # particle-number species (UFP)
+
+    @property
+    def kernel_groups(self) -> dict[tuple[float, float], list[int]]:
+        """:meth:`DispersionSettings.removal_groups` of the dispersed pollutants, without
+        those deposited at source (never dispersed: no kernel set)."""
+        groups = self.settings.removal_groups(self.dispersed)
+        skip = {self.dispersed.index(p) for p in self.at_source}
+        kept = {k: [i for i in m if i not in skip] for k, m in groups.items()}
+        return {k: m for k, m in kept.items() if m}
 
     @property
     def origin_layers(self) -> Origins:
@@ -197,9 +215,10 @@ def prepare(config: RunConfig) -> RunContext:
         background, regional = _background(config, output_pollutants, run_years, grid)
         stations = _stations(config, grid)
         observations = _observations(config, stations, output_pollutants)
+        settings = _settings(config, dispersed)  # with the run's registry
+        at_source, numbers = _families(dispersed)
     census_years, census = _census_grids(zones, grid)
     origins, fractions, layers = _origins(terr, grid)
-    settings = _settings(config, dispersed)
     points = locate_stacks(reference, grid, fractions, origins)
     return RunContext(
         config=config,
@@ -236,6 +255,8 @@ def prepare(config: RunConfig) -> RunContext:
         zone_fraction=_zone_fraction(config, grid),
         regional=regional,
         attrs={"reference_year": config.run.reference_year},
+        at_source=at_source,
+        numbers=numbers,
     )
 
 
@@ -300,7 +321,7 @@ def _reference(
         reference_year=config.run.reference_year,
         point_sources=_read(config, "point_sources"),
         roads=_read(config, "roads", emission_factors=factors) if inputs.roads else None,
-        area_totals=_read(config, "area_emissions"),
+        area_totals=_with_units(_read(config, "area_emissions")),
         gridded=_read(config, "gridded"),
         zones=zones,
         proxies=choose_proxies(config.proxies.wanted(), _proxy_data(config, zones)),
@@ -326,6 +347,16 @@ def _reference(
             raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
         output_pollutants.append("NO2")
     return reference, sectors, dispersed, output_pollutants
+
+
+def _with_units(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Area totals as read (each species in its own emission unit: ``t yr-1``, or ``yr-1``
+    for particle numbers), with a ``units`` column saying so, so that reading them again
+    (:func:`trajectoire.inventory.build_inventory`) keeps the families apart."""
+    if table is None or "pollutant" not in getattr(table, "columns", ()):
+        return table
+    units = {p: get_pollutant(p).emission_units for p in dict.fromkeys(table["pollutant"])}
+    return table.assign(units=table["pollutant"].map(units))
 
 
 def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
@@ -354,22 +385,51 @@ def _emitting_sectors(reference: xr.Dataset) -> list[str]:
 
 
 def _settings(config: RunConfig, dispersed: list[str]) -> DispersionSettings:
-    """Dispersion settings: the configured release heights over the sector defaults, and
-    with ``dry_deposition`` a deposition velocity for every dispersed pollutant (the
-    registry's or ``[dispersion] deposition_velocity``'s, 0 only when given there)."""
-    settings = DispersionSettings.from_config(config.dispersion)
-    if config.dispersion.dry_deposition:
-        given = set(settings.deposition_velocity) | set(config.dispersion.deposition_velocity)
-        missing = [p for p in dispersed if p not in given]
-        if missing:
-            example = ", ".join(f"{p} = 0.0" for p in missing)
-            raise ConfigError(
-                f"[dispersion] dry_deposition = true, but pollutant(s) {missing} have no dry "
-                "deposition velocity in trajectoire.species.POLLUTANTS; give one in m s-1 "
-                f"with [dispersion] deposition_velocity = {{ {example} }} (0 leaves it "
-                "undeposited), or set dry_deposition = false."
-            )
+    """Dispersion settings: the configured release heights over the sector defaults, with
+    ``dry_deposition`` (true, or a list of ids) a deposition velocity for every pollutant
+    that deposits (the registry's or ``[dispersion] deposition_velocity``'s, 0 only when
+    given there), and the registry's half-lives that ``[dispersion] decay`` applies."""
+    disp = config.dispersion
+    _check_at_source(disp, dispersed)
+    settings = DispersionSettings.from_config(disp, pollutants=None)
+    given = set(settings.deposition_velocity) | set(disp.deposition_velocity)
+    at_source = set(_families(dispersed)[0])
+    missing = [p for p in dispersed if disp.deposits(p) and p not in given | at_source]
+    if missing:
+        example = ", ".join(f"{p} = 0.0" for p in missing)
+        asked = "true" if disp.dry_deposition is True else str(disp.dry_deposition)
+        raise ConfigError(
+            f"[dispersion] dry_deposition = {asked}, but pollutant(s) {missing} have no dry "
+            "deposition velocity in the species registry; give one in m s-1 with "
+            f"[dispersion] deposition_velocity = {{ {example} }} (0 leaves it undeposited), "
+            "or leave them out of dry_deposition."
+        )
     return settings
+
+
+def _families(dispersed: list[str]) -> tuple[list[str], list[str]]:
+    """The dispersed pollutants deposited in their emission cell (``deposited_at_source``
+    in the registry in use), and the particle-number ones."""
+    sp = {p: get_pollutant(p) for p in dispersed}
+    return [p for p in dispersed if sp[p].deposited_at_source], [
+        p for p in dispersed if sp[p].is_number
+    ]
+
+
+def _check_at_source(disp: Any, dispersed: list[str]) -> None:
+    """A species deposited at source (``TRWP_coarse``) is never dispersed: a deposition
+    velocity or a decay asked for it is a configuration error."""
+    at_source = _families(dispersed)[0]
+    decay = disp.decay if isinstance(disp.decay, list) else []
+    for p in at_source:
+        for key, named in (("deposition_velocity", disp.deposition_velocity), ("decay", decay)):
+            if p in named:
+                raise ConfigError(
+                    f"[dispersion] {key} names {p!r}, which the species registry marks "
+                    "deposited_at_source (deposited in its emission cell, never dispersed); "
+                    f"remove {p!r} from [dispersion] {key}, or model its airborne part as "
+                    "another species (TRWP)."
+                )
 
 
 def _mask(config: RunConfig, terr: Any, grid: Grid) -> np.ndarray:
@@ -486,6 +546,7 @@ def _background(
         log.warning("no background given: the regional background is taken as 0")
         return zeros, None
     bg = _read(config, "background")
+    bg, pollutants = _emerging_background(bg, pollutants, config)
     missing_p = sorted(set(pollutants) - {str(p) for p in bg["pollutant"].values})
     missing_y = sorted(set(run_years) - {int(y) for y in bg["year"].values})
     if missing_p or missing_y:
@@ -503,8 +564,27 @@ def _background(
         )
     bg = bg.sel(year=run_years, pollutant=list(pollutants))
     if "y" not in bg.dims:
-        return bg.load(), None
+        return bg.reindex(pollutant=zeros["pollutant"], fill_value=0.0).load(), None
     return zeros, RegionalBackground(bg, grid)
+
+
+def _emerging_background(
+    bg: xr.DataArray, pollutants: list[str], config: RunConfig
+) -> tuple[xr.DataArray, list[str]]:
+    """The emerging species (registry flag ``emerging``) that the background table does
+    not give are taken as 0 (no regional measurement exists for most), said in a warning;
+    the other pollutants must be in the table. Returns the table and the pollutants it
+    must give."""
+    given = {str(p) for p in bg["pollutant"].values}
+    absent = [p for p in pollutants if p not in given and get_pollutant(p).emerging]
+    if absent:
+        warn(
+            f"{bg.attrs.get('source_file', '[inputs] background')}: no background for the emerging species "
+            f"{absent}: taken as 0 (local sources only); add rows (units cm-3 for particle "
+            "numbers) to [inputs] background to give one.",
+            TrajectoireWarning,
+        )
+    return bg, [p for p in pollutants if p not in absent]
 
 
 def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
@@ -690,7 +770,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
     n_p = len(ctx.output_pollutants)
     pop = population(ctx, year)
     own = _own_inhabitants(ctx, year, pop)
-    depositing = bool(ctx.settings.deposition_velocity)
+    depositing = bool(ctx.settings.deposition_velocity) or bool(ctx.at_source)
     return _Year(
         year=year,
         is_map=is_map,
@@ -707,7 +787,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
             own,
             ctx.output_pollutants,
             quantiles=ctx.config.exposure.quantiles,  # [exposure]: the user's, or the default
-            thresholds=ctx.config.exposure.all_thresholds(),
+            thresholds=run_thresholds(ctx.config.exposure.all_thresholds(), ctx.numbers),
         ),
         deposition=np.full((len(ctx.territories), n_p), np.nan) if depositing else None,
     )
@@ -725,7 +805,7 @@ def _year_kernels(ctx: RunContext, year: int, heights: list[KernelClass]) -> lis
                 ctx.grid, met, ctx.settings, heights, decay_rate=k, deposition_velocity=vd
             ),
         )
-        for (k, vd), members in ctx.settings.removal_groups(ctx.dispersed).items()
+        for (k, vd), members in ctx.kernel_groups.items()
     ]
 
 
@@ -776,13 +856,29 @@ def _stacks(ctx: RunContext, y: _Year) -> None:
 
 
 def _emission(ctx: RunContext, y: _Year) -> None:
-    """Gridded emissions of the dispersed pollutants (in the output array) and stacks'."""
+    """Gridded emissions of the dispersed pollutants (in the output array) and stacks'.
+
+    A particle-number species' emission [yr-1] is `scaled` by its :func:`run_scale`
+    (1e-18) while the year is computed, so that the kernels (t yr-1 -> ug m-3) give its
+    concentration in cm-3; :func:`_finish` writes it back unscaled (:func:`_unscale_numbers`)."""
     weight = basis_weights(ctx.basis_weight, y.year)
     planes = y.maps.emission_planes
     for ip in range(len(ctx.dispersed)):
         emission_from_basis(ctx.basis, weight, ip, out=planes[:, ip])
     q = [stack_emission(ctx.point_emission, y.year, pol) for pol in ctx.dispersed]
     y.stack_emission = np.array(q).reshape(len(ctx.dispersed), len(y.stacks))
+    for pol in ctx.numbers:
+        y.maps.scale_emission(ctx.dispersed.index(pol), run_scale(pol), y.stack_emission)
+
+
+def _unscale_numbers(ctx: RunContext, y: _Year) -> None:
+    """The particle-number species' emissions [yr-1] back in the output array, unscaled
+    (computed again from the basis fields: bit for bit as read)."""
+    weight = basis_weights(ctx.basis_weight, y.year)
+    for pol in ctx.numbers:
+        ip = ctx.dispersed.index(pol)
+        emission_from_basis(ctx.basis, weight, ip, out=y.maps.emission_planes[:, ip])
+        y.stack_emission[ip] = stack_emission(ctx.point_emission, y.year, pol)
 
 
 def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
@@ -792,6 +888,9 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
     planes = y.maps.emission_planes
     for ip, pol in enumerate(ctx.dispersed):
         e, q = planes[:, ip], y.stack_emission[ip]
+        if pol in ctx.at_source:
+            _deposit_at_source(ctx, y, ip, e, q)
+            continue
         kernels = y.kernels_of(ip)
         args = (kernels.disp, e, q, kernels.stacks, ctx.sectors)
         by_sector = None
@@ -821,6 +920,24 @@ def _deposit(ctx: RunContext, y: _Year, ip: int, local: np.ndarray, velocity: fl
     if y.deposition is None:
         return
     flux = deposition_flux(local, velocity)
+    y.maps.set_deposition(ip, flux)
+    y.deposition[:, ip] = deposited_mass(
+        flux, ctx.fractions[: len(ctx.territories)], ctx.grid.cell_area
+    )
+
+
+def _deposit_at_source(ctx: RunContext, y: _Year, ip: int, e: np.ndarray, q: np.ndarray) -> None:
+    """A species deposited in its emission cell (``TRWP_coarse``): not dispersed (its
+    concentration and contributions are 0), its emission over the cell area is its
+    deposition flux, summed on each territory."""
+    zero = np.zeros(ctx.grid.shape, dtype=np.float32)
+    y.maps.set_concentration(ip, zero, 0.0)
+    y.exposure.add(ip, zero, 0.0)
+    y.maps.set_contribution(ip, np.zeros((len(ctx.sectors), *ctx.grid.shape), np.float32))
+    pts = ctx.points
+    rows, cols = (None, None) if pts is None else (pts["row"].values, pts["col"].values)
+    flux = source_deposition_flux(e, ctx.grid.cell_area, rows, cols, q)
+    assert y.deposition is not None  # a run with such a species always deposits
     y.maps.set_deposition(ip, flux)
     y.deposition[:, ip] = deposited_mass(
         flux, ctx.fractions[: len(ctx.territories)], ctx.grid.cell_area
@@ -881,7 +998,7 @@ def _no2_method(ctx: RunContext, year: int) -> tuple[str, np.ndarray]:
 
 def _zone_exposure(ctx: RunContext, y: _Year, fraction: np.ndarray) -> None:
     """Exposure inside and outside ``[inputs] exposure_zones``, from the year's maps."""
-    thresholds = ctx.config.exposure.all_thresholds()
+    thresholds = run_thresholds(ctx.config.exposure.all_thresholds(), ctx.numbers)
     y.zones = ZoneExposure.split(y.own, fraction, ctx.output_pollutants, thresholds=thresholds)
     for ip in range(len(ctx.output_pollutants)):
         y.zones.add(ip, y.maps.concentration[0, ip])
@@ -892,6 +1009,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     points = ctx.points
     rows = np.zeros(0, dtype=int) if points is None else points["row"].values
     cols = np.zeros(0, dtype=int) if points is None else points["col"].values
+    _unscale_numbers(ctx, y)
     y.maps.finish_emission(len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission)
     calm = float(ctx.met["calm_fraction"].sel(year=y.year)) if "calm_fraction" in ctx.met else None
     ds = year_dataset(
@@ -915,7 +1033,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     )
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)
-    return ds
+    return split_number_species(ds, ctx.numbers)
 
 
 def _background_of(ctx: RunContext, y: _Year, pol: str, local: np.ndarray) -> Any:
@@ -1056,7 +1174,7 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
     effects["background"] = np.zeros((n_t, n_p))
     effects["total"] = np.zeros((n_t, n_p))
     # one kernel set per (decay, deposition velocity), built when its pollutants come
-    for removal, members in ctx.settings.removal_groups(ctx.dispersed).items():
+    for removal, members in ctx.kernel_groups.items():  # none for TRWP_coarse: NaN
         disp, stacks = _change_kernels(ctx, ys, removal, heights)
         for ip in members:
             out = _linear_change(ctx, ctx.dispersed[ip], ys, disp, stacks, heights, h_of_s)
@@ -1120,8 +1238,9 @@ def _linear_change(
     area = ctx.territory_receptors
     adj = {m: [disp[m].adjoints(r.weights, heights) for r in area] for m in ys}
     fpdot = {m: footprint_sums(area, stacks[m].footprints) for m in ys}
-    emis = {e: emission_of(ctx, e, pol) for e in ys}
-    q = {e: stack_emission(ctx.point_emission, e, pol) for e in ys}
+    scale = run_scale(pol)  # 1e-18 for particle numbers: their change in cm-3
+    emis = {e: emission_of(ctx, e, pol) * scale for e in ys}
+    q = {e: stack_emission(ctx.point_emission, e, pol) * scale for e in ys}
     parts = {
         (e, m): _territory_sector_sums(
             ctx, adj[m], emis[e], h_of_s, q[e], stacks[m].sector, fpdot[m]
@@ -1229,4 +1348,4 @@ def _change_dataset(
     ds.attrs["method"] = (
         "Shapley decomposition over (emissions, meteorology, background); see docs/attribution.md"
     )
-    return ds
+    return split_number_species(ds, ctx.numbers)

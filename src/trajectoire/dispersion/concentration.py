@@ -58,6 +58,7 @@ __all__ = [
     "deposited_mass",
     "deposition_flux",
     "dry_deposition",
+    "source_deposition_flux",
     "stack_footprints",
 ]
 
@@ -228,6 +229,7 @@ class DispersionSettings:
             receptor_height=config.receptor_height,
             release_height=heights,
             initial_sigma_z=dict(getattr(config, "initial_sigma_z", {}) or {}),
+            decay_rate=_decay_rates(config, pollutants),
             deposition_velocity=_deposition_velocities(config, pollutants),
             precision=precision,
         )
@@ -304,17 +306,47 @@ def _deposition_velocities(
     ``dry_deposition`` is on, then the registry's (:func:`trajectoire.species.current_species`)
     updated with the section's ``deposition_velocity`` table; every one of `pollutants`
     (when given) must have one."""
-    if not getattr(config, "dry_deposition", False):
+    asked = getattr(config, "dry_deposition", False)
+    if not asked:
         return {}
-    given = dict(getattr(config, "deposition_velocity", {}) or {})
-    out = {p.id: p.deposition_velocity for p in current_species().values() if p.deposition_velocity}
-    out.update(given)
     registry = current_species()
+    given = dict(getattr(config, "deposition_velocity", {}) or {})
+    if isinstance(asked, bool):
+        out = {p.id: p.deposition_velocity for p in registry.values() if p.deposition_velocity}
+        out.update(given)
+        what = "[dispersion] dry_deposition = true"
+    else:  # a list of ids: only these deposit
+        known = {p: registry.species(p).deposition_velocity for p in asked}
+        out = {p: v for p, v in known.items() if v is not None}
+        out.update({p: given[p] for p in asked if p in given})
+        what = f"[dispersion] dry_deposition = {list(asked)}"
     for pol in pollutants or ():
-        if registry.species(pol).conversion is not None:
-            continue  # derived from its precursor (NO2 from NOx), not dispersed itself
-        out[pol] = deposition_velocity_of(pol, given, what="[dispersion] dry_deposition = true")
-    return {k: float(v) for k, v in out.items() if v > 0}
+        sp = registry.species(pol)
+        if sp.conversion is not None or sp.deposited_at_source:
+            continue  # derived from its precursor (NO2), or never dispersed (TRWP_coarse)
+        if isinstance(asked, bool) or pol in asked:
+            out[pol] = deposition_velocity_of(pol, given, what=what)
+    at_source = {p.id for p in registry.values() if p.deposited_at_source}
+    return {k: float(v) for k, v in out.items() if v > 0 and k not in at_source}
+
+
+def _decay_rates(
+    config: DispersionSection, pollutants: Sequence[str] | None = None
+) -> dict[str, float]:
+    """First-order loss rates ``ln 2 / half_life`` [s-1] of the registry's species that
+    ``[dispersion] decay`` applies (a section without ``decay``: none; see
+    :meth:`trajectoire.config.DispersionConfig.decays`), restricted to `pollutants` when
+    given."""
+    decays = getattr(config, "decays", None)
+    if decays is None:
+        return {}
+    registry = current_species()
+    ids = list(registry) if pollutants is None else [registry.normalise(p) for p in pollutants]
+    return {
+        p: registry[p].decay_rate
+        for p in ids
+        if registry[p].half_life is not None and not registry[p].deposited_at_source and decays(p)
+    }
 
 
 class _ClassKernels(dict[KernelClass, np.ndarray]):
@@ -661,6 +693,44 @@ def deposition_flux(local: np.ndarray, velocity: float) -> np.ndarray:
         ``local × velocity × 31 557 600 s yr-1`` [ug m-2 yr-1], same shape.
     """
     return local * velocity * SECONDS_PER_YEAR
+
+
+def source_deposition_flux(
+    emission: np.ndarray,
+    cell_area: float,
+    stack_rows: np.ndarray | None = None,
+    stack_cols: np.ndarray | None = None,
+    stack_emission: np.ndarray | None = None,
+) -> np.ndarray:
+    """Deposition [ug m-2 yr-1] of a species deposited in its emission cell (not dispersed).
+
+    For coarse particles (``deposited_at_source`` in the species registry: ``TRWP_coarse``)
+    that settle within metres of where they are emitted, far less than a cell: the whole
+    yearly emission of each cell, divided by the cell's area.
+
+    Parameters
+    ----------
+    emission : numpy.ndarray
+        ``(sector, ny, nx)`` or ``(ny, nx)`` gridded emission [t yr-1 per cell].
+    cell_area : float
+        Area of a cell [m2].
+    stack_rows, stack_cols : numpy.ndarray, optional
+        Cell of each stack.
+    stack_emission : numpy.ndarray, optional
+        ``(stack,)`` emission of each stack [t yr-1], added to its cell.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` float64 [ug m-2 yr-1] (1 t = 1e12 ug): summed over the area it is
+        ``1e12 ×`` the total emission, exactly what :func:`deposited_mass` gives back.
+    """
+    e = np.asarray(emission, dtype=np.float64)
+    total = e.sum(axis=0) if e.ndim == 3 else e.copy()
+    if stack_emission is not None and len(stack_emission):
+        where = (np.asarray(stack_rows, dtype=np.int64), np.asarray(stack_cols, dtype=np.int64))
+        np.add.at(total, where, np.asarray(stack_emission, dtype=np.float64))
+    return total / (cell_area * _T_PER_UG)
 
 
 def deposited_mass(flux: np.ndarray, fractions: np.ndarray, cell_area: float) -> np.ndarray:
