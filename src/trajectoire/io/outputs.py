@@ -465,7 +465,7 @@ def cumulative_deposition(ds: xr.Dataset) -> xr.Dataset:
     ``territory_deposition_cumulative(year, territory, pollutant)`` [t] is the running sum
     over the years of ``territory_deposition`` [t yr-1 × 1 yr]: what the local sources have
     deposited on the territory from 1 January of the first year to 31 December of each
-    year (``territory_deposition_number_cumulative`` [particles, units ``1``] for the
+    year (``territory_deposition_cumulative_number`` [particles, units ``1``] for the
     particle-number species). Computed when the years are assembled, so that a resumed or
     parallel run gives the same; its attribute ``accumulated_since`` names the first year.
 
