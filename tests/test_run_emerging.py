@@ -120,6 +120,9 @@ def test_the_run_sorts_the_species(run):
     members = sorted(i for m in groups.values() for i in m)
     assert ctx.dispersed.index("TRWP_coarse") not in members  # never dispersed
     assert groups[(0.0, 0.004)] == [ctx.dispersed.index("PM10"), ctx.dispersed.index("TRWP")]
+    attrs = P.global_attributes(ctx)
+    assert attrs["first_order_loss"].startswith("UFP: half-life 3 h")
+    assert attrs["deposited_at_source"] == "TRWP_coarse"
 
 
 def test_number_species_never_share_a_variable_with_masses(run):
@@ -359,3 +362,41 @@ def test_a_number_species_deposited_at_source_is_refused():
         read_species(
             {"species": {"X": {"name": "x", "unit_family": "number", "deposited_at_source": True}}}
         )
+
+
+def test_accessor_reads_the_number_variables(run):
+    import trajectoire.accessor  # noqa: F401  (registers ds.trajectoire)
+
+    _, years = run
+    ds = years[2018]
+    m = ds.trajectoire.source_receptor(pollutant="UFP")
+    local = ds["territory_concentration_number"] - ds["background_number"]
+    np.testing.assert_allclose(
+        m.sum("origin").values, local.sel(pollutant_number="UFP").values, rtol=1e-6
+    )
+    shares = ds.trajectoire.sector_shares(pollutant="ufp")
+    np.testing.assert_allclose(shares.sum("sector").values, 1.0, rtol=1e-6)
+    assert ds.trajectoire.source_receptor(pollutant="PFOA").notnull().all()
+
+
+def test_change_split_of_a_number_species_adds_up_in_cm3(run):
+    ctx, years = run
+    ch = P.decompose_change(ctx, *YEARS)
+    assert "UFP" in ch["pollutant_number"].values and "UFP" not in ch["pollutant"].values
+    assert ch["change_total_number"].attrs["units"] == "cm-3"
+    tc = {y: years[y]["territory_concentration_number"].isel(year=0) for y in YEARS}
+    want = (tc[YEARS[1]] - tc[YEARS[0]]).sel(pollutant_number="UFP").values
+    total = ch["change_total_number"].sel(pollutant_number="UFP").values
+    np.testing.assert_allclose(total, want, rtol=1e-4, atol=1e-6 * np.abs(want).max())
+    parts = sum(
+        ch[f"change_{k}_number"].sel(pollutant_number="UFP").values
+        for k in ("emission", "meteorology", "background")
+        if "sector" not in ch[f"change_{k}_number"].dims
+    ) + sum(
+        ch[f"change_{k}_number"].sel(pollutant_number="UFP", sector="all").values
+        for k in ("emission", "meteorology")
+    )
+    np.testing.assert_allclose(parts, total, rtol=1e-9, atol=1e-9)
+    # never dispersed: no change split for the species deposited at source
+    for name in ("change_total", "change_background", "change_emission"):
+        assert bool(ch[name].sel(pollutant="TRWP_coarse").isnull().all()), name

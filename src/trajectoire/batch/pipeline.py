@@ -19,6 +19,7 @@ cluster, and the result is the same.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 import warnings
@@ -216,7 +217,7 @@ def prepare(config: RunConfig) -> RunContext:
         stations = _stations(config, grid)
         observations = _observations(config, stations, output_pollutants)
         settings = _settings(config, dispersed)  # with the run's registry
-        at_source, numbers = _families(dispersed)
+        families = dict(zip(("at_source", "numbers"), _families(dispersed), strict=True))
     census_years, census = _census_grids(zones, grid)
     origins, fractions, layers = _origins(terr, grid)
     points = locate_stacks(reference, grid, fractions, origins)
@@ -255,8 +256,7 @@ def prepare(config: RunConfig) -> RunContext:
         zone_fraction=_zone_fraction(config, grid),
         regional=regional,
         attrs={"reference_year": config.run.reference_year},
-        at_source=at_source,
-        numbers=numbers,
+        **families,
     )
 
 
@@ -1114,6 +1114,7 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
         "dispersion": f"climatological Gaussian plume kernel, radius {s.radius:g} m, sigma {s.sigma}, receptor height {s.receptor_height:g} m",
         "release_heights": "; ".join(f"{k}: {s.height_of(k):g} m" for k in ctx.sectors),
         **_initial_sigma_z_attribute(ctx),
+        **_removal_attributes(ctx),
         "no2_conversion": no2_description(cfg.no2.method, cfg.no2.curve, cfg.no2.fno2),
         # machine-readable, for what reads the output back (trajectoire scenario)
         "no2_method": cfg.no2.method,
@@ -1127,6 +1128,20 @@ def _initial_sigma_z_attribute(ctx: RunContext) -> dict[str, str]:
     s0 = {k: ctx.settings.initial_sigma_z_of(k) for k in ctx.sectors}
     given = "; ".join(f"{k}: {v:g} m" for k, v in s0.items() if v > 0)
     return {"initial_sigma_z": given} if given else {}
+
+
+def _removal_attributes(ctx: RunContext) -> dict[str, str]:
+    """``first_order_loss`` (the half-lives applied, ``[dispersion] decay``) and
+    ``deposited_at_source``, when the run has any (none: attributes unchanged)."""
+    out = {}
+    k = {p: ctx.settings.decay_rate[p] for p in ctx.dispersed if p in ctx.settings.decay_rate}
+    if k:
+        out["first_order_loss"] = "; ".join(
+            f"{p}: half-life {math.log(2.0) / v / 3600.0:g} h ({v:.4g} s-1)" for p, v in k.items()
+        )
+    if ctx.at_source:
+        out["deposited_at_source"] = " ".join(ctx.at_source)
+    return out
 
 
 # ------------------------------------------------------------------------- change split
@@ -1186,7 +1201,15 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
                 effects[k][:, n_s, ino2] = out[k]
             effects["background"][:, ino2] = out["background"]
             effects["total"][:, ino2] = out["total"]
+    _not_dispersed(ctx, effects)
     return _change_dataset(ctx, effects, year0, year1)
+
+
+def _not_dispersed(ctx: RunContext, effects: dict[str, np.ndarray]) -> None:
+    """No change split for the species deposited at source (never dispersed): NaN."""
+    for pol in ctx.at_source:
+        effects["background"][:, ctx.dispersed.index(pol)] = np.nan
+        effects["total"][:, ctx.dispersed.index(pol)] = np.nan
 
 
 def _change_kernels(
