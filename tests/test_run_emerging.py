@@ -400,3 +400,36 @@ def test_change_split_of_a_number_species_adds_up_in_cm3(run):
     # never dispersed: no change split for the species deposited at source
     for name in ("change_total", "change_background", "change_emission"):
         assert bool(ch[name].sel(pollutant="TRWP_coarse").isnull().all()), name
+
+
+@pytest.mark.slow
+def test_a_whole_run_writes_and_describes_the_emerging_species(tmp_path, monkeypatch):
+    """trajectoire.runner.run end to end: parts, assembly, info."""
+    import trajectoire.inventory.build as build
+    from trajectoire.io.netcdf import check_output
+    from trajectoire.runner import run as run_all
+
+    original = build.read_area_totals
+
+    def keep_read(source, **kw):
+        if isinstance(source, pd.DataFrame) and "units" in source.columns:
+            return source.drop(columns="units")
+        return original(source, **kw)
+
+    monkeypatch.setattr(build, "read_area_totals", keep_read)
+    cfg = _config(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        out = run_all(cfg, tmp_path / "out.nc", progress=False)
+    check_output(out)
+    text = summary(out)
+    assert "particle no.: UFP" in text and "WHO2021_GPS UFP" in text
+    with xr.open_dataset(out) as ds:
+        assert ds["contribution_number"].sel(year=2018).notnull().any()
+        assert bool(ds["contribution_number"].sel(year=2016).isnull().all())  # not a map year
+        cum = ds["territory_deposition_cumulative"].sel(pollutant="PFOA").values
+        np.testing.assert_allclose(
+            cum,
+            np.cumsum(ds["territory_deposition"].sel(pollutant="PFOA").values, axis=0),
+            rtol=1e-6,
+        )

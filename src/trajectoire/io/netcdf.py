@@ -633,6 +633,9 @@ def _above_lines(ds: xr.Dataset) -> list[str]:
         return []
     last = ds["year"].values[-1]
     above = ds["inhabitants_above"].sel(year=last)
+    if "inhabitants_above_number" in ds:  # particle numbers: their own variable, same counts
+        number = ds["inhabitants_above_number"].sel(year=last)
+        above = xr.concat([above, number.rename(pollutant_number="pollutant")], "pollutant")
     total = ds["population_total"].sel(year=last) if "population_total" in ds else None
     lines = [f"  inhabitants above the reference values in {int(last)} (share of the territory):"]
     for terr in above["territory"].values:
