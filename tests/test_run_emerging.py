@@ -433,3 +433,18 @@ def test_a_whole_run_writes_and_describes_the_emerging_species(tmp_path, monkeyp
             np.cumsum(ds["territory_deposition"].sel(pollutant="PFOA").values, axis=0),
             rtol=1e-6,
         )
+
+
+@pytest.mark.parametrize("pol", ["UFP", "PFOA", "TRWP"])
+def test_mass_balance_with_the_registry_removal(pol):
+    """Emitted = outflow + deposited + decayed to 1e-6 on the long-term kernel the run uses,
+    with each species' own velocity and half-life (UFP: both), over 20 km (the check of
+    test_kernels_deposition, with the registry's numbers)."""
+    from test_kernels_deposition import (
+        test_mass_balance_emitted_equals_outflow_deposited_decayed as balance,
+    )
+
+    sp = get_pollutant(pol)
+    assert sp.deposition_velocity and (sp.decay_rate > 0) == (pol == "UFP")
+    for cls, h, zi, inv_u, sz0 in ((4, 1.0, 800.0, 0.3, 1.5), (5, 3.0, 300.0, 0.6, 0.0)):
+        balance(cls, h, zi, sp.deposition_velocity, sp.decay_rate, inv_u, sz0)
