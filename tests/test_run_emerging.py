@@ -448,3 +448,15 @@ def test_mass_balance_with_the_registry_removal(pol):
     assert sp.deposition_velocity and (sp.decay_rate > 0) == (pol == "UFP")
     for cls, h, zi, inv_u, sz0 in ((4, 1.0, 800.0, 0.3, 1.5), (5, 3.0, 300.0, 0.6, 0.0)):
         balance(cls, h, zi, sp.deposition_velocity, sp.decay_rate, inv_u, sz0)
+
+
+def test_number_observations_need_their_own_units():
+    rows = {"station_id": ["A", "A"], "year": [2018, 2018], "pollutant": ["NO2", "UFP"]}
+    table = pd.DataFrame({**rows, "value": [20.0, 9000.0]})
+    assert P._observed_units(table, "NO2", "obs.csv") == {}  # masses: as before
+    with pytest.raises(UnitsError, match=r"obs.csv: .*'UFP'.*no units column.*never mix"):
+        P._observed_units(table, "UFP", "obs.csv")
+    with pytest.raises(UnitsError, match="ug m-3"):
+        P._observed_units(table.assign(units=["ug m-3", "ug m-3"]), "UFP", "obs.csv")
+    ok = table.assign(units=["ug m-3", "cm-3"])
+    assert P._observed_units(ok, "UFP", "obs.csv") == {"units": "cm-3"}

@@ -74,7 +74,7 @@ from trajectoire.dispersion.receptors import (
     territory_adjoints,
     territory_receptors,
 )
-from trajectoire.errors import ConfigError, InputError, TrajectoireWarning, warn
+from trajectoire.errors import ConfigError, InputError, TrajectoireWarning, UnitsError, warn
 from trajectoire.geo.grid import Grid
 from trajectoire.geo.territories import (
     buffer_mask,
@@ -587,6 +587,25 @@ def _emerging_background(
     return bg, [p for p in pollutants if p not in absent]
 
 
+def _observed_units(table: pd.DataFrame, pollutant: str, what: str) -> dict[str, str]:
+    """The ``units`` keyword for the observations of `pollutant`: none for a mass species
+    (``ug m-3``, as before); for a particle-number species, the one value of the table's
+    ``units`` column on its rows, which must be its own (``cm-3``): a number observation
+    never comes in the default mass unit."""
+    sp = get_pollutant(pollutant)
+    if not sp.is_number:
+        return {}
+    rows = table[table["pollutant"] == pollutant]
+    found = sorted({str(u) for u in rows["units"]}) if "units" in table.columns else []
+    if found != [sp.concentration_units]:
+        raise UnitsError(
+            f"{what}: observations of the particle-number species {pollutant!r} in "
+            f"{found or 'ug m-3 (no units column)'}; expected a 'units' column with "
+            f"{sp.concentration_units!r} on its rows: particle numbers and masses never mix."
+        )
+    return {"units": sp.concentration_units}
+
+
 def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
     """Inhabitants per cell at each census year of the zones (``pop_<year>`` columns);
     1 inhabitant per cell (area weighting) without zones."""
@@ -644,7 +663,7 @@ def _observations(
     found = [p for p in pollutants if p in set(table["pollutant"])]
     ids = stations["station_id"].astype(str).tolist()
     parts = [
-        observations_from_table(table, pollutant=p, what=what)
+        observations_from_table(table, pollutant=p, what=what, **_observed_units(table, p, what))
         .reindex(station=ids)
         .reindex(year=config.years)
         for p in found
