@@ -119,7 +119,7 @@ def test_the_run_sorts_the_species(run):
     groups = ctx.kernel_groups
     members = sorted(i for m in groups.values() for i in m)
     assert ctx.dispersed.index("TRWP_coarse") not in members  # never dispersed
-    assert groups[(0.0, 0.004)] == [ctx.dispersed.index("PM10"), ctx.dispersed.index("TRWP")]
+    assert groups[(0.0, 0.004, None)] == [ctx.dispersed.index("PM10"), ctx.dispersed.index("TRWP")]
     attrs = P.global_attributes(ctx)
     assert attrs["first_order_loss"].startswith("UFP: half-life 3 h")
     assert attrs["deposited_at_source"] == "TRWP_coarse"

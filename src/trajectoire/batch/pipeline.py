@@ -90,6 +90,7 @@ from trajectoire.inventory.population import (
 )
 from trajectoire.inventory.proxies import choose_proxies
 from trajectoire.inventory.schema import check_stacks
+from trajectoire.inventory.temporal import default_temporal_profiles, hourly_factors
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
 from trajectoire.io.outputs import (
@@ -161,15 +162,28 @@ class RunContext:
     attrs: dict[str, Any] = field(default_factory=dict)
     at_source: list[str] = field(default_factory=list)  # deposited in their cell (TRWP_coarse)
     numbers: list[str] = field(default_factory=list)  # particle-number species (UFP)
+    seasonal: dict[str, str] = field(default_factory=dict)  # pollutant -> "sector/species"
+    seasonal_met: dict[str, xr.Dataset] = field(default_factory=dict)  # key -> weighted tables
 
     @property
-    def kernel_groups(self) -> dict[tuple[float, float], list[int]]:
+    def kernel_groups(self) -> dict[tuple[float, float, str | None], list[int]]:
         """:meth:`DispersionSettings.removal_groups` of the dispersed pollutants, without
-        those deposited at source (never dispersed: no kernel set)."""
-        groups = self.settings.removal_groups(self.dispersed)
-        skip = {self.dispersed.index(p) for p in self.at_source}
-        kept = {k: [i for i in m if i not in skip] for k, m in groups.items()}
-        return {k: m for k, m in kept.items() if m}
+        those deposited at source (never dispersed: no kernel set), and with a seasonal
+        species (:attr:`seasonal`) in a set of its own: ``(decay, v_d, profile key or
+        None)`` -> indices in :attr:`dispersed`."""
+        groups: dict[tuple[float, float, str | None], list[int]] = {}
+        for (k, vd), members in self.settings.removal_groups(self.dispersed).items():
+            for i in members:
+                pol = self.dispersed[i]
+                if pol not in self.at_source:
+                    groups.setdefault((k, vd, self.seasonal.get(pol)), []).append(i)
+        return groups
+
+    def met_of(self, year: int, season: str | None = None) -> xr.Dataset:
+        """The frequency table of `year`: the run's, or the one weighted hour by hour by the
+        emission profile `season` (``"sector/species"``)."""
+        met = self.met if season is None else self.seasonal_met[season]
+        return met.sel(year=year)
 
     @property
     def origin_layers(self) -> Origins:
@@ -211,13 +225,14 @@ def prepare(config: RunConfig) -> RunContext:
         run_years = list(range(config.run.first_year, config.run.last_year + 1))
         zones = _read(config, "zones")
         reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
-        met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
+        met, hourly = _meteorology(config, run_years)  # first: the years are checked cheaply
+        extra = _seasons(config, hourly, reference, run_years)  # seasonal species
         trajectory = _trajectory(config, reference, run_years)
         background, regional = _background(config, output_pollutants, run_years, grid)
         stations = _stations(config, grid)
         observations = _observations(config, stations, output_pollutants)
         settings = _settings(config, dispersed)  # with the run's registry
-        families = dict(zip(("at_source", "numbers"), _families(dispersed), strict=True))
+        extra.update(zip(("at_source", "numbers"), _families(dispersed), strict=True))
     census_years, census = _census_grids(zones, grid)
     origins, fractions, layers = _origins(terr, grid)
     points = locate_stacks(reference, grid, fractions, origins)
@@ -256,7 +271,7 @@ def prepare(config: RunConfig) -> RunContext:
         zone_fraction=_zone_fraction(config, grid),
         regional=regional,
         attrs={"reference_year": config.run.reference_year},
-        **families,
+        **extra,
     )
 
 
@@ -509,8 +524,8 @@ def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
         )
 
 
-def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
-    """Joint frequency tables of the run's years."""
+def _meteorology(config: RunConfig, run_years: list[int]) -> tuple[xr.Dataset, xr.Dataset]:
+    """Joint frequency tables of the run's years, and the hourly meteorology."""
     if config.inputs.meteo is None:
         raise ConfigError("[inputs] meteo: hourly meteorology is needed for the dispersion.")
     hourly = _read(
@@ -521,13 +536,68 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
         roughness_length=config.meteo.roughness_length,
     )
     hourly = add_stability(hourly, urban_stable_adjustment=config.meteo.urban_stable_adjustment)
-    met = met_classes(
-        hourly,
-        calm_threshold=config.meteo.calm_threshold,
-        n_directions=config.meteo.direction_sectors,
-        direction_resolution=config.meteo.direction_resolution,
-    )
-    return select_years(met, run_years, what=str(config.inputs.meteo))
+    met = met_classes(hourly, **_class_options(config))
+    return select_years(met, run_years, what=str(config.inputs.meteo)), hourly
+
+
+def _class_options(config: RunConfig) -> dict[str, Any]:
+    """The keywords of :func:`trajectoire.meteo.met_classes` that ``[meteo]`` sets."""
+    return {
+        "calm_threshold": config.meteo.calm_threshold,
+        "n_directions": config.meteo.direction_sectors,
+        "direction_resolution": config.meteo.direction_resolution,
+    }
+
+
+def _seasons(
+    config: RunConfig, hourly: xr.Dataset, reference: xr.Dataset, run_years: list[int]
+) -> dict[str, Any]:
+    """The seasonal species and their weighted frequency tables (``seasonal``,
+    ``seasonal_met`` of :class:`RunContext`).
+
+    A dispersed species whose every emitting sector has a ``"sector/species"`` temporal
+    profile (:mod:`trajectoire.inventory.temporal`), the same one, is dispersed with a
+    table whose hours are weighted by that profile's hourly factors (UTC times read as
+    CET, ``utc_offset = 1``); one emitted also by a sector without it keeps the run's table
+    (a warning says so)."""
+    profiles = default_temporal_profiles()
+    seasonal: dict[str, str] = {}
+    for pol, sectors in _emitting_sectors_of(reference).items():
+        keys = {f"{s}/{pol}" for s in sectors} & set(profiles)
+        if len(keys) == 1 and len(sectors) == 1:
+            seasonal[pol] = keys.pop()
+        elif keys:
+            warn(
+                f"{pol}: the seasonal profiles {sorted(keys)} are not applied in the annual "
+                f"mode: {pol} is also emitted by {sorted(sectors)}; its kernels use the "
+                "meteorology of every hour.",
+                TrajectoireWarning,
+            )
+    seasonal_met = {}
+    for key in set(seasonal.values()):
+        sector, species = key.split("/", 1)
+        w = hourly_factors(sector, hourly["time"].values, species=species, utc_offset=1.0)
+        table = met_classes(hourly, weights=w, **_class_options(config))
+        seasonal_met[key] = select_years(table, run_years, what=str(config.inputs.meteo))
+    return {"seasonal": seasonal, "seasonal_met": seasonal_met}
+
+
+def _emitting_sectors_of(reference: xr.Dataset) -> dict[str, list[str]]:
+    """The sectors with an emission (gridded or stacks) of each pollutant."""
+    em = reference["emission"].transpose("sector", "pollutant", ...)
+    out: dict[str, list[str]] = {str(p): [] for p in reference["pollutant"].values}
+    for i, sec in enumerate(map(str, reference["sector"].values)):
+        emits = np.asarray((em[i] > 0).any(axis=(-2, -1)).values)
+        for p, e in zip(out, emits, strict=True):
+            if e:
+                out[p].append(sec)
+    if "source" in reference.dims and reference.sizes["source"]:
+        q = reference["point_emission"].transpose("source", "pollutant").values
+        for j, sec in enumerate(map(str, reference["source_sector"].values)):
+            for p, v in zip(out, q[j], strict=True):
+                if v > 0 and sec not in out[p]:
+                    out[p].append(sec)
+    return out
 
 
 def _background(
@@ -690,6 +760,7 @@ class _Kernels:
     removal: tuple[float, float]
     pollutants: list[int]  # indices in ctx.dispersed
     disp: YearDispersion
+    season: str | None = None  # the profile key of a seasonal species' own kernel set
     territory_adjoints: list[np.ndarray] = field(default_factory=list)
     station_adjoints: list[Any] = field(default_factory=list)
     stacks: Stacks = field(default_factory=lambda: Stacks([], [], []))
@@ -815,16 +886,21 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
 def _year_kernels(ctx: RunContext, year: int, heights: list[KernelClass]) -> list[_Kernels]:
     """One :class:`YearDispersion` per distinct ``(decay rate, deposition velocity)`` of the
     dispersed pollutants: pollutants with the same pair share their kernels."""
-    met = ctx.met.sel(year=year)
     return [
         _Kernels(
             (k, vd),
             members,
             YearDispersion(
-                ctx.grid, met, ctx.settings, heights, decay_rate=k, deposition_velocity=vd
+                ctx.grid,
+                ctx.met_of(year, season),
+                ctx.settings,
+                heights,
+                decay_rate=k,
+                deposition_velocity=vd,
             ),
+            season=season,
         )
-        for (k, vd), members in ctx.kernel_groups.items()
+        for (k, vd, season), members in ctx.kernel_groups.items()
     ]
 
 
@@ -854,11 +930,10 @@ def _receptors(ctx: RunContext, y: _Year) -> None:
 def _stacks(ctx: RunContext, y: _Year) -> None:
     """One footprint per stack, year and kernel set, shared by the set's pollutants, and
     its receptor sums."""
-    met = ctx.met.sel(year=y.year)
     for k in y.kernels:
         k.stacks = year_stacks(
             ctx.points,
-            met,
+            ctx.met_of(y.year, k.season),
             ctx.grid,
             ctx.settings,
             ctx.sectors,
@@ -1208,8 +1283,8 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
     effects["background"] = np.zeros((n_t, n_p))
     effects["total"] = np.zeros((n_t, n_p))
     # one kernel set per (decay, deposition velocity), built when its pollutants come
-    for removal, members in ctx.kernel_groups.items():  # none for TRWP_coarse: NaN
-        disp, stacks = _change_kernels(ctx, ys, removal, heights)
+    for (rate, vd, season), members in ctx.kernel_groups.items():  # none for TRWP_coarse
+        disp, stacks = _change_kernels(ctx, ys, (rate, vd), heights, season)
         for ip in members:
             out = _linear_change(ctx, ctx.dispersed[ip], ys, disp, stacks, heights, h_of_s)
             _store_linear_effects(effects, ip, out, n_s)
@@ -1232,13 +1307,18 @@ def _not_dispersed(ctx: RunContext, effects: dict[str, np.ndarray]) -> None:
 
 
 def _change_kernels(
-    ctx: RunContext, ys: tuple[int, int], removal: tuple[float, float], heights: list[KernelClass]
+    ctx: RunContext,
+    ys: tuple[int, int],
+    removal: tuple[float, float],
+    heights: list[KernelClass],
+    season: str | None = None,
 ) -> tuple[dict[int, YearDispersion], dict[int, Stacks]]:
-    """The kernels and stack footprints of both years for one ``(decay, v_d)`` pair."""
+    """The kernels and stack footprints of both years for one ``(decay, v_d)`` pair (and
+    seasonal profile)."""
     k, vd = removal
     disp, stacks = {}, {}
     for m in ys:
-        met = ctx.met.sel(year=m)
+        met = ctx.met_of(m, season)
         disp[m] = YearDispersion(
             ctx.grid, met, ctx.settings, heights, decay_rate=k, deposition_velocity=vd
         )
