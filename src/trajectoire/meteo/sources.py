@@ -822,16 +822,7 @@ def read_isd_lite(
 
 # ------------------------------------------------------------------ ERA5
 _ERA5_FILES = re.compile(r".*\.(nc|nc4|netcdf)", re.IGNORECASE)
-#: canonical ERA5 short name -> variable of the file
-ERA5_VARIABLES = {
-    "u10": "u10",
-    "v10": "v10",
-    "t2m": "t2m",
-    "tcc": "tcc",
-    "ssrd": "ssrd",
-    "blh": "blh",
-}
-_ERA5_REQUIRED = ("u10", "v10", "t2m", "tcc")
+#: ERA5 short name -> its name in the Climate Data Store requests
 _ERA5_CDS_NAMES = {
     "u10": "10m_u_component_of_wind",
     "v10": "10m_v_component_of_wind",
@@ -840,6 +831,9 @@ _ERA5_CDS_NAMES = {
     "ssrd": "surface_solar_radiation_downwards",
     "blh": "boundary_layer_height",
 }
+#: canonical ERA5 short name -> variable of the file
+ERA5_VARIABLES = {name: name for name in _ERA5_CDS_NAMES}
+_ERA5_REQUIRED = ("u10", "v10", "t2m", "tcc")
 
 
 def _era5_point(
