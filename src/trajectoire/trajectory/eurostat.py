@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError
-from trajectoire.sectors import GNFR, normalise_sector
+from trajectoire.sectors import GNFR
 from trajectoire.tables import columns_option, read_table
 from trajectoire.trajectory.trends import (
     aggregate_sectors,
