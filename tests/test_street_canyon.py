@@ -218,3 +218,14 @@ def test_roadside_values_uses_the_canyon_for_the_nearest_link():
         roadside_values(road, freq, grid, bad, pollutants=["NOx"], hourly_met=met)
     with pytest.raises(InputError, match="need hourly_met"):
         roadside_values(road, freq, grid, points, pollutants=["NOx"])
+
+
+def test_cli_streets_needs_roads_and_meteo(tmp_path, capsys):
+    from fake_pipeline import write_config
+    from trajectoire.cli import main
+
+    cfg = write_config(tmp_path)
+    assert main(["streets", str(cfg), "--run", str(tmp_path / "out.nc")]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(err) == 1
+    assert "[inputs] roads and meteo are needed by streets" in err[0]
