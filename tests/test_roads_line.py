@@ -296,6 +296,12 @@ def test_bad_inputs_are_one_line_errors():
     with pytest.raises(MissingVariableError, match="add_stability"):
         R.line_concentration_hourly(good, met.drop_vars("stability"), emission="NOx",
                                     receptors_x=0, receptors_y=5)  # fmt: skip
+    with pytest.raises(InputError, match="got 3 value.s. for 1 links"):
+        R.line_concentration_hourly(good, met, emission=[1.0, 2.0, 3.0], receptors_x=0,
+                                    receptors_y=5)  # fmt: skip
+    with pytest.raises(MissingVariableError, match="met: no 'wind_speed'"):
+        R.line_concentration_hourly(good, met.drop_vars("wind_speed"), emission="NOx",
+                                    receptors_x=0, receptors_y=5)  # fmt: skip
     with pytest.raises(InputError, match="x has 2 values and y 1"):
         R.line_concentration_hourly(good, met, emission="NOx", receptors_x=[0, 1],
                                     receptors_y=[5])  # fmt: skip

@@ -97,7 +97,13 @@ def _link_values(roads: Any, value: Any, what: str, *, default: float | None = N
             )
         arr = pd.to_numeric(roads[value], errors="coerce").to_numpy(float)
     else:
-        arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).astype(float)
+        try:
+            arr = np.broadcast_to(np.asarray(value, dtype=float), (n,)).astype(float)
+        except ValueError:
+            raise InputError(
+                f"roads, {what}: got {np.size(value)} value(s) for {n} links; expected a "
+                "column name, one number, or one number per link."
+            ) from None
     ids = list(roads["road_id"]) if "road_id" in roads.columns else list(range(n))
     bad = np.flatnonzero(~np.isfinite(arr) | (arr < 0))
     if bad.size:
@@ -289,6 +295,11 @@ def line_concentration_hourly(
         ``concentration(time, receptor)`` [ug m-3]; NaN for hours without wind or class.
     """
     h, zr, code = _common(release_height, receptor_height, sigma)
+    for name in ("wind_speed", "wind_direction", "time"):
+        if name not in met:
+            raise MissingVariableError(
+                f"met: no {name!r}; expected hourly meteorology (trajectoire.meteo.read_meteo)."
+            )
     if "stability" not in met:
         raise MissingVariableError(
             "met: no 'stability' variable; call trajectoire.meteo.add_stability(met) first."
