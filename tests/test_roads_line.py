@@ -305,3 +305,28 @@ def test_bad_inputs_are_one_line_errors():
     with pytest.raises(InputError, match="x has 2 values and y 1"):
         R.line_concentration_hourly(good, met, emission="NOx", receptors_x=[0, 1],
                                     receptors_y=[5])  # fmt: skip
+
+
+def test_gridded_part_is_the_runs_convolution_of_the_gridded_links():
+    # links inside the window: (b) equals the FFT convolution of their length-per-cell
+    # raster with the run's annual kernel, read at the receptor's cell
+    from trajectoire.dispersion import annual_kernel, fft_convolve
+    from trajectoire.inventory.proxies import grid_roads
+
+    rng = np.random.default_rng(7)
+    n = 150
+    met = _met(rng.integers(0, 36, n) * 10.0, rng.uniform(1.5, 8.0, n),
+               rng.choice(list("BDE"), n))  # fmt: skip
+    freq = met_classes(met, calm_threshold=1.0).isel(year=0)
+    grid = Grid(0.0, 0.0, 100.0, 100.0, 40, 40, "EPSG:2154")
+    road = _roads([[(1530.0, 1710.0), (2250.0, 2390.0), (2490.0, 1620.0)],
+                   [(1800.0, 2500.0), (2600.0, 2450.0)]], [6.0, 2.5])  # fmt: skip
+    rx, ry = np.array([2010.0, 2260.0]), np.array([2075.0, 2390.0])
+    r = R.near_road_increment(road, freq, grid, emission="NOx", receptors_x=rx,
+                              receptors_y=ry, radius=1500.0, grid_initial_sigma_z=1.0)  # fmt: skip
+    em = grid_roads(road.assign(NOx=road["NOx"]).drop(columns="road_id"), grid)
+    kernel = annual_kernel(freq, resolution=100.0, radius=3000.0, release_height=1.0,
+                           receptor_height=1.5, sigma="briggs-urban", initial_sigma_z=1.0)  # fmt: skip
+    conc = fft_convolve(em.sel(pollutant="NOx").values, kernel.values)
+    row, col, _ = grid.cell_index(rx, ry)
+    np.testing.assert_allclose(r["grid"], conc[row, col], rtol=1e-9)
