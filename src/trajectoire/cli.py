@@ -380,6 +380,7 @@ def _cmd_streets(args: argparse.Namespace) -> int:
                 sigma=dcfg.sigma,
                 fno2=fno2,
                 no2_method=curve,
+                roughness_length=cfg.meteo.roughness_length,
             )  # fmt: skip
         )
     table = pd.concat(tables, ignore_index=True)

@@ -797,6 +797,7 @@ def roadside_values(
     no2_method: str = "romberg1996",
     sub_directions: int = 3,
     kerb_distance: float | None = None,
+    roughness_length: float = 0.5,
 ) -> pd.DataFrame:
     """Roadside values at stations or streets: the run's cell value plus what roads add.
 
@@ -842,6 +843,8 @@ def roadside_values(
         the point's side (a kerbside receptor), instead of at the point itself; a column
         ``kerb_distance`` of `points` sets it per point (NaN: the point as given). The
         gridded part stays at the point's cell, whose run value it corrects.
+    roughness_length : float, default 0.5
+        Urban roughness [m] for the canyons' roof-level wind (``[meteo] roughness_length``).
 
     Returns
     -------
@@ -858,6 +861,7 @@ def roadside_values(
     rad = _number(radius, "radius", strict=True)
     s0g = _number(grid_initial_sigma_z, "grid_initial_sigma_z")
     f2 = _number(fno2, "fno2")
+    z0 = _number(roughness_length, "roughness_length", strict=True)
     ids, px, py = _point_table(points)
     if "year" not in freq.dims:
         raise MissingVariableError("freq: no 'year' dimension; pass the run's met_classes table.")
@@ -910,7 +914,7 @@ def roadside_values(
                 canyon = canyons[i]
                 if canyon is not None and hourly_met is not None:
                     row["canyon"] = _canyon_value(
-                        canyon, roads, nearest[i], e_link[nearest[i]], hourly_met, year
+                        canyon, roads, nearest[i], e_link[nearest[i]], hourly_met, year, z0
                     )
                 row["roadside_increment"] = (
                     row["increment"]
@@ -979,7 +983,13 @@ def _scale(emission_scale: pd.DataFrame | None, year: int, pol: str) -> float:
 
 
 def _canyon_value(
-    c: dict[str, Any], roads: Any, link: int, per_km: float, met: xr.Dataset, year: int
+    c: dict[str, Any],
+    roads: Any,
+    link: int,
+    per_km: float,
+    met: xr.Dataset,
+    year: int,
+    roughness_length: float,
 ) -> float:
     """Annual mean canyon value [ug m-3] of the nearest link in its canyon for `year`."""
     times = pd.DatetimeIndex(met["time"].values)
@@ -998,6 +1008,7 @@ def _canyon_value(
         building_height=float(c["building_height"]),
         orientation=float(c["orientation"]),
         traffic_turbulence=swt,
+        roughness_length=roughness_length,
         anemometer_height=_anemometer_height(met),
     )
     return float(da.sel(side=str(c["side"])).mean(skipna=True))
