@@ -228,4 +228,4 @@ def test_cli_streets_needs_roads_and_meteo(tmp_path, capsys):
     assert main(["streets", str(cfg), "--run", str(tmp_path / "out.nc")]) == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(err) == 1
-    assert "[inputs] roads and meteo are needed by streets" in err[0]
+    assert "[inputs] roads is needed for roadside values" in err[0]

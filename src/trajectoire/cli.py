@@ -294,96 +294,20 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_streets(args: argparse.Namespace) -> int:
     """Roadside values of a run at stations or streets (``docs/roads.md``)."""
-    import numpy as np
     import pandas as pd
-    import xarray as xr
 
-    from trajectoire.dispersion.chemistry import fno2_shares
-    from trajectoire.dispersion.roads import roadside_values
-    from trajectoire.geo.grid import Grid, as_crs
-    from trajectoire.inventory.proxies import grid_roads
+    from trajectoire.batch.streets import roadside_values_of_run
     from trajectoire.io.config import load_config, parse_years
-    from trajectoire.io.formats import read_input
-    from trajectoire.meteo.classes import met_classes, select_years
-    from trajectoire.meteo.stability import add_stability
 
     cfg = load_config(args.config)
-    if cfg.inputs.roads is None or cfg.inputs.meteo is None:
-        raise ConfigError(f"{args.config}: [inputs] roads and meteo are needed by streets.")
-    if cfg.inputs.road_emission_factors is None:
-        raise ConfigError(f"{args.config}: [inputs] road_emission_factors is needed by streets.")
-    factors = read_input("road_emission_factors", cfg.inputs.road_emission_factors)
-    roads = read_input("roads", cfg.inputs.roads, emission_factors=factors)
-    roads = roads.to_crs(cfg.grid.crs)
-    with xr.open_dataset(args.run) as out:
-        ds = out.load()
-    years = parse_years(args.years) if args.years else [int(y) for y in ds["year"].values]
-    x, y = ds["x"].values, ds["y"].values
-    res = float(abs(x[1] - x[0]))
-    grid = Grid(float(x.min()) - res / 2, float(y.min()) - res / 2, res, res, x.size, y.size,
-                as_crs(cfg.grid.crs))  # fmt: skip
-    if args.points is not None:
-        points = pd.read_csv(args.points)
-    elif cfg.inputs.stations is not None:
-        points = read_input("stations", cfg.inputs.stations)
-    else:
-        raise ConfigError(f"{args.config}: no [inputs] stations; pass --points P.csv.")
-    key = "id" if "id" in points.columns else "station_id"
-    hourly = read_input("meteo", cfg.inputs.meteo, latitude=cfg.meteo.latitude,
-                        longitude=cfg.meteo.longitude,
-                        roughness_length=cfg.meteo.roughness_length)  # fmt: skip
-    hourly = add_stability(hourly, urban_stable_adjustment=cfg.meteo.urban_stable_adjustment)
-    freq = met_classes(hourly, calm_threshold=cfg.meteo.calm_threshold,
-                       n_directions=cfg.meteo.direction_sectors,
-                       direction_resolution=cfg.meteo.direction_resolution)  # fmt: skip
-    freq = select_years(freq, years, what=str(cfg.inputs.meteo))
-    pols = [str(p) for p in ds["pollutant"].values]
-    dispersed = [p for p in pols if p != "NO2" and p in roads.columns]
-    reference = grid_roads(roads, grid).sum(("y", "x"))
-    rows, scale = [], []
-    row, col, _ = grid.cell_index(points["x"].to_numpy(float), points["y"].to_numpy(float))
-    for year in years:
-        for p in dispersed:
-            em = ds["emission"].sel(year=year, sector="F_RoadTransport", pollutant=p)
-            ref = float(reference.sel(pollutant=p))
-            scale.append({"year": year, "pollutant": p,
-                          "factor": float(em.sum()) / ref if ref > 0 else 1.0})  # fmt: skip
-        for p in dispersed + (["NO2"] if "NO2" in pols else []):
-            conc = ds["concentration"].sel(year=year, pollutant=p).values
-            for pid, r, c in zip(points[key], row, col, strict=True):
-                value = float(conc[r, c]) if r >= 0 else np.nan
-                rows.append({"year": year, "id": str(pid), "pollutant": p, "value": value})
-    dcfg = cfg.dispersion
-    tables = []
-    for year in years:
-        fno2 = 0.0
-        curve = cfg.no2.method
-        if cfg.no2.method == "fno2":
-            fno2 = float(fno2_shares(["F_RoadTransport"], year, cfg.no2.fno2)[0])
-            curve = cfg.no2.curve
-        tables.append(
-            roadside_values(
-                roads,
-                freq,
-                grid,
-                points,
-                pollutants=dispersed + (["NO2"] if "NO2" in pols else []),
-                years=[year],
-                grid_values=pd.DataFrame(rows),
-                emission_scale=pd.DataFrame(scale),
-                hourly_met=hourly,
-                radius=args.radius,
-                kerb_distance=args.kerb_distance,
-                release_height=dcfg.release_height.get("F_RoadTransport", 1.0),
-                grid_initial_sigma_z=dcfg.initial_sigma_z.get("F_RoadTransport", 0.0),
-                receptor_height=dcfg.receptor_height,
-                sigma=dcfg.sigma,
-                fno2=fno2,
-                no2_method=curve,
-                roughness_length=cfg.meteo.roughness_length,
-            )  # fmt: skip
-        )
-    table = pd.concat(tables, ignore_index=True)
+    table = roadside_values_of_run(
+        cfg,
+        args.run,
+        points=None if args.points is None else pd.read_csv(args.points),
+        years=parse_years(args.years) if args.years else None,
+        radius=args.radius,
+        kerb_distance=args.kerb_distance,
+    )
     if args.out is not None:
         table.to_csv(args.out, index=False)
         print(f"wrote {args.out} ({len(table)} rows)")
