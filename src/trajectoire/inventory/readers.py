@@ -537,8 +537,8 @@ def read_area_totals(
     -------
     pandas.DataFrame
         ``zone_id`` (str), ``sector``, ``pollutant``, ``emission`` in each species' own
-        emission unit (``t yr-1`` for mass species, ``yr-1`` for number species such as
-        ``UFP``).
+        emission unit, and ``units`` naming it (``t yr-1`` for mass species, ``yr-1`` for
+        number species such as ``UFP``), so that the table reads back unchanged.
 
     Raises
     ------
@@ -577,6 +577,10 @@ def read_area_totals(
     v = numeric_column(df, "emission", what=name, units=units, lines=_is_csv(source))
     require_non_negative(v, f"{name}, column 'emission' (file lines)", rows)
     out["emission"] = v * _row_unit_factors(df, out["pollutant"], units, name, rows)
+    canonical = {
+        p: "yr-1" if get_pollutant(p).is_number else "t yr-1" for p in set(out["pollutant"])
+    }
+    out["units"] = out["pollutant"].map(canonical).astype(object)
     key = out["zone_id"] + "/" + out["sector"] + "/" + out["pollutant"]
     _check_duplicates(list(key), f"{name}, (zone_id, sector, pollutant)")
     return out
