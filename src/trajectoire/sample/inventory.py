@@ -1235,6 +1235,11 @@ def emerging_area_emissions(
     return pd.DataFrame(rows, columns=["zone_id", "sector", "pollutant", "emission", "units"])
 
 
+def _trend_order(sector: str, pollutant: str) -> tuple[int, int]:
+    species = (*EMERGING, "TRWP_coarse")
+    return list(TREND_SHAPES).index(sector), species.index(pollutant)
+
+
 def emerging_trends(first_year: int, last_year: int, known: set[str]) -> pd.DataFrame:
     """Yearly indices (1990 = 100) of the emerging species, computed from the models.
 
@@ -1244,7 +1249,9 @@ def emerging_trends(first_year: int, last_year: int, known: set[str]) -> pd.Data
     * ``H_Aviation`` UFP: LTO index x events; ``C_OtherStationaryComb`` UFP: wood fuel use
       index x appliance-renewal factor index x events;
     * ``L_AgriOther`` S-metolachlor: national use index; ``B_Industry`` PFOA: phase-out
-      index.
+      index;
+    * every other GNFR sector: a flat 100 (the sample has no source of the species there,
+      and the trajectory needs an index for every sector and pollutant).
 
     No random noise: the indices are the models' own.
     """
@@ -1267,8 +1274,16 @@ def emerging_trends(first_year: int, last_year: int, known: set[str]) -> pd.Data
         ),
         ("B_Industry", "PFOA"): em.pfoa_phase_out_index(years),
     }
+    for pol in EMERGING:
+        for sector in TREND_SHAPES:
+            # the trajectory needs an index for every (sector, pollutant): a sector with no
+            # source of the species in the sample gets a flat one (it scales zeros)
+            series.setdefault((sector, pol), np.ones(years.size))
+    if "TRWP_coarse" in known:
+        for sector in TREND_SHAPES:
+            series.setdefault((sector, "TRWP_coarse"), np.ones(years.size))
     rows: list[tuple[str, str, int, float]] = []
-    for (sector, pol), value in series.items():
+    for (sector, pol), value in sorted(series.items(), key=lambda kv: _trend_order(*kv[0])):
         if pol not in known:
             continue
         base = float(value[years == 1990][0])
@@ -1279,3 +1294,53 @@ def emerging_trends(first_year: int, last_year: int, known: set[str]) -> pd.Data
             for y, v in zip(years[keep], scaled[keep], strict=True)
         )
     return pd.DataFrame(rows, columns=["sector", "pollutant", "year", "value"])
+
+
+#: Regional background of the emerging species in 2018 (concentration, its unit): all
+#: illustrative. PFOA: a few pg m-3 in European background air (Barber et al. 2007, J.
+#: Environ. Monit. 9, 530), following the phase-out slowly (a persistent part);
+#: S-metolachlor: annual means of a fraction of ng m-3 at rural sites (Anses 2020 national
+#: exploratory campaign), following national use; TRWP: 0.05-0.7 ug m-3 of PM10 in France
+#: (Panko et al. 2013, Atmos. Environ. 72, 192), following traffic; UFP: a few thousand
+#: particles per cm3 in rural north-western Europe, constant.
+EMERGING_BACKGROUND: dict[str, tuple[float, str]] = {
+    "PFOA": (5e-6, "ug m-3"),
+    "S-metolachlor": (3e-4, "ug m-3"),
+    "TRWP": (0.2, "ug m-3"),
+    "UFP": (4000.0, "cm-3"),
+}
+
+
+def emerging_background(
+    first_year: int, last_year: int, known: set[str], numbers: bool
+) -> pd.DataFrame:
+    """``background.csv`` rows of the emerging species (``year, pollutant, value, units``).
+
+    The 2018 levels of :data:`EMERGING_BACKGROUND` times the species' index relative to 2018
+    (PFOA: ``(I(y) + 0.25) / (I(2018) + 0.25)`` with the phase-out index ``I``, a persistent
+    long-range part; S-metolachlor: use index; TRWP: traffic index; UFP: constant). Particle-number rows (``cm-3``) only when `numbers`
+    (the background reader of the run accepts number concentrations).
+    """
+    from trajectoire.inventory import emerging as em
+
+    f = em.load_emerging_factors()
+    years = np.arange(first_year, last_year + 1)
+    ref = np.array([2018])
+    # a persistent, long-range part: (I(y) + 0.25) / (I(2018) + 0.25), about 5x in 1990
+    pfoa = (em.pfoa_phase_out_index(years) + 0.25) / (em.pfoa_phase_out_index(ref) + 0.25)
+    use = f["pesticide"]["S-metolachlor"]["use_index"]
+    index = {
+        "PFOA": pfoa,
+        "S-metolachlor": em.yearly_index(use, years) / em.yearly_index(use, ref),
+        "TRWP": em.traffic_index(years) / em.traffic_index(ref),
+        "UFP": np.ones(years.size),
+    }
+    rows: list[tuple[int, str, float, str]] = []
+    for pol, (level, units) in EMERGING_BACKGROUND.items():
+        if pol not in known or (units == "cm-3" and not numbers):
+            continue
+        rows.extend(
+            (int(y), pol, _sig(level * float(v)), units)
+            for y, v in zip(years, index[pol], strict=True)
+        )
+    return pd.DataFrame(rows, columns=["year", "pollutant", "value", "units"])

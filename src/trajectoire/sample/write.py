@@ -176,6 +176,9 @@ def build_sample(
     )
     stations = pd.DataFrame(geo.stations_frame(seed))
     bg = met.background(seed, first_year, last_year)
+    bg_emerging = inv.emerging_background(
+        first_year, last_year, known, numbers=_reads_number_background()
+    )
     annual = met.observations_annual(seed, stations, bg, first_year, last_year)
     hourly = met.observations_hourly(seed, annual, bg, last_year, stations)
     summary = _summary(stacks, roads, areas[areas["units"] == "t yr-1"], reference_year)
@@ -201,7 +204,7 @@ def build_sample(
         "stations.csv": lambda p: _write_csv(stations, p),
         "observations_annual.csv": lambda p: _write_csv(annual, p),
         "observations_hourly.csv": lambda p: _write_csv(hourly, p),
-        "background.csv": lambda p: _write_csv(bg, p),
+        "background.csv": lambda p: _write_csv(_with_units(bg, bg_emerging), p),
         "qpv.gpkg": lambda p: _write_gpkg(geo.priority_neighbourhoods(seed), p, "qpv"),
         "config.toml": lambda p: p.write_text(
             _config_text(first_year, last_year, reference_year), encoding="utf-8"
@@ -211,6 +214,34 @@ def build_sample(
             encoding="utf-8",
         ),
     }
+
+
+def _reads_number_background() -> bool:
+    """Whether the run's background reader accepts a particle-number row (``cm-3``).
+
+    The UFP background of the sample is written only then (the sample stays readable by
+    the run of the same version).
+    """
+    import tempfile
+
+    from trajectoire.dispersion.background import read_background
+    from trajectoire.errors import TrajectoireError
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "background.csv"
+        path.write_text("year,pollutant,value,units\n2000,UFP,1.0,cm-3\n", encoding="ascii")
+        try:
+            read_background(path)
+        except TrajectoireError:
+            return False
+    return True
+
+
+def _with_units(bg: pd.DataFrame, emerging: pd.DataFrame) -> pd.DataFrame:
+    """The regulated background, then the emerging species' rows; a ``units`` column only
+    when a row needs another unit than ``ug m-3``."""
+    out = pd.concat([bg.assign(units="ug m-3"), emerging], ignore_index=True)
+    return out if (out["units"] != "ug m-3").any() else out.drop(columns="units")
 
 
 def _with_pfas(stacks: pd.DataFrame, reference_year: int) -> pd.DataFrame:
@@ -546,7 +577,7 @@ used as such.
 | `stations.csv` | 11 monitoring stations (real codes and positions rounded to 100 m), `type`, and the territory their point falls in |
 | `observations_annual.csv` | **synthetic** annual means [ug/m3] of NO2, PM10, PM2.5, SO2 with plausible levels and trends, stations starting in different years, a few missing years |
 | `observations_hourly.csv` | **synthetic** hourly NO2 and PM10 of {last_year} at 4 stations, consistent with the annual means and the sample weather (higher in calm stable hours, rush hours, continental episodes) |
-| `background.csv` | regional background [ug/m3] per year (NOx, NO2, PM10, PM2.5, SO2, NH3, NMVOC) |
+| `background.csv` | regional background [ug/m3] per year (NOx, NO2, PM10, PM2.5, SO2, NH3, NMVOC; **illustrative** levels of PFOA, S-metolachlor and TRWP, and of UFP [cm-3, with a `units` column] when the run reads particle-number backgrounds) |
 | `qpv.gpkg` | layer `qpv`: **synthetic** priority neighbourhoods (`zone_id` `QPV-SYN-...`, `territory`): {n_qpv} smooth polygons of 50-130 ha near the centres of Lille, Roubaix, Tourcoing, Villeneuve-d'Ascq, Dunkerque, Grande-Synthe, Creil and Nogent-sur-Oise. **They are not the real QPV** (quartiers prioritaires de la politique de la ville): they only exercise `[inputs] exposure_zones` |
 | `config.toml` | the run configuration (`docs/configuration.md`) |
 
