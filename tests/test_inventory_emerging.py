@@ -176,6 +176,8 @@ def test_pesticide_hand_computation_and_use_index() -> None:
         0.0045
     )
     assert float(em.pesticide_emissions(1000.0, "S-metolachlor", year=2026)) == 0.0
+    with pytest.raises(InputError, match=r"use index is 0 in the reference year 2026"):
+        em.pesticide_emissions(1.0, "S-metolachlor", year=2018, reference_year=2026)
     with pytest.raises(InputError, match=r"no factors for active substance 'glyphosate'"):
         em.pesticide_emissions(1.0, "glyphosate")
     with pytest.raises(InputError, match=r"volatilised_fraction=1.5; expected a value in"):

@@ -724,7 +724,13 @@ def pesticide_emissions(
     use = 1.0
     if year is not None:
         idx = yearly_index(node["use_index"], [year, reference_year])
-        use = float(idx[0] / idx[1]) if idx[1] > 0 else 0.0
+        if not idx[1] > 0:
+            raise InputError(
+                f"pesticide_emissions ({substance}): the use index is 0 in the reference year "
+                f"{reference_year}; expected a year the dose and treated share describe "
+                "(pass reference_year=)."
+            )
+        use = float(idx[0] / idx[1])
     kg = a * share * d * fv * use
     return _to_units(kg / 1000.0, substance, units)
 
