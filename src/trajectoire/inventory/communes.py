@@ -740,7 +740,8 @@ def read_commune_inventory(
     -------
     pandas.DataFrame
         As :func:`trajectoire.inventory.read_area_totals`: ``zone_id`` (the 5-character
-        INSEE code), ``sector`` (GNFR), ``pollutant``, ``emission`` [t yr-1]; rows of one
+        INSEE code), ``sector`` (GNFR), ``pollutant``, ``emission`` [t yr-1], ``units``
+        (``t yr-1``); rows of one
         commune mapped to the same (sector, pollutant) are summed (``Résidentiel`` and
         ``Tertiaire`` both go to ``C_OtherStationaryComb``).
 
