@@ -298,3 +298,70 @@ def test_calm_threshold_one_default():
     assert MeteoConfig().calm_threshold == tm.CALM_THRESHOLD == 0.5
     for f in (tm.met_classes, disp.hourly_at_receptors):
         assert inspect.signature(f).parameters["calm_threshold"].default == tm.CALM_THRESHOLD
+
+
+# ---------------------------------------------------------------- mechanical mixing height
+def test_mechanical_mixing_height_closed_form():
+    """``2300 (0.4 u / ln(10 / z0))^1.5`` (Venkatram 1980 with AERMET's coefficient)."""
+    from trajectoire.meteo.profiles import mechanical_mixing_height
+
+    u = np.array([0.5, 2.0, 4.0, 12.0])
+    for z0 in (0.03, 0.5, 1.5):
+        want = 2300.0 * (0.4 * u / np.log(10.0 / z0)) ** 1.5
+        np.testing.assert_allclose(mechanical_mixing_height(u, z0), want, rtol=1e-14)
+    assert mechanical_mixing_height(2.0, 0.5, reference_height=20.0) < mechanical_mixing_height(
+        2.0, 0.5
+    )
+    with pytest.raises(InputError, match="roughness_length"):
+        mechanical_mixing_height(2.0, 12.0)
+
+
+@given(st.floats(0.1, 30.0), st.floats(0.1, 10.0), st.floats(0.001, 2.0))
+def test_mechanical_mixing_height_scales_as_u_to_the_three_halves(u, lam, z0):
+    from trajectoire.meteo.profiles import mechanical_mixing_height
+
+    one = float(mechanical_mixing_height(u, z0)[()])
+    assert float(mechanical_mixing_height(lam * u, z0)[()]) == pytest.approx(lam**1.5 * one)
+
+
+def test_add_mixing_height_keeps_data_and_fills_chosen_classes():
+    from trajectoire.meteo.profiles import add_mixing_height, mechanical_mixing_height
+
+    ds = xr.Dataset(
+        {
+            "wind_speed": ("time", [3.0, 3.0, 0.1, 5.0, 2.0]),
+            "stability": ("time", ["B", "D", "F", "E", "F"]),
+            "mixing_height": ("time", [np.nan, np.nan, np.nan, 420.0, np.nan]),
+        },
+        attrs={"roughness_length": 0.5},
+    )
+    got = add_mixing_height(ds)["mixing_height"].values
+    mech = mechanical_mixing_height(np.array([3.0, 0.5, 2.0]), 0.5)  # calm raised to 0.5
+    assert np.isnan(got[0])  # B keeps its class default
+    np.testing.assert_allclose(got[[1, 2, 4]], mech, rtol=1e-14)
+    assert got[3] == 420.0  # the data win
+    only_f = add_mixing_height(ds, classes=["F"])["mixing_height"].values
+    assert np.isnan(only_f[1])
+    with pytest.raises(Exception, match="roughness"):
+        add_mixing_height(ds.drop_attrs())
+
+
+def test_class_lid_is_the_mean_of_the_hourly_lids():
+    """With lids from the data (ERA5 blh) or the scheme, a class's lid is their mean."""
+    from trajectoire.meteo.profiles import add_mixing_height
+
+    met = synth(n=600, seed=9, directions=np.full(600, 90.0))
+    met.attrs["roughness_length"] = 0.5
+    filled = add_mixing_height(met)
+    table = tm.met_classes(filled, n_directions=36).isel(year=0)
+    zi = filled["mixing_height"].values
+    u = filled["wind_speed"].values
+    stab = filled["stability"].values
+    edges = np.asarray(tm.DEFAULT_SPEED_EDGES)
+    s = np.searchsorted(edges, u, side="right") - 1
+    for c in "DEF":
+        for k in range(edges.size):
+            sel = (stab == c) & (s == k)
+            if sel.any():
+                got = float(table["mixing_height"].sel(direction=90.0, stability=c)[k])
+                assert got == pytest.approx(zi[sel].mean(), rel=1e-12)
