@@ -94,11 +94,21 @@ def _sector_mass(x, c):
     on ``[-1/2, 1/2]``, computed with the complementary error function on the far side so
     that tails keep their relative accuracy.
     """
-    if x > 0.5:
-        return math.erfc((x - 0.5) * c) - math.erfc((x + 0.5) * c)
-    if x < -0.5:
-        return math.erfc(-(x + 0.5) * c) - math.erfc(-(x - 0.5) * c)
-    return math.erf((x + 0.5) * c) - math.erf((x - 0.5) * c)
+    a = x + 0.5
+    b = x - 0.5
+    return _edge_mass(a, math.erfc(abs(a) * c), b, math.erfc(abs(b) * c))
+
+
+@njit(cache=CACHE)
+def _edge_mass(a, qa, b, qb):
+    """``2 [Phi(a / s) - Phi(b / s)]`` (``a > b``) from ``q = erfc(|z| / (s sqrt 2))`` of
+    each edge: ``2 Phi(z / s)`` is ``2 - q`` for ``z > 0`` and ``q`` otherwise, and the
+    difference is taken between the small complements so that tails keep their accuracy."""
+    if b >= 0.0:
+        return qb - qa
+    if a <= 0.0:
+        return qa - qb
+    return 2.0 - qa - qb
 
 
 @njit(cache=CACHE)
@@ -108,7 +118,8 @@ def gauss_position(t, weights, spread):
     ``sum_d weights[d mod N] [Phi((t - d + 1/2) / s) - Phi((t - d - 1/2) / s)]`` over the
     integers ``d`` within ``GAUSS_REACH s + 1/2`` of `t` (all images of each sector on the
     circle), with ``s = spread`` in sector widths; ``spread <= 0`` gives the flat sector of
-    `t`. `t` is the plume bearing minus 180 degrees, in sector widths.
+    `t`. `t` is the plume bearing minus 180 degrees, in sector widths. Adjacent sectors
+    share their edge, so each edge costs one ``erfc``.
     """
     n = weights.shape[0]
     if spread <= 0.0:
@@ -118,10 +129,18 @@ def gauss_position(t, weights, spread):
     hi = int(math.ceil(t + reach))
     c = _INV_SQRT2 / spread
     tot = 0.0
+    qprev = -1.0  # erfc at the lower edge of the previous sector (< 0: not computed)
     for d in range(lo, hi + 1):
         w = weights[d % n]
-        if w != 0.0:
-            tot += w * _sector_mass(t - d, c)
+        b = t - d - 0.5
+        if w == 0.0:
+            qprev = -1.0
+            continue
+        a = b + 1.0
+        qa = qprev if qprev >= 0.0 else math.erfc(abs(a) * c)
+        qb = math.erfc(abs(b) * c)
+        tot += w * _edge_mass(a, qa, b, qb)
+        qprev = qb
     return 0.5 * tot
 
 

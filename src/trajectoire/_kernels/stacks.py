@@ -32,7 +32,7 @@ from numba import njit, prange
 
 from ._config import CACHE
 from .deposition import depletion_factor
-from .plume_longterm import GAUSS_REACH, _sector_mass, cic_unit, lateral_spread
+from .plume_longterm import GAUSS_REACH, _edge_mass, cic_unit, lateral_spread
 
 N_CLASSES = 6
 """Stability classes A..F (indices 0..5) of the per-class profiles."""
@@ -204,10 +204,18 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
                 reach = GAUSS_REACH * sp + 0.5
                 cc = 1.0 / (sp * math.sqrt(2.0))
                 acc = 0.0
+                qprev = -1.0  # erfc at the shared edge of the previous sector (< 0: none)
                 for d in range(int(math.floor(t - reach)), int(math.ceil(t + reach)) + 1):
                     dm = d % n
                     w = (1.0 - u) * profiles[c, dm, k] + u * profiles[c, dm, k + 1]
-                    if w != 0.0:
-                        acc += w * _sector_mass(t - d, cc)
+                    b = t - d - 0.5
+                    if w == 0.0:
+                        qprev = -1.0
+                        continue
+                    a = b + 1.0
+                    qa = qprev if qprev >= 0.0 else math.erfc(abs(a) * cc)
+                    qb = math.erfc(abs(b) * cc)
+                    acc += w * _edge_mass(a, qa, b, qb)
+                    qprev = qb
                 val += 0.5 * acc
             out[i, j] = val
