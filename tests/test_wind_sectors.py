@@ -285,6 +285,10 @@ def test_hourly_calms_spread_like_the_tables():
     want = (2 * parts[0] + parts[1]) / 3
     np.testing.assert_allclose(spread.values[3], want, rtol=1e-12)
     assert spread.attrs["calm_directions"] == "spread"
+    # an hourly factor scales each hour, calms included, after the spreading
+    f = np.array([1.0, 2.0, 0.5, 3.0, 1.0])
+    scaled = disp.hourly_at_receptors(met, hourly_factor=f, **kw)
+    np.testing.assert_allclose(scaled.values, spread.values * f[:, None], rtol=1e-12)
     with pytest.raises(InputError, match="calm_directions"):
         disp.hourly_at_receptors(met, calm_directions="north", **kw)
 
