@@ -30,13 +30,20 @@ import scipy.fft
 import xarray as xr
 
 from trajectoire._kernels.deposition import NO_DEPOSITION
-from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
+from trajectoire._kernels.plume_longterm import SECTOR_GAUSS
+from trajectoire._kernels.stacks import (
+    footprint_from_class_profiles,
+    footprint_from_profiles,
+    radial_profiles,
+    radial_profiles_by_class,
+)
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.dispersion.convolution import ConvolutionPlan
 from trajectoire.dispersion.longterm import (
     _T_PER_YR_TO_UG,
     _depletion,
+    _sector_mode,
     _velocity,
     annual_kernel,
 )
@@ -802,6 +809,7 @@ def stack_footprints(
     decay_rate: float = 0.0,
     node_spacing: float | None = None,
     deposition_velocity: float = 0.0,
+    sector_smoothing: bool | str = "gauss",
 ) -> list[tuple[slice, slice, np.ndarray]]:
     """Annual footprint of each stack [ug m-3 per (t yr-1)] on a window of the grid.
 
@@ -836,6 +844,10 @@ def stack_footprints(
         Spacing of the radial nodes [m]; default a tenth of the cell size.
     deposition_velocity : float, default 0
         Dry deposition velocity [m s-1] (source depletion at each stack's stack-top wind).
+    sector_smoothing : {"gauss", "hat", "flat"} or bool, default "gauss"
+        Angular shape of a direction sector (see :func:`annual_kernel`); with ``"gauss"``
+        the profiles are tabulated per stability class
+        (:func:`trajectoire._kernels.stacks.radial_profiles_by_class`).
 
     Returns
     -------
@@ -855,8 +867,10 @@ def stack_footprints(
     half = int(np.ceil(radius / grid.resolution))
     r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
     out = []
+    mode = _sector_mode(sector_smoothing)
+    tabulate = radial_profiles_by_class if mode == SECTOR_GAUSS else radial_profiles
     for s in range(xs.size):
-        prof = radial_profiles(
+        prof = tabulate(
             a,
             fac_all[s],
             hs_all[s],
@@ -871,9 +885,7 @@ def stack_footprints(
         )
         rows, cols = slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s]))
         fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))
-        footprint_from_profiles(
-            prof,
-            nodes,
+        cells = (
             xs[s],
             ys[s],
             np.ascontiguousarray(grid.x[cols]),
@@ -881,6 +893,10 @@ def stack_footprints(
             float(radius),
             fp,
         )
+        if mode == SECTOR_GAUSS:
+            footprint_from_class_profiles(prof, nodes, code, *cells)
+        else:
+            footprint_from_profiles(prof, nodes, *cells)
         out.append((rows, cols, fp * _T_PER_YR_TO_UG))
     return out
 

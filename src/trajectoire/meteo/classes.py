@@ -36,8 +36,15 @@ __all__ = [
 DEFAULT_SPEED_EDGES: tuple[float, ...] = (0.0, 1.54, 3.09, 5.14, 8.23, 10.8)
 """Lower edges [m s-1] of the six STAR speed classes (1-3, 4-6, 7-10, 11-16, 17-21, >21 kt)."""
 
-CALM_THRESHOLD = 1.0
-"""Default minimum wind speed [m s-1]; slower hours are calms (ISC3 uses 1 m s-1)."""
+CALM_THRESHOLD = 0.5
+"""Default minimum wind speed [m s-1]; slower hours are calms.
+
+0.5 m s-1 is the WMO calm (less than 1 kt, Beaufort force 0; WMO-No. 182, International
+Meteorological Vocabulary) and the default of ``[meteo] calm_threshold``; the same value is
+the default of :func:`met_classes` and of the hourly path
+(:func:`trajectoire.dispersion.hourly_at_receptors`). ISC3 used 1 m s-1 (the value of
+versions before 0.2).
+"""
 
 
 REPORT_RESOLUTIONS: tuple[float, ...] = (10.0, 5.0, 1.0)
@@ -358,9 +365,12 @@ def met_classes(
            10° reports (issue 14).
     speed_edges : sequence of float, default DEFAULT_SPEED_EDGES
         Lower edges of the speed classes [m s-1], starting at 0; the last class is open.
-    calm_threshold : float, default 1.0
-        Minimum wind speed [m s-1]. Slower hours are calms: they are kept, with
-        ``u = calm_threshold``, in the lowest speed class.
+    calm_threshold : float, default 0.5
+        Minimum wind speed [m s-1] (:data:`CALM_THRESHOLD`). Slower hours are calms: they
+        are kept, with ``u = calm_threshold``, in the lowest speed class.
+
+        .. versionchanged:: 0.2
+           Default 0.5 (was 1.0), the default of ``[meteo] calm_threshold``.
     direction_resolution : float or "auto", default "auto"
         Reporting resolution ``r`` of the directions [degree]: an hour reported at ``d``
         stands for a direction uniform on ``[d - r/2, d + r/2]`` and is shared among the
