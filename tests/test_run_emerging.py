@@ -1,10 +1,9 @@
 """Emerging species in the batch run (issue 15): particle numbers, decay, deposition.
 
 The small sample run of ``test_pipeline`` (ACSO and ARC, 250 m, 5 km radius) with
-``[run] pollutants`` extended by UFP (particle numbers, from an area file in ``yr-1``), PFOA
-(stacks), TRWP and TRWP_coarse (roads and stacks), and ``[dispersion] dry_deposition`` a
-list. Inputs are copies of the sample's with rows added here (the emission factors are
-test numbers, not estimates). The checks: number species in variables of their own with
+``[run] pollutants`` extended by UFP (particle numbers, area rows in ``yr-1``), PFOA
+(stacks), TRWP (roads) from the sample inputs and TRWP_coarse (roads and stacks, test
+numbers added here to copies of them), and ``[dispersion] dry_deposition`` a list. The checks: number species in variables of their own with
 their own units; their concentration is the annual kernel (with the registry's decay and
 deposition) applied to their emission times 1e-18; deposition flux = v_d x concentration
 cell by cell; TRWP_coarse deposited in its cell; the cumulative deposition per territory
@@ -40,31 +39,23 @@ from trajectoire.units import SECONDS_PER_YEAR
 YEARS = (2017, 2018)  # 2018 is the map year of small_config
 POLLUTANTS = ["NOx", "NO2", "PM10", "UFP", "PFOA", "TRWP", "TRWP_coarse"]
 DEPOSITING = ["PFOA", "TRWP", "UFP", "PM10"]
-UFP_PER_T_PM25 = 1e21  # test number: particles per t of PM2.5, for the UFP area rows
 
 
 def _inputs(tmp):
-    """Copies of the sample inputs with the emerging species added (test numbers)."""
+    """Copies of the sample inputs (which hold UFP, PFOA, TRWP and S-metolachlor) with
+    TRWP_coarse added (test numbers: stacks 0.5 x PM10, roads 2 x PM10)."""
     ps = pd.read_csv(SAMPLE / "point_sources.csv")
-    ps["PFOA"] = ps["PM10"] * 1e-3
-    ps["TRWP"] = 0.0
     ps["TRWP_coarse"] = ps["PM10"] * 0.5
     ps.to_csv(tmp / "point_sources.csv", index=False)
     tr = pd.read_csv(SAMPLE / "trends.csv")
-    new = ("UFP", "PFOA", "TRWP", "TRWP_coarse")
-    extra = [tr[tr["pollutant"] == "PM10"].assign(pollutant=p) for p in new]
-    pd.concat([tr, *extra]).to_csv(tmp / "trends.csv", index=False)
+    extra = tr[tr["pollutant"] == "PM10"].assign(pollutant="TRWP_coarse")
+    pd.concat([tr, extra]).to_csv(tmp / "trends.csv", index=False)
     ef = pd.read_csv(SAMPLE / "road_emission_factors.csv")
     pm10 = ef[ef["pollutant"] == "PM10"]
-    extra = [
-        pm10.assign(pollutant=p, ef_light=pm10["ef_light"] * f, ef_heavy=pm10["ef_heavy"] * f)
-        for p, f in (("TRWP", 0.3), ("TRWP_coarse", 2.0))
-    ]
-    pd.concat([ef, *extra]).to_csv(tmp / "road_emission_factors.csv", index=False)
-    ar = pd.read_csv(SAMPLE / "area_emissions.csv")
-    ufp = ar[ar["pollutant"] == "PM2.5"].assign(pollutant="UFP")
-    ufp["emission"] = ufp["emission"] * UFP_PER_T_PM25
-    ufp.to_csv(tmp / "ufp_area.csv", index=False)
+    coarse = pm10.assign(
+        pollutant="TRWP_coarse", ef_light=pm10["ef_light"] * 2.0, ef_heavy=pm10["ef_heavy"] * 2.0
+    )
+    pd.concat([ef, coarse]).to_csv(tmp / "road_emission_factors.csv", index=False)
 
 
 def _config(tmp, **over):
@@ -75,9 +66,6 @@ def _config(tmp, **over):
         r'^trends = ".*"': f'trends = "{tmp}/trends.csv"',
         r'^road_emission_factors = ".*"': (
             f'road_emission_factors = "{tmp}/road_emission_factors.csv"'
-        ),
-        r'^area_emissions = ".*"': (
-            f'area_emissions = {{ path = "{tmp}/ufp_area.csv", unit = "yr-1" }}'
         ),
         r"^receptor_height = 1\.5": (
             f"receptor_height = 1.5\ndry_deposition = {DEPOSITING!r}".replace("'", '"')
@@ -91,19 +79,7 @@ def _config(tmp, **over):
 def run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("emerging")
     cfg = _config(tmp)
-    with pytest.MonkeyPatch.context() as mp, warnings.catch_warnings():
-        # area totals already read in each species' own unit are not converted again (the
-        # per-row ``units`` column of read_area_totals does it once merged with emerg-models)
-        import trajectoire.inventory.build as build
-
-        original = build.read_area_totals
-
-        def keep_read(source, **kw):
-            if isinstance(source, pd.DataFrame) and "units" in source.columns:
-                return source.drop(columns="units")
-            return original(source, **kw)
-
-        mp.setattr(build, "read_area_totals", keep_read)
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrajectoireWarning)
         ctx = P.prepare(cfg)
         years = {y: P.compute_year(ctx, y) for y in YEARS}
@@ -403,20 +379,11 @@ def test_change_split_of_a_number_species_adds_up_in_cm3(run):
 
 
 @pytest.mark.slow
-def test_a_whole_run_writes_and_describes_the_emerging_species(tmp_path, monkeypatch):
+def test_a_whole_run_writes_and_describes_the_emerging_species(tmp_path):
     """trajectoire.runner.run end to end: parts, assembly, info."""
-    import trajectoire.inventory.build as build
     from trajectoire.io.netcdf import check_output
     from trajectoire.runner import run as run_all
 
-    original = build.read_area_totals
-
-    def keep_read(source, **kw):
-        if isinstance(source, pd.DataFrame) and "units" in source.columns:
-            return source.drop(columns="units")
-        return original(source, **kw)
-
-    monkeypatch.setattr(build, "read_area_totals", keep_read)
     cfg = _config(tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrajectoireWarning)
