@@ -424,6 +424,11 @@ def _map_years(first_year: int, last_year: int) -> list[int]:
 
 def _config_text(first_year: int, last_year: int, reference_year: int) -> str:
     heights = "\n".join(f"{s} = {h:.1f}" for s, h in RELEASE_HEIGHT.items())
+    known = set(known_species())
+    emerging = [p for p in ("UFP", "PFOA", "S-metolachlor", "TRWP", "TRWP_coarse") if p in known]
+    pollutants = ", ".join(
+        f'"{p}"' for p in ("NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC", *emerging)
+    )
     territories = ", ".join(f'"{t}"' for t in geo.ORDER)
     map_years = ", ".join(str(y) for y in _map_years(first_year, last_year))
     return f"""# Run configuration of the trajectoire sample (see docs/configuration.md).
@@ -434,7 +439,7 @@ name = "trajectoire sample"
 first_year = {first_year}
 last_year = {last_year}
 reference_year = {reference_year}
-pollutants = ["NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"]
+pollutants = [{pollutants}]
 
 [grid]
 crs = "EPSG:2154"
