@@ -38,7 +38,7 @@ N_CLASSES = 6
 """Stability classes A..F (indices 0..5) of the per-class profiles."""
 
 
-@njit(cache=CACHE, parallel=True)
+@njit(cache=CACHE)
 def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep):
     """Radial profiles ``R[d, k]`` [per unit emission rate] of one stack at nodes ``r_nodes``.
 
@@ -64,10 +64,17 @@ def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, d
         Depletion set ``(v_d, s0, ds, itab, dtab)`` of the stack's groups
         (:mod:`.deposition`); each group depletes at its stack-top wind, ``1/u = fac / u_g``.
     """
+    return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, False)[0]
+
+
+@njit(cache=CACHE, parallel=True)
+def _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, by_class):
+    """The profiles of :func:`radial_profiles` ``(1, N, K)``, or split by the stability
+    class of each group ``(N_CLASSES, N, K)`` when `by_class`."""
     vd, s0, ds, itab, dtab = dep
     ng, n = a.shape
     nk = r_nodes.shape[0]
-    out = np.zeros((n, nk))
+    out = np.zeros((N_CLASSES if by_class else 1, n, nk))
     inv_width = n / (2.0 * math.pi)
     for k in prange(nk):
         r = r_nodes[k]
@@ -80,8 +87,9 @@ def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, d
             if vd > 0.0:
                 c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
             c *= inv_width / r
+            cl = clss[g] if by_class else 0
             for d in range(n):
-                out[d, k] += a[g, d] * c
+                out[cl, d, k] += a[g, d] * c
     return out
 
 
@@ -127,7 +135,7 @@ def footprint_from_profiles(profiles, r_nodes, sx, sy, xs, ys, radius, out):
             out[i, j] = (1.0 - phi) * v0 + phi * v1
 
 
-@njit(cache=CACHE, parallel=True)
+@njit(cache=CACHE)
 def radial_profiles_by_class(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep):
     """Radial profiles ``R[c, d, k]`` of one stack, per stability class ``c`` (A..F = 0..5).
 
@@ -135,26 +143,7 @@ def radial_profiles_by_class(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r
     :func:`radial_profiles` is split by the class of each group, so that
     ``radial_profiles(...) == radial_profiles_by_class(...).sum(axis=0)`` (to round-off).
     """
-    vd, s0, ds, itab, dtab = dep
-    ng, n = a.shape
-    nk = r_nodes.shape[0]
-    out = np.zeros((N_CLASSES, n, nk))
-    inv_width = n / (2.0 * math.pi)
-    for k in prange(nk):
-        r = r_nodes[k]
-        for g in range(ng):
-            if fac[g] == 0.0:
-                continue
-            c = fac[g] * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
-            if c == 0.0:
-                continue
-            if vd > 0.0:
-                c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
-            c *= inv_width / r
-            cl = clss[g]
-            for d in range(n):
-                out[cl, d, k] += a[g, d] * c
-    return out
+    return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, True)
 
 
 @njit(cache=CACHE, parallel=True)
