@@ -6,8 +6,8 @@ Each helper names the thing checked (``what``), for example ``"point_sources.csv
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,7 @@ import numpy.typing as npt
 from trajectoire.errors import InputError, MissingVariableError
 
 __all__ = [
+    "FrozenTable",
     "normalise_vocabulary",
     "require_columns",
     "require_dims",
@@ -210,3 +211,22 @@ def normalise_vocabulary(
     if canon is None:
         raise InputError(f"{what}: unknown {kind} {name!r}; expected {expected}")
     return canon
+
+
+_V = TypeVar("_V")
+
+
+class FrozenTable(Mapping[str, _V], Generic[_V]):
+    """A read-only mapping over a dict ``self._table`` that a subclass fills in ``__init__``
+    (the registries of species and of temporal profiles)."""
+
+    _table: Mapping[str, _V]
+
+    def __getitem__(self, key: str) -> _V:
+        return self._table[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)

@@ -35,7 +35,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from trajectoire._validate import normalise_vocabulary
+from trajectoire._validate import FrozenTable, normalise_vocabulary
 from trajectoire.errors import InputError, UnitsError
 from trajectoire.units import UNIT_TABLE, conversion_factor, normalise_units, unit_kind
 
@@ -201,7 +201,7 @@ _THRESHOLD_FIELDS = tuple(f.name for f in fields(Threshold))
 
 
 # ---------------------------------------------------------------------------- the registry
-class SpeciesRegistry(Mapping[str, Pollutant]):
+class SpeciesRegistry(FrozenTable[Pollutant]):
     """An ordered, read-only table of species with their aliases.
 
     Parameters
@@ -233,15 +233,6 @@ class SpeciesRegistry(Mapping[str, Pollutant]):
             for a in s.aliases:
                 aliases[a.lower()] = s.id
         self._aliases = MappingProxyType(aliases)
-
-    def __getitem__(self, key: str) -> Pollutant:
-        return self._table[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._table)
-
-    def __len__(self) -> int:
-        return len(self._table)
 
     def __repr__(self) -> str:
         extra = f", sources={list(self.sources)}" if self.sources else ""

@@ -125,6 +125,32 @@ def _line_panel(ql, sa, sb, px, py, ex, ey, rz, u, h, zi, scheme, cls, gx, gw):
     return total * half
 
 
+@njit(cache=CACHE)
+def plume_frame(ox, oy, tx, ty, dxw, dyw, length):
+    """A receptor and a straight segment in the frame of the plume (x along the wind).
+
+    ``(ox, oy)`` is the receptor's offset from the segment start [m], ``(tx, ty)`` the unit
+    vector along the segment, ``(dxw, dyw)`` the unit vector of the wind's travel, both in
+    the map frame. Returns ``(xr, yr, ax, ay, sa, sb)``: the receptor ``(xr, yr)`` and the
+    segment direction ``(ax, ay)`` in the plume frame (the source point at arclength ``s``
+    sits at ``s (ax, ay)``, so ``x(s) = xr - s ax``), and the arclengths ``[sa, sb]`` of the
+    part upwind of the receptor (``x(s) > 0``); ``sb <= sa`` when there is none.
+    """
+    xr = ox * dxw + oy * dyw
+    yr = -ox * dyw + oy * dxw
+    ax = tx * dxw + ty * dyw
+    ay = -tx * dyw + ty * dxw
+    sa = 0.0
+    sb = length
+    if ax > 0.0:
+        sb = min(sb, xr / ax)
+    elif ax < 0.0:
+        sa = max(sa, xr / ax)
+    elif xr <= 0.0:
+        sb = -1.0
+    return xr, yr, ax, ay, sa, sb
+
+
 @njit(parallel=True, cache=CACHE)
 def line_source(ql, x0, y0, x1, y1, rx, ry, rz, u, wind_dir, h, zi, scheme, cls, gx, gw, out):
     """Concentration [g m-3] at receptors from a uniform line source (numerical integration).
@@ -149,24 +175,9 @@ def line_source(ql, x0, y0, x1, y1, rx, ry, rz, u, wind_dir, h, zi, scheme, cls,
     ty = (y1 - y0) / length
     for i in prange(rx.shape[0]):
         # receptor relative to the segment start, in plume coordinates
-        ox = rx[i] - x0
-        oy = ry[i] - y0
-        xr = ox * dxw + oy * dyw
-        yr = -ox * dyw + oy * dxw
-        # segment direction in plume coordinates; source point at s: (sx, sy) = s (ax, ay)
-        ax = tx * dxw + ty * dyw
-        ay = -tx * dyw + ty * dxw
         # downwind distance and crosswind offset of the receptor from the point at s:
-        # x(s) = xr - s ax, y(s) = yr - s ay (both linear in s)
-        sa = 0.0
-        sb = length
-        # keep the part with x(s) > 0
-        if ax > 0.0:
-            sb = min(sb, xr / ax)
-        elif ax < 0.0:
-            sa = max(sa, xr / ax)
-        elif xr <= 0.0:
-            sb = -1.0
+        # x(s) = xr - s ax, y(s) = yr - s ay (both linear in s), for s in [sa, sb]
+        xr, yr, ax, ay, sa, sb = plume_frame(rx[i] - x0, ry[i] - y0, tx, ty, dxw, dyw, length)
         total = 0.0
         if sb > sa:
             smin = 1e-6 * length

@@ -121,9 +121,18 @@ def gauss_position(t, weights, spread):
     `t`. `t` is the plume bearing minus 180 degrees, in sector widths. Adjacent sectors
     share their edge, so each edge costs one ``erfc``.
     """
-    n = weights.shape[0]
+    return gauss_position_mix(t, weights, weights, 0.0, spread)
+
+
+@njit(cache=CACHE)
+def gauss_position_mix(t, w0, w1, u, spread):
+    """:func:`gauss_position` of the weights ``(1 - u) w0 + u w1`` (linear interpolation
+    between two tables, e.g. two radial nodes), without forming them; ``u = 0`` is
+    :func:`gauss_position` of `w0` bit for bit."""
+    n = w0.shape[0]
     if spread <= 0.0:
-        return weights[int(math.floor(t + 0.5)) % n]
+        d = int(math.floor(t + 0.5)) % n
+        return (1.0 - u) * w0[d] + u * w1[d]
     reach = GAUSS_REACH * spread + 0.5
     lo = int(math.floor(t - reach))
     hi = int(math.ceil(t + reach))
@@ -131,7 +140,8 @@ def gauss_position(t, weights, spread):
     tot = 0.0
     qprev = -1.0  # erfc at the lower edge of the previous sector (< 0: not computed)
     for d in range(lo, hi + 1):
-        w = weights[d % n]
+        dm = d % n
+        w = (1.0 - u) * w0[dm] + u * w1[dm]
         b = t - d - 0.5
         if w == 0.0:
             qprev = -1.0
@@ -228,13 +238,18 @@ def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smoo
 
 
 @njit(cache=CACHE)
-def _gauss_radial(theta, row, g, rmax, clim, rx, rw, ndec):
-    """``int_0^rmax w_g(theta, rho) CIC_g(rho) drho`` for Gaussian-smoothed sectors.
+def _radial(theta, row, g, rmax, clim, rx, rw, ndec):
+    """``int_0^rmax w_g(theta, rho) CIC_g(rho) drho`` on `ndec` decades in ``log rho``.
 
-    The radial integral of :func:`_source_cell` along bearing `theta` [degree] when the
-    angular density depends on the distance (:func:`gauss_density`); same rule.
+    The radial integral of :func:`_source_cell` along bearing `theta` [degree]; the angular
+    density ``w`` is the sector's (:func:`angular_density`, independent of ``rho``) or, for
+    Gaussian-smoothed sectors, depends on the distance (:func:`gauss_density`).
     """
     z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep = clim
+    gauss = smooth == SECTOR_GAUSS
+    w = 0.0 if gauss else angular_density(theta, row, smooth)
+    if not gauss and w == 0.0:
+        return 0.0
     radial = 0.0
     for dec in range(ndec):
         tlo = math.log(rmax) - (ndec - dec) * math.log(10.0)
@@ -243,9 +258,10 @@ def _gauss_radial(theta, row, g, rmax, clim, rx, rw, ndec):
         th = 0.5 * (thi - tlo)
         for ir in range(rx.shape[0]):
             rho = math.exp(tm + th * rx[ir])
-            w = gauss_density(theta, row, lateral_spread(rho, scheme, clss[g]))
-            if w == 0.0:
-                continue
+            if gauss:
+                w = gauss_density(theta, row, lateral_spread(rho, scheme, clss[g]))
+                if w == 0.0:
+                    continue
             c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
             radial += rw[ir] * th * rho * w * depleted(c, rho, g, invus[g], dep)
     return radial
@@ -279,23 +295,7 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
             rmax = half / big
             theta = math.degrees(alpha) + 180.0
             for g in range(ng):
-                if smooth == SECTOR_GAUSS:
-                    tot += aw[ia] * hw * _gauss_radial(theta, a[g], g, rmax, clim, rx, rw, ndec)
-                    continue
-                w = angular_density(theta, a[g], smooth)
-                if w == 0.0:
-                    continue
-                radial = 0.0
-                for dec in range(ndec):
-                    tlo = math.log(rmax) - (ndec - dec) * math.log(10.0)
-                    thi = tlo + math.log(10.0)
-                    tm = 0.5 * (tlo + thi)
-                    th = 0.5 * (thi - tlo)
-                    for ir in range(rx.shape[0]):
-                        rho = math.exp(tm + th * rx[ir])
-                        c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
-                        radial += rw[ir] * th * rho * depleted(c, rho, g, invus[g], dep)
-                tot += aw[ia] * hw * w * radial
+                tot += aw[ia] * hw * _radial(theta, a[g], g, rmax, clim, rx, rw, ndec)
     return tot
 
 

@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
-from .plume import TAIL, vertical_term
+from .plume import TAIL, plume_frame, vertical_term
 from .sigma import sigma_y, sigma_z
 
 # 6-point Gauss-Legendre nodes and weights on [-1, 1]
@@ -105,24 +105,10 @@ def segment_value(x0, y0, x1, y1, h, sz0, width, rx, ry, rz, dxw, dyw, zi, schem
         return 0.0
     tx = (x1 - x0) / length
     ty = (y1 - y0) / length
-    # receptor relative to the segment start, in plume coordinates (x along the wind)
-    ox = rx - x0
-    oy = ry - y0
-    xr = ox * dxw + oy * dyw
-    yr = -ox * dyw + oy * dxw
-    # the source point at arclength s sits at s (ax, ay) in plume coordinates
-    ax = tx * dxw + ty * dyw
-    ay = -tx * dyw + ty * dxw
+    # the receptor and the segment in plume coordinates (x along the wind), and the part of
+    # the segment upwind of the receptor, x(s) = xr - s ax > 0 for s in [sa, sb]
+    xr, yr, ax, ay, sa, sb = plume_frame(rx - x0, ry - y0, tx, ty, dxw, dyw, length)
     sy0 = 0.5 * width * abs(ax)
-    # keep the part of the segment upwind of the receptor: x(s) = xr - s ax > 0
-    sa = 0.0
-    sb = length
-    if ax > 0.0:
-        sb = min(sb, xr / ax)
-    elif ax < 0.0:
-        sa = max(sa, xr / ax)
-    elif xr <= 0.0:
-        return 0.0
     if sb <= sa:
         return 0.0
     # distance scale of the sigmas: below x0 the initial spreads dominate

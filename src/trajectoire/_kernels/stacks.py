@@ -32,13 +32,13 @@ from numba import njit, prange
 
 from ._config import CACHE
 from .deposition import depletion_factor
-from .plume_longterm import GAUSS_REACH, _edge_mass, cic_unit, lateral_spread
+from .plume_longterm import cic_unit, gauss_position_mix, lateral_spread
 
 N_CLASSES = 6
 """Stability classes A..F (indices 0..5) of the per-class profiles."""
 
 
-@njit(cache=CACHE, parallel=True)
+@njit(cache=CACHE)
 def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep):
     """Radial profiles ``R[d, k]`` [per unit emission rate] of one stack at nodes ``r_nodes``.
 
@@ -64,10 +64,17 @@ def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, d
         Depletion set ``(v_d, s0, ds, itab, dtab)`` of the stack's groups
         (:mod:`.deposition`); each group depletes at its stack-top wind, ``1/u = fac / u_g``.
     """
+    return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, False)[0]
+
+
+@njit(cache=CACHE, parallel=True)
+def _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, by_class):
+    """The profiles of :func:`radial_profiles` ``(1, N, K)``, or split by the stability
+    class of each group ``(N_CLASSES, N, K)`` when `by_class`."""
     vd, s0, ds, itab, dtab = dep
     ng, n = a.shape
     nk = r_nodes.shape[0]
-    out = np.zeros((n, nk))
+    out = np.zeros((N_CLASSES if by_class else 1, n, nk))
     inv_width = n / (2.0 * math.pi)
     for k in prange(nk):
         r = r_nodes[k]
@@ -80,9 +87,28 @@ def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, d
             if vd > 0.0:
                 c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
             c *= inv_width / r
+            cl = clss[g] if by_class else 0
             for d in range(n):
-                out[d, k] += a[g, d] * c
+                out[cl, d, k] += a[g, d] * c
     return out
+
+
+@njit(cache=CACHE)
+def _cell_position(ddx, ddy, width, r0, dr, nk):
+    """Where a cell lies from the stack: distance ``r`` [m], sector position ``t`` (plume
+    bearing minus 180 degrees, in sector widths) and the radial node ``k`` with the weight
+    ``u`` of node ``k + 1`` (linear interpolation between uniformly spaced nodes, held at
+    the end nodes)."""
+    r = math.hypot(ddx, ddy)
+    theta = math.degrees(math.atan2(ddx, ddy))
+    t = ((theta - 180.0) % 360.0) / width
+    q = (r - r0) / dr
+    if q <= 0.0:
+        return r, t, 0, 0.0
+    if q >= nk - 1:
+        return r, t, nk - 2, 1.0
+    k = int(q)
+    return r, t, k, q - k
 
 
 @njit(cache=CACHE, parallel=True)
@@ -94,39 +120,22 @@ def footprint_from_profiles(profiles, r_nodes, sx, sy, xs, ys, radius, out):
     """
     n, nk = profiles.shape
     width = 360.0 / n
-    r0 = r_nodes[0]
-    dr = r_nodes[1] - r_nodes[0]
-    ny = ys.shape[0]
-    nx = xs.shape[0]
-    for i in prange(ny):
-        ddy = ys[i] - sy
-        for j in range(nx):
-            ddx = xs[j] - sx
-            r = math.hypot(ddx, ddy)
+    for i in prange(ys.shape[0]):
+        for j in range(xs.shape[0]):
+            r, t, k, u = _cell_position(xs[j] - sx, ys[i] - sy, width, r_nodes[0],
+                                        r_nodes[1] - r_nodes[0], nk)  # fmt: skip
             if r > radius or r <= 0.0:
                 continue
-            theta = math.degrees(math.atan2(ddx, ddy))
-            t = ((theta - 180.0) % 360.0) / width
             f = math.floor(t)
             d0 = int(f) % n
             d1 = (d0 + 1) % n
             phi = t - f
-            q = (r - r0) / dr
-            if q <= 0.0:
-                v0 = profiles[d0, 0]
-                v1 = profiles[d1, 0]
-            elif q >= nk - 1:
-                v0 = profiles[d0, nk - 1]
-                v1 = profiles[d1, nk - 1]
-            else:
-                k = int(q)
-                u = q - k
-                v0 = (1.0 - u) * profiles[d0, k] + u * profiles[d0, k + 1]
-                v1 = (1.0 - u) * profiles[d1, k] + u * profiles[d1, k + 1]
+            v0 = (1.0 - u) * profiles[d0, k] + u * profiles[d0, k + 1]
+            v1 = (1.0 - u) * profiles[d1, k] + u * profiles[d1, k + 1]
             out[i, j] = (1.0 - phi) * v0 + phi * v1
 
 
-@njit(cache=CACHE, parallel=True)
+@njit(cache=CACHE)
 def radial_profiles_by_class(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep):
     """Radial profiles ``R[c, d, k]`` of one stack, per stability class ``c`` (A..F = 0..5).
 
@@ -134,26 +143,7 @@ def radial_profiles_by_class(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r
     :func:`radial_profiles` is split by the class of each group, so that
     ``radial_profiles(...) == radial_profiles_by_class(...).sum(axis=0)`` (to round-off).
     """
-    vd, s0, ds, itab, dtab = dep
-    ng, n = a.shape
-    nk = r_nodes.shape[0]
-    out = np.zeros((N_CLASSES, n, nk))
-    inv_width = n / (2.0 * math.pi)
-    for k in prange(nk):
-        r = r_nodes[k]
-        for g in range(ng):
-            if fac[g] == 0.0:
-                continue
-            c = fac[g] * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
-            if c == 0.0:
-                continue
-            if vd > 0.0:
-                c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
-            c *= inv_width / r
-            cl = clss[g]
-            for d in range(n):
-                out[cl, d, k] += a[g, d] * c
-    return out
+    return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, True)
 
 
 @njit(cache=CACHE, parallel=True)
@@ -173,49 +163,15 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
         present[c] = np.any(profiles[c] != 0.0)
     width = 360.0 / n
     inv_width = n / (2.0 * math.pi)
-    r0 = r_nodes[0]
-    dr = r_nodes[1] - r_nodes[0]
-    ny = ys.shape[0]
-    nx = xs.shape[0]
-    for i in prange(ny):
-        ddy = ys[i] - sy
-        for j in range(nx):
-            ddx = xs[j] - sx
-            r = math.hypot(ddx, ddy)
+    for i in prange(ys.shape[0]):
+        for j in range(xs.shape[0]):
+            r, t, k, u = _cell_position(xs[j] - sx, ys[i] - sy, width, r_nodes[0],
+                                        r_nodes[1] - r_nodes[0], nk)  # fmt: skip
             if r > radius or r <= 0.0:
                 continue
-            theta = math.degrees(math.atan2(ddx, ddy))
-            t = ((theta - 180.0) % 360.0) / width
-            q = (r - r0) / dr
-            if q <= 0.0:
-                k, u = 0, 0.0
-            elif q >= nk - 1:
-                k, u = nk - 2, 1.0
-            else:
-                k = int(q)
-                u = q - k
             val = 0.0
             for c in range(nc):
-                if not present[c]:
-                    continue
-                # gauss_position on the interpolated profiles, touching only the sectors
-                # within reach of t
-                sp = lateral_spread(r, scheme, c) * inv_width
-                reach = GAUSS_REACH * sp + 0.5
-                cc = 1.0 / (sp * math.sqrt(2.0))
-                acc = 0.0
-                qprev = -1.0  # erfc at the shared edge of the previous sector (< 0: none)
-                for d in range(int(math.floor(t - reach)), int(math.ceil(t + reach)) + 1):
-                    dm = d % n
-                    w = (1.0 - u) * profiles[c, dm, k] + u * profiles[c, dm, k + 1]
-                    b = t - d - 0.5
-                    if w == 0.0:
-                        qprev = -1.0
-                        continue
-                    a = b + 1.0
-                    qa = qprev if qprev >= 0.0 else math.erfc(abs(a) * cc)
-                    qb = math.erfc(abs(b) * cc)
-                    acc += w * _edge_mass(a, qa, b, qb)
-                    qprev = qb
-                val += 0.5 * acc
+                if present[c]:
+                    sp = lateral_spread(r, scheme, c) * inv_width
+                    val += gauss_position_mix(t, profiles[c, :, k], profiles[c, :, k + 1], u, sp)
             out[i, j] = val

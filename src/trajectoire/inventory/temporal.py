@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trajectoire._validate import require_columns
+from trajectoire._validate import FrozenTable, require_columns
 from trajectoire.errors import InputError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import normalise_pollutant
@@ -87,7 +87,7 @@ _FLAT = TemporalProfile(
 )
 
 
-class TemporalProfiles(Mapping[str, TemporalProfile]):
+class TemporalProfiles(FrozenTable[TemporalProfile]):
     """Profiles by key: a GNFR sector id, or ``"sector/species"``.
 
     Parameters
@@ -99,15 +99,6 @@ class TemporalProfiles(Mapping[str, TemporalProfile]):
 
     def __init__(self, profiles: Mapping[str, TemporalProfile]) -> None:
         self._table = {_key(k, "temporal profiles"): v for k, v in profiles.items()}
-
-    def __getitem__(self, key: str) -> TemporalProfile:
-        return self._table[key]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._table)
-
-    def __len__(self) -> int:
-        return len(self._table)
 
     def __repr__(self) -> str:
         return f"TemporalProfiles({list(self._table)})"

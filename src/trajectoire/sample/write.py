@@ -426,6 +426,9 @@ def _config_text(first_year: int, last_year: int, reference_year: int) -> str:
     heights = "\n".join(f"{s} = {h:.1f}" for s, h in RELEASE_HEIGHT.items())
     known = set(known_species())
     emerging = [p for p in ("UFP", "PFOA", "S-metolachlor", "TRWP", "TRWP_coarse") if p in known]
+    # the emerging species that deposit (their registry velocities; S-metolachlor has none,
+    # TRWP_coarse is deposited where it is emitted): the regulated ones stay as before
+    depositing = ", ".join(f'"{p}"' for p in ("PFOA", "TRWP", "UFP") if p in known)
     pollutants = ", ".join(
         f'"{p}"' for p in ("NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC", *emerging)
     )
@@ -486,6 +489,9 @@ calm_threshold = 0.5
 radius = 20000.0
 sigma = "briggs-urban"
 receptor_height = 1.5
+# dry deposition of the emerging species (deposition flux maps and the cumulative
+# deposition per territory since {first_year}); the regulated pollutants are dispersed inert
+dry_deposition = [{depositing}]
 
 [dispersion.release_height]
 {heights}
