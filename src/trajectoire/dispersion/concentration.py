@@ -505,6 +505,12 @@ class YearDispersion:
         full = scipy.fft.irfftn(ws[..., None, :, :] * specs, s=shape, axes=(-2, -1), workers=-1)
         return np.ascontiguousarray(full[..., m : m + wy, m : m + wx])
 
+    def release_adjoint_spectra(self) -> None:
+        """Forget the flipped-kernel spectra cached by :meth:`adjoints` (one per kernel class
+        and window shape: ~0.4 GB for 7 territories at 100 m); they are recomputed if
+        needed again."""
+        self._adj_cache.clear()
+
     def _flipped_spectrum(self, height: KernelClass, shape: tuple[int, int]) -> np.ndarray:
         key = (height, shape)
         if key not in self._adj_cache:
