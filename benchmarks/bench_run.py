@@ -238,7 +238,8 @@ def main() -> None:
         print(f"machine: {os.cpu_count()} cores; before the run: {_load()}", flush=True)
         out = workdir / "serial.nc"
         cmd = [sys.executable, __file__, "--child", str(record), *base, "--out", str(out)]
-        print(f"running: trajectoire {' '.join(base)} (resolution {args.resolution:g} m)")
+        res = f"resolution {args.resolution:g} m" if args.resolution else "the configuration's grid"
+        print(f"running: trajectoire {' '.join(base)} ({res})")
         serial = measure(cmd, out)
         after_run = _load()
         rows = json.loads(record.read_text())

@@ -794,6 +794,22 @@ def _span(years: Sequence[int]) -> str:
 OVERLAP_BYTES = 512 * 2**20
 
 
+def _trim_heap() -> None:
+    """Give the free pages of the C heap back to the system (glibc ``malloc_trim``).
+
+    A year's grids of a few MB to 32 MB are allocated on the heap (glibc raises its mmap
+    threshold after the first large free), and the holes they leave are not returned: over
+    34 years at 100 m the resident memory crept up by ~0.6 GB. A no-op where the C library
+    has no ``malloc_trim`` (macOS, musl, Windows).
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
 def _compute_serial(
     todo: list[int],
     *,
@@ -831,6 +847,7 @@ def _compute_serial(
                 pending.result()
                 bar.update(1)
                 pending = None
+                _trim_heap()
         if pending is not None:
             pending.result()
             bar.update(1)
