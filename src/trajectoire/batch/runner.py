@@ -889,7 +889,8 @@ def _compute_dask(
                 threads_per_worker=1,
                 processes=True,
                 dashboard_address=None,
-                env={"NUMBA_NUM_THREADS": str(share)},
+                # numba's and the FFTs' threads: each worker its share of the cores
+                env={"NUMBA_NUM_THREADS": str(share), "TRAJECTOIRE_FFT_THREADS": str(share)},
             )
             stack.callback(cluster.close)
             client = Client(cluster)

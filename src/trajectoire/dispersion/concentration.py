@@ -33,7 +33,7 @@ from trajectoire._kernels.deposition import NO_DEPOSITION
 from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
-from trajectoire.dispersion.convolution import ConvolutionPlan
+from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.longterm import (
     _T_PER_YR_TO_UG,
     _depletion,
@@ -518,9 +518,11 @@ class YearDispersion:
             scipy.fft.next_fast_len(r1 - r0 + 2 * m, real=True),
             scipy.fft.next_fast_len(c1 - c0 + 2 * m, real=True),
         )
-        ws = scipy.fft.rfftn(w[..., r0:r1, c0:c1], s=shape, axes=(-2, -1), workers=-1)
+        ws = scipy.fft.rfftn(w[..., r0:r1, c0:c1], s=shape, axes=(-2, -1), workers=fft_threads())
         specs = np.stack([self._flipped_spectrum(_class_key(h), shape) for h in heights])
-        full = scipy.fft.irfftn(ws[..., None, :, :] * specs, s=shape, axes=(-2, -1), workers=-1)
+        full = scipy.fft.irfftn(
+            ws[..., None, :, :] * specs, s=shape, axes=(-2, -1), workers=fft_threads()
+        )
         # window cell i is cell i + m - r0 of the support's correlation, where it reaches
         i0, i1 = max(0, r0 - m), min(wy, r1 + m)
         k0, k1 = max(0, c0 - m), min(wx, c1 + m)
@@ -537,7 +539,7 @@ class YearDispersion:
         key = (height, shape)
         if key not in self._adj_cache:
             k = self.kernels[height][::-1, ::-1]
-            self._adj_cache[key] = scipy.fft.rfftn(k, s=shape, workers=-1)
+            self._adj_cache[key] = scipy.fft.rfftn(k, s=shape, workers=fft_threads())
         return self._adj_cache[key]
 
     def point_adjoint(
