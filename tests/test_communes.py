@@ -255,7 +255,8 @@ def test_commune_inventory_long_cp1252(tmp_path: Path) -> None:
         out = read_commune_inventory(_inventory_cp1252(tmp_path), config_key=IKEY)
     messages = " | ".join(str(w.message) for w in caught)
     assert "['CO']" in messages and "Emetteurs non inclus" in messages
-    assert list(out.columns) == ["zone_id", "sector", "pollutant", "emission"]
+    assert list(out.columns) == ["zone_id", "sector", "pollutant", "emission", "units"]
+    assert set(out["units"]) == {"t yr-1"}
     got = out.set_index(["zone_id", "sector", "pollutant"])["emission"]
     assert got[("59350", "C_OtherStationaryComb", "NOx")] == pytest.approx(15.0005)
     assert got[("59350", "F_RoadTransport", "NOx")] == pytest.approx(400.0)

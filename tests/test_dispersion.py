@@ -203,7 +203,12 @@ def test_annual_kernel_direction_convention():
     k = disp.annual_kernel(tm.met_classes(met).isel(year=0), resolution=100.0, radius=1500.0)
     assert float(k.sel(dy=-5, dx=5)) > 0
     assert float(k.sel(dy=5, dx=-5)) == 0.0
-    assert float(k.sel(dy=-5, dx=-5)) == 0.0
+    # crosswind: 0 with flat or hat sectors, the far tail of the plume's Gaussian by default
+    assert float(k.sel(dy=-5, dx=-5)) < 1e-6 * float(k.sel(dy=-5, dx=5))
+    hat = disp.annual_kernel(
+        tm.met_classes(met).isel(year=0), resolution=100.0, radius=1500.0, sector_smoothing="hat"
+    )
+    assert float(hat.sel(dy=-5, dx=-5)) == 0.0
 
 
 def test_annual_kernel_converged(table):
@@ -340,7 +345,7 @@ def test_hourly_at_receptors_matches_plume():
     )
     one = {k: [v[0]] for k, v in STACKS.items()}
     c = disp.hourly_at_receptors(met, **one, emission=[100.0], receptors_x=[X0 + 1030.0 + 800.0],
-                                 receptors_y=[Y0 + 980.0])  # fmt: skip
+                                 receptors_y=[Y0 + 980.0], calm_directions="reported")  # fmt: skip
     assert c.dims == ("time", "receptor") and c.attrs["units"] == "ug m-3"
     assert c.attrs["calm_hours"] == 1 and c.attrs["missing_hours"] == 1
     assert np.isnan(c.values[2, 0])

@@ -488,7 +488,7 @@ def test_met_classes_only_calms_and_their_mixing_height():
     assert float(table["calm_fraction"].item()) == 1.0
     low = table.isel(year=0, speed=0)
     np.testing.assert_allclose(low["frequency"].sum(), 1.0)
-    np.testing.assert_allclose(low["inverse_wind_speed"], 1.0)  # u = calm threshold
+    np.testing.assert_allclose(low["inverse_wind_speed"], 1.0 / tm.CALM_THRESHOLD)  # u = threshold
     # mean over the calms of the class: observed 600 m, else the default (inf for E, F: left out)
     stab = met["stability"].values
     zi = np.where(np.arange(200) % 2, 600.0, tm.default_mixing_height(stab))
@@ -569,7 +569,7 @@ def test_met_classes_resolution_0_and_16_sectors_reproduce_the_old_table():
     """Rounded reports, calms and all: the hand binning of the 16-sector table (before 0.2)."""
     met = synth(n=3000, seed=7)
     met["wind_direction"] = ("time", np.round(met["wind_direction"].values / 10.0) * 10 % 360)
-    table = tm.met_classes(met, n_directions=16, direction_resolution=0)
+    table = tm.met_classes(met, n_directions=16, direction_resolution=0, calm_threshold=1.0)
     got = table["frequency"].isel(year=0, speed=0).values
     np.testing.assert_allclose(got, spread_by_hand(met), rtol=1e-12, atol=0)
     u, stab = met["wind_speed"].values, met["stability"].values

@@ -13,11 +13,12 @@ import pytest
 import rasterio
 
 from trajectoire.errors import InputError
+from trajectoire.inventory.readers import read_area_totals
 from trajectoire.sample import SAMPLE_FILES, geo, write_sample
 from trajectoire.sample import inventory as inv
 from trajectoire.sample import meteo as met
 from trajectoire.sectors import GNFR
-from trajectoire.species import POLLUTANTS
+from trajectoire.species import POLLUTANTS, known_species
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "data" / "sample"
@@ -45,10 +46,11 @@ CONTRACT = {
         "start_year",
         "end_year",
         *POLL,
+        "PFOA",
     ],
     "point_source_history.csv": ["source_id", "year", "pollutant", "emission"],
     "road_emission_factors.csv": ["category", "pollutant", "ef_light", "ef_heavy"],
-    "area_emissions.csv": ["zone_id", "sector", "pollutant", "emission"],
+    "area_emissions.csv": ["zone_id", "sector", "pollutant", "emission", "units"],
     "trends.csv": ["sector", "pollutant", "year", "value"],
     "stations.csv": ["station_id", "name", "x", "y", "type", "territory"],
     "observations_annual.csv": ["station_id", "year", "pollutant", "value"],
@@ -79,7 +81,9 @@ def test_every_file_is_written(short: Path) -> None:
 @pytest.mark.parametrize("name", sorted(CONTRACT))
 def test_contract_columns(short: Path, name: str) -> None:
     df = _read(short / name)
-    assert list(df.columns) == CONTRACT[name]
+    # background.csv gains a units column when the run reads particle-number backgrounds
+    optional = ["units"] if name == "background.csv" else []
+    assert list(df.columns) in (CONTRACT[name], CONTRACT[name] + optional)
     assert len(df) > 0
 
 
@@ -179,15 +183,22 @@ def test_inventory_tables(short: Path) -> None:
     ref = hist[(hist["source_id"] == "CUD-STEEL-SINTER") & (hist["year"] == 2018)]
     assert ref.set_index("pollutant")["emission"]["SO2"] == pytest.approx(5200.0)
     ef = _read(short / "road_emission_factors.csv")
-    assert len(ef) == 4 * len(POLL) and (ef["ef_heavy"] > ef["ef_light"]).all() is not None
+    wear = ["TRWP", "TRWP_coarse"] if "TRWP_coarse" in known_species() else ["TRWP"]
+    assert len(ef) == 4 * (len(POLL) + len(wear))
+    assert set(ef["pollutant"]) == {*POLL, *wear}
     nox = ef[ef["pollutant"] == "NOx"].set_index("category")
     assert nox["ef_light"].between(0.3, 0.5).all() and nox["ef_heavy"].between(2, 4.5).all()
     area = _read(short / "area_emissions.csv")
     zones = gpd.read_file(short / "zones.gpkg")
     assert set(area["zone_id"]) <= set(zones["zone_id"])
-    assert set(area["sector"]) <= set(GNFR) and set(area["pollutant"]) <= set(POLL)
+    assert set(area["sector"]) <= set(GNFR)
+    assert set(area["pollutant"]) == {*POLL, "UFP", "S-metolachlor"}
+    assert set(area.loc[area["pollutant"] == "UFP", "units"]) == {"yr-1"}
+    assert set(area.loc[area["pollutant"] != "UFP", "units"]) == {"t yr-1"}
     assert (area["emission"] > 0).all()
     assert not area.duplicated(["zone_id", "sector", "pollutant"]).any()
+    read = read_area_totals(short / "area_emissions.csv")  # every row in its own unit
+    assert read["emission"].sum() == pytest.approx(area["emission"].sum(), rel=1e-12)
     totals = area.groupby("pollutant")["emission"].sum()
     assert 10_000 < totals["NH3"] < 40_600  # below the whole region's 40.6 kt
     ship = area[area["sector"] == "G_Shipping"]
@@ -196,7 +207,13 @@ def test_inventory_tables(short: Path) -> None:
 
 def test_trends_shapes(short: Path) -> None:
     tr = _read(short / "trends.csv")
-    assert set(tr["sector"]) == set(GNFR) and set(tr["pollutant"]) == set(POLL)
+    # TRWP_coarse: written when the species registry knows it
+    emerging = {p for p in (*inv.EMERGING, "TRWP_coarse") if p in known_species()}
+    assert set(tr["sector"]) == set(GNFR) and set(tr["pollutant"]) == {*POLL, *emerging}
+    for p, sectors in inv.EMERGING.items():
+        assert set(tr.loc[tr["pollutant"] == p, "sector"]) == set(GNFR)  # the trajectory needs all
+        flat = tr[(tr["pollutant"] == p) & ~tr["sector"].isin(sectors)]
+        assert (flat["value"] == 100.0).all()  # sectors without a source of p in the sample
     assert sorted(set(tr["year"])) == list(range(FIRST, LAST + 1))
     full = inv.trends(geo.DEFAULT_SEED, 1990, 2023).set_index(["sector", "pollutant", "year"])
     full = full.sort_index()
@@ -210,9 +227,32 @@ def test_trends_shapes(short: Path) -> None:
     assert v["F_RoadTransport", "NOx"][2020] < v["F_RoadTransport", "NOx"][2021]
     assert (full["value"] > 0).all()
     # the committed trends hold the same numbers as a fresh generation
-    committed = _read(COMMITTED / "trends.csv").set_index(["sector", "pollutant", "year"])
+    committed = _read(COMMITTED / "trends.csv")
+    committed = committed[committed["pollutant"].isin(POLL)]
+    committed = committed.set_index(["sector", "pollutant", "year"])
     committed = committed.sort_index()
     np.testing.assert_array_equal(committed["value"].to_numpy(), v.to_numpy())
+
+
+def test_emerging_species_follow_the_models() -> None:
+    """The sample's emerging inputs are the emission models' own numbers."""
+    from trajectoire.inventory import emerging as em
+
+    tr = inv.emerging_trends(1990, 2023, set(known_species()))
+    v = tr.set_index(["sector", "pollutant", "year"])["value"].sort_index()
+    assert v["B_Industry", "PFOA", 2010] == pytest.approx(5.0)
+    assert v["L_AgriOther", "S-metolachlor", 2018] == pytest.approx(100 / 0.45, abs=1e-3)
+    ufp = v["F_RoadTransport", "UFP"]
+    expected = em.ufp_road_factors([1990, 2023])["all"] * em.traffic_index([1990, 2023])
+    assert ufp[2023] == pytest.approx(100 * expected.iloc[1] / expected.iloc[0], abs=1e-3)
+    assert ufp[2020] < ufp[2019] and ufp[2023] < 20  # lockdown dip; fleet renewal
+    ps = inv.pfas_point_sources(2018).set_index("source_id")["PFOA"]
+    assert ps["ACSO-FLUORO"] == pytest.approx(
+        1.5 * float(em.pfoa_phase_out_index(2018)[0]), rel=1e-3
+    )
+    assert ps["MEL-TEXCOAT"] == pytest.approx(
+        0.3 * float(em.pfoa_phase_out_index(2012)[0]), rel=1e-3
+    )
 
 
 def test_stations_and_observations(short: Path) -> None:
@@ -239,7 +279,8 @@ def test_stations_and_observations(short: Path) -> None:
     for key, value in means.items():
         assert value == pytest.approx(a[key], abs=0.15)
     bg = _read(short / "background.csv")
-    assert set(bg["pollutant"]) == {"NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"}
+    emerging = {"PFOA", "S-metolachlor", "TRWP"} | ({"UFP"} if "units" in bg.columns else set())
+    assert set(bg["pollutant"]) == {"NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC", *emerging}
     assert set(bg["pollutant"]) <= set(POLLUTANTS)
 
 

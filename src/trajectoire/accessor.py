@@ -118,7 +118,22 @@ class TrajectoireAccessor:
         )
 
     # ------------------------------------------------------------------ attribution
-    def _pair(self, weighting: str) -> tuple[xr.DataArray, xr.DataArray]:
+    def _pair(
+        self, weighting: str, pollutant: str | None = None
+    ) -> tuple[xr.DataArray, xr.DataArray]:
+        """The contribution and total variables of `weighting`; those of the particle-number
+        species (``*_number``, on ``pollutant_number`` renamed ``pollutant``) when
+        `pollutant` is one of them."""
+        if pollutant is not None and "pollutant_number" in self._ds.coords:
+            from trajectoire.species import normalise_pollutant
+
+            pol = normalise_pollutant(pollutant, what="pollutant")
+            if pol in [str(v) for v in self._ds["pollutant_number"].values]:
+                pair = [f"{n}_number" for n in _WEIGHTINGS.get(weighting, ())]
+                if pair and all(n in self._ds.data_vars for n in pair):
+                    return tuple(  # type: ignore[return-value]
+                        self._ds[n].rename(pollutant_number="pollutant") for n in pair
+                    )
         if weighting not in _WEIGHTINGS:
             raise InputError(
                 f"weighting={weighting!r}: expected 'area' (territory means) or 'population' "
@@ -155,7 +170,7 @@ class TrajectoireAccessor:
         """
         from trajectoire.attribution import source_receptor_matrix
 
-        contrib, _ = self._pair(weighting)
+        contrib, _ = self._pair(weighting, pollutant)
         if pollutant is not None:
             contrib = contrib.sel(pollutant=self._pollutant(pollutant, contrib))
         return source_receptor_matrix(contrib)
@@ -179,7 +194,7 @@ class TrajectoireAccessor:
             GNFR sectors (all origins together) and a last label ``background``. For linear
             pollutants the shares add up to 1 (NO2: see ``docs/attribution.md``).
         """
-        contrib, total = self._pair(weighting)
+        contrib, total = self._pair(weighting, pollutant)
         if "territory" in total.dims:  # exposure is (year, territory, pollutant)
             total = total.rename(territory="receptor")
         by_sector = contrib.sum("origin")

@@ -11,6 +11,8 @@ Commands::
     trajectoire scenario CONFIG --from OUT.nc --out S.nc [--recompute] [--years 2020:2023]
     trajectoire report OUT.nc --territory MEL [--lang fr] [--out rapport-MEL.html]
                        [--scenario S.nc] [--pdf]
+    trajectoire streets CONFIG --run OUT.nc [--points P.csv] [--years 2019:2019]
+                        [--kerb-distance 10] [--radius 1000] [--out roadside.csv]
     trajectoire --version
 
 Exit codes: 0 success; 2 bad input (a :class:`~trajectoire.errors.TrajectoireError`: one
@@ -109,6 +111,25 @@ def _parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("--scenario", type=Path, metavar="S.nc", help="a scenario output to compare")
     rep.add_argument("--pdf", action="store_true", help="also print a PDF (headless Chromium)")
+
+    st = sub.add_parser(
+        "streets",
+        help="roadside values at stations or streets: roads as line sources (and canyons)",
+    )
+    st.add_argument("config", type=Path, metavar="CONFIG", help="the run configuration")
+    st.add_argument("--run", type=Path, required=True, metavar="OUT.nc", help="the run's output")
+    st.add_argument(
+        "--points",
+        type=Path,
+        metavar="P.csv",
+        help="id, x, y [grid CRS] and optional canyon columns (default: the config's stations)",
+    )
+    st.add_argument("--years", metavar="FIRST:LAST", help="years (default: the output's)")
+    st.add_argument(
+        "--kerb-distance", type=float, help="evaluate the lines this far [m] from the nearest road"
+    )
+    st.add_argument("--radius", type=float, default=1000.0, help="window of local roads [m]")
+    st.add_argument("--out", "-o", type=Path, help="CSV to write (default: print)")
     return p
 
 
@@ -271,6 +292,31 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_streets(args: argparse.Namespace) -> int:
+    """Roadside values of a run at stations or streets (``docs/roads.md``)."""
+    import pandas as pd
+
+    from trajectoire.batch.streets import roadside_values_of_run
+    from trajectoire.io.config import load_config, parse_years
+
+    cfg = load_config(args.config)
+    table = roadside_values_of_run(
+        cfg,
+        args.run,
+        points=None if args.points is None else pd.read_csv(args.points),
+        years=parse_years(args.years) if args.years else None,
+        radius=args.radius,
+        kerb_distance=args.kerb_distance,
+    )
+    if args.out is not None:
+        table.to_csv(args.out, index=False)
+        print(f"wrote {args.out} ({len(table)} rows)")
+    else:
+        cols = ["year", "id", "pollutant", "road_distance", "increment", "grid_value", "roadside"]
+        print(table[cols].round(3).to_string(index=False))
+    return 0
+
+
 _COMMANDS = {
     "sample": _cmd_sample,
     "run": _cmd_run,
@@ -278,6 +324,7 @@ _COMMANDS = {
     "export": _cmd_export,
     "scenario": _cmd_scenario,
     "report": _cmd_report,
+    "streets": _cmd_streets,
 }
 
 

@@ -125,6 +125,17 @@ def _require(ds: xr.Dataset, names: Sequence[str], caller: str, hint: str = "") 
         )
 
 
+def _require_result(
+    result: Any, names: Sequence[str], caller: str, producer: str, hint: str
+) -> None:
+    """Raise unless `result` is a Dataset (the output of `producer`) holding `names`."""
+    if not isinstance(result, xr.Dataset):
+        raise InputError(
+            f"{caller}: expected the Dataset of {producer}, got {type(result).__name__}."
+        )
+    _require(result, names, caller, hint)
+
+
 def _check_year(ds: xr.Dataset, year: int, caller: str) -> int:
     years = [int(v) for v in ds["year"].values] if "year" in ds.coords else []
     if int(year) not in years:
@@ -1009,14 +1020,11 @@ def target_plot(
 
     caller = "target_plot"
     lang = _check_lang(lang)
-    if not isinstance(stats, xr.Dataset):
-        raise InputError(
-            f"{caller}: expected the Dataset of mqi(..., kind='timeseries'), got {type(stats).__name__}."
-        )
-    _require(
+    _require_result(
         stats,
         ["mqi_bias", "mqi_std", "mqi_corr"],
         caller,
+        "mqi(..., kind='timeseries')",
         " The target plot needs the terms of mqi(..., kind='timeseries').",
     )
     terms = stats[["mqi_bias", "mqi_std", "mqi_corr"]]
@@ -1139,6 +1147,34 @@ def target_plot(
 _EFFECTS = ("change_emission", "change_meteorology", "change_background")
 
 
+def _effect_bars(
+    ax: Axes,
+    pos: np.ndarray,
+    effects: Sequence[tuple[str, np.ndarray]],
+    width: float,
+    lang: str,
+) -> None:
+    """Bars of each effect side by side around the positions `pos`, one colour and hatch each.
+
+    `effects` are (name, values at `pos`) pairs, in the order of :data:`_EFFECTS`.
+    """
+    cmap = colormaps["viridis"]
+    colours = [cmap(0.15), cmap(0.55), cmap(0.9)]
+    hatches = ["", "//", "xx"]
+    middle = (len(effects) - 1) / 2
+    for i, (name, values) in enumerate(effects):
+        ax.bar(
+            pos + (i - middle) * width,
+            values,
+            width=width,
+            color=colours[i],
+            hatch=hatches[i],
+            edgecolor="black",
+            linewidth=0.5,
+            label=_t(name, lang),
+        )
+
+
 def change_bars(
     decomposition: xr.Dataset,
     *,
@@ -1181,14 +1217,11 @@ def change_bars(
     """
     caller = "change_bars"
     lang = _check_lang(lang)
-    if not isinstance(decomposition, xr.Dataset):
-        raise InputError(
-            f"{caller}: expected the Dataset of decompose_change, got {type(decomposition).__name__}."
-        )
-    _require(
+    _require_result(
         decomposition,
         [*_EFFECTS, "change_total"],
         caller,
+        "decompose_change",
         " Pass the result of trajectoire.batch.pipeline.decompose_change.",
     )
     pol = _check_pollutant(decomposition, pollutant, caller)
@@ -1200,30 +1233,19 @@ def change_bars(
     units_raw = str(decomposition["change_total"].attrs.get("units", "ug m-3"))
     units = units_label(units_raw, lang)
     period = str(decomposition["change_total"].attrs.get("period", "")).replace("-", "→")
-    cmap = colormaps["viridis"]
-    colours = [cmap(0.15), cmap(0.55), cmap(0.9)]
-    hatches = ["", "//", "xx"]
     if by == "factor":
         receptors = [territory] if territory is not None else [str(r) for r in d["receptor"].values]
         n = len(receptors)
         fig, ax = _new_axes(ax, (max(5.0, 0.9 * n + 2.5), 4.8))
         pos = np.arange(n)
         width = 0.8 / 3
-        for i, name in enumerate(_EFFECTS):
+        effects = []
+        for name in _EFFECTS:
             da = d[name]
             if "sector" in da.dims:
                 da = da.sel(sector="all")
-            v = np.asarray(da.sel(receptor=receptors).values, dtype=float)
-            ax.bar(
-                pos + (i - 1) * width,
-                v,
-                width=width,
-                color=colours[i],
-                hatch=hatches[i],
-                edgecolor="black",
-                linewidth=0.5,
-                label=_t(name, lang),
-            )
+            effects.append((name, np.asarray(da.sel(receptor=receptors).values, dtype=float)))
+        _effect_bars(ax, pos, effects, width, lang)
         total = np.asarray(d["change_total"].sel(receptor=receptors).values, dtype=float)
         ax.scatter(
             pos, total, marker="D", s=45, color="black", zorder=4, label=_t("change_total", lang)
@@ -1246,18 +1268,11 @@ def change_bars(
         fig, ax = _new_axes(ax, (max(6.0, 0.6 * len(keep) + 3.0), 5.0))
         pos = np.arange(len(keep))
         width = 0.38
-        for i, (name, da) in enumerate((("change_emission", em), ("change_meteorology", me))):
-            v = np.asarray(da.sel(sector=keep).values, dtype=float)
-            ax.bar(
-                pos + (i - 0.5) * width,
-                v,
-                width=width,
-                color=colours[i],
-                hatch=hatches[i],
-                edgecolor="black",
-                linewidth=0.5,
-                label=_t(name, lang),
-            )
+        effects = [
+            (name, np.asarray(da.sel(sector=keep).values, dtype=float))
+            for name, da in (("change_emission", em), ("change_meteorology", me))
+        ]
+        _effect_bars(ax, pos, effects, width, lang)
         ax.set_xticks(
             pos, [_sector_name(s, lang) for s in keep], rotation=40, ha="right", fontsize=8
         )

@@ -57,6 +57,7 @@ __all__ = [
     "load_species",
     "normalise_pollutant",
     "read_species",
+    "run_scale",
     "thresholds_table",
     "use_species",
     "write_species",
@@ -149,6 +150,10 @@ class Pollutant:
         :attr:`references`.
     references : mapping of str to str
         Where each number comes from, by field name.
+    deposited_at_source : bool
+        Not dispersed: the whole emission falls in the cell it is emitted in (coarse tyre
+        and road wear, ``TRWP_coarse``). A run writes its emission divided by the cell area
+        as a deposition flux and never disperses it; a mass species only.
     """
 
     id: str
@@ -168,6 +173,7 @@ class Pollutant:
     aliases: tuple[str, ...] = ()
     properties: Mapping[str, float] = field(default_factory=dict, hash=False)
     references: Mapping[str, str] = field(default_factory=dict, hash=False)
+    deposited_at_source: bool = False
 
     @property
     def decay_rate(self) -> float:
@@ -299,6 +305,7 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
         "linear": (bool, "true or false"),
         "emerging": (bool, "true or false"),
         "regulated": (bool, "true or false"),
+        "deposited_at_source": (bool, "true or false"),
         "molar_mass": ((int, float), "a number > 0 [g mol-1]"),
         "deposition_velocity": ((int, float), "a number in [0, 1] m s-1"),
         "half_life": ((int, float), "a number > 0 [s]"),
@@ -341,6 +348,16 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
     if hl is not None and not (math.isfinite(hl) and hl > 0):
         out.append(
             f"{at}: half_life = {hl!r}; expected a number > 0 [s] (leave it out for no loss)"
+        )
+    if entry.get("deposited_at_source") and family == "number":
+        out.append(
+            f"{at}: deposited_at_source = true for a particle-number species; only a mass "
+            "(coarse particles falling in their emission cell) is deposited at source"
+        )
+    if entry.get("deposited_at_source") and (entry.get("half_life") or entry.get("conversion")):
+        out.append(
+            f"{at}: deposited_at_source = true with a half_life or a conversion; a species "
+            "deposited in its emission cell is neither dispersed nor transformed"
         )
     conv = entry.get("conversion")
     if conv is not None and conv not in CONVERSIONS:
@@ -724,6 +741,30 @@ def emission_factor(pollutant: str, units: str | None, *, what: str = "units") -
                 + (" (in a file of its own if the others are masses)." if sp.is_number else ".")
             ) from None
         raise
+
+
+#: Scale of a particle-number species' emission [yr-1] in the run (see :func:`run_scale`).
+NUMBER_RUN_SCALE = 1e-18
+
+
+def run_scale(pollutant: str) -> float:
+    """The factor a run multiplies a species' emission by before its kernels.
+
+    The kernels of a run turn an emission in ``t yr-1`` into a concentration in ``ug m-3``:
+    ``c = E × 1e12 ug t-1 / 31 557 600 s yr-1 × K`` with ``K`` [s m-3]. A particle-number
+    emission ``N`` [yr-1] gives ``c = N / 31 557 600 × K`` [m-3] ``= N × 1e-6 / 31 557 600 ×
+    K`` [cm-3]: the same kernels give it in cm-3 once ``N`` is multiplied by
+    ``1e-6 / 1e12 = 1e-18``. So 1 for mass species, :data:`NUMBER_RUN_SCALE` for number
+    species; in these run units a deposition flux of 1 ``ug m-2 yr-1`` is ``1e6`` particles
+    ``m-2 yr-1`` and a deposited ``t yr-1`` is ``1e18`` particles ``yr-1``
+    (:func:`trajectoire.io.outputs.split_number_species` writes them in particles).
+
+    Examples
+    --------
+    >>> run_scale("NOx"), run_scale("UFP")
+    (1.0, 1e-18)
+    """
+    return NUMBER_RUN_SCALE if get_pollutant(pollutant).is_number else 1.0
 
 
 def deposition_velocity_of(

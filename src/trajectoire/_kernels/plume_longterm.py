@@ -10,10 +10,21 @@ angular density of the plume directions of the group, ``V_g`` the vertical term 
 and lid reflections (see :mod:`.plume`) and ``k`` a first-order loss rate. A depositing
 species is further multiplied by the source-depletion factor ``F_g(r)`` of
 :mod:`.deposition` (the depletion set ``dep``, last argument before the output). The angular density
-of one sector is either its indicator divided by ``D`` (pure ISCLT), or, with smoothing, the
-hat function that interpolates linearly between adjacent sector centres (it still integrates
-to one over the circle, so the mass flux through every circle around the source is kept).
-The weight of a sector already holds the frequency times the mean of 1/u of its class.
+of one sector is one of three shapes, selected by the integer ``smooth`` of the kernels:
+
+* ``0`` (:data:`SECTOR_FLAT`): its indicator divided by ``D`` (pure ISCLT);
+* ``1`` (:data:`SECTOR_HAT`): the hat function that interpolates linearly between adjacent
+  sector centres;
+* ``2`` (:data:`SECTOR_GAUSS`): the indicator convolved with the lateral Gaussian of the
+  group's plume in angle, of standard deviation ``s_g(r) = sigma_y,g(r) / r`` [rad]
+  (:func:`gauss_density`): the expected angular density of the hourly plumes when the
+  directions are uniform within each sector, so it depends on the distance and on the
+  stability class.
+
+All three integrate to the sector's weight over the circle, so the mass flux through every
+circle around the source is kept. ``True``/``False`` (the boolean of earlier versions) mean
+hat/flat. The weight of a sector already holds the frequency times the mean of 1/u of its
+class.
 
 Distances [m], bearings [degree clockwise from north], SI units throughout.
 """
@@ -27,7 +38,19 @@ from ._config import CACHE
 from .deposition import crosswind_unit, depletion_factor
 from .plume import TAIL, plume_value
 from .rise import effective_height
-from .sigma import sigma_y_slope_bound
+from .sigma import sigma_y, sigma_y_slope_bound
+
+SECTOR_FLAT = 0
+"""Flat sectors: the indicator of the sector over its width (pure ISCLT)."""
+SECTOR_HAT = 1
+"""Hat functions interpolating linearly between adjacent sector centres."""
+SECTOR_GAUSS = 2
+"""Flat sectors convolved with the plume's lateral Gaussian ``sigma_y(r) / r`` (default)."""
+
+# tails of the lateral Gaussian beyond GAUSS_REACH standard deviations are left out
+# (Phi(-8.5) < 1e-17 of the sector's weight)
+GAUSS_REACH = 8.5
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
 
 
 @njit(cache=CACHE)
@@ -64,6 +87,89 @@ def angular_density(theta, weights, smooth):
 
 
 @njit(cache=CACHE)
+def _sector_mass(x, c):
+    """``2 [Phi((x + 1/2) / s) - Phi((x - 1/2) / s)]`` with ``c = 1 / (s sqrt 2)``.
+
+    The share (times 2) of a Gaussian of standard deviation ``s`` centred at ``x`` that falls
+    on ``[-1/2, 1/2]``, computed with the complementary error function on the far side so
+    that tails keep their relative accuracy.
+    """
+    a = x + 0.5
+    b = x - 0.5
+    return _edge_mass(a, math.erfc(abs(a) * c), b, math.erfc(abs(b) * c))
+
+
+@njit(cache=CACHE)
+def _edge_mass(a, qa, b, qb):
+    """``2 [Phi(a / s) - Phi(b / s)]`` (``a > b``) from ``q = erfc(|z| / (s sqrt 2))`` of
+    each edge: ``2 Phi(z / s)`` is ``2 - q`` for ``z > 0`` and ``q`` otherwise, and the
+    difference is taken between the small complements so that tails keep their accuracy."""
+    if b >= 0.0:
+        return qb - qa
+    if a <= 0.0:
+        return qa - qb
+    return 2.0 - qa - qb
+
+
+@njit(cache=CACHE)
+def gauss_position(t, weights, spread):
+    """Angular density [per sector width] at sector position `t` of Gaussian-smoothed sectors.
+
+    ``sum_d weights[d mod N] [Phi((t - d + 1/2) / s) - Phi((t - d - 1/2) / s)]`` over the
+    integers ``d`` within ``GAUSS_REACH s + 1/2`` of `t` (all images of each sector on the
+    circle), with ``s = spread`` in sector widths; ``spread <= 0`` gives the flat sector of
+    `t`. `t` is the plume bearing minus 180 degrees, in sector widths. Adjacent sectors
+    share their edge, so each edge costs one ``erfc``.
+    """
+    n = weights.shape[0]
+    if spread <= 0.0:
+        return weights[int(math.floor(t + 0.5)) % n]
+    reach = GAUSS_REACH * spread + 0.5
+    lo = int(math.floor(t - reach))
+    hi = int(math.ceil(t + reach))
+    c = _INV_SQRT2 / spread
+    tot = 0.0
+    qprev = -1.0  # erfc at the lower edge of the previous sector (< 0: not computed)
+    for d in range(lo, hi + 1):
+        w = weights[d % n]
+        b = t - d - 0.5
+        if w == 0.0:
+            qprev = -1.0
+            continue
+        a = b + 1.0
+        qa = qprev if qprev >= 0.0 else math.erfc(abs(a) * c)
+        qb = math.erfc(abs(b) * c)
+        tot += w * _edge_mass(a, qa, b, qb)
+        qprev = qb
+    return 0.5 * tot
+
+
+@njit(cache=CACHE)
+def gauss_density(theta, weights, spread):
+    """Angular density [rad-1] at plume bearing `theta` [degree] of Gaussian-smoothed sectors.
+
+    The flat sectors of `weights` (as :func:`angular_density`) convolved on the circle with
+    a Gaussian of standard deviation `spread` [rad] (the plume's ``sigma_y(r) / r``)::
+
+        w(theta) = 1/D sum_d a_d [Phi((theta - theta_d + D/2) / s) - Phi((theta - theta_d - D/2) / s)]
+
+    with ``theta_d = d D + 180°`` the plume bearing of sector ``d`` and ``D = 2 pi / N``. It
+    integrates to ``sum_d a_d`` over the circle, tends to the flat sectors as ``s -> 0`` and
+    to the uniform ``sum_d a_d / (2 pi)`` as ``s`` grows.
+    """
+    n = weights.shape[0]
+    width = 2.0 * math.pi / n
+    t = ((theta - 180.0) % 360.0) / (360.0 / n)
+    return gauss_position(t, weights, spread / width) / width
+
+
+@njit(cache=CACHE)
+def lateral_spread(r, scheme, cls):
+    """Angular standard deviation ``sigma_y(r) / r`` [rad] of a plume at distance `r` [m]."""
+    return sigma_y(r, scheme, cls) / r
+
+
+@njit(cache=CACHE)
 def _sector_position(theta, n, smooth):
     """Sectors ``d0``, ``d1`` and the weight ``fr`` of ``d1`` at plume bearing `theta`."""
     width = 360.0 / n
@@ -90,15 +196,27 @@ def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smoo
     """Long-term concentration per unit emission at offset (dx east, dy north) [m].
 
     Same as summing ``angular_density(theta, a[g], smooth) * cic_unit(...) / r`` over the
-    groups ``g``, with the sector position computed once; times the depletion factor of each
+    groups ``g``, with the sector position computed once (with ``smooth = SECTOR_GAUSS``,
+    :func:`gauss_density` at the group's ``sigma_y(r) / r``); times the depletion factor of each
     group for the depletion set `dep` (:mod:`.deposition`).
     """
     r = math.hypot(dx, dy)
     if r <= 0.0:
         return 0.0
     n = a.shape[1]
-    d0, d1, fr = _sector_position(math.degrees(math.atan2(dx, dy)), n, smooth)
+    theta = math.degrees(math.atan2(dx, dy))
     inv_width = n / (2.0 * math.pi)
+    if smooth == SECTOR_GAUSS:
+        t = ((theta - 180.0) % 360.0) * (n / 360.0)
+        tot = 0.0
+        for g in range(a.shape[0]):
+            w = gauss_position(t, a[g], lateral_spread(r, scheme, clss[g]) * inv_width)
+            if w == 0.0:
+                continue
+            c = cic_unit(r, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+            tot += w * inv_width * depleted(c, r, g, invus[g], dep)
+        return tot / r
+    d0, d1, fr = _sector_position(theta, n, smooth)
     tot = 0.0
     for g in range(a.shape[0]):
         w = ((1.0 - fr) * a[g, d0] + fr * a[g, d1]) * inv_width
@@ -107,6 +225,30 @@ def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smoo
         c = cic_unit(r, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
         tot += w * depleted(c, r, g, invus[g], dep)
     return tot / r
+
+
+@njit(cache=CACHE)
+def _gauss_radial(theta, row, g, rmax, clim, rx, rw, ndec):
+    """``int_0^rmax w_g(theta, rho) CIC_g(rho) drho`` for Gaussian-smoothed sectors.
+
+    The radial integral of :func:`_source_cell` along bearing `theta` [degree] when the
+    angular density depends on the distance (:func:`gauss_density`); same rule.
+    """
+    z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep = clim
+    radial = 0.0
+    for dec in range(ndec):
+        tlo = math.log(rmax) - (ndec - dec) * math.log(10.0)
+        thi = tlo + math.log(10.0)
+        tm = 0.5 * (tlo + thi)
+        th = 0.5 * (thi - tlo)
+        for ir in range(rx.shape[0]):
+            rho = math.exp(tm + th * rx[ir])
+            w = gauss_density(theta, row, lateral_spread(rho, scheme, clss[g]))
+            if w == 0.0:
+                continue
+            c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+            radial += rw[ir] * th * rho * w * depleted(c, rho, g, invus[g], dep)
+    return radial
 
 
 @njit(cache=CACHE)
@@ -137,6 +279,9 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
             rmax = half / big
             theta = math.degrees(alpha) + 180.0
             for g in range(ng):
+                if smooth == SECTOR_GAUSS:
+                    tot += aw[ia] * hw * _gauss_radial(theta, a[g], g, rmax, clim, rx, rw, ndec)
+                    continue
                 w = angular_density(theta, a[g], smooth)
                 if w == 0.0:
                     continue
@@ -245,7 +390,7 @@ def point_sources_footprint(
     """Accumulate the long-term footprints of point sources on grid-cell centres.
 
     ``out[k, iy, ix] += sum_s weights[s, k] sum_g fac[s, g] w_g(theta) CIC_g(r; hs[s, g]) / r``
-    for the cells within `radius` [m] of each source. Rows are independent (``prange``) and
+    (``w_g`` of the sector shape `smooth`) for the cells within `radius` [m] of each source. Rows are independent (``prange``) and
     each row adds the sources in their given order: the summation order is fixed, the result
     is deterministic whatever the number of threads. `xs` (increasing) and `ys` are the cell
     centres of a regular grid. `dep` is ``(v_d, s0, ds, itab, dtab)`` with tables of shape
@@ -274,12 +419,18 @@ def point_sources_footprint(
                 r = math.hypot(ddx, ddy)
                 if r > radius or r <= 0.0:
                     continue
-                d0, d1, fr = _sector_position(math.degrees(math.atan2(ddx, ddy)), nd, smooth)
+                theta = math.degrees(math.atan2(ddx, ddy))
+                d0, d1, fr = _sector_position(theta, nd, smooth)
+                t = ((theta - 180.0) % 360.0) * (nd / 360.0)
                 val = 0.0
                 for g in range(ng):
                     if fac[s, g] == 0.0:
                         continue
-                    w = ((1.0 - fr) * a[g, d0] + fr * a[g, d1]) * inv_width
+                    if smooth == SECTOR_GAUSS:
+                        sp = lateral_spread(r, scheme, clss[g]) * inv_width
+                        w = gauss_position(t, a[g], sp) * inv_width
+                    else:
+                        w = ((1.0 - fr) * a[g, d0] + fr * a[g, d1]) * inv_width
                     if w == 0.0:
                         continue
                     c = cic_unit(r, z, hs[s, g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])

@@ -12,6 +12,17 @@ sums gives ``C(r, θ) = (1 − φ) R_{d0}(r) + φ R_{d1}(r)`` with the radial pr
 Tabulating ``R_d`` on a fine radial grid once per stack turns the cost per receptor cell
 from one plume evaluation per met group (tens) into two linear interpolations; the
 tabulation error is bounded in ``tests/test_kernels_stacks.py`` against the exact sum.
+
+With Gaussian-smoothed sectors (:data:`.plume_longterm.SECTOR_GAUSS`) the angular density
+of a group depends on its stability class ``c`` through ``s_c(r) = sigma_y,c(r) / r``, so
+the profiles are kept per class, ``R_{c,d}(r) = N/2π Σ_{g ∈ c} a_{g,d} fac_g CIC_g(r) / r``
+(:func:`radial_profiles_by_class`), and each cell sums the classes with the Gaussian
+sector weights at its own distance (:func:`footprint_from_class_profiles`)::
+
+    C(r, θ) = Σ_c Σ_d R_{c,d}(r) ½ [erf((t − d + ½) / (√2 s'_c)) − erf((t − d − ½) / (√2 s'_c))]
+
+``t`` being the plume bearing minus 180° and ``s'_c = s_c N / 2π`` the spread, both in
+sector widths.
 """
 
 import math
@@ -21,7 +32,10 @@ from numba import njit, prange
 
 from ._config import CACHE
 from .deposition import depletion_factor
-from .plume_longterm import cic_unit
+from .plume_longterm import GAUSS_REACH, _edge_mass, cic_unit, lateral_spread
+
+N_CLASSES = 6
+"""Stability classes A..F (indices 0..5) of the per-class profiles."""
 
 
 @njit(cache=CACHE, parallel=True)
@@ -110,3 +124,98 @@ def footprint_from_profiles(profiles, r_nodes, sx, sy, xs, ys, radius, out):
                 v0 = (1.0 - u) * profiles[d0, k] + u * profiles[d0, k + 1]
                 v1 = (1.0 - u) * profiles[d1, k] + u * profiles[d1, k + 1]
             out[i, j] = (1.0 - phi) * v0 + phi * v1
+
+
+@njit(cache=CACHE, parallel=True)
+def radial_profiles_by_class(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep):
+    """Radial profiles ``R[c, d, k]`` of one stack, per stability class ``c`` (A..F = 0..5).
+
+    The arguments are those of :func:`radial_profiles`; the sum over the groups of
+    :func:`radial_profiles` is split by the class of each group, so that
+    ``radial_profiles(...) == radial_profiles_by_class(...).sum(axis=0)`` (to round-off).
+    """
+    vd, s0, ds, itab, dtab = dep
+    ng, n = a.shape
+    nk = r_nodes.shape[0]
+    out = np.zeros((N_CLASSES, n, nk))
+    inv_width = n / (2.0 * math.pi)
+    for k in prange(nk):
+        r = r_nodes[k]
+        for g in range(ng):
+            if fac[g] == 0.0:
+                continue
+            c = fac[g] * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
+            if c == 0.0:
+                continue
+            if vd > 0.0:
+                c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
+            c *= inv_width / r
+            cl = clss[g]
+            for d in range(n):
+                out[cl, d, k] += a[g, d] * c
+    return out
+
+
+@njit(cache=CACHE, parallel=True)
+def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, radius, out):
+    """Footprint on the cell centres ``(ys[i], xs[j])`` with Gaussian-smoothed sectors.
+
+    ``out[i, j] = Σ_c Σ_d R_{c,d}(r) G_c(t − d; r)``: the per-class profiles of
+    :func:`radial_profiles_by_class`, interpolated linearly between the (uniformly spaced)
+    nodes, weighted by the share of each sector under the lateral Gaussian of class ``c``
+    at the cell's distance (as :func:`.plume_longterm.gauss_position`, spread
+    ``sigma_y,c(r) / r`` for the dispersion scheme `scheme`); zero beyond `radius` and at
+    ``r = 0``. Classes whose profiles are all zero are skipped.
+    """
+    nc, n, nk = profiles.shape
+    present = np.zeros(nc, dtype=np.bool_)
+    for c in range(nc):
+        present[c] = np.any(profiles[c] != 0.0)
+    width = 360.0 / n
+    inv_width = n / (2.0 * math.pi)
+    r0 = r_nodes[0]
+    dr = r_nodes[1] - r_nodes[0]
+    ny = ys.shape[0]
+    nx = xs.shape[0]
+    for i in prange(ny):
+        ddy = ys[i] - sy
+        for j in range(nx):
+            ddx = xs[j] - sx
+            r = math.hypot(ddx, ddy)
+            if r > radius or r <= 0.0:
+                continue
+            theta = math.degrees(math.atan2(ddx, ddy))
+            t = ((theta - 180.0) % 360.0) / width
+            q = (r - r0) / dr
+            if q <= 0.0:
+                k, u = 0, 0.0
+            elif q >= nk - 1:
+                k, u = nk - 2, 1.0
+            else:
+                k = int(q)
+                u = q - k
+            val = 0.0
+            for c in range(nc):
+                if not present[c]:
+                    continue
+                # gauss_position on the interpolated profiles, touching only the sectors
+                # within reach of t
+                sp = lateral_spread(r, scheme, c) * inv_width
+                reach = GAUSS_REACH * sp + 0.5
+                cc = 1.0 / (sp * math.sqrt(2.0))
+                acc = 0.0
+                qprev = -1.0  # erfc at the shared edge of the previous sector (< 0: none)
+                for d in range(int(math.floor(t - reach)), int(math.ceil(t + reach)) + 1):
+                    dm = d % n
+                    w = (1.0 - u) * profiles[c, dm, k] + u * profiles[c, dm, k + 1]
+                    b = t - d - 0.5
+                    if w == 0.0:
+                        qprev = -1.0
+                        continue
+                    a = b + 1.0
+                    qa = qprev if qprev >= 0.0 else math.erfc(abs(a) * cc)
+                    qb = math.erfc(abs(b) * cc)
+                    acc += w * _edge_mass(a, qa, b, qb)
+                    qprev = qb
+                val += 0.5 * acc
+            out[i, j] = val

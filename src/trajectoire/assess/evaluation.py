@@ -284,6 +284,9 @@ def _as_dims(dim: str | Sequence[str], obj: xr.DataArray, caller: str) -> list[s
 
 
 # ---------------------------------------------------------------- numpy statistic cores
+#: The performance measures of Chang and Hanna (2004) after the bias, in the order of both
+#: :func:`evaluate` and :data:`EVALUATION_STATISTICS`.
+_CHANG_HANNA = ("rmse", "r", "fb", "nmse", "mg", "vg", "fac2", "nad")
 _STAT_NAMES = (
     "n",
     "n_dropped_nan",
@@ -293,14 +296,7 @@ _STAT_NAMES = (
     "std_observed",
     "std_model",
     "bias",
-    "rmse",
-    "r",
-    "fb",
-    "nmse",
-    "mg",
-    "vg",
-    "fac2",
-    "nad",
+    *_CHANG_HANNA,
     "nmse_min",
     "vg_min",
 )
@@ -953,14 +949,7 @@ EVALUATION_STATISTICS: tuple[str, ...] = (
     "mean_model",
     "bias",
     "nmb",
-    "rmse",
-    "r",
-    "fb",
-    "nmse",
-    "mg",
-    "vg",
-    "fac2",
-    "nad",
+    *_CHANG_HANNA,
     "mqi_p90",
     "mqo_fulfilled",
     "mpc_space_corr",

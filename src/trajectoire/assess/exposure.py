@@ -56,6 +56,7 @@ __all__ = [
     "EU_2008_LIMITS",
     "EU_2030_LIMITS",
     "EXPOSURE_THRESHOLDS",
+    "NUMBER_THRESHOLDS",
     "WHO_2021_GUIDELINES",
     "ExposureStatistics",
     "ZoneExposure",
@@ -63,6 +64,7 @@ __all__ = [
     "inhabitants_above",
     "population_above",
     "population_weighted_mean",
+    "run_thresholds",
     "territory_exposure",
     "territory_inhabitants",
     "threshold_table",
@@ -81,6 +83,12 @@ EXPOSURE_THRESHOLDS: dict[str, dict[str, float]] = {
     "EU2030": EU_2030_LIMITS,
     "EU2008": EU_2008_LIMITS,
 }
+#: WHO 2021 good practice statement on ultrafine particles: "high" particle number
+#: concentrations, above 10 000 cm-3 as a 24-hour mean (WHO global air quality guidelines
+#: 2021, section 3.4.1). Not a guideline level; added to a run's thresholds (label
+#: ``WHO2021_GPS``) only when it has a particle-number species (:func:`run_thresholds`),
+#: compared with the annual mean: the inhabitants whose annual mean is above it [cm-3].
+NUMBER_THRESHOLDS: dict[str, dict[str, float]] = {"WHO2021_GPS": {"UFP": 10000.0}}
 #: Population-weighted quantiles a run writes (``exposure_quantile``).
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 
@@ -607,3 +615,27 @@ class ZoneExposure:
             field.reshape(1, -1), self.weights, (), self.threshold_values[:, ip]
         )
         self.above[:, :, ip] = n.reshape(2, n_t, -1).transpose(1, 0, 2)
+
+
+def run_thresholds(
+    thresholds: Mapping[str, Mapping[str, float]], pollutants: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """The thresholds of a run: `thresholds`, plus :data:`NUMBER_THRESHOLDS` (in cm-3)
+    where the run has one of their particle-number species and no label of that name.
+
+    A run without a number species gets `thresholds` unchanged (its ``threshold``
+    coordinate does not change).
+
+    Examples
+    --------
+    >>> list(run_thresholds(EXPOSURE_THRESHOLDS, ["NO2", "UFP"]))
+    ['WHO2021', 'EU2030', 'EU2008', 'WHO2021_GPS']
+    >>> list(run_thresholds(EXPOSURE_THRESHOLDS, ["NO2"]))
+    ['WHO2021', 'EU2030', 'EU2008']
+    """
+    out = {k: dict(v) for k, v in thresholds.items()}
+    for label, values in NUMBER_THRESHOLDS.items():
+        kept = {p: v for p, v in values.items() if p in pollutants}
+        if kept and label not in out:
+            out[label] = kept
+    return out

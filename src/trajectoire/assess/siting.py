@@ -36,6 +36,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import require_dims
+from trajectoire.assess.exposure import _check_same_grid
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
 
@@ -77,15 +78,6 @@ def _as_stack(da: xr.DataArray, dim: str, what: str) -> xr.DataArray:
             f"select one value of {extra[1:]} first (.sel)."
         )
     return da.transpose(extra[0], "y", "x")
-
-
-def _check_grid(a: xr.DataArray, ref: xr.DataArray, what: str) -> None:
-    for dim in ("y", "x"):
-        if a.sizes[dim] != ref.sizes[dim] or not np.allclose(a[dim].values, ref[dim].values):
-            raise InputError(
-                f"{what}: its {dim!r} coordinates differ from the concentration's; put both "
-                "on the same grid (trajectoire.regrid) first."
-            )
 
 
 def _block_weights(block_weights: Mapping[str, float] | None) -> dict[str, float]:
@@ -183,7 +175,7 @@ def site_features(
 
     if contribution is not None and weights["sectors"] > 0:
         require_dims(contribution.dims, ("sector", "y", "x"), "site_features: contribution")
-        _check_grid(contribution, concentration, "site_features: contribution")
+        _check_same_grid(contribution, concentration, "site_features: contribution")
         contrib = contribution
         if "pollutant" in contrib.dims and "pollutant" in concentration.dims:
             contrib = contrib.sel(pollutant=conc[conc.dims[0]].values)
@@ -252,7 +244,7 @@ def site_features(
 
 def _territory_stack(territory_fraction: xr.DataArray, ref: xr.DataArray) -> xr.DataArray:
     require_dims(territory_fraction.dims, ("territory", "y", "x"), "territory_fraction")
-    _check_grid(territory_fraction, ref, "territory_fraction")
+    _check_same_grid(territory_fraction, ref, "territory_fraction")
     return territory_fraction.transpose("territory", "y", "x").astype(float)
 
 
@@ -536,7 +528,7 @@ def _cell_weights(
     if population is None:
         return area
     require_dims(population.dims, ("y", "x"), "choose_sites: population")
-    _check_grid(population, ref, "choose_sites: population")
+    _check_same_grid(population, ref, "choose_sites: population")
     pop = population.transpose("y", "x").values.astype(float)
     if np.nanmin(pop) < 0:
         raise InputError("choose_sites: population has negative cells; expected >= 0.")
@@ -721,7 +713,7 @@ def choose_sites(
         cand = np.flatnonzero(valid)
     elif isinstance(candidates, xr.DataArray):
         require_dims(candidates.dims, ("y", "x"), "choose_sites: candidates")
-        _check_grid(candidates, concentration, "choose_sites: candidates")
+        _check_same_grid(candidates, concentration, "choose_sites: candidates")
         mask = candidates.transpose("y", "x").values.astype(bool).reshape(-1)
         if not mask.any():
             raise InputError(

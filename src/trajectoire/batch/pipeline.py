@@ -19,6 +19,7 @@ cluster, and the result is the same.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import time
 import warnings
@@ -31,7 +32,12 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import require_columns
-from trajectoire.assess.exposure import ExposureStatistics, ZoneExposure, territory_inhabitants
+from trajectoire.assess.exposure import (
+    ExposureStatistics,
+    ZoneExposure,
+    run_thresholds,
+    territory_inhabitants,
+)
 from trajectoire.assess.stations import observations_from_table
 from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
 from trajectoire.attribution import decompose_change as shapley_change
@@ -49,6 +55,7 @@ from trajectoire.dispersion.concentration import (
     YearDispersion,
     deposited_mass,
     deposition_flux,
+    source_deposition_flux,
 )
 from trajectoire.dispersion.local import (
     Stacks,
@@ -68,7 +75,7 @@ from trajectoire.dispersion.receptors import (
     territory_adjoints,
     territory_receptors,
 )
-from trajectoire.errors import ConfigError, InputError, TrajectoireWarning, warn
+from trajectoire.errors import ConfigError, InputError, TrajectoireWarning, UnitsError, warn
 from trajectoire.geo.grid import Grid
 from trajectoire.geo.territories import (
     buffer_mask,
@@ -84,11 +91,13 @@ from trajectoire.inventory.population import (
 )
 from trajectoire.inventory.proxies import choose_proxies
 from trajectoire.inventory.schema import check_stacks
+from trajectoire.inventory.temporal import default_temporal_profiles, hourly_factors
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
 from trajectoire.io.outputs import (
     BackgroundMaps,
     YearMaps,
+    split_number_species,
     static_dataset,
     territory_totals,
     with_no2_attribution,
@@ -96,7 +105,7 @@ from trajectoire.io.outputs import (
 )
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.stability import add_stability
-from trajectoire.species import normalise_pollutant, use_species
+from trajectoire.species import get_pollutant, normalise_pollutant, run_scale, use_species
 from trajectoire.tables import dialect_defaults, numeric_column
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
@@ -152,6 +161,30 @@ class RunContext:
     zone_fraction: np.ndarray | None = None  # (ny, nx) share covered by [inputs] exposure_zones
     regional: RegionalBackground | None = None  # a regional model field, local part removed
     attrs: dict[str, Any] = field(default_factory=dict)
+    at_source: list[str] = field(default_factory=list)  # deposited in their cell (TRWP_coarse)
+    numbers: list[str] = field(default_factory=list)  # particle-number species (UFP)
+    seasonal: dict[str, str] = field(default_factory=dict)  # pollutant -> "sector/species"
+    seasonal_met: dict[str, xr.Dataset] = field(default_factory=dict)  # key -> weighted tables
+
+    @property
+    def kernel_groups(self) -> dict[tuple[float, float, str | None], list[int]]:
+        """:meth:`DispersionSettings.removal_groups` of the dispersed pollutants, without
+        those deposited at source (never dispersed: no kernel set), and with a seasonal
+        species (:attr:`seasonal`) in a set of its own: ``(decay, v_d, profile key or
+        None)`` -> indices in :attr:`dispersed`."""
+        groups: dict[tuple[float, float, str | None], list[int]] = {}
+        for (k, vd), members in self.settings.removal_groups(self.dispersed).items():
+            for i in members:
+                pol = self.dispersed[i]
+                if pol not in self.at_source:
+                    groups.setdefault((k, vd, self.seasonal.get(pol)), []).append(i)
+        return groups
+
+    def met_of(self, year: int, season: str | None = None) -> xr.Dataset:
+        """The frequency table of `year`: the run's, or the one weighted hour by hour by the
+        emission profile `season` (``"sector/species"``)."""
+        met = self.met if season is None else self.seasonal_met[season]
+        return met.sel(year=year)
 
     @property
     def origin_layers(self) -> Origins:
@@ -193,14 +226,16 @@ def prepare(config: RunConfig) -> RunContext:
         run_years = list(range(config.run.first_year, config.run.last_year + 1))
         zones = _read(config, "zones")
         reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
-        met = _meteorology(config, run_years)  # first: the years it covers are checked cheaply
+        met, hourly = _meteorology(config, run_years)  # first: the years are checked cheaply
+        extra = _seasons(config, hourly, reference, run_years)  # seasonal species
         trajectory = _trajectory(config, reference, run_years)
         background, regional = _background(config, output_pollutants, run_years, grid)
         stations = _stations(config, grid)
         observations = _observations(config, stations, output_pollutants)
+        settings = _settings(config, dispersed)  # with the run's registry
+        extra.update(zip(("at_source", "numbers"), _families(dispersed), strict=True))
     census_years, census = _census_grids(zones, grid)
     origins, fractions, layers = _origins(terr, grid)
-    settings = _settings(config, dispersed)
     points = locate_stacks(reference, grid, fractions, origins)
     return RunContext(
         config=config,
@@ -237,6 +272,7 @@ def prepare(config: RunConfig) -> RunContext:
         zone_fraction=_zone_fraction(config, grid),
         regional=regional,
         attrs={"reference_year": config.run.reference_year},
+        **extra,
     )
 
 
@@ -301,7 +337,7 @@ def _reference(
         reference_year=config.run.reference_year,
         point_sources=_read(config, "point_sources"),
         roads=_read(config, "roads", emission_factors=factors) if inputs.roads else None,
-        area_totals=_read(config, "area_emissions"),
+        area_totals=_with_units(_read(config, "area_emissions")),
         gridded=_read(config, "gridded"),
         zones=zones,
         proxies=choose_proxies(config.proxies.wanted(), _proxy_data(config, zones)),
@@ -330,6 +366,16 @@ def _reference(
     return reference, sectors, dispersed, output_pollutants
 
 
+def _with_units(table: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Area totals as read (each species in its own emission unit: ``t yr-1``, or ``yr-1``
+    for particle numbers), with a ``units`` column saying so, so that reading them again
+    (:func:`trajectoire.inventory.build_inventory`) keeps the families apart."""
+    if table is None or "pollutant" not in getattr(table, "columns", ()):
+        return table
+    units = {p: get_pollutant(p).emission_units for p in dict.fromkeys(table["pollutant"])}
+    return table.assign(units=table["pollutant"].map(units))
+
+
 def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
     """What the proxies may use: ``population`` (zones with a census or population column),
     ``roads``, ``landuse``."""
@@ -356,22 +402,51 @@ def _emitting_sectors(reference: xr.Dataset) -> list[str]:
 
 
 def _settings(config: RunConfig, dispersed: list[str]) -> DispersionSettings:
-    """Dispersion settings: the configured release heights over the sector defaults, and
-    with ``dry_deposition`` a deposition velocity for every dispersed pollutant (the
-    registry's or ``[dispersion] deposition_velocity``'s, 0 only when given there)."""
-    settings = DispersionSettings.from_config(config.dispersion)
-    if config.dispersion.dry_deposition:
-        given = set(settings.deposition_velocity) | set(config.dispersion.deposition_velocity)
-        missing = [p for p in dispersed if p not in given]
-        if missing:
-            example = ", ".join(f"{p} = 0.0" for p in missing)
-            raise ConfigError(
-                f"[dispersion] dry_deposition = true, but pollutant(s) {missing} have no dry "
-                "deposition velocity in trajectoire.species.POLLUTANTS; give one in m s-1 "
-                f"with [dispersion] deposition_velocity = {{ {example} }} (0 leaves it "
-                "undeposited), or set dry_deposition = false."
-            )
+    """Dispersion settings: the configured release heights over the sector defaults, with
+    ``dry_deposition`` (true, or a list of ids) a deposition velocity for every pollutant
+    that deposits (the registry's or ``[dispersion] deposition_velocity``'s, 0 only when
+    given there), and the registry's half-lives that ``[dispersion] decay`` applies."""
+    disp = config.dispersion
+    _check_at_source(disp, dispersed)
+    settings = DispersionSettings.from_config(disp, pollutants=None)
+    given = set(settings.deposition_velocity) | set(disp.deposition_velocity)
+    at_source = set(_families(dispersed)[0])
+    missing = [p for p in dispersed if disp.deposits(p) and p not in given | at_source]
+    if missing:
+        example = ", ".join(f"{p} = 0.0" for p in missing)
+        asked = "true" if disp.dry_deposition is True else str(disp.dry_deposition)
+        raise ConfigError(
+            f"[dispersion] dry_deposition = {asked}, but pollutant(s) {missing} have no dry "
+            "deposition velocity in the species registry; give one in m s-1 with "
+            f"[dispersion] deposition_velocity = {{ {example} }} (0 leaves it undeposited), "
+            "or leave them out of dry_deposition."
+        )
     return settings
+
+
+def _families(dispersed: list[str]) -> tuple[list[str], list[str]]:
+    """The dispersed pollutants deposited in their emission cell (``deposited_at_source``
+    in the registry in use), and the particle-number ones."""
+    sp = {p: get_pollutant(p) for p in dispersed}
+    return [p for p in dispersed if sp[p].deposited_at_source], [
+        p for p in dispersed if sp[p].is_number
+    ]
+
+
+def _check_at_source(disp: Any, dispersed: list[str]) -> None:
+    """A species deposited at source (``TRWP_coarse``) is never dispersed: a deposition
+    velocity or a decay asked for it is a configuration error."""
+    at_source = _families(dispersed)[0]
+    decay = disp.decay if isinstance(disp.decay, list) else []
+    for p in at_source:
+        for key, named in (("deposition_velocity", disp.deposition_velocity), ("decay", decay)):
+            if p in named:
+                raise ConfigError(
+                    f"[dispersion] {key} names {p!r}, which the species registry marks "
+                    "deposited_at_source (deposited in its emission cell, never dispersed); "
+                    f"remove {p!r} from [dispersion] {key}, or model its airborne part as "
+                    "another species (TRWP)."
+                )
 
 
 def _mask(config: RunConfig, terr: Any, grid: Grid) -> np.ndarray:
@@ -451,8 +526,8 @@ def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
         )
 
 
-def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
-    """Joint frequency tables of the run's years."""
+def _meteorology(config: RunConfig, run_years: list[int]) -> tuple[xr.Dataset, xr.Dataset]:
+    """Joint frequency tables of the run's years, and the hourly meteorology."""
     if config.inputs.meteo is None:
         raise ConfigError("[inputs] meteo: hourly meteorology is needed for the dispersion.")
     hourly = _read(
@@ -463,13 +538,68 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> xr.Dataset:
         roughness_length=config.meteo.roughness_length,
     )
     hourly = add_stability(hourly, urban_stable_adjustment=config.meteo.urban_stable_adjustment)
-    met = met_classes(
-        hourly,
-        calm_threshold=config.meteo.calm_threshold,
-        n_directions=config.meteo.direction_sectors,
-        direction_resolution=config.meteo.direction_resolution,
-    )
-    return select_years(met, run_years, what=str(config.inputs.meteo))
+    met = met_classes(hourly, **_class_options(config))
+    return select_years(met, run_years, what=str(config.inputs.meteo)), hourly
+
+
+def _class_options(config: RunConfig) -> dict[str, Any]:
+    """The keywords of :func:`trajectoire.meteo.met_classes` that ``[meteo]`` sets."""
+    return {
+        "calm_threshold": config.meteo.calm_threshold,
+        "n_directions": config.meteo.direction_sectors,
+        "direction_resolution": config.meteo.direction_resolution,
+    }
+
+
+def _seasons(
+    config: RunConfig, hourly: xr.Dataset, reference: xr.Dataset, run_years: list[int]
+) -> dict[str, Any]:
+    """The seasonal species and their weighted frequency tables (``seasonal``,
+    ``seasonal_met`` of :class:`RunContext`).
+
+    A dispersed species whose every emitting sector has a ``"sector/species"`` temporal
+    profile (:mod:`trajectoire.inventory.temporal`), the same one, is dispersed with a
+    table whose hours are weighted by that profile's hourly factors (UTC times read as
+    CET, ``utc_offset = 1``); one emitted also by a sector without it keeps the run's table
+    (a warning says so)."""
+    profiles = default_temporal_profiles()
+    seasonal: dict[str, str] = {}
+    for pol, sectors in _emitting_sectors_of(reference).items():
+        keys = {f"{s}/{pol}" for s in sectors} & set(profiles)
+        if len(keys) == 1 and len(sectors) == 1:
+            seasonal[pol] = keys.pop()
+        elif keys:
+            warn(
+                f"{pol}: the seasonal profiles {sorted(keys)} are not applied in the annual "
+                f"mode: {pol} is also emitted by {sorted(sectors)}; its kernels use the "
+                "meteorology of every hour.",
+                TrajectoireWarning,
+            )
+    seasonal_met = {}
+    for key in set(seasonal.values()):
+        sector, species = key.split("/", 1)
+        w = hourly_factors(sector, hourly["time"].values, species=species, utc_offset=1.0)
+        table = met_classes(hourly, weights=w, **_class_options(config))
+        seasonal_met[key] = select_years(table, run_years, what=str(config.inputs.meteo))
+    return {"seasonal": seasonal, "seasonal_met": seasonal_met}
+
+
+def _emitting_sectors_of(reference: xr.Dataset) -> dict[str, list[str]]:
+    """The sectors with an emission (gridded or stacks) of each pollutant."""
+    em = reference["emission"].transpose("sector", "pollutant", ...)
+    out: dict[str, list[str]] = {str(p): [] for p in reference["pollutant"].values}
+    for i, sec in enumerate(map(str, reference["sector"].values)):
+        emits = np.asarray((em[i] > 0).any(axis=(-2, -1)).values)
+        for p, e in zip(out, emits, strict=True):
+            if e:
+                out[p].append(sec)
+    if "source" in reference.dims and reference.sizes["source"]:
+        q = reference["point_emission"].transpose("source", "pollutant").values
+        for j, sec in enumerate(map(str, reference["source_sector"].values)):
+            for p, v in zip(out, q[j], strict=True):
+                if v > 0 and sec not in out[p]:
+                    out[p].append(sec)
+    return out
 
 
 def _background(
@@ -488,6 +618,7 @@ def _background(
         log.warning("no background given: the regional background is taken as 0")
         return zeros, None
     bg = _read(config, "background")
+    bg, pollutants = _emerging_background(bg, pollutants, config)
     missing_p = sorted(set(pollutants) - {str(p) for p in bg["pollutant"].values})
     missing_y = sorted(set(run_years) - {int(y) for y in bg["year"].values})
     if missing_p or missing_y:
@@ -505,8 +636,46 @@ def _background(
         )
     bg = bg.sel(year=run_years, pollutant=list(pollutants))
     if "y" not in bg.dims:
-        return bg.load(), None
+        return bg.reindex(pollutant=zeros["pollutant"], fill_value=0.0).load(), None
     return zeros, RegionalBackground(bg, grid)
+
+
+def _emerging_background(
+    bg: xr.DataArray, pollutants: list[str], config: RunConfig
+) -> tuple[xr.DataArray, list[str]]:
+    """The emerging species (registry flag ``emerging``) that the background table does
+    not give are taken as 0 (no regional measurement exists for most), said in a warning;
+    the other pollutants must be in the table. Returns the table and the pollutants it
+    must give."""
+    given = {str(p) for p in bg["pollutant"].values}
+    absent = [p for p in pollutants if p not in given and get_pollutant(p).emerging]
+    if absent:
+        warn(
+            f"{bg.attrs.get('source_file', '[inputs] background')}: no background for the emerging species "
+            f"{absent}: taken as 0 (local sources only); add rows (units cm-3 for particle "
+            "numbers) to [inputs] background to give one.",
+            TrajectoireWarning,
+        )
+    return bg, [p for p in pollutants if p not in absent]
+
+
+def _observed_units(table: pd.DataFrame, pollutant: str, what: str) -> dict[str, str]:
+    """The ``units`` keyword for the observations of `pollutant`: none for a mass species
+    (``ug m-3``, as before); for a particle-number species, the one value of the table's
+    ``units`` column on its rows, which must be its own (``cm-3``): a number observation
+    never comes in the default mass unit."""
+    sp = get_pollutant(pollutant)
+    if not sp.is_number:
+        return {}
+    rows = table[table["pollutant"] == pollutant]
+    found = sorted({str(u) for u in rows["units"]}) if "units" in table.columns else []
+    if found != [sp.concentration_units]:
+        raise UnitsError(
+            f"{what}: observations of the particle-number species {pollutant!r} in "
+            f"{found or 'ug m-3 (no units column)'}; expected a 'units' column with "
+            f"{sp.concentration_units!r} on its rows: particle numbers and masses never mix."
+        )
+    return {"units": sp.concentration_units}
 
 
 def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
@@ -566,7 +735,7 @@ def _observations(
     found = [p for p in pollutants if p in set(table["pollutant"])]
     ids = stations["station_id"].astype(str).tolist()
     parts = [
-        observations_from_table(table, pollutant=p, what=what)
+        observations_from_table(table, pollutant=p, what=what, **_observed_units(table, p, what))
         .reindex(station=ids)
         .reindex(year=config.years)
         for p in found
@@ -593,6 +762,7 @@ class _Kernels:
     removal: tuple[float, float]
     pollutants: list[int]  # indices in ctx.dispersed
     disp: YearDispersion
+    season: str | None = None  # the profile key of a seasonal species' own kernel set
     territory_adjoints: list[np.ndarray] = field(default_factory=list)
     station_adjoints: list[Any] = field(default_factory=list)
     stacks: Stacks = field(default_factory=lambda: Stacks([], [], []))
@@ -692,7 +862,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
     n_p = len(ctx.output_pollutants)
     pop = population(ctx, year)
     own = _own_inhabitants(ctx, year, pop)
-    depositing = bool(ctx.settings.deposition_velocity)
+    depositing = bool(ctx.settings.deposition_velocity) or bool(ctx.at_source)
     return _Year(
         year=year,
         is_map=is_map,
@@ -709,7 +879,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
             own,
             ctx.output_pollutants,
             quantiles=ctx.config.exposure.quantiles,  # [exposure]: the user's, or the default
-            thresholds=ctx.config.exposure.all_thresholds(),
+            thresholds=run_thresholds(ctx.config.exposure.all_thresholds(), ctx.numbers),
         ),
         deposition=np.full((len(ctx.territories), n_p), np.nan) if depositing else None,
     )
@@ -718,16 +888,21 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
 def _year_kernels(ctx: RunContext, year: int, heights: list[KernelClass]) -> list[_Kernels]:
     """One :class:`YearDispersion` per distinct ``(decay rate, deposition velocity)`` of the
     dispersed pollutants: pollutants with the same pair share their kernels."""
-    met = ctx.met.sel(year=year)
     return [
         _Kernels(
             (k, vd),
             members,
             YearDispersion(
-                ctx.grid, met, ctx.settings, heights, decay_rate=k, deposition_velocity=vd
+                ctx.grid,
+                ctx.met_of(year, season),
+                ctx.settings,
+                heights,
+                decay_rate=k,
+                deposition_velocity=vd,
             ),
+            season=season,
         )
-        for (k, vd), members in ctx.settings.removal_groups(ctx.dispersed).items()
+        for (k, vd, season), members in ctx.kernel_groups.items()
     ]
 
 
@@ -766,11 +941,10 @@ def _receptors(ctx: RunContext, y: _Year) -> None:
 def _stacks(ctx: RunContext, y: _Year) -> None:
     """One footprint per stack, year and kernel set, shared by the set's pollutants, and
     its receptor sums."""
-    met = ctx.met.sel(year=y.year)
     for k in y.kernels:
         k.stacks = year_stacks(
             ctx.points,
-            met,
+            ctx.met_of(y.year, k.season),
             ctx.grid,
             ctx.settings,
             ctx.sectors,
@@ -787,13 +961,29 @@ def _stacks(ctx: RunContext, y: _Year) -> None:
 
 
 def _emission(ctx: RunContext, y: _Year) -> None:
-    """Gridded emissions of the dispersed pollutants (in the output array) and stacks'."""
+    """Gridded emissions of the dispersed pollutants (in the output array) and stacks'.
+
+    A particle-number species' emission [yr-1] is `scaled` by its :func:`run_scale`
+    (1e-18) while the year is computed, so that the kernels (t yr-1 -> ug m-3) give its
+    concentration in cm-3; :func:`_finish` writes it back unscaled (:func:`_unscale_numbers`)."""
     weight = basis_weights(ctx.basis_weight, y.year)
     planes = y.maps.emission_planes
     for ip in range(len(ctx.dispersed)):
         emission_from_basis(ctx.basis, weight, ip, out=planes[:, ip])
     q = [stack_emission(ctx.point_emission, y.year, pol) for pol in ctx.dispersed]
     y.stack_emission = np.array(q).reshape(len(ctx.dispersed), len(y.stacks))
+    for pol in ctx.numbers:
+        y.maps.scale_emission(ctx.dispersed.index(pol), run_scale(pol), y.stack_emission)
+
+
+def _unscale_numbers(ctx: RunContext, y: _Year) -> None:
+    """The particle-number species' emissions [yr-1] back in the output array, unscaled
+    (computed again from the basis fields: bit for bit as read)."""
+    weight = basis_weights(ctx.basis_weight, y.year)
+    for pol in ctx.numbers:
+        ip = ctx.dispersed.index(pol)
+        emission_from_basis(ctx.basis, weight, ip, out=y.maps.emission_planes[:, ip])
+        y.stack_emission[ip] = stack_emission(ctx.point_emission, y.year, pol)
 
 
 def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
@@ -802,6 +992,9 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
     planes = y.maps.emission_planes
     for ip, pol in enumerate(ctx.dispersed):
         e, q = planes[:, ip], y.stack_emission[ip]
+        if pol in ctx.at_source:
+            _deposit_at_source(ctx, y, ip, e, q)
+            continue
         kernels = y.kernels_of(ip)
         args = (kernels.disp, e, q, kernels.stacks, ctx.sectors)
         by_sector = None
@@ -836,6 +1029,24 @@ def _deposit(ctx: RunContext, y: _Year, ip: int, local: np.ndarray, velocity: fl
     if y.deposition is None:
         return
     flux = deposition_flux(local, velocity)
+    y.maps.set_deposition(ip, flux)
+    y.deposition[:, ip] = deposited_mass(
+        flux, ctx.fractions[: len(ctx.territories)], ctx.grid.cell_area
+    )
+
+
+def _deposit_at_source(ctx: RunContext, y: _Year, ip: int, e: np.ndarray, q: np.ndarray) -> None:
+    """A species deposited in its emission cell (``TRWP_coarse``): not dispersed (its
+    concentration and contributions are 0), its emission over the cell area is its
+    deposition flux, summed on each territory."""
+    zero = np.zeros(ctx.grid.shape, dtype=np.float32)
+    y.maps.set_concentration(ip, zero, 0.0)
+    y.exposure.add(ip, zero, 0.0)
+    y.maps.set_contribution(ip, np.zeros((len(ctx.sectors), *ctx.grid.shape), np.float32))
+    pts = ctx.points
+    rows, cols = (None, None) if pts is None else (pts["row"].values, pts["col"].values)
+    flux = source_deposition_flux(e, ctx.grid.cell_area, rows, cols, q)
+    assert y.deposition is not None  # a run with such a species always deposits
     y.maps.set_deposition(ip, flux)
     y.deposition[:, ip] = deposited_mass(
         flux, ctx.fractions[: len(ctx.territories)], ctx.grid.cell_area
@@ -898,7 +1109,7 @@ def _no2_method(ctx: RunContext, year: int) -> tuple[str, np.ndarray]:
 
 def _zone_exposure(ctx: RunContext, y: _Year, fraction: np.ndarray) -> None:
     """Exposure inside and outside ``[inputs] exposure_zones``, from the year's maps."""
-    thresholds = ctx.config.exposure.all_thresholds()
+    thresholds = run_thresholds(ctx.config.exposure.all_thresholds(), ctx.numbers)
     y.zones = ZoneExposure.split(y.own, fraction, ctx.output_pollutants, thresholds=thresholds)
     for ip in range(len(ctx.output_pollutants)):
         y.zones.add(ip, y.maps.concentration[0, ip])
@@ -909,6 +1120,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     points = ctx.points
     rows = np.zeros(0, dtype=int) if points is None else points["row"].values
     cols = np.zeros(0, dtype=int) if points is None else points["col"].values
+    _unscale_numbers(ctx, y)
     y.maps.finish_emission(len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission)
     calm = float(ctx.met["calm_fraction"].sel(year=y.year)) if "calm_fraction" in ctx.met else None
     ds = year_dataset(
@@ -932,7 +1144,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     )
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)
-    return ds
+    return split_number_species(ds, ctx.numbers)
 
 
 def _background_of(ctx: RunContext, y: _Year, pol: str, local: np.ndarray) -> Any:
@@ -1013,6 +1225,7 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
         "dispersion": f"climatological Gaussian plume kernel, radius {s.radius:g} m, sigma {s.sigma}, receptor height {s.receptor_height:g} m",
         "release_heights": "; ".join(f"{k}: {s.height_of(k):g} m" for k in ctx.sectors),
         **_initial_sigma_z_attribute(ctx),
+        **_removal_attributes(ctx),
         "no2_conversion": no2_description(cfg.no2.method, cfg.no2.curve, cfg.no2.fno2),
         # machine-readable, for what reads the output back (trajectoire scenario)
         "no2_method": cfg.no2.method,
@@ -1026,6 +1239,20 @@ def _initial_sigma_z_attribute(ctx: RunContext) -> dict[str, str]:
     s0 = {k: ctx.settings.initial_sigma_z_of(k) for k in ctx.sectors}
     given = "; ".join(f"{k}: {v:g} m" for k, v in s0.items() if v > 0)
     return {"initial_sigma_z": given} if given else {}
+
+
+def _removal_attributes(ctx: RunContext) -> dict[str, str]:
+    """``first_order_loss`` (the half-lives applied, ``[dispersion] decay``) and
+    ``deposited_at_source``, when the run has any (none: attributes unchanged)."""
+    out = {}
+    k = {p: ctx.settings.decay_rate[p] for p in ctx.dispersed if p in ctx.settings.decay_rate}
+    if k:
+        out["first_order_loss"] = "; ".join(
+            f"{p}: half-life {math.log(2.0) / v / 3600.0:g} h ({v:.4g} s-1)" for p, v in k.items()
+        )
+    if ctx.at_source:
+        out["deposited_at_source"] = " ".join(ctx.at_source)
+    return out
 
 
 # ------------------------------------------------------------------------- change split
@@ -1073,8 +1300,8 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
     effects["background"] = np.zeros((n_t, n_p))
     effects["total"] = np.zeros((n_t, n_p))
     # one kernel set per (decay, deposition velocity), built when its pollutants come
-    for removal, members in ctx.settings.removal_groups(ctx.dispersed).items():
-        disp, stacks = _change_kernels(ctx, ys, removal, heights)
+    for (rate, vd, season), members in ctx.kernel_groups.items():  # none for TRWP_coarse
+        disp, stacks = _change_kernels(ctx, ys, (rate, vd), heights, season)
         for ip in members:
             out = _linear_change(ctx, ctx.dispersed[ip], ys, disp, stacks, heights, h_of_s)
             _store_linear_effects(effects, ip, out, n_s)
@@ -1085,17 +1312,30 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
                 effects[k][:, n_s, ino2] = out[k]
             effects["background"][:, ino2] = out["background"]
             effects["total"][:, ino2] = out["total"]
+    _not_dispersed(ctx, effects)
     return _change_dataset(ctx, effects, year0, year1)
 
 
+def _not_dispersed(ctx: RunContext, effects: dict[str, np.ndarray]) -> None:
+    """No change split for the species deposited at source (never dispersed): NaN."""
+    for pol in ctx.at_source:
+        effects["background"][:, ctx.dispersed.index(pol)] = np.nan
+        effects["total"][:, ctx.dispersed.index(pol)] = np.nan
+
+
 def _change_kernels(
-    ctx: RunContext, ys: tuple[int, int], removal: tuple[float, float], heights: list[KernelClass]
+    ctx: RunContext,
+    ys: tuple[int, int],
+    removal: tuple[float, float],
+    heights: list[KernelClass],
+    season: str | None = None,
 ) -> tuple[dict[int, YearDispersion], dict[int, Stacks]]:
-    """The kernels and stack footprints of both years for one ``(decay, v_d)`` pair."""
+    """The kernels and stack footprints of both years for one ``(decay, v_d)`` pair (and
+    seasonal profile)."""
     k, vd = removal
     disp, stacks = {}, {}
     for m in ys:
-        met = ctx.met.sel(year=m)
+        met = ctx.met_of(m, season)
         disp[m] = YearDispersion(
             ctx.grid, met, ctx.settings, heights, decay_rate=k, deposition_velocity=vd
         )
@@ -1137,8 +1377,9 @@ def _linear_change(
     area = ctx.territory_receptors
     adj = {m: [disp[m].adjoints(r.weights, heights) for r in area] for m in ys}
     fpdot = {m: footprint_sums(area, stacks[m].footprints) for m in ys}
-    emis = {e: emission_of(ctx, e, pol) for e in ys}
-    q = {e: stack_emission(ctx.point_emission, e, pol) for e in ys}
+    scale = run_scale(pol)  # 1e-18 for particle numbers: their change in cm-3
+    emis = {e: emission_of(ctx, e, pol) * scale for e in ys}
+    q = {e: stack_emission(ctx.point_emission, e, pol) * scale for e in ys}
     parts = {
         (e, m): _territory_sector_sums(
             ctx, adj[m], emis[e], h_of_s, q[e], stacks[m].sector, fpdot[m]
@@ -1246,4 +1487,4 @@ def _change_dataset(
     ds.attrs["method"] = (
         "Shapley decomposition over (emissions, meteorology, background); see docs/attribution.md"
     )
-    return ds
+    return split_number_species(ds, ctx.numbers)

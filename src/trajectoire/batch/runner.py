@@ -47,6 +47,7 @@ from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import check_writable, write_netcdf
 from trajectoire.io.outputs import (
+    cumulative_deposition,
     evaluation_variables,
     fuse_map,
     fusion_skill_template,
@@ -358,7 +359,7 @@ def assemble(
         templates = merged[copied]
         stack.close()
         # computed from every year's station values: the evaluation table (docs/evaluation.md)
-        derived = evaluation_variables(small)
+        derived = xr.merge([evaluation_variables(small), cumulative_deposition(small)])
         fused = _FusedMaps(small, templates, paths, fusion, fusion_min_stations)
         derived = xr.merge([derived, fused.templates()])
         final = xr.merge([small, templates, derived], compat="override", combine_attrs="override")[

@@ -31,7 +31,7 @@ from trajectoire.dispersion.receptors import receptor_means
 from trajectoire.errors import GridError, InputError, TrajectoireWarning, UnitsError, warn
 from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import Regridder, grid_of
-from trajectoire.species import get_pollutant, normalise_pollutant
+from trajectoire.species import UNIT_FAMILIES, get_pollutant, normalise_pollutant
 from trajectoire.tables import numeric_column, read_table
 from trajectoire.units import conversion_factor, mixing_ratio_factor
 
@@ -84,15 +84,19 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     require_non_negative(
         df["value"].to_numpy(), f"{what}, column 'value'", labels=list(df.index + 2)
     )
-    if "units" in df.columns:
-        factor = np.array(
-            [
-                conversion_factor(u, "concentration", what=f"{what}, column 'units'")
-                for u in df["units"]
-            ]
-        )
-    else:
-        factor = np.full(len(df), conversion_factor(units, "concentration", what=f"{what} units"))
+    # each row in its species' family: ug m-3 for masses, cm-3 for particle numbers (UFP)
+    row_units = list(df["units"]) if "units" in df.columns else [units] * len(df)
+    factor = np.array(
+        [
+            conversion_factor(
+                u,
+                UNIT_FAMILIES[get_pollutant(p).unit_family]["concentration"],
+                what=f"{what}, line {i + 2}, pollutant {p!r}, units"
+                + ("" if "units" in df.columns else " (no 'units' column: the reader's units)"),
+            )
+            for i, (u, p) in enumerate(zip(row_units, df["pollutant"], strict=True))
+        ]
+    )
     df["value"] = df["value"] * factor
     dup = df.duplicated(["year", "pollutant"], keep=False)
     if dup.any():

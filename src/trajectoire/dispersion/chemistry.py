@@ -100,6 +100,7 @@ from scipy.optimize import curve_fit
 
 from trajectoire.dispersion.local import local_concentration
 from trajectoire.errors import InputError
+from trajectoire.sectors import GNFR
 
 if TYPE_CHECKING:
     from trajectoire.dispersion.concentration import YearDispersion
@@ -136,23 +137,8 @@ _FNO2_ROAD: dict[int, float] = {
     2020: 0.15,  # assumed continued decline with Euro 6 / VI SCR fleets (judgement)
 }
 _FNO2_COMBUSTION = 0.05  # order of magnitude for combustion NOx (mostly NO at the stack)
-_GNFR = (
-    "A_PublicPower",
-    "B_Industry",
-    "C_OtherStationaryComb",
-    "D_Fugitive",
-    "E_Solvents",
-    "F_RoadTransport",
-    "G_Shipping",
-    "H_Aviation",
-    "I_OffRoad",
-    "J_Waste",
-    "K_AgriLivestock",
-    "L_AgriOther",
-    "M_Other",
-)
 FNO2_DEFAULT: dict[str, dict[int, float]] = {
-    s: dict(_FNO2_ROAD) if s == "F_RoadTransport" else {1990: _FNO2_COMBUSTION} for s in _GNFR
+    s: dict(_FNO2_ROAD) if s == "F_RoadTransport" else {1990: _FNO2_COMBUSTION} for s in GNFR
 }
 """Default share of NOx emitted as NO2, per GNFR sector and year (see the module's notes)."""
 

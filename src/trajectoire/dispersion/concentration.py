@@ -30,13 +30,20 @@ import scipy.fft
 import xarray as xr
 
 from trajectoire._kernels.deposition import NO_DEPOSITION
-from trajectoire._kernels.stacks import footprint_from_profiles, radial_profiles
+from trajectoire._kernels.plume_longterm import SECTOR_GAUSS
+from trajectoire._kernels.stacks import (
+    footprint_from_class_profiles,
+    footprint_from_profiles,
+    radial_profiles,
+    radial_profiles_by_class,
+)
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.longterm import (
     _T_PER_YR_TO_UG,
     _depletion,
+    _sector_mode,
     _velocity,
     annual_kernel,
 )
@@ -58,6 +65,7 @@ __all__ = [
     "deposited_mass",
     "deposition_flux",
     "dry_deposition",
+    "source_deposition_flux",
     "stack_footprints",
 ]
 
@@ -228,6 +236,7 @@ class DispersionSettings:
             receptor_height=config.receptor_height,
             release_height=heights,
             initial_sigma_z=dict(getattr(config, "initial_sigma_z", {}) or {}),
+            decay_rate=_decay_rates(config, pollutants),
             deposition_velocity=_deposition_velocities(config, pollutants),
             precision=precision,
         )
@@ -304,17 +313,47 @@ def _deposition_velocities(
     ``dry_deposition`` is on, then the registry's (:func:`trajectoire.species.current_species`)
     updated with the section's ``deposition_velocity`` table; every one of `pollutants`
     (when given) must have one."""
-    if not getattr(config, "dry_deposition", False):
+    asked = getattr(config, "dry_deposition", False)
+    if not asked:
         return {}
-    given = dict(getattr(config, "deposition_velocity", {}) or {})
-    out = {p.id: p.deposition_velocity for p in current_species().values() if p.deposition_velocity}
-    out.update(given)
     registry = current_species()
+    given = dict(getattr(config, "deposition_velocity", {}) or {})
+    if isinstance(asked, bool):
+        out = {p.id: p.deposition_velocity for p in registry.values() if p.deposition_velocity}
+        out.update(given)
+        what = "[dispersion] dry_deposition = true"
+    else:  # a list of ids: only these deposit
+        known = {p: registry.species(p).deposition_velocity for p in asked}
+        out = {p: v for p, v in known.items() if v is not None}
+        out.update({p: given[p] for p in asked if p in given})
+        what = f"[dispersion] dry_deposition = {list(asked)}"
     for pol in pollutants or ():
-        if registry.species(pol).conversion is not None:
-            continue  # derived from its precursor (NO2 from NOx), not dispersed itself
-        out[pol] = deposition_velocity_of(pol, given, what="[dispersion] dry_deposition = true")
-    return {k: float(v) for k, v in out.items() if v > 0}
+        sp = registry.species(pol)
+        if sp.conversion is not None or sp.deposited_at_source:
+            continue  # derived from its precursor (NO2), or never dispersed (TRWP_coarse)
+        if isinstance(asked, bool) or pol in asked:
+            out[pol] = deposition_velocity_of(pol, given, what=what)
+    at_source = {p.id for p in registry.values() if p.deposited_at_source}
+    return {k: float(v) for k, v in out.items() if v > 0 and k not in at_source}
+
+
+def _decay_rates(
+    config: DispersionSection, pollutants: Sequence[str] | None = None
+) -> dict[str, float]:
+    """First-order loss rates ``ln 2 / half_life`` [s-1] of the registry's species that
+    ``[dispersion] decay`` applies (a section without ``decay``: none; see
+    :meth:`trajectoire.config.DispersionConfig.decays`), restricted to `pollutants` when
+    given."""
+    decays = getattr(config, "decays", None)
+    if decays is None:
+        return {}
+    registry = current_species()
+    ids = list(registry) if pollutants is None else [registry.normalise(p) for p in pollutants]
+    return {
+        p: registry[p].decay_rate
+        for p in ids
+        if registry[p].half_life is not None and not registry[p].deposited_at_source and decays(p)
+    }
 
 
 class _ClassKernels(dict[KernelClass, np.ndarray]):
@@ -693,6 +732,44 @@ def deposition_flux(local: np.ndarray, velocity: float) -> np.ndarray:
     return local * velocity * SECONDS_PER_YEAR
 
 
+def source_deposition_flux(
+    emission: np.ndarray,
+    cell_area: float,
+    stack_rows: np.ndarray | None = None,
+    stack_cols: np.ndarray | None = None,
+    stack_emission: np.ndarray | None = None,
+) -> np.ndarray:
+    """Deposition [ug m-2 yr-1] of a species deposited in its emission cell (not dispersed).
+
+    For coarse particles (``deposited_at_source`` in the species registry: ``TRWP_coarse``)
+    that settle within metres of where they are emitted, far less than a cell: the whole
+    yearly emission of each cell, divided by the cell's area.
+
+    Parameters
+    ----------
+    emission : numpy.ndarray
+        ``(sector, ny, nx)`` or ``(ny, nx)`` gridded emission [t yr-1 per cell].
+    cell_area : float
+        Area of a cell [m2].
+    stack_rows, stack_cols : numpy.ndarray, optional
+        Cell of each stack.
+    stack_emission : numpy.ndarray, optional
+        ``(stack,)`` emission of each stack [t yr-1], added to its cell.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ny, nx)`` float64 [ug m-2 yr-1] (1 t = 1e12 ug): summed over the area it is
+        ``1e12 ×`` the total emission, exactly what :func:`deposited_mass` gives back.
+    """
+    e = np.asarray(emission, dtype=np.float64)
+    total = e.sum(axis=0) if e.ndim == 3 else e.copy()
+    if stack_emission is not None and len(stack_emission):
+        where = (np.asarray(stack_rows, dtype=np.int64), np.asarray(stack_cols, dtype=np.int64))
+        np.add.at(total, where, np.asarray(stack_emission, dtype=np.float64))
+    return total / (cell_area * _T_PER_UG)
+
+
 def deposited_mass(flux: np.ndarray, fractions: np.ndarray, cell_area: float) -> np.ndarray:
     """Mass deposited on each territory [t yr-1]: ``Σ_c flux(c) × area × fraction_t(c)``.
 
@@ -762,6 +839,7 @@ def stack_footprints(
     decay_rate: float = 0.0,
     node_spacing: float | None = None,
     deposition_velocity: float = 0.0,
+    sector_smoothing: bool | str = "gauss",
 ) -> list[tuple[slice, slice, np.ndarray]]:
     """Annual footprint of each stack [ug m-3 per (t yr-1)] on a window of the grid.
 
@@ -796,6 +874,10 @@ def stack_footprints(
         Spacing of the radial nodes [m]; default a tenth of the cell size.
     deposition_velocity : float, default 0
         Dry deposition velocity [m s-1] (source depletion at each stack's stack-top wind).
+    sector_smoothing : {"gauss", "hat", "flat"} or bool, default "gauss"
+        Angular shape of a direction sector (see :func:`annual_kernel`); with ``"gauss"``
+        the profiles are tabulated per stability class
+        (:func:`trajectoire._kernels.stacks.radial_profiles_by_class`).
 
     Returns
     -------
@@ -815,8 +897,10 @@ def stack_footprints(
     half = int(np.ceil(radius / grid.resolution))
     r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
     out = []
+    mode = _sector_mode(sector_smoothing)
+    tabulate = radial_profiles_by_class if mode == SECTOR_GAUSS else radial_profiles
     for s in range(xs.size):
-        prof = radial_profiles(
+        prof = tabulate(
             a,
             fac_all[s],
             hs_all[s],
@@ -831,9 +915,7 @@ def stack_footprints(
         )
         rows, cols = slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s]))
         fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))
-        footprint_from_profiles(
-            prof,
-            nodes,
+        cells = (
             xs[s],
             ys[s],
             np.ascontiguousarray(grid.x[cols]),
@@ -841,6 +923,10 @@ def stack_footprints(
             float(radius),
             fp,
         )
+        if mode == SECTOR_GAUSS:
+            footprint_from_class_profiles(prof, nodes, code, *cells)
+        else:
+            footprint_from_profiles(prof, nodes, *cells)
         out.append((rows, cols, fp * _T_PER_YR_TO_UG))
     return out
 

@@ -23,7 +23,7 @@ from trajectoire.dispersion.plume import (
 )
 from trajectoire.dispersion.points import _stacks
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.meteo.classes import CALM_THRESHOLD
+from trajectoire.meteo.classes import CALM_THRESHOLD, DEFAULT_SPEED_EDGES
 from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.readers import validate_hourly
 from trajectoire.meteo.stability import STABILITY_CLASSES
@@ -86,6 +86,45 @@ def _hourly_factor(factor: npt.ArrayLike | None, n_time: int, n_source: int) -> 
     return f
 
 
+CALM_DIRECTIONS = ("spread", "reported")
+"""Conventions for the direction of a calm hour in :func:`hourly_at_receptors`."""
+
+
+def _calm_pieces(
+    met: xr.Dataset, valid: np.ndarray, calm: np.ndarray, cls: np.ndarray, wd: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The hours as pieces ``(hour index, direction [degree], weight)``, calms spread.
+
+    A valid hour that is not calm is one piece of weight 1 on its own direction. A calm hour
+    is spread over the directions of the non-calm valid hours of the lowest STAR speed class
+    (``u < DEFAULT_SPEED_EDGES[1]``) with the same stability class in the same year, each
+    direction (rounded to the degree) weighted by its number of hours; else over those of
+    all speeds; else uniformly over 36 directions: the convention by which
+    :func:`trajectoire.meteo.met_classes` spreads calms over the sectors (the STAR program's).
+    """
+    u = met["wind_speed"].values.astype(float)
+    year = np.asarray(met["time"].dt.year.values)
+    moving = valid & ~calm
+    slow = moving & (u < DEFAULT_SPEED_EDGES[1])
+    wdeg = np.round(np.nan_to_num(wd)).astype(np.int64) % 360
+    idx = [np.flatnonzero(valid & ~calm)]
+    dirs = [wd[idx[0]]]
+    wts = [np.ones(idx[0].size)]
+    for y, c in sorted({(int(a), int(b)) for a, b in zip(year[calm], cls[calm], strict=True)}):
+        hours = np.flatnonzero(calm & (year == y) & (cls == c))
+        same = (year == y) & (cls == c)
+        pool = slow & same if (slow & same).any() else moving & same
+        if pool.any():
+            d, n = np.unique(wdeg[pool], return_counts=True)
+            d, w = d.astype(float), n / n.sum()
+        else:
+            d, w = np.arange(36) * 10.0, np.full(36, 1.0 / 36)
+        idx.append(np.repeat(hours, d.size))
+        dirs.append(np.tile(d, hours.size))
+        wts.append(np.tile(w, hours.size))
+    return np.concatenate(idx), np.concatenate(dirs), np.concatenate(wts)
+
+
 def _factor_groups(f: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """``(series, members)`` for each distinct column of `f` (sources sharing a series)."""
     cols, inverse = np.unique(f, axis=1, return_inverse=True)
@@ -110,6 +149,7 @@ def hourly_at_receptors(
     calm_threshold: float = CALM_THRESHOLD,
     decay_rate: float = 0.0,
     hourly_factor: npt.ArrayLike | None = None,
+    calm_directions: str = "spread",
 ) -> xr.DataArray:
     """Hourly concentrations of point stacks at receptor points (the hourly mode).
 
@@ -129,9 +169,18 @@ def hourly_at_receptors(
         [m].
     sigma : str, default "briggs-rural"
         Dispersion-coefficient scheme.
-    calm_threshold : float, default 1.0
+    calm_threshold : float, default 0.5
         Wind speeds below it are raised to it [m s-1] (calms are kept, counted in
         ``attrs["calm_hours"]``).
+    calm_directions : {"spread", "reported"}, default "spread"
+        Direction of a calm hour: ``"spread"`` averages its plume over the directions of
+        the slowest non-calm hours of the same stability class and year (the convention of
+        :func:`trajectoire.meteo.met_classes`, so that the annual and hourly paths treat
+        calms alike; a calm's reported direction is often a code, 0 in SYNOP and ISD);
+        ``"reported"`` keeps it on its reported direction (the behaviour before 0.2).
+
+        .. versionchanged:: 0.2
+           Default ``"spread"`` (was the reported direction), issue 14.
     decay_rate : float, default 0.0
         First-order loss rate [s-1].
     hourly_factor : array-like, optional
@@ -163,23 +212,31 @@ def hourly_at_receptors(
         raise InputError(f"calm_threshold={calm_threshold!r}; expected > 0 [m s-1].")
     z = _scalar_non_negative(receptor_height, "receptor_height")
     k = _scalar_non_negative(decay_rate, "decay_rate")
+    if calm_directions not in CALM_DIRECTIONS:
+        raise InputError(
+            f"calm_directions={calm_directions!r}; expected one of {list(CALM_DIRECTIONS)}."
+        )
     valid, calm, uu, wdd, cls, zi, ta = _hours(met, calm_threshold)
+    if calm_directions == "spread" and calm.any():
+        pieces, wd_p, w_p = _calm_pieces(met, valid, calm, cls, wdd)
+    else:
+        pieces, wd_p, w_p = np.arange(uu.size), wdd, None
     p = _profile_exponents(code)
     zref = _anemometer_height(met)
     q = st["emission"] * 1e6 / SECONDS_PER_YEAR
     factor = _hourly_factor(hourly_factor, uu.size, n)
-    out = np.zeros((uu.size, rx.size))
+    out = np.zeros((pieces.size, rx.size))
     # one kernel call per distinct factor series (sources of one sector share theirs); the
     # concentration of an hour is linear in the emission rate, so the factor scales it
     groups = [(None, np.ones(n, dtype=bool))] if factor is None else _factor_groups(factor)
     for series, members in groups:
         part = out if series is None else np.zeros_like(out)
         _lt.hourly_points(
-            uu,
-            wdd,
-            cls,
-            zi,
-            ta,
+            np.ascontiguousarray(uu[pieces]),
+            np.ascontiguousarray(wd_p),
+            np.ascontiguousarray(cls[pieces]),
+            np.ascontiguousarray(zi[pieces]),
+            np.ascontiguousarray(ta[pieces]),
             st["x"][members],
             st["y"][members],
             q[members],
@@ -197,7 +254,11 @@ def hourly_at_receptors(
             part,
         )
         if series is not None:
-            out += part * series[:, None]
+            out += part * series[pieces, None]
+    if w_p is not None:
+        spread = np.zeros((uu.size, rx.size))
+        np.add.at(spread, pieces, out * w_p[:, None])
+        out = spread
     out *= 1e6
     out[~valid] = np.nan
     da = xr.DataArray(
@@ -211,6 +272,7 @@ def hourly_at_receptors(
             "calm_hours": int(calm.sum()),
             "missing_hours": int((~valid).sum()),
             "calm_threshold": float(calm_threshold),
+            "calm_directions": calm_directions,
         },
     )
     return add_history(da, f"hourly_at_receptors(n_source={n}, sigma={sigma!r})")

@@ -31,7 +31,7 @@ from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 from trajectoire.units import SECONDS_PER_YEAR
 
-__all__ = ["annual_kernel"]
+__all__ = ["SECTOR_SHAPES", "annual_kernel"]
 
 # ug m-3 per (t yr-1) from g m-3 per (g s-1)
 _T_PER_YR_TO_UG = 1e6 / SECONDS_PER_YEAR * 1e6
@@ -126,6 +126,27 @@ def _class_lid(f: np.ndarray, z: np.ndarray) -> float:
     return round(float((f[fin] * z[fin]).sum() / f[fin].sum()), 3)
 
 
+SECTOR_SHAPES: dict[str, int] = {
+    "flat": _lt.SECTOR_FLAT,
+    "hat": _lt.SECTOR_HAT,
+    "gauss": _lt.SECTOR_GAUSS,
+}
+"""Angular shapes of a direction sector in the annual path (``sector_smoothing``)."""
+
+
+def _sector_mode(value: bool | str) -> int:
+    """Kernel code of a ``sector_smoothing`` value: a name of :data:`SECTOR_SHAPES`, or the
+    boolean of versions before 0.2 (True = ``"hat"``, False = ``"flat"``)."""
+    if isinstance(value, bool | np.bool_):
+        return _lt.SECTOR_HAT if value else _lt.SECTOR_FLAT
+    if isinstance(value, str) and value in SECTOR_SHAPES:
+        return SECTOR_SHAPES[value]
+    raise InputError(
+        f"sector_smoothing={value!r}; expected one of {sorted(SECTOR_SHAPES)} (or True = 'hat', "
+        "False = 'flat')."
+    )
+
+
 def _leggauss_half(n: int) -> tuple[np.ndarray, np.ndarray]:
     x, w = np.polynomial.legendre.leggauss(n)
     return 0.5 * x, 0.5 * w
@@ -218,8 +239,12 @@ class _Quadrature(NamedTuple):
     rw: np.ndarray
 
 
-def _quadrature(refine: int, n_directions: int, sector_smoothing: bool) -> _Quadrature:
-    """The :class:`_Quadrature` of `refine` and `n_directions` direction sectors."""
+def _quadrature(refine: int, n_directions: int, sector_smoothing: bool | int) -> _Quadrature:
+    """The :class:`_Quadrature` of `refine` and `n_directions` direction sectors.
+
+    `sector_smoothing` is the kernel code (or a boolean, True = hat); Gaussian-smoothed
+    sectors have no kink, so their source-cell breaks are the corners and diagonals only.
+    """
     orders = [b * refine for b in (16, 8, 4, 2, 1)]
     nmax = max(orders)
     gl_x = np.zeros((len(orders), nmax))
@@ -232,11 +257,13 @@ def _quadrature(refine: int, n_directions: int, sector_smoothing: bool) -> _Quad
     scale = max(1.0, n_directions / 16.0)
     level_edges = np.ceil(np.array([1, 3, 8, 40]) * scale - 1e-9).astype(np.int64)
     width = 360.0 / n_directions
-    kinks = (
-        np.arange(n_directions) * width
-        if sector_smoothing
-        else np.arange(n_directions) * width + width / 2
-    )
+    mode = int(sector_smoothing)
+    if mode == _lt.SECTOR_GAUSS:
+        kinks: np.ndarray = np.empty(0)
+    elif mode == _lt.SECTOR_HAT:
+        kinks = np.arange(n_directions) * width
+    else:
+        kinks = np.arange(n_directions) * width + width / 2
     breaks = np.unique(np.concatenate([[0.0, 360.0], [45.0, 135.0, 225.0, 315.0], kinks % 360]))
     ax, aw = np.polynomial.legendre.leggauss(8 * refine)
     rx, rw = np.polynomial.legendre.leggauss(16 * refine)
@@ -253,7 +280,7 @@ def annual_kernel(
     sigma: str = "briggs-urban",
     decay_rate: float = 0.0,
     initial_sigma_z: float = 0.0,
-    sector_smoothing: bool = True,
+    sector_smoothing: bool | str = "gauss",
     refine: int = 1,
     deposition_velocity: float = 0.0,
 ) -> xr.DataArray:
@@ -280,9 +307,15 @@ def annual_kernel(
     initial_sigma_z : float, default 0.0
         Initial vertical spread [m] added in quadrature to sigma_z (building wakes, traffic
         turbulence); needed when both heights are 0.
-    sector_smoothing : bool, default True
-        Interpolate linearly between adjacent sector centres (True) or use flat sectors
-        (pure ISCLT).
+    sector_smoothing : {"gauss", "hat", "flat"} or bool, default "gauss"
+        Angular shape of a direction sector: ``"gauss"``, the flat sector convolved with
+        the lateral Gaussian of each met group's plume (``sigma_y(r) / r`` in angle; the
+        expected density of the hourly plumes when the directions are uniform within the
+        sector); ``"hat"``, linear interpolation between adjacent sector centres; ``"flat"``,
+        pure ISCLT. ``True``/``False`` mean ``"hat"``/``"flat"``.
+
+        .. versionchanged:: 0.2
+           Default ``"gauss"`` (was ``True``, the hat): see ``docs/validation.md`` (issue 14).
     refine : int, default 1
         Multiplies the number of quadrature nodes (for convergence checks).
     deposition_velocity : float, default 0.0
@@ -301,7 +334,7 @@ def annual_kernel(
     Raises
     ------
     trajectoire.InputError
-        Bad resolution, radius, heights or table; or both heights and the initial sigma_z 0
+        Bad resolution, radius, heights, table or `sector_smoothing`; or both heights and the initial sigma_z 0
         (the ground-level point kernel is not integrable at the receptor); a deposition
         velocity < 0, > 1 m s-1, or > 0 with equal release and receptor heights and no
         initial sigma_z (the depletion integral diverges).
@@ -312,6 +345,8 @@ def annual_kernel(
 
         K(r, theta) = sum_k f_k <1/u>_k w_k(theta) / r  V_k / (sqrt(2 pi) sigma_z,k(r))
 
+    with ``w_k`` the angular density of the sector shape (by default the sectors convolved
+    with ``sigma_y,k(r) / r``, ``docs/dispersion.md``)
     averaged over the source cell: Gauss-Legendre rules whose order falls with distance
     (16 x 16 nodes for the 8 neighbours, down to 2 x 2 up to 40 cells and the midpoint
     beyond), and for the source cell itself a polar integral around the receptor in which the
@@ -353,7 +388,7 @@ def annual_kernel(
     vd = _velocity(deposition_velocity, h, z, sz0)
     groups = _groups_at_height(_table(freq_year), code, h, decay=k > 0 or vd > 0)
     m = int(math.ceil(rad / res - 1e-9))
-    smooth = bool(sector_smoothing)
+    smooth = _sector_mode(sector_smoothing)
     rules = _quadrature(refine, groups[0].shape[1], smooth)
     dep = _depletion(vd, z, groups[1], groups[2], groups[3], code, 2.0 * (rad + res), sz0)
     out = np.zeros((2 * m + 1, 2 * m + 1))

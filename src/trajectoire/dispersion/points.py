@@ -21,6 +21,7 @@ from trajectoire.dispersion.longterm import (
     _depletion,
     _groups,
     _scalar_non_negative,
+    _sector_mode,
     _table,
     _velocity,
 )
@@ -125,7 +126,7 @@ def point_sources_annual(
     sigma: str = "briggs-rural",
     ambient_temperature: float = 283.15,
     decay_rate: float = 0.0,
-    sector_smoothing: bool = True,
+    sector_smoothing: bool | str = "gauss",
     deposition_velocity: float = 0.0,
 ) -> np.ndarray:
     """Annual mean concentration fields of point stacks on the grid-cell centres.
@@ -158,8 +159,11 @@ def point_sources_annual(
         Ambient air temperature for the plume rise [K].
     decay_rate : float, default 0.0
         First-order loss rate [s-1].
-    sector_smoothing : bool, default True
-        See :func:`annual_kernel`.
+    sector_smoothing : {"gauss", "hat", "flat"} or bool, default "gauss"
+        Angular shape of a direction sector, see :func:`annual_kernel`.
+
+        .. versionchanged:: 0.2
+           Default ``"gauss"`` (was ``True``, the hat).
     deposition_velocity : float, default 0.0
         Dry deposition velocity [m s-1]: source depletion of each (stack, met group) plume
         at its stack-top wind (see :func:`annual_kernel`); 0 is bit for bit no deposition.
@@ -191,6 +195,7 @@ def point_sources_annual(
         raise InputError(f"radius={radius!r}; expected > 0 [m].")
     z = _scalar_non_negative(receptor_height, "receptor_height")
     k = _scalar_non_negative(decay_rate, "decay_rate")
+    smooth = _sector_mode(sector_smoothing)
     ta = float(ambient_temperature)
     if not (math.isfinite(ta) and ta > 0):
         raise InputError(f"ambient_temperature={ambient_temperature!r}; expected > 0 [K].")
@@ -212,7 +217,7 @@ def point_sources_annual(
         code,
         z,
         k,
-        bool(sector_smoothing),
+        smooth,
         rad,
         np.ascontiguousarray(grid.x, dtype=float),
         np.ascontiguousarray(grid.y, dtype=float),

@@ -284,15 +284,7 @@ def _population_rows(
         _pick(df, "population", given, _POP_ALIASES["population"], name, config_key, required=True)
     if year_col is not None and population_col is not None:
         years = numeric_column(df, year_col, what=name, config_key=config_key, lines=lines)
-        pop = numeric_column(
-            df,
-            population_col,
-            what=name,
-            config_key=config_key,
-            allow_nan=True,
-            units="inhabitants",
-            lines=lines,
-        )
+        pop = _inhabitants(df, population_col, name, lines, config_key)
         rows = pd.DataFrame(
             {"code": df[code_col].to_numpy(), "year": years.astype(int), "population": pop}
         )
@@ -322,6 +314,15 @@ def _population_rows(
             "(merged communes keyed by today's code), or fix the code column."
         )
     return rows, name
+
+
+def _inhabitants(
+    df: pd.DataFrame, col: str, name: str, lines: bool, config_key: str | None
+) -> np.ndarray:
+    """The population column `col` as numbers of inhabitants (NaN where empty)."""
+    return numeric_column(
+        df, col, what=name, config_key=config_key, allow_nan=True, units="inhabitants", lines=lines
+    )
 
 
 def _wide_rows(
@@ -361,15 +362,7 @@ def _wide_rows(
         by_year = next(iter(groups.values()))
     parts = []
     for year, col in sorted(by_year.items()):
-        pop = numeric_column(
-            df,
-            col,
-            what=name,
-            config_key=config_key,
-            allow_nan=True,
-            units="inhabitants",
-            lines=lines,
-        )
+        pop = _inhabitants(df, col, name, lines, config_key)
         parts.append(
             pd.DataFrame(
                 {
@@ -747,7 +740,8 @@ def read_commune_inventory(
     -------
     pandas.DataFrame
         As :func:`trajectoire.inventory.read_area_totals`: ``zone_id`` (the 5-character
-        INSEE code), ``sector`` (GNFR), ``pollutant``, ``emission`` [t yr-1]; rows of one
+        INSEE code), ``sector`` (GNFR), ``pollutant``, ``emission`` [t yr-1], ``units``
+        (``t yr-1``); rows of one
         commune mapped to the same (sector, pollutant) are summed (``Résidentiel`` and
         ``Tertiaire`` both go to ``C_OtherStationaryComb``).
 

@@ -523,9 +523,11 @@ def read_area_totals(
     ----------
     source : path or DataFrame
         CSV or GeoPackage with columns ``zone_id``, ``sector`` (GNFR), ``pollutant``,
-        ``emission``.
+        ``emission`` and optionally ``units`` (the unit of each row's ``emission``, e.g.
+        ``t yr-1`` for a mass species, ``yr-1`` for particle numbers; an empty cell takes
+        `units`).
     units : str, default "t yr-1"
-        Units of ``emission``.
+        Units of ``emission`` in the rows without a ``units`` cell.
     zone_column : str, default "zone_id"
         Column holding the zone id.
     what : str, optional
@@ -534,7 +536,9 @@ def read_area_totals(
     Returns
     -------
     pandas.DataFrame
-        ``zone_id`` (str), ``sector``, ``pollutant``, ``emission`` [t yr-1].
+        ``zone_id`` (str), ``sector``, ``pollutant``, ``emission`` in each species' own
+        emission unit, and ``units`` naming it (``t yr-1`` for mass species, ``yr-1`` for
+        number species such as ``UFP``), so that the table reads back unchanged.
 
     Raises
     ------
@@ -542,7 +546,17 @@ def read_area_totals(
         Unknown sectors or pollutants, negative or NaN emissions, duplicated
         (zone, sector, pollutant) rows.
     trajectoire.UnitsError
-        `units` is not a mass per time.
+        A row's unit (its ``units`` cell, else `units`) is not an emission rate of its
+        species' family: a mass per time for a number species or the reverse (the message
+        names the file, line, pollutant and unit).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"zone_id": ["z1", "z1"], "sector": ["F", "F"],
+    ...                   "pollutant": ["NOx", "UFP"], "emission": [2.0, 3e20],
+    ...                   "units": ["kg yr-1", "yr-1"]})
+    >>> read_area_totals(t)["emission"].tolist()
+    [0.002, 3e+20]
     """
     name = what or _name(source, "area totals")
     df = _table(source, what=name)
@@ -562,13 +576,53 @@ def read_area_totals(
     )
     v = numeric_column(df, "emission", what=name, units=units, lines=_is_csv(source))
     require_non_negative(v, f"{name}, column 'emission' (file lines)", rows)
-    factors = {
-        pol: _emission_factor(units, f"{name}, units of 'emission' for pollutant {pol!r}", pol)
-        for pol in dict.fromkeys(out["pollutant"])
+    out["emission"] = v * _row_unit_factors(df, out["pollutant"], units, name, rows)
+    canonical = {
+        p: "yr-1" if get_pollutant(p).is_number else "t yr-1" for p in set(out["pollutant"])
     }
-    out["emission"] = v * out["pollutant"].map(factors).to_numpy(dtype=float)
+    out["units"] = out["pollutant"].map(canonical).astype(object)
     key = out["zone_id"] + "/" + out["sector"] + "/" + out["pollutant"]
     _check_duplicates(list(key), f"{name}, (zone_id, sector, pollutant)")
+    return out
+
+
+def _row_unit_factors(
+    df: pd.DataFrame, pollutants: pd.Series, units: str, name: str, rows: list[int]
+) -> np.ndarray:
+    """Factor of each row of an area-totals table to its species' own emission unit.
+
+    A row's ``units`` cell (when the table has that column and the cell is not empty) names
+    its unit; the other rows take `units`.
+    """
+    given = [False] * len(df)
+    row_units = [units] * len(df)
+    if "units" in df.columns:
+        for i, c in enumerate(df["units"].astype(object)):
+            if isinstance(c, str) and c.strip():
+                given[i], row_units[i] = True, c.strip()
+            elif not isinstance(c, str) and c is not None and not pd.isna(c):
+                given[i], row_units[i] = True, str(c)
+    factors: dict[tuple[str, str, bool], float] = {}
+    out = np.empty(len(df))
+    for i, (pol, u) in enumerate(zip(pollutants, row_units, strict=True)):
+        key = (pol, u, given[i])
+        if key not in factors:
+            where = (
+                f"{name}, line {rows[i]}, column 'units' = {u!r} for pollutant {pol!r}"
+                if given[i]
+                else f"{name}, units of 'emission' for pollutant {pol!r} (line {rows[i]})"
+            )
+            try:
+                factors[key] = _emission_factor(u, where, pol)
+            except UnitsError as exc:
+                fix = (
+                    "correct the 'units' cell of that row"
+                    if given[i]
+                    else "give the row a 'units' cell (add a 'units' column to the file) or "
+                    "set [inputs.area_emissions] unit"
+                )
+                raise UnitsError(f"{exc} Fix: {fix}.") from None
+        out[i] = factors[key]
     return out
 
 

@@ -514,8 +514,43 @@ class DispersionConfig(_Section):
     receptor_height: float = Field(default=1.5, ge=0, allow_inf_nan=False)
     release_height: dict[str, float] = Field(default_factory=dict)
     initial_sigma_z: dict[str, float] = Field(default_factory=dict)
-    dry_deposition: bool = False
+    dry_deposition: bool | list[str] = False
     deposition_velocity: dict[str, float] = Field(default_factory=dict)
+    decay: bool | Literal["emerging"] | list[str] = "emerging"
+
+    @field_validator("dry_deposition")
+    @classmethod
+    def _check_dry_deposition(cls, v: bool | list[str]) -> bool | list[str]:
+        if isinstance(v, bool):
+            return v
+        out = [normalise_pollutant(p, what="[dispersion] dry_deposition") for p in v]
+        return _unique(out, "dry_deposition")
+
+    @field_validator("decay")
+    @classmethod
+    def _check_decay(cls, v: bool | str | list[str]) -> bool | str | list[str]:
+        if isinstance(v, bool | str):
+            return v
+        out = [normalise_pollutant(p, what="[dispersion] decay") for p in v]
+        return _unique(out, "decay")
+
+    def deposits(self, pollutant: str) -> bool:
+        """Whether `pollutant` (an id) is asked to deposit: ``dry_deposition = true``, or a
+        list that names it."""
+        dd = self.dry_deposition
+        return bool(dd) if isinstance(dd, bool) else pollutant in dd
+
+    def decays(self, pollutant: str) -> bool:
+        """Whether the registry's ``half_life`` of `pollutant` (an id) applies in the run:
+        ``decay = true`` (every species with one), ``"emerging"`` (the default: the
+        emerging species only, so the regulated results are those without loss), a list of
+        ids, or ``false``."""
+        d = self.decay
+        if isinstance(d, bool):
+            return d
+        if d == "emerging":
+            return bool(current_species().species(pollutant).emerging)
+        return pollutant in d
 
     @field_validator("sigma")
     @classmethod

@@ -576,6 +576,7 @@ def summary(path: str | Path) -> str:
                     lines.append(f"  map years:   {[int(v) for v in np.atleast_1d(maps)]}")
         for dim, label in (
             ("pollutant", "pollutants:"),
+            ("pollutant_number", "particle no.:"),  # number species: own *_number variables
             ("sector", "sectors:"),
             ("territory", "territories:"),
             ("station", "stations:"),
@@ -596,17 +597,13 @@ def summary(path: str | Path) -> str:
         if methods:
             lines.append(f"  methods:     {methods}")
         if "concentration" in ds and "year" in ds.dims and ds.sizes["year"] > 0:
-            conc = ds["concentration"]
-            units = conc.attrs.get("units", "")
             lines.append("  domain-mean concentration (first, last year):")
-            y0, y1 = conc["year"].values[0], conc["year"].values[-1]
-            pols = conc["pollutant"].values if "pollutant" in conc.dims else [None]
-            for pol in pols:
-                sel = conc if pol is None else conc.sel(pollutant=pol)
-                m0 = float(sel.sel(year=y0).mean(skipna=True))
-                m1 = float(sel.sel(year=y1).mean(skipna=True))
-                label = "" if pol is None else str(pol)
-                lines.append(f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]")
+            for name, dim in (
+                ("concentration", "pollutant"),
+                ("concentration_number", "pollutant_number"),
+            ):
+                if name in ds:
+                    lines += _mean_lines(ds[name], dim)
         lines += _above_lines(ds)
         lines += _evaluation_lines(ds)
         lines += _fusion_lines(ds)
@@ -615,12 +612,30 @@ def summary(path: str | Path) -> str:
         ds.close()
 
 
+def _mean_lines(conc: xr.DataArray, dim: str) -> list[str]:
+    """Domain mean of each pollutant of `conc` in its first and last year, in its units."""
+    units = conc.attrs.get("units", "")
+    y0, y1 = conc["year"].values[0], conc["year"].values[-1]
+    pols = conc[dim].values if dim in conc.dims else [None]
+    lines = []
+    for pol in pols:
+        sel = conc if pol is None else conc.sel({dim: pol})
+        m0 = float(sel.sel(year=y0).mean(skipna=True))
+        m1 = float(sel.sel(year=y1).mean(skipna=True))
+        label = "" if pol is None else str(pol)
+        lines.append(f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]")
+    return lines
+
+
 def _above_lines(ds: xr.Dataset) -> list[str]:
     """Inhabitants above each reference value per territory in the last year (share)."""
     if "inhabitants_above" not in ds or ds.sizes.get("year", 0) == 0:
         return []
     last = ds["year"].values[-1]
     above = ds["inhabitants_above"].sel(year=last)
+    if "inhabitants_above_number" in ds:  # particle numbers: their own variable, same counts
+        number = ds["inhabitants_above_number"].sel(year=last)
+        above = xr.concat([above, number.rename(pollutant_number="pollutant")], "pollutant")
     total = ds["population_total"].sel(year=last) if "population_total" in ds else None
     lines = [f"  inhabitants above the reference values in {int(last)} (share of the territory):"]
     for terr in above["territory"].values:
@@ -740,6 +755,12 @@ def select_map(
     from trajectoire.species import normalise_pollutant
 
     name = ds.encoding.get("source", "dataset")
+    numbers = [str(v) for v in ds["pollutant_number"].values] if "pollutant_number" in ds else []
+    if pollutant is not None and numbers and f"{variable}_number" in ds.data_vars:
+        pol = normalise_pollutant(pollutant, what="--pollutant")
+        if pol in numbers:  # particle numbers live in their own variables (cm-3, yr-1...)
+            da = ds[f"{variable}_number"].rename(pollutant_number="pollutant")
+            ds = xr.Dataset({variable: da}, attrs=ds.attrs)
     if variable not in ds.data_vars or not _is_gridded(ds[variable]):
         gridded = [str(v) for v in ds.data_vars if _is_gridded(ds[v])]
         raise MissingVariableError(

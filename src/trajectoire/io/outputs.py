@@ -28,16 +28,19 @@ from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExp
 from trajectoire.assess.fusion import cross_validate, fuse
 from trajectoire.cf import set_cf_attrs
 from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE
+from trajectoire.errors import InputError, UnitsError
 from trajectoire.geo.grid import Grid
 
 __all__ = [
     "FUSION_STAGES",
     "BackgroundMaps",
     "YearMaps",
+    "cumulative_deposition",
     "evaluation_variables",
     "fuse_map",
     "fusion_skill_template",
     "fusion_targets",
+    "split_number_species",
     "static_dataset",
     "territory_totals",
     "with_no2_attribution",
@@ -106,6 +109,13 @@ class YearMaps:
     def emission_planes(self) -> np.ndarray:
         """``(sector, pollutant, ny, nx)`` view of :attr:`emission` (C-contiguous)."""
         return self.emission[0]
+
+    def scale_emission(self, ip: int, factor: float, stack_emission: np.ndarray) -> None:
+        """Multiply pollutant `ip`'s emission planes and its row of `stack_emission`
+        (``(pollutant, stack)``) by `factor`, in place (a particle-number species in run
+        units, :func:`trajectoire.species.run_scale`)."""
+        self.emission[0, :, ip] *= np.float32(factor)
+        stack_emission[ip] *= factor
 
     def set_concentration(self, ip: int, local: np.ndarray, background: float) -> None:
         """Concentration of pollutant `ip`: ``local + background`` [ug m-3], masked."""
@@ -388,6 +398,142 @@ def _add_deposition(
         ),
         "territory_deposition",
     )
+
+
+#: units a run computes a particle-number species in (mass run units, see
+#: :func:`trajectoire.species.run_scale`) -> (its own units, factor)
+NUMBER_UNITS: dict[str, tuple[str, float]] = {
+    "ug m-3": ("cm-3", 1.0),
+    "t yr-1": ("yr-1", 1e18),
+    "ug m-2 yr-1": ("m-2 yr-1", 1e6),
+    "t": ("1", 1e18),
+    "1": ("1", 1.0),
+}
+#: suffix of the variables of the particle-number species, and their pollutant dim
+NUMBER_SUFFIX, NUMBER_DIM = "_number", "pollutant_number"
+
+
+def split_number_species(
+    ds: xr.Dataset, numbers: Sequence[str], *, native: Sequence[str] = ("emission",)
+) -> xr.Dataset:
+    """Move the particle-number species of `ds` to variables of their own.
+
+    A NetCDF variable has one ``units``: the mass species stay on ``pollutant`` (``ug m-3``,
+    ``t yr-1``...) and every variable ``X(..., pollutant, ...)`` gets a companion
+    ``X_number(..., pollutant_number, ...)`` holding the number species (``UFP``) in their
+    own units (:data:`NUMBER_UNITS`: ``cm-3``, ``yr-1``, ``m-2 yr-1``...), converted from
+    the run units they were computed in (:func:`trajectoire.species.run_scale`).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Variables on ``pollutant``, in run units.
+    numbers : sequence of str
+        The particle-number species among ``ds.pollutant``; empty: `ds` is returned as is.
+    native : sequence of str, default ("emission",)
+        Variables whose number species are already in their own units (the run writes
+        the emission back unscaled, in ``yr-1``): only their ``units`` change.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        A float variable on ``pollutant`` whose units have no particle-number counterpart
+        (it would mix the families).
+    """
+    numbers = [p for p in numbers if p in ds.get("pollutant", xr.DataArray([])).values]
+    if not numbers:
+        return ds
+    mass = [str(p) for p in ds["pollutant"].values if p not in numbers]
+    out = ds.sel(pollutant=mass)
+    for name, da in ds.data_vars.items():
+        if "pollutant" not in da.dims:
+            continue
+        part = da.sel(pollutant=numbers).rename(pollutant=NUMBER_DIM)
+        attrs = dict(da.attrs)
+        if da.dtype.kind == "f" and "units" in attrs:
+            if attrs["units"] not in NUMBER_UNITS:
+                raise UnitsError(
+                    f"output variable {name!r} in {attrs['units']!r} has no particle-number "
+                    f"counterpart for {numbers}; expected one of {list(NUMBER_UNITS)}"
+                )
+            units, factor = NUMBER_UNITS[attrs["units"]]
+            if factor != 1.0 and name not in native:
+                part = (part * factor).astype(da.dtype)
+            attrs["units"] = units
+            attrs.pop("standard_name", None)
+            if "long_name" in attrs:
+                attrs["long_name"] = f"{attrs['long_name']} (particle number)"
+        out[f"{name}{NUMBER_SUFFIX}"] = part.assign_attrs(attrs)
+    out[NUMBER_DIM].attrs = {"long_name": "particle-number species (unit family 'number')"}
+    return out
+
+
+#: cumulative counterparts of the yearly territory deposition: units per yearly units
+_CUMULATIVE_UNITS = {"t yr-1": "t", "yr-1": "1"}
+
+
+def cumulative_deposition(ds: xr.Dataset) -> xr.Dataset:
+    """Deposition on each territory accumulated since the first year of `ds`.
+
+    ``territory_deposition_cumulative(year, territory, pollutant)`` [t] is the running sum
+    over the years of ``territory_deposition`` [t yr-1 × 1 yr]: what the local sources have
+    deposited on the territory from 1 January of the first year to 31 December of each
+    year (``territory_deposition_cumulative_number`` [particles, units ``1``] for the
+    particle-number species). Computed when the years are assembled, so that a resumed or
+    parallel run gives the same; its attribute ``accumulated_since`` names the first year.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        All the years of a run (``year`` in increasing order), with ``territory_deposition``
+        when the run deposits; without it an empty dataset is returned.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Raises
+    ------
+    trajectoire.InputError
+        The years are not consecutive: a missing year would be skipped silently in the sum.
+    """
+    out = xr.Dataset()
+    names = [n for n in ("territory_deposition", "territory_deposition_number") if n in ds]
+    if not names:
+        return out
+    years = [int(y) for y in ds["year"].values]
+    gaps = [a + 1 for a, b in zip(years, years[1:], strict=False) if b != a + 1]
+    if gaps:
+        raise InputError(
+            f"territory_deposition_cumulative: the years {years[0]}..{years[-1]} miss "
+            f"{gaps[0]} (and the years after it up to the next given); the cumulative "
+            "deposition needs every year: run them all (trajectoire run without --years, "
+            "or with a range that has no gap)."
+        )
+    for name in names:
+        yearly = ds[name]
+        total = yearly.cumsum("year", skipna=False)
+        units = _CUMULATIVE_UNITS.get(str(yearly.attrs.get("units")), "")
+        if not units:
+            raise InputError(
+                f"{name}: units {yearly.attrs.get('units')!r}; expected t yr-1 or yr-1"
+            )
+        attrs = set_cf_attrs(total, "territory_deposition_cumulative").attrs
+        attrs["units"] = units
+        if name.endswith(NUMBER_SUFFIX):
+            attrs["long_name"] = f"{attrs['long_name']} (particle number)"
+        attrs["accumulated_since"] = years[0]
+        attrs["comment"] = (
+            f"running sum of {name} [{yearly.attrs.get('units')}] x 1 yr over the years "
+            f"{years[0]}..year (each year's deposition counted as a full year)"
+        )
+        cum = name.replace("territory_deposition", "territory_deposition_cumulative", 1)
+        out[cum] = total.assign_attrs(attrs)
+    return out
 
 
 def with_no2_attribution(

@@ -36,8 +36,15 @@ __all__ = [
 DEFAULT_SPEED_EDGES: tuple[float, ...] = (0.0, 1.54, 3.09, 5.14, 8.23, 10.8)
 """Lower edges [m s-1] of the six STAR speed classes (1-3, 4-6, 7-10, 11-16, 17-21, >21 kt)."""
 
-CALM_THRESHOLD = 1.0
-"""Default minimum wind speed [m s-1]; slower hours are calms (ISC3 uses 1 m s-1)."""
+CALM_THRESHOLD = 0.5
+"""Default minimum wind speed [m s-1]; slower hours are calms.
+
+0.5 m s-1 is the WMO calm (less than 1 kt, Beaufort force 0; WMO-No. 182, International
+Meteorological Vocabulary) and the default of ``[meteo] calm_threshold``; the same value is
+the default of :func:`met_classes` and of the hourly path
+(:func:`trajectoire.dispersion.hourly_at_receptors`). ISC3 used 1 m s-1 (the value of
+versions before 0.2).
+"""
 
 
 REPORT_RESOLUTIONS: tuple[float, ...] = (10.0, 5.0, 1.0)
@@ -226,16 +233,19 @@ def _class_sums(
     return counts, inv_sum, zi_n, zi_sum.reshape(shape)
 
 
-def _calm_sums(h: _Hours, ny: int, nc: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _calm_sums(
+    h: _Hours, ny: int, nc: int, w: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per (year, stability): the number of calm hours, of those with a finite mixing
-    height, and the sum of those heights [m]."""
+    height, and the sum of those heights [m] (each hour counted with its weight `w`)."""
     cz = h.calm & np.isfinite(h.zi)
     cflat = np.ravel_multi_index((h.yi[h.calm], h.j[h.calm]), (ny, nc))
     czflat = np.ravel_multi_index((h.yi[cz], h.j[cz]), (ny, nc))
-    n_calm = _bin(cflat, ny * nc).reshape(ny, nc)
-    calm_zi_n = _bin(czflat, ny * nc).reshape(ny, nc)
-    calm_zi_sum = _bin(czflat, ny * nc, h.zi[cz]).reshape(ny, nc)
-    return n_calm, calm_zi_n, calm_zi_sum
+    wc, wz = (None, None) if w is None else (w[h.calm], w[cz])
+    n_calm = _bin(cflat, ny * nc, wc).reshape(ny, nc)
+    calm_zi_n = _bin(czflat, ny * nc, wz).reshape(ny, nc)
+    calm_zi_sum = _bin(czflat, ny * nc, h.zi[cz] if wz is None else h.zi[cz] * wz)
+    return n_calm, calm_zi_n, calm_zi_sum.reshape(ny, nc)
 
 
 def _calm_directions(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -308,6 +318,21 @@ def _class_means(
     return freq, inv_u, mix
 
 
+def _hour_weights(weights: np.ndarray | None, n: int) -> np.ndarray | None:
+    """The hourly `weights` of :func:`met_classes` checked: ``(n,)``, finite, >= 0."""
+    if weights is None:
+        return None
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n,) or not (np.isfinite(w).all() and (w >= 0).all()):
+        bad = "wrong shape" if w.shape != (n,) else "a NaN, infinite or negative value"
+        raise InputError(
+            f"met_classes: weights of shape {w.shape} with {bad}; "
+            f"expected one finite weight >= 0 per hour of the meteorology ({n},), such as "
+            "trajectoire.inventory.temporal.hourly_factors(sector, times, species=...)."
+        )
+    return w
+
+
 def _hours_in_year(years: np.ndarray) -> np.ndarray:
     """Hours [h] of each calendar year (Gregorian leap years have 8784)."""
     leap = (years % 4 == 0) & ((years % 100 != 0) | (years % 400 == 0))
@@ -321,6 +346,7 @@ def met_classes(
     speed_edges: Sequence[float] = DEFAULT_SPEED_EDGES,
     calm_threshold: float = CALM_THRESHOLD,
     direction_resolution: float | str = "auto",
+    weights: np.ndarray | None = None,
 ) -> xr.Dataset:
     """Joint frequency table per year: direction sector x speed class x stability class.
 
@@ -339,15 +365,27 @@ def met_classes(
            10° reports (issue 14).
     speed_edges : sequence of float, default DEFAULT_SPEED_EDGES
         Lower edges of the speed classes [m s-1], starting at 0; the last class is open.
-    calm_threshold : float, default 1.0
-        Minimum wind speed [m s-1]. Slower hours are calms: they are kept, with
-        ``u = calm_threshold``, in the lowest speed class.
+    calm_threshold : float, default 0.5
+        Minimum wind speed [m s-1] (:data:`CALM_THRESHOLD`). Slower hours are calms: they
+        are kept, with ``u = calm_threshold``, in the lowest speed class.
+
+        .. versionchanged:: 0.2
+           Default 0.5 (was 1.0), the default of ``[meteo] calm_threshold``.
     direction_resolution : float or "auto", default "auto"
         Reporting resolution ``r`` of the directions [degree]: an hour reported at ``d``
         stands for a direction uniform on ``[d - r/2, d + r/2]`` and is shared among the
         sectors by overlap. ``"auto"`` detects it (:func:`detect_direction_resolution`: 10
         when all directions are multiples of 10); 0 puts each hour wholly in the sector of
         ``d`` (the behaviour before 0.2).
+    weights : numpy.ndarray, optional
+        ``(time,)`` weight of each hour of `ds` (>= 0, finite): the hourly factor of an
+        emission on its mean rate (:func:`trajectoire.inventory.temporal.hourly_factors`,
+        mean 1 over a year). Each hour then counts with its weight in the frequencies (and
+        the class means of 1/u and mixing height), normalised per year by the weights of
+        the valid hours: the table of a source whose emission follows the profile, so that
+        the annual kernel built from it gives the annual mean concentration of that source
+        (issue 15: seasonal pesticide spraying). None (default): every hour counts 1, bit
+        for bit the unweighted table; all-ones weights give the same table.
 
     Returns
     -------
@@ -376,6 +414,9 @@ def met_classes(
     nd = int(n_directions)
     res = _resolution(ds["wind_direction"].values.astype(float), direction_resolution)
     hours = _classify_hours(ds, nd, edges, calm_threshold, res)
+    w = _hour_weights(weights, hours.u.shape[0])
+    if w is not None:
+        hours = hours._replace(share=hours.share * w[:, None])
     n_invalid = int((~hours.valid).sum())
     if n_invalid:
         warn(
@@ -385,10 +426,11 @@ def met_classes(
         )
     ny, nc = hours.years.size, len(STABILITY_CLASSES)
     sums = _class_sums(hours, (ny, nd, edges.size, nc))
-    calms = _calm_sums(hours, ny, nc)
+    calms = _calm_sums(hours, ny, nc, w)
     _spread_calms(sums, calms, calm_threshold)
     valid_hours = _bin(hours.yi[hours.valid], ny)
-    freq, inv_u, mix = _class_means(sums, valid_hours, centres, calm_threshold)
+    weight_sum = valid_hours if w is None else _bin(hours.yi[hours.valid], ny, w[hours.valid])
+    freq, inv_u, mix = _class_means(sums, weight_sum, centres, calm_threshold)
     dims = ("year", "direction", "speed", "stability")
     out = xr.Dataset(
         {

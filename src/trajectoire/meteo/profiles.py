@@ -12,15 +12,18 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from trajectoire.errors import InputError
+from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.meteo.readers import _check_range
 from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 
 __all__ = [
     "DEFAULT_MIXING_HEIGHT",
+    "MECHANICAL_MIXING_COEFFICIENT",
     "WIND_PROFILE_EXPONENTS",
+    "add_mixing_height",
     "default_mixing_height",
     "hourly_mixing_height",
+    "mechanical_mixing_height",
     "wind_at_height",
 ]
 
@@ -142,3 +145,146 @@ def hourly_mixing_height(ds: xr.Dataset, class_index: npt.ArrayLike) -> np.ndarr
         return default
     zi = ds["mixing_height"].values.astype(float)
     return np.asarray(np.where(np.isfinite(zi), zi, default))
+
+
+MECHANICAL_MIXING_COEFFICIENT = 2300.0
+"""``c`` [m (m s-1)^-3/2] of the mechanical mixing height ``h = c u*^3/2``: AERMET's value
+(Cimorelli et al. 2005, eq. 24; US EPA 2004, EPA-454/R-03-004 eq. 24) of Venkatram's (1980)
+stable boundary-layer relation (2400 in the original)."""
+
+_KARMAN = 0.4
+
+
+def mechanical_mixing_height(
+    u10: npt.ArrayLike, roughness_length: float, *, reference_height: float = 10.0
+) -> np.ndarray:
+    """Mechanically driven mixing height [m], ``h = 2300 u*^3/2`` (Venkatram 1980).
+
+    Parameters
+    ----------
+    u10 : array-like
+        Wind speed at the reference height [m s-1], > 0 (raise calms to the calm threshold
+        first).
+    roughness_length : float
+        Surface roughness length z0 [m], > 0 and below `reference_height`.
+    reference_height : float, default 10.0
+        Anemometer height [m].
+
+    Returns
+    -------
+    numpy.ndarray
+        ``MECHANICAL_MIXING_COEFFICIENT * u*^1.5`` [m] with the neutral friction velocity
+        ``u* = 0.4 u10 / ln(reference_height / z0)`` [m s-1].
+
+    Notes
+    -----
+    Venkatram (1980) relates the depth of the stable (night-time) boundary layer to the
+    friction velocity, ``h = 2400 u*^3/2``; AERMET, AERMOD's preprocessor, uses it with the
+    coefficient 2300 as the mechanical mixing height of every hour and, in stable hours, as
+    the mixing height itself (Cimorelli et al. 2005). The neutral log law is used for u*
+    (no stability correction, which would lower u* and h in stable hours): a simple
+    estimate for data without a boundary-layer height, not a substitute for ERA5's ``blh``.
+
+    References
+    ----------
+    Venkatram, A. (1980). Estimating the Monin-Obukhov length in the stable boundary layer
+    for dispersion calculations. *Boundary-Layer Meteorol.* 19, 481-485.
+    Cimorelli, A. J. et al. (2005). AERMOD: a dispersion model for industrial source
+    applications. Part I. *J. Appl. Meteor.* 44, 682-693.
+
+    Examples
+    --------
+    >>> round(float(mechanical_mixing_height(4.0, 0.5)[()]), 1)
+    897.7
+    """
+    u = np.asarray(u10, dtype=float)
+    _check_range(u, "u10", 1e-9, np.inf)
+    z0 = float(roughness_length)
+    zr = float(reference_height)
+    if not (np.isfinite(z0) and 0 < z0 < zr):
+        raise InputError(
+            f"roughness_length={roughness_length!r}; expected 0 < z0 < reference_height "
+            f"({zr} m) [m]."
+        )
+    ustar = _KARMAN * u / math.log(zr / z0)
+    return np.asarray(MECHANICAL_MIXING_COEFFICIENT * ustar**1.5)
+
+
+def add_mixing_height(
+    ds: xr.Dataset,
+    *,
+    roughness_length: float | None = None,
+    classes: Any = ("D", "E", "F"),
+    calm_threshold: float = 0.5,
+) -> xr.Dataset:
+    """Fill the missing hourly mixing heights of some classes by the mechanical scheme.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Hourly meteorology with ``wind_speed`` and ``stability`` (:func:`add_stability`),
+        with or without ``mixing_height``.
+    roughness_length : float, optional
+        z0 [m]; default ``ds.attrs["roughness_length"]``.
+    classes : sequence of str, default ("D", "E", "F")
+        Stability classes whose hours without a finite ``mixing_height`` get
+        :func:`mechanical_mixing_height`; the other hours keep their value (or, later, the
+        class default of :data:`DEFAULT_MIXING_HEIGHT`).
+    calm_threshold : float, default 0.5
+        Wind speeds below it are raised to it [m s-1] (as the kernels do).
+
+    Returns
+    -------
+    xarray.Dataset
+        A copy with ``mixing_height`` [m]: the data's values where finite, the mechanical
+        height for the hours of `classes` without one, NaN elsewhere (class default).
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        No ``stability`` or no roughness length.
+
+    Notes
+    -----
+    Not applied by default: without it the hours without data take the class defaults
+    (A 1500, B 1200, C 1000, D 800 m, E and F no lid). With it, neutral and stable hours get
+    ``2300 u*^3/2`` (a few hundred metres at night), which confines stable plumes (higher
+    concentrations far from ground-level sources). Convective classes keep the defaults: a
+    convective height needs the surface heat flux integrated over the morning (Batchvarova
+    and Gryning 1991), which the cloud-cover stability method does not provide.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"wind_speed": ("time", [4.0, 4.0]),
+    ...                  "stability": ("time", ["B", "F"])}, attrs={"roughness_length": 0.5})
+    >>> add_mixing_height(ds)["mixing_height"].values.round(1).tolist()
+    [nan, 897.7]
+    """
+    if "stability" not in ds:
+        raise MissingVariableError(
+            "meteorology: no 'stability' variable; call trajectoire.meteo.add_stability first."
+        )
+    z0 = roughness_length if roughness_length is not None else ds.attrs.get("roughness_length")
+    if z0 is None:
+        raise MissingVariableError(
+            "meteorology: no roughness length; pass roughness_length= or set "
+            "ds.attrs['roughness_length'] ([meteo] roughness_length)."
+        )
+    u = np.maximum(np.nan_to_num(ds["wind_speed"].values.astype(float)), float(calm_threshold))
+    zref = float(ds.attrs.get("anemometer_height", 10.0))
+    mech = mechanical_mixing_height(u, float(z0), reference_height=zref)
+    stab = np.asarray(ds["stability"].values).astype(str)
+    chosen = np.isin(stab, np.asarray(classes, dtype=str))
+    have = (
+        ds["mixing_height"].values.astype(float)
+        if "mixing_height" in ds
+        else np.full(u.size, np.nan)
+    )
+    zi = np.where(np.isfinite(have), have, np.where(chosen, mech, np.nan))
+    out = ds.copy()
+    out["mixing_height"] = (ds["wind_speed"].dims, zi, {"units": "m"})
+    out["mixing_height"].attrs["comment"] = (
+        "data where finite; else 2300 u*^1.5 (Venkatram 1980, AERMET) for classes "
+        f"{list(np.asarray(classes, dtype=str))}; NaN: class default"
+    )
+    return out

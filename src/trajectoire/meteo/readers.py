@@ -7,7 +7,7 @@ See ``docs/meteorology.md`` for the columns and the choices.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -168,29 +168,71 @@ def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) ->
         ds.close()
 
 
-def _meteo_files(path: str | Path | Sequence[str | Path]) -> list[Path]:
-    """The files to read: one file, the ``hourly_*`` / ``*.csv`` / ``*.nc`` files of a folder,
-    or an explicit list."""
+def _input_files(
+    path: str | Path | Sequence[str | Path],
+    *,
+    in_folder: Callable[[Path], list[Path]],
+    names: str,
+    kind: str,
+    what: str | None = None,
+    config_key: str | None = None,
+) -> list[Path]:
+    """The files to read: one file, an explicit list, or the files of a folder.
+
+    Parameters
+    ----------
+    path : str, Path or sequence of them
+        A file, a list of files or a folder.
+    in_folder : callable
+        The files of a folder to read, sorted (an empty list when it holds none).
+    names : str
+        What those file names look like, for the message when a folder holds none.
+    kind : str
+        The kind of file, for messages (e.g. ``"ERA5 NetCDF (*.nc)"``).
+    what, config_key : str, optional
+        Name of the input and the configuration key giving it, quoted in messages.
+
+    Returns
+    -------
+    list of Path
+        Existing files, in reading order.
+
+    Raises
+    ------
+    trajectoire.InputError
+        An empty list or folder, or a path that is not a file.
+    """
+    given = config_key if config_key else "path"
     if isinstance(path, str | Path):
         p = Path(path)
         if p.is_dir():
-            files = sorted(p.glob("hourly_*.csv*")) or sorted(
-                [*p.glob("*.csv"), *p.glob("*.csv.gz"), *p.glob("*.nc")]
-            )
+            files = in_folder(p)
             if not files:
                 raise InputError(
-                    f"{p}: folder holds no hourly_*.csv, *.csv(.gz) or *.nc meteorology file."
+                    f"{what or p}: folder holds no {kind} file (names like {names}); give the "
+                    f"file itself, or a folder of such files. Check the path given by {given}."
                 )
             return files
         paths = [p]
     else:
         paths = [Path(v) for v in path]
         if not paths:
-            raise InputError("path: empty list of meteorology files.")
+            raise InputError(f"{what or 'path'}: empty list of {kind} files; check {given}.")
     for p in paths:
-        if not p.exists():
-            raise InputError(f"{p}: file not found.")
+        if not p.is_file():
+            state = "is a folder" if p.exists() else "file not found"
+            raise InputError(
+                f"{p}: {state} (looked for {p.absolute()}); expected a {kind} file. "
+                f"Check the path given by {given}."
+            )
     return paths
+
+
+def _hourly_in_folder(folder: Path) -> list[Path]:
+    """The ``hourly_*`` files of a folder, else all its ``*.csv``, ``*.csv.gz`` and ``*.nc``."""
+    return sorted(folder.glob("hourly_*.csv*")) or sorted(
+        [*folder.glob("*.csv"), *folder.glob("*.csv.gz"), *folder.glob("*.nc")]
+    )
 
 
 def _read_csv(file: Path) -> pd.DataFrame:
@@ -369,7 +411,12 @@ def read_hourly(
     """
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
-    files = _meteo_files(path)
+    files = _input_files(
+        path,
+        in_folder=_hourly_in_folder,
+        names="hourly_*.csv, *.csv(.gz) or *.nc",
+        kind="hourly meteorology (CSV or NetCDF)",
+    )
     frame, temperature_units = _read_frames(files, latitude, longitude, temperature_units)
     where = (
         files[0]

@@ -46,6 +46,7 @@ from trajectoire.meteo.readers import (
     _concat,
     _era5_columns,
     _hourly_dataset,
+    _input_files,
     _netcdf_point,
     read_hourly,
 )
@@ -137,31 +138,16 @@ def _source_files(
     path: PathArg, pattern: re.Pattern[str], kind: str, what: str | None, config_key: str | None
 ) -> list[Path]:
     """One file, the files of a list, or the files of a folder whose names match `pattern`."""
-    given = config_key if config_key else "path"
-    if isinstance(path, str | Path):
-        p = Path(path)
-        if p.is_dir():
-            files = sorted(f for f in p.iterdir() if f.is_file() and pattern.fullmatch(f.name))
-            if not files:
-                raise InputError(
-                    f"{what or p}: folder holds no {kind} file (names like "
-                    f"{pattern.pattern!r}); give the file itself, or a folder of such files. "
-                    f"Check the path given by {given}."
-                )
-            return files
-        paths = [p]
-    else:
-        paths = [Path(v) for v in path]
-        if not paths:
-            raise InputError(f"{what or 'path'}: empty list of {kind} files; check {given}.")
-    for p in paths:
-        if not p.is_file():
-            state = "is a folder" if p.exists() else "file not found"
-            raise InputError(
-                f"{p}: {state} (looked for {p.absolute()}); expected a {kind} file. "
-                f"Check the path given by {given}."
-            )
-    return paths
+    return _input_files(
+        path,
+        in_folder=lambda p: sorted(
+            f for f in p.iterdir() if f.is_file() and pattern.fullmatch(f.name)
+        ),
+        names=repr(pattern.pattern),
+        kind=kind,
+        what=what,
+        config_key=config_key,
+    )
 
 
 def _lines(file: Path, config_key: str | None) -> Iterator[bytes]:
@@ -836,16 +822,7 @@ def read_isd_lite(
 
 # ------------------------------------------------------------------ ERA5
 _ERA5_FILES = re.compile(r".*\.(nc|nc4|netcdf)", re.IGNORECASE)
-#: canonical ERA5 short name -> variable of the file
-ERA5_VARIABLES = {
-    "u10": "u10",
-    "v10": "v10",
-    "t2m": "t2m",
-    "tcc": "tcc",
-    "ssrd": "ssrd",
-    "blh": "blh",
-}
-_ERA5_REQUIRED = ("u10", "v10", "t2m", "tcc")
+#: ERA5 short name -> its name in the Climate Data Store requests
 _ERA5_CDS_NAMES = {
     "u10": "10m_u_component_of_wind",
     "v10": "10m_v_component_of_wind",
@@ -854,6 +831,9 @@ _ERA5_CDS_NAMES = {
     "ssrd": "surface_solar_radiation_downwards",
     "blh": "boundary_layer_height",
 }
+#: canonical ERA5 short name -> variable of the file
+ERA5_VARIABLES = {name: name for name in _ERA5_CDS_NAMES}
+_ERA5_REQUIRED = ("u10", "v10", "t2m", "tcc")
 
 
 def _era5_point(

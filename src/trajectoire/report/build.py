@@ -112,6 +112,10 @@ def _around(ds: xr.Dataset, territory: str, pad: int = 10) -> xr.Dataset:
     return ds.isel(y=ys, x=xs)
 
 
+#: (key, drawing function, caption) of one figure of the report
+_FigureSpec = tuple[str, Callable[[], tuple[Any, Any]], str]
+
+
 def _figures(
     ds: xr.Dataset, territory: str, pollutants: list[str], last: int, lang: str
 ) -> list[dict[str, str]]:
@@ -121,7 +125,22 @@ def _figures(
     name = POLLUTANTS[lang]
     main = pollutants[0]
     fine = "PM2.5" if "PM2.5" in pollutants else pollutants[-1]
-    figs: list[tuple[str, Callable[[], tuple[Any, Any]], str]] = [
+
+    def breathed(key: str, pol: str) -> _FigureSpec:
+        """The figure of what the inhabitants breathe of `pol`, year by year, by source."""
+        return (
+            key,
+            lambda: plot.trajectories(
+                ds, variable="exposure", territory=territory, pollutant=pol, lang=lang
+            ),
+            (
+                f"Ce que respirent les habitants, {name[pol][0]}, année par année, par source"
+                if fr
+                else f"What the inhabitants breathe, {name[pol][0]}, year by year, by source"
+            ),
+        )
+
+    figs: list[_FigureSpec] = [
         (
             "map",
             lambda: plot.map(
@@ -154,28 +173,8 @@ def _figures(
                 "a little from those of the table, which follow where people actually live."
             ),
         ),
-        (
-            "trajectory",
-            lambda: plot.trajectories(
-                ds, variable="exposure", territory=territory, pollutant=main, lang=lang
-            ),
-            (
-                f"Ce que respirent les habitants, {name[main][0]}, année par année, par source"
-                if fr
-                else f"What the inhabitants breathe, {name[main][0]}, year by year, by source"
-            ),
-        ),
-        (
-            "trajectory_fine",
-            lambda: plot.trajectories(
-                ds, variable="exposure", territory=territory, pollutant=fine, lang=lang
-            ),
-            (
-                f"Ce que respirent les habitants, {name[fine][0]}, année par année, par source"
-                if fr
-                else f"What the inhabitants breathe, {name[fine][0]}, year by year, by source"
-            ),
-        ),
+        breathed("trajectory", main),
+        breathed("trajectory_fine", fine),
         (
             "emission",
             lambda: plot.trajectories(

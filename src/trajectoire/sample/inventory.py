@@ -1051,3 +1051,296 @@ def area_emissions(
                 rows.append((zone_ids[k], s, p, round(float(values[k]), 3)))
     df = pd.DataFrame(rows, columns=["zone_id", "sector", "pollutant", "emission"])
     return df[df["emission"] > 0].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- emerging species
+#: Emerging species of the sample (issue 15) and the GNFR sectors that emit them. Their
+#: emissions come from the models of :mod:`trajectoire.inventory.emerging` (factors cited in
+#: ``data/emerging_factors.toml``); the activity figures below are illustrative.
+EMERGING: dict[str, tuple[str, ...]] = {
+    "UFP": ("C_OtherStationaryComb", "F_RoadTransport", "H_Aviation"),
+    "TRWP": ("F_RoadTransport",),
+    "S-metolachlor": ("L_AgriOther",),
+    "PFOA": ("B_Industry",),
+}
+#: Mean speed per road category [km h-1] for the tyre wear speed correction: illustrative.
+ROAD_SPEED: dict[str, float] = {"motorway": 110.0, "trunk": 80.0, "rural": 70.0, "urban": 30.0}
+#: Landing/take-off cycles per year of the sample's airports in the reference year
+#: (illustrative: orders of magnitude of the commercial and general-aviation movements of
+#: regional airports of 2 to 4 million passengers, Union des aéroports français).
+AIRPORT_LTO: dict[str, float] = {"Lille-Lesquin": 15_000.0, "Beauvais-Tillé": 13_000.0}
+#: Illustrative fluorochemical sources of PFOA: id, name, x, y [m], GNFR sector, height [m],
+#: diameter [m], exit temperature [K], exit velocity [m s-1], start year, end year (0 =
+#: open), PFOA emission in 1990 [t yr-1] before the phase-out (scaled by
+#: :func:`trajectoire.inventory.emerging.pfoa_phase_out_index`). **Synthetic sites**, not
+#: real plants; they emit no regulated pollutant in the sample.
+PFAS_STACKS: tuple[tuple, ...] = (
+    (
+        "ACSO-FLUORO",
+        "Fluoropolymer plant (illustrative PFOA source)",
+        662500,
+        6910800,
+        "B_Industry",
+        35,
+        1.5,
+        330,
+        10,
+        0,
+        0,
+        1.5,
+    ),
+    (
+        "MEL-TEXCOAT",
+        "Textile water-repellent finishing works (illustrative PFOA source)",
+        713200,
+        7068600,
+        "B_Industry",
+        20,
+        1.0,
+        320,
+        8,
+        0,
+        2012,
+        0.3,
+    ),
+)
+
+
+def _sig(value: float, digits: int = 4) -> float:
+    """`value` rounded to `digits` significant figures (files stay short and exact)."""
+    return float(f"{value:.{digits}g}")
+
+
+def pfas_point_sources(reference_year: int) -> pd.DataFrame:
+    """The :data:`PFAS_STACKS` rows of ``point_sources.csv`` with their ``PFOA`` [t yr-1].
+
+    The figure is that of the reference year, or of the last full year of operation for a
+    site closed before it: the 1990 emission times the phase-out index of that year.
+    """
+    from trajectoire.inventory.emerging import pfoa_phase_out_index
+
+    rows = []
+    for sid, name, x, y, sector, h, d, temp, vel, start, end, e1990 in PFAS_STACKS:
+        year = end if end and end < reference_year else reference_year
+        row = {
+            "source_id": sid,
+            "name": name,
+            "x": float(x),
+            "y": float(y),
+            "sector": sector,
+            "height": float(h),
+            "diameter": float(d),
+            "temperature": float(temp),
+            "velocity": float(vel),
+            "start_year": start if start else pd.NA,
+            "end_year": end if end else pd.NA,
+        }
+        row.update({p: 0.0 for p in POLLUTANTS})
+        row["PFOA"] = _sig(e1990 * float(pfoa_phase_out_index(year)[0]))
+        rows.append(row)
+    df = pd.DataFrame(rows)
+    for c in ("start_year", "end_year"):
+        df[c] = df[c].astype("Int64")
+    return df
+
+
+def emerging_road_factors(reference_year: int, known: set[str]) -> pd.DataFrame:
+    """``road_emission_factors.csv`` rows of ``TRWP`` (and ``TRWP_coarse`` when `known`).
+
+    Fleet-average tyre and road wear [g km-1 veh-1] of light and heavy vehicles in the
+    reference year, with the tyre wear speed correction of each category's mean speed
+    (:data:`ROAD_SPEED`); ``TRWP_coarse`` is written only when the species registry knows it
+    (a registry entry of the run side: deposited in its emission cell).
+    """
+    from trajectoire.inventory.emerging import trwp_factors
+
+    rows = []
+    for sp in ("TRWP", "TRWP_coarse"):
+        if sp not in known:
+            continue
+        for cat in ROAD_EF:
+            f = trwp_factors(reference_year, speed=ROAD_SPEED[cat]).iloc[0]
+            rows.append((cat, sp, _sig(f[(sp, "light")]), _sig(f[(sp, "heavy")])))
+    return pd.DataFrame(rows, columns=["category", "pollutant", "ef_light", "ef_heavy"])
+
+
+def emerging_area_emissions(
+    zone_ids: list[str],
+    reference_year: int,
+    population: np.ndarray,
+    density: np.ndarray,
+    class_km2: np.ndarray,
+    vkm_light: np.ndarray,
+    vkm_heavy: np.ndarray,
+    airport_zone: dict[str, int],
+) -> pd.DataFrame:
+    """Zone totals of the emerging area sources, with their ``units`` (deterministic).
+
+    * ``UFP`` [particles yr-1]: road exhaust from the vehicle-km of the sample roads in the
+      zone (fleet model of the reference year), the airports' LTO cycles
+      (:data:`AIRPORT_LTO`), residential wood burning (``[ufp.wood]
+      use_per_inhabitant`` GJ per inhabitant, 1.6 times more in rural zones as for the
+      sample's heating PM);
+    * ``S-metolachlor`` [t yr-1]: arable land (class 3) x dose x treated share x volatilised
+      fraction.
+
+    Parameters
+    ----------
+    population, density : array (n_zones,)
+        Inhabitants and inhabitants per km2 in the reference year.
+    class_km2 : array (n_zones, 7)
+        Area of each land-use class per zone [km2].
+    vkm_light, vkm_heavy : array (n_zones,)
+        Vehicle-km per year of the sample roads inside each zone [km yr-1].
+    airport_zone : dict
+        Airport name to zone index (-1: outside every zone).
+    """
+    from trajectoire.inventory import emerging as em
+
+    n = len(zone_ids)
+    rural = np.clip((600.0 - density) / 500.0, 0.0, 1.0)
+    wood_gj = population * em.load_emerging_factors()["ufp"]["wood"]["use_per_inhabitant"]["value"]
+    ufp_air = np.zeros(n)
+    for name, lto in AIRPORT_LTO.items():
+        k = airport_zone.get(name, -1)
+        if k >= 0:
+            ufp_air[k] += float(em.ufp_airport_emissions(lto))
+    table = [
+        (
+            "C_OtherStationaryComb",
+            "UFP",
+            "yr-1",
+            em.ufp_wood_emissions(
+                wood_gj * (1 + 0.6 * rural), reference_year, reference_year=reference_year
+            ),
+        ),
+        (
+            "F_RoadTransport",
+            "UFP",
+            "yr-1",
+            em.ufp_road_emissions(vkm_light, vkm_heavy, reference_year),
+        ),
+        ("H_Aviation", "UFP", "yr-1", ufp_air),
+        (
+            "L_AgriOther",
+            "S-metolachlor",
+            "t yr-1",
+            em.pesticide_emissions(class_km2[:, 3] * 100.0, "S-metolachlor"),
+        ),
+    ]
+    rows = []
+    for sector, pol, units, values in table:
+        for k in np.flatnonzero(np.asarray(values) > 0).tolist():
+            rows.append((zone_ids[k], sector, pol, _sig(float(values[k])), units))
+    return pd.DataFrame(rows, columns=["zone_id", "sector", "pollutant", "emission", "units"])
+
+
+def _trend_order(sector: str, pollutant: str) -> tuple[int, int]:
+    species = (*EMERGING, "TRWP_coarse")
+    return list(TREND_SHAPES).index(sector), species.index(pollutant)
+
+
+def emerging_trends(first_year: int, last_year: int, known: set[str]) -> pd.DataFrame:
+    """Yearly indices (1990 = 100) of the emerging species, computed from the models.
+
+    * ``F_RoadTransport``: total vehicle-km index x fleet-average factor of the year (UFP:
+      exhaust particle number with the Euro standards; TRWP, TRWP_coarse: tyre and road
+      wear with the class mix), times the sector's one-year events (2020 lockdowns);
+    * ``H_Aviation`` UFP: LTO index x events; ``C_OtherStationaryComb`` UFP: wood fuel use
+      index x appliance-renewal factor index x events;
+    * ``L_AgriOther`` S-metolachlor: national use index; ``B_Industry`` PFOA: phase-out
+      index;
+    * every other GNFR sector: a flat 100 (the sample has no source of the species there,
+      and the trajectory needs an index for every sector and pollutant).
+
+    No random noise: the indices are the models' own.
+    """
+    from trajectoire.inventory import emerging as em
+
+    f = em.load_emerging_factors()
+    years = np.arange(min(first_year, 1990), last_year + 1)
+    keep = years >= first_year
+    traffic = em.traffic_index(years)
+    trwp = em.trwp_factors(years)
+    series = {
+        ("F_RoadTransport", "UFP"): traffic * em.ufp_road_factors(years)["all"].to_numpy(),
+        ("F_RoadTransport", "TRWP"): traffic * trwp[("TRWP", "all")].to_numpy(),
+        ("F_RoadTransport", "TRWP_coarse"): traffic * trwp[("TRWP_coarse", "all")].to_numpy(),
+        ("H_Aviation", "UFP"): em.yearly_index(f["ufp"]["aviation"]["lto_index"], years),
+        ("C_OtherStationaryComb", "UFP"): em.yearly_index(f["ufp"]["wood"]["fuel_index"], years)
+        * em.yearly_index(f["ufp"]["wood"]["factor_index"], years),
+        ("L_AgriOther", "S-metolachlor"): em.yearly_index(
+            f["pesticide"]["S-metolachlor"]["use_index"], years
+        ),
+        ("B_Industry", "PFOA"): em.pfoa_phase_out_index(years),
+    }
+    for pol in EMERGING:
+        for sector in TREND_SHAPES:
+            # the trajectory needs an index for every (sector, pollutant): a sector with no
+            # source of the species in the sample gets a flat one (it scales zeros)
+            series.setdefault((sector, pol), np.ones(years.size))
+    if "TRWP_coarse" in known:
+        for sector in TREND_SHAPES:
+            series.setdefault((sector, "TRWP_coarse"), np.ones(years.size))
+    rows: list[tuple[str, str, int, float]] = []
+    for (sector, pol), value in sorted(series.items(), key=lambda kv: _trend_order(*kv[0])):
+        if pol not in known:
+            continue
+        base = float(value[years == 1990][0])
+        ev = TREND_EVENTS.get(sector, {}) if pol in ("UFP", "TRWP", "TRWP_coarse") else {}
+        scaled = 100.0 * value / base * np.array([ev.get(int(y), 1.0) for y in years])
+        rows.extend(
+            (sector, pol, int(y), round(float(v), 3))
+            for y, v in zip(years[keep], scaled[keep], strict=True)
+        )
+    return pd.DataFrame(rows, columns=["sector", "pollutant", "year", "value"])
+
+
+#: Regional background of the emerging species in 2018 (concentration, its unit): all
+#: illustrative. PFOA: a few pg m-3 in European background air (Barber et al. 2007, J.
+#: Environ. Monit. 9, 530), following the phase-out slowly (a persistent part);
+#: S-metolachlor: annual means of a fraction of ng m-3 at rural sites (Anses 2020 national
+#: exploratory campaign), following national use; TRWP: 0.05-0.7 ug m-3 of PM10 in France
+#: (Panko et al. 2013, Atmos. Environ. 72, 192), following traffic; UFP: a few thousand
+#: particles per cm3 in rural north-western Europe, constant.
+EMERGING_BACKGROUND: dict[str, tuple[float, str]] = {
+    "PFOA": (5e-6, "ug m-3"),
+    "S-metolachlor": (3e-4, "ug m-3"),
+    "TRWP": (0.2, "ug m-3"),
+    "UFP": (4000.0, "cm-3"),
+}
+
+
+def emerging_background(
+    first_year: int, last_year: int, known: set[str], numbers: bool
+) -> pd.DataFrame:
+    """``background.csv`` rows of the emerging species (``year, pollutant, value, units``).
+
+    The 2018 levels of :data:`EMERGING_BACKGROUND` times the species' index relative to 2018
+    (PFOA: ``(I(y) + 0.25) / (I(2018) + 0.25)`` with the phase-out index ``I``, a persistent
+    long-range part; S-metolachlor: use index; TRWP: traffic index; UFP: constant). Particle-number rows (``cm-3``) only when `numbers`
+    (the background reader of the run accepts number concentrations).
+    """
+    from trajectoire.inventory import emerging as em
+
+    f = em.load_emerging_factors()
+    years = np.arange(first_year, last_year + 1)
+    ref = np.array([2018])
+    # a persistent, long-range part: (I(y) + 0.25) / (I(2018) + 0.25), about 5x in 1990
+    pfoa = (em.pfoa_phase_out_index(years) + 0.25) / (em.pfoa_phase_out_index(ref) + 0.25)
+    use = f["pesticide"]["S-metolachlor"]["use_index"]
+    index = {
+        "PFOA": pfoa,
+        "S-metolachlor": em.yearly_index(use, years) / em.yearly_index(use, ref),
+        "TRWP": em.traffic_index(years) / em.traffic_index(ref),
+        "UFP": np.ones(years.size),
+    }
+    rows: list[tuple[int, str, float, str]] = []
+    for pol, (level, units) in EMERGING_BACKGROUND.items():
+        if pol not in known or (units == "cm-3" and not numbers):
+            continue
+        rows.extend(
+            (int(y), pol, _sig(level * float(v)), units)
+            for y, v in zip(years, index[pol], strict=True)
+        )
+    return pd.DataFrame(rows, columns=["year", "pollutant", "value", "units"])

@@ -27,6 +27,7 @@ from trajectoire.geo.grid import Grid
 from trajectoire.sample import geo
 from trajectoire.sample import inventory as inv
 from trajectoire.sample import meteo as met
+from trajectoire.species import known_species
 
 __all__ = ["SAMPLE_FILES", "write_sample"]
 
@@ -157,19 +158,30 @@ def build_sample(
     grid = geo.sample_grid(seed)
     zones = geo.build_zones(seed, grid)
     zones_gdf = geo.zones_frame(zones)
-    stacks = inv.point_sources(reference_year)
+    known = set(known_species())
+    stacks = _with_pfas(inv.point_sources(reference_year), reference_year)
     sites = [(float(s[2]), float(s[3]), float(s[12])) for s in inv.STACKS if s[12] > 0]
     landuse = geo.build_landuse(seed, grid, sites)
     roads = geo.build_roads(seed, grid)
     trends = inv.trends(seed, min(first_year, 2003), max(last_year, reference_year))
     history = inv.point_source_history(seed, trends, reference_year, last_year)
     trends = trends[(trends["year"] >= first_year) & (trends["year"] <= last_year)]
-    areas = _area_emissions(seed, zones_gdf, grid, landuse, reference_year)
+    trends = pd.concat(
+        [trends, inv.emerging_trends(first_year, last_year, known)], ignore_index=True
+    )
+    areas = _area_emissions(seed, zones_gdf, grid, landuse, reference_year, roads)
+    road_factors = pd.concat(
+        [inv.road_emission_factors(), inv.emerging_road_factors(reference_year, known)],
+        ignore_index=True,
+    )
     stations = pd.DataFrame(geo.stations_frame(seed))
     bg = met.background(seed, first_year, last_year)
+    bg_emerging = inv.emerging_background(
+        first_year, last_year, known, numbers=_reads_number_background()
+    )
     annual = met.observations_annual(seed, stations, bg, first_year, last_year)
     hourly = met.observations_hourly(seed, annual, bg, last_year, stations)
-    summary = _summary(stacks, roads, areas, reference_year)
+    summary = _summary(stacks, roads, areas[areas["units"] == "t yr-1"], reference_year)
 
     import geopandas as gpd
 
@@ -184,7 +196,7 @@ def build_sample(
         "point_sources.csv": lambda p: _write_csv(stacks, p),
         "point_source_history.csv": lambda p: _write_csv(history, p),
         "roads.gpkg": lambda p: _write_gpkg(roads_gdf, p, "roads"),
-        "road_emission_factors.csv": lambda p: _write_csv(inv.road_emission_factors(), p),
+        "road_emission_factors.csv": lambda p: _write_csv(road_factors, p),
         "area_emissions.csv": lambda p: _write_csv(areas, p),
         "landuse.tif": lambda p: _write_landuse(landuse, grid, p),
         "trends.csv": lambda p: _write_csv(trends, p),
@@ -192,7 +204,7 @@ def build_sample(
         "stations.csv": lambda p: _write_csv(stations, p),
         "observations_annual.csv": lambda p: _write_csv(annual, p),
         "observations_hourly.csv": lambda p: _write_csv(hourly, p),
-        "background.csv": lambda p: _write_csv(bg, p),
+        "background.csv": lambda p: _write_csv(_with_units(bg, bg_emerging), p),
         "qpv.gpkg": lambda p: _write_gpkg(geo.priority_neighbourhoods(seed), p, "qpv"),
         "config.toml": lambda p: p.write_text(
             _config_text(first_year, last_year, reference_year), encoding="utf-8"
@@ -204,8 +216,65 @@ def build_sample(
     }
 
 
+def _reads_number_background() -> bool:
+    """Whether the run's background reader accepts a particle-number row (``cm-3``).
+
+    The UFP background of the sample is written only then (the sample stays readable by
+    the run of the same version).
+    """
+    import tempfile
+
+    from trajectoire.dispersion.background import read_background
+    from trajectoire.errors import TrajectoireError
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "background.csv"
+        path.write_text("year,pollutant,value,units\n2000,UFP,1.0,cm-3\n", encoding="ascii")
+        try:
+            read_background(path)
+        except TrajectoireError:
+            return False
+    return True
+
+
+def _with_units(bg: pd.DataFrame, emerging: pd.DataFrame) -> pd.DataFrame:
+    """The regulated background, then the emerging species' rows; a ``units`` column only
+    when a row needs another unit than ``ug m-3``."""
+    out = pd.concat([bg.assign(units="ug m-3"), emerging], ignore_index=True)
+    return out if (out["units"] != "ug m-3").any() else out.drop(columns="units")
+
+
+def _with_pfas(stacks: pd.DataFrame, reference_year: int) -> pd.DataFrame:
+    """The stacks with a ``PFOA`` column (0 for the regulated stacks) and the PFAS sites."""
+    stacks = stacks.assign(PFOA=0.0)
+    return pd.concat([stacks, inv.pfas_point_sources(reference_year)], ignore_index=True)
+
+
+def _zone_vkm(zones: Any, roads: dict[str, list]) -> tuple[np.ndarray, np.ndarray]:
+    """Vehicle-km per year of light and heavy vehicles of the road links inside each zone."""
+    geoms = np.asarray(roads["geometry"], dtype=object)
+    aadt = np.asarray(roads["aadt"], float)
+    hdv = np.asarray(roads["hdv_share"], float)
+    tree = shapely.STRtree(geoms)
+    light = np.zeros(len(zones))
+    heavy = np.zeros(len(zones))
+    for k, poly in enumerate(zones.geometry):
+        idx = tree.query(poly, predicate="intersects")
+        if idx.size == 0:
+            continue
+        km = shapely.length(shapely.intersection(geoms[idx], poly)) / 1000.0
+        light[k] = float((aadt[idx] * 365.0 * km * (1.0 - hdv[idx])).sum())
+        heavy[k] = float((aadt[idx] * 365.0 * km * hdv[idx]).sum())
+    return light, heavy
+
+
 def _area_emissions(
-    seed: int, zones: Any, grid: Grid, landuse: np.ndarray, reference_year: int
+    seed: int,
+    zones: Any,
+    grid: Grid,
+    landuse: np.ndarray,
+    reference_year: int,
+    roads: dict[str, list],
 ) -> pd.DataFrame:
     from rasterio import features
 
@@ -243,7 +312,7 @@ def _area_emissions(
     for name, x, y, _ in inv.AIRPORTS:
         hit = np.flatnonzero(zones.geometry.contains(shapely.Point(x, y)).to_numpy())
         airport_zone[name] = int(hit[0]) if hit.size else -1
-    return inv.area_emissions(
+    regulated = inv.area_emissions(
         seed,
         list(zones["zone_id"]),
         population,
@@ -251,7 +320,19 @@ def _area_emissions(
         class_km2,
         shipping_share,
         airport_zone,
+    ).assign(units="t yr-1")
+    vkm_light, vkm_heavy = _zone_vkm(zones, roads)
+    emerging = inv.emerging_area_emissions(
+        list(zones["zone_id"]),
+        reference_year,
+        population,
+        density,
+        class_km2,
+        vkm_light,
+        vkm_heavy,
+        airport_zone,
     )
+    return pd.concat([regulated, emerging], ignore_index=True)
 
 
 def _summary(
@@ -343,6 +424,11 @@ def _map_years(first_year: int, last_year: int) -> list[int]:
 
 def _config_text(first_year: int, last_year: int, reference_year: int) -> str:
     heights = "\n".join(f"{s} = {h:.1f}" for s, h in RELEASE_HEIGHT.items())
+    known = set(known_species())
+    emerging = [p for p in ("UFP", "PFOA", "S-metolachlor", "TRWP", "TRWP_coarse") if p in known]
+    pollutants = ", ".join(
+        f'"{p}"' for p in ("NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC", *emerging)
+    )
     territories = ", ".join(f'"{t}"' for t in geo.ORDER)
     map_years = ", ".join(str(y) for y in _map_years(first_year, last_year))
     return f"""# Run configuration of the trajectoire sample (see docs/configuration.md).
@@ -353,7 +439,7 @@ name = "trajectoire sample"
 first_year = {first_year}
 last_year = {last_year}
 reference_year = {reference_year}
-pollutants = ["NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"]
+pollutants = [{pollutants}]
 
 [grid]
 crs = "EPSG:2154"
@@ -485,18 +571,18 @@ used as such.
 |---|---|
 | `territories.gpkg` | layer `territories`: `territory`, `name`, `population` (INSEE 2023), polygons (EPSG:2154) with the real areas |
 | `zones.gpkg` | layer `zones`: {n_terr} commune-like zones (Voronoi cells) inside the territories, {n_out} coarser zones (`territory` empty) covering the rest of the regional grid (bounds of the territories + 5 km); census populations `pop_1990` ... `pop_2023`. Per territory, `pop_2023` and `pop_2019` sum to the INSEE totals; earlier years follow a per-territory growth rate (Lille +0.3 %/yr, Dunkerque -0.3 %/yr, Vexin-Thelle +0.7 %/yr...). The outside zones hold {pop_out:,} inhabitants (synthetic density around the real towns) |
-| `point_sources.csv` | {n_stacks} industrial stacks (steelworks, aluminium smelter, refinery, CCGT and LNG terminal at Dunkerque; chemicals, glass, food, paint shops, incinerators elsewhere) with height, diameter, exit temperature and velocity, commissioning / closure years, and emissions [t/yr]. For a stack not operating in {reference_year}, the figures are those of its last (first) full year of operation |
+| `point_sources.csv` | {n_stacks} industrial stacks (steelworks, aluminium smelter, refinery, CCGT and LNG terminal at Dunkerque; chemicals, glass, food, paint shops, incinerators elsewhere) with height, diameter, exit temperature and velocity, commissioning / closure years, and emissions [t/yr]. For a stack not operating in {reference_year}, the figures are those of its last (first) full year of operation. Column `PFOA` [t/yr]: two **illustrative** fluorochemical sites (`ACSO-FLUORO`, `MEL-TEXCOAT`, closed 2012) with no regulated emission, their 1990 figure times the PFOA phase-out index |
 | `point_source_history.csv` | yearly register-like figures 2003-{last_year} for the largest stacks |
 | `roads.gpkg` | layer `roads`: motorways (A1, A2, A16, A21, A22, A23, A25, A26, A27) and trunk roads along approximate real corridors, urban grids in the towns, rural links; `aadt` [veh/day], `hdv_share` |
-| `road_emission_factors.csv` | g/km/vehicle per road category and pollutant, light and heavy vehicles (COPERT-like magnitudes for a 2018 French fleet, PM including tyre, brake and road wear) |
-| `area_emissions.csv` | totals per zone, GNFR sector and pollutant [t/yr] for the area sectors: per-capita factors (heating, solvents, small industry, off-road, waste, other), per-km2 factors of the land-use classes (agriculture, industrial estates), the port of Dunkerque (shipping), Lille-Lesquin and Beauvais-Tillé airports (aviation) |
+| `road_emission_factors.csv` | g/km/vehicle per road category and pollutant, light and heavy vehicles (COPERT-like magnitudes for a 2018 French fleet, PM including tyre, brake and road wear); `TRWP`: the airborne (PM10) part of tyre and road wear of the fleet model with the tyre speed correction of each category (EMEP/EEA 1.A.3.b.vi-vii; `TRWP_coarse`, the part deposited near the road, when the species registry knows it) |
+| `area_emissions.csv` | totals per zone, GNFR sector and pollutant [t/yr] for the area sectors: per-capita factors (heating, solvents, small industry, off-road, waste, other), per-km2 factors of the land-use classes (agriculture, industrial estates), the port of Dunkerque (shipping), Lille-Lesquin and Beauvais-Tillé airports (aviation). Column `units`: `t yr-1`, or `yr-1` for the particle numbers of `UFP` (road exhaust from the vehicle-km of the roads in each zone with the fleet model of {reference_year}, the airports' landing/take-off cycles, residential wood burning); `S-metolachlor` volatilised from arable land (`L_AgriOther`). Emerging species: `trajectoire.inventory.emerging`, factors in `data/emerging_factors.toml`, mostly illustrative (docs/emerging.md) |
 | `landuse.tif` | uint8 classes on the 100 m regional grid (1 urban, 2 industrial, 3 arable, 4 pasture, 5 forest, 6 water), consistent with the towns, the stacks, the port and the sea north of Dunkerque |
-| `trends.csv` | national trend indices (1990 = 100) per GNFR sector and pollutant, {first_year}-{last_year}: smooth shapes with one-year events (cold winters, 2009 recession, 2020 lockdowns) |
+| `trends.csv` | national trend indices (1990 = 100) per GNFR sector and pollutant, {first_year}-{last_year}: smooth shapes with one-year events (cold winters, 2009 recession, 2020 lockdowns); for the emerging species the models' own indices (fleet renewal and traffic for UFP and TRWP, LTO cycles, wood appliances, S-metolachlor use, PFOA phase-out) |
 | `meteo.csv.gz` | hourly surface weather at a Lille-Lesquin-like station, every hour of every year (UTC): `wind_speed` [m/s at 10 m], `wind_direction` [deg from], `cloud_cover` [okta], `temperature` [K]; prevailing south-westerly winds, mean speed about 4.7 m/s, diurnal and seasonal cycles, calmer clear nights, year-to-year variability |
 | `stations.csv` | 11 monitoring stations (real codes and positions rounded to 100 m), `type`, and the territory their point falls in |
 | `observations_annual.csv` | **synthetic** annual means [ug/m3] of NO2, PM10, PM2.5, SO2 with plausible levels and trends, stations starting in different years, a few missing years |
 | `observations_hourly.csv` | **synthetic** hourly NO2 and PM10 of {last_year} at 4 stations, consistent with the annual means and the sample weather (higher in calm stable hours, rush hours, continental episodes) |
-| `background.csv` | regional background [ug/m3] per year (NOx, NO2, PM10, PM2.5, SO2, NH3, NMVOC) |
+| `background.csv` | regional background [ug/m3] per year (NOx, NO2, PM10, PM2.5, SO2, NH3, NMVOC; **illustrative** levels of PFOA, S-metolachlor and TRWP, and of UFP [cm-3, with a `units` column] when the run reads particle-number backgrounds) |
 | `qpv.gpkg` | layer `qpv`: **synthetic** priority neighbourhoods (`zone_id` `QPV-SYN-...`, `territory`): {n_qpv} smooth polygons of 50-130 ha near the centres of Lille, Roubaix, Tourcoing, Villeneuve-d'Ascq, Dunkerque, Grande-Synthe, Creil and Nogent-sur-Oise. **They are not the real QPV** (quartiers prioritaires de la politique de la ville): they only exercise `[inputs] exposure_zones` |
 | `config.toml` | the run configuration (`docs/configuration.md`) |
 

@@ -50,10 +50,11 @@ import numpy as np
 import pandas as pd
 
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError
-from trajectoire.sectors import GNFR, normalise_sector
+from trajectoire.sectors import GNFR
 from trajectoire.tables import columns_option, read_table
 from trajectoire.trajectory.trends import (
     aggregate_sectors,
+    checked_sector_mapping,
     overlap_splice,
     series_of,
     validate_trends,
@@ -683,23 +684,16 @@ def _read_vintage(
             missing,
         )
     codes = sorted(long["sector"].unique())
-    user: dict[str, tuple[str, ...]] = {}
-    for g, cs in (sector_mapping or {}).items():
-        canon = normalise_sector(g, what=f"{what}: {key} sector_mapping key")
-        cs_t = (cs,) if isinstance(cs, str) else tuple(cs)
-        absent = [c for c in cs_t if c not in codes]
-        if absent:
-            raise InputError(
-                f"{what} (vintage {vintage}): {key} sector_mapping.{canon} names code(s) "
-                f"{absent}, not in the file; its sector codes are {codes}."
-            )
+    user = checked_sector_mapping(
+        sector_mapping or {}, codes, what=f"{what} (vintage {vintage})", key=f"{key} sector_mapping"
+    )
+    for canon, cs_t in user.items():
         if (pair := _overlapping(cs_t)) is not None:
             raise InputError(
                 f"{what} (vintage {vintage}): {key} sector_mapping.{canon} sums {pair[0]!r} "
                 f"and {pair[1]!r}, but {pair[1]!r} is part of {pair[0]!r}: it would be "
                 "counted twice. Keep the detailed codes or their total, not both."
             )
-        user[canon] = cs_t
     mapping, report = _default_mapping(
         codes, user=user, ignore=set(ignore_codes or ()), vintage=vintage, what=what, key=key
     )

@@ -50,6 +50,7 @@ __all__ = [
     "Method",
     "TrajectoryMethod",
     "aggregate_sectors",
+    "checked_sector_mapping",
     "extrapolate_trend",
     "overlap_splice",
     "ratio_series",
@@ -178,6 +179,59 @@ def validate_trends(table: pd.DataFrame, *, what: str = "trend table") -> pd.Dat
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 
 
+def checked_sector_mapping(
+    mapping: Mapping[str, str | Sequence[str]],
+    codes: Iterable[str],
+    *,
+    what: str,
+    key: str = "sector_mapping",
+) -> dict[str, tuple[str, ...]]:
+    """A sector mapping with GNFR ids as keys, each of its codes checked to be in a table.
+
+    Parameters
+    ----------
+    mapping : mapping of str to str or sequence of str
+        GNFR id or alias -> series sector code(s), as for :func:`aggregate_sectors`.
+    codes : iterable of str
+        The sector codes the table has.
+    what : str
+        Name of the table, for error messages.
+    key : str, default "sector_mapping"
+        Setting that holds `mapping`, named in messages.
+
+    Returns
+    -------
+    dict of str to tuple of str
+        Canonical GNFR id -> its codes, in the order of `mapping`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A key that is not a GNFR sector, two keys naming the same sector, or a code the table
+        does not have.
+
+    Examples
+    --------
+    >>> checked_sector_mapping({"F": "RD"}, ["RD", "IP"], what="t")
+    {'F_RoadTransport': ('RD',)}
+    """
+    have = sorted(set(codes))
+    out: dict[str, tuple[str, ...]] = {}
+    for gnfr, given in mapping.items():
+        canon = normalise_sector(gnfr, what=f"{what}: {key} key")
+        if canon in out:
+            raise InputError(f"{what}: {key} maps {canon} twice; give each sector once.")
+        codes_t = (given,) if isinstance(given, str) else tuple(given)
+        missing = [c for c in codes_t if c not in have]
+        if missing:
+            raise InputError(
+                f"{what}: {key}.{canon} names code(s) {missing}, but the table has no such "
+                f"sector (its sector codes are {have}). Fix {key}."
+            )
+        out[canon] = codes_t
+    return out
+
+
 def aggregate_sectors(
     table: pd.DataFrame,
     mapping: Mapping[str, str | Sequence[str]],
@@ -219,15 +273,7 @@ def aggregate_sectors(
     have = set(table["sector"].astype(str))
     extra = [c for c in ("series",) if c in table.columns]
     parts = []
-    for gnfr, codes in mapping.items():
-        canon = normalise_sector(gnfr, what=f"{what}: sector mapping key")
-        codes_t = (codes,) if isinstance(codes, str) else tuple(codes)
-        missing = [c for c in codes_t if c not in have]
-        if missing:
-            raise InputError(
-                f"{what}: the sector mapping sends {missing} to {canon}, but the table has no "
-                f"such sector (it has {sorted(have)}). Fix the mapping (sector_mapping=...)."
-            )
+    for canon, codes_t in checked_sector_mapping(mapping, have, what=what).items():
         sub = table[table["sector"].astype(str).isin(codes_t)]
         keys = [*extra, "pollutant", "year"]
         grouped = sub.groupby(keys, sort=True)["value"]

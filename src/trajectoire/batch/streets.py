@@ -1,0 +1,191 @@
+"""Roadside values of a finished run: roads as line sources at stations or streets.
+
+The run's maps resolve roads only at the grid scale. :func:`roadside_values_of_run` reads what
+a run's configuration and output hold (roads and their emission factors, the meteorology, the
+stations or a table of points, the cell values and the year's road emission, the NO2 settings)
+and hands them to :func:`trajectoire.dispersion.roads.roadside_values`, which adds the
+line-source (RLINE-like) increment and, where a point carries canyon columns, the OSPM-like
+street-canyon increment (``docs/roads.md``). The command ``trajectoire streets`` is this
+function.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from trajectoire.dispersion.chemistry import fno2_shares
+from trajectoire.dispersion.roads import roadside_values
+from trajectoire.errors import ConfigError
+from trajectoire.geo.grid import Grid
+from trajectoire.inventory.proxies import grid_roads
+from trajectoire.io.config import RunConfig
+from trajectoire.io.formats import read_input
+from trajectoire.meteo.classes import met_classes, select_years
+from trajectoire.meteo.stability import add_stability
+
+__all__ = ["roadside_values_of_run"]
+
+log = logging.getLogger("trajectoire")
+ROAD = "F_RoadTransport"
+
+
+def roadside_values_of_run(
+    config: RunConfig,
+    run: str | Path | xr.Dataset,
+    *,
+    points: pd.DataFrame | None = None,
+    years: Sequence[int] | None = None,
+    radius: float = 1000.0,
+    kerb_distance: float | None = None,
+) -> pd.DataFrame:
+    """Roadside annual means at stations or streets from a run's configuration and output.
+
+    Parameters
+    ----------
+    config : RunConfig
+        The run's configuration: ``[inputs] roads``, ``road_emission_factors`` and ``meteo``
+        are needed; ``[inputs] stations`` gives the points when `points` is not given.
+    run : path or xarray.Dataset
+        The run's output (``concentration``, ``emission`` by sector).
+    points : pandas.DataFrame, optional
+        ``id`` (or ``station_id``), ``x``, ``y`` [m, grid CRS] and the optional canyon columns
+        of :func:`trajectoire.dispersion.roads.roadside_values`. Points outside the run's grid
+        are left out with a warning naming them.
+    years : sequence of int, optional
+        Years to compute (default: every year of the output).
+    radius : float, default 1000.0
+        Window of the roads taken as lines around each point [m].
+    kerb_distance : float, optional
+        Evaluate the lines this far from the nearest road [m] (default: at the point).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per year, point and pollutant (columns of
+        :func:`~trajectoire.dispersion.roads.roadside_values`), ``grid_value`` and
+        ``roadside`` [ug m-3].
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        A needed input is not configured.
+    """
+    inputs = config.inputs
+    specs = {key: getattr(inputs, key) for key in ("roads", "road_emission_factors", "meteo")}
+    for key, spec in specs.items():
+        if spec is None:
+            raise ConfigError(f"[inputs] {key} is needed for roadside values; set it.")
+    ds = run.load() if isinstance(run, xr.Dataset) else _open(run)
+    grid = Grid.from_xarray(ds)
+    factors = read_input("road_emission_factors", specs["road_emission_factors"])
+    roads = read_input("roads", specs["roads"], emission_factors=factors).to_crs(grid.crs)
+    pts = _points_on_grid(config, grid, points)
+    years = [int(y) for y in (years if years is not None else ds["year"].values)]
+    freq = select_years(_met_classes(config), years, what=str(inputs.meteo))
+    pols = [str(p) for p in ds["pollutant"].values]
+    dispersed = [p for p in pols if p != "NO2" and p in roads.columns]
+    asked = dispersed + (["NO2"] if "NO2" in pols else [])
+    scale = _emission_scale(ds, roads, grid, years, dispersed)
+    cells = _cell_values(ds, pts, years, asked)
+    d = config.dispersion
+    tables = []
+    for year in years:
+        fno2, curve = 0.0, config.no2.method
+        if config.no2.method == "fno2":
+            fno2, curve = float(fno2_shares([ROAD], year, config.no2.fno2)[0]), config.no2.curve
+        tables.append(
+            roadside_values(
+                roads,
+                freq,
+                grid,
+                pts,
+                pollutants=asked,
+                years=[year],
+                grid_values=cells,
+                emission_scale=scale,
+                hourly_met=_hourly(config),
+                radius=radius,
+                kerb_distance=kerb_distance,
+                release_height=d.release_height.get(ROAD, 1.0),
+                grid_initial_sigma_z=d.initial_sigma_z.get(ROAD, 0.0),
+                receptor_height=d.receptor_height,
+                sigma=d.sigma,
+                fno2=fno2,
+                no2_method=curve,
+                roughness_length=config.meteo.roughness_length,
+            )  # fmt: skip
+        )
+    return pd.concat(tables, ignore_index=True)
+
+
+def _open(path: str | Path) -> xr.Dataset:
+    with xr.open_dataset(path) as out:
+        return out.load()
+
+
+def _hourly(config: RunConfig) -> xr.Dataset:
+    m = config.meteo
+    assert config.inputs.meteo is not None  # checked by roadside_values_of_run
+    hourly = read_input("meteo", config.inputs.meteo, latitude=m.latitude,
+                        longitude=m.longitude, roughness_length=m.roughness_length)  # fmt: skip
+    return add_stability(hourly, urban_stable_adjustment=m.urban_stable_adjustment)
+
+
+def _met_classes(config: RunConfig) -> xr.Dataset:
+    m = config.meteo
+    return met_classes(_hourly(config), calm_threshold=m.calm_threshold,
+                       n_directions=m.direction_sectors,
+                       direction_resolution=m.direction_resolution)  # fmt: skip
+
+
+def _points_on_grid(config: RunConfig, grid: Grid, points: pd.DataFrame | None) -> pd.DataFrame:
+    """The points (default: the configured stations, in the grid CRS) that lie on the grid."""
+    if points is None:
+        if config.inputs.stations is None:
+            raise ConfigError("no [inputs] stations: give the points (trajectoire streets "
+                              "--points P.csv with id, x, y).")  # fmt: skip
+        points = read_input("stations", config.inputs.stations, to_crs=grid.crs)
+    key = "id" if "id" in points.columns else "station_id"
+    _, _, inside = grid.cell_index(points["x"].to_numpy(float), points["y"].to_numpy(float))
+    if not inside.all():
+        out = points.loc[~inside, key].astype(str).tolist()
+        log.warning("%d point(s) outside the run's grid are left out: %s", len(out), out)
+    return points.loc[inside].reset_index(drop=True)
+
+
+def _emission_scale(
+    ds: xr.Dataset, roads: pd.DataFrame, grid: Grid, years: list[int], pols: list[str]
+) -> pd.DataFrame:
+    """The year's road emission over the reference links' total, per pollutant."""
+    reference = grid_roads(roads, grid).sum(("y", "x"))
+    rows = []
+    for year in years:
+        for p in pols:
+            em = float(ds["emission"].sel(year=year, sector=ROAD, pollutant=p).sum())
+            ref = float(reference.sel(pollutant=p))
+            rows.append({"year": year, "pollutant": p, "factor": em / ref if ref > 0 else 1.0})
+    return pd.DataFrame(rows)
+
+
+def _cell_values(
+    ds: xr.Dataset, points: pd.DataFrame, years: list[int], pols: list[str]
+) -> pd.DataFrame:
+    """The run's annual mean in each point's cell [ug m-3]."""
+    key = "id" if "id" in points.columns else "station_id"
+    grid = Grid.from_xarray(ds)
+    row, col, _ = grid.cell_index(points["x"].to_numpy(float), points["y"].to_numpy(float))
+    rows = []
+    for year in years:
+        for p in pols:
+            conc = ds["concentration"].sel(year=year, pollutant=p).values
+            rows += [{"year": year, "id": str(pid), "pollutant": p, "value": float(conc[r, c])}
+                     for pid, r, c in zip(points[key], row, col, strict=True)]  # fmt: skip
+    return pd.DataFrame(rows, columns=["year", "id", "pollutant", "value"]).astype(
+        {"value": np.float64}
+    )

@@ -1,0 +1,57 @@
+"""``trajectoire streets`` end to end: a small run, then its roadside values (issue 14, roads)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from test_pipeline import small_config
+from trajectoire.cli import main
+from trajectoire.errors import TrajectoireWarning
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    tmp = tmp_path_factory.mktemp("streets")
+    cfg = small_config(tmp)
+    out = tmp / "out.nc"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        assert main(["run", str(cfg), "--out", str(out), "-q"]) == 0
+    return cfg, out
+
+
+def test_streets_on_a_run_output(
+    run: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg, out = run
+    csv = out.parent / "streets.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        assert main(["streets", str(cfg), "--run", str(out), "--out", str(csv)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    table = pd.read_csv(csv)
+    with xr.open_dataset(out) as ds:
+        years = set(int(y) for y in ds["year"].values)
+        stations = set(str(s) for s in ds["station"].values) if "station" in ds.dims else set()
+        cells = ds["station_concentration"].load() if "station_concentration" in ds else None
+    assert set(table["year"]) == years
+    if stations:
+        assert set(table["id"]) <= stations
+    # the roadside value is the run's cell value corrected by the increment, row by row
+    np.testing.assert_allclose(
+        table["roadside"], table["grid_value"] + table["roadside_increment"], rtol=1e-12
+    )
+    # the increment of a linear pollutant is the line part minus the gridded part
+    lin = table[table["pollutant"] != "NO2"]
+    np.testing.assert_allclose(lin["increment"], lin["line"] - lin["grid"], rtol=1e-9, atol=1e-12)
+    assert (table["roadside"] >= 0).all() and np.isfinite(table["roadside"]).all()
+    if cells is not None:
+        row = table.iloc[0]
+        want = float(cells.sel(year=row["year"], station=row["id"], pollutant=row["pollutant"]))
+        assert row["grid_value"] == pytest.approx(want, rel=1e-6)
