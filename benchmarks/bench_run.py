@@ -1,41 +1,89 @@
-"""Benchmark of a whole batch run: serial against a local Dask cluster of 2 workers.
+"""Benchmark of a whole batch run: its CPU time against the FFT floor, and its peak memory.
 
-Runs ``trajectoire run data/sample/config.toml`` in subprocesses, serially and with
-``--workers 2``, and prints for each the wall time, the peak resident memory of the whole
-process tree (sampled every 0.1 s with psutil: the CLI process and its Dask workers) and the
-size of the output, then the ratio serial / parallel of the wall times. It also checks the
-issue-7 budgets: output under 500 MB and peak memory under 4 GB, and the issue-6 goal: the
-whole sample run in under 3 minutes.
+Runs ``trajectoire run`` on the bundled sample at the production 100 m grid (a copy of
+``data/sample/config.toml`` with ``[grid] resolution`` set by ``--resolution``) in a
+subprocess that records every real FFT the run does (shape, padded size, dtype: the calls
+of :mod:`scipy.fft` made by :class:`trajectoire.dispersion.ConvolutionPlan` and
+:meth:`trajectoire.dispersion.YearDispersion.adjoints`), then, in the same run, times each
+distinct transform alone (same arrays, same threads) and multiplies by its count: that is
+the *FFT floor*, the CPU time the run cannot go below while it does the same transforms.
+It prints:
+
+* the run's CPU time (user + system of the process and its children, ``getrusage``), its
+  wall time and the peak resident memory of the process tree (sampled every 0.1 s with
+  psutil, and ``ru_maxrss``), with the load average before and after;
+* the FFT floor, split into full-grid transforms and receptor-window transforms;
+* the ratio run CPU / FFT floor (issue 18 target: <= 1.5) and the memory budget (< 4 GB);
+* with ``--workers N``, the same run on a local Dask cluster of N workers, its wall time
+  and whether its output is identical to the serial one.
 
 Usage::
 
-    python benchmarks/bench_run.py [--config data/sample/config.toml] [--years 1990:2023]
-                                   [--workers 2] [--keep DIR]
+    python benchmarks/bench_run.py [--config data/sample/config.toml] [--resolution 100]
+                                   [--years 1990:2023] [--workers 0] [--keep DIR]
 
-Absolute times on a shared machine are noise; the ratio is what counts (on a machine with
-fewer free cores than workers it stays near 1).
+CPU times are what count on a shared machine (wall times there are noise); the floor is
+measured under the same load as the run, a few seconds after it.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import re
+import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 OUTPUT_BUDGET = 500 * 2**20  # bytes
 MEMORY_BUDGET = 4 * 2**30  # bytes
-TIME_GOAL = 180.0  # s, the whole sample run (issue 6)
+FLOOR_TARGET = 1.5  # run CPU / FFT floor (issue 18)
 
 
-def _tree_rss(proc: object) -> int:
+# ------------------------------------------------------------------------------ child side
+def _child(record: Path, argv: list[str]) -> int:
+    """Run the CLI with `argv`, recording each scipy.fft real transform; write the record."""
+    import numpy as np
+    import scipy.fft
+
+    calls: Counter[tuple[Any, ...]] = Counter()
+    real_rfftn, real_irfftn = scipy.fft.rfftn, scipy.fft.irfftn
+
+    def key(kind: str, x: Any, s: Any, axes: Any) -> tuple[Any, ...]:
+        a = np.asarray(x)
+        return (kind, tuple(a.shape), a.dtype.str, tuple(s) if s is not None else None, axes)
+
+    def rfftn(x: Any, s: Any = None, axes: Any = None, **kw: Any) -> Any:
+        calls[key("rfftn", x, s, axes)] += 1
+        return real_rfftn(x, s=s, axes=axes, **kw)
+
+    def irfftn(x: Any, s: Any = None, axes: Any = None, **kw: Any) -> Any:
+        calls[key("irfftn", x, s, axes)] += 1
+        return real_irfftn(x, s=s, axes=axes, **kw)
+
+    scipy.fft.rfftn, scipy.fft.irfftn = rfftn, irfftn
+    from trajectoire.cli import main
+
+    try:
+        code = main(argv)
+    finally:
+        rows = [[list(k[:3]) + [k[3], k[4]], n] for k, n in calls.items()]
+        record.write_text(json.dumps(rows))
+    return int(code or 0)
+
+
+# ----------------------------------------------------------------------------- parent side
+def _tree_rss(proc: Any) -> int:
     import psutil
 
-    assert isinstance(proc, psutil.Process)
     total = 0
     try:
         procs = [proc, *proc.children(recursive=True)]
@@ -49,10 +97,16 @@ def _tree_rss(proc: object) -> int:
     return total
 
 
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def measure(cmd: list[str], out: Path) -> dict[str, float]:
-    """Run `cmd`; return wall time [s], peak tree memory [bytes] and output size [bytes]."""
+    """Run `cmd`: wall [s], CPU of the tree [s], peak tree memory [bytes], output [bytes]."""
     import psutil
 
+    cpu0 = _children_cpu()
     start = time.perf_counter()
     popen = subprocess.Popen(cmd)
     proc = psutil.Process(popen.pid)
@@ -63,7 +117,66 @@ def measure(cmd: list[str], out: Path) -> dict[str, float]:
     wall = time.perf_counter() - start
     if popen.returncode != 0:
         raise SystemExit(f"command failed with exit code {popen.returncode}: {' '.join(cmd)}")
-    return {"wall": wall, "peak": float(peak), "size": float(out.stat().st_size)}
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # Linux: kB
+    return {
+        "wall": wall,
+        "cpu": _children_cpu() - cpu0,
+        "peak": float(max(peak, maxrss)),
+        "size": float(out.stat().st_size),
+    }
+
+
+def fft_floor(rows: list[list[Any]], min_time: float = 0.3) -> dict[str, float]:
+    """CPU time [s] of the recorded transforms timed alone: each distinct call is repeated
+    until it has run `min_time` s (at least twice), its median CPU time times its count.
+
+    Returns the floor split into ``grid`` (transforms padded to the whole grid's size, the
+    largest) and ``window`` (receptor windows and their kernel spectra), and ``calls``.
+    """
+    import numpy as np
+    import scipy.fft
+
+    rng = np.random.default_rng(0)
+    sizes = [int(np.prod(r[0][3])) for r in rows if r[0][3] is not None]
+    largest = max(sizes, default=0)
+    out = {"grid": 0.0, "window": 0.0, "calls": 0.0}
+    for (kind, shape, dtype, s, axes), count in rows:
+        dt = np.dtype(dtype)
+        x = rng.random(shape)
+        if dt.kind == "c":
+            x = x + 1j * rng.random(shape)
+        x = x.astype(dt)
+        fn = scipy.fft.rfftn if kind == "rfftn" else scipy.fft.irfftn
+        ax = tuple(axes) if axes is not None else None
+        times: list[float] = []
+        spent = 0.0
+        while len(times) < 2 or (spent < min_time and len(times) < 50):
+            t0 = time.process_time()
+            fn(x, s=s, axes=ax, workers=-1)
+            dt_s = time.process_time() - t0
+            times.append(dt_s)
+            spent += dt_s
+        cost = float(np.median(times)) * count
+        padded = int(np.prod(s)) if s is not None else int(np.prod(shape[-2:]))
+        out["grid" if padded == largest else "window"] += cost
+        out["calls"] += count
+    return out
+
+
+def _config_at(config: Path, resolution: float | None, workdir: Path) -> Path:
+    """`config`, or a copy beside it with ``[grid] resolution`` replaced (inputs are
+    relative to the configuration file, so the copy stays in its folder)."""
+    if resolution is None:
+        return config
+    text = config.read_text()
+    new, n = re.subn(
+        r"(?m)^(\s*resolution\s*=\s*)[0-9.eE+-]+", rf"\g<1>{resolution!r}", text, count=1
+    )
+    if n != 1:
+        raise SystemExit(f"{config}: no [grid] resolution line to replace.")
+    copy = config.parent / f".bench_run_{workdir.name}.toml"
+    copy.write_text(new)
+    return copy
 
 
 def _same_content(a: Path, b: Path) -> bool:
@@ -72,8 +185,6 @@ def _same_content(a: Path, b: Path) -> bool:
     import xarray as xr
 
     volatile = {"history", "trajectoire_config_file"}
-    # no dask: the files' 128-cell tiles would make ~10^5 tasks per variable; one year of
-    # one variable is loaded at a time instead
     with xr.open_dataset(a) as da, xr.open_dataset(b) as db:
         if list(da.variables) != list(db.variables):
             return False
@@ -94,81 +205,83 @@ def _same_content(a: Path, b: Path) -> bool:
         return ga.keys() == gb.keys() and all(np.array_equal(ga[k], gb[k]) for k in ga)
 
 
-def _check_ready(config: Path) -> None:
-    try:
-        import psutil  # noqa: F401
-    except ImportError:
-        raise SystemExit(
-            "psutil is needed (it comes with dask.distributed): pip install psutil"
-        ) from None
-    try:
-        import trajectoire.pipeline  # noqa: F401
-    except ModuleNotFoundError as exc:
-        raise SystemExit(
-            f"trajectoire.pipeline cannot be imported ({exc}): the concentration chain is not "
-            "there yet, so a whole run cannot be benchmarked."
-        ) from None
-    if not config.is_file():
-        raise SystemExit(
-            f"{config} not found: write the sample first with `trajectoire sample {config.parent}`."
-        )
+def _load() -> str:
+    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def main() -> None:
     """Run the benchmark and print the table."""
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        raise SystemExit(_child(Path(sys.argv[2]), sys.argv[3:]))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
+    ap.add_argument(
+        "--resolution",
+        type=float,
+        default=100.0,
+        help="grid resolution [m] (default 100, the production grid; 0: the config's)",
+    )
     ap.add_argument("--years", help="subset of years, e.g. 1990:1999 (default: all)")
-    ap.add_argument("--workers", type=int, default=2, help="0: serial run only")
+    ap.add_argument("--workers", type=int, default=0, help="also run on N Dask workers")
     ap.add_argument("--keep", type=Path, help="keep the outputs in this directory")
     args = ap.parse_args()
-    _check_ready(args.config)
-
+    if not args.config.is_file():
+        raise SystemExit(
+            f"{args.config} not found: write the sample first with "
+            f"`trajectoire sample {args.config.parent}`."
+        )
     workdir = Path(tempfile.mkdtemp(prefix="bench_run_"))
-    exe = [sys.executable, "-m", "trajectoire.cli"]
+    config = _config_at(args.config, args.resolution or None, workdir)
+    record = workdir / "ffts.json"
     try:
-        results = {}
-        modes: list[tuple[str, list[str]]] = [("serial", [])]
-        if args.workers > 0:
-            modes.append((f"{args.workers} workers", ["--workers", str(args.workers)]))
-        for label, extra in modes:
-            out = workdir / f"{label.split()[0]}.nc"
-            cmd = [*exe, "run", str(args.config), "--out", str(out), "-q", *extra]
-            if args.years:
-                cmd += ["--years", args.years]
-            print(f"running: {' '.join(cmd)}", flush=True)
-            results[label] = measure(cmd, out)
+        base = ["run", str(config), "-q"] + (["--years", args.years] if args.years else [])
+        print(f"machine: {os.cpu_count()} cores; before the run: {_load()}", flush=True)
+        out = workdir / "serial.nc"
+        cmd = [sys.executable, __file__, "--child", str(record), *base, "--out", str(out)]
+        res = f"resolution {args.resolution:g} m" if args.resolution else "the configuration's grid"
+        print(f"running: trajectoire {' '.join(base)} ({res})")
+        serial = measure(cmd, out)
+        after_run = _load()
+        rows = json.loads(record.read_text())
+        floor = fft_floor(rows)
+        total_floor = floor["grid"] + floor["window"]
+        print(f"after the run: {after_run}; after the FFT floor: {_load()}")
         print()
-        print(f"{'run':<12} {'wall [s]':>10} {'peak memory [MiB]':>18} {'output [MiB]':>13}")
-        for label, r in results.items():
-            print(
-                f"{label:<12} {r['wall']:>10.1f} {r['peak'] / 2**20:>18.0f} "
-                f"{r['size'] / 2**20:>13.1f}"
-            )
-        serial = results["serial"]
+        print(f"serial run: CPU {serial['cpu']:.1f} s, wall {serial['wall']:.1f} s")
+        print(
+            f"FFT floor (the run's {floor['calls']:.0f} real transforms timed alone): "
+            f"{total_floor:.1f} s CPU = full grid {floor['grid']:.1f} s + receptor windows "
+            f"{floor['window']:.1f} s"
+        )
+        ratio = serial["cpu"] / total_floor if total_floor > 0 else float("nan")
+        print(
+            f"ratio run CPU / FFT floor: {ratio:.2f} "
+            f"({'OK' if ratio <= FLOOR_TARGET else 'OVER'} target {FLOOR_TARGET})"
+        )
+        print(
+            f"peak memory {serial['peak'] / 2**30:.2f} GiB "
+            f"({'OK' if serial['peak'] < MEMORY_BUDGET else 'OVER'} 4 GB); output "
+            f"{serial['size'] / 2**20:.1f} MiB "
+            f"({'OK' if serial['size'] < OUTPUT_BUDGET else 'OVER'} 500 MB)"
+        )
         if args.workers > 0:
-            parallel = results[f"{args.workers} workers"]
+            pout = workdir / "parallel.nc"
+            pcmd = [sys.executable, "-m", "trajectoire.cli", *base, "--out", str(pout)]
+            pcmd += ["--workers", str(args.workers)]
+            par = measure(pcmd, pout)
             print(
-                f"\nratio serial / {args.workers} workers (wall time): "
-                f"{serial['wall'] / parallel['wall']:.2f}"
+                f"{args.workers} workers: wall {par['wall']:.1f} s, CPU {par['cpu']:.1f} s, "
+                f"peak {par['peak'] / 2**30:.2f} GiB; serial / parallel wall "
+                f"{serial['wall'] / par['wall']:.2f} ({_load()})"
             )
-            same = _same_content(workdir / "serial.nc", workdir / f"{args.workers}.nc")
-            print(f"serial and parallel outputs identical in content: {same}")
-        worst_peak = max(r["peak"] for r in results.values())
-        print(
-            f"budgets: output {serial['size'] / 2**20:.1f} MiB "
-            f"({'OK' if serial['size'] < OUTPUT_BUDGET else 'OVER'} 500 MB), peak memory "
-            f"{worst_peak / 2**30:.2f} GiB ({'OK' if worst_peak < MEMORY_BUDGET else 'OVER'} 4 GB)"
-        )
-        print(
-            f"issue-6 goal: whole serial run {serial['wall']:.0f} s "
-            f"({'OK' if serial['wall'] < TIME_GOAL else 'OVER'} {TIME_GOAL:.0f} s)"
-        )
+            print(f"serial and parallel outputs identical: {_same_content(out, pout)}")
         if args.keep:
             args.keep.mkdir(parents=True, exist_ok=True)
             for f in workdir.glob("*.nc"):
                 shutil.copy2(f, args.keep / f.name)
     finally:
+        if config != args.config:
+            config.unlink(missing_ok=True)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -17,7 +17,10 @@ trajectoire 0.1 did it lazily, map by map) against copying the compressed chunks
 (:func:`trajectoire.runner.assemble`). It prints times, sizes, the ratios, and checks that
 every file reads back the same values.
 
-Usage: ``python benchmarks/bench_write.py [--year 2020] [--repeat 3]``
+With ``--levels 1,3,6`` it only times the compression of the year's stored tiles at those
+zlib levels (CPU time and size; issue 18).
+
+Usage: ``python benchmarks/bench_write.py [--year 2020] [--repeat 3] [--levels 1,3,6]``
 """
 
 from __future__ import annotations
@@ -50,11 +53,56 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
+def compression_levels(ds: xr.Dataset, levels: list[int], tile: int = 128) -> None:
+    """CPU time and size of deflating the year's maps at each zlib level (issue 18).
+
+    Every 128 x 128 tile that is not all NaN (the tiles the writer stores) of the float32
+    maps is encoded as the writer does (HDF5 shuffle, then zlib), on one thread; also level
+    3 without shuffle. CPU time is ``time.process_time`` (the machine may be shared).
+    """
+    import os
+    import zlib
+
+    from trajectoire.io.chunks import _shuffle
+
+    tiles = []
+    for v in ("emission", "contribution", "concentration"):
+        if v not in ds:
+            continue
+        arr = np.asarray(ds[v].values, dtype=np.float32)
+        planes = arr.reshape(-1, *arr.shape[-2:])
+        for plane in planes:
+            for y0 in range(0, plane.shape[0], tile):
+                for x0 in range(0, plane.shape[1], tile):
+                    block = plane[y0 : y0 + tile, x0 : x0 + tile]
+                    if not np.isnan(block).all():
+                        tiles.append(np.ascontiguousarray(block))
+    raw = sum(t.nbytes for t in tiles) / 2**20
+    print(
+        f"compression of the {len(tiles)} stored tiles ({raw:.0f} MiB), one thread, load "
+        "average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    )
+    cases = [(lv, True) for lv in levels] + [(3, False)]
+    for level, shuffle in cases:
+        t0 = time.process_time()
+        size = sum(
+            len(zlib.compress(_shuffle(t) if shuffle else t.tobytes(), level)) for t in tiles
+        )
+        cpu = time.process_time() - t0
+        label = f"zlib {level}" + (" + shuffle" if shuffle else ", no shuffle")
+        print(f"  {label:<22} CPU {cpu:6.2f} s  {size / 2**20:7.1f} MiB  ({raw / cpu:5.0f} MiB/s)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", default=str(REPO / "data" / "sample" / "config.toml"))
     ap.add_argument("--year", type=int, default=2020)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument(
+        "--levels",
+        default="",
+        help="only time the compression of the year's tiles at these zlib levels, e.g. 1,3,6",
+    )
     args = ap.parse_args()
     cfg = load_config(args.config)
     with warnings.catch_warnings():
@@ -64,6 +112,9 @@ def main() -> None:
     ds.attrs["crs"] = cfg.grid.crs
     raw = sum(ds[v].nbytes for v in ds.data_vars) / 2**20
     print(f"year {args.year}: {raw:.0f} MiB of values in memory")
+    if args.levels:
+        compression_levels(ds, [int(v) for v in args.levels.split(",")])
+        return
     tmp = Path(tempfile.mkdtemp(prefix="bench_write_"))
     try:
         out = _prepare(ds)

@@ -24,6 +24,7 @@ import re
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -354,7 +355,8 @@ def _reference(
             "[inputs]: the emission inputs give no emission on the grid (every sector is 0 "
             "or outside the territories' grid); check point_sources, roads and area_emissions."
         )
-    reference = reference.sel(sector=sectors)
+    if sectors != [str(s) for s in reference["sector"].values]:
+        reference = reference.sel(sector=sectors)  # a copy: only when a sector is dropped
     dispersed = [str(p) for p in reference["pollutant"].values]
     output_pollutants = list(dispersed)
     if "NO2" in config.run.pollutants:
@@ -836,12 +838,12 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     clock("stacks")
     _emission(ctx, y)
     clock("emission")
-    _disperse(ctx, y, clock)
+    # the aggregates need only the emissions and the adjoints: done before the maps fill,
+    # the adjoints are freed first; NO2 is done as soon as NOx is dispersed (in _disperse)
     _aggregates(ctx, y)
     clock("aggregates")
-    if "NO2" in ctx.output_pollutants:
-        _no2(ctx, y)
-        clock("no2")
+    _disperse(ctx, y, clock)
+    _release(y)
     if ctx.zone_fraction is not None:
         _zone_exposure(ctx, y, ctx.zone_fraction)
         clock("zones")
@@ -902,6 +904,15 @@ def _year_kernels(ctx: RunContext, year: int, heights: list[KernelClass]) -> lis
         )
         for (k, vd, season), members in ctx.kernel_groups.items()
     ]
+
+
+def _release(y: _Year) -> None:
+    """Free what the aggregates and NO2 needed before the year's dataset is assembled: the
+    receptor adjoints and their kernel spectra, NOx's sector maps (~1 GB at 100 m)."""
+    for k in y.kernels:
+        k.territory_adjoints, k.station_adjoints = [], []
+        k.disp.release_adjoint_spectra()
+    y.nox = {}
 
 
 def _own_inhabitants(ctx: RunContext, year: int, pop: np.ndarray) -> Any:
@@ -978,7 +989,6 @@ def _unscale_numbers(ctx: RunContext, y: _Year) -> None:
 def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
     """Local concentration of each dispersed pollutant (with its kernel set), by sector in a
     map year, and its dry deposition when the run deposits."""
-    scratch: np.ndarray | None = None  # per-sector maps of a map year, reused
     planes = y.maps.emission_planes
     for ip, pol in enumerate(ctx.dispersed):
         e, q = planes[:, ip], y.stack_emission[ip]
@@ -989,9 +999,10 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
         args = (kernels.disp, e, q, kernels.stacks, ctx.sectors)
         by_sector = None
         if y.is_map:
-            # NOx keeps its own maps for NO2; the other pollutants share one scratch array
-            by_sector, local = sector_concentrations(*args, out=None if pol == "NOx" else scratch)
-            scratch = scratch if pol == "NOx" else by_sector
+            # NOx keeps its own maps for NO2; the other pollutants' sector maps go straight
+            # to the output, one plane at a time
+            sink = None if pol == "NOx" else partial(y.maps.set_contribution_plane, ip)
+            by_sector, local = sector_concentrations(*args, each=sink)
         else:
             local = local_concentration(*args)
         clock("dispersion")
@@ -1006,6 +1017,10 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
             y.nox = {"local": local, "by_sector": by_sector, "e": np.ascontiguousarray(e), "q": q}
             y.nox["kernels"] = kernels
         clock("output")
+        if pol == "NOx" and "NO2" in ctx.output_pollutants:
+            _no2(ctx, y)  # now: NOx's sector maps are freed before the other maps fill
+            _release(y)  # the last adjoints of the year were NO2's
+            clock("no2")
 
 
 def _deposit(ctx: RunContext, y: _Year, ip: int, local: np.ndarray, velocity: float) -> None:
@@ -1052,6 +1067,7 @@ def _aggregates(ctx: RunContext, y: _Year) -> None:
             k.pollutants,
         )
         y.sums.add_stacks(k.stacks, k.stack_sums, y.stack_emission[k.pollutants], k.pollutants)
+        k.territory_adjoints, k.station_adjoints = [], []  # used: freed before NO2's
 
 
 def _no2(ctx: RunContext, y: _Year) -> None:
@@ -1065,6 +1081,7 @@ def _no2(ctx: RunContext, y: _Year) -> None:
     primary = primary_no2(disp, y.nox["e"], y.nox["q"], stacks, ctx.sectors, shares)
     total, ratio = no2_with_primary(bg_nox, bg_no2, y.nox["local"], primary, method=curve)
     y.maps.set_no2(ino2, total, ratio, y.nox["by_sector"], shares)
+    y.nox["by_sector"] = None  # written: its 0.28 GB (float64, 100 m) freed before the sums
     y.exposure.add(ino2, total)
     both = no2_territory_sums(
         disp,

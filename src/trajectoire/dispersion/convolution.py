@@ -6,13 +6,46 @@ every field of a run; :func:`fft_convolve` is its one-shot form.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import numpy.typing as npt
 import scipy.fft
 
 from trajectoire.errors import InputError
 
-__all__ = ["ConvolutionPlan", "fft_convolve"]
+__all__ = ["ConvolutionPlan", "fft_convolve", "fft_threads"]
+
+#: Environment variable giving the threads of the run's FFTs (see :func:`fft_threads`).
+FFT_THREADS_ENV = "TRAJECTOIRE_FFT_THREADS"
+
+
+def fft_threads() -> int:
+    """Threads for the run's FFTs: ``TRAJECTOIRE_FFT_THREADS`` when set, else -1 (every core).
+
+    A local Dask cluster of N workers sets it to each worker's share of the cores
+    (:func:`trajectoire.batch.runner.run`), so that N workers do not each start one FFT thread
+    per core. The thread count does not change the results (each 1-D transform is done by
+    one thread).
+
+    Raises
+    ------
+    trajectoire.InputError
+        The variable is set but is not a positive integer (or -1).
+    """
+    raw = os.environ.get(FFT_THREADS_ENV, "").strip()
+    if not raw:
+        return -1
+    try:
+        n = int(raw)
+    except ValueError:
+        n = 0
+    if n == 0 or n < -1:
+        raise InputError(
+            f"{FFT_THREADS_ENV}={raw!r}: expected a positive number of threads (or -1: every "
+            "core); unset it to use every core."
+        )
+    return n
 
 
 class ConvolutionPlan:
@@ -25,7 +58,8 @@ class ConvolutionPlan:
     kernel_shape : (int, int)
         ``(ky, kx)`` of the kernels, both odd; ``K[ky // 2, kx // 2]`` is the source cell.
     workers : int, default -1
-        Threads used by :mod:`scipy.fft` (-1: all cores).
+        Threads used by :mod:`scipy.fft` (-1: :func:`fft_threads`, every core unless
+        ``TRAJECTOIRE_FFT_THREADS`` says otherwise).
     dtype : float64 or float32, default float64
         Precision of the transforms. float32 halves memory and roughly halves the time; its
         round-off is about 1e-7 of the largest value of the result.
@@ -67,7 +101,7 @@ class ConvolutionPlan:
             )
         self.shape = (int(shape[0]), int(shape[1]))
         self.kernel_shape = (int(kernel_shape[0]), int(kernel_shape[1]))
-        self.workers = workers
+        self.workers = fft_threads() if workers == -1 else workers
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise InputError(f"dtype={dtype!r}; expected float32 or float64.")

@@ -16,7 +16,7 @@ the emissions, so
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,7 +210,9 @@ def sector_concentrations(
     stacks: Stacks,
     sectors: Sequence[str],
     out: np.ndarray | None = None,
-) -> tuple[np.ndarray, np.ndarray]:
+    *,
+    each: Callable[[int, np.ndarray], None] | None = None,
+) -> tuple[np.ndarray | None, np.ndarray]:
     """Local concentration of each sector [ug m-3] and their sum, float64.
 
     Each sector's gridded emission is convolved alone (at its release height) and its stacks
@@ -224,17 +226,42 @@ def sector_concentrations(
     out : numpy.ndarray, optional
         ``(sector, ny, nx)`` float64 array to fill (reused between pollutants to save
         memory); a new one by default.
+    each : callable, optional
+        ``each(i, plane)`` receives each sector's ``(ny, nx)`` float64 field in turn, in one
+        reused plane, instead of a ``(sector, ny, nx)`` array being kept (`out` is then not
+        used): the same values and the same total, bit for bit, without the sector-sized
+        float64 array (0.28 GB at 100 m on the sample).
 
     Returns
     -------
-    by_sector : numpy.ndarray
-        ``(sector, ny, nx)`` [ug m-3] (`out` when given).
+    by_sector : numpy.ndarray or None
+        ``(sector, ny, nx)`` [ug m-3] (`out` when given); None with `each`.
     total : numpy.ndarray
         ``(ny, nx)`` [ug m-3].
     """
-    by_sector = disp.by_sector(emission, sectors, out=out)
-    add_stacks(by_sector, stack_emission, stacks, by_sector=True)
-    return by_sector, by_sector.sum(axis=0)
+    if each is None:
+        by_sector = disp.by_sector(emission, sectors, out=out)
+        add_stacks(by_sector, stack_emission, stacks, by_sector=True)
+        return by_sector, by_sector.sum(axis=0)
+    # the same operations one sector at a time: each stack is added to its sector's plane
+    # in stack order, and the planes are summed in sector order, as by_sector.sum(axis=0)
+    # does (a reduction over the leading axis adds whole planes in turn)
+    total = np.zeros(emission.shape[1:])
+    plane = np.empty(emission.shape[1:])
+    for i, sector in enumerate(sectors):
+        if emission[i].any():
+            plane[...] = disp.convolve(emission[i], disp.settings.class_of(sector))
+        else:
+            plane[...] = 0.0
+        for k, (rs, cs, fp) in enumerate(stacks.footprints):
+            if stacks.sector[k] == i and stack_emission[k] > 0:
+                plane[rs, cs] += stack_emission[k] * fp
+        if i == 0:
+            total[...] = plane
+        else:
+            total += plane
+        each(i, plane)
+    return None, total
 
 
 def add_stacks(

@@ -27,7 +27,7 @@ from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate_statio
 from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExposure
 from trajectoire.assess.fusion import cross_validate, fuse
 from trajectoire.cf import set_cf_attrs
-from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE, sector_no2_ratio
+from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE
 from trajectoire.errors import InputError, UnitsError
 from trajectoire.geo.grid import Grid
 
@@ -128,6 +128,14 @@ class YearMaps:
         if self.contribution is not None and by_sector is not None:
             np.multiply(by_sector, self._keep, out=self.contribution[0, :, ip], casting="same_kind")
 
+    def set_contribution_plane(self, ip: int, sector: int, plane: np.ndarray) -> None:
+        """Contribution map of one sector of pollutant `ip` (``(ny, nx)`` [ug m-3]), masked:
+        :meth:`set_contribution` one plane at a time; a no-op outside map years."""
+        if self.contribution is not None:
+            np.multiply(
+                plane, self._keep, out=self.contribution[0, sector, ip], casting="same_kind"
+            )
+
     def set_deposition(self, ip: int, flux: np.ndarray) -> None:
         """Deposition map of pollutant `ip` (``(ny, nx)`` [ug m-2 yr-1]), masked; a no-op
         when the year writes no deposition map."""
@@ -144,11 +152,20 @@ class YearMaps:
     ) -> None:
         """NO2 maps: its total, and each sector's NOx contribution times its NO2/NOx ratio
         ``f_s + (1 − f_s) ratio`` (`shares` f_s, 0 when not given)."""
-        self.concentration[0, ip] = np.where(self.mask, total, np.nan)
+        np.multiply(total, self._keep, out=self.concentration[0, ip], casting="same_kind")
         if self.contribution is not None and nox_by_sector is not None:
             f = np.zeros(len(nox_by_sector)) if shares is None else shares
-            per_nox = sector_no2_ratio(f, ratio)
-            self.contribution[0, :, ip] = np.where(self.mask, nox_by_sector * per_nox, np.nan)
+            # sector_no2_ratio(f, ratio) × NOx_s computed one plane at a time in one float64
+            # scratch plane: the same operations, so the same bits, without three
+            # sector-sized float64 temporaries (0.85 GB at 100 m on the sample)
+            scratch = np.empty(nox_by_sector.shape[1:], dtype=np.float64)
+            for s, f_s in enumerate(np.asarray(f, dtype=np.float64)):
+                np.multiply(1.0 - f_s, ratio, out=scratch)
+                scratch += f_s
+                scratch *= nox_by_sector[s]
+                np.multiply(
+                    scratch, self._keep, out=self.contribution[0, s, ip], casting="same_kind"
+                )
 
     def finish_emission(
         self,

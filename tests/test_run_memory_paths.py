@@ -1,0 +1,159 @@
+"""The memory- and time-saving paths of issue 18 against the plain ones they replace.
+
+* receptor adjoints transformed on the weights' support only: against a direct
+  correlation (scipy.signal, an independent route), with zero margins, a support touching
+  the window's edge, and exact zeros beyond the kernel's reach;
+* ``sector_concentrations(..., each=)``: the same planes and total, bit for bit, as the
+  ``(sector, y, x)`` array path;
+* ``YearMaps.set_no2`` one plane at a time: bit for bit the formula it replaces;
+* ``fft_threads``: the environment variable is read and checked, results do not depend on it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import signal
+
+from trajectoire import Grid, InputError
+from trajectoire.concentration import DispersionSettings, YearDispersion
+from trajectoire.dispersion.chemistry import sector_no2_ratio
+from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
+from trajectoire.dispersion.local import Stacks, sector_concentrations
+from trajectoire.io.outputs import YearMaps
+
+X0, Y0 = 650_000.0, 6_900_000.0
+SETTINGS = DispersionSettings(
+    radius=1000.0, release_height={"C_OtherStationaryComb": 8.0, "B_Industry": 15.0}
+)
+SECTORS = ["C_OtherStationaryComb", "F_RoadTransport", "B_Industry"]
+
+
+def met_table() -> xr.Dataset:
+    """A small synthetic frequency table of one year (south-westerly dominated)."""
+    rng = np.random.default_rng(3)
+    speeds = [1.5, 4.0, 8.0]
+    f = rng.random((1, 8, 3, 6))
+    f[:, 5] *= 4
+    f /= f.sum()
+    iu = np.broadcast_to(1.0 / np.array(speeds)[None, None, :, None], f.shape).copy()
+    dims = ("year", "direction", "speed", "stability")
+    coords = {
+        "year": [2018],
+        "direction": np.arange(8) * 45.0,
+        "speed": speeds,
+        "stability": list("ABCDEF"),
+    }
+    ds = xr.Dataset({"frequency": (dims, f), "inverse_wind_speed": (dims, iu)}, coords=coords)
+    ds.attrs["anemometer_height"] = 10.0
+    return ds
+
+
+def _disp(shape=(24, 30)) -> YearDispersion:
+    g = Grid.from_bounds(X0, Y0, X0 + shape[1] * 250, Y0 + shape[0] * 250, 250)
+    return YearDispersion(g, met_table().sel(year=2018), SETTINGS, [1.0, 8.0, 15.0])
+
+
+DISP = _disp()
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    r0=st.integers(0, 10),
+    c0=st.integers(0, 10),
+    h=st.integers(1, 8),
+    w_=st.integers(1, 8),
+    seed=st.integers(0, 2**16),
+)
+def test_adjoints_on_the_support_match_direct_correlation(r0, c0, h, w_, seed):
+    wy, wx = 20, 22  # the window; the weights are non-zero on a sub-rectangle of it
+    rng = np.random.default_rng(seed)
+    w = np.zeros((2, wy, wx))
+    w[:, r0 : r0 + h, c0 : c0 + w_] = rng.random((2, min(h, wy - r0), min(w_, wx - c0)))
+    heights = [1.0, 15.0]
+    a = DISP.adjoints(w, heights)
+    m = DISP.half
+    for i in range(2):
+        for j, hh in enumerate(heights):
+            ref = signal.correlate2d(w[i], DISP.kernels[hh], mode="same")
+            np.testing.assert_allclose(a[i, j], ref, rtol=1e-9, atol=1e-12 * ref.max())
+    # exactly 0 beyond the kernel's reach of the support
+    reach = np.zeros((wy, wx), dtype=bool)
+    reach[max(0, r0 - m) : r0 + h + m, max(0, c0 - m) : c0 + w_ + m] = True
+    assert np.all(a[..., ~reach] == 0.0)
+
+
+def test_adjoints_of_zero_weights_are_zero():
+    assert not DISP.adjoints(np.zeros((2, 6, 7)), [1.0]).any()
+
+
+def test_adjoints_are_linear_in_the_weights():
+    rng = np.random.default_rng(4)
+    w1, w2 = rng.random((9, 11)), rng.random((9, 11))
+    a = DISP.adjoints(np.stack([w1, w2, 2.0 * w1 + 3.0 * w2]), [8.0])
+    np.testing.assert_allclose(a[2], 2.0 * a[0] + 3.0 * a[1], rtol=1e-12, atol=1e-15)
+
+
+def _stacks(shape):
+    rng = np.random.default_rng(7)
+    fps = []
+    for r, c in ((3, 4), (10, 12), (15, 20)):
+        rs, cs = slice(r, min(shape[0], r + 6)), slice(c, min(shape[1], c + 5))
+        fps.append((rs, cs, rng.random((rs.stop - rs.start, cs.stop - cs.start))))
+    return Stacks(fps, [0, 2, 0], [0, 1, 0])
+
+
+def test_sector_concentrations_one_plane_at_a_time_is_bit_identical():
+    rng = np.random.default_rng(5)
+    e = (rng.random((3, *DISP.grid.shape)) * (rng.random((3, *DISP.grid.shape)) < 0.4)).astype(
+        np.float32
+    )
+    e[1] = 0.0  # a sector that emits nothing
+    stacks = _stacks(DISP.grid.shape)
+    q = np.array([2.0, 0.5, 0.0])
+    by_sector, total = sector_concentrations(DISP, e, q, stacks, SECTORS)
+    got = np.empty_like(by_sector)
+
+    def keep(i, plane):
+        got[i] = plane
+
+    none, total2 = sector_concentrations(DISP, e, q, stacks, SECTORS, each=keep)
+    assert none is None
+    assert np.array_equal(got, by_sector)
+    assert np.array_equal(total2, total)
+
+
+def test_set_no2_one_plane_at_a_time_is_the_formula():
+    rng = np.random.default_rng(6)
+    shape = (13, 17)
+    mask = rng.random(shape) < 0.6
+    maps = YearMaps(3, 2, mask, with_contribution=True)
+    total = rng.random(shape) * 30
+    ratio = rng.random(shape)
+    nox = rng.random((3, *shape)) * 10
+    shares = np.array([0.1, 0.0, 0.35])
+    maps.set_no2(1, total, ratio, nox, shares)
+    want = np.where(mask, nox * sector_no2_ratio(shares, ratio), np.nan).astype(np.float32)
+    assert np.array_equal(maps.contribution[0, :, 1], want, equal_nan=True)
+    conc = np.where(mask, total, np.nan).astype(np.float32)
+    assert np.array_equal(maps.concentration[0, 1], conc, equal_nan=True)
+
+
+def test_fft_threads_env(monkeypatch):
+    monkeypatch.delenv("TRAJECTOIRE_FFT_THREADS", raising=False)
+    assert fft_threads() == -1
+    field = np.random.default_rng(8).random((30, 40))
+    kern = np.random.default_rng(9).random((7, 9))
+    ref = ConvolutionPlan(field.shape, kern.shape).convolve(field, kern)
+    monkeypatch.setenv("TRAJECTOIRE_FFT_THREADS", "1")
+    assert fft_threads() == 1
+    plan = ConvolutionPlan(field.shape, kern.shape)
+    assert plan.workers == 1
+    assert np.array_equal(plan.convolve(field, kern), ref)
+    for bad in ("0", "-3", "two"):
+        monkeypatch.setenv("TRAJECTOIRE_FFT_THREADS", bad)
+        with pytest.raises(InputError, match="TRAJECTOIRE_FFT_THREADS"):
+            fft_threads()
