@@ -204,11 +204,15 @@ def test_constant_field_equals_the_scalar_background(scalar_run, constant_field_
             np.testing.assert_allclose(b[name].values, a[name].values, rtol=1e-12, err_msg=name)
         bg = b["background"].sel(year=y)
         assert bg.dims == ("pollutant", "y", "x")
+        number = b["background_number"].sel(year=y) if "background_number" in b else None
         for p in ctx.output_pollutants:
+            # a particle-number species has its own variables (background_number, in cm-3)
+            on_mass = p in bg["pollutant"].values
+            got = bg.sel(pollutant=p) if on_mass else number.sel(pollutant_number=p)
+            want = a["background" if on_mass else "background_number"]
+            key = {"pollutant": p} if on_mass else {"pollutant_number": p}
             np.testing.assert_allclose(
-                np.nanmax(bg.sel(pollutant=p).values),
-                float(a["background"].sel(year=y, pollutant=p)),
-                rtol=1e-7,
+                np.nanmax(got.values), float(want.sel(year=y, **key)), rtol=1e-7
             )
         np.testing.assert_allclose(
             b["territory_background"].values[0],
@@ -249,7 +253,8 @@ def test_run_removes_the_local_part_of_a_ctm_field(tmp_path, constant_field_run)
     for p in ctx.output_pollutants:
         per_year = []
         for y in YEARS:
-            local = next(s[2] for s in spy if s[0] == y and s[1] == p) if p != "NO2" else None
+            # no local part for NO2 (from NOx's) nor for a species deposited at its source
+            local = next((s[2] for s in spy if s[0] == y and s[1] == p), None)
             base = known["NOx" if p == "NO2" else p]
             per_year.append(base if local is None else base + plan.local_mean(local))
         values[p] = np.stack(per_year)
@@ -259,11 +264,16 @@ def test_run_removes_the_local_part_of_a_ctm_field(tmp_path, constant_field_run)
     ctx2, out = run_years(small_config(tmp_path, entry))
     ds = out[year]
     mask = ctx2.mask
-    for p in ctx.dispersed:
+    removed = {s[1] for s in spy}
+    assert "NOx" in removed and "UFP" in removed  # a mass and a particle-number species
+    for p in sorted(removed):
+        on_mass = p in ds["pollutant"].values
+        key = {"pollutant": p} if on_mass else {"pollutant_number": p}
+        suffix = "" if on_mass else "_number"
         want = plan.on_grid(known[p])
-        got = ds["background"].sel(year=year, pollutant=p).values
+        got = ds[f"background{suffix}"].sel(year=year, **key).values
         np.testing.assert_allclose(got[mask], want[mask].astype(np.float32), rtol=1e-6)
-        assert float(ds["background_clipped_share"].sel(year=year, pollutant=p)) == 0.0
+        assert float(ds[f"background_clipped_share{suffix}"].sel(year=year, **key)) == 0.0
 
 
 # -------------------------------------------------------------------------- CRS, units

@@ -1040,6 +1040,8 @@ def _deposit_at_source(ctx: RunContext, y: _Year, ip: int, e: np.ndarray, q: np.
     concentration and contributions are 0), its emission over the cell area is its
     deposition flux, summed on each territory."""
     zero = np.zeros(ctx.grid.shape, dtype=np.float32)
+    if ctx.regional is not None:  # no background of its own: a zero map, nothing clipped
+        y.background[ctx.dispersed[ip]], y.clipped[ctx.dispersed[ip]] = zero, 0.0
     y.maps.set_concentration(ip, zero, 0.0)
     y.exposure.add(ip, zero, 0.0)
     y.maps.set_contribution(ip, np.zeros((len(ctx.sectors), *ctx.grid.shape), np.float32))
