@@ -31,7 +31,7 @@ import numpy.typing as npt
 import xarray as xr
 
 from trajectoire._kernels.aggregate import aggregate_by_origin, aggregate_stack_by_origin
-from trajectoire.dispersion.concentration import YearDispersion
+from trajectoire.dispersion.concentration import KernelClass, YearDispersion
 from trajectoire.dispersion.local import Stacks
 from trajectoire.dispersion.receptors import Receptor, window_dot
 from trajectoire.errors import InputError
@@ -468,6 +468,7 @@ def no2_territory_sums(
     stacks: Stacks,
     height_of_sector: np.ndarray,
     origins: Origins,
+    heights: Sequence[KernelClass] | None = None,
 ) -> np.ndarray:
     """NO2 receptor sums by sector and origin under the incremental rule.
 
@@ -491,9 +492,12 @@ def no2_territory_sums(
     stacks : Stacks
         The year's stacks.
     height_of_sector : numpy.ndarray
-        Release-height class of each sector.
+        Release-height class of each sector: an index in `heights`.
     origins : Origins
         Origins of the cells.
+    heights : sequence of KernelClass, optional
+        The kernel classes `height_of_sector` indexes (default: those of `disp`, in order);
+        a class `disp` holds no kernel of has zero adjoints (no NOx released there).
 
     Returns
     -------
@@ -501,7 +505,7 @@ def no2_territory_sums(
         ``(2, territory, sector, origin)``: area means then population-weighted means
         [ug m-3].
     """
-    heights = list(disp.kernels)
+    heights = list(disp.kernels) if heights is None else list(heights)
     out = np.zeros((2, len(area), nox_emission.shape[0], origins.count))
     for ir, rec in enumerate(area):
         rw = ratio[rec.rows, rec.cols]

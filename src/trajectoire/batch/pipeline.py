@@ -24,7 +24,7 @@ import re
 import time
 import warnings
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -59,6 +59,7 @@ from trajectoire.dispersion.concentration import (
 )
 from trajectoire.dispersion.local import (
     Stacks,
+    emitting_stacks,
     local_concentration,
     locate_stacks,
     sector_concentrations,
@@ -108,7 +109,12 @@ from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant, normalise_pollutant, run_scale, use_species
 from trajectoire.tables import dialect_defaults, numeric_column
 from trajectoire.trajectory.backcast import rebuild
-from trajectoire.trajectory.basis import basis_array, basis_weights, emission_from_basis
+from trajectoire.trajectory.basis import (
+    basis_array,
+    basis_weights,
+    emission_from_basis,
+    emitting_sectors,
+)
 
 __all__ = [
     "DEFAULT_RELEASE_HEIGHT",
@@ -179,6 +185,30 @@ class RunContext:
                 if pol not in self.at_source:
                     groups.setdefault((k, vd, self.seasonal.get(pol)), []).append(i)
         return groups
+
+    @cached_property
+    def emitting(self) -> np.ndarray:
+        """``(dispersed pollutant, sector)``: whether the sector's gridded emission of the
+        pollutant is non-zero in some year of the run."""
+        return emitting_sectors(self.basis, self.basis_weight)
+
+    @cached_property
+    def emitting_stacks(self) -> np.ndarray | None:
+        """``(dispersed pollutant, stack)``: whether the stack emits it in some year."""
+        return emitting_stacks(self.point_emission, self.dispersed)
+
+    def classes_of(self, members: list[int]) -> list[KernelClass]:
+        """The kernel classes a set of pollutants (indices in :attr:`dispersed`) needs: those
+        of the sectors that emit one of them in some year (a class no sector of theirs emits
+        in gets no kernel; its adjoints are zero)."""
+        heights, h_of_s = self.heights()
+        used = {int(h_of_s[s]) for s in np.flatnonzero(self.emitting[members].any(axis=0))}
+        return [h for i, h in enumerate(heights) if i in used]
+
+    def stacks_of(self, members: list[int]) -> np.ndarray | None:
+        """The stacks a set of pollutants needs footprints of (those emitting one of them)."""
+        on = self.emitting_stacks
+        return None if on is None else np.asarray(on[members].any(axis=0), dtype=bool)
 
     def met_of(self, year: int, season: str | None = None) -> xr.Dataset:
         """The frequency table of `year`: the run's, or the one weighted hour by hour by the
@@ -896,7 +926,7 @@ def _year_kernels(ctx: RunContext, year: int, heights: list[KernelClass]) -> lis
                 ctx.grid,
                 ctx.met_of(year, season),
                 ctx.settings,
-                heights,
+                ctx.classes_of(members),  # only the classes its pollutants are released in
                 decay_rate=k,
                 deposition_velocity=vd,
             ),
@@ -951,6 +981,7 @@ def _stacks(ctx: RunContext, y: _Year) -> None:
             ctx.origins,
             decay_rate=k.removal[0],
             deposition_velocity=k.removal[1],
+            active=ctx.stacks_of(k.pollutants),
         )
         fps = k.stacks.footprints
         k.stack_sums = (
@@ -1095,6 +1126,7 @@ def _no2(ctx: RunContext, y: _Year) -> None:
         stacks,
         y.height_of_sector,
         ctx.origin_layers,
+        heights=y.heights,
     )
     rows, cols = ctx.stations["row"], ctx.stations["col"]
     y.sums.set_derived(ino2, both, inox, ratio, rows, cols, shares)
@@ -1303,7 +1335,7 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
     effects["total"] = np.zeros((n_t, n_p))
     # one kernel set per (decay, deposition velocity), built when its pollutants come
     for (rate, vd, season), members in ctx.kernel_groups.items():  # none for TRWP_coarse
-        disp, stacks = _change_kernels(ctx, ys, (rate, vd), heights, season)
+        disp, stacks = _change_kernels(ctx, ys, (rate, vd), members, season)
         for ip in members:
             out = _linear_change(ctx, ctx.dispersed[ip], ys, disp, stacks, heights, h_of_s)
             _store_linear_effects(effects, ip, out, n_s)
@@ -1329,18 +1361,19 @@ def _change_kernels(
     ctx: RunContext,
     ys: tuple[int, int],
     removal: tuple[float, float],
-    heights: list[KernelClass],
+    members: list[int],
     season: str | None = None,
 ) -> tuple[dict[int, YearDispersion], dict[int, Stacks]]:
     """The kernels and stack footprints of both years for one ``(decay, v_d)`` pair (and
-    seasonal profile)."""
+    seasonal profile), for the classes and stacks its pollutants `members` need."""
     k, vd = removal
     disp, stacks = {}, {}
     for m in ys:
         met = ctx.met_of(m, season)
         disp[m] = YearDispersion(
-            ctx.grid, met, ctx.settings, heights, decay_rate=k, deposition_velocity=vd
-        )
+            ctx.grid, met, ctx.settings, ctx.classes_of(members), decay_rate=k,
+            deposition_velocity=vd,
+        )  # fmt: skip
         stacks[m] = year_stacks(
             ctx.points,
             met,
@@ -1350,6 +1383,7 @@ def _change_kernels(
             ctx.origins,
             decay_rate=k,
             deposition_velocity=vd,
+            active=ctx.stacks_of(members),
         )
     return disp, stacks
 

@@ -46,6 +46,7 @@ from trajectoire.dispersion.longterm import (
     _sector_mode,
     _velocity,
     annual_kernel,
+    kernel_half_width,
 )
 from trajectoire.dispersion.plume import _scheme
 from trajectoire.dispersion.points import _stack_groups, _stacks
@@ -418,8 +419,13 @@ class YearDispersion:
                 initial_sigma_z=c[1],
             )
             self.kernels[c] = np.asarray(k.values, dtype=np.float64)
-        shape = next(iter(self.kernels.values())).shape
-        self.half = shape[0] // 2
+        # the kernel has 2 m + 1 cells a side, m = ceil(radius / resolution) (annual_kernel);
+        # an instance may hold no class at all (its pollutants come from stacks only)
+        m = kernel_half_width(settings.radius, grid.resolution)
+        shape = (2 * m + 1, 2 * m + 1)
+        if any(k.shape != shape for k in self.kernels.values()):
+            raise InputError(f"YearDispersion: kernels of shape other than {shape}.")
+        self.half = m
         if settings.precision not in ("double", "single"):
             raise InputError(f"precision={settings.precision!r}; expected 'double' or 'single'.")
         dtype = np.float32 if settings.precision == "single" else np.float64
@@ -523,7 +529,9 @@ class YearDispersion:
             Receptor weights on a window (leading dims: several weightings of one window).
         heights : sequence of float or KernelClass
             Kernel classes (keys of :attr:`kernels`; a bare height is the class with
-            initial sigma_z 0).
+            initial sigma_z 0). A class this instance was built without has a zero adjoint:
+            the run builds a kernel set only with the classes whose sectors emit its
+            pollutants, so nothing is released there.
 
         Returns
         -------
@@ -558,14 +566,21 @@ class YearDispersion:
             scipy.fft.next_fast_len(c1 - c0 + 2 * m, real=True),
         )
         ws = scipy.fft.rfftn(w[..., r0:r1, c0:c1], s=shape, axes=(-2, -1), workers=fft_threads())
-        specs = np.stack([self._flipped_spectrum(_class_key(h), shape) for h in heights])
+        built = [i for i, h in enumerate(heights) if _class_key(h) in self.kernels]
+        if not built:
+            return out
+        specs = np.stack([self._flipped_spectrum(_class_key(heights[i]), shape) for i in built])
         full = scipy.fft.irfftn(
             ws[..., None, :, :] * specs, s=shape, axes=(-2, -1), workers=fft_threads()
         )
         # window cell i is cell i + m - r0 of the support's correlation, where it reaches
         i0, i1 = max(0, r0 - m), min(wy, r1 + m)
         k0, k1 = max(0, c0 - m), min(wx, c1 + m)
-        out[..., i0:i1, k0:k1] = full[..., i0 + m - r0 : i1 + m - r0, k0 + m - c0 : k1 + m - c0]
+        part = full[..., i0 + m - r0 : i1 + m - r0, k0 + m - c0 : k1 + m - c0]
+        if len(built) == n_h:
+            out[..., i0:i1, k0:k1] = part
+        else:
+            out[..., built, i0:i1, k0:k1] = part
         return out
 
     def release_adjoint_spectra(self) -> None:
@@ -584,12 +599,15 @@ class YearDispersion:
     def point_adjoint(
         self, row: int, col: int, height: float | KernelClass
     ) -> tuple[slice, slice, np.ndarray]:
-        """Adjoint of the concentration at one receptor cell: the flipped kernel around it."""
-        k = self.kernels[_class_key(height)]
+        """Adjoint of the concentration at one receptor cell: the flipped kernel around it
+        (zeros for a class this instance holds no kernel of, see :meth:`adjoints`)."""
         m = self.half
         ny, nx = self.grid.shape
         r0, r1 = max(0, row - m), min(ny, row + m + 1)
         c0, c1 = max(0, col - m), min(nx, col + m + 1)
+        if _class_key(height) not in self.kernels:
+            return slice(r0, r1), slice(c0, c1), np.zeros((r1 - r0, c1 - c0))
+        k = self.kernels[_class_key(height)]
         rows = np.arange(r0, r1)
         cols = np.arange(c0, c1)
         a = k[np.ix_(row - rows + m, col - cols + m)]

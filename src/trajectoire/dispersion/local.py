@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import xarray as xr
 
 from trajectoire.dispersion.concentration import (
@@ -28,12 +29,14 @@ from trajectoire.dispersion.concentration import (
     stack_footprints,
 )
 from trajectoire.dispersion.receptors import Footprint
+from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
 
 __all__ = [
     "Stacks",
     "add_stacks",
+    "emitting_stacks",
     "local_concentration",
     "locate_stacks",
     "sector_concentrations",
@@ -109,6 +112,7 @@ def year_stacks(
     *,
     decay_rate: float = 0.0,
     deposition_velocity: float = 0.0,
+    active: npt.ArrayLike | None = None,
 ) -> Stacks:
     """Footprints of the run's stacks in one year's meteorology.
 
@@ -132,6 +136,10 @@ def year_stacks(
         Dry deposition velocity [m s-1] of those pollutants (source depletion, see
         :func:`trajectoire.dispersion.stack_footprints`); 0 gives the footprints without
         deposition bit for bit.
+    active : array of bool ``(stack,)``, optional
+        The stacks whose footprints are needed (default: all). An inactive stack gets an
+        empty footprint (a window of no cell): the run passes the stacks that emit none of
+        the pollutants these footprints serve, which add nothing anywhere.
 
     Returns
     -------
@@ -139,21 +147,30 @@ def year_stacks(
     """
     if points is None:
         return Stacks([], [], [])
-    footprints = stack_footprints(
+    n = points.sizes["source"]
+    on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
+    if on.shape != (n,):
+        raise InputError(f"year_stacks: active has shape {on.shape}; expected ({n},).")
+    sel = np.flatnonzero(on)
+    computed = stack_footprints(
         met_year,
-        x=points["source_x"].values,
-        y=points["source_y"].values,
-        stack_height=points["stack_height"].values,
-        stack_diameter=points["stack_diameter"].values,
-        exit_temperature=points["exit_temperature"].values,
-        exit_velocity=points["exit_velocity"].values,
+        x=points["source_x"].values[sel],
+        y=points["source_y"].values[sel],
+        stack_height=points["stack_height"].values[sel],
+        stack_diameter=points["stack_diameter"].values[sel],
+        exit_temperature=points["exit_temperature"].values[sel],
+        exit_velocity=points["exit_velocity"].values[sel],
         grid=grid,
         radius=settings.radius,
         receptor_height=settings.receptor_height,
         sigma=settings.sigma,
         decay_rate=decay_rate,
         deposition_velocity=deposition_velocity,
-    )
+    ) if sel.size else []  # fmt: skip
+    empty: Footprint = (slice(0, 0), slice(0, 0), np.zeros((0, 0)))
+    footprints = [empty] * n
+    for i, fp in zip(sel, computed, strict=True):
+        footprints[i] = fp
     sector = [list(sectors).index(str(v)) for v in points["source_sector"].values]
     origin = [list(origins).index(str(v)) for v in points["origin"].values]
     return Stacks(footprints, sector, origin)
@@ -284,3 +301,14 @@ def add_stacks(
     for k, (rs, cs, fp) in enumerate(stacks.footprints):
         if stack_emission[k] > 0:
             fields[stacks.sector[k] if by_sector else 0, rs, cs] += stack_emission[k] * fp
+
+
+def emitting_stacks(
+    point_emission: xr.DataArray | None, pollutants: Sequence[str]
+) -> np.ndarray | None:
+    """Which stacks emit each pollutant in some year: ``(pollutant, stack)`` bool (None
+    without stacks); NaN (out of service) counts as no emission."""
+    if point_emission is None:
+        return None
+    q = point_emission.sel(pollutant=list(pollutants)).transpose("pollutant", "source", "year")
+    return np.asarray((np.nan_to_num(q.values, nan=0.0) != 0).any(axis=-1), dtype=bool)

@@ -31,7 +31,7 @@ from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 from trajectoire.units import SECONDS_PER_YEAR
 
-__all__ = ["SECTOR_SHAPES", "annual_kernel"]
+__all__ = ["SECTOR_SHAPES", "annual_kernel", "kernel_half_width"]
 
 # ug m-3 per (t yr-1) from g m-3 per (g s-1)
 _T_PER_YR_TO_UG = 1e6 / SECONDS_PER_YEAR * 1e6
@@ -270,6 +270,12 @@ def _quadrature(refine: int, n_directions: int, sector_smoothing: bool | int) ->
     return _Quadrature(gl_x, gl_w, gl_n, level_edges, breaks, ax, aw, rx, rw)
 
 
+def kernel_half_width(radius: float, resolution: float) -> int:
+    """Half-width ``m`` [cells] of an annual kernel: it has ``2 m + 1`` cells a side,
+    ``m = ceil(radius / resolution)`` (a ratio within 1e-9 of an integer counts as it)."""
+    return int(math.ceil(float(radius) / float(resolution) - 1e-9))
+
+
 def annual_kernel(
     freq_year: xr.Dataset,
     *,
@@ -387,7 +393,7 @@ def annual_kernel(
         raise InputError(f"refine={refine!r}; expected an integer >= 1.")
     vd = _velocity(deposition_velocity, h, z, sz0)
     groups = _groups_at_height(_table(freq_year), code, h, decay=k > 0 or vd > 0)
-    m = int(math.ceil(rad / res - 1e-9))
+    m = kernel_half_width(rad, res)
     smooth = _sector_mode(sector_smoothing)
     rules = _quadrature(refine, groups[0].shape[1], smooth)
     dep = _depletion(vd, z, groups[1], groups[2], groups[3], code, 2.0 * (rad + res), sz0)

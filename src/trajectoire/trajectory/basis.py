@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-__all__ = ["basis_array", "basis_weights", "emission_from_basis"]
+__all__ = ["basis_array", "basis_weights", "emission_from_basis", "emitting_sectors"]
 
 
 def basis_array(basis_emission: xr.DataArray) -> np.ndarray:
@@ -86,4 +86,29 @@ def emission_from_basis(
         for b in range(1, w.shape[0]):
             np.multiply(basis[b, pollutant], w[b][:, None, None], out=term)
             out += term
+    return out
+
+
+def emitting_sectors(basis: np.ndarray, basis_weight: xr.DataArray) -> np.ndarray:
+    """Which sectors emit each pollutant in some year: ``(pollutant, sector)`` bool.
+
+    A sector emits a pollutant when one of its basis fields holds a non-zero cell and has a
+    non-zero weight in some year (``emission = Σ_b w_b basis_b``); otherwise its emission
+    is 0 in every year, bit for bit.
+
+    Parameters
+    ----------
+    basis : numpy.ndarray
+        ``(basis, pollutant, sector, ny, nx)`` (:func:`basis_array`).
+    basis_weight : xarray.DataArray
+        ``(year, basis, sector, pollutant)`` weights of the trajectory.
+    """
+    nb, n_p, n_s = basis.shape[:3]
+    weighted = np.asarray(
+        (basis_weight.transpose("year", "basis", "sector", "pollutant") != 0).any("year").values
+    )  # (basis, sector, pollutant)
+    out = np.zeros((n_p, n_s), dtype=bool)
+    for b in range(nb):  # one basis field at a time: no grid-sized temporary of all of them
+        nonzero = basis[b].reshape(n_p, n_s, -1).any(axis=-1)
+        out |= nonzero & weighted[b].T
     return out
