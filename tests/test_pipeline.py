@@ -25,10 +25,13 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLE = REPO / "data" / "sample"
 YEARS = (2016, 2017, 2018)
 LINEAR = ["NOx", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"]
+REGULATED = ["NOx", "NO2", "PM10", "PM2.5", "SO2", "NH3", "NMVOC"]
 
 
 def small_config(tmp: Path, **over: str) -> Path:
-    """The sample configuration shrunk to two territories, 250 m and three years."""
+    """The sample configuration shrunk to two territories, 250 m and three years, with the
+    regulated pollutants only and no deposition (the emerging species of the sample have
+    their own tests, tests/test_run_emerging.py, which put them back through `over`)."""
     text = (SAMPLE / "config.toml").read_text()
     text = re.sub(
         r'^(\w+) = "([\w.]+\.(?:gpkg|csv|gz|tif))"',
@@ -43,6 +46,8 @@ def small_config(tmp: Path, **over: str) -> Path:
         r"^territories = \[.*\]": 'territories = ["ACSO", "ARC"]',
         r"^radius = [\d.]+": "radius = 5000.0",
         r"^map_years = \[.*\]": "map_years = [2018]",
+        r"^pollutants = \[.*\]": f"pollutants = {REGULATED!r}".replace("'", '"'),
+        r"^dry_deposition = .*\n": "",
     }
     repl.update(over)
     for pat, new in repl.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from test_pipeline import small_config
+from test_pipeline import SAMPLE, small_config
 from trajectoire.cli import main
 from trajectoire.errors import TrajectoireWarning
 
@@ -18,7 +19,13 @@ from trajectoire.errors import TrajectoireWarning
 @pytest.fixture(scope="module")
 def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     tmp = tmp_path_factory.mktemp("streets")
-    cfg = small_config(tmp)
+    # the sample's own species, emerging ones included (TRWP comes from roads)
+    sample = (SAMPLE / "config.toml").read_text()
+    keep = {
+        pat: re.search(pat, sample, flags=re.M)[0]
+        for pat in (r"^pollutants = \[.*\]", r"^dry_deposition = .*\n")
+    }
+    cfg = small_config(tmp, **keep)
     out = tmp / "out.nc"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrajectoireWarning)
@@ -51,6 +58,8 @@ def test_streets_on_a_run_output(
     lin = table[table["pollutant"] != "NO2"]
     np.testing.assert_allclose(lin["increment"], lin["line"] - lin["grid"], rtol=1e-9, atol=1e-12)
     assert (table["roadside"] >= 0).all() and np.isfinite(table["roadside"]).all()
+    # TRWP (airborne) comes from the roads; its coarse part deposits where it is emitted
+    assert "TRWP" in set(table["pollutant"]) and "TRWP_coarse" not in set(table["pollutant"])
     if cells is not None:
         row = table.iloc[0]
         want = float(cells.sel(year=row["year"], station=row["id"], pollutant=row["pollutant"]))

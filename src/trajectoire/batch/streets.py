@@ -28,6 +28,7 @@ from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.stability import add_stability
+from trajectoire.species import get_pollutant
 
 __all__ = ["roadside_values_of_run"]
 
@@ -86,10 +87,15 @@ def roadside_values_of_run(
     factors = read_input("road_emission_factors", specs["road_emission_factors"])
     roads = read_input("roads", specs["roads"], emission_factors=factors).to_crs(grid.crs)
     pts = _points_on_grid(config, grid, points)
+    pts = _points_written(ds, grid, pts)
     years = [int(y) for y in (years if years is not None else ds["year"].values)]
     freq = select_years(_met_classes(config), years, what=str(inputs.meteo))
     pols = [str(p) for p in ds["pollutant"].values]
-    dispersed = [p for p in pols if p != "NO2" and p in roads.columns]
+    # the species dispersed from roads (not NO2, derived; not what deposits at its source)
+    dispersed = [
+        p for p in pols
+        if p != "NO2" and p in roads.columns and not get_pollutant(p).deposited_at_source
+    ]  # fmt: skip
     asked = dispersed + (["NO2"] if "NO2" in pols else [])
     scale = _emission_scale(ds, roads, grid, years, dispersed)
     cells = _cell_values(ds, pts, years, asked)
@@ -157,6 +163,19 @@ def _points_on_grid(config: RunConfig, grid: Grid, points: pd.DataFrame | None) 
         out = points.loc[~inside, key].astype(str).tolist()
         log.warning("%d point(s) outside the run's grid are left out: %s", len(out), out)
     return points.loc[inside].reset_index(drop=True)
+
+
+def _points_written(ds: xr.Dataset, grid: Grid, points: pd.DataFrame) -> pd.DataFrame:
+    """The points whose cell the run wrote (not masked beyond the territories' buffer)."""
+    key = "id" if "id" in points.columns else "station_id"
+    row, col, _ = grid.cell_index(points["x"].to_numpy(float), points["y"].to_numpy(float))
+    first = ds["concentration"].isel(year=0, pollutant=0).values
+    written = np.isfinite(first[row, col]) if len(points) else np.zeros(0, dtype=bool)
+    if not written.all():
+        out = points.loc[~written, key].astype(str).tolist()
+        log.warning("%d point(s) in cells the run did not write (beyond the buffer of its "
+                    "territories) are left out: %s", len(out), out)  # fmt: skip
+    return points.loc[written].reset_index(drop=True)
 
 
 def _emission_scale(
