@@ -8,6 +8,8 @@ republished by Eurostat ``env_air_emis``), COPERT-like road emission factors for
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from scipy.interpolate import PchipInterpolator
@@ -653,23 +655,24 @@ HISTORY_STACKS: tuple[str, ...] = (
 )
 
 
+def _stack_row(
+    sid: str, name: str, x: float, y: float, sector: str, h: float, d: float,
+    temp: float, vel: float, start: int | None, end: int | None,
+) -> dict[str, Any]:
+    """The identity and stack parameters of one ``point_sources.csv`` row."""
+    return {
+        "source_id": sid, "name": name, "x": float(x), "y": float(y), "sector": sector,
+        "height": float(h), "diameter": float(d), "temperature": float(temp),
+        "velocity": float(vel), "start_year": start if start else pd.NA,
+        "end_year": end if end else pd.NA,
+    }  # fmt: skip
+
+
 def point_sources(reference_year: int) -> pd.DataFrame:
     """Table with the ``point_sources.csv`` contract columns."""
     rows = []
     for sid, name, x, y, sector, h, d, temp, vel, start, end, em, _ in STACKS:
-        row = {
-            "source_id": sid,
-            "name": name,
-            "x": float(x),
-            "y": float(y),
-            "sector": sector,
-            "height": float(h),
-            "diameter": float(d),
-            "temperature": float(temp),
-            "velocity": float(vel),
-            "start_year": start if start else pd.NA,
-            "end_year": end if end else pd.NA,
-        }
+        row = _stack_row(sid, name, x, y, sector, h, d, temp, vel, start, end)
         row.update({p: float(v) for p, v in zip(POLLUTANTS, em, strict=True)})
         rows.append(row)
     df = pd.DataFrame(rows)
@@ -1122,19 +1125,7 @@ def pfas_point_sources(reference_year: int) -> pd.DataFrame:
     rows = []
     for sid, name, x, y, sector, h, d, temp, vel, start, end, e1990 in PFAS_STACKS:
         year = end if end and end < reference_year else reference_year
-        row = {
-            "source_id": sid,
-            "name": name,
-            "x": float(x),
-            "y": float(y),
-            "sector": sector,
-            "height": float(h),
-            "diameter": float(d),
-            "temperature": float(temp),
-            "velocity": float(vel),
-            "start_year": start if start else pd.NA,
-            "end_year": end if end else pd.NA,
-        }
+        row = _stack_row(sid, name, x, y, sector, h, d, temp, vel, start, end)
         row.update({p: 0.0 for p in POLLUTANTS})
         row["PFOA"] = _sig(e1990 * float(pfoa_phase_out_index(year)[0]))
         rows.append(row)
