@@ -419,3 +419,16 @@ def test_number_observations_need_their_own_units():
         P._observed_units(table.assign(units=["ug m-3", "ug m-3"]), "UFP", "obs.csv")
     ok = table.assign(units=["ug m-3", "cm-3"])
     assert P._observed_units(ok, "UFP", "obs.csv") == {"units": "cm-3"}
+
+
+def test_background_warning_names_only_species_in_the_air(recwarn):
+    """A species deposited at its source (TRWP_coarse) needs no background: no warning."""
+    bg = xr.DataArray(
+        np.ones((1, 1)), dims=("year", "pollutant"), coords={"year": [2019], "pollutant": ["NOx"]}
+    )
+    cfg = SimpleNamespace()
+    _, need = P._emerging_background(bg, ["NOx", "TRWP_coarse"], cfg)
+    assert need == ["NOx"] and not [w for w in recwarn if "no background" in str(w.message)]
+    with pytest.warns(TrajectoireWarning, match=r"\['UFP'\]"):
+        _, need = P._emerging_background(bg, ["NOx", "UFP", "TRWP_coarse"], cfg)
+    assert need == ["NOx"]

@@ -679,10 +679,12 @@ def _emerging_background(
     must give."""
     given = {str(p) for p in bg["pollutant"].values}
     absent = [p for p in pollutants if p not in given and get_pollutant(p).emerging]
-    if absent:
+    # a species deposited at its source is never in the air: no background to warn about
+    said = [p for p in absent if not get_pollutant(p).deposited_at_source]
+    if said:
         warn(
             f"{bg.attrs.get('source_file', '[inputs] background')}: no background for the emerging species "
-            f"{absent}: taken as 0 (local sources only); add rows (units cm-3 for particle "
+            f"{said}: taken as 0 (local sources only); add rows (units cm-3 for particle "
             "numbers) to [inputs] background to give one.",
             TrajectoireWarning,
         )
