@@ -280,3 +280,8 @@ def test_area_totals_units_mixing_is_an_error(tmp_path) -> None:
     _totals(["t yr-1", "yr-1", "furlongs"]).to_csv(path, index=False)
     with pytest.raises(UnitsError, match=r"line 4, column 'units' = 'furlongs'"):
         read_area_totals(path)
+
+
+def test_pesticide_emissions_takes_one_year_at_a_time():
+    with pytest.raises(InputError, match="expected one year"):
+        em.pesticide_emissions(100.0, "S-metolachlor", year=np.array([2018, 2019]))

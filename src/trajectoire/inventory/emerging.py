@@ -723,6 +723,11 @@ def pesticide_emissions(
             )
     use = 1.0
     if year is not None:
+        if np.ndim(year) != 0:
+            raise InputError(
+                f"pesticide_emissions ({substance}): year={year!r}; expected one year (call it "
+                "once per year)."
+            )
         idx = yearly_index(node["use_index"], [year, reference_year])
         if not idx[1] > 0:
             raise InputError(
