@@ -166,6 +166,10 @@ class DispersionSettings:
         Precision of the grid-wide FFTs. ``"single"`` halves their memory and time; its
         round-off is about 1e-7 of the largest concentration. Receptor aggregates always use
         double precision.
+    sector_shape : {"gauss", "hat", "flat"}
+        Angular shape of the wind-direction sectors of the annual kernels and the stack
+        footprints (``sector_smoothing`` of :func:`trajectoire.dispersion.annual_kernel`):
+        Gaussian-smoothed (default), the former hat smoothing, or flat sectors.
     """
 
     radius: float = 20_000.0
@@ -177,6 +181,7 @@ class DispersionSettings:
     decay_rate: Mapping[str, float] = field(default_factory=dict)
     deposition_velocity: Mapping[str, float] = field(default_factory=dict)
     precision: str = "double"
+    sector_shape: str = "gauss"
 
     def __post_init__(self) -> None:
         for sector, s0 in self.initial_sigma_z.items():
@@ -240,6 +245,7 @@ class DispersionSettings:
             decay_rate=_decay_rates(config, pollutants),
             deposition_velocity=_deposition_velocities(config, pollutants),
             precision=precision,
+            sector_shape=getattr(config, "sector_shape", "gauss"),
         )
 
     def removal(self, pollutant: str) -> tuple[float, float]:
@@ -417,6 +423,7 @@ class YearDispersion:
                 decay_rate=decay_rate,
                 deposition_velocity=deposition_velocity,
                 initial_sigma_z=c[1],
+                sector_smoothing=settings.sector_shape,
             )
             self.kernels[c] = np.asarray(k.values, dtype=np.float64)
         # the kernel has 2 m + 1 cells a side, m = ceil(radius / resolution) (annual_kernel);

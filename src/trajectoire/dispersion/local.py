@@ -166,6 +166,7 @@ def year_stacks(
         sigma=settings.sigma,
         decay_rate=decay_rate,
         deposition_velocity=deposition_velocity,
+        sector_smoothing=settings.sector_shape,
     ) if sel.size else []  # fmt: skip
     empty: Footprint = (slice(0, 0), slice(0, 0), np.zeros((0, 0)))
     footprints = [empty] * n

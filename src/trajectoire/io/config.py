@@ -517,6 +517,7 @@ class DispersionConfig(_Section):
     dry_deposition: bool | list[str] = False
     deposition_velocity: dict[str, float] = Field(default_factory=dict)
     decay: bool | Literal["emerging"] | list[str] = "emerging"
+    sector_shape: Literal["gauss", "hat", "flat"] = "gauss"
 
     @field_validator("dry_deposition")
     @classmethod
