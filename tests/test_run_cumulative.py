@@ -3,7 +3,7 @@
 The fake pipeline of test_runner, with a ``territory_deposition`` (and its particle-number
 twin) added to each year: the assembled ``territory_deposition_cumulative`` is the running
 sum of the yearly values whether the run went through at once or was resumed after a crash,
-and a run of years with a gap refuses to write it.
+and a run of years with a gap is written without it (a warning says why).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ import xarray as xr
 import fake_pipeline
 from fake_pipeline import write_config
 from trajectoire.config import load_config
-from trajectoire.errors import InputError
+from trajectoire.errors import InputError, TrajectoireWarning
+from trajectoire.io.outputs import cumulative_deposition
 from trajectoire.runner import run
 
 
@@ -99,7 +100,15 @@ def test_cumulative_is_the_running_sum_at_once_and_after_a_resume(tmp_path: Path
             np.testing.assert_array_equal(a[name].values, b[name].values)
 
 
-def test_a_gap_in_the_years_is_an_error(tmp_path: Path) -> None:
+def test_a_gap_in_the_years_leaves_the_cumulative_out(tmp_path: Path) -> None:
+    """A run of chosen years is written whole, without the cumulative (a warning says why);
+    the function itself refuses the gap."""
     config = load_config(write_config(tmp_path / "in"))
-    with pytest.raises(InputError, match="miss 1991"):
-        run(config, tmp_path / "gap.nc", pipeline=Depositing(), years=[1990, 1992], progress=False)
+    out = tmp_path / "gap.nc"
+    with pytest.warns(TrajectoireWarning, match="miss 1991"):
+        run(config, out, pipeline=Depositing(), years=[1990, 1992], progress=False)
+    with xr.open_dataset(out) as ds:
+        assert "territory_deposition" in ds and list(ds["year"].values) == [1990, 1992]
+        assert "territory_deposition_cumulative" not in ds
+        with pytest.raises(InputError, match="miss 1991"):
+            cumulative_deposition(ds)

@@ -1353,10 +1353,11 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
 
 
 def _not_dispersed(ctx: RunContext, effects: dict[str, np.ndarray]) -> None:
-    """No change split for the species deposited at source (never dispersed): NaN."""
+    """The species deposited at source are never in the air: their concentration is 0 in
+    every year, so is each part of its change (what ``territory_concentration`` says)."""
     for pol in ctx.at_source:
-        effects["background"][:, ctx.dispersed.index(pol)] = np.nan
-        effects["total"][:, ctx.dispersed.index(pol)] = np.nan
+        for part in effects.values():
+            part[..., ctx.dispersed.index(pol)] = 0.0
 
 
 def _change_kernels(

@@ -359,7 +359,9 @@ def assemble(
         templates = merged[copied]
         stack.close()
         # computed from every year's station values: the evaluation table (docs/evaluation.md)
-        derived = xr.merge([evaluation_variables(small), cumulative_deposition(small)])
+        derived = xr.merge(
+            [evaluation_variables(small), cumulative_deposition(small, on_gap="warn")]
+        )
         fused = _FusedMaps(small, templates, paths, fusion, fusion_min_stations)
         derived = xr.merge([derived, fused.templates()])
         final = xr.merge([small, templates, derived], compat="override", combine_attrs="override")[

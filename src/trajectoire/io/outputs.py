@@ -15,6 +15,7 @@ the datasets with their CF attributes (:mod:`trajectoire.cf`).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExp
 from trajectoire.assess.fusion import cross_validate, fuse
 from trajectoire.cf import set_cf_attrs
 from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE
-from trajectoire.errors import InputError, UnitsError
+from trajectoire.errors import InputError, TrajectoireWarning, UnitsError
 from trajectoire.geo.grid import Grid
 
 __all__ = [
@@ -476,7 +477,7 @@ def split_number_species(
 _CUMULATIVE_UNITS = {"t yr-1": "t", "yr-1": "1"}
 
 
-def cumulative_deposition(ds: xr.Dataset) -> xr.Dataset:
+def cumulative_deposition(ds: xr.Dataset, *, on_gap: str = "raise") -> xr.Dataset:
     """Deposition on each territory accumulated since the first year of `ds`.
 
     ``territory_deposition_cumulative(year, territory, pollutant)`` [t] is the running sum
@@ -491,6 +492,10 @@ def cumulative_deposition(ds: xr.Dataset) -> xr.Dataset:
     ds : xarray.Dataset
         All the years of a run (``year`` in increasing order), with ``territory_deposition``
         when the run deposits; without it an empty dataset is returned.
+    on_gap : {"raise", "warn"}, default "raise"
+        What a gap in the years does (a missing year cannot be accumulated): an error, or a
+        :class:`~trajectoire.TrajectoireWarning` and an empty dataset (the run's assembly:
+        a run of chosen years such as ``--years 1990,2000:2005`` writes everything else).
 
     Returns
     -------
@@ -499,7 +504,7 @@ def cumulative_deposition(ds: xr.Dataset) -> xr.Dataset:
     Raises
     ------
     trajectoire.InputError
-        The years are not consecutive: a missing year would be skipped silently in the sum.
+        The years are not consecutive (with ``on_gap="raise"``).
     """
     out = xr.Dataset()
     names = [n for n in ("territory_deposition", "territory_deposition_number") if n in ds]
@@ -508,12 +513,16 @@ def cumulative_deposition(ds: xr.Dataset) -> xr.Dataset:
     years = [int(y) for y in ds["year"].values]
     gaps = [a + 1 for a, b in zip(years, years[1:], strict=False) if b != a + 1]
     if gaps:
-        raise InputError(
+        msg = (
             f"territory_deposition_cumulative: the years {years[0]}..{years[-1]} miss "
             f"{gaps[0]} (and the years after it up to the next given); the cumulative "
             "deposition needs every year: run them all (trajectoire run without --years, "
             "or with a range that has no gap)."
         )
+        if on_gap != "warn":
+            raise InputError(msg)
+        warnings.warn(msg + " It is not written.", TrajectoireWarning, stacklevel=2)
+        return out
     for name in names:
         yearly = ds[name]
         total = yearly.cumsum("year", skipna=False)
