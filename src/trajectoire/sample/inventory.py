@@ -656,8 +656,17 @@ HISTORY_STACKS: tuple[str, ...] = (
 
 
 def _stack_row(
-    sid: str, name: str, x: float, y: float, sector: str, h: float, d: float,
-    temp: float, vel: float, start: int | None, end: int | None,
+    sid: str,
+    name: str,
+    x: float,
+    y: float,
+    sector: str,
+    h: float,
+    d: float,
+    temp: float,
+    vel: float,
+    start: int | None,
+    end: int | None,
 ) -> dict[str, Any]:
     """The identity and stack parameters of one ``point_sources.csv`` row."""
     return {
