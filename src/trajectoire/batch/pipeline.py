@@ -133,6 +133,10 @@ __all__ = [
 log = logging.getLogger("trajectoire")
 
 
+#: a kernel set of a year: (decay rate [s-1], deposition velocity [m s-1], seasonal profile)
+KernelSetKey = tuple[float, float, str | None]
+
+
 @dataclass
 class RunContext:
     """Everything year-independent a run needs (picklable for Dask workers)."""
@@ -173,12 +177,12 @@ class RunContext:
     seasonal_met: dict[str, xr.Dataset] = field(default_factory=dict)  # key -> weighted tables
 
     @property
-    def kernel_groups(self) -> dict[tuple[float, float, str | None], list[int]]:
+    def kernel_groups(self) -> dict[KernelSetKey, list[int]]:
         """:meth:`DispersionSettings.removal_groups` of the dispersed pollutants, without
         those deposited at source (never dispersed: no kernel set), and with a seasonal
         species (:attr:`seasonal`) in a set of its own: ``(decay, v_d, profile key or
         None)`` -> indices in :attr:`dispersed`."""
-        groups: dict[tuple[float, float, str | None], list[int]] = {}
+        groups: dict[KernelSetKey, list[int]] = {}
         for (k, vd), members in self.settings.removal_groups(self.dispersed).items():
             for i in members:
                 pol = self.dispersed[i]
@@ -209,6 +213,22 @@ class RunContext:
         """The stacks a set of pollutants needs footprints of (those emitting one of them)."""
         on = self.emitting_stacks
         return None if on is None else np.asarray(on[members].any(axis=0), dtype=bool)
+
+    def kernel_set(self, year: int, key: KernelSetKey, members: list[int]) -> YearDispersion:
+        """The year's kernels of one set ``(decay, v_d, season)`` (:attr:`kernel_groups`),
+        for the classes its pollutants `members` are released in."""
+        rate, vd, season = key
+        return YearDispersion(self.grid, self.met_of(year, season), self.settings,
+                              self.classes_of(members), decay_rate=rate,
+                              deposition_velocity=vd)  # fmt: skip
+
+    def stack_set(self, year: int, key: KernelSetKey, members: list[int]) -> Stacks:
+        """The year's stack footprints of one set, for the stacks its pollutants `members`
+        are emitted by (the others get empty footprints)."""
+        rate, vd, season = key
+        return year_stacks(self.points, self.met_of(year, season), self.grid, self.settings,
+                           self.sectors, self.origins, decay_rate=rate, deposition_velocity=vd,
+                           active=self.stacks_of(members))  # fmt: skip
 
     def met_of(self, year: int, season: str | None = None) -> xr.Dataset:
         """The frequency table of `year`: the run's, or the one weighted hour by hour by the
@@ -898,7 +918,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
     return _Year(
         year=year,
         is_map=is_map,
-        kernels=_year_kernels(ctx, year, heights),
+        kernels=_year_kernels(ctx, year),
         heights=heights,
         height_of_sector=h_of_s,
         maps=YearMaps(len(ctx.sectors), n_p, ctx.mask, is_map, depositing),
@@ -917,24 +937,12 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
     )
 
 
-def _year_kernels(ctx: RunContext, year: int, heights: list[KernelClass]) -> list[_Kernels]:
+def _year_kernels(ctx: RunContext, year: int) -> list[_Kernels]:
     """One :class:`YearDispersion` per distinct ``(decay rate, deposition velocity)`` of the
     dispersed pollutants: pollutants with the same pair share their kernels."""
     return [
-        _Kernels(
-            (k, vd),
-            members,
-            YearDispersion(
-                ctx.grid,
-                ctx.met_of(year, season),
-                ctx.settings,
-                ctx.classes_of(members),  # only the classes its pollutants are released in
-                decay_rate=k,
-                deposition_velocity=vd,
-            ),
-            season=season,
-        )
-        for (k, vd, season), members in ctx.kernel_groups.items()
+        _Kernels((key[0], key[1]), members, ctx.kernel_set(year, key, members), season=key[2])
+        for key, members in ctx.kernel_groups.items()
     ]
 
 
@@ -974,17 +982,7 @@ def _stacks(ctx: RunContext, y: _Year) -> None:
     """One footprint per stack, year and kernel set, shared by the set's pollutants, and
     its receptor sums."""
     for k in y.kernels:
-        k.stacks = year_stacks(
-            ctx.points,
-            ctx.met_of(y.year, k.season),
-            ctx.grid,
-            ctx.settings,
-            ctx.sectors,
-            ctx.origins,
-            decay_rate=k.removal[0],
-            deposition_velocity=k.removal[1],
-            active=ctx.stacks_of(k.pollutants),
-        )
+        k.stacks = ctx.stack_set(y.year, (*k.removal, k.season), k.pollutants)
         fps = k.stacks.footprints
         k.stack_sums = (
             footprint_sums(ctx.territory_receptors, fps),
@@ -1336,8 +1334,8 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
     effects["background"] = np.zeros((n_t, n_p))
     effects["total"] = np.zeros((n_t, n_p))
     # one kernel set per (decay, deposition velocity), built when its pollutants come
-    for (rate, vd, season), members in ctx.kernel_groups.items():  # none for TRWP_coarse
-        disp, stacks = _change_kernels(ctx, ys, (rate, vd), members, season)
+    for key, members in ctx.kernel_groups.items():  # none for TRWP_coarse
+        disp, stacks = _change_kernels(ctx, ys, key, members)
         for ip in members:
             out = _linear_change(ctx, ctx.dispersed[ip], ys, disp, stacks, heights, h_of_s)
             _store_linear_effects(effects, ip, out, n_s)
@@ -1361,33 +1359,12 @@ def _not_dispersed(ctx: RunContext, effects: dict[str, np.ndarray]) -> None:
 
 
 def _change_kernels(
-    ctx: RunContext,
-    ys: tuple[int, int],
-    removal: tuple[float, float],
-    members: list[int],
-    season: str | None = None,
+    ctx: RunContext, ys: tuple[int, int], key: KernelSetKey, members: list[int]
 ) -> tuple[dict[int, YearDispersion], dict[int, Stacks]]:
-    """The kernels and stack footprints of both years for one ``(decay, v_d)`` pair (and
-    seasonal profile), for the classes and stacks its pollutants `members` need."""
-    k, vd = removal
-    disp, stacks = {}, {}
-    for m in ys:
-        met = ctx.met_of(m, season)
-        disp[m] = YearDispersion(
-            ctx.grid, met, ctx.settings, ctx.classes_of(members), decay_rate=k,
-            deposition_velocity=vd,
-        )  # fmt: skip
-        stacks[m] = year_stacks(
-            ctx.points,
-            met,
-            ctx.grid,
-            ctx.settings,
-            ctx.sectors,
-            ctx.origins,
-            decay_rate=k,
-            deposition_velocity=vd,
-            active=ctx.stacks_of(members),
-        )
+    """The kernels and stack footprints of both years for one kernel set, for the classes
+    and stacks its pollutants `members` need."""
+    disp = {m: ctx.kernel_set(m, key, members) for m in ys}
+    stacks = {m: ctx.stack_set(m, key, members) for m in ys}
     return disp, stacks
 
 
