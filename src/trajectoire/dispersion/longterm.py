@@ -31,7 +31,7 @@ from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 from trajectoire.units import SECONDS_PER_YEAR
 
-__all__ = ["SECTOR_SHAPES", "annual_kernel", "kernel_half_width"]
+__all__ = ["SECTOR_SHAPES", "annual_kernel", "kernel_half_width", "table_arrays"]
 
 # ug m-3 per (t yr-1) from g m-3 per (g s-1)
 _T_PER_YR_TO_UG = 1e6 / SECONDS_PER_YEAR * 1e6
@@ -56,6 +56,22 @@ def _table(freq: xr.Dataset, what: str = "freq_year") -> xr.Dataset:
     return freq.transpose(*dims, ...)
 
 
+def table_arrays(freq: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The arrays of one year's frequency table, checked: ``frequency`` and
+    ``inverse_wind_speed`` ``(direction, speed, stability)``, the mixing height (the table's,
+    else the class defaults) and the stability index of each class."""
+    f = np.asarray(freq["frequency"].values, dtype=float)  # (N, S, C)
+    iu = np.asarray(freq["inverse_wind_speed"].values, dtype=float)
+    if (~np.isfinite(f)).any() or (f < 0).any():
+        raise InputError("freq_year: frequency holds NaN or negative values.")
+    if "mixing_height" in freq:
+        zi = np.asarray(freq["mixing_height"].values, dtype=float)
+    else:
+        zi = np.broadcast_to(default_mixing_height(np.array(STABILITY_CLASSES)), f.shape)
+    cls_of = stability_index(np.array([str(v) for v in freq["stability"].values]))
+    return f, iu, zi, cls_of
+
+
 def _groups(
     freq: xr.Dataset, code: int, decay: bool
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -66,16 +82,7 @@ def _groups(
     power-law exponent of each group (urban exponents with the urban sigma scheme `code`).
     Speed classes stay apart with `decay` (the loss depends on the speed).
     """
-    f = np.asarray(freq["frequency"].values, dtype=float)  # (N, S, C)
-    iu = np.asarray(freq["inverse_wind_speed"].values, dtype=float)
-    if (~np.isfinite(f)).any() or (f < 0).any():
-        raise InputError("freq_year: frequency holds NaN or negative values.")
-    if "mixing_height" in freq:
-        zi = np.asarray(freq["mixing_height"].values, dtype=float)
-    else:
-        zi = np.broadcast_to(default_mixing_height(np.array(STABILITY_CLASSES)), f.shape)
-    letters = [str(v) for v in freq["stability"].values]
-    cls_of = stability_index(np.array(letters))
+    f, iu, zi, cls_of = table_arrays(freq)
     p = _profile_exponents(code)
     keys: dict[tuple[Any, ...], int] = {}
     rows: list[np.ndarray] = []

@@ -32,14 +32,12 @@ from trajectoire._kernels import rline as _rl
 from trajectoire._kernels.plume import NO_LID
 from trajectoire.dispersion.chemistry import nox_to_no2
 from trajectoire.dispersion.hourly import _hours
-from trajectoire.dispersion.longterm import _table, annual_kernel
+from trajectoire.dispersion.longterm import _table, annual_kernel, table_arrays
 from trajectoire.dispersion.plume import _anemometer_height, _profile_exponents, _scheme
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid
 from trajectoire.geo.rasterize import lines_to_grid
 from trajectoire.meteo.classes import CALM_THRESHOLD
-from trajectoire.meteo.profiles import default_mixing_height
-from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 
 __all__ = [
     "ROAD_DEFAULTS",
@@ -191,15 +189,7 @@ def _table_cases(
     smoothing (linear between adjacent sector centres), ``m = sub_directions``.
     """
     table = _table(freq_year)
-    f = np.asarray(table["frequency"].values, dtype=float)
-    iu = np.asarray(table["inverse_wind_speed"].values, dtype=float)
-    if (~np.isfinite(f)).any() or (f < 0).any():
-        raise InputError("freq_year: frequency holds NaN or negative values.")
-    if "mixing_height" in table:
-        zi = np.asarray(table["mixing_height"].values, dtype=float)
-    else:
-        zi = np.broadcast_to(default_mixing_height(np.array(STABILITY_CLASSES)), f.shape)
-    cls_of = stability_index(np.array([str(v) for v in table["stability"].values]))
+    f, iu, zi, cls_of = table_arrays(table)
     p = _profile_exponents(code)
     zref = _anemometer_height(table)
     dirs = np.asarray(table["direction"].values, dtype=float)
@@ -286,7 +276,7 @@ def line_concentration_hourly(
         [m].
     sigma : str, default "briggs-urban"
         Dispersion-coefficient scheme (``"briggs-rural"``, ``"briggs-urban"``, ``"pgt"``).
-    calm_threshold : float, default 1.0
+    calm_threshold : float, default CALM_THRESHOLD (0.5)
         Wind speeds below it are raised to it [m s-1].
 
     Returns
@@ -637,7 +627,7 @@ def street_canyon_increment(
         angle phi to the axis: capped here for winds along the street).
     turbulence_ratio : float, default 0.1
         sigma_w / u of the wind-generated turbulence [1].
-    calm_threshold : float, default 1.0
+    calm_threshold : float, default CALM_THRESHOLD (0.5)
         Wind speeds below it are raised to it [m s-1].
 
     Returns
