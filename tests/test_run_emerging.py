@@ -433,3 +433,15 @@ def test_background_warning_names_only_species_in_the_air(recwarn):
     with pytest.warns(TrajectoireWarning, match=r"\['UFP'\]"):
         _, need = P._emerging_background(bg, ["NOx", "UFP", "TRWP_coarse"], cfg)
     assert need == ["NOx"]
+
+
+@pytest.mark.parametrize("key", ["dry_deposition", "decay"])
+def test_an_unknown_species_in_a_list_is_named_once(tmp_path, key):
+    path = small_config(
+        tmp_path, **{r"^receptor_height = 1\.5": f'receptor_height = 1.5\n{key} = ["PFOS"]'}
+    )
+    with pytest.raises(ConfigError) as err:
+        load_config(path)
+    msg = str(err.value)
+    assert f"[dispersion] {key}: unknown pollutant 'PFOS'" in msg
+    assert msg.count(f"[dispersion] {key}") == 1

@@ -524,7 +524,7 @@ class DispersionConfig(_Section):
     def _check_dry_deposition(cls, v: bool | list[str]) -> bool | list[str]:
         if isinstance(v, bool):
             return v
-        out = [normalise_pollutant(p, what="[dispersion] dry_deposition") for p in v]
+        out = [_pollutant(p) for p in v]
         return _unique(out, "dry_deposition")
 
     @field_validator("decay")
@@ -532,7 +532,7 @@ class DispersionConfig(_Section):
     def _check_decay(cls, v: bool | str | list[str]) -> bool | str | list[str]:
         if isinstance(v, bool | str):
             return v
-        out = [normalise_pollutant(p, what="[dispersion] decay") for p in v]
+        out = [_pollutant(p) for p in v]
         return _unique(out, "decay")
 
     def deposits(self, pollutant: str) -> bool:
@@ -598,7 +598,7 @@ class DispersionConfig(_Section):
                     f"deposition velocity of {k!r} is {vd} m s-1; expected 0 <= v_d <= 1 m s-1 "
                     "(0.001 to 0.05 for gases and fine particles; convert cm s-1 to m s-1)"
                 )
-            out[normalise_pollutant(k, what="[dispersion] deposition_velocity")] = vd
+            out[_pollutant(k)] = vd
         return out
 
 
