@@ -64,3 +64,29 @@ def test_streets_on_a_run_output(
         row = table.iloc[0]
         want = float(cells.sel(year=row["year"], station=row["id"], pollutant=row["pollutant"]))
         assert row["grid_value"] == pytest.approx(want, rel=1e-6)
+
+
+def test_points_file_in_a_french_dialect_and_a_missing_column(
+    run: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg, out = run
+    with xr.open_dataset(out) as ds:  # a point in the middle of the run's grid
+        x, y = float(ds["x"].values.mean()), float(ds["y"].values.mean())
+    fr = out.parent / "points_fr.csv"
+    text = f"id;x;y\nP1;{x:.1f};{y:.1f}\n".replace(".", ",")
+    fr.write_bytes(text.encode("cp1252"))
+    csv = out.parent / "points_out.csv"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        assert (
+            main(["streets", str(cfg), "--run", str(out), "--points", str(fr), "--out", str(csv)])
+            == 0
+        )
+    table = pd.read_csv(csv)
+    assert set(table["id"]) == {"P1"} and np.isfinite(table["roadside"]).all()
+    capsys.readouterr()
+    bad = out.parent / "points_bad.csv"
+    bad.write_text("id,x\nP1,1.0\n")
+    assert main(["streets", str(cfg), "--run", str(out), "--points", str(bad)]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(err) == 1 and "points_bad.csv" in err[0] and "missing column(s) ['y']" in err[0]

@@ -294,8 +294,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_streets(args: argparse.Namespace) -> int:
     """Roadside values of a run at stations or streets (``docs/roads.md``)."""
-    import pandas as pd
-
     from trajectoire.batch.streets import roadside_values_of_run
     from trajectoire.io.config import load_config, parse_years
 
@@ -303,7 +301,7 @@ def _cmd_streets(args: argparse.Namespace) -> int:
     table = roadside_values_of_run(
         cfg,
         args.run,
-        points=None if args.points is None else pd.read_csv(args.points),
+        points=args.points,
         years=parse_years(args.years) if args.years else None,
         radius=args.radius,
         kerb_distance=args.kerb_distance,

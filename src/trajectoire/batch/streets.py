@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire._validate import require_columns
 from trajectoire.dispersion.chemistry import fno2_shares
 from trajectoire.dispersion.roads import roadside_values
 from trajectoire.errors import ConfigError
@@ -29,6 +30,7 @@ from trajectoire.io.formats import read_input
 from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant
+from trajectoire.tables import read_table
 
 __all__ = ["roadside_values_of_run"]
 
@@ -40,7 +42,7 @@ def roadside_values_of_run(
     config: RunConfig,
     run: str | Path | xr.Dataset,
     *,
-    points: pd.DataFrame | None = None,
+    points: pd.DataFrame | str | Path | None = None,
     years: Sequence[int] | None = None,
     radius: float = 1000.0,
     kerb_distance: float | None = None,
@@ -54,7 +56,8 @@ def roadside_values_of_run(
         are needed; ``[inputs] stations`` gives the points when `points` is not given.
     run : path or xarray.Dataset
         The run's output (``concentration``, ``emission`` by sector).
-    points : pandas.DataFrame, optional
+    points : pandas.DataFrame or path, optional
+        A table (or a CSV file of any dialect, :func:`trajectoire.tables.read_table`) with
         ``id`` (or ``station_id``), ``x``, ``y`` [m, grid CRS] and the optional canyon columns
         of :func:`trajectoire.dispersion.roads.roadside_values`. Points outside the run's grid
         are left out with a warning naming them.
@@ -150,19 +153,28 @@ def _met_classes(config: RunConfig) -> xr.Dataset:
                        direction_resolution=m.direction_resolution)  # fmt: skip
 
 
-def _points_on_grid(config: RunConfig, grid: Grid, points: pd.DataFrame | None) -> pd.DataFrame:
+def _points_on_grid(
+    config: RunConfig, grid: Grid, points: pd.DataFrame | str | Path | None
+) -> pd.DataFrame:
     """The points (default: the configured stations, in the grid CRS) that lie on the grid."""
+    what = "points"
     if points is None:
         if config.inputs.stations is None:
             raise ConfigError("no [inputs] stations: give the points (trajectoire streets "
                               "--points P.csv with id, x, y).")  # fmt: skip
-        points = read_input("stations", config.inputs.stations, to_crs=grid.crs)
-    key = "id" if "id" in points.columns else "station_id"
-    _, _, inside = grid.cell_index(points["x"].to_numpy(float), points["y"].to_numpy(float))
+        table = read_input("stations", config.inputs.stations, to_crs=grid.crs)
+    elif isinstance(points, pd.DataFrame):
+        table = points
+    else:
+        what = f"{points} (trajectoire streets --points)"
+        table = read_table(points, what=what)
+    key = "id" if "id" in table.columns else "station_id"
+    require_columns(table.columns, [key, "x", "y"], f"{what}: id (or station_id), x, y [m]")
+    _, _, inside = grid.cell_index(table["x"].to_numpy(float), table["y"].to_numpy(float))
     if not inside.all():
-        out = points.loc[~inside, key].astype(str).tolist()
+        out = table.loc[~inside, key].astype(str).tolist()
         log.warning("%d point(s) outside the run's grid are left out: %s", len(out), out)
-    return points.loc[inside].reset_index(drop=True)
+    return table.loc[inside].reset_index(drop=True)
 
 
 def _points_written(ds: xr.Dataset, grid: Grid, points: pd.DataFrame) -> pd.DataFrame:
