@@ -387,7 +387,7 @@ def _reference(
         reference_year=config.run.reference_year,
         point_sources=_read(config, "point_sources"),
         roads=_read(config, "roads", emission_factors=factors) if inputs.roads else None,
-        area_totals=_with_units(_read(config, "area_emissions")),
+        area_totals=_read(config, "area_emissions"),  # with its units column
         gridded=_read(config, "gridded"),
         zones=zones,
         proxies=choose_proxies(config.proxies.wanted(), _proxy_data(config, zones)),
@@ -414,16 +414,6 @@ def _reference(
             raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
         output_pollutants.append("NO2")
     return reference, sectors, dispersed, output_pollutants
-
-
-def _with_units(table: pd.DataFrame | None) -> pd.DataFrame | None:
-    """Area totals as read (each species in its own emission unit: ``t yr-1``, or ``yr-1``
-    for particle numbers), with a ``units`` column saying so, so that reading them again
-    (:func:`trajectoire.inventory.build_inventory`) keeps the families apart."""
-    if table is None or "pollutant" not in getattr(table, "columns", ()):
-        return table
-    units = {p: get_pollutant(p).emission_units for p in dict.fromkeys(table["pollutant"])}
-    return table.assign(units=table["pollutant"].map(units))
 
 
 def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
