@@ -68,7 +68,7 @@ def test_unknown_key_suggests_closest(tmp_path: Path) -> None:
     assert "config.toml" in msg
     assert "[grid] resolutoin" in msg
     assert "Did you mean 'resolution'?" in msg
-    assert "buffer, crs, resolution, territories" in msg
+    assert "bounds, buffer, crs, resolution, territories" in msg
 
 
 def test_unknown_section(tmp_path: Path) -> None:
@@ -216,3 +216,20 @@ def test_meteo_direction_sectors_and_resolution(tmp_path: Path) -> None:
     bad = "\n[meteo]\ndirection_resolution = 400.0\n"
     with pytest.raises(ConfigError, match=r"direction_resolution.*'auto' or a width"):
         load_config(write_config(tmp_path / "bad", extra=bad))
+
+
+@pytest.mark.parametrize(
+    "bounds", ["[700000.0, 7000000.0, 690000.0, 7100000.0]", "[0.0, 0.0, 1.0]", '"region"']
+)
+def test_grid_bounds_checked(tmp_path: Path, bounds: str) -> None:
+    path = _replace(
+        write_config(tmp_path), "resolution = 100.0", f"resolution = 100.0\nbounds = {bounds}"
+    )
+    with pytest.raises(ConfigError, match=r"\[grid\] bounds"):
+        load_config(path)
+
+
+def test_grid_bounds_read(tmp_path: Path) -> None:
+    text = "resolution = 100.0\nbounds = [600000, 6880000, 790000, 7120000]"
+    cfg = load_config(_replace(write_config(tmp_path), "resolution = 100.0", text))
+    assert cfg.grid.bounds == [600000.0, 6880000.0, 790000.0, 7120000.0]

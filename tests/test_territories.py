@@ -166,6 +166,18 @@ def test_territory_and_regional_grids(sample: gpd.GeoDataFrame) -> None:
     assert r.xmin <= b[0] and r.ymin <= b[1] and r.xmax >= b[2] and r.ymax >= b[3]
     part = regional_grid(sample, ["MEL", "CUD"], resolution=1000.0)
     assert part.size < regional_grid(sample, resolution=1000.0).size
+    # a fixed extent ([grid] bounds), snapped outwards; it must cover the territories
+    wide = (b[0] - 30_250.0, b[1] - 20_000.0, b[2] + 10_000.0, b[3] + 40_100.0)
+    w = regional_grid(sample, resolution=1000.0, bounds=wide)
+    assert (w.xmin, w.ymin) == (np.floor(wide[0] / 1000) * 1000, np.floor(wide[1] / 1000) * 1000)
+    assert (w.xmax, w.ymax) == (np.ceil(wide[2] / 1000) * 1000, np.ceil(wide[3] / 1000) * 1000)
+    with pytest.raises(InputError, match=r"\[grid\] bounds .* leave part of the territories"):
+        regional_grid(sample, resolution=1000.0, bounds=(b[0] + 5000, b[1], b[2], b[3]))
+    # the grid's CRS is the one asked ([grid] crs), the territories reprojected into it
+    laea = regional_grid(sample, ["ACSO"], resolution=1000.0, crs="EPSG:3035")
+    assert laea.crs.to_epsg() == 3035
+    t = get_territory(sample, "ACSO").to_crs("EPSG:3035").total_bounds
+    assert laea.xmin <= t[0] and laea.ymin <= t[1] and laea.xmax >= t[2] and laea.ymax >= t[3]
     with pytest.raises(InputError, match="unknown territory"):
         regional_grid(sample, ["MEL", "XX"])
     with pytest.raises(InputError, match="empty"):

@@ -364,7 +364,8 @@ def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
             f"{config.inputs.territories}: territories {missing} asked in [grid] are not in "
             "the file."
         )
-    grid = regional_grid(terr, resolution=config.grid.resolution, buffer=config.grid.buffer)
+    g = config.grid
+    grid = regional_grid(terr, resolution=g.resolution, buffer=g.buffer, crs=g.crs, bounds=g.bounds)
     log.info("grid: %s", grid)
     return terr, grid
 

@@ -403,6 +403,9 @@ def regional_grid(
     ids: Sequence[str] | None = None,
     resolution: float = 100.0,
     buffer: float = 5000.0,
+    *,
+    crs: Any = DEFAULT_CRS,
+    bounds: Sequence[float] | None = None,
 ) -> Grid:
     """One grid covering several territories (all by default) plus a buffer.
 
@@ -416,10 +419,21 @@ def regional_grid(
         Cell size [m].
     buffer : float, default 5000
         Margin around the bounding box of the selected territories [m].
+    crs : pyproj.CRS or str, default Lambert-93 (EPSG:2154)
+        Projected CRS of the grid (``[grid] crs``).
+    bounds : (xmin, ymin, xmax, ymax), optional
+        The grid's extent in `crs` [m] instead of the territories' box plus `buffer`
+        (``[grid] bounds``, e.g. a whole region); it must cover the selected territories.
+        Snapped outwards to multiples of `resolution`.
 
     Returns
     -------
     Grid
+
+    Raises
+    ------
+    trajectoire.InputError
+        If `bounds` leaves part of a selected territory out.
 
     Examples
     --------
@@ -427,7 +441,18 @@ def regional_grid(
     >>> g.shape
     (70, 42)
     """
-    return Grid.around(_select(territories, ids), resolution, buffer=buffer)
+    chosen = _select(territories, ids)
+    if bounds is None:
+        return Grid.around(chosen, resolution, buffer=buffer, crs=crs)
+    x0, y0, x1, y1 = (float(b) for b in bounds)
+    tx0, ty0, tx1, ty1 = to_crs(chosen, crs, what="regional_grid territories").total_bounds
+    if tx0 < x0 or ty0 < y0 or tx1 > x1 or ty1 > y1:
+        raise InputError(
+            f"[grid] bounds [{x0:.0f}, {y0:.0f}, {x1:.0f}, {y1:.0f}] leave part of the "
+            f"territories out (their box is [{tx0:.0f}, {ty0:.0f}, {tx1:.0f}, {ty1:.0f}] in "
+            f"{crs}); widen [grid] bounds or remove the key."
+        )
+    return Grid.from_bounds(x0, y0, x1, y1, resolution, crs, snap=True)
 
 
 def territory_fractions(territories: gpd.GeoDataFrame, grid: Grid) -> xr.DataArray:

@@ -155,6 +155,19 @@ class GridConfig(_Section):
     resolution: float = Field(default=100.0, gt=0, allow_inf_nan=False)
     buffer: float = Field(default=5000.0, ge=0, allow_inf_nan=False)
     territories: list[str] = Field(default_factory=lambda: list(TERRITORY_IDS), min_length=1)
+    bounds: list[float] | None = None
+
+    @field_validator("bounds")
+    @classmethod
+    def _check_bounds(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None:
+            ok = len(v) == 4 and all(math.isfinite(b) for b in v)
+            if not ok or v[2] <= v[0] or v[3] <= v[1]:
+                raise ValueError(
+                    f"received {list(v)}; expected [xmin, ymin, xmax, ymax] in metres of "
+                    "[grid] crs with xmin < xmax and ymin < ymax"
+                )
+        return v
 
     @field_validator("crs")
     @classmethod
