@@ -667,7 +667,7 @@ def _counted_years(
     rows = []
     for pol in stats["pollutant"].values:
         table = stats.sel(pollutant=pol)
-        n = table.sel(statistic="n", **n_at).values
+        n = table.sel({"statistic": "n", **n_at}).values
         rows.append((pol, table, np.flatnonzero(np.nan_to_num(n) > 0)))
     return rows
 
