@@ -407,10 +407,9 @@ def no2_with_primary(
 
     Parameters
     ----------
-    nox_background, no2_background : float
-        Background annual means [ug m-3].
-    local_nox : numpy.ndarray
-        Local NOx concentration [ug m-3] (float64).
+    nox_background, no2_background, local_nox
+        As in :func:`no2_increment_ratio`: background annual means [ug m-3] (float) and
+        local NOx concentration [ug m-3] (numpy.ndarray, float64).
     primary : numpy.ndarray, optional
         Local primary NO2 ``P = Σ_s f_s NOx_s`` [ug m-3] (:func:`primary_no2`), 0 <= P <=
         NOx_loc.

@@ -258,25 +258,24 @@ def _select_year(da: xr.DataArray, year: int | None, name: str, key: str) -> xr.
     return da.isel(time=years.index(int(year)), drop=True)
 
 
+#: What a reader gets from one file: (GNFR sector, pollutant) -> field [t yr-1 per cell] on
+#: (lat, lon), the lat and lon of the cell centres [degree], and label -> total [t yr-1] of
+#: what is left out.
+_Fields = tuple[dict[tuple[str, str], np.ndarray], np.ndarray, np.ndarray, dict[str, float]]
+
+
 def _cams_file(
-    path: Path,
-    *,
-    pollutant: str | None,
-    bbox: tuple[float, ...] | None,
-    year: int | None,
-    unit: str | None,
-    smap: Mapping[str, str],
-    wanted: set[str] | None,
-    name: str,
-    key: str,
-) -> tuple[dict[tuple[str, str], np.ndarray], np.ndarray, np.ndarray, dict[str, float]]:
+    path: Path, req: _Request, *, pollutant: str | None, year: int | None, unit: str | None
+) -> _Fields:
+    """The fields of one CAMS-REG file (any of the three layouts of :func:`read_cams_reg`)."""
+    _, name, key, bbox, smap, wanted = req
     try:
         ds = xr.open_dataset(path)
     except (OSError, ValueError) as exc:
         raise InputError(f"{name}: not a readable NetCDF file ({exc}). Check {key} path.") from None
     with ds:
         if "source" in ds.dims and "emission_category_index" in ds:
-            return _cams_sources(ds, bbox, unit, smap, wanted, name, key)
+            return _cams_sources(ds, req, unit)
         ds = _lonlat_names(ds)
         if not {"lon", "lat"} <= set(ds.dims):
             raise MissingVariableError(
@@ -350,17 +349,10 @@ def _cams_file(
         return cells, lat, lon, left
 
 
-def _cams_sources(
-    ds: xr.Dataset,
-    bbox: tuple[float, ...] | None,
-    unit: str | None,
-    smap: Mapping[str, str],
-    wanted: set[str] | None,
-    name: str,
-    key: str,
-) -> tuple[dict[tuple[str, str], np.ndarray], np.ndarray, np.ndarray, dict[str, float]]:
+def _cams_sources(ds: xr.Dataset, req: _Request, unit: str | None) -> _Fields:
     """The TNO source-list layout: area and point sources on dim ``source``, each with the
     (1-based) indices of its grid cell and of its emission category; summed per cell."""
+    name, bbox, smap, wanted = req.name, req.box, req.smap, req.wanted
     ds = _lonlat_names(ds)
     for need in ("lon", "lat", "longitude_index", "latitude_index"):
         if need not in ds.variables:
@@ -496,18 +488,15 @@ def read_cams_reg(
     trajectoire.ConfigError
         A bad `bbox`, `pollutants` or `sector_mapping`.
     """
-    paths, name, key, box, smap, wanted = _request(
-        path, what, bbox, sector_mapping, pollutants, config_key
-    )
+    req = _request(path, what, bbox, sector_mapping, pollutants, config_key)
+    name, key = req.name, req.key
     cells: dict[tuple[str, str], np.ndarray] = {}
     left: dict[str, float] = {}
     grid: tuple[np.ndarray, np.ndarray] | None = None
-    for given in paths:
+    for given in req.paths:
         p = _existing(given, key)
-        got, lat, lon, lo = _cams_file(
-            p, pollutant=pollutant, bbox=box, year=year, unit=unit, smap=smap, wanted=wanted,
-            name=str(p) if what is None else name, key=key,
-        )  # fmt: skip
+        file_req = req._replace(name=str(p)) if what is None else req
+        got, lat, lon, lo = _cams_file(p, file_req, pollutant=pollutant, year=year, unit=unit)
         if grid is not None and (
             grid[0].shape != lat.shape
             or not np.allclose(grid[0], lat)

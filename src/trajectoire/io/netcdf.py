@@ -655,17 +655,31 @@ def _above_lines(ds: xr.Dataset) -> list[str]:
     return lines
 
 
+def _counted_years(
+    ds: xr.Dataset, variable: str, **n_at: str
+) -> list[tuple[Any, xr.DataArray, np.ndarray]] | None:
+    """Per pollutant of a statistics table (``evaluation``, ``fusion_skill``): the table of
+    that pollutant and the indices of its years with a count ``n`` > 0 (``n`` taken at
+    `n_at`, e.g. ``stage="fused"``); None when `ds` has no such table or no year."""
+    if variable not in ds or ds.sizes.get("year", 0) == 0:
+        return None
+    stats = ds[variable].load()
+    rows = []
+    for pol in stats["pollutant"].values:
+        table = stats.sel(pollutant=pol)
+        n = table.sel({"statistic": "n", **n_at}).values
+        rows.append((pol, table, np.flatnonzero(np.nan_to_num(n) > 0)))
+    return rows
+
+
 def _evaluation_lines(ds: xr.Dataset) -> list[str]:
     """The evaluation table: per pollutant, its last year with observations, and the years
     whose network MQI meets the objective."""
-    if "evaluation" not in ds or ds.sizes.get("year", 0) == 0:
+    rows = _counted_years(ds, "evaluation")
+    if rows is None:
         return []
-    ev = ds["evaluation"].load()
     lines = ["  evaluation at the stations (last year observed; docs/evaluation.md):"]
-    for pol in ev["pollutant"].values:
-        table = ev.sel(pollutant=pol)
-        n = table.sel(statistic="n").values
-        observed = np.flatnonzero(np.nan_to_num(n) > 0)
+    for pol, table, observed in rows:
         if not len(observed):
             continue
         row = table.isel(year=observed[-1])
@@ -687,14 +701,11 @@ def _evaluation_lines(ds: xr.Dataset) -> list[str]:
 
 def _fusion_lines(ds: xr.Dataset) -> list[str]:
     """The leave-one-out skill of the fused maps: per pollutant, its last fused year."""
-    if "fusion_skill" not in ds or ds.sizes.get("year", 0) == 0:
+    rows = _counted_years(ds, "fusion_skill", stage="fused")
+    if rows is None:
         return []
-    skill = ds["fusion_skill"].load()
     lines = ["  fusion with the stations (leave-one-out, model -> fused; docs/fusion.md):"]
-    for pol in skill["pollutant"].values:
-        table = skill.sel(pollutant=pol)
-        n = table.sel(stage="fused", statistic="n").values
-        fused = np.flatnonzero(np.nan_to_num(n) > 0)
+    for pol, table, fused in rows:
         if not len(fused):
             lines.append(f"    {str(pol):<6} not fused (no year with enough observed stations)")
             continue

@@ -8,6 +8,8 @@ republished by Eurostat ``env_air_emis``), COPERT-like road emission factors for
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -728,42 +730,17 @@ def point_source_history(
 
 
 # --------------------------------------------------------------------------- roads
+#: The sample's tables in ``data/sample_inventory.toml``: per-capita factors, road factors,
+#: corridors.
+SAMPLE_TABLES: dict[str, Any] = tomllib.loads(
+    resources.files("trajectoire").joinpath("data/sample_inventory.toml").read_text("utf-8")
+)
 #: Road emission factors [g km-1 veh-1] (light, heavy) per category and pollutant, for a
 #: 2018 French fleet: COPERT-like magnitudes, PM including non-exhaust (tyre, brake, road
 #: wear, EMEP/EEA Guidebook 2019, 1.A.3.b.vi-vii).
 ROAD_EF: dict[str, dict[str, tuple[float, float]]] = {
-    "motorway": {
-        "NOx": (0.42, 2.1),
-        "PM10": (0.034, 0.15),
-        "PM2.5": (0.021, 0.085),
-        "SO2": (0.0009, 0.0032),
-        "NH3": (0.013, 0.009),
-        "NMVOC": (0.016, 0.045),
-    },
-    "trunk": {
-        "NOx": (0.38, 2.5),
-        "PM10": (0.037, 0.17),
-        "PM2.5": (0.022, 0.095),
-        "SO2": (0.0008, 0.0030),
-        "NH3": (0.012, 0.008),
-        "NMVOC": (0.022, 0.055),
-    },
-    "rural": {
-        "NOx": (0.34, 2.4),
-        "PM10": (0.032, 0.16),
-        "PM2.5": (0.019, 0.09),
-        "SO2": (0.0008, 0.0029),
-        "NH3": (0.012, 0.007),
-        "NMVOC": (0.030, 0.06),
-    },
-    "urban": {
-        "NOx": (0.50, 4.1),
-        "PM10": (0.046, 0.26),
-        "PM2.5": (0.028, 0.14),
-        "SO2": (0.0010, 0.0040),
-        "NH3": (0.010, 0.006),
-        "NMVOC": (0.085, 0.15),
-    },
+    cat: {p: (float(ef[0]), float(ef[1])) for p, ef in factors.items()}
+    for cat, factors in SAMPLE_TABLES["road_emission_factors"].items()
 }
 
 
@@ -939,30 +916,9 @@ def trends(seed: int, first_year: int, last_year: int) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- area totals
-#: Emission per inhabitant [kg inh-1 yr-1] (reference year) by sector.
-PER_CAPITA: dict[str, dict[str, float]] = {
-    "C_OtherStationaryComb": {
-        "NOx": 1.0,
-        "PM10": 1.0,
-        "PM2.5": 0.95,
-        "SO2": 0.35,
-        "NH3": 0.06,
-        "NMVOC": 1.6,
-    },
-    "E_Solvents": {"NOx": 0.0, "PM10": 0.06, "PM2.5": 0.03, "SO2": 0.0, "NH3": 0.02, "NMVOC": 3.5},
-    "B_Industry": {"NOx": 0.5, "PM10": 0.4, "PM2.5": 0.14, "SO2": 0.15, "NH3": 0.02, "NMVOC": 0.8},
-    "D_Fugitive": {"NOx": 0.0, "PM10": 0.0, "PM2.5": 0.0, "SO2": 0.0, "NH3": 0.0, "NMVOC": 0.35},
-    "I_OffRoad": {
-        "NOx": 0.3,
-        "PM10": 0.03,
-        "PM2.5": 0.028,
-        "SO2": 0.002,
-        "NH3": 0.001,
-        "NMVOC": 0.5,
-    },
-    "J_Waste": {"NOx": 0.02, "PM10": 0.08, "PM2.5": 0.07, "SO2": 0.0, "NH3": 0.06, "NMVOC": 0.12},
-    "M_Other": {"NOx": 0.0, "PM10": 0.06, "PM2.5": 0.05, "SO2": 0.0, "NH3": 0.08, "NMVOC": 0.15},
-}
+#: Emission per inhabitant [kg inh-1 yr-1] (reference year) by sector
+#: (``data/sample_inventory.toml``).
+PER_CAPITA: dict[str, dict[str, float]] = SAMPLE_TABLES["per_capita"]
 #: Emission per km2 of land-use class [t km-2 yr-1] by sector: (class id, factors).
 PER_AREA: dict[str, dict[int, dict[str, float]]] = {
     "B_Industry": {2: {"NOx": 2.0, "PM10": 1.5, "PM2.5": 0.5, "SO2": 0.5, "NMVOC": 3.0}},
