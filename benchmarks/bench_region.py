@@ -1,15 +1,24 @@
 """Region scale: the whole Hauts-de-France box at 100 m, time and memory per year (issue 18).
 
-Runs ``trajectoire run`` on the real-data example (``examples/hauts-de-france/config.toml``,
-which reads ``../shared/data`` as it is: territories, communes and their INSEE population,
-IREP sites, Eurostat national series, stations) with the grid widened to the region's
-bounding box by ``[grid] bounds``:
+Runs ``trajectoire run`` with the grid widened to the region's bounding box by
+``[grid] bounds``:
 
 * the region: longitudes 1.37–4.27° E, latitudes 48.83–51.09° N (the five departments,
   Somme and Aisne included), that is ``[580000, 6858000, 795000, 7112000]`` in Lambert-93,
   215 × 254 km = 54 610 km², 5.46 million cells at 100 m;
-* the seven territories' own box with the example's 5 km buffer (about 24 000 km²), for
+* the seven territories' own box with the configuration's buffer (about 24 000 km²), for
   the growth in cells.
+
+Two configurations (``--case``):
+
+* ``sample`` (default): the bundled sample (``data/sample/config.toml``), every sector and
+  the 11 pollutants with their deposition and decay kernels: the whole physics. Its
+  synthetic inputs cover the territories; beyond them the grid is computed (every FFT is
+  over the whole box) but nothing emits, which leaves the cost unchanged.
+* ``example``: the real-data example (``examples/hauts-de-france/config.toml``, reading
+  ``../shared/data`` as it is); its only emissions are the illustrative IREP stacks, so it
+  measures the chain around the dispersion (territories, communes, census, stations) on the
+  region rather than the area sources. Skipped with a message where the data is absent.
 
 Each case is run for one year and for two years (``--years``), so that the cost of a year
 is the difference (``T(2) − T(1)``) and the rest (prepare, assembly) is what one year costs
@@ -21,19 +30,18 @@ territories box (a ratio near 1 or below: linear or better; the FFTs are ``n log
 few per cent above 1 is their floor), and the two-year peak against the one-year peak (the
 peak must not grow with the years).
 
-The example's own settings are kept (6 pollutants, 13 sectors, attribution by sector and
-territory) except the contribution maps (``[attribution] map_years = []``: at 100 m on the
-region they would be 13 × 6 maps of 5.5 million cells a year), and the output keeps the
-cells within the buffer of the territories (``[output] mask_beyond_buffer``, the default):
-every cell of the box is computed, the written ones are those a user of the territories
-reads. The meteorology is the project's synthetic sample (as in the example).
+The configuration's own settings are kept except the contribution maps
+(``[attribution] map_years = []``: at 100 m on the region they would be sectors ×
+pollutants maps of 5.5 million cells a year), and the output keeps the cells within the
+buffer of the territories (``[output] mask_beyond_buffer``, the default): every cell of the
+box is computed, the written ones are those a user of the territories reads.
 
 Usage::
 
-    python benchmarks/bench_region.py [--resolution 100] [--years 2018:2019] [--quick]
+    python benchmarks/bench_region.py [--case sample|example] [--resolution 100]
+                                      [--years 2018:2019] [--quick]
 
-``--quick`` runs at 1000 m (seconds), to check the script. Skips with a message where
-``../shared/data`` is absent. This machine is shared: the load average is printed before and
+``--quick`` runs at 1000 m, to check the script. This machine is shared: the load average is printed before and
 after each run, and CPU times (not wall times) are the figures to compare.
 """
 
@@ -51,7 +59,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_run import measure  # noqa: E402  (the same process-tree measurement)
 
 REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "examples" / "hauts-de-france" / "config.toml"
+CASES = {
+    "sample": REPO / "data" / "sample" / "config.toml",
+    "example": REPO / "examples" / "hauts-de-france" / "config.toml",
+}
 SHARED = REPO.parent / "shared" / "data"
 #: Hauts-de-France's lon/lat extent (1.37–4.27° E, 48.83–51.09° N) in Lambert-93 [m]
 REGION = (580_000.0, 6_858_000.0, 795_000.0, 7_112_000.0)
@@ -61,17 +72,19 @@ def _load() -> str:
     return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
-def _case_config(resolution: float, bounds: tuple[float, ...] | None, tag: str) -> Path:
-    """A copy of the example beside it (its inputs are relative to its folder)."""
-    text = EXAMPLE.read_text()
+def _case_config(
+    config: Path, resolution: float, bounds: tuple[float, ...] | None, tag: str
+) -> Path:
+    """A copy of `config` beside it (its inputs are relative to its folder)."""
+    text = config.read_text()
     grid = f"resolution = {resolution!r}"
     if bounds is not None:
         grid += "\nbounds = [" + ", ".join(f"{b:.1f}" for b in bounds) + "]"
     text, n = re.subn(r"(?m)^resolution\s*=\s*[0-9.eE+-]+.*$", grid, text, count=1)
     text, m = re.subn(r"(?m)^map_years\s*=.*$", "map_years = []", text, count=1)
     if n != 1 or m != 1:
-        raise SystemExit(f"{EXAMPLE}: no [grid] resolution or [attribution] map_years line.")
-    copy = EXAMPLE.parent / f".bench_region_{tag}.toml"
+        raise SystemExit(f"{config}: no [grid] resolution or [attribution] map_years line.")
+    copy = config.parent / f".bench_region_{tag}.toml"
     copy.write_text(text)
     return copy
 
@@ -96,25 +109,28 @@ def run_case(config: Path, years: str, out: Path) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--case", choices=sorted(CASES), default="sample")
     ap.add_argument("--resolution", type=float, default=100.0, help="cell size [m]")
     ap.add_argument("--years", default="2018:2019", help="two consecutive years, A:B")
     ap.add_argument("--quick", action="store_true", help="1000 m, to check the script")
     args = ap.parse_args(argv)
-    if not (SHARED / "territories" / "territoires_aqah.gpkg").exists():
+    if args.case == "example" and not (SHARED / "territories" / "territoires_aqah.gpkg").exists():
         print(f"skipped: the region's open data is not at {SHARED}")
         return 0
     res = 1000.0 if args.quick else args.resolution
     first, last = (int(v) for v in args.years.split(":"))
     if last != first + 1:
         raise SystemExit("--years: give two consecutive years, e.g. 2018:2019")
-    print(f"# region scale, {res:g} m cells, years {first} and {first}:{last}, {_load()}")
+    print(
+        f"# region scale, {args.case}, {res:g} m cells, years {first} and {first}:{last}, {_load()}"
+    )
     print(f"# machine: {os.cpu_count()} cores; CPU = user + system of the process tree\n")
     rows: dict[str, dict[str, dict[str, float]]] = {}
     configs = []
     try:
         with tempfile.TemporaryDirectory(prefix="bench_region_") as tmp:
             for name, bounds in (("territories box", None), ("region", REGION)):
-                cfg = _case_config(res, bounds, name.split()[0])
+                cfg = _case_config(CASES[args.case], res, bounds, name.split()[0])
                 configs.append(cfg)
                 print(f"  {name}:", flush=True)
                 rows[name] = {
