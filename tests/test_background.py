@@ -276,6 +276,79 @@ def test_run_removes_the_local_part_of_a_ctm_field(tmp_path, constant_field_run)
         assert float(ds[f"background_clipped_share{suffix}"].sel(year=year, **key)) == 0.0
 
 
+# ------------------------------------------------------------------ change split
+def _split(ctx):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        return P.decompose_change(ctx, *YEARS)
+
+
+def test_change_split_with_a_constant_field_equals_the_scalar_split(scalar_run, constant_field_run):
+    """A constant field equal to the scalar background (its local part kept): the split of
+    the change into emission, meteorology and background effects is the scalar one."""
+    want = _split(scalar_run[0])
+    got = _split(constant_field_run[0])
+    assert set(got.data_vars) == set(want.data_vars)
+    for name in want.data_vars:
+        np.testing.assert_allclose(
+            got[name].values, want[name].values, rtol=1e-10, atol=1e-12, err_msg=name
+        )
+    assert np.abs(want["change_background"].values).max() > 0  # the years' scalars differ
+
+
+@pytest.fixture(scope="module")
+def ctm_field_run(tmp_path_factory, constant_field_run):
+    """A field = a known regional part, different in each year, + the run's own coarse-cell
+    local means (local_fraction 1): the background maps are the known part interpolated."""
+    ctx, _, spy = constant_field_run
+    plan = ctx.regional
+    ny, nx = plan.coarse.shape
+    values = {}
+    for p in ctx.output_pollutants:
+        per_year = []
+        for k, y in enumerate(YEARS):
+            known = (5.0 + 3.0 * k) + (0.1 + 0.05 * k) * np.add.outer(np.arange(ny), np.arange(nx))
+            local = next((s[2] for s in spy if s[0] == y and s[1] == p), None)
+            per_year.append(known if local is None else known + plan.local_mean(local))
+        values[p] = np.stack(per_year)
+    tmp = tmp_path_factory.mktemp("ctm")
+    nc = write_field(tmp / "ctm.nc", values, plan.coarse)
+    entry = f'{{ path = "{nc}", format = "field", variables = {variables(values)} }}'
+    return run_years(small_config(tmp, entry))
+
+
+def test_change_split_with_a_field_background_adds_up(ctm_field_run):
+    """Emission + meteorology + background effects = the change the run computes, and the
+    background effect is the change of the regional part the run wrote (linear species)."""
+    ctx, years = ctm_field_run
+    ch = _split(ctx)
+    effects = (
+        ch["change_emission"].sel(sector="all")
+        + ch["change_meteorology"].sel(sector="all")
+        + ch["change_background"]
+    )
+    np.testing.assert_allclose(effects.values, ch["change_total"].values, rtol=1e-12, atol=1e-12)
+    a, b = (years[y] for y in YEARS)
+    direct = b["territory_concentration"].isel(year=0) - a["territory_concentration"].isel(year=0)
+    # NO2 goes through the maps (single-precision FFT) in compute_year
+    np.testing.assert_allclose(
+        ch["change_total"].sel(pollutant=["NOx", "NO2", "PM10"]).values,
+        direct.sel(pollutant=["NOx", "NO2", "PM10"]).transpose("receptor", "pollutant").values,
+        rtol=2e-5,
+    )
+    bg = b["territory_background"].isel(year=0) - a["territory_background"].isel(year=0)
+    for p in ("NOx", "PM10", "SO2"):
+        np.testing.assert_allclose(
+            ch["change_background"].sel(pollutant=p).values,
+            bg.sel(pollutant=p).values,
+            rtol=1e-6,
+            err_msg=p,
+        )
+        assert (ch["change_background"].sel(pollutant=p).values > 2.0).all()  # 5 -> 8 + slope
+    # NO2's background effect is that of a field too (not the scalar's)
+    assert (ch["change_background"].sel(pollutant="NO2").values > 1.0).all()
+
+
 # -------------------------------------------------------------------------- CRS, units
 def test_same_field_in_lonlat_and_lambert93_gives_the_same_background():
     """f(x, y) linear in Lambert-93, on a 2 km L93 grid and on a 0.02 degree grid: the

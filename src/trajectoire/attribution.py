@@ -31,9 +31,10 @@ import numpy.typing as npt
 import xarray as xr
 
 from trajectoire._kernels.aggregate import aggregate_by_origin, aggregate_stack_by_origin
+from trajectoire.dispersion.background import RegionalBackground
 from trajectoire.dispersion.concentration import KernelClass, YearDispersion
 from trajectoire.dispersion.local import Stacks
-from trajectoire.dispersion.receptors import Receptor, window_dot
+from trajectoire.dispersion.receptors import Receptor, receptor_means, window_dot
 from trajectoire.errors import InputError
 
 __all__ = [
@@ -41,12 +42,14 @@ __all__ = [
     "ReceptorSums",
     "aggregate_by_origin_stack",
     "aggregate_by_origin_window",
+    "background_of_year",
     "decompose_change",
     "footprint",
     "no2_territory_sums",
     "origin_layers",
     "shapley_values",
     "source_receptor_matrix",
+    "territory_background",
     "window_sums",
 ]
 
@@ -608,6 +611,95 @@ def decompose_change(
         concentration(0, 0, 0), dtype=float
     )
     return out
+
+
+def background_of_year(
+    background: xr.DataArray,
+    regional: RegionalBackground | None,
+    year: int,
+    pollutant: str,
+    local: Callable[[], np.ndarray],
+    *,
+    with_no2: bool = False,
+) -> dict[str, float | np.ndarray]:
+    """The background of one year, the ``background`` factor of the change split.
+
+    Parameters
+    ----------
+    background : xarray.DataArray
+        ``(year, pollutant)`` scalar background [ug m-3] (the station background of
+        ``[inputs] background``; zeros when the run has a regional field).
+    regional : RegionalBackground or None
+        The run's regional model field (``[inputs.background] format = "field"``), or None.
+    year : int
+        The year of the background.
+    pollutant : str
+        A dispersed pollutant.
+    local : callable
+        ``local()`` returns the local contribution of `pollutant` with the emissions **and**
+        the meteorology of `year` (every sector and origin) on the run grid; called only
+        with a regional field.
+    with_no2 : bool, default False
+        Also the NO2 background (`pollutant` must be ``"NOx"``).
+
+    Returns
+    -------
+    dict of str to float or numpy.ndarray
+        ``{pollutant: B}`` (and ``"NO2"``): a scalar for the station background, else the
+        map of :meth:`RegionalBackground.background_maps` [ug m-3].
+
+    Notes
+    -----
+    With a regional field the background of a year is the field of that year less its own
+    local part, the uEMEP way (Denby et al. 2020, GMD 13, 6303), exactly the map the run
+    adds to that year's local part. It depends on the year's emissions and meteorology
+    through the removed local part, but as one factor: the split's ``C(e, m, b)`` is the
+    local part of emissions ``e`` and meteorology ``m`` plus this background of year ``b``,
+    so ``C(1, 1, 1)`` and ``C(0, 0, 0)`` are the run's two years and the three effects add
+    up to the run's change. The background effect is the change of the regional part (the
+    field without the local part), what the regional model attributes to sources outside
+    the local model.
+    """
+    if regional is None:
+        pols = [pollutant, "NO2"] if with_no2 else [pollutant]
+        return {p: float(background.sel(year=year, pollutant=p)) for p in pols}
+    return dict(regional.background_maps(year, pollutant, local(), with_no2=with_no2))
+
+
+def territory_background(
+    background: xr.DataArray,
+    regional: RegionalBackground | None,
+    year: int,
+    pollutant: str,
+    receptors: Sequence[Receptor],
+    local: Callable[[], np.ndarray],
+) -> np.ndarray:
+    """Mean background of each receptor in one year [ug m-3], ``(receptor,)``.
+
+    Parameters
+    ----------
+    background, regional, year, pollutant, local
+        As in :func:`background_of_year`.
+    receptors : sequence of Receptor
+        The receptors (area weights of the territories, for the change split).
+
+    Returns
+    -------
+    numpy.ndarray
+        The scalar background repeated, or ``Σ_c w(c) B(c)`` of the field's map (the
+        ``territory_background`` the run writes for that year).
+
+    Examples
+    --------
+    >>> bg = xr.DataArray([[4.0]], dims=("year", "pollutant"),
+    ...                   coords={"year": [2019], "pollutant": ["NOx"]})
+    >>> territory_background(bg, None, 2019, "NOx", [None, None], lambda: None).tolist()
+    [4.0, 4.0]
+    """
+    value = background_of_year(background, regional, year, pollutant, local)[pollutant]
+    if np.ndim(value) == 0:
+        return np.full(len(receptors), float(value))
+    return receptor_means(receptors, np.asarray(value))
 
 
 def source_receptor_matrix(contribution: xr.DataArray) -> xr.DataArray:

@@ -39,7 +39,14 @@ from trajectoire.assess.exposure import (
     territory_inhabitants,
 )
 from trajectoire.assess.stations import observations_from_table
-from trajectoire.attribution import Origins, ReceptorSums, no2_territory_sums, window_sums
+from trajectoire.attribution import (
+    Origins,
+    ReceptorSums,
+    background_of_year,
+    no2_territory_sums,
+    territory_background,
+    window_sums,
+)
 from trajectoire.attribution import decompose_change as shapley_change
 from trajectoire.dispersion.background import RegionalBackground, receptor_background
 from trajectoire.dispersion.chemistry import (
@@ -1306,18 +1313,19 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
         ``change_background(receptor, pollutant)``, ``change_total(receptor, pollutant)``
         [ug m-3]; the three effects add up to ``change_total`` to round-off. For NO2 the
         sector entries are missing and the effects are in ``sector="all"``.
+
+    Notes
+    -----
+    With a regional model field as background (``[inputs.background] format = "field"``)
+    the background of each year is the field less that year's own local part, the map the
+    run adds (:func:`trajectoire.attribution.background_of_year`): the background effect is
+    the change of the regional part, and the split still adds up to the run's change.
     """
     for y in (year0, year1):
         if y not in ctx.years:
             raise InputError(
                 f"decompose_change: year {y} is not in the run ({ctx.years[0]}..{ctx.years[-1]})."
             )
-    if ctx.regional is not None:
-        raise InputError(
-            "decompose_change: the background is a regional model field ([inputs.background] "
-            'format = "field"), whose split into causes is not implemented yet; run it with the '
-            'station background (format "trajectoire").'
-        )
     ys = (year0, year1)
     heights, h_of_s = ctx.heights()
     n_t, n_s, n_p = len(ctx.territories), len(ctx.sectors), len(ctx.output_pollutants)
@@ -1394,12 +1402,22 @@ def _linear_change(
         for e in ys
         for m in ys
     }
-    bgv = {b: float(ctx.background.sel(year=b, pollutant=pol)) for b in ys}
-    n_t = len(area)
+    # the background of year b: a scalar, or a field less its own local part (e = m = b)
+    bgv = {
+        b: territory_background(
+            ctx.background,
+            ctx.regional,
+            b,
+            pol,
+            area,
+            partial(local_concentration, disp[b], emis[b], q[b], stacks[b], ctx.sectors),
+        )
+        for b in ys
+    }
 
     def value(ie: int, im: int, ib: int) -> np.ndarray:
         v = parts[(ys[ie], ys[im])]
-        return np.concatenate([v, np.full((n_t, 1), bgv[ys[ib]])], axis=1)
+        return np.concatenate([v, bgv[ys[ib]][:, None]], axis=1)
 
     return shapley_change(value)
 
@@ -1443,18 +1461,29 @@ def _no2_change(
             args = (disp[m], nox_e, q_e, stacks[m], ctx.sectors)
             local[(e, m)] = (local_concentration(*args), primary_no2(*args, shares))
     curve = _no2_method(ctx, ys[0])[0]
+    bgs = {
+        b: background_of_year(
+            ctx.background,
+            ctx.regional,
+            b,
+            "NOx",
+            partial(_first, local[(b, b)]),
+            with_no2=True,
+        )
+        for b in ys
+    }
 
     def no2_value(ie: int, im: int, ib: int) -> np.ndarray:
-        bg = ctx.background.sel(year=ys[ib])
-        total, _ = no2_with_primary(
-            float(bg.sel(pollutant="NOx")),
-            float(bg.sel(pollutant="NO2")),
-            *local[(ys[ie], ys[im])],
-            method=curve,
-        )
+        bg: dict[str, Any] = bgs[ys[ib]]  # scalars, or maps of a field
+        total, _ = no2_with_primary(bg["NOx"], bg["NO2"], *local[(ys[ie], ys[im])], method=curve)
         return receptor_means(ctx.territory_receptors, total)
 
     return shapley_change(no2_value)
+
+
+def _first(pair: tuple[np.ndarray, Any]) -> np.ndarray:
+    """The first of a pair (NOx's local part of :func:`_no2_change`)."""
+    return pair[0]
 
 
 def _change_dataset(

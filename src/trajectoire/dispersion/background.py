@@ -599,6 +599,48 @@ class RegionalBackground:
         flat = self._to_fine @ np.asarray(coarse, dtype=np.float64).ravel()
         return np.asarray(flat).reshape(self.grid.shape)
 
+    def background_maps(
+        self, year: int, pollutant: str, local: np.ndarray, *, with_no2: bool = False
+    ) -> dict[str, np.ndarray]:
+        """The background maps of one year on the run grid, as the run writes them.
+
+        Parameters
+        ----------
+        year : int
+            A year of the field.
+        pollutant : str
+            A dispersed pollutant of the field.
+        local : numpy.ndarray
+            The local contribution to remove (every sector and origin) on the run grid
+            [ug m-3, or the run's unit of the species].
+        with_no2 : bool, default False
+            Also the NO2 background (`pollutant` must be ``"NOx"``), which keeps the
+            regional NO2/NOx ratio (:meth:`no2`).
+
+        Returns
+        -------
+        dict of str to numpy.ndarray
+            ``{pollutant: B}`` (and ``{"NO2": B_NO2}``): ``B = on_grid(max(R − f ⟨local⟩,
+            0))`` on the run grid, the map :func:`trajectoire.batch.pipeline.compute_year`
+            adds to the local part when `local` is the year's own local contribution.
+
+        Notes
+        -----
+        The change split (:func:`trajectoire.attribution.field_background_means`) calls it
+        with each year's own local part, so that the background of a year is the one the
+        run wrote for it (Denby et al. 2020: the regional part is the field less its local
+        part, the local part being the local model's).
+        """
+        coarse = self.remove_local_part(year, pollutant, local)[0]
+        out = {pollutant: self.on_grid(coarse)}
+        if with_no2:
+            if pollutant != "NOx":
+                raise InputError(
+                    f"background_maps: with_no2 needs pollutant 'NOx', got {pollutant!r}."
+                )
+            out["NO2"] = self.on_grid(self.no2(year, coarse))
+        return out
+
 
 def receptor_background(
     maps: np.ndarray,
