@@ -112,6 +112,7 @@ from trajectoire.io.outputs import (
     year_dataset,
 )
 from trajectoire.meteo.classes import met_classes, select_years
+from trajectoire.meteo.profiles import mixing_height_scheme
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant, normalise_pollutant, run_scale, use_species
 from trajectoire.tables import dialect_defaults, numeric_column
@@ -586,6 +587,8 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> tuple[xr.Dataset, x
         roughness_length=config.meteo.roughness_length,
     )
     hourly = add_stability(hourly, urban_stable_adjustment=config.meteo.urban_stable_adjustment)
+    hourly = mixing_height_scheme(hourly, config.meteo.mixing_height, what=str(config.inputs.meteo),
+                                  calm_threshold=config.meteo.calm_threshold)  # fmt: skip
     met = met_classes(hourly, **_class_options(config))
     return select_years(met, run_years, what=str(config.inputs.meteo)), hourly
 

@@ -28,6 +28,7 @@ from trajectoire.inventory.proxies import grid_roads
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
 from trajectoire.meteo.classes import met_classes, select_years
+from trajectoire.meteo.profiles import mixing_height_scheme
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant
 from trajectoire.tables import read_table
@@ -143,7 +144,9 @@ def _hourly(config: RunConfig) -> xr.Dataset:
     assert config.inputs.meteo is not None  # checked by roadside_values_of_run
     hourly = read_input("meteo", config.inputs.meteo, latitude=m.latitude,
                         longitude=m.longitude, roughness_length=m.roughness_length)  # fmt: skip
-    return add_stability(hourly, urban_stable_adjustment=m.urban_stable_adjustment)
+    hourly = add_stability(hourly, urban_stable_adjustment=m.urban_stable_adjustment)
+    return mixing_height_scheme(hourly, m.mixing_height, calm_threshold=m.calm_threshold,
+                                what=str(config.inputs.meteo))  # fmt: skip
 
 
 def _met_classes(config: RunConfig) -> xr.Dataset:

@@ -506,6 +506,7 @@ class MeteoConfig(_Section):
     direction_sectors: int = Field(default=36, ge=1)
     direction_resolution: float | Literal["auto"] = Field(default="auto")
     urban_stable_adjustment: bool = False
+    mixing_height: Literal["auto", "data", "classes", "mechanical"] = "auto"
 
     @field_validator("direction_resolution")
     @classmethod

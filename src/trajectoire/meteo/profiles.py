@@ -12,18 +12,20 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, warn
 from trajectoire.meteo.readers import _check_range
 from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 
 __all__ = [
     "DEFAULT_MIXING_HEIGHT",
     "MECHANICAL_MIXING_COEFFICIENT",
+    "MIXING_HEIGHT_SCHEMES",
     "WIND_PROFILE_EXPONENTS",
     "add_mixing_height",
     "default_mixing_height",
     "hourly_mixing_height",
     "mechanical_mixing_height",
+    "mixing_height_scheme",
     "wind_at_height",
 ]
 
@@ -288,3 +290,103 @@ def add_mixing_height(
         f"{list(np.asarray(classes, dtype=str))}; NaN: class default"
     )
     return out
+
+
+MIXING_HEIGHT_SCHEMES: tuple[str, ...] = ("auto", "data", "classes", "mechanical")
+"""The values of ``[meteo] mixing_height`` (:func:`mixing_height_scheme`)."""
+
+
+def mixing_height_scheme(
+    ds: xr.Dataset,
+    scheme: str = "auto",
+    *,
+    calm_threshold: float = 0.5,
+    what: str = "meteorology",
+) -> xr.Dataset:
+    """The hourly mixing heights a run uses, by the scheme of ``[meteo] mixing_height``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Hourly meteorology with ``wind_speed`` and ``stability`` (:func:`add_stability`),
+        with or without ``mixing_height`` [m] (a CSV column, or ERA5's ``blh``).
+    scheme : {"auto", "data", "classes", "mechanical"}, default "auto"
+        * ``"auto"``: the data's mixing height where finite, else the class default of
+          :data:`DEFAULT_MIXING_HEIGHT` (`ds` unchanged; the behaviour before the key).
+        * ``"data"``: the same, but the data must have a mixing height: an error if `ds`
+          has none, a warning with the number of hours that take the class default
+          because their value is missing.
+        * ``"classes"``: the class defaults for every hour; the data's heights are ignored.
+        * ``"mechanical"``: :func:`mechanical_mixing_height` (Venkatram 1980,
+          ``2300 u*^3/2``) for the D, E and F hours, the class defaults for A, B and C;
+          the data's heights are ignored (:func:`add_mixing_height` on `ds` without them).
+    calm_threshold : float, default 0.5
+        Wind speeds below it are raised to it for the mechanical scheme [m s-1].
+    what : str, default "meteorology"
+        The file the hours come from, for the messages.
+
+    Returns
+    -------
+    xarray.Dataset
+        `ds` with the hourly ``mixing_height`` [m] of the scheme (NaN: class default, as
+        :func:`hourly_mixing_height` reads it), its ``comment`` naming the scheme; no
+        ``mixing_height`` for ``"classes"``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        An unknown `scheme`, or ``"data"`` with no mixing height in `ds`.
+
+    Notes
+    -----
+    The class defaults are ISC3's "no lid" for E and F and round values for A-D
+    (``docs/meteorology.md``). ``"data"`` is for a user who counts on a boundary-layer height
+    (ERA5 ``blh``): a file without one stops the run instead of silently using the
+    defaults. ``"mechanical"`` gives the neutral and stable hours a lid from the wind
+    alone, reproducible from any station file, AERMET's mechanical height (Cimorelli et
+    al. 2005); the convective hours keep the defaults (no heat-flux integration).
+
+    Examples
+    --------
+    >>> ds = xr.Dataset({"wind_speed": ("time", [4.0, 4.0]), "stability": ("time", ["B", "F"]),
+    ...                  "mixing_height": ("time", [900.0, 300.0])},
+    ...                 attrs={"roughness_length": 0.5})
+    >>> mixing_height_scheme(ds, "mechanical")["mixing_height"].values.round(1).tolist()
+    [nan, 897.7]
+    >>> "mixing_height" in mixing_height_scheme(ds, "classes")
+    False
+    """
+    if scheme not in MIXING_HEIGHT_SCHEMES:
+        raise InputError(
+            f"{what}: mixing height scheme {scheme!r}; expected one of "
+            f"{list(MIXING_HEIGHT_SCHEMES)} ([meteo] mixing_height)."
+        )
+    if scheme == "auto":
+        return ds
+    if scheme == "data":
+        return _data_mixing_height(ds, what)
+    bare = ds.drop_vars("mixing_height", errors="ignore")
+    if scheme == "classes":
+        return bare
+    return add_mixing_height(bare, classes=("D", "E", "F"), calm_threshold=calm_threshold)
+
+
+def _data_mixing_height(ds: xr.Dataset, what: str) -> xr.Dataset:
+    """`ds` checked for ``[meteo] mixing_height = "data"``: it has a mixing height (else
+    InputError); the hours without one are counted in a warning."""
+    if "mixing_height" not in ds:
+        raise InputError(
+            f'{what}: [meteo] mixing_height = "data" but the meteorology has no mixing height '
+            "(no 'mixing_height' column or variable, no ERA5 'blh'); add it, or set [meteo] "
+            'mixing_height = "auto", "classes" or "mechanical".'
+        )
+    zi = ds["mixing_height"].values.astype(float)
+    missing = int((~np.isfinite(zi)).sum())
+    if missing:
+        warn(
+            f"{what}: {missing} of {zi.size} hour(s) have no mixing height; they take the "
+            'default of their stability class ([meteo] mixing_height = "data").',
+            TrajectoireWarning,
+            stacklevel=3,
+        )
+    return ds
