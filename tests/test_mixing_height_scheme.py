@@ -118,8 +118,9 @@ def test_config_default_is_auto_and_a_wrong_value_names_the_key(tmp_path) -> Non
 
 
 # ----------------------------------------------------------------------------- the run
-def _tables(tmp_path, scheme: str) -> xr.Dataset:
-    over = {r"^calm_threshold = 0\.5": f'calm_threshold = 0.5\nmixing_height = "{scheme}"'}
+def _tables(tmp_path, scheme: str, extra: str = "") -> xr.Dataset:
+    new = f'calm_threshold = 0.5\nmixing_height = "{scheme}"{extra}'
+    over = {r"^calm_threshold = 0\.5": new}
     cfg = load_config(small_config(tmp_path, **over))
     assert cfg.meteo.mixing_height == scheme
     with warnings.catch_warnings():
@@ -165,3 +166,21 @@ def test_run_kernel_changes_as_the_lids_do(tables) -> None:
     assert far > 1.1
     total = {s: float(k[s].sum()) for s in k}
     assert total["mechanical"] > total["classes"]
+
+
+def test_run_applies_the_urban_stable_adjustment(tables, tmp_path) -> None:
+    """``[meteo] urban_stable_adjustment = true`` reaches the run's tables: no E or F hour,
+    their frequency moved to D, the other classes unchanged."""
+    urban = _tables(tmp_path, "classes", "\nurban_stable_adjustment = true")
+    rural = tables["classes"]["frequency"]
+    freq = urban["frequency"]
+    assert float(freq.sel(stability=["E", "F"]).sum()) == 0.0
+    assert float(rural.sel(stability=["E", "F"]).sum()) > 0.1
+    merged = rural.sel(stability=["D", "E", "F"]).sum("stability")
+    d = freq.sel(stability="D")
+    # per direction above the lowest speed class; the calms (lowest class) are spread over
+    # the directions like D's slow hours, so only their total over the directions is kept
+    np.testing.assert_allclose(d.isel(speed=slice(1, None)), merged.isel(speed=slice(1, None)),
+                               rtol=1e-12, atol=1e-15)  # fmt: skip
+    np.testing.assert_allclose(d.sum("direction"), merged.sum("direction"), rtol=1e-12)
+    xr.testing.assert_equal(freq.sel(stability=list("ABC")), rural.sel(stability=list("ABC")))
