@@ -43,7 +43,16 @@ DEFAULT_MIXING_HEIGHT: dict[str, float] = {
     "E": math.inf,
     "F": math.inf,
 }
-"""Mixing heights [m] used when none is observed; E and F have no lid (as in ISCST3)."""
+"""Mixing heights [m] used when none is observed; E and F have no lid (as in ISCST3).
+
+E and F: ISC3's rule, "unlimited vertical mixing under stable conditions"
+(EPA-454/B-95-003b, Vol. II, 1.1.6). A 1500, B 1200, C 1000 m: round afternoon convective
+heights inside the "order of 1-2 km" of the AMS Glossary of Meteorology (entry "mixed-layer
+evolution"); VDI 3782 Part 3 / AUSTAL2000 (TA Luft 2002) use 1100 m for the Klug/Manier
+classes V and IV and 800 m for III/2, a change measured at +1.6 % at most on the sample's
+annual kernel at 20 km (docs/meteorology.md). D 800 m: AUSTAL2000's neutral default.
+``[meteo] mixing_height`` (:func:`mixing_height_scheme`) chooses data, these defaults or
+the mechanical scheme."""
 
 # DEFAULT_MIXING_HEIGHT in the order of STABILITY_CLASSES [m]
 _DEFAULT_ZI = np.array([DEFAULT_MIXING_HEIGHT[c] for c in STABILITY_CLASSES])
@@ -248,7 +257,9 @@ def add_mixing_height(
 
     Notes
     -----
-    Not applied by default: without it the hours without data take the class defaults
+    Not applied by default (``[meteo] mixing_height = "mechanical"`` applies the scheme to
+    every D-F hour of a run, :func:`mixing_height_scheme`): without it the hours without
+    data take the class defaults
     (A 1500, B 1200, C 1000, D 800 m, E and F no lid). With it, neutral and stable hours get
     ``2300 u*^3/2`` (a few hundred metres at night), which confines stable plumes (higher
     concentrations far from ground-level sources). Convective classes keep the defaults: a
