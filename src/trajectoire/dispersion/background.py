@@ -626,7 +626,7 @@ class RegionalBackground:
 
         Notes
         -----
-        The change split (:func:`trajectoire.attribution.field_background_means`) calls it
+        The change split (:func:`trajectoire.attribution.background_of_year`) calls it
         with each year's own local part, so that the background of a year is the one the
         run wrote for it (Denby et al. 2020: the regional part is the field less its local
         part, the local part being the local model's).
