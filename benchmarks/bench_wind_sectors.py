@@ -23,10 +23,17 @@ Two brute-force references:
 
 Annual-path variants: the old default (16 sectors of 22.5°, every report wholly in its
 sector, hat smoothing), 16 sectors with the reports split by overlap, 36 sectors of 10° with
-hat smoothing (the default before the Gaussian sectors) and flat, ``36 gauss`` (the
-library's default, ``sector_smoothing="gauss"``: flat sectors convolved with the plume's
-lateral Gaussian ``sigma_y(r) / r`` in angle) and ``36 gauss np``, an independent numpy
-version of the same formula (``scipy.special.ndtr``), which must print the same figures.
+hat smoothing (the default before the Gaussian sectors) and flat, ``36 gauss avg`` (flat
+sectors convolved with the plume's lateral Gaussian ``sigma_y(r) / r`` in angle, in the
+sector-average form everywhere, with the STAR speed classes: the default before the near
+field), ``36 gauss`` (the library's default: the same beyond
+``plume_longterm.NEAR_FIELD``, the plume's exact geometry within it, and the stacks' 0.5
+m s-1 speed classes of ``met_classes``) and ``36 gauss np``, an independent numpy version of
+the default (midpoint rule over 40 directions per sector of
+:func:`trajectoire.dispersion.gaussian_plume` within the near field,
+``scipy.special.ndtr`` beyond), which must print the same figures; the largest relative
+difference between the two over the receptors is printed. A verdict line per ring and
+source gives the default against the issue-14 target (``spread`` reference).
 
 Both paths use the class default mixing heights and one ambient temperature (283.15 K; the
 sample's hourly temperatures are dropped) so that only the table differs, and the same calm
@@ -34,10 +41,12 @@ convention: hours below ``--calm-threshold`` (default the library's, 0.5 m s-1) 
 it and spread over the directions of the slowest non-calm hours of their stability class and
 year, by the table (``met_classes``) and by the hourly path (``hourly_at_receptors``,
 ``calm_directions="spread"``) alike. ``--near`` adds a diagnosis of the stack's near field:
-the same sector weights with the plume's exact geometry (downwind ``r cos δ``), with the STAR
-speed classes and with 0.5 m s-1 classes.
+the sector-average form and the plume's exact geometry (downwind ``r cos δ``, numpy), each
+with the STAR speed classes and with the stacks' 0.5 m s-1 classes. ``--timing`` measures
+build times (annual kernel, stack footprints before/after, the table).
 
-Run: ``python benchmarks/bench_wind_sectors.py [--quick] [--near] [--sub 10] [--sigma briggs-urban]``.
+Run: ``python benchmarks/bench_wind_sectors.py [--quick] [--near] [--timing] [--sub 10]
+[--sigma briggs-urban]``.
 """
 
 from __future__ import annotations
@@ -219,43 +228,65 @@ def near_field(met, args, nb):
             print(f"{kind + ', ' + label + ' speed classes':<40}{cells}")
 
 
+def best_of(job, n=3):
+    """Best wall time [s] of `n` calls of `job` after a warm-up (compilation)."""
+    job()
+    t = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        job()
+        t.append(time.perf_counter() - t0)
+    return min(t)
+
+
 def timing(met, args):
-    """``--timing``: build time of the annual kernel and of stack footprints, hat vs gauss.
+    """``--timing``: build time of the annual kernel, of stack footprints and of the table.
 
     The sample's run settings (200 m cells) and the intended 100 m, 20 km radius,
-    ground-level release, receptors at 1.5 m; five 50 m stacks on a 40 km grid of 200 m. Best of 3 after a warm-up (compilation).
+    ground-level release, receptors at 1.5 m; five 50 m stacks on 40 km grids of 200 m and
+    100 m: hat, the Gaussian sectors in the sector-average form with the STAR speed classes
+    (``near_field=0``, no stacks' table: the default before the near field), and the default
+    now (exact geometry within ``NEAR_FIELD``, the stacks' 0.5 m s-1 classes). Best of 3.
     """
     from trajectoire import Grid
 
-    table = tm.met_classes(met, calm_threshold=args.calm_threshold).isel(year=0)
-    grid = Grid.from_bounds(680_000.0, 7_040_000.0, 720_000.0, 7_080_000.0, 200.0)
+    full = tm.met_classes(met, calm_threshold=args.calm_threshold)
+    table = full.isel(year=0)
+    star = tm.met_classes(met, calm_threshold=args.calm_threshold, stack_speed_edges=None)
+    star = star.isel(year=0)
     stack = {k: [v] * 5 for k, v in STACKS["stack 50 m (d 2 m, 10 m/s, 400 K)"].items()}
     stack["x"] = list(700_000.0 + 3000.0 * np.arange(5))
     stack["y"] = [7_060_000.0] * 5
-    jobs = {
-        "annual_kernel (200 m, 20 km)": lambda mode: disp.annual_kernel(
-            table, resolution=200.0, radius=20_000.0, sector_smoothing=mode
-        ),
-        "annual_kernel (100 m, 20 km)": lambda mode: disp.annual_kernel(
-            table, resolution=100.0, radius=20_000.0, sector_smoothing=mode
-        ),
-        "stack_footprints (5 stacks)": lambda mode: disp.stack_footprints(
-            table, grid=grid, radius=20_000.0, sigma=args.sigma, sector_smoothing=mode, **stack
-        ),
-    }
-    print("\n## build time [s], best of 3 (hat = default before, gauss = default now)")
-    for name, job in jobs.items():
-        best = {}
-        for mode in ("hat", "gauss"):
-            job(mode)
-            t = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                job(mode)
-                t.append(time.perf_counter() - t0)
-            best[mode] = min(t)
-        print(f"{name:<30} hat {best['hat']:7.2f}  gauss {best['gauss']:7.2f}  "
-              f"ratio {best['gauss'] / best['hat']:5.2f}")  # fmt: skip
+    print("\n## build time [s], best of 3 (hat = default before issue 14, gauss = default now)")
+    for res in (200.0, 100.0):
+        best = {
+            mode: best_of(lambda mode=mode, res=res: disp.annual_kernel(
+                table, resolution=res, radius=20_000.0, sector_smoothing=mode))
+            for mode in ("hat", "gauss")
+        }  # fmt: skip
+        print(f"{f'annual_kernel ({res:.0f} m, 20 km)':<34} hat {best['hat']:7.2f}  gauss "
+              f"{best['gauss']:7.2f}  ratio {best['gauss'] / best['hat']:5.2f}")  # fmt: skip
+    for res in (200.0, 100.0):
+        grid = Grid.from_bounds(680_000.0, 7_040_000.0, 720_000.0, 7_080_000.0, res)
+        runs = {
+            "hat": (star, "hat", 0.0),
+            "gauss avg": (star, "gauss", 0.0),
+            "gauss": (table, "gauss", None),
+        }
+        best = {
+            k: best_of(lambda t=t, m=m, nf=nf, grid=grid: disp.stack_footprints(
+                t, grid=grid, radius=20_000.0, sigma=args.sigma, sector_smoothing=m,
+                near_field=nf, **stack))
+            for k, (t, m, nf) in runs.items()
+        }  # fmt: skip
+        print(f"{f'stack_footprints (5 stacks, {res:.0f} m)':<34} hat {best['hat']:7.2f}  "
+              f"gauss avg {best['gauss avg']:7.2f}  gauss {best['gauss']:7.2f}  ratio gauss / "
+              f"gauss avg {best['gauss'] / best['gauss avg']:5.2f}")  # fmt: skip
+    one = met.sel(time=slice("2019", "2019"))
+    t_star = best_of(lambda: tm.met_classes(one, stack_speed_edges=None))
+    t_fine = best_of(lambda: tm.met_classes(one))
+    print(f"{'met_classes (one year)':<34} without stacks' table {t_star:7.3f}  with "
+          f"{t_fine:7.3f}  ratio {t_fine / t_star:5.2f}")  # fmt: skip
 
 
 def stats(est, ref, dist):
@@ -291,7 +322,9 @@ def main(argv=None):
         help="also the near-field diagnosis of the stack (exact plume geometry, finer speed "
         "classes; about a minute)",
     )
-    ap.add_argument("--timing", action="store_true", help="kernel build times, hat vs gauss")
+    ap.add_argument(
+        "--timing", action="store_true", help="build times of kernels, footprints, tables"
+    )
     args = ap.parse_args(argv)
     nb, nsub = (36, 4) if args.quick else (args.bearings, args.sub)
     t0 = time.perf_counter()
@@ -317,7 +350,7 @@ def main(argv=None):
           + (", calms raised to the threshold" if args.no_calms else ""))  # fmt: skip
     print(f"# load average at start (1, 5, 15 min): {os.getloadavg()}")
     print("# |annual/brute - 1|: median / 90th percentile [%] per distance [m]")
-    verdicts, cost = {}, {}
+    verdicts, cost, agree = {}, {}, {}
     for sname, stack in STACKS.items():
         refs = {
             "reported": brute_force(met, stack, rx, ry, args.sigma, [0.0], args.calm_threshold),
@@ -335,6 +368,7 @@ def main(argv=None):
                 cells = "".join(f"{100 * m:6.1f} /{100 * p:5.1f}" for m, p in stats(est, ref, dist))
                 print(f"{label:<14}{cells}")
         verdicts[sname] = stats(ests["36 gauss"], refs["spread"], dist)
+        agree[sname] = float(np.max(np.abs(ests["36 gauss"] / ests["36 gauss np*"] - 1)))
     print("\n## verdict: library default (36 gauss) against the spread reference, target "
           f"median <= {100 * TARGET[0]:.0f} %, 90th percentile <= {100 * TARGET[1]:.0f} %")  # fmt: skip
     for sname, rows in verdicts.items():
@@ -342,6 +376,8 @@ def main(argv=None):
             ok = m <= TARGET[0] and p <= TARGET[1]
             print(f"{sname:<36} {int(d):>6} m  median {100 * m:5.1f} %  p90 {100 * p:5.1f} %  "
                   f"{'PASS' if ok else 'FAIL'}")  # fmt: skip
+    print("# library 36 gauss against its numpy version, max |lib / np - 1| over the receptors: "
+          + ", ".join(f"{k} {v:.1e}" for k, v in agree.items()))  # fmt: skip
     print("# annual-path time per variant [s] (both sources): "
           + ", ".join(f"{k} {v:.2f}" for k, v in cost.items()))  # fmt: skip
     if args.near:
@@ -349,7 +385,8 @@ def main(argv=None):
     if args.timing:
         timing(met, args)
     print(f"\n# load average at end: {os.getloadavg()}; wall {time.perf_counter() - t0:.0f} s")
-    print("# * 36 gauss np: independent numpy version of the library's 36 gauss, see the docstring")
+    print("# * 36 gauss np: independent numpy version of the library's 36 gauss (the default), "
+          "see the docstring")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -22,7 +22,11 @@ of one sector is one of three shapes, selected by the integer ``smooth`` of the 
   stability class.
 
 All three integrate to the sector's weight over the circle, so the mass flux through every
-circle around the source is kept. ``True``/``False`` (the boolean of earlier versions) mean
+circle around the source is kept. For point sources, ``3`` (:data:`SECTOR_GAUSS_EXACT`) is
+the Gaussian sectors beyond :data:`NEAR_FIELD` and, within it, the expectation of the hourly
+plumes with the plume's exact geometry (:func:`exact_group`: downwind ``r cos δ``,
+crosswind ``r sin δ`` instead of ``r`` and ``r δ``), which the small-angle form above
+approximates far from the source. ``True``/``False`` (the boolean of earlier versions) mean
 hat/flat. The weight of a sector already holds the frequency times the mean of 1/u of its
 class.
 

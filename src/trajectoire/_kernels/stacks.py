@@ -22,7 +22,10 @@ sector weights at its own distance (:func:`footprint_from_class_profiles`)::
     C(r, θ) = Σ_c Σ_d R_{c,d}(r) ½ [erf((t − d + ½) / (√2 s'_c)) − erf((t − d − ½) / (√2 s'_c))]
 
 ``t`` being the plume bearing minus 180° and ``s'_c = s_c N / 2π`` the spread, both in
-sector widths.
+sector widths. Within the near field of the stack (argument ``near``), each cell integrates
+the directions of each sector with the plume's exact geometry instead
+(:func:`exact_from_profiles`): the same per-class profiles, interpolated at the downwind
+distance ``r cos δ`` of each piece of direction.
 """
 
 import math
