@@ -23,10 +23,17 @@ Two brute-force references:
 
 Annual-path variants: the old default (16 sectors of 22.5°, every report wholly in its
 sector, hat smoothing), 16 sectors with the reports split by overlap, 36 sectors of 10° with
-hat smoothing (the default before the Gaussian sectors) and flat, ``36 gauss`` (the
-library's default, ``sector_smoothing="gauss"``: flat sectors convolved with the plume's
-lateral Gaussian ``sigma_y(r) / r`` in angle) and ``36 gauss np``, an independent numpy
-version of the same formula (``scipy.special.ndtr``), which must print the same figures.
+hat smoothing (the default before the Gaussian sectors) and flat, ``36 gauss avg`` (flat
+sectors convolved with the plume's lateral Gaussian ``sigma_y(r) / r`` in angle, in the
+sector-average form everywhere, with the STAR speed classes: the default before the near
+field), ``36 gauss`` (the library's default: the same beyond
+``plume_longterm.NEAR_FIELD``, the plume's exact geometry within it, and the stacks' 0.5
+m s-1 speed classes of ``met_classes``) and ``36 gauss np``, an independent numpy version of
+the default (midpoint rule over 40 directions per sector of
+:func:`trajectoire.dispersion.gaussian_plume` within the near field,
+``scipy.special.ndtr`` beyond), which must print the same figures; the largest relative
+difference between the two over the receptors is printed. A verdict line per ring and
+source gives the default against the issue-14 target (``spread`` reference).
 
 Both paths use the class default mixing heights and one ambient temperature (283.15 K; the
 sample's hourly temperatures are dropped) so that only the table differs, and the same calm
@@ -34,10 +41,12 @@ convention: hours below ``--calm-threshold`` (default the library's, 0.5 m s-1) 
 it and spread over the directions of the slowest non-calm hours of their stability class and
 year, by the table (``met_classes``) and by the hourly path (``hourly_at_receptors``,
 ``calm_directions="spread"``) alike. ``--near`` adds a diagnosis of the stack's near field:
-the same sector weights with the plume's exact geometry (downwind ``r cos δ``), with the STAR
-speed classes and with 0.5 m s-1 classes.
+the sector-average form and the plume's exact geometry (downwind ``r cos δ``, numpy), each
+with the STAR speed classes and with the stacks' 0.5 m s-1 classes. ``--timing`` measures
+build times (annual kernel, stack footprints before/after, the table).
 
-Run: ``python benchmarks/bench_wind_sectors.py [--quick] [--near] [--sub 10] [--sigma briggs-urban]``.
+Run: ``python benchmarks/bench_wind_sectors.py [--quick] [--near] [--timing] [--sub 10]
+[--sigma briggs-urban]``.
 """
 
 from __future__ import annotations
@@ -67,15 +76,22 @@ STACKS = {
     "stack 50 m (d 2 m, 10 m/s, 400 K)": {"stack_height": 50.0, "stack_diameter": 2.0,
                                           "exit_temperature": 400.0, "exit_velocity": 10.0},
 }  # fmt: skip
-VARIANTS = {  # label: (n_directions, direction_resolution, smoothing)
-    "old 16 hat": (16, 0.0, "hat"),
-    "16 split hat": (16, "auto", "hat"),
-    "36 hat": (36, "auto", "hat"),
-    "36 flat": (36, "auto", "flat"),
-    "36 gauss": (36, "auto", "gauss"),
-    "36 gauss np*": (36, "auto", "gauss-np"),
+VARIANTS = {  # label: (n_directions, direction_resolution, smoothing, stacks' speed classes)
+    "old 16 hat": (16, 0.0, "hat", False),
+    "16 split hat": (16, "auto", "hat", False),
+    "36 hat": (36, "auto", "hat", False),
+    "36 flat": (36, "auto", "flat", False),
+    "36 gauss avg": (36, "auto", "gauss", False),
+    "36 gauss": (36, "auto", "gauss-exact", True),
+    "36 gauss np*": (36, "auto", "gauss-np", True),
 }
-MODES = {"flat": lt.SECTOR_FLAT, "hat": lt.SECTOR_HAT, "gauss": lt.SECTOR_GAUSS}
+MODES = {
+    "flat": lt.SECTOR_FLAT,
+    "hat": lt.SECTOR_HAT,
+    "gauss": lt.SECTOR_GAUSS,
+    "gauss-exact": lt.SECTOR_GAUSS_EXACT,
+}
+TARGET = (0.03, 0.10)  # issue 14: median and 90th percentile of |annual / brute - 1|
 
 
 def load_meteo(year: int = 2019):
@@ -129,12 +145,15 @@ def annual(table, stack, rx, ry, sigma, smoothing):
                 rx[i], ry[i], 1.5, a, h, zis, cls, ius, code, 0.0, 0.0, smooth, NO_DEPOSITION
             )
         return out
-    # prototype: flat sectors convolved with the lateral Gaussian of the plume
+    # independent numpy version: the exact geometry (exact_geometry) within the near
+    # field, flat sectors convolved with the lateral Gaussian of the plume beyond
     nd = a.shape[1]
     width = 2 * math.pi / nd
     centres = np.arange(nd) * width + math.pi  # plume bearings of the sectors
     letters = np.array(list("ABCDEF"))
-    for i in range(rx.size):
+    near = np.hypot(rx, ry) < lt.NEAR_FIELD
+    out[near] = exact_geometry(table, stack, rx[near], ry[near], sigma)
+    for i in np.flatnonzero(~near):
         r = math.hypot(rx[i], ry[i])
         theta = math.atan2(rx[i], ry[i])
         dth = (theta - centres + math.pi) % (2 * math.pi) - math.pi
@@ -163,26 +182,28 @@ def exact_geometry(table, stack, rx, ry, sigma, nphi=40):
     width = 2 * math.pi / nd
     letters = np.array(list("ABCDEF"))
     out = np.zeros(rx.size)
+    # plume bearings of every sector's `nphi` directions, (sector, direction)
+    phis = (np.arange(nd) * width + math.pi)[:, None] + (
+        (np.arange(nphi) + 0.5) / nphi - 0.5
+    ) * width
     for i in range(rx.size):
         r, theta = math.hypot(rx[i], ry[i]), math.atan2(rx[i], ry[i])
-        for d in range(nd):
-            phis = d * width + math.pi + ((np.arange(nphi) + 0.5) / nphi - 0.5) * width
-            x, y = r * np.cos(theta - phis), r * np.sin(theta - phis)
-            if not (x > 0).any():
-                continue
-            for g in np.flatnonzero(a[:, d]):
-                zi = None if not np.isfinite(zis[g]) or zis[g] >= 1e29 else zis[g]
-                v = disp.gaussian_plume(
-                    1.0, np.maximum(x, 1e-9), y, 1.5, u=1.0, stability=letters[cls[g]],
-                    h=hs[0][g], sigma=sigma, mixing_height=zi,
-                )  # fmt: skip
-                out[i] += a[g, d] * float(np.where(x > 0, v, 0.0).mean())
+        x, y = r * np.cos(theta - phis), r * np.sin(theta - phis)
+        down = x > 0
+        for g in range(a.shape[0]):
+            zi = None if not np.isfinite(zis[g]) or zis[g] >= 1e29 else zis[g]
+            v = disp.gaussian_plume(
+                1.0, np.where(down, x, 1.0), y, 1.5, u=1.0, stability=letters[cls[g]],
+                h=hs[0][g], sigma=sigma, mixing_height=zi,
+            )  # fmt: skip
+            out[i] += float(a[g] @ np.where(down, v, 0.0).mean(axis=1))
     return out
 
 
 def near_field(met, args, nb):
-    """``--near``: the 50 m stack within 1 km, the library's 36 gauss against the exact
-    geometry, with the STAR speed classes and with 0.5 m s-1 classes (spread reference)."""
+    """``--near``: the 50 m stack within 1 km, the sector-average form (``near_field=0``)
+    against the exact geometry, with the STAR speed classes and with the stacks' 0.5 m s-1
+    classes (spread reference)."""
     stack = STACKS["stack 50 m (d 2 m, 10 m/s, 400 K)"]
     dist, _, rx, ry = receptors(nb)
     near = dist <= 1000.0
@@ -191,10 +212,10 @@ def near_field(met, args, nb):
     ref = brute_force(met, stack, rx, ry, args.sigma, offsets, args.calm_threshold)
     print("\n## near field, stack 50 m, reference: spread (diagnosis of the 200 m ring)")
     print(f"{'variant':<40}" + "".join(f"{int(d):>13}" for d in DISTANCES if d <= 1000))
-    for label, edges in (("STAR", tm.DEFAULT_SPEED_EDGES), ("0.5 m/s", np.arange(0, 12, 0.5))):
-        table = tm.met_classes(met, speed_edges=tuple(edges), calm_threshold=args.calm_threshold)
+    for label, edges in (("STAR", None), ("0.5 m/s", tm.DEFAULT_STACK_SPEED_EDGES)):
+        table = tm.met_classes(met, stack_speed_edges=edges, calm_threshold=args.calm_threshold)
         for kind, est in (
-            ("36 gauss", annual(table, stack, rx, ry, args.sigma, "gauss")),
+            ("sector average", annual(table, stack, rx, ry, args.sigma, "gauss")),
             ("exact geometry", exact_geometry(table, stack, rx, ry, args.sigma)),
         ):
             rows = [
@@ -207,43 +228,79 @@ def near_field(met, args, nb):
             print(f"{kind + ', ' + label + ' speed classes':<40}{cells}")
 
 
+def best_of(job, n=3):
+    """Best wall time [s] of `n` calls of `job` after a warm-up (compilation)."""
+    job()
+    t = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        job()
+        t.append(time.perf_counter() - t0)
+    return min(t)
+
+
 def timing(met, args):
-    """``--timing``: build time of the annual kernel and of stack footprints, hat vs gauss.
+    """``--timing``: build time of the annual kernel, of stack footprints and of the table.
 
     The sample's run settings (200 m cells) and the intended 100 m, 20 km radius,
-    ground-level release, receptors at 1.5 m; five 50 m stacks on a 40 km grid of 200 m. Best of 3 after a warm-up (compilation).
+    ground-level release, receptors at 1.5 m; five 50 m stacks on 40 km grids of 200 m and
+    100 m: hat, the Gaussian sectors in the sector-average form with the STAR speed classes
+    (``near_field=0``, no stacks' table: the default before the near field), and the default
+    now (exact geometry within ``NEAR_FIELD``, the stacks' 0.5 m s-1 classes). Best of 3.
     """
     from trajectoire import Grid
 
-    table = tm.met_classes(met, calm_threshold=args.calm_threshold).isel(year=0)
-    grid = Grid.from_bounds(680_000.0, 7_040_000.0, 720_000.0, 7_080_000.0, 200.0)
+    full = tm.met_classes(met, calm_threshold=args.calm_threshold)
+    table = full.isel(year=0)
+    star = tm.met_classes(met, calm_threshold=args.calm_threshold, stack_speed_edges=None)
+    star = star.isel(year=0)
     stack = {k: [v] * 5 for k, v in STACKS["stack 50 m (d 2 m, 10 m/s, 400 K)"].items()}
     stack["x"] = list(700_000.0 + 3000.0 * np.arange(5))
     stack["y"] = [7_060_000.0] * 5
-    jobs = {
-        "annual_kernel (200 m, 20 km)": lambda mode: disp.annual_kernel(
-            table, resolution=200.0, radius=20_000.0, sector_smoothing=mode
-        ),
-        "annual_kernel (100 m, 20 km)": lambda mode: disp.annual_kernel(
-            table, resolution=100.0, radius=20_000.0, sector_smoothing=mode
-        ),
-        "stack_footprints (5 stacks)": lambda mode: disp.stack_footprints(
-            table, grid=grid, radius=20_000.0, sigma=args.sigma, sector_smoothing=mode, **stack
-        ),
-    }
-    print("\n## build time [s], best of 3 (hat = default before, gauss = default now)")
-    for name, job in jobs.items():
-        best = {}
-        for mode in ("hat", "gauss"):
-            job(mode)
-            t = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                job(mode)
-                t.append(time.perf_counter() - t0)
-            best[mode] = min(t)
-        print(f"{name:<30} hat {best['hat']:7.2f}  gauss {best['gauss']:7.2f}  "
-              f"ratio {best['gauss'] / best['hat']:5.2f}")  # fmt: skip
+    print("\n## build time [s], best of 3 (hat = default before issue 14, gauss = default now)")
+    for res in (200.0, 100.0):
+        best = {
+            mode: best_of(lambda mode=mode, res=res: disp.annual_kernel(
+                table, resolution=res, radius=20_000.0, sector_smoothing=mode))
+            for mode in ("hat", "gauss")
+        }  # fmt: skip
+        print(f"{f'annual_kernel ({res:.0f} m, 20 km)':<34} hat {best['hat']:7.2f}  gauss "
+              f"{best['gauss']:7.2f}  ratio {best['gauss'] / best['hat']:5.2f}")  # fmt: skip
+    for res in (200.0, 100.0):
+        grid = Grid.from_bounds(680_000.0, 7_040_000.0, 720_000.0, 7_080_000.0, res)
+        runs = {
+            "hat": (star, "hat", 0.0),
+            "gauss avg": (star, "gauss", 0.0),
+            "gauss": (table, "gauss", None),
+        }
+        best = {
+            k: best_of(lambda t=t, m=m, nf=nf, grid=grid: disp.stack_footprints(
+                t, grid=grid, radius=20_000.0, sigma=args.sigma, sector_smoothing=m,
+                near_field=nf, **stack))
+            for k, (t, m, nf) in runs.items()
+        }  # fmt: skip
+        print(f"{f'stack_footprints (5 stacks, {res:.0f} m)':<34} hat {best['hat']:7.2f}  "
+              f"gauss avg {best['gauss avg']:7.2f}  gauss {best['gauss']:7.2f}  ratio gauss / "
+              f"gauss avg {best['gauss'] / best['gauss avg']:5.2f}")  # fmt: skip
+    # the sample's stacks on a 200 m grid around them, one year (one set of footprints)
+    import pandas as pd
+
+    pts = pd.read_csv(ROOT / "data/sample/point_sources.csv")
+    pad = 21_000.0
+    grid = Grid.from_bounds(pts.x.min() - pad, pts.y.min() - pad, pts.x.max() + pad,
+                            pts.y.max() + pad, 200.0, snap=True)  # fmt: skip
+    kw = dict(x=pts.x.values, y=pts.y.values, stack_height=pts.height.values,
+              stack_diameter=pts.diameter.values, exit_temperature=pts.temperature.values,
+              exit_velocity=pts.velocity.values, grid=grid, radius=20_000.0, sigma=args.sigma)  # fmt: skip
+    t_avg = best_of(lambda: disp.stack_footprints(star, near_field=0.0, **kw))
+    t_new = best_of(lambda: disp.stack_footprints(table, **kw))
+    print(f"{f'stack_footprints (sample, {len(pts)} stacks)':<34} gauss avg {t_avg:7.2f}  gauss "
+          f"{t_new:7.2f}  ratio {t_new / t_avg:5.2f}")  # fmt: skip
+    one = met.sel(time=slice("2019", "2019"))
+    t_star = best_of(lambda: tm.met_classes(one, stack_speed_edges=None))
+    t_fine = best_of(lambda: tm.met_classes(one))
+    print(f"{'met_classes (one year)':<34} without stacks' table {t_star:7.3f}  with "
+          f"{t_fine:7.3f}  ratio {t_fine / t_star:5.2f}")  # fmt: skip
 
 
 def stats(est, ref, dist):
@@ -279,7 +336,9 @@ def main(argv=None):
         help="also the near-field diagnosis of the stack (exact plume geometry, finer speed "
         "classes; about a minute)",
     )
-    ap.add_argument("--timing", action="store_true", help="kernel build times, hat vs gauss")
+    ap.add_argument(
+        "--timing", action="store_true", help="build times of kernels, footprints, tables"
+    )
     args = ap.parse_args(argv)
     nb, nsub = (36, 4) if args.quick else (args.bearings, args.sub)
     t0 = time.perf_counter()
@@ -288,10 +347,14 @@ def main(argv=None):
         met["wind_speed"] = np.maximum(met["wind_speed"], args.calm_threshold)
     dist, _, rx, ry = receptors(nb)
     tables = {
-        (nd, res): tm.met_classes(
-            met, n_directions=nd, direction_resolution=res, calm_threshold=args.calm_threshold
+        (nd, res, fine): tm.met_classes(
+            met,
+            n_directions=nd,
+            direction_resolution=res,
+            calm_threshold=args.calm_threshold,
+            stack_speed_edges=tm.DEFAULT_STACK_SPEED_EDGES if fine else None,
         )
-        for nd, res, _ in VARIANTS.values()
+        for nd, res, _, fine in VARIANTS.values()
     }
     offsets = (np.arange(nsub) + 0.5) / nsub * 10.0 - 5.0
     n_calm = int((met["wind_speed"] < args.calm_threshold).sum())
@@ -301,27 +364,43 @@ def main(argv=None):
           + (", calms raised to the threshold" if args.no_calms else ""))  # fmt: skip
     print(f"# load average at start (1, 5, 15 min): {os.getloadavg()}")
     print("# |annual/brute - 1|: median / 90th percentile [%] per distance [m]")
+    verdicts, cost, agree = {}, {}, {}
     for sname, stack in STACKS.items():
         refs = {
             "reported": brute_force(met, stack, rx, ry, args.sigma, [0.0], args.calm_threshold),
             "spread": brute_force(met, stack, rx, ry, args.sigma, offsets, args.calm_threshold),
         }
-        ests = {
-            label: annual(tables[(nd, res)], stack, rx, ry, args.sigma, sm)
-            for label, (nd, res, sm) in VARIANTS.items()
-        }
+        ests = {}
+        for label, (nd, res, sm, fine) in VARIANTS.items():
+            t1 = time.perf_counter()
+            ests[label] = annual(tables[(nd, res, fine)], stack, rx, ry, args.sigma, sm)
+            cost[label] = cost.get(label, 0.0) + time.perf_counter() - t1
         for rname, ref in refs.items():
             print(f"\n## {sname}, reference: brute force, directions {rname}")
             print(f"{'variant':<14}" + "".join(f"{int(d):>13}" for d in DISTANCES))
             for label, est in ests.items():
                 cells = "".join(f"{100 * m:6.1f} /{100 * p:5.1f}" for m, p in stats(est, ref, dist))
                 print(f"{label:<14}{cells}")
+        verdicts[sname] = stats(ests["36 gauss"], refs["spread"], dist)
+        agree[sname] = float(np.max(np.abs(ests["36 gauss"] / ests["36 gauss np*"] - 1)))
+    print("\n## verdict: library default (36 gauss) against the spread reference, target "
+          f"median <= {100 * TARGET[0]:.0f} %, 90th percentile <= {100 * TARGET[1]:.0f} %")  # fmt: skip
+    for sname, rows in verdicts.items():
+        for d, (m, p) in zip(DISTANCES, rows, strict=True):
+            ok = m <= TARGET[0] and p <= TARGET[1]
+            print(f"{sname:<36} {int(d):>6} m  median {100 * m:5.1f} %  p90 {100 * p:5.1f} %  "
+                  f"{'PASS' if ok else 'FAIL'}")  # fmt: skip
+    print("# library 36 gauss against its numpy version, max |lib / np - 1| over the receptors: "
+          + ", ".join(f"{k} {v:.1e}" for k, v in agree.items()))  # fmt: skip
+    print("# annual-path time per variant [s] (both sources): "
+          + ", ".join(f"{k} {v:.2f}" for k, v in cost.items()))  # fmt: skip
     if args.near:
         near_field(met, args, nb)
     if args.timing:
         timing(met, args)
     print(f"\n# load average at end: {os.getloadavg()}; wall {time.perf_counter() - t0:.0f} s")
-    print("# * 36 gauss np: independent numpy version of the library's 36 gauss, see the docstring")
+    print("# * 36 gauss np: independent numpy version of the library's 36 gauss (the default), "
+          "see the docstring")  # fmt: skip
 
 
 if __name__ == "__main__":

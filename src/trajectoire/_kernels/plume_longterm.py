@@ -22,7 +22,11 @@ of one sector is one of three shapes, selected by the integer ``smooth`` of the 
   stability class.
 
 All three integrate to the sector's weight over the circle, so the mass flux through every
-circle around the source is kept. ``True``/``False`` (the boolean of earlier versions) mean
+circle around the source is kept. For point sources, ``3`` (:data:`SECTOR_GAUSS_EXACT`) is
+the Gaussian sectors beyond :data:`NEAR_FIELD` and, within it, the expectation of the hourly
+plumes with the plume's exact geometry (:func:`exact_group`: downwind ``r cos δ``,
+crosswind ``r sin δ`` instead of ``r`` and ``r δ``), which the small-angle form above
+approximates far from the source. ``True``/``False`` (the boolean of earlier versions) mean
 hat/flat. The weight of a sector already holds the frequency times the mean of 1/u of its
 class.
 
@@ -46,6 +50,18 @@ SECTOR_HAT = 1
 """Hat functions interpolating linearly between adjacent sector centres."""
 SECTOR_GAUSS = 2
 """Flat sectors convolved with the plume's lateral Gaussian ``sigma_y(r) / r`` (default)."""
+SECTOR_GAUSS_EXACT = 3
+"""Point sources: :data:`SECTOR_GAUSS` beyond :data:`NEAR_FIELD` of the source, the plume's
+exact geometry within it (:func:`exact_group`): ``"gauss"`` of the stack paths."""
+
+NEAR_FIELD = 5000.0
+"""Distance [m] within which the stack paths integrate the directions of each sector with
+the plume's exact geometry (downwind ``r cos δ``, crosswind ``r sin δ``) instead of the
+sector-average form (``sigma_z`` at ``r``, crosswind ``r δ``)."""
+EXACT_SUB = (8, 4, 2)
+"""Sub-intervals per sector of the exact-geometry integral (:func:`exact_group`) within
+500 m, 2 km and beyond (:func:`exact_sub`): the midpoint rule of the smooth factors keeps
+within 0.1 % of the converged integral beyond 500 m (0.4 % at 200 m of a 120 m stack)."""
 
 # tails of the lateral Gaussian beyond GAUSS_REACH standard deviations are left out
 # (Phi(-8.5) < 1e-17 of the sector's weight)
@@ -174,6 +190,99 @@ def gauss_density(theta, weights, spread):
 
 
 @njit(cache=CACHE)
+def lateral_mass(ul, uh, sy):
+    """``Phi(uh / sy) - Phi(ul / sy)`` (``uh >= ul``), tails kept to relative accuracy."""
+    c = _INV_SQRT2 / sy
+    return 0.5 * _edge_mass(uh, math.erfc(abs(uh) * c), ul, math.erfc(abs(ul) * c))
+
+
+@njit(cache=CACHE)
+def exact_sub(r):
+    """Sub-intervals per sector of the exact-geometry integral at distance `r` [m]."""
+    if r < 500.0:
+        return EXACT_SUB[0]
+    if r < 2000.0:
+        return EXACT_SUB[1]
+    return EXACT_SUB[2]
+
+
+@njit(cache=CACHE)
+def sector_pieces(r, t, n, nsub):
+    """The sub-intervals of direction of the exact-geometry integral at a receptor.
+
+    For a receptor at distance `r` [m] and sector position `t` (plume bearing minus 180
+    degrees, in sector widths), each of the `n` sectors ``d`` whose directions put the
+    receptor downwind is cut into `nsub` equal pieces; the angle ``δ`` between the
+    receptor's bearing and the plume axis runs over ``[(t - d - 1/2) D, (t - d + 1/2) D]``
+    (``D = 2 pi / n``), clipped to ``|δ| < pi / 2``. Returns ``(k, 4)`` rows ``(d mod n,
+    x_m, u_lo, u_hi)``: the downwind distance ``r cos δ_m`` at the piece's middle and the
+    crosswind distances ``r sin δ`` at its ends [m].
+    """
+    width = 2.0 * math.pi / n
+    half = 0.5 * math.pi
+    lo = int(math.floor(t - 0.25 * n - 0.5))
+    hi = int(math.ceil(t + 0.25 * n + 0.5))
+    out = np.empty(((hi - lo + 1) * nsub, 4))
+    k = 0
+    for d in range(lo, hi + 1):
+        b = (t - d - 0.5) * width
+        for j in range(nsub):
+            dl = max(b + j * width / nsub, -half)
+            dh = min(b + (j + 1) * width / nsub, half)
+            if dh <= dl:
+                continue
+            dm = 0.5 * (dl + dh)
+            out[k, 0] = d % n
+            out[k, 1] = r * math.cos(dm)
+            out[k, 2] = r * math.sin(dl)
+            out[k, 3] = r * math.sin(dh)
+            k += 1
+    return out[:k]
+
+
+@njit(cache=CACHE)
+def exact_group(r, pieces, row, z, h, zi, scheme, cls, sz0, decay_k, inv_u, dep_g):
+    """Long-term concentration of one met group, plume geometry exact [per unit emission].
+
+    The expectation of the hourly plumes of the group when the plume direction is uniform
+    within each sector (weight ``row[d]`` = frequency × mean 1/u)::
+
+        C = sum_d row[d] / D int_{sector d} CIC(r cos δ) G(r sin δ; sigma_y(r cos δ)) dδ
+
+    with ``G`` the lateral Gaussian [m-1]. With ``u = r sin δ`` (``du = r cos δ dδ``) each
+    piece of :func:`sector_pieces` gives ``CIC(x_m) / x_m [Phi(u_hi / sigma_y(x_m)) -
+    Phi(u_lo / sigma_y(x_m))]`` (midpoint rule for the smooth factors, the Gaussian exact):
+    far from the source (``x_m -> r``, ``sin δ -> δ``) it tends to the sector-average form
+    of :data:`SECTOR_GAUSS`. `dep_g` is ``(v_d / u, s0, ds, itab_g, dtab_g)`` (``v_d = 0``:
+    no depletion).
+    """
+    inv_width = row.shape[0] / (2.0 * math.pi)
+    vdu, s0, ds, itab, dtab = dep_g
+    # sigma_y grows with x <= r: pieces beyond GAUSS_REACH sigma_y(r) are beyond reach
+    far = GAUSS_REACH * sigma_y(r, scheme, cls)
+    tot = 0.0
+    for k in range(pieces.shape[0]):
+        w = row[int(pieces[k, 0])]
+        if w == 0.0 or pieces[k, 2] > far or pieces[k, 3] < -far:
+            continue
+        x = pieces[k, 1]
+        sy = sigma_y(x, scheme, cls)
+        if sy <= 0.0:
+            continue
+        ul = pieces[k, 2]
+        uh = pieces[k, 3]
+        if ul > GAUSS_REACH * sy or uh < -GAUSS_REACH * sy:
+            continue
+        c = cic_unit(x, z, h, zi, scheme, cls, sz0, decay_k, inv_u)
+        if c == 0.0:
+            continue
+        if vdu > 0.0:
+            c *= depletion_factor(x, vdu, itab, dtab, s0, ds)
+        tot += w * c / x * lateral_mass(ul, uh, sy)
+    return tot * inv_width
+
+
+@njit(cache=CACHE)
 def lateral_spread(r, scheme, cls):
     """Angular standard deviation ``sigma_y(r) / r`` [rad] of a plume at distance `r` [m]."""
     return sigma_y(r, scheme, cls) / r
@@ -216,7 +325,18 @@ def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smoo
     n = a.shape[1]
     theta = math.degrees(math.atan2(dx, dy))
     inv_width = n / (2.0 * math.pi)
-    if smooth == SECTOR_GAUSS:
+    if smooth == SECTOR_GAUSS_EXACT and r < NEAR_FIELD:
+        pieces = sector_pieces(r, ((theta - 180.0) % 360.0) * (n / 360.0), n, exact_sub(r))
+        vd, s0, ds, itab, dtab = dep
+        tot = 0.0
+        for g in range(a.shape[0]):
+            gd = g if vd > 0.0 else 0  # the no-deposition set has one dummy row
+            dep_g = (vd * invus[g], s0, ds, itab[gd], dtab[gd])
+            tot += exact_group(
+                r, pieces, a[g], z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g], dep_g
+            )
+        return tot
+    if smooth >= SECTOR_GAUSS:
         t = ((theta - 180.0) % 360.0) * (n / 360.0)
         tot = 0.0
         for g in range(a.shape[0]):
@@ -386,6 +506,7 @@ def point_sources_footprint(
     ys,
     dep,
     out,
+    near=NEAR_FIELD,
 ):
     """Accumulate the long-term footprints of point sources on grid-cell centres.
 
@@ -395,6 +516,8 @@ def point_sources_footprint(
     is deterministic whatever the number of threads. `xs` (increasing) and `ys` are the cell
     centres of a regular grid. `dep` is ``(v_d, s0, ds, itab, dtab)`` with tables of shape
     (n_source, G, K): each stack's groups deplete at their stack-top wind ``fac / u``.
+    With ``smooth = SECTOR_GAUSS_EXACT`` the cells within `near` [m] of a stack take the
+    plume's exact geometry (:func:`exact_group`).
     """
     vd, s0, ds, itab3, dtab3 = dep
     nsrc = src_x.shape[0]
@@ -422,11 +545,26 @@ def point_sources_footprint(
                 theta = math.degrees(math.atan2(ddx, ddy))
                 d0, d1, fr = _sector_position(theta, nd, smooth)
                 t = ((theta - 180.0) % 360.0) * (nd / 360.0)
+                if smooth == SECTOR_GAUSS_EXACT and r < near:
+                    pieces = sector_pieces(r, t, nd, exact_sub(r))
+                    val = 0.0
+                    for g in range(ng):
+                        if fac[s, g] == 0.0:
+                            continue
+                        sd, gd = (s, g) if vd > 0.0 else (0, 0)
+                        dep_g = (vd * fac[s, g] * invus[g], s0, ds, itab3[sd, gd], dtab3[sd, gd])
+                        val += fac[s, g] * exact_group(
+                            r, pieces, a[g], z, hs[s, g], zis[g], scheme, clss[g], 0.0, decay_k,
+                            invus[g], dep_g,
+                        )  # fmt: skip
+                    for k in range(nk):
+                        out[k, iy, ix] += val * weights[s, k]
+                    continue
                 val = 0.0
                 for g in range(ng):
                     if fac[s, g] == 0.0:
                         continue
-                    if smooth == SECTOR_GAUSS:
+                    if smooth >= SECTOR_GAUSS:
                         sp = lateral_spread(r, scheme, clss[g]) * inv_width
                         w = gauss_position(t, a[g], sp) * inv_width
                     else:

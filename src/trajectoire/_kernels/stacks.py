@@ -22,7 +22,10 @@ sector weights at its own distance (:func:`footprint_from_class_profiles`)::
     C(r, θ) = Σ_c Σ_d R_{c,d}(r) ½ [erf((t − d + ½) / (√2 s'_c)) − erf((t − d − ½) / (√2 s'_c))]
 
 ``t`` being the plume bearing minus 180° and ``s'_c = s_c N / 2π`` the spread, both in
-sector widths.
+sector widths. Within the near field of the stack (argument ``near``), each cell integrates
+the directions of each sector with the plume's exact geometry instead
+(:func:`exact_from_profiles`): the same per-class profiles, interpolated at the downwind
+distance ``r cos δ`` of each piece of direction.
 """
 
 import math
@@ -32,7 +35,16 @@ from numba import njit, prange
 
 from ._config import CACHE
 from .deposition import depletion_factor
-from .plume_longterm import cic_unit, gauss_position_mix, lateral_spread
+from .plume_longterm import (
+    GAUSS_REACH,
+    cic_unit,
+    exact_sub,
+    gauss_position_mix,
+    lateral_mass,
+    lateral_spread,
+    sector_pieces,
+)
+from .sigma import sigma_y
 
 N_CLASSES = 6
 """Stability classes A..F (indices 0..5) of the per-class profiles."""
@@ -146,8 +158,47 @@ def radial_profiles_by_class(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r
     return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, True)
 
 
+@njit(cache=CACHE)
+def exact_from_profiles(r, prof, r0, dr, pieces, scheme, cls):
+    """Exact-geometry sum of one class's profiles ``prof[d, k]`` over direction `pieces`.
+
+    ``sum_pieces R_{c,d}(x_m) [Phi(u_hi / sigma_y,c(x_m)) - Phi(u_lo / sigma_y,c(x_m))]``
+    with ``R`` interpolated linearly between the uniform nodes ``r0 + k dr`` (held at the
+    end nodes): :func:`.plume_longterm.exact_group` summed over the groups of the class,
+    the profiles holding ``N / 2 pi sum_g a_{g,d} fac_g CIC_g(x) / x``.
+    """
+    nk = prof.shape[1]
+    # sigma_y grows with x <= r: pieces beyond GAUSS_REACH sigma_y(r) are beyond reach
+    far = GAUSS_REACH * sigma_y(r, scheme, cls)
+    tot = 0.0
+    for p in range(pieces.shape[0]):
+        if pieces[p, 2] > far or pieces[p, 3] < -far:
+            continue
+        x = pieces[p, 1]
+        sy = sigma_y(x, scheme, cls)
+        if sy <= 0.0:
+            continue
+        ul = pieces[p, 2]
+        uh = pieces[p, 3]
+        if ul > GAUSS_REACH * sy or uh < -GAUSS_REACH * sy:
+            continue
+        d = int(pieces[p, 0])
+        q = (x - r0) / dr
+        if q <= 0.0:
+            v = prof[d, 0]
+        elif q >= nk - 1:
+            v = prof[d, nk - 1]
+        else:
+            k = int(q)
+            u = q - k
+            v = (1.0 - u) * prof[d, k] + u * prof[d, k + 1]
+        if v != 0.0:
+            tot += v * lateral_mass(ul, uh, sy)
+    return tot
+
+
 @njit(cache=CACHE, parallel=True)
-def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, radius, out):
+def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, radius, out, near=0.0):
     """Footprint on the cell centres ``(ys[i], xs[j])`` with Gaussian-smoothed sectors.
 
     ``out[i, j] = Σ_c Σ_d R_{c,d}(r) G_c(t − d; r)``: the per-class profiles of
@@ -155,7 +206,9 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
     nodes, weighted by the share of each sector under the lateral Gaussian of class ``c``
     at the cell's distance (as :func:`.plume_longterm.gauss_position`, spread
     ``sigma_y,c(r) / r`` for the dispersion scheme `scheme`); zero beyond `radius` and at
-    ``r = 0``. Classes whose profiles are all zero are skipped.
+    ``r = 0``. Classes whose profiles are all zero are skipped. Within `near` [m] of the
+    stack, the directions of each sector are integrated with the plume's exact geometry
+    instead (:func:`exact_from_profiles`; ``near = 0``: nowhere).
     """
     nc, n, nk = profiles.shape
     present = np.zeros(nc, dtype=np.bool_)
@@ -170,6 +223,14 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
             if r > radius or r <= 0.0:
                 continue
             val = 0.0
+            if r < near:
+                pieces = sector_pieces(r, t, n, exact_sub(r))
+                for c in range(nc):
+                    if present[c]:
+                        val += exact_from_profiles(r, profiles[c], r_nodes[0],
+                                                   r_nodes[1] - r_nodes[0], pieces, scheme, c)  # fmt: skip
+                out[i, j] = val
+                continue
             for c in range(nc):
                 if present[c]:
                     sp = lateral_spread(r, scheme, c) * inv_width

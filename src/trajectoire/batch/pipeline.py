@@ -595,11 +595,14 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> tuple[xr.Dataset, x
 
 def _class_options(config: RunConfig) -> dict[str, Any]:
     """The keywords of :func:`trajectoire.meteo.met_classes` that ``[meteo]`` sets."""
-    return {
+    options: dict[str, Any] = {
         "calm_threshold": config.meteo.calm_threshold,
         "n_directions": config.meteo.direction_sectors,
         "direction_resolution": config.meteo.direction_resolution,
     }
+    if config.meteo.stack_speed_edges is not None:  # None: met_classes' default
+        options["stack_speed_edges"] = config.meteo.stack_speed_edges
+    return options
 
 
 def _seasons(

@@ -49,7 +49,7 @@ from trajectoire.dispersion.longterm import (
     kernel_half_width,
 )
 from trajectoire.dispersion.plume import _scheme
-from trajectoire.dispersion.points import _stack_groups, _stacks
+from trajectoire.dispersion.points import _stack_groups, _stacks, near_field_distance
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.meteo.classes import select_years
@@ -865,6 +865,7 @@ def stack_footprints(
     node_spacing: float | None = None,
     deposition_velocity: float = 0.0,
     sector_smoothing: bool | str = "gauss",
+    near_field: float | None = None,
 ) -> list[tuple[slice, slice, np.ndarray]]:
     """Annual footprint of each stack [ug m-3 per (t yr-1)] on a window of the grid.
 
@@ -903,6 +904,14 @@ def stack_footprints(
         Angular shape of a direction sector (see :func:`annual_kernel`); with ``"gauss"``
         the profiles are tabulated per stability class
         (:func:`trajectoire._kernels.stacks.radial_profiles_by_class`).
+    near_field : float, optional
+        With ``"gauss"``: distance [m] within which the directions of each sector are
+        integrated with the plume's exact geometry
+        (:func:`trajectoire._kernels.stacks.exact_from_profiles`), see
+        :func:`trajectoire.dispersion.point_sources_annual`; default
+        :data:`trajectoire._kernels.plume_longterm.NEAR_FIELD`, 0 nowhere.
+
+        .. versionadded:: 0.2
 
     Returns
     -------
@@ -923,6 +932,7 @@ def stack_footprints(
     r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
     out = []
     mode = _sector_mode(sector_smoothing)
+    near = near_field_distance(near_field)
     tabulate = radial_profiles_by_class if mode == SECTOR_GAUSS else radial_profiles
     for s in range(xs.size):
         prof = tabulate(
@@ -949,7 +959,7 @@ def stack_footprints(
             fp,
         )
         if mode == SECTOR_GAUSS:
-            footprint_from_class_profiles(prof, nodes, code, *cells)
+            footprint_from_class_profiles(prof, nodes, code, *cells, near)
         else:
             footprint_from_profiles(prof, nodes, *cells)
         out.append((rows, cols, fp * _T_PER_YR_TO_UG))

@@ -29,7 +29,7 @@ from trajectoire.dispersion.plume import _anemometer_height, _finite, _scheme
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 
-__all__ = ["point_sources_annual"]
+__all__ = ["point_sources_annual", "stack_table"]
 
 
 def _stacks(
@@ -78,17 +78,38 @@ def _stacks(
     return size, out
 
 
+STACK_VARIABLES = ("frequency", "inverse_wind_speed", "mixing_height")
+"""The variables of the stacks' table (``stack_<name>`` of :func:`trajectoire.meteo.met_classes`)."""
+
+
+def stack_table(freq: xr.Dataset) -> xr.Dataset:
+    """The frequency table of the stacks: the finer speed classes of ``stack_frequency``
+    (:func:`trajectoire.meteo.met_classes`, ``stack_speed_edges``) as ``frequency``,
+    ``inverse_wind_speed`` and ``mixing_height`` on dim ``speed``; `freq` itself when it
+    has no such table (tables of versions before 0.2, or ``stack_speed_edges=None``)."""
+    if "stack_frequency" not in freq:
+        return freq
+    names = {f"stack_{v}": v for v in STACK_VARIABLES if f"stack_{v}" in freq}
+    sub = freq[list(names)].rename(names)
+    sub = sub.drop_vars([c for c in ("speed", "speed_lower") if c in sub.coords])
+    sub = sub.rename({"stack_speed": "speed", "stack_speed_lower": "speed_lower"})
+    sub.attrs = dict(freq.attrs)
+    return sub
+
+
 def _stack_groups(
     freq_year: xr.Dataset, code: int, stacks: dict[str, np.ndarray], ambient_temperature: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Met groups of a year and, per stack and group, the effective height and wind factor.
 
-    `stacks` is the checked table of :func:`_stacks`. Returns ``a, cls, zis, ius`` of
+    `stacks` is the checked table of :func:`_stacks`; the met groups are those of the
+    stacks' table (:func:`stack_table`: finer speed classes, so that the plume rise of each
+    group is close to that of its hours). Returns ``a, cls, zis, ius`` of
     :func:`trajectoire.dispersion.longterm._groups` and ``hs, fac`` of shape (n_stack, G):
     Briggs effective height [m] with the wind at the stack top ``u_s = u_g (h_s/z_ref)^p``,
     and ``fac = (h_s/z_ref)^-p`` (``1/u_s = fac / u_g``).
     """
-    table = _table(freq_year)
+    table = _table(stack_table(freq_year))
     a, cls, zis, ius, p = _groups(table, code, decay=True)
     zref = _anemometer_height(table)
     n, g = stacks["stack_height"].size, a.shape[0]
@@ -128,6 +149,7 @@ def point_sources_annual(
     decay_rate: float = 0.0,
     sector_smoothing: bool | str = "gauss",
     deposition_velocity: float = 0.0,
+    near_field: float | None = None,
 ) -> np.ndarray:
     """Annual mean concentration fields of point stacks on the grid-cell centres.
 
@@ -167,6 +189,15 @@ def point_sources_annual(
     deposition_velocity : float, default 0.0
         Dry deposition velocity [m s-1]: source depletion of each (stack, met group) plume
         at its stack-top wind (see :func:`annual_kernel`); 0 is bit for bit no deposition.
+    near_field : float, optional
+        With ``sector_smoothing="gauss"``: distance [m] within which the directions of each
+        sector are integrated with the plume's exact geometry (downwind ``r cos δ``,
+        crosswind ``r sin δ``; :func:`trajectoire._kernels.plume_longterm.exact_group`)
+        instead of the sector-average form. Default
+        :data:`trajectoire._kernels.plume_longterm.NEAR_FIELD`; 0: the sector-average form
+        everywhere (the behaviour before 0.2).
+
+        .. versionadded:: 0.2
 
     Returns
     -------
@@ -177,8 +208,10 @@ def point_sources_annual(
     -----
     For each (speed, stability) class ``g`` of the table: wind at the stack top
     ``u_s = u_g (max(h_s, z_ref) / z_ref)^p`` with ``u_g = 1 / <1/u>_g``, effective height
-    ``H_g`` = Briggs downwash + final rise, and the sector-averaged kernel of
-    :func:`annual_kernel` at point receptors. Rows of the grid run in parallel; each row adds
+    ``H_g`` = Briggs downwash + final rise (the groups of the stacks' table, finer speed
+    classes: :func:`stack_table`), and the sector-averaged kernel of
+    :func:`annual_kernel` at point receptors, with the plume's exact geometry within
+    `near_field` of the stack. Rows of the grid run in parallel; each row adds
     the stacks in order, so the summation order is fixed (deterministic).
     """
     code = _scheme(sigma)
@@ -196,6 +229,9 @@ def point_sources_annual(
     z = _scalar_non_negative(receptor_height, "receptor_height")
     k = _scalar_non_negative(decay_rate, "decay_rate")
     smooth = _sector_mode(sector_smoothing)
+    near = near_field_distance(near_field)
+    if smooth == _lt.SECTOR_GAUSS and near > 0:
+        smooth = _lt.SECTOR_GAUSS_EXACT
     ta = float(ambient_temperature)
     if not (math.isfinite(ta) and ta > 0):
         raise InputError(f"ambient_temperature={ambient_temperature!r}; expected > 0 [K].")
@@ -223,5 +259,16 @@ def point_sources_annual(
         np.ascontiguousarray(grid.y, dtype=float),
         dep,
         out,
+        near,
     )
     return out
+
+
+def near_field_distance(value: float | None) -> float:
+    """The checked ``near_field`` [m] of the stack paths (None: the default)."""
+    if value is None:
+        return float(_lt.NEAR_FIELD)
+    near = float(value)
+    if not (math.isfinite(near) and near >= 0):
+        raise InputError(f"near_field={value!r}; expected a distance >= 0 [m] (0: nowhere).")
+    return near

@@ -507,6 +507,21 @@ class MeteoConfig(_Section):
     direction_resolution: float | Literal["auto"] = Field(default="auto")
     urban_stable_adjustment: bool = False
     mixing_height: Literal["auto", "data", "classes", "mechanical"] = "auto"
+    # speed classes of the stacks' table (plume rise); None: the library default
+    # (trajectoire.meteo.DEFAULT_STACK_SPEED_EDGES), []: the run's speed classes
+    stack_speed_edges: list[float] | None = None
+
+    @field_validator("stack_speed_edges")
+    @classmethod
+    def _check_stack_speed_edges(cls, v: list[float] | None) -> list[float] | None:
+        increasing = all(v[i + 1] > v[i] for i in range(len(v) - 1)) if v else True
+        if v and not (v[0] == 0 and all(math.isfinite(e) for e in v) and increasing):
+            raise ValueError(
+                f"received {v!r}; expected increasing lower edges [m s-1] starting at 0, e.g. "
+                f"[0, 0.5, 1, 1.5, ...] (or [] for the run's speed classes). Fix the value (see "
+                f"{_SECTION_DOC})"
+            )
+        return v
 
     @field_validator("direction_resolution")
     @classmethod
