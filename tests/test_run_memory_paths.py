@@ -214,3 +214,19 @@ def test_split_in_place_is_the_copying_split(numbers):
     if numbers:  # views of the dataset's own arrays, not copies
         assert np.shares_memory(got["emission"].data, buffer)
         assert np.shares_memory(got["emission_number"].data, buffer)
+
+
+def test_basis_array_skips_empty_fields_bit_for_bit():
+    from trajectoire.trajectory.basis import basis_array
+
+    rng = np.random.default_rng(7)
+    values = rng.random((2, 3, 4, 5, 6))  # (basis, pollutant, sector, y, x) float64
+    values[0, 1, 2] = 0.0  # a field nothing emits: not written
+    values[1, 0, 3] = -0.0  # kept: -0 is not +0 bit for bit
+    values[1, 2, 1] = 0.0
+    values[1, 2, 1, 0, 0] = np.nan
+    da = xr.DataArray(values, dims=("basis", "pollutant", "sector", "y", "x"))
+    got = basis_array(da.transpose("basis", "sector", "pollutant", "y", "x"))
+    expected = values.astype(np.float32)
+    assert got.dtype == np.float32
+    assert got.tobytes() == expected.tobytes()
