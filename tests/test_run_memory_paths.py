@@ -6,7 +6,10 @@
 * ``sector_concentrations(..., each=)``: the same planes and total, bit for bit, as the
   ``(sector, y, x)`` array path;
 * ``YearMaps.set_no2`` one plane at a time: bit for bit the formula it replaces;
-* ``fft_threads``: the environment variable is read and checked, results do not depend on it.
+* ``fft_threads``: the environment variable is read and checked, results do not depend on it;
+* ``split_number_species(..., in_place=True)``: the gridded arrays reordered in their own
+  memory give the same dataset (variables, order, values, attributes) as the copying path,
+  as views of those arrays; the in-place permutation against ``numpy.take``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from trajectoire.concentration import DispersionSettings, YearDispersion
 from trajectoire.dispersion.chemistry import sector_no2_ratio
 from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.local import Stacks, sector_concentrations
-from trajectoire.io.outputs import YearMaps
+from trajectoire.io.outputs import YearMaps, _permute_in_place, split_number_species
 
 X0, Y0 = 650_000.0, 6_900_000.0
 SETTINGS = DispersionSettings(
@@ -157,3 +160,73 @@ def test_fft_threads_env(monkeypatch):
         monkeypatch.setenv("TRAJECTOIRE_FFT_THREADS", bad)
         with pytest.raises(InputError, match="TRAJECTOIRE_FFT_THREADS"):
             fft_threads()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    order=st.integers(1, 7).flatmap(lambda n: st.permutations(list(range(n)))),
+    axis=st.integers(0, 2),
+)
+def test_permute_in_place_is_take(order, axis):
+    shape = [3, 4, 5]
+    shape[axis] = len(order)
+    data = np.random.default_rng(len(order)).random(shape)
+    expected = np.take(data, order, axis=axis)
+    _permute_in_place(data, axis, list(order))
+    assert np.array_equal(data, expected)
+
+
+def _year_like(pollutants: list[str]) -> xr.Dataset:
+    """A year's dataset in miniature: gridded maps, a territory aggregate, a scalar."""
+    rng = np.random.default_rng(5)
+    n_p, shape = len(pollutants), (4, 5)
+    grid = {"year": [2020], "pollutant": pollutants, "y": np.arange(4.0), "x": np.arange(5.0)}
+    emission = rng.random((1, 2, n_p, *shape)).astype(np.float32)
+    emission[0, 0, 1, 0, 0] = np.nan
+    return xr.Dataset(
+        {
+            "emission": (("year", "sector", "pollutant", "y", "x"), emission, {"units": "t yr-1"}),
+            "concentration": (
+                ("year", "pollutant", "y", "x"),
+                rng.random((1, n_p, *shape)).astype(np.float32),
+                {"units": "ug m-3", "long_name": "concentration"},
+            ),
+            "territory_concentration": (
+                ("year", "territory", "pollutant"),
+                rng.random((1, 3, n_p)),
+                {"units": "ug m-3"},
+            ),
+            "calm": (("year",), [0.1]),
+        },
+        coords={**grid, "sector": ["A", "B"], "territory": ["t1", "t2", "t3"]},
+    )
+
+
+@pytest.mark.parametrize("numbers", [["UFP"], ["UFP", "N2"], ["NOx"], []])
+def test_split_in_place_is_the_copying_split(numbers):
+    pollutants = ["NOx", "PM10", "UFP", "PFOA", "N2", "NO2"]
+    expected = split_number_species(_year_like(pollutants), numbers)
+    ds = _year_like(pollutants)
+    buffer = ds["emission"].data
+    got = split_number_species(ds, numbers, in_place=True)
+    assert list(got.variables) == list(expected.variables)
+    xr.testing.assert_identical(got, expected)
+    if numbers:  # views of the dataset's own arrays, not copies
+        assert np.shares_memory(got["emission"].data, buffer)
+        assert np.shares_memory(got["emission_number"].data, buffer)
+
+
+def test_basis_array_skips_empty_fields_bit_for_bit():
+    from trajectoire.trajectory.basis import basis_array
+
+    rng = np.random.default_rng(7)
+    values = rng.random((2, 3, 4, 5, 6))  # (basis, pollutant, sector, y, x) float64
+    values[0, 1, 2] = 0.0  # a field nothing emits: not written
+    values[1, 0, 3] = -0.0  # kept: -0 is not +0 bit for bit
+    values[1, 2, 1] = 0.0
+    values[1, 2, 1, 0, 0] = np.nan
+    da = xr.DataArray(values, dims=("basis", "pollutant", "sector", "y", "x"))
+    got = basis_array(da.transpose("basis", "sector", "pollutant", "y", "x"))
+    expected = values.astype(np.float32)
+    assert got.dtype == np.float32
+    assert got.tobytes() == expected.tobytes()

@@ -889,15 +889,14 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     y = _start_year(ctx, year)
     clock("kernels")
     _receptors(ctx, y)
-    clock("adjoints")
     _stacks(ctx, y)
     clock("stacks")
     _emission(ctx, y)
     clock("emission")
     # the aggregates need only the emissions and the adjoints: done before the maps fill,
-    # the adjoints are freed first; NO2 is done as soon as NOx is dispersed (in _disperse)
-    _aggregates(ctx, y)
-    clock("aggregates")
+    # one kernel set at a time, its adjoints made then freed; NO2 is done as soon as NOx
+    # is dispersed (in _disperse)
+    _aggregates(ctx, y, clock)
     _disperse(ctx, y, clock)
     _release(y)
     if ctx.zone_fraction is not None:
@@ -968,7 +967,7 @@ def _own_inhabitants(ctx: RunContext, year: int, pop: np.ndarray) -> Any:
 
 
 def _receptors(ctx: RunContext, y: _Year) -> None:
-    """Population-weighted receptors and the adjoints of every receptor, per kernel set."""
+    """Population-weighted receptors (their adjoints are made by :func:`_adjoints`)."""
     area = ctx.territory_receptors
     own = (
         None
@@ -976,10 +975,14 @@ def _receptors(ctx: RunContext, y: _Year) -> None:
         else ctx.inhabitants.windows_of(y.own, [r.rows for r in area], [r.cols for r in area])
     )
     y.exposure_receptors = population_receptors(area, y.population, ctx.fractions, inhabitants=own)
+
+
+def _adjoints(ctx: RunContext, y: _Year, k: _Kernels) -> None:
+    """The adjoints of every receptor with the kernels of one set."""
     rows, cols = ctx.stations["row"].to_numpy(int), ctx.stations["col"].to_numpy(int)
-    for k in y.kernels:
-        k.territory_adjoints = territory_adjoints(k.disp, area, y.exposure_receptors, y.heights)
-        k.station_adjoints = station_adjoints(k.disp, rows, cols, y.heights)
+    area = ctx.territory_receptors
+    k.territory_adjoints = territory_adjoints(k.disp, area, y.exposure_receptors, y.heights)
+    k.station_adjoints = station_adjoints(k.disp, rows, cols, y.heights)
 
 
 def _stacks(ctx: RunContext, y: _Year) -> None:
@@ -1079,7 +1082,8 @@ def _deposit_at_source(ctx: RunContext, y: _Year, ip: int, e: np.ndarray, q: np.
         y.background[ctx.dispersed[ip]], y.clipped[ctx.dispersed[ip]] = zero, 0.0
     y.maps.set_concentration(ip, zero, 0.0)
     y.exposure.add(ip, zero, 0.0)
-    y.maps.set_contribution(ip, np.zeros((len(ctx.sectors), *ctx.grid.shape), np.float32))
+    for s in range(len(ctx.sectors)):  # one zero plane, not a (sector, y, x) array of them
+        y.maps.set_contribution_plane(ip, s, zero)
     pts = ctx.points
     rows, cols = (None, None) if pts is None else (pts["row"].values, pts["col"].values)
     flux = source_deposition_flux(e, ctx.grid.cell_area, rows, cols, q)
@@ -1090,10 +1094,15 @@ def _deposit_at_source(ctx: RunContext, y: _Year, ip: int, e: np.ndarray, q: np.
     )
 
 
-def _aggregates(ctx: RunContext, y: _Year) -> None:
+def _aggregates(ctx: RunContext, y: _Year, clock: _Clock) -> None:
     """Receptor aggregates of the gridded emissions (each window once per kernel set) and of
-    the stacks."""
+    the stacks, one kernel set at a time: its adjoints are made, used and freed, with their
+    kernel spectra unless NO2 needs them again (NOx's set): one set's adjoints in memory,
+    not all of them (~0.3 GB each at 100 m, and ~0.4 GB of spectra)."""
+    no2 = "NO2" in ctx.output_pollutants
     for k in y.kernels:
+        _adjoints(ctx, y, k)
+        clock("adjoints")
         y.sums.add_gridded(
             k.territory_adjoints,
             ctx.territory_receptors,
@@ -1105,6 +1114,9 @@ def _aggregates(ctx: RunContext, y: _Year) -> None:
         )
         y.sums.add_stacks(k.stacks, k.stack_sums, y.stack_emission[k.pollutants], k.pollutants)
         k.territory_adjoints, k.station_adjoints = [], []  # used: freed before NO2's
+        if not (no2 and ctx.dispersed.index("NOx") in k.pollutants):
+            k.disp.release_adjoint_spectra()
+        clock("aggregates")
 
 
 def _no2(ctx: RunContext, y: _Year) -> None:
@@ -1182,7 +1194,8 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     )
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)
-    return split_number_species(ds, ctx.numbers)
+    # the year's maps are reordered in their memory (views, not a copy of ~3 GB at 100 m)
+    return split_number_species(ds, ctx.numbers, in_place=True)
 
 
 def _background_of(ctx: RunContext, y: _Year, pol: str, local: np.ndarray) -> Any:

@@ -205,7 +205,11 @@ def build_inventory(
         da, names = parts.pop(), kept.pop()
         for s in da["sector"].values:
             for p in names:
-                em[sec.index(str(s)), pol.index(p)] += da.sel(sector=s, pollutant=p).values
+                field = da.sel(sector=s, pollutant=p).values
+                # adding ±0 leaves `em` as it is, bit for bit: an empty field is skipped, so
+                # that the pages of a (sector, pollutant) nothing emits are never mapped
+                if field.any():
+                    em[sec.index(str(s)), pol.index(p)] += field
         del da
     pts = points if points is not None else _empty_points(pol)
     ds = _assemble(grid, sec, pol, em, pts, reference_year)

@@ -415,7 +415,11 @@ NUMBER_SUFFIX, NUMBER_DIM = "_number", "pollutant_number"
 
 
 def split_number_species(
-    ds: xr.Dataset, numbers: Sequence[str], *, native: Sequence[str] = ("emission",)
+    ds: xr.Dataset,
+    numbers: Sequence[str],
+    *,
+    native: Sequence[str] = ("emission",),
+    in_place: bool = False,
 ) -> xr.Dataset:
     """Move the particle-number species of `ds` to variables of their own.
 
@@ -434,6 +438,13 @@ def split_number_species(
     native : sequence of str, default ("emission",)
         Variables whose number species are already in their own units (the run writes
         the emission back unscaled, in ``yr-1``): only their ``units`` change.
+    in_place : bool, default False
+        Reorder the pollutant axis of `ds`'s gridded variables (those on ``y`` and ``x``
+        held in writable numpy arrays) in their own memory, the number species last, and
+        return views of them instead of copies (a map year's maps at 100 m are ~3 GB: the
+        copies doubled the year's peak memory). `ds` must not be used afterwards: its
+        gridded arrays no longer match its ``pollutant`` coordinate. The values returned
+        are the same, bit for bit.
 
     Returns
     -------
@@ -449,11 +460,18 @@ def split_number_species(
     if not numbers:
         return ds
     mass = [str(p) for p in ds["pollutant"].values if p not in numbers]
-    out = ds.sel(pollutant=mass)
+    if in_place:
+        ds = _numbers_last(ds, numbers)
+    # the mass species are then a leading block of the pollutant axis: sliced, not copied
+    leading = [str(p) for p in ds["pollutant"].values[: len(mass)]] == mass
+    take_mass = {"pollutant": slice(0, len(mass))} if leading else None
+    take_numbers = {"pollutant": slice(len(mass), None)} if leading else None
+    out = ds.isel(take_mass) if take_mass else ds.sel(pollutant=mass)
     for name, da in ds.data_vars.items():
         if "pollutant" not in da.dims:
             continue
-        part = da.sel(pollutant=numbers).rename(pollutant=NUMBER_DIM)
+        part = da.isel(take_numbers) if take_numbers else da.sel(pollutant=numbers)
+        part = part.rename(pollutant=NUMBER_DIM)
         attrs = dict(da.attrs)
         if da.dtype.kind == "f" and "units" in attrs:
             if attrs["units"] not in NUMBER_UNITS:
@@ -471,6 +489,57 @@ def split_number_species(
         out[f"{name}{NUMBER_SUFFIX}"] = part.assign_attrs(attrs)
     out[NUMBER_DIM].attrs = {"long_name": "particle-number species (unit family 'number')"}
     return out
+
+
+def _numbers_last(ds: xr.Dataset, numbers: Sequence[str]) -> xr.Dataset:
+    """`ds` with its pollutant axis reordered, the species `numbers` last (the others in
+    their order): the gridded variables in writable numpy arrays reordered in their own
+    memory (:func:`_permute_in_place`), the other variables copied."""
+    pols = [str(p) for p in ds["pollutant"].values]
+    order = [i for i, p in enumerate(pols) if p not in numbers]
+    order += [i for i, p in enumerate(pols) if p in numbers]
+    out = ds.copy(deep=False)
+    for name, da in ds.variables.items():
+        if "pollutant" not in da.dims or name == "pollutant":
+            continue
+        axis = da.dims.index("pollutant")
+        data = da.data
+        gridded = da.dims[-2:] == ("y", "x") and isinstance(data, np.ndarray)
+        if gridded and data.flags.writeable:
+            _permute_in_place(data, axis, order)
+            values = data
+        else:
+            values = np.take(np.asarray(data), order, axis=axis)
+        out[name] = xr.Variable(da.dims, values, da.attrs, da.encoding)
+    # replaced where it stands (assign_coords would move it last: the variables' order)
+    out["pollutant"] = xr.Variable(
+        "pollutant", [pols[i] for i in order], ds["pollutant"].attrs, ds["pollutant"].encoding
+    )
+    return out
+
+
+def _permute_in_place(data: np.ndarray, axis: int, order: list[int]) -> None:
+    """Reorder `data` along `axis` in place so that position ``i`` holds what was at
+    ``order[i]``, following each cycle of the permutation with one slab of scratch."""
+    index: list[Any] = [slice(None)] * data.ndim
+
+    def slab(i: int) -> np.ndarray:
+        index[axis] = i
+        return data[tuple(index)]
+
+    done = [False] * len(order)
+    for start in range(len(order)):
+        if done[start] or order[start] == start:
+            done[start] = True
+            continue
+        saved = slab(start).copy()
+        i = start
+        while order[i] != start:
+            slab(i)[...] = slab(order[i])
+            done[i] = True
+            i = order[i]
+        slab(i)[...] = saved
+        done[i] = True
 
 
 #: cumulative counterparts of the yearly territory deposition: units per yearly units
