@@ -42,6 +42,14 @@ from trajectoire.batch.safety import (
     part_checksum_state,
     write_part_checksum,
 )
+from trajectoire.batch.shared import (
+    SharedContext,
+    forget_context,
+    new_context_folder,
+    remove_shared,
+    remove_stale,
+    share_context,
+)
 from trajectoire.cf import set_cf_attrs
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.config import RunConfig, load_config
@@ -856,6 +864,34 @@ def _compute_serial(
             bar.update(1)
 
 
+#: Environment variable: numba and FFT threads of each local Dask worker (default: the
+#: machine's cores shared between the workers, at least 1).
+WORKER_THREADS_ENV = "TRAJECTOIRE_WORKER_THREADS"
+
+
+def _worker_threads(workers: int) -> int:
+    """Threads of numba and the FFTs in each of `workers` local workers."""
+    raw = os.environ.get(WORKER_THREADS_ENV, "").strip()
+    if not raw:
+        return max(1, (os.cpu_count() or 1) // max(1, workers))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(
+            f"environment variable {WORKER_THREADS_ENV}={raw!r}: expected an integer >= 1 "
+            "(threads of each Dask worker); unset it to share the cores between the workers."
+        )
+    return value
+
+
+def _write_shared_part(year: int, *, shared: SharedContext, **kwargs: Any) -> str:
+    """A Dask task: one year's part, computed from the shared context (opened once per
+    worker, its large arrays memory-mapped read-only)."""
+    return _write_part(year, ctx=shared.open(), **kwargs)
+
+
 def _compute_dask(
     todo: list[int],
     *,
@@ -864,15 +900,31 @@ def _compute_dask(
     progress: bool,
     pipeline: Pipeline,
     ctx: Any,
+    parts: Path,
     **kwargs: Any,
 ) -> None:
+    """Compute the years as Dask tasks, one per year, on a local or remote cluster.
+
+    The context is shared through memory-mapped files in the parts directory
+    (:mod:`trajectoire.batch.shared`): the workers receive only its small part, scattered
+    once, and map its large arrays from the page cache; the files are removed at the end.
+    """
     try:
         from distributed import Client, LocalCluster, as_completed
     except ImportError:  # pragma: no cover - distributed comes with the dist extra
         raise ConfigError(
             "--workers/--scheduler need dask.distributed: pip install 'trajectoire[dist]'."
         ) from None
+    remove_stale(parts)  # left by a killed run: the lock is ours, nobody maps them
+    folder = new_context_folder(parts)
     with ExitStack() as stack:
+        stack.callback(remove_shared, folder)
+        shared = share_context(ctx, folder)
+        log.info(
+            "shared context: %d array(s) memory-mapped from %s",
+            len(shared.arrays),
+            folder,
+        )
         if scheduler is not None:
             log.info("connecting to the Dask scheduler at %s", scheduler)
             try:
@@ -884,12 +936,15 @@ def _compute_dask(
                     "(tcp://host:8786) and that the scheduler is running."
                 ) from None
         else:
-            log.info("starting a local Dask cluster of %d worker(s)", workers)
-            # one task per worker; numba's parallel kernels share the cores between workers
-            share = max(1, (os.cpu_count() or 1) // max(1, workers or 1))
+            share = _worker_threads(workers or 1)
+            log.info(
+                "starting a local Dask cluster of %d worker(s), %d thread(s) each",
+                workers,
+                share,
+            )
             cluster = LocalCluster(
                 n_workers=workers,
-                threads_per_worker=1,
+                threads_per_worker=1,  # one task per worker
                 processes=True,
                 dashboard_address=None,
                 # numba's and the FFTs' threads: each worker its share of the cores
@@ -898,12 +953,15 @@ def _compute_dask(
             stack.callback(cluster.close)
             client = Client(cluster)
         stack.callback(client.close)
-        ctx_future = client.scatter(ctx, broadcast=True)
+        # an existing cluster's workers outlive the run: they let the maps go at its end
+        stack.callback(_forget_on_workers, client, shared.token)
+        shared_future = client.scatter(shared, broadcast=True)
         futures = client.map(
-            _write_part,
+            _write_shared_part,
             todo,
+            shared=shared_future,
             pipeline=pipeline,
-            ctx=ctx_future,
+            parts=parts,
             pure=False,
             **kwargs,
         )
@@ -911,6 +969,14 @@ def _compute_dask(
             for fut in as_completed(futures):
                 log.debug("part done: %s", fut.result())
                 bar.update(1)
+
+
+def _forget_on_workers(client: Any, token: str) -> None:
+    try:
+        client.run(forget_context, token)
+    except Exception as exc:  # a worker gone: its maps went with it
+        log.debug("could not release the shared context on every worker: %s", exc)
+    forget_context(token)  # an in-process cluster shares this process's copy
 
 
 def _clean_after_failure(parts: Path, *, created: bool, years: Sequence[int]) -> None:
@@ -932,6 +998,7 @@ def _is_part_file(name: str) -> bool:
 def _remove_parts(parts: Path) -> None:
     if not parts.is_dir():
         return
+    remove_stale(parts)  # shared arrays of a killed Dask run
     for p in parts.iterdir():
         if _is_part_file(p.name):
             p.unlink(missing_ok=True)
