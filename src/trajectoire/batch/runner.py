@@ -734,9 +734,12 @@ def _run_locked(
         todo, need_static = list(target), True
 
     created_parts = not parts.exists()
+    early: _EarlyCluster | None = None
     try:
         if todo or need_static:
             pipe = pipeline if pipeline is not None else _default_pipeline()
+            if todo and workers is not None and scheduler is None:
+                early = _EarlyCluster(workers, pipe)  # starts while we prepare
             log.info("preparing the run (year-independent work)")
             ctx = pipe.prepare(cfg)
             available = {int(y) for y in pipe.years(ctx)}
@@ -768,6 +771,7 @@ def _run_locked(
                         scheduler=scheduler,
                         progress=progress,
                         dtype=dtype,
+                        early=early,
                         **common,
                     )
         # the pipeline's context (grids, basis fields...) is not needed to assemble
@@ -788,6 +792,9 @@ def _run_locked(
     except BaseException:
         _clean_after_failure(parts, created=created_parts, years=target)
         raise
+    finally:
+        if early is not None:  # closed by _compute_dask, or here when it did not run
+            early.close()
     _remove_parts(parts)
     log.info("wrote %s (%.1f MiB)", out_path, out_path.stat().st_size / 2**20)
     return out_path
@@ -901,16 +908,19 @@ def _compute_dask(
     pipeline: Pipeline,
     ctx: Any,
     parts: Path,
+    early: _EarlyCluster | None = None,
     **kwargs: Any,
 ) -> None:
     """Compute the years as Dask tasks, one per year, on a local or remote cluster.
 
     The context is shared through memory-mapped files in the parts directory
     (:mod:`trajectoire.batch.shared`): the workers receive only its small part, scattered
-    once, and map its large arrays from the page cache; the files are removed at the end.
+    once, and map its large arrays from the page cache; the client's own copy of those
+    arrays is replaced by the maps too (its memory is given back). The files are removed at
+    the end. `early` is the cluster started while the context was prepared.
     """
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import as_completed
     except ImportError:  # pragma: no cover - distributed comes with the dist extra
         raise ConfigError(
             "--workers/--scheduler need dask.distributed: pip install 'trajectoire[dist]'."
@@ -920,39 +930,11 @@ def _compute_dask(
     with ExitStack() as stack:
         stack.callback(remove_shared, folder)
         shared = share_context(ctx, folder)
-        log.info(
-            "shared context: %d array(s) memory-mapped from %s",
-            len(shared.arrays),
-            folder,
-        )
-        if scheduler is not None:
-            log.info("connecting to the Dask scheduler at %s", scheduler)
-            try:
-                # timeout: dask config distributed.comm.timeouts.connect (30 s by default)
-                client = Client(scheduler)
-            except OSError as exc:
-                raise InputError(
-                    f"--scheduler {scheduler!r}: cannot connect ({exc}). Check the address "
-                    "(tcp://host:8786) and that the scheduler is running."
-                ) from None
-        else:
-            share = _worker_threads(workers or 1)
-            log.info(
-                "starting a local Dask cluster of %d worker(s), %d thread(s) each",
-                workers,
-                share,
-            )
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,  # one task per worker
-                processes=True,
-                dashboard_address=None,
-                # numba's and the FFTs' threads: each worker its share of the cores
-                env={"NUMBA_NUM_THREADS": str(share), "TRAJECTOIRE_FFT_THREADS": str(share)},
-            )
-            stack.callback(cluster.close)
-            client = Client(cluster)
-        stack.callback(client.close)
+        shared.adopt(ctx)  # the client's copies are freed: it keeps the maps
+        gc.collect()
+        _trim_heap()
+        log.info("shared context: %d array(s) memory-mapped from %s", len(shared.arrays), folder)
+        client = _open_client(workers, scheduler, early, stack)
         # an existing cluster's workers outlive the run: they let the maps go at its end
         stack.callback(_forget_on_workers, client, shared.token)
         shared_future = client.scatter(shared, broadcast=True)
@@ -969,6 +951,93 @@ def _compute_dask(
             for fut in as_completed(futures):
                 log.debug("part done: %s", fut.result())
                 bar.update(1)
+
+
+class _EarlyCluster:
+    """The local Dask cluster of a run, started in a thread, so that starting the worker
+    processes and importing the pipeline there overlap the client's
+    :meth:`Pipeline.prepare`. :meth:`cluster` waits for it (and raises what the start
+    raised); :meth:`close` closes it, whenever the run stops."""
+
+    def __init__(self, workers: int, pipeline: Any) -> None:
+        self._stack = ExitStack()
+        self._cluster: Any = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._start, args=(workers, pipeline), daemon=True)
+        self._thread.start()
+
+    def _start(self, workers: int, pipeline: Any) -> None:
+        try:
+            self._cluster = _local_cluster(workers, self._stack)
+        except BaseException as exc:  # raised in the run's thread by cluster()
+            self._error = exc
+            return
+        try:  # import the pipeline on the workers now; a failure shows at the first task
+            from distributed import Client
+
+            with Client(self._cluster, set_as_default=False) as client:
+                client.run(_warm_up, pipeline)
+        except Exception as exc:
+            log.debug("could not import the pipeline on the workers beforehand: %s", exc)
+
+    def cluster(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._cluster
+
+    def close(self) -> None:
+        self._thread.join()
+        self._stack.close()
+
+
+def _warm_up(pipeline: Any) -> None:
+    """Run on each worker before its first task: unpickling `pipeline` imported it."""
+
+
+def _local_cluster(workers: int, stack: ExitStack) -> Any:
+    """A new local cluster of `workers` single-threaded worker processes (closed by `stack`),
+    each with its share of the cores for numba and the FFTs."""
+    from distributed import LocalCluster
+
+    share = _worker_threads(workers)
+    log.info("starting a local Dask cluster of %d worker(s), %d thread(s) each", workers, share)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,  # one task per worker
+        processes=True,
+        dashboard_address=None,
+        # numba's and the FFTs' threads: each worker its share of the cores
+        env={"NUMBA_NUM_THREADS": str(share), "TRAJECTOIRE_FFT_THREADS": str(share)},
+    )
+    stack.callback(cluster.close)
+    return cluster
+
+
+def _open_client(
+    workers: int | None, scheduler: str | None, early: _EarlyCluster | None, stack: ExitStack
+) -> Any:
+    """A client of the scheduler at `scheduler`, or of the local cluster (`early`, or a new
+    one of `workers` workers); their closing is pushed on `stack`."""
+    from distributed import Client
+
+    if scheduler is not None:
+        log.info("connecting to the Dask scheduler at %s", scheduler)
+        try:
+            # timeout: dask config distributed.comm.timeouts.connect (30 s by default)
+            client = Client(scheduler)
+        except OSError as exc:
+            raise InputError(
+                f"--scheduler {scheduler!r}: cannot connect ({exc}). Check the address "
+                "(tcp://host:8786) and that the scheduler is running."
+            ) from None
+    else:
+        if early is None:
+            early = _EarlyCluster(workers or 1, None)
+        stack.callback(early.close)
+        client = Client(early.cluster())
+    stack.callback(client.close)
+    return client
 
 
 def _forget_on_workers(client: Any, token: str) -> None:

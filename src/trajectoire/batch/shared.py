@@ -95,6 +95,13 @@ class SharedContext:
                 ctx = _OPENED[self.token] = self._load()
             return ctx
 
+    def adopt(self, ctx: Any) -> None:
+        """Replace in `ctx` (the context shared) its shared arrays by read-only maps of their
+        files, so that the process that prepared it gives their memory back."""
+        opened = self.open()
+        for name in self.arrays:
+            _set(ctx, name, _members(opened)[name])
+
     def _load(self) -> Any:
         ctx = copy.copy(self.skeleton)
         for name, (path, shape, dtype) in self.arrays.items():
