@@ -13,7 +13,9 @@ Years are independent tasks: ``workers=N`` starts a :class:`distributed.LocalClu
 ``N`` single-threaded worker processes, ``scheduler=ADDRESS`` uses an existing
 ``dask.distributed`` cluster (its workers must see the output directory: a filesystem shared
 with them). Each task computes one year and writes its part; the assembled output is
-identical to that of a serial run.
+identical to that of a serial run. The prepared context is shared with the workers through
+read-only memory-mapped files (:mod:`trajectoire.batch.shared`), and a local cluster starts
+while the context is prepared.
 """
 
 from __future__ import annotations
@@ -89,7 +91,10 @@ class Pipeline(Protocol):
     """The concentration chain as the runner sees it (a module or an object).
 
     ``ctx`` is whatever :meth:`prepare` returns; it must be picklable, because a Dask run
-    ships it to the workers (and a module pipeline must be importable there).
+    ships it to the workers (and a module pipeline must be importable there). In a Dask run
+    the large NumPy arrays of a dataclass or dict context reach the workers as read-only
+    memory maps (:func:`trajectoire.batch.shared.share_context`): :meth:`compute_year` must
+    not write into them.
 
     What the runner expects of the datasets:
 
