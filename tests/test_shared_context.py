@@ -8,6 +8,7 @@ run still verifies the parts it reuses.
 
 from __future__ import annotations
 
+import os
 import pickle
 import threading
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from trajectoire.batch.shared import (
     share_context,
 )
 from trajectoire.config import RunConfig, load_config
-from trajectoire.errors import InputError
+from trajectoire.errors import ConfigError, InputError
 from trajectoire.runner import parts_dir_of, run
 
 BIG = 2**18  # float64 values: 2 MiB, above MIN_SHARED_BYTES
@@ -176,6 +177,17 @@ def test_dask_with_shared_context_identical_to_serial(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dask.nc", "in", "serial.nc"]
 
 
+def _wait_idle(cluster: Any, timeout: float = 30.0) -> None:
+    """Wait until no worker of the in-process `cluster` executes a task: HDF5 is not
+    thread-safe, and a task of the failed run may still be writing its part."""
+    import time
+
+    end = time.monotonic() + timeout
+    while any(w.state.executing_count for w in cluster.workers.values()):
+        assert time.monotonic() < end, "the cluster stayed busy"
+        time.sleep(0.05)
+
+
 def test_failed_dask_run_removes_shared_files_and_resume_verifies(
     config: RunConfig, cluster: Any, tmp_path: Path
 ) -> None:
@@ -184,6 +196,7 @@ def test_failed_dask_run_removes_shared_files_and_resume_verifies(
     address = cluster.scheduler_address
     with pytest.raises(RuntimeError, match="simulated crash in 1992"):
         run(config, out, pipeline=WithField(fail_at=1992), scheduler=address, progress=False)
+    _wait_idle(cluster)  # the years in flight when 1992 failed end in the worker threads
     parts = parts_dir_of(out)
     # the finished years are kept for --resume, the shared arrays are gone
     assert not [p for p in parts.iterdir() if p.name.startswith(CONTEXT_PREFIX)]
@@ -215,3 +228,44 @@ def test_local_cluster_processes_with_shared_context(config: RunConfig, tmp_path
     run(config, out, pipeline=WithField(), workers=2, progress=False)
     assert_same_content(out, serial)
     assert not parts_dir_of(out).exists()
+
+
+def test_worker_threads_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trajectoire.batch.runner import WORKER_THREADS_ENV, _worker_threads
+
+    monkeypatch.delenv(WORKER_THREADS_ENV, raising=False)
+    cores = os.cpu_count() or 1
+    assert _worker_threads(1) == cores
+    assert _worker_threads(cores * 2) == 1
+    monkeypatch.setenv(WORKER_THREADS_ENV, "3")
+    assert _worker_threads(2) == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(WORKER_THREADS_ENV, bad)
+        with pytest.raises(ConfigError, match=rf"{WORKER_THREADS_ENV}='{bad}'.*integer >= 1"):
+            _worker_threads(2)
+
+
+class FailingPrepare(WithField):
+    def prepare(self, config: RunConfig) -> dict[str, Any]:
+        raise RuntimeError("simulated failure in prepare")
+
+
+@pytest.mark.slow
+def test_cluster_started_during_prepare_is_closed_when_prepare_fails(
+    config: RunConfig, tmp_path: Path
+) -> None:
+    """The local cluster starts beside prepare; a failing prepare closes it, leaves nothing."""
+    pytest.importorskip("distributed")
+    import psutil
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    out = tmp_path / "o.nc"
+    with pytest.raises(RuntimeError, match="simulated failure in prepare"):
+        run(config, out, pipeline=FailingPrepare(), workers=1, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+    alive = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if p.pid not in before and p.status() != psutil.STATUS_ZOMBIE
+    ]
+    assert all(not p.is_running() for p in psutil.wait_procs(alive, timeout=10)[1])
