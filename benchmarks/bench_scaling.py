@@ -71,7 +71,8 @@ def _child(record: Path, argv: list[str]) -> int:
 
     pipeline.prepare = timed("prepare", pipeline.prepare)  # type: ignore[assignment]
     runner.assemble = timed("assemble", runner.assemble)  # type: ignore[assignment]
-    runner.share_context = timed("share", runner.share_context)  # type: ignore[assignment]
+    if hasattr(runner, "share_context"):  # absent before issue 18: the bench runs there too
+        runner.share_context = timed("share", runner.share_context)  # type: ignore[assignment]
     runner._compute_dask = timed("years", runner._compute_dask)  # type: ignore[assignment]
     runner._compute_serial = timed("years", runner._compute_serial)  # type: ignore[assignment]
     write_part = runner._write_part

@@ -269,3 +269,15 @@ def test_cluster_started_during_prepare_is_closed_when_prepare_fails(
         if p.pid not in before and p.status() != psutil.STATUS_ZOMBIE
     ]
     assert all(not p.is_running() for p in psutil.wait_procs(alive, timeout=10)[1])
+
+
+def test_bad_worker_threads_stops_before_prepare(
+    config: RunConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    from trajectoire.batch.runner import WORKER_THREADS_ENV
+
+    monkeypatch.setenv(WORKER_THREADS_ENV, "0")
+    with pytest.raises(ConfigError, match=WORKER_THREADS_ENV):  # not prepare's RuntimeError
+        run(config, tmp_path / "o.nc", pipeline=FailingPrepare(), workers=2, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

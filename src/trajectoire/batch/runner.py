@@ -968,12 +968,15 @@ class _EarlyCluster:
         self._stack = ExitStack()
         self._cluster: Any = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._start, args=(workers, pipeline), daemon=True)
+        threads = _worker_threads(workers)  # a bad TRAJECTOIRE_WORKER_THREADS stops us now
+        self._thread = threading.Thread(
+            target=self._start, args=(workers, threads, pipeline), daemon=True
+        )
         self._thread.start()
 
-    def _start(self, workers: int, pipeline: Any) -> None:
+    def _start(self, workers: int, threads: int, pipeline: Any) -> None:
         try:
-            self._cluster = _local_cluster(workers, self._stack)
+            self._cluster = _local_cluster(workers, threads, self._stack)
         except BaseException as exc:  # raised in the run's thread by cluster()
             self._error = exc
             return
@@ -1000,12 +1003,11 @@ def _warm_up(pipeline: Any) -> None:
     """Run on each worker before its first task: unpickling `pipeline` imported it."""
 
 
-def _local_cluster(workers: int, stack: ExitStack) -> Any:
+def _local_cluster(workers: int, share: int, stack: ExitStack) -> Any:
     """A new local cluster of `workers` single-threaded worker processes (closed by `stack`),
-    each with its share of the cores for numba and the FFTs."""
+    each with `share` threads for numba and the FFTs."""
     from distributed import LocalCluster
 
-    share = _worker_threads(workers)
     log.info("starting a local Dask cluster of %d worker(s), %d thread(s) each", workers, share)
     cluster = LocalCluster(
         n_workers=workers,
