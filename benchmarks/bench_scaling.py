@@ -1,78 +1,240 @@
 """Scaling of a batch run on a local Dask cluster: 1, 2 and 4 workers, threads pinned.
 
-Runs ``trajectoire run CONFIG --years ... --workers N`` for each N (each worker one Dask
-thread; numba and the FFTs get ``cores // N`` threads each through ``NUMBA_NUM_THREADS``
-and ``TRAJECTOIRE_FFT_THREADS``, set by the runner), and prints for each the wall time,
-the CPU time of the process tree, the peak memory of the tree, the speed-up against one
-worker and whether the output is identical to the 1-worker one (every variable, values and
-attributes). Cases with more workers than the machine has cores are skipped and said so.
-The load average is printed before and after each case: on a shared machine the speed-up
-is bounded by the free cores, not by the run.
+Runs ``trajectoire run CONFIG --years ... --workers N`` for each N that fits the machine's
+cores (those skipped are said, with the reason), each worker one Dask thread and ``--threads``
+numba/FFT threads (default 1: ``TRAJECTOIRE_WORKER_THREADS``), so that the speed-up measures
+the workers, not the threads inside them. The context each worker reads is shared through
+read-only memory-mapped files (:mod:`trajectoire.batch.shared`). For each N it prints:
 
-Issue 18 targets: on a 2-core machine 2 workers >= 1.6x one worker on a CPU-bound case; on
-4 cores or more, 4 workers >= 3x one. The prepare step and the assembly stay serial (in the
-client), so the speed-up of the whole run is below that of the years' computation.
+* the wall time, the CPU time of the process tree (``getrusage`` of the children) and the
+  peak memory of the tree, both resident (RSS: pages shared by the workers counted once per
+  worker) and proportional (PSS: each shared page split between the processes mapping it;
+  their sum is what the machine really holds), sampled every 0.2 s;
+* the speed-up against one worker, and whether the output is identical to the 1-worker one
+  (every variable, values and attributes: ``bench_run._same_content``);
+* the time of the serial phases, measured inside the run: the prepare step, the static part
+  and the assembly; their share of the 1-worker run is the *serial fraction* s, and
+  ``1 / (s + (1 - s) / N)`` the speed-up Amdahl's law allows;
+* the load average before and after each case: on a shared machine the speed-up is bounded
+  by the free cores, not by the run.
+
+Issue 18 targets: on a 2-core machine 2 workers >= 1.6x one on a CPU-bound case; on 4 cores
+or more, 4 workers >= 3x one. The default case (the bundled sample at 200 m, 2015-2022:
+8 years, so 1, 2 and 4 workers get equal numbers of years) takes about 2-3 minutes with one
+worker on a quiet machine.
 
 Usage::
 
     python benchmarks/bench_scaling.py [--config data/sample/config.toml]
-                                       [--years 2015:2022] [--workers 1,2,4]
+                                       [--years 2015:2022] [--workers 1,2,4] [--threads 1]
+                                       [--serial]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import _same_content, measure  # noqa: E402
+from bench_run import _same_content  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+TARGETS = {2: 1.6, 4: 3.0}  # issue 18: workers -> speed-up against one worker
+
+
+# ------------------------------------------------------------------------------ child side
+def _child(record: Path, argv: list[str]) -> int:
+    """Run the CLI with `argv`, timing its serial phases; write them to `record` (JSON)."""
+    from trajectoire.batch import pipeline, runner
+    from trajectoire.cli import main
+
+    phases: dict[str, float] = {}
+
+    def timed(name: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                phases[name] = phases.get(name, 0.0) + time.perf_counter() - t0
+
+        return wrapper
+
+    pipeline.prepare = timed("prepare", pipeline.prepare)  # type: ignore[assignment]
+    runner.assemble = timed("assemble", runner.assemble)  # type: ignore[assignment]
+    if hasattr(runner, "share_context"):  # absent before issue 18: the bench runs there too
+        runner.share_context = timed("share", runner.share_context)  # type: ignore[assignment]
+    runner._compute_dask = timed("years", runner._compute_dask)  # type: ignore[assignment]
+    runner._compute_serial = timed("years", runner._compute_serial)  # type: ignore[assignment]
+    write_part = runner._write_part
+
+    def static_part(year: Any, **kwargs: Any) -> str:
+        if year is not None:
+            return write_part(year, **kwargs)
+        return timed("static", write_part)(year, **kwargs)
+
+    runner._write_part = static_part  # type: ignore[assignment]
+    try:
+        code = main(argv)
+    finally:
+        record.write_text(json.dumps(phases))
+    return int(code or 0)
+
+
+# ----------------------------------------------------------------------------- parent side
+def _children_cpu() -> float:
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def _tree_memory(proc: Any) -> tuple[int, int]:
+    """RSS and PSS [bytes] summed over `proc` and its descendants (PSS: RSS where the
+    system gives no PSS)."""
+    import psutil
+
+    rss = pss = 0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            info = p.memory_full_info()
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+        rss += info.rss
+        pss += getattr(info, "pss", info.rss)
+    return rss, pss
+
+
+def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
+    """Run `cmd`: wall [s], CPU of the tree [s], peak tree RSS and PSS [bytes]."""
+    import psutil
+
+    cpu0 = _children_cpu()
+    start = time.perf_counter()
+    popen = subprocess.Popen(cmd, env=env)
+    proc = psutil.Process(popen.pid)
+    peak_rss = peak_pss = 0
+    while popen.poll() is None:
+        try:
+            rss, pss = _tree_memory(proc)
+        except psutil.NoSuchProcess:
+            break
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+        time.sleep(0.2)
+    popen.wait()
+    wall = time.perf_counter() - start
+    if popen.returncode != 0:
+        raise SystemExit(f"command failed with exit code {popen.returncode}: {' '.join(cmd)}")
+    return {
+        "wall": wall,
+        "cpu": _children_cpu() - cpu0,
+        "rss": float(peak_rss),
+        "pss": float(peak_pss),
+    }
+
+
+def _load() -> tuple[float, float, float]:
+    return os.getloadavg()
 
 
 def main() -> None:
     """Run the cases and print the table."""
+    if len(sys.argv) > 2 and sys.argv[1] == "--child":
+        raise SystemExit(_child(Path(sys.argv[2]), sys.argv[3:]))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
     ap.add_argument("--years", default="2015:2022", help="years of the run (default 2015:2022)")
     ap.add_argument("--workers", default="1,2,4", help="worker counts (default 1,2,4)")
+    ap.add_argument(
+        "--threads", type=int, default=1, help="numba/FFT threads per worker (default 1)"
+    )
+    ap.add_argument("--serial", action="store_true", help="also time the run without Dask")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     wanted = [int(v) for v in args.workers.split(",")]
-    counts = [n for n in wanted if n <= cores]
-    skipped = [n for n in wanted if n > cores]
+    counts = [n for n in wanted if n * args.threads <= cores]
+    skipped = [n for n in wanted if n * args.threads > cores]
     print(f"machine: {cores} cores; years {args.years}; {args.config}")
-    if skipped:
-        print(f"skipped (more workers than cores): {skipped}")
+    print(f"each worker: 1 Dask thread, {args.threads} numba/FFT thread(s) (pinned)")
+    for n in skipped:
+        print(
+            f"skipped: {n} workers x {args.threads} thread(s) need {n * args.threads} cores, "
+            f"this machine has {cores}"
+        )
+    env = {**os.environ, "TRAJECTOIRE_WORKER_THREADS": str(args.threads)}
+    env.setdefault("PYTHONPATH", str(REPO / "src"))
+    start_load = _load()
+    print("load average before: {:.2f} {:.2f} {:.2f}".format(*start_load))
     workdir = Path(tempfile.mkdtemp(prefix="bench_scaling_"))
+    cases: list[tuple[str, int]] = [("serial", 0)] if args.serial else []
+    cases += [(f"{n} worker{'s' if n > 1 else ''}", n) for n in counts]
     try:
         rows = []
-        for n in counts:
+        for label, n in cases:
             out = workdir / f"w{n}.nc"
-            cmd = [sys.executable, "-m", "trajectoire.cli", "run", str(args.config)]
-            cmd += ["--years", args.years, "--out", str(out), "-q", "--workers", str(n)]
-            load0 = os.getloadavg()[0]
-            r = measure(cmd, out)
-            rows.append((n, r, load0, os.getloadavg()[0]))
-        base = rows[0][1]["wall"] if rows else float("nan")
-        print(
-            f"\n{'workers':>7} {'wall [s]':>9} {'CPU [s]':>8} {'peak [GiB]':>10} "
-            f"{'speed-up':>8} {'identical':>9} {'load before/after':>18}"
-        )
-        for n, r, l0, l1 in rows:
-            same = n == counts[0] or _same_content(
-                workdir / f"w{counts[0]}.nc", workdir / f"w{n}.nc"
-            )
-            print(
-                f"{n:>7} {r['wall']:>9.1f} {r['cpu']:>8.1f} {r['peak'] / 2**30:>10.2f} "
-                f"{base / r['wall']:>8.2f} {str(same):>9} {l0:>8.2f} / {l1:<8.2f}"
-            )
+            record = workdir / f"w{n}.json"
+            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(record)]
+            cmd += ["run", str(args.config), "--years", args.years, "--out", str(out), "-q"]
+            if n:
+                cmd += ["--workers", str(n)]
+            load0 = _load()[0]
+            r = measure(cmd, env)
+            phases = json.loads(record.read_text())
+            rows.append((label, n, r, phases, load0, _load()[0]))
+            print(f"  done: {label} ({r['wall']:.1f} s)", flush=True)
+        _report(rows, workdir, counts)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    print("load average after: {:.2f} {:.2f} {:.2f}".format(*_load()))
+
+
+def _report(rows: list[Any], workdir: Path, counts: list[int]) -> None:
+    """Print the table, the serial fraction and the targets."""
+    base = next((r for r in rows if r[1] == 1), None)
+    ref = workdir / f"w{counts[0]}.nc" if counts else None
+    print(
+        f"\n{'case':>10} {'wall [s]':>9} {'CPU [s]':>8} {'RSS [GiB]':>9} {'PSS [GiB]':>9} "
+        f"{'speed-up':>8} {'serial [s]':>10} {'identical':>9} {'load before/after':>18}"
+    )
+    for label, n, r, ph, l0, l1 in rows:
+        speed = base[2]["wall"] / r["wall"] if base else float("nan")
+        serial = ph.get("prepare", 0) + ph.get("static", 0) + ph.get("assemble", 0)
+        out = workdir / f"w{n}.nc"
+        same = "-" if ref is None or out == ref else str(_same_content(ref, out))
+        print(
+            f"{label:>10} {r['wall']:>9.1f} {r['cpu']:>8.1f} {r['rss'] / 2**30:>9.2f} "
+            f"{r['pss'] / 2**30:>9.2f} {speed:>8.2f} {serial:>10.1f} {same:>9} "
+            f"{l0:>8.2f} / {l1:<8.2f}"
+        )
+    if base is None:
+        return
+    ph, wall = base[3], base[2]["wall"]
+    serial = ph.get("prepare", 0) + ph.get("static", 0) + ph.get("assemble", 0)
+    s = serial / wall
+    print(
+        f"\n1 worker: prepare {ph.get('prepare', 0):.1f} s, static part "
+        f"{ph.get('static', 0):.1f} s, assembly {ph.get('assemble', 0):.1f} s, years "
+        f"{ph.get('years', 0):.1f} s (of which sharing the context "
+        f"{ph.get('share', 0):.1f} s and starting the cluster): serial fraction s = {s:.1%}"
+    )
+    for label, n, r, _, _, _ in rows:
+        if n > 1:
+            speed = wall / r["wall"]
+            bound = 1 / (s + (1 - s) / n)
+            goal = TARGETS.get(n)
+            verdict = (
+                ""
+                if goal is None
+                else f"; target >= {goal}: " + ("met" if speed >= goal else "not met")
+            )
+            print(f"{label}: speed-up {speed:.2f} (Amdahl bound {bound:.2f}){verdict}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,9 @@ Years are independent tasks: ``workers=N`` starts a :class:`distributed.LocalClu
 ``N`` single-threaded worker processes, ``scheduler=ADDRESS`` uses an existing
 ``dask.distributed`` cluster (its workers must see the output directory: a filesystem shared
 with them). Each task computes one year and writes its part; the assembled output is
-identical to that of a serial run.
+identical to that of a serial run. The prepared context is shared with the workers through
+read-only memory-mapped files (:mod:`trajectoire.batch.shared`), and a local cluster starts
+while the context is prepared.
 """
 
 from __future__ import annotations
@@ -41,6 +43,14 @@ from trajectoire.batch.safety import (
     output_lock,
     part_checksum_state,
     write_part_checksum,
+)
+from trajectoire.batch.shared import (
+    SharedContext,
+    forget_context,
+    new_context_folder,
+    remove_shared,
+    remove_stale,
+    share_context,
 )
 from trajectoire.cf import set_cf_attrs
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
@@ -81,7 +91,10 @@ class Pipeline(Protocol):
     """The concentration chain as the runner sees it (a module or an object).
 
     ``ctx`` is whatever :meth:`prepare` returns; it must be picklable, because a Dask run
-    ships it to the workers (and a module pipeline must be importable there).
+    ships it to the workers (and a module pipeline must be importable there). In a Dask run
+    the large NumPy arrays of a dataclass or dict context reach the workers as read-only
+    memory maps (:func:`trajectoire.batch.shared.share_context`): :meth:`compute_year` must
+    not write into them.
 
     What the runner expects of the datasets:
 
@@ -726,9 +739,12 @@ def _run_locked(
         todo, need_static = list(target), True
 
     created_parts = not parts.exists()
+    early: _EarlyCluster | None = None
     try:
         if todo or need_static:
             pipe = pipeline if pipeline is not None else _default_pipeline()
+            if todo and workers is not None and scheduler is None:
+                early = _EarlyCluster(workers, pipe)  # starts while we prepare
             log.info("preparing the run (year-independent work)")
             ctx = pipe.prepare(cfg)
             available = {int(y) for y in pipe.years(ctx)}
@@ -760,6 +776,7 @@ def _run_locked(
                         scheduler=scheduler,
                         progress=progress,
                         dtype=dtype,
+                        early=early,
                         **common,
                     )
         # the pipeline's context (grids, basis fields...) is not needed to assemble
@@ -780,6 +797,9 @@ def _run_locked(
     except BaseException:
         _clean_after_failure(parts, created=created_parts, years=target)
         raise
+    finally:
+        if early is not None:  # closed by _compute_dask, or here when it did not run
+            early.close()
     _remove_parts(parts)
     log.info("wrote %s (%.1f MiB)", out_path, out_path.stat().st_size / 2**20)
     return out_path
@@ -856,6 +876,34 @@ def _compute_serial(
             bar.update(1)
 
 
+#: Environment variable: numba and FFT threads of each local Dask worker (default: the
+#: machine's cores shared between the workers, at least 1).
+WORKER_THREADS_ENV = "TRAJECTOIRE_WORKER_THREADS"
+
+
+def _worker_threads(workers: int) -> int:
+    """Threads of numba and the FFTs in each of `workers` local workers."""
+    raw = os.environ.get(WORKER_THREADS_ENV, "").strip()
+    if not raw:
+        return max(1, (os.cpu_count() or 1) // max(1, workers))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(
+            f"environment variable {WORKER_THREADS_ENV}={raw!r}: expected an integer >= 1 "
+            "(threads of each Dask worker); unset it to share the cores between the workers."
+        )
+    return value
+
+
+def _write_shared_part(year: int, *, shared: SharedContext, **kwargs: Any) -> str:
+    """A Dask task: one year's part, computed from the shared context (opened once per
+    worker, its large arrays memory-mapped read-only)."""
+    return _write_part(year, ctx=shared.open(), **kwargs)
+
+
 def _compute_dask(
     todo: list[int],
     *,
@@ -864,46 +912,43 @@ def _compute_dask(
     progress: bool,
     pipeline: Pipeline,
     ctx: Any,
+    parts: Path,
+    early: _EarlyCluster | None = None,
     **kwargs: Any,
 ) -> None:
+    """Compute the years as Dask tasks, one per year, on a local or remote cluster.
+
+    The context is shared through memory-mapped files in the parts directory
+    (:mod:`trajectoire.batch.shared`): the workers receive only its small part, scattered
+    once, and map its large arrays from the page cache; the client's own copy of those
+    arrays is replaced by the maps too (its memory is given back). The files are removed at
+    the end. `early` is the cluster started while the context was prepared.
+    """
     try:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import as_completed
     except ImportError:  # pragma: no cover - distributed comes with the dist extra
         raise ConfigError(
             "--workers/--scheduler need dask.distributed: pip install 'trajectoire[dist]'."
         ) from None
+    remove_stale(parts)  # left by a killed run: the lock is ours, nobody maps them
+    folder = new_context_folder(parts)
     with ExitStack() as stack:
-        if scheduler is not None:
-            log.info("connecting to the Dask scheduler at %s", scheduler)
-            try:
-                # timeout: dask config distributed.comm.timeouts.connect (30 s by default)
-                client = Client(scheduler)
-            except OSError as exc:
-                raise InputError(
-                    f"--scheduler {scheduler!r}: cannot connect ({exc}). Check the address "
-                    "(tcp://host:8786) and that the scheduler is running."
-                ) from None
-        else:
-            log.info("starting a local Dask cluster of %d worker(s)", workers)
-            # one task per worker; numba's parallel kernels share the cores between workers
-            share = max(1, (os.cpu_count() or 1) // max(1, workers or 1))
-            cluster = LocalCluster(
-                n_workers=workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                # numba's and the FFTs' threads: each worker its share of the cores
-                env={"NUMBA_NUM_THREADS": str(share), "TRAJECTOIRE_FFT_THREADS": str(share)},
-            )
-            stack.callback(cluster.close)
-            client = Client(cluster)
-        stack.callback(client.close)
-        ctx_future = client.scatter(ctx, broadcast=True)
+        stack.callback(remove_shared, folder)
+        shared = share_context(ctx, folder)
+        shared.adopt(ctx)  # the client's copies are freed: it keeps the maps
+        gc.collect()
+        _trim_heap()
+        log.info("shared context: %d array(s) memory-mapped from %s", len(shared.arrays), folder)
+        client = _open_client(workers, scheduler, early, stack)
+        # an existing cluster's workers outlive the run: they let the maps go at its end
+        stack.callback(_forget_on_workers, client, shared.token)
+        shared_future = client.scatter(shared, broadcast=True)
         futures = client.map(
-            _write_part,
+            _write_shared_part,
             todo,
+            shared=shared_future,
             pipeline=pipeline,
-            ctx=ctx_future,
+            parts=parts,
             pure=False,
             **kwargs,
         )
@@ -911,6 +956,103 @@ def _compute_dask(
             for fut in as_completed(futures):
                 log.debug("part done: %s", fut.result())
                 bar.update(1)
+
+
+class _EarlyCluster:
+    """The local Dask cluster of a run, started in a thread, so that starting the worker
+    processes and importing the pipeline there overlap the client's
+    :meth:`Pipeline.prepare`. :meth:`cluster` waits for it (and raises what the start
+    raised); :meth:`close` closes it, whenever the run stops."""
+
+    def __init__(self, workers: int, pipeline: Any) -> None:
+        self._stack = ExitStack()
+        self._cluster: Any = None
+        self._error: BaseException | None = None
+        threads = _worker_threads(workers)  # a bad TRAJECTOIRE_WORKER_THREADS stops us now
+        self._thread = threading.Thread(
+            target=self._start, args=(workers, threads, pipeline), daemon=True
+        )
+        self._thread.start()
+
+    def _start(self, workers: int, threads: int, pipeline: Any) -> None:
+        try:
+            self._cluster = _local_cluster(workers, threads, self._stack)
+        except BaseException as exc:  # raised in the run's thread by cluster()
+            self._error = exc
+            return
+        try:  # import the pipeline on the workers now; a failure shows at the first task
+            from distributed import Client
+
+            with Client(self._cluster, set_as_default=False) as client:
+                client.run(_warm_up, pipeline)
+        except Exception as exc:
+            log.debug("could not import the pipeline on the workers beforehand: %s", exc)
+
+    def cluster(self) -> Any:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._cluster
+
+    def close(self) -> None:
+        self._thread.join()
+        self._stack.close()
+
+
+def _warm_up(pipeline: Any) -> None:
+    """Run on each worker before its first task: unpickling `pipeline` imported it."""
+
+
+def _local_cluster(workers: int, share: int, stack: ExitStack) -> Any:
+    """A new local cluster of `workers` single-threaded worker processes (closed by `stack`),
+    each with `share` threads for numba and the FFTs."""
+    from distributed import LocalCluster
+
+    log.info("starting a local Dask cluster of %d worker(s), %d thread(s) each", workers, share)
+    cluster = LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,  # one task per worker
+        processes=True,
+        dashboard_address=None,
+        # numba's and the FFTs' threads: each worker its share of the cores
+        env={"NUMBA_NUM_THREADS": str(share), "TRAJECTOIRE_FFT_THREADS": str(share)},
+    )
+    stack.callback(cluster.close)
+    return cluster
+
+
+def _open_client(
+    workers: int | None, scheduler: str | None, early: _EarlyCluster | None, stack: ExitStack
+) -> Any:
+    """A client of the scheduler at `scheduler`, or of the local cluster (`early`, or a new
+    one of `workers` workers); their closing is pushed on `stack`."""
+    from distributed import Client
+
+    if scheduler is not None:
+        log.info("connecting to the Dask scheduler at %s", scheduler)
+        try:
+            # timeout: dask config distributed.comm.timeouts.connect (30 s by default)
+            client = Client(scheduler)
+        except OSError as exc:
+            raise InputError(
+                f"--scheduler {scheduler!r}: cannot connect ({exc}). Check the address "
+                "(tcp://host:8786) and that the scheduler is running."
+            ) from None
+    else:
+        if early is None:
+            early = _EarlyCluster(workers or 1, None)
+        stack.callback(early.close)
+        client = Client(early.cluster())
+    stack.callback(client.close)
+    return client
+
+
+def _forget_on_workers(client: Any, token: str) -> None:
+    try:
+        client.run(forget_context, token)
+    except Exception as exc:  # a worker gone: its maps went with it
+        log.debug("could not release the shared context on every worker: %s", exc)
+    forget_context(token)  # an in-process cluster shares this process's copy
 
 
 def _clean_after_failure(parts: Path, *, created: bool, years: Sequence[int]) -> None:
@@ -932,6 +1074,7 @@ def _is_part_file(name: str) -> bool:
 def _remove_parts(parts: Path) -> None:
     if not parts.is_dir():
         return
+    remove_stale(parts)  # shared arrays of a killed Dask run
     for p in parts.iterdir():
         if _is_part_file(p.name):
             p.unlink(missing_ok=True)

@@ -1,0 +1,283 @@
+"""The context shared with Dask workers through memory-mapped files (issue 18).
+
+:mod:`trajectoire.batch.shared` unit tests (round trip, read-only maps, damaged files, stale
+folders) and the runner's Dask path with a context holding a large array: identical to the
+serial run, the arrays mapped read-only in the workers, nothing left behind, and a resumed
+run still verifies the parts it reuses.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import fake_pipeline
+from fake_pipeline import assert_same_content, write_config
+from trajectoire.batch.shared import (
+    CONTEXT_PREFIX,
+    SharedContext,
+    forget_context,
+    new_context_folder,
+    remove_stale,
+    share_context,
+)
+from trajectoire.config import RunConfig, load_config
+from trajectoire.errors import ConfigError, InputError
+from trajectoire.runner import parts_dir_of, run
+
+BIG = 2**18  # float64 values: 2 MiB, above MIN_SHARED_BYTES
+
+
+@dataclass(frozen=True)
+class Frozen:
+    big: np.ndarray
+    small: np.ndarray
+    label: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _reopened(shared: SharedContext) -> Any:
+    """`shared` as a worker process gets it: unpickled, opened with an empty cache."""
+    copy = pickle.loads(pickle.dumps(shared))
+    forget_context(copy.token)
+    try:
+        return copy.open()
+    finally:
+        forget_context(copy.token)
+
+
+def test_round_trip_maps_large_arrays_read_only(tmp_path: Path) -> None:
+    big = np.random.default_rng(1).random(BIG)
+    ctx = Frozen(big=big, small=np.arange(5.0), label="x", extra={"k": 1})
+    shared = share_context(ctx, new_context_folder(tmp_path))
+    assert list(shared.arrays) == ["big"]
+    assert ctx.big is big  # the original context is not changed
+    # what travels to the workers is small: the big array is not in the pickle
+    assert len(pickle.dumps(shared)) < big.nbytes // 20
+    got = _reopened(shared)
+    assert isinstance(got.big, np.memmap) and not got.big.flags.writeable
+    np.testing.assert_array_equal(got.big, big)
+    assert got.big.dtype == big.dtype
+    assert got.small is not None and got.label == "x" and got.extra == {"k": 1}
+    with pytest.raises(ValueError, match="read-only"):
+        got.big[0] = 1.0
+
+
+def test_open_once_per_process(tmp_path: Path) -> None:
+    ctx = {"big": np.ones(BIG), "n": 3}
+    shared = share_context(ctx, new_context_folder(tmp_path))
+    try:
+        assert shared.open() is shared.open()
+        assert isinstance(ctx["big"], np.ndarray) and not isinstance(ctx["big"], np.memmap)
+    finally:
+        forget_context(shared.token)
+
+
+def test_context_without_large_arrays_is_sent_whole(tmp_path: Path) -> None:
+    folder = new_context_folder(tmp_path)
+    ctx = {"small": np.ones(10)}
+    shared = share_context(ctx, folder)
+    assert shared.arrays == {} and shared.skeleton is ctx
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize("damage", ["truncate", "replace", "remove"])
+def test_damaged_file_is_one_clear_error(tmp_path: Path, damage: str) -> None:
+    shared = share_context({"big": np.ones(BIG)}, new_context_folder(tmp_path))
+    path = Path(shared.arrays["big"][0])
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:1000])
+    elif damage == "replace":
+        np.save(path, np.ones(BIG, dtype=np.float32))
+    else:
+        path.unlink()
+    with pytest.raises(InputError, match=rf"{path.name}.*run again \(with --resume"):
+        _reopened(shared)
+
+
+def test_remove_stale_removes_only_context_folders(tmp_path: Path) -> None:
+    (tmp_path / f"{CONTEXT_PREFIX}dead").mkdir()
+    (tmp_path / f"{CONTEXT_PREFIX}dead" / "000.npy").write_bytes(b"x")
+    (tmp_path / "year-1990.nc").write_bytes(b"part")
+    (tmp_path / "mine").mkdir()
+    remove_stale(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine", "year-1990.nc"]
+
+
+# ------------------------------------------------------------------ the runner's Dask path
+_SEEN: list[tuple[int, bool]] = []
+_SEEN_LOCK = threading.Lock()
+
+
+class WithField:
+    """The fake pipeline with a large array in its context that every year reads."""
+
+    def __init__(self, fail_at: int | None = None) -> None:
+        self.fail_at = fail_at
+
+    def prepare(self, config: RunConfig) -> dict[str, Any]:
+        inner = fake_pipeline.prepare(config)
+        scale = np.linspace(1.0, 2.0, BIG)
+        return {"inner": inner, "scale": scale}
+
+    def years(self, ctx: dict[str, Any]) -> list[int]:
+        return fake_pipeline.years(ctx["inner"])
+
+    def compute_year(self, ctx: dict[str, Any], year: int) -> xr.Dataset:
+        if year == self.fail_at:
+            raise RuntimeError(f"simulated crash in {year}")
+        scale = ctx["scale"]
+        with _SEEN_LOCK:
+            _SEEN.append((year, isinstance(scale, np.memmap) and not scale.flags.writeable))
+        ds = fake_pipeline.compute_year(ctx["inner"], year)
+        factor = float(scale[year % scale.size])
+        return ds.assign(concentration=ds["concentration"] * factor)
+
+    def static_variables(self, ctx: dict[str, Any]) -> xr.Dataset:
+        return fake_pipeline.static_variables(ctx["inner"])
+
+    def global_attributes(self, ctx: dict[str, Any]) -> dict[str, Any]:
+        return fake_pipeline.global_attributes(ctx["inner"])
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> RunConfig:
+    return load_config(write_config(tmp_path / "in"))
+
+
+@pytest.fixture
+def cluster() -> Any:
+    """A light in-process cluster (threads): the workers share this process's memory."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as c:
+        yield c
+
+
+def test_dask_with_shared_context_identical_to_serial(
+    config: RunConfig, cluster: Any, tmp_path: Path
+) -> None:
+    serial = run(config, tmp_path / "serial.nc", pipeline=WithField(), progress=False)
+    _SEEN.clear()
+    out = tmp_path / "dask.nc"
+    run(config, out, pipeline=WithField(), scheduler=cluster.scheduler_address, progress=False)
+    assert_same_content(out, serial)
+    # every year read the large array through a read-only map
+    assert sorted(_SEEN) == [(y, True) for y in range(1990, 1996)]
+    assert not parts_dir_of(out).exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dask.nc", "in", "serial.nc"]
+
+
+def _wait_idle(cluster: Any, timeout: float = 30.0) -> None:
+    """Wait until no worker of the in-process `cluster` executes a task: HDF5 is not
+    thread-safe, and a task of the failed run may still be writing its part."""
+    import time
+
+    end = time.monotonic() + timeout
+    while any(w.state.executing_count for w in cluster.workers.values()):
+        assert time.monotonic() < end, "the cluster stayed busy"
+        time.sleep(0.05)
+
+
+def test_failed_dask_run_removes_shared_files_and_resume_verifies(
+    config: RunConfig, cluster: Any, tmp_path: Path
+) -> None:
+    serial = run(config, tmp_path / "serial.nc", pipeline=WithField(), progress=False)
+    out = tmp_path / "dask.nc"
+    address = cluster.scheduler_address
+    with pytest.raises(RuntimeError, match="simulated crash in 1992"):
+        run(config, out, pipeline=WithField(fail_at=1992), scheduler=address, progress=False)
+    _wait_idle(cluster)  # the years in flight when 1992 failed end in the worker threads
+    parts = parts_dir_of(out)
+    # the finished years are kept for --resume, the shared arrays are gone
+    assert not [p for p in parts.iterdir() if p.name.startswith(CONTEXT_PREFIX)]
+    done = sorted(p.name for p in parts.glob("year-*.nc"))
+    assert done and "year-1992.nc" not in done
+    # a killed run's shared folder and a damaged finished part
+    stale = parts / f"{CONTEXT_PREFIX}killed"
+    stale.mkdir()
+    np.save(stale / "000.npy", np.zeros(3))
+    damaged = parts / done[0]
+    data = bytearray(damaged.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    _SEEN.clear()
+    run(config, out, pipeline=WithField(), scheduler=address, resume=True, progress=False)
+    recomputed = sorted(y for y, _ in _SEEN)
+    assert int(done[0][5:9]) in recomputed  # the damaged part was not reused
+    assert 1992 in recomputed
+    assert_same_content(out, serial)
+    assert not parts.exists()
+
+
+@pytest.mark.slow
+def test_local_cluster_processes_with_shared_context(config: RunConfig, tmp_path: Path) -> None:
+    """Real worker processes (``workers=2``): the maps are opened in each of them."""
+    pytest.importorskip("distributed")
+    serial = run(config, tmp_path / "serial.nc", pipeline=WithField(), progress=False)
+    out = tmp_path / "dask.nc"
+    run(config, out, pipeline=WithField(), workers=2, progress=False)
+    assert_same_content(out, serial)
+    assert not parts_dir_of(out).exists()
+
+
+def test_worker_threads_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trajectoire.batch.runner import WORKER_THREADS_ENV, _worker_threads
+
+    monkeypatch.delenv(WORKER_THREADS_ENV, raising=False)
+    cores = os.cpu_count() or 1
+    assert _worker_threads(1) == cores
+    assert _worker_threads(cores * 2) == 1
+    monkeypatch.setenv(WORKER_THREADS_ENV, "3")
+    assert _worker_threads(2) == 3
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv(WORKER_THREADS_ENV, bad)
+        with pytest.raises(ConfigError, match=rf"{WORKER_THREADS_ENV}='{bad}'.*integer >= 1"):
+            _worker_threads(2)
+
+
+class FailingPrepare(WithField):
+    def prepare(self, config: RunConfig) -> dict[str, Any]:
+        raise RuntimeError("simulated failure in prepare")
+
+
+@pytest.mark.slow
+def test_cluster_started_during_prepare_is_closed_when_prepare_fails(
+    config: RunConfig, tmp_path: Path
+) -> None:
+    """The local cluster starts beside prepare; a failing prepare closes it, leaves nothing."""
+    pytest.importorskip("distributed")
+    import psutil
+
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    out = tmp_path / "o.nc"
+    with pytest.raises(RuntimeError, match="simulated failure in prepare"):
+        run(config, out, pipeline=FailingPrepare(), workers=1, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+    alive = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if p.pid not in before and p.status() != psutil.STATUS_ZOMBIE
+    ]
+    assert all(not p.is_running() for p in psutil.wait_procs(alive, timeout=10)[1])
+
+
+def test_bad_worker_threads_stops_before_prepare(
+    config: RunConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("distributed")
+    from trajectoire.batch.runner import WORKER_THREADS_ENV
+
+    monkeypatch.setenv(WORKER_THREADS_ENV, "0")
+    with pytest.raises(ConfigError, match=WORKER_THREADS_ENV):  # not prepare's RuntimeError
+        run(config, tmp_path / "o.nc", pipeline=FailingPrepare(), workers=2, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
