@@ -279,37 +279,43 @@ def _class_pieces(r, pieces, r0, dr, nk, scheme, cls, pd, pk, pu, pm):
 
 
 @njit(cache=CACHE)
-def _pieces_sum(prof, cnt, pd, pk, pu, pm):
-    """:func:`exact_from_profiles` of the profiles `prof` from the pieces of
-    :func:`_class_pieces` (bit for bit: the same products added in the same order)."""
-    nk = prof.shape[1]
+def _pieces_sum(prof_t, cnt, pd, pk, pu, pm):
+    """:func:`exact_from_profiles` of the profiles ``prof_t[k, d]`` (transposed: nodes
+    first) from the pieces of :func:`_class_pieces` (bit for bit: the same products added
+    in the same order)."""
+    nk = prof_t.shape[0]
     tot = 0.0
     for p in range(cnt):
         d = pd[p]
         k = pk[p]
         if k == -1:
-            v = prof[d, 0]
+            v = prof_t[0, d]
         elif k == -2:
-            v = prof[d, nk - 1]
+            v = prof_t[nk - 1, d]
         else:
             u = pu[p]
-            v = (1.0 - u) * prof[d, k] + u * prof[d, k + 1]
+            v = (1.0 - u) * prof_t[k, d] + u * prof_t[k + 1, d]
         if v != 0.0:
             tot += v * pm[p]
     return tot
 
 
 @njit(cache=CACHE)
-def _edges_sum_mix(prof, k, u, lo, ne, mc, mf):
-    """:func:`.plume_longterm.gauss_position_mix` of the profiles ``prof[:, k]`` and
-    ``prof[:, k + 1]`` from the sector masses of :func:`.plume_longterm._class_edges`
-    (bit for bit)."""
-    n = prof.shape[0]
+def _edges_sum_mix(prof_t, k, u, lo, ne, mc, mf):
+    """:func:`.plume_longterm.gauss_position_mix` of the profiles ``prof_t[k]`` and
+    ``prof_t[k + 1]`` (transposed: nodes first) from the sector masses of
+    :func:`.plume_longterm._class_edges` (bit for bit)."""
+    n = prof_t.shape[1]
+    w0 = prof_t[k]
+    w1 = prof_t[k + 1]
+    dm = lo % n
     tot = 0.0
     prev = False
     for e in range(ne):
-        dm = (lo + e) % n
-        w = (1.0 - u) * prof[dm, k] + u * prof[dm, k + 1]
+        w = (1.0 - u) * w0[dm] + u * w1[dm]
+        dm += 1
+        if dm == n:
+            dm = 0
         if w == 0.0:
             prev = False
             continue
@@ -326,12 +332,14 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
     north of each stack (the same floats for every stack), so that the distance, bearing,
     sector masses under each class's lateral Gaussian and, within `near` [m], the pieces of
     the exact geometry of a cell are computed once for all the stacks; each stack then adds
-    its own profiles ``profiles[s]`` ``(N_CLASSES, N, K)``. ``out[s, i, j]`` is filled for
+    its own profiles, transposed: ``profiles[s, c, k, d]`` is ``R_{c,d}`` at node ``k`` of
+    :func:`radial_profiles_by_class` (nodes before sectors, so that the sectors of a node
+    lie together in memory). ``out[s, i, j]`` is filled for
     ``rows[s, 0] <= i < rows[s, 1]`` and ``cols[s, 0] <= j < cols[s, 1]`` (the window of
     stack ``s``), bit for bit as :func:`footprint_from_class_profiles` fills its window;
     other cells are left as they are.
     """
-    nst, nc, n, nk = profiles.shape
+    nst, nc, nk, n = profiles.shape
     present = np.zeros((nst, nc), dtype=np.bool_)
     anyc = np.zeros(nc, dtype=np.bool_)
     for s in range(nst):
@@ -396,7 +404,7 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
                     if exact:
                         val += _pieces_sum(profiles[s, c], cnt[c], pd[c], pk[c], pu[c], pm[c])
                     elif edges[c, 1] < 0:
-                        val += gauss_position_mix(t, profiles[s, c, :, k], profiles[s, c, :, k + 1],
+                        val += gauss_position_mix(t, profiles[s, c, k], profiles[s, c, k + 1],
                                                   u, sps[c])  # fmt: skip
                     else:
                         val += _edges_sum_mix(profiles[s, c], k, u, edges[c, 0], edges[c, 1],

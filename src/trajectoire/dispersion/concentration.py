@@ -1008,7 +1008,7 @@ def _aligned_footprints(
     for members, gx, gy in groups:
         for b in range(0, len(members), _ALIGNED_BATCH):
             batch = members[b : b + _ALIGNED_BATCH]
-            prof = np.stack([profiles(s) for s in batch])
+            prof = np.stack([profiles(s).transpose(0, 2, 1) for s in batch])  # (s, c, k, d)
             rows = np.array([[r0[s] - rc[s], r1[s] - rc[s]] for s in batch]) + half + 1
             cols = np.array([[c0[s] - cc[s], c1[s] - cc[s]] for s in batch]) + half + 1
             buf = np.zeros((len(batch), size, size))
