@@ -142,11 +142,12 @@ def test_footprints_aligned_is_class_profiles_bit_for_bit(fx, fy, near, seed):
     ic, jc = int((9000.0 - sy) // res), int((sx - 1000.0) // res)
     dxs = 1000.0 + res * (jc + np.arange(size) - half - 1 + 0.5) - sx
     dys = 9000.0 - res * (ic + np.arange(size) - half - 1 + 0.5) - sy
-    out = np.zeros((len(stacks), size, size))
-    footprints_aligned(np.stack([p.transpose(0, 2, 1) for p in profs]), nodes, 1, dxs, dys, np.array(rows), np.array(cols),
-                       radius, near, out)  # fmt: skip
+    out = np.zeros((size, size, len(stacks)))
+    cells = np.argwhere(np.ones((size, size), dtype=bool))[::-1].copy()  # any order
+    footprints_aligned(np.stack([p.transpose(0, 2, 1) for p in profs]), nodes, 1, dxs, dys,
+                       np.array(rows), np.array(cols), radius, near, cells, out)  # fmt: skip
     for s in range(len(stacks)):
-        got = out[s, rows[s][0] : rows[s][1], cols[s][0] : cols[s][1]]
+        got = out[rows[s][0] : rows[s][1], cols[s][0] : cols[s][1], s]
         assert got.shape == want[s].shape
         assert np.array_equal(got, want[s])
         assert want[s].max() > 0

@@ -52,6 +52,8 @@ from .sigma import sigma_y
 
 N_CLASSES = 6
 """Stability classes A..F (indices 0..5) of the per-class profiles."""
+CELL_CHUNK = 1024
+"""Cells per parallel chunk of :func:`footprints_aligned`."""
 
 
 @njit(cache=CACHE)
@@ -325,7 +327,7 @@ def _edges_sum_mix(prof_t, k, u, lo, ne, mc, mf):
 
 
 @njit(cache=CACHE, parallel=True)
-def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, near, out):
+def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, near, cells, out):
     """:func:`footprint_from_class_profiles` of several stacks placed alike on the grid.
 
     The stacks share their offsets to the cell centres: ``dxs[j]``, ``dys[i]`` [m] east and
@@ -334,10 +336,13 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
     the exact geometry of a cell are computed once for all the stacks; each stack then adds
     its own profiles, transposed: ``profiles[s, c, k, d]`` is ``R_{c,d}`` at node ``k`` of
     :func:`radial_profiles_by_class` (nodes before sectors, so that the sectors of a node
-    lie together in memory). ``out[s, i, j]`` is filled for
+    lie together in memory). ``out[i, j, s]`` is filled for
     ``rows[s, 0] <= i < rows[s, 1]`` and ``cols[s, 0] <= j < cols[s, 1]`` (the window of
     stack ``s``), bit for bit as :func:`footprint_from_class_profiles` fills its window;
-    other cells are left as they are.
+    other cells are left as they are. The cells ``(i, j)`` are visited in the order of the
+    rows of `cells` (by distance, so that consecutive cells use the same nodes of the
+    profiles, which then stay in cache; each cell is computed on its own, so the order does
+    not change the result), in chunks of :data:`CELL_CHUNK` run in parallel.
     """
     nst, nc, nk, n = profiles.shape
     present = np.zeros((nst, nc), dtype=np.bool_)
@@ -351,7 +356,8 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
     r0 = r_nodes[0]
     dr = r_nodes[1] - r_nodes[0]
     npmax = (n // 2 + 4) * EXACT_SUB[0]
-    for i in prange(dys.shape[0]):
+    ncell = cells.shape[0]
+    for ch in prange((ncell + CELL_CHUNK - 1) // CELL_CHUNK):
         buf = np.empty((nc, 3, SHARE_CAP))
         edges = np.zeros((nc, 2), dtype=np.int64)
         sps = np.zeros(nc)
@@ -360,7 +366,9 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
         pu = np.zeros((nc, npmax))
         pm = np.empty((nc, npmax))
         cnt = np.zeros(nc, dtype=np.int64)
-        for j in range(dxs.shape[0]):
+        for q in range(ch * CELL_CHUNK, min((ch + 1) * CELL_CHUNK, ncell)):
+            i = cells[q, 0]
+            j = cells[q, 1]
             need = False
             for s in range(nst):
                 if rows[s, 0] <= i < rows[s, 1] and cols[s, 0] <= j < cols[s, 1]:
@@ -409,4 +417,4 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
                     else:
                         val += _edges_sum_mix(profiles[s, c], k, u, edges[c, 0], edges[c, 1],
                                               buf[c, 1], buf[c, 2])  # fmt: skip
-                out[s, i, j] = val
+                out[i, j, s] = val

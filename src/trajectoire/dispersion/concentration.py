@@ -1006,15 +1006,18 @@ def _aligned_footprints(
             groups.append(([s], dx, dy))
     out: list[np.ndarray] = [np.empty((0, 0))] * xs.size
     for members, gx, gy in groups:
+        dist = np.hypot(gx[None, :], gy[:, None])
+        known = np.flatnonzero(np.isfinite(dist))  # cells some stack of the group needs
+        cells = np.stack(np.unravel_index(known[np.argsort(dist.flat[known])], dist.shape), 1)
         for b in range(0, len(members), _ALIGNED_BATCH):
             batch = members[b : b + _ALIGNED_BATCH]
             prof = np.stack([profiles(s).transpose(0, 2, 1) for s in batch])  # (s, c, k, d)
             rows = np.array([[r0[s] - rc[s], r1[s] - rc[s]] for s in batch]) + half + 1
             cols = np.array([[c0[s] - cc[s], c1[s] - cc[s]] for s in batch]) + half + 1
-            buf = np.zeros((len(batch), size, size))
-            footprints_aligned(prof, nodes, code, gx, gy, rows, cols, radius, near, buf)
+            buf = np.zeros((size, size, len(batch)))
+            footprints_aligned(prof, nodes, code, gx, gy, rows, cols, radius, near, cells, buf)
             for q, s in enumerate(batch):
-                out[s] = buf[q, rows[q, 0] : rows[q, 1], cols[q, 0] : cols[q, 1]]
+                out[s] = buf[rows[q, 0] : rows[q, 1], cols[q, 0] : cols[q, 1], q]
     return out
 
 
