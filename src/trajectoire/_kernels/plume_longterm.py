@@ -39,7 +39,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
-from .deposition import crosswind_unit, depletion_factor
+from .deposition import crosswind_unit, depletion_factor, depletion_integral
 from .plume import TAIL, plume_value
 from .rise import effective_height
 from .sigma import sigma_y, sigma_y_slope_bound
@@ -357,6 +357,151 @@ def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smoo
     return tot / r
 
 
+SHARE_CAP = 256
+"""Most sector edges per class that :func:`point_density_shared` keeps in its buffers (beyond,
+the point falls back to :func:`point_density`)."""
+
+
+@njit(cache=CACHE)
+def shared_layout(hs, zis, clss, itab, dtab, vd):
+    """Which groups share their class and their vertical term, for :func:`point_density_shared`.
+
+    Returns ``(ucls, gci, base)``: the distinct stability classes in order of first
+    appearance, the index in ``ucls`` of each group's class, and for each group the first
+    group with the same release height, lid and class (and, with deposition, the same
+    depletion tables), whose crosswind term ``crosswind_unit`` and depletion integral it
+    shares (they differ only by the speed, through ``exp(-k r / u)`` and ``v_d / u``).
+    """
+    ng = clss.shape[0]
+    gci = np.empty(ng, dtype=np.int64)
+    base = np.empty(ng, dtype=np.int64)
+    ucls = np.empty(ng, dtype=np.int64)
+    nc = 0
+    for g in range(ng):
+        ci = -1
+        for k in range(nc):
+            if ucls[k] == clss[g]:
+                ci = k
+                break
+        if ci < 0:
+            ucls[nc] = clss[g]
+            ci = nc
+            nc += 1
+        gci[g] = ci
+        base[g] = g
+        for b in range(g):
+            if base[b] != b or clss[b] != clss[g] or hs[b] != hs[g] or zis[b] != zis[g]:
+                continue
+            if vd > 0.0 and not (
+                np.array_equal(itab[b], itab[g]) and np.array_equal(dtab[b], dtab[g])
+            ):
+                continue
+            base[g] = b
+            break
+    return ucls[:nc], gci, base
+
+
+@njit(cache=CACHE)
+def _class_edges(t, spread, c, qb, mc, mf):
+    """The sector masses of the Gaussian of spread `spread` (``c = 1 / (spread sqrt 2)``)
+    at position `t`, as :func:`gauss_position_mix` forms them for every set of weights.
+
+    For the sectors ``d = lo .. lo + k - 1`` within reach: ``qb`` the erfc at the lower edge,
+    ``mc`` the mass when the sector before holds weight (its lower-edge erfc reused) and
+    ``mf`` when it does not (the upper-edge erfc computed afresh; the same value unless
+    ``b + 1`` rounds differently from the edge before). Returns ``(lo, k)``.
+    """
+    reach = GAUSS_REACH * spread + 0.5
+    lo = int(math.floor(t - reach))
+    hi = int(math.ceil(t + reach))
+    nk = hi - lo + 1
+    bprev = 0.0
+    for k in range(nk):
+        d = lo + k
+        b = t - d - 0.5
+        a = b + 1.0
+        qb[k] = math.erfc(abs(b) * c)
+        if k > 0:
+            mc[k] = _edge_mass(a, qb[k - 1], b, qb[k])
+        if k > 0 and a == bprev:
+            mf[k] = mc[k]
+        else:
+            mf[k] = _edge_mass(a, math.erfc(abs(a) * c), b, qb[k])
+        bprev = b
+    return lo, nk
+
+
+@njit(cache=CACHE)
+def _edges_sum(row, lo, nk, mc, mf):
+    """:func:`gauss_position` of the weights `row` from the masses of :func:`_class_edges`
+    (bit for bit: the same products added in the same order)."""
+    n = row.shape[0]
+    tot = 0.0
+    prev = False
+    for k in range(nk):
+        w = row[(lo + k) % n]
+        if w == 0.0:
+            prev = False
+            continue
+        tot += w * (mc[k] if prev else mf[k])
+        prev = True
+    return 0.5 * tot
+
+
+@njit(cache=CACHE)
+def point_density_shared(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, dep,
+                         layout, buf, cw, done, ival, lo_k):  # fmt: skip
+    """:func:`point_density` with ``smooth = SECTOR_GAUSS``, bit for bit, sharing work
+    between the groups.
+
+    The sector masses under the lateral Gaussian depend on the group only through its
+    stability class, the crosswind term and the depletion integral only through its
+    release height, lid and class (:func:`shared_layout`): each is computed once per point
+    for all the groups that share it, and each group adds its own weights and its speed's
+    factors ``exp(-k r / u)`` and ``exp(-(v_d / u) I)`` in the order of
+    :func:`point_density`. `buf` ``(n_class, 3, SHARE_CAP)``, `cw`, `ival` (per group),
+    `done` and `lo_k` ``(n_class, 2)`` are work buffers.
+    """
+    r = math.hypot(dx, dy)
+    if r <= 0.0:
+        return 0.0
+    ucls, gci, base = layout
+    n = a.shape[1]
+    theta = math.degrees(math.atan2(dx, dy))
+    inv_width = n / (2.0 * math.pi)
+    t = ((theta - 180.0) % 360.0) * (n / 360.0)
+    for ci in range(ucls.shape[0]):
+        sp = lateral_spread(r, scheme, ucls[ci]) * inv_width
+        reach = GAUSS_REACH * sp + 0.5
+        if sp <= 0.0 or int(math.ceil(t + reach)) - int(math.floor(t - reach)) + 1 > SHARE_CAP:
+            return point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k,
+                                 SECTOR_GAUSS, dep)  # fmt: skip
+        lo, nk = _class_edges(t, sp, _INV_SQRT2 / sp, buf[ci, 0], buf[ci, 1], buf[ci, 2])
+        lo_k[ci, 0] = lo
+        lo_k[ci, 1] = nk
+    vd, s0, ds, itab, dtab = dep
+    done[:] = False
+    tot = 0.0
+    for g in range(a.shape[0]):
+        ci = gci[g]
+        w = _edges_sum(a[g], lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2])
+        if w == 0.0:
+            continue
+        b = base[g]
+        if not done[b]:
+            cw[b] = crosswind_unit(r, z, hs[b], zis[b], scheme, clss[b], sz0)
+            if vd > 0.0:
+                ival[b] = depletion_integral(r, itab[b], dtab[b], s0, ds)
+            done[b] = True
+        c = cw[b]
+        if decay_k > 0.0:
+            c *= math.exp(-decay_k * r * invus[g])
+        if vd > 0.0 and c != 0.0:
+            c *= math.exp(-(vd * invus[g]) * ival[b])
+        tot += w * inv_width * c
+    return tot / r
+
+
 @njit(cache=CACHE)
 def _radial(theta, row, g, rmax, clim, rx, rw, ndec):
     """``int_0^rmax w_g(theta, rho) CIC_g(rho) drho`` on `ndec` decades in ``log rho``.
@@ -459,8 +604,16 @@ def annual_kernel_grid(
     n = 2 * m + 1
     nlev = level_edges.shape[0]
     vd, s0, ds, itab, dtab = dep  # a nested tuple of arrays cannot enter a parfor
+    ucls, gci, base = shared_layout(hs, zis, clss, itab, dtab, vd)
+    ng = a.shape[0]
+    nc = ucls.shape[0]
+    # sharing pays where several groups have one class (speed classes kept apart)
+    share = smooth == SECTOR_GAUSS and ng > nc
     for i in prange(n):
         clim = (z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, (vd, s0, ds, itab, dtab))
+        shared = (z, a, hs, zis, clss, invus, scheme, sz0, decay_k, (vd, s0, ds, itab, dtab),
+                  (ucls, gci, base), np.empty((nc, 3, SHARE_CAP)), np.empty(ng),
+                  np.zeros(ng, dtype=np.bool_), np.empty(ng), np.empty((nc, 2), dtype=np.int64))  # fmt: skip
         oi = i - m
         for j in range(n):
             oj = j - m
@@ -482,7 +635,11 @@ def annual_kernel_grid(
                 sx = gl_x[lev, p] * res
                 for q in range(nq):
                     sy = gl_x[lev, q] * res
-                    tot += gl_w[lev, p] * gl_w[lev, q] * point_density(east - sx, north - sy, *clim)
+                    if share:
+                        v = point_density_shared(east - sx, north - sy, *shared)
+                    else:
+                        v = point_density(east - sx, north - sy, *clim)
+                    tot += gl_w[lev, p] * gl_w[lev, q] * v
             out[i, j] = tot
 
 

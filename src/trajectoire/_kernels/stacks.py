@@ -36,7 +36,11 @@ from numba import njit, prange
 from ._config import CACHE
 from .deposition import depletion_factor
 from .plume_longterm import (
+    _INV_SQRT2,
+    EXACT_SUB,
     GAUSS_REACH,
+    SHARE_CAP,
+    _class_edges,
     cic_unit,
     exact_sub,
     gauss_position_mix,
@@ -48,6 +52,8 @@ from .sigma import sigma_y
 
 N_CLASSES = 6
 """Stability classes A..F (indices 0..5) of the per-class profiles."""
+CELL_CHUNK = 1024
+"""Cells per parallel chunk of :func:`footprints_aligned`."""
 
 
 @njit(cache=CACHE)
@@ -236,3 +242,179 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
                     sp = lateral_spread(r, scheme, c) * inv_width
                     val += gauss_position_mix(t, profiles[c, :, k], profiles[c, :, k + 1], u, sp)
             out[i, j] = val
+
+
+@njit(cache=CACHE)
+def _class_pieces(r, pieces, r0, dr, nk, scheme, cls, pd, pk, pu, pm):
+    """The pieces of :func:`exact_from_profiles` that count for class `cls`, for every stack.
+
+    Fills, per kept piece, its sector `pd`, its node `pk` (``-1``: held at the first node,
+    ``-2`` at the last) and weight `pu` of the next node, and its lateral mass `pm`; returns
+    their number. The same tests in the same order as :func:`exact_from_profiles`.
+    """
+    far = GAUSS_REACH * sigma_y(r, scheme, cls)
+    cnt = 0
+    for p in range(pieces.shape[0]):
+        if pieces[p, 2] > far or pieces[p, 3] < -far:
+            continue
+        x = pieces[p, 1]
+        sy = sigma_y(x, scheme, cls)
+        if sy <= 0.0:
+            continue
+        ul = pieces[p, 2]
+        uh = pieces[p, 3]
+        if ul > GAUSS_REACH * sy or uh < -GAUSS_REACH * sy:
+            continue
+        pd[cnt] = int(pieces[p, 0])
+        q = (x - r0) / dr
+        if q <= 0.0:
+            pk[cnt] = -1
+        elif q >= nk - 1:
+            pk[cnt] = -2
+        else:
+            k = int(q)
+            pk[cnt] = k
+            pu[cnt] = q - k
+        pm[cnt] = lateral_mass(ul, uh, sy)
+        cnt += 1
+    return cnt
+
+
+@njit(cache=CACHE)
+def _pieces_sum(prof_t, cnt, pd, pk, pu, pm):
+    """:func:`exact_from_profiles` of the profiles ``prof_t[k, d]`` (transposed: nodes
+    first) from the pieces of :func:`_class_pieces` (bit for bit: the same products added
+    in the same order)."""
+    nk = prof_t.shape[0]
+    tot = 0.0
+    for p in range(cnt):
+        d = pd[p]
+        k = pk[p]
+        if k == -1:
+            v = prof_t[0, d]
+        elif k == -2:
+            v = prof_t[nk - 1, d]
+        else:
+            u = pu[p]
+            v = (1.0 - u) * prof_t[k, d] + u * prof_t[k + 1, d]
+        if v != 0.0:
+            tot += v * pm[p]
+    return tot
+
+
+@njit(cache=CACHE)
+def _edges_sum_mix(prof_t, k, u, lo, ne, mc, mf):
+    """:func:`.plume_longterm.gauss_position_mix` of the profiles ``prof_t[k]`` and
+    ``prof_t[k + 1]`` (transposed: nodes first) from the sector masses of
+    :func:`.plume_longterm._class_edges` (bit for bit)."""
+    n = prof_t.shape[1]
+    w0 = prof_t[k]
+    w1 = prof_t[k + 1]
+    dm = lo % n
+    tot = 0.0
+    prev = False
+    for e in range(ne):
+        w = (1.0 - u) * w0[dm] + u * w1[dm]
+        dm += 1
+        if dm == n:
+            dm = 0
+        if w == 0.0:
+            prev = False
+            continue
+        tot += w * (mc[e] if prev else mf[e])
+        prev = True
+    return 0.5 * tot
+
+
+@njit(cache=CACHE, parallel=True)
+def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, near, cells, out):
+    """:func:`footprint_from_class_profiles` of several stacks placed alike on the grid.
+
+    The stacks share their offsets to the cell centres: ``dxs[j]``, ``dys[i]`` [m] east and
+    north of each stack (the same floats for every stack), so that the distance, bearing,
+    sector masses under each class's lateral Gaussian and, within `near` [m], the pieces of
+    the exact geometry of a cell are computed once for all the stacks; each stack then adds
+    its own profiles, transposed: ``profiles[s, c, k, d]`` is ``R_{c,d}`` at node ``k`` of
+    :func:`radial_profiles_by_class` (nodes before sectors, so that the sectors of a node
+    lie together in memory). ``out[i, j, s]`` is filled for
+    ``rows[s, 0] <= i < rows[s, 1]`` and ``cols[s, 0] <= j < cols[s, 1]`` (the window of
+    stack ``s``), bit for bit as :func:`footprint_from_class_profiles` fills its window;
+    other cells are left as they are. The cells ``(i, j)`` are visited in the order of the
+    rows of `cells` (by distance, so that consecutive cells use the same nodes of the
+    profiles, which then stay in cache; each cell is computed on its own, so the order does
+    not change the result), in chunks of :data:`CELL_CHUNK` run in parallel.
+    """
+    nst, nc, nk, n = profiles.shape
+    present = np.zeros((nst, nc), dtype=np.bool_)
+    anyc = np.zeros(nc, dtype=np.bool_)
+    for s in range(nst):
+        for c in range(nc):
+            present[s, c] = np.any(profiles[s, c] != 0.0)
+            anyc[c] = anyc[c] or present[s, c]
+    width = 360.0 / n
+    inv_width = n / (2.0 * math.pi)
+    r0 = r_nodes[0]
+    dr = r_nodes[1] - r_nodes[0]
+    npmax = (n // 2 + 4) * EXACT_SUB[0]
+    ncell = cells.shape[0]
+    for ch in prange((ncell + CELL_CHUNK - 1) // CELL_CHUNK):
+        buf = np.empty((nc, 3, SHARE_CAP))
+        edges = np.zeros((nc, 2), dtype=np.int64)
+        sps = np.zeros(nc)
+        pd = np.empty((nc, npmax), dtype=np.int64)
+        pk = np.empty((nc, npmax), dtype=np.int64)
+        pu = np.zeros((nc, npmax))
+        pm = np.empty((nc, npmax))
+        cnt = np.zeros(nc, dtype=np.int64)
+        for q in range(ch * CELL_CHUNK, min((ch + 1) * CELL_CHUNK, ncell)):
+            i = cells[q, 0]
+            j = cells[q, 1]
+            need = False
+            for s in range(nst):
+                if rows[s, 0] <= i < rows[s, 1] and cols[s, 0] <= j < cols[s, 1]:
+                    need = True
+                    break
+            if not need:
+                continue
+            r, t, k, u = _cell_position(dxs[j], dys[i], width, r0, dr, nk)
+            if r > radius or r <= 0.0:
+                continue
+            exact = r < near
+            if exact:
+                pieces = sector_pieces(r, t, n, exact_sub(r))
+                for c in range(nc):
+                    if anyc[c]:
+                        cnt[c] = _class_pieces(r, pieces, r0, dr, nk, scheme, c, pd[c], pk[c],
+                                               pu[c], pm[c])  # fmt: skip
+            else:
+                for c in range(nc):
+                    if not anyc[c]:
+                        continue
+                    sp = lateral_spread(r, scheme, c) * inv_width
+                    sps[c] = sp
+                    reach = GAUSS_REACH * sp + 0.5
+                    if (
+                        sp <= 0.0
+                        or int(math.ceil(t + reach)) - int(math.floor(t - reach)) + 1 > SHARE_CAP
+                    ):
+                        edges[c, 1] = -1  # gauss_position_mix itself
+                        continue
+                    lo, ne = _class_edges(t, sp, _INV_SQRT2 / sp, buf[c, 0], buf[c, 1], buf[c, 2])
+                    edges[c, 0] = lo
+                    edges[c, 1] = ne
+            for s in range(nst):
+                if not (rows[s, 0] <= i < rows[s, 1] and cols[s, 0] <= j < cols[s, 1]):
+                    continue
+                val = 0.0
+                for c in range(nc):
+                    if not present[s, c]:
+                        continue
+                    if exact:
+                        val += _pieces_sum(profiles[s, c], cnt[c], pd[c], pk[c], pu[c], pm[c])
+                    elif edges[c, 1] < 0:
+                        val += gauss_position_mix(t, profiles[s, c, k], profiles[s, c, k + 1],
+                                                  u, sps[c])  # fmt: skip
+                    else:
+                        val += _edges_sum_mix(profiles[s, c], k, u, edges[c, 0], edges[c, 1],
+                                              buf[c, 1], buf[c, 2])  # fmt: skip
+                out[i, j, s] = val

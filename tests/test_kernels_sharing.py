@@ -1,0 +1,153 @@
+"""Shared work between met groups and between stacks: bit for bit the unshared kernels.
+
+:func:`trajectoire._kernels.plume_longterm.point_density_shared` (groups of one stability
+class share the sector masses, groups of one height, lid and class the crosswind term and
+depletion integral) against :func:`~trajectoire._kernels.plume_longterm.point_density`, and
+:func:`trajectoire._kernels.stacks.footprints_aligned` (stacks placed alike in their cells
+share each cell's geometry) against
+:func:`~trajectoire._kernels.stacks.footprint_from_class_profiles` stack by stack. The
+unshared kernels are themselves checked against numpy references
+(``test_kernels_plume.py``, ``test_kernels_stacks.py``); here equality is exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trajectoire._kernels import plume_longterm as lt
+from trajectoire._kernels.deposition import NO_DEPOSITION, depletion_tables, table_nodes
+from trajectoire._kernels.stacks import (
+    footprint_from_class_profiles,
+    footprints_aligned,
+    radial_profiles_by_class,
+)
+
+
+def groups(seed, speeds=3, n=36):
+    """Met groups with several speeds per (class, lid), as kept apart with decay."""
+    rng = np.random.default_rng(seed)
+    cls = np.repeat(np.arange(6), speeds)
+    zis = np.repeat([1500.0, 1200.0, 1000.0, 800.0, 1e30, 1e30], speeds)
+    a = rng.random((cls.size, n)) * (rng.random((cls.size, n)) > 0.2)
+    invus = rng.uniform(0.1, 1.0, cls.size)
+    hs = np.full(cls.size, 4.0)
+    return a, hs, zis, cls, invus
+
+
+def deposition(z, hs, zis, cls, vd):
+    if vd == 0.0:
+        return NO_DEPOSITION
+    s0, ds, nk = table_nodes(30_000.0)
+    itab = np.empty((cls.size, nk))
+    dtab = np.empty_like(itab)
+    depletion_tables(z, hs, zis, cls, 1, 0.0, s0, ds, itab, dtab)
+    return (vd, s0, ds, itab, dtab)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    dx=st.floats(-20_000.0, 20_000.0),
+    dy=st.floats(-20_000.0, 20_000.0),
+    decay=st.sampled_from([0.0, 1e-4]),
+    vd=st.sampled_from([0.0, 0.003]),
+    seed=st.integers(0, 5),
+)
+def test_point_density_shared_is_point_density_bit_for_bit(dx, dy, decay, vd, seed):
+    a, hs, zis, cls, invus = groups(seed)
+    dep = deposition(1.5, hs, zis, cls, vd)
+    layout = lt.shared_layout(hs, zis, cls, dep[3], dep[4], vd)
+    assert layout[0].size == 6 and layout[2].max() < cls.size
+    ng, nc = cls.size, 6
+    buffers = (np.empty((nc, 3, lt.SHARE_CAP)), np.empty(ng), np.zeros(ng, dtype=np.bool_),
+               np.empty(ng), np.empty((nc, 2), dtype=np.int64))  # fmt: skip
+    got = lt.point_density_shared(dx, dy, 1.5, a, hs, zis, cls, invus, 1, 0.0, decay, dep,
+                                  layout, *buffers)  # fmt: skip
+    want = lt.point_density(
+        dx, dy, 1.5, a, hs, zis, cls, invus, 1, 0.0, decay, lt.SECTOR_GAUSS, dep
+    )
+    assert got == want
+
+
+def test_shared_layout_groups_by_class_lid_and_height():
+    a, hs, zis, cls, invus = groups(0, speeds=2)
+    ucls, gci, base = lt.shared_layout(hs, zis, cls, np.zeros((1, 1)), np.zeros((1, 1)), 0.0)
+    assert list(ucls) == list(range(6))
+    assert list(gci) == list(cls)
+    assert list(base) == [0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10]
+    hs2 = hs.copy()
+    hs2[1] = 5.0  # another height: its own vertical term
+    assert lt.shared_layout(hs2, zis, cls, np.zeros((1, 1)), np.zeros((1, 1)), 0.0)[2][1] == 1
+
+
+def test_annual_kernel_grid_shared_matches_unshared_path():
+    """The grid with shared groups equals the sum of the groups' own kernels to round-off
+    (the kernel is linear in the groups), and is non-negative."""
+    a, hs, zis, cls, invus = groups(3)
+    dep = NO_DEPOSITION
+    from trajectoire.dispersion.longterm import _quadrature
+
+    rules = _quadrature(1, 36, lt.SECTOR_GAUSS)
+    m, res = 6, 200.0
+    out = np.zeros((2 * m + 1, 2 * m + 1))
+    args = (1.5, 1, 0.0, 1e-4, lt.SECTOR_GAUSS, m * res)
+    lt.annual_kernel_grid(m, res, args[0], a, hs, zis, cls, invus, *args[1:], *rules, 6, dep, out)
+    parts = np.zeros_like(out)
+    for g in range(cls.size):
+        one = np.zeros_like(out)
+        sl = slice(g, g + 1)
+        lt.annual_kernel_grid(m, res, args[0], a[sl], hs[sl], zis[sl], cls[sl], invus[sl],
+                              *args[1:], *rules, 6, dep, one)  # fmt: skip
+        parts += one
+    assert (out >= 0).all() and out.max() > 0
+    np.testing.assert_allclose(out, parts, rtol=1e-12, atol=0)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    fx=st.sampled_from([0.0, 50.0, 13.25]),
+    fy=st.sampled_from([0.0, 50.0, 71.5]),
+    near=st.sampled_from([0.0, 1500.0]),
+    seed=st.integers(0, 3),
+)
+def test_footprints_aligned_is_class_profiles_bit_for_bit(fx, fy, near, seed):
+    rng = np.random.default_rng(seed)
+    a, _, zis, cls, invus = groups(seed, speeds=2)
+    res, radius, half = 100.0, 2000.0, 20
+    nodes = np.arange(5.0, radius + res + 10.0, 10.0)
+    xs = 1000.0 + res * (np.arange(60) + 0.5)
+    ys = 9000.0 - res * (np.arange(60) + 0.5)
+    stacks = [(3000.0 + fx, 6000.0 + fy), (4000.0 + fx, 5500.0 + fy), (1100.0 + fx, 8900.0 + fy)]
+    profs, want, rows, cols = [], [], [], []
+    size = 2 * half + 3
+    for s, (sx, sy) in enumerate(stacks):
+        fac = rng.uniform(0.5, 1.0, cls.size)
+        hs = np.full(cls.size, 30.0 + 10 * s)
+        prof = radial_profiles_by_class(
+            a, fac, hs, zis, cls, invus, 1, 1.5, 0.0, nodes, NO_DEPOSITION
+        )
+        profs.append(prof)
+        ic, jc = int((9000.0 - sy) // res), int((sx - 1000.0) // res)
+        r0, r1 = max(0, ic - half - 1), min(60, ic + half + 2)
+        c0, c1 = max(0, jc - half - 1), min(60, jc + half + 2)
+        fp = np.zeros((r1 - r0, c1 - c0))
+        footprint_from_class_profiles(
+            prof, nodes, 1, sx, sy, xs[c0:c1], ys[r0:r1], radius, fp, near
+        )
+        want.append(fp)
+        rows.append([r0 - ic + half + 1, r1 - ic + half + 1])
+        cols.append([c0 - jc + half + 1, c1 - jc + half + 1])
+    sx, sy = stacks[0]
+    ic, jc = int((9000.0 - sy) // res), int((sx - 1000.0) // res)
+    dxs = 1000.0 + res * (jc + np.arange(size) - half - 1 + 0.5) - sx
+    dys = 9000.0 - res * (ic + np.arange(size) - half - 1 + 0.5) - sy
+    out = np.zeros((size, size, len(stacks)))
+    cells = np.argwhere(np.ones((size, size), dtype=bool))[::-1].copy()  # any order
+    footprints_aligned(np.stack([p.transpose(0, 2, 1) for p in profs]), nodes, 1, dxs, dys,
+                       np.array(rows), np.array(cols), radius, near, cells, out)  # fmt: skip
+    for s in range(len(stacks)):
+        got = out[rows[s][0] : rows[s][1], cols[s][0] : cols[s][1], s]
+        assert got.shape == want[s].shape
+        assert np.array_equal(got, want[s])
+        assert want[s].max() > 0
