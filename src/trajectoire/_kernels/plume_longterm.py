@@ -241,6 +241,20 @@ def sector_pieces(r, t, n, nsub):
 
 
 @njit(cache=CACHE)
+def piece_sigma(pieces, p, far, scheme, cls):
+    """``sigma_y`` [m] at the downwind distance of direction piece `p` (a row of
+    :func:`sector_pieces`: sector, ``x``, ``u_lo``, ``u_hi``), or 0 where the piece is out of
+    the plume's reach: its crosswind interval beyond ``far`` (``GAUSS_REACH sigma_y(r)``,
+    ``sigma_y`` grows with ``x <= r``) or beyond ``GAUSS_REACH sigma_y(x)`` of either side."""
+    if pieces[p, 2] > far or pieces[p, 3] < -far:
+        return 0.0
+    sy = sigma_y(pieces[p, 1], scheme, cls)
+    if sy <= 0.0 or pieces[p, 2] > GAUSS_REACH * sy or pieces[p, 3] < -GAUSS_REACH * sy:
+        return 0.0
+    return sy
+
+
+@njit(cache=CACHE)
 def exact_group(r, pieces, row, z, h, zi, scheme, cls, sz0, decay_k, inv_u, dep_g):
     """Long-term concentration of one met group, plume geometry exact [per unit emission].
 
@@ -262,17 +276,13 @@ def exact_group(r, pieces, row, z, h, zi, scheme, cls, sz0, decay_k, inv_u, dep_
     far = GAUSS_REACH * sigma_y(r, scheme, cls)
     tot = 0.0
     for k in range(pieces.shape[0]):
-        w = row[int(pieces[k, 0])]
-        if w == 0.0 or pieces[k, 2] > far or pieces[k, 3] < -far:
+        if row[int(pieces[k, 0])] == 0.0:
             continue
-        x = pieces[k, 1]
-        sy = sigma_y(x, scheme, cls)
+        sy = piece_sigma(pieces, k, far, scheme, cls)
         if sy <= 0.0:
             continue
-        ul = pieces[k, 2]
-        uh = pieces[k, 3]
-        if ul > GAUSS_REACH * sy or uh < -GAUSS_REACH * sy:
-            continue
+        w = row[int(pieces[k, 0])]
+        x, ul, uh = pieces[k, 1], pieces[k, 2], pieces[k, 3]
         c = cic_unit(x, z, h, zi, scheme, cls, sz0, decay_k, inv_u)
         if c == 0.0:
             continue

@@ -46,6 +46,7 @@ from .plume_longterm import (
     gauss_position_mix,
     lateral_mass,
     lateral_spread,
+    piece_sigma,
     sector_pieces,
 )
 from .sigma import sigma_y
@@ -178,16 +179,10 @@ def exact_from_profiles(r, prof, r0, dr, pieces, scheme, cls):
     far = GAUSS_REACH * sigma_y(r, scheme, cls)
     tot = 0.0
     for p in range(pieces.shape[0]):
-        if pieces[p, 2] > far or pieces[p, 3] < -far:
-            continue
-        x = pieces[p, 1]
-        sy = sigma_y(x, scheme, cls)
+        sy = piece_sigma(pieces, p, far, scheme, cls)
         if sy <= 0.0:
             continue
-        ul = pieces[p, 2]
-        uh = pieces[p, 3]
-        if ul > GAUSS_REACH * sy or uh < -GAUSS_REACH * sy:
-            continue
+        x, ul, uh = pieces[p, 1], pieces[p, 2], pieces[p, 3]
         d = int(pieces[p, 0])
         q = (x - r0) / dr
         if q <= 0.0:
@@ -255,16 +250,10 @@ def _class_pieces(r, pieces, r0, dr, nk, scheme, cls, pd, pk, pu, pm):
     far = GAUSS_REACH * sigma_y(r, scheme, cls)
     cnt = 0
     for p in range(pieces.shape[0]):
-        if pieces[p, 2] > far or pieces[p, 3] < -far:
-            continue
-        x = pieces[p, 1]
-        sy = sigma_y(x, scheme, cls)
+        sy = piece_sigma(pieces, p, far, scheme, cls)
         if sy <= 0.0:
             continue
-        ul = pieces[p, 2]
-        uh = pieces[p, 3]
-        if ul > GAUSS_REACH * sy or uh < -GAUSS_REACH * sy:
-            continue
+        x, ul, uh = pieces[p, 1], pieces[p, 2], pieces[p, 3]
         pd[cnt] = int(pieces[p, 0])
         q = (x - r0) / dr
         if q <= 0.0:
