@@ -898,7 +898,7 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
     # is dispersed (in _disperse)
     _aggregates(ctx, y, clock)
     _disperse(ctx, y, clock)
-    _release(y, kernels=True)
+    _release(y)
     if ctx.zone_fraction is not None:
         _zone_exposure(ctx, y, ctx.zone_fraction)
         clock("zones")
@@ -949,18 +949,13 @@ def _year_kernels(ctx: RunContext, year: int) -> list[_Kernels]:
     ]
 
 
-def _release(y: _Year, kernels: bool = False) -> None:
+def _release(y: _Year) -> None:
     """Free what the aggregates and NO2 needed before the year's dataset is assembled: the
-    receptor adjoints and their kernel spectra, NOx's sector maps (~1 GB at 100 m), and
-    with `kernels` (every pollutant dispersed) the kernel sets themselves (~0.35 GB: the
-    assembly needs only their stacks)."""
+    receptor adjoints and their kernel spectra, NOx's sector maps (~1 GB at 100 m)."""
     for k in y.kernels:
         k.territory_adjoints, k.station_adjoints = [], []
         k.disp.release_adjoint_spectra()
     y.nox = {}
-    if kernels:
-        for k in y.kernels:
-            k.disp = None  # type: ignore[assignment]
 
 
 def _own_inhabitants(ctx: RunContext, year: int, pop: np.ndarray) -> Any:
