@@ -1005,9 +1005,8 @@ def _emission(ctx: RunContext, y: _Year) -> None:
     (1e-18) while the year is computed, so that the kernels (t yr-1 -> ug m-3) give its
     concentration in cm-3; :func:`_finish` writes it back unscaled (:func:`_unscale_numbers`)."""
     weight = basis_weights(ctx.basis_weight, y.year)
-    planes = y.maps.emission_planes
-    for ip in range(len(ctx.dispersed)):
-        emission_from_basis(ctx.basis, weight, ip, out=planes[:, ip])
+    for ip in range(len(ctx.dispersed)):  # the sectors emitting nothing are not held
+        y.maps.set_emission(ip, emission_from_basis(ctx.basis, weight, ip))
     q = [stack_emission(ctx.point_emission, y.year, pol) for pol in ctx.dispersed]
     y.stack_emission = np.array(q).reshape(len(ctx.dispersed), len(y.stacks))
     for pol in ctx.numbers:
@@ -1020,7 +1019,7 @@ def _unscale_numbers(ctx: RunContext, y: _Year) -> None:
     weight = basis_weights(ctx.basis_weight, y.year)
     for pol in ctx.numbers:
         ip = ctx.dispersed.index(pol)
-        emission_from_basis(ctx.basis, weight, ip, out=y.maps.emission_planes[:, ip])
+        y.maps.set_emission(ip, emission_from_basis(ctx.basis, weight, ip))
         y.stack_emission[ip] = stack_emission(ctx.point_emission, y.year, pol)
 
 

@@ -407,14 +407,15 @@ def write_netcdf(
 
             with h5py.File(tmp, "r+") as f, io_pool() as pool:
                 for name in direct:
-                    write_array(f[name], np.asarray(out[name].values), pool)
+                    write_array(f[name], _planes(out[name].data), pool)
                 for name, writer in fill.items():
                     writer(f[name])
     return path
 
 
 def _direct_candidates(out: xr.Dataset, enc: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """Gridded float variables in memory, chunked and not quantised (written by _chunkio)."""
+    """Gridded float variables in memory (or dask arrays of whole planes), chunked and not
+    quantised (written by _chunkio)."""
     names = []
     for name, da in out.data_vars.items():
         e = enc.get(str(name), {})
@@ -424,10 +425,38 @@ def _direct_candidates(out: xr.Dataset, enc: Mapping[str, Mapping[str, Any]]) ->
             and da.dims[-2:] == ("y", "x")
             and "chunksizes" in e
             and "significant_digits" not in e
-            and da.chunks is None
+            and (da.chunks is None or _whole_planes(da))
         ):
             names.append(str(name))
     return names
+
+
+def _whole_planes(da: xr.DataArray) -> bool:
+    """A dask array of one chunk per ``(y, x)`` plane (:class:`trajectoire.io.outputs.YearMaps`:
+    its constant planes are computed chunk by chunk, never all at once)."""
+    assert da.chunks is not None
+    *lead, ys, xs = da.chunks
+    return len(ys) == 1 and len(xs) == 1 and all(set(c) == {1} for c in lead)
+
+
+class _Planes:
+    """What :func:`~trajectoire.io.chunks.write_array` reads of a variable: its slabs, a dask
+    array's computed one at a time in the calling thread (numpy arrays as they are)."""
+
+    def __init__(self, data: Any) -> None:
+        self._data = data
+        self.shape = data.shape
+
+    def __getitem__(self, key: Any) -> np.ndarray:
+        part = self._data[key]
+        if hasattr(part, "compute"):
+            part = part.compute(scheduler="synchronous")
+        return np.asarray(part)
+
+
+def _planes(data: Any) -> Any:
+    """`data` for write_array: numpy as it is, dask behind :class:`_Planes`."""
+    return data if isinstance(data, np.ndarray) else _Planes(data)
 
 
 def _define_variables(

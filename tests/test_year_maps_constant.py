@@ -1,0 +1,173 @@
+"""The year's constant planes not held (issue 18: a map year under 4 GB at 100 m).
+
+:class:`~trajectoire.io.outputs.YearMaps` keeps only the emission and contribution planes
+that differ from the constant plane (0 inside the mask, NaN beyond), bit for bit. Checked
+against the dense arrays it replaces, computed here the way the previous code did (one
+array, blanked by a multiplication, NO2's emission NaN, the stacks added with
+``numpy.add.at``): the same bits, for random planes holding zeros, -0, NaN and stacks in
+sectors that emit nothing on the grid. The writer's path for such arrays (dask, one chunk
+per plane) gives the same file as a numpy array, and the particle-number split reorders
+them lazily with the same values.
+"""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trajectoire.io.netcdf import write_netcdf
+from trajectoire.io.outputs import YearMaps, split_number_species
+
+SHAPE = (7, 9)
+
+
+def _bits(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float32).view(np.uint32)
+
+
+def _planes(rng: np.random.Generator, n_s: int, kinds: list[int]) -> np.ndarray:
+    """``(sector, y, x)`` float32 planes: 0 random, 1 all +0, 2 all -0, 3 +0 with a NaN,
+    4 zero inside a random mask's complement only (non-zero somewhere)."""
+    out = rng.random((n_s, *SHAPE)).astype(np.float32)
+    for s, k in enumerate(kinds[:n_s]):
+        if k == 1:
+            out[s] = 0.0
+        elif k == 2:
+            out[s] = -0.0
+        elif k == 3:
+            out[s] = 0.0
+            out[s, 1, 2] = np.nan
+        elif k == 4:
+            out[s] = 0.0
+            out[s, 0, 0] = 5.0
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kinds=st.lists(st.integers(0, 4), min_size=6, max_size=6),
+    seed=st.integers(0, 2**16),
+    stack_sectors=st.lists(st.integers(0, 2), min_size=0, max_size=4),
+)
+def test_emission_as_written_is_the_dense_array_bit_for_bit(kinds, seed, stack_sectors):
+    rng = np.random.default_rng(seed)
+    n_s, n_disp, n_p = 3, 2, 3  # the last pollutant is NO2: not emitted
+    mask = rng.random(SHAPE) < 0.5
+    mask[0, 0] = False  # kind 4: its only non-zero cell is beyond the mask
+    emission = [_planes(rng, n_s, kinds[3 * ip :]) for ip in range(n_disp)]
+    rows = rng.integers(0, SHAPE[0], len(stack_sectors))
+    cols = rng.integers(0, SHAPE[1], len(stack_sectors))
+    q = rng.random((n_disp, len(stack_sectors))) * 10
+    q[rng.random(q.shape) < 0.4] = 0.0  # stacks that emit nothing of a pollutant
+    q[rng.random(q.shape) < 0.2] = -0.0
+    maps = YearMaps(n_s, n_p, mask, with_contribution=False)
+    for ip in range(n_disp):
+        maps.set_emission(ip, emission[ip])
+    maps.finish_emission(n_disp, rows, cols, stack_sectors, q)
+    got = np.asarray(maps.written_emission())
+    # the dense array of before
+    keep = np.where(mask, np.float32(1.0), np.float32(np.nan))
+    dense = np.empty((n_s, n_p, *SHAPE), dtype=np.float32)
+    for ip in range(n_disp):
+        dense[:, ip] = emission[ip]
+    dense[:, :n_disp] *= keep
+    dense[:, n_disp:] = np.nan
+    on = mask[rows, cols]
+    where = (np.asarray(stack_sectors, dtype=int)[on], rows[on], cols[on])
+    for ip in range(n_disp):
+        np.add.at(dense[:, ip], where, q[ip][on].astype(np.float32))
+    assert got.shape == (1, n_s, n_p, *SHAPE)
+    assert np.array_equal(_bits(got[0]), _bits(dense))
+
+
+def test_planes_that_emit_nothing_are_not_held():
+    mask = np.zeros(SHAPE, dtype=bool)
+    mask[2:5, 3:8] = True
+    maps = YearMaps(3, 2, mask, with_contribution=True)
+    e = np.zeros((3, *SHAPE), dtype=np.float32)
+    e[1, 3, 4] = 2.0
+    maps.set_emission(0, e)
+    maps.set_emission(1, -e)  # -e: sectors 0 and 2 hold -0, not +0: held
+    rows, cols, q = np.array([3, 3]), np.array([5, 6]), np.array([[1.0, -0.0], [-0.0, 0.0]])
+    maps.finish_emission(2, rows, cols, [2, 0], q)
+    # (0, 0): +0 with a stack adding -0, not held; (2, 0): +0 with a stack of 1 in the mask
+    assert sorted(maps._written) == [(0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
+    by_sector = np.zeros((3, *SHAPE))
+    by_sector[0] = -0.0  # -0 inside the mask: not the constant plane, held
+    by_sector[2, 0, 0] = 1.0  # non-zero beyond the mask only: the constant plane once masked
+    maps.set_contribution(1, by_sector)
+    assert sorted(maps._contribution) == [(0, 1)]
+    assert maps.contribution is not None
+    zero = np.where(mask, np.float32(0.0), np.float32(np.nan))
+    for s, ip in [(1, 1), (2, 1), (0, 0), (1, 0), (2, 0)]:  # never set: the constant plane
+        assert np.array_equal(_bits(maps.contribution[0, s, ip]), _bits(zero))
+    assert np.signbit(maps.contribution[0, 0, 1][mask]).all()
+
+
+def test_contribution_as_written_is_the_masked_planes_bit_for_bit():
+    rng = np.random.default_rng(11)
+    mask = rng.random(SHAPE) < 0.4
+    maps = YearMaps(4, 2, mask, with_contribution=True)
+    planes = rng.random((4, 2, *SHAPE))
+    planes[1, 0] = 0.0
+    planes[3, 1] = 0.0
+    planes[2, 1, 0, 0] = np.inf
+    for ip in range(2):
+        maps.set_contribution(ip, planes[:, ip])
+    keep = np.where(mask, np.float32(1.0), np.float32(np.nan))
+    expected = np.empty((4, 2, *SHAPE), dtype=np.float32)
+    for ip in range(2):
+        np.multiply(planes[:, ip], keep, out=expected[:, ip], casting="same_kind")
+    assert len(maps._contribution) == 6
+    got = maps.written_contribution()
+    assert isinstance(got, da.Array)
+    assert np.array_equal(_bits(np.asarray(got)[0]), _bits(expected))
+
+
+def _maps_dataset(data) -> xr.Dataset:
+    dims = ("year", "sector", "pollutant", "y", "x")
+    coords = {
+        "year": [2020],
+        "sector": ["a", "b"],
+        "pollutant": ["NOx", "UFP", "PM10"],
+        "y": 6_900_000.0 + 100.0 * np.arange(SHAPE[0])[::-1],
+        "x": 650_000.0 + 100.0 * np.arange(SHAPE[1]),
+    }
+    ds = xr.Dataset({"emission": (dims, data, {"units": "t yr-1"})}, coords=coords)
+    ds.attrs["crs"] = "EPSG:2154"
+    return ds
+
+
+def _written_maps() -> YearMaps:
+    rng = np.random.default_rng(4)
+    mask = rng.random(SHAPE) < 0.5
+    maps = YearMaps(2, 3, mask, with_contribution=False)
+    e = rng.random((2, *SHAPE)).astype(np.float32)
+    e[1] = 0.0
+    maps.set_emission(0, e)
+    maps.set_emission(1, e[::-1].copy())
+    maps.finish_emission(2, np.zeros(0, int), np.zeros(0, int), [], np.zeros((2, 0)))
+    return maps
+
+
+def test_written_file_is_that_of_the_dense_array(tmp_path):
+    maps = _written_maps()
+    lazy = maps.written_emission()
+    dense = np.asarray(lazy)
+    a = write_netcdf(_maps_dataset(lazy), tmp_path / "lazy.nc")
+    b = write_netcdf(_maps_dataset(dense), tmp_path / "dense.nc")
+    with xr.open_dataset(a) as x, xr.open_dataset(b) as y:
+        assert np.array_equal(_bits(x["emission"].values), _bits(y["emission"].values))
+        assert np.array_equal(_bits(x["emission"].values), _bits(dense))
+
+
+def test_number_split_reorders_the_planes_lazily():
+    lazy = _written_maps().written_emission()
+    expected = split_number_species(_maps_dataset(np.asarray(lazy)), ["UFP"])
+    got = split_number_species(_maps_dataset(lazy), ["UFP"], in_place=True)
+    assert isinstance(got["emission"].data, da.Array)
+    assert set(got["emission"].chunks[2]) == {1}  # still one chunk per plane: written direct
+    xr.testing.assert_identical(got.compute(), expected)
