@@ -373,7 +373,12 @@ def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
             "the file."
         )
     g = config.grid
-    grid = regional_grid(terr, resolution=g.resolution, buffer=g.buffer, crs=g.crs, bounds=g.bounds)
+    try:
+        grid = regional_grid(
+            terr, resolution=g.resolution, buffer=g.buffer, crs=g.crs, bounds=g.bounds
+        )
+    except InputError as exc:  # the one error that comes from a key of the file
+        raise InputError(f"{config.source_path or 'configuration'}: {exc}") from None
     log.info("grid: %s", grid)
     return terr, grid
 
