@@ -20,6 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import require_columns
+from trajectoire.batch.pipeline import _meteorology
 from trajectoire.dispersion.chemistry import fno2_shares
 from trajectoire.dispersion.roads import roadside_values
 from trajectoire.errors import ConfigError
@@ -27,9 +28,6 @@ from trajectoire.geo.grid import Grid
 from trajectoire.inventory.proxies import grid_roads
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
-from trajectoire.meteo.classes import met_classes, select_years
-from trajectoire.meteo.profiles import mixing_height_scheme
-from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant
 from trajectoire.tables import read_table
 
@@ -93,7 +91,7 @@ def roadside_values_of_run(
     pts = _points_on_grid(config, grid, points)
     pts = _points_written(ds, grid, pts)
     years = [int(y) for y in (years if years is not None else ds["year"].values)]
-    freq = select_years(_met_classes(config), years, what=str(inputs.meteo))
+    freq, hourly = _meteorology(config, years)  # read and classed as the run does, once
     pols = [str(p) for p in ds["pollutant"].values]
     # the species dispersed from roads (not NO2, derived; not what deposits at its source)
     dispersed = [
@@ -119,7 +117,7 @@ def roadside_values_of_run(
                 years=[year],
                 grid_values=cells,
                 emission_scale=scale,
-                hourly_met=_hourly(config),
+                hourly_met=hourly,
                 radius=radius,
                 kerb_distance=kerb_distance,
                 release_height=d.release_height.get(ROAD, 1.0),
@@ -137,23 +135,6 @@ def roadside_values_of_run(
 def _open(path: str | Path) -> xr.Dataset:
     with xr.open_dataset(path) as out:
         return out.load()
-
-
-def _hourly(config: RunConfig) -> xr.Dataset:
-    m = config.meteo
-    assert config.inputs.meteo is not None  # checked by roadside_values_of_run
-    hourly = read_input("meteo", config.inputs.meteo, latitude=m.latitude,
-                        longitude=m.longitude, roughness_length=m.roughness_length)  # fmt: skip
-    hourly = add_stability(hourly, urban_stable_adjustment=m.urban_stable_adjustment)
-    return mixing_height_scheme(hourly, m.mixing_height, calm_threshold=m.calm_threshold,
-                                what=str(config.inputs.meteo))  # fmt: skip
-
-
-def _met_classes(config: RunConfig) -> xr.Dataset:
-    m = config.meteo
-    return met_classes(_hourly(config), calm_threshold=m.calm_threshold,
-                       n_directions=m.direction_sectors,
-                       direction_resolution=m.direction_resolution)  # fmt: skip
 
 
 def _points_on_grid(
