@@ -192,6 +192,45 @@ def test_local_part_larger_than_the_field_is_clipped_and_reported():
     assert out.attrs["clipped_share"] == 0.25
 
 
+def test_background_and_clipped_is_what_the_run_writes(constant_field_run):
+    """One definition of a year's background maps and clipped share: the maps of
+    :meth:`background_maps`, the share of :meth:`remove_local_part`, NO2 with NOx's share."""
+    ctx, out, spy = constant_field_run
+    year, pol, local = next(s for s in spy if s[1] == "NOx")
+    run_plan = ctx.regional
+    plan = RegionalBackground(  # the run's field, its local part removed this time
+        xr.DataArray(
+            run_plan.values,
+            dims=("year", "pollutant", "y", "x"),
+            coords={
+                "year": run_plan.years,
+                "pollutant": run_plan.pollutants,
+                **run_plan.coarse.coords(),
+            },
+            attrs={"crs": run_plan.coarse.crs.to_string()},
+        ),
+        ctx.grid,
+    )
+    for scale in (1.0, 1e4):  # no clipping, then most cells clipped
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", TrajectoireWarning)
+            maps, clipped = plan.background_and_clipped(year, pol, scale * local, with_no2=True)
+            coarse, share = plan.remove_local_part(year, pol, scale * local)
+            alone = plan.background_maps(year, pol, scale * local, with_no2=True)
+        assert clipped == share and sorted(maps) == ["NO2", "NOx"]
+        np.testing.assert_array_equal(maps["NOx"], plan.on_grid(coarse))
+        np.testing.assert_array_equal(maps["NO2"], plan.on_grid(plan.no2(year, coarse)))
+        for p in maps:
+            np.testing.assert_array_equal(maps[p], alone[p])
+    assert clipped > 0.5
+    ds = out[year]
+    assert float(ds["background_clipped_share"].sel(year=year, pollutant="NO2")) == float(
+        ds["background_clipped_share"].sel(year=year, pollutant="NOx")
+    )
+    with pytest.raises(InputError, match="with_no2 needs pollutant 'NOx'"):
+        run_plan.background_and_clipped(year, "PM10", local, with_no2=True)
+
+
 # ------------------------------------------------------------------------ in the run
 def test_constant_field_equals_the_scalar_background(scalar_run, constant_field_run):
     """A constant field with its local part kept (local_fraction = 0) is the scalar option."""

@@ -1207,11 +1207,10 @@ def _background_of(ctx: RunContext, y: _Year, pol: str, local: np.ndarray) -> An
     field less the coarse-cell mean of `local` (all sectors and origins), on the grid."""
     if ctx.regional is None:
         return float(ctx.background.sel(year=y.year, pollutant=pol))
-    coarse, y.clipped[pol] = ctx.regional.remove_local_part(y.year, pol, local)
-    y.background[pol] = ctx.regional.on_grid(coarse)
-    if pol == "NOx" and "NO2" in ctx.output_pollutants:
-        y.background["NO2"] = ctx.regional.on_grid(ctx.regional.no2(y.year, coarse))
-        y.clipped["NO2"] = y.clipped[pol]
+    with_no2 = pol == "NOx" and "NO2" in ctx.output_pollutants
+    maps, clipped = ctx.regional.background_and_clipped(y.year, pol, local, with_no2=with_no2)
+    y.background.update(maps)
+    y.clipped.update(dict.fromkeys(maps, clipped))
     return y.background[pol]
 
 

@@ -622,7 +622,8 @@ class RegionalBackground:
         dict of str to numpy.ndarray
             ``{pollutant: B}`` (and ``{"NO2": B_NO2}``): ``B = on_grid(max(R − f ⟨local⟩,
             0))`` on the run grid, the map :func:`trajectoire.batch.pipeline.compute_year`
-            adds to the local part when `local` is the year's own local contribution.
+            adds to the local part when `local` is the year's own local contribution. The
+            share of regional cells clipped at 0 comes with :meth:`background_and_clipped`.
 
         Notes
         -----
@@ -631,15 +632,31 @@ class RegionalBackground:
         run wrote for it (Denby et al. 2020: the regional part is the field less its local
         part, the local part being the local model's).
         """
-        coarse = self.remove_local_part(year, pollutant, local)[0]
+        return self.background_and_clipped(year, pollutant, local, with_no2=with_no2)[0]
+
+    def background_and_clipped(
+        self, year: int, pollutant: str, local: np.ndarray, *, with_no2: bool = False
+    ) -> tuple[dict[str, np.ndarray], float]:
+        """:meth:`background_maps` and the share of regional cells clipped at 0.
+
+        The run (:func:`trajectoire.batch.pipeline.compute_year`) writes that share beside
+        the maps (``background_clipped_share``); the NO2 map, derived from the clipped NOx
+        field, has the same share. Parameters as for :meth:`background_maps`.
+
+        Returns
+        -------
+        maps : dict of str to numpy.ndarray
+            As :meth:`background_maps` returns them [ug m-3].
+        clipped : float
+            Share of the regional cells where the local part exceeded the field (0 to 1).
+        """
+        if with_no2 and pollutant != "NOx":
+            raise InputError(f"background_maps: with_no2 needs pollutant 'NOx', got {pollutant!r}.")
+        coarse, clipped = self.remove_local_part(year, pollutant, local)
         out = {pollutant: self.on_grid(coarse)}
         if with_no2:
-            if pollutant != "NOx":
-                raise InputError(
-                    f"background_maps: with_no2 needs pollutant 'NOx', got {pollutant!r}."
-                )
             out["NO2"] = self.on_grid(self.no2(year, coarse))
-        return out
+        return out, clipped
 
 
 def receptor_background(
