@@ -183,7 +183,9 @@ class TerritoryPopulation:
             As for :func:`census_population`.
         territories : geopandas.GeoDataFrame
             Territories with a ``territory`` id column (:func:`trajectoire.load_territories`).
-        grid, prefix
+        grid : Grid
+            As for :func:`census_population`.
+        prefix : str, default "pop_"
             As for :func:`census_population`.
 
         Returns
