@@ -731,10 +731,8 @@ def read_commune_inventory(
         Pollutant label -> pollutant id, added to :data:`FRENCH_POLLUTANTS`. Pollutants the
         library does not model (CO, CO2, metals...) are left out with a warning that names
         them.
-    what : str, optional
-        Name of the input in messages (default the path).
-    config_key : str, optional
-        Configuration key naming this input, quoted in messages.
+    what, config_key : str, optional
+        As for :func:`~trajectoire.inventory.read_cams_reg`.
 
     Returns
     -------

@@ -591,16 +591,13 @@ def read_emep_gridded(
         Sector label -> GNFR id or ``"drop"``. The GNFR sectors beyond M (``N_Natural``,
         ``O_AviCruise``, ``P_IntShipping``, ``z_Memo``) are left out with a warning unless
         mapped (e.g. ``{"P_IntShipping": "G_Shipping"}``).
-    what : str, optional
-        Name of the input in messages (default the path).
-    config_key : str, optional
-        Configuration key naming this input, quoted in messages.
+    what, config_key : str, optional
+        As for :func:`read_cams_reg`.
 
     Returns
     -------
     xarray.DataArray
-        As :func:`trajectoire.inventory.read_gridded`: ``emission(sector, pollutant, y, x)``
-        [t yr-1 per cell] on the 0.1° lon/lat grid, ``attrs["crs"] = "EPSG:4326"``.
+        As for :func:`read_cams_reg`, on the 0.1° lon/lat grid (cell centres).
 
     Raises
     ------

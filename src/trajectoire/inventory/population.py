@@ -180,13 +180,13 @@ class TerritoryPopulation:
         Parameters
         ----------
         zones : geopandas.GeoDataFrame
-            Zones with census columns ``<prefix><year>`` [inhabitants], any CRS.
+            As for :func:`census_population`.
         territories : geopandas.GeoDataFrame
             Territories with a ``territory`` id column (:func:`trajectoire.load_territories`).
         grid : Grid
-            Run grid.
+            As for :func:`census_population`.
         prefix : str, default "pop_"
-            Prefix of the census columns.
+            As for :func:`census_population`.
 
         Returns
         -------
