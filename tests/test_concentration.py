@@ -224,3 +224,36 @@ def test_stack_footprints_bad_stack_is_a_clear_error():
             grid=g,
             radius=1000.0,
         )
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("grid", "not a grid"),
+        ("radius", 0.0),
+        ("radius", float("nan")),
+        ("receptor_height", -1.0),
+        ("decay_rate", -1e-5),
+        ("ambient_temperature", 0.0),
+    ],
+)
+@pytest.mark.parametrize("path", ["stack_footprints", "point_sources_annual"])
+def test_stack_paths_check_the_same_settings(path, setting, value):
+    # both stack paths reject a bad shared setting with the same one-line InputError
+    g = Grid.from_bounds(X0, Y0, X0 + 2000, Y0 + 2000, 100)
+    kw = dict(
+        x=[X0 + 1000],
+        y=[Y0 + 1000],
+        stack_height=[20.0],
+        stack_diameter=[1.0],
+        exit_temperature=[400.0],
+        exit_velocity=[5.0],
+        grid=g,
+        radius=1000.0,
+    )
+    kw[setting] = value
+    if path == "point_sources_annual":
+        kw["weights"] = [1.0]
+    func = stack_footprints if path == "stack_footprints" else point_sources_annual
+    with pytest.raises(InputError, match=setting):
+        func(met_table().sel(year=2018), **kw)

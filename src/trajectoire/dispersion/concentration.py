@@ -49,7 +49,12 @@ from trajectoire.dispersion.longterm import (
     kernel_half_width,
 )
 from trajectoire.dispersion.plume import _scheme
-from trajectoire.dispersion.points import _stack_groups, _stacks, near_field_distance
+from trajectoire.dispersion.points import (
+    _stack_groups,
+    _stack_settings,
+    _stacks,
+    near_field_distance,
+)
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.meteo.classes import select_years
@@ -919,28 +924,26 @@ def stack_footprints(
         For each stack, the rows and columns of its window and the footprint there.
     """
     code = _scheme(sigma)
+    rad, z, k, ta = _stack_settings(grid, radius, receptor_height, decay_rate, ambient_temperature)
     _, st = _stacks(x, y, stack_height, stack_diameter, exit_temperature, exit_velocity)
     xs, ys = st["x"], st["y"]
-    a, cls, zis, ius, hs_all, fac_all = _stack_groups(
-        freq_year, code, st, float(ambient_temperature)
-    )
+    a, cls, zis, ius, hs_all, fac_all = _stack_groups(freq_year, code, st, ta)
     spacing = float(node_spacing or grid.resolution / 10.0)
-    nodes = np.arange(spacing / 2.0, radius + grid.resolution + spacing, spacing)
-    vd = _velocity(deposition_velocity, -1.0, float(receptor_height), 0.0)
-    dep = _depletion(vd, float(receptor_height), hs_all, zis, cls, code, float(nodes[-1]) * 2)
-    half = int(np.ceil(radius / grid.resolution))
+    nodes = np.arange(spacing / 2.0, rad + grid.resolution + spacing, spacing)
+    vd = _velocity(deposition_velocity, -1.0, z, 0.0)
+    dep = _depletion(vd, z, hs_all, zis, cls, code, float(nodes[-1]) * 2)
+    half = int(np.ceil(rad / grid.resolution))
     r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
     mode = _sector_mode(sector_smoothing)
     near = near_field_distance(near_field)
     tabulate = radial_profiles_by_class if mode == SECTOR_GAUSS else radial_profiles
 
     def profiles(s: int) -> np.ndarray:
-        return tabulate(a, fac_all[s], hs_all[s], zis, cls, ius, code, float(receptor_height),
-                        float(decay_rate), nodes,
+        return tabulate(a, fac_all[s], hs_all[s], zis, cls, ius, code, z, k, nodes,
                         NO_DEPOSITION if vd == 0 else (*dep[:3], dep[3][s], dep[4][s]))  # fmt: skip
 
     if mode == SECTOR_GAUSS:
-        fps = _aligned_footprints(profiles, nodes, code, grid, xs, ys, half, float(radius), near)
+        fps = _aligned_footprints(profiles, nodes, code, grid, xs, ys, half, rad, near)
         return [
             (slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s])), fp * _T_PER_YR_TO_UG)
             for s, fp in enumerate(fps)
@@ -955,7 +958,7 @@ def stack_footprints(
             ys[s],
             np.ascontiguousarray(grid.x[cols]),
             np.ascontiguousarray(grid.y[rows]),
-            float(radius),
+            rad,
             fp,
         )
         footprint_from_profiles(prof, nodes, *cells)

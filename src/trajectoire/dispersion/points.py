@@ -78,6 +78,34 @@ def _stacks(
     return size, out
 
 
+def _stack_settings(
+    grid: Any, radius: Any, receptor_height: Any, decay_rate: Any, ambient_temperature: Any
+) -> tuple[float, float, float, float]:
+    """The checked settings shared by the stack paths.
+
+    :func:`point_sources_annual` and :func:`trajectoire.dispersion.stack_footprints` take
+    the same receptor grid and scalar settings (described there); a bad one is a one-line
+    :class:`~trajectoire.errors.InputError`.
+
+    Returns
+    -------
+    tuple of float
+        ``radius`` [m] (> 0), ``receptor_height`` [m] (>= 0), ``decay_rate`` [s-1] (>= 0)
+        and ``ambient_temperature`` [K] (> 0).
+    """
+    if not isinstance(grid, Grid):
+        raise InputError(f"grid: expected a trajectoire.Grid, got {type(grid).__name__}.")
+    rad = float(radius)
+    if not (math.isfinite(rad) and rad > 0):
+        raise InputError(f"radius={radius!r}; expected > 0 [m].")
+    z = _scalar_non_negative(receptor_height, "receptor_height")
+    k = _scalar_non_negative(decay_rate, "decay_rate")
+    ta = float(ambient_temperature)
+    if not (math.isfinite(ta) and ta > 0):
+        raise InputError(f"ambient_temperature={ambient_temperature!r}; expected > 0 [K].")
+    return rad, z, k, ta
+
+
 STACK_VARIABLES = ("frequency", "inverse_wind_speed", "mixing_height")
 """The variables of the stacks' table (``stack_<name>`` of :func:`trajectoire.meteo.met_classes`)."""
 
@@ -215,26 +243,17 @@ def point_sources_annual(
     the stacks in order, so the summation order is fixed (deterministic).
     """
     code = _scheme(sigma)
-    if not isinstance(grid, Grid):
-        raise InputError(f"grid: expected a trajectoire.Grid, got {type(grid).__name__}.")
+    rad, z, k, ta = _stack_settings(grid, radius, receptor_height, decay_rate, ambient_temperature)
     n, st = _stacks(x, y, stack_height, stack_diameter, exit_temperature, exit_velocity)
     w = _finite(weights, "weights")
     if w.ndim == 1:
         w = w[:, None]
     if w.ndim != 2 or w.shape[0] != n:
         raise InputError(f"weights: shape {w.shape}; expected (n_source={n}, k).")
-    rad = float(radius)
-    if not (math.isfinite(rad) and rad > 0):
-        raise InputError(f"radius={radius!r}; expected > 0 [m].")
-    z = _scalar_non_negative(receptor_height, "receptor_height")
-    k = _scalar_non_negative(decay_rate, "decay_rate")
     smooth = _sector_mode(sector_smoothing)
     near = near_field_distance(near_field)
     if smooth == _lt.SECTOR_GAUSS and near > 0:
         smooth = _lt.SECTOR_GAUSS_EXACT
-    ta = float(ambient_temperature)
-    if not (math.isfinite(ta) and ta > 0):
-        raise InputError(f"ambient_temperature={ambient_temperature!r}; expected > 0 [K].")
     vd = _velocity(deposition_velocity, -1.0, z, 0.0)
     a, cls, zis, ius, hs, fac = _stack_groups(freq_year, code, st, ta)
     ius_stack = ius  # decay uses the 10 m speed of the class (documented approximation)
