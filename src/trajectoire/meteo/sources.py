@@ -113,7 +113,7 @@ def _named_by(config_key: str | None) -> Iterator[None]:
         raise type(exc)(f"{message} The input is named by {config_key}.") from None
 
 
-class _Site(NamedTuple):
+class _PassedOn(NamedTuple):
     """The keywords of a reader passed on unchanged to the shared reading path (as in
     :func:`~trajectoire.meteo.readers.read_hourly`)."""
 
@@ -128,7 +128,7 @@ def _to_hourly(
     frame: pd.DataFrame,
     where: str,
     files: Sequence[Path],
-    site: _Site,
+    passed: _PassedOn,
     *,
     temperature_units: str | None,
     call: str,
@@ -136,14 +136,14 @@ def _to_hourly(
     config_key: str | None,
 ) -> xr.Dataset:
     """What a reader returns: the rows of `frame` (temperature in `temperature_units`) on the
-    shared reading path of :func:`~trajectoire.meteo.readers.read_hourly`, with the `files`
-    read as ``source_file``, `call` as the history line and errors named by `config_key`; the
-    gap warning is attributed to the reader's caller."""
+    shared reading path of :func:`~trajectoire.meteo.readers.read_hourly` with the reader's
+    keywords `passed`, the `files` read as ``source_file``, `call` as the history line and
+    errors named by `config_key`; the gap warning is attributed to the reader's caller."""
     with _named_by(config_key):
         return _hourly_dataset(
             frame,
             where,
-            **site._asdict(),
+            **passed._asdict(),
             temperature_units=temperature_units,
             call=call,
             source_file=", ".join(str(f) for f in files),
@@ -651,7 +651,7 @@ def read_meteo_france(
         frame,
         where,
         files,
-        _Site(lat, lon, roughness_length, anemometer_height, missing),
+        _PassedOn(lat, lon, roughness_length, anemometer_height, missing),
         temperature_units="degC",
         call=f"read_meteo_france({label0!r}, station={info['station']!r})",
         attrs=attrs,
@@ -843,7 +843,7 @@ def read_isd_lite(
         frame,
         what or (str(files[0]) if len(files) == 1 else label0),
         files,
-        _Site(latitude, longitude, roughness_length, anemometer_height, missing),
+        _PassedOn(latitude, longitude, roughness_length, anemometer_height, missing),
         temperature_units="degC",
         call=f"read_isd_lite({label0!r})",
         attrs=attrs,
@@ -1062,7 +1062,7 @@ def read_era5(
         frame,
         label0,
         files,
-        _Site(latitude, longitude, roughness_length, anemometer_height, missing),
+        _PassedOn(latitude, longitude, roughness_length, anemometer_height, missing),
         temperature_units=ds["t2m"].attrs.get("units"),
         call=f"read_era5({label0!r}, latitude={latitude}, longitude={longitude})",
         attrs=attrs,
