@@ -468,3 +468,25 @@ def test_sources_feed_stability_and_classes(tmp_path):
         met = met_classes(add_stability(ds))
         assert met["frequency"].sum().item() == pytest.approx(1.0)
         assert int(met["valid_hours"].sum()) > 60
+
+
+@pytest.mark.filterwarnings("ignore::trajectoire.errors.TrajectoireWarning")
+def test_sources_pass_the_site_keywords_and_warn_at_the_caller(tmp_path):
+    """The keywords every reader passes on reach the dataset, each to its own attribute; the
+    warnings (the gap, the coded cloud cover) name the caller's line, not the library's;
+    missing="raise" raises."""
+    readers = {
+        "meteo-france": (read_meteo_france, write_mf(tmp_path / "H_59.csv"), {}),
+        "isd-lite": (read_isd_lite, write_isd(tmp_path / "070150-99999-2021.gz"), {}),
+        "era5": (read_era5, era5_files(tmp_path), {"latitude": 50.6, "longitude": 3.1}),
+    }
+    for name, (read, path, site) in readers.items():
+        kw = {"station": "59343001"} if name == "meteo-france" else site
+        with pytest.warns(TrajectoireWarning) as caught:
+            ds = read(path, roughness_length=0.7, anemometer_height=12.0, **kw)
+        assert ds.attrs["roughness_length"] == 0.7, name
+        assert ds.attrs["anemometer_height"] == 12.0, name
+        assert sum("3 missing hour" in str(w.message) for w in caught) == 1, name
+        assert {w.filename for w in caught} == {__file__}, name
+        with pytest.raises(InputError, match="missing hour"):
+            read(path, missing="raise", **kw)

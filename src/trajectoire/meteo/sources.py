@@ -27,7 +27,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -111,6 +111,45 @@ def _named_by(config_key: str | None) -> Iterator[None]:
         if not config_key or config_key in message:
             raise
         raise type(exc)(f"{message} The input is named by {config_key}.") from None
+
+
+class _PassedOn(NamedTuple):
+    """The keywords of a reader passed on unchanged to the shared reading path (as in
+    :func:`~trajectoire.meteo.readers.read_hourly`)."""
+
+    latitude: float | None
+    longitude: float | None
+    roughness_length: float | None
+    anemometer_height: float
+    missing: str
+
+
+def _to_hourly(
+    frame: pd.DataFrame,
+    where: str,
+    files: Sequence[Path],
+    passed: _PassedOn,
+    *,
+    temperature_units: str | None,
+    call: str,
+    attrs: dict[str, Any],
+    config_key: str | None,
+) -> xr.Dataset:
+    """What a reader returns: the rows of `frame` (temperature in `temperature_units`) on the
+    shared reading path of :func:`~trajectoire.meteo.readers.read_hourly` with the reader's
+    keywords `passed`, the `files` read as ``source_file``, `call` as the history line and
+    errors named by `config_key`; the gap warning is attributed to the reader's caller."""
+    with _named_by(config_key):
+        return _hourly_dataset(
+            frame,
+            where,
+            **passed._asdict(),
+            temperature_units=temperature_units,
+            call=call,
+            source_file=", ".join(str(f) for f in files),
+            attrs=attrs,
+            stacklevel=5,
+        )
 
 
 def _column_names(
@@ -608,20 +647,16 @@ def read_meteo_france(
     attrs = {"station": info["station"], "station_name": info["station_name"]}
     if "altitude" in info:
         attrs["altitude"] = info["altitude"]
-    with _named_by(config_key):
-        return _hourly_dataset(
-            frame,
-            where,
-            latitude=lat,
-            longitude=lon,
-            roughness_length=roughness_length,
-            anemometer_height=anemometer_height,
-            temperature_units="degC",
-            missing=missing,
-            call=f"read_meteo_france({label0!r}, station={info['station']!r})",
-            source_file=", ".join(str(f) for f in files),
-            attrs=attrs,
-        )
+    return _to_hourly(
+        frame,
+        where,
+        files,
+        _PassedOn(lat, lon, roughness_length, anemometer_height, missing),
+        temperature_units="degC",
+        call=f"read_meteo_france({label0!r}, station={info['station']!r})",
+        attrs=attrs,
+        config_key=config_key,
+    )
 
 
 # ------------------------------------------------------------------ NOAA ISD-Lite
@@ -804,20 +839,16 @@ def read_isd_lite(
         frames.append(_isd_frame(file, _file_label(file, files, what), config_key))
     frame = _concat(frames)
     attrs = {"station": stations[0]} if stations else {}
-    with _named_by(config_key):
-        return _hourly_dataset(
-            frame,
-            what or (str(files[0]) if len(files) == 1 else label0),
-            latitude=latitude,
-            longitude=longitude,
-            roughness_length=roughness_length,
-            anemometer_height=anemometer_height,
-            temperature_units="degC",
-            missing=missing,
-            call=f"read_isd_lite({label0!r})",
-            source_file=", ".join(str(f) for f in files),
-            attrs=attrs,
-        )
+    return _to_hourly(
+        frame,
+        what or (str(files[0]) if len(files) == 1 else label0),
+        files,
+        _PassedOn(latitude, longitude, roughness_length, anemometer_height, missing),
+        temperature_units="degC",
+        call=f"read_isd_lite({label0!r})",
+        attrs=attrs,
+        config_key=config_key,
+    )
 
 
 # ------------------------------------------------------------------ ERA5
@@ -1027,20 +1058,16 @@ def read_era5(
         coord = next((ds[n] for n in (dim, dim[:3]) if n in ds.coords and ds[n].size == 1), None)
         if coord is not None:
             attrs[f"grid_{dim}"] = float(coord)
-    with _named_by(config_key):
-        return _hourly_dataset(
-            frame,
-            label0,
-            latitude=latitude,
-            longitude=longitude,
-            roughness_length=roughness_length,
-            anemometer_height=anemometer_height,
-            temperature_units=ds["t2m"].attrs.get("units"),
-            missing=missing,
-            call=f"read_era5({label0!r}, latitude={latitude}, longitude={longitude})",
-            source_file=", ".join(str(f) for f in files),
-            attrs=attrs,
-        )
+    return _to_hourly(
+        frame,
+        label0,
+        files,
+        _PassedOn(latitude, longitude, roughness_length, anemometer_height, missing),
+        temperature_units=ds["t2m"].attrs.get("units"),
+        call=f"read_era5({label0!r}, latitude={latitude}, longitude={longitude})",
+        attrs=attrs,
+        config_key=config_key,
+    )
 
 
 # ------------------------------------------------------------------ dispatch
