@@ -28,7 +28,7 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -251,45 +251,44 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     return 0
 
 
-def _cmd_export(args: argparse.Namespace) -> int:
-    from trajectoire.io.netcdf import check_writable, export_geotiff
+def _write_beside_input(
+    args: argparse.Namespace,
+    default_name: str,
+    write: Callable[..., Path | list[Path]],
+    options: tuple[str, ...],
+) -> int:
+    """Run ``write(args.path, out, **options)`` for a command that reads an output file.
 
-    out = args.out
-    if out is None:
-        parts = [args.variable, args.pollutant.replace(".", ""), args.sector, str(args.year)]
-        out = args.path.with_name("_".join(p for p in parts if p) + ".tif")
+    ``out`` is ``--out``, by default `default_name` beside the input ``args.path``; it is
+    checked writable before anything is read. `options` name the parsed options passed on
+    under their own names. Prints each file written.
+    """
+    from trajectoire.io.netcdf import check_writable
+
+    out = args.out if args.out is not None else args.path.with_name(default_name)
     check_writable(out, what="--out")
-    path = export_geotiff(
-        args.path,
-        out,
-        variable=args.variable,
-        year=args.year,
-        pollutant=args.pollutant,
-        sector=args.sector,
-    )
-    print(f"wrote {path}")
+    written = write(args.path, out, **{k: getattr(args, k) for k in options})
+    for path in written if isinstance(written, list) else [written]:
+        print(f"wrote {path}")
     return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from trajectoire.io.netcdf import export_geotiff
+
+    parts = [args.variable, args.pollutant.replace(".", ""), args.sector, str(args.year)]
+    name = "_".join(p for p in parts if p) + ".tif"
+    return _write_beside_input(
+        args, name, export_geotiff, ("variable", "year", "pollutant", "sector")
+    )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from trajectoire.io.netcdf import check_writable
     from trajectoire.report import write_report
 
-    out = args.out
-    if out is None:
-        stem = "rapport" if args.lang == "fr" else "report"
-        out = args.path.with_name(f"{stem}-{args.territory}.html")
-    check_writable(out, what="--out")
-    for path in write_report(
-        args.path,
-        out,
-        territory=args.territory,
-        lang=args.lang,
-        scenario=args.scenario,
-        pdf=args.pdf,
-    ):
-        print(f"wrote {path}")
-    return 0
+    stem = "rapport" if args.lang == "fr" else "report"
+    name = f"{stem}-{args.territory}.html"
+    return _write_beside_input(args, name, write_report, ("territory", "lang", "scenario", "pdf"))
 
 
 def _cmd_streets(args: argparse.Namespace) -> int:

@@ -558,10 +558,8 @@ def trajectories(
         Low and high bounds of the total (dims ``year``) drawn as a band. When the variable
         has a ``realization`` dim (an ensemble) its 5–95 % quantiles are used instead, and a
         ``percentile`` or ``quantile`` dim gives its outer values.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when None.
-    lang : {"en", "fr"}, default "en"
-        Language of the labels.
+    ax, lang
+        As for :func:`map`.
     title : str, optional
         Title (default: what, where, pollutant).
 
@@ -698,14 +696,12 @@ def source_receptor(
         Pollutant id or alias.
     weighting : {"area", "population"}, default "area"
         Territory means or population-weighted means.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when None.
-    lang : {"en", "fr"}, default "en"
-        Language of the labels.
+    ax, lang
+        As for :func:`map`.
     fmt : str, default "{:.2g}"
         Format of the values written in the cells.
     title : str, optional
-        Title.
+        Title (default: pollutant, year and weighting).
 
     Returns
     -------
@@ -833,12 +829,10 @@ def exposure_distribution(
         One territory; default the seven together.
     bins : int, default 40
         Number of concentration classes.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when None.
-    lang : {"en", "fr"}, default "en"
-        Language of the labels.
+    ax, lang
+        As for :func:`map`.
     title : str, optional
-        Title.
+        Title (default: pollutant, year, where, and which population weights were used).
 
     Returns
     -------
@@ -997,9 +991,11 @@ def target_plot(
         Station dimension.
     labels : bool, optional
         Write the station ids beside the points; default when there are at most 15.
-    ax, lang, title
-        Where to draw (a new figure when None), the language of the labels (``"en"`` or
-        ``"fr"``) and the title, as for :func:`map`.
+    ax, lang
+        As for :func:`map`.
+    title : str, optional
+        Title (default: pollutant, stations drawn and meeting the objective, and the
+        network's 90th percentile).
 
     Returns
     -------
@@ -1202,9 +1198,10 @@ def change_bars(
         ``factor``: three bars per territory (emissions, meteorology, background, hatched)
         and the total change as a diamond. ``sector``: for one `territory`, the emission and
         meteorology effects of each sector (not for NO2, split on its total only).
-    ax, lang, title
-        Where to draw (a new figure when None), the language of the labels (``"en"`` or
-        ``"fr"``) and the title, as for :func:`map`.
+    ax, lang
+        As for :func:`map`.
+    title : str, optional
+        Title (default: pollutant, period and territory).
 
     Returns
     -------

@@ -22,7 +22,7 @@ import math
 import tomllib
 import types
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -535,6 +535,59 @@ class MeteoConfig(_Section):
         return v
 
 
+class _PerKeyRange(typing.NamedTuple):
+    """Bounds ``0 <= value <= high`` (or ``< high``) of a per-sector or per-pollutant table
+    and how its message reads."""
+
+    key: Callable[[str], str]  # normalises a key: _sector or _pollutant
+    what: str  # the quantity, e.g. "release height"
+    symbol: str  # its symbol in the expectation, e.g. "h"
+    units: str
+    high: float
+    high_included: bool
+    guidance: str = ""  # typical values or a fix, added in parentheses
+
+
+#: The per-key tables of ``[dispersion]`` and their bounds.
+_PER_KEY_RANGES: dict[str, _PerKeyRange] = {
+    "release_height": _PerKeyRange(_sector, "release height", "h", "m", 1e4, False),
+    "initial_sigma_z": _PerKeyRange(
+        _sector,
+        "initial sigma_z",
+        "sigma_z0",
+        "m",
+        100.0,
+        True,
+        "about 1.5 to 2 m for road traffic, RLINE / Snyder et al. 2013",
+    ),
+    "deposition_velocity": _PerKeyRange(
+        _pollutant,
+        "deposition velocity",
+        "v_d",
+        "m s-1",
+        1.0,
+        True,
+        "0.001 to 0.05 for gases and fine particles; convert cm s-1 to m s-1",
+    ),
+}
+
+
+def _within(table: dict[str, float], bounds: _PerKeyRange) -> dict[str, float]:
+    """`table` under normalised keys, each value checked against `bounds` (NaN fails)."""
+    out = {}
+    for k, x in table.items():
+        below = x <= bounds.high if bounds.high_included else x < bounds.high
+        if not (x >= 0 and below):
+            op = "<=" if bounds.high_included else "<"
+            hint = f" ({bounds.guidance})" if bounds.guidance else ""
+            raise ValueError(
+                f"{bounds.what} of {k!r} is {x} {bounds.units}; expected 0 <= {bounds.symbol} "
+                f"{op} {bounds.high:g} {bounds.units}{hint}"
+            )
+        out[bounds.key(k)] = x
+    return out
+
+
 class DispersionConfig(_Section):
     """``[dispersion]``: climatological Gaussian-plume kernel."""
 
@@ -594,41 +647,10 @@ class DispersionConfig(_Section):
             )
         return v
 
-    @field_validator("release_height")
+    @field_validator(*_PER_KEY_RANGES)
     @classmethod
-    def _check_heights(cls, v: dict[str, float]) -> dict[str, float]:
-        out = {}
-        for k, h in v.items():
-            if not (h >= 0 and h < 1e4):
-                raise ValueError(f"release height of {k!r} is {h} m; expected 0 <= h < 10000 m")
-            out[_sector(k)] = h
-        return out
-
-    @field_validator("initial_sigma_z")
-    @classmethod
-    def _check_initial_sigma_z(cls, v: dict[str, float]) -> dict[str, float]:
-        out = {}
-        for k, s0 in v.items():
-            if not (s0 >= 0 and s0 <= 100.0):
-                raise ValueError(
-                    f"initial sigma_z of {k!r} is {s0} m; expected 0 <= sigma_z0 <= 100 m "
-                    "(about 1.5 to 2 m for road traffic, RLINE / Snyder et al. 2013)"
-                )
-            out[_sector(k)] = s0
-        return out
-
-    @field_validator("deposition_velocity")
-    @classmethod
-    def _check_velocities(cls, v: dict[str, float]) -> dict[str, float]:
-        out = {}
-        for k, vd in v.items():
-            if not (vd >= 0 and vd <= 1.0):
-                raise ValueError(
-                    f"deposition velocity of {k!r} is {vd} m s-1; expected 0 <= v_d <= 1 m s-1 "
-                    "(0.001 to 0.05 for gases and fine particles; convert cm s-1 to m s-1)"
-                )
-            out[_pollutant(k)] = vd
-        return out
+    def _check_per_key_ranges(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
+        return _within(v, _PER_KEY_RANGES[str(info.field_name)])
 
 
 class AttributionConfig(_Section):

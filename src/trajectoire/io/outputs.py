@@ -661,6 +661,8 @@ def cumulative_deposition(ds: xr.Dataset, *, on_gap: str = "raise") -> xr.Datase
     Returns
     -------
     xarray.Dataset
+        ``territory_deposition_cumulative`` (and its ``_number`` twin) on the years of `ds`;
+        empty when `ds` has no deposition, or on a gap with ``on_gap="warn"``.
 
     Raises
     ------
