@@ -13,14 +13,22 @@ urban Briggs coefficients. Prints the CPU time (``time.process_time``, all threa
   (:func:`trajectoire._kernels.stacks.footprint_from_class_profiles`, the path before) and
   :func:`trajectoire.dispersion.stack_footprints` (stacks placed alike in their cells share
   each cell's geometry, :func:`trajectoire._kernels.stacks.footprints_aligned`), their
-  ratio, and whether the footprints are identical (they must be, bit for bit).
+  ratio, and whether the footprints are identical (they must be, bit for bit);
+* the kernel sets of one release class that a sample year needs (inert, decay, two
+  deposition velocities, and the inert kernel of a second table, as a seasonal set has),
+  built one by one with :func:`trajectoire.dispersion.annual_kernel` (the path before) and
+  together with :func:`trajectoire.dispersion.longterm.annual_kernels` (sector masses and
+  crosswind terms shared between the sets), their ratio and whether the kernels are
+  identical (they must be, bit for bit).
+
+``--parts`` chooses among ``kernels``, ``stacks`` and ``joint`` (all three by default).
 
 Each figure is the best of ``--repeat`` runs after one warm-up (compilation). Report the
 load average (printed) beside the figures.
 
 Usage::
 
-    python benchmarks/bench_kernel_sharing.py [--repeat 2]
+    python benchmarks/bench_kernel_sharing.py [--repeat 2] [--parts kernels,stacks,joint]
 """
 
 from __future__ import annotations
@@ -88,15 +96,43 @@ def per_stack(table, kw, radius):
     return out
 
 
+def joint(table, other, res, radius, repeat):
+    """The kernel sets of one class one by one, then built together; prints the ratio."""
+    from trajectoire.dispersion.longterm import annual_kernels
+
+    sets = [(table, 0.0, 0.0), (table, 1e-4, 0.0), (table, 0.0, 0.002), (table, 0.0, 0.005),
+            (other, 0.0, 0.0)]  # fmt: skip
+    kw = dict(resolution=res, radius=radius)
+
+    def one_by_one():
+        return [disp.annual_kernel(met, decay_rate=k, deposition_velocity=vd, **kw).values
+                for met, k, vd in sets]  # fmt: skip
+
+    t_old, old = cpu(one_by_one, repeat)
+    t_new, new = cpu(lambda: annual_kernels(sets, **kw), repeat)
+    same = all(np.array_equal(o, n) for o, n in zip(old, new, strict=True))
+    print(f"kernel sets of one class ({len(sets)} sets, 100 m, 20 km): one by one {t_old:6.2f} s  "
+          f"together {t_new:6.2f} s  ratio {t_old / t_new:5.2f}  identical {same}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--parts", default="kernels,stacks,joint")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()}")
     table = tm.met_classes(load_meteo(2019)).isel(year=0)
     res, radius = 100.0, 20_000.0
-    cases = {"inert": {}, "decay": dict(decay_rate=1e-4),
-             "deposition": dict(deposition_velocity=0.002), "inert 25 m": dict(release_height=25.0)}  # fmt: skip
+    if "joint" in parts:
+        other = tm.met_classes(load_meteo(2020)).isel(year=0)
+        joint(table, other, res, radius, args.repeat)
+    if "kernels" not in parts:
+        cases = {}
+    else:
+        cases = {"inert": {}, "decay": dict(decay_rate=1e-4),
+                 "deposition": dict(deposition_velocity=0.002),
+                 "inert 25 m": dict(release_height=25.0)}  # fmt: skip
     base = None
     for name, kw in cases.items():
         t, _ = cpu(lambda kw=kw: disp.annual_kernel(table, resolution=res, radius=radius, **kw),
@@ -105,6 +141,9 @@ def main() -> None:
         print(
             f"annual_kernel {name:<11} (100 m, 20 km) CPU {t:6.2f} s  ratio to inert {t / base:5.2f}"
         )
+    if "stacks" not in parts:
+        print(f"load average at end {os.getloadavg()}")
+        return
     pts = pd.read_csv(REPO / "data/sample/point_sources.csv")
     pad = 21_000.0
     grid = Grid.from_bounds(pts.x.min() - pad, pts.y.min() - pad, pts.x.max() + pad,

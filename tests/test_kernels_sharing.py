@@ -151,3 +151,49 @@ def test_footprints_aligned_is_class_profiles_bit_for_bit(fx, fy, near, seed):
         assert got.shape == want[s].shape
         assert np.array_equal(got, want[s])
         assert want[s].max() > 0
+
+
+def _met(seed, n=1500):
+    import pandas as pd
+    import xarray as xr
+
+    from trajectoire import meteo as tm
+
+    rng = np.random.default_rng(seed)
+    met = xr.Dataset(
+        {
+            "wind_speed": ("time", rng.gamma(2.0, 1.5, n) + 0.5),
+            "wind_direction": ("time", rng.uniform(0, 360, n)),
+            "stability": ("time", np.array(list("ABCDEF"))[rng.integers(0, 6, n)]),
+        },
+        coords={"time": pd.date_range("2021-01-01", periods=n, freq="h")},
+        attrs={"anemometer_height": 10.0},
+    )
+    return tm.met_classes(met).isel(year=0)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    height=st.sampled_from([0.0, 4.0, 20.0]),
+    sz0=st.sampled_from([0.0, 3.0]),
+    seasonal=st.booleans(),
+    seed=st.integers(0, 3),
+)
+def test_annual_kernels_built_together_are_each_kernel_bit_for_bit(height, sz0, seasonal, seed):
+    """The kernels of several sets built together (shared sector masses, crosswind terms
+    and depletion integrals) equal each set's :func:`annual_kernel` exactly: inert, decay,
+    two deposition velocities (one table shared), decay with deposition, and a second
+    frequency table (a seasonal set: other weights and lids)."""
+    from trajectoire.dispersion.longterm import annual_kernel, annual_kernels
+
+    table = _met(seed)
+    other = _met(seed + 10) if seasonal else table
+    sets = [(table, 0.0, 0.0), (table, 1e-4, 0.0), (table, 0.0, 0.003), (other, 0.0, 0.0),
+            (table, 2e-5, 0.01), (other, 0.0, 0.003)]  # fmt: skip
+    kw = dict(resolution=200.0, radius=1600.0, release_height=height, initial_sigma_z=sz0)
+    got = annual_kernels(sets, **kw)
+    assert len(got) == len(sets)
+    for (met, rate, vd), k in zip(sets, got, strict=True):
+        want = annual_kernel(met, decay_rate=rate, deposition_velocity=vd, **kw).values
+        assert k.shape == want.shape and (k > 0).any()
+        np.testing.assert_array_equal(k, want)

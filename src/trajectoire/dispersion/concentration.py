@@ -46,6 +46,7 @@ from trajectoire.dispersion.longterm import (
     _sector_mode,
     _velocity,
     annual_kernel,
+    annual_kernels,
     kernel_half_width,
 )
 from trajectoire.dispersion.plume import _scheme
@@ -68,6 +69,7 @@ __all__ = [
     "dry_deposition",
     "source_deposition_flux",
     "stack_footprints",
+    "year_dispersions",
 ]
 
 _T_PER_UG = 1e-12
@@ -396,6 +398,10 @@ class YearDispersion:
     deposition_velocity : float, default 0
         Dry deposition velocity [m s-1] of the pollutant(s) this instance serves (source
         depletion in the kernels, see :func:`trajectoire.dispersion.annual_kernel`).
+    kernels : mapping of KernelClass to numpy.ndarray, optional
+        Kernels [ug m-3 per t yr-1] of some of the classes, already built with these
+        arguments (:func:`year_dispersions` builds those of several instances together);
+        the other classes are built here.
     """
 
     def __init__(
@@ -407,12 +413,17 @@ class YearDispersion:
         *,
         decay_rate: float = 0.0,
         deposition_velocity: float = 0.0,
+        kernels: Mapping[KernelClass, np.ndarray] | None = None,
     ) -> None:
         self.grid = grid
         self.settings = settings
         self.deposition_velocity = float(deposition_velocity)
         self.kernels: dict[KernelClass, np.ndarray] = _ClassKernels()
+        given = {} if kernels is None else {_class_key(c): k for c, k in kernels.items()}
         for c in dict.fromkeys(_class_key(h) for h in heights):
+            if c in given:
+                self.kernels[c] = np.asarray(given[c], dtype=np.float64)
+                continue
             k = annual_kernel(
                 met_year,
                 resolution=grid.resolution,
@@ -619,6 +630,61 @@ class YearDispersion:
         cols = np.arange(c0, c1)
         a = k[np.ix_(row - rows + m, col - cols + m)]
         return slice(r0, r1), slice(c0, c1), a
+
+
+def year_dispersions(
+    grid: Grid,
+    settings: DispersionSettings,
+    sets: Sequence[tuple[xr.Dataset, Sequence[float | KernelClass], float, float]],
+) -> list[YearDispersion]:
+    """The :class:`YearDispersion` of several kernel sets of one year, their kernels built
+    together class by class.
+
+    Parameters
+    ----------
+    grid : Grid
+        The run's grid (square cells).
+    settings : DispersionSettings
+        Radius, sigma scheme, heights.
+    sets : sequence of (xarray.Dataset, sequence, float, float)
+        ``(met_year, heights, decay_rate, deposition_velocity)`` of each set, as for
+        :class:`YearDispersion` (a frequency table, kernel classes, a loss rate [s-1], a
+        dry deposition velocity [m s-1]).
+
+    Returns
+    -------
+    list of YearDispersion
+        One per set, in order: the same kernels, bit for bit, as ``YearDispersion(grid,
+        met_year, settings, heights, decay_rate=..., deposition_velocity=...)``.
+
+    Notes
+    -----
+    The sets that need a class have their kernels of that class built by one call of
+    :func:`trajectoire.dispersion.longterm.annual_kernels`, which computes the sector masses
+    and crosswind terms they have in common once.
+    """
+    classes = [list(dict.fromkeys(_class_key(h) for h in heights)) for _, heights, _, _ in sets]
+    built: list[dict[KernelClass, np.ndarray]] = [{} for _ in sets]
+    for c in dict.fromkeys(c for cs in classes for c in cs):
+        which = [i for i, cs in enumerate(classes) if c in cs]
+        kernels = annual_kernels(
+            [(sets[i][0], sets[i][2], sets[i][3]) for i in which],
+            resolution=grid.resolution,
+            radius=settings.radius,
+            release_height=c[0],
+            receptor_height=settings.receptor_height,
+            sigma=settings.sigma,
+            initial_sigma_z=c[1],
+            sector_smoothing=settings.sector_shape,
+        )
+        for i, k in zip(which, kernels, strict=True):
+            built[i][c] = k
+    return [
+        YearDispersion(
+            grid, met, settings, heights, decay_rate=rate, deposition_velocity=vd, kernels=built[i]
+        )  # fmt: skip
+        for i, (met, heights, rate, vd) in enumerate(sets)
+    ]
 
 
 def annual_concentration(
