@@ -523,7 +523,12 @@ class YearDispersion:
         spectra = {}
         for h in self.settings.classes(sectors):
             sel = [i for i, sec in enumerate(sectors) if self.settings.class_of(sec) == h]
-            field = np.add.reduce([emission[i] for i in sel], dtype=np.float64)
+            # 0 + the planes in float64 in the order of `sel`, in place: the same bits as
+            # np.add.reduce over the stacked planes (which starts from +0 too), without
+            # stacking them
+            field = np.zeros(emission.shape[1:])
+            for i in sel:
+                field += emission[i]
             if field.any():
                 spectra[h] = self.spectrum(field)
         if not spectra:
@@ -853,8 +858,10 @@ def source_deposition_flux(
         ``(ny, nx)`` float64 [ug m-2 yr-1] (1 t = 1e12 ug): summed over the area it is
         ``1e12 ×`` the total emission, exactly what :func:`deposited_mass` gives back.
     """
-    e = np.asarray(emission, dtype=np.float64)
-    total = e.sum(axis=0) if e.ndim == 3 else e.copy()
+    e = np.asarray(emission)
+    # summed over the sectors in float64 without a float64 copy of the planes (the same
+    # bits: each value is converted, then added in sector order)
+    total = e.sum(axis=0, dtype=np.float64) if e.ndim == 3 else e.astype(np.float64)
     if stack_emission is not None and len(stack_emission):
         where = (np.asarray(stack_rows, dtype=np.int64), np.asarray(stack_cols, dtype=np.int64))
         np.add.at(total, where, np.asarray(stack_emission, dtype=np.float64))
