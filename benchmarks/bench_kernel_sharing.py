@@ -14,11 +14,12 @@ urban Briggs coefficients. Prints the CPU time (``time.process_time``, all threa
   :func:`trajectoire.dispersion.stack_footprints` (stacks placed alike in their cells share
   each cell's geometry, :func:`trajectoire._kernels.stacks.footprints_aligned`), their
   ratio, and whether the footprints are identical (they must be, bit for bit);
-* the kernel sets of one release class that a sample year needs (inert, decay, two
-  deposition velocities, and the inert kernel of a second table, as a seasonal set has),
-  built one by one with :func:`trajectoire.dispersion.annual_kernel` (the path before) and
-  together with :func:`trajectoire.dispersion.longterm.annual_kernels` (sector masses and
-  crosswind terms shared between the sets), their ratio and whether the kernels are
+* the 9 kernels a sample year needs (the inert set at 1, 4, 10 and 25 m; a seasonal set,
+  the 2020 table standing for its weighted one, at 1 m; decay with deposition at 1, 10 and
+  25 m; deposition at 1 m), built one by one with
+  :func:`trajectoire.dispersion.annual_kernel` (the path before) and together with
+  :func:`trajectoire.dispersion.longterm.annual_kernels` (sector masses shared between all
+  of them, crosswind terms between equal groups), their ratio and whether the kernels are
   identical (they must be, bit for bit).
 
 ``--parts`` chooses among ``kernels``, ``stacks`` and ``joint`` (all three by default).
@@ -97,21 +98,26 @@ def per_stack(table, kw, radius):
 
 
 def joint(table, other, res, radius, repeat):
-    """The kernel sets of one class one by one, then built together; prints the ratio."""
+    """The kernel sets of a sample year one by one, then built together; prints the ratio."""
     from trajectoire.dispersion.longterm import annual_kernels
 
-    sets = [(table, 0.0, 0.0), (table, 1e-4, 0.0), (table, 0.0, 0.002), (table, 0.0, 0.005),
-            (other, 0.0, 0.0)]  # fmt: skip
-    kw = dict(resolution=res, radius=radius)
+    # the sample's 2019 sets (inert, seasonal, UFP, TRWP) and their release classes
+    sets = [dict(freq_year=table, release_height=h) for h in (1.0, 4.0, 10.0, 25.0)]
+    sets += [dict(freq_year=other, release_height=1.0)]
+    sets += [dict(freq_year=table, release_height=h, decay_rate=6.4e-5, deposition_velocity=0.002)
+             for h in (1.0, 10.0, 25.0)]  # fmt: skip
+    sets += [dict(freq_year=table, release_height=1.0, deposition_velocity=0.004)]
+    kw = dict(resolution=res, radius=radius, sigma="briggs-urban")
 
     def one_by_one():
-        return [disp.annual_kernel(met, decay_rate=k, deposition_velocity=vd, **kw).values
-                for met, k, vd in sets]  # fmt: skip
+        return [disp.annual_kernel(one["freq_year"], **kw,
+                                   **{k: v for k, v in one.items() if k != "freq_year"}).values
+                for one in sets]  # fmt: skip
 
     t_old, old = cpu(one_by_one, repeat)
     t_new, new = cpu(lambda: annual_kernels(sets, **kw), repeat)
     same = all(np.array_equal(o, n) for o, n in zip(old, new, strict=True))
-    print(f"kernel sets of one class ({len(sets)} sets, 100 m, 20 km): one by one {t_old:6.2f} s  "
+    print(f"kernel sets of a year ({len(sets)} kernels, 100 m, 20 km): one by one {t_old:6.2f} s  "
           f"together {t_new:6.2f} s  ratio {t_old / t_new:5.2f}  identical {same}")  # fmt: skip
 
 

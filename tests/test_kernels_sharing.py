@@ -13,6 +13,7 @@ unshared kernels are themselves checked against numpy references
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -182,18 +183,39 @@ def _met(seed, n=1500):
 def test_annual_kernels_built_together_are_each_kernel_bit_for_bit(height, sz0, seasonal, seed):
     """The kernels of several sets built together (shared sector masses, crosswind terms
     and depletion integrals) equal each set's :func:`annual_kernel` exactly: inert, decay,
-    two deposition velocities (one table shared), decay with deposition, and a second
-    frequency table (a seasonal set: other weights and lids)."""
+    two deposition velocities (one table shared), decay with deposition, a second frequency
+    table (a seasonal set: other weights and lids), other release heights and initial
+    sigma_z (other crosswind terms, the same sector masses)."""
     from trajectoire.dispersion.longterm import annual_kernel, annual_kernels
 
     table = _met(seed)
     other = _met(seed + 10) if seasonal else table
-    sets = [(table, 0.0, 0.0), (table, 1e-4, 0.0), (table, 0.0, 0.003), (other, 0.0, 0.0),
-            (table, 2e-5, 0.01), (other, 0.0, 0.003)]  # fmt: skip
-    kw = dict(resolution=200.0, radius=1600.0, release_height=height, initial_sigma_z=sz0)
+    sets = [
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0),
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0, decay_rate=1e-4),
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0, deposition_velocity=0.003),
+        dict(freq_year=other, release_height=height, initial_sigma_z=sz0),
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0, decay_rate=2e-5,
+             deposition_velocity=0.01),
+        dict(freq_year=other, release_height=height, initial_sigma_z=sz0, deposition_velocity=0.003),
+        dict(freq_year=table, release_height=height + 10.0, initial_sigma_z=sz0),
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0 + 2.0, decay_rate=1e-4),
+        dict(freq_year=other, release_height=25.0, deposition_velocity=0.003),
+    ]  # fmt: skip
+    kw = dict(resolution=200.0, radius=1600.0)
     got = annual_kernels(sets, **kw)
     assert len(got) == len(sets)
-    for (met, rate, vd), k in zip(sets, got, strict=True):
-        want = annual_kernel(met, decay_rate=rate, deposition_velocity=vd, **kw).values
+    for one, k in zip(sets, got, strict=True):
+        want = annual_kernel(one["freq_year"], **{**kw, **{k_: v for k_, v in one.items()
+                                                         if k_ != "freq_year"}}).values  # fmt: skip
         assert k.shape == want.shape and (k > 0).any()
         np.testing.assert_array_equal(k, want)
+
+
+def test_annual_kernels_reject_unknown_set_keys():
+    from trajectoire.dispersion.longterm import annual_kernels
+    from trajectoire.errors import InputError
+
+    with pytest.raises(InputError, match="expected 'freq_year'"):
+        annual_kernels([dict(freq_year=_met(0), release_hieght=4.0)], resolution=200.0,
+                       radius=1600.0)  # fmt: skip

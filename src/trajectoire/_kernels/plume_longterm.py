@@ -654,19 +654,32 @@ def annual_kernel_grid(
 
 
 @njit(cache=CACHE)
-def sets_layout(hs, zis, clss, gset, vds, itab, dtab):
+def sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab):
     """Which groups of several kernel sets share work, for :func:`point_density_sets`.
 
     Returns ``(ucls, gci, base, ibase)``: the distinct stability classes, the index in
     ``ucls`` of each group's class, the first group (of any set) with the same release
-    height, lid and class, whose crosswind term the group shares, and for a group of a
-    depositing set (``vds[gset[g]] > 0``) the first such group of a depositing set with the
-    same depletion tables, whose depletion integral it shares (-1 for the other groups).
+    height, lid, class and initial sigma_z (``sz0s[gset[g]]``), whose crosswind term the
+    group shares, and for a group of a depositing set (``vds[gset[g]] > 0``) the first such
+    group of a depositing set with the same depletion tables, whose depletion integral it
+    shares (-1 for the other groups).
     """
-    ucls, gci, base = shared_layout(hs, zis, clss, itab, dtab, 0.0)
+    ucls, gci, _ = shared_layout(hs, zis, clss, itab, dtab, 0.0)
     ng = clss.shape[0]
+    base = np.empty(ng, dtype=np.int64)
     ibase = np.full(ng, -1, dtype=np.int64)
     for g in range(ng):
+        base[g] = g
+        for b in range(g):
+            if (
+                base[b] == b
+                and clss[b] == clss[g]
+                and hs[b] == hs[g]
+                and zis[b] == zis[g]
+                and sz0s[gset[b]] == sz0s[gset[g]]
+            ):
+                base[g] = b
+                break
         if vds[gset[g]] <= 0.0:
             continue
         ibase[g] = g
@@ -680,16 +693,17 @@ def sets_layout(hs, zis, clss, gset, vds, itab, dtab):
 
 
 @njit(cache=CACHE)
-def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0, decay_ks, vds,
+def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds,
                        s0, ds, itab, dtab, layout, buf, cw, done, ival, lo_k, tot):  # fmt: skip
     """:func:`point_density_shared` of several kernel sets at once, bit for bit.
 
     The groups of all the sets are stacked (`gset` gives the set of each group, in order;
-    `decay_ks` and `vds` the loss rate [s-1] and deposition velocity [m s-1] of each set,
-    `itab`, `dtab` the depletion tables of each group, unused for a set with ``v_d = 0``).
-    Sets built from the same kind of point (the same height class) compute the same sector
-    masses and, for groups of equal class, height and lid, the same crosswind term: each is
-    computed once here (:func:`sets_layout`), and each set adds its own groups in the order of
+    `sz0s`, `decay_ks` and `vds` the initial sigma_z [m], loss rate [s-1] and deposition
+    velocity [m s-1] of each set, `itab`, `dtab` the depletion tables of each group, unused
+    for a set with ``v_d = 0``). The sector masses depend on a group only through its
+    stability class, whatever its release height, and the crosswind term on its class,
+    height, lid and initial sigma_z: each is computed once here for all the sets
+    (:func:`sets_layout`), and each set adds its own groups in the order of
     :func:`point_density_shared`. Writes the density of set ``s`` into ``tot[s]``; returns
     False (and writes nothing) where a class has more than :data:`SHARE_CAP` sector edges
     within reach, where the caller computes each set with :func:`point_density`.
@@ -720,7 +734,7 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0, de
             continue
         b = base[g]
         if not done[b]:
-            cw[b] = crosswind_unit(r, z, hs[b], zis[b], scheme, clss[b], sz0)
+            cw[b] = crosswind_unit(r, z, hs[b], zis[b], scheme, clss[b], sz0s[gset[b]])
             done[b] = True
         s = gset[g]
         c = cw[b]
@@ -740,29 +754,30 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0, de
 
 
 @njit(cache=CACHE)
-def _set_density(dx, dy, s, z, a, hs, zis, clss, invus, starts, scheme, sz0, decay_ks, vds,
+def _set_density(dx, dy, s, z, a, hs, zis, clss, invus, starts, scheme, sz0s, decay_ks, vds,
                  s0, ds, itab, dtab):  # fmt: skip
     """:func:`point_density` (``SECTOR_GAUSS``) of set `s` of the stacked groups."""
     lo, hi = starts[s], starts[s + 1]
     dep = (vds[s], s0, ds, itab[lo:hi], dtab[lo:hi])
     return point_density(dx, dy, z, a[lo:hi], hs[lo:hi], zis[lo:hi], clss[lo:hi],
-                         invus[lo:hi], scheme, sz0, decay_ks[s], SECTOR_GAUSS, dep)  # fmt: skip
+                         invus[lo:hi], scheme, sz0s[s], decay_ks[s], SECTOR_GAUSS, dep)  # fmt: skip
 
 
 @njit(parallel=True, cache=CACHE)
-def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0, decay_ks, vds,
+def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s, decay_ks, vds,
                         s0, ds, itab, dtab, radius, gl_x, gl_w, gl_n, level_edges, breaks, ax,
                         aw, rx, rw, ndec, out):  # fmt: skip
-    """:func:`annual_kernel_grid` (``SECTOR_GAUSS``) of several kernel sets of one release
-    class at once, bit for bit the kernel of each set built alone.
+    """:func:`annual_kernel_grid` (``SECTOR_GAUSS``) of several kernel sets at once, bit for
+    bit the kernel of each set built alone.
 
     The groups of the sets are stacked: set ``s`` is rows ``starts[s]:starts[s + 1]`` of
-    `a`, `hs`, `zis`, `clss`, `invus` (each set's own :func:`annual_kernel_grid` arguments),
-    with loss rate ``decay_ks[s]`` [s-1], deposition velocity ``vds[s]`` [m s-1] and the
-    depletion tables of its groups in `itab`, `dtab` (on the common nodes `s0`, `ds`; any
-    values for a set with ``v_d = 0``). The sets share the points of the quadrature, hence
-    the sector masses of each stability class and the crosswind terms
-    (:func:`point_density_sets`). ``out[s]`` is the kernel of set ``s``.
+    `a`, `hs`, `zis`, `clss`, `invus` (each set's own :func:`annual_kernel_grid` arguments,
+    any release heights), with initial sigma_z ``sz0s[s]`` [m], loss rate ``decay_ks[s]``
+    [s-1], deposition velocity ``vds[s]`` [m s-1] and the depletion tables of its groups in
+    `itab`, `dtab` (on the common nodes `s0`, `ds`; any values for a set with ``v_d = 0``).
+    The sets share the points of the quadrature, hence the sector masses of each stability
+    class and the crosswind terms of equal groups (:func:`point_density_sets`). ``out[s]``
+    is the kernel of set ``s``.
     """
     n = 2 * m + 1
     nlev = level_edges.shape[0]
@@ -771,7 +786,7 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0,
     gset = np.empty(ng, dtype=np.int64)
     for s in range(nset):
         gset[starts[s] : starts[s + 1]] = s
-    layout = sets_layout(hs, zis, clss, gset, vds, itab, dtab)
+    layout = sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab)
     nc = layout[0].shape[0]
     for i in prange(n):
         buf = np.empty((nc, 3, SHARE_CAP))
@@ -793,7 +808,7 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0,
                 for s in range(nset):
                     lo, hi = starts[s], starts[s + 1]
                     clim = (z, a[lo:hi], hs[lo:hi], zis[lo:hi], clss[lo:hi], invus[lo:hi],
-                            scheme, sz0, decay_ks[s], SECTOR_GAUSS,
+                            scheme, sz0s[s], decay_ks[s], SECTOR_GAUSS,
                             (vds[s], s0, ds, itab[lo:hi], dtab[lo:hi]))  # fmt: skip
                     out[s, i, j] = _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec) / (
                         res * res
@@ -810,11 +825,11 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0,
                 for q in range(nq):
                     sy = gl_x[lev, q] * res
                     if not point_density_sets(east - sx, north - sy, z, a, hs, zis, clss, invus,
-                                              gset, scheme, sz0, decay_ks, vds, s0, ds, itab,
+                                              gset, scheme, sz0s, decay_ks, vds, s0, ds, itab,
                                               dtab, layout, buf, cw, done, ival, lo_k, tot):  # fmt: skip
                         for s in range(nset):
                             tot[s] = _set_density(east - sx, north - sy, s, z, a, hs, zis, clss,
-                                                  invus, starts, scheme, sz0, decay_ks, vds, s0,
+                                                  invus, starts, scheme, sz0s, decay_ks, vds, s0,
                                                   ds, itab, dtab)  # fmt: skip
                     for s in range(nset):
                         acc[s] += gl_w[lev, p] * gl_w[lev, q] * tot[s]

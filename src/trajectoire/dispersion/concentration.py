@@ -664,30 +664,36 @@ def year_dispersions(
 
     Notes
     -----
-    The sets that need a class have their kernels of that class built by one call of
+    The kernels of every set and class are built by one call of
     :func:`trajectoire.dispersion.longterm.annual_kernels`, which computes the sector masses
     and crosswind terms they have in common once.
     """
     classes = [list(dict.fromkeys(_class_key(h) for h in heights)) for _, heights, _, _ in sets]
+    which = [(i, c) for i, cs in enumerate(classes) for c in cs]
+    kernels = annual_kernels(
+        [
+            {
+                "freq_year": sets[i][0],
+                "release_height": c[0],
+                "initial_sigma_z": c[1],
+                "decay_rate": sets[i][2],
+                "deposition_velocity": sets[i][3],
+            }
+            for i, c in which
+        ],
+        resolution=grid.resolution,
+        radius=settings.radius,
+        receptor_height=settings.receptor_height,
+        sigma=settings.sigma,
+        sector_smoothing=settings.sector_shape,
+    )
     built: list[dict[KernelClass, np.ndarray]] = [{} for _ in sets]
-    for c in dict.fromkeys(c for cs in classes for c in cs):
-        which = [i for i, cs in enumerate(classes) if c in cs]
-        kernels = annual_kernels(
-            [(sets[i][0], sets[i][2], sets[i][3]) for i in which],
-            resolution=grid.resolution,
-            radius=settings.radius,
-            release_height=c[0],
-            receptor_height=settings.receptor_height,
-            sigma=settings.sigma,
-            initial_sigma_z=c[1],
-            sector_smoothing=settings.sector_shape,
-        )
-        for i, k in zip(which, kernels, strict=True):
-            built[i][c] = k
+    for (i, c), k in zip(which, kernels, strict=True):
+        built[i][c] = k
     return [
         YearDispersion(
             grid, met, settings, heights, decay_rate=rate, deposition_velocity=vd, kernels=built[i]
-        )  # fmt: skip
+        )
         for i, (met, heights, rate, vd) in enumerate(sets)
     ]
 

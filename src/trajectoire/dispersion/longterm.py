@@ -11,7 +11,7 @@ emission grids by :class:`trajectoire.dispersion.ConvolutionPlan`; the stacks of
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -346,29 +346,29 @@ def _kernel_inputs(
     return _KernelInputs(m, res, rad, z, h, sz0, k, vd, code, smooth, groups, rules, dep)
 
 
+SET_KEYS = ("freq_year", "release_height", "initial_sigma_z", "decay_rate", "deposition_velocity")
+"""The arguments of :func:`annual_kernel` that each set of :func:`annual_kernels` gives."""
+
+
 def annual_kernels(
-    sets: Sequence[tuple[xr.Dataset, float, float]],
+    sets: Sequence[Mapping[str, Any]],
     *,
     resolution: float,
     radius: float,
-    release_height: float = 0.0,
     receptor_height: float = 1.5,
     sigma: str = "briggs-urban",
-    initial_sigma_z: float = 0.0,
     sector_smoothing: bool | str = "gauss",
     refine: int = 1,
 ) -> list[np.ndarray]:
-    """The :func:`annual_kernel` values of several kernel sets of one release class, built
-    together.
+    """The :func:`annual_kernel` values of several kernel sets, built together.
 
     Parameters
     ----------
-    sets : sequence of (xarray.Dataset, float, float)
-        ``(freq_year, decay_rate, deposition_velocity)`` of each set, as for
-        :func:`annual_kernel` (a frequency table [-], a loss rate [s-1], a dry deposition
-        velocity [m s-1]).
-    resolution, radius, release_height, receptor_height, sigma, initial_sigma_z, \
-sector_smoothing, refine
+    sets : sequence of mapping
+        The arguments of :func:`annual_kernel` of each set (:data:`SET_KEYS`):
+        ``freq_year`` (required), ``release_height`` [m], ``initial_sigma_z`` [m],
+        ``decay_rate`` [s-1] and ``deposition_velocity`` [m s-1] (defaults as there).
+    resolution, radius, receptor_height, sigma, sector_smoothing, refine
         As for :func:`annual_kernel`, common to the sets.
 
     Returns
@@ -380,34 +380,21 @@ sector_smoothing, refine
     Raises
     ------
     trajectoire.InputError
-        As :func:`annual_kernel`.
+        As :func:`annual_kernel`; a set without ``freq_year`` or with another key.
 
     Notes
     -----
-    The kernels of one release class are integrated on the same points: with Gaussian
-    sectors (the default) the sector masses of each stability class (the ``erfc`` of the
-    sector edges) and the crosswind terms of groups with the same class and lid are the same
-    in every set, so they are computed once for all the sets (``annual_kernel_grids`` of
-    :mod:`trajectoire._kernels.plume_longterm`); each set then adds its own weights, losses
-    and depletion in the order of its own build. Other sector shapes, or sets with
-    different numbers of directions, are built one by one.
+    The kernels are integrated on the same points (one resolution, radius and quadrature):
+    with Gaussian sectors (the default) the sector masses of each stability class (the
+    ``erfc`` of the sector edges) are the same for every release height, table, loss and
+    deposition, and the crosswind terms of groups with the same class, height, lid and
+    initial sigma_z are the same, so they are computed once for all the sets
+    (``annual_kernel_grids`` of :mod:`trajectoire._kernels.plume_longterm`); each set then
+    adds its own weights, losses and depletion in the order of its own build. Other sector
+    shapes, or sets with different numbers of directions, are built one by one.
     """
-    inputs = [
-        _kernel_inputs(
-            met,
-            resolution,
-            radius,
-            release_height,
-            receptor_height,
-            sigma,
-            rate,
-            initial_sigma_z,
-            sector_smoothing,
-            refine,
-            vd,
-        )  # fmt: skip
-        for met, rate, vd in sets
-    ]
+    inputs = [_set_inputs(one, resolution, radius, receptor_height, sigma, sector_smoothing,
+                          refine) for one in sets]  # fmt: skip
     if not inputs:
         return []
     first = inputs[0]
@@ -427,12 +414,43 @@ sector_smoothing, refine
         return outs
     a, hs, zis, cls, ius = (np.concatenate([i.groups[n] for i in inputs]) for n in range(5))
     starts = np.cumsum([0] + [i.groups[0].shape[0] for i in inputs]).astype(np.int64)
+    sz0s, ks, vds = (np.array([getattr(i, f) for i in inputs]) for f in ("sz0", "k", "vd"))
     s0, ds, itab, dtab = _stacked_depletion(inputs)
     out = np.zeros((len(inputs), 2 * m + 1, 2 * m + 1))
-    _lt.annual_kernel_grids(m, first.res, first.z, a, hs, zis, cls, ius, starts, first.code, first.sz0,
-                            np.array([i.k for i in inputs]), np.array([i.vd for i in inputs]),
-                            s0, ds, itab, dtab, first.rad, *first.rules, 6, out)  # fmt: skip
+    _lt.annual_kernel_grids(m, first.res, first.z, a, hs, zis, cls, ius, starts, first.code, sz0s,
+                            ks, vds, s0, ds, itab, dtab, first.rad, *first.rules, 6, out)  # fmt: skip
     return list(out)
+
+
+def _set_inputs(
+    one: Mapping[str, Any],
+    resolution: float,
+    radius: float,
+    receptor_height: float,
+    sigma: str,
+    sector_smoothing: bool | str,
+    refine: int,
+) -> _KernelInputs:
+    """:func:`_kernel_inputs` of one set of :func:`annual_kernels`."""
+    other = sorted(set(one) - set(SET_KEYS))
+    if "freq_year" not in one or other:
+        raise InputError(
+            f"annual_kernels: a set with keys {sorted(one)}; expected 'freq_year' and any of "
+            f"{list(SET_KEYS[1:])}."
+        )
+    return _kernel_inputs(
+        one["freq_year"],
+        resolution,
+        radius,
+        one.get("release_height", 0.0),
+        receptor_height,
+        sigma,
+        one.get("decay_rate", 0.0),
+        one.get("initial_sigma_z", 0.0),
+        sector_smoothing,
+        refine,
+        one.get("deposition_velocity", 0.0),
+    )
 
 
 def _stacked_depletion(inputs: list[_KernelInputs]) -> tuple[float, float, np.ndarray, np.ndarray]:
