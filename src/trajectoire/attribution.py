@@ -92,7 +92,7 @@ def _present_first(present: np.ndarray, count: np.ndarray, k: int) -> np.ndarray
     integers, without sorting: in each cell the origins present (in their order), then the
     others; origin ``o`` goes to slot ``(number of present origins before it)`` when present,
     else ``count + (number of absent origins before it)``. `count` is the number present."""
-    small = np.int16 if present.shape[0] < 2**15 else np.int64
+    small: npt.DTypeLike = np.int16 if present.shape[0] < 2**15 else np.int64
     before = np.cumsum(present, axis=0, dtype=small) - present
     origin = np.arange(present.shape[0], dtype=small)[:, None, None]
     slot = np.where(present, before, count.astype(small) + origin - before)
