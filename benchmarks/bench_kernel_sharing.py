@@ -13,14 +13,23 @@ urban Briggs coefficients. Prints the CPU time (``time.process_time``, all threa
   (:func:`trajectoire._kernels.stacks.footprint_from_class_profiles`, the path before) and
   :func:`trajectoire.dispersion.stack_footprints` (stacks placed alike in their cells share
   each cell's geometry, :func:`trajectoire._kernels.stacks.footprints_aligned`), their
-  ratio, and whether the footprints are identical (they must be, bit for bit).
+  ratio, and whether the footprints are identical (they must be, bit for bit);
+* the 9 kernels a sample year needs (the inert set at 1, 4, 10 and 25 m; a seasonal set,
+  the 2020 table standing for its weighted one, at 1 m; decay with deposition at 1, 10 and
+  25 m; deposition at 1 m), built one by one with
+  :func:`trajectoire.dispersion.annual_kernel` (the path before) and together with
+  :func:`trajectoire.dispersion.longterm.annual_kernels` (sector masses shared between all
+  of them, crosswind terms between equal groups), their ratio and whether the kernels are
+  identical (they must be, bit for bit).
+
+``--parts`` chooses among ``kernels``, ``stacks`` and ``joint`` (all three by default).
 
 Each figure is the best of ``--repeat`` runs after one warm-up (compilation). Report the
 load average (printed) beside the figures.
 
 Usage::
 
-    python benchmarks/bench_kernel_sharing.py [--repeat 2]
+    python benchmarks/bench_kernel_sharing.py [--repeat 2] [--parts kernels,stacks,joint]
 """
 
 from __future__ import annotations
@@ -88,15 +97,48 @@ def per_stack(table, kw, radius):
     return out
 
 
+def joint(table, other, res, radius, repeat):
+    """The kernel sets of a sample year one by one, then built together; prints the ratio."""
+    from trajectoire.dispersion.longterm import annual_kernels
+
+    # the sample's 2019 sets (inert, seasonal, UFP, TRWP) and their release classes
+    sets = [dict(freq_year=table, release_height=h) for h in (1.0, 4.0, 10.0, 25.0)]
+    sets += [dict(freq_year=other, release_height=1.0)]
+    sets += [dict(freq_year=table, release_height=h, decay_rate=6.4e-5, deposition_velocity=0.002)
+             for h in (1.0, 10.0, 25.0)]  # fmt: skip
+    sets += [dict(freq_year=table, release_height=1.0, deposition_velocity=0.004)]
+    kw = dict(resolution=res, radius=radius, sigma="briggs-urban")
+
+    def one_by_one():
+        return [disp.annual_kernel(one["freq_year"], **kw,
+                                   **{k: v for k, v in one.items() if k != "freq_year"}).values
+                for one in sets]  # fmt: skip
+
+    t_old, old = cpu(one_by_one, repeat)
+    t_new, new = cpu(lambda: annual_kernels(sets, **kw), repeat)
+    same = all(np.array_equal(o, n) for o, n in zip(old, new, strict=True))
+    print(f"kernel sets of a year ({len(sets)} kernels, 100 m, 20 km): one by one {t_old:6.2f} s  "
+          f"together {t_new:6.2f} s  ratio {t_old / t_new:5.2f}  identical {same}")  # fmt: skip
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--parts", default="kernels,stacks,joint")
     args = ap.parse_args()
+    parts = set(args.parts.split(","))
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()}")
     table = tm.met_classes(load_meteo(2019)).isel(year=0)
     res, radius = 100.0, 20_000.0
-    cases = {"inert": {}, "decay": dict(decay_rate=1e-4),
-             "deposition": dict(deposition_velocity=0.002), "inert 25 m": dict(release_height=25.0)}  # fmt: skip
+    if "joint" in parts:
+        other = tm.met_classes(load_meteo(2020)).isel(year=0)
+        joint(table, other, res, radius, args.repeat)
+    if "kernels" not in parts:
+        cases = {}
+    else:
+        cases = {"inert": {}, "decay": dict(decay_rate=1e-4),
+                 "deposition": dict(deposition_velocity=0.002),
+                 "inert 25 m": dict(release_height=25.0)}  # fmt: skip
     base = None
     for name, kw in cases.items():
         t, _ = cpu(lambda kw=kw: disp.annual_kernel(table, resolution=res, radius=radius, **kw),
@@ -105,6 +147,9 @@ def main() -> None:
         print(
             f"annual_kernel {name:<11} (100 m, 20 km) CPU {t:6.2f} s  ratio to inert {t / base:5.2f}"
         )
+    if "stacks" not in parts:
+        print(f"load average at end {os.getloadavg()}")
+        return
     pts = pd.read_csv(REPO / "data/sample/point_sources.csv")
     pad = 21_000.0
     grid = Grid.from_bounds(pts.x.min() - pad, pts.y.min() - pad, pts.x.max() + pad,

@@ -208,3 +208,27 @@ def test_shapley_efficiency_and_symmetry(a0, a1):
 def test_shapley_player_limits():
     with pytest.raises(InputError, match="1 to 10"):
         shapley_values([], lambda s: 0.0)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 9), st.floats(0.05, 0.9))
+def test_origin_layers_order_is_the_stable_argsort(seed, n_o, p):
+    """The origins of each cell, present ones first in their order, then the others: the
+    same integers as the stable argsort of ``~present`` (the sort it replaces), and the
+    layers hold every present origin with its fraction."""
+    from trajectoire.attribution import _present_first
+
+    rng = np.random.default_rng(seed)
+    present = rng.random((n_o, 6, 7)) < p
+    count = present.sum(axis=0)
+    k = int(max(1, count.max()))
+    want = np.argsort(~present, axis=0, kind="stable")[:k]
+    got = _present_first(present, count, k)
+    assert got.dtype == want.dtype and np.array_equal(got, want)
+    frac = np.where(present, rng.random(present.shape), 0.0)
+    if k <= 4:
+        idx, fr = origin_layers(frac)
+        rebuilt = np.zeros_like(frac)
+        for q in range(idx.shape[0]):
+            yy, xx = np.nonzero(idx[q] >= 0)
+            rebuilt[idx[q][yy, xx], yy, xx] = fr[q][yy, xx]
+        assert np.array_equal(rebuilt, frac)

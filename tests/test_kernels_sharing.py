@@ -13,6 +13,7 @@ unshared kernels are themselves checked against numpy references
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -151,3 +152,112 @@ def test_footprints_aligned_is_class_profiles_bit_for_bit(fx, fy, near, seed):
         assert got.shape == want[s].shape
         assert np.array_equal(got, want[s])
         assert want[s].max() > 0
+
+
+def _met(seed, n=1500):
+    import pandas as pd
+    import xarray as xr
+
+    from trajectoire import meteo as tm
+
+    rng = np.random.default_rng(seed)
+    met = xr.Dataset(
+        {
+            "wind_speed": ("time", rng.gamma(2.0, 1.5, n) + 0.5),
+            "wind_direction": ("time", rng.uniform(0, 360, n)),
+            "stability": ("time", np.array(list("ABCDEF"))[rng.integers(0, 6, n)]),
+        },
+        coords={"time": pd.date_range("2021-01-01", periods=n, freq="h")},
+        attrs={"anemometer_height": 10.0},
+    )
+    return tm.met_classes(met).isel(year=0)
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    height=st.sampled_from([0.0, 4.0, 20.0]),
+    sz0=st.sampled_from([0.0, 3.0]),
+    seasonal=st.booleans(),
+    seed=st.integers(0, 3),
+)
+def test_annual_kernels_built_together_are_each_kernel_bit_for_bit(height, sz0, seasonal, seed):
+    """The kernels of several sets built together (shared sector masses, crosswind terms
+    and depletion integrals) equal each set's :func:`annual_kernel` exactly: inert, decay,
+    two deposition velocities (one table shared), decay with deposition, a second frequency
+    table (a seasonal set: other weights and lids), other release heights and initial
+    sigma_z (other crosswind terms, the same sector masses)."""
+    from trajectoire.dispersion.longterm import annual_kernel, annual_kernels
+
+    table = _met(seed)
+    other = _met(seed + 10) if seasonal else table
+    sets = [
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0),
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0, decay_rate=1e-4),
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0, deposition_velocity=0.003),
+        dict(freq_year=other, release_height=height, initial_sigma_z=sz0),
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0, decay_rate=2e-5,
+             deposition_velocity=0.01),
+        dict(freq_year=other, release_height=height, initial_sigma_z=sz0, deposition_velocity=0.003),
+        dict(freq_year=table, release_height=height + 10.0, initial_sigma_z=sz0),
+        dict(freq_year=table, release_height=height, initial_sigma_z=sz0 + 2.0, decay_rate=1e-4),
+        dict(freq_year=other, release_height=25.0, deposition_velocity=0.003),
+    ]  # fmt: skip
+    kw = dict(resolution=200.0, radius=1600.0)
+    got = annual_kernels(sets, **kw)
+    assert len(got) == len(sets)
+    for one, k in zip(sets, got, strict=True):
+        want = annual_kernel(one["freq_year"], **{**kw, **{k_: v for k_, v in one.items()
+                                                         if k_ != "freq_year"}}).values  # fmt: skip
+        assert k.shape == want.shape and (k > 0).any()
+        np.testing.assert_array_equal(k, want)
+
+
+def test_annual_kernels_reject_unknown_set_keys():
+    from trajectoire.dispersion.longterm import annual_kernels
+    from trajectoire.errors import InputError
+
+    with pytest.raises(InputError, match="expected 'freq_year'"):
+        annual_kernels([dict(freq_year=_met(0), release_hieght=4.0)], resolution=200.0,
+                       radius=1600.0)  # fmt: skip
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    dx=st.floats(-20_000.0, 20_000.0),
+    dy=st.floats(-20_000.0, 20_000.0),
+    seed=st.integers(0, 5),
+)
+def test_point_density_sets_is_each_sets_point_density_bit_for_bit(dx, dy, seed):
+    """:func:`point_density_sets` at one point: each set's value is its own
+    :func:`point_density` exactly (sets of other heights, initial sigma_z, losses and
+    depletion stacked), and so is the per-set fallback ``_set_density``."""
+    a, hs, zis, cls, invus = groups(seed)
+    a2, _, zis2, cls2, invus2 = groups(seed + 1, speeds=1)
+    stacked = [(a, hs, zis, cls, invus, 0.0, 0.0, 0.0), (a, hs, zis, cls, invus, 0.0, 1e-4, 0.003),
+               (a2, np.full(cls2.size, 25.0), zis2, cls2, invus2, 2.0, 0.0, 0.0),
+               (a, hs, zis, cls, invus, 0.0, 0.0, 0.003)]  # fmt: skip
+    deps = [deposition(1.5, s[1], s[2], s[3], s[7]) for s in stacked]
+    nk = max(d[3].shape[1] for d in deps)
+    itab = np.concatenate([d[3] if s[7] > 0 else np.zeros((s[3].size, nk))
+                           for s, d in zip(stacked, deps, strict=True)])  # fmt: skip
+    dtab = np.concatenate([d[4] if s[7] > 0 else np.zeros((s[3].size, nk))
+                           for s, d in zip(stacked, deps, strict=True)])  # fmt: skip
+    s0, ds = deps[1][1], deps[1][2]
+    cat = [np.concatenate([s[n] for s in stacked]) for n in range(5)]
+    starts = np.cumsum([0] + [s[3].size for s in stacked]).astype(np.int64)
+    gset = np.repeat(np.arange(len(stacked)), np.diff(starts))
+    sz0s, ks, vds = (np.array([s[n] for s in stacked]) for n in (5, 6, 7))
+    layout = lt.sets_layout(cat[1], cat[2], cat[3], gset, sz0s, vds, itab, dtab)
+    ng, nc = cat[3].size, layout[0].size
+    buffers = (np.empty((nc, 3, lt.SHARE_CAP)), np.empty(ng), np.zeros(2 * ng, dtype=np.bool_),
+               np.empty(ng), np.empty((nc, 2), dtype=np.int64))  # fmt: skip
+    tot = np.full(len(stacked), np.nan)
+    ok = lt.point_density_sets(dx, dy, 1.5, *cat, gset, 1, sz0s, ks, vds, s0, ds, itab, dtab,
+                               layout, *buffers, tot)  # fmt: skip
+    assert ok
+    for i, (s, dep) in enumerate(zip(stacked, deps, strict=True)):
+        want = lt.point_density(dx, dy, 1.5, *s[:5], 1, s[5], s[6], lt.SECTOR_GAUSS, dep)
+        assert tot[i] == want
+        alone = lt._set_density(dx, dy, i, 1.5, *cat, starts, 1, sz0s, ks, vds, s0, ds, itab,
+                                dtab)  # fmt: skip
+        assert alone == want

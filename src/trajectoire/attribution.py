@@ -81,10 +81,26 @@ def origin_layers(
     k = int(max(1, count.max()))
     if k > max_overlap:
         raise InputError(f"origin_layers: {k} origins overlap in one cell (max {max_overlap}).")
-    order = np.argsort(~present, axis=0, kind="stable")[:k]
+    order = _present_first(present, count, k)
     frac = np.take_along_axis(f, order, axis=0)
     index = np.where(frac > 0, order, -1).astype(np.int64)
     return index, np.where(index >= 0, frac, 0.0)
+
+
+def _present_first(present: np.ndarray, count: np.ndarray, k: int) -> np.ndarray:
+    """The first `k` rows of ``np.argsort(~present, axis=0, kind="stable")``, the same
+    integers, without sorting: in each cell the origins present (in their order), then the
+    others; origin ``o`` goes to slot ``(number of present origins before it)`` when present,
+    else ``count + (number of absent origins before it)``. `count` is the number present."""
+    small: npt.DTypeLike = np.int16 if present.shape[0] < 2**15 else np.int64
+    before = np.cumsum(present, axis=0, dtype=small) - present
+    origin = np.arange(present.shape[0], dtype=small)[:, None, None]
+    slot = np.where(present, before, count.astype(small) + origin - before)
+    order = np.empty((k, *present.shape[1:]), dtype=np.intp)
+    for o in range(present.shape[0]):
+        for p in range(k):
+            order[p][slot[o] == p] = o
+    return order
 
 
 def aggregate_by_origin_window(

@@ -653,6 +653,189 @@ def annual_kernel_grid(
             out[i, j] = tot
 
 
+@njit(cache=CACHE)
+def sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab):
+    """Which groups of several kernel sets share work, for :func:`point_density_sets`.
+
+    Returns ``(ucls, gci, base, ibase)``: the distinct stability classes, the index in
+    ``ucls`` of each group's class, the first group (of any set) with the same release
+    height, lid, class and initial sigma_z (``sz0s[gset[g]]``), whose crosswind term the
+    group shares, and for a group of a depositing set (``vds[gset[g]] > 0``) the first such
+    group of a depositing set with the same depletion tables, whose depletion integral it
+    shares (-1 for the other groups).
+    """
+    ucls, gci, _ = shared_layout(hs, zis, clss, itab, dtab, 0.0)
+    ng = clss.shape[0]
+    base = np.empty(ng, dtype=np.int64)
+    ibase = np.full(ng, -1, dtype=np.int64)
+    for g in range(ng):
+        base[g] = g
+        for b in range(g):
+            if (
+                base[b] == b
+                and clss[b] == clss[g]
+                and hs[b] == hs[g]
+                and zis[b] == zis[g]
+                and sz0s[gset[b]] == sz0s[gset[g]]
+            ):
+                base[g] = b
+                break
+        if vds[gset[g]] <= 0.0:
+            continue
+        ibase[g] = g
+        for b in range(g):
+            if ibase[b] != b or base[b] != base[g]:
+                continue
+            if np.array_equal(itab[b], itab[g]) and np.array_equal(dtab[b], dtab[g]):
+                ibase[g] = b
+                break
+    return ucls, gci, base, ibase
+
+
+@njit(cache=CACHE)
+def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds,
+                       s0, ds, itab, dtab, layout, buf, cw, done, ival, lo_k, tot):  # fmt: skip
+    """:func:`point_density_shared` of several kernel sets at once, bit for bit.
+
+    The groups of all the sets are stacked (`gset` gives the set of each group, in order;
+    `sz0s`, `decay_ks` and `vds` the initial sigma_z [m], loss rate [s-1] and deposition
+    velocity [m s-1] of each set, `itab`, `dtab` the depletion tables of each group, unused
+    for a set with ``v_d = 0``). The sector masses depend on a group only through its
+    stability class, whatever its release height, and the crosswind term on its class,
+    height, lid and initial sigma_z: each is computed once here for all the sets
+    (:func:`sets_layout`), and each set adds its own groups in the order of
+    :func:`point_density_shared`. Writes the density of set ``s`` into ``tot[s]``; returns
+    False (and writes nothing) where a class has more than :data:`SHARE_CAP` sector edges
+    within reach, where the caller computes each set with :func:`point_density`.
+    """
+    r = math.hypot(dx, dy)
+    if r <= 0.0:
+        tot[:] = 0.0
+        return True
+    ucls, gci, base, ibase = layout
+    n = a.shape[1]
+    theta = math.degrees(math.atan2(dx, dy))
+    inv_width = n / (2.0 * math.pi)
+    t = ((theta - 180.0) % 360.0) * (n / 360.0)
+    for ci in range(ucls.shape[0]):
+        sp = lateral_spread(r, scheme, ucls[ci]) * inv_width
+        reach = GAUSS_REACH * sp + 0.5
+        if sp <= 0.0 or int(math.ceil(t + reach)) - int(math.floor(t - reach)) + 1 > SHARE_CAP:
+            return False
+        lo, nk = _class_edges(t, sp, _INV_SQRT2 / sp, buf[ci, 0], buf[ci, 1], buf[ci, 2])
+        lo_k[ci, 0] = lo
+        lo_k[ci, 1] = nk
+    done[:] = False
+    tot[:] = 0.0
+    for g in range(a.shape[0]):
+        ci = gci[g]
+        w = _edges_sum(a[g], lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2])
+        if w == 0.0:
+            continue
+        b = base[g]
+        if not done[b]:
+            cw[b] = crosswind_unit(r, z, hs[b], zis[b], scheme, clss[b], sz0s[gset[b]])
+            done[b] = True
+        s = gset[g]
+        c = cw[b]
+        if decay_ks[s] > 0.0:
+            c *= math.exp(-decay_ks[s] * r * invus[g])
+        vd = vds[s]
+        if vd > 0.0 and c != 0.0:
+            ib = ibase[g]
+            if not done[a.shape[0] + ib]:
+                ival[ib] = depletion_integral(r, itab[ib], dtab[ib], s0, ds)
+                done[a.shape[0] + ib] = True
+            c *= math.exp(-(vd * invus[g]) * ival[ib])
+        tot[s] += w * inv_width * c
+    for s in range(tot.shape[0]):
+        tot[s] /= r
+    return True
+
+
+@njit(cache=CACHE)
+def _set_density(dx, dy, s, z, a, hs, zis, clss, invus, starts, scheme, sz0s, decay_ks, vds,
+                 s0, ds, itab, dtab):  # fmt: skip
+    """:func:`point_density` (``SECTOR_GAUSS``) of set `s` of the stacked groups."""
+    lo, hi = starts[s], starts[s + 1]
+    dep = (vds[s], s0, ds, itab[lo:hi], dtab[lo:hi])
+    return point_density(dx, dy, z, a[lo:hi], hs[lo:hi], zis[lo:hi], clss[lo:hi],
+                         invus[lo:hi], scheme, sz0s[s], decay_ks[s], SECTOR_GAUSS, dep)  # fmt: skip
+
+
+@njit(parallel=True, cache=CACHE)
+def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s, decay_ks, vds,
+                        s0, ds, itab, dtab, radius, gl_x, gl_w, gl_n, level_edges, breaks, ax,
+                        aw, rx, rw, ndec, out):  # fmt: skip
+    """:func:`annual_kernel_grid` (``SECTOR_GAUSS``) of several kernel sets at once, bit for
+    bit the kernel of each set built alone.
+
+    The groups of the sets are stacked: set ``s`` is rows ``starts[s]:starts[s + 1]`` of
+    `a`, `hs`, `zis`, `clss`, `invus` (each set's own :func:`annual_kernel_grid` arguments,
+    any release heights), with initial sigma_z ``sz0s[s]`` [m], loss rate ``decay_ks[s]``
+    [s-1], deposition velocity ``vds[s]`` [m s-1] and the depletion tables of its groups in
+    `itab`, `dtab` (on the common nodes `s0`, `ds`; any values for a set with ``v_d = 0``).
+    The sets share the points of the quadrature, hence the sector masses of each stability
+    class and the crosswind terms of equal groups (:func:`point_density_sets`). ``out[s]``
+    is the kernel of set ``s``.
+    """
+    n = 2 * m + 1
+    nlev = level_edges.shape[0]
+    nset = starts.shape[0] - 1
+    ng = a.shape[0]
+    gset = np.empty(ng, dtype=np.int64)
+    for s in range(nset):
+        gset[starts[s] : starts[s + 1]] = s
+    layout = sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab)
+    nc = layout[0].shape[0]
+    for i in prange(n):
+        buf = np.empty((nc, 3, SHARE_CAP))
+        cw = np.empty(ng)
+        done = np.zeros(2 * ng, dtype=np.bool_)
+        ival = np.empty(ng)
+        lo_k = np.empty((nc, 2), dtype=np.int64)
+        tot = np.empty(nset)
+        acc = np.empty(nset)
+        oi = i - m
+        for j in range(n):
+            oj = j - m
+            east = oj * res
+            north = -oi * res
+            if math.hypot(east, north) > radius * (1.0 + 1e-12):
+                out[:, i, j] = 0.0
+                continue
+            if oi == 0 and oj == 0:
+                for s in range(nset):
+                    lo, hi = starts[s], starts[s + 1]
+                    clim = (z, a[lo:hi], hs[lo:hi], zis[lo:hi], clss[lo:hi], invus[lo:hi],
+                            scheme, sz0s[s], decay_ks[s], SECTOR_GAUSS,
+                            (vds[s], s0, ds, itab[lo:hi], dtab[lo:hi]))  # fmt: skip
+                    out[s, i, j] = _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec) / (
+                        res * res
+                    )
+                continue
+            c = max(abs(oi), abs(oj))
+            lev = 0
+            while lev < nlev and c > level_edges[lev]:
+                lev += 1
+            nq = gl_n[lev]
+            acc[:] = 0.0
+            for p in range(nq):
+                sx = gl_x[lev, p] * res
+                for q in range(nq):
+                    sy = gl_x[lev, q] * res
+                    if not point_density_sets(east - sx, north - sy, z, a, hs, zis, clss, invus,
+                                              gset, scheme, sz0s, decay_ks, vds, s0, ds, itab,
+                                              dtab, layout, buf, cw, done, ival, lo_k, tot):  # fmt: skip
+                        for s in range(nset):
+                            tot[s] = _set_density(east - sx, north - sy, s, z, a, hs, zis, clss,
+                                                  invus, starts, scheme, sz0s, decay_ks, vds, s0,
+                                                  ds, itab, dtab)  # fmt: skip
+                    for s in range(nset):
+                        acc[s] += gl_w[lev, p] * gl_w[lev, q] * tot[s]
+            out[:, i, j] = acc
+
+
 @njit(parallel=True, cache=CACHE)
 def point_sources_footprint(
     src_x,

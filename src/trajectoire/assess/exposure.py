@@ -282,10 +282,21 @@ def exposure_distribution(
     >>> exposure_distribution([10.0, 20.0, 30.0], [1, 2, 1], quantiles=(0.0, 0.25, 0.5, 1.0))
     array([10., 10., 20., 30.])
     """
+    q = _checked_quantiles(quantiles)
+    c, w = _inhabited(concentration, inhabitants, "exposure_distribution")
+    return _sorted_quantiles(c, w, q)
+
+
+def _checked_quantiles(quantiles: Sequence[float] | ArrayLike) -> np.ndarray:
+    """The probabilities of :func:`exposure_distribution`, checked to lie in [0, 1]."""
     q = np.atleast_1d(np.asarray(quantiles, dtype=float))
     if q.size and (np.isnan(q).any() or q.min() < 0 or q.max() > 1):
         raise InputError(f"exposure_distribution: quantiles must lie in [0, 1], got {q.tolist()}.")
-    c, w = _inhabited(concentration, inhabitants, "exposure_distribution")
+    return q
+
+
+def _sorted_quantiles(c: np.ndarray, w: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """:func:`exposure_distribution` of the inhabited cells sorted by :func:`_inhabited`."""
     if c.size == 0:
         return np.full(q.shape, np.nan)
     cum = np.cumsum(w)
@@ -330,8 +341,12 @@ def inhabitants_above(
     >>> inhabitants_above([8.0, 10.0, 12.0], [100, 50, 25], [10.0, 5.0, np.nan])
     array([ 25., 175.,  nan])
     """
-    t = np.asarray(thresholds, dtype=float)
     c, w = _inhabited(concentration, inhabitants, "inhabitants_above")
+    return _sorted_above(c, w, np.asarray(thresholds, dtype=float))
+
+
+def _sorted_above(c: np.ndarray, w: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """:func:`inhabitants_above` of the inhabited cells sorted by :func:`_inhabited`."""
     tail = np.concatenate([np.cumsum(w[::-1])[::-1], [0.0]])  # tail[k] = Σ_{i>=k} w_(i)
     k = np.searchsorted(c, np.where(np.isnan(t), 0.0, t), side="right")
     return np.where(np.isnan(t), np.nan, tail[k])
@@ -465,8 +480,11 @@ def territory_exposure(
     for i in range(m.shape[0]):
         lo, hi = m.indptr[i], m.indptr[i + 1]
         cells, w = m.indices[lo:hi], m.data[lo:hi]
-        q_out[i] = exposure_distribution(flat[cells], w, quantiles)
-        n_out[i] = inhabitants_above(flat[cells], w, t)
+        # the cells sorted once for both (exposure_distribution, then inhabitants_above)
+        q = _checked_quantiles(quantiles)
+        c_sorted, w_sorted = _inhabited(flat[cells], w, "exposure_distribution")
+        q_out[i] = _sorted_quantiles(c_sorted, w_sorted, q)
+        n_out[i] = _sorted_above(c_sorted, w_sorted, t)
     return q_out, n_out
 
 

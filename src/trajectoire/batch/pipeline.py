@@ -63,6 +63,7 @@ from trajectoire.dispersion.concentration import (
     deposited_mass,
     deposition_flux,
     source_deposition_flux,
+    year_dispersions,
 )
 from trajectoire.dispersion.local import (
     Stacks,
@@ -229,6 +230,13 @@ class RunContext:
         return YearDispersion(self.grid, self.met_of(year, season), self.settings,
                               self.classes_of(members), decay_rate=rate,
                               deposition_velocity=vd)  # fmt: skip
+
+    def kernel_sets(self, year: int) -> list[YearDispersion]:
+        """:meth:`kernel_set` of every set of :attr:`kernel_groups`, in order, their kernels
+        of one class built together (:func:`year_dispersions`: bit for bit the same)."""
+        sets = [(self.met_of(year, key[2]), self.classes_of(members), key[0], key[1])
+                for key, members in self.kernel_groups.items()]  # fmt: skip
+        return year_dispersions(self.grid, self.settings, sets)
 
     def stack_set(self, year: int, key: KernelSetKey, members: list[int]) -> Stacks:
         """The year's stack footprints of one set, for the stacks its pollutants `members`
@@ -949,8 +957,10 @@ def _year_kernels(ctx: RunContext, year: int) -> list[_Kernels]:
     """One :class:`YearDispersion` per distinct ``(decay rate, deposition velocity)`` of the
     dispersed pollutants: pollutants with the same pair share their kernels."""
     return [
-        _Kernels((key[0], key[1]), members, ctx.kernel_set(year, key, members), season=key[2])
-        for key, members in ctx.kernel_groups.items()
+        _Kernels((key[0], key[1]), members, disp, season=key[2])
+        for (key, members), disp in zip(
+            ctx.kernel_groups.items(), ctx.kernel_sets(year), strict=True
+        )
     ]
 
 

@@ -46,6 +46,7 @@ from trajectoire.dispersion.longterm import (
     _sector_mode,
     _velocity,
     annual_kernel,
+    annual_kernels,
     kernel_half_width,
 )
 from trajectoire.dispersion.plume import _scheme
@@ -73,6 +74,7 @@ __all__ = [
     "dry_deposition",
     "source_deposition_flux",
     "stack_footprints",
+    "year_dispersions",
 ]
 
 _T_PER_UG = 1e-12
@@ -401,6 +403,10 @@ class YearDispersion:
     deposition_velocity : float, default 0
         Dry deposition velocity [m s-1] of the pollutant(s) this instance serves (source
         depletion in the kernels, see :func:`trajectoire.dispersion.annual_kernel`).
+    kernels : mapping of KernelClass to numpy.ndarray, optional
+        Kernels [ug m-3 per t yr-1] of some of the classes, already built with these
+        arguments (:func:`year_dispersions` builds those of several instances together);
+        the other classes are built here.
     """
 
     def __init__(
@@ -412,12 +418,17 @@ class YearDispersion:
         *,
         decay_rate: float = 0.0,
         deposition_velocity: float = 0.0,
+        kernels: Mapping[KernelClass, np.ndarray] | None = None,
     ) -> None:
         self.grid = grid
         self.settings = settings
         self.deposition_velocity = float(deposition_velocity)
         self.kernels: dict[KernelClass, np.ndarray] = _ClassKernels()
+        given = {} if kernels is None else {_class_key(c): k for c, k in kernels.items()}
         for c in dict.fromkeys(_class_key(h) for h in heights):
+            if c in given:
+                self.kernels[c] = np.asarray(given[c], dtype=np.float64)
+                continue
             k = annual_kernel(
                 met_year,
                 resolution=grid.resolution,
@@ -517,7 +528,12 @@ class YearDispersion:
         spectra = {}
         for h in self.settings.classes(sectors):
             sel = [i for i, sec in enumerate(sectors) if self.settings.class_of(sec) == h]
-            field = np.add.reduce([emission[i] for i in sel], dtype=np.float64)
+            # 0 + the planes in float64 in the order of `sel`, in place: the same bits as
+            # np.add.reduce over the stacked planes (which starts from +0 too), without
+            # stacking them
+            field = np.zeros(emission.shape[1:])
+            for i in sel:
+                field += emission[i]
             if field.any():
                 spectra[h] = self.spectrum(field)
         if not spectra:
@@ -624,6 +640,67 @@ class YearDispersion:
         cols = np.arange(c0, c1)
         a = k[np.ix_(row - rows + m, col - cols + m)]
         return slice(r0, r1), slice(c0, c1), a
+
+
+def year_dispersions(
+    grid: Grid,
+    settings: DispersionSettings,
+    sets: Sequence[tuple[xr.Dataset, Sequence[float | KernelClass], float, float]],
+) -> list[YearDispersion]:
+    """The :class:`YearDispersion` of several kernel sets of one year, their kernels built
+    together class by class.
+
+    Parameters
+    ----------
+    grid : Grid
+        The run's grid (square cells).
+    settings : DispersionSettings
+        Radius, sigma scheme, heights.
+    sets : sequence of (xarray.Dataset, sequence, float, float)
+        ``(met_year, heights, decay_rate, deposition_velocity)`` of each set, as for
+        :class:`YearDispersion` (a frequency table, kernel classes, a loss rate [s-1], a
+        dry deposition velocity [m s-1]).
+
+    Returns
+    -------
+    list of YearDispersion
+        One per set, in order: the same kernels, bit for bit, as ``YearDispersion(grid,
+        met_year, settings, heights, decay_rate=..., deposition_velocity=...)``.
+
+    Notes
+    -----
+    The kernels of every set and class are built by one call of
+    :func:`trajectoire.dispersion.longterm.annual_kernels`, which computes the sector masses
+    and crosswind terms they have in common once.
+    """
+    classes = [list(dict.fromkeys(_class_key(h) for h in heights)) for _, heights, _, _ in sets]
+    which = [(i, c) for i, cs in enumerate(classes) for c in cs]
+    kernels = annual_kernels(
+        [
+            {
+                "freq_year": sets[i][0],
+                "release_height": c[0],
+                "initial_sigma_z": c[1],
+                "decay_rate": sets[i][2],
+                "deposition_velocity": sets[i][3],
+            }
+            for i, c in which
+        ],
+        resolution=grid.resolution,
+        radius=settings.radius,
+        receptor_height=settings.receptor_height,
+        sigma=settings.sigma,
+        sector_smoothing=settings.sector_shape,
+    )
+    built: list[dict[KernelClass, np.ndarray]] = [{} for _ in sets]
+    for (i, c), k in zip(which, kernels, strict=True):
+        built[i][c] = k
+    return [
+        YearDispersion(
+            grid, met, settings, heights, decay_rate=rate, deposition_velocity=vd, kernels=built[i]
+        )
+        for i, (met, heights, rate, vd) in enumerate(sets)
+    ]
 
 
 def annual_concentration(
@@ -792,8 +869,10 @@ def source_deposition_flux(
         ``(ny, nx)`` float64 [ug m-2 yr-1] (1 t = 1e12 ug): summed over the area it is
         ``1e12 ×`` the total emission, exactly what :func:`deposited_mass` gives back.
     """
-    e = np.asarray(emission, dtype=np.float64)
-    total = e.sum(axis=0) if e.ndim == 3 else e.copy()
+    e = np.asarray(emission)
+    # summed over the sectors in float64 without a float64 copy of the planes (the same
+    # bits: each value is converted, then added in sector order)
+    total = e.sum(axis=0, dtype=np.float64) if e.ndim == 3 else e.astype(np.float64)
     if stack_emission is not None and len(stack_emission):
         where = (np.asarray(stack_rows, dtype=np.int64), np.asarray(stack_cols, dtype=np.int64))
         np.add.at(total, where, np.asarray(stack_emission, dtype=np.float64))

@@ -11,6 +11,7 @@ emission grids by :class:`trajectoire.dispersion.ConvolutionPlan`; the stacks of
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -31,7 +32,7 @@ from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 from trajectoire.units import SECONDS_PER_YEAR
 
-__all__ = ["SECTOR_SHAPES", "annual_kernel", "kernel_half_width", "table_arrays"]
+__all__ = ["SECTOR_SHAPES", "annual_kernel", "annual_kernels", "kernel_half_width", "table_arrays"]
 
 # ug m-3 per (t yr-1) from g m-3 per (g s-1)
 _T_PER_YR_TO_UG = 1e6 / SECONDS_PER_YEAR * 1e6
@@ -283,6 +284,189 @@ def kernel_half_width(radius: float, resolution: float) -> int:
     return int(math.ceil(float(radius) / float(resolution) - 1e-9))
 
 
+class _KernelInputs(NamedTuple):
+    """The checked arguments of :func:`annual_kernel` as ``annual_kernel_grid`` takes them."""
+
+    m: int
+    res: float
+    rad: float
+    z: float
+    h: float
+    sz0: float
+    k: float
+    vd: float
+    code: int
+    smooth: int
+    groups: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    rules: _Quadrature
+    dep: tuple[Any, ...]
+
+
+def _kernel_inputs(
+    freq_year: xr.Dataset,
+    resolution: float,
+    radius: float,
+    release_height: float,
+    receptor_height: float,
+    sigma: str,
+    decay_rate: float,
+    initial_sigma_z: float,
+    sector_smoothing: bool | str,
+    refine: int,
+    deposition_velocity: float,
+) -> _KernelInputs:
+    """Check the arguments of :func:`annual_kernel` (same names, same errors) and form the
+    met groups, quadrature rules and depletion set of its kernel."""
+    code = _scheme(sigma)
+    res = float(resolution)
+    rad = float(radius)
+    if not (math.isfinite(res) and res > 0):
+        raise InputError(f"resolution={resolution!r}; expected a cell size > 0 [m].")
+    if not (math.isfinite(rad) and rad >= res):
+        raise InputError(f"radius={radius!r}; expected a cut-off >= resolution [m].")
+    h = _scalar_non_negative(release_height, "release_height")
+    z = _scalar_non_negative(receptor_height, "receptor_height")
+    sz0 = _scalar_non_negative(initial_sigma_z, "initial_sigma_z")
+    k = _scalar_non_negative(decay_rate, "decay_rate")
+    if h == 0 and z == 0 and sz0 == 0:
+        raise InputError(
+            "release_height, receptor_height and initial_sigma_z are all 0: the ground-level "
+            "kernel is not integrable at the source. Use receptor_height=1.5 (default) or "
+            "initial_sigma_z > 0."
+        )
+    refine = int(refine)
+    if refine < 1:
+        raise InputError(f"refine={refine!r}; expected an integer >= 1.")
+    vd = _velocity(deposition_velocity, h, z, sz0)
+    groups = _groups_at_height(_table(freq_year), code, h, decay=k > 0 or vd > 0)
+    m = kernel_half_width(rad, res)
+    smooth = _sector_mode(sector_smoothing)
+    rules = _quadrature(refine, groups[0].shape[1], smooth)
+    dep = _depletion(vd, z, groups[1], groups[2], groups[3], code, 2.0 * (rad + res), sz0)
+    return _KernelInputs(m, res, rad, z, h, sz0, k, vd, code, smooth, groups, rules, dep)
+
+
+SET_KEYS = ("freq_year", "release_height", "initial_sigma_z", "decay_rate", "deposition_velocity")
+"""The arguments of :func:`annual_kernel` that each set of :func:`annual_kernels` gives."""
+
+
+def annual_kernels(
+    sets: Sequence[Mapping[str, Any]],
+    *,
+    resolution: float,
+    radius: float,
+    receptor_height: float = 1.5,
+    sigma: str = "briggs-urban",
+    sector_smoothing: bool | str = "gauss",
+    refine: int = 1,
+) -> list[np.ndarray]:
+    """The :func:`annual_kernel` values of several kernel sets, built together.
+
+    Parameters
+    ----------
+    sets : sequence of mapping
+        The arguments of :func:`annual_kernel` of each set (:data:`SET_KEYS`):
+        ``freq_year`` (required), ``release_height`` [m], ``initial_sigma_z`` [m],
+        ``decay_rate`` [s-1] and ``deposition_velocity`` [m s-1] (defaults as there).
+    resolution, radius, receptor_height, sigma, sector_smoothing, refine
+        As for :func:`annual_kernel`, common to the sets.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``(2 m + 1, 2 m + 1)`` [ug m-3 per t yr-1]: bit for bit the values of
+        :func:`annual_kernel` with each set's arguments.
+
+    Raises
+    ------
+    trajectoire.InputError
+        As :func:`annual_kernel`; a set without ``freq_year`` or with another key.
+
+    Notes
+    -----
+    The kernels are integrated on the same points (one resolution, radius and quadrature):
+    with Gaussian sectors (the default) the sector masses of each stability class (the
+    ``erfc`` of the sector edges) are the same for every release height, table, loss and
+    deposition, and the crosswind terms of groups with the same class, height, lid and
+    initial sigma_z are the same, so they are computed once for all the sets
+    (``annual_kernel_grids`` of :mod:`trajectoire._kernels.plume_longterm`); each set then
+    adds its own weights, losses and depletion in the order of its own build. Other sector
+    shapes, or sets with different numbers of directions, are built one by one.
+    """
+    inputs = [_set_inputs(one, resolution, radius, receptor_height, sigma, sector_smoothing,
+                          refine) for one in sets]  # fmt: skip
+    if not inputs:
+        return []
+    first = inputs[0]
+    m = first.m
+    joint = (
+        len(inputs) > 1
+        and first.smooth == _lt.SECTOR_GAUSS
+        and len({i.groups[0].shape[1] for i in inputs}) == 1
+    )
+    if not joint:
+        outs = []
+        for i in inputs:
+            out = np.zeros((2 * m + 1, 2 * m + 1))
+            _lt.annual_kernel_grid(m, i.res, i.z, *i.groups, i.code, i.sz0, i.k, i.smooth,
+                                   i.rad, *i.rules, 6, i.dep, out)  # fmt: skip
+            outs.append(out)
+        return outs
+    a, hs, zis, cls, ius = (np.concatenate([i.groups[n] for i in inputs]) for n in range(5))
+    starts = np.cumsum([0] + [i.groups[0].shape[0] for i in inputs]).astype(np.int64)
+    sz0s, ks, vds = (np.array([getattr(i, f) for i in inputs]) for f in ("sz0", "k", "vd"))
+    s0, ds, itab, dtab = _stacked_depletion(inputs)
+    out = np.zeros((len(inputs), 2 * m + 1, 2 * m + 1))
+    _lt.annual_kernel_grids(m, first.res, first.z, a, hs, zis, cls, ius, starts, first.code, sz0s,
+                            ks, vds, s0, ds, itab, dtab, first.rad, *first.rules, 6, out)  # fmt: skip
+    return list(out)
+
+
+def _set_inputs(
+    one: Mapping[str, Any],
+    resolution: float,
+    radius: float,
+    receptor_height: float,
+    sigma: str,
+    sector_smoothing: bool | str,
+    refine: int,
+) -> _KernelInputs:
+    """:func:`_kernel_inputs` of one set of :func:`annual_kernels`."""
+    other = sorted(set(one) - set(SET_KEYS))
+    if "freq_year" not in one or other:
+        raise InputError(
+            f"annual_kernels: a set with keys {sorted(one)}; expected 'freq_year' and any of "
+            f"{list(SET_KEYS[1:])}."
+        )
+    return _kernel_inputs(
+        one["freq_year"],
+        resolution,
+        radius,
+        one.get("release_height", 0.0),
+        receptor_height,
+        sigma,
+        one.get("decay_rate", 0.0),
+        one.get("initial_sigma_z", 0.0),
+        sector_smoothing,
+        refine,
+        one.get("deposition_velocity", 0.0),
+    )
+
+
+def _stacked_depletion(inputs: list[_KernelInputs]) -> tuple[float, float, np.ndarray, np.ndarray]:
+    """``(s0, ds, itab, dtab)`` of the stacked groups of `inputs`: each depositing set's
+    tables (on nodes common to the sets, which have one radius), zeros for the others."""
+    depositing = [i.dep for i in inputs if i.vd > 0]
+    s0, ds = (depositing[0][1], depositing[0][2]) if depositing else (0.0, 1.0)
+    nk = depositing[0][3].shape[-1] if depositing else 1
+    if any(d[1] != s0 or d[2] != ds or d[3].shape[-1] != nk for d in depositing):
+        raise InputError("annual_kernels: depletion tables on different nodes.")
+    rows = [i.dep[3:] if i.vd > 0 else (np.zeros((i.groups[0].shape[0], nk)),) * 2 for i in inputs]
+    itab = np.ascontiguousarray(np.concatenate([r[0] for r in rows]))
+    dtab = np.ascontiguousarray(np.concatenate([r[1] for r in rows]))
+    return float(s0), float(ds), itab, dtab
+
+
 def annual_kernel(
     freq_year: xr.Dataset,
     *,
@@ -378,34 +562,14 @@ def annual_kernel(
     >>> k.shape, bool(k.sel(dy=0, dx=2) > k.sel(dy=0, dx=-2))
     ((21, 21), True)
     """
-    code = _scheme(sigma)
-    res = float(resolution)
-    rad = float(radius)
-    if not (math.isfinite(res) and res > 0):
-        raise InputError(f"resolution={resolution!r}; expected a cell size > 0 [m].")
-    if not (math.isfinite(rad) and rad >= res):
-        raise InputError(f"radius={radius!r}; expected a cut-off >= resolution [m].")
-    h = _scalar_non_negative(release_height, "release_height")
-    z = _scalar_non_negative(receptor_height, "receptor_height")
-    sz0 = _scalar_non_negative(initial_sigma_z, "initial_sigma_z")
-    k = _scalar_non_negative(decay_rate, "decay_rate")
-    if h == 0 and z == 0 and sz0 == 0:
-        raise InputError(
-            "release_height, receptor_height and initial_sigma_z are all 0: the ground-level "
-            "kernel is not integrable at the source. Use receptor_height=1.5 (default) or "
-            "initial_sigma_z > 0."
-        )
-    refine = int(refine)
-    if refine < 1:
-        raise InputError(f"refine={refine!r}; expected an integer >= 1.")
-    vd = _velocity(deposition_velocity, h, z, sz0)
-    groups = _groups_at_height(_table(freq_year), code, h, decay=k > 0 or vd > 0)
-    m = kernel_half_width(rad, res)
-    smooth = _sector_mode(sector_smoothing)
-    rules = _quadrature(refine, groups[0].shape[1], smooth)
-    dep = _depletion(vd, z, groups[1], groups[2], groups[3], code, 2.0 * (rad + res), sz0)
+    inp = _kernel_inputs(
+        freq_year, resolution, radius, release_height, receptor_height, sigma, decay_rate,
+        initial_sigma_z, sector_smoothing, refine, deposition_velocity,
+    )  # fmt: skip
+    m, res, rad, z, h, k, vd = inp.m, inp.res, inp.rad, inp.z, inp.h, inp.k, inp.vd
     out = np.zeros((2 * m + 1, 2 * m + 1))
-    _lt.annual_kernel_grid(m, res, z, *groups, code, sz0, k, smooth, rad, *rules, 6, dep, out)
+    _lt.annual_kernel_grid(m, res, z, *inp.groups, inp.code, inp.sz0, k, inp.smooth, rad,
+                           *inp.rules, 6, inp.dep, out)  # fmt: skip
     offsets = np.arange(-m, m + 1)
     da = xr.DataArray(
         out,

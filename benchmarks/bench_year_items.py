@@ -1,0 +1,145 @@
+"""CPU of the smaller items of a 100 m year (#18), before and after, and whether they agree.
+
+On arrays of the sample's 100 m grid (2222 x 1227 cells; random values, seeded), each item
+is timed (``time.process_time``, best of ``--repeat`` after one warm-up) in the form it had
+before and in the library's form now, and the results are compared bit for bit:
+
+* the sum of the emission planes of a kernel class in float64 (``YearDispersion.total``):
+  ``np.add.reduce`` over the list of planes (which stacked them first), then the in-place
+  sum of the planes into one float64 plane;
+* the deposition at source (``source_deposition_flux``): a float64 copy of the sector
+  planes then their sum, then the library's sum in float64 without the copy;
+* the exposure statistics of the territories (``territory_exposure``): the quantiles and
+  the threshold counts, each sorting each territory's cells (``exposure_distribution`` then
+  ``inhabitants_above``), then the library's single sort per territory;
+* the origin layers of the cells (``origin_layers``): the stable ``argsort`` over the
+  origins axis, then the library's counting.
+
+Report the load average (printed) beside the figures.
+
+Usage::
+
+    python benchmarks/bench_year_items.py [--repeat 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+
+import numpy as np
+from scipy import sparse
+
+from trajectoire.assess.exposure import (
+    DEFAULT_QUANTILES,
+    exposure_distribution,
+    inhabitants_above,
+    territory_exposure,
+)
+from trajectoire.attribution import origin_layers
+from trajectoire.dispersion.concentration import _T_PER_UG, source_deposition_flux
+
+NY, NX = 1227, 2222
+
+
+def cpu(fn, repeat):
+    """Best CPU time [s] of `repeat` calls of `fn` after a warm-up, and its last result."""
+    out = fn()
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.process_time()
+        out = fn()
+        best = min(best, time.process_time() - t0)
+    return best, out
+
+
+def same(a, b):
+    """Whether two results hold the same bits."""
+    if isinstance(a, tuple):
+        return all(same(x, y) for x, y in zip(a, b, strict=True))
+    a, b = np.asarray(a), np.asarray(b)
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
+
+
+def line(name, before, after, agree):
+    print(f"{name:<36} before {before:6.3f} s  after {after:6.3f} s  ratio {before / after:5.2f}"
+          f"  identical {agree}")  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()}")
+    rng = np.random.default_rng(0)
+    # a pollutant's sector planes as the run holds them: a strided view of (sector, pollutant)
+    planes = np.zeros((13, 2, NY, NX), dtype=np.float32)
+    for s in range(13):
+        keep = rng.random((NY, NX)) < 0.4
+        planes[s, 1] = np.where(keep, rng.random((NY, NX)) * 10.0 ** rng.integers(-6, 2), 0.0)
+    e = planes[:, 1]
+    sel = [0, 2, 5, 7, 9]
+
+    def in_place():
+        field = np.zeros(e.shape[1:])
+        for i in sel:
+            field += e[i]
+        return field
+
+    t0, r0 = cpu(lambda: np.add.reduce([e[i] for i in sel], dtype=np.float64), args.repeat)
+    t1, r1 = cpu(in_place, args.repeat)
+    line("planes of a class summed (5 of 13)", t0, t1, same(r0, r1))
+
+    def flux_before():
+        return np.asarray(e, dtype=np.float64).sum(axis=0) / (1e4 * _T_PER_UG)
+
+    t0, r0 = cpu(flux_before, args.repeat)
+    t1, r1 = cpu(lambda: source_deposition_flux(e, 1e4), args.repeat)
+    line("deposition at source (13 sectors)", t0, t1, same(r0, r1))
+
+    conc = rng.random(NY * NX) * 40.0
+    n_t = 7
+    owner = rng.integers(0, 3 * n_t, NY * NX)
+    rows, cols = np.nonzero(owner[None, :] == np.arange(n_t)[:, None])
+    people = sparse.csr_matrix((rng.random(rows.size) * 50.0, (rows, cols)), shape=(n_t, NY * NX))
+    thresholds = np.array([10.0, 20.0, 25.0, 40.0])
+
+    def exposure_before():
+        q = np.empty((n_t, len(DEFAULT_QUANTILES)))
+        n = np.empty((n_t, thresholds.size))
+        for i in range(n_t):
+            lo, hi = people.indptr[i], people.indptr[i + 1]
+            cells, w = people.indices[lo:hi], people.data[lo:hi]
+            q[i] = exposure_distribution(conc[cells], w)
+            n[i] = inhabitants_above(conc[cells], w, thresholds)
+        return q, n
+
+    t0, r0 = cpu(exposure_before, args.repeat)
+    t1, r1 = cpu(lambda: territory_exposure(conc.reshape(NY, NX), people, thresholds=thresholds),
+                 args.repeat)  # fmt: skip
+    line(f"exposure statistics ({n_t} territories)", t0, t1, same(r0, r1))
+
+    raw = rng.random((8, NY, NX)) * (rng.random((8, NY, NX)) < 0.2)
+    raw[7] += (raw.sum(axis=0) == 0) * 1.0  # "rest" where no territory is
+    keep = np.argsort(-raw, axis=0)[:3]  # at most 3 origins a cell
+    frac = np.zeros_like(raw)
+    np.put_along_axis(frac, keep, np.take_along_axis(raw, keep, axis=0), axis=0)
+    frac /= frac.sum(axis=0)
+
+    def layers_before():
+        present = frac > 0
+        k = int(max(1, present.sum(axis=0).max()))
+        order = np.argsort(~present, axis=0, kind="stable")[:k]
+        f = np.take_along_axis(frac, order, axis=0)
+        index = np.where(f > 0, order, -1).astype(np.int64)
+        return index, np.where(index >= 0, f, 0.0)
+
+    t0, r0 = cpu(layers_before, args.repeat)
+    t1, r1 = cpu(lambda: origin_layers(frac), args.repeat)
+    line("origin layers (8 origins)", t0, t1, same(r0, r1))
+    print(f"load average at end {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
