@@ -710,6 +710,9 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
         gset[starts[s] : starts[s + 1]] = s
     layout = sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab)
     nc = layout[0].shape[0]
+    # sharing pays where some class has several groups (or sets); one set with one group
+    # a class (an inert kernel alone) is cheaper with point_density itself
+    share = smooth == SECTOR_GAUSS and (nset > 1 or ng > nc)
     for i in prange(n):
         buf = np.empty((nc, 3, SHARE_CAP))
         cw = np.empty(ng)
@@ -746,7 +749,7 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
                 sx = gl_x[lev, p] * res
                 for q in range(nq):
                     sy = gl_x[lev, q] * res
-                    if smooth != SECTOR_GAUSS or not point_density_sets(
+                    if not share or not point_density_sets(
                             east - sx, north - sy, z, a, hs, zis, clss, invus, gset, scheme,
                             sz0s, decay_ks, vds, s0, ds, itab, dtab, layout, buf, cw, done,
                             ival, lo_k, tot):  # fmt: skip
