@@ -7,7 +7,7 @@ urban Briggs coefficients. Prints the CPU time (``time.process_time``, all threa
 * :func:`trajectoire.dispersion.annual_kernel` at ground level inert, with a decay rate
   (``1e-4 s-1``), with a deposition velocity (``0.002 m s-1``) and at 25 m; with decay or
   deposition the speed classes stay apart (22 groups instead of 6), and the groups of one
-  stability class now share their sector masses (``point_density_shared``): the ratio to
+  stability class now share their sector masses (``point_density_sets``): the ratio to
   the inert kernel was 3.4 (decay) and 4.3 (deposition) before;
 * the sample's 42 stacks on a grid 21 km around them: the per-stack path
   (:func:`trajectoire._kernels.stacks.footprint_from_class_profiles`, the path before) and

@@ -7,6 +7,9 @@ before and in the library's form now, and the results are compared bit for bit:
 * the sum of the emission planes of a kernel class in float64 (``YearDispersion.total``):
   ``np.add.reduce`` over the list of planes (which stacked them first), then the in-place
   sum of the planes into one float64 plane;
+* the same for primary NO2 (``primary_no2``): the f-weighted planes of every sector
+  formed, then summed; then each weighted plane formed as it is added
+  (``YearDispersion.total(..., weights)``);
 * the deposition at source (``source_deposition_flux``): a float64 copy of the sector
   planes then their sum, then the library's sum in float64 without the copy;
 * the exposure statistics of the territories (``territory_exposure``): the quantiles and
@@ -90,6 +93,22 @@ def main() -> None:
     t0, r0 = cpu(lambda: np.add.reduce([e[i] for i in sel], dtype=np.float64), args.repeat)
     t1, r1 = cpu(in_place, args.repeat)
     line("planes of a class summed (5 of 13)", t0, t1, same(r0, r1))
+
+    shares = np.linspace(0.0, 0.3, 13).astype(np.float32)  # primary NO2 shares
+
+    def weighted_before():
+        weighted = e * shares[:, None, None]  # the f-weighted planes, then their sum
+        return np.add.reduce([weighted[i] for i in sel], dtype=np.float64)
+
+    def weighted_after():
+        field = np.zeros(e.shape[1:])
+        for i in sel:
+            field += e[i] * shares[i]
+        return field
+
+    t0, r0 = cpu(weighted_before, args.repeat)
+    t1, r1 = cpu(weighted_after, args.repeat)
+    line("f-weighted planes of a class summed", t0, t1, same(r0, r1))
 
     def flux_before():
         return np.asarray(e, dtype=np.float64).sum(axis=0) / (1e4 * _T_PER_UG)

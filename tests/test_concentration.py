@@ -147,6 +147,12 @@ def test_annual_concentration_is_yeardispersion_by_sector():
         )
     none = np.zeros((3, *g.shape))
     assert not disp.total(none, sectors).any() and not disp.by_sector(none, sectors).any()
+    # sector weights (primary NO2's shares): the total of the weighted planes, bit for bit
+    planes = e.sel(year=2018, pollutant="NOx").values.astype(np.float32)
+    w = np.array([0.3, 0.0, 0.07], dtype=np.float32)
+    np.testing.assert_array_equal(
+        disp.total(planes, sectors, w), disp.total(planes * w[:, None, None], sectors)
+    )
 
 
 def test_by_sector_is_one_convolution_per_sector():

@@ -1,8 +1,11 @@
 """Shared work between met groups and between stacks: bit for bit the unshared kernels.
 
-:func:`trajectoire._kernels.plume_longterm.point_density_shared` (groups of one stability
-class share the sector masses, groups of one height, lid and class the crosswind term and
-depletion integral) against :func:`~trajectoire._kernels.plume_longterm.point_density`, and
+:func:`trajectoire._kernels.plume_longterm.point_density_sets` (groups of one stability
+class share the sector masses, whatever their set and release height, groups of one height,
+lid, class and initial sigma_z the crosswind term and depletion integral) against
+:func:`~trajectoire._kernels.plume_longterm.point_density`, the kernels built together
+against a quadrature of :func:`~trajectoire._kernels.plume_longterm.point_density` point by
+point, and
 :func:`trajectoire._kernels.stacks.footprints_aligned` (stacks placed alike in their cells
 share each cell's geometry) against
 :func:`~trajectoire._kernels.stacks.footprint_from_class_profiles` stack by stack. The
@@ -11,6 +14,8 @@ unshared kernels are themselves checked against numpy references
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
@@ -55,20 +60,26 @@ def deposition(z, hs, zis, cls, vd):
     vd=st.sampled_from([0.0, 0.003]),
     seed=st.integers(0, 5),
 )
-def test_point_density_shared_is_point_density_bit_for_bit(dx, dy, decay, vd, seed):
+def test_point_density_sets_of_one_set_is_point_density_bit_for_bit(dx, dy, decay, vd, seed):
     a, hs, zis, cls, invus = groups(seed)
     dep = deposition(1.5, hs, zis, cls, vd)
-    layout = lt.shared_layout(hs, zis, cls, dep[3], dep[4], vd)
+    itab, dtab = (dep[3], dep[4]) if vd > 0 else (np.zeros((cls.size, 1)),) * 2
+    gset = np.zeros(cls.size, dtype=np.int64)
+    sz0s, ks, vds = np.array([0.0]), np.array([decay]), np.array([vd])
+    layout = lt.sets_layout(hs, zis, cls, gset, sz0s, vds, itab, dtab)
     assert layout[0].size == 6 and layout[2].max() < cls.size
     ng, nc = cls.size, 6
-    buffers = (np.empty((nc, 3, lt.SHARE_CAP)), np.empty(ng), np.zeros(ng, dtype=np.bool_),
+    buffers = (np.empty((nc, 3, lt.SHARE_CAP)), np.empty(ng), np.zeros(2 * ng, dtype=np.bool_),
                np.empty(ng), np.empty((nc, 2), dtype=np.int64))  # fmt: skip
-    got = lt.point_density_shared(dx, dy, 1.5, a, hs, zis, cls, invus, 1, 0.0, decay, dep,
-                                  layout, *buffers)  # fmt: skip
+    got = np.full(1, np.nan)
+    ok = lt.point_density_sets(dx, dy, 1.5, a, hs, zis, cls, invus, gset, 1, sz0s, ks, vds,
+                               dep[1], dep[2], itab, dtab, layout, *buffers, got)  # fmt: skip
     want = lt.point_density(
         dx, dy, 1.5, a, hs, zis, cls, invus, 1, 0.0, decay, lt.SECTOR_GAUSS, dep
     )
-    assert got == want
+    # False: more sector edges within reach than the buffers hold (within a few metres of
+    # the source), where the caller takes point_density itself
+    assert got[0] == want if ok else math.hypot(dx, dy) < 50.0
 
 
 def test_shared_layout_groups_by_class_lid_and_height():
@@ -186,7 +197,7 @@ def test_annual_kernels_built_together_are_each_kernel_bit_for_bit(height, sz0, 
     two deposition velocities (one table shared), decay with deposition, a second frequency
     table (a seasonal set: other weights and lids), other release heights and initial
     sigma_z (other crosswind terms, the same sector masses)."""
-    from trajectoire.dispersion.longterm import annual_kernel, annual_kernels
+    from trajectoire.dispersion.longterm import _set_inputs, annual_kernel, annual_kernels
 
     table = _met(seed)
     other = _met(seed + 10) if seasonal else table
@@ -205,11 +216,38 @@ def test_annual_kernels_built_together_are_each_kernel_bit_for_bit(height, sz0, 
     kw = dict(resolution=200.0, radius=1600.0)
     got = annual_kernels(sets, **kw)
     assert len(got) == len(sets)
+    cells = [(8, 9), (7, 7), (9, 10), (4, 12), (8, 16), (0, 8), (13, 2)]  # of 17 x 17
     for one, k in zip(sets, got, strict=True):
-        want = annual_kernel(one["freq_year"], **{**kw, **{k_: v for k_, v in one.items()
-                                                         if k_ != "freq_year"}}).values  # fmt: skip
-        assert k.shape == want.shape and (k > 0).any()
-        np.testing.assert_array_equal(k, want)
+        alone = annual_kernel(one["freq_year"], **{**kw, **{k_: v for k_, v in one.items()
+                                                          if k_ != "freq_year"}}).values  # fmt: skip
+        assert k.shape == alone.shape == (17, 17) and (k > 0).any()
+        np.testing.assert_array_equal(k, alone)
+        inp = _set_inputs(one, kw["resolution"], kw["radius"], 1.5, "briggs-urban", "gauss", 1)
+        for i, j in cells:  # the unshared density, point by point
+            assert k[i, j] == _unshared_cell(inp, i, j)
+
+
+def _unshared_cell(inp, i, j):
+    """``annual_kernel_grid``'s quadrature of one cell (not the source cell) with the
+    unshared :func:`point_density`, from Python."""
+    gl_x, gl_w, gl_n, level_edges = inp.rules[:4]
+    oi, oj = i - inp.m, j - inp.m
+    east, north = oj * inp.res, -oi * inp.res
+    if np.hypot(east, north) > inp.rad * (1.0 + 1e-12):
+        return 0.0
+    c = max(abs(oi), abs(oj))
+    lev = 0
+    while lev < level_edges.shape[0] and c > level_edges[lev]:
+        lev += 1
+    tot = 0.0
+    for p in range(gl_n[lev]):
+        sx = gl_x[lev, p] * inp.res
+        for q in range(gl_n[lev]):
+            sy = gl_x[lev, q] * inp.res
+            v = lt.point_density(east - sx, north - sy, inp.z, *inp.groups, inp.code, inp.sz0,
+                                 inp.k, lt.SECTOR_GAUSS, inp.dep)  # fmt: skip
+            tot += gl_w[lev, p] * gl_w[lev, q] * v
+    return tot
 
 
 def test_annual_kernels_reject_unknown_set_keys():
@@ -254,10 +292,10 @@ def test_point_density_sets_is_each_sets_point_density_bit_for_bit(dx, dy, seed)
     tot = np.full(len(stacked), np.nan)
     ok = lt.point_density_sets(dx, dy, 1.5, *cat, gset, 1, sz0s, ks, vds, s0, ds, itab, dtab,
                                layout, *buffers, tot)  # fmt: skip
-    assert ok
+    assert ok or math.hypot(dx, dy) < 50.0  # else the caller takes point_density
     for i, (s, dep) in enumerate(zip(stacked, deps, strict=True)):
         want = lt.point_density(dx, dy, 1.5, *s[:5], 1, s[5], s[6], lt.SECTOR_GAUSS, dep)
-        assert tot[i] == want
+        assert tot[i] == want or not ok
         alone = lt._set_density(dx, dy, i, 1.5, *cat, starts, 1, sz0s, ks, vds, s0, ds, itab,
-                                dtab)  # fmt: skip
+                                dtab, lt.SECTOR_GAUSS)  # fmt: skip
         assert alone == want

@@ -368,13 +368,13 @@ def point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smoo
 
 
 SHARE_CAP = 256
-"""Most sector edges per class that :func:`point_density_shared` keeps in its buffers (beyond,
+"""Most sector edges per class that :func:`point_density_sets` keeps in its buffers (beyond,
 the point falls back to :func:`point_density`)."""
 
 
 @njit(cache=CACHE)
 def shared_layout(hs, zis, clss, itab, dtab, vd):
-    """Which groups share their class and their vertical term, for :func:`point_density_shared`.
+    """Which groups share their class and their vertical term (one kernel set).
 
     Returns ``(ucls, gci, base)``: the distinct stability classes in order of first
     appearance, the index in ``ucls`` of each group's class, and for each group the first
@@ -459,60 +459,6 @@ def _edges_sum(row, lo, nk, mc, mf):
 
 
 @njit(cache=CACHE)
-def point_density_shared(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k, dep,
-                         layout, buf, cw, done, ival, lo_k):  # fmt: skip
-    """:func:`point_density` with ``smooth = SECTOR_GAUSS``, bit for bit, sharing work
-    between the groups.
-
-    The sector masses under the lateral Gaussian depend on the group only through its
-    stability class, the crosswind term and the depletion integral only through its
-    release height, lid and class (:func:`shared_layout`): each is computed once per point
-    for all the groups that share it, and each group adds its own weights and its speed's
-    factors ``exp(-k r / u)`` and ``exp(-(v_d / u) I)`` in the order of
-    :func:`point_density`. `buf` ``(n_class, 3, SHARE_CAP)``, `cw`, `ival` (per group),
-    `done` and `lo_k` ``(n_class, 2)`` are work buffers.
-    """
-    r = math.hypot(dx, dy)
-    if r <= 0.0:
-        return 0.0
-    ucls, gci, base = layout
-    n = a.shape[1]
-    theta = math.degrees(math.atan2(dx, dy))
-    inv_width = n / (2.0 * math.pi)
-    t = ((theta - 180.0) % 360.0) * (n / 360.0)
-    for ci in range(ucls.shape[0]):
-        sp = lateral_spread(r, scheme, ucls[ci]) * inv_width
-        reach = GAUSS_REACH * sp + 0.5
-        if sp <= 0.0 or int(math.ceil(t + reach)) - int(math.floor(t - reach)) + 1 > SHARE_CAP:
-            return point_density(dx, dy, z, a, hs, zis, clss, invus, scheme, sz0, decay_k,
-                                 SECTOR_GAUSS, dep)  # fmt: skip
-        lo, nk = _class_edges(t, sp, _INV_SQRT2 / sp, buf[ci, 0], buf[ci, 1], buf[ci, 2])
-        lo_k[ci, 0] = lo
-        lo_k[ci, 1] = nk
-    vd, s0, ds, itab, dtab = dep
-    done[:] = False
-    tot = 0.0
-    for g in range(a.shape[0]):
-        ci = gci[g]
-        w = _edges_sum(a[g], lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2])
-        if w == 0.0:
-            continue
-        b = base[g]
-        if not done[b]:
-            cw[b] = crosswind_unit(r, z, hs[b], zis[b], scheme, clss[b], sz0)
-            if vd > 0.0:
-                ival[b] = depletion_integral(r, itab[b], dtab[b], s0, ds)
-            done[b] = True
-        c = cw[b]
-        if decay_k > 0.0:
-            c *= math.exp(-decay_k * r * invus[g])
-        if vd > 0.0 and c != 0.0:
-            c *= math.exp(-(vd * invus[g]) * ival[b])
-        tot += w * inv_width * c
-    return tot / r
-
-
-@njit(cache=CACHE)
 def _radial(theta, row, g, rmax, clim, rx, rw, ndec):
     """``int_0^rmax w_g(theta, rho) CIC_g(rho) drho`` on `ndec` decades in ``log rho``.
 
@@ -574,7 +520,6 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
     return tot
 
 
-@njit(parallel=True, cache=CACHE)
 def annual_kernel_grid(
     m,
     res,
@@ -610,47 +555,18 @@ def annual_kernel_grid(
     (``gl_x[l, :gl_n[l]]`` on [-1/2, 1/2], level ``l`` for distances up to ``level_edges[l]``),
     and the polar integral :func:`_source_cell` for the source cell itself. Offsets whose
     centre lies beyond `radius` [m] are 0. `dep` is the depletion set of the groups.
+
+    One kernel set of :func:`annual_kernel_grids` (plain Python: it only forms the set).
     """
-    n = 2 * m + 1
-    nlev = level_edges.shape[0]
-    vd, s0, ds, itab, dtab = dep  # a nested tuple of arrays cannot enter a parfor
-    ucls, gci, base = shared_layout(hs, zis, clss, itab, dtab, vd)
-    ng = a.shape[0]
-    nc = ucls.shape[0]
-    # sharing pays where several groups have one class (speed classes kept apart)
-    share = smooth == SECTOR_GAUSS and ng > nc
-    for i in prange(n):
-        clim = (z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, (vd, s0, ds, itab, dtab))
-        shared = (z, a, hs, zis, clss, invus, scheme, sz0, decay_k, (vd, s0, ds, itab, dtab),
-                  (ucls, gci, base), np.empty((nc, 3, SHARE_CAP)), np.empty(ng),
-                  np.zeros(ng, dtype=np.bool_), np.empty(ng), np.empty((nc, 2), dtype=np.int64))  # fmt: skip
-        oi = i - m
-        for j in range(n):
-            oj = j - m
-            east = oj * res
-            north = -oi * res
-            if math.hypot(east, north) > radius * (1.0 + 1e-12):
-                out[i, j] = 0.0
-                continue
-            if oi == 0 and oj == 0:
-                out[i, j] = _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec) / (res * res)
-                continue
-            c = max(abs(oi), abs(oj))
-            lev = 0
-            while lev < nlev and c > level_edges[lev]:
-                lev += 1
-            nq = gl_n[lev]
-            tot = 0.0
-            for p in range(nq):
-                sx = gl_x[lev, p] * res
-                for q in range(nq):
-                    sy = gl_x[lev, q] * res
-                    if share:
-                        v = point_density_shared(east - sx, north - sy, *shared)
-                    else:
-                        v = point_density(east - sx, north - sy, *clim)
-                    tot += gl_w[lev, p] * gl_w[lev, q] * v
-            out[i, j] = tot
+    vd, s0, ds, itab, dtab = dep
+    if not vd > 0.0:  # the no-deposition set's tables are a dummy row
+        itab = dtab = np.zeros((a.shape[0], 1))
+    annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, np.array([0, a.shape[0]]), scheme,
+                        np.array([float(sz0)]), np.array([float(decay_k)]),
+                        np.array([float(vd)]), float(s0), float(ds),
+                        np.ascontiguousarray(itab, dtype=np.float64),
+                        np.ascontiguousarray(dtab, dtype=np.float64), smooth, radius, gl_x, gl_w,
+                        gl_n, level_edges, breaks, ax, aw, rx, rw, ndec, out[None])  # fmt: skip
 
 
 @njit(cache=CACHE)
@@ -695,18 +611,23 @@ def sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab):
 @njit(cache=CACHE)
 def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds,
                        s0, ds, itab, dtab, layout, buf, cw, done, ival, lo_k, tot):  # fmt: skip
-    """:func:`point_density_shared` of several kernel sets at once, bit for bit.
+    """:func:`point_density` (``SECTOR_GAUSS``) of several kernel sets at once, bit for bit,
+    sharing work between their groups.
 
     The groups of all the sets are stacked (`gset` gives the set of each group, in order;
     `sz0s`, `decay_ks` and `vds` the initial sigma_z [m], loss rate [s-1] and deposition
     velocity [m s-1] of each set, `itab`, `dtab` the depletion tables of each group, unused
-    for a set with ``v_d = 0``). The sector masses depend on a group only through its
-    stability class, whatever its release height, and the crosswind term on its class,
-    height, lid and initial sigma_z: each is computed once here for all the sets
-    (:func:`sets_layout`), and each set adds its own groups in the order of
-    :func:`point_density_shared`. Writes the density of set ``s`` into ``tot[s]``; returns
-    False (and writes nothing) where a class has more than :data:`SHARE_CAP` sector edges
-    within reach, where the caller computes each set with :func:`point_density`.
+    for a set with ``v_d = 0``). The sector masses under the lateral Gaussian depend on a
+    group only through its stability class, whatever its release height, table, loss or
+    deposition, and the crosswind term on its class, height, lid and initial sigma_z, the
+    depletion integral on those and its tables: each is computed once per point for all
+    the groups that share it (:func:`sets_layout`), and each group adds its own weights
+    and its speed's factors ``exp(-k r / u)`` and ``exp(-(v_d / u) I)`` in the order of
+    :func:`point_density`. Writes the density of set ``s`` into ``tot[s]``; returns False
+    where a class has more than :data:`SHARE_CAP` sector edges within reach, where the
+    caller computes each set with :func:`point_density`. `buf` ``(n_class, 3,
+    SHARE_CAP)``, `cw`, `ival` (per group), `done` (twice the groups) and `lo_k`
+    ``(n_class, 2)`` are work buffers.
     """
     r = math.hypot(dx, dy)
     if r <= 0.0:
@@ -755,29 +676,30 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, d
 
 @njit(cache=CACHE)
 def _set_density(dx, dy, s, z, a, hs, zis, clss, invus, starts, scheme, sz0s, decay_ks, vds,
-                 s0, ds, itab, dtab):  # fmt: skip
-    """:func:`point_density` (``SECTOR_GAUSS``) of set `s` of the stacked groups."""
+                 s0, ds, itab, dtab, smooth):  # fmt: skip
+    """:func:`point_density` of set `s` of the stacked groups."""
     lo, hi = starts[s], starts[s + 1]
     dep = (vds[s], s0, ds, itab[lo:hi], dtab[lo:hi])
     return point_density(dx, dy, z, a[lo:hi], hs[lo:hi], zis[lo:hi], clss[lo:hi],
-                         invus[lo:hi], scheme, sz0s[s], decay_ks[s], SECTOR_GAUSS, dep)  # fmt: skip
+                         invus[lo:hi], scheme, sz0s[s], decay_ks[s], smooth, dep)  # fmt: skip
 
 
 @njit(parallel=True, cache=CACHE)
 def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s, decay_ks, vds,
-                        s0, ds, itab, dtab, radius, gl_x, gl_w, gl_n, level_edges, breaks, ax,
-                        aw, rx, rw, ndec, out):  # fmt: skip
-    """:func:`annual_kernel_grid` (``SECTOR_GAUSS``) of several kernel sets at once, bit for
-    bit the kernel of each set built alone.
+                        s0, ds, itab, dtab, smooth, radius, gl_x, gl_w, gl_n, level_edges, breaks,
+                        ax, aw, rx, rw, ndec, out):  # fmt: skip
+    """:func:`annual_kernel_grid` of several kernel sets at once, bit for bit the kernel of
+    each set built alone (its :func:`point_density` at every point of the quadrature).
 
     The groups of the sets are stacked: set ``s`` is rows ``starts[s]:starts[s + 1]`` of
     `a`, `hs`, `zis`, `clss`, `invus` (each set's own :func:`annual_kernel_grid` arguments,
     any release heights), with initial sigma_z ``sz0s[s]`` [m], loss rate ``decay_ks[s]``
     [s-1], deposition velocity ``vds[s]`` [m s-1] and the depletion tables of its groups in
     `itab`, `dtab` (on the common nodes `s0`, `ds`; any values for a set with ``v_d = 0``).
-    The sets share the points of the quadrature, hence the sector masses of each stability
-    class and the crosswind terms of equal groups (:func:`point_density_sets`). ``out[s]``
-    is the kernel of set ``s``.
+    The sets share the points of the quadrature, hence, with Gaussian sectors (`smooth`
+    :data:`SECTOR_GAUSS`, the sector shape of every set), the sector masses of each
+    stability class and the crosswind terms of equal groups (:func:`point_density_sets`);
+    other shapes compute each set on its own. ``out[s]`` is the kernel of set ``s``.
     """
     n = 2 * m + 1
     nlev = level_edges.shape[0]
@@ -788,6 +710,9 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
         gset[starts[s] : starts[s + 1]] = s
     layout = sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab)
     nc = layout[0].shape[0]
+    # sharing pays where some class has several groups (or sets); one set with one group
+    # a class (an inert kernel alone) is cheaper with point_density itself
+    share = smooth == SECTOR_GAUSS and (nset > 1 or ng > nc)
     for i in prange(n):
         buf = np.empty((nc, 3, SHARE_CAP))
         cw = np.empty(ng)
@@ -808,7 +733,7 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
                 for s in range(nset):
                     lo, hi = starts[s], starts[s + 1]
                     clim = (z, a[lo:hi], hs[lo:hi], zis[lo:hi], clss[lo:hi], invus[lo:hi],
-                            scheme, sz0s[s], decay_ks[s], SECTOR_GAUSS,
+                            scheme, sz0s[s], decay_ks[s], smooth,
                             (vds[s], s0, ds, itab[lo:hi], dtab[lo:hi]))  # fmt: skip
                     out[s, i, j] = _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec) / (
                         res * res
@@ -824,13 +749,14 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
                 sx = gl_x[lev, p] * res
                 for q in range(nq):
                     sy = gl_x[lev, q] * res
-                    if not point_density_sets(east - sx, north - sy, z, a, hs, zis, clss, invus,
-                                              gset, scheme, sz0s, decay_ks, vds, s0, ds, itab,
-                                              dtab, layout, buf, cw, done, ival, lo_k, tot):  # fmt: skip
+                    if not share or not point_density_sets(
+                            east - sx, north - sy, z, a, hs, zis, clss, invus, gset, scheme,
+                            sz0s, decay_ks, vds, s0, ds, itab, dtab, layout, buf, cw, done,
+                            ival, lo_k, tot):  # fmt: skip
                         for s in range(nset):
                             tot[s] = _set_density(east - sx, north - sy, s, z, a, hs, zis, clss,
                                                   invus, starts, scheme, sz0s, decay_ks, vds, s0,
-                                                  ds, itab, dtab)  # fmt: skip
+                                                  ds, itab, dtab, smooth)  # fmt: skip
                     for s in range(nset):
                         acc[s] += gl_w[lev, p] * gl_w[lev, q] * tot[s]
             out[:, i, j] = acc

@@ -489,6 +489,9 @@ def primary_no2(
     """
     if not np.any(shares > 0):
         return None
-    weighted = nox_emission * shares.astype(nox_emission.dtype)[:, None, None]
+    # the f-weighted planes are formed one at a time as they are added (the same products)
+    weights = shares.astype(nox_emission.dtype)
     stack_shares = shares[np.asarray(stacks.sector, dtype=int)] if len(stacks) else shares[:0]
-    return local_concentration(disp, weighted, nox_stack_emission * stack_shares, stacks, sectors)
+    return local_concentration(
+        disp, nox_emission, nox_stack_emission * stack_shares, stacks, sectors, weights
+    )

@@ -506,7 +506,9 @@ class YearDispersion:
                 out[i] = 0.0
         return out
 
-    def total(self, emission: np.ndarray, sectors: Sequence[str]) -> np.ndarray:
+    def total(
+        self, emission: np.ndarray, sectors: Sequence[str], weights: np.ndarray | None = None
+    ) -> np.ndarray:
         """Concentration of all sectors together, grouped by kernel class.
 
         Parameters
@@ -515,6 +517,10 @@ class YearDispersion:
             Emission of each sector [t yr-1 per cell].
         sectors : sequence of str
             The sectors of the planes (kernel class ``settings.class_of(sector)``).
+        weights : numpy.ndarray ``(sector,)``, optional
+            A factor [-] of each sector's emission, e.g. its primary NO2 share: the
+            concentration of ``emission * weights[:, None, None]`` (the product in the
+            emission's dtype, bit for bit), without forming that array.
 
         Returns
         -------
@@ -533,7 +539,7 @@ class YearDispersion:
             # stacking them
             field = np.zeros(emission.shape[1:])
             for i in sel:
-                field += emission[i]
+                field += emission[i] if weights is None else emission[i] * weights[i]
             if field.any():
                 spectra[h] = self.spectrum(field)
         if not spectra:

@@ -191,6 +191,7 @@ def local_concentration(
     stack_emission: np.ndarray,
     stacks: Stacks,
     sectors: Sequence[str],
+    weights: np.ndarray | None = None,
 ) -> np.ndarray:
     """Local concentration [ug m-3] of gridded emissions and stacks, float64.
 
@@ -210,13 +211,17 @@ def local_concentration(
     sectors : sequence of str
         Sector of each plane of `emission` (released at the height the settings of
         `disp` give it).
+    weights : numpy.ndarray, optional
+        ``(sector,)`` factors of the gridded emission, as for
+        :meth:`~trajectoire.dispersion.YearDispersion.total` (`stack_emission` is taken as
+        given).
 
     Returns
     -------
     numpy.ndarray
         ``(ny, nx)`` [ug m-3].
     """
-    local = disp.total(emission, sectors)
+    local = disp.total(emission, sectors, weights)
     add_stacks(local[None], stack_emission, stacks, by_sector=False)
     return local
 

@@ -226,7 +226,7 @@ def _velocity(value: float, height: float, receptor_height: float, sz0: float) -
 
 
 class _Quadrature(NamedTuple):
-    """Quadrature rules of :func:`annual_kernel`, in the order ``annual_kernel_grid`` takes them.
+    """Quadrature rules of :func:`annual_kernel`, in the order ``annual_kernel_grids`` takes them.
 
     ``gl_x, gl_w, gl_n, level_edges``: tensor Gauss-Legendre rules on [-1/2, 1/2] of 16, 8, 4,
     2, 1 nodes (times `refine`), used up to Chebyshev distances 1, 3, 8, 40 cells and beyond
@@ -285,7 +285,8 @@ def kernel_half_width(radius: float, resolution: float) -> int:
 
 
 class _KernelInputs(NamedTuple):
-    """The checked arguments of :func:`annual_kernel` as ``annual_kernel_grid`` takes them."""
+    """The checked arguments of :func:`annual_kernel` as ``annual_kernel_grid`` takes them
+    (one set of ``annual_kernel_grids``)."""
 
     m: int
     res: float
@@ -390,35 +391,33 @@ def annual_kernels(
     deposition, and the crosswind terms of groups with the same class, height, lid and
     initial sigma_z are the same, so they are computed once for all the sets
     (``annual_kernel_grids`` of :mod:`trajectoire._kernels.plume_longterm`); each set then
-    adds its own weights, losses and depletion in the order of its own build. Other sector
-    shapes, or sets with different numbers of directions, are built one by one.
+    adds its own weights, losses and depletion in the order of the unshared density
+    (``point_density``), so that each kernel is bit for bit the one built alone. Other
+    sector shapes share the points only; sets with different numbers of directions are
+    built one by one.
     """
     inputs = [_set_inputs(one, resolution, radius, receptor_height, sigma, sector_smoothing,
                           refine) for one in sets]  # fmt: skip
     if not inputs:
         return []
+    if len({i.groups[0].shape[1] for i in inputs}) > 1:  # other direction sectors: apart
+        return [_kernel_grids([i])[0] for i in inputs]
+    return _kernel_grids(inputs)
+
+
+def _kernel_grids(inputs: list[_KernelInputs]) -> list[np.ndarray]:
+    """The kernels of `inputs` (one resolution, radius, receptor height, scheme, sector shape
+    and number of directions) by one call of ``annual_kernel_grids``."""
     first = inputs[0]
     m = first.m
-    joint = (
-        len(inputs) > 1
-        and first.smooth == _lt.SECTOR_GAUSS
-        and len({i.groups[0].shape[1] for i in inputs}) == 1
-    )
-    if not joint:
-        outs = []
-        for i in inputs:
-            out = np.zeros((2 * m + 1, 2 * m + 1))
-            _lt.annual_kernel_grid(m, i.res, i.z, *i.groups, i.code, i.sz0, i.k, i.smooth,
-                                   i.rad, *i.rules, 6, i.dep, out)  # fmt: skip
-            outs.append(out)
-        return outs
     a, hs, zis, cls, ius = (np.concatenate([i.groups[n] for i in inputs]) for n in range(5))
     starts = np.cumsum([0] + [i.groups[0].shape[0] for i in inputs]).astype(np.int64)
     sz0s, ks, vds = (np.array([getattr(i, f) for i in inputs]) for f in ("sz0", "k", "vd"))
     s0, ds, itab, dtab = _stacked_depletion(inputs)
     out = np.zeros((len(inputs), 2 * m + 1, 2 * m + 1))
     _lt.annual_kernel_grids(m, first.res, first.z, a, hs, zis, cls, ius, starts, first.code, sz0s,
-                            ks, vds, s0, ds, itab, dtab, first.rad, *first.rules, 6, out)  # fmt: skip
+                            ks, vds, s0, ds, itab, dtab, first.smooth, first.rad, *first.rules, 6,
+                            out)  # fmt: skip
     return list(out)
 
 
@@ -567,9 +566,7 @@ def annual_kernel(
         initial_sigma_z, sector_smoothing, refine, deposition_velocity,
     )  # fmt: skip
     m, res, rad, z, h, k, vd = inp.m, inp.res, inp.rad, inp.z, inp.h, inp.k, inp.vd
-    out = np.zeros((2 * m + 1, 2 * m + 1))
-    _lt.annual_kernel_grid(m, res, z, *inp.groups, inp.code, inp.sz0, k, inp.smooth, rad,
-                           *inp.rules, 6, inp.dep, out)  # fmt: skip
+    out = _kernel_grids([inp])[0]
     offsets = np.arange(-m, m + 1)
     da = xr.DataArray(
         out,
