@@ -40,7 +40,7 @@ from numba import njit, prange
 
 from ._config import CACHE
 from .deposition import crosswind_unit, depletion_factor, depletion_integral
-from .plume import TAIL, plume_value
+from .plume import TAIL, downwind_unit, plume_value
 from .rise import effective_height
 from .sigma import sigma_y, sigma_y_slope_bound
 
@@ -913,9 +913,7 @@ def hourly_points(
     ey = np.empty(nt)
     slope2 = np.empty(nt)
     for t in range(nt):
-        phi = math.radians(wdir[t])
-        ex[t] = -math.sin(phi)
-        ey[t] = -math.cos(phi)
+        ex[t], ey[t] = downwind_unit(wdir[t])
         b = sigma_y_slope_bound(scheme, cls[t])
         slope2[t] = 2.0 * TAIL * b * b if b > 0.0 else -1.0
     for r in prange(nr):

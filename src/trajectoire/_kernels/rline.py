@@ -46,7 +46,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
-from .plume import TAIL, plume_frame, vertical_term
+from .plume import TAIL, downwind_unit, plume_frame, vertical_term
 from .sigma import sigma_y, sigma_z
 
 # 6-point Gauss-Legendre nodes and weights on [-1, 1]
@@ -173,9 +173,7 @@ def lines_at_receptors(
     dxw = np.empty(nk)
     dyw = np.empty(nk)
     for k in range(nk):
-        phi = math.radians(wind_dir[k])
-        dxw[k] = -math.sin(phi)
-        dyw[k] = -math.cos(phi)
+        dxw[k], dyw[k] = downwind_unit(wind_dir[k])
     for m in prange(rx.shape[0] * ns):
         i = m // ns
         j = m - i * ns
@@ -208,9 +206,7 @@ def lines_hourly(
         if inv_u[k] == 0.0:
             out[k, i] = 0.0
             continue
-        phi = math.radians(wind_dir[k])
-        dxw = -math.sin(phi)
-        dyw = -math.cos(phi)
+        dxw, dyw = downwind_unit(wind_dir[k])
         part = 0.0
         for j in range(ns):
             if q[j] == 0.0:

@@ -50,7 +50,7 @@ from trajectoire._kernels.idw import idw
 from trajectoire._validate import rows_preview
 from trajectoire.assess._pairs import aligned_pair, units_factor
 from trajectoire.assess.evaluation import evaluate
-from trajectoire.assess.stations import sample_at_stations, station_table
+from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
 
@@ -673,8 +673,8 @@ def _station_residuals(
     observed: xr.DataArray,
     stations: pd.DataFrame,
     mode: str,
-    sampling: Literal["bilinear", "nearest"],
-    outside: Literal["raise", "nan"],
+    sampling: Sampling,
+    outside: Outside,
     caller: str,
 ) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray, np.ndarray, np.ndarray]:
     """Model at stations (obs units), observations, residuals/ratios - 1, station coords."""
@@ -825,8 +825,8 @@ def fuse(
     radius: float = math.inf,
     n_lags: int | None = None,
     max_lag: float | None = None,
-    sampling: Literal["bilinear", "nearest"] = "bilinear",
-    outside: Literal["raise", "nan"] = "raise",
+    sampling: Sampling = "bilinear",
+    outside: Outside = "raise",
 ) -> xr.Dataset:
     """Correct a modelled field with station observations (residual kriging or IDW).
 
@@ -1017,8 +1017,8 @@ def cross_validate(
     radius: float = math.inf,
     n_lags: int | None = None,
     max_lag: float | None = None,
-    sampling: Literal["bilinear", "nearest"] = "bilinear",
-    outside: Literal["raise", "nan"] = "raise",
+    sampling: Sampling = "bilinear",
+    outside: Outside = "raise",
 ) -> xr.Dataset:
     """Leave-one-out cross-validation of the fusion: statistics before and after.
 

@@ -30,6 +30,13 @@ __all__ = ["observations_from_table", "read_stations", "sample_at_stations", "st
 #: the columns every station table has
 _STATION_COLUMNS = ("station_id", "x", "y")
 
+Sampling = Literal["bilinear", "nearest"]
+"""How a field is read at the stations (`method` of :func:`sample_at_stations`): interpolated
+between the four surrounding cell centres, or the value of the cell holding the station."""
+Outside = Literal["raise", "nan"]
+"""Stations outside the grid (`outside` of :func:`sample_at_stations`): raise an error naming
+them, or keep them with NaN and warn."""
+
 
 # ------------------------------------------------------------------------ station tables
 def read_stations(
@@ -375,8 +382,8 @@ def sample_at_stations(
     field: xr.DataArray,
     stations: pd.DataFrame,
     *,
-    method: Literal["bilinear", "nearest"] = "bilinear",
-    outside: Literal["raise", "nan"] = "raise",
+    method: Sampling = "bilinear",
+    outside: Outside = "raise",
 ) -> xr.DataArray:
     """Values of a gridded field at station positions.
 
