@@ -513,10 +513,9 @@ class YearDispersion:
 
         Parameters
         ----------
-        emission : numpy.ndarray ``(sector, ny, nx)``
-            Emission of each sector [t yr-1 per cell].
-        sectors : sequence of str
-            The sectors of the planes (kernel class ``settings.class_of(sector)``).
+        emission, sectors
+            As for :meth:`by_sector`: ``(sector, ny, nx)`` emissions [t yr-1 per cell] and
+            the sectors of the planes.
         weights : numpy.ndarray ``(sector,)``, optional
             A factor [-] of each sector's emission, e.g. its primary NO2 share: the
             concentration of ``emission * weights[:, None, None]`` (the product in the
