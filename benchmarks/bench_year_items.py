@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
@@ -43,18 +44,10 @@ from trajectoire.assess.exposure import (
 from trajectoire.attribution import origin_layers
 from trajectoire.dispersion.concentration import _T_PER_UG, source_deposition_flux
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_kernel_sharing import cpu  # noqa: E402  (the same best-of CPU timer)
+
 NY, NX = 1227, 2222
-
-
-def cpu(fn, repeat):
-    """Best CPU time [s] of `repeat` calls of `fn` after a warm-up, and its last result."""
-    out = fn()
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.process_time()
-        out = fn()
-        best = min(best, time.process_time() - t0)
-    return best, out
 
 
 def same(a, b):
