@@ -226,17 +226,21 @@ class RunContext:
     def kernel_set(self, year: int, key: KernelSetKey, members: list[int]) -> YearDispersion:
         """The year's kernels of one set ``(decay, v_d, season)`` (:attr:`kernel_groups`),
         for the classes its pollutants `members` are released in."""
-        rate, vd, season = key
-        return YearDispersion(self.grid, self.met_of(year, season), self.settings,
-                              self.classes_of(members), decay_rate=rate,
-                              deposition_velocity=vd)  # fmt: skip
+        return year_dispersions(self.grid, self.settings, [self._set_of(year, key, members)])[0]
 
     def kernel_sets(self, year: int) -> list[YearDispersion]:
         """:meth:`kernel_set` of every set of :attr:`kernel_groups`, in order, their kernels
         of one class built together (:func:`year_dispersions`: bit for bit the same)."""
-        sets = [(self.met_of(year, key[2]), self.classes_of(members), key[0], key[1])
-                for key, members in self.kernel_groups.items()]  # fmt: skip
+        sets = [self._set_of(year, key, members) for key, members in self.kernel_groups.items()]
         return year_dispersions(self.grid, self.settings, sets)
+
+    def _set_of(
+        self, year: int, key: KernelSetKey, members: list[int]
+    ) -> tuple[xr.Dataset, list[KernelClass], float, float]:
+        """``(met_year, classes, decay_rate, deposition_velocity)`` of one kernel set, as
+        :func:`year_dispersions` takes it."""
+        rate, vd, season = key
+        return self.met_of(year, season), self.classes_of(members), rate, vd
 
     def stack_set(self, year: int, key: KernelSetKey, members: list[int]) -> Stacks:
         """The year's stack footprints of one set, for the stacks its pollutants `members`
