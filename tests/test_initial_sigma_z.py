@@ -84,13 +84,13 @@ def test_kernels_are_shared_by_sectors_of_one_class(monkeypatch):
     assert s.classes(sectors) == [(1.0, 0.0), (1.0, 1.5)]
     assert s.class_of("I_OffRoad") == (1.0, 1.5) and s.initial_sigma_z_of("A_PublicPower") == 0.0
     calls = []
-    real = conc_mod.annual_kernel
+    real = conc_mod.annual_kernels
 
-    def counting(*a, **kw):
-        calls.append((kw["release_height"], kw["initial_sigma_z"]))
-        return real(*a, **kw)
+    def counting(sets, **kw):
+        calls.extend((one["release_height"], one["initial_sigma_z"]) for one in sets)
+        return real(sets, **kw)
 
-    monkeypatch.setattr(conc_mod, "annual_kernel", counting)
+    monkeypatch.setattr(conc_mod, "annual_kernels", counting)
     disp = YearDispersion(g, met, s, s.classes(sectors))
     assert calls == [(1.0, 0.0), (1.0, 1.5)]
     assert list(disp.kernels) == [(1.0, 0.0), (1.0, 1.5)]

@@ -45,7 +45,6 @@ from trajectoire.dispersion.longterm import (
     _depletion,
     _sector_mode,
     _velocity,
-    annual_kernel,
     annual_kernels,
     kernel_half_width,
 )
@@ -425,23 +424,12 @@ class YearDispersion:
         self.deposition_velocity = float(deposition_velocity)
         self.kernels: dict[KernelClass, np.ndarray] = _ClassKernels()
         given = {} if kernels is None else {_class_key(c): k for c, k in kernels.items()}
-        for c in dict.fromkeys(_class_key(h) for h in heights):
-            if c in given:
-                self.kernels[c] = np.asarray(given[c], dtype=np.float64)
-                continue
-            k = annual_kernel(
-                met_year,
-                resolution=grid.resolution,
-                radius=settings.radius,
-                release_height=c[0],
-                receptor_height=settings.receptor_height,
-                sigma=settings.sigma,
-                decay_rate=decay_rate,
-                deposition_velocity=deposition_velocity,
-                initial_sigma_z=c[1],
-                sector_smoothing=settings.sector_shape,
-            )
-            self.kernels[c] = np.asarray(k.values, dtype=np.float64)
+        wanted = list(dict.fromkeys(_class_key(h) for h in heights))
+        missing = [c for c in wanted if c not in given]
+        requests = [(met_year, c, decay_rate, deposition_velocity) for c in missing]
+        given.update(zip(missing, _class_kernels(grid, settings, requests), strict=True))
+        for c in wanted:
+            self.kernels[c] = np.asarray(given[c], dtype=np.float64)
         # the kernel has 2 m + 1 cells a side, m = ceil(radius / resolution) (annual_kernel);
         # an instance may hold no class at all (its pollutants come from stacks only)
         m = kernel_half_width(settings.radius, grid.resolution)
@@ -647,6 +635,34 @@ class YearDispersion:
         return slice(r0, r1), slice(c0, c1), a
 
 
+def _class_kernels(
+    grid: Grid,
+    settings: DispersionSettings,
+    requests: Sequence[tuple[xr.Dataset, KernelClass, float, float]],
+) -> list[np.ndarray]:
+    """Kernels [ug m-3 per t yr-1] of ``(met_year, class, decay_rate, deposition_velocity)``
+    requests with the run's `settings`, built together by
+    :func:`trajectoire.dispersion.longterm.annual_kernels` (the one place where the
+    :class:`DispersionSettings` become kernel arguments)."""
+    return annual_kernels(
+        [
+            {
+                "freq_year": met,
+                "release_height": c[0],
+                "initial_sigma_z": c[1],
+                "decay_rate": rate,
+                "deposition_velocity": vd,
+            }
+            for met, c, rate, vd in requests
+        ],
+        resolution=grid.resolution,
+        radius=settings.radius,
+        receptor_height=settings.receptor_height,
+        sigma=settings.sigma,
+        sector_smoothing=settings.sector_shape,
+    )
+
+
 def year_dispersions(
     grid: Grid,
     settings: DispersionSettings,
@@ -680,22 +696,8 @@ def year_dispersions(
     """
     classes = [list(dict.fromkeys(_class_key(h) for h in heights)) for _, heights, _, _ in sets]
     which = [(i, c) for i, cs in enumerate(classes) for c in cs]
-    kernels = annual_kernels(
-        [
-            {
-                "freq_year": sets[i][0],
-                "release_height": c[0],
-                "initial_sigma_z": c[1],
-                "decay_rate": sets[i][2],
-                "deposition_velocity": sets[i][3],
-            }
-            for i, c in which
-        ],
-        resolution=grid.resolution,
-        radius=settings.radius,
-        receptor_height=settings.receptor_height,
-        sigma=settings.sigma,
-        sector_smoothing=settings.sector_shape,
+    kernels = _class_kernels(
+        grid, settings, [(sets[i][0], c, sets[i][2], sets[i][3]) for i, c in which]
     )
     built: list[dict[KernelClass, np.ndarray]] = [{} for _ in sets]
     for (i, c), k in zip(which, kernels, strict=True):
