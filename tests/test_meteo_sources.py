@@ -7,6 +7,7 @@ of ../shared/data is needed (none of these formats is there).
 from __future__ import annotations
 
 import gzip
+import inspect
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,7 @@ from trajectoire.meteo.classes import met_classes
 from trajectoire.meteo.readers import read_hourly
 from trajectoire.meteo.sources import (
     METEO_FORMATS,
+    MetSite,
     read_era5,
     read_isd_lite,
     read_meteo,
@@ -490,3 +492,68 @@ def test_sources_pass_the_site_keywords_and_warn_at_the_caller(tmp_path):
         assert {w.filename for w in caught} == {__file__}, name
         with pytest.raises(InputError, match="missing hour"):
             read(path, missing="raise", **kw)
+
+
+@pytest.mark.filterwarnings("ignore::trajectoire.errors.TrajectoireWarning")
+def test_readers_take_the_keywords_of_their_old_signatures(tmp_path):
+    """The readers take the site and provenance keywords as **options (MetSite): every
+    keyword of the old signatures, given by name, reaches the dataset and the messages as
+    before; the signature still lists them with the old defaults; a misspelt keyword is one
+    TypeError naming it (and the close keyword); read_meteo lists the options as before."""
+    old = {
+        "what": None,
+        "config_key": None,
+        "latitude": None,
+        "longitude": None,
+        "roughness_length": None,
+        "anemometer_height": 10.0,
+        "missing": "warn",
+    }
+    readers = {
+        read_meteo_france: ["station", "columns"],
+        read_isd_lite: ["station"],
+        read_era5: ["columns"],
+    }
+    for read, own in readers.items():
+        params = inspect.signature(read).parameters
+        assert list(params) == ["path", *own, *old], read.__name__
+        assert {k: params[k].default for k in old} == old, read.__name__
+    assert list(MetSite.__annotations__) == list(old)
+    path = era5_files(tmp_path)
+    ds = read_era5(
+        path,
+        columns=None,
+        what="era5 files",
+        config_key=KEY,
+        latitude=50.6,
+        longitude=3.1,
+        roughness_length=0.7,
+        anemometer_height=12.0,
+        missing="warn",
+    )
+    assert ds.attrs["latitude"] == 50.6 and ds.attrs["longitude"] == 3.1
+    assert ds.attrs["roughness_length"] == 0.7 and ds.attrs["anemometer_height"] == 12.0
+    assert "read_era5('era5 files', latitude=50.6, longitude=3.1)" in ds.attrs["history"]
+    with pytest.raises(InputError, match=r"^era5 files: .*missing hour.*named by \[inputs.meteo\]"):
+        read_era5(
+            path, what="era5 files", config_key=KEY, latitude=50.6, longitude=3.1, missing="raise"
+        )
+    mf = write_mf(tmp_path / "H_59.csv", stations=("59183001",))
+    for read, file, kw in (
+        (read_meteo_france, mf, {}),
+        (read_isd_lite, write_isd(tmp_path / "070150-99999-2021.gz"), {}),
+        (read_era5, path, {"latitude": 50.6, "longitude": 3.1}),
+    ):
+        name = read.__name__
+        with pytest.raises(
+            TypeError,
+            match=rf"^{name}\(\) got an unexpected keyword argument 'anemometer_heigth' "
+            r"\(did you mean 'anemometer_height'\?\)$",
+        ):
+            read(file, anemometer_heigth=12.0, **kw)  # type: ignore[call-arg]
+    with pytest.raises(
+        ConfigError,
+        match=r"\['height'\] are not read by format 'isd-lite'; its options are \['station', "
+        r"'latitude', 'longitude', 'roughness_length', 'anemometer_height', 'missing'\]",
+    ):
+        read_meteo(mf, format="isd-lite", height=2.0)

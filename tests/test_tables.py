@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import gzip
+import inspect
 import io
 import logging
 
@@ -35,7 +36,9 @@ from trajectoire.tables import (
     ENCODINGS,
     SEPARATORS,
     TableDialect,
+    TableOptions,
     detect_dialect,
+    dialect_defaults,
     numeric_column,
     read_table,
 )
@@ -168,6 +171,68 @@ def test_explicit_options_override_detection(tmp_path):
         read_table(path, encoding="klingon")
     with pytest.raises(InputError, match="must differ"):
         read_table(path, sep=";", decimal=";")
+
+
+def test_keywords_of_the_old_signatures_and_a_misspelt_one(tmp_path):
+    """read_table and detect_dialect take their keyword groups (TableOptions,
+    DialectOptions) as **options: every keyword of the old signatures still reads the
+    same, a keyword given as None falls back on the dialect_defaults block, and a misspelt
+    one is a TypeError naming it."""
+    path = tmp_path / "fr.csv"
+    path.write_bytes("# note\nville;valeur\nCompiègne;12,5\n".encode("cp1252"))
+    out = read_table(
+        path,
+        what="fr.csv",
+        encoding="cp1252",
+        sep=";",
+        decimal=",",
+        comment="#",
+        dtype={"ville": str},
+        config_key="[inputs] x",
+        require_rows=True,
+        expected="a town and a value",
+    )
+    assert out.to_dict("list") == {"ville": ["Compiègne"], "valeur": [12.5]}
+    assert out.attrs["header_line"] == 2
+    with dialect_defaults(sep=";", decimal=","):
+        given_none = read_table(io.StringIO("a;b\n1,5;2\n"), sep=None, decimal=None)
+    assert given_none["a"].tolist() == [1.5]
+    with pytest.raises(InputError, match=r"^fr.csv: no data rows .*a town and a value"):
+        read_table(
+            io.StringIO("a;b\n"), what="fr.csv", require_rows=True, expected="a town and a value"
+        )
+    data = path.read_bytes()
+    assert detect_dialect(data, encoding="cp1252", comment="#", what="fr.csv") == (
+        TableDialect("cp1252", ";", ",")
+    )
+    with pytest.raises(
+        TypeError,
+        match=r"^read_table\(\) got an unexpected keyword argument 'delimiter'; "
+        r"its keywords are \['what', 'config_key', 'encoding'",
+    ):
+        read_table(path, delimiter=";")  # type: ignore[call-arg]
+    with pytest.raises(
+        TypeError, match=r"^detect_dialect\(\) .* 'decimals' \(did you mean 'decimal'\?\)$"
+    ):
+        detect_dialect(data, decimals=",")  # type: ignore[call-arg]
+    # the signature shows the keywords (help, and the readers' keyword lists of io.formats)
+    params = inspect.signature(read_table).parameters
+    assert list(params) == [
+        "source",
+        "dtype",
+        "require_rows",
+        "expected",
+        *TableOptions.__annotations__,
+    ]
+    assert all(params[k].default is None for k in TableOptions.__annotations__)
+    assert set(TableOptions.__annotations__) == {
+        "what",
+        "config_key",
+        "encoding",
+        "sep",
+        "decimal",
+        "comment",
+    }
 
 
 def test_thousands_separators_are_not_guessed(tmp_path):

@@ -21,16 +21,18 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import csv
+import difflib
 import gzip
+import inspect
 import io
 import logging
 import os
 import re
 import warnings
 import zlib
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any, NamedTuple, TypeAlias
+from typing import IO, Any, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack, cast
 
 import numpy as np
 import pandas as pd
@@ -41,14 +43,19 @@ from trajectoire.errors import ConfigError, InputError
 __all__ = [
     "ENCODINGS",
     "SEPARATORS",
+    "DialectOptions",
+    "Provenance",
     "TableDialect",
+    "TableOptions",
     "column_mapping",
     "columns_option",
     "detect_dialect",
     "dialect_defaults",
+    "keyword_options",
     "mapped_columns",
     "numeric_column",
     "read_table",
+    "with_options",
 ]
 
 log = logging.getLogger("trajectoire")
@@ -74,6 +81,166 @@ class TableDialect(NamedTuple):
     encoding: str  #: ``"utf-8-sig"`` (UTF-8 with a byte-order mark), ``"utf-8"`` or ``"cp1252"``
     sep: str  #: field delimiter: ``","``, ``";"`` or ``"\\t"``
     decimal: str  #: decimal mark: ``"."`` or ``","``
+
+
+# ---------------------------------------------------------------------- reader keywords
+class Provenance(TypedDict, total=False):
+    """The keywords by which a reader names its input in its messages.
+
+    A family of readers that takes a keyword group as ``**options: Unpack[Group]`` derives
+    the group from this one (:class:`TableOptions`,
+    :class:`trajectoire.meteo.sources.MetSite`), so that the two keywords are described
+    here once.
+
+    Attributes
+    ----------
+    what : str or None
+        Name of the input in messages (default: the path).
+    config_key : str or None
+        The configuration key that names the input (``"[inputs] meteo"``), quoted in
+        messages as the thing to fix.
+    """
+
+    what: str | None
+    config_key: str | None
+
+
+class DialectOptions(TypedDict, total=False):
+    """How a CSV file is written, as a caller gives it; what is not given (None) is detected.
+
+    The keywords of :func:`detect_dialect` and (with :class:`Provenance`, as
+    :class:`TableOptions`) of :func:`read_table`.
+
+    Attributes
+    ----------
+    encoding : str or None
+        Text encoding. Default: the first of :data:`ENCODINGS` (``utf-8-sig``, UTF-8 with a
+        byte-order mark, then ``utf-8`` and ``cp1252``, Windows-1252) that decodes the whole
+        file.
+    sep : str or None
+        Field delimiter. Default: sniffed among :data:`SEPARATORS` (``,``, ``;``, tab) on the
+        first lines.
+    decimal : str or None
+        Decimal mark. Default: ``","`` when the delimiter is ``";"`` or a tab and the numbers
+        of the first lines are written with a comma (``12,5``, none ``12.5``), else ``"."``.
+        Thousands separators are never guessed.
+    comment : str or None
+        Lines (and the rest of lines) after this character are ignored (e.g. ``"#"``), and
+        left out of the detection.
+    """
+
+    encoding: str | None
+    sep: str | None
+    decimal: str | None
+    comment: str | None
+
+
+class TableOptions(Provenance, DialectOptions, total=False):
+    """The keywords of :func:`read_table` that name the table and say how it is written:
+    :class:`Provenance` (`what`, `config_key`) and :class:`DialectOptions` (`encoding`,
+    `sep`, `decimal`, `comment`)."""
+
+
+_Group = TypeVar("_Group", bound=Mapping[str, Any])
+_Function = TypeVar("_Function", bound=Callable[..., Any])
+
+
+def keyword_options(
+    group: type[_Group],
+    call: str,
+    options: Mapping[str, Any],
+    defaults: Mapping[str, Any] | None = None,
+) -> _Group:
+    """Every keyword of the group `group` (a :class:`typing.TypedDict`), as a call gives them.
+
+    What a function taking ``**options: Unpack[group]`` applies in one place: the check that
+    each keyword given is one of the group's, and the defaults of those not given.
+
+    Parameters
+    ----------
+    group : type
+        The TypedDict of the keywords (all optional, ``total=False``).
+    call : str
+        The function's name, for the message.
+    options : mapping of str to object
+        The keywords given.
+    defaults : mapping of str to object, optional
+        The default of some keywords; the others default to None.
+
+    Returns
+    -------
+    dict
+        Every key of `group`: the value given, else its default.
+
+    Raises
+    ------
+    TypeError
+        A keyword that is not a key of `group`, named as Python names an unexpected keyword
+        argument, with the closest key when one is close.
+
+    Examples
+    --------
+    >>> keyword_options(DialectOptions, "read", {"sep": ";"}, {"decimal": "."})
+    {'encoding': None, 'sep': ';', 'decimal': '.', 'comment': None}
+    >>> keyword_options(DialectOptions, "read", {"delimiter": ";"})
+    Traceback (most recent call last):
+    ...
+    TypeError: read() got an unexpected keyword argument 'delimiter'; its keywords are ['encoding', 'sep', 'decimal', 'comment']
+    >>> keyword_options(DialectOptions, "read", {"decimals": ","})
+    Traceback (most recent call last):
+    ...
+    TypeError: read() got an unexpected keyword argument 'decimals' (did you mean 'decimal'?)
+    """
+    names = list(group.__annotations__)
+    unknown = [k for k in options if k not in names]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else f"; its keywords are {names}"
+        raise TypeError(f"{call}() got an unexpected keyword argument {unknown[0]!r}{hint}")
+    return cast(_Group, {**dict.fromkeys(names), **(defaults or {}), **options})
+
+
+def with_options(
+    group: type, defaults: Mapping[str, Any] | None = None
+) -> Callable[[_Function], _Function]:
+    """Show the keywords of `group` in the signature of a function taking them as ``**options``.
+
+    The function is returned unchanged (no wrapper: the warnings it gives keep their stack
+    level), with a ``__signature__`` in which its ``**options`` stand as the keyword-only
+    keys of the TypedDict `group`, with their `defaults` (else None); :func:`inspect.signature`
+    and :func:`help` show them, and code that lists a reader's keywords
+    (:meth:`trajectoire.io.formats.Format.keywords`) finds them.
+
+    Parameters
+    ----------
+    group : type
+        The TypedDict of the keywords, as for :func:`keyword_options`.
+    defaults : mapping of str to object, optional
+        As for :func:`keyword_options`.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+
+    def decorate(function: _Function) -> _Function:
+        signature = inspect.signature(function)
+        kept = [p for p in signature.parameters.values() if p.kind is not p.VAR_KEYWORD]
+        added = [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=(defaults or {}).get(name),
+                annotation=annotation,
+            )
+            for name, annotation in group.__annotations__.items()
+            if name not in signature.parameters
+        ]
+        setattr(function, "__signature__", signature.replace(parameters=kept + added))  # noqa: B010
+        return function
+
+    return decorate
 
 
 # ---------------------------------------------------------------------- messages
@@ -231,14 +398,9 @@ def _sniffed_decimal(lines: Sequence[str], sep: str) -> str:
     return "," if comma and not point else "."
 
 
+@with_options(DialectOptions)
 def detect_dialect(
-    data: bytes,
-    *,
-    encoding: str | None = None,
-    sep: str | None = None,
-    decimal: str | None = None,
-    comment: str | None = None,
-    what: str = "table",
+    data: bytes, *, what: str = "table", **dialect: Unpack[DialectOptions]
 ) -> TableDialect:
     """Detect how the CSV text `data` is written; what is given is kept as given.
 
@@ -246,17 +408,10 @@ def detect_dialect(
     ----------
     data : bytes
         The file's content (uncompressed).
-    encoding : str, optional
-        Text encoding. Default: the first of :data:`ENCODINGS` that decodes `data`.
-    sep : str, optional
-        Field delimiter. Default: sniffed among :data:`SEPARATORS` on the first lines.
-    decimal : str, optional
-        Decimal mark. Default: ``","`` when the delimiter is ``";"`` or a tab and the
-        numbers of the first lines are written with a comma (``12,5``), else ``"."``.
-    comment : str, optional
-        Lines starting with it are left out of the detection.
     what : str, default "table"
         Name of the data in error messages.
+    **dialect
+        What is known of the dialect: see :class:`DialectOptions`.
 
     Returns
     -------
@@ -272,8 +427,9 @@ def detect_dialect(
     >>> detect_dialect("ville;valeur\\nCompiègne;12,5\\n".encode("cp1252"))
     TableDialect(encoding='cp1252', sep=';', decimal=',')
     """
-    text, enc = _decode(data, encoding, what, None)
-    return _dialect(text, enc, sep, decimal, comment)
+    given = keyword_options(DialectOptions, "detect_dialect", dialect)
+    text, enc = _decode(data, given["encoding"], what, None)
+    return _dialect(text, enc, given["sep"], given["decimal"], given["comment"])
 
 
 def _dialect(
@@ -549,18 +705,14 @@ def mapped_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=shadowed).rename(columns=rename)
 
 
+@with_options(TableOptions)
 def read_table(
     source: TableSource,
     *,
-    what: str | None = None,
-    encoding: str | None = None,
-    sep: str | None = None,
-    decimal: str | None = None,
-    comment: str | None = None,
     dtype: Any = None,
-    config_key: str | None = None,
     require_rows: bool = False,
     expected: str | None = None,
+    **options: Unpack[TableOptions],
 ) -> pd.DataFrame:
     """Read a CSV table, detecting its encoding, delimiter and decimal mark.
 
@@ -569,28 +721,16 @@ def read_table(
     source : str, path-like, file object or pandas.DataFrame
         A CSV file (``.gz``: gzip-compressed; detected from its first bytes too), an open
         text or binary file, or a DataFrame (returned as a copy, nothing detected).
-    what : str, optional
-        Name of the table in messages (default the path, or the file object's name).
-    encoding : str, optional
-        Text encoding; default: the first of ``utf-8-sig`` (UTF-8 with a byte-order mark),
-        ``utf-8`` and ``cp1252`` (Windows-1252) that decodes the whole file.
-    sep : str, optional
-        Field delimiter; default: sniffed among ``,``, ``;`` and tab on the first lines.
-    decimal : str, optional
-        Decimal mark; default ``","`` when the delimiter is ``;`` or a tab and the numbers of
-        the first lines are written ``12,5`` (none ``12.5``), else ``"."``. Thousands
-        separators are never guessed.
-    comment : str, optional
-        Lines (and the rest of lines) after this character are ignored (e.g. ``"#"``).
     dtype : optional
         Passed to :func:`pandas.read_csv` (e.g. ``{"station_id": str}``).
-    config_key : str, optional
-        The configuration key that names the file (``"[inputs] point_sources"``), quoted in
-        messages as the thing to fix.
     require_rows : bool, default False
         A file with a header and no data row is an error.
     expected : str, optional
         What the file should hold, for messages (default: a header row and data rows).
+    **options
+        Other keywords: see :class:`TableOptions` (`what`, default the path or the file
+        object's name; `config_key`; the dialect `encoding`, `sep`, `decimal`, `comment`,
+        where None takes the :func:`dialect_defaults` of the block, else is detected).
 
     Returns
     -------
@@ -614,13 +754,15 @@ def read_table(
     >>> read_table(io.StringIO(text), what="sites.csv")["NOx"].tolist()
     [12.5]
     """
-    name = _source_name(source, what)
+    table = keyword_options(TableOptions, "read_table", options)
+    config_key, comment = table["config_key"], table["comment"]
+    name = _source_name(source, table["what"])
     if isinstance(source, pd.DataFrame):
         return mapped_columns(source.copy())
-    defaults = dict(_DEFAULTS.get())
-    encoding = encoding or defaults.get("encoding")
-    sep = sep or defaults.get("sep")
-    decimal = decimal or defaults.get("decimal")
+    block = dict(_DEFAULTS.get())  # the dialect of the enclosing dialect_defaults block
+    encoding = table["encoding"] or block.get("encoding")
+    sep = table["sep"] or block.get("sep")
+    decimal = table["decimal"] or block.get("decimal")
     wanted = expected or "a header row and one row per record"
     given = {"encoding": encoding, "sep": sep, "decimal": decimal}
     if isinstance(source, str | os.PathLike):

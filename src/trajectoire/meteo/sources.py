@@ -27,7 +27,7 @@ import re
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
@@ -50,12 +50,20 @@ from trajectoire.meteo.readers import (
     _netcdf_point,
     read_hourly,
 )
-from trajectoire.tables import detect_dialect, numeric_column, read_table
+from trajectoire.tables import (
+    Provenance,
+    detect_dialect,
+    keyword_options,
+    numeric_column,
+    read_table,
+    with_options,
+)
 
 __all__ = [
     "ERA5_VARIABLES",
     "METEO_FORMATS",
     "MF_COLUMNS",
+    "MetSite",
     "read_era5",
     "read_isd_lite",
     "read_meteo",
@@ -113,9 +121,30 @@ def _named_by(config_key: str | None) -> Iterator[None]:
         raise type(exc)(f"{message} The input is named by {config_key}.") from None
 
 
-class _PassedOn(NamedTuple):
-    """The keywords of a reader passed on unchanged to the shared reading path (as in
-    :func:`~trajectoire.meteo.readers.read_hourly`)."""
+class MetSite(Provenance, total=False):
+    """The keywords every meteorology reader of this module takes.
+
+    :func:`read_meteo_france`, :func:`read_isd_lite` and :func:`read_era5` take, beside
+    `what` and `config_key` (:class:`~trajectoire.tables.Provenance`), the site, passed on
+    to the shared reading path of :func:`~trajectoire.meteo.readers.read_hourly`. A
+    keyword outside the group is a :class:`TypeError` naming it.
+
+    Attributes
+    ----------
+    latitude, longitude : float or None
+        Site position [degree], default None. A station file that gives its position
+        (Météo-France ``LAT``/``LON``) is read at its own; ERA5 reads the grid point nearest
+        to it (required); ISD-Lite files carry none (Turner's method needs it).
+    roughness_length : float or None
+        z0 [m], default None: passed through as by
+        :func:`~trajectoire.meteo.readers.read_hourly`.
+    anemometer_height : float
+        Height of the wind measurement [m], default 10.0 (``FF``, ISD-Lite and ERA5
+        ``u10``/``v10`` are at 10 m).
+    missing : {"warn", "raise"}
+        Missing hours, as in :func:`~trajectoire.meteo.readers.read_hourly`; default
+        ``"warn"``.
+    """
 
     latitude: float | None
     longitude: float | None
@@ -124,26 +153,33 @@ class _PassedOn(NamedTuple):
     missing: str
 
 
+#: the defaults of :class:`MetSite` that are not None
+_MET_DEFAULTS: dict[str, Any] = {"anemometer_height": 10.0, "missing": "warn"}
+#: the keys of :class:`MetSite` passed on to the shared reading path: the site's
+_SITE_KEYS = tuple(k for k in MetSite.__annotations__ if k not in Provenance.__annotations__)
+
+
 def _to_hourly(
     frame: pd.DataFrame,
     where: str,
     files: Sequence[Path],
-    passed: _PassedOn,
+    options: MetSite,
     *,
     temperature_units: str | None,
     call: str,
     attrs: dict[str, Any],
-    config_key: str | None,
 ) -> xr.Dataset:
     """What a reader returns: the rows of `frame` (temperature in `temperature_units`) on the
-    shared reading path of :func:`~trajectoire.meteo.readers.read_hourly` with the reader's
-    keywords `passed`, the `files` read as ``source_file``, `call` as the history line and
-    errors named by `config_key`; the gap warning is attributed to the reader's caller."""
-    with _named_by(config_key):
+    shared reading path of :func:`~trajectoire.meteo.readers.read_hourly` with the site
+    keywords of the reader's `options`, the `files` read as ``source_file``, `call` as the
+    history line and errors named by its ``config_key``; the gap warning is attributed to the
+    reader's caller."""
+    site: dict[str, Any] = {k: options.get(k) for k in _SITE_KEYS}
+    with _named_by(options.get("config_key")):
         return _hourly_dataset(
             frame,
             where,
-            **passed._asdict(),
+            **site,
             temperature_units=temperature_units,
             call=call,
             source_file=", ".join(str(f) for f in files),
@@ -527,18 +563,13 @@ def _mf_frame(
     return out, info
 
 
+@with_options(MetSite, _MET_DEFAULTS)
 def read_meteo_france(
     path: PathArg,
     *,
     station: str | int | None = None,
     columns: Mapping[str, str] | None = None,
-    what: str | None = None,
-    config_key: str | None = None,
-    latitude: float | None = None,
-    longitude: float | None = None,
-    roughness_length: float | None = None,
-    anemometer_height: float = 10.0,
-    missing: str = "warn",
+    **options: Unpack[MetSite],
 ) -> xr.Dataset:
     """Read one station of the Météo-France public hourly files ("données climatologiques
     de base horaires").
@@ -567,19 +598,9 @@ def read_meteo_france(
         wind_direction, temperature, cloud_cover, solar_radiation`` (:data:`MF_COLUMNS` gives
         the defaults; e.g. ``{"wind_speed": "FF2", "wind_direction": "DD2"}`` with
         ``anemometer_height=2``).
-    what : str, optional
-        Name of the input in messages (default: the path).
-    config_key : str, optional
-        Configuration key naming the input (``"[inputs.meteo]"``), quoted in messages.
-    latitude, longitude : float, optional
-        Site position [degree], used only when the file has no ``LAT``/``LON`` (the
-        station's position in the file is used otherwise).
-    roughness_length : float, optional
-        z0 [m], passed through as by :func:`~trajectoire.meteo.readers.read_hourly`.
-    anemometer_height : float, default 10.0
-        Height of the wind measurement [m] (``FF`` is at 10 m).
-    missing : {"warn", "raise"}, default "warn"
-        Missing hours, as in :func:`~trajectoire.meteo.readers.read_hourly`.
+    **options
+        Other keywords: see :class:`MetSite` (`what`, `config_key`, the site); `latitude`,
+        `longitude` are used only when the file has no ``LAT``/``LON``.
 
     Returns
     -------
@@ -618,6 +639,8 @@ def read_meteo_france(
     description ``H_descriptif_champs.csv``,
     https://object.files.data.gouv.fr/meteofrance/data/synchro_ftp/BASE/HOR/H_descriptif_champs.csv
     """
+    given = keyword_options(MetSite, "read_meteo_france", options, _MET_DEFAULTS)
+    what, config_key = given["what"], given["config_key"]
     label0 = _label(path, what)
     names = _column_names(MF_COLUMNS, columns, label0, config_key)
     files = _source_files(path, _MF_FILES, "Météo-France hourly (H_*.csv.gz)", what, config_key)
@@ -643,7 +666,9 @@ def read_meteo_france(
         )
     frame = _concat(frames)
     where = info["where"] if len(files) == 1 else f"{label0}, station {info['station']}"
-    lat, lon = _position(info.get("latitude"), info.get("longitude"), latitude, longitude, where)
+    lat, lon = _position(
+        info.get("latitude"), info.get("longitude"), given["latitude"], given["longitude"], where
+    )
     attrs = {"station": info["station"], "station_name": info["station_name"]}
     if "altitude" in info:
         attrs["altitude"] = info["altitude"]
@@ -651,11 +676,10 @@ def read_meteo_france(
         frame,
         where,
         files,
-        _PassedOn(lat, lon, roughness_length, anemometer_height, missing),
+        {**given, "latitude": lat, "longitude": lon},
         temperature_units="degC",
         call=f"read_meteo_france({label0!r}, station={info['station']!r})",
         attrs=attrs,
-        config_key=config_key,
     )
 
 
@@ -744,17 +768,9 @@ def _isd_frame(file: Path, where: str, config_key: str | None) -> pd.DataFrame:
     return _observations(when, ws, wd, sky, t)
 
 
+@with_options(MetSite, _MET_DEFAULTS)
 def read_isd_lite(
-    path: PathArg,
-    *,
-    station: str | None = None,
-    what: str | None = None,
-    config_key: str | None = None,
-    latitude: float | None = None,
-    longitude: float | None = None,
-    roughness_length: float | None = None,
-    anemometer_height: float = 10.0,
-    missing: str = "warn",
+    path: PathArg, *, station: str | None = None, **options: Unpack[MetSite]
 ) -> xr.Dataset:
     """Read NOAA ISD-Lite hourly files (one station, one file a year).
 
@@ -773,19 +789,9 @@ def read_isd_lite(
     station : str, optional
         ``"USAF-WBAN"`` (``"070150-99999"``) to pick the files of one station in a folder
         that holds several.
-    what : str, optional
-        Name of the input in messages (default: the path).
-    config_key : str, optional
-        Configuration key naming the input, quoted in messages.
-    latitude, longitude : float, optional
-        Station position [degree]: ISD-Lite files carry none (NOAA's ``isd-history.csv``
-        lists it; Lille-Lesquin 50.570, 3.098). Needed by Turner's method.
-    roughness_length : float, optional
-        z0 [m], passed through as by :func:`~trajectoire.meteo.readers.read_hourly`.
-    anemometer_height : float, default 10.0
-        Height of the wind measurement [m].
-    missing : {"warn", "raise"}, default "warn"
-        Missing hours, as in :func:`~trajectoire.meteo.readers.read_hourly`.
+    **options
+        Other keywords: see :class:`MetSite`; the station position (`latitude`,
+        `longitude`) is in NOAA's ``isd-history.csv`` (Lille-Lesquin 50.570, 3.098).
 
     Returns
     -------
@@ -813,6 +819,8 @@ def read_isd_lite(
     https://www.ncei.noaa.gov/pub/data/noaa/isd-lite/isd-lite-format.pdf, and the
     "ISD-Lite Technical Document", same folder.
     """
+    given = keyword_options(MetSite, "read_isd_lite", options, _MET_DEFAULTS)
+    what, config_key = given["what"], given["config_key"]
     label0 = _label(path, what)
     files = _source_files(path, _ISD_FILES, "ISD-Lite (USAF-WBAN-YEAR.gz)", what, config_key)
     ids = {f: m.group(1) for f in files if (m := _ISD_FILES.fullmatch(f.name))}
@@ -843,11 +851,10 @@ def read_isd_lite(
         frame,
         what or (str(files[0]) if len(files) == 1 else label0),
         files,
-        _PassedOn(latitude, longitude, roughness_length, anemometer_height, missing),
+        given,
         temperature_units="degC",
         call=f"read_isd_lite({label0!r})",
         attrs=attrs,
-        config_key=config_key,
     )
 
 
@@ -916,17 +923,9 @@ def _era5_point(
         ds.close()
 
 
+@with_options(MetSite, _MET_DEFAULTS)
 def read_era5(
-    path: PathArg,
-    *,
-    columns: Mapping[str, str] | None = None,
-    what: str | None = None,
-    config_key: str | None = None,
-    latitude: float | None = None,
-    longitude: float | None = None,
-    roughness_length: float | None = None,
-    anemometer_height: float = 10.0,
-    missing: str = "warn",
+    path: PathArg, *, columns: Mapping[str, str] | None = None, **options: Unpack[MetSite]
 ) -> xr.Dataset:
     """Read ERA5 hourly single-level NetCDF files at the grid point nearest to the site.
 
@@ -945,18 +944,9 @@ def read_era5(
     columns : mapping of str to str, optional
         ERA5 short name -> variable of the file, for files written with other names; keys
         among ``u10, v10, t2m, tcc, ssrd, blh`` (e.g. ``{"u10": "VAR_10U"}``).
-    what : str, optional
-        Name of the input in messages (default: the path).
-    config_key : str, optional
-        Configuration key naming the input, quoted in messages.
-    latitude, longitude : float
-        Site position [degree]: the grid point nearest to it is read (required).
-    roughness_length : float, optional
-        z0 [m], passed through as by :func:`~trajectoire.meteo.readers.read_hourly`.
-    anemometer_height : float, default 10.0
-        Height of the wind [m] (``u10``, ``v10`` are at 10 m).
-    missing : {"warn", "raise"}, default "warn"
-        Missing hours, as in :func:`~trajectoire.meteo.readers.read_hourly`.
+    **options
+        Other keywords: see :class:`MetSite`; `latitude` and `longitude` are required (the
+        grid point nearest to them is read).
 
     Returns
     -------
@@ -988,6 +978,9 @@ def read_era5(
     parameter table and accumulation convention in the "ERA5: data documentation",
     https://confluence.ecmwf.int/display/CKB/ERA5%3A+data+documentation.
     """
+    given = keyword_options(MetSite, "read_era5", options, _MET_DEFAULTS)
+    what, config_key = given["what"], given["config_key"]
+    latitude, longitude = given["latitude"], given["longitude"]
     label0 = _label(path, what)
     names = _column_names(ERA5_VARIABLES, columns, label0, config_key)
     files = _source_files(path, _ERA5_FILES, "ERA5 NetCDF (*.nc)", what, config_key)
@@ -1062,11 +1055,10 @@ def read_era5(
         frame,
         label0,
         files,
-        _PassedOn(latitude, longitude, roughness_length, anemometer_height, missing),
+        given,
         temperature_units=ds["t2m"].attrs.get("units"),
         call=f"read_era5({label0!r}, latitude={latitude}, longitude={longitude})",
         attrs=attrs,
-        config_key=config_key,
     )
 
 
