@@ -6,8 +6,8 @@ Every function draws with matplotlib's object API only (no pyplot state) and ret
 None), ``lang`` (``"en"`` or ``"fr"``, the language of the labels) and ``title``. The figures
 read in black and white (line styles, markers and hatches besides colours; the perceptually
 uniform ``viridis`` colour map for maps and matrices) and every value axis and colour bar
-names its units. The inputs are checked first: an unknown variable, year, pollutant, sector or territory
-raises :class:`trajectoire.InputError` with one line that lists the valid values.
+names its units. The inputs are checked first: an unknown variable, year, pollutant, sector
+or territory raises :class:`trajectoire.InputError` with one line that lists the valid values.
 
 The same functions are reachable from a dataset: ``ds.trajectoire.plot.map(year=2020,
 pollutant="NO2")`` (see :mod:`trajectoire.accessor`). ``docs/plots.md`` shows each figure.
