@@ -410,8 +410,8 @@ def map(
     Raises
     ------
     trajectoire.InputError
-        Unknown variable, year, pollutant or sector, a missing contribution map (not a map
-        year) or a bad `lang` (:func:`trajectoire.io.select_map`).
+        Unknown variable, year, pollutant or sector, or a missing contribution map (not a
+        map year): :func:`trajectoire.io.select_map`; a bad `lang` (:class:`PlotOptions`).
 
     Notes
     -----
