@@ -23,6 +23,7 @@ from trajectoire.io import (
     summary,
     write_netcdf,
 )
+from trajectoire.io.netcdf import select_map
 from trajectoire.runner import run
 
 GRIDDED = ("emission", "concentration", "contribution", "population")
@@ -165,6 +166,47 @@ def test_export_bad_requests(output: Path, tmp_path: Path) -> None:
         export_geotiff(output, tif, year=1990, pollutant="SO2")
     with pytest.raises(InputError, match="not found"):
         export_geotiff(tmp_path / "none.nc", tif, year=1990, pollutant="NOx")
+
+
+def test_map_selection_keywords(output: Path, tmp_path: Path) -> None:
+    """The keywords of MapSelection (issue 11), taken by select_map and passed on by the
+    GeoTIFF writers and the accessor: the keyword calls give the map asked for, a misspelled
+    or missing keyword raises one TypeError naming it, before anything is written."""
+    with open_output(output) as ds:
+        expected = ds["contribution"].sel(year=1990, pollutant="NOx", sector="F_RoadTransport")
+        da, sel = select_map(ds, "contribution", year=1990, pollutant="nox", sector="F")
+        xr.testing.assert_identical(da, expected.transpose("y", "x"))
+        assert sel == {"year": 1990, "pollutant": "NOx", "sector": "F_RoadTransport"}
+        by_accessor = ds.trajectoire.map("contribution", year=1990, pollutant="NOx", sector="F")
+        xr.testing.assert_identical(by_accessor, da)
+        conc, sel = select_map(ds, year=1993, pollutant="PM10")  # sector defaults to None
+        assert sel == {"year": 1993, "pollutant": "PM10"}
+        np.testing.assert_array_equal(
+            conc.values, ds["concentration"].sel(year=1993, pollutant="PM10").values
+        )
+        tif = ds.trajectoire.to_geotiff(
+            tmp_path / "a.tif", "contribution", year=1990, pollutant="NOx", sector="F"
+        )
+        with rasterio.open(tif) as src:
+            np.testing.assert_array_equal(src.read(1), da.values.astype("float32"))
+            assert src.tags(1)["sector"] == "F_RoadTransport" and src.tags(1)["year"] == "1990"
+        bad = tmp_path / "b.tif"
+        calls = {
+            "'yaer'": lambda: select_map(ds, yaer=1990, pollutant="NOx"),
+            "'polutant'": lambda: select_map(ds, year=1990, polutant="NOx"),
+            "missing keyword argument 'year'": lambda: select_map(ds, pollutant="NOx"),
+            "missing keyword argument 'pollutant'": lambda: ds.trajectoire.map(year=1990),
+            "'sectr'": lambda: ds.trajectoire.to_geotiff(
+                bad, year=1990, pollutant="NOx", sectr="F"
+            ),
+            "'Sector'": lambda: export_geotiff(output, bad, year=1990, pollutant="NOx", Sector="F"),
+        }
+        for needle, call in calls.items():
+            with pytest.raises(TypeError) as info:
+                call()
+            assert needle in str(info.value) and "MapSelection" in str(info.value)
+            assert "\n" not in str(info.value)
+        assert not bad.exists()
 
 
 def test_summary(output: Path) -> None:

@@ -287,6 +287,37 @@ def test_lang_fr_gives_french_labels(name, output, stats, decomposition):
         assert word not in en, (name, word)
 
 
+@pytest.mark.parametrize("name", NAMES)
+def test_plot_options_keep_their_keywords(name, output, stats, decomposition):
+    """`ax`, `lang` and `title`, written once as PlotOptions (issue 11), work as keywords."""
+    call = _calls(output, stats, decomposition)[name]
+    _, default = call(lang="fr")
+    fig = Figure()
+    ax = fig.add_subplot()
+    got_fig, got_ax = call(ax=ax, lang="fr", title="Mon titre")
+    assert got_fig is fig and got_ax is ax
+    assert ax.get_title() == "Mon titre" != default.get_title()
+    assert (ax.get_xlabel(), ax.get_ylabel()) == (default.get_xlabel(), default.get_ylabel())
+    assert [t.get_text() for t in ax.texts] == [t.get_text() for t in default.texts]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_misspelled_keyword_raises_one_error_naming_it(name, output, stats, decomposition):
+    function = next(f for f in ("map", *plot.__all__) if name.startswith(f))
+    with pytest.raises(TypeError) as info:
+        _calls(output, stats, decomposition)[name](titel="Mon titre")
+    message = str(info.value)
+    assert message.startswith(f"{function}() got an unexpected keyword argument 'titel'")
+    assert "['ax', 'lang', 'title']" in message and "\n" not in message
+
+
+def test_the_accessor_passes_the_plot_options_on(output):
+    _, ax = output.trajectoire.plot.map(year=2020, pollutant="NO2", lang="fr", title="Carte")
+    assert ax.get_title() == "Carte" and "Abscisse" in ax.get_xlabel()
+    with pytest.raises(TypeError, match="unexpected keyword argument 'lng'"):
+        output.trajectoire.plot.map(year=2020, pollutant="NO2", lng="fr")
+
+
 def test_units_label():
     assert plot.units_label("ug m-3") == "µg m⁻³"
     assert plot.units_label("t yr-1", "fr") == "t an⁻¹"

@@ -21,7 +21,7 @@ It is a thin layer over :func:`trajectoire.io.select_map`,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import xarray as xr
 
@@ -31,6 +31,8 @@ from trajectoire.geo.grid import Grid
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+    from trajectoire.io.netcdf import MapSelection
 
 __all__ = ["PlotAccessor", "TrajectoireAccessor"]
 
@@ -68,12 +70,7 @@ class TrajectoireAccessor:
 
     # ------------------------------------------------------------------ maps
     def map(
-        self,
-        variable: str = "concentration",
-        *,
-        year: int,
-        pollutant: str,
-        sector: str | None = None,
+        self, variable: str = "concentration", **selection: Unpack[MapSelection]
     ) -> xr.DataArray:
         """One ``(y, x)`` map, inputs checked (see :func:`trajectoire.io.select_map`).
 
@@ -81,12 +78,9 @@ class TrajectoireAccessor:
         ----------
         variable : str, default "concentration"
             ``concentration`` [ug m-3], ``contribution`` [ug m-3] or ``emission`` [t yr-1].
-        year : int
-            Year of the map.
-        pollutant : str
-            Pollutant id or alias.
-        sector : str, optional
-            GNFR sector, for the per-sector variables.
+        **selection
+            ``year``, ``pollutant`` and ``sector``: see
+            :class:`trajectoire.io.netcdf.MapSelection`.
 
         Returns
         -------
@@ -95,16 +89,13 @@ class TrajectoireAccessor:
         """
         from trajectoire.io.netcdf import select_map
 
-        return select_map(self._ds, variable, year=year, pollutant=pollutant, sector=sector)[0]
+        return select_map(self._ds, variable, **selection)[0]
 
     def to_geotiff(
         self,
         path: str | Path,
         variable: str = "concentration",
-        *,
-        year: int,
-        pollutant: str,
-        sector: str | None = None,
+        **selection: Unpack[MapSelection],
     ) -> Path:
         """Write one map as a GeoTIFF that QGIS reads with its CRS (as ``trajectoire export``).
 
@@ -113,9 +104,7 @@ class TrajectoireAccessor:
         """
         from trajectoire.io.netcdf import map_to_geotiff
 
-        return map_to_geotiff(
-            self._ds, path, variable, year=year, pollutant=pollutant, sector=sector
-        )
+        return map_to_geotiff(self._ds, path, variable, **selection)
 
     # ------------------------------------------------------------------ attribution
     def _pair(

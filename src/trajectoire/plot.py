@@ -1,12 +1,13 @@
 """Figures of a run's output: maps, trajectories, source-receptor matrix, exposure, evaluation.
 
-Every function draws with matplotlib's object API only (no pyplot state): it takes an
-optional ``ax`` (a new :class:`matplotlib.figure.Figure` is made when it is None) and returns
-``(fig, ax)``. The figures read in black and white (line styles, markers and hatches besides
-colours; the perceptually uniform ``viridis`` colour map for maps and matrices), every value
-axis and colour bar names its units, and ``lang="en"`` or ``"fr"`` chooses the language of the
-labels. The inputs are checked first: an unknown variable, year, pollutant, sector or territory
-raises :class:`trajectoire.InputError` with one line that lists the valid values.
+Every function draws with matplotlib's object API only (no pyplot state) and returns
+``(fig, ax)``. Besides its own parameters each takes the same options, described once in
+:class:`PlotOptions`: ``ax`` (a new :class:`matplotlib.figure.Figure` is made when it is
+None), ``lang`` (``"en"`` or ``"fr"``, the language of the labels) and ``title``. The figures
+read in black and white (line styles, markers and hatches besides colours; the perceptually
+uniform ``viridis`` colour map for maps and matrices) and every value axis and colour bar
+names its units. The inputs are checked first: an unknown variable, year, pollutant, sector
+or territory raises :class:`trajectoire.InputError` with one line that lists the valid values.
 
 The same functions are reachable from a dataset: ``ds.trajectoire.plot.map(year=2020,
 pollutant="NO2")`` (see :mod:`trajectoire.accessor`). ``docs/plots.md`` shows each figure.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 import xarray as xr
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "PlotOptions",
     "change_bars",
     "exposure_distribution",
     "map",
@@ -73,11 +75,48 @@ _MAP_VARIABLES = ("concentration", "contribution", "emission")
 _SERIES = ("emission", "concentration", "contribution", "exposure")
 
 
+class PlotOptions(TypedDict, total=False):
+    """The options that every plot function takes besides its own parameters.
+
+    Each function of this module accepts them as keywords (``**options``, PEP 692), with the
+    defaults below, and returns ``(fig, ax)``.
+
+    Attributes
+    ----------
+    ax : matplotlib.axes.Axes or None, default None
+        Where to draw. None: a new :class:`matplotlib.figure.Figure` with constrained layout,
+        of a size that each function chooses for its content (no pyplot state is made).
+    lang : {"en", "fr"}, default "en"
+        Language of the titles, axis labels, legends and GNFR sector names; another value
+        raises :class:`trajectoire.InputError`.
+    title : str or None, default None
+        Title of the axes; None draws the function's own (its docstring says what it holds).
+
+    Notes
+    -----
+    An unknown keyword (a misspelled option or parameter) raises :class:`TypeError` naming
+    it, as Python does for a function without ``**options``.
+    """
+
+    ax: Axes | None
+    lang: str
+    title: str | None
+
+
 # ----------------------------------------------------------------------------- helpers
-def _check_lang(lang: str) -> str:
+def _options(caller: str, options: PlotOptions) -> tuple[Axes | None, str, str | None]:
+    """``(ax, lang, title)`` of :class:`PlotOptions` `options`, defaults applied and checked."""
+    known = list(PlotOptions.__annotations__)
+    unknown = [name for name in options if name not in known]
+    if unknown:
+        raise TypeError(
+            f"{caller}() got an unexpected keyword argument {unknown[0]!r}; besides its own "
+            f"parameters it takes the plot options {known} (trajectoire.plot.PlotOptions)."
+        )
+    lang = options.get("lang", "en")
     if lang not in LANGS:
         raise InputError(f"lang={lang!r}: expected one of {list(LANGS)}.")
-    return lang
+    return options.get("ax"), lang, options.get("title")
 
 
 def _t(key: str, lang: str, **fields: Any) -> str:
@@ -325,14 +364,12 @@ def map(
     pollutant: str,
     sector: str | None = None,
     territories: gpd.GeoDataFrame | None = None,
-    ax: Axes | None = None,
-    lang: str = "en",
     log: bool | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
     cmap: str = "viridis",
     crop: bool = True,
-    title: str | None = None,
+    **options: Unpack[PlotOptions],
 ) -> tuple[Figure, Axes]:
     """Map of one gridded output variable with territory outlines, scale bar and north arrow.
 
@@ -353,10 +390,6 @@ def map(
         Outlines to draw (reprojected to the grid's CRS; labelled by a ``territory``, ``id``
         or ``name`` column). Default: the 0.5 contour of each territory's cell share
         ``territory_fraction`` of the output, when it has one.
-    ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when None.
-    lang : {"en", "fr"}, default "en"
-        Language of the labels.
     log : bool, optional
         Logarithmic colour scale; default True for ``emission`` (a few stacks dominate),
         False otherwise.
@@ -366,8 +399,9 @@ def map(
         Colour map (keep a perceptually uniform one: viridis, cividis, magma...).
     crop : bool, default True
         Zoom on the cells that hold data (the output masks the cells beyond the buffer).
-    title : str, optional
-        Title (default: variable, pollutant, sector and year).
+    **options
+        ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the variable,
+        pollutant, sector and year.
 
     Returns
     -------
@@ -376,8 +410,8 @@ def map(
     Raises
     ------
     trajectoire.InputError
-        Unknown variable, year, pollutant or sector, a missing contribution map (not a map
-        year) or a bad `lang` (:func:`trajectoire.io.select_map`).
+        Unknown variable, year, pollutant or sector, or a missing contribution map (not a
+        map year): :func:`trajectoire.io.select_map`; a bad `lang` (:class:`PlotOptions`).
 
     Notes
     -----
@@ -387,7 +421,7 @@ def map(
     """
     from trajectoire.io.netcdf import select_map
 
-    lang = _check_lang(lang)
+    ax, lang, title = _options("map", options)
     da, sel = select_map(ds, variable, year=year, pollutant=pollutant, sector=sector)
     if "mask" in ds.data_vars and set(ds["mask"].dims) == {"y", "x"}:
         da = da.where(ds["mask"].transpose("y", "x") == 1)
@@ -529,9 +563,7 @@ def trajectories(
     by: str = "sector",
     stacked: bool = True,
     band: tuple[xr.DataArray, xr.DataArray] | None = None,
-    ax: Axes | None = None,
-    lang: str = "en",
-    title: str | None = None,
+    **options: Unpack[PlotOptions],
 ) -> tuple[Figure, Axes]:
     """Trajectory 1990 → today of one territory, split by sector (or territory of origin).
 
@@ -558,10 +590,9 @@ def trajectories(
         Low and high bounds of the total (dims ``year``) drawn as a band. When the variable
         has a ``realization`` dim (an ensemble) its 5–95 % quantiles are used instead, and a
         ``percentile`` or ``quantile`` dim gives its outer values.
-    ax, lang
-        As for :func:`map`.
-    title : str, optional
-        Title (default: what, where, pollutant).
+    **options
+        ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the variable,
+        pollutant and territory.
 
     Returns
     -------
@@ -579,7 +610,7 @@ def trajectories(
     ``docs/attribution.md``); the total line is the value written by the run.
     """
     caller = "trajectories"
-    lang = _check_lang(lang)
+    ax, lang, title = _options(caller, options)
     if variable not in _SERIES:
         raise InputError(f"{caller}: variable={variable!r}: expected one of {list(_SERIES)}.")
     if "pollutant" not in ds.coords:
@@ -678,10 +709,8 @@ def source_receptor(
     year: int,
     pollutant: str,
     weighting: str = "area",
-    ax: Axes | None = None,
-    lang: str = "en",
     fmt: str = "{:.2g}",
-    title: str | None = None,
+    **options: Unpack[PlotOptions],
 ) -> tuple[Figure, Axes]:
     """Heat map of the territory × territory source–receptor matrix, values in the cells.
 
@@ -696,12 +725,11 @@ def source_receptor(
         Pollutant id or alias.
     weighting : {"area", "population"}, default "area"
         Territory means or population-weighted means.
-    ax, lang
-        As for :func:`map`.
     fmt : str, default "{:.2g}"
         Format of the values written in the cells.
-    title : str, optional
-        Title (default: pollutant, year and weighting).
+    **options
+        ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the pollutant,
+        year and weighting.
 
     Returns
     -------
@@ -718,7 +746,7 @@ def source_receptor(
     from trajectoire.attribution import source_receptor_matrix
 
     caller = "source_receptor"
-    lang = _check_lang(lang)
+    ax, lang, title = _options(caller, options)
     names = {"area": "territory_contribution", "population": "exposure_contribution"}
     if weighting not in names:
         raise InputError(f"{caller}: weighting={weighting!r}: expected 'area' or 'population'.")
@@ -804,9 +832,7 @@ def exposure_distribution(
     pollutant: str,
     territory: str | None = None,
     bins: int = 40,
-    ax: Axes | None = None,
-    lang: str = "en",
-    title: str | None = None,
+    **options: Unpack[PlotOptions],
 ) -> tuple[Figure, Axes]:
     """Distribution of what inhabitants breathe, with the people above WHO and EU thresholds.
 
@@ -829,10 +855,9 @@ def exposure_distribution(
         One territory; default the seven together.
     bins : int, default 40
         Number of concentration classes.
-    ax, lang
-        As for :func:`map`.
-    title : str, optional
-        Title (default: pollutant, year, where, and which population weights were used).
+    **options
+        ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the pollutant,
+        year, territory and which population weights were used.
 
     Returns
     -------
@@ -852,7 +877,7 @@ def exposure_distribution(
     from trajectoire.io.netcdf import select_map
 
     caller = "exposure_distribution"
-    lang = _check_lang(lang)
+    ax, lang, title = _options(caller, options)
     _require(ds, ["concentration"], caller)
     year = _check_year(ds, year, caller)
     pol = _check_pollutant(ds["concentration"], pollutant, caller)
@@ -976,9 +1001,7 @@ def target_plot(
     *,
     dim: str = "station",
     labels: bool | None = None,
-    ax: Axes | None = None,
-    lang: str = "en",
-    title: str | None = None,
+    **options: Unpack[PlotOptions],
 ) -> tuple[Figure, Axes]:
     """FAIRMODE target plot: one point per station, the MQI = 1 circle and the quadrants.
 
@@ -991,11 +1014,9 @@ def target_plot(
         Station dimension.
     labels : bool, optional
         Write the station ids beside the points; default when there are at most 15.
-    ax, lang
-        As for :func:`map`.
-    title : str, optional
-        Title (default: pollutant, stations drawn and meeting the objective, and the
-        network's 90th percentile).
+    **options
+        ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the pollutant,
+        the stations drawn and meeting the objective, and the network's 90th percentile.
 
     Returns
     -------
@@ -1015,7 +1036,7 @@ def target_plot(
     from trajectoire.assess.evaluation import mqi_network
 
     caller = "target_plot"
-    lang = _check_lang(lang)
+    ax, lang, title = _options(caller, options)
     _require_result(
         stats,
         ["mqi_bias", "mqi_std", "mqi_corr"],
@@ -1177,9 +1198,7 @@ def change_bars(
     pollutant: str,
     territory: str | None = None,
     by: str = "factor",
-    ax: Axes | None = None,
-    lang: str = "en",
-    title: str | None = None,
+    **options: Unpack[PlotOptions],
 ) -> tuple[Figure, Axes]:
     """Bars of the change of the territory means between two years, split into its causes.
 
@@ -1198,10 +1217,9 @@ def change_bars(
         ``factor``: three bars per territory (emissions, meteorology, background, hatched)
         and the total change as a diamond. ``sector``: for one `territory`, the emission and
         meteorology effects of each sector (not for NO2, split on its total only).
-    ax, lang
-        As for :func:`map`.
-    title : str, optional
-        Title (default: pollutant, period and territory).
+    **options
+        ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the pollutant,
+        period and territory.
 
     Returns
     -------
@@ -1213,7 +1231,7 @@ def change_bars(
     bars of a territory add up to its diamond.
     """
     caller = "change_bars"
-    lang = _check_lang(lang)
+    ax, lang, title = _options(caller, options)
     _require_result(
         decomposition,
         [*_EFFECTS, "change_total"],

@@ -24,7 +24,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, Unpack
 
 import numpy as np
 import pyproj
@@ -39,6 +39,7 @@ __all__ = [
     "FLOAT_VARIABLES",
     "GRID_MAPPING",
     "LOSSLESS_VARIABLES",
+    "MapSelection",
     "atomic_path",
     "check_output",
     "check_writable",
@@ -753,13 +754,53 @@ def _fusion_lines(ds: xr.Dataset) -> list[str]:
 
 
 # ---------------------------------------------------------------------- GeoTIFF
+class MapSelection(TypedDict):
+    """Which map of a gridded output variable: the keywords that select it.
+
+    :func:`select_map` takes them (``**selection``, PEP 692) and checks them; the functions
+    that pass them on to it take them the same way: :func:`map_to_geotiff`,
+    :func:`export_geotiff`, ``ds.trajectoire.map`` and ``ds.trajectoire.to_geotiff``.
+
+    Attributes
+    ----------
+    year : int
+        Year of the map.
+    pollutant : str
+        Pollutant id or alias (``"PM2_5"`` is ``PM2.5``).
+    sector : str or None, optional
+        GNFR sector, required for variables with a ``sector`` dim (default None).
+
+    Notes
+    -----
+    A missing `year` or `pollutant`, or an unknown keyword, raises :class:`TypeError` naming
+    it, as Python does for a function without ``**selection``.
+    """
+
+    year: int
+    pollutant: str
+    sector: NotRequired[str | None]
+
+
+def _selection(selection: Mapping[str, Any]) -> tuple[int, str, str | None]:
+    """``(year, pollutant, sector)`` of a :class:`MapSelection`, checked, default applied."""
+    known = list(MapSelection.__annotations__)
+    unknown = [name for name in selection if name not in known]
+    if unknown:
+        raise TypeError(
+            f"unexpected keyword argument {unknown[0]!r}: a map is selected by {known} "
+            "(trajectoire.io.netcdf.MapSelection)."
+        )
+    try:
+        return selection["year"], selection["pollutant"], selection.get("sector")
+    except KeyError as exc:
+        raise TypeError(
+            f"missing keyword argument {exc.args[0]!r}: a map is selected by {known}, year and "
+            "pollutant required (trajectoire.io.netcdf.MapSelection)."
+        ) from None
+
+
 def select_map(
-    ds: xr.Dataset,
-    variable: str = "concentration",
-    *,
-    year: int,
-    pollutant: str,
-    sector: str | None = None,
+    ds: xr.Dataset, variable: str = "concentration", **selection: Unpack[MapSelection]
 ) -> tuple[xr.DataArray, dict[str, Any]]:
     """One ``(y, x)`` map of a gridded output variable, with its inputs checked.
 
@@ -771,12 +812,8 @@ def select_map(
         file.
     variable : str, default "concentration"
         A gridded variable (``concentration``, ``contribution``, ``emission``...).
-    year : int
-        Year of the map.
-    pollutant : str
-        Pollutant id or alias (``"PM2_5"`` is ``PM2.5``).
-    sector : str, optional
-        GNFR sector, required for variables with a ``sector`` dim.
+    **selection
+        ``year``, ``pollutant`` and ``sector``: see :class:`MapSelection`.
 
     Returns
     -------
@@ -794,6 +831,7 @@ def select_map(
     from trajectoire.sectors import normalise_sector
     from trajectoire.species import normalise_pollutant
 
+    year, pollutant, sector = _selection(selection)
     name = ds.encoding.get("source", "dataset")
     numbers = [str(v) for v in ds["pollutant_number"].values] if "pollutant_number" in ds else []
     if pollutant is not None and numbers and f"{variable}_number" in ds.data_vars:
@@ -853,9 +891,7 @@ def export_geotiff(
     out_tif: str | Path,
     *,
     variable: str = "concentration",
-    year: int,
-    pollutant: str,
-    sector: str | None = None,
+    **selection: Unpack[MapSelection],
 ) -> Path:
     """Write one map of an output NetCDF as a GeoTIFF that QGIS reads with its CRS.
 
@@ -865,8 +901,10 @@ def export_geotiff(
         Output NetCDF of a run.
     out_tif : str or pathlib.Path
         GeoTIFF to write (atomically).
-    variable, year, pollutant, sector
-        The map, as in :func:`select_map`.
+    variable : str, default "concentration"
+        A gridded variable, as for :func:`select_map`.
+    **selection
+        ``year``, ``pollutant`` and ``sector``: see :class:`MapSelection`.
 
     Returns
     -------
@@ -883,15 +921,7 @@ def export_geotiff(
     """
     ds = open_output(path_nc)
     try:
-        return map_to_geotiff(
-            ds,
-            out_tif,
-            variable,
-            year=year,
-            pollutant=pollutant,
-            sector=sector,
-            source=str(path_nc),
-        )
+        return map_to_geotiff(ds, out_tif, variable, source=str(path_nc), **selection)
     finally:
         ds.close()
 
@@ -901,20 +931,20 @@ def map_to_geotiff(
     out_tif: str | Path,
     variable: str = "concentration",
     *,
-    year: int,
-    pollutant: str,
-    sector: str | None = None,
     source: str | None = None,
+    **selection: Unpack[MapSelection],
 ) -> Path:
     """Write one map of an output dataset as a GeoTIFF (see :func:`export_geotiff`).
 
     `ds` is an opened output (or a dataset of the same layout, ``ds.trajectoire.to_geotiff``);
+    `variable` and the keywords of :class:`MapSelection` choose the map (:func:`select_map`);
     `source` is recorded in the file's ``source_file`` tag. Returns `out_tif`.
     """
     import rasterio
 
     out_tif = Path(out_tif)
-    da, sel = select_map(ds, variable, year=year, pollutant=pollutant, sector=sector)
+    da, sel = select_map(ds, variable, **selection)
+    year = selection["year"]
     values = np.asarray(da.values, dtype="float32")
     grid = Grid.from_xarray(ds)
     profile = grid.rasterio_profile(dtype="float32")
