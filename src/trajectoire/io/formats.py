@@ -51,7 +51,15 @@ from trajectoire.trajectory.trends import read_trends
 if TYPE_CHECKING:
     from trajectoire.io.config import InputSpec
 
-__all__ = ["FORMATS", "Format", "check_spec", "input_context", "read_input", "register_format"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "check_spec",
+    "input_context",
+    "read_input",
+    "reader_keywords",
+    "register_format",
+]
 
 log = logging.getLogger(__name__)
 
