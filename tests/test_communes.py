@@ -387,3 +387,25 @@ def test_real_population_sums_to_territories(shared_data: Path, layout: str) -> 
     for col in cols:
         ref = expected[col.replace("pop_", "pmun_")].reindex(sums.index)
         np.testing.assert_allclose(sums[col].to_numpy(), ref.to_numpy(), rtol=5e-3, err_msg=col)
+
+
+def test_reader_options_keep_their_keywords(tmp_path: Path) -> None:
+    """`what` and `config_key` (ReaderOptions) are taken by keyword as before: the input and
+    the key that fixes it in messages; a misspelt keyword is one TypeError naming it."""
+    with pytest.raises(
+        MissingVariableError, match=r"^IGN communes: no code column .*\[inputs.population\] code"
+    ):
+        _read(tmp_path, code="insee", what="IGN communes")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code_insee,secteur,polluant,valeur\n59350,Tertiaire,NOx,-1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"^inventaire: 1 negative value.*\[inputs.area_totals\]"):
+        read_commune_inventory(bad, what="inventaire", config_key=IKEY)
+    with pytest.raises(
+        TypeError,
+        match=r"^read_commune_population\(\) got an unexpected keyword argument 'config_ky'",
+    ):
+        _read(tmp_path, config_ky=KEY)
+    with pytest.raises(
+        TypeError, match=r"^read_commune_inventory\(\) got an unexpected keyword argument 'wat'"
+    ):
+        read_commune_inventory(bad, wat="inventaire")  # type: ignore[call-arg]

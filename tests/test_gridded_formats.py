@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -281,3 +282,61 @@ def test_emep_bad_inputs(tmp_path: Path) -> None:
         read_emep_gridded(neg)
     with pytest.raises(ConfigError, match=r"\[inputs.gridded\] pollutants"):
         read_emep_gridded(_emep_file(tmp_path), pollutants=["Ozone"], config_key=KEY)
+
+
+# ------------------------------------------------------------------ GriddedOptions
+def test_gridded_options_keep_their_keywords(tmp_path: Path) -> None:
+    """`pollutants`, `bbox`, `sector_mapping`, `what` and `config_key` (GriddedOptions) are
+    taken by keyword as before the group, with the same effect."""
+    box = [2.9, 50.5, 3.3, 50.8]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # P_IntShipping dropped, CO not asked for: no warning
+        emep = read_emep_gridded(_emep_file(tmp_path), pollutants=["NOx"], bbox=box,
+                                 sector_mapping={"P_IntShipping": "drop"}, what="EMEP NOx",
+                                 config_key=KEY)  # fmt: skip
+    assert emep["pollutant"].values.tolist() == ["NOx"]
+    assert float(emep.sum()) == pytest.approx(10.5 + 1.25 + 0.75 + 100)
+    path = _eccad_file(tmp_path)
+    cams = read_cams_reg(path, year=2019, pollutants=["NOx"], bbox=[2.85, 50.5, 3.3, 50.8],
+                         sector_mapping={"D_Fugitives": "drop"}, what="CAMS NOx", config_key=KEY)  # fmt: skip
+    assert "D_Fugitive" not in cams["sector"].values
+    with xr.open_dataset(path) as ds:
+        kept = ["A_PublicPower", "C_OtherStationaryComb", "F_RoadTransport"]
+        inside = ds.isel(time=0).sel(lon=slice(2.8, None))  # the cells of the bbox
+        expected = sum(float(inside[s].sum()) for s in kept) * 1e-3  # kg -> t
+    assert float(cams.sum()) == pytest.approx(expected)
+    # `what` names the input, `config_key` the key that fixes it
+    bad = _emep_file(tmp_path, EMEP.replace("10.5", "10,5x"), "bad.txt")
+    with pytest.raises(InputError, match=r"^EMEP NOx, column 'EMISSION'.*\[inputs.gridded\]"):
+        read_emep_gridded(bad, what="EMEP NOx", config_key=KEY)
+    with pytest.raises(ConfigError, match=r"bbox must be.*Fix \[inputs.gridded\] bbox"):
+        read_cams_reg(path, bbox=[3.3, 50.5, 2.8, 50.8], config_key=KEY)
+
+
+@pytest.mark.parametrize("reader", [read_cams_reg, read_emep_gridded])
+def test_a_misspelt_gridded_option_is_one_error_naming_it(tmp_path: Path, reader: Any) -> None:
+    with pytest.raises(
+        TypeError,
+        match=rf"^{reader.__name__}\(\) got an unexpected keyword argument 'box'; .*'bbox'",
+    ):
+        reader(tmp_path / "never_read.nc", box=[2.9, 50.5, 3.3, 50.8], config_key=KEY)
+
+
+def test_an_input_reaches_the_gridded_options_by_name(tmp_path: Path) -> None:
+    """The configuration sets GriddedOptions' keys by name, refuses a misspelt one, and the
+    reader gets `what` and `config_key` from :func:`read_input`."""
+    from fake_pipeline import write_config
+    from trajectoire.io.config import load_config
+    from trajectoire.io.formats import FORMATS, read_input, reader_keywords
+
+    assert {"pollutants", "bbox", "sector_mapping"} <= set(FORMATS["gridded"]["emep"].keywords())
+    assert {"what", "config_key"} <= set(reader_keywords(read_cams_reg))
+    _emep_file(tmp_path, EMEP.replace("10.5", "10,5x"), "NOx_2021.txt")
+    table = '[inputs.gridded]\npath = "NOx_2021.txt"\nformat = "emep"\n'
+    with pytest.raises(ConfigError, match=r"bboxx.*did you mean 'bbox'"):
+        load_config(write_config(tmp_path, extra=table + "bboxx = [2.9, 50.5, 3.3, 50.8]\n"))
+    cfg = load_config(write_config(tmp_path, extra=table + "bbox = [2.9, 50.5, 3.3, 50.8]\n"))
+    with pytest.raises(
+        InputError, match=r"^NOx_2021.txt \(\[inputs\] gridded\), column 'EMISSION'"
+    ):
+        read_input("gridded", cfg.inputs.gridded)

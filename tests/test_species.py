@@ -261,6 +261,43 @@ def test_weekday_and_hour_shapes():
     np.testing.assert_allclose(flat, flat[0])
 
 
+def test_profile_options_keep_their_keywords():
+    """`species`, `profiles` and `utc_offset` (ProfileOptions) are taken by keyword as before:
+    the factors are those of the formula of the module (checked hour by hour), and the hourly
+    amounts are the annual total times them over the hours of the year."""
+    t = pd.date_range("2023-12-31 18:00", "2024-01-01 05:00", freq="h")  # UTC, over New Year
+    t = t.append(pd.date_range("2024-05-06 00:00", periods=30, freq="h"))
+    prof = default_temporal_profiles().profile("L_AgriOther", "S-metolachlor")
+    expected = []
+    for ts in t + pd.Timedelta(hours=1):  # local time, CET
+        days = pd.date_range(ts.replace(day=1, hour=0), periods=ts.days_in_month, freq="D")
+        n_year = 8784 if ts.is_leap_year else 8760
+        weekdays = prof.weekday[days.day_of_week.to_numpy()].sum()
+        expected.append(
+            n_year * prof.month[ts.month - 1] * prof.weekday[ts.day_of_week] * prof.hour[ts.hour]
+            / weekdays
+        )  # fmt: skip
+    kw = {"species": "S-metolachlor", "profiles": default_temporal_profiles(), "utc_offset": 1.0}
+    f = hourly_factors("L", t.to_numpy(), **kw)
+    np.testing.assert_allclose(f, expected, rtol=1e-13)
+    n_hours = np.where((t + pd.Timedelta(hours=1)).is_leap_year, 8784.0, 8760.0)
+    np.testing.assert_array_equal(
+        hourly_emissions(250.0, "L", t.to_numpy(), **kw), 250.0 * f / n_hours
+    )
+
+
+@pytest.mark.parametrize("function", ["hourly_factors", "hourly_emissions"])
+def test_a_misspelt_profile_option_is_one_error_naming_it(function):
+    t = pd.date_range("2021-01-01", periods=3, freq="h")
+    call = {"hourly_factors": lambda **kw: hourly_factors("F", t, **kw),
+            "hourly_emissions": lambda **kw: hourly_emissions(1.0, "F", t, **kw)}[function]  # fmt: skip
+    with pytest.raises(
+        TypeError,
+        match=rf"^{function}\(\) got an unexpected keyword argument 'utc_ofset'; .*'utc_offset'",
+    ):
+        call(utc_ofset=1.0)
+
+
 def test_profile_not_summing_to_one_is_an_error(tmp_path):
     bad = {"F_RoadTransport": {"hour": [1.0 / 24] * 23 + [0.05]}}
     with pytest.raises(InputError, match=r"'F_RoadTransport', hour: sums to .*normalise=True"):

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ import pandas as pd
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.inventory.gridded import _sector_mapping
+from trajectoire.inventory.options import ReaderOptions, check_options
 from trajectoire.inventory.proxies import _census_columns
 from trajectoire.inventory.readers import (
     _is_csv,
@@ -409,8 +410,7 @@ def read_commune_population(
     duplicates: Literal["raise", "sum"] = "raise",
     missing: Literal["warn", "raise"] = "warn",
     unmatched: Literal["warn", "raise"] = "warn",
-    what: str | None = None,
-    config_key: str | None = None,
+    **options: Unpack[ReaderOptions],
 ) -> Any:
     """Commune polygons with their census populations ``pop_<year>``, joined by INSEE code.
 
@@ -468,10 +468,9 @@ def read_commune_population(
         Communes of the polygons with no population row (left out of the zones returned)
         and population rows with no polygon (not counted): a warning that counts them and
         names the first codes, or an error.
-    what : str, optional
-        Name of the polygons in messages (default the path).
-    config_key : str, optional
-        Configuration key naming this input (``"[inputs.population]"``), quoted in messages.
+    **options
+        `what` (the name of the polygons in messages), `config_key`: see
+        :class:`~trajectoire.inventory.options.ReaderOptions`.
 
     Returns
     -------
@@ -492,6 +491,9 @@ def read_commune_population(
         column of the tables.
     trajectoire.ConfigError
         Unknown keys in `columns`, bad option values.
+    TypeError
+        A keyword that is neither a parameter nor one of
+        :class:`~trajectoire.inventory.options.ReaderOptions`.
 
     Examples
     --------
@@ -504,6 +506,8 @@ def read_commune_population(
     >>> z[["zone_id", "pop_2016", "pop_2023"]].values.tolist()
     [['59350', 232787.0, 238246.0], ['01001', 779.0, 832.0]]
     """
+    check_options(options, ReaderOptions, "read_commune_population")
+    what, config_key = options.get("what"), options.get("config_key")
     name = what or (str(polygons) if isinstance(polygons, str | PathLike) else "communes")
     _check_choice(duplicates, ("raise", "sum"), "duplicates", config_key)
     _check_choice(missing, ("warn", "raise"), "missing", config_key)
@@ -693,8 +697,7 @@ def read_commune_inventory(
     year: int | None = None,
     sector_mapping: Mapping[str, str] | None = None,
     pollutant_mapping: Mapping[str, str] | None = None,
-    what: str | None = None,
-    config_key: str | None = None,
+    **options: Unpack[ReaderOptions],
 ) -> pd.DataFrame:
     """Read commune totals per sector and pollutant (an observatory's commune inventory).
 
@@ -731,8 +734,8 @@ def read_commune_inventory(
         Pollutant label -> pollutant id, added to :data:`FRENCH_POLLUTANTS`. Pollutants the
         library does not model (CO, CO2, metals...) are left out with a warning that names
         them.
-    what, config_key : str, optional
-        As for :func:`~trajectoire.inventory.read_cams_reg`.
+    **options
+        `what`, `config_key`: see :class:`~trajectoire.inventory.options.ReaderOptions`.
 
     Returns
     -------
@@ -755,7 +758,12 @@ def read_commune_inventory(
         A unit (keyword or column) that is not an annual mass.
     trajectoire.ConfigError
         Unknown keys in `columns` or `sector_mapping` targets that are not GNFR ids.
+    TypeError
+        A keyword that is neither a parameter nor one of
+        :class:`~trajectoire.inventory.options.ReaderOptions`.
     """
+    check_options(options, ReaderOptions, "read_commune_inventory")
+    what, config_key = options.get("what"), options.get("config_key")
     name = what or (str(path) if isinstance(path, str | PathLike) else "commune inventory")
     _check_choice(layout, (None, "wide", "long"), "layout", config_key)
     given = columns_option(columns, _INV_KEYS, what=name, config_key=config_key)

@@ -22,7 +22,7 @@ import re
 from collections.abc import Mapping, Sequence
 from os import PathLike
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Unpack
 
 import numpy as np
 import pandas as pd
@@ -30,13 +30,14 @@ import xarray as xr
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.inventory.options import ReaderOptions, check_options
 from trajectoire.inventory.readers import read_gridded
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import numeric_column, read_table
 from trajectoire.units import annual_total_factor, conversion_factor
 
-__all__ = ["CAMS_TNO_CATEGORIES", "read_cams_reg", "read_emep_gridded"]
+__all__ = ["CAMS_TNO_CATEGORIES", "GriddedOptions", "read_cams_reg", "read_emep_gridded"]
 
 log = logging.getLogger("trajectoire")
 
@@ -122,8 +123,37 @@ def _wanted(pollutants: Sequence[str] | None, config_key: str | None) -> set[str
     return out
 
 
+class GriddedOptions(ReaderOptions, total=False):
+    """Keywords of the European gridded readers, :func:`read_cams_reg` and
+    :func:`read_emep_gridded`: which part of the file to read, and how to name its sectors.
+
+    Attributes
+    ----------
+    pollutants : list of str, optional
+        Pollutants to keep (default: every pollutant of the library found; the others, such
+        as CO, CH4 or PMcoarse, are left out with a warning).
+    bbox : [west, south, east, north], optional
+        Degrees (EPSG:4326). Only the cells that overlap it are read, before anything else
+        (the files cover Europe; read only what the grid needs, with a margin). An EMEP grid
+        covers the whole box (whole cells), with zeros where the file has no row.
+    sector_mapping : mapping, optional
+        Sector label -> GNFR id or ``"drop"``, for labels that are not GNFR ids or letters.
+        ``F1``..``F4`` are read as ``F_RoadTransport`` and ``D_Fugitives`` as
+        ``D_Fugitive``; the GNFR sectors beyond M (``N_Natural``, ``O_AviCruise``,
+        ``P_IntShipping``, ``z_Memo``) are left out with a warning unless mapped (e.g.
+        ``{"P_IntShipping": "G_Shipping"}``).
+    what, config_key : str, optional
+        As for :class:`~trajectoire.inventory.options.ReaderOptions` (`what` defaults to the
+        path(s) read).
+    """
+
+    pollutants: Sequence[str] | None
+    bbox: Sequence[float] | None
+    sector_mapping: Mapping[str, str] | None
+
+
 class _Request(NamedTuple):
-    """The options the gridded readers share, checked."""
+    """The options the gridded readers share (:class:`GriddedOptions`), checked."""
 
     paths: list[str | PathLike[str]]
     name: str  #: the input in messages: `what`, else the paths
@@ -131,21 +161,28 @@ class _Request(NamedTuple):
     box: tuple[float, ...] | None
     smap: dict[str, str]
     wanted: set[str] | None
+    what: str | None  #: as given
+    config_key: str | None  #: as given
+
+    def file_name(self, path: Path) -> str:
+        """The input in the messages about one of its files: `what`, else the file."""
+        return self.what or str(path)
 
 
 def _request(
     path: str | PathLike[str] | Sequence[str | PathLike[str]],
-    what: str | None,
-    bbox: Sequence[float] | None,
-    sector_mapping: Mapping[str, str] | None,
-    pollutants: Sequence[str] | None,
-    config_key: str | None,
+    options: GriddedOptions,
+    caller: str,
 ) -> _Request:
+    """`options` of reader `caller` checked, with their defaults."""
+    check_options(options, GriddedOptions, caller)
+    what, config_key = options.get("what"), options.get("config_key")
     paths = [path] if isinstance(path, str | PathLike) else list(path)
     name = what or ", ".join(str(p) for p in paths)
-    box = _check_bbox(bbox, config_key)
-    smap = _sector_mapping(sector_mapping, config_key, name)
-    return _Request(paths, name, _key(config_key), box, smap, _wanted(pollutants, config_key))
+    box = _check_bbox(options.get("bbox"), config_key)
+    smap = _sector_mapping(options.get("sector_mapping"), config_key, name)
+    wanted = _wanted(options.get("pollutants"), config_key)
+    return _Request(paths, name, _key(config_key), box, smap, wanted, what, config_key)
 
 
 def _existing(path: str | PathLike[str], key: str) -> Path:
@@ -268,7 +305,7 @@ def _cams_file(
     path: Path, req: _Request, *, pollutant: str | None, year: int | None, unit: str | None
 ) -> _Fields:
     """The fields of one CAMS-REG file (any of the three layouts of :func:`read_cams_reg`)."""
-    _, name, key, bbox, smap, wanted = req
+    name, key, bbox, smap, wanted = req.name, req.key, req.box, req.smap, req.wanted
     try:
         ds = xr.open_dataset(path)
     except (OSError, ValueError) as exc:
@@ -415,15 +452,11 @@ def _tno_units(units: Any) -> str | None:
 def read_cams_reg(
     path: str | PathLike[str] | Sequence[str | PathLike[str]],
     *,
-    pollutants: Sequence[str] | None = None,
-    bbox: Sequence[float] | None = None,
     year: int | None = None,
     pollutant: str | None = None,
     unit: str | None = None,
-    sector_mapping: Mapping[str, str] | None = None,
     fill_value: float | None = None,
-    what: str | None = None,
-    config_key: str | None = None,
+    **options: Unpack[GriddedOptions],
 ) -> xr.DataArray:
     """Read CAMS-REG-ANT / CAMS-REG-AP gridded emissions (NetCDF) as amounts per cell.
 
@@ -446,12 +479,6 @@ def read_cams_reg(
           per grid cell (point sources become cell totals).
 
         Several files (one per pollutant) are read together.
-    pollutants : list of str, optional
-        Pollutants to keep (default: every pollutant of the library found; others, such as
-        CO or CH4, are left out).
-    bbox : [west, south, east, north], optional
-        Degrees (EPSG:4326). The cells that overlap it are read, before anything else (the
-        files cover Europe; read only what the grid needs, with a margin).
     year : int, optional
         Year to read from a file with a ``time`` dim of several years.
     pollutant : str, optional
@@ -460,15 +487,11 @@ def read_cams_reg(
         Units of the values when the variables' ``units`` attribute is missing or wrong:
         an annual mass per cell (``"kg"``, ``"Mg"``, ``"kg yr-1"``) or the flux
         ``"kg m-2 s-1"`` (times the cell area on a sphere of radius 6 371 km).
-    sector_mapping : mapping, optional
-        Sector label -> GNFR id or ``"drop"``, for labels that are not GNFR ids or letters
-        (``F1``..``F4`` are read as ``F_RoadTransport``, ``D_Fugitives`` as ``D_Fugitive``).
     fill_value : float, optional
         Value of NaN cells (passed to :func:`~trajectoire.inventory.read_gridded`).
-    what : str, optional
-        Name of the input in messages (default the path).
-    config_key : str, optional
-        Configuration key naming this input, quoted in messages.
+    **options
+        `pollutants`, `bbox`, `sector_mapping`, `what`, `config_key`: see
+        :class:`GriddedOptions`.
 
     Returns
     -------
@@ -487,15 +510,17 @@ def read_cams_reg(
         Units that are neither an annual mass nor ``kg m-2 s-1``.
     trajectoire.ConfigError
         A bad `bbox`, `pollutants` or `sector_mapping`.
+    TypeError
+        A keyword that is neither a parameter nor one of :class:`GriddedOptions`.
     """
-    req = _request(path, what, bbox, sector_mapping, pollutants, config_key)
+    req = _request(path, options, "read_cams_reg")
     name, key = req.name, req.key
     cells: dict[tuple[str, str], np.ndarray] = {}
     left: dict[str, float] = {}
     grid: tuple[np.ndarray, np.ndarray] | None = None
     for given in req.paths:
         p = _existing(given, key)
-        file_req = req._replace(name=str(p)) if what is None else req
+        file_req = req._replace(name=req.file_name(p))
         got, lat, lon, lo = _cams_file(p, file_req, pollutant=pollutant, year=year, unit=unit)
         if grid is not None and (
             grid[0].shape != lat.shape
@@ -553,14 +578,10 @@ def _emep_text(path: Path, name: str, key: str) -> io.StringIO | Path:
 def read_emep_gridded(
     path: str | PathLike[str] | Sequence[str | PathLike[str]],
     *,
-    pollutants: Sequence[str] | None = None,
-    bbox: Sequence[float] | None = None,
     countries: Sequence[str] | None = None,
     resolution: float = 0.1,
     unit: str | None = None,
-    sector_mapping: Mapping[str, str] | None = None,
-    what: str | None = None,
-    config_key: str | None = None,
+    **options: Unpack[GriddedOptions],
 ) -> xr.DataArray:
     """Read EMEP/CEIP gridded emissions (0.1° text files) as amounts per cell.
 
@@ -575,24 +596,15 @@ def read_emep_gridded(
         emissions (cells without a row emit nothing; the rows of several countries in one
         cell are summed). ``LONGITUDE``/``LATITUDE`` are cell centres, ``UNIT`` is ``Mg``
         (tonnes of the year). ``.gz`` files are read too.
-    pollutants : list of str, optional
-        Pollutants to keep (default every pollutant of the library found; others, such as CO
-        or PMcoarse, are left out with a warning).
-    bbox : [west, south, east, north], optional
-        Degrees; only the rows of cells that overlap it are kept, right after reading, and
-        the grid returned covers the box (whole cells), with zeros where no row is given.
     countries : list of str, optional
         ISO2 codes (column ``ISO2``) to keep, e.g. ``["FR", "BE"]``.
     resolution : float, default 0.1
         Cell size [degree] of the grid (cell centres at odd multiples of half of it).
     unit : str, optional
         Units when the file has no ``UNIT`` column (an annual mass, e.g. ``"Mg"``).
-    sector_mapping : mapping, optional
-        Sector label -> GNFR id or ``"drop"``. The GNFR sectors beyond M (``N_Natural``,
-        ``O_AviCruise``, ``P_IntShipping``, ``z_Memo``) are left out with a warning unless
-        mapped (e.g. ``{"P_IntShipping": "G_Shipping"}``).
-    what, config_key : str, optional
-        As for :func:`read_cams_reg`.
+    **options
+        `pollutants`, `bbox`, `sector_mapping`, `what`, `config_key`: see
+        :class:`GriddedOptions`.
 
     Returns
     -------
@@ -609,18 +621,20 @@ def read_emep_gridded(
         A ``UNIT`` that is not an annual mass.
     trajectoire.ConfigError
         A bad `bbox`, `pollutants`, `resolution` or `sector_mapping`.
+    TypeError
+        A keyword that is neither a parameter nor one of :class:`GriddedOptions`.
     """
+    req = _request(path, options, "read_emep_gridded")
+    name_all, key, box, smap, wanted = req.name, req.key, req.box, req.smap, req.wanted
+    config_key = req.config_key
     if not resolution > 0:
         raise ConfigError(
-            f"resolution must be > 0 degree, got {resolution!r}. Fix {_key(config_key)} resolution."
+            f"resolution must be > 0 degree, got {resolution!r}. Fix {key} resolution."
         )
-    paths, name_all, key, box, smap, wanted = _request(
-        path, what, bbox, sector_mapping, pollutants, config_key
-    )
     frames = []
-    for given in paths:
+    for given in req.paths:
         p = _existing(given, key)
-        name = what or str(p)
+        name = req.file_name(p)
         df = read_table(_emep_text(p, name, key), what=name, sep=";", comment="#",
                         require_rows=True, config_key=config_key)  # fmt: skip
         df = df.rename(columns={c: str(c).strip().upper() for c in df.columns})
@@ -683,22 +697,17 @@ def read_emep_gridded(
     if wanted is not None:
         rows = rows[rows["pol"].isin(wanted)]
     rows = rows[rows["sec"] != "drop"]  # mapped to "drop" by the user: not read
-    out_sec = rows[rows["sec"].isna()]
-    _left_out(
-        name_all,
-        "sector(s)",
-        out_sec.groupby(out_sec["SECTOR"].astype(str))["t"].sum().to_dict(),
-        f'Map them with {key} sector_mapping (e.g. {{ P_IntShipping = "G_Shipping" }}) to keep them.',
-    )
-    rows = rows.drop(out_sec.index)
-    other = rows[rows["pol"].isna()]
-    _left_out(
-        name_all,
-        "pollutant(s) not modelled",
-        other.groupby(other["POLLUTANT"].astype(str))["t"].sum().to_dict(),
-        f"Known pollutants: {list(known_species())}.",
-    )
-    rows = rows[rows["pol"].notna()]
+    # rows of a label the library does not read: left out, with a warning of their totals
+    for column, label, kind, fix in (
+        ("sec", "SECTOR", "sector(s)",
+         f'Map them with {key} sector_mapping (e.g. {{ P_IntShipping = "G_Shipping" }}) to '
+         "keep them."),
+        ("pol", "POLLUTANT", "pollutant(s) not modelled",
+         f"Known pollutants: {list(known_species())}."),
+    ):  # fmt: skip
+        out = rows[rows[column].isna()]
+        _left_out(name_all, kind, out.groupby(out[label].astype(str))["t"].sum().to_dict(), fix)
+        rows = rows.drop(out.index)
     # the grid: whole cells of `resolution`, covering the bbox or the rows
     fx = rows["LONGITUDE"].to_numpy() / resolution - 0.5
     fy = rows["LATITUDE"].to_numpy() / resolution - 0.5

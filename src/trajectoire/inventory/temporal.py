@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -36,12 +36,14 @@ import pandas as pd
 
 from trajectoire._validate import FrozenTable, require_columns
 from trajectoire.errors import InputError
+from trajectoire.inventory.options import check_options
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import normalise_pollutant
 from trajectoire.tables import numeric_column, read_table
 
 __all__ = [
     "PROFILE_LENGTHS",
+    "ProfileOptions",
     "TemporalProfile",
     "TemporalProfiles",
     "default_temporal_profiles",
@@ -293,20 +295,42 @@ def _csv_mapping(path: Path, what: str) -> dict[str, dict[str, list[float]]]:
     return out
 
 
-def _times(times: npt.ArrayLike, utc_offset: float) -> pd.DatetimeIndex:
+class ProfileOptions(TypedDict, total=False):
+    """Keywords of :func:`hourly_factors` and :func:`hourly_emissions`: which profile, and
+    the local time of `times`.
+
+    Attributes
+    ----------
+    species : str, optional
+        Use the ``sector/species`` profile when there is one (seasonal species).
+    profiles : TemporalProfiles, optional
+        Default: :func:`default_temporal_profiles`.
+    utc_offset : float, default 0
+        Hours added to `times` before they are read as local time (1 for CET given UTC
+        times; daylight saving is not applied). The factors are normalised per calendar
+        year of the shifted times.
+    """
+
+    species: str | None
+    profiles: TemporalProfiles | None
+    utc_offset: float
+
+
+def _profile_times(
+    sector: str, times: npt.ArrayLike, options: ProfileOptions, caller: str
+) -> tuple[TemporalProfile, pd.DatetimeIndex]:
+    """The profile of `sector` and the local `times` that `options` say (with defaults)."""
+    check_options(options, ProfileOptions, caller)
+    profiles = options.get("profiles") or default_temporal_profiles()
+    prof = profiles.profile(sector, options.get("species"))
     t = pd.DatetimeIndex(np.asarray(times, dtype="datetime64[ns]"))
     if t.hasnans:
         raise InputError("times: NaT values; expected valid timestamps.")
-    return t + pd.Timedelta(hours=float(utc_offset))
+    return prof, t + pd.Timedelta(hours=float(options.get("utc_offset", 0.0)))
 
 
 def hourly_factors(
-    sector: str,
-    times: npt.ArrayLike,
-    *,
-    species: str | None = None,
-    profiles: TemporalProfiles | None = None,
-    utc_offset: float = 0.0,
+    sector: str, times: npt.ArrayLike, **options: Unpack[ProfileOptions]
 ) -> np.ndarray:
     """Factor on the mean hourly rate of a sector's emission, for each of `times`.
 
@@ -316,14 +340,8 @@ def hourly_factors(
         GNFR sector (id or alias).
     times : array-like of datetime64
         The hours (timestamps of the hour's start), any span.
-    species : str, optional
-        Use the ``sector/species`` profile when there is one (seasonal species).
-    profiles : TemporalProfiles, optional
-        Default: :func:`default_temporal_profiles`.
-    utc_offset : float, default 0
-        Hours added to `times` before they are read as local time (1 for CET given UTC
-        times; daylight saving is not applied). The factors are normalised per calendar
-        year of the shifted times.
+    **options
+        `species`, `profiles`, `utc_offset`: see :class:`ProfileOptions`.
 
     Returns
     -------
@@ -339,8 +357,11 @@ def hourly_factors(
     >>> round(float(f.mean()), 12), round(float(f[8]), 3)  # 2021-01-01 08:00, a Friday
     (1.0, 1.846)
     """
-    prof = (profiles or default_temporal_profiles()).profile(sector, species)
-    t = _times(times, utc_offset)
+    return _factors(*_profile_times(sector, times, options, "hourly_factors"))
+
+
+def _factors(prof: TemporalProfile, t: pd.DatetimeIndex) -> np.ndarray:
+    """The factors of :func:`hourly_factors` for the local times `t`."""
     year, month, day = t.year.to_numpy(), t.month.to_numpy(), t.day_of_week.to_numpy()
     hour = t.hour.to_numpy()
     # sum of the weekday weights over the days of each (year, month) of `times`
@@ -362,18 +383,25 @@ def hourly_factors(
 
 
 def hourly_emissions(
-    total: float,
-    sector: str,
-    times: npt.ArrayLike,
-    *,
-    species: str | None = None,
-    profiles: TemporalProfiles | None = None,
-    utc_offset: float = 0.0,
+    total: float, sector: str, times: npt.ArrayLike, **options: Unpack[ProfileOptions]
 ) -> np.ndarray:
     """The amount emitted in each hour of `times` from an annual `total` of one year.
 
-    ``total * f(t) / N_year``: summed over the hours of the calendar year, the amounts give
-    back `total` to round-off (1e-12 relative).
+    ``total * f(t) / N_year``, with ``f`` the factors of :func:`hourly_factors`: summed over
+    the hours of the calendar year, the amounts give back `total` to round-off (1e-12
+    relative).
+
+    Parameters
+    ----------
+    total : float
+        The annual total, in any unit (the amounts are in the same unit per hour).
+    sector, times, **options
+        As for :func:`hourly_factors`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The amount of each hour of `times`.
 
     Examples
     --------
@@ -382,7 +410,6 @@ def hourly_emissions(
     >>> round(float(hourly_emissions(100.0, "C", t).sum()), 9)
     100.0
     """
-    t = _times(times, utc_offset)
-    f = hourly_factors(sector, t, species=species, profiles=profiles)
+    prof, t = _profile_times(sector, times, options, "hourly_emissions")
     n_hours = np.where(t.is_leap_year, 8784.0, 8760.0)
-    return float(total) * f / n_hours
+    return float(total) * _factors(prof, t) / n_hours
