@@ -390,7 +390,7 @@ def test_real_population_sums_to_territories(shared_data: Path, layout: str) -> 
 
 
 def test_reader_options_keep_their_keywords(tmp_path: Path) -> None:
-    """`what` and `config_key` (ReaderOptions) are taken by keyword as before: the input and
+    """`what` and `config_key` (trajectoire.tables.Provenance) are taken by keyword as before: the input and
     the key that fixes it in messages; a misspelt keyword is one TypeError naming it."""
     with pytest.raises(
         MissingVariableError, match=r"^IGN communes: no code column .*\[inputs.population\] code"

@@ -547,7 +547,7 @@ def test_readers_take_the_keywords_of_their_old_signatures(tmp_path):
         name = read.__name__
         with pytest.raises(
             TypeError,
-            match=rf"^{name}\(\) got an unexpected keyword argument 'anemometer_heigth' "
+            match=rf"^{name}\(\) got an unexpected keyword argument 'anemometer_heigth'; .*MetSite "
             r"\(did you mean 'anemometer_height'\?\)$",
         ):
             read(file, anemometer_heigth=12.0, **kw)  # type: ignore[call-arg]

@@ -208,11 +208,12 @@ def test_keywords_of_the_old_signatures_and_a_misspelt_one(tmp_path):
     with pytest.raises(
         TypeError,
         match=r"^read_table\(\) got an unexpected keyword argument 'delimiter'; "
-        r"its keywords are \['what', 'config_key', 'encoding'",
+        r"besides its named parameters it takes the keywords \['what', 'config_key', 'encoding'",
     ):
         read_table(path, delimiter=";")  # type: ignore[call-arg]
     with pytest.raises(
-        TypeError, match=r"^detect_dialect\(\) .* 'decimals' \(did you mean 'decimal'\?\)$"
+        TypeError,
+        match=r"^detect_dialect\(\) .* 'decimals'; .*DialectOptions \(did you mean 'decimal'\?\)$",
     ):
         detect_dialect(data, decimals=",")  # type: ignore[call-arg]
     # the signature shows the keywords (help, and the readers' keyword lists of io.formats)

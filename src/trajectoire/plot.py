@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 
 from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.tables import keyword_options
 
 try:
     from matplotlib import colormaps, patheffects
@@ -106,17 +107,10 @@ class PlotOptions(TypedDict, total=False):
 # ----------------------------------------------------------------------------- helpers
 def _options(caller: str, options: PlotOptions) -> tuple[Axes | None, str, str | None]:
     """``(ax, lang, title)`` of :class:`PlotOptions` `options`, defaults applied and checked."""
-    known = list(PlotOptions.__annotations__)
-    unknown = [name for name in options if name not in known]
-    if unknown:
-        raise TypeError(
-            f"{caller}() got an unexpected keyword argument {unknown[0]!r}; besides its own "
-            f"parameters it takes the plot options {known} (trajectoire.plot.PlotOptions)."
-        )
-    lang = options.get("lang", "en")
-    if lang not in LANGS:
-        raise InputError(f"lang={lang!r}: expected one of {list(LANGS)}.")
-    return options.get("ax"), lang, options.get("title")
+    given = keyword_options(PlotOptions, caller, options, {"lang": "en"})
+    if given["lang"] not in LANGS:
+        raise InputError(f"lang={given['lang']!r}: expected one of {list(LANGS)}.")
+    return given["ax"], given["lang"], given["title"]
 
 
 def _t(key: str, lang: str, **fields: Any) -> str:

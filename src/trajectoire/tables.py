@@ -150,22 +150,30 @@ def keyword_options(
     call: str,
     options: Mapping[str, Any],
     defaults: Mapping[str, Any] | None = None,
+    required: Sequence[str] = (),
 ) -> _Group:
     """Every keyword of the group `group` (a :class:`typing.TypedDict`), as a call gives them.
 
-    What a function taking ``**options: Unpack[group]`` applies in one place: the check that
-    each keyword given is one of the group's, and the defaults of those not given.
+    What a function taking ``**options: Unpack[group]`` (PEP 692) applies in one place: the
+    check that each keyword given is one of the group's and that the required ones are
+    given, and the defaults of those not given. The one check of every keyword group of the
+    library (:class:`Provenance`, :class:`TableOptions`, the meteorology readers'
+    ``MetSite``, the inventory readers' ``GriddedOptions``, the temporal profiles'
+    ``ProfileOptions``, ``trajectoire.plot.PlotOptions``,
+    ``trajectoire.io.netcdf.MapSelection`` ...).
 
     Parameters
     ----------
     group : type
-        The TypedDict of the keywords (all optional, ``total=False``).
+        The TypedDict of the keywords.
     call : str
         The function's name, for the message.
     options : mapping of str to object
         The keywords given.
     defaults : mapping of str to object, optional
         The default of some keywords; the others default to None.
+    required : sequence of str, default ()
+        Keywords that must be given.
 
     Returns
     -------
@@ -175,8 +183,9 @@ def keyword_options(
     Raises
     ------
     TypeError
-        A keyword that is not a key of `group`, named as Python names an unexpected keyword
-        argument, with the closest key when one is close.
+        One line, as Python's for a named parameter: a keyword that is not a key of
+        `group` (with the closest key when one is close) or a required one not given; the
+        line lists the group's keywords and names the group.
 
     Examples
     --------
@@ -185,18 +194,28 @@ def keyword_options(
     >>> keyword_options(DialectOptions, "read", {"delimiter": ";"})
     Traceback (most recent call last):
     ...
-    TypeError: read() got an unexpected keyword argument 'delimiter'; its keywords are ['encoding', 'sep', 'decimal', 'comment']
+    TypeError: read() got an unexpected keyword argument 'delimiter'; besides its named parameters it takes the keywords ['encoding', 'sep', 'decimal', 'comment'] of trajectoire.tables.DialectOptions
     >>> keyword_options(DialectOptions, "read", {"decimals": ","})
     Traceback (most recent call last):
     ...
-    TypeError: read() got an unexpected keyword argument 'decimals' (did you mean 'decimal'?)
+    TypeError: read() got an unexpected keyword argument 'decimals'; besides its named parameters it takes the keywords ['encoding', 'sep', 'decimal', 'comment'] of trajectoire.tables.DialectOptions (did you mean 'decimal'?)
     """
     names = list(group.__annotations__)
+    keywords = f"the keywords {names} of {group.__module__}.{group.__qualname__}"
     unknown = [k for k in options if k not in names]
     if unknown:
         close = difflib.get_close_matches(unknown[0], names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else f"; its keywords are {names}"
-        raise TypeError(f"{call}() got an unexpected keyword argument {unknown[0]!r}{hint}")
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise TypeError(
+            f"{call}() got an unexpected keyword argument {unknown[0]!r}; besides its named "
+            f"parameters it takes {keywords}{hint}"
+        )
+    missing = [k for k in required if k not in options]
+    if missing:
+        raise TypeError(
+            f"{call}() missing keyword argument {missing[0]!r}; it takes {keywords}, "
+            f"{list(required)} required"
+        )
     return cast(_Group, {**dict.fromkeys(names), **(defaults or {}), **options})
 
 

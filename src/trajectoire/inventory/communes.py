@@ -31,7 +31,6 @@ import pandas as pd
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.inventory.gridded import _sector_mapping
-from trajectoire.inventory.options import ReaderOptions, check_options
 from trajectoire.inventory.proxies import _census_columns
 from trajectoire.inventory.readers import (
     _is_csv,
@@ -42,7 +41,14 @@ from trajectoire.inventory.readers import (
 )
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
-from trajectoire.tables import columns_option, numeric_column, read_table
+from trajectoire.tables import (
+    Provenance,
+    columns_option,
+    keyword_options,
+    numeric_column,
+    read_table,
+    with_options,
+)
 from trajectoire.units import annual_total_factor
 
 __all__ = [
@@ -396,6 +402,7 @@ def _backcast(
     return {y: p0 * (1.0 + rate) ** (y - first) for y in years}
 
 
+@with_options(Provenance)
 def read_commune_population(
     polygons: Any,
     *,
@@ -410,7 +417,7 @@ def read_commune_population(
     duplicates: Literal["raise", "sum"] = "raise",
     missing: Literal["warn", "raise"] = "warn",
     unmatched: Literal["warn", "raise"] = "warn",
-    **options: Unpack[ReaderOptions],
+    **options: Unpack[Provenance],
 ) -> Any:
     """Commune polygons with their census populations ``pop_<year>``, joined by INSEE code.
 
@@ -470,7 +477,7 @@ def read_commune_population(
         names the first codes, or an error.
     **options
         `what` (the name of the polygons in messages), `config_key`: see
-        :class:`~trajectoire.inventory.options.ReaderOptions`.
+        :class:`~trajectoire.tables.Provenance`.
 
     Returns
     -------
@@ -493,7 +500,7 @@ def read_commune_population(
         Unknown keys in `columns`, bad option values.
     TypeError
         A keyword that is neither a parameter nor one of
-        :class:`~trajectoire.inventory.options.ReaderOptions`.
+        :class:`~trajectoire.tables.Provenance`.
 
     Examples
     --------
@@ -506,7 +513,7 @@ def read_commune_population(
     >>> z[["zone_id", "pop_2016", "pop_2023"]].values.tolist()
     [['59350', 232787.0, 238246.0], ['01001', 779.0, 832.0]]
     """
-    check_options(options, ReaderOptions, "read_commune_population")
+    keyword_options(Provenance, "read_commune_population", options)
     what, config_key = options.get("what"), options.get("config_key")
     name = what or (str(polygons) if isinstance(polygons, str | PathLike) else "communes")
     _check_choice(duplicates, ("raise", "sum"), "duplicates", config_key)
@@ -687,6 +694,7 @@ def _label_of(label: Any, table: Mapping[str, str], normalise: Callable[[str], s
         return None
 
 
+@with_options(Provenance)
 def read_commune_inventory(
     path: Any,
     *,
@@ -697,7 +705,7 @@ def read_commune_inventory(
     year: int | None = None,
     sector_mapping: Mapping[str, str] | None = None,
     pollutant_mapping: Mapping[str, str] | None = None,
-    **options: Unpack[ReaderOptions],
+    **options: Unpack[Provenance],
 ) -> pd.DataFrame:
     """Read commune totals per sector and pollutant (an observatory's commune inventory).
 
@@ -735,7 +743,7 @@ def read_commune_inventory(
         library does not model (CO, CO2, metals...) are left out with a warning that names
         them.
     **options
-        `what`, `config_key`: see :class:`~trajectoire.inventory.options.ReaderOptions`.
+        `what`, `config_key`: see :class:`~trajectoire.tables.Provenance`.
 
     Returns
     -------
@@ -760,9 +768,9 @@ def read_commune_inventory(
         Unknown keys in `columns` or `sector_mapping` targets that are not GNFR ids.
     TypeError
         A keyword that is neither a parameter nor one of
-        :class:`~trajectoire.inventory.options.ReaderOptions`.
+        :class:`~trajectoire.tables.Provenance`.
     """
-    check_options(options, ReaderOptions, "read_commune_inventory")
+    keyword_options(Provenance, "read_commune_inventory", options)
     what, config_key = options.get("what"), options.get("config_key")
     name = what or (str(path) if isinstance(path, str | PathLike) else "commune inventory")
     _check_choice(layout, (None, "wide", "long"), "layout", config_key)

@@ -30,11 +30,10 @@ import xarray as xr
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
-from trajectoire.inventory.options import ReaderOptions, check_options
 from trajectoire.inventory.readers import read_gridded
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import Provenance, keyword_options, numeric_column, read_table, with_options
 from trajectoire.units import annual_total_factor, conversion_factor
 
 __all__ = ["CAMS_TNO_CATEGORIES", "GriddedOptions", "read_cams_reg", "read_emep_gridded"]
@@ -123,7 +122,7 @@ def _wanted(pollutants: Sequence[str] | None, config_key: str | None) -> set[str
     return out
 
 
-class GriddedOptions(ReaderOptions, total=False):
+class GriddedOptions(Provenance, total=False):
     """Keywords of the European gridded readers, :func:`read_cams_reg` and
     :func:`read_emep_gridded`: which part of the file to read, and how to name its sectors.
 
@@ -143,7 +142,7 @@ class GriddedOptions(ReaderOptions, total=False):
         ``P_IntShipping``, ``z_Memo``) are left out with a warning unless mapped (e.g.
         ``{"P_IntShipping": "G_Shipping"}``).
     what, config_key : str, optional
-        As for :class:`~trajectoire.inventory.options.ReaderOptions` (`what` defaults to the
+        As for :class:`~trajectoire.tables.Provenance` (`what` defaults to the
         path(s) read).
     """
 
@@ -175,7 +174,7 @@ def _request(
     caller: str,
 ) -> _Request:
     """`options` of reader `caller` checked, with their defaults."""
-    check_options(options, GriddedOptions, caller)
+    keyword_options(GriddedOptions, caller, options)
     what, config_key = options.get("what"), options.get("config_key")
     paths = [path] if isinstance(path, str | PathLike) else list(path)
     name = what or ", ".join(str(p) for p in paths)
@@ -449,6 +448,7 @@ def _tno_units(units: Any) -> str | None:
     return None if units is None else str(units).replace("year", "yr")
 
 
+@with_options(GriddedOptions)
 def read_cams_reg(
     path: str | PathLike[str] | Sequence[str | PathLike[str]],
     *,
@@ -575,6 +575,7 @@ def _emep_text(path: Path, name: str, key: str) -> io.StringIO | Path:
     return path
 
 
+@with_options(GriddedOptions)
 def read_emep_gridded(
     path: str | PathLike[str] | Sequence[str | PathLike[str]],
     *,

@@ -36,10 +36,9 @@ import pandas as pd
 
 from trajectoire._validate import FrozenTable, require_columns
 from trajectoire.errors import InputError
-from trajectoire.inventory.options import check_options
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import normalise_pollutant
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import keyword_options, numeric_column, read_table, with_options
 
 __all__ = [
     "PROFILE_LENGTHS",
@@ -320,7 +319,7 @@ def _profile_times(
     sector: str, times: npt.ArrayLike, options: ProfileOptions, caller: str
 ) -> tuple[TemporalProfile, pd.DatetimeIndex]:
     """The profile of `sector` and the local `times` that `options` say (with defaults)."""
-    check_options(options, ProfileOptions, caller)
+    keyword_options(ProfileOptions, caller, options)
     profiles = options.get("profiles") or default_temporal_profiles()
     prof = profiles.profile(sector, options.get("species"))
     t = pd.DatetimeIndex(np.asarray(times, dtype="datetime64[ns]"))
@@ -329,6 +328,7 @@ def _profile_times(
     return prof, t + pd.Timedelta(hours=float(options.get("utc_offset", 0.0)))
 
 
+@with_options(ProfileOptions, {"utc_offset": 0.0})
 def hourly_factors(
     sector: str, times: npt.ArrayLike, **options: Unpack[ProfileOptions]
 ) -> np.ndarray:
@@ -382,6 +382,7 @@ def _factors(prof: TemporalProfile, t: pd.DatetimeIndex) -> np.ndarray:
     return out
 
 
+@with_options(ProfileOptions, {"utc_offset": 0.0})
 def hourly_emissions(
     total: float, sector: str, times: npt.ArrayLike, **options: Unpack[ProfileOptions]
 ) -> np.ndarray:

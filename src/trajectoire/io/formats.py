@@ -20,8 +20,6 @@ import contextlib
 import difflib
 import inspect
 import logging
-import re
-import typing
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,15 +49,7 @@ from trajectoire.trajectory.trends import read_trends
 if TYPE_CHECKING:
     from trajectoire.io.config import InputSpec
 
-__all__ = [
-    "FORMATS",
-    "Format",
-    "check_spec",
-    "input_context",
-    "read_input",
-    "reader_keywords",
-    "register_format",
-]
+__all__ = ["FORMATS", "Format", "check_spec", "input_context", "read_input", "register_format"]
 
 log = logging.getLogger(__name__)
 
@@ -93,36 +83,15 @@ class Format:
 
     def keywords(self) -> list[str]:
         """The reader's keywords an input may set under their own name."""
+        params = list(inspect.signature(self.reader).parameters.values())[1:]
         reserved = {"what", "config_key", "unit", "crs", "layer", "columns"}
         reserved |= {k for k in (self.unit, self.crs, self.layer, self.columns) if k}
         reserved |= set(self.run_keywords)
-        return [k for k in reader_keywords(self.reader) if k not in reserved]
-
-
-def reader_keywords(reader: Callable[..., Any]) -> list[str]:
-    """The keywords `reader` takes after its first parameter, in order: its named parameters,
-    then the keys of its keyword group ``**options: Unpack[Group]`` (PEP 692), if it has one.
-    """
-    out: list[str] = []
-    for p in list(inspect.signature(reader).parameters.values())[1:]:
-        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD):
-            out.append(p.name)
-        elif p.kind is p.VAR_KEYWORD:
-            out += _group_keys(reader, p.annotation)
-    return out
-
-
-def _group_keys(reader: Callable[..., Any], annotation: Any) -> list[str]:
-    """The keys of the TypedDict in ``Unpack[...]`` (a string under postponed annotations,
-    resolved in the reader's module); [] for any other annotation of ``**kwargs``."""
-    if isinstance(annotation, str):
-        m = re.fullmatch(r"(?:typing\.)?Unpack\[([\w.]+)\]", annotation.replace(" ", ""))
-        group: Any = getattr(reader, "__globals__", {}).get(m.group(1)) if m else None
-    elif typing.get_origin(annotation) is typing.Unpack:
-        group = typing.get_args(annotation)[0]
-    else:
-        group = None
-    return list(getattr(group, "__annotations__", {})) if typing.is_typeddict(group) else []
+        return [
+            p.name
+            for p in params
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in reserved
+        ]
 
 
 def _table_reader(path: Any, *, what: str | None = None, config_key: str | None = None) -> Any:
@@ -392,7 +361,7 @@ def read_input(key: str, spec: InputSpec, **run_keywords: Any) -> Any:
         value = getattr(spec, generic)
         if value is not None and keyword is not None:
             kwargs[keyword] = value
-    params = reader_keywords(fmt.reader)
+    params = inspect.signature(fmt.reader).parameters
     if "what" in params:
         more = f" and {len(spec.paths) - 1} more" if len(spec.paths) > 1 else ""
         kwargs["what"] = f"{spec.path.name}{more} ({_input_key(key)})"

@@ -34,6 +34,7 @@ from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid, crs_of
+from trajectoire.tables import keyword_options
 
 __all__ = [
     "FLOAT_VARIABLES",
@@ -783,20 +784,8 @@ class MapSelection(TypedDict):
 
 def _selection(selection: Mapping[str, Any]) -> tuple[int, str, str | None]:
     """``(year, pollutant, sector)`` of a :class:`MapSelection`, checked, default applied."""
-    known = list(MapSelection.__annotations__)
-    unknown = [name for name in selection if name not in known]
-    if unknown:
-        raise TypeError(
-            f"unexpected keyword argument {unknown[0]!r}: a map is selected by {known} "
-            "(trajectoire.io.netcdf.MapSelection)."
-        )
-    try:
-        return selection["year"], selection["pollutant"], selection.get("sector")
-    except KeyError as exc:
-        raise TypeError(
-            f"missing keyword argument {exc.args[0]!r}: a map is selected by {known}, year and "
-            "pollutant required (trajectoire.io.netcdf.MapSelection)."
-        ) from None
+    given = keyword_options(MapSelection, "select_map", selection, required=("year", "pollutant"))
+    return given["year"], given["pollutant"], given["sector"]
 
 
 def select_map(
