@@ -365,6 +365,10 @@ def test_road_link_keywords_keep_their_meaning():
                                           release_height=1.0, receptor_height=1.5,
                                           sigma="briggs-urban")  # fmt: skip
     np.testing.assert_array_equal(default.values, spelled.values)
+    nones = R.line_concentration_hourly(road, met, emission="NOx", receptors_x=0.0,
+                                        receptors_y=100.0, width=None,
+                                        initial_sigma_z=None)  # fmt: skip
+    np.testing.assert_array_equal(default.values, nones.values)
     assert float(default[0, 0]) != pytest.approx(float(c[0, 0]), rel=1e-3)
 
 
@@ -393,4 +397,5 @@ def test_road_link_group_is_one_list():
     # the TypedDict that callers and mypy see and the dataclass that applies the defaults
     fields = [f.name for f in dataclasses.fields(R._Links) if f.init]
     assert fields == list(R.RoadLinkOptions.__annotations__)
-    assert R._Links().release_height == R.ROAD_DEFAULTS["release_height"]
+    defaults = R._Links()
+    assert {k: getattr(defaults, k) for k in R.ROAD_DEFAULTS} == R.ROAD_DEFAULTS

@@ -86,11 +86,9 @@ def _points(x: npt.ArrayLike, y: npt.ArrayLike, what: str = "receptors") -> tupl
     return rx, ry
 
 
-def _link_values(roads: Any, value: Any, what: str, *, default: float | None = None) -> Any:
+def _link_values(roads: Any, value: Any, what: str) -> Any:
     """One float per link: a column name of `roads`, a scalar or an array; checked >= 0."""
     n = len(roads)
-    if value is None:
-        value = default
     if isinstance(value, str):
         if value not in roads.columns:
             raise MissingVariableError(
@@ -127,13 +125,8 @@ def _segments(roads: Any, emission: Any, links: _Links) -> dict[str, np.ndarray]
             f"roads: CRS {crs.name!r} is not projected; reproject to metres (EPSG:2154)."
         )
     q = _link_values(roads, emission, "emission [t yr-1 km-1]") * _PER_KM_TO_G_PER_M_S
-    w = _link_values(roads, links.width, "width [m]", default=ROAD_DEFAULTS["width"])
-    s0 = _link_values(
-        roads,
-        links.initial_sigma_z,
-        "initial_sigma_z [m]",
-        default=ROAD_DEFAULTS["initial_sigma_z"],
-    )
+    w = _link_values(roads, links.width, "width [m]")
+    s0 = _link_values(roads, links.initial_sigma_z, "initial_sigma_z [m]")
     cols: dict[str, list[float]] = {k: [] for k in ("x0", "y0", "x1", "y1", "q", "w", "s0")}
     cols["link"] = []
     for i, geom in enumerate(roads.geometry):
@@ -265,18 +258,21 @@ class RoadLinkOptions(TypedDict, total=False):
 
 @dataclasses.dataclass(frozen=True)
 class _Links:
-    """The :class:`RoadLinkOptions` of one call, defaults applied and heights and scheme
-    checked (`code`: the scheme's kernel code); width and initial_sigma_z are checked per
-    link by :func:`_segments`."""
+    """The :class:`RoadLinkOptions` of one call, defaults applied (None: the default) and
+    heights and scheme checked (`code`: the scheme's kernel code); width and
+    initial_sigma_z are checked per link by :func:`_segments`."""
 
-    width: Any = None
-    initial_sigma_z: Any = None
+    width: Any = ROAD_DEFAULTS["width"]
+    initial_sigma_z: Any = ROAD_DEFAULTS["initial_sigma_z"]
     release_height: float = ROAD_DEFAULTS["release_height"]
     receptor_height: float = 1.5
     sigma: str = "briggs-urban"
     code: int = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
+        for name in ("width", "initial_sigma_z"):  # None was the default before the group
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, ROAD_DEFAULTS[name])
         for name in ("release_height", "receptor_height"):
             object.__setattr__(self, name, _number(getattr(self, name), name))
         object.__setattr__(self, "code", _scheme(self.sigma))
