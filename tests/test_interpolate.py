@@ -6,6 +6,7 @@ The references are plain numpy implementations written here from the textbook eq
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -17,7 +18,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from trajectoire._kernels.idw import idw
+from trajectoire.assess import fusion
 from trajectoire.assess.fusion import (
+    FusionOptions,
     Variogram,
     cross_validate,
     empirical_variogram,
@@ -400,6 +403,72 @@ def test_fuse_bad_inputs():
         fuse(negative, obs, stations, mode="multiplicative")
     with pytest.raises(InputError, match="method"):
         fuse(model, obs, stations, method="spline")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------- the keyword group
+ALL_IDW = {"method": "idw", "mode": "multiplicative", "variogram": "spherical",
+           "kriging": "simple", "power": 3.0, "radius": 900.0, "n_lags": 3,
+           "max_lag": 1500.0, "sampling": "nearest", "outside": "raise"}  # fmt: skip
+
+
+def test_fusion_keywords_keep_their_meaning():
+    # the ten keywords of FusionOptions given one by one, as before: against numpy
+    model = grid_model()
+    stations = stations_at_centres(model, CELLS)
+    obs = observations(model, stations)
+    sx, sy = stations.x.values, stations.y.values
+    gx, gy = np.meshgrid(model.x.values, model.y.values)
+    m_at = model.values[0][[r for r, _ in CELLS], [c for _, c in CELLS]]
+    ds = fuse(model, obs, stations, method="idw", mode="multiplicative", variogram="spherical",
+              kriging="simple", power=3.0, radius=900.0, n_lags=3, max_lag=1500.0,
+              sampling="nearest", outside="raise")  # fmt: skip
+    q = obs.values[0] / m_at - 1.0
+    q_hat = ref_idw(sx, sy, q, gx.ravel(), gy.ravel(), 3.0, 900.0).reshape(gx.shape)
+    np.testing.assert_allclose(ds.fused.values[0], model.values[0] * (1 + q_hat), rtol=1e-12)
+    assert (ds.attrs["method"], ds.attrs["mode"], ds.attrs["idw_power"]) == (
+        "idw", "multiplicative", 3.0)  # fmt: skip
+    # the same group as a FusionOptions dict: the same result
+    xr.testing.assert_identical(fuse(model, obs, stations, **ALL_IDW).drop_attrs(),
+                                ds.drop_attrs())  # fmt: skip
+    # kriging with a fixed variogram, additive (the residuals) and the defaults spelled out
+    vg = Variogram("exponential", 0.2, 2.0, 700.0)
+    kr = fuse(model, obs, stations, method="kriging", mode="additive", variogram=vg,
+              kriging="ordinary", sampling="bilinear")  # fmt: skip
+    est, _ = ref_ordinary_kriging(sx, sy, obs.values[0] - m_at, gx.ravel(), gy.ravel(),
+                                  "exponential", 0.2, 2.0, 700.0)  # fmt: skip
+    np.testing.assert_allclose(kr.correction.values[0], est.reshape(gx.shape), atol=1e-10)
+    # cross_validate: each station from the others, with the same ten keywords
+    cv = cross_validate(model, obs, stations, refit=False, **ALL_IDW)
+    loo = [m_at[k] * (1 + ref_idw(np.delete(sx, k), np.delete(sy, k), np.delete(q, k),
+                                  sx[k : k + 1], sy[k : k + 1], 3.0, 900.0)[0])
+           for k in range(sx.size)]  # fmt: skip
+    np.testing.assert_allclose(cv.loo_prediction.values[0], loo, rtol=1e-12)
+
+
+@pytest.mark.parametrize("function", [fuse, cross_validate])
+def test_a_misspelled_fusion_keyword_is_one_error_naming_it(function):
+    model = grid_model()
+    stations = stations_at_centres(model, CELLS)
+    obs = observations(model, stations)
+    with pytest.raises(TypeError, match=rf"{function.__name__}\(\) got an unexpected keyword "
+                                        r"argument 'metod' \(did you mean 'method'\?\)"):  # fmt: skip
+        function(model, obs, stations, metod="idw")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        function(model, obs, stations, colour="red")
+    with pytest.raises(InputError, match=rf"{function.__name__}: kriging must be 'ordinary' or "
+                                         "'simple', got 'universal'"):  # fmt: skip
+        function(model, obs, stations, kriging="universal")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="variogram must be a Variogram.*'gaussian'"):
+        function(model, obs, stations, variogram="gaussian")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="mode must be 'additive' or 'multiplicative'"):
+        function(model, obs, stations, mode="ratio")  # type: ignore[arg-type]
+
+
+def test_fusion_option_group_is_one_list():
+    # the TypedDict that callers and mypy see and the dataclass that holds the defaults
+    fields = [f.name for f in dataclasses.fields(fusion._Fusion)]
+    assert fields == list(FusionOptions.__annotations__)
+    assert set(fusion._CHOICES) <= set(fields)
 
 
 # ------------------------------------------------------------------ cross-validation

@@ -8,6 +8,7 @@ decrease away from the road).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import geopandas as gpd
@@ -330,3 +331,71 @@ def test_gridded_part_is_the_runs_convolution_of_the_gridded_links():
     conc = fft_convolve(em.sel(pollutant="NOx").values, kernel.values)
     row, col, _ = grid.cell_index(rx, ry)
     np.testing.assert_allclose(r["grid"], conc[row, col], rtol=1e-9)
+
+
+# --------------------------------------------------------------------------- keyword group
+
+
+def test_road_link_keywords_keep_their_meaning():
+    # the five keywords of RoadLinkOptions, given as before, against the closed form of the
+    # infinite crosswind line (release 1 m, receptor 1.5 m, rural class D, sigma_z0 2 m)
+    from trajectoire._kernels.sigma import sigma_z
+
+    met = _met([180.0], [2.0], ["D"])
+    road = _roads([[(-50000.0, 0.0), (50000.0, 0.0)]], [1.0]).assign(w=12.0)
+    c = R.line_concentration_hourly(road, met, emission="NOx", receptors_x=0.0,
+                                    receptors_y=100.0, width="w", initial_sigma_z=2.0,
+                                    release_height=1.0, receptor_height=1.5,
+                                    sigma="briggs-rural")  # fmt: skip
+    sz = math.hypot(sigma_z(100.0, RURAL, 3), 2.0)
+    vertical = math.exp(-(0.5**2) / (2 * sz**2)) + math.exp(-(2.5**2) / (2 * sz**2))
+    expected = PER_KM * vertical / (math.sqrt(2 * math.pi) * sz * 2.0) * 1e6
+    assert float(c[0, 0]) == pytest.approx(expected, rel=1e-6)
+    # the same group as a RoadLinkOptions dict, unpacked: the same numbers
+    opts: R.RoadLinkOptions = {"width": "w", "initial_sigma_z": 2.0, "release_height": 1.0,
+                               "receptor_height": 1.5, "sigma": "briggs-rural"}  # fmt: skip
+    same = R.line_concentration_hourly(road, met, emission="NOx", receptors_x=0.0,
+                                       receptors_y=100.0, **opts)  # fmt: skip
+    np.testing.assert_array_equal(same.values, c.values)
+    # and the defaults are those documented (ROAD_DEFAULTS, 1.5 m, briggs-urban)
+    default = R.line_concentration_hourly(road, met, emission="NOx", receptors_x=0.0,
+                                          receptors_y=100.0)  # fmt: skip
+    spelled = R.line_concentration_hourly(road, met, emission="NOx", receptors_x=0.0,
+                                          receptors_y=100.0, width=10.0, initial_sigma_z=1.5,
+                                          release_height=1.0, receptor_height=1.5,
+                                          sigma="briggs-urban")  # fmt: skip
+    np.testing.assert_array_equal(default.values, spelled.values)
+    nones = R.line_concentration_hourly(road, met, emission="NOx", receptors_x=0.0,
+                                        receptors_y=100.0, width=None,
+                                        initial_sigma_z=None)  # fmt: skip
+    np.testing.assert_array_equal(default.values, nones.values)
+    assert float(default[0, 0]) != pytest.approx(float(c[0, 0]), rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda **kw: R.line_concentration_hourly(None, None, emission=None, receptors_x=0,
+                                                 receptors_y=0, **kw),
+        lambda **kw: R.line_concentration_annual(None, None, emission=None, receptors_x=0,
+                                                 receptors_y=0, **kw),
+        lambda **kw: R.near_road_increment(None, None, None, emission=None, receptors_x=0,
+                                           receptors_y=0, **kw),
+        lambda **kw: R.roadside_values(None, None, None, None, pollutants=[], **kw),
+    ],
+    ids=["hourly", "annual", "near_road", "roadside"],
+)  # fmt: skip
+def test_a_misspelled_road_keyword_is_one_error_naming_it(call):
+    with pytest.raises(TypeError, match=r"\(\) got an unexpected keyword argument 'widht' "
+                                        r"\(did you mean 'width'\?\)"):  # fmt: skip
+        call(widht=12.0)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        call(colour="red")
+
+
+def test_road_link_group_is_one_list():
+    # the TypedDict that callers and mypy see and the dataclass that applies the defaults
+    fields = [f.name for f in dataclasses.fields(R._Links) if f.init]
+    assert fields == list(R.RoadLinkOptions.__annotations__)
+    defaults = R._Links()
+    assert {k: getattr(defaults, k) for k in R.ROAD_DEFAULTS} == R.ROAD_DEFAULTS

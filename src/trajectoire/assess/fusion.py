@@ -38,7 +38,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +47,7 @@ import xarray as xr
 from scipy import linalg, optimize
 
 from trajectoire._kernels.idw import idw
-from trajectoire._validate import rows_preview
+from trajectoire._validate import require_keywords, rows_preview
 from trajectoire.assess._pairs import aligned_pair, units_factor
 from trajectoire.assess.evaluation import evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
@@ -55,6 +55,7 @@ from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
 
 __all__ = [
+    "FusionOptions",
     "Variogram",
     "cross_validate",
     "empirical_variogram",
@@ -66,6 +67,7 @@ __all__ = [
 ]
 
 VariogramModel = Literal["exponential", "spherical"]
+Kriging = Literal["ordinary", "simple"]
 
 
 # ----------------------------------------------------------------------------- variogram
@@ -454,7 +456,7 @@ def kriging_weights(
     target_y: npt.ArrayLike,
     variogram: Variogram,
     *,
-    kind: Literal["ordinary", "simple"] = "ordinary",
+    kind: Kriging = "ordinary",
 ) -> np.ndarray:
     """Kriging weights of each station for each target point.
 
@@ -498,7 +500,7 @@ def krige(
     target_y: npt.ArrayLike,
     variogram: Variogram,
     *,
-    kind: Literal["ordinary", "simple"] = "ordinary",
+    kind: Kriging = "ordinary",
     mean: float = 0.0,
     block: int = 65536,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -652,29 +654,98 @@ Method = Literal["kriging", "idw"]
 Mode = Literal["additive", "multiplicative"]
 
 
-@dataclasses.dataclass(frozen=True)
-class _Interpolation:
-    """How the station residuals are interpolated (the options of :func:`fuse`).
+class FusionOptions(TypedDict, total=False):
+    """The options of the station fusion, shared by :func:`fuse` and :func:`cross_validate`.
 
-    :func:`fuse` and :func:`cross_validate` share these options; see :func:`fuse`.
+    Each is optional (defaults below); they are checked once for both functions, and a
+    keyword outside the group and the function's own raises :class:`TypeError` naming it.
+
+    Attributes
+    ----------
+    method : {"kriging", "idw"}
+        Residual interpolation; default ``"kriging"``.
+    mode : {"additive", "multiplicative"}
+        ``fused = M + r̂`` with ``r_k = O_k - M(x_k)``, or ``fused = M (1 + q̂)`` with
+        ``q_k = O_k / M(x_k) - 1`` (needs M > 0 at the stations); default ``"additive"``.
+    variogram : Variogram or {"exponential", "spherical"}
+        A fixed variogram, or the family to fit to each field's residuals (>= 3
+        stations); default ``"exponential"``.
+    kriging : {"ordinary", "simple"}
+        Ordinary kriging (the correction tends to the mean residual far from stations) or
+        simple kriging with mean 0 (the correction tends to 0: the model is kept); default
+        ``"ordinary"``.
+    power : float
+        IDW exponent, > 0; default 2.0.
+    radius : float
+        IDW search radius [m] (beyond it the correction is 0); default inf.
+    n_lags, max_lag : int, float
+        Distance classes of the variogram fit (see :func:`fit_variogram`); default None
+        (chosen from the station distances).
+    sampling : {"bilinear", "nearest"}
+        How the model is read at the stations (see :func:`sample_at_stations`); default
+        ``"bilinear"``.
+    outside : {"raise", "nan"}
+        Stations outside the grid: error, or warn and leave them out; default ``"raise"``.
     """
 
-    method: str
+    method: Method
+    mode: Mode
     variogram: Variogram | VariogramModel
-    kriging: Literal["ordinary", "simple"]
+    kriging: Kriging
     power: float
     radius: float
     n_lags: int | None
     max_lag: float | None
+    sampling: Sampling
+    outside: Outside
+
+
+#: The options of :class:`FusionOptions` that take one of a few names, and those names.
+_CHOICES = {"method": get_args(Method), "mode": get_args(Mode), "kriging": get_args(Kriging)}
+
+
+@dataclasses.dataclass(frozen=True)
+class _Fusion:
+    """The :class:`FusionOptions` of one call with their defaults; :meth:`of` checks them."""
+
+    method: Method = "kriging"
+    mode: Mode = "additive"
+    variogram: Variogram | VariogramModel = "exponential"
+    kriging: Kriging = "ordinary"
+    power: float = 2.0
+    radius: float = math.inf
+    n_lags: int | None = None
+    max_lag: float | None = None
+    sampling: Sampling = "bilinear"
+    outside: Outside = "raise"
+
+    @classmethod
+    def of(cls, caller: str, options: FusionOptions) -> _Fusion:
+        """The options of a call of `caller`: an unknown keyword raises TypeError, a name
+        outside its choices (method, mode, kriging, variogram) an InputError."""
+        require_keywords(options, FusionOptions, caller)
+        how = cls(**options)
+        for name, allowed in _CHOICES.items():
+            value = getattr(how, name)
+            if value not in allowed:
+                raise InputError(
+                    f"{caller}: {name} must be {' or '.join(map(repr, allowed))}, got {value!r}."
+                )
+        if not isinstance(how.variogram, Variogram) and how.variogram not in get_args(
+            VariogramModel
+        ):
+            raise InputError(
+                f"{caller}: variogram must be a Variogram or 'exponential' or 'spherical', got "
+                f"{how.variogram!r}."
+            )
+        return how
 
 
 def _station_residuals(
     model: xr.DataArray,
     observed: xr.DataArray,
     stations: pd.DataFrame,
-    mode: str,
-    sampling: Sampling,
-    outside: Outside,
+    how: _Fusion,
     caller: str,
 ) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray, np.ndarray, np.ndarray]:
     """Model at stations (obs units), observations, residuals/ratios - 1, station coords."""
@@ -683,8 +754,6 @@ def _station_residuals(
             f"{caller}: observed must be a DataArray with a 'station' dim (ids as coordinate); "
             f"got {getattr(observed, 'dims', type(observed).__name__)}."
         )
-    if mode not in ("additive", "multiplicative"):
-        raise InputError(f"{caller}: mode must be 'additive' or 'multiplicative', got {mode!r}.")
     ids, sx, sy = station_table(stations, crs=model.attrs.get("crs"), what=f"{caller}: stations")
     obs_ids = list(observed["station"].values)
     missing = [s for s in obs_ids if s not in set(ids)]
@@ -695,10 +764,10 @@ def _station_residuals(
         )
     order = [ids.index(s) for s in obs_ids]
     table = pd.DataFrame({"station_id": obs_ids, "x": sx[order], "y": sy[order]})
-    at = sample_at_stations(model, table, method=sampling, outside=outside)
+    at = sample_at_stations(model, table, method=how.sampling, outside=how.outside)
     at = at.drop_vars(["station_x", "station_y"])
     mod, obs, _ = aligned_pair(at, observed, caller)
-    if mode == "additive":
+    if how.mode == "additive":
         res = obs - mod
     else:
         bad = (mod <= 0) & obs.notnull()
@@ -715,7 +784,7 @@ def _fitted_variogram(
     sx: np.ndarray,
     sy: np.ndarray,
     values: np.ndarray,
-    how: _Interpolation,
+    how: _Fusion,
     field: int,
     caller: str,
 ) -> Variogram:
@@ -743,7 +812,7 @@ def _interpolate_fields(
     res: np.ndarray,
     tx: np.ndarray,
     ty: np.ndarray,
-    how: _Interpolation,
+    how: _Fusion,
     caller: str,
 ) -> tuple[np.ndarray, np.ndarray | None, list[Variogram | None]]:
     """Interpolate each row of `res` (n_field, n_station; NaN skipped) at the targets.
@@ -755,8 +824,6 @@ def _interpolate_fields(
     if how.method == "idw":
         est = idw_interpolate(sx, sy, res, tx, ty, power=how.power, radius=how.radius, fill=0.0)
         return est, None, [None] * n_f
-    if how.method != "kriging":
-        raise InputError(f"{caller}: method must be 'kriging' or 'idw', got {how.method!r}.")
     est = np.empty((n_f, tx.size))
     var = np.empty((n_f, tx.size))
     fitted: list[Variogram | None] = []
@@ -816,17 +883,7 @@ def fuse(
     model: xr.DataArray,
     observed: xr.DataArray,
     stations: pd.DataFrame,
-    *,
-    method: Method = "kriging",
-    mode: Mode = "additive",
-    variogram: Variogram | VariogramModel = "exponential",
-    kriging: Literal["ordinary", "simple"] = "ordinary",
-    power: float = 2.0,
-    radius: float = math.inf,
-    n_lags: int | None = None,
-    max_lag: float | None = None,
-    sampling: Sampling = "bilinear",
-    outside: Outside = "raise",
+    **options: Unpack[FusionOptions],
 ) -> xr.Dataset:
     """Correct a modelled field with station observations (residual kriging or IDW).
 
@@ -841,24 +898,10 @@ def fuse(
         NaN observations are skipped (that station is left out of that field).
     stations : pandas.DataFrame
         Columns ``station_id``, ``x``, ``y`` [m] (see :func:`sample_at_stations`).
-    method : {"kriging", "idw"}, default "kriging"
-        Residual interpolation.
-    mode : {"additive", "multiplicative"}, default "additive"
-        ``fused = M + r̂`` with ``r_k = O_k - M(x_k)``, or ``fused = M (1 + q̂)`` with
-        ``q_k = O_k / M(x_k) - 1`` (needs M > 0 at the stations).
-    variogram : Variogram or {"exponential", "spherical"}, default "exponential"
-        A fixed variogram, or the family to fit to each field's residuals (>= 3 stations).
-    kriging : {"ordinary", "simple"}, default "ordinary"
-        Ordinary kriging (the correction tends to the mean residual far from stations) or
-        simple kriging with mean 0 (the correction tends to 0: the model is kept).
-    power, radius : float
-        IDW exponent and search radius [m] (beyond it the correction is 0).
-    n_lags, max_lag : int, float
-        Distance classes of the variogram fit (see :func:`fit_variogram`).
-    sampling : {"bilinear", "nearest"}, default "bilinear"
-        How the model is read at the stations (see :func:`sample_at_stations`).
-    outside : {"raise", "nan"}, default "raise"
-        Stations outside the grid: error, or warn and leave them out.
+    **options
+        Fusion options (``method``, ``mode``, ``variogram``, ``kriging``, ``power``,
+        ``radius``, ``n_lags``, ``max_lag``, ``sampling``, ``outside``): see
+        :class:`FusionOptions`.
 
     Returns
     -------
@@ -901,12 +944,11 @@ def fuse(
         raise InputError(
             f"{caller}: model must be an xarray.DataArray, got {type(model).__name__}."
         )
-    how = _Interpolation(method, variogram, kriging, power, radius, n_lags, max_lag)
-    mod_st, obs, res, sx, sy = _station_residuals(
-        model, observed, stations, mode, sampling, outside, caller
-    )
-    if method == "kriging":
+    how = _Fusion.of(caller, options)
+    mod_st, obs, res, sx, sy = _station_residuals(model, observed, stations, how, caller)
+    if how.method == "kriging":
         _check_distinct(sx, sy, caller)
+    mode = how.mode
     f_model, extra = _stack_fields(model, ("y", "x"))
     res_np = _residual_rows(res, extra, sx.size, mode, observed, model)
     gx, gy = np.meshgrid(
@@ -924,8 +966,8 @@ def fuse(
     ds["model_at_station"] = mod_st
     if var is not None:
         ds.update(_kriging_fields(model, f_model, extra, var, fitted, mode))
-    ds.attrs.update(_fusion_attrs(how, mode))
-    return add_history(ds, f"fuse(method={method!r}, mode={mode!r}, kriging={kriging!r})")
+    ds.attrs.update(_fusion_attrs(how))
+    return add_history(ds, f"fuse(method={how.method!r}, mode={mode!r}, kriging={how.kriging!r})")
 
 
 def _fused_fields(
@@ -984,14 +1026,14 @@ def _kriging_fields(
     return out
 
 
-def _fusion_attrs(how: _Interpolation, mode: str) -> dict[str, Any]:
+def _fusion_attrs(how: _Fusion) -> dict[str, Any]:
     """Global attributes of the output of :func:`fuse`: the method and its options."""
     kriging = how.method == "kriging"
     idw = how.method == "idw"
     vg = how.variogram
     return {
         "method": how.method,
-        "mode": mode,
+        "mode": how.mode,
         "kriging": how.kriging if kriging else "",
         "variogram_model": (vg.model if isinstance(vg, Variogram) else vg) if kriging else "",
         "idw_power": float(how.power) if idw else np.nan,
@@ -1009,16 +1051,7 @@ def cross_validate(
     dim: str | Sequence[str] | None = None,
     threshold: float = 0.0,
     refit: bool = False,
-    method: Method = "kriging",
-    mode: Mode = "additive",
-    variogram: Variogram | VariogramModel = "exponential",
-    kriging: Literal["ordinary", "simple"] = "ordinary",
-    power: float = 2.0,
-    radius: float = math.inf,
-    n_lags: int | None = None,
-    max_lag: float | None = None,
-    sampling: Sampling = "bilinear",
-    outside: Outside = "raise",
+    **options: Unpack[FusionOptions],
 ) -> xr.Dataset:
     """Leave-one-out cross-validation of the fusion: statistics before and after.
 
@@ -1036,8 +1069,8 @@ def cross_validate(
     refit : bool, default False
         Refit the variogram without the left-out station (else it is fitted once on all
         stations, the usual and slightly optimistic practice).
-    method, mode, variogram, kriging, power, radius, n_lags, max_lag, sampling, outside
-        As :func:`fuse`.
+    **options
+        Fusion options, as for :func:`fuse`: see :class:`FusionOptions`.
 
     Returns
     -------
@@ -1064,10 +1097,9 @@ def cross_validate(
     [2.533, 0.544]
     """
     caller = "cross_validate"
-    how = _Interpolation(method, variogram, kriging, power, radius, n_lags, max_lag)
-    mod_st, obs, res, sx, sy = _station_residuals(
-        model, observed, stations, mode, sampling, outside, caller
-    )
+    how = _Fusion.of(caller, options)
+    method, mode = how.method, how.mode
+    mod_st, obs, res, sx, sy = _station_residuals(model, observed, stations, how, caller)
     if sx.size < 2:
         raise InputError(f"{caller}: needs at least 2 stations, got {sx.size}.")
     if method == "kriging":
@@ -1104,7 +1136,7 @@ def _loo_variograms(
     sx: np.ndarray,
     sy: np.ndarray,
     res: np.ndarray,
-    how: _Interpolation,
+    how: _Fusion,
     refit: bool,
     caller: str,
 ) -> list[Variogram | None]:
@@ -1125,7 +1157,7 @@ def _leave_one_out(
     sy: np.ndarray,
     res: np.ndarray,
     fixed: Sequence[Variogram | None],
-    how: _Interpolation,
+    how: _Fusion,
     caller: str,
 ) -> np.ndarray:
     """Residual of each field interpolated at each station from the other stations.

@@ -20,8 +20,9 @@ Method, equations and checks: ``docs/roads.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,7 @@ import xarray as xr
 
 from trajectoire._kernels import rline as _rl
 from trajectoire._kernels.plume import NO_LID
+from trajectoire._validate import require_keywords
 from trajectoire.dispersion.chemistry import nox_to_no2
 from trajectoire.dispersion.hourly import _hours
 from trajectoire.dispersion.longterm import _table, annual_kernel, table_arrays
@@ -41,6 +43,7 @@ from trajectoire.meteo.classes import CALM_THRESHOLD
 
 __all__ = [
     "ROAD_DEFAULTS",
+    "RoadLinkOptions",
     "line_concentration_annual",
     "line_concentration_hourly",
     "near_road_increment",
@@ -83,11 +86,9 @@ def _points(x: npt.ArrayLike, y: npt.ArrayLike, what: str = "receptors") -> tupl
     return rx, ry
 
 
-def _link_values(roads: Any, value: Any, what: str, *, default: float | None = None) -> Any:
+def _link_values(roads: Any, value: Any, what: str) -> Any:
     """One float per link: a column name of `roads`, a scalar or an array; checked >= 0."""
     n = len(roads)
-    if value is None:
-        value = default
     if isinstance(value, str):
         if value not in roads.columns:
             raise MissingVariableError(
@@ -112,7 +113,7 @@ def _link_values(roads: Any, value: Any, what: str, *, default: float | None = N
     return arr
 
 
-def _segments(roads: Any, emission: Any, width: Any, initial_sigma_z: Any) -> dict[str, np.ndarray]:
+def _segments(roads: Any, emission: Any, links: _Links) -> dict[str, np.ndarray]:
     """Straight segments of the links: end points [m], emission [g m-1 s-1], width, sigma_z0."""
     if not hasattr(roads, "geometry"):
         raise InputError(
@@ -124,10 +125,8 @@ def _segments(roads: Any, emission: Any, width: Any, initial_sigma_z: Any) -> di
             f"roads: CRS {crs.name!r} is not projected; reproject to metres (EPSG:2154)."
         )
     q = _link_values(roads, emission, "emission [t yr-1 km-1]") * _PER_KM_TO_G_PER_M_S
-    w = _link_values(roads, width, "width [m]", default=ROAD_DEFAULTS["width"])
-    s0 = _link_values(
-        roads, initial_sigma_z, "initial_sigma_z [m]", default=ROAD_DEFAULTS["initial_sigma_z"]
-    )
+    w = _link_values(roads, links.width, "width [m]")
+    s0 = _link_values(roads, links.initial_sigma_z, "initial_sigma_z [m]")
     cols: dict[str, list[float]] = {k: [] for k in ("x0", "y0", "x1", "y1", "q", "w", "s0")}
     cols["link"] = []
     for i, geom in enumerate(roads.geometry):
@@ -224,12 +223,65 @@ def _table_cases(
     )
 
 
-def _common(release_height: float, receptor_height: float, sigma: str) -> tuple[float, float, int]:
-    return (
-        _number(release_height, "release_height"),
-        _number(receptor_height, "receptor_height"),
-        _scheme(sigma),
-    )
+class RoadLinkOptions(TypedDict, total=False):
+    """The road-link keywords of :func:`line_concentration_hourly`,
+    :func:`line_concentration_annual`, :func:`near_road_increment` and
+    :func:`roadside_values`: how the links are released and where they are received.
+
+    Each is optional (defaults below, :data:`ROAD_DEFAULTS`); a keyword outside the group
+    and the function's own raises :class:`TypeError` naming it.
+
+    Attributes
+    ----------
+    width : str, float or array-like
+        Road width [m]: a column of the roads, one value, or one value per link; default
+        10 m. Initial lateral spread ``0.5 W |cos(angle between road and wind)|`` (RLINE,
+        Snyder et al. 2013).
+    initial_sigma_z : str, float or array-like
+        Initial vertical spread [m] (column, scalar or per link); default 1.5 m (the
+        vehicle wake; Snyder et al. 2013).
+    release_height : float
+        Release height of the links [m], >= 0; default 1.0.
+    receptor_height : float
+        Receptor height [m], >= 0; default 1.5.
+    sigma : str
+        Dispersion-coefficient scheme (``"briggs-rural"``, ``"briggs-urban"``, ``"pgt"``);
+        default ``"briggs-urban"``.
+    """
+
+    width: Any
+    initial_sigma_z: Any
+    release_height: float
+    receptor_height: float
+    sigma: str
+
+
+@dataclasses.dataclass(frozen=True)
+class _Links:
+    """The :class:`RoadLinkOptions` of one call, defaults applied (None: the default) and
+    heights and scheme checked (`code`: the scheme's kernel code); width and
+    initial_sigma_z are checked per link by :func:`_segments`."""
+
+    width: Any = ROAD_DEFAULTS["width"]
+    initial_sigma_z: Any = ROAD_DEFAULTS["initial_sigma_z"]
+    release_height: float = ROAD_DEFAULTS["release_height"]
+    receptor_height: float = 1.5
+    sigma: str = "briggs-urban"
+    code: int = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        for name in ("width", "initial_sigma_z"):  # None was the default before the group
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, ROAD_DEFAULTS[name])
+        for name in ("release_height", "receptor_height"):
+            object.__setattr__(self, name, _number(getattr(self, name), name))
+        object.__setattr__(self, "code", _scheme(self.sigma))
+
+    @classmethod
+    def of(cls, caller: str, options: RoadLinkOptions) -> _Links:
+        """The options of a call of `caller`, an unknown keyword raising TypeError."""
+        require_keywords(options, RoadLinkOptions, caller)
+        return cls(**options)
 
 
 # --------------------------------------------------------------------------- line sources
@@ -242,12 +294,8 @@ def line_concentration_hourly(
     emission: Any,
     receptors_x: npt.ArrayLike,
     receptors_y: npt.ArrayLike,
-    width: Any = None,
-    initial_sigma_z: Any = None,
-    release_height: float = ROAD_DEFAULTS["release_height"],
-    receptor_height: float = 1.5,
-    sigma: str = "briggs-urban",
     calm_threshold: float = CALM_THRESHOLD,
+    **links: Unpack[RoadLinkOptions],
 ) -> xr.DataArray:
     """Hourly concentration of road links as finite line sources at receptor points.
 
@@ -265,26 +313,18 @@ def line_concentration_hourly(
         pollutant columns of :func:`trajectoire.inventory.read_roads`) or one value per link.
     receptors_x, receptors_y : array-like
         Receptor positions [m].
-    width : str, float or array-like, optional
-        Road width [m] (column, scalar or per link), default 10 m: initial lateral spread
-        ``0.5 W |cos(angle between road and wind)|`` (RLINE).
-    initial_sigma_z : str, float or array-like, optional
-        Initial vertical spread [m], default 1.5 m (vehicle wake; Snyder et al. 2013).
-    release_height : float, default 1.0
-        [m].
-    receptor_height : float, default 1.5
-        [m].
-    sigma : str, default "briggs-urban"
-        Dispersion-coefficient scheme (``"briggs-rural"``, ``"briggs-urban"``, ``"pgt"``).
     calm_threshold : float, default CALM_THRESHOLD (0.5)
         Wind speeds below it are raised to it [m s-1].
+    **links
+        Road-link keywords (``width``, ``initial_sigma_z``, ``release_height``,
+        ``receptor_height``, ``sigma``): see :class:`RoadLinkOptions`.
 
     Returns
     -------
     xarray.DataArray
         ``concentration(time, receptor)`` [ug m-3]; NaN for hours without wind or class.
     """
-    h, zr, code = _common(release_height, receptor_height, sigma)
+    how = _Links.of("line_concentration_hourly", links)
     for name in ("wind_speed", "wind_direction", "time"):
         if name not in met:
             raise MissingVariableError(
@@ -296,8 +336,9 @@ def line_concentration_hourly(
         )
     calm = _number(calm_threshold, "calm_threshold", strict=True)
     rx, ry = _points(receptors_x, receptors_y)
-    seg = _segments(roads, emission, width, initial_sigma_z)
+    seg = _segments(roads, emission, how)
     valid, _calm, uu, wdd, cls, zi, _ta = _hours(met, calm)
+    h, zr, code = how.release_height, how.receptor_height, how.code
     p = _profile_exponents(code)
     fac = (_anemometer_height(met) / max(h, _anemometer_height(met))) ** p[cls]
     inv_u = np.where(valid, fac / uu, 0.0)
@@ -324,25 +365,22 @@ def line_concentration_annual(
     emission: Any,
     receptors_x: npt.ArrayLike,
     receptors_y: npt.ArrayLike,
-    width: Any = None,
-    initial_sigma_z: Any = None,
-    release_height: float = ROAD_DEFAULTS["release_height"],
-    receptor_height: float = 1.5,
-    sigma: str = "briggs-urban",
     sub_directions: int = 3,
+    **links: Unpack[RoadLinkOptions],
 ) -> xr.DataArray:
     """Annual mean concentration of road links as line sources, from a frequency table.
 
     Parameters
     ----------
-    roads, emission, receptors_x, receptors_y, width, initial_sigma_z, release_height,
-    receptor_height, sigma
+    roads, emission, receptors_x, receptors_y
         As :func:`line_concentration_hourly`.
     freq_year : xarray.Dataset
         One year of :func:`trajectoire.meteo.met_classes` (the run's table).
     sub_directions : int, default 3
         Each direction sector is spread over ``2 * sub_directions`` directions with the
         hat weights of the run's sector smoothing (linear between adjacent sector centres).
+    **links
+        Road-link keywords: see :class:`RoadLinkOptions`.
 
     Returns
     -------
@@ -356,12 +394,12 @@ def line_concentration_annual(
     run's kernels (``docs/dispersion.md``) with the sector average replaced by the
     line integral along each sub-direction. Speed classes merge (C is linear in 1/u).
     """
-    h, zr, code = _common(release_height, receptor_height, sigma)
+    how = _Links.of("line_concentration_annual", links)
     if int(sub_directions) < 1:
         raise InputError(f"sub_directions={sub_directions!r}; expected an integer >= 1.")
     rx, ry = _points(receptors_x, receptors_y)
-    seg = _segments(roads, emission, width, initial_sigma_z)
-    out = _annual_at(seg, freq_year, rx, ry, h, zr, code, int(sub_directions)).sum(axis=1)
+    seg = _segments(roads, emission, how)
+    out = _annual_at(seg, freq_year, rx, ry, how, int(sub_directions)).sum(axis=1)
     return xr.DataArray(
         out,
         dims=("receptor",),
@@ -376,12 +414,11 @@ def _annual_at(
     freq_year: xr.Dataset,
     rx: np.ndarray,
     ry: np.ndarray,
-    h: float,
-    zr: float,
-    code: int,
+    links: _Links,
     sub: int,
 ) -> np.ndarray:
     """``(receptor, segment)`` annual mean [ug m-3] of each segment at each receptor."""
+    h, zr, code = links.release_height, links.receptor_height, links.code
     wd, wt, cl, zz = _table_cases(freq_year, code, h, sub)
     out = np.zeros((rx.size, seg["q"].size))
     if seg["q"].size == 0:
@@ -438,7 +475,7 @@ def _gridded_at(
 
 
 def _window_kernel(
-    freq_year: xr.Dataset, grid: Grid, rad: float, h: float, zr: float, sigma: str, s0: float
+    freq_year: xr.Dataset, grid: Grid, rad: float, links: _Links, s0: float
 ) -> np.ndarray:
     """The run's annual kernel, large enough for every cell of a window of half side `rad`."""
     return np.asarray(
@@ -446,9 +483,9 @@ def _window_kernel(
             freq_year,
             resolution=grid.dx,
             radius=(rad + 2.0 * grid.dx) * math.sqrt(2.0) + grid.dx,
-            release_height=h,
-            receptor_height=zr,
-            sigma=sigma,
+            release_height=links.release_height,
+            receptor_height=links.receptor_height,
+            sigma=links.sigma,
             initial_sigma_z=s0,
         ).values
     )
@@ -463,13 +500,9 @@ def near_road_increment(
     receptors_x: npt.ArrayLike,
     receptors_y: npt.ArrayLike,
     radius: float = 1000.0,
-    width: Any = None,
-    initial_sigma_z: Any = None,
-    release_height: float = ROAD_DEFAULTS["release_height"],
     grid_initial_sigma_z: float = 0.0,
-    receptor_height: float = 1.5,
-    sigma: str = "briggs-urban",
     sub_directions: int = 3,
+    **links: Unpack[RoadLinkOptions],
 ) -> pd.DataFrame:
     """Near-road subgrid increment: line-source value minus the run's gridded value.
 
@@ -484,8 +517,7 @@ def near_road_increment(
 
     Parameters
     ----------
-    roads, freq_year, emission, receptors_x, receptors_y, width, initial_sigma_z,
-    release_height, receptor_height, sigma, sub_directions
+    roads, freq_year, emission, receptors_x, receptors_y, sub_directions
         As :func:`line_concentration_annual`.
     grid : trajectoire.Grid
         The run's grid (its cells and resolution).
@@ -493,13 +525,15 @@ def near_road_increment(
         Half side [m] of the window of links around each receptor, > 2 cells.
     grid_initial_sigma_z : float, default 0.0
         The run's ``[dispersion] initial_sigma_z`` of the road sector [m] for (b).
+    **links
+        Road-link keywords, for (a) and (b): see :class:`RoadLinkOptions`.
 
     Returns
     -------
     pandas.DataFrame
         One row per receptor: ``x``, ``y``, ``line``, ``grid``, ``increment`` [ug m-3].
     """
-    h, zr, code = _common(release_height, receptor_height, sigma)
+    how = _Links.of("near_road_increment", links)
     if not isinstance(grid, Grid):
         raise InputError(f"grid: expected a trajectoire.Grid, got {type(grid).__name__}.")
     rad = _number(radius, "radius", strict=True)
@@ -507,15 +541,15 @@ def near_road_increment(
         raise InputError(f"radius={radius!r} m; expected at least two cells ({2 * grid.dx} m).")
     s0 = _number(grid_initial_sigma_z, "grid_initial_sigma_z")
     rx, ry = _points(receptors_x, receptors_y)
-    seg = _segments(roads, emission, width, initial_sigma_z)
-    kernel = _window_kernel(freq_year, grid, rad, h, zr, sigma, s0)
+    seg = _segments(roads, emission, how)
+    kernel = _window_kernel(freq_year, grid, rad, how, s0)
     line = np.zeros(rx.size)
     gridded = np.zeros(rx.size)
     for i in range(rx.size):
         box = (rx[i] - rad, ry[i] - rad, rx[i] + rad, ry[i] + rad)
         local = _clip(seg, box)
         line[i] = _annual_at(
-            local, freq_year, rx[i : i + 1], ry[i : i + 1], h, zr, code, int(sub_directions)
+            local, freq_year, rx[i : i + 1], ry[i : i + 1], how, int(sub_directions)
         ).sum()
         gridded[i] = _gridded_at(local, grid, kernel, rx[i], ry[i], box).sum()
     return pd.DataFrame(
@@ -777,17 +811,13 @@ def roadside_values(
     emission_scale: pd.DataFrame | None = None,
     hourly_met: xr.Dataset | None = None,
     radius: float = 1000.0,
-    width: Any = None,
-    initial_sigma_z: Any = None,
-    release_height: float = ROAD_DEFAULTS["release_height"],
     grid_initial_sigma_z: float = 0.0,
-    receptor_height: float = 1.5,
-    sigma: str = "briggs-urban",
     fno2: float = 0.0,
     no2_method: str = "romberg1996",
     sub_directions: int = 3,
     kerb_distance: float | None = None,
     roughness_length: float = 0.5,
+    **links: Unpack[RoadLinkOptions],
 ) -> pd.DataFrame:
     """Roadside values at stations or streets: the run's cell value plus what roads add.
 
@@ -821,8 +851,7 @@ def roadside_values(
         roads' columns (the run's trend of F_RoadTransport); 1 when not given.
     hourly_met : xarray.Dataset, optional
         Hourly ``wind_speed``, ``wind_direction`` (for the canyons).
-    radius, width, initial_sigma_z, release_height, grid_initial_sigma_z,
-    receptor_height, sigma, sub_directions
+    radius, grid_initial_sigma_z, sub_directions
         As :func:`near_road_increment`.
     fno2 : float, default 0.0
         Primary NO2 share of the road NOx [1] (the run's f-NO2 of F_RoadTransport).
@@ -835,6 +864,9 @@ def roadside_values(
         gridded part stays at the point's cell, whose run value it corrects.
     roughness_length : float, default 0.5
         Urban roughness [m] for the canyons' roof-level wind (``[meteo] roughness_length``).
+    **links
+        Road-link keywords (the run's ``[dispersion] release_height`` of the road sector,
+        ``receptor_height`` and ``sigma``): see :class:`RoadLinkOptions`.
 
     Returns
     -------
@@ -847,7 +879,7 @@ def roadside_values(
         canyon), ``roadside_increment`` (``increment - own_line + canyon`` with a canyon),
         and with `grid_values` ``grid_value`` and ``roadside`` [ug m-3].
     """
-    h, zr, code = _common(release_height, receptor_height, sigma)
+    how = _Links.of("roadside_values", links)
     rad = _number(radius, "radius", strict=True)
     s0g = _number(grid_initial_sigma_z, "grid_initial_sigma_z")
     f2 = _number(fno2, "fno2")
@@ -873,7 +905,7 @@ def roadside_values(
         raise InputError("points: street-canyon rows need hourly_met (wind speed, direction).")
     # unit emission per link: the line and grid values of every pollutant are sums over
     # the segments of (link emission) x (unit value), computed once per year and point
-    seg = _segments(roads.assign(_unit=1.0 / _PER_KM_TO_G_PER_M_S), "_unit", width, initial_sigma_z)
+    seg = _segments(roads.assign(_unit=1.0 / _PER_KM_TO_G_PER_M_S), "_unit", how)
     nearest = [
         int(np.argmin(roads.geometry.distance(_pt(x, y)).to_numpy()))
         for x, y in zip(px, py, strict=True)
@@ -882,12 +914,12 @@ def roadside_values(
     rows: list[dict[str, Any]] = []
     for year in yrs:
         table = freq.sel(year=year)
-        kernel = _window_kernel(table, grid, rad, h, zr, sigma, s0g)
+        kernel = _window_kernel(table, grid, rad, how, s0g)
         for i, pid in enumerate(ids):
             box = (px[i] - rad, py[i] - rad, px[i] + rad, py[i] + rad)
             local = _clip(seg, box)
             line_u = _annual_at(
-                local, table, lx[i : i + 1], ly[i : i + 1], h, zr, code, int(sub_directions)
+                local, table, lx[i : i + 1], ly[i : i + 1], how, int(sub_directions)
             )[0]
             grid_u = _gridded_at(local, grid, kernel, px[i], py[i], box)
             own = local["link"] == nearest[i]
