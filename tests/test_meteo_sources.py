@@ -547,8 +547,8 @@ def test_readers_take_the_keywords_of_their_old_signatures(tmp_path):
         name = read.__name__
         with pytest.raises(
             TypeError,
-            match=rf"^{name}\(\) got an unexpected keyword argument 'anemometer_heigth'; .*MetSite "
-            r"\(did you mean 'anemometer_height'\?\)$",
+            match=rf"^{name}\(\) got an unexpected keyword argument 'anemometer_heigth' "
+            r"\(did you mean 'anemometer_height'\?\); .*MetSite$",
         ):
             read(file, anemometer_heigth=12.0, **kw)  # type: ignore[call-arg]
     with pytest.raises(

@@ -293,7 +293,7 @@ def test_a_misspelt_profile_option_is_one_error_naming_it(function):
             "hourly_emissions": lambda **kw: hourly_emissions(1.0, "F", t, **kw)}[function]  # fmt: skip
     with pytest.raises(
         TypeError,
-        match=rf"^{function}\(\) got an unexpected keyword argument 'utc_ofset'; .*'utc_offset'",
+        match=rf"^{function}\(\) got an unexpected keyword argument 'utc_ofset' \(did you mean 'utc_offset'\?\); ",
     ):
         call(utc_ofset=1.0)
 

@@ -213,7 +213,7 @@ def test_keywords_of_the_old_signatures_and_a_misspelt_one(tmp_path):
         read_table(path, delimiter=";")  # type: ignore[call-arg]
     with pytest.raises(
         TypeError,
-        match=r"^detect_dialect\(\) .* 'decimals'; .*DialectOptions \(did you mean 'decimal'\?\)$",
+        match=r"^detect_dialect\(\) .* 'decimals' \(did you mean 'decimal'\?\); .*DialectOptions$",
     ):
         detect_dialect(data, decimals=",")  # type: ignore[call-arg]
     # the signature shows the keywords (help, and the readers' keyword lists of io.formats)

@@ -22,7 +22,6 @@ __all__ = [
     "require_columns",
     "require_dims",
     "require_finite",
-    "require_keywords",
     "require_known",
     "require_non_negative",
     "require_positive",
@@ -136,46 +135,6 @@ def did_you_mean(value: str, choices: Iterable[str]) -> str:
     """
     close = difflib.get_close_matches(value, list(choices), n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def require_keywords(given: Iterable[str], group: type, caller: str) -> None:
-    """Raise :class:`TypeError` for a keyword of `given` that is not a key of `group`.
-
-    For the functions that take a keyword group as ``**options: Unpack[group]`` (PEP 692):
-    Python would accept any keyword there, so the call checks them as it would its own.
-
-    Parameters
-    ----------
-    given : iterable of str
-        The keywords of the call that fall in the group (the keys of ``options``).
-    group : type
-        The :class:`typing.TypedDict` of the group; its keys are the accepted keywords.
-    caller : str
-        The name of the function called, for the message.
-
-    Raises
-    ------
-    TypeError
-        ``"{caller}() got an unexpected keyword argument 'x' (did you mean 'y'?)"`` (the
-        builtin message, with the closest accepted keyword and the group's name).
-
-    Examples
-    --------
-    >>> from typing import TypedDict
-    >>> class Options(TypedDict, total=False):
-    ...     width: float
-    >>> require_keywords(["width"], Options, "f")
-    >>> require_keywords(["widht"], Options, "f")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    TypeError: f() got an unexpected keyword argument 'widht' (did you mean 'width'?); ...
-    """
-    known = sorted(group.__required_keys__ | group.__optional_keys__)  # type: ignore[attr-defined]
-    for key in given:
-        if key not in known:
-            raise TypeError(
-                f"{caller}() got an unexpected keyword argument {key!r}{did_you_mean(key, known)}; "
-                f"its keywords of {group.__name__} are: {', '.join(known)}."
-            )
 
 
 def require_unique(values: Sequence[Any], what: str) -> None:

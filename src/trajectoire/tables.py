@@ -21,7 +21,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import csv
-import difflib
 import gzip
 import inspect
 import io
@@ -37,7 +36,7 @@ from typing import IO, Any, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack, c
 import numpy as np
 import pandas as pd
 
-from trajectoire._validate import require_columns, rows_preview
+from trajectoire._validate import did_you_mean, require_columns, rows_preview
 from trajectoire.errors import ConfigError, InputError
 
 __all__ = [
@@ -198,17 +197,15 @@ def keyword_options(
     >>> keyword_options(DialectOptions, "read", {"decimals": ","})
     Traceback (most recent call last):
     ...
-    TypeError: read() got an unexpected keyword argument 'decimals'; besides its named parameters it takes the keywords ['encoding', 'sep', 'decimal', 'comment'] of trajectoire.tables.DialectOptions (did you mean 'decimal'?)
+    TypeError: read() got an unexpected keyword argument 'decimals' (did you mean 'decimal'?); besides its named parameters it takes the keywords ['encoding', 'sep', 'decimal', 'comment'] of trajectoire.tables.DialectOptions
     """
     names = list(group.__annotations__)
     keywords = f"the keywords {names} of {group.__module__}.{group.__qualname__}"
     unknown = [k for k in options if k not in names]
     if unknown:
-        close = difflib.get_close_matches(unknown[0], names, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise TypeError(
-            f"{call}() got an unexpected keyword argument {unknown[0]!r}; besides its named "
-            f"parameters it takes {keywords}{hint}"
+            f"{call}() got an unexpected keyword argument {unknown[0]!r}"
+            f"{did_you_mean(unknown[0], names)}; besides its named parameters it takes {keywords}"
         )
     missing = [k for k in required if k not in options]
     if missing:

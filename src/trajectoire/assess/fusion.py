@@ -47,12 +47,13 @@ import xarray as xr
 from scipy import linalg, optimize
 
 from trajectoire._kernels.idw import idw
-from trajectoire._validate import require_keywords, rows_preview
+from trajectoire._validate import rows_preview
 from trajectoire.assess._pairs import aligned_pair, units_factor
 from trajectoire.assess.evaluation import evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.tables import keyword_options
 
 __all__ = [
     "FusionOptions",
@@ -723,7 +724,7 @@ class _Fusion:
     def of(cls, caller: str, options: FusionOptions) -> _Fusion:
         """The options of a call of `caller`: an unknown keyword raises TypeError, a name
         outside its choices (method, mode, kriging, variogram) an InputError."""
-        require_keywords(options, FusionOptions, caller)
+        keyword_options(FusionOptions, caller, options)
         how = cls(**options)
         for name, allowed in _CHOICES.items():
             value = getattr(how, name)

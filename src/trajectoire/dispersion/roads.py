@@ -31,7 +31,6 @@ import xarray as xr
 
 from trajectoire._kernels import rline as _rl
 from trajectoire._kernels.plume import NO_LID
-from trajectoire._validate import require_keywords
 from trajectoire.dispersion.chemistry import nox_to_no2
 from trajectoire.dispersion.hourly import _hours
 from trajectoire.dispersion.longterm import _table, annual_kernel, table_arrays
@@ -40,6 +39,7 @@ from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid
 from trajectoire.geo.rasterize import lines_to_grid
 from trajectoire.meteo.classes import CALM_THRESHOLD
+from trajectoire.tables import keyword_options
 
 __all__ = [
     "ROAD_DEFAULTS",
@@ -280,7 +280,7 @@ class _Links:
     @classmethod
     def of(cls, caller: str, options: RoadLinkOptions) -> _Links:
         """The options of a call of `caller`, an unknown keyword raising TypeError."""
-        require_keywords(options, RoadLinkOptions, caller)
+        keyword_options(RoadLinkOptions, caller, options)
         return cls(**options)
 
 
