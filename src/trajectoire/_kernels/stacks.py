@@ -381,6 +381,6 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
                         val += gauss_position_mix(t, profiles[s, c, k], profiles[s, c, k + 1],
                                                   u, sps[c])  # fmt: skip
                     else:
-                        val += _edges_sum(profiles[s, c, k], profiles[s, c, k + 1], u,
-                                          edges[c, 0], edges[c, 1], buf[c, 1], buf[c, 2])  # fmt: skip
+                        val += _edges_sum(profiles[s, c], k, u, edges[c, 0], edges[c, 1],
+                                          buf[c, 1], buf[c, 2])  # fmt: skip
                 out[i, j, s] = val
