@@ -442,18 +442,38 @@ def _class_edges(t, spread, c, qb, mc, mf):
 
 
 @njit(cache=CACHE)
-def _edges_sum(row, lo, nk, mc, mf):
-    """:func:`gauss_position` of the weights `row` from the masses of :func:`_class_edges`
-    (bit for bit: the same products added in the same order)."""
-    n = row.shape[0]
+def _edges_sum(rows, k, u, lo, nk, mc, mf):
+    """:func:`gauss_position_mix` of the weights ``(1 - u) rows[k] + u rows[k + 1]`` (with
+    `u` None, :func:`gauss_position` of ``rows[k]``) from the masses of :func:`_class_edges`
+    (bit for bit: the same products added in the same order).
+
+    One definition for the area kernels (:func:`point_density_sets`: `rows` the groups'
+    weights, `k` the group) and the stacks' shared footprints
+    (:func:`.stacks.footprints_aligned`: `rows` a stack's profiles of a class, nodes first,
+    `k` the node below the cell); numba compiles each form apart (``u is None`` is decided
+    when compiling), so the first has no interpolation in its loop.
+    """
+    n = rows.shape[1]
+    w0 = rows[k]
+    if u is None:
+        w1 = w0
+    else:
+        w1 = rows[k + 1]
+    dm = lo % n
     tot = 0.0
     prev = False
-    for k in range(nk):
-        w = row[(lo + k) % n]
+    for e in range(nk):
+        if u is None:
+            w = w0[dm]
+        else:
+            w = (1.0 - u) * w0[dm] + u * w1[dm]
+        dm += 1
+        if dm == n:
+            dm = 0
         if w == 0.0:
             prev = False
             continue
-        tot += w * (mc[k] if prev else mf[k])
+        tot += w * (mc[e] if prev else mf[e])
         prev = True
     return 0.5 * tot
 
@@ -650,7 +670,7 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, d
     tot[:] = 0.0
     for g in range(a.shape[0]):
         ci = gci[g]
-        w = _edges_sum(a[g], lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2])
+        w = _edges_sum(a, g, None, lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2])
         if w == 0.0:
             continue
         b = base[g]

@@ -41,6 +41,7 @@ from .plume_longterm import (
     GAUSS_REACH,
     SHARE_CAP,
     _class_edges,
+    _edges_sum,
     cic_unit,
     exact_sub,
     gauss_position_mix,
@@ -291,30 +292,6 @@ def _pieces_sum(prof_t, cnt, pd, pk, pu, pm):
     return tot
 
 
-@njit(cache=CACHE)
-def _edges_sum_mix(prof_t, k, u, lo, ne, mc, mf):
-    """:func:`.plume_longterm.gauss_position_mix` of the profiles ``prof_t[k]`` and
-    ``prof_t[k + 1]`` (transposed: nodes first) from the sector masses of
-    :func:`.plume_longterm._class_edges` (bit for bit)."""
-    n = prof_t.shape[1]
-    w0 = prof_t[k]
-    w1 = prof_t[k + 1]
-    dm = lo % n
-    tot = 0.0
-    prev = False
-    for e in range(ne):
-        w = (1.0 - u) * w0[dm] + u * w1[dm]
-        dm += 1
-        if dm == n:
-            dm = 0
-        if w == 0.0:
-            prev = False
-            continue
-        tot += w * (mc[e] if prev else mf[e])
-        prev = True
-    return 0.5 * tot
-
-
 @njit(cache=CACHE, parallel=True)
 def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, near, cells, out):
     """:func:`footprint_from_class_profiles` of several stacks placed alike on the grid.
@@ -404,6 +381,6 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
                         val += gauss_position_mix(t, profiles[s, c, k], profiles[s, c, k + 1],
                                                   u, sps[c])  # fmt: skip
                     else:
-                        val += _edges_sum_mix(profiles[s, c], k, u, edges[c, 0], edges[c, 1],
-                                              buf[c, 1], buf[c, 2])  # fmt: skip
+                        val += _edges_sum(profiles[s, c], k, u, edges[c, 0], edges[c, 1],
+                                          buf[c, 1], buf[c, 2])  # fmt: skip
                 out[i, j, s] = val

@@ -22,10 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 import numpy as np
-import numpy.typing as npt
 import scipy.fft
 import xarray as xr
 
@@ -43,18 +42,10 @@ from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.longterm import (
     _T_PER_YR_TO_UG,
     _depletion,
-    _sector_mode,
-    _velocity,
     annual_kernels,
     kernel_half_width,
 )
-from trajectoire.dispersion.plume import _scheme
-from trajectoire.dispersion.points import (
-    _stack_groups,
-    _stack_settings,
-    _stacks,
-    near_field_distance,
-)
+from trajectoire.dispersion.points import AnnualStacks, AnnualStackSettings, _stack_groups
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.meteo.classes import select_years
@@ -941,22 +932,10 @@ def _background_array(
 def stack_footprints(
     freq_year: xr.Dataset,
     *,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    stack_height: npt.ArrayLike,
-    stack_diameter: npt.ArrayLike,
-    exit_temperature: npt.ArrayLike,
-    exit_velocity: npt.ArrayLike,
     grid: Grid,
     radius: float,
-    receptor_height: float = 1.5,
-    sigma: str = "briggs-rural",
-    ambient_temperature: float = 283.15,
-    decay_rate: float = 0.0,
     node_spacing: float | None = None,
-    deposition_velocity: float = 0.0,
-    sector_smoothing: bool | str = "gauss",
-    near_field: float | None = None,
+    **stacks: Unpack[AnnualStacks],
 ) -> list[tuple[slice, slice, np.ndarray]]:
     """Annual footprint of each stack [ug m-3 per (t yr-1)] on a window of the grid.
 
@@ -971,57 +950,44 @@ def stack_footprints(
     ----------
     freq_year : xarray.Dataset
         One year of :func:`trajectoire.meteo.met_classes`.
-    x, y : array-like
-        Stack positions [m, grid CRS].
-    stack_height, stack_diameter, exit_temperature, exit_velocity : array-like
-        Stack parameters [m, m, K, m s-1].
     grid : Grid
         Receptor grid.
     radius : float
         Cut-off radius [m].
-    receptor_height : float, default 1.5
-        [m].
-    sigma : str, default "briggs-rural"
-        Dispersion-coefficient scheme.
-    ambient_temperature : float, default 283.15
-        [K], for the plume rise.
-    decay_rate : float, default 0
-        First-order loss rate [s-1].
     node_spacing : float, optional
         Spacing of the radial nodes [m]; default a tenth of the cell size.
-    deposition_velocity : float, default 0
-        Dry deposition velocity [m s-1] (source depletion at each stack's stack-top wind).
-    sector_smoothing : {"gauss", "hat", "flat"} or bool, default "gauss"
-        Angular shape of a direction sector (see :func:`annual_kernel`); with ``"gauss"``
-        the profiles are tabulated per stability class
-        (:func:`trajectoire._kernels.stacks.radial_profiles_by_class`).
-    near_field : float, optional
-        With ``"gauss"``: distance [m] within which the directions of each sector are
-        integrated with the plume's exact geometry
-        (:func:`trajectoire._kernels.stacks.exact_from_profiles`), see
-        :func:`trajectoire.dispersion.point_sources_annual`; default
-        :data:`trajectoire._kernels.plume_longterm.NEAR_FIELD`, 0 nowhere.
-
-        .. versionadded:: 0.2
+    **stacks
+        The stacks and the plume settings, as for
+        :func:`trajectoire.dispersion.point_sources_annual`
+        (:class:`trajectoire.dispersion.points.AnnualStacks`). With
+        ``sector_smoothing="gauss"`` the profiles are tabulated per stability class
+        (:func:`trajectoire._kernels.stacks.radial_profiles_by_class`) and, within
+        ``near_field``, integrated with the plume's exact geometry
+        (:func:`trajectoire._kernels.stacks.exact_from_profiles`).
 
     Returns
     -------
     list of (slice, slice, numpy.ndarray)
         For each stack, the rows and columns of its window and the footprint there.
     """
-    code = _scheme(sigma)
-    rad, z, k, ta = _stack_settings(grid, radius, receptor_height, decay_rate, ambient_temperature)
-    _, st = _stacks(x, y, stack_height, stack_diameter, exit_temperature, exit_velocity)
-    xs, ys = st["x"], st["y"]
-    a, cls, zis, ius, hs_all, fac_all = _stack_groups(freq_year, code, st, ta)
+    cfg = AnnualStackSettings.of("stack_footprints", grid, radius, stacks)
+    code, rad, z, k, vd = (
+        cfg.code,
+        cfg.radius,
+        cfg.receptor_height,
+        cfg.decay_rate,
+        cfg.deposition_velocity,
+    )
+    xs, ys = cfg.stacks["x"], cfg.stacks["y"]
+    a, cls, zis, ius, hs_all, fac_all = _stack_groups(
+        freq_year, code, cfg.stacks, cfg.ambient_temperature
+    )
     spacing = float(node_spacing or grid.resolution / 10.0)
     nodes = np.arange(spacing / 2.0, rad + grid.resolution + spacing, spacing)
-    vd = _velocity(deposition_velocity, -1.0, z, 0.0)
     dep = _depletion(vd, z, hs_all, zis, cls, code, float(nodes[-1]) * 2)
     half = int(np.ceil(rad / grid.resolution))
     r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
-    mode = _sector_mode(sector_smoothing)
-    near = near_field_distance(near_field)
+    mode, near = cfg.sector_mode, cfg.near_field
     tabulate = radial_profiles_by_class if mode == SECTOR_GAUSS else radial_profiles
 
     def profiles(s: int) -> np.ndarray:

@@ -6,6 +6,8 @@ and lid reflections) summed at every receptor for every hour of a meteorological
 
 from __future__ import annotations
 
+from typing import Unpack
+
 import numpy as np
 import numpy.typing as npt
 import xarray as xr
@@ -18,10 +20,14 @@ from trajectoire.dispersion.plume import (
     _finite,
     _kernel_lid,
     _profile_exponents,
-    _scalar_non_negative,
-    _scheme,
 )
-from trajectoire.dispersion.points import _stacks
+from trajectoire.dispersion.points import (
+    HourlyStacks,
+    StackArrays,
+    _keywords,
+    _plume_options,
+    _stacks,
+)
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.meteo.classes import CALM_THRESHOLD, DEFAULT_SPEED_EDGES
 from trajectoire.meteo.profiles import default_mixing_height
@@ -135,21 +141,13 @@ def _factor_groups(f: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 def hourly_at_receptors(
     met: xr.Dataset,
     *,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    stack_height: npt.ArrayLike,
-    stack_diameter: npt.ArrayLike,
-    exit_temperature: npt.ArrayLike,
-    exit_velocity: npt.ArrayLike,
     emission: npt.ArrayLike,
     receptors_x: npt.ArrayLike,
     receptors_y: npt.ArrayLike,
-    receptor_height: float = 1.5,
-    sigma: str = "briggs-rural",
     calm_threshold: float = CALM_THRESHOLD,
-    decay_rate: float = 0.0,
     hourly_factor: npt.ArrayLike | None = None,
     calm_directions: str = "spread",
+    **stacks: Unpack[HourlyStacks],
 ) -> xr.DataArray:
     """Hourly concentrations of point stacks at receptor points (the hourly mode).
 
@@ -159,16 +157,10 @@ def hourly_at_receptors(
         Hourly meteorology with ``wind_speed``, ``wind_direction``, ``stability`` and
         optionally ``temperature`` [K] (else 283.15 K) and ``mixing_height`` [m] (else the
         class default).
-    x, y, stack_height, stack_diameter, exit_temperature, exit_velocity : array-like
-        Stack parameters, one value per source (see :func:`point_sources_annual`).
     emission : array-like
         Emission of each stack [t yr-1] (taken as constant in time).
     receptors_x, receptors_y : array-like
         Receptor positions [m], one value per receptor.
-    receptor_height : float, default 1.5
-        [m].
-    sigma : str, default "briggs-rural"
-        Dispersion-coefficient scheme.
     calm_threshold : float, default 0.5
         Wind speeds below it are raised to it [m s-1] (calms are kept, counted in
         ``attrs["calm_hours"]``).
@@ -181,13 +173,15 @@ def hourly_at_receptors(
 
         .. versionchanged:: 0.2
            Default ``"spread"`` (was the reported direction), issue 14.
-    decay_rate : float, default 0.0
-        First-order loss rate [s-1].
     hourly_factor : array-like, optional
         Factor [1] on each stack's mean emission rate for each hour of `met`: shape
         ``(time,)`` (every stack) or ``(time, source)``, finite and >= 0, usually
         :func:`trajectoire.inventory.temporal.hourly_factors` of the stack's sector (mean 1
         over a year, so the annual total is kept). None (default): constant emissions.
+    **stacks
+        The stacks (``x``, ``y``, ``stack_height``, ``stack_diameter``,
+        ``exit_temperature``, ``exit_velocity``) and ``receptor_height``, ``sigma``,
+        ``decay_rate``: see :class:`~trajectoire.dispersion.points.HourlyStacks`.
 
     Returns
     -------
@@ -195,23 +189,20 @@ def hourly_at_receptors(
         ``concentration(time, receptor)`` [ug m-3]; NaN for hours with missing wind or
         stability (counted in ``attrs["missing_hours"]``).
     """
-    code = _scheme(sigma)
+    kw = _keywords("hourly_at_receptors", stacks, HourlyStacks)
+    code, z, k = _plume_options(kw)
     validate_hourly(met)
     if "stability" not in met:
         raise MissingVariableError(
             "met: no 'stability' variable; call trajectoire.meteo.add_stability(met) first."
         )
-    n, st = _stacks(
-        x, y, stack_height, stack_diameter, exit_temperature, exit_velocity, emission=emission
-    )
+    n, st = _stacks(**{name: kw[name] for name in StackArrays.__required_keys__}, emission=emission)
     rx = np.atleast_1d(_finite(receptors_x, "receptors_x")).astype(float).ravel()
     ry = np.atleast_1d(_finite(receptors_y, "receptors_y")).astype(float).ravel()
     if rx.shape != ry.shape:
         raise InputError(f"receptors_x {rx.shape} and receptors_y {ry.shape} differ.")
     if not (np.isfinite(calm_threshold) and calm_threshold > 0):
         raise InputError(f"calm_threshold={calm_threshold!r}; expected > 0 [m s-1].")
-    z = _scalar_non_negative(receptor_height, "receptor_height")
-    k = _scalar_non_negative(decay_rate, "decay_rate")
     if calm_directions not in CALM_DIRECTIONS:
         raise InputError(
             f"calm_directions={calm_directions!r}; expected one of {list(CALM_DIRECTIONS)}."
@@ -275,4 +266,4 @@ def hourly_at_receptors(
             "calm_directions": calm_directions,
         },
     )
-    return add_history(da, f"hourly_at_receptors(n_source={n}, sigma={sigma!r})")
+    return add_history(da, f"hourly_at_receptors(n_source={n}, sigma={kw['sigma']!r})")

@@ -7,8 +7,11 @@ then sums the sector-averaged long-term plume of those groups at the cell centre
 
 from __future__ import annotations
 
+import difflib
 import math
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import numpy.typing as npt
@@ -29,7 +32,16 @@ from trajectoire.dispersion.plume import _anemometer_height, _finite, _scheme
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 
-__all__ = ["point_sources_annual", "stack_table"]
+__all__ = [
+    "STACK_DEFAULTS",
+    "AnnualStackSettings",
+    "AnnualStacks",
+    "HourlyStacks",
+    "PlumeOptions",
+    "StackArrays",
+    "point_sources_annual",
+    "stack_table",
+]
 
 
 def _stacks(
@@ -78,32 +90,194 @@ def _stacks(
     return size, out
 
 
-def _stack_settings(
-    grid: Any, radius: Any, receptor_height: Any, decay_rate: Any, ambient_temperature: Any
-) -> tuple[float, float, float, float]:
-    """The checked settings shared by the stack paths.
+class StackArrays(TypedDict):
+    """The stacks of the stack paths, one value per source (arrays of one length, ``(n_source,)``).
 
-    :func:`point_sources_annual` and :func:`trajectoire.dispersion.stack_footprints` take
-    the same receptor grid and scalar settings (described there); a bad one is a one-line
+    The keywords of :func:`point_sources_annual`, :func:`trajectoire.dispersion.stack_footprints`
+    and :func:`trajectoire.dispersion.hourly_at_receptors` (PEP 692); checked by ``_stacks``:
+    finite, one dimension, one length, a bad one a one-line
     :class:`~trajectoire.errors.InputError`.
 
-    Returns
-    -------
-    tuple of float
-        ``radius`` [m] (> 0), ``receptor_height`` [m] (>= 0), ``decay_rate`` [s-1] (>= 0)
-        and ``ambient_temperature`` [K] (> 0).
+    Attributes
+    ----------
+    x, y : array-like
+        Stack positions [m, grid CRS].
+    stack_height, stack_diameter : array-like
+        [m], >= 0.
+    exit_temperature : array-like
+        [K], > 0 (convert degC to K).
+    exit_velocity : array-like
+        [m s-1], >= 0.
     """
-    if not isinstance(grid, Grid):
-        raise InputError(f"grid: expected a trajectoire.Grid, got {type(grid).__name__}.")
-    rad = float(radius)
-    if not (math.isfinite(rad) and rad > 0):
-        raise InputError(f"radius={radius!r}; expected > 0 [m].")
-    z = _scalar_non_negative(receptor_height, "receptor_height")
-    k = _scalar_non_negative(decay_rate, "decay_rate")
-    ta = float(ambient_temperature)
-    if not (math.isfinite(ta) and ta > 0):
-        raise InputError(f"ambient_temperature={ambient_temperature!r}; expected > 0 [K].")
-    return rad, z, k, ta
+
+    x: npt.ArrayLike
+    y: npt.ArrayLike
+    stack_height: npt.ArrayLike
+    stack_diameter: npt.ArrayLike
+    exit_temperature: npt.ArrayLike
+    exit_velocity: npt.ArrayLike
+
+
+class PlumeOptions(TypedDict, total=False):
+    """The plume settings that every stack path takes (optional keywords; defaults
+    :data:`STACK_DEFAULTS`).
+
+    Attributes
+    ----------
+    receptor_height : float, default 1.5
+        Receptor height [m], >= 0.
+    sigma : str, default "briggs-rural"
+        Dispersion-coefficient scheme (:data:`trajectoire.dispersion.SIGMA_SCHEMES`).
+    decay_rate : float, default 0.0
+        First-order loss rate [s-1], >= 0.
+    """
+
+    receptor_height: float
+    sigma: str
+    decay_rate: float
+
+
+class HourlyStacks(StackArrays, PlumeOptions):
+    """The keywords :func:`trajectoire.dispersion.hourly_at_receptors` shares with the annual
+    stack paths: :class:`StackArrays` (required) and :class:`PlumeOptions`."""
+
+
+class AnnualStacks(StackArrays, PlumeOptions, total=False):
+    """The keywords of the annual stack paths, :func:`point_sources_annual` and
+    :func:`trajectoire.dispersion.stack_footprints`: :class:`StackArrays` (required),
+    :class:`PlumeOptions` and these (defaults :data:`STACK_DEFAULTS`).
+
+    Attributes
+    ----------
+    ambient_temperature : float, default 283.15
+        Ambient air temperature for the plume rise [K], > 0.
+    sector_smoothing : {"gauss", "hat", "flat"} or bool, default "gauss"
+        Angular shape of a direction sector, see :func:`annual_kernel`.
+
+        .. versionchanged:: 0.2
+           Default ``"gauss"`` (was ``True``, the hat).
+    deposition_velocity : float, default 0.0
+        Dry deposition velocity [m s-1]: source depletion of each (stack, met group) plume
+        at its stack-top wind (see :func:`annual_kernel`); 0 is bit for bit no deposition.
+    near_field : float, optional
+        With ``sector_smoothing="gauss"``: distance [m] within which the directions of each
+        sector are integrated with the plume's exact geometry (downwind ``r cos δ``,
+        crosswind ``r sin δ``; :func:`trajectoire._kernels.plume_longterm.exact_group`)
+        instead of the sector-average form. Default
+        :data:`trajectoire._kernels.plume_longterm.NEAR_FIELD`; 0: the sector-average form
+        everywhere (the behaviour before 0.2).
+
+        .. versionadded:: 0.2
+    """
+
+    ambient_temperature: float
+    sector_smoothing: bool | str
+    deposition_velocity: float
+    near_field: float | None
+
+
+STACK_DEFAULTS: dict[str, Any] = {
+    "receptor_height": 1.5,
+    "sigma": "briggs-rural",
+    "decay_rate": 0.0,
+    "ambient_temperature": 283.15,
+    "sector_smoothing": "gauss",
+    "deposition_velocity": 0.0,
+    "near_field": None,
+}
+"""The defaults of the optional keywords of :class:`PlumeOptions` and :class:`AnnualStacks`."""
+
+
+def _keywords(function: str, keywords: Mapping[str, Any], group: Any) -> dict[str, Any]:
+    """`keywords` of the TypedDict `group` with the defaults of :data:`STACK_DEFAULTS` filled.
+
+    An unknown (misspelled) keyword or a missing required one is the :class:`TypeError`
+    Python raises for a named parameter, naming it (and the closest known keyword).
+    """
+    known = group.__required_keys__ | group.__optional_keys__
+    for name in sorted(set(keywords) - known):
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
+    missing = sorted(group.__required_keys__ - set(keywords))
+    if missing:
+        raise TypeError(
+            f"{function}() missing {len(missing)} required keyword-only argument(s): "
+            + ", ".join(repr(m) for m in missing)
+        )
+    return {**{k: v for k, v in STACK_DEFAULTS.items() if k in known}, **keywords}
+
+
+def _plume_options(kw: Mapping[str, Any]) -> tuple[int, float, float]:
+    """The checked :class:`PlumeOptions` of filled keywords `kw`: the code of the
+    dispersion scheme, ``receptor_height`` [m] and ``decay_rate`` [s-1] (both >= 0)."""
+    code = _scheme(kw["sigma"])
+    z = _scalar_non_negative(kw["receptor_height"], "receptor_height")
+    k = _scalar_non_negative(kw["decay_rate"], "decay_rate")
+    return code, z, k
+
+
+@dataclass(frozen=True)
+class AnnualStackSettings:
+    """The checked stacks and settings of the annual stack paths (:class:`AnnualStacks`
+    with the receptor grid and the cut-off radius); a bad one is a one-line
+    :class:`~trajectoire.errors.InputError`.
+
+    Attributes
+    ----------
+    stacks : dict of str to numpy.ndarray
+        The :class:`StackArrays` as float arrays of one length (``_stacks``).
+    grid : trajectoire.Grid
+        Receptor grid (cell centres).
+    radius : float
+        Cut-off radius [m] around each stack, > 0.
+    code : int
+        Code of the dispersion scheme (``sigma``).
+    receptor_height, decay_rate, ambient_temperature, deposition_velocity, near_field : float
+        As :class:`AnnualStacks` (``near_field`` with its default applied).
+    sector_mode : int
+        Kernel code of ``sector_smoothing``.
+    """
+
+    stacks: dict[str, np.ndarray]
+    grid: Grid
+    radius: float
+    code: int
+    receptor_height: float
+    decay_rate: float
+    ambient_temperature: float
+    deposition_velocity: float
+    near_field: float
+    sector_mode: int
+
+    @classmethod
+    def of(
+        cls, function: str, grid: Any, radius: Any, keywords: Mapping[str, Any]
+    ) -> AnnualStackSettings:
+        """The settings of a call of `function` with `grid`, `radius` and the
+        :class:`AnnualStacks` `keywords` (defaults filled, then checked)."""
+        kw = _keywords(function, keywords, AnnualStacks)
+        code, z, k = _plume_options(kw)
+        if not isinstance(grid, Grid):
+            raise InputError(f"grid: expected a trajectoire.Grid, got {type(grid).__name__}.")
+        rad = float(radius)
+        if not (math.isfinite(rad) and rad > 0):
+            raise InputError(f"radius={radius!r}; expected > 0 [m].")
+        ta = float(kw["ambient_temperature"])
+        if not (math.isfinite(ta) and ta > 0):
+            raise InputError(
+                f"ambient_temperature={kw['ambient_temperature']!r}; expected > 0 [K]."
+            )
+        _, st = _stacks(**{name: kw[name] for name in StackArrays.__required_keys__})
+        mode = _sector_mode(kw["sector_smoothing"])
+        near = near_field_distance(kw["near_field"])
+        vd = _velocity(kw["deposition_velocity"], -1.0, z, 0.0)
+        return cls(st, grid, rad, code, z, k, ta, vd, near, mode)
+
+    @property
+    def size(self) -> int:
+        """The number of stacks."""
+        return int(self.stacks["x"].size)
 
 
 STACK_VARIABLES = ("frequency", "inverse_wind_speed", "mixing_height")
@@ -162,22 +336,10 @@ def _stack_groups(
 def point_sources_annual(
     freq_year: xr.Dataset,
     *,
-    x: npt.ArrayLike,
-    y: npt.ArrayLike,
-    stack_height: npt.ArrayLike,
-    stack_diameter: npt.ArrayLike,
-    exit_temperature: npt.ArrayLike,
-    exit_velocity: npt.ArrayLike,
     weights: npt.ArrayLike,
     grid: Grid,
     radius: float,
-    receptor_height: float = 1.5,
-    sigma: str = "briggs-rural",
-    ambient_temperature: float = 283.15,
-    decay_rate: float = 0.0,
-    sector_smoothing: bool | str = "gauss",
-    deposition_velocity: float = 0.0,
-    near_field: float | None = None,
+    **stacks: Unpack[AnnualStacks],
 ) -> np.ndarray:
     """Annual mean concentration fields of point stacks on the grid-cell centres.
 
@@ -185,14 +347,6 @@ def point_sources_annual(
     ----------
     freq_year : xarray.Dataset
         One year of :func:`trajectoire.meteo.met_classes`.
-    x, y : array-like
-        Stack positions [m, grid CRS], shape (n_source,).
-    stack_height, stack_diameter : array-like
-        [m], >= 0.
-    exit_temperature : array-like
-        [K], > 0.
-    exit_velocity : array-like
-        [m s-1], >= 0.
     weights : array-like
         Emissions [t yr-1], shape (n_source, k) (or (n_source,) for k = 1): each stack's
         footprint is computed once and added to the `k` output fields with these weights
@@ -201,31 +355,11 @@ def point_sources_annual(
         Receptor grid (cell centres).
     radius : float
         Cut-off radius [m] around each stack.
-    receptor_height : float, default 1.5
-        [m].
-    sigma : str, default "briggs-rural"
-        Dispersion-coefficient scheme.
-    ambient_temperature : float, default 283.15
-        Ambient air temperature for the plume rise [K].
-    decay_rate : float, default 0.0
-        First-order loss rate [s-1].
-    sector_smoothing : {"gauss", "hat", "flat"} or bool, default "gauss"
-        Angular shape of a direction sector, see :func:`annual_kernel`.
-
-        .. versionchanged:: 0.2
-           Default ``"gauss"`` (was ``True``, the hat).
-    deposition_velocity : float, default 0.0
-        Dry deposition velocity [m s-1]: source depletion of each (stack, met group) plume
-        at its stack-top wind (see :func:`annual_kernel`); 0 is bit for bit no deposition.
-    near_field : float, optional
-        With ``sector_smoothing="gauss"``: distance [m] within which the directions of each
-        sector are integrated with the plume's exact geometry (downwind ``r cos δ``,
-        crosswind ``r sin δ``; :func:`trajectoire._kernels.plume_longterm.exact_group`)
-        instead of the sector-average form. Default
-        :data:`trajectoire._kernels.plume_longterm.NEAR_FIELD`; 0: the sector-average form
-        everywhere (the behaviour before 0.2).
-
-        .. versionadded:: 0.2
+    **stacks
+        The stacks (``x``, ``y``, ``stack_height``, ``stack_diameter``,
+        ``exit_temperature``, ``exit_velocity``) and the plume settings (``receptor_height``,
+        ``sigma``, ``ambient_temperature``, ``decay_rate``, ``sector_smoothing``,
+        ``deposition_velocity``, ``near_field``): see :class:`AnnualStacks`.
 
     Returns
     -------
@@ -242,22 +376,19 @@ def point_sources_annual(
     `near_field` of the stack. Rows of the grid run in parallel; each row adds
     the stacks in order, so the summation order is fixed (deterministic).
     """
-    code = _scheme(sigma)
-    rad, z, k, ta = _stack_settings(grid, radius, receptor_height, decay_rate, ambient_temperature)
-    n, st = _stacks(x, y, stack_height, stack_diameter, exit_temperature, exit_velocity)
+    cfg = AnnualStackSettings.of("point_sources_annual", grid, radius, stacks)
+    n, st, z, rad = cfg.size, cfg.stacks, cfg.receptor_height, cfg.radius
     w = _finite(weights, "weights")
     if w.ndim == 1:
         w = w[:, None]
     if w.ndim != 2 or w.shape[0] != n:
         raise InputError(f"weights: shape {w.shape}; expected (n_source={n}, k).")
-    smooth = _sector_mode(sector_smoothing)
-    near = near_field_distance(near_field)
+    smooth, near, code = cfg.sector_mode, cfg.near_field, cfg.code
     if smooth == _lt.SECTOR_GAUSS and near > 0:
         smooth = _lt.SECTOR_GAUSS_EXACT
-    vd = _velocity(deposition_velocity, -1.0, z, 0.0)
-    a, cls, zis, ius, hs, fac = _stack_groups(freq_year, code, st, ta)
+    a, cls, zis, ius, hs, fac = _stack_groups(freq_year, code, st, cfg.ambient_temperature)
     ius_stack = ius  # decay uses the 10 m speed of the class (documented approximation)
-    dep = _depletion(vd, z, hs, zis, cls, code, 2.0 * rad)
+    dep = _depletion(cfg.deposition_velocity, z, hs, zis, cls, code, 2.0 * rad)
     out = np.zeros((w.shape[1], grid.ny, grid.nx))
     _lt.point_sources_footprint(
         st["x"],
@@ -271,7 +402,7 @@ def point_sources_annual(
         ius_stack,
         code,
         z,
-        k,
+        cfg.decay_rate,
         smooth,
         rad,
         np.ascontiguousarray(grid.x, dtype=float),

@@ -1,0 +1,141 @@
+"""CPU of the run's two hottest kernels, this tree against a git revision, in one process.
+
+For a refactoring of ``trajectoire._kernels`` that must be bit for bit and not slower: the
+kernels of ``--base`` (default ``HEAD``) are copied from git into a temporary package and
+imported beside this tree's. The arguments of one call of each kernel are captured from
+this tree's public functions, on the sample's 2019 meteorology, cells of 100 m, radius
+``--radius`` (default 20 km), urban Briggs coefficients:
+
+* :func:`trajectoire._kernels.stacks.footprints_aligned`, the footprints of the sample's
+  stacks (:func:`trajectoire.dispersion.stack_footprints`);
+* :func:`trajectoire._kernels.plume_longterm.annual_kernel_grids`, the ground-level kernel
+  with a decay rate (``1e-4 s-1``, 22 met groups) and inert (6 groups)
+  (:func:`trajectoire.dispersion.annual_kernel`).
+
+Each is then run on those arguments, base and tree alternately (``ABAB``, then ``BABA``),
+and the best CPU time (``time.process_time``, all threads) of ``--repeat`` runs of each is
+printed with the ratio tree / base and whether the outputs are identical (they must be).
+Set ``NUMBA_NUM_THREADS=1`` for the serial code alone. Report the load average (printed)
+beside the figures: on a shared machine, repeat and give the spread.
+
+Usage::
+
+    python benchmarks/bench_kernel_ab.py [--base REV] [--repeat 7] [--radius 20000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+from bench_wind_sectors import load_meteo  # noqa: E402
+
+import trajectoire.dispersion as disp  # noqa: E402
+import trajectoire.meteo as tm  # noqa: E402
+from trajectoire import Grid  # noqa: E402
+from trajectoire._kernels import plume_longterm, stacks  # noqa: E402
+from trajectoire.dispersion import concentration, longterm  # noqa: E402
+
+KERNELS = "src/trajectoire/_kernels"
+
+
+def base_kernels(rev: str, folder: Path) -> Any:
+    """The ``_kernels`` package of git revision `rev`, imported as ``_kernels_base``."""
+    pkg = folder / "_kernels_base"
+    pkg.mkdir()
+    names = subprocess.run(["git", "-C", str(REPO), "ls-tree", "--name-only", f"{rev}:{KERNELS}"],
+                           check=True, capture_output=True, text=True).stdout.split()  # fmt: skip
+    for name in names:
+        text = subprocess.run(["git", "-C", str(REPO), "show", f"{rev}:{KERNELS}/{name}"],
+                              check=True, capture_output=True, text=True).stdout  # fmt: skip
+        (pkg / name).write_text(text, encoding="utf-8")
+    sys.path.insert(0, str(folder))
+    return importlib.import_module("_kernels_base")
+
+
+def captured_calls(table: Any, radius: float) -> list[tuple[str, str, tuple]]:
+    """``(label, kernel name, arguments)`` of one call of each kernel by this tree."""
+    calls: list[tuple[str, str, tuple]] = []
+
+    def spy(label: str, name: str, fn: Any) -> Any:
+        def wrapped(*args: Any) -> Any:
+            calls.append((label, name, args))
+            return fn(*args)
+
+        return wrapped
+
+    pts = pd.read_csv(REPO / "data/sample/point_sources.csv")
+    pad = radius + 1000.0
+    grid = Grid.from_bounds(pts.x.min() - pad, pts.y.min() - pad, pts.x.max() + pad,
+                            pts.y.max() + pad, 100.0, snap=True)  # fmt: skip
+    concentration.footprints_aligned = spy(f"stack footprints ({len(pts)} stacks)",
+                                           "footprints_aligned", stacks.footprints_aligned)  # fmt: skip
+    disp.stack_footprints(table, grid=grid, radius=radius, sigma="briggs-urban", x=pts.x.values,
+                          y=pts.y.values, stack_height=pts.height.values,
+                          stack_diameter=pts.diameter.values,
+                          exit_temperature=pts.temperature.values,
+                          exit_velocity=pts.velocity.values)  # fmt: skip
+    concentration.footprints_aligned = stacks.footprints_aligned
+    for label, kw in (("kernel, decay", {"decay_rate": 1e-4}), ("kernel, inert", {})):
+        lt = type(sys)("spy")
+        lt.__dict__.update(plume_longterm.__dict__)
+        lt.annual_kernel_grids = spy(
+            label, "annual_kernel_grids", plume_longterm.annual_kernel_grids
+        )
+        longterm._lt = lt
+        disp.annual_kernel(table, resolution=100.0, radius=radius, sigma="briggs-urban", **kw)
+    longterm._lt = plume_longterm
+    return calls
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--base", default="HEAD")
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--radius", type=float, default=20_000.0)
+    args = ap.parse_args()
+    table = tm.met_classes(load_meteo(2019)).isel(year=0)
+    with tempfile.TemporaryDirectory() as tmp:
+        base = base_kernels(args.base, Path(tmp))
+        mods = {"footprints_aligned": "stacks", "annual_kernel_grids": "plume_longterm"}
+        calls = captured_calls(table, args.radius)
+        print(f"machine: {os.cpu_count()} cores, NUMBA_NUM_THREADS="
+              f"{os.environ.get('NUMBA_NUM_THREADS', 'default')}; load average "
+              f"{os.getloadavg()}")  # fmt: skip
+        for label, name, captured in calls:
+            old = getattr(importlib.import_module(f"_kernels_base.{mods[name]}"), name)
+            new = getattr({"stacks": stacks, "plume_longterm": plume_longterm}[mods[name]], name)
+
+            def run(fn: Any, captured: tuple = captured) -> np.ndarray:
+                out = np.zeros_like(captured[-1])  # both kernels write their last argument
+                fn(*captured[:-1], out)
+                return out
+
+            same = np.array_equal(run(old), run(new))  # also compiles both
+            best = {"base": float("inf"), "tree": float("inf")}
+            for rep in range(args.repeat):
+                for key in ("base", "tree") if rep % 2 == 0 else ("tree", "base"):
+                    t0 = time.process_time()
+                    run(old if key == "base" else new)
+                    best[key] = min(best[key], time.process_time() - t0)
+            print(f"{label:<28} {args.base} {best['base']:7.3f} s  tree {best['tree']:7.3f} s  "
+                  f"tree/base {best['tree'] / best['base']:5.3f}  identical {same}")  # fmt: skip
+        del base
+    print(f"load average at end {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
