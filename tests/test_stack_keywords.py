@@ -122,13 +122,13 @@ def test_a_misspelled_keyword_is_one_error_naming_it(function, met, table):
     bad = {k if k != "stack_height" else "stack_heigth": v for k, v in STACKS.items()}
     with pytest.raises(TypeError) as err:
         _call(function, table, met, **bad)
-    assert str(err.value) == (
-        f"{function}() got an unexpected keyword argument 'stack_heigth'; "
-        "did you mean 'stack_height'?"
+    assert str(err.value).startswith(
+        f"{function}() got an unexpected keyword argument 'stack_heigth' "
+        "(did you mean 'stack_height'?); besides its named parameters it takes the keywords "
     )
-    with pytest.raises(TypeError, match=rf"^{function}\(\) .* 'sigmaa'; did you mean 'sigma'"):
+    with pytest.raises(TypeError, match=rf"^{function}\(\) .* 'sigmaa' \(did you mean 'sigma'"):
         _call(function, table, met, **STACKS, sigmaa="pgt")
-    with pytest.raises(TypeError, match=r"unexpected keyword argument 'colour'$"):
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'colour'; "):
         _call(function, table, met, **STACKS, colour="red")
 
 
@@ -142,9 +142,8 @@ def test_a_missing_stack_array_is_one_error_naming_it(function, met, table):
     short = {k: v for k, v in STACKS.items() if k not in ("exit_velocity", "y")}
     with pytest.raises(TypeError) as err:
         _call(function, table, met, **short)
-    assert str(err.value) == (
-        f"{function}() missing 2 required keyword-only argument(s): 'exit_velocity', 'y'"
-    )
+    assert str(err.value).startswith(f"{function}() missing keyword argument 'y'; ")
+    assert "['x', 'y', 'stack_height', 'stack_diameter', 'exit_temperature'," in str(err.value)
 
 
 def test_bad_settings_are_still_one_input_error(table):

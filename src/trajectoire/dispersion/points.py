@@ -7,7 +7,6 @@ then sums the sector-averaged long-term plume of those groups at the cell centre
 
 from __future__ import annotations
 
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from trajectoire.dispersion.longterm import (
 from trajectoire.dispersion.plume import _anemometer_height, _finite, _scheme
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
+from trajectoire.tables import keyword_options
 
 __all__ = [
     "STACK_DEFAULTS",
@@ -189,23 +189,18 @@ STACK_DEFAULTS: dict[str, Any] = {
 
 
 def _keywords(function: str, keywords: Mapping[str, Any], group: Any) -> dict[str, Any]:
-    """`keywords` of the TypedDict `group` with the defaults of :data:`STACK_DEFAULTS` filled.
-
-    An unknown (misspelled) keyword or a missing required one is the :class:`TypeError`
-    Python raises for a named parameter, naming it (and the closest known keyword).
-    """
-    known = group.__required_keys__ | group.__optional_keys__
-    for name in sorted(set(keywords) - known):
-        close = difflib.get_close_matches(name, sorted(known), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise TypeError(f"{function}() got an unexpected keyword argument {name!r}{hint}")
-    missing = sorted(group.__required_keys__ - set(keywords))
-    if missing:
-        raise TypeError(
-            f"{function}() missing {len(missing)} required keyword-only argument(s): "
-            + ", ".join(repr(m) for m in missing)
+    """`keywords` of the TypedDict `group` with the defaults of :data:`STACK_DEFAULTS` filled
+    (:func:`trajectoire.tables.keyword_options`: a misspelled keyword or a missing required
+    one is one :class:`TypeError` naming it)."""
+    return dict(
+        keyword_options(
+            group,
+            function,
+            keywords,
+            STACK_DEFAULTS,
+            required=[k for k in group.__annotations__ if k in group.__required_keys__],
         )
-    return {**{k: v for k, v in STACK_DEFAULTS.items() if k in known}, **keywords}
+    )
 
 
 def _plume_options(kw: Mapping[str, Any]) -> tuple[int, float, float]:
