@@ -611,3 +611,44 @@ def test_stack_register_of_a_run_names_its_config_key(tmp_path):
     with pytest.raises(InputError) as info:
         _point_history(config, reference)
     assert one_line(info.value).endswith("path given by [inputs] point_source_history.")
+
+
+def test_every_keyword_group_shows_in_its_functions_signature():
+    """Each public function of the package that takes a keyword group (``**options:
+    Unpack[Group]``, PEP 692) shows the group's keys in its signature (``with_options``), so
+    that ``help()``, a notebook's call tips and ``io.formats`` see them as named parameters;
+    a required key has no default."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import trajectoire
+
+    grouped = []
+    for info in pkgutil.walk_packages(trajectoire.__path__, "trajectoire."):
+        if "._kernels" in info.name or info.name.endswith("__main__"):
+            continue
+        module = importlib.import_module(info.name)
+        for name, function in vars(module).items():
+            if name.startswith("_") or not inspect.isfunction(function):
+                continue
+            if function.__module__ != module.__name__:
+                continue
+            code = function.__code__
+            if not code.co_flags & inspect.CO_VARKEYWORDS:
+                continue
+            star = 1 if code.co_flags & inspect.CO_VARARGS else 0
+            kwargs = code.co_varnames[code.co_argcount + code.co_kwonlyargcount + star]
+            if "Unpack[" not in str(function.__annotations__.get(kwargs, "")):
+                continue
+            grouped.append(function)
+            kinds = [p.kind for p in inspect.signature(function).parameters.values()]
+            assert inspect.Parameter.VAR_KEYWORD not in kinds, function.__qualname__
+    assert len(grouped) >= 20  # readers, plots, maps, stacks, roads, fusion, profiles
+    from trajectoire.dispersion import stack_footprints
+    from trajectoire.io.netcdf import select_map
+
+    x = inspect.signature(stack_footprints).parameters["x"]
+    assert x.default is inspect.Parameter.empty and x.kind is x.KEYWORD_ONLY
+    params = inspect.signature(select_map).parameters
+    assert params["year"].default is inspect.Parameter.empty and params["sector"].default is None

@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.tables import keyword_options
+from trajectoire.tables import keyword_options, with_options
 
 try:
     from matplotlib import colormaps, patheffects
@@ -104,10 +104,14 @@ class PlotOptions(TypedDict, total=False):
     title: str | None
 
 
+#: The defaults of :class:`PlotOptions` other than None.
+_PLOT_DEFAULTS: dict[str, Any] = {"lang": "en"}
+
+
 # ----------------------------------------------------------------------------- helpers
 def _options(caller: str, options: PlotOptions) -> tuple[Axes | None, str, str | None]:
     """``(ax, lang, title)`` of :class:`PlotOptions` `options`, defaults applied and checked."""
-    given = keyword_options(PlotOptions, caller, options, {"lang": "en"})
+    given = keyword_options(PlotOptions, caller, options, _PLOT_DEFAULTS)
     if given["lang"] not in LANGS:
         raise InputError(f"lang={given['lang']!r}: expected one of {list(LANGS)}.")
     return given["ax"], given["lang"], given["title"]
@@ -350,6 +354,7 @@ def _crop(da: xr.DataArray) -> tuple[slice, slice] | None:
 
 
 # ----------------------------------------------------------------------------- map
+@with_options(PlotOptions, _PLOT_DEFAULTS)
 def map(
     ds: xr.Dataset,
     variable: str = "concentration",
@@ -548,6 +553,7 @@ def _series(
     return parts, background, total, units
 
 
+@with_options(PlotOptions, _PLOT_DEFAULTS)
 def trajectories(
     ds: xr.Dataset,
     *,
@@ -697,6 +703,7 @@ def trajectories(
 
 
 # ----------------------------------------------------------------------------- matrix
+@with_options(PlotOptions, _PLOT_DEFAULTS)
 def source_receptor(
     ds: xr.Dataset,
     *,
@@ -819,6 +826,7 @@ def _people(n: float) -> str:
     return f"{n:,.0f}".replace(",", "\u202f")
 
 
+@with_options(PlotOptions, _PLOT_DEFAULTS)
 def exposure_distribution(
     ds: xr.Dataset,
     *,
@@ -990,6 +998,7 @@ def exposure_distribution(
 
 
 # ----------------------------------------------------------------------------- evaluation
+@with_options(PlotOptions, _PLOT_DEFAULTS)
 def target_plot(
     stats: xr.Dataset,
     *,
@@ -1186,6 +1195,7 @@ def _effect_bars(
         )
 
 
+@with_options(PlotOptions, _PLOT_DEFAULTS)
 def change_bars(
     decomposition: xr.Dataset,
     *,

@@ -217,14 +217,15 @@ def keyword_options(
 
 
 def with_options(
-    group: type, defaults: Mapping[str, Any] | None = None
+    group: type, defaults: Mapping[str, Any] | None = None, required: Sequence[str] = ()
 ) -> Callable[[_Function], _Function]:
     """Show the keywords of `group` in the signature of a function taking them as ``**options``.
 
     The function is returned unchanged (no wrapper: the warnings it gives keep their stack
     level), with a ``__signature__`` in which its ``**options`` stand as the keyword-only
-    keys of the TypedDict `group`, with their `defaults` (else None); :func:`inspect.signature`
-    and :func:`help` show them, and code that lists a reader's keywords
+    keys of the TypedDict `group`, with their `defaults` (else None; the `required` ones
+    without a default); :func:`inspect.signature`, :func:`help` and a notebook's call tips
+    show them, and code that lists a reader's keywords
     (:meth:`trajectoire.io.formats.Format.keywords`) finds them.
 
     Parameters
@@ -232,6 +233,8 @@ def with_options(
     group : type
         The TypedDict of the keywords, as for :func:`keyword_options`.
     defaults : mapping of str to object, optional
+        As for :func:`keyword_options`.
+    required : sequence of str, default ()
         As for :func:`keyword_options`.
 
     Returns
@@ -247,8 +250,8 @@ def with_options(
             inspect.Parameter(
                 name,
                 inspect.Parameter.KEYWORD_ONLY,
-                default=(defaults or {}).get(name),
-                annotation=annotation,
+                default=inspect.Parameter.empty if name in required else (defaults or {}).get(name),
+                annotation=getattr(annotation, "__forward_arg__", annotation),
             )
             for name, annotation in group.__annotations__.items()
             if name not in signature.parameters

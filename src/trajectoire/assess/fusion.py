@@ -53,7 +53,7 @@ from trajectoire.assess.evaluation import evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.tables import keyword_options
+from trajectoire.tables import keyword_options, with_options
 
 __all__ = [
     "FusionOptions",
@@ -742,6 +742,10 @@ class _Fusion:
         return how
 
 
+#: The defaults of :class:`FusionOptions` (those of :class:`_Fusion`).
+_FUSION_DEFAULTS = {f.name: f.default for f in dataclasses.fields(_Fusion)}
+
+
 def _station_residuals(
     model: xr.DataArray,
     observed: xr.DataArray,
@@ -880,6 +884,7 @@ def _residual_rows(
     return rows
 
 
+@with_options(FusionOptions, _FUSION_DEFAULTS)
 def fuse(
     model: xr.DataArray,
     observed: xr.DataArray,
@@ -1044,6 +1049,7 @@ def _fusion_attrs(how: _Fusion) -> dict[str, Any]:
     }
 
 
+@with_options(FusionOptions, _FUSION_DEFAULTS)
 def cross_validate(
     model: xr.DataArray,
     observed: xr.DataArray,

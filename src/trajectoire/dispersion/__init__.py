@@ -2,7 +2,7 @@
 receptors, local concentrations, background, NO2 chemistry.
 
 The headline names are imported here; every other public name of the modules
-(plume, longterm, convolution, points, hourly, concentration, receptors, local, background, chemistry) and of the former flat module resolves on first use.
+(plume, longterm, convolution, points, hourly, concentration, receptors, local, background, chemistry, roads) and of the former flat module resolves on first use.
 """
 
 # isort: skip_file
@@ -19,5 +19,5 @@ from trajectoire.dispersion.chemistry import no2_attribution, nox_to_no2
 from trajectoire.dispersion.roads import line_concentration_annual, line_concentration_hourly, near_road_increment, roadside_values, street_canyon_increment
 
 __all__ = "SIGMA_SCHEMES ConvolutionPlan DispersionSettings YearDispersion annual_concentration annual_kernel dispersion_coefficients dry_deposition effective_height fft_convolve gaussian_plume hourly_at_receptors line_concentration_annual line_concentration_hourly line_source near_road_increment no2_attribution nox_to_no2 point_sources_annual read_background remove_local_part roadside_values stack_footprints street_canyon_increment".split()
-__getattr__, __dir__ = _legacy.package_names(__name__, ("plume", "longterm", "convolution", "points", "hourly", "concentration", "receptors", "local", "background", "chemistry"))
+__getattr__, __dir__ = _legacy.package_names(__name__, ("plume", "longterm", "convolution", "points", "hourly", "concentration", "receptors", "local", "background", "chemistry", "roads"))
 # fmt: on

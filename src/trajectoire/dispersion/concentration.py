@@ -45,11 +45,18 @@ from trajectoire.dispersion.longterm import (
     annual_kernels,
     kernel_half_width,
 )
-from trajectoire.dispersion.points import AnnualStacks, AnnualStackSettings, _stack_groups
+from trajectoire.dispersion.points import (
+    STACK_DEFAULTS,
+    AnnualStacks,
+    AnnualStackSettings,
+    StackArrays,
+    _stack_groups,
+)
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.meteo.classes import select_years
 from trajectoire.species import current_species, deposition_velocity_of
+from trajectoire.tables import with_options
 from trajectoire.units import SECONDS_PER_YEAR, conversion_factor
 
 __all__ = [
@@ -929,6 +936,7 @@ def _background_array(
     return set_cf_attrs(bg, "background")
 
 
+@with_options(AnnualStacks, STACK_DEFAULTS, required=list(StackArrays.__annotations__))
 def stack_footprints(
     freq_year: xr.Dataset,
     *,

@@ -22,6 +22,7 @@ from trajectoire.dispersion.plume import (
     _profile_exponents,
 )
 from trajectoire.dispersion.points import (
+    STACK_DEFAULTS,
     HourlyStacks,
     StackArrays,
     _keywords,
@@ -33,6 +34,7 @@ from trajectoire.meteo.classes import CALM_THRESHOLD, DEFAULT_SPEED_EDGES
 from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.readers import validate_hourly
 from trajectoire.meteo.stability import STABILITY_CLASSES
+from trajectoire.tables import with_options
 from trajectoire.units import SECONDS_PER_YEAR
 
 __all__ = ["hourly_at_receptors"]
@@ -138,6 +140,7 @@ def _factor_groups(f: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     return [(cols[:, g], inverse == g) for g in range(cols.shape[1])]
 
 
+@with_options(HourlyStacks, STACK_DEFAULTS, required=list(StackArrays.__annotations__))
 def hourly_at_receptors(
     met: xr.Dataset,
     *,

@@ -30,7 +30,7 @@ from trajectoire.dispersion.longterm import (
 from trajectoire.dispersion.plume import _anemometer_height, _finite, _scheme
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
-from trajectoire.tables import keyword_options
+from trajectoire.tables import keyword_options, with_options
 
 __all__ = [
     "STACK_DEFAULTS",
@@ -328,6 +328,7 @@ def _stack_groups(
     return a, cls, zis, ius, hs, fac
 
 
+@with_options(AnnualStacks, STACK_DEFAULTS, required=list(StackArrays.__annotations__))
 def point_sources_annual(
     freq_year: xr.Dataset,
     *,

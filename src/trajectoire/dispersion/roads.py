@@ -39,7 +39,7 @@ from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid
 from trajectoire.geo.rasterize import lines_to_grid
 from trajectoire.meteo.classes import CALM_THRESHOLD
-from trajectoire.tables import keyword_options
+from trajectoire.tables import keyword_options, with_options
 
 __all__ = [
     "ROAD_DEFAULTS",
@@ -284,9 +284,14 @@ class _Links:
         return cls(**options)
 
 
+#: The defaults of :class:`RoadLinkOptions` (those of :class:`_Links`).
+_LINK_DEFAULTS = {f.name: f.default for f in dataclasses.fields(_Links) if f.init}
+
+
 # --------------------------------------------------------------------------- line sources
 
 
+@with_options(RoadLinkOptions, _LINK_DEFAULTS)
 def line_concentration_hourly(
     roads: Any,
     met: xr.Dataset,
@@ -358,6 +363,7 @@ def line_concentration_hourly(
     )
 
 
+@with_options(RoadLinkOptions, _LINK_DEFAULTS)
 def line_concentration_annual(
     roads: Any,
     freq_year: xr.Dataset,
@@ -491,6 +497,7 @@ def _window_kernel(
     )
 
 
+@with_options(RoadLinkOptions, _LINK_DEFAULTS)
 def near_road_increment(
     roads: Any,
     freq_year: xr.Dataset,
@@ -799,6 +806,7 @@ def _no2_roadside(
     return float(no2_grid + fno2 * d_nox + nox_to_no2(n, method) - nox_to_no2(nox_grid, method))
 
 
+@with_options(RoadLinkOptions, _LINK_DEFAULTS)
 def roadside_values(
     roads: Any,
     freq: xr.Dataset,

@@ -34,7 +34,7 @@ from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid, crs_of
-from trajectoire.tables import keyword_options
+from trajectoire.tables import keyword_options, with_options
 
 __all__ = [
     "FLOAT_VARIABLES",
@@ -788,6 +788,7 @@ def _selection(selection: Mapping[str, Any]) -> tuple[int, str, str | None]:
     return given["year"], given["pollutant"], given["sector"]
 
 
+@with_options(MapSelection, required=("year", "pollutant"))
 def select_map(
     ds: xr.Dataset, variable: str = "concentration", **selection: Unpack[MapSelection]
 ) -> tuple[xr.DataArray, dict[str, Any]]:
@@ -875,6 +876,7 @@ def select_map(
     return da, sel
 
 
+@with_options(MapSelection, required=("year", "pollutant"))
 def export_geotiff(
     path_nc: str | Path,
     out_tif: str | Path,
@@ -915,6 +917,7 @@ def export_geotiff(
         ds.close()
 
 
+@with_options(MapSelection, required=("year", "pollutant"))
 def map_to_geotiff(
     ds: xr.Dataset,
     out_tif: str | Path,
