@@ -123,6 +123,7 @@ from trajectoire.trajectory.basis import (
     basis_weights,
     emission_from_basis,
     emitting_sectors,
+    sector_emissions,
 )
 
 __all__ = [
@@ -1025,7 +1026,7 @@ def _emission(ctx: RunContext, y: _Year) -> None:
     concentration in cm-3; :func:`_finish` writes it back unscaled (:func:`_unscale_numbers`)."""
     weight = basis_weights(ctx.basis_weight, y.year)
     for ip in range(len(ctx.dispersed)):  # the sectors emitting nothing are not held
-        y.maps.set_emission(ip, emission_from_basis(ctx.basis, weight, ip))
+        y.maps.set_emission(ip, sector_emissions(ctx.basis, weight, ip))
     q = [stack_emission(ctx.point_emission, y.year, pol) for pol in ctx.dispersed]
     y.stack_emission = np.array(q).reshape(len(ctx.dispersed), len(y.stacks))
     for pol in ctx.numbers:
@@ -1038,7 +1039,7 @@ def _unscale_numbers(ctx: RunContext, y: _Year) -> None:
     weight = basis_weights(ctx.basis_weight, y.year)
     for pol in ctx.numbers:
         ip = ctx.dispersed.index(pol)
-        y.maps.set_emission(ip, emission_from_basis(ctx.basis, weight, ip))
+        y.maps.set_emission(ip, sector_emissions(ctx.basis, weight, ip))
         y.stack_emission[ip] = stack_emission(ctx.point_emission, y.year, pol)
 
 

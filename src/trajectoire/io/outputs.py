@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,9 +141,10 @@ class YearMaps:
             raise RuntimeError("YearMaps.emission_planes: released by finish_emission")
         return self._planes
 
-    def set_emission(self, ip: int, by_sector: np.ndarray) -> None:
-        """Emission of pollutant `ip` (``(sector, ny, nx)`` [t yr-1], whole grid): the planes
-        that hold a bit other than +0 are copied into :attr:`emission_planes`."""
+    def set_emission(self, ip: int, by_sector: Iterable[np.ndarray]) -> None:
+        """Emission of pollutant `ip` (``(sector, ny, nx)`` [t yr-1], whole grid, or its
+        planes in turn, e.g. :func:`trajectoire.trajectory.basis.sector_emissions`): the
+        planes that hold a bit other than +0 are copied into :attr:`emission_planes`."""
         for s, plane in enumerate(by_sector):
             if (s, ip) in self._emitted or plane.view(np.uint32).any():
                 self.emission_planes[s, ip] = plane

@@ -1,0 +1,67 @@
+"""The year's emission from the basis fields (trajectory.basis): `emission_from_basis` and its
+plane-by-plane form `sector_emissions` against a plain numpy reference, bit for bit, and the
+properties of a weighted sum (linearity in the weights, zero weights give +0 planes)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from trajectoire.trajectory.basis import emission_from_basis, sector_emissions
+
+
+def _reference(basis: np.ndarray, weight: np.ndarray, p: int) -> np.ndarray:
+    """Σ_b weight[b, s, p] basis[b, p, s], float32, accumulated in the order of b."""
+    out = (basis[0, p] * weight[0, :, p][:, None, None]).astype(np.float32)
+    for b in range(1, basis.shape[0]):
+        out = out + (basis[b, p] * weight[b, :, p][:, None, None]).astype(np.float32)
+    return out
+
+
+shapes = st.tuples(
+    st.integers(1, 3), st.integers(1, 3), st.integers(1, 4), st.integers(1, 5), st.integers(1, 6)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, seed=st.integers(0, 2**31 - 1))
+def test_emission_from_basis_and_sector_planes_match_the_reference(shape, seed):
+    rng = np.random.default_rng(seed)
+    nb, npol, ns, ny, nx = shape
+    basis = (rng.random(shape) * (rng.random(shape) < 0.6)).astype(np.float32)
+    weight = (rng.normal(size=(nb, ns, npol)) * 3).astype(np.float32)
+    for p in range(npol):
+        ref = _reference(basis, weight, p)
+        got = emission_from_basis(basis, weight, p)
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got.view(np.uint32), ref.view(np.uint32))
+        planes = [plane.copy() for plane in sector_emissions(basis, weight, p)]
+        assert len(planes) == ns
+        np.testing.assert_array_equal(np.stack(planes).view(np.uint32), got.view(np.uint32))
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=shapes, seed=st.integers(0, 2**31 - 1), a=st.floats(-4, 4, width=32))
+def test_linear_in_the_weights_and_zero_weights_give_positive_zeros(shape, seed, a):
+    rng = np.random.default_rng(seed)
+    nb, npol, ns, ny, nx = shape
+    basis = rng.random(shape).astype(np.float32)
+    weight = rng.random((nb, ns, npol)).astype(np.float32)
+    one = emission_from_basis(basis, weight, 0).astype(np.float64)
+    scaled = emission_from_basis(basis, (weight * np.float32(a)).astype(np.float32), 0)
+    np.testing.assert_allclose(scaled, a * one, rtol=1e-5, atol=1e-6)
+    zero = emission_from_basis(basis, np.zeros_like(weight), 0)
+    assert not zero.view(np.uint32).any()  # +0 everywhere: the output skips such planes
+
+
+def test_the_plane_is_reused_and_the_output_may_be_a_strided_view():
+    rng = np.random.default_rng(1)
+    basis = rng.random((2, 2, 3, 4, 5)).astype(np.float32)
+    weight = rng.random((2, 3, 2)).astype(np.float32)
+    planes = list(sector_emissions(basis, weight, 1))
+    assert all(plane is planes[0] for plane in planes)  # one scratch plane, valid until next
+    whole = np.zeros((3, 2, 4, 5), dtype=np.float32)
+    emission_from_basis(basis, weight, 1, out=whole[:, 1])
+    np.testing.assert_array_equal(whole[:, 1], emission_from_basis(basis, weight, 1))
+    assert not whole[:, 0].any()
