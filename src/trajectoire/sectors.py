@@ -77,6 +77,19 @@ def normalise_sector(name: str, *, what: str = "sector") -> str:
     Accepts the full id (``"F_RoadTransport"``), its letter (``"F"``) or its suffix
     (``"RoadTransport"``), case-insensitively.
 
+    Parameters
+    ----------
+    name : str
+        A sector name.
+    what : str, default "sector"
+        Where the name comes from (a file and column, a configuration key), used in the
+        error message.
+
+    Returns
+    -------
+    str
+        The GNFR id, one of :data:`GNFR`.
+
     Raises
     ------
     trajectoire.InputError
