@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import difflib
 import functools
 import math
 import os
@@ -35,7 +34,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from trajectoire._validate import FrozenTable, normalise_vocabulary
+from trajectoire._validate import FrozenTable, did_you_mean, normalise_vocabulary
 from trajectoire.errors import InputError, UnitsError
 from trajectoire.units import UNIT_TABLE, conversion_factor, normalise_units, unit_kind
 
@@ -279,8 +278,7 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
     out: list[str] = []
     for key in entry:
         if key not in _FIELD_NAMES:
-            close = difflib.get_close_matches(str(key), _FIELD_NAMES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(str(key), _FIELD_NAMES)
             out.append(f"{at}: unknown field {key!r}{hint}; expected one of {list(_FIELD_NAMES)}")
     if base is None:
         for key in ("name", "unit_family"):

@@ -38,6 +38,7 @@ from pydantic import (
     model_validator,
 )
 
+from trajectoire._validate import did_you_mean
 from trajectoire._version import __version__
 from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
@@ -192,8 +193,7 @@ class GridConfig(_Section):
         for t in v:
             canon = by_upper.get(str(t).strip().upper())
             if canon is None:
-                close = difflib.get_close_matches(str(t).upper(), TERRITORY_IDS, n=1)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(str(t).upper(), TERRITORY_IDS)
                 raise ValueError(
                     f"unknown territory {t!r}{hint}; expected ids among {list(TERRITORY_IDS)}"
                 )
@@ -404,8 +404,7 @@ def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
     """A method name, or a table of :class:`trajectoire.trajectory.Method` fields, checked."""
     if isinstance(value, str):
         if value not in TRAJECTORY_METHODS:
-            close = difflib.get_close_matches(value, TRAJECTORY_METHODS, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(value, TRAJECTORY_METHODS)
             raise ValueError(
                 f"{where}: method {value!r}{hint}; expected one of {list(TRAJECTORY_METHODS)}"
             )
@@ -639,8 +638,7 @@ class DispersionConfig(_Section):
     @classmethod
     def _check_sigma(cls, v: str) -> str:
         if v not in SIGMA_SCHEMES:
-            close = difflib.get_close_matches(v, SIGMA_SCHEMES, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(v, SIGMA_SCHEMES)
             raise ValueError(
                 f"received {v!r}{hint}; expected one of {', '.join(map(repr, SIGMA_SCHEMES))}. "
                 f"Fix the value (see {_SECTION_DOC})"

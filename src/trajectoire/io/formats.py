@@ -17,13 +17,13 @@ that matched no column of the file is an error naming it.
 from __future__ import annotations
 
 import contextlib
-import difflib
 import inspect
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from trajectoire._validate import did_you_mean
 from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background, read_background_field
 from trajectoire.errors import ConfigError, TrajectoireError
@@ -277,8 +277,7 @@ def check_spec(key: str, spec: InputSpec) -> Format:
     formats = FORMATS[key]
     fmt = formats.get(spec.format)
     if fmt is None:
-        close = difflib.get_close_matches(spec.format, list(formats), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(spec.format, list(formats))
         raise ValueError(
             f"{_section(key)} format: {spec.format!r}{hint} is not a reader of this input; "
             f"expected one of {sorted(formats)} (docs/input-formats.md)"
@@ -292,8 +291,7 @@ def check_spec(key: str, spec: InputSpec) -> Format:
     allowed = fmt.keywords()
     for option in spec.options:
         if option not in allowed:
-            close = difflib.get_close_matches(option, allowed, n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(option, allowed)
             taken = ", ".join(["path", "format", "columns", "encoding", "delimiter", "decimal"])
             generic_keys = [g for g in ("unit", "crs", "layer") if getattr(fmt, g)]
             raise ValueError(
