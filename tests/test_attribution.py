@@ -10,6 +10,8 @@ from scipy.signal import convolve2d
 from trajectoire import InputError
 from trajectoire._kernels.aggregate import BLOCK_ROWS, aggregate_stack_by_origin
 from trajectoire.attribution import (
+    Origins,
+    ReceptorSums,
     aggregate_by_origin_stack,
     aggregate_by_origin_window,
     decompose_change,
@@ -17,6 +19,7 @@ from trajectoire.attribution import (
     origin_layers,
     shapley_values,
 )
+from trajectoire.dispersion.receptors import Receptor
 
 
 def _random_fractions(rng, n_origin, ny, nx):
@@ -106,6 +109,34 @@ def test_aggregate_stack_equals_the_window_function_per_pollutant():
     # one weighting: (sector, origin, pollutant), strided emission views give the same sums
     single = aggregate_by_origin_stack(adj[1], emis[:, ::-1], h, idx, fr, 3, rows=rows, cols=cols)
     np.testing.assert_allclose(single, got[1][..., ::-1], rtol=1e-12, atol=1e-13)
+
+
+@given(st.integers(0, 2**32 - 1))
+def test_gridded_sums_one_pollutant_at_a_time_are_the_same_bits(seed):
+    """ReceptorSums.add_gridded with each pollutant given alone, ``(sector, 1, y, x)`` and
+    ``planes=[0]`` (the run forms one pollutant at a time), == all of them in one call."""
+    rng = np.random.default_rng(seed)
+    emis, _, idx, fr, rows, cols, adj, h = _stack_case(
+        rng, ny=int(rng.integers(1, 2 * BLOCK_ROWS + 3)), nx=23, dtype=np.float32
+    )
+    origins = Origins(idx, fr, 3)
+    area = [Receptor("t", rows, cols, np.ones(adj.shape[-2:]))]
+    stations = [(rows, cols, adj[0])]
+    pols = [int(p) for p in rng.permutation(emis.shape[1])[:3]]
+    n_s, n_p = emis.shape[:2]
+    whole = ReceptorSums.zeros(1, 1, n_s, 3, n_p)
+    whole.add_gridded([adj], area, stations, emis, h, origins, pols)
+    alone = ReceptorSums.zeros(1, 1, n_s, 3, n_p)
+    for p in pols:
+        one = np.ascontiguousarray(emis[:, p])[:, None]
+        alone.add_gridded([adj], area, stations, one, h, origins, [p], planes=[0])
+    for a, b in zip(
+        (whole.territory, whole.exposure, whole.station),
+        (alone.territory, alone.exposure, alone.station),
+        strict=True,
+    ):
+        assert np.array_equal(a.view(np.uint64), b.view(np.uint64))
+    assert whole.territory[..., pols].any()  # the sums were filled
 
 
 def test_aggregate_stack_kernel_compiled_matches_python():

@@ -9,8 +9,8 @@ sectors that emit nothing on the grid. The writer's path for such arrays (dask, 
 per plane) gives the same file as a numpy array, and the particle-number split reorders
 them lazily with the same values. The planes held keep only their cells inside the mask
 when every cell beyond is the plain NaN, else the whole plane (a NaN of other bits there),
-and are written whole again bit for bit; the whole-grid emission planes are released once
-written.
+and are written whole again bit for bit; no whole-grid emission plane is held (the planes
+are given one at a time, in one reused plane).
 """
 
 from __future__ import annotations
@@ -76,9 +76,11 @@ def test_emission_as_written_is_the_dense_array_bit_for_bit(kinds, seed, stack_s
     q[rng.random(q.shape) < 0.4] = 0.0  # stacks that emit nothing of a pollutant
     q[rng.random(q.shape) < 0.2] = -0.0
     maps = YearMaps(n_s, n_p, mask, with_contribution=False)
-    for ip in range(n_disp):
-        maps.set_emission(ip, emission[ip])
-    maps.finish_emission(n_disp, rows, cols, stack_sectors, q)
+    given = [e.copy() for e in emission]
+    # plane by plane, each in one reused plane as trajectory.basis.sector_emissions gives them
+    maps.finish_emission(n_disp, rows, cols, stack_sectors, q, (_reused(e) for e in given))
+    for ip in range(n_disp):  # the planes given are not modified
+        assert np.array_equal(_bits(given[ip]), _bits(emission[ip]))
     got = np.asarray(maps.written_emission())
     # the dense array of before
     keep = np.where(mask, np.float32(1.0), np.float32(np.nan))
@@ -97,6 +99,14 @@ def test_emission_as_written_is_the_dense_array_bit_for_bit(kinds, seed, stack_s
     assert got.shape == (1, n_s, n_p, *SHAPE)
     assert np.array_equal(_bits(got[0]), _bits(dense))
     _check_held(maps._written, dense, mask)
+
+
+def _reused(planes: np.ndarray):
+    """`planes` one at a time in one reused plane (valid until the next is asked for)."""
+    scratch = np.empty(planes.shape[1:], dtype=np.float32)
+    for plane in planes:
+        scratch[...] = plane
+        yield scratch
 
 
 def _check_held(held: dict, dense: np.ndarray, mask: np.ndarray) -> None:
@@ -118,10 +128,9 @@ def test_planes_that_emit_nothing_are_not_held():
     maps = YearMaps(3, 2, mask, with_contribution=True)
     e = np.zeros((3, *SHAPE), dtype=np.float32)
     e[1, 3, 4] = 2.0
-    maps.set_emission(0, e)
-    maps.set_emission(1, -e)  # -e: sectors 0 and 2 hold -0, not +0: held
+    # -e: sectors 0 and 2 hold -0, not +0: held
     rows, cols, q = np.array([3, 3]), np.array([5, 6]), np.array([[1.0, -0.0], [-0.0, 0.0]])
-    maps.finish_emission(2, rows, cols, [2, 0], q)
+    maps.finish_emission(2, rows, cols, [2, 0], q, [e, -e])
     # (0, 0): +0 with a stack adding -0, not held; (2, 0): +0 with a stack of 1 in the mask
     assert sorted(maps._written) == [(0, 1), (1, 0), (1, 1), (2, 0), (2, 1)]
     by_sector = np.zeros((3, *SHAPE))
@@ -188,10 +197,12 @@ def test_plane_with_odd_nan_beyond_the_mask_is_held_whole():
     assert np.array_equal(_bits(held[0, 0]), _bits(masked[mask]))
 
 
-def test_emission_planes_are_released_once_written():
+def test_no_whole_grid_emission_is_held():
+    mask = np.ones(SHAPE, dtype=bool)
+    with pytest.raises(RuntimeError, match="before finish_emission"):
+        YearMaps(2, 3, mask, with_contribution=False).written_emission()
     maps = _written_maps()
-    with pytest.raises(RuntimeError, match="released"):
-        _ = maps.emission_planes
+    assert not hasattr(maps, "emission_planes")
     assert {p.ndim for p in maps._written.values()} == {1}
 
 
@@ -215,9 +226,9 @@ def _written_maps() -> YearMaps:
     maps = YearMaps(2, 3, mask, with_contribution=False)
     e = rng.random((2, *SHAPE)).astype(np.float32)
     e[1] = 0.0
-    maps.set_emission(0, e)
-    maps.set_emission(1, e[::-1].copy())
-    maps.finish_emission(2, np.zeros(0, int), np.zeros(0, int), [], np.zeros((2, 0)))
+    maps.finish_emission(
+        2, np.zeros(0, int), np.zeros(0, int), [], np.zeros((2, 0)), [e, e[::-1].copy()]
+    )
     return maps
 
 

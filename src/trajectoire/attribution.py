@@ -372,16 +372,21 @@ class ReceptorSums:
         height_of_sector: np.ndarray,
         origins: Origins,
         pollutants: int | Sequence[int],
+        planes: Sequence[int] | None = None,
     ) -> None:
         """Set the gridded part of some pollutants, each window once for all of them.
 
         `pollutants` is their number (the first ones) or their indices: the planes of
         `emission` ``(sector, pollutant, ny, nx)`` and of the aggregates they fill, all
         dispersed with the kernels the adjoints come from (one call per kernel set when
-        pollutants deposit or decay at different rates).
+        pollutants deposit or decay at different rates). `planes`, when given, are the
+        planes of `emission` that hold them, in the same order (``[0]`` for one pollutant
+        given alone as ``(sector, 1, ny, nx)``: the same sums, bit for bit, as each
+        pollutant's sums do not depend on the others').
         """
         every = np.arange(pollutants) if isinstance(pollutants, int) else np.asarray(pollutants)
         n_pol = slice(None, every.size) if isinstance(pollutants, int) else every
+        read = every if planes is None else np.asarray(planes)
         for ir, rec in enumerate(area):
             both = window_sums(
                 territory_adjoints[ir],
@@ -390,13 +395,13 @@ class ReceptorSums:
                 origins,
                 rec.rows,
                 rec.cols,
-                every,
+                read,
             )
             self.territory[ir][..., n_pol] = both[0]
             self.exposure[ir][..., n_pol] = both[1]
         for ist, (rs, cs, a) in enumerate(station_adjoints):
             self.station[ist][..., n_pol] = window_sums(
-                a, emission, height_of_sector, origins, rs, cs, every
+                a, emission, height_of_sector, origins, rs, cs, read
             )
 
     def add_stacks(

@@ -859,6 +859,8 @@ class _Year:
     exposure: ExposureStatistics  # quantiles and inhabitants above thresholds, per pollutant
     exposure_receptors: list[Receptor] = field(default_factory=list)
     stack_emission: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+    weight: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))  # basis weights
+    emission: np.ndarray | None = None  # one pollutant's (sector, y, x): _pollutant_emission
     nox: dict[str, Any] = field(default_factory=dict)
     no2_shares: np.ndarray | None = None  # f-NO2 of each sector in the year (NO2 runs)
     zones: ZoneExposure | None = None  # inside / outside [inputs] exposure_zones
@@ -1019,36 +1021,43 @@ def _stacks(ctx: RunContext, y: _Year) -> None:
 
 
 def _emission(ctx: RunContext, y: _Year) -> None:
-    """Gridded emissions of the dispersed pollutants (in the output array) and stacks'.
+    """The year's basis weights and the stacks' emissions; the gridded emissions are formed
+    from the basis by each step that reads them (:func:`_pollutant_emission`), one pollutant
+    at a time: the year holds no whole-grid emission planes.
 
     A particle-number species' emission [yr-1] is `scaled` by its :func:`run_scale`
     (1e-18) while the year is computed, so that the kernels (t yr-1 -> ug m-3) give its
-    concentration in cm-3; :func:`_finish` writes it back unscaled (:func:`_unscale_numbers`)."""
-    weight = basis_weights(ctx.basis_weight, y.year)
-    for ip in range(len(ctx.dispersed)):  # the sectors emitting nothing are not held
-        y.maps.set_emission(ip, sector_emissions(ctx.basis, weight, ip))
+    concentration in cm-3; :func:`_finish` writes it unscaled (:func:`_unscale_numbers`)."""
+    y.weight = basis_weights(ctx.basis_weight, y.year)
     q = [stack_emission(ctx.point_emission, y.year, pol) for pol in ctx.dispersed]
     y.stack_emission = np.array(q).reshape(len(ctx.dispersed), len(y.stacks))
     for pol in ctx.numbers:
-        y.maps.scale_emission(ctx.dispersed.index(pol), run_scale(pol), y.stack_emission)
+        y.stack_emission[ctx.dispersed.index(pol)] *= run_scale(pol)
+
+
+def _pollutant_emission(ctx: RunContext, y: _Year, ip: int) -> np.ndarray:
+    """Dispersed pollutant `ip`'s gridded emission ``(sector, ny, nx)`` [t yr-1, float32] in
+    run units (a particle-number species times its :func:`run_scale`), formed from the basis
+    in the year's one emission array: valid until the next call (0.01 s a plane)."""
+    pol = ctx.dispersed[ip]
+    scale = run_scale(pol) if pol in ctx.numbers else None
+    y.emission = emission_from_basis(ctx.basis, y.weight, ip, out=y.emission, scale=scale)
+    return y.emission
 
 
 def _unscale_numbers(ctx: RunContext, y: _Year) -> None:
-    """The particle-number species' emissions [yr-1] back in the output array, unscaled
-    (computed again from the basis fields: bit for bit as read)."""
-    weight = basis_weights(ctx.basis_weight, y.year)
+    """The particle-number species' stack emissions [yr-1] unscaled for the output (read
+    again: bit for bit as read; the gridded ones are formed unscaled by :func:`_finish`)."""
     for pol in ctx.numbers:
         ip = ctx.dispersed.index(pol)
-        y.maps.set_emission(ip, sector_emissions(ctx.basis, weight, ip))
         y.stack_emission[ip] = stack_emission(ctx.point_emission, y.year, pol)
 
 
 def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
     """Local concentration of each dispersed pollutant (with its kernel set), by sector in a
     map year, and its dry deposition when the run deposits."""
-    planes = y.maps.emission_planes
     for ip, pol in enumerate(ctx.dispersed):
-        e, q = planes[:, ip], y.stack_emission[ip]
+        e, q = _pollutant_emission(ctx, y, ip), y.stack_emission[ip]
         if pol in ctx.at_source:
             _deposit_at_source(ctx, y, ip, e, q)
             continue
@@ -1070,8 +1079,9 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
         if y.deposition is not None:
             _deposit(ctx, y, ip, local, kernels.removal[1])
         if pol == "NOx":
-            # a contiguous copy: NO2's window sums read it 2-3x faster than the strided view
-            y.nox = {"local": local, "by_sector": by_sector, "e": np.ascontiguousarray(e), "q": q}
+            # the year's emission array (contiguous, NO2's window sums read it fast): NO2 is
+            # done before the next pollutant is formed in it
+            y.nox = {"local": local, "by_sector": by_sector, "e": e, "q": q}
             y.nox["kernels"] = kernels
         clock("output")
         if pol == "NOx" and "NO2" in ctx.output_pollutants:
@@ -1117,20 +1127,23 @@ def _aggregates(ctx: RunContext, y: _Year, clock: _Clock) -> None:
     """Receptor aggregates of the gridded emissions (each window once per kernel set) and of
     the stacks, one kernel set at a time: its adjoints are made, used and freed, with their
     kernel spectra unless NO2 needs them again (NOx's set): one set's adjoints in memory,
-    not all of them (~0.3 GB each at 100 m, and ~0.4 GB of spectra)."""
+    not all of them (~0.3 GB each at 100 m, and ~0.4 GB of spectra). The set's pollutants
+    are summed one at a time, each formed from the basis (:func:`_pollutant_emission`)."""
     no2 = "NO2" in ctx.output_pollutants
     for k in y.kernels:
         _adjoints(ctx, y, k)
         clock("adjoints")
-        y.sums.add_gridded(
-            k.territory_adjoints,
-            ctx.territory_receptors,
-            k.station_adjoints,
-            y.maps.emission_planes,
-            y.height_of_sector,
-            ctx.origin_layers,
-            k.pollutants,
-        )
+        for ip in k.pollutants:
+            y.sums.add_gridded(
+                k.territory_adjoints,
+                ctx.territory_receptors,
+                k.station_adjoints,
+                _pollutant_emission(ctx, y, ip)[:, None],
+                y.height_of_sector,
+                ctx.origin_layers,
+                [ip],
+                planes=[0],
+            )
         y.sums.add_stacks(k.stacks, k.stack_sums, y.stack_emission[k.pollutants], k.pollutants)
         k.territory_adjoints, k.station_adjoints = [], []  # used: freed before NO2's
         if not (no2 and ctx.dispersed.index("NOx") in k.pollutants):
@@ -1190,7 +1203,11 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     rows = np.zeros(0, dtype=int) if points is None else points["row"].values
     cols = np.zeros(0, dtype=int) if points is None else points["col"].values
     _unscale_numbers(ctx, y)
-    y.maps.finish_emission(len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission)
+    y.emission = None  # the year's emission array: freed before the output's planes
+    written = (sector_emissions(ctx.basis, y.weight, ip) for ip in range(len(ctx.dispersed)))
+    y.maps.finish_emission(
+        len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission, written
+    )
     calm = float(ctx.met["calm_fraction"].sel(year=y.year)) if "calm_fraction" in ctx.met else None
     ds = year_dataset(
         y.year,

@@ -69,8 +69,10 @@ class YearMaps:
     sample at 100 m) when every cell beyond holds NaN with the bits of ``float32("nan")``,
     what blanking gives unless the plane itself holds a NaN there: it is made whole again,
     NaN beyond, when it is written (:func:`_unpack`), bit for bit. A plane with another NaN
-    beyond the mask is held whole. After :meth:`finish_emission` the whole-grid emission
-    planes are released.
+    beyond the mask is held whole. The whole-grid emission planes are never held: the
+    emission is given plane by plane to :meth:`finish_emission`, which keeps what is written
+    (the consumers of the year's emission form what they read from the trajectory's basis,
+    :func:`trajectoire.trajectory.basis.emission_from_basis`).
 
     Parameters
     ----------
@@ -88,11 +90,6 @@ class YearMaps:
 
     Attributes
     ----------
-    emission_planes : numpy.ndarray
-        ``(sector, pollutant, ny, nx)`` [t yr-1]: the emissions on the whole grid while the
-        year is computed, set by :meth:`set_emission` (planes never set are 0 and take no
-        memory: pages of zeros never written); released by :meth:`finish_emission` (an
-        error to read afterwards: :meth:`written_emission` gives what is written).
     concentration : numpy.ndarray
         ``(1, pollutant, ny, nx)`` [ug m-3].
     deposition : numpy.ndarray or None
@@ -110,11 +107,6 @@ class YearMaps:
     ) -> None:
         shape = mask.shape
         self._n_planes = (n_sector, n_pollutant)
-        # np.zeros: pages of zeros mapped lazily; the planes that stay 0 take no memory
-        self._planes: np.ndarray | None = np.zeros(
-            (n_sector, n_pollutant, *shape), dtype=np.float32
-        )
-        self._emitted: set[tuple[int, int]] = set()  # (sector, pollutant) planes set
         self._written: dict[tuple[int, int], np.ndarray] = {}  # emission planes, masked
         self._n_dispersed: int | None = None  # set by finish_emission
         self._contribution: dict[tuple[int, int], np.ndarray] | None = (
@@ -133,31 +125,6 @@ class YearMaps:
         # a plane of zeros blanked as every plane is: the constant planes' bits
         self._zero = np.zeros(shape, dtype=np.float32) * self._keep
         self._nan = np.full(shape, np.nan, dtype=np.float32)
-
-    @property
-    def emission_planes(self) -> np.ndarray:
-        """The whole-grid emission planes (see the class's attributes)."""
-        if self._planes is None:
-            raise RuntimeError("YearMaps.emission_planes: released by finish_emission")
-        return self._planes
-
-    def set_emission(self, ip: int, by_sector: Iterable[np.ndarray]) -> None:
-        """Emission of pollutant `ip` (``(sector, ny, nx)`` [t yr-1], whole grid, or its
-        planes in turn, e.g. :func:`trajectoire.trajectory.basis.sector_emissions`): the
-        planes that hold a bit other than +0 are copied into :attr:`emission_planes`."""
-        for s, plane in enumerate(by_sector):
-            if (s, ip) in self._emitted or plane.view(np.uint32).any():
-                self.emission_planes[s, ip] = plane
-                self._emitted.add((s, ip))
-
-    def scale_emission(self, ip: int, factor: float, stack_emission: np.ndarray) -> None:
-        """Multiply pollutant `ip`'s emission planes and its row of `stack_emission`
-        (``(pollutant, stack)``) by `factor` (> 0: the planes of +0 stay so), in place (a
-        particle-number species in run units, :func:`trajectoire.species.run_scale`)."""
-        for s in range(self.emission_planes.shape[0]):
-            if (s, ip) in self._emitted:
-                self.emission_planes[s, ip] *= np.float32(factor)
-        stack_emission[ip] *= factor
 
     def set_concentration(self, ip: int, local: np.ndarray, background: float) -> None:
         """Concentration of pollutant `ip`: ``local + background`` [ug m-3], masked."""
@@ -237,8 +204,10 @@ class YearMaps:
         stack_cols: np.ndarray,
         stack_sector: Sequence[int],
         stack_emission: np.ndarray,
+        emission: Iterable[Iterable[np.ndarray]],
     ) -> None:
-        """Blank the emission beyond the mask (and of NO2, not emitted), add the stacks.
+        """Keep the emission as written: blanked beyond the mask (NO2's, not emitted, NaN),
+        the stacks added.
 
         Parameters
         ----------
@@ -250,38 +219,42 @@ class YearMaps:
             Sector index of each stack.
         stack_emission : numpy.ndarray
             ``(dispersed pollutant, stack)`` [t yr-1].
+        emission : iterable of iterables of numpy.ndarray
+            For each dispersed pollutant in turn, its ``(ny, nx)`` planes [t yr-1] sector by
+            sector on the whole grid (a ``(sector, ny, nx)`` array, or
+            :func:`trajectoire.trajectory.basis.sector_emissions`: a plane need only be
+            valid until the next is asked for; none is modified). A plane of +0 in every
+            cell with no stack adding a bit other than ±0 inside the mask is the constant
+            plane, not held.
         """
-        emission = self.emission_planes
         self._written = {}
         self._n_dispersed = n_dispersed
-        self._planes = None  # the whole-grid planes: freed on return (`emission` until then)
         written = self.mask[stack_rows, stack_cols] if len(stack_rows) else np.zeros(0, bool)
         sectors = np.asarray(stack_sector, dtype=int)[written]
         rows, cols = stack_rows[written], stack_cols[written]
-        for s, ip in itertools.product(range(emission.shape[0]), range(n_dispersed)):
-            at = sectors == s
-            q = stack_emission[ip][written][at].astype(np.float32)
-            if (s, ip) not in self._emitted and (q == 0).all():
-                # +0 everywhere and stacks adding ±0 in the mask (+0 + ±0 is +0): the
-                # constant plane
-                continue
-            plane = emission[s, ip]
-            plane *= self._keep
-            if at.any():
-                np.add.at(plane, (rows[at], cols[at]), q)
-            self._hold(self._written, (s, ip), plane)
-
-    @property
-    def emission(self) -> np.ndarray:
-        """``(1, sector, pollutant, ny, nx)`` view of :attr:`emission_planes`."""
-        return self.emission_planes[None]
+        # one scratch plane, blanked in place as the whole-grid planes were: no fresh
+        # pages per plane (their first touch cost 1.5 s a year at 100 m)
+        scratch = np.empty(self.mask.shape, dtype=np.float32)
+        for ip, by_sector in enumerate(itertools.islice(emission, n_dispersed)):
+            for s, plane in enumerate(by_sector):
+                at = sectors == s
+                q = stack_emission[ip][written][at].astype(np.float32)
+                if not plane.view(np.uint32).any() and (q == 0).all():
+                    # +0 everywhere and stacks adding ±0 in the mask (+0 + ±0 is +0): the
+                    # constant plane
+                    continue
+                np.copyto(scratch, plane)
+                scratch *= self._keep
+                if at.any():
+                    np.add.at(scratch, (rows[at], cols[at]), q)
+                self._hold(self._written, (s, ip), scratch[...])  # a view: copied if whole
 
     def written_emission(self) -> Any:
-        """``(1, sector, pollutant, ny, nx)`` [t yr-1] as written: after
-        :meth:`finish_emission` a dask array of one chunk per plane (the constant planes
-        shared), before it :attr:`emission`."""
+        """``(1, sector, pollutant, ny, nx)`` [t yr-1] as written (:meth:`finish_emission`,
+        an error before it): a dask array of one chunk per plane (the constant planes
+        shared)."""
         if self._n_dispersed is None:
-            return self.emission
+            raise RuntimeError("YearMaps.written_emission: before finish_emission")
         n_s, n_p = self._n_planes
         first_nan = self._n_dispersed
         return self._assemble(n_s, n_p, self._written, lambda s, ip: ip >= first_nan)

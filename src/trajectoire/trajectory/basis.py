@@ -71,7 +71,11 @@ def basis_weights(basis_weight: xr.DataArray, year: int) -> np.ndarray:
 
 
 def emission_from_basis(
-    basis: np.ndarray, weight: np.ndarray, pollutant: int, out: np.ndarray | None = None
+    basis: np.ndarray,
+    weight: np.ndarray,
+    pollutant: int,
+    out: np.ndarray | None = None,
+    scale: float | None = None,
 ) -> np.ndarray:
     """One pollutant's gridded emission ``(sector, ny, nx)`` [t yr-1, float32] in one year.
 
@@ -88,7 +92,11 @@ def emission_from_basis(
         Index ``p`` of the pollutant.
     out : numpy.ndarray, optional
         ``(sector, ny, nx)`` float32 array to write into (it may be a view of a larger
-        array); a new one by default.
+        array); a new one by default. The run forms each pollutant in turn in one such
+        array, so that a year holds one pollutant's emission, not all of them.
+    scale : float, optional
+        Factor the emission is multiplied by once formed, in place in float32 (a
+        particle-number species in run units, :func:`trajectoire.species.run_scale`).
 
     Returns
     -------
@@ -100,6 +108,8 @@ def emission_from_basis(
     w = weight[:, :, pollutant]  # (basis, sector)
     for s in range(w.shape[1]):
         _sector_plane(basis, w, pollutant, s, out[s])
+    if scale is not None:
+        out *= np.float32(scale)
     return out
 
 
@@ -109,7 +119,7 @@ def sector_emissions(basis: np.ndarray, weight: np.ndarray, pollutant: int) -> I
     The same values, bit for bit, without the ``(sector, ny, nx)`` array: each plane
     [t yr-1, float32, ``(ny, nx)``] is valid until the next is asked for (copy what you
     keep), so that a consumer that keeps only some planes (the run's output keeps those with
-    a bit other than +0, :meth:`trajectoire.io.outputs.YearMaps.set_emission`) touches one
+    a bit other than +0, :meth:`trajectoire.io.outputs.YearMaps.finish_emission`) touches one
     plane of scratch memory instead of a whole sector stack (140 MB per pollutant at 100 m
     on the sample).
 
