@@ -652,3 +652,4 @@ def test_every_keyword_group_shows_in_its_functions_signature():
     assert x.default is inspect.Parameter.empty and x.kind is x.KEYWORD_ONLY
     params = inspect.signature(select_map).parameters
     assert params["year"].default is inspect.Parameter.empty and params["sector"].default is None
+    assert params["sector"].annotation == "str | None"  # NotRequired[...] is said by a default

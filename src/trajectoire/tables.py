@@ -251,7 +251,7 @@ def with_options(
                 name,
                 inspect.Parameter.KEYWORD_ONLY,
                 default=inspect.Parameter.empty if name in required else (defaults or {}).get(name),
-                annotation=getattr(annotation, "__forward_arg__", annotation),
+                annotation=_shown(annotation),
             )
             for name, annotation in group.__annotations__.items()
             if name not in signature.parameters
@@ -260,6 +260,17 @@ def with_options(
         return function
 
     return decorate
+
+
+def _shown(annotation: Any) -> Any:
+    """A TypedDict key's annotation as a signature shows it: the string as written (postponed
+    annotations), without ``NotRequired[...]``/``Required[...]``, which say whether the key
+    is required (the signature says it by a default)."""
+    text = getattr(annotation, "__forward_arg__", annotation)
+    if isinstance(text, str):
+        m = re.fullmatch(r"(?:typing\.)?(?:Not)?Required\[(.*)\]", text.strip())
+        return m.group(1) if m else text
+    return text
 
 
 # ---------------------------------------------------------------------- messages
