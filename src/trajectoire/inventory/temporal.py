@@ -315,20 +315,24 @@ class ProfileOptions(TypedDict, total=False):
     utc_offset: float
 
 
+#: The defaults of :class:`ProfileOptions` other than None.
+_PROFILE_DEFAULTS: dict[str, Any] = {"utc_offset": 0.0}
+
+
 def _profile_times(
     sector: str, times: npt.ArrayLike, options: ProfileOptions, caller: str
 ) -> tuple[TemporalProfile, pd.DatetimeIndex]:
     """The profile of `sector` and the local `times` that `options` say (with defaults)."""
-    keyword_options(ProfileOptions, caller, options)
-    profiles = options.get("profiles") or default_temporal_profiles()
-    prof = profiles.profile(sector, options.get("species"))
+    given = keyword_options(ProfileOptions, caller, options, _PROFILE_DEFAULTS)
+    profiles = given["profiles"] or default_temporal_profiles()
+    prof = profiles.profile(sector, given["species"])
     t = pd.DatetimeIndex(np.asarray(times, dtype="datetime64[ns]"))
     if t.hasnans:
         raise InputError("times: NaT values; expected valid timestamps.")
-    return prof, t + pd.Timedelta(hours=float(options.get("utc_offset", 0.0)))
+    return prof, t + pd.Timedelta(hours=float(given["utc_offset"]))
 
 
-@with_options(ProfileOptions, {"utc_offset": 0.0})
+@with_options(ProfileOptions, _PROFILE_DEFAULTS)
 def hourly_factors(
     sector: str, times: npt.ArrayLike, **options: Unpack[ProfileOptions]
 ) -> np.ndarray:
@@ -382,7 +386,7 @@ def _factors(prof: TemporalProfile, t: pd.DatetimeIndex) -> np.ndarray:
     return out
 
 
-@with_options(ProfileOptions, {"utc_offset": 0.0})
+@with_options(ProfileOptions, _PROFILE_DEFAULTS)
 def hourly_emissions(
     total: float, sector: str, times: npt.ArrayLike, **options: Unpack[ProfileOptions]
 ) -> np.ndarray:
