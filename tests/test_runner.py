@@ -225,7 +225,7 @@ def test_existing_scheduler_identical_to_serial(
     """``scheduler=ADDRESS`` path, on a light in-process cluster (threads)."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as cluster:
         out = tmp_path / "sched.nc"
         run(config, out, pipeline=fake_pipeline, scheduler=cluster.scheduler_address)

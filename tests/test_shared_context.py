@@ -158,7 +158,7 @@ def cluster() -> Any:
     """A light in-process cluster (threads): the workers share this process's memory."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
     ) as c:
         yield c
 

@@ -1013,7 +1013,9 @@ def _local_cluster(workers: int, share: int, stack: ExitStack) -> Any:
         n_workers=workers,
         threads_per_worker=1,  # one task per worker
         processes=True,
-        dashboard_address=None,
+        # ":0": any free port. None would still bind the scheduler's HTTP server to 8787
+        # and warn when another cluster holds it (distributed 2026.8).
+        dashboard_address=":0",
         # numba's and the FFTs' threads: each worker its share of the cores
         env={"NUMBA_NUM_THREADS": str(share), "TRAJECTOIRE_FFT_THREADS": str(share)},
     )
