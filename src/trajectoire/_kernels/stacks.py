@@ -24,8 +24,8 @@ sector weights at its own distance (:func:`footprint_from_class_profiles`)::
 ``t`` being the plume bearing minus 180° and ``s'_c = s_c N / 2π`` the spread, both in
 sector widths. Within the near field of the stack (argument ``near``), each cell integrates
 the directions of each sector with the plume's exact geometry instead
-(:func:`exact_from_profiles`): the same per-class profiles, interpolated at the downwind
-distance ``r cos δ`` of each piece of direction.
+(:func:`_class_pieces`, :func:`_pieces_sum`): the same per-class profiles, interpolated at
+the downwind distance ``r cos δ`` of each piece of direction.
 """
 
 import math
@@ -114,12 +114,16 @@ def _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, by
 
 
 @njit(cache=CACHE)
-def _cell_position(ddx, ddy, width, r0, dr, nk):
-    """Where a cell lies from the stack: distance ``r`` [m], sector position ``t`` (plume
-    bearing minus 180 degrees, in sector widths) and the radial node ``k`` with the weight
-    ``u`` of node ``k + 1`` (linear interpolation between uniformly spaced nodes, held at
-    the end nodes)."""
+def _cell_position(ddx, ddy, width, r_nodes, nk, radius):
+    """Where a cell lies from the stack: distance ``r`` [m] (``0`` beyond `radius` or at
+    the stack: no value there), sector position ``t`` (plume bearing minus 180 degrees, in
+    sector widths) and the radial node ``k`` with the weight ``u`` of node ``k + 1``
+    (linear interpolation between the uniformly spaced `r_nodes`, held at the end nodes)."""
     r = math.hypot(ddx, ddy)
+    if r > radius or r <= 0.0:
+        return 0.0, 0.0, 0, 0.0
+    r0 = r_nodes[0]
+    dr = r_nodes[1] - r0
     theta = math.degrees(math.atan2(ddx, ddy))
     t = ((theta - 180.0) % 360.0) / width
     q = (r - r0) / dr
@@ -142,9 +146,8 @@ def footprint_from_profiles(profiles, r_nodes, sx, sy, xs, ys, radius, out):
     width = 360.0 / n
     for i in prange(ys.shape[0]):
         for j in range(xs.shape[0]):
-            r, t, k, u = _cell_position(xs[j] - sx, ys[i] - sy, width, r_nodes[0],
-                                        r_nodes[1] - r_nodes[0], nk)  # fmt: skip
-            if r > radius or r <= 0.0:
+            r, t, k, u = _cell_position(xs[j] - sx, ys[i] - sy, width, r_nodes, nk, radius)
+            if r == 0.0:
                 continue
             f = math.floor(t)
             d0 = int(f) % n
@@ -166,39 +169,6 @@ def radial_profiles_by_class(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r
     return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, True)
 
 
-@njit(cache=CACHE)
-def exact_from_profiles(r, prof, r0, dr, pieces, scheme, cls):
-    """Exact-geometry sum of one class's profiles ``prof[d, k]`` over direction `pieces`.
-
-    ``sum_pieces R_{c,d}(x_m) [Phi(u_hi / sigma_y,c(x_m)) - Phi(u_lo / sigma_y,c(x_m))]``
-    with ``R`` interpolated linearly between the uniform nodes ``r0 + k dr`` (held at the
-    end nodes): :func:`.plume_longterm.exact_group` summed over the groups of the class,
-    the profiles holding ``N / 2 pi sum_g a_{g,d} fac_g CIC_g(x) / x``.
-    """
-    nk = prof.shape[1]
-    # sigma_y grows with x <= r: pieces beyond GAUSS_REACH sigma_y(r) are beyond reach
-    far = GAUSS_REACH * sigma_y(r, scheme, cls)
-    tot = 0.0
-    for p in range(pieces.shape[0]):
-        sy = piece_sigma(pieces, p, far, scheme, cls)
-        if sy <= 0.0:
-            continue
-        x, ul, uh = pieces[p, 1], pieces[p, 2], pieces[p, 3]
-        d = int(pieces[p, 0])
-        q = (x - r0) / dr
-        if q <= 0.0:
-            v = prof[d, 0]
-        elif q >= nk - 1:
-            v = prof[d, nk - 1]
-        else:
-            k = int(q)
-            u = q - k
-            v = (1.0 - u) * prof[d, k] + u * prof[d, k + 1]
-        if v != 0.0:
-            tot += v * lateral_mass(ul, uh, sy)
-    return tot
-
-
 @njit(cache=CACHE, parallel=True)
 def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, radius, out, near=0.0):
     """Footprint on the cell centres ``(ys[i], xs[j])`` with Gaussian-smoothed sectors.
@@ -210,7 +180,7 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
     ``sigma_y,c(r) / r`` for the dispersion scheme `scheme`); zero beyond `radius` and at
     ``r = 0``. Classes whose profiles are all zero are skipped. Within `near` [m] of the
     stack, the directions of each sector are integrated with the plume's exact geometry
-    instead (:func:`exact_from_profiles`; ``near = 0``: nowhere).
+    instead (:func:`_class_pieces` and :func:`_pieces_sum`; ``near = 0``: nowhere).
     """
     nc, n, nk = profiles.shape
     present = np.zeros(nc, dtype=np.bool_)
@@ -220,17 +190,22 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
     inv_width = n / (2.0 * math.pi)
     for i in prange(ys.shape[0]):
         for j in range(xs.shape[0]):
-            r, t, k, u = _cell_position(xs[j] - sx, ys[i] - sy, width, r_nodes[0],
-                                        r_nodes[1] - r_nodes[0], nk)  # fmt: skip
-            if r > radius or r <= 0.0:
+            r, t, k, u = _cell_position(xs[j] - sx, ys[i] - sy, width, r_nodes, nk, radius)
+            if r == 0.0:
                 continue
             val = 0.0
             if r < near:
                 pieces = sector_pieces(r, t, n, exact_sub(r))
+                m = pieces.shape[0]
+                pd = np.empty(m, dtype=np.int64)
+                pk = np.empty(m, dtype=np.int64)
+                pu = np.zeros(m)
+                pm = np.empty(m)
                 for c in range(nc):
                     if present[c]:
-                        val += exact_from_profiles(r, profiles[c], r_nodes[0],
-                                                   r_nodes[1] - r_nodes[0], pieces, scheme, c)  # fmt: skip
+                        cnt = _class_pieces(r, pieces, r_nodes[0], r_nodes[1] - r_nodes[0], nk,
+                                            scheme, c, pd, pk, pu, pm)  # fmt: skip
+                        val += _pieces_sum(profiles[c].T, cnt, pd, pk, pu, pm)
                 out[i, j] = val
                 continue
             for c in range(nc):
@@ -242,12 +217,22 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
 
 @njit(cache=CACHE)
 def _class_pieces(r, pieces, r0, dr, nk, scheme, cls, pd, pk, pu, pm):
-    """The pieces of :func:`exact_from_profiles` that count for class `cls`, for every stack.
+    """The pieces of direction of a cell at distance `r` [m] that count for class `cls`.
 
-    Fills, per kept piece, its sector `pd`, its node `pk` (``-1``: held at the first node,
-    ``-2`` at the last) and weight `pu` of the next node, and its lateral mass `pm`; returns
-    their number. The same tests in the same order as :func:`exact_from_profiles`.
+    The plume's exact geometry near a stack (:func:`.plume_longterm.exact_group` summed over
+    the groups of a class, on the per-class profiles ``R_{c,d}`` holding
+    ``N / 2 pi sum_g a_{g,d} fac_g CIC_g(x) / x``) is the sum over the pieces ``m``
+
+    ``sum_m R_{c,d_m}(x_m) [Phi(u_hi / sigma_y,c(x_m)) - Phi(u_lo / sigma_y,c(x_m))]``
+
+    with ``R`` interpolated linearly between the uniform nodes ``r0 + k dr`` (held at the
+    end nodes). This fills, per piece within reach, its sector `pd`, its node `pk` (``-1``:
+    held at the first node, ``-2`` at the last) and weight `pu` of the next node, and its
+    lateral mass `pm` (the bracket); returns their number. The pieces depend on the cell
+    and the class only, so that several stacks placed alike share them
+    (:func:`footprints_aligned`); :func:`_pieces_sum` adds a stack's profiles.
     """
+    # sigma_y grows with x <= r: pieces beyond GAUSS_REACH sigma_y(r) are beyond reach
     far = GAUSS_REACH * sigma_y(r, scheme, cls)
     cnt = 0
     for p in range(pieces.shape[0]):
@@ -272,9 +257,9 @@ def _class_pieces(r, pieces, r0, dr, nk, scheme, cls, pd, pk, pu, pm):
 
 @njit(cache=CACHE)
 def _pieces_sum(prof_t, cnt, pd, pk, pu, pm):
-    """:func:`exact_from_profiles` of the profiles ``prof_t[k, d]`` (transposed: nodes
-    first) from the pieces of :func:`_class_pieces` (bit for bit: the same products added
-    in the same order)."""
+    """The exact-geometry sum of :func:`_class_pieces` for the profiles ``prof_t[k, d]``
+    (transposed: nodes first), from its pieces: the products added in the order of the
+    pieces, so that every stack and both footprint kernels get the same bits."""
     nk = prof_t.shape[0]
     tot = 0.0
     for p in range(cnt):
@@ -342,8 +327,8 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
                     break
             if not need:
                 continue
-            r, t, k, u = _cell_position(dxs[j], dys[i], width, r0, dr, nk)
-            if r > radius or r <= 0.0:
+            r, t, k, u = _cell_position(dxs[j], dys[i], width, r_nodes, nk, radius)
+            if r == 0.0:
                 continue
             exact = r < near
             if exact:

@@ -971,7 +971,7 @@ def stack_footprints(
         ``sector_smoothing="gauss"`` the profiles are tabulated per stability class
         (:func:`trajectoire._kernels.stacks.radial_profiles_by_class`) and, within
         ``near_field``, integrated with the plume's exact geometry
-        (:func:`trajectoire._kernels.stacks.exact_from_profiles`).
+        (:func:`trajectoire._kernels.stacks._class_pieces`).
 
     Returns
     -------
