@@ -404,7 +404,9 @@ def map(
 
     Returns
     -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    fig, ax : matplotlib.figure.Figure, matplotlib.axes.Axes
+        The figure and the map: axes in km of the grid's CRS, a colour bar in the
+        variable's units, a scale bar and a north arrow.
 
     Raises
     ------
@@ -596,7 +598,8 @@ def trajectories(
 
     Returns
     -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    fig, ax : matplotlib.figure.Figure, matplotlib.axes.Axes
+        The figure and the curves' axes (years along x, the legend outside on the right).
 
     Raises
     ------
@@ -734,7 +737,8 @@ def source_receptor(
 
     Returns
     -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    fig, ax : matplotlib.figure.Figure, matplotlib.axes.Axes
+        The figure and the matrix (receptors down, origins across) with its colour bar.
 
     Notes
     -----
@@ -863,7 +867,8 @@ def exposure_distribution(
 
     Returns
     -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    fig, ax : matplotlib.figure.Figure, matplotlib.axes.Axes
+        The figure and the histogram's axes (inhabitants per concentration bin).
 
     Notes
     -----
@@ -1023,7 +1028,9 @@ def target_plot(
 
     Returns
     -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    fig, ax : matplotlib.figure.Figure, matplotlib.axes.Axes
+        The figure and the target's axes (bias term up, centred RMSE term across, in
+        units of the measurement uncertainty: the MQI = 1 circle).
 
     Notes
     -----
@@ -1227,7 +1234,8 @@ def change_bars(
 
     Returns
     -------
-    (matplotlib.figure.Figure, matplotlib.axes.Axes)
+    fig, ax : matplotlib.figure.Figure, matplotlib.axes.Axes
+        The figure and the bars' axes (change in the variable's units, zero line drawn).
 
     Notes
     -----
