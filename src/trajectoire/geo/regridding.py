@@ -650,9 +650,11 @@ def regrid(
     >>> import numpy as np
     >>> from trajectoire import Grid
     >>> src = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 500)
-    >>> dst = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 250)
     >>> da = src.to_dataarray(np.array([[4.0, 0.0], [0.0, 8.0]]))
-    >>> regrid(da, dst).values[0]
+    >>> dst = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 250)
+    >>> regrid(da, dst).values[0]  # amounts: each 500 m cell split in four
     array([1., 1., 0., 0.])
+    >>> regrid(da, dst, extensive=False).values[0]  # densities: kept
+    array([4., 4., 0., 0.])
     """
     return Regridder(source, target, extensive=extensive)(source)
