@@ -458,8 +458,8 @@ def _tonnes_factor(code: str, what: str, key: str) -> float:
 # --------------------------------------------------------------------------- selection
 def _select(
     long: pd.DataFrame,
-    *,
     layout: str,
+    *,
     path: Path,
     vintage: str | None,
     country: str,
@@ -649,7 +649,7 @@ def _read_vintage(
     long, layout = _read_long(path, columns, what, key)
     long, vintage = _select(
         long,
-        layout=layout,
+        layout,
         path=path,
         vintage=vintage,
         country=country,
