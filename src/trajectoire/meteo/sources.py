@@ -860,18 +860,18 @@ def read_isd_lite(
 
 # ------------------------------------------------------------------ ERA5
 _ERA5_FILES = re.compile(r".*\.(nc|nc4|netcdf)", re.IGNORECASE)
-#: ERA5 short name -> its name in the Climate Data Store requests
-_ERA5_CDS_NAMES = {
-    "u10": "10m_u_component_of_wind",
-    "v10": "10m_v_component_of_wind",
-    "t2m": "2m_temperature",
-    "tcc": "total_cloud_cover",
-    "ssrd": "surface_solar_radiation_downwards",
-    "blh": "boundary_layer_height",
+#: ERA5 short name -> (its name in the Climate Data Store requests, required by the reader);
+#: the optional ones are read when present (``solar_radiation``, ``mixing_height``)
+_ERA5_CDS = {
+    "u10": ("10m_u_component_of_wind", True),
+    "v10": ("10m_v_component_of_wind", True),
+    "t2m": ("2m_temperature", True),
+    "tcc": ("total_cloud_cover", True),
+    "ssrd": ("surface_solar_radiation_downwards", False),
+    "blh": ("boundary_layer_height", False),
 }
 #: canonical ERA5 short name -> variable of the file
-ERA5_VARIABLES = {name: name for name in _ERA5_CDS_NAMES}
-_ERA5_REQUIRED = ("u10", "v10", "t2m", "tcc")
+ERA5_VARIABLES = {name: name for name in _ERA5_CDS}
 
 
 def _era5_point(
@@ -1014,12 +1014,12 @@ def read_era5(
             + _fix(config_key)
         ) from None
     assert isinstance(ds, xr.Dataset)
-    absent = [k for k in _ERA5_REQUIRED if k not in ds]
+    absent = [k for k, (_, required) in _ERA5_CDS.items() if required and k not in ds]
     if absent:
         name = absent[0]
         found = sorted(map(str, ds.data_vars))
         raise MissingVariableError(
-            f"{label0}: no variable {names[name]!r} ({_ERA5_CDS_NAMES[name]}); found "
+            f"{label0}: no variable {names[name]!r} ({_ERA5_CDS[name][0]}); found "
             f"{found}. Download it from the CDS, or if the file names it otherwise set "
             f'{config_key + " " if config_key else ""}columns.{name} = "<your variable>".'
         )
