@@ -934,3 +934,32 @@ def test_paths_named_in_docs_exist(doc):
         except (ImportError, AttributeError) as err:
             missing.append(f"{dotted}: {err}")
     assert not missing, f"{doc.name} names paths that do not exist:\n" + "\n".join(missing)
+
+
+# ---------------------------------------------------------------- the pipeline orchestrates
+PIPELINE_MAX_LINES = 60
+"""Issue 11: every function of ``batch/pipeline.py`` is under this many lines (docstring
+included): a step that grows beyond it is a stage of its own."""
+
+
+def long_functions(source: str, limit: int) -> list[tuple[str, int]]:
+    """The functions and methods of `source` of `limit` lines or more (name, lines)."""
+    return [
+        (node.name, node.end_lineno - node.lineno + 1)
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.end_lineno is not None
+        and node.end_lineno - node.lineno + 1 >= limit
+    ]
+
+
+def test_long_functions_finds_a_long_one():
+    body = "\n".join(f"        x{i} = {i}" for i in range(8))
+    source = f"def short():\n    return 1\n\n\nclass C:\n    def long(self):\n{body}\n"
+    assert long_functions(source, 9) == [("long", 9)]
+    assert long_functions(source, 10) == []
+
+
+def test_pipeline_functions_are_short():
+    source = (SRC / "batch" / "pipeline.py").read_text(encoding="utf-8")
+    assert long_functions(source, PIPELINE_MAX_LINES) == []

@@ -305,9 +305,8 @@ def prepare(config: RunConfig) -> RunContext:
         observations = _observations(config, stations, output_pollutants)
         settings = _settings(config, dispersed)  # with the run's registry
         extra.update(zip(("at_source", "numbers"), _families(dispersed), strict=True))
-    census_years, census = _census_grids(zones, grid)
-    origins, fractions, layers = _origins(terr, grid)
-    points = locate_stacks(reference, grid, fractions, origins)
+    places = _places(config, terr, grid, zones, settings.radius)
+    points = locate_stacks(reference, grid, places["fractions"], places["origins"])
     return RunContext(
         config=config,
         grid=grid,
@@ -316,8 +315,6 @@ def prepare(config: RunConfig) -> RunContext:
         dispersed=dispersed,
         output_pollutants=output_pollutants,
         map_years=_map_years(config, run_years),
-        territories=origins[:-1],
-        origins=origins,
         basis=basis_array(trajectory["basis_emission"]),
         basis_weight=trajectory["basis_weight"]
         .transpose("year", "basis", "sector", "pollutant")
@@ -327,24 +324,37 @@ def prepare(config: RunConfig) -> RunContext:
         point_emission=_point_emission(trajectory, points),
         met=met,
         background=background,
-        census_years=census_years,
-        census=census,
-        fractions=fractions,
-        origin_index=layers.index,
-        origin_fraction=layers.fraction,
-        mask=_mask(config, terr, grid),
-        territory_receptors=territory_receptors(
-            fractions, origins[:-1], settings.radius, grid.resolution
-        ),
         stations=stations,
         settings=settings,
         observations=observations,
-        inhabitants=None if zones is None else TerritoryPopulation.from_zones(zones, terr, grid),
-        zone_fraction=_zone_fraction(config, grid),
         regional=regional,
         attrs={"reference_year": config.run.reference_year},
+        **places,
         **extra,
     )
+
+
+def _places(config: RunConfig, terr: Any, grid: Grid, zones: Any, radius: float) -> dict[str, Any]:
+    """The run's geometry on the grid: the territories and origins with their cell
+    fractions and receptor windows (`radius` [m]), the census grids, the output mask, the
+    inhabitants of each territory and the zones' cell fractions (fields of RunContext)."""
+    census_years, census = _census_grids(zones, grid)
+    origins, fractions, layers = _origins(terr, grid)
+    return {
+        "territories": origins[:-1],
+        "origins": origins,
+        "fractions": fractions,
+        "origin_index": layers.index,
+        "origin_fraction": layers.fraction,
+        "territory_receptors": territory_receptors(
+            fractions, origins[:-1], radius, grid.resolution
+        ),
+        "census_years": census_years,
+        "census": census,
+        "mask": _mask(config, terr, grid),
+        "inhabitants": None if zones is None else TerritoryPopulation.from_zones(zones, terr, grid),
+        "zone_fraction": _zone_fraction(config, grid),
+    }
 
 
 def _read(config: RunConfig, key: str, **run_keywords: Any) -> Any:
