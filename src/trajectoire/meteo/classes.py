@@ -9,8 +9,8 @@ such a table. See ``docs/meteorology.md`` for the choices.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from typing import NamedTuple
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -466,6 +466,39 @@ def met_classes(
     valid_hours = _bin(hours.yi[hours.valid], ny)
     weight_sum = valid_hours if w is None else _bin(hours.yi[hours.valid], ny, w[hours.valid])
     freq, inv_u, mix = _class_means(sums, weight_sum, centres, calm_threshold)
+    out = _tables_dataset(
+        (freq, inv_u, mix), hours.years, calms[0], valid_hours, (nd, edges, centres),
+        ds.attrs, calm_threshold, res,
+    )  # fmt: skip
+    stack_text = ""
+    if stack_speed_edges is not None and len(stack_speed_edges):
+        s_edges = _add_stack_speed_tables(
+            out, hours, stack_speed_edges, (calms, spread, weight_sum), calm_threshold
+        )
+        stack_text = f", stack_speed_edges={list(s_edges)}"
+    return add_history(
+        out,
+        f"met_classes(n_directions={nd}, speed_edges={list(edges)}, "
+        f"calm_threshold={calm_threshold}, direction_resolution={res}{stack_text})",
+    )
+
+
+def _tables_dataset(
+    tables: tuple[np.ndarray, np.ndarray, np.ndarray],
+    years: np.ndarray,
+    calm_hours: np.ndarray,
+    valid_hours: np.ndarray,
+    classes: tuple[int, np.ndarray, np.ndarray],
+    met_attrs: Mapping[str, Any],
+    calm_threshold: float,
+    res: float,
+) -> xr.Dataset:
+    """The dataset of :func:`met_classes` from its tables (frequency, mean ``1/u`` [s m-1],
+    mean mixing height [m]), the calm hours per year and class, the valid hours per year,
+    the classes (number of directions, speed class edges and centres [m s-1]) and the
+    meteorology's attributes."""
+    freq, inv_u, mix = tables
+    nd, edges, centres = classes
     dims = ("year", "direction", "speed", "stability")
     out = xr.Dataset(
         {
@@ -478,14 +511,14 @@ def met_classes(
             "mixing_height": (dims, mix, {"units": "m", "long_name": "mean mixing height"}),
             "calm_fraction": (
                 "year",
-                calms[0].sum(axis=1) / np.where(valid_hours > 0, valid_hours, 1.0),
+                calm_hours.sum(axis=1) / np.where(valid_hours > 0, valid_hours, 1.0),
                 {"units": "1", "long_name": f"fraction of hours with u < {calm_threshold} m s-1"},
             ),
             "valid_hours": ("year", valid_hours, {"units": "h"}),
-            "missing_hours": ("year", _hours_in_year(hours.years) - valid_hours, {"units": "h"}),
+            "missing_hours": ("year", _hours_in_year(years) - valid_hours, {"units": "h"}),
         },
         coords={
-            "year": hours.years.astype(np.int64),
+            "year": years.astype(np.int64),
             "direction": ("direction", np.arange(nd) * (360.0 / nd), {"units": "degree"}),
             "speed": ("speed", centres, {"units": "m s-1"}),
             "speed_lower": ("speed", edges, {"units": "m s-1"}),
@@ -493,35 +526,44 @@ def met_classes(
         },
         attrs={
             "calm_threshold": float(calm_threshold),
-            "anemometer_height": float(ds.attrs.get("anemometer_height", 10.0)),
+            "anemometer_height": float(met_attrs.get("anemometer_height", 10.0)),
             "direction_convention": "wind blowing from, sector centres, 0 = north",
             "direction_resolution": res,
         },
     )
-    if "roughness_length" in ds.attrs:
-        out.attrs["roughness_length"] = ds.attrs["roughness_length"]
-    stack_text = ""
-    if stack_speed_edges is not None and len(stack_speed_edges):
-        s_edges, s_centres = _speed_classes(stack_speed_edges, "stack_speed_edges")
-        s_idx = np.searchsorted(s_edges, np.maximum(hours.u, calm_threshold), side="right") - 1
-        s_hours = hours._replace(s=np.clip(s_idx, 0, s_edges.size - 1))
-        s_sums = _class_sums(s_hours, (ny, nd, s_edges.size, nc))
-        _spread_calms(s_sums, calms, calm_threshold, spread)
-        s_tabs = _class_means(s_sums, weight_sum, s_centres, calm_threshold)
-        s_dims = ("year", "direction", "stack_speed", "stability")
-        for name, values in zip(("frequency", "inverse_wind_speed", "mixing_height"), s_tabs,
-                                strict=True):  # fmt: skip
-            out[f"stack_{name}"] = (s_dims, values, {**out[name].attrs})
-        out = out.assign_coords(
-            stack_speed=("stack_speed", s_centres, {"units": "m s-1"}),
-            stack_speed_lower=("stack_speed", s_edges, {"units": "m s-1"}),
-        )
-        stack_text = f", stack_speed_edges={list(s_edges)}"
-    return add_history(
-        out,
-        f"met_classes(n_directions={nd}, speed_edges={list(edges)}, "
-        f"calm_threshold={calm_threshold}, direction_resolution={res}{stack_text})",
-    )
+    if "roughness_length" in met_attrs:
+        out.attrs["roughness_length"] = met_attrs["roughness_length"]
+    return out
+
+
+def _add_stack_speed_tables(
+    out: xr.Dataset,
+    hours: _Hours,
+    stack_speed_edges: Sequence[float],
+    calm_parts: tuple[
+        tuple[np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray], np.ndarray
+    ],
+    calm_threshold: float,
+) -> np.ndarray:
+    """Add to `out` the ``stack_*`` tables of :func:`met_classes`: the same hours classed by
+    the speed classes of the stacks (`stack_speed_edges` [m s-1]), calms spread alike
+    (`calm_parts`: the calm sums, their directions and the weight sums per year). Returns
+    the edges used."""
+    calms, spread, weight_sum = calm_parts
+    ny, nd, nc = out.sizes["year"], out.sizes["direction"], out.sizes["stability"]
+    s_edges, s_centres = _speed_classes(stack_speed_edges, "stack_speed_edges")
+    s_idx = np.searchsorted(s_edges, np.maximum(hours.u, calm_threshold), side="right") - 1
+    s_hours = hours._replace(s=np.clip(s_idx, 0, s_edges.size - 1))
+    s_sums = _class_sums(s_hours, (ny, nd, s_edges.size, nc))
+    _spread_calms(s_sums, calms, calm_threshold, spread)
+    s_tabs = _class_means(s_sums, weight_sum, s_centres, calm_threshold)
+    s_dims = ("year", "direction", "stack_speed", "stability")
+    for name, values in zip(("frequency", "inverse_wind_speed", "mixing_height"), s_tabs,
+                            strict=True):  # fmt: skip
+        out[f"stack_{name}"] = (s_dims, values, {**out[name].attrs})
+    out.coords["stack_speed"] = ("stack_speed", s_centres, {"units": "m s-1"})
+    out.coords["stack_speed_lower"] = ("stack_speed", s_edges, {"units": "m s-1"})
+    return s_edges
 
 
 # ------------------------------------------------------------------ years of a run
