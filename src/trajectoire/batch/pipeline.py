@@ -779,10 +779,13 @@ def population(ctx: RunContext, year: int) -> np.ndarray:
     return population_at(census, year)
 
 
-def emission_of(ctx: RunContext, year: int, pollutant: str) -> np.ndarray:
-    """Gridded emission ``(sector, ny, nx)`` [t yr-1, float32] of one pollutant in `year`."""
+def emission_of(
+    ctx: RunContext, year: int, pollutant: str, scale: float | None = None
+) -> np.ndarray:
+    """Gridded emission ``(sector, ny, nx)`` [t yr-1, float32] of one pollutant in `year`,
+    times `scale` when given (:func:`trajectoire.trajectory.emission_from_basis`)."""
     weight = basis_weights(ctx.basis_weight, year)
-    return emission_from_basis(ctx.basis, weight, ctx.dispersed.index(pollutant))
+    return emission_from_basis(ctx.basis, weight, ctx.dispersed.index(pollutant), scale=scale)
 
 
 def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
@@ -1457,7 +1460,7 @@ def _linear_change(
     adj = {m: [disp[m].adjoints(r.weights, heights) for r in area] for m in ys}
     fpdot = {m: footprint_sums(area, stacks[m].footprints) for m in ys}
     scale = run_scale(pol)  # 1e-18 for particle numbers: their change in cm-3
-    emis = {e: emission_of(ctx, e, pol) * scale for e in ys}
+    emis = {e: emission_of(ctx, e, pol, scale) for e in ys}
     q = {e: stack_emission(ctx.point_emission, e, pol) * scale for e in ys}
     parts = {
         (e, m): _territory_sector_sums(
