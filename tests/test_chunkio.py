@@ -166,3 +166,52 @@ def test_write_netcdf_output_reads_in_gdal(tmp_path: Path) -> None:
         band = src.read(1)
         assert src.crs.to_epsg() == 2154
     np.testing.assert_array_equal(band, vals)
+
+
+def test_write_netcdf_reopens_its_file_while_another_process_holds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process that has the temporary file open (a child forked at that moment, as Dask's
+    nannies spawning their workers were in CI) holds HDF5's lock on it; the writer's own
+    reopen of its private file does not wait for that lock, and the output is whole."""
+    import subprocess
+    import sys
+
+    from trajectoire.io import netcdf as nc_module
+
+    g = Grid.from_bounds(700_000, 7_000_000, 705_000, 7_004_000, 100)
+    vals = np.arange(g.ny * g.nx, dtype="f4").reshape(g.shape)
+    ds = xr.Dataset(coords={"year": [2000], **g.coords()})
+    ds["concentration"] = (("year", "y", "x"), vals[None], {"units": "ug m-3"})
+    ds.attrs["crs"] = "EPSG:2154"
+    holders: list[subprocess.Popen[str]] = []
+    define = nc_module._define_variables
+
+    def define_then_hold(path: Path, *args: object) -> None:
+        define(path, *args)  # type: ignore[arg-type]
+        holder = subprocess.Popen(
+            [sys.executable, "-c", _HOLD, str(path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        holders.append(holder)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "open"
+
+    monkeypatch.setattr(nc_module, "_define_variables", define_then_hold)
+    try:
+        path = write_netcdf(ds, tmp_path / "held.nc")
+    finally:
+        for holder in holders:
+            holder.communicate(timeout=60)  # closes its stdin: it closes the file and exits
+    assert len(holders) == 1
+    with xr.open_dataset(path) as back:
+        np.testing.assert_array_equal(back["concentration"].values[0], vals)
+
+
+_HOLD = """import sys, h5py
+f = h5py.File(sys.argv[1], "r")  # a shared HDF5 lock, held until stdin closes
+print("open", flush=True)
+sys.stdin.read()
+f.close()
+"""

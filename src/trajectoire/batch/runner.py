@@ -764,6 +764,11 @@ def _run_locked(
                 "significant_digits": cfg.output.significant_digits,
             }
             if need_static:
+                if early is not None:
+                    # no file is written while the cluster spawns its processes: a child
+                    # forked while HDF5 holds a file open keeps its lock until it execs, and
+                    # reopening the part then fails ("unable to lock file", seen in CI)
+                    early.cluster()
                 _write_part(None, dtype=dtype, **common)
             if todo:
                 log.info("computing %d year(s): %s", len(todo), _span(todo))

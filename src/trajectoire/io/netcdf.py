@@ -407,7 +407,10 @@ def write_netcdf(
 
             from trajectoire.io.chunks import io_pool, write_array
 
-            with h5py.File(tmp, "r+") as f, io_pool() as pool:
+            # the temporary file is this writer's alone: HDF5's advisory lock adds nothing
+            # here, and a child process forked while the file was open (a Dask nanny
+            # spawning workers, a user's process pool) would hold it until it execs
+            with h5py.File(tmp, "r+", locking=False) as f, io_pool() as pool:
                 for name in direct:
                     write_array(f[name], _planes(out[name].data), pool)
                 for name, writer in fill.items():
