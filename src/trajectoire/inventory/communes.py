@@ -513,8 +513,8 @@ def read_commune_population(
     >>> z[["zone_id", "pop_2016", "pop_2023"]].values.tolist()
     [['59350', 232787.0, 238246.0], ['01001', 779.0, 832.0]]
     """
-    keyword_options(Provenance, "read_commune_population", options)
-    what, config_key = options.get("what"), options.get("config_key")
+    named = keyword_options(Provenance, "read_commune_population", options)
+    what, config_key = named["what"], named["config_key"]
     name = what or (str(polygons) if isinstance(polygons, str | PathLike) else "communes")
     _check_choice(duplicates, ("raise", "sum"), "duplicates", config_key)
     _check_choice(missing, ("warn", "raise"), "missing", config_key)
@@ -770,8 +770,8 @@ def read_commune_inventory(
         A keyword that is neither a parameter nor one of
         :class:`~trajectoire.tables.Provenance`.
     """
-    keyword_options(Provenance, "read_commune_inventory", options)
-    what, config_key = options.get("what"), options.get("config_key")
+    named = keyword_options(Provenance, "read_commune_inventory", options)
+    what, config_key = named["what"], named["config_key"]
     name = what or (str(path) if isinstance(path, str | PathLike) else "commune inventory")
     _check_choice(layout, (None, "wide", "long"), "layout", config_key)
     given = columns_option(columns, _INV_KEYS, what=name, config_key=config_key)

@@ -174,13 +174,13 @@ def _request(
     caller: str,
 ) -> _Request:
     """`options` of reader `caller` checked, with their defaults."""
-    keyword_options(GriddedOptions, caller, options)
-    what, config_key = options.get("what"), options.get("config_key")
+    given = keyword_options(GriddedOptions, caller, options)
+    what, config_key = given["what"], given["config_key"]
     paths = [path] if isinstance(path, str | PathLike) else list(path)
     name = what or ", ".join(str(p) for p in paths)
-    box = _check_bbox(options.get("bbox"), config_key)
-    smap = _sector_mapping(options.get("sector_mapping"), config_key, name)
-    wanted = _wanted(options.get("pollutants"), config_key)
+    box = _check_bbox(given["bbox"], config_key)
+    smap = _sector_mapping(given["sector_mapping"], config_key, name)
+    wanted = _wanted(given["pollutants"], config_key)
     return _Request(paths, name, _key(config_key), box, smap, wanted, what, config_key)
 
 
