@@ -106,8 +106,9 @@ def emission_from_basis(
     if out is None:
         out = np.empty(basis.shape[2:], dtype=np.float32)
     w = weight[:, :, pollutant]  # (basis, sector)
+    term = np.empty(basis.shape[3:], dtype=np.float32)  # untouched with one basis field
     for s in range(w.shape[1]):
-        _sector_plane(basis, w, pollutant, s, out[s])
+        _sector_plane(basis, w, pollutant, s, out[s], term)
     if scale is not None:
         out *= np.float32(scale)
     return out
@@ -135,18 +136,21 @@ def sector_emissions(basis: np.ndarray, weight: np.ndarray, pollutant: int) -> I
     """
     w = weight[:, :, pollutant]
     scratch = np.empty(basis.shape[3:], dtype=np.float32)
+    term = np.empty_like(scratch)
     for s in range(w.shape[1]):
-        yield _sector_plane(basis, w, pollutant, s, scratch)
+        yield _sector_plane(basis, w, pollutant, s, scratch, term)
 
 
 def _sector_plane(
-    basis: np.ndarray, w: np.ndarray, pollutant: int, s: int, out: np.ndarray
+    basis: np.ndarray, w: np.ndarray, pollutant: int, s: int, out: np.ndarray, term: np.ndarray
 ) -> np.ndarray:
     """``out = Σ_b w[b, s] × basis[b, pollutant, s]`` in float32, in the order of the basis
-    fields (the one definition of a sector's emission plane)."""
+    fields (the one definition of a sector's emission plane); `term` is the ``(ny, nx)``
+    float32 scratch of each product after the first (no new plane per basis field)."""
     np.multiply(basis[0, pollutant, s], w[0, s], out=out)
     for b in range(1, w.shape[0]):
-        out += np.multiply(basis[b, pollutant, s], w[b, s])
+        np.multiply(basis[b, pollutant, s], w[b, s], out=term)
+        out += term
     return out
 
 
