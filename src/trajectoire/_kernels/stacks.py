@@ -277,6 +277,11 @@ def _pieces_sum(prof_t, cnt, pd, pk, pu, pm):
     return tot
 
 
+ALIGNED_LAYOUT = "class, node, sector, stack"
+"""Axes of the profiles :func:`footprints_aligned` takes (stacks last, so that the stacks
+of a node and sector lie together in memory)."""
+
+
 @njit(cache=CACHE, parallel=True)
 def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, near, cells, out):
     """:func:`footprint_from_class_profiles` of several stacks placed alike on the grid.
@@ -284,24 +289,30 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
     The stacks share their offsets to the cell centres: ``dxs[j]``, ``dys[i]`` [m] east and
     north of each stack (the same floats for every stack), so that the distance, bearing,
     sector masses under each class's lateral Gaussian and, within `near` [m], the pieces of
-    the exact geometry of a cell are computed once for all the stacks; each stack then adds
-    its own profiles, transposed: ``profiles[s, c, k, d]`` is ``R_{c,d}`` at node ``k`` of
-    :func:`radial_profiles_by_class` (nodes before sectors, so that the sectors of a node
-    lie together in memory). ``out[i, j, s]`` is filled for
-    ``rows[s, 0] <= i < rows[s, 1]`` and ``cols[s, 0] <= j < cols[s, 1]`` (the window of
+    the exact geometry of a cell are computed once for all the stacks; the stacks then add
+    their own profiles together, stack by stack in the innermost loop:
+    ``profiles[c, k, d, s]`` is ``R_{c,d}`` at node ``k`` of stack ``s``
+    (:func:`radial_profiles_by_class`; :data:`ALIGNED_LAYOUT`). ``out[i, j, s]`` is filled
+    for ``rows[s, 0] <= i < rows[s, 1]`` and ``cols[s, 0] <= j < cols[s, 1]`` (the window of
     stack ``s``), bit for bit as :func:`footprint_from_class_profiles` fills its window;
     other cells are left as they are. The cells ``(i, j)`` are visited in the order of the
     rows of `cells` (by distance, so that consecutive cells use the same nodes of the
     profiles, which then stay in cache; each cell is computed on its own, so the order does
     not change the result), in chunks of :data:`CELL_CHUNK` run in parallel.
+
+    Each stack's value is the sum of :func:`footprint_from_class_profiles`, term for term
+    and in its order: the terms that kernel skips (a sector or piece whose weight is 0, a
+    class whose profiles are all 0) are added here as ``+0`` (the weights and the masses
+    are finite and not negative), which leaves a sum unchanged, bit for bit.
     """
-    nst, nc, nk, n = profiles.shape
-    present = np.zeros((nst, nc), dtype=np.bool_)
+    nc, nk, n, nst = profiles.shape
     anyc = np.zeros(nc, dtype=np.bool_)
-    for s in range(nst):
-        for c in range(nc):
-            present[s, c] = np.any(profiles[s, c] != 0.0)
-            anyc[c] = anyc[c] or present[s, c]
+    for c in range(nc):
+        flat = profiles[c].ravel()
+        for v in range(flat.shape[0]):
+            if flat[v] != 0.0:
+                anyc[c] = True
+                break
     width = 360.0 / n
     inv_width = n / (2.0 * math.pi)
     r0 = r_nodes[0]
@@ -310,13 +321,13 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
     ncell = cells.shape[0]
     for ch in prange((ncell + CELL_CHUNK - 1) // CELL_CHUNK):
         buf = np.empty((nc, 3, SHARE_CAP))
-        edges = np.zeros((nc, 2), dtype=np.int64)
-        sps = np.zeros(nc)
         pd = np.empty((nc, npmax), dtype=np.int64)
         pk = np.empty((nc, npmax), dtype=np.int64)
         pu = np.zeros((nc, npmax))
         pm = np.empty((nc, npmax))
-        cnt = np.zeros(nc, dtype=np.int64)
+        val = np.empty(nst)
+        tot = np.empty(nst)
+        prev = np.empty(nst, dtype=np.bool_)
         for q in range(ch * CELL_CHUNK, min((ch + 1) * CELL_CHUNK, ncell)):
             i = cells[q, 0]
             j = cells[q, 1]
@@ -330,42 +341,79 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
             r, t, k, u = _cell_position(dxs[j], dys[i], width, r_nodes, nk, radius)
             if r == 0.0:
                 continue
-            exact = r < near
-            if exact:
+            val[:] = 0.0
+            if r < near:
                 pieces = sector_pieces(r, t, n, exact_sub(r))
                 for c in range(nc):
                     if anyc[c]:
-                        cnt[c] = _class_pieces(r, pieces, r0, dr, nk, scheme, c, pd[c], pk[c],
-                                               pu[c], pm[c])  # fmt: skip
+                        cnt = _class_pieces(r, pieces, r0, dr, nk, scheme, c, pd[c], pk[c],
+                                            pu[c], pm[c])  # fmt: skip
+                        _pieces_sums(profiles[c], cnt, pd[c], pk[c], pu[c], pm[c], tot)
+                        for s in range(nst):
+                            val[s] += tot[s]
             else:
                 for c in range(nc):
                     if not anyc[c]:
                         continue
                     sp = lateral_spread(r, scheme, c) * inv_width
-                    sps[c] = sp
                     reach = GAUSS_REACH * sp + 0.5
                     if (
                         sp <= 0.0
                         or int(math.ceil(t + reach)) - int(math.floor(t - reach)) + 1 > SHARE_CAP
                     ):
-                        edges[c, 1] = -1  # gauss_position_mix itself
+                        for s in range(nst):  # gauss_position_mix itself
+                            val[s] += gauss_position_mix(t, profiles[c, k, :, s],
+                                                         profiles[c, k + 1, :, s], u, sp)  # fmt: skip
                         continue
                     lo, ne = _class_edges(t, sp, _INV_SQRT2 / sp, buf[c, 0], buf[c, 1], buf[c, 2])
-                    edges[c, 0] = lo
-                    edges[c, 1] = ne
+                    _edges_sums(profiles[c, k], profiles[c, k + 1], u, lo, ne, buf[c, 1],
+                                buf[c, 2], tot, prev)  # fmt: skip
+                    for s in range(nst):
+                        val[s] += 0.5 * tot[s]
             for s in range(nst):
-                if not (rows[s, 0] <= i < rows[s, 1] and cols[s, 0] <= j < cols[s, 1]):
-                    continue
-                val = 0.0
-                for c in range(nc):
-                    if not present[s, c]:
-                        continue
-                    if exact:
-                        val += _pieces_sum(profiles[s, c], cnt[c], pd[c], pk[c], pu[c], pm[c])
-                    elif edges[c, 1] < 0:
-                        val += gauss_position_mix(t, profiles[s, c, k], profiles[s, c, k + 1],
-                                                  u, sps[c])  # fmt: skip
-                    else:
-                        val += _edges_sum(profiles[s, c], k, u, edges[c, 0], edges[c, 1],
-                                          buf[c, 1], buf[c, 2])  # fmt: skip
-                out[i, j, s] = val
+                if rows[s, 0] <= i < rows[s, 1] and cols[s, 0] <= j < cols[s, 1]:
+                    out[i, j, s] = val[s]
+
+
+@njit(cache=CACHE)
+def _pieces_sums(prof, cnt, pd, pk, pu, pm, tot):
+    """:func:`_pieces_sum` of every stack of `prof` ``[k, d, s]`` at once, into ``tot[s]``."""
+    nk, _, nst = prof.shape
+    tot[:] = 0.0
+    for p in range(cnt):
+        d = pd[p]
+        k = pk[p]
+        m = pm[p]
+        if k == -1 or k == -2:
+            row = prof[0 if k == -1 else nk - 1, d]
+            for s in range(nst):
+                tot[s] += row[s] * m
+        else:
+            u = pu[p]
+            lo = prof[k, d]
+            hi = prof[k + 1, d]
+            for s in range(nst):
+                tot[s] += ((1.0 - u) * lo[s] + u * hi[s]) * m
+
+
+@njit(cache=CACHE)
+def _edges_sums(w0, w1, u, lo, ne, mc, mf, tot, prev):
+    """``2 ×`` :func:`.plume_longterm._edges_sum` of the weights ``(1 - u) w0 + u w1``
+    (``[d, s]``: sectors, stacks) for every stack at once, into ``tot[s]``; `prev` is
+    scratch (whether the sector before holds weight, stack by stack)."""
+    n, nst = w0.shape
+    tot[:] = 0.0
+    prev[:] = False
+    dm = lo % n
+    for e in range(ne):
+        a = w0[dm]
+        b = w1[dm]
+        c = mc[e]
+        f = mf[e]
+        for s in range(nst):
+            w = (1.0 - u) * a[s] + u * b[s]
+            tot[s] += w * (c if prev[s] else f)
+            prev[s] = w != 0.0
+        dm += 1
+        if dm == n:
+            dm = 0

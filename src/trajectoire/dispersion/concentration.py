@@ -1074,7 +1074,10 @@ def _aligned_footprints(
         cells = np.stack(np.unravel_index(known[np.argsort(dist.flat[known])], dist.shape), 1)
         for b in range(0, len(members), _ALIGNED_BATCH):
             batch = members[b : b + _ALIGNED_BATCH]
-            prof = np.stack([profiles(s).transpose(0, 2, 1) for s in batch])  # (s, c, k, d)
+            first = profiles(batch[0])  # (c, d, k)
+            prof = np.empty((first.shape[0], first.shape[2], first.shape[1], len(batch)))
+            for q, s in enumerate(batch):  # (c, k, d, s): the layout of footprints_aligned
+                prof[..., q] = first.transpose(0, 2, 1) if q == 0 else profiles(s).transpose(0, 2, 1)
             rows = np.array([[r0[s] - rc[s], r1[s] - rc[s]] for s in batch]) + half + 1
             cols = np.array([[c0[s] - cc[s], c1[s] - cc[s]] for s in batch]) + half + 1
             buf = np.zeros((size, size, len(batch)))
