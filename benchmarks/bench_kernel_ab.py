@@ -125,7 +125,8 @@ def main() -> None:
                 base_args = (np.ascontiguousarray(captured[0].transpose(3, 0, 1, 2)),
                              *captured[1:])  # fmt: skip
 
-            def run(fn: Any, captured: tuple = captured, base_args: tuple = base_args) -> np.ndarray:
+            def run(fn: Any, captured: tuple = captured, base_args: tuple = base_args,
+                    old: Any = old) -> np.ndarray:  # fmt: skip
                 args = base_args if fn is old else captured
                 out = np.zeros_like(args[-1])  # both kernels write their last argument
                 fn(*args[:-1], out)

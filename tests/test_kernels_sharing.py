@@ -66,11 +66,12 @@ def test_point_density_sets_of_one_set_is_point_density_bit_for_bit(dx, dy, deca
     itab, dtab = (dep[3], dep[4]) if vd > 0 else (np.zeros((cls.size, 1)),) * 2
     gset = np.zeros(cls.size, dtype=np.int64)
     sz0s, ks, vds = np.array([0.0]), np.array([decay]), np.array([vd])
-    layout = lt.sets_layout(hs, zis, cls, gset, sz0s, vds, itab, dtab)
+    layout = lt.sets_layout(a, hs, zis, cls, gset, sz0s, vds, itab, dtab)
     assert layout[0].size == 6 and layout[2].max() < cls.size
     ng, nc = cls.size, 6
     buffers = (np.empty((nc, 3, lt.SHARE_CAP)), np.empty(ng), np.zeros(2 * ng, dtype=np.bool_),
-               np.empty(ng), np.empty((nc, 2), dtype=np.int64))  # fmt: skip
+               np.empty(ng), np.empty((nc, 2), dtype=np.int64), np.empty(ng),
+               np.empty(ng, dtype=np.bool_))  # fmt: skip
     got = np.full(1, np.nan)
     ok = lt.point_density_sets(dx, dy, 1.5, a, hs, zis, cls, invus, gset, 1, sz0s, ks, vds,
                                dep[1], dep[2], itab, dtab, layout, *buffers, got)  # fmt: skip
@@ -287,10 +288,11 @@ def test_point_density_sets_is_each_sets_point_density_bit_for_bit(dx, dy, seed)
     starts = np.cumsum([0] + [s[3].size for s in stacked]).astype(np.int64)
     gset = np.repeat(np.arange(len(stacked)), np.diff(starts))
     sz0s, ks, vds = (np.array([s[n] for s in stacked]) for n in (5, 6, 7))
-    layout = lt.sets_layout(cat[1], cat[2], cat[3], gset, sz0s, vds, itab, dtab)
+    layout = lt.sets_layout(*cat[:4], gset, sz0s, vds, itab, dtab)
     ng, nc = cat[3].size, layout[0].size
     buffers = (np.empty((nc, 3, lt.SHARE_CAP)), np.empty(ng), np.zeros(2 * ng, dtype=np.bool_),
-               np.empty(ng), np.empty((nc, 2), dtype=np.int64))  # fmt: skip
+               np.empty(ng), np.empty((nc, 2), dtype=np.int64), np.empty(ng),
+               np.empty(ng, dtype=np.bool_))  # fmt: skip
     tot = np.full(len(stacked), np.nan)
     ok = lt.point_density_sets(dx, dy, 1.5, *cat, gset, 1, sz0s, ks, vds, s0, ds, itab, dtab,
                                layout, *buffers, tot)  # fmt: skip

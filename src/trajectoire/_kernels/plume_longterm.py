@@ -442,40 +442,44 @@ def _class_edges(t, spread, c, qb, mc, mf):
 
 
 @njit(cache=CACHE)
-def _edges_sum(rows, k, u, lo, nk, mc, mf):
-    """:func:`gauss_position_mix` of the weights ``(1 - u) rows[k] + u rows[k + 1]`` (with
-    `u` None, :func:`gauss_position` of ``rows[k]``) from the masses of :func:`_class_edges`
-    (bit for bit: the same products added in the same order).
+def _edges_sums(w0, w1, u, lo, ne, mc, mf, tot, prev):
+    """Twice :func:`gauss_position_mix` of the weights ``(1 - u) w0[:, s] + u w1[:, s]`` of
+    several weight tables ``s`` at once, into ``tot[s]``, from the masses of
+    :func:`_class_edges` (bit for bit: the same products added in the same order).
 
-    One definition for the area kernels (:func:`point_density_sets`: `rows` the groups'
-    weights, `k` the group) and the stacks' shared footprints
-    (:func:`.stacks.footprints_aligned`: `rows` a stack's profiles of a class, nodes first,
-    `k` the node below the cell); numba compiles each form apart (``u is None`` is decided
-    when compiling), so the first has no interpolation in its loop.
+    `w0`, `w1` are ``(sector, table)``: the tables lie together in memory for each sector
+    and the innermost loop runs over them. With `u` None the weights are `w0` itself
+    (numba compiles that form apart, without the interpolation). A sector whose weight is 0
+    adds ``0 × mass = +0`` (the masses are finite and not negative), which leaves a sum as
+    it is, and the next sector takes its mass from a fresh erfc (``mf``), as
+    :func:`gauss_position_mix` does; `prev` is scratch (whether the sector before holds
+    weight, table by table). One definition for the area kernels
+    (:func:`point_density_sets`: the groups of a stability class) and the stacks' shared
+    footprints (:func:`.stacks.footprints_aligned`: the stacks at the two nodes around a
+    cell).
     """
-    n = rows.shape[1]
-    w0 = rows[k]
-    if u is None:
-        w1 = w0
-    else:
-        w1 = rows[k + 1]
+    n, nst = w0.shape
+    tot[:] = 0.0
+    prev[:] = False
     dm = lo % n
-    tot = 0.0
-    prev = False
-    for e in range(nk):
+    for e in range(ne):
+        a = w0[dm]
+        c = mc[e]
+        f = mf[e]
         if u is None:
-            w = w0[dm]
+            for s in range(nst):
+                w = a[s]
+                tot[s] += w * (c if prev[s] else f)
+                prev[s] = w != 0.0
         else:
-            w = (1.0 - u) * w0[dm] + u * w1[dm]
+            b = w1[dm]
+            for s in range(nst):
+                w = (1.0 - u) * a[s] + u * b[s]
+                tot[s] += w * (c if prev[s] else f)
+                prev[s] = w != 0.0
         dm += 1
         if dm == n:
             dm = 0
-        if w == 0.0:
-            prev = False
-            continue
-        tot += w * (mc[e] if prev else mf[e])
-        prev = True
-    return 0.5 * tot
 
 
 @njit(cache=CACHE)
@@ -590,15 +594,19 @@ def annual_kernel_grid(
 
 
 @njit(cache=CACHE)
-def sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab):
+def sets_layout(a, hs, zis, clss, gset, sz0s, vds, itab, dtab):
     """Which groups of several kernel sets share work, for :func:`point_density_sets`.
 
-    Returns ``(ucls, gci, base, ibase)``: the distinct stability classes, the index in
-    ``ucls`` of each group's class, the first group (of any set) with the same release
-    height, lid, class and initial sigma_z (``sz0s[gset[g]]``), whose crosswind term the
-    group shares, and for a group of a depositing set (``vds[gset[g]] > 0``) the first such
-    group of a depositing set with the same depletion tables, whose depletion integral it
-    shares (-1 for the other groups).
+    Returns ``(ucls, gci, base, ibase, cstart, pos, at)``: the distinct stability classes,
+    the index in ``ucls`` of each group's class, the first group (of any set) with the same
+    release height, lid, class and initial sigma_z (``sz0s[gset[g]]``), whose crosswind
+    term the group shares, and for a group of a depositing set (``vds[gset[g]] > 0``) the
+    first such group of a depositing set with the same depletion tables, whose depletion
+    integral it shares (-1 for the other groups); then the groups in class order: the
+    groups of class ``ucls[c]`` are at positions ``cstart[c]:cstart[c + 1]``, group ``g``
+    at ``pos[g]`` (in the order of the groups), and ``at[:, pos[g]]`` holds its direction
+    weights ``a[g]`` (sectors first, so that the groups of a class lie together for each
+    sector).
     """
     ucls, gci, _ = shared_layout(hs, zis, clss, itab, dtab, 0.0)
     ng = clss.shape[0]
@@ -625,12 +633,26 @@ def sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab):
             if np.array_equal(itab[b], itab[g]) and np.array_equal(dtab[b], dtab[g]):
                 ibase[g] = b
                 break
-    return ucls, gci, base, ibase
+    nc = ucls.shape[0]
+    cstart = np.zeros(nc + 1, dtype=np.int64)
+    for g in range(ng):
+        cstart[gci[g] + 1] += 1
+    for c in range(nc):
+        cstart[c + 1] += cstart[c]
+    fill = cstart[:nc].copy()
+    pos = np.empty(ng, dtype=np.int64)
+    at = np.empty((a.shape[1], ng))
+    for g in range(ng):
+        pos[g] = fill[gci[g]]
+        fill[gci[g]] += 1
+        at[:, pos[g]] = a[g]
+    return ucls, gci, base, ibase, cstart, pos, at
 
 
 @njit(cache=CACHE)
 def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds,
-                       s0, ds, itab, dtab, layout, buf, cw, done, ival, lo_k, tot):  # fmt: skip
+                       s0, ds, itab, dtab, layout, buf, cw, done, ival, lo_k, wg, prev,
+                       tot):  # fmt: skip
     """:func:`point_density` (``SECTOR_GAUSS``) of several kernel sets at once, bit for bit,
     sharing work between their groups.
 
@@ -645,15 +667,16 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, d
     and its speed's factors ``exp(-k r / u)`` and ``exp(-(v_d / u) I)`` in the order of
     :func:`point_density`. Writes the density of set ``s`` into ``tot[s]``; returns False
     where a class has more than :data:`SHARE_CAP` sector edges within reach, where the
-    caller computes each set with :func:`point_density`. `buf` ``(n_class, 3,
-    SHARE_CAP)``, `cw`, `ival` (per group), `done` (twice the groups) and `lo_k`
-    ``(n_class, 2)`` are work buffers.
+    caller computes each set with :func:`point_density`. The sector sums of the groups of a
+    class are formed together (:func:`_edges_sums` on the class-ordered weights of
+    :func:`sets_layout`). `buf` ``(n_class, 3, SHARE_CAP)``, `cw`, `ival`, `wg`, `prev` (per
+    group), `done` (twice the groups) and `lo_k` ``(n_class, 2)`` are work buffers.
     """
     r = math.hypot(dx, dy)
     if r <= 0.0:
         tot[:] = 0.0
         return True
-    ucls, gci, base, ibase = layout
+    ucls, gci, base, ibase, cstart, pos, at = layout
     n = a.shape[1]
     theta = math.degrees(math.atan2(dx, dy))
     inv_width = n / (2.0 * math.pi)
@@ -666,11 +689,14 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, d
         lo, nk = _class_edges(t, sp, _INV_SQRT2 / sp, buf[ci, 0], buf[ci, 1], buf[ci, 2])
         lo_k[ci, 0] = lo
         lo_k[ci, 1] = nk
+    for ci in range(ucls.shape[0]):
+        c0, c1 = cstart[ci], cstart[ci + 1]
+        _edges_sums(at[:, c0:c1], None, None, lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2],
+                    wg[c0:c1], prev[c0:c1])  # fmt: skip
     done[:] = False
     tot[:] = 0.0
     for g in range(a.shape[0]):
-        ci = gci[g]
-        w = _edges_sum(a, g, None, lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2])
+        w = 0.5 * wg[pos[g]]
         if w == 0.0:
             continue
         b = base[g]
@@ -728,7 +754,7 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
     gset = np.empty(ng, dtype=np.int64)
     for s in range(nset):
         gset[starts[s] : starts[s + 1]] = s
-    layout = sets_layout(hs, zis, clss, gset, sz0s, vds, itab, dtab)
+    layout = sets_layout(a, hs, zis, clss, gset, sz0s, vds, itab, dtab)
     nc = layout[0].shape[0]
     # sharing pays where some class has several groups (or sets); one set with one group
     # a class (an inert kernel alone) is cheaper with point_density itself
@@ -739,6 +765,8 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
         done = np.zeros(2 * ng, dtype=np.bool_)
         ival = np.empty(ng)
         lo_k = np.empty((nc, 2), dtype=np.int64)
+        wg = np.empty(ng)
+        prev = np.empty(ng, dtype=np.bool_)
         tot = np.empty(nset)
         acc = np.empty(nset)
         oi = i - m
@@ -772,7 +800,7 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
                     if not share or not point_density_sets(
                             east - sx, north - sy, z, a, hs, zis, clss, invus, gset, scheme,
                             sz0s, decay_ks, vds, s0, ds, itab, dtab, layout, buf, cw, done,
-                            ival, lo_k, tot):  # fmt: skip
+                            ival, lo_k, wg, prev, tot):  # fmt: skip
                         for s in range(nset):
                             tot[s] = _set_density(east - sx, north - sy, s, z, a, hs, zis, clss,
                                                   invus, starts, scheme, sz0s, decay_ks, vds, s0,

@@ -41,7 +41,7 @@ from .plume_longterm import (
     GAUSS_REACH,
     SHARE_CAP,
     _class_edges,
-    _edges_sum,
+    _edges_sums,
     cic_unit,
     exact_sub,
     gauss_position_mix,
@@ -394,26 +394,3 @@ def _pieces_sums(prof, cnt, pd, pk, pu, pm, tot):
             hi = prof[k + 1, d]
             for s in range(nst):
                 tot[s] += ((1.0 - u) * lo[s] + u * hi[s]) * m
-
-
-@njit(cache=CACHE)
-def _edges_sums(w0, w1, u, lo, ne, mc, mf, tot, prev):
-    """``2 ×`` :func:`.plume_longterm._edges_sum` of the weights ``(1 - u) w0 + u w1``
-    (``[d, s]``: sectors, stacks) for every stack at once, into ``tot[s]``; `prev` is
-    scratch (whether the sector before holds weight, stack by stack)."""
-    n, nst = w0.shape
-    tot[:] = 0.0
-    prev[:] = False
-    dm = lo % n
-    for e in range(ne):
-        a = w0[dm]
-        b = w1[dm]
-        c = mc[e]
-        f = mf[e]
-        for s in range(nst):
-            w = (1.0 - u) * a[s] + u * b[s]
-            tot[s] += w * (c if prev[s] else f)
-            prev[s] = w != 0.0
-        dm += 1
-        if dm == n:
-            dm = 0

@@ -1077,7 +1077,9 @@ def _aligned_footprints(
             first = profiles(batch[0])  # (c, d, k)
             prof = np.empty((first.shape[0], first.shape[2], first.shape[1], len(batch)))
             for q, s in enumerate(batch):  # (c, k, d, s): the layout of footprints_aligned
-                prof[..., q] = first.transpose(0, 2, 1) if q == 0 else profiles(s).transpose(0, 2, 1)
+                prof[..., q] = (
+                    first.transpose(0, 2, 1) if q == 0 else profiles(s).transpose(0, 2, 1)
+                )
             rows = np.array([[r0[s] - rc[s], r1[s] - rc[s]] for s in batch]) + half + 1
             cols = np.array([[c0[s] - cc[s], c1[s] - cc[s]] for s in batch]) + half + 1
             buf = np.zeros((size, size, len(batch)))
