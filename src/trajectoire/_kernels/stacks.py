@@ -84,17 +84,18 @@ def radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, d
         Depletion set ``(v_d, s0, ds, itab, dtab)`` of the stack's groups
         (:mod:`.deposition`); each group depletes at its stack-top wind, ``1/u = fac / u_g``.
     """
-    return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, False)[0]
+    return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, False)[0].T
 
 
 @njit(cache=CACHE, parallel=True)
 def _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, by_class):
-    """The profiles of :func:`radial_profiles` ``(1, N, K)``, or split by the stability
-    class of each group ``(N_CLASSES, N, K)`` when `by_class`."""
+    """The profiles of :func:`radial_profiles`, nodes before sectors ``(1, K, N)``, or split
+    by the stability class of each group ``(N_CLASSES, K, N)`` when `by_class` (each node's
+    sectors are written together)."""
     vd, s0, ds, itab, dtab = dep
     ng, n = a.shape
     nk = r_nodes.shape[0]
-    out = np.zeros((N_CLASSES if by_class else 1, n, nk))
+    out = np.zeros((N_CLASSES if by_class else 1, nk, n))
     inv_width = n / (2.0 * math.pi)
     for k in prange(nk):
         r = r_nodes[k]
@@ -107,9 +108,9 @@ def _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, by
             if vd > 0.0:
                 c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
             c *= inv_width / r
-            cl = clss[g] if by_class else 0
+            row = out[clss[g] if by_class else 0, k]
             for d in range(n):
-                out[cl, d, k] += a[g, d] * c
+                row[d] += a[g, d] * c
     return out
 
 
@@ -165,8 +166,11 @@ def radial_profiles_by_class(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r
     The arguments are those of :func:`radial_profiles`; the sum over the groups of
     :func:`radial_profiles` is split by the class of each group, so that
     ``radial_profiles(...) == radial_profiles_by_class(...).sum(axis=0)`` (to round-off).
+    The result is a view ``(class, sector, node)`` of an array held nodes before sectors:
+    ``np.transpose(result, (0, 2, 1))`` is C-contiguous (the layout the footprints read).
     """
-    return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, True)
+    return _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep,
+                     True).transpose(0, 2, 1)  # fmt: skip
 
 
 @njit(cache=CACHE, parallel=True)
