@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from scipy.signal import convolve2d
@@ -145,12 +145,34 @@ def test_gridded_sums_one_pollutant_at_a_time_are_the_same_bits(seed):
 def test_aggregate_stack_kernel_compiled_matches_python():
     rng = np.random.default_rng(4)
     emis, _, idx, fr, rows, cols, adj, h = _stack_case(rng, ny=BLOCK_ROWS + 3, nx=6)
-    args = (adj, emis, np.arange(emis.shape[1]), rows.start, cols.start, h, idx, fr)
+    args = (adj, emis, np.arange(emis.shape[1]), np.arange(emis.shape[0]), rows.start,
+            cols.start, h, idx, fr)  # fmt: skip
     shape = (adj.shape[0], emis.shape[0], 3, emis.shape[1])
     compiled, python = np.zeros(shape), np.zeros(shape)
     aggregate_stack_by_origin(*args, compiled)
     aggregate_stack_by_origin.py_func(*args, python)
     np.testing.assert_allclose(compiled, python, rtol=1e-13, atol=1e-15)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), zero=st.sets(st.integers(0, 3), max_size=3))
+def test_aggregate_stack_leaves_out_sectors_of_zeros_bit_for_bit(seed, zero):
+    """Sectors whose planes are ±0 in every cell, left out (``sectors=``): every sum the
+    same bits as with all sectors read, theirs +0."""
+    rng = np.random.default_rng(seed)
+    emis, _, idx, fr, rows, cols, adj, h = _stack_case(rng, ny=BLOCK_ROWS + 5, nx=17)
+    emis = emis.copy()
+    for s in zero:
+        if s < emis.shape[0]:
+            emis[s] = np.where(rng.random(emis[s].shape) < 0.5, -0.0, 0.0)
+    keep = [s for s in range(emis.shape[0]) if s not in zero]
+    every = aggregate_by_origin_stack(adj, emis, h, idx, fr, 3, rows=rows, cols=cols)
+    some = aggregate_by_origin_stack(adj, emis, h, idx, fr, 3, rows=rows, cols=cols,
+                                     sectors=keep)  # fmt: skip
+    assert np.array_equal(every.view(np.uint64), some.view(np.uint64))
+    with pytest.raises(InputError, match="sectors"):
+        aggregate_by_origin_stack(adj, emis, h, idx, fr, 3, rows=rows, cols=cols,
+                                  sectors=[emis.shape[0]])  # fmt: skip
 
 
 def test_aggregate_stack_does_not_depend_on_the_number_of_threads():

@@ -166,6 +166,7 @@ def aggregate_by_origin_stack(
     rows: slice | None = None,
     cols: slice | None = None,
     pollutants: npt.ArrayLike | None = None,
+    sectors: npt.ArrayLike | None = None,
 ) -> np.ndarray:
     """Source-receptor sums of every sector and pollutant of an emission stack on one window.
 
@@ -193,6 +194,11 @@ def aggregate_by_origin_stack(
     pollutants : array_like of int, optional
         Pollutant planes of `emission` to aggregate, in the order of the result (default:
         all).
+    sectors : array_like of int, optional
+        The sectors whose planes may hold a non-zero value (default: all). The others are
+        not read and their sums are +0, which is what they sum to, bit for bit, when their
+        planes are ±0 in every cell of the window (the run gives the sectors that emit the
+        pollutant in some year: the others' planes are ±0 everywhere).
 
     Returns
     -------
@@ -262,8 +268,17 @@ def aggregate_by_origin_stack(
         raise InputError(
             f"aggregate_by_origin_stack: pollutants {pol.tolist()} outside 0..{e.shape[1] - 1}."
         )
+    sec = (
+        np.arange(e.shape[0], dtype=np.int64)
+        if sectors is None
+        else np.unique(np.asarray(sectors, dtype=np.int64).reshape(-1))
+    )
+    if sec.size and not 0 <= sec[0] <= sec[-1] < e.shape[0]:
+        raise InputError(
+            f"aggregate_by_origin_stack: sectors {sec.tolist()} outside 0..{e.shape[0] - 1}."
+        )
     out = np.zeros((a.shape[0], e.shape[0], n_origin, pol.size))
-    aggregate_stack_by_origin(np.ascontiguousarray(a), e, pol, r0, c0, h, oidx, ofrac, out)
+    aggregate_stack_by_origin(np.ascontiguousarray(a), e, pol, sec, r0, c0, h, oidx, ofrac, out)
     return out[0] if single else out
 
 
@@ -299,6 +314,7 @@ def window_sums(
     rows: slice,
     cols: slice,
     pollutants: npt.ArrayLike | None = None,
+    sectors: npt.ArrayLike | None = None,
 ) -> np.ndarray:
     """Receptor sums of a window by sector and origin (:func:`aggregate_by_origin_stack`).
 
@@ -318,6 +334,8 @@ def window_sums(
         The window.
     pollutants : array_like of int, optional
         Planes of a stack `emission` (default all).
+    sectors : array_like of int, optional
+        The sectors that may emit (default all): as for :func:`aggregate_by_origin_stack`.
 
     Returns
     -------
@@ -335,6 +353,7 @@ def window_sums(
         rows=rows,
         cols=cols,
         pollutants=None if single else pollutants,
+        sectors=sectors,
     )
     return out[..., 0] if single else out
 
@@ -373,6 +392,7 @@ class ReceptorSums:
         origins: Origins,
         pollutants: int | Sequence[int],
         planes: Sequence[int] | None = None,
+        sectors: npt.ArrayLike | None = None,
     ) -> None:
         """Set the gridded part of some pollutants, each window once for all of them.
 
@@ -382,7 +402,8 @@ class ReceptorSums:
         pollutants deposit or decay at different rates). `planes`, when given, are the
         planes of `emission` that hold them, in the same order (``[0]`` for one pollutant
         given alone as ``(sector, 1, ny, nx)``: the same sums, bit for bit, as each
-        pollutant's sums do not depend on the others').
+        pollutant's sums do not depend on the others'). `sectors`, when given, are the
+        sectors that may emit them (:func:`aggregate_by_origin_stack`).
         """
         every = np.arange(pollutants) if isinstance(pollutants, int) else np.asarray(pollutants)
         n_pol = slice(None, every.size) if isinstance(pollutants, int) else every
@@ -396,12 +417,13 @@ class ReceptorSums:
                 rec.rows,
                 rec.cols,
                 read,
+                sectors,
             )
             self.territory[ir][..., n_pol] = both[0]
             self.exposure[ir][..., n_pol] = both[1]
         for ist, (rs, cs, a) in enumerate(station_adjoints):
             self.station[ist][..., n_pol] = window_sums(
-                a, emission, height_of_sector, origins, rs, cs, read
+                a, emission, height_of_sector, origins, rs, cs, read, sectors
             )
 
     def add_stacks(

@@ -78,6 +78,7 @@ def aggregate_stack_by_origin(
     adjoint,
     emission,
     pollutant,
+    sectors,
     row0,
     col0,
     height_of_sector,
@@ -99,6 +100,10 @@ def aggregate_stack_by_origin(
         Emission per cell on the grid [t yr-1]; fastest when C-contiguous.
     pollutant : int64 array (n_pollutant,)
         Planes of `emission` to aggregate (``P(p)``).
+    sectors : int64 array
+        The sectors to aggregate (increasing); the others are left as they are in `out`
+        (give only sectors whose planes hold a non-zero value: a plane of zeros adds
+        nothing but ±0 to a sum, so leaving it out gives the same bits).
     row0, col0 : int
         Grid row and column of the window's first cell.
     height_of_sector : int64 array (n_sector,)
@@ -161,7 +166,7 @@ def aggregate_stack_by_origin(
                             g[h, w, ib, j] = 0.0
         brk_start[nb] = n_brk
         col = np.empty((n_w, nx))
-        for s in range(n_s):
+        for s in sectors:
             h = height_of_sector[s]
             for p in range(n_p):
                 plane = pollutant[p]
@@ -195,7 +200,7 @@ def aggregate_stack_by_origin(
                     if o < 0:
                         continue
                     f = origin_fraction[q, gi, col0 + j]
-                    for s in range(n_s):
+                    for s in sectors:
                         h = height_of_sector[s]
                         for w in range(n_w):
                             a = adjoint[w, h, i0 + ib, j] * f

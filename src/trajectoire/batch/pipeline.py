@@ -1156,6 +1156,7 @@ def _aggregates(ctx: RunContext, y: _Year, clock: _Clock) -> None:
                 ctx.origin_layers,
                 [ip],
                 planes=[0],
+                sectors=np.flatnonzero(ctx.emitting[ip]),
             )
         y.sums.add_stacks(k.stacks, k.stack_sums, y.stack_emission[k.pollutants], k.pollutants)
         k.territory_adjoints, k.station_adjoints = [], []  # used: freed before NO2's
