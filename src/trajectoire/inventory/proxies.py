@@ -673,13 +673,22 @@ def allocate(
         pidx = np.array([pollutants.index(q) for q in tab["pollutant"]])
         np.add.at(mass, (zrows, pidx), tab["emission"].to_numpy(float))
         scale_z = np.divide(share, denom, out=np.zeros_like(denom), where=denom > 0)
-        cells = np.asarray(weighted.T @ (mass * scale_z[:, None]))  # (cell, pollutant)
+        per_zone = mass * scale_z[:, None]  # (zone, pollutant)
+        to_cells = weighted.T.tocsc()  # (cell, zone): the same sums as `weighted.T @`
+        finite = bool(np.isfinite(to_cells.data).all())
         for pi in range(len(pollutants)):
+            x = np.ascontiguousarray(per_zone[:, pi])
+            if finite and not x.any():
+                continue  # every cell a sum of ±0 products, +0: the field below is skipped
+            # one pollutant at a time (the same products summed in the same order as the
+            # (cell, pollutant) product), only those the sector emits: 64 of 132 at 100 m on
+            # the sample, allocate 8 -> 6.5 s of CPU
+            cells = to_cells @ x
             # `out` is allocated zeroed by the system: a field of +0 (a pollutant the sector
             # does not emit) is not written, so that its pages are never mapped (at 100 m
             # on the sample the fields nothing emits held about 1.2 GB)
-            if cells[:, pi].view(np.uint64).any():
-                out[si, pi] = cells[:, pi]
+            if cells.view(np.uint64).any():
+                out[si, pi] = cells
     return xr.DataArray(
         out.reshape(len(sectors), len(pollutants), *grid.shape),
         dims=("sector", "pollutant", "y", "x"),
