@@ -24,7 +24,7 @@ sector weights at its own distance (:func:`footprint_from_class_profiles`)::
 ``t`` being the plume bearing minus 180° and ``s'_c = s_c N / 2π`` the spread, both in
 sector widths. Within the near field of the stack (argument ``near``), each cell integrates
 the directions of each sector with the plume's exact geometry instead
-(:func:`_class_pieces`, :func:`_pieces_sum`): the same per-class profiles, interpolated at
+(:func:`_class_pieces`, :func:`_pieces_sums`): the same per-class profiles, interpolated at
 the downwind distance ``r cos δ`` of each piece of direction.
 """
 
@@ -184,15 +184,18 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
     ``sigma_y,c(r) / r`` for the dispersion scheme `scheme`); zero beyond `radius` and at
     ``r = 0``. Classes whose profiles are all zero are skipped. Within `near` [m] of the
     stack, the directions of each sector are integrated with the plume's exact geometry
-    instead (:func:`_class_pieces` and :func:`_pieces_sum`; ``near = 0``: nowhere).
+    instead (:func:`_class_pieces` and :func:`_pieces_sums`; ``near = 0``: nowhere).
     """
     nc, n, nk = profiles.shape
     present = np.zeros(nc, dtype=np.bool_)
     for c in range(nc):
         present[c] = np.any(profiles[c] != 0.0)
+    # nodes first, one stack: the layout :func:`_pieces_sums` reads
+    by_node = np.ascontiguousarray(profiles.transpose((0, 2, 1))).reshape((nc, nk, n, 1))
     width = 360.0 / n
     inv_width = n / (2.0 * math.pi)
     for i in prange(ys.shape[0]):
+        one = np.empty(1)
         for j in range(xs.shape[0]):
             r, t, k, u = _cell_position(xs[j] - sx, ys[i] - sy, width, r_nodes, nk, radius)
             if r == 0.0:
@@ -209,7 +212,8 @@ def footprint_from_class_profiles(profiles, r_nodes, scheme, sx, sy, xs, ys, rad
                     if present[c]:
                         cnt = _class_pieces(r, pieces, r_nodes[0], r_nodes[1] - r_nodes[0], nk,
                                             scheme, c, pd, pk, pu, pm)  # fmt: skip
-                        val += _pieces_sum(profiles[c].T, cnt, pd, pk, pu, pm)
+                        _pieces_sums(by_node[c], cnt, pd, pk, pu, pm, one)
+                        val += one[0]
                 out[i, j] = val
                 continue
             for c in range(nc):
@@ -234,7 +238,7 @@ def _class_pieces(r, pieces, r0, dr, nk, scheme, cls, pd, pk, pu, pm):
     held at the first node, ``-2`` at the last) and weight `pu` of the next node, and its
     lateral mass `pm` (the bracket); returns their number. The pieces depend on the cell
     and the class only, so that several stacks placed alike share them
-    (:func:`footprints_aligned`); :func:`_pieces_sum` adds a stack's profiles.
+    (:func:`footprints_aligned`); :func:`_pieces_sums` adds the stacks' profiles.
     """
     # sigma_y grows with x <= r: pieces beyond GAUSS_REACH sigma_y(r) are beyond reach
     far = GAUSS_REACH * sigma_y(r, scheme, cls)
@@ -257,28 +261,6 @@ def _class_pieces(r, pieces, r0, dr, nk, scheme, cls, pd, pk, pu, pm):
         pm[cnt] = lateral_mass(ul, uh, sy)
         cnt += 1
     return cnt
-
-
-@njit(cache=CACHE)
-def _pieces_sum(prof_t, cnt, pd, pk, pu, pm):
-    """The exact-geometry sum of :func:`_class_pieces` for the profiles ``prof_t[k, d]``
-    (transposed: nodes first), from its pieces: the products added in the order of the
-    pieces, so that every stack and both footprint kernels get the same bits."""
-    nk = prof_t.shape[0]
-    tot = 0.0
-    for p in range(cnt):
-        d = pd[p]
-        k = pk[p]
-        if k == -1:
-            v = prof_t[0, d]
-        elif k == -2:
-            v = prof_t[nk - 1, d]
-        else:
-            u = pu[p]
-            v = (1.0 - u) * prof_t[k, d] + u * prof_t[k + 1, d]
-        if v != 0.0:
-            tot += v * pm[p]
-    return tot
 
 
 ALIGNED_LAYOUT = "class, node, sector, stack"
@@ -324,11 +306,12 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
     npmax = (n // 2 + 4) * EXACT_SUB[0]
     ncell = cells.shape[0]
     for ch in prange((ncell + CELL_CHUNK - 1) // CELL_CHUNK):
-        buf = np.empty((nc, 3, SHARE_CAP))
-        pd = np.empty((nc, npmax), dtype=np.int64)
-        pk = np.empty((nc, npmax), dtype=np.int64)
-        pu = np.zeros((nc, npmax))
-        pm = np.empty((nc, npmax))
+        # scratch of one class at a time: each class is summed as soon as it is formed
+        buf = np.empty((3, SHARE_CAP))
+        pd = np.empty(npmax, dtype=np.int64)
+        pk = np.empty(npmax, dtype=np.int64)
+        pu = np.zeros(npmax)
+        pm = np.empty(npmax)
         val = np.empty(nst)
         tot = np.empty(nst)
         prev = np.empty(nst, dtype=np.bool_)
@@ -350,9 +333,8 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
                 pieces = sector_pieces(r, t, n, exact_sub(r))
                 for c in range(nc):
                     if anyc[c]:
-                        cnt = _class_pieces(r, pieces, r0, dr, nk, scheme, c, pd[c], pk[c],
-                                            pu[c], pm[c])  # fmt: skip
-                        _pieces_sums(profiles[c], cnt, pd[c], pk[c], pu[c], pm[c], tot)
+                        cnt = _class_pieces(r, pieces, r0, dr, nk, scheme, c, pd, pk, pu, pm)
+                        _pieces_sums(profiles[c], cnt, pd, pk, pu, pm, tot)
                         for s in range(nst):
                             val[s] += tot[s]
             else:
@@ -369,9 +351,9 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
                             val[s] += gauss_position_mix(t, profiles[c, k, :, s],
                                                          profiles[c, k + 1, :, s], u, sp)  # fmt: skip
                         continue
-                    lo, ne = _class_edges(t, sp, _INV_SQRT2 / sp, buf[c, 0], buf[c, 1], buf[c, 2])
-                    _edges_sums(profiles[c, k], profiles[c, k + 1], u, lo, ne, buf[c, 1],
-                                buf[c, 2], tot, prev)  # fmt: skip
+                    lo, ne = _class_edges(t, sp, _INV_SQRT2 / sp, buf[0], buf[1], buf[2])
+                    _edges_sums(profiles[c, k], profiles[c, k + 1], u, lo, ne, buf[1], buf[2],
+                                tot, prev)  # fmt: skip
                     for s in range(nst):
                         val[s] += 0.5 * tot[s]
             for s in range(nst):
@@ -381,7 +363,11 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
 
 @njit(cache=CACHE)
 def _pieces_sums(prof, cnt, pd, pk, pu, pm, tot):
-    """:func:`_pieces_sum` of every stack of `prof` ``[k, d, s]`` at once, into ``tot[s]``."""
+    """The exact-geometry sums of :func:`_class_pieces` for the profiles ``prof[k, d, s]``
+    (nodes first, stacks last) of every stack ``s`` at once, into ``tot[s]``: the products
+    added in the order of the pieces, so that every stack and both footprint kernels get
+    the same bits. A piece whose interpolated profile is 0 adds ``0 × mass = +0`` (the
+    lateral masses are finite and not negative), which leaves a sum as it is."""
     nk, _, nst = prof.shape
     tot[:] = 0.0
     for p in range(cnt):
