@@ -281,3 +281,91 @@ def test_bad_worker_threads_stops_before_prepare(
     with pytest.raises(ConfigError, match=WORKER_THREADS_ENV):  # not prepare's RuntimeError
         run(config, tmp_path / "o.nc", pipeline=FailingPrepare(), workers=2, progress=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+# ------------------------------------------- the workers' malloc and threads, the task order
+def test_dask_tasks_start_with_the_map_years(tmp_path: Path) -> None:
+    """One single-threaded worker runs the tasks in the order they are given: the map years
+    (the longest) first, then the others in order (the LPT rule), not the years' order."""
+    distributed = pytest.importorskip("distributed")
+    config = load_config(write_config(tmp_path / "in", map_years=(1992, 1994)))
+    _SEEN.clear()
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as one:
+        run(config, tmp_path / "o.nc", pipeline=WithField(), scheduler=one.scheduler_address)
+    assert [y for y, _ in _SEEN] == [1992, 1994, 1990, 1991, 1993, 1995]
+
+
+def test_longest_first_keeps_each_group_in_order() -> None:
+    from trajectoire.batch.runner import _longest_first
+
+    assert _longest_first([2015, 2016, 2017, 2020, 2022], [2020, 2016, 1990]) == [
+        2016,
+        2020,
+        2015,
+        2017,
+        2022,
+    ]
+    assert _longest_first([3, 1, 2], []) == [3, 1, 2]
+
+
+class _FakeClient:
+    def __init__(self, found: dict[str, str | None] | Exception) -> None:
+        self.found = found
+
+    def run(self, fn: Any) -> dict[str, str | None]:
+        if isinstance(self.found, Exception):
+            raise self.found
+        return self.found
+
+
+def test_existing_workers_with_malloc_trim_get_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from trajectoire.batch.runner import _check_worker_malloc
+
+    with caplog.at_level("WARNING", logger="trajectoire.batch.runner"):
+        _check_worker_malloc(_FakeClient({"tcp://a": "65536", "tcp://b": None}))
+    [record] = caplog.records
+    msg = record.getMessage()
+    assert "1 of 2 Dask worker(s)" in msg and "MALLOC_TRIM_THRESHOLD_=65536" in msg
+    assert "pre-spawn-environ.MALLOC_TRIM_THRESHOLD_: null" in msg  # the fix
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="trajectoire.batch.runner"):
+        _check_worker_malloc(_FakeClient({"tcp://a": None}))
+        _check_worker_malloc(_FakeClient(OSError("worker gone")))
+    assert not caplog.records
+
+
+@pytest.mark.slow
+def test_local_workers_start_without_malloc_trim_and_with_their_share_of_threads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """distributed's nanny would set ``MALLOC_TRIM_THRESHOLD_=65536`` in each worker (which
+    turns glibc's dynamic mmap threshold off: ~1.6x slower years); ours do not have it, and
+    each has its share of threads for numba, the FFTs and the part writer."""
+    pytest.importorskip("distributed")
+    from contextlib import ExitStack
+
+    from distributed import Client
+
+    from trajectoire.batch.runner import MALLOC_TRIM_ENV, _local_cluster
+
+    monkeypatch.delenv(MALLOC_TRIM_ENV, raising=False)
+
+    def environment() -> dict[str, str | None]:
+        keys = (MALLOC_TRIM_ENV, "NUMBA_NUM_THREADS", "TRAJECTOIRE_FFT_THREADS")
+        return {k: os.environ.get(k) for k in (*keys, "TRAJECTOIRE_IO_THREADS")}
+
+    with ExitStack() as stack:
+        cluster = _local_cluster(1, 1, stack)
+        with Client(cluster) as client:
+            [env] = client.run(environment).values()
+    assert env == {
+        MALLOC_TRIM_ENV: None,
+        "NUMBA_NUM_THREADS": "1",
+        "TRAJECTOIRE_FFT_THREADS": "1",
+        "TRAJECTOIRE_IO_THREADS": "1",
+    }
+    assert MALLOC_TRIM_ENV not in os.environ  # the nanny did not set it here either
