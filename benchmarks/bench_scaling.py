@@ -20,8 +20,10 @@ read-only memory-mapped files (:mod:`trajectoire.batch.shared`). For each N it p
 
 Issue 18 targets: on a 2-core machine 2 workers >= 1.6x one on a CPU-bound case; on 4 cores
 or more, 4 workers >= 3x one. The default case (the bundled sample at 200 m, 2015-2022:
-8 years, so 1, 2 and 4 workers get equal numbers of years) takes about 2-3 minutes with one
-worker on a quiet machine.
+8 years, so 1, 2 and 4 workers get equal numbers of years) takes about 1 minute with one
+worker on a quiet machine; its serial phases are 13-15 % of it. ``--years 1990:2023`` is
+the whole sample, the run of the quick start (about 4 minutes with one worker, serial
+phases 6 %): see docs/performance.md, runs F.
 
 Usage::
 
