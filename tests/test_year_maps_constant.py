@@ -250,3 +250,31 @@ def test_number_split_reorders_the_planes_lazily():
     assert isinstance(got["emission"].data, da.Array)
     assert set(got["emission"].chunks[2]) == {1}  # still one chunk per plane: written direct
     xr.testing.assert_identical(got.compute(), expected)
+
+
+def test_writer_reads_each_plane_from_the_graph_bit_for_bit():
+    """The writer computes a one-plane slab from the array's graph (culled, run by
+    ``get_sync``), other keys by slicing: both give the bits ``compute`` gives, for the
+    planes as held and reordered lazily by the number split."""
+    from trajectoire.io.netcdf import _Planes
+
+    lazy = _written_maps().written_emission()
+    reordered = split_number_species(_maps_dataset(lazy), ["UFP"], in_place=True)["emission"]
+    for data in (lazy, reordered.data):
+        planes = _Planes(data)
+        for s in range(data.shape[1]):
+            for ip in range(data.shape[2]):
+                key = (slice(0, 1), slice(s, s + 1), slice(ip, ip + 1))
+                assert planes._block(key) is not None
+                want = np.asarray(data[key].compute(scheduler="synchronous"))
+                got = planes[key]
+                assert got.shape == want.shape == (1, 1, 1, *SHAPE)
+                assert np.array_equal(_bits(got), _bits(want))
+        for key in [  # not one whole plane: sliced and computed
+            (slice(0, 1), slice(0, 2), slice(1, 2)),
+            (slice(0, 1), slice(1, 2), slice(0, 1), slice(0, 3)),
+            (slice(0, 1), slice(0, 1)),
+        ]:
+            assert planes._block(key) is None
+            want = np.asarray(data[key].compute(scheduler="synchronous"))
+            assert np.array_equal(_bits(planes[key]), _bits(want))
