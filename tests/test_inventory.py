@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -666,3 +668,28 @@ def test_group_sectors_with_own_mapping(inv):
     g = group_sectors(inv, mine)
     assert g["sector"].values.tolist() == ["rest", "traffic"]
     assert set(g["source_sector"].values) == {"rest"}
+
+
+def test_parts_given_back_as_they_are_added_leave_the_inventory_bit_for_bit(inputs, monkeypatch):
+    """build_inventory gives the pages of the area and road parts back field by field once
+    added (prepare's peak at 100 m, issue 18): the inventory is that of the plain loop."""
+    from trajectoire.inventory import build
+
+    released: list[int] = []
+    real = build.release_pages
+
+    def counting(a):
+        released.append(real(a))
+        return released[-1]
+
+    monkeypatch.setattr(build, "release_pages", counting)
+    ds = build_inventory(GRID, reference_year=2019, **inputs)
+    monkeypatch.setattr(build, "release_pages", lambda a: 0)
+    plain = build_inventory(GRID, reference_year=2019, **inputs)
+    xr.testing.assert_identical(ds, plain)
+    assert np.array_equal(
+        ds["emission"].values.view(np.uint64), plain["emission"].values.view(np.uint64)
+    )
+    assert len(released) >= 3  # the road and area fields that emit
+    if sys.platform.startswith("linux"):
+        assert sum(released) > 0

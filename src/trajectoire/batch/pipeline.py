@@ -300,6 +300,14 @@ def prepare(config: RunConfig) -> RunContext:
         met, hourly = _meteorology(config, run_years)  # first: the years are checked cheaply
         extra = _seasons(config, hourly, reference, run_years)  # seasonal species
         trajectory = _trajectory(config, reference, run_years)
+        # the float32 basis and the small variables now, and the float64 grids let go (the
+        # reference inventory's fields, ~1.2 GB at 100 m): the places are made without them
+        basis = basis_array(trajectory["basis_emission"])
+        small, point_series = _small_variables(trajectory), trajectory["point_emission"]
+        basis_weight = trajectory["basis_weight"].transpose("year", "basis", "sector", "pollutant")
+        basis_weight = basis_weight.load()
+        del trajectory
+        reference = reference.drop_vars("emission")  # its stacks are read below
         background, regional = _background(config, output_pollutants, run_years, grid)
         stations = _stations(config, grid)
         observations = _observations(config, stations, output_pollutants)
@@ -315,13 +323,11 @@ def prepare(config: RunConfig) -> RunContext:
         dispersed=dispersed,
         output_pollutants=output_pollutants,
         map_years=_map_years(config, run_years),
-        basis=basis_array(trajectory["basis_emission"]),
-        basis_weight=trajectory["basis_weight"]
-        .transpose("year", "basis", "sector", "pollutant")
-        .load(),
-        trajectory=_small_variables(trajectory),
+        basis=basis,
+        basis_weight=basis_weight,
+        trajectory=small,
         points=points,
-        point_emission=_point_emission(trajectory, points),
+        point_emission=_point_emission(point_series, points),
         met=met,
         background=background,
         stations=stations,
@@ -546,11 +552,12 @@ def _small_variables(trajectory: xr.Dataset) -> xr.Dataset:
     return trajectory.drop_vars(grids).drop_dims(["y", "x"], errors="ignore").load()
 
 
-def _point_emission(trajectory: xr.Dataset, points: xr.Dataset | None) -> xr.DataArray | None:
-    """Yearly emission of the stacks kept on the grid ``(year, source, pollutant)``."""
+def _point_emission(series: xr.DataArray, points: xr.Dataset | None) -> xr.DataArray | None:
+    """Yearly emission of the stacks kept on the grid ``(year, source, pollutant)``: the
+    trajectory's ``point_emission`` `series` at `points`."""
     if points is None:
         return None
-    return trajectory["point_emission"].sel(source=points["source"]).load()
+    return series.sel(source=points["source"]).load()
 
 
 def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) -> xr.Dataset:
