@@ -299,15 +299,10 @@ def prepare(config: RunConfig) -> RunContext:
         reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
         met, hourly = _meteorology(config, run_years)  # first: the years are checked cheaply
         extra = _seasons(config, hourly, reference, run_years)  # seasonal species
-        trajectory = _trajectory(config, reference, run_years)
-        # the float32 basis and the small variables now, and the float64 grids let go (the
-        # reference inventory's fields, ~1.2 GB at 100 m): the places are made without them
-        basis = basis_array(trajectory["basis_emission"])
-        small, point_series = _small_variables(trajectory), trajectory["point_emission"]
-        basis_weight = trajectory["basis_weight"].transpose("year", "basis", "sector", "pollutant")
-        basis_weight = basis_weight.load()
-        del trajectory
-        reference = reference.drop_vars("emission")  # its stacks are read below
+        basis, basis_weight, small, point_series = _linear_form(
+            _trajectory(config, reference, run_years)
+        )
+        reference = reference.drop_vars("emission")  # the float64 grids go; stacks are kept
         background, regional = _background(config, output_pollutants, run_years, grid)
         stations = _stations(config, grid)
         observations = _observations(config, stations, output_pollutants)
@@ -544,6 +539,18 @@ def _map_years(config: RunConfig, run_years: list[int]) -> set[int]:
     if not config.attribution.map_years:
         return {y for y in run_years if y % 5 == 0} | {run_years[-1]}
     return set(config.attribution.map_years) & set(run_years)
+
+
+def _linear_form(
+    trajectory: xr.Dataset,
+) -> tuple[np.ndarray, xr.DataArray, xr.Dataset, xr.DataArray]:
+    """What the run keeps of the trajectory: the float32 basis (:func:`basis_array`), the
+    weights ``(year, basis, sector, pollutant)``, the small variables and the stacks' yearly
+    emission. Made as soon as the trajectory is, so that its float64 grids (the reference
+    inventory's fields, ~1.2 GB at 100 m) are let go before the places are made."""
+    basis = basis_array(trajectory["basis_emission"])
+    weight = trajectory["basis_weight"].transpose("year", "basis", "sector", "pollutant").load()
+    return basis, weight, _small_variables(trajectory), trajectory["point_emission"]
 
 
 def _small_variables(trajectory: xr.Dataset) -> xr.Dataset:
