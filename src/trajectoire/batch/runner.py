@@ -1087,7 +1087,7 @@ def _check_worker_malloc(client: Any) -> None:
             "%d of %d Dask worker(s) run with %s=%s (distributed's default): glibc then "
             "maps every array afresh and a year takes ~1.6x as long. Start the workers "
             "with the dask setting distributed.nanny.pre-spawn-environ.%s: null (a YAML "
-            "file in ~/.config/dask/, see docs/performance.md).",
+            "file in ~/.config/dask/, see docs/configuration.md).",
             len(slow),
             len(found),
             MALLOC_TRIM_ENV,
