@@ -297,6 +297,38 @@ def test_dask_tasks_start_with_the_map_years(tmp_path: Path) -> None:
     assert [y for y, _ in _SEEN] == [1992, 1994, 1990, 1991, 1993, 1995]
 
 
+class _MapYearsCtx(dict):  # type: ignore[type-arg]
+    """A context that knows its map years, as the run's ``RunContext`` does."""
+
+    map_years = {1995, 1991}
+
+
+class WithDefaultMapYears(WithField):
+    """The map years are the pipeline's (its default rule), not the configuration's."""
+
+    def prepare(self, config: RunConfig) -> dict[str, Any]:
+        return _MapYearsCtx(super().prepare(config))
+
+
+def test_dask_tasks_start_with_the_pipelines_map_years(tmp_path: Path) -> None:
+    """With ``[attribution] map_years`` empty the run's context applies its default rule:
+    the tasks start with the years the context names, not with none."""
+    distributed = pytest.importorskip("distributed")
+    config = load_config(write_config(tmp_path / "in", map_years=()))
+    assert config.attribution.map_years == []
+    _SEEN.clear()
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as one:
+        run(
+            config,
+            tmp_path / "o.nc",
+            pipeline=WithDefaultMapYears(),
+            scheduler=one.scheduler_address,
+        )
+    assert [y for y, _ in _SEEN] == [1991, 1995, 1990, 1992, 1993, 1994]
+
+
 def test_longest_first_keeps_each_group_in_order() -> None:
     from trajectoire.batch.runner import _longest_first
 

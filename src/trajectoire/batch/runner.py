@@ -776,7 +776,7 @@ def _run_locked(
                     _compute_serial(todo, progress=progress, dtype=dtype, **common)
                 else:
                     _compute_dask(
-                        _longest_first(todo, cfg.attribution.map_years),
+                        _longest_first(todo, _map_years_of(ctx, cfg)),
                         workers=workers,
                         scheduler=scheduler,
                         progress=progress,
@@ -910,6 +910,14 @@ def _longest_first(years: Sequence[int], heavy: Sequence[int]) -> list[int]:
     late map year."""
     first = set(heavy)
     return sorted(years, key=lambda y: y not in first)
+
+
+def _map_years_of(ctx: Any, cfg: RunConfig) -> Sequence[int]:
+    """The map years the pipeline computes: its context's ``map_years`` (the run's context
+    applies the default rule, every fifth year and the last, when ``[attribution] map_years``
+    is empty), else the configuration's."""
+    years = getattr(ctx, "map_years", None)
+    return sorted(years) if years is not None else cfg.attribution.map_years
 
 
 def _write_shared_part(year: int, *, shared: SharedContext, **kwargs: Any) -> str:
