@@ -22,6 +22,11 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
+# Every ``history`` line carries the UTC second of its call (trajectoire.cf.utc_stamp): two
+# calls that straddle a second made ``assert_identical`` fail at random in CI. Fix the stamp
+# for the whole run (and the CLI subprocesses, which inherit it); test_cf checks both ways.
+os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")  # 2026-01-01T00:00:00Z
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("TRAJECTOIRE_SHARED_DATA", REPO.parent / "shared" / "data"))
 

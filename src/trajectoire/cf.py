@@ -7,6 +7,7 @@ The registry ``data/variables.toml`` holds, for each output variable id, its can
 from __future__ import annotations
 
 import datetime as _dt
+import os
 import tomllib
 from functools import cache
 from importlib import resources
@@ -16,7 +17,7 @@ import xarray as xr
 
 from trajectoire._version import __version__
 
-__all__ = ["CF_VERSION", "add_history", "set_cf_attrs", "variable_metadata"]
+__all__ = ["CF_VERSION", "add_history", "set_cf_attrs", "utc_stamp", "variable_metadata"]
 
 CF_VERSION = "CF-1.8"
 
@@ -53,9 +54,43 @@ def set_cf_attrs(da: xr.DataArray, name: str, **overrides: Any) -> xr.DataArray:
     return out
 
 
+def utc_stamp() -> str:
+    """The UTC time written in ``history`` lines, ``YYYY-MM-DDThh:mm:ssZ``.
+
+    Now, or the time the ``SOURCE_DATE_EPOCH`` environment variable gives (integer seconds
+    since 1970-01-01 UTC, the convention of reproducible builds:
+    https://reproducible-builds.org/specs/source-date-epoch/): with it set, two runs of the
+    same configuration write the same attributes, so their files can be compared whole.
+
+    Raises
+    ------
+    ValueError
+        If ``SOURCE_DATE_EPOCH`` is set but is not a non-negative integer.
+    """
+    fixed = os.environ.get("SOURCE_DATE_EPOCH")
+    if fixed is None or not fixed.strip():
+        when = _dt.datetime.now(_dt.UTC)
+    else:
+        try:
+            seconds = int(fixed.strip())
+            if seconds < 0:
+                raise ValueError
+            when = _dt.datetime.fromtimestamp(seconds, _dt.UTC)
+        except (ValueError, OverflowError, OSError):
+            raise ValueError(
+                f"environment variable SOURCE_DATE_EPOCH={fixed!r}: expected whole seconds "
+                "since 1970-01-01 UTC (for example 1735689600); unset it to stamp outputs "
+                "with the current time."
+            ) from None
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def add_history(obj: T, call: str) -> T:
-    """Prepend a ``history`` line (UTC time, library version, call) to `obj`'s attributes."""
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Prepend a ``history`` line (UTC time, library version, call) to `obj`'s attributes.
+
+    The time is :func:`utc_stamp`'s (``SOURCE_DATE_EPOCH`` fixes it).
+    """
+    stamp = utc_stamp()
     line = f"{stamp}: trajectoire {__version__}: {call}"
     old = obj.attrs.get("history")
     obj.attrs["history"] = line if not old else f"{line}\n{old}"

@@ -20,7 +20,6 @@ while the context is prepared.
 
 from __future__ import annotations
 
-import datetime as _dt
 import gc
 import importlib
 import json
@@ -52,7 +51,7 @@ from trajectoire.batch.shared import (
     remove_stale,
     share_context,
 )
-from trajectoire.cf import set_cf_attrs
+from trajectoire.cf import set_cf_attrs, utc_stamp
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import check_writable, write_netcdf
@@ -572,7 +571,7 @@ def _select_years(config: RunConfig, years: Iterable[int] | None) -> list[int]:
 
 
 def _run_attributes(config: RunConfig, out: Path, years: list[int]) -> dict[str, Any]:
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = utc_stamp()
     src = config.source_path
     call = f"trajectoire run {src if src else '<config object>'} --out {out}"
     if years != config.years:

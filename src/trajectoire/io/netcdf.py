@@ -18,7 +18,6 @@ Eaton, B. et al. (2020). NetCDF Climate and Forecast (CF) Metadata Conventions, 
 from __future__ import annotations
 
 import contextlib
-import datetime as _dt
 import json
 import os
 import tempfile
@@ -31,7 +30,7 @@ import pyproj
 import xarray as xr
 
 from trajectoire._version import __version__
-from trajectoire.cf import CF_VERSION, variable_metadata
+from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid, crs_of
 from trajectoire.tables import keyword_options, with_options
@@ -326,7 +325,7 @@ def _prepare(ds: xr.Dataset) -> xr.Dataset:
         if has_crs and _is_gridded(da):
             da.attrs["grid_mapping"] = GRID_MAPPING
         da.attrs = {k: _attr_value(v) for k, v in da.attrs.items()}
-    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stamp = utc_stamp()
     attrs = {**_GLOBAL_DEFAULTS, **out.attrs}
     attrs["Conventions"] = CF_VERSION
     attrs.setdefault("trajectoire_version", __version__)
