@@ -339,6 +339,47 @@ def test_zone_partly_outside_keeps_inside_share():
     np.testing.assert_allclose(float(em.sum()), 2.0, rtol=1e-12)
 
 
+def test_allocation_makes_each_named_proxy_once_and_lets_it_go_after_its_last_sector(
+    inputs, monkeypatch
+):
+    """Sectors sharing a named proxy share one grid; each proxy grid is let go once the
+    last sector using it is spread (prepare's peak at 100 m), and the result is that of
+    the proxies made afresh for every sector."""
+    import weakref
+
+    from trajectoire.inventory import proxies as mod
+
+    zones = read_zones(inputs["zones"])
+    rows = [
+        (z, s, "NOx", 1.0 + i + 0.5 * j)
+        for i, s in enumerate(["A", "B", "C", "E", "M"])
+        for j, z in enumerate(["Z1"])
+    ]
+    tab = read_area_totals(
+        pd.DataFrame(rows, columns=["zone_id", "sector", "pollutant", "emission"])
+    )
+    spec = {"A": "population", "B": "population", "C": "area", "E": "area", "M": "Area "}
+    # sectors in order A, B, C, E, M: "population" is last used by B, "area" by M
+    real = mod.proxy_grid
+    made: dict[str, list] = {}
+
+    def tracking(proxy, *args, **kwargs):
+        key = proxy.strip().lower()
+        if key == "area":  # population's grid is gone once B, its last sector, is spread
+            assert made["population"] and all(ref() is None for ref in made["population"])
+        out = real(proxy, *args, **kwargs)
+        made.setdefault(key, []).append(weakref.ref(out))
+        return out
+
+    monkeypatch.setattr(mod, "proxy_grid", tracking)
+    got = allocate(tab, zones, GRID, proxies=spec, population_column="pop_2019")
+    assert {k: len(v) for k, v in made.items()} == {"area": 1, "population": 1}
+    monkeypatch.setattr(mod, "_proxy_key", lambda spec: None)  # no sharing
+    fresh = allocate(tab, zones, GRID, proxies=spec, population_column="pop_2019")
+    xr.testing.assert_identical(got, fresh)
+    assert {k: len(v) for k, v in made.items()} == {"area": 4, "population": 3}
+
+
 @st.composite
 def zones_and_proxy(draw):
     n = draw(st.integers(1, 4))

@@ -9,24 +9,35 @@
 * ``fft_threads``: the environment variable is read and checked, results do not depend on it;
 * ``split_number_species(..., in_place=True)``: the gridded arrays reordered in their own
   memory give the same dataset (variables, order, values, attributes) as the copying path,
-  as views of those arrays; the in-place permutation against ``numpy.take``.
+  as views of those arrays; the in-place permutation against ``numpy.take``;
+* prepare's float32 basis made pair by pair while the reference's fields are given back
+  (``basis_array(..., done=)``, ``_linear_form``): the same basis, bit for bit.
 """
 
 from __future__ import annotations
 
+import sys
+
+import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
+from shapely.geometry import box
 
 from trajectoire import Grid, InputError
+from trajectoire.batch.pipeline import _linear_form
 from trajectoire.concentration import DispersionSettings, YearDispersion
 from trajectoire.dispersion.chemistry import sector_no2_ratio
 from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.local import Stacks, sector_concentrations
 from trajectoire.io.outputs import YearMaps, _permute_in_place, split_number_species
+from trajectoire.sample.synthetic import synthetic_inventory
+from trajectoire.trajectory import census_proxy, rebuild
+from trajectoire.trajectory.basis import basis_array
 
 X0, Y0 = 650_000.0, 6_900_000.0
 SETTINGS = DispersionSettings(
@@ -217,8 +228,6 @@ def test_split_in_place_is_the_copying_split(numbers):
 
 
 def test_basis_array_skips_empty_fields_bit_for_bit():
-    from trajectoire.trajectory.basis import basis_array
-
     rng = np.random.default_rng(7)
     values = rng.random((2, 3, 4, 5, 6))  # (basis, pollutant, sector, y, x) float64
     values[0, 1, 2] = 0.0  # a field nothing emits: not written
@@ -230,3 +239,74 @@ def test_basis_array_skips_empty_fields_bit_for_bit():
     expected = values.astype(np.float32)
     assert got.dtype == np.float32
     assert got.tobytes() == expected.tobytes()
+
+
+def _proxy_trajectory():
+    """A trajectory with several basis fields per (sector, pollutant): the reference and the
+    knots of a census proxy of one sector, all read from the reference's fields."""
+    grid = Grid.from_bounds(700_000, 7_050_000, 700_600, 7_050_400, 100)
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["a", "b"], "pop_1990": [100.0, 50.0], "pop_2010": [120.0, 80.0]},
+        geometry=[
+            box(700_000, 7_050_000, 700_300, 7_050_400),
+            box(700_300, 7_050_000, 700_600, 7_050_400),
+        ],
+        crs="EPSG:2154",
+    )
+    sectors, pols = ["A_PublicPower", "F_RoadTransport"], ["NOx", "PM10"]
+    ref = synthetic_inventory(
+        grid, sectors=sectors, pollutants=pols, reference_year=2010, n_sources=0, seed=5
+    )
+    rows = [
+        (s, p, y, 1.0 + 0.01 * (y - 1990)) for s in sectors for p in pols for y in range(1985, 2026)
+    ]
+    idx = pd.DataFrame(rows, columns=["sector", "pollutant", "year", "value"])
+    proxy = census_proxy(zones, grid)
+    return ref, lambda r: rebuild(r, idx, range(1990, 2011), proxies={"F": proxy})
+
+
+def test_basis_array_calls_done_once_per_pair_after_its_fields():
+    """``done(pollutant, sector)`` comes once per pair, once all its basis fields are made:
+    zeroing the pair's reference field then changes nothing (the run gives its pages back)."""
+    ref, make = _proxy_trajectory()
+    expected = basis_array(make(ref.copy(deep=True))["basis_emission"])
+    assert expected.shape[0] > 1  # the proxy's knots read the same reference fields
+    em = ref["emission"]
+    calls: list[tuple[str, str]] = []
+
+    def done(pollutant, sector):
+        calls.append((pollutant, sector))
+        em.loc[{"sector": sector, "pollutant": pollutant}] = 0.0  # never read again
+
+    got = basis_array(make(ref)["basis_emission"], done=done)
+    assert got.tobytes() == expected.tobytes()
+    pairs = [(str(p), str(s)) for p in em["pollutant"].values for s in em["sector"].values]
+    assert calls == pairs
+    assert not em.values.any()
+
+
+def test_linear_form_gives_the_reference_pages_back_bit_for_bit():
+    """prepare's ``_linear_form`` with the run's reference: the same basis, weights, small
+    variables and stacks' series as without it, and the reference's fields released."""
+    grid = Grid.from_bounds(650_000, 6_900_000, 714_000, 6_932_000, 100, crs="EPSG:2154")
+    ref = synthetic_inventory(
+        grid, sectors=["A_PublicPower"], pollutants=["NOx", "PM10"], reference_year=2010, seed=2
+    )
+    ref["emission"] = ref["emission"] + 1.0  # every cell written: every page mapped
+    idx = pd.DataFrame(
+        [
+            ("A_PublicPower", p, y, 1.0 + 0.02 * (y - 1990))
+            for p in ("NOx", "PM10")
+            for y in range(1985, 2026)
+        ],
+        columns=["sector", "pollutant", "year", "value"],
+    )
+    plain = _linear_form(rebuild(ref.copy(deep=True), idx, range(2005, 2011)))
+    got = _linear_form(rebuild(ref, idx, range(2005, 2011)), ref)
+    assert got[0].tobytes() == plain[0].tobytes()
+    for a, b in zip(got[1:], plain[1:], strict=True):
+        xr.testing.assert_identical(a, b)
+    if sys.platform.startswith("linux"):  # MADV_DONTNEED: the whole pages read 0 afterwards
+        values = ref["emission"].values
+        kept = np.count_nonzero(values, axis=(-2, -1))  # the partial pages at a field's ends
+        assert (kept <= 2 * 4096 // 8).all() and kept.sum() < values.size // 100

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire._memory import release_pages
 from trajectoire._validate import require_columns
 from trajectoire.assess.exposure import (
     ExposureStatistics,
@@ -300,7 +301,7 @@ def prepare(config: RunConfig) -> RunContext:
         met, hourly = _meteorology(config, run_years)  # first: the years are checked cheaply
         extra = _seasons(config, hourly, reference, run_years)  # seasonal species
         basis, basis_weight, small, point_series = _linear_form(
-            _trajectory(config, reference, run_years)
+            _trajectory(config, reference, run_years), reference
         )
         reference = reference.drop_vars("emission")  # the float64 grids go; stacks are kept
         background, regional = _background(config, output_pollutants, run_years, grid)
@@ -542,15 +543,32 @@ def _map_years(config: RunConfig, run_years: list[int]) -> set[int]:
 
 
 def _linear_form(
-    trajectory: xr.Dataset,
+    trajectory: xr.Dataset, reference: xr.Dataset | None = None
 ) -> tuple[np.ndarray, xr.DataArray, xr.Dataset, xr.DataArray]:
     """What the run keeps of the trajectory: the float32 basis (:func:`basis_array`), the
     weights ``(year, basis, sector, pollutant)``, the small variables and the stacks' yearly
     emission. Made as soon as the trajectory is, so that its float64 grids (the reference
-    inventory's fields, ~1.2 GB at 100 m) are let go before the places are made."""
-    basis = basis_array(trajectory["basis_emission"])
+    inventory's fields, ~1.2 GB at 100 m) are let go before the places are made.
+
+    With `reference` (the run's own reference inventory, which the trajectory reads and
+    nothing reads after this), each of its float64 ``emission`` fields gives its pages back
+    (:func:`trajectoire._memory.release_pages`) as soon as the basis fields of its pair are
+    made: the basis grows while the reference shrinks (prepare's peak at 100 m was here,
+    the whole reference beside the whole basis). The small variables and the stacks'
+    series are loaded first, before any field is let go; the fields then read as 0."""
+    small = _small_variables(trajectory)
+    points = trajectory["point_emission"].load()
     weight = trajectory["basis_weight"].transpose("year", "basis", "sector", "pollutant").load()
-    return basis, weight, _small_variables(trajectory), trajectory["point_emission"]
+    done = None
+    if reference is not None and "emission" in reference:
+        fields = reference["emission"]
+
+        def done(pollutant: str, sector: str) -> None:
+            # a view of the reference's memory (a copy, released in vain, if it were lazy)
+            release_pages(fields.sel(pollutant=pollutant, sector=sector).values)
+
+    basis = basis_array(trajectory["basis_emission"], done=done)
+    return basis, weight, small, points
 
 
 def _small_variables(trajectory: xr.Dataset) -> xr.Dataset:

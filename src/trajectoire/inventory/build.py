@@ -136,8 +136,6 @@ def build_inventory(
     roads_gdf = None
     if roads is not None:
         roads_gdf = read_roads(roads, emission_factors=road_emission_factors)
-        parts.append(grid_roads(roads_gdf, grid).expand_dims(sector=["F_RoadTransport"]))
-        owned.append(True)
     lu = read_landuse(landuse) if landuse is not None else None
     lu_areas = landuse_areas(lu, grid) if lu is not None else None
     if area_totals is not None:
@@ -160,6 +158,12 @@ def build_inventory(
             )
         )
         owned.append(True)
+    del lu, lu_areas  # only the allocation reads them
+    if roads_gdf is not None:
+        # the roads part comes first in the sum, but is made once the area part is: the
+        # two are not held beside the allocation's own temporaries (prepare's peak at 100 m)
+        parts.insert(0, grid_roads(roads_gdf, grid).expand_dims(sector=["F_RoadTransport"]))
+        owned.insert(0, True)
     if gridded is not None:
         items = gridded if isinstance(gridded, list | tuple) else [gridded]
         for item in items:

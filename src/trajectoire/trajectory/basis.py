@@ -10,7 +10,7 @@ grids.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import xarray as xr
@@ -24,13 +24,22 @@ __all__ = [
 ]
 
 
-def basis_array(basis_emission: xr.DataArray) -> np.ndarray:
+def basis_array(
+    basis_emission: xr.DataArray, done: Callable[[str, str], object] | None = None
+) -> np.ndarray:
     """The trajectory's basis fields as one float32 array ``(basis, pollutant, sector, y, x)``.
 
     Parameters
     ----------
     basis_emission : xarray.DataArray
         The trajectory's ``basis_emission`` (lazy or not) [t yr-1].
+    done : callable, optional
+        Called as ``done(pollutant, sector)`` (the labels) once every basis field of that
+        pair is made, pair by pair: the fields are made pair by pair, each pair's basis
+        fields together, so that what they are read from (the reference inventory's
+        float64 field of the pair, for a run) can be let go before the next pair is made
+        (:func:`trajectoire.batch.pipeline.prepare` gives its pages back: prepare's peak at
+        100 m). The values do not depend on the order.
 
     Returns
     -------
@@ -45,10 +54,15 @@ def basis_array(basis_emission: xr.DataArray) -> np.ndarray:
     """
     be = basis_emission.transpose("basis", "pollutant", "sector", "y", "x")
     basis = np.zeros(be.shape, dtype=np.float32)
-    for b, p, s in np.ndindex(be.shape[:3]):
-        field = be[b, p, s].values
-        if _written(field):
-            basis[b, p, s] = field
+    pollutants = [str(v) for v in be["pollutant"].values]
+    sectors = [str(v) for v in be["sector"].values]
+    for p, s in np.ndindex(be.shape[1:3]):
+        for b in range(be.shape[0]):
+            field = be[b, p, s].values
+            if _written(field):
+                basis[b, p, s] = field
+        if done is not None:
+            done(pollutants[p], sectors[s])
     return basis
 
 
