@@ -261,3 +261,22 @@ def test_significant_digits_quantises_within_precision(tmp_path: Path) -> None:
         rel = np.abs(b["concentration"].values - values) / values
         assert 0 < rel.max() < 5e-3  # half a unit of the 3rd significant digit
     assert lossy.stat().st_size < exact.stat().st_size
+
+
+@pytest.mark.parametrize(
+    ("value", "years"),
+    [
+        (None, []),
+        ("", []),
+        (np.int32(2020), [2020]),
+        (np.array([2023, 1990, 2000], dtype="int32"), [1990, 2000, 2023]),
+        ("1990 1995 2023", [1990, 1995, 2023]),  # written as text by earlier versions
+        ("2000, 1990", [1990, 2000]),
+    ],
+)
+def test_years_attribute_reads_integers_and_text(value, years):
+    from trajectoire.io.netcdf import years_attribute
+
+    assert years_attribute(value) == years
+    ds = xr.Dataset(attrs={} if value is None else {"map_years": value})
+    assert ds.trajectoire.map_years == years

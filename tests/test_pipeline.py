@@ -355,3 +355,23 @@ def test_accessor_answers_from_a_year(run, tmp_path):
         np.testing.assert_array_equal(
             src.read(1), ds["concentration"].sel(year=2018, pollutant="NO2").values
         )
+
+
+def test_map_years_attribute_is_integers(run):
+    ctx, _ = run
+    maps = P.global_attributes(ctx)["map_years"]
+    assert maps.dtype == np.int32 and maps.tolist() == [2018]
+
+
+def test_default_map_years_are_every_fifth_year_and_the_last(tmp_path):
+    """An empty ``[attribution] map_years``: maps every fifth year of the run and its last."""
+    cfg = load_config(
+        small_config(
+            tmp_path,
+            **{
+                r"^map_years = \[.*\]": "map_years = []",
+                r"^first_year = \d+": "first_year = 1993",
+            },
+        )
+    )
+    assert P._map_years(cfg, list(range(1993, 2019))) == {1995, 2000, 2005, 2010, 2015, 2018}

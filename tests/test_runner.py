@@ -120,6 +120,36 @@ def test_all_parts_present_skips_prepare(config: RunConfig, tmp_path: Path) -> N
         assert list(ds.attrs["map_years"].ravel()) == [1990]
 
 
+class DefaultMaps(Recording):
+    """The fake pipeline with map years of its own rule, not listed in the configuration
+    (as the run's pipeline does when ``[attribution] map_years`` is empty)."""
+
+    def prepare(self, config: RunConfig) -> Any:
+        ctx = super().prepare(config)
+        ctx.map_years = [1991, 1995]
+        return ctx
+
+
+def test_map_years_attribute_is_the_years_with_maps(tmp_path: Path) -> None:
+    """``map_years`` names the years of the file whose contribution maps the pipeline made,
+    as integers, also when the configuration lists none; the accessor reads them back."""
+    import trajectoire  # noqa: F401  (the accessor)
+
+    config = load_config(write_config(tmp_path / "in", map_years=()))
+    out = run(
+        config, tmp_path / "a.nc", pipeline=DefaultMaps(), years=range(1990, 1995), progress=False
+    )
+    with xr.open_dataset(out) as ds:
+        assert ds.attrs["map_years"].dtype.kind == "i"
+        assert list(ds.attrs["map_years"].ravel()) == [1991]
+        assert ds.trajectoire.map_years == [1991]
+        maps = ds["contribution"].notnull().any(("sector", "pollutant", "y", "x"))
+        assert [int(y) for y in ds["year"][maps.values].values] == [1991]
+    out = run(config, tmp_path / "b.nc", pipeline=DefaultMaps(), progress=False)
+    with xr.open_dataset(out) as ds:
+        assert ds.trajectoire.map_years == [1991, 1995]
+
+
 def test_parts_of_another_configuration(config: RunConfig, tmp_path: Path) -> None:
     out = tmp_path / "out.nc"
     with pytest.raises(RuntimeError):

@@ -58,10 +58,9 @@ class TrajectoireAccessor:
     @property
     def map_years(self) -> list[int]:
         """Years with full contribution maps (global attribute ``map_years``)."""
-        import numpy as np
+        from trajectoire.io.netcdf import years_attribute
 
-        maps = self._ds.attrs.get("map_years")
-        return [] if maps is None else [int(v) for v in np.atleast_1d(maps)]
+        return years_attribute(self._ds.attrs.get("map_years"))
 
     @property
     def plot(self) -> PlotAccessor:

@@ -39,7 +39,7 @@ from trajectoire.dispersion.chemistry import no2_with_primary
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.geo.territories import TERRITORIES
 from trajectoire.io.config import RunConfig, load_config
-from trajectoire.io.netcdf import open_output, write_netcdf
+from trajectoire.io.netcdf import open_output, write_netcdf, years_attribute
 from trajectoire.sectors import GNFR
 
 __all__ = [
@@ -399,9 +399,7 @@ def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
 
 
 def _map_years(base: xr.Dataset) -> set[int]:
-    raw = base.attrs.get("map_years", "")
-    text = " ".join(str(v) for v in np.atleast_1d(raw))
-    return {int(v) for v in text.replace(",", " ").split()} & {int(y) for y in base["year"].values}
+    return set(years_attribute(base.attrs.get("map_years"))) & {int(y) for y in base["year"].values}
 
 
 # --------------------------------------------------------------------------- the exact path

@@ -1351,7 +1351,7 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
     cfg = ctx.config
     methods = {s: cfg.trajectory.method_of(s) for s in ctx.sectors}
     s = ctx.settings
-    return {
+    attrs: dict[str, Any] = {
         "reference_year": cfg.run.reference_year,
         "trajectory_methods": "; ".join(f"{k}: {m}" for k, m in methods.items()),
         "dispersion": f"climatological Gaussian plume kernel, radius {s.radius:g} m, sigma {s.sigma}, receptor height {s.receptor_height:g} m",
@@ -1362,8 +1362,10 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
         # machine-readable, for what reads the output back (trajectoire scenario)
         "no2_method": cfg.no2.method,
         "no2_curve": cfg.no2.curve if isinstance(cfg.no2.curve, str) else str(cfg.no2.curve),
-        "map_years": " ".join(str(y) for y in sorted(ctx.map_years)),
     }
+    if ctx.map_years:  # integers, as the runner writes them (read back by the accessor)
+        attrs["map_years"] = np.asarray(sorted(ctx.map_years), dtype="int32")
+    return attrs
 
 
 def _initial_sigma_z_attribute(ctx: RunContext) -> dict[str, str]:

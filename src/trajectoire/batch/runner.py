@@ -570,7 +570,13 @@ def _select_years(config: RunConfig, years: Iterable[int] | None) -> list[int]:
     return chosen
 
 
-def _run_attributes(config: RunConfig, out: Path, years: list[int]) -> dict[str, Any]:
+def _run_attributes(
+    config: RunConfig, out: Path, years: list[int], map_years: Sequence[int] | None = None
+) -> dict[str, Any]:
+    """The runner's global attributes of the output (they take precedence over the
+    pipeline's). `map_years`: the years the pipeline gave full contribution maps (its
+    context's, which apply the default rule when ``[attribution] map_years`` is empty);
+    the configured ones when unknown (a resumed run with every part already written)."""
     stamp = utc_stamp()
     src = config.source_path
     call = f"trajectoire run {src if src else '<config object>'} --out {out}"
@@ -594,7 +600,8 @@ def _run_attributes(config: RunConfig, out: Path, years: list[int]) -> dict[str,
     }
     if src:
         attrs["trajectoire_config_file"] = str(src)
-    maps = [y for y in config.attribution.map_years if y in years]
+    chosen = config.attribution.map_years if map_years is None else map_years
+    maps = sorted(int(y) for y in chosen if y in years)
     if maps:
         attrs["map_years"] = np.asarray(maps, dtype="int32")
     return attrs
@@ -739,6 +746,7 @@ def _run_locked(
 
     created_parts = not parts.exists()
     early: _EarlyCluster | None = None
+    map_years: Sequence[int] | None = None  # the pipeline's, once it has prepared
     try:
         if todo or need_static:
             pipe = pipeline if pipeline is not None else _default_pipeline()
@@ -783,6 +791,7 @@ def _run_locked(
                         early=early,
                         **common,
                     )
+            map_years = _map_years_of(ctx, cfg)
         # the pipeline's context (grids, basis fields...) is not needed to assemble
         ctx = common = None  # type: ignore[assignment]
         gc.collect()
@@ -791,7 +800,7 @@ def _run_locked(
             parts,
             target,
             out_path,
-            attrs=_run_attributes(cfg, out_path, target),
+            attrs=_run_attributes(cfg, out_path, target, map_years),
             default_attrs=_default_attributes(cfg),
             dtype=dtype,
             significant_digits=cfg.output.significant_digits,

@@ -51,6 +51,7 @@ __all__ = [
     "select_map",
     "summary",
     "write_netcdf",
+    "years_attribute",
 ]
 
 #: Name of the grid-mapping variable of every output.
@@ -532,6 +533,16 @@ def _define_variables(
 
 
 # ---------------------------------------------------------------------- reading
+def years_attribute(value: Any) -> list[int]:
+    """The years of a global attribute such as ``map_years``, sorted: integers (what the
+    run writes) or text of years separated by spaces or commas (files of earlier
+    versions, ``"1990 1995 2023"``); ``[]`` for None or an empty value."""
+    if value is None:
+        return []
+    text = " ".join(str(v) for v in np.atleast_1d(value))
+    return sorted({int(v) for v in text.replace(",", " ").split()})
+
+
 def open_output(path: str | Path, **kwargs: Any) -> xr.Dataset:
     """Open a trajectoire output NetCDF lazily (dask chunks: one year, one whole map).
 
@@ -642,7 +653,7 @@ def summary(path: str | Path) -> str:
             if "contribution" in ds:
                 maps = a.get("map_years")
                 if maps is not None:
-                    lines.append(f"  map years:   {[int(v) for v in np.atleast_1d(maps)]}")
+                    lines.append(f"  map years:   {years_attribute(maps)}")
         for dim, label in (
             ("pollutant", "pollutants:"),
             ("pollutant_number", "particle no.:"),  # number species: own *_number variables
