@@ -507,3 +507,45 @@ def test_real_eurostat_series_relative_trend_reproduced(shared_data):
             series = index_of(idx, s, p).loc[1990:2013].to_numpy()
             tot = totals.sel(sector=s, pollutant=p).values
             np.testing.assert_allclose(tot / tot[-1], series / series[-1], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("sector", "pollutant", "method"),
+    [
+        ("A_PublicPower", "NOx", Method("index", series="new")),
+        ("A_PublicPower", "NOx", Method("overlap", series="new", old_series="old")),
+        ("A_PublicPower", "NOx", Method("index")),  # two series, none chosen: an error
+        ("F_RoadTransport", "PM10", Method("extrapolation")),
+        ("F_RoadTransport", "SO2", Method("index")),  # a pair the table lacks: an error
+    ],
+)
+def test_series_from_a_pairs_rows_are_those_of_the_whole_table(sector, pollutant, method):
+    """rebuild reads each pair's series from its own rows (``_rows_by_pair``): the same
+    ratios and labels, and the same errors, as from the whole table."""
+    from trajectoire.trajectory.backcast import _no_rows, _rows_by_pair
+    from trajectoire.trends import ratio_series, validate_trends
+
+    rng = np.random.default_rng(4)
+    rows = [
+        (s, p, y, rng.uniform(0.5, 2.0), series)
+        for s, p, years, series in [
+            ("A_PublicPower", "NOx", range(1985, 2011), "old"),
+            ("A_PublicPower", "NOx", range(2000, 2024), "new"),
+            ("F_RoadTransport", "PM10", range(2000, 2020), "new"),
+            ("F_RoadTransport", "NOx", range(1985, 2024), "new"),
+        ]
+        for y in years
+    ]
+    table = pd.DataFrame(rows, columns=["sector", "pollutant", "year", "value", "series"])
+    table = validate_trends(table.sample(frac=1.0, random_state=1))  # rows in any order
+    pair_rows = _rows_by_pair(table).get((sector, pollutant), _no_rows(table))
+    years = [2005, 2008, 2012, 2021, 2023]
+
+    def outcome(t):
+        try:
+            r, lab = ratio_series(t, sector, pollutant, years, 2015, method)
+        except Exception as exc:  # the same class and message
+            return type(exc), str(exc)
+        return r.to_numpy().tobytes(), r.index.tolist(), lab.tolist()
+
+    assert outcome(pair_rows) == outcome(table)

@@ -256,7 +256,7 @@ def test_writer_reads_each_plane_from_the_graph_bit_for_bit():
     """The writer computes a one-plane slab from the array's graph (culled, run by
     ``get_sync``), other keys by slicing: both give the bits ``compute`` gives, for the
     planes as held and reordered lazily by the number split."""
-    from trajectoire.io.netcdf import _Planes
+    from trajectoire._planes import Planes as _Planes
 
     lazy = _written_maps().written_emission()
     reordered = split_number_species(_maps_dataset(lazy), ["UFP"], in_place=True)["emission"]

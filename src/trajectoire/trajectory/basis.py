@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterator
 import numpy as np
 import xarray as xr
 
+from trajectoire._planes import Planes
+
 __all__ = [
     "basis_array",
     "basis_weights",
@@ -52,13 +54,16 @@ def basis_array(
         cell is not written: a sector that does not emit a pollutant (most of the emerging
         species' planes) takes no memory, which reading it does not change.
     """
-    be = basis_emission.transpose("basis", "pollutant", "sector", "y", "x")
-    basis = np.zeros(be.shape, dtype=np.float32)
+    be = basis_emission.transpose("basis", "sector", "pollutant", "y", "x")
+    n_b, n_s, n_p = be.shape[:3]
+    basis = np.zeros((n_b, n_p, n_s, *be.shape[3:]), dtype=np.float32)
     pollutants = [str(v) for v in be["pollutant"].values]
     sectors = [str(v) for v in be["sector"].values]
-    for p, s in np.ndindex(be.shape[1:3]):
-        for b in range(be.shape[0]):
-            field = be[b, p, s].values
+    # a lazy basis is one chunk per field: each is computed from its own tasks (Planes)
+    planes = Planes(be.data)
+    for p, s in np.ndindex(n_p, n_s):
+        for b in range(n_b):
+            field = planes[b : b + 1, s : s + 1, p : p + 1][0, 0, 0]
             if _written(field):
                 basis[b, p, s] = field
         if done is not None:
