@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import sys
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -26,7 +25,6 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
-from shapely.geometry import box
 
 from trajectoire import Grid, InputError
 from trajectoire.batch.pipeline import _linear_form
@@ -36,7 +34,7 @@ from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.local import Stacks, sector_concentrations
 from trajectoire.io.outputs import YearMaps, _permute_in_place, split_number_species
 from trajectoire.sample.synthetic import synthetic_inventory
-from trajectoire.trajectory import census_proxy, rebuild
+from trajectoire.trajectory import rebuild
 from trajectoire.trajectory.basis import basis_array
 
 X0, Y0 = 650_000.0, 6_900_000.0
@@ -243,16 +241,9 @@ def test_basis_array_skips_empty_fields_bit_for_bit():
 
 def _proxy_trajectory():
     """A trajectory with several basis fields per (sector, pollutant): the reference and the
-    knots of a census proxy of one sector, all read from the reference's fields."""
+    knots of a spatial proxy of one sector (1990, 2000, 2010), all read from the reference's
+    fields."""
     grid = Grid.from_bounds(700_000, 7_050_000, 700_600, 7_050_400, 100)
-    zones = gpd.GeoDataFrame(
-        {"zone_id": ["a", "b"], "pop_1990": [100.0, 50.0], "pop_2010": [120.0, 80.0]},
-        geometry=[
-            box(700_000, 7_050_000, 700_300, 7_050_400),
-            box(700_300, 7_050_000, 700_600, 7_050_400),
-        ],
-        crs="EPSG:2154",
-    )
     sectors, pols = ["A_PublicPower", "F_RoadTransport"], ["NOx", "PM10"]
     ref = synthetic_inventory(
         grid, sectors=sectors, pollutants=pols, reference_year=2010, n_sources=0, seed=5
@@ -261,8 +252,11 @@ def _proxy_trajectory():
         (s, p, y, 1.0 + 0.01 * (y - 1990)) for s in sectors for p in pols for y in range(1985, 2026)
     ]
     idx = pd.DataFrame(rows, columns=["sector", "pollutant", "year", "value"])
-    proxy = census_proxy(zones, grid)
-    return ref, lambda r: rebuild(r, idx, range(1990, 2011), proxies={"F": proxy})
+    knots = np.random.default_rng(8).uniform(0.5, 2.0, (3, *grid.shape))
+    proxy = xr.DataArray(
+        knots, dims=("year", "y", "x"), coords={"year": [1990, 2000, 2010], **grid.coords()}
+    )
+    return ref, lambda r: rebuild(r, idx, range(1985, 2011), proxies={"F": proxy})
 
 
 def test_basis_array_calls_done_once_per_pair_after_its_fields():
