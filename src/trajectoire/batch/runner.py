@@ -754,6 +754,7 @@ def _run_locked(
                 early = _EarlyCluster(workers, pipe)  # starts while we prepare
             log.info("preparing the run (year-independent work)")
             ctx = pipe.prepare(cfg)
+            map_years = _map_years_of(ctx, cfg)  # the tasks' order and the attribute
             available = {int(y) for y in pipe.years(ctx)}
             unknown = [y for y in target if y not in available]
             if unknown:
@@ -783,7 +784,7 @@ def _run_locked(
                     _compute_serial(todo, progress=progress, dtype=dtype, **common)
                 else:
                     _compute_dask(
-                        _longest_first(todo, _map_years_of(ctx, cfg)),
+                        _longest_first(todo, map_years),
                         workers=workers,
                         scheduler=scheduler,
                         progress=progress,
@@ -791,7 +792,6 @@ def _run_locked(
                         early=early,
                         **common,
                     )
-            map_years = _map_years_of(ctx, cfg)
         # the pipeline's context (grids, basis fields...) is not needed to assemble
         ctx = common = None  # type: ignore[assignment]
         gc.collect()
