@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire._memory import heap_kept, trim_heap
 from trajectoire._version import __version__
 from trajectoire.batch.safety import (
     CHECKSUM_SUFFIX,
@@ -833,17 +834,12 @@ OVERLAP_BYTES = 512 * 2**20
 def _trim_heap() -> None:
     """Give the free pages of the C heap back to the system (glibc ``malloc_trim``).
 
-    A year's grids of a few MB to 32 MB are allocated on the heap (glibc raises its mmap
-    threshold after the first large free), and the holes they leave are not returned: over
-    34 years at 100 m the resident memory crept up by ~0.6 GB. A no-op where the C library
-    has no ``malloc_trim`` (macOS, musl, Windows).
+    A year's grids of a few MB to 32 MB are allocated on the heap (:func:`heap_kept
+    <trajectoire._memory.heap_kept>` during the years), and the holes they leave are not
+    returned: over 34 years at 100 m the resident memory crept up by ~0.6 GB. A no-op where
+    the C library has no ``malloc_trim`` (macOS, musl, Windows).
     """
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
-        pass
+    trim_heap()
 
 
 def _compute_serial(
@@ -865,7 +861,7 @@ def _compute_serial(
     """
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    with _progress(len(todo), progress) as bar, ThreadPoolExecutor(1) as writer:
+    with _progress(len(todo), progress) as bar, ThreadPoolExecutor(1) as writer, heap_kept():
         # on an error the executor still finishes the part in flight: a valid year is kept
         pending: Future[str] | None = None
         for y in todo:
@@ -931,10 +927,10 @@ def _map_years_of(ctx: Any, cfg: RunConfig) -> Sequence[int]:
 def _write_shared_part(year: int, *, shared: SharedContext, **kwargs: Any) -> str:
     """A Dask task: one year's part, computed from the shared context (opened once per
     worker, its large arrays memory-mapped read-only)."""
-    try:
+    # the year's arrays come from a heap kept mapped (no page faults of fresh grids); its
+    # free pages are given back when the task ends
+    with heap_kept():
         return _write_part(year, ctx=shared.open(), **kwargs)
-    finally:  # the year's arrays went back to the heap: give its free pages back
-        _trim_heap()
 
 
 def _compute_dask(

@@ -1,0 +1,137 @@
+"""trajectoire._memory.heap_kept: grids freed during the years are reused without page faults
+(glibc), and the batch runner computes its years inside it."""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import fake_pipeline
+from fake_pipeline import write_config
+from trajectoire import _memory
+from trajectoire._memory import HEAP_ARRAY_MAX, heap_kept, trim_heap
+from trajectoire.batch import runner
+from trajectoire.config import load_config
+
+glibc = pytest.mark.skipif(
+    not sys.platform.startswith("linux") or _memory._mallopt is None, reason="glibc mallopt"
+)
+
+
+_CHILD = """
+import sys, numpy as np
+from contextlib import nullcontext
+from trajectoire._memory import heap_kept
+
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * {page}
+
+growth = []
+with (heap_kept() if sys.argv[1] == "1" else nullcontext()):
+    for _ in range(4):  # a "year": 8 grids alive together, then all freed
+        before = rss()
+        grids = [np.empty({size} // 8) for _ in range(8)]
+        for a in grids:
+            a.fill(1.0)  # every page written
+        growth.append(rss() - before)
+        del grids, a
+print(growth)
+"""
+
+
+def _rss_growth(kept: bool, size: int) -> list[int]:
+    """In a fresh interpreter (glibc's default, dynamic thresholds), the resident memory
+    gained by each of 4 rounds that allocate 8 arrays of `size` bytes, write them and free
+    them (as a year of the run does with its grids)."""
+    code = _CHILD.format(page=resource.getpagesize(), size=size)
+    out = subprocess.run(
+        [sys.executable, "-c", code, "1" if kept else "0"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [int(v) for v in out.strip().strip("[]").split(",")]
+
+
+@glibc
+@pytest.mark.parametrize("mib", [12, 24])
+def test_grids_freed_inside_are_reused_not_mapped_again(mib: int) -> None:
+    size = mib * 2**20  # a 100 m grid: ~11 MB in float32, ~22 MB in float64
+    plain = _rss_growth(False, size)
+    kept = _rss_growth(True, size)
+    # glibc's default gives the heap's free top back beyond 2 thresholds: every round maps
+    # its grids afresh; kept, the later rounds reuse the first round's pages
+    assert min(plain) > 0.9 * 8 * size, plain
+    assert kept[0] > 0.9 * 8 * size and max(kept[1:]) < 0.05 * 8 * size, kept
+
+
+@glibc
+def test_thresholds_are_left_fixed_and_the_heap_trimmed_after() -> None:
+    calls: list[tuple[int, int]] = []
+    real = _memory._mallopt
+    assert real is not None
+
+    def recording(param: int, value: int) -> int:
+        calls.append((param, value))
+        return int(real(param, value))
+
+    try:
+        _memory._mallopt = recording
+        with heap_kept():
+            pass
+    finally:
+        _memory._mallopt = real
+    assert calls == [
+        (_memory._M_MMAP_THRESHOLD, HEAP_ARRAY_MAX),
+        (_memory._M_TRIM_THRESHOLD, _memory._KEEP),
+        (_memory._M_TRIM_THRESHOLD, 2 * HEAP_ARRAY_MAX),
+    ]
+    assert trim_heap()
+
+
+def test_without_mallopt_nothing_is_changed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_memory, "_mallopt", None)
+    monkeypatch.setattr(_memory, "_malloc_trim", None)
+    with heap_kept() as done:
+        assert done is False
+    assert trim_heap() is False
+
+
+def test_refused_thresholds_are_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_memory, "_mallopt", lambda param, value: 0)  # glibc refuses
+    with heap_kept() as done:
+        assert done is False
+
+
+def test_serial_runner_computes_its_years_inside(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    depth = {"now": 0, "years_inside": 0, "years_outside": 0}
+
+    @contextmanager
+    def counting() -> Any:
+        depth["now"] += 1
+        try:
+            yield True
+        finally:
+            depth["now"] -= 1
+
+    real_compute = fake_pipeline.compute_year
+
+    def compute_year(ctx: Any, year: int) -> Any:
+        depth["years_inside" if depth["now"] else "years_outside"] += 1
+        return real_compute(ctx, year)
+
+    monkeypatch.setattr(runner, "heap_kept", counting)
+    monkeypatch.setattr(fake_pipeline, "compute_year", compute_year)
+    config = load_config(write_config(tmp_path / "in"))
+    runner.run(config, tmp_path / "out.nc", pipeline=fake_pipeline, progress=False)
+    assert depth["years_inside"] == 6 and depth["years_outside"] == 0
+    assert depth["now"] == 0
