@@ -129,9 +129,25 @@ def test_serial_runner_computes_its_years_inside(
         depth["years_inside" if depth["now"] else "years_outside"] += 1
         return real_compute(ctx, year)
 
-    monkeypatch.setattr(runner, "heap_kept", counting)
+    monkeypatch.setattr(runner, "_years_resources", counting)
     monkeypatch.setattr(fake_pipeline, "compute_year", compute_year)
     config = load_config(write_config(tmp_path / "in"))
     runner.run(config, tmp_path / "out.nc", pipeline=fake_pipeline, progress=False)
     assert depth["years_inside"] == 6 and depth["years_outside"] == 0
     assert depth["now"] == 0
+
+
+def test_years_run_with_blas_on_one_thread() -> None:
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS too)
+
+    blas = [i for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    if not blas:
+        pytest.skip("no BLAS library that threadpoolctl can see")
+    with runner._years_resources():
+        inside = [
+            i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"
+        ]
+    after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
+    assert inside == [1] * len(blas)
+    assert after == [i["num_threads"] for i in blas]

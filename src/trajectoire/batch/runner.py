@@ -27,8 +27,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterable, Sequence
-from contextlib import ExitStack
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -842,6 +842,23 @@ def _trim_heap() -> None:
     trim_heap()
 
 
+@contextmanager
+def _years_resources() -> Iterator[None]:
+    """The process's settings while it computes years: the C heap kept mapped
+    (:func:`heap_kept <trajectoire._memory.heap_kept>`) and the BLAS on one thread.
+
+    A year calls BLAS only for a few matrix-vector products (territory sums of a
+    deposition); with a BLAS pool of one thread per core, its idle threads then spin for a
+    while after each call, beside numba's and the transforms' threads: 3-4 % of a 100 m
+    run's CPU samples in ``blas_thread_server`` (``perf``, 2 cores). Each product's values
+    are the same bits with one thread (each output element is one thread's dot product).
+    """
+    from threadpoolctl import threadpool_limits
+
+    with heap_kept(), threadpool_limits(limits=1, user_api="blas"):
+        yield
+
+
 def _compute_serial(
     todo: list[int],
     *,
@@ -861,7 +878,7 @@ def _compute_serial(
     """
     from concurrent.futures import Future, ThreadPoolExecutor
 
-    with _progress(len(todo), progress) as bar, ThreadPoolExecutor(1) as writer, heap_kept():
+    with _progress(len(todo), progress) as bar, ThreadPoolExecutor(1) as writer, _years_resources():
         # on an error the executor still finishes the part in flight: a valid year is kept
         pending: Future[str] | None = None
         for y in todo:
@@ -929,7 +946,7 @@ def _write_shared_part(year: int, *, shared: SharedContext, **kwargs: Any) -> st
     worker, its large arrays memory-mapped read-only)."""
     # the year's arrays come from a heap kept mapped (no page faults of fresh grids); its
     # free pages are given back when the task ends
-    with heap_kept():
+    with _years_resources():
         return _write_part(year, ctx=shared.open(), **kwargs)
 
 
