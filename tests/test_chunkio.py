@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib as stdlib_zlib
 from pathlib import Path
 
 import h5py
@@ -12,7 +13,9 @@ import xarray as xr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from trajectoire.errors import ConfigError
 from trajectoire.grid import Grid
+from trajectoire.io import chunks as chunkio
 from trajectoire.io import tile_size, write_netcdf
 from trajectoire.io.chunks import copy_chunks, deflate_level, io_pool, write_array
 
@@ -70,6 +73,48 @@ def test_write_array_round_trips(tmp_path_factory, seed, lead, ny, nx, ty, tx, d
     np.testing.assert_array_equal(back, data)
     with h5py.File(path, "r") as f:
         np.testing.assert_array_equal(f["v"][:], data)
+
+
+needs_isal = pytest.mark.skipif(chunkio._isal_zlib is None, reason="python-isal not installed")
+
+
+@pytest.mark.parametrize("encoder", [pytest.param("isal", marks=needs_isal), "zlib"])
+@pytest.mark.parametrize("level", [1, 3, 6])
+def test_each_encoder_reads_back_in_netcdf_and_h5py(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, encoder: str, level: int
+) -> None:
+    """Both encoders give chunks that netCDF-C and h5py (zlib) decode to the same values;
+    ISA-L serves levels 1-3 only (its streams differ from zlib's), zlib the others."""
+    monkeypatch.setenv(chunkio.DEFLATE_ENV, encoder)
+    data = _field(np.random.default_rng(level), (2, 40, 36), "f4")
+    path = tmp_path / "a.nc"
+    _define(path, data.shape, (1, 16, 16), level=level)
+    with h5py.File(path, "r+") as f, io_pool(2) as pool:
+        write_array(f["v"], data, pool)
+    with netCDF4.Dataset(path) as nc:
+        np.testing.assert_array_equal(nc["v"][:].filled(np.nan), data)
+    with h5py.File(path, "r") as f:
+        np.testing.assert_array_equal(f["v"][:], data)
+        stored = f["v"].id.read_direct_chunk((1, 16, 0))[1]
+    raw = chunkio._shuffle(np.ascontiguousarray(data[1:2, 16:32, 0:16]))
+    assert stdlib_zlib.decompress(stored) == raw
+    assert (stored == stdlib_zlib.compress(raw, level)) == (encoder == "zlib" or level > 3)
+
+
+def test_deflate_encoder_default_and_bad_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(chunkio.DEFLATE_ENV, raising=False)
+    assert chunkio.deflate_encoder() == ("isal" if chunkio._isal_zlib is not None else "zlib")
+    monkeypatch.setenv(chunkio.DEFLATE_ENV, " ZLIB ")
+    assert chunkio.deflate_encoder() == "zlib"
+    monkeypatch.setenv(chunkio.DEFLATE_ENV, "gzip")
+    with pytest.raises(ConfigError, match=r"TRAJECTOIRE_DEFLATE='gzip'.*\['isal', 'zlib'\]"):
+        chunkio.deflate_encoder()
+    monkeypatch.setattr(chunkio, "_isal_zlib", None)
+    monkeypatch.delenv(chunkio.DEFLATE_ENV)
+    assert chunkio.deflate_encoder() == "zlib"
+    monkeypatch.setenv(chunkio.DEFLATE_ENV, "isal")
+    with pytest.raises(ConfigError, match="python-isal is not installed"):
+        chunkio.deflate_encoder()
 
 
 def test_nan_chunks_are_not_stored(tmp_path: Path) -> None:

@@ -432,3 +432,27 @@ def test_sigterm_then_resume_gives_identical_content(
         assert sorted(p.name for p in out.parent.iterdir()) == []
     run(config, out, pipeline=Recording(), resume=True, progress=False)
     assert_same_content(out, reference)
+
+
+def test_bad_deflate_encoder_stops_before_prepare(
+    config: RunConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TRAJECTOIRE_DEFLATE", "lz4")
+    pipe = Recording()
+    out = tmp_path / "o" / "out.nc"
+    out.parent.mkdir()
+    with pytest.raises(ConfigError, match=r"TRAJECTOIRE_DEFLATE='lz4': expected one of"):
+        run(config, out, pipeline=pipe, progress=False)
+    assert pipe.prepared == 0 and not any(out.parent.iterdir())
+
+
+def test_zlib_and_isal_encoders_give_the_same_values(
+    config: RunConfig, reference: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trajectoire.io import chunks
+
+    for encoder in ["zlib"] + (["isal"] if chunks._isal_zlib is not None else []):
+        monkeypatch.setenv("TRAJECTOIRE_DEFLATE", encoder)
+        (tmp_path / encoder).mkdir()
+        out = run(config, tmp_path / encoder / "out.nc", pipeline=fake_pipeline, progress=False)
+        assert_same_content(out, reference)

@@ -54,6 +54,7 @@ from trajectoire.batch.shared import (
 )
 from trajectoire.cf import set_cf_attrs, utc_stamp
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
+from trajectoire.io.chunks import deflate_encoder
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import check_writable, write_netcdf
 from trajectoire.io.outputs import (
@@ -672,13 +673,15 @@ def run(
     Raises
     ------
     trajectoire.ConfigError
-        Invalid configuration, years outside it, both `workers` and `scheduler`, or a parts
-        directory left by a run of another configuration when `resume` is False.
+        Invalid configuration, years outside it, both `workers` and `scheduler`, a parts
+        directory left by a run of another configuration when `resume` is False, or a bad
+        ``TRAJECTOIRE_DEFLATE``.
     trajectoire.InputError
         The output path is not writable.
     """
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     out_path = check_writable(out, what="--out")
+    deflate_encoder()  # a bad TRAJECTOIRE_DEFLATE stops the run now, not at its first part
     with output_lock(out_path):
         return _run_locked(
             cfg,
