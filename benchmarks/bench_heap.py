@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import subprocess
 import sys
@@ -37,6 +36,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_stages import _config_at  # noqa: E402  (the same resolution copy of the config)
 
 
 def _load() -> str:
@@ -72,20 +73,6 @@ def _child(config: str, years: list[int], kept: bool) -> None:
                 )
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps({"kept": bool(done), "rows": rows, "peak": peak}))
-
-
-def _config_at(config: Path, resolution: float) -> Path:
-    text, n = re.subn(
-        r"(?m)^(\s*resolution\s*=\s*)[0-9.eE+-]+",
-        rf"\g<1>{resolution!r}",
-        config.read_text(),
-        count=1,
-    )
-    if n != 1:
-        raise SystemExit(f"{config}: no [grid] resolution line to replace.")
-    copy = config.parent / f".bench_heap_{os.getpid()}.toml"
-    copy.write_text(text)
-    return copy
 
 
 def main() -> None:
@@ -134,7 +121,8 @@ def main() -> None:
                     )
                 print(f"{case:5s} peak {res['peak'] / GIB:.2f} GiB; {_load()}", flush=True)
     finally:
-        config.unlink(missing_ok=True)
+        if config != args.config:
+            config.unlink(missing_ok=True)
     mean = {k: sum(v) / len(v) for k, v in cpu.items()}
     print(
         f"mean CPU a year: plain {mean['plain']:.2f} s, kept {mean['kept']:.2f} s, "
