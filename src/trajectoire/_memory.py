@@ -38,6 +38,7 @@ import mmap
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +59,8 @@ if sys.platform.startswith("linux"):
 
 _M_TRIM_THRESHOLD = -1  # glibc malloc.h
 _M_MMAP_THRESHOLD = -3
-_mallopt = _malloc_trim = None
+_mallopt: Any = None
+_malloc_trim: Any = None
 try:  # glibc only (not musl, macOS or Windows)
     _libc_all = ctypes.CDLL(None)
     _mallopt, _malloc_trim = _libc_all.mallopt, _libc_all.malloc_trim

@@ -46,6 +46,7 @@ import numpy as np
 
 from trajectoire.errors import ConfigError
 
+_isal_zlib: Any
 try:  # ISA-L's deflate: optional, zlib's is used without it
     from isal import isal_zlib as _isal_zlib
 except ImportError:  # pragma: no cover - python-isal has wheels for the usual platforms
