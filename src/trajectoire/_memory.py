@@ -46,28 +46,31 @@ __all__ = ["HEAP_ARRAY_MAX", "heap_kept", "release_pages", "trim_heap"]
 
 log = logging.getLogger(__name__)
 
+_libc: Any = None
+try:  # the process's C library (not on Windows)
+    _libc = ctypes.CDLL(None, use_errno=True)
+except (OSError, TypeError):  # pragma: no cover - Windows
+    _libc = None
+
+
+def _function(name: str, argtypes: tuple[Any, ...], restype: Any) -> Any:
+    """The C library's function `name` with its signature, or None where it has none."""
+    f = getattr(_libc, name, None) if _libc is not None else None
+    if f is not None:
+        f.argtypes, f.restype = argtypes, restype
+    return f
+
+
 _MADV_DONTNEED = 4  # Linux, asm-generic/mman-common.h
-_madvise = None
-if sys.platform.startswith("linux"):
-    try:
-        _libc = ctypes.CDLL(None, use_errno=True)
-        _madvise = _libc.madvise
-        _madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
-        _madvise.restype = ctypes.c_int
-    except (OSError, AttributeError):  # pragma: no cover - a libc without madvise
-        _madvise = None
+_madvise: Any = None
+if sys.platform.startswith("linux"):  # elsewhere MADV_DONTNEED does not zero the pages
+    _madvise = _function("madvise", (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int), ctypes.c_int)
 
 _M_TRIM_THRESHOLD = -1  # glibc malloc.h
 _M_MMAP_THRESHOLD = -3
-_mallopt: Any = None
-_malloc_trim: Any = None
-try:  # glibc only (not musl, macOS or Windows)
-    _libc_all = ctypes.CDLL(None)
-    _mallopt, _malloc_trim = _libc_all.mallopt, _libc_all.malloc_trim
-    _mallopt.argtypes, _mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
-    _malloc_trim.argtypes, _malloc_trim.restype = (ctypes.c_size_t,), ctypes.c_int
-except (OSError, AttributeError, TypeError):
-    _mallopt = _malloc_trim = None
+# glibc only (not musl, macOS or Windows)
+_mallopt: Any = _function("mallopt", (ctypes.c_int, ctypes.c_int), ctypes.c_int)
+_malloc_trim: Any = _function("malloc_trim", (ctypes.c_size_t,), ctypes.c_int)
 
 HEAP_ARRAY_MAX = 32 * 2**20
 """Largest allocation [bytes] that :func:`heap_kept` serves from the heap: glibc's largest

@@ -834,17 +834,6 @@ def _span(years: Sequence[int]) -> str:
 OVERLAP_BYTES = 512 * 2**20
 
 
-def _trim_heap() -> None:
-    """Give the free pages of the C heap back to the system (glibc ``malloc_trim``).
-
-    A year's grids of a few MB to 32 MB are allocated on the heap (:func:`heap_kept
-    <trajectoire._memory.heap_kept>` during the years), and the holes they leave are not
-    returned: over 34 years at 100 m the resident memory crept up by ~0.6 GB. A no-op where
-    the C library has no ``malloc_trim`` (macOS, musl, Windows).
-    """
-    trim_heap()
-
-
 @contextmanager
 def _years_resources() -> Iterator[None]:
     """The process's settings while it computes years: the C heap kept mapped
@@ -899,7 +888,9 @@ def _compute_serial(
                 pending.result()
                 bar.update(1)
                 pending = None
-                _trim_heap()
+                # the holes the year's grids leave in the heap are not returned by
+                # themselves: over 34 years at 100 m the resident memory crept by ~0.6 GB
+                trim_heap()
         if pending is not None:
             pending.result()
             bar.update(1)
@@ -987,7 +978,7 @@ def _compute_dask(
         shared = share_context(ctx, folder)
         shared.adopt(ctx)  # the client's copies are freed: it keeps the maps
         gc.collect()
-        _trim_heap()
+        trim_heap()
         log.info("shared context: %d array(s) memory-mapped from %s", len(shared.arrays), folder)
         client = _open_client(workers, scheduler, early, stack)
         # an existing cluster's workers outlive the run: they let the maps go at its end
