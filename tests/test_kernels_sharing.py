@@ -303,3 +303,65 @@ def test_point_density_sets_is_each_sets_point_density_bit_for_bit(dx, dy, seed)
         alone = lt._set_density(dx, dy, i, 1.5, *cat, starts, 1, sz0s, ks, vds, s0, ds, itab,
                                 dtab, lt.SECTOR_GAUSS)  # fmt: skip
         assert alone == want
+
+
+@settings(max_examples=40, deadline=None)
+@given(u=st.integers(0, 300), v=st.integers(0, 300))
+def test_orbit_is_the_distinct_images_of_a_cell(u, v):
+    """The cells computed together by the kernels' orbit loop are exactly the images of
+    ``(u, v)`` under the 8 symmetries of the square lattice, each once."""
+    u, v = max(u, v), min(u, v)
+    cells = np.zeros((8, 2), dtype=np.int64)
+    k = lt._orbit(u, v, cells)
+    want = {(su * a, sv * b) for a, b in ((u, v), (v, u)) for su in (1, -1) for sv in (1, -1)}
+    got = [tuple(int(x) for x in c) for c in cells[:k]]
+    assert len(got) == len(set(got)) == len(want)
+    assert set(got) == want
+
+
+def _one_set_kernel(seed, rules=None, **one):
+    """A depositing, decaying kernel (the orbit path: several groups a class), 17 x 17 at
+    200 m, by ``annual_kernel_grids`` with `rules` (the kernel's own by default), and its
+    inputs."""
+    from trajectoire.dispersion.longterm import _kernel_grids, _set_inputs
+
+    one = {"freq_year": _met(seed), "decay_rate": 1e-4, "deposition_velocity": 0.003, **one}
+    inp = _set_inputs(one, 200.0, 1600.0, 1.5, "briggs-urban", "gauss", 1)
+    if rules is not None:
+        inp = inp._replace(rules=rules(inp.rules))
+    return _kernel_grids([inp])[0], inp
+
+
+@settings(max_examples=4, deadline=None)
+@given(seed=st.integers(0, 3), height=st.sampled_from([0.0, 10.0]))
+def test_kernel_by_orbit_is_the_unshared_quadrature_at_every_cell(seed, height):
+    """Every cell of a kernel built by orbits (distance factors shared between the mirror
+    images of a cell) is the unshared density's quadrature, bit for bit."""
+    k, inp = _one_set_kernel(seed, release_height=height)
+    assert k.shape == (17, 17) and (k > 0).sum() > 150
+    for i in range(17):
+        for j in range(17):
+            if (i, j) != (inp.m, inp.m):
+                assert k[i, j] == _unshared_cell(inp, i, j), (i, j)
+    # the mirror images differ (the wind rose is not symmetric): the bearings are each own
+    assert not np.array_equal(k, k[:, ::-1]) and not np.array_equal(k, k.T)
+
+
+def test_kernel_by_orbit_never_reuses_a_factor_of_another_distance():
+    """With a quadrature that is not symmetric (one node moved by 1e-10 of itself), the mirror
+    images of a point are no longer at the same distance: the loop must compute their
+    factors afresh, and every cell is still the unshared quadrature of those nodes."""
+
+    def skewed(rules):
+        gl_x = rules.gl_x.copy()
+        for lev, n in enumerate(rules.gl_n):
+            if n > 1:
+                gl_x[lev, 0] *= 1.0 + 1e-10
+        return rules._replace(gl_x=gl_x)
+
+    k, inp = _one_set_kernel(1, rules=skewed)
+    assert not np.array_equal(inp.rules.gl_x[0, :16], -inp.rules.gl_x[0, 15::-1])
+    for i in range(17):
+        for j in range(17):
+            if (i, j) != (inp.m, inp.m):
+                assert k[i, j] == _unshared_cell(inp, i, j), (i, j)

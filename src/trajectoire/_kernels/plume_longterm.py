@@ -671,34 +671,42 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, d
     class are formed together (:func:`_edges_sums` on the class-ordered weights of
     :func:`sets_layout`). `buf` ``(n_class, 3, SHARE_CAP)``, `cw`, `ival`, `wg`, `prev` (per
     group), `done` (twice the groups) and `lo_k` ``(n_class, 2)`` are work buffers.
+
+    It is :func:`sets_radial` (what depends on the distance only) followed by
+    :func:`sets_angular` (the bearing's sector masses and the sums).
     """
     r = math.hypot(dx, dy)
     if r <= 0.0:
         tot[:] = 0.0
         return True
+    spc = np.empty(layout[0].shape[0])
+    cg = np.empty(a.shape[0])
+    sets_radial(r, z, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds, s0, ds, itab,
+                dtab, layout, a.shape[1], cw, done, ival, spc, cg)  # fmt: skip
+    return sets_angular(dx, dy, r, a.shape[1], gset, layout, spc, cg, buf, lo_k, wg, prev, tot)
+
+
+@njit(cache=CACHE)
+def sets_radial(r, z, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds, s0, ds, itab,
+                dtab, layout, n, cw, done, ival, spc, cg):  # fmt: skip
+    """The factors of :func:`point_density_sets` at distance `r` [m] > 0 that do not depend
+    on the bearing: ``spc[c]``, the lateral spread of class ``ucls[c]`` in sector widths
+    (`n` sectors), and ``cg[g]``, group ``g``'s crosswind term times its speed's loss
+    ``exp(-k r / u)`` and depletion ``exp(-(v_d / u) I(r))`` [m-1].
+
+    The same operations as the unshared density, for every group (the density skips the
+    groups of weight 0 at a bearing; their factor is then unused). Points at the same
+    distance (the mirror images of a point in the kernel's square lattice) have the same
+    factors, bit for bit: :func:`annual_kernel_grids` computes them once for all of them.
+    `cw`, `done` and `ival` are work buffers as for :func:`point_density_sets`.
+    """
     ucls, gci, base, ibase, cstart, pos, at = layout
-    n = a.shape[1]
-    theta = math.degrees(math.atan2(dx, dy))
+    ng = clss.shape[0]
     inv_width = n / (2.0 * math.pi)
-    t = ((theta - 180.0) % 360.0) * (n / 360.0)
     for ci in range(ucls.shape[0]):
-        sp = lateral_spread(r, scheme, ucls[ci]) * inv_width
-        reach = GAUSS_REACH * sp + 0.5
-        if sp <= 0.0 or int(math.ceil(t + reach)) - int(math.floor(t - reach)) + 1 > SHARE_CAP:
-            return False
-        lo, nk = _class_edges(t, sp, _INV_SQRT2 / sp, buf[ci, 0], buf[ci, 1], buf[ci, 2])
-        lo_k[ci, 0] = lo
-        lo_k[ci, 1] = nk
-    for ci in range(ucls.shape[0]):
-        c0, c1 = cstart[ci], cstart[ci + 1]
-        _edges_sums(at[:, c0:c1], None, None, lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2],
-                    wg[c0:c1], prev[c0:c1])  # fmt: skip
+        spc[ci] = lateral_spread(r, scheme, ucls[ci]) * inv_width
     done[:] = False
-    tot[:] = 0.0
-    for g in range(a.shape[0]):
-        w = 0.5 * wg[pos[g]]
-        if w == 0.0:
-            continue
+    for g in range(ng):
         b = base[g]
         if not done[b]:
             cw[b] = crosswind_unit(r, z, hs[b], zis[b], scheme, clss[b], sz0s[gset[b]])
@@ -710,11 +718,42 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, d
         vd = vds[s]
         if vd > 0.0 and c != 0.0:
             ib = ibase[g]
-            if not done[a.shape[0] + ib]:
+            if not done[ng + ib]:
                 ival[ib] = depletion_integral(r, itab[ib], dtab[ib], s0, ds)
-                done[a.shape[0] + ib] = True
+                done[ng + ib] = True
             c *= math.exp(-(vd * invus[g]) * ival[ib])
-        tot[s] += w * inv_width * c
+        cg[g] = c
+
+
+@njit(cache=CACHE)
+def sets_angular(dx, dy, r, n, gset, layout, spc, cg, buf, lo_k, wg, prev, tot):
+    """:func:`point_density_sets` at the point ``(dx, dy)`` [m] at distance `r` > 0, from the
+    factors :func:`sets_radial` gave for `r`: the sector masses of each class at the
+    bearing, the groups' sector sums, ``tot[s] = sum_g w_g c_g / r``. Returns False (and
+    leaves `tot`) where a class has more than :data:`SHARE_CAP` sector edges within reach.
+    """
+    ucls, gci, base, ibase, cstart, pos, at = layout
+    theta = math.degrees(math.atan2(dx, dy))
+    inv_width = n / (2.0 * math.pi)
+    t = ((theta - 180.0) % 360.0) * (n / 360.0)
+    for ci in range(ucls.shape[0]):
+        sp = spc[ci]
+        reach = GAUSS_REACH * sp + 0.5
+        if sp <= 0.0 or int(math.ceil(t + reach)) - int(math.floor(t - reach)) + 1 > SHARE_CAP:
+            return False
+        lo, nk = _class_edges(t, sp, _INV_SQRT2 / sp, buf[ci, 0], buf[ci, 1], buf[ci, 2])
+        lo_k[ci, 0] = lo
+        lo_k[ci, 1] = nk
+    for ci in range(ucls.shape[0]):
+        c0, c1 = cstart[ci], cstart[ci + 1]
+        _edges_sums(at[:, c0:c1], None, None, lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2],
+                    wg[c0:c1], prev[c0:c1])  # fmt: skip
+    tot[:] = 0.0
+    for g in range(gset.shape[0]):
+        w = 0.5 * wg[pos[g]]
+        if w == 0.0:
+            continue
+        tot[gset[g]] += w * inv_width * cg[g]
     for s in range(tot.shape[0]):
         tot[s] /= r
     return True
@@ -759,6 +798,11 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
     # sharing pays where some class has several groups (or sets); one set with one group
     # a class (an inert kernel alone) is cheaper with point_density itself
     share = smooth == SECTOR_GAUSS and (nset > 1 or ng > nc)
+    if share:
+        _grids_by_orbit(m, res, z, a, hs, zis, clss, invus, gset, starts, scheme, sz0s,
+                        decay_ks, vds, s0, ds, itab, dtab, smooth, radius, gl_x, gl_w, gl_n,
+                        level_edges, breaks, ax, aw, rx, rw, ndec, layout, out)  # fmt: skip
+        return
     for i in prange(n):
         buf = np.empty((nc, 3, SHARE_CAP))
         cw = np.empty(ng)
@@ -808,6 +852,138 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
                     for s in range(nset):
                         acc[s] += gl_w[lev, p] * gl_w[lev, q] * tot[s]
             out[:, i, j] = acc
+
+
+@njit(cache=CACHE)
+def _orbit(u, v, cells):
+    """The distinct offsets ``(oi, oj)`` among ``(±u, ±v)`` and ``(±v, ±u)`` (the images of
+    a cell under the symmetries of the square lattice) into `cells`; returns their number."""
+    k = 0
+    for e in range(8):
+        a_, b_ = (u, v) if e < 4 else (v, u)
+        oi = -a_ if e & 1 else a_
+        oj = -b_ if e & 2 else b_
+        new = True
+        for f in range(k):
+            if cells[f, 0] == oi and cells[f, 1] == oj:
+                new = False
+                break
+        if new:
+            cells[k, 0] = oi
+            cells[k, 1] = oj
+            k += 1
+    return k
+
+
+@njit(parallel=True, cache=CACHE)
+def _grids_by_orbit(m, res, z, a, hs, zis, clss, invus, gset, starts, scheme, sz0s, decay_ks,
+                    vds, s0, ds, itab, dtab, smooth, radius, gl_x, gl_w, gl_n, level_edges,
+                    breaks, ax, aw, rx, rw, ndec, layout, out):  # fmt: skip
+    """The shared branch of :func:`annual_kernel_grids` (Gaussian sectors), cell by cell as
+    there, bit for bit, with the factors that depend on the distance only
+    (:func:`sets_radial`: the crosswind terms, losses, depletion and lateral spreads, two
+    thirds of the work at a point) computed once per distance among the mirror images of a
+    cell.
+
+    The quadrature of a cell is symmetric (Gauss-Legendre nodes ``x_p = -x_{n-1-p}``
+    exactly) and the offsets are integers times `res`, so the image of a point under a
+    symmetry of the lattice (a sign change or a swap of the axes) lies at the same
+    distance, bit for bit (``hypot`` takes absolute values and orders its arguments). The
+    cells of one orbit (:func:`_orbit`, up to 8) are computed together: each point looks
+    its distance up among those the orbit has met and reuses their factors where it is
+    found (it is computed afresh otherwise, so the values never depend on the symmetry
+    holding); the bearing's part (:func:`sets_angular`) and the sums are each point's own,
+    in the cell's order. The orbits are spread over the threads in pairs ``(u, m - u)`` of
+    their larger offset, of equal work.
+    """
+    nlev = level_edges.shape[0]
+    nset = starts.shape[0] - 1
+    ng = a.shape[0]
+    nd = a.shape[1]
+    nc = layout[0].shape[0]
+    qmax = gl_x.shape[1]
+    cap = qmax * qmax
+    for half in prange((m + 2) // 2):
+        buf = np.empty((nc, 3, SHARE_CAP))
+        cw = np.empty(ng)
+        done = np.zeros(2 * ng, dtype=np.bool_)
+        ival = np.empty(ng)
+        lo_k = np.empty((nc, 2), dtype=np.int64)
+        wg = np.empty(ng)
+        prev = np.empty(ng, dtype=np.bool_)
+        tot = np.empty(nset)
+        acc = np.empty(nset)
+        cells = np.empty((8, 2), dtype=np.int64)
+        rs = np.empty(cap + 1)
+        spcs = np.empty((cap + 1, nc))
+        cgs = np.empty((cap + 1, ng))
+        for side in range(2):
+            u = half if side == 0 else m - half
+            if side == 1 and u == half:
+                break
+            for v in range(u + 1):
+                k = _orbit(u, v, cells)
+                stored = 0
+                for e in range(k):
+                    oi = cells[e, 0]
+                    oj = cells[e, 1]
+                    i = oi + m
+                    j = oj + m
+                    east = oj * res
+                    north = -oi * res
+                    if math.hypot(east, north) > radius * (1.0 + 1e-12):
+                        out[:, i, j] = 0.0
+                        continue
+                    if oi == 0 and oj == 0:
+                        for s in range(nset):
+                            lo, hi = starts[s], starts[s + 1]
+                            clim = (z, a[lo:hi], hs[lo:hi], zis[lo:hi], clss[lo:hi],
+                                    invus[lo:hi], scheme, sz0s[s], decay_ks[s], smooth,
+                                    (vds[s], s0, ds, itab[lo:hi], dtab[lo:hi]))  # fmt: skip
+                            out[s, i, j] = _source_cell(res, clim, breaks, ax, aw, rx, rw,
+                                                        ndec) / (res * res)  # fmt: skip
+                        continue
+                    c = max(abs(oi), abs(oj))
+                    lev = 0
+                    while lev < nlev and c > level_edges[lev]:
+                        lev += 1
+                    nq = gl_n[lev]
+                    acc[:] = 0.0
+                    for p in range(nq):
+                        sx = gl_x[lev, p] * res
+                        for q in range(nq):
+                            sy = gl_x[lev, q] * res
+                            dx = east - sx
+                            dy = north - sy
+                            r = math.hypot(dx, dy)
+                            ok = True
+                            if r <= 0.0:
+                                tot[:] = 0.0
+                            else:
+                                slot = -1
+                                for f in range(stored):
+                                    if rs[f] == r:
+                                        slot = f
+                                        break
+                                if slot < 0:
+                                    slot = stored if stored < cap else cap
+                                    rs[slot] = r
+                                    sets_radial(r, z, hs, zis, clss, invus, gset, scheme, sz0s,
+                                                decay_ks, vds, s0, ds, itab, dtab, layout, nd,
+                                                cw, done, ival, spcs[slot], cgs[slot])  # fmt: skip
+                                    if stored < cap:
+                                        stored += 1
+                                ok = sets_angular(dx, dy, r, nd, gset, layout, spcs[slot],
+                                                  cgs[slot], buf, lo_k, wg, prev, tot)  # fmt: skip
+                            if not ok:
+                                for s in range(nset):
+                                    tot[s] = _set_density(dx, dy, s, z, a, hs, zis, clss,
+                                                          invus, starts, scheme, sz0s,
+                                                          decay_ks, vds, s0, ds, itab, dtab,
+                                                          smooth)  # fmt: skip
+                            for s in range(nset):
+                                acc[s] += gl_w[lev, p] * gl_w[lev, q] * tot[s]
+                    out[:, i, j] = acc
 
 
 @njit(parallel=True, cache=CACHE)
