@@ -1,0 +1,55 @@
+"""Sums of whole-grid planes in one pass.
+
+:func:`planes_sum` adds selected planes of a ``(plane, ny, nx)`` stack into one float64
+plane, row by row: each plane is read once and the sum is written once, where the same sum
+by numpy (``field += planes[k]`` for each ``k``) reads and writes the float64 field again
+for every plane. The operations on each cell are the same, in the same order, so the result
+is the same, bit for bit (``tests/test_kernels_planes.py`` checks it against numpy).
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from ._config import CACHE
+
+
+@njit(cache=CACHE, parallel=True)
+def planes_sum(planes, sel, weights, out):
+    """``out = (((+0 + x_0) + x_1) + ...)`` cell by cell, ``x_k = planes[sel[k]]`` (times
+    ``weights[sel[k]]`` when `weights` is not None), added in float64.
+
+    Parameters
+    ----------
+    planes : float32 or float64 array (n_plane, ny, nx)
+        The planes (e.g. one pollutant's emission of each sector [t yr-1]).
+    sel : int64 array
+        The planes to add, in the order they are added.
+    weights : float32 or float64 array (n_plane,) or None
+        A factor of each plane: ``x_k = planes[sel[k]] * weights[sel[k]]``, the product in
+        the type numpy gives it (float32 planes and float32 weights: float32; a float64
+        operand: float64), then added in float64.
+    out : float64 array (ny, nx)
+        Written (its values before are not read).
+
+    Notes
+    -----
+    The sum of each cell starts from +0 and adds the planes in the order of `sel`: the
+    operations of ``field = np.zeros(...)`` followed by ``field += planes[k]`` (or
+    ``field += planes[k] * weights[k]``) for ``k`` in `sel`, which numpy applies to each
+    cell independently. Rows are processed in parallel; the result does not depend on the
+    number of threads.
+    """
+    ny, nx = out.shape
+    for i in prange(ny):
+        row = out[i]
+        row[:] = 0.0
+        for k in sel:
+            src = planes[k, i]
+            if weights is None:
+                for j in range(nx):
+                    row[j] += src[j]
+            else:
+                w = weights[k]
+                for j in range(nx):
+                    row[j] += src[j] * w
+
