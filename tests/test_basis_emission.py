@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trajectoire.trajectory.basis import emission_from_basis, sector_emissions
+from trajectoire.trajectory.basis import blank_fields, emission_from_basis, sector_emissions
 
 
 def _reference(basis: np.ndarray, weight: np.ndarray, p: int) -> np.ndarray:
@@ -65,3 +65,44 @@ def test_the_plane_is_reused_and_the_output_may_be_a_strided_view():
     emission_from_basis(basis, weight, 1, out=whole[:, 1])
     np.testing.assert_array_equal(whole[:, 1], emission_from_basis(basis, weight, 1))
     assert not whole[:, 0].any()
+
+
+@settings(max_examples=60, deadline=None)
+@given(shape=shapes, seed=st.integers(0, 2**31 - 1), scale=st.sampled_from([None, 1e-18]))
+def test_blank_planes_are_formed_without_the_basis_bit_for_bit(shape, seed, scale):
+    """Planes whose basis fields are all +0 filled from one cell: the same bits as the
+    products, whatever the weights (negative or -0: -0 planes; NaN or inf: the plane's own
+    path), and the basis is not read for them where the weights are finite (a blank field
+    replaced by garbage changes nothing there)."""
+    rng = np.random.default_rng(seed)
+    nb, npol, ns, ny, nx = shape
+    basis = (rng.random(shape) * (rng.random(shape) < 0.6)).astype(np.float32)
+    off = rng.random((npol, ns)) < 0.5
+    basis[:, off] = 0.0
+    weight = (rng.normal(size=(nb, ns, npol)) * 3).astype(np.float32)
+    special = rng.random(weight.shape)
+    weight[special < 0.15] = -0.0
+    weight[(special > 0.15) & (special < 0.2)] = np.nan
+    weight[(special > 0.2) & (special < 0.25)] = -np.inf
+    weight[(special > 0.25) & (special < 0.35)] = 0.0
+    blank = blank_fields(basis)
+    np.testing.assert_array_equal(blank, ~basis.reshape(nb, npol, ns, -1).any(axis=(0, 3)))
+    garbage = basis.copy()
+    finite = np.isfinite(weight).all(axis=0).T  # (pollutant, sector)
+    garbage[:, blank & finite] = np.float32(7.0)  # must never be read
+    for p in range(npol):
+        with np.errstate(invalid="ignore"):
+            want = emission_from_basis(basis, weight, p, scale=scale)
+            got = emission_from_basis(garbage, weight, p, scale=scale, blank=blank)
+            planes = [q.copy() for q in sector_emissions(garbage, weight, p, blank)]
+            unscaled = emission_from_basis(basis, weight, p)
+        np.testing.assert_array_equal(got.view(np.uint32), want.view(np.uint32))
+        for s, plane in enumerate(planes):
+            np.testing.assert_array_equal(plane.view(np.uint32), unscaled[s].view(np.uint32))
+
+
+def test_a_negative_zero_or_nan_cell_is_not_blank():
+    basis = np.zeros((2, 1, 3, 2, 2), dtype=np.float32)
+    basis[1, 0, 1, 0, 1] = -0.0
+    basis[0, 0, 2, 1, 1] = np.nan
+    assert blank_fields(basis).tolist() == [[True, False, False]]

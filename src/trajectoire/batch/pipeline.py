@@ -122,6 +122,7 @@ from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import (
     basis_array,
     basis_weights,
+    blank_fields,
     emission_from_basis,
     emitting_sectors,
     sector_emissions,
@@ -206,6 +207,13 @@ class RunContext:
         """``(dispersed pollutant, sector)``: whether the sector's gridded emission of the
         pollutant is non-zero in some year of the run."""
         return emitting_sectors(self.basis, self.basis_weight)
+
+    @cached_property
+    def blank(self) -> np.ndarray:
+        """``(dispersed pollutant, sector)``: whether every basis field of the plane is +0
+        (:func:`~trajectoire.trajectory.basis.blank_fields`): formed without reading the
+        basis, bit for bit."""
+        return blank_fields(self.basis)
 
     @cached_property
     def emitting_stacks(self) -> np.ndarray | None:
@@ -817,7 +825,9 @@ def emission_of(
     """Gridded emission ``(sector, ny, nx)`` [t yr-1, float32] of one pollutant in `year`,
     times `scale` when given (:func:`trajectoire.trajectory.emission_from_basis`)."""
     weight = basis_weights(ctx.basis_weight, year)
-    return emission_from_basis(ctx.basis, weight, ctx.dispersed.index(pollutant), scale=scale)
+    return emission_from_basis(
+        ctx.basis, weight, ctx.dispersed.index(pollutant), scale=scale, blank=ctx.blank
+    )
 
 
 def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
@@ -1086,7 +1096,9 @@ def _pollutant_emission(ctx: RunContext, y: _Year, ip: int) -> np.ndarray:
     in the year's one emission array: valid until the next call (0.01 s a plane)."""
     pol = ctx.dispersed[ip]
     scale = run_scale(pol) if pol in ctx.numbers else None
-    y.emission = emission_from_basis(ctx.basis, y.weight, ip, out=y.emission, scale=scale)
+    y.emission = emission_from_basis(
+        ctx.basis, y.weight, ip, out=y.emission, scale=scale, blank=ctx.blank
+    )
     return y.emission
 
 
@@ -1250,7 +1262,9 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     cols = np.zeros(0, dtype=int) if points is None else points["col"].values
     _unscale_numbers(ctx, y)
     y.emission = None  # the year's emission array: freed before the output's planes
-    written = (sector_emissions(ctx.basis, y.weight, ip) for ip in range(len(ctx.dispersed)))
+    written = (
+        sector_emissions(ctx.basis, y.weight, ip, ctx.blank) for ip in range(len(ctx.dispersed))
+    )
     y.maps.finish_emission(
         len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission, written
     )

@@ -20,6 +20,7 @@ from trajectoire._planes import Planes
 __all__ = [
     "basis_array",
     "basis_weights",
+    "blank_fields",
     "emission_from_basis",
     "emitting_sectors",
     "sector_emissions",
@@ -95,6 +96,7 @@ def emission_from_basis(
     pollutant: int,
     out: np.ndarray | None = None,
     scale: float | None = None,
+    blank: np.ndarray | None = None,
 ) -> np.ndarray:
     """One pollutant's gridded emission ``(sector, ny, nx)`` [t yr-1, float32] in one year.
 
@@ -116,6 +118,12 @@ def emission_from_basis(
     scale : float, optional
         Factor the emission is multiplied by once formed, in place in float32 (a
         particle-number species in run units, :func:`trajectoire.species.run_scale`).
+    blank : numpy.ndarray, optional
+        ``(pollutant, sector)`` bool, :func:`blank_fields` of `basis`: the planes whose
+        basis fields are all +0 are filled with the value the products would give in every
+        cell (``w × (+0)`` added in the same order: +0, or -0 where every weight is
+        negative or -0), without reading the basis, where their weights are finite. The
+        same values, bit for bit.
 
     Returns
     -------
@@ -127,13 +135,15 @@ def emission_from_basis(
     w = weight[:, :, pollutant]  # (basis, sector)
     term = np.empty(basis.shape[3:], dtype=np.float32)  # untouched with one basis field
     for s in range(w.shape[1]):
-        _sector_plane(basis, w, pollutant, s, out[s], term)
+        _sector_plane(basis, w, pollutant, s, out[s], term, blank)
     if scale is not None:
         out *= np.float32(scale)
     return out
 
 
-def sector_emissions(basis: np.ndarray, weight: np.ndarray, pollutant: int) -> Iterator[np.ndarray]:
+def sector_emissions(
+    basis: np.ndarray, weight: np.ndarray, pollutant: int, blank: np.ndarray | None = None
+) -> Iterator[np.ndarray]:
     """Each sector's plane of :func:`emission_from_basis` in turn, in one reused plane.
 
     The same values, bit for bit, without the ``(sector, ny, nx)`` array: each plane
@@ -145,7 +155,7 @@ def sector_emissions(basis: np.ndarray, weight: np.ndarray, pollutant: int) -> I
 
     Parameters
     ----------
-    basis, weight, pollutant
+    basis, weight, pollutant, blank
         As for :func:`emission_from_basis`.
 
     Yields
@@ -157,20 +167,64 @@ def sector_emissions(basis: np.ndarray, weight: np.ndarray, pollutant: int) -> I
     scratch = np.empty(basis.shape[3:], dtype=np.float32)
     term = np.empty_like(scratch)
     for s in range(w.shape[1]):
-        yield _sector_plane(basis, w, pollutant, s, scratch, term)
+        yield _sector_plane(basis, w, pollutant, s, scratch, term, blank)
 
 
 def _sector_plane(
-    basis: np.ndarray, w: np.ndarray, pollutant: int, s: int, out: np.ndarray, term: np.ndarray
+    basis: np.ndarray,
+    w: np.ndarray,
+    pollutant: int,
+    s: int,
+    out: np.ndarray,
+    term: np.ndarray,
+    blank: np.ndarray | None = None,
 ) -> np.ndarray:
     """``out = Σ_b w[b, s] × basis[b, pollutant, s]`` in float32, in the order of the basis
     fields (the one definition of a sector's emission plane); `term` is the ``(ny, nx)``
-    float32 scratch of each product after the first (no new plane per basis field)."""
+    float32 scratch of each product after the first (no new plane per basis field).
+
+    Where ``blank[pollutant, s]`` (every basis field of the plane is +0 in every cell) and
+    the weights are finite, the same operations are done on one cell of +0 and `out` is
+    filled with the result (+0 or -0: signed zeros follow IEEE rules exactly); every cell
+    of the plane would get that value. A NaN weight takes the plane's own path: the NaN
+    payloads of SIMD and scalar code may differ."""
+    if blank is not None and blank[pollutant, s] and np.isfinite(w[:, s]).all():
+        cell = np.zeros(1, dtype=basis.dtype)
+        one = np.empty(1, dtype=out.dtype)
+        one_term = np.empty(1, dtype=term.dtype)
+        np.multiply(cell, w[0, s], out=one)
+        for b in range(1, w.shape[0]):
+            np.multiply(cell, w[b, s], out=one_term)
+            one += one_term
+        out.fill(one[0])
+        return out
     np.multiply(basis[0, pollutant, s], w[0, s], out=out)
     for b in range(1, w.shape[0]):
         np.multiply(basis[b, pollutant, s], w[b, s], out=term)
         out += term
     return out
+
+
+def blank_fields(basis: np.ndarray) -> np.ndarray:
+    """Which planes have only +0 basis fields: ``(pollutant, sector)`` bool.
+
+    ``blank[p, s]`` when every basis field ``basis[b, p, s]`` holds +0 in every cell (bit
+    for bit: a -0 or a NaN is not blank). Such a plane is the same value in every cell in
+    every year (:func:`emission_from_basis` forms it without reading the basis). Reads the
+    basis once, one field at a time.
+
+    Parameters
+    ----------
+    basis : numpy.ndarray
+        ``(basis, pollutant, sector, ny, nx)`` (:func:`basis_array`).
+    """
+    nb, n_p, n_s = basis.shape[:3]
+    as_int = np.dtype(f"u{basis.dtype.itemsize}")
+    blank = np.ones((n_p, n_s), dtype=bool)
+    for b, p, s in np.ndindex(nb, n_p, n_s):
+        if blank[p, s] and np.ascontiguousarray(basis[b, p, s]).view(as_int).any():
+            blank[p, s] = False
+    return blank
 
 
 def emitting_sectors(basis: np.ndarray, basis_weight: xr.DataArray) -> np.ndarray:
