@@ -16,7 +16,11 @@ before and in the library's form now, and the results are compared bit for bit:
   the threshold counts, each sorting each territory's cells (``exposure_distribution`` then
   ``inhabitants_above``), then the library's single sort per territory;
 * the origin layers of the cells (``origin_layers``): the stable ``argsort`` over the
-  origins axis, then the library's counting.
+  origins axis, then the library's counting;
+* the planes of a class summed again (plain and f-weighted), numpy's in-place sum against
+  the library's one pass (:func:`trajectoire._kernels.planes.planes_sum`, 2026-12-02);
+* a plane whose basis fields are all +0 (``_sector_plane``): the product of the zero
+  field by its weight, then the library's fill from one cell (``blank``).
 
 Report the load average (printed) beside the figures.
 
@@ -35,6 +39,7 @@ from pathlib import Path
 import numpy as np
 from scipy import sparse
 
+from trajectoire._kernels.planes import planes_sum
 from trajectoire.assess.exposure import (
     DEFAULT_QUANTILES,
     exposure_distribution,
@@ -43,6 +48,7 @@ from trajectoire.assess.exposure import (
 )
 from trajectoire.attribution import origin_layers
 from trajectoire.dispersion.concentration import _T_PER_UG, source_deposition_flux
+from trajectoire.trajectory.basis import _sector_plane, blank_fields
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_kernel_sharing import cpu  # noqa: E402  (the same best-of CPU timer)
@@ -102,6 +108,27 @@ def main() -> None:
     t0, r0 = cpu(weighted_before, args.repeat)
     t1, r1 = cpu(weighted_after, args.repeat)
     line("f-weighted planes of a class summed", t0, t1, same(r0, r1))
+
+    def one_pass(weights=None):
+        field = np.empty(e.shape[1:])
+        planes_sum(e, np.array(sel, dtype=np.int64), weights, field)
+        return field
+
+    t0, r0 = cpu(in_place, args.repeat)
+    t1, r1 = cpu(one_pass, args.repeat)
+    line("planes of a class, one pass", t0, t1, same(r0, r1))
+    t0, r0 = cpu(weighted_after, args.repeat)
+    t1, r1 = cpu(lambda: one_pass(shares), args.repeat)
+    line("f-weighted planes, one pass", t0, t1, same(r0, r1))
+
+    basis = np.zeros((1, 1, 2, NY, NX), dtype=np.float32)  # plane 1: a blank field
+    basis[0, 0, 0] = e[0]
+    weight = np.full((1, 2), 0.75, dtype=np.float32)
+    blank = blank_fields(basis)
+    out, term = np.empty((NY, NX), dtype=np.float32), np.empty((NY, NX), dtype=np.float32)
+    t0, r0 = cpu(lambda: _sector_plane(basis, weight, 0, 1, out, term).copy(), args.repeat)
+    t1, r1 = cpu(lambda: _sector_plane(basis, weight, 0, 1, out, term, blank).copy(), args.repeat)
+    line("a blank plane formed", t0, t1, same(r0, r1))
 
     def flux_before():
         return np.asarray(e, dtype=np.float64).sum(axis=0) / (1e4 * _T_PER_UG)

@@ -34,7 +34,7 @@ def test_planes_sum_is_numpy_bit_for_bit(seed, n, shape, dtype, wdtype, specials
     """Any planes (signed zeros, cancelling values, tiny and huge ones, NaN and infinities),
     any selection order with repeats, weights of either type: the same bits as numpy."""
     rng = np.random.default_rng(seed)
-    planes = (rng.standard_normal((n, *shape)) * 10.0 ** rng.integers(-30, 30, (n, *shape)))
+    planes = rng.standard_normal((n, *shape)) * 10.0 ** rng.integers(-30, 30, (n, *shape))
     planes = planes.astype(dtype)
     planes[rng.random(planes.shape) < 0.3] = 0.0
     planes[rng.random(planes.shape) < 0.1] = -0.0

@@ -7,7 +7,6 @@ for every plane. The operations on each cell are the same, in the same order, so
 is the same, bit for bit (``tests/test_kernels_planes.py`` checks it against numpy).
 """
 
-import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
@@ -52,4 +51,3 @@ def planes_sum(planes, sel, weights, out):
                 w = weights[k]
                 for j in range(nx):
                     row[j] += src[j] * w
-

@@ -29,8 +29,8 @@ import scipy.fft
 import xarray as xr
 
 from trajectoire._kernels.deposition import NO_DEPOSITION
-from trajectoire._kernels.plume_longterm import SECTOR_GAUSS
 from trajectoire._kernels.planes import planes_sum
+from trajectoire._kernels.plume_longterm import SECTOR_GAUSS
 from trajectoire._kernels.stacks import (
     footprint_from_profiles,
     footprints_aligned,
