@@ -784,10 +784,10 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
     The sets share the points of the quadrature, hence, with Gaussian sectors (`smooth`
     :data:`SECTOR_GAUSS`, the sector shape of every set), the sector masses of each
     stability class and the crosswind terms of equal groups (:func:`point_density_sets`);
-    other shapes compute each set on its own. ``out[s]`` is the kernel of set ``s``.
+    other shapes compute each set on its own. ``out[s]`` is the kernel of set ``s``. The
+    cells are computed orbit by orbit (:func:`_grids_by_orbit`): the mirror images of a
+    cell share the factors of their points that depend on the distance only.
     """
-    n = 2 * m + 1
-    nlev = level_edges.shape[0]
     nset = starts.shape[0] - 1
     ng = a.shape[0]
     gset = np.empty(ng, dtype=np.int64)
@@ -798,60 +798,9 @@ def annual_kernel_grids(m, res, z, a, hs, zis, clss, invus, starts, scheme, sz0s
     # sharing pays where some class has several groups (or sets); one set with one group
     # a class (an inert kernel alone) is cheaper with point_density itself
     share = smooth == SECTOR_GAUSS and (nset > 1 or ng > nc)
-    if share:
-        _grids_by_orbit(m, res, z, a, hs, zis, clss, invus, gset, starts, scheme, sz0s,
-                        decay_ks, vds, s0, ds, itab, dtab, smooth, radius, gl_x, gl_w, gl_n,
-                        level_edges, breaks, ax, aw, rx, rw, ndec, layout, out)  # fmt: skip
-        return
-    for i in prange(n):
-        buf = np.empty((nc, 3, SHARE_CAP))
-        cw = np.empty(ng)
-        done = np.zeros(2 * ng, dtype=np.bool_)
-        ival = np.empty(ng)
-        lo_k = np.empty((nc, 2), dtype=np.int64)
-        wg = np.empty(ng)
-        prev = np.empty(ng, dtype=np.bool_)
-        tot = np.empty(nset)
-        acc = np.empty(nset)
-        oi = i - m
-        for j in range(n):
-            oj = j - m
-            east = oj * res
-            north = -oi * res
-            if math.hypot(east, north) > radius * (1.0 + 1e-12):
-                out[:, i, j] = 0.0
-                continue
-            if oi == 0 and oj == 0:
-                for s in range(nset):
-                    lo, hi = starts[s], starts[s + 1]
-                    clim = (z, a[lo:hi], hs[lo:hi], zis[lo:hi], clss[lo:hi], invus[lo:hi],
-                            scheme, sz0s[s], decay_ks[s], smooth,
-                            (vds[s], s0, ds, itab[lo:hi], dtab[lo:hi]))  # fmt: skip
-                    out[s, i, j] = _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec) / (
-                        res * res
-                    )
-                continue
-            c = max(abs(oi), abs(oj))
-            lev = 0
-            while lev < nlev and c > level_edges[lev]:
-                lev += 1
-            nq = gl_n[lev]
-            acc[:] = 0.0
-            for p in range(nq):
-                sx = gl_x[lev, p] * res
-                for q in range(nq):
-                    sy = gl_x[lev, q] * res
-                    if not share or not point_density_sets(
-                            east - sx, north - sy, z, a, hs, zis, clss, invus, gset, scheme,
-                            sz0s, decay_ks, vds, s0, ds, itab, dtab, layout, buf, cw, done,
-                            ival, lo_k, wg, prev, tot):  # fmt: skip
-                        for s in range(nset):
-                            tot[s] = _set_density(east - sx, north - sy, s, z, a, hs, zis, clss,
-                                                  invus, starts, scheme, sz0s, decay_ks, vds, s0,
-                                                  ds, itab, dtab, smooth)  # fmt: skip
-                    for s in range(nset):
-                        acc[s] += gl_w[lev, p] * gl_w[lev, q] * tot[s]
-            out[:, i, j] = acc
+    _grids_by_orbit(m, res, z, a, hs, zis, clss, invus, gset, starts, scheme, sz0s, decay_ks,
+                    vds, s0, ds, itab, dtab, smooth, radius, gl_x, gl_w, gl_n, level_edges,
+                    breaks, ax, aw, rx, rw, ndec, layout, share, out)  # fmt: skip
 
 
 @njit(cache=CACHE)
@@ -878,12 +827,13 @@ def _orbit(u, v, cells):
 @njit(parallel=True, cache=CACHE)
 def _grids_by_orbit(m, res, z, a, hs, zis, clss, invus, gset, starts, scheme, sz0s, decay_ks,
                     vds, s0, ds, itab, dtab, smooth, radius, gl_x, gl_w, gl_n, level_edges,
-                    breaks, ax, aw, rx, rw, ndec, layout, out):  # fmt: skip
-    """The shared branch of :func:`annual_kernel_grids` (Gaussian sectors), cell by cell as
-    there, bit for bit, with the factors that depend on the distance only
+                    breaks, ax, aw, rx, rw, ndec, layout, share, out):  # fmt: skip
+    """The cells of :func:`annual_kernel_grids`, orbit by orbit: with `share` (Gaussian
+    sectors, several groups a class or several sets) each point takes
+    :func:`point_density_sets`'s path, with the factors that depend on the distance only
     (:func:`sets_radial`: the crosswind terms, losses, depletion and lateral spreads, two
     thirds of the work at a point) computed once per distance among the mirror images of a
-    cell.
+    cell; without, each set's :func:`point_density` (``_set_density``) at every point.
 
     The quadrature of a cell is symmetric (Gauss-Legendre nodes ``x_p = -x_{n-1-p}``
     exactly) and the offsets are integers times `res`, so the image of a point under a
@@ -956,10 +906,10 @@ def _grids_by_orbit(m, res, z, a, hs, zis, clss, invus, gset, starts, scheme, sz
                             dx = east - sx
                             dy = north - sy
                             r = math.hypot(dx, dy)
-                            ok = True
-                            if r <= 0.0:
+                            ok = share
+                            if share and r <= 0.0:
                                 tot[:] = 0.0
-                            else:
+                            elif share:
                                 slot = -1
                                 for f in range(stored):
                                     if rs[f] == r:
