@@ -10,7 +10,9 @@ this tree's public functions, on the sample's 2019 meteorology, cells of 100 m, 
   stacks (:func:`trajectoire.dispersion.stack_footprints`);
 * :func:`trajectoire._kernels.plume_longterm.annual_kernel_grids`, the ground-level kernel
   with a decay rate (``1e-4 s-1``, 22 met groups) and inert (6 groups)
-  (:func:`trajectoire.dispersion.annual_kernel`).
+  (:func:`trajectoire.dispersion.annual_kernel`), and the 9 kernels of a sample year built
+  together (:func:`trajectoire.dispersion.longterm.annual_kernels`, the sets of
+  ``bench_kernel_sharing.py --parts joint``: the run's call).
 
 Each is then run on those arguments, base and tree alternately (``ABAB``, then ``BABA``),
 and the best CPU time (``time.process_time``, all threads) of ``--repeat`` runs of each is
@@ -66,7 +68,7 @@ def base_kernels(rev: str, folder: Path) -> Any:
     return importlib.import_module("_kernels_base")
 
 
-def captured_calls(table: Any, radius: float) -> list[tuple[str, str, tuple]]:
+def captured_calls(table: Any, other: Any, radius: float) -> list[tuple[str, str, tuple]]:
     """``(label, kernel name, arguments)`` of one call of each kernel by this tree."""
     calls: list[tuple[str, str, tuple]] = []
 
@@ -89,14 +91,27 @@ def captured_calls(table: Any, radius: float) -> list[tuple[str, str, tuple]]:
                           exit_temperature=pts.temperature.values,
                           exit_velocity=pts.velocity.values)  # fmt: skip
     concentration.footprints_aligned = stacks.footprints_aligned
-    for label, kw in (("kernel, decay", {"decay_rate": 1e-4}), ("kernel, inert", {})):
+    # the sets of a sample year (inert at 4 heights, seasonal, UFP at 3, TRWP), as
+    # bench_kernel_sharing.py --parts joint
+    sets = [dict(freq_year=table, release_height=h) for h in (1.0, 4.0, 10.0, 25.0)]
+    sets += [dict(freq_year=other, release_height=1.0)]
+    sets += [dict(freq_year=table, release_height=h, decay_rate=6.4e-5, deposition_velocity=0.002)
+             for h in (1.0, 10.0, 25.0)]  # fmt: skip
+    sets += [dict(freq_year=table, release_height=1.0, deposition_velocity=0.004)]
+    kw = dict(resolution=100.0, radius=radius, sigma="briggs-urban")
+    cases: list[tuple[str, Any]] = [
+        ("kernel, decay", lambda: disp.annual_kernel(table, **kw, decay_rate=1e-4)),
+        ("kernel, inert", lambda: disp.annual_kernel(table, **kw)),
+        (f"kernel sets of a year ({len(sets)})", lambda: longterm.annual_kernels(sets, **kw)),
+    ]
+    for label, build in cases:
         lt = type(sys)("spy")
         lt.__dict__.update(plume_longterm.__dict__)
         lt.annual_kernel_grids = spy(
             label, "annual_kernel_grids", plume_longterm.annual_kernel_grids
         )
         longterm._lt = lt
-        disp.annual_kernel(table, resolution=100.0, radius=radius, sigma="briggs-urban", **kw)
+        build()
     longterm._lt = plume_longterm
     return calls
 
@@ -111,7 +126,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         base = base_kernels(args.base, Path(tmp))
         mods = {"footprints_aligned": "stacks", "annual_kernel_grids": "plume_longterm"}
-        calls = captured_calls(table, args.radius)
+        other = tm.met_classes(load_meteo(2020)).isel(year=0)
+        calls = captured_calls(table, other, args.radius)
         print(f"machine: {os.cpu_count()} cores, NUMBA_NUM_THREADS="
               f"{os.environ.get('NUMBA_NUM_THREADS', 'default')}; load average "
               f"{os.getloadavg()}")  # fmt: skip
