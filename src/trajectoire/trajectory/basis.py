@@ -73,8 +73,10 @@ def basis_array(
 
 
 def _written(field: np.ndarray) -> bool:
-    """Whether `field` differs from an array of +0 (a -0 or a NaN counts: kept bit for bit)."""
-    return bool(field.any()) or bool(np.signbit(field).any())
+    """Whether `field` differs from an array of +0 in some bit (a -0 or a NaN counts: kept
+    bit for bit); one pass over its bits, no temporary."""
+    as_int = np.dtype(f"u{field.dtype.itemsize}")
+    return bool(np.ascontiguousarray(field).view(as_int).any())
 
 
 def basis_weights(basis_weight: xr.DataArray, year: int) -> np.ndarray:
@@ -219,10 +221,9 @@ def blank_fields(basis: np.ndarray) -> np.ndarray:
         ``(basis, pollutant, sector, ny, nx)`` (:func:`basis_array`).
     """
     nb, n_p, n_s = basis.shape[:3]
-    as_int = np.dtype(f"u{basis.dtype.itemsize}")
     blank = np.ones((n_p, n_s), dtype=bool)
     for b, p, s in np.ndindex(nb, n_p, n_s):
-        if blank[p, s] and np.ascontiguousarray(basis[b, p, s]).view(as_int).any():
+        if blank[p, s] and _written(basis[b, p, s]):
             blank[p, s] = False
     return blank
 
