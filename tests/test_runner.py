@@ -16,7 +16,7 @@ import xarray as xr
 import fake_pipeline
 from fake_pipeline import assert_same_content, write_config
 from trajectoire.config import RunConfig, load_config
-from trajectoire.errors import ConfigError, InputError
+from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.runner import Pipeline, parts_dir_of, run
 
 TESTS = Path(__file__).resolve().parent
@@ -434,16 +434,62 @@ def test_sigterm_then_resume_gives_identical_content(
     assert_same_content(out, reference)
 
 
-def test_bad_deflate_encoder_stops_before_prepare(
-    config: RunConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("TRAJECTOIRE_DEFLATE", "lz4", "expected one of"),
+        ("TRAJECTOIRE_IO_THREADS", "two", "expected an integer >= 1"),
+        ("TRAJECTOIRE_IO_THREADS", "0", "expected an integer >= 1"),
+        ("TRAJECTOIRE_FFT_THREADS", "-3", "expected a positive number of threads"),
+        ("SOURCE_DATE_EPOCH", "yesterday", "expected whole seconds"),
+    ],
+)
+def test_a_bad_environment_variable_stops_before_prepare(
+    config: RunConfig,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    variable: str,
+    value: str,
+    expected: str,
 ) -> None:
-    monkeypatch.setenv("TRAJECTOIRE_DEFLATE", "lz4")
+    monkeypatch.setenv(variable, value)
     pipe = Recording()
     out = tmp_path / "o" / "out.nc"
     out.parent.mkdir()
-    with pytest.raises(ConfigError, match=r"TRAJECTOIRE_DEFLATE='lz4': expected one of"):
+    with pytest.raises(TrajectoireError) as info:
         run(config, out, pipeline=pipe, progress=False)
+    msg = str(info.value)
+    assert f"{variable}={value!r}" in msg and expected in msg and "\n" not in msg
     assert pipe.prepared == 0 and not any(out.parent.iterdir())
+
+
+@pytest.mark.parametrize("value", ["yesterday", "1.5e9", ""])
+def test_a_bad_source_date_epoch_does_not_break_the_import(value: str) -> None:
+    """numpy's f2py reads SOURCE_DATE_EPOCH with int() when scipy imports it: the package
+    still imports and the variable is as it was."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": value}
+    probe = "import os, trajectoire, numpy.f2py; print(repr(os.environ['SOURCE_DATE_EPOCH']))"
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == repr(value)
+
+
+def test_the_command_line_says_a_bad_source_date_epoch_in_one_line(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "in")
+    out = tmp_path / "o" / "out.nc"
+    out.parent.mkdir()
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "yesterday"}
+    cmd = [sys.executable, "-m", "trajectoire.cli", "run", str(config), "--out", str(out)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        "trajectoire: error: environment variable SOURCE_DATE_EPOCH='yesterday': expected "
+        "whole seconds since 1970-01-01 UTC (for example 1735689600); unset it to stamp "
+        "outputs with the current time."
+    ]
+    assert not any(out.parent.iterdir())
 
 
 def test_zlib_and_isal_encoders_give_the_same_values(

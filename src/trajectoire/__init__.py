@@ -4,7 +4,8 @@ Rebuilds emission and concentration grids from 1990 to today for the Hauts-de-Fr
 territories, with the share of each source in what people breathe.
 """
 
-from trajectoire import (
+from trajectoire import (  # _environment first: it guards the imports below
+    _environment,  # noqa: F401
     _legacy,
     accessor,  # registers the ds.trajectoire accessor
     assess,

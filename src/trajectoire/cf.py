@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import xarray as xr
 
 from trajectoire._version import __version__
+from trajectoire.errors import ConfigError
 
 __all__ = ["CF_VERSION", "add_history", "set_cf_attrs", "utc_stamp", "variable_metadata"]
 
@@ -64,8 +65,9 @@ def utc_stamp() -> str:
 
     Raises
     ------
-    ValueError
-        If ``SOURCE_DATE_EPOCH`` is set but is not a non-negative integer.
+    trajectoire.ConfigError
+        If ``SOURCE_DATE_EPOCH`` is set but is not a non-negative integer (a
+        :class:`ValueError` too).
     """
     fixed = os.environ.get("SOURCE_DATE_EPOCH")
     if fixed is None or not fixed.strip():
@@ -77,7 +79,7 @@ def utc_stamp() -> str:
                 raise ValueError
             when = _dt.datetime.fromtimestamp(seconds, _dt.UTC)
         except (ValueError, OverflowError, OSError):
-            raise ValueError(
+            raise ConfigError(
                 f"environment variable SOURCE_DATE_EPOCH={fixed!r}: expected whole seconds "
                 "since 1970-01-01 UTC (for example 1735689600); unset it to stamp outputs "
                 "with the current time."

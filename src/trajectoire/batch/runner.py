@@ -53,8 +53,9 @@ from trajectoire.batch.shared import (
     share_context,
 )
 from trajectoire.cf import set_cf_attrs, utc_stamp
+from trajectoire.dispersion.convolution import fft_threads
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
-from trajectoire.io.chunks import deflate_encoder
+from trajectoire.io.chunks import deflate_encoder, io_threads
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import check_writable, write_netcdf
 from trajectoire.io.outputs import (
@@ -675,13 +676,13 @@ def run(
     trajectoire.ConfigError
         Invalid configuration, years outside it, both `workers` and `scheduler`, a parts
         directory left by a run of another configuration when `resume` is False, or a bad
-        ``TRAJECTOIRE_DEFLATE``.
+        ``TRAJECTOIRE_DEFLATE``, ``TRAJECTOIRE_IO_THREADS`` or ``SOURCE_DATE_EPOCH``.
     trajectoire.InputError
-        The output path is not writable.
+        The output path is not writable, or a bad ``TRAJECTOIRE_FFT_THREADS``.
     """
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     out_path = check_writable(out, what="--out")
-    deflate_encoder()  # a bad TRAJECTOIRE_DEFLATE stops the run now, not at its first part
+    _check_environment()
     with output_lock(out_path):
         return _run_locked(
             cfg,
@@ -693,6 +694,17 @@ def run(
             scheduler=scheduler,
             progress=progress,
         )
+
+
+def _check_environment() -> None:
+    """Read the environment variables a run uses, so that a bad value stops it before it
+    computes (one line naming the variable), not at its first part or at the assembly:
+    ``TRAJECTOIRE_DEFLATE``, ``TRAJECTOIRE_IO_THREADS``, ``TRAJECTOIRE_FFT_THREADS`` and
+    ``SOURCE_DATE_EPOCH``."""
+    deflate_encoder()
+    io_threads()
+    fft_threads()
+    utc_stamp()
 
 
 def _run_locked(

@@ -69,14 +69,31 @@ _H5Z_SHUFFLE = 2
 _SMALL_CHUNK = 4096
 
 
+#: Environment variable: the threads that compress the output chunks.
+IO_THREADS_ENV = "TRAJECTOIRE_IO_THREADS"
+
+
 def io_threads() -> int:
-    """Threads that compress chunks: ``TRAJECTOIRE_IO_THREADS`` or the usable cores (max 8)."""
-    env = os.environ.get("TRAJECTOIRE_IO_THREADS")
-    if env:
+    """Threads that compress chunks: ``TRAJECTOIRE_IO_THREADS`` or the usable cores (max 8).
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        The variable is set but is not an integer >= 1.
+    """
+    raw = os.environ.get(IO_THREADS_ENV, "").strip()
+    if raw:
         try:
-            return max(1, int(env))
+            value = int(raw)
         except ValueError:
-            pass
+            value = 0
+        if value < 1:
+            raise ConfigError(
+                f"environment variable {IO_THREADS_ENV}={raw!r}: expected an integer >= 1 "
+                "(threads that compress the output chunks); unset it to use the usable "
+                "cores (at most 8)."
+            )
+        return value
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
