@@ -254,6 +254,29 @@ def test_unknown_code_needs_a_mapping_or_ignore(tmp_path, caplog):
 
 
 # ---------------------------------------------------------------- bad inputs
+def test_a_vintage_asked_of_a_tidy_file_without_its_column_is_one_line(tmp_path):
+    """Without the vintage column the rows of two vintages would be read as one series
+    (their sector codes then look unmapped): the error names the column instead."""
+    rows = [
+        _tidy_row("NEW", "NOX", "NFR1A1A", 2000, 1),
+        _tidy_row("OLD", "NOX", "SE1_EUI", 2000, 2),
+    ]
+    text = TIDY_HEADER.replace("source_id", "vintage_code") + "".join(rows)
+    p = _write(tmp_path, "trends.csv", text)
+    with pytest.raises(MissingVariableError) as info:
+        read_eurostat_air_emissions(p, vintage="NEW")
+    msg = str(info.value)
+    assert "\n" not in msg and "trends.csv" in msg and "vintage = 'NEW'" in msg
+    assert "('source_id',)" in msg and "'vintage_code'" in msg
+    assert f"{KEY} columns.vintage" in msg
+    # the option named there fixes it
+    t = read_eurostat_air_emissions(p, vintage="NEW", columns={"vintage": "vintage_code"})
+    assert t["sector"].tolist() == [A] and t.attrs["vintage"] == "NEW"
+    # a file of one vintage without the column still reads without `vintage`
+    one = _write(tmp_path, "one.csv", text.split("\n", 1)[0] + "\n" + rows[0])
+    assert read_eurostat_air_emissions(one)["sector"].tolist() == [A]
+
+
 def test_missing_column_names_file_field_and_key(tmp_path):
     p = _write(
         tmp_path, "trends.csv", "source_id,country,pollutant,year,value,unit\nV,FR,NOX,2000,1,t\n"

@@ -307,9 +307,18 @@ def _layout(first_line: str) -> str:
 
 
 def _resolve_columns(
-    layout: str, have: Sequence[str], columns: Mapping[str, str] | None, what: str, key: str
+    layout: str,
+    have: Sequence[str],
+    columns: Mapping[str, str] | None,
+    what: str,
+    key: str,
+    vintage: str | None = None,
 ) -> dict[str, str]:
-    """Canonical name -> column of the table, from the layout defaults and `columns`."""
+    """Canonical name -> column of the table, from the layout defaults and `columns`.
+
+    A `vintage` asked of a tidy table needs its vintage column: without it the rows of every
+    vintage the file holds would be read as one series.
+    """
     given = columns_option(columns, _CANONICAL, what=what, config_key=key)
     out: dict[str, str] = {}
     for name in _CANONICAL:
@@ -334,11 +343,22 @@ def _resolve_columns(
             f"{expected}); found {list(have)}. Rename them, or set {key} "
             f'columns.{missing[0]} = "<your column>".'
         )
+    if vintage is not None and layout == "tidy" and "vintage" not in out:
+        raise MissingVariableError(
+            f"{what}: {key} vintage = {vintage!r} is asked for, but the file has no vintage "
+            f"column (tidy layout; expected {EUROSTAT_COLUMNS['tidy']['vintage']}); found "
+            f"{list(have)}. Rename it, set {key} columns.vintage = \"<your column>\", or "
+            f"leave out {key} vintage if the file holds one vintage only."
+        )
     return out
 
 
 def _read_long(
-    path: Path, columns: Mapping[str, str] | None, what: str, key: str
+    path: Path,
+    columns: Mapping[str, str] | None,
+    what: str,
+    key: str,
+    vintage: str | None = None,
 ) -> tuple[pd.DataFrame, str]:
     """The file as one long table of canonical columns (values still text), and its layout.
 
@@ -389,7 +409,7 @@ def _read_long(
         return out, layout
     raw = read_table(path, what=what, dtype=str, config_key=key, require_rows=True)
     raw.columns = [str(c).strip() for c in raw.columns]
-    cols = _resolve_columns(layout, list(raw.columns), columns, what, key)
+    cols = _resolve_columns(layout, list(raw.columns), columns, what, key, vintage)
     out = pd.DataFrame({name: raw[col].to_numpy() for name, col in cols.items()})
     out["line"] = np.arange(len(raw)) + 2
     out["field"] = cols["value"]
@@ -646,7 +666,7 @@ def _read_vintage(
     key: str,
 ) -> pd.DataFrame:
     """One vintage of an Eurostat file as a validated GNFR trend table [t yr-1]."""
-    long, layout = _read_long(path, columns, what, key)
+    long, layout = _read_long(path, columns, what, key, vintage)
     long, vintage = _select(
         long,
         layout,
