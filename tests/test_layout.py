@@ -26,10 +26,10 @@ The rules (``docs/architecture.md`` draws them):
     A name that starts with ``_`` (dunders such as ``__version__`` excepted) is imported, or
     read as ``module._name``, only inside its own package; for this rule the flat core modules
     (``errors``, ``units``, ``cf``, ``_validate``, ``species``, ``sectors``, ``_version``,
-    ``_legacy``, ``_memory``, ``_planes``) count as one package, and ``_kernels`` is a package of its own. A private
+    ``_legacy``, ``_memory``, ``_planes``, ``_environment``) count as one package, and ``_kernels`` is a package of its own. A private
     *module* is private to its package the same way (``trajectoire._kernels._config``,
     ``trajectoire.dispersion._shared``), except the core's own ``_kernels``, ``_validate``,
-    ``_version``, ``_legacy``, ``_memory`` and ``_planes``, whose public names every layer may import: the underscore
+    ``_version``, ``_legacy``, ``_memory``, ``_planes`` and ``_environment``, whose public names every layer may import: the underscore
     keeps them out of the user's API, not out of the stages'.
 ``kernels``
     ``_kernels`` imports only ``numpy``, ``numba``, ``math`` and its own modules (HOUSE_STYLE
@@ -74,6 +74,7 @@ CORE_MODULES = (
     "_legacy",
     "_memory",
     "_planes",
+    "_environment",
 )
 #: package (first component below ``trajectoire``; the root itself is ``trajectoire``) -> layer
 LAYERS: dict[str, int] = {
@@ -104,7 +105,15 @@ LAYER_NAMES = {
     10: "top",
 }
 #: private core modules every layer may import (their public names)
-SHARED_PRIVATE_MODULES = {"_kernels", "_validate", "_version", "_legacy", "_memory", "_planes"}
+SHARED_PRIVATE_MODULES = {
+    "_kernels",
+    "_validate",
+    "_version",
+    "_legacy",
+    "_memory",
+    "_planes",
+    "_environment",
+}
 KERNEL_IMPORTS = {"numpy", "numba", "math", "__future__"}
 KERNEL_EXTRA_IMPORTS = {"trajectoire._kernels._config": {"os"}}
 RULES = ("layers", "cycles", "sample", "private", "kernels")
