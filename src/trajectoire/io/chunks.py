@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import weakref
 import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -136,7 +137,7 @@ def deflate_encoder() -> str:
     return raw
 
 
-def _deflate(data: bytes, level: int, encoder: str) -> bytes:
+def _deflate(data: bytes | memoryview, level: int, encoder: str) -> bytes:
     """A zlib stream of `data` at deflate `level` by `encoder` (:func:`deflate_encoder`)."""
     if encoder == "isal" and 1 <= level <= 3 and _isal_zlib is not None:
         return bytes(_isal_zlib.compress(data, 1))
@@ -178,8 +179,61 @@ def _shuffle(block: np.ndarray) -> bytes:
     return np.ascontiguousarray(flat.view(np.uint8).reshape(-1, size).T).tobytes()
 
 
+def _shuffled_tiles(
+    slab: np.ndarray, chunks: Sequence[int], fill: Any, skip_nan: bool
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The chunks of a slab (one chunk along the leading dims) to store, shuffled.
+
+    Returns ``(n, chunk bytes)`` uint8, row ``t`` the bytes of chunk ``t`` as HDF5's
+    shuffle filter leaves them (:func:`_shuffle` of the chunk, the cells beyond the slab's
+    edge set to `fill`), and the tile row and column of each chunk, in row-major order:
+    with `skip_nan`, only the chunks holding a value that is not NaN; else all. The same
+    bytes as chunk by chunk (:mod:`trajectoire._kernels.shuffle`), without a Python step
+    and two copies per chunk.
+    """
+    from trajectoire._kernels.shuffle import shuffle_tiles, tiles_with_values
+
+    lead, (ty, tx) = tuple(int(c) for c in chunks[:-2]), (int(chunks[-2]), int(chunks[-1]))
+    ny, nx = slab.shape[-2:]
+    if tuple(slab.shape[:-2]) != lead:  # a slab cut short along a leading dim: fill it
+        whole = np.full((*lead, ny, nx), fill, dtype=slab.dtype)
+        whole[tuple(slice(0, n) for n in slab.shape)] = slab
+        slab = whole
+    flat = np.ascontiguousarray(slab).reshape(-1, ny, nx)
+    if skip_nan:
+        stored = tiles_with_values(flat, ty, tx)
+    else:
+        stored = np.ones((-(-ny // ty), -(-nx // tx)), dtype=bool)
+    rows, cols = (np.asarray(i, dtype=np.int64) for i in np.nonzero(stored))
+    size = slab.dtype.itemsize
+    out = np.empty((rows.size, size, flat.shape[0], ty, tx), dtype=np.uint8)
+    fill_bytes = np.array([fill], dtype=slab.dtype).view(np.uint8)
+    shuffle_tiles(flat.view(np.uint8), size, rows, cols, ty, tx, fill_bytes, out)
+    return out.reshape(rows.size, size * flat.shape[0] * ty * tx), list(
+        zip(rows.tolist(), cols.tolist(), strict=True)
+    )
+
+
 def _chunk_offsets(shape: Sequence[int], chunks: Sequence[int]) -> list[tuple[int, ...]]:
     return list(itertools.product(*(range(0, n, c) for n, c in zip(shape, chunks, strict=True))))
+
+
+def _owner(a: np.ndarray) -> np.ndarray:
+    """The array that owns the memory of `a` (the end of its chain of views)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _memory_key(a: np.ndarray) -> tuple[Any, ...] | None:
+    """Where the values of `a` lie: its owner's identity, the offset of its first element in
+    the owner's memory, its shape, strides and type; None for an array that owns its memory
+    or whose owner is not a NumPy array (a freshly computed slab: never shared)."""
+    owner = _owner(a)
+    if owner is a or not owner.flags.owndata:
+        return None
+    start = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return (id(owner), start, a.shape, a.strides, a.dtype.str)
 
 
 def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
@@ -188,6 +242,14 @@ def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
     Chunks that hold only NaN are skipped when the dataset's fill value is NaN. With a
     shuffle + deflate pipeline the chunks are encoded in `pool` and written directly;
     otherwise HDF5 writes them through its own filters.
+
+    A slab that is a view of the same memory as a slab already encoded (the constant planes
+    of a year's maps, :class:`trajectoire.io.outputs.YearMaps`, which every blank plane
+    shares: half the emission planes of a sample year) takes that slab's encoded chunks
+    instead of encoding them again: the same values, so the same bytes. The memory is known
+    to be the same while its owner lives: a weak reference to the owner, checked by
+    identity, guards against memory freed and reused by another array (`data` must not be
+    modified while it is written, as for any writer).
 
     Parameters
     ----------
@@ -211,6 +273,8 @@ def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
     encoder = deflate_encoder()
     skip_nan = _is_nan_fill(dset)
     lead, tile = chunks[:-2], chunks[-2:]
+    # encoded slabs by the memory they were read from: (owner's weak reference, chunks)
+    seen: dict[tuple[Any, ...], tuple[Any, list[tuple[tuple[int, int], Any]]]] = {}
 
     def encode_slab(lead_off: tuple[int, ...]) -> list[tuple[tuple[int, ...], Any]]:
         """Encode the chunks of one slab (one chunk along every dim but y and x)."""
@@ -218,23 +282,27 @@ def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
             slice(o, min(o + c, n)) for o, c, n in zip(lead_off, lead, data.shape[:-2], strict=True)
         )
         slab = np.asarray(data[sl], dtype=dtype)
-        done: list[tuple[tuple[int, ...], Any]] = []
-        for y0, x0 in itertools.product(
-            range(0, data.shape[-2], tile[0]), range(0, data.shape[-1], tile[1])
-        ):
-            block = slab[..., y0 : y0 + tile[0], x0 : x0 + tile[1]]
-            if skip_nan and np.isnan(block).all():
-                continue
-            off = (*lead_off, y0, x0)
-            if level is None:
-                done.append((off, np.ascontiguousarray(block)))
-                continue
-            if block.shape != chunks:
-                full = np.full(chunks, dset.fillvalue, dtype=dtype)
-                full[tuple(slice(0, s) for s in block.shape)] = block
-                block = full
-            done.append((off, _deflate(_shuffle(block), level, encoder)))
-        return done
+        key = _memory_key(slab) if level is not None else None
+        if key is not None and key in seen:
+            ref, encoded = seen[key]
+            if ref() is _owner(slab):
+                return [((*lead_off, y0, x0), payload) for (y0, x0), payload in encoded]
+        done: list[tuple[tuple[int, int], Any]] = []
+        if level is not None:
+            tiles, where = _shuffled_tiles(slab, chunks, dset.fillvalue, skip_nan)
+            for t, (a, b) in enumerate(where):
+                payload = _deflate(memoryview(tiles[t]), level, encoder)
+                done.append(((a * tile[0], b * tile[1]), payload))
+        else:
+            for y0, x0 in itertools.product(
+                range(0, data.shape[-2], tile[0]), range(0, data.shape[-1], tile[1])
+            ):
+                block = slab[..., y0 : y0 + tile[0], x0 : x0 + tile[1]]
+                if not (skip_nan and np.isnan(block).all()):
+                    done.append(((y0, x0), np.ascontiguousarray(block)))
+        if key is not None:
+            seen[key] = (weakref.ref(_owner(slab)), done)
+        return [((*lead_off, y0, x0), payload) for (y0, x0), payload in done]
 
     slabs = _chunk_offsets(data.shape[:-2], lead)
     written = 0

@@ -617,7 +617,11 @@ def _numbers_last(ds: xr.Dataset, numbers: Sequence[str]) -> xr.Dataset:
             _permute_in_place(data, axis, order)
             values = data
         elif on_grid and isinstance(data, dask_array.Array):  # YearMaps: reordered lazily
-            values = data[(slice(None),) * axis + (order,)]
+            # by slices joined along the axis, not by an index list: on chunk boundaries
+            # the chunks stay views of the planes held (an index list copies each), so
+            # the writer sees the constant planes shared (trajectoire.io.chunks.write_array)
+            lead = (slice(None),) * axis
+            values = dask_array.concatenate([data[(*lead, slice(i, i + 1))] for i in order], axis)
         else:
             values = np.take(np.asarray(data), order, axis=axis)
         out[name] = xr.Variable(da.dims, values, da.attrs, da.encoding)

@@ -347,7 +347,7 @@ def _resolve_columns(
         raise MissingVariableError(
             f"{what}: {key} vintage = {vintage!r} is asked for, but the file has no vintage "
             f"column (tidy layout; expected {EUROSTAT_COLUMNS['tidy']['vintage']}); found "
-            f"{list(have)}. Rename it, set {key} columns.vintage = \"<your column>\", or "
+            f'{list(have)}. Rename it, set {key} columns.vintage = "<your column>", or '
             f"leave out {key} vintage if the file holds one vintage only."
         )
     return out

@@ -1,0 +1,100 @@
+"""The chunks of a slab as HDF5's shuffle filter leaves them, in one pass.
+
+HDF5's shuffle filter (The HDF Group, "HDF5 User's Guide", Filters: H5Z_FILTER_SHUFFLE)
+stores byte ``k`` of every element of a chunk, for ``k = 0 .. itemsize - 1``, the elements
+in C order; deflate then finds the runs of equal exponent bytes. The writer
+(:func:`trajectoire.io.chunks.write_array`) compresses the chunks of one slab (one chunk
+along every dim but ``y`` and ``x``) that hold a value other than NaN: :func:`tiles_with_values`
+finds them and :func:`shuffle_tiles` lays their bytes out, each chunk contiguous, the cells
+beyond the slab's edge set to the fill value. The bytes are those of shuffling each chunk
+on its own (``tests/test_kernels_shuffle.py`` checks them against numpy).
+"""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ._config import CACHE
+
+
+@njit(cache=CACHE, nogil=True)
+def tiles_with_values(slab, ty, tx):
+    """Which ``ty`` × ``tx`` tiles of a slab hold a value that is not NaN.
+
+    Parameters
+    ----------
+    slab : float32 or float64 array (n_lead, ny, nx)
+        The slab, its leading dims flattened.
+    ty, tx : int
+        Chunk rows and columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(ceil(ny / ty), ceil(nx / tx))`` bool: the tile holds at least one value that is
+        not NaN (the cells of a tile beyond the slab's edge are not read).
+    """
+    nl, ny, nx = slab.shape
+    nty = (ny + ty - 1) // ty
+    ntx = (nx + tx - 1) // tx
+    found = np.zeros((nty, ntx), dtype=np.bool_)
+    for a in range(nty):
+        for b in range(ntx):
+            y1 = min(ny, (a + 1) * ty)
+            x1 = min(nx, (b + 1) * tx)
+            hit = False
+            for layer in range(nl):
+                for y in range(a * ty, y1):
+                    for x in range(b * tx, x1):
+                        if not math.isnan(slab[layer, y, x]):
+                            hit = True
+                            break
+                    if hit:
+                        break
+                if hit:
+                    break
+            found[a, b] = hit
+    return found
+
+
+@njit(cache=CACHE, nogil=True)
+def shuffle_tiles(raw, size, rows, cols, ty, tx, fill, out):
+    """The shuffled bytes of the tiles ``(rows[t], cols[t])`` of a slab.
+
+    Parameters
+    ----------
+    raw : uint8 array (n_lead, ny, nx * size)
+        The slab's bytes (a C-contiguous slab viewed as ``uint8``).
+    size : int
+        Bytes per element.
+    rows, cols : int64 arrays (n,)
+        Tile row and column of each chunk to lay out.
+    ty, tx : int
+        Chunk rows and columns.
+    fill : uint8 array (size,)
+        The bytes of the fill value, for the cells beyond the slab's edge.
+    out : uint8 array (n, size, n_lead, ty, tx)
+        Filled: ``out[t, k, l, y, x]`` is byte ``k`` of element ``(l, y, x)`` of chunk
+        ``t``, so that ``out[t]`` is the chunk after the shuffle filter.
+    """
+    nl, ny, nxb = raw.shape
+    nx = nxb // size
+    for t in range(rows.shape[0]):
+        y0 = rows[t] * ty
+        x0 = cols[t] * tx
+        w = min(tx, nx - x0)  # columns inside the slab
+        for k in range(size):
+            for layer in range(nl):
+                for y in range(ty):
+                    row = out[t, k, layer, y]
+                    gy = y0 + y
+                    if gy < ny:
+                        src = raw[layer, gy]
+                        for x in range(w):
+                            row[x] = src[(x0 + x) * size + k]
+                        for x in range(w, tx):
+                            row[x] = fill[k]
+                    else:
+                        for x in range(tx):
+                            row[x] = fill[k]
