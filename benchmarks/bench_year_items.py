@@ -20,7 +20,10 @@ before and in the library's form now, and the results are compared bit for bit:
 * the planes of a class summed again (plain and f-weighted), numpy's in-place sum against
   the library's one pass (:func:`trajectoire._kernels.planes.planes_sum`, 2026-12-02);
 * a plane whose basis fields are all +0 (``_sector_plane``): the product of the zero
-  field by its weight, then the library's fill from one cell (``blank``).
+  field by its weight, then the library's fill from one cell (``blank``);
+* a pollutant's exposure statistics from its float32 map (``ExposureStatistics.add`` and
+  ``ZoneExposure.add``, one year's split included): the whole map converted to float64
+  (and, for the zones, ``nan_to_num``), then the inhabited cells only (2026-12-02).
 
 Report the load average (printed) beside the figures.
 
@@ -42,6 +45,8 @@ from scipy import sparse
 from trajectoire._kernels.planes import planes_sum
 from trajectoire.assess.exposure import (
     DEFAULT_QUANTILES,
+    ExposureStatistics,
+    ZoneExposure,
     exposure_distribution,
     inhabitants_above,
     territory_exposure,
@@ -177,6 +182,48 @@ def main() -> None:
     t0, r0 = cpu(layers_before, args.repeat)
     t1, r1 = cpu(lambda: origin_layers(frac), args.repeat)
     line("origin layers (8 origins)", t0, t1, same(r0, r1))
+    # a pollutant's statistics from its float32 map (NaN beyond the written mask): the
+    # territories' quantiles and counts (ExposureStatistics.add), then inside and outside
+    # the zones (ZoneExposure.add); the whole map converted, then the inhabited cells only
+    mask = np.zeros((NY, NX), dtype=bool)
+    mask[NY // 5 : 4 * NY // 5, NX // 5 : 3 * NX // 5] = True
+    inhabited = np.flatnonzero(mask.reshape(-1) & (rng.random(NY * NX) < 0.6))
+    who = rng.integers(0, n_t, inhabited.size)
+    own = sparse.csr_matrix(
+        (rng.random(inhabited.size) * 50.0, (who, inhabited)), shape=(n_t, NY * NX)
+    )
+    cmap = np.where(mask, rng.random((NY, NX)) * 40.0, np.nan).astype(np.float32)
+    zone_frac = rng.random((NY, NX)) * (rng.random((NY, NX)) < 0.3)
+    pols = ["NO2", "PM10"]
+
+    def statistics_before():
+        stats = ExposureStatistics.zeros(own, pols)
+        z = ZoneExposure.split(own, zone_frac, pols)
+        out = []
+        for _ in range(12):  # the year's pollutants
+            field = np.asarray(cmap, dtype=float) + np.asarray(2.5, dtype=float)
+            q, n = territory_exposure(field, stats.inhabitants, stats.quantiles,
+                                      stats.threshold_values[:, 0])  # fmt: skip
+            zf = np.nan_to_num(np.asarray(cmap, dtype=float).reshape(-1) + 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                mean = (z.weights @ zf) / z.inhabitants.T.reshape(-1)
+            _, zn = territory_exposure(zf.reshape(1, -1), z.weights, (),
+                                       z.threshold_values[:, 0])  # fmt: skip
+            out = [q, n, mean.reshape(2, n_t).T, zn.reshape(2, n_t, -1).transpose(1, 0, 2)]
+        return tuple(np.ascontiguousarray(a) for a in out)
+
+    def statistics_after():
+        stats = ExposureStatistics.zeros(own, pols)
+        z = ZoneExposure.split(own, zone_frac, pols)
+        for _ in range(12):
+            stats.add(0, cmap, 2.5)
+            z.add(0, cmap)
+        out = (stats.quantile[:, 0], stats.above[:, 0], z.mean[:, :, 0], z.above[:, :, 0])
+        return tuple(np.ascontiguousarray(a) for a in out)
+
+    t0, r0 = cpu(statistics_before, args.repeat)
+    t1, r1 = cpu(statistics_after, args.repeat)
+    line("12 pollutants' statistics, zones too", t0, t1, same(r0, r1))
     print(f"load average at end {os.getloadavg()}")
 
 

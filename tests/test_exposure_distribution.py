@@ -317,3 +317,66 @@ def test_exposure_zones_input_takes_partition_in_the_configuration(tmp_path):
         read_input(
             "exposure_zones", InputSpec.model_validate({"path": str(path), "partition": True})
         )
+
+
+def _former_statistics_add(stats, ip, concentration, background):
+    """ExposureStatistics.add as it read the whole map before (2026-12-02)."""
+    field = np.asarray(concentration, dtype=float) + np.asarray(background, dtype=float)
+    return territory_exposure(field, stats.inhabitants, stats.quantiles,
+                              stats.threshold_values[:, ip])  # fmt: skip
+
+
+def _former_zone_add(z, ip, concentration, background):
+    """ZoneExposure.add as it read the whole map before (2026-12-02)."""
+    field = np.nan_to_num(np.asarray(concentration, dtype=float).reshape(-1) + background)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = (z.weights @ field) / z.inhabitants.T.reshape(-1)
+    _, n = territory_exposure(field.reshape(1, -1), z.weights, (), z.threshold_values[:, ip])
+    return mean, n
+
+
+@given(
+    seed=st.integers(0, 10_000), map_background=st.booleans(), dtype=st.sampled_from(["f4", "f8"])
+)
+def test_statistics_from_the_inhabited_cells_are_those_of_the_whole_map(
+    seed, map_background, dtype
+):
+    """The statistics read the inhabited cells only: the same bits as from the whole map,
+    NaN, infinities and signed zeros in the map (inhabited or not) included."""
+    from trajectoire.assess.exposure import ZoneExposure
+
+    rng = np.random.default_rng(seed)
+    shape = (int(rng.integers(1, 9)), int(rng.integers(1, 11)))
+    n_cells, n_t = shape[0] * shape[1], int(rng.integers(1, 4))
+    dense = rng.integers(0, 50, (n_t, n_cells)).astype(float)
+    dense[rng.random(dense.shape) < 0.6] = 0.0
+    own = sparse.csr_matrix(dense)
+    conc = (rng.standard_normal(shape) * 30).astype(dtype)
+    specials = np.array([np.nan, np.inf, -np.inf, -0.0, 0.0], dtype=dtype)
+    pick = rng.random(shape) < 0.2
+    conc[pick] = rng.choice(specials, int(pick.sum()))
+    bg = rng.standard_normal(shape) if map_background else float(rng.standard_normal())
+    pols = ["NO2", "PM2.5"]
+    stats = ExposureStatistics.zeros(own, pols)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            expected = _former_statistics_add(stats, 1, conc, bg)
+        except InputError as exc:  # a NaN where people live: the same error
+            with pytest.raises(InputError, match=str(exc)[:40]):
+                stats.add(1, conc, bg)
+        else:
+            stats.add(1, conc, bg)
+            np.testing.assert_array_equal(stats.quantile[:, 1].view(np.uint64),
+                                          expected[0].view(np.uint64))  # fmt: skip
+            np.testing.assert_array_equal(stats.above[:, 1], expected[1])
+        frac = rng.random(shape)
+        frac[rng.random(shape) < 0.3] = 0.0
+        z = ZoneExposure.split(own, frac, pols)
+        scalar = bg if np.ndim(bg) == 0 else 0.5
+        mean, n = _former_zone_add(z, 0, conc, scalar)
+        z.add(0, conc, scalar)
+    n_t2 = z.inhabitants.shape[0]
+    np.testing.assert_array_equal(z.mean[:, :, 0].view(np.uint64),
+                                  mean.reshape(2, n_t2).T.view(np.uint64))  # fmt: skip
+    np.testing.assert_array_equal(z.above[:, :, 0], n.reshape(2, n_t2, -1).transpose(1, 0, 2))

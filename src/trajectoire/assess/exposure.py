@@ -40,7 +40,7 @@ Statistician 50(4), 361-365, doi:10.1080/00031305.1996.10473566.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import xarray as xr
@@ -488,6 +488,36 @@ def territory_exposure(
     return q_out, n_out
 
 
+def _columns_used(m: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix]:
+    """The columns (cells) of `m` that hold an entry, increasing, and `m` on them alone.
+
+    Column ``j`` of the second is column ``cells[j]`` of `m`, its rows, entries and their
+    order unchanged: a product with ``x[cells]`` adds the same terms in the same order as
+    with ``x``, and a row's entries gather the same values, so that the statistics of a
+    map are computed from its inhabited cells only (the others, most of a 100 m grid, are
+    never converted or read), bit for bit.
+    """
+    used = np.zeros(m.shape[1], dtype=bool)
+    used[m.indices] = True
+    cells = np.flatnonzero(used)
+    position = np.cumsum(used, dtype=np.int64) - 1  # of each used column among them
+    local = sparse.csr_matrix(
+        (m.data, position[m.indices], m.indptr), shape=(m.shape[0], cells.size)
+    )
+    return cells, local
+
+
+def _at_cells(values: np.ndarray | float, shape: tuple[int, ...], cells: np.ndarray) -> np.ndarray:
+    """`values` (a value, or an array broadcast to the map's `shape`) at the flat `cells`,
+    as float64."""
+    v = np.asarray(values, dtype=float)
+    if v.ndim == 0:
+        return v
+    if v.shape != shape:
+        v = np.broadcast_to(v, shape)
+    return v.reshape(-1)[cells]
+
+
 @dataclass
 class ExposureStatistics:
     """Exposure quantiles and threshold counts of one year, filled pollutant by pollutant.
@@ -517,6 +547,9 @@ class ExposureStatistics:
     threshold_values: np.ndarray
     quantile: np.ndarray
     above: np.ndarray
+    _used: tuple[np.ndarray, sparse.csr_matrix] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def zeros(
@@ -542,10 +575,13 @@ class ExposureStatistics:
     def add(self, ip: int, concentration: np.ndarray, background: float | np.ndarray = 0.0) -> None:
         """Statistics of pollutant `ip` from its map ``concentration + background`` [ug m-3]
         (`background` a value or a map)."""
-        field = np.asarray(concentration, dtype=float) + np.asarray(background, dtype=float)
-        q, n = territory_exposure(
-            field, self.inhabitants, self.quantiles, self.threshold_values[:, ip]
-        )
+        if self._used is None:
+            self._used = _columns_used(self.inhabitants)
+        cells, local = self._used
+        conc = np.asarray(concentration)
+        # the inhabited cells only: the same sums, cell by cell, as on the whole map
+        values = conc.reshape(-1)[cells].astype(float) + _at_cells(background, conc.shape, cells)
+        q, n = territory_exposure(values, local, self.quantiles, self.threshold_values[:, ip])
         self.quantile[:, ip] = q
         self.above[:, ip] = n
 
@@ -580,6 +616,9 @@ class ZoneExposure:
     above: np.ndarray
     threshold_labels: list[str]
     threshold_values: np.ndarray
+    _used: tuple[np.ndarray, sparse.csr_matrix] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def split(
@@ -624,14 +663,17 @@ class ZoneExposure:
     def add(self, ip: int, concentration: np.ndarray, background: float = 0.0) -> None:
         """Statistics of pollutant `ip` from its map ``concentration + background`` [ug m-3]
         (NaN cells, beyond the written mask, must hold no inhabitant: taken as 0)."""
-        field = np.nan_to_num(np.asarray(concentration, dtype=float).reshape(-1) + background)
+        if self._used is None:
+            self._used = _columns_used(self.weights)
+        cells, local = self._used
+        # the cells some row weighs only (:func:`_columns_used`): the same values and sums
+        conc = np.asarray(concentration).reshape(-1)[cells].astype(float)
+        values = np.nan_to_num(conc + background)
         n_t = self.inhabitants.shape[0]
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean = (self.weights @ field) / self.inhabitants.T.reshape(-1)
+            mean = (local @ values) / self.inhabitants.T.reshape(-1)
         self.mean[:, :, ip] = mean.reshape(2, n_t).T
-        _, n = territory_exposure(
-            field.reshape(1, -1), self.weights, (), self.threshold_values[:, ip]
-        )
+        _, n = territory_exposure(values.reshape(1, -1), local, (), self.threshold_values[:, ip])
         self.above[:, :, ip] = n.reshape(2, n_t, -1).transpose(1, 0, 2)
 
 
