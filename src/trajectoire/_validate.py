@@ -7,17 +7,19 @@ Each helper names the thing checked (``what``), for example ``"point_sources.csv
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.errors import ConfigError, InputError, MissingVariableError
 
 __all__ = [
     "FrozenTable",
     "did_you_mean",
+    "env_threads",
     "normalise_vocabulary",
     "require_columns",
     "require_dims",
@@ -29,6 +31,40 @@ __all__ = [
     "require_unique",
     "rows_preview",
 ]
+
+
+def env_threads(variable: str, meaning: str, unset: str) -> int | None:
+    """A thread count from the environment variable `variable`; None when it is unset.
+
+    Parameters
+    ----------
+    variable : str
+        The variable, e.g. ``TRAJECTOIRE_IO_THREADS``.
+    meaning : str
+        What the threads do, for the message (``"threads that compress the output
+        chunks"``).
+    unset : str
+        What unsetting it gives, for the message (``"the usable cores"``).
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        The variable is set (not blank) but is not an integer >= 1: one line naming it,
+        its value and what unsetting it gives.
+    """
+    raw = os.environ.get(variable, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ConfigError(
+            f"environment variable {variable}={raw!r}: expected an integer >= 1 ({meaning}); "
+            f"unset it to use {unset}."
+        )
+    return value
 
 
 def rows_preview(rows: Iterable[Any], limit: int = 8) -> str:

@@ -519,7 +519,22 @@ def _at_cells(values: np.ndarray | float, shape: tuple[int, ...], cells: np.ndar
 
 
 @dataclass
-class ExposureStatistics:
+class _ByInhabitedCells:
+    """Statistics read from a map at the cells their ``(row, cell)`` matrix weighs only."""
+
+    _used: tuple[np.ndarray, sparse.csr_matrix] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _inhabited_cells(self, m: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix]:
+        """:func:`_columns_used` of `m`, computed on first use (`m` does not change)."""
+        if self._used is None:
+            self._used = _columns_used(m)
+        return self._used
+
+
+@dataclass
+class ExposureStatistics(_ByInhabitedCells):
     """Exposure quantiles and threshold counts of one year, filled pollutant by pollutant.
 
     Build it with :meth:`zeros`, call :meth:`add` with each pollutant's unmasked map.
@@ -547,9 +562,6 @@ class ExposureStatistics:
     threshold_values: np.ndarray
     quantile: np.ndarray
     above: np.ndarray
-    _used: tuple[np.ndarray, sparse.csr_matrix] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
 
     @classmethod
     def zeros(
@@ -575,9 +587,7 @@ class ExposureStatistics:
     def add(self, ip: int, concentration: np.ndarray, background: float | np.ndarray = 0.0) -> None:
         """Statistics of pollutant `ip` from its map ``concentration + background`` [ug m-3]
         (`background` a value or a map)."""
-        if self._used is None:
-            self._used = _columns_used(self.inhabitants)
-        cells, local = self._used
+        cells, local = self._inhabited_cells(self.inhabitants)
         conc = np.asarray(concentration)
         # the inhabited cells only: the same sums, cell by cell, as on the whole map
         values = conc.reshape(-1)[cells].astype(float) + _at_cells(background, conc.shape, cells)
@@ -591,7 +601,7 @@ ZONE_LABELS: tuple[str, str] = ("inside", "outside")
 
 
 @dataclass
-class ZoneExposure:
+class ZoneExposure(_ByInhabitedCells):
     """Exposure of each territory's inhabitants inside and outside a zone layer, one year.
 
     Build it with :meth:`split`, call :meth:`add` with each pollutant's map.
@@ -616,9 +626,6 @@ class ZoneExposure:
     above: np.ndarray
     threshold_labels: list[str]
     threshold_values: np.ndarray
-    _used: tuple[np.ndarray, sparse.csr_matrix] | None = field(
-        default=None, init=False, repr=False, compare=False
-    )
 
     @classmethod
     def split(
@@ -663,9 +670,7 @@ class ZoneExposure:
     def add(self, ip: int, concentration: np.ndarray, background: float = 0.0) -> None:
         """Statistics of pollutant `ip` from its map ``concentration + background`` [ug m-3]
         (NaN cells, beyond the written mask, must hold no inhabitant: taken as 0)."""
-        if self._used is None:
-            self._used = _columns_used(self.weights)
-        cells, local = self._used
+        cells, local = self._inhabited_cells(self.weights)
         # the cells some row weighs only (:func:`_columns_used`): the same values and sums
         conc = np.asarray(concentration).reshape(-1)[cells].astype(float)
         values = np.nan_to_num(conc + background)

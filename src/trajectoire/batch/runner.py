@@ -37,6 +37,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._memory import heap_kept, trim_heap
+from trajectoire._validate import env_threads
 from trajectoire._version import __version__
 from trajectoire.batch.safety import (
     CHECKSUM_SUFFIX,
@@ -915,19 +916,10 @@ WORKER_THREADS_ENV = "TRAJECTOIRE_WORKER_THREADS"
 
 def _worker_threads(workers: int) -> int:
     """Threads of numba and the FFTs in each of `workers` local workers."""
-    raw = os.environ.get(WORKER_THREADS_ENV, "").strip()
-    if not raw:
-        return max(1, (os.cpu_count() or 1) // max(1, workers))
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise ConfigError(
-            f"environment variable {WORKER_THREADS_ENV}={raw!r}: expected an integer >= 1 "
-            "(threads of each Dask worker); unset it to share the cores between the workers."
-        )
-    return value
+    value = env_threads(
+        WORKER_THREADS_ENV, "threads of each Dask worker", "the cores shared between the workers"
+    )
+    return max(1, (os.cpu_count() or 1) // max(1, workers)) if value is None else value
 
 
 def _longest_first(years: Sequence[int], heavy: Sequence[int]) -> list[int]:

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from trajectoire._validate import env_threads
 from trajectoire.errors import ConfigError
 
 _isal_zlib: Any
@@ -82,18 +83,10 @@ def io_threads() -> int:
     trajectoire.ConfigError
         The variable is set but is not an integer >= 1.
     """
-    raw = os.environ.get(IO_THREADS_ENV, "").strip()
-    if raw:
-        try:
-            value = int(raw)
-        except ValueError:
-            value = 0
-        if value < 1:
-            raise ConfigError(
-                f"environment variable {IO_THREADS_ENV}={raw!r}: expected an integer >= 1 "
-                "(threads that compress the output chunks); unset it to use the usable "
-                "cores (at most 8)."
-            )
+    value = env_threads(
+        IO_THREADS_ENV, "threads that compress the output chunks", "the usable cores (at most 8)"
+    )
+    if value is not None:
         return value
     try:
         cores = len(os.sched_getaffinity(0))
