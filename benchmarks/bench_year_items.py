@@ -23,7 +23,10 @@ before and in the library's form now, and the results are compared bit for bit:
   field by its weight, then the library's fill from one cell (``blank``);
 * a pollutant's exposure statistics from its float32 map (``ExposureStatistics.add`` and
   ``ZoneExposure.add``, one year's split included): the whole map converted to float64
-  (and, for the zones, ``nan_to_num``), then the inhabited cells only (2026-12-02).
+  (and, for the zones, ``nan_to_num``), then the inhabited cells only (2026-12-02);
+* a pollutant's 13 contribution maps kept for the output of a map year
+  (``YearMaps.set_contribution_plane``): numpy's blanking multiplication and bit tests, then
+  the one pass of :func:`trajectoire._kernels.planes.masked_inside` (2026-12-02).
 
 Report the load average (printed) beside the figures.
 
@@ -224,6 +227,31 @@ def main() -> None:
     t0, r0 = cpu(statistics_before, args.repeat)
     t1, r1 = cpu(statistics_after, args.repeat)
     line("12 pollutants' statistics, zones too", t0, t1, same(r0, r1))
+    # a pollutant's 13 sector contribution maps of a map year kept for the output
+    # (YearMaps.set_contribution_plane): numpy's blanking multiplication and bit tests
+    # (the former path), then the one pass of masked_inside; 4 planes are +0 inside
+    from trajectoire.io.outputs import YearMaps
+
+    contrib = rng.random((13, NY, NX)) * 10.0 ** rng.integers(-4, 2, (13, 1, 1))
+    contrib[[1, 4, 6, 11]] = 0.0
+
+    def contribution_before():
+        maps = YearMaps(13, 1, mask, with_contribution=True)
+        for s, p in enumerate(contrib):
+            masked = np.empty(mask.shape, dtype=np.float32)
+            np.multiply(p, maps._keep, out=masked, casting="same_kind")
+            maps._keep_plane(maps._contribution, (s, 0), masked)
+        return tuple(maps._contribution.get((s, 0), np.zeros(0)) for s in range(13))
+
+    def contribution_after():
+        maps = YearMaps(13, 1, mask, with_contribution=True)
+        for s, p in enumerate(contrib):
+            maps.set_contribution_plane(0, s, p)
+        return tuple(maps._contribution.get((s, 0), np.zeros(0)) for s in range(13))
+
+    t0, r0 = cpu(contribution_before, args.repeat)
+    t1, r1 = cpu(contribution_after, args.repeat)
+    line("13 contribution planes kept", t0, t1, same(r0, r1))
     print(f"load average at end {os.getloadavg()}")
 
 

@@ -74,3 +74,56 @@ def test_planes_sum_reads_strided_planes():
     planes_sum(np.ascontiguousarray(view), np.array([4, 0, 2]), None, out_c)
     np.testing.assert_array_equal(out_v, out_c)
     np.testing.assert_array_equal(out_v, numpy_sum(view, [4, 0, 2]))
+
+
+def _maps_written(maps, n_s):
+    """What a YearMaps writes of its contribution planes, and which planes it holds."""
+    held = sorted(maps._contribution)
+    planes = np.asarray(maps.written_contribution().compute(scheduler="synchronous"))
+    return held, planes.view(np.uint32)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    shape=st.tuples(st.integers(1, 9), st.integers(1, 13)),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    kind=st.sampled_from(["values", "zeros", "negative zeros", "tiny", "nan inside", "nan beyond"]),
+    share=st.floats(0.0, 1.0),
+)
+def test_a_contribution_plane_is_kept_as_numpy_blanks_it(seed, shape, dtype, kind, share):
+    """YearMaps.set_contribution_plane's one pass (masked_inside) keeps the bits of the
+    blanking multiplication and the same planes, constant or held, as numpy's path: signed
+    zeros, values that are 0 in float32, NaN inside or beyond the mask, any mask."""
+    from trajectoire.io import outputs
+
+    rng = np.random.default_rng(seed)
+    mask = rng.random(shape) < share
+    plane = (rng.standard_normal(shape) * 10.0 ** rng.integers(-3, 3, shape)).astype(dtype)
+    if kind == "zeros":
+        plane[:] = 0.0
+        plane[~mask] = rng.standard_normal(int((~mask).sum()))  # beyond: anything finite
+    elif kind == "negative zeros":
+        plane[:] = 0.0
+        plane[rng.random(shape) < 0.5] = -0.0
+    elif kind == "tiny":
+        plane[:] = 1e-50 if dtype == np.float64 else 0.0  # 0 once in float32
+    elif kind == "nan inside":
+        plane[mask & (rng.random(shape) < 0.5)] = np.nan
+        plane[rng.random(shape) < 0.2] = np.inf
+    elif kind == "nan beyond":
+        plane[~mask & (rng.random(shape) < 0.5)] = -np.nan
+    n_s = 3
+    fused = outputs.YearMaps(n_s, 1, mask, with_contribution=True)
+    former = outputs.YearMaps(n_s, 1, mask, with_contribution=True)
+    with np.errstate(invalid="ignore"):
+        for s, p in enumerate([plane, np.zeros(shape, dtype=dtype), -plane]):
+            fused.set_contribution_plane(0, s, p)
+            # the former path: numpy's multiplication and bit tests
+            masked = np.empty(shape, dtype=np.float32)
+            np.multiply(p, former._keep, out=masked, casting="same_kind")
+            former._keep_plane(former._contribution, (s, 0), masked)
+    held_f, bits_f = _maps_written(fused, n_s)
+    held_o, bits_o = _maps_written(former, n_s)
+    assert held_f == held_o
+    np.testing.assert_array_equal(bits_f, bits_o)

@@ -1,4 +1,4 @@
-"""Sums of whole-grid planes in one pass.
+"""Sums of whole-grid planes in one pass; a plane's cells inside a mask in one pass.
 
 :func:`planes_sum` adds selected planes of a ``(plane, ny, nx)`` stack into one float64
 plane, row by row: each plane is read once and the sum is written once, where the same sum
@@ -7,6 +7,9 @@ for every plane. The operations on each cell are the same, in the same order, so
 is the same, bit for bit (``tests/test_kernels_planes.py`` checks it against numpy).
 """
 
+import math
+
+import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
@@ -51,3 +54,45 @@ def planes_sum(planes, sel, weights, out):
                 w = weights[k]
                 for j in range(nx):
                     row[j] += src[j] * w
+
+
+@njit(cache=CACHE, nogil=True)
+def masked_inside(plane, inside, out):
+    """A plane's cells inside a mask as float32, in one pass, and what lies beyond.
+
+    ``out[j] = float32(plane.flat[inside[j]])`` (the value times 1, as numpy's
+    multiplication by a plane of 1 inside the mask and NaN beyond gives it there).
+
+    Parameters
+    ----------
+    plane : float32 or float64 array (ny, nx), C-contiguous
+        The plane (e.g. a sector's contribution [ug m-3]).
+    inside : int64 array (n,)
+        The flat indices of the cells inside the mask, increasing.
+    out : float32 array (n,)
+        Filled with the values inside.
+
+    Returns
+    -------
+    (bool, bool)
+        Whether a cell beyond the mask holds NaN (its bits after the blanking multiplication
+        are then not known here: the caller takes numpy's path), and whether every value
+        written to `out` is +0 (its bits all 0).
+    """
+    flat = plane.ravel()
+    n = flat.shape[0]
+    j = 0
+    m = inside.shape[0]
+    nan_beyond = False
+    all_zero = True
+    for k in range(n):
+        v = flat[k]
+        if j < m and inside[j] == k:
+            w = np.float32(v * 1.0)
+            out[j] = w
+            if all_zero and (w != 0.0 or math.copysign(1.0, w) < 0.0):
+                all_zero = False
+            j += 1
+        elif v != v:
+            nan_beyond = True
+    return nan_beyond, all_zero

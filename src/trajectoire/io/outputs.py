@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire._kernels.planes import masked_inside
 from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate_stations
 from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExposure
 from trajectoire.assess.fusion import cross_validate, fuse
@@ -120,6 +121,7 @@ class YearMaps:
             else None
         )
         self.mask = mask
+        self._inside = np.flatnonzero(mask)  # the cells written, flat, increasing
         # 1 inside the mask, NaN beyond: a multiplication blanks the masked cells in one pass
         self._keep = np.where(mask, np.float32(1.0), np.float32(np.nan))
         # a plane of zeros blanked as every plane is: the constant planes' bits
@@ -141,10 +143,24 @@ class YearMaps:
     def set_contribution_plane(self, ip: int, sector: int, plane: np.ndarray) -> None:
         """Contribution map of one sector of pollutant `ip` (``(ny, nx)`` [ug m-3]), masked:
         :meth:`set_contribution` one plane at a time; a no-op outside map years."""
-        if self._contribution is not None:
-            masked = np.empty(self.mask.shape, dtype=np.float32)
-            np.multiply(plane, self._keep, out=masked, casting="same_kind")
-            self._keep_plane(self._contribution, (sector, ip), masked)
+        if self._contribution is None:
+            return
+        key = (sector, ip)
+        if plane.shape == self.mask.shape and plane.dtype in (np.float32, np.float64):
+            # one pass (trajectoire._kernels.planes.masked_inside): the cells inside the
+            # mask as the blanking multiplication gives them; beyond it every cell is then
+            # float32("nan") unless the plane holds a NaN there (numpy's path below)
+            inside = np.empty(self._inside.size, dtype=np.float32)
+            nan_beyond, all_zero = masked_inside(np.ascontiguousarray(plane), self._inside, inside)
+            if not nan_beyond:
+                if all_zero:
+                    self._contribution.pop(key, None)
+                else:
+                    self._contribution[key] = inside
+                return
+        masked = np.empty(self.mask.shape, dtype=np.float32)
+        np.multiply(plane, self._keep, out=masked, casting="same_kind")
+        self._keep_plane(self._contribution, key, masked)
 
     def _keep_plane(
         self, planes: dict[tuple[int, int], np.ndarray], key: tuple[int, int], masked: np.ndarray
