@@ -164,3 +164,16 @@ def test_memory_freed_and_reused_is_not_taken_for_a_shared_plane(tmp_path: Path)
         write_array(f["v"], FreshViews(planes), pool)
     with netCDF4.Dataset(path) as nc:
         np.testing.assert_array_equal(nc["v"][:].filled(np.nan), np.stack(planes))
+
+
+def test_only_views_of_a_whole_array_are_keyed_for_sharing():
+    """A slab of a larger array is never kept for sharing (its chunks would hold the whole
+    variable's); a view of all of an array is, while that array lives."""
+    plane = np.zeros((4, 5), dtype=np.float32)
+    stack = np.zeros((3, 4, 5), dtype=np.float32)
+    assert chunkio._memory_key(plane[None]) is not None
+    assert chunkio._memory_key(plane[None]) == chunkio._memory_key(plane[None][:, :, :])
+    assert chunkio._memory_key(stack[1:2]) is None  # a part of a larger array
+    assert chunkio._memory_key(stack[:1]) is None
+    assert chunkio._memory_key(plane) is None  # owns its memory
+    assert chunkio._memory_key(np.broadcast_to(plane, (2, 4, 5))) is None

@@ -219,14 +219,17 @@ def _owner(a: np.ndarray) -> np.ndarray:
 
 
 def _memory_key(a: np.ndarray) -> tuple[Any, ...] | None:
-    """Where the values of `a` lie: its owner's identity, the offset of its first element in
-    the owner's memory, its shape, strides and type; None for an array that owns its memory
-    or whose owner is not a NumPy array (a freshly computed slab: never shared)."""
+    """Where the values of `a` lie, when `a` is a view of all the memory of another array
+    (a plane shared as it is): its owner's identity, its shape, strides and type. None for
+    an array that owns its memory (a freshly computed slab), a part of a larger array (the
+    slabs of one array are not shared: keeping their chunks would hold the whole variable's)
+    or an owner that is not a NumPy array."""
     owner = _owner(a)
-    if owner is a or not owner.flags.owndata:
+    if owner is a or not owner.flags.owndata or a.nbytes != owner.nbytes:
         return None
-    start = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
-    return (id(owner), start, a.shape, a.strides, a.dtype.str)
+    if a.__array_interface__["data"][0] != owner.__array_interface__["data"][0]:
+        return None
+    return (id(owner), a.shape, a.strides, a.dtype.str)
 
 
 def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
@@ -236,13 +239,14 @@ def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
     shuffle + deflate pipeline the chunks are encoded in `pool` and written directly;
     otherwise HDF5 writes them through its own filters.
 
-    A slab that is a view of the same memory as a slab already encoded (the constant planes
-    of a year's maps, :class:`trajectoire.io.outputs.YearMaps`, which every blank plane
-    shares: half the emission planes of a sample year) takes that slab's encoded chunks
-    instead of encoding them again: the same values, so the same bytes. The memory is known
-    to be the same while its owner lives: a weak reference to the owner, checked by
-    identity, guards against memory freed and reused by another array (`data` must not be
-    modified while it is written, as for any writer).
+    A slab that is a view of all the memory of an array already encoded as a slab (the
+    constant planes of a year's maps, :class:`trajectoire.io.outputs.YearMaps`, which every
+    blank plane shares: half the emission planes of a sample year) takes that slab's
+    encoded chunks instead of encoding them again: the same values, so the same bytes. The
+    memory is known to be the same while its owner lives: a weak reference to the owner,
+    checked by identity, guards against memory freed and reused by another array, and drops
+    the chunks kept when the owner goes (`data` must not be modified while it is written,
+    as for any writer).
 
     Parameters
     ----------
@@ -293,8 +297,12 @@ def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
                 block = slab[..., y0 : y0 + tile[0], x0 : x0 + tile[1]]
                 if not (skip_nan and np.isnan(block).all()):
                     done.append(((y0, x0), np.ascontiguousarray(block)))
-        if key is not None:
-            seen[key] = (weakref.ref(_owner(slab)), done)
+        if key is not None:  # forgotten when the owner goes (its chunks are not held on)
+
+            def forget(_: Any, k: tuple[Any, ...] = key) -> None:
+                seen.pop(k, None)
+
+            seen[key] = (weakref.ref(_owner(slab), forget), done)
         return [((*lead_off, y0, x0), payload) for (y0, x0), payload in done]
 
     slabs = _chunk_offsets(data.shape[:-2], lead)
