@@ -522,15 +522,16 @@ def _at_cells(values: np.ndarray | float, shape: tuple[int, ...], cells: np.ndar
 class _ByInhabitedCells:
     """Statistics read from a map at the cells their ``(row, cell)`` matrix weighs only."""
 
-    _used: tuple[np.ndarray, sparse.csr_matrix] | None = field(
+    _used: tuple[sparse.csr_matrix, np.ndarray, sparse.csr_matrix] | None = field(
         default=None, init=False, repr=False, compare=False
     )
 
     def _inhabited_cells(self, m: sparse.csr_matrix) -> tuple[np.ndarray, sparse.csr_matrix]:
-        """:func:`_columns_used` of `m`, computed on first use (`m` does not change)."""
-        if self._used is None:
-            self._used = _columns_used(m)
-        return self._used
+        """:func:`_columns_used` of `m`, computed on first use and again if the attribute
+        holding `m` is given another matrix (a matrix is not modified in place)."""
+        if self._used is None or self._used[0] is not m:
+            self._used = (m, *_columns_used(m))
+        return self._used[1], self._used[2]
 
 
 @dataclass
