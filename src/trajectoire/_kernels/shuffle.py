@@ -35,27 +35,28 @@ def tiles_with_values(slab, ty, tx):
         ``(ceil(ny / ty), ceil(nx / tx))`` bool: the tile holds at least one value that is
         not NaN (the cells of a tile beyond the slab's edge are not read).
     """
-    nl, ny, nx = slab.shape
+    _, ny, nx = slab.shape
     nty = (ny + ty - 1) // ty
     ntx = (nx + tx - 1) // tx
     found = np.zeros((nty, ntx), dtype=np.bool_)
     for a in range(nty):
         for b in range(ntx):
-            y1 = min(ny, (a + 1) * ty)
-            x1 = min(nx, (b + 1) * tx)
-            hit = False
-            for layer in range(nl):
-                for y in range(a * ty, y1):
-                    for x in range(b * tx, x1):
-                        if not math.isnan(slab[layer, y, x]):
-                            hit = True
-                            break
-                    if hit:
-                        break
-                if hit:
-                    break
-            found[a, b] = hit
+            found[a, b] = _has_value(
+                slab, a * ty, min(ny, (a + 1) * ty), b * tx, min(nx, (b + 1) * tx)
+            )
     return found
+
+
+@njit(cache=CACHE, nogil=True)
+def _has_value(slab, y0, y1, x0, x1):
+    """Whether rows ``y0:y1``, columns ``x0:x1`` of the slab hold a value that is not NaN
+    (stops at the first)."""
+    for layer in range(slab.shape[0]):
+        for y in range(y0, y1):
+            for x in range(x0, x1):
+                if not math.isnan(slab[layer, y, x]):
+                    return True
+    return False
 
 
 @njit(cache=CACHE, nogil=True)
