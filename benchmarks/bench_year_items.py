@@ -26,7 +26,12 @@ before and in the library's form now, and the results are compared bit for bit:
   (and, for the zones, ``nan_to_num``), then the inhabited cells only (2026-12-02);
 * a pollutant's 13 contribution maps kept for the output of a map year
   (``YearMaps.set_contribution_plane``): numpy's blanking multiplication and bit tests, then
-  the one pass of :func:`trajectoire._kernels.planes.masked_inside` (2026-12-02).
+  the one pass of :func:`trajectoire._kernels.planes.masked_inside` (2026-12-02; its
+  branch-free loops since 2026-12-03);
+* a pollutant's 13 emission planes kept for the output (``YearMaps.finish_emission``):
+  a scratch plane blanked by numpy's multiplication, the stacks added, the cells inside
+  gathered, then :func:`~trajectoire._kernels.planes.masked_inside` with the stacks added
+  among the cells kept (2026-12-03).
 
 Report the load average (printed) beside the figures.
 
@@ -252,6 +257,43 @@ def main() -> None:
     t0, r0 = cpu(contribution_before, args.repeat)
     t1, r1 = cpu(contribution_after, args.repeat)
     line("13 contribution planes kept", t0, t1, same(r0, r1))
+    # a pollutant's 13 emission planes kept for the output (YearMaps.finish_emission), half
+    # of them +0 (the sectors that do not emit it), 40 stacks inside the mask: the former
+    # path (a scratch plane copied, blanked by numpy's multiplication, the stacks added,
+    # the cells inside gathered and the NaN beyond compared bit for bit), then the library's
+    # masked_inside with the stacks added at their place among the cells kept (2026-12-03)
+    emission = (rng.random((13, NY, NX)) * 10.0 ** rng.integers(-4, 2, (13, 1, 1))).astype(
+        np.float32
+    )
+    emission[[0, 2, 3, 5, 7, 9]] = 0.0
+    in_rows, in_cols = np.nonzero(mask)
+    pick = rng.choice(in_rows.size, 40, replace=False)
+    s_rows, s_cols, s_sector = in_rows[pick], in_cols[pick], rng.integers(0, 13, 40)
+    s_q = rng.random((1, 40)) * 5.0
+
+    def emission_before():
+        maps = YearMaps(13, 1, mask, with_contribution=False)
+        maps._n_dispersed = 1
+        scratch = np.empty(mask.shape, dtype=np.float32)
+        for s, plane in enumerate(emission):
+            at = s_sector == s
+            q = s_q[0][at].astype(np.float32)
+            if not plane.view(np.uint32).any() and (q == 0).all():
+                continue
+            np.copyto(scratch, plane)
+            scratch *= maps._keep
+            np.add.at(scratch, (s_rows[at], s_cols[at]), q)
+            maps._hold(maps._written, (s, 0), scratch[...])
+        return tuple(maps._written.get((s, 0), np.zeros(0)) for s in range(13))
+
+    def emission_after():
+        maps = YearMaps(13, 1, mask, with_contribution=False)
+        maps.finish_emission(1, s_rows, s_cols, s_sector, s_q, [emission])
+        return tuple(maps._written.get((s, 0), np.zeros(0)) for s in range(13))
+
+    t0, r0 = cpu(emission_before, args.repeat)
+    t1, r1 = cpu(emission_after, args.repeat)
+    line("13 emission planes kept", t0, t1, same(r0, r1))
     print(f"load average at end {os.getloadavg()}")
 
 

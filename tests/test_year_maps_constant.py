@@ -278,3 +278,20 @@ def test_writer_reads_each_plane_from_the_graph_bit_for_bit():
             assert planes._block(key) is None
             want = np.asarray(data[key].compute(scheduler="synchronous"))
             assert np.array_equal(_bits(planes[key]), _bits(want))
+
+
+def test_an_emission_plane_non_zero_beyond_the_mask_only_is_the_constant_plane():
+    """Once blanked, a plane of +0 inside the mask (whatever finite values lie beyond) is
+    the constant plane: not held, written as 0 inside and NaN beyond."""
+    mask = np.zeros(SHAPE, dtype=bool)
+    mask[2:5, 3:8] = True
+    e = np.zeros((2, *SHAPE), dtype=np.float32)
+    e[:, 0, 0] = 7.0  # beyond the mask
+    e[1, 3, 4] = -0.0  # inside: -0 is not +0, held
+    maps = YearMaps(2, 1, mask, with_contribution=False)
+    maps.finish_emission(1, np.array([0]), np.array([1]), [0], np.array([[3.0]]), [e])
+    assert sorted(maps._written) == [(1, 0)]
+    got = np.asarray(maps.written_emission())[0, :, 0]
+    assert np.array_equal(_bits(got[0][mask]), np.zeros(int(mask.sum()), np.uint32))
+    assert np.isnan(got[:, ~mask]).all()
+    assert np.signbit(got[1, 3, 4]) and got[1, 3, 4] == 0.0

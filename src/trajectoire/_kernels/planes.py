@@ -1,4 +1,4 @@
-"""Sums of whole-grid planes in one pass; a plane's cells inside a mask in one pass.
+"""Sums of whole-grid planes in one pass; a plane's cells inside a mask, branch-free.
 
 :func:`planes_sum` adds selected planes of a ``(plane, ny, nx)`` stack into one float64
 plane, row by row: each plane is read once and the sum is written once, where the same sum
@@ -6,8 +6,6 @@ by numpy (``field += planes[k]`` for each ``k``) reads and writes the float64 fi
 for every plane. The operations on each cell are the same, in the same order, so the result
 is the same, bit for bit (``tests/test_kernels_planes.py`` checks it against numpy).
 """
-
-import math
 
 import numpy as np
 from numba import njit, prange
@@ -58,7 +56,7 @@ def planes_sum(planes, sel, weights, out):
 
 @njit(cache=CACHE, nogil=True)
 def masked_inside(plane, inside, out):
-    """A plane's cells inside a mask as float32, in one pass, and what lies beyond.
+    """A plane's cells inside a mask as float32, and whether a NaN lies beyond it.
 
     ``out[j] = float32(plane.flat[inside[j]])`` (the value times 1, as numpy's
     multiplication by a plane of 1 inside the mask and NaN beyond gives it there).
@@ -78,21 +76,27 @@ def masked_inside(plane, inside, out):
         Whether a cell beyond the mask holds NaN (its bits after the blanking multiplication
         are then not known here: the caller takes numpy's path), and whether every value
         written to `out` is +0 (its bits all 0).
+
+    Notes
+    -----
+    Three branch-free loops that the compiler vectorises: the gather of the cells inside,
+    the OR and the NaN count of their bits, and the NaN count of the whole plane (a NaN
+    lies beyond the mask when the plane holds more than the cells inside). A single loop
+    over every cell asking whether it is inside cost ten times as much (6 ms against 0.7
+    ms for a 100 m plane of the sample, 2.7 million cells).
     """
     flat = plane.ravel()
-    n = flat.shape[0]
-    j = 0
-    m = inside.shape[0]
-    nan_beyond = False
-    all_zero = True
-    for k in range(n):
+    for j in range(inside.shape[0]):
+        out[j] = np.float32(flat[inside[j]] * 1.0)
+    bits = out.view(np.uint32)
+    seen = np.uint32(0)
+    nan_in = 0
+    for j in range(bits.shape[0]):
+        b = bits[j]
+        seen |= b
+        nan_in += (b & np.uint32(0x7FFFFFFF)) > np.uint32(0x7F800000)
+    nan_all = 0
+    for k in range(flat.shape[0]):
         v = flat[k]
-        if j < m and inside[j] == k:
-            w = np.float32(v * 1.0)
-            out[j] = w
-            if all_zero and (w != 0.0 or math.copysign(1.0, w) < 0.0):
-                all_zero = False
-            j += 1
-        elif v != v:
-            nan_beyond = True
-    return nan_beyond, all_zero
+        nan_all += v != v
+    return nan_all > nan_in, seen == 0

@@ -240,25 +240,43 @@ class YearMaps:
             sector on the whole grid (a ``(sector, ny, nx)`` array, or
             :func:`trajectoire.trajectory.basis.sector_emissions`: a plane need only be
             valid until the next is asked for; none is modified). A plane of +0 in every
-            cell with no stack adding a bit other than ±0 inside the mask is the constant
-            plane, not held.
+            cell of the mask, with no NaN beyond it and no stack adding a bit other than ±0
+            inside the mask, is the constant plane, not held. A plane is read once
+            (:func:`trajectoire._kernels.planes.masked_inside`), and only its cells inside
+            the mask are kept, the stacks added there; a plane with a NaN beyond the mask
+            takes numpy's blanking multiplication (whose NaN bits decide what is held).
         """
         self._written = {}
         self._n_dispersed = n_dispersed
         written = self.mask[stack_rows, stack_cols] if len(stack_rows) else np.zeros(0, bool)
         sectors = np.asarray(stack_sector, dtype=int)[written]
         rows, cols = stack_rows[written], stack_cols[written]
-        # one scratch plane, blanked in place as the whole-grid planes were: no fresh
-        # pages per plane (their first touch cost 1.5 s a year at 100 m)
-        scratch = np.empty(self.mask.shape, dtype=np.float32)
+        # each stack's place among the cells held (the mask's cells, flat, increasing)
+        held_at = np.searchsorted(self._inside, rows * self.mask.shape[1] + cols)
+        scratch: np.ndarray | None = None  # numpy's path: a plane with a NaN beyond the mask
         for ip, by_sector in enumerate(itertools.islice(emission, n_dispersed)):
             for s, plane in enumerate(by_sector):
                 at = sectors == s
                 q = stack_emission[ip][written][at].astype(np.float32)
-                if not plane.view(np.uint32).any() and (q == 0).all():
-                    # +0 everywhere and stacks adding ±0 in the mask (+0 + ±0 is +0): the
-                    # constant plane
+                # one pass (trajectoire._kernels.planes.masked_inside): the cells inside the
+                # mask as the blanking multiplication gives them; every cell beyond is then
+                # float32("nan") unless the plane holds a NaN there
+                inside = np.empty(self._inside.size, dtype=np.float32)
+                nan_beyond, all_zero = masked_inside(
+                    np.ascontiguousarray(plane, dtype=np.float32), self._inside, inside
+                )
+                if not nan_beyond:
+                    if all_zero and (q == 0).all():
+                        # +0 in the mask and stacks adding ±0 there (+0 + ±0 is +0): the
+                        # constant plane once blanked
+                        continue
+                    if at.any():  # the stacks added in their order, in float32, as before
+                        np.add.at(inside, held_at[at], q)
+                    self._written[(s, ip)] = inside
                     continue
+                # one scratch plane, blanked in place: no fresh pages per plane
+                if scratch is None:
+                    scratch = np.empty(self.mask.shape, dtype=np.float32)
                 np.copyto(scratch, plane)
                 scratch *= self._keep
                 if at.any():
