@@ -106,3 +106,40 @@ def test_a_negative_zero_or_nan_cell_is_not_blank():
     basis[1, 0, 1, 0, 1] = -0.0
     basis[0, 0, 2, 1, 1] = np.nan
     assert blank_fields(basis).tolist() == [[True, False, False]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=shapes,
+    seed=st.integers(0, 2**31 - 1),
+    order=st.lists(st.tuples(st.integers(0, 2), st.sampled_from([None, 1e-18, -2.0])), max_size=8),
+)
+def test_one_array_reused_with_its_constants_known_gives_each_pollutant_bit_for_bit(
+    shape, seed, order
+):
+    """The run forms each pollutant in turn in one array, knowing which blank planes it
+    already holds (``constant``): any sequence of pollutants and scales gives each one the
+    bits of a fresh array, the planes skipped included (+0 and -0 planes alternate), and the
+    constants kept are the bits the planes hold."""
+    rng = np.random.default_rng(seed)
+    nb, npol, ns, ny, nx = shape
+    basis = (rng.random(shape) * (rng.random(shape) < 0.6)).astype(np.float32)
+    basis[:, rng.random((npol, ns)) < 0.6] = 0.0
+    weight = (rng.normal(size=(nb, ns, npol)) * 3).astype(np.float32)
+    special = rng.random(weight.shape)
+    weight[special < 0.2] = -0.0
+    weight[(special > 0.2) & (special < 0.25)] = np.nan
+    blank = blank_fields(basis)
+    out = np.full((ns, ny, nx), np.float32(5.0))
+    constant = np.full(ns, -1, dtype=np.int64)
+    for p, scale in order:
+        p %= npol
+        with np.errstate(invalid="ignore"):
+            want = emission_from_basis(basis, weight, p, scale=scale, blank=blank)
+            got = emission_from_basis(
+                basis, weight, p, out=out, scale=scale, blank=blank, constant=constant
+            )
+        assert got is out
+        np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
+        for s in np.flatnonzero(constant >= 0):
+            assert (out[s].view(np.uint32) == constant[s]).all()

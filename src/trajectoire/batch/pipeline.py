@@ -916,6 +916,8 @@ class _Year:
     stack_emission: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
     weight: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 0)))  # basis weights
     emission: np.ndarray | None = None  # one pollutant's (sector, y, x): _pollutant_emission
+    # the bits of the value every cell of each plane of `emission` holds (-1: not known)
+    emission_constant: np.ndarray | None = None
     nox: dict[str, Any] = field(default_factory=dict)
     no2_shares: np.ndarray | None = None  # f-NO2 of each sector in the year (NO2 runs)
     zones: ZoneExposure | None = None  # inside / outside [inputs] exposure_zones
@@ -1096,8 +1098,16 @@ def _pollutant_emission(ctx: RunContext, y: _Year, ip: int) -> np.ndarray:
     in the year's one emission array: valid until the next call (0.01 s a plane)."""
     pol = ctx.dispersed[ip]
     scale = run_scale(pol) if pol in ctx.numbers else None
+    if y.emission is None:
+        y.emission_constant = np.full(ctx.basis.shape[2], -1, dtype=np.int64)
     y.emission = emission_from_basis(
-        ctx.basis, y.weight, ip, out=y.emission, scale=scale, blank=ctx.blank
+        ctx.basis,
+        y.weight,
+        ip,
+        out=y.emission,
+        scale=scale,
+        blank=ctx.blank,
+        constant=y.emission_constant,
     )
     return y.emission
 
@@ -1262,6 +1272,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
     cols = np.zeros(0, dtype=int) if points is None else points["col"].values
     _unscale_numbers(ctx, y)
     y.emission = None  # the year's emission array: freed before the output's planes
+    y.emission_constant = None
     written = (
         sector_emissions(ctx.basis, y.weight, ip, ctx.blank) for ip in range(len(ctx.dispersed))
     )

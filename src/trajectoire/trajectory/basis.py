@@ -99,6 +99,7 @@ def emission_from_basis(
     out: np.ndarray | None = None,
     scale: float | None = None,
     blank: np.ndarray | None = None,
+    constant: np.ndarray | None = None,
 ) -> np.ndarray:
     """One pollutant's gridded emission ``(sector, ny, nx)`` [t yr-1, float32] in one year.
 
@@ -126,6 +127,13 @@ def emission_from_basis(
         cell (``w × (+0)`` added in the same order: +0, or -0 where every weight is
         negative or -0), without reading the basis, where their weights are finite. The
         same values, bit for bit.
+    constant : numpy.ndarray, optional
+        ``(sector,)`` int64 kept with `out` from one call to the next: the bits (as an
+        unsigned 32-bit integer) of the value that every cell of ``out[s]`` holds, -1
+        where that is not known (a new `out`: all -1). A blank plane whose value ``out[s]``
+        already holds in every cell is not filled again (the run forms each pollutant in
+        turn in one array, and most sectors that emit nothing of one pollutant emit
+        nothing of the next). Updated in place.
 
     Returns
     -------
@@ -134,12 +142,20 @@ def emission_from_basis(
     """
     if out is None:
         out = np.empty(basis.shape[2:], dtype=np.float32)
+        constant = None
+    if out.dtype != np.float32:
+        constant = None  # the bits kept are those of float32 values
     w = weight[:, :, pollutant]  # (basis, sector)
     term = np.empty(basis.shape[3:], dtype=np.float32)  # untouched with one basis field
     for s in range(w.shape[1]):
-        _sector_plane(basis, w, pollutant, s, out[s], term, blank)
+        _sector_plane(basis, w, pollutant, s, out[s], term, blank, constant)
     if scale is not None:
         out *= np.float32(scale)
+        if constant is not None:  # the planes of one value hold that value times scale
+            for s in np.flatnonzero(constant >= 0):
+                one = np.array([constant[s]], dtype=np.uint32).view(np.float32)
+                one *= np.float32(scale)
+                constant[s] = int(one.view(np.uint32)[0])
     return out
 
 
@@ -180,6 +196,7 @@ def _sector_plane(
     out: np.ndarray,
     term: np.ndarray,
     blank: np.ndarray | None = None,
+    constant: np.ndarray | None = None,
 ) -> np.ndarray:
     """``out = Σ_b w[b, s] × basis[b, pollutant, s]`` in float32, in the order of the basis
     fields (the one definition of a sector's emission plane); `term` is the ``(ny, nx)``
@@ -189,7 +206,9 @@ def _sector_plane(
     the weights are finite, the same operations are done on one cell of +0 and `out` is
     filled with the result (+0 or -0: signed zeros follow IEEE rules exactly); every cell
     of the plane would get that value. A NaN weight takes the plane's own path: the NaN
-    payloads of SIMD and scalar code may differ."""
+    payloads of SIMD and scalar code may differ. `constant` (:func:`emission_from_basis`):
+    ``constant[s]`` is the bits of the value every cell of `out` holds (-1: not known); the
+    fill is skipped where it already holds the value, and ``constant[s]`` is updated."""
     if blank is not None and blank[pollutant, s] and np.isfinite(w[:, s]).all():
         cell = np.zeros(1, dtype=basis.dtype)
         one = np.empty(1, dtype=out.dtype)
@@ -198,8 +217,14 @@ def _sector_plane(
         for b in range(1, w.shape[0]):
             np.multiply(cell, w[b, s], out=one_term)
             one += one_term
-        out.fill(one[0])
+        bits = int(one.view(np.uint32)[0])
+        if constant is None or constant[s] != bits:
+            out.fill(one[0])
+            if constant is not None:
+                constant[s] = bits
         return out
+    if constant is not None:
+        constant[s] = -1
     np.multiply(basis[0, pollutant, s], w[0, s], out=out)
     for b in range(1, w.shape[0]):
         np.multiply(basis[b, pollutant, s], w[b, s], out=term)
