@@ -47,6 +47,7 @@ import xarray as xr
 from numpy.typing import ArrayLike
 from scipy import sparse
 
+from trajectoire._kernels.sorting import stable_argsort
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.errors import InputError
@@ -217,7 +218,7 @@ def _inhabited(
             f"{what}: the concentration is NaN in {int(np.isnan(c).sum())} inhabited cell(s); "
             "use the unmasked field (no NaN where people live)."
         )
-    order = np.argsort(c, kind="stable")
+    order = stable_argsort(c)  # numpy's stable argsort, by radix (trajectoire._kernels.sorting)
     return c[order], w[order]
 
 
