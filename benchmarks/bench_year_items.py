@@ -31,7 +31,10 @@ before and in the library's form now, and the results are compared bit for bit:
 * a pollutant's 13 emission planes kept for the output (``YearMaps.finish_emission``):
   a scratch plane blanked by numpy's multiplication, the stacks added, the cells inside
   gathered, then :func:`~trajectoire._kernels.planes.masked_inside` with the stacks added
-  among the cells kept (2026-12-03).
+  among the cells kept (2026-12-03);
+* 21 sorts of a territory's inhabited cells by concentration (the exposure statistics of
+  a pollutant in a year): numpy's stable argsort, then
+  :func:`trajectoire._kernels.sorting.stable_argsort` (2026-12-03).
 
 Report the load average (printed) beside the figures.
 
@@ -294,6 +297,21 @@ def main() -> None:
     t0, r0 = cpu(emission_before, args.repeat)
     t1, r1 = cpu(emission_after, args.repeat)
     line("13 emission planes kept", t0, t1, same(r0, r1))
+    # the sort of a territory's inhabited cells by concentration (the exposure statistics,
+    # 21 a pollutant a year): numpy's stable argsort, then the library's radix argsort
+    from trajectoire._kernels.sorting import stable_argsort
+
+    cells = cmap.reshape(-1)[inhabited].astype(np.float64) + 2.5
+
+    def sort_before():
+        return np.argsort(cells, kind="stable")
+
+    def sort_after():
+        return stable_argsort(cells)
+
+    t0, r0 = cpu(lambda: [sort_before() for _ in range(21)][-1], args.repeat)
+    t1, r1 = cpu(lambda: [sort_after() for _ in range(21)][-1], args.repeat)
+    line(f"21 sorts of {cells.size} cells", t0, t1, same(r0, r1))
     print(f"load average at end {os.getloadavg()}")
 
 
