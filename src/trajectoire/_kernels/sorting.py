@@ -53,9 +53,9 @@ def _radix_argsort(values):
         if start.max() == n:  # one digit for all: the order stays as it is
             continue
         total = 0
-        for d in range(radix):  # counts -> first position of each digit
-            c = start[d]
-            start[d] = total
+        for digit in range(radix):  # counts -> first position of each digit
+            c = start[digit]
+            start[digit] = total
             total += c
         s = np.uint64(p * DIGIT_BITS)
         for i in range(n):  # a stable counting sort by the digit

@@ -152,10 +152,10 @@ def emission_from_basis(
     if scale is not None:
         out *= np.float32(scale)
         if constant is not None:  # the planes of one value hold that value times scale
-            for s in np.flatnonzero(constant >= 0):
-                one = np.array([constant[s]], dtype=np.uint32).view(np.float32)
+            for known in np.flatnonzero(constant >= 0):
+                one = np.array([constant[known]], dtype=np.uint32).view(np.float32)
                 one *= np.float32(scale)
-                constant[s] = int(one.view(np.uint32)[0])
+                constant[known] = int(one.view(np.uint32)[0])
     return out
 
 
