@@ -126,7 +126,9 @@ class YearMaps:
         self._keep = np.where(mask, np.float32(1.0), np.float32(np.nan))
         # a plane of zeros blanked as every plane is: the constant planes' bits
         self._zero = np.zeros(shape, dtype=np.float32) * self._keep
-        self._nan = np.full(shape, np.float32(np.nan), dtype=np.float32)  # _unpack's NaN
+        # the NaN _unpack writes beyond the mask: a plane holding exactly these bits there
+        # is held as its cells inside (_hold)
+        self._nan = np.full(shape, np.float32(np.nan), dtype=np.float32)
 
     def set_concentration(self, ip: int, local: np.ndarray, background: float) -> None:
         """Concentration of pollutant `ip`: ``local + background`` [ug m-3], masked."""
@@ -147,12 +149,8 @@ class YearMaps:
             return
         key = (sector, ip)
         if plane.shape == self.mask.shape and plane.dtype in (np.float32, np.float64):
-            # one pass (trajectoire._kernels.planes.masked_inside): the cells inside the
-            # mask as the blanking multiplication gives them; beyond it every cell is then
-            # float32("nan") unless the plane holds a NaN there (numpy's path below)
-            inside = np.empty(self._inside.size, dtype=np.float32)
-            nan_beyond, all_zero = masked_inside(np.ascontiguousarray(plane), self._inside, inside)
-            if not nan_beyond:
+            inside, all_zero = self._gather(plane)
+            if inside is not None:  # else a NaN beyond the mask: numpy's path below
                 if all_zero:
                     self._contribution.pop(key, None)
                 else:
@@ -161,6 +159,16 @@ class YearMaps:
         masked = np.empty(self.mask.shape, dtype=np.float32)
         np.multiply(plane, self._keep, out=masked, casting="same_kind")
         self._keep_plane(self._contribution, key, masked)
+
+    def _gather(self, plane: np.ndarray) -> tuple[np.ndarray | None, bool]:
+        """A whole-grid plane's cells inside the mask as the blanking multiplication gives
+        them, in one pass (:func:`trajectoire._kernels.planes.masked_inside`), and whether
+        they are all +0. Every cell beyond is then ``float32("nan")`` once blanked, unless
+        the plane holds a NaN there: then ``(None, False)`` (the caller takes numpy's
+        path, whose NaN bits decide what is held)."""
+        inside = np.empty(self._inside.size, dtype=np.float32)
+        nan_beyond, all_zero = masked_inside(np.ascontiguousarray(plane), self._inside, inside)
+        return (None, False) if nan_beyond else (inside, all_zero)
 
     def _keep_plane(
         self, planes: dict[tuple[int, int], np.ndarray], key: tuple[int, int], masked: np.ndarray
@@ -258,14 +266,8 @@ class YearMaps:
             for s, plane in enumerate(by_sector):
                 at = sectors == s
                 q = stack_emission[ip][written][at].astype(np.float32)
-                # one pass (trajectoire._kernels.planes.masked_inside): the cells inside the
-                # mask as the blanking multiplication gives them; every cell beyond is then
-                # float32("nan") unless the plane holds a NaN there
-                inside = np.empty(self._inside.size, dtype=np.float32)
-                nan_beyond, all_zero = masked_inside(
-                    np.ascontiguousarray(plane, dtype=np.float32), self._inside, inside
-                )
-                if not nan_beyond:
+                inside, all_zero = self._gather(np.asarray(plane, dtype=np.float32))
+                if inside is not None:
                     if all_zero and (q == 0).all():
                         # +0 in the mask and stacks adding ±0 there (+0 + ±0 is +0): the
                         # constant plane once blanked
