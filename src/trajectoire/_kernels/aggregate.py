@@ -119,7 +119,8 @@ def aggregate_stack_by_origin(
     -----
     The window is cut into blocks of :data:`BLOCK_ROWS` rows, processed in parallel. Within a
     block, each emission plane is streamed row after row (contiguous reads) and multiplied
-    with ``G = A F_0`` (first origin layer) into per-column accumulators, vectorised over the
+    with ``G = A F_0`` (first origin layer; formed for the height classes of the given
+    sectors only, nothing at all when no sector is given) into per-column accumulators, vectorised over the
     columns; a column's accumulator is handed to its origin where the origin changes down the
     column and at the end of the block. Cells shared by several origins (layers ``q > 0``,
     rare) are added one by one. The block sums are added in block order: the result does not
@@ -131,6 +132,13 @@ def aggregate_stack_by_origin(
     n_o = out.shape[2]
     k = origin_index.shape[0]
     n_b = (ny + BLOCK_ROWS - 1) // BLOCK_ROWS
+    if sectors.shape[0] == 0 or n_p == 0:
+        return
+    # the height classes of the sectors given: G is formed for those only (the others'
+    # would not be read)
+    used = np.zeros(n_h, dtype=np.bool_)
+    for s in sectors:
+        used[height_of_sector[s]] = True
     partial = np.zeros((n_b, n_w, n_s, n_o, n_p))
     for b in prange(n_b):
         acc = partial[b]
@@ -154,6 +162,8 @@ def aggregate_stack_by_origin(
                     n_brk += 1
             f_row = origin_fraction[0, gi, col0 : col0 + nx]
             for h in range(n_h):
+                if not used[h]:
+                    continue
                 for w in range(n_w):
                     a_row = adjoint[w, h, i0 + ib]
                     g_row = g[h, w, ib]
@@ -162,8 +172,9 @@ def aggregate_stack_by_origin(
             for j in range(nx):
                 if o0[ib, j] < 0:
                     for h in range(n_h):
-                        for w in range(n_w):
-                            g[h, w, ib, j] = 0.0
+                        if used[h]:
+                            for w in range(n_w):
+                                g[h, w, ib, j] = 0.0
         brk_start[nb] = n_brk
         col = np.empty((n_w, nx))
         for s in sectors:
