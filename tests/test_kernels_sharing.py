@@ -70,8 +70,7 @@ def test_point_density_sets_of_one_set_is_point_density_bit_for_bit(dx, dy, deca
     assert layout[0].size == 6 and layout[2].max() < cls.size
     ng, nc = cls.size, 6
     buffers = (np.empty((nc, 3, lt.SHARE_CAP)), np.empty(ng), np.zeros(2 * ng, dtype=np.bool_),
-               np.empty(ng), np.empty((nc, 2), dtype=np.int64), np.empty(ng),
-               np.empty(ng, dtype=np.bool_))  # fmt: skip
+               np.empty(ng), np.empty((nc, 2), dtype=np.int64), np.empty(ng))  # fmt: skip
     got = np.full(1, np.nan)
     ok = lt.point_density_sets(dx, dy, 1.5, a, hs, zis, cls, invus, gset, 1, sz0s, ks, vds,
                                dep[1], dep[2], itab, dtab, layout, *buffers, got)  # fmt: skip
@@ -291,8 +290,7 @@ def test_point_density_sets_is_each_sets_point_density_bit_for_bit(dx, dy, seed)
     layout = lt.sets_layout(*cat[:4], gset, sz0s, vds, itab, dtab)
     ng, nc = cat[3].size, layout[0].size
     buffers = (np.empty((nc, 3, lt.SHARE_CAP)), np.empty(ng), np.zeros(2 * ng, dtype=np.bool_),
-               np.empty(ng), np.empty((nc, 2), dtype=np.int64), np.empty(ng),
-               np.empty(ng, dtype=np.bool_))  # fmt: skip
+               np.empty(ng), np.empty((nc, 2), dtype=np.int64), np.empty(ng))  # fmt: skip
     tot = np.full(len(stacked), np.nan)
     ok = lt.point_density_sets(dx, dy, 1.5, *cat, gset, 1, sz0s, ks, vds, s0, ds, itab, dtab,
                                layout, *buffers, tot)  # fmt: skip

@@ -442,7 +442,13 @@ def _class_edges(t, spread, c, qb, mc, mf):
 
 
 @njit(cache=CACHE)
-def _edges_sums(w0, w1, u, lo, ne, mc, mf, tot, prev):
+def _same_bits(x, y):
+    """Whether two finite floats are the same bits (``==`` and, at zero, the same sign)."""
+    return x == y and (x != 0.0 or math.copysign(1.0, x) == math.copysign(1.0, y))
+
+
+@njit(cache=CACHE)
+def _edges_sums(w0, w1, u, lo, ne, mc, mf, tot):
     """Twice :func:`gauss_position_mix` of the weights ``(1 - u) w0[:, s] + u w1[:, s]`` of
     several weight tables ``s`` at once, into ``tot[s]``, from the masses of
     :func:`_class_edges` (bit for bit: the same products added in the same order).
@@ -452,31 +458,42 @@ def _edges_sums(w0, w1, u, lo, ne, mc, mf, tot, prev):
     (numba compiles that form apart, without the interpolation). A sector whose weight is 0
     adds ``0 × mass = +0`` (the masses are finite and not negative), which leaves a sum as
     it is, and the next sector takes its mass from a fresh erfc (``mf``), as
-    :func:`gauss_position_mix` does; `prev` is scratch (whether the sector before holds
-    weight, table by table). One definition for the area kernels
+    :func:`gauss_position_mix` does. The two masses of a sector are the same bits unless
+    its upper edge rounded differently from the lower edge of the sector before (under 1 %
+    of the edges): only there does a table's mass depend on whether its weight in the
+    sector before is 0, which is then formed again. One definition for the area kernels
     (:func:`point_density_sets`: the groups of a stability class) and the stacks' shared
     footprints (:func:`.stacks.footprints_aligned`: the stacks at the two nodes around a
     cell).
     """
     n, nst = w0.shape
     tot[:] = 0.0
-    prev[:] = False
     dm = lo % n
+    dp = dm  # the sector before (unused at the first edge)
     for e in range(ne):
         a = w0[dm]
-        c = mc[e]
         f = mf[e]
-        if u is None:
-            for s in range(nst):
-                w = a[s]
-                tot[s] += w * (c if prev[s] else f)
-                prev[s] = w != 0.0
+        c = mc[e] if e > 0 else f  # the first sector has none before it: mf
+        if _same_bits(c, f):
+            if u is None:
+                for s in range(nst):
+                    tot[s] += a[s] * c
+            else:
+                b = w1[dm]
+                for s in range(nst):
+                    tot[s] += ((1.0 - u) * a[s] + u * b[s]) * c
         else:
-            b = w1[dm]
-            for s in range(nst):
-                w = (1.0 - u) * a[s] + u * b[s]
-                tot[s] += w * (c if prev[s] else f)
-                prev[s] = w != 0.0
+            ap = w0[dp]
+            if u is None:
+                for s in range(nst):
+                    tot[s] += a[s] * (c if ap[s] != 0.0 else f)
+            else:
+                b = w1[dm]
+                bp = w1[dp]
+                for s in range(nst):
+                    held = (1.0 - u) * ap[s] + u * bp[s] != 0.0
+                    tot[s] += ((1.0 - u) * a[s] + u * b[s]) * (c if held else f)
+        dp = dm
         dm += 1
         if dm == n:
             dm = 0
@@ -651,8 +668,7 @@ def sets_layout(a, hs, zis, clss, gset, sz0s, vds, itab, dtab):
 
 @njit(cache=CACHE)
 def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds,
-                       s0, ds, itab, dtab, layout, buf, cw, done, ival, lo_k, wg, prev,
-                       tot):  # fmt: skip
+                       s0, ds, itab, dtab, layout, buf, cw, done, ival, lo_k, wg, tot):  # fmt: skip
     """:func:`point_density` (``SECTOR_GAUSS``) of several kernel sets at once, bit for bit,
     sharing work between their groups.
 
@@ -669,7 +685,7 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, d
     where a class has more than :data:`SHARE_CAP` sector edges within reach, where the
     caller computes each set with :func:`point_density`. The sector sums of the groups of a
     class are formed together (:func:`_edges_sums` on the class-ordered weights of
-    :func:`sets_layout`). `buf` ``(n_class, 3, SHARE_CAP)``, `cw`, `ival`, `wg`, `prev` (per
+    :func:`sets_layout`). `buf` ``(n_class, 3, SHARE_CAP)``, `cw`, `ival`, `wg` (per
     group), `done` (twice the groups) and `lo_k` ``(n_class, 2)`` are work buffers.
 
     It is :func:`sets_radial` (what depends on the distance only) followed by
@@ -683,7 +699,7 @@ def point_density_sets(dx, dy, z, a, hs, zis, clss, invus, gset, scheme, sz0s, d
     cg = np.empty(a.shape[0])
     sets_radial(r, z, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds, s0, ds, itab,
                 dtab, layout, a.shape[1], cw, done, ival, spc, cg)  # fmt: skip
-    return sets_angular(dx, dy, r, a.shape[1], gset, layout, spc, cg, buf, lo_k, wg, prev, tot)
+    return sets_angular(dx, dy, r, a.shape[1], gset, layout, spc, cg, buf, lo_k, wg, tot)
 
 
 @njit(cache=CACHE)
@@ -726,7 +742,7 @@ def sets_radial(r, z, hs, zis, clss, invus, gset, scheme, sz0s, decay_ks, vds, s
 
 
 @njit(cache=CACHE)
-def sets_angular(dx, dy, r, n, gset, layout, spc, cg, buf, lo_k, wg, prev, tot):
+def sets_angular(dx, dy, r, n, gset, layout, spc, cg, buf, lo_k, wg, tot):
     """:func:`point_density_sets` at the point ``(dx, dy)`` [m] at distance `r` > 0, from the
     factors :func:`sets_radial` gave for `r`: the sector masses of each class at the
     bearing, the groups' sector sums, ``tot[s] = sum_g w_g c_g / r``. Returns False (and
@@ -747,7 +763,7 @@ def sets_angular(dx, dy, r, n, gset, layout, spc, cg, buf, lo_k, wg, prev, tot):
     for ci in range(ucls.shape[0]):
         c0, c1 = cstart[ci], cstart[ci + 1]
         _edges_sums(at[:, c0:c1], None, None, lo_k[ci, 0], lo_k[ci, 1], buf[ci, 1], buf[ci, 2],
-                    wg[c0:c1], prev[c0:c1])  # fmt: skip
+                    wg[c0:c1])  # fmt: skip
     tot[:] = 0.0
     for g in range(gset.shape[0]):
         w = 0.5 * wg[pos[g]]
@@ -860,7 +876,6 @@ def _grids_by_orbit(m, res, z, a, hs, zis, clss, invus, gset, starts, scheme, sz
         ival = np.empty(ng)
         lo_k = np.empty((nc, 2), dtype=np.int64)
         wg = np.empty(ng)
-        prev = np.empty(ng, dtype=np.bool_)
         tot = np.empty(nset)
         acc = np.empty(nset)
         cells = np.empty((8, 2), dtype=np.int64)
@@ -924,7 +939,7 @@ def _grids_by_orbit(m, res, z, a, hs, zis, clss, invus, gset, starts, scheme, sz
                                     if stored < cap:
                                         stored += 1
                                 ok = sets_angular(dx, dy, r, nd, gset, layout, spcs[slot],
-                                                  cgs[slot], buf, lo_k, wg, prev, tot)  # fmt: skip
+                                                  cgs[slot], buf, lo_k, wg, tot)  # fmt: skip
                             if not ok:
                                 for s in range(nset):
                                     tot[s] = _set_density(dx, dy, s, z, a, hs, zis, clss,

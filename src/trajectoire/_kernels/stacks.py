@@ -314,7 +314,6 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
         pm = np.empty(npmax)
         val = np.empty(nst)
         tot = np.empty(nst)
-        prev = np.empty(nst, dtype=np.bool_)
         for q in range(ch * CELL_CHUNK, min((ch + 1) * CELL_CHUNK, ncell)):
             i = cells[q, 0]
             j = cells[q, 1]
@@ -352,8 +351,7 @@ def footprints_aligned(profiles, r_nodes, scheme, dxs, dys, rows, cols, radius, 
                                                          profiles[c, k + 1, :, s], u, sp)  # fmt: skip
                         continue
                     lo, ne = _class_edges(t, sp, _INV_SQRT2 / sp, buf[0], buf[1], buf[2])
-                    _edges_sums(profiles[c, k], profiles[c, k + 1], u, lo, ne, buf[1], buf[2],
-                                tot, prev)  # fmt: skip
+                    _edges_sums(profiles[c, k], profiles[c, k + 1], u, lo, ne, buf[1], buf[2], tot)
                     for s in range(nst):
                         val[s] += 0.5 * tot[s]
             for s in range(nst):
