@@ -8,7 +8,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trajectoire.trajectory.basis import blank_fields, emission_from_basis, sector_emissions
+from trajectoire.trajectory.basis import (
+    blank_fields,
+    emission_from_basis,
+    emission_planes,
+    sector_emissions,
+)
 
 
 def _reference(basis: np.ndarray, weight: np.ndarray, p: int) -> np.ndarray:
@@ -112,7 +117,10 @@ def test_a_negative_zero_or_nan_cell_is_not_blank():
 @given(
     shape=shapes,
     seed=st.integers(0, 2**31 - 1),
-    order=st.lists(st.tuples(st.integers(0, 2), st.sampled_from([None, 1e-18, -2.0])), max_size=8),
+    order=st.lists(
+        st.tuples(st.integers(0, 2), st.sampled_from([None, 1e-18, -2.0]), st.booleans()),
+        max_size=8,
+    ),
 )
 def test_one_array_reused_with_its_constants_known_gives_each_pollutant_bit_for_bit(
     shape, seed, order
@@ -120,7 +128,9 @@ def test_one_array_reused_with_its_constants_known_gives_each_pollutant_bit_for_
     """The run forms each pollutant in turn in one array, knowing which blank planes it
     already holds (``constant``): any sequence of pollutants and scales gives each one the
     bits of a fresh array, the planes skipped included (+0 and -0 planes alternate), and the
-    constants kept are the bits the planes hold."""
+    constants kept are the bits the planes hold. Formed plane by plane
+    (:func:`emission_planes`), each plane yielded holds its final bits as it is yielded, and
+    the bits said known are those of every cell."""
     rng = np.random.default_rng(seed)
     nb, npol, ns, ny, nx = shape
     basis = (rng.random(shape) * (rng.random(shape) < 0.6)).astype(np.float32)
@@ -132,13 +142,22 @@ def test_one_array_reused_with_its_constants_known_gives_each_pollutant_bit_for_
     blank = blank_fields(basis)
     out = np.full((ns, ny, nx), np.float32(5.0))
     constant = np.full(ns, -1, dtype=np.int64)
-    for p, scale in order:
+    for p, scale, by_plane in order:
         p %= npol
         with np.errstate(invalid="ignore"):
             want = emission_from_basis(basis, weight, p, scale=scale, blank=blank)
-            got = emission_from_basis(
-                basis, weight, p, out=out, scale=scale, blank=blank, constant=constant
-            )
+            if by_plane:
+                planes = emission_planes(basis, weight, p, out, scale, blank, constant)
+                for s, (plane, bits) in enumerate(planes):
+                    assert np.shares_memory(plane, out[s])
+                    assert np.array_equal(plane.view(np.uint32), want[s].view(np.uint32))
+                    assert bits == constant[s]
+                    assert bits < 0 or (plane.view(np.uint32) == bits).all()
+                got = out
+            else:
+                got = emission_from_basis(
+                    basis, weight, p, out=out, scale=scale, blank=blank, constant=constant
+                )
         assert got is out
         np.testing.assert_array_equal(out.view(np.uint32), want.view(np.uint32))
         for s in np.flatnonzero(constant >= 0):

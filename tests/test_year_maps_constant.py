@@ -63,8 +63,11 @@ def _planes(rng: np.random.Generator, n_s: int, kinds: list[int]) -> np.ndarray:
     kinds=st.lists(st.integers(0, 5), min_size=6, max_size=6),
     seed=st.integers(0, 2**16),
     stack_sectors=st.lists(st.integers(0, 2), min_size=0, max_size=4),
+    kept=st.sampled_from(["none", "read", "told"]),
 )
-def test_emission_as_written_is_the_dense_array_bit_for_bit(kinds, seed, stack_sectors):
+def test_emission_as_written_is_the_dense_array_bit_for_bit(kinds, seed, stack_sectors, kept):
+    """Given to finish_emission, or the first pollutant kept before it (keep_emission: its
+    planes read, or told which hold +0 in every cell and not read): the same bits."""
     rng = np.random.default_rng(seed)
     n_s, n_disp, n_p = 3, 2, 3  # the last pollutant is NO2: not emitted
     mask = rng.random(SHAPE) < 0.5
@@ -78,7 +81,13 @@ def test_emission_as_written_is_the_dense_array_bit_for_bit(kinds, seed, stack_s
     maps = YearMaps(n_s, n_p, mask, with_contribution=False)
     given = [e.copy() for e in emission]
     # plane by plane, each in one reused plane as trajectory.basis.sector_emissions gives them
-    maps.finish_emission(n_disp, rows, cols, stack_sectors, q, (_reused(e) for e in given))
+    planes = [_reused(e) for e in given]
+    if kept != "none":
+        if kept == "told":
+            planes[0] = ((p, bool((_bits(p) == 0).all())) for p in planes[0])
+        maps.keep_emission(0, rows, cols, stack_sectors, q[0], planes[0])
+        planes[0] = None
+    maps.finish_emission(n_disp, rows, cols, stack_sectors, q, planes)
     for ip in range(n_disp):  # the planes given are not modified
         assert np.array_equal(_bits(given[ip]), _bits(emission[ip]))
     got = np.asarray(maps.written_emission())
@@ -295,3 +304,24 @@ def test_an_emission_plane_non_zero_beyond_the_mask_only_is_the_constant_plane()
     assert np.array_equal(_bits(got[0][mask]), np.zeros(int(mask.sum()), np.uint32))
     assert np.isnan(got[:, ~mask]).all()
     assert np.signbit(got[1, 3, 4]) and got[1, 3, 4] == 0.0
+
+
+def test_planes_told_plus_zero_are_not_read_and_take_their_stacks():
+    """keep_emission's ``plus_zero``: a plane said to hold +0 everywhere is not read (a NaN
+    plane given in its place changes nothing) and gets its stacks as a +0 plane does."""
+    mask = np.zeros(SHAPE, dtype=bool)
+    mask[1:5, 2:7] = True
+    planes = np.zeros((3, *SHAPE), dtype=np.float32)
+    planes[1] = np.arange(planes[1].size, dtype=np.float32).reshape(SHAPE)
+    rows, cols, sectors = np.array([2, 3, 0]), np.array([3, 3, 0]), [0, 2, 0]
+    q = np.array([[2.5, 0.0, 7.0]])  # sector 0: a stack inside the mask, one beyond
+    dense = YearMaps(3, 2, mask, with_contribution=False)
+    dense.finish_emission(1, rows, cols, sectors, q, [planes])
+    kept = YearMaps(3, 2, mask, with_contribution=False)
+    unread = planes.copy()
+    unread[[0, 2]] = np.nan  # not read: told +0
+    told = zip(unread, [True, False, True], strict=True)
+    kept.keep_emission(0, rows, cols, sectors, q[0], told)
+    kept.finish_emission(1, rows, cols, sectors, q, [None])
+    assert np.array_equal(_bits(kept.written_emission()), _bits(dense.written_emission()))
+    assert (0, 0) in kept._written and (2, 0) not in kept._written  # the stack's sector held

@@ -124,6 +124,7 @@ from trajectoire.trajectory.basis import (
     basis_weights,
     blank_fields,
     emission_from_basis,
+    emission_planes,
     emitting_sectors,
     sector_emissions,
 )
@@ -1092,23 +1093,27 @@ def _emission(ctx: RunContext, y: _Year) -> None:
         y.stack_emission[ctx.dispersed.index(pol)] *= run_scale(pol)
 
 
-def _pollutant_emission(ctx: RunContext, y: _Year, ip: int) -> np.ndarray:
+def _pollutant_emission(ctx: RunContext, y: _Year, ip: int, keep: bool = False) -> np.ndarray:
     """Dispersed pollutant `ip`'s gridded emission ``(sector, ny, nx)`` [t yr-1, float32] in
     run units (a particle-number species times its :func:`run_scale`), formed from the basis
-    in the year's one emission array: valid until the next call (0.01 s a plane)."""
+    in the year's one emission array: valid until the next call (0.01 s a plane). With
+    `keep`, each plane is also kept for the output as it is formed
+    (:meth:`~trajectoire.io.outputs.YearMaps.keep_emission`, the plane fresh in the cache;
+    the planes filled with +0 not read); not for a particle-number species, whose output is
+    in its own units (formed again by :func:`_finish`)."""
     pol = ctx.dispersed[ip]
     scale = run_scale(pol) if pol in ctx.numbers else None
     if y.emission is None:
         y.emission_constant = np.full(ctx.basis.shape[2], -1, dtype=np.int64)
-    y.emission = emission_from_basis(
-        ctx.basis,
-        y.weight,
-        ip,
-        out=y.emission,
-        scale=scale,
-        blank=ctx.blank,
-        constant=y.emission_constant,
-    )
+        y.emission = np.empty(ctx.basis.shape[2:], dtype=np.float32)
+    args = (ctx.basis, y.weight, ip, y.emission, scale, ctx.blank, y.emission_constant)
+    if not keep:
+        return emission_from_basis(*args)
+    if scale is not None:
+        raise ValueError(f"_pollutant_emission: {pol}'s planes are in run units, not kept")
+    rows, cols = _stack_cells(ctx)
+    planes = ((plane, bits == 0) for plane, bits in emission_planes(*args))  # 0: +0's bits
+    y.maps.keep_emission(ip, rows, cols, y.stacks.sector, y.stack_emission[ip], planes)
     return y.emission
 
 
@@ -1124,7 +1129,10 @@ def _disperse(ctx: RunContext, y: _Year, clock: _Clock) -> None:
     """Local concentration of each dispersed pollutant (with its kernel set), by sector in a
     map year, and its dry deposition when the run deposits."""
     for ip, pol in enumerate(ctx.dispersed):
-        e, q = _pollutant_emission(ctx, y, ip), y.stack_emission[ip]
+        # the output's emission planes kept as they are formed (a particle-number
+        # species' are in run units here: formed again, unscaled, by _finish)
+        e = _pollutant_emission(ctx, y, ip, keep=pol not in ctx.numbers)
+        q = y.stack_emission[ip]
         if pol in ctx.at_source:
             _deposit_at_source(ctx, y, ip, e, q)
             continue
@@ -1265,16 +1273,23 @@ def _zone_exposure(ctx: RunContext, y: _Year, fraction: np.ndarray) -> None:
         y.zones.add(ip, y.maps.concentration[0, ip])
 
 
-def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
-    """Written emissions (masked, plus stacks) and the year's dataset."""
+def _stack_cells(ctx: RunContext) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of each stack's cell (none without stacks)."""
     points = ctx.points
     rows = np.zeros(0, dtype=int) if points is None else points["row"].values
     cols = np.zeros(0, dtype=int) if points is None else points["col"].values
+    return rows, cols
+
+
+def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
+    """Written emissions (masked, plus stacks) and the year's dataset."""
+    rows, cols = _stack_cells(ctx)
     _unscale_numbers(ctx, y)
     y.emission = None  # the year's emission array: freed before the output's planes
     y.emission_constant = None
-    written = (
-        sector_emissions(ctx.basis, y.weight, ip, ctx.blank) for ip in range(len(ctx.dispersed))
+    written = (  # the others were kept by _disperse
+        sector_emissions(ctx.basis, y.weight, ip, ctx.blank) if pol in ctx.numbers else None
+        for ip, pol in enumerate(ctx.dispersed)
     )
     y.maps.finish_emission(
         len(ctx.dispersed), rows, cols, y.stacks.sector, y.stack_emission, written

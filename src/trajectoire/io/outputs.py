@@ -228,7 +228,7 @@ class YearMaps:
         stack_cols: np.ndarray,
         stack_sector: Sequence[int],
         stack_emission: np.ndarray,
-        emission: Iterable[Iterable[np.ndarray]],
+        emission: Iterable[Iterable[np.ndarray] | None],
     ) -> None:
         """Keep the emission as written: blanked beyond the mask (NO2's, not emitted, NaN),
         the stacks added.
@@ -247,43 +247,74 @@ class YearMaps:
             For each dispersed pollutant in turn, its ``(ny, nx)`` planes [t yr-1] sector by
             sector on the whole grid (a ``(sector, ny, nx)`` array, or
             :func:`trajectoire.trajectory.basis.sector_emissions`: a plane need only be
-            valid until the next is asked for; none is modified). A plane of +0 in every
-            cell of the mask, with no NaN beyond it and no stack adding a bit other than ±0
-            inside the mask, is the constant plane, not held. A plane is read once
-            (:func:`trajectoire._kernels.planes.masked_inside`), and only its cells inside
-            the mask are kept, the stacks added there; a plane with a NaN beyond the mask
-            takes numpy's blanking multiplication (whose NaN bits decide what is held).
+            valid until the next is asked for; none is modified), or None for a pollutant
+            already kept (:meth:`keep_emission`: a run keeps each pollutant's planes while
+            it holds them, and forms here only those it held in other units). A plane of +0
+            in every cell of the mask, with no NaN beyond it and no stack adding a bit
+            other than ±0 inside the mask, is the constant plane, not held. A plane is read
+            once (:func:`trajectoire._kernels.planes.masked_inside`), and only its cells
+            inside the mask are kept, the stacks added there; a plane with a NaN beyond the
+            mask takes numpy's blanking multiplication (whose NaN bits decide what is held).
         """
-        self._written = {}
+        for ip, by_sector in enumerate(itertools.islice(emission, n_dispersed)):
+            if by_sector is not None:
+                self.keep_emission(ip, stack_rows, stack_cols, stack_sector,
+                                   stack_emission[ip], by_sector)  # fmt: skip
         self._n_dispersed = n_dispersed
+
+    def keep_emission(
+        self,
+        ip: int,
+        stack_rows: np.ndarray,
+        stack_cols: np.ndarray,
+        stack_sector: Sequence[int],
+        stack_emission: np.ndarray,
+        planes: Iterable[np.ndarray | tuple[np.ndarray, bool]],
+    ) -> None:
+        """Keep dispersed pollutant `ip`'s emission as :meth:`finish_emission` does (the same
+        planes, bit for bit), before it: `stack_emission` is ``(stack,)`` [t yr-1], `planes`
+        its ``(ny, nx)`` planes sector by sector (each read once when it is given, so that
+        a generator may form them one at a time; not modified, copied where held), the
+        other arguments as for :meth:`finish_emission`, which closes the emission
+        (:meth:`written_emission` is an error before it). A plane may come as
+        ``(plane, plus_zero)``: ``plus_zero`` True says that it holds +0 in every cell (the
+        caller knows it, e.g. a plane
+        :func:`trajectoire.trajectory.basis.emission_planes` filled), and it is not read."""
         written = self.mask[stack_rows, stack_cols] if len(stack_rows) else np.zeros(0, bool)
         sectors = np.asarray(stack_sector, dtype=int)[written]
         rows, cols = stack_rows[written], stack_cols[written]
         # each stack's place among the cells held (the mask's cells, flat, increasing)
         held_at = np.searchsorted(self._inside, rows * self.mask.shape[1] + cols)
+        q_all = np.asarray(stack_emission)[written]
         scratch: np.ndarray | None = None  # numpy's path: a plane with a NaN beyond the mask
-        for ip, by_sector in enumerate(itertools.islice(emission, n_dispersed)):
-            for s, plane in enumerate(by_sector):
-                at = sectors == s
-                q = stack_emission[ip][written][at].astype(np.float32)
+        for s, given in enumerate(planes):
+            plane, plus_zero = given if isinstance(given, tuple) else (given, False)
+            self._written.pop((s, ip), None)
+            at = sectors == s
+            q = q_all[at].astype(np.float32)
+            inside: np.ndarray | None
+            if plus_zero:
+                # what the gather would give: +0 inside, nothing beyond to blank but +0
+                inside, all_zero = np.zeros(self._inside.size, dtype=np.float32), True
+            else:
                 inside, all_zero = self._gather(np.asarray(plane, dtype=np.float32))
-                if inside is not None:
-                    if all_zero and (q == 0).all():
-                        # +0 in the mask and stacks adding ±0 there (+0 + ±0 is +0): the
-                        # constant plane once blanked
-                        continue
-                    if at.any():  # the stacks added in their order, in float32, as before
-                        np.add.at(inside, held_at[at], q)
-                    self._written[(s, ip)] = inside
+            if inside is not None:
+                if all_zero and (q == 0).all():
+                    # +0 in the mask and stacks adding ±0 there (+0 + ±0 is +0): the
+                    # constant plane once blanked
                     continue
-                # one scratch plane, blanked in place: no fresh pages per plane
-                if scratch is None:
-                    scratch = np.empty(self.mask.shape, dtype=np.float32)
-                np.copyto(scratch, plane)
-                scratch *= self._keep
-                if at.any():
-                    np.add.at(scratch, (rows[at], cols[at]), q)
-                self._hold(self._written, (s, ip), scratch[...])  # a view: copied if whole
+                if at.any():  # the stacks added in their order, in float32, as before
+                    np.add.at(inside, held_at[at], q)
+                self._written[(s, ip)] = inside
+                continue
+            # one scratch plane, blanked in place: no fresh pages per plane
+            if scratch is None:
+                scratch = np.empty(self.mask.shape, dtype=np.float32)
+            np.copyto(scratch, plane)
+            scratch *= self._keep
+            if at.any():
+                np.add.at(scratch, (rows[at], cols[at]), q)
+            self._hold(self._written, (s, ip), scratch[...])  # a view: copied if whole
 
     def written_emission(self) -> Any:
         """``(1, sector, pollutant, ny, nx)`` [t yr-1] as written (:meth:`finish_emission`,

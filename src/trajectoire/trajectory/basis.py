@@ -22,6 +22,7 @@ __all__ = [
     "basis_weights",
     "blank_fields",
     "emission_from_basis",
+    "emission_planes",
     "emitting_sectors",
     "sector_emissions",
 ]
@@ -143,20 +144,53 @@ def emission_from_basis(
     if out is None:
         out = np.empty(basis.shape[2:], dtype=np.float32)
         constant = None
+    for _ in emission_planes(basis, weight, pollutant, out, scale, blank, constant):
+        pass
+    return out
+
+
+def emission_planes(
+    basis: np.ndarray,
+    weight: np.ndarray,
+    pollutant: int,
+    out: np.ndarray,
+    scale: float | None = None,
+    blank: np.ndarray | None = None,
+    constant: np.ndarray | None = None,
+) -> Iterator[tuple[np.ndarray, int]]:
+    """:func:`emission_from_basis` into `out` plane by plane: yields ``(out[s], bits)`` as
+    soon as ``out[s]`` holds its value (its `scale` applied), sector by sector, ``bits``
+    being the bits (an unsigned 32-bit integer) of the value every cell of the plane holds
+    where that is known, else -1. A consumer reads each plane while it is fresh in the
+    cache; once the iterator is exhausted `out` is :func:`emission_from_basis`'s, bit for
+    bit (the same operations: `scale` multiplies each cell once, plane by plane).
+
+    Parameters
+    ----------
+    basis, weight, pollutant, out, scale, blank, constant
+        As for :func:`emission_from_basis` (`out` is required).
+
+    Yields
+    ------
+    tuple of numpy.ndarray and int
+        ``(out[s], bits)`` [t yr-1, float32 ``(ny, nx)``].
+    """
     if out.dtype != np.float32:
         constant = None  # the bits kept are those of float32 values
+    known = np.full(out.shape[0], -1, dtype=np.int64) if constant is None else constant
     w = weight[:, :, pollutant]  # (basis, sector)
     term = np.empty(basis.shape[3:], dtype=np.float32)  # untouched with one basis field
     for s in range(w.shape[1]):
-        _sector_plane(basis, w, pollutant, s, out[s], term, blank, constant)
-    if scale is not None:
-        out *= np.float32(scale)
-        if constant is not None:  # the planes of one value hold that value times scale
-            for known in np.flatnonzero(constant >= 0):
-                one = np.array([constant[known]], dtype=np.uint32).view(np.float32)
+        plane = out[s]
+        # the bits of a filled plane are known whether or not the caller keeps them
+        _sector_plane(basis, w, pollutant, s, plane, term, blank, known)
+        if scale is not None:
+            plane *= np.float32(scale)
+            if known[s] >= 0:  # a plane of one value holds that value times scale
+                one = np.array([known[s]], dtype=np.uint32).view(np.float32)
                 one *= np.float32(scale)
-                constant[known] = int(one.view(np.uint32)[0])
-    return out
+                known[s] = int(one.view(np.uint32)[0])
+        yield plane, int(known[s]) if out.dtype == np.float32 else -1
 
 
 def sector_emissions(
