@@ -120,9 +120,9 @@ def aggregate_stack_by_origin(
     The window is cut into blocks of :data:`BLOCK_ROWS` rows, processed in parallel. Within a
     block, each emission plane is streamed row after row (contiguous reads) and multiplied
     with ``G = A F_0`` (first origin layer; formed for the height classes of the given
-    sectors only, nothing at all when no sector is given) into per-column accumulators, vectorised over the
-    columns; a column's accumulator is handed to its origin where the origin changes down the
-    column and at the end of the block. Cells shared by several origins (layers ``q > 0``,
+    sectors only, nothing at all when no sector is given) into per-column accumulators,
+    vectorised over the columns; a column's accumulator is handed to its origin where the
+    origin changes down the column and at the end of the block. Cells shared by several origins (layers ``q > 0``,
     rare) are added one by one. The block sums are added in block order: the result does not
     depend on the number of threads. Accumulation is in float64.
     """
