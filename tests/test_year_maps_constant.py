@@ -325,3 +325,15 @@ def test_planes_told_plus_zero_are_not_read_and_take_their_stacks():
     kept.finish_emission(1, rows, cols, sectors, q, [None])
     assert np.array_equal(_bits(kept.written_emission()), _bits(dense.written_emission()))
     assert (0, 0) in kept._written and (2, 0) not in kept._written  # the stack's sector held
+
+
+def test_a_pollutant_kept_beyond_the_emitted_ones_is_written_nan():
+    """finish_emission closes the emission: planes kept before it for a pollutant it says
+    is not emitted (NO2's place) are not written, that pollutant is NaN."""
+    mask = np.ones(SHAPE, dtype=bool)
+    none = np.zeros(0, dtype=int)
+    maps = YearMaps(1, 2, mask, with_contribution=False)
+    maps.keep_emission(1, none, none, [], np.zeros(0), [np.ones(SHAPE, dtype=np.float32)])
+    maps.finish_emission(1, none, none, [], np.zeros((1, 0)), [[np.ones(SHAPE, np.float32)]])
+    got = np.asarray(maps.written_emission())
+    assert (got[0, 0, 0] == 1.0).all() and np.isnan(got[0, 0, 1]).all()

@@ -260,6 +260,9 @@ class YearMaps:
             if by_sector is not None:
                 self.keep_emission(ip, stack_rows, stack_cols, stack_sector,
                                    stack_emission[ip], by_sector)  # fmt: skip
+        # a pollutant beyond the emitted ones is NaN whatever was kept for it before
+        for key in [k for k in self._written if k[1] >= n_dispersed]:
+            del self._written[key]
         self._n_dispersed = n_dispersed
 
     def keep_emission(
