@@ -12,6 +12,16 @@ maps by :func:`trajectoire.io.chunks.write_array`), in two ways, alternately:
   the memory of a slab already encoded (the constant planes every blank emission or
   contribution plane of a year shares) given that slab's chunks.
 
+It then times the shuffle alone on the slabs of the file written (``shuffle alone``): the
+kernel the writer calls (:func:`trajectoire._kernels.shuffle.shuffle_tiles`, elements read
+whole as 32- or 64-bit words) against reading them byte by byte
+(``trajectoire._kernels.shuffle._shuffle_bytes``, the kernel before 2026-12-03), best of
+``--repeat``, with the bytes compared and, for scale, the deflate of the same chunks; and
+the search for the chunks that hold a value
+(:func:`trajectoire._kernels.shuffle.tiles_with_values`, each row counted whole) against
+testing cell by cell with an exit at each (``_tiles_cell_by_cell`` below, the kernel before
+2026-12-03).
+
 It prints the CPU time of each write (user + system of the process, the compression
 threads included: ``getrusage``), its wall time, best of ``--repeat``, the ratio, the load
 average, and checks that both files hold the same chunks: the same chunks stored, holding
@@ -32,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import math
 import os
 import resource
 import shutil
@@ -45,6 +56,7 @@ from typing import Any
 
 import h5py
 import numpy as np
+from numba import njit
 
 from trajectoire.batch import pipeline
 from trajectoire.batch.runner import _store_part
@@ -104,6 +116,96 @@ def _decoded(stored: dict[str, dict[tuple[int, ...], bytes]]) -> dict[str, Any]:
     return {name: {k: zlib.decompress(v) for k, v in d.items()} for name, d in stored.items()}
 
 
+@njit(nogil=True)
+def _tiles_cell_by_cell(slab: Any, ty: int, tx: int) -> Any:  # pragma: no cover - numba
+    """The reference: each tile tested cell by cell, stopping at the first value."""
+    _, ny, nx = slab.shape
+    found = np.zeros(((ny + ty - 1) // ty, (nx + tx - 1) // tx), dtype=np.bool_)
+    for a in range(found.shape[0]):
+        for b in range(found.shape[1]):
+            hit = False
+            for layer in range(slab.shape[0]):
+                for y in range(a * ty, min(ny, (a + 1) * ty)):
+                    for x in range(b * tx, min(nx, (b + 1) * tx)):
+                        if not math.isnan(slab[layer, y, x]):
+                            hit = True
+                            break
+                    if hit:
+                        break
+                if hit:
+                    break
+            found[a, b] = hit
+    return found
+
+
+def shuffle_alone(path: Path, repeat: int) -> str:
+    """The shuffle of every slab of the maps in `path`, word path against byte path."""
+    from trajectoire._kernels.shuffle import _shuffle_bytes, shuffle_tiles, tiles_with_values
+
+    cases = []
+    with h5py.File(path, "r") as f:
+        for d in f.values():
+            if not isinstance(d, h5py.Dataset) or d.chunks is None or d.ndim < 2:
+                continue
+            lead, (ty, tx) = d.chunks[:-2], d.chunks[-2:]
+            if any(c != 1 for c in lead):
+                continue
+            data = d[()].reshape(-1, *d.shape[-2:])
+            fill = np.array([d.fillvalue], dtype=d.dtype).view(np.uint8)
+            for plane in data:
+                slab = np.ascontiguousarray(plane)[None]
+                rows, cols = (
+                    np.asarray(i, dtype=np.int64)
+                    for i in np.nonzero(tiles_with_values(slab, ty, tx))
+                )
+                shape = (rows.size, slab.dtype.itemsize, 1, ty, tx)
+                cases.append((slab, rows, cols, ty, tx, fill, shape))
+    best = {"bytes": np.inf, "words": np.inf}
+    same = True
+    for _ in range(repeat):
+        for name in ("bytes", "words"):
+            outs = [np.empty(c[-1], dtype=np.uint8) for c in cases]
+            t = time.process_time()
+            for (slab, rows, cols, ty, tx, fill, _), out in zip(cases, outs, strict=True):
+                raw = slab.view(np.uint8)
+                size = slab.dtype.itemsize
+                if name == "bytes":
+                    _shuffle_bytes(raw, size, rows, cols, ty, tx, fill, out)
+                else:
+                    shuffle_tiles(raw, size, rows, cols, ty, tx, fill, out)
+            best[name] = min(best[name], time.process_time() - t)
+            if name == "bytes":
+                ref = outs
+            else:
+                same = same and all(np.array_equal(a, b) for a, b in zip(ref, outs, strict=True))
+    search = {"cell by cell": np.inf, "rows whole": np.inf}
+    for _ in range(repeat):
+        for name, fn in (("cell by cell", _tiles_cell_by_cell), ("rows whole", tiles_with_values)):
+            t = time.process_time()
+            found = [fn(c[0], c[3], c[4]) for c in cases]
+            search[name] = min(search[name], time.process_time() - t)
+            if name == "cell by cell":
+                expected = found
+            else:
+                same = same and all(
+                    np.array_equal(a, b) for a, b in zip(expected, found, strict=True)
+                )
+    t = time.process_time()
+    for out in ref:
+        for tile in out:
+            chunks._deflate(memoryview(np.ascontiguousarray(tile)), 3, chunks.deflate_encoder())
+    deflate = time.process_time() - t
+    n = sum(len(c[1]) for c in cases)
+    return (
+        f"shuffle alone ({len(cases)} slabs, {n} chunks), best of {repeat}: byte by byte "
+        f"{best['bytes']:.3f} s, words {best['words']:.3f} s, ratio "
+        f"{best['words'] / best['bytes']:.2f}; same bytes: {same}; deflate of the same "
+        f"chunks {deflate:.3f} s; the chunks holding a value found cell by cell "
+        f"{search['cell by cell']:.3f} s, rows whole {search['rows whole']:.3f} s, ratio "
+        f"{search['rows whole'] / search['cell by cell']:.2f}"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
@@ -151,6 +253,7 @@ def main() -> None:
                 f"wall ratio {new[1] / ref[1]:.2f}; same chunks: {same} (compressed bytes "
                 f"too: {bytes_same})"
             )
+            print(shuffle_alone(tmp / f"{year}-slab_pass.nc", args.repeat))
             del ds
         print(f"load average {os.getloadavg()}")
     finally:

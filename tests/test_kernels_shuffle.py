@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from trajectoire._kernels.shuffle import shuffle_tiles, tiles_with_values
+from trajectoire._kernels.shuffle import _shuffle_bytes, shuffle_tiles, tiles_with_values
 from trajectoire._planes import Planes
 from trajectoire.io import chunks as chunkio
 from trajectoire.io.chunks import io_pool, write_array
@@ -92,6 +92,34 @@ def test_shuffle_tiles_fills_beyond_the_edge():
     chunk = np.array([[2.0, -1.5], [5.0, -1.5]], dtype=np.float32)
     expected = chunk.reshape(-1).view(np.uint8).reshape(-1, 4).T.tobytes()
     assert out[0].tobytes() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    nl=st.integers(1, 3),
+    ny=st.integers(1, 19),
+    nx=st.integers(1, 19),
+    ty=st.integers(1, 8),
+    tx=st.integers(1, 8),
+    dtype=st.sampled_from([np.float32, np.float64, np.int32, np.uint64]),
+)
+def test_word_path_is_the_byte_path(seed, nl, ny, nx, ty, tx, dtype):
+    """Elements read whole (4 and 8 bytes) give the bytes of reading them one by one, for
+    any bits (integers: every byte pattern, not only those of floats) and every tile, those
+    at the edges included."""
+    rng = np.random.default_rng(seed)
+    size = np.dtype(dtype).itemsize
+    raw = rng.integers(0, 256, size=(nl, ny, nx * size), dtype=np.uint8)
+    nty, ntx = -(-ny // ty), -(-nx // tx)
+    rows, cols = (np.asarray(i, dtype=np.int64).ravel() for i in np.indices((nty, ntx)))
+    fill = rng.integers(0, 256, size=size, dtype=np.uint8)
+    words = np.empty((rows.size, size, nl, ty, tx), dtype=np.uint8)
+    bytewise = np.empty_like(words)
+    shuffle_tiles(raw, size, rows, cols, ty, tx, fill, words)
+    _shuffle_bytes(raw, size, rows, cols, ty, tx, fill, bytewise)
+    np.testing.assert_array_equal(words, bytewise)
+    assert raw.view(dtype).shape == (nl, ny, nx)  # the word path was the one taken
 
 
 def _define(path: Path, shape, chunks):
