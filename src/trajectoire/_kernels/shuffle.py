@@ -10,8 +10,6 @@ beyond the slab's edge set to the fill value. The bytes are those of shuffling e
 on its own (``tests/test_kernels_shuffle.py`` checks them against numpy).
 """
 
-import sys
-
 import numpy as np
 from numba import njit
 
@@ -94,7 +92,7 @@ def shuffle_tiles(raw, size, rows, cols, ty, tx, fill, out):
     other sizes, or a big-endian machine, are read byte by byte (:func:`_shuffle_bytes`).
     Both give the same bytes.
     """
-    word = _WORDS.get(int(size)) if sys.byteorder == "little" else None
+    word = _WORDS.get(int(size)) if np.little_endian else None
     if word is not None and raw.flags.c_contiguous and raw.shape[-1] % size == 0:
         _shuffle_words(raw.view(word), size, rows, cols, ty, tx, fill, out)
     else:
