@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from trajectoire import pipeline as P
+from trajectoire._kernels.aggregate import shared_cells
 from trajectoire.attribution import aggregate_by_origin_stack, aggregate_by_origin_window
 from trajectoire.concentration import YearDispersion
 from trajectoire.config import load_config
@@ -137,9 +138,13 @@ def aggregates_old_vs_new(ctx: P.RunContext, year: int, disp: YearDispersion) ->
             for rs, cs, a in windows
         ]
 
+    shared = shared_cells(np.asarray(oidx, dtype=np.int64))  # once per grid, as the run does
+
     def new() -> list[np.ndarray]:
         return [
-            aggregate_by_origin_stack(a, stack, h_of_s, oidx, ofr, n_o, rows=rs, cols=cs)
+            aggregate_by_origin_stack(
+                a, stack, h_of_s, oidx, ofr, n_o, rows=rs, cols=cs, shared=shared
+            )
             for rs, cs, a in windows
         ]
 

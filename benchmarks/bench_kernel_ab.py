@@ -14,6 +14,12 @@ this tree's public functions, on the sample's 2019 meteorology, cells of 100 m, 
   together (:func:`trajectoire.dispersion.longterm.annual_kernels`, the sets of
   ``bench_kernel_sharing.py --parts joint``: the run's call).
 
+* :func:`trajectoire._kernels.aggregate.aggregate_stack_by_origin`, the window sums of a
+  100 m year on a synthetic grid shaped as the sample's (2222 x 1227 cells, 8 origins, 0.25
+  % of the cells shared by two origins, 0.001 % by three; 18 windows of 275-720 rows, 1 or
+  2 weightings, 4 height classes, 9 of 13 sectors): each window one call, the calls of a
+  window summed (a base before the cells shared were listed once scans the layers itself).
+
 Each is then run on those arguments, base and tree alternately (``ABAB``, then ``BABA``),
 and the best CPU time (``time.process_time``, all threads) of ``--repeat`` runs of each is
 printed with the ratio tree / base and whether the outputs are identical (they must be).
@@ -48,7 +54,7 @@ from bench_wind_sectors import load_meteo  # noqa: E402
 import trajectoire.dispersion as disp  # noqa: E402
 import trajectoire.meteo as tm  # noqa: E402
 from trajectoire import Grid  # noqa: E402
-from trajectoire._kernels import plume_longterm, stacks  # noqa: E402
+from trajectoire._kernels import aggregate, plume_longterm, stacks  # noqa: E402
 from trajectoire.dispersion import concentration, longterm  # noqa: E402
 
 KERNELS = "src/trajectoire/_kernels"
@@ -113,7 +119,56 @@ def captured_calls(table: Any, other: Any, radius: float) -> list[tuple[str, str
         longterm._lt = lt
         build()
     longterm._lt = plume_longterm
+    calls.append(("window sums (18 windows)", "aggregate_stack_by_origin", window_sums_case()))
     return calls
+
+
+def window_sums_case(seed: int = 0) -> tuple:
+    """Arguments of the year's window sums on a synthetic grid shaped as the sample's at 100 m:
+    ``(windows, emission, pollutant, sectors, heights, origin_index, origin_fraction,
+    shared_ptr, shared_col, out)``, ``windows`` a list of ``(adjoint, row0, col0)``."""
+    rng = np.random.default_rng(seed)
+    ny, nx, n_o = 2222, 1227, 8
+    seeds = rng.random((n_o, 2)) * (ny, nx)
+    yy, xx = np.mgrid[:ny, :nx]
+    dist = (yy[None] - seeds[:, 0, None, None]) ** 2 + (xx[None] - seeds[:, 1, None, None]) ** 2
+    order = np.argsort(dist, axis=0)
+    index = np.full((3, ny, nx), -1, dtype=np.int64)
+    fraction = np.zeros((3, ny, nx))
+    index[0], fraction[0] = order[0], 1.0
+    for q, share in ((1, 0.0025), (2, 0.00001)):  # cells shared with the next nearest origins
+        cells = rng.random((ny, nx)) < share
+        if q == 2:
+            cells &= index[1] >= 0
+        index[q][cells] = order[q][cells]
+        fraction[q][cells] = 0.5 / q
+        fraction[0][cells] -= 0.5 / q
+    emission = (rng.random((13, 1, ny, nx)) * (rng.random((13, 1, ny, nx)) < 0.6)).astype(
+        np.float32
+    )
+    windows = []
+    for _ in range(18):
+        wy, wx = int(rng.integers(275, 721)), int(rng.integers(300, 711))
+        r0, c0 = int(rng.integers(0, ny - wy)), int(rng.integers(0, nx - wx))
+        windows.append((rng.random((int(rng.integers(1, 3)), 4, wy, wx)), r0, c0))
+    sectors = np.sort(rng.choice(13, 9, replace=False)).astype(np.int64)
+    heights = rng.integers(0, 4, 13).astype(np.int64)
+    ptr, col = aggregate.shared_cells(index)
+    out = np.zeros((2, 13, n_o, 1))
+    return (windows, emission, np.array([0], dtype=np.int64), sectors, heights, index, fraction,
+            ptr, col, out)  # fmt: skip
+
+
+def run_window_sums(fn: Any, args: tuple, out: np.ndarray) -> None:
+    """Every window of :func:`window_sums_case` with the kernel `fn`, into `out`; a kernel
+    without the shared cells' arguments (a base before them) is given the rest."""
+    windows, emission, pol, sectors, heights, index, fraction, ptr, col, _ = args
+    listed = fn.py_func.__code__.co_argcount == 12
+    for a, r0, c0 in windows:
+        part = np.zeros((a.shape[0], *out.shape[1:]))
+        rest = (ptr, col) if listed else ()
+        fn(a, emission, pol, sectors, r0, c0, heights, index, fraction, *rest, part)
+        out[: a.shape[0]] += part
 
 
 def main() -> None:
@@ -125,7 +180,11 @@ def main() -> None:
     table = tm.met_classes(load_meteo(2019)).isel(year=0)
     with tempfile.TemporaryDirectory() as tmp:
         base = base_kernels(args.base, Path(tmp))
-        mods = {"footprints_aligned": "stacks", "annual_kernel_grids": "plume_longterm"}
+        mods = {
+            "footprints_aligned": "stacks",
+            "annual_kernel_grids": "plume_longterm",
+            "aggregate_stack_by_origin": "aggregate",
+        }
         other = tm.met_classes(load_meteo(2020)).isel(year=0)
         calls = captured_calls(table, other, args.radius)
         print(f"machine: {os.cpu_count()} cores, NUMBA_NUM_THREADS="
@@ -134,7 +193,8 @@ def main() -> None:
         for label, name, captured in calls:
             base_mod = importlib.import_module(f"_kernels_base.{mods[name]}")
             old = getattr(base_mod, name)
-            new = getattr({"stacks": stacks, "plume_longterm": plume_longterm}[mods[name]], name)
+            tree = {"stacks": stacks, "plume_longterm": plume_longterm, "aggregate": aggregate}
+            new = getattr(tree[mods[name]], name)
             base_args = captured
             if name == "footprints_aligned" and not hasattr(base_mod, "ALIGNED_LAYOUT"):
                 # a base before the stacks-last profiles: (stack, class, node, sector)
@@ -145,7 +205,10 @@ def main() -> None:
                     old: Any = old) -> np.ndarray:  # fmt: skip
                 args = base_args if fn is old else captured
                 out = np.zeros_like(args[-1])  # both kernels write their last argument
-                fn(*args[:-1], out)
+                if fn.py_func.__name__ == "aggregate_stack_by_origin":
+                    run_window_sums(fn, args, out)
+                else:
+                    fn(*args[:-1], out)
                 return out
 
             same = np.array_equal(run(old), run(new))  # also compiles both

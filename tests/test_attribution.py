@@ -8,7 +8,7 @@ from hypothesis.extra.numpy import arrays
 from scipy.signal import convolve2d
 
 from trajectoire import InputError
-from trajectoire._kernels.aggregate import BLOCK_ROWS, aggregate_stack_by_origin
+from trajectoire._kernels.aggregate import BLOCK_ROWS, aggregate_stack_by_origin, shared_cells
 from trajectoire.attribution import (
     Origins,
     ReceptorSums,
@@ -146,12 +146,40 @@ def test_aggregate_stack_kernel_compiled_matches_python():
     rng = np.random.default_rng(4)
     emis, _, idx, fr, rows, cols, adj, h = _stack_case(rng, ny=BLOCK_ROWS + 3, nx=6)
     args = (adj, emis, np.arange(emis.shape[1]), np.arange(emis.shape[0]), rows.start,
-            cols.start, h, idx, fr)  # fmt: skip
+            cols.start, h, idx, fr, *shared_cells(idx))  # fmt: skip
     shape = (adj.shape[0], emis.shape[0], 3, emis.shape[1])
     compiled, python = np.zeros(shape), np.zeros(shape)
     aggregate_stack_by_origin(*args, compiled)
     aggregate_stack_by_origin.py_func(*args, python)
     np.testing.assert_allclose(compiled, python, rtol=1e-13, atol=1e-15)
+
+
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 4))
+def test_shared_cells_list_the_layers_after_the_first(seed, k):
+    """shared_cells against numpy: for each layer q > 0 and row, the columns holding an
+    origin, increasing; layer 0 is not listed."""
+    rng = np.random.default_rng(seed)
+    ny, nx = int(rng.integers(1, 12)), int(rng.integers(1, 12))
+    idx = np.where(rng.random((k, ny, nx)) < 0.3, rng.integers(0, 5, (k, ny, nx)), -1)
+    ptr, col = shared_cells(idx.astype(np.int64))
+    assert ptr.shape == (k, ny + 1) and not ptr[0].any()
+    expected = [np.nonzero(idx[q, i] >= 0)[0] for q in range(1, k) for i in range(ny)]
+    got = [col[ptr[q, i] : ptr[q, i + 1]] for q in range(1, k) for i in range(ny)]
+    assert all(np.array_equal(a, b) for a, b in zip(got, expected, strict=True))
+    assert col.size == sum(e.size for e in expected) == (ptr[-1, -1] if k > 1 else 0)
+
+
+def test_window_sums_refuse_shared_cells_of_other_layers():
+    rng = np.random.default_rng(2)
+    emis, _, idx, fr, rows, cols, adj, h = _stack_case(rng, ny=9, nx=7)
+    ptr, col = shared_cells(idx)
+    with pytest.raises(InputError, match="shared cells"):
+        aggregate_by_origin_stack(adj, emis, h, idx, fr, 3, rows=rows, cols=cols,
+                                  shared=(ptr[:, :-1], col))  # fmt: skip
+    given = aggregate_by_origin_stack(adj, emis, h, idx, fr, 3, rows=rows, cols=cols,
+                                      shared=(ptr, col))  # fmt: skip
+    found = aggregate_by_origin_stack(adj, emis, h, idx, fr, 3, rows=rows, cols=cols)
+    assert np.array_equal(given.view(np.uint64), found.view(np.uint64))
 
 
 @settings(max_examples=25, deadline=None)

@@ -21,6 +21,7 @@ symmetric average of the two possible substitution orders. See ``docs/attributio
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Hashable, Sequence
@@ -30,7 +31,11 @@ import numpy as np
 import numpy.typing as npt
 import xarray as xr
 
-from trajectoire._kernels.aggregate import aggregate_by_origin, aggregate_stack_by_origin
+from trajectoire._kernels.aggregate import (
+    aggregate_by_origin,
+    aggregate_stack_by_origin,
+    shared_cells,
+)
 from trajectoire.dispersion.background import RegionalBackground
 from trajectoire.dispersion.concentration import KernelClass, YearDispersion
 from trajectoire.dispersion.local import Stacks
@@ -167,6 +172,7 @@ def aggregate_by_origin_stack(
     cols: slice | None = None,
     pollutants: npt.ArrayLike | None = None,
     sectors: npt.ArrayLike | None = None,
+    shared: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Source-receptor sums of every sector and pollutant of an emission stack on one window.
 
@@ -199,6 +205,11 @@ def aggregate_by_origin_stack(
         not read and their sums are +0, which is what they sum to, bit for bit, when their
         planes are ±0 in every cell of the window (the run gives the sectors that emit the
         pollutant in some year: the others' planes are ±0 everywhere).
+    shared : tuple of two numpy.ndarray, optional
+        Where the layers after the first of `origin_index` hold an origin
+        (:func:`trajectoire._kernels.aggregate.shared_cells` of `origin_index`; found here
+        when not given). Give it, or use :func:`window_sums` with an :class:`Origins`, when
+        summing many windows of one grid.
 
     Returns
     -------
@@ -277,8 +288,17 @@ def aggregate_by_origin_stack(
         raise InputError(
             f"aggregate_by_origin_stack: sectors {sec.tolist()} outside 0..{e.shape[0] - 1}."
         )
+    if shared is None:
+        shared = shared_cells(oidx)
+    ptr, col = shared
+    if ptr.shape != (oidx.shape[0], ny + 1) or ptr[-1, -1] != col.size:
+        raise InputError(
+            f"aggregate_by_origin_stack: shared cells of shape {ptr.shape}, {col.shape} are not "
+            f"those of the origin layers {oidx.shape} (give shared_cells(origin_index))."
+        )
     out = np.zeros((a.shape[0], e.shape[0], n_origin, pol.size))
-    aggregate_stack_by_origin(np.ascontiguousarray(a), e, pol, sec, r0, c0, h, oidx, ofrac, out)
+    args = (pol, sec, r0, c0, h, oidx, ofrac, ptr, col, out)
+    aggregate_stack_by_origin(np.ascontiguousarray(a), e, *args)
     return out[0] if single else out
 
 
@@ -298,6 +318,13 @@ class Origins:
     index: np.ndarray
     fraction: np.ndarray
     count: int
+
+    @functools.cached_property
+    def shared(self) -> tuple[np.ndarray, np.ndarray]:
+        """Where the layers after the first hold an origin (the cells shared by several
+        origins), row by row: :func:`trajectoire._kernels.aggregate.shared_cells`, found
+        once for all the windows of a run."""
+        return shared_cells(np.asarray(self.index, dtype=np.int64))
 
     @classmethod
     def from_fractions(cls, fractions: np.ndarray) -> Origins:
@@ -354,6 +381,7 @@ def window_sums(
         cols=cols,
         pollutants=None if single else pollutants,
         sectors=sectors,
+        shared=origins.shared,
     )
     return out[..., 0] if single else out
 

@@ -9,7 +9,8 @@ sector and territory of origin then gives the source-receptor contributions by c
 * :func:`aggregate_by_origin`: one emission field per sector (one pollutant), any window
   view, cell by cell;
 * :func:`aggregate_stack_by_origin`: a whole (sector, pollutant) emission stack given on the
-  grid, one pass over the window, vectorised over columns: the pipeline's path (issue 6).
+  grid, one pass over the window, vectorised over columns: the pipeline's path (issue 6),
+  with the cells shared by several origins listed once by :func:`shared_cells`.
 """
 
 import numpy as np
@@ -84,6 +85,8 @@ def aggregate_stack_by_origin(
     height_of_sector,
     origin_index,
     origin_fraction,
+    shared_ptr,
+    shared_col,
     out,
 ):
     """Accumulate ``out[w, s, o, p] += Σ_c A[w, h(s), c] E[s, P(p), c] F[o, c]`` over a window.
@@ -112,6 +115,8 @@ def aggregate_stack_by_origin(
         Up to ``k`` origins overlapping each cell of the grid, -1 for none.
     origin_fraction : float64 array (k, ny, nx)
         Share of the cell's emission from each of those origins.
+    shared_ptr, shared_col : int64 arrays (k, ny + 1) and (n,)
+        :func:`shared_cells` of `origin_index`: where the layers ``q > 0`` hold an origin.
     out : float64 array (n_weighting, n_sector, n_origin, n_pollutant)
         Accumulator, updated in place.
 
@@ -123,7 +128,10 @@ def aggregate_stack_by_origin(
     sectors only, nothing at all when no sector is given) into per-column accumulators,
     vectorised over the columns; a column's accumulator is handed to its origin where the
     origin changes down the column and at the end of the block. Cells shared by several origins (layers ``q > 0``,
-    rare) are added one by one. The block sums are added in block order: the result does not
+    rare: 0.24 % of the sample's cells at 100 m) are added one by one, found from
+    `shared_ptr` and `shared_col` rather than by reading the layers ``q > 0`` of every cell
+    of the window (a quarter of a window sum's time, for the same additions in the same
+    order). The block sums are added in block order: the result does not
     depend on the number of threads. Accumulation is in float64.
     """
     n_w, n_h, ny, nx = adjoint.shape
@@ -206,11 +214,15 @@ def aggregate_stack_by_origin(
         for q in range(1, k):
             for ib in range(nb):
                 gi = row0 + i0 + ib
-                for j in range(nx):
-                    o = origin_index[q, gi, col0 + j]
-                    if o < 0:
+                for t in range(shared_ptr[q, gi], shared_ptr[q, gi + 1]):
+                    c = shared_col[t]  # increasing along the row
+                    if c < col0:
                         continue
-                    f = origin_fraction[q, gi, col0 + j]
+                    if c >= col0 + nx:
+                        break
+                    j = c - col0
+                    o = origin_index[q, gi, c]
+                    f = origin_fraction[q, gi, c]
                     for s in sectors:
                         h = height_of_sector[s]
                         for w in range(n_w):
@@ -219,3 +231,41 @@ def aggregate_stack_by_origin(
                                 acc[w, s, o, p] += a * emission[s, pollutant[p], gi, col0 + j]
     for b in range(n_b):
         out += partial[b]
+
+
+@njit(cache=CACHE)
+def shared_cells(origin_index):
+    """Where the layers ``q > 0`` of origin layers hold an origin, row by row.
+
+    Parameters
+    ----------
+    origin_index : int64 array (k, ny, nx)
+        Origins of each cell, -1 for none (:func:`trajectoire.attribution.origin_layers`).
+
+    Returns
+    -------
+    ptr : int64 array (k, ny + 1)
+        ``shared_col[ptr[q, i]:ptr[q, i + 1]]`` are the columns of row ``i`` where layer
+        ``q`` holds an origin (``>= 0``), increasing; ``ptr[0]`` is all 0 (layer 0 is not
+        listed).
+    col : int64 array (n,)
+        The columns, layer by layer, row by row.
+    """
+    k, ny, nx = origin_index.shape
+    ptr = np.zeros((k, ny + 1), dtype=np.int64)
+    n = 0
+    for q in range(1, k):
+        for i in range(ny):
+            for j in range(nx):
+                n += origin_index[q, i, j] >= 0
+    col = np.empty(n, dtype=np.int64)
+    t = 0
+    for q in range(1, k):
+        ptr[q, 0] = t
+        for i in range(ny):
+            for j in range(nx):
+                if origin_index[q, i, j] >= 0:
+                    col[t] = j
+                    t += 1
+            ptr[q, i + 1] = t
+    return ptr, col
