@@ -100,6 +100,14 @@ def shuffle_tiles(raw, size, rows, cols, ty, tx, fill, out):
         _shuffle_bytes(raw, size, rows, cols, ty, tx, fill, out)
 
 
+@njit(cache=CACHE, nogil=True)
+def _tile_at(row, col, ty, tx, nx):
+    """Grid row and column of the first cell of tile ``(row, col)`` and its number of
+    columns inside a slab of `nx` columns (the rest lies beyond the edge)."""
+    x0 = col * tx
+    return row * ty, x0, min(tx, nx - x0)
+
+
 #: Unsigned integer of each element size read whole by :func:`shuffle_tiles`.
 _WORDS = {4: np.uint32, 8: np.uint64}
 
@@ -110,9 +118,7 @@ def _shuffle_words(words, size, rows, cols, ty, tx, fill, out):
     integers ``words`` (n_lead, ny, nx): byte ``k`` of an element is ``(w >> 8 k) & 0xFF``."""
     nl, ny, nx = words.shape
     for t in range(rows.shape[0]):
-        y0 = rows[t] * ty
-        x0 = cols[t] * tx
-        w = min(tx, nx - x0)  # columns inside the slab
+        y0, x0, w = _tile_at(rows[t], cols[t], ty, tx, nx)
         for layer in range(nl):
             for y in range(ty):
                 gy = y0 + y
@@ -136,9 +142,7 @@ def _shuffle_bytes(raw, size, rows, cols, ty, tx, fill, out):
     nl, ny, nxb = raw.shape
     nx = nxb // size
     for t in range(rows.shape[0]):
-        y0 = rows[t] * ty
-        x0 = cols[t] * tx
-        w = min(tx, nx - x0)  # columns inside the slab
+        y0, x0, w = _tile_at(rows[t], cols[t], ty, tx, nx)
         for k in range(size):
             for layer in range(nl):
                 for y in range(ty):
