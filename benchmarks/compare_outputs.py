@@ -37,35 +37,32 @@ ALWAYS_IGNORED = ("history",)
 
 
 def _bits(values: Any) -> np.ndarray:
-    """The stored values as raw bytes (one row per first-axis entry where there is one)."""
+    """The stored values as raw bytes, flat (strings: their values)."""
     a = np.ascontiguousarray(np.asarray(values))
     return a.view(np.uint8).reshape(-1) if a.dtype.kind != "O" else np.asarray(a.tolist())
 
 
-def _first_difference(x: Any, y: Any) -> str:
-    """Where two variables of the same shape first differ, and by how much."""
-    n = x.shape[0] if x.ndim else 1
-    for i in range(n):
-        a = np.asarray(x[i] if x.ndim else x[...])
-        b = np.asarray(y[i] if y.ndim else y[...])
+def _difference(x: Any, y: Any) -> str | None:
+    """Where two variables of the same shape and type first differ, and by how much (None:
+    the same bits). Reads one slab at a time along the first dimension, once."""
+    slabs = range(x.shape[0]) if x.ndim else [Ellipsis]
+    for i in slabs:
+        a, b = np.asarray(x[i]), np.asarray(y[i])
         if np.array_equal(_bits(a), _bits(b)):
             continue
-        where = f"slab {i}" if x.ndim else "the value"
-        if a.dtype.kind in "fiu" and a.shape == b.shape:
-            da = a.astype(np.float64)
-            db = b.astype(np.float64)
-            same_bits = (
-                a.view(f"u{a.itemsize}") == b.view(f"u{b.itemsize}")
-                if a.dtype == b.dtype and a.dtype.kind == "f"
-                else a == b
-            )
-            cells = int(np.size(same_bits) - np.count_nonzero(same_bits))
-            both = np.isfinite(da) & np.isfinite(db)
-            diff = np.abs(da - db)[both & ~same_bits]
-            largest = f"{diff.max():.3g}" if diff.size else "n/a (NaN, inf or signed zero)"
-            return f"{where}: {cells} cell(s) differ, largest absolute difference {largest}"
-        return f"{where} differs"
-    return "no slab differs (the bytes compared whole differ)"
+        where = "the value" if i is Ellipsis else f"slab {i}"
+        if a.dtype.kind not in "fiu":
+            return f"{where} differs"
+        unsigned = f"u{a.itemsize}"
+        differ = a.view(unsigned) != b.view(unsigned)
+        da, db = a.astype(np.float64), b.astype(np.float64)
+        diff = np.abs(da - db)[differ & np.isfinite(da) & np.isfinite(db)]
+        largest = f"{diff.max():.3g}" if diff.size else "n/a (NaN, inf or signed zero)"
+        return (
+            f"{where}: {int(np.count_nonzero(differ))} cell(s) differ, largest absolute "
+            f"difference {largest}"
+        )
+    return None
 
 
 def _attrs(obj: Any, ignored: set[str]) -> dict[str, str]:
@@ -86,7 +83,7 @@ def compare(a_path: Path, b_path: Path, ignored: set[str]) -> list[str]:
     -------
     list of str
         One line per difference: a variable only in one file, a shape or type, values
-        (:func:`_first_difference`), a variable's or the file's attribute.
+        (:func:`_difference`), a variable's or the file's attribute.
     """
     out: list[str] = []
     with netCDF4.Dataset(a_path) as a, netCDF4.Dataset(b_path) as b:
@@ -99,13 +96,9 @@ def compare(a_path: Path, b_path: Path, ignored: set[str]) -> list[str]:
             if x.shape != y.shape or x.dtype != y.dtype:
                 out.append(f"{name}: shape or type {x.shape} {x.dtype} against {y.shape} {y.dtype}")
                 continue
-            n = x.shape[0] if x.ndim else 1
-            if x.ndim == 0 or n == 0:
-                same = np.array_equal(_bits(x[...]), _bits(y[...]))
-            else:
-                same = all(np.array_equal(_bits(x[i]), _bits(y[i])) for i in range(n))
-            if not same:
-                out.append(f"{name}: values differ, {_first_difference(x, y)}")
+            where = _difference(x, y)
+            if where is not None:
+                out.append(f"{name}: values differ, {where}")
             if _attrs(x, set()) != _attrs(y, set()):
                 out.append(f"{name}: attributes differ")
         skip = set(ALWAYS_IGNORED) | ignored
@@ -132,9 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         common = len(set(a.variables) & set(b.variables))
     for line in differences:
         print(line)
-    print(
-        f"{common} common variables; {'the same, bit for bit' if not differences else f'{len(differences)} difference(s)'}"
-    )
+    verdict = f"{len(differences)} difference(s)" if differences else "the same, bit for bit"
+    print(f"{common} common variables; {verdict}")
     return 0 if not differences else 1
 
 
