@@ -64,6 +64,10 @@ def _has_value(slab, y0, y1, x0, x1):
     return False
 
 
+#: Unsigned integer of each element size read whole by :func:`shuffle_tiles`.
+_WORDS = {4: np.uint32, 8: np.uint64}
+
+
 def shuffle_tiles(raw, size, rows, cols, ty, tx, fill, out):
     """The shuffled bytes of the tiles ``(rows[t], cols[t])`` of a slab.
 
@@ -106,10 +110,6 @@ def _tile_at(row, col, ty, tx, nx):
     columns inside a slab of `nx` columns (the rest lies beyond the edge)."""
     x0 = col * tx
     return row * ty, x0, min(tx, nx - x0)
-
-
-#: Unsigned integer of each element size read whole by :func:`shuffle_tiles`.
-_WORDS = {4: np.uint32, 8: np.uint64}
 
 
 @njit(cache=CACHE, nogil=True)
