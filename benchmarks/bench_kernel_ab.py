@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import inspect
 import os
 import subprocess
 import sys
@@ -163,7 +164,7 @@ def run_window_sums(fn: Any, args: tuple, out: np.ndarray) -> None:
     """Every window of :func:`window_sums_case` with the kernel `fn`, into `out`; a kernel
     without the shared cells' arguments (a base before them) is given the rest."""
     windows, emission, pol, sectors, heights, index, fraction, ptr, col, _ = args
-    listed = fn.py_func.__code__.co_argcount == 12
+    listed = "shared_ptr" in inspect.signature(fn.py_func).parameters
     for a, r0, c0 in windows:
         part = np.zeros((a.shape[0], *out.shape[1:]))
         rest = (ptr, col) if listed else ()
