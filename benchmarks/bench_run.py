@@ -7,11 +7,19 @@ of :mod:`scipy.fft` made by :class:`trajectoire.dispersion.ConvolutionPlan` and
 :meth:`trajectoire.dispersion.YearDispersion.adjoints`), then, in the same run, times each
 distinct transform alone (same arrays, same threads) and multiplies by its count: that is
 the *FFT floor*, the CPU time the run cannot go below while it does the same transforms.
-It prints:
+Before the timed run, a warm-up run (two of the selected years, a map year among them, on
+a coarse grid: ``--warmup-resolution``, 1000 m) fills numba's on-disk cache, so that the
+timed run is what a user pays on every run but the first after an install; the child
+counts numba's compilations (``numba:compile`` events) and their CPU time, and the
+benchmark prints them for both runs (``--no-warmup`` times the run as it comes: with a cold
+cache, 60-70 s of CPU of a 100 m run are numba compiling the kernels). It prints:
 
+* the warm-up's CPU time and what it spent compiling;
 * the run's CPU time (user + system of the process and its children, ``getrusage``), its
   wall time and the peak resident memory of the process tree (sampled every 0.1 s with
   psutil, and ``ru_maxrss``), with the load average before and after;
+* the numba compilations during the timed run (none where the warm-up met every kernel;
+  else their CPU time, and the ratio without it);
 * the FFT floor, split into full-grid transforms and receptor-window transforms;
 * the ratio run CPU / FFT floor (issue 18 target: <= 1.5) and the memory budget (issue
   18: < 4 GB, that is 4e9 bytes = 3.73 GiB; peaks are printed in both units);
@@ -22,6 +30,7 @@ Usage::
 
     python benchmarks/bench_run.py [--config data/sample/config.toml] [--resolution 100]
                                    [--years 1990:2023] [--workers 0] [--keep DIR]
+                                   [--warmup-resolution 1000] [--no-warmup]
 
 CPU times are what count on a shared machine (wall times there are noise); the floor is
 measured under the same load as the run, a few seconds after it.
@@ -71,14 +80,42 @@ def _child(record: Path, argv: list[str]) -> int:
         return real_irfftn(x, s=s, axes=axes, **kw)
 
     scipy.fft.rfftn, scipy.fft.irfftn = rfftn, irfftn
+    compiled = _count_compiles()
     from trajectoire.cli import main
 
     try:
         code = main(argv)
     finally:
         rows = [[list(k[:3]) + [k[3], k[4]], n] for k, n in calls.items()]
-        record.write_text(json.dumps(rows))
+        record.write_text(json.dumps({"ffts": rows, "compile": compiled}))
     return int(code or 0)
+
+
+def _count_compiles() -> dict[str, Any]:
+    """Count numba's compilations from now on, in the dict returned: ``count`` and ``cpu``
+    [s] of the outermost ones (a kernel's compile includes those of the functions it
+    calls) and the ``kernels`` compiled (``module.function``). A kernel loaded from
+    numba's on-disk cache is not compiled and is not counted."""
+    from numba.core import event
+
+    compiled: dict[str, Any] = {"count": 0, "cpu": 0.0, "kernels": []}
+    stack: list[float] = []
+
+    class Compiles(event.Listener):  # type: ignore[misc]
+        def on_start(self, ev: Any) -> None:
+            stack.append(time.process_time())
+
+        def on_end(self, ev: Any) -> None:
+            start = stack.pop()
+            if stack:  # nested in another kernel's compile: counted there
+                return
+            func = ev.data["dispatcher"].py_func
+            compiled["count"] += 1
+            compiled["cpu"] += time.process_time() - start
+            compiled["kernels"].append(f"{func.__module__}.{func.__qualname__}")
+
+    event.register("numba:compile", Compiles())
+    return compiled
 
 
 # ----------------------------------------------------------------------------- parent side
@@ -169,7 +206,36 @@ def fft_floor(rows: list[list[Any]], min_time: float = 0.3) -> dict[str, float]:
     return out
 
 
-def _config_at(config: Path, resolution: float | None, workdir: Path) -> Path:
+def warmup_years(config: Path, years: str | None) -> str:
+    """Two years of the selection for the warm-up run, a map year among them where the
+    selection has one (``[attribution] map_years``), so that the warm-up meets the kernels
+    of plain and map years alike: ``"Y-1,Y"`` or ``"Y,Y+1"``, or the one year selected."""
+    import tomllib
+
+    from trajectoire.io.config import parse_years
+
+    cfg = tomllib.loads(config.read_text())
+    run = cfg.get("run", {})
+    chosen = (
+        sorted(parse_years(years))
+        if years
+        else list(range(int(run["first_year"]), int(run["last_year"]) + 1))
+    )
+    maps = [y for y in cfg.get("attribution", {}).get("map_years", []) if y in chosen]
+    year = maps[-1] if maps else chosen[-1]
+    other = [y for y in (year - 1, year + 1) if y in chosen]
+    return ",".join(str(y) for y in sorted([year, *other[:1]]))
+
+
+def _compiled(record: Path) -> tuple[list[list[Any]], dict[str, Any]]:
+    """The transforms and the numba compilations a child recorded."""
+    data = json.loads(record.read_text())
+    return data["ffts"], data["compile"]
+
+
+def _config_at(
+    config: Path, resolution: float | None, workdir: Path, tag: str = "bench_run"
+) -> Path:
     """`config`, or a copy beside it with ``[grid] resolution`` replaced (inputs are
     relative to the configuration file, so the copy stays in its folder)."""
     if resolution is None:
@@ -180,7 +246,7 @@ def _config_at(config: Path, resolution: float | None, workdir: Path) -> Path:
     )
     if n != 1:
         raise SystemExit(f"{config}: no [grid] resolution line to replace.")
-    copy = config.parent / f".bench_run_{workdir.name}.toml"
+    copy = config.parent / f".{tag}_{workdir.name}.toml"
     copy.write_text(new)
     return copy
 
@@ -230,6 +296,17 @@ def main() -> None:
     ap.add_argument("--years", help="subset of years, e.g. 1990:1999 (default: all)")
     ap.add_argument("--workers", type=int, default=0, help="also run on N Dask workers")
     ap.add_argument("--keep", type=Path, help="keep the outputs in this directory")
+    ap.add_argument(
+        "--warmup-resolution",
+        type=float,
+        default=1000.0,
+        help="grid [m] of the warm-up run that fills numba's cache first (default 1000)",
+    )
+    ap.add_argument(
+        "--no-warmup",
+        action="store_true",
+        help="time the run as it comes, numba's compilations included where the cache is cold",
+    )
     args = ap.parse_args()
     if not args.config.is_file():
         raise SystemExit(
@@ -238,22 +315,42 @@ def main() -> None:
         )
     workdir = Path(tempfile.mkdtemp(prefix="bench_run_"))
     config = _config_at(args.config, args.resolution or None, workdir)
+    warm_config = None
     record = workdir / "ffts.json"
     try:
         base = ["run", str(config), "-q"] + (["--years", args.years] if args.years else [])
         print(f"machine: {os.cpu_count()} cores; before the run: {_load()}", flush=True)
+        if not args.no_warmup:
+            warm_config = _config_at(args.config, args.warmup_resolution, workdir, "bench_warm")
+            wyears = warmup_years(args.config, args.years)
+            wout = workdir / "warmup.nc"
+            wcmd = [sys.executable, __file__, "--child", str(record), "run", str(warm_config)]
+            wcmd += ["-q", "--years", wyears, "--out", str(wout)]
+            warm = measure(wcmd, wout)
+            _, wcomp = _compiled(record)
+            print(
+                f"warm-up ({wyears} at {args.warmup_resolution:g} m, to fill numba's cache): "
+                f"CPU {warm['cpu']:.1f} s, of which {wcomp['cpu']:.1f} s compiling "
+                f"{wcomp['count']} kernels ({_load()})",
+                flush=True,
+            )
+            wout.unlink(missing_ok=True)
         out = workdir / "serial.nc"
         cmd = [sys.executable, __file__, "--child", str(record), *base, "--out", str(out)]
         res = f"resolution {args.resolution:g} m" if args.resolution else "the configuration's grid"
         print(f"running: trajectoire {' '.join(base)} ({res})")
         serial = measure(cmd, out)
         after_run = _load()
-        rows = json.loads(record.read_text())
+        rows, comp = _compiled(record)
         floor = fft_floor(rows)
         total_floor = floor["grid"] + floor["window"]
         print(f"after the run: {after_run}; after the FFT floor: {_load()}")
         print()
         print(f"serial run: CPU {serial['cpu']:.1f} s, wall {serial['wall']:.1f} s")
+        print(
+            f"numba compilations during the run: {comp['count']}, {comp['cpu']:.1f} s CPU"
+            + (f" (first: {', '.join(comp['kernels'][:3])})" if comp["count"] else "")
+        )
         print(
             f"FFT floor (the run's {floor['calls']:.0f} real transforms timed alone): "
             f"{total_floor:.1f} s CPU = full grid {floor['grid']:.1f} s + receptor windows "
@@ -264,6 +361,11 @@ def main() -> None:
             f"ratio run CPU / FFT floor: {ratio:.2f} "
             f"({'OK' if ratio <= FLOOR_TARGET else 'OVER'} target {FLOOR_TARGET})"
         )
+        if comp["count"] and total_floor > 0:
+            print(
+                f"  without the run's numba compilations (once per install): "
+                f"{(serial['cpu'] - comp['cpu']) / total_floor:.2f}"
+            )
         print(
             f"peak memory {_gb(serial['peak'])} "
             f"({'OK' if serial['peak'] < MEMORY_BUDGET else 'OVER'} budget "
@@ -286,8 +388,9 @@ def main() -> None:
             for f in workdir.glob("*.nc"):
                 shutil.copy2(f, args.keep / f.name)
     finally:
-        if config != args.config:
-            config.unlink(missing_ok=True)
+        for copy in (config, warm_config):
+            if copy is not None and copy != args.config:
+                copy.unlink(missing_ok=True)
         shutil.rmtree(workdir, ignore_errors=True)
 
 
