@@ -80,7 +80,7 @@ def _child(record: Path, argv: list[str]) -> int:
         return real_irfftn(x, s=s, axes=axes, **kw)
 
     scipy.fft.rfftn, scipy.fft.irfftn = rfftn, irfftn
-    compiled = _count_compiles()
+    compiled, _ = _count_compiles()
     from trajectoire.cli import main
 
     try:
@@ -91,11 +91,12 @@ def _child(record: Path, argv: list[str]) -> int:
     return int(code or 0)
 
 
-def _count_compiles() -> dict[str, Any]:
+def _count_compiles() -> tuple[dict[str, Any], Any]:
     """Count numba's compilations from now on, in the dict returned: ``count`` and ``cpu``
     [s] of the outermost ones (a kernel's compile includes those of the functions it
     calls) and the ``kernels`` compiled (``module.function``). A kernel loaded from
-    numba's on-disk cache is not compiled and is not counted."""
+    numba's on-disk cache is not compiled and is not counted. Also returns the listener
+    (``numba.core.event.unregister("numba:compile", listener)`` stops the count)."""
     from numba.core import event
 
     compiled: dict[str, Any] = {"count": 0, "cpu": 0.0, "kernels": []}
@@ -114,8 +115,9 @@ def _count_compiles() -> dict[str, Any]:
             compiled["cpu"] += time.process_time() - start
             compiled["kernels"].append(f"{func.__module__}.{func.__qualname__}")
 
-    event.register("numba:compile", Compiles())
-    return compiled
+    listener = Compiles()
+    event.register("numba:compile", listener)
+    return compiled, listener
 
 
 # ----------------------------------------------------------------------------- parent side

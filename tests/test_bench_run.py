@@ -1,0 +1,81 @@
+"""``benchmarks/bench_run.py``'s helpers: the warm-up's years and the count of numba's
+compilations (what tells whether the timed run paid for compiling kernels)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_run.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_run", SCRIPT)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = mod
+    spec.loader.exec_module(mod)
+    yield mod
+    sys.modules.pop("bench_run", None)
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[run]\nfirst_year = 1990\nlast_year = 2023\n\n"
+        "[attribution]\nmap_years = [1990, 2000, 2010, 2020, 2023]\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("years", "expected"),
+    [
+        (None, "2022,2023"),  # the last map year of the configuration's years
+        ("2019:2020", "2019,2020"),
+        ("2005:2008", "2007,2008"),  # no map year selected: the last two
+        ("1990:1991", "1990,1991"),  # no year before the map year: the one after
+        ("1990", "1990"),
+        ("1995,2010,2015", "2010"),  # a map year alone among years not next to it
+    ],
+)
+def test_warmup_years(bench, config, years, expected):
+    assert bench.warmup_years(config, years) == expected
+
+
+def test_warmup_years_without_map_years(bench, tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[run]\nfirst_year = 2000\nlast_year = 2004\n")
+    assert bench.warmup_years(path, None) == "2003,2004"
+
+
+def test_compiles_are_counted_once_and_outermost_only(bench):
+    from numba import njit
+    from numba.core import event
+
+    @njit(cache=False)
+    def inner(x):
+        return x * 2.0
+
+    @njit(cache=False)
+    def outer(x):
+        return inner(x) + 1.0
+
+    compiled, listener = bench._count_compiles()
+    try:
+        assert outer(np.float64(1.5)) == 4.0
+        assert compiled["count"] == 1  # inner's compile is nested in outer's
+        assert compiled["kernels"][0].endswith("outer")
+        assert compiled["cpu"] > 0.0
+        outer(np.float64(2.0))  # the same signature: nothing compiled
+        assert compiled["count"] == 1
+        outer(np.int64(2))  # a new signature is a new compilation
+        assert compiled["count"] == 2
+    finally:
+        event.unregister("numba:compile", listener)
