@@ -10,8 +10,9 @@ the *FFT floor*, the CPU time the run cannot go below while it does the same tra
 Before the timed run, a warm-up run (two of the selected years, a map year among them, on
 a coarse grid: ``--warmup-resolution``, 1000 m) fills numba's on-disk cache, so that the
 timed run is what a user pays on every run but the first after an install; the child
-counts numba's compilations (``numba:compile`` events) and their CPU time, and the
-benchmark prints them for both runs (``--no-warmup`` times the run as it comes: with a cold
+counts numba's compilations and their CPU time
+(:func:`trajectoire._compile_notice.compile_notice`), and the benchmark prints them for
+both runs (``--no-warmup`` times the run as it comes: with a cold
 cache, 60-70 s of CPU of a 100 m run are numba compiling the kernels). It prints:
 
 * the warm-up's CPU time and what it spent compiling;
@@ -80,44 +81,20 @@ def _child(record: Path, argv: list[str]) -> int:
         return real_irfftn(x, s=s, axes=axes, **kw)
 
     scipy.fft.rfftn, scipy.fft.irfftn = rfftn, irfftn
-    compiled, _ = _count_compiles()
+    from trajectoire._compile_notice import compile_notice
     from trajectoire.cli import main
 
+    seen = None
     try:
-        code = main(argv)
+        with compile_notice() as seen:
+            code = main(argv)
     finally:
         rows = [[list(k[:3]) + [k[3], k[4]], n] for k, n in calls.items()]
+        compiled = {"count": 0, "cpu": 0.0, "kernels": []}
+        if seen is not None:
+            compiled = {"count": seen.count, "cpu": seen.cpu, "kernels": seen.kernels}
         record.write_text(json.dumps({"ffts": rows, "compile": compiled}))
     return int(code or 0)
-
-
-def _count_compiles() -> tuple[dict[str, Any], Any]:
-    """Count numba's compilations from now on, in the dict returned: ``count`` and ``cpu``
-    [s] of the outermost ones (a kernel's compile includes those of the functions it
-    calls) and the ``kernels`` compiled (``module.function``). A kernel loaded from
-    numba's on-disk cache is not compiled and is not counted. Also returns the listener
-    (``numba.core.event.unregister("numba:compile", listener)`` stops the count)."""
-    from numba.core import event
-
-    compiled: dict[str, Any] = {"count": 0, "cpu": 0.0, "kernels": []}
-    stack: list[float] = []
-
-    class Compiles(event.Listener):  # type: ignore[misc]
-        def on_start(self, ev: Any) -> None:
-            stack.append(time.process_time())
-
-        def on_end(self, ev: Any) -> None:
-            start = stack.pop()
-            if stack:  # nested in another kernel's compile: counted there
-                return
-            func = ev.data["dispatcher"].py_func
-            compiled["count"] += 1
-            compiled["cpu"] += time.process_time() - start
-            compiled["kernels"].append(f"{func.__module__}.{func.__qualname__}")
-
-    listener = Compiles()
-    event.register("numba:compile", listener)
-    return compiled, listener
 
 
 # ----------------------------------------------------------------------------- parent side

@@ -1,5 +1,5 @@
-"""``benchmarks/bench_run.py``'s helpers: the warm-up's years and the count of numba's
-compilations (what tells whether the timed run paid for compiling kernels)."""
+"""``benchmarks/bench_run.py``'s warm-up: the years it runs to fill numba's cache (the count
+of compilations it reports is ``trajectoire._compile_notice``'s, tested with it)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_run.py"
@@ -53,29 +52,3 @@ def test_warmup_years_without_map_years(bench, tmp_path):
     path = tmp_path / "config.toml"
     path.write_text("[run]\nfirst_year = 2000\nlast_year = 2004\n")
     assert bench.warmup_years(path, None) == "2003,2004"
-
-
-def test_compiles_are_counted_once_and_outermost_only(bench):
-    from numba import njit
-    from numba.core import event
-
-    @njit(cache=False)
-    def inner(x):
-        return x * 2.0
-
-    @njit(cache=False)
-    def outer(x):
-        return inner(x) + 1.0
-
-    compiled, listener = bench._count_compiles()
-    try:
-        assert outer(np.float64(1.5)) == 4.0
-        assert compiled["count"] == 1  # inner's compile is nested in outer's
-        assert compiled["kernels"][0].endswith("outer")
-        assert compiled["cpu"] > 0.0
-        outer(np.float64(2.0))  # the same signature: nothing compiled
-        assert compiled["count"] == 1
-        outer(np.int64(2))  # a new signature is a new compilation
-        assert compiled["count"] == 2
-    finally:
-        event.unregister("numba:compile", listener)

@@ -26,10 +26,10 @@ The rules (``docs/architecture.md`` draws them):
     A name that starts with ``_`` (dunders such as ``__version__`` excepted) is imported, or
     read as ``module._name``, only inside its own package; for this rule the flat core modules
     (``errors``, ``units``, ``cf``, ``_validate``, ``species``, ``sectors``, ``_version``,
-    ``_legacy``, ``_memory``, ``_planes``, ``_environment``) count as one package, and ``_kernels`` is a package of its own. A private
+    ``_legacy``, ``_memory``, ``_planes``, ``_environment``, ``_compile_notice``) count as one package, and ``_kernels`` is a package of its own. A private
     *module* is private to its package the same way (``trajectoire._kernels._config``,
     ``trajectoire.dispersion._shared``), except the core's own ``_kernels``, ``_validate``,
-    ``_version``, ``_legacy``, ``_memory``, ``_planes`` and ``_environment``, whose public names every layer may import: the underscore
+    ``_version``, ``_legacy``, ``_memory``, ``_planes``, ``_environment`` and ``_compile_notice``, whose public names every layer may import: the underscore
     keeps them out of the user's API, not out of the stages'.
 ``kernels``
     ``_kernels`` imports only ``numpy``, ``numba``, ``math`` and its own modules (HOUSE_STYLE
@@ -75,6 +75,7 @@ CORE_MODULES = (
     "_memory",
     "_planes",
     "_environment",
+    "_compile_notice",
 )
 #: package (first component below ``trajectoire``; the root itself is ``trajectoire``) -> layer
 LAYERS: dict[str, int] = {
@@ -113,6 +114,7 @@ SHARED_PRIVATE_MODULES = {
     "_memory",
     "_planes",
     "_environment",
+    "_compile_notice",
 }
 KERNEL_IMPORTS = {"numpy", "numba", "math", "__future__"}
 KERNEL_EXTRA_IMPORTS = {"trajectoire._kernels._config": {"os"}}

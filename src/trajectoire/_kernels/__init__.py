@@ -3,3 +3,7 @@
 Nothing here imports xarray, pandas or anything that does I/O (enforced by
 ``tests/test_layout.py``). Every kernel has a plain-numpy reference in the tests.
 """
+
+from ._config import CACHE
+
+__all__ = ["CACHE"]

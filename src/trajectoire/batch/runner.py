@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire._compile_notice import compile_notice
 from trajectoire._memory import heap_kept, trim_heap
 from trajectoire._validate import env_threads
 from trajectoire._version import __version__
@@ -684,7 +685,7 @@ def run(
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     out_path = check_writable(out, what="--out")
     _check_environment()
-    with output_lock(out_path):
+    with output_lock(out_path), compile_notice():
         return _run_locked(
             cfg,
             out_path,

@@ -1,0 +1,79 @@
+"""``trajectoire._compile_notice``: one line when numba starts compiling, one at the end;
+nothing when no kernel compiles (all loaded from the cache or already compiled)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+from numba import njit
+
+from trajectoire._compile_notice import compile_notice
+
+
+def _kernels():
+    @njit(cache=False)
+    def inner(x):
+        return x * 2.0
+
+    @njit(cache=False)
+    def outer(x):
+        return inner(x) + 1.0
+
+    @njit(cache=False)
+    def other(x):
+        return x - 1.0
+
+    return outer, other
+
+
+def test_lines_once_and_count_of_outermost(caplog):
+    outer, other = _kernels()
+    logger = logging.getLogger("trajectoire.test_compile_notice")
+    with caplog.at_level(logging.INFO, logger=logger.name), compile_notice(logger) as seen:
+        assert outer(np.float64(1.5)) == 4.0  # inner's compilation is inside outer's
+        assert other(np.float64(1.5)) == 0.5
+        outer(np.float64(3.0))  # compiled already: not counted
+    assert seen.count == 2
+    assert [k.rsplit(".", 1)[-1] for k in seen.kernels] == ["outer", "other"]
+    assert seen.seconds > 0.0
+    lines = [r.getMessage() for r in caplog.records if r.name == logger.name]
+    assert len(lines) == 2
+    assert lines[0].startswith("compiling the numerical kernels")
+    assert lines[1].startswith("compiled 2 numerical kernel(s)")
+
+
+def test_nothing_said_when_nothing_compiles(caplog):
+    outer, _ = _kernels()
+    outer(np.float64(1.0))  # compiled before the block
+    logger = logging.getLogger("trajectoire.test_compile_notice")
+    with caplog.at_level(logging.INFO, logger=logger.name), compile_notice(logger) as seen:
+        outer(np.float64(2.0))
+    assert seen.count == 0
+    assert not [r for r in caplog.records if r.name == logger.name]
+
+
+def test_compilations_in_other_threads_are_counted_each(caplog):
+    kernels = [_kernels() for _ in range(3)]
+    logger = logging.getLogger("trajectoire.test_compile_notice")
+    with caplog.at_level(logging.INFO, logger=logger.name), compile_notice(logger) as seen:
+        threads = [threading.Thread(target=lambda k=k: k[0](np.float64(1.0))) for k in kernels]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert seen.count == 3
+    starts = [r for r in caplog.records if r.getMessage().startswith("compiling the")]
+    assert len(starts) == 1
+
+
+def test_nothing_counted_after_the_block(caplog):
+    outer, other = _kernels()
+    logger = logging.getLogger("trajectoire.test_compile_notice")
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        with compile_notice(logger) as seen:
+            outer(np.float64(1.0))
+        other(np.float64(1.0))  # after the block: the listener is gone
+    assert seen.count == 1
+    assert len([r for r in caplog.records if r.name == logger.name]) == 2
