@@ -7,6 +7,12 @@ Each measurement runs in a fresh Python process, calling every kernel once on ti
 * ``cache, warm``: cache on, second process (load from the cache).
 
 Run: ``python benchmarks/bench_compile.py``. The cache goes to a temporary ``NUMBA_CACHE_DIR``.
+
+``--run`` measures what a whole first run pays instead: ``trajectoire run`` on the bundled
+sample on a 1000 m grid (one plain and one map year, ``--years``), in a fresh process with
+an empty cache, then again with the cache it filled; it prints each run's CPU time, the
+numba compilations each met (:func:`trajectoire._compile_notice.compile_notice`) and the
+kernels that took longest to compile (with the functions they call).
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def child() -> None:
@@ -92,7 +99,69 @@ def run(env_extra: dict[str, str]) -> dict[str, float]:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def run_child(config: str, years: str, out: str) -> None:
+    """A whole run in this process; print its CPU time and its compilations (JSON)."""
+    import logging
+
+    from trajectoire._compile_notice import compile_notice
+    from trajectoire.batch.runner import run as run_chain
+
+    logging.getLogger("trajectoire").setLevel(logging.ERROR)
+    t0 = time.process_time()
+    with compile_notice() as seen:
+        run_chain(config, out, years=range(*_span(years)), progress=False)
+    cpu = time.process_time() - t0
+    print(json.dumps({"cpu": cpu, "compile": seen.cpu, "count": seen.count, "of": seen.cpu_of}))
+
+
+def _span(years: str) -> tuple[int, int]:
+    first, last = (int(y) for y in years.split(":"))
+    return first, last + 1
+
+
+def whole_run(years: str, resolution: float, top: int) -> int:
+    """The first run after an install against the next one, and the kernels that cost."""
+    import re
+    import warnings
+
+    from trajectoire.sample import write_sample
+
+    warnings.simplefilter("ignore")
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(write_sample(Path(tmp) / "sample"))
+        text = re.sub(r"(?m)^(resolution\s*=\s*)\S+", rf"\g<1>{resolution!r}", config.read_text())
+        config.write_text(text)
+        cache = str(Path(tmp) / "numba-cache")
+        env = dict(os.environ, TRAJECTOIRE_NUMBA_CACHE="1", NUMBA_CACHE_DIR=cache)
+        res = []
+        for k in range(2):
+            cmd = [sys.executable, __file__, "--run-child", str(config), years, f"{tmp}/o{k}.nc"]
+            done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+            res.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    load = "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+    print(f"trajectoire run, the sample at {resolution:g} m, years {years} ({load} after)")
+    for name, r in zip(("empty cache (first run)", "filled cache (next runs)"), res, strict=True):
+        print(
+            f"  {name:26s} CPU {r['cpu']:6.1f} s, of which compiling {r['compile']:5.1f} s "
+            f"({r['count']} kernels)"
+        )
+    print("kernels that took longest to compile (CPU [s], with the functions they call):")
+    for name, cpu in sorted(res[0]["of"].items(), key=lambda kv: -kv[1])[:top]:
+        print(f"  {cpu:6.1f}  {name}")
+    return 0
+
+
 def main() -> int:
+    if "--run" in sys.argv:
+        import argparse
+
+        ap = argparse.ArgumentParser(description="first-run cost of a whole run")
+        ap.add_argument("--run", action="store_true")
+        ap.add_argument("--years", default="2019:2020", help="FIRST:LAST (default 2019:2020)")
+        ap.add_argument("--resolution", type=float, default=1000.0, help="grid [m]")
+        ap.add_argument("--top", type=int, default=8, help="kernels listed")
+        args = ap.parse_args()
+        return whole_run(args.years, args.resolution, args.top)
     with tempfile.TemporaryDirectory() as cache_dir:
         nocache = run({"TRAJECTOIRE_NUMBA_CACHE": "0", "NUMBA_CACHE_DIR": cache_dir})
         cold = run({"TRAJECTOIRE_NUMBA_CACHE": "1", "NUMBA_CACHE_DIR": cache_dir})
@@ -108,7 +177,9 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    if "--child" in sys.argv:
+    if "--run-child" in sys.argv:
+        run_child(*sys.argv[sys.argv.index("--run-child") + 1 :][:3])
+    elif "--child" in sys.argv:
         child()
     else:
         raise SystemExit(main())

@@ -7,6 +7,7 @@ import logging
 import threading
 
 import numpy as np
+import pytest
 from numba import njit
 
 from trajectoire._compile_notice import compile_notice
@@ -38,6 +39,8 @@ def test_lines_once_and_count_of_outermost(caplog):
     assert seen.count == 2
     assert [k.rsplit(".", 1)[-1] for k in seen.kernels] == ["outer", "other"]
     assert seen.seconds > 0.0
+    assert list(seen.cpu_of) == seen.kernels
+    assert sum(seen.cpu_of.values()) == pytest.approx(seen.cpu)
     lines = [r.getMessage() for r in caplog.records if r.name == logger.name]
     assert len(lines) == 2
     assert lines[0].startswith("compiling the numerical kernels")

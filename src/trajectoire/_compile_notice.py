@@ -29,12 +29,14 @@ class CompileCount:
     """What :func:`compile_notice` saw: the kernels compiled (outermost compilations: a
     kernel's includes those of the functions it calls, in the same thread), the wall time
     `seconds` [s] and the CPU time `cpu` [s] of the compiling threads they took, each
-    summed over the threads that compiled."""
+    summed over the threads that compiled, and `cpu_of` each kernel [s] (its signatures
+    together; ``module.function`` as in `kernels`, in the order they were compiled)."""
 
     count: int = 0
     seconds: float = 0.0
     cpu: float = 0.0
     kernels: list[str] = field(default_factory=list)
+    cpu_of: dict[str, float] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
@@ -82,11 +84,14 @@ def compile_notice(logger: logging.Logger = log) -> Iterator[CompileCount]:
             if local.depth:
                 return
             func = ev.data["dispatcher"].py_func
+            name = f"{func.__module__}.{func.__qualname__}"
+            cpu = time.thread_time() - local.cpu
             with lock:
                 seen.count += 1
                 seen.seconds += time.perf_counter() - local.start
-                seen.cpu += time.thread_time() - local.cpu
-                seen.kernels.append(f"{func.__module__}.{func.__qualname__}")
+                seen.cpu += cpu
+                seen.kernels.append(name)
+                seen.cpu_of[name] = seen.cpu_of.get(name, 0.0) + cpu
 
     listener = _Listener()
     event.register("numba:compile", listener)
