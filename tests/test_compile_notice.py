@@ -80,3 +80,25 @@ def test_nothing_counted_after_the_block(caplog):
         other(np.float64(1.0))  # after the block: the listener is gone
     assert seen.count == 1
     assert len([r for r in caplog.records if r.name == logger.name]) == 2
+
+
+def test_a_compilation_begun_before_the_block_is_left_out(monkeypatch):
+    """A thread that was compiling when the block began ends inside it: not counted, and
+    the listener does not fail (it never saw the start)."""
+    from numba.core import event
+
+    registered = []
+    real = event.register
+
+    def register(kind, listener):
+        registered.append(listener)
+        real(kind, listener)
+
+    monkeypatch.setattr(event, "register", register)
+    outer, _ = _kernels()
+    with compile_notice(logging.getLogger("trajectoire.test_compile_notice")) as seen:
+        (listener,) = registered
+        listener.on_end(event.Event("numba:compile", event.EventStatus.END, data={}))
+        assert outer(np.float64(1.0)) == 3.0
+    assert seen.count == 1
+    assert seen.kernels[0].endswith("outer")  # inner's compilation is still inside outer's

@@ -74,13 +74,17 @@ def compile_notice(logger: logging.Logger = log) -> Iterator[CompileCount]:
                 first, told[0] = not told[0], True
             if first:
                 logger.info(
-                    "compiling the numerical kernels (numba): once after an install or an "
-                    "upgrade, about a minute on 2 cores; later runs load them from %s",
-                    "numba's cache" if CACHE else "nowhere (TRAJECTOIRE_NUMBA_CACHE=0)",
+                    "compiling the numerical kernels (numba): about a minute on 2 cores, %s",
+                    "once after an install or an upgrade (later runs load them from numba's cache)"
+                    if CACHE
+                    else "in every run, as numba's cache is off (TRAJECTOIRE_NUMBA_CACHE=0)",
                 )
 
         def on_end(self, ev: Any) -> None:
-            local.depth -= 1
+            depth = getattr(local, "depth", 0)
+            if depth == 0:  # a compilation already under way when the block began
+                return
+            local.depth = depth - 1
             if local.depth:
                 return
             func = ev.data["dispatcher"].py_func
