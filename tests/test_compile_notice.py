@@ -102,3 +102,54 @@ def test_a_compilation_begun_before_the_block_is_left_out(monkeypatch):
         assert outer(np.float64(1.0)) == 3.0
     assert seen.count == 1
     assert seen.kernels[0].endswith("outer")  # inner's compilation is still inside outer's
+
+
+class _Sentinel(Exception):
+    pass
+
+
+def _watched(monkeypatch, module, inner_name):
+    """Replace ``module.compile_notice`` by a recorder and ``module.<inner_name>`` by a
+    function that notes whether it was called inside the notice, then stops the call."""
+    import contextlib
+
+    state = {"inside": False, "seen_inside": None}
+
+    @contextlib.contextmanager
+    def notice():
+        state["inside"] = True
+        try:
+            yield None
+        finally:
+            state["inside"] = False
+
+    def inner(*args, **kwargs):
+        state["seen_inside"] = state["inside"]
+        raise _Sentinel
+
+    monkeypatch.setattr(module, "compile_notice", notice)
+    monkeypatch.setattr(module, inner_name, inner)
+    return state
+
+
+def test_the_run_computes_inside_the_notice(monkeypatch, tmp_path):
+    from trajectoire.batch import runner
+
+    state = _watched(monkeypatch, runner, "_run_locked")
+    monkeypatch.setattr(runner, "load_config", lambda path: object())
+    monkeypatch.setattr(runner, "_check_environment", lambda: None)
+    with pytest.raises(_Sentinel):
+        runner.run(tmp_path / "config.toml", tmp_path / "out.nc")
+    assert state["seen_inside"] is True
+
+
+def test_a_recomputed_scenario_prepares_inside_the_notice(monkeypatch):
+    from trajectoire import scenario as sc
+
+    state = _watched(monkeypatch, sc, "prepare")
+    monkeypatch.setattr(sc, "load_config", lambda path: object())
+    with pytest.raises(_Sentinel):
+        sc.recompute_scenario(
+            "config.toml", sc.Scenario("road", [sc.Cut("F_RoadTransport", None, 0.3, 2020)])
+        )
+    assert state["seen_inside"] is True

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from trajectoire._compile_notice import compile_notice
 from trajectoire.batch.pipeline import RunContext, compute_year, population, prepare
 from trajectoire.dispersion.chemistry import no2_with_primary
 from trajectoire.errors import ConfigError, InputError
@@ -696,30 +697,35 @@ def recompute_scenario(
     base, what = (None, "") if baseline is None else _open(baseline)
     if base is not None:
         _check_output(base, scenario, what)
-    ctx = prepare(cfg) if ctx is None else ctx
-    wanted = [y for y in ctx.years if y >= scenario.first_year] if years is None else list(years)
-    bad = [y for y in wanted if y not in ctx.years]
-    if bad or not wanted:
-        raise ConfigError(
-            f"scenario years {bad or wanted} are not in the run ({ctx.years[0]}..{ctx.years[-1]})."
+    with compile_notice():  # the first run after an install compiles the kernels
+        ctx = prepare(cfg) if ctx is None else ctx
+        wanted = (
+            [y for y in ctx.years if y >= scenario.first_year] if years is None else list(years)
         )
-    contexts: dict[tuple[Cut, ...], RunContext] = {}
-    parts, inhabitants = [], []
-    keep = (
-        "concentration",
-        "background",
-        "population_total",
-        *_LINEAR_AGGREGATES,
-        *_LINEAR_AGGREGATES.values(),
-    )
-    for y in wanted:
-        active = scenario.active(y)
-        if active not in contexts:
-            contexts[active] = scaled_context(ctx, active)
-        log.info("scenario %s: computing %d (%d cut(s) in force)", scenario.name, y, len(active))
-        ds = compute_year(contexts[active], y)
-        parts.append(ds[[v for v in keep if v in ds]])
-        inhabitants.append(_ctx_weights(ctx, y))
+        bad = [y for y in wanted if y not in ctx.years]
+        if bad or not wanted:
+            raise ConfigError(
+                f"scenario years {bad or wanted} are not in the run ({ctx.years[0]}..{ctx.years[-1]})."
+            )
+        contexts: dict[tuple[Cut, ...], RunContext] = {}
+        parts, inhabitants = [], []
+        keep = (
+            "concentration",
+            "background",
+            "population_total",
+            *_LINEAR_AGGREGATES,
+            *_LINEAR_AGGREGATES.values(),
+        )
+        for y in wanted:
+            active = scenario.active(y)
+            if active not in contexts:
+                contexts[active] = scaled_context(ctx, active)
+            log.info(
+                "scenario %s: computing %d (%d cut(s) in force)", scenario.name, y, len(active)
+            )
+            ds = compute_year(contexts[active], y)
+            parts.append(ds[[v for v in keep if v in ds]])
+            inhabitants.append(_ctx_weights(ctx, y))
     out = xr.concat(parts, dim="year", data_vars="all", join="exact")
     out.attrs = {"crs": ctx.grid.crs.to_string()}
     notes = []
