@@ -105,32 +105,28 @@ def run_child(config: str, years: str, out: str) -> None:
 
     from trajectoire._compile_notice import compile_notice
     from trajectoire.batch.runner import run as run_chain
+    from trajectoire.io.config import parse_years
 
     logging.getLogger("trajectoire").setLevel(logging.ERROR)
     t0 = time.process_time()
     with compile_notice() as seen:
-        run_chain(config, out, years=range(*_span(years)), progress=False)
+        run_chain(config, out, years=parse_years(years), progress=False)
     cpu = time.process_time() - t0
     print(json.dumps({"cpu": cpu, "compile": seen.cpu, "count": seen.count, "of": seen.cpu_of}))
 
 
-def _span(years: str) -> tuple[int, int]:
-    first, last = (int(y) for y in years.split(":"))
-    return first, last + 1
-
-
 def whole_run(years: str, resolution: float, top: int) -> int:
     """The first run after an install against the next one, and the kernels that cost."""
-    import re
     import warnings
+
+    from bench_run import _config_at  # the same resolution copy of the config
 
     from trajectoire.sample import write_sample
 
     warnings.simplefilter("ignore")
     with tempfile.TemporaryDirectory() as tmp:
-        config = Path(write_sample(Path(tmp) / "sample"))
-        text = re.sub(r"(?m)^(resolution\s*=\s*)\S+", rf"\g<1>{resolution!r}", config.read_text())
-        config.write_text(text)
+        sample = Path(write_sample(Path(tmp) / "sample"))
+        config = _config_at(sample, resolution, Path(tmp), "bench_compile")
         cache = str(Path(tmp) / "numba-cache")
         env = dict(os.environ, TRAJECTOIRE_NUMBA_CACHE="1", NUMBA_CACHE_DIR=cache)
         res = []
@@ -157,7 +153,7 @@ def main() -> int:
 
         ap = argparse.ArgumentParser(description="first-run cost of a whole run")
         ap.add_argument("--run", action="store_true")
-        ap.add_argument("--years", default="2019:2020", help="FIRST:LAST (default 2019:2020)")
+        ap.add_argument("--years", default="2019:2020", help="e.g. 2019:2020 (the default)")
         ap.add_argument("--resolution", type=float, default=1000.0, help="grid [m]")
         ap.add_argument("--top", type=int, default=8, help="kernels listed")
         args = ap.parse_args()

@@ -84,16 +84,13 @@ def _child(record: Path, argv: list[str]) -> int:
     from trajectoire._compile_notice import compile_notice
     from trajectoire.cli import main
 
-    seen = None
-    try:
-        with compile_notice() as seen:
+    with compile_notice() as seen:
+        try:
             code = main(argv)
-    finally:
-        rows = [[list(k[:3]) + [k[3], k[4]], n] for k, n in calls.items()]
-        compiled = {"count": 0, "cpu": 0.0, "kernels": []}
-        if seen is not None:
+        finally:
+            rows = [[list(k[:3]) + [k[3], k[4]], n] for k, n in calls.items()]
             compiled = {"count": seen.count, "cpu": seen.cpu, "kernels": seen.kernels}
-        record.write_text(json.dumps({"ffts": rows, "compile": compiled}))
+            record.write_text(json.dumps({"ffts": rows, "compile": compiled}))
     return int(code or 0)
 
 
