@@ -297,8 +297,9 @@ def aggregate_by_origin_stack(
             f"those of the origin layers {oidx.shape} (give shared_cells(origin_index))."
         )
     out = np.zeros((a.shape[0], e.shape[0], n_origin, pol.size))
-    args = (pol, sec, r0, c0, h, oidx, ofrac, ptr, col, out)
-    aggregate_stack_by_origin(np.ascontiguousarray(a), e, *args)
+    aggregate_stack_by_origin(
+        np.ascontiguousarray(a), e, pol, sec, r0, c0, h, oidx, ofrac, ptr, col, out
+    )
     return out[0] if single else out
 
 
