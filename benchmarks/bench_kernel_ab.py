@@ -1,4 +1,4 @@
-"""CPU of the run's two hottest kernels, this tree against a git revision, in one process.
+"""CPU of the run's hottest kernels, this tree against a git revision, in one process.
 
 For a refactoring of ``trajectoire._kernels`` that must be bit for bit and not slower: the
 kernels of ``--base`` (default ``HEAD``) are copied from git into a temporary package and
@@ -186,6 +186,7 @@ def main() -> None:
             "annual_kernel_grids": "plume_longterm",
             "aggregate_stack_by_origin": "aggregate",
         }
+        tree = {"stacks": stacks, "plume_longterm": plume_longterm, "aggregate": aggregate}
         other = tm.met_classes(load_meteo(2020)).isel(year=0)
         calls = captured_calls(table, other, args.radius)
         print(f"machine: {os.cpu_count()} cores, NUMBA_NUM_THREADS="
@@ -194,7 +195,6 @@ def main() -> None:
         for label, name, captured in calls:
             base_mod = importlib.import_module(f"_kernels_base.{mods[name]}")
             old = getattr(base_mod, name)
-            tree = {"stacks": stacks, "plume_longterm": plume_longterm, "aggregate": aggregate}
             new = getattr(tree[mods[name]], name)
             base_args = captured
             if name == "footprints_aligned" and not hasattr(base_mod, "ALIGNED_LAYOUT"):
