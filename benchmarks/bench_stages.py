@@ -39,6 +39,9 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_run import _config_at as _copy_at  # noqa: E402  (one resolution copy of a config)
+
 REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
 
@@ -64,20 +67,9 @@ def _load() -> str:
 
 
 def _config_at(config: Path, resolution: float | None) -> Path:
-    """`config`, or a copy beside it with ``[grid] resolution`` replaced."""
-    if resolution is None:
-        return config
-    text, n = re.subn(
-        r"(?m)^(\s*resolution\s*=\s*)[0-9.eE+-]+",
-        rf"\g<1>{resolution!r}",
-        config.read_text(),
-        count=1,
-    )
-    if n != 1:
-        raise SystemExit(f"{config}: no [grid] resolution line to replace.")
-    copy = config.parent / f".bench_stages_{os.getpid()}.toml"
-    copy.write_text(text)
-    return copy
+    """`config`, or a copy beside it with ``[grid] resolution`` replaced
+    (:func:`bench_run._config_at`, the copy named after this process)."""
+    return _copy_at(config, resolution, Path(str(os.getpid())), "bench_stages")
 
 
 def _watch_stages(pipeline: Any) -> dict[str, int]:
