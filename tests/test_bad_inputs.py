@@ -365,7 +365,122 @@ CASES = [
         lambda d: _own_as(d, "territories.gpkg", "stations.csv"),
         ("territories.gpkg",),
     ),
+    Case(
+        "roads: features without a geometry",
+        lambda d: _roads_without_geometry(d, 3),
+        ("roads.gpkg", "[inputs] roads", "3 line(s) without a geometry", "road_id"),
+    ),
+    # ---------------------------------------------------------------- land use
+    Case(
+        "landuse: not a raster",
+        lambda d: _own_as(d, "landuse.tif", "zones.gpkg"),
+        ("landuse.tif", "[inputs] landuse", "as a raster", "GeoTIFF"),
+    ),
+    Case(
+        "landuse: damaged raster",
+        lambda d: _damaged(d, "landuse.tif"),
+        ("landuse.tif", "[inputs] landuse", "as a raster"),
+    ),
+    Case(
+        "landuse: class code of another nomenclature",
+        lambda d: _landuse_code(d, 112),
+        ("landuse.tif", "[inputs] landuse", "112 (", "1 urban"),
+    ),
+    # ---------------------------------------------------------------- stacks and their register
+    Case(
+        "point sources: start after end",
+        lambda d: _csv(
+            d,
+            "point_sources.csv",
+            lambda df: _set(_set(df, 0, "start_year", 2015), 0, "end_year", 2005),
+        ),
+        ("point_sources.csv", "start_year", "end_year", "CUD-STEEL-SINTER (2015 > 2005)"),
+    ),
+    Case(
+        "point sources: year not whole",
+        lambda d: _csv(d, "point_sources.csv", lambda df: _set(df, 1, "end_year", 2015.5)),
+        ("point_sources.csv", "end_year", "CUD-STEEL-COKE (2015.5)", "whole year"),
+    ),
+    Case(
+        "point sources: empty id",
+        lambda d: _csv(d, "point_sources.csv", lambda df: _set(df, 2, "source_id", "")),
+        ("point_sources.csv", "source_id", "empty at line(s) 4"),
+    ),
+    Case(
+        "stack register: id not among the stacks",
+        lambda d: _csv(
+            d,
+            "point_source_history.csv",
+            lambda df: df.replace({"source_id": {"CUD-STEEL-SINTER": "CUD-STEEL-SINTR"}}),
+        ),
+        (
+            "point_source_history.csv",
+            "[inputs] point_source_history",
+            "CUD-STEEL-SINTR",
+            "[inputs] point_sources",
+        ),
+    ),
+    Case(
+        "stack register: unknown pollutant",
+        lambda d: _csv(d, "point_source_history.csv", lambda df: _set(df, 0, "pollutant", "Nox2")),
+        ("point_source_history.csv", "[inputs] point_source_history", "'Nox2'", "rows 0"),
+    ),
+    # ---------------------------------------------------------------- meteorology, stations
+    Case(
+        "meteo: a year of the run missing inside the file",
+        lambda d: _gz_edit(
+            d,
+            "meteo.csv.gz",
+            lambda t: "\n".join(ln for ln in t.splitlines() if not ln.startswith("2017-")) + "\n",
+        ),
+        ("meteo.csv.gz", "[inputs] meteo", "no valid hour in year(s) [2017]", "first_year"),
+    ),
+    Case(
+        "observations: station not in the stations file",
+        lambda d: _csv(
+            d, "observations_annual.csv", lambda df: _set(df, 3, "station_id", "FR99999")
+        ),
+        ("observations_annual.csv", "FR99999", "rows 3", "[inputs] stations"),
+    ),
+    Case(
+        "observations: negative value",
+        lambda d: _csv(d, "observations_annual.csv", lambda df: _set(df, 5, "value", -12.5)),
+        ("observations_annual.csv", "'value'", "5 (-12.5)", ">= 0"),
+    ),
+    Case(
+        "observations without stations",
+        lambda d: _edit_config(d, r'^stations = "stations.csv"', ""),
+        ("[inputs] observations", "[inputs] stations"),
+    ),
 ]
+
+
+def _roads_without_geometry(d: Path, n: int) -> None:
+    import geopandas as gpd
+
+    path = _own(d, "roads.gpkg")
+    roads = gpd.read_file(path)
+    roads.loc[roads.index[:n], "geometry"] = None
+    path.unlink()
+    roads.to_file(path, driver="GPKG")
+
+
+def _damaged(d: Path, name: str) -> None:
+    path = _own(d, name)
+    raw = bytearray(path.read_bytes())
+    raw[8:4096] = bytes(len(raw[8:4096]))  # the header kept, the directory zeroed
+    path.write_bytes(bytes(raw))
+
+
+def _landuse_code(d: Path, code: int) -> None:
+    import rasterio
+
+    path = _own(d, "landuse.tif")
+    with rasterio.open(path) as src:
+        data, profile = src.read(), src.profile
+    data[0, :20, :20] = code
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
 
 
 def _gz_edit(d: Path, name: str, edit: Callable[[str], str]) -> None:

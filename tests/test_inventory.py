@@ -339,6 +339,30 @@ def test_zone_partly_outside_keeps_inside_share():
     np.testing.assert_allclose(float(em.sum()), 2.0, rtol=1e-12)
 
 
+def test_zone_partly_outside_reports_each_pollutant_in_its_own_units():
+    """The share left out is given per pollutant: a particle-number species (UFP, particles
+    a year) is not added to the tonnes of the mass species."""
+    zones = gpd.GeoDataFrame(
+        {"zone_id": ["A"]},
+        geometry=[shapely.box(X0 - 1000, Y0, X0 + 1000, Y0 + 1000)],
+        crs="EPSG:2154",
+    )
+    tab = pd.DataFrame(
+        {
+            "zone_id": ["A", "A"],
+            "sector": ["M", "M"],
+            "pollutant": ["NOx", "UFP"],
+            "emission": [4.0, 6e20],
+        }
+    )
+    with pytest.warns(TrajectoireWarning) as caught:
+        allocate(tab, zones, GRID, proxies={"M": "area"})
+    message = next(str(w.message) for w in caught if "outside the grid" in str(w.message))
+    assert "NOx 2 t yr-1" in message
+    assert "UFP 3e+20 yr-1" in message
+    assert "in all" not in message
+
+
 def test_allocation_makes_each_named_proxy_once_and_lets_it_go_after_its_last_sector(
     inputs, monkeypatch
 ):

@@ -603,8 +603,16 @@ def test_stack_register_of_a_run_names_its_config_key(tmp_path):
         ),
         path,
     )
+    stacks = tmp_path / "stacks.csv"  # S9 is listed, but the inventory did not keep it
+    pd.DataFrame(
+        {"source_id": ["S1", "S9"], "x": [1.0, 2.0], "y": [1.0, 2.0], "sector": "A", "NOx": 1.0}
+    ).to_csv(stacks, index=False)
     spec = InputSpec.model_validate(str(path))
-    config = SimpleNamespace(inputs=SimpleNamespace(point_source_history=spec))
+    config = SimpleNamespace(
+        inputs=SimpleNamespace(
+            point_source_history=spec, point_sources=InputSpec.model_validate(str(stacks))
+        )
+    )
     history = _point_history(config, reference)
     assert history["source_id"].tolist() == ["S1"] and history["emission"].tolist() == [1.5]
     path.write_bytes(b"")

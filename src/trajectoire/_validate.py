@@ -217,6 +217,42 @@ def require_subset(
         raise InputError(message(missing))
 
 
+def normalise_rows(
+    values: Sequence[Any], labels: Sequence[Any], normalise: Callable[..., str], what: str
+) -> list[str]:
+    """Each value mapped by ``normalise(value, what=...)``, each distinct value once.
+
+    A value `normalise` refuses (:class:`trajectoire.InputError`) is refused again with the
+    row labels it is on added to `what` (``"{what}, rows 3, 7"``), so that the message says
+    where to look.
+
+    Parameters
+    ----------
+    values : sequence
+        The column's values.
+    labels : sequence
+        The row label of each value (same length).
+    normalise : callable
+        ``normalise(value, what=str) -> str`` (e.g.
+        :func:`trajectoire.species.normalise_pollutant`).
+    what : str
+        Where the values come from (file, key, column).
+
+    Returns
+    -------
+    list of str
+    """
+    done: dict[Any, str] = {}
+    for v in dict.fromkeys(values):
+        try:
+            done[v] = normalise(v, what=what)
+        except InputError:
+            rows = [lab for lab, w in zip(labels, values, strict=True) if w == v]
+            normalise(v, what=f"{what}, rows {rows_preview(rows)}")
+            raise
+    return [done[v] for v in values]
+
+
 def normalise_vocabulary(
     name: Any,
     canonical: Collection[str],

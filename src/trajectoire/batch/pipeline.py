@@ -32,7 +32,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._memory import release_pages, small_pages
-from trajectoire._validate import require_columns
+from trajectoire._validate import normalise_rows, require_columns, rows_preview
 from trajectoire.assess.exposure import (
     ExposureStatistics,
     ZoneExposure,
@@ -630,16 +630,59 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
 
 
 def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | None:
-    """The stack register's rows of the stacks the inventory kept (the others are not needed)."""
-    if not config.inputs.point_source_history:
+    """The stack register's rows of the stacks the inventory kept (the others are not needed:
+    stacks beyond the grid, warned about when the inventory was built).
+
+    Every source id of the register must be a stack of ``[inputs] point_sources`` (a
+    misspelt id would leave that stack's register out, silently). The table carries its
+    file and key in ``attrs["what"]``, for the messages of the trajectory's checks.
+    """
+    spec = config.inputs.point_source_history
+    if not spec:
         return None
     history = _read(config, "point_source_history")
+    what = f"{spec.path.name} ([inputs] point_source_history)"
     if "source_id" in history.columns:
+        ids = history["source_id"].astype(str)
+        listed = _listed_stacks(config)
+        unknown = sorted(set(ids) - listed)
+        if unknown:
+            rows = rows_preview(ids.index[~ids.isin(listed)].tolist())
+            points = config.inputs.point_sources
+            have = (
+                f"{points.path.name} ([inputs] point_sources), whose ids look like "
+                f"{sorted(listed)[:3]}"
+                if points
+                else "the run's stacks: [inputs] point_sources is not given"
+            )
+            raise InputError(
+                f"{what}, column 'source_id': {rows_preview(unknown)} (rows {rows}) are not in "
+                f"{have}. Fix the ids, or add the stacks to the point sources."
+            )
+        if "pollutant" in history.columns:  # every row, those of stacks beyond the grid too
+            normalise_rows(
+                history["pollutant"].astype(str).tolist(),
+                history.index.tolist(),
+                normalise_pollutant,
+                f"{what}, column 'pollutant'",
+            )
         known = (
             {str(v) for v in reference["source"].values} if "source" in reference.dims else set()
         )
-        history = history[history["source_id"].astype(str).isin(known)]
+        history = history[ids.isin(known)]
+    history.attrs["what"] = what
     return history
+
+
+def _listed_stacks(config: RunConfig) -> set[str]:
+    """The source ids of ``[inputs] point_sources`` (every stack listed, on the grid or
+    not); empty without that input."""
+    if not config.inputs.point_sources:
+        return set()
+    points = _read(config, "point_sources")
+    if isinstance(points, xr.Dataset):
+        return {str(v) for v in points["source"].values} if "source" in points.dims else set()
+    return {str(v) for v in points["source_id"]}
 
 
 def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
@@ -673,7 +716,8 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> tuple[xr.Dataset, x
     hourly = mixing_height_scheme(hourly, config.meteo.mixing_height, what=str(config.inputs.meteo),
                                   calm_threshold=config.meteo.calm_threshold)  # fmt: skip
     met = met_classes(hourly, **_class_options(config))
-    return select_years(met, run_years, what=str(config.inputs.meteo)), hourly
+    meteo_file = f"{config.inputs.meteo.path.name} ([inputs] meteo)"
+    return select_years(met, run_years, what=meteo_file), hourly
 
 
 def _class_options(config: RunConfig) -> dict[str, Any]:
@@ -852,12 +896,30 @@ def _stations(config: RunConfig, grid: Grid) -> pd.DataFrame:
     df = _read(config, "stations", to_crs=grid.crs)
     row, col, inside = grid.cell_index(df["x"].to_numpy(), df["y"].to_numpy())
     if not inside.all():
-        out = df.loc[~inside, "station_id"].tolist()
-        log.warning("%d station(s) outside the grid are left out: %s", len(out), out)
+        out = df.loc[~inside]
+        places = [f"{r.station_id} ({r.x:.0f}, {r.y:.0f})" for r in out.itertuples()]
+        x0, y0, x1, y1 = grid.bounds
+        log.warning(
+            "%s ([inputs] stations): %d of %d station(s) lie outside the grid and are left "
+            "out: %s (x, y in %s; the grid covers x %.0f to %.0f, y %.0f to %.0f). If their "
+            "positions are in another CRS, set it with [inputs.stations] crs.",
+            config.inputs.stations.path.name,
+            len(out),
+            len(df),
+            rows_preview(places),
+            grid.crs.to_string(),
+            x0,
+            x1,
+            y0,
+            y1,
+        )
+    listed = df["station_id"].astype(str).tolist()
     df = df.loc[inside].copy()
     df["row"] = row[inside]
     df["col"] = col[inside]
-    return df.reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    df.attrs["listed"] = listed  # every station of the file, for the observations' check
+    return df
 
 
 def _observations(
@@ -869,10 +931,32 @@ def _observations(
     if path is None:
         return None
     what = f"{path} ([inputs] observations)"
+    if config.inputs.stations is None:
+        raise ConfigError(
+            f"{what}: the observations name their stations by id, but [inputs] stations is "
+            "not given; add the stations file (station_id, x, y), or remove the observations."
+        )
     table = _read(config, "observations")
     require_columns(table.columns, ["station_id", "year", "pollutant", "value"], what)
     key = "[inputs] observations"
     table["value"] = numeric_column(table, "value", what=what, allow_nan=True, config_key=key)
+    negative = np.flatnonzero(table["value"].to_numpy() < 0)
+    if negative.size:
+        shown = [f"{table.index[i]} ({table['value'].iloc[i]:g})" for i in negative]
+        raise InputError(
+            f"{what}, column 'value': negative concentration(s) at rows {rows_preview(shown)}; "
+            "expected annual means >= 0. Fix or remove those rows."
+        )
+    listed = set(stations.attrs.get("listed", stations["station_id"].astype(str)))
+    sid = table["station_id"].astype(str)
+    unknown = sorted(set(sid) - listed)
+    if unknown:
+        rows = rows_preview(sid.index[~sid.isin(listed)].tolist())
+        raise InputError(
+            f"{what}, column 'station_id': {rows_preview(unknown)} (rows {rows}) are not "
+            f"stations of {config.inputs.stations.path.name} ([inputs] stations), whose ids "
+            f"look like {sorted(listed)[:3]}. Fix the ids, or add the stations."
+        )
     table["pollutant"] = [
         normalise_pollutant(p, what=f"{what}, column 'pollutant'") for p in table["pollutant"]
     ]

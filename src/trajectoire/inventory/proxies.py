@@ -629,11 +629,16 @@ def allocate(
     used = area_totals[area_totals["emission"] > 0]
     partial = sorted({z for z in used["zone_id"] if share[pos[z]] < 1.0}, key=str)
     if partial:
-        lost = float(sum(r.emission * (1 - share[pos[r.zone_id]]) for r in used.itertuples()))
+        # per pollutant, in its own units (a particle-number species counts particles a year)
+        outside = used["emission"].to_numpy(float) * (1 - share[[pos[z] for z in used["zone_id"]]])
+        lost = pd.Series(outside).groupby(used["pollutant"].astype(str).to_numpy(), sort=False)
+        amounts = ", ".join(
+            f"{pol} {v:.6g} {_emission_units(str(pol))}" for pol, v in lost.sum().items() if v > 0
+        )
         warn(
             f"{what}: {len(partial)} zone(s) lie partly or wholly outside the grid {grid} "
             f"(zones {rows_preview(partial)}); the share of their totals outside, by area "
-            f"({lost:.6g} t yr-1 in all), is left out. Enlarge the grid to keep it."
+            f"({amounts or 'nothing'}), is left out. Enlarge the grid to keep it."
         )
     # a named proxy is made once and kept until the last sector that uses it (each is a
     # float64 grid: 8 of them held 175 MB at 100 m on the sample, at prepare's peak)
@@ -709,3 +714,14 @@ def allocate(
         coords={"sector": sectors, "pollutant": pollutants, **grid.coords()},
         attrs={"units": "t yr-1", "crs": grid.crs.to_string()},
     )
+
+
+def _emission_units(pollutant: str) -> str:
+    """The units of `pollutant`'s emissions as the inputs give them (``t yr-1``, or the
+    registry's for a particle-number species); ``t yr-1`` for a name it does not know."""
+    from trajectoire.species import current_species
+
+    try:
+        return str(current_species().species(pollutant).emission_units)
+    except InputError:
+        return "t yr-1"

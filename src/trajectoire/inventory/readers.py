@@ -129,6 +129,15 @@ def _read_shapes(
         raise InputError(
             f"{name}: geometries must be {kind}s ({'/'.join(types)}), found {sorted(found)}."
         )
+    missing = np.flatnonzero((gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())
+    if missing.size:  # a feature without a shape would carry nothing, silently
+        ident = next((c for c in (f"{default_layer[:-1]}_id", "id") if c in gdf.columns), None)
+        labels = [f"{gdf[ident].iloc[i]}" if ident else f"{i + 1}" for i in missing]
+        where = f"{ident} {rows_preview(labels)}" if ident else f"feature(s) {rows_preview(labels)}"
+        raise InputError(
+            f"{name}: {missing.size} {kind}(s) without a geometry ({where}); expected a "
+            f"{kind} for every row. Draw their geometry or remove those rows."
+        )
     return gdf
 
 
@@ -240,6 +249,17 @@ def read_point_sources(
     df = df.rename(columns={c: c.strip() for c in df.columns if isinstance(c, str)})
     require_columns(df.columns, ["source_id", "sector"], name)
     df = df.reset_index(drop=True)
+    blank = [i for i, v in enumerate(df["source_id"]) if pd.isna(v) or not str(v).strip()]
+    if blank:
+        where = (
+            f"line(s) {rows_preview([i + 2 for i in blank])} of the file"
+            if lines
+            else f"row(s) {rows_preview(blank)}"
+        )
+        raise InputError(
+            f"{name}, column 'source_id': empty at {where}; expected an id for every stack "
+            "(the register and the outputs name the stacks by it). Fill the ids."
+        )
     ids = [str(v) for v in df["source_id"]]
     _check_duplicates(ids, f"{name}, column 'source_id'")
     rows = list(range(len(df)))
@@ -315,6 +335,13 @@ def read_point_sources(
                 if col in df
                 else pd.Series(np.nan, rows)
             )
+            part = np.flatnonzero(yv.notna().to_numpy() & (yv.to_numpy() % 1 != 0))
+            if part.size:
+                raise InputError(
+                    f"{name}, column {col!r}: not a whole year at rows "
+                    f"{rows_preview([f'{ids[i]} ({yv.iloc[i]:g})' for i in part])}; expected "
+                    "a year such as 2015 (empty: in service all along)."
+                )
             out[var] = ("source", yv.fillna(-1).to_numpy().astype(np.int64))
         else:
             v = (
@@ -334,9 +361,17 @@ def read_point_sources(
             if neg.size:
                 raise InputError(
                     f"{name}, column {col!r}: negative value(s) at rows "
-                    f"{rows_preview([ids[i] for i in neg])}; expected >= 0."
+                    f"{rows_preview([f'{ids[i]} ({v[i]:g})' for i in neg])}; expected >= 0."
                 )
             out[var] = ("source", v)
+    start, end = out["start_year"].values, out["end_year"].values
+    reversed_ = np.flatnonzero((start >= 0) & (end >= 0) & (start > end))
+    if reversed_.size:
+        raise InputError(
+            f"{name}, columns 'start_year' and 'end_year': the stack starts after it ends at rows "
+            f"{rows_preview([f'{ids[i]} ({start[i]} > {end[i]})' for i in reversed_])}; expected "
+            "start_year <= end_year (the years it is in service, both included). Swap or fix them."
+        )
     out.attrs = {"crs": file_crs.to_string(), "source_file": name}
     return out
 
@@ -802,15 +837,23 @@ def _open_geotiff(
     path: Path, crs: Any, bands: Sequence[tuple[str, str]] | None, name: str
 ) -> tuple[xr.DataArray, str | None]:
     import rasterio
+    from rasterio.errors import RasterioError
 
-    with rasterio.open(path) as r:
-        data = r.read().astype(float)
-        if r.nodata is not None:
-            data[data == r.nodata] = np.nan
-        raster_crs = r.crs
-        grid = Grid.from_rasterio(r.transform, r.width, r.height, raster_crs or "EPSG:2154")
-        units = r.tags().get("units") or (r.units[0] if r.units and r.units[0] else None)
-        count = r.count
+    try:
+        with rasterio.open(path) as r:
+            data = r.read().astype(float)
+            if r.nodata is not None:
+                data[data == r.nodata] = np.nan
+            raster_crs = r.crs
+            grid = Grid.from_rasterio(r.transform, r.width, r.height, raster_crs or "EPSG:2154")
+            units = r.tags().get("units") or (r.units[0] if r.units and r.units[0] else None)
+            count = r.count
+    except RasterioError as exc:  # not a raster, a damaged one, a folder...
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise InputError(
+            f"{name}: could not read {path} as a raster ({reason}); expected a GeoTIFF. "
+            "Check the path, or convert the file (gdal_translate -of GTiff)."
+        ) from None
     if raster_crs is None and crs is None:
         raise InputError(
             f"{name}: the raster has no CRS. Pass crs='EPSG:2154' (the CRS its transform is "
@@ -866,4 +909,28 @@ def read_landuse(source: Any, *, crs: Any = None, what: str | None = None) -> xr
             da = da.assign_attrs(crs=as_crs(crs).to_string())
         return da
     da, _ = _open_geotiff(Path(source), crs, None, name)
-    return da.fillna(0).astype(np.int64).assign_attrs(da.attrs)
+    codes = da.fillna(0).astype(np.int64).assign_attrs(da.attrs)
+    _check_landuse_codes(codes.values, name)
+    return codes
+
+
+def _check_landuse_codes(codes: np.ndarray, name: str) -> None:
+    """Every code of a land-use raster is 0 (no class) or one of :data:`LANDUSE_CLASSES`:
+    another code (a raster of another nomenclature, e.g. CORINE's 111-523) would weigh
+    nothing in the ``landuse:`` proxies, silently."""
+    from trajectoire.inventory.proxies import LANDUSE_CLASSES
+
+    found, counts = np.unique(codes, return_counts=True)
+    bad = [
+        (int(c), int(n))
+        for c, n in zip(found, counts, strict=True)
+        if c != 0 and int(c) not in LANDUSE_CLASSES
+    ]
+    if bad:
+        shown = ", ".join(f"{c} ({n} cells)" for c, n in bad[:5]) + (" ..." if len(bad) > 5 else "")
+        classes = ", ".join(f"{c} {v}" for c, v in LANDUSE_CLASSES.items())
+        raise InputError(
+            f"{name}: class code(s) {shown} are not land-use classes; expected 0 or nodata "
+            f"(no class) or one of {classes}. Reclassify the raster to these codes "
+            "(docs/input-formats.md)."
+        )

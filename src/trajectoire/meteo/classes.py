@@ -624,4 +624,14 @@ def select_years(
             "first_year/last_year."
         ),
     )
+    if "valid_hours" in met:  # a year inside the file's span may still hold no valid hour
+        hours = met["valid_hours"].sel(year=asked).values
+        empty = [y for y, h in zip(asked, np.atleast_1d(hours), strict=True) if not h > 0]
+        if empty:
+            raise InputError(
+                f"{what}: no valid hour in year(s) {_years_text(empty)} (missing from the file, "
+                f"or every value of those years invalid), though the file spans "
+                f"{_years_text(have)}; the run asks {_years_text(asked)}. Add those years' "
+                "hours to the meteorology or narrow [run] first_year/last_year."
+            )
     return met.sel(year=years)

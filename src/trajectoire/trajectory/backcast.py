@@ -41,6 +41,7 @@ from dask.base import tokenize
 from dask.highlevelgraph import HighLevelGraph
 
 from trajectoire._validate import (
+    normalise_rows,
     require_columns,
     require_dims,
     require_known,
@@ -55,7 +56,7 @@ from trajectoire.geo.grid import Grid
 from trajectoire.inventory.population import census_population
 from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import known_species
+from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.trajectory.trends import (
     TRAJECTORY_METHODS,
     Method,
@@ -316,13 +317,17 @@ def _check_register(
 ) -> pd.DataFrame:
     """Check register figures ``source_id, year, pollutant, emission`` [t yr-1].
 
-    Sources must be known; rows of other pollutants are dropped; one figure per source, year
-    and pollutant.
+    Sources must be known; pollutants are read as :func:`trajectoire.species.normalise_pollutant`
+    reads them (an id that is no pollutant is an error), and rows of pollutants other than
+    `pols` are dropped; one figure per source, year and pollutant.
     """
     require_columns(table.columns, ["source_id", "year", "pollutant", "emission"], what)
     t = table.loc[:, ["source_id", "year", "pollutant", "emission"]].copy()
     t["source_id"] = t["source_id"].astype(str)
-    t["pollutant"] = t["pollutant"].astype(str)
+    names = t["pollutant"].astype(str).tolist()
+    t["pollutant"] = normalise_rows(
+        names, t.index.tolist(), normalise_pollutant, f"{what}, column 'pollutant'"
+    )
     require_known(t["source_id"], ids, f"{what}, column 'source_id'")
     t = t[t["pollutant"].isin(pols)]
     t["year"] = pd.to_numeric(t["year"], errors="raise").astype(np.int64)
@@ -827,7 +832,9 @@ def _register_parts(
         what = f"anchor {inv.year} point_emission"
         parts.append(_check_register(apts, pts.ids, inp.pols, what).assign(label="anchor"))
     if point_history is not None:
-        hist = _check_register(point_history, pts.ids, inp.pols)
+        # the pipeline names the file and its key (DataFrame.attrs); a caller's table: the name
+        what = str(point_history.attrs.get("what", "point_history"))
+        hist = _check_register(point_history, pts.ids, inp.pols, what)
         parts.append(hist.assign(label="register"))
     return parts
 
