@@ -407,6 +407,21 @@ CASES = [
         ("point_sources.csv", "source_id", "empty at line(s) 4"),
     ),
     Case(
+        "point sources: a stack column in capitals",
+        lambda d: _csv(d, "point_sources.csv", lambda df: df.rename(columns={"height": "Height"})),
+        ("point_sources.csv", "'Height' (expected 'height')", "lower case"),
+    ),
+    Case(
+        "trends: a folder given",
+        lambda d: (d / "trends.csv").unlink() or (d / "trends.csv").mkdir(),
+        ("trends.csv", "is a folder", "[inputs] trends"),
+    ),
+    Case(
+        "trends: a negative index",
+        lambda d: _csv(d, "trends.csv", lambda df: _set(df, 3, "value", -50.0)),
+        ("trends.csv ([inputs] trends)", "negative value -50 (", "sector"),
+    ),
+    Case(
         "stack register: id not among the stacks",
         lambda d: _csv(
             d,

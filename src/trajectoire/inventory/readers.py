@@ -301,6 +301,14 @@ def read_point_sources(
     # pollutant columns
     if pollutants is None:
         cand = [c for c in df.columns if c not in _POINT_META and c != "geometry"]
+        meta = {m.lower(): m for m in _POINT_META}
+        cased = [c for c in cand if str(c).lower() in meta]
+        if cased:  # 'Height' would otherwise be read as an unknown pollutant
+            shown = ", ".join(f"{c!r} (expected {meta[str(c).lower()]!r})" for c in cased)
+            raise InputError(
+                f"{name}: column(s) {shown}: the stack columns are named in lower case. "
+                "Rename them in the file."
+            )
     else:
         cand = list(pollutants)
         require_columns(df.columns, cand, name)

@@ -141,9 +141,11 @@ def validate_trends(table: pd.DataFrame, *, what: str = "trend table") -> pd.Dat
     years = pd.to_numeric(out["year"], errors="coerce")
     bad = years.isna() | (years != np.round(years))
     if bad.any():
+        first = out.loc[bad, "year"].iloc[0]
+        shown = f"{first:g}" if isinstance(first, (int, float, np.number)) else repr(str(first))
         raise InputError(
             f"{what}, column 'year': {int(bad.sum())} value(s) are not whole years "
-            f"(e.g. {out.loc[bad, 'year'].iloc[0]!r}); expected integers such as 1990."
+            f"(e.g. {shown}); expected integers such as 1990."
         )
     out["year"] = years.astype(np.int64)
     values = pd.to_numeric(out["value"], errors="coerce").astype(float)
@@ -161,7 +163,7 @@ def validate_trends(table: pd.DataFrame, *, what: str = "trend table") -> pd.Dat
         out,
         values < 0,
         lambda row, n: (
-            f"{what}, column 'value': negative value {row['value']!r} (sector {row['sector']}, "
+            f"{what}, column 'value': negative value {float(row['value']):g} (sector {row['sector']}, "
             f"pollutant {row['pollutant']}, year {row['year']}); indices must be >= 0."
         ),
     )
@@ -319,11 +321,15 @@ def read_trends(
     """
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"trend file {str(p)!r} does not exist; check the path.")
+        state = "is a folder, not a file" if p.is_dir() else "does not exist"
+        raise InputError(
+            f"trend file {str(p)!r} {state}; check the path ([inputs] trends, relative to the "
+            "configuration file)."
+        )
     table = read_table(p, what=p.name, comment="#", require_rows=True, config_key="[inputs] trends")
     if "value" in table.columns:  # text cells: the value and its line named (issue 13)
         numeric_column(table, "value", what=p.name, allow_nan=True, config_key="[inputs] trends")
-    what = f"{p.name}"
+    what = f"{p.name} ([inputs] trends)"
     require_columns(table.columns, _REQUIRED, what)
     if pollutant_mapping:
         table["pollutant"] = table["pollutant"].map(lambda v: pollutant_mapping.get(v, v))
