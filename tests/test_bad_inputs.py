@@ -366,6 +366,11 @@ CASES = [
         ("territories.gpkg",),
     ),
     Case(
+        "zones: population as text with a thousands space",
+        lambda d: _zones_population_text(d, "12 000"),
+        ("zones", "pop_", "'12 000'"),
+    ),
+    Case(
         "roads: features without a geometry",
         lambda d: _roads_without_geometry(d, 3),
         ("roads.gpkg", "[inputs] roads", "3 line(s) without a geometry", "road_id"),
@@ -478,6 +483,18 @@ def _roads_without_geometry(d: Path, n: int) -> None:
     roads.loc[roads.index[:n], "geometry"] = None
     path.unlink()
     roads.to_file(path, driver="GPKG")
+
+
+def _zones_population_text(d: Path, text: str) -> None:
+    import geopandas as gpd
+
+    path = _own(d, "zones.gpkg")
+    zones = gpd.read_file(path)
+    column = sorted(c for c in zones.columns if c.startswith("pop_"))[-1]
+    zones[column] = zones[column].astype(object)
+    zones.loc[zones.index[0], column] = text
+    path.unlink()
+    zones.to_file(path, driver="GPKG")
 
 
 def _damaged(d: Path, name: str) -> None:

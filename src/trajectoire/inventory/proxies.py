@@ -26,6 +26,7 @@ from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species
+from trajectoire.tables import numeric_column
 
 log = logging.getLogger(__name__)
 
@@ -465,8 +466,10 @@ def proxy_grid(
         if key == "population":
             z = need(zones, "zones with a population column")
             col = _population_column(z, population_column, reference_year)
-            pop = pd.to_numeric(z[col], errors="coerce").to_numpy(float)
-            require_non_negative(pop, f"zones, column {col!r}", list(z.get("zone_id", z.index)))
+            ids = list(z.get("zone_id", z.index))
+            # a text cell ('12 000') is named with its value, not reported as NaN
+            pop = numeric_column(pd.DataFrame(z), col, what="zones", ids=ids, lines=False)
+            require_non_negative(pop, f"zones, column {col!r}", ids)
             zg = to_crs(z, grid.crs, what="zones")
             cov = coverage_matrix(zg, grid)
             area = np.asarray(zg.area, dtype=float)
