@@ -371,6 +371,13 @@ CASES = [
         ("zones", "pop_", "'12 000'"),
     ),
     Case(
+        "zones: a layer the file does not hold",
+        lambda d: _edit_config(
+            d, r'^zones = "zones.gpkg"', 'zones = { path = "zones.gpkg", layer = "zone" }'
+        ),
+        ("zones.gpkg ([inputs] zones)", "no layer 'zone'", "['zones']"),
+    ),
+    Case(
         "roads: features without a geometry",
         lambda d: _roads_without_geometry(d, 3),
         ("roads.gpkg", "[inputs] roads", "3 line(s) without a geometry", "road_id"),

@@ -91,6 +91,16 @@ def _read_table(
             else:
                 raise InputError(f"{p}: has several layers {layers}; pass layer= to choose one.")
 
+    else:  # a layer asked for: one the file does not hold is named with those it holds
+        try:
+            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+        except Exception as exc:  # pyogrio raises its own error types
+            raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
+        if layer not in layers:
+            raise InputError(
+                f"{what or p}: no layer {layer!r}; the file holds {layers}. Fix the name of "
+                "the layer asked for (the layer key of that input in the configuration)."
+            )
     try:
         frame = gpd.read_file(p, layer=layer)
     except Exception as exc:  # pyogrio raises its own error types
@@ -117,7 +127,7 @@ def _read_shapes(
     """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame."""
     import geopandas as gpd
 
-    gdf = _table(source, layer=layer, default_layer=default_layer)
+    gdf = _table(source, layer=layer, default_layer=default_layer, what=name)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(
             f"{name}: expected {kind} geometries (GeoPackage/Shapefile), got a plain table."
