@@ -132,6 +132,19 @@ CASES = [
         ("radius", "-5"),
     ),
     Case(
+        "radius below the resolution",
+        lambda d: _edit_config(d, r"^radius = .*", "radius = 500.0"),
+        ("[dispersion] radius = 500 m", "[grid] resolution = 1000 m"),
+    ),
+    Case(
+        "resolution larger than the territories",
+        lambda d: (
+            _edit_config(d, r"^resolution = .*", "resolution = 400000.0"),
+            _edit_config(d, r"^radius = .*", "radius = 800000.0"),
+        ),
+        ("config.toml", "[grid] resolution = 400000 m", "buffer"),
+    ),
+    Case(
         "TOML syntax",
         lambda d: _edit_config(d, r"^name = .*", 'name = "unclosed'),
         ("config.toml", "line"),

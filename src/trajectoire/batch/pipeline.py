@@ -85,7 +85,14 @@ from trajectoire.dispersion.receptors import (
     territory_adjoints,
     territory_receptors,
 )
-from trajectoire.errors import ConfigError, InputError, TrajectoireWarning, UnitsError, warn
+from trajectoire.errors import (
+    ConfigError,
+    GridError,
+    InputError,
+    TrajectoireWarning,
+    UnitsError,
+    warn,
+)
 from trajectoire.geo.grid import Grid
 from trajectoire.geo.territories import (
     buffer_mask,
@@ -425,6 +432,14 @@ def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
         grid = regional_grid(
             terr, resolution=g.resolution, buffer=g.buffer, crs=g.crs, bounds=g.bounds
         )
+        if grid.nx < 2 or grid.ny < 2:  # the grid of a field needs two cells a side
+            raise GridError(f"{grid.nx} x {grid.ny} cell(s); at least 2 x 2 are needed")
+    except GridError as exc:  # e.g. a resolution as large as the territories' box
+        raise InputError(
+            f"{config.source_path or 'configuration'}: no grid can be made over the "
+            f"territories with [grid] resolution = {g.resolution:g} m and buffer = "
+            f"{g.buffer:g} m ({exc}); check these keys (100 m is the production resolution)."
+        ) from None
     except InputError as exc:  # the one error that comes from a key of the file
         raise InputError(f"{config.source_path or 'configuration'}: {exc}") from None
     log.info("grid: %s", grid)

@@ -958,6 +958,17 @@ class RunConfig(_Section):
         return self
 
     @model_validator(mode="after")
+    def _check_radius(self) -> RunConfig:
+        res, radius = self.grid.resolution, self.dispersion.radius
+        if radius < res:
+            raise ValueError(
+                f"[dispersion] radius = {radius:g} m is smaller than [grid] resolution = "
+                f"{res:g} m; the kernel needs a cut-off of at least one cell: raise radius "
+                "(20000 m is usual) or lower resolution"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_fusion(self) -> RunConfig:
         if self.output.fusion and (
             self.inputs.stations is None or self.inputs.observations is None
