@@ -616,3 +616,20 @@ def test_csv_dialect_from_the_configuration(tmp_path: Path) -> None:
     table.write_text("a;b\n1;2\n3,5;4\n")
     with dialect_defaults(**config.csv.dialect()):
         assert read_table(table)["a"].tolist() == [1.0, 3.5]
+
+
+def test_hourly_observations_given_to_a_run_are_said_unused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``[inputs] observations_hourly`` is accepted but the run compares annual means: it
+    says so (the file was ignored silently)."""
+    cfg = _mini(tmp_path / "in")
+    _edit_config(
+        tmp_path / "in",
+        r'^observations = "observations_annual.csv"',
+        'observations = "observations_annual.csv"\nobservations_hourly = "observations_hourly.csv"',
+    )
+    out = tmp_path / "out.nc"
+    assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2018:2018"]) == 0
+    err = capsys.readouterr().err
+    assert "[inputs] observations_hourly (observations_hourly.csv) is not used by the run" in err

@@ -942,6 +942,13 @@ def _observations(
 ) -> xr.DataArray | None:
     """The annual observations of the run's stations ``(year, station, pollutant)``
     [ug m-3], read and checked before any year is computed (NaN where none)."""
+    if config.inputs.observations_hourly is not None:  # accepted, but not read by the run
+        log.warning(
+            "[inputs] observations_hourly (%s) is not used by the run, which compares annual "
+            "means ([inputs] observations); evaluate hourly values with "
+            "trajectoire.assess.observations_from_table (docs/evaluation.md).",
+            config.inputs.observations_hourly.path.name,
+        )
     path = config.inputs.observations
     if path is None:
         return None
