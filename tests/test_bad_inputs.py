@@ -633,3 +633,23 @@ def test_hourly_observations_given_to_a_run_are_said_unused(
     assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2018:2018"]) == 0
     err = capsys.readouterr().err
     assert "[inputs] observations_hourly (observations_hourly.csv) is not used by the run" in err
+
+
+def test_exposure_zones_beyond_the_grid_are_said_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Exposure zones that cover no cell of the grid (moved 1000 km north: a wrong CRS or
+    file) are reported, not left to give NaN statistics silently."""
+    import geopandas as gpd
+
+    cfg = _mini(tmp_path / "in")
+    path = _own(tmp_path / "in", "qpv.gpkg")
+    zones = gpd.read_file(path)
+    zones["geometry"] = zones.geometry.translate(yoff=1_000_000.0)
+    path.unlink()
+    zones.to_file(path, driver="GPKG")
+    out = tmp_path / "out.nc"
+    assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2018:2018"]) == 0
+    err = capsys.readouterr().err
+    assert "qpv.gpkg ([inputs] exposure_zones): none of its" in err
+    assert "covers a cell of the grid" in err

@@ -25,6 +25,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from functools import cached_property, partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -402,7 +403,24 @@ def _zone_fraction(config: RunConfig, grid: Grid) -> np.ndarray | None:
     if zones is None:
         return None
     log.info("exposure zones: %d polygon(s) from %s", len(zones), config.inputs.exposure_zones)
-    return zone_layer_fraction(zones, grid)
+    fraction = zone_layer_fraction(zones, grid)
+    if not np.any(fraction > 0):  # every zone statistic would be NaN, silently
+        x0, y0, x1, y1 = (float(v) for v in zones.to_crs(grid.crs).total_bounds)
+        log.warning(
+            "%s ([inputs] exposure_zones): none of its %d polygon(s) covers a cell of the grid "
+            "(they span x %.0f to %.0f, y %.0f to %.0f in %s; the grid covers x %.0f to "
+            "%.0f, y %.0f to %.0f): the statistics inside the zones will be empty (NaN). "
+            "Check the file and its CRS.",
+            getattr(config.inputs.exposure_zones, "path", Path("exposure zones")).name,
+            len(zones),
+            x0,
+            x1,
+            y0,
+            y1,
+            grid.crs.to_string(),
+            *(grid.bounds[i] for i in (0, 2, 1, 3)),
+        )
+    return fraction
 
 
 def _origins(terr: Any, grid: Grid) -> tuple[list[str], np.ndarray, Origins]:
