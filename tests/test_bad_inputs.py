@@ -16,6 +16,7 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -495,26 +496,32 @@ CASES = [
 ]
 
 
-def _roads_without_geometry(d: Path, n: int) -> None:
+def _gpkg(d: Path, name: str, edit: Callable[[Any], Any]) -> None:
+    """Replace the GeoPackage `name` by `edit` of its (only) layer."""
     import geopandas as gpd
 
-    path = _own(d, "roads.gpkg")
-    roads = gpd.read_file(path)
-    roads.loc[roads.index[:n], "geometry"] = None
+    path = _own(d, name)
+    frame = edit(gpd.read_file(path))
     path.unlink()
-    roads.to_file(path, driver="GPKG")
+    frame.to_file(path, driver="GPKG")
+
+
+def _roads_without_geometry(d: Path, n: int) -> None:
+    def edit(roads: Any) -> Any:
+        roads.loc[roads.index[:n], "geometry"] = None
+        return roads
+
+    _gpkg(d, "roads.gpkg", edit)
 
 
 def _zones_population_text(d: Path, text: str) -> None:
-    import geopandas as gpd
+    def edit(zones: Any) -> Any:
+        column = sorted(c for c in zones.columns if c.startswith("pop_"))[-1]
+        zones[column] = zones[column].astype(object)
+        zones.loc[zones.index[0], column] = text
+        return zones
 
-    path = _own(d, "zones.gpkg")
-    zones = gpd.read_file(path)
-    column = sorted(c for c in zones.columns if c.startswith("pop_"))[-1]
-    zones[column] = zones[column].astype(object)
-    zones.loc[zones.index[0], column] = text
-    path.unlink()
-    zones.to_file(path, driver="GPKG")
+    _gpkg(d, "zones.gpkg", edit)
 
 
 def _damaged(d: Path, name: str) -> None:
@@ -640,14 +647,8 @@ def test_exposure_zones_beyond_the_grid_are_said_empty(
 ) -> None:
     """Exposure zones that cover no cell of the grid (moved 1000 km north: a wrong CRS or
     file) are reported, not left to give NaN statistics silently."""
-    import geopandas as gpd
-
     cfg = _mini(tmp_path / "in")
-    path = _own(tmp_path / "in", "qpv.gpkg")
-    zones = gpd.read_file(path)
-    zones["geometry"] = zones.geometry.translate(yoff=1_000_000.0)
-    path.unlink()
-    zones.to_file(path, driver="GPKG")
+    _gpkg(tmp_path / "in", "qpv.gpkg", lambda z: z.set_geometry(z.geometry.translate(yoff=1e6)))
     out = tmp_path / "out.nc"
     assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2018:2018"]) == 0
     err = capsys.readouterr().err
