@@ -971,6 +971,34 @@ def _observations(
     if path is None:
         return None
     what = f"{path} ([inputs] observations)"
+    table = _observation_table(config, stations, what)
+    table["pollutant"] = [
+        normalise_pollutant(p, what=f"{what}, column 'pollutant'") for p in table["pollutant"]
+    ]
+    found = [p for p in pollutants if p in set(table["pollutant"])]
+    ids = stations["station_id"].astype(str).tolist()
+    parts = [
+        observations_from_table(table, pollutant=p, what=what, **_observed_units(table, p, what))
+        .reindex(station=ids)
+        .reindex(year=config.years)
+        for p in found
+    ]
+    if not parts:
+        log.warning("%s: no observation of the run's pollutants %s", what, pollutants)
+        return None
+    obs = xr.concat(parts, dim=pd.Index(found, name="pollutant")).reindex(pollutant=pollutants)
+    log.info(
+        "observations: %d value(s) at %d station(s) read from %s",
+        int(obs.notnull().sum()),
+        len(ids),
+        path,
+    )
+    return obs.transpose("year", "station", "pollutant").load()
+
+
+def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> pd.DataFrame:
+    """``[inputs] observations`` read and checked: its columns, numeric values >= 0, and
+    station ids all in ``[inputs] stations`` (which must be given)."""
     if config.inputs.stations is None:
         raise ConfigError(
             f"{what}: the observations name their stations by id, but [inputs] stations is "
@@ -997,28 +1025,7 @@ def _observations(
             f"stations of {config.inputs.stations.path.name} ([inputs] stations), whose ids "
             f"look like {sorted(listed)[:3]}. Fix the ids, or add the stations."
         )
-    table["pollutant"] = [
-        normalise_pollutant(p, what=f"{what}, column 'pollutant'") for p in table["pollutant"]
-    ]
-    found = [p for p in pollutants if p in set(table["pollutant"])]
-    ids = stations["station_id"].astype(str).tolist()
-    parts = [
-        observations_from_table(table, pollutant=p, what=what, **_observed_units(table, p, what))
-        .reindex(station=ids)
-        .reindex(year=config.years)
-        for p in found
-    ]
-    if not parts:
-        log.warning("%s: no observation of the run's pollutants %s", what, pollutants)
-        return None
-    obs = xr.concat(parts, dim=pd.Index(found, name="pollutant")).reindex(pollutant=pollutants)
-    log.info(
-        "observations: %d value(s) at %d station(s) read from %s",
-        int(obs.notnull().sum()),
-        len(ids),
-        path,
-    )
-    return obs.transpose("year", "station", "pollutant").load()
+    return table
 
 
 # ------------------------------------------------------------------------------ compute_year
