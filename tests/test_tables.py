@@ -603,21 +603,14 @@ def test_stack_register_of_a_run_names_its_config_key(tmp_path):
         ),
         path,
     )
-    stacks = tmp_path / "stacks.csv"  # S9 is listed, but the inventory did not keep it
-    pd.DataFrame(
-        {"source_id": ["S1", "S9"], "x": [1.0, 2.0], "y": [1.0, 2.0], "sector": "A", "NOx": 1.0}
-    ).to_csv(stacks, index=False)
+    listed = {"S1", "S9"}  # S9 is a stack of the point sources the inventory did not keep
     spec = InputSpec.model_validate(str(path))
-    config = SimpleNamespace(
-        inputs=SimpleNamespace(
-            point_source_history=spec, point_sources=InputSpec.model_validate(str(stacks))
-        )
-    )
-    history = _point_history(config, reference)
+    config = SimpleNamespace(inputs=SimpleNamespace(point_source_history=spec))
+    history = _point_history(config, reference, listed)
     assert history["source_id"].tolist() == ["S1"] and history["emission"].tolist() == [1.5]
     path.write_bytes(b"")
     with pytest.raises(InputError) as info:
-        _point_history(config, reference)
+        _point_history(config, reference, listed)
     assert one_line(info.value).endswith("path given by [inputs] point_source_history.")
 
 

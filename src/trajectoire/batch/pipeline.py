@@ -328,11 +328,11 @@ def _prepare(config: RunConfig) -> RunContext:
         terr, grid = _territories_and_grid(config)
         run_years = list(range(config.run.first_year, config.run.last_year + 1))
         zones = _read(config, "zones")
-        reference, sectors, dispersed, output_pollutants = _reference(config, grid, zones)
+        reference, sectors, dispersed, output_pollutants, stacks = _reference(config, grid, zones)
         met, hourly = _meteorology(config, run_years)  # first: the years are checked cheaply
         extra = _seasons(config, hourly, reference, run_years)  # seasonal species
         basis, basis_weight, small, point_series = _linear_form(
-            _trajectory(config, reference, run_years), reference
+            _trajectory(config, reference, run_years, stacks), reference
         )
         reference = reference.drop_vars("emission")  # the float64 grids go; stacks are kept
         background, regional = _background(config, output_pollutants, run_years, grid)
@@ -466,8 +466,9 @@ def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
 
 def _reference(
     config: RunConfig, grid: Grid, zones: Any
-) -> tuple[xr.Dataset, list[str], list[str], list[str]]:
-    """The reference inventory, restricted to the sectors that emit, and the pollutants."""
+) -> tuple[xr.Dataset, list[str], list[str], list[str], set[str]]:
+    """The reference inventory, restricted to the sectors that emit, the pollutants, and
+    the source ids of every stack ``[inputs] point_sources`` lists (on the grid or not)."""
     inputs = config.inputs
     if "NO2" in config.run.pollutants and "NOx" not in config.run.pollutants:
         raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
@@ -477,10 +478,11 @@ def _reference(
             "road_emission_factors), area_emissions or gridded (docs/input-formats.md)."
         )
     factors = _read(config, "road_emission_factors")
+    points = _read(config, "point_sources")
     reference = build_inventory(
         grid,
         reference_year=config.run.reference_year,
-        point_sources=_read(config, "point_sources"),
+        point_sources=points,
         roads=_read(config, "roads", emission_factors=factors) if inputs.roads else None,
         area_totals=_read(config, "area_emissions"),  # with its units column
         gridded=_read(config, "gridded"),
@@ -508,7 +510,7 @@ def _reference(
         if "NOx" not in dispersed:
             raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
         output_pollutants.append("NO2")
-    return reference, sectors, dispersed, output_pollutants
+    return reference, sectors, dispersed, output_pollutants, _stack_ids(points)
 
 
 def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
@@ -641,8 +643,11 @@ def _point_emission(series: xr.DataArray, points: xr.Dataset | None) -> xr.DataA
     return series.sel(source=points["source"]).load()
 
 
-def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) -> xr.Dataset:
-    """Every year's emission rebuilt from the reference inventory and the trend table."""
+def _trajectory(
+    config: RunConfig, reference: xr.Dataset, run_years: list[int], stacks: set[str]
+) -> xr.Dataset:
+    """Every year's emission rebuilt from the reference inventory and the trend table
+    (`stacks`: the source ids ``[inputs] point_sources`` lists)."""
     if config.inputs.trends is None:
         raise ConfigError("[inputs] trends: a trend table is needed to rebuild the years.")
     methods = config.trajectory.methods_for(
@@ -655,20 +660,23 @@ def _trajectory(config: RunConfig, reference: xr.Dataset, run_years: list[int]) 
             _read(config, "trends"),
             run_years,
             methods=methods,
-            point_history=_point_history(config, reference),
+            point_history=_point_history(config, reference, stacks),
             chunks={"sector": 1, "pollutant": 1},
         )
     _summarise_register_notes(caught)
     return out
 
 
-def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | None:
+def _point_history(
+    config: RunConfig, reference: xr.Dataset, listed: set[str]
+) -> pd.DataFrame | None:
     """The stack register's rows of the stacks the inventory kept (the others are not needed:
     stacks beyond the grid, warned about when the inventory was built).
 
-    Every source id of the register must be a stack of ``[inputs] point_sources`` (a
-    misspelt id would leave that stack's register out, silently). The table carries its
-    file and key in ``attrs["what"]``, for the messages of the trajectory's checks.
+    Every source id of the register must be in `listed`, the stacks of ``[inputs]
+    point_sources`` (a misspelt id would leave that stack's register out, silently); its
+    pollutants are read as species ids or aliases. The table carries its file and key in
+    ``attrs["what"]``, for the messages of the trajectory's checks.
     """
     spec = config.inputs.point_source_history
     if not spec:
@@ -677,7 +685,6 @@ def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | N
     what = f"{spec.path.name} ([inputs] point_source_history)"
     if "source_id" in history.columns:
         ids = history["source_id"].astype(str)
-        listed = _listed_stacks(config)
         unknown = sorted(set(ids) - listed)
         if unknown:
             rows = rows_preview(ids.index[~ids.isin(listed)].tolist())
@@ -693,7 +700,7 @@ def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | N
                 f"{have}. Fix the ids, or add the stacks to the point sources."
             )
         if "pollutant" in history.columns:  # every row, those of stacks beyond the grid too
-            normalise_rows(
+            history["pollutant"] = normalise_rows(
                 history["pollutant"].astype(str).tolist(),
                 history.index.tolist(),
                 normalise_pollutant,
@@ -707,12 +714,11 @@ def _point_history(config: RunConfig, reference: xr.Dataset) -> pd.DataFrame | N
     return history
 
 
-def _listed_stacks(config: RunConfig) -> set[str]:
-    """The source ids of ``[inputs] point_sources`` (every stack listed, on the grid or
-    not); empty without that input."""
-    if not config.inputs.point_sources:
+def _stack_ids(points: Any) -> set[str]:
+    """The source ids of the stacks read from ``[inputs] point_sources`` (every stack
+    listed, on the grid or not); empty without that input."""
+    if points is None:
         return set()
-    points = _read(config, "point_sources")
     if isinstance(points, xr.Dataset):
         return {str(v) for v in points["source"].values} if "source" in points.dims else set()
     return {str(v) for v in points["source_id"]}
