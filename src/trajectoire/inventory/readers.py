@@ -80,27 +80,19 @@ def _read_table(
     import geopandas as gpd
     import pyogrio
 
-    if layer is None:
-        try:
-            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
-        except Exception as exc:  # pyogrio raises its own error types
-            raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
-        if len(layers) > 1:
-            if default_layer in layers:
-                layer = default_layer
-            else:
-                raise InputError(f"{p}: has several layers {layers}; pass layer= to choose one.")
-
-    else:  # a layer asked for: one the file does not hold is named with those it holds
-        try:
-            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
-        except Exception as exc:  # pyogrio raises its own error types
-            raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
-        if layer not in layers:
-            raise InputError(
-                f"{what or p}: no layer {layer!r}; the file holds {layers}. Fix the name of "
-                "the layer asked for (the layer key of that input in the configuration)."
-            )
+    try:
+        layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
+    except Exception as exc:  # pyogrio raises its own error types
+        raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
+    if layer is None and len(layers) > 1:
+        if default_layer not in layers:
+            raise InputError(f"{p}: has several layers {layers}; pass layer= to choose one.")
+        layer = default_layer
+    elif layer is not None and layer not in layers:  # named with those the file holds
+        raise InputError(
+            f"{what or p}: no layer {layer!r}; the file holds {layers}. Fix the name of "
+            "the layer asked for (the layer key of that input in the configuration)."
+        )
     try:
         frame = gpd.read_file(p, layer=layer)
     except Exception as exc:  # pyogrio raises its own error types
