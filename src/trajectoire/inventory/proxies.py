@@ -25,7 +25,7 @@ from trajectoire.geo.grid import Grid, crs_of, to_crs
 from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import known_species
+from trajectoire.species import current_species, known_species
 from trajectoire.tables import numeric_column
 
 log = logging.getLogger(__name__)
@@ -722,8 +722,6 @@ def allocate(
 def _emission_units(pollutant: str) -> str:
     """The units of `pollutant`'s emissions as the inputs give them (``t yr-1``, or the
     registry's for a particle-number species); ``t yr-1`` for a name it does not know."""
-    from trajectoire.species import current_species
-
     try:
         return str(current_species().species(pollutant).emission_units)
     except InputError:
