@@ -37,11 +37,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_run import _load  # noqa: E402
 from bench_stages import _config_at  # noqa: E402  (the same resolution copy of the config)
-
-
-def _load() -> str:
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def _child(config: str, years: list[int], kept: bool) -> None:

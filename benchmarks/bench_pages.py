@@ -43,14 +43,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import _config_at  # noqa: E402  (the same resolution copy of the config)
+from bench_run import _config_at, _load  # noqa: E402  (the config's resolution copy, the load)
 
 _ENV = "NUMPY_MADVISE_HUGEPAGE"
 _THP = Path("/sys/kernel/mm/transparent_hugepage")
-
-
-def _load() -> str:
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def _thp_settings() -> str:

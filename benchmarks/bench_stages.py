@@ -41,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_run import _config_at as _copy_at  # noqa: E402  (one resolution copy of a config)
+from bench_run import _load  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 GIB = 2**30
@@ -60,10 +61,6 @@ def _status() -> tuple[int, int]:
 def _reset_peak() -> None:
     """Reset ``VmHWM`` to the current resident size."""
     Path("/proc/self/clear_refs").write_text("5")
-
-
-def _load() -> str:
-    return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
 
 def _config_at(config: Path, resolution: float | None) -> Path:
