@@ -69,7 +69,7 @@ def test_pruned_year_equals_the_unpruned_year(ctx: P.RunContext, monkeypatch) ->
         pruned = P.compute_year(ctx, year)
         heights, _ = ctx.heights()
         monkeypatch.setattr(P.RunContext, "classes_of", lambda self, members: heights)
-        monkeypatch.setattr(P.RunContext, "stacks_of", lambda self, members: None)
+        monkeypatch.setattr(P.RunContext, "stacks_of", lambda self, members, year=None: None)
         full = P.compute_year(ctx, year)
     assert set(pruned.data_vars) == set(full.data_vars)
     for name in pruned.data_vars:
@@ -139,3 +139,71 @@ def test_inactive_stacks_get_empty_footprints(ctx: P.RunContext) -> None:
     assert all(fp[2].size == 0 for fp in none.footprints)
     with pytest.raises(Exception, match="active has shape"):
         year_stacks(*args, active=np.ones(n + 1, dtype=bool))
+
+
+@pytest.fixture(scope="module")
+def opening(tmp_path_factory: pytest.TempPathFactory) -> P.RunContext:
+    """The small run over 1997–1998: the sample stack ARC-SUGAR opens in 1998."""
+    over = {
+        r"^first_year = \d+": "first_year = 1997",
+        r"^last_year = \d+": "last_year = 1998",
+        r"^map_years = \[.*\]": "map_years = [1997]",
+    }
+    cfg = load_config(small_config(tmp_path_factory.mktemp("opening"), **over))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        return P.prepare(cfg)
+
+
+def _idle_year(ctx: P.RunContext) -> tuple[int, list[int]]:
+    """A year of the run in which some stack of the first kernel set emits none of its
+    pollutants although it does in another year, and that set's pollutants."""
+    members = next(iter(ctx.kernel_groups.values()))
+    for year in ctx.years:
+        ever, now = ctx.stacks_of(members), ctx.stacks_of(members, year)
+        assert ever is not None and now is not None
+        if (ever & ~now).any():
+            return year, members
+    pytest.fail("the fixture has no year with an idle stack")
+
+
+def test_stacks_of_a_year_are_those_emitting_that_year(opening: P.RunContext) -> None:
+    ctx = opening
+    assert ctx.point_emission is not None
+    for members in ctx.kernel_groups.values():
+        for year in ctx.years:
+            got = ctx.stacks_of(members, year)
+            pols = [ctx.dispersed[i] for i in members]
+            q = ctx.point_emission.sel(year=year, pollutant=pols).fillna(0.0)
+            want = (q > 0).any("pollutant").values
+            np.testing.assert_array_equal(got, want)
+
+
+def test_a_year_without_its_idle_stacks_is_the_same_bit_for_bit(
+    opening: P.RunContext, monkeypatch
+) -> None:
+    """The year's own computation skips the footprints of the stacks that emit nothing
+    that year (``stack_set(..., emitting_only=True)``): every variable keeps its bits."""
+    ctx = opening
+    year, members = _idle_year(ctx)
+    key = next(iter(ctx.kernel_groups))
+    idle = ctx.stacks_of(members) & ~ctx.stacks_of(members, year)
+    skipped = ctx.stack_set(year, key, members, emitting_only=True)
+    assert all(skipped.footprints[i][2].size == 0 for i in np.flatnonzero(idle))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        lean = P.compute_year(ctx, year)
+        every = P.RunContext.stacks_of
+        monkeypatch.setattr(
+            P.RunContext, "stacks_of", lambda self, members, year=None: every(self, members)
+        )
+        full = P.compute_year(ctx, year)
+    assert set(lean.data_vars) == set(full.data_vars)
+    for name in lean.data_vars:
+        a, b = lean[name].values, full[name].values
+        if a.dtype.kind == "f":
+            np.testing.assert_array_equal(
+                a.view(f"u{a.itemsize}"), b.view(f"u{b.itemsize}"), err_msg=name
+            )
+        else:
+            np.testing.assert_array_equal(a, b, err_msg=name)

@@ -237,10 +237,19 @@ class RunContext:
         used = {int(h_of_s[s]) for s in np.flatnonzero(self.emitting[members].any(axis=0))}
         return [h for i, h in enumerate(heights) if i in used]
 
-    def stacks_of(self, members: list[int]) -> np.ndarray | None:
-        """The stacks a set of pollutants needs footprints of (those emitting one of them)."""
+    def stacks_of(self, members: list[int], year: int | None = None) -> np.ndarray | None:
+        """The stacks a set of pollutants needs footprints of: those emitting one of them in
+        some year, or, given `year`, a positive amount of one of them that year (the only
+        stacks whose footprints the year adds anywhere: :func:`add_stacks`,
+        :meth:`ReceptorSums.add_stacks` and the NO2 sums skip the others)."""
         on = self.emitting_stacks
-        return None if on is None else np.asarray(on[members].any(axis=0), dtype=bool)
+        if on is None:
+            return None
+        on = on[members].any(axis=0)
+        if year is not None:
+            q = [stack_emission(self.point_emission, year, self.dispersed[ip]) for ip in members]
+            on &= (np.array(q) > 0).any(axis=0)
+        return np.asarray(on, dtype=bool)
 
     def kernel_set(self, year: int, key: KernelSetKey, members: list[int]) -> YearDispersion:
         """The year's kernels of one set ``(decay, v_d, season)`` (:attr:`kernel_groups`),
@@ -261,13 +270,18 @@ class RunContext:
         rate, vd, season = key
         return self.met_of(year, season), self.classes_of(members), rate, vd
 
-    def stack_set(self, year: int, key: KernelSetKey, members: list[int]) -> Stacks:
+    def stack_set(
+        self, year: int, key: KernelSetKey, members: list[int], emitting_only: bool = False
+    ) -> Stacks:
         """The year's stack footprints of one set, for the stacks its pollutants `members`
-        are emitted by (the others get empty footprints)."""
+        are emitted by in some year, or, with `emitting_only`, in `year` itself (the others
+        get empty footprints: a year's own computation needs no more; the change between two
+        years pairs one year's emissions with the other's footprints, and needs them all)."""
         rate, vd, season = key
+        active = self.stacks_of(members, year if emitting_only else None)
         return year_stacks(self.points, self.met_of(year, season), self.grid, self.settings,
                            self.sectors, self.origins, decay_rate=rate, deposition_velocity=vd,
-                           active=self.stacks_of(members))  # fmt: skip
+                           active=active)  # fmt: skip
 
     def met_of(self, year: int, season: str | None = None) -> xr.Dataset:
         """The frequency table of `year`: the run's, or the one weighted hour by hour by the
@@ -1220,7 +1234,7 @@ def _stacks(ctx: RunContext, y: _Year) -> None:
     """One footprint per stack, year and kernel set, shared by the set's pollutants, and
     its receptor sums."""
     for k in y.kernels:
-        k.stacks = ctx.stack_set(y.year, (*k.removal, k.season), k.pollutants)
+        k.stacks = ctx.stack_set(y.year, (*k.removal, k.season), k.pollutants, emitting_only=True)
         fps = k.stacks.footprints
         k.stack_sums = (
             footprint_sums(ctx.territory_receptors, fps),
