@@ -90,3 +90,39 @@ def test_points_file_in_a_french_dialect_and_a_missing_column(
     assert main(["streets", str(cfg), "--run", str(out), "--points", str(bad)]) == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(err) == 1 and "points_bad.csv" in err[0] and "missing column(s) ['y']" in err[0]
+
+
+def test_roadside_values_are_computed_inside_the_compile_notice(
+    run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first use after an install compiles the line kernels: `streets` says so, as
+    `run` and `scenario` do (:func:`trajectoire._compile_notice.compile_notice`)."""
+    import contextlib
+
+    from trajectoire.batch import streets
+    from trajectoire.config import load_config
+
+    seen: list[bool] = []
+    state = {"inside": False}
+
+    @contextlib.contextmanager
+    def notice():  # type: ignore[no-untyped-def]
+        state["inside"] = True
+        try:
+            yield None
+        finally:
+            state["inside"] = False
+
+    real = streets.roadside_values
+
+    def watched(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(state["inside"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(streets, "compile_notice", notice)
+    monkeypatch.setattr(streets, "roadside_values", watched)
+    cfg, out = run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        streets.roadside_values_of_run(load_config(cfg), out)
+    assert seen and all(seen)

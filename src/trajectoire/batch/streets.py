@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from trajectoire._compile_notice import compile_notice
 from trajectoire._validate import require_columns
 from trajectoire.batch.pipeline import _meteorology
 from trajectoire.dispersion.chemistry import fno2_shares
@@ -103,32 +104,34 @@ def roadside_values_of_run(
     cells = _cell_values(ds, pts, years, asked)
     d = config.dispersion
     tables = []
-    for year in years:
-        fno2, curve = 0.0, config.no2.method
-        if config.no2.method == "fno2":
-            fno2, curve = float(fno2_shares([ROAD], year, config.no2.fno2)[0]), config.no2.curve
-        tables.append(
-            roadside_values(
-                roads,
-                freq,
-                grid,
-                pts,
-                pollutants=asked,
-                years=[year],
-                grid_values=cells,
-                emission_scale=scale,
-                hourly_met=hourly,
-                radius=radius,
-                kerb_distance=kerb_distance,
-                release_height=d.release_height.get(ROAD, 1.0),
-                grid_initial_sigma_z=d.initial_sigma_z.get(ROAD, 0.0),
-                receptor_height=d.receptor_height,
-                sigma=d.sigma,
-                fno2=fno2,
-                no2_method=curve,
-                roughness_length=config.meteo.roughness_length,
-            )  # fmt: skip
-        )
+    with compile_notice():  # the first use after an install compiles the line kernels
+        for year in years:
+            fno2, curve = 0.0, config.no2.method
+            if config.no2.method == "fno2":
+                fno2 = float(fno2_shares([ROAD], year, config.no2.fno2)[0])
+                curve = config.no2.curve
+            tables.append(
+                roadside_values(
+                    roads,
+                    freq,
+                    grid,
+                    pts,
+                    pollutants=asked,
+                    years=[year],
+                    grid_values=cells,
+                    emission_scale=scale,
+                    hourly_met=hourly,
+                    radius=radius,
+                    kerb_distance=kerb_distance,
+                    release_height=d.release_height.get(ROAD, 1.0),
+                    grid_initial_sigma_z=d.initial_sigma_z.get(ROAD, 0.0),
+                    receptor_height=d.receptor_height,
+                    sigma=d.sigma,
+                    fno2=fno2,
+                    no2_method=curve,
+                    roughness_length=config.meteo.roughness_length,
+                )
+            )
     return pd.concat(tables, ignore_index=True)
 
 
