@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from trajectoire.cli import main
+from trajectoire.errors import TrajectoireWarning
 from trajectoire.sample import SAMPLE_FILES
 
 # the small domain leaves roads and zones of the sample outside its grid (warned, not errors)
@@ -466,6 +467,16 @@ CASES = [
         lambda d: _csv(d, "point_source_history.csv", lambda df: _set(df, 0, "pollutant", "Nox2")),
         ("point_source_history.csv", "[inputs] point_source_history", "'Nox2'", "rows 0"),
     ),
+    Case(
+        "stack register: a year written short",
+        lambda d: _csv(d, "point_source_history.csv", lambda df: _set(df, 4, "year", 19)),
+        ("point_source_history.csv", "[inputs] point_source_history", "'year'", "19 at line 6"),
+    ),
+    Case(
+        "stack register: a year before 1900",
+        lambda d: _csv(d, "point_source_history.csv", lambda df: _set(df, 0, "year", 1850)),
+        ("point_source_history.csv", "1850 at line 2", "from 1900 to"),
+    ),
     # ---------------------------------------------------------------- meteorology, stations
     Case(
         "meteo: a year of the run missing inside the file",
@@ -654,3 +665,19 @@ def test_exposure_zones_beyond_the_grid_are_said_empty(
     err = capsys.readouterr().err
     assert "qpv.gpkg ([inputs] exposure_zones): none of its" in err
     assert "covers a cell of the grid" in err
+
+
+def test_register_years_outside_the_run_are_said_unused(tmp_path: Path) -> None:
+    """The register's rows of years outside ``[run] first_year``..``last_year`` (here the
+    sample's 2003-2023 against a 2017-2018 run) are named in one warning, not dropped
+    silently."""
+    cfg = _mini(tmp_path / "in")
+    out = tmp_path / "out.nc"
+    with pytest.warns(TrajectoireWarning) as caught:
+        assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2018:2018"]) == 0
+    said = [str(w.message) for w in caught if "outside the run's years" in str(w.message)]
+    assert len(said) == 1, said
+    assert "point_source_history.csv ([inputs] point_source_history)" in said[0]
+    assert "2003" in said[0] and "2017-2018 ([run] first_year, last_year)" in said[0]
+    first_stack = sorted(pd.read_csv(SAMPLE / "point_source_history.csv")["source_id"])[0]
+    assert f"(stacks {first_stack}" in said[0]

@@ -605,7 +605,10 @@ def test_stack_register_of_a_run_names_its_config_key(tmp_path):
     )
     listed = {"S1", "S9"}  # S9 is a stack of the point sources the inventory did not keep
     spec = InputSpec.model_validate(str(path))
-    config = SimpleNamespace(inputs=SimpleNamespace(point_source_history=spec))
+    config = SimpleNamespace(
+        inputs=SimpleNamespace(point_source_history=spec),
+        run=SimpleNamespace(first_year=2000, last_year=2010),  # the register's years checked
+    )
     history = _point_history(config, reference, listed)
     assert history["source_id"].tolist() == ["S1"] and history["emission"].tolist() == [1.5]
     path.write_bytes(b"")

@@ -48,6 +48,7 @@ __all__ = [
     "TableOptions",
     "column_mapping",
     "columns_option",
+    "data_lines",
     "detect_dialect",
     "dialect_defaults",
     "keyword_options",
@@ -847,6 +848,28 @@ def _place(label: Hashable, header_line: int, lines: bool) -> str:
     if lines and isinstance(label, int | np.integer) and not isinstance(label, bool):
         return f"line {int(label) + header_line + 1}"
     return f"row {label!r}"
+
+
+def data_lines(df: pd.DataFrame, rows: Sequence[int] | np.ndarray) -> list[str]:
+    """Where rows of a table read by :func:`read_table` are, for messages.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table (its ``attrs["header_line"]`` is the header's file line when
+        :func:`read_table` found lines above it).
+    rows : sequence of int
+        Positions of the rows (0 for the first data row).
+
+    Returns
+    -------
+    list of str
+        ``"line 3"`` for the row at label 1 (the header is line 1), or ``"row 'S1'"`` for a
+        label that is not an integer.
+    """
+    header_line = int(df.attrs.get("header_line", 1))
+    labels = list(df.index)
+    return [_place(labels[int(i)], header_line, True) for i in rows]
 
 
 def _hint(values: Sequence[object]) -> str:

@@ -110,7 +110,7 @@ from trajectoire.inventory.population import (
 from trajectoire.inventory.proxies import choose_proxies
 from trajectoire.inventory.schema import check_stacks
 from trajectoire.inventory.temporal import default_temporal_profiles, hourly_factors
-from trajectoire.io.config import RunConfig
+from trajectoire.io.config import MAX_YEAR, RunConfig
 from trajectoire.io.formats import read_input
 from trajectoire.io.outputs import (
     BackgroundMaps,
@@ -125,7 +125,7 @@ from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.profiles import mixing_height_scheme
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant, normalise_pollutant, run_scale, use_species
-from trajectoire.tables import dialect_defaults, numeric_column
+from trajectoire.tables import data_lines, dialect_defaults, numeric_column
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import (
     basis_array,
@@ -667,6 +667,7 @@ def _trajectory(
     methods = config.trajectory.methods_for(
         map(str, reference["sector"].values), map(str, reference["pollutant"].values)
     )
+    history = _point_history(config, reference, stacks)  # its own warnings, not summarised
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", TrajectoireWarning)
         out = rebuild(
@@ -674,7 +675,7 @@ def _trajectory(
             _read(config, "trends"),
             run_years,
             methods=methods,
-            point_history=_point_history(config, reference, stacks),
+            point_history=history,
             chunks={"sector": 1, "pollutant": 1},
         )
     _summarise_register_notes(caught)
@@ -697,6 +698,7 @@ def _point_history(
         return None
     history = _read(config, "point_source_history")
     what = f"{spec.path.name} ([inputs] point_source_history)"
+    _register_years(history, config, what)
     if "source_id" in history.columns:
         ids = history["source_id"].astype(str)
         unknown = sorted(set(ids) - listed)
@@ -726,6 +728,39 @@ def _point_history(
         history = history[ids.isin(known)]
     history.attrs["what"] = what
     return history
+
+
+def _register_years(history: pd.DataFrame, config: RunConfig, what: str) -> None:
+    """Check the years of the stack register `history`: whole calendar years from 1900 to
+    next year (else an error naming the lines), and one warning for the rows outside ``[run]
+    first_year``..``last_year``, which the run does not use."""
+    if "year" not in history.columns:
+        return  # the trajectory's check names the missing column
+    years = numeric_column(history, "year", what=what, config_key="[inputs] point_source_history")
+    last_plausible = MAX_YEAR + 1
+    bad = np.flatnonzero((years % 1 != 0) | (years < 1900) | (years > last_plausible))
+    if bad.size:
+        found = [
+            f"{v:g} at {line}" for v, line in zip(years[bad], data_lines(history, bad), strict=True)
+        ]
+        raise InputError(
+            f"{what}, column 'year': {rows_preview(found, 5)}; expected whole calendar years "
+            f"from 1900 to {last_plausible} (four digits, e.g. 2015). Fix the file."
+        )
+    first, last = config.run.first_year, config.run.last_year
+    out = (years < first) | (years > last)
+    if out.any():
+        column = (
+            history["source_id"] if "source_id" in history.columns else pd.Series([""] * len(years))
+        )
+        ids = {str(v) for v in column.to_numpy()[out]}
+        shown = sorted({int(y) for y in years[out]})
+        warn(
+            f"{what}: {int(out.sum())} row(s) of year(s) {rows_preview(shown, 6)} (stacks "
+            f"{rows_preview(sorted(ids), 5)}) lie outside the run's years {first}-{last} "
+            "([run] first_year, last_year) and are not used. Widen the run's years if they "
+            "should count, or check the year column."
+        )
 
 
 def _stack_ids(points: Any) -> set[str]:
