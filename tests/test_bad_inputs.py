@@ -314,6 +314,11 @@ CASES = [
         lambda d: _gz_edit(d, "meteo.csv.gz", lambda t: t.replace("cloud_cover", "clouds", 1)),
         ("meteo.csv.gz", "cloud_cover"),
     ),
+    Case(
+        "meteo: wind speed in km/h",
+        lambda d: _meteo(d, lambda m: m.assign(wind_speed=m["wind_speed"] * 3.6)),
+        ("meteo.csv.gz", "wind_speed", "above 75 m s-1, up to 75.6", "divide by 3.6"),
+    ),
     # ---------------------------------------------------------------- stations
     Case(
         "stations: missing y",
@@ -560,6 +565,13 @@ def _gz_edit(d: Path, name: str, edit: Callable[[str], str]) -> None:
     path.write_bytes(gzip.compress(edit(text).encode()))
 
 
+def _meteo(d: Path, edit: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    """Replace the sample's meteorology by `edit` of its table."""
+    table = edit(pd.read_csv(SAMPLE / "meteo.csv.gz"))
+    (d / "meteo.csv.gz").unlink()
+    table.to_csv(d / "meteo.csv.gz", index=False)
+
+
 def _own_as(d: Path, name: str, other: str) -> None:
     (d / name).unlink()
     shutil.copy(SAMPLE / other, d / name)
@@ -681,3 +693,60 @@ def test_register_years_outside_the_run_are_said_unused(tmp_path: Path) -> None:
     assert "2003" in said[0] and "2017-2018 ([run] first_year, last_year)" in said[0]
     first_stack = sorted(pd.read_csv(SAMPLE / "point_source_history.csv")["source_id"])[0]
     assert f"(stacks {first_stack}" in said[0]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expect"),
+    [
+        (
+            lambda m: m.assign(wind_speed=m["wind_speed"] * 3.0),  # km/h of a calm year
+            "wind_speed looks like km/h, not m s-1: median 12.",
+        ),
+        (
+            lambda m: m.assign(wind_direction=m["wind_direction"] * 3.14159 / 180),
+            "wind_direction: all 8760 values lie within 0-6.283",
+        ),
+        (
+            lambda m: m.assign(cloud_cover=m["cloud_cover"] / 8),
+            "cloud_cover: all 8760 values lie within 0-1 (mean 0.59",
+        ),
+    ],
+    ids=["wind km/h", "direction radians", "cloud fraction"],
+)
+def test_meteo_in_other_units_is_warned(
+    tmp_path: Path, edit: Callable[[pd.DataFrame], pd.DataFrame], expect: str
+) -> None:
+    """A year of the sample's hours with the wind in km/h (a calm year: no value above the
+    75 m s-1 that is an error), the directions in radians, the cloud cover as fractions of
+    the sky: possible values, but one warning each names the figures and the fix."""
+    from trajectoire.meteo import read_hourly
+
+    table = pd.read_csv(SAMPLE / "meteo.csv.gz")
+    path = tmp_path / "meteo.csv"
+    edit(table[table["time"].str.startswith("2018-")]).to_csv(path, index=False)
+    with pytest.warns(TrajectoireWarning, match=re.escape(expect)) as caught:
+        read_hourly(path)
+    assert all("meteo.csv" in str(w.message) for w in caught)
+
+
+@pytest.mark.filterwarnings("error::trajectoire.errors.TrajectoireWarning")
+def test_sample_meteo_is_not_said_in_other_units() -> None:
+    """The sample's 34 years of hours raise none of the unit warnings."""
+    from trajectoire.meteo import read_hourly
+
+    read_hourly(SAMPLE / "meteo.csv.gz")
+
+
+def test_meteo_site_swapped_is_warned(tmp_path: Path) -> None:
+    """``[meteo]`` latitude and longitude swapped (3.10, 50.57: a point of the Indian Ocean,
+    7000 km from the grid) are said, with the pair to write."""
+    cfg = _mini(tmp_path / "in")
+    _edit_config(tmp_path / "in", r"^latitude = .*", "latitude = 3.10")
+    _edit_config(tmp_path / "in", r"^longitude = .*", "longitude = 50.57")
+    out = tmp_path / "out.nc"
+    with pytest.warns(TrajectoireWarning) as caught:
+        assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2018:2018"]) == 0
+    said = [str(w.message) for w in caught if str(w.message).startswith("[meteo] latitude")]
+    assert len(said) == 1, said
+    assert "[meteo] latitude = 3.1, longitude = 50.57: the site lies 7" in said[0]
+    assert "They look swapped: write latitude = 50.57, longitude = 3.1." in said[0]

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyproj
 import xarray as xr
 
 from trajectoire._memory import release_pages, small_pages
@@ -343,7 +344,7 @@ def _prepare(config: RunConfig) -> RunContext:
         run_years = list(range(config.run.first_year, config.run.last_year + 1))
         zones = _read(config, "zones")
         reference, sectors, dispersed, output_pollutants, stacks = _reference(config, grid, zones)
-        met, hourly = _meteorology(config, run_years)  # first: the years are checked cheaply
+        met, hourly = _meteorology(config, run_years, grid)  # first: years checked cheaply
         extra = _seasons(config, hourly, reference, run_years)  # seasonal species
         basis, basis_weight, small, point_series = _linear_form(
             _trajectory(config, reference, run_years, stacks), reference
@@ -676,6 +677,7 @@ def _trajectory(
             run_years,
             methods=methods,
             point_history=history,
+            surrogates=_read(config, "surrogates"),
             chunks={"sector": 1, "pollutant": 1},
         )
     _summarise_register_notes(caught)
@@ -789,10 +791,15 @@ def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
         )
 
 
-def _meteorology(config: RunConfig, run_years: list[int]) -> tuple[xr.Dataset, xr.Dataset]:
-    """Joint frequency tables of the run's years, and the hourly meteorology."""
+def _meteorology(
+    config: RunConfig, run_years: list[int], grid: Grid | None = None
+) -> tuple[xr.Dataset, xr.Dataset]:
+    """Joint frequency tables of the run's years, and the hourly meteorology (its site,
+    ``[meteo]`` latitude and longitude, checked against `grid` when given)."""
     if config.inputs.meteo is None:
         raise ConfigError("[inputs] meteo: hourly meteorology is needed for the dispersion.")
+    if grid is not None:
+        _check_meteo_site(config, grid)
     hourly = _read(
         config,
         "meteo",
@@ -806,6 +813,44 @@ def _meteorology(config: RunConfig, run_years: list[int]) -> tuple[xr.Dataset, x
     met = met_classes(hourly, **_class_options(config))
     meteo_file = f"{config.inputs.meteo.path.name} ([inputs] meteo)"
     return select_years(met, run_years, what=meteo_file), hourly
+
+
+#: distance from the grid beyond which ``[meteo]`` latitude, longitude are doubted [m]
+_METEO_SITE_DISTANCE = 200e3
+
+
+def _distance_to_grid(grid: Grid, latitude: float, longitude: float) -> float:
+    """Distance [m] from the point (`latitude`, `longitude`) [degree] to the grid's extent
+    (0 inside; inf where the point has no position in the grid's CRS)."""
+    to_grid = pyproj.Transformer.from_crs("EPSG:4326", grid.crs, always_xy=True)
+    x, y = to_grid.transform(longitude, latitude, errcheck=False)
+    if not (math.isfinite(x) and math.isfinite(y)):
+        return math.inf
+    x0, y0, x1, y1 = grid.bounds
+    return math.hypot(max(x0 - x, 0.0, x - x1), max(y0 - y, 0.0, y - y1))
+
+
+def _check_meteo_site(config: RunConfig, grid: Grid) -> None:
+    """Warn when ``[meteo]`` latitude, longitude (the site of the meteorology, whose latitude
+    sets the sun's elevation of Turner's classes) lie more than 200 km from the grid: another
+    region's defaults, or the two swapped."""
+    lat, lon = config.meteo.latitude, config.meteo.longitude
+    far = _distance_to_grid(grid, lat, lon)
+    if far <= _METEO_SITE_DISTANCE:
+        return
+    swapped = abs(lon) <= 90 and _distance_to_grid(grid, lon, lat) <= _METEO_SITE_DISTANCE
+    x0, y0, x1, y1 = grid.bounds
+    warn(
+        f"[meteo] latitude = {lat:g}, longitude = {lon:g}: the site lies "
+        f"{'over 10000' if math.isinf(far) else f'{far / 1e3:.0f}'} km from the grid (x "
+        f"{x0:.0f} to {x1:.0f}, y {y0:.0f} to {y1:.0f} in {grid.crs.to_string()}); expected "
+        "the position of the meteorological station, in degrees, near the grid. "
+        + (
+            f"They look swapped: write latitude = {lon:g}, longitude = {lat:g}."
+            if swapped
+            else "Set [meteo] latitude and longitude to the station's."
+        )
+    )
 
 
 def _class_options(config: RunConfig) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def roadside_values_of_run(
     pts = _points_on_grid(config, grid, points)
     pts = _points_written(ds, grid, pts)
     years = [int(y) for y in (years if years is not None else ds["year"].values)]
-    freq, hourly = _meteorology(config, years)  # read and classed as the run does, once
+    freq, hourly = _meteorology(config, years, grid)  # read and classed as the run does, once
     pols = [str(p) for p in ds["pollutant"].values]
     # the species dispersed from roads (not NO2, derived; not what deposits at its source)
     dispersed = [

@@ -83,10 +83,69 @@ def validate_hourly(ds: xr.Dataset, what: str = "meteorology") -> None:
     _check_range(ds["wind_direction"].values, f"{what}: wind_direction", 0.0, 360.0, hi_open=True)
     if "cloud_cover" in ds:
         _check_range(ds["cloud_cover"].values, f"{what}: cloud_cover", 0.0, 8.0)
+    _check_units(ds, what)
     if "temperature" in ds:
         _check_range(ds["temperature"].values, f"{what}: temperature", 1e-9, np.inf)
     if "mixing_height" in ds:
         _check_range(ds["mixing_height"].values, f"{what}: mixing_height", 1e-9, np.inf)
+
+
+#: hourly mean wind at 10 m above which a value is no wind [m s-1] (a missing-value code, or km/h)
+_WIND_IMPOSSIBLE = 75.0
+#: a year of hourly values at least (a month: 720 hours) before the units are judged on them
+_HOURS_TO_JUDGE = 720
+
+
+def _check_units(ds: xr.Dataset, what: str) -> None:
+    """Errors and warnings for values in other units than those :func:`read_hourly` reads.
+
+    A wind speed above 75 m s-1 is an error (no hourly mean wind at 10 m reaches it: km/h,
+    or a missing-value code such as 999). Over a month of hours at least, a warning when the
+    wind speed's median is above 12 m s-1 or more than 1 % of hours are above 40 m s-1 (km/h),
+    the wind directions all lie within 0-2 pi (radians), or the cloud cover lies within 0-1
+    with fractions (a fraction of the sky, not okta).
+    """
+    speed = ds["wind_speed"].values.astype(float)
+    high = speed > _WIND_IMPOSSIBLE
+    if high.any():
+        times = pd.DatetimeIndex(ds["time"].values[high]).strftime("%Y-%m-%dT%H:%MZ").tolist()
+        raise InputError(
+            f"{what}: wind_speed: {int(high.sum())} value(s) above {_WIND_IMPOSSIBLE:g} m s-1, "
+            f"up to {np.nanmax(speed):g} (at {rows_preview(times, 3)}); expected hourly mean "
+            "winds in m s-1 (0-40). Convert km/h to m s-1 (divide by 3.6), or leave the cells "
+            "of a missing-value code empty."
+        )
+    _warn_other_units(speed, ds, what)
+
+
+def _warn_other_units(speed: np.ndarray, ds: xr.Dataset, what: str) -> None:
+    """The warnings of :func:`_check_units` (wind in km/h, directions in radians, cloud cover
+    as fractions), judged on a month of valid hours at least."""
+    speed = speed[np.isfinite(speed)]
+    if speed.size >= _HOURS_TO_JUDGE:
+        median, share = float(np.median(speed)), float(np.mean(speed > 40.0))
+        if median > 12.0 or share > 0.01:
+            warn(
+                f"{what}: wind_speed looks like km/h, not m s-1: median {median:.1f}, "
+                f"{share:.1%} of hours above 40, maximum {speed.max():.1f}; hourly winds at 10 m "
+                "have a median of 2-8 m s-1 and rarely exceed 30. Divide km/h by 3.6.",
+                stacklevel=4,
+            )
+    for name, top, unit, fix in (
+        ("wind_direction", 2 * np.pi, "radians", "multiply by 180/pi (57.3) for degrees"),
+        ("cloud_cover", 1.0, "fractions of the sky (0-1)", "multiply by 8 for okta (0-8)"),
+    ):
+        if name not in ds:
+            continue
+        v = ds[name].values.astype(float)
+        v = v[np.isfinite(v)]
+        if v.size >= _HOURS_TO_JUDGE and v.max() <= top and np.mean(v % 1 != 0) > 0.1:
+            warn(
+                f"{what}: {name}: all {v.size} values lie within 0-{top:.4g} (mean {v.mean():.3g})"
+                f"; expected {_UNITS[name]} ({'0-360' if name == 'wind_direction' else '0-8'}). "
+                f"They look like {unit}: {fix}.",
+                stacklevel=4,
+            )
 
 
 # ------------------------------------------------------------------ files
