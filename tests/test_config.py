@@ -51,13 +51,13 @@ def test_aliases_are_normalised(tmp_path: Path) -> None:
     path = write_config(
         tmp_path,
         pollutants=("nox", "PM2_5"),
-        extra='[trajectory.methods]\nf = "interpolation"\n',
+        extra='[trajectory.methods]\nf = "extrapolation"\n',
     )
     _replace(path, "resolution = 100.0", 'resolution = 50.0\nterritories = ["mel", "cud"]')
     cfg = load_config(path)
     assert cfg.run.pollutants == ["NOx", "PM2.5"]
     assert cfg.grid.territories == ["MEL", "CUD"]
-    assert cfg.trajectory.method_of("F_RoadTransport") == "interpolation"
+    assert cfg.trajectory.method_of("F_RoadTransport") == "extrapolation"
 
 
 def test_unknown_key_suggests_closest(tmp_path: Path) -> None:

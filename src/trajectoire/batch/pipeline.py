@@ -677,6 +677,7 @@ def _trajectory(
             run_years,
             methods=methods,
             point_history=history,
+            surrogates=_read(config, "surrogates"),
             chunks={"sector": 1, "pollutant": 1},
         )
     _summarise_register_notes(caught)

@@ -347,6 +347,7 @@ class InputsConfig(_Section):
     gridded: InputSpec | None = None
     landuse: InputSpec | None = None
     trends: InputSpec | None = None
+    surrogates: InputSpec | None = None
     meteo: InputSpec | None = None
     stations: InputSpec | None = None
     observations: InputSpec | None = None
@@ -400,6 +401,13 @@ class UncertaintyConfig(_Section):
     seed: int = 1
 
 
+_NO_DRIVER = (
+    "{where}: method 'surrogate' names no driver series; write it as a table, "
+    '{{ kind = "surrogate", driver = "<a driver of [inputs] surrogates>" }}, per sector in '
+    "[trajectory.methods]"
+)
+
+
 def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
     """A method name, or a table of :class:`trajectoire.trajectory.Method` fields, checked."""
     if isinstance(value, str):
@@ -408,6 +416,8 @@ def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
             raise ValueError(
                 f"{where}: method {value!r}{hint}; expected one of {list(TRAJECTORY_METHODS)}"
             )
+        if value == "surrogate":
+            raise ValueError(_NO_DRIVER.format(where=where))
         return value
     if isinstance(value, dict) and "kind" in value:
         fields = set(Method.__dataclass_fields__)
@@ -448,6 +458,29 @@ class TrajectoryConfig(_Section):
     default_method: TrajectoryMethod = "index"
     methods: dict[str, Any] = Field(default_factory=dict)
     uncertainty: UncertaintyConfig = Field(default_factory=lambda: UncertaintyConfig())
+
+    @field_validator("default_method")
+    @classmethod
+    def _check_default_method(cls, v: str) -> str:
+        if v == "surrogate":  # a driver series is a sector's own: none fits every sector
+            raise ValueError(  # the key is named by the error's location
+                _NO_DRIVER.format(where="").removeprefix(": ")
+                + "; keep default_method an index method (index, overlap or extrapolation)"
+            )
+        return v
+
+    def kinds(self) -> dict[str, str]:
+        """The method kind of each place that names one: ``{"[trajectory] default_method":
+        kind, "[trajectory.methods] <sector>[.<pollutant>]": kind, ...}``."""
+        out = {"[trajectory] default_method": str(self.default_method)}
+        for sector, spec in self.methods.items():
+            where = f"[trajectory.methods] {sector}"
+            if isinstance(spec, str) or "kind" in spec:
+                out[where] = spec if isinstance(spec, str) else str(spec["kind"])
+            else:
+                for pol, one in spec.items():
+                    out[f"{where}.{pol}"] = one if isinstance(one, str) else str(one["kind"])
+        return out
 
     @field_validator("methods")
     @classmethod
@@ -965,6 +998,30 @@ class RunConfig(_Section):
                 f"[dispersion] radius = {radius:g} m is smaller than [grid] resolution = "
                 f"{res:g} m; the kernel needs a cut-off of at least one cell: raise radius "
                 "(20000 m is usual) or lower resolution"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_trajectory_inputs(self) -> RunConfig:
+        """The methods a run's configuration cannot feed: a surrogate without ``[inputs]
+        surrogates``; interpolation, which needs anchor inventories (only the library's
+        :func:`trajectoire.trajectory.rebuild` takes them), for years other than the
+        reference year."""
+        kinds = self.trajectory.kinds()
+        driven = [where for where, kind in kinds.items() if kind == "surrogate"]
+        if driven and self.inputs.surrogates is None:
+            raise ValueError(
+                f"{driven[0]}: method 'surrogate' needs the driver series; give [inputs] "
+                "surrogates (a CSV of driver, year, value: docs/input-formats.md) or choose "
+                "another method"
+            )
+        between = [where for where, kind in kinds.items() if kind == "interpolation"]
+        if between and self.years != [self.run.reference_year]:
+            raise ValueError(
+                f"{between[0]}: method 'interpolation' needs anchor inventories on both sides "
+                "of each year, and a run's configuration gives one inventory (the reference, "
+                f"{self.run.reference_year}); choose index, overlap or extrapolation (or "
+                "call trajectoire.trajectory.rebuild with anchors= from Python)"
             )
         return self
 

@@ -44,7 +44,7 @@ from trajectoire.meteo.readers import read_hourly
 from trajectoire.meteo.sources import read_era5, read_isd_lite, read_meteo_france
 from trajectoire.tables import column_mapping, dialect_defaults, read_table
 from trajectoire.trajectory.eurostat import read_eurostat_air_emissions
-from trajectoire.trajectory.trends import read_trends
+from trajectoire.trajectory.trends import read_surrogates, read_trends
 
 if TYPE_CHECKING:
     from trajectoire.io.config import InputSpec
@@ -186,6 +186,9 @@ FORMATS: dict[str, dict[str, Format]] = {
             "Eurostat env_air_emis national series (tidy, TSV or SDMX-CSV), spliced",
             "unit", "columns",
         ),
+    },
+    "surrogates": {
+        "trajectoire": _format(read_surrogates, "driver series: driver, year, value"),
     },
     "meteo": {
         "trajectoire": _format(read_hourly, "hourly CSV or NetCDF", run_keywords=_SITE),

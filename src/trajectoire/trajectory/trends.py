@@ -33,7 +33,7 @@ from trajectoire._validate import require_columns, require_known
 from trajectoire.errors import ConfigError, InputError, MissingVariableError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import data_lines, numeric_column, read_table
 
 if TYPE_CHECKING:  # served lazily by __getattr__ below (eurostat.py imports this module)
     from trajectoire.trajectory.eurostat import (
@@ -336,6 +336,79 @@ def read_trends(
     if sector_mapping is not None:
         table = aggregate_sectors(table, sector_mapping, what=what)
     return validate_trends(table, what=what)
+
+
+SURROGATE_COLUMNS = ("driver", "year", "value")
+"""Columns of a surrogates file (:func:`read_surrogates`)."""
+
+
+def read_surrogates(path: str | PathLike[str]) -> pd.DataFrame:
+    """Read the driver series of ``Method("surrogate", driver=...)`` (``[inputs] surrogates``).
+
+    A surrogate (IPCC 2006 Guidelines, vol. 1, ch. 5, section 5.3.3.3) is an activity
+    series that the emission of a sector follows: vehicle-kilometres for road transport,
+    head counts for livestock, population for domestic heating. Only its year-to-year ratios
+    matter (``E(y) = E(ref) D(y) / D(ref)``), so its unit is free.
+
+    Parameters
+    ----------
+    path : str or path-like
+        CSV (any dialect :func:`trajectoire.tables.read_table` reads) with columns
+        ``driver`` (a name that ``[trajectory.methods]`` quotes), ``year`` and ``value``
+        (>= 0; other columns, such as a unit, are ignored).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``driver`` (str), ``year`` (int64), ``value`` (float64), sorted by driver and year.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Missing file; one line naming the file line, column and value of an empty driver, a
+        year that is not whole, a value that is not a number or is negative, or a driver
+        and year given twice.
+    trajectoire.MissingVariableError
+        A required column is missing.
+    """
+    key = "[inputs] surrogates"
+    p = Path(path)
+    if not p.is_file():
+        state = "is a folder, not a file" if p.is_dir() else "does not exist"
+        raise InputError(
+            f"surrogates file {str(p)!r} {state}; check the path ({key}, relative to the "
+            "configuration file)."
+        )
+    table = read_table(p, what=p.name, comment="#", require_rows=True, config_key=key)
+    what = f"{p.name} ({key})"
+    require_columns(table.columns, SURROGATE_COLUMNS, what)
+    years = numeric_column(table, "year", what=p.name, config_key=key)
+    values = numeric_column(table, "value", what=p.name, config_key=key)
+    drivers = table["driver"].fillna("").astype(str).str.strip()
+
+    def refuse(bad: np.ndarray, problem: str, expected: str) -> None:
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            first = int(rows[0])
+            where = ", ".join(data_lines(table, rows[:3])) + (" ..." if rows.size > 3 else "")
+            raise InputError(
+                f"{what}: {rows.size} row(s) with {problem} ({where}; first: driver "
+                f"{drivers.iloc[first]!r}, year {table['year'].iloc[first]!r}, value "
+                f"{table['value'].iloc[first]!r}); expected {expected}."
+            )
+
+    refuse((drivers == "").to_numpy(), "an empty driver", "the name of a driver series")
+    refuse(years != np.round(years), "a year that is not whole", "a year such as 1990")
+    refuse(values < 0, "a negative value", "a value >= 0 (only its ratios count)")
+    refuse(
+        pd.DataFrame({"d": drivers, "y": years}).duplicated(keep=False).to_numpy(),
+        "a driver and year given twice",
+        "one value per driver and year",
+    )
+    out = pd.DataFrame({"driver": drivers, "year": years.astype(np.int64), "value": values})
+    out = out.sort_values(["driver", "year"], kind="stable").reset_index(drop=True)
+    out.attrs["what"] = what  # the file, in the messages of the surrogate method
+    return out
 
 
 def series_of(
@@ -793,12 +866,14 @@ def _surrogate_series(
             f"sector {sector}: Method('surrogate', driver={method.driver!r}) but no "
             "surrogates table was given; pass surrogates=DataFrame(driver, year, value)."
         )
-    require_columns(surrogates.columns, ["driver", "year", "value"], "surrogates table")
+    source = str(surrogates.attrs.get("what", "surrogates table"))
+    require_columns(surrogates.columns, ["driver", "year", "value"], source)
     drv = surrogates[surrogates["driver"] == method.driver]
     if drv.empty:
         raise MissingVariableError(
-            f"surrogates table: no driver {method.driver!r} (sector {sector}); drivers are "
-            f"{sorted(surrogates['driver'].unique())}."
+            f"{source}: no driver {method.driver!r} (sector {sector}, pollutant {pollutant}); "
+            f"its drivers are {sorted(surrogates['driver'].unique())}. Fix the driver of the "
+            "sector's method ([trajectory.methods]) or add the series."
         )
     tab = pd.DataFrame(
         {
@@ -810,10 +885,10 @@ def _surrogate_series(
         }
     )
     return series_of(
-        validate_trends(tab, what="surrogates table"),
+        validate_trends(tab, what=source),
         sector,
         pollutant,
-        what=f"surrogates table, driver {method.driver!r}",
+        what=f"{source}, driver {method.driver!r}",
     )
 
 
