@@ -505,6 +505,11 @@ CASES = [
         ("observations_annual.csv", "'value'", "5 (-12.5)", ">= 0"),
     ),
     Case(
+        "observations: annual mean in ng m-3",
+        lambda d: _csv(d, "observations_annual.csv", lambda df: _set(df, 4, "value", 46600.0)),
+        ("observations_annual.csv", "'value'", "46600 at line 6", "below 1000"),
+    ),
+    Case(
         "observations without stations",
         lambda d: _edit_config(d, r'^stations = "stations.csv"', ""),
         ("[inputs] observations", "[inputs] stations"),
@@ -750,3 +755,43 @@ def test_meteo_site_swapped_is_warned(tmp_path: Path) -> None:
     assert len(said) == 1, said
     assert "[meteo] latitude = 3.1, longitude = 50.57: the site lies 7" in said[0]
     assert "They look swapped: write latitude = 50.57, longitude = 3.1." in said[0]
+
+
+def test_stack_heights_of_0_m_or_above_400_m_are_warned(tmp_path: Path) -> None:
+    """A stack 0 m high (not filled in) and one of 4500 m (centimetres) are possible
+    values, but one warning names them with their heights and the expected range."""
+    cfg = _mini(tmp_path / "in")
+
+    def edit(df: pd.DataFrame) -> pd.DataFrame:
+        return _set(_set(df, 0, "height", 0.0), 1, "height", 4500.0)
+
+    _csv(tmp_path / "in", "point_sources.csv", edit)
+    ids = pd.read_csv(SAMPLE / "point_sources.csv")["source_id"]
+    out = tmp_path / "out.nc"
+    with pytest.warns(TrajectoireWarning) as caught:
+        assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2018:2018"]) == 0
+    said = [str(w.message) for w in caught if "doubtful height" in str(w.message)]
+    assert len(said) == 1, said
+    assert "point_sources.csv ([inputs] point_sources): column 'height': 2 stack(s)" in said[0]
+    assert f"{ids[0]} = 0, {ids[1]} = 4500" in said[0]
+    assert "more than 0 m and at most 400 m" in said[0] and "[inputs] point_sources" in said[0]
+
+
+def test_background_in_mg_m3_is_warned(tmp_path: Path) -> None:
+    """A background of NO2 written in mg m-3 (0.0184 for 18.4 ug m-3) is possible but
+    doubtful: one warning names the file, the pollutant, the years and the fix."""
+    cfg = _mini(tmp_path / "in")
+
+    def edit(df: pd.DataFrame) -> pd.DataFrame:
+        no2 = df["pollutant"] == "NO2"
+        df.loc[no2, "value"] = df.loc[no2, "value"] / 1000
+        return df
+
+    _csv(tmp_path / "in", "background.csv", edit)
+    out = tmp_path / "out.nc"
+    with pytest.warns(TrajectoireWarning) as caught:
+        assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2018:2018"]) == 0
+    said = [str(w.message) for w in caught if "far below any measured" in str(w.message)]
+    assert len(said) == 1, said
+    assert said[0].startswith("background.csv ([inputs] background): background(s) far below")
+    assert "NO2 0.01" in said[0] and "years 2017, 2018" in said[0] and "mg m-3" in said[0]

@@ -950,8 +950,34 @@ def _background(
         )
     bg = bg.sel(year=run_years, pollutant=list(pollutants))
     if "y" not in bg.dims:
+        _background_range(bg, f"{config.inputs.background.path.name} ([inputs] background)")
         return bg.reindex(pollutant=zeros["pollutant"], fill_value=0.0).load(), None
     return zeros, RegionalBackground(bg, grid)
+
+
+#: a regional background below this, and above 0, is doubtful [ug m-3]: mg m-3 read as ug
+_BACKGROUND_TINY = {"NO2": 0.5, "NOx": 0.5, "PM10": 0.5, "PM2.5": 0.5, "SO2": 0.05}
+
+
+def _background_range(bg: xr.DataArray, what: str) -> None:
+    """Warn about backgrounds ``(year, pollutant)`` [ug m-3] of the regulated pollutants
+    above 0 but below :data:`_BACKGROUND_TINY`: values in mg m-3 (1000 times too small)."""
+    found = []
+    for pol, tiny in _BACKGROUND_TINY.items():
+        if pol not in bg["pollutant"].values:
+            continue
+        v = bg.sel(pollutant=pol)
+        low = (v > 0) & (v < tiny)
+        if low.any():
+            years = [int(y) for y in v["year"].values[low.values]]
+            found.append(f"{pol} {float(v[low].max()):.3g} at most, years {rows_preview(years, 4)}")
+    if found:
+        warn(
+            f"{what}: background(s) far below any measured: {'; '.join(found)}; expected "
+            f"regional annual means in ug m-3 (above {_BACKGROUND_TINY['NO2']:g} for NO2, NOx, "
+            f"PM10, PM2.5, above {_BACKGROUND_TINY['SO2']:g} for SO2). They look like mg m-3: "
+            "multiply by 1000, or give the units in a 'units' column."
+        )
 
 
 def _emerging_background(
@@ -1115,6 +1141,7 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
             f"{what}, column 'value': negative concentration(s) at rows {rows_preview(shown)}; "
             "expected annual means >= 0. Fix or remove those rows."
         )
+    _observation_range(table, what)
     listed = set(stations.attrs.get("listed", stations["station_id"].astype(str)))
     sid = table["station_id"].astype(str)
     unknown = sorted(set(sid) - listed)
@@ -1126,6 +1153,33 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
             f"look like {sorted(listed)[:3]}. Fix the ids, or add the stations."
         )
     return table
+
+
+#: annual means above this are no measurement [ug m-3] (the highest measured in Europe are
+#: about 100 for NO2, a few hundred near the busiest roads for NOx; ng m-3, or hourly maxima?)
+_ANNUAL_MEAN_IMPOSSIBLE = 1000.0
+_REGULATED_IN_UG = ("NO2", "NOX", "PM10", "PM2.5", "PM25", "SO2")
+
+
+def _observation_range(table: pd.DataFrame, what: str) -> None:
+    """Annual means of the regulated pollutants [ug m-3] above 1000 are an error naming the
+    lines, the pollutants and the values."""
+    pollutant = table["pollutant"].astype(str).str.upper().str.replace(" ", "")
+    high = pollutant.isin(_REGULATED_IN_UG).to_numpy() & (
+        table["value"].to_numpy(dtype=float) > _ANNUAL_MEAN_IMPOSSIBLE
+    )
+    if high.any():
+        rows = np.flatnonzero(high)
+        found = [
+            f"{table['pollutant'].iloc[i]} {table['value'].iloc[i]:g} at {line}"
+            for i, line in zip(rows, data_lines(table, rows), strict=True)
+        ]
+        raise InputError(
+            f"{what}, column 'value': annual mean(s) {rows_preview(found, 5)} are far above "
+            f"anything measured; expected annual means in ug m-3, below "
+            f"{_ANNUAL_MEAN_IMPOSSIBLE:g} (tens for NO2 and particles). Convert ng m-3 "
+            "(divide by 1000), or keep annual means, not hourly values."
+        )
 
 
 # ------------------------------------------------------------------------------ compute_year

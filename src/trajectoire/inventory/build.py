@@ -39,7 +39,12 @@ from trajectoire.inventory.readers import (
     read_roads,
     read_zones,
 )
-from trajectoire.inventory.schema import _assemble, _empty_points, check_stacks
+from trajectoire.inventory.schema import (
+    _assemble,
+    _empty_points,
+    check_stacks,
+    warn_doubtful_heights,
+)
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
 
@@ -181,6 +186,7 @@ def build_inventory(
         )
         _check_positions_crs(points, grid)
         check_stacks(points, missing="warn")
+        warn_doubtful_heights(points)
         points = _points_inside(_points_to_grid_crs(points, grid), points, grid, strict)
     # the pollutants taken from each gridded part (a selection would copy the grids)
     kept = [[str(p) for p in da["pollutant"].values] for da in parts]

@@ -30,6 +30,7 @@ __all__ = [
     "STACK_VARIABLES",
     "check_stacks",
     "empty_inventory",
+    "warn_doubtful_heights",
 ]
 
 #: Point-source variables on dim ``source`` and the input column each one comes from.
@@ -160,6 +161,47 @@ point_sources.
         raise InputError(
             f"{name}: " + "; ".join(problems) + ". No default is filled in: fix the file set "
             "by [inputs] point_sources."
+        )
+
+
+#: stack heights outside this range are warned about [m]: 0 m releases at the ground (a
+#: fugitive source, or a height not filled in); no stack in Europe is above 400 m (cm, feet?)
+DOUBTFUL_HEIGHT = (0.0, 400.0)
+
+
+def warn_doubtful_heights(points: xr.Dataset, *, limit: int = 5) -> None:
+    """Warn about stack heights of 0 m or above 400 m: possible, but often a mistake.
+
+    Parameters
+    ----------
+    points : xarray.Dataset
+        Point sources on dim ``source`` with ``stack_height`` [m]; ``attrs["source_file"]``
+        names the file in the message.
+    limit : int, default 5
+        How many stacks the warning names before it counts the rest.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        One warning naming the file, the stacks and their heights, the expected range and
+        the config key ``[inputs] point_sources``.
+    """
+    if "stack_height" not in points or not points.sizes.get("source", 0):
+        return
+    h = np.asarray(points["stack_height"].values, dtype=float)
+    low, high = DOUBTFUL_HEIGHT
+    with np.errstate(invalid="ignore"):
+        doubtful = (h <= low) | (h > high)
+    if doubtful.any():
+        ids = [str(s) for s in points["source"].values]
+        named = [f"{ids[i]} = {h[i]:g}" for i in np.flatnonzero(doubtful)]
+        warn(
+            f"{points.attrs.get('source_file', 'point sources')}: column 'height': "
+            f"{len(named)} stack(s) with a doubtful height [m]: source_id "
+            f"{rows_preview(named, limit)}; expected a stack's height above ground, more than "
+            f"{low:g} m and at most {high:g} m (0 m releases at the ground; a height above "
+            f"{high:g} m may be in cm or feet). Check the file set by [inputs] point_sources.",
+            stacklevel=3,
         )
 
 
