@@ -243,14 +243,14 @@ class RunContext:
         some year, or, given `year`, a positive amount of one of them that year (the only
         stacks whose footprints the year adds anywhere: :func:`add_stacks`,
         :meth:`ReceptorSums.add_stacks` and the NO2 sums skip the others)."""
-        on = self.emitting_stacks
-        if on is None:
+        ever = self.emitting_stacks
+        if ever is None:
             return None
-        on = on[members].any(axis=0)
+        on = np.asarray(ever[members].any(axis=0), dtype=bool)
         if year is not None:
             q = [stack_emission(self.point_emission, year, self.dispersed[ip]) for ip in members]
             on &= (np.array(q) > 0).any(axis=0)
-        return np.asarray(on, dtype=bool)
+        return on
 
     def kernel_set(self, year: int, key: KernelSetKey, members: list[int]) -> YearDispersion:
         """The year's kernels of one set ``(decay, v_d, season)`` (:attr:`kernel_groups`),
@@ -734,8 +734,8 @@ def _point_history(
 
 def _register_years(history: pd.DataFrame, config: RunConfig, what: str) -> None:
     """Check the years of the stack register `history`: whole calendar years from 1900 to
-    next year (else an error naming the lines), and one warning for the rows outside ``[run]
-    first_year``..``last_year``, which the run does not use."""
+    next year (else an error naming the lines), and one line of the log (INFO) for the rows
+    outside ``[run] first_year``..``last_year``, which the run does not use."""
     if "year" not in history.columns:
         return  # the trajectory's check names the missing column
     years = numeric_column(history, "year", what=what, config_key="[inputs] point_source_history")
@@ -757,11 +757,16 @@ def _register_years(history: pd.DataFrame, config: RunConfig, what: str) -> None
         )
         ids = {str(v) for v in column.to_numpy()[out]}
         shown = sorted({int(y) for y in years[out]})
-        warn(
-            f"{what}: {int(out.sum())} row(s) of year(s) {rows_preview(shown, 6)} (stacks "
-            f"{rows_preview(sorted(ids), 5)}) lie outside the run's years {first}-{last} "
-            "([run] first_year, last_year) and are not used. Widen the run's years if they "
-            "should count, or check the year column."
+        # a run of some years with a whole register is the common case: said, not warned
+        log.info(
+            "%s: %d row(s) of year(s) %s (stacks %s) lie outside the run's years %d-%d ([run] "
+            "first_year, last_year) and are not used.",
+            what,
+            int(out.sum()),
+            rows_preview(shown, 6),
+            rows_preview(sorted(ids), 5),
+            first,
+            last,
         )
 
 
