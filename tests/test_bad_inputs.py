@@ -511,6 +511,15 @@ CASES = [
         ("observations_annual.csv", "'value'", "46600 at line 6", "below 1000"),
     ),
     Case(
+        "zones: a zone given twice under a new id",
+        lambda d: _gpkg(
+            d,
+            "zones.gpkg",
+            lambda g: pd.concat([g, g.iloc[[0]].assign(zone_id="MEL-01-bis")], ignore_index=True),
+        ),
+        ("zones.gpkg", "'MEL-01' and 'MEL-01-bis'", "100 %", "[inputs] zones", "count twice"),
+    ),
+    Case(
         "observations without stations",
         lambda d: _edit_config(d, r'^stations = "stations.csv"', ""),
         ("[inputs] observations", "[inputs] stations"),
@@ -802,3 +811,25 @@ def test_background_in_mg_m3_is_warned(tmp_path: Path) -> None:
     assert len(said) == 1, said
     assert said[0].startswith("background.csv ([inputs] background): background(s) far below")
     assert "NO2 0.01" in said[0] and "years 2017, 2018" in said[0] and "mg m-3" in said[0]
+
+
+def test_zones_overlapping_in_part_are_warned(tmp_path: Path) -> None:
+    """A zone that spills over its neighbour (its polygon shifted by a fifth of its width)
+    is named with the share of the smaller zone it covers: their inhabitants count twice
+    there."""
+    import shapely
+
+    cfg = _mini(tmp_path / "in")
+
+    def shift(g: Any) -> Any:
+        g = g.copy()
+        x0, _, x1, _ = g.geometry.iloc[1].bounds
+        g.loc[1, "geometry"] = shapely.affinity.translate(g.geometry.iloc[1], 0.2 * (x1 - x0))
+        return g
+
+    _gpkg(tmp_path / "in", "zones.gpkg", shift)
+    with pytest.warns(TrajectoireWarning) as caught:
+        assert main(["run", str(cfg), "--out", str(tmp_path / "o.nc"), "-q"]) == 0
+    said = [str(w.message) for w in caught if "overlap" in str(w.message)]
+    assert len(said) == 1, said
+    assert "zones.gpkg ([inputs] zones)" in said[0] and "MEL-02" in said[0] and " %)" in said[0]

@@ -650,6 +650,86 @@ def _check_partition(zones: gpd.GeoDataFrame, what: str) -> None:
         )
 
 
+OVERLAP_WARN = 0.01
+"""Share of the smaller of two population zones that, covered by the other, is warned about
+(:func:`check_zone_overlaps`); below it, slivers of two digitisations of one border."""
+OVERLAP_ERROR = 0.5
+"""Share of the smaller zone that, covered by the other, is an error (a zone given twice)."""
+
+
+def zone_overlaps(zones: gpd.GeoDataFrame) -> list[tuple[int, int, float]]:
+    """Pairs of zones whose interiors overlap: ``(i, j, share)`` with ``i < j`` the rows and
+    `share` the overlap's area over the smaller zone's area [1], largest share first.
+
+    Touching zones (a shared border) are not pairs. Uses an STRtree and GEOS's ``overlaps``
+    and ``contains`` predicates, so that only overlapping pairs have their intersection
+    formed.
+    """
+    geoms = zones.geometry.values
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="overlaps")
+    inside_l, inside_r = tree.query(geoms, predicate="contains")
+    pairs = sorted(
+        {
+            (int(min(a, b)), int(max(a, b)))
+            for a, b in zip([*left, *inside_l], [*right, *inside_r], strict=True)
+            if a != b
+        }
+    )
+    if not pairs:
+        return []
+    i = np.array([p[0] for p in pairs])
+    j = np.array([p[1] for p in pairs])
+    inter = shapely.area(shapely.intersection(geoms[i], geoms[j]))
+    smaller = np.minimum(shapely.area(geoms[i]), shapely.area(geoms[j]))
+    share = np.divide(inter, smaller, out=np.ones_like(inter), where=smaller > 0)
+    order = np.argsort(-share, kind="stable")
+    return [(int(i[k]), int(j[k]), float(share[k])) for k in order]
+
+
+def check_zone_overlaps(zones: gpd.GeoDataFrame, what: str, config_key: str) -> None:
+    """Population zones must not overlap: each overlap counts its inhabitants (and the zone
+    totals spread there) twice.
+
+    An overlap of :data:`OVERLAP_ERROR` or more of the smaller zone (a zone given twice,
+    under two ids, or nested levels in one layer) is an error naming the two zones; one of
+    :data:`OVERLAP_WARN` or more, a warning naming the pairs; smaller ones (slivers between
+    two digitisations of a border) pass.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Two zones overlap over half of the smaller.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        Zones overlap over 1 % to 50 % of the smaller.
+    """
+    from trajectoire._validate import rows_preview
+    from trajectoire.errors import warn
+
+    found = [p for p in zone_overlaps(zones) if p[2] >= OVERLAP_WARN]
+    if not found:
+        return
+    ids = zones["zone_id"].astype(str).to_numpy()
+    shown = [f"{ids[i]} and {ids[j]} ({100 * s:.0f} %)" for i, j, s in found]
+    where = f"{what} ({config_key})"
+    if found[0][2] >= OVERLAP_ERROR:
+        i, j, s = found[0]
+        raise InputError(
+            f"{where}: zones {ids[i]!r} and {ids[j]!r} overlap over {100 * s:.0f} % of the "
+            f"smaller (overlapping pairs: {rows_preview(shown)}); expected zones that do not "
+            "overlap (communes, IRIS): the inhabitants of an overlap count twice. Remove the "
+            "duplicate zone, or keep one level of a nested layer."
+        )
+    warn(
+        f"{where}: {len(found)} pair(s) of zones overlap (share of the smaller zone: "
+        f"{rows_preview(shown)}); their inhabitants, and the zone totals spread there, count "
+        "twice in the overlaps. Fix the layer's geometries."
+    )
+
+
 def zone_layer_fraction(zones: gpd.GeoDataFrame, grid: Grid) -> np.ndarray:
     """Share of each cell's area covered by the union of `zones` ``(ny, nx)`` in [0, 1]."""
     union = shapely.union_all(to_crs(zones, grid.crs, what="exposure zones").values)

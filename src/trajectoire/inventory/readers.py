@@ -23,6 +23,7 @@ from trajectoire._validate import require_columns, require_non_negative, rows_pr
 from trajectoire.errors import InputError, MissingVariableError, UnitsError
 from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import grid_of
+from trajectoire.geo.territories import check_zone_overlaps
 from trajectoire.inventory.proxies import road_emissions_per_km
 from trajectoire.inventory.schema import POINT_VARIABLES
 from trajectoire.sectors import GNFR, normalise_sector
@@ -544,7 +545,9 @@ def read_zones(
     Raises
     ------
     trajectoire.InputError
-        No CRS, non-polygon geometries, duplicated ids.
+        No CRS, non-polygon geometries, duplicated ids, two zones that overlap over half of
+        the smaller (:func:`trajectoire.geo.territories.check_zone_overlaps`; over 1 %: a
+        warning).
     """
     name = what or _name(source, "zones")
     gdf = _read_shapes(source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"))
@@ -552,6 +555,9 @@ def read_zones(
     gdf = gdf.reset_index(drop=True)
     gdf["zone_id"] = gdf[id_column].astype(str)
     _check_duplicates(list(gdf["zone_id"]), f"{name}, column {id_column!r}")
+    if not gdf.attrs.get("overlaps_checked"):  # zones read once are not checked again
+        check_zone_overlaps(gdf, name, "[inputs] zones")
+        gdf.attrs["overlaps_checked"] = True
     return gdf
 
 
