@@ -320,6 +320,24 @@ CASES = [
         lambda d: _meteo(d, lambda m: m.assign(wind_speed=m["wind_speed"] * 3.6)),
         ("meteo.csv.gz", "wind_speed", "above 75 m s-1, up to 75.6", "divide by 3.6"),
     ),
+    Case(
+        "meteo: a negative wind speed, named by its hour",
+        lambda d: _gz_edit(
+            d,
+            "meteo.csv.gz",
+            lambda t: re.sub(r"\n2018-06-01T03:00:00Z,[0-9.]+,", "\n2018-06-01T03:00:00Z,-2.5,", t),
+        ),
+        ("meteo.csv.gz", "wind_speed", "at 2018-06-01T03:00Z UTC", "-2.5"),
+    ),
+    Case(
+        "meteo: a time that is no date",
+        lambda d: _gz_edit(
+            d,
+            "meteo.csv.gz",
+            lambda t: t.replace("\n2018-06-01T05:00:00Z,", "\n2018-06-31T05h,", 1),
+        ),
+        ("meteo.csv.gz", "column 'time'", "'2018-06-31T05h'", "ISO 8601"),
+    ),
     # ---------------------------------------------------------------- stations
     Case(
         "stations: missing y",

@@ -37,11 +37,19 @@ _UNITS = {
 
 
 def _check_range(
-    values: np.ndarray, what: str, lo: float, hi: float, *, hi_open: bool = False
+    values: np.ndarray,
+    what: str,
+    lo: float,
+    hi: float,
+    *,
+    hi_open: bool = False,
+    times: np.ndarray | None = None,
 ) -> None:
-    """Raise InputError, with positions and a hint, if `values` leave ``[lo, hi]`` (or ``[lo, hi)``).
+    """Raise InputError, with where and a hint, if `values` leave ``[lo, hi]`` (or ``[lo, hi)``).
 
-    NaN passes (missing hours are counted elsewhere).
+    The offending values are named by their hour (UTC) where `times` (one per value) is
+    given, else by their positions (0 for the first). NaN passes (missing hours are
+    counted elsewhere).
     """
     arr = np.asarray(values, dtype=float)
     with np.errstate(invalid="ignore"):
@@ -55,9 +63,14 @@ def _check_range(
             "u10": " Wind speed cannot be negative: check the sign and the units.",
         }
         hint = next((v for k, v in hints.items() if what.endswith(k)), "")
+        if times is not None and np.shape(times) == arr.shape:
+            hours = np.datetime_as_string(np.asarray(times, "datetime64[m]").ravel()[where])
+            at = f"at {rows_preview([f'{h}Z' for h in hours])} UTC"
+        else:
+            at = f"positions {rows_preview(where.tolist())}"
         raise InputError(
-            f"{what}: {int(bad.sum())} value(s) outside {rng} (positions "
-            f"{rows_preview(where.tolist())}; e.g. {float(arr.ravel()[where[0]])!r}).{hint}"
+            f"{what}: {int(bad.sum())} value(s) outside {rng} ({at}; e.g. "
+            f"{float(arr.ravel()[where[0]])!r}).{hint}"
         )
 
 
@@ -79,15 +92,18 @@ def validate_hourly(ds: xr.Dataset, what: str = "meteorology") -> None:
             raise MissingVariableError(
                 f"{what}: missing variable {name!r}; found {sorted(map(str, ds.data_vars))}."
             )
-    _check_range(ds["wind_speed"].values, f"{what}: wind_speed", 0.0, np.inf)
-    _check_range(ds["wind_direction"].values, f"{what}: wind_direction", 0.0, 360.0, hi_open=True)
+    hours = ds["time"].values if ds["wind_speed"].dims == ("time",) else None
+    _check_range(ds["wind_speed"].values, f"{what}: wind_speed", 0.0, np.inf, times=hours)
+    _check_range(ds["wind_direction"].values, f"{what}: wind_direction", 0.0, 360.0,
+                 hi_open=True, times=hours)  # fmt: skip
     if "cloud_cover" in ds:
-        _check_range(ds["cloud_cover"].values, f"{what}: cloud_cover", 0.0, 8.0)
+        _check_range(ds["cloud_cover"].values, f"{what}: cloud_cover", 0.0, 8.0, times=hours)
     _check_units(ds, what)
     if "temperature" in ds:
-        _check_range(ds["temperature"].values, f"{what}: temperature", 1e-9, np.inf)
+        _check_range(ds["temperature"].values, f"{what}: temperature", 1e-9, np.inf, times=hours)
     if "mixing_height" in ds:
-        _check_range(ds["mixing_height"].values, f"{what}: mixing_height", 1e-9, np.inf)
+        _check_range(ds["mixing_height"].values, f"{what}: mixing_height", 1e-9, np.inf,
+                     times=hours)  # fmt: skip
 
 
 #: hourly mean wind at 10 m above which a value is no wind [m s-1] (a missing-value code, or km/h)
@@ -341,9 +357,10 @@ def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     times = pd.to_datetime(frame["time"], utc=True, errors="coerce")
     if times.isna().any():
         rows = np.flatnonzero(times.isna().to_numpy())
+        shown = [repr(str(v)) for v in frame["time"].to_numpy()[rows]]
         raise InputError(
-            f"{where}, column 'time': {len(rows)} value(s) are not dates (rows "
-            f"{rows_preview(rows.tolist())}); expected ISO 8601 UTC like 2021-01-01T00:00Z."
+            f"{where}, column 'time': {len(rows)} value(s) are not dates "
+            f"({rows_preview(shown)}); expected ISO 8601 UTC like 2021-01-01T00:00Z."
         )
     times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     frame = frame.assign(time=times).sort_values("time")
