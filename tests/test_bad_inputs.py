@@ -529,6 +529,11 @@ CASES = [
         ("observations_annual.csv", "'value'", "46600 at line 6", "below 1000"),
     ),
     Case(
+        "area emissions: a zone id the zones file does not hold",
+        lambda d: _csv(d, "area_emissions.csv", lambda df: _set(df, 5, "zone_id", "MEL-99")),
+        ("area_emissions.csv ([inputs] area_emissions)", "MEL-99 at line 7", "[inputs] zones"),
+    ),
+    Case(
         "zones: a zone given twice under a new id",
         lambda d: _gpkg(
             d,

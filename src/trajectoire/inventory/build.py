@@ -144,7 +144,7 @@ def build_inventory(
     lu = read_landuse(landuse) if landuse is not None else None
     lu_areas = landuse_areas(lu, grid) if lu is not None else None
     if area_totals is not None:
-        tab = read_area_totals(area_totals, what=_name(area_totals, "area totals"))
+        tab = read_area_totals(area_totals)  # named as read (its file, when it has one)
         if zones_gdf is None:
             raise InputError(
                 "build_inventory: area_totals given without zones; pass zones='zones.gpkg'."

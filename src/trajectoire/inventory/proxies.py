@@ -615,9 +615,15 @@ def allocate(
     pos = {z: i for i, z in enumerate(zone_ids)}
     unknown = sorted(set(area_totals["zone_id"]) - set(pos))
     if unknown:
+        lines = area_totals.attrs.get("file_lines")
+        at = ""
+        if lines is not None and len(lines) == len(area_totals):
+            bad = np.flatnonzero(area_totals["zone_id"].isin(unknown).to_numpy())
+            at = f" at {rows_preview([lines[i] for i in bad])}"
         raise InputError(
-            f"{what}: zone id(s) {rows_preview(unknown)} are not in the zones file (ids there "
-            f"look like {zone_ids[:3]}). Fix the ids or add the zones."
+            f"{area_totals.attrs.get('what', what)}: zone id(s) {rows_preview(unknown)}{at} "
+            f"are not in the zones file (ids there look like {zone_ids[:3]}). Fix the ids "
+            "([inputs] area_emissions, column zone_id) or add the zones ([inputs] zones)."
         )
     cov = coverage_matrix(zg, grid).tocsr()
     zone_area = np.asarray(zg.area, dtype=float)

@@ -33,7 +33,7 @@ from trajectoire.species import (
     known_species,
     normalise_pollutant,
 )
-from trajectoire.tables import mapped_columns, numeric_column, read_table
+from trajectoire.tables import data_lines, mapped_columns, numeric_column, read_table
 from trajectoire.units import conversion_factor
 
 __all__ = [
@@ -609,9 +609,11 @@ def read_area_totals(
     >>> read_area_totals(t)["emission"].tolist()
     [0.002, 3e+20]
     """
-    name = what or _name(source, "area totals")
+    known = source.attrs if isinstance(source, pd.DataFrame) else {}  # a table read before
+    name = what or known.get("what") or _name(source, "area totals")
     df = _table(source, what=name)
     require_columns(df.columns, [zone_column, "sector", "pollutant", "emission"], name)
+    lines = known.get("file_lines") or (data_lines(df, range(len(df))) if _is_csv(source) else None)
     df = pd.DataFrame(df).reset_index(drop=True)
     rows = [r + 2 for r in range(len(df))]  # file line numbers (header is line 1)
     out = pd.DataFrame(
@@ -634,6 +636,7 @@ def read_area_totals(
     out["units"] = out["pollutant"].map(canonical).astype(object)
     key = out["zone_id"] + "/" + out["sector"] + "/" + out["pollutant"]
     _check_duplicates(list(key), f"{name}, (zone_id, sector, pollutant)")
+    out.attrs.update(what=name, file_lines=lines)  # for the messages of later checks
     return out
 
 
