@@ -483,13 +483,14 @@ CASES = [
             "point_source_history.csv",
             "[inputs] point_source_history",
             "CUD-STEEL-SINTR",
+            "(line 2, line 3,",
             "[inputs] point_sources",
         ),
     ),
     Case(
         "stack register: unknown pollutant",
         lambda d: _csv(d, "point_source_history.csv", lambda df: _set(df, 0, "pollutant", "Nox2")),
-        ("point_source_history.csv", "[inputs] point_source_history", "'Nox2'", "rows 0"),
+        ("point_source_history.csv", "[inputs] point_source_history", "'Nox2'", "line 2"),
     ),
     Case(
         "stack register: a year written short",
@@ -856,3 +857,25 @@ def test_zones_overlapping_in_part_are_warned(tmp_path: Path) -> None:
     said = [str(w.message) for w in caught if "overlap" in str(w.message)]
     assert len(said) == 1, said
     assert "zones.gpkg ([inputs] zones)" in said[0] and "MEL-02" in said[0] and " %)" in said[0]
+
+
+def test_a_register_in_kg_is_warned(tmp_path: Path) -> None:
+    """Register figures a thousand times those of point_sources at the reference year (the
+    register in kg yr-1) are warned about with their ratio; the register wins in the run."""
+    cfg = _mini(tmp_path / "in")
+    _csv(
+        tmp_path / "in",
+        "point_source_history.csv",
+        lambda df: df.assign(emission=df["emission"] * 1000),
+    )
+    with pytest.warns(TrajectoireWarning) as caught:
+        assert main(["run", str(cfg), "--out", str(tmp_path / "o.nc"), "-q"]) == 0
+    said = [str(w.message) for w in caught if "times those" in str(w.message)]
+    assert len(said) == 1, said
+    for part in (
+        "point_source_history.csv ([inputs] point_source_history)",
+        "2018",
+        "1000 times",
+        "kg yr-1",
+    ):
+        assert part in said[0], (part, said[0])

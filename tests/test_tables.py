@@ -607,7 +607,7 @@ def test_stack_register_of_a_run_names_its_config_key(tmp_path):
     spec = InputSpec.model_validate(str(path))
     config = SimpleNamespace(
         inputs=SimpleNamespace(point_source_history=spec),
-        run=SimpleNamespace(first_year=2000, last_year=2010),  # the register's years checked
+        run=SimpleNamespace(first_year=2000, last_year=2010, reference_year=2003),
     )
     history = _point_history(config, reference, listed)
     assert history["source_id"].tolist() == ["S1"] and history["emission"].tolist() == [1.5]

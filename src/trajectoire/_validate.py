@@ -231,7 +231,8 @@ def normalise_rows(
     values : sequence
         The column's values.
     labels : sequence
-        The row label of each value (same length).
+        The row label of each value (same length), or its place in the file
+        (``"line 7"``, :func:`trajectoire.tables.data_lines`), quoted as it is.
     normalise : callable
         ``normalise(value, what=str) -> str`` (e.g.
         :func:`trajectoire.species.normalise_pollutant`).
@@ -248,7 +249,9 @@ def normalise_rows(
             done[v] = normalise(v, what=what)
         except InputError:
             rows = [lab for lab, w in zip(labels, values, strict=True) if w == v]
-            normalise(v, what=f"{what}, rows {rows_preview(rows)}")
+            lines = all(isinstance(r, str) and r.startswith("line ") for r in rows)
+            place = rows_preview(rows) if lines else f"rows {rows_preview(rows)}"
+            normalise(v, what=f"{what}, {place}")
             raise
     return [done[v] for v in values]
 

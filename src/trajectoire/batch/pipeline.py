@@ -705,7 +705,7 @@ def _point_history(
         ids = history["source_id"].astype(str)
         unknown = sorted(set(ids) - listed)
         if unknown:
-            rows = rows_preview(ids.index[~ids.isin(listed)].tolist())
+            rows = rows_preview(data_lines(history, np.flatnonzero(~ids.isin(listed))))
             points = config.inputs.point_sources
             have = (
                 f"{points.path.name} ([inputs] point_sources), whose ids look like "
@@ -714,13 +714,13 @@ def _point_history(
                 else "the run's stacks: [inputs] point_sources is not given"
             )
             raise InputError(
-                f"{what}, column 'source_id': {rows_preview(unknown)} (rows {rows}) are not in "
+                f"{what}, column 'source_id': {rows_preview(unknown)} ({rows}) are not in "
                 f"{have}. Fix the ids, or add the stacks to the point sources."
             )
         if "pollutant" in history.columns:  # every row, those of stacks beyond the grid too
             history["pollutant"] = normalise_rows(
                 history["pollutant"].astype(str).tolist(),
-                history.index.tolist(),
+                data_lines(history, range(len(history))),
                 normalise_pollutant,
                 f"{what}, column 'pollutant'",
             )
@@ -728,8 +728,44 @@ def _point_history(
             {str(v) for v in reference["source"].values} if "source" in reference.dims else set()
         )
         history = history[ids.isin(known)]
+        _register_units(history, reference, config.run.reference_year, what)
     history.attrs["what"] = what
     return history
+
+
+def _register_units(history: pd.DataFrame, reference: xr.Dataset, year: int, what: str) -> None:
+    """Warn when the register's figures of the reference `year` are about a thousand times
+    (or a thousandth of) those of ``[inputs] point_sources`` for the same stacks and
+    pollutants: one of the two files is in kg yr-1 (or g) instead of t yr-1. Both describe
+    the same year, so their ratio is 1 where they agree (the sample's 80 pairs); the
+    register wins over the reference in the run, so a unit slip would scale the stacks'
+    whole history."""
+    need = {"source_id", "year", "pollutant", "emission"}
+    if not need <= set(history.columns) or "point_emission" not in reference:
+        return
+    rows = history[pd.to_numeric(history["year"], errors="coerce") == year]
+    ref = reference["point_emission"]
+    sources = {str(v): i for i, v in enumerate(ref["source"].values)}
+    pols = {str(v): i for i, v in enumerate(ref["pollutant"].values)}
+    table = np.asarray(ref.values, dtype=float)
+    figures = pd.to_numeric(rows["emission"], errors="coerce")  # text: checked later
+    pairs = [
+        (float(e), table[sources[s], pols[p]])
+        for s, p, e in zip(rows["source_id"].astype(str), rows["pollutant"], figures, strict=True)
+        if s in sources and p in pols
+    ]
+    ratios = np.array([e / r for e, r in pairs if e > 0 and r > 0 and np.isfinite(e / r)])
+    if ratios.size < 3:
+        return
+    typical = float(np.median(ratios))
+    if 300.0 <= typical <= 3000.0 or 1 / 3000.0 <= typical <= 1 / 300.0:
+        warn(
+            f"{what}: at the reference year {year} its figures are {typical:.4g} times those "
+            f"of [inputs] point_sources for the same stacks and pollutants (median of "
+            f"{ratios.size} pairs); expected the same figures, in t yr-1. One of the two files "
+            "looks like kg yr-1 (divide by 1000) or the other way round; the register wins in "
+            "the run."
+        )
 
 
 def _register_years(history: pd.DataFrame, config: RunConfig, what: str) -> None:
