@@ -879,3 +879,47 @@ def test_a_register_in_kg_is_warned(tmp_path: Path) -> None:
         "kg yr-1",
     ):
         assert part in said[0], (part, said[0])
+
+
+def test_a_landuse_raster_over_a_corner_is_warned(tmp_path: Path) -> None:
+    """A land-use raster that classifies a corner only (here: every cell but the top-left
+    fifth set to 0, no class) is named with the share of the zones it covers and its
+    extent against the grid's, besides the per-zone fallbacks."""
+    import rasterio
+
+    cfg = _mini(tmp_path / "in")
+    path = _own(tmp_path / "in", "landuse.tif")
+    with rasterio.open(path) as src:
+        data, profile = src.read(), src.profile
+    rows, cols = data.shape[1] // 5, data.shape[2] // 5
+    corner = data[:, :rows, :cols].copy()
+    data[:] = 0
+    data[:, :rows, :cols] = corner
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(data)
+    with pytest.warns(TrajectoireWarning) as caught:
+        assert main(["run", str(cfg), "--out", str(tmp_path / "o.nc"), "-q"]) == 0
+    said = [
+        str(w.message) for w in caught if "([inputs] landuse): its classes cover" in str(w.message)
+    ]
+    assert len(said) == 1, said
+    share = int(re.search(r"cover (\d+) %", said[0]).group(1))
+    assert share < 90 and "the grid x" in said[0] and "[inputs.landuse] crs" in said[0]
+
+
+@pytest.mark.filterwarnings("error::trajectoire.errors.TrajectoireWarning")
+def test_the_sample_landuse_covers_the_zones() -> None:
+    """The sample's raster classifies the zones' area (99 %): no coverage warning."""
+    import warnings
+
+    from trajectoire.geo.grid import Grid
+    from trajectoire.inventory.build import _check_landuse_coverage
+    from trajectoire.inventory.proxies import landuse_areas
+    from trajectoire.inventory.readers import read_landuse, read_zones
+
+    lu = read_landuse(SAMPLE / "landuse.tif")
+    grid = Grid.from_bounds(600_000.0, 6_891_000.0, 724_000.0, 7_114_000.0, 1000.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        zones = read_zones(SAMPLE / "zones.gpkg")
+    _check_landuse_coverage(lu, landuse_areas(lu, grid), zones, grid, SAMPLE / "landuse.tif")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from os import PathLike
 from typing import Any, Literal
 
 import numpy as np
@@ -143,6 +144,8 @@ def build_inventory(
         roads_gdf = read_roads(roads, emission_factors=road_emission_factors)
     lu = read_landuse(landuse) if landuse is not None else None
     lu_areas = landuse_areas(lu, grid) if lu is not None else None
+    if lu is not None and lu_areas is not None and zones_gdf is not None:
+        _check_landuse_coverage(lu, lu_areas, zones_gdf, grid, landuse)
     if area_totals is not None:
         tab = read_area_totals(area_totals)  # named as read (its file, when it has one)
         if zones_gdf is None:
@@ -234,6 +237,42 @@ def build_inventory(
         if v is not None
     ]
     return add_history(ds, f"build_inventory({', '.join(inputs)}, grid={grid})")
+
+
+LANDUSE_COVERAGE = 0.9
+"""Share of the zones' area on the grid under a land-use class below which
+:func:`build_inventory` warns that the land-use raster misses part of the zones."""
+
+
+def _check_landuse_coverage(
+    lu: xr.DataArray, areas: xr.DataArray, zones: Any, grid: Grid, source: Any
+) -> None:
+    """Warn when the land-use raster classifies less than :data:`LANDUSE_COVERAGE` of the
+    zones' area on the grid (a raster of another extent, or of another CRS read as this
+    one): the ``landuse:`` proxies see no land there, and the zones' totals fall back to
+    their area (each zone then warned apart, without the cause)."""
+    from trajectoire.geo.territories import zone_layer_fraction
+
+    weight = zone_layer_fraction(zones, grid)
+    total = float(weight.sum())
+    if total <= 0.0:
+        return
+    classified = np.clip(np.asarray(areas.values).sum(axis=0) / grid.cell_area, 0.0, 1.0)
+    share = float((weight * classified).sum() / total)
+    if share >= LANDUSE_COVERAGE:
+        return
+    name = str(source) if isinstance(source, str | PathLike) else "landuse"
+    xs, ys = np.asarray(lu["x"].values), np.asarray(lu["y"].values)
+    x0, y0, x1, y1 = grid.bounds
+    warn(
+        f"{name} ([inputs] landuse): its classes cover {100 * share:.0f} % of the zones' area "
+        f"on the grid (the raster spans x {xs.min():.0f} to {xs.max():.0f}, y {ys.min():.0f} "
+        f"to {ys.max():.0f} in its CRS {lu.attrs.get('crs', '?')}; the grid x {x0:.0f} to "
+        f"{x1:.0f}, y {y0:.0f} to {y1:.0f} in {grid.crs.to_string()}); expected a raster "
+        "over the zones (90 % at least). The landuse: proxies see no land elsewhere, and "
+        "those zones' totals are spread by area. Give a raster that covers the zones, or "
+        "its CRS ([inputs.landuse] crs)."
+    )
 
 
 def _add_part(
