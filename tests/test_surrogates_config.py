@@ -168,3 +168,14 @@ def test_read_surrogates_refuses_a_bad_row_in_one_line(
     assert "\n" not in msg and "drivers.csv" in msg
     for part in fragments:
         assert part in msg, (part, msg)
+
+
+@pytest.mark.parametrize("folder", [False, True])
+def test_read_surrogates_without_a_file(tmp_path: Path, folder: bool) -> None:
+    path = tmp_path / "drivers.csv"
+    if folder:
+        path.mkdir()
+    with pytest.raises(
+        InputError, match=r"surrogates file .*(does not exist|is a folder).*\[inputs\] surrogates"
+    ):
+        read_surrogates(path)

@@ -290,6 +290,19 @@ def aggregate_sectors(
     return out.loc[:, [*_REQUIRED, *extra]]
 
 
+def _input_file(path: str | PathLike[str], kind: str, key: str) -> Path:
+    """`path` as a Path; an error naming it and `key` when it is no file (a folder, or
+    nothing)."""
+    p = Path(path)
+    if not p.is_file():
+        state = "is a folder, not a file" if p.is_dir() else "does not exist"
+        raise InputError(
+            f"{kind} {str(p)!r} {state}; check the path ({key}, relative to the "
+            "configuration file)."
+        )
+    return p
+
+
 def read_trends(
     path: str | PathLike[str],
     *,
@@ -319,13 +332,7 @@ def read_trends(
     trajectoire.InputError
         Missing file, bad columns or values (the message names the file).
     """
-    p = Path(path)
-    if not p.is_file():
-        state = "is a folder, not a file" if p.is_dir() else "does not exist"
-        raise InputError(
-            f"trend file {str(p)!r} {state}; check the path ([inputs] trends, relative to the "
-            "configuration file)."
-        )
+    p = _input_file(path, "trend file", "[inputs] trends")
     table = read_table(p, what=p.name, comment="#", require_rows=True, config_key="[inputs] trends")
     if "value" in table.columns:  # text cells: the value and its line named (issue 13)
         numeric_column(table, "value", what=p.name, allow_nan=True, config_key="[inputs] trends")
@@ -372,13 +379,7 @@ def read_surrogates(path: str | PathLike[str]) -> pd.DataFrame:
         A required column is missing.
     """
     key = "[inputs] surrogates"
-    p = Path(path)
-    if not p.is_file():
-        state = "is a folder, not a file" if p.is_dir() else "does not exist"
-        raise InputError(
-            f"surrogates file {str(p)!r} {state}; check the path ({key}, relative to the "
-            "configuration file)."
-        )
+    p = _input_file(path, "surrogates file", key)
     table = read_table(p, what=p.name, comment="#", require_rows=True, config_key=key)
     what = f"{p.name} ({key})"
     require_columns(table.columns, SURROGATE_COLUMNS, what)
