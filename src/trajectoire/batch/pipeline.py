@@ -1139,9 +1139,6 @@ def _observations(
         return None
     what = f"{path} ([inputs] observations)"
     table = _observation_table(config, stations, what)
-    table["pollutant"] = [
-        normalise_pollutant(p, what=f"{what}, column 'pollutant'") for p in table["pollutant"]
-    ]
     found = [p for p in pollutants if p in set(table["pollutant"])]
     ids = stations["station_id"].astype(str).tolist()
     parts = [
@@ -1164,8 +1161,9 @@ def _observations(
 
 
 def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> pd.DataFrame:
-    """``[inputs] observations`` read and checked: its columns, numeric values >= 0, and
-    station ids all in ``[inputs] stations`` (which must be given)."""
+    """``[inputs] observations`` read and checked: its columns, numeric values >= 0, its
+    pollutants as species ids (aliases read), and station ids all in ``[inputs] stations``
+    (which must be given)."""
     if config.inputs.stations is None:
         raise ConfigError(
             f"{what}: the observations name their stations by id, but [inputs] stations is "
@@ -1182,6 +1180,12 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
             f"{what}, column 'value': negative concentration(s) at rows {rows_preview(shown)}; "
             "expected annual means >= 0. Fix or remove those rows."
         )
+    table["pollutant"] = normalise_rows(
+        table["pollutant"].tolist(),
+        data_lines(table, range(len(table))),
+        normalise_pollutant,
+        f"{what}, column 'pollutant'",
+    )
     _observation_range(table, what)
     listed = set(stations.attrs.get("listed", stations["station_id"].astype(str)))
     sid = table["station_id"].astype(str)
@@ -1199,14 +1203,13 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
 #: annual means above this are no measurement [ug m-3] (the highest measured in Europe are
 #: about 100 for NO2, a few hundred near the busiest roads for NOx; ng m-3, or hourly maxima?)
 _ANNUAL_MEAN_IMPOSSIBLE = 1000.0
-_REGULATED_IN_UG = ("NO2", "NOX", "PM10", "PM2.5", "PM25", "SO2")
+_JUDGED_IN_UG = ("NO2", "NOx", "PM10", "PM2.5", "SO2")
 
 
 def _observation_range(table: pd.DataFrame, what: str) -> None:
-    """Annual means of the regulated pollutants [ug m-3] above 1000 are an error naming the
-    lines, the pollutants and the values."""
-    pollutant = table["pollutant"].astype(str).str.upper().str.replace(" ", "")
-    high = pollutant.isin(_REGULATED_IN_UG).to_numpy() & (
+    """Annual means of NO2, NOx, PM10, PM2.5 and SO2 [ug m-3] above 1000 are an error naming
+    the lines, the pollutants and the values (`table`'s pollutants are species ids)."""
+    high = table["pollutant"].isin(_JUDGED_IN_UG).to_numpy() & (
         table["value"].to_numpy(dtype=float) > _ANNUAL_MEAN_IMPOSSIBLE
     )
     if high.any():
