@@ -627,18 +627,24 @@ def read_exposure_zones(
     return out
 
 
-def _check_partition(zones: gpd.GeoDataFrame, what: str) -> None:
-    """Error naming the first two zones whose interiors overlap (touching is allowed)."""
-    tree = shapely.STRtree(zones.geometry.values)
-    left, right = tree.query(zones.geometry.values, predicate="overlaps")
-    inside_l, inside_r = tree.query(zones.geometry.values, predicate="contains")
-    pairs = sorted(
+def _overlapping_pairs(geoms: Any) -> list[tuple[int, int]]:
+    """The rows ``(i, j)``, ``i < j``, of the geometries whose interiors overlap (one
+    overlapping or containing the other; touching is not overlapping), sorted."""
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="overlaps")
+    inside_l, inside_r = tree.query(geoms, predicate="contains")
+    return sorted(
         {
-            (min(a, b), max(a, b))
+            (int(min(a, b)), int(max(a, b)))
             for a, b in zip([*left, *inside_l], [*right, *inside_r], strict=True)
             if a != b
         }
     )
+
+
+def _check_partition(zones: gpd.GeoDataFrame, what: str) -> None:
+    """Error naming the first two zones whose interiors overlap (touching is allowed)."""
+    pairs = _overlapping_pairs(zones.geometry.values)
     if pairs:
         a, b = pairs[0]
         ids = zones["zone_id"]
@@ -666,16 +672,7 @@ def zone_overlaps(zones: gpd.GeoDataFrame) -> list[tuple[int, int, float]]:
     formed.
     """
     geoms = zones.geometry.values
-    tree = shapely.STRtree(geoms)
-    left, right = tree.query(geoms, predicate="overlaps")
-    inside_l, inside_r = tree.query(geoms, predicate="contains")
-    pairs = sorted(
-        {
-            (int(min(a, b)), int(max(a, b)))
-            for a, b in zip([*left, *inside_l], [*right, *inside_r], strict=True)
-            if a != b
-        }
-    )
+    pairs = _overlapping_pairs(geoms)
     if not pairs:
         return []
     i = np.array([p[0] for p in pairs])
