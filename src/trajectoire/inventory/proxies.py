@@ -579,7 +579,9 @@ def allocate(
     population_column, landuse, roads, reference_year
         Data the proxies need (see :func:`proxy_grid`).
     what : str
-        Name of the totals input in messages.
+        Name of the totals input in messages; the name `area_totals` carries from
+        :func:`~trajectoire.inventory.readers.read_area_totals` (``attrs["what"]``: its
+        file and key) comes first.
 
     Returns
     -------
@@ -610,6 +612,7 @@ def allocate(
     prox: dict[str, ProxySpec] = {normalise_sector(k): v for k, v in DEFAULT_PROXIES.items()}
     for k, v in (proxies or {}).items():
         prox[normalise_sector(k, what="proxies")] = v
+    what = str(area_totals.attrs.get("what", what))  # the file, when read from one
     zg = to_crs(zones, grid.crs, what="zones")
     zone_ids = list(zones["zone_id"].astype(str))
     pos = {z: i for i, z in enumerate(zone_ids)}
@@ -621,7 +624,7 @@ def allocate(
             bad = np.flatnonzero(area_totals["zone_id"].isin(unknown).to_numpy())
             at = f" at {rows_preview([lines[i] for i in bad])}"
         raise InputError(
-            f"{area_totals.attrs.get('what', what)}: zone id(s) {rows_preview(unknown)}{at} "
+            f"{what}: zone id(s) {rows_preview(unknown)}{at} "
             f"are not in the zones file (ids there look like {zone_ids[:3]}). Fix the ids "
             "([inputs] area_emissions, column zone_id) or add the zones ([inputs] zones)."
         )
