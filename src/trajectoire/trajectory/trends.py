@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from trajectoire._validate import require_columns, require_known
+from trajectoire._validate import require_columns, require_known, rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species
@@ -391,7 +391,7 @@ def read_surrogates(path: str | PathLike[str]) -> pd.DataFrame:
         rows = np.flatnonzero(bad)
         if rows.size:
             first = int(rows[0])
-            where = ", ".join(data_lines(table, rows[:3])) + (" ..." if rows.size > 3 else "")
+            where = rows_preview(data_lines(table, rows))
             raise InputError(
                 f"{what}: {rows.size} row(s) with {problem} ({where}; first: driver "
                 f"{drivers.iloc[first]!r}, year {table['year'].iloc[first]!r}, value "
