@@ -402,8 +402,8 @@ class UncertaintyConfig(_Section):
 
 
 _NO_DRIVER = (
-    "{where}: method 'surrogate' names no driver series; write it as a table, "
-    '{{ kind = "surrogate", driver = "<a driver of [inputs] surrogates>" }}, per sector in '
+    "method 'surrogate' names no driver series; write it as a table, "
+    '{ kind = "surrogate", driver = "<a driver of [inputs] surrogates>" }, per sector in '
     "[trajectory.methods]"
 )
 
@@ -417,7 +417,7 @@ def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
                 f"{where}: method {value!r}{hint}; expected one of {list(TRAJECTORY_METHODS)}"
             )
         if value == "surrogate":
-            raise ValueError(_NO_DRIVER.format(where=where))
+            raise ValueError(f"{where}: {_NO_DRIVER}")
         return value
     if isinstance(value, dict) and "kind" in value:
         fields = set(Method.__dataclass_fields__)
@@ -464,7 +464,7 @@ class TrajectoryConfig(_Section):
     def _check_default_method(cls, v: str) -> str:
         if v == "surrogate":  # a driver series is a sector's own: none fits every sector
             raise ValueError(  # the key is named by the error's location
-                _NO_DRIVER.format(where="").removeprefix(": ")
+                _NO_DRIVER
                 + "; keep default_method an index method (index, overlap or extrapolation)"
             )
         return v
