@@ -36,6 +36,11 @@ _UNITS = {
 }
 
 
+def _hour_labels(times: Any) -> list[str]:
+    """Hours (UTC) as messages name them: ``2018-06-01T03:00Z``."""
+    return pd.DatetimeIndex(times).strftime("%Y-%m-%dT%H:%MZ").tolist()
+
+
 def _check_range(
     values: np.ndarray,
     what: str,
@@ -64,8 +69,7 @@ def _check_range(
         }
         hint = next((v for k, v in hints.items() if what.endswith(k)), "")
         if times is not None and np.shape(times) == arr.shape:
-            hours = np.datetime_as_string(np.asarray(times, "datetime64[m]").ravel()[where])
-            at = f"at {rows_preview([f'{h}Z' for h in hours])} UTC"
+            at = f"at {rows_preview(_hour_labels(np.asarray(times).ravel()[where]))} UTC"
         else:
             at = f"positions {rows_preview(where.tolist())}"
         raise InputError(
@@ -124,7 +128,7 @@ def _check_units(ds: xr.Dataset, what: str) -> None:
     speed = ds["wind_speed"].values.astype(float)
     high = speed > _WIND_IMPOSSIBLE
     if high.any():
-        times = pd.DatetimeIndex(ds["time"].values[high]).strftime("%Y-%m-%dT%H:%MZ").tolist()
+        times = _hour_labels(ds["time"].values[high])
         raise InputError(
             f"{what}: wind_speed: {int(high.sum())} value(s) above {_WIND_IMPOSSIBLE:g} m s-1, "
             f"up to {np.nanmax(speed):g} (at {rows_preview(times, 3)}); expected hourly mean "
