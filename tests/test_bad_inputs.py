@@ -391,7 +391,7 @@ CASES = [
     Case(
         "observations: duplicated rows",
         lambda d: _csv(d, "observations_annual.csv", lambda df: pd.concat([df, df.iloc[:1]])),
-        ("observations_annual.csv", "duplicated"),
+        ("observations_annual.csv", "several values", "at line 2,", "at line 778"),
     ),
     # ---------------------------------------------------------------- roads, zones
     Case(
@@ -517,12 +517,12 @@ CASES = [
         lambda d: _csv(
             d, "observations_annual.csv", lambda df: _set(df, 3, "station_id", "FR99999")
         ),
-        ("observations_annual.csv", "FR99999", "rows 3", "[inputs] stations"),
+        ("observations_annual.csv", "FR99999", "(line 5)", "[inputs] stations"),
     ),
     Case(
         "observations: negative value",
         lambda d: _csv(d, "observations_annual.csv", lambda df: _set(df, 5, "value", -12.5)),
-        ("observations_annual.csv", "'value'", "5 (-12.5)", ">= 0"),
+        ("observations_annual.csv", "'value'", "-12.5 at line 7", ">= 0"),
     ),
     Case(
         "observations: annual mean in ng m-3",

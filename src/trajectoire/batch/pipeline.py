@@ -1175,10 +1175,13 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
     table["value"] = numeric_column(table, "value", what=what, allow_nan=True, config_key=key)
     negative = np.flatnonzero(table["value"].to_numpy() < 0)
     if negative.size:
-        shown = [f"{table.index[i]} ({table['value'].iloc[i]:g})" for i in negative]
+        shown = [
+            f"{table['value'].iloc[i]:g} at {line}"
+            for i, line in zip(negative, data_lines(table, negative), strict=True)
+        ]
         raise InputError(
-            f"{what}, column 'value': negative concentration(s) at rows {rows_preview(shown)}; "
-            "expected annual means >= 0. Fix or remove those rows."
+            f"{what}, column 'value': negative concentration(s) {rows_preview(shown)}; "
+            "expected annual means >= 0. Fix or remove those lines."
         )
     table["pollutant"] = normalise_rows(
         table["pollutant"].tolist(),
@@ -1191,13 +1194,30 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
     sid = table["station_id"].astype(str)
     unknown = sorted(set(sid) - listed)
     if unknown:
-        rows = rows_preview(sid.index[~sid.isin(listed)].tolist())
+        rows = rows_preview(data_lines(table, np.flatnonzero(~sid.isin(listed).to_numpy())))
         raise InputError(
-            f"{what}, column 'station_id': {rows_preview(unknown)} (rows {rows}) are not "
+            f"{what}, column 'station_id': {rows_preview(unknown)} ({rows}) are not "
             f"stations of {config.inputs.stations.path.name} ([inputs] stations), whose ids "
             f"look like {sorted(listed)[:3]}. Fix the ids, or add the stations."
         )
+    _observation_repeats(table, sid, what)
     return table
+
+
+def _observation_repeats(table: pd.DataFrame, sid: pd.Series, what: str) -> None:
+    """Two values for one station, year and pollutant are an error naming the file lines
+    (:func:`observations_from_table` would name the table's row labels)."""
+    keys = pd.DataFrame({"s": sid, "y": table["year"], "p": table["pollutant"]})
+    repeated = np.flatnonzero(keys.duplicated(keep=False).to_numpy())
+    if repeated.size:
+        shown = [
+            f"{sid.iloc[i]} {table['year'].iloc[i]} {table['pollutant'].iloc[i]} at {line}"
+            for i, line in zip(repeated, data_lines(table, repeated), strict=True)
+        ]
+        raise InputError(
+            f"{what}: several values for one station, year and pollutant: "
+            f"{rows_preview(shown, 6)}; expected one annual mean each. Keep one of each."
+        )
 
 
 #: annual means above this are no measurement [ug m-3] (the highest measured in Europe are
