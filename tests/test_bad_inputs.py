@@ -395,6 +395,21 @@ CASES = [
     ),
     # ---------------------------------------------------------------- roads, zones
     Case(
+        "road factors: unknown pollutant",
+        lambda d: _csv(d, "road_emission_factors.csv", lambda df: _set(df, 2, "pollutant", "NOq")),
+        ("road_emission_factors.csv", "'NOq' (line 4)"),
+    ),
+    Case(
+        "road factors: negative factor",
+        lambda d: _csv(d, "road_emission_factors.csv", lambda df: _set(df, 1, "ef_heavy", -0.5)),
+        ("road_emission_factors.csv", "'ef_heavy'", "(line 3: -0.5)"),
+    ),
+    Case(
+        "road factors: repeated category and pollutant",
+        lambda d: _csv(d, "road_emission_factors.csv", lambda df: pd.concat([df, df.iloc[1:2]])),
+        ("road_emission_factors.csv", "at line 3, line"),
+    ),
+    Case(
         "road factors: missing column",
         lambda d: _csv(d, "road_emission_factors.csv", lambda df: df.drop(columns="ef_heavy")),
         ("road_emission_factors.csv", "ef_heavy"),
@@ -455,7 +470,7 @@ CASES = [
     Case(
         "point sources: empty id",
         lambda d: _csv(d, "point_sources.csv", lambda df: _set(df, 2, "source_id", "")),
-        ("point_sources.csv", "source_id", "empty at line(s) 4"),
+        ("point_sources.csv", "source_id", "empty at line 4"),
     ),
     Case(
         "point sources: a stack column in capitals",

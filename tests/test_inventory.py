@@ -496,12 +496,12 @@ def test_unknown_sector_and_pollutant(tmp_path):
     df = write_area(a)
     df.loc[0, "sector"] = "Z_Moon"
     df.to_csv(a, index=False)
-    with pytest.raises(InputError, match=r"unknown sector.*'Z_Moon' \(rows 2\)"):
+    with pytest.raises(InputError, match=r"unknown sector.*'Z_Moon' \(line 2\)"):
         read_area_totals(a)
     df = write_area(a)
     df.loc[3, "pollutant"] = "CO9"
     df.to_csv(a, index=False)
-    with pytest.raises(InputError, match=r"unknown pollutant.*'CO9' \(rows 5\)"):
+    with pytest.raises(InputError, match=r"unknown pollutant.*'CO9' \(line 5\)"):
         read_area_totals(a)
     write_points(tmp_path / "p.csv", siret=[1, 2, 3])
     with pytest.raises(InputError, match=r"pollutant columns: unknown pollutant.*'siret'"):
@@ -551,7 +551,9 @@ def test_duplicated_source_ids(tmp_path):
     df = write_points(p)
     df.loc[2, "source_id"] = "S1"
     df.to_csv(p, index=False)
-    with pytest.raises(InputError, match=r"pts.csv, column 'source_id': duplicated.*'S1' at rows"):
+    with pytest.raises(
+        InputError, match=r"pts.csv, column 'source_id': duplicated.*'S1' at line 2, line 4"
+    ):
         read_point_sources(p)
 
 

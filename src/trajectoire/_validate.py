@@ -76,6 +76,14 @@ def rows_preview(rows: Iterable[Any], limit: int = 8) -> str:
     return head
 
 
+def _rows_text(rows: Sequence[Any]) -> str:
+    """``rows 3, 7`` for row labels; the places alone where they already say where they are
+    (``line 5`` from :func:`trajectoire.tables.data_lines`, ``row 'S1'``)."""
+    text = rows_preview(rows)
+    placed = all(isinstance(r, str) and r.startswith(("line ", "row ")) for r in rows)
+    return text if placed else f"rows {text}"
+
+
 def _flagged_rows(
     bad: np.ndarray, labels: Sequence[Any] | None, values: np.ndarray | None = None
 ) -> list[Any]:
@@ -118,7 +126,7 @@ def require_finite(values: npt.ArrayLike, what: str, labels: Sequence[Any] | Non
     if bad.any():
         rows = _flagged_rows(bad, labels, arr)
         raise InputError(
-            f"{what}: {int(bad.sum())} value(s) are NaN or infinite (rows {rows_preview(rows)}). "
+            f"{what}: {int(bad.sum())} value(s) are NaN or infinite ({_rows_text(rows)}). "
             "Fill them or drop those rows."
         )
 
@@ -133,7 +141,7 @@ def require_non_negative(
     if bad.any():
         rows = _flagged_rows(bad, labels, arr)
         raise InputError(
-            f"{what}: {int(bad.sum())} negative value(s) (rows {rows_preview(rows)}); "
+            f"{what}: {int(bad.sum())} negative value(s) ({_rows_text(rows)}); "
             "expected values >= 0. Check the sign convention of the source data."
         )
 

@@ -145,19 +145,22 @@ def _read_shapes(
 
 
 def _normalise_column(
-    values: Sequence[Any], fn: Callable[..., str], what: str, labels: Sequence[Any]
+    values: Sequence[Any], fn: Callable[..., str], what: str, places: Sequence[str] | None
 ) -> list[str]:
-    """Map every value with `fn`, raising one error that lists all bad values and rows."""
+    """Map every value with `fn`, raising one error that lists all bad values and where they
+    are (`places`: ``"line 5"`` or ``"row 3"`` for each value; None for column names)."""
     out: list[str] = []
     bad: dict[str, list[Any]] = {}
-    for v, lab in zip(values, labels, strict=True):
+    for v, lab in zip(values, places or [""] * len(values), strict=True):
         try:
             out.append(fn(v))
         except InputError:
             bad.setdefault(str(v), []).append(lab)
             out.append("")
     if bad:
-        detail = "; ".join(f"{k!r} (rows {rows_preview(v)})" for k, v in bad.items())
+        detail = "; ".join(
+            f"{k!r} ({rows_preview(v)})" if places else repr(k) for k, v in bad.items()
+        )
         kind = "sector" if fn is normalise_sector else "pollutant"
         expected = list(GNFR) if kind == "sector" else list(known_species())
         raise InputError(
@@ -183,12 +186,23 @@ def _emission_factor(units: str | None, what: str, pollutant: str | None = None)
         ) from None
 
 
-def _check_duplicates(ids: Sequence[Any], what: str) -> None:
+def _places(df: pd.DataFrame, source: Any) -> list[str]:
+    """Where each row of `df` (as read, before any re-indexing) is, for messages: its file
+    line for a CSV (the header is line 1, :func:`data_lines`), else its row label."""
+    if _is_csv(source):
+        return data_lines(df, range(len(df)))
+    return [f"row {label!r}" for label in df.index]
+
+
+def _check_duplicates(ids: Sequence[Any], what: str, places: Sequence[str] | None = None) -> None:
+    """One error listing every id given more than once and where (`places`, as
+    :func:`_places`; default ``row i``, the position from 0)."""
     s = pd.Series(list(ids))
     dup = s[s.duplicated(keep=False)]
     if len(dup):
-        groups = {k: list(v) for k, v in dup.groupby(dup).groups.items()}
-        detail = "; ".join(f"{k!r} at rows {rows_preview(v)}" for k, v in groups.items())
+        where = list(places) if places is not None else [f"row {i}" for i in range(len(s))]
+        groups = {k: [where[i] for i in v] for k, v in dup.groupby(dup).groups.items()}
+        detail = "; ".join(f"{k!r} at {rows_preview(v)}" for k, v in groups.items())
         raise InputError(
             f"{what}: duplicated id(s): {detail}. Every id must appear once; merge or rename "
             "those rows."
@@ -251,20 +265,16 @@ def read_point_sources(
     lines = _is_csv(source)
     df = df.rename(columns={c: c.strip() for c in df.columns if isinstance(c, str)})
     require_columns(df.columns, ["source_id", "sector"], name)
+    places = _places(df, source)
     df = df.reset_index(drop=True)
-    blank = [i for i, v in enumerate(df["source_id"]) if pd.isna(v) or not str(v).strip()]
+    blank = [places[i] for i, v in enumerate(df["source_id"]) if pd.isna(v) or not str(v).strip()]
     if blank:
-        where = (
-            f"line(s) {rows_preview([i + 2 for i in blank])} of the file"
-            if lines
-            else f"row(s) {rows_preview(blank)}"
-        )
         raise InputError(
-            f"{name}, column 'source_id': empty at {where}; expected an id for every stack "
-            "(the register and the outputs name the stacks by it). Fill the ids."
+            f"{name}, column 'source_id': empty at {rows_preview(blank)}; expected an id for "
+            "every stack (the register and the outputs name the stacks by it). Fill the ids."
         )
     ids = [str(v) for v in df["source_id"]]
-    _check_duplicates(ids, f"{name}, column 'source_id'")
+    _check_duplicates(ids, f"{name}, column 'source_id'", places)
     rows = list(range(len(df)))
     # positions
     if isinstance(df, gpd.GeoDataFrame) and "geometry" in df and df.geometry.notna().all():
@@ -299,7 +309,7 @@ def read_point_sources(
             f"{rows_preview([ids[i] for i in np.flatnonzero(bad_pos)])}). Fill x/y or drop them."
         )
     sectors = _normalise_column(
-        list(df["sector"]), normalise_sector, f"{name}, column 'sector'", ids
+        list(df["sector"]), normalise_sector, f"{name}, column 'sector'", places
     )
     # pollutant columns
     if pollutants is None:
@@ -315,7 +325,7 @@ def read_point_sources(
     else:
         cand = list(pollutants)
         require_columns(df.columns, cand, name)
-    pol_ids = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", cand)
+    pol_ids = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", None)
     _check_duplicates(pol_ids, f"{name}, pollutant columns {cand}")
     values = np.zeros((len(df), len(cand)))
     for k, (col, pol) in enumerate(zip(cand, pol_ids, strict=True)):
@@ -411,10 +421,10 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
     name = what or _name(source, "road emission factors")
     df = _table(source, what=name)
     require_columns(df.columns, ["category", "pollutant", "ef_light", "ef_heavy"], name)
+    places = _places(df, source)
     df = df.reset_index(drop=True)
-    rows = list(range(len(df)))
     df["pollutant"] = _normalise_column(
-        list(df["pollutant"]), normalise_pollutant, f"{name}, column 'pollutant'", rows
+        list(df["pollutant"]), normalise_pollutant, f"{name}, column 'pollutant'", places
     )
     numbers = sorted({p for p in df["pollutant"] if get_pollutant(p).is_number})
     if numbers:
@@ -425,10 +435,11 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
         )
     for col in ("ef_light", "ef_heavy"):
         v = numeric_column(df, col, what=name, units="g km-1 veh-1", lines=_is_csv(source))
-        require_non_negative(v, f"{name}, column {col!r}", rows)
+        require_non_negative(v, f"{name}, column {col!r}", places)
     _check_duplicates(
         [f"{c}/{p}" for c, p in zip(df["category"], df["pollutant"], strict=True)],
         f"{name}, (category, pollutant)",
+        places,
     )
     return pd.DataFrame(df[["category", "pollutant", "ef_light", "ef_heavy"]])
 
@@ -510,7 +521,7 @@ def read_roads(
                 "emission_factors='road_emission_factors.csv' or add per-km pollutant columns."
             )
         require_columns(gdf.columns, cand, name)
-        pols = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", cand)
+        pols = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", None)
         for col, pol in zip(cand, pols, strict=True):
             factor = _emission_factor(units, f"{name}, units of the per-km column {col!r}", pol)
             v = numeric_column(gdf, col, what=name, units=f"{units} km-1", ids=ids, lines=False)
@@ -614,8 +625,8 @@ def read_area_totals(
     df = _table(source, what=name)
     require_columns(df.columns, [zone_column, "sector", "pollutant", "emission"], name)
     lines = known.get("file_lines") or (data_lines(df, range(len(df))) if _is_csv(source) else None)
+    rows = lines or _places(df, source)
     df = pd.DataFrame(df).reset_index(drop=True)
-    rows = [r + 2 for r in range(len(df))]  # file line numbers (header is line 1)
     out = pd.DataFrame(
         {
             "zone_id": df[zone_column].astype(str),
@@ -628,20 +639,20 @@ def read_area_totals(
         }
     )
     v = numeric_column(df, "emission", what=name, units=units, lines=_is_csv(source))
-    require_non_negative(v, f"{name}, column 'emission' (file lines)", rows)
+    require_non_negative(v, f"{name}, column 'emission'", rows)
     out["emission"] = v * _row_unit_factors(df, out["pollutant"], units, name, rows)
     canonical = {
         p: "yr-1" if get_pollutant(p).is_number else "t yr-1" for p in set(out["pollutant"])
     }
     out["units"] = out["pollutant"].map(canonical).astype(object)
     key = out["zone_id"] + "/" + out["sector"] + "/" + out["pollutant"]
-    _check_duplicates(list(key), f"{name}, (zone_id, sector, pollutant)")
+    _check_duplicates(list(key), f"{name}, (zone_id, sector, pollutant)", rows)
     out.attrs.update(what=name, file_lines=lines)  # for the messages of later checks
     return out
 
 
 def _row_unit_factors(
-    df: pd.DataFrame, pollutants: pd.Series, units: str, name: str, rows: list[int]
+    df: pd.DataFrame, pollutants: pd.Series, units: str, name: str, rows: list[str]
 ) -> np.ndarray:
     """Factor of each row of an area-totals table to its species' own emission unit.
 
@@ -662,9 +673,9 @@ def _row_unit_factors(
         key = (pol, u, given[i])
         if key not in factors:
             where = (
-                f"{name}, line {rows[i]}, column 'units' = {u!r} for pollutant {pol!r}"
+                f"{name}, {rows[i]}, column 'units' = {u!r} for pollutant {pol!r}"
                 if given[i]
-                else f"{name}, units of 'emission' for pollutant {pol!r} (line {rows[i]})"
+                else f"{name}, units of 'emission' for pollutant {pol!r} ({rows[i]})"
             )
             try:
                 factors[key] = _emission_factor(u, where, pol)
@@ -766,8 +777,8 @@ def read_gridded(
         da = da.expand_dims(pollutant=[pollutant])
     secs = [str(s) for s in da["sector"].values]
     pols = [str(s) for s in da["pollutant"].values]
-    sec_ids = _normalise_column(secs, normalise_sector, f"{name}, sectors", secs)
-    pol_ids = _normalise_column(pols, normalise_pollutant, f"{name}, pollutants", pols)
+    sec_ids = _normalise_column(secs, normalise_sector, f"{name}, sectors", None)
+    pol_ids = _normalise_column(pols, normalise_pollutant, f"{name}, pollutants", None)
     da = da.assign_coords(sector=sec_ids, pollutant=pol_ids).transpose("sector", "pollutant", ...)
     # one units string for the file: every pollutant must be of its unit family (a particle
     # number species given in t yr-1 is an error naming it)
