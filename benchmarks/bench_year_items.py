@@ -34,7 +34,10 @@ before and in the library's form now, and the results are compared bit for bit:
   among the cells kept (2026-12-03);
 * 21 sorts of a territory's inhabited cells by concentration (the exposure statistics of
   a pollutant in a year): numpy's stable argsort, then
-  :func:`trajectoire._kernels.sorting.stable_argsort` (2026-12-03).
+  :func:`trajectoire._kernels.sorting.stable_argsort` (2026-12-03);
+* the spectra of 3 kernel classes multiplied by their kernels' spectra and summed, 10
+  times (``YearDispersion.apply``, the inverse transform left out): a new product and a
+  new sum per class, then the library's one scratch array (2026-12-03, evening).
 
 Report the load average (printed) beside the figures.
 
@@ -312,6 +315,36 @@ def main() -> None:
     t0, r0 = cpu(lambda: [sort_before() for _ in range(21)][-1], args.repeat)
     t1, r1 = cpu(lambda: [sort_after() for _ in range(21)][-1], args.repeat)
     line(f"21 sorts of {cells.size} cells", t0, t1, same(r0, r1))
+    # the spectra of a pollutant's kernel classes multiplied by the kernels' and summed
+    # (YearDispersion.apply, 10 calls a plain 100 m year): a new product and a new sum per
+    # class, then the library's one scratch array (2026-12-03); the inverse transform,
+    # the same in both, is left out
+    from trajectoire.dispersion.concentration import DispersionSettings, YearDispersion
+    from trajectoire.geo.grid import Grid
+
+    settings = DispersionSettings()
+    m = int(np.ceil(settings.radius / 100.0))
+    classes = [(h, 0.0) for h in (0.0, 10.0, 25.0)]
+    kernels = {c: rng.random((2 * m + 1, 2 * m + 1)) for c in classes}
+    ydisp = YearDispersion(
+        Grid(600000.0, 7000000.0, 100.0, 100.0, NX, NY, "EPSG:2154"), None, settings, classes,
+        kernels=kernels,
+    )  # fmt: skip
+    ydisp.plan.inverse = lambda spectrum: spectrum  # the products and sums alone
+    spectra = {
+        c: ydisp.spectrum(e[i].astype(np.float64)) for c, i in zip(classes, sel[:3], strict=True)
+    }
+
+    def apply_before():
+        total = None
+        for c, spec in spectra.items():
+            term = spec * ydisp._kspec[c]
+            total = term if total is None else total + term
+        return total
+
+    t0, r0 = cpu(lambda: [apply_before() for _ in range(10)][-1], args.repeat)
+    t1, r1 = cpu(lambda: [ydisp.apply(spectra) for _ in range(10)][-1], args.repeat)
+    line("10 products of 3 classes' spectra", t0, t1, same(r0, r1))
     print(f"load average at end {os.getloadavg()}")
 
 

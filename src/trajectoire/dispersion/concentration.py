@@ -450,10 +450,23 @@ class YearDispersion:
     def apply(self, spectra: Mapping[Any, np.ndarray]) -> np.ndarray:
         """Concentration [ug m-3] of emissions given as spectra per kernel class (or per
         bare release height, initial sigma_z 0)."""
-        total = None
+        total = term = None
         for h, spec in spectra.items():
-            term = spec * self._kspec[_class_key(h)]
-            total = term if total is None else total + term
+            kspec = self._kspec[_class_key(h)]
+            if total is None:
+                total = spec * kspec
+                continue
+            # the same products and sums as `total = total + spec * kspec`, bit for bit,
+            # in one scratch array instead of two new ones per class (numpy's complex
+            # product is machine-dependent, e.g. fused on AVX-512: it stays numpy's)
+            shape = np.broadcast_shapes(total.shape, spec.shape, kspec.shape)
+            kind = np.result_type(total, spec, kspec)
+            if shape != total.shape or kind != total.dtype:  # a wider term: numpy's own
+                total = total + spec * kspec
+                continue
+            term = np.empty_like(total) if term is None else term
+            np.multiply(spec, kspec, out=term)
+            np.add(total, term, out=total)
         if total is None:
             raise InputError("YearDispersion.apply: no emission given.")
         return self.plan.inverse(total)
