@@ -23,6 +23,7 @@ import math
 import re
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -70,11 +71,13 @@ from trajectoire.dispersion.concentration import (
 )
 from trajectoire.dispersion.local import (
     Stacks,
+    StackSet,
     emitting_stacks,
     local_concentration,
     locate_stacks,
     sector_concentrations,
     stack_emission,
+    year_stack_sets,
     year_stacks,
 )
 from trajectoire.dispersion.receptors import (
@@ -283,6 +286,17 @@ class RunContext:
         return year_stacks(self.points, self.met_of(year, season), self.grid, self.settings,
                            self.sectors, self.origins, decay_rate=rate, deposition_velocity=vd,
                            active=active)  # fmt: skip
+
+    def stack_sets(self, year: int, sets: Sequence[tuple[KernelSetKey, list[int]]]) -> list[Stacks]:
+        """:meth:`stack_set` of several sets with `emitting_only`, computed together
+        (:func:`~trajectoire.dispersion.local.year_stack_sets`: the geometry of each cell
+        once for every set; each set's footprints bit for bit those of :meth:`stack_set`)."""
+        requests = [
+            StackSet(self.met_of(year, season), rate, vd, self.stacks_of(members, year))
+            for (rate, vd, season), members in sets
+        ]
+        return year_stack_sets(self.points, self.grid, self.settings, self.sectors,
+                               self.origins, requests)  # fmt: skip
 
     def met_of(self, year: int, season: str | None = None) -> xr.Dataset:
         """The frequency table of `year`: the run's, or the one weighted hour by hour by the
@@ -1431,8 +1445,9 @@ def _adjoints(ctx: RunContext, y: _Year, k: _Kernels) -> None:
 def _stacks(ctx: RunContext, y: _Year) -> None:
     """One footprint per stack, year and kernel set, shared by the set's pollutants, and
     its receptor sums."""
-    for k in y.kernels:
-        k.stacks = ctx.stack_set(y.year, (*k.removal, k.season), k.pollutants, emitting_only=True)
+    sets = ctx.stack_sets(y.year, [((*k.removal, k.season), k.pollutants) for k in y.kernels])
+    for k, stacks in zip(y.kernels, sets, strict=True):
+        k.stacks = stacks
         fps = k.stacks.footprints
         k.stack_sums = (
             footprint_sums(ctx.territory_receptors, fps),

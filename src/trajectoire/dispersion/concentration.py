@@ -20,7 +20,7 @@ dispersion run per source group.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Unpack
 
@@ -994,52 +994,147 @@ def stack_footprints(
     list of (slice, slice, numpy.ndarray)
         For each stack, the rows and columns of its window and the footprint there.
     """
-    cfg = AnnualStackSettings.of("stack_footprints", grid, radius, stacks)
-    code, rad, z, k, vd = (
-        cfg.code,
-        cfg.radius,
-        cfg.receptor_height,
-        cfg.decay_rate,
-        cfg.deposition_velocity,
-    )
-    xs, ys = cfg.stacks["x"], cfg.stacks["y"]
-    a, cls, zis, ius, hs_all, fac_all = _stack_groups(
-        freq_year, code, cfg.stacks, cfg.ambient_temperature
-    )
-    spacing = float(node_spacing or grid.resolution / 10.0)
-    nodes = np.arange(spacing / 2.0, rad + grid.resolution + spacing, spacing)
-    dep = _depletion(vd, z, hs_all, zis, cls, code, float(nodes[-1]) * 2)
-    half = int(np.ceil(rad / grid.resolution))
-    r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
-    mode, near = cfg.sector_mode, cfg.near_field
-    tabulate = radial_profiles_by_class if mode == SECTOR_GAUSS else radial_profiles
+    return stack_footprint_sets([(freq_year, stacks)], grid=grid, radius=radius,
+                                node_spacing=node_spacing)[0]  # fmt: skip
 
-    def profiles(s: int) -> np.ndarray:
-        return tabulate(a, fac_all[s], hs_all[s], zis, cls, ius, code, z, k, nodes,
-                        NO_DEPOSITION if vd == 0 else (*dep[:3], dep[3][s], dep[4][s]))  # fmt: skip
 
-    if mode == SECTOR_GAUSS:
-        fps = _aligned_footprints(profiles, nodes, code, grid, xs, ys, half, rad, near)
-        return [
-            (slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s])), fp * _T_PER_YR_TO_UG)
-            for s, fp in enumerate(fps)
-        ]
-    out = []
-    for s in range(xs.size):
-        prof = profiles(s)
-        rows, cols = slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s]))
-        fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))
-        cells = (
-            xs[s],
-            ys[s],
-            np.ascontiguousarray(grid.x[cols]),
-            np.ascontiguousarray(grid.y[rows]),
-            rad,
-            fp,
-        )
-        footprint_from_profiles(prof, nodes, *cells)
-        out.append((rows, cols, fp * _T_PER_YR_TO_UG))
+def stack_footprint_sets(
+    sets: Sequence[tuple[xr.Dataset, AnnualStacks]],
+    *,
+    grid: Grid,
+    radius: float,
+    node_spacing: float | None = None,
+) -> list[list[tuple[slice, slice, np.ndarray]]]:
+    """:func:`stack_footprints` of several sets of stacks on one grid, together.
+
+    Each set is one year's frequency table and the keywords of :func:`stack_footprints`
+    (its stacks, decay rate, deposition velocity, ...). With Gaussian-smoothed sectors,
+    the stacks of every set that share their offsets to the cell centres share the
+    geometry of each cell (:func:`trajectoire._kernels.stacks.footprints_aligned`): the
+    run computes the footprints of its kernel sets (e.g. the regulated pollutants and a
+    decaying species) in one pass over the cells instead of one per set. Each footprint is
+    bit for bit that of :func:`stack_footprints` called on its set alone.
+
+    Parameters
+    ----------
+    sets : sequence of (xarray.Dataset, mapping)
+        The frequency table of each set and its keywords
+        (:class:`trajectoire.dispersion.points.AnnualStacks`).
+    grid, radius, node_spacing
+        As :func:`stack_footprints`, the same for every set.
+
+    Returns
+    -------
+    list of list of (slice, slice, numpy.ndarray)
+        For each set, its :func:`stack_footprints`.
+    """
+    tables = [_StackTable.of(freq, grid, radius, node_spacing, kw) for freq, kw in sets]
+    out: list[list[tuple[slice, slice, np.ndarray]]] = [[] for _ in tables]
+    aligned = [i for i, t in enumerate(tables) if t.mode == SECTOR_GAUSS]
+    for group in _shared_geometry(tables, aligned):
+        first = tables[group[0]]
+        xs = np.concatenate([tables[i].xs for i in group])
+        ys = np.concatenate([tables[i].ys for i in group])
+        owner = [(i, s) for i in group for s in range(tables[i].xs.size)]
+
+        def profiles(q: int, owner: list[tuple[int, int]] = owner) -> np.ndarray:
+            i, s = owner[q]
+            return tables[i].profiles(s)
+
+        fps = _aligned_footprints(profiles, first.nodes, first.code, grid, xs, ys, first.half,
+                                  first.radius, first.near)  # fmt: skip
+        for (i, s), fp in zip(owner, fps, strict=True):
+            out[i].append((*tables[i].window(s), fp * _T_PER_YR_TO_UG))
+    for i, table in enumerate(tables):
+        if table.mode != SECTOR_GAUSS:
+            out[i] = [table.plain_footprint(s, grid) for s in range(table.xs.size)]
     return out
+
+
+@dataclass
+class _StackTable:
+    """One set of stacks of :func:`stack_footprint_sets`: its settings, radial nodes,
+    windows and per-stack radial profiles."""
+
+    xs: np.ndarray
+    ys: np.ndarray
+    code: int
+    radius: float
+    mode: int
+    near: float
+    nodes: np.ndarray
+    half: int
+    windows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    profiles: Callable[[int], np.ndarray]
+
+    @classmethod
+    def of(
+        cls,
+        freq_year: xr.Dataset,
+        grid: Grid,
+        radius: float,
+        node_spacing: float | None,
+        stacks: AnnualStacks,
+    ) -> _StackTable:
+        """The set's settings checked (:class:`AnnualStackSettings`) and its profiles."""
+        cfg = AnnualStackSettings.of("stack_footprints", grid, radius, stacks)
+        code, rad, z, k, vd = (
+            cfg.code,
+            cfg.radius,
+            cfg.receptor_height,
+            cfg.decay_rate,
+            cfg.deposition_velocity,
+        )
+        xs, ys = cfg.stacks["x"], cfg.stacks["y"]
+        a, clss, zis, ius, hs_all, fac_all = _stack_groups(
+            freq_year, code, cfg.stacks, cfg.ambient_temperature
+        )
+        spacing = float(node_spacing or grid.resolution / 10.0)
+        nodes = np.arange(spacing / 2.0, rad + grid.resolution + spacing, spacing)
+        dep = _depletion(vd, z, hs_all, zis, clss, code, float(nodes[-1]) * 2)
+        half = int(np.ceil(rad / grid.resolution))
+        mode = cfg.sector_mode
+        tabulate = radial_profiles_by_class if mode == SECTOR_GAUSS else radial_profiles
+
+        def profiles(s: int) -> np.ndarray:
+            return tabulate(a, fac_all[s], hs_all[s], zis, clss, ius, code, z, k, nodes,
+                            NO_DEPOSITION if vd == 0 else (*dep[:3], dep[3][s], dep[4][s]))  # fmt: skip
+
+        windows = _footprint_windows(grid, xs, ys, half)
+        return cls(xs, ys, code, rad, mode, cfg.near_field, nodes, half, windows, profiles)
+
+    def window(self, s: int) -> tuple[slice, slice]:
+        """Rows and columns of stack `s`'s footprint window."""
+        r0, r1, c0, c1 = self.windows
+        return slice(int(r0[s]), int(r1[s])), slice(int(c0[s]), int(c1[s]))
+
+    def plain_footprint(self, s: int, grid: Grid) -> tuple[slice, slice, np.ndarray]:
+        """Stack `s`'s footprint with plain (not Gaussian-smoothed) sectors."""
+        rows, cols = self.window(s)
+        fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))
+        footprint_from_profiles(self.profiles(s), self.nodes, self.xs[s], self.ys[s],
+                                np.ascontiguousarray(grid.x[cols]),
+                                np.ascontiguousarray(grid.y[rows]), self.radius, fp)  # fmt: skip
+        return rows, cols, fp * _T_PER_YR_TO_UG
+
+
+def _shared_geometry(tables: list[_StackTable], which: list[int]) -> list[list[int]]:
+    """The sets among `which` grouped by what the geometry of a cell depends on (sigma
+    scheme, radial nodes, radius, near field): each group's footprints are computed in one
+    pass over the cells."""
+    groups: list[list[int]] = []
+    for i in which:
+        t = tables[i]
+        for g in groups:
+            u = tables[g[0]]
+            if (u.code, u.radius, u.near, u.half) == (t.code, t.radius, t.near, t.half) and (
+                np.array_equal(u.nodes, t.nodes)
+            ):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
 
 
 _ALIGNED_BATCH = 48

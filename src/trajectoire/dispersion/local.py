@@ -26,8 +26,9 @@ import xarray as xr
 from trajectoire.dispersion.concentration import (
     DispersionSettings,
     YearDispersion,
-    stack_footprints,
+    stack_footprint_sets,
 )
+from trajectoire.dispersion.points import AnnualStacks
 from trajectoire.dispersion.receptors import Footprint
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
@@ -145,36 +146,81 @@ def year_stacks(
     -------
     Stacks
     """
+    request = StackSet(met_year, decay_rate, deposition_velocity, active)
+    return year_stack_sets(points, grid, settings, sectors, origins, [request])[0]
+
+
+@dataclass(frozen=True)
+class StackSet:
+    """One set of footprints :func:`year_stack_sets` computes: the year's frequency table
+    and the loss of the pollutants the footprints serve (as :func:`year_stacks`)."""
+
+    met_year: xr.Dataset
+    decay_rate: float = 0.0
+    deposition_velocity: float = 0.0
+    active: npt.ArrayLike | None = None
+
+
+def year_stack_sets(
+    points: xr.Dataset | None,
+    grid: Grid,
+    settings: DispersionSettings,
+    sectors: Sequence[str],
+    origins: Sequence[str],
+    sets: Sequence[StackSet],
+) -> list[Stacks]:
+    """:func:`year_stacks` of several sets (e.g. the kernel sets of a year) together.
+
+    The footprints of every set are computed in one call
+    (:func:`trajectoire.dispersion.concentration.stack_footprint_sets`), which computes the
+    geometry of each cell once for all of them; each set's :class:`Stacks` is bit for bit
+    what :func:`year_stacks` gives it alone.
+    """
     if points is None:
-        return Stacks([], [], [])
+        return [Stacks([], [], []) for _ in sets]
     n = points.sizes["source"]
-    on = np.ones(n, dtype=bool) if active is None else np.asarray(active, dtype=bool)
-    if on.shape != (n,):
-        raise InputError(f"year_stacks: active has shape {on.shape}; expected ({n},).")
-    sel = np.flatnonzero(on)
-    computed = stack_footprints(
-        met_year,
-        x=points["source_x"].values[sel],
-        y=points["source_y"].values[sel],
-        stack_height=points["stack_height"].values[sel],
-        stack_diameter=points["stack_diameter"].values[sel],
-        exit_temperature=points["exit_temperature"].values[sel],
-        exit_velocity=points["exit_velocity"].values[sel],
+    chosen = []
+    for req in sets:
+        on = np.ones(n, dtype=bool) if req.active is None else np.asarray(req.active, dtype=bool)
+        if on.shape != (n,):
+            raise InputError(f"year_stacks: active has shape {on.shape}; expected ({n},).")
+        chosen.append(np.flatnonzero(on))
+    wanted = [(i, sel) for i, sel in enumerate(chosen) if sel.size]
+    computed = stack_footprint_sets(
+        [(sets[i].met_year, _stack_keywords(points, sel, settings, sets[i])) for i, sel in wanted],
         grid=grid,
         radius=settings.radius,
-        receptor_height=settings.receptor_height,
-        sigma=settings.sigma,
-        decay_rate=decay_rate,
-        deposition_velocity=deposition_velocity,
-        sector_smoothing=settings.sector_shape,
-    ) if sel.size else []  # fmt: skip
-    empty: Footprint = (slice(0, 0), slice(0, 0), np.zeros((0, 0)))
-    footprints = [empty] * n
-    for i, fp in zip(sel, computed, strict=True):
-        footprints[i] = fp
+    )
     sector = [list(sectors).index(str(v)) for v in points["source_sector"].values]
     origin = [list(origins).index(str(v)) for v in points["origin"].values]
-    return Stacks(footprints, sector, origin)
+    empty: Footprint = (slice(0, 0), slice(0, 0), np.zeros((0, 0)))
+    out = []
+    by_set = dict(zip([i for i, _ in wanted], computed, strict=True))
+    for i, sel in enumerate(chosen):
+        footprints = [empty] * n
+        for s, fp in zip(sel, by_set.get(i, []), strict=True):
+            footprints[s] = fp
+        out.append(Stacks(footprints, sector, origin))
+    return out
+
+
+def _stack_keywords(
+    points: xr.Dataset, sel: np.ndarray, settings: DispersionSettings, req: StackSet
+) -> AnnualStacks:
+    """The keywords of :func:`stack_footprints` for the stacks `sel` of `points`."""
+    return {
+        "x": points["source_x"].values[sel],
+        "y": points["source_y"].values[sel],
+        "stack_height": points["stack_height"].values[sel],
+        "stack_diameter": points["stack_diameter"].values[sel],
+        "exit_temperature": points["exit_temperature"].values[sel],
+        "exit_velocity": points["exit_velocity"].values[sel],
+        "receptor_height": settings.receptor_height,
+        "sigma": settings.sigma,
+        "decay_rate": req.decay_rate,
+        "deposition_velocity": req.deposition_velocity,
+        "sector_smoothing": settings.sector_shape,
+    }
 
 
 def stack_emission(point_emission: xr.DataArray | None, year: int, pollutant: str) -> np.ndarray:

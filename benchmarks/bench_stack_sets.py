@@ -1,0 +1,103 @@
+"""A year's stack footprints: one call per kernel set, against every set in one call.
+
+A year of the sample needs the footprints of two kernel sets that have stacks: the
+regulated pollutants' and the decaying, depositing PFOA's (its stacks are a subset of the
+first set's). Until 2026-12-03 each set was one call of
+:func:`trajectoire._kernels.stacks.footprints_aligned`, and each call computed the geometry
+of every cell of the stacks' windows again (the distance, bearing and sector masses under
+each class's lateral Gaussian, and the exact geometry's pieces near the stacks: about 0.28
+s a call at 100 m). :meth:`trajectoire.batch.pipeline.RunContext.stack_sets` computes the
+sets together (:func:`trajectoire.dispersion.concentration.stack_footprint_sets`): the
+geometry of a cell once for the stacks of every set, each footprint bit for bit the same
+(``tests/test_stack_sets.py``).
+
+This prepares the sample at ``--resolution`` (default 100 m, the production grid) once,
+then builds the year's footprints of every kernel set both ways, alternately, for each
+year asked, ``--repeat`` times, and prints the CPU time (``time.process_time``: both numba
+threads) per year of each way, their ratio and the load average, after checking that both
+ways give the same bits.
+
+Usage::
+
+    python benchmarks/bench_stack_sets.py [--resolution 100] [--years 1990,2005,2020]
+                                          [--repeat 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_run import _config_at, _load  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _same(a, b) -> bool:
+    """Whether two Stacks hold the same windows and footprint bits."""
+    return all(
+        (ra, ca) == (rb, cb) and fa.tobytes() == fb.tobytes()
+        for (ra, ca, fa), (rb, cb, fb) in zip(a.footprints, b.footprints, strict=True)
+    )
+
+
+def main() -> None:
+    """Run the benchmark and print its table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
+    ap.add_argument("--resolution", type=float, default=100.0, help="[m]; 0: the config's")
+    ap.add_argument("--years", default="1990,2005,2020", help="comma-separated years")
+    ap.add_argument("--repeat", type=int, default=2)
+    args = ap.parse_args()
+    from trajectoire.batch.pipeline import prepare
+    from trajectoire.io.config import load_config
+
+    years = [int(v) for v in args.years.split(",")]
+    config = _config_at(args.config, args.resolution or None, Path("sets"), "bench_sets")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ctx = prepare(load_config(config))
+    finally:
+        if config != args.config:
+            config.unlink(missing_ok=True)
+    sets = list(ctx.kernel_groups.items())
+    with_stacks = sum(bool(ctx.stacks_of(m).any()) for _, m in sets)
+    print(f"{_load()} (before); {len(sets)} kernel set(s), {with_stacks} with stacks; "
+          f"years {years}", flush=True)  # fmt: skip
+
+    def apart(year):
+        return [ctx.stack_set(year, key, m, emitting_only=True) for key, m in sets]
+
+    def together(year):
+        return ctx.stack_sets(year, sets)
+
+    ways = {"one call per set": apart, "every set in one call": together}
+    for way in ways.values():  # compile and warm the caches outside the timing
+        way(years[0])
+    cpu = dict.fromkeys(ways, 0.0)
+    for _ in range(args.repeat):
+        for year in years:
+            got = {}
+            for name, way in ways.items():
+                t = time.process_time()
+                got[name] = way(year)
+                cpu[name] += time.process_time() - t
+            a, b = got.values()
+            if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
+                raise SystemExit(f"{year}: the footprints differ")
+    n = args.repeat * len(years)
+    print("| a year's footprints | CPU per year |")
+    print("|---|---|")
+    for name in ways:
+        print(f"| {name} | {cpu[name] / n:.3f} s |")
+    before, after = cpu.values()
+    print(f"ratio (together / apart): {after / before:.3f}; identical: True; {_load()} (after)")
+
+
+if __name__ == "__main__":
+    main()
