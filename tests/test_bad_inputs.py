@@ -364,8 +364,8 @@ CASES = [
     ),
     Case(
         "background: negative",
-        lambda d: _csv(d, "background.csv", lambda df: _set(df, 0, "value", -3.0)),
-        ("background.csv", "value", "-3"),
+        lambda d: _csv(d, "background.csv", lambda df: _set(df, 3, "value", -3.0)),
+        ("background.csv", "value", "(line 5: -3)"),
     ),
     Case(
         "background: text value",
@@ -375,7 +375,12 @@ CASES = [
     Case(
         "background: duplicated rows",
         lambda d: _csv(d, "background.csv", lambda df: pd.concat([df, df.iloc[:1]])),
-        ("background.csv", "duplicated"),
+        ("background.csv", "several values", "1990 NO2 at line 2, 1990 NO2 at line 376"),
+    ),
+    Case(
+        "background: unknown pollutant",
+        lambda d: _csv(d, "background.csv", lambda df: _set(df, 2, "pollutant", "NOO")),
+        ("background.csv", "'pollutant', line 4", "'NOO'"),
     ),
     # ---------------------------------------------------------------- observations
     Case(
@@ -506,6 +511,18 @@ CASES = [
         "stack register: unknown pollutant",
         lambda d: _csv(d, "point_source_history.csv", lambda df: _set(df, 0, "pollutant", "Nox2")),
         ("point_source_history.csv", "[inputs] point_source_history", "'Nox2'", "line 2"),
+    ),
+    Case(
+        "stack register: negative figure",
+        lambda d: _csv(d, "point_source_history.csv", lambda df: _set(df, 3, "emission", -5.0)),
+        ("point_source_history.csv", "[inputs] point_source_history", "-5 at line 5", ">= 0"),
+    ),
+    Case(
+        "stack register: a figure given twice",
+        lambda d: _csv(
+            d, "point_source_history.csv", lambda df: pd.concat([df.iloc[:2], df.iloc[1:]])
+        ),
+        ("point_source_history.csv", "several figures", "at line 3,", "at line 4"),
     ),
     Case(
         "stack register: a year written short",

@@ -482,6 +482,16 @@ def test_other_bad_inputs():
     hist = pd.DataFrame({"source_id": "NOPE", "year": 2000, "pollutant": "NOx", "emission": [1]})
     with pytest.raises(InputError, match="source_id"):
         rebuild(ref, idx, [2000, 2010], point_history=hist)
+    sid = str(ref["source"].values[0])
+    hist = pd.DataFrame(
+        {"source_id": sid, "year": [2000, 2001, 2000], "pollutant": "NOx", "emission": [1, -2, 3]},
+        index=["a", "b", "c"],
+    )
+    with pytest.raises(InputError, match=r"'emission': 1 negative value\(s\) \(row 'b': -2\)"):
+        rebuild(ref, idx, [2000, 2010], point_history=hist)
+    hist["emission"] = 1.0
+    with pytest.raises(InputError, match=r"several rows for source .*\(row 'a', row 'c'\)"):
+        rebuild(ref, idx, [2000, 2010], point_history=hist)
 
 
 # --------------------------------------------------------------------------- real series

@@ -741,10 +741,42 @@ def _point_history(
         known = (
             {str(v) for v in reference["source"].values} if "source" in reference.dims else set()
         )
+        _register_figures(history, ids, what)
         history = history[ids.isin(known)]
         _register_units(history, reference, config.run.reference_year, what)
     history.attrs["what"] = what
     return history
+
+
+def _register_figures(history: pd.DataFrame, ids: pd.Series, what: str) -> None:
+    """The register's figures: numbers >= 0 [t yr-1] (empty: no figure), one per stack,
+    year and pollutant; else an error naming the file lines (the trajectory's own checks
+    would name the rows of the stacks on the grid only, by position)."""
+    key = "[inputs] point_source_history"
+    if "emission" in history.columns:
+        values = numeric_column(history, "emission", what=what, allow_nan=True, config_key=key)
+        negative = np.flatnonzero(values < 0)
+        if negative.size:
+            found = [
+                f"{ids.iloc[i]} {values[i]:g} at {line}"
+                for i, line in zip(negative, data_lines(history, negative), strict=True)
+            ]
+            raise InputError(
+                f"{what}, column 'emission': negative figure(s) {rows_preview(found, 5)}; "
+                "expected emissions >= 0 [t yr-1]. Fix or remove those lines."
+            )
+    if {"year", "pollutant"} <= set(history.columns):
+        keys = pd.DataFrame({"s": ids, "y": history["year"], "p": history["pollutant"]})
+        repeated = np.flatnonzero(keys.duplicated(keep=False).to_numpy())
+        if repeated.size:
+            found = [
+                f"{ids.iloc[i]} {history['year'].iloc[i]} {history['pollutant'].iloc[i]} at {line}"
+                for i, line in zip(repeated, data_lines(history, repeated), strict=True)
+            ]
+            raise InputError(
+                f"{what}: several figures for one stack, year and pollutant: "
+                f"{rows_preview(found, 6)}; keep one figure each."
+            )
 
 
 def _register_units(history: pd.DataFrame, reference: xr.Dataset, year: int, what: str) -> None:

@@ -25,14 +25,19 @@ import xarray as xr
 from scipy import sparse
 from scipy.ndimage import distance_transform_edt
 
-from trajectoire._validate import require_columns, require_non_negative
+from trajectoire._validate import (
+    normalise_rows,
+    require_columns,
+    require_non_negative,
+    rows_preview,
+)
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.dispersion.receptors import receptor_means
 from trajectoire.errors import GridError, InputError, TrajectoireWarning, UnitsError, warn
 from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.species import UNIT_FAMILIES, get_pollutant, normalise_pollutant
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import data_lines, numeric_column, read_table
 from trajectoire.units import conversion_factor, mixing_ratio_factor
 
 __all__ = [
@@ -73,17 +78,16 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     what = f"{path.name}"
     df = read_table(path, what=what, require_rows=True, config_key="[inputs] background")
     require_columns(df.columns, ["year", "pollutant", "value"], what)
-    df["pollutant"] = [
-        normalise_pollutant(p, what=f"{what}, column 'pollutant'") for p in df["pollutant"]
-    ]
+    lines = data_lines(df, range(len(df)))
+    df["pollutant"] = normalise_rows(
+        df["pollutant"].tolist(), lines, normalise_pollutant, f"{what}, column 'pollutant'"
+    )
     key = "[inputs] background"
     df["year"] = numeric_column(df, "year", what=what, config_key=key).astype(int)
     df["value"] = numeric_column(
         df, "value", what=what, config_key=key, units=None if "units" in df.columns else units
     )
-    require_non_negative(
-        df["value"].to_numpy(), f"{what}, column 'value'", labels=list(df.index + 2)
-    )
+    require_non_negative(df["value"].to_numpy(), f"{what}, column 'value'", labels=lines)
     # each row in its species' family: ug m-3 for masses, cm-3 for particle numbers (UFP)
     row_units = list(df["units"]) if "units" in df.columns else [units] * len(df)
     factor = np.array(
@@ -91,7 +95,7 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
             conversion_factor(
                 u,
                 UNIT_FAMILIES[get_pollutant(p).unit_family]["concentration"],
-                what=f"{what}, line {i + 2}, pollutant {p!r}, units"
+                what=f"{what}, {lines[i]}, pollutant {p!r}, units"
                 + ("" if "units" in df.columns else " (no 'units' column: the reader's units)"),
             )
             for i, (u, p) in enumerate(zip(row_units, df["pollutant"], strict=True))
@@ -100,8 +104,12 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     df["value"] = df["value"] * factor
     dup = df.duplicated(["year", "pollutant"], keep=False)
     if dup.any():
-        rows = (df.index[dup] + 2).tolist()[:8]
-        raise InputError(f"{what}: duplicated (year, pollutant) rows at lines {rows}; keep one.")
+        found = [f"{y} {p} at {lines[i]}" for i, y, p in zip(np.flatnonzero(dup.to_numpy()),
+                 df["year"][dup], df["pollutant"][dup], strict=True)]  # fmt: skip
+        raise InputError(
+            f"{what}: several values for one year and pollutant: {rows_preview(found, 6)}; "
+            "keep one each."
+        )
     da = df.set_index(["year", "pollutant"])["value"].to_xarray()
     da = set_cf_attrs(da, "background")
     da.attrs["source_file"] = str(path)

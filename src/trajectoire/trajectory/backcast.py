@@ -332,13 +332,15 @@ def _check_register(
     t = t[t["pollutant"].isin(pols)]
     t["year"] = pd.to_numeric(t["year"], errors="raise").astype(np.int64)
     t["emission"] = pd.to_numeric(t["emission"], errors="coerce").astype(float)
-    require_non_negative(t["emission"].to_numpy(), f"{what}, column 'emission'")
-    dup = t.duplicated(["source_id", "year", "pollutant"])
+    labels = [f"row {label!r}" for label in t.index]
+    require_non_negative(t["emission"].to_numpy(), f"{what}, column 'emission'", labels)
+    dup = t.duplicated(["source_id", "year", "pollutant"], keep=False)
     if dup.any():
         r = t.loc[dup].iloc[0]
         raise InputError(
             f"{what}: several rows for source {r['source_id']}, year {r['year']}, pollutant "
-            f"{r['pollutant']}; keep one figure per source, year and pollutant."
+            f"{r['pollutant']} ({rows_preview(f'row {label!r}' for label in t.index[dup])}); "
+            "keep one figure per source, year and pollutant."
         )
     return t
 
