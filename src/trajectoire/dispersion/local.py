@@ -152,8 +152,20 @@ def year_stacks(
 
 @dataclass(frozen=True)
 class StackSet:
-    """One set of footprints :func:`year_stack_sets` computes: the year's frequency table
-    and the loss of the pollutants the footprints serve (as :func:`year_stacks`)."""
+    """One set of footprints :func:`year_stack_sets` computes (the arguments of
+    :func:`year_stacks` that differ between the kernel sets of a year).
+
+    Attributes
+    ----------
+    met_year : xarray.Dataset
+        One year of :func:`trajectoire.meteo.met_classes` (or a species' seasonal table).
+    decay_rate : float, default 0
+        First-order loss rate [s-1] of the pollutants these footprints serve.
+    deposition_velocity : float, default 0
+        Dry deposition velocity [m s-1] of those pollutants.
+    active : array of bool ``(stack,)``, optional
+        The stacks whose footprints are needed (default: all); the others get empty ones.
+    """
 
     met_year: xr.Dataset
     decay_rate: float = 0.0
@@ -175,6 +187,18 @@ def year_stack_sets(
     (:func:`trajectoire.dispersion.concentration.stack_footprint_sets`), which computes the
     geometry of each cell once for all of them; each set's :class:`Stacks` is bit for bit
     what :func:`year_stacks` gives it alone.
+
+    Parameters
+    ----------
+    points, grid, settings, sectors, origins
+        As :func:`year_stacks`.
+    sets : sequence of StackSet
+        The sets: each one's meteorology, loss and active stacks.
+
+    Returns
+    -------
+    list of Stacks
+        One per set, in the order of `sets`.
     """
     if points is None:
         return [Stacks([], [], []) for _ in sets]
