@@ -23,10 +23,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trajectoire._kernels import plume_longterm as lt
-from trajectoire._kernels.deposition import NO_DEPOSITION, depletion_tables, table_nodes
+from trajectoire._kernels.deposition import (
+    NO_DEPOSITION,
+    NO_DEPOSITION_STACKS,
+    depletion_tables,
+    table_nodes,
+)
 from trajectoire._kernels.stacks import (
     footprint_from_class_profiles,
     footprints_aligned,
+    profiles_stacks_last,
     radial_profiles_by_class,
 )
 
@@ -363,3 +369,41 @@ def test_kernel_by_orbit_never_reuses_a_factor_of_another_distance():
         for j in range(17):
             if (i, j) != (inp.m, inp.m):
                 assert k[i, j] == _unshared_cell(inp, i, j), (i, j)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    vd=st.sampled_from([0.0, 0.003]),
+    decay=st.sampled_from([0.0, 1e-4]),
+    order=st.permutations(range(4)),
+    seed=st.integers(0, 5),
+)
+def test_profiles_stacks_last_is_each_stacks_class_profiles_bit_for_bit(vd, decay, order, seed):
+    """The profiles of several stacks written in the aligned layout (the slots in any
+    order, some classes absent from a stack) are each stack's
+    :func:`radial_profiles_by_class`, bit for bit, with and without deposition."""
+    rng = np.random.default_rng(seed)
+    a, _, zis, cls, invus = groups(seed, speeds=2)
+    nodes = np.arange(5.0, 3000.0, 10.0)
+    n_st = 4
+    fac = rng.uniform(0.5, 1.0, (n_st, cls.size))
+    fac[1, cls == seed % 6] = 0.0  # a class the other stacks have and this one lacks
+    hs = 20.0 + 15.0 * rng.random((n_st, cls.size))
+    deps = [deposition(1.5, hs[s], zis, cls, vd) for s in range(n_st)]
+    if vd == 0.0:
+        dep = NO_DEPOSITION_STACKS
+    else:
+        v, s0, ds = deps[0][:3]
+        dep = (v, s0, ds, np.stack([d[3] for d in deps]), np.stack([d[4] for d in deps]))
+    out = np.full((6, nodes.size, a.shape[1], n_st), np.nan)
+    stacks = np.array([3, 0, 2, 1], dtype=np.int64)
+    slots = np.array(order, dtype=np.int64)
+    profiles_stacks_last(a, fac, hs, zis, cls, invus, 1, 1.5, decay, nodes, dep, stacks, slots,
+                         out)  # fmt: skip
+    for st_, q in zip(stacks, slots, strict=True):
+        want = radial_profiles_by_class(
+            a, fac[st_], hs[st_], zis, cls, invus, 1, 1.5, decay, nodes, deps[st_]
+        )
+        got = out[..., q].transpose(0, 2, 1)
+        assert got.tobytes() == np.ascontiguousarray(want).tobytes()
+        assert want.max() > 0

@@ -114,6 +114,50 @@ def _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, by
     return out
 
 
+@njit(cache=CACHE, parallel=True)
+def profiles_stacks_last(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, stacks,
+                         slots, out):  # fmt: skip
+    """:func:`radial_profiles_by_class` of several stacks, written in the layout
+    :func:`footprints_aligned` reads (:data:`ALIGNED_LAYOUT`).
+
+    ``out[c, k, d, slots[i]]`` is ``radial_profiles_by_class(...)[c, d, k]`` of the stack
+    ``stacks[i]``: the rows ``fac[stacks[i]]`` and ``hs[stacks[i]]`` of the stacks' groups
+    (:func:`trajectoire.dispersion.points._stack_groups`) and, with deposition, the rows
+    ``itab[stacks[i]]``, ``dtab[stacks[i]]`` of the depletion set ``dep = (v_d, s0, ds,
+    itab, dtab)`` (``v_d = 0``: none). The same products added in the same order, from +0,
+    so the same bits. Every node's block of every stack is written while it is in cache
+    (the nodes run in parallel, the stacks within a node): writing each stack's profiles
+    apart then copying them into this layout touched the whole array once per stack.
+    """
+    vd, s0, ds, itab, dtab = dep
+    ng, n = a.shape
+    nk = r_nodes.shape[0]
+    inv_width = n / (2.0 * math.pi)
+    for k in prange(nk):
+        r = r_nodes[k]
+        acc = np.empty((N_CLASSES, n))
+        for i in range(stacks.shape[0]):
+            st = stacks[i]
+            acc[:, :] = 0.0
+            for g in range(ng):
+                f = fac[st, g]
+                if f == 0.0:
+                    continue
+                c = f * cic_unit(r, z, hs[st, g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
+                if c == 0.0:
+                    continue
+                if vd > 0.0:
+                    c *= depletion_factor(r, vd * f * invus[g], itab[st, g], dtab[st, g], s0, ds)
+                c *= inv_width / r
+                row = acc[clss[g]]
+                for d in range(n):
+                    row[d] += a[g, d] * c
+            q = slots[i]
+            for cl in range(N_CLASSES):
+                for d in range(n):
+                    out[cl, k, d, q] = acc[cl, d]
+
+
 @njit(cache=CACHE)
 def _cell_position(ddx, ddy, width, r_nodes, nk, radius):
     """Where a cell lies from the stack: distance ``r`` [m] (``0`` beyond `radius` or at

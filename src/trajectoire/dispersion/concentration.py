@@ -32,8 +32,10 @@ from trajectoire._kernels.deposition import NO_DEPOSITION
 from trajectoire._kernels.planes import planes_sum
 from trajectoire._kernels.plume_longterm import SECTOR_GAUSS
 from trajectoire._kernels.stacks import (
+    N_CLASSES,
     footprint_from_profiles,
     footprints_aligned,
+    profiles_stacks_last,
     radial_profiles,
     radial_profiles_by_class,
 )
@@ -1037,12 +1039,13 @@ def stack_footprint_sets(
         ys = np.concatenate([tables[i].ys for i in group])
         owner = [(i, s) for i in group for s in range(tables[i].xs.size)]
 
-        def profiles(q: int, owner: list[tuple[int, int]] = owner) -> np.ndarray:
-            i, s = owner[q]
-            return tables[i].profiles(s)
+        def fill(batch: list[int], prof: np.ndarray, owner: list[tuple[int, int]] = owner) -> None:
+            for i in dict.fromkeys(owner[q][0] for q in batch):  # each set's stacks at once
+                slots = [q for q, b in enumerate(batch) if owner[b][0] == i]
+                tables[i].profiles_into([owner[batch[q]][1] for q in slots], slots, prof)
 
-        fps = _aligned_footprints(profiles, first.nodes, first.code, grid, xs, ys, first.half,
-                                  first.radius, first.near)  # fmt: skip
+        fps = _aligned_footprints(fill, first.nodes, first.n_sectors, first.code, grid, xs, ys,
+                                  first.half, first.radius, first.near)  # fmt: skip
         for (i, s), fp in zip(owner, fps, strict=True):
             out[i].append((*tables[i].window(s), fp * _T_PER_YR_TO_UG))
     for i, table in enumerate(tables):
@@ -1066,6 +1069,8 @@ class _StackTable:
     half: int
     windows: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     profiles: Callable[[int], np.ndarray]
+    n_sectors: int
+    profiles_into: Callable[[list[int], list[int], np.ndarray], None]
 
     @classmethod
     def of(
@@ -1100,8 +1105,15 @@ class _StackTable:
             return tabulate(a, fac_all[s], hs_all[s], zis, clss, ius, code, z, k, nodes,
                             NO_DEPOSITION if vd == 0 else (*dep[:3], dep[3][s], dep[4][s]))  # fmt: skip
 
+        def profiles_into(stacks: list[int], slots: list[int], out: np.ndarray) -> None:
+            # radial_profiles_by_class of `stacks` into out[..., slots] (ALIGNED_LAYOUT)
+            profiles_stacks_last(a, fac_all, hs_all, zis, clss, ius, code, z, k, nodes, dep,
+                                 np.asarray(stacks, dtype=np.int64),
+                                 np.asarray(slots, dtype=np.int64), out)  # fmt: skip
+
         windows = _footprint_windows(grid, xs, ys, half)
-        return cls(xs, ys, code, rad, mode, cfg.near_field, nodes, half, windows, profiles)
+        return cls(xs, ys, code, rad, mode, cfg.near_field, nodes, half, windows, profiles,
+                   int(a.shape[1]), profiles_into)  # fmt: skip
 
     def window(self, s: int) -> tuple[slice, slice]:
         """Rows and columns of stack `s`'s footprint window."""
@@ -1127,7 +1139,8 @@ def _shared_geometry(tables: list[_StackTable], which: list[int]) -> list[list[i
         t = tables[i]
         for g in groups:
             u = tables[g[0]]
-            if (u.code, u.radius, u.near, u.half) == (t.code, t.radius, t.near, t.half) and (
+            same = (u.code, u.radius, u.near, u.half, u.n_sectors)
+            if same == (t.code, t.radius, t.near, t.half, t.n_sectors) and (
                 np.array_equal(u.nodes, t.nodes)
             ):
                 g.append(i)
@@ -1143,8 +1156,9 @@ about 3.5 MB each at 100 m and 20 km, and their windows, 1.3 MB, are held togeth
 
 
 def _aligned_footprints(
-    profiles: Any,
+    fill: Callable[[list[int], np.ndarray], None],
     nodes: np.ndarray,
+    n_sectors: int,
     code: int,
     grid: Grid,
     xs: np.ndarray,
@@ -1159,7 +1173,11 @@ def _aligned_footprints(
     the same position within their cells, e.g. coordinates on a grid of the cell size) share
     the geometry of each cell (:func:`trajectoire._kernels.stacks.footprints_aligned`): the
     result is bit for bit that of :func:`trajectoire._kernels.stacks.footprint_from_class_profiles`
-    stack by stack. `profiles` gives the per-class profiles of stack ``s``.
+    stack by stack. ``fill(batch, prof)`` writes the per-class profiles of the stacks
+    `batch` into ``prof[..., q]`` for ``batch[q]``, in the layout of
+    :func:`~trajectoire._kernels.stacks.footprints_aligned`
+    (:func:`~trajectoire._kernels.stacks.profiles_stacks_last`); `n_sectors` is the number
+    of wind sectors.
     """
     size = 2 * half + 3
     rc, cc = _footprint_centres(grid, xs, ys)
@@ -1185,12 +1203,9 @@ def _aligned_footprints(
         cells = np.stack(np.unravel_index(known[np.argsort(dist.flat[known])], dist.shape), 1)
         for b in range(0, len(members), _ALIGNED_BATCH):
             batch = members[b : b + _ALIGNED_BATCH]
-            first = profiles(batch[0])  # (c, d, k)
-            prof = np.empty((first.shape[0], first.shape[2], first.shape[1], len(batch)))
-            for q, s in enumerate(batch):  # (c, k, d, s): the layout of footprints_aligned
-                prof[..., q] = (
-                    first.transpose(0, 2, 1) if q == 0 else profiles(s).transpose(0, 2, 1)
-                )
+            # (c, k, d, s): the layout of footprints_aligned, every value written by fill
+            prof = np.empty((N_CLASSES, nodes.size, n_sectors, len(batch)))
+            fill(batch, prof)
             rows = np.array([[r0[s] - rc[s], r1[s] - rc[s]] for s in batch]) + half + 1
             cols = np.array([[c0[s] - cc[s], c1[s] - cc[s]] for s in batch]) + half + 1
             buf = np.zeros((size, size, len(batch)))
