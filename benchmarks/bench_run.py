@@ -253,6 +253,36 @@ def _same_content(a: Path, b: Path) -> bool:
         return ga.keys() == gb.keys() and all(np.array_equal(ga[k], gb[k]) for k in ga)
 
 
+def year_bench_args(doc: str) -> argparse.Namespace:
+    """The arguments of the benchmarks that time a stage on some years of the sample:
+    ``--config``, ``--resolution`` [m] (0: the config's), ``--years`` (comma-separated)
+    and ``--repeat``; `doc` is the script's docstring."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
+    ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
+    ap.add_argument("--resolution", type=float, default=100.0, help="[m]; 0: the config's")
+    ap.add_argument("--years", default="1990,2005,2020", help="comma-separated years")
+    ap.add_argument("--repeat", type=int, default=2)
+    return ap.parse_args()
+
+
+def prepared_at(config: Path, resolution: float | None, tag: str):
+    """The run context of `config` at `resolution` [m] (None: the config's), prepared with
+    its warnings silenced; the temporary copy of the configuration removed after."""
+    import warnings
+
+    from trajectoire.batch.pipeline import prepare
+    from trajectoire.io.config import load_config
+
+    path = _config_at(config, resolution, Path(tag), tag)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return prepare(load_config(path))
+    finally:
+        if path != config:
+            path.unlink(missing_ok=True)
+
+
 def _load() -> str:
     return "load average {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 

@@ -25,14 +25,12 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
-import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import _config_at, _load  # noqa: E402
+from bench_run import _load, prepared_at, year_bench_args  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,24 +45,9 @@ def _same(a, b) -> bool:
 
 def main() -> None:
     """Run the benchmark and print its table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
-    ap.add_argument("--resolution", type=float, default=100.0, help="[m]; 0: the config's")
-    ap.add_argument("--years", default="1990,2005,2020", help="comma-separated years")
-    ap.add_argument("--repeat", type=int, default=2)
-    args = ap.parse_args()
-    from trajectoire.batch.pipeline import prepare
-    from trajectoire.io.config import load_config
-
+    args = year_bench_args(__doc__)
     years = [int(v) for v in args.years.split(",")]
-    config = _config_at(args.config, args.resolution or None, Path("sets"), "bench_sets")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ctx = prepare(load_config(config))
-    finally:
-        if config != args.config:
-            config.unlink(missing_ok=True)
+    ctx = prepared_at(args.config, args.resolution or None, "bench_sets")
     sets = list(ctx.kernel_groups.items())
     with_stacks = sum(bool(ctx.stacks_of(m).any()) for _, m in sets)
     print(f"{_load()} (before); {len(sets)} kernel set(s), {with_stacks} with stacks; "

@@ -872,6 +872,79 @@ def data_lines(df: pd.DataFrame, rows: Sequence[int] | np.ndarray) -> list[str]:
     return [_place(labels[int(i)], header_line, True) for i in rows]
 
 
+def check_repeats(df: pd.DataFrame, keys: Sequence[pd.Series], what: str, said: str) -> None:
+    """Raise one error naming the rows of `df` that repeat the same `keys`, by file line.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table read by :func:`read_table` (where its rows are: :func:`data_lines`).
+    keys : sequence of pandas.Series
+        The key columns, aligned with `df` (e.g. a station id, the year, the pollutant).
+    what : str
+        The file and its configuration key, first in the message.
+    said : str
+        What a repeat is and what to do, e.g. ``"several values for one station, year and
+        pollutant: {found}; keep one each."`` (``{found}`` is replaced by the keys and
+        lines).
+
+    Raises
+    ------
+    trajectoire.InputError
+        Some rows hold the same keys (every one of them is named, up to six).
+    """
+    table = pd.concat(list(keys), axis=1, ignore_index=True)
+    repeated = np.flatnonzero(table.duplicated(keep=False).to_numpy())
+    if repeated.size:
+        found = [
+            " ".join(str(k.iloc[i]) for k in keys) + f" at {line}"
+            for i, line in zip(repeated, data_lines(df, repeated), strict=True)
+        ]
+        raise InputError(f"{what}: " + said.replace("{found}", rows_preview(found, 6)))
+
+
+def check_not_negative(
+    df: pd.DataFrame,
+    column: str,
+    values: np.ndarray,
+    what: str,
+    expected: str,
+    ids: pd.Series | None = None,
+) -> None:
+    """Raise one error naming the negative `values` of `column` by file line.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table read by :func:`read_table` (where its rows are: :func:`data_lines`).
+    column : str
+        The column the values are read from.
+    values : numpy.ndarray
+        Its values as numbers, one per row of `df` (NaN: none, not refused here).
+    what : str
+        The file and its configuration key, first in the message.
+    expected : str
+        What the values should be, e.g. ``"annual means >= 0"``.
+    ids : pandas.Series, optional
+        An id to name beside each value (e.g. the stack), aligned with `df`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A value is below 0 (up to five are named, each with its line).
+    """
+    negative = np.flatnonzero(values < 0)
+    if negative.size:
+        found = [
+            ("" if ids is None else f"{ids.iloc[i]} ") + f"{values[i]:g} at {line}"
+            for i, line in zip(negative, data_lines(df, negative), strict=True)
+        ]
+        raise InputError(
+            f"{what}, column {column!r}: negative value(s) {rows_preview(found, 5)}; "
+            f"expected {expected}. Fix or remove those lines."
+        )
+
+
 def _hint(values: Sequence[object]) -> str:
     texts = [v for v in values if isinstance(v, str)]
     if any(_COMMA_NUMBER.fullmatch(v.strip()) for v in texts):

@@ -129,7 +129,13 @@ from trajectoire.meteo.classes import met_classes, select_years
 from trajectoire.meteo.profiles import mixing_height_scheme
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant, normalise_pollutant, run_scale, use_species
-from trajectoire.tables import data_lines, dialect_defaults, numeric_column
+from trajectoire.tables import (
+    check_not_negative,
+    check_repeats,
+    data_lines,
+    dialect_defaults,
+    numeric_column,
+)
 from trajectoire.trajectory.backcast import rebuild
 from trajectoire.trajectory.basis import (
     basis_array,
@@ -755,28 +761,10 @@ def _register_figures(history: pd.DataFrame, ids: pd.Series, what: str) -> None:
     key = "[inputs] point_source_history"
     if "emission" in history.columns:
         values = numeric_column(history, "emission", what=what, allow_nan=True, config_key=key)
-        negative = np.flatnonzero(values < 0)
-        if negative.size:
-            found = [
-                f"{ids.iloc[i]} {values[i]:g} at {line}"
-                for i, line in zip(negative, data_lines(history, negative), strict=True)
-            ]
-            raise InputError(
-                f"{what}, column 'emission': negative figure(s) {rows_preview(found, 5)}; "
-                "expected emissions >= 0 [t yr-1]. Fix or remove those lines."
-            )
+        check_not_negative(history, "emission", values, what, "emissions >= 0 [t yr-1]", ids)
     if {"year", "pollutant"} <= set(history.columns):
-        keys = pd.DataFrame({"s": ids, "y": history["year"], "p": history["pollutant"]})
-        repeated = np.flatnonzero(keys.duplicated(keep=False).to_numpy())
-        if repeated.size:
-            found = [
-                f"{ids.iloc[i]} {history['year'].iloc[i]} {history['pollutant'].iloc[i]} at {line}"
-                for i, line in zip(repeated, data_lines(history, repeated), strict=True)
-            ]
-            raise InputError(
-                f"{what}: several figures for one stack, year and pollutant: "
-                f"{rows_preview(found, 6)}; keep one figure each."
-            )
+        said = "several figures for one stack, year and pollutant: {found}; keep one figure each."
+        check_repeats(history, [ids, history["year"], history["pollutant"]], what, said)
 
 
 def _register_units(history: pd.DataFrame, reference: xr.Dataset, year: int, what: str) -> None:
@@ -1219,16 +1207,7 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
     require_columns(table.columns, ["station_id", "year", "pollutant", "value"], what)
     key = "[inputs] observations"
     table["value"] = numeric_column(table, "value", what=what, allow_nan=True, config_key=key)
-    negative = np.flatnonzero(table["value"].to_numpy() < 0)
-    if negative.size:
-        shown = [
-            f"{table['value'].iloc[i]:g} at {line}"
-            for i, line in zip(negative, data_lines(table, negative), strict=True)
-        ]
-        raise InputError(
-            f"{what}, column 'value': negative concentration(s) {rows_preview(shown)}; "
-            "expected annual means >= 0. Fix or remove those lines."
-        )
+    check_not_negative(table, "value", table["value"].to_numpy(), what, "annual means >= 0")
     table["pollutant"] = normalise_rows(
         table["pollutant"].tolist(),
         data_lines(table, range(len(table))),
@@ -1246,24 +1225,13 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
             f"stations of {config.inputs.stations.path.name} ([inputs] stations), whose ids "
             f"look like {sorted(listed)[:3]}. Fix the ids, or add the stations."
         )
-    _observation_repeats(table, sid, what)
+    # by file line (observations_from_table would name the table's row labels)
+    said = (
+        "several values for one station, year and pollutant: {found}; expected one annual "
+        "mean each. Keep one of each."
+    )
+    check_repeats(table, [sid, table["year"], table["pollutant"]], what, said)
     return table
-
-
-def _observation_repeats(table: pd.DataFrame, sid: pd.Series, what: str) -> None:
-    """Two values for one station, year and pollutant are an error naming the file lines
-    (:func:`observations_from_table` would name the table's row labels)."""
-    keys = pd.DataFrame({"s": sid, "y": table["year"], "p": table["pollutant"]})
-    repeated = np.flatnonzero(keys.duplicated(keep=False).to_numpy())
-    if repeated.size:
-        shown = [
-            f"{sid.iloc[i]} {table['year'].iloc[i]} {table['pollutant'].iloc[i]} at {line}"
-            for i, line in zip(repeated, data_lines(table, repeated), strict=True)
-        ]
-        raise InputError(
-            f"{what}: several values for one station, year and pollutant: "
-            f"{rows_preview(shown, 6)}; expected one annual mean each. Keep one of each."
-        )
 
 
 #: annual means above this are no measurement [ug m-3] (the highest measured in Europe are

@@ -29,7 +29,6 @@ from trajectoire._validate import (
     normalise_rows,
     require_columns,
     require_non_negative,
-    rows_preview,
 )
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.dispersion.receptors import receptor_means
@@ -37,7 +36,7 @@ from trajectoire.errors import GridError, InputError, TrajectoireWarning, UnitsE
 from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.species import UNIT_FAMILIES, get_pollutant, normalise_pollutant
-from trajectoire.tables import data_lines, numeric_column, read_table
+from trajectoire.tables import check_repeats, data_lines, numeric_column, read_table
 from trajectoire.units import conversion_factor, mixing_ratio_factor
 
 __all__ = [
@@ -102,14 +101,8 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
         ]
     )
     df["value"] = df["value"] * factor
-    dup = df.duplicated(["year", "pollutant"], keep=False)
-    if dup.any():
-        found = [f"{y} {p} at {lines[i]}" for i, y, p in zip(np.flatnonzero(dup.to_numpy()),
-                 df["year"][dup], df["pollutant"][dup], strict=True)]  # fmt: skip
-        raise InputError(
-            f"{what}: several values for one year and pollutant: {rows_preview(found, 6)}; "
-            "keep one each."
-        )
+    said = "several values for one year and pollutant: {found}; keep one each."
+    check_repeats(df, [df["year"], df["pollutant"]], what, said)
     da = df.set_index(["year", "pollutant"])["value"].to_xarray()
     da = set_cf_attrs(da, "background")
     da.attrs["source_file"] = str(path)
