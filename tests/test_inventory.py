@@ -28,6 +28,7 @@ from trajectoire.inventory import (
     read_area_totals,
     read_gridded,
     read_point_sources,
+    read_road_emission_factors,
     read_roads,
     read_zones,
     scale,
@@ -555,6 +556,28 @@ def test_duplicated_source_ids(tmp_path):
         InputError, match=r"pts.csv, column 'source_id': duplicated.*'S1' at line 2, line 4"
     ):
         read_point_sources(p)
+
+
+def test_tables_given_as_dataframes_name_their_row_labels(tmp_path):
+    """A table given as a DataFrame has no file lines: its messages name its row labels
+    (a CSV's name its lines, test_duplicated_source_ids)."""
+    df = write_points(tmp_path / "pts.csv")
+    df.index = ["a", "b", "c"]
+    df.loc["c", "source_id"] = "S1"
+    with pytest.raises(InputError, match=r"duplicated.*'S1' at row 'a', row 'c'"):
+        read_point_sources(df)
+    df = write_points(tmp_path / "pts.csv")
+    df.index = [10, 20, 30]
+    df.loc[20, "sector"] = "Z_Moon"
+    with pytest.raises(InputError, match=r"unknown sector\(s\) 'Z_Moon' \(row 20\)"):
+        read_point_sources(df)
+    ef = pd.DataFrame(
+        {"category": ["urban", "rural"], "pollutant": ["NOx", "NOx"], "ef_light": [0.3, -0.1],
+         "ef_heavy": [3.0, 2.0]},
+        index=["u", "r"],
+    )  # fmt: skip
+    with pytest.raises(InputError, match=r"'ef_light': 1 negative value\(s\) \(row 'r': -0.1\)"):
+        read_road_emission_factors(ef)
 
 
 def test_bad_traffic(inputs, tmp_path):
