@@ -98,20 +98,32 @@ def _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, by
     out = np.zeros((N_CLASSES if by_class else 1, nk, n))
     inv_width = n / (2.0 * math.pi)
     for k in prange(nk):
-        r = r_nodes[k]
-        for g in range(ng):
-            if fac[g] == 0.0:
-                continue
-            c = fac[g] * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
-            if c == 0.0:
-                continue
-            if vd > 0.0:
-                c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
-            c *= inv_width / r
-            row = out[clss[g] if by_class else 0, k]
-            for d in range(n):
-                row[d] += a[g, d] * c
+        _node_terms(r_nodes[k], a, fac, hs, zis, clss, invus, scheme, z, decay_k, vd, s0, ds,
+                    itab, dtab, inv_width, by_class, out, k)  # fmt: skip
     return out
+
+
+@njit(cache=CACHE, inline="always")
+def _node_terms(r, a, fac, hs, zis, clss, invus, scheme, z, decay_k, vd, s0, ds, itab, dtab,
+                inv_width, by_class, out, k):  # fmt: skip
+    """Add each met group's term of one stack's profiles at radius `r` [m] into
+    ``out[c, k, :]`` (``c`` the group's class when `by_class`, else 0), in the order of the
+    groups: the one definition of a profile's node (:func:`_profiles`,
+    :func:`profiles_stacks_last`). `fac`, `hs` are the stack's groups' rows, `itab`,
+    `dtab` its depletion tables (read only when ``vd > 0``)."""
+    ng, n = a.shape
+    for g in range(ng):
+        if fac[g] == 0.0:
+            continue
+        c = fac[g] * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
+        if c == 0.0:
+            continue
+        if vd > 0.0:
+            c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
+        c *= inv_width / r
+        row = out[clss[g] if by_class else 0, k]
+        for d in range(n):
+            row[d] += a[g, d] * c
 
 
 @njit(cache=CACHE, parallel=True)
@@ -130,32 +142,21 @@ def profiles_stacks_last(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nod
     apart then copying them into this layout touched the whole array once per stack.
     """
     vd, s0, ds, itab, dtab = dep
-    ng, n = a.shape
+    n = a.shape[1]
     nk = r_nodes.shape[0]
     inv_width = n / (2.0 * math.pi)
     for k in prange(nk):
-        r = r_nodes[k]
-        acc = np.empty((N_CLASSES, n))
+        acc = np.empty((N_CLASSES, 1, n))
         for i in range(stacks.shape[0]):
             st = stacks[i]
-            acc[:, :] = 0.0
-            for g in range(ng):
-                f = fac[st, g]
-                if f == 0.0:
-                    continue
-                c = f * cic_unit(r, z, hs[st, g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
-                if c == 0.0:
-                    continue
-                if vd > 0.0:
-                    c *= depletion_factor(r, vd * f * invus[g], itab[st, g], dtab[st, g], s0, ds)
-                c *= inv_width / r
-                row = acc[clss[g]]
-                for d in range(n):
-                    row[d] += a[g, d] * c
+            acc[:, :, :] = 0.0
+            tab = st if vd > 0.0 else 0  # without deposition the tables are one placeholder
+            _node_terms(r_nodes[k], a, fac[st], hs[st], zis, clss, invus, scheme, z, decay_k,
+                        vd, s0, ds, itab[tab], dtab[tab], inv_width, True, acc, 0)  # fmt: skip
             q = slots[i]
             for cl in range(N_CLASSES):
                 for d in range(n):
-                    out[cl, k, d, q] = acc[cl, d]
+                    out[cl, k, d, q] = acc[cl, 0, d]
 
 
 @njit(cache=CACHE)
