@@ -18,6 +18,7 @@ from trajectoire.attribution import (
     footprint,
     origin_layers,
     shapley_values,
+    window_sums,
 )
 from trajectoire.dispersion.receptors import Receptor
 
@@ -140,6 +141,26 @@ def test_gridded_sums_one_pollutant_at_a_time_are_the_same_bits(seed):
     # few cells may have none: the numpy reference says which)
     filled = _stack_reference(adj, emis, h, frac, rows, cols, pols).any()
     assert whole.territory[..., pols].any() == filled
+
+
+def test_origins_given_their_shared_cells_sum_the_same_bits():
+    """Origins(known_shared=...) (a run finds the shared cells once) uses what it is given
+    and sums as the Origins that finds them itself."""
+    rng = np.random.default_rng(11)
+    emis, _, idx, fr, rows, cols, adj, h = _stack_case(rng, ny=2 * BLOCK_ROWS + 5, nx=17)
+    found = Origins(idx, fr, 3)
+    given = Origins(idx, fr, 3, known_shared=shared_cells(idx))
+    assert given.shared is given.known_shared
+    for a, b in zip(found.shared, given.shared, strict=True):
+        assert np.array_equal(a, b)
+    args = (adj, emis, h)
+    one = window_sums(*args, found, rows, cols)
+    two = window_sums(*args, given, rows, cols)
+    assert np.array_equal(one.view(np.uint64), two.view(np.uint64))
+    # a wrong row index is not silently used as if it were found: it changes the sums
+    wrong = Origins(idx, fr, 3, known_shared=(np.zeros_like(found.shared[0]), found.shared[1][:0]))
+    if found.shared[1].size:
+        assert not np.array_equal(window_sums(*args, wrong, rows, cols), one)
 
 
 def test_aggregate_stack_kernel_compiled_matches_python():

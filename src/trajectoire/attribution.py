@@ -25,7 +25,7 @@ import functools
 import itertools
 import math
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -314,17 +314,25 @@ class Origins:
         ``(k, ny, nx)`` origin ids and shares of each cell.
     count : int
         Number of origins (territories and "rest").
+    known_shared : tuple of two numpy.ndarray, optional
+        :attr:`shared` when already found for the same `index` (a run keeps it for all its
+        years); found from `index` when first needed otherwise.
     """
 
     index: np.ndarray
     fraction: np.ndarray
     count: int
+    known_shared: tuple[np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @functools.cached_property
     def shared(self) -> tuple[np.ndarray, np.ndarray]:
         """Where the layers after the first hold an origin (the cells shared by several
         origins), row by row: :func:`trajectoire._kernels.aggregate.shared_cells`, found
-        once for all the windows of a run."""
+        once for all the windows of a run (or `known_shared`)."""
+        if self.known_shared is not None:
+            return self.known_shared
         return shared_cells(np.asarray(self.index, dtype=np.int64))
 
     @classmethod
