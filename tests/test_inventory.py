@@ -783,3 +783,17 @@ def test_parts_given_back_as_they_are_added_leave_the_inventory_bit_for_bit(inpu
     assert len(released) >= 3  # the road and area fields that emit
     if sys.platform.startswith("linux"):
         assert sum(released) > 0
+
+
+def test_many_repeated_ids_are_named_five_in_file_order_then_counted(tmp_path):
+    """A file repeating 40 keys: its one line names the first five (in the order of the
+    file, with their lines) and counts the others, instead of listing all of them."""
+    rows = [f"Z{k:02d},B_Industry,NOx,1.0,t yr-1" for k in range(40, 0, -1)]
+    path = tmp_path / "area.csv"
+    path.write_text("zone_id,sector,pollutant,emission,units\n" + "\n".join(rows + rows) + "\n")
+    with pytest.raises(InputError) as info:
+        read_area_totals(path)
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert "'Z40/B_Industry/NOx' at line 2, line 42; 'Z39/B_Industry/NOx' at line 3, line 43" in msg
+    assert "(and 35 more repeated ids)" in msg and "Z35" not in msg

@@ -195,18 +195,28 @@ def _places(df: pd.DataFrame, source: Any) -> list[str]:
 
 
 def _check_duplicates(ids: Sequence[Any], what: str, places: Sequence[str] | None = None) -> None:
-    """One error listing every id given more than once and where (`places`, as
-    :func:`_places`; default ``row i``, the position from 0)."""
+    """One error naming the ids given more than once and where (`places`, as
+    :func:`_places`; default ``row i``, the position from 0): the first
+    :data:`SHOWN_REPEATS` in the order of the file, then how many more."""
     s = pd.Series(list(ids))
     dup = s[s.duplicated(keep=False)]
     if len(dup):
         where = list(places) if places is not None else [f"row {i}" for i in range(len(s))]
-        groups = {k: [where[i] for i in v] for k, v in dup.groupby(dup).groups.items()}
-        detail = "; ".join(f"{k!r} at {rows_preview(v)}" for k, v in groups.items())
+        groups: dict[Any, list[str]] = {}
+        for i, k in zip(np.flatnonzero(s.duplicated(keep=False)), dup, strict=True):
+            groups.setdefault(k, []).append(where[i])  # in the order of the file
+        shown = list(groups.items())[:SHOWN_REPEATS]
+        detail = "; ".join(f"{k!r} at {rows_preview(v)}" for k, v in shown)
+        if len(groups) > SHOWN_REPEATS:
+            detail += f" (and {len(groups) - SHOWN_REPEATS} more repeated ids)"
         raise InputError(
             f"{what}: duplicated id(s): {detail}. Every id must appear once; merge or rename "
             "those rows."
         )
+
+
+#: How many repeated ids :func:`_check_duplicates` names (the others are counted).
+SHOWN_REPEATS = 5
 
 
 def read_point_sources(
