@@ -376,12 +376,15 @@ def _prepare(config: RunConfig) -> RunContext:
         terr, grid = _territories_and_grid(config)
         run_years = list(range(config.run.first_year, config.run.last_year + 1))
         zones = _read(config, "zones")
-        reference, sectors, dispersed, output_pollutants, stacks = _reference(config, grid, zones)
+        reference, anchors, sectors, dispersed, output_pollutants, stacks = _reference(
+            config, grid, zones
+        )
         met, hourly = _meteorology(config, run_years, grid)  # first: years checked cheaply
         extra = _seasons(config, hourly, reference, run_years)  # seasonal species
         basis, basis_weight, small, point_series = _linear_form(
-            _trajectory(config, reference, run_years, stacks), reference
+            _trajectory(config, reference, run_years, stacks, anchors), reference
         )
+        del anchors  # in the basis now
         reference = reference.drop_vars("emission")  # the float64 grids go; stacks are kept
         background, regional = _background(config, output_pollutants, run_years, grid)
         stations = _stations(config, grid)
@@ -514,9 +517,10 @@ def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
 
 def _reference(
     config: RunConfig, grid: Grid, zones: Any
-) -> tuple[xr.Dataset, list[str], list[str], list[str], set[str]]:
-    """The reference inventory, restricted to the sectors that emit, the pollutants, and
-    the source ids of every stack ``[inputs] point_sources`` lists (on the grid or not)."""
+) -> tuple[xr.Dataset, list[xr.Dataset], list[str], list[str], list[str], set[str]]:
+    """The reference inventory and the anchors' (``[[inputs.anchors]]``), restricted to
+    the sectors that emit in one of them; the sectors, the pollutants, and the source ids
+    of every stack ``[inputs] point_sources`` lists (on the grid or not)."""
     inputs = config.inputs
     if "NO2" in config.run.pollutants and "NOx" not in config.run.pollutants:
         raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
@@ -544,21 +548,97 @@ def _reference(
         # stacks must be dispersible: checked before any year, naming the file
         check_stacks(reference.assign_attrs(source_file=str(inputs.point_sources)))
     # empty sectors would cost FFTs and bytes
-    sectors = _emitting_sectors(reference)
-    if not sectors:
+    own = _emitting_sectors(reference)
+    if not own:
         raise InputError(
             "[inputs]: the emission inputs give no emission on the grid (every sector is 0 "
             "or outside the territories' grid); check point_sources, roads and area_emissions."
         )
+    anchors = _anchor_inventories(config, grid, zones, reference)
+    sectors = _emitting_sectors(reference, *anchors) if anchors else own
     if sectors != [str(s) for s in reference["sector"].values]:
-        reference = reference.sel(sector=sectors)  # a copy: only when a sector is dropped
+        # a copy: only when a sector is dropped
+        reference, *anchors = (inv.sel(sector=sectors) for inv in (reference, *anchors))
     dispersed = [str(p) for p in reference["pollutant"].values]
     output_pollutants = list(dispersed)
     if "NO2" in config.run.pollutants:
         if "NOx" not in dispersed:
             raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
         output_pollutants.append("NO2")
-    return reference, sectors, dispersed, output_pollutants, _stack_ids(points)
+    return reference, anchors, sectors, dispersed, output_pollutants, _stack_ids(points)
+
+
+def _anchor_inventories(
+    config: RunConfig, grid: Grid, zones: Any, reference: xr.Dataset
+) -> list[xr.Dataset]:
+    """The inventories of ``[[inputs.anchors]]``, built as the reference's (its grid,
+    zones, land use, proxies and pollutants), in the order given; each names its table in
+    ``attrs["anchor_of"]``. Their stacks must be the reference's."""
+    out = []
+    for i, anchor in enumerate(config.inputs.anchors):
+        label = f"[[inputs.anchors]] #{i + 1} (year {anchor.year})"
+
+        def read(key: str, anchor: Any = anchor, label: str = label, **kw: Any) -> Any:
+            spec = getattr(anchor, key)
+            return None if spec is None else read_input(key, spec, label=f"{label} {key}", **kw)
+
+        if anchor.road_emission_factors is not None:
+            factors = read("road_emission_factors")
+        else:
+            factors = _read(config, "road_emission_factors")
+        network = None  # the run's roads: the anchor's road proxy when it has none
+        if anchor.roads is None and config.inputs.roads is not None:
+            network = _read(
+                config, "roads", emission_factors=_read(config, "road_emission_factors")
+            )
+        inventory = build_inventory(
+            grid,
+            reference_year=anchor.year,
+            point_sources=read("point_sources"),
+            roads=read("roads", emission_factors=factors) if anchor.roads else None,
+            area_totals=read("area_emissions"),
+            gridded=read("gridded"),
+            zones=zones,
+            proxies=choose_proxies(config.proxies.wanted(), _proxy_data(config, zones)),
+            landuse=_read(config, "landuse"),
+            pollutants=[str(p) for p in reference["pollutant"].values],
+            others="drop",
+            road_proxy=network,
+        ).assign_attrs(anchor_of=label)
+        _check_anchor(inventory, reference, anchor.point_sources)
+        out.append(inventory)
+    return out
+
+
+def _check_anchor(anchor: xr.Dataset, reference: xr.Dataset, points: Any) -> None:
+    """An anchor's stacks must be the reference's (an error naming its file); a sector the
+    reference grids but the anchor has no gridded emission of is warned about (the years
+    between are interpolated towards 0 there: most often a sector left out of its inputs)."""
+    label = anchor.attrs["anchor_of"]
+    if "source" in anchor.dims and anchor.sizes["source"]:
+        known = {str(v) for v in reference["source"].values} if "source" in reference else set()
+        unknown = [str(v) for v in anchor["source"].values if str(v) not in known]
+        if unknown:
+            more = f" (and {len(unknown) - 5} more)" if len(unknown) > 5 else ""
+            raise InputError(
+                f"{Path(str(points)).name} ({label} point_sources): source_id {unknown[:5]}"
+                f"{more} are not stacks of the reference inventory on the grid ([inputs] "
+                "point_sources); an anchor gives its year's figures of the reference's stacks "
+                "(their positions and parameters are the reference's). Add them to [inputs] "
+                "point_sources (with start_year and end_year for their life), or leave them "
+                "out of the anchor's file."
+            )
+    theirs = set(_emitting_sectors(anchor, points=False))
+    lost = [s for s in _emitting_sectors(reference, points=False) if s not in theirs]
+    if lost:
+        warnings.warn(
+            f"{label}: sector(s) {lost} have gridded emissions in the reference inventory "
+            f"({reference.attrs.get('reference_year')}) and none in this anchor: the years "
+            "between are interpolated towards 0 for them. If they were left out of the "
+            "anchor's inputs, add them there.",
+            TrajectoireWarning,
+            stacklevel=2,
+        )
 
 
 def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
@@ -571,19 +651,18 @@ def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
     return have
 
 
-def _emitting_sectors(reference: xr.Dataset) -> list[str]:
-    """Sectors with a gridded emission somewhere, or a stack (one sector at a time: xarray's
+def _emitting_sectors(*inventories: xr.Dataset, points: bool = True) -> list[str]:
+    """Sectors with a gridded emission somewhere in one of `inventories` (same sectors, in
+    the order of the first), or, with `points`, a stack (one sector at a time: xarray's
     NaN-skipping sum made a masked copy of the whole grid)."""
-    em = np.asarray(reference["emission"].transpose("sector", ...).values)
-    emits = [bool((em[i] > 0).any()) for i in range(em.shape[0])]
-    stack_sectors = (
-        {str(v) for v in reference["source_sector"].values} if "source" in reference.dims else set()
-    )
-    return [
-        str(s)
-        for s, t in zip(reference["sector"].values, emits, strict=True)
-        if t or str(s) in stack_sectors
-    ]
+    found: set[str] = set()
+    for inv in inventories:
+        em = np.asarray(inv["emission"].transpose("sector", ...).values)
+        names = [str(s) for s in inv["sector"].values]
+        found |= {names[i] for i in range(em.shape[0]) if bool((em[i] > 0).any())}
+        if points and "source" in inv.dims:
+            found |= {str(v) for v in inv["source_sector"].values}
+    return [str(s) for s in inventories[0]["sector"].values if str(s) in found]
 
 
 def _settings(config: RunConfig, dispersed: list[str]) -> DispersionSettings:
@@ -692,10 +771,14 @@ def _point_emission(series: xr.DataArray, points: xr.Dataset | None) -> xr.DataA
 
 
 def _trajectory(
-    config: RunConfig, reference: xr.Dataset, run_years: list[int], stacks: set[str]
+    config: RunConfig,
+    reference: xr.Dataset,
+    run_years: list[int],
+    stacks: set[str],
+    anchors: list[xr.Dataset] | None = None,
 ) -> xr.Dataset:
-    """Every year's emission rebuilt from the reference inventory and the trend table
-    (`stacks`: the source ids ``[inputs] point_sources`` lists)."""
+    """Every year's emission rebuilt from the reference inventory, the anchors' and the
+    trend table (`stacks`: the source ids ``[inputs] point_sources`` lists)."""
     if config.inputs.trends is None:
         raise ConfigError("[inputs] trends: a trend table is needed to rebuild the years.")
     methods = config.trajectory.methods_for(
@@ -709,6 +792,7 @@ def _trajectory(
             _read(config, "trends"),
             run_years,
             methods=methods,
+            anchors=anchors or (),
             point_history=history,
             surrogates=_read(config, "surrogates"),
             chunks={"sector": 1, "pollutant": 1},

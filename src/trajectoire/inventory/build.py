@@ -71,6 +71,7 @@ def build_inventory(
     pollutants: Sequence[str] | None = None,
     strict: bool = False,
     others: Literal["raise", "drop"] = "raise",
+    road_proxy: Any = None,
 ) -> xr.Dataset:
     """Build the canonical reference-year inventory on `grid` from any mix of inputs.
 
@@ -110,6 +111,11 @@ def build_inventory(
         What to do with pollutants of the inputs that `pollutants` does not list: an error,
         or leave them out (logged). The run drops them: ``[run] pollutants`` selects among
         the inputs.
+    road_proxy : path or GeoDataFrame, optional
+        Road links used only as the ``roads`` and ``road_length`` proxies of `area_totals`,
+        where `roads` is not given (their emissions are not added): an inventory of
+        another year spreads its road totals along the run's network (an anchor of
+        ``[[inputs.anchors]]`` without roads of its own).
 
     Returns
     -------
@@ -142,6 +148,9 @@ def build_inventory(
     roads_gdf = None
     if roads is not None:
         roads_gdf = read_roads(roads, emission_factors=road_emission_factors)
+    proxy_roads = roads_gdf
+    if proxy_roads is None and road_proxy is not None:
+        proxy_roads = read_roads(road_proxy)
     lu = read_landuse(landuse) if landuse is not None else None
     lu_areas = landuse_areas(lu, grid) if lu is not None else None
     if lu is not None and lu_areas is not None and zones_gdf is not None:
@@ -160,7 +169,7 @@ def build_inventory(
                 proxies=proxies,
                 population_column=population_column,
                 landuse=lu_areas,
-                roads=roads_gdf,
+                roads=proxy_roads,
                 reference_year=reference_year,
                 what=_name(area_totals, "area totals"),
             )

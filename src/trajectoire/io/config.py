@@ -56,11 +56,13 @@ from trajectoire.species import (
 from trajectoire.trajectory.trends import TRAJECTORY_METHODS, Method, TrajectoryMethod
 
 __all__ = [
+    "ANCHOR_INPUTS",
     "MAX_YEAR",
     "MIN_YEAR",
     "SIGMA_SCHEMES",
     "TERRITORY_IDS",
     "TRAJECTORY_METHODS",
+    "AnchorInputs",
     "AttributionConfig",
     "CsvConfig",
     "DispersionConfig",
@@ -330,11 +332,57 @@ class InputSpec(BaseModel):
         return str(self.path)
 
 
+#: The emission inputs an anchor inventory may give (``[[inputs.anchors]]``), as in
+#: ``[inputs]``.
+ANCHOR_INPUTS: tuple[str, ...] = (
+    "point_sources",
+    "roads",
+    "road_emission_factors",
+    "area_emissions",
+    "gridded",
+)
+
+
+class AnchorInputs(_Section):
+    """One ``[[inputs.anchors]]`` table: the emission inputs of an inventory of another
+    year than the reference, which the rebuilt trajectory reproduces exactly at its year
+    (``docs/trajectory.md``, Anchors).
+
+    Its inventory is built as the reference's is, on the run's grid, with the run's
+    ``[inputs] zones``, ``landuse`` and ``[proxies]`` (the ``population`` proxy takes the
+    zones' census nearest `year`); `road_emission_factors` defaults to ``[inputs]
+    road_emission_factors``. Its point sources give figures of the reference's stacks
+    (``[inputs] point_sources``) in `year`; their positions and parameters are the
+    reference's.
+    """
+
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR)
+    point_sources: InputSpec | None = None
+    roads: InputSpec | None = None
+    road_emission_factors: InputSpec | None = None
+    area_emissions: InputSpec | None = None
+    gridded: InputSpec | None = None
+
+    @model_validator(mode="after")
+    def _check_emission_inputs(self) -> AnchorInputs:
+        if not (self.point_sources or self.roads or self.area_emissions or self.gridded):
+            raise ValueError(
+                f"anchor of year {self.year}: no emission input; give at least one of "
+                "point_sources, roads, area_emissions or gridded (docs/configuration.md)"
+            )
+        return self
+
+    def given(self) -> dict[str, InputSpec]:
+        """The inputs given, ``{key: InputSpec}``, in declaration order."""
+        return {k: v for k, v in self if isinstance(v, InputSpec)}
+
+
 class InputsConfig(_Section):
     """``[inputs]``: input files (see ``docs/input-formats.md``); only ``territories`` is required.
 
     Each input is a path, or a table that says how to read it (:class:`InputSpec`). Paths
     are resolved relative to the configuration file's directory and must exist.
+    ``[[inputs.anchors]]`` tables (:class:`AnchorInputs`) add inventories of other years.
     """
 
     territories: InputSpec
@@ -354,6 +402,7 @@ class InputsConfig(_Section):
     observations_hourly: InputSpec | None = None
     background: InputSpec | None = None
     exposure_zones: InputSpec | None = None
+    anchors: list[AnchorInputs] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_formats(self) -> InputsConfig:
@@ -361,17 +410,41 @@ class InputsConfig(_Section):
 
         for key, spec in self.given().items():
             check_spec(key, spec)
+        for i, anchor in enumerate(self.anchors):
+            for key, spec in anchor.given().items():
+                try:
+                    check_spec(key, spec)
+                except ValueError as exc:  # named as the anchor's, not [inputs]' own key
+                    where = f"[[inputs.anchors]] #{i + 1} (year {anchor.year}) {key}"
+                    raise ValueError(f"{where}: {exc}") from None
+        years = [a.year for a in self.anchors]
+        repeated = sorted({y for y in years if years.count(y) > 1})
+        if repeated:
+            raise ValueError(
+                f"[[inputs.anchors]] year: {repeated} given by several anchors; give one "
+                "inventory per year"
+            )
         return self
 
     def given(self) -> dict[str, InputSpec]:
-        """The inputs given, ``{key: InputSpec}``, in declaration order."""
-        return {k: v for k, v in self if v is not None}
+        """The inputs given, ``{key: InputSpec}``, in declaration order (the anchors'
+        inputs are :meth:`anchor_inputs`)."""
+        return {k: v for k, v in self if isinstance(v, InputSpec)}
+
+    def anchor_inputs(self) -> dict[str, InputSpec]:
+        """The anchors' inputs, ``{"anchors[i].key": InputSpec}``, in order."""
+        return {
+            f"anchors[{i}].{k}": spec
+            for i, anchor in enumerate(self.anchors)
+            for k, spec in anchor.given().items()
+        }
 
     def files(self) -> dict[str, Path]:
         """The files of the inputs given, ``{key: resolved path}`` (``key.option`` for the
-        files named by an input's options), in declaration order."""
+        files named by an input's options; ``anchors[i].key`` for an anchor's), in
+        declaration order."""
         out: dict[str, Path] = {}
-        for k, spec in self.given().items():
+        for k, spec in {**self.given(), **self.anchor_inputs()}.items():
             for i, f in enumerate(spec.files()):
                 out[k if i == 0 else f"{k}.{i}"] = f
         return out
@@ -1004,9 +1077,9 @@ class RunConfig(_Section):
     @model_validator(mode="after")
     def _check_trajectory_inputs(self) -> RunConfig:
         """The methods a run's configuration cannot feed: a surrogate without ``[inputs]
-        surrogates``; interpolation, which needs anchor inventories (only the library's
-        :func:`trajectoire.trajectory.rebuild` takes them), for years other than the
-        reference year."""
+        surrogates``; interpolation (no series: only between anchor inventories) for years
+        outside the reference and ``[[inputs.anchors]]`` years; an anchor of the reference
+        year."""
         kinds = self.trajectory.kinds()
         driven = [where for where, kind in kinds.items() if kind == "surrogate"]
         if driven and self.inputs.surrogates is None:
@@ -1015,13 +1088,24 @@ class RunConfig(_Section):
                 "surrogates (a CSV of driver, year, value: docs/input-formats.md) or choose "
                 "another method"
             )
-        between = [where for where, kind in kinds.items() if kind == "interpolation"]
-        if between and self.years != [self.run.reference_year]:
+        ref = self.run.reference_year
+        same = [i for i, a in enumerate(self.inputs.anchors) if a.year == ref]
+        if same:
             raise ValueError(
-                f"{between[0]}: method 'interpolation' needs anchor inventories on both sides "
-                "of each year, and a run's configuration gives one inventory (the reference, "
-                f"{self.run.reference_year}); choose index, overlap or extrapolation (or "
-                "call trajectoire.trajectory.rebuild with anchors= from Python)"
+                f"[[inputs.anchors]] #{same[0] + 1} year = {ref} is the reference year ([run] "
+                "reference_year): the reference inventory is that year's anchor; give the "
+                "anchor another year, or make it the reference"
+            )
+        between = [where for where, kind in kinds.items() if kind == "interpolation"]
+        known = sorted({ref, *(a.year for a in self.inputs.anchors)})
+        outside = [y for y in self.years if not known[0] <= y <= known[-1]]
+        if between and outside:
+            raise ValueError(
+                f"{between[0]}: method 'interpolation' has no series: it only runs between "
+                f"inventories, here of {known} (the reference and [[inputs.anchors]]), and "
+                f"the run asks for {_years_text(outside)} outside them; add anchor "
+                "inventories that enclose the run's years, or choose index, overlap or "
+                "extrapolation"
             )
         return self
 
@@ -1081,11 +1165,27 @@ class RunConfig(_Section):
         data = self.model_dump(mode="json")
         data["inputs"] = {
             "checksums": self.input_checksums,
-            "how": {k: spec.how() for k, spec in self.inputs.given().items()},
+            "how": {
+                k: spec.how()
+                for k, spec in {**self.inputs.given(), **self.inputs.anchor_inputs()}.items()
+            },
         }
+        if self.inputs.anchors:  # their inputs are in checksums and how; and their years
+            data["inputs"]["anchor_years"] = [a.year for a in self.inputs.anchors]
         data["run"].pop("name", None)
         text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _years_text(years: list[int]) -> str:
+    """``1990-1994, 2023`` for a list of increasing years."""
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _sha256(path: Path) -> str:
@@ -1112,10 +1212,12 @@ def _field_path(loc: Iterable[int | str]) -> str:
         and not (len(parts) == 1 and _model_at(section + [parts[0]]) is InputSpec)
     ):
         section.append(str(parts.pop(0)))
+    head = f"[{'.'.join(section)}]" if section else "top level"
+    if section and parts and isinstance(parts[0], int):  # an array of tables: its n-th
+        head = f"[[{'.'.join(section)}]] #{int(parts.pop(0)) + 1}"
     rest = ""
     for p in parts:
         rest += f"[{p}]" if isinstance(p, int) else (f".{p}" if rest else str(p))
-    head = f"[{'.'.join(section)}]" if section else "top level"
     return f"{head} {rest}".strip()
 
 
@@ -1124,10 +1226,14 @@ def _model_at(path: Iterable[int | str]) -> type[BaseModel] | None:
     for part in path:
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             return None
+        if isinstance(part, int):  # an item of a list of tables ([[inputs.anchors]])
+            continue
         field = model.model_fields.get(str(part))
         if field is None:
             return None
         model = _unwrap(field.annotation)
+        if typing.get_origin(model) is list:
+            model = typing.get_args(model)[0]
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
@@ -1179,7 +1285,9 @@ def _format_error(err: Any, source: str) -> str:
             "meaning and an example)."
         )
     if kind == "value_error":
-        if msg.startswith("[") and msg.split("]", 1)[0][1:].startswith(where.strip("[]")):
+        if msg.startswith("[") and (
+            where == "top level" or msg.split("]", 1)[0][1:].startswith(where.strip("[]"))
+        ):
             return f"{source}: {msg}."  # the message names its own key, more precisely
         return f"{source}: {where}: {msg}."
     received = _describe(err.get("input"))
@@ -1190,7 +1298,8 @@ def _format_error(err: Any, source: str) -> str:
 
 
 def _raise_config_error(exc: ValidationError, source: str) -> typing.NoReturn:
-    errors = exc.errors(include_url=False)
+    # a misspelt key first: it explains the required key reported missing beside it
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
     lines = [_format_error(e, source) for e in errors]
     head = lines[0]
     if len(lines) > 1:

@@ -307,8 +307,9 @@ def check_spec(key: str, spec: InputSpec) -> Format:
 
 
 @contextlib.contextmanager
-def input_context(key: str, spec: InputSpec) -> Iterator[None]:
-    """Read tables in the block with the dialect and column names of input `key`.
+def input_context(key: str, spec: InputSpec, table: str | None = None) -> Iterator[None]:
+    """Read tables in the block with the dialect and column names of input `key` (its
+    table in the configuration: `table`, default ``[inputs.<key>]``).
 
     Raises
     ------
@@ -322,32 +323,36 @@ def input_context(key: str, spec: InputSpec) -> Iterator[None]:
         except TrajectoireError:
             # a reader complaining of a missing column is most often a columns entry that
             # matched nothing: name that entry, the user's mistake, instead
-            _check_mapping_used(key, spec, state)
+            _check_mapping_used(table or _section(key), spec, state)
             raise
-    _check_mapping_used(key, spec, state)
+    _check_mapping_used(table or _section(key), spec, state)
 
 
-def _check_mapping_used(key: str, spec: InputSpec, state: Any) -> None:
-    """Raise when a ``columns`` entry matched no column of the tables read."""
+def _check_mapping_used(table: str, spec: InputSpec, state: Any) -> None:
+    """Raise when a ``columns`` entry matched no column of the tables read (`table`: the
+    input's table in the configuration)."""
     unused = {k: v for k, v in spec.columns.items() if k not in state.used}
     if unused and state.seen:
         want, file_col = next(iter(unused.items()))
         raise ConfigError(
-            f"{spec.path} ({_section(key)}): columns.{want} = {file_col!r}, but the file has no "
-            f"column {file_col!r}; its columns are {state.seen[0]}. Fix {_section(key)} "
+            f"{spec.path} ({table}): columns.{want} = {file_col!r}, but the file has no "
+            f"column {file_col!r}; its columns are {state.seen[0]}. Fix {table} "
             f"columns.{want}."
         )
 
 
-def read_input(key: str, spec: InputSpec, **run_keywords: Any) -> Any:
+def read_input(key: str, spec: InputSpec, *, label: str | None = None, **run_keywords: Any) -> Any:
     """Read input `key` as its configuration says.
 
     Parameters
     ----------
     key : str
-        The input's key in ``[inputs]``.
+        The input's key in ``[inputs]`` (its format and reader).
     spec : InputSpec
         Its configuration.
+    label : str, optional
+        The configuration key the messages name (default ``[inputs] <key>``; an anchor's
+        input: ``[[inputs.anchors]] #1 area_emissions``).
     **run_keywords
         Keywords the run sets (e.g. the meteorological site's ``latitude``).
 
@@ -365,9 +370,9 @@ def read_input(key: str, spec: InputSpec, **run_keywords: Any) -> Any:
     params = inspect.signature(fmt.reader).parameters
     if "what" in params:
         more = f" and {len(spec.paths) - 1} more" if len(spec.paths) > 1 else ""
-        kwargs["what"] = f"{spec.path.name}{more} ({_input_key(key)})"
+        kwargs["what"] = f"{spec.path.name}{more} ({label or _input_key(key)})"
     if "config_key" in params:
-        kwargs["config_key"] = _input_key(key)
+        kwargs["config_key"] = label or _input_key(key)
     kwargs.update(run_keywords)
     source: Any = spec.paths if len(spec.paths) > 1 else spec.path
     if spec.format != "trajectoire":
@@ -376,7 +381,7 @@ def read_input(key: str, spec: InputSpec, **run_keywords: Any) -> Any:
         kwargs[fmt.columns] = dict(spec.columns)
         with dialect_defaults(**spec.dialect()):
             return fmt.reader(source, **kwargs)
-    with input_context(key, spec):
+    with input_context(key, spec, label):
         return fmt.reader(source, **kwargs)
 
 
