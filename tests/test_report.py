@@ -398,3 +398,23 @@ def test_a_scenario_file_as_trajectoire_scenario_writes_it():
     sc.attrs = {"scenario": "moins de voitures"}
     html = build_report(base, "MEL", lang="fr", scenario=sc)
     assert "moins de voitures" in html
+
+
+def test_the_inputs_named_in_plain_words_with_anchor_inventories():
+    """The report's list of data: each input once by its plain name, an anchor
+    inventory's inputs (``anchors[i].<key>``) as "of other years", unnamed keys left out."""
+    from trajectoire.report.build import _input_names
+
+    keys = ["territories", "area_emissions", "point_sources.1", "anchors[0].area_emissions",
+            "anchors[1].area_emissions", "anchors[1].gridded", "anchors[0].roads"]  # fmt: skip
+    fr = _input_names(keys, "fr")
+    assert fr == [
+        "contours des territoires",
+        "inventaire des émissions par commune",
+        "inventaire des émissions par commune, d'autres années (ancrages)",
+        "réseau routier et trafic, d'autres années (ancrages)",
+    ]
+    assert (
+        _input_names(keys, "en")[2]
+        == "emission inventory by municipality, of other years (anchors)"
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +28,7 @@ from trajectoire.errors import InputError, MissingVariableError, TrajectoireErro
 from trajectoire.geo.territories import TERRITORIES
 from trajectoire.report.numbers import Term, Tracer
 from trajectoire.report.wording import (
+    ANCHOR_INPUT,
     INPUTS,
     LANGS,
     POLLUTANTS,
@@ -477,7 +479,7 @@ def report_context(
         "map_years": str(ds.attrs.get("map_years", "")),
         "synthetic": "sample" in str(ds.attrs.get("title", "")).lower(),
         "has_split": all(v in ds.data_vars for v in CHANGE_VARIABLES),
-        "inputs": [INPUTS[lang][k] for k in _inputs(ds) if k in INPUTS[lang]],
+        "inputs": _input_names(_inputs(ds), lang),
     }
     ctx["zones"] = _zones(t, ds, territory, pollutants, last)
     ctx["scenario"] = (
@@ -487,6 +489,24 @@ def report_context(
         {f["key"]: f for f in _figures(ds, territory, pollutants, last, lang)} if figures else {}
     )
     return ctx, t
+
+
+def _input_names(keys: list[str], lang: str) -> list[str]:
+    """The plain names of the inputs `keys` (``input_checksums``), in order, each once: an
+    anchor inventory's input (``anchors[i].area_emissions``) as its key's name "of other
+    years"; keys without a plain name are left out (a file an input's options name)."""
+    out: list[str] = []
+    for key in keys:
+        anchor = re.fullmatch(r"anchors\[\d+\]\.(\w+)", key)
+        if anchor and anchor[1] in INPUTS[lang]:
+            name = ANCHOR_INPUT[lang].format(name=INPUTS[lang][anchor[1]])
+        elif key in INPUTS[lang]:
+            name = INPUTS[lang][key]
+        else:
+            continue
+        if name not in out:
+            out.append(name)
+    return out
 
 
 def _inputs(ds: xr.Dataset) -> list[str]:

@@ -6,7 +6,15 @@ by their nomenclature code; pollutants by their name, with the chemical symbol o
 
 from __future__ import annotations
 
-__all__ = ["INPUTS", "LANGS", "POLLUTANTS", "PRECURSOR", "SECTORS", "THRESHOLD_LABELS"]
+__all__ = [
+    "ANCHOR_INPUT",
+    "INPUTS",
+    "LANGS",
+    "POLLUTANTS",
+    "PRECURSOR",
+    "SECTORS",
+    "THRESHOLD_LABELS",
+]
 
 LANGS = ("fr", "en")
 
@@ -120,4 +128,11 @@ INPUTS: dict[str, dict[str, str]] = {
         "stations": "monitoring stations",
         "observations": "station measurements",
     },
+}
+
+#: How an anchor inventory's input (``anchors[i].<key>`` in ``input_checksums``) is named:
+#: the plain name of its key, then this.
+ANCHOR_INPUT: dict[str, str] = {
+    "fr": "{name}, d'autres années (ancrages)",
+    "en": "{name}, of other years (anchors)",
 }
