@@ -592,11 +592,10 @@ class YearDispersion:
         wy, wx = w.shape[-2:]
         m = self.half
         n_h = len(heights)
-        out = np.zeros((*w.shape[:-2], n_h, wy, wx))
         nonzero = np.any(w.reshape(-1, wy, wx) != 0, axis=0)
         rows, cols = np.flatnonzero(nonzero.any(axis=1)), np.flatnonzero(nonzero.any(axis=0))
         if rows.size == 0:
-            return out
+            return np.zeros((*w.shape[:-2], n_h, wy, wx))
         r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
         shape = (
             scipy.fft.next_fast_len(r1 - r0 + 2 * m, real=True),
@@ -605,7 +604,7 @@ class YearDispersion:
         ws = scipy.fft.rfftn(w[..., r0:r1, c0:c1], s=shape, axes=(-2, -1), workers=fft_threads())
         built = [i for i, h in enumerate(heights) if _class_key(h) in self.kernels]
         if not built:
-            return out
+            return np.zeros((*w.shape[:-2], n_h, wy, wx))
         specs = np.stack([self._flipped_spectrum(_class_key(heights[i]), shape) for i in built])
         full = scipy.fft.irfftn(
             ws[..., None, :, :] * specs, s=shape, axes=(-2, -1), workers=fft_threads()
@@ -614,10 +613,18 @@ class YearDispersion:
         i0, i1 = max(0, r0 - m), min(wy, r1 + m)
         k0, k1 = max(0, c0 - m), min(wx, c1 + m)
         part = full[..., i0 + m - r0 : i1 + m - r0, k0 + m - c0 : k1 + m - c0]
-        if len(built) == n_h:
-            out[..., i0:i1, k0:k1] = part
-        else:
+        if len(built) < n_h:
+            out = np.zeros((*w.shape[:-2], n_h, wy, wx))
             out[..., built, i0:i1, k0:k1] = part
+            return out
+        # the adjoint reaches most of the window (its support plus m cells, within it): the
+        # cells beyond are set to +0 alone instead of the whole window first
+        out = np.empty((*w.shape[:-2], n_h, wy, wx))
+        out[..., :i0, :] = 0.0
+        out[..., i1:, :] = 0.0
+        out[..., i0:i1, :k0] = 0.0
+        out[..., i0:i1, k1:] = 0.0
+        out[..., i0:i1, k0:k1] = part
         return out
 
     def release_adjoint_spectra(self) -> None:
