@@ -275,3 +275,29 @@ def test_an_anchor_file_mistake_names_the_anchor_on_the_command_line(tmp_path: P
     line = out.stderr.strip().splitlines()[-1]
     assert "bad.csv" in line and "[[inputs.anchors]] #1 (year 2012) area_emissions" in line
     assert "Traceback" not in out.stderr
+
+
+def test_a_gridded_anchor_is_regridded_onto_the_run_grid(tmp_path: Path) -> None:
+    """An anchor given as a gridded inventory (half the reference's gridded emission, as a
+    NetCDF on the run's grid in its CRS) is that field at its year, mass kept."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        plain = load_config(_with_anchors(tmp_path / "a", ""))
+        terr, grid = P._territories_and_grid(plain)
+        zones = P._read(plain, "zones")
+        reference = P._reference(plain, grid, zones)[0]
+        half = (0.5 * reference["emission"]).astype(np.float64)
+        half.attrs = {"units": "t yr-1"}
+        out = half.to_dataset(name="emission")
+        out.attrs["crs"] = grid.crs.to_string()
+        path = tmp_path / "half_2012.nc"
+        out.to_netcdf(path)
+        anchored = f'[[inputs.anchors]]\nyear = 2012\ngridded = "{path}"\n'
+        cfg = load_config(_with_anchors(tmp_path / "b", anchored))
+        again, (anchor,), *_ = P._reference(cfg, grid, zones)
+    assert list(again["sector"].values) == list(reference["sector"].values)
+    for pol in ("NOx", "PM10"):
+        want = 0.5 * _field(reference, pol)
+        got = _field(anchor, pol)
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15 * want.max())
+        assert got.sum() == pytest.approx(want.sum(), rel=1e-12)
