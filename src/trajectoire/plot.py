@@ -512,6 +512,29 @@ def _band_from(
     return None
 
 
+#: The percentiles a run writes under ``[trajectory.uncertainty]`` for the totals of
+#: :func:`trajectories` (``variable``: (percentile variable, its territory dim)).
+_RUN_BANDS: dict[str, tuple[str, str]] = {
+    "concentration": ("territory_concentration_percentile", "receptor"),
+    "exposure": ("exposure_percentile", "territory"),
+}
+
+
+def _run_band(
+    ds: xr.Dataset, variable: str, territory: str, pol: str, total: xr.DataArray
+) -> tuple[xr.DataArray, xr.DataArray, xr.DataArray, tuple[float, float]] | None:
+    """The band of the run's own percentiles of `total` (its outer percentiles), when the
+    run wrote them (:func:`trajectoire.trajectory.uncertainty.propagate`)."""
+    name, dim = _RUN_BANDS.get(variable, ("", ""))
+    if name not in ds or dim not in ds[name].dims or territory not in ds[name][dim].values:
+        return None
+    p = ds[name].sel({dim: territory, "pollutant": pol})
+    if bool(p.isnull().all()):
+        return None
+    bounds = (float(p["percentile"].values[0]), float(p["percentile"].values[-1]))
+    return total, p.isel(percentile=0), p.isel(percentile=-1), bounds
+
+
 def _series(
     ds: xr.Dataset, variable: str, territory: str, pol: str, by: str, caller: str
 ) -> tuple[xr.DataArray, xr.DataArray | None, xr.DataArray, str]:
@@ -591,7 +614,10 @@ def trajectories(
     band : (xarray.DataArray, xarray.DataArray), optional
         Low and high bounds of the total (dims ``year``) drawn as a band. When the variable
         has a ``realization`` dim (an ensemble) its 5–95 % quantiles are used instead, and a
-        ``percentile`` or ``quantile`` dim gives its outer values.
+        ``percentile`` or ``quantile`` dim gives its outer values. Without it, the
+        ``concentration`` and ``exposure`` of a run made with ``[trajectory.uncertainty]``
+        draw the run's outer percentiles (``territory_concentration_percentile``,
+        ``exposure_percentile``).
     **options
         ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the variable,
         pollutant and territory.
@@ -621,6 +647,8 @@ def trajectories(
     pol = _check_pollutant(ds, pollutant, caller)
     parts, background, total, units = _series(ds, variable, territory, pol, by, caller)
     banded = _band_from(total, band)
+    if banded is None:
+        banded = _run_band(ds, variable, territory, pol, total)
     if banded is not None:
         total = banded[0]
     for extra in ("realization", "percentile", "quantile"):

@@ -67,6 +67,7 @@ from trajectoire.io.outputs import (
     fusion_skill_template,
     fusion_targets,
 )
+from trajectoire.trajectory.uncertainty import Uncertainty, propagate
 
 __all__ = [
     "PART_COMPLETE_ATTR",
@@ -276,6 +277,7 @@ def assemble(
     significant_digits: int | None = None,
     fusion: dict[str, Any] | None = None,
     fusion_min_stations: int = 4,
+    uncertainty: Uncertainty | None = None,
 ) -> Path:
     """Assemble the part files of `years` (and ``static.nc``) into the output `out`.
 
@@ -314,6 +316,11 @@ def assemble(
         fuse the maps of the (year, pollutant) with observations; None: no fusion.
     fusion_min_stations : int, default 4
         Fewest stations with an observation for a map to be fused.
+    uncertainty : Uncertainty, optional
+        The emissions' Monte Carlo settings (``[trajectory.uncertainty]``): the percentiles
+        of the territory, exposure and station values are added
+        (:func:`trajectoire.trajectory.uncertainty.propagate`, from every year's
+        contributions); None: none.
 
     Returns
     -------
@@ -378,6 +385,7 @@ def assemble(
         # computed from every year's station values: the evaluation table (docs/evaluation.md)
         derived = xr.merge(
             [evaluation_variables(small), cumulative_deposition(small, on_gap="warn")]
+            + ([propagate(small, uncertainty)] if uncertainty is not None else [])
         )
         fused = _FusedMaps(small, templates, paths, fusion, fusion_min_stations)
         derived = xr.merge([derived, fused.templates()])
@@ -824,6 +832,7 @@ def _run_locked(
             significant_digits=cfg.output.significant_digits,
             fusion=cfg.output.fusion_options(),
             fusion_min_stations=cfg.output.fusion_min_stations,
+            uncertainty=cfg.trajectory.uncertainty.settings(),
         )
     except BaseException:
         _clean_after_failure(parts, created=created_parts, years=target)

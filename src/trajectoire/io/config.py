@@ -54,6 +54,7 @@ from trajectoire.species import (
     use_species,
 )
 from trajectoire.trajectory.trends import TRAJECTORY_METHODS, Method, TrajectoryMethod
+from trajectoire.trajectory.uncertainty import Uncertainty
 
 __all__ = [
     "ANCHOR_INPUTS",
@@ -468,10 +469,68 @@ class CsvConfig(_Section):
 
 
 class UncertaintyConfig(_Section):
-    """``[trajectory.uncertainty]``: Monte Carlo ensemble of the trajectory."""
+    """``[trajectory.uncertainty]``: Monte Carlo ensemble of the emissions, propagated to
+    the concentrations (:func:`trajectoire.trajectory.uncertainty.propagate`)."""
 
     realizations: int = Field(default=0, ge=0)
     seed: int = 1
+    half_width: float | dict[str, float | dict[str, float]] = 30.0
+    rho: float = Field(default=0.9, ge=0.0, le=1.0)
+    percentiles: list[float] = Field(default_factory=lambda: [2.5, 50.0, 97.5], min_length=1)
+
+    @field_validator("half_width", mode="before")
+    @classmethod
+    def _check_half_width(cls, v: Any) -> Any:
+        if isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if isinstance(v, float):
+            if not (math.isfinite(v) and v >= 0.0):
+                raise ValueError(f"{v!r}: expected a 95 % half-width >= 0 [%]")
+            return v
+        if not isinstance(v, dict):
+            return v  # pydantic names the type
+        if "default" not in v:
+            raise ValueError(
+                f"a table {sorted(v)} without 'default': add default = <half-width [%]> for "
+                "the sectors not listed"
+            )
+        out: dict[str, Any] = {}
+        for key, val in v.items():
+            name = "default" if key == "default" else _sector(key)
+            if isinstance(val, dict):
+                if name == "default":
+                    raise ValueError("'default' takes a number, not a table of pollutants")
+                val = {_pollutant(p): cls._check_half_width(x) for p, x in val.items()}
+            else:
+                val = cls._check_half_width(val)
+            out[name] = val
+        return out
+
+    @field_validator("percentiles")
+    @classmethod
+    def _check_percentiles(cls, v: list[float]) -> list[float]:
+        bad = [p for p in v if not 0.0 <= p <= 100.0]
+        if bad:
+            raise ValueError(f"{bad}: percentiles are in [0, 100] [%]")
+        if sorted(set(v)) != list(v):
+            raise ValueError(f"{v}: expected increasing percentiles, each once")
+        return v
+
+    def settings(self) -> Uncertainty | None:
+        """The :class:`~trajectoire.trajectory.uncertainty.Uncertainty` of the run (None
+        when ``realizations = 0``: no ensemble)."""
+        if self.realizations == 0:
+            return None
+        hw: Any = self.half_width
+        if isinstance(hw, dict):  # {sector: {pollutant: x}} -> {(sector, pollutant): x}
+            flat: dict[Any, float] = {}
+            for key, val in hw.items():
+                if isinstance(val, dict):
+                    flat.update({(key, p): x for p, x in val.items()})
+                else:
+                    flat[key] = val
+            hw = flat
+        return Uncertainty(hw, self.realizations, self.rho, self.seed, tuple(self.percentiles))
 
 
 _NO_DRIVER = (

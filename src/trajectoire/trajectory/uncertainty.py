@@ -19,7 +19,7 @@ from trajectoire._validate import require_columns, require_dims
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.sectors import normalise_sector
 
-__all__ = ["Uncertainty", "monte_carlo"]
+__all__ = ["PROPAGATED", "Uncertainty", "monte_carlo", "propagate"]
 
 
 @dataclass(frozen=True)
@@ -159,3 +159,122 @@ def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty) -> xr.Dataset:
     q = q.assign_coords(percentile=pct)
     q.attrs = {"units": "t yr-1", "long_name": "percentiles of the domain total"}
     return xr.Dataset({"uncertainty_factor": f, "total_realization": ens, "total_percentile": q})
+
+
+#: The run's aggregates whose percentiles :func:`propagate` gives: total variable, its parts
+#: by sector and origin, and the name of the percentiles' variable.
+PROPAGATED: tuple[tuple[str, str, str], ...] = (
+    ("territory_concentration", "territory_contribution", "territory_concentration_percentile"),
+    ("exposure", "exposure_contribution", "exposure_percentile"),
+    ("station_concentration", "station_contribution", "station_concentration_percentile"),
+)
+
+
+def propagate(ds: xr.Dataset, uncertainty: Uncertainty) -> xr.Dataset:
+    """Percentiles of a run's concentrations under the uncertainty of its emissions.
+
+    The emissions of each sector and pollutant in each year are uncertain by a
+    multiplicative factor ``f`` (:func:`monte_carlo`: lognormal, mean 1, correlated across
+    years). Concentrations are linear in the emissions of each sector, so that realization
+    ``r`` of a territory mean, exposure or station value is, exactly,
+    ``C_r = C + Σ_s (f_r,s - 1) C_s``, with ``C`` the run's value (background included) and
+    ``C_s`` the part of sector ``s`` (its ``*_contribution``, summed over the territories of
+    origin); the background is not varied. NO2, not emitted, takes NOx's factors: its parts
+    by the incremental rule (``docs/attribution.md``) are a first-order propagation.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run's output, or its small variables: ``year``, ``sector``, ``pollutant`` and the
+        pairs of :data:`PROPAGATED` it holds (``territory_concentration`` with
+        ``territory_contribution``, ...).
+    uncertainty : Uncertainty
+        Half-widths [%], correlation, ensemble size, seed and percentiles.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``emission_factor_percentile(percentile, year, sector, pollutant)`` [1] (NaN for a
+        pollutant that is not emitted) and, for each pair held,
+        ``territory_concentration_percentile``, ``exposure_percentile``,
+        ``station_concentration_percentile`` ``(percentile, year, <place>, pollutant)``
+        [ug m-3] (``percentile`` in % of the ensemble).
+
+    Notes
+    -----
+    The realizations are formed year by year (memory: realizations × places × pollutants).
+    Percentiles are numpy's linear interpolation between realizations, as in
+    :func:`monte_carlo`.
+
+    Examples
+    --------
+    >>> ds = xr.Dataset(
+    ...     {"territory_concentration": (("year", "receptor", "pollutant"), [[[12.0]]]),
+    ...      "territory_contribution": (("year", "receptor", "sector", "origin", "pollutant"),
+    ...                                 [[[[[2.0]]]]])},
+    ...     coords={"year": [2020], "receptor": ["MEL"], "sector": ["F_RoadTransport"],
+    ...             "origin": ["MEL"], "pollutant": ["NOx"]})
+    >>> out = propagate(ds, Uncertainty(0.0, realizations=5))
+    >>> out["territory_concentration_percentile"].values.ravel().tolist()
+    [12.0, 12.0, 12.0]
+    """
+    require_dims(tuple(ds.dims), ("year", "sector", "pollutant"), "propagate dataset")
+    pols = [str(p) for p in ds["pollutant"].values]
+    emitted = [p for p in pols if p != "NO2"]
+    ones = xr.DataArray(
+        np.ones((ds.sizes["year"], ds.sizes["sector"], len(emitted))),
+        dims=("year", "sector", "pollutant"),
+        coords={"year": ds["year"], "sector": ds["sector"], "pollutant": emitted},
+    )
+    drawn = np.asarray(monte_carlo(ones, uncertainty)["uncertainty_factor"].values)
+    # each output pollutant's factors (realization, year, sector): its own, NOx's for NO2
+    fac = np.full((*drawn.shape[:3], len(pols)), np.nan)
+    for j, p in enumerate(pols):
+        src = "NOx" if p == "NO2" else p
+        if src in emitted:
+            fac[..., j] = drawn[..., emitted.index(src)]
+    pct = np.asarray(uncertainty.percentiles, dtype=float)
+    own = np.where(np.array([p == "NO2" for p in pols]), np.nan, fac)  # NO2 emits nothing
+    out: dict[str, xr.DataArray] = {}
+    out["emission_factor_percentile"] = xr.DataArray(
+        np.percentile(own, pct, axis=0),
+        dims=("percentile", "year", "sector", "pollutant"),
+        coords={
+            "percentile": pct,
+            "year": ds["year"],
+            "sector": ds["sector"],
+            "pollutant": ds["pollutant"],
+        },  # fmt: skip
+        attrs={
+            "units": "1",
+            "long_name": "percentiles of the emissions' uncertainty factor "
+            "(multiplicative, mean 1; NaN for a pollutant that is not emitted)",
+        },  # fmt: skip
+    )
+    for total_name, parts_name, name in PROPAGATED:
+        if total_name not in ds or parts_name not in ds:
+            continue
+        total = ds[total_name]
+        place = [d for d in total.dims if d not in ("year", "pollutant")][0]
+        parts = ds[parts_name].sum("origin", skipna=False)
+        parts = parts.rename({d: place for d in parts.dims if d not in
+                              ("year", "sector", "pollutant") and d != place})  # fmt: skip
+        parts = parts.transpose("year", place, "sector", "pollutant")
+        total = total.transpose("year", place, "pollutant")
+        values = np.empty((pct.size, *total.shape))
+        for t in range(total.shape[0]):
+            delta = np.einsum("rsp,xsp->rxp", fac[:, t] - 1.0, np.asarray(parts[t].values))
+            values[:, t] = np.percentile(np.asarray(total[t].values) + delta, pct, axis=0)
+        out[name] = xr.DataArray(
+            values,
+            dims=("percentile", *total.dims),
+            coords={"percentile": pct, **{d: total[d] for d in total.dims}},
+            attrs={
+                "units": total.attrs.get("units", "ug m-3"),
+                "long_name": f"percentiles of {total_name} under the emissions' uncertainty",
+            },
+        )
+    ds_out = xr.Dataset(out)
+    ds_out.attrs = {}
+    ds_out["percentile"].attrs = {"units": "%", "long_name": "percentile of the ensemble"}
+    return ds_out
