@@ -97,6 +97,11 @@ def _output(scale: float = 1.0, *, zones: bool = False, change: bool = False) ->
             "input_checksums": json.dumps({"roads": "sha256:0", "meteo": "sha256:1"}),
         },
     )
+    if change:  # a run with [trajectory.uncertainty]: the percentiles of the exposures
+        from trajectoire.trajectory.uncertainty import Uncertainty, propagate
+
+        unc = Uncertainty(30.0, realizations=200, seed=3)
+        ds["exposure_percentile"] = propagate(ds, unc)["exposure_percentile"]
     if zones:
         ds["zone_exposure"] = (
             (
@@ -303,8 +308,12 @@ def test_zones_change_split_and_scenario(reports):
         "zone_exposure",
         "change_emission",
         "change_total",
+        "exposure_percentile",  # the run carried the emissions' uncertainty
     }
+    assert "très probablement comprise entre" in text
     assert any(n.get("data-src") == "scenario" for n in page.numbers)
+    # the plain run has no percentiles: no such sentence
+    assert "très probablement" not in _page(reports["CUD"])[1]
 
 
 @pytest.mark.slow  # the nine reports of the module fixture take about 30 s

@@ -262,6 +262,16 @@ def _pollutant_block(
                 "above_now": t.value("exposure", now) > ref_value,
             }
         )
+    # the uncertainty of the emissions, when the run carried it ([trajectory.uncertainty])
+    if "exposure_percentile" in ds.data_vars:
+        pcts = [float(v) for v in ds["exposure_percentile"]["percentile"].values]
+        lo = {**now, "percentile": pcts[0]}
+        hi = {**now, "percentile": pcts[-1]}
+        if len(pcts) > 1 and np.isfinite(t.value("exposure_percentile", lo)):
+            block["range"] = {
+                "lo": t.num("exposure_percentile", lo),
+                "hi": t.num("exposure_percentile", hi),
+            }
     # the spread among inhabitants
     if "exposure_quantile" in ds.data_vars:
         qs = [float(q) for q in ds["exposure_quantile"]["quantile"].values]
