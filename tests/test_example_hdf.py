@@ -50,6 +50,10 @@ def test_the_example_has_the_seven_territories(output: Path) -> None:
         assert [int(y) for y in ds["year"].values] == [2018, 2019]
         conc = ds["concentration"].sel(pollutant="NOx", year=2019)
         assert float(conc.max()) > 0  # the illustrative stacks were dispersed
+        # the emissions' uncertainty reaches the territory means near the sites
+        p = ds["territory_concentration_percentile"].sel(pollutant="NOx", year=2019)
+        assert (p.sel(percentile=97.5) >= p.sel(percentile=2.5)).all()
+        assert float((p.sel(percentile=97.5) - p.sel(percentile=2.5)).max()) > 0
 
 
 def test_population_per_territory_matches_insee(output: Path) -> None:
