@@ -6,6 +6,8 @@ import dask.array as da
 import numpy as np
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import signal
 
 from trajectoire import Grid, InputError, UnitsError
@@ -153,6 +155,46 @@ def test_annual_concentration_is_yeardispersion_by_sector():
     np.testing.assert_array_equal(
         disp.total(planes, sectors, w), disp.total(planes * w[:, None, None], sectors)
     )
+
+
+@given(
+    st.integers(0, 2**32 - 1),
+    st.sampled_from([np.float32, np.float64]),
+    st.booleans(),
+    st.sampled_from(["double", "single"]),
+)
+@settings(max_examples=15, deadline=None)
+def test_total_formed_in_the_plans_padded_array_is_the_former_path(seed, dtype, weighted, prec):
+    """YearDispersion.total sums each class's planes into the plan's kept padded array (in
+    the plan's precision) and transforms it there: the same bits as the sum in a float64
+    field of its own, its forward transform (converted, scipy's padding) and the spectra's
+    one inverse."""
+    import dataclasses
+
+    import scipy.fft
+
+    g, e = emission_field()
+    met = met_table()
+    sectors = [str(s) for s in e["sector"].values]
+    chosen = dataclasses.replace(SETTINGS, precision=prec)
+    disp = YearDispersion(g, met.sel(year=2018), chosen, chosen.heights(sectors))
+    kind = np.float32 if prec == "single" else np.float64
+    rng = np.random.default_rng(seed)
+    planes = (rng.random((3, *g.shape)) * (rng.random((3, *g.shape)) < 0.6)).astype(dtype)
+    w = rng.random(3).astype(dtype) if weighted else None
+    spectra = {}
+    for h in disp.settings.classes(sectors):
+        field = np.zeros(g.shape)
+        for i, sec in enumerate(sectors):
+            if disp.settings.class_of(sec) == h:
+                field += planes[i] if w is None else planes[i] * w[i]
+        if field.any():
+            spectra[h] = scipy.fft.rfftn(field.astype(kind), s=disp.plan.fft_shape, axes=(-2, -1))
+    want = disp.apply(spectra) if spectra else np.zeros(g.shape)
+    got = disp.total(planes, sectors, w)
+    assert np.array_equal(got.view(np.uint64), np.asarray(want, dtype=np.float64).view(np.uint64))
+    disp.plan.forward(rng.random(g.shape))  # the kept array reused: the next total unchanged
+    assert np.array_equal(disp.total(planes, sectors, w).view(np.uint64), got.view(np.uint64))
 
 
 def test_by_sector_is_one_convolution_per_sector():

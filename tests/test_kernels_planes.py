@@ -50,9 +50,18 @@ def test_planes_sum_is_numpy_bit_for_bit(seed, n, shape, dtype, wdtype, specials
     out = np.full(shape, np.nan)
     with np.errstate(invalid="ignore", over="ignore"):
         want = numpy_sum(planes, sel, weights)
-        planes_sum(planes, sel, weights, out)
+        nonzero = planes_sum(planes, sel, weights, out)
+        assert nonzero == bool(want.any())
+        # into float32 (a single-precision FFT's padded array, strided): the float64 sum
+        # rounded as numpy converts it
+        padded = np.full((shape[0] + 2, shape[1] + 3), np.float32(7.0))
+        corner = padded[: shape[0], : shape[1]]
+        assert planes_sum(planes, sel, weights, corner) == nonzero
+        want32 = np.asarray(want, dtype=np.float32)
     assert out.dtype == np.float64
     np.testing.assert_array_equal(bits(out), bits(want))
+    np.testing.assert_array_equal(corner.view(np.uint32), want32.view(np.uint32))
+    assert (padded[shape[0] :] == 7.0).all() and (padded[:, shape[1] :] == 7.0).all()
 
 
 def test_planes_sum_of_nothing_is_positive_zero():

@@ -16,7 +16,8 @@ from ._config import CACHE
 @njit(cache=CACHE, parallel=True)
 def planes_sum(planes, sel, weights, out):
     """``out = (((+0 + x_0) + x_1) + ...)`` cell by cell, ``x_k = planes[sel[k]]`` (times
-    ``weights[sel[k]]`` when `weights` is not None), added in float64.
+    ``weights[sel[k]]`` when `weights` is not None), added in float64, then written in the
+    type of `out`; returns whether a sum is not 0 (before that conversion).
 
     Parameters
     ----------
@@ -28,30 +29,54 @@ def planes_sum(planes, sel, weights, out):
         A factor of each plane: ``x_k = planes[sel[k]] * weights[sel[k]]``, the product in
         the type numpy gives it (float32 planes and float32 weights: float32; a float64
         operand: float64), then added in float64.
-    out : float64 array (ny, nx)
-        Written (its values before are not read).
+    out : float64 or float32 array (ny, nx), any strides
+        Written (its values before are not read). A float32 `out` receives each float64
+        sum rounded to float32, as ``numpy.asarray(sum, dtype=np.float32)`` gives it (the
+        corner of a single-precision FFT's padded array, filled without a float64 field
+        in between).
+
+    Returns
+    -------
+    bool
+        Whether some float64 sum is not 0 (NaN counts as not 0): ``field.any()`` of the
+        float64 field, whatever the type of `out`.
 
     Notes
     -----
     The sum of each cell starts from +0 and adds the planes in the order of `sel`: the
     operations of ``field = np.zeros(...)`` followed by ``field += planes[k]`` (or
     ``field += planes[k] * weights[k]``) for ``k`` in `sel`, which numpy applies to each
-    cell independently. Rows are processed in parallel; the result does not depend on the
-    number of threads.
+    cell independently. Each row is summed in a float64 row of its own, then written.
+    Rows are processed in parallel; the result does not depend on the number of threads.
     """
     ny, nx = out.shape
-    for i in prange(ny):
-        row = out[i]
-        row[:] = 0.0
-        for k in sel:
-            src = planes[k, i]
-            if weights is None:
-                for j in range(nx):
-                    row[j] += src[j]
-            else:
-                w = weights[k]
-                for j in range(nx):
-                    row[j] += src[j] * w
+    nb = (ny + SUM_ROWS - 1) // SUM_ROWS
+    nonzero = np.zeros(nb, dtype=np.int64)
+    for b in prange(nb):
+        acc = np.empty(nx)  # one float64 row per block of rows
+        count = 0
+        for i in range(b * SUM_ROWS, min(ny, (b + 1) * SUM_ROWS)):
+            acc[:] = 0.0
+            for k in sel:
+                src = planes[k, i]
+                if weights is None:
+                    for j in range(nx):
+                        acc[j] += src[j]
+                else:
+                    w = weights[k]
+                    for j in range(nx):
+                        acc[j] += src[j] * w
+            row = out[i]
+            for j in range(nx):
+                row[j] = acc[j]
+            for j in range(nx):
+                count += acc[j] != 0.0
+        nonzero[b] = count
+    return nonzero.sum() > 0
+
+
+#: Rows of a block of :func:`planes_sum` (one task of its parallel loop).
+SUM_ROWS = 16
 
 
 @njit(cache=CACHE, nogil=True)

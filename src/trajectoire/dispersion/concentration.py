@@ -536,15 +536,21 @@ class YearDispersion:
         emission = np.asarray(emission)
         if weights is not None:
             weights = np.asarray(weights)
-        field = np.empty(emission.shape[1:])
+        if emission.ndim != 3 or emission.shape[1:] != self.plan.shape:
+            raise InputError(
+                f"YearDispersion.total: emission of shape {emission.shape}; expected "
+                f"(sector, {self.plan.shape[0]}, {self.plan.shape[1]})."
+            )
         for h in self.settings.classes(sectors):
             sel = [i for i, sec in enumerate(sectors) if self.settings.class_of(sec) == h]
             # +0 + the planes in float64 in the order of `sel`, cell by cell, in one pass
             # (planes_sum): the same bits as adding each plane to a float64 field of zeros
-            # in turn, and as np.add.reduce over the stacked planes (which starts from +0 too)
-            planes_sum(emission, np.array(sel, dtype=np.int64), weights, field)
-            if field.any():
-                spectra[h] = self.spectrum(field)
+            # in turn, and as np.add.reduce over the stacked planes (which starts from +0
+            # too); written straight into the plan's padded array, in its precision (the
+            # float64 field converted as forward() converts it), and transformed there
+            kept = self.plan.kept_field()
+            if planes_sum(emission, np.array(sel, dtype=np.int64), weights, kept):
+                spectra[h] = self.plan.forward_kept()
         if not spectra:
             return np.zeros(self.grid.shape)
         return np.asarray(self.apply(spectra), dtype=np.float64)

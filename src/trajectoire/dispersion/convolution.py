@@ -161,6 +161,22 @@ class ConvolutionPlan:
         a = self._check(raw, self.shape, "field")
         return scipy.fft.rfftn(a, s=self.fft_shape, axes=(-2, -1), workers=self.workers)
 
+    def kept_field(self) -> np.ndarray:
+        """The ``(ny, nx)`` corner of this thread's kept padded array (a view, in the plan's
+        dtype), to be filled in place and transformed by :meth:`forward_kept`: a field
+        formed there is transformed without a copy (``YearDispersion.total`` sums the
+        sectors' planes into it). Beyond the corner the array holds 0, which nothing
+        writes; the view is valid until the next :meth:`forward` or :meth:`kept_field` of
+        a plan of the same shapes on this thread."""
+        buf = _padded(self.shape, self.fft_shape, self.dtype)
+        return buf[: self.shape[0], : self.shape[1]]
+
+    def forward_kept(self) -> np.ndarray:
+        """Spectrum of the field in :meth:`kept_field` (complex): the same transform as
+        :meth:`forward` of that field, bit for bit."""
+        buf = _padded(self.shape, self.fft_shape, self.dtype)
+        return scipy.fft.rfftn(buf, axes=(-2, -1), workers=self.workers)
+
     def kernel_spectrum(self, kernel: npt.ArrayLike) -> np.ndarray:
         """Spectrum of a zero-padded kernel of shape ``(..., ky, kx)`` (complex128)."""
         a = self._check(np.asarray(kernel), self.kernel_shape, "kernel")
