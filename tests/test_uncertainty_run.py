@@ -188,3 +188,14 @@ def test_a_run_writes_the_percentiles_and_draws_them(tmp_path: Path) -> None:
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+
+
+def test_the_ensemble_keys_enter_the_hash_only_with_an_ensemble(tmp_path: Path) -> None:
+    """With realizations = 0 the other keys change nothing the run computes: the same hash;
+    with an ensemble they do."""
+    base = load_config(_config(tmp_path / "a", "realizations = 0\n")).config_hash()
+    other = load_config(_config(tmp_path / "b", "realizations = 0\nrho = 0.3\n")).config_hash()
+    assert other == base
+    one = load_config(_config(tmp_path / "c", "realizations = 10\nrho = 0.3\n")).config_hash()
+    two = load_config(_config(tmp_path / "d", "realizations = 10\nrho = 0.5\n")).config_hash()
+    assert len({base, one, two}) == 3

@@ -1231,6 +1231,9 @@ class RunConfig(_Section):
         }
         if self.inputs.anchors:  # their inputs are in checksums and how; and their years
             data["inputs"]["anchor_years"] = [a.year for a in self.inputs.anchors]
+        if self.trajectory.uncertainty.realizations == 0:  # no ensemble: its keys change nothing
+            for key in ("half_width", "rho", "percentiles"):
+                data["trajectory"]["uncertainty"].pop(key, None)
         data["run"].pop("name", None)
         text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
