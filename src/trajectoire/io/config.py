@@ -57,7 +57,6 @@ from trajectoire.trajectory.trends import TRAJECTORY_METHODS, Method, Trajectory
 from trajectoire.trajectory.uncertainty import Uncertainty
 
 __all__ = [
-    "ANCHOR_INPUTS",
     "MAX_YEAR",
     "MIN_YEAR",
     "SIGMA_SCHEMES",
@@ -331,17 +330,6 @@ class InputSpec(BaseModel):
 
     def __str__(self) -> str:
         return str(self.path)
-
-
-#: The emission inputs an anchor inventory may give (``[[inputs.anchors]]``), as in
-#: ``[inputs]``.
-ANCHOR_INPUTS: tuple[str, ...] = (
-    "point_sources",
-    "roads",
-    "road_emission_factors",
-    "area_emissions",
-    "gridded",
-)
 
 
 class AnchorInputs(_Section):
