@@ -244,12 +244,12 @@ def propagate(ds: xr.Dataset, uncertainty: Uncertainty) -> xr.Dataset:
             "year": ds["year"],
             "sector": ds["sector"],
             "pollutant": ds["pollutant"],
-        },  # fmt: skip
+        },
         attrs={
             "units": "1",
             "long_name": "percentiles of the emissions' uncertainty factor "
             "(multiplicative, mean 1; NaN for a pollutant that is not emitted)",
-        },  # fmt: skip
+        },
     )
     for total_name, parts_name, name in PROPAGATED:
         if total_name not in ds or parts_name not in ds:
