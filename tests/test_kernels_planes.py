@@ -49,20 +49,7 @@ def test_planes_sum_is_numpy_bit_for_bit(seed, n, shape, dtype, wdtype, specials
     """Any planes (signed zeros, cancelling values, tiny and huge ones, NaN and infinities),
     any selection order with repeats, weights of either type: the same bits as numpy (NaN
     where numpy has NaN: :func:`assert_same`)."""
-    rng = np.random.default_rng(seed)
-    planes = rng.standard_normal((n, *shape)) * 10.0 ** rng.integers(-30, 30, (n, *shape))
-    planes = planes.astype(dtype)
-    planes[rng.random(planes.shape) < 0.3] = 0.0
-    planes[rng.random(planes.shape) < 0.1] = -0.0
-    if n > 1:  # exact cancellation between two planes: +0, never -0
-        planes[1, 0] = -planes[0, 0]
-    if specials:
-        flat = planes.reshape(-1)
-        flat[rng.integers(0, flat.size, 3)] = [np.nan, np.inf, -np.inf]
-    sel = rng.integers(0, n, rng.integers(0, 2 * n + 1)).astype(np.int64)
-    weights = None if wdtype is None else rng.uniform(-2.0, 2.0, n).astype(wdtype)
-    if weights is not None:
-        weights[rng.random(n) < 0.3] = 0.0
+    planes, sel, weights = _draw(seed, n, shape, dtype, wdtype, specials)
     out = np.full(shape, np.nan)
     with np.errstate(invalid="ignore", over="ignore"):
         want = numpy_sum(planes, sel, weights)
@@ -80,23 +67,31 @@ def test_planes_sum_is_numpy_bit_for_bit(seed, n, shape, dtype, wdtype, specials
     assert (padded[shape[0] :] == 7.0).all() and (padded[:, shape[1] :] == 7.0).all()
 
 
+def _draw(seed, n, shape, dtype, wdtype, specials):
+    """Planes, a selection and weights of one draw of the property above."""
+    rng = np.random.default_rng(seed)
+    planes = rng.standard_normal((n, *shape)) * 10.0 ** rng.integers(-30, 30, (n, *shape))
+    planes = planes.astype(dtype)
+    planes[rng.random(planes.shape) < 0.3] = 0.0
+    planes[rng.random(planes.shape) < 0.1] = -0.0
+    if n > 1:  # exact cancellation between two planes: +0, never -0
+        planes[1, 0] = -planes[0, 0]
+    if specials:
+        flat = planes.reshape(-1)
+        flat[rng.integers(0, flat.size, 3)] = [np.nan, np.inf, -np.inf]
+    sel = rng.integers(0, n, rng.integers(0, 2 * n + 1)).astype(np.int64)
+    weights = None if wdtype is None else rng.uniform(-2.0, 2.0, n).astype(wdtype)
+    if weights is not None:
+        weights[rng.random(n) < 0.3] = 0.0
+    return planes, sel, weights
+
+
 def test_the_nan_cases_that_numpy_itself_resolves_both_ways():
     """Two draws of the property above (seeds 0 and 1007) where a NaN sum meets a NaN
     plane: numpy kept the sum's NaN in one and the plane's in the other; the kernel's
     cells are NaN in both, and every other cell is numpy's, bit for bit."""
     for seed, n, shape, wdtype in ((0, 6, (2, 6), np.float32), (1007, 5, (1, 1), None)):
-        rng = np.random.default_rng(seed)
-        planes = rng.standard_normal((n, *shape)) * 10.0 ** rng.integers(-30, 30, (n, *shape))
-        planes = planes.astype(np.float32)
-        planes[rng.random(planes.shape) < 0.3] = 0.0
-        planes[rng.random(planes.shape) < 0.1] = -0.0
-        planes[1, 0] = -planes[0, 0]
-        flat = planes.reshape(-1)
-        flat[rng.integers(0, flat.size, 3)] = [np.nan, np.inf, -np.inf]
-        sel = rng.integers(0, n, rng.integers(0, 2 * n + 1)).astype(np.int64)
-        weights = None if wdtype is None else rng.uniform(-2.0, 2.0, n).astype(wdtype)
-        if weights is not None:
-            weights[rng.random(n) < 0.3] = 0.0
+        planes, sel, weights = _draw(seed, n, shape, np.float32, wdtype, True)
         out = np.empty(shape)
         with np.errstate(invalid="ignore", over="ignore"):
             want = numpy_sum(planes, sel, weights)
