@@ -14,7 +14,10 @@ for float32 and float64 fields, the best CPU time (``time.process_time``, all th
 * ``floor``: ``rfftn`` of an array already padded (the transform alone, nothing to copy),
 
 alternately (ABCABC...), their ratios, and whether the two spectra are the same bits (they
-must be). Report the load average (printed) beside the figures.
+must be); then a kernel class's sum of 4 sector planes and its transform as
+``YearDispersion.total`` forms it, in a float64 field then ``forward`` (before) or straight
+into the plan's padded array (now), for a float32 (the run's) and a float64 plan. Report
+the load average (printed) beside the figures.
 
 Usage::
 
@@ -78,7 +81,43 @@ def main() -> None:
             f"{best['floor'] * 1e3:.1f} ms; plan / floor {best['plan'] / best['floor']:.2f}, "
             f"scipy / floor {best['scipy'] / best['floor']:.2f}; identical: {same}"
         )
+    _class_sums(plan, base, args.repeat)
     print(_load())
+
+
+def _class_sums(plan: ConvolutionPlan, base: np.ndarray, repeat: int) -> None:
+    """A kernel class's sum of 4 float32 sector planes, then its forward transform, as
+    ``YearDispersion.total`` forms it: in a float64 field then ``forward`` (the way before),
+    or straight into the plan's kept padded array (``kept_field``, ``forward_kept``)."""
+    from trajectoire._kernels.planes import planes_sum
+
+    rng = np.random.default_rng(1)
+    planes = np.stack([base * rng.random() for _ in range(6)]).astype(np.float32)
+    sel = np.array([0, 2, 3, 5], dtype=np.int64)
+    for kind in (np.float32, np.float64):
+        p = ConvolutionPlan(plan.shape, plan.kernel_shape, dtype=kind)
+        field = np.empty(p.shape)
+
+        def before(p: ConvolutionPlan = p, field: np.ndarray = field) -> np.ndarray:
+            planes_sum(planes, sel, None, field)
+            return p.forward(field)
+
+        def now(p: ConvolutionPlan = p) -> np.ndarray:
+            planes_sum(planes, sel, None, p.kept_field())
+            return p.forward_kept()
+
+        same = np.array_equal(before().view(np.uint8), now().view(np.uint8))
+        best = {"before": np.inf, "now": np.inf}
+        for _ in range(repeat):
+            for name, fn in (("before", before), ("now", now)):
+                t0 = time.process_time()
+                fn()
+                best[name] = min(best[name], time.process_time() - t0)
+        print(
+            f"class sum of 4 planes + forward, {np.dtype(kind).name} plan: float64 field "
+            f"{best['before'] * 1e3:.1f} ms, in the padded array {best['now'] * 1e3:.1f} ms "
+            f"({best['now'] / best['before']:.2f}x); identical: {same}"
+        )
 
 
 if __name__ == "__main__":
