@@ -29,11 +29,24 @@ from __future__ import annotations
 import argparse
 import os
 import time
+from collections.abc import Callable
 
 import numpy as np
 import scipy.fft
 
 from trajectoire.dispersion import ConvolutionPlan
+
+
+def _best_alternately(fns: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
+    """The best CPU time [s] (``time.process_time``, all threads) of each of `fns` over
+    `repeat` rounds, the functions called in turn within each round."""
+    best = dict.fromkeys(fns, np.inf)
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.process_time()
+            fn()
+            best[name] = min(best[name], time.process_time() - t0)
+    return best
 
 
 def _load() -> str:
@@ -69,12 +82,9 @@ def main() -> None:
             return scipy.fft.rfftn(padded, axes=(-2, -1), workers=plan.workers)
 
         same = np.array_equal(scipy_path().view(np.uint8), plan_path().view(np.uint8))
-        best = {"scipy": np.inf, "plan": np.inf, "floor": np.inf}
-        for _ in range(args.repeat):
-            for name, fn in (("scipy", scipy_path), ("plan", plan_path), ("floor", floor)):
-                t0 = time.process_time()
-                fn()
-                best[name] = min(best[name], time.process_time() - t0)
+        best = _best_alternately(
+            {"scipy": scipy_path, "plan": plan_path, "floor": floor}, args.repeat
+        )
         print(
             f"{np.dtype(dtype).name} field: scipy {best['scipy'] * 1e3:.1f} ms, plan "
             f"{best['plan'] * 1e3:.1f} ms ({best['plan'] / best['scipy']:.2f}x), floor "
@@ -107,12 +117,7 @@ def _class_sums(plan: ConvolutionPlan, base: np.ndarray, repeat: int) -> None:
             return p.forward_kept()
 
         same = np.array_equal(before().view(np.uint8), now().view(np.uint8))
-        best = {"before": np.inf, "now": np.inf}
-        for _ in range(repeat):
-            for name, fn in (("before", before), ("now", now)):
-                t0 = time.process_time()
-                fn()
-                best[name] = min(best[name], time.process_time() - t0)
+        best = _best_alternately({"before": before, "now": now}, repeat)
         print(
             f"class sum of 4 planes + forward, {np.dtype(kind).name} plan: float64 field "
             f"{best['before'] * 1e3:.1f} ms, in the padded array {best['now'] * 1e3:.1f} ms "
