@@ -531,31 +531,38 @@ def _reference(
         )
     factors = _read(config, "road_emission_factors")
     points = _read(config, "point_sources")
+    # read once: the anchors' inventories are built with them too
+    shared = {
+        "zones": zones,
+        "proxies": choose_proxies(config.proxies.wanted(), _proxy_data(config, zones)),
+        "landuse": _read(config, "landuse"),
+    }
+    roads = _read(config, "roads", emission_factors=factors) if inputs.roads else None
     reference = build_inventory(
         grid,
         reference_year=config.run.reference_year,
         point_sources=points,
-        roads=_read(config, "roads", emission_factors=factors) if inputs.roads else None,
+        roads=roads,
         area_totals=_read(config, "area_emissions"),  # with its units column
         gridded=_read(config, "gridded"),
-        zones=zones,
-        proxies=choose_proxies(config.proxies.wanted(), _proxy_data(config, zones)),
-        landuse=_read(config, "landuse"),
         pollutants=[p for p in config.run.pollutants if p != "NO2"] or None,
         others="drop",
+        **shared,
     )
     if "source" in reference.dims and reference.sizes["source"]:
         # stacks must be dispersible: checked before any year, naming the file
         check_stacks(reference.assign_attrs(source_file=str(inputs.point_sources)))
     # empty sectors would cost FFTs and bytes
-    own = _emitting_sectors(reference)
-    if not own:
+    gridded = _gridded_sectors(reference)
+    if not _emitting_sectors(reference, gridded):
         raise InputError(
             "[inputs]: the emission inputs give no emission on the grid (every sector is 0 "
             "or outside the territories' grid); check point_sources, roads and area_emissions."
         )
-    anchors = _anchor_inventories(config, grid, zones, reference)
-    sectors = _emitting_sectors(reference, *anchors) if anchors else own
+    shared.update(road_proxy=roads, factors=factors)
+    anchors, theirs = _anchor_inventories(config, grid, reference, gridded, shared)
+    del shared, roads  # not held while the inventories are restricted to their sectors
+    sectors = _emitting_sectors(reference, gridded | theirs)
     if sectors != [str(s) for s in reference["sector"].values]:
         # a copy: only when a sector is dropped
         reference, *anchors = (inv.sel(sector=sectors) for inv in (reference, *anchors))
@@ -569,51 +576,62 @@ def _reference(
 
 
 def _anchor_inventories(
-    config: RunConfig, grid: Grid, zones: Any, reference: xr.Dataset
-) -> list[xr.Dataset]:
+    config: RunConfig,
+    grid: Grid,
+    reference: xr.Dataset,
+    gridded: set[str],
+    shared: dict[str, Any],
+) -> tuple[list[xr.Dataset], set[str]]:
     """The inventories of ``[[inputs.anchors]]``, built as the reference's (its grid,
-    zones, land use, proxies and pollutants), in the order given; each names its table in
-    ``attrs["anchor_of"]``. Their stacks must be the reference's."""
-    out = []
+    pollutants and the `shared` inputs already read: zones, land use, proxies; the run's
+    roads as the road proxy of an anchor without roads, its factors as the default), in
+    the order given, each naming its table in ``attrs["anchor_of"]``; and the sectors with
+    a gridded emission in one of them. Their stacks must be the reference's (`gridded`:
+    the reference's sectors with a gridded emission)."""
+    out: list[xr.Dataset] = []
+    found: set[str] = set()
+    pollutants = [str(p) for p in reference["pollutant"].values]
+    common = {k: shared[k] for k in ("zones", "proxies", "landuse")}
     for i, anchor in enumerate(config.inputs.anchors):
         label = f"[[inputs.anchors]] #{i + 1} (year {anchor.year})"
-
-        def read(key: str, anchor: Any = anchor, label: str = label, **kw: Any) -> Any:
-            spec = getattr(anchor, key)
-            return None if spec is None else read_input(key, spec, label=f"{label} {key}", **kw)
-
-        if anchor.road_emission_factors is not None:
-            factors = read("road_emission_factors")
-        else:
-            factors = _read(config, "road_emission_factors")
-        network = None  # the run's roads: the anchor's road proxy when it has none
-        if anchor.roads is None and config.inputs.roads is not None:
-            network = _read(
-                config, "roads", emission_factors=_read(config, "road_emission_factors")
-            )
+        factors = _read_anchor(anchor, label, "road_emission_factors")
+        if factors is None:
+            factors = shared["factors"]
         inventory = build_inventory(
             grid,
             reference_year=anchor.year,
-            point_sources=read("point_sources"),
-            roads=read("roads", emission_factors=factors) if anchor.roads else None,
-            area_totals=read("area_emissions"),
-            gridded=read("gridded"),
-            zones=zones,
-            proxies=choose_proxies(config.proxies.wanted(), _proxy_data(config, zones)),
-            landuse=_read(config, "landuse"),
-            pollutants=[str(p) for p in reference["pollutant"].values],
+            point_sources=_read_anchor(anchor, label, "point_sources"),
+            roads=_read_anchor(anchor, label, "roads", emission_factors=factors),
+            area_totals=_read_anchor(anchor, label, "area_emissions"),
+            gridded=_read_anchor(anchor, label, "gridded"),
+            pollutants=pollutants,
             others="drop",
-            road_proxy=network,
+            road_proxy=shared["road_proxy"] if anchor.roads is None else None,
+            **common,
         ).assign_attrs(anchor_of=label)
-        _check_anchor(inventory, reference, anchor.point_sources)
+        theirs = _gridded_sectors(inventory)
+        _check_anchor(inventory, reference, anchor.point_sources, gridded, theirs)
         out.append(inventory)
-    return out
+        found |= theirs
+    return out, found
 
 
-def _check_anchor(anchor: xr.Dataset, reference: xr.Dataset, points: Any) -> None:
+def _read_anchor(anchor: Any, label: str, key: str, **run_keywords: Any) -> Any:
+    """Input `key` of one ``[[inputs.anchors]]`` table (its messages naming `label`); None
+    when the anchor does not give it."""
+    spec = getattr(anchor, key)
+    if spec is None:
+        return None
+    return read_input(key, spec, label=f"{label} {key}", **run_keywords)
+
+
+def _check_anchor(
+    anchor: xr.Dataset, reference: xr.Dataset, points: Any, gridded: set[str], theirs: set[str]
+) -> None:
     """An anchor's stacks must be the reference's (an error naming its file); a sector the
-    reference grids but the anchor has no gridded emission of is warned about (the years
-    between are interpolated towards 0 there: most often a sector left out of its inputs)."""
+    reference grids (`gridded`) but the anchor has no gridded emission of (`theirs`) is
+    warned about (the years between are interpolated towards 0 there: most often a sector
+    left out of its inputs)."""
     label = anchor.attrs["anchor_of"]
     if "source" in anchor.dims and anchor.sizes["source"]:
         known = {str(v) for v in reference["source"].values} if "source" in reference else set()
@@ -628,8 +646,7 @@ def _check_anchor(anchor: xr.Dataset, reference: xr.Dataset, points: Any) -> Non
                 "point_sources (with start_year and end_year for their life), or leave them "
                 "out of the anchor's file."
             )
-    theirs = set(_emitting_sectors(anchor, points=False))
-    lost = [s for s in _emitting_sectors(reference, points=False) if s not in theirs]
+    lost = [str(s) for s in reference["sector"].values if s in gridded and s not in theirs]
     if lost:
         warnings.warn(
             f"{label}: sector(s) {lost} have gridded emissions in the reference inventory "
@@ -651,18 +668,21 @@ def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
     return have
 
 
-def _emitting_sectors(*inventories: xr.Dataset, points: bool = True) -> list[str]:
-    """Sectors with a gridded emission somewhere in one of `inventories` (same sectors, in
-    the order of the first), or, with `points`, a stack (one sector at a time: xarray's
+def _gridded_sectors(inventory: xr.Dataset) -> set[str]:
+    """Sectors with a gridded emission > 0 somewhere (one sector at a time: xarray's
     NaN-skipping sum made a masked copy of the whole grid)."""
-    found: set[str] = set()
-    for inv in inventories:
-        em = np.asarray(inv["emission"].transpose("sector", ...).values)
-        names = [str(s) for s in inv["sector"].values]
-        found |= {names[i] for i in range(em.shape[0]) if bool((em[i] > 0).any())}
-        if points and "source" in inv.dims:
-            found |= {str(v) for v in inv["source_sector"].values}
-    return [str(s) for s in inventories[0]["sector"].values if str(s) in found]
+    em = np.asarray(inventory["emission"].transpose("sector", ...).values)
+    names = [str(s) for s in inventory["sector"].values]
+    return {names[i] for i in range(em.shape[0]) if bool((em[i] > 0).any())}
+
+
+def _emitting_sectors(reference: xr.Dataset, gridded: set[str]) -> list[str]:
+    """The sectors of `reference`, in its order, in `gridded` (those with a gridded
+    emission: :func:`_gridded_sectors`, the anchors' too) or with a stack."""
+    stacks = (
+        {str(v) for v in reference["source_sector"].values} if "source" in reference.dims else set()
+    )
+    return [str(s) for s in reference["sector"].values if str(s) in gridded | stacks]
 
 
 def _settings(config: RunConfig, dispersed: list[str]) -> DispersionSettings:
