@@ -304,3 +304,19 @@ def test_a_gridded_anchor_is_regridded_onto_the_run_grid(tmp_path: Path) -> None
         got = _field(anchor, pol)
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-15 * want.max())
         assert got.sum() == pytest.approx(want.sum(), rel=1e-12)
+
+
+def test_an_unknown_zone_in_an_anchor_file_names_that_file_and_its_table(tmp_path: Path) -> None:
+    """The zone-id check names the anchor's file and table, not ``[inputs] area_emissions``."""
+    area = _anchor_files(tmp_path)
+    area.write_text(area.read_text().replace("\nMEL-01,", "\nZZZ-99,", 1))
+    cfg = load_config(_with_anchors(tmp_path / "c", _anchor(2012, area)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        terr, grid = P._territories_and_grid(cfg)
+        zones = P._read(cfg, "zones")
+        with pytest.raises(InputError) as info:
+            P._reference(cfg, grid, zones)
+    msg = str(info.value)
+    assert "[[inputs.anchors]] #1 (year 2012) area_emissions" in msg and "ZZZ-99" in msg
+    assert "[inputs] area_emissions" not in msg and "line 2" in msg

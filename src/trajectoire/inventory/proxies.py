@@ -626,7 +626,7 @@ def allocate(
         raise InputError(
             f"{what}: zone id(s) {rows_preview(unknown)}{at} "
             f"are not in the zones file (ids there look like {zone_ids[:3]}). Fix the ids "
-            "([inputs] area_emissions, column zone_id) or add the zones ([inputs] zones)."
+            "(column zone_id of that file) or add the zones ([inputs] zones)."
         )
     cov = coverage_matrix(zg, grid).tocsr()
     zone_area = np.asarray(zg.area, dtype=float)
