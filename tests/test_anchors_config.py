@@ -46,6 +46,17 @@ def _anchor(year: int, area: Path, more: str = "") -> str:
     return f'[[inputs.anchors]]\nyear = {year}\narea_emissions = "{area}"\n{more}\n'
 
 
+def _reference_error(cfg) -> str:
+    """The InputError of building the run's inventories (the reference and the anchors)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        terr, grid = P._territories_and_grid(cfg)
+        zones = P._read(cfg, "zones")
+        with pytest.raises(InputError) as info:
+            P._reference(cfg, grid, zones)
+    return str(info.value)
+
+
 def _error(cfg: Path) -> str:
     with pytest.raises(ConfigError) as info:
         load_config(cfg)
@@ -250,13 +261,7 @@ def test_an_anchor_stack_that_is_not_the_reference_is_one_line(tmp_path: Path) -
     cfg = load_config(
         _with_anchors(tmp_path / "c", _anchor(2012, area, f'point_sources = "{path}"'))
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TrajectoireWarning)
-        terr, grid = P._territories_and_grid(cfg)
-        zones = P._read(cfg, "zones")
-        with pytest.raises(InputError) as info:
-            P._reference(cfg, grid, zones)
-    msg = str(info.value)
+    msg = _reference_error(cfg)
     assert "\n" not in msg
     for part in ("stacks_2012.csv", "[[inputs.anchors]] #1 (year 2012) point_sources",
                  "NOT-A-STACK", "[inputs] point_sources"):  # fmt: skip
@@ -311,12 +316,6 @@ def test_an_unknown_zone_in_an_anchor_file_names_that_file_and_its_table(tmp_pat
     area = _anchor_files(tmp_path)
     area.write_text(area.read_text().replace("\nMEL-01,", "\nZZZ-99,", 1))
     cfg = load_config(_with_anchors(tmp_path / "c", _anchor(2012, area)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TrajectoireWarning)
-        terr, grid = P._territories_and_grid(cfg)
-        zones = P._read(cfg, "zones")
-        with pytest.raises(InputError) as info:
-            P._reference(cfg, grid, zones)
-    msg = str(info.value)
+    msg = _reference_error(cfg)
     assert "[[inputs.anchors]] #1 (year 2012) area_emissions" in msg and "ZZZ-99" in msg
     assert "[inputs] area_emissions" not in msg and "line 2" in msg
