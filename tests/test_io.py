@@ -280,3 +280,28 @@ def test_years_attribute_reads_integers_and_text(value, years):
     assert years_attribute(value) == years
     ds = xr.Dataset(attrs={} if value is None else {"map_years": value})
     assert ds.trajectoire.map_years == years
+
+
+def test_species_view_puts_the_number_variables_under_the_mass_names() -> None:
+    from trajectoire.species import species_view
+
+    ds = xr.Dataset(
+        {
+            "exposure": (("territory", "pollutant"), [[12.0, 20.0]], {"units": "ug m-3"}),
+            "exposure_number": (("territory", "pollutant_number"), [[9e3]], {"units": "cm-3"}),
+            "background": (("pollutant",), [8.0, 10.0]),  # no number companion: left out
+            "population": (("territory",), [1e5]),  # on no pollutant dim: kept
+        },
+        coords={"territory": ["MEL"], "pollutant": ["NO2", "PM10"], "pollutant_number": ["UFP"]},
+    )
+    view = species_view(ds, "ufp")
+    assert sorted(view.data_vars) == ["exposure", "population"]
+    assert view["exposure"].dims == ("territory", "pollutant")
+    assert view["pollutant"].values.tolist() == ["UFP"]
+    assert view["exposure"].attrs["units"] == "cm-3" and float(view["exposure"][0, 0]) == 9e3
+    for mass in ("NO2", "pm10", None):
+        assert species_view(ds, mass) is ds
+    plain = ds.drop_vars(["exposure_number", "pollutant_number"])  # no number species
+    assert species_view(plain, "UFP") is plain
+    with pytest.raises(InputError, match="here: unknown pollutant 'XYZ'"):
+        species_view(ds, "XYZ", what="here")

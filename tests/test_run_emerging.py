@@ -347,6 +347,39 @@ def test_accessor_reads_the_number_variables(run):
     assert ds.trajectoire.source_receptor(pollutant="PFOA").notnull().all()
 
 
+def test_plots_read_the_number_species(run):
+    """The plots take a particle-number species by its name, from its ``*_number``
+    variables, in their units (cm-3), as they take a mass pollutant."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from trajectoire import plot
+
+    _, years = run
+    both = xr.concat([years[y] for y in YEARS], "year", data_vars="minimal", coords="minimal",
+                     compat="override", join="override")  # fmt: skip
+    ds = years[2018]
+    fig, ax = plot.trajectories(both, variable="exposure", territory="ARC", pollutant="ufp")
+    assert "cm⁻³" in ax.get_ylabel() and "UFP" in ax.get_title()
+    total = [ln for ln in ax.get_lines() if ln.get_label() == "Total"][0]
+    np.testing.assert_allclose(
+        total.get_ydata(), both["exposure_number"].sel(territory="ARC", pollutant_number="UFP")
+    )
+    plt.close(fig)
+    fig, ax = plot.source_receptor(ds, year=2018, pollutant="UFP")
+    shown = np.array(ax.images[0].get_array())
+    want = ds.trajectoire.source_receptor(pollutant="UFP").sel(year=2018)
+    np.testing.assert_allclose(np.nan_to_num(shown), np.nan_to_num(want.values), rtol=1e-6)
+    plt.close(fig)
+    fig, ax = plot.exposure_distribution(ds, year=2018, pollutant="UFP", territory="ARC")
+    assert "cm⁻³" in ax.get_xlabel()
+    plt.close(fig)
+    with pytest.raises(InputError, match="trajectories: pollutant"):
+        plot.trajectories(both, variable="exposure", territory="ARC", pollutant="no-such")
+
+
 def test_change_split_of_a_number_species_adds_up_in_cm3(run):
     ctx, years = run
     ch = P.decompose_change(ctx, *YEARS)
@@ -377,7 +410,7 @@ def test_a_whole_run_writes_and_describes_the_emerging_species(tmp_path):
     from trajectoire.io.netcdf import check_output
     from trajectoire.runner import run as run_all
 
-    cfg = _config(tmp_path)
+    cfg = _config(tmp_path, **{r"^realizations = \d+": "realizations = 40"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrajectoireWarning)
         out = run_all(cfg, tmp_path / "out.nc", progress=False)
@@ -387,6 +420,14 @@ def test_a_whole_run_writes_and_describes_the_emerging_species(tmp_path):
     with xr.open_dataset(out) as ds:
         assert ds["contribution_number"].sel(year=2018).notnull().any()
         assert bool(ds["contribution_number"].sel(year=2016).isnull().all())  # not a map year
+        # the emissions' uncertainty reaches the particle numbers too, in their own units
+        p = ds["exposure_percentile_number"].sel(pollutant_number="UFP")
+        assert p.attrs["units"] == "cm-3" and p.dims == ("percentile", "year", "territory")
+        assert (p.isel(percentile=-1) > p.isel(percentile=0)).all()
+        np.testing.assert_allclose(
+            p.sel(percentile=50.0), ds["exposure_number"].sel(pollutant_number="UFP"), rtol=0.05
+        )
+        assert "exposure_percentile" in ds and "UFP" not in ds["exposure_percentile"]["pollutant"]
         cum = ds["territory_deposition_cumulative"].sel(pollutant="PFOA").values
         np.testing.assert_allclose(
             cum,

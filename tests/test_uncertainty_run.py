@@ -94,6 +94,50 @@ def test_propagate_is_the_ensemble_of_its_factors(seed, half_width, rho, n, no2)
     )
 
 
+def _with_numbers(ds: xr.Dataset, rng: np.random.Generator) -> xr.Dataset:
+    """`ds` with a particle-number species (UFP, cm-3) in its own ``*_number`` variables."""
+    out = ds.copy()
+    number = _outputs(rng, [int(y) for y in ds["year"].values], ["UFP"]) * 1000.0
+    for name, da in number.data_vars.items():
+        out[f"{name}_number"] = da.rename(pollutant="pollutant_number")
+        out[f"{name}_number"].attrs["units"] = "cm-3"
+    return out
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(1.0, 120.0), st.integers(2, 40))
+def test_number_species_get_their_own_percentiles(seed, half_width, n):
+    """The particle-number species' percentiles, on ``pollutant_number``, are those of their
+    own draws (seed ``SeedSequence([seed, 1])``); the masses' do not change with them."""
+    rng = np.random.default_rng(seed)
+    years = [2015, 2016]
+    mass = _outputs(rng, years, ["NOx", "NO2"])
+    ds = _with_numbers(mass, rng)
+    unc = Uncertainty({"default": half_width, ("F_RoadTransport", "UFP"): 3 * half_width},
+                      n, 0.8, seed)  # fmt: skip
+    got = propagate(ds, unc)
+    alone = propagate(mass, unc)
+    for name in alone.data_vars:
+        assert np.array_equal(got[name].values, alone[name].values, equal_nan=True), name
+    derived = int(np.random.SeedSequence([seed, 1]).generate_state(1)[0])
+    ones = xr.DataArray(np.ones((2, 3, 1)), dims=("year", "sector", "pollutant"),
+                        coords={"year": years, "sector": SECTORS, "pollutant": ["UFP"]})  # fmt: skip
+    f = monte_carlo(ones, Uncertainty(unc.half_width, n, 0.8, derived))["uncertainty_factor"]
+    f = f.values[..., 0]  # (r, year, sector)
+    total = ds["exposure_number"].values[..., 0]  # (year, territory)
+    parts = ds["exposure_contribution_number"].values[..., 0].sum(axis=3)  # (year, x, sector)
+    real = total[None] + np.einsum("rts,txs->rtx", f - 1.0, parts)
+    out = got["exposure_percentile_number"]
+    assert out.dims == ("percentile", "year", "territory", "pollutant_number")
+    assert out.attrs["units"] == "cm-3"
+    np.testing.assert_allclose(out.values[..., 0], np.percentile(real, [2.5, 50, 97.5], axis=0),
+                               rtol=1e-12)  # fmt: skip
+    fp = got["emission_factor_percentile_number"]
+    assert fp.dims == ("percentile", "year", "sector", "pollutant_number")
+    np.testing.assert_allclose(fp.values[..., 0], np.percentile(f, [2.5, 50, 97.5], axis=0))
+    assert "territory_concentration_percentile_number" in got
+
+
 def test_no_uncertainty_gives_the_run_values_exactly():
     ds = _outputs(np.random.default_rng(1), [2018, 2019], ["NOx", "NO2"])
     got = propagate(ds, Uncertainty(0.0, realizations=7))
@@ -177,6 +221,13 @@ def test_a_run_writes_the_percentiles_and_draws_them(tmp_path: Path) -> None:
         # the median stays near the run's value (mean-1 factors; the background is fixed)
         np.testing.assert_allclose(mid[ok], c.values[ok], rtol=0.05)
         assert "exposure_percentile" in ds and "station_concentration_percentile" in ds
+        numbers = (
+            [str(v) for v in ds["pollutant_number"].values] if "pollutant_number" in ds else []
+        )
+        for pol in numbers:  # a particle-number species: its own percentiles, in cm-3
+            pn = ds["exposure_percentile_number"].sel(pollutant_number=pol)
+            assert ds["exposure_percentile_number"].attrs["units"] == "cm-3"
+            assert (pn.isel(percentile=-1) >= pn.isel(percentile=0)).all()
         import matplotlib
 
         matplotlib.use("Agg")

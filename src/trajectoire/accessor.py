@@ -112,29 +112,22 @@ class TrajectoireAccessor:
         """The contribution and total variables of `weighting`; those of the particle-number
         species (``*_number``, on ``pollutant_number`` renamed ``pollutant``) when
         `pollutant` is one of them."""
-        if pollutant is not None and "pollutant_number" in self._ds.coords:
-            from trajectoire.species import normalise_pollutant
+        from trajectoire.species import species_view
 
-            pol = normalise_pollutant(pollutant, what="pollutant")
-            if pol in [str(v) for v in self._ds["pollutant_number"].values]:
-                pair = [f"{n}_number" for n in _WEIGHTINGS.get(weighting, ())]
-                if pair and all(n in self._ds.data_vars for n in pair):
-                    return tuple(  # type: ignore[return-value]
-                        self._ds[n].rename(pollutant_number="pollutant") for n in pair
-                    )
+        ds = species_view(self._ds, pollutant)
         if weighting not in _WEIGHTINGS:
             raise InputError(
                 f"weighting={weighting!r}: expected 'area' (territory means) or 'population' "
                 "(population-weighted means, the exposure)."
             )
         names = _WEIGHTINGS[weighting]
-        missing = [n for n in names if n not in self._ds.data_vars]
+        missing = [n for n in names if n not in ds.data_vars]
         if missing:
             raise MissingVariableError(
                 f"the dataset has no {missing}: is it the output of a run with "
                 "[attribution] by = ['sector', 'territory']?"
             )
-        return self._ds[names[0]], self._ds[names[1]]
+        return ds[names[0]], ds[names[1]]
 
     def source_receptor(
         self, *, pollutant: str | None = None, weighting: str = "area"

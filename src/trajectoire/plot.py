@@ -191,6 +191,14 @@ def _check_pollutant(da: xr.DataArray | xr.Dataset, pollutant: str, caller: str)
     return pol
 
 
+def _species(ds: xr.Dataset, pollutant: str, caller: str) -> xr.Dataset:
+    """`ds` as it reads for `pollutant`: a particle-number species' ``*_number`` variables
+    under the mass names (:func:`trajectoire.species.species_view`)."""
+    from trajectoire.species import species_view
+
+    return species_view(ds, pollutant, what=f"{caller}: pollutant")
+
+
 def _check_label(da: xr.DataArray | xr.Dataset, dim: str, value: str, caller: str) -> str:
     have = [str(v) for v in da[dim].values]
     if str(value) not in have:
@@ -640,6 +648,7 @@ def trajectories(
     """
     caller = "trajectories"
     ax, lang, title = _options(caller, options)
+    ds = _species(ds, pollutant, caller)
     if variable not in _SERIES:
         raise InputError(f"{caller}: variable={variable!r}: expected one of {list(_SERIES)}.")
     if "pollutant" not in ds.coords:
@@ -780,6 +789,7 @@ def source_receptor(
 
     caller = "source_receptor"
     ax, lang, title = _options(caller, options)
+    ds = _species(ds, pollutant, caller)
     names = {"area": "territory_contribution", "population": "exposure_contribution"}
     if weighting not in names:
         raise InputError(f"{caller}: weighting={weighting!r}: expected 'area' or 'population'.")
@@ -913,6 +923,7 @@ def exposure_distribution(
 
     caller = "exposure_distribution"
     ax, lang, title = _options(caller, options)
+    ds = _species(ds, pollutant, caller)
     _require(ds, ["concentration"], caller)
     year = _check_year(ds, year, caller)
     pol = _check_pollutant(ds["concentration"], pollutant, caller)

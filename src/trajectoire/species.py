@@ -32,14 +32,18 @@ from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trajectoire._validate import FrozenTable, did_you_mean, normalise_vocabulary
 from trajectoire.errors import InputError, UnitsError
 from trajectoire.units import UNIT_TABLE, conversion_factor, normalise_units, unit_kind
 
+if TYPE_CHECKING:
+    import xarray as xr
+
 __all__ = [
     "DEPOSITION_REFERENCES",
+    "NUMBER_SUFFIX",
     "POLLUTANTS",
     "REGULATED",
     "UNIT_FAMILIES",
@@ -57,6 +61,7 @@ __all__ = [
     "normalise_pollutant",
     "read_species",
     "run_scale",
+    "species_view",
     "thresholds_table",
     "use_species",
     "write_species",
@@ -816,3 +821,67 @@ DEPOSITION_REFERENCES: dict[str, str] = {
 REGULATED: tuple[str, ...] = tuple(s.id for s in POLLUTANTS.values() if s.regulated)
 
 _ALIASES = dict(builtin_species().aliases)
+
+
+#: Suffix of the variables that hold the particle-number species (on ``pollutant_number``).
+NUMBER_SUFFIX = "_number"
+
+
+def species_view(ds: xr.Dataset, pollutant: str | None, *, what: str = "pollutant") -> xr.Dataset:
+    """`ds` as it reads for `pollutant`: for a particle-number species, its ``*_number``
+    variables under the mass variables' names, on a ``pollutant`` dim.
+
+    An output keeps the particle-number species (``UFP``) apart, on ``pollutant_number`` and
+    in variables named after the mass ones with the suffix ``_number`` and their own units
+    (``docs/outputs.md``, "Particle numbers"). When `pollutant` is one of them, the view
+    holds those variables renamed (``exposure_number`` as ``exposure``, in ``cm-3``; its
+    ``pollutant_number`` as ``pollutant``) and every variable that is not on a pollutant
+    dim (``population``, ``territory_fraction``, ``mask``...); the mass variables are left
+    out. Otherwise (a mass pollutant, `pollutant` None, an output without number species)
+    it is `ds` itself. Nothing is loaded or copied.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        A run's output, or part of one.
+    pollutant : str or None
+        Pollutant id or alias.
+    what : str, default "pollutant"
+        Where the name comes from, for the error of an unknown pollutant.
+
+    Returns
+    -------
+    xarray.Dataset
+
+    Raises
+    ------
+    trajectoire.InputError
+        `pollutant` is not a known pollutant name (only where `ds` holds number species).
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> ds = xr.Dataset(
+    ...     {"exposure": (("territory", "pollutant"), [[12.0]], {"units": "ug m-3"}),
+    ...      "exposure_number": (("territory", "pollutant_number"), [[9000.0]],
+    ...                          {"units": "cm-3"})},
+    ...     coords={"territory": ["MEL"], "pollutant": ["NO2"], "pollutant_number": ["UFP"]})
+    >>> view = species_view(ds, "UFP")
+    >>> view["exposure"].sel(pollutant="UFP").item(), view["exposure"].attrs["units"]
+    (9000.0, 'cm-3')
+    >>> species_view(ds, "NO2") is ds
+    True
+    """
+    if pollutant is None or "pollutant_number" not in ds.coords:
+        return ds
+    pol = normalise_pollutant(pollutant, what=what)
+    if pol not in [str(v) for v in ds["pollutant_number"].values]:
+        return ds
+    number = {
+        str(n): str(n)[: -len(NUMBER_SUFFIX)]
+        for n, da in ds.data_vars.items()
+        if str(n).endswith(NUMBER_SUFFIX) and "pollutant_number" in da.dims
+    }
+    left = [n for n, da in ds.data_vars.items() if "pollutant" in da.dims or n in number.values()]
+    view = ds.drop_vars([*left, *(["pollutant"] if "pollutant" in ds.coords else [])])
+    return view.rename({**number, "pollutant_number": "pollutant"})

@@ -34,6 +34,7 @@ from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid, crs_of
+from trajectoire.species import species_view
 from trajectoire.tables import keyword_options, with_options
 
 __all__ = [
@@ -822,12 +823,8 @@ def select_map(
 
     year, pollutant, sector = _selection(selection)
     name = ds.encoding.get("source", "dataset")
-    numbers = [str(v) for v in ds["pollutant_number"].values] if "pollutant_number" in ds else []
-    if pollutant is not None and numbers and f"{variable}_number" in ds.data_vars:
-        pol = normalise_pollutant(pollutant, what="--pollutant")
-        if pol in numbers:  # particle numbers live in their own variables (cm-3, yr-1...)
-            da = ds[f"{variable}_number"].rename(pollutant_number="pollutant")
-            ds = xr.Dataset({variable: da}, attrs=ds.attrs)
+    # particle numbers live in their own variables (cm-3, yr-1...)
+    ds = species_view(ds, pollutant, what="--pollutant")
     if variable not in ds.data_vars or not _is_gridded(ds[variable]):
         gridded = [str(v) for v in ds.data_vars if _is_gridded(ds[v])]
         raise MissingVariableError(

@@ -8,7 +8,7 @@ of the domain totals of :func:`trajectoire.trajectory.rebuild`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, require_dims
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.sectors import normalise_sector
+from trajectoire.species import NUMBER_SUFFIX, species_view
 
 __all__ = ["PROPAGATED", "Uncertainty", "monte_carlo", "propagate"]
 
@@ -198,10 +199,17 @@ def propagate(ds: xr.Dataset, uncertainty: Uncertainty) -> xr.Dataset:
         pollutant that is not emitted) and, for each pair held,
         ``territory_concentration_percentile``, ``exposure_percentile``,
         ``station_concentration_percentile`` ``(percentile, year, <place>, pollutant)``
-        [ug m-3] (``percentile`` in % of the ensemble).
+        [ug m-3] (``percentile`` in % of the ensemble). Where `ds` holds particle-number
+        species (``pollutant_number``, ``*_number`` variables: ``docs/outputs.md``), the same
+        variables for them with the suffix ``_number``, on ``pollutant_number``, in their
+        variables' units (``cm-3``).
 
     Notes
     -----
+    The particle-number species are drawn apart from the masses, from a seed derived from
+    ``uncertainty.seed`` (``SeedSequence([seed, 1])``), so that the masses' percentiles do
+    not depend on whether the run has number species; their half-widths are looked up by
+    their own names (``UFP``) as any pollutant's.
     The realizations are formed year by year (memory: realizations × places × pollutants).
     Percentiles are numpy's linear interpolation between realizations, as in
     :func:`monte_carlo`.
@@ -219,6 +227,23 @@ def propagate(ds: xr.Dataset, uncertainty: Uncertainty) -> xr.Dataset:
     [12.0, 12.0, 12.0]
     """
     require_dims(tuple(ds.dims), ("year", "sector", "pollutant"), "propagate dataset")
+    out = _propagated(ds, uncertainty)
+    numbers = (
+        [str(v) for v in ds["pollutant_number"].values] if "pollutant_number" in ds.coords else []
+    )
+    if numbers:  # the particle-number species: their own variables and draws
+        seed = int(np.random.SeedSequence([uncertainty.seed, 1]).generate_state(1)[0])
+        view = species_view(ds, numbers[0])
+        for name, da in _propagated(view, replace(uncertainty, seed=seed)).items():
+            out[name + NUMBER_SUFFIX] = da.rename(pollutant="pollutant_number")
+    ds_out = xr.Dataset(out)
+    ds_out.attrs = {}
+    ds_out["percentile"].attrs = {"units": "%", "long_name": "percentile of the ensemble"}
+    return ds_out
+
+
+def _propagated(ds: xr.Dataset, uncertainty: Uncertainty) -> dict[str, xr.DataArray]:
+    """The variables of :func:`propagate` for the pollutants on `ds`'s ``pollutant`` dim."""
     pols = [str(p) for p in ds["pollutant"].values]
     emitted = [p for p in pols if p != "NO2"]
     ones = xr.DataArray(
@@ -274,7 +299,4 @@ def propagate(ds: xr.Dataset, uncertainty: Uncertainty) -> xr.Dataset:
                 "long_name": f"percentiles of {total_name} under the emissions' uncertainty",
             },
         )
-    ds_out = xr.Dataset(out)
-    ds_out.attrs = {}
-    ds_out["percentile"].attrs = {"units": "%", "long_name": "percentile of the ensemble"}
-    return ds_out
+    return out
