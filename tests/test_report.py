@@ -33,8 +33,10 @@ POLLUTANTS = ["NOx", "PM10", "PM2.5", "NO2"]
 TERRITORIES = ["MEL", "CUD", "ACSO", "CCHF", "DOUAISIS", "CCVT", "ARC"]
 ORIGINS = [*TERRITORIES, "rest"]
 THRESHOLDS = {"WHO2021": [np.nan, 15.0, 5.0, 10.0], "EU2030": [np.nan, 20.0, 10.0, 20.0]}
-SECTIONS_FR = ["respirer", "seuils", "evolution", "sources", "quartiers", "scenario", "methode"]
-SECTIONS_EN = ["breathe", "thresholds", "change", "sources", "neighbourhoods", "scenario", "method"]
+SECTIONS_FR = ["respirer", "seuils", "evolution", "sources", "emergents", "quartiers", "scenario",
+               "methode"]  # fmt: skip
+SECTIONS_EN = ["breathe", "thresholds", "change", "sources", "emerging", "neighbourhoods", "scenario",
+               "method"]  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- fixtures
@@ -102,6 +104,13 @@ def _output(scale: float = 1.0, *, zones: bool = False, change: bool = False) ->
 
         unc = Uncertainty(30.0, realizations=200, seed=3)
         ds["exposure_percentile"] = propagate(ds, unc)["exposure_percentile"]
+    if zones:  # the rich variant has the emerging species too
+        ds = xr.merge(
+            [ds, _emerging(exp_c)],
+            join="outer",
+            compat="no_conflicts",
+            combine_attrs="override",
+        )
     if zones:
         ds["zone_exposure"] = (
             (
@@ -123,6 +132,31 @@ def _output(scale: float = 1.0, *, zones: bool = False, change: bool = False) ->
         ds["change_total"] = d.assign_attrs(units="ug m-3")
         ds.attrs["period"] = f"{YEARS[0]} et {YEARS[-1]}"
     return ds
+
+
+def _emerging(exp_c: xr.DataArray) -> xr.Dataset:
+    """Two emerging species as a run writes them: PFOA (a mass, a few pg m-3 to ng m-3, from
+    industry) on ``pollutant``, UFP (particle numbers, cm-3, mostly road traffic) on
+    ``pollutant_number``, with a reference level for UFP (WHO 2021 good practice)."""
+    pfoa = (exp_c.sel(pollutant=["NOx"]) * 1e-4).assign_coords(pollutant=["PFOA"])
+    pfoa.loc[{"sector": "B_Industry"}] *= 30.0
+    ufp = (exp_c.sel(pollutant=["PM2.5"]) * 400.0).assign_coords(pollutant=["UFP"])
+    ufp = ufp.rename(pollutant="pollutant_number").assign_attrs(units="cm-3")
+    bg = xr.DataArray([[3e-6], [2e-6], [1e-6]], dims=("year", "pollutant"),
+                      coords={"year": YEARS, "pollutant": ["PFOA"]})  # fmt: skip
+    exposure = (pfoa.sum(("sector", "origin")) + bg).rename(receptor="territory")
+    number = (ufp.sum(("sector", "origin")) + 2500.0).rename(receptor="territory")
+    gps = xr.DataArray([[10000.0]], dims=("threshold", "pollutant_number"),
+                       coords={"threshold": ["WHO2021_GPS"], "pollutant_number": ["UFP"]})  # fmt: skip
+    return xr.Dataset(
+        {
+            "exposure": exposure.assign_attrs(units="ug m-3"),
+            "exposure_contribution": pfoa.assign_attrs(units="ug m-3"),
+            "exposure_number": number.assign_attrs(units="cm-3"),
+            "exposure_contribution_number": ufp,
+            "exposure_threshold_number": gps.assign_attrs(units="cm-3"),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -232,7 +266,8 @@ def _expected(ds: xr.Dataset, n: dict[str, str]) -> float:
         r = json.loads(n["data-ref"])
         b = _term(ds, r["var"], r["sel"], r.get("sum", []), r.get("weight"))
         a = {"diff": a - b, "share": 100 * a / b, "pct_change": 100 * (a - b) / b}[op]
-    return abs(a) if n.get("data-abs") == "1" else a
+    a = abs(a) if n.get("data-abs") == "1" else a
+    return a * float(n.get("data-scale", "1"))
 
 
 def _parse(text: str, lang: str) -> float:
@@ -427,3 +462,44 @@ def test_the_inputs_named_in_plain_words_with_anchor_inventories():
         _input_names(keys, "en")[2]
         == "emission inventory by municipality, of other years (anchors)"
     )
+
+
+def test_the_new_pollutants_in_plain_words_and_readable_units():
+    """Section 5: each emerging species the inhabitants breathe, in a unit that keeps its level
+    readable (particles per cm3 for UFP), with its largest nearby source; every number is
+    its recipe's value (the change of unit included)."""
+    from trajectoire.report import report_context
+    from trajectoire.report.wording import SECTORS as WORDS
+
+    ds = _output(zones=True)
+    ctx, tracer = report_context(ds, "CUD", lang="fr", figures=False)
+    rows = {r["id"]: r for r in ctx["emerging"]["rows"]}
+    assert list(rows) == ["PFOA", "UFP"]  # the regulated pollutants are not repeated here
+    pfoa = float(ds["exposure"].sel(year=2023, territory="CUD", pollutant="PFOA"))
+    assert rows["PFOA"]["unit"] == ("ng/m³" if pfoa * 1e3 >= 0.1 else "pg/m³")
+    assert rows["UFP"]["unit"] == "particules/cm³"
+    for pol, var in (("PFOA", "exposure_contribution"), ("UFP", "exposure_contribution_number")):
+        dim = "pollutant" if pol == "PFOA" else "pollutant_number"
+        parts = ds[var].sel({"year": 2023, "receptor": "CUD", dim: pol}).sum("origin")
+        assert rows[pol]["source"] == WORDS["fr"][str(parts.idxmax("sector").item())]
+    assert "particules par centimètre cube" in [u["words"] for u in ctx["emerging"]["units"]][-1]
+    assert ctx["emerging"]["ufp_gps"] is not None
+    for rec in tracer.records:
+        want = _expected(ds, rec)
+        assert np.isclose(rec["value"], want, rtol=1e-9, atol=0), rec
+    assert any(r.get("data-scale") for r in tracer.records)
+    html = build_report(ds, "CUD", lang="fr")
+    assert "<h2>5. Les nouveaux polluants</h2>" in html and "polluants éternels" in html
+    assert "ne contient pas les nouveaux polluants" not in html
+    assert "ne contient pas les nouveaux polluants" in build_report(_output(), "CUD")
+
+
+@pytest.mark.parametrize(
+    ("level", "number", "unit"),
+    [(0.36, False, ("ug", 1)), (5.9e-4, False, ("ng", 1)), (4.9e-6, False, ("pg", 1)),
+     (2e-8, False, ("pg", 3)), (4313.0, True, ("number", -2)), (640.0, True, ("number", 0))],
+)  # fmt: skip
+def test_levels_are_written_in_the_largest_unit_that_keeps_a_tenth(level, number, unit):
+    from trajectoire.report.build import _level_unit
+
+    assert _level_unit(level, number) == unit

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import io
+import math
 import os
 import re
 import shutil
@@ -29,6 +30,8 @@ from trajectoire.geo.territories import TERRITORIES
 from trajectoire.report.numbers import Term, Tracer
 from trajectoire.report.wording import (
     ANCHOR_INPUT,
+    EMERGING,
+    EMERGING_UNITS,
     INPUTS,
     LANGS,
     POLLUTANTS,
@@ -362,6 +365,112 @@ def _pollutant_block(
     return block
 
 
+#: The exposure and its parts by sector and origin of the masses and of the particle numbers:
+#: (exposure variable, contribution variable, pollutant dim).
+_EXPOSURES = (
+    ("exposure", "exposure_contribution", "pollutant"),
+    ("exposure_number", "exposure_contribution_number", "pollutant_number"),
+)
+
+
+def _is_emerging(pol: str) -> bool:
+    """Whether the registry in use marks `pol` as an emerging species (unknown: no)."""
+    from trajectoire.species import get_pollutant
+
+    try:
+        return bool(get_pollutant(pol).emerging)
+    except TrajectoireError:
+        return False
+
+
+def _level_unit(value: float, number: bool) -> tuple[str, int]:
+    """The key of :data:`EMERGING_UNITS` a level [ug m-3, or cm-3 for `number`] is written
+    in, and the digits it is rounded to: the largest mass unit that keeps it at 0.1 or
+    more; particle numbers to the nearest hundred from a thousand up."""
+    if number:
+        return "number", (-2 if value >= 1000 else 0)
+    for key, factor in (("ug", 1.0), ("ng", 1e3)):
+        if value * factor >= 0.1:
+            return key, 1
+    return "pg", (1 if value * 1e6 >= 0.1 else 3)
+
+
+def _emerging(t: Tracer, ds: xr.Dataset, territory: str, first: int, last: int) -> Any:
+    """The emerging species (registry ``emerging``) that the territory's inhabitants breathe
+    in the last year: the level then and now in a unit that reads, its change and its
+    largest nearby source; and the units used."""
+    lang = t.lang
+    rows: list[dict[str, Any]] = []
+    units: list[str] = []
+    for var, contrib, dim in _EXPOSURES:
+        if var not in ds.data_vars:
+            continue
+        for pol in [str(p) for p in ds[var][dim].values]:
+            now = {"year": last, "territory": territory, dim: pol}
+            then = {"year": first, "territory": territory, dim: pol}
+            level = t.value(var, now) if _is_emerging(pol) else math.nan
+            if not (np.isfinite(level) and level > 0):
+                continue  # not emerging, or nothing reaches the inhabitants
+            key, nd = _level_unit(level, dim == "pollutant_number")
+            symbol, factor, _ = EMERGING_UNITS[lang][key]
+            name, what = EMERGING[lang].get(pol, (pol, ""))
+            row: dict[str, Any] = {"id": pol, "name": name, "what": what, "unit": symbol}
+            row["now"] = t.num(var, now, nd=nd, scale=factor)
+            row["then"] = t.num(var, then, nd=nd, scale=factor)
+            ref = Term(var, then)
+            change = t.value(var, now, op="pct_change", ref=ref)
+            if np.isfinite(change):  # a tenth where the whole unit would say "100 %"
+                pnd = 1 if abs(change) >= 99.5 else 0
+                row["pct"] = t.num(var, now, nd=pnd, op="pct_change", ref=ref, absolute=True)
+                row["dir"] = _direction(change, 0)
+            row.update(
+                _main_source(t, ds, contrib, {"year": last, "receptor": territory, dim: pol})
+            )
+            rows.append(row)
+            units += [key] if key != "ug" and key not in units else []
+    gps = {"threshold": "WHO2021_GPS", "pollutant_number": "UFP"}
+    return {
+        "rows": rows,
+        "units": [
+            {"symbol": EMERGING_UNITS[lang][k][0], "words": EMERGING_UNITS[lang][k][2]}
+            for k in units
+        ],  # fmt: skip
+        "ufp_gps": (
+            t.num("exposure_threshold_number", gps, nd=0)
+            if any(r["id"] == "UFP" for r in rows) and _has(ds, "exposure_threshold_number", gps)
+            else None
+        ),
+    }
+
+
+def _has(ds: xr.Dataset, var: str, sel: dict[str, str]) -> bool:
+    """Whether `var` holds a finite value at `sel`."""
+    if var not in ds.data_vars or any(str(v) not in ds[var][k].values for k, v in sel.items()):
+        return False
+    return bool(np.isfinite(ds[var].sel(sel).values).all())
+
+
+def _main_source(t: Tracer, ds: xr.Dataset, contrib: str, rec: dict[str, Any]) -> dict[str, Any]:
+    """The sector with the largest share of the local part of `contrib` at `rec` (summed over
+    the origins), its plain name and that share; ``far`` where no nearby source adds to the
+    level (all of it comes from the regional background); empty without parts."""
+    if contrib not in ds.data_vars:
+        return {}
+    total = Term(contrib, rec, ("sector", "origin"))
+    if not t.value(contrib, rec, sum=("sector", "origin")) > 0:
+        return {"far": True}
+    shares = {
+        str(s): t.value(contrib, {**rec, "sector": str(s)}, sum=("origin",), op="share", ref=total)
+        for s in ds[contrib]["sector"].values
+    }
+    best = max(shares, key=lambda s: shares[s] if np.isfinite(shares[s]) else -math.inf)
+    sel = {**rec, "sector": best}
+    return {
+        "source": SECTORS[t.lang].get(best, best.split("_", 1)[-1]),
+        "source_share": t.num(contrib, sel, nd=0, sum=("origin",), op="share", ref=total),
+    }
+
+
 def _zones(t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], last: int) -> Any:
     """Tables of the zone variables (a ``zone`` dim), or None when the output has none."""
     tables = []
@@ -491,6 +600,7 @@ def report_context(
         "has_split": all(v in ds.data_vars for v in CHANGE_VARIABLES),
         "inputs": _input_names(_inputs(ds), lang),
     }
+    ctx["emerging"] = _emerging(t, ds, territory, first, last)
     ctx["zones"] = _zones(t, ds, territory, pollutants, last)
     ctx["scenario"] = (
         _scenario(t, scenario, territory, pollutants, last) if scenario is not None else None

@@ -13,9 +13,10 @@ the recipe in the HTML, so that a reader (or a test) can compute it again from t
 Attributes: ``data-var``, ``data-sel`` (JSON), ``data-sum`` (JSON list of dims),
 ``data-weight`` (JSON term ``{"var", "sel"}``), ``data-op`` and ``data-ref`` (JSON term of the
 second operand), ``data-abs`` (``1``: the absolute value is written, the words around it
-say the direction), ``data-nd`` (the ``ndigits`` of Python's :func:`round`: 1 for a tenth,
--2 for the nearest hundred) and ``data-src`` (``scenario`` for a number read from the
-scenario file; absent for the run's output).
+say the direction), ``data-scale`` (a factor the value is multiplied by before rounding:
+``1000`` writes a level in ug m-3 in ng/m³; absent for 1), ``data-nd`` (the ``ndigits`` of
+Python's :func:`round`: 1 for a tenth, -2 for the nearest hundred) and ``data-src``
+(``scenario`` for a number read from the scenario file; absent for the run's output).
 """
 
 from __future__ import annotations
@@ -183,13 +184,17 @@ class Tracer:
         op: str | None = None,
         ref: Term | None = None,
         absolute: bool = False,
+        scale: float = 1.0,
         src: str | None = None,
     ) -> Markup:
-        """The number as ``<span class="n" data-var=... data-sel=...>`` (see the module doc)."""
+        """The number as ``<span class="n" data-var=... data-sel=...>`` (see the module doc);
+        `scale` multiplies the value (after `absolute`) before it is rounded (a change of
+        unit: 1000 from ug m-3 to ng/m³)."""
         term = Term(var, dict(sel), tuple(sum), weight)
         value = evaluate(self._dataset(src), term, op=op, ref=ref)
         if absolute:
             value = abs(value)
+        value *= scale
         attrs: dict[str, str] = {
             "data-var": var,
             "data-sel": json.dumps(_plain(sel), ensure_ascii=False),
@@ -203,6 +208,8 @@ class Tracer:
             attrs["data-ref"] = json.dumps(ref.to_json(), ensure_ascii=False)
         if absolute:
             attrs["data-abs"] = "1"
+        if scale != 1.0:
+            attrs["data-scale"] = repr(float(scale))
         attrs["data-nd"] = str(nd)
         if src is not None:
             attrs["data-src"] = src

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 __all__ = [
     "ANCHOR_INPUT",
+    "EMERGING",
+    "EMERGING_UNITS",
     "INPUTS",
     "LANGS",
     "POLLUTANTS",
@@ -135,4 +137,66 @@ INPUTS: dict[str, dict[str, str]] = {
 ANCHOR_INPUT: dict[str, str] = {
     "fr": "{name}, d'autres années (ancrages)",
     "en": "{name}, of other years (anchors)",
+}
+
+
+#: Plain names of the emerging species (``emerging = true`` in the species registry): the
+#: name said first, then what it is. A species of the registry without one here is named by
+#: its id.
+EMERGING: dict[str, dict[str, tuple[str, str]]] = {
+    "fr": {
+        "UFP": (
+            "particules ultrafines",
+            "des particules plus fines que 0,1 micromètre, "
+            "comptées une à une, surtout des gaz d'échappement",
+        ),  # fmt: skip
+        "PFAS": ("PFAS", "des composés fluorés très durables, dits « polluants éternels »"),
+        "PFOA": ("PFOA", "un composé fluoré de la famille des PFAS, dits « polluants éternels »"),
+        "pesticides": ("pesticides dans l'air", "des produits de traitement des cultures"),
+        "S-metolachlor": ("S-métolachlore", "un herbicide épandu sur les cultures"),
+        "microplastics": ("microplastiques", "de petits fragments de plastique en suspension"),
+        "TRWP": (
+            "particules d'usure des pneus et des routes",
+            "les plus fines, qui restent en suspension",
+        ),  # fmt: skip
+        "TRWP_coarse": (
+            "grosses particules d'usure des pneus et des routes",
+            "qui retombent vite près des routes",
+        ),  # fmt: skip
+    },
+    "en": {
+        "UFP": (
+            "ultrafine particles",
+            "particles finer than 0.1 micrometre, counted one by one, mostly from exhausts",
+        ),  # fmt: skip
+        "PFAS": ("PFAS", "very persistent fluorinated compounds, the 'forever chemicals'"),
+        "PFOA": ("PFOA", "a fluorinated compound of the PFAS family, the 'forever chemicals'"),
+        "pesticides": ("pesticides in the air", "crop protection products"),
+        "S-metolachlor": ("S-metolachlor", "a herbicide sprayed on crops"),
+        "microplastics": ("microplastics", "small fragments of plastic in the air"),
+        "TRWP": ("tyre and road wear particles", "the finest, which stay in the air"),
+        "TRWP_coarse": ("coarse tyre and road wear particles", "which settle near the roads"),
+    },
+}
+
+#: The units of the emerging species' levels: (unit as written, factor from the output's
+#: unit, its words the first time). Masses are written in the largest unit that keeps the
+#: level at 0.1 or more.
+EMERGING_UNITS: dict[str, dict[str, tuple[str, float, str]]] = {
+    "fr": {
+        "ug": ("µg/m³", 1.0, "microgrammes par mètre cube"),
+        "ng": ("ng/m³", 1e3, "nanogrammes par mètre cube, des milliardièmes de gramme"),
+        "pg": (
+            "pg/m³",
+            1e6,
+            "picogrammes par mètre cube, des millièmes de milliardième de gramme",
+        ),  # fmt: skip
+        "number": ("particules/cm³", 1.0, "particules par centimètre cube d'air"),
+    },
+    "en": {
+        "ug": ("µg/m³", 1.0, "micrograms per cubic metre"),
+        "ng": ("ng/m³", 1e3, "nanograms per cubic metre, billionths of a gram"),
+        "pg": ("pg/m³", 1e6, "picograms per cubic metre, thousandths of a billionth of a gram"),
+        "number": ("particles/cm³", 1.0, "particles per cubic centimetre of air"),
+    },
 }
