@@ -111,17 +111,8 @@ def _output(scale: float = 1.0, *, zones: bool = False, change: bool = False) ->
             compat="no_conflicts",
             combine_attrs="override",
         )
-    if zones:
-        ds["zone_exposure"] = (
-            (
-                exposure.expand_dims(zone=["QPV Lille-Sud", "QPV Roubaix"])
-                * xr.DataArray([1.1, 1.2], dims="zone")
-            )
-            .transpose("year", "territory", "zone", "pollutant")
-            .assign_attrs(
-                units="ug m-3", long_name="population-weighted mean in the priority neighbourhoods"
-            )
-        )
+    if zones:  # as a run writes them with [inputs] exposure_zones (docs/exposure.md)
+        ds = ds.merge(_zone_split(exposure, pop, thr), join="left", compat="no_conflicts")
     if change:
         d = exposure.sel(year=YEARS[-1]) - exposure.sel(year=YEARS[0])
         d = d.rename(territory="receptor")
@@ -132,6 +123,34 @@ def _output(scale: float = 1.0, *, zones: bool = False, change: bool = False) ->
         ds["change_total"] = d.assign_attrs(units="ug m-3")
         ds.attrs["period"] = f"{YEARS[0]} et {YEARS[-1]}"
     return ds
+
+
+def _zone_split(exposure: xr.DataArray, pop: np.ndarray, thr: xr.DataArray) -> xr.Dataset:
+    """The zone variables of a run: 8 % of each territory's inhabitants inside the priority
+    neighbourhoods, breathing 15 % more than the territory's mean; the two sides, weighted
+    by their inhabitants, give ``exposure``."""
+    people = xr.DataArray(pop, dims=("year", "territory"), coords=exposure["territory"].coords)
+    people = people.assign_coords(year=YEARS)
+    inside_people = 0.08 * people
+    inside = 1.15 * exposure
+    outside = (exposure * people - inside * inside_people) / (people - inside_people)
+    zone = xr.DataArray(["inside", "outside"], dims="zone")
+    level = xr.concat([inside, outside], dim=zone).transpose(
+        "year", "territory", "zone", "pollutant"
+    )
+    count = xr.concat([inside_people, people - inside_people], dim=zone).transpose(
+        "year", "territory", "zone"
+    )
+    above = ((level > thr) * count * 0.9).where(thr.notnull())
+    return xr.Dataset(
+        {
+            "zone_inhabitants": count.assign_attrs(units="1"),
+            "zone_exposure": level.assign_attrs(units="ug m-3"),
+            "zone_inhabitants_above": above.transpose(
+                "year", "territory", "zone", "pollutant", "threshold"
+            ).assign_attrs(units="1"),
+        }
+    )
 
 
 def _emerging(exp_c: xr.DataArray) -> xr.Dataset:
@@ -336,11 +355,18 @@ def test_english_report(reports):
 @pytest.mark.slow  # the nine reports of the module fixture take about 30 s
 def test_zones_change_split_and_scenario(reports):
     page, text = _page(reports["rich"])
-    assert "QPV Lille-Sud" in text and "ne sont pas dans ce fichier" not in text
+    assert (
+        "vivent dans les quartiers prioritaires" in text
+        and "ne sont pas dans ce fichier" not in text
+    )
+    assert "de plus que le reste du territoire" in text  # 15 % more inside, in words
+    assert "inside" not in page.visible and "exposure_zones" not in page.visible
     assert "n'est pas disponible" not in text and "se partage ainsi" in text
     assert "moins de voitures" in text
     assert {n["data-var"] for n in page.numbers} >= {
         "zone_exposure",
+        "zone_inhabitants",
+        "zone_inhabitants_above",
         "change_emission",
         "change_total",
         "exposure_percentile",  # the run carried the emissions' uncertainty
@@ -503,3 +529,17 @@ def test_levels_are_written_in_the_largest_unit_that_keeps_a_tenth(level, number
     from trajectoire.report.build import _level_unit
 
     assert _level_unit(level, number) == unit
+
+
+def test_neighbourhoods_named_one_by_one_get_a_table():
+    """An output whose ``zone`` labels are the neighbourhoods themselves (not the run's
+    inside / outside split): one row per neighbourhood, its level per pollutant."""
+    ds = _output()
+    level = ds["exposure"].expand_dims(zone=["QPV Lille-Sud", "QPV Roubaix"]) * xr.DataArray(
+        [1.1, 1.2], dims="zone"
+    )
+    ds["zone_exposure"] = level.transpose("year", "territory", "zone", "pollutant")
+    html = build_report(ds, "MEL", lang="fr")
+    section = html[html.index('<section id="quartiers">') : html.index('<section id="scenario">')]
+    assert "QPV Lille-Sud" in section and "QPV Roubaix" in section
+    assert section.count("data-var='zone_exposure'") == 2 * 3  # two rows, three pollutants

@@ -472,38 +472,74 @@ def _main_source(t: Tracer, ds: xr.Dataset, contrib: str, rec: dict[str, Any]) -
 
 
 def _zones(t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], last: int) -> Any:
-    """Tables of the zone variables (a ``zone`` dim), or None when the output has none."""
-    tables = []
-    for name in ds.data_vars:
-        v = str(name)
-        da = ds[v]
-        if "zone" not in da.dims:
-            continue
-        sel: dict[str, Any] = {}
-        for dim, label in (("year", last), ("territory", territory), ("receptor", territory)):
-            if dim in da.dims:
-                sel[dim] = label
-        if set(da.dims) - set(sel) - {"zone", "pollutant"}:
-            continue  # not a table of zone x pollutant
-        pols = [p for p in pollutants if "pollutant" in da.dims and p in da["pollutant"].values]
-        rows = []
-        for z in da["zone"].values:
-            cells = []
-            for p in pols:
-                value = t.value(v, {**sel, "zone": str(z), "pollutant": p})
-                nd = 1 if str(da.attrs.get("units", "")) != "1" else _people_nd(value)
-                cells.append(t.num(v, {**sel, "zone": str(z), "pollutant": p}, nd=nd))
-            rows.append({"zone": str(z), "cells": cells})
-        tables.append(
-            {
-                "var": v,
-                "long_name": str(da.attrs.get("long_name", v)),
-                "units": str(da.attrs.get("units", "")),
-                "pollutants": [POLLUTANTS[t.lang][p][0] for p in pols],
-                "rows": rows,
-            }
+    """The priority neighbourhoods: the run's split inside / outside the zones of ``[inputs]
+    exposure_zones`` (:func:`_zone_split`), or a table per zone of an output whose ``zone``
+    labels name the neighbourhoods themselves; None when the output has no zone."""
+    if "zone_exposure" not in ds.data_vars or "zone" not in ds["zone_exposure"].dims:
+        return None
+    labels = [str(z) for z in ds["zone"].values]
+    if set(labels) == {"inside", "outside"}:
+        return {"split": _zone_split(t, ds, territory, pollutants, last)}
+    da = ds["zone_exposure"]
+    sel = {d: v for d, v in (("year", last), ("territory", territory)) if d in da.dims}
+    if set(da.dims) - set(sel) - {"zone", "pollutant"}:
+        return None  # not a table of zone x pollutant
+    pols = [p for p in pollutants if p in da["pollutant"].values]
+    rows = [
+        {
+            "zone": z,
+            "cells": [t.num("zone_exposure", {**sel, "zone": z, "pollutant": p}) for p in pols],
+        }
+        for z in labels
+    ]
+    return {"table": {"pollutants": [POLLUTANTS[t.lang][p][0] for p in pols], "rows": rows}}
+
+
+def _zone_split(
+    t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], last: int
+) -> dict[str, Any]:
+    """Inside the priority neighbourhoods against the rest of the territory, in the last year:
+    how many live there, the level each side breathes and the gap, and the inhabitants above
+    the WHO 2021 guideline each side (``zone_inhabitants``, ``zone_exposure``,
+    ``zone_inhabitants_above``; docs/exposure.md)."""
+    at = {"year": last, "territory": territory}
+    side = {z: {**at, "zone": z} for z in ("inside", "outside")}
+    out: dict[str, Any] = {"rows": []}
+    people = {z: math.nan for z in side}
+    if "zone_inhabitants" in ds.data_vars:
+        people = {z: t.value("zone_inhabitants", side[z]) for z in side}
+        out["people"] = t.num("zone_inhabitants", side["inside"], nd=_people_nd(people["inside"]))
+        everyone = Term("zone_inhabitants", at, ("zone",))
+        out["share"] = t.num("zone_inhabitants", side["inside"], nd=0, op="share", ref=everyone)
+        out["nobody"] = not people["inside"] > 0
+    if out.get("nobody"):
+        return out
+    above = "zone_inhabitants_above" in ds.data_vars
+    for p in [p for p in pollutants if p in ds["zone_exposure"]["pollutant"].values]:
+        cell = {z: {**side[z], "pollutant": p} for z in side}
+        gap = t.value(
+            "zone_exposure", cell["inside"], op="diff", ref=Term("zone_exposure", cell["outside"])
         )
-    return tables or None
+        short, name, _ = POLLUTANTS[t.lang][p]
+        row: dict[str, Any] = {"short": short, "name": name, "dir": _direction(gap, 1)}
+        for z in side:
+            row[z] = t.num("zone_exposure", cell[z])
+        row["gap"] = t.num("zone_exposure", cell["inside"], op="diff",
+                           ref=Term("zone_exposure", cell["outside"]), absolute=True)  # fmt: skip
+        who = {"threshold": "WHO2021"}
+        if above and np.isfinite(t.value("zone_inhabitants_above", {**cell["inside"], **who})):
+            for z in side:
+                n = t.value("zone_inhabitants_above", {**cell[z], **who})
+                row[f"{z}_above"] = t.num(
+                    "zone_inhabitants_above", {**cell[z], **who}, nd=_people_nd(n)
+                )
+                if people[z] > 0:
+                    row[f"{z}_above_share"] = t.num(
+                        "zone_inhabitants_above", {**cell[z], **who}, nd=0, op="share",
+                        ref=Term("zone_inhabitants", side[z]),
+                    )  # fmt: skip
+        out["rows"].append(row)
+    return out
 
 
 def _scenario(
