@@ -311,6 +311,8 @@ def test_report_renders_for_each_territory(reports: dict[str, Path], territory: 
     # the unit is explained before its symbol is first used
     assert page.visible.index("microgrammes par mètre cube") < page.visible.index("µg/m³")
     assert "n'est pas disponible" in text  # no change split in this output
+    box = text[text.index('id="essentiel"') : text.index("<nav>")]
+    assert "Quartiers prioritaires" not in box  # no zones in this output: nothing said
     assert "ne sont pas dans ce fichier" in text  # no zones
     assert "Aucun scénario" in text
 
@@ -360,6 +362,10 @@ def test_zones_change_split_and_scenario(reports):
         and "ne sont pas dans ce fichier" not in text
     )
     assert "de plus que le reste du territoire" in text  # 15 % more inside, in words
+    # the essentials at the top: each pollutant, the first nearby source, the neighbourhoods
+    box = text[text.index('id="essentiel"') : text.index("<nav>")]
+    assert box.count("µg/m³ en moyenne") == 3 and "Première source proche (NO₂)" in box
+    assert "Quartiers prioritaires" in box and "data-var='zone_exposure'" in box
     assert "inside" not in page.visible and "exposure_zones" not in page.visible
     assert "n'est pas disponible" not in text and "se partage ainsi" in text
     assert "moins de voitures" in text
