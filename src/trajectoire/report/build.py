@@ -434,7 +434,7 @@ def _emerging(t: Tracer, ds: xr.Dataset, territory: str, first: int, last: int) 
         "units": [
             {"symbol": EMERGING_UNITS[lang][k][0], "words": EMERGING_UNITS[lang][k][2]}
             for k in units
-        ],  # fmt: skip
+        ],
         "ufp_gps": (
             t.num("exposure_threshold_number", gps, nd=0)
             if any(r["id"] == "UFP" for r in rows) and _has(ds, "exposure_threshold_number", gps)
@@ -517,15 +517,13 @@ def _zone_split(
     above = "zone_inhabitants_above" in ds.data_vars
     for p in [p for p in pollutants if p in ds["zone_exposure"]["pollutant"].values]:
         cell = {z: {**side[z], "pollutant": p} for z in side}
-        gap = t.value(
-            "zone_exposure", cell["inside"], op="diff", ref=Term("zone_exposure", cell["outside"])
-        )
+        ref = Term("zone_exposure", cell["outside"])
+        gap = t.value("zone_exposure", cell["inside"], op="diff", ref=ref)
         short, name, _ = POLLUTANTS[t.lang][p]
         row: dict[str, Any] = {"short": short, "name": name, "dir": _direction(gap, 1)}
         for z in side:
             row[z] = t.num("zone_exposure", cell[z])
-        row["gap"] = t.num("zone_exposure", cell["inside"], op="diff",
-                           ref=Term("zone_exposure", cell["outside"]), absolute=True)  # fmt: skip
+        row["gap"] = t.num("zone_exposure", cell["inside"], op="diff", ref=ref, absolute=True)
         who = {"threshold": "WHO2021"}
         if above and np.isfinite(t.value("zone_inhabitants_above", {**cell["inside"], **who})):
             for z in side:
