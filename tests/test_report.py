@@ -545,7 +545,13 @@ def test_neighbourhoods_named_one_by_one_get_a_table():
         [1.1, 1.2], dims="zone"
     )
     ds["zone_exposure"] = level.transpose("year", "territory", "zone", "pollutant")
+    ds["zone_exposure"].attrs = {"units": "ug m-3", "long_name": "the zones' exposure"}
+    people = ds["population_total"].expand_dims(zone=["QPV Lille-Sud", "QPV Roubaix"]) * 0.01
+    ds["zone_inhabitants"] = people.transpose("year", "territory", "zone").assign_attrs(units="1")
     html = build_report(ds, "MEL", lang="fr")
     section = html[html.index('<section id="quartiers">') : html.index('<section id="scenario">')]
     assert "QPV Lille-Sud" in section and "QPV Roubaix" in section
     assert section.count("data-var='zone_exposure'") == 2 * 3  # two rows, three pollutants
+    assert section.count("data-var='zone_inhabitants'") == 2  # one column: the inhabitants
+    assert "moyenne respirée" in section.lower()
+    assert "the zones' exposure" not in section  # a plain title, not the file's long_name

@@ -38,6 +38,7 @@ from trajectoire.report.wording import (
     PRECURSOR,
     SECTORS,
     THRESHOLD_LABELS,
+    ZONE_TITLES,
 )
 
 if TYPE_CHECKING:
@@ -473,26 +474,41 @@ def _main_source(t: Tracer, ds: xr.Dataset, contrib: str, rec: dict[str, Any]) -
 
 def _zones(t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], last: int) -> Any:
     """The priority neighbourhoods: the run's split inside / outside the zones of ``[inputs]
-    exposure_zones`` (:func:`_zone_split`), or a table per zone of an output whose ``zone``
-    labels name the neighbourhoods themselves; None when the output has no zone."""
-    if "zone_exposure" not in ds.data_vars or "zone" not in ds["zone_exposure"].dims:
+    exposure_zones`` (:func:`_zone_split`), or, for an output whose ``zone`` labels name the
+    neighbourhoods themselves, a table of each variable on ``zone`` (one row per
+    neighbourhood, a column per pollutant); None when the output has no zone."""
+    if "zone" not in ds.coords:
         return None
     labels = [str(z) for z in ds["zone"].values]
-    if set(labels) == {"inside", "outside"}:
+    if set(labels) == {"inside", "outside"} and "zone_exposure" in ds.data_vars:
         return {"split": _zone_split(t, ds, territory, pollutants, last)}
-    da = ds["zone_exposure"]
-    sel = {d: v for d, v in (("year", last), ("territory", territory)) if d in da.dims}
-    if set(da.dims) - set(sel) - {"zone", "pollutant"}:
-        return None  # not a table of zone x pollutant
-    pols = [p for p in pollutants if p in da["pollutant"].values]
-    rows = [
-        {
-            "zone": z,
-            "cells": [t.num("zone_exposure", {**sel, "zone": z, "pollutant": p}) for p in pols],
-        }
-        for z in labels
-    ]
-    return {"table": {"pollutants": [POLLUTANTS[t.lang][p][0] for p in pols], "rows": rows}}
+    tables = []
+    for name, da in ds.data_vars.items():
+        v = str(name)
+        if "zone" not in da.dims:
+            continue
+        sel = {d: x for d, x in (("year", last), ("territory", territory), ("receptor", territory))
+               if d in da.dims}  # fmt: skip
+        if set(da.dims) - set(sel) - {"zone", "pollutant"}:
+            continue  # not a table of zone x pollutant (a threshold dim...)
+        people = str(da.attrs.get("units", "")) == "1"
+        pols = (
+            [p for p in pollutants if p in da["pollutant"].values]
+            if "pollutant" in da.dims
+            else [None]
+        )
+        rows = []
+        for z in labels:
+            cells = []
+            for p in pols:
+                at = {**sel, "zone": z, **({"pollutant": p} if p is not None else {})}
+                nd = _people_nd(t.value(v, at)) if people else 1
+                cells.append(t.num(v, at, nd=nd))
+            rows.append({"zone": z, "cells": cells})
+        title = ZONE_TITLES[t.lang].get(v, str(da.attrs.get("long_name", v)))
+        columns = [POLLUTANTS[t.lang][p][0] for p in pols if p is not None] or [title]
+        tables.append({"title": title, "people": people, "columns": columns, "rows": rows})
+    return {"tables": tables} if tables else None
 
 
 def _zone_split(

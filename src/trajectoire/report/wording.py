@@ -16,6 +16,7 @@ __all__ = [
     "PRECURSOR",
     "SECTORS",
     "THRESHOLD_LABELS",
+    "ZONE_TITLES",
 ]
 
 LANGS = ("fr", "en")
@@ -198,5 +199,19 @@ EMERGING_UNITS: dict[str, dict[str, tuple[str, float, str]]] = {
         "ng": ("ng/m³", 1e3, "nanograms per cubic metre, billionths of a gram"),
         "pg": ("pg/m³", 1e6, "picograms per cubic metre, thousandths of a billionth of a gram"),
         "number": ("particles/cm³", 1.0, "particles per cubic centimetre of air"),
+    },
+}
+
+
+#: Plain titles of the zone variables in the table of an output whose ``zone`` labels are
+#: the neighbourhoods themselves (a variable not listed keeps its ``long_name``).
+ZONE_TITLES: dict[str, dict[str, str]] = {
+    "fr": {
+        "zone_exposure": "moyenne respirée sur l'année, pondérée par le nombre d'habitants",
+        "zone_inhabitants": "habitants",
+    },
+    "en": {
+        "zone_exposure": "mean breathed over the year, weighted by the number of inhabitants",
+        "zone_inhabitants": "inhabitants",
     },
 }
