@@ -319,27 +319,13 @@ def _pollutant_block(
             }
     # sources: shares of the local part of what inhabitants breathe, by sector and origin
     rec = {"year": last, "receptor": territory, "pollutant": pol}
-    total = Term("exposure_contribution", rec, ("sector", "origin"))
-    local_total = t.value("exposure_contribution", rec, sum=("sector", "origin"))
-    sectors = []
-    if local_total > 0:
-        for s in ds["exposure_contribution"]["sector"].values:
-            sel = {**rec, "sector": str(s)}
-            share = t.value("exposure_contribution", sel, sum=("origin",), op="share", ref=total)
-            if np.isfinite(share) and round(share) >= 1:
-                sectors.append((share, str(s), sel))
-        sectors.sort(key=lambda item: -item[0])
+    total, shares = _sector_shares(t, ds, "exposure_contribution", rec)
     block["sectors"] = [
-        {
-            "name": SECTORS[lang].get(s, s.split("_", 1)[-1]),
-            "share": t.num(
-                "exposure_contribution", sel, nd=0, sum=("origin",), op="share", ref=total
-            ),
-        }
-        for _, s, sel in sectors[:5]
+        _share_entry(t, "exposure_contribution", item, total)
+        for item in [item for item in shares if round(item[0]) >= 1][:5]
     ]
     origins = [str(o) for o in ds["exposure_contribution"]["origin"].values]
-    if territory in origins and local_total > 0:
+    if territory in origins and shares:  # a local part > 0
         block["own_share"] = t.num(
             "exposure_contribution",
             {**rec, "origin": territory},
@@ -457,18 +443,40 @@ def _main_source(t: Tracer, ds: xr.Dataset, contrib: str, rec: dict[str, Any]) -
     level (all of it comes from the regional background); empty without parts."""
     if contrib not in ds.data_vars:
         return {}
-    total = Term(contrib, rec, ("sector", "origin"))
-    if not t.value(contrib, rec, sum=("sector", "origin")) > 0:
+    total, shares = _sector_shares(t, ds, contrib, rec)
+    if not shares:
         return {"far": True}
-    shares = {
-        str(s): t.value(contrib, {**rec, "sector": str(s)}, sum=("origin",), op="share", ref=total)
-        for s in ds[contrib]["sector"].values
-    }
-    best = max(shares, key=lambda s: shares[s] if np.isfinite(shares[s]) else -math.inf)
-    sel = {**rec, "sector": best}
+    first = _share_entry(t, contrib, shares[0], total)
+    return {"source": first["name"], "source_share": first["share"]}
+
+
+def _sector_shares(
+    t: Tracer, ds: xr.Dataset, contrib: str, rec: dict[str, Any]
+) -> tuple[Term, list[tuple[float, str, dict[str, Any]]]]:
+    """The share [%] of each sector in the local part of `contrib` at `rec` (summed over the
+    origins), largest first (the sectors' order among equals): ``(share, sector,
+    selection)``; none where the local part is not > 0. With the term they are shares of."""
+    total = Term(contrib, rec, ("sector", "origin"))
+    shares: list[tuple[float, str, dict[str, Any]]] = []
+    if t.value(contrib, rec, sum=("sector", "origin")) > 0:
+        for s in ds[contrib]["sector"].values:
+            sel = {**rec, "sector": str(s)}
+            share = t.value(contrib, sel, sum=("origin",), op="share", ref=total)
+            if np.isfinite(share):
+                shares.append((share, str(s), sel))
+        shares.sort(key=lambda item: -item[0])
+    return total, shares
+
+
+def _share_entry(
+    t: Tracer, contrib: str, item: tuple[float, str, dict[str, Any]], total: Term
+) -> dict[str, Any]:
+    """A sector of :func:`_sector_shares` as the page shows it: its plain name and its
+    share, traced."""
+    _, sector, sel = item
     return {
-        "source": SECTORS[t.lang].get(best, best.split("_", 1)[-1]),
-        "source_share": t.num(contrib, sel, nd=0, sum=("origin",), op="share", ref=total),
+        "name": SECTORS[t.lang].get(sector, sector.split("_", 1)[-1]),
+        "share": t.num(contrib, sel, nd=0, sum=("origin",), op="share", ref=total),
     }
 
 
