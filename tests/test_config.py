@@ -233,3 +233,78 @@ def test_grid_bounds_read(tmp_path: Path) -> None:
     text = "resolution = 100.0\nbounds = [600000, 6880000, 790000, 7120000]"
     cfg = load_config(_replace(write_config(tmp_path), "resolution = 100.0", text))
     assert cfg.grid.bounds == [600000.0, 6880000.0, 790000.0, 7120000.0]
+
+
+@pytest.mark.parametrize(
+    ("extra", "where", "received", "expected"),
+    [
+        (
+            "[meteo]\ndirection_resolution = 'fine'\n",
+            "[meteo] direction_resolution:",
+            "'fine' (str)",
+            "a valid number or 'auto'",
+        ),
+        (
+            "[dispersion]\ndecay = 3\n",
+            "[dispersion] decay:",
+            "3 (int)",
+            "true or false, 'emerging' or a list ([...])",
+        ),
+        (
+            "[trajectory.uncertainty]\nrealizations = 10\n"
+            "half_width = { default = 30.0, B_Industry = { NOx = 'x' } }\n",
+            "[trajectory.uncertainty] half_width.B_Industry.NOx:",
+            "'x' (str)",
+            "a valid number",
+        ),
+        (
+            "[trajectory.uncertainty]\nrealizations = 10\n"
+            "half_width = { default = 30.0, B_Industry = [1, 2] }\n",
+            "[trajectory.uncertainty] half_width.B_Industry:",
+            "[1, 2] (list)",
+            "a valid number or a table ({ key = value, ... })",
+        ),
+        (
+            "[trajectory.uncertainty]\nrealizations = 10\nhalf_width = { default = '30 %' }\n",
+            "[trajectory.uncertainty] half_width.default:",
+            "'30 %' (str)",
+            "a valid number",
+        ),
+    ],
+)
+def test_union_field_one_line_in_toml_words(
+    tmp_path: Path, extra: str, where: str, received: str, expected: str
+) -> None:
+    """A bad value of a field that takes several types (``float | 'auto'``, ``bool | list``,
+    a number or a table of numbers) is one problem on one line: the key path without
+    pydantic's type tags, the value, and what each accepted type would have been."""
+    path = write_config(tmp_path, extra=extra)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    msg = str(info.value)
+    assert "\n" not in msg and "more problem" not in msg, msg
+    assert where in msg and received in msg and expected in msg, msg
+    for tag in ("float", "bool", "literal[", "list[", "dict["):
+        assert tag not in msg.split("received")[0], msg
+
+
+def test_half_width_pollutant_as_sector_hints_the_table(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path,
+        extra="[trajectory.uncertainty]\nrealizations = 10\n"
+        "half_width = { default = 30.0, UFP = 100 }\n",
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    msg = str(info.value)
+    assert "[trajectory.uncertainty] half_width: 'UFP' is a pollutant, not a sector" in msg
+    assert "F_RoadTransport = { UFP = 100.0 }" in msg
+
+
+def test_uniqueness_message_names_its_key_once(tmp_path: Path) -> None:
+    path = write_config(tmp_path, extra="[dispersion]\ndry_deposition = ['PM10', 'PM10']\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    msg = str(info.value)
+    assert "[dispersion] dry_deposition: ['PM10'] listed more than once" in msg
+    assert msg.count("dry_deposition") == 1, msg

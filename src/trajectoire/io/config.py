@@ -484,7 +484,7 @@ class UncertaintyConfig(_Section):
             )
         out: dict[str, Any] = {}
         for key, val in v.items():
-            name = "default" if key == "default" else _sector(key)
+            name = "default" if key == "default" else cls._half_width_sector(key)
             if isinstance(val, dict):
                 if name == "default":
                     raise ValueError("'default' takes a number, not a table of pollutants")
@@ -493,6 +493,23 @@ class UncertaintyConfig(_Section):
                 val = cls._check_half_width(val)
             out[name] = val
         return out
+
+    @staticmethod
+    def _half_width_sector(key: str) -> str:
+        try:
+            return _sector(key)
+        except ValueError:
+            try:
+                pollutant = _pollutant(key)
+            except ValueError:
+                pollutant = None
+            if pollutant is None:
+                raise
+            raise ValueError(
+                f"{key!r} is a pollutant, not a sector: the keys of half_width are sectors; "
+                f"give a pollutant's half-width inside its sector's table, e.g. "
+                f"F_RoadTransport = {{ {pollutant} = 100.0 }}"
+            ) from None
 
     @field_validator("percentiles")
     @classmethod
@@ -1310,6 +1327,14 @@ def _describe(value: Any) -> str:
     return f"{text} ({type(value).__name__})"
 
 
+#: pydantic's words for Python types, in the words of a TOML file
+_TOML_WORDS = (
+    ("a valid dictionary", "a table ({ key = value, ... })"),
+    ("a valid list", "a list ([...])"),
+    ("a valid boolean", "true or false"),
+)
+
+
 def _format_error(err: Any, source: str) -> str:
     loc = tuple(err["loc"])
     kind = err["type"]
@@ -1339,17 +1364,99 @@ def _format_error(err: Any, source: str) -> str:
             where == "top level" or msg.split("]", 1)[0][1:].startswith(where.strip("[]"))
         ):
             return f"{source}: {msg}."  # the message names its own key, more precisely
+        if loc and isinstance(loc[-1], str):
+            msg = msg.removeprefix(f"{loc[-1]}: ")  # the key is in `where` already
         return f"{source}: {where}: {msg}."
     received = _describe(err.get("input"))
+    for python, toml in _TOML_WORDS:
+        msg = msg.replace(python, toml)
     return (
         f"{source}: {where}: received {received}; expected: {msg.lower()}. "
         f"Fix the value (see {_SECTION_DOC})."
     )
 
 
+def _without_union_tags(loc: tuple[int | str, ...]) -> tuple[tuple[int | str, ...], int]:
+    """`loc` without the tags pydantic adds for the members of a union field
+    (``("dispersion", "decay", "bool")`` -> ``("dispersion", "decay")``), and the length of
+    the path before the first tag (-1 when there is none). Walks the configuration's models
+    along `loc`: a tag is the element read where the annotation is a union."""
+    annotation: Any = RunConfig
+    kept: list[int | str] = []
+    first = -1
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+            first = len(kept) if first < 0 else first
+            annotation = _union_member(annotation, str(part))
+            continue
+        kept.append(part)
+        origin = typing.get_origin(annotation)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            annotation = field.annotation if field is not None else None
+        elif origin is dict:
+            annotation = typing.get_args(annotation)[1]
+        elif origin is list:
+            annotation = typing.get_args(annotation)[0]
+        else:
+            annotation = None
+    return tuple(kept), first
+
+
+def _union_member(union: Any, tag: str) -> Any:
+    """The member of `union` that pydantic names `tag` (``float``, ``list[str]``,
+    ``literal['auto']``, a model's class name); None when none matches."""
+    head = tag.split("[", 1)[0]
+    for member in typing.get_args(union):
+        origin = typing.get_origin(member)
+        name = getattr(origin if origin is not None else member, "__name__", "")
+        if name.lower() == head.lower() or (head == "literal" and origin is Literal):
+            return member
+    return None
+
+
+def _merge_union_errors(errors: list[Any]) -> list[Any]:
+    """One error per union field: pydantic reports a bad value of ``float | dict[...]``
+    once per member, under type tags. Keep the member the value went deepest into (a
+    table's bad entry rather than "not a number"), and join the expectations of members
+    reached equally deep ("a valid number or 'auto'")."""
+    groups: dict[tuple[int | str, ...], list[tuple[tuple[int | str, ...], Any]]] = {}
+    out: list[Any] = []
+    for err in errors:
+        loc, first = _without_union_tags(tuple(err["loc"]))
+        if first < 0:
+            out.append(err)
+            continue
+        key = loc[:first]
+        if key not in groups:
+            out.append(key)  # placeholder, keeps the order of the fields
+            groups[key] = []
+        groups[key].append((loc, err))
+    merged: list[Any] = []
+    for item in out:
+        if not isinstance(item, tuple):
+            merged.append(item)
+            continue
+        members = groups[item]
+        depth = max(len(loc) for loc, _ in members)
+        deepest = [(loc, e) for loc, e in members if len(loc) == depth]
+        loc, err = deepest[0]
+        err = dict(err, loc=loc)
+        same = [e for lc, e in deepest if lc == loc]
+        if len(same) > 1 and all(e["type"] not in ("value_error", "missing") for e in same):
+            wants = [str(e["msg"]).rstrip(".") for e in same]
+            wants = [wants[0]] + [w.removeprefix("Input should be ") for w in wants[1:]]
+            wants = list(dict.fromkeys(wants))
+            err["msg"] = ", ".join(wants[:-1]) + " or " + wants[-1]
+        merged.append(err)
+    return merged
+
+
 def _raise_config_error(exc: ValidationError, source: str) -> typing.NoReturn:
     # a misspelt key first: it explains the required key reported missing beside it
-    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+    errors = _merge_union_errors(exc.errors(include_url=False))
+    errors = sorted(errors, key=lambda e: e["type"] != "extra_forbidden")
     lines = [_format_error(e, source) for e in errors]
     head = lines[0]
     if len(lines) > 1:
