@@ -13,6 +13,7 @@ from __future__ import annotations
 import gzip
 import re
 import shutil
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from trajectoire import cli
 from trajectoire.cli import main
 from trajectoire.errors import TrajectoireWarning
 from trajectoire.sample import SAMPLE_FILES
@@ -806,12 +808,63 @@ def test_meteo_in_other_units_is_warned(
     assert all("meteo.csv" in str(w.message) for w in caught)
 
 
-@pytest.mark.filterwarnings("error::trajectoire.errors.TrajectoireWarning")
 def test_sample_meteo_is_not_said_in_other_units() -> None:
-    """The sample's 34 years of hours raise none of the unit warnings."""
+    """The sample's 34 years of hours raise none of the unit warnings. (The filter is set
+    here, not by a mark: the module's ``ignore`` mark would win over a test's own.)"""
     from trajectoire.meteo import read_hourly
 
-    read_hourly(SAMPLE / "meteo.csv.gz")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrajectoireWarning)
+        read_hourly(SAMPLE / "meteo.csv.gz")
+
+
+def test_the_command_says_each_warning_on_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ``trajectoire`` command (:func:`trajectoire.cli.console`) shows a warning about
+    the data as one log line, not Python's ``module.py:NN: TrajectoireWarning:`` and source
+    line; the display of warnings is given back afterwards."""
+    cfg = _mini(tmp_path / "in")
+    _edit_config(tmp_path / "in", r"^latitude = .*", "latitude = 3.10")
+    _edit_config(tmp_path / "in", r"^longitude = .*", "longitude = 50.57")
+    argv = ["trajectoire", "run", str(cfg), "--out", str(tmp_path / "o.nc"), "-q"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--years", "2018:2018"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("default", TrajectoireWarning)  # the module's mark ignores them
+        shown = warnings.showwarning
+        with pytest.raises(SystemExit) as info:
+            cli.console()
+        assert warnings.showwarning is shown
+    assert info.value.code == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "look swapped" in line]
+    assert len(said) == 1, err
+    assert " WARNING trajectoire: [meteo] latitude = 3.1, longitude = 50.57" in said[0]
+    assert "TrajectoireWarning" not in err and ".py:" not in err, err
+
+
+def test_a_warning_outside_the_log_is_one_line_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before a command has its log (reading the configuration), a data warning is one
+    ``trajectoire: warning: ...`` line; a warning about code keeps Python's form."""
+
+    def fake_main() -> int:
+        warnings.warn("zones.csv: row 3 kept as is", TrajectoireWarning, stacklevel=1)
+        warnings.warn("a deprecated call", DeprecationWarning, stacklevel=1)
+        return 0
+
+    monkeypatch.setattr(cli, "main", fake_main)
+    with warnings.catch_warnings(record=True) as passed_on:
+        warnings.simplefilter("default")
+        with pytest.raises(SystemExit) as info:
+            cli.console()
+    assert info.value.code == 0
+    err = capsys.readouterr().err
+    assert err == "trajectoire: warning: zones.csv: row 3 kept as is\n"
+    assert [(w.category, str(w.message)) for w in passed_on] == [
+        (DeprecationWarning, "a deprecated call")  # to Python's display, as it was
+    ]
 
 
 def test_meteo_site_swapped_is_warned(tmp_path: Path) -> None:
@@ -939,11 +992,8 @@ def test_a_landuse_raster_over_a_corner_is_warned(tmp_path: Path) -> None:
     assert share < 90 and "the grid x" in said[0] and "[inputs.landuse] crs" in said[0]
 
 
-@pytest.mark.filterwarnings("error::trajectoire.errors.TrajectoireWarning")
 def test_the_sample_landuse_covers_the_zones() -> None:
     """The sample's raster classifies the zones' area (99 %): no coverage warning."""
-    import warnings
-
     from trajectoire.geo.grid import Grid
     from trajectoire.inventory.build import _check_landuse_coverage
     from trajectoire.inventory.proxies import landuse_areas
@@ -954,4 +1004,6 @@ def test_the_sample_landuse_covers_the_zones() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         zones = read_zones(SAMPLE / "zones.gpkg")
-    _check_landuse_coverage(lu, landuse_areas(lu, grid), zones, grid, SAMPLE / "landuse.tif")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrajectoireWarning)  # here: the module's mark ignores
+        _check_landuse_coverage(lu, landuse_areas(lu, grid), zones, grid, SAMPLE / "landuse.tif")

@@ -17,7 +17,10 @@ Commands::
 
 Exit codes: 0 success; 2 bad input (a :class:`~trajectoire.errors.TrajectoireError`: one
 line ``trajectoire: error: ...`` on stderr) or a usage error; any other exception is a bug
-and keeps its traceback (exit code 1).
+and keeps its traceback (exit code 1). The command shows each
+:class:`~trajectoire.errors.TrajectoireWarning` (data it corrected or left out) as one line
+on stderr, like the log: ``... WARNING trajectoire: ...`` while a command logs, else
+``trajectoire: warning: ...``; other warnings keep Python's form.
 """
 
 from __future__ import annotations
@@ -28,14 +31,15 @@ import logging
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from trajectoire._version import __version__
-from trajectoire.errors import ConfigError, TrajectoireError
+from trajectoire.errors import ConfigError, TrajectoireError, TrajectoireWarning
 
-__all__ = ["main"]
+__all__ = ["console", "main"]
 
 log = logging.getLogger("trajectoire")
 
@@ -363,5 +367,47 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + (signal.SIGTERM if isinstance(exc, RunTerminated) else signal.SIGINT)
 
 
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show trajectoire's warnings as one line each on stderr instead of Python's two
+    (``path/to/module.py:385: TrajectoireWarning: ...`` and the source line): through the
+    ``trajectoire`` logger while a command logs, else as ``trajectoire: warning: ...``.
+    Other warnings point at code, not data, and keep Python's form."""
+    previous = warnings.showwarning
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        if not issubclass(category, TrajectoireWarning):
+            previous(message, category, filename, lineno, file, line)
+        elif log.handlers:
+            log.warning("%s", message)
+        else:
+            print(f"trajectoire: warning: {message}", file=sys.stderr)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
+def console() -> None:
+    """The ``trajectoire`` command: :func:`main` on ``sys.argv``, trajectoire's warnings
+    one line each, and the process's exit status set to :func:`main`'s code.
+
+    :func:`main` itself leaves the display of warnings alone, so that a script or a test
+    that calls it still records them with :mod:`warnings`.
+    """
+    with _warnings_as_lines():
+        code = main()
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    console()
