@@ -327,6 +327,30 @@ def test_zero_proxy_falls_back_to_area_and_says_so(inputs):
     np.testing.assert_allclose(z2, 2.0 / z2.size, rtol=1e-12)
 
 
+def test_zero_proxies_of_several_sectors_are_said_once(inputs):
+    """Two sectors whose proxy is zero on a zone: one warning naming both (a run spreads a
+    dozen sectors; a warning each buried the log), each sector's mass still kept."""
+    zones = read_zones(inputs["zones"])
+    tab = pd.DataFrame(
+        {
+            "zone_id": ["Z2", "Z2"],
+            "sector": ["C_OtherStationaryComb", "J_Waste"],
+            "pollutant": ["NOx", "NOx"],
+            "emission": [2.0, 3.0],
+        }
+    )
+    with pytest.warns(TrajectoireWarning) as caught:
+        em = allocate(tab, zones, GRID, population_column="pop_2019", proxies={"J": "population"})
+    said = [str(w.message) for w in caught if "zero everywhere" in str(w.message)]
+    assert len(said) == 1, said
+    assert (
+        "sector C_OtherStationaryComb: the proxy population is zero everywhere on zone(s) Z2"
+        in (said[0])
+    )
+    assert "sector J_Waste: the proxy population is zero everywhere on zone(s) Z2" in said[0]
+    np.testing.assert_allclose(em.sum(("y", "x")).values[:, 0], [2.0, 3.0], rtol=1e-12)
+
+
 def test_zone_partly_outside_keeps_inside_share():
     zones = gpd.GeoDataFrame(
         {"zone_id": ["A"]},

@@ -659,6 +659,7 @@ def allocate(
     last_use = {
         _proxy_key(prox.get(sec, "area")): si for si, sec in enumerate(sectors) if sec in emitting
     }
+    fallbacks: list[str] = []  # said once for all sectors, after the loop
     for si, sec in enumerate(sectors):
         if sec not in emitting:
             continue
@@ -687,10 +688,9 @@ def allocate(
         fallback = needs & (denom <= 0) & (share > 0)
         if fallback.any():
             names = [zone_ids[i] for i in np.flatnonzero(fallback)]
-            warn(
-                f"{what}: sector {sec}: the proxy {spec if isinstance(spec, str) else 'given'!s}"
-                f" is zero everywhere on zone(s) {rows_preview(names)}; their totals are "
-                "spread by area instead. Give a proxy that covers them to avoid this."
+            fallbacks.append(
+                f"sector {sec}: the proxy {spec if isinstance(spec, str) else 'given'!s} is "
+                f"zero everywhere on zone(s) {rows_preview(names, 5)}"
             )
             # rows of the fallback zones take the plain area fractions (O(nnz), no LIL)
             keep = sparse.diags((~fallback).astype(float))
@@ -720,6 +720,11 @@ def allocate(
         if key is not None and last_use[key] == si:
             del cache[key]
         del weighted, to_cells, p  # before the next sector's are made
+    if fallbacks:
+        warn(
+            f"{what}: {'; '.join(fallbacks)}. The totals of those zones are spread by area "
+            "instead (mass kept); give proxies that cover them to avoid this."
+        )
     return xr.DataArray(
         out.reshape(len(sectors), len(pollutants), *grid.shape),
         dims=("sector", "pollutant", "y", "x"),
