@@ -547,6 +547,27 @@ CASES = [
         ("meteo.csv.gz", "[inputs] meteo", "no valid hour in year(s) [2017]", "first_year"),
     ),
     Case(
+        "meteo: the months a seasonal species is emitted in missing from a year",
+        lambda d: _gz_edit(
+            d,
+            "meteo.csv.gz",
+            lambda t: (
+                "\n".join(
+                    ln
+                    for ln in t.splitlines()
+                    if not ln.startswith(tuple(f"2017-0{m}" for m in range(2, 10)))
+                )
+                + "\n"
+            ),
+        ),
+        (
+            "meteo.csv.gz ([inputs] meteo)",
+            "no valid hour in year(s) [2017] during the months S-metolachlor is emitted",
+            "'L_AgriOther/S-metolachlor'",
+            "--years",
+        ),
+    ),
+    Case(
         "observations: station not in the stations file",
         lambda d: _csv(
             d, "observations_annual.csv", lambda df: _set(df, 3, "station_id", "FR99999")

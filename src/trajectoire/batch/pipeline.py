@@ -1087,7 +1087,28 @@ def _seasons(
         w = hourly_factors(sector, hourly["time"].values, species=species, utc_offset=1.0)
         table = met_classes(hourly, weights=w, **_class_options(config))
         seasonal_met[key] = select_years(table, run_years, what=str(config.inputs.meteo))
+        _check_season_hours(seasonal_met[key], hourly["time"].values, w, key, config)
     return {"seasonal": seasonal, "seasonal_met": seasonal_met}
+
+
+def _check_season_hours(
+    table: xr.Dataset, times: np.ndarray, weights: np.ndarray, key: str, config: RunConfig
+) -> None:
+    """Raise when a run year's meteorology has no valid hour in the season of a profile
+    (the hours `key` emits in): its weighted table is empty, there is nothing to disperse
+    the species with. Names the file, the years, the profile and its months."""
+    total = table["frequency"].sum([d for d in table["frequency"].dims if d != "year"])
+    empty = [int(y) for y, t in zip(table["year"].values, total.values, strict=True) if t <= 0]
+    if not empty:
+        return
+    months = sorted(set(pd.DatetimeIndex(times[np.asarray(weights) > 0]).month))
+    sector, species = key.split("/", 1)
+    raise InputError(
+        f"{Path(str(config.inputs.meteo)).name} ([inputs] meteo): no valid hour in year(s) "
+        f"{empty} during the months {species} is emitted by {sector} (its temporal profile "
+        f"'{key}': months {months}), so it cannot be dispersed. Add those hours to the "
+        "meteorology or narrow the years (--years, [run] first_year/last_year)."
+    )
 
 
 def _emitting_sectors_of(reference: xr.Dataset) -> dict[str, list[str]]:
