@@ -417,6 +417,26 @@ CASES = [
         ("road_emission_factors.csv", "at line 3, line"),
     ),
     Case(
+        "road factors: a category misspelt in one row (its roads would emit none of it)",
+        lambda d: _csv(
+            d, "road_emission_factors.csv", lambda df: _set(df, 0, "category", "motorways")
+        ),
+        (
+            "road_emission_factors.csv ([inputs] road_emission_factors)",
+            "no row for (motorway, NOx)",
+            "'motorways' for 'motorway'",
+        ),
+    ),
+    Case(
+        "road factors: a pollutant given for some categories only",
+        lambda d: _csv(
+            d,
+            "road_emission_factors.csv",
+            lambda df: df[~((df["pollutant"] == "PM10") & (df["category"] != "urban"))],
+        ),
+        ("road_emission_factors.csv", "(motorway, PM10), (rural, PM10), (trunk, PM10)"),
+    ),
+    Case(
         "road factors: missing column",
         lambda d: _csv(d, "road_emission_factors.csv", lambda df: df.drop(columns="ef_heavy")),
         ("road_emission_factors.csv", "ef_heavy"),

@@ -9,6 +9,7 @@ area of each land-use class (:data:`LANDUSE_CLASSES`) in each cell.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -271,14 +272,46 @@ def road_emissions_per_km(
             f"{what}: road categories {missing} have no emission factor; add rows for them to "
             f"the factor table (categories there: {sorted(set(factors['category']))})."
         )
+    _check_factor_pairs(roads, factors, what)
     out = pd.DataFrame(index=roads.index)
     for pol, tab in factors.groupby("pollutant", sort=False):
         ef = tab.set_index("category")
-        light = roads["category"].map(ef["ef_light"]).fillna(0.0).to_numpy(float)
-        heavy = roads["category"].map(ef["ef_heavy"]).fillna(0.0).to_numpy(float)
+        light = roads["category"].map(ef["ef_light"]).to_numpy(float)
+        heavy = roads["category"].map(ef["ef_heavy"]).to_numpy(float)
         g_km_day = aadt * ((1.0 - hdv) * light + hdv * heavy)
         out[str(pol)] = g_km_day * _DAYS_PER_YEAR / _G_PER_T
     return out
+
+
+def _check_factor_pairs(roads: pd.DataFrame, factors: pd.DataFrame, what: str) -> None:
+    """Raise when a pollutant of the factor table has no row for a category of the roads
+    (those roads would emit none of it, silently): names the pairs, the factor table, and
+    an unused category of the table that looks like a misspelling of a missing one."""
+    road_cats = set(map(str, roads["category"]))
+    have = {
+        (str(c), str(p)) for c, p in zip(factors["category"], factors["pollutant"], strict=True)
+    }
+    pairs = sorted(
+        (c, str(p))
+        for p in dict.fromkeys(factors["pollutant"])
+        for c in road_cats
+        if (c, str(p)) not in have
+    )
+    if not pairs:
+        return
+    unused = sorted(set(map(str, factors["category"])) - road_cats)
+    close = {c: difflib.get_close_matches(c, unused, n=1, cutoff=0.6) for c, _ in pairs}
+    hints = sorted({f"{close[c][0]!r} for {c!r}" for c, _ in pairs if close[c]})
+    source = str(factors.attrs.get("source_file", "the road emission factors"))
+    if "[inputs]" not in source:
+        source += " ([inputs] road_emission_factors)"
+    raise InputError(
+        f"{what}: {source} has no row for "
+        f"{rows_preview([f'({c}, {p})' for c, p in pairs], 5)} (category, pollutant), so "
+        "those roads would emit none of it"
+        + (f"; a misspelt category? ({', '.join(hints)})" if hints else "")
+        + ". Add the rows (ef_light = ef_heavy = 0 where the category emits none)."
+    )
 
 
 def grid_roads(roads: Any, grid: Grid, *, what: str | None = None) -> xr.DataArray:

@@ -451,7 +451,9 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
         f"{name}, (category, pollutant)",
         places,
     )
-    return pd.DataFrame(df[["category", "pollutant", "ef_light", "ef_heavy"]])
+    out = pd.DataFrame(df[["category", "pollutant", "ef_light", "ef_heavy"]])
+    out.attrs["source_file"] = name
+    return out
 
 
 def read_roads(
