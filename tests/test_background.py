@@ -494,7 +494,7 @@ def test_run_years_not_covered_by_the_field_is_an_error(tmp_path, scalar_run):
         warnings.simplefilter("ignore", TrajectoireWarning)
         with pytest.raises(
             InputError,
-            match=r"ctm.nc: no background for years \[2019\].*conc_NOx.*\[inputs.background\] years",
+            match=r"ctm.nc \(\[inputs\] background\): no background for years \[2019\].*conc_NOx.*\[inputs.background\] years",
         ):
             P.prepare(load_config(small_config(tmp_path, entry, last_year=2019)))
 
@@ -524,3 +524,25 @@ def test_cli_run_writes_the_field_background(tmp_path, scalar_run):
         for name in ("territory_background", "exposure_background", "station_background"):
             assert name in ds and float(ds[name].max()) <= 9.0 + 1e-6
         assert float(ds["background"].sel(pollutant="PM10").min()) < 9.0  # local part removed
+
+
+def test_background_table_in_ppb_for_a_gas_is_converted(tmp_path: Path) -> None:
+    """A background table of NO2 and SO2 in ppb (as many networks give them) is read as
+    ug m-3 with each gas's molar mass at 293.15 K, 101.325 kPa (1 ppb NO2 = 1.9125 ug m-3),
+    the same factor as the fields; a particle species in ppb is named with its line."""
+    from trajectoire.dispersion.background import read_background
+
+    path = tmp_path / "bg.csv"
+    path.write_text(
+        "year,pollutant,value,units\n2019,NO2,10,ppb\n2019,SO2,2,ppb\n2019,PM10,15,ug m-3\n"
+    )
+    bg = read_background(path)
+    no2 = float(bg.sel(year=2019, pollutant="NO2"))
+    so2 = float(bg.sel(year=2019, pollutant="SO2"))
+    assert no2 == pytest.approx(10 * mixing_ratio_factor("ppb", 46.0055), rel=1e-12)
+    assert no2 == pytest.approx(19.125, abs=5e-4)
+    assert so2 == pytest.approx(2 * 64.066 * 101325 / (8.314462618 * 293.15) * 1e-3, rel=1e-6)
+    assert float(bg.sel(year=2019, pollutant="PM10")) == 15.0
+    path.write_text("year,pollutant,value,units\n2019,NO2,10,ppb\n2019,PM10,15,ppb\n")
+    with pytest.raises(UnitsError, match=r"bg.csv \(\[inputs\] background\), line 3, pollutant "):
+        read_background(path)

@@ -362,7 +362,23 @@ CASES = [
     Case(
         "background: pollutant missing",
         lambda d: _csv(d, "background.csv", lambda df: df[df["pollutant"] != "SO2"]),
-        ("background.csv", "SO2"),
+        ("background.csv ([inputs] background)", "no background for pollutants ['SO2']"),
+    ),
+    Case(
+        "background: a year of the run missing",
+        lambda d: _csv(d, "background.csv", lambda df: df[df["year"] != 2018]),
+        ("background.csv ([inputs] background)", "years [2018];", "--years"),
+    ),
+    Case(
+        "background: particles given in ppb",
+        lambda d: _csv(
+            d,
+            "background.csv",
+            lambda df: df.assign(
+                units=df["units"].astype(object).where(df["pollutant"] != "PM10", "ppb")
+            ),
+        ),
+        ("background.csv ([inputs] background), line", "pollutant 'PM10'", "'ppb'", "molar mass"),
     ),
     Case(
         "background: negative",

@@ -1151,14 +1151,17 @@ def _background(
     if missing_p or missing_y:
         field = config.inputs.background.format == "field"
         raise InputError(
-            f"{config.inputs.background.path}: no background for "
-            + (f"pollutants {missing_p} " if missing_p else "")
-            + (f"years {missing_y} " if missing_y else "")
+            f"{config.inputs.background.path} ([inputs] background): no background for "
+            + " and ".join(
+                ([f"pollutants {missing_p}"] if missing_p else [])
+                + ([f"years {missing_y}"] if missing_y else [])
+            )
             + (
-                f"(variables {bg.attrs.get('variables')}); fix [inputs.background] "
+                f" (variables {bg.attrs.get('variables')}); fix [inputs.background] "
                 + ("variables" if missing_p else "years, or [run] first_year/last_year")
                 if field
-                else "; complete the table."
+                else "; add their rows to the table, or narrow the years (--years, [run] "
+                "first_year/last_year)."
             )
         )
     bg = bg.sel(year=run_years, pollutant=list(pollutants))

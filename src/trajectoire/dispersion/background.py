@@ -37,7 +37,7 @@ from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.species import UNIT_FAMILIES, get_pollutant, normalise_pollutant
 from trajectoire.tables import check_repeats, data_lines, numeric_column, read_table
-from trajectoire.units import conversion_factor, mixing_ratio_factor
+from trajectoire.units import conversion_factor, mixing_ratio_factor, unit_kind
 
 __all__ = [
     "RegionalBackground",
@@ -74,7 +74,7 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
         are not a concentration.
     """
     path = Path(path)
-    what = f"{path.name}"
+    what = f"{path.name} ([inputs] background)"
     df = read_table(path, what=what, require_rows=True, config_key="[inputs] background")
     require_columns(df.columns, ["year", "pollutant", "value"], what)
     lines = data_lines(df, range(len(df)))
@@ -91,10 +91,10 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     row_units = list(df["units"]) if "units" in df.columns else [units] * len(df)
     factor = np.array(
         [
-            conversion_factor(
+            _row_factor(
                 u,
-                UNIT_FAMILIES[get_pollutant(p).unit_family]["concentration"],
-                what=f"{what}, {lines[i]}, pollutant {p!r}, units"
+                p,
+                f"{what}, {lines[i]}, pollutant {p!r}, units"
                 + ("" if "units" in df.columns else " (no 'units' column: the reader's units)"),
             )
             for i, (u, p) in enumerate(zip(row_units, df["pollutant"], strict=True))
@@ -107,6 +107,16 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     da = set_cf_attrs(da, "background")
     da.attrs["source_file"] = str(path)
     return add_history(da, f"read_background({path.name!r})")
+
+
+def _row_factor(units: Any, pollutant: str, where: str) -> float:
+    """Factor to the concentration units of `pollutant`'s family (ug m-3, cm-3); a gas may
+    be given as a mixing ratio (ppb, ppm), converted with its molar mass at the reference
+    conditions of Directive 2008/50/EC (:func:`trajectoire.units.mixing_ratio_factor`)."""
+    species = get_pollutant(pollutant)
+    if species.unit_family == "mass" and unit_kind(units) == "mixing_ratio":
+        return mixing_ratio_factor(units, species.molar_mass, what=where)
+    return conversion_factor(units, UNIT_FAMILIES[species.unit_family]["concentration"], what=where)
 
 
 # ------------------------------------------------------------------------ regional field
