@@ -237,8 +237,11 @@ def test_background_with_wrong_units_is_an_error(tmp_path):
     from trajectoire.background import read_background
 
     f = tmp_path / "bg.csv"
-    f.write_text("year,pollutant,value,units\n2018,NOx,10,ppb\n")
-    with pytest.raises(UnitsError, match="ppb"):
+    f.write_text("year,pollutant,value,units\n2018,NOx,10,dB\n")
+    with pytest.raises(UnitsError, match="'dB' are not a known concentration"):
+        read_background(f)
+    f.write_text("year,pollutant,value,units\n2018,PM10,10,ppb\n")  # a mixing ratio of particles
+    with pytest.raises(UnitsError, match="ppb.*no molar mass"):
         read_background(f)
 
 
