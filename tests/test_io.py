@@ -166,6 +166,14 @@ def test_export_bad_requests(output: Path, tmp_path: Path) -> None:
         export_geotiff(output, tif, year=1990, pollutant="SO2")
     with pytest.raises(InputError, match="not found"):
         export_geotiff(tmp_path / "none.nc", tif, year=1990, pollutant="NOx")
+    # a sector given for a total (concentration has no sector): was ignored, the total
+    # written under the sector's name
+    with pytest.raises(InputError) as info:
+        export_geotiff(output, tif, year=1990, pollutant="NOx", sector="F")
+    msg = str(info.value)
+    assert "concentration has no sector dimension" in msg and "sector 'F'" in msg, msg
+    assert "'contribution'" in msg and "map years 1990, 1993" in msg, msg
+    assert not tif.exists()
 
 
 def test_map_selection_keywords(output: Path, tmp_path: Path) -> None:

@@ -855,6 +855,21 @@ def select_map(
         if sec not in secs:
             raise InputError(f"{name}: sector {sec!r} not in the file; have {secs}.")
         sel["sector"] = sec
+    elif sector is not None:  # it would be ignored: the total, under the sector's name
+        per_sector = sorted(
+            str(v) for v in ds.data_vars if "sector" in ds[v].dims and {"y", "x"} <= set(ds[v].dims)
+        )
+        raise InputError(
+            f"{name}: {variable} has no sector dimension (it is the sum of all sectors), so "
+            f"sector {sector!r} cannot be selected; drop the sector, or choose a variable "
+            f"given per sector: {per_sector or 'none in this file'}"
+            + (
+                f" (contribution: map years {_map_years(ds)})"
+                if "contribution" in per_sector
+                else ""
+            )
+            + "."
+        )
     da = da.sel(sel)
     extra = [d for d in da.dims if d not in ("y", "x")]
     if extra:
@@ -866,10 +881,18 @@ def select_map(
     if variable == "contribution" and bool(np.isnan(da).all()):
         raise InputError(
             f"{name}: contribution maps of {year} are missing (not a map year); "
-            f"map years: {ds.attrs.get('map_years', '?')}. Pick one of them, or add the "
+            f"map years: {_map_years(ds)}. Pick one of them, or add the "
             "year to [attribution] map_years and run again."
         )
     return da, sel
+
+
+def _map_years(ds: xr.Dataset) -> str:
+    """The file's map years as a reader writes them (``1990, 2000``), '?' when unknown."""
+    years = ds.attrs.get("map_years")
+    if years is None:
+        return "?"
+    return ", ".join(str(int(y)) for y in np.atleast_1d(years)) or "none"
 
 
 @with_options(MapSelection, required=("year", "pollutant"))
