@@ -114,6 +114,26 @@ def test_bad_cut_one_line_naming_the_key(tmp_path, cut, expected):
     assert len(msg.splitlines()) == 1
 
 
+def test_one_cut_written_as_a_single_table_is_that_cut(tmp_path):
+    """``[scenario.cut]`` (one pair of brackets) for a scenario of one cut reads as the
+    ``[[scenario.cut]]`` it means (it said "no [[scenario.cut]] entry")."""
+    text = '[scenario]\n[scenario.cut]\nsector = "F"\npercent = 30\nfrom_year = 2020\n'
+    s = load_scenario(_toml(tmp_path, text))
+    assert s.cuts == (Cut(ROAD, None, 0.3, 2020),)
+
+
+def test_a_fraction_given_as_percent_is_said(tmp_path):
+    """``percent = 0.3`` (a fraction where a per cent is asked) cuts 0.3 %, as written, and
+    a warning says how to write 30 %."""
+    text = '[scenario]\n[[scenario.cut]]\nsector = "F"\npercent = 0.3\nfrom_year = 2020\n'
+    with pytest.warns(TrajectoireWarning) as caught:
+        s = load_scenario(_toml(tmp_path, text))
+    assert s.cuts[0].fraction == pytest.approx(0.003)
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and "[scenario] cut 1: percent = 0.3 removes 0.3 % of" in said[0]
+    assert "write percent = 30 for a cut of 30 %" in said[0]
+
+
 def test_several_mistakes_one_line_each():
     with pytest.raises(ConfigError) as e:
         scenario_from_table(

@@ -37,11 +37,11 @@ import xarray as xr
 from trajectoire._compile_notice import compile_notice
 from trajectoire.batch.pipeline import RunContext, compute_year, population, prepare
 from trajectoire.dispersion.chemistry import no2_with_primary
-from trajectoire.errors import ConfigError, InputError
+from trajectoire.errors import ConfigError, InputError, warn
 from trajectoire.geo.territories import TERRITORIES
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import open_output, write_netcdf, years_attribute
-from trajectoire.sectors import GNFR
+from trajectoire.sectors import GNFR, normalise_sector
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -82,7 +82,9 @@ class Cut:
     Parameters
     ----------
     sector : str
-        GNFR sector id (``trajectoire.sectors.GNFR``).
+        GNFR sector id (``trajectoire.sectors.GNFR``), or a name the configuration takes
+        for it (its letter ``"F"``, ``"Industry"``: :func:`trajectoire.sectors.normalise_sector`),
+        kept as the id.
     territory : str or None
         Territory id (``trajectoire.TERRITORIES``); None cuts the sector everywhere on the
         grid (every territory and the rest of the domain).
@@ -98,6 +100,7 @@ class Cut:
     from_year: int
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "sector", _sector_id(self.sector))
         problems = _cut_problems(self.sector, self.territory, self.fraction, self.from_year)
         if problems:
             raise ConfigError("\n".join(f"Cut: {p}" for p in problems))
@@ -110,6 +113,15 @@ class Cut:
         """``F_RoadTransport -30 % in MEL from 2020``."""
         where = "everywhere" if self.territory is None else f"in {self.territory}"
         return f"{self.sector} -{100 * self.fraction:g} % {where} from {self.from_year}"
+
+
+def _sector_id(sector: Any) -> Any:
+    """The GNFR id of a sector name the configuration takes (``"F"``, ``"Industry"``);
+    anything else as given, for :func:`_cut_problems` to name."""
+    try:
+        return normalise_sector(sector, what="") if isinstance(sector, str) else sector
+    except InputError:
+        return sector
 
 
 def _cut_problems(sector: Any, territory: Any, fraction: Any, from_year: Any) -> list[str]:
@@ -235,6 +247,8 @@ def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]")
         if k not in _SCENARIO_KEYS
     ]
     raw_cuts = table.get("cut", [])
+    if isinstance(raw_cuts, dict):  # one cut written [scenario.cut]: the same, said once
+        raw_cuts = [raw_cuts]
     if not isinstance(raw_cuts, list) or not raw_cuts:
         problems.append(
             f"{where}: no [[scenario.cut]] entry; add one with sector, percent and from_year "
@@ -265,6 +279,14 @@ def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]")
         if bad_percent:
             problems.append(f"{at}: percent = {percent!r}; expected a number in 0..100.")
             percent = 0.0
+        elif 0 < percent < 1:
+            warn(
+                f"{at}: percent = {percent!r} removes {percent:g} % of the emissions, not "
+                f"{percent * 100:g} %: percent is in per cent (0..100); write percent = "
+                f"{percent * 100:g} for a cut of {percent * 100:g} %.",
+                stacklevel=3,
+            )
+        entry = {**entry, "sector": _sector_id(entry["sector"])}
         mine = _cut_problems(
             entry["sector"], entry.get("territory"), float(percent) / 100, entry["from_year"]
         )
