@@ -126,3 +126,79 @@ def test_roadside_values_are_computed_inside_the_compile_notice(
         warnings.simplefilter("ignore", TrajectoireWarning)
         streets.roadside_values_of_run(load_config(cfg), out)
     assert seen and all(seen)
+
+
+def test_the_output_is_read_slice_by_slice_not_loaded_whole(
+    run: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`streets` reads the cells and sums it needs from the run's output, never the whole
+    file: the 200 m sample's output (contribution maps on every year, about 14 GB once
+    decompressed) was loaded whole and the command was killed for memory."""
+    from trajectoire.batch import streets
+    from trajectoire.config import load_config
+
+    cfg, out = run
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        expected = streets.roadside_values_of_run(load_config(cfg), out)
+
+        def refuse(self: xr.Dataset, **kwargs: object) -> xr.Dataset:
+            raise AssertionError("the whole output was loaded")
+
+        monkeypatch.setattr(xr.Dataset, "load", refuse)
+        got = streets.roadside_values_of_run(load_config(cfg), out)
+    pd.testing.assert_frame_equal(got, expected)
+    assert len(got) > 0
+
+
+@pytest.mark.parametrize(
+    ("points", "argv", "expected"),
+    [
+        (
+            "id,x,y\nP1,3.06,50.63\n",
+            (),
+            ("none of the 1 point(s) lies on the run's grid", "look like degrees", "EPSG:2154"),
+        ),
+        ("id,x,y\nP1,100,7059000\n", (), ("x = 100, y = 7059000. Give x, y in metres",)),
+        ("id,x,y\nP1,{x},{y}\nP1,{x},{y}\n", (), ("column 'id': id(s) ['P1'] given more",)),
+        ("id,x,y\nP1,{x},{y}\n", ("--years", "2050:2051"), ("--years: [2050, 2051] not in",)),
+        ("id,x,y\nP1,{x},{y}\n", ("--radius", "0"), ("--radius 0: expected a window > 0",)),
+        ("id,x,y\nP1,{x},{y}\n", ("--kerb-distance", "-5"), ("--kerb-distance -5: expected",)),
+    ],
+)
+def test_streets_mistakes_one_line(
+    run: tuple[Path, Path],
+    capsys: pytest.CaptureFixture[str],
+    points: str,
+    argv: tuple[str, ...],
+    expected: tuple[str, ...],
+) -> None:
+    """Points in degrees or off the grid (all of them: it ended in a KeyError traceback),
+    ids given twice (both computed under one id), years the output does not hold, a
+    window or a kerb distance that cannot be: one line each, exit code 2."""
+    cfg, out = run
+    with xr.open_dataset(out) as ds:
+        x, y = float(ds["x"].values.mean()), float(ds["y"].values.mean())
+    path = out.parent / "points_mistake.csv"
+    path.write_text(points.format(x=x, y=y))
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        code = main(["streets", str(cfg), "--run", str(out), "--points", str(path), *argv])
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert code == 2 and len(err) == 1, err
+    assert all(e in err[0] for e in expected), err[0]
+
+
+def test_streets_on_the_output_of_another_configuration(
+    run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An output without road emissions (another configuration's) is named, not a KeyError."""
+    cfg, out = run
+    with xr.open_dataset(out) as ds:
+        other = ds.sel(sector=[s for s in ds["sector"].values if s != "F_RoadTransport"])
+        other.to_netcdf(tmp_path / "other.nc")
+    capsys.readouterr()
+    assert main(["streets", str(cfg), "--run", str(tmp_path / "other.nc")]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
+    assert len(err) == 1 and "other.nc: no F_RoadTransport emissions" in err[0], err

@@ -300,6 +300,13 @@ def _cmd_streets(args: argparse.Namespace) -> int:
     from trajectoire.batch.streets import roadside_values_of_run
     from trajectoire.io.config import load_config, parse_years
 
+    if not args.radius > 0:  # NaN too
+        raise ConfigError(f"--radius {args.radius:g}: expected a window > 0 [m], e.g. 1000.")
+    if args.kerb_distance is not None and not args.kerb_distance >= 0:
+        raise ConfigError(
+            f"--kerb-distance {args.kerb_distance:g}: expected a distance >= 0 [m] from the "
+            "nearest road, e.g. 10 (leave it out to evaluate at the points)."
+        )
     cfg = load_config(args.config)
     table = roadside_values_of_run(
         cfg,

@@ -24,11 +24,12 @@ from trajectoire._validate import require_columns
 from trajectoire.batch.pipeline import _meteorology
 from trajectoire.dispersion.chemistry import fno2_shares
 from trajectoire.dispersion.roads import roadside_values
-from trajectoire.errors import ConfigError
+from trajectoire.errors import ConfigError, InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.inventory.proxies import grid_roads
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
+from trajectoire.io.netcdf import open_output
 from trajectoire.species import get_pollutant
 from trajectoire.tables import read_table
 
@@ -85,13 +86,31 @@ def roadside_values_of_run(
     for key, spec in specs.items():
         if spec is None:
             raise ConfigError(f"[inputs] {key} is needed for roadside values; set it.")
-    ds = run.load() if isinstance(run, xr.Dataset) else _open(run)
+    # read lazily: only the slices used are read (the whole 200 m sample output is 14 GB
+    # once decompressed, and `load()` of it was killed for memory)
+    if isinstance(run, xr.Dataset):
+        return _roadside_table(config, run, points, years, radius, kerb_distance)
+    with open_output(run, chunks=None) as ds:
+        return _roadside_table(config, ds, points, years, radius, kerb_distance)
+
+
+def _roadside_table(
+    config: RunConfig,
+    ds: xr.Dataset,
+    points: pd.DataFrame | str | Path | None,
+    years: Sequence[int] | None,
+    radius: float,
+    kerb_distance: float | None,
+) -> pd.DataFrame:
+    """The body of :func:`roadside_values_of_run` on an open output `ds`."""
+    inputs = config.inputs
+    specs = {key: getattr(inputs, key) for key in ("roads", "road_emission_factors", "meteo")}
     grid = Grid.from_xarray(ds)
+    years = _years_of(ds, years)
     factors = read_input("road_emission_factors", specs["road_emission_factors"])
     roads = read_input("roads", specs["roads"], emission_factors=factors).to_crs(grid.crs)
     pts = _points_on_grid(config, grid, points)
     pts = _points_written(ds, grid, pts)
-    years = [int(y) for y in (years if years is not None else ds["year"].values)]
     freq, hourly = _meteorology(config, years, grid)  # read and classed as the run does, once
     pols = [str(p) for p in ds["pollutant"].values]
     # the species dispersed from roads (not NO2, derived; not what deposits at its source)
@@ -135,9 +154,27 @@ def roadside_values_of_run(
     return pd.concat(tables, ignore_index=True)
 
 
-def _open(path: str | Path) -> xr.Dataset:
-    with xr.open_dataset(path) as out:
-        return out.load()
+def _years_of(ds: xr.Dataset, years: Sequence[int] | None) -> list[int]:
+    """The years asked (default: the output's), each one the output holds, and an output
+    with road emissions to scale (the output of another configuration may have none)."""
+    have = [int(y) for y in ds["year"].values]
+    what = ds.encoding.get("source", "the run's output")
+    sectors = [str(s) for s in ds["sector"].values] if "sector" in ds.coords else []
+    if ROAD not in sectors:
+        raise InputError(
+            f"{what}: no {ROAD} emissions (its sectors: {sectors}); give the output of a run "
+            "of this configuration, which has [inputs] roads (trajectoire streets CONFIG "
+            "--run OUT.nc)."
+        )
+    if years is None:
+        return have
+    missing = sorted({int(y) for y in years} - set(have))
+    if missing:
+        raise InputError(
+            f"--years: {missing} not in {what}, which holds {have[0]}..{have[-1]}; choose "
+            "years of the run."
+        )
+    return [int(y) for y in years]
 
 
 def _points_on_grid(
@@ -157,7 +194,25 @@ def _points_on_grid(
         table = read_table(points, what=what)
     key = "id" if "id" in table.columns else "station_id"
     require_columns(table.columns, [key, "x", "y"], f"{what}: id (or station_id), x, y [m]")
-    _, _, inside = grid.cell_index(table["x"].to_numpy(float), table["y"].to_numpy(float))
+    ids = table[key].astype(str)
+    repeated = sorted(set(ids[ids.duplicated()]))
+    if repeated:
+        raise InputError(
+            f"{what}, column {key!r}: id(s) {repeated} given more than once; every point "
+            "needs its own id (the rows of the table are named by it)."
+        )
+    x, y = table["x"].to_numpy(float), table["y"].to_numpy(float)
+    _, _, inside = grid.cell_index(x, y)
+    if len(table) and not inside.any():
+        x0, y0, x1, y1 = grid.bounds
+        degrees = bool(np.all((np.abs(x) <= 180) & (np.abs(y) <= 90)))
+        raise InputError(
+            f"{what}: none of the {len(table)} point(s) lies on the run's grid (x {x0:.0f} to "
+            f"{x1:.0f}, y {y0:.0f} to {y1:.0f} in {grid.crs.to_string()}); first point x = "
+            f"{x[0]:.10g}, y = {y[0]:.10g}. "
+            + ("They look like degrees (longitude, latitude): give" if degrees else "Give")
+            + f" x, y in metres of {grid.crs.to_string()}."
+        )
     if not inside.all():
         out = table.loc[~inside, key].astype(str).tolist()
         log.warning("%d point(s) outside the run's grid are left out: %s", len(out), out)
@@ -170,6 +225,12 @@ def _points_written(ds: xr.Dataset, grid: Grid, points: pd.DataFrame) -> pd.Data
     row, col, _ = grid.cell_index(points["x"].to_numpy(float), points["y"].to_numpy(float))
     first = ds["concentration"].isel(year=0, pollutant=0).values
     written = np.isfinite(first[row, col]) if len(points) else np.zeros(0, dtype=bool)
+    if len(points) and not written.any():
+        raise InputError(
+            f"none of the {len(points)} point(s) lies in a cell the run wrote (the run masks "
+            "the cells beyond the buffer of its territories, [grid] buffer): "
+            f"{points[key].astype(str).tolist()[:10]}; choose points in or near the territories."
+        )
     if not written.all():
         out = points.loc[~written, key].astype(str).tolist()
         log.warning("%d point(s) in cells the run did not write (beyond the buffer of its "
