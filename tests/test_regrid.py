@@ -344,3 +344,23 @@ def test_inventory_dataset_point_positions_follow_the_crs():
         out["source_y"][0]
     ) == pytest.approx(ey)
     np.testing.assert_allclose(float(out["emission"].sum()), 16.0, rtol=1e-9)
+
+
+def test_nan_in_an_extensive_field_is_said_and_the_rest_conserved() -> None:
+    """NaN cells of an amount field make the target cells they overlap NaN (the amount
+    there is unknown): a warning counts both, instead of a finite total silently short;
+    the cells away from them keep their amounts exactly; no NaN, no warning."""
+    fine = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 100)
+    coarse = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 200)
+    da = fine.to_dataarray(np.ones(fine.shape), attrs={"units": "t yr-1"})
+    holed = da.where(da.x > 700_300)  # 3 of 10 columns NaN
+    with pytest.warns(TrajectoireWarning, match=r"30 source cell\(s\) .* the 10 target cell"):
+        out = regrid(holed, coarse)
+    assert int(np.isnan(out).sum()) == 10
+    np.testing.assert_allclose(out.values[:, 2:], 4.0, rtol=1e-12)  # untouched by the NaN
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrajectoireWarning)
+        assert float(regrid(da, coarse).sum()) == pytest.approx(100.0, rel=1e-12)
+        regrid(holed, coarse, extensive=False)  # a density: NaN cells leave the mean

@@ -30,7 +30,7 @@ from scipy import sparse
 
 from trajectoire._kernels.coverage import polygon_coverage
 from trajectoire._kernels.regrid import apply_csr, apply_separable, overlap_1d
-from trajectoire.errors import GridError, InputError
+from trajectoire.errors import GridError, InputError, warn
 from trajectoire.geo.grid import Grid, crs_of
 
 __all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "regrid"]
@@ -193,6 +193,13 @@ class Regridder:
         method: Method = "auto",
         densify: int = 8,
     ) -> None:
+        if not isinstance(source, Grid | xr.DataArray | xr.Dataset):
+            raise GridError(
+                f"Regridder: source must be an xarray DataArray or Dataset on a regular y, x "
+                f"grid (with attrs crs and units) or a trajectoire.Grid, got "
+                f"{type(source).__name__}; wrap an array with xarray.DataArray(values, "
+                "dims=('y', 'x'), coords=grid.coords(), attrs={'crs': ..., 'units': ...})."
+            )
         src = source if isinstance(source, Grid) else grid_of(source)
         if not isinstance(target, Grid):
             raise GridError(
@@ -429,9 +436,26 @@ class Regridder:
                 out = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
         else:
             out = self._apply(flat)
+            if self.extensive:
+                self._say_nan(flat, out)
         if not self.extensive:
             out[:, ~self._target_covered] = np.nan
         return out.reshape((*lead, *t.shape))
+
+    def _say_nan(self, flat: np.ndarray, out: np.ndarray) -> None:
+        """Warn when NaN cells of an extensive field make target cells NaN: the finite
+        total of the result is then less than the source's, and would be summed silently."""
+        bad = ~np.isfinite(flat)
+        if not bad.any():
+            return
+        lost = np.isnan(out) & ~np.isnan(self._apply(np.where(bad, 0.0, flat)))
+        warn(
+            f"Regridder: {int(bad.sum())} source cell(s) of an extensive field are NaN or "
+            f"infinite; the {int(lost.sum())} target cell(s) they overlap are NaN, with the "
+            "finite amounts of the source cells that share them. Fill the source (0 where "
+            "nothing is emitted) to conserve the total, or regrid with extensive=False for "
+            "a density."
+        )
 
     def _apply(self, flat: np.ndarray) -> np.ndarray:
         s, t = self.source, self.target
