@@ -161,7 +161,7 @@ def test_the_output_is_read_slice_by_slice_not_loaded_whole(
         ),
         ("id,x,y\nP1,100,7059000\n", (), ("x = 100, y = 7059000. Give x, y in metres",)),
         ("id,x,y\nP1,{x},{y}\nP1,{x},{y}\n", (), ("column 'id': id(s) ['P1'] given more",)),
-        ("id,x,y\nP1,{x},{y}\n", ("--years", "2050:2051"), ("--years: [2050, 2051] not in",)),
+        ("id,x,y\nP1,{x},{y}\n", ("--years", "2050:2051"), ("--years: 2050, 2051 not in",)),
         ("id,x,y\nP1,{x},{y}\n", ("--radius", "0"), ("--radius 0: expected a window > 0",)),
         ("id,x,y\nP1,{x},{y}\n", ("--kerb-distance", "-5"), ("--kerb-distance -5: expected",)),
     ],

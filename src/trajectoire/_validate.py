@@ -67,6 +67,24 @@ def env_threads(variable: str, meaning: str, unset: str) -> int | None:
     return value
 
 
+def year_ranges(years: Iterable[int]) -> str:
+    """Years as runs of consecutive ones: ``1990..2017, 2030`` (sorted, each once).
+
+    Examples
+    --------
+    >>> year_ranges([2030, 1990, 1991, 1992, 2000])
+    '1990..1992, 2000, 2030'
+    """
+    ys = sorted({int(y) for y in years})
+    runs: list[list[int]] = []
+    for y in ys:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return ", ".join(f"{r[0]}..{r[-1]}" if len(r) > 2 else ", ".join(map(str, r)) for r in runs)
+
+
 def rows_preview(rows: Iterable[Any], limit: int = 8) -> str:
     """Format a short list of offending row labels: ``3, 7, 12 (and 40 more)``."""
     rows = list(rows)

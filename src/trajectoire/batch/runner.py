@@ -38,7 +38,7 @@ import xarray as xr
 
 from trajectoire._compile_notice import compile_notice
 from trajectoire._memory import heap_kept, trim_heap
-from trajectoire._validate import env_threads
+from trajectoire._validate import env_threads, year_ranges
 from trajectoire._version import __version__
 from trajectoire.batch.safety import (
     CHECKSUM_SUFFIX,
@@ -576,7 +576,7 @@ def _select_years(config: RunConfig, years: Iterable[int] | None) -> list[int]:
     outside = [y for y in chosen if not config.first_year <= y <= config.last_year]
     if outside:
         raise ConfigError(
-            f"--years: {outside} outside the configuration's years "
+            f"--years: {year_ranges(outside)} outside the configuration's years "
             f"{config.first_year}..{config.last_year} ([run] first_year, last_year). "
             "Choose years inside that range or widen it in the configuration."
         )

@@ -20,7 +20,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._compile_notice import compile_notice
-from trajectoire._validate import require_columns
+from trajectoire._validate import require_columns, year_ranges
 from trajectoire.batch.pipeline import _meteorology
 from trajectoire.dispersion.chemistry import fno2_shares
 from trajectoire.dispersion.roads import roadside_values
@@ -171,7 +171,8 @@ def _years_of(ds: xr.Dataset, years: Sequence[int] | None) -> list[int]:
     missing = sorted({int(y) for y in years} - set(have))
     if missing:
         raise InputError(
-            f"--years: {missing} not in {what}, which holds {have[0]}..{have[-1]}; choose "
+            f"--years: {year_ranges(missing)} not in {what}, which holds "
+            f"{year_ranges(have)}; choose "
             "years of the run."
         )
     return [int(y) for y in years]
