@@ -555,3 +555,33 @@ def test_neighbourhoods_named_one_by_one_get_a_table():
     assert section.count("data-var='zone_inhabitants'") == 2  # one column: the inhabitants
     assert "moyenne respirée" in section.lower()
     assert "the zones' exposure" not in section  # a plain title, not the file's long_name
+
+
+def test_a_run_without_background_or_with_few_sources_says_so():
+    """A run given no regional background (``background`` 0 everywhere) counts the nearby
+    sources only: the report says so at the top and in its method, with the sources the
+    file counts; a run with a background does not. The sources counted are those that
+    contribute to some receptor. A run named as illustrative is flagged as invented."""
+    base = _output()
+    base.attrs["title"] = "real territories (illustrative emissions)"
+    empty = base.copy()
+    empty["background"] = base["background"] * 0.0
+    empty["territory_contribution"] = base["territory_contribution"].where(
+        base["sector"] == "B_Industry", 0.0
+    )
+    fr, en = build_report(empty, "MEL", lang="fr"), build_report(empty, "MEL", lang="en")
+    assert "aucune pollution de fond" in fr and "sources proches (industrie)" in fr
+    assert "Sources comptées</strong> : industrie." in fr
+    assert "n'a pas été donnée à ce calcul : elle n'est pas comptée" in fr
+    assert "On y ajoute la pollution venue de loin" not in fr
+    assert "no background pollution" in en and "nearby sources only (industry)" in en
+    assert "données d'exemple inventées" in fr  # "illustrative" in the run's name
+    full = build_report(base, "MEL", lang="fr")
+    assert "aucune pollution de fond" not in full
+    assert "On y ajoute la pollution venue de loin" in full
+    assert (
+        "Sources comptées</strong> : chauffage des logements et des bureaux, trafic routier, industrie."
+        in full
+    )
+    base.attrs["title"] = "Hauts-de-France 1990-2023"
+    assert "données d'exemple inventées" not in build_report(base, "MEL", lang="fr")

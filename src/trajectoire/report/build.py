@@ -654,9 +654,11 @@ def report_context(
         "run_title": str(ds.attrs.get("title", "")),
         "version": str(ds.attrs.get("trajectoire_version", ds.attrs.get("source", ""))),
         "map_years": str(ds.attrs.get("map_years", "")),
-        "synthetic": "sample" in str(ds.attrs.get("title", "")).lower(),
+        "synthetic": _invented(ds),
         "has_split": all(v in ds.data_vars for v in CHANGE_VARIABLES),
         "inputs": _input_names(_inputs(ds), lang),
+        "no_background": _no_background(ds),
+        "sources_counted": _sources_counted(ds, lang),
     }
     ctx["emerging"] = _emerging(t, ds, territory, first, last)
     ctx["zones"] = _zones(t, ds, territory, pollutants, last)
@@ -667,6 +669,41 @@ def report_context(
         {f["key"]: f for f in _figures(ds, territory, pollutants, last, lang)} if figures else {}
     )
     return ctx, t
+
+
+#: words of a run's name ([run] name, the file's title) that say its data are invented
+_INVENTED = ("sample", "illustrative", "synthetic", "invented", "exemple", "fictif", "fictive")
+
+
+def _invented(ds: xr.Dataset) -> bool:
+    """Whether the run's name says its data are invented (the bundled sample, the
+    real-data example's illustrative emissions): the report then says so at the top."""
+    title = str(ds.attrs.get("title", "")).lower()
+    return any(re.search(rf"\b{word}\b", title) for word in _INVENTED)
+
+
+def _no_background(ds: xr.Dataset) -> bool:
+    """Whether the run had no regional background (``background`` is 0 everywhere: no
+    ``[inputs] background`` was given), so that its levels count the nearby sources only."""
+    if "background" not in ds.data_vars:
+        return False
+    values = np.asarray(ds["background"].values, dtype=float)
+    return bool(np.all(np.nan_to_num(values) == 0.0))
+
+
+def _sources_counted(ds: xr.Dataset, lang: str) -> list[str]:
+    """The plain names of the sectors that contribute to some receptor of the file (the
+    sources the run counted), in the file's order; empty when the file does not say."""
+    if "territory_contribution" not in ds.data_vars or "sector" not in ds.dims:
+        return []
+    da = ds["territory_contribution"].transpose("sector", ...)
+    values = np.nan_to_num(np.asarray(da.values, dtype=float)).reshape(da.sizes["sector"], -1)
+    some = (values != 0.0).any(axis=1)
+    return [
+        SECTORS[lang].get(str(s), str(s).split("_", 1)[-1])
+        for s, on in zip(ds["sector"].values, some, strict=True)
+        if on
+    ]
 
 
 def _input_names(keys: list[str], lang: str) -> list[str]:
