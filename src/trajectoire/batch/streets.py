@@ -172,8 +172,7 @@ def _years_of(ds: xr.Dataset, years: Sequence[int] | None) -> list[int]:
     if missing:
         raise InputError(
             f"--years: {year_ranges(missing)} not in {what}, which holds "
-            f"{year_ranges(have)}; choose "
-            "years of the run."
+            f"{year_ranges(have)}; choose years of the run."
         )
     return [int(y) for y in years]
 

@@ -60,7 +60,10 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     path : str or Path
         CSV file; an optional ``units`` column overrides `units` per row.
     units : str, default "ug m-3"
-        Units of ``value`` (a mass concentration; converted to ug m-3).
+        Units of ``value``: a mass concentration, converted to ug m-3; for a gas also a
+        mixing ratio (``ppb``, ``ppm``), converted with its molar mass at 293.15 K and
+        101.325 kPa (Directive 2008/50/EC; :func:`trajectoire.units.mixing_ratio_factor`);
+        particle numbers in cm-3.
 
     Returns
     -------
@@ -71,7 +74,7 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     ------
     trajectoire.InputError
         Missing columns, negative or NaN values, duplicated (year, pollutant) rows, units that
-        are not a concentration.
+        are not a concentration (or a mixing ratio of a particle species).
     """
     path = Path(path)
     what = f"{path.name} ([inputs] background)"
