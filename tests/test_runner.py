@@ -502,3 +502,22 @@ def test_zlib_and_isal_encoders_give_the_same_values(
         (tmp_path / encoder).mkdir()
         out = run(config, tmp_path / encoder / "out.nc", pipeline=fake_pipeline, progress=False)
         assert_same_content(out, reference)
+
+
+def test_map_years_outside_the_years_asked_are_said(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``--years`` that leave out the configured map years: the run says which have no
+    contribution maps in this output (it was silent); years that keep them say nothing."""
+    cfg = load_config(write_config(tmp_path, last_year=1993, map_years=(1990, 1993)))
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        run(cfg, tmp_path / "a.nc", years=[1991, 1992], pipeline=fake_pipeline, progress=False)
+    said = [r.getMessage() for r in caplog.records if "map_years" in r.getMessage()]
+    assert said == [
+        "[attribution] map_years 1990, 1993: not among the years computed (--years 1991, "
+        "1992); this output has no contribution maps of them."
+    ]
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        run(cfg, tmp_path / "b.nc", years=[1990, 1993], pipeline=fake_pipeline, progress=False)
+    assert not [r for r in caplog.records if "map_years" in r.getMessage()]

@@ -580,6 +580,15 @@ def _select_years(config: RunConfig, years: Iterable[int] | None) -> list[int]:
             f"{config.first_year}..{config.last_year} ([run] first_year, last_year). "
             "Choose years inside that range or widen it in the configuration."
         )
+    skipped = [y for y in config.attribution.map_years if y not in chosen]
+    if skipped:
+        log.warning(
+            "[attribution] map_years %s: not among the years computed (--years %s); this "
+            "output has no contribution maps of %s.",
+            year_ranges(skipped),
+            year_ranges(chosen),
+            "them" if len(skipped) > 1 else "it",
+        )
     return chosen
 
 
