@@ -13,6 +13,7 @@ import base64
 import io
 import json
 import os
+import re
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -585,3 +586,43 @@ def test_a_run_without_background_or_with_few_sources_says_so():
     )
     base.attrs["title"] = "Hauts-de-France 1990-2023"
     assert "données d'exemple inventées" not in build_report(base, "MEL", lang="fr")
+
+
+def test_the_zones_are_called_by_the_configured_name():
+    """``[exposure] zones_name`` (an IRIS layer, schools...) names the zones in the report
+    instead of "quartiers prioritaires", in both languages; a plain string serves both;
+    without it the priority neighbourhoods' words stay."""
+    import json
+
+    rich = _output(zones=True, change=True)
+    plain_fr = build_report(rich, "MEL", lang="fr")
+    assert "<h2>6. Les quartiers prioritaires</h2>" in plain_fr
+    rich.attrs["trajectoire_config_resolved"] = json.dumps(
+        {"exposure": {"zones_name": {"fr": "abords des écoles", "en": "school surroundings"}}}
+    )
+    fr, en = build_report(rich, "MEL", lang="fr"), build_report(rich, "MEL", lang="en")
+    assert "<h2>6. Les abords des écoles</h2>" in fr and "quartiers prioritaires" not in fr
+    assert "<th>Dans les abords des écoles</th>" in fr
+    assert "<h2>6. School surroundings</h2>" in en and "priority neighbourhood" not in en
+    rich.attrs["trajectoire_config_resolved"] = json.dumps({"exposure": {"zones_name": "IRIS"}})
+    assert "<h2>6. IRIS</h2>" in build_report(rich, "MEL", lang="en")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('""', "expected a plural noun phrase"),
+        ('{ de = "Schulen" }', "the languages of zones_name are 'fr' and 'en'"),
+        ("3", "expected a plural noun phrase"),
+    ],
+)
+def test_zones_name_checked(tmp_path, value, expected):
+    from fake_pipeline import write_config
+    from trajectoire.config import load_config
+    from trajectoire.errors import ConfigError
+
+    path = write_config(tmp_path, extra=f"[exposure]\nzones_name = {value}\n")
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        load_config(path)
+    ok = write_config(tmp_path / "ok", extra='[exposure]\nzones_name = "IRIS"\n')
+    assert load_config(ok).exposure.zones_name == "IRIS"

@@ -929,6 +929,28 @@ class ExposureConfig(_Section):
 
     thresholds: dict[str, dict[str, float]] = Field(default_factory=dict)
     quantiles: list[float] = Field(default_factory=lambda: list(DEFAULT_QUANTILES))
+    #: what the polygons of ``[inputs] exposure_zones`` are, in the reports' words: a plural
+    #: noun phrase without article (``"écoles"``), or ``{ fr = "écoles", en = "schools" }``;
+    #: None (default): the priority neighbourhoods of urban policy (QPV). Wording only: it
+    #: changes no number and does not enter the configuration's hash.
+    zones_name: str | dict[str, str] | None = None
+
+    @field_validator("zones_name", mode="before")
+    @classmethod
+    def _check_zones_name(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        names = v if isinstance(v, dict) else {"fr": v, "en": v}
+        bad = [k for k in names if k not in ("fr", "en")]
+        if bad:
+            raise ValueError(f"{bad}: the languages of zones_name are 'fr' and 'en'")
+        for lang, text in names.items():
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(
+                    f"{lang} = {text!r}: expected a plural noun phrase without article, e.g. "
+                    '"écoles" (the report writes "les écoles")'
+                )
+        return v
 
     @field_validator("thresholds", mode="before")
     @classmethod
@@ -1240,6 +1262,7 @@ class RunConfig(_Section):
             for key in ("half_width", "rho", "percentiles"):
                 data["trajectory"]["uncertainty"].pop(key, None)
         data["run"].pop("name", None)
+        data["exposure"].pop("zones_name", None)  # the reports' wording, no number
         text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

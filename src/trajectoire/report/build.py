@@ -39,6 +39,7 @@ from trajectoire.report.wording import (
     SECTORS,
     THRESHOLD_LABELS,
     ZONE_TITLES,
+    ZONES_NAME,
 )
 
 if TYPE_CHECKING:
@@ -657,6 +658,7 @@ def report_context(
         "synthetic": _invented(ds),
         "has_split": all(v in ds.data_vars for v in CHANGE_VARIABLES),
         "inputs": _input_names(_inputs(ds), lang),
+        "zones_name": _zones_name(ds, lang),
         "no_background": _no_background(ds),
         "sources_counted": _sources_counted(ds, lang),
     }
@@ -680,6 +682,24 @@ def _invented(ds: xr.Dataset) -> bool:
     real-data example's illustrative emissions): the report then says so at the top."""
     title = str(ds.attrs.get("title", "")).lower()
     return any(re.search(rf"\b{word}\b", title) for word in _INVENTED)
+
+
+def _zones_name(ds: xr.Dataset, lang: str) -> dict[str, str]:
+    """What the run's exposure zones are called (``[exposure] zones_name`` of the
+    configuration the file holds; the priority neighbourhoods when it is not set)."""
+    import json
+
+    default = ZONES_NAME[lang]
+    try:
+        resolved = json.loads(str(ds.attrs.get("trajectoire_config_resolved", "{}")))
+        given = resolved.get("exposure", {}).get("zones_name")
+    except (ValueError, AttributeError):
+        given = None
+    if isinstance(given, dict):
+        given = given.get(lang) or next(iter(given.values()), None)
+    if not isinstance(given, str) or not given.strip():
+        return {"short": default["short"], "long": default["long"], "row": default["row"]}
+    return {"short": given.strip(), "long": given.strip(), "row": default["generic_row"]}
 
 
 def _no_background(ds: xr.Dataset) -> bool:

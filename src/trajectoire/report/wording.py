@@ -16,6 +16,7 @@ __all__ = [
     "PRECURSOR",
     "SECTORS",
     "THRESHOLD_LABELS",
+    "ZONES_NAME",
     "ZONE_TITLES",
 ]
 
@@ -213,5 +214,25 @@ ZONE_TITLES: dict[str, dict[str, str]] = {
     "en": {
         "zone_exposure": "mean breathed over the year, weighted by the number of inhabitants",
         "zone_inhabitants": "inhabitants",
+    },
+}
+
+
+#: What the exposure zones are called when ``[exposure] zones_name`` is not set: the priority
+#: neighbourhoods of urban policy (QPV). ``short`` after "les"/"the", ``long`` the first time,
+#: ``row`` the header of a table with a row per zone. A name given keeps its words for
+#: ``short`` and ``long``, and the generic ``row``.
+ZONES_NAME: dict[str, dict[str, str]] = {
+    "fr": {
+        "short": "quartiers prioritaires",
+        "long": "quartiers prioritaires de la politique de la ville",
+        "row": "Quartier",
+        "generic_row": "Zone",
+    },
+    "en": {
+        "short": "priority neighbourhoods",
+        "long": "priority neighbourhoods of urban policy",
+        "row": "Neighbourhood",
+        "generic_row": "Zone",
     },
 }
