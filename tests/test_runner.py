@@ -150,7 +150,9 @@ def test_map_years_attribute_is_the_years_with_maps(tmp_path: Path) -> None:
         assert ds.trajectoire.map_years == [1991, 1995]
 
 
-def test_parts_of_another_configuration(config: RunConfig, tmp_path: Path) -> None:
+def test_parts_of_another_configuration(
+    config: RunConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     out = tmp_path / "out.nc"
     with pytest.raises(RuntimeError):
         run(config, out, pipeline=Recording(fail_at=1992), progress=False)
@@ -158,14 +160,17 @@ def test_parts_of_another_configuration(config: RunConfig, tmp_path: Path) -> No
     with pytest.raises(ConfigError, match=r"another configuration.*--resume.*or remove"):
         run(other, out, pipeline=Recording(), progress=False)
     again = Recording()
-    run(other, out, pipeline=again, resume=True, progress=False)
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        run(other, out, pipeline=again, resume=True, progress=False)
     assert again.computed == list(range(1990, 1996))
+    said = [r.getMessage() for r in caplog.records if "another configuration" in r.getMessage()]
+    assert len(said) == 1 and said[0].startswith("resume: the parts of 1990, 1991 in "), said
     with xr.open_dataset(out) as ds:
         assert list(ds["pollutant"].values) == ["NOx", "SO2"]
 
 
 def test_years_outside_configuration(config: RunConfig, tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"--years: \[1980\] outside.*1990..1995"):
+    with pytest.raises(ConfigError, match=r"--years: 1980 outside.*1990..1995"):
         run(config, tmp_path / "o.nc", pipeline=Recording(), years=[1980, 1990])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 

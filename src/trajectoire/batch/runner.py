@@ -776,6 +776,14 @@ def _run_locked(
         todo = [y for y in target if states[y] != "ok"]
         need_static = static_state != "ok"
         log.info("resume: %d of %d year(s) already done", len(target) - len(todo), len(target))
+        stale = [y for y, s in states.items() if s == "stale"]
+        if stale:
+            log.warning(
+                "resume: the parts of %s in %s were written by another configuration (or "
+                "other input files, or another version): recomputing them",
+                year_ranges(stale),
+                parts,
+            )
     else:
         todo, need_static = list(target), True
 
