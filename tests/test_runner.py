@@ -526,3 +526,16 @@ def test_map_years_outside_the_years_asked_are_said(
     with caplog.at_level("WARNING", logger="trajectoire"):
         run(cfg, tmp_path / "b.nc", years=[1990, 1993], pipeline=fake_pipeline, progress=False)
     assert not [r for r in caplog.records if "map_years" in r.getMessage()]
+
+
+@pytest.mark.parametrize("address", ["notanaddress", "tcp://host-without-port"])
+def test_a_scheduler_address_without_port_is_said_before_computing(
+    config: RunConfig, tmp_path: Path, address: str
+) -> None:
+    """``--scheduler`` that cannot be an address: one error before anything is prepared (it
+    was a ValueError traceback, after prepare); nothing is left behind."""
+    rec = Recording()
+    with pytest.raises(InputError, match=r"not a scheduler address .* expected tcp://host:port"):
+        run(config, tmp_path / "o.nc", pipeline=rec, scheduler=address, progress=False)
+    assert rec.computed == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]

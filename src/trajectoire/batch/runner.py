@@ -740,6 +740,8 @@ def _run_locked(
     """:func:`run` once the output's lock is held."""
     if workers is not None and scheduler is not None:
         raise ConfigError("give either --workers or --scheduler, not both.")
+    if scheduler is not None:
+        _check_scheduler_address(scheduler)
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"--workers must be an integer >= 1, got {workers!r}.")
     target = _select_years(cfg, years)
@@ -958,6 +960,22 @@ def _longest_first(years: Sequence[int], heavy: Sequence[int]) -> list[int]:
     return sorted(years, key=lambda y: y not in first)
 
 
+def _check_scheduler_address(scheduler: str) -> None:
+    """Raise, before any computing, on a scheduler address that cannot be one (no port:
+    ``notanaddress``, ``tcp://host``); whether it answers is known when connecting."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    try:
+        protocol, location = parse_address(str(scheduler))
+        if protocol in ("tcp", "tls", "ws", "wss"):
+            parse_host_port(location)
+    except ValueError as exc:
+        raise InputError(
+            f"--scheduler {scheduler!r}: not a scheduler address ({exc}); expected "
+            "tcp://host:port, e.g. tcp://127.0.0.1:8786 (the address `dask scheduler` prints)."
+        ) from None
+
+
 def _map_years_of(ctx: Any, cfg: RunConfig) -> Sequence[int]:
     """The map years the pipeline computes: its context's ``map_years`` (the run's context
     applies the default rule, every fifth year and the last, when ``[attribution] map_years``
@@ -1162,7 +1180,7 @@ def _open_client(
         try:
             # timeout: dask config distributed.comm.timeouts.connect (30 s by default)
             client = Client(scheduler)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise InputError(
                 f"--scheduler {scheduler!r}: cannot connect ({exc}). Check the address "
                 "(tcp://host:8786) and that the scheduler is running."
