@@ -626,3 +626,42 @@ def test_zones_name_checked(tmp_path, value, expected):
         load_config(path)
     ok = write_config(tmp_path / "ok", extra='[exposure]\nzones_name = "IRIS"\n')
     assert load_config(ok).exposure.zones_name == "IRIS"
+
+
+def test_the_new_pollutants_inside_and_outside_the_zones():
+    """Section 6 compares the emerging species inside the zones with the rest of the
+    territory too (``zone_exposure`` of PFOA, ``zone_exposure_number`` of UFP), each in a
+    unit that reads, every number traced to its variable; a species that reaches neither
+    side is left out."""
+    rich = _output(zones=True, change=True)
+    ze = rich["zone_exposure"].copy(deep=True)
+    ze.loc[{"pollutant": "PFOA", "zone": "inside"}] = 5e-6
+    ze.loc[{"pollutant": "PFOA", "zone": "outside"}] = 4e-6
+    rich["zone_exposure"] = ze
+    number = xr.zeros_like(ze.isel(pollutant=[0])).rename(pollutant="pollutant_number")
+    number = number.assign_coords(pollutant_number=["UFP"]).copy(deep=True)
+    number.loc[{"zone": "inside"}] = 4500.0
+    number.loc[{"zone": "outside"}] = 5200.0
+    rich["zone_exposure_number"] = number.assign_attrs(units="cm-3")
+    html_fr = build_report(rich, "MEL", lang="fr")
+    section = html_fr[
+        html_fr.index('<section id="quartiers">') : html_fr.index('<section id="scenario">')
+    ]
+    assert "Les nouveaux polluants (section 5), dans les quartiers prioritaires" in section
+    assert "PFOA" in section and "pg/m³" in section and "plus dans les quartiers" in section
+    assert "particules/cm³" in section and "moins dans les quartiers" in section
+    page = _Page()
+    page.feed(section)
+    zoned = [n for n in page.numbers if n["data-var"].startswith("zone_exposure")]
+    scales = {(n["data-var"], n.get("data-scale")) for n in zoned}
+    assert ("zone_exposure", "1000000.0") in scales  # PFOA in pg/m³
+    assert ("zone_exposure_number", None) in scales or ("zone_exposure_number", "1.0") in scales
+    for n in zoned:  # every number re-read from the dataset
+        want = _expected(rich, n)
+        assert abs(_parse(n["text"], "fr") - want) <= 0.5 * 10.0 ** (-int(n["data-nd"])) * (
+            1 + 1e-6
+        ), n
+    rich["zone_exposure"].loc[{"pollutant": "PFOA"}] = 0.0  # reaches neither side: left out
+    again = build_report(rich, "MEL", lang="fr")
+    again = again[again.index('<section id="quartiers">') : again.index('<section id="scenario">')]
+    assert "PFOA" not in again and "Particules ultrafines" in again

@@ -562,7 +562,36 @@ def _zone_split(
                         ref=Term("zone_inhabitants", side[z]),
                     )  # fmt: skip
         out["rows"].append(row)
+    out["emerging"] = _zone_emerging(t, ds, side)
     return out
+
+
+def _zone_emerging(t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]]) -> list[Any]:
+    """The emerging species inside the zones against the rest of the territory (``zone_exposure``,
+    ``zone_exposure_number``), each in the unit that keeps its larger side readable, with the
+    direction of the gap; those that reach neither side are left out."""
+    rows: list[dict[str, Any]] = []
+    for var, dim in (("zone_exposure", "pollutant"), ("zone_exposure_number", "pollutant_number")):
+        if var not in ds.data_vars:
+            continue
+        for pol in [str(p) for p in ds[var][dim].values if _is_emerging(str(p))]:
+            cell = {z: {**side[z], dim: pol} for z in side}
+            levels = [t.value(var, cell[z]) for z in side]
+            if not all(np.isfinite(levels)) or max(levels) <= 0:
+                continue
+            key, nd = _level_unit(max(levels), dim == "pollutant_number")
+            symbol, factor, _ = EMERGING_UNITS[t.lang][key]
+            gap = t.value(var, cell["inside"], op="diff", ref=Term(var, cell["outside"]))
+            name, _what = EMERGING[t.lang].get(pol, (pol, ""))
+            row: dict[str, Any] = {
+                "name": name,
+                "unit": symbol,
+                "dir": _direction(gap * factor, nd),
+            }
+            for z in side:
+                row[z] = t.num(var, cell[z], nd=nd, scale=factor)
+            rows.append(row)
+    return rows
 
 
 def _scenario(
