@@ -339,7 +339,7 @@ def test_deterministic(tmp_path: Path, short: Path) -> None:
 
 
 def test_bad_arguments(tmp_path: Path, short: Path) -> None:
-    with pytest.raises(InputError, match="already holds.*overwrite=True"):
+    with pytest.raises(InputError, match=r"already holds.*sample DIR --overwrite.*overwrite=True"):
         write_sample(short, first_year=FIRST, last_year=LAST)
     with pytest.raises(InputError, match="first_year <= last_year"):
         write_sample(tmp_path / "x", first_year=2020, last_year=2010)
@@ -348,6 +348,8 @@ def test_bad_arguments(tmp_path: Path, short: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(InputError, match="not a directory"):
         write_sample(tmp_path / "file")
+    with pytest.raises(InputError, match=r"cannot create the directory .*file.*sub"):
+        write_sample(tmp_path / "file" / "sub")  # below a file: was a FileExistsError
 
 
 def test_committed_sample_is_small_and_complete() -> None:

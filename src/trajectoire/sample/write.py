@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from trajectoire._validate import rows_preview
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.sample import geo
@@ -134,12 +135,19 @@ def write_sample(
     out = Path(directory)
     if out.exists() and not out.is_dir():
         raise InputError(f"write_sample: {out} exists and is not a directory.")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(
+            f"write_sample: cannot create the directory {out} ({exc.strerror}); choose a "
+            "directory you can write to."
+        ) from None
     existing = [f for f in (*SAMPLE_FILES, "README.md") if (out / f).exists()]
     if existing and not overwrite:
         raise InputError(
-            f"write_sample: {out} already holds {existing}; pass overwrite=True to replace "
-            "them, or choose an empty directory."
+            f"write_sample: {out} already holds {rows_preview(existing, 4)}; replace them "
+            "with `trajectoire sample DIR --overwrite` (overwrite=True in Python), or choose "
+            "an empty directory."
         )
     parts = build_sample(
         first_year=first_year, last_year=last_year, reference_year=reference_year, seed=seed
