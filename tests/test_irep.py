@@ -372,6 +372,18 @@ def test_unknown_unit(tmp_path: Path) -> None:
     assert "columns.unit" in text
 
 
+def test_an_empty_unit_cell_is_named_empty(tmp_path: Path) -> None:
+    """An empty unit cell without a unit option: "(empty)" and the option that fills it,
+    not 'nan'."""
+    rows = [*EM_ROWS[:1], EM_ROWS[1].replace("kg/an", "")]
+    sites, em = _official(tmp_path, em=rows)
+    with pytest.raises(UnitsError) as exc:
+        read_irep(sites, emissions=em, config_key=KEY)
+    text = _one_line(exc)
+    assert "unknown unit(s) (empty) at line 3" in text and "'nan'" not in text
+    assert "An empty cell takes the unit option" in text
+
+
 def test_degrees_given_as_lambert(tmp_path: Path) -> None:
     rows = [SITES_ROWS[0], SITES_ROWS[2].replace(";4326;", ";2154;")]
     sites, em = _official(tmp_path, sites=rows, em=EM_ROWS[:2])

@@ -623,16 +623,25 @@ def _unit_factors(
                 cache[text] = np.nan
         factors[i] = cache[text]
         if np.isnan(factors[i]):
-            bad.setdefault(str(v), []).append(lab)
+            bad.setdefault("" if _missing(v) else str(v), []).append(lab)
     if bad:
         detail = "; ".join(
-            f"{k!r} at {rows_preview(_lines(frame, v, lines), 3)}" for k, v in list(bad.items())[:5]
+            f"{repr(k) if k else '(empty)'} at {rows_preview(_lines(frame, v, lines), 3)}"
+            for k, v in list(bad.items())[:5]
+        )
+        empty = (
+            " An empty cell takes the unit option, if set: "
+            + _set(config_key, "unit", '"kg yr-1"')
+            + "."
+            if "" in bad
+            else ""
         )
         raise UnitsError(
             f"{name}, column {column!r}: unknown unit(s) {detail}; expected a mass per year "
             f"({expected}, or 'kg/an'). Fix the file, or name another column: "
             + _set(config_key, "columns.unit", '"<your unit column>"')
             + "."
+            + empty
         )
     return factors
 
