@@ -626,6 +626,8 @@ def test_zones_name_checked(tmp_path, value, expected):
         load_config(path)
     ok = write_config(tmp_path / "ok", extra='[exposure]\nzones_name = "IRIS"\n')
     assert load_config(ok).exposure.zones_name == "IRIS"
+    plain = load_config(write_config(tmp_path / "plain"))  # wording only: the same hash
+    assert load_config(ok).config_hash() == plain.config_hash()
 
 
 def test_the_new_pollutants_inside_and_outside_the_zones():
