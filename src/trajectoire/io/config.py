@@ -38,7 +38,7 @@ from pydantic import (
     model_validator,
 )
 
-from trajectoire._validate import did_you_mean
+from trajectoire._validate import did_you_mean, year_ranges
 from trajectoire._version import __version__
 from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
@@ -1189,7 +1189,7 @@ class RunConfig(_Section):
             raise ValueError(
                 f"{between[0]}: method 'interpolation' has no series: it only runs between "
                 f"inventories, here of {known} (the reference and [[inputs.anchors]]), and "
-                f"the run asks for {_years_text(outside)} outside them; add anchor "
+                f"the run asks for {year_ranges(outside)} outside them; add anchor "
                 "inventories that enclose the run's years, or choose index, overlap or "
                 "extrapolation"
             )
@@ -1265,17 +1265,6 @@ class RunConfig(_Section):
         data["exposure"].pop("zones_name", None)  # the reports' wording, no number
         text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _years_text(years: list[int]) -> str:
-    """``1990-1994, 2023`` for a list of increasing years."""
-    runs: list[list[int]] = []
-    for y in years:
-        if runs and y == runs[-1][-1] + 1:
-            runs[-1].append(y)
-        else:
-            runs.append([y])
-    return ", ".join(f"{r[0]}-{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs)
 
 
 def _sha256(path: Path) -> str:
