@@ -889,10 +889,9 @@ def select_map(
 
 def _map_years(ds: xr.Dataset) -> str:
     """The file's map years as a reader writes them (``1990, 2000``), '?' when unknown."""
-    years = ds.attrs.get("map_years")
-    if years is None:
+    if ds.attrs.get("map_years") is None:
         return "?"
-    return ", ".join(str(int(y)) for y in np.atleast_1d(years)) or "none"
+    return ", ".join(map(str, years_attribute(ds.attrs["map_years"]))) or "none"
 
 
 @with_options(MapSelection, required=("year", "pollutant"))
