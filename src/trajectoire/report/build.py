@@ -469,6 +469,11 @@ def _sector_shares(
     return total, shares
 
 
+def _sector_name(sector: str, lang: str) -> str:
+    """A sector's plain name (``trafic routier``); an unknown id without its letter."""
+    return SECTORS[lang].get(sector, sector.split("_", 1)[-1])
+
+
 def _share_entry(
     t: Tracer, contrib: str, item: tuple[float, str, dict[str, Any]], total: Term
 ) -> dict[str, Any]:
@@ -476,7 +481,7 @@ def _share_entry(
     share, traced."""
     _, sector, sel = item
     return {
-        "name": SECTORS[t.lang].get(sector, sector.split("_", 1)[-1]),
+        "name": _sector_name(sector, t.lang),
         "share": t.num(contrib, sel, nd=0, sum=("origin",), op="share", ref=total),
     }
 
@@ -571,7 +576,7 @@ def _zone_emerging(t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]]) -
     ``zone_exposure_number``), each in the unit that keeps its larger side readable, with the
     direction of the gap; those that reach neither side are left out."""
     rows: list[dict[str, Any]] = []
-    for var, dim in (("zone_exposure", "pollutant"), ("zone_exposure_number", "pollutant_number")):
+    for var, dim in [(f"zone_{exposure}", dim) for exposure, _, dim in _EXPOSURES]:
         if var not in ds.data_vars:
             continue
         for pol in [str(p) for p in ds[var][dim].values if _is_emerging(str(p))]:
@@ -749,9 +754,7 @@ def _sources_counted(ds: xr.Dataset, lang: str) -> list[str]:
     values = np.nan_to_num(np.asarray(da.values, dtype=float)).reshape(da.sizes["sector"], -1)
     some = (values != 0.0).any(axis=1)
     return [
-        SECTORS[lang].get(str(s), str(s).split("_", 1)[-1])
-        for s, on in zip(ds["sector"].values, some, strict=True)
-        if on
+        _sector_name(str(s), lang) for s, on in zip(ds["sector"].values, some, strict=True) if on
     ]
 
 
