@@ -266,13 +266,7 @@ def road_emissions_per_km(
             f"{rows_preview([labels[i] for i in above])}; expected a share in [0, 1] (divide "
             "percentages by 100)."
         )
-    missing = sorted(set(roads["category"]) - set(factors["category"]))
-    if missing:
-        raise InputError(
-            f"{what}: road categories {missing} have no emission factor; add rows for them to "
-            f"the factor table (categories there: {sorted(set(factors['category']))})."
-        )
-    _check_factor_pairs(roads, factors, what)
+    _check_factors_cover(roads, factors, what)
     out = pd.DataFrame(index=roads.index)
     for pol, tab in factors.groupby("pollutant", sort=False):
         ef = tab.set_index("category")
@@ -283,10 +277,17 @@ def road_emissions_per_km(
     return out
 
 
-def _check_factor_pairs(roads: pd.DataFrame, factors: pd.DataFrame, what: str) -> None:
-    """Raise when a pollutant of the factor table has no row for a category of the roads
-    (those roads would emit none of it, silently): names the pairs, the factor table, and
-    an unused category of the table that looks like a misspelling of a missing one."""
+def _check_factors_cover(roads: pd.DataFrame, factors: pd.DataFrame, what: str) -> None:
+    """Raise when the factor table does not cover the roads: a road category with no row at
+    all, or a pollutant of the table without a row for a category of the roads (those
+    roads would emit none of it, silently); the second names the pairs, the factor table,
+    and an unused category of the table that looks like a misspelling of a missing one."""
+    missing = sorted(set(roads["category"]) - set(factors["category"]))
+    if missing:
+        raise InputError(
+            f"{what}: road categories {missing} have no emission factor; add rows for them to "
+            f"the factor table (categories there: {sorted(set(factors['category']))})."
+        )
     road_cats = set(map(str, roads["category"]))
     have = {
         (str(c), str(p)) for c, p in zip(factors["category"], factors["pollutant"], strict=True)
