@@ -106,6 +106,7 @@ def _roadside_table(
     inputs = config.inputs
     specs = {key: getattr(inputs, key) for key in ("roads", "road_emission_factors", "meteo")}
     grid = Grid.from_xarray(ds)
+    _check_roads_in(ds)
     years = _years_of(ds, years)
     factors = read_input("road_emission_factors", specs["road_emission_factors"])
     roads = read_input("roads", specs["roads"], emission_factors=factors).to_crs(grid.crs)
@@ -154,18 +155,22 @@ def _roadside_table(
     return pd.concat(tables, ignore_index=True)
 
 
-def _years_of(ds: xr.Dataset, years: Sequence[int] | None) -> list[int]:
-    """The years asked (default: the output's), each one the output holds, and an output
-    with road emissions to scale (the output of another configuration may have none)."""
-    have = [int(y) for y in ds["year"].values]
-    what = ds.encoding.get("source", "the run's output")
+def _check_roads_in(ds: xr.Dataset) -> None:
+    """Raise when the output has no road emissions to scale (the output of another
+    configuration may have none)."""
     sectors = [str(s) for s in ds["sector"].values] if "sector" in ds.coords else []
     if ROAD not in sectors:
         raise InputError(
-            f"{what}: no {ROAD} emissions (its sectors: {sectors}); give the output of a run "
-            "of this configuration, which has [inputs] roads (trajectoire streets CONFIG "
-            "--run OUT.nc)."
+            f"{ds.encoding.get('source', 'the run output')}: no {ROAD} emissions (its sectors: "
+            f"{sectors}); give the output of a run of this configuration, which has [inputs] "
+            "roads (trajectoire streets CONFIG --run OUT.nc)."
         )
+
+
+def _years_of(ds: xr.Dataset, years: Sequence[int] | None) -> list[int]:
+    """The years asked (default: the output's), each one the output holds."""
+    have = [int(y) for y in ds["year"].values]
+    what = ds.encoding.get("source", "the run's output")
     if years is None:
         return have
     missing = sorted({int(y) for y in years} - set(have))
