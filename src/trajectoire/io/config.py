@@ -1433,24 +1433,13 @@ def _merge_union_errors(errors: list[Any]) -> list[Any]:
     once per member, under type tags. Keep the member the value went deepest into (a
     table's bad entry rather than "not a number"), and join the expectations of members
     reached equally deep ("a valid number or 'auto'")."""
-    groups: dict[tuple[int | str, ...], list[tuple[tuple[int | str, ...], Any]]] = {}
-    out: list[Any] = []
-    for err in errors:
+    groups: dict[tuple[Any, ...], list[tuple[tuple[int | str, ...], Any]]] = {}
+    for i, err in enumerate(errors):  # a union field's errors together, in the fields' order
         loc, first = _without_union_tags(tuple(err["loc"]))
-        if first < 0:
-            out.append(err)
-            continue
-        key = loc[:first]
-        if key not in groups:
-            out.append(key)  # placeholder, keeps the order of the fields
-            groups[key] = []
-        groups[key].append((loc, err))
+        key = (i,) if first < 0 else ("union", *loc[:first])
+        groups.setdefault(key, []).append((loc, err))
     merged: list[Any] = []
-    for item in out:
-        if not isinstance(item, tuple):
-            merged.append(item)
-            continue
-        members = groups[item]
+    for members in groups.values():
         depth = max(len(loc) for loc, _ in members)
         deepest = [(loc, e) for loc, e in members if len(loc) == depth]
         loc, err = deepest[0]
