@@ -26,9 +26,10 @@ sector, hat smoothing), 16 sectors with the reports split by overlap, 36 sectors
 hat smoothing (the default before the Gaussian sectors) and flat, ``36 gauss avg`` (flat
 sectors convolved with the plume's lateral Gaussian ``sigma_y(r) / r`` in angle, in the
 sector-average form everywhere, with the STAR speed classes: the default before the near
-field), ``36 gauss`` (the library's default: the same beyond
+field), ``36 gauss 0.5`` (the default before 2026-12-04: the same beyond
 ``plume_longterm.NEAR_FIELD``, the plume's exact geometry within it, and the stacks' 0.5
-m s-1 speed classes of ``met_classes``) and ``36 gauss np``, an independent numpy version of
+m s-1 speed classes), ``36 gauss`` (the library's default: the same with the stacks' 0.1
+m s-1 speed classes of ``met_classes``, ``DEFAULT_STACK_SPEED_EDGES``) and ``36 gauss np``, an independent numpy version of
 the default (midpoint rule over 40 directions per sector of
 :func:`trajectoire.dispersion.gaussian_plume` within the near field,
 ``scipy.special.ndtr`` beyond), which must print the same figures; the largest relative
@@ -42,11 +43,13 @@ it and spread over the directions of the slowest non-calm hours of their stabili
 year, by the table (``met_classes``) and by the hourly path (``hourly_at_receptors``,
 ``calm_directions="spread"``) alike. ``--near`` adds a diagnosis of the stack's near field:
 the sector-average form and the plume's exact geometry (downwind ``r cos δ``, numpy), each
-with the STAR speed classes and with the stacks' 0.5 m s-1 classes. ``--timing`` measures
+with the STAR speed classes, the stacks' former 0.5 m s-1 classes and their 0.1 m s-1
+classes. ``--stack H,D,V,T`` (repeatable) replaces the 50 m stack by others and ``--year``
+takes another year of the sample's meteorology. ``--timing`` measures
 build times (annual kernel, stack footprints before/after, the table).
 
 Run: ``python benchmarks/bench_wind_sectors.py [--quick] [--near] [--timing] [--sub 10]
-[--sigma briggs-urban]``.
+[--sigma briggs-urban] [--year 2019] [--stack H,D,V,T ...]``.
 """
 
 from __future__ import annotations
@@ -76,14 +79,17 @@ STACKS = {
     "stack 50 m (d 2 m, 10 m/s, 400 K)": {"stack_height": 50.0, "stack_diameter": 2.0,
                                           "exit_temperature": 400.0, "exit_velocity": 10.0},
 }  # fmt: skip
+OLD_STACK_SPEED_EDGES = (*(0.5 * i for i in range(21)), 12.0, 15.0)
+"""The stacks' speed classes of versions before 2026-12-04: every 0.5 m s-1 to 10, 12, 15."""
 VARIANTS = {  # label: (n_directions, direction_resolution, smoothing, stacks' speed classes)
-    "old 16 hat": (16, 0.0, "hat", False),
-    "16 split hat": (16, "auto", "hat", False),
-    "36 hat": (36, "auto", "hat", False),
-    "36 flat": (36, "auto", "flat", False),
-    "36 gauss avg": (36, "auto", "gauss", False),
-    "36 gauss": (36, "auto", "gauss-exact", True),
-    "36 gauss np*": (36, "auto", "gauss-np", True),
+    "old 16 hat": (16, 0.0, "hat", None),
+    "16 split hat": (16, "auto", "hat", None),
+    "36 hat": (36, "auto", "hat", None),
+    "36 flat": (36, "auto", "flat", None),
+    "36 gauss avg": (36, "auto", "gauss", None),
+    "36 gauss 0.5": (36, "auto", "gauss-exact", OLD_STACK_SPEED_EDGES),
+    "36 gauss": (36, "auto", "gauss-exact", tm.DEFAULT_STACK_SPEED_EDGES),
+    "36 gauss np*": (36, "auto", "gauss-np", tm.DEFAULT_STACK_SPEED_EDGES),
 }
 MODES = {
     "flat": lt.SECTOR_FLAT,
@@ -202,8 +208,8 @@ def exact_geometry(table, stack, rx, ry, sigma, nphi=40):
 
 def near_field(met, args, nb):
     """``--near``: the 50 m stack within 1 km, the sector-average form (``near_field=0``)
-    against the exact geometry, with the STAR speed classes and with the stacks' 0.5 m s-1
-    classes (spread reference)."""
+    against the exact geometry, with the STAR speed classes, the stacks' former 0.5 m s-1
+    classes and their 0.1 m s-1 classes (spread reference)."""
     stack = STACKS["stack 50 m (d 2 m, 10 m/s, 400 K)"]
     dist, _, rx, ry = receptors(nb)
     near = dist <= 1000.0
@@ -212,7 +218,11 @@ def near_field(met, args, nb):
     ref = brute_force(met, stack, rx, ry, args.sigma, offsets, args.calm_threshold)
     print("\n## near field, stack 50 m, reference: spread (diagnosis of the 200 m ring)")
     print(f"{'variant':<40}" + "".join(f"{int(d):>13}" for d in DISTANCES if d <= 1000))
-    for label, edges in (("STAR", None), ("0.5 m/s", tm.DEFAULT_STACK_SPEED_EDGES)):
+    for label, edges in (
+        ("STAR", None),
+        ("0.5 m/s", OLD_STACK_SPEED_EDGES),
+        ("0.1 m/s", tm.DEFAULT_STACK_SPEED_EDGES),
+    ):
         table = tm.met_classes(met, stack_speed_edges=edges, calm_threshold=args.calm_threshold)
         for kind, est in (
             ("sector average", annual(table, stack, rx, ry, args.sigma, "gauss")),
@@ -246,7 +256,7 @@ def timing(met, args):
     ground-level release, receptors at 1.5 m; five 50 m stacks on 40 km grids of 200 m and
     100 m: hat, the Gaussian sectors in the sector-average form with the STAR speed classes
     (``near_field=0``, no stacks' table: the default before the near field), and the default
-    now (exact geometry within ``NEAR_FIELD``, the stacks' 0.5 m s-1 classes). Best of 3.
+    now (exact geometry within ``NEAR_FIELD``, the stacks' 0.1 m s-1 classes). Best of 3.
     """
     from trajectoire import Grid
 
@@ -303,6 +313,20 @@ def timing(met, args):
           f"{t_fine:7.3f}  ratio {t_fine / t_star:5.2f}")  # fmt: skip
 
 
+def stack_cases(given):
+    """The sources of the verdict: the ground source and the 50 m stack of ``STACKS``, or the
+    ground source and the ``--stack H,D,V,T`` stacks."""
+    if not given:
+        return STACKS
+    out = {"ground (0 m, no rise)": STACKS["ground (0 m, no rise)"]}
+    for text in given:
+        h, d, v, t = (float(x) for x in text.split(","))
+        out[f"stack {h:g} m (d {d:g} m, {v:g} m/s, {t:g} K)"] = {
+            "stack_height": h, "stack_diameter": d, "exit_temperature": t, "exit_velocity": v
+        }  # fmt: skip
+    return out
+
+
 def stats(est, ref, dist):
     rows = []
     for d in DISTANCES:
@@ -318,6 +342,14 @@ def main(argv=None):
     ap.add_argument("--sub", type=int, default=10, help="sub-directions per 10° report")
     ap.add_argument("--bearings", type=int, default=72)
     ap.add_argument("--sigma", default="briggs-urban")
+    ap.add_argument("--year", type=int, default=2019, help="year of the sample's meteorology")
+    ap.add_argument(
+        "--stack",
+        action="append",
+        metavar="H,D,V,T",
+        help="a stack of height H [m], diameter D [m], exit velocity V [m s-1] and exit "
+        "temperature T [K] instead of the default 50 m stack (repeatable)",
+    )
     ap.add_argument(
         "--calm-threshold",
         type=float,
@@ -342,38 +374,39 @@ def main(argv=None):
     args = ap.parse_args(argv)
     nb, nsub = (36, 4) if args.quick else (args.bearings, args.sub)
     t0 = time.perf_counter()
-    met = load_meteo()
+    met = load_meteo(args.year)
+    stacks = stack_cases(args.stack)
     if args.no_calms:
         met["wind_speed"] = np.maximum(met["wind_speed"], args.calm_threshold)
     dist, _, rx, ry = receptors(nb)
     tables = {
-        (nd, res, fine): tm.met_classes(
+        (nd, res, edges): tm.met_classes(
             met,
             n_directions=nd,
             direction_resolution=res,
             calm_threshold=args.calm_threshold,
-            stack_speed_edges=tm.DEFAULT_STACK_SPEED_EDGES if fine else None,
+            stack_speed_edges=edges,
         )
-        for nd, res, _, fine in VARIANTS.values()
+        for nd, res, _, edges in VARIANTS.values()
     }
     offsets = (np.arange(nsub) + 0.5) / nsub * 10.0 - 5.0
     n_calm = int((met["wind_speed"] < args.calm_threshold).sum())
-    print(f"# sample 2019, {int(met.sizes['time'])} h, sigma={args.sigma}, {nb} bearings per "
+    print(f"# sample {args.year}, {int(met.sizes['time'])} h, sigma={args.sigma}, {nb} bearings per "
           f"ring, spread reference = {nsub} sub-directions per report, calm threshold "
           f"{args.calm_threshold} m/s ({n_calm} calm hours)"
           + (", calms raised to the threshold" if args.no_calms else ""))  # fmt: skip
     print(f"# load average at start (1, 5, 15 min): {os.getloadavg()}")
     print("# |annual/brute - 1|: median / 90th percentile [%] per distance [m]")
-    verdicts, cost, agree = {}, {}, {}
-    for sname, stack in STACKS.items():
+    verdicts, cost, agree, levels = {}, {}, {}, {}
+    for sname, stack in stacks.items():
         refs = {
             "reported": brute_force(met, stack, rx, ry, args.sigma, [0.0], args.calm_threshold),
             "spread": brute_force(met, stack, rx, ry, args.sigma, offsets, args.calm_threshold),
         }
         ests = {}
-        for label, (nd, res, sm, fine) in VARIANTS.items():
+        for label, (nd, res, sm, edges) in VARIANTS.items():
             t1 = time.perf_counter()
-            ests[label] = annual(tables[(nd, res, fine)], stack, rx, ry, args.sigma, sm)
+            ests[label] = annual(tables[(nd, res, edges)], stack, rx, ry, args.sigma, sm)
             cost[label] = cost.get(label, 0.0) + time.perf_counter() - t1
         for rname, ref in refs.items():
             print(f"\n## {sname}, reference: brute force, directions {rname}")
@@ -382,14 +415,18 @@ def main(argv=None):
                 cells = "".join(f"{100 * m:6.1f} /{100 * p:5.1f}" for m, p in stats(est, ref, dist))
                 print(f"{label:<14}{cells}")
         verdicts[sname] = stats(ests["36 gauss"], refs["spread"], dist)
+        ring = np.array([refs["spread"][dist == d].mean() for d in DISTANCES])
+        levels[sname] = ring / ring.max()
         agree[sname] = float(np.max(np.abs(ests["36 gauss"] / ests["36 gauss np*"] - 1)))
     print("\n## verdict: library default (36 gauss) against the spread reference, target "
           f"median <= {100 * TARGET[0]:.0f} %, 90th percentile <= {100 * TARGET[1]:.0f} %")  # fmt: skip
+    print("# level: the ring's mean concentration over the highest ring's (a ring whose level "
+          "is below ~1e-12 is the far tail of exp(-H² / 2σz²), no measurable concentration)")  # fmt: skip
     for sname, rows in verdicts.items():
-        for d, (m, p) in zip(DISTANCES, rows, strict=True):
+        for d, (m, p), lev in zip(DISTANCES, rows, levels[sname], strict=True):
             ok = m <= TARGET[0] and p <= TARGET[1]
             print(f"{sname:<36} {int(d):>6} m  median {100 * m:5.1f} %  p90 {100 * p:5.1f} %  "
-                  f"{'PASS' if ok else 'FAIL'}")  # fmt: skip
+                  f"level {lev:7.1e}  {'PASS' if ok else 'FAIL'}")  # fmt: skip
     print("# library 36 gauss against its numpy version, max |lib / np - 1| over the receptors: "
           + ", ".join(f"{k} {v:.1e}" for k, v in agree.items()))  # fmt: skip
     print("# annual-path time per variant [s] (both sources): "

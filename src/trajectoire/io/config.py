@@ -44,6 +44,7 @@ from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.geo.territories import TERRITORIES
+from trajectoire.meteo.classes import DEFAULT_STACK_SPEED_EDGES
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import (
     REGULATED,
@@ -1246,7 +1247,9 @@ class RunConfig(_Section):
 
         Two runs with the same hash produce the same output; the runner stores it in each
         part file so that ``--resume`` never mixes parts of different runs. Input paths enter
-        through their checksums only (moving the inputs does not change the hash).
+        through their checksums only (moving the inputs does not change the hash). A key left
+        to a library default whose value changed between versions enters by its value
+        (``[meteo] stack_speed_edges``), so that parts of the older physics are not reused.
         """
         data = self.model_dump(mode="json")
         data["inputs"] = {
@@ -1263,6 +1266,8 @@ class RunConfig(_Section):
                 data["trajectory"]["uncertainty"].pop(key, None)
         data["run"].pop("name", None)
         data["exposure"].pop("zones_name", None)  # the reports' wording, no number
+        if data["meteo"]["stack_speed_edges"] is None:  # the library's default, as used
+            data["meteo"]["stack_speed_edges"] = list(DEFAULT_STACK_SPEED_EDGES)
         text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
