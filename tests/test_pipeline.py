@@ -378,3 +378,28 @@ def test_default_map_years_are_every_fifth_year_and_the_last(tmp_path):
         )
     )
     assert P._map_years(cfg, list(range(1993, 2019))) == {1995, 2000, 2005, 2010, 2015, 2018}
+
+
+def test_register_notes_summarised_by_pair_with_their_years(caplog):
+    """The trajectory's per-pair messages (stacks that the sector's series cannot absorb)
+    are one warning that counts the pairs and their (sector, pollutant, year) totals and
+    names the pairs; each pair's message goes to the debug log."""
+    from trajectoire.batch.pipeline import _summarise_register_notes
+    from trajectoire.trajectory.backcast import _warn_unreconciled
+
+    short = np.zeros((4, 2, 3), dtype=bool)  # (year, sector, pollutant)
+    short[:, 0, 1] = True  # A NOx in 4 years
+    short[1:3, 1, 2] = True  # D SO2 in 2 years
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _warn_unreconciled(short, [1990, 1991, 1992, 1993], ["A_PublicPower", "D_Fugitive"],
+                           ["PM10", "NOx", "SO2"])  # fmt: skip
+    assert len(caught) == 2
+    with caplog.at_level("DEBUG", logger="trajectoire"):
+        with pytest.warns(TrajectoireWarning) as said:
+            _summarise_register_notes(caught)
+    (one,) = said
+    text = str(one.message)
+    assert "6 (sector, pollutant, year) totals of 2 (sector, pollutant) pair(s)" in text
+    assert "A_PublicPower NOx" in text and "D_Fugitive SO2" in text
+    assert sum("in 4 year(s) (1990, 1991, 1992, 1993)" in r.message for r in caplog.records) == 1

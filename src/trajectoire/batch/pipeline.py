@@ -968,7 +968,8 @@ def _stack_ids(points: Any) -> set[str]:
 
 
 def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
-    """One warning for the (sector, pollutant, year) totals the register overrides."""
+    """One warning for the (sector, pollutant) pairs whose totals the register overrides in
+    some years (each pair's message of the trajectory, its years listed, in the debug log)."""
     notes = [str(w.message) for w in caught if issubclass(w.category, TrajectoireWarning)]
     for w in caught:
         if not issubclass(w.category, TrajectoireWarning):
@@ -976,11 +977,20 @@ def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
     if notes:
         for n in notes:
             log.debug("trajectory: %s", n)
+        pairs = [m.group(1, 2) for n in notes if (m := _PAIR_NOTE.match(n))]
+        years = sum(int(m.group(1)) for n in notes if (m := _NOTE_YEARS.search(n)))
+        named = rows_preview([f"{s} {p}" for s, p in pairs])
         warn(
-            f"trajectory: {len(notes)} (sector, pollutant, year) totals could not follow their "
-            f"series because registered stacks exceed them (first: {notes[0]}); the register "
-            "wins, as documented. All messages are in the debug log (trajectoire run -v)."
+            f"trajectory: {years} (sector, pollutant, year) totals of {len(notes)} (sector, "
+            f"pollutant) pair(s) ({named}) could not follow their series: the registered "
+            "stacks exceed the sector's target total, or the sector has no gridded part to "
+            "absorb the difference (its total is then its stacks'). The register wins, as "
+            "documented; each pair's years are in the debug log (trajectoire run -v)."
         )
+
+
+_PAIR_NOTE = re.compile(r"sector (\S+), pollutant (\S+):")
+_NOTE_YEARS = re.compile(r"in (\d+) year\(s\)")
 
 
 def _meteorology(
