@@ -45,11 +45,13 @@ year, by the table (``met_classes``) and by the hourly path (``hourly_at_recepto
 the sector-average form and the plume's exact geometry (downwind ``r cos δ``, numpy), each
 with the STAR speed classes, the stacks' former 0.5 m s-1 classes and their 0.1 m s-1
 classes. ``--stack H,D,V,T`` (repeatable) replaces the 50 m stack by others and ``--year``
-takes another year of the sample's meteorology. ``--timing`` measures
+takes another year of the sample's meteorology; ``--plot PNG`` draws each stack's errors per
+ring, the former 0.5 m s-1 classes against the default (``docs/img/stack_speed_classes.png``).
+``--timing`` measures
 build times (annual kernel, stack footprints before/after, the table).
 
 Run: ``python benchmarks/bench_wind_sectors.py [--quick] [--near] [--timing] [--sub 10]
-[--sigma briggs-urban] [--year 2019] [--stack H,D,V,T ...]``.
+[--sigma briggs-urban] [--year 2019] [--stack H,D,V,T ...] [--plot PNG]``.
 """
 
 from __future__ import annotations
@@ -313,6 +315,42 @@ def timing(met, args):
           f"{t_fine:7.3f}  ratio {t_fine / t_star:5.2f}")  # fmt: skip
 
 
+def plot_curves(curves, args):
+    """``--plot``: median (solid) and 90th percentile (dashed) of ``|annual / brute - 1|``
+    per ring, the stacks' former 0.5 m s-1 speed classes (grey) against the default (colour),
+    one panel per source, with issue 14's target."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = [n for n in curves if not n.startswith("ground")]
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2), sharey=True,
+                             squeeze=False)  # fmt: skip
+    floor = 1e-2  # percent: errors below are drawn at the floor of the log axis
+    for ax, name in zip(axes[0], names, strict=True):
+        for label, colour, text in (("36 gauss 0.5", "0.6", "0.5 m/s classes (before)"),
+                                    ("36 gauss", "C0", "0.1 m/s classes (default)")):  # fmt: skip
+            rows = np.array(curves[name][label]) * 100.0
+            ax.plot(DISTANCES, np.maximum(rows[:, 0], floor), "-o", color=colour, ms=3,
+                    label=f"{text}, median")  # fmt: skip
+            ax.plot(DISTANCES, np.maximum(rows[:, 1], floor), "--", color=colour,
+                    label=f"{text}, 90th pct")  # fmt: skip
+        ax.axhline(3.0, color="C3", lw=0.8)
+        ax.axhline(10.0, color="C3", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_title(name.replace(" (", "\n("), fontsize=8)
+        ax.set_xlabel("distance from the stack [m]")
+    axes[0, 0].set_ylabel("|annual / mean of hourly plumes - 1| [%]")
+    axes[0, -1].legend(fontsize=6, loc="upper right")
+    fig.suptitle(f"Annual path against the hourly plumes, {args.sigma}, sample {args.year} "
+                 "(red: issue 14's target)", fontsize=9)  # fmt: skip
+    fig.tight_layout()
+    fig.savefig(args.plot, dpi=90)
+    print(f"# figure written to {args.plot}")
+
+
 def stack_cases(given):
     """The sources of the verdict: the ground source and the 50 m stack of ``STACKS``, or the
     ground source and the ``--stack H,D,V,T`` stacks."""
@@ -371,6 +409,12 @@ def main(argv=None):
     ap.add_argument(
         "--timing", action="store_true", help="build times of kernels, footprints, tables"
     )
+    ap.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="draw the median and 90th-percentile errors per ring of the stacks' former 0.5 "
+        "m s-1 speed classes and of the default into this file",
+    )
     args = ap.parse_args(argv)
     nb, nsub = (36, 4) if args.quick else (args.bearings, args.sub)
     t0 = time.perf_counter()
@@ -397,7 +441,7 @@ def main(argv=None):
           + (", calms raised to the threshold" if args.no_calms else ""))  # fmt: skip
     print(f"# load average at start (1, 5, 15 min): {os.getloadavg()}")
     print("# |annual/brute - 1|: median / 90th percentile [%] per distance [m]")
-    verdicts, cost, agree, levels = {}, {}, {}, {}
+    verdicts, cost, agree, levels, curves = {}, {}, {}, {}, {}
     for sname, stack in stacks.items():
         refs = {
             "reported": brute_force(met, stack, rx, ry, args.sigma, [0.0], args.calm_threshold),
@@ -415,6 +459,9 @@ def main(argv=None):
                 cells = "".join(f"{100 * m:6.1f} /{100 * p:5.1f}" for m, p in stats(est, ref, dist))
                 print(f"{label:<14}{cells}")
         verdicts[sname] = stats(ests["36 gauss"], refs["spread"], dist)
+        curves[sname] = {
+            k: stats(ests[k], refs["spread"], dist) for k in ("36 gauss 0.5", "36 gauss")
+        }
         ring = np.array([refs["spread"][dist == d].mean() for d in DISTANCES])
         levels[sname] = ring / ring.max()
         agree[sname] = float(np.max(np.abs(ests["36 gauss"] / ests["36 gauss np*"] - 1)))
@@ -431,6 +478,8 @@ def main(argv=None):
           + ", ".join(f"{k} {v:.1e}" for k, v in agree.items()))  # fmt: skip
     print("# annual-path time per variant [s] (both sources): "
           + ", ".join(f"{k} {v:.2f}" for k, v in cost.items()))  # fmt: skip
+    if args.plot:
+        plot_curves(curves, args)
     if args.near:
         near_field(met, args, nb)
     if args.timing:
