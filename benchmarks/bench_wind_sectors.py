@@ -418,8 +418,14 @@ def main(argv=None):
     args = ap.parse_args(argv)
     nb, nsub = (36, 4) if args.quick else (args.bearings, args.sub)
     t0 = time.perf_counter()
+    try:
+        stacks = stack_cases(args.stack)
+    except ValueError:
+        ap.error(f"--stack {args.stack}: expected H,D,V,T (four numbers: height [m], diameter "
+                 "[m], exit velocity [m s-1], exit temperature [K]), e.g. 100,4,15,420")  # fmt: skip
     met = load_meteo(args.year)
-    stacks = stack_cases(args.stack)
+    if met.sizes["time"] == 0:
+        ap.error(f"--year {args.year}: the sample's meteorology has no hour of that year")
     if args.no_calms:
         met["wind_speed"] = np.maximum(met["wind_speed"], args.calm_threshold)
     dist, _, rx, ry = receptors(nb)
