@@ -407,3 +407,28 @@ def test_profiles_stacks_last_is_each_stacks_class_profiles_bit_for_bit(vd, deca
         got = out[..., q].transpose(0, 2, 1)
         assert got.tobytes() == np.ascontiguousarray(want).tobytes()
         assert want.max() > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    r=st.floats(1e-3, 3e4),
+    z=st.floats(0.0, 10.0),
+    h=st.floats(0.0, 400.0),
+    zi=st.sampled_from([50.0, 300.0, 800.0, 1500.0, 1e30]),
+    scheme=st.sampled_from([0, 1, 2]),
+    cls=st.integers(0, 5),
+    decay_k=st.sampled_from([0.0, 1e-5, 3e-4]),
+    inv_u=st.floats(0.05, 2.0),
+)
+def test_node_terms_sigma_looked_up_is_cic_unit_bit_for_bit(r, z, h, zi, scheme, cls, decay_k,
+                                                           inv_u):  # fmt: skip
+    """The profiles' terms take σz from ``class_sigma_z`` (once per node and class) instead
+    of computing it per met group: ``cic_at`` with it is ``cic_unit``, the same bits."""
+    from trajectoire._kernels.plume_longterm import cic_at, cic_unit
+    from trajectoire._kernels.stacks import class_sigma_z
+
+    sz = class_sigma_z(r, scheme)[cls]
+    want = cic_unit(r, z, h, zi, scheme, cls, 0.0, decay_k, inv_u)
+    got = cic_at(r, z, h, zi, sz, decay_k, inv_u)
+    assert got == want or (np.isnan(got) and np.isnan(want))
+    assert np.signbit(got) == np.signbit(want)

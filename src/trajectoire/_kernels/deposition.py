@@ -59,6 +59,14 @@ def crosswind_unit(r, z, h, zi, scheme, cls, sz0):
     sz = sigma_z(r, scheme, cls)
     if sz0 > 0.0:
         sz = math.sqrt(sz * sz + sz0 * sz0)
+    return crosswind_at(z, h, zi, sz)
+
+
+@njit(cache=CACHE)
+def crosswind_at(z, h, zi, sz):
+    """:func:`crosswind_unit` for a given vertical spread `sz` [m] (``σz``, or
+    ``√(σz² + sz0²)``): the kernels that evaluate many groups of one stability class at one
+    distance compute ``σz`` once (:func:`.stacks._node_terms`)."""
     if sz <= 1e-100:
         return 0.0
     return vertical_term(z, h, sz, zi) / (SQRT_2PI * sz)

@@ -39,7 +39,7 @@ import numpy as np
 from numba import njit, prange
 
 from ._config import CACHE
-from .deposition import crosswind_unit, depletion_factor, depletion_integral
+from .deposition import crosswind_at, crosswind_unit, depletion_factor, depletion_integral
 from .plume import TAIL, downwind_unit, plume_value
 from .rise import effective_height
 from .sigma import sigma_y, sigma_y_slope_bound
@@ -76,6 +76,18 @@ def cic_unit(r, z, h, zi, scheme, cls, sz0, decay_k, inv_u):
     ``V(z, h, s, zi) / (sqrt(2 pi) s) exp(-k r inv_u)`` with ``s^2 = sigma_z(r)^2 + sz0^2``.
     """
     val = crosswind_unit(r, z, h, zi, scheme, cls, sz0)
+    return _with_decay(val, r, decay_k, inv_u)
+
+
+@njit(cache=CACHE)
+def cic_at(r, z, h, zi, sz, decay_k, inv_u):
+    """:func:`cic_unit` for a given vertical spread `sz` [m] (:func:`.deposition.crosswind_at`)."""
+    return _with_decay(crosswind_at(z, h, zi, sz), r, decay_k, inv_u)
+
+
+@njit(cache=CACHE, inline="always")
+def _with_decay(val, r, decay_k, inv_u):
+    """`val` times the first-order loss ``exp(-k r inv_u)`` over the travel to `r` [m]."""
     if decay_k > 0.0:
         val *= math.exp(-decay_k * r * inv_u)
     return val

@@ -42,7 +42,7 @@ from .plume_longterm import (
     SHARE_CAP,
     _class_edges,
     _edges_sums,
-    cic_unit,
+    cic_at,
     exact_sub,
     gauss_position_mix,
     lateral_mass,
@@ -50,7 +50,7 @@ from .plume_longterm import (
     piece_sigma,
     sector_pieces,
 )
-from .sigma import sigma_y
+from .sigma import sigma_y, sigma_z
 
 N_CLASSES = 6
 """Stability classes A..F (indices 0..5) of the per-class profiles."""
@@ -98,24 +98,38 @@ def _profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, dep, by
     out = np.zeros((N_CLASSES if by_class else 1, nk, n))
     inv_width = n / (2.0 * math.pi)
     for k in prange(nk):
-        _node_terms(r_nodes[k], a, fac, hs, zis, clss, invus, scheme, z, decay_k, vd, s0, ds,
+        szc = class_sigma_z(r_nodes[k], scheme)
+        _node_terms(r_nodes[k], szc, a, fac, hs, zis, clss, invus, z, decay_k, vd, s0, ds,
                     itab, dtab, inv_width, by_class, out, k)  # fmt: skip
     return out
 
 
+@njit(cache=CACHE)
+def class_sigma_z(r, scheme):
+    """``σz`` [m] of each stability class (A..F) at distance `r` [m]: one evaluation per
+    class and node of the profiles instead of one per met group."""
+    out = np.empty(N_CLASSES)
+    for c in range(N_CLASSES):
+        out[c] = sigma_z(r, scheme, c)
+    return out
+
+
 @njit(cache=CACHE, inline="always")
-def _node_terms(r, a, fac, hs, zis, clss, invus, scheme, z, decay_k, vd, s0, ds, itab, dtab,
+def _node_terms(r, szc, a, fac, hs, zis, clss, invus, z, decay_k, vd, s0, ds, itab, dtab,
                 inv_width, by_class, out, k):  # fmt: skip
     """Add each met group's term of one stack's profiles at radius `r` [m] into
     ``out[c, k, :]`` (``c`` the group's class when `by_class`, else 0), in the order of the
     groups: the one definition of a profile's node (:func:`_profiles`,
-    :func:`profiles_stacks_last`). `fac`, `hs` are the stack's groups' rows, `itab`,
-    `dtab` its depletion tables (read only when ``vd > 0``)."""
+    :func:`profiles_stacks_last`). `szc` is ``σz`` of each class at `r`
+    (:func:`class_sigma_z`); `fac`, `hs` are the stack's groups' rows, `itab`, `dtab` its
+    depletion tables (read only when ``vd > 0``). Each term is
+    :func:`.plume_longterm.cic_unit`'s, with ``σz`` looked up instead of computed (the
+    same operations on the same values: the same bits)."""
     ng, n = a.shape
     for g in range(ng):
         if fac[g] == 0.0:
             continue
-        c = fac[g] * cic_unit(r, z, hs[g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
+        c = fac[g] * cic_at(r, z, hs[g], zis[g], szc[clss[g]], decay_k, invus[g])
         if c == 0.0:
             continue
         if vd > 0.0:
@@ -147,11 +161,12 @@ def profiles_stacks_last(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nod
     inv_width = n / (2.0 * math.pi)
     for k in prange(nk):
         acc = np.empty((N_CLASSES, 1, n))
+        szc = class_sigma_z(r_nodes[k], scheme)
         for i in range(stacks.shape[0]):
             st = stacks[i]
             acc[:, :, :] = 0.0
             tab = st if vd > 0.0 else 0  # without deposition the tables are one placeholder
-            _node_terms(r_nodes[k], a, fac[st], hs[st], zis, clss, invus, scheme, z, decay_k,
+            _node_terms(r_nodes[k], szc, a, fac[st], hs[st], zis, clss, invus, z, decay_k,
                         vd, s0, ds, itab[tab], dtab[tab], inv_width, True, acc, 0)  # fmt: skip
             q = slots[i]
             for cl in range(N_CLASSES):
