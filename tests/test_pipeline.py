@@ -383,7 +383,8 @@ def test_default_map_years_are_every_fifth_year_and_the_last(tmp_path):
 def test_register_notes_summarised_by_pair_with_their_years(caplog):
     """The trajectory's per-pair messages (stacks that the sector's series cannot absorb)
     are one warning that counts the pairs and their (sector, pollutant, year) totals and
-    names the pairs; each pair's message goes to the debug log."""
+    names the pairs; each pair's message goes to the debug log. Its other warnings (stacks
+    out of service with register figures) are not summarised away."""
     from trajectoire.batch.pipeline import _summarise_register_notes
     from trajectoire.trajectory.backcast import _warn_unreconciled
 
@@ -394,11 +395,13 @@ def test_register_notes_summarised_by_pair_with_their_years(caplog):
         warnings.simplefilter("always")
         _warn_unreconciled(short, [1990, 1991, 1992, 1993], ["A_PublicPower", "D_Fugitive"],
                            ["PM10", "NOx", "SO2"])  # fmt: skip
-    assert len(caught) == 2
+        warnings.warn("point_history: register figures ... are ignored", TrajectoireWarning)
+    assert len(caught) == 3
     with caplog.at_level("DEBUG", logger="trajectoire"):
         with pytest.warns(TrajectoireWarning) as said:
             _summarise_register_notes(caught)
-    (one,) = said
+    other, one = said  # another warning of the trajectory is passed on as it was
+    assert str(other.message) == "point_history: register figures ... are ignored"
     text = str(one.message)
     assert "6 (sector, pollutant, year) totals of 2 (sector, pollutant) pair(s)" in text
     assert "A_PublicPower NOx" in text and "D_Fugitive SO2" in text

@@ -136,7 +136,7 @@ from trajectoire.tables import (
     dialect_defaults,
     numeric_column,
 )
-from trajectoire.trajectory.backcast import rebuild
+from trajectoire.trajectory.backcast import UnreconciledTotals, rebuild
 from trajectoire.trajectory.basis import (
     basis_array,
     basis_weights,
@@ -969,17 +969,17 @@ def _stack_ids(points: Any) -> set[str]:
 
 def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
     """One warning for the (sector, pollutant) pairs whose totals the register overrides in
-    some years (each pair's message of the trajectory, its years listed, in the debug log)."""
-    notes = [str(w.message) for w in caught if issubclass(w.category, TrajectoireWarning)]
+    some years (:class:`~trajectoire.trajectory.backcast.UnreconciledTotals`, each pair's
+    message, its years listed, in the debug log); the other warnings caught as they were."""
+    notes = [w.message for w in caught if isinstance(w.message, UnreconciledTotals)]
     for w in caught:
-        if not issubclass(w.category, TrajectoireWarning):
+        if not isinstance(w.message, UnreconciledTotals):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     if notes:
         for n in notes:
             log.debug("trajectory: %s", n)
-        pairs = [m.group(1, 2) for n in notes if (m := _PAIR_NOTE.match(n))]
-        years = sum(int(m.group(1)) for n in notes if (m := _NOTE_YEARS.search(n)))
-        named = rows_preview([f"{s} {p}" for s, p in pairs])
+        years = sum(len(n.years) for n in notes)
+        named = rows_preview([f"{n.sector} {n.pollutant}" for n in notes])
         warn(
             f"trajectory: {years} (sector, pollutant, year) totals of {len(notes)} (sector, "
             f"pollutant) pair(s) ({named}) could not follow their series: the registered "
@@ -987,10 +987,6 @@ def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
             "absorb the difference (its total is then its stacks'). The register wins, as "
             "documented; each pair's years are in the debug log (trajectoire run -v)."
         )
-
-
-_PAIR_NOTE = re.compile(r"sector (\S+), pollutant (\S+):")
-_NOTE_YEARS = re.compile(r"in (\d+) year\(s\)")
 
 
 def _meteorology(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import itertools
 import operator
 import uuid
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,7 +52,13 @@ from trajectoire._validate import (
     rows_preview,
 )
 from trajectoire.cf import add_history, set_cf_attrs
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
+from trajectoire.errors import (
+    ConfigError,
+    InputError,
+    MissingVariableError,
+    TrajectoireWarning,
+    warn,
+)
 from trajectoire.geo.grid import Grid
 from trajectoire.inventory.population import census_population
 from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
@@ -955,6 +962,17 @@ def _spread_outside(
         weight[rows[:, None], base, sec] = np.where(~(denom > 0), gfac[:, sec], 0.0)
 
 
+class UnreconciledTotals(TrajectoireWarning):
+    """A (sector, pollutant) whose total departs from its series in some years: the stacks
+    exceed the sector's target or there is no gridded part to absorb the difference
+    (:func:`_warn_unreconciled`). ``sector``, ``pollutant`` and ``years`` say which, for a
+    caller that summarises them (the run: one warning for all the pairs)."""
+
+    def __init__(self, message: str, sector: str, pollutant: str, years: list[int]) -> None:
+        super().__init__(message)
+        self.sector, self.pollutant, self.years = sector, pollutant, years
+
+
 def _warn_unreconciled(
     short: np.ndarray, years: list[int], sectors: list[str], pols: list[str]
 ) -> None:
@@ -963,7 +981,7 @@ def _warn_unreconciled(
     for r, i, j in np.argwhere(short):
         missed.setdefault((int(i), int(j)), []).append(years[r])
     for (i, j), bad_years in missed.items():
-        warn(
+        message = (
             f"sector {sectors[i]}, pollutant {pols[j]}: in {len(bad_years)} year(s) "
             f"({rows_preview(bad_years)}) the point sources cannot be reconciled with the "
             "sector's series (they exceed its target total, or there is no gridded part to "
@@ -971,6 +989,7 @@ def _warn_unreconciled(
             "departs from its series there (compare 'total' with 'target_total'). Check the "
             "register figures or the sector's index."
         )
+        warnings.warn(UnreconciledTotals(message, sectors[i], pols[j], bad_years), stacklevel=2)
 
 
 def _as_dask(x: Any, chunks: tuple[Any, ...]) -> da.Array:
