@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from test_near_field import OLD_STACK_SPEED_EDGES
 from trajectoire import dispersion as disp
 from trajectoire import meteo as tm
 from trajectoire.dispersion import points
@@ -50,8 +51,7 @@ def met() -> xr.Dataset:
 def table(met: xr.Dataset) -> xr.Dataset:
     # the stacks' speed classes of main 5f902ac, where the figures below come from (the
     # default is 0.1 m s-1 classes since 2026-12-04: this file checks the keywords, not them)
-    old_edges = (*(0.5 * i for i in range(21)), 12.0, 15.0)
-    return tm.met_classes(met, stack_speed_edges=old_edges).isel(year=0)
+    return tm.met_classes(met, stack_speed_edges=OLD_STACK_SPEED_EDGES).isel(year=0)
 
 
 # Every keyword spelled out, each setting away from its default, as callers wrote them before
