@@ -395,7 +395,9 @@ def test_register_notes_summarised_by_pair_with_their_years(caplog):
         warnings.simplefilter("always")
         _warn_unreconciled(short, [1990, 1991, 1992, 1993], ["A_PublicPower", "D_Fugitive"],
                            ["PM10", "NOx", "SO2"])  # fmt: skip
-        warnings.warn("point_history: register figures ... are ignored", TrajectoireWarning)
+        warnings.warn(
+            "point_history: register figures ... are ignored", TrajectoireWarning, stacklevel=1
+        )
     assert len(caught) == 3
     with caplog.at_level("DEBUG", logger="trajectoire"):
         with pytest.warns(TrajectoireWarning) as said:
