@@ -286,10 +286,11 @@ TALL = dict(stack_height=[150.0], stack_diameter=[5.0], exit_temperature=[450.0]
 def test_each_reported_speed_has_a_stack_class_of_its_own(ks, step):
     """Speeds reported to 0.1 m s-1 or to 1 kt (below 19.9 m s-1): every (reported speed,
     stability) pair of the hours is one class of the stacks' table, whose mean of 1/u is
-    that speed's, so each met group's plume rise is exactly its hours'. (No calm is drawn:
-    raised to the 0.5 m s-1 threshold, calms would share the class of 1 kt.)"""
+    that speed's, so each met group's plume rise is exactly its hours'. (Calms, below the
+    0.5 m s-1 threshold, are left out: raised to it, they keep the class of the speed
+    reported, so that 0.1-0.5 m s-1 are several classes of one mean speed.)"""
     u = np.array(ks, dtype=float) * step
-    u = u[u < 19.9]
+    u = u[(u >= tm.CALM_THRESHOLD) & (u < 19.9)]  # no calm (0.1-0.4 m s-1 are calms)
     assume(u.size >= 2)
     met = synth(n=u.size, seed=len(ks))
     met["wind_speed"] = ("time", u)
