@@ -22,13 +22,20 @@ deflate levels (CPU time and size; issue 18), with zlib and, where installed, IS
 (python-isal, levels 1-3, the writer's default encoder) and libdeflate (``deflate``),
 checking that every stream decodes with zlib to the tile's bytes.
 
-Usage: ``python benchmarks/bench_write.py [--year 2020] [--repeat 3] [--levels 1,3,6]``
+and then, variable by variable, the writer's encoder with and without the shuffle filter
+(which variables :data:`trajectoire.io.netcdf.UNSHUFFLED_VARIABLES` holds).
+``--resolution 100`` runs on a copy of the configuration at that grid resolution.
+
+Usage: ``python benchmarks/bench_write.py [--year 2020] [--repeat 3] [--levels 1,3,6]
+[--resolution 100]``
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
+import sys
 import tempfile
 import time
 import warnings
@@ -42,6 +49,9 @@ from trajectoire import runner as R
 from trajectoire.config import load_config
 from trajectoire.errors import TrajectoireWarning
 from trajectoire.io import _prepare, netcdf_encoding, write_netcdf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_run import _config_at  # noqa: E402  (one resolution copy of a config)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -63,7 +73,6 @@ def compression_levels(ds: xr.Dataset, levels: list[int], tile: int = 128) -> No
     3 without shuffle. CPU time is ``time.process_time`` (the machine may be shared).
     """
     import importlib
-    import os
     import zlib
 
     from trajectoire.io.chunks import _shuffle
@@ -110,6 +119,51 @@ def compression_levels(ds: xr.Dataset, levels: list[int], tile: int = 128) -> No
         )
         label = f"{codec} {level}" + (" + shuffle" if shuffle else ", no shuffle")
         print(f"  {label:<22} CPU {cpu:6.2f} s  {size / 2**20:7.1f} MiB  ({raw / cpu:5.0f} MiB/s)")
+    by_variable(ds, codecs, tile)
+
+
+def by_variable(ds: xr.Dataset, codecs: dict, tile: int) -> None:
+    """Each gridded variable's stored tiles deflated as the writer does (its encoder at
+    level 3), with and without the shuffle filter: which variables
+    :data:`trajectoire.io.netcdf.UNSHUFFLED_VARIABLES` should hold."""
+    import zlib
+
+    from trajectoire.io.chunks import _shuffle
+    from trajectoire.io.netcdf import UNSHUFFLED_VARIABLES
+
+    codec = "isal" if "isal" in codecs else "zlib"
+    level = 1 if codec == "isal" else 3  # the writer's (trajectoire.io.chunks._deflate)
+    print(f"by variable, {codec} {level} as the writer (CPU one thread; size relative):")
+    for v in sorted(str(n) for n in ds.data_vars):
+        if ds[v].dims[-2:] != ("y", "x") or ds[v].dtype.kind != "f":
+            continue
+        arr = np.asarray(ds[v].values, dtype=np.float32)
+        tiles = [
+            np.ascontiguousarray(block)
+            for plane in arr.reshape(-1, *arr.shape[-2:])
+            for y0 in range(0, plane.shape[0], tile)
+            for x0 in range(0, plane.shape[1], tile)
+            if not np.isnan(block := plane[y0 : y0 + tile, x0 : x0 + tile]).all()
+        ]
+        if not tiles:
+            continue
+        row = {}
+        for shuffle in (True, False):
+            t0 = time.process_time()
+            payloads = [
+                codecs[codec](_shuffle(t) if shuffle else t.tobytes(), level) for t in tiles
+            ]
+            row[shuffle] = (time.process_time() - t0, sum(len(p) for p in payloads))
+            assert all(
+                zlib.decompress(p) == (_shuffle(t) if shuffle else t.tobytes())
+                for p, t in zip(payloads, tiles, strict=True)
+            )
+        (c1, s1), (c0, s0) = row[True], row[False]
+        stored = "unshuffled" if v in UNSHUFFLED_VARIABLES else "shuffled"
+        print(
+            f"  {v:<24} {len(tiles):6d} tiles  shuffle {s1 / 2**20:7.2f} MiB {c1:5.2f} s   "
+            f"none {s0 / 2**20:7.2f} MiB {c0:5.2f} s   size x{s0 / s1:.2f}  (stored {stored})"
+        )
 
 
 def main() -> None:
@@ -122,8 +176,17 @@ def main() -> None:
         default="",
         help="only time the compression of the year's tiles at these zlib levels, e.g. 1,3,6",
     )
+    ap.add_argument(
+        "--resolution", type=float, default=0.0, help="[m] a copy of the config at it; 0: its own"
+    )
     args = ap.parse_args()
-    cfg = load_config(args.config)
+    config = _config_at(Path(args.config), args.resolution or None, Path(str(os.getpid())),
+                        "bench_write")  # fmt: skip
+    try:
+        cfg = load_config(config)
+    finally:
+        if config != Path(args.config):
+            config.unlink()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrajectoireWarning)
         ctx = P.prepare(cfg)

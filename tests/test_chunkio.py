@@ -17,7 +17,7 @@ from trajectoire.errors import ConfigError
 from trajectoire.grid import Grid
 from trajectoire.io import chunks as chunkio
 from trajectoire.io import tile_size, write_netcdf
-from trajectoire.io.chunks import copy_chunks, deflate_level, io_pool, write_array
+from trajectoire.io.chunks import chunk_filters, copy_chunks, deflate_level, io_pool, write_array
 
 
 def _define(path: Path, shape, chunks, *, dtype="f4", zlib=True, shuffle=True, level=3):
@@ -131,11 +131,18 @@ def test_nan_chunks_are_not_stored(tmp_path: Path) -> None:
 
 
 def test_deflate_level_reads_the_pipeline(tmp_path: Path) -> None:
-    for zlib, shuffle, expected in ((True, True, 5), (False, False, None), (True, False, None)):
+    cases = (
+        (True, True, 5, (5, True)),
+        (False, False, None, None),
+        (True, False, None, (5, False)),
+        (False, True, None, None),  # shuffle alone: not encoded here
+    )
+    for zlib, shuffle, expected, filters in cases:
         path = tmp_path / f"{zlib}{shuffle}.nc"
         _define(path, (4, 4), (2, 2), zlib=zlib, shuffle=shuffle, level=5)
         with h5py.File(path, "r") as f:
             assert deflate_level(f["v"]) == expected
+            assert chunk_filters(f["v"]) == filters
 
 
 @pytest.mark.parametrize("same_filters", [True, False])
@@ -162,15 +169,16 @@ def test_copy_chunks_places_a_year(tmp_path: Path, same_filters: bool) -> None:
     np.testing.assert_array_equal(back, np.concatenate([d for _, d in parts]))
 
 
-def test_copy_chunks_drops_netcdf_nan_chunks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_copy_chunks_drops_netcdf_nan_chunks(tmp_path: Path, shuffle: bool) -> None:
     """Chunks of NaN written by netCDF-C are dropped on request, values unchanged."""
     src_path, out = tmp_path / "src.nc", tmp_path / "out.nc"
     data = np.full((1, 8, 8), np.nan, dtype="f4")
     data[0, :4, :4] = 2.5
-    _define(src_path, data.shape, (1, 4, 4))
+    _define(src_path, data.shape, (1, 4, 4), shuffle=shuffle)
     with netCDF4.Dataset(src_path, "a") as nc:
         nc["v"][:] = data
-    _define(out, data.shape, (1, 4, 4))
+    _define(out, data.shape, (1, 4, 4), shuffle=shuffle)
     with h5py.File(src_path, "r") as src, h5py.File(out, "r+") as dst:
         assert src["v"].id.get_num_chunks() == 4
         assert copy_chunks(src["v"], dst["v"], (0, 0, 0), drop_nan_chunks=True) == 1

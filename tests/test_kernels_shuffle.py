@@ -4,18 +4,21 @@ it (:func:`trajectoire.io.chunks.write_array`) against HDF5's own filters, byte 
 from __future__ import annotations
 
 import itertools
+import zlib
 from pathlib import Path
 
 import dask.array as dask_array
 import h5py
 import netCDF4
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trajectoire._kernels.shuffle import (
     _shuffle_bytes,
     _shuffle_words,
+    plain_tiles,
     shuffle_tiles,
     tiles_with_values,
 )
@@ -24,9 +27,10 @@ from trajectoire.io import chunks as chunkio
 from trajectoire.io.chunks import io_pool, write_array
 
 
-def reference_chunks(slab, chunks, fill, skip_nan):
+def reference_chunks(slab, chunks, fill, skip_nan, shuffled=True):
     """Chunk by chunk as HDF5 sees them: each chunk padded with `fill`, then numpy's shuffle
-    (byte k of every element, elements in C order); NaN-only chunks left out."""
+    (byte k of every element, elements in C order; unless not `shuffled`: the elements'
+    bytes one after the other); NaN-only chunks left out."""
     lead, (ty, tx) = tuple(chunks[:-2]), chunks[-2:]
     ny, nx = slab.shape[-2:]
     out = []
@@ -37,8 +41,8 @@ def reference_chunks(slab, chunks, fill, skip_nan):
         full = np.full((*lead, ty, tx), fill, dtype=slab.dtype)
         full[tuple(slice(0, n) for n in block.shape)] = block
         size = slab.dtype.itemsize
-        shuffled = full.reshape(-1).view(np.uint8).reshape(-1, size).T.tobytes()
-        out.append(((y0 // ty, x0 // tx), shuffled))
+        laid = full.reshape(-1).view(np.uint8).reshape(-1, size)
+        out.append(((y0 // ty, x0 // tx), (laid.T if shuffled else laid).tobytes()))
     return out
 
 
@@ -73,6 +77,61 @@ def test_shuffled_tiles_are_numpy_chunk_by_chunk(seed, lead, ny, nx, ty, tx, dty
     expected = reference_chunks(slab, chunks, fill, skip_nan)
     assert where == [w for w, _ in expected]
     assert [tiles[t].tobytes() for t in range(len(where))] == [b for _, b in expected]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    lead=st.sampled_from([(), (1,), (2,), (1, 3)]),
+    ny=st.integers(1, 21),
+    nx=st.integers(1, 17),
+    ty=st.integers(1, 9),
+    tx=st.integers(1, 9),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    skip_nan=st.booleans(),
+)
+def test_plain_tiles_are_numpy_chunk_by_chunk(seed, lead, ny, nx, ty, tx, dtype, skip_nan):
+    """The same for the chunks of a variable stored without the shuffle filter: each
+    chunk's elements one after the other, padded beyond the edge with the fill value."""
+    rng = np.random.default_rng(seed)
+    slab = _slab(rng, (*lead, ny, nx), dtype)
+    chunks = (*lead, ty, tx)
+    fill = dtype(-7.25)  # not NaN: the padding's bytes are checked, not only read as NaN
+    tiles, where = chunkio._plain_tiles(slab, chunks, fill, skip_nan)
+    expected = reference_chunks(slab, chunks, fill, skip_nan, shuffled=False)
+    assert where == [w for w, _ in expected]
+    assert [tiles[t].tobytes() for t in range(len(where))] == [b for _, b in expected]
+
+
+def test_plain_tiles_fills_beyond_the_edge():
+    slab = np.arange(6, dtype=np.float32).reshape(1, 2, 3)
+    fill = np.array([np.float32(-1.5)]).view(np.uint8)
+    out = np.empty((1, 1, 2, 2 * 4), dtype=np.uint8)
+    plain_tiles(slab.view(np.uint8), 4, np.array([0]), np.array([1]), 2, 2, fill, out)
+    assert out[0].tobytes() == np.array([[2.0, -1.5], [5.0, -1.5]], dtype=np.float32).tobytes()
+
+
+@pytest.mark.parametrize("shuffle", [True, False])
+def test_writer_stores_the_bytes_of_hdf5s_own_filters(tmp_path: Path, shuffle: bool) -> None:
+    """Each stored chunk inflates to the bytes HDF5's own filters store for it (netCDF-C
+    writing the same values through its filter pipeline), shuffled or not."""
+    rng = np.random.default_rng(11)
+    data = _slab(rng, (2, 13, 10), np.float32)
+    data[0, :5] = 1.25  # repeated values
+    ours, theirs = tmp_path / "ours.nc", tmp_path / "theirs.nc"
+    for path in (ours, theirs):
+        _define(path, data.shape, (1, 4, 4), shuffle=shuffle)
+    with h5py.File(ours, "r+") as f, io_pool(1) as pool:
+        write_array(f["v"], data, pool)
+    with netCDF4.Dataset(theirs, "a") as nc:
+        nc["v"][:] = data
+    mine, hdf5 = _stored(ours), _stored(theirs)
+    assert set(mine) <= set(hdf5)
+    assert {k: zlib.decompress(v) for k, v in mine.items()} == {
+        k: zlib.decompress(hdf5[k]) for k in mine
+    }
+    with netCDF4.Dataset(ours) as nc:
+        np.testing.assert_array_equal(nc["v"][:].filled(np.nan), data)
 
 
 def test_tiles_with_values_reads_only_the_slab():
@@ -130,13 +189,13 @@ def test_word_path_is_the_byte_path(seed, nl, ny, nx, ty, tx, dtype):
     np.testing.assert_array_equal(dispatched, bytewise)
 
 
-def _define(path: Path, shape, chunks):
+def _define(path: Path, shape, chunks, shuffle=True):
     dims = [f"d{i}" for i in range(len(shape))]
     with netCDF4.Dataset(path, "w") as nc:
         for d, n in zip(dims, shape, strict=True):
             nc.createDimension(d, n)
         nc.createVariable(
-            "v", "f4", dims, zlib=True, complevel=3, shuffle=True, chunksizes=chunks,
+            "v", "f4", dims, zlib=True, complevel=3, shuffle=shuffle, chunksizes=chunks,
             fill_value=np.float32(np.nan),
         )  # fmt: skip
 

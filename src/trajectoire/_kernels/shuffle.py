@@ -1,4 +1,4 @@
-"""The chunks of a slab as HDF5's shuffle filter leaves them, in one pass.
+"""The chunks of a slab as HDF5's shuffle filter leaves them (or unshuffled), in one pass.
 
 HDF5's shuffle filter (The HDF Group, "HDF5 User's Guide", Filters: H5Z_FILTER_SHUFFLE)
 stores byte ``k`` of every element of a chunk, for ``k = 0 .. itemsize - 1``, the elements
@@ -8,6 +8,8 @@ along every dim but ``y`` and ``x``) that hold a value other than NaN: :func:`ti
 finds them and :func:`shuffle_tiles` lays their bytes out, each chunk contiguous, the cells
 beyond the slab's edge set to the fill value. The bytes are those of shuffling each chunk
 on its own (``tests/test_kernels_shuffle.py`` checks them against numpy).
+:func:`plain_tiles` lays out the chunks of a variable stored without the shuffle filter
+(the fields spread by proxies, :data:`trajectoire.io.netcdf.UNSHUFFLED_VARIABLES`).
 """
 
 import numpy as np
@@ -157,3 +159,46 @@ def _shuffle_bytes(raw, size, rows, cols, ty, tx, fill, out):
                     else:
                         for x in range(tx):
                             row[x] = fill[k]
+
+
+@njit(cache=CACHE, nogil=True)
+def plain_tiles(raw, size, rows, cols, ty, tx, fill, out):
+    """The bytes of the tiles ``(rows[t], cols[t])`` of a slab, unshuffled.
+
+    The layout HDF5 stores for a variable without the shuffle filter (its chunks deflated
+    as they are): the elements of each chunk one after the other, in C order.
+
+    Parameters
+    ----------
+    raw : uint8 array (n_lead, ny, nx * size)
+        The slab's bytes (a C-contiguous slab viewed as ``uint8``).
+    size : int
+        Bytes per element.
+    rows, cols : int64 arrays (n,)
+        Tile row and column of each chunk to lay out.
+    ty, tx : int
+        Chunk rows and columns.
+    fill : uint8 array (size,)
+        The bytes of the fill value, for the cells beyond the slab's edge.
+    out : uint8 array (n, n_lead, ty, tx * size)
+        Filled: ``out[t, l, y, x * size + k]`` is byte ``k`` of element ``(l, y, x)`` of
+        chunk ``t``.
+    """
+    nl, ny, nxb = raw.shape
+    nx = nxb // size
+    width = tx * size
+    for t in range(rows.shape[0]):
+        y0, x0, w = _tile_at(rows[t], cols[t], ty, tx, nx)
+        start = x0 * size
+        for layer in range(nl):
+            for y in range(ty):
+                row = out[t, layer, y]
+                gy = y0 + y
+                n = 0
+                if gy < ny:
+                    n = w * size
+                    src = raw[layer, gy]
+                    for b in range(n):
+                        row[b] = src[start + b]
+                for b in range(n, width):
+                    row[b] = fill[b % size]

@@ -9,9 +9,9 @@ variable that netCDF-C has *defined* (dims, attributes, chunk shape, ``shuffle``
 
 * chunks that hold only NaN are not written at all; HDF5 returns the fill value (NaN) for
   them, to netCDF-C, GDAL, h5py and xarray alike;
-* the other chunks are byte-shuffled and deflated in a thread pool (the encoders release
-  the GIL), exactly as HDF5's ``shuffle`` and ``deflate`` filters would, so any HDF5 reader
-  decodes them. At levels 1-3 the deflate stream is ISA-L's (python-isal) where it is
+* the other chunks are byte-shuffled (where the variable has the ``shuffle`` filter) and
+  deflated in a thread pool (the encoders release the GIL), exactly as HDF5's ``shuffle``
+  and ``deflate`` filters would, so any HDF5 reader decodes them. At levels 1-3 the deflate stream is ISA-L's (python-isal) where it is
   installed: a standard zlib stream, 3.9 times faster to make than zlib's level 3 on the
   sample's tiles, 4 % larger (``benchmarks/bench_write.py --levels``);
   ``TRAJECTOIRE_DEFLATE=zlib`` asks for zlib's own (:func:`deflate_encoder`);
@@ -56,6 +56,7 @@ except ImportError:  # pragma: no cover - python-isal has wheels for the usual p
 
 __all__ = [
     "DEFLATE_ENV",
+    "chunk_filters",
     "copy_chunks",
     "deflate_encoder",
     "deflate_level",
@@ -144,20 +145,34 @@ def io_pool(threads: int | None = None) -> Iterator[Executor]:
         yield pool
 
 
-def deflate_level(dset: Any) -> int | None:
-    """The deflate level of an h5py dataset whose filters are exactly shuffle + deflate.
+def chunk_filters(dset: Any) -> tuple[int, bool] | None:
+    """The deflate level of an h5py dataset and whether its chunks are shuffled first.
 
-    Returns None for any other pipeline (no filter, another order, other filters), for which
-    chunks cannot be encoded here.
+    Returns ``(level, shuffled)`` for the two pipelines this module encodes, shuffle +
+    deflate (``shuffled`` True) and deflate alone (False); None for any other (no filter,
+    another order, other filters) and for a contiguous dataset.
     """
     if dset.chunks is None:
         return None
     plist = dset.id.get_create_plist()
     filters = [plist.get_filter(i) for i in range(plist.get_nfilters())]
-    if [f[0] for f in filters] != [_H5Z_SHUFFLE, _H5Z_DEFLATE]:
+    ids = [f[0] for f in filters]
+    if ids not in ([_H5Z_SHUFFLE, _H5Z_DEFLATE], [_H5Z_DEFLATE]):
         return None
-    opts = filters[1][2]
-    return int(opts[0]) if len(opts) else None
+    opts = filters[-1][2]
+    if not len(opts):
+        return None
+    return int(opts[0]), ids[0] == _H5Z_SHUFFLE
+
+
+def deflate_level(dset: Any) -> int | None:
+    """The deflate level of an h5py dataset whose filters are exactly shuffle + deflate.
+
+    Returns None for any other pipeline (no filter, another order, other filters); see
+    :func:`chunk_filters` for deflate alone too.
+    """
+    found = chunk_filters(dset)
+    return found[0] if found is not None and found[1] else None
 
 
 def _is_nan_fill(dset: Any) -> bool:
@@ -184,7 +199,21 @@ def _shuffled_tiles(
     bytes as chunk by chunk (:mod:`trajectoire._kernels.shuffle`), without a Python step
     and two copies per chunk.
     """
-    from trajectoire._kernels.shuffle import shuffle_tiles, tiles_with_values
+    return _laid_out_tiles(slab, chunks, fill, skip_nan, shuffled=True)
+
+
+def _plain_tiles(
+    slab: np.ndarray, chunks: Sequence[int], fill: Any, skip_nan: bool
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """As :func:`_shuffled_tiles`, each chunk's bytes unshuffled (for deflate alone)."""
+    return _laid_out_tiles(slab, chunks, fill, skip_nan, shuffled=False)
+
+
+def _laid_out_tiles(
+    slab: np.ndarray, chunks: Sequence[int], fill: Any, skip_nan: bool, *, shuffled: bool
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """:func:`_shuffled_tiles` (`shuffled`) or :func:`_plain_tiles`."""
+    from trajectoire._kernels.shuffle import plain_tiles, shuffle_tiles, tiles_with_values
 
     lead, (ty, tx) = tuple(int(c) for c in chunks[:-2]), (int(chunks[-2]), int(chunks[-1]))
     ny, nx = slab.shape[-2:]
@@ -199,9 +228,14 @@ def _shuffled_tiles(
         stored = np.ones((-(-ny // ty), -(-nx // tx)), dtype=bool)
     rows, cols = (np.asarray(i, dtype=np.int64) for i in np.nonzero(stored))
     size = slab.dtype.itemsize
-    out = np.empty((rows.size, size, flat.shape[0], ty, tx), dtype=np.uint8)
     fill_bytes = np.array([fill], dtype=slab.dtype).view(np.uint8)
-    shuffle_tiles(flat.view(np.uint8), size, rows, cols, ty, tx, fill_bytes, out)
+    raw = flat.view(np.uint8)
+    if shuffled:
+        out = np.empty((rows.size, size, flat.shape[0], ty, tx), dtype=np.uint8)
+        shuffle_tiles(raw, size, rows, cols, ty, tx, fill_bytes, out)
+    else:
+        out = np.empty((rows.size, flat.shape[0], ty, tx * size), dtype=np.uint8)
+        plain_tiles(raw, size, rows, cols, ty, tx, fill_bytes, out)
     return out.reshape(rows.size, size * flat.shape[0] * ty * tx), list(
         zip(rows.tolist(), cols.tolist(), strict=True)
     )
@@ -236,8 +270,8 @@ def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
     """Write `data` (the whole variable) into the h5py dataset `dset`, chunk by chunk.
 
     Chunks that hold only NaN are skipped when the dataset's fill value is NaN. With a
-    shuffle + deflate pipeline the chunks are encoded in `pool` and written directly;
-    otherwise HDF5 writes them through its own filters.
+    shuffle + deflate or a deflate pipeline (:func:`chunk_filters`) the chunks are encoded
+    in `pool` and written directly; otherwise HDF5 writes them through its own filters.
 
     A slab that is a view of all the memory of an array already encoded as a slab (the
     constant planes of a year's maps, :class:`trajectoire.io.outputs.YearMaps`, which every
@@ -266,7 +300,9 @@ def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
         raise ValueError(f"{dset.name}: data of shape {data.shape}, dataset {dset.shape}")
     chunks = tuple(dset.chunks)
     dtype = dset.dtype
-    level = deflate_level(dset)
+    filters = chunk_filters(dset)
+    level = filters[0] if filters is not None else None
+    tiles_of = _shuffled_tiles if filters is None or filters[1] else _plain_tiles
     encoder = deflate_encoder()
     skip_nan = _is_nan_fill(dset)
     lead, tile = chunks[:-2], chunks[-2:]
@@ -286,7 +322,7 @@ def write_array(dset: Any, data: np.ndarray, pool: Executor) -> int:
                 return [((*lead_off, y0, x0), payload) for (y0, x0), payload in encoded]
         done: list[tuple[tuple[int, int], Any]] = []
         if level is not None:
-            tiles, where = _shuffled_tiles(slab, chunks, dset.fillvalue, skip_nan)
+            tiles, where = tiles_of(slab, chunks, dset.fillvalue, skip_nan)
             for t, (a, b) in enumerate(where):
                 payload = _deflate(memoryview(tiles[t]), level, encoder)
                 done.append(((a * tile[0], b * tile[1]), payload))
@@ -360,7 +396,7 @@ def copy_chunks(src: Any, dst: Any, offset: Sequence[int], *, drop_nan_chunks: b
     offset : sequence of int
         Position of ``src[0, 0, ...]`` in `dst`.
     drop_nan_chunks : bool, default False
-        Decode the small chunks (shuffle + deflate only) and drop those that hold only
+        Decode the small chunks (deflate, shuffled or not) and drop those that hold only
         NaN, as netCDF-C writes them (:func:`write_array` never stores them, so its files
         need no check: it costs about 60 us per chunk).
 
@@ -383,11 +419,11 @@ def copy_chunks(src: Any, dst: Any, offset: Sequence[int], *, drop_nan_chunks: b
                 + (slice(off[-2], off[-2] + src.shape[-2]), slice(off[-1], off[-1] + src.shape[-1]))
             ] = src[idx]
         return 0
-    nan_chunk = (
-        _shuffle(np.full(src.chunks, np.nan, dtype=src.dtype))
-        if drop_nan_chunks and deflate_level(src) is not None and _is_nan_fill(src)
-        else None
-    )
+    filters = chunk_filters(src)
+    nan_chunk = None
+    if drop_nan_chunks and filters is not None and _is_nan_fill(src):
+        nans = np.full(src.chunks, np.nan, dtype=src.dtype)
+        nan_chunk = _shuffle(nans) if filters[1] else nans.tobytes()
     copied = 0
     for chunk in _stored_chunks(src):
         mask, payload = src.id.read_direct_chunk(chunk)
