@@ -55,7 +55,7 @@ def _slab(rng, shape, dtype):
     return a
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     lead=st.sampled_from([(), (1,), (2,), (1, 3)]),
@@ -65,40 +65,19 @@ def _slab(rng, shape, dtype):
     tx=st.integers(1, 9),
     dtype=st.sampled_from([np.float32, np.float64]),
     skip_nan=st.booleans(),
+    shuffled=st.booleans(),
 )
-def test_shuffled_tiles_are_numpy_chunk_by_chunk(seed, lead, ny, nx, ty, tx, dtype, skip_nan):
+def test_tiles_are_numpy_chunk_by_chunk(seed, lead, ny, nx, ty, tx, dtype, skip_nan, shuffled):
     """Any slab, chunk shape (edge chunks included), type: the kernels give the bytes and the
-    set of chunks of the chunk-by-chunk numpy reference."""
-    rng = np.random.default_rng(seed)
-    slab = _slab(rng, (*lead, ny, nx), dtype)
-    chunks = (*lead, ty, tx)
-    fill = dtype(np.nan)
-    tiles, where = chunkio._shuffled_tiles(slab, chunks, fill, skip_nan)
-    expected = reference_chunks(slab, chunks, fill, skip_nan)
-    assert where == [w for w, _ in expected]
-    assert [tiles[t].tobytes() for t in range(len(where))] == [b for _, b in expected]
-
-
-@settings(max_examples=80, deadline=None)
-@given(
-    seed=st.integers(0, 10_000),
-    lead=st.sampled_from([(), (1,), (2,), (1, 3)]),
-    ny=st.integers(1, 21),
-    nx=st.integers(1, 17),
-    ty=st.integers(1, 9),
-    tx=st.integers(1, 9),
-    dtype=st.sampled_from([np.float32, np.float64]),
-    skip_nan=st.booleans(),
-)
-def test_plain_tiles_are_numpy_chunk_by_chunk(seed, lead, ny, nx, ty, tx, dtype, skip_nan):
-    """The same for the chunks of a variable stored without the shuffle filter: each
-    chunk's elements one after the other, padded beyond the edge with the fill value."""
+    set of chunks of the chunk-by-chunk numpy reference, shuffled or not (a variable stored
+    without the shuffle filter: each chunk's elements one after the other)."""
     rng = np.random.default_rng(seed)
     slab = _slab(rng, (*lead, ny, nx), dtype)
     chunks = (*lead, ty, tx)
     fill = dtype(-7.25)  # not NaN: the padding's bytes are checked, not only read as NaN
-    tiles, where = chunkio._plain_tiles(slab, chunks, fill, skip_nan)
-    expected = reference_chunks(slab, chunks, fill, skip_nan, shuffled=False)
+    laid_out = chunkio._shuffled_tiles if shuffled else chunkio._plain_tiles
+    tiles, where = laid_out(slab, chunks, fill, skip_nan)
+    expected = reference_chunks(slab, chunks, fill, skip_nan, shuffled)
     assert where == [w for w, _ in expected]
     assert [tiles[t].tobytes() for t in range(len(where))] == [b for _, b in expected]
 

@@ -166,23 +166,10 @@ def plain_tiles(raw, size, rows, cols, ty, tx, fill, out):
     """The bytes of the tiles ``(rows[t], cols[t])`` of a slab, unshuffled.
 
     The layout HDF5 stores for a variable without the shuffle filter (its chunks deflated
-    as they are): the elements of each chunk one after the other, in C order.
-
-    Parameters
-    ----------
-    raw : uint8 array (n_lead, ny, nx * size)
-        The slab's bytes (a C-contiguous slab viewed as ``uint8``).
-    size : int
-        Bytes per element.
-    rows, cols : int64 arrays (n,)
-        Tile row and column of each chunk to lay out.
-    ty, tx : int
-        Chunk rows and columns.
-    fill : uint8 array (size,)
-        The bytes of the fill value, for the cells beyond the slab's edge.
-    out : uint8 array (n, n_lead, ty, tx * size)
-        Filled: ``out[t, l, y, x * size + k]`` is byte ``k`` of element ``(l, y, x)`` of
-        chunk ``t``.
+    as they are): the elements of each chunk one after the other, in C order. The
+    arguments are those of :func:`shuffle_tiles` but `out`, uint8 ``(n, n_lead, ty, tx *
+    size)``, filled so that ``out[t, l, y, x * size + k]`` is byte ``k`` of element
+    ``(l, y, x)`` of chunk ``t`` (the cells beyond the slab's edge: the bytes of `fill`).
     """
     nl, ny, nxb = raw.shape
     nx = nxb // size
