@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from trajectoire._kernels.shuffle import (
+    _copy_tiles,
     _shuffle_bytes,
     _shuffle_words,
     plain_tiles,
@@ -148,9 +149,9 @@ def test_shuffle_tiles_fills_beyond_the_edge():
     dtype=st.sampled_from([np.float32, np.float64, np.int32, np.uint64]),
 )
 def test_word_path_is_the_byte_path(seed, nl, ny, nx, ty, tx, dtype):
-    """Elements read whole (4 and 8 bytes) give the bytes of reading them one by one, for
-    any bits (integers: every byte pattern, not only those of floats) and every tile, those
-    at the edges included."""
+    """Elements read whole (4 and 8 bytes) give the bytes of reading them one by one,
+    shuffled or not (:func:`plain_tiles`), for any bits (integers: every byte pattern, not
+    only those of floats) and every tile, those at the edges included."""
     rng = np.random.default_rng(seed)
     size = np.dtype(dtype).itemsize
     raw = rng.integers(0, 256, size=(nl, ny, nx * size), dtype=np.uint8)
@@ -166,6 +167,15 @@ def test_word_path_is_the_byte_path(seed, nl, ny, nx, ty, tx, dtype):
     shuffle_tiles(raw, size, rows, cols, ty, tx, fill, dispatched)
     np.testing.assert_array_equal(words, bytewise)
     np.testing.assert_array_equal(dispatched, bytewise)
+    # unshuffled: elements copied whole (the dispatcher) or byte by byte
+    plain = np.empty((rows.size, nl, ty, tx * size), dtype=np.uint8)
+    plain_bytes = np.empty_like(plain)
+    plain_tiles(raw, size, rows, cols, ty, tx, fill, plain)
+    _copy_tiles(raw, rows, cols, ty, tx * size, fill, plain_bytes)
+    np.testing.assert_array_equal(plain, plain_bytes)
+    # and the shuffled bytes put back in element order
+    unshuffled = bytewise.transpose(0, 2, 3, 4, 1).reshape(plain.shape)
+    np.testing.assert_array_equal(plain, unshuffled)
 
 
 def _define(path: Path, shape, chunks, shuffle=True):
