@@ -313,6 +313,11 @@ CASES = [
         ("meteo.csv.gz", "wind_speed", "calm?"),
     ),
     Case(
+        "meteo: the inputs' folder given for the meteorology file",
+        lambda d: _edit_config(d, r'^meteo = "meteo.csv.gz"', 'meteo = "."'),
+        ("area_emissions.csv", "(file 1 of", "missing column(s)", "wind_speed", "[inputs] meteo"),
+    ),
+    Case(
         "meteo: missing column",
         lambda d: _gz_edit(d, "meteo.csv.gz", lambda t: t.replace("cloud_cover", "clouds", 1)),
         ("meteo.csv.gz", "cloud_cover"),

@@ -295,3 +295,23 @@ def test_an_irep_unit_option_is_checked_even_when_rows_carry_units(tmp_path: Pat
     )
     with pytest.raises(UnitsError, match="tonnes par siecle"):
         read_irep(tmp_path / "sites.csv", emissions=tmp_path / "em.csv", unit="tonnes par siecle")
+
+
+def test_named_by_adds_the_configuration_key_once() -> None:
+    """A reader's error that names the file only gets the key that names the input; one
+    that quotes it already, an error of another family and a block without a key pass as
+    they are; the type is kept (a caller catching MissingVariableError still does)."""
+    from trajectoire.errors import InputError, MissingVariableError, named_by
+
+    with pytest.raises(MissingVariableError) as caught, named_by("[inputs] meteo"):
+        raise MissingVariableError("met.csv: missing column(s) ['time']")
+    assert str(caught.value) == (
+        "met.csv: missing column(s) ['time'] The input is named by [inputs] meteo."
+    )
+    with pytest.raises(InputError, match=r"^met.csv \(\[inputs\] meteo\): bad$"):
+        with named_by("[inputs] meteo"):
+            raise InputError("met.csv ([inputs] meteo): bad")
+    with pytest.raises(ValueError, match=r"^plain$"), named_by("[inputs] meteo"):
+        raise ValueError("plain")
+    with pytest.raises(InputError, match=r"^no key$"), named_by(None):
+        raise InputError("no key")

@@ -10,7 +10,9 @@ Messages follow three parts: what was received, what was expected, and how to fi
 
 from __future__ import annotations
 
+import contextlib
 import warnings
+from collections.abc import Iterator
 
 __all__ = [
     "ConfigError",
@@ -20,6 +22,7 @@ __all__ = [
     "TrajectoireError",
     "TrajectoireWarning",
     "UnitsError",
+    "named_by",
     "warn",
 ]
 
@@ -68,3 +71,21 @@ def warn(message: str, category: type[Warning] = TrajectoireWarning, stacklevel:
         Stack level relative to the function that calls :func:`warn`.
     """
     warnings.warn(message, category, stacklevel=stacklevel + 1)
+
+
+@contextlib.contextmanager
+def named_by(config_key: str | None) -> Iterator[None]:
+    """Add the configuration key that names an input to the errors raised in the block.
+
+    A :class:`TrajectoireError` whose message does not quote `config_key` is raised again,
+    of the same type, with ``" The input is named by <config_key>."`` appended (a reader
+    that does not know the key names the file only; the user edits the configuration).
+    Other exceptions, and every error when `config_key` is None, pass unchanged.
+    """
+    try:
+        yield
+    except TrajectoireError as exc:
+        message = str(exc)
+        if not config_key or config_key in message:
+            raise
+        raise type(exc)(f"{message} The input is named by {config_key}.") from None

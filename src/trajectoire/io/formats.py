@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from trajectoire._validate import did_you_mean
 from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background, read_background_field
-from trajectoire.errors import ConfigError, TrajectoireError
+from trajectoire.errors import ConfigError, TrajectoireError, named_by
 from trajectoire.geo.territories import load_territories, read_exposure_zones
 from trajectoire.inventory.communes import read_commune_inventory, read_commune_population
 from trajectoire.inventory.gridded import read_cams_reg, read_emep_gridded
@@ -377,11 +377,12 @@ def read_input(key: str, spec: InputSpec, *, label: str | None = None, **run_key
     source: Any = spec.paths if len(spec.paths) > 1 else spec.path
     if spec.format != "trajectoire":
         log.info("%s: read %s as format %r", _section(key), source, spec.format)
+    # a reader that names the file only gets the configuration key added to its errors
     if fmt.columns is not None and spec.columns:
         kwargs[fmt.columns] = dict(spec.columns)
-        with dialect_defaults(**spec.dialect()):
+        with named_by(label or _input_key(key)), dialect_defaults(**spec.dialect()):
             return fmt.reader(source, **kwargs)
-    with input_context(key, spec, label):
+    with named_by(label or _input_key(key)), input_context(key, spec, label):
         return fmt.reader(source, **kwargs)
 
 

@@ -339,14 +339,15 @@ def _read_frames(
     """The rows of all `files` in one frame, and the temperature units (a NetCDF file's
     ``units`` attribute when `temperature_units` is None)."""
     frames = []
-    for file in files:
+    for i, file in enumerate(files):
         if file.name.lower().endswith((".nc", ".nc4", ".netcdf")):
             part = _from_netcdf(file, latitude, longitude)
             if temperature_units is None:
                 temperature_units = part.attrs.get("units", {}).get("temperature")
         else:
             part = _read_csv(file)
-        require_columns(part.columns, _REQUIRED, str(file))
+        where = str(file) if len(files) == 1 else f"{file} (file {i + 1} of {len(files)} read)"
+        require_columns(part.columns, _REQUIRED, where)
         frames.append(part)
     return _concat(frames), temperature_units
 

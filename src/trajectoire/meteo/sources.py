@@ -18,7 +18,6 @@ gives it, the configuration key that names the input (`config_key`).
 
 from __future__ import annotations
 
-import contextlib
 import gzip
 import inspect
 import io
@@ -38,8 +37,8 @@ from trajectoire.errors import (
     ConfigError,
     InputError,
     MissingVariableError,
-    TrajectoireError,
     UnitsError,
+    named_by,
     warn,
 )
 from trajectoire.meteo.readers import (
@@ -109,18 +108,6 @@ def _label(path: PathArg, what: str | None) -> str:
     return rows_preview([str(p) for p in path], 3) or "(no file)"
 
 
-@contextlib.contextmanager
-def _named_by(config_key: str | None) -> Iterator[None]:
-    """Add the configuration key to the one-line errors of the shared reading path."""
-    try:
-        yield
-    except TrajectoireError as exc:
-        message = str(exc)
-        if not config_key or config_key in message:
-            raise
-        raise type(exc)(f"{message} The input is named by {config_key}.") from None
-
-
 class MetSite(Provenance, total=False):
     """The keywords every meteorology reader of this module takes.
 
@@ -175,7 +162,7 @@ def _to_hourly(
     history line and errors named by its ``config_key``; the gap warning is attributed to the
     reader's caller."""
     site: dict[str, Any] = {k: options.get(k) for k in _SITE_KEYS}
-    with _named_by(options.get("config_key")):
+    with named_by(options.get("config_key")):
         return _hourly_dataset(
             frame,
             where,
@@ -1128,6 +1115,6 @@ def read_meteo(
             f"format {format!r}; its options are {accepted}."
         )
     if reader is read_hourly:
-        with _named_by(config_key):
+        with named_by(config_key):
             return read_hourly(path, **options)
     return reader(path, what=what, config_key=config_key, **options)
