@@ -272,6 +272,26 @@ def test_significant_digits_quantises_within_precision(tmp_path: Path) -> None:
     assert lossy.stat().st_size < exact.stat().st_size
 
 
+def test_significant_digits_keeps_emissions_and_counts_exact(tmp_path: Path) -> None:
+    """Emission maps and counts of inhabitants, mass and particle-number forms alike, are
+    written bit for bit with significant_digits (their totals must add up); the
+    concentrations beside them are quantised."""
+    g = Grid.from_bounds(700_000, 7_050_000, 703_000, 7_052_000, 100)
+    rng = np.random.default_rng(5)
+    ds = xr.Dataset(coords={"year": [2000], **g.coords()})
+    names = ("emission", "emission_number", "population", "concentration", "concentration_number")
+    for name in names:
+        ds[name] = (("year", "y", "x"), rng.gamma(2.0, 10.0, size=(1, *g.shape)).astype("f4"))
+    ds["inhabitants_above_number"] = (("year",), np.array([123457.0], dtype="f4"))
+    ds.attrs["crs"] = "EPSG:2154"
+    lossy = write_netcdf(ds, tmp_path / "lossy.nc", significant_digits=2)
+    with xr.open_dataset(lossy) as b:
+        for name in ("emission", "emission_number", "population", "inhabitants_above_number"):
+            np.testing.assert_array_equal(b[name].values, ds[name].values, err_msg=name)
+        for name in ("concentration", "concentration_number"):
+            assert not np.array_equal(b[name].values, ds[name].values), name
+
+
 @pytest.mark.parametrize(
     ("value", "years"),
     [

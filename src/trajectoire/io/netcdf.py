@@ -34,7 +34,7 @@ from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.geo.grid import Grid, crs_of
-from trajectoire.species import species_view
+from trajectoire.species import NUMBER_SUFFIX, species_view
 from trajectoire.tables import keyword_options, with_options
 
 __all__ = [
@@ -68,7 +68,9 @@ FLOAT_VARIABLES: tuple[str, ...] = (
     "exposure",
     "population",
 )
-#: Variables never quantised by ``significant_digits``: emission totals must add up exactly.
+#: Variables never quantised by ``significant_digits``: emission totals must add up exactly,
+#: and counts of inhabitants stay whole. Their particle-number forms (``emission_number``,
+#: ``inhabitants_above_number``...) are lossless too (:func:`_lossless`).
 LOSSLESS_VARIABLES: tuple[str, ...] = (
     "emission",
     "inhabitants_above",
@@ -266,8 +268,8 @@ def netcdf_encoding(
     `dtype` with ``_FillValue`` NaN. Coordinates: no fill value (CF), ``x``/``y`` and other
     float coordinates kept in float64 so that the grid transform stays exact.
 
-    With `significant_digits`, float data variables (except :data:`LOSSLESS_VARIABLES`,
-    whose totals must add up exactly) are quantised by netCDF-C's
+    With `significant_digits`, float data variables (except :data:`LOSSLESS_VARIABLES` and
+    their particle-number forms, whose totals must add up exactly) are quantised by netCDF-C's
     Granular BitRound (``quantize_mode="GranularBitRound"``) to that many significant
     decimal digits before compression: lossy, relative error below ``0.5 * 10**(1 - digits)`` (see
     ``docs/outputs.md`` for the sizes measured).
@@ -285,7 +287,7 @@ def netcdf_encoding(
         if var.dtype.kind == "f":
             e["dtype"] = dtype
             e["_FillValue"] = np.array(np.nan, dtype=dtype)
-            if significant_digits is not None and var.ndim >= 1 and name not in LOSSLESS_VARIABLES:
+            if significant_digits is not None and var.ndim >= 1 and not _lossless(name):
                 e["significant_digits"] = int(significant_digits)
                 e["quantize_mode"] = "GranularBitRound"
         if var.ndim >= 1 and var.dtype.kind in "fiub":
@@ -303,6 +305,13 @@ def netcdf_encoding(
             e["chunksizes"] = tuple(max(1, c) for c in chunks)
         enc[name] = e
     return enc
+
+
+def _lossless(name: str) -> bool:
+    """Whether variable `name` is never quantised: in :data:`LOSSLESS_VARIABLES`, itself
+    or as its particle-number form (``<name>_number``)."""
+    base = name[: -len(NUMBER_SUFFIX)] if name.endswith(NUMBER_SUFFIX) else name
+    return base in LOSSLESS_VARIABLES
 
 
 def _attr_value(value: Any) -> Any:
