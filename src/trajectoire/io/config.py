@@ -688,8 +688,9 @@ class MeteoConfig(_Section):
         if v and not (v[0] == 0 and all(math.isfinite(e) for e in v) and increasing):
             raise ValueError(
                 f"received {v!r}; expected increasing lower edges [m s-1] starting at 0, e.g. "
-                f"[0, 0.5, 1, 1.5, ...] (or [] for the run's speed classes). Fix the value (see "
-                f"{_SECTION_DOC})"
+                f"[0, 0.05, 0.15, 0.25, ...] (classes centred on each 0.1 m s-1 reported), or "
+                f"[] for the run's speed classes, or leave it out for the library's default. "
+                f"Fix the value (see {_SECTION_DOC})"
             )
         return v
 
