@@ -88,11 +88,13 @@ def test_anchors_are_read_with_their_inputs_in_checksums_and_hash(tmp_path: Path
 
 def test_a_configuration_without_anchors_keeps_its_hash(tmp_path: Path) -> None:
     """No anchors and no ensemble: the hash is formed from what it was formed from before
-    anchors and the ensemble's keys existed (a run's parts stay valid for --resume)."""
+    anchors and the ensemble's keys existed (a run's parts stay valid for --resume), with
+    the output revision (a run's parts are not reused by a revision that computes other
+    numbers)."""
     import hashlib
     import json
 
-    from trajectoire._version import __version__
+    from trajectoire._version import OUTPUT_REVISION, __version__
     from trajectoire.meteo import DEFAULT_STACK_SPEED_EDGES
 
     cfg = load_config(small_config(tmp_path))
@@ -107,7 +109,10 @@ def test_a_configuration_without_anchors_keeps_its_hash(tmp_path: Path) -> None:
     data["exposure"].pop("zones_name")  # the reports' wording, added later: never hashed
     # the stacks' speed classes by their value (the library default changed 2026-12-04)
     data["meteo"]["stack_speed_edges"] = list(DEFAULT_STACK_SPEED_EDGES)
-    text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
+    # the output revision (2026-12-04), bumped by changes of the numbers
+    text = json.dumps(
+        {"config": data, "version": __version__, "revision": OUTPUT_REVISION}, sort_keys=True
+    )
     assert cfg.config_hash() == hashlib.sha256(text.encode()).hexdigest()[:16]
     assert "anchors" not in cfg.inputs.given()
 
@@ -323,3 +328,14 @@ def test_an_unknown_zone_in_an_anchor_file_names_that_file_and_its_table(tmp_pat
     msg = _reference_error(cfg)
     assert "[[inputs.anchors]] #1 (year 2012) area_emissions" in msg and "ZZZ-99" in msg
     assert "[inputs] area_emissions" not in msg and "line 2" in msg
+
+
+def test_the_output_revision_changes_the_hash(tmp_path: Path, monkeypatch) -> None:
+    """A change of what the library computes (bumped revision) changes the hash of the same
+    configuration and inputs, though the version string stays."""
+    from trajectoire.io import config as config_module
+
+    cfg = load_config(small_config(tmp_path))
+    before = cfg.config_hash()
+    monkeypatch.setattr(config_module, "OUTPUT_REVISION", config_module.OUTPUT_REVISION + 1)
+    assert cfg.config_hash() != before

@@ -1,3 +1,10 @@
 """Version of the trajectoire package (single source, read by hatchling)."""
 
 __version__ = "0.1.0.dev0"
+
+#: Revision of what a run computes for a given configuration and inputs. Bump it with every
+#: change that alters an output value (physics, numerics, a default's value): it enters the
+#: configuration's hash, so that ``--resume`` never reuses the parts of an earlier revision
+#: while the version string above has not changed (a development version). 1: the stacks'
+#: speed classes of 0.1 m s-1 (2026-12-04).
+OUTPUT_REVISION = 1

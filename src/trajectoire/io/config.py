@@ -39,7 +39,7 @@ from pydantic import (
 )
 
 from trajectoire._validate import did_you_mean, year_ranges
-from trajectoire._version import __version__
+from trajectoire._version import OUTPUT_REVISION, __version__
 from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
 from trajectoire.errors import ConfigError, InputError
@@ -1244,7 +1244,8 @@ class RunConfig(_Section):
         return {k: "sha256:" + _sha256(p) for k, p in self.inputs.files().items()}
 
     def config_hash(self) -> str:
-        """Hash identifying what a run computes: configuration, input contents, version.
+        """Hash identifying what a run computes: configuration, input contents, version and
+        output revision (:data:`trajectoire._version.OUTPUT_REVISION`).
 
         Two runs with the same hash produce the same output; the runner stores it in each
         part file so that ``--resume`` never mixes parts of different runs. Input paths enter
@@ -1269,7 +1270,9 @@ class RunConfig(_Section):
         data["exposure"].pop("zones_name", None)  # the reports' wording, no number
         if data["meteo"]["stack_speed_edges"] is None:  # the library's default, as used
             data["meteo"]["stack_speed_edges"] = list(DEFAULT_STACK_SPEED_EDGES)
-        text = json.dumps({"config": data, "version": __version__}, sort_keys=True)
+        text = json.dumps(
+            {"config": data, "version": __version__, "revision": OUTPUT_REVISION}, sort_keys=True
+        )
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
