@@ -315,3 +315,10 @@ def test_named_by_adds_the_configuration_key_once() -> None:
         raise ValueError("plain")
     with pytest.raises(InputError, match=r"^no key$"), named_by(None):
         raise InputError("no key")
+
+    class Built(InputError):  # an error built from other arguments passes as it is
+        def __init__(self, file: str, line: int) -> None:
+            super().__init__(f"{file}: line {line}")
+
+    with pytest.raises(Built, match=r"^a.csv: line 3$"), named_by("[inputs] stations"):
+        raise Built("a.csv", 3)

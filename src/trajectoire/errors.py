@@ -88,4 +88,8 @@ def named_by(config_key: str | None) -> Iterator[None]:
         message = str(exc)
         if not config_key or config_key in message:
             raise
-        raise type(exc)(f"{message} The input is named by {config_key}.") from None
+        try:
+            named = type(exc)(f"{message} The input is named by {config_key}.")
+        except TypeError:  # a subclass built from other arguments: as it is
+            raise exc from None
+        raise named from None

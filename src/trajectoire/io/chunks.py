@@ -11,9 +11,10 @@ variable that netCDF-C has *defined* (dims, attributes, chunk shape, ``shuffle``
   them, to netCDF-C, GDAL, h5py and xarray alike;
 * the other chunks are byte-shuffled (where the variable has the ``shuffle`` filter) and
   deflated in a thread pool (the encoders release the GIL), exactly as HDF5's ``shuffle``
-  and ``deflate`` filters would, so any HDF5 reader decodes them. At levels 1-3 the deflate stream is ISA-L's (python-isal) where it is
-  installed: a standard zlib stream, 3.9 times faster to make than zlib's level 3 on the
-  sample's tiles, 4 % larger (``benchmarks/bench_write.py --levels``);
+  and ``deflate`` filters would, so any HDF5 reader decodes them. At levels 1-3 the
+  deflate stream is ISA-L's (python-isal) where it is installed: a standard zlib stream,
+  3.9 times faster to make than zlib's level 3 on the sample's tiles, 4 % larger
+  (``benchmarks/bench_write.py --levels``);
   ``TRAJECTOIRE_DEFLATE=zlib`` asks for zlib's own (:func:`deflate_encoder`);
 * :func:`copy_chunks` moves compressed chunks from one file to another without decoding
   them: a run's per-year part files are assembled into the output this way, so each chunk
