@@ -640,11 +640,31 @@ CASES = [
         ("zones.gpkg", "'MEL-01' and 'MEL-01-bis'", "100 %", "[inputs] zones", "count twice"),
     ),
     Case(
+        "zones: a polygon whose ring crosses itself",
+        lambda d: _gpkg(d, "zones.gpkg", _bow_tie),
+        (
+            "zones.gpkg ([inputs] zones)",
+            "'MEL-01' (Self-intersection",
+            "repair = true",
+            "[inputs.zones]",
+        ),  # fmt: skip
+    ),
+    Case(
         "observations without stations",
         lambda d: _edit_config(d, r'^stations = "stations.csv"', ""),
         ("[inputs] observations", "[inputs] stations"),
     ),
 ]
+
+
+def _bow_tie(zones: Any) -> Any:
+    """The first zone's polygon replaced by a bow tie over its bounds (a ring that crosses
+    itself: GEOS's overlays fail on it)."""
+    from shapely.geometry import Polygon
+
+    x0, y0, x1, y1 = zones.geometry.iloc[0].bounds
+    zones.loc[zones.index[0], "geometry"] = Polygon([(x0, y0), (x1, y1), (x1, y0), (x0, y1)])
+    return zones
 
 
 def _gpkg(d: Path, name: str, edit: Callable[[Any], Any]) -> None:

@@ -20,7 +20,8 @@ import numpy as np
 import shapely
 import xarray as xr
 
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire._validate import rows_preview
+from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix
 from trajectoire.tables import mapped_columns
@@ -40,6 +41,7 @@ __all__ = [
     "sample_territories_path",
     "territory_fractions",
     "territory_grid",
+    "valid_polygons",
     "zone_layer_fraction",
 ]
 
@@ -150,6 +152,7 @@ def load_territories(
     *,
     layer: str | None = None,
     columns: Mapping[str, str] | None = None,
+    repair: bool = False,
     config_key: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read territory polygons into a GeoDataFrame in Lambert-93.
@@ -166,6 +169,9 @@ def load_territories(
         File column to output column, e.g. ``{"territoire": "territory", "epci_nom": "name",
         "pmun_2023": "population"}`` for the real ``territoires_aqah.gpkg``. Unmapped columns
         are dropped.
+    repair : bool, default False
+        Repair invalid polygons (:func:`valid_polygons`, a warning lists them) instead of
+        raising.
     config_key : str, optional
         The configuration key of the file (``"[inputs] territories"``): messages then say
         which key of the configuration fixes the mistake, instead of the Python keyword.
@@ -216,7 +222,7 @@ def load_territories(
     gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     gdf = mapped_columns(gdf)  # the configuration's ``columns`` (tables.column_mapping)
     what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
-    return _normalise(gdf, columns, what, config_key)
+    return _normalise(gdf, columns, what, config_key, repair=repair)
 
 
 def _normalise(
@@ -224,6 +230,8 @@ def _normalise(
     columns: Mapping[str, str] | None,
     what: str,
     config_key: str | None = None,
+    *,
+    repair: bool = False,
 ) -> gpd.GeoDataFrame:
     import geopandas as gpd
 
@@ -292,12 +300,10 @@ def _normalise(
                 f"{what}: territory {i!r} is a {geom.geom_type}; expected a Polygon or "
                 "MultiPolygon."
             )
-        if not shapely.is_valid(geom):
-            raise InputError(
-                f"{what}: territory {i!r} has an invalid polygon "
-                f"({shapely.is_valid_reason(geom)}); repair it with shapely.make_valid or "
-                "gdf.buffer(0)."
-            )
+    geoms = valid_polygons(
+        geoms, ids, what, repair=repair, config_key=config_key or "[inputs] territories",
+        kind="territory",
+    )  # fmt: skip
     return gpd.GeoDataFrame(
         {
             "territory": ids,
@@ -559,6 +565,7 @@ def read_exposure_zones(
     layer: str | None = None,
     id_column: str = "zone_id",
     partition: bool = False,
+    repair: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a layer of zones whose inhabitants' exposure is split out (priority
     neighbourhoods, IRIS, communes...).
@@ -575,6 +582,9 @@ def read_exposure_zones(
         The zones must not overlap (a partition of part of the plane, as IRIS or communes
         are): overlapping zones are then an error. Without it, overlaps are allowed and
         counted once (the union of the zones).
+    repair : bool, default False
+        Repair invalid polygons (:func:`valid_polygons`, a warning lists them) instead of
+        raising.
 
     Returns
     -------
@@ -616,11 +626,7 @@ def read_exposure_zones(
         if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon"):
             kind = "empty" if geom is None else geom.geom_type
             raise InputError(f"{what}: zone {i!r} is {kind}; expected a Polygon or MultiPolygon.")
-        if not shapely.is_valid(geom):
-            raise InputError(
-                f"{what}: zone {i!r} has an invalid polygon ({shapely.is_valid_reason(geom)}); "
-                "repair it with shapely.make_valid."
-            )
+    geoms = valid_polygons(geoms, ids, what, repair=repair, config_key="[inputs.exposure_zones]")
     out = gpd.GeoDataFrame({"zone_id": ids}, geometry=list(geoms), crs=DEFAULT_CRS)
     if partition:
         _check_partition(out, what)
@@ -682,6 +688,93 @@ def zone_overlaps(zones: gpd.GeoDataFrame) -> list[tuple[int, int, float]]:
     share = np.divide(inter, smaller, out=np.ones_like(inter), where=smaller > 0)
     order = np.argsort(-share, kind="stable")
     return [(int(i[k]), int(j[k]), float(share[k])) for k in order]
+
+
+def _polygonal(geom: Any) -> Any:
+    """The polygonal part of `geom` (a collection's polygons merged), or None if it has none."""
+    if geom.geom_type in ("Polygon", "MultiPolygon"):
+        return geom
+    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
+
+
+def valid_polygons(
+    geoms: Sequence[Any],
+    ids: Sequence[Any],
+    what: str,
+    *,
+    repair: bool = False,
+    config_key: str | None = None,
+    kind: str = "zone",
+) -> list[Any]:
+    """The polygons `geoms` checked to be valid (OGC simple features), or repaired.
+
+    An invalid polygon (a ring that crosses itself, a hole outside its shell...) gives
+    wrong areas and makes GEOS's overlays fail ("TopologyException") when the zones are cut
+    by the grid. Without `repair`, every invalid polygon is one error naming each id and
+    GEOS's reason; with it, each is made valid by :func:`shapely.make_valid` (the
+    "linework" method: every part of the plane the rings enclose is kept, Ramsey et al.,
+    PostGIS ``ST_MakeValid``), its polygonal part kept, and one warning lists the ids and
+    their areas after repair [km2].
+
+    Parameters
+    ----------
+    geoms : sequence of shapely geometries
+        Polygons or MultiPolygons, in a projected CRS [m].
+    ids : sequence
+        The id of each geometry, for messages.
+    what : str
+        The input, for messages.
+    repair : bool, default False
+        Repair instead of raising.
+    config_key : str, optional
+        The input's table in the configuration (``"[inputs.zones]"``), for the fix.
+    kind : str, default "zone"
+        What a geometry is, for messages.
+
+    Returns
+    -------
+    list
+        The geometries, the repaired ones replaced.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Invalid polygons without `repair`, or one whose repair leaves no area.
+    """
+    out = list(geoms)
+    bad = [k for k, g in enumerate(out) if g is not None and not shapely.is_valid(g)]
+    if not bad:
+        return out
+    # the TOML table that takes the key: "[inputs] zones" -> "[inputs.zones]"
+    table = config_key or "the input's table"
+    if table.startswith("[inputs] ") and " " not in table[len("[inputs] ") :]:
+        table = f"[inputs.{table[len('[inputs] ') :]}]"
+    if not repair:
+        shown = [f"{ids[k]!r} ({shapely.is_valid_reason(out[k])})" for k in bad]
+        raise InputError(
+            f"{what}: {len(bad)} {kind}(s) with an invalid polygon: {rows_preview(shown, 5)}; "
+            f"expected valid polygons (rings that do not cross themselves). Set repair = true "
+            f"in {table} to repair them with shapely.make_valid (the areas kept are reported), "
+            "or fix the file (QGIS: Fix Geometries; ogr2ogr -makevalid)."
+        )
+    done = []
+    for k in bad:
+        fixed = _polygonal(shapely.make_valid(out[k]))
+        if fixed is None or fixed.is_empty or not fixed.area > 0:
+            raise InputError(
+                f"{what}: {kind} {ids[k]!r} has an invalid polygon "
+                f"({shapely.is_valid_reason(out[k])}) whose repair leaves no area; redraw it."
+            )
+        out[k] = fixed
+        done.append(f"{ids[k]!r} ({fixed.area / 1e6:.3g} km2)")
+    warn(
+        f"{what}: {len(bad)} invalid {kind} polygon(s) repaired with shapely.make_valid "
+        f"(repair = true in {table}): {rows_preview(done, 5)}. Check their areas; fix the "
+        "file to silence this.",
+        stacklevel=3,
+    )
+    return out
 
 
 def check_zone_overlaps(zones: gpd.GeoDataFrame, what: str, config_key: str) -> None:

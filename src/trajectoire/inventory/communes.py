@@ -30,6 +30,7 @@ import pandas as pd
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.geo.territories import valid_polygons
 from trajectoire.inventory.gridded import _sector_mapping
 from trajectoire.inventory.proxies import _census_columns
 from trajectoire.inventory.readers import (
@@ -417,6 +418,7 @@ def read_commune_population(
     duplicates: Literal["raise", "sum"] = "raise",
     missing: Literal["warn", "raise"] = "warn",
     unmatched: Literal["warn", "raise"] = "warn",
+    repair: bool = False,
     **options: Unpack[Provenance],
 ) -> Any:
     """Commune polygons with their census populations ``pop_<year>``, joined by INSEE code.
@@ -442,6 +444,9 @@ def read_commune_population(
         column in the file).
     layer : str, optional
         Layer of the polygon file.
+    repair : bool, default False
+        Repair invalid polygons (:func:`trajectoire.geo.territories.valid_polygons`, a
+        warning lists them) instead of raising.
     layout : {"wide", "long"}, optional
         Layout of the table(s); default: long when a year and a population column are
         found, else wide.
@@ -551,6 +556,12 @@ def read_commune_population(
             f"the file or {_key(config_key)} code."
         )
     gdf = gdf.assign(**{code: codes})
+    gdf = gdf.set_geometry(
+        valid_polygons(
+            gdf.geometry.values, codes, name, repair=repair, config_key=config_key, kind="commune"
+        ),  # fmt: skip
+        crs=gdf.crs,
+    )
 
     # tables, as long rows
     tables = table if isinstance(table, list | tuple) else [table]

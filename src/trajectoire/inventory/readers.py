@@ -23,7 +23,7 @@ from trajectoire._validate import require_columns, require_non_negative, rows_pr
 from trajectoire.errors import InputError, MissingVariableError, UnitsError
 from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import grid_of
-from trajectoire.geo.territories import check_zone_overlaps
+from trajectoire.geo.territories import check_zone_overlaps, valid_polygons
 from trajectoire.inventory.proxies import road_emissions_per_km
 from trajectoire.inventory.schema import POINT_VARIABLES
 from trajectoire.sectors import GNFR, normalise_sector
@@ -546,7 +546,12 @@ def read_roads(
 
 
 def read_zones(
-    source: Any, *, layer: str | None = None, id_column: str = "zone_id", what: str | None = None
+    source: Any,
+    *,
+    layer: str | None = None,
+    id_column: str = "zone_id",
+    repair: bool = False,
+    what: str | None = None,
 ) -> Any:
     """Read polygon zones (communes, territories) with a unique id.
 
@@ -558,6 +563,9 @@ def read_zones(
         Layer name.
     id_column : str, default "zone_id"
         Column with the zone id (kept as a string column ``zone_id``).
+    repair : bool, default False
+        Repair invalid polygons (:func:`trajectoire.geo.territories.valid_polygons`, a
+        warning lists them) instead of raising.
     what : str, optional
         Name of the input in messages.
 
@@ -568,7 +576,7 @@ def read_zones(
     Raises
     ------
     trajectoire.InputError
-        No CRS, non-polygon geometries, duplicated ids, two zones that overlap over half of
+        No CRS, non-polygon geometries, invalid polygons (without `repair`), duplicated ids, two zones that overlap over half of
         the smaller (:func:`trajectoire.geo.territories.check_zone_overlaps`; over 1 %: a
         warning).
     """
@@ -578,6 +586,16 @@ def read_zones(
     gdf = gdf.reset_index(drop=True)
     gdf["zone_id"] = gdf[id_column].astype(str)
     _check_duplicates(list(gdf["zone_id"]), f"{name}, column {id_column!r}")
+    gdf = gdf.set_geometry(
+        valid_polygons(
+            gdf.geometry.values,
+            list(gdf["zone_id"]),
+            name,
+            repair=repair,
+            config_key="[inputs] zones",
+        ),  # fmt: skip
+        crs=gdf.crs,
+    )
     if not gdf.attrs.get("overlaps_checked"):  # zones read once are not checked again
         check_zone_overlaps(gdf, name, "[inputs] zones")
         gdf.attrs["overlaps_checked"] = True
