@@ -370,6 +370,19 @@ CASES = [
         ("background.csv ([inputs] background)", "no background for pollutants ['SO2']"),
     ),
     Case(
+        "background: a row's units in mg m-3 where the value is in ug m-3",
+        lambda d: _text(
+            d, "background.csv", lambda t: t.replace("2018,NO2,10.1,ug m-3", "2018,NO2,10.1,mg m-3")
+        ),
+        (
+            "background.csv ([inputs] background)",
+            "above 1000 ug m-3",
+            "NO2 1.01e+04",
+            "2018",
+            "units",
+        ),  # fmt: skip
+    ),
+    Case(
         "background: a year of the run missing",
         lambda d: _csv(d, "background.csv", lambda df: df[df["year"] != 2018]),
         ("background.csv ([inputs] background)", "years [2018];", "--years"),

@@ -1171,14 +1171,45 @@ def _background(
             )
         )
     bg = bg.sel(year=run_years, pollutant=list(pollutants))
+    what = f"{config.inputs.background.path.name} ([inputs] background)"
+    _background_not_huge(bg, what)
     if "y" not in bg.dims:
-        _background_range(bg, f"{config.inputs.background.path.name} ([inputs] background)")
+        _background_range(bg, what)
         return bg.reindex(pollutant=zeros["pollutant"], fill_value=0.0).load(), None
     return zeros, RegionalBackground(bg, grid)
 
 
 #: a regional background below this, and above 0, is doubtful [ug m-3]: mg m-3 read as ug
 _BACKGROUND_TINY = {"NO2": 0.5, "NOx": 0.5, "PM10": 0.5, "PM2.5": 0.5, "SO2": 0.05}
+
+
+#: a regional annual background above this [ug m-3] is impossible (the highest annual means
+#: measured in Europe, at roadside stations, stay below a few hundred): a unit mistake
+_BACKGROUND_HUGE = 1000.0
+
+
+def _background_not_huge(bg: xr.DataArray, what: str) -> None:
+    """Raise when a regional background of a regulated pollutant (those of
+    :data:`_BACKGROUND_TINY`) is above :data:`_BACKGROUND_HUGE` ug m-3 in some year (and,
+    for a regional field, some cell): values in mg m-3 converted as such, or a table in
+    ng m-3 read as ug m-3."""
+    found = []
+    for pol in _BACKGROUND_TINY:
+        if pol not in bg["pollutant"].values:
+            continue
+        v = bg.sel(pollutant=pol)
+        peak = v.max(dim=[d for d in v.dims if d != "year"]) if v.ndim > 1 else v
+        high = peak > _BACKGROUND_HUGE
+        if high.any():
+            years = [int(y) for y in peak["year"].values[high.values]]
+            found.append(f"{pol} {float(peak.max()):.4g} ug m-3, years {rows_preview(years, 4)}")
+    if found:
+        raise InputError(
+            f"{what}: regional background(s) above {_BACKGROUND_HUGE:g} ug m-3: "
+            f"{'; '.join(found)}; expected annual means of a few to a few tens of ug m-3. "
+            "Check the units (a 'units' column of mg m-3 multiplies by 1000; values in ng m-3 "
+            "need units = ng m-3)."
+        )
 
 
 def _background_range(bg: xr.DataArray, what: str) -> None:
