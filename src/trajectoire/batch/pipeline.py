@@ -1171,10 +1171,8 @@ def _background(
             )
         )
     bg = bg.sel(year=run_years, pollutant=list(pollutants))
-    what = f"{config.inputs.background.path.name} ([inputs] background)"
-    _background_not_huge(bg, what)
+    _background_range(bg, f"{config.inputs.background.path.name} ([inputs] background)")
     if "y" not in bg.dims:
-        _background_range(bg, what)
         return bg.reindex(pollutant=zeros["pollutant"], fill_value=0.0).load(), None
     return zeros, RegionalBackground(bg, grid)
 
@@ -1188,45 +1186,37 @@ _BACKGROUND_TINY = {"NO2": 0.5, "NOx": 0.5, "PM10": 0.5, "PM2.5": 0.5, "SO2": 0.
 _BACKGROUND_HUGE = 1000.0
 
 
-def _background_not_huge(bg: xr.DataArray, what: str) -> None:
-    """Raise when a regional background of a regulated pollutant (those of
-    :data:`_BACKGROUND_TINY`) is above :data:`_BACKGROUND_HUGE` ug m-3 in some year (and,
-    for a regional field, some cell): values in mg m-3 converted as such, or a table in
-    ng m-3 read as ug m-3."""
-    found = []
-    for pol in _BACKGROUND_TINY:
-        if pol not in bg["pollutant"].values:
-            continue
-        v = bg.sel(pollutant=pol)
-        peak = v.max(dim=[d for d in v.dims if d != "year"]) if v.ndim > 1 else v
-        high = peak > _BACKGROUND_HUGE
-        if high.any():
-            years = [int(y) for y in peak["year"].values[high.values]]
-            found.append(f"{pol} {float(peak.max()):.4g} ug m-3, years {rows_preview(years, 4)}")
-    if found:
-        raise InputError(
-            f"{what}: regional background(s) above {_BACKGROUND_HUGE:g} ug m-3: "
-            f"{'; '.join(found)}; expected annual means of a few to a few tens of ug m-3. "
-            "Check the units (a 'units' column of mg m-3 multiplies by 1000; values in ng m-3 "
-            "need units = ng m-3)."
-        )
-
-
 def _background_range(bg: xr.DataArray, what: str) -> None:
-    """Warn about backgrounds ``(year, pollutant)`` [ug m-3] of the regulated pollutants
-    above 0 but below :data:`_BACKGROUND_TINY`: values in mg m-3 (1000 times too small)."""
-    found = []
+    """Check the backgrounds [ug m-3] of the regulated pollutants (those of
+    :data:`_BACKGROUND_TINY`), year by year: one above :data:`_BACKGROUND_HUGE` (in a
+    regional field: in some cell) is an error, values in mg m-3 converted as such or ng m-3
+    read as ug m-3; in a table ``(year, pollutant)``, one above 0 but below
+    :data:`_BACKGROUND_TINY` is warned about, values in mg m-3 (1000 times too small)."""
+    high, low = [], []
     for pol, tiny in _BACKGROUND_TINY.items():
         if pol not in bg["pollutant"].values:
             continue
         v = bg.sel(pollutant=pol)
-        low = (v > 0) & (v < tiny)
-        if low.any():
-            years = [int(y) for y in v["year"].values[low.values]]
-            found.append(f"{pol} {float(v[low].max()):.3g} at most, years {rows_preview(years, 4)}")
-    if found:
+        peak = v.max(dim=[d for d in v.dims if d != "year"]) if v.ndim > 1 else v
+        over = peak > _BACKGROUND_HUGE
+        if over.any():
+            years = [int(y) for y in peak["year"].values[over.values]]
+            high.append(f"{pol} {float(peak.max()):.4g} ug m-3, years {rows_preview(years, 4)}")
+        # a table only: a regional field's remote cells may well be that low
+        under = (v > 0) & (v < tiny) if v.ndim == 1 else None
+        if under is not None and under.any():
+            years = [int(y) for y in v["year"].values[under.values]]
+            low.append(f"{pol} {float(v[under].max()):.3g} at most, years {rows_preview(years, 4)}")
+    if high:
+        raise InputError(
+            f"{what}: regional background(s) above {_BACKGROUND_HUGE:g} ug m-3: "
+            f"{'; '.join(high)}; expected annual means of a few to a few tens of ug m-3. "
+            "Check the units (a 'units' column of mg m-3 multiplies by 1000; values in ng m-3 "
+            "need units = ng m-3)."
+        )
+    if low:
         warn(
-            f"{what}: background(s) far below any measured: {'; '.join(found)}; expected "
+            f"{what}: background(s) far below any measured: {'; '.join(low)}; expected "
             f"regional annual means in ug m-3 (above {_BACKGROUND_TINY['NO2']:g} for NO2, NOx, "
             f"PM10, PM2.5, above {_BACKGROUND_TINY['SO2']:g} for SO2). They look like mg m-3: "
             "multiply by 1000, or give the units in a 'units' column."
