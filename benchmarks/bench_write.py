@@ -84,6 +84,19 @@ def best(fn, repeat: int) -> float:
     return min(times)
 
 
+def _stored_tiles(da: xr.DataArray, tile: int) -> list[np.ndarray]:
+    """The `tile` x `tile` float32 tiles of every map of `da` that are not all NaN (those
+    the writer stores), each contiguous."""
+    arr = np.asarray(da.values, dtype=np.float32)
+    return [
+        np.ascontiguousarray(block)
+        for plane in arr.reshape(-1, *arr.shape[-2:])
+        for y0 in range(0, plane.shape[0], tile)
+        for x0 in range(0, plane.shape[1], tile)
+        if not np.isnan(block := plane[y0 : y0 + tile, x0 : x0 + tile]).all()
+    ]
+
+
 def compression_levels(ds: xr.Dataset, levels: list[int], tile: int = 128) -> None:
     """CPU time and size of deflating the year's maps at each zlib level (issue 18).
 
@@ -96,18 +109,10 @@ def compression_levels(ds: xr.Dataset, levels: list[int], tile: int = 128) -> No
 
     from trajectoire.io.chunks import _shuffle
 
-    tiles = []
-    for v in ("emission", "contribution", "concentration"):
-        if v not in ds:
-            continue
-        arr = np.asarray(ds[v].values, dtype=np.float32)
-        planes = arr.reshape(-1, *arr.shape[-2:])
-        for plane in planes:
-            for y0 in range(0, plane.shape[0], tile):
-                for x0 in range(0, plane.shape[1], tile):
-                    block = plane[y0 : y0 + tile, x0 : x0 + tile]
-                    if not np.isnan(block).all():
-                        tiles.append(np.ascontiguousarray(block))
+    tiles = [
+        t for v in ("emission", "contribution", "concentration") if v in ds
+        for t in _stored_tiles(ds[v], tile)
+    ]  # fmt: skip
     raw = sum(t.nbytes for t in tiles) / 2**20
     print(
         f"compression of the {len(tiles)} stored tiles ({raw:.0f} MiB), one thread, load "
@@ -156,14 +161,7 @@ def by_variable(ds: xr.Dataset, codecs: dict, tile: int) -> None:
     for v in sorted(str(n) for n in ds.data_vars):
         if ds[v].dims[-2:] != ("y", "x") or ds[v].dtype.kind != "f":
             continue
-        arr = np.asarray(ds[v].values, dtype=np.float32)
-        tiles = [
-            np.ascontiguousarray(block)
-            for plane in arr.reshape(-1, *arr.shape[-2:])
-            for y0 in range(0, plane.shape[0], tile)
-            for x0 in range(0, plane.shape[1], tile)
-            if not np.isnan(block := plane[y0 : y0 + tile, x0 : x0 + tile]).all()
-        ]
+        tiles = _stored_tiles(ds[v], tile)
         if not tiles:
             continue
         row = {}
