@@ -35,6 +35,7 @@ from trajectoire.cf import set_cf_attrs
 from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE
 from trajectoire.errors import InputError, TrajectoireWarning, UnitsError
 from trajectoire.geo.grid import Grid
+from trajectoire.species import NUMBER_SUFFIX
 
 __all__ = [
     "FUSION_STAGES",
@@ -592,8 +593,9 @@ NUMBER_UNITS: dict[str, tuple[str, float]] = {
     "t": ("1", 1e18),
     "1": ("1", 1.0),
 }
-#: suffix of the variables of the particle-number species, and their pollutant dim
-NUMBER_SUFFIX, NUMBER_DIM = "_number", "pollutant_number"
+#: the pollutant dim of the variables of the particle-number species (named with
+#: :data:`trajectoire.species.NUMBER_SUFFIX`)
+NUMBER_DIM = "pollutant_number"
 
 
 def split_number_species(
