@@ -431,3 +431,21 @@ def test_write_scenario_is_atomic(small, tmp_path):
         back["exposure"].values, ds["exposure"].values.astype(np.float32), equal_nan=True
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc"]
+
+
+def test_recompute_takes_the_baseline_s_years(small):
+    """A baseline run with ``--years`` holds fewer years than its configuration: the
+    recompute path computes those (it used to compute the configuration's and fail on a
+    KeyError when taking the changes), and says so in one line for years it does not hold."""
+    cfg, out, ctx = small
+    one = xr.open_dataset(out).sel(year=[2017])
+    s = Scenario("road", [Cut(ROAD, None, 0.5, 2017)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        again = recompute_scenario(cfg, s, baseline=one, ctx=ctx)
+        assert [int(y) for y in again["year"]] == [2017]
+        assert "territory_concentration_change" in again
+        with pytest.raises(ConfigError, match=r"years \[2018\] are not in the baseline the output"):
+            recompute_scenario(cfg, s, baseline=one, ctx=ctx, years=[2018])
+        with pytest.raises(ConfigError, match=r"years \[2030\] are not in the run \(2016..2018\)"):
+            recompute_scenario(cfg, s, baseline=out, ctx=ctx, years=[2017, 2030])

@@ -721,14 +721,7 @@ def recompute_scenario(
         _check_output(base, scenario, what)
     with compile_notice():  # the first run after an install compiles the kernels
         ctx = prepare(cfg) if ctx is None else ctx
-        wanted = (
-            [y for y in ctx.years if y >= scenario.first_year] if years is None else list(years)
-        )
-        bad = [y for y in wanted if y not in ctx.years]
-        if bad or not wanted:
-            raise ConfigError(
-                f"scenario years {bad or wanted} are not in the run ({ctx.years[0]}..{ctx.years[-1]})."
-            )
+        wanted = _recompute_years(ctx.years, base, what, scenario, years)
         contexts: dict[tuple[Cut, ...], RunContext] = {}
         parts, inhabitants = [], []
         keep = (
@@ -755,6 +748,45 @@ def recompute_scenario(
         notes.append("no baseline given: no changes")
         return _finish(out, None, scenario, "recompute", notes, inhabitants, "population")
     return _finish(out, base, scenario, "recompute", notes, inhabitants, "population")
+
+
+def _recompute_years(
+    run_years: Sequence[int],
+    base: xr.Dataset | None,
+    what: str,
+    scenario: Scenario,
+    years: Sequence[int] | None,
+) -> list[int]:
+    """The years :func:`recompute_scenario` computes: `years`, else the run's years from the
+    scenario's first year, limited to the baseline's years when a baseline is given (a run
+    made with ``--years`` holds fewer years than its configuration)."""
+    held = None if base is None else [int(y) for y in base["year"].values]
+    pool = [y for y in run_years if held is None or y in held]
+    wanted = [y for y in pool if y >= scenario.first_year] if years is None else list(years)
+    span = f"{run_years[0]}..{run_years[-1]}"
+    bad = [y for y in wanted if y not in run_years]
+    if bad or not wanted:
+        raise ConfigError(
+            f"scenario years {bad or wanted} are not in the run ({span})"
+            + ("" if held is None else f" and its baseline {what} (years {_span(held)})")
+            + "; expected years of both (--years, or the scenario's from_year)."
+        )
+    missing = [y for y in wanted if held is not None and y not in held]
+    if missing:
+        raise ConfigError(
+            f"scenario years {missing} are not in the baseline {what} (it holds years "
+            f"{_span(held or [])}); expected years it holds (--years {_span(held or [])}), "
+            "or a baseline run over those years."
+        )
+    return wanted
+
+
+def _span(years: Sequence[int]) -> str:
+    """``first..last`` of sorted years, or the list when they are not consecutive."""
+    ys = sorted(int(y) for y in years)
+    if ys and ys == list(range(ys[0], ys[-1] + 1)):
+        return f"{ys[0]}..{ys[-1]}" if len(ys) > 1 else str(ys[0])
+    return ", ".join(str(y) for y in ys)
 
 
 def _ctx_weights(ctx: RunContext, year: int) -> np.ndarray:
