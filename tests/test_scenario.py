@@ -449,3 +449,23 @@ def test_recompute_takes_the_baseline_s_years(small):
             recompute_scenario(cfg, s, baseline=one, ctx=ctx, years=[2018])
         with pytest.raises(ConfigError, match=r"years \[2030\] are not in the run \(2016..2018\)"):
             recompute_scenario(cfg, s, baseline=out, ctx=ctx, years=[2017, 2030])
+
+
+def test_info_reads_a_scenario_output(small, tmp_path, capsys):
+    """`trajectoire info` on a scenario's output (one threshold per pollutant, no maps in
+    the years before the cut) used to end on a KeyError 'threshold'."""
+    _, out, _ = small
+    p = _toml(
+        tmp_path,
+        '[scenario]\nname = "road"\ncut = [{ sector = "F_RoadTransport", percent = 30, '
+        "from_year = 2017 }]\n",
+    )
+    target = tmp_path / "s.nc"
+    assert main(["scenario", str(p), "--from", str(out), "--out", str(target)]) == 0
+    capsys.readouterr()
+    assert main(["info", str(target)]) == 0
+    text = capsys.readouterr().out
+    assert "inhabitants above the reference values in 2018" in text
+    assert "NO2>20 " in text  # the scenario's threshold beside its pollutant
+    means = text.split("domain-mean concentration")[1].splitlines()
+    assert "nan" not in " ".join(means[:4])

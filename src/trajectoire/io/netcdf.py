@@ -654,7 +654,7 @@ def summary(path: str | Path) -> str:
         if methods:
             lines.append(f"  methods:     {methods}")
         if "concentration" in ds and "year" in ds.dims and ds.sizes["year"] > 0:
-            lines.append("  domain-mean concentration (first, last year):")
+            lines.append("  domain-mean concentration (first and last year with maps):")
             for name, dim in (
                 ("concentration", "pollutant"),
                 ("concentration_number", "pollutant_number"),
@@ -670,17 +670,20 @@ def summary(path: str | Path) -> str:
 
 
 def _mean_lines(conc: xr.DataArray, dim: str) -> list[str]:
-    """Domain mean of each pollutant of `conc` in its first and last year, in its units."""
+    """Domain mean of each pollutant of `conc` in the first and last year that hold a map
+    (one year when only one does; a scenario's years before its cuts hold none), in its
+    units."""
     units = conc.attrs.get("units", "")
-    y0, y1 = conc["year"].values[0], conc["year"].values[-1]
     pols = conc[dim].values if dim in conc.dims else [None]
     lines = []
     for pol in pols:
         sel = conc if pol is None else conc.sel({dim: pol})
-        m0 = float(sel.sel(year=y0).mean(skipna=True))
-        m1 = float(sel.sel(year=y1).mean(skipna=True))
+        means = {int(y): float(sel.sel(year=y).mean(skipna=True)) for y in conc["year"].values}
+        held = [y for y, m in means.items() if np.isfinite(m)] or [min(means)]
+        shown = sorted({held[0], held[-1]})
         label = "" if pol is None else str(pol)
-        lines.append(f"    {label:<12} {int(y0)}: {m0:.4g}  {int(y1)}: {m1:.4g}  [{units}]")
+        cells = "  ".join(f"{y}: {means[y]:.4g}" for y in shown)
+        lines.append(f"    {label:<12} {cells}  [{units}]")
     return lines
 
 
@@ -693,6 +696,10 @@ def _above_lines(ds: xr.Dataset) -> list[str]:
     if "inhabitants_above_number" in ds:  # particle numbers: their own variable, same counts
         number = ds["inhabitants_above_number"].sel(year=last)
         above = xr.concat([above, number.rename(pollutant_number="pollutant")], "pollutant")
+    # a scenario's output: one threshold per pollutant (its ``threshold`` variable)
+    per_pollutant = ds["threshold"] if "threshold" not in above.dims and "threshold" in ds else None
+    if "threshold" not in above.dims:
+        above = above.expand_dims(threshold=["scenario"])
     total = ds["population_total"].sel(year=last) if "population_total" in ds else None
     lines = [f"  inhabitants above the reference values in {int(last)} (share of the territory):"]
     for terr in above["territory"].values:
@@ -705,11 +712,14 @@ def _above_lines(ds: xr.Dataset) -> list[str]:
                     continue
                 pop = np.nan if total is None else float(total.sel(territory=terr))
                 share = f" ({100 * n / pop:.0f}%)" if pop > 0 else ""
-                cells.append(f"{pol} {n:,.0f}{share}")
+                limit = (
+                    "" if per_pollutant is None else f">{float(per_pollutant.sel(pollutant=pol)):g}"
+                )
+                cells.append(f"{pol}{limit} {n:,.0f}{share}")
             if cells:
                 lines.append(f"    {head:<10} {str(label):<8} {'  '.join(cells)}")
                 head = ""
-    return lines
+    return lines if len(lines) > 1 else []  # no pollutant with a reference value: no header
 
 
 def _counted_years(
