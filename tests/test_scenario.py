@@ -445,7 +445,10 @@ def test_recompute_takes_the_baseline_s_years(small):
         again = recompute_scenario(cfg, s, baseline=one, ctx=ctx)
         assert [int(y) for y in again["year"]] == [2017]
         assert "territory_concentration_change" in again
-        with pytest.raises(ConfigError, match=r"years \[2018\] are not in the baseline the output"):
+        with pytest.raises(
+            ConfigError,
+            match=r"years \[2018\] are not in the baseline the output \(it holds 2017\)",
+        ):
             recompute_scenario(cfg, s, baseline=one, ctx=ctx, years=[2018])
         with pytest.raises(ConfigError, match=r"years \[2030\] are not in the run \(2016..2018\)"):
             recompute_scenario(cfg, s, baseline=out, ctx=ctx, years=[2017, 2030])

@@ -38,7 +38,7 @@ from trajectoire._compile_notice import compile_notice
 from trajectoire.batch.pipeline import RunContext, compute_year, population, prepare
 from trajectoire.dispersion.chemistry import no2_with_primary
 from trajectoire.errors import ConfigError, InputError, warn
-from trajectoire.geo.territories import TERRITORIES
+from trajectoire.geo.territories import TERRITORIES, territory_id
 from trajectoire.io.config import RunConfig, load_config
 from trajectoire.io.netcdf import open_output, write_netcdf, years_attribute
 from trajectoire.sectors import GNFR, normalise_sector
@@ -101,6 +101,7 @@ class Cut:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "sector", _sector_id(self.sector))
+        object.__setattr__(self, "territory", territory_id(self.territory))  # "mel" is MEL
         problems = _cut_problems(self.sector, self.territory, self.fraction, self.from_year)
         if problems:
             raise ConfigError("\n".join(f"Cut: {p}" for p in problems))
@@ -768,25 +769,17 @@ def _recompute_years(
     if bad or not wanted:
         raise ConfigError(
             f"scenario years {bad or wanted} are not in the run ({span})"
-            + ("" if held is None else f" and its baseline {what} (years {_span(held)})")
+            + ("" if held is None else f" and its baseline {what} ({_span(held)})")
             + "; expected years of both (--years, or the scenario's from_year)."
         )
     missing = [y for y in wanted if held is not None and y not in held]
     if missing:
         raise ConfigError(
-            f"scenario years {missing} are not in the baseline {what} (it holds years "
-            f"{_span(held or [])}); expected years it holds (--years {_span(held or [])}), "
-            "or a baseline run over those years."
+            f"scenario years {missing} are not in the baseline {what} (it holds "
+            f"{_span(held or [])}); expected years it holds (--years "
+            f"{min(held or [0])}:{max(held or [0])}), or a baseline run over those years."
         )
     return wanted
-
-
-def _span(years: Sequence[int]) -> str:
-    """``first..last`` of sorted years, or the list when they are not consecutive."""
-    ys = sorted(int(y) for y in years)
-    if ys and ys == list(range(ys[0], ys[-1] + 1)):
-        return f"{ys[0]}..{ys[-1]}" if len(ys) > 1 else str(ys[0])
-    return ", ".join(str(y) for y in ys)
 
 
 def _ctx_weights(ctx: RunContext, year: int) -> np.ndarray:

@@ -11,7 +11,7 @@ file without CRS is refused (a CRS is never guessed).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ __all__ = [
     "sample_territories_path",
     "territory_fractions",
     "territory_grid",
+    "territory_id",
     "valid_polygons",
     "zone_layer_fraction",
 ]
@@ -324,6 +325,31 @@ def _check_frame(territories: Any) -> gpd.GeoDataFrame:
             f"{type(territories).__name__}."
         )
     return territories
+
+
+def territory_id(given: Any, known: Iterable[str] | None = None) -> Any:
+    """The id among `known` that `given` names, case-insensitively (``"mel"`` is ``"MEL"``).
+
+    Parameters
+    ----------
+    given : str or any
+        An id as a user wrote it (surrounding blanks ignored).
+    known : iterable of str, optional
+        The valid ids (default: the stable ids, :data:`TERRITORIES`).
+
+    Returns
+    -------
+    str or any
+        The id as `known` spells it; `given` unchanged when it names none (or several), for
+        the caller's message to name it as written.
+    """
+    ids = list(TERRITORIES) if known is None else [str(k) for k in known]
+    if not isinstance(given, str):
+        return given
+    if given in ids:
+        return given
+    match = [i for i in ids if i.upper() == given.strip().upper()]
+    return match[0] if len(match) == 1 else given
 
 
 def get_territory(territories: gpd.GeoDataFrame, territory_id: str) -> gpd.GeoDataFrame:

@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireError
-from trajectoire.geo.territories import TERRITORIES
+from trajectoire.geo.territories import TERRITORIES, territory_id
 from trajectoire.report.numbers import Term, Tracer
 from trajectoire.report.wording import (
     ANCHOR_INPUT,
@@ -669,6 +669,7 @@ def report_context(
     -------
     (dict, Tracer)
     """
+    territory = territory_id(territory, ds["exposure"]["territory"].values)  # "mel" is MEL
     pollutants = _check_inputs(ds, territory, lang)
     years = [int(y) for y in ds["exposure"]["year"].values]
     first, last = years[0], years[-1]
