@@ -160,6 +160,47 @@ CASES = [
         ("[inputs] trends", "not found", "trends.csv"),
     ),
     Case(
+        "input file a loop of symbolic links",
+        lambda d: (
+            (d / "trends.csv").unlink(),
+            (d / "trends.csv").symlink_to(d / "loop.csv"),
+            (d / "loop.csv").symlink_to(d / "trends.csv"),
+        ),
+        ("[inputs] trends", "trends.csv", "a loop of symbolic links"),
+    ),
+    Case(
+        "input file a link to nothing",
+        lambda d: ((d / "trends.csv").unlink(), (d / "trends.csv").symlink_to(d / "gone.csv")),
+        ("[inputs] trends", "trends.csv", "gone.csv, which does not exist"),
+    ),
+    Case(
+        "a reader's list option given as a string",
+        lambda d: _edit_config(
+            d,
+            r'^point_sources = "point_sources.csv"',
+            'point_sources = { path = "point_sources.csv", pollutants = "NOx" }',
+        ),
+        ("[inputs.point_sources] pollutants = 'NOx'", "expected a list", "got a string"),
+    ),
+    Case(
+        "a reader's number option given as a list",
+        lambda d: _edit_config(
+            d,
+            r'^meteo = "meteo.csv.gz"',
+            'meteo = { path = "meteo.csv.gz", anemometer_height = [10] }',
+        ),
+        ("[inputs.meteo] anemometer_height = [10]", "expected a number", "got a list"),
+    ),
+    Case(
+        "anemometer below the ground",
+        lambda d: _edit_config(
+            d,
+            r'^meteo = "meteo.csv.gz"',
+            'meteo = { path = "meteo.csv.gz", anemometer_height = -10.0 }',
+        ),
+        ("meteo.csv.gz", "anemometer_height = -10.0 m", "0.1 to 300 m", "[inputs] meteo"),
+    ),
+    Case(
         "territory not in file",
         lambda d: _edit_config(
             d, r'^territories = \["ACSO", "ARC"\]', 'territories = ["ACSO", "XYZ"]'

@@ -215,15 +215,31 @@ def _is_file_name(value: Any) -> bool:
     return isinstance(value, str) and value.lower().endswith(FILE_SUFFIXES)
 
 
+def _resolved(path: Path) -> Path:
+    """``path.resolve()``, a loop of symbolic links said in one line (``ValueError``)."""
+    try:
+        return path.resolve()
+    except (RuntimeError, OSError) as exc:  # Python 3.11: RuntimeError; 3.13: OSError
+        raise ValueError(
+            f"{path}: a loop of symbolic links ({exc}); expected a link chain that ends on a "
+            "file. Fix the links or give the file's real path"
+        ) from None
+
+
 def _resolve_path(value: Any, base: Path, what: str) -> Path:
     if not isinstance(value, str | Path):
         raise ValueError(f"expected a file path (a string) for {what}, got {type(value).__name__}")
     path = Path(value).expanduser()
-    resolved = (path if path.is_absolute() else base / path).resolve()
+    given = path if path.is_absolute() else base / path
+    resolved = _resolved(given)
     if not resolved.exists():
+        link = (
+            f" (a symbolic link to {resolved}, which does not exist)" if given.is_symlink() else ""
+        )
         raise ValueError(
-            f"file not found: {resolved}. Fix the path (relative paths are read from "
-            f"{base.resolve()}), or leave the key out if this input is optional"
+            f"file not found: {given if link else resolved}{link}. Fix the path (relative "
+            f"paths are read from {_resolved(base)}), or leave the key out if this input is "
+            "optional"
         )
     return resolved
 
@@ -1498,9 +1514,13 @@ def load_config(path: str | Path) -> RunConfig:
         impossible year range. The message names the file and the field.
     """
     p = Path(path).expanduser()
+    try:
+        real = _resolved(p)
+    except ValueError as exc:
+        raise ConfigError(f"configuration file: {exc}.") from None
     if not p.is_file():
         raise ConfigError(
-            f"configuration file {str(p)!r} not found (resolved: {p.resolve()}). Check the "
+            f"configuration file {str(p)!r} not found (resolved: {real}). Check the "
             "path, or write a sample one with `trajectoire sample DIR`."
         )
     try:
@@ -1515,10 +1535,10 @@ def load_config(path: str | Path) -> RunConfig:
             "tables are written [section])."
         ) from None
     try:
-        cfg = RunConfig.model_validate(data, context={"base_dir": p.resolve().parent})
+        cfg = RunConfig.model_validate(data, context={"base_dir": real.parent})
     except ValidationError as exc:
         _raise_config_error(exc, str(p))
-    cfg._source_path = p.resolve()
+    cfg._source_path = real
     cfg._source_text = text
     return cfg
 

@@ -303,7 +303,99 @@ def check_spec(key: str, spec: InputSpec) -> Format:
                 + (", " + ", ".join(generic_keys) if generic_keys else "")
                 + (", " + ", ".join(allowed) if allowed else "")
             )
+        problem = _option_form(fmt, option, spec.options[option])
+        if problem:
+            raise ValueError(
+                f"{_section(key)} {option} = {spec.options[option]!r}: {problem} "
+                f"(keyword of {fmt.reader.__module__}.{fmt.reader.__name__})"
+            )
     return fmt
+
+
+def _alternatives(annotation: str) -> list[str]:
+    """The top-level alternatives of an annotation written ``A | B[C | D] | None``."""
+    out, depth, start = [], 0, 0
+    for i, ch in enumerate(annotation):
+        depth += ch == "["
+        depth -= ch == "]"
+        if ch == "|" and depth == 0:
+            out.append(annotation[start:i].strip())
+            start = i + 1
+    return [*out, annotation[start:].strip()]
+
+
+#: (annotation prefixes, what a TOML value of that form is, an example)
+_FORMS = (
+    (("Sequence[int]",), "a list of integers", "[2019, 2023]"),
+    (("Sequence[float]",), "a list of numbers", "[0.5, 1.0]"),
+    (("Sequence[",), "a list", '["NOx", "PM10"]'),
+    (("Mapping[", "dict["), "a table", '{ NOx = "NOX" }'),
+    (("float", "int"), "a number", "10.0"),
+)
+_SEQUENCES, _MAPPINGS, _NUMBERS = (
+    ("Sequence[", "list[", "tuple["),
+    ("Mapping[", "dict["),
+    ("float", "int"),
+)
+
+
+def _option_form(fmt: Format, option: str, value: Any) -> str | None:
+    """Why `value` cannot be the reader's keyword `option` (None when it can), read from
+    the annotation: a string where only lists, tables or numbers are taken (a string is
+    iterated letter by letter: ``pollutants = "NOx"`` became ``N``, ``O``, ``x``), a list
+    or a table where a single value is taken, text or true/false for a number."""
+    param = inspect.signature(fmt.reader).parameters.get(option)
+    if param is None or param.annotation is inspect.Parameter.empty:
+        return None
+    alts = [a for a in _alternatives(str(param.annotation)) if a != "None"]
+    if any(a in ("Any", "object") or a.startswith("PathOrFrame") for a in alts):
+        return None
+    takes_text = any(a == "str" or a.startswith(("Literal[", "str", "PathLike")) for a in alts)
+    takes_list = any(a.startswith(_SEQUENCES) for a in alts)
+    takes_table = any(a.startswith(_MAPPINGS) for a in alts)
+    takes_number = any(a in _NUMBERS for a in alts)
+    takes_bool = "bool" in alts
+    ok = (
+        (isinstance(value, str) and takes_text)
+        or (isinstance(value, list) and takes_list)
+        or (isinstance(value, dict) and takes_table)
+        or (isinstance(value, bool) and takes_bool)
+        or (isinstance(value, int | float) and not isinstance(value, bool) and takes_number)
+    )
+    if ok or not (takes_text or takes_list or takes_table or takes_number or takes_bool):
+        return None
+    forms = [
+        next(
+            (
+                f"{what} (e.g. {option} = {example})"
+                for p, what, example in _FORMS
+                if a.startswith(p)
+            ),
+            "",
+        )
+        for a in alts
+    ]
+    forms = [f for f in forms if f]
+    if takes_text:
+        forms.append(f'a string (e.g. {option} = "...")')
+    if takes_bool:
+        forms.append(f"true or false (e.g. {option} = true)")
+    return f"expected {' or '.join(dict.fromkeys(forms))}, got {_toml_kind(value)}"
+
+
+def _toml_kind(value: Any) -> str:
+    """What a TOML value is, in TOML's words."""
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
 
 
 @contextlib.contextmanager

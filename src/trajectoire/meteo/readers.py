@@ -517,6 +517,29 @@ def read_hourly(
     )
 
 
+#: (keyword, lowest, highest, unit, what a good value is) of a meteorological site
+_SITE_RANGES = (
+    ("latitude", -90.0, 90.0, "degrees", "-90 to 90 (Lille is 50.6)"),
+    ("longitude", -180.0, 180.0, "degrees", "-180 to 180 (Lille is 3.1)"),
+    ("roughness_length", 1e-5, 5.0, "m", "above 0 and at most 5 m (grass 0.03, town 1)"),
+    ("anemometer_height", 0.1, 300.0, "m", "above the ground, 0.1 to 300 m (usually 10 m)"),
+)
+
+
+def _check_site(where: str | Path, *values: float | None) -> None:
+    """One line for a site description out of its range (:data:`_SITE_RANGES`): a negative
+    anemometer height used to run and end on NaN concentrations far downstream."""
+    for (key, lo, hi, unit, want), value in zip(_SITE_RANGES, values, strict=True):
+        if value is None:
+            continue
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            v = float("nan")
+        if not lo <= v <= hi:
+            raise InputError(f"{where}: {key} = {value!r} {unit}; expected {want}.")
+
+
 def _hourly_dataset(
     frame: pd.DataFrame,
     where: str | Path,
@@ -544,6 +567,7 @@ def _hourly_dataset(
     """
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
+    _check_site(where, latitude, longitude, roughness_length, anemometer_height)
     frame = _utc_hours(frame, where)
     full = pd.date_range(frame["time"].iloc[0], frame["time"].iloc[-1], freq="h")
     frame = frame.set_index("time")
