@@ -120,6 +120,11 @@ CASES = [
         ("pollutants", "NOX2"),
     ),
     Case(
+        "NO2 without NOx",
+        lambda d: _edit_config(d, r"^pollutants = .*", 'pollutants = ["NO2", "PM10"]'),
+        ("config.toml", "[run] pollutants", "NO2 is derived from NOx", "add 'NOx'"),
+    ),
+    Case(
         "unknown trajectory method",
         lambda d: _edit_config(
             d, r"^C_OtherStationaryComb = \"index\"", 'C_OtherStationaryComb = "backward"'

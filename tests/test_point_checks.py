@@ -138,6 +138,19 @@ def test_stacks_outside_the_grid_named_with_coordinates_and_rule(tmp_path: Path)
     assert "left out of the run: outside the grid (bounds (700000, 7000000, 705000, 7004000)" in msg
     nox = df.loc[1:12, "NOx"].sum()
     assert f"NOx {nox:.6g} t yr-1" in msg
+
+
+def test_stacks_outside_the_grid_name_only_the_pollutants_kept(tmp_path: Path) -> None:
+    """The warning used to count the pollutants the run does not keep (NH3 of a register
+    read for NOx only): the stacks are placed after the pollutant selection."""
+    df = stacks(3).assign(NH3=[2.0, 15.0, 3.0])
+    df.loc[1, "x"] = X0 + 50_000
+    with pytest.warns(TrajectoireWarning) as rec:
+        ds = build(tmp_path, df, pollutants=["NOx"], others="drop")
+    msg = str(rec[0].message)
+    assert "1 point source(s) of 3 lie outside the grid" in msg
+    assert f"NOx {df.loc[1, 'NOx']:.6g} t yr-1" in msg and "NH3" not in msg
+    assert ds["source"].values.tolist() == ["S1", "S3"]
     assert "[inputs] point_sources" in msg
 
 

@@ -522,8 +522,6 @@ def _reference(
     the sectors that emit in one of them; the sectors, the pollutants, and the source ids
     of every stack ``[inputs] point_sources`` lists (on the grid or not)."""
     inputs = config.inputs
-    if "NO2" in config.run.pollutants and "NOx" not in config.run.pollutants:
-        raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
     if not (inputs.point_sources or inputs.roads or inputs.area_emissions or inputs.gridded):
         raise ConfigError(
             "[inputs]: no emission input; give at least one of point_sources, roads (with "
@@ -570,7 +568,10 @@ def _reference(
     output_pollutants = list(dispersed)
     if "NO2" in config.run.pollutants:
         if "NOx" not in dispersed:
-            raise ConfigError("[run] pollutants: NO2 is derived from NOx; add 'NOx'.")
+            raise ConfigError(
+                "[run] pollutants: NO2 is derived from NOx, and no emission input has NOx; "
+                "add NOx to the inputs or leave NO2 out."
+            )
         output_pollutants.append("NO2")
     return reference, anchors, sectors, dispersed, output_pollutants, _stack_ids(points)
 

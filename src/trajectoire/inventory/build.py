@@ -199,11 +199,13 @@ def build_inventory(
         _check_positions_crs(points, grid)
         check_stacks(points, missing="warn")
         warn_doubtful_heights(points)
-        points = _points_inside(_points_to_grid_crs(points, grid), points, grid, strict)
+    given, points = points, None if points is None else _points_to_grid_crs(points, grid)
     # the pollutants taken from each gridded part (a selection would copy the grids)
     kept = [[str(p) for p in da["pollutant"].values] for da in parts]
     if pollutants is not None and others == "drop":
         kept, points = _keep_pollutants(parts, points, pollutants)
+    if points is not None and given is not None:  # after the selection: what is kept
+        points = _points_inside(points, given, grid, strict)
     # labels
     found_sec: list[str] = []
     found_pol: list[str] = []
