@@ -141,3 +141,19 @@ def test_exposure_inside_and_outside_the_priority_neighbourhoods(output):
         rtol=1e-5,
         atol=1.0,
     )
+
+
+def test_every_variable_and_coordinate_is_described(output):
+    """CF: each variable says what it is (``long_name``), each data variable its units (or
+    its flags); the stations' positions are projection coordinates in metres."""
+    _, ds = output
+    unnamed = [str(v) for v in ds.variables if v != "crs" and not ds[v].attrs.get("long_name")]
+    assert unnamed == []
+    no_units = [
+        str(v)
+        for v in ds.data_vars
+        if v != "crs" and "units" not in ds[v].attrs and "flag_values" not in ds[v].attrs
+    ]
+    assert no_units == []
+    assert ds["station_x"].attrs["standard_name"] == "projection_x_coordinate"
+    assert ds["station_y"].attrs["units"] == "m"

@@ -115,6 +115,22 @@ _COORD_ATTRS: dict[str, dict[str, str]] = {
     "quantile": {"long_name": "probability of the population-weighted quantile", "units": "1"},
     "threshold": {"long_name": "label of the reference value (annual mean)"},
     "zone": {"long_name": "inside or outside the zones of [inputs] exposure_zones"},
+    "receptor": {"long_name": "territory whose area mean is taken (territory id)"},
+    "statistic": {"long_name": "statistic of the model against the stations (docs/evaluation.md)"},
+    "origin": {
+        "long_name": "where the emissions come from: a territory id, or 'rest' (the rest of "
+        "the grid)"
+    },
+    "station_x": {
+        "long_name": "station easting (grid CRS)",
+        "standard_name": "projection_x_coordinate",
+        "units": "m",
+    },
+    "station_y": {
+        "long_name": "station northing (grid CRS)",
+        "standard_name": "projection_y_coordinate",
+        "units": "m",
+    },
 }
 
 _GLOBAL_DEFAULTS = {
@@ -341,8 +357,8 @@ def _prepare(ds: xr.Dataset) -> xr.Dataset:
             grid = Grid.from_coords(out["x"].values, out["y"].values, crs_of(src))
             out[GRID_MAPPING] = crs_variable(grid)
     has_crs = GRID_MAPPING in out.variables
-    for coord, defaults in _COORD_ATTRS.items():
-        if coord in out.coords:
+    for coord, defaults in _COORD_ATTRS.items():  # coordinates, and the stations' positions
+        if coord in out.variables:
             out[coord].attrs = {**defaults, **out[coord].attrs}
     for name in out.data_vars:
         da = out[name]
