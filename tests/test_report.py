@@ -15,6 +15,7 @@ import json
 import os
 import re
 import subprocess
+import warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ import xarray as xr
 from matplotlib.image import imread
 
 from trajectoire.cli import main
+from trajectoire.errors import TrajectoireWarning
 from trajectoire.geo.grid import Grid
 from trajectoire.report import build_report, chromium_command, find_chromium, format_number
 
@@ -667,3 +669,235 @@ def test_the_new_pollutants_inside_and_outside_the_zones():
     again = build_report(rich, "MEL", lang="fr")
     again = again[again.index('<section id="quartiers">') : again.index('<section id="scenario">')]
     assert "PFOA" not in again and "Particules ultrafines" in again
+
+
+# ----------------------------------------------------------------------------- wording
+def _render(
+    ds: xr.Dataset, territory: str, lang: str = "fr", scenario: xr.Dataset | None = None
+) -> tuple[str, str]:
+    """The page without its figures (fast) and its visible text, spaces collapsed; every
+    number's recorded value is checked against its recipe on the way."""
+    from trajectoire.report import report_context
+    from trajectoire.report.build import _environment
+
+    ctx, _ = report_context(ds, territory, lang=lang, scenario=scenario, figures=False)
+    html = _environment().get_template(f"report_{lang}.html.j2").render(**ctx)
+    page = _Page()
+    page.feed(html)
+    for n in page.numbers:
+        source = scenario if n.get("data-src") == "scenario" else ds
+        assert source is not None
+        want = _expected(source, n)
+        nd = int(n["data-nd"])
+        assert n["text"] == format_number(want, nd, lang) or abs(
+            _parse(n["text"], lang) - want
+        ) <= 0.5 * 10.0 ** (-nd) * (1 + 1e-6), n
+    return html, " ".join(page.visible.split())
+
+
+def test_the_cell_size_is_the_grids():
+    """The method says the size of the run's cells, read from the spacing of ``x`` and ``y``
+    (a traced number), not "a few hundred metres at most" whatever the grid."""
+    ds = _output()  # 100 m
+    html, fr = _render(ds, "MEL")
+    assert "petits carrés de 100 m de côté" in fr and "quelques centaines" not in fr
+    assert "small squares 100 m wide" in _render(ds, "MEL", "en")[1]
+    assert "data-var='x'" in html and "data-var='y'" not in html
+    coarse = ds.assign_coords(x=ds["x"] * 20.0, y=ds["y"] * 20.0)  # 2 km
+    assert "petits carrés de 2 km de côté" in _render(coarse, "MEL")[1]
+    assert "small squares 2 km wide" in _render(coarse, "MEL", "en")[1]
+    oblong = ds.assign_coords(x=ds["x"] * 15.0, y=ds["y"] * 2.5)  # 1.5 km by 250 m
+    assert "petits rectangles de 1,5 km sur 250 m" in _render(oblong, "MEL")[1]
+
+
+def test_the_number_of_pollutants_is_worded_from_the_data():
+    """A run of one or two pollutants is not said to follow three."""
+    one = _output().sel(pollutant=["PM2.5"])
+    fr, en = _render(one, "MEL")[1], _render(one, "MEL", "en")[1]
+    assert "Le rapport suit un polluant :" in fr and "trois polluants" not in fr
+    assert "The report follows one pollutant:" in en
+    two = _output().sel(pollutant=["NOx", "PM10", "PM2.5"])
+    assert "Le rapport suit deux polluants :" in _render(two, "MEL")[1]
+    assert "Le rapport suit trois polluants :" in _render(_output(), "MEL")[1]
+
+
+def test_every_species_has_its_own_article():
+    """Each species of the registry is named with the article of its gender and number
+    (``du dioxyde d'azote``, ``des particules``, ``de l'ammoniac``), in both languages,
+    with the plain name the report uses elsewhere."""
+    from trajectoire.report.wording import EMERGING, POLLUTANTS, SPECIES_WORDS
+    from trajectoire.species import builtin_species
+
+    ids = [str(s) for s in builtin_species()]
+    assert {"NO2", "PM2.5", "NH3", "UFP", "PFAS", "pesticides", "TRWP"} <= set(ids)
+    for lang in ("fr", "en"):
+        assert set(ids) <= set(SPECIES_WORDS[lang]), lang
+        for sid, words in SPECIES_WORDS[lang].items():
+            plain = {**{k: v[1] for k, v in POLLUTANTS[lang].items()},
+                     **{k: v[0] for k, v in EMERGING[lang].items()}}.get(sid)  # fmt: skip
+            assert plain is None or words.name == plain, (lang, sid)
+    fr = SPECIES_WORDS["fr"]
+    for sid, w in fr.items():
+        article = w.the[: len(w.the) - len(w.name)]
+        of_the, agree = {"le ": ("du ", ""), "la ": ("de la ", "e"), "l'": ("de l'", ""),
+                         "les ": ("des ", "s")}[article]  # fmt: skip
+        assert w.the == article + w.name and w.of_the == of_the + w.name, sid
+        assert w.of in ("de " + w.name, "d'" + w.name) and w.agree.endswith(agree), sid
+    assert fr["NO2"].of_the == "du dioxyde d'azote"
+    assert fr["PM2.5"].of_the == "des particules de moins de 2,5 micromètres"
+    assert fr["PM2.5"].agree == "es" and fr["UFP"].agree == "es" and fr["PFAS"].agree == "s"
+    assert fr["NH3"].of_the == "de l'ammoniac" and fr["NH3"].of == "d'ammoniac"
+    assert fr["NOx"].of == "d'oxydes d'azote" and fr["TRWP"].of_the.startswith("des particules")
+
+
+def test_figures_speak_french_captions_and_numbers(monkeypatch):
+    """The figures of a PM2.5-only run: captions with the article of particles (``des
+    particules ... respirées``), the emissions of PM2.5 (not "oxydes d'azote"), no second
+    copy of the same trajectory; in French every number drawn has a decimal comma."""
+    import matplotlib.text
+
+    import trajectoire.report.build as build
+
+    drawn: list[list[str]] = []
+
+    def keep(fig: Any) -> str:
+        fig.canvas.draw()
+        drawn.append([t.get_text() for t in fig.findobj(matplotlib.text.Text) if t.get_visible()])
+        return "data:image/png;base64,"
+
+    monkeypatch.setattr(build, "_png", keep)
+    ctx, _ = build.report_context(_output().sel(pollutant=["PM2.5"]), "MEL", lang="fr")
+    captions = {k: f["caption"] for k, f in ctx["figures"].items()}
+    assert "moyenne annuelle des particules de moins de 2,5 micromètres" in captions["map"]
+    assert "niveau de particules de moins de 2,5 micromètres" in captions["distribution"]
+    assert (
+        "part des particules de moins de 2,5 micromètres respirées" in (captions["source_receptor"])
+    )
+    assert captions["emission"].startswith("Émissions de particules de moins de 2,5")
+    assert "trajectory_fine" not in captions  # the same pollutant as "trajectory"
+    texts = [t for fig in drawn for t in fig]
+    assert not [t for t in texts if re.search(r"\d\.\d", t)]
+    assert any(re.search(r"\d,\d", t) for t in texts)
+    drawn.clear()
+    build.report_context(_output(), "MEL", lang="en")
+    assert any(re.search(r"\d\.\d", t) for fig in drawn for t in fig)  # English: a point
+
+
+def test_a_single_year_is_not_compared_with_itself():
+    """An output of one year: its year in the title, no change section comparing it with
+    itself (a sentence says only one year was computed), no "since"."""
+    for ds in (_output().sel(year=[2023]), _output(zones=True).sel(year=[2023])):
+        html, fr = _render(ds, "CUD")
+        assert "<title>La qualité de l'air : Communauté Urbaine de Dunkerque, 2023</title>" in html
+        assert "2023–2023" not in html and "De 2023 à 2023" not in fr and "depuis 2023" not in fr
+        assert "ne porte que sur l'année 2023" in fr and "en 2023 et" not in fr
+        assert "refaits pour l'année 2023" in fr
+        assert "Moyenne en 2023</th><th>Moyenne en 2023" not in html
+        html, en = _render(ds, "CUD", "en")
+        assert "2023–2023" not in html and "since" not in en and "From 2023 to 2023" not in en
+        assert "covers the year 2023 only" in en
+    _, fr = _render(_output(), "CUD")
+    assert "De 1990 à 2023" in fr and "chaque année de 1990 à 2023" in fr
+
+
+def _scenario_file(base: xr.Dataset) -> xr.Dataset:
+    """A scenario output as ``trajectoire scenario`` (exact path) writes its attributes:
+    industry halved everywhere and road traffic cut by 30 % in MEL; NO2 is not computed."""
+    from trajectoire.scenario import Cut, Scenario
+
+    s = Scenario(
+        "moins d'usines",
+        [Cut("B_Industry", None, 0.5, 2018), Cut("F_RoadTransport", "MEL", 0.3, 2020)],
+    )
+    sc = base[["exposure", "inhabitants_above"]].sel(year=[2023]) * 0.8
+    sc["exposure"].loc[{"pollutant": "NO2"}] = np.nan
+    sc["inhabitants_above"].loc[{"pollutant": "NO2"}] = np.nan
+    sc.attrs = {"title": f"trajectoire scenario: {s.name}", "scenario_name": s.name,
+                "scenario": s.describe(), "scenario_json": s.to_json(),
+                "scenario_method": "exact"}  # fmt: skip
+    return sc
+
+
+def test_the_scenario_is_described_in_the_reports_words():
+    """The scenario's cuts are said from its structured ``scenario_json`` (the sector's
+    plain name, the percentage, where, from when), not its English ``scenario`` line; the
+    NO2 the exact path does not compute is said so, not a dash."""
+    base = _output()
+    sc = _scenario_file(base)
+    html, fr = _render(base, "MEL", scenario=sc)
+    assert "Scénario « moins d'usines »" in fr
+    assert "Industrie : émissions réduites de 50 % partout, à partir de 2018." in fr
+    assert "Trafic routier : émissions réduites de 30 % sur ce territoire seulement" in fr
+    for english in ("B_Industry", "everywhere", " from 2018", "F_RoadTransport"):
+        assert english not in fr, english
+    assert "– µg/m³" not in fr and "non calculé*" in fr and "--recompute" in fr
+    assert "Le dioxyde d'azote n'est pas calculé par ce scénario" in fr
+    _, cud = _render(base, "CUD", scenario=sc)
+    assert "sur le territoire « Métropole Européenne de Lille » seulement" in cud
+    _, en = _render(base, "MEL", "en", scenario=sc)
+    assert "Industry: emissions cut by 50 % everywhere, from 2018." in en
+    assert "not computed*" in en and "– µg/m³" not in en
+    sc.attrs = {"scenario": "moins de voitures"}  # a file of its own: its name as given
+    assert "Scénario « moins de voitures »" in _render(base, "MEL", scenario=sc)[1]
+
+
+def test_no_one_and_one_take_the_singular():
+    """French: 0 and 1 take the singular (« 0 habitant »), the verb agreeing; English:
+    only one does."""
+    from trajectoire.report.wording import takes_plural
+
+    assert [takes_plural(v, "fr") for v in (0, 1, 1.5, 2, 1200)] == [False] * 3 + [True] * 2
+    assert [takes_plural(v, "en") for v in (0, 1, 2)] == [True, False, True]
+    ds = _output()
+    ds["inhabitants_above"] = ds["inhabitants_above"] * 0.0
+    _, fr = _render(ds, "MEL")
+    assert "0 habitant (0 %) respire un air" in fr and " 0 habitants" not in fr
+    assert "0 inhabitants (0 %) breathe air" in _render(ds, "MEL", "en")[1]
+
+
+def test_a_pollutant_with_nothing_counted_is_said_so():
+    """A pollutant with neither a local part nor a background in the territory (no source
+    of it in the inputs): the report says that no emission of it was counted, not
+    "about – %" nor that the nearby sources hardly count."""
+    ds = _output()
+    for var in ("exposure_contribution", "exposure", "background", "exposure_quantile"):
+        ds[var] = ds[var].where(ds["pollutant"] != "PM2.5", 0.0)
+    html, fr = _render(ds, "MEL")
+    section = fr[fr.index("4. D'où vient") : fr.index("5. Les nouveaux")]
+    part = section[section.index("Particules de moins de 2,5") :]
+    assert "Aucune émission de particules de moins de 2,5 micromètres n'a été comptée" in part
+    assert "– %" not in fr and "ne comptent presque pas" not in part
+    assert "environ" in section  # the other pollutants keep their background share
+    _, en = _render(ds, "MEL", "en")
+    assert "No emission of particles smaller than 2.5 micrometres was counted" in en
+    assert "– %" not in en
+
+
+@pytest.mark.slow  # a run of the real-data example (about 30 s)
+@pytest.mark.requires_shared
+def test_the_real_data_example_single_year_report(shared_data, tmp_path):
+    """The real-data example run for 2019 alone (1 km cells, no PM2.5 source in its
+    inputs) and its exact-path scenario: the report says 1 km, one year, no change section,
+    no dash percentage, the scenario in French and why NO2 is missing; every number is
+    read from the files."""
+    example = Path(__file__).resolve().parents[1] / "examples" / "hauts-de-france"
+    out, sc_out = tmp_path / "hdf.nc", tmp_path / "sc.nc"
+    with warnings.catch_warnings():  # what the real data lack: test_example_hdf checks it
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        assert main(["run", str(example / "config.toml"), "--out", str(out), "--years", "2019",
+                     "-q"]) == 0  # fmt: skip
+        (tmp_path / "sc.toml").write_text(
+            '[scenario]\nname = "industrie -50 %"\n[[scenario.cut]]\nsector = "B_Industry"\n'
+            "percent = 50\nfrom_year = 2019\n"
+        )
+        assert main(["scenario", str(tmp_path / "sc.toml"), "--from", str(out), "-o",
+                     str(sc_out), "-q"]) == 0  # fmt: skip
+    with xr.open_dataset(out) as ds, xr.open_dataset(sc_out) as sc:
+        html, fr = _render(ds, "MEL", scenario=sc)
+    assert "petits carrés de 1 km de côté" in fr and "2019–2019" not in html
+    assert "depuis 2019" not in fr and "ne porte que sur l'année 2019" in fr
+    assert "– %" not in fr and "– µg/m³" not in fr and " 0 habitants" not in fr
+    assert "Le dioxyde d'azote n'est pas calculé par ce scénario" in fr
+    assert "Industrie : émissions réduites de 50 % partout, à partir de 2019." in fr
+    assert "everywhere" not in fr and "B_Industry" not in fr
+    assert "Carte de la moyenne annuelle du particules" not in html

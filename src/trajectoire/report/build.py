@@ -27,7 +27,7 @@ import xarray as xr
 
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireError
 from trajectoire.geo.territories import TERRITORIES, territory_id
-from trajectoire.report.numbers import Term, Tracer
+from trajectoire.report.numbers import Number, Term, Tracer, format_number
 from trajectoire.report.wording import (
     ANCHOR_INPUT,
     EMERGING,
@@ -36,10 +36,14 @@ from trajectoire.report.wording import (
     LANGS,
     POLLUTANTS,
     PRECURSOR,
+    SCENARIO_CUT,
     SECTORS,
+    SPECIES_WORDS,
     THRESHOLD_LABELS,
     ZONE_TITLES,
     ZONES_NAME,
+    count_words,
+    takes_plural,
 )
 
 if TYPE_CHECKING:
@@ -101,6 +105,46 @@ def _check_inputs(ds: xr.Dataset, territory: str, lang: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- figures
+#: a decimal point between two digits (as matplotlib and Python's formats write numbers)
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def _localise(fig: Figure, lang: str) -> None:
+    """Write the figure's numbers in the report's style: in French, a decimal comma in
+    every text (legends, titles, labels) and in the tick labels (each axis's formatter
+    wrapped); the figures of :mod:`trajectoire.plot` write them the English way."""
+    if lang != "fr":
+        return
+    from matplotlib.text import Text
+    from matplotlib.ticker import Formatter
+
+    def comma(text: str) -> str:
+        return _DECIMAL_POINT.sub(",", text)
+
+    class _Commas(Formatter):
+        """An axis's formatter, its labels with decimal commas."""
+
+        def __init__(self, inner: Formatter) -> None:
+            self.inner = inner
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return comma(self.inner(x, pos))
+
+        def format_ticks(self, values: Any) -> list[str]:
+            return [comma(v) for v in self.inner.format_ticks(values)]
+
+        def get_offset(self) -> str:
+            return comma(self.inner.get_offset())
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            inner = axis.get_major_formatter()
+            if not isinstance(inner, _Commas):
+                axis.set_major_formatter(_Commas(inner))
+    for text in fig.findobj(Text):
+        text.set_text(comma(text.get_text()))
+
+
 def _png(fig: Figure) -> str:
     """The figure as a ``data:image/png;base64,...`` URI."""
     buf = io.BytesIO()
@@ -124,14 +168,16 @@ _FigureSpec = tuple[str, Callable[[], tuple[Any, Any]], str]
 
 
 def _figures(
-    ds: xr.Dataset, territory: str, pollutants: list[str], last: int, lang: str
+    ds: xr.Dataset, territory: str, pollutants: list[str], first: int, last: int, lang: str
 ) -> list[dict[str, str]]:
     from trajectoire import plot
 
     fr = lang == "fr"
     name = POLLUTANTS[lang]
+    words = SPECIES_WORDS[lang]
     main = pollutants[0]
     fine = "PM2.5" if "PM2.5" in pollutants else pollutants[-1]
+    emitted = words[PRECURSOR[main]] if PRECURSOR[main] in words else None
 
     def breathed(key: str, pol: str) -> _FigureSpec:
         """The figure of what the inhabitants breathe of `pol`, year by year, by source."""
@@ -158,10 +204,10 @@ def _figures(
                 title=(f"{name[main][0]} en {last}" if fr else f"{name[main][0]} in {last}"),
             ),
             (
-                f"Carte de la moyenne annuelle du {name[main][1]} en {last} autour du territoire "
+                f"Carte de la moyenne annuelle {words[main].of_the} en {last} autour du territoire "
                 "(couleurs claires : plus de pollution)"
                 if fr
-                else f"Map of the annual mean of {name[main][1]} in {last} around the territory "
+                else f"Map of the annual mean {words[main].of_the} in {last} around the territory "
                 "(light colours: more pollution)"
             ),
         ),
@@ -171,11 +217,11 @@ def _figures(
                 ds, year=last, pollutant=main, territory=territory, lang=lang
             ),
             (
-                f"Nombre d'habitants selon le niveau de {name[main][1]} qu'ils respirent en {last}. "
+                f"Nombre d'habitants selon le niveau {words[main].of} qu'ils respirent en {last}. "
                 "Cette figure répartit les habitants également sur le territoire : ses nombres "
                 "diffèrent un peu de ceux du tableau, qui tiennent compte des quartiers habités."
                 if fr
-                else f"Number of inhabitants by the level of {name[main][1]} they breathe in {last}. "
+                else f"Number of inhabitants by the level {words[main].of} they breathe in {last}. "
                 "This figure spreads the inhabitants evenly over the territory: its numbers differ "
                 "a little from those of the table, which follow where people actually live."
             ),
@@ -188,9 +234,11 @@ def _figures(
                 ds, variable="emission", territory=territory, pollutant=PRECURSOR[main], lang=lang
             ),
             (
-                "Émissions d'oxydes d'azote sur le territoire, en tonnes par an, par source"
+                f"Émissions {emitted.of if emitted else PRECURSOR[main]} sur le territoire, "
+                "en tonnes par an, par source"
                 if fr
-                else "Emissions of nitrogen oxides within the territory, tonnes per year, by source"
+                else f"Emissions {emitted.of if emitted else PRECURSOR[main]} within the "
+                "territory, tonnes per year, by source"
             ),
         ),
         (
@@ -199,10 +247,11 @@ def _figures(
                 ds, year=last, pollutant=main, weighting="population", lang=lang
             ),
             (
-                f"Qui pollue qui : part du {name[main][1]} respiré dans chaque territoire (ligne) "
-                f"due aux émissions de chaque territoire (colonne), {last}"
+                f"Qui pollue qui : part {words[main].of_the} respiré{words[main].agree} dans chaque "
+                "territoire (ligne) due aux émissions de chaque territoire (colonne), "
+                f"{last}"
                 if fr
-                else f"Who pollutes whom: {name[main][1]} breathed in each territory (row) due "
+                else f"Who pollutes whom: {words[main].name} breathed in each territory (row) due "
                 f"to the emissions of each territory (column), {last}"
             ),
         ),
@@ -211,7 +260,12 @@ def _figures(
     for key, draw, caption in figs:
         if key == "emission" and PRECURSOR[main] not in ds["emission"]["pollutant"].values:
             continue
+        if key == "trajectory_fine" and fine == main:
+            continue  # the same figure as "trajectory"
+        if key in ("trajectory", "trajectory_fine", "emission") and first == last:
+            continue  # one year: nothing to follow year by year
         fig, _ = draw()
+        _localise(fig, lang)
         out.append({"key": key, "src": _png(fig), "caption": caption})
     return out
 
@@ -237,6 +291,7 @@ def _pollutant_block(
     now = {"year": last, **at}
     then = {"year": first, **at}
     block: dict[str, Any] = {"id": pol, "short": short, "name": plain, "what": what}
+    block["words"] = SPECIES_WORDS[lang][pol]
     block["now"] = t.num("exposure", now)
     block["then"] = t.num("exposure", then)
     change = t.value("exposure", now, op="diff", ref=Term("exposure", then))
@@ -289,7 +344,10 @@ def _pollutant_block(
         bg_then = {"year": first, "pollutant": pol}
         block["bg_now"] = t.num("background", bg_now)
         block["bg_then"] = t.num("background", bg_then)
-        block["bg_share"] = t.num("background", bg_now, nd=0, op="share", ref=Term("exposure", now))
+        if np.isfinite(t.value("background", bg_now, op="share", ref=Term("exposure", now))):
+            block["bg_share"] = t.num(
+                "background", bg_now, nd=0, op="share", ref=Term("exposure", now)
+            )
         bg_change = t.value("background", bg_now, op="diff", ref=Term("background", bg_then))
         block["bg_dir"] = _direction(bg_change, 1)
     # emissions within the territory (the cells' shares of the territory as weights)
@@ -321,6 +379,9 @@ def _pollutant_block(
     # sources: shares of the local part of what inhabitants breathe, by sector and origin
     rec = {"year": last, "receptor": territory, "pollutant": pol}
     total, shares = _sector_shares(t, ds, "exposure_contribution", rec)
+    # nothing at all: no local part and no background (no emission of it in the inputs)
+    block["nothing"] = _nothing(t, ds, territory, pol, last)
+    block["nothing_then"] = _nothing(t, ds, territory, pol, first)
     block["sectors"] = [
         _share_entry(t, "exposure_contribution", item, total)
         for item in [item for item in shares if round(item[0]) >= 1][:5]
@@ -351,6 +412,19 @@ def _pollutant_block(
         split["period"] = str(ds.attrs.get("period", ds["change_total"].attrs.get("period", "")))
         block["split"] = split
     return block
+
+
+def _nothing(t: Tracer, ds: xr.Dataset, territory: str, pol: str, year: int) -> bool:
+    """Whether the inhabitants breathe none of `pol` in `year`: its local part (the
+    contributions of every sector and origin) and its background are both 0, so that no
+    emission of it was counted near the territory and no background was given."""
+    local = t.value(
+        "exposure_contribution",
+        {"year": year, "receptor": territory, "pollutant": pol},
+        sum=("sector", "origin"),
+    )
+    level = t.value("exposure", {"year": year, "territory": territory, "pollutant": pol})
+    return bool(local == 0.0 and level == 0.0)
 
 
 #: The exposure and its parts by sector and origin of the masses and of the particle numbers:
@@ -551,6 +625,7 @@ def _zone_split(
         gap = t.value("zone_exposure", cell["inside"], op="diff", ref=ref)
         short, name, _ = POLLUTANTS[t.lang][p]
         row: dict[str, Any] = {"short": short, "name": name, "dir": _direction(gap, 1)}
+        row["words"] = SPECIES_WORDS[t.lang][p]
         for z in side:
             row[z] = t.num("zone_exposure", cell[z])
         row["gap"] = t.num("zone_exposure", cell["inside"], op="diff", ref=ref, absolute=True)
@@ -614,10 +689,19 @@ def _scenario(
             continue
         sel = {"year": year, "territory": territory, "pollutant": pol}
         row: dict[str, Any] = {
+            "id": pol,
             "short": POLLUTANTS[t.lang][pol][0],
+            "name": POLLUTANTS[t.lang][pol][1],
             "base": t.num("exposure", {"year": last, "territory": territory, "pollutant": pol}),
             "scenario": t.num("exposure", sel, src="scenario"),
         }
+        if not np.isfinite(t.value("exposure", sel, src="scenario")):
+            # the exact path leaves NO2 out: it is not linear in the emissions
+            row["missing"] = (
+                "no2_exact"
+                if pol == "NO2" and scenario.attrs.get("scenario_method", "exact") == "exact"
+                else "missing"
+            )
         above = scenario.data_vars.get("inhabitants_above")
         if (
             above is not None
@@ -637,8 +721,47 @@ def _scenario(
                 src="scenario",
             )
         rows.append(row)
-    name = scenario.attrs.get("scenario") or scenario.attrs.get("title") or ""
-    return {"name": str(name), "year": year, "rows": rows}
+    name, cuts = _scenario_words(scenario, territory, t.lang)
+    missing = sorted({r["missing"] for r in rows if "missing" in r})
+    return {"name": name, "cuts": cuts, "year": year, "rows": rows, "missing": missing}
+
+
+def _scenario_words(scenario: xr.Dataset, territory: str, lang: str) -> tuple[str, list[str]]:
+    """The scenario's name and its cuts in the report's words, from the structured
+    ``scenario_json`` of a ``trajectoire scenario`` output (the sector's plain name, the
+    percentage, where, from which year), not from its English ``scenario`` line; a file
+    without it is named by its ``scenario`` or ``title`` attribute."""
+    import json
+
+    try:
+        data = json.loads(str(scenario.attrs["scenario_json"]))
+        cuts = list(data["cuts"])
+    except (KeyError, TypeError, ValueError):
+        name = scenario.attrs.get("scenario_name") or scenario.attrs.get("scenario")
+        return str(name or scenario.attrs.get("title") or ""), []
+    name = str(scenario.attrs.get("scenario_name") or data.get("name") or "")
+    words = SCENARIO_CUT[lang]
+    out = []
+    for cut in cuts:
+        where = cut.get("territory")
+        if where is None:
+            place = words["everywhere"]
+        elif where == territory:
+            place = words["here"]
+        else:
+            info = TERRITORIES.get(str(where))
+            place = words["there"].format(name=info.name if info is not None else where)
+        percent = 100.0 * float(cut["fraction"])
+        nd = 0 if abs(percent - round(percent)) < 1e-9 else 1
+        out.append(
+            words["cut"].format(
+                sector=_sector_name(str(cut["sector"]), lang),
+                percent=format_number(percent, nd, lang),
+                where=place,
+                year=cut["from_year"],
+            )
+        )
+    return name, out
 
 
 # ----------------------------------------------------------------------------- context
@@ -681,6 +804,9 @@ def report_context(
         "territory_name": info.name if info is not None else territory,
         "first": first,
         "last": last,
+        "single": first == last,
+        "count": count_words(len(pollutants), lang),
+        "cell": _cell(t, ds),
         "population": t.num(
             "population_total",
             {"year": last, "territory": territory},
@@ -703,9 +829,36 @@ def report_context(
         _scenario(t, scenario, territory, pollutants, last) if scenario is not None else None
     )
     ctx["figures"] = (
-        {f["key"]: f for f in _figures(ds, territory, pollutants, last, lang)} if figures else {}
+        {f["key"]: f for f in _figures(ds, territory, pollutants, first, last, lang)}
+        if figures
+        else {}
     )
     return ctx, t
+
+
+def _cell(t: Tracer, ds: xr.Dataset) -> dict[str, Any] | None:
+    """The size of the grid's cells, read from the spacing of its ``x`` and ``y``
+    coordinates: each side in km from 1 km up (in m below) with the digits it needs, and
+    whether the cells are square; None for a grid without two cells each way."""
+    sides: dict[str, Any] = {}
+    for dim in ("x", "y"):
+        if dim not in ds.coords or ds.sizes.get(dim, 0) < 2:
+            return None
+        a, b = (float(v) for v in ds[dim].values[:2])
+        size = abs(b - a)
+        if not size > 0:
+            return None
+        scale = 1e-3 if size >= 1000.0 else 1.0
+        shown = size * scale
+        nd = next((d for d in (0, 1, 2) if abs(shown - round(shown, d)) < 1e-6), 3)
+        sides[dim] = {
+            "size": size,
+            "text": t.num(dim, {dim: b}, op="diff", ref=Term(dim, {dim: a}), absolute=True,
+                          scale=scale, nd=nd),
+            "unit": "km" if scale != 1.0 else "m",
+        }  # fmt: skip
+    square = math.isclose(sides["x"]["size"], sides["y"]["size"], rel_tol=1e-6)
+    return {"x": sides["x"], "y": sides["y"], "square": square}
 
 
 #: words of a run's name ([run] name, the file's title) that say its data are invented
@@ -802,6 +955,14 @@ def _environment() -> Any:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["upfirst"] = lambda text: str(text)[:1].upper() + str(text)[1:]
+
+    @jinja2.pass_context
+    def agree(context: Any, number: Any, one: str, many: str) -> str:
+        """`one` or `many`, as the number shown (a traced :class:`Number`, or a count) asks."""
+        value = number.shown if isinstance(number, Number) else float(number)
+        return many if takes_plural(value, context["lang"]) else one
+
+    env.filters["agree"] = agree
     return env
 
 

@@ -34,7 +34,7 @@ from markupsafe import Markup
 
 from trajectoire.errors import InputError
 
-__all__ = ["OPS", "Term", "Tracer", "evaluate", "format_number"]
+__all__ = ["OPS", "Number", "Term", "Tracer", "evaluate", "format_number"]
 
 #: Operations combining a term with a reference term.
 OPS = ("share", "diff", "pct_change")
@@ -68,7 +68,7 @@ def _plain(sel: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _read(ds: xr.Dataset, term: Term) -> float:
-    if term.var not in ds.data_vars:
+    if term.var not in ds.variables:  # a data variable or a coordinate (the grid's spacing)
         raise InputError(f"report: the output has no variable {term.var!r}.")
     da = ds[term.var].sel(dict(term.sel))
     if term.weight is not None:
@@ -139,6 +139,14 @@ def format_number(value: float, nd: int, lang: str) -> str:
     return ("−" if rounded < 0 else "") + text
 
 
+class Number(Markup):
+    """A traced number as the page writes it (the ``<span>`` of :meth:`Tracer.num`), with
+    `shown`, the rounded value it shows (NaN for a dash): the words around it agree with it
+    (``0 habitant``, ``2 habitants``)."""
+
+    shown: float = math.nan
+
+
 @dataclass
 class Tracer:
     """Reads, rounds, writes and records the numbers of one report.
@@ -186,7 +194,7 @@ class Tracer:
         absolute: bool = False,
         scale: float = 1.0,
         src: str | None = None,
-    ) -> Markup:
+    ) -> Number:
         """The number as ``<span class="n" data-var=... data-sel=...>`` (see the module doc);
         `scale` multiplies the value (after `absolute`) before it is rounded (a change of
         unit: 1000 from ug m-3 to ng/m³)."""
@@ -216,7 +224,9 @@ class Tracer:
         self.records.append({**attrs, "value": value})
         text = format_number(value, nd, self.lang)
         quoted = " ".join(f"{k}='{html.escape(v, quote=True)}'" for k, v in attrs.items())
-        return Markup(f'<span class="n" {quoted}>{html.escape(text)}</span>')
+        out = Number(f'<span class="n" {quoted}>{html.escape(text)}</span>')
+        out.shown = round(value, nd) if math.isfinite(value) else math.nan
+        return out
 
     def _dataset(self, src: str | None) -> xr.Dataset:
         if src is None:

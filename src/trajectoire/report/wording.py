@@ -6,18 +6,26 @@ by their nomenclature code; pollutants by their name, with the chemical symbol o
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 __all__ = [
     "ANCHOR_INPUT",
+    "COUNTS",
     "EMERGING",
     "EMERGING_UNITS",
     "INPUTS",
     "LANGS",
     "POLLUTANTS",
     "PRECURSOR",
+    "SCENARIO_CUT",
     "SECTORS",
+    "SPECIES_WORDS",
     "THRESHOLD_LABELS",
     "ZONES_NAME",
     "ZONE_TITLES",
+    "Named",
+    "count_words",
+    "takes_plural",
 ]
 
 LANGS = ("fr", "en")
@@ -234,5 +242,113 @@ ZONES_NAME: dict[str, dict[str, str]] = {
         "long": "priority neighbourhoods of urban policy",
         "row": "Neighbourhood",
         "generic_row": "Zone",
+    },
+}
+
+
+class Named(NamedTuple):
+    """A species named inside a sentence, each form with its own article (French nouns differ
+    in gender and number, and elide before a vowel)."""
+
+    #: the plain name, no article (``dioxyde d'azote``)
+    name: str
+    #: with the definite article (``le dioxyde d'azote``, ``les particules...``, ``l'ammoniac``)
+    the: str
+    #: after "de" with the definite article (``la moyenne du dioxyde d'azote``, ``des
+    #: particules...``, ``de l'ammoniac``)
+    of_the: str
+    #: after a quantity or "niveau" (``10 µg/m³ de dioxyde d'azote``, ``le niveau d'ammoniac``)
+    of: str
+    #: the ending a past participle takes to agree with it (``respiré`` + ``""``, ``"es"``...)
+    agree: str
+
+
+def _fr(name: str, article: str, agree: str, of: str = "de ") -> Named:
+    """The French forms of `name`: `article` is its definite article (``le``, ``la``,
+    ``l'``, ``les``), `agree` the ending of a participle agreeing with it, `of` what comes
+    before it after a quantity (``d'`` before a vowel)."""
+    of_the = {"le": "du ", "la": "de la ", "l'": "de l'", "les": "des "}[article]
+    the = article if article == "l'" else article + " "
+    return Named(name, the + name, of_the + name, of + name, agree)
+
+
+def _en(name: str) -> Named:
+    return Named(name, name, "of " + name, "of " + name, "")
+
+
+#: Every species of the registry (``data/species.toml``) named inside a sentence, in each
+#: language: its plain name and the forms with their articles (:class:`Named`). The plain
+#: names are those of :data:`POLLUTANTS` and :data:`EMERGING` (a test checks it).
+SPECIES_WORDS: dict[str, dict[str, Named]] = {
+    "fr": {
+        "NOx": _fr("oxydes d'azote", "les", "s", of="d'"),
+        "NO2": _fr("dioxyde d'azote", "le", ""),
+        "PM10": _fr("particules de moins de 10 micromètres", "les", "es"),
+        "PM2.5": _fr("particules de moins de 2,5 micromètres", "les", "es"),
+        "SO2": _fr("dioxyde de soufre", "le", ""),
+        "NH3": _fr("ammoniac", "l'", "", of="d'"),
+        "NMVOC": _fr("composés organiques volatils non méthaniques", "les", "s"),
+        "UFP": _fr("particules ultrafines", "les", "es"),
+        "PFAS": _fr("PFAS", "les", "s"),
+        "PFOA": _fr("PFOA", "le", ""),
+        "pesticides": _fr("pesticides dans l'air", "les", "s"),
+        "S-metolachlor": _fr("S-métolachlore", "le", ""),
+        "microplastics": _fr("microplastiques", "les", "s"),
+        "TRWP": _fr("particules d'usure des pneus et des routes", "les", "es"),
+        "TRWP_coarse": _fr("grosses particules d'usure des pneus et des routes", "les", "es"),
+    },
+    "en": {
+        "NOx": _en("nitrogen oxides"),
+        "NO2": _en("nitrogen dioxide"),
+        "PM10": _en("particles smaller than 10 micrometres"),
+        "PM2.5": _en("particles smaller than 2.5 micrometres"),
+        "SO2": _en("sulphur dioxide"),
+        "NH3": _en("ammonia"),
+        "NMVOC": _en("non-methane volatile organic compounds"),
+        "UFP": _en("ultrafine particles"),
+        "PFAS": _en("PFAS"),
+        "PFOA": _en("PFOA"),
+        "pesticides": _en("pesticides in the air"),
+        "S-metolachlor": _en("S-metolachlor"),
+        "microplastics": _en("microplastics"),
+        "TRWP": _en("tyre and road wear particles"),
+        "TRWP_coarse": _en("coarse tyre and road wear particles"),
+    },
+}
+
+#: Small counts in words (``trois polluants``); larger ones are written in digits.
+COUNTS: dict[str, tuple[str, ...]] = {
+    "fr": ("zéro", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix"),
+    "en": ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+}
+
+
+def count_words(n: int, lang: str) -> str:
+    """`n` in words up to ten (:data:`COUNTS`), in digits above."""
+    return COUNTS[lang][n] if 0 <= n < len(COUNTS[lang]) else str(n)
+
+
+def takes_plural(value: float, lang: str) -> bool:
+    """Whether a noun counted by `value` (as the page shows it) takes the plural: in French
+    from 2 up (``0 habitant``, ``1 habitant``, ``2 habitants``); in English all but one."""
+    if value != value:  # NaN: a dash, read as "some"
+        return True
+    return abs(value) >= 2 if lang == "fr" else abs(value) != 1
+
+
+#: One cut of a scenario (``scenario_json`` of a scenario output) in words: the sector's
+#: plain name, the percentage removed, where, and from which year.
+SCENARIO_CUT: dict[str, dict[str, str]] = {
+    "fr": {
+        "cut": "{sector} : émissions réduites de {percent} % {where}, à partir de {year}",
+        "everywhere": "partout",
+        "here": "sur ce territoire seulement",
+        "there": "sur le territoire « {name} » seulement",
+    },
+    "en": {
+        "cut": "{sector}: emissions cut by {percent} % {where}, from {year}",
+        "everywhere": "everywhere",
+        "here": "in this territory only",
+        "there": 'in the territory "{name}" only',
     },
 }
