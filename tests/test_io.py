@@ -177,6 +177,25 @@ def test_export_bad_requests(output: Path, tmp_path: Path) -> None:
     assert not tif.exists()
 
 
+def test_a_map_per_territory_is_not_offered_for_export() -> None:
+    """``territory_fraction`` (one map per territory) was listed among the variables to
+    export, then failed on 'still has dims'; it is now said up front, with the xarray call."""
+    y, x = np.arange(3.0), np.arange(4.0)
+    ds = xr.Dataset(
+        {
+            "territory_fraction": (("territory", "y", "x"), np.ones((2, 3, 4))),
+            "concentration": (("year", "pollutant", "y", "x"), np.ones((1, 1, 3, 4))),
+        },
+        coords={"territory": ["MEL", "CUD"], "year": [2019], "pollutant": ["NOx"], "y": y, "x": x},
+    )
+    with pytest.raises(InputError, match=r"territory_fraction is given per territory") as exc:
+        select_map(ds, "territory_fraction", year=2019, pollutant="NOx")
+    assert "expected one of ['concentration']" in str(exc.value)
+    assert ".sel({'territory': 'MEL'})" in str(exc.value)
+    with pytest.raises(MissingVariableError, match=r"expected one of \['concentration'\]"):
+        select_map(ds, "nope", year=2019, pollutant="NOx")
+
+
 def test_map_selection_keywords(output: Path, tmp_path: Path) -> None:
     """The keywords of MapSelection (issue 11), taken by select_map and passed on by the
     GeoTIFF writers and the accessor: the keyword calls give the map asked for, a misspelled

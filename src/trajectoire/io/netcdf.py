@@ -877,12 +877,21 @@ def select_map(
     name = ds.encoding.get("source", "dataset")
     # particle numbers live in their own variables (cm-3, yr-1...)
     ds = species_view(ds, pollutant, what="--pollutant")
+    selectable = {"year", "pollutant", "sector", "y", "x"}
+    maps = [str(v) for v in ds.data_vars if _is_gridded(ds[v]) and set(ds[v].dims) <= selectable]
     if variable not in ds.data_vars or not _is_gridded(ds[variable]):
-        gridded = [str(v) for v in ds.data_vars if _is_gridded(ds[v])]
         raise MissingVariableError(
-            f"{name}: no gridded variable {variable!r}; expected one of {gridded}."
+            f"{name}: no gridded variable {variable!r}; expected one of {maps}."
         )
     da = ds[variable]
+    other = [str(d) for d in da.dims if d not in selectable]
+    if other:
+        first = {d: str(da[d].values[0]) for d in other if d in da.coords}
+        raise InputError(
+            f"{name}: {variable} is given per {', '.join(other)}, which a map export does not "
+            f"select (it selects year, pollutant and sector); expected one of {maps}, or read "
+            f"it with xarray: open_output(path)[{variable!r}].sel({first})."
+        )
     sel: dict[str, Any] = {}
     if "year" in da.dims:
         years = [int(v) for v in da["year"].values]
