@@ -120,6 +120,30 @@ def test_all_parts_present_skips_prepare(config: RunConfig, tmp_path: Path) -> N
         assert list(ds.attrs["map_years"].ravel()) == [1990]
 
 
+def test_resume_of_a_finished_run_computes_nothing(
+    config: RunConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """--resume after a run that finished used to prepare and compute every year again;
+    the output of the same configuration over the same years is kept as it is. Other years
+    or another configuration are computed."""
+    out = tmp_path / "out.nc"
+    run(config, out, pipeline=fake_pipeline, progress=False)
+    before = out.stat().st_mtime_ns
+    rec = Recording()
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        run(config, out, pipeline=rec, resume=True, progress=False)
+    assert rec.prepared == 0 and rec.computed == []
+    assert out.stat().st_mtime_ns == before
+    assert "already complete for this configuration" in caplog.text
+    fewer = Recording()
+    run(config, out, pipeline=fewer, years=range(1990, 1992), resume=True, progress=False)
+    assert fewer.computed == [1990, 1991]
+    out.write_bytes(b"not a netcdf file")  # an unreadable output is computed again
+    broken = Recording()
+    run(config, out, pipeline=broken, years=range(1990, 1992), resume=True, progress=False)
+    assert broken.computed == [1990, 1991]
+
+
 class DefaultMaps(Recording):
     """The fake pipeline with map years of its own rule, not listed in the configuration
     (as the run's pipeline does when ``[attribution] map_years`` is empty)."""

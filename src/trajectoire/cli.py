@@ -67,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--resume",
         action="store_true",
-        help="reuse the finished years of an interrupted run (OUT.nc.parts/)",
+        help="reuse the finished years of an interrupted run (OUT.nc.parts/); an output already finished from this configuration is kept",
     )
     g = r.add_mutually_exclusive_group()
     g.add_argument("--workers", type=int, metavar="N", help="start a local Dask cluster")

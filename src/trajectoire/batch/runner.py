@@ -675,7 +675,9 @@ def run(
     resume : bool, default False
         Reuse the complete parts of an interrupted run of the same configuration and compute
         only the missing years. Parts that cannot be read, lack the completion mark or come
-        from another configuration are recomputed.
+        from another configuration are recomputed. An output already assembled from this
+        configuration over the same years (its ``trajectoire_config_hash`` and ``year``) is
+        kept as it is: nothing is computed.
     workers : int, optional
         Start a local Dask cluster of this many single-threaded worker processes.
     scheduler : str, optional
@@ -715,6 +717,21 @@ def run(
         )
 
 
+def _complete_output(path: Path, config_hash: str, years: Sequence[int]) -> bool:
+    """Whether `path` is the assembled output of this configuration over `years` (its
+    ``trajectoire_config_hash`` attribute and its ``year`` coordinate): a ``--resume`` after
+    a finished run has nothing left to compute. A file that cannot be read is not."""
+    if not path.is_file():
+        return False
+    try:
+        with xr.open_dataset(path, decode_cf=False, cache=False) as ds:
+            same = ds.attrs.get(PART_HASH_ATTR) == config_hash
+            held = [int(y) for y in ds["year"].values] if "year" in ds.variables else []
+    except Exception:  # noqa: BLE001 - any unreadable file is recomputed
+        return False
+    return bool(same and sorted(held) == sorted(int(y) for y in years))
+
+
 def _check_environment() -> None:
     """Read the environment variables a run uses, so that a bad value stops it before it
     computes (one line naming the variable), not at its first part or at the assembly:
@@ -749,6 +766,15 @@ def _run_locked(
     chash = cfg.config_hash()
     dtype = cfg.output.dtype
 
+    if resume and not parts.exists() and _complete_output(out_path, chash, target):
+        log.warning(
+            "resume: %s is already complete for this configuration (its configuration hash "
+            "and its years %s match): nothing to compute; run without --resume to compute it "
+            "again",
+            out_path,
+            _span(target),
+        )
+        return out_path
     states = {y: _part_state(_part_path(parts, y), chash) for y in target}
     static_state = _part_state(parts / _STATIC, chash)
     found = [*states.values(), static_state]
