@@ -439,12 +439,19 @@ def test_recompute_takes_the_baseline_s_years(small):
     KeyError when taking the changes), and says so in one line for years it does not hold."""
     cfg, out, ctx = small
     one = xr.open_dataset(out).sel(year=[2017])
-    s = Scenario("road", [Cut(ROAD, None, 0.5, 2017)])
+    s = Scenario("road", [Cut(ROAD, None, 0.5, 2017)], thresholds={"NO2": 10.0})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TrajectoireWarning)
         again = recompute_scenario(cfg, s, baseline=one, ctx=ctx)
         assert [int(y) for y in again["year"]] == [2017]
         assert "territory_concentration_change" in again
+        # counted as the run counts them (each territory's own inhabitants): the baseline's
+        # count is the run's inhabitants_above at the same threshold (NO2 10 ug m-3, WHO)
+        run_count = one["inhabitants_above"].sel(threshold="WHO2021", pollutant="NO2").values
+        assert run_count.min() > 1000.0
+        base_count = again["baseline_inhabitants_above"].sel(pollutant="NO2").values
+        np.testing.assert_allclose(base_count, run_count, rtol=1e-6)  # stored as float32
+        assert "as the run counts them" in again["inhabitants_above"].attrs["comment"]
         with pytest.raises(
             ConfigError,
             match=r"years \[2018\] are not in the baseline the output \(it holds 2017\)",

@@ -33,9 +33,16 @@ from typing import Any
 
 import numpy as np
 import xarray as xr
+from scipy import sparse
 
 from trajectoire._compile_notice import compile_notice
-from trajectoire.batch.pipeline import RunContext, compute_year, population, prepare
+from trajectoire.batch.pipeline import (
+    RunContext,
+    compute_year,
+    own_inhabitants,
+    population,
+    prepare,
+)
 from trajectoire.dispersion.chemistry import no2_with_primary
 from trajectoire.errors import ConfigError, InputError, warn
 from trajectoire.geo.territories import TERRITORIES, territory_id
@@ -747,8 +754,8 @@ def recompute_scenario(
     notes = []
     if base is None:
         notes.append("no baseline given: no changes")
-        return _finish(out, None, scenario, "recompute", notes, inhabitants, "population")
-    return _finish(out, base, scenario, "recompute", notes, inhabitants, "population")
+        return _finish(out, None, scenario, "recompute", notes, inhabitants, "own")
+    return _finish(out, base, scenario, "recompute", notes, inhabitants, "own")
 
 
 def _recompute_years(
@@ -783,9 +790,13 @@ def _recompute_years(
 
 
 def _ctx_weights(ctx: RunContext, year: int) -> np.ndarray:
-    """``(territory, ny, nx)`` share of each territory's inhabitants in each cell."""
-    pop = population(ctx, year)
-    w = ctx.fractions[: len(ctx.territories)] * pop[None]
+    """``(territory, ny, nx)`` share of each territory's inhabitants in each cell: the
+    run's own (:func:`trajectoire.batch.pipeline.own_inhabitants`, the zones cut by the
+    territories), so that the baseline's count of inhabitants above a threshold is the
+    run's ``inhabitants_above`` for the same threshold."""
+    own = own_inhabitants(ctx, year, population(ctx, year))
+    dense = own.toarray() if sparse.issparse(own) else np.asarray(own, dtype=np.float64)
+    w = dense.reshape(len(ctx.territories), *ctx.grid.shape)
     total = w.sum(axis=(1, 2), keepdims=True)
     return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
@@ -902,11 +913,16 @@ def _inhabitants(
     coords = {"year": years, "territory": [str(t) for t in out["territory"].values]}
     coords["pollutant"] = pols
     dims = ("year", "territory", "pollutant")
-    method = (
-        "inhabitants per cell of the run (population x territory share)"
-        if how == "population"
-        else "territory inhabitants spread uniformly over its area (the output holds no "
-        "population map; use --recompute for the run's population)"
+    method = {
+        "own": "each territory's own inhabitants per cell, as the run counts them (the zones "
+        "cut by the territories)",
+        "population": "inhabitants per cell of the output (population x territory share): an "
+        "approximation of the run's count, which takes each territory's own inhabitants (use "
+        "--recompute for it)",
+    }.get(
+        how,
+        "territory inhabitants spread uniformly over its area (the output holds no "
+        "population map; use --recompute for the run's own inhabitants)",
     )
     attrs = {"units": "1", "comment": method}
     out["inhabitants_above"] = xr.DataArray(scen, dims=dims, coords=coords).assign_attrs(
@@ -924,7 +940,7 @@ def _inhabitants(
     out["threshold"] = xr.DataArray(thr, dims="pollutant", coords={"pollutant": pols}).assign_attrs(
         units="ug m-3", long_name="annual-mean threshold of the inhabitants count"
     )
-    if how != "population":
+    if how == "area":
         notes.append(f"inhabitants above thresholds: {method}")
 
 

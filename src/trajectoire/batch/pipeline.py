@@ -1457,7 +1457,7 @@ class _Year:
     maps: YearMaps
     sums: ReceptorSums
     population: np.ndarray
-    own: Any  # (territory, cell) each territory's own inhabitants (_own_inhabitants), once
+    own: Any  # (territory, cell) each territory's own inhabitants (own_inhabitants), once
     exposure: ExposureStatistics  # quantiles and inhabitants above thresholds, per pollutant
     exposure_receptors: list[Receptor] = field(default_factory=list)
     stack_emission: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
@@ -1540,7 +1540,7 @@ def _start_year(ctx: RunContext, year: int) -> _Year:
     is_map = year in ctx.map_years
     n_p = len(ctx.output_pollutants)
     pop = population(ctx, year)
-    own = _own_inhabitants(ctx, year, pop)
+    own = own_inhabitants(ctx, year, pop)
     depositing = bool(ctx.settings.deposition_velocity) or bool(ctx.at_source)
     return _Year(
         year=year,
@@ -1584,7 +1584,7 @@ def _release(y: _Year) -> None:
     y.nox = {}
 
 
-def _own_inhabitants(ctx: RunContext, year: int, pop: np.ndarray) -> Any:
+def own_inhabitants(ctx: RunContext, year: int, pop: np.ndarray) -> Any:
     """``(territory, cell)`` inhabitants of each territory: the zones' own, cut by the
     territories, else the population grid times the territory fractions."""
     if ctx.inhabitants is not None:
