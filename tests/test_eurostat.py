@@ -562,12 +562,13 @@ def test_a_value_not_available_makes_a_gap_naming_file_line_and_key(tmp_path, ce
         series_of(t2, F, "NOx")
 
 
-def test_an_unknown_flag_is_warned_with_its_line_and_counted(tmp_path):
+@pytest.mark.parametrize("flag", ["zq", "zz"])
+def test_an_unknown_flag_is_warned_with_its_line_and_counted(tmp_path, flag):
     """``4206 zz`` was read as 4206 and its flag stripped without a word."""
     rows = list(AIRSECT_ROWS)
-    rows[7] = rows[7].replace(",2012,4,", ",2012,4 zq,")
+    rows[7] = rows[7].replace(",2012,4,", f",2012,4 {flag},")
     with pytest.warns(
-        UserWarning, match=r"tr\.csv \(vintage V\): 1 value\(s\) with flags .*'4 zq' at line 9"
+        UserWarning, match=rf"tr\.csv \(vintage V\): 1 value\(s\) with flags .*'4 {flag}' at line 9"
     ):
         t = read_eurostat_air_emissions(_airsect_file(tmp_path, rows))
-    assert t.attrs["flags"] == {"zq": 1} and _value(t, B, "NOx", 2012) == 44.0
+    assert t.attrs["flags"] == {flag: 1} and _value(t, B, "NOx", 2012) == 44.0

@@ -466,6 +466,13 @@ def _parse_values(table: pd.DataFrame, what: str, key: str) -> tuple[np.ndarray,
     return values, flags
 
 
+def _known_flag(flag: str) -> bool:
+    """Whether `flag` is empty or made of distinct letters of :data:`EUROSTAT_FLAGS`
+    (``"e"``, ``"ep"``; not ``"zz"`` nor ``"x"``)."""
+    letters = flag.lower()
+    return set(letters) <= set(EUROSTAT_FLAGS) and len(set(letters)) == len(letters)
+
+
 def _tonnes_factor(code: str, what: str, key: str) -> float:
     """Factor [t per file unit] of an Eurostat unit code (``T``, ``THS_T``) or unit string."""
     units = _EUROSTAT_UNITS.get(str(code).strip().upper())
@@ -776,7 +783,7 @@ def _read_vintage(
     flag_counts = {
         f: int(n) for f, n in pd.Series(long["_flag"]).value_counts().items() if str(f) != ""
     }
-    odd = long[[bool(set(str(f).lower()) - set(EUROSTAT_FLAGS)) for f in long["_flag"]]]
+    odd = long[[not _known_flag(str(f)) for f in long["_flag"]]]
     if not odd.empty:
         shown = [
             f"{v.strip()!r} at line {ln}" for v, ln in zip(odd["value"], odd["line"], strict=True)
