@@ -482,3 +482,93 @@ def test_real_france_extract_both_vintages_spliced(shared_data):
     # pairs of the old vintage only (other sectors, SO2, PM2.5) stay as they were
     assert set(t.loc[t["sector"] == A, "series"]) == {"EUROSTAT_ENV_AIR_EMIS_SNAP2016"}
     assert t.attrs["sectors_covered"] == list(GNFR)
+
+
+# ---------------------------------------------------------------- bad inputs named (probe B)
+#: the old airsect layout of the shared extract: B_Industry = SE1_EUI + SE2_IP, E = SE2_IP
+AIRSECT_ROWS = [
+    _tidy_row("V", "NOX", c, y, v)
+    for y in (2010, 2011, 2012, 2013)
+    for c, v in (("SE1_EUI", 40), ("SE2_IP", 4), ("SE1_RD", 100))
+]
+
+
+def _airsect_file(tmp_path, rows=AIRSECT_ROWS):
+    return _write(tmp_path, "tr.csv", TIDY_HEADER + "".join(rows))
+
+
+@pytest.mark.parametrize("given", ["NOx", ["NOx"], {"NOX": 1}])
+def test_pollutants_option_of_the_wrong_form_is_one_config_line(tmp_path, given):
+    """``pollutants = "NOx"`` crashed with ``ValueError: dictionary update sequence...``."""
+    with pytest.raises(ConfigError) as info:
+        read_eurostat_air_emissions(_airsect_file(tmp_path), pollutants=given)
+    msg = str(info.value)
+    assert "\n" not in msg and "tr.csv" in msg and f"{KEY} pollutants = {given!r}" in msg
+    assert 'e.g. pollutants = { NOX = "NOx"' in msg
+    t = read_eurostat_air_emissions(_airsect_file(tmp_path), pollutants={"NOX": "NOx"})
+    assert set(t["pollutant"]) == {"NOx"}
+
+
+@pytest.mark.parametrize("value", ["4", "9999"])
+def test_a_repeated_row_is_an_error_naming_its_lines(tmp_path, value):
+    """A repeated (pollutant, sector, year) silently dropped that year of every GNFR sector
+    summing the code (B_Industry and E_Solvents NOx 2012), then a gap was reported."""
+    rows = [*AIRSECT_ROWS, _tidy_row("V", "NOX", "SE2_IP", 2012, value)]
+    with pytest.raises(InputError) as info:
+        read_eurostat_air_emissions(_airsect_file(tmp_path, rows))
+    msg = str(info.value)
+    assert "\n" not in msg and msg.startswith("tr.csv (vintage V)")
+    assert "NOX SE2_IP 2012 at lines 9, 14" in msg and f"{KEY} path" in msg
+
+
+def test_one_unknown_airsect_code_is_named_alone_with_its_line(tmp_path):
+    """One misspelt code listed every airsect group as having no GNFR mapping."""
+    rows = list(AIRSECT_ROWS)
+    rows[7] = rows[7].replace("SE2_IP", "SE2_IPX")  # line 9
+    p = _airsect_file(tmp_path, rows)
+    with pytest.raises(InputError) as info:
+        read_eurostat_air_emissions(p)
+    msg = str(info.value)
+    assert "\n" not in msg and "['SE2_IPX']" in msg and "SE1_EUI" not in msg
+    assert "'SE2_IPX' at line 9 (did you mean 'SE2_IP'?)" in msg
+    assert f"{KEY} sector_mapping" in msg and f"{KEY} ignore_codes = ['SE2_IPX']" in msg
+    # the keys it names settle it
+    t = read_eurostat_air_emissions(p, ignore_codes=["SE2_IPX"])
+    assert t.attrs["sector_codes"][B] == ["SE1_EUI", "SE2_IP"]
+
+
+@pytest.mark.parametrize("cell", [":", "NA", ""])
+def test_a_value_not_available_makes_a_gap_naming_file_line_and_key(tmp_path, cell):
+    """A ':' (or NA, or empty) value left a gap whose error named no file, line or key."""
+    rows = list(AIRSECT_ROWS)
+    rows[7] = rows[7].replace(",2012,4,", f",2012,{cell},")  # SE2_IP 2012, line 9
+    t = read_eurostat_air_emissions(_airsect_file(tmp_path, rows), what="tr.csv ([inputs] trends)")
+    assert t.attrs["missing_lines"] == {f"{B}/NOx": {2012: [9]}, "E_Solvents/NOx": {2012: [9]}}
+    with pytest.raises(InputError) as info:
+        series_of(t, B, "NOx", what=t.attrs["what"])
+    msg = str(info.value)
+    assert msg.startswith("tr.csv ([inputs] trends): gap in the index series of sector B_Industry")
+    assert "[2012] missing" in msg and "not available in the file at line(s) 9" in msg
+    # through rebuild, as a run meets it: the file and key come from the table's attrs
+    from trajectoire.sample.synthetic import synthetic_inventory
+
+    ref = synthetic_inventory(sectors=[B], pollutants=["NOx"], reference_year=2013, n_sources=0)
+    with pytest.raises(InputError, match=r"^tr\.csv \(\[inputs\] trends\): gap .*line\(s\) 9"):
+        rebuild(ref, t, [2010])
+    # a year with no row at all says so
+    gone = [r for r in AIRSECT_ROWS if ",SE1_RD,,2011," not in r]
+    t2 = read_eurostat_air_emissions(_airsect_file(tmp_path, gone))
+    with pytest.raises(InputError, match=r"\[2011\] missing .*\(2011: no row in the table\)"):
+        series_of(t2, F, "NOx")
+
+
+@pytest.mark.parametrize("flag", ["zq", "zz"])
+def test_an_unknown_flag_is_warned_with_its_line_and_counted(tmp_path, flag):
+    """``4206 zz`` was read as 4206 and its flag stripped without a word."""
+    rows = list(AIRSECT_ROWS)
+    rows[7] = rows[7].replace(",2012,4,", f",2012,4 {flag},")
+    with pytest.warns(
+        UserWarning, match=rf"tr\.csv \(vintage V\): 1 value\(s\) with flags .*'4 {flag}' at line 9"
+    ):
+        t = read_eurostat_air_emissions(_airsect_file(tmp_path, rows))
+    assert t.attrs["flags"] == {flag: 1} and _value(t, B, "NOx", 2012) == 44.0

@@ -36,6 +36,7 @@ from trajectoire.inventory.irep import (
 from trajectoire.inventory.readers import read_point_sources
 from trajectoire.sectors import GNFR
 from trajectoire.species import POLLUTANTS
+from trajectoire.tables import dialect_defaults
 
 KEY = "[inputs.point_sources]"
 
@@ -494,3 +495,63 @@ def test_shared_geocoded_extract(shared_data: Path, tmp_path: Path) -> None:
     a, b = frames[".csv"], frames[".gpkg"]
     assert list(a.index) == list(b.index)
     assert np.abs(a[["x", "y"]].to_numpy() - b[["x", "y"]].to_numpy()).max() < 1.0
+
+
+# ---------------------------------------------------------------------- probe B defects
+def test_a_comma_inside_a_number_of_a_comma_delimited_file_is_an_error(tmp_path: Path) -> None:
+    """``"4,500"`` (quoted) in a comma-delimited file was read as 4.5, a decimal comma
+    guessed because no other cell had a decimal point (docs: never in a ',' file)."""
+    sites = _geocoded_csv(tmp_path / "sites.csv")
+    em = _tidy(tmp_path / "em.csv", '7000956,NOx,4000,t/an\n7000683,SO2,"4,500",t/an\n')
+    with pytest.raises(InputError) as info:
+        read_irep(sites, emissions=em, config_key=KEY)
+    msg = str(info.value)
+    assert "\n" not in msg and f"{em}, column 'value': '4,500' at line 3" in msg
+    assert "thousands separator (4500) or a decimal comma (4.500)" in msg
+    assert f"given by {KEY}" in msg and 'decimal = ","' in msg
+    # a ';' file keeps its decimal commas (documented), and a given decimal is obeyed
+    semi = tmp_path / "semi.csv"
+    semi.write_text("site_id;pollutant;value;unit\n7000956;NOx;4,5;t/an\n", encoding="utf-8")
+    with pytest.warns(TrajectoireWarning, match="no air emission row"):
+        assert read_irep(sites, emissions=semi)["NOx"].iloc[0] == pytest.approx(4.5)
+    with pytest.raises(InputError, match=r"'4,5' at line 2; expected a number"):
+        with dialect_defaults(decimal="."):  # [inputs.point_sources] decimal = "."
+            read_irep(sites, emissions=semi)
+
+
+@pytest.mark.parametrize("medium", ["Aire", ""])
+def test_an_unknown_medium_is_an_error_not_a_row_left_out(tmp_path: Path, medium) -> None:
+    """A misspelt or empty medium dropped the row with an INFO "not to air" only."""
+    sites = _geocoded_csv(tmp_path / "sites.csv")
+    header = "site_id,pollutant,value,unit,medium"
+    rows = f"7000956,NOx,4000,t/an,Air\n7000956,SO2,4500,t/an,{medium}\n"
+    with pytest.raises(InputError) as info:
+        read_irep(sites, emissions=_tidy(tmp_path / "em.csv", rows, header), config_key=KEY)
+    msg = str(info.value)
+    shown = "an empty cell" if not medium else repr(medium)
+    assert "\n" not in msg and f"column 'medium': {shown} at line 3: not a medium" in msg
+    assert "expected 'Air' (kept) or 'Eau (direct)'" in msg and f"given by {KEY}" in msg
+    # recognised media other than air are left out, in either language and any case
+    rows = (
+        "7000956,NOx,4000,t/an,AIR\n7000956,SO2,4500,t/an,water\n7000683,SO2,1,t/an,Eau (direct)\n"
+    )
+    with pytest.warns(TrajectoireWarning, match="no air emission row"):
+        df = read_irep(sites, emissions=_tidy(tmp_path / "em2.csv", rows, header))
+    assert df.set_index("source_id")["NOx"].to_dict() == {
+        "7000956": 4000.0,
+        "7000683": 0.0,
+        "28100030": 0.0,
+    }
+    assert "SO2" not in df.columns
+
+
+def test_negative_quantity_names_value_and_integer_valued_float_ids_join(tmp_path: Path) -> None:
+    sites = _geocoded_csv(tmp_path / "sites.csv")
+    em = _tidy(tmp_path / "em.csv", "7000956,NOx,4000,t/an\n7000683,NOx,-4500,t/an\n")
+    with pytest.raises(InputError, match=r"negative quantity -4500 at line 3"):
+        read_irep(sites, emissions=em)
+    # a spreadsheet writes the id 7000956 as 7000956.0: it is the same site
+    em = _tidy(tmp_path / "em2.csv", "7000956.0,NOx,4000,t/an\n")
+    with pytest.warns(TrajectoireWarning, match="left out: 7000683, 28100030"):
+        df = read_irep(sites, emissions=em, sites_without_emissions="drop")
+    assert df["source_id"].tolist() == ["7000956"] and df["NOx"].tolist() == [4000.0]

@@ -768,7 +768,8 @@ def read_table(
     pandas.DataFrame
         The table, as :func:`pandas.read_csv` reads it with the dialect used (default
         ``RangeIndex``; data row ``i`` is file line ``i + 2`` when the header is line 1 and no
-        blank or comment line comes before a row).
+        blank or comment line comes before a row). ``attrs["dialect"]``: ``sep``,
+        ``decimal`` and ``decimal_given`` (whether the decimal mark was given, not detected).
 
     Raises
     ------
@@ -830,6 +831,13 @@ def read_table(
     header = _header_line(text, comment)
     if header != 1:
         frame.attrs["header_line"] = header
+    # how the file was read, for readers that parse text cells themselves (a comma inside a
+    # value of a comma-delimited file is ambiguous: trajectoire.inventory.irep)
+    frame.attrs["dialect"] = {
+        "sep": dialect.sep,
+        "decimal": dialect.decimal,
+        "decimal_given": decimal is not None,
+    }
     log.debug(
         "%s: read %d row(s) x %d column(s); encoding %s, delimiter %s, decimal %r (%s)",
         name,

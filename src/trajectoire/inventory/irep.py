@@ -308,8 +308,25 @@ _COLUMN_KEYS = tuple(
 _LOOKS_KEPT = re.compile(
     r"\b(nox|sox|so2|nh3|pm ?10|pm ?2[.,]?5|covnm|nmvoc|ammoniac|oxydes? d.azote|oxydes? de soufre)\b"
 )
+#: The media of IREP rows not to air (``milieu``, or ``medium`` of a tidy table), compared by
+#: :func:`_key` (no case, accents, blanks): left out. Any other medium but air is an error.
+_MEDIA_NOT_AIR = frozenset(
+    [
+        "eau",
+        "eau(direct)",
+        "eau(indirect)",
+        "sol",
+        "water",
+        "water(direct)",
+        "water(indirect)",
+        "soil",
+    ]
+)
+_MEDIA_SHOWN = "'Eau (direct)', 'Eau (indirect)', 'Eau', 'Sol', 'water', 'soil'"
 _BELOW_THRESHOLD = re.compile(r"^\s*<")
 _COMMA_DECIMAL = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+#: a number written with commas inside (``4,500``, ``1,234,567.5``, ``,5``)
+_COMMA_NUMBER = re.compile(r"[+-]?(?:\d[\d,]*(?:\.\d*)?|,\d+)(?:[eE][+-]?\d+)?")
 _POINT_DECIMAL = re.compile(r"[+-]?(?:\d*\.\d+|\d+\.)(?:[eE][+-]?\d+)?")
 
 
@@ -329,11 +346,14 @@ def _fold(text: Any) -> str:
 def _site_key(value: Any) -> str:
     """The join key of a site id: text, blanks and an integer's leading zeros removed.
 
-    Géorisques writes ``0007000956``; extracts read as integers write ``7000956``.
+    Géorisques writes ``0007000956``; extracts read as integers write ``7000956``, and as
+    floats ``7000956.0``.
     """
     if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
         value = int(value)
     s = str(value).strip()
+    if re.fullmatch(r"\d+\.0*", s):  # an integer written as a float by a spreadsheet
+        s = s.split(".", 1)[0]
     if s.isdigit():
         s = s.lstrip("0") or "0"
     return s
@@ -375,22 +395,59 @@ def _shown_id(value: Any) -> str:
 def _numbers(frame: pd.DataFrame, column: str, **kw: Any) -> np.ndarray:
     """:func:`numeric_column` of a column read as text, its decimal commas read first.
 
-    The tables are read as text (so that ids keep their leading zeros); a column whose
-    numbers are written ``12,5`` (and none ``12.5``) is read with a decimal comma.
+    The tables are read as text (so that ids keep their leading zeros). The decimal mark
+    given for the file (``decimal``) is obeyed. Otherwise, in a ``;`` or tab-delimited file
+    (or a DataFrame), a column whose numbers are written ``12,5`` (and none ``12.5``) is
+    read with a decimal comma; in a comma-delimited file a comma inside a number (a quoted
+    ``"4,500"``) is ambiguous, a thousands separator or a decimal comma, and is an error
+    (thousands separators are never guessed).
     """
     raw = frame[column]
     if not pd.api.types.is_numeric_dtype(raw.dtype):
         cells = [str(c).strip() if isinstance(c, str) else c for c in raw]
         text = [c for c in cells if isinstance(c, str)]
-        if any(_COMMA_DECIMAL.fullmatch(c) for c in text) and not any(
-            _POINT_DECIMAL.fullmatch(c) for c in text
-        ):
+        dialect = frame.attrs.get("dialect") or {}
+        if dialect.get("decimal_given"):
+            comma = dialect.get("decimal") == ","
+        elif dialect.get("sep") == ",":
+            _refuse_commas(frame, column, cells, kw)
+            comma = False
+        else:
+            comma = any(_COMMA_DECIMAL.fullmatch(c) for c in text) and not any(
+                _POINT_DECIMAL.fullmatch(c) for c in text
+            )
+        if comma:
             frame = frame.copy()
             frame[column] = [
                 c.replace(",", ".") if isinstance(c, str) and _COMMA_DECIMAL.fullmatch(c) else c
                 for c in cells
             ]
     return numeric_column(frame, column, **kw)
+
+
+def _refuse_commas(frame: pd.DataFrame, column: str, cells: Sequence[Any], kw: Any) -> None:
+    """One error for the numbers of a comma-delimited file written with a comma inside."""
+    bad = [
+        i
+        for i, c in enumerate(cells)
+        if isinstance(c, str) and "," in c and _COMMA_NUMBER.fullmatch(c)
+    ]
+    if not bad:
+        return
+    where = _lines(frame, [frame.index[i] for i in bad], kw.get("lines", True))
+    found = [f"{cells[i]!r} at {w}" for i, w in zip(bad, where, strict=True)]
+    example = str(cells[bad[0]])
+    config_key = kw.get("config_key")
+    raise InputError(
+        f"{kw['what']}, column {column!r}: {rows_preview(found, 4)}: a comma inside a number "
+        "of a comma-delimited file is ambiguous, a thousands separator "
+        f"({example.replace(',', '')}) or a decimal comma ({example.replace(',', '.')}); "
+        "neither is guessed. Write the number without it, or with a decimal point, in the "
+        "file"
+        + (f" given by {config_key}" if config_key else "")
+        + " (or save it with ';' delimiters and set decimal = \",\" if its commas are "
+        "decimal marks)."
+    )
 
 
 def _find(frame: pd.DataFrame, column: str) -> str | None:
@@ -677,7 +734,22 @@ def _read_emissions(
             )
     report: dict[str, Any] = {"emission_rows": len(frame)}
     if "medium" in cols:
-        air = np.array([_key(v) == "air" for v in frame[cols["medium"]]], dtype=bool)
+        media = [_key(v) if not _missing(v) else "" for v in frame[cols["medium"]]]
+        odd = [i for i, m in enumerate(media) if m != "air" and m not in _MEDIA_NOT_AIR]
+        if odd:
+            found = [
+                f"{'an empty cell' if not media[i] else repr(str(frame[cols['medium']].iloc[i]))}"
+                f" at {w}"
+                for i, w in zip(
+                    odd, _lines(frame, [frame.index[i] for i in odd], lines), strict=True
+                )
+            ]
+            raise InputError(
+                f"{name}, column {cols['medium']!r}: {rows_preview(found, 4)}: not a medium "
+                f"IREP knows; expected 'Air' (kept) or {_MEDIA_SHOWN} (left out), in any case. Fix the "
+                "file" + (f" given by {config_key}." if config_key else ".")
+            )
+        air = np.array([m == "air" for m in media], dtype=bool)
         report["rows_not_air"] = int((~air).sum())
         if (~air).any():
             log.info("%s: %d row(s) not to air (water, soil) left out", name, int((~air).sum()))
@@ -734,9 +806,10 @@ def _read_emissions(
     )
     neg = np.flatnonzero(v < 0)
     if neg.size:
+        places = _lines(frame, [measured.index[int(i)] for i in neg], lines)
+        found = [f"{v[int(i)]:g} at {w}" for i, w in zip(neg, places, strict=True)]
         raise InputError(
-            f"{name}, column {cols['value']!r}: negative quantity at "
-            f"{rows_preview(_lines(frame, [measured.index[int(i)] for i in neg], lines), 3)}; "
+            f"{name}, column {cols['value']!r}: negative quantity {rows_preview(found, 3)}; "
             "expected emissions >= 0. Fix the file."
         )
     values[~below] = v

@@ -543,7 +543,9 @@ def _check_inputs(
     ys = _check_years(years)
     sectors = [str(s) for s in reference["sector"].values]
     pols = [str(p) for p in reference["pollutant"].values]
-    table = validate_trends(indices, what="trend indices") if indices is not None else None
+    # the file and key the table was read from, when its reader says (``attrs["what"]``)
+    what = str(indices.attrs.get("what", "trend indices")) if indices is not None else ""
+    table = validate_trends(indices, what=what) if indices is not None else None
     invs = _check_anchors(reference, ref, anchors)
     resolved = _resolve_methods(methods, sectors, pols)
     internal = sorted(set(ys) | {invs[0].year, invs[-1].year})  # the end anchors are always in
@@ -731,7 +733,9 @@ def _series_ratios(inp: _Inputs, surrogates: pd.DataFrame | None) -> tuple[np.nd
                     a,
                     inp.methods[(s, p)],
                     surrogates=surrogates,
-                    what="trend indices",
+                    what=str(inp.table.attrs.get("what", "trend indices"))
+                    if inp.table is not None
+                    else "trend indices",
                 )
                 ratio[rows, i, j] = r.loc[group].to_numpy()
                 labels[rows, i, j] = lab.loc[group].to_numpy()

@@ -49,7 +49,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError
+from trajectoire._validate import did_you_mean, rows_preview
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.sectors import GNFR
 from trajectoire.tables import columns_option, read_table
 from trajectoire.trajectory.trends import (
@@ -64,6 +65,7 @@ from trajectoire.units import UNIT_TABLE, conversion_factor
 __all__ = [
     "EUROSTAT_AIRSECT_TO_GNFR",
     "EUROSTAT_COLUMNS",
+    "EUROSTAT_FLAGS",
     "EUROSTAT_POLLUTANTS",
     "NATIONAL_TOTAL_CODES",
     "NFR_MEMO_ITEMS",
@@ -202,6 +204,11 @@ _VALUE = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]
 #: the overlap ratio new/old is called steady while max/min stays below this factor
 _STABLE_RATIO = 1.25
 _MISSING = re.compile(r"\s*:\s*([A-Za-z]*)\s*")
+
+#: The letters of Eurostat's observation flags (b break in time series, c confidential, d
+#: definition differs, e estimated, f forecast, n not significant, p provisional, r revised,
+#: s Eurostat estimate, u low reliability, z not applicable); others are warned about.
+EUROSTAT_FLAGS = "bcdefnprsuz"
 
 
 # --------------------------------------------------------------------------- NFR codes
@@ -459,6 +466,13 @@ def _parse_values(table: pd.DataFrame, what: str, key: str) -> tuple[np.ndarray,
     return values, flags
 
 
+def _known_flag(flag: str) -> bool:
+    """Whether `flag` is empty or made of distinct letters of :data:`EUROSTAT_FLAGS`
+    (``"e"``, ``"ep"``; not ``"zz"`` nor ``"x"``)."""
+    letters = flag.lower()
+    return set(letters) <= set(EUROSTAT_FLAGS) and len(set(letters)) == len(letters)
+
+
 def _tonnes_factor(code: str, what: str, key: str) -> float:
     """Factor [t per file unit] of an Eurostat unit code (``T``, ``THS_T``) or unit string."""
     units = _EUROSTAT_UNITS.get(str(code).strip().upper())
@@ -580,19 +594,48 @@ def _default_mapping(
     vintage: str,
     what: str,
     key: str,
+    lines_of: Mapping[str, Sequence[int]] | None = None,
 ) -> tuple[dict[str, tuple[str, ...]], dict[str, Any]]:
     """GNFR -> file codes to sum, for the GNFR sectors the user does not map; and a report.
 
     For each GNFR sector: the codes that lie wholly in it (a code whose parent is also there is
     left out: the parent already holds it, so nothing is counted twice); failing those, the
     narrowest codes spanning it with other sectors (then a shared series). National totals
-    are never used for a sector.
+    are never used for a sector. A file of old ``airsect`` groups is told from an NFR one by
+    its codes: airsect groups and no NFR code. `lines_of` (code -> file lines) places the
+    codes of unknown coverage in the message.
     """
     used = {c for cs in user.values() for c in cs}
     airsect = {c for cs in EUROSTAT_AIRSECT_TO_GNFR.values() for c in cs}
-    is_airsect = all(c in airsect or c in NATIONAL_TOTAL_CODES for c in codes)
+    is_airsect = any(c in airsect for c in codes) and not any(
+        _NODES.get(_nfr_key(c)) is not None for c in codes
+    )
     report: dict[str, Any] = {"shared": {}, "partial": {}, "set_aside": []}
+
+    def refuse(unknown: list[str], kind: str, known: Sequence[str]) -> None:
+        where = "; ".join(
+            f"{c!r} at {_lines_text(lines_of[c])}{did_you_mean(c, known)}"
+            for c in unknown
+            if lines_of and c in lines_of
+        )
+        raise InputError(
+            f"{what} (vintage {vintage}): sector code(s) {unknown} have no default GNFR "
+            f"mapping ({kind})" + (f": {where}" if where else "") + ". Fix the code, map "
+            f'it: {key} sector_mapping = {{ F_RoadTransport = ["{unknown[0]}"], ... }}, or '
+            f"leave it out: {key} ignore_codes = {unknown}."
+        )
+
     if is_airsect:
+        odd = [
+            c
+            for c in codes
+            if c not in airsect
+            and c.strip().upper() not in NATIONAL_TOTAL_CODES
+            and c not in used
+            and c not in ignore
+        ]
+        if odd:
+            refuse(odd, "not one of the old Eurostat airsect groups of the file", sorted(airsect))
         by_group = {  # the sectors whose groups are all in the file
             g: cs
             for g, cs in EUROSTAT_AIRSECT_TO_GNFR.items()
@@ -621,11 +664,10 @@ def _default_mapping(
             continue
         spans[c] = node[1]
     if unknown:
-        raise InputError(
-            f"{what} (vintage {vintage}): sector code(s) {unknown} have no default GNFR "
-            "mapping (their coverage is not documented: not an NFR14 code or parent of "
-            f"NFR_TO_GNFR). Map them: {key} sector_mapping = {{ F_RoadTransport = "
-            f'["{unknown[0]}"], ... }}, or leave them out: {key} ignore_codes = {unknown}.'
+        refuse(
+            unknown,
+            "their coverage is not documented: not an NFR14 code or parent of NFR_TO_GNFR",
+            [],
         )
     mapping: dict[str, tuple[str, ...]] = {}
     for g in GNFR:
@@ -652,6 +694,52 @@ def _default_mapping(
 
 
 # --------------------------------------------------------------------------- one vintage
+def _pollutant_option(pollutants: Any, what: str, key: str) -> dict[str, str]:
+    """The `pollutants` option as a dict (Eurostat code -> trajectoire id), checked.
+
+    A list or a single string (``"NOx"``) is no mapping: one :class:`ConfigError` naming the
+    key, the value given and the form expected, instead of Python's ``dict()`` error.
+    """
+    if pollutants is None:
+        return dict(EUROSTAT_POLLUTANTS)
+    bad = not isinstance(pollutants, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in pollutants.items()
+    )
+    if bad:
+        example = ", ".join(f'{c} = "{p}"' for c, p in list(EUROSTAT_POLLUTANTS.items())[:2])
+        raise ConfigError(
+            f"{what}: {key} pollutants = {pollutants!r} ({type(pollutants).__name__}); "
+            "expected a table of Eurostat pollutant code -> trajectoire pollutant id, e.g. "
+            f"pollutants = {{ {example} }} (only the codes it names are read; leave it out "
+            f"to read {list(EUROSTAT_POLLUTANTS)})."
+        )
+    return dict(pollutants)
+
+
+def _lines_text(lines: Any) -> str:
+    """``line 624`` or ``lines 624, 1898`` (sorted, each once)."""
+    ls = sorted({int(v) for v in lines})
+    return f"line{'s' if len(ls) > 1 else ''} {rows_preview(ls, 6)}"
+
+
+def _check_repeats(long: pd.DataFrame, vintage: str, what: str, key: str) -> None:
+    """Refuse (pollutant, sector, year) read more than once: a repeated row would make every
+    GNFR sector summing that code lose the year (its count of codes no longer matches)."""
+    keys = ["pollutant", "sector", "year"]
+    dup = long[long.duplicated(keys, keep=False)]
+    if dup.empty:
+        return
+    found = [
+        f"{p} {s} {y} at {_lines_text(g['line'])}" for (p, s, y), g in dup.groupby(keys, sort=True)
+    ]
+    raise InputError(
+        f"{what} (vintage {vintage}): {len(found)} (pollutant, sector, year) given more than "
+        f"once: {rows_preview(found, 4)}; expected one row each, even where the repeats agree "
+        f"(a block pasted twice?). Delete the repeated line(s) of the file given by "
+        f"{key} path."
+    )
+
+
 def _read_vintage(
     path: Path,
     *,
@@ -666,6 +754,7 @@ def _read_vintage(
     key: str,
 ) -> pd.DataFrame:
     """One vintage of an Eurostat file as a validated GNFR trend table [t yr-1]."""
+    pol = _pollutant_option(pollutants, what, key)
     long, layout = _read_long(path, columns, what, key, vintage)
     long, vintage = _select(
         long,
@@ -681,7 +770,6 @@ def _read_vintage(
     long = long.assign(_value=values * long["_factor"].to_numpy(), _flag=flags)
     long["sector"] = long["sector"].astype(str).str.strip()
     long["pollutant"] = long["pollutant"].astype(str).str.strip()
-    pol = dict(EUROSTAT_POLLUTANTS if pollutants is None else pollutants)
     other = sorted(set(long["pollutant"]) - set(pol))
     if other:
         log.info(
@@ -691,17 +779,32 @@ def _read_vintage(
             other,
         )
     long = long[long["pollutant"].isin(list(pol))]
+    _check_repeats(long, vintage, what, key)
     flag_counts = {
         f: int(n) for f, n in pd.Series(long["_flag"]).value_counts().items() if str(f) != ""
     }
+    odd = long[[not _known_flag(str(f)) for f in long["_flag"]]]
+    if not odd.empty:
+        shown = [
+            f"{v.strip()!r} at line {ln}" for v, ln in zip(odd["value"], odd["line"], strict=True)
+        ]
+        warn(
+            f"{what} (vintage {vintage}): {len(odd)} value(s) with flags that are not "
+            f"Eurostat's ({rows_preview(shown, 4)}; expected letters of "
+            f"{EUROSTAT_FLAGS!r}, see EUROSTAT_FLAGS): read as the number before them and "
+            "counted in attrs['flags']. Check those cells of the file given by "
+            f"{key} path.",
+            stacklevel=4,
+        )
     missing = int(np.isnan(long["_value"].to_numpy()).sum())
     if missing:
         log.info(
-            "%s (%s): %d value(s) not available (':') left out; a sector-year is kept only "
-            "where every code summed into it has a value.",
+            "%s (%s): %d value(s) not available (':', empty or NA) left out, at %s; a "
+            "sector-year is kept only where every code summed into it has a value.",
             what,
             vintage,
             missing,
+            _lines_text(long.loc[np.isnan(long["_value"].to_numpy()), "line"]),
         )
     codes = sorted(long["sector"].unique())
     user = checked_sector_mapping(
@@ -714,8 +817,15 @@ def _read_vintage(
                 f"and {pair[1]!r}, but {pair[1]!r} is part of {pair[0]!r}: it would be "
                 "counted twice. Keep the detailed codes or their total, not both."
             )
+    lines_of = {str(c): g["line"].tolist() for c, g in long.groupby("sector", sort=False)}
     mapping, report = _default_mapping(
-        codes, user=user, ignore=set(ignore_codes or ()), vintage=vintage, what=what, key=key
+        codes,
+        user=user,
+        ignore=set(ignore_codes or ()),
+        vintage=vintage,
+        what=what,
+        key=key,
+        lines_of=lines_of,
     )
     mapping.update(user)
     table = pd.DataFrame(
@@ -727,6 +837,7 @@ def _read_vintage(
             "series": vintage,
         }
     )
+    absent = long[~np.isfinite(long["_value"].to_numpy())]
     table = table[np.isfinite(table["value"].to_numpy())]
     out = aggregate_sectors(table, mapping, what=f"{what} ({vintage})")
     out = validate_trends(out, what=f"{what} ({vintage})")
@@ -749,8 +860,25 @@ def _read_vintage(
             "codes_set_aside": sorted(report["set_aside"] + list(ignore_codes or ())),
             "flags": flag_counts,
             "missing_values": missing,
+            "what": what,
+            "missing_lines": _missing_lines(absent, mapping, pol),
         }
     )
+    return out
+
+
+def _missing_lines(
+    absent: pd.DataFrame, mapping: Mapping[str, Sequence[str]], pol: Mapping[str, str]
+) -> dict[str, dict[int, list[int]]]:
+    """``"sector/pollutant"`` -> year -> file lines of the values not available (``:``,
+    empty, ``NA``) that leave that GNFR sector-year out, for the message of a gap
+    (:func:`trajectoire.trajectory.trends.series_of`)."""
+    out: dict[str, dict[int, list[int]]] = {}
+    for g, cs in mapping.items():
+        sub = absent[absent["sector"].isin(list(cs))]
+        for (p, y), rows in sub.groupby(["pollutant", "year"], sort=True):
+            years = out.setdefault(f"{g}/{pol[str(p)]}", {})
+            years[int(str(y))] = sorted({int(v) for v in rows["line"]})
     return out
 
 
@@ -987,9 +1115,10 @@ def read_eurostat_air_emissions(
         GNFR id -> file sector code(s), **summed**; replaces the default for the GNFR sectors
         it names. Defaults: :data:`EUROSTAT_AIRSECT_TO_GNFR` for the old ``airsect`` codes,
         :data:`NFR_TO_GNFR` (and its parents: ``NFR1A3B``, ``NFR3``...) for NFR codes.
-    pollutants : mapping, optional
-        Eurostat pollutant code -> trajectoire id; defaults to :data:`EUROSTAT_POLLUTANTS`.
-        Other codes are left out (logged).
+    pollutants : mapping of str to str, optional
+        Eurostat pollutant code -> trajectoire id (``{"NOX": "NOx"}``; in the configuration
+        ``pollutants = { NOX = "NOx" }``); defaults to :data:`EUROSTAT_POLLUTANTS`. Other
+        codes are left out (logged). A list or a string is a :class:`ConfigError`.
     ignore_codes : list of str, optional
         Sector codes to leave out (groupings of undocumented coverage, e.g. ``NFR3_MNR``).
     splice_with : str, optional
@@ -1012,6 +1141,9 @@ def read_eurostat_air_emissions(
         ``shared_series`` (GNFR -> codes of a wider grouping it shares with other sectors),
         ``partial_sectors`` (GNFR -> NFR14 codes of the sector missing from the file),
         ``codes_set_aside``, ``flags`` (flag -> count), ``missing_values`` (``:`` cells),
+        ``missing_lines`` (``"sector/pollutant"`` -> year -> file lines of the values not
+        available that leave the sector-year out), ``what`` (the file, for the messages of
+        the trajectory),
         ``sectors_covered`` and ``sectors_missing`` (GNFR ids with and without a series),
         ``pairs``, and ``splice`` when spliced (see :func:`splice_vintages`).
 
@@ -1020,19 +1152,29 @@ def read_eurostat_air_emissions(
     trajectoire.InputError
         Missing file, a cell that is not a number, several vintages and none chosen, a
         vintage or country not in the file, a sector code of unknown coverage neither mapped
-        nor ignored, a mapping that would count a code twice.
+        nor ignored (each named with its lines), a mapping that would count a code twice, a
+        (pollutant, sector, year) on several rows (even with the same value: the lines are
+        named).
     trajectoire.MissingVariableError
         A required column is missing.
     trajectoire.UnitsError
         A unit that is not an annual mass, several units and none chosen.
     trajectoire.ConfigError
-        `layer` or `crs` given, unknown `columns` keys, unknown `splice_method`.
+        `layer` or `crs` given, unknown `columns` keys, unknown `splice_method`,
+        `pollutants` that is not a mapping.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        A value whose flag letters are not Eurostat's (:data:`EUROSTAT_FLAGS`; the number is
+        read, the flag counted).
 
     Notes
     -----
     Values flagged by Eurostat (``e`` estimated, ``p`` provisional...) are read as numbers;
     the flags are counted in ``attrs["flags"]``. A GNFR sector-year is kept only where every
-    code summed into it has a value. National totals (``NFR_TOT_NAT``, ``TOT_NAT``) and their
+    code summed into it has a value (``:``, an empty cell or ``NA`` is none: the gap this
+    leaves is refused later with the lines, if the run needs that year). National totals (``NFR_TOT_NAT``, ``TOT_NAT``) and their
     parts are never summed together: totals are left out of the sectors, and a code whose
     NFR parent is also in the file is left out of the parent's sector.
 

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from trajectoire._validate import require_columns, require_known, rows_preview
+from trajectoire._validate import require_columns, require_known, rows_preview, year_ranges
 from trajectoire.errors import ConfigError, InputError, MissingVariableError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species
@@ -178,7 +178,9 @@ def validate_trends(table: pd.DataFrame, *, what: str = "trend table") -> pd.Dat
             "Keep one row per year, or give each vintage its own 'series' name."
         ),
     )
-    return out.sort_values(keys, kind="stable").reset_index(drop=True)
+    out = out.sort_values(keys, kind="stable").reset_index(drop=True)
+    out.attrs = dict(table.attrs)  # the file it was read from (``what``), for later messages
+    return out
 
 
 def checked_sector_mapping(
@@ -342,7 +344,9 @@ def read_trends(
         table["pollutant"] = table["pollutant"].map(lambda v: pollutant_mapping.get(v, v))
     if sector_mapping is not None:
         table = aggregate_sectors(table, sector_mapping, what=what)
-    return validate_trends(table, what=what)
+    out = validate_trends(table, what=what)
+    out.attrs["what"] = what  # named by the messages of the trajectory (a gap...)
+    return out
 
 
 SURROGATE_COLUMNS = ("driver", "year", "value")
@@ -443,7 +447,11 @@ def series_of(
     trajectoire.MissingVariableError
         No row for that sector and pollutant (or series).
     trajectoire.InputError
-        Several series and none chosen, or a gap (missing interior year).
+        Several series and none chosen, or a gap (missing interior year). The gap's message
+        says why each year is missing: a value not available in the file (at the lines that
+        ``table.attrs["missing_lines"]``, ``"sector/pollutant"`` -> year -> lines, records,
+        as :func:`~trajectoire.trajectory.eurostat.read_eurostat_air_emissions` does), or no
+        row in the table.
     """
     sel = table[(table["sector"] == sector) & (table["pollutant"] == pollutant)]
     names = sorted(sel["series"].unique()) if "series" in sel.columns else [""]
@@ -467,12 +475,21 @@ def series_of(
     full = np.arange(int(s.index[0]), int(s.index[-1]) + 1)
     missing = np.setdiff1d(full, s.index.to_numpy())
     if missing.size:
+        noted = table.attrs.get("missing_lines", {}).get(f"{sector}/{pollutant}", {})
+        why = [
+            f"{y}: value(s) not available in the file at line(s) {rows_preview(noted[int(y)], 4)}"
+            for y in missing
+            if int(y) in noted
+        ]
+        absent = [int(y) for y in missing if int(y) not in noted]
+        if absent:
+            why.append(f"{year_ranges(absent)}: no row in the table")
         raise InputError(
             f"{what}: gap in the index series of sector {sector}, pollutant {pollutant}"
             f"{' (series ' + repr(series) + ')' if series else ''}: year(s) "
-            f"{missing.tolist()} missing between {int(full[0])} and {int(full[-1])}. Fill "
-            "the gap in the table (e.g. linear interpolation, documented) or shorten the "
-            "series."
+            f"{missing.tolist()} missing between {int(full[0])} and {int(full[-1])} "
+            f"({'; '.join(why)}). Fill the gap in the table (e.g. linear interpolation, "
+            "documented) or shorten the series."
         )
     s.index.name = "year"
     return s
