@@ -537,6 +537,20 @@ def test_one_unknown_airsect_code_is_named_alone_with_its_line(tmp_path):
     assert t.attrs["sector_codes"][B] == ["SE1_EUI", "SE2_IP"]
 
 
+@pytest.mark.parametrize("code", ["NOx", "nox", " NOx "])
+def test_a_pollutant_code_written_otherwise_is_named_with_its_line(tmp_path, code):
+    """'NOx ' for 'NOX' was left out as a code not read (an info line) and surfaced as a gap
+    of the trend series with no file or line."""
+    rows = list(AIRSECT_ROWS)
+    rows[7] = rows[7].replace(",NOX,", f",{code},")  # line 9
+    with pytest.raises(InputError) as info:
+        read_eurostat_air_emissions(_airsect_file(tmp_path, rows))
+    msg = str(info.value)
+    assert "\n" not in msg
+    assert f"{code.strip()!r} (Eurostat's code 'NOX') at line 9" in msg
+    assert f"{KEY} path" in msg and f"{KEY} pollutants" in msg
+
+
 @pytest.mark.parametrize("cell", [":", "NA", ""])
 def test_a_value_not_available_makes_a_gap_naming_file_line_and_key(tmp_path, cell):
     """A ':' (or NA, or empty) value left a gap whose error named no file, line or key."""
