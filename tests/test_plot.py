@@ -288,6 +288,27 @@ def test_lang_fr_gives_french_labels(name, output, stats, decomposition):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_lang_fr_writes_decimal_commas(name, output, stats, decomposition):
+    """In French every number of the figure has a decimal comma, its texts and its tick
+    labels drawn (legends of the exposure histogram used to read « 1.49 µg »); English keeps
+    the point."""
+    import re
+
+    def numbers(fig: Figure) -> str:
+        fig.canvas.draw()
+        ticks = [
+            t.get_text() for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())
+        ]
+        return _labels(fig) + "\n" + "\n".join(ticks)
+
+    fr = numbers(_calls(output, stats, decomposition)[name](lang="fr")[0])
+    en = numbers(_calls(output, stats, decomposition)[name](lang="en")[0])
+    assert not re.search(r"\d\.\d", fr), fr
+    if re.search(r"\d\.\d", en):  # where the English figure has decimals, French has commas
+        assert re.search(r"\d,\d", fr), fr
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_plot_options_keep_their_keywords(name, output, stats, decomposition):
     """`ax`, `lang` and `title`, written once as PlotOptions (issue 11), work as keywords."""
     call = _calls(output, stats, decomposition)[name]

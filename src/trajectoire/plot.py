@@ -17,6 +17,7 @@ matplotlib is an optional dependency (``pip install trajectoire[plot]``).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Sequence
 from importlib import resources
@@ -33,7 +34,8 @@ try:
     from matplotlib.colors import LogNorm, Normalize
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, Rectangle
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+    from matplotlib.text import Text
+    from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 except ImportError as exc:  # pragma: no cover - matplotlib is installed in the test env
     raise ImportError(
         "trajectoire.plot needs matplotlib: pip install 'trajectoire[plot]' (or matplotlib)."
@@ -204,6 +206,47 @@ def _check_label(da: xr.DataArray | xr.Dataset, dim: str, value: str, caller: st
     if str(value) not in have:
         raise InputError(f"{caller}: {dim} {value!r} is not in the data; have {have}.")
     return str(value)
+
+
+#: a decimal point between two digits (as matplotlib and Python's formats write numbers)
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
+
+
+def _comma(text: str) -> str:
+    """`text` with a decimal comma between digits (``1.49`` -> ``1,49``)."""
+    return _DECIMAL_POINT.sub(",", text)
+
+
+class _Commas(Formatter):
+    """An axis's formatter, its labels written with decimal commas (French figures)."""
+
+    def __init__(self, inner: Formatter) -> None:
+        self.inner = inner
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return _comma(self.inner(x, pos))
+
+    def format_ticks(self, values: Any) -> list[str]:
+        return [_comma(v) for v in self.inner.format_ticks(values)]
+
+    def get_offset(self) -> str:
+        return _comma(self.inner.get_offset())
+
+
+def _in_language(fig: Figure, ax: Axes, lang: str) -> tuple[Figure, Axes]:
+    """`fig` and `ax`, their numbers written in `lang`'s style: in French a decimal comma in
+    every text (legends, titles, labels: ``1,49 µg``) and in the tick labels (each axis's
+    formatter wrapped once, so that ticks drawn later follow); unchanged in English."""
+    if lang != "fr":
+        return fig, ax
+    for each in fig.axes:
+        for axis in (each.xaxis, each.yaxis):
+            inner = axis.get_major_formatter()
+            if not isinstance(inner, _Commas):
+                axis.set_major_formatter(_Commas(inner))
+    for text in fig.findobj(Text):
+        text.set_text(_comma(text.get_text()))
+    return fig, ax
 
 
 def _km_axes(ax: Axes, lang: str) -> None:
@@ -497,7 +540,7 @@ def map(
         title = f"{what}, {_t('annual_mean', lang) if variable != 'emission' else ''} {sel['year']}"
         title = " ".join(title.split())
     ax.set_title(title)
-    return fig, ax
+    return _in_language(fig, ax, lang)
 
 
 # ----------------------------------------------------------------------------- trajectories
@@ -739,7 +782,7 @@ def trajectories(
     ax.grid(True, linestyle=":", linewidth=0.5)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.set_title(title if title is not None else f"{_t(variable, lang)} {pol}: {territory}")
-    return fig, ax
+    return _in_language(fig, ax, lang)
 
 
 # ----------------------------------------------------------------------------- matrix
@@ -837,7 +880,7 @@ def source_receptor(
         else _t("sr_title", lang, pollutant=pol, year=year, weighting=_t(weighting, lang)),
         fontsize=10,
     )
-    return fig, ax
+    return _in_language(fig, ax, lang)
 
 
 # ----------------------------------------------------------------------------- exposure
@@ -1038,7 +1081,7 @@ def exposure_distribution(
         title = _t("exp_title", lang, pollutant=pol, year=year, where=where)
         title += "\n(" + _t("pop_uniform" if source == "uniform" else "pop_grid", lang) + ")"
     ax.set_title(title, fontsize=9)
-    return fig, ax
+    return _in_language(fig, ax, lang)
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -1206,7 +1249,7 @@ def target_plot(
         )
         title += "\n" + _t("p90", lang, value=p90)
     ax.set_title(title, fontsize=10)
-    return fig, ax
+    return _in_language(fig, ax, lang)
 
 
 # ----------------------------------------------------------------------------- change
@@ -1354,4 +1397,4 @@ def change_bars(
         else _t("change_title", lang, pollutant=pol, period=period, where=where),
         fontsize=10,
     )
-    return fig, ax
+    return _in_language(fig, ax, lang)

@@ -105,46 +105,6 @@ def _check_inputs(ds: xr.Dataset, territory: str, lang: str) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- figures
-#: a decimal point between two digits (as matplotlib and Python's formats write numbers)
-_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
-
-
-def _localise(fig: Figure, lang: str) -> None:
-    """Write the figure's numbers in the report's style: in French, a decimal comma in
-    every text (legends, titles, labels) and in the tick labels (each axis's formatter
-    wrapped); the figures of :mod:`trajectoire.plot` write them the English way."""
-    if lang != "fr":
-        return
-    from matplotlib.text import Text
-    from matplotlib.ticker import Formatter
-
-    def comma(text: str) -> str:
-        return _DECIMAL_POINT.sub(",", text)
-
-    class _Commas(Formatter):
-        """An axis's formatter, its labels with decimal commas."""
-
-        def __init__(self, inner: Formatter) -> None:
-            self.inner = inner
-
-        def __call__(self, x: float, pos: int | None = None) -> str:
-            return comma(self.inner(x, pos))
-
-        def format_ticks(self, values: Any) -> list[str]:
-            return [comma(v) for v in self.inner.format_ticks(values)]
-
-        def get_offset(self) -> str:
-            return comma(self.inner.get_offset())
-
-    for ax in fig.axes:
-        for axis in (ax.xaxis, ax.yaxis):
-            inner = axis.get_major_formatter()
-            if not isinstance(inner, _Commas):
-                axis.set_major_formatter(_Commas(inner))
-    for text in fig.findobj(Text):
-        text.set_text(comma(text.get_text()))
-
-
 def _png(fig: Figure) -> str:
     """The figure as a ``data:image/png;base64,...`` URI."""
     buf = io.BytesIO()
@@ -265,7 +225,6 @@ def _figures(
         if key in ("trajectory", "trajectory_fine", "emission") and first == last:
             continue  # one year: nothing to follow year by year
         fig, _ = draw()
-        _localise(fig, lang)
         out.append({"key": key, "src": _png(fig), "caption": caption})
     return out
 
