@@ -51,6 +51,7 @@ __all__ = [
     "data_lines",
     "detect_dialect",
     "dialect_defaults",
+    "file_column",
     "keyword_options",
     "mapped_columns",
     "numeric_column",
@@ -715,6 +716,21 @@ def columns_option(
             f"Fix {config_key + ' columns' if config_key else 'the columns option'}."
         )
     return given
+
+
+def file_column(name: str) -> str:
+    """The file's name of the column a reader expects as `name`, in the enclosing
+    :func:`column_mapping` block (`name` itself outside one, or when it is not mapped), for
+    messages that name the column as the file has it.
+
+    Examples
+    --------
+    >>> with column_mapping({"height": "hauteur"}):
+    ...     file_column("height"), file_column("x")
+    ('hauteur', 'x')
+    """
+    state = _COLUMNS.get()
+    return state.mapping.get(name, name) if state is not None else name
 
 
 def mapped_columns(frame: pd.DataFrame) -> pd.DataFrame:
