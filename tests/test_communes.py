@@ -12,7 +12,13 @@ import pytest
 import shapely
 
 from trajectoire import Grid
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError
+from trajectoire.errors import (
+    ConfigError,
+    InputError,
+    MissingVariableError,
+    TrajectoireWarning,
+    UnitsError,
+)
 from trajectoire.inventory.communes import (
     insee_code,
     read_commune_inventory,
@@ -85,7 +91,7 @@ def test_insee_code() -> None:
     assert insee_code(59350.0) == "59350"
     assert insee_code(" 2a004") == "2A004"
     assert insee_code("1001") == "01001"
-    for bad in (None, float("nan"), "60054+60694", "123456", 12.5, "ABCDE", True):
+    for bad in (None, float("nan"), "60054+60694", "123456", 12.5, "ABCDE", True, 59, "62"):
         assert insee_code(bad) is None
 
 
@@ -172,6 +178,49 @@ def test_before_first_rate_and_trend(tmp_path: Path) -> None:
         _read(tmp_path, years=[2016, 2017], before_first="trend")
     with pytest.raises(ConfigError, match=r"before_first"):
         _read(tmp_path, before_first="linear")
+
+
+@pytest.mark.parametrize("rate", [-2.0, -1.0, -0.5, 0.4, float("nan"), float("inf")])
+def test_before_first_rate_outside_its_range_names_key_value_and_range(
+    tmp_path: Path, rate: float
+) -> None:
+    """-0.5 ran, with 1990 populations 2**26 times the 2016 census (7.8e13 in MEL); -1.0
+    failed blaming the table ("2214 values are not numbers: inf ... Fix the table")."""
+    with pytest.raises(ConfigError) as info:
+        _read(tmp_path, years=[1990, 2016, 2023], before_first=rate)
+    text = str(info.value)
+    assert text.startswith(f"{KEY} before_first = {rate!r}: an annual growth rate must lie in ")
+    assert "[-0.05, 0.05]" in text and "\n" not in text
+
+
+def test_before_first_far_from_the_first_census_is_warned(tmp_path: Path) -> None:
+    with pytest.warns(
+        TrajectoireWarning,
+        match=r"before_first = 0.05 makes the communes' population .* in 1990, 3.56 times less "
+        r"than at the census 2016",
+    ):
+        z = _read(tmp_path, years=[1990, 2016], before_first=0.05).set_index("zone_id")
+    assert z.loc["01001", "pop_1990"] == pytest.approx(767 / 1.05**26)
+    _read(tmp_path, years=[2000, 2016], before_first=0.04)  # 1.87 times: no warning
+
+
+def test_code_column_without_commune_codes_names_the_code_key(tmp_path: Path) -> None:
+    """code = "dep" suggested setting prefix = "insee_cog" (the table's code column taken for
+    a census year), which was not the problem."""
+    polygons = _polygons(tmp_path)
+    gdf = gpd.read_file(polygons, layer="communes_cog2026").assign(dep=["59", "01", "2A"])
+    gdf.to_file(polygons, layer="communes_cog2026")
+    with pytest.raises(InputError) as info:
+        read_commune_population(polygons, table=_wide(tmp_path), code="dep", layer="communes_cog2026",
+                                columns={"code": "insee_cog2026"}, config_key=KEY)  # fmt: skip
+    text = str(info.value)
+    assert "column 'dep' ([inputs.population] code): its values do not look like INSEE" in text
+    assert "'59', '01', '2A' (3 of 3 rows)" in text
+    assert "Set [inputs.population] code to the column of commune codes ('insee_com'" in text
+    assert "prefix" not in text
+    # the table's code column: columns.code
+    with pytest.raises(InputError, match=r"column 'dep' \(\[inputs.population\] columns.code\)"):
+        _read(tmp_path, columns={"code": "dep"})
 
 
 def test_older_census_table(tmp_path: Path) -> None:

@@ -137,6 +137,58 @@ def test_bad_inputs_name_file_field_and_key(tmp_path: Path) -> None:
         read_stations(tmp_path / "missing.gpkg", config_key=KEY)
 
 
+@pytest.mark.parametrize("crs", ["EPSG:99999", "EPSG:4326x"])
+def test_invalid_crs_is_one_line_naming_key_and_value(tmp_path: Path, crs: str) -> None:
+    """With lon/lat columns an invalid crs was ignored (the run exited 0)."""
+    metres = tmp_path / "m.csv"
+    metres.write_text("station_id,x,y\nFR11025,706365,7059105\n")
+    for path in (_lonlat_csv(tmp_path), metres, _gpkg(tmp_path)):
+        with pytest.raises(ConfigError) as info:
+            read_stations(path, columns={"station_id": "code_station"} if path != metres else None,
+                          crs=crs, config_key=KEY)  # fmt: skip
+        text = str(info.value)
+        assert f"{path.name}: [inputs.stations] crs = {crs!r} is not a CRS pyproj knows" in text
+        assert "\n" not in text
+
+
+def test_crs_with_lonlat_columns_is_used_or_refused(tmp_path: Path) -> None:
+    lonlat = _lonlat_csv(tmp_path)
+    ids = {"station_id": "code_station"}
+    with pytest.raises(ConfigError, match=r"crs = 'EPSG:2154' is a projected CRS.*'lon'/'lat'"):
+        read_stations(lonlat, columns=ids, crs="EPSG:2154", config_key=KEY)
+    etrs = read_stations(lonlat, columns=ids, crs="EPSG:4258")  # ETRS89: within a metre
+    np.testing.assert_allclose(
+        etrs[["x", "y"]].to_numpy(), [_l93(*v) for v in LONLAT.values()], atol=1.0
+    )
+    # a vector file's own CRS is used: another one stated is refused, the same one taken
+    with pytest.raises(ConfigError, match=r"crs = 'EPSG:3857', but the points are in"):
+        read_stations(_gpkg(tmp_path), columns=ids, crs="EPSG:3857", config_key=KEY)
+    assert len(read_stations(_gpkg(tmp_path), columns=ids, crs="EPSG:2154")) == 3
+
+
+def test_lonlat_messages_name_the_files_columns_units_and_lines(tmp_path: Path) -> None:
+    """Empty lon/lat spoke of 'x'/'y' [m] in the CRS of the grid, duplicated codes of column
+    'station_id' without lines."""
+    path = tmp_path / "st.csv"
+    ids = {"station_id": "code_station"}
+    path.write_text("code_station,lon,lat\nFR1,3.1,50.1\nFR2,3.2,\n")
+    with pytest.raises(InputError) as info:
+        read_stations(path, columns=ids, config_key=KEY)
+    text = str(info.value)
+    assert "st.csv, columns 'lon'/'lat': empty or non-finite coordinates" in text
+    assert "FR2 (line 3: lon=3.2, lat=nan)" in text and "in degrees" in text
+    assert "CRS of the grid" not in text and "'x'" not in text
+    path.write_text("code_station,lon,lat\nFR1,3.1,50.1\nFR2,3.2,abc\n")
+    with pytest.raises(InputError, match=r"column 'lat': not a number: 'abc' at line 3.*degrees"):
+        read_stations(path, columns=ids, config_key=KEY)
+    path.write_text("code_station,lon,lat\nFR1,3.1,50.1\nFR2,3.2,50\nFR1,3.3,50.2\n")
+    with pytest.raises(
+        InputError,
+        match=r"st.csv, column 'code_station': duplicated id\(s\) \('FR1' at lines 2, 4\)",
+    ):
+        read_stations(path, columns=ids, config_key=KEY)
+
+
 @pytest.mark.requires_shared
 def test_real_stations_csv_and_gpkg(shared_data: Path) -> None:
     d = shared_data / "stations"

@@ -303,6 +303,26 @@ def test_missing_file_folder_and_header_only_allowed(tmp_path):
     assert list(out.columns) == ["a", "b"] and out.empty
 
 
+def test_repeated_column_names_are_one_line_naming_column_and_positions(tmp_path):
+    """A wide population table whose header said pmun_2023 twice (pmun_2022 overwritten)
+    read the first as 2023, and 2022 vanished: pandas renames the second 'pmun_2023.1'."""
+    path = tmp_path / "pop.csv"
+    path.write_text("insee;pmun_2021;pmun_2023;pmun_2023\n59350;1;2;3\n")
+    with pytest.raises(InputError) as info:
+        read_table(path, config_key="[inputs] zones")
+    text = one_line(info.value)
+    assert text == str(info.value)
+    assert text.startswith(f"{path}: duplicated column name(s) in the header: ")
+    assert "'pmun_2023' (columns 3 and 4)" in text
+    assert "path given by [inputs] zones" in text
+    path.write_text("a,b,a,c,b,a\n1,2,3,4,5,6\n")
+    with pytest.raises(InputError, match=r"'a' \(columns 1, 3 and 6\), 'b' \(columns 2 and 5\)"):
+        read_table(path)
+    # blank names (trailing delimiters) are not names: read as pandas' 'Unnamed: k'
+    path.write_text("a,b,,\n1,2,,\n")
+    assert list(read_table(path).columns[:2]) == ["a", "b"]
+
+
 # ---------------------------------------------------------------------- numeric_column
 def test_numeric_column_shows_value_line_column_units_and_key():
     # 'n/a' is one of pandas' missing-value markers: an empty cell

@@ -11,8 +11,9 @@ import shapely
 from hypothesis import given
 from hypothesis import strategies as st
 
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning
 from trajectoire.grid import Grid
+from trajectoire.tables import column_mapping
 from trajectoire.territories import (
     COLUMNS,
     TERRITORIES,
@@ -146,6 +147,73 @@ def test_duplicated_ids_and_bad_geometries(tmp_path: Path) -> None:
     neg.to_file(tmp_path / "neg.gpkg")
     with pytest.raises(InputError, match="missing or negative"):
         load_territories(tmp_path / "neg.gpkg", columns={"code": "territory", "pop": "population"})
+
+
+def test_table_without_geometry_is_refused(tmp_path: Path) -> None:
+    """A CSV given as the territories crashed with AttributeError: 'DataFrame' object has
+    no attribute 'crs'."""
+    path = tmp_path / "epci.csv"
+    path.write_text("territoire,epci_nom,pmun_2023\nMEL,Metropole,1195234\n")
+    with pytest.raises(InputError, match=r"epci\.csv: is a table without geometry.*GeoPackage"):
+        load_territories(path)
+    with pytest.raises(InputError, match=r"Set path = .* in \[inputs\.territories\]") as info:
+        load_territories(path, config_key="[inputs] territories")
+    assert "\n" not in str(info.value)
+
+
+def test_text_population_column_names_column_and_values(tmp_path: Path) -> None:
+    """A text column mapped as the population crashed with ValueError: could not convert
+    string to float."""
+    path = tmp_path / "t.gpkg"
+    _frame(["MEL", "CUD"]).assign(nom=["Lille", "Dunkerque"]).to_file(path)
+    with pytest.raises(
+        InputError, match=r"column 'nom' \(population\): 2 value\(s\) are not numbers: "
+        r"'Lille' \(MEL\), 'Dunkerque' \(CUD\); expected a number of inhabitants"
+    ):  # fmt: skip
+        load_territories(path, columns={"code": "territory", "nom": "population"})
+    # the configuration's mapping (canonical -> file column) names the file's column too
+    with (
+        column_mapping({"territory": "code", "population": "nom"}),
+        pytest.raises(InputError, match=r"column 'nom' \(population\).*population = "),
+    ):
+        load_territories(path, config_key="[inputs] territories")
+
+
+def _overlap_file(tmp_path: Path, second: shapely.Polygon) -> Path:
+    first = shapely.box(700_000, 7_000_000, 710_000, 7_010_000)
+    gdf = gpd.GeoDataFrame(
+        {"territory": ["ACSO", "ARC"], "population": [10, 20]},
+        geometry=[first, second],
+        crs="EPSG:2154",
+    )
+    path = tmp_path / "t.gpkg"
+    gdf.to_file(path)
+    return path
+
+
+def test_overlapping_territories_are_refused(tmp_path: Path) -> None:
+    """ARC given ACSO's polygon ran, and ARC's inhabitants were ACSO's."""
+    same = _overlap_file(tmp_path, shapely.box(700_000, 7_000_000, 710_000, 7_010_000))
+    with pytest.raises(
+        InputError,
+        match=r"t\.gpkg \(\[inputs\] territories\): territories 'ACSO' and 'ARC' "
+        r"\(100 km2, 100 % of 'ACSO'\) overlap.*counted in one territory",
+    ):
+        load_territories(same, config_key="[inputs] territories")
+    # half of the smaller inside the other
+    with pytest.raises(InputError, match=r"\(20 km2, 50 % of 'ARC'\)"):
+        load_territories(
+            _overlap_file(tmp_path, shapely.box(708_000, 7_000_000, 712_000, 7_010_000))
+        )
+
+
+def test_touching_territories_pass_and_slivers_warn(tmp_path: Path) -> None:
+    touching = _overlap_file(tmp_path, shapely.box(710_000, 7_000_000, 720_000, 7_010_000))
+    assert len(load_territories(touching)) == 2
+    # a 1 m sliver along a 10 km border: 1e-4 of a territory, a digitising mismatch
+    sliver = _overlap_file(tmp_path, shapely.box(709_999, 7_000_000, 720_000, 7_010_000))
+    with pytest.warns(TrajectoireWarning, match=r"'ACSO' and 'ARC' \(0\.01 km2, 0\.01 % "):
+        assert len(load_territories(sliver)) == 2
 
 
 def test_get_territory(sample: gpd.GeoDataFrame) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "data_lines",
     "detect_dialect",
     "dialect_defaults",
+    "file_column",
     "keyword_options",
     "mapped_columns",
     "numeric_column",
@@ -571,6 +572,29 @@ def _parse(
     return frame
 
 
+def _repeated_columns(text: str, sep: str, comment: str | None) -> dict[str, list[int]]:
+    """The names given to several columns of the header, each with its positions (1 for the
+    first column); blank names (pandas' ``Unnamed: k``) left out.
+
+    Read from the raw header: :func:`pandas.read_csv` renames a repeated ``x`` to ``x.1``,
+    and a reader asking for ``x`` silently gets the first.
+    """
+    try:
+        for row in csv.reader(io.StringIO(text), delimiter=sep):
+            if not row or not "".join(row).strip():
+                continue
+            if comment and row[0].lstrip().startswith(comment):
+                continue
+            positions: dict[str, list[int]] = {}
+            for k, field in enumerate(row, start=1):
+                if field.strip():
+                    positions.setdefault(field, []).append(k)
+            return {name: at for name, at in positions.items() if len(at) > 1}
+    except csv.Error:  # a malformed file: the parser's own message stands
+        return {}
+    return {}
+
+
 def _source_name(source: Any, what: str | None) -> str:
     if what is not None:
         return what
@@ -717,6 +741,21 @@ def columns_option(
     return given
 
 
+def file_column(name: str) -> str:
+    """The file's name of the column a reader expects as `name`, in the enclosing
+    :func:`column_mapping` block (`name` itself outside one, or when it is not mapped), for
+    messages that name the column as the file has it.
+
+    Examples
+    --------
+    >>> with column_mapping({"height": "hauteur"}):
+    ...     file_column("height"), file_column("x")
+    ('hauteur', 'x')
+    """
+    state = _COLUMNS.get()
+    return state.mapping.get(name, name) if state is not None else name
+
+
 def mapped_columns(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with the columns of the enclosing :func:`column_mapping` renamed (else as is).
 
@@ -777,7 +816,7 @@ def read_table(
         One line naming the file and, where it applies, the line at fault: a missing or
         unreadable file, an empty file (or header only with `require_rows`), text that is
         neither UTF-8 nor Windows-1252, rows with more fields than the header, an unclosed
-        quote.
+        quote, a column name given twice in the header (named, with its positions).
 
     Examples
     --------
@@ -822,6 +861,18 @@ def read_table(
         config_key=config_key,
         expected=wanted,
     )
+    repeated = _repeated_columns(text, dialect.sep, comment)
+    if repeated:
+        found = [
+            f"{column!r} (columns {', '.join(map(str, at[:-1]))} and {at[-1]})"
+            for column, at in repeated.items()
+        ]
+        raise InputError(
+            f"{name}: duplicated column name(s) in the header: {rows_preview(found, 4)}; "
+            "expected each name once (pandas would read the second as "
+            f"'{next(iter(repeated))}.1', and the first would be used). Rename or remove the "
+            "repeated column." + _fix(config_key)
+        )
     if require_rows and frame.empty:
         raise InputError(
             f"{name}: no data rows ({'header only' if len(frame.columns) else 'no columns'}); "

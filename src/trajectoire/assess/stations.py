@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import require_columns, require_unique, rows_preview
+from trajectoire._validate import require_columns, rows_preview
 from trajectoire.assess._pairs import concentration_units
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
 from trajectoire.tables import columns_option, numeric_column, read_table
@@ -71,7 +71,9 @@ def read_stations(
     crs : optional
         CRS of the ``x``/``y`` columns of a CSV. Default: none stated, and ``x``/``y`` are
         taken as they are, in the CRS of the grid (the behaviour of ``stations.csv``). When
-        the table has ``lon``/``lat`` and no ``x``/``y``, they are read in ``EPSG:4326``.
+        the table has ``lon``/``lat`` and no ``x``/``y``, they are read in ``EPSG:4326``, or
+        in `crs` when it is geographic (a projected one is an error). A vector file's
+        positions are in its own CRS (another `crs` is an error).
     to_crs : optional, default "EPSG:2154"
         CRS of the grid: positions whose CRS is known (`crs`, ``lon``/``lat``, the CRS of
         a vector file) are transformed to it.
@@ -98,7 +100,8 @@ def read_stations(
         fall outside the area of `to_crs`. The message names the file, the column, the line
         (the header is line 1), the station and the value at fault.
     trajectoire.ConfigError
-        Unknown keys in `columns`.
+        Unknown keys in `columns`; a `crs` that pyproj does not know (named with its value),
+        or one that contradicts the columns or the file.
 
     See Also
     --------
@@ -118,10 +121,16 @@ def read_stations(
     if what is None:
         what = str(source) if isinstance(source, str | os.PathLike) else "stations"
     given = columns_option(columns, _STATION_KEYS, what=what, config_key=config_key)
+    stated = _stated_crs(crs, what, config_key)
     fix = f' Set {config_key} columns.{{key}} = "<your column>".' if config_key else ""
     if isinstance(source, str | os.PathLike) and str(source).lower().endswith(_VECTOR):
         table, file_crs = _read_station_points(source, what, layer, config_key)
         lines = False
+        if stated is not None and not stated.equals(file_crs):
+            raise ConfigError(
+                f"{what}: {_crs_key(config_key)} = {crs!r}, but the points are in the file's "
+                f"own CRS ({file_crs.to_string()}), which is used. Remove {_crs_key(config_key)}."
+            )
     else:
         id_col = given.get("station_id", "station_id")
         table = read_table(
@@ -144,24 +153,61 @@ def read_stations(
                 + fix.format(key=key)
             )
     table = table.rename(columns={col: key for key, col in given.items()})
+    # the file's own names of the columns, and the units of the positions, for messages
+    names = {key: given.get(key, key) for key in _STATION_KEYS}
+    units = "m in the CRS of the grid"
     if (
         "x" not in table.columns
         and "y" not in table.columns
         and {"lon", "lat"} <= set(table.columns)
     ):
+        if file_crs is None and stated is not None and not stated.is_geographic:
+            raise ConfigError(
+                f"{what}: {_crs_key(config_key)} = {crs!r} is a projected CRS, but the "
+                f"positions are read from the columns {names['lon']!r}/{names['lat']!r} "
+                "(longitude/latitude in degrees). Remove it (EPSG:4326 is taken), give a "
+                "geographic CRS, or map x/y columns in metres (columns.x, columns.y)."
+            )
         if file_crs is None:
-            file_crs = "EPSG:4326"
+            file_crs = stated if stated is not None else "EPSG:4326"
         table = table.assign(x=table["lon"], y=table["lat"])
-    elif file_crs is None and crs is not None:
-        file_crs = crs
+        names = {**names, "x": names["lon"], "y": names["lat"]}
+        units = "degrees (longitude/latitude)"
+    elif file_crs is None and stated is not None:
+        file_crs = stated
+        units = f"m in {stated.to_string()}" if not stated.is_geographic else "degrees"
+    elif file_crs is not None:
+        units = "the CRS of the file"
     if file_crs is None:
-        _, x, y = _checked_stations(table, what, lines=lines)
+        _, x, y = _checked_stations(table, what, lines=lines, names=names, units=units)
         return table.assign(x=x, y=y)
-    ids, x, y = _checked_stations(table, what, lines=lines)
-    x, y = _transformed(ids, x, y, file_crs, to_crs, what, config_key)
+    ids, x, y = _checked_stations(table, what, lines=lines, names=names, units=units)
+    x, y = _transformed(ids, x, y, file_crs, to_crs, what, config_key, names=names)
     out = table.assign(x=x, y=y)
     out.attrs["crs"] = str(to_crs)
     return out
+
+
+def _crs_key(config_key: str | None) -> str:
+    return f"{config_key} crs" if config_key else "crs"
+
+
+def _stated_crs(crs: Any, what: str, config_key: str | None) -> Any:
+    """The `crs` option as a :class:`pyproj.CRS` (None when not given); one that pyproj
+    does not know is an error naming the key and the value."""
+    import pyproj
+
+    if crs is None:
+        return None
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        raise ConfigError(
+            f"{what}: {_crs_key(config_key)} = {crs!r} is not a CRS pyproj knows; expected "
+            'e.g. "EPSG:2154" (Lambert-93, x/y in metres) or "EPSG:4326" (lon/lat in '
+            f"degrees). Fix {_crs_key(config_key)}, or remove it (x/y are then taken in the "
+            "CRS of the grid, lon/lat in EPSG:4326)."
+        ) from None
 
 
 #: canonical columns of a station file that `columns` may rename
@@ -215,8 +261,11 @@ def _transformed(
     dst: Any,
     what: str,
     config_key: str | None,
+    *,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Positions from CRS `src` to `dst`, after checking they can be in `src`."""
+    """Positions from CRS `src` to `dst`, after checking they can be in `src` (`names`: the
+    file's names of the ``x``/``y`` columns, for messages)."""
     import pyproj
 
     try:
@@ -237,8 +286,9 @@ def _transformed(
             if src_crs.is_geographic
             else 'these look like degrees: use columns lon/lat or set crs = "EPSG:4326"'
         )
+        xy = f"{(names or {}).get('x', 'x')!r}/{(names or {}).get('y', 'y')!r}"
         raise InputError(
-            f"{what}, columns 'x'/'y': position(s) of station(s) {rows_preview(found)} cannot "
+            f"{what}, columns {xy}: position(s) of station(s) {rows_preview(found)} cannot "
             f"be {expected} ({src_crs.to_string()}); {hint}. Fix {fix}."
         )
     tx, ty = pyproj.Transformer.from_crs(src_crs, dst_crs, always_xy=True).transform(x, y)
@@ -316,35 +366,64 @@ def station_table(
     return _checked_stations(table, what, lines=False)
 
 
+def _one_column(table: pd.DataFrame, column: str, name: str) -> pd.DataFrame:
+    """Column `column` of `table` alone, under the file's name `name` (same rows and
+    ``attrs``, for :func:`numeric_column`'s messages)."""
+    out = pd.DataFrame({name: table[column]}, index=table.index)
+    out.attrs.update(table.attrs)
+    return out
+
+
 def _checked_stations(
-    table: pd.DataFrame, what: str, *, lines: bool
+    table: pd.DataFrame,
+    what: str,
+    *,
+    lines: bool,
+    names: Mapping[str, str] | None = None,
+    units: str = "m in the CRS of the grid",
 ) -> tuple[list[Hashable], np.ndarray, np.ndarray]:
-    """Check the id and coordinate columns of a station table; return ids, x, y [m].
+    """Check the id and coordinate columns of a station table; return ids, x, y.
 
     Messages name the rows by file line (`lines`: a table from :func:`read_table`, the header
-    is line 1) or by DataFrame row label.
+    is line 1) or by DataFrame row label, the columns by the file's names (`names`:
+    canonical -> file column, e.g. ``{"station_id": "code_station", "x": "lon"}``) and the
+    positions in `units`.
     """
     header_line = int(table.attrs.get("header_line", 1))
+    named = {key: (names or {}).get(key, key) for key in _STATION_COLUMNS}
 
     def place(i: int) -> str:
         return f"line {i + header_line + 1}" if lines else f"row {table.index[i]!r}"
 
     require_columns(table.columns, list(_STATION_COLUMNS), what)
     ids = list(table["station_id"])
+    id_column = f"{what}, column {named['station_id']!r}"
     no_id = np.flatnonzero(table["station_id"].isna().to_numpy()).tolist()
     if no_id:
         raise InputError(
-            f"{what}, column 'station_id': no id at {rows_preview([place(i) for i in no_id])}; "
+            f"{id_column}: no id at {rows_preview([place(i) for i in no_id])}; "
             "every station needs an id."
         )
-    require_unique(ids, f"{what}, column 'station_id'")
+    repeated = table["station_id"].duplicated(keep=False).to_numpy()
+    if repeated.any():
+        at: dict[Hashable, list[str]] = {}
+        for i in np.flatnonzero(repeated).tolist():
+            at.setdefault(ids[i], []).append(place(i).split(" ", 1)[1])
+        kind = "lines" if lines else "rows"
+        found = [f"{k!r} at {kind} {rows_preview(v, 4)}" for k, v in at.items()]
+        text = "; ".join(found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
+        raise InputError(
+            f"{id_column}: duplicated id(s) ({text}); every id must appear "
+            "once. Merge or rename the duplicated rows"
+            + (" (or map the id column with columns.station_id)." if names else ".")
+        )
     sx, sy = (
         numeric_column(
-            table,
-            column,
+            _one_column(table, column, named[column]),
+            named[column],
             what=what,
             allow_nan=True,
-            units="m in the CRS of the grid",
+            units=units,
             ids=[f"station {i}" for i in ids],
             lines=lines,
         )
@@ -352,11 +431,12 @@ def _checked_stations(
     )
     bad = np.flatnonzero(~(np.isfinite(sx) & np.isfinite(sy))).tolist()
     if bad:
-        found = [f"{ids[i]} ({place(i)}: x={sx[i]}, y={sy[i]})" for i in bad]
+        x_name, y_name = named["x"], named["y"]
+        found = [f"{ids[i]} ({place(i)}: {x_name}={sx[i]}, {y_name}={sy[i]})" for i in bad]
         raise InputError(
-            f"{what}, columns 'x'/'y': non-finite coordinates for station(s) "
-            f"{rows_preview(found)}; expected finite numbers [m] in the CRS of the grid. Fix "
-            "or drop them."
+            f"{what}, columns {x_name!r}/{y_name!r}: empty or non-finite coordinates for "
+            f"station(s) {rows_preview(found)}; expected finite numbers in {units}. Fill or "
+            "drop those rows."
         )
     return ids, sx, sy
 

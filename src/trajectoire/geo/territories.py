@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import shapely
 import xarray as xr
 
@@ -24,7 +25,7 @@ from trajectoire._validate import rows_preview
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix
-from trajectoire.tables import mapped_columns
+from trajectoire.tables import file_column, mapped_columns
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -221,8 +222,15 @@ def load_territories(
         )
     chosen = _choose_layer(path, layer, config_key)
     gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
-    gdf = mapped_columns(gdf)  # the configuration's ``columns`` (tables.column_mapping)
     what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
+    if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
+        # a CSV (or any layer without geometry) is read as a plain table
+        raise InputError(
+            f"{what}: is a table without geometry (columns {list(gdf.columns)}); expected a "
+            "vector file with one polygon per territory (GeoPackage, GeoJSON, shapefile). "
+            + _fix(config_key, "the path of a polygon file.", 'path = "<polygons>.gpkg"')
+        )
+    gdf = mapped_columns(gdf)  # the configuration's ``columns`` (tables.column_mapping)
     return _normalise(gdf, columns, what, config_key, repair=repair)
 
 
@@ -278,7 +286,8 @@ def _normalise(
     else:
         names = [TERRITORIES[i].name if i in TERRITORIES else i for i in ids]
     if "population" in data.columns:
-        pop = np.asarray(data["population"], dtype=float)
+        source = {v: k for k, v in mapping.items()}.get("population") or file_column("population")
+        pop = _population_numbers(data["population"], ids, source, what, config_key)
     else:
         unknown = [i for i in ids if i not in TERRITORIES]
         if unknown:
@@ -305,6 +314,7 @@ def _normalise(
         geoms, ids, what, repair=repair, config_key=config_key or "[inputs] territories",
         kind="territory",
     )  # fmt: skip
+    check_territory_overlaps(geoms, ids, what, config_key)
     return gpd.GeoDataFrame(
         {
             "territory": ids,
@@ -314,6 +324,33 @@ def _normalise(
         geometry=list(geoms),
         crs=DEFAULT_CRS,
     )
+
+
+def _population_numbers(
+    values: Any, ids: Sequence[str], source: str, what: str, config_key: str | None
+) -> np.ndarray:
+    """The territories' population column as numbers [inhabitants]; a cell that is not a
+    number (a text column mapped as the population) is an error naming the file column,
+    the territories and their values."""
+    raw = list(values)
+    numbers = pd.to_numeric(pd.Series(raw, dtype=object), errors="coerce").to_numpy(float)
+    text = [
+        k
+        for k, v in enumerate(raw)
+        if np.isnan(numbers[k]) and not (v is None or (isinstance(v, float) and np.isnan(v)))
+    ]
+    if text:
+        shown = [f"{raw[k]!r} ({ids[k]})" for k in text]
+        raise InputError(
+            f"{what}, column {source!r} (population): {len(text)} value(s) are not numbers: "
+            f"{rows_preview(shown, 5)}; expected a number of inhabitants for each territory. "
+            + _fix(
+                config_key,
+                "columns={'<population column>': 'population'}.",
+                'columns = { ..., population = "<population column>" }',
+            )
+        )
+    return numbers
 
 
 def _check_frame(territories: Any) -> gpd.GeoDataFrame:
@@ -843,6 +880,86 @@ def check_zone_overlaps(zones: gpd.GeoDataFrame, what: str, config_key: str) -> 
         f"{where}: {len(found)} pair(s) of zones overlap (share of the smaller zone: "
         f"{rows_preview(shown)}); their inhabitants, and the zone totals spread there, count "
         "twice in the overlaps. Fix the layer's geometries."
+    )
+
+
+TERRITORY_OVERLAP = 0.01
+"""Share of the smaller of two territories that, covered by the other, is an error
+(:func:`check_territory_overlaps`). Measured on the inputs at hand: the real
+``territoires_aqah.gpkg`` has no overlap (CUD and CCHF only touch, along 59 km); the bundled
+sample has one of 1.6e-6 m2 (5e-15 of CCHF, floating-point round-off). A sliver between two
+digitisations of a shared border is about the border's length times their offset: 10 m
+along the 59 km of CUD-CCHF is 0.6 km2, 0.2 % of CUD. 1 % (a 50 m offset along a whole
+border) is above any such sliver, and far below a territory given twice or nested in
+another."""
+TERRITORY_SLIVER = 1e-6
+"""Share of the smaller territory above which an overlap below :data:`TERRITORY_OVERLAP` is
+warned about (round-off, such as the sample's 5e-15, is far below)."""
+
+
+def check_territory_overlaps(
+    geoms: Sequence[Any], ids: Sequence[str], what: str, config_key: str | None = None
+) -> None:
+    """Territories must not overlap: each inhabitant is counted in one territory.
+
+    Uses :func:`zone_overlaps` (touching territories, with a shared border, are not
+    overlapping).
+
+    Parameters
+    ----------
+    geoms : sequence of shapely geometries
+        The territories' valid polygons, in a projected CRS [m].
+    ids : sequence of str
+        Their ids.
+    what : str
+        The file, for messages.
+    config_key : str, optional
+        The configuration key of the file (default ``"[inputs] territories"``).
+
+    Raises
+    ------
+    trajectoire.InputError
+        Two territories overlap over :data:`TERRITORY_OVERLAP` (1 %) or more of the smaller:
+        one line naming both ids, the overlap's area [km2] and share, the file and the key.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        Overlaps from :data:`TERRITORY_SLIVER` to 1 % of the smaller (slivers of two
+        digitisations of a border): :func:`territory_fractions` splits the cells there
+        between the territories.
+    """
+    import geopandas as gpd
+
+    geoms = list(geoms)
+    found = [
+        p
+        for p in zone_overlaps(gpd.GeoDataFrame(geometry=geoms, crs=DEFAULT_CRS))
+        if p[2] >= TERRITORY_SLIVER
+    ]
+    if not found:
+        return
+
+    def shown(i: int, j: int, share: float) -> str:
+        area = shapely.area(shapely.intersection(geoms[i], geoms[j])) / 1e6
+        smaller = ids[i] if shapely.area(geoms[i]) <= shapely.area(geoms[j]) else ids[j]
+        return f"{ids[i]!r} and {ids[j]!r} ({area:.3g} km2, {100 * share:.3g} % of {smaller!r})"
+
+    key = config_key or "[inputs] territories"
+    i, j, share = found[0]
+    more = f" (and {len(found) - 1} more pair(s))" if len(found) > 1 else ""
+    if share >= TERRITORY_OVERLAP:
+        raise InputError(
+            f"{what} ({key}): territories {shown(i, j, share)} overlap{more}; expected "
+            "territories that do not overlap (they may share a border): each inhabitant is "
+            "counted in one territory. Fix the polygons (a territory given twice, or one "
+            f"inside another) or the path given by {key}."
+        )
+    warn(
+        f"{what} ({key}): territories {rows_preview([shown(*p) for p in found], 5)} overlap "
+        f"(below {100 * TERRITORY_OVERLAP:g} % of the smaller: slivers along a shared border); "
+        "the cells there are split between them. Fix the polygons to silence this.",
+        stacklevel=4,
     )
 
 

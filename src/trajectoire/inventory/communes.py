@@ -62,7 +62,7 @@ __all__ = [
 
 log = logging.getLogger("trajectoire")
 
-_INSEE = re.compile(r"(?:\d{5}|2[AB]\d{3})")
+_INSEE = re.compile(r"(?:(?!00)\d{5}|2[AB]\d{3})")  # no département 00 ('59' -> '00059')
 _DIGITS = re.compile(r"\d{1,5}(?:\.0*)?")
 
 #: French sector labels of the observatories' commune inventories (SECTEN level 1, as the
@@ -181,12 +181,15 @@ def insee_code(value: Any) -> str | None:
     """The 5-character INSEE commune code of `value`, or None when it is not one.
 
     Integers and integral floats are padded (``1001 -> "01001"``, ``59350.0 -> "59350"``);
-    strings are stripped and upper-cased (``"2a004" -> "2A004"``).
+    strings are stripped and upper-cased (``"2a004" -> "2A004"``). No département is
+    ``00``: a padded code that would start with it (``59``, a département) is not one.
 
     Examples
     --------
     >>> insee_code(1001), insee_code(" 59350 "), insee_code("2a004"), insee_code("60054+60694")
     ('01001', '59350', '2A004', None)
+    >>> insee_code(59), insee_code("62")
+    (None, None)
     """
     if value is None or (isinstance(value, float) and not np.isfinite(value)):
         return None
@@ -239,6 +242,38 @@ def _pick(
     return None
 
 
+def _code_column_check(
+    frame: pd.DataFrame, column: str, name: str, key: str, config_key: str | None
+) -> None:
+    """Refuse a code column most of whose values are not INSEE commune codes (the wrong
+    column named by `key`), naming the key, some values and a column that holds codes."""
+    values = frame[column]
+    bad = [v for v in values if insee_code(v) is None]
+    if not len(values) or 2 * len(bad) <= len(values):
+        return
+    distinct = list(dict.fromkeys(str(v) for v in bad))
+    shown = rows_preview([repr(v) for v in distinct], 5)
+
+    def codes_share(c: Any) -> float:
+        try:
+            found = [insee_code(v) for v in frame[c]]
+        except (TypeError, ValueError):
+            return 0.0
+        unique = len({f for f in found if f is not None})
+        return unique / len(found) if len(found) else 0.0
+
+    others = [
+        str(c) for c in frame.columns if c != column and c != "geometry" and codes_share(c) > 0.9
+    ]
+    hint = f" ({', '.join(repr(c) for c in others[:3])} looks like one)" if others else ""
+    raise InputError(
+        f"{name}, column {column!r} ({_key(config_key)} {key}): its values do not look like "
+        f"INSEE commune codes: {shown} ({len(bad)} of {len(values)} rows); expected 5 "
+        f"characters such as '59350' or '2A004'. Set {_key(config_key)} {key} to the column "
+        f"of commune codes{hint}."
+    )
+
+
 def _report(message: str, policy: str, config_key: str | None, fix: str) -> None:
     if policy == "raise":
         raise InputError(f"{message} {fix}")
@@ -281,6 +316,9 @@ def _population_rows(
     )
     assert picked is not None
     code_col = picked
+    _code_column_check(
+        df, code_col, name, "columns.code" if "code" in given else "code", config_key
+    )
     year_col = population_col = None
     if layout != "wide":
         year_col = _pick(df, "year", given, _POP_ALIASES["year"], name, config_key, required=False)
@@ -403,6 +441,53 @@ def _backcast(
     return {y: p0 * (1.0 + rate) ** (y - first) for y in years}
 
 
+BEFORE_FIRST_RATE = 0.05
+"""Largest annual growth rate (either sign) taken by ``before_first``: one rate for every
+commune, and 5 % a year is far beyond the mean rate of any French region since 1962 (the
+59/60/62 communes: +0.1 % a year 2016-2023); a percent written for a fraction (0.4 for
++0.4 %) falls outside, as do rates of -1 or less (infinite or negative populations)."""
+BACKCAST_FACTOR = 2.0
+"""Factor between the communes' total in a year made by ``before_first`` and at the first
+census beyond which a warning is given."""
+
+
+def _check_backcast(
+    made: Mapping[int, pd.Series],
+    first: pd.Series,
+    first_year: int,
+    before_first: str | float,
+    tables_name: str,
+    config_key: str | None,
+) -> None:
+    """The populations made before the first census: finite (else an error naming
+    `before_first`), and a warning when their total departs from the first census's by more
+    than :data:`BACKCAST_FACTOR`."""
+    total0 = float(first.sum())
+    worst: tuple[float, int, float] | None = None
+    for year, values in made.items():
+        if not np.isfinite(values.to_numpy(dtype=float)).all():
+            raise ConfigError(
+                f"{tables_name}: {_key(config_key)} before_first = {before_first!r} gives "
+                f"populations that are not finite numbers in {year} (carried back from the "
+                f"census {first_year}); give a table of older censuses, or drop {year} from "
+                f"{_key(config_key)} years."
+            )
+        total = float(values.sum())
+        if total0 > 0 and total > 0:
+            factor = max(total / total0, total0 / total)
+            if factor > BACKCAST_FACTOR and (worst is None or factor > worst[0]):
+                worst = (factor, year, total)
+    if worst is not None:
+        factor, year, total = worst
+        warn(
+            f"{tables_name}: {_key(config_key)} before_first = {before_first!r} makes the "
+            f"communes' population {total:,.0f} in {year}, {factor:.3g} times "
+            f"{'more' if total > total0 else 'less'} than at the census {first_year} "
+            f"({total0:,.0f}); check the rate, or give a table of older censuses.",
+            stacklevel=3,
+        )
+
+
 @with_options(Provenance)
 def read_commune_population(
     polygons: Any,
@@ -457,7 +542,9 @@ def read_commune_population(
         Census years to keep (default: all). Years before the first census of the tables
         are made by `before_first`; other years missing from the tables are an error.
     before_first : "hold", "trend" or float, default "hold"
-        Population before the first census year given. ``"hold"``: nothing is added, and
+        Population before the first census year given (a rate: within +/-
+        :data:`BEFORE_FIRST_RATE`, 5 % a year; a total that the rate or trend changes by
+        more than a factor 2 from the first census is warned about). ``"hold"``: nothing is added, and
         :func:`trajectoire.inventory.population_at` holds the first census constant before
         it (it interpolates linearly between censuses and holds the first/last one
         outside). ``"trend"``: each commune's own compound annual rate between the first
@@ -533,6 +620,17 @@ def read_commune_population(
             f'before_first must be "hold", "trend" or an annual growth rate (e.g. 0.004), got '
             f"{before_first!r}. Fix {_key(config_key)} before_first."
         )
+    if not isinstance(before_first, str) and not (
+        -BEFORE_FIRST_RATE <= float(before_first) <= BEFORE_FIRST_RATE
+    ):
+        raise ConfigError(
+            f"{_key(config_key)} before_first = {before_first!r}: an annual growth rate must lie "
+            f"in [{-BEFORE_FIRST_RATE:g}, {BEFORE_FIRST_RATE:g}] (-5 % to +5 % a year, one rate "
+            "for every commune; 0.004 is +0.4 % a year). A rate of -1 or less gives infinite "
+            "or negative populations before the first census, and one of -0.5 multiplies "
+            "them by 2 each year back. Fix the rate (a fraction, not a percent), or use "
+            '"trend" or a table of older censuses.'
+        )
     given = columns_option(columns, _POP_KEYS, what=name, config_key=config_key)
 
     # polygons, with their codes normalised
@@ -547,6 +645,7 @@ def read_commune_population(
             f"{name}: no code column {code!r}; found {list(gdf.columns)}. Set "
             f'{_key(config_key)} code = "<the INSEE code column>".'
         )
+    _code_column_check(gdf, code, name, "code", config_key)
     codes = [insee_code(v) for v in gdf[code]]
     bad = [f"row {i}: {gdf[code].iloc[i]!r}" for i, c in enumerate(codes) if c is None]
     if bad:
@@ -655,6 +754,9 @@ def read_commune_population(
         )
     if earlier:
         made = _backcast(wide, earlier, before_first)
+        _check_backcast(
+            made, wide[available[0]], available[0], before_first, tables_name, config_key
+        )
         for y, v in made.items():
             wide[y] = v
         log.info(
