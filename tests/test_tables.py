@@ -677,3 +677,14 @@ def test_every_keyword_group_shows_in_its_functions_signature():
     params = inspect.signature(select_map).parameters
     assert params["year"].default is inspect.Parameter.empty and params["sector"].default is None
     assert params["sector"].annotation == "str | None"  # NotRequired[...] is said by a default
+
+
+def test_detect_dialect_given_a_path_or_text_says_it_takes_bytes(tmp_path):
+    """A path given as a string was an AttributeError deep in the decoding."""
+    from trajectoire.errors import InputError
+    from trajectoire.tables import detect_dialect
+
+    for wrong in (str(tmp_path / "a.csv"), tmp_path / "a.csv", "a;b\n1;2\n"):
+        with pytest.raises(InputError, match=r"expected the file's content as bytes"):
+            detect_dialect(wrong)
+    assert detect_dialect(bytearray(b"a;b\n1,5;2\n")).sep == ";"

@@ -452,7 +452,8 @@ def detect_dialect(
     Raises
     ------
     trajectoire.InputError
-        `data` cannot be decoded in any of the encodings, or holds NUL bytes.
+        `data` is not bytes (a path, a string), cannot be decoded in any of the encodings,
+        or holds NUL bytes.
 
     Examples
     --------
@@ -460,7 +461,13 @@ def detect_dialect(
     TableDialect(encoding='cp1252', sep=';', decimal=',')
     """
     given = keyword_options(DialectOptions, "detect_dialect", dialect)
-    text, enc = _decode(data, given["encoding"], what, None)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InputError(
+            f"detect_dialect({what}): received {type(data).__name__} {str(data)[:60]!r}; "
+            "expected the file's content as bytes (Path(p).read_bytes()); read_table(path) "
+            "reads a file by its path."
+        )
+    text, enc = _decode(bytes(data), given["encoding"], what, None)
     return _dialect(text, enc, given["sep"], given["decimal"], given["comment"])
 
 
