@@ -688,3 +688,37 @@ def test_detect_dialect_given_a_path_or_text_says_it_takes_bytes(tmp_path):
         with pytest.raises(InputError, match=r"expected the file's content as bytes"):
             detect_dialect(wrong)
     assert detect_dialect(bytearray(b"a;b\n1,5;2\n")).sep == ";"
+
+
+def test_choose_layer_one_rule_for_every_vector_reader(tmp_path):
+    """The territories, zones, registers and stations readers choose their layer with one
+    function (four copies before, the stations' without the list of layers)."""
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from trajectoire.errors import InputError, MissingVariableError
+    from trajectoire.tables import choose_layer, option_table
+
+    path = tmp_path / "two.gpkg"
+    frame = gpd.GeoDataFrame({"id": [1]}, geometry=[Point(0, 0)], crs="EPSG:2154")
+    for name in ("stations", "sites"):
+        frame.to_file(path, layer=name)
+    assert choose_layer(path, "sites") == "sites"
+    assert choose_layer(path, None, preferred=("nope", "sites")) == "sites"
+    with pytest.raises(InputError, match=r"several layers \['stations', 'sites'\]") as info:
+        choose_layer(path, None, config_key="[inputs] stations")
+    assert 'set [inputs.stations] layer = "stations"' in str(info.value)
+    with pytest.raises(MissingVariableError, match=r"no layer 'site' \(did you mean 'sites'\?\)"):
+        choose_layer(path, "site", what="two.gpkg ([inputs] stations)")
+    one = tmp_path / "one.gpkg"
+    frame.to_file(one, layer="x")
+    assert choose_layer(one, None) is None
+    bad = tmp_path / "bad.gpkg"
+    bad.write_text("not a geopackage")
+    with pytest.raises(InputError, match=r"cannot be read as a vector file"):
+        choose_layer(bad, None, config_key="[inputs] zones")
+    assert option_table("[inputs] zones") == "[inputs.zones]"
+    assert (
+        option_table("[[inputs.anchors]] #1 area_emissions")
+        == "[[inputs.anchors]] #1 area_emissions"
+    )

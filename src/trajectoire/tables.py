@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from trajectoire._validate import did_you_mean, require_columns, rows_preview
-from trajectoire.errors import ConfigError, InputError
+from trajectoire.errors import ConfigError, InputError, MissingVariableError
 
 __all__ = [
     "ENCODINGS",
@@ -46,6 +46,7 @@ __all__ = [
     "Provenance",
     "TableDialect",
     "TableOptions",
+    "choose_layer",
     "column_mapping",
     "columns_option",
     "data_lines",
@@ -55,6 +56,7 @@ __all__ = [
     "keyword_options",
     "mapped_columns",
     "numeric_column",
+    "option_table",
     "read_table",
     "with_options",
 ]
@@ -746,6 +748,88 @@ def columns_option(
             f"Fix {config_key + ' columns' if config_key else 'the columns option'}."
         )
     return given
+
+
+def option_table(config_key: str) -> str:
+    """The table whose sub-keys set an input's options: ``[inputs] zones`` ->
+    ``[inputs.zones]``; any other key as it is (``[inputs.zones]``, an anchor's label)."""
+    m = re.fullmatch(r"\[(\w+)\] (\w+)", config_key.strip())
+    return f"[{m.group(1)}.{m.group(2)}]" if m else config_key
+
+
+def choose_layer(
+    path: str | os.PathLike[str],
+    layer: str | None,
+    *,
+    what: str | None = None,
+    config_key: str | None = None,
+    preferred: Sequence[str] = (),
+) -> str | None:
+    """The layer of a vector file to read: `layer` when the file has it, the only one, or
+    the first of `preferred` the file has.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A GeoPackage, GeoJSON, shapefile... (anything :func:`pyogrio.list_layers` opens).
+    layer : str or None
+        The layer asked for (None: choose).
+    what : str, optional
+        The file's name in messages (default `path`).
+    config_key : str, optional
+        The input's configuration key (``[inputs] zones``): the messages say to set its
+        ``layer``; without it they name the Python keyword ``layer=``.
+    preferred : sequence of str, default ()
+        Layer names taken, in this order, when the file has several and none is asked.
+
+    Returns
+    -------
+    str or None
+        The layer's name, or None for a file of one layer (read it without naming one).
+
+    Raises
+    ------
+    trajectoire.InputError
+        The file cannot be opened as a vector file, or it has several layers, none asked
+        and none preferred (the message lists them).
+    trajectoire.MissingVariableError
+        `layer` is not a layer of the file (the message lists those it has).
+    """
+    import pyogrio
+
+    name = what or str(path)
+    try:
+        layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
+    except Exception as exc:  # pyogrio raises its own DataSourceError family
+        where = f" given by {config_key}" if config_key else ""
+        raise InputError(
+            f"{name}: cannot be read as a vector file ({exc}); expected a GeoPackage, "
+            f"GeoJSON or shapefile. Fix the file or the path{where}."
+        ) from None
+
+    def fix(example: str) -> str:
+        if config_key:
+            return f'set {option_table(config_key)} layer = "{example}"'
+        return f'pass layer="{example}"'
+
+    if layer is not None:
+        if layer not in layers:
+            hint = did_you_mean(layer, layers)
+            raise MissingVariableError(
+                f"{name}: no layer {layer!r}{hint}; the file holds {layers}. Choose one: "
+                f"{fix(layers[0] if layers else layer)}."
+            )
+        return layer
+    if len(layers) <= 1:
+        return None
+    chosen = next((p for p in preferred if p in layers), None)
+    if chosen is not None:
+        return chosen
+    none_named = f" and none is called {' or '.join(map(repr, preferred))}" if preferred else ""
+    raise InputError(
+        f"{name}: has several layers {layers}{none_named}; choose the one to read: "
+        f"{fix(layers[0])}."
+    )
 
 
 def file_column(name: str) -> str:

@@ -23,7 +23,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.assess._pairs import concentration_units
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
-from trajectoire.tables import columns_option, numeric_column, read_table
+from trajectoire.tables import choose_layer, columns_option, numeric_column, read_table
 
 __all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
 
@@ -221,19 +221,13 @@ def _read_station_points(
 ) -> tuple[pd.DataFrame, Any]:
     """The attribute table of a vector file of points, with ``x``/``y``, and its CRS."""
     import geopandas as gpd
-    import pyogrio
 
     path = os.fspath(source)
     where = f" Check the path given by {config_key}." if config_key else ""
     if not os.path.exists(path):
         raise InputError(f"{what}: file not found (looked for {os.path.abspath(path)}).{where}")
+    layer = choose_layer(path, layer, what=what, config_key=config_key)
     try:
-        layers = [str(n) for n in pyogrio.list_layers(path)[:, 0]]
-        if layer is None and len(layers) > 1:
-            raise InputError(
-                f"{what}: has several layers {layers}; choose one"
-                + (f' with {config_key} layer = "{layers[0]}".' if config_key else " (layer=).")
-            )
         gdf = gpd.read_file(path, layer=layer)
     except InputError:
         raise

@@ -25,7 +25,7 @@ from trajectoire._validate import rows_preview
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix
-from trajectoire.tables import file_column, mapped_columns
+from trajectoire.tables import choose_layer, file_column, mapped_columns
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -120,35 +120,6 @@ def _fix(config_key: str | None, python: str, toml: str) -> str:
     return f"Pass {python}" + ("" if python.endswith(".") else ".")
 
 
-def _choose_layer(path: Path, layer: str | None, config_key: str | None = None) -> str | None:
-    import pyogrio
-
-    try:
-        layers = [str(name) for name in pyogrio.list_layers(path)[:, 0]]
-    except Exception as exc:  # pyogrio raises its own DataSourceError family
-        raise InputError(
-            f"{path}: cannot be read as a polygon file ({exc}). Expected a GeoPackage, "
-            "GeoJSON or Shapefile."
-        ) from exc
-    if layer is not None:
-        if layer not in layers:
-            raise MissingVariableError(
-                f"{path}: no layer {layer!r}; the file has layers {layers}. "
-                + _fix(config_key, "one of them as layer=...", f'layer = "{layers[0]}"')
-            )
-        return layer
-    if len(layers) <= 1:
-        return None
-    for candidate in ("territories", "territoires"):
-        if candidate in layers:
-            return candidate
-    raise InputError(
-        f"{path}: has several layers {layers} and none is called 'territories'; choose "
-        "the layer that holds the territory polygons. "
-        + _fix(config_key, "layer=...", f'layer = "{layers[0]}"')
-    )
-
-
 def load_territories(
     path: str | Path | None = None,
     *,
@@ -220,7 +191,9 @@ def load_territories(
             f"territories file {path} does not exist; pass the path of a polygon file "
             "(GeoPackage, GeoJSON, Shapefile), or path=None for the bundled sample."
         )
-    chosen = _choose_layer(path, layer, config_key)
+    chosen = choose_layer(
+        path, layer, config_key=config_key, preferred=("territories", "territoires")
+    )
     gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:

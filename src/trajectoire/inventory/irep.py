@@ -48,7 +48,7 @@ from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
-from trajectoire.tables import columns_option, numeric_column, read_table
+from trajectoire.tables import choose_layer, columns_option, numeric_column, read_table
 from trajectoire.units import UNIT_TABLE, conversion_factor
 
 __all__ = [
@@ -501,22 +501,9 @@ def _read_any(source: Any, name: str, layer: str | None, config_key: str | None)
         )
     if p.suffix.lower() in (".gpkg", ".shp", ".geojson", ".json", ".fgb"):
         import geopandas as gpd
-        import pyogrio
 
+        layer = choose_layer(p, layer, what=name, config_key=config_key)
         try:
-            layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
-            if layer is None and len(layers) > 1:
-                raise InputError(
-                    f"{name}: has several layers {layers}; "
-                    + _set(config_key, "layer", f'"{layers[0]}"')
-                    + "."
-                )
-            if layer is not None and layer not in layers:
-                raise InputError(
-                    f"{name}: no layer {layer!r}; found {layers}. "
-                    + _set(config_key, "layer", f'"{layers[0]}"')
-                    + "."
-                )
             return gpd.read_file(p, layer=layer)
         except InputError:
             raise

@@ -33,7 +33,13 @@ from trajectoire.species import (
     known_species,
     normalise_pollutant,
 )
-from trajectoire.tables import data_lines, mapped_columns, numeric_column, read_table
+from trajectoire.tables import (
+    choose_layer,
+    data_lines,
+    mapped_columns,
+    numeric_column,
+    read_table,
+)
 from trajectoire.units import conversion_factor
 
 __all__ = [
@@ -79,21 +85,10 @@ def _read_table(
     if _is_csv(p):
         return read_table(p, what=what, require_rows=True)
     import geopandas as gpd
-    import pyogrio
 
-    try:
-        layers = [str(n) for n in pyogrio.list_layers(p)[:, 0]]
-    except Exception as exc:  # pyogrio raises its own error types
-        raise InputError(f"{p}: could not read it as a vector file ({exc}).") from exc
-    if layer is None and len(layers) > 1:
-        if default_layer not in layers:
-            raise InputError(f"{p}: has several layers {layers}; pass layer= to choose one.")
-        layer = default_layer
-    elif layer is not None and layer not in layers:  # named with those the file holds
-        raise InputError(
-            f"{what or p}: no layer {layer!r}; the file holds {layers}. Fix the name of "
-            "the layer asked for (the layer key of that input in the configuration)."
-        )
+    layer = choose_layer(
+        p, layer, what=what or str(p), preferred=() if default_layer is None else (default_layer,)
+    )
     try:
         frame = gpd.read_file(p, layer=layer)
     except Exception as exc:  # pyogrio raises its own error types
