@@ -369,6 +369,14 @@ def prepare(config: RunConfig) -> RunContext:
 
 def _prepare(config: RunConfig) -> RunContext:
     """:func:`prepare`, with NumPy's huge-page advice as the caller set it."""
+    if "NO2" in config.run.pollutants and "NOx" not in config.run.pollutants:
+        # said before any input is read; in the configuration's own terms (another pipeline
+        # may take NO2 alone: this one derives it from NOx)
+        where = f"{config.source_path.name}: " if config.source_path is not None else ""
+        raise ConfigError(
+            f"{where}[run] pollutants = {list(config.run.pollutants)}: NO2 is derived from NOx "
+            "(docs/chemistry.md); add 'NOx' to the list or leave NO2 out."
+        )
     with (
         dialect_defaults(**config.csv.dialect()),  # [csv]: the inputs' dialect when given
         use_species(config.species.registry()),  # [species] file: the run's registry

@@ -140,11 +140,6 @@ class RunSection(_Section):
     @classmethod
     def _check_pollutants(cls, v: list[str]) -> list[str]:
         out = [_pollutant(p) for p in v]
-        if "NO2" in out and "NOx" not in out:  # said before any input is read
-            raise ValueError(
-                f"received {v}: NO2 is derived from NOx (docs/chemistry.md); add 'NOx' to the list "
-                "or leave NO2 out"
-            )
         return _unique(out, "pollutants")
 
     @model_validator(mode="after")
