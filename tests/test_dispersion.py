@@ -415,3 +415,38 @@ def test_point_sources_annual_agrees_with_annual_kernel_far_field(nd):
     far = np.maximum(abs(ii - m), abs(jj - m)) > edge
     assert far.sum() > 100
     np.testing.assert_allclose(block[far], kern.values[far], rtol=1e-10, atol=1e-14)
+
+
+def _one_class_table(order, with_lids):
+    """All hours class D, wind from the east, the classes listed in `order`."""
+    n = 16
+    f = np.zeros((n, 1, len(order)))
+    f[4, 0, order.index("D")] = 1.0
+    ds = xr.Dataset(
+        {
+            "frequency": (("direction", "speed", "stability"), f),
+            "inverse_wind_speed": (("direction", "speed", "stability"), np.full_like(f, 1 / 3.0)),
+        },
+        coords={"direction": np.arange(n) * 22.5, "speed": [3.0], "stability": list(order)},
+    )
+    if with_lids:
+        lid = {"A": 1500, "B": 1500, "C": 1000, "D": 800, "E": np.inf, "F": np.inf}
+        zi = np.array([lid[c] for c in order], float)
+        ds["mixing_height"] = (
+            ("direction", "speed", "stability"),
+            np.broadcast_to(zi, f.shape).copy(),
+        )
+    return ds
+
+
+def test_default_lids_follow_the_stability_labels():
+    """A table without `mixing_height` took each class's default lid by its position in
+    A..F, not by its label: classes listed F..A gave D the lid of C (-19 % at 20 km), and a
+    table of fewer classes than six was a numpy broadcasting error."""
+    from trajectoire.dispersion import annual_kernel
+
+    kw = dict(resolution=200.0, radius=20000.0)
+    ref = annual_kernel(_one_class_table("ABCDEF", True), **kw).values
+    for order in ("FEDCBA", "DBA", "D"):
+        got = annual_kernel(_one_class_table(order, False), **kw).values
+        np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15 * ref.max())

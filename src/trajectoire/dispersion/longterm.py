@@ -29,7 +29,7 @@ from trajectoire.dispersion.plume import (
 )
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.meteo.profiles import default_mixing_height
-from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
+from trajectoire.meteo.stability import stability_index
 from trajectoire.units import SECONDS_PER_YEAR
 
 __all__ = ["SECTOR_SHAPES", "annual_kernel", "annual_kernels", "kernel_half_width", "table_arrays"]
@@ -65,11 +65,12 @@ def table_arrays(freq: xr.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
     iu = np.asarray(freq["inverse_wind_speed"].values, dtype=float)
     if (~np.isfinite(f)).any() or (f < 0).any():
         raise InputError("freq_year: frequency holds NaN or negative values.")
+    labels = np.array([str(v) for v in freq["stability"].values])
+    cls_of = stability_index(labels)  # checks the labels
     if "mixing_height" in freq:
         zi = np.asarray(freq["mixing_height"].values, dtype=float)
-    else:
-        zi = np.broadcast_to(default_mixing_height(np.array(STABILITY_CLASSES)), f.shape)
-    cls_of = stability_index(np.array([str(v) for v in freq["stability"].values]))
+    else:  # each class's default lid, by its label (the table may list them in any order)
+        zi = np.broadcast_to(default_mixing_height(labels), f.shape)
     return f, iu, zi, cls_of
 
 
