@@ -450,3 +450,27 @@ def test_default_lids_follow_the_stability_labels():
     for order in ("FEDCBA", "DBA", "D"):
         got = annual_kernel(_one_class_table(order, False), **kw).values
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-15 * ref.max())
+
+
+@pytest.mark.parametrize(
+    ("call", "names"),
+    [
+        (lambda: disp.gaussian_plume(1, np.ones(3) * 100, np.zeros(4), 0, u=3, stability="D", h=0), "x (3,) and y (4,)"),
+        (lambda: disp.gaussian_plume(1, np.ones(3) * 100, 0, 0, u=3, stability=["A", "B"], h=0), "x (3,) and stability (2,)"),
+        (lambda: disp.effective_height(np.ones(2) * 50, np.ones(3) * 2, 15, 400, 283, 5, "D"), "stack_height (2,) and diameter (3,)"),
+        (lambda: disp.dispersion_coefficients(np.ones(3) * 100, ["A", "B"]), "x (3,) and stability (2,)"),
+    ],
+)  # fmt: skip
+def test_shapes_that_do_not_broadcast_are_one_input_error(call, names):
+    """The stable functions promise numpy broadcasting; shapes that do not broadcast were
+    numpy's bare ValueError."""
+    with pytest.raises(InputError, match="do not broadcast together") as info:
+        call()
+    assert names in str(info.value)
+
+
+def test_stability_class_shapes_that_do_not_broadcast():
+    from trajectoire.meteo import stability_class
+
+    with pytest.raises(InputError, match=r"obukhov_length \(3,\) and roughness_length \(2,\)"):
+        stability_class([-5.0, -50.0, 3.0], [0.1, 0.2])

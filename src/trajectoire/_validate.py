@@ -18,6 +18,7 @@ from trajectoire.errors import ConfigError, InputError, MissingVariableError
 
 __all__ = [
     "FrozenTable",
+    "broadcast_named",
     "did_you_mean",
     "env_threads",
     "normalise_vocabulary",
@@ -65,6 +66,30 @@ def env_threads(variable: str, meaning: str, unset: str) -> int | None:
             f"unset it to use {unset}."
         )
     return value
+
+
+def broadcast_named(what: str, **arrays: npt.ArrayLike) -> list[np.ndarray]:
+    """``numpy.broadcast_arrays`` of the named `arrays`, a mismatch said in one line.
+
+    Examples
+    --------
+    >>> [a.shape for a in broadcast_named("f", x=[1.0, 2.0], y=3.0)]
+    [(2,), (2,)]
+    >>> broadcast_named("f", x=[1.0, 2.0, 3.0], y=[0.0, 1.0])
+    Traceback (most recent call last):
+    ...
+    trajectoire.errors.InputError: f: the shapes of x (3,) and y (2,) do not broadcast together; expected arrays of one shape, or of shapes numpy broadcasts (a scalar, or a length-1 axis).
+    """
+    values = {k: np.asarray(v) for k, v in arrays.items()}
+    try:
+        return list(np.broadcast_arrays(*values.values()))
+    except ValueError:
+        shapes = [f"{k} {v.shape}" for k, v in values.items() if v.ndim]
+        listed = ", ".join(shapes[:-1]) + f" and {shapes[-1]}" if len(shapes) > 1 else shapes[0]
+        raise InputError(
+            f"{what}: the shapes of {listed} do not broadcast together; expected arrays of "
+            "one shape, or of shapes numpy broadcasts (a scalar, or a length-1 axis)."
+        ) from None
 
 
 def year_ranges(years: Iterable[int]) -> str:

@@ -22,6 +22,7 @@ import numpy.typing as npt
 from trajectoire._kernels import plume as _plume
 from trajectoire._kernels import rise as _rise
 from trajectoire._kernels import sigma as _sigma
+from trajectoire._validate import broadcast_named
 from trajectoire.errors import InputError
 from trajectoire.meteo.classes import CALM_THRESHOLD
 from trajectoire.meteo.profiles import WIND_PROFILE_EXPONENTS
@@ -148,7 +149,9 @@ def dispersion_coefficients(
     (68.1, 32.09)
     """
     code = _scheme(sigma)
-    xs, cls = np.broadcast_arrays(_finite(x, "x"), stability_index(stability))
+    xs, cls = broadcast_named(
+        "dispersion_coefficients", x=_finite(x, "x"), stability=stability_index(stability)
+    )
     xf = np.ascontiguousarray(xs, dtype=float).ravel()
     cf = np.ascontiguousarray(cls, dtype=np.int64).ravel()
     sy = np.empty_like(xf)
@@ -198,14 +201,17 @@ def effective_height(
     >>> round(float(effective_height(50, 2, 15, 400, 283, 5, "D")), 2)
     121.98
     """
-    arrays = np.broadcast_arrays(
-        _non_negative(stack_height, "stack_height", " A stack cannot be below ground."),
-        _non_negative(diameter, "stack_diameter"),
-        _non_negative(exit_velocity, "exit_velocity"),
-        _finite(exit_temperature, "exit_temperature"),
-        _finite(ambient_temperature, "ambient_temperature"),
-        _wind(u_stack, "u_stack"),
-        stability_index(stability),
+    arrays = broadcast_named(
+        "effective_height",
+        stack_height=_non_negative(
+            stack_height, "stack_height", " A stack cannot be below ground."
+        ),
+        diameter=_non_negative(diameter, "stack_diameter"),
+        exit_velocity=_non_negative(exit_velocity, "exit_velocity"),
+        exit_temperature=_finite(exit_temperature, "exit_temperature"),
+        ambient_temperature=_finite(ambient_temperature, "ambient_temperature"),
+        u_stack=_wind(u_stack, "u_stack"),
+        stability=stability_index(stability),
     )
     for arr, what in ((arrays[3], "exit_temperature"), (arrays[4], "ambient_temperature")):
         if (arr <= 0).any():
@@ -287,15 +293,16 @@ def gaussian_plume(
     36.657
     """
     code = _scheme(sigma)
-    arrays = np.broadcast_arrays(
-        _finite(q, "q"),
-        _finite(x, "x"),
-        _finite(y, "y"),
-        _non_negative(z, "z"),
-        _wind(u),
-        _non_negative(h, "h", " The effective release height is >= 0 (a stack below zero?)."),
-        _lid(mixing_height),
-        stability_index(stability),
+    arrays = broadcast_named(
+        "gaussian_plume",
+        q=_finite(q, "q"),
+        x=_finite(x, "x"),
+        y=_finite(y, "y"),
+        z=_non_negative(z, "z"),
+        u=_wind(u),
+        h=_non_negative(h, "h", " The effective release height is >= 0 (a stack below zero?)."),
+        mixing_height=_lid(mixing_height),
+        stability=stability_index(stability),
     )
     shape = arrays[0].shape
     flat = [np.ascontiguousarray(a, dtype=float).ravel() for a in arrays[:7]]
@@ -373,10 +380,11 @@ def line_source(
         raise InputError(f"wind_direction={wd!r}; expected degrees in [0, 360).")
     hh = _scalar_non_negative(h, "h")
     zi = float(_kernel_lid(_lid(mixing_height)))
-    rx, ry, rz = np.broadcast_arrays(
-        _finite(receptors_x, "receptors_x"),
-        _finite(receptors_y, "receptors_y"),
-        _non_negative(receptors_z, "receptors_z"),
+    rx, ry, rz = broadcast_named(
+        "receptors",
+        receptors_x=_finite(receptors_x, "receptors_x"),
+        receptors_y=_finite(receptors_y, "receptors_y"),
+        receptors_z=_non_negative(receptors_z, "receptors_z"),
     )
     shape = rx.shape
     gx, gw = np.polynomial.legendre.leggauss(4)

@@ -14,6 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
+from trajectoire._validate import broadcast_named
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.meteo.readers import _check_range, validate_hourly
@@ -238,7 +239,7 @@ def turner_class(
     u = np.asarray(wind_speed, dtype=float)
     n = np.asarray(cloud_cover, dtype=float)
     t = np.asarray(time)
-    u, n = np.broadcast_arrays(u, n)
+    u, n = broadcast_named("turner_class", wind_speed=u, cloud_cover=n)
     _check_range(u, "wind_speed", 0.0, np.inf)
     _check_range(n, "cloud_cover", 0.0, 8.0)
     hour = np.timedelta64(3600, "s")
@@ -328,7 +329,7 @@ def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLi
         )
     inv_l = 1.0 / lo
     logz = np.log10(np.clip(z0, 1e-3, 1.0))
-    inv_l, logz = np.broadcast_arrays(inv_l, logz)
+    inv_l, logz = broadcast_named("stability_class", obukhov_length=inv_l, roughness_length=logz)
     lines = _GOLDER_A[:, None] + _GOLDER_B[:, None] * logz.ravel()[None, :]  # (6, n)
     mids = 0.5 * (lines[1:] + lines[:-1])  # (5, n) increasing
     idx = (inv_l.ravel()[None, :] > mids).sum(axis=0)
