@@ -678,3 +678,18 @@ def test_evaluate_stations_rows_per_year_and_pollutant():
     one = ev.sel(year=2021, pollutant="PM10")
     assert int(one.sel(statistic="n")) == 1 and np.isnan(float(one.sel(statistic="mpc_space_std")))
     assert bool(ev.sel(pollutant="SO2", statistic="mqi_p90").isnull().all())  # no FAIRMODE MQI
+
+
+@pytest.mark.parametrize("threshold", [None, "5", True, float("nan"), -1.0])
+def test_evaluate_threshold_of_another_kind_is_one_input_error(threshold):
+    """None and "5" were a bare TypeError from math.isfinite."""
+    o = xr.DataArray([10.0, 20.0, 30.0], dims="time", attrs={"units": "ug m-3"})
+    with pytest.raises(InputError, match="threshold must be a finite number >= 0"):
+        evaluate(o * 1.1, o, threshold=threshold)
+
+
+def test_mqi_network_of_a_dataset_without_mqi_names_what_it_has():
+    """A dataset without 'mqi' (the observations given by mistake) was a bare KeyError."""
+    obs = xr.Dataset({"no2": ("station", [10.0, 20.0])})
+    with pytest.raises(MissingVariableError, match=r"no 'mqi' variable \(it has \['no2'\]\)"):
+        mqi_network(obs)

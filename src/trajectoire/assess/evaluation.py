@@ -524,7 +524,8 @@ def evaluate(
     (0.1858, 1.0, 4)
     """
     caller = "evaluate"
-    if not (math.isfinite(threshold) and threshold >= 0):
+    numeric = isinstance(threshold, int | float | np.number) and not isinstance(threshold, bool)
+    if not (numeric and math.isfinite(threshold) and threshold >= 0):
         raise InputError(
             f"{caller}: threshold must be a finite number >= 0 (a detection limit in the units "
             f"of the observations), got {threshold!r}."
@@ -883,6 +884,12 @@ def mqi_network(
     >>> round(float(mqi_network(v).mqi_percentile), 4)
     1.16
     """
+    if isinstance(mqi_values, xr.Dataset) and "mqi" not in mqi_values:
+        raise MissingVariableError(
+            f"mqi_network: the dataset has no 'mqi' variable (it has "
+            f"{sorted(map(str, mqi_values.data_vars))}); expected the result of mqi() or its "
+            "'mqi' DataArray."
+        )
     da = mqi_values["mqi"] if isinstance(mqi_values, xr.Dataset) else mqi_values
     if dim not in da.dims:
         raise MissingVariableError(
