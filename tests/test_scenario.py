@@ -479,3 +479,17 @@ def test_info_reads_a_scenario_output(small, tmp_path, capsys):
     assert "NO2>20 " in text  # the scenario's threshold beside its pollutant
     means = text.split("domain-mean concentration")[1].splitlines()
     assert "nan" not in " ".join(means[:4])
+
+
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [([Cut(ROAD, None, 0.5, 2017)], "Scenario(name, cuts)"), ("s.toml", "load_scenario(path)")],
+)
+def test_a_scenario_of_another_kind_is_one_line(small, given, hint):
+    """A list of cuts (or a path) given as the scenario was a bare AttributeError."""
+    _, out, _ = small
+    with pytest.raises(
+        InputError, match=r"apply_scenario: scenario is a .*; expected a Scenario"
+    ) as info:
+        apply_scenario(out, given)
+    assert hint in str(info.value)

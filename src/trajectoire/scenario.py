@@ -459,6 +459,7 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
         inhabitants above the thresholds); ``attrs["scenario_notes"]`` says what was not
         computed and why.
     """
+    _check_scenario(scenario, "apply_scenario")
     base, what = _open(output)
     _check_output(base, scenario, what)
     years = [int(y) for y in base["year"].values if int(y) >= scenario.first_year]
@@ -500,6 +501,22 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
         )
     weights, how = _cell_weights(base, years)
     return _finish(out, base, scenario, "exact", notes, weights, how)
+
+
+def _check_scenario(scenario: Any, caller: str) -> None:
+    """One line when `scenario` is not a :class:`Scenario` (a list of cuts, a path...)."""
+    if isinstance(scenario, Scenario):
+        return
+    hint = (
+        "Scenario(name, cuts)"
+        if isinstance(scenario, list | tuple)
+        else "load_scenario(path) for a TOML file"
+        if isinstance(scenario, str | Path)
+        else "Scenario(name, [Cut(sector, territory, fraction, from_year)])"
+    )
+    raise InputError(
+        f"{caller}: scenario is a {type(scenario).__name__}; expected a Scenario: {hint}."
+    )
 
 
 def _open(output: str | Path | xr.Dataset) -> tuple[xr.Dataset, str]:
@@ -723,6 +740,7 @@ def recompute_scenario(
     xarray.Dataset
         As :func:`apply_scenario`, with ``attrs["scenario_method"] = "recompute"``.
     """
+    _check_scenario(scenario, "recompute_scenario")
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     base, what = (None, "") if baseline is None else _open(baseline)
     if base is not None:
