@@ -821,3 +821,14 @@ def test_many_repeated_ids_are_named_five_in_file_order_then_counted(tmp_path):
     assert "\n" not in msg
     assert "'Z40/B_Industry/NOx' at line 2, line 42; 'Z39/B_Industry/NOx' at line 3, line 43" in msg
     assert "(and 35 more repeated ids)" in msg and "Z35" not in msg
+
+
+def test_a_reader_given_an_open_file_says_what_it_takes():
+    """An open file or a StringIO was a bare AttributeError ('copy')."""
+    import io
+
+    from trajectoire.errors import InputError
+    from trajectoire.inventory.readers import read_point_sources
+
+    with pytest.raises(InputError, match=r"received StringIO; expected a file path"):
+        read_point_sources(io.StringIO("source_id,x,y\n1,2,3\n"))

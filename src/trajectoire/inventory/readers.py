@@ -106,7 +106,12 @@ def _table(
     """The table in file `source` (:func:`_read_table`), or a copy of the (Geo)DataFrame given."""
     if isinstance(source, str | PathLike):
         return _read_table(source, layer=layer, default_layer=default_layer, what=what)
-    return source.copy()
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    raise InputError(
+        f"{what or 'input'}: received {type(source).__name__}; expected a file path (str or "
+        "pathlib.Path) or a (Geo)DataFrame (pandas.read_csv(...) of an open file)."
+    )
 
 
 def _read_shapes(
