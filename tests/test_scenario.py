@@ -493,3 +493,15 @@ def test_a_scenario_of_another_kind_is_one_line(small, given, hint):
     ) as info:
         apply_scenario(out, given)
     assert hint in str(info.value)
+
+
+def test_a_cut_since_before_the_output_applies_to_every_year_it_holds(small):
+    """A cut in force since 1995 was refused as 'outside the years' of a 2016-2018 output;
+    it applies to each of them, as a cut from the first year does."""
+    _, out, _ = small
+    first = int(xr.open_dataset(out)["year"].values[0])
+    early = apply_scenario(out, Scenario("early", [Cut(ROAD, None, 0.3, 1995)]))
+    same = apply_scenario(out, Scenario("first", [Cut(ROAD, None, 0.3, first)]))
+    xr.testing.assert_identical(
+        early["exposure"].reset_coords(drop=True), same["exposure"].reset_coords(drop=True)
+    )

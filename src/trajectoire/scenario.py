@@ -420,10 +420,11 @@ def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
                 f"{at}: territory {c.territory!r} is not a territory of the run in {what}; "
                 f"valid values: {', '.join(territories)}."
             )
-        if not years[0] <= c.from_year <= years[-1]:
+        if c.from_year > years[-1]:  # before the first year: in force in every year held
             problems.append(
                 f"{at}: from_year {c.from_year} is outside the years of {what} "
-                f"({years[0]}..{years[-1]})."
+                f"({years[0]}..{years[-1]}): the cut would change nothing; expected a year up "
+                f"to {years[-1]}."
             )
     if problems:
         raise ConfigError("\n".join(problems))
