@@ -237,6 +237,19 @@ def test_map_selection_keywords(output: Path, tmp_path: Path) -> None:
         assert not bad.exists()
 
 
+@pytest.mark.parametrize("year", [1990.7, None, [1990], True])
+def test_map_year_must_be_one_whole_year(output: Path, year: object) -> None:
+    """year=1990.7 gave the map of 1990 (int(year)); None or a list a bare TypeError."""
+    with open_output(output) as ds:
+        with pytest.raises(InputError, match=r"expected one whole year, such as 2019") as info:
+            ds.trajectoire.map(year=year, pollutant="NOx")
+        assert repr(year) in str(info.value)
+        np.testing.assert_array_equal(
+            ds.trajectoire.map(year=1990.0, pollutant="NOx").values,
+            ds.trajectoire.map(year=1990, pollutant="NOx").values,
+        )
+
+
 def test_summary(output: Path) -> None:
     text = summary(output)
     assert "fake run" in text

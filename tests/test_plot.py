@@ -515,6 +515,10 @@ BAD = {
         lambda o, s, d: plot.source_receptor(o, year=2021, pollutant="NOx"),
         "year 2021",
     ),
+    "source_receptor year not whole": (
+        lambda o, s, d: plot.source_receptor(o, year=2020.5, pollutant="NOx"),
+        "year=2020.5 (float): expected one whole year",
+    ),
     "source_receptor weighting": (
         lambda o, s, d: plot.source_receptor(o, year=2020, pollutant="NOx", weighting="volume"),
         "volume",

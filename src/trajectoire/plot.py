@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import numpy as np
 import xarray as xr
 
+from trajectoire._validate import require_year
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.tables import keyword_options, with_options
 
@@ -176,11 +177,12 @@ def _require_result(
 
 
 def _check_year(ds: xr.Dataset, year: int, caller: str) -> int:
+    year = require_year(year, f"{caller}: year")
     years = [int(v) for v in ds["year"].values] if "year" in ds.coords else []
-    if int(year) not in years:
+    if year not in years:
         span = f"{years[0]}..{years[-1]}" if years else "none"
         raise InputError(f"{caller}: year {year} not in {_source_name(ds)}; available: {span}.")
-    return int(year)
+    return year
 
 
 def _check_pollutant(da: xr.DataArray | xr.Dataset, pollutant: str, caller: str) -> str:

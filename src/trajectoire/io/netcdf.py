@@ -30,6 +30,7 @@ import pyproj
 import xarray as xr
 
 from trajectoire._planes import Planes
+from trajectoire._validate import require_year
 from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
@@ -817,7 +818,8 @@ class MapSelection(TypedDict):
     Attributes
     ----------
     year : int
-        Year of the map.
+        Year of the map: a whole number (``2019.0`` is 2019; ``2019.7``, None or a list
+        raise :class:`trajectoire.InputError`).
     pollutant : str
         Pollutant id or alias (``"PM2_5"`` is ``PM2.5``).
     sector : str or None, optional
@@ -837,7 +839,7 @@ class MapSelection(TypedDict):
 def _selection(selection: Mapping[str, Any]) -> tuple[int, str, str | None]:
     """``(year, pollutant, sector)`` of a :class:`MapSelection`, checked, default applied."""
     given = keyword_options(MapSelection, "select_map", selection, required=("year", "pollutant"))
-    return given["year"], given["pollutant"], given["sector"]
+    return require_year(given["year"]), given["pollutant"], given["sector"]
 
 
 @with_options(MapSelection, required=("year", "pollutant"))
@@ -895,11 +897,11 @@ def select_map(
     sel: dict[str, Any] = {}
     if "year" in da.dims:
         years = [int(v) for v in da["year"].values]
-        if int(year) not in years:
+        if year not in years:
             raise InputError(
                 f"{name}: year {year} not in the file; available: {years[0]}..{years[-1]}."
             )
-        sel["year"] = int(year)
+        sel["year"] = year
     if "pollutant" in da.dims:
         pol = normalise_pollutant(pollutant, what="--pollutant")
         pols = [str(v) for v in da["pollutant"].values]
@@ -1015,7 +1017,7 @@ def map_to_geotiff(
 
     out_tif = Path(out_tif)
     da, sel = select_map(ds, variable, **selection)
-    year = selection["year"]
+    year = require_year(selection["year"])
     values = np.asarray(da.values, dtype="float32")
     grid = Grid.from_xarray(ds)
     profile = grid.rasterio_profile(dtype="float32")
