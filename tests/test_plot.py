@@ -578,6 +578,21 @@ def test_accessor_exposes_the_plots(output, stats, decomposition):
     assert "target_plot" in repr(output.trajectoire.plot)
 
 
+def test_accessor_takes_a_pollutant_already_selected(output):
+    """ds.sel(pollutant="NO2").trajectoire.sector_shares(pollutant="NO2") ended on numpy's
+    'iteration over a 0-d array': the selected pollutant is a scalar coordinate."""
+    one = output.sel(pollutant="NO2")
+    for method in ("sector_shares", "source_receptor"):
+        for weighting in ("area", "population"):
+            got = getattr(one.trajectoire, method)(pollutant="no2", weighting=weighting)
+            want = getattr(output.trajectoire, method)(pollutant="NO2", weighting=weighting)
+            xr.testing.assert_allclose(got, want)
+    with pytest.raises(InputError, match=r"pollutant 'NOx' is not in the dataset; have \['NO2'\]"):
+        one.trajectoire.sector_shares(pollutant="NOx")
+    with pytest.raises(InputError, match="no 'pollutant' coordinate"):
+        output.isel(pollutant=0, drop=True).trajectoire.sector_shares(pollutant="NOx")
+
+
 def test_import_trajectoire_does_not_import_matplotlib():
     code = "import sys, trajectoire; xr = trajectoire.accessor; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
