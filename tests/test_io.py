@@ -250,6 +250,20 @@ def test_map_year_must_be_one_whole_year(output: Path, year: object) -> None:
         )
 
 
+def test_geotiff_into_a_missing_directory_is_one_line(output: Path, tmp_path: Path) -> None:
+    """ds.trajectoire.to_geotiff("nodir/m.tif") ended on rasterio's RasterioIOError."""
+    tif = tmp_path / "nodir" / "m.tif"
+    with open_output(output) as ds:
+        with pytest.raises(InputError, match=r"GeoTIFF .*m\.tif.*does not exist") as info:
+            ds.trajectoire.to_geotiff(tif, year=1990, pollutant="NOx")
+        assert "mkdir -p" in str(info.value) and "\n" not in str(info.value)
+        with pytest.raises(InputError, match="is a directory"):
+            ds.trajectoire.to_geotiff(tmp_path, year=1990, pollutant="NOx")
+    with pytest.raises(InputError, match="does not exist"):
+        export_geotiff(output, tif, year=1990, pollutant="NOx")
+    assert not tif.parent.exists()
+
+
 def test_summary(output: Path) -> None:
     text = summary(output)
     assert "fake run" in text

@@ -989,7 +989,7 @@ def export_geotiff(
     Raises
     ------
     trajectoire.InputError
-        As :func:`select_map`.
+        As :func:`select_map`; `out_tif` that cannot be written (:func:`check_writable`).
     """
     ds = open_output(path_nc)
     try:
@@ -1012,10 +1012,15 @@ def map_to_geotiff(
     `ds` is an opened output (or a dataset of the same layout, ``ds.trajectoire.to_geotiff``);
     `variable` and the keywords of :class:`MapSelection` choose the map (:func:`select_map`);
     `source` is recorded in the file's ``source_file`` tag. Returns `out_tif`.
+
+    Raises :class:`trajectoire.InputError` when `out_tif` cannot be written (its directory
+    is missing or read-only, or it is a directory: :func:`check_writable`), before anything
+    is read, and as :func:`select_map` for the selection.
     """
     import rasterio
 
     out_tif = Path(out_tif)
+    check_writable(out_tif, what="GeoTIFF")  # a missing directory: one line, not rasterio's
     da, sel = select_map(ds, variable, **selection)
     year = require_year(selection["year"])
     values = np.asarray(da.values, dtype="float32")
