@@ -264,6 +264,20 @@ def test_geotiff_into_a_missing_directory_is_one_line(output: Path, tmp_path: Pa
     assert not tif.parent.exists()
 
 
+def test_open_output_of_what_is_not_a_path(output: Path, tmp_path: Path) -> None:
+    """None, an open file or a dataset were pathlib's TypeError; a directory was said to be
+    'not found'."""
+    with pytest.raises(InputError, match=r"got NoneType None; expected the path"):
+        open_output(None)  # type: ignore[arg-type]
+    with open(output, "rb") as handle, pytest.raises(InputError) as info:
+        open_output(handle)  # type: ignore[arg-type]
+    assert f"such as open_output({str(output)!r})" in str(info.value)
+    with pytest.raises(InputError, match="already open"):
+        open_output(xr.Dataset())  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"is a directory; give the path of a trajectoire"):
+        open_output(tmp_path)
+
+
 def test_summary(output: Path) -> None:
     text = summary(output)
     assert "fake run" in text

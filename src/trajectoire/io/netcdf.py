@@ -413,7 +413,7 @@ def write_netcdf(
         variable of `ds` only gives the dims, shape and attributes (it is never computed),
         and ``fill[name](dataset)`` receives the defined, empty variable as an open
         :class:`h5py.Dataset` to write into (the runner copies compressed chunks of its
-        per-year parts this way, see :func:`trajectoire._chunkio.copy_chunks`).
+        per-year parts this way, see :func:`trajectoire.io.chunks.copy_chunks`).
 
     Returns
     -------
@@ -427,7 +427,7 @@ def write_netcdf(
     list attributes are stored as JSON text.
 
     Gridded float variables held in memory (not dask) and not quantised are written by
-    :func:`trajectoire._chunkio.write_array`: chunks that hold only NaN are not stored
+    :func:`trajectoire.io.chunks.write_array`: chunks that hold only NaN are not stored
     (readers get the ``_FillValue``, NaN) and the others are compressed in a thread pool,
     with the same shuffle and deflate filters netCDF-C would use.
     """
@@ -465,7 +465,7 @@ def write_netcdf(
 
 def _direct_candidates(out: xr.Dataset, enc: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Gridded float variables in memory (or dask arrays of whole planes), chunked and not
-    quantised (written by _chunkio)."""
+    quantised (written by trajectoire.io.chunks)."""
     names = []
     for name, da in out.data_vars.items():
         e = enc.get(str(name), {})
@@ -550,9 +550,27 @@ def open_output(path: str | Path, **kwargs: Any) -> xr.Dataset:
     Raises
     ------
     trajectoire.InputError
-        If the file does not exist or is not a NetCDF file.
+        If `path` is not a path (None, an open file, a dataset), does not exist, is a
+        directory or is not a NetCDF file.
     """
+    if isinstance(path, xr.Dataset):
+        raise InputError(
+            "open_output: got an xarray.Dataset, which is already open; use it as it is "
+            "(open_output takes the path of a trajectoire output, .nc)."
+        )
+    if not isinstance(path, str | os.PathLike):
+        name = getattr(path, "name", None)
+        hint = f" such as open_output({name!r})" if isinstance(name, str) else " (.nc)"
+        raise InputError(
+            f"open_output: got {type(path).__name__} {path!r:.60}; expected the path of a "
+            f"trajectoire output as a str or pathlib.Path{hint}."
+        )
     p = Path(path)
+    if p.is_dir():
+        raise InputError(
+            f"{str(p)!r} is a directory; give the path of a trajectoire output file in it "
+            "(.nc), e.g. the --out of `trajectoire run`."
+        )
     if not p.is_file():
         raise InputError(f"{str(p)!r} not found; give the path of a trajectoire output (.nc).")
     # dask chunks of whole maps: the stored 128-cell tiles would make ~10^5 tiny tasks
