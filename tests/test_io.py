@@ -237,6 +237,47 @@ def test_map_selection_keywords(output: Path, tmp_path: Path) -> None:
         assert not bad.exists()
 
 
+@pytest.mark.parametrize("year", [1990.7, None, [1990], True])
+def test_map_year_must_be_one_whole_year(output: Path, year: object) -> None:
+    """year=1990.7 gave the map of 1990 (int(year)); None or a list a bare TypeError."""
+    with open_output(output) as ds:
+        with pytest.raises(InputError, match=r"expected one whole year, such as 2019") as info:
+            ds.trajectoire.map(year=year, pollutant="NOx")
+        assert repr(year) in str(info.value)
+        np.testing.assert_array_equal(
+            ds.trajectoire.map(year=1990.0, pollutant="NOx").values,
+            ds.trajectoire.map(year=1990, pollutant="NOx").values,
+        )
+
+
+def test_geotiff_into_a_missing_directory_is_one_line(output: Path, tmp_path: Path) -> None:
+    """ds.trajectoire.to_geotiff("nodir/m.tif") ended on rasterio's RasterioIOError."""
+    tif = tmp_path / "nodir" / "m.tif"
+    with open_output(output) as ds:
+        with pytest.raises(InputError, match=r"GeoTIFF .*m\.tif.*does not exist") as info:
+            ds.trajectoire.to_geotiff(tif, year=1990, pollutant="NOx")
+        assert "mkdir -p" in str(info.value) and "\n" not in str(info.value)
+        with pytest.raises(InputError, match="is a directory"):
+            ds.trajectoire.to_geotiff(tmp_path, year=1990, pollutant="NOx")
+    with pytest.raises(InputError, match="does not exist"):
+        export_geotiff(output, tif, year=1990, pollutant="NOx")
+    assert not tif.parent.exists()
+
+
+def test_open_output_of_what_is_not_a_path(output: Path, tmp_path: Path) -> None:
+    """None, an open file or a dataset were pathlib's TypeError; a directory was said to be
+    'not found'."""
+    with pytest.raises(InputError, match=r"got NoneType None; expected the path"):
+        open_output(None)  # type: ignore[arg-type]
+    with open(output, "rb") as handle, pytest.raises(InputError) as info:
+        open_output(handle)  # type: ignore[arg-type]
+    assert f"such as open_output({str(output)!r})" in str(info.value)
+    with pytest.raises(InputError, match="already open"):
+        open_output(xr.Dataset())  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"is a directory; give the path of a trajectoire"):
+        open_output(tmp_path)
+
+
 def test_summary(output: Path) -> None:
     text = summary(output)
     assert "fake run" in text

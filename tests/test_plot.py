@@ -428,6 +428,23 @@ def test_source_receptor_writes_every_value(output):
     assert [t.get_text() for t in ax.get_xticklabels()] == ORIGINS
 
 
+def test_source_receptor_takes_a_printf_format(output):
+    """fmt="%.2f" wrote the literal "%.2f" in every cell (only str.format was applied)."""
+    _, ax = plot.source_receptor(output, year=2020, pollutant="NOx", fmt="%.2f")
+    _, ref = plot.source_receptor(output, year=2020, pollutant="NOx", fmt="{:.2f}")
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == [t.get_text() for t in ref.texts]
+    assert "%.2f" not in texts and all(len(t.split(".")[-1]) == 2 for t in texts)
+
+
+def test_trajectories_draw_a_band_over_some_of_the_years(output):
+    total = output["exposure"].sel(territory="MEL", pollutant="NOx").sel(year=[2005, 2020])
+    _, ax = plot.trajectories(
+        output, variable="exposure", territory="MEL", pollutant="NOx", band=(total, 1.1 * total)
+    )
+    assert "uncertainty band" in _labels(ax.figure)
+
+
 def test_exposure_distribution_counts_the_inhabitants(output):
     _, ax = plot.exposure_distribution(output, year=2020, pollutant="NO2", territory="MEL")
     heights = sum(p.get_height() for p in ax.patches if hasattr(p, "get_height"))
@@ -515,6 +532,10 @@ BAD = {
         lambda o, s, d: plot.source_receptor(o, year=2021, pollutant="NOx"),
         "year 2021",
     ),
+    "source_receptor year not whole": (
+        lambda o, s, d: plot.source_receptor(o, year=2020.5, pollutant="NOx"),
+        "year=2020.5 (float): expected one whole year",
+    ),
     "source_receptor weighting": (
         lambda o, s, d: plot.source_receptor(o, year=2020, pollutant="NOx", weighting="volume"),
         "volume",
@@ -548,6 +569,78 @@ BAD = {
         "decompose_change",
     ),
     "lang": (lambda o, s, d: plot.map(o, year=2020, pollutant="NO2", lang="de"), "lang='de'"),
+    # were bare numpy / matplotlib / Python errors
+    "map log vmin 0": (
+        lambda o, s, d: plot.map(o, year=2020, pollutant="NO2", log=True, vmin=0),
+        "vmin=0 with log=True",
+    ),
+    "map vmin above vmax": (
+        lambda o, s, d: plot.map(o, year=2020, pollutant="NO2", vmin=50, vmax=10),
+        "vmin=50 >= vmax=10",
+    ),
+    "map cmap": (
+        lambda o, s, d: plot.map(o, year=2020, pollutant="NO2", cmap="viridiss"),
+        "cmap='viridiss' is not a matplotlib colour map (did you mean 'viridis'?)",
+    ),
+    "map territories path": (
+        lambda o, s, d: plot.map(o, year=2020, pollutant="NO2", territories="t.gpkg"),
+        "geopandas.read_file('t.gpkg')",
+    ),
+    "map territories DataFrame": (
+        lambda o, s, d: plot.map(
+            o, year=2020, pollutant="NO2", territories=o["population_total"].to_dataframe()
+        ),
+        "territories is a DataFrame; expected a geopandas.GeoDataFrame",
+    ),
+    "map of a DataArray": (
+        lambda o, s, d: plot.map(o["concentration"], year=2020, pollutant="NO2"),
+        "not ds['concentration']",
+    ),
+    "map of a path": (
+        lambda o, s, d: plot.map("out.nc", year=2020, pollutant="NO2"),
+        "trajectoire.open_output('out.nc')",
+    ),
+    "trajectories band of numpy arrays": (
+        lambda o, s, d: plot.trajectories(
+            o, territory="MEL", pollutant="NOx", band=(np.ones(3), np.ones(3))
+        ),
+        "the band's low bound is a ndarray",
+    ),
+    "trajectories band of other years": (
+        lambda o, s, d: plot.trajectories(
+            o,
+            territory="MEL",
+            pollutant="NOx",
+            band=(xr.DataArray([1.0, 2.0], coords={"year": [2000, 2001]}),) * 2,
+        ),
+        "years [2000, 2001] that the series does not have (it has 1990..2020)",
+    ),
+    "trajectories band of 2 dims": (
+        lambda o, s, d: plot.trajectories(
+            o,
+            variable="exposure",
+            territory="MEL",
+            pollutant="NOx",
+            band=(o["exposure"].sel(pollutant="NOx"),) * 2,
+        ),
+        "has dims ('year', 'territory')",
+    ),
+    "source_receptor fmt": (
+        lambda o, s, d: plot.source_receptor(o, year=2020, pollutant="NOx", fmt="{:.2q}"),
+        "fmt='{:.2q}' cannot write a number",
+    ),
+    "source_receptor fmt without a field": (
+        lambda o, s, d: plot.source_receptor(o, year=2020, pollutant="NOx", fmt=".2f"),
+        "such as '{:.2f}' (or '%.2f')",
+    ),
+    "exposure bins 0": (
+        lambda o, s, d: plot.exposure_distribution(o, year=2020, pollutant="NO2", bins=0),
+        "bins=0: expected the number of concentration classes, an integer >= 1",
+    ),
+    "exposure bins float": (
+        lambda o, s, d: plot.exposure_distribution(o, year=2020, pollutant="NO2", bins=2.5),
+        "bins=2.5",
+    ),
 }
 
 
@@ -572,6 +665,21 @@ def test_accessor_exposes_the_plots(output, stats, decomposition):
     fig, _ = decomposition.trajectoire.plot.change_bars(pollutant="NOx")
     assert isinstance(fig, Figure)
     assert "target_plot" in repr(output.trajectoire.plot)
+
+
+def test_accessor_takes_a_pollutant_already_selected(output):
+    """ds.sel(pollutant="NO2").trajectoire.sector_shares(pollutant="NO2") ended on numpy's
+    'iteration over a 0-d array': the selected pollutant is a scalar coordinate."""
+    one = output.sel(pollutant="NO2")
+    for method in ("sector_shares", "source_receptor"):
+        for weighting in ("area", "population"):
+            got = getattr(one.trajectoire, method)(pollutant="no2", weighting=weighting)
+            want = getattr(output.trajectoire, method)(pollutant="NO2", weighting=weighting)
+            xr.testing.assert_allclose(got, want)
+    with pytest.raises(InputError, match=r"pollutant 'NOx' is not in the dataset; have \['NO2'\]"):
+        one.trajectoire.sector_shares(pollutant="NOx")
+    with pytest.raises(InputError, match="no 'pollutant' coordinate"):
+        output.isel(pollutant=0, drop=True).trajectoire.sector_shares(pollutant="NOx")
 
 
 def test_import_trajectoire_does_not_import_matplotlib():

@@ -30,6 +30,7 @@ __all__ = [
     "require_positive",
     "require_subset",
     "require_unique",
+    "require_year",
     "rows_preview",
 ]
 
@@ -90,6 +91,51 @@ def broadcast_named(what: str, **arrays: npt.ArrayLike) -> list[np.ndarray]:
             f"{what}: the shapes of {listed} do not broadcast together; expected arrays of "
             "one shape, or of shapes numpy broadcasts (a scalar, or a length-1 axis)."
         ) from None
+
+
+def require_year(value: Any, what: str = "year") -> int:
+    """`value` as an integer year: an integer, or a float or text that holds one.
+
+    Parameters
+    ----------
+    value : object
+        The year given (``2019``, ``np.int64(2019)``, ``2019.0`` or ``"2019"``).
+    what : str, default "year"
+        Its name, for the message.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    trajectoire.InputError
+        `value` is not a whole number (``2019.7``, None, a list, True): one line naming it
+        and giving an example (before, ``int(2019.7)`` chose 2019 silently).
+
+    Examples
+    --------
+    >>> require_year(2019.0)
+    2019
+    >>> require_year(2019.7)
+    Traceback (most recent call last):
+    ...
+    trajectoire.errors.InputError: year=2019.7 (float): expected one whole year, such as 2019.
+    """
+    year: int | None = None
+    if isinstance(value, bool | np.bool_):
+        year = None
+    elif isinstance(value, int | np.integer):
+        year = int(value)
+    elif isinstance(value, float | np.floating) and float(value).is_integer():
+        year = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        year = int(value.strip())
+    if year is None:
+        raise InputError(
+            f"{what}={value!r} ({type(value).__name__}): expected one whole year, such as 2019."
+        )
+    return year
 
 
 def year_ranges(years: Iterable[int]) -> str:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
+import numpy as np
 import xarray as xr
 
 from trajectoire.errors import InputError, MissingVariableError
@@ -153,7 +154,7 @@ class TrajectoireAccessor:
 
         contrib, _ = self._pair(weighting, pollutant)
         if pollutant is not None:
-            contrib = contrib.sel(pollutant=self._pollutant(pollutant, contrib))
+            contrib = self._select(contrib, self._pollutant(pollutant, contrib))
         return source_receptor_matrix(contrib)
 
     def sector_shares(
@@ -183,7 +184,7 @@ class TrajectoireAccessor:
         parts = xr.concat([by_sector, background], dim="sector", join="exact")
         shares = parts / total
         if pollutant is not None:
-            shares = shares.sel(pollutant=self._pollutant(pollutant, contrib))
+            shares = self._select(shares, self._pollutant(pollutant, contrib))
         shares.attrs = {"units": "1", "long_name": f"share of the {weighting}-weighted mean"}
         return shares
 
@@ -192,10 +193,23 @@ class TrajectoireAccessor:
         from trajectoire.species import normalise_pollutant
 
         pol = normalise_pollutant(pollutant, what="pollutant")
-        have = [str(v) for v in da["pollutant"].values]
+        if "pollutant" not in da.coords:
+            raise MissingVariableError(
+                f"pollutant={pollutant!r}: the dataset has no 'pollutant' coordinate (was it "
+                "selected away with .isel(pollutant=0, drop=True)?); select the pollutant with "
+                "this keyword on the whole output instead."
+            )
+        # a pollutant selected before (ds.sel(pollutant="NO2")) is a scalar coordinate
+        have = [str(v) for v in np.atleast_1d(da["pollutant"].values)]
         if pol not in have:
             raise InputError(f"pollutant {pol!r} is not in the dataset; have {have}.")
         return pol
+
+    @staticmethod
+    def _select(da: xr.DataArray, pol: str) -> xr.DataArray:
+        """`da` of pollutant `pol` (checked by :meth:`_pollutant`): selected along the
+        ``pollutant`` dim, or `da` itself when that dim was already selected."""
+        return da.sel(pollutant=pol) if "pollutant" in da.dims else da
 
     def __repr__(self) -> str:
         sizes: dict[Any, int] = dict(self._ds.sizes)

@@ -17,15 +17,17 @@ matplotlib is an optional dependency (``pip install trajectoire[plot]``).
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 import numpy as np
 import xarray as xr
 
+from trajectoire._validate import did_you_mean, require_year
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.tables import keyword_options, with_options
 
@@ -176,11 +178,12 @@ def _require_result(
 
 
 def _check_year(ds: xr.Dataset, year: int, caller: str) -> int:
+    year = require_year(year, f"{caller}: year")
     years = [int(v) for v in ds["year"].values] if "year" in ds.coords else []
-    if int(year) not in years:
+    if year not in years:
         span = f"{years[0]}..{years[-1]}" if years else "none"
         raise InputError(f"{caller}: year {year} not in {_source_name(ds)}; available: {span}.")
-    return int(year)
+    return year
 
 
 def _check_pollutant(da: xr.DataArray | xr.Dataset, pollutant: str, caller: str) -> str:
@@ -206,6 +209,150 @@ def _check_label(da: xr.DataArray | xr.Dataset, dim: str, value: str, caller: st
     if str(value) not in have:
         raise InputError(f"{caller}: {dim} {value!r} is not in the data; have {have}.")
     return str(value)
+
+
+def _check_dataset(ds: Any, caller: str) -> xr.Dataset:
+    """`ds` when it is a Dataset (a run's output); else one line saying what to pass."""
+    if isinstance(ds, xr.Dataset):
+        return ds
+    if isinstance(ds, xr.DataArray):
+        fix = (
+            f"pass the whole output (ds, not ds[{ds.name or '...'!r}]); the variable is chosen by "
+            "the function's own parameters"
+        )
+    elif isinstance(ds, str | os.PathLike):
+        fix = f"open the file first: {caller}(trajectoire.open_output({str(ds)!r}), ...)"
+    else:
+        fix = "open a run's output with trajectoire.open_output(path)"
+    raise InputError(
+        f"{caller}: got a {type(ds).__name__} where an xarray.Dataset (a run's output) is "
+        f"expected; {fix}."
+    )
+
+
+def _check_territories(territories: Any, caller: str) -> gpd.GeoDataFrame:
+    """`territories` when it is a GeoDataFrame of outlines; else one line saying how."""
+    import geopandas as gpd
+
+    if isinstance(territories, gpd.GeoDataFrame):
+        return territories
+    if isinstance(territories, str | os.PathLike):
+        fix = f"read the file first: territories=geopandas.read_file({str(territories)!r})"
+    elif isinstance(territories, gpd.GeoSeries):
+        fix = "pass territories=series.to_frame() (a 'territory', 'id' or 'name' column labels it)"
+    else:
+        fix = "give the outlines with their geometry (geopandas.read_file(path))"
+    raise InputError(
+        f"{caller}: territories is a {type(territories).__name__}; expected a "
+        f"geopandas.GeoDataFrame of outlines (or None: the output's own); {fix}."
+    )
+
+
+def _check_cmap(cmap: Any, caller: str) -> str:
+    """`cmap` when it names a registered matplotlib colour map; else one line, did-you-mean."""
+    if isinstance(cmap, str) and cmap in colormaps:
+        return cmap
+    hint = did_you_mean(cmap, list(colormaps)) if isinstance(cmap, str) else ""
+    raise InputError(
+        f"{caller}: cmap={cmap!r} is not a matplotlib colour map{hint}; expected a name such "
+        "as 'viridis', 'cividis' or 'magma' (list(matplotlib.colormaps) lists them)."
+    )
+
+
+def _check_limits(vmin: Any, vmax: Any, log: bool, caller: str) -> None:
+    """Colour scale limits: numbers, vmin < vmax, both > 0 on a logarithmic scale."""
+    for name, value in (("vmin", vmin), ("vmax", vmax)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+            raise InputError(
+                f"{caller}: {name}={value!r}: expected a number in the variable's units."
+            )
+        if not np.isfinite(value):
+            raise InputError(f"{caller}: {name}={value!r}: expected a finite number.")
+        if log and value <= 0:
+            raise InputError(
+                f"{caller}: {name}={value!r} with log=True: a logarithmic colour scale needs "
+                f"{name} > 0; give a positive {name} (e.g. {name}=0.1) or log=False."
+            )
+    if vmin is not None and vmax is not None and vmin >= vmax:
+        raise InputError(
+            f"{caller}: vmin={vmin!r} >= vmax={vmax!r}; expected vmin < vmax (swap them)."
+        )
+
+
+def _cell_format(fmt: Any, caller: str) -> Callable[[float], str]:
+    """The function writing a cell's value: `fmt` in :meth:`str.format` style (``"{:.2g}"``)
+    or in printf style (``"%.2f"``), checked on a number; else one line with an example."""
+    example = "a format such as '{:.2f}' (or '%.2f')"
+    if isinstance(fmt, str) and "{" in fmt:
+        try:
+            fmt.format(1.5)
+        except (ValueError, IndexError, KeyError) as exc:
+            raise InputError(
+                f"{caller}: fmt={fmt!r} cannot write a number ({exc}); expected {example}."
+            ) from None
+        return fmt.format
+    if isinstance(fmt, str) and "%" in fmt:
+        try:
+            fmt % 1.5
+        except (ValueError, TypeError) as exc:
+            raise InputError(
+                f"{caller}: fmt={fmt!r} cannot write a number ({exc}); expected {example}."
+            ) from None
+        return lambda v: fmt % v
+    raise InputError(
+        f"{caller}: fmt={fmt!r} has no place for the value ('{{}}' or '%'); expected {example}."
+    )
+
+
+def _check_bins(bins: Any, caller: str) -> int:
+    """`bins` when it is an integer >= 1; else one line."""
+    if isinstance(bins, bool) or not isinstance(bins, int | np.integer) or bins < 1:
+        raise InputError(
+            f"{caller}: bins={bins!r}: expected the number of concentration classes, an "
+            "integer >= 1 (default 40)."
+        )
+    return int(bins)
+
+
+def _check_band(
+    band: Any, total: xr.DataArray, caller: str
+) -> tuple[xr.DataArray, xr.DataArray] | None:
+    """`band` when it is a (low, high) pair of DataArrays on ``year`` within the series'
+    years (both on the same years); else one line saying what to pass."""
+    if band is None:
+        return None
+    example = "band=(low, high), two xarray.DataArray with dims ('year',), e.g. (0.9 * t, 1.1 * t)"
+    if not isinstance(band, tuple | list) or len(band) != 2:
+        got = f"{type(band).__name__} of {len(band)}" if isinstance(band, tuple | list) else ""
+        raise InputError(f"{caller}: band is a {got or type(band).__name__}; expected {example}.")
+    years = [int(y) for y in total["year"].values]
+    span = f"{years[0]}..{years[-1]}" if years else "none"
+    for name, bound in zip(("low", "high"), band, strict=True):
+        if not isinstance(bound, xr.DataArray):
+            raise InputError(
+                f"{caller}: the band's {name} bound is a {type(bound).__name__}; "
+                f"expected {example}."
+            )
+        if bound.dims != ("year",) or "year" not in bound.coords:
+            raise InputError(
+                f"{caller}: the band's {name} bound has dims {bound.dims}; expected ('year',) "
+                "with the years as coordinate (select the territory and pollutant first)."
+            )
+        extra = sorted({int(y) for y in bound["year"].values} - set(years))
+        if extra:
+            raise InputError(
+                f"{caller}: the band's {name} bound has years {extra} that the series does "
+                f"not have (it has {span}); give the bounds of the series' years."
+            )
+    if not np.array_equal(band[0]["year"].values, band[1]["year"].values):
+        raise InputError(
+            f"{caller}: the band's low and high bounds have different years "
+            f"({band[0]['year'].values.tolist()} and {band[1]['year'].values.tolist()}); "
+            "give both on the same years."
+        )
+    return band[0], band[1]
 
 
 #: a decimal point between two digits (as matplotlib and Python's formats write numbers)
@@ -438,15 +585,17 @@ def map(
         GNFR sector, required for ``contribution`` and ``emission``.
     territories : geopandas.GeoDataFrame, optional
         Outlines to draw (reprojected to the grid's CRS; labelled by a ``territory``, ``id``
-        or ``name`` column). Default: the 0.5 contour of each territory's cell share
-        ``territory_fraction`` of the output, when it has one.
+        or ``name`` column); read a file with :func:`geopandas.read_file`. Default: the 0.5
+        contour of each territory's cell share ``territory_fraction`` of the output, when
+        it has one.
     log : bool, optional
         Logarithmic colour scale; default True for ``emission`` (a few stacks dominate),
         False otherwise.
     vmin, vmax : float, optional
-        Colour scale limits [variable units].
+        Colour scale limits [variable units], ``vmin < vmax``; both > 0 with `log`.
     cmap : str, default "viridis"
-        Colour map (keep a perceptually uniform one: viridis, cividis, magma...).
+        Name of a matplotlib colour map (keep a perceptually uniform one: viridis, cividis,
+        magma...).
     crop : bool, default True
         Zoom on the cells that hold data (the output masks the cells beyond the buffer).
     **options
@@ -463,7 +612,10 @@ def map(
     ------
     trajectoire.InputError
         Unknown variable, year, pollutant or sector, or a missing contribution map (not a
-        map year): :func:`trajectoire.io.select_map`; a bad `lang` (:class:`PlotOptions`).
+        map year): :func:`trajectoire.io.select_map`; a bad `lang` (:class:`PlotOptions`);
+        `ds` that is not a Dataset (a path, a DataArray), `territories` that is not a
+        GeoDataFrame, an unknown `cmap`, or limits that are not numbers, not in order or
+        not > 0 with `log`.
 
     Notes
     -----
@@ -474,6 +626,10 @@ def map(
     from trajectoire.io.netcdf import select_map
 
     ax, lang, title = _options("map", options)
+    ds = _check_dataset(ds, "map")
+    if territories is not None:
+        territories = _check_territories(territories, "map")
+    cmap = _check_cmap(cmap, "map")
     da, sel = select_map(ds, variable, year=year, pollutant=pollutant, sector=sector)
     if "mask" in ds.data_vars and set(ds["mask"].dims) == {"y", "x"}:
         da = da.where(ds["mask"].transpose("y", "x") == 1)
@@ -492,6 +648,7 @@ def map(
     if y.size > 1 and y[0] < y[-1]:
         values = values[::-1]
     log = (variable == "emission") if log is None else log
+    _check_limits(vmin, vmax, bool(log), "map")
     finite = values[np.isfinite(values)]
     norm: Normalize
     if log:
@@ -663,7 +820,9 @@ def trajectories(
     stacked : bool, default True
         Stacked areas (hatched) or one line per part.
     band : (xarray.DataArray, xarray.DataArray), optional
-        Low and high bounds of the total (dims ``year``) drawn as a band. When the variable
+        Low and high bounds of the total (dims ``year``, on the same years, among the
+        series' years) drawn as a band; another form raises
+        :class:`trajectoire.InputError`. When the variable
         has a ``realization`` dim (an ensemble) its 5–95 % quantiles are used instead, and a
         ``percentile`` or ``quantile`` dim gives its outer values. Without it, the
         ``concentration`` and ``exposure`` of a run made with ``[trajectory.uncertainty]``
@@ -691,13 +850,14 @@ def trajectories(
     """
     caller = "trajectories"
     ax, lang, title = _options(caller, options)
-    ds = _species(ds, pollutant, caller)
+    ds = _species(_check_dataset(ds, caller), pollutant, caller)
     if variable not in _SERIES:
         raise InputError(f"{caller}: variable={variable!r}: expected one of {list(_SERIES)}.")
     if "pollutant" not in ds.coords:
         raise MissingVariableError(f"{caller}: {_source_name(ds)} has no 'pollutant' coordinate.")
     pol = _check_pollutant(ds, pollutant, caller)
     parts, background, total, units = _series(ds, variable, territory, pol, by, caller)
+    band = _check_band(band, total, caller)
     banded = _band_from(total, band)
     if banded is None:
         banded = _run_band(ds, variable, territory, pol, total)
@@ -810,7 +970,9 @@ def source_receptor(
     weighting : {"area", "population"}, default "area"
         Territory means or population-weighted means.
     fmt : str, default "{:.2g}"
-        Format of the values written in the cells.
+        Format of the values written in the cells, in :meth:`str.format` style
+        (``"{:.2f}"``) or printf style (``"%.2f"``); one that cannot write a number raises
+        :class:`trajectoire.InputError`.
     **options
         ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the pollutant,
         year and weighting.
@@ -832,7 +994,8 @@ def source_receptor(
 
     caller = "source_receptor"
     ax, lang, title = _options(caller, options)
-    ds = _species(ds, pollutant, caller)
+    write = _cell_format(fmt, caller)
+    ds = _species(_check_dataset(ds, caller), pollutant, caller)
     names = {"area": "territory_contribution", "population": "exposure_contribution"}
     if weighting not in names:
         raise InputError(f"{caller}: weighting={weighting!r}: expected 'area' or 'population'.")
@@ -862,7 +1025,7 @@ def source_receptor(
             ax.text(
                 j,
                 i,
-                fmt.format(v),
+                write(v),
                 ha="center",
                 va="center",
                 fontsize=8,
@@ -941,7 +1104,7 @@ def exposure_distribution(
     territory : str, optional
         One territory; default the seven together.
     bins : int, default 40
-        Number of concentration classes.
+        Number of concentration classes (of equal width), an integer >= 1.
     **options
         ``ax``, ``lang``, ``title``: see :class:`PlotOptions`. Default title: the pollutant,
         year, territory and which population weights were used.
@@ -966,7 +1129,8 @@ def exposure_distribution(
 
     caller = "exposure_distribution"
     ax, lang, title = _options(caller, options)
-    ds = _species(ds, pollutant, caller)
+    bins = _check_bins(bins, caller)
+    ds = _species(_check_dataset(ds, caller), pollutant, caller)
     _require(ds, ["concentration"], caller)
     year = _check_year(ds, year, caller)
     pol = _check_pollutant(ds["concentration"], pollutant, caller)

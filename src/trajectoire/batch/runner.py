@@ -283,7 +283,7 @@ def assemble(
 
     The gridded variables with a ``year`` dim (``emission``, ``concentration``,
     ``contribution``) are copied chunk by chunk, compressed as they are in the parts
-    (:func:`trajectoire._chunkio.copy_chunks`): nothing is decoded or compressed again, and
+    (:func:`trajectoire.io.chunks.copy_chunks`): nothing is decoded or compressed again, and
     memory holds one chunk at a time. Years without a variable (``contribution`` outside the
     map years) store no chunk: readers get NaN there. The other variables are small (per
     territory, station, or year-independent); they are read from the parts and written

@@ -30,6 +30,7 @@ import pyproj
 import xarray as xr
 
 from trajectoire._planes import Planes
+from trajectoire._validate import require_year
 from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
@@ -412,7 +413,7 @@ def write_netcdf(
         variable of `ds` only gives the dims, shape and attributes (it is never computed),
         and ``fill[name](dataset)`` receives the defined, empty variable as an open
         :class:`h5py.Dataset` to write into (the runner copies compressed chunks of its
-        per-year parts this way, see :func:`trajectoire._chunkio.copy_chunks`).
+        per-year parts this way, see :func:`trajectoire.io.chunks.copy_chunks`).
 
     Returns
     -------
@@ -426,7 +427,7 @@ def write_netcdf(
     list attributes are stored as JSON text.
 
     Gridded float variables held in memory (not dask) and not quantised are written by
-    :func:`trajectoire._chunkio.write_array`: chunks that hold only NaN are not stored
+    :func:`trajectoire.io.chunks.write_array`: chunks that hold only NaN are not stored
     (readers get the ``_FillValue``, NaN) and the others are compressed in a thread pool,
     with the same shuffle and deflate filters netCDF-C would use.
     """
@@ -464,7 +465,7 @@ def write_netcdf(
 
 def _direct_candidates(out: xr.Dataset, enc: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """Gridded float variables in memory (or dask arrays of whole planes), chunked and not
-    quantised (written by _chunkio)."""
+    quantised (written by trajectoire.io.chunks)."""
     names = []
     for name, da in out.data_vars.items():
         e = enc.get(str(name), {})
@@ -549,9 +550,27 @@ def open_output(path: str | Path, **kwargs: Any) -> xr.Dataset:
     Raises
     ------
     trajectoire.InputError
-        If the file does not exist or is not a NetCDF file.
+        If `path` is not a path (None, an open file, a dataset), does not exist, is a
+        directory or is not a NetCDF file.
     """
+    if isinstance(path, xr.Dataset):
+        raise InputError(
+            "open_output: got an xarray.Dataset, which is already open; use it as it is "
+            "(open_output takes the path of a trajectoire output, .nc)."
+        )
+    if not isinstance(path, str | os.PathLike):
+        name = getattr(path, "name", None)
+        hint = f" such as open_output({name!r})" if isinstance(name, str) else " (.nc)"
+        raise InputError(
+            f"open_output: got {type(path).__name__} {path!r:.60}; expected the path of a "
+            f"trajectoire output as a str or pathlib.Path{hint}."
+        )
     p = Path(path)
+    if p.is_dir():
+        raise InputError(
+            f"{str(p)!r} is a directory; give the path of a trajectoire output file in it "
+            "(.nc), e.g. the --out of `trajectoire run`."
+        )
     if not p.is_file():
         raise InputError(f"{str(p)!r} not found; give the path of a trajectoire output (.nc).")
     # dask chunks of whole maps: the stored 128-cell tiles would make ~10^5 tiny tasks
@@ -817,7 +836,8 @@ class MapSelection(TypedDict):
     Attributes
     ----------
     year : int
-        Year of the map.
+        Year of the map: a whole number (``2019.0`` is 2019; ``2019.7``, None or a list
+        raise :class:`trajectoire.InputError`).
     pollutant : str
         Pollutant id or alias (``"PM2_5"`` is ``PM2.5``).
     sector : str or None, optional
@@ -837,7 +857,7 @@ class MapSelection(TypedDict):
 def _selection(selection: Mapping[str, Any]) -> tuple[int, str, str | None]:
     """``(year, pollutant, sector)`` of a :class:`MapSelection`, checked, default applied."""
     given = keyword_options(MapSelection, "select_map", selection, required=("year", "pollutant"))
-    return given["year"], given["pollutant"], given["sector"]
+    return require_year(given["year"]), given["pollutant"], given["sector"]
 
 
 @with_options(MapSelection, required=("year", "pollutant"))
@@ -895,11 +915,11 @@ def select_map(
     sel: dict[str, Any] = {}
     if "year" in da.dims:
         years = [int(v) for v in da["year"].values]
-        if int(year) not in years:
+        if year not in years:
             raise InputError(
                 f"{name}: year {year} not in the file; available: {years[0]}..{years[-1]}."
             )
-        sel["year"] = int(year)
+        sel["year"] = year
     if "pollutant" in da.dims:
         pol = normalise_pollutant(pollutant, what="--pollutant")
         pols = [str(v) for v in da["pollutant"].values]
@@ -987,7 +1007,7 @@ def export_geotiff(
     Raises
     ------
     trajectoire.InputError
-        As :func:`select_map`.
+        As :func:`select_map`; `out_tif` that cannot be written (:func:`check_writable`).
     """
     ds = open_output(path_nc)
     try:
@@ -1010,12 +1030,17 @@ def map_to_geotiff(
     `ds` is an opened output (or a dataset of the same layout, ``ds.trajectoire.to_geotiff``);
     `variable` and the keywords of :class:`MapSelection` choose the map (:func:`select_map`);
     `source` is recorded in the file's ``source_file`` tag. Returns `out_tif`.
+
+    Raises :class:`trajectoire.InputError` when `out_tif` cannot be written (its directory
+    is missing or read-only, or it is a directory: :func:`check_writable`), before anything
+    is read, and as :func:`select_map` for the selection.
     """
     import rasterio
 
     out_tif = Path(out_tif)
+    check_writable(out_tif, what="GeoTIFF")  # a missing directory: one line, not rasterio's
     da, sel = select_map(ds, variable, **selection)
-    year = selection["year"]
+    year = require_year(selection["year"])
     values = np.asarray(da.values, dtype="float32")
     grid = Grid.from_xarray(ds)
     profile = grid.rasterio_profile(dtype="float32")
