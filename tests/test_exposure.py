@@ -50,3 +50,53 @@ def test_empty_territory_is_an_error(setup):
     conc, pop, frac = setup
     with pytest.raises(InputError, match="no inhabitants"):
         population_weighted_mean(conc, pop * 0, frac)
+
+
+def test_population_weighted_mean_skips_masked_cells_of_zero_weight(setup):
+    # a run's output is NaN beyond its buffer, where territory_fraction is 0
+    conc, pop, frac = setup
+    frac = frac.copy()
+    frac[:, 0, 0] = 0.0
+    masked = conc.copy()
+    masked[:, 0, 0] = np.nan
+    out = population_weighted_mean(masked, pop, frac)
+    assert not bool(out.isnull().any())
+    np.testing.assert_allclose(out.values, population_weighted_mean(conc, pop, frac).values)
+
+
+def test_population_weighted_mean_nan_where_people_live_is_an_error(setup):
+    conc, pop, frac = setup
+    masked = conc.copy()
+    masked[0, 0, 1] = np.nan  # 10 inhabitants there
+    with pytest.raises(InputError, match="NaN in 1 cell"):
+        population_weighted_mean(masked, pop, frac)
+
+
+def test_population_weighted_mean_nan_population_is_an_error(setup):
+    conc, pop, frac = setup
+    with pytest.raises(InputError, match="1 NaN"):
+        population_weighted_mean(conc, pop.where(pop != 100), frac)
+
+
+def test_population_above_rejects_negative_population(setup):
+    conc, pop, _ = setup
+    with pytest.raises(InputError, match="negative"):
+        population_above(conc, -pop, 10.0)
+
+
+def test_population_above_accepts_pollutant_aliases(setup):
+    conc, pop, _ = setup
+    by_alias = population_above(conc, pop, {"no2": 10.0, "pm10": 15.0})
+    by_id = population_above(conc, pop, {"NO2": 10.0, "PM10": 15.0})
+    assert not bool(by_alias.isnull().any())
+    np.testing.assert_array_equal(by_alias.values, by_id.values)
+    with pytest.raises(InputError, match="unknown pollutant 'NO9'"):
+        population_above(conc, pop, {"NO9": 10.0})
+
+
+def test_population_above_without_y_dim_is_one_input_error(setup):
+    conc, pop, _ = setup
+    with pytest.raises(InputError, match="northing"):
+        population_above(conc.rename(y="northing"), pop, 10.0)
+    with pytest.raises(InputError, match="threshold is None"):
+        population_above(conc, pop, None)  # type: ignore[arg-type]

@@ -380,3 +380,53 @@ def test_statistics_from_the_inhabited_cells_are_those_of_the_whole_map(
     np.testing.assert_array_equal(z.mean[:, :, 0].view(np.uint64),
                                   mean.reshape(2, n_t2).T.view(np.uint64))  # fmt: skip
     np.testing.assert_array_equal(z.above[:, :, 0], n.reshape(2, n_t2, -1).transpose(1, 0, 2))
+
+
+# ---------------------------------------------------------------- shapes and dimension order
+def test_exposure_distribution_aligns_dataarrays_by_dimension_names():
+    import xarray as xr
+
+    rng = np.random.default_rng(3)
+    c = xr.DataArray(rng.uniform(0, 50, (3, 4)), dims=("y", "x"))
+    w = xr.DataArray(rng.uniform(0, 9, (3, 4)), dims=("y", "x"))
+    ref = exposure_distribution(c, w)
+    np.testing.assert_array_equal(exposure_distribution(c.transpose("x", "y"), w), ref)
+    np.testing.assert_array_equal(
+        inhabitants_above(c, w.transpose("x", "y"), [20.0]), inhabitants_above(c, w, [20.0])
+    )
+    with pytest.raises(InputError, match=r"dims \('y', 'z'\)"):
+        exposure_distribution(c, w.rename(x="z"))
+
+
+def test_exposure_distribution_numpy_arrays_of_different_shapes_name_both():
+    c = np.arange(6.0).reshape(2, 3)
+    with pytest.raises(InputError, match=r"shape \(3, 2\) and concentration \(2, 3\)"):
+        exposure_distribution(c, np.ones((3, 2)))
+
+
+def test_territory_exposure_reads_a_dataarray_by_name_and_checks_cells():
+    import xarray as xr
+
+    c = xr.DataArray(np.arange(6.0).reshape(2, 3) + 1, dims=("y", "x"))
+    inh = territory_inhabitants(np.ones((2, 3)), np.ones((1, 2, 3)))
+    ref = territory_exposure(c.values, inh, thresholds=[3.0])
+    got = territory_exposure(c.transpose("x", "y"), inh, thresholds=[3.0])
+    np.testing.assert_array_equal(got[0], ref[0])
+    with pytest.raises(InputError, match=r"shape \(1, 3\) \(3 cells\)"):
+        territory_exposure(c.values[:1], inh)
+
+
+def test_zone_split_and_territory_inhabitants_name_mismatched_shapes():
+    with pytest.raises(InputError, match=r"shape \(3,\) and zone_fraction \(2,\)"):
+        zone_split([100.0, 40.0, 3.0], [0.25, 1.0])
+    with pytest.raises(InputError, match=r"shape \(5, 5\) and fractions \(7, 4, 4\)"):
+        territory_inhabitants(np.ones((5, 5)), np.ones((7, 4, 4)))
+
+
+def test_threshold_table_accepts_aliases_and_rejects_unknown_pollutants():
+    labels, values = threshold_table(["no2", "PM25"])
+    ref = threshold_table(["NO2", "PM2.5"])[1]
+    np.testing.assert_array_equal(values, ref)
+    assert not np.isnan(values[labels.index("WHO2021")]).any()
+    with pytest.raises(InputError, match="unknown pollutant 'O9'"):
+        threshold_table(["NO2", "O9"])

@@ -364,3 +364,59 @@ def test_nan_in_an_extensive_field_is_said_and_the_rest_conserved() -> None:
         warnings.simplefilter("error", TrajectoireWarning)
         assert float(regrid(da, coarse).sum()) == pytest.approx(100.0, rel=1e-12)
         regrid(holed, coarse, extensive=False)  # a density: NaN cells leave the mean
+
+
+def test_intensive_units_without_extensive_is_an_error() -> None:
+    """A concentration [ug m-3] was summed by the default extensive=True (a coarse cell
+    got four times the density); now the units decide, or the caller says."""
+    fine = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 100)
+    coarse = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 200)
+    for units in ("ug m-3", "kg m-2 s-1", "ppb"):
+        conc = fine.to_dataarray(np.full(fine.shape, 5.0), attrs={"units": units})
+        with pytest.raises(InputError, match="pass extensive=False|Pass extensive=False"):
+            regrid(conc.rename("c"), coarse)
+        np.testing.assert_allclose(regrid(conc, coarse, extensive=False).values, 5.0)
+        np.testing.assert_allclose(regrid(conc, coarse, extensive=True).values, 20.0)
+    amounts = fine.to_dataarray(np.ones(fine.shape), attrs={"units": "t yr-1"})
+    assert float(regrid(amounts, coarse).sum()) == pytest.approx(100.0)
+    no_units = fine.to_dataarray(np.ones(fine.shape))
+    assert float(regrid(no_units, coarse).sum()) == pytest.approx(100.0)  # as before
+
+
+def test_extensive_must_be_a_bool() -> None:
+    g = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 100)
+    da = g.to_dataarray(np.ones(g.shape), attrs={"units": "t yr-1"})
+    with pytest.raises(InputError, match=r"extensive='no' \(str\)"):
+        regrid(da, g, extensive="no")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match=r"extensive=0 \(int\)"):
+        Regridder(g, g, extensive=0)  # type: ignore[arg-type]
+
+
+def test_dataset_of_both_kinds_is_said() -> None:
+    fine = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 100)
+    coarse = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 200)
+    ds = xr.Dataset(
+        {
+            "emission": fine.to_dataarray(np.ones(fine.shape), attrs={"units": "t yr-1"}),
+            "concentration": fine.to_dataarray(np.ones(fine.shape), attrs={"units": "ug m-3"}),
+        },
+        attrs={"crs": "EPSG:2154"},
+    )
+    for flag in (None, True, False):
+        with pytest.raises(InputError, match=r"concentration \[ug m-3\].*emission \[t yr-1\]"):
+            regrid(ds, coarse, extensive=flag)
+    assert float(regrid(ds[["emission"]], coarse)["emission"].sum()) == pytest.approx(100.0)
+
+
+def test_variable_of_an_output_names_its_grid_mapping(tmp_path) -> None:  # noqa: ANN001
+    """ds['emission'] of a written output has grid_mapping='crs' but the 'crs' variable
+    stays in the Dataset: the error says so and how to keep it (was 'no CRS')."""
+    g = Grid.from_bounds(700_000, 7_000_000, 701_000, 7_001_000, 100)
+    em = g.to_dataarray(np.ones(g.shape), attrs={"units": "t yr-1"})
+    em.attrs.pop("crs", None)
+    em.attrs["grid_mapping"] = "crs"
+    ds = xr.Dataset({"emission": em, "crs": xr.DataArray(0, attrs={"crs_wkt": L93.to_wkt()})})
+    with pytest.raises(GridError, match=r"grid_mapping='crs'.*ds\[\['emission'\]\]"):
+        regrid(ds["emission"], g)
+    out = regrid(ds["emission"].assign_coords(crs=ds["crs"]), g)
+    assert float(out.sum()) == pytest.approx(100.0)

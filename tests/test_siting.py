@@ -363,3 +363,32 @@ def test_sample_output_siting(sample_output: xr.Dataset) -> None:
     assert res.criterion < np.percentile(random, 5)
     assert res.criterion < res.criterion_existing
     assert (np.diff(res.criterion_by_k) <= 1e-12).all()
+
+
+def test_choose_sites_from_output_takes_the_year_of_a_yearly_population(fields) -> None:  # noqa: ANN001
+    # a run writes population(year, y, x) (docs/outputs.md)
+    ds = _dataset(fields)
+    static = choose_sites_from_output(ds, 2023, 3, use_stations=False)
+    pop = fields["population"]
+    yearly = ds.assign(
+        population=xr.concat([pop * 0.5, pop], "year").assign_coords(year=[2020, 2023])
+    )
+    res = choose_sites_from_output(yearly, 2023, 3, use_stations=False)
+    assert res.criterion == static.criterion
+    pd.testing.assert_frame_equal(res.sites, static.sites)
+    censuses = pop.expand_dims(year=[2019])
+    with pytest.warns(
+        TrajectoireWarning, match=r"no map for 2023 \(years 2019\); the nearest, 2019"
+    ):
+        choose_sites_from_output(ds, 2023, 3, use_stations=False, population=censuses)
+    with pytest.raises(InputError, match=r"\.sel\(year=\.\.\.\)"):
+        choose_sites(fields["concentration"], 2, population=censuses)
+
+
+def test_choose_sites_from_output_accepts_pollutant_aliases(fields) -> None:  # noqa: ANN001
+    ds = _dataset(fields)
+    pols = [str(p) for p in ds["pollutant"].values]
+    ref = choose_sites_from_output(ds, 2023, 3, use_stations=False, pollutants=pols)
+    aliases = [p.lower().replace(".", "") for p in pols]
+    res = choose_sites_from_output(ds, 2023, 3, use_stations=False, pollutants=aliases)
+    pd.testing.assert_frame_equal(res.sites, ref.sites)

@@ -36,6 +36,7 @@ __all__ = [
     "convert",
     "mixing_ratio_factor",
     "normalise_units",
+    "unit_is_intensive",
     "unit_kind",
 ]
 
@@ -240,6 +241,42 @@ def unit_kind(units: str | None) -> str | None:
     for kind, table in UNIT_TABLE.items():
         if key in table:
             return kind
+    return None
+
+
+#: kinds of :data:`UNIT_TABLE` that are per volume (intensive), and per cell (extensive)
+_INTENSIVE_KINDS = ("concentration", "number_concentration", "mixing_ratio")
+_EXTENSIVE_KINDS = ("emission_rate", "number_rate")
+# a length unit raised to -2 or -3 (``m-2``, ``km-2``, ``cm-3``) or divided by (``/m3``)
+_PER_AREA_OR_VOLUME = re.compile(
+    r"(?:^|[\s.*])(?:k|c|m|d|u)?m-[23](?![0-9])|/\s*(?:k|c|m|d|u)?m[23\u00b2\u00b3](?![0-9])"
+)
+
+
+def unit_is_intensive(units: str | None) -> bool | None:
+    """Whether a units string is that of an intensive quantity (per area or per volume).
+
+    True for a concentration, a number concentration or a mixing ratio (:data:`UNIT_TABLE`)
+    and for any unit per area or per volume (``kg m-2 s-1``, ``t km-2 yr-1``, ``ug/m3``);
+    False for an amount per cell (an emission rate, ``t yr-1``, ``s-1``); None when the
+    units say neither (missing, ``1``, unknown), so that the caller decides.
+
+    Examples
+    --------
+    >>> unit_is_intensive("ug m-3"), unit_is_intensive("kg m-2 s-1"), unit_is_intensive("t/yr")
+    (True, True, False)
+    >>> unit_is_intensive("1"), unit_is_intensive(None)
+    (None, None)
+    """
+    if units is None or not str(units).strip():
+        return None
+    kind = unit_kind(units)
+    if kind in _INTENSIVE_KINDS:
+        return True
+    if kind in _EXTENSIVE_KINDS:
+        return False
+    if _PER_AREA_OR_VOLUME.search(str(units).strip()):
+        return True
     return None
 
 

@@ -51,6 +51,7 @@ from trajectoire._kernels.sorting import stable_argsort
 from trajectoire._validate import require_dims
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.errors import InputError
+from trajectoire.species import normalise_pollutant
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -104,6 +105,69 @@ def _check_same_grid(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
             )
 
 
+def _check_inhabitants(population: xr.DataArray, what: str) -> None:
+    """Raise unless every cell of `population` is finite and >= 0, counting the others."""
+    values = np.asarray(population.values, dtype=float)
+    n_missing = int((~np.isfinite(values)).sum())
+    n_negative = int((values < 0).sum())
+    if n_missing or n_negative:
+        raise InputError(
+            f"{what}: population has {n_negative} negative and {n_missing} NaN or infinite "
+            "cell(s); expected inhabitants >= 0 and finite in every cell. Fill the cells "
+            "without data with 0 (population.fillna(0)) and check the sign of the source data."
+        )
+
+
+def _same_dims(value: ArrayLike, like: ArrayLike, names: tuple[str, str], what: str) -> ArrayLike:
+    """`value` ordered as `like`: by dimension names when both are DataArrays (then their
+    dimension names must be the same), else as it is, provided both have the same shape.
+
+    Raises
+    ------
+    trajectoire.InputError
+        DataArrays with different dimension names, or arrays of different shapes.
+    """
+    if isinstance(value, xr.DataArray) and isinstance(like, xr.DataArray):
+        if set(value.dims) != set(like.dims):
+            raise InputError(
+                f"{what}: {names[0]} has dims {tuple(value.dims)} and {names[1]} "
+                f"{tuple(like.dims)}; expected the same dimensions (in any order). Select or "
+                "rename them (.sel(year=...), .rename(...)) to match."
+            )
+        value = value.transpose(*like.dims)
+        for dim in like.dims:
+            if dim in like.coords and dim in value.coords:
+                a, b = like[dim].values, value[dim].values
+                if a.shape != b.shape or not np.array_equal(a, b):
+                    raise InputError(
+                        f"{what}: the {dim!r} coordinates of {names[0]} and {names[1]} "
+                        "differ; put both on the same grid (trajectoire.regrid) first."
+                    )
+        return value
+    shape_v, shape_l = np.shape(value), np.shape(like)
+    if shape_v != shape_l:
+        raise InputError(
+            f"{what}: {names[0]} has shape {shape_v} and {names[1]} {shape_l}; expected the "
+            "same shape (the same cells, in the same order). Pass two arrays of the same grid, "
+            "or xarray DataArrays with named dims to align them by name."
+        )
+    return value
+
+
+def _canonical_thresholds(thresholds: Mapping[str, float], what: str) -> dict[str, float]:
+    """`thresholds` keyed by canonical pollutant ids (``no2`` -> ``NO2``)."""
+    out: dict[str, float] = {}
+    for key, value in thresholds.items():
+        canon = normalise_pollutant(key, what=f"{what}, key {key!r}")
+        if canon in out:
+            raise InputError(
+                f"{what}: pollutant {canon!r} is given twice (as {key!r} and another "
+                "spelling); keep one key per pollutant."
+            )
+        out[canon] = value
+    return out
+
+
 def population_weighted_mean(
     concentration: xr.DataArray,
     population: xr.DataArray,
@@ -129,15 +193,22 @@ def population_weighted_mean(
     Raises
     ------
     trajectoire.InputError
-        Mismatched grids, negative population, or a territory with no inhabitants.
+        Mismatched grids, negative or NaN population, a territory with no inhabitants, or
+        a NaN concentration in a cell with inhabitants in some territory (the message
+        counts those cells).
+
+    Notes
+    -----
+    Cells of zero weight (nobody, or outside every territory) play no part: a run's output
+    is NaN beyond its buffer, where ``territory_fraction`` is 0, and gives the same mean
+    as the unmasked map. Dimensions are matched by name, in any order.
     """
     require_dims(concentration.dims, ("y", "x"), "population_weighted_mean: concentration")
     require_dims(population.dims, ("y", "x"), "population_weighted_mean: population")
     require_dims(territory_fraction.dims, ("territory", "y", "x"), "territory_fraction")
     _check_same_grid(concentration, population, "population")
     _check_same_grid(concentration, territory_fraction, "territory_fraction")
-    if float(population.min()) < 0:
-        raise InputError("population_weighted_mean: population has negative cells.")
+    _check_inhabitants(population, "population_weighted_mean")
     weights = population * territory_fraction
     denom = weights.sum(("y", "x"))
     if bool((denom <= 0).any()):
@@ -148,6 +219,18 @@ def population_weighted_mean(
             ]
         ]
         raise InputError(f"population_weighted_mean: no inhabitants in territory {empty}.")
+    missing = concentration.isnull()
+    if bool(missing.any()):
+        weighed = (weights > 0).any([d for d in weights.dims if d not in ("y", "x")])
+        bad = (missing & weighed).any([d for d in missing.dims if d not in ("y", "x")])
+        n_bad = int(bad.sum())
+        if n_bad:
+            raise InputError(
+                f"population_weighted_mean: the concentration is NaN in {n_bad} cell(s) with "
+                "inhabitants in a territory; expected a value wherever people live. Use the "
+                "unmasked map, or fill those cells (NaN is allowed where the weight is 0)."
+            )
+        concentration = concentration.fillna(0.0)  # NaN only where the weight is 0
     num = xr.dot(concentration, weights, dim=["y", "x"])
     out = num / denom
     out = set_cf_attrs(out, "exposure", units=concentration.attrs.get("units", "ug m-3"))
@@ -169,9 +252,10 @@ def population_above(
         ``(..., y, x)``; when it has a ``pollutant`` dim, `thresholds` may be a mapping
         pollutant -> threshold (pollutants without a threshold give NaN).
     population : xarray.DataArray
-        Inhabitants per cell ``(y, x)``.
+        Inhabitants per cell ``(y, x)``, finite and >= 0; dims are matched by name.
     thresholds : float or mapping
-        Threshold [concentration units], e.g. :data:`WHO_2021_GUIDELINES`.
+        Threshold [concentration units], e.g. :data:`WHO_2021_GUIDELINES`; the keys of a
+        mapping are pollutant ids or aliases (``no2``, ``pm25``).
     territory_fraction : xarray.DataArray, optional
         ``(territory, y, x)``: count per territory instead of over the whole grid.
 
@@ -179,17 +263,30 @@ def population_above(
     -------
     xarray.DataArray
         Inhabitants (float, since cells hold fractional people), dims ``(..., [territory])``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Inputs without ``y``/``x`` dims or on different grids, a negative or NaN
+        population, a threshold that is not a number, or an unknown pollutant key.
     """
+    require_dims(concentration.dims, ("y", "x"), "population_above: concentration")
+    require_dims(population.dims, ("y", "x"), "population_above: population")
     _check_same_grid(concentration, population, "population")
+    _check_inhabitants(population, "population_above")
     if isinstance(thresholds, Mapping):
         if "pollutant" not in concentration.dims:
             raise InputError("population_above: a threshold mapping needs a 'pollutant' dim.")
-        values = [float(thresholds.get(str(p), np.nan)) for p in concentration["pollutant"].values]
+        canon = _canonical_thresholds(thresholds, "population_above: thresholds")
+        values = [
+            _threshold_value(canon.get(str(p), np.nan), str(p))
+            for p in concentration["pollutant"].values
+        ]
         thr = xr.DataArray(
             values, dims="pollutant", coords={"pollutant": concentration["pollutant"]}
         )
     else:
-        thr = xr.DataArray(float(thresholds))
+        thr = xr.DataArray(_threshold_value(thresholds, None))
     above = (concentration > thr).astype(float).where(thr.notnull())
     weights = population if territory_fraction is None else population * territory_fraction
     out = xr.dot(above, weights, dim=["y", "x"])
@@ -197,20 +294,35 @@ def population_above(
     return out
 
 
+def _threshold_value(value: object, pollutant: str | None) -> float:
+    """A threshold of :func:`population_above` as a float, or one clear error."""
+    try:
+        if isinstance(value, str | bytes):
+            raise TypeError
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        of = f" of {pollutant!r}" if pollutant else ""
+        raise InputError(
+            f"population_above: the threshold{of} is {value!r}; expected a number "
+            "[concentration units] or a mapping pollutant -> number."
+        ) from None
+
+
 # ------------------------------------------------------------------ distributions
 def _inhabited(
     concentration: ArrayLike, inhabitants: ArrayLike, what: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Concentration and inhabitants of the inhabited cells, sorted by concentration."""
+    """Concentration and inhabitants of the inhabited cells, sorted by concentration.
+
+    DataArrays are matched by dimension names (:func:`_same_dims`); other arrays must
+    have the same shape."""
+    inhabitants = _same_dims(inhabitants, concentration, ("inhabitants", "concentration"), what)
     c = np.asarray(concentration, dtype=float).reshape(-1)
     w = np.asarray(inhabitants, dtype=float).reshape(-1)
-    if c.shape != w.shape:
+    if not np.isfinite(w).all() or (w < 0).any():
         raise InputError(
-            f"{what}: concentration has {c.size} cells and inhabitants {w.size}; pass two "
-            "arrays of the same grid (or the same cells)."
+            f"{what}: inhabitants must be finite and >= 0 (got NaN, infinite or negative)."
         )
-    if np.isnan(w).any() or (w < 0).any():
-        raise InputError(f"{what}: inhabitants must be finite and >= 0 (got NaN or negative).")
     keep = w > 0
     c, w = c[keep], w[keep]
     if np.isnan(c).any():
@@ -239,8 +351,8 @@ def exposure_distribution(
         Concentration per cell [ug m-3, or cm-3 for particle number], any shape; NaN is
         allowed only where nobody lives (a masked output map).
     inhabitants : array_like
-        Inhabitants per cell, same number of cells as `concentration`, >= 0 (fractional
-        people allowed).
+        Inhabitants per cell, the shape of `concentration`, finite and >= 0 (fractional
+        people allowed). Two DataArrays are matched by dimension names (in any order).
     quantiles : sequence of float, default :data:`DEFAULT_QUANTILES`
         Probabilities ``q`` in [0, 1].
 
@@ -253,8 +365,9 @@ def exposure_distribution(
     Raises
     ------
     trajectoire.InputError
-        Arrays of different sizes, negative or NaN inhabitants, NaN concentration where
-        people live, or a quantile outside [0, 1].
+        Arrays of different shapes (DataArrays: of different dimensions or coordinates),
+        negative or NaN inhabitants, NaN concentration where people live, or a quantile
+        outside [0, 1].
 
     Notes
     -----
@@ -315,7 +428,8 @@ def inhabitants_above(
     concentration : array_like
         Concentration per cell [ug m-3], any shape; NaN only where nobody lives.
     inhabitants : array_like
-        Inhabitants per cell, same number of cells, >= 0.
+        Inhabitants per cell, the shape of `concentration` (DataArrays: matched by
+        dimension names), >= 0.
     thresholds : array_like
         Thresholds [units of `concentration`], any shape; NaN gives NaN (a pollutant without
         a reference value), ``-inf`` every inhabitant.
@@ -374,7 +488,7 @@ def zone_split(inhabitants: ArrayLike, zone_fraction: ArrayLike) -> tuple[np.nda
     Raises
     ------
     trajectoire.InputError
-        A fraction outside [0, 1] or NaN.
+        A fraction outside [0, 1] or NaN, or shapes that do not broadcast.
 
     Notes
     -----
@@ -388,6 +502,13 @@ def zone_split(inhabitants: ArrayLike, zone_fraction: ArrayLike) -> tuple[np.nda
     """
     p = np.asarray(inhabitants, dtype=float)
     f = np.asarray(zone_fraction, dtype=float)
+    try:
+        np.broadcast_shapes(p.shape, f.shape)
+    except ValueError:
+        raise InputError(
+            f"zone_split: inhabitants has shape {p.shape} and zone_fraction {f.shape}; "
+            "expected the same grid (or a zone_fraction that broadcasts against it)."
+        ) from None
     if np.isnan(f).any() or (f < 0).any() or (f > 1).any():
         raise InputError("zone_split: zone_fraction must lie in [0, 1] (got NaN or outside).")
     inside = p * f
@@ -403,25 +524,37 @@ def threshold_table(
     Parameters
     ----------
     pollutants : sequence of str
-        Pollutant ids of the columns.
+        Pollutant ids or aliases (``no2``, ``pm25``) of the columns.
     thresholds : mapping, default :data:`EXPOSURE_THRESHOLDS`
         Label -> pollutant -> value [ug m-3]; add a user value as another label, e.g.
-        ``{**EXPOSURE_THRESHOLDS, "NO2_30": {"NO2": 30.0}}``.
+        ``{**EXPOSURE_THRESHOLDS, "NO2_30": {"NO2": 30.0}}``. Pollutant keys may be aliases.
 
     Returns
     -------
     (list of str, numpy.ndarray)
         The labels and their values, NaN where a label has no value for a pollutant.
 
+    Raises
+    ------
+    trajectoire.InputError
+        An unknown pollutant (in `pollutants` or a key of `thresholds`).
+
     Examples
     --------
     >>> threshold_table(["NO2", "SO2"], {"WHO2021": WHO_2021_GUIDELINES})
     (['WHO2021'], array([[10., nan]]))
     """
+    if isinstance(pollutants, str):
+        pollutants = [pollutants]
+    pols = [normalise_pollutant(p, what="threshold_table: pollutants") for p in pollutants]
     labels = [str(k) for k in thresholds]
+    table = {
+        str(k): _canonical_thresholds(v, f"threshold_table: thresholds[{str(k)!r}]")
+        for k, v in thresholds.items()
+    }
     values = np.array(
-        [[float(thresholds[k].get(p, np.nan)) for p in pollutants] for k in labels], dtype=float
-    ).reshape(len(labels), len(pollutants))
+        [[float(table[k].get(p, np.nan)) for p in pols] for k in labels], dtype=float
+    ).reshape(len(labels), len(pols))
     return labels, values
 
 
@@ -441,9 +574,24 @@ def territory_inhabitants(population: np.ndarray, fractions: np.ndarray) -> spar
     scipy.sparse.csr_matrix
         Inhabitants of each territory in each cell (cells flattened row-major), the layout
         of :meth:`trajectoire.inventory.population.TerritoryPopulation.at`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `fractions` not 3-D, or `population` not on its grid (neither its ``(ny, nx)``
+        shape nor its ``ny * nx`` cells flattened).
     """
+    fractions = np.asarray(fractions)
+    pop = np.asarray(population)
+    grid = fractions.shape[1:]
+    if fractions.ndim != 3 or (pop.shape != grid and pop.shape != (int(np.prod(grid)),)):
+        raise InputError(
+            f"territory_inhabitants: population has shape {pop.shape} and fractions "
+            f"{fractions.shape}; expected population (ny, nx) and fractions (territory, ny, nx) "
+            "on the same grid."
+        )
     n = fractions.shape[0]
-    return sparse.csr_matrix(fractions.reshape(n, -1) * np.asarray(population).reshape(1, -1))
+    return sparse.csr_matrix(fractions.reshape(n, -1) * pop.reshape(1, -1))
 
 
 def territory_exposure(
@@ -456,8 +604,9 @@ def territory_exposure(
 
     Parameters
     ----------
-    concentration : numpy.ndarray
-        ``(ny, nx)`` concentration [ug m-3], unmasked where people live.
+    concentration : numpy.ndarray or xarray.DataArray
+        ``(ny, nx)`` concentration [ug m-3], unmasked where people live (a DataArray is
+        put in ``(y, x)`` order by name; an array is read row-major, as `inhabitants`).
     inhabitants : scipy.sparse matrix or numpy.ndarray
         ``(territory, cell)`` inhabitants of each territory in each cell (cells flattened
         row-major), e.g. :meth:`~trajectoire.inventory.population.TerritoryPopulation.at`
@@ -472,9 +621,23 @@ def territory_exposure(
     (numpy.ndarray, numpy.ndarray)
         ``(territory, quantile)`` :func:`exposure_distribution` and ``(territory,
         threshold)`` :func:`inhabitants_above` of each territory's own inhabitants.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A concentration whose number of cells is not that of `inhabitants`, or as
+        :func:`exposure_distribution`.
     """
     m = sparse.csr_matrix(inhabitants)
+    if isinstance(concentration, xr.DataArray) and {"y", "x"} <= set(concentration.dims):
+        concentration = concentration.transpose(..., "y", "x")
     flat = np.asarray(concentration, dtype=float).reshape(-1)
+    if flat.size != m.shape[1]:
+        raise InputError(
+            f"territory_exposure: concentration has shape {np.shape(concentration)} "
+            f"({flat.size} cells) and inhabitants {m.shape} (territory, cell), "
+            f"{m.shape[1]} cells; expected the concentration map of the inhabitants' grid."
+        )
     t = np.atleast_1d(np.asarray(thresholds, dtype=float))
     q_out = np.empty((m.shape[0], len(quantiles)))
     n_out = np.empty((m.shape[0], t.size))

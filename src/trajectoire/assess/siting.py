@@ -35,10 +35,11 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import require_dims
+from trajectoire._validate import require_dims, year_ranges
 from trajectoire.assess.exposure import _check_same_grid
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
+from trajectoire.species import normalise_pollutant
 
 __all__ = [
     "DEFAULT_BLOCK_WEIGHTS",
@@ -528,6 +529,13 @@ def _cell_weights(
     if population is None:
         return area
     require_dims(population.dims, ("y", "x"), "choose_sites: population")
+    extra = [d for d in population.dims if d not in ("y", "x")]
+    if extra:
+        raise InputError(
+            f"choose_sites: population has dims {tuple(population.dims)}; expected (y, x), "
+            f"one map. Select one with .sel({extra[0]}=...) (e.g. the year of the "
+            "concentration)."
+        )
     _check_same_grid(population, ref, "choose_sites: population")
     pop = population.transpose("y", "x").values.astype(float)
     if np.nanmin(pop) < 0:
@@ -906,6 +914,34 @@ def _main_sources(emission: xr.DataArray, n_sources: int, separation: float) -> 
     return pd.DataFrame({"x": px[chosen], "y": py[chosen]})
 
 
+def _canonical_or_as_given(name: Any) -> Any:
+    """The canonical id of a pollutant alias (``no2`` -> ``NO2``), else `name` unchanged
+    (then said not to be in the file)."""
+    try:
+        return normalise_pollutant(name, what="choose_sites_from_output: pollutants")
+    except InputError:
+        return name
+
+
+def _population_of_year(population: xr.DataArray, year: int) -> xr.DataArray:
+    """The ``(y, x)`` map of `year` of a ``(year, y, x)`` population, else that of the
+    nearest year it holds (said with a warning)."""
+    held = [int(v) for v in population["year"].values]
+    if not held:
+        raise InputError(
+            "choose_sites_from_output: population has an empty 'year' dimension; pass the "
+            "population of the run grid, (y, x) or (year, y, x)."
+        )
+    if year in held:
+        return population.sel(year=year)
+    nearest = min(held, key=lambda y: (abs(y - year), y))
+    warn(
+        f"choose_sites_from_output: population has no map for {year} (years "
+        f"{year_ranges(held)}); the nearest, {nearest}, is used."
+    )
+    return population.sel(year=nearest)
+
+
 def choose_sites_from_output(
     ds: xr.Dataset,
     year: int,
@@ -936,10 +972,12 @@ def choose_sites_from_output(
     n : int, default 8
         Number of new monitors.
     pollutants : str or list of str, optional
-        Default: ``NO2``, ``PM10`` and ``PM2.5`` where present, else every pollutant.
+        Pollutant ids or aliases (``no2``, ``pm25``). Default: ``NO2``, ``PM10`` and
+        ``PM2.5`` where present, else every pollutant.
     population : xarray.DataArray, optional
-        Inhabitants per cell ``(y, x)``; default the file's ``population`` variable, else
-        the area alone (with a warning).
+        Inhabitants per cell ``(y, x)``, or ``(year, y, x)`` (the `year` is taken, else the
+        nearest year it holds, with a warning); default the file's ``population``
+        variable, else the area alone (with a warning).
     use_stations : bool, default True
         Count the file's stations as existing monitors (those on masked cells are dropped
         with a warning).
@@ -973,7 +1011,8 @@ def choose_sites_from_output(
     if pollutants is None:
         pols = [p for p in ("NO2", "PM10", "PM2.5") if p in have] or have
     else:
-        pols = [pollutants] if isinstance(pollutants, str) else list(pollutants)
+        given = [pollutants] if isinstance(pollutants, str) else list(pollutants)
+        pols = [p if p in have else _canonical_or_as_given(p) for p in given]
         unknown = [p for p in pols if p not in have]
         if unknown:
             raise InputError(
@@ -998,6 +1037,8 @@ def choose_sites_from_output(
             sources = None
     if population is None and "population" in ds:
         population = ds["population"]
+    if population is not None and "year" in population.dims:
+        population = _population_of_year(population, int(year))
     if population is None:
         warn(
             "choose_sites_from_output: no population given and none in the file; the cells "

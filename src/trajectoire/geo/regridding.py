@@ -32,6 +32,7 @@ from trajectoire._kernels.coverage import polygon_coverage
 from trajectoire._kernels.regrid import apply_csr, apply_separable, overlap_1d
 from trajectoire.errors import GridError, InputError, warn
 from trajectoire.geo.grid import Grid, crs_of
+from trajectoire.units import unit_is_intensive
 
 __all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "regrid"]
 
@@ -95,6 +96,15 @@ def grid_of(obj: xr.DataArray | xr.Dataset) -> Grid:
     """
     prepared = _prepare(obj)
     if crs_of(prepared) is None:
+        gm = prepared.attrs.get("grid_mapping") if isinstance(prepared, xr.DataArray) else None
+        if gm:
+            name = prepared.name if prepared.name is not None else "variable"
+            raise GridError(
+                f"regrid: the source has grid_mapping={gm!r}, but no {gm!r} variable came "
+                f"with it (ds[{name!r}] leaves the dataset's other variables behind) and no "
+                f"attrs['crs']. Pass ds[[{name!r}]] (a Dataset keeps its CRS), or "
+                f"ds[{name!r}].assign_coords({gm}=ds[{gm!r}]), or set attrs['crs']."
+            )
         raise GridError(
             "regrid: the source has no CRS. Set attrs['crs'] = 'EPSG:2154' (or the CRS its "
             "x/y are really in), or write one with rioxarray (.rio.write_crs); a CRS is "
@@ -222,7 +232,7 @@ class Regridder:
             raise InputError(f"Regridder: densify must be >= 1, got {densify}.")
         self.source = src
         self.target = target
-        self.extensive = bool(extensive)
+        self.extensive = _require_bool(extensive, "Regridder")
         self.method: str = method
         self.densify = int(densify)
         self.source_coverage: np.ndarray = np.zeros(src.shape)
@@ -636,8 +646,75 @@ class Regridder:
         )
 
 
+def _require_bool(extensive: object, caller: str) -> bool:
+    """`extensive` as a bool; anything else (``"no"``, 0) is an error, never truthiness."""
+    if not isinstance(extensive, bool | np.bool_):
+        raise InputError(
+            f"{caller}: extensive={extensive!r} ({type(extensive).__name__}); expected True "
+            "(amounts per cell, e.g. emissions [t yr-1]: sums conserved) or False (densities, "
+            "concentrations: area-weighted means)."
+        )
+    return bool(extensive)
+
+
+def _gridded_units(source: xr.DataArray | xr.Dataset) -> dict[str, object]:
+    """The ``units`` attribute of the source, or of each gridded variable of a Dataset."""
+
+    def gridded(da: xr.DataArray) -> bool:
+        dims = set(da.dims)
+        return any({a, b} <= dims for a, b in (("x", "y"), *_LONLAT_NAMES))
+
+    if isinstance(source, xr.DataArray):
+        name = str(source.name) if source.name is not None else "source"
+        return {name: source.attrs.get("units")}
+    return {str(k): v.attrs.get("units") for k, v in source.data_vars.items() if gridded(v)}
+
+
+def _extensive_of(source: object, extensive: object) -> bool:
+    """The `extensive` flag of :func:`regrid`, checked against the source's ``units``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `extensive` not a bool (nor None); a Dataset whose gridded variables' units are of
+        both kinds; an intensive source (by its units) with `extensive` not given.
+    """
+    if extensive is not None:
+        extensive = _require_bool(extensive, "regrid")
+    if not isinstance(source, xr.DataArray | xr.Dataset):
+        return True if extensive is None else bool(extensive)
+    units = _gridded_units(source)
+    kinds = {
+        name: unit_is_intensive(u) if isinstance(u, str) else None for name, u in units.items()
+    }
+    intensive = [n for n, k in kinds.items() if k is True]
+    amounts = [n for n, k in kinds.items() if k is False]
+    if intensive and amounts:
+
+        def listed(names: list[str]) -> str:
+            return ", ".join(f"{n} [{units[n]}]" for n in names)
+
+        raise InputError(
+            f"regrid: the Dataset holds intensive variables ({listed(intensive)}) and "
+            f"amounts per cell ({listed(amounts)}); one extensive flag cannot fit both. "
+            f"Regrid them apart: regrid(ds[{intensive}], grid, extensive=False) and "
+            f"regrid(ds[{amounts}], grid, extensive=True)."
+        )
+    if extensive is None:
+        if intensive:
+            what = ", ".join(f"{n} has units {units[n]!r}" for n in intensive)
+            raise InputError(
+                f"regrid: {what}, an intensive quantity (per area or volume), and extensive "
+                "was not given; the default (True) would sum it over the target cells. Pass "
+                "extensive=False for area-weighted means (or extensive=True if the values "
+                "really are amounts per cell)."
+            )
+        return True
+    return bool(extensive)
+
+
 def regrid(
-    source: xr.DataArray | xr.Dataset, target: Grid, *, extensive: bool = True
+    source: xr.DataArray | xr.Dataset, target: Grid, *, extensive: bool | None = None
 ) -> xr.DataArray | xr.Dataset:
     """Conservative regridding of a gridded DataArray or Dataset onto a :class:`Grid`.
 
@@ -649,9 +726,12 @@ def regrid(
         (sector, pollutant, year...) are carried along; dask arrays stay lazy.
     target : Grid
         Target grid, any CRS.
-    extensive : bool, default True
+    extensive : bool, optional
         True conserves sums (amounts per cell, e.g. emissions [t yr-1]); False gives
-        area-weighted means (densities, concentrations).
+        area-weighted means (densities, concentrations). Not given: True, unless the
+        ``units`` attribute says an intensive quantity (a concentration, a mixing ratio,
+        anything per area or volume: :func:`trajectoire.units.unit_is_intensive`), which
+        is then an error asking for ``extensive=False``. Must be a bool.
 
     Returns
     -------
@@ -661,7 +741,16 @@ def regrid(
     Raises
     ------
     trajectoire.GridError
-        Source without ``x``/``y`` dims, irregular coordinates or without a CRS.
+        Source without ``x``/``y`` dims, irregular coordinates or without a CRS (a
+        ``grid_mapping`` variable left behind by ``ds[name]`` is named).
+    trajectoire.InputError
+        `extensive` not a bool; an intensive source (by its ``units``) without
+        `extensive`; a Dataset whose variables' units are of both kinds (regrid them
+        apart).
+
+    .. versionchanged:: Unreleased
+        `extensive` defaults to None (was True): an intensive source is no longer summed
+        silently.
 
     Notes
     -----
@@ -681,4 +770,5 @@ def regrid(
     >>> regrid(da, dst, extensive=False).values[0]  # densities: kept
     array([4., 4., 0., 0.])
     """
-    return Regridder(source, target, extensive=extensive)(source)
+    flag = _extensive_of(source, extensive)
+    return Regridder(source, target, extensive=flag)(source)
