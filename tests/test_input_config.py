@@ -280,7 +280,7 @@ def test_territory_messages_name_the_configuration_key(tmp_path: Path) -> None:
     with pytest.raises(Exception) as info:
         read_input("territories", cfg.inputs.territories)
     msg = str(info.value)
-    assert 'Set layer = "territoires" in [inputs.territories]' in msg and "layer=" not in msg
+    assert 'set [inputs.territories] layer = "territoires"' in msg and "layer=" not in msg
 
 
 def test_an_irep_unit_option_is_checked_even_when_rows_carry_units(tmp_path: Path) -> None:
