@@ -23,6 +23,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.assess._pairs import concentration_units
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
+from trajectoire.geo.grid import known_crs
 from trajectoire.tables import choose_layer, columns_option, numeric_column, read_table
 
 __all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
@@ -195,19 +196,17 @@ def _crs_key(config_key: str | None) -> str:
 def _stated_crs(crs: Any, what: str, config_key: str | None) -> Any:
     """The `crs` option as a :class:`pyproj.CRS` (None when not given); one that pyproj
     does not know is an error naming the key and the value."""
-    import pyproj
-
     if crs is None:
         return None
-    try:
-        return pyproj.CRS.from_user_input(crs)
-    except pyproj.exceptions.CRSError:
+    known = known_crs(crs)
+    if known is None:
         raise ConfigError(
             f"{what}: {_crs_key(config_key)} = {crs!r} is not a CRS pyproj knows; expected "
             'e.g. "EPSG:2154" (Lambert-93, x/y in metres) or "EPSG:4326" (lon/lat in '
             f"degrees). Fix {_crs_key(config_key)}, or remove it (x/y are then taken in the "
             "CRS of the grid, lon/lat in EPSG:4326)."
-        ) from None
+        )
+    return known
 
 
 #: canonical columns of a station file that `columns` may rename

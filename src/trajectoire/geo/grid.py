@@ -22,9 +22,24 @@ from trajectoire.errors import GridError, InputError, TrajectoireWarning, warn
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["DEFAULT_CRS", "Grid", "as_crs", "crs_of", "to_crs"]
+__all__ = ["DEFAULT_CRS", "Grid", "as_crs", "crs_of", "known_crs", "to_crs"]
 
 DEFAULT_CRS = "EPSG:2154"
+
+
+def known_crs(crs: Any) -> pyproj.CRS | None:
+    """`crs` as a :class:`pyproj.CRS`, or None when pyproj does not know it: for callers
+    whose message names their own key (``[inputs.stations] crs``, a file's EPSG column).
+
+    Examples
+    --------
+    >>> known_crs("EPSG:2154").to_epsg(), known_crs("EPSG:99999")
+    (2154, None)
+    """
+    try:
+        return pyproj.CRS.from_user_input(crs)
+    except pyproj.exceptions.CRSError:
+        return None
 
 
 def as_crs(crs: Any, what: str = "crs") -> pyproj.CRS:

@@ -46,6 +46,7 @@ import pandas as pd
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.geo.grid import known_crs
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import choose_layer, columns_option, numeric_column, read_table
@@ -904,20 +905,18 @@ def _positions(
 
 
 def _as_crs(code: str, name: str, cols: Mapping[str, str], config_key: str | None) -> Any:
-    import pyproj
-
     text = code
     if re.fullmatch(r"\d+(\.0)?", code):
         text = f"EPSG:{int(float(code))}"
-    try:
-        return pyproj.CRS.from_user_input(text)
-    except pyproj.exceptions.CRSError:
+    known = known_crs(text)
+    if known is None:
         raise InputError(
             f"{name}, column {cols.get('epsg', 'code_epsg')!r}: {code!r} is not a CRS pyproj "
             "knows; expected an EPSG code such as 2154. Fix the file or "
             + _set(config_key, "crs", '"EPSG:2154"')
             + "."
-        ) from None
+        )
+    return known
 
 
 def _check_units(

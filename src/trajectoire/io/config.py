@@ -43,6 +43,7 @@ from trajectoire._version import OUTPUT_REVISION, __version__
 from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
 from trajectoire.errors import ConfigError, InputError
+from trajectoire.geo.grid import known_crs
 from trajectoire.geo.territories import TERRITORIES
 from trajectoire.meteo.classes import DEFAULT_STACK_SPEED_EDGES
 from trajectoire.sectors import normalise_sector
@@ -176,12 +177,9 @@ class GridConfig(_Section):
     @field_validator("crs")
     @classmethod
     def _check_crs(cls, v: str) -> str:
-        import pyproj
-
-        try:
-            crs = pyproj.CRS.from_user_input(v)
-        except pyproj.exceptions.CRSError:
-            raise ValueError(f"{v!r} is not a CRS pyproj understands; e.g. 'EPSG:2154'") from None
+        crs = known_crs(v)
+        if crs is None:
+            raise ValueError(f"{v!r} is not a CRS pyproj understands; e.g. 'EPSG:2154'")
         if not crs.is_projected:
             raise ValueError(
                 f"{v!r} is not a projected CRS (cells must be in metres); use 'EPSG:2154'"
