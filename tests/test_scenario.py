@@ -347,15 +347,21 @@ def test_no2_recompute_is_consistent(small):
 
 
 # ----------------------------------------------------------------------- output and CLI
-def test_written_file_and_cli(small, tmp_path, capsys):
-    _, out, _ = small
+def _road_scenario(tmp_path: Path, out: Path, from_year: int) -> Path:
+    """`trajectoire scenario` of a 30 % road cut from `from_year` on `out`: the file written."""
     p = _toml(
         tmp_path,
         '[scenario]\nname = "road"\ncut = [{ sector = "F_RoadTransport", percent = 30, '
-        "from_year = 2018 }]\n",
+        f"from_year = {from_year} }}]\n",
     )
     target = tmp_path / "s.nc"
     assert main(["scenario", str(p), "--from", str(out), "--out", str(target)]) == 0
+    return target
+
+
+def test_written_file_and_cli(small, tmp_path, capsys):
+    _, out, _ = small
+    target = _road_scenario(tmp_path, out, 2018)
     assert "wrote" in capsys.readouterr().out
     assert target.is_file() and not (tmp_path / "s.nc.tmp").exists()
     ds = xr.open_dataset(target)
@@ -465,13 +471,7 @@ def test_info_reads_a_scenario_output(small, tmp_path, capsys):
     """`trajectoire info` on a scenario's output (one threshold per pollutant, no maps in
     the years before the cut) used to end on a KeyError 'threshold'."""
     _, out, _ = small
-    p = _toml(
-        tmp_path,
-        '[scenario]\nname = "road"\ncut = [{ sector = "F_RoadTransport", percent = 30, '
-        "from_year = 2017 }]\n",
-    )
-    target = tmp_path / "s.nc"
-    assert main(["scenario", str(p), "--from", str(out), "--out", str(target)]) == 0
+    target = _road_scenario(tmp_path, out, 2017)
     capsys.readouterr()
     assert main(["info", str(target)]) == 0
     text = capsys.readouterr().out
