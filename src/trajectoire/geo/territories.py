@@ -25,7 +25,7 @@ from trajectoire._validate import rows_preview
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix
-from trajectoire.tables import choose_layer, file_column, mapped_columns
+from trajectoire.tables import choose_layer, file_column, mapped_columns, option_table
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -115,8 +115,7 @@ def _fix(config_key: str | None, python: str, toml: str) -> str:
     """How to fix it: the configuration key when the file came from a configuration, else
     the Python keyword."""
     if config_key:
-        table = config_key.replace("] ", ".").rstrip() + ("]" if "] " in config_key else "")
-        return f"Set {toml} in {table} of the configuration."
+        return f"Set {toml} in {option_table(config_key)} of the configuration."
     return f"Pass {python}" + ("" if python.endswith(".") else ".")
 
 
@@ -782,10 +781,7 @@ def valid_polygons(
     bad = [k for k, g in enumerate(out) if g is not None and not shapely.is_valid(g)]
     if not bad:
         return out
-    # the TOML table that takes the key: "[inputs] zones" -> "[inputs.zones]"
-    table = config_key or "the input's table"
-    if table.startswith("[inputs] ") and " " not in table[len("[inputs] ") :]:
-        table = f"[inputs.{table[len('[inputs] ') :]}]"
+    table = option_table(config_key) if config_key else "the input's table"
     if not repair:
         shown = [f"{ids[k]!r} ({shapely.is_valid_reason(out[k])})" for k in bad]
         raise InputError(
