@@ -21,7 +21,7 @@ import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NotRequired, TypedDict, Unpack
 
@@ -710,16 +710,31 @@ def _mean_lines(conc: xr.DataArray, dim: str) -> list[str]:
     units."""
     units = conc.attrs.get("units", "")
     pols = conc[dim].values if dim in conc.dims else [None]
+    years = [int(y) for y in conc["year"].values]
     lines = []
     for pol in pols:
         sel = conc if pol is None else conc.sel({dim: pol})
-        means = {int(y): float(sel.sel(year=y).mean(skipna=True)) for y in conc["year"].values}
-        held = [y for y, m in means.items() if np.isfinite(m)] or [min(means)]
-        shown = sorted({held[0], held[-1]})
+        means: dict[int, float] = {}
+        first = _first_map_year(sel, years, means)
+        if first is None:
+            shown, means[years[0]] = [years[0]], float("nan")
+        else:
+            shown = sorted({first, _first_map_year(sel, years[::-1], means) or first})
         label = "" if pol is None else str(pol)
         cells = "  ".join(f"{y}: {means[y]:.4g}" for y in shown)
         lines.append(f"    {label:<12} {cells}  [{units}]")
     return lines
+
+
+def _first_map_year(da: xr.DataArray, order: Sequence[int], means: dict[int, float]) -> int | None:
+    """The first year of `order` whose map of `da` holds a value, each mean read kept in
+    `means` (maps read one by one: most outputs stop at the first)."""
+    for y in order:
+        if y not in means:
+            means[y] = float(da.sel(year=y).mean(skipna=True))
+        if np.isfinite(means[y]):
+            return y
+    return None
 
 
 def _above_lines(ds: xr.Dataset) -> list[str]:
