@@ -901,3 +901,38 @@ def test_the_real_data_example_single_year_report(shared_data, tmp_path):
     assert "Industrie : émissions réduites de 50 % partout, à partir de 2019." in fr
     assert "everywhere" not in fr and "B_Industry" not in fr
     assert "Carte de la moyenne annuelle du particules" not in html
+
+
+def test_the_yardsticks_said_are_those_the_table_lists():
+    """The thresholds' sentence names the yardsticks the output holds: two when both are
+    there, one ("Un repère") when the output holds only the WHO value."""
+    ds = _output()
+    fr, en = _render(ds, "MEL")[1], _render(ds, "MEL", "en")[1]
+    assert "Deux repères : la valeur recommandée par l'Organisation mondiale" in fr
+    assert "Two yardsticks: the level recommended" in en
+    who = ds.sel(threshold=["WHO2021"])
+    fr, en = _render(who, "MEL")[1], _render(who, "MEL", "en")[1]
+    assert "Deux repères" not in fr and "limite européenne qui s'appliquera" not in fr
+    assert "Un repère : la valeur recommandée par l'Organisation mondiale de la santé (OMS)" in fr
+    assert "One yardstick: the level recommended" in en and "Two yardsticks" not in en
+
+
+def test_a_share_of_its_own_that_rounds_to_an_end_is_worded_so():
+    """« 0 % de cette pollution proche vient du territoire lui-même ; le reste vient des
+    voisins » reads as nothing at all: a share that rounds to 0 or 100 says « presque
+    rien » / « presque toute », with its rounded number kept."""
+    ds = _output()
+    ec = ds["exposure_contribution"]
+    own = ec["origin"] == "MEL"
+    none = ds.assign(exposure_contribution=ec.where(~own, 0.0))
+    fr, en = _render(none, "MEL")[1], _render(none, "MEL", "en")[1]
+    assert "Presque rien de cette pollution proche ne vient des émissions du territoire" in fr
+    assert "0 % de cette pollution proche vient" not in fr
+    assert "Almost none of this nearby pollution comes from the territory's own" in en
+    alone = ds.assign(exposure_contribution=ec.where(own, 0.0))
+    fr, en = _render(alone, "MEL")[1], _render(alone, "MEL", "en")[1]
+    assert "Presque toute cette pollution proche vient des émissions du territoire" in fr
+    assert "le reste vient des territoires voisins" not in fr
+    assert "Almost all of this nearby pollution comes from the territory's own" in en
+    fr = _render(ds, "MEL")[1]  # the sample's mixed shares keep the plain sentence
+    assert "% de cette pollution proche vient des émissions du territoire lui-même ; le reste" in fr
