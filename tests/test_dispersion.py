@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 
 from trajectoire import dispersion as disp
 from trajectoire import meteo as tm
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning
 from trajectoire.grid import Grid
 from trajectoire.units import SECONDS_PER_YEAR
 
@@ -474,3 +474,32 @@ def test_stability_class_shapes_that_do_not_broadcast():
 
     with pytest.raises(InputError, match=r"obukhov_length \(3,\) and roughness_length \(2,\)"):
         stability_class([-5.0, -50.0, 3.0], [0.1, 0.2])
+
+
+def test_hourly_hours_without_temperature_or_lid_are_filled_and_said():
+    """A usable hour whose temperature or lid is missing takes the documented default
+    (283.15 K, the class's lid), with a warning that counts such hours and names the first;
+    the values are those of the same hour given the default explicitly."""
+    t = pd.date_range("2021-07-01", periods=3, freq="h")
+    met = xr.Dataset(
+        {
+            "wind_speed": ("time", [4.0, 3.0, np.nan]),
+            "wind_direction": ("time", [270.0, 270.0, 0.0]),
+            "stability": ("time", ["D", "D", "D"]),
+            "temperature": ("time", [290.0, np.nan, np.nan]),
+            "mixing_height": ("time", [800.0, 800.0, np.nan]),
+        },
+        coords={"time": t},
+        attrs={"anemometer_height": 10.0},
+    )
+    one = {k: [v[0]] for k, v in STACKS.items()}
+    kw = dict(**one, emission=[100.0], receptors_x=[X0 + 1830.0], receptors_y=[Y0 + 980.0])
+    with pytest.warns(TrajectoireWarning, match=r"1 of 3 hours .* no temperature, the first "
+                      r"at 2021-07-01T01:00; those hours use 283.15 K"):  # fmt: skip
+        got = disp.hourly_at_receptors(met, **kw)
+    filled = met.assign(temperature=("time", [290.0, 283.15, np.nan]))
+    assert got.values[1, 0] == disp.hourly_at_receptors(filled, **kw).values[1, 0]
+    no_lid = met.assign(mixing_height=("time", [800.0, np.nan, np.nan]))
+    with pytest.warns(TrajectoireWarning, match="no mixing_height") as rec:
+        disp.hourly_at_receptors(no_lid.assign(temperature=filled["temperature"]), **kw)
+    assert len(rec) == 1  # the unusable third hour (no wind) is not counted

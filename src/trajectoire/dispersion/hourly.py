@@ -29,7 +29,7 @@ from trajectoire.dispersion.points import (
     _plume_options,
     _stacks,
 )
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.meteo.classes import CALM_THRESHOLD, DEFAULT_SPEED_EDGES
 from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.readers import validate_hourly
@@ -41,14 +41,16 @@ __all__ = ["hourly_at_receptors"]
 
 
 def _hours(
-    met: xr.Dataset, calm_threshold: float
+    met: xr.Dataset, calm_threshold: float, temperature: bool = True
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The hourly series as the kernel takes them, with the hours it cannot use filled.
 
     Returns ``valid`` (wind and a known class), ``calm`` (valid and below the threshold), the
     wind speed raised to `calm_threshold` [m s-1], the direction [degree], the class index
     (D where unknown), the lid height [m] (class default where missing, ``_NO_LID`` for none)
-    and the air temperature [K] (``_AMBIENT_TEMPERATURE`` where missing).
+    and the air temperature [K] (``_AMBIENT_TEMPERATURE`` where missing). A usable hour
+    (wind and a known class) whose lid or, where the caller uses it (`temperature`), air
+    temperature is missing is filled and counted in a warning.
     """
     stab = np.asarray(met["stability"].values).astype(str)
     known = np.isin(stab, STABILITY_CLASSES)
@@ -64,6 +66,9 @@ def _hours(
     wdd = np.where(valid, np.nan_to_num(wd), 0.0)
     if "mixing_height" in met:
         zi = met["mixing_height"].values.astype(float)
+        _warn_filled(
+            met, "mixing_height", valid & ~np.isfinite(zi), "its stability class's default lid"
+        )
         zi = np.where(np.isfinite(zi), zi, default_mixing_height(np.array(STABILITY_CLASSES)[cls]))
     else:
         zi = default_mixing_height(np.array(STABILITY_CLASSES)[cls])
@@ -73,8 +78,24 @@ def _hours(
         if "temperature" in met
         else np.full(uu.size, _AMBIENT_TEMPERATURE)
     )
+    if temperature and "temperature" in met:
+        _warn_filled(met, "temperature", valid & ~np.isfinite(ta), f"{_AMBIENT_TEMPERATURE} K")
     ta = np.where(np.isfinite(ta), ta, _AMBIENT_TEMPERATURE)
     return valid, calm, uu, wdd, cls, zi, ta
+
+
+def _warn_filled(met: xr.Dataset, name: str, filled: np.ndarray, value: str) -> None:
+    """Warn that the usable hours `filled` of `met` miss `name` and take `value` instead
+    (the count, and the first such hour)."""
+    if not filled.any():
+        return
+    first = met["time"].values[int(np.argmax(filled))] if "time" in met.coords else None
+    at = f", the first at {str(first)[:16]}" if first is not None else ""
+    warn(
+        f"met: {int(filled.sum())} of {int(filled.size)} hours with wind and stability have "
+        f"no {name}{at}; those hours use {value}.",
+        stacklevel=3,
+    )
 
 
 def _hourly_factor(factor: npt.ArrayLike | None, n_time: int, n_source: int) -> np.ndarray | None:

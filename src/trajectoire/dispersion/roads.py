@@ -342,7 +342,7 @@ def line_concentration_hourly(
     calm = _number(calm_threshold, "calm_threshold", strict=True)
     rx, ry = _points(receptors_x, receptors_y)
     seg = _segments(roads, emission, how)
-    valid, _calm, uu, wdd, cls, zi, _ta = _hours(met, calm)
+    valid, _calm, uu, wdd, cls, zi, _ta = _hours(met, calm, temperature=False)
     h, zr, code = how.release_height, how.receptor_height, how.code
     p = _profile_exponents(code)
     fac = (_anemometer_height(met) / max(h, _anemometer_height(met))) ** p[cls]
