@@ -394,3 +394,39 @@ def test_species_view_puts_the_number_variables_under_the_mass_names() -> None:
     assert species_view(plain, "UFP") is plain
     with pytest.raises(InputError, match="here: unknown pollutant 'XYZ'"):
         species_view(ds, "XYZ", what="here")
+
+
+def _maps_file(map_years: list[int] | None) -> xr.Dataset:
+    """An output-like dataset: ``deposition`` per year and pollutant, NaN outside the map
+    years and for NO2 (docs/outputs.md), with the ``map_years`` attribute given."""
+    years, pols = [2019, 2020], ["NOx", "PFOA", "NO2"]
+    dep = np.full((2, 3, 2, 2), np.nan, np.float32)
+    for i, y in enumerate(years):
+        if map_years and y in map_years:
+            dep[i, :2] = 1.0
+    ds = xr.Dataset(
+        {"deposition": (("year", "pollutant", "y", "x"), dep, {"units": "ug m-2 yr-1"})},
+        coords={"year": years, "pollutant": pols, "y": [1.5, 0.5], "x": [0.5, 1.5]},
+    )
+    if map_years is not None:
+        ds.attrs["map_years"] = np.asarray(map_years, dtype="int32")
+    return ds
+
+
+def test_a_map_years_variable_outside_the_map_years_is_refused_not_exported_as_nan() -> None:
+    """``deposition`` (like ``contribution``) exists in the map years only: a year outside
+    them is refused, as for contribution (it was exported as an all-NaN map); a map year's
+    NaN map by definition (NO2's deposition) says so; a file without map years says that."""
+    ds = _maps_file([2020])
+    da, _ = select_map(ds, "deposition", year=2020, pollutant="PFOA")
+    assert float(da.max()) == 1.0
+    with pytest.raises(InputError, match=r"deposition maps of 2019 are missing \(not a map year"):
+        select_map(ds, "deposition", year=2019, pollutant="PFOA")
+    with pytest.raises(InputError, match="deposition of NO2 in 2020 holds no value"):
+        select_map(ds, "deposition", year=2020, pollutant="NO2")
+    bare = _maps_file(None).drop_vars("deposition")
+    bare["concentration"] = xr.zeros_like(_maps_file(None)["deposition"])
+    with pytest.raises(MissingVariableError, match=r"no deposition maps: none of the file's "):
+        select_map(bare, "deposition", year=2019, pollutant="PFOA")
+    with pytest.raises(MissingVariableError, match=r"no gridded variable 'exposure'"):
+        select_map(bare, "exposure", year=2019, pollutant="PFOA")

@@ -305,12 +305,16 @@ def test_decay_choices():
 
 
 def test_coarse_wear_asked_to_disperse_is_an_error():
-    cfg = SimpleNamespace(dispersion=DispersionConfig(deposition_velocity={"TRWP_coarse": 0.01}))
+    """Whether the inputs emit it or not: the registry marks it deposited at source."""
+    disp = DispersionConfig(deposition_velocity={"TRWP_coarse": 0.01})
     with pytest.raises(ConfigError, match="TRWP_coarse.*deposited_at_source"):
-        P._settings(cfg, ["NOx", "TRWP_coarse"])
-    cfg = SimpleNamespace(dispersion=DispersionConfig(decay=["TRWP_coarse"]))
-    with pytest.raises(ConfigError, match=r"\[dispersion\] decay"):
-        P._settings(cfg, ["TRWP_coarse"])
+        P._check_at_source(SimpleNamespace(dispersion=disp, source_path=None))
+    disp = DispersionConfig(decay=["TRWP_coarse"])
+    with pytest.raises(ConfigError, match=r"^\[dispersion\] decay"):
+        P._check_at_source(SimpleNamespace(dispersion=disp, source_path=None))
+    P._check_at_source(
+        SimpleNamespace(dispersion=DispersionConfig(decay=["UFP"]), source_path=None)
+    )
 
 
 def test_a_number_background_in_mass_units_is_an_error(tmp_path):
@@ -486,3 +490,28 @@ def test_an_unknown_species_in_a_list_is_named_once(tmp_path, key):
     msg = str(err.value)
     assert f"[dispersion] {key}: unknown pollutant 'PFOS'" in msg
     assert msg.count(f"[dispersion] {key}") == 1
+
+
+@pytest.mark.parametrize(
+    ("key", "line"),
+    [
+        ("decay", 'decay = ["TRWP_coarse"]'),
+        ("deposition_velocity", "deposition_velocity = { TRWP_coarse = 0.01 }"),
+    ],
+)
+def test_a_removal_asked_for_a_species_deposited_at_source_is_refused_first(
+    tmp_path, monkeypatch, key, line
+):
+    """``[dispersion] decay`` or ``deposition_velocity`` naming a species deposited at
+    source: one ConfigError naming the configuration file and the key, said before any
+    input is read (it came after the inventory was built, without the file's name)."""
+    cfg = _config(
+        tmp_path,
+        **{r"^receptor_height = 1\.5": f"receptor_height = 1.5\n{line}"},
+    )
+    read = []
+    monkeypatch.setattr(P, "_territories_and_grid", lambda *a: read.append(a) or 1 / 0)
+    with pytest.raises(ConfigError, match=rf"^config\.toml: \[dispersion\] {key} names "
+                       r"'TRWP_coarse', which the species registry marks deposited_at_source"):  # fmt: skip
+        P.prepare(cfg)
+    assert read == []

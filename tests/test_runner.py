@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import xarray as xr
 
@@ -534,11 +535,19 @@ def test_zlib_and_isal_encoders_give_the_same_values(
 
 
 def test_map_years_outside_the_years_asked_are_said(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--years`` that leave out the configured map years: the run says which have no
-    contribution maps in this output (it was silent); years that keep them say nothing."""
+    contribution maps in this output (it was silent); years that keep them say nothing. The
+    file's ``map_years`` names the map years it holds, and is absent when it holds none
+    (it was the configured list, given by the pipeline as the real one does)."""
     cfg = load_config(write_config(tmp_path, last_year=1993, map_years=(1990, 1993)))
+    attrs = fake_pipeline.global_attributes
+    monkeypatch.setattr(
+        fake_pipeline,
+        "global_attributes",
+        lambda ctx: {**attrs(ctx), "map_years": np.asarray(ctx.map_years, dtype="int32")},
+    )
     with caplog.at_level("WARNING", logger="trajectoire"):
         run(cfg, tmp_path / "a.nc", years=[1991, 1992], pipeline=fake_pipeline, progress=False)
     said = [r.getMessage() for r in caplog.records if "map_years" in r.getMessage()]
@@ -546,10 +555,20 @@ def test_map_years_outside_the_years_asked_are_said(
         "[attribution] map_years 1990, 1993: not among the years computed (--years 1991, "
         "1992); this output has no contribution maps of them."
     ]
+    with xr.open_dataset(tmp_path / "a.nc") as ds:
+        assert "map_years" not in ds.attrs and ds.trajectoire.map_years == []
     caplog.clear()
     with caplog.at_level("WARNING", logger="trajectoire"):
         run(cfg, tmp_path / "b.nc", years=[1990, 1993], pipeline=fake_pipeline, progress=False)
     assert not [r for r in caplog.records if "map_years" in r.getMessage()]
+    run(cfg, tmp_path / "c.nc", years=[1991, 1993], pipeline=fake_pipeline, progress=False)
+    with xr.open_dataset(tmp_path / "b.nc") as b, xr.open_dataset(tmp_path / "c.nc") as c:
+        assert b.trajectoire.map_years == [1990, 1993] and c.trajectoire.map_years == [1993]
+        assert b.attrs["history"].endswith("--years 1990,1993")
+    run(cfg, tmp_path / "d.nc", years=[1992], pipeline=fake_pipeline, progress=False)
+    with xr.open_dataset(tmp_path / "a.nc") as a, xr.open_dataset(tmp_path / "d.nc") as d:
+        assert a.attrs["history"].endswith("--years 1991:1992")
+        assert d.attrs["history"].endswith("--years 1992")  # it was "1992:1992"
 
 
 @pytest.mark.parametrize("address", ["notanaddress", "tcp://host-without-port"])

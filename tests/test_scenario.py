@@ -8,6 +8,7 @@ applied to that file.
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -212,6 +213,16 @@ def test_a_cut_of_nothing_gives_the_run_s_own_no2(small):
     _, out, _ = small
     base = xr.open_dataset(out)
     assert base.attrs["no2_method"] == "fno2"  # the default, recorded for the scenario
+    # docs/outputs.md: trajectory_methods is JSON {GNFR sector: method} (it was "A: index; ...")
+    methods = json.loads(base.attrs["trajectory_methods"])
+    assert set(methods) == {str(s) for s in base["sector"].values}
+    assert set(methods.values()) <= {
+        "index",
+        "overlap",
+        "surrogate",
+        "extrapolation",
+        "interpolation",
+    }
     sector = str(base["sector"].values[0])
     ds = apply_scenario(out, Scenario("none", [Cut(sector, None, 0.0, 2017)]))
     for y in (2017, 2018):

@@ -18,6 +18,7 @@ cluster, and the result is the same.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import re
@@ -372,15 +373,15 @@ def _prepare(config: RunConfig) -> RunContext:
     if "NO2" in config.run.pollutants and "NOx" not in config.run.pollutants:
         # said before any input is read; in the configuration's own terms (another pipeline
         # may take NO2 alone: this one derives it from NOx)
-        where = f"{config.source_path.name}: " if config.source_path is not None else ""
         raise ConfigError(
-            f"{where}[run] pollutants = {list(config.run.pollutants)}: NO2 is derived from NOx "
+            f"{_where(config)}[run] pollutants = {list(config.run.pollutants)}: NO2 is derived from NOx "
             "(docs/chemistry.md); add 'NOx' to the list or leave NO2 out."
         )
     with (
         dialect_defaults(**config.csv.dialect()),  # [csv]: the inputs' dialect when given
         use_species(config.species.registry()),  # [species] file: the run's registry
     ):
+        _check_at_source(config)  # before any input is read: the registry says it
         terr, grid = _territories_and_grid(config)
         run_years = list(range(config.run.first_year, config.run.last_year + 1))
         zones = _read(config, "zones")
@@ -700,7 +701,6 @@ def _settings(config: RunConfig, dispersed: list[str]) -> DispersionSettings:
     that deposits (the registry's or ``[dispersion] deposition_velocity``'s, 0 only when
     given there), and the registry's half-lives that ``[dispersion] decay`` applies."""
     disp = config.dispersion
-    _check_at_source(disp, dispersed)
     settings = DispersionSettings.from_config(disp, pollutants=None)
     given = set(settings.deposition_velocity) | set(disp.deposition_velocity)
     at_source = set(_families(dispersed)[0])
@@ -709,7 +709,7 @@ def _settings(config: RunConfig, dispersed: list[str]) -> DispersionSettings:
         example = ", ".join(f"{p} = 0.0" for p in missing)
         asked = "true" if disp.dry_deposition is True else str(disp.dry_deposition)
         raise ConfigError(
-            f"[dispersion] dry_deposition = {asked}, but pollutant(s) {missing} have no dry "
+            f"{_where(config)}[dispersion] dry_deposition = {asked}, but pollutant(s) {missing} have no dry "
             "deposition velocity in the species registry; give one in m s-1 with "
             f"[dispersion] deposition_velocity = {{ {example} }} (0 leaves it undeposited), "
             "or leave them out of dry_deposition."
@@ -726,16 +726,24 @@ def _families(dispersed: list[str]) -> tuple[list[str], list[str]]:
     ]
 
 
-def _check_at_source(disp: Any, dispersed: list[str]) -> None:
+def _where(config: RunConfig) -> str:
+    """``"config.toml: "``, the configuration file's name to start a message with (``""``
+    for a configuration built in Python)."""
+    path = getattr(config, "source_path", None)
+    return f"{path.name}: " if path is not None else ""
+
+
+def _check_at_source(config: RunConfig) -> None:
     """A species deposited at source (``TRWP_coarse``) is never dispersed: a deposition
-    velocity or a decay asked for it is a configuration error."""
-    at_source = _families(dispersed)[0]
+    velocity or a decay asked for it in ``[dispersion]`` is a configuration error (any species
+    the run's registry marks so, whether the inputs emit it or not)."""
+    disp = config.dispersion
     decay = disp.decay if isinstance(disp.decay, list) else []
-    for p in at_source:
-        for key, named in (("deposition_velocity", disp.deposition_velocity), ("decay", decay)):
-            if p in named:
+    for key, named in (("deposition_velocity", list(disp.deposition_velocity)), ("decay", decay)):
+        for p in named:
+            if get_pollutant(p).deposited_at_source:
                 raise ConfigError(
-                    f"[dispersion] {key} names {p!r}, which the species registry marks "
+                    f"{_where(config)}[dispersion] {key} names {p!r}, which the species registry marks "
                     "deposited_at_source (deposited in its emission cell, never dispersed); "
                     f"remove {p!r} from [dispersion] {key}, or model its airborne part as "
                     "another species (TRWP)."
@@ -1948,7 +1956,7 @@ def global_attributes(ctx: RunContext) -> dict[str, Any]:
     s = ctx.settings
     attrs: dict[str, Any] = {
         "reference_year": cfg.run.reference_year,
-        "trajectory_methods": "; ".join(f"{k}: {m}" for k, m in methods.items()),
+        "trajectory_methods": json.dumps(methods),  # docs/outputs.md: JSON, sector order
         "dispersion": f"climatological Gaussian plume kernel, radius {s.radius:g} m, sigma {s.sigma}, receptor height {s.receptor_height:g} m",
         "release_heights": "; ".join(f"{k}: {s.height_of(k):g} m" for k in ctx.sectors),
         **_initial_sigma_z_attribute(ctx),

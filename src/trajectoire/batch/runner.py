@@ -303,7 +303,7 @@ def assemble(
         Output NetCDF, written atomically.
     attrs : dict
         Global attributes of the output (they override the static part's, which hold the
-        pipeline's :meth:`Pipeline.global_attributes`).
+        pipeline's :meth:`Pipeline.global_attributes`); a value None removes that attribute.
     default_attrs : dict, optional
         Global attributes used where neither `attrs` nor the static part set them.
     dtype : str, default "float32"
@@ -370,6 +370,7 @@ def assemble(
         glob = dict(default_attrs or {})
         glob.update({k: v for k, v in static.attrs.items() if k not in _BOOKKEEPING})
         glob.update(attrs)
+        glob = {k: v for k, v in glob.items() if v is not None}  # None: drop that attribute
         merged.attrs = glob
         copied = [
             str(n)
@@ -604,7 +605,9 @@ def _run_attributes(
     call = f"trajectoire run {src if src else '<config object>'} --out {out}"
     if years != config.years:
         call += (
-            f" --years {years[0]}:{years[-1]}"
+            f" --years {years[0]}"
+            if len(years) == 1
+            else f" --years {years[0]}:{years[-1]}"
             if years == list(range(years[0], years[-1] + 1))
             else " --years " + ",".join(map(str, years))
         )
@@ -624,8 +627,9 @@ def _run_attributes(
         attrs["trajectoire_config_file"] = str(src)
     chosen = config.attribution.map_years if map_years is None else map_years
     maps = sorted(int(y) for y in chosen if y in years)
-    if maps:
-        attrs["map_years"] = np.asarray(maps, dtype="int32")
+    # None: no map year among the years computed, so the file has none (the pipeline's
+    # attribute, the configured list, is dropped by assemble)
+    attrs["map_years"] = np.asarray(maps, dtype="int32") if maps else None
     return attrs
 
 

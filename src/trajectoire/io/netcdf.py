@@ -687,7 +687,7 @@ def summary(path: str | Path) -> str:
             lines.append(f"  observations: {n_obs} station-year-pollutant annual means")
         methods = a.get("trajectory_methods")
         if methods:
-            lines.append(f"  methods:     {methods}")
+            lines.append(f"  methods:     {_methods_line(str(methods))}")
         if "concentration" in ds and "year" in ds.dims and ds.sizes["year"] > 0:
             lines.append("  domain-mean concentration (first and last year with maps):")
             for name, dim in (
@@ -702,6 +702,18 @@ def summary(path: str | Path) -> str:
         return "\n".join(lines)
     finally:
         ds.close()
+
+
+def _methods_line(methods: str) -> str:
+    """``trajectory_methods`` as ``sector: method; ...`` (the JSON the run writes; the text of
+    files of earlier versions as it is)."""
+    try:
+        table = json.loads(methods)
+    except ValueError:
+        return methods
+    if not isinstance(table, dict):
+        return methods
+    return "; ".join(f"{k}: {v}" for k, v in table.items())
 
 
 def _mean_lines(conc: xr.DataArray, dim: str) -> list[str]:
@@ -875,6 +887,13 @@ def _selection(selection: Mapping[str, Any]) -> tuple[int, str, str | None]:
     return require_year(given["year"]), given["pollutant"], given["sector"]
 
 
+MAP_YEAR_VARIABLES = frozenset(
+    {"contribution", "contribution_number", "deposition", "deposition_number"}
+)
+"""Gridded variables the run writes in the map years only (NaN in the other years; absent
+from a file whose years hold no map year): docs/outputs.md, "The map years"."""
+
+
 @with_options(MapSelection, required=("year", "pollutant"))
 def select_map(
     ds: xr.Dataset, variable: str = "concentration", **selection: Unpack[MapSelection]
@@ -915,6 +934,12 @@ def select_map(
     selectable = {"year", "pollutant", "sector", "y", "x"}
     maps = [str(v) for v in ds.data_vars if _is_gridded(ds[v]) and set(ds[v].dims) <= selectable]
     if variable not in ds.data_vars or not _is_gridded(ds[variable]):
+        if variable in MAP_YEAR_VARIABLES and not years_attribute(ds.attrs.get("map_years")):
+            raise MissingVariableError(
+                f"{name}: no {variable} maps: none of the file's years is a map year (map "
+                f"years: {_map_years(ds)}); run again with a year of [attribution] map_years "
+                f"among the years computed, or read one of {maps}."
+            )
         raise MissingVariableError(
             f"{name}: no gridded variable {variable!r}; expected one of {maps}."
         )
@@ -974,9 +999,16 @@ def select_map(
             "a map is selected by year, pollutant and sector."
         )
     da = da.transpose("y", "x")
-    if variable == "contribution" and bool(np.isnan(da).all()):
+    if variable in MAP_YEAR_VARIABLES and bool(np.isnan(da).all()):
+        known = years_attribute(ds.attrs.get("map_years"))
+        if year in known:  # a map year whose map is NaN by definition (NO2's deposition)
+            raise InputError(
+                f"{name}: {variable} of {sel.get('pollutant', '?')} in {year} holds no value "
+                f"(NaN in every cell: docs/outputs.md says which {variable} maps are not "
+                "computed, e.g. NO2's deposition, carried by NOx); choose another pollutant."
+            )
         raise InputError(
-            f"{name}: contribution maps of {year} are missing (not a map year); "
+            f"{name}: {variable} maps of {year} are missing (not a map year); "
             f"map years: {_map_years(ds)}. Pick one of them, or add the "
             "year to [attribution] map_years and run again."
         )
