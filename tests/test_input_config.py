@@ -322,3 +322,18 @@ def test_named_by_adds_the_configuration_key_once() -> None:
 
     with pytest.raises(Built, match=r"^a.csv: line 3$"), named_by("[inputs] stations"):
         raise Built("a.csv", 3)
+
+
+def test_the_formats_table_of_the_docs_is_the_registry_s() -> None:
+    """docs/input-formats.md says its Formats table *is* ``describe()``'s output: it must not
+    fall behind the registry (it missed ``repair`` on the vector inputs)."""
+    from trajectoire.io.formats import describe
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "input-formats.md").read_text()
+    start = doc.index("| input | format | reader | keys |")
+    table = []
+    for line in doc[start:].splitlines():
+        if not line.startswith("|"):
+            break
+        table.append(line)
+    assert "\n".join(table) == describe().strip()

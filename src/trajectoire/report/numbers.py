@@ -159,6 +159,9 @@ class Tracer:
         Style of the numbers (decimal comma and narrow no-break space in French).
     scenario : xarray.Dataset, optional
         A scenario output, read by ``num(..., src="scenario")``.
+    records : list of dict
+        Every number written so far: its ``data-*`` attributes and its unrounded ``value``
+        (filled by :meth:`num`; the report's test reads them back).
     """
 
     ds: xr.Dataset

@@ -597,6 +597,10 @@ def build_landuse(seed: int, grid: Grid, stacks: list[tuple[float, float, float]
 
     Parameters
     ----------
+    seed : int
+        Seed of the sample (the land use draws from ``[seed, 4]``).
+    grid : Grid
+        The land-use raster's grid (Lambert-93, north-up).
     stacks : list of (x, y, radius)
         Industrial sites [m]; a disc of industrial land of `radius` around each.
     """

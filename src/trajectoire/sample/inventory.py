@@ -965,6 +965,10 @@ def area_emissions(
 
     Parameters
     ----------
+    seed : int
+        Seed of the sample (the totals draw from ``[seed, 8]``).
+    zone_ids : list of str
+        The zones' ids, in the order of the arrays below.
     population : array (n_zones,)
         Inhabitants in the reference year.
     density : array (n_zones,)
@@ -1142,6 +1146,10 @@ def emerging_area_emissions(
 
     Parameters
     ----------
+    zone_ids : list of str
+        The zones' ids, in the order of the arrays below.
+    reference_year : int
+        Year of the totals: the emission factors and fleet of that year are used.
     population, density : array (n_zones,)
         Inhabitants and inhabitants per km2 in the reference year.
     class_km2 : array (n_zones, 7)
