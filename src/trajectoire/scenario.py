@@ -477,17 +477,24 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
     any_cut = xr.DataArray(
         [bool(scenario.active(y)) for y in years], dims="year", coords={"year": years}
     )
+    changes = {}
     for name, total_name in _LINEAR_AGGREGATES.items():
         if name not in sb:
             continue
         stored = sb[name].load().astype(np.float64)
         scaled = stored * factor
         # NO2 parts are not linear in the NOx cuts: kept only where no cut is in force
-        out[name] = scaled.where(linear | ~any_cut).assign_attrs(stored.attrs)
+        kept = linear | ~any_cut
+        out[name] = scaled.where(kept).assign_attrs(stored.attrs)
         total = out[name].sum(("sector", "origin"), min_count=1) + bg
+        # the change is the sum of the parts' changes, not the float64 total less the
+        # stored float32 one: exactly 0 where no cut touches the parts (no round-off)
+        change = (scaled - stored).where(kept).sum(("sector", "origin"), min_count=1)
         if total_name == "exposure":
             total = total.rename({"receptor": "territory"})
+            change = change.rename({"receptor": "territory"})
         out[total_name] = total.assign_attrs(sb[total_name].attrs if total_name in sb else {})
+        changes[total_name] = change
     out["population_total"] = sb["population_total"].load()
     maps, map_notes = _exact_maps(base, scenario, years, pols)
     notes += map_notes
@@ -501,7 +508,7 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
             "`trajectoire scenario --recompute`"
         )
     weights, how = _cell_weights(base, years)
-    return _finish(out, base, scenario, "exact", notes, weights, how)
+    return _finish(out, base, scenario, "exact", notes, weights, how, changes)
 
 
 def _check_scenario(scenario: Any, caller: str) -> None:
@@ -863,8 +870,13 @@ def _finish(
     notes: list[str],
     weights: np.ndarray | list[np.ndarray] | None,
     how: str,
+    changes: Mapping[str, xr.DataArray] | None = None,
 ) -> xr.Dataset:
-    """Add the changes versus the baseline, the inhabitants above thresholds, the attributes."""
+    """Add the changes versus the baseline, the inhabitants above thresholds, the attributes.
+
+    `changes` holds the exact path's changes of the totals, summed from their parts (NaN
+    where not known that way: NO2 in the years of a cut); elsewhere a change is the total
+    less the baseline's."""
     years = [int(y) for y in out["year"].values]
     if base is not None:
         sb = base.sel(year=years)
@@ -872,6 +884,8 @@ def _finish(
             if name in out and name in sb:
                 ref = sb[name].load()
                 change = out[name] - ref.astype(np.float32 if name == "concentration" else float)
+                if changes and name in changes:
+                    change = changes[name].where(changes[name].notnull(), change)
                 out[f"{name}_change"] = change.assign_attrs(
                     units=out[name].attrs.get("units", "ug m-3"),
                     long_name=f"change of {name} versus the baseline (scenario - baseline)",
