@@ -507,6 +507,31 @@ def test_a_cut_since_before_the_output_applies_to_every_year_it_holds(small):
     )
 
 
+# ------------------------------------------------------------------ what is not a baseline
+def test_an_output_without_mass_pollutant_is_one_line(small):
+    """A run of particle numbers only (UFP) holds no mass pollutant: a scenario of it ended
+    on a TypeError (an empty pollutant dim)."""
+    _, out, _ = small
+    numbers_only = xr.open_dataset(out).isel(pollutant=slice(0, 0))
+    with pytest.raises(InputError, match="holds no mass pollutant") as e:
+        apply_scenario(numbers_only, Scenario("r", [Cut(ROAD, None, 0.5, 2017)]))
+    assert "a scenario applies to the mass species only" in str(e.value)
+    assert len(str(e.value).splitlines()) == 1
+
+
+def test_a_scenario_output_is_not_a_baseline(small, tmp_path, capsys):
+    """`--from S.nc` chained a second scenario on a first one without a word."""
+    _, out, _ = small
+    first = _road_scenario(tmp_path, out, 2017)
+    capsys.readouterr()
+    p = _toml(tmp_path, '[scenario]\ncut = [{ sector = "B", percent = 20, from_year = 2017 }]\n')
+    code = main(["scenario", str(p), "--from", str(first), "--out", str(tmp_path / "t.nc")])
+    err = capsys.readouterr().err
+    assert code == 2 and "this file is the output of a scenario (road:" in err
+    assert "give the output of `trajectoire run`" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "t.nc").exists()
+
+
 def test_a_pollutant_no_cut_touches_changes_by_exactly_zero(small):
     """The change was the float64 sum of the stored parts less the stored float32 total:
     round-off (``PFOA +4.55e-13``) for pollutants the cuts leave as they are."""

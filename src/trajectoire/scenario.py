@@ -390,6 +390,13 @@ def cut_factors(
 
 def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
     """The output has what the scenario needs; its cuts name its sectors, territories, years."""
+    if "scenario_method" in base.attrs:
+        raise InputError(
+            f"{what}: this file is the output of a scenario ({base.attrs.get('scenario', '')}), "
+            "not of a run; give the output of `trajectoire run` it started from, with this scenario's "
+            "cuts and its own in one [scenario] table (each cut removes its share of the run's "
+            "emissions)."
+        )
     missing = [v for v in NEEDED if v not in base]
     if missing:
         raise InputError(
@@ -403,6 +410,13 @@ def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
             'pollutant, y, x), [inputs.background] format = "field"); scenarios do not take '
             "a spatial background yet (issue 14). Run the scenario on a run with the station "
             "background."
+        )
+    if base.sizes.get("pollutant", 0) == 0:
+        numbers = [str(p) for p in base.get("pollutant_number", xr.DataArray([])).values]
+        raise InputError(
+            f"{what}: holds no mass pollutant (its pollutants {', '.join(numbers) or 'none'} "
+            "are particle numbers, on pollutant_number); a scenario applies to the mass "
+            "species only: give the output of a run with mass pollutants in [run] pollutants."
         )
     sectors = [str(s) for s in base["sector"].values]
     territories = [str(t) for t in base["receptor"].values]
