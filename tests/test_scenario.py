@@ -507,6 +507,25 @@ def test_a_cut_since_before_the_output_applies_to_every_year_it_holds(small):
     )
 
 
+def test_a_territory_in_any_case_names_it(tmp_path):
+    """``territory = "mel"`` was refused in a TOML file while Cut("F", "mel") was MEL."""
+    text = '[scenario]\ncut = [{ sector = "F", territory = "mel", percent = 30, from_year = 2020 }]'
+    assert load_scenario(_toml(tmp_path, text)).cuts == (Cut(ROAD, "MEL", 0.3, 2020),)
+
+
+def test_a_from_year_before_any_run_is_refused(tmp_path):
+    """``from_year = -5`` was taken as a cut in force in every year; a year before the
+    earliest [run] first_year (1960) is a mistake, an earlier year of the run is not."""
+    text = '[scenario]\ncut = [{ sector = "F", percent = 30, from_year = -5 }]'
+    with pytest.raises(ConfigError) as e:
+        load_scenario(_toml(tmp_path, text))
+    assert "cut 1: from_year -5 is before 1960" in str(e.value)
+    assert len(str(e.value).splitlines()) == 1
+    with pytest.raises(ConfigError, match="from_year 1959 is before 1960"):
+        Cut(ROAD, None, 0.3, 1959)
+    assert Cut(ROAD, None, 0.3, 1960).from_year == 1960
+
+
 # ------------------------------------------------------------------ what is not a baseline
 def test_an_output_without_mass_pollutant_is_one_line(small):
     """A run of particle numbers only (UFP) holds no mass pollutant: a scenario of it ended

@@ -46,7 +46,7 @@ from trajectoire.batch.pipeline import (
 from trajectoire.dispersion.chemistry import no2_with_primary
 from trajectoire.errors import ConfigError, InputError, warn
 from trajectoire.geo.territories import TERRITORIES, territory_id
-from trajectoire.io.config import RunConfig, load_config
+from trajectoire.io.config import MIN_YEAR, RunConfig, load_config
 from trajectoire.io.netcdf import open_output, write_netcdf, years_attribute
 from trajectoire.sectors import GNFR, normalise_sector
 
@@ -98,7 +98,9 @@ class Cut:
     fraction : float
         Share of the emissions removed, 0..1 (``percent / 100`` in a TOML file).
     from_year : int
-        First year the cut applies to.
+        First year the cut applies to: a year of the output or an earlier one (the cut is
+        then in force in every year the output holds), not before :data:`MIN_YEAR`
+        (``trajectoire.io.config.MIN_YEAR``, the earliest ``[run] first_year``).
     """
 
     sector: str
@@ -150,6 +152,11 @@ def _cut_problems(sector: Any, territory: Any, fraction: Any, from_year: Any) ->
         out.append(f"fraction {fraction!r} must be a number in 0..1 (percent in 0..100).")
     if isinstance(from_year, bool) or not isinstance(from_year, int):
         out.append(f"from_year {from_year!r} must be an integer year.")
+    elif from_year < MIN_YEAR:
+        out.append(
+            f"from_year {from_year} is before {MIN_YEAR}, the earliest year a run holds "
+            f"([run] first_year); expected a year from {MIN_YEAR} on."
+        )
     return out
 
 
@@ -294,7 +301,12 @@ def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]")
                 f"{percent * 100:g} for a cut of {percent * 100:g} %.",
                 stacklevel=3,
             )
-        entry = {**entry, "sector": _sector_id(entry["sector"])}
+        # "F" is F_RoadTransport, "mel" is MEL: as Cut takes them
+        entry = {
+            **entry,
+            "sector": _sector_id(entry["sector"]),
+            "territory": territory_id(entry.get("territory")),
+        }
         mine = _cut_problems(
             entry["sector"], entry.get("territory"), float(percent) / 100, entry["from_year"]
         )
