@@ -507,6 +507,47 @@ def test_a_cut_since_before_the_output_applies_to_every_year_it_holds(small):
     )
 
 
+# ------------------------------------------------------------------ thresholds, ids, years
+def test_threshold_aliases_name_their_pollutant(tmp_path):
+    """``no2`` and ``pm25`` in [scenario.thresholds] were kept raw and never matched the
+    output's NO2 and PM2.5 (the defaults counted instead); Scenario(thresholds=) too."""
+    text = (
+        '[scenario]\ncut = [{ sector = "F", percent = 30, from_year = 2020 }]\n'
+        "[scenario.thresholds]\nno2 = 12.0\npm25 = 5\n"
+    )
+    s = load_scenario(_toml(tmp_path, text))
+    assert s.thresholds == {"NO2": 12.0, "PM10": 20.0, "PM2.5": 5.0}
+    s = Scenario("x", [Cut(ROAD, None, 0.5, 2020)], thresholds={"no2": 12})
+    assert s.thresholds == {"NO2": 12.0}
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("NO3 = 12.0", "[scenario.thresholds]: key 'NO3': unknown pollutant 'NO3'"),
+        ("NO2 = nan", "NO2 = nan; expected a finite number > 0 [ug m-3]"),
+        ("PM10 = inf", "PM10 = inf; expected a finite number > 0"),
+        ("PM10 = 0", "PM10 = 0; expected a finite number > 0"),
+        ("NO2 = { value = 5 }", "NO2 = {'value': 5}; expected a finite number > 0"),
+        ("UFP = 10000", "UFP is a particle-number species [cm-3]"),
+        ("no2 = 12.0\nNO2 = 15.0", "NO2 is given twice ('NO2' and another spelling)"),
+    ],
+)
+def test_a_bad_threshold_is_one_line(tmp_path, entry, expected):
+    """An unknown or misspelt pollutant, a NaN, infinite or zero value were accepted (the
+    key ignored, NaN counting nobody)."""
+    text = (
+        '[scenario]\ncut = [{ sector = "F", percent = 30, from_year = 2020 }]\n'
+        f"[scenario.thresholds]\n{entry}\n"
+    )
+    with pytest.raises(ConfigError) as e:
+        load_scenario(_toml(tmp_path, text))
+    msg = str(e.value)
+    assert expected in msg and len(msg.splitlines()) == 1
+    with pytest.raises(ConfigError, match="scenario 'x': thresholds: key 'NO3'"):
+        Scenario("x", [Cut(ROAD, None, 0.5, 2020)], thresholds={"NO3": 1.0})
+
+
 def test_a_territory_in_any_case_names_it(tmp_path):
     """``territory = "mel"`` was refused in a TOML file while Cut("F", "mel") was MEL."""
     text = '[scenario]\ncut = [{ sector = "F", territory = "mel", percent = 30, from_year = 2020 }]'

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ from trajectoire.geo.territories import TERRITORIES, territory_id
 from trajectoire.io.config import MIN_YEAR, RunConfig, load_config
 from trajectoire.io.netcdf import open_output, write_netcdf, years_attribute
 from trajectoire.sectors import GNFR, normalise_sector
+from trajectoire.species import get_pollutant, normalise_pollutant
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -160,6 +162,45 @@ def _cut_problems(sector: Any, territory: Any, fraction: Any, from_year: Any) ->
     return out
 
 
+def _threshold_problems(thresholds: Any, at: str) -> tuple[dict[str, float], list[str]]:
+    """`thresholds` keyed by canonical pollutant ids (``no2`` is ``NO2``), and one sentence
+    per mistake: a key that names no mass species (an unknown pollutant, a particle-number
+    one), a pollutant given twice, a value that is not a finite number > 0 [ug m-3]."""
+    if not isinstance(thresholds, Mapping):
+        return {}, [f"{at}: expected a table (pollutant = ug m-3), got {thresholds!r}."]
+    out: dict[str, float] = {}
+    problems = []
+    for key, value in thresholds.items():
+        try:
+            pol = normalise_pollutant(str(key), what=f"{at}: key {str(key)!r}")
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        if get_pollutant(pol).is_number:
+            problems.append(
+                f"{at}: {key} is a particle-number species [cm-3]; a scenario "
+                "reads the mass species only: give thresholds of mass species [ug m-3]."
+            )
+            continue
+        if pol in out:
+            problems.append(
+                f"{at}: {pol} is given twice ({key!r} and another spelling); "
+                "keep one key per pollutant."
+            )
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and value > 0)
+        ):
+            problems.append(
+                f"{at}: {key} = {value!r}; expected a finite number > 0 [ug m-3] (an annual mean)."
+            )
+            continue
+        out[pol] = float(value)
+    return out, problems
+
+
 @dataclass(frozen=True)
 class Scenario:
     """A named set of cuts that apply together (their removed emissions add up).
@@ -173,8 +214,9 @@ class Scenario:
         the same sector everywhere, say) each remove their fraction of the baseline
         emissions; together they may not remove more than 100 %.
     thresholds : mapping of str to float, optional
-        Annual-mean thresholds [ug m-3] by pollutant for the inhabitants above them (default
-        :data:`DEFAULT_THRESHOLDS`).
+        Annual-mean thresholds [ug m-3] by mass pollutant (ids or aliases: ``"no2"`` is
+        ``NO2``, kept as the id) for the inhabitants above them, each finite and > 0
+        (default :data:`DEFAULT_THRESHOLDS`).
     run_config : pathlib.Path, optional
         Run configuration of the recompute path (default: the one the output names).
 
@@ -194,7 +236,9 @@ class Scenario:
         object.__setattr__(self, "cuts", tuple(self.cuts))
         if not self.cuts:
             raise ConfigError(f"scenario {self.name!r}: no cut; add at least one.")
-        problems = _overlap_problems(self.cuts)
+        thresholds, problems = _threshold_problems(self.thresholds, "thresholds")
+        object.__setattr__(self, "thresholds", thresholds)
+        problems += _overlap_problems(self.cuts)
         if problems:
             raise ConfigError("\n".join(f"scenario {self.name!r}: {p}" for p in problems))
 
@@ -315,16 +359,11 @@ def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]")
             cuts.append(
                 Cut(entry["sector"], entry.get("territory"), percent / 100, entry["from_year"])
             )
-    thresholds = dict(DEFAULT_THRESHOLDS)
-    raw_thr = table.get("thresholds", {})
-    if not isinstance(raw_thr, dict):
-        problems.append(f"{where}: thresholds must be a table (pollutant = ug m-3).")
-        raw_thr = {}
-    for pol, value in raw_thr.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            problems.append(f"{where}.thresholds: {pol} = {value!r}; expected a number >= 0.")
-        else:
-            thresholds[str(pol)] = float(value)
+    given, thr_problems = _threshold_problems(
+        table.get("thresholds", {}), f"{source}: [scenario.thresholds]"
+    )
+    problems += thr_problems
+    thresholds = {**DEFAULT_THRESHOLDS, **given}
     name = table.get("name", "scenario")
     if not isinstance(name, str):
         problems.append(f"{where}: name must be a string, got {name!r}.")
