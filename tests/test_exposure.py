@@ -52,6 +52,19 @@ def test_empty_territory_is_an_error(setup):
         population_weighted_mean(conc, pop * 0, frac)
 
 
+def test_a_territory_empty_in_a_later_year_is_named_with_its_year(setup):
+    """With a population (year, y, x), only the first year's row was read: a territory
+    empty in the second year only was "no inhabitants in territory []"."""
+    conc, pop, frac = setup
+    later = pop.where(frac.sel(territory="B") == 0, 0.0)  # nobody left in B
+    yearly = xr.concat([pop, later], dim="year").assign_coords(year=[2019, 2020])
+    with pytest.raises(InputError) as info:
+        population_weighted_mean(conc, yearly, frac)
+    msg = str(info.value)
+    assert "no inhabitants in territory B (year 2020);" in msg
+    assert "A" not in msg.split(";")[0] and len(msg.splitlines()) == 1
+
+
 def test_population_weighted_mean_skips_masked_cells_of_zero_weight(setup):
     # a run's output is NaN beyond its buffer, where territory_fraction is 0
     conc, pop, frac = setup

@@ -285,3 +285,24 @@ def test_area_totals_units_mixing_is_an_error(tmp_path) -> None:
 def test_pesticide_emissions_takes_one_year_at_a_time():
     with pytest.raises(InputError, match="expected one year"):
         em.pesticide_emissions(100.0, "S-metolachlor", year=np.array([2018, 2019]))
+
+
+@pytest.mark.parametrize(
+    ("call", "said"),
+    [
+        (lambda: em.ufp_road_emissions(1e6, 1e5, [1990, 2023]), "ufp_road_emissions: year="),
+        (lambda: em.ufp_wood_emissions(1000.0, [1990, 2023]), "ufp_wood_emissions: year="),
+        (lambda: em.tyre_road_wear(1e6, 1e5, [1990, 2023]), "tyre_road_wear: year="),
+        (
+            lambda: em.tyre_road_wear(1e6, 1e5, 2018, speed=[50, 100]),
+            "tyre_road_wear: speed=[50, 100]; expected one mean speed [km h-1]",
+        ),
+        (lambda: em.trwp_factors(2018, speed=np.array([50.0])), "trwp_factors: speed="),
+    ],
+)
+def test_road_emissions_take_one_year_and_one_speed(call, said):
+    """A list of years gave the first year's emission silently; a list of speeds ended on a
+    bare TypeError. One value each, as pesticide_emissions already asked."""
+    with pytest.raises(InputError) as info:
+        call()
+    assert said in str(info.value) and len(str(info.value).splitlines()) == 1

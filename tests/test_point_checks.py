@@ -154,6 +154,17 @@ def test_stacks_outside_the_grid_name_only_the_pollutants_kept(tmp_path: Path) -
     assert "[inputs] point_sources" in msg
 
 
+def test_stacks_outside_the_grid_carrying_none_of_the_run_s_pollutants(tmp_path: Path) -> None:
+    """A run of UFP alone with stacks of masses: the warning said "they carry  t yr-1."."""
+    df = stacks(3)
+    df.loc[1, "x"] = X0 + 50_000
+    with pytest.warns(TrajectoireWarning) as rec:
+        build(tmp_path, df, pollutants=["UFP"], others="drop")
+    msg = next(str(w.message) for w in rec if "lie outside the grid" in str(w.message))
+    assert "1 point source(s) of 3 lie outside the grid" in msg
+    assert "they carry none of the run's pollutants." in msg and " t yr-1" not in msg
+
+
 def test_stacks_outside_the_grid_named_in_the_file_crs(tmp_path: Path) -> None:
     df = stacks()
     df.loc[2, "x"] = X0 + 9000

@@ -515,3 +515,17 @@ def test_a_removal_asked_for_a_species_deposited_at_source_is_refused_first(
                        r"'TRWP_coarse', which the species registry marks deposited_at_source"):  # fmt: skip
         P.prepare(cfg)
     assert read == []
+
+
+def test_a_run_of_coarse_wear_alone_deposits_it(run, tmp_path):
+    """A run whose only pollutant is deposited at source has no kernel set: it still runs,
+    and its deposition is the one it has in a run that disperses other species."""
+    cfg = _config(tmp_path, **{r"^pollutants = \[.*\]": 'pollutants = ["TRWP_coarse"]'})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        ctx = P.prepare(cfg)
+        ds = P.compute_year(ctx, 2018).isel(year=0)
+    assert ctx.kernel_groups == {}
+    both = run[1][2018].isel(year=0).sel(pollutant=["TRWP_coarse"], sector=ds["sector"])
+    for name in ("deposition", "territory_deposition", "emission", "concentration"):
+        np.testing.assert_array_equal(ds[name].values, both[name].values, err_msg=name)

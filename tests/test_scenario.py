@@ -516,3 +516,110 @@ def test_a_cut_since_before_the_output_applies_to_every_year_it_holds(small):
     xr.testing.assert_identical(
         early["exposure"].reset_coords(drop=True), same["exposure"].reset_coords(drop=True)
     )
+
+
+# ------------------------------------------------------------------ thresholds, ids, years
+def test_threshold_aliases_name_their_pollutant(tmp_path):
+    """``no2`` and ``pm25`` in [scenario.thresholds] were kept raw and never matched the
+    output's NO2 and PM2.5 (the defaults counted instead); Scenario(thresholds=) too."""
+    text = (
+        '[scenario]\ncut = [{ sector = "F", percent = 30, from_year = 2020 }]\n'
+        "[scenario.thresholds]\nno2 = 12.0\npm25 = 5\n"
+    )
+    s = load_scenario(_toml(tmp_path, text))
+    assert s.thresholds == {"NO2": 12.0, "PM10": 20.0, "PM2.5": 5.0}
+    s = Scenario("x", [Cut(ROAD, None, 0.5, 2020)], thresholds={"no2": 12})
+    assert s.thresholds == {"NO2": 12.0}
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("NO3 = 12.0", "[scenario.thresholds]: key 'NO3': unknown pollutant 'NO3'"),
+        ("NO2 = nan", "NO2 = nan; expected a finite number > 0 [ug m-3]"),
+        ("PM10 = inf", "PM10 = inf; expected a finite number > 0"),
+        ("PM10 = 0", "PM10 = 0; expected a finite number > 0"),
+        ("NO2 = { value = 5 }", "NO2 = {'value': 5}; expected a finite number > 0"),
+        ("UFP = 10000", "UFP is a particle-number species [cm-3]"),
+        ("no2 = 12.0\nNO2 = 15.0", "NO2 is given twice ('NO2' and another spelling)"),
+    ],
+)
+def test_a_bad_threshold_is_one_line(tmp_path, entry, expected):
+    """An unknown or misspelt pollutant, a NaN, infinite or zero value were accepted (the
+    key ignored, NaN counting nobody)."""
+    text = (
+        '[scenario]\ncut = [{ sector = "F", percent = 30, from_year = 2020 }]\n'
+        f"[scenario.thresholds]\n{entry}\n"
+    )
+    with pytest.raises(ConfigError) as e:
+        load_scenario(_toml(tmp_path, text))
+    msg = str(e.value)
+    assert expected in msg and len(msg.splitlines()) == 1
+    with pytest.raises(ConfigError, match="scenario 'x': thresholds: key 'NO3'"):
+        Scenario("x", [Cut(ROAD, None, 0.5, 2020)], thresholds={"NO3": 1.0})
+
+
+def test_a_territory_in_any_case_names_it(tmp_path):
+    """``territory = "mel"`` was refused in a TOML file while Cut("F", "mel") was MEL."""
+    text = '[scenario]\ncut = [{ sector = "F", territory = "mel", percent = 30, from_year = 2020 }]'
+    assert load_scenario(_toml(tmp_path, text)).cuts == (Cut(ROAD, "MEL", 0.3, 2020),)
+
+
+def test_a_from_year_before_any_run_is_refused(tmp_path):
+    """``from_year = -5`` was taken as a cut in force in every year; a year before the
+    earliest [run] first_year (1960) is a mistake, an earlier year of the run is not."""
+    text = '[scenario]\ncut = [{ sector = "F", percent = 30, from_year = -5 }]'
+    with pytest.raises(ConfigError) as e:
+        load_scenario(_toml(tmp_path, text))
+    assert "cut 1: from_year -5 is before 1960" in str(e.value)
+    assert len(str(e.value).splitlines()) == 1
+    with pytest.raises(ConfigError, match="from_year 1959 is before 1960"):
+        Cut(ROAD, None, 0.3, 1959)
+    assert Cut(ROAD, None, 0.3, 1960).from_year == 1960
+
+
+# ------------------------------------------------------------------ what is not a baseline
+def test_an_output_without_mass_pollutant_is_one_line(small):
+    """A run of particle numbers only (UFP) holds no mass pollutant: a scenario of it ended
+    on a TypeError (an empty pollutant dim)."""
+    _, out, _ = small
+    numbers_only = xr.open_dataset(out).isel(pollutant=slice(0, 0))
+    with pytest.raises(InputError, match="holds no mass pollutant") as e:
+        apply_scenario(numbers_only, Scenario("r", [Cut(ROAD, None, 0.5, 2017)]))
+    assert "a scenario applies to the mass species only" in str(e.value)
+    assert len(str(e.value).splitlines()) == 1
+
+
+def test_a_scenario_output_is_not_a_baseline(small, tmp_path, capsys):
+    """`--from S.nc` chained a second scenario on a first one without a word."""
+    _, out, _ = small
+    first = _road_scenario(tmp_path, out, 2017)
+    capsys.readouterr()
+    p = _toml(tmp_path, '[scenario]\ncut = [{ sector = "B", percent = 20, from_year = 2017 }]\n')
+    code = main(["scenario", str(p), "--from", str(first), "--out", str(tmp_path / "t.nc")])
+    err = capsys.readouterr().err
+    assert code == 2 and "this file is the output of a scenario (road:" in err
+    assert "give the output of `trajectoire run`" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "t.nc").exists()
+
+
+def test_a_pollutant_no_cut_touches_changes_by_exactly_zero(small):
+    """The change was the float64 sum of the stored parts less the stored float32 total:
+    round-off (``PFOA +4.55e-13``) for pollutants the cuts leave as they are."""
+    _, out, _ = small
+    base = xr.open_dataset(out)
+    parts = np.abs(base["territory_contribution"]).sum(("year", "receptor", "origin"))
+    sector, pol = next(
+        (str(s), str(p))
+        for s in parts["sector"].values
+        for p in parts["pollutant"].values
+        if p != "NO2"
+        and float(parts.sel(sector=s, pollutant=p)) == 0.0
+        and float(parts.sel(sector=s).sum()) > 0
+    )
+    ds = apply_scenario(out, Scenario("x", [Cut(sector, None, 1.0, 2016)]))
+    for name in ("territory_concentration", "exposure", "station_concentration"):
+        change = ds[f"{name}_change"].sel(pollutant=pol).values
+        assert np.isfinite(change).all() and (change == 0.0).all(), (name, sector, pol)
+    touched = ds["exposure_change"].sel(pollutant=[p for p in LINEAR if p != pol]).values
+    assert (touched < 0).any()

@@ -379,3 +379,37 @@ def test_hourly_factor_scales_each_stack():
         disp.hourly_at_receptors(met, **kw, hourly_factor=np.ones(3))
     with pytest.raises(InputError, match="finite values >= 0"):
         disp.hourly_at_receptors(met, **kw, hourly_factor=-np.ones(4))
+
+
+def test_a_species_file_keeps_each_species_family(tmp_path):
+    """``[species.UFP] unit_family = "mass"`` turned UFP into a mass species whose
+    thresholds stayed in cm-3; the same family, said again, is no change."""
+    p = tmp_path / "fam.toml"
+    p.write_text('[species.UFP]\nunit_family = "mass"\n')
+    with pytest.raises(InputError) as info:
+        sp.load_species(p)
+    msg = str(info.value)
+    assert "species 'UFP': unit_family = 'mass' changes the family of the existing" in msg
+    assert "1 mistake" in msg
+    p.write_text('[species.UFP]\nunit_family = "number"\nhalf_life = 3600.0\n')
+    assert sp.load_species(p)["UFP"].half_life == 3600.0
+
+
+@pytest.mark.parametrize(("alias", "other"), [("pm25", "PM2.5"), ("NO2", "NO2"), ("nox", "NOx")])
+def test_an_alias_of_another_species_is_refused(tmp_path, alias, other):
+    """A new species FOO with ``aliases = ["pm25"]`` took the alias over: pm25 named FOO."""
+    p = tmp_path / "clash.toml"
+    p.write_text(f'[species.FOO]\nname = "x"\nunit_family = "mass"\naliases = ["{alias}"]\n')
+    with pytest.raises(InputError, match="1 mistake") as info:
+        sp.load_species(p)
+    assert f"species 'FOO': alias '{alias}' already names species '{other}'" in str(info.value)
+    assert sp.normalise_pollutant(alias) == other
+    p.write_text(
+        '[species.FOO]\nname = "x"\nunit_family = "mass"\naliases = ["foo1"]\n'
+        '[species.BAR]\nname = "y"\nunit_family = "mass"\naliases = ["FOO1"]\n'
+    )
+    with pytest.raises(InputError, match="alias 'FOO1' already names species 'FOO'"):
+        sp.load_species(p)
+    foo = sp.Pollutant("FOO", "x", aliases=("pm25",))
+    with pytest.raises(InputError, match="species registry: species 'FOO': alias 'pm25'"):
+        sp.builtin_species().extended([foo])

@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,9 +47,10 @@ from trajectoire.batch.pipeline import (
 from trajectoire.dispersion.chemistry import no2_with_primary
 from trajectoire.errors import ConfigError, InputError, warn
 from trajectoire.geo.territories import TERRITORIES, territory_id
-from trajectoire.io.config import RunConfig, load_config
+from trajectoire.io.config import MIN_YEAR, RunConfig, load_config
 from trajectoire.io.netcdf import open_output, write_netcdf, years_attribute
 from trajectoire.sectors import GNFR, normalise_sector
+from trajectoire.species import get_pollutant, normalise_pollutant
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -98,7 +100,9 @@ class Cut:
     fraction : float
         Share of the emissions removed, 0..1 (``percent / 100`` in a TOML file).
     from_year : int
-        First year the cut applies to.
+        First year the cut applies to: a year of the output or an earlier one (the cut is
+        then in force in every year the output holds), not before :data:`MIN_YEAR`
+        (``trajectoire.io.config.MIN_YEAR``, the earliest ``[run] first_year``).
     """
 
     sector: str
@@ -150,7 +154,51 @@ def _cut_problems(sector: Any, territory: Any, fraction: Any, from_year: Any) ->
         out.append(f"fraction {fraction!r} must be a number in 0..1 (percent in 0..100).")
     if isinstance(from_year, bool) or not isinstance(from_year, int):
         out.append(f"from_year {from_year!r} must be an integer year.")
+    elif from_year < MIN_YEAR:
+        out.append(
+            f"from_year {from_year} is before {MIN_YEAR}, the earliest year a run holds "
+            f"([run] first_year); expected a year from {MIN_YEAR} on."
+        )
     return out
+
+
+def _threshold_problems(thresholds: Any, at: str) -> tuple[dict[str, float], list[str]]:
+    """`thresholds` keyed by canonical pollutant ids (``no2`` is ``NO2``), and one sentence
+    per mistake: a key that names no mass species (an unknown pollutant, a particle-number
+    one), a pollutant given twice, a value that is not a finite number > 0 [ug m-3]."""
+    if not isinstance(thresholds, Mapping):
+        return {}, [f"{at}: expected a table (pollutant = ug m-3), got {thresholds!r}."]
+    out: dict[str, float] = {}
+    problems = []
+    for key, value in thresholds.items():
+        try:
+            pol = normalise_pollutant(str(key), what=f"{at}: key {str(key)!r}")
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        if get_pollutant(pol).is_number:
+            problems.append(
+                f"{at}: {key} is a particle-number species [cm-3]; a scenario "
+                "reads the mass species only: give thresholds of mass species [ug m-3]."
+            )
+            continue
+        if pol in out:
+            problems.append(
+                f"{at}: {pol} is given twice ({key!r} and another spelling); "
+                "keep one key per pollutant."
+            )
+            continue
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and value > 0)
+        ):
+            problems.append(
+                f"{at}: {key} = {value!r}; expected a finite number > 0 [ug m-3] (an annual mean)."
+            )
+            continue
+        out[pol] = float(value)
+    return out, problems
 
 
 @dataclass(frozen=True)
@@ -166,8 +214,9 @@ class Scenario:
         the same sector everywhere, say) each remove their fraction of the baseline
         emissions; together they may not remove more than 100 %.
     thresholds : mapping of str to float, optional
-        Annual-mean thresholds [ug m-3] by pollutant for the inhabitants above them (default
-        :data:`DEFAULT_THRESHOLDS`).
+        Annual-mean thresholds [ug m-3] by mass pollutant (ids or aliases: ``"no2"`` is
+        ``NO2``, kept as the id) for the inhabitants above them, each finite and > 0
+        (default :data:`DEFAULT_THRESHOLDS`).
     run_config : pathlib.Path, optional
         Run configuration of the recompute path (default: the one the output names).
 
@@ -187,7 +236,9 @@ class Scenario:
         object.__setattr__(self, "cuts", tuple(self.cuts))
         if not self.cuts:
             raise ConfigError(f"scenario {self.name!r}: no cut; add at least one.")
-        problems = _overlap_problems(self.cuts)
+        thresholds, problems = _threshold_problems(self.thresholds, "thresholds")
+        object.__setattr__(self, "thresholds", thresholds)
+        problems += _overlap_problems(self.cuts)
         if problems:
             raise ConfigError("\n".join(f"scenario {self.name!r}: {p}" for p in problems))
 
@@ -294,7 +345,12 @@ def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]")
                 f"{percent * 100:g} for a cut of {percent * 100:g} %.",
                 stacklevel=3,
             )
-        entry = {**entry, "sector": _sector_id(entry["sector"])}
+        # "F" is F_RoadTransport, "mel" is MEL: as Cut takes them
+        entry = {
+            **entry,
+            "sector": _sector_id(entry["sector"]),
+            "territory": territory_id(entry.get("territory")),
+        }
         mine = _cut_problems(
             entry["sector"], entry.get("territory"), float(percent) / 100, entry["from_year"]
         )
@@ -303,16 +359,11 @@ def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]")
             cuts.append(
                 Cut(entry["sector"], entry.get("territory"), percent / 100, entry["from_year"])
             )
-    thresholds = dict(DEFAULT_THRESHOLDS)
-    raw_thr = table.get("thresholds", {})
-    if not isinstance(raw_thr, dict):
-        problems.append(f"{where}: thresholds must be a table (pollutant = ug m-3).")
-        raw_thr = {}
-    for pol, value in raw_thr.items():
-        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            problems.append(f"{where}.thresholds: {pol} = {value!r}; expected a number >= 0.")
-        else:
-            thresholds[str(pol)] = float(value)
+    given, thr_problems = _threshold_problems(
+        table.get("thresholds", {}), f"{source}: [scenario.thresholds]"
+    )
+    problems += thr_problems
+    thresholds = {**DEFAULT_THRESHOLDS, **given}
     name = table.get("name", "scenario")
     if not isinstance(name, str):
         problems.append(f"{where}: name must be a string, got {name!r}.")
@@ -390,6 +441,13 @@ def cut_factors(
 
 def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
     """The output has what the scenario needs; its cuts name its sectors, territories, years."""
+    if "scenario_method" in base.attrs:
+        raise InputError(
+            f"{what}: this file is the output of a scenario ({base.attrs.get('scenario', '')}), "
+            "not of a run; give the output of `trajectoire run` it started from, with this scenario's "
+            "cuts and its own in one [scenario] table (each cut removes its share of the run's "
+            "emissions)."
+        )
     missing = [v for v in NEEDED if v not in base]
     if missing:
         raise InputError(
@@ -403,6 +461,13 @@ def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
             'pollutant, y, x), [inputs.background] format = "field"); scenarios do not take '
             "a spatial background yet (issue 14). Run the scenario on a run with the station "
             "background."
+        )
+    if base.sizes.get("pollutant", 0) == 0:
+        numbers = [str(p) for p in base.get("pollutant_number", xr.DataArray([])).values]
+        raise InputError(
+            f"{what}: holds no mass pollutant (its pollutants {', '.join(numbers) or 'none'} "
+            "are particle numbers, on pollutant_number); a scenario applies to the mass "
+            "species only: give the output of a run with mass pollutants in [run] pollutants."
         )
     sectors = [str(s) for s in base["sector"].values]
     territories = [str(t) for t in base["receptor"].values]
@@ -477,17 +542,24 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
     any_cut = xr.DataArray(
         [bool(scenario.active(y)) for y in years], dims="year", coords={"year": years}
     )
+    changes = {}
     for name, total_name in _LINEAR_AGGREGATES.items():
         if name not in sb:
             continue
         stored = sb[name].load().astype(np.float64)
         scaled = stored * factor
         # NO2 parts are not linear in the NOx cuts: kept only where no cut is in force
-        out[name] = scaled.where(linear | ~any_cut).assign_attrs(stored.attrs)
+        kept = linear | ~any_cut
+        out[name] = scaled.where(kept).assign_attrs(stored.attrs)
         total = out[name].sum(("sector", "origin"), min_count=1) + bg
+        # the change is the sum of the parts' changes, not the float64 total less the
+        # stored float32 one: exactly 0 where no cut touches the parts (no round-off)
+        change = (scaled - stored).where(kept).sum(("sector", "origin"), min_count=1)
         if total_name == "exposure":
             total = total.rename({"receptor": "territory"})
+            change = change.rename({"receptor": "territory"})
         out[total_name] = total.assign_attrs(sb[total_name].attrs if total_name in sb else {})
+        changes[total_name] = change
     out["population_total"] = sb["population_total"].load()
     maps, map_notes = _exact_maps(base, scenario, years, pols)
     notes += map_notes
@@ -501,7 +573,7 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
             "`trajectoire scenario --recompute`"
         )
     weights, how = _cell_weights(base, years)
-    return _finish(out, base, scenario, "exact", notes, weights, how)
+    return _finish(out, base, scenario, "exact", notes, weights, how, changes)
 
 
 def _check_scenario(scenario: Any, caller: str) -> None:
@@ -863,8 +935,13 @@ def _finish(
     notes: list[str],
     weights: np.ndarray | list[np.ndarray] | None,
     how: str,
+    changes: Mapping[str, xr.DataArray] | None = None,
 ) -> xr.Dataset:
-    """Add the changes versus the baseline, the inhabitants above thresholds, the attributes."""
+    """Add the changes versus the baseline, the inhabitants above thresholds, the attributes.
+
+    `changes` holds the exact path's changes of the totals, summed from their parts (NaN
+    where not known that way: NO2 in the years of a cut); elsewhere a change is the total
+    less the baseline's."""
     years = [int(y) for y in out["year"].values]
     if base is not None:
         sb = base.sel(year=years)
@@ -872,6 +949,8 @@ def _finish(
             if name in out and name in sb:
                 ref = sb[name].load()
                 change = out[name] - ref.astype(np.float32 if name == "concentration" else float)
+                if changes and name in changes:
+                    change = changes[name].where(changes[name].notnull(), change)
                 out[f"{name}_change"] = change.assign_attrs(
                     units=out[name].attrs.get("units", "ug m-3"),
                     long_name=f"change of {name} versus the baseline (scenario - baseline)",

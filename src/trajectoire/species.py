@@ -228,6 +228,9 @@ class SpeciesRegistry(FrozenTable[Pollutant]):
             if s.id in table:
                 raise InputError(f"species registry: id {s.id!r} defined twice; define it once.")
             table[s.id] = s
+        clashes = _alias_clashes([(s.id, s.aliases) for s in table.values()], {})
+        if clashes:
+            raise InputError(f"species registry: {clashes[0]}.")
         self._table = MappingProxyType(table)
         self.sources: tuple[str, ...] = tuple(sources)
         aliases: dict[str, str] = {}
@@ -320,6 +323,12 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
     family = entry.get("unit_family", base.unit_family if base else "mass")
     if family not in UNIT_FAMILIES:
         return out + [f"{at}: unit_family = {family!r}; expected 'mass' or 'number'"]
+    if base is not None and family != base.unit_family:
+        return out + [
+            f"{at}: unit_family = {family!r} changes the family of the existing species "
+            f"({base.unit_family!r}: its units, thresholds and removal are given in it); a "
+            "species keeps its family: define a new species under another id instead"
+        ]
     for which in ("emission", "concentration"):
         key = f"{which}_units"
         default = _DEFAULT_UNITS[family][which]
@@ -368,6 +377,30 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
     conc_kind = UNIT_FAMILIES[family]["concentration"]
     for i, t in enumerate(entry.get("thresholds", [])):
         out += _threshold_mistakes(f"{at}, thresholds[{i}]", t, family, conc_kind)
+    return out
+
+
+def _alias_clashes(
+    named: Iterable[tuple[str, Iterable[Any]]], known: Mapping[str, str]
+) -> list[str]:
+    """One sentence per alias that already names another species: an id or alias of
+    `known` (lower-case spelling -> id) or an id or earlier alias of `named` ``(id,
+    aliases)`` (an alias naming two species would make one of them unreachable)."""
+    named = list(named)
+    owner = dict(known)
+    for sid, _ in named:
+        owner.setdefault(sid.lower(), sid)
+    out = []
+    for sid, aliases in named:
+        for a in aliases:
+            if not isinstance(a, str) or not a.strip():
+                continue  # said by _entry_mistakes
+            other = owner.setdefault(a.strip().lower(), sid)
+            if other != sid:
+                out.append(
+                    f"species {sid!r}: alias {a!r} already names species {other!r}; an alias "
+                    f"names one species: remove it from {sid!r}"
+                )
     return out
 
 
@@ -524,6 +557,14 @@ def read_species(
         b = base[canon] if canon is not None else None
         mistakes += _entry_mistakes(str(sid), entry, b)
         resolved.append((canon or str(sid), entry, b))
+    mistakes += _alias_clashes(
+        [
+            (sid, entry.get("aliases", []))
+            for sid, entry, _ in resolved
+            if isinstance(entry, Mapping) and isinstance(entry.get("aliases", []), list)
+        ],
+        aliases,
+    )
     if mistakes:
         n = len(mistakes)
         raise InputError(

@@ -48,7 +48,7 @@ from numpy.typing import ArrayLike
 from scipy import sparse
 
 from trajectoire._kernels.sorting import stable_argsort
-from trajectoire._validate import require_dims
+from trajectoire._validate import require_dims, rows_preview
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.errors import InputError
 from trajectoire.species import normalise_pollutant
@@ -212,13 +212,22 @@ def population_weighted_mean(
     weights = population * territory_fraction
     denom = weights.sum(("y", "x"))
     if bool((denom <= 0).any()):
-        empty = [
-            str(t)
-            for t in denom["territory"].values[
-                (denom <= 0).values.reshape(-1)[: denom.sizes["territory"]]
-            ]
-        ]
-        raise InputError(f"population_weighted_mean: no inhabitants in territory {empty}.")
+        # each territory empty somewhere, with where on the other dims (a year of a
+        # population (year, y, x)): the first row alone missed a territory empty later on
+        flags = (denom <= 0).transpose("territory", ...)
+        empty = []
+        for idx in np.argwhere(flags.values):
+            at = ", ".join(
+                f"{d} {flags[d].values[i]}" if d in flags.coords else f"{d} index {i}"
+                for d, i in zip(flags.dims[1:], idx[1:], strict=True)
+            )
+            name = str(flags["territory"].values[idx[0]])
+            empty.append(f"{name} ({at})" if at else name)
+        raise InputError(
+            f"population_weighted_mean: no inhabitants in territory {rows_preview(empty)}; "
+            "expected a population > 0 in every territory: check the population grid and "
+            "territory_fraction there (or leave the territory out)."
+        )
     missing = concentration.isnull()
     if bool(missing.any()):
         weighed = (weights > 0).any([d for d in weights.dims if d not in ("y", "x")])

@@ -1487,6 +1487,9 @@ class _Year:
     background: dict[str, np.ndarray] = field(default_factory=dict)  # maps of a regional field
     clipped: dict[str, float] = field(default_factory=dict)  # share of regional cells clipped
     deposition: np.ndarray | None = None  # (territory, pollutant) [t yr-1] when depositing
+    # the stacks' sectors and origins, no footprint, when no kernel set holds them (a run of
+    # species deposited at source only: nothing is dispersed)
+    bare_stacks: Stacks | None = None
 
     def kernels_of(self, ip: int) -> _Kernels:
         """The kernel set of dispersed pollutant `ip`."""
@@ -1495,6 +1498,9 @@ class _Year:
     @property
     def stacks(self) -> Stacks:
         """The stacks' sectors and origins (the same in every kernel set)."""
+        if not self.kernels:
+            assert self.bare_stacks is not None  # set by _stacks
+            return self.bare_stacks
         return self.kernels[0].stacks
 
 
@@ -1630,6 +1636,8 @@ def _adjoints(ctx: RunContext, y: _Year, k: _Kernels) -> None:
 def _stacks(ctx: RunContext, y: _Year) -> None:
     """One footprint per stack, year and kernel set, shared by the set's pollutants, and
     its receptor sums."""
+    if not y.kernels:  # nothing dispersed: the stacks of no pollutant, empty footprints
+        y.bare_stacks = ctx.stack_sets(y.year, [((0.0, 0.0, None), [])])[0]
     sets = ctx.stack_sets(y.year, [((*k.removal, k.season), k.pollutants) for k in y.kernels])
     for k, stacks in zip(y.kernels, sets, strict=True):
         k.stacks = stacks

@@ -27,6 +27,7 @@ from trajectoire.geo.grid import Grid, as_crs
 from trajectoire.geo.regridding import Regridder
 from trajectoire.inventory.proxies import (
     ProxySpec,
+    _emission_units,
     allocate,
     grid_roads,
     landuse_areas,
@@ -417,16 +418,20 @@ def _points_inside(points: xr.Dataset, given: xr.Dataset, grid: Grid, strict: bo
     epsg = crs.to_epsg()
     in_crs = f" in {f'EPSG:{epsg}' if epsg else crs.name}"
     lost = points["point_emission"].isel(source=out).sum("source")
+    # each pollutant in its own units; none when the stacks carry none of the run's
+    # pollutants (a run of UFP alone, stacks of masses): it said "they carry  t yr-1"
     detail = ", ".join(
-        f"{p} {float(v):.6g}" for p, v in zip(lost.pollutant.values, lost.values, strict=True)
+        f"{p} {float(v):.6g} {_emission_units(str(p))}"
+        for p, v in zip(lost.pollutant.values, lost.values, strict=True)
     )
+    carry = f"they carry {detail}" if detail else "they carry none of the run's pollutants"
     bounds = ", ".join(f"{b:.10g}" for b in grid.bounds)
     rule = f"outside the grid (bounds ({bounds}) in {grid.crs.to_string()})"
     leave_out = inside.any() and not strict
     msg = (
         f"{_point_file(points)}: {out.size} point source(s) of {inside.size} lie outside the "
         f"grid: source_id {rows_preview(named, _WARNING_NAMES if leave_out else _ERROR_NAMES)}"
-        f"{in_crs}; they carry {detail} t yr-1. "
+        f"{in_crs}; {carry}. "
     )
     if leave_out:
         warn(

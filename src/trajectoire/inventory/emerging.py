@@ -220,6 +220,15 @@ def _years(years: int | Iterable[int]) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+def _one_value(value: Any, name: str, caller: str, expected: str) -> None:
+    """Refuse a list or array where a function takes one value (a year, a speed): it used to
+    take the first year silently, or fail on a bare TypeError."""
+    if np.ndim(value) != 0:
+        raise InputError(
+            f"{caller}: {name}={value!r}; expected {expected} (call it once per {name})."
+        )
+
+
 def yearly_index(
     anchors: Mapping[str, Any], years: int | Iterable[int], field: str = "value"
 ) -> np.ndarray:
@@ -464,10 +473,11 @@ def ufp_road_emissions(
     Raises
     ------
     trajectoire.InputError
-        Negative or non-finite vehicle-km.
+        Negative or non-finite vehicle-km; a list or array of years (one year a call).
     trajectoire.UnitsError
         `units` is a mass per time (particle numbers never mix with masses).
     """
+    _one_value(year, "year", "ufp_road_emissions", "one year")
     light, heavy = _activity(vkm_light, "vkm_light"), _activity(vkm_heavy, "vkm_heavy")
     ef = ufp_road_factors(year, factors=factors).iloc[0]
     return _to_units(light * ef["light"] + heavy * ef["heavy"], "UFP", units)
@@ -539,6 +549,7 @@ def ufp_wood_emissions(
     numpy.ndarray
         Emissions [particles yr-1].
     """
+    _one_value(year, "year", "ufp_wood_emissions", "one year")
     q = _activity(fuel_gj, "fuel_gj")
     wood = _factors(factors)["ufp"]["wood"]
     idx = yearly_index(wood["factor_index"], [year, reference_year])
@@ -587,6 +598,8 @@ def trwp_factors(
     """
     f = _factors(factors)
     y = _years(years)
+    if speed is not None:
+        _one_value(speed, "speed", "trwp_factors", "one mean speed [km h-1]")
     st = 1.0 if speed is None else float(tyre_speed_correction(speed, factors=f))
     size = f["trwp"]["size"]
     out = {}
@@ -638,7 +651,16 @@ def tyre_road_wear(
     -------
     dict of str to numpy.ndarray
         ``{"TRWP": ..., "TRWP_coarse": ...}`` [t yr-1].
+
+    Raises
+    ------
+    trajectoire.InputError
+        Negative or non-finite vehicle-km or speed; a list or array of years or speeds (one
+        of each a call).
     """
+    _one_value(year, "year", "tyre_road_wear", "one year")
+    if speed is not None:
+        _one_value(speed, "speed", "tyre_road_wear", "one mean speed [km h-1]")
     light, heavy = _activity(vkm_light, "vkm_light"), _activity(vkm_heavy, "vkm_heavy")
     ef = trwp_factors(year, speed=speed, factors=factors).iloc[0]
     out = {}
@@ -723,11 +745,7 @@ def pesticide_emissions(
             )
     use = 1.0
     if year is not None:
-        if np.ndim(year) != 0:
-            raise InputError(
-                f"pesticide_emissions ({substance}): year={year!r}; expected one year (call it "
-                "once per year)."
-            )
+        _one_value(year, "year", f"pesticide_emissions ({substance})", "one year")
         idx = yearly_index(node["use_index"], [year, reference_year])
         if not idx[1] > 0:
             raise InputError(
