@@ -1017,10 +1017,41 @@ def _map_years_of(ctx: Any, cfg: RunConfig) -> Sequence[int]:
 def _write_shared_part(year: int, *, shared: SharedContext, **kwargs: Any) -> str:
     """A Dask task: one year's part, computed from the shared context (opened once per
     worker, its large arrays memory-mapped read-only)."""
+    _numba_threads_as_set()
     # the year's arrays come from a heap kept mapped (no page faults of fresh grids); its
     # free pages are given back when the task ends
     with _years_resources():
         return _write_part(year, ctx=shared.open(), **kwargs)
+
+
+def _numba_threads_as_set() -> None:
+    """Make numba use the ``NUMBA_NUM_THREADS`` of this worker's environment.
+
+    distributed's nanny sets a worker's ``env`` (:func:`_local_cluster`) in the new process
+    *after* it imported its main module, which may import numba (the ``trajectoire``
+    command's does): numba then read its thread count without the variable (all the cores),
+    and a kernel loaded from numba's cache launched that many threads. The next compilation
+    re-read the environment and stopped the task with "Cannot set NUMBA_NUM_THREADS to a
+    different value once the threads have been launched"; without a compilation the worker
+    silently used every core. Re-reading the environment before any kernel runs makes the
+    count the one asked; if threads were launched already, the environment is made to agree
+    with them (no later error) and the work is limited to the count asked.
+    """
+    want = os.environ.get("NUMBA_NUM_THREADS")
+    if not want:
+        return
+    import numba
+    from numba.core import config
+    from numba.np.ufunc import parallel
+
+    if int(want) == config.NUMBA_NUM_THREADS:
+        return
+    if not parallel._is_initialized:
+        config.reload_config()
+        return
+    launched = config.NUMBA_NUM_THREADS
+    os.environ["NUMBA_NUM_THREADS"] = str(launched)
+    numba.set_num_threads(min(int(want), launched))
 
 
 def _compute_dask(
@@ -1125,7 +1156,9 @@ class _EarlyCluster:
 
 
 def _warm_up(pipeline: Any) -> None:
-    """Run on each worker before its first task: unpickling `pipeline` imported it."""
+    """Run on each worker before its first task: unpickling `pipeline` imported it; numba's
+    threads are the count its environment asks (:func:`_numba_threads_as_set`)."""
+    _numba_threads_as_set()
 
 
 #: glibc's variable that distributed's nanny sets before it spawns a worker
