@@ -582,3 +582,64 @@ def test_a_scheduler_address_without_port_is_said_before_computing(
         run(config, tmp_path / "o.nc", pipeline=rec, scheduler=address, progress=False)
     assert rec.computed == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+
+
+def test_a_part_renamed_to_another_year_is_recomputed(
+    config: RunConfig, reference: Path, tmp_path: Path
+) -> None:
+    """A part whose file name says another year than the one it holds (renamed with its
+    checksum) is not reused by --resume: it gave an output with the year 1990 twice."""
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError):
+        run(config, out, pipeline=Recording(fail_at=1991), progress=False)
+    parts = parts_dir_of(out)
+    for suffix in ("", ".sha256"):
+        (parts / f"year-1990.nc{suffix}").rename(parts / f"year-1991.nc{suffix}")
+    again = Recording()
+    run(config, out, pipeline=again, resume=True, progress=False)
+    assert again.computed == [1990, 1991, 1992, 1993, 1994, 1995]
+    assert_same_content(out, reference)
+
+
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [
+        (lambda out: Path(f"{out}.lock").mkdir(), r"out\.nc\.lock', the run's lock file, is a"),
+        (lambda out: Path(f"{out}.parts").write_text("x"), r"out\.nc\.parts', the directory"),
+        (lambda out: Path(f"{out}.tmp").mkdir(), r"out\.nc\.tmp', where the file is written"),
+        (lambda out: os.mkfifo(out), r"out\.nc' is a FIFO \(named pipe\), not a regular file"),
+    ],
+)
+def test_what_lies_where_the_run_writes_is_refused_before_computing(
+    config: RunConfig, tmp_path: Path, make: Any, said: str
+) -> None:
+    """A directory where the lock or the temporary output goes, a file where the parts go,
+    a FIFO (or a device such as /dev/null) as --out: one InputError before anything is
+    prepared (they were Python errors, some after every year; a device was replaced by a
+    file)."""
+    out = tmp_path / "out.nc"
+    make(out)
+    rec = Recording()
+    with pytest.raises(InputError, match=said):
+        run(config, out, pipeline=rec, progress=False)
+    assert rec.prepared == 0
+
+
+def test_signals_in_a_held_block_are_delivered_when_it_ends() -> None:
+    """SIGINT inside ``signals_held`` (xarray's file lock held) waits for the block's end,
+    then raises KeyboardInterrupt as usual; the handlers are those of before."""
+    import signal
+
+    from trajectoire.io.netcdf import signals_held
+
+    before = signal.getsignal(signal.SIGINT)
+    done = []
+
+    def held() -> None:
+        with signals_held():
+            signal.raise_signal(signal.SIGINT)
+            done.append("the block went on")
+
+    with pytest.raises(KeyboardInterrupt):
+        held()
+    assert done == ["the block went on"] and signal.getsignal(signal.SIGINT) is before

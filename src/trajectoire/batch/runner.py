@@ -42,6 +42,7 @@ from trajectoire._validate import env_threads, year_ranges
 from trajectoire._version import __version__
 from trajectoire.batch.safety import (
     CHECKSUM_SUFFIX,
+    lock_path_of,
     output_lock,
     part_checksum_state,
     write_part_checksum,
@@ -59,7 +60,7 @@ from trajectoire.dispersion.convolution import fft_threads
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.chunks import deflate_encoder, io_threads
 from trajectoire.io.config import RunConfig, load_config
-from trajectoire.io.netcdf import check_writable, write_netcdf
+from trajectoire.io.netcdf import check_writable, signals_held, write_netcdf
 from trajectoire.io.outputs import (
     cumulative_deposition,
     evaluation_variables,
@@ -165,10 +166,10 @@ def _part_path(parts: Path, year: int) -> Path:
 
 
 # ---------------------------------------------------------------------- part files
-def _part_state(path: Path, config_hash: str) -> str:
+def _part_state(path: Path, config_hash: str, year: int | None = None) -> str:
     """``"ok"``, ``"stale"`` (another configuration), ``"damaged"`` (its bytes changed since
-    it was written), ``"broken"`` (unreadable, unfinished or without checksum) or
-    ``"absent"``."""
+    it was written), ``"broken"`` (unreadable, unfinished, without checksum, or holding
+    another year than `year`, the one its name says) or ``"absent"``."""
     if not path.is_file():
         return "absent"
     import netCDF4
@@ -177,9 +178,10 @@ def _part_state(path: Path, config_hash: str) -> str:
         with netCDF4.Dataset(path) as nc:
             complete = int(getattr(nc, PART_COMPLETE_ATTR, 0)) == 1
             stored = str(getattr(nc, PART_HASH_ATTR, ""))
+            held = [int(v) for v in nc.variables["year"][:]] if year is not None else None
     except Exception:  # unreadable part: recompute it
         return "broken"
-    if not complete:
+    if not complete or (year is not None and held != [int(year)]):
         return "broken"
     if stored != config_hash:
         return "stale"
@@ -337,6 +339,10 @@ def assemble(
     cache = netCDF4.get_chunk_cache()
     netCDF4.set_chunk_cache(2**20, cache[1], cache[2])
     with ExitStack() as stack:
+        # Ctrl-C / SIGTERM while xarray reads the parts waits until they are closed (at
+        # stack.close() below): raised inside xarray's file lock, it left it held and the
+        # closing hung (signals_held); the long chunk copies below stay interruptible
+        stack.enter_context(signals_held())
         stack.callback(netCDF4.set_chunk_cache, *cache)
         opened = []
         for p in paths:
@@ -707,6 +713,7 @@ def run(
     """
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     out_path = check_writable(out, what="--out")
+    _check_companions(out_path)
     _check_environment()
     with output_lock(out_path), compile_notice():
         return _run_locked(
@@ -718,6 +725,25 @@ def run(
             workers=workers,
             scheduler=scheduler,
             progress=progress,
+        )
+
+
+def _check_companions(out: Path) -> None:
+    """Refuse, before anything is computed, what lies where the run keeps its lock (a file,
+    ``OUT.nc.lock``) and its parts (a directory, ``OUT.nc.parts``) and is not of that kind:
+    a directory named like the lock, a file named like the parts. They ended on Python
+    errors, the parts' after the whole preparation."""
+    lock, parts = lock_path_of(out), parts_dir_of(out)
+    if lock.exists() and not lock.is_file():
+        raise InputError(
+            f"--out {str(out)!r}: {str(lock)!r}, the run's lock file, is a directory or "
+            "another thing than a file; remove it (no run holds it) or choose another path."
+        )
+    if parts.exists() and not parts.is_dir():
+        raise InputError(
+            f"--out {str(out)!r}: {str(parts)!r}, the directory of the run's parts (one file "
+            "a year, kept until the output is assembled), is a file; remove or rename it, or "
+            "choose another path."
         )
 
 
@@ -779,7 +805,7 @@ def _run_locked(
             _span(target),
         )
         return out_path
-    states = {y: _part_state(_part_path(parts, y), chash) for y in target}
+    states = {y: _part_state(_part_path(parts, y), chash, y) for y in target}
     static_state = _part_state(parts / _STATIC, chash)
     found = [*states.values(), static_state]
     if parts.is_dir():

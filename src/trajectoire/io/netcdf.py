@@ -164,13 +164,23 @@ def check_writable(path: str | Path, *, what: str = "output") -> Path:
     Raises
     ------
     trajectoire.InputError
-        If the directory does not exist, is not a directory, is not writable, or `path` is
-        an existing directory.
+        If the directory does not exist, is not a directory, is not writable, `path` is an
+        existing directory or another thing than a regular file (a device such as
+        ``/dev/null``, a FIFO, a socket: the atomic write would replace it), or its
+        temporary ``<path>.tmp`` (:func:`atomic_path`) is in the way.
     """
     p = Path(path).expanduser().absolute()
     parent = p.parent
+    example = {".tif": "map.tif", ".tiff": "map.tif"}.get(p.suffix.lower(), "out.nc")
     if p.is_dir():
-        raise InputError(f"{what} {str(p)!r} is a directory; give a file name such as out.nc.")
+        raise InputError(f"{what} {str(p)!r} is a directory; give a file name such as {example}.")
+    check_not_special(p, what)
+    tmp = p.with_name(p.name + ".tmp")
+    if tmp.is_dir() or (tmp.exists() and not tmp.is_file()):
+        raise InputError(
+            f"{what} {str(p)!r}: {str(tmp)!r}, where the file is written before it replaces "
+            f"{p.name}, is a {_kind(tmp)}; remove it or choose another path."
+        )
     if not parent.is_dir():
         raise InputError(
             f"{what} {str(p)!r}: directory {str(parent)!r} does not exist (or is not a "
@@ -186,6 +196,67 @@ def check_writable(path: str | Path, *, what: str = "output") -> Path:
     os.close(fd)
     os.unlink(probe)
     return p
+
+
+def _kind(path: Path) -> str:
+    """What `path` is, in words (for the messages of :func:`check_writable`)."""
+    import stat
+
+    mode = path.lstat().st_mode if path.is_symlink() else path.stat().st_mode
+    if stat.S_ISDIR(mode):
+        return "directory"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    if stat.S_ISFIFO(mode):
+        return "FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    return "file"
+
+
+def check_not_special(path: Path, what: str) -> None:
+    """Refuse an existing `path` that is neither a regular file nor a directory (a device
+    such as ``/dev/null``, a FIFO, a socket): writing it atomically would replace the
+    thing itself by a file (as root, ``--out /dev/null`` replaced the system's device)."""
+    if path.exists() and not path.is_file() and not path.is_dir():
+        raise InputError(
+            f"{what} {str(path)!r} is a {_kind(path)}, not a regular file: the output is "
+            "written beside it and renamed over it, which would replace it; give the path of "
+            "a file (to discard an output, write it to a temporary directory)."
+        )
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM received in the block and deliver them when it ends.
+
+    xarray guards the netCDF-C library with a lock that is not re-entrant. A Ctrl-C (or the
+    SIGTERM the command line turns into one) raised while xarray held it, between taking
+    it and the ``try`` that gives it back, left it held: the clean-up that closes the file
+    then waited for it forever, the run hung with its output's lock held. The blocks held
+    are short (a file's small variables and its layout; the large variables are written
+    chunk by chunk through h5py, outside). Only the main thread receives signals; in
+    another thread the block runs as it is."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    got: list[int] = []
+
+    def hold(signum: int, frame: Any) -> None:
+        got.append(signum)
+
+    kinds = (signal.SIGINT, signal.SIGTERM)
+    before = {k: signal.signal(k, hold) for k in kinds}
+    try:
+        yield
+    finally:
+        for k, handler in before.items():
+            signal.signal(k, handler)
+        if got:  # the run's own handlers now: KeyboardInterrupt, or what SIGTERM does
+            signal.raise_signal(got[0])
 
 
 @contextlib.contextmanager
@@ -445,7 +516,8 @@ def write_netcdf(
         skip = set(direct) | set(fill)
         rest = out.drop_vars(list(skip))
         rest_enc = {k: v for k, v in enc.items() if k not in skip}
-        rest.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=rest_enc)
+        with signals_held():  # xarray's file lock must not be left held by Ctrl-C
+            rest.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=rest_enc)
         if skip:
             _define_variables(tmp, out, enc, [str(n) for n in out.data_vars if n in skip])
             import h5py
