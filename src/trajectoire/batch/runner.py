@@ -1070,12 +1070,13 @@ def _numba_threads_as_set() -> None:
     from numba.core import config
     from numba.np.ufunc import parallel
 
-    if int(want) == config.NUMBA_NUM_THREADS:
+    current = int(getattr(config, "NUMBA_NUM_THREADS"))  # noqa: B009 (set at run time)
+    if int(want) == current:
         return
     if not parallel._is_initialized:
         config.reload_config()
         return
-    launched = config.NUMBA_NUM_THREADS
+    launched = current
     os.environ["NUMBA_NUM_THREADS"] = str(launched)
     numba.set_num_threads(min(int(want), launched))
 
