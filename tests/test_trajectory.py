@@ -408,6 +408,32 @@ def test_monte_carlo_independent_years_and_bad_settings():
         monte_carlo(t, Uncertainty({"A": 10.0}))
 
 
+@pytest.mark.parametrize(
+    ("settings", "key", "shown"),
+    [
+        ({"percentiles": (2.5, 50.0, 150.0)}, "percentiles", "150.0"),
+        ({"percentiles": (97.5, 2.5)}, "percentiles", "(97.5, 2.5)"),
+        ({"percentiles": (2.5, 2.5)}, "percentiles", "(2.5, 2.5)"),
+        ({"percentiles": ()}, "percentiles", "()"),
+        ({"percentiles": (float("nan"),)}, "percentiles", "nan"),
+        ({"realizations": 100.5}, "realizations", "100.5"),
+        ({"realizations": 0}, "realizations", "0"),
+        ({"seed": -1}, "seed", "-1"),
+        ({"rho": float("nan")}, "rho", "nan"),
+    ],
+)
+def test_uncertainty_settings_are_checked_when_made(settings, key, shown):
+    """Out-of-range settings are one ConfigError line naming the value and the config key,
+    raised by Uncertainty itself (before, numpy or xarray failed inside monte_carlo, and
+    unordered percentiles were accepted)."""
+    with pytest.raises(ConfigError) as info:
+        Uncertainty(30.0, **settings)
+    line = str(info.value)
+    assert "\n" not in line
+    assert f"Uncertainty.{key}=" in line and shown in line
+    assert f"([trajectory.uncertainty] {key})" in line
+
+
 # --------------------------------------------------------------------------- errors
 def test_year_outside_series_names_extrapolation():
     ref = inventory(0, 2010)

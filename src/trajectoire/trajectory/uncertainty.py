@@ -38,9 +38,16 @@ class Uncertainty:
     rho : float, default 0.9
         Year-to-year correlation of the log-errors (AR(1) coefficient per year), in [0, 1].
     seed : int, default 0
-        Random seed (the ensemble is reproducible).
+        Random seed, >= 0 (the ensemble is reproducible).
     percentiles : tuple of float, default (2.5, 50, 97.5)
-        Percentiles of the totals to report [%].
+        Percentiles of the totals to report [%], in [0, 100], increasing.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        A setting out of its range (`realizations` not a whole number >= 1, `rho` outside
+        [0, 1], `seed` < 0, `percentiles` outside [0, 100] or not increasing), naming the
+        key of ``[trajectory.uncertainty]`` that sets it.
     """
 
     half_width: float | Mapping[Any, float] | pd.DataFrame = 30.0
@@ -50,10 +57,38 @@ class Uncertainty:
     percentiles: tuple[float, ...] = (2.5, 50.0, 97.5)
 
     def __post_init__(self) -> None:
-        if self.realizations < 1:
-            raise ConfigError(f"Uncertainty.realizations={self.realizations}; expected >= 1.")
+        n = self.realizations
+        if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer) or n < 1:
+            raise ConfigError(
+                f"Uncertainty.realizations={n!r}: expected a whole number of members >= 1 "
+                "([trajectory.uncertainty] realizations)."
+            )
         if not 0.0 <= self.rho <= 1.0:
-            raise ConfigError(f"Uncertainty.rho={self.rho}; expected a correlation in [0, 1].")
+            raise ConfigError(
+                f"Uncertainty.rho={self.rho!r}: expected a correlation in [0, 1] "
+                "([trajectory.uncertainty] rho)."
+            )
+        seed = self.seed
+        if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ConfigError(
+                f"Uncertainty.seed={seed!r}: expected a whole number >= 0 "
+                "([trajectory.uncertainty] seed)."
+            )
+        pct = self.percentiles
+        try:
+            values = [float(p) for p in pct]
+        except (TypeError, ValueError):
+            values = [float("nan")]
+        if (
+            not values
+            or not all(0.0 <= p <= 100.0 for p in values)
+            or any(b <= a for a, b in zip(values, values[1:], strict=False))
+        ):
+            raise ConfigError(
+                f"Uncertainty.percentiles={pct!r}: expected percentiles in [0, 100] [%], "
+                "increasing, each once, such as (2.5, 50, 97.5) "
+                "([trajectory.uncertainty] percentiles)."
+            )
 
     def table(self, sectors: list[str], pols: list[str]) -> np.ndarray:
         """Half-widths [%] as an array (sector, pollutant)."""
