@@ -408,6 +408,65 @@ def test_monte_carlo_independent_years_and_bad_settings():
         monte_carlo(t, Uncertainty({"A": 10.0}))
 
 
+def _ones(years, sectors=("F_RoadTransport",), pollutants=("NOx",)):
+    return xr.DataArray(
+        np.ones((len(years), len(sectors), len(pollutants))),
+        dims=("year", "sector", "pollutant"),
+        coords={"year": list(years), "sector": list(sectors), "pollutant": list(pollutants)},
+    )
+
+
+def test_monte_carlo_years_in_any_order_get_the_factors_of_their_year():
+    """Unsorted years: each year gets its own factors, in the caller's order, with the
+    lognormal's spread (before, rho**(negative gap) made the bands explode)."""
+    unc = Uncertainty(30.0, realizations=5000, rho=0.9, seed=4)
+    down = monte_carlo(_ones([2020, 2010, 2000]), unc)
+    up = monte_carlo(_ones([2000, 2010, 2020]), unc)
+    assert down["year"].values.tolist() == [2020, 2010, 2000]
+    for name in ("uncertainty_factor", "total_percentile"):
+        xr.testing.assert_identical(down[name], up[name].sel(year=[2020, 2010, 2000]))
+    spread = np.log(down["uncertainty_factor"]).std("realization").values.ravel()
+    np.testing.assert_allclose(spread, np.log(1.3) / 1.96, rtol=0.05)
+
+
+def test_monte_carlo_refuses_a_repeated_year():
+    with pytest.raises(InputError, match=r"year\(s\) 2000 given more than once.*drop_duplicates"):
+        monte_carlo(_ones([2000, 2010, 2000]), Uncertainty(30.0, realizations=10))
+    with pytest.raises(InputError, match=r"year=2010.5 \(float\): expected one whole year"):
+        monte_carlo(_ones([2000, 2010.5]), Uncertainty(30.0, realizations=10))
+
+
+def test_monte_carlo_draws_of_a_year_do_not_depend_on_the_other_years():
+    """With one seed, a year's factors are the same in a 1990-2023 call, a one-year call,
+    calls with other sectors or pollutants, and years before the origin 1990 (before, the
+    draws were made over the call's years: a 2015-only run had other 2015 percentiles)."""
+    unc = Uncertainty(30.0, realizations=50, rho=0.8, seed=1)
+    full = monte_carlo(
+        _ones(range(1985, 2024), ("A_PublicPower", "F_RoadTransport"), ("NOx", "PM10")), unc
+    )["uncertainty_factor"]
+    for years, sectors, pollutants in (
+        ([2015], ("F_RoadTransport",), ("NOx",)),
+        ([2023, 1985, 2015], ("F_RoadTransport", "A_PublicPower"), ("PM10", "NOx")),
+        ([1987], ("A_PublicPower",), ("PM10",)),
+        (range(1990, 2024), ("F_RoadTransport", "J_Waste"), ("NOx",)),
+    ):
+        part = monte_carlo(_ones(years, sectors, pollutants), unc)["uncertainty_factor"]
+        known = [s for s in sectors if s in full["sector"].values]
+        want = full.sel(year=list(years), sector=known, pollutant=list(pollutants))
+        np.testing.assert_array_equal(part.sel(sector=known).values, want.values)
+
+
+def test_monte_carlo_correlation_is_rho_to_the_gap_across_the_origin():
+    """The series drawn backward from 1990 and forward from it form one stationary AR(1)."""
+    mc = monte_carlo(_ones([1980, 1989, 1990, 1991, 2000]),
+                     Uncertainty(30.0, realizations=40000, rho=0.8, seed=5))  # fmt: skip
+    z = np.log(mc["uncertainty_factor"].values[:, :, 0, 0])
+    c = np.corrcoef(z.T)
+    years = [1980, 1989, 1990, 1991, 2000]
+    want = 0.8 ** np.abs(np.subtract.outer(years, years))
+    np.testing.assert_allclose(c, want, atol=0.02)
+
+
 @pytest.mark.parametrize(
     ("settings", "key", "shown"),
     [
