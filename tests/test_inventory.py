@@ -777,6 +777,42 @@ def test_named_proxies_and_errors(inputs):
     )
 
 
+def test_proxy_dataarray_without_crs_is_placed_by_its_coordinates():
+    """A proxy map without a CRS, of the grid's shape: its x/y coordinates say where its
+    values are. South-up or x-decreasing maps are turned north-up; a map elsewhere (or
+    without coordinates matching the cell centres) is refused, naming the fix (a CRS).
+    Before, the values were used in array order whatever the coordinates: a south-up map
+    put mass in the mirror cell, a map 5 km east was used as if on the grid."""
+    g = Grid.from_bounds(X0, Y0, X0 + 300, Y0 + 200, 100)  # 3 x 2 cells
+    north_up = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("y", "x"), coords=g.coords())
+    want = north_up.values
+    for da in (
+        north_up,
+        north_up.sortby("y"),
+        north_up.sortby("x", ascending=False),
+        north_up.sortby("y").transpose("x", "y"),
+        north_up.drop_vars(["x", "y"]),  # no coordinates: the grid's cells, as a numpy array
+    ):
+        np.testing.assert_array_equal(proxy_grid(da, g), want)
+    zones = gpd.GeoDataFrame({"zone_id": ["Z"]}, geometry=[shapely.box(*g.bounds)], crs=2154)
+    tot = pd.DataFrame(
+        {"zone_id": ["Z"], "sector": ["M_Other"], "pollutant": ["NOx"], "emission": [15.0]}
+    )
+    out = allocate(tot, zones, g, proxies={"M": north_up.sortby("y")})
+    np.testing.assert_allclose(out.sel(sector="M_Other", pollutant="NOx").values, want)
+    shifted = north_up.assign_coords(x=north_up.x + 5000)
+    with pytest.raises(InputError) as info:
+        proxy_grid(shifted, g)
+    line = str(info.value)
+    assert "\n" not in line
+    for part in ("without a CRS", "x coordinates (705050 .. 705250)", "(700050 .. 700250",
+                 "attrs['crs']", "regridded"):  # fmt: skip
+        assert part in line, (part, line)
+    coarse = north_up.assign_coords(y=[Y0 + 300, Y0 + 100])  # another resolution
+    with pytest.raises(InputError, match="y coordinates"):
+        proxy_grid(coarse, g)
+
+
 def test_group_sectors_with_own_mapping(inv):
     mine = {s: ("traffic" if s.startswith("F") else "rest") for s in GNFR}
     g = group_sectors(inv, mine)
