@@ -27,7 +27,7 @@ from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import current_species, known_species
-from trajectoire.tables import numeric_column
+from trajectoire.tables import id_text, numeric_column
 
 log = logging.getLogger(__name__)
 
@@ -696,9 +696,9 @@ def allocate(
         prox[normalise_sector(k, what="proxies")] = v
     what = str(area_totals.attrs.get("what", what))  # the file, when read from one
     zg = to_crs(zones, grid.crs, what="zones")
-    zone_ids = list(zones["zone_id"].astype(str))
+    zone_ids = [id_text(z) for z in zones["zone_id"]]
     pos = {z: i for i, z in enumerate(zone_ids)}
-    unknown = sorted(set(area_totals["zone_id"]) - set(pos))
+    unknown = sorted(set(area_totals["zone_id"]) - set(pos), key=str)
     if unknown:
         lines = area_totals.attrs.get("file_lines")
         at = ""

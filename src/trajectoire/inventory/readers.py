@@ -34,8 +34,11 @@ from trajectoire.species import (
     normalise_pollutant,
 )
 from trajectoire.tables import (
+    blank_cell,
     choose_layer,
     data_lines,
+    file_column,
+    id_text,
     mapped_columns,
     numeric_column,
     read_table,
@@ -78,12 +81,14 @@ def _read_table(
     layer: str | None = None,
     default_layer: str | None = None,
     what: str | None = None,
+    text: Sequence[str] = (),
 ) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found. Check the path (relative to {Path.cwd()}).")
-    if _is_csv(p):
-        return read_table(p, what=what, require_rows=True)
+    if _is_csv(p):  # the columns `text` (ids) as text, keeping their leading zeros
+        dtype = {file_column(c): str for c in text} or None
+        return read_table(p, what=what, require_rows=True, dtype=dtype)
     import geopandas as gpd
 
     layer = choose_layer(
@@ -102,10 +107,12 @@ def _table(
     layer: str | None = None,
     default_layer: str | None = None,
     what: str | None = None,
+    text: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """The table in file `source` (:func:`_read_table`), or a copy of the (Geo)DataFrame given."""
+    """The table in file `source` (:func:`_read_table`; the CSV columns `text` read as
+    text), or a copy of the (Geo)DataFrame given."""
     if isinstance(source, str | PathLike):
-        return _read_table(source, layer=layer, default_layer=default_layer, what=what)
+        return _read_table(source, layer=layer, default_layer=default_layer, what=what, text=text)
     if isinstance(source, pd.DataFrame):
         return source.copy()
     raise InputError(
@@ -192,6 +199,22 @@ def _places(df: pd.DataFrame, source: Any) -> list[str]:
     if _is_csv(source):
         return data_lines(df, range(len(df)))
     return [f"row {label!r}" for label in df.index]
+
+
+def _text_ids(
+    df: pd.DataFrame, column: str, what: str, places: Sequence[str], expected: str
+) -> list[str]:
+    """The ids of `column` as text (:func:`~trajectoire.tables.id_text`: ``59001.0`` read
+    from a float column is ``59001``); an empty cell is an error naming where it is
+    (`places`, as :func:`_places`) and what the id should be (`expected`)."""
+    values = list(df[column])
+    empty = [places[i] for i, v in enumerate(values) if blank_cell(v)]
+    if empty:
+        raise InputError(
+            f"{what}, column {file_column(column)!r}: empty cell(s) at {rows_preview(empty)}; "
+            f"expected {expected}. Fill the ids or remove those rows."
+        )
+    return [id_text(v) for v in values]
 
 
 def _check_duplicates(ids: Sequence[Any], what: str, places: Sequence[str] | None = None) -> None:
@@ -584,7 +607,7 @@ def read_zones(
     gdf = _read_shapes(source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"))
     require_columns(gdf.columns, [id_column], name)
     gdf = gdf.reset_index(drop=True)
-    gdf["zone_id"] = gdf[id_column].astype(str)
+    gdf["zone_id"] = _text_ids(gdf, id_column, name, _places(gdf, source), "an id for every zone")
     _check_duplicates(list(gdf["zone_id"]), f"{name}, column {id_column!r}")
     gdf = gdf.set_geometry(
         valid_polygons(
@@ -652,14 +675,15 @@ def read_area_totals(
     """
     known = source.attrs if isinstance(source, pd.DataFrame) else {}  # a table read before
     name = what or known.get("what") or _name(source, "area totals")
-    df = _table(source, what=name)
+    df = _table(source, what=name, text=[zone_column])
     require_columns(df.columns, [zone_column, "sector", "pollutant", "emission"], name)
     lines = known.get("file_lines") or (data_lines(df, range(len(df))) if _is_csv(source) else None)
     rows = lines or _places(df, source)
     df = pd.DataFrame(df).reset_index(drop=True)
+    zone_ids = _text_ids(df, zone_column, name, rows, "the zone_id of a zone of [inputs] zones")
     out = pd.DataFrame(
         {
-            "zone_id": df[zone_column].astype(str),
+            "zone_id": zone_ids,
             "sector": _normalise_column(
                 list(df["sector"]), normalise_sector, f"{name}, column 'sector'", rows
             ),
