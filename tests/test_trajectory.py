@@ -579,6 +579,59 @@ def test_other_bad_inputs():
         rebuild(ref, idx, [2000, 2010], point_history=hist)
 
 
+@pytest.mark.parametrize(
+    ("column", "value", "said"),
+    [
+        ("year", np.nan, "column 'year': not a number: an empty cell at row 'r1'"),
+        ("year", "2010a", "column 'year': not a number: '2010a' at row 'r1'"),
+        ("year", 2010.5, "column 'year': not a whole year: 2010.5 at row 'r1'"),
+        ("emission", "5,5", "column 'emission': not a number: '5,5' at row 'r1'"),
+        ("emission", "x", "column 'emission': not a number: 'x' at row 'r1'"),
+    ],
+)
+def test_register_bad_year_or_emission_is_one_line_naming_row_and_value(column, value, said):
+    """A register year that is missing, text or fractional and an emission that is text are
+    one InputError line naming the row, the column and the value as given (before: pandas'
+    IntCastingNaNError, a plain ValueError, 2010.5 cut to 2010 silently, and '5,5' reported
+    as 'NaN or infinite (row 0: nan)')."""
+    ref = inventory(3, 2010)
+    sid = str(ref["source"].values[0])
+    hist = pd.DataFrame(
+        {"source_id": sid, "year": [2001, 2002], "pollutant": "NOx", "emission": [1.0, 2.0]},
+        index=["r0", "r1"],
+    ).astype(object)
+    hist.loc["r1", column] = value
+    with pytest.raises(InputError) as info:
+        rebuild(ref, make_indices(3), range(2000, 2011), point_history=hist)
+    line = str(info.value)
+    assert "\n" not in line
+    assert line.startswith("point_history, ") and said in line, line
+
+
+def test_register_empty_emission_is_no_figure():
+    """An empty emission cell of the register is no figure for that year (as the run's
+    check of point_source_history.csv documents): the stack follows its sector that year
+    (before, the run's check passed it and rebuild refused it as 'NaN (row 1: nan)')."""
+    import io
+
+    from trajectoire.tables import read_table
+
+    ref = inventory(4, 2010)
+    sid = str(ref["source"].values[0])
+    text = f"source_id,year,pollutant,emission\n{sid},2001,NOx,5\n{sid},2002,NOx,\n"
+    hist = read_table(io.StringIO(text))
+    out = rebuild(ref, make_indices(4), range(2000, 2011), point_history=hist)
+    without = rebuild(ref, make_indices(4), range(2000, 2011), point_history=hist.iloc[:1])
+    got = out["point_emission"].sel(source=sid, pollutant="NOx")
+    assert float(got.sel(year=2001)) == 5.0
+    assert out["point_method"].sel(source=sid, pollutant="NOx", year=2002).item() != "register"
+    xr.testing.assert_identical(got, without["point_emission"].sel(source=sid, pollutant="NOx"))
+    anchor = inventory(5, 2000)
+    anchor["point_emission"][0, 0] = np.nan  # an anchor's own figure must be a number
+    with pytest.raises(InputError, match=r"anchor 2000 point_emission, column 'emission'"):
+        rebuild(ref, make_indices(4), range(1995, 2011), anchors=[anchor])
+
+
 # --------------------------------------------------------------------------- real series
 @pytest.mark.requires_shared
 def test_real_eurostat_series_relative_trend_reproduced(shared_data):

@@ -64,6 +64,7 @@ from trajectoire.inventory.population import census_population
 from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
+from trajectoire.tables import numeric_column
 from trajectoire.trajectory.trends import (
     TRAJECTORY_METHODS,
     Method,
@@ -320,13 +321,21 @@ def _check_years(years: Sequence[int] | range) -> list[int]:
 
 
 def _check_register(
-    table: pd.DataFrame, ids: list[str], pols: list[str], what: str = "point_history"
+    table: pd.DataFrame,
+    ids: list[str],
+    pols: list[str],
+    what: str = "point_history",
+    *,
+    empty_is_none: bool = True,
 ) -> pd.DataFrame:
     """Check register figures ``source_id, year, pollutant, emission`` [t yr-1].
 
     Sources must be known; pollutants are read as :func:`trajectoire.species.normalise_pollutant`
     reads them (an id that is no pollutant is an error), and rows of pollutants other than
-    `pols` are dropped; one figure per source, year and pollutant.
+    `pols` are dropped; years are whole numbers and emissions numbers >= 0 (else one line
+    naming the row, the column and the value); one figure per source, year and pollutant.
+    With `empty_is_none`, a row without an emission (an empty cell, NaN) is no figure and
+    is dropped; else it is an error.
     """
     require_columns(table.columns, ["source_id", "year", "pollutant", "emission"], what)
     t = table.loc[:, ["source_id", "year", "pollutant", "emission"]].copy()
@@ -337,8 +346,20 @@ def _check_register(
     )
     require_known(t["source_id"], ids, f"{what}, column 'source_id'")
     t = t[t["pollutant"].isin(pols)]
-    t["year"] = pd.to_numeric(t["year"], errors="raise").astype(np.int64)
-    t["emission"] = pd.to_numeric(t["emission"], errors="coerce").astype(float)
+    years = numeric_column(t, "year", what=what, lines=False)
+    part = np.flatnonzero(years % 1 != 0)
+    if part.size:
+        found = [f"{years[i]:g} at row {t.index[i]!r}" for i in part.tolist()]
+        raise InputError(
+            f"{what}, column 'year': not a whole year: {rows_preview(found, 5)}; expected a "
+            "year such as 2015. Fix the table."
+        )
+    t["year"] = years.astype(np.int64)
+    t["emission"] = numeric_column(
+        t, "emission", what=what, allow_nan=empty_is_none, units="t yr-1", lines=False
+    )
+    if empty_is_none:
+        t = t[t["emission"].notna()]  # an empty cell: no figure that year
     labels = [f"row {label!r}" for label in t.index]
     require_non_negative(t["emission"].to_numpy(), f"{what}, column 'emission'", labels)
     dup = t.duplicated(["source_id", "year", "pollutant"], keep=False)
@@ -843,7 +864,8 @@ def _register_parts(
         apts["year"] = inv.year
         apts["label"] = "anchor"
         what = f"anchor {inv.year} point_emission"
-        parts.append(_check_register(apts, pts.ids, inp.pols, what).assign(label="anchor"))
+        checked = _check_register(apts, pts.ids, inp.pols, what, empty_is_none=False)
+        parts.append(checked.assign(label="anchor"))
     if point_history is not None:
         # the pipeline names the file and its key (DataFrame.attrs); a caller's table: the name
         what = str(point_history.attrs.get("what", "point_history"))
