@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, TrajectoireWarning
 from trajectoire.grid import Grid
+from trajectoire.inventory import read_point_sources
 from trajectoire.sample.synthetic import synthetic_inventory
 from trajectoire.trajectory import (
     METHOD_LABELS,
@@ -630,6 +631,27 @@ def test_register_empty_emission_is_no_figure():
     anchor["point_emission"][0, 0] = np.nan  # an anchor's own figure must be a number
     with pytest.raises(InputError, match=r"anchor 2000 point_emission, column 'emission'"):
         rebuild(ref, make_indices(4), range(1995, 2011), anchors=[anchor])
+
+
+def test_stack_starting_after_it_ends_is_refused_as_the_reader_does(tmp_path):
+    """A reference Dataset whose stack has start_year > end_year is refused by rebuild with
+    the line read_point_sources gives (before, the stack was silently 0 t every year)."""
+    ref = inventory(6, 2010, n_sources=2)
+    ref["start_year"].values[:] = [2012, -1]
+    ref["end_year"].values[:] = [2005, -1]
+    sid = str(ref["source"].values[0])
+    with pytest.raises(InputError) as info:
+        rebuild(ref, make_indices(6), range(2000, 2011))
+    said = f"stack(s) starting after they end: {sid} (2012 > 2005); expected start_year <= end_year"
+    assert str(info.value).startswith("reference inventory, 'start_year' and 'end_year': ")
+    assert said in str(info.value)
+    path = tmp_path / "points.csv"
+    path.write_text(
+        "source_id,x,y,sector,height,diameter,temperature,velocity,start_year,end_year,NOx\n"
+        "P1,700250,7000250,B,50,2,400,10,2012,2005,5\n"
+    )
+    with pytest.raises(InputError, match=r"P1 \(2012 > 2005\); expected start_year <= end_year"):
+        read_point_sources(path)
 
 
 # --------------------------------------------------------------------------- real series

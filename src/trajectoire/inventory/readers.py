@@ -25,7 +25,7 @@ from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import grid_of
 from trajectoire.geo.territories import check_zone_overlaps, valid_polygons
 from trajectoire.inventory.proxies import road_emissions_per_km
-from trajectoire.inventory.schema import POINT_VARIABLES
+from trajectoire.inventory.schema import POINT_VARIABLES, check_service_years
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import (
     emission_factor,
@@ -418,14 +418,7 @@ def read_point_sources(
                     f"{rows_preview([f'{ids[i]} ({v[i]:g})' for i in neg])}; expected >= 0."
                 )
             out[var] = ("source", v)
-    start, end = out["start_year"].values, out["end_year"].values
-    reversed_ = np.flatnonzero((start >= 0) & (end >= 0) & (start > end))
-    if reversed_.size:
-        raise InputError(
-            f"{name}, columns 'start_year' and 'end_year': the stack starts after it ends at rows "
-            f"{rows_preview([f'{ids[i]} ({start[i]} > {end[i]})' for i in reversed_])}; expected "
-            "start_year <= end_year (the years it is in service, both included). Swap or fix them."
-        )
+    check_service_years(out["start_year"].values, out["end_year"].values, ids, name)
     out.attrs = {"crs": file_crs.to_string(), "source_file": name}
     return out
 

@@ -61,7 +61,7 @@ from trajectoire.errors import (
 )
 from trajectoire.geo.grid import Grid
 from trajectoire.inventory.population import census_population
-from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
+from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES, check_service_years
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import numeric_column
@@ -268,6 +268,7 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
     # readers may store an unknown year as NaN rather than -1
     start = np.where(np.isnan(start.astype(float)), -1, start)
     end = np.where(np.isnan(end.astype(float)), -1, end)
+    check_service_years(start, end, ids, what)
     static = {name: ds[name] for name in _POINT_STATIC_VARIABLES if name in ds}
     return _Points(
         ids,
