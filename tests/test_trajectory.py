@@ -654,6 +654,33 @@ def test_stack_starting_after_it_ends_is_refused_as_the_reader_does(tmp_path):
         read_point_sources(path)
 
 
+def test_stack_out_of_service_in_the_reference_year_is_said(caplog):
+    """A stack closed before the reference year (or opened after it) whose reference figure
+    is > 0 is 0 t that year, as documented; the log says so, naming the stack, its
+    end_year (start_year), its figure and the reference year (before, nothing was said:
+    the reference year's total silently lacked the figure)."""
+    import logging
+
+    ref = inventory(7, 2015, n_sources=3)
+    ref["start_year"].values[:] = [-1, 2018, -1]
+    ref["end_year"].values[:] = [2010, -1, -1]
+    ids = [str(s) for s in ref["source"].values]
+    with caplog.at_level(logging.INFO, logger="trajectoire"):
+        out = rebuild(ref, make_indices(7), range(2005, 2021))
+    said = [r.getMessage() for r in caplog.records if "out of service" in r.getMessage()]
+    assert len(said) == 1, said
+    line = said[0]
+    pe = ref["point_emission"]
+    for k, what in ((0, "end_year 2010"), (1, "start_year 2018")):
+        j = int(np.argmax(pe.isel(source=k).values))
+        figure = float(pe.isel(source=k, pollutant=j))
+        pol = str(pe["pollutant"].values[j])
+        assert f"{ids[k]} ({what}, {pol} {figure:.6g} t yr-1)" in line, line
+    assert "reference year 2015" in line and ids[2] not in line
+    assert (out["point_emission"].sel(year=2015, source=ids[:2]) == 0).all()
+    assert (out["point_method"].sel(year=2015, source=ids[:2]) == "inactive").all()
+
+
 # --------------------------------------------------------------------------- real series
 @pytest.mark.requires_shared
 def test_real_eurostat_series_relative_trend_reproduced(shared_data):

@@ -26,6 +26,7 @@ doi:10.2800/795737.
 from __future__ import annotations
 
 import itertools
+import logging
 import operator
 import uuid
 import warnings
@@ -79,6 +80,8 @@ __all__ = [
     "census_proxy",
     "rebuild",
 ]
+
+log = logging.getLogger("trajectoire")
 
 #: Strings of the ``method(year, sector, pollutant)`` output variable: the reference and
 #: anchor years, linear interpolation between anchors, the series methods of
@@ -277,6 +280,33 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
         start.astype(np.int64),
         end.astype(np.int64),
         static,
+    )
+
+
+def _note_out_of_service(pts: _Points, year: int, pols: list[str]) -> None:
+    """Say (log, INFO) which stacks carry figures in the reference inventory but are out of
+    service in its `year`: they are 0 that year, and their figures, scaled by their sector's
+    series, give their years of service (a documented convention, not an error)."""
+    off = ((pts.start >= 0) & (year < pts.start)) | ((pts.end >= 0) & (year > pts.end))
+    emitting = off & (pts.ref > 0).any(axis=1)
+    if not emitting.any():
+        return
+    shown = []
+    for k in np.flatnonzero(emitting).tolist():
+        service = (
+            f"end_year {pts.end[k]}" if year > pts.end[k] >= 0 else f"start_year {pts.start[k]}"
+        )
+        j = int(np.argmax(pts.ref[k]))
+        shown.append(f"{pts.ids[k]} ({service}, {pols[j]} {pts.ref[k, j]:.6g} t yr-1)")
+    log.info(
+        "reference inventory: %d stack(s) out of service in the reference year %d carry "
+        "figures in it: %s. They are 0 t in %d (point_method 'inactive'); their figures, "
+        "times their sector's factor, give their years of service (docs/trajectory.md, "
+        "point sources).",
+        len(shown),
+        year,
+        rows_preview(shown, 5),
+        year,
     )
 
 
@@ -1300,6 +1330,7 @@ def rebuild(
     ratio, labels = _series_ratios(inp, surrogates)
     weight, rho = _anchor_weights(inp, basis, ratio)
     pts = _check_points(reference, inp.sectors, inp.pols, "reference inventory")
+    _note_out_of_service(pts, inp.ref.year, inp.pols)
     pvals, pmeth = _point_emissions(inp, pts, rho, labels, point_history)
     ptot = _point_totals(pts, pvals, len(inp.sectors))
     target = _outside_weights(inp, basis, proxy_of, ratio, ptot, weight)
