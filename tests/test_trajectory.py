@@ -97,6 +97,9 @@ def test_anchor_years_are_reproduced_exactly(seed, ref_year, anchor_years):
 def test_totals_follow_the_index_with_points_closures_and_register(
     seed, ref_year, ends, starts, register_year
 ):
+    for k in range(3):  # a stack starting after it ends is refused (see below)
+        if starts[k] >= 0 and ends[k] >= 0 and starts[k] > ends[k]:
+            starts[k], ends[k] = ends[k], starts[k]
     ref = inventory(seed, ref_year)
     ref["start_year"] = ("source", np.array(starts))
     ref["end_year"] = ("source", np.array(ends))
