@@ -41,6 +41,7 @@ from trajectoire.tables import (
     id_text,
     mapped_columns,
     numeric_column,
+    option_table,
     read_table,
 )
 from trajectoire.units import conversion_factor
@@ -122,15 +123,45 @@ def _table(
 
 
 def _read_shapes(
-    source: Any, name: str, layer: str | None, default_layer: str, kind: str, types: tuple[str, ...]
+    source: Any,
+    name: str,
+    layer: str | None,
+    default_layer: str,
+    kind: str,
+    types: tuple[str, ...],
+    *,
+    crs: Any = None,
+    crs_key: str | None = None,
+    crs_fix: str = "",
 ) -> Any:
-    """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame."""
+    """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame.
+
+    With `crs_key` (the option that states the CRS of a file without one, e.g.
+    ``[inputs.zones] crs``), `crs` is that CRS: it is given to a file without one, and one
+    that differs from the file's own is an error; a file without a CRS, when `crs` is not
+    given, is an error saying `crs_fix` (how to set it).
+    """
     import geopandas as gpd
 
     gdf = _table(source, layer=layer, default_layer=default_layer, what=name)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(
             f"{name}: expected {kind} geometries (GeoPackage/Shapefile), got a plain table."
+        )
+    if crs_key is not None and crs is not None:
+        stated = as_crs(crs, f"{name}: {crs_key}")
+        if gdf.crs is None:
+            gdf = gdf.set_crs(stated)
+        elif not stated.equals(gdf.crs):
+            raise InputError(
+                f"{name}: {crs_key} = {crs!r}, but the file has its own CRS "
+                f"({gdf.crs.to_string()}), which is used for its coordinates. Remove "
+                f"{crs_key}, or fix the file's CRS."
+            )
+    if gdf.crs is None and crs_key is not None:
+        raise InputError(
+            f"{name}: has no CRS (a shapefile without its .prj file?); expected the CRS its "
+            f"coordinates are in. {crs_fix} (or the right one), or give the file a CRS."
         )
     if gdf.crs is None:
         raise InputError(f"{name}: has no CRS; set it with .set_crs('EPSG:2154').")
@@ -567,7 +598,9 @@ def read_zones(
     layer: str | None = None,
     id_column: str = "zone_id",
     repair: bool = False,
+    crs: Any = None,
     what: str | None = None,
+    config_key: str | None = None,
 ) -> Any:
     """Read polygon zones (communes, territories) with a unique id.
 
@@ -582,8 +615,14 @@ def read_zones(
     repair : bool, default False
         Repair invalid polygons (:func:`trajectoire.geo.territories.valid_polygons`, a
         warning lists them) instead of raising.
+    crs : any, optional
+        CRS of a file that states none (a shapefile without its ``.prj``;
+        ``[inputs.zones] crs`` in a run). A file with its own CRS keeps it: another `crs`
+        is an error.
     what : str, optional
         Name of the input in messages.
+    config_key : str, optional
+        The configuration key that names the file (``[inputs] zones``), for messages.
 
     Returns
     -------
@@ -592,12 +631,17 @@ def read_zones(
     Raises
     ------
     trajectoire.InputError
-        No CRS, non-polygon geometries, invalid polygons (without `repair`), duplicated ids, two zones that overlap over half of
+        No CRS (and no `crs`), a `crs` other than the file's, non-polygon geometries, invalid polygons (without `repair`), duplicated ids, two zones that overlap over half of
         the smaller (:func:`trajectoire.geo.territories.check_zone_overlaps`; over 1 %: a
         warning).
     """
     name = what or _name(source, "zones")
-    gdf = _read_shapes(source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"))
+    crs_key = f"{option_table(config_key)} crs" if config_key else "crs"
+    crs_fix = f'Set {crs_key} = "EPSG:2154"' if config_key else "Pass crs='EPSG:2154'"
+    gdf = _read_shapes(
+        source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"),
+        crs=crs, crs_key=crs_key, crs_fix=crs_fix,
+    )  # fmt: skip
     require_columns(gdf.columns, [id_column], name)
     gdf = gdf.reset_index(drop=True)
     gdf["zone_id"] = _text_ids(gdf, id_column, name, _places(gdf, source), "an id for every zone")
