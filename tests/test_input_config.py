@@ -271,6 +271,37 @@ def test_a_columns_entry_that_matched_nothing_is_named_before_the_reader_s_compl
     assert "columns.territory = 'territoir'" in msg and "'territoire'" in msg
 
 
+def test_zones_without_a_crs_name_the_key_that_sets_it(tmp_path: Path) -> None:
+    """A zones shapefile without its .prj: the message names [inputs.zones] crs (before, a
+    Python call, .set_crs('EPSG:2154'), which a run's configuration cannot make); that key
+    gives the file its CRS, and one other than a file's own is an error."""
+    import geopandas as gpd
+
+    from trajectoire.errors import InputError
+
+    box = shapely.box(700_000, 7_000_000, 701_000, 7_001_000)
+    gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[box], crs=2154).to_file(tmp_path / "z.shp")
+    (tmp_path / "z.prj").unlink()
+    gpd.GeoDataFrame({"zone_id": ["A"]}, geometry=[box], crs=2154).to_file(tmp_path / "z.gpkg")
+
+    def zones(block: str) -> object:
+        (tmp_path / "config.toml").write_text(_config(tmp_path, "").read_text() + block)
+        cfg = load_config(tmp_path / "config.toml")
+        return read_input("zones", cfg.inputs.zones)
+
+    with pytest.raises(InputError) as info:
+        zones('[inputs.zones]\npath = "z.shp"\n')
+    line = str(info.value)
+    assert "\n" not in line and "set_crs" not in line
+    assert "z.shp ([inputs] zones): has no CRS" in line
+    assert 'Set [inputs.zones] crs = "EPSG:2154"' in line
+    got = zones('[inputs.zones]\npath = "z.shp"\ncrs = "EPSG:2154"\n')
+    assert got.crs.to_epsg() == 2154 and got["zone_id"].tolist() == ["A"]
+    assert zones('[inputs.zones]\npath = "z.gpkg"\ncrs = "EPSG:2154"\n').crs.to_epsg() == 2154
+    with pytest.raises(InputError, match=r"\[inputs.zones\] crs = 'EPSG:4326', but the file has"):
+        zones('[inputs.zones]\npath = "z.gpkg"\ncrs = "EPSG:4326"\n')
+
+
 def test_territory_messages_name_the_configuration_key(tmp_path: Path) -> None:
     _territories_gpkg(tmp_path / "t.gpkg")
     block = '[inputs.territories]\npath = "t.gpkg"\nlayer = "territories"\n'

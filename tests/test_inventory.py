@@ -625,6 +625,55 @@ def test_totals_for_unknown_zone(inputs):
         allocate(tab, read_zones(inputs["zones"]), GRID)
 
 
+def test_area_totals_empty_zone_id_is_one_line_naming_the_line(tmp_path):
+    """An empty zone_id is refused by the reader, naming the file, the line and the column
+    (before, it passed and allocate failed with a TypeError); the other ids stay text
+    (before, the empty cell made the column float: 59001 became '59001.0')."""
+    path = tmp_path / "area.csv"
+    path.write_text("zone_id,sector,pollutant,emission\n59001,F,NOx,1\n,C,PM10,3.25\n")
+    with pytest.raises(InputError) as info:
+        read_area_totals(path)
+    line = str(info.value)
+    assert "\n" not in line
+    for part in (str(path), "column 'zone_id'", "empty cell(s) at line 3", "[inputs] zones"):
+        assert part in line, (part, line)
+    path.write_text("zone_id,sector,pollutant,emission\n59001,F,NOx,1\n59002,C,PM10,\n")
+    with pytest.raises(InputError, match="line 3"):  # the ids are fine, the emission is not
+        read_area_totals(path)
+
+
+def test_zone_ids_are_text_with_their_leading_zeros(tmp_path):
+    """INSEE codes with a leading zero (02001) keep it in area_emissions.csv, and ids that
+    a GeoPackage stores as floats (59001.0) are the integer's text: both files join (before,
+    02001 became 2001 and the valid file was refused as naming unknown zones)."""
+    g = Grid.from_bounds(X0, Y0, X0 + 1000, Y0 + 1000, 100)
+    area = tmp_path / "area.csv"
+    area.write_text("zone_id,sector,pollutant,emission\n02001,M,NOx,1\n59001,M,NOx,2\n")
+    tab = read_area_totals(area)
+    assert tab["zone_id"].tolist() == ["02001", "59001"]
+    boxes = [
+        shapely.box(X0, Y0, X0 + 500, Y0 + 1000),
+        shapely.box(X0 + 500, Y0, X0 + 1000, Y0 + 1000),
+    ]
+    gpd.GeoDataFrame({"zone_id": ["02001", "59001"]}, geometry=boxes, crs=2154).to_file(
+        tmp_path / "text.gpkg"
+    )
+    gpd.GeoDataFrame({"code": [2001.0, 59001.0]}, geometry=boxes, crs=2154).to_file(
+        tmp_path / "floats.gpkg"
+    )
+    zones = read_zones(tmp_path / "text.gpkg")
+    out = allocate(tab, zones, g, proxies={"M": "area"}).sel(sector="M_Other", pollutant="NOx")
+    assert float(out.isel(x=slice(0, 5)).sum()) == pytest.approx(1.0)
+    assert float(out.isel(x=slice(5, 10)).sum()) == pytest.approx(2.0)
+    floats = read_zones(tmp_path / "floats.gpkg", id_column="code")
+    assert floats["zone_id"].tolist() == ["2001", "59001"]
+    gpd.GeoDataFrame({"zone_id": ["A", None]}, geometry=boxes, crs=2154).to_file(
+        tmp_path / "blank.gpkg"
+    )
+    with pytest.raises(InputError, match=r"column 'zone_id': empty cell\(s\) at row 1"):
+        read_zones(tmp_path / "blank.gpkg")
+
+
 def test_requested_sectors_must_cover_inputs(inputs):
     with pytest.raises(InputError, match=r"sector\(s\) \['B_Industry'"):
         build_inventory(
@@ -775,6 +824,42 @@ def test_named_proxies_and_errors(inputs):
     np.testing.assert_allclose(
         proxy_grid("landuse:1,2,3,4,5,6", GRID, landuse=lu), GRID.cell_area, rtol=1e-12
     )
+
+
+def test_proxy_dataarray_without_crs_is_placed_by_its_coordinates():
+    """A proxy map without a CRS, of the grid's shape: its x/y coordinates say where its
+    values are. South-up or x-decreasing maps are turned north-up; a map elsewhere (or
+    without coordinates matching the cell centres) is refused, naming the fix (a CRS).
+    Before, the values were used in array order whatever the coordinates: a south-up map
+    put mass in the mirror cell, a map 5 km east was used as if on the grid."""
+    g = Grid.from_bounds(X0, Y0, X0 + 300, Y0 + 200, 100)  # 3 x 2 cells
+    north_up = xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("y", "x"), coords=g.coords())
+    want = north_up.values
+    for da in (
+        north_up,
+        north_up.sortby("y"),
+        north_up.sortby("x", ascending=False),
+        north_up.sortby("y").transpose("x", "y"),
+        north_up.drop_vars(["x", "y"]),  # no coordinates: the grid's cells, as a numpy array
+    ):
+        np.testing.assert_array_equal(proxy_grid(da, g), want)
+    zones = gpd.GeoDataFrame({"zone_id": ["Z"]}, geometry=[shapely.box(*g.bounds)], crs=2154)
+    tot = pd.DataFrame(
+        {"zone_id": ["Z"], "sector": ["M_Other"], "pollutant": ["NOx"], "emission": [15.0]}
+    )
+    out = allocate(tot, zones, g, proxies={"M": north_up.sortby("y")})
+    np.testing.assert_allclose(out.sel(sector="M_Other", pollutant="NOx").values, want)
+    shifted = north_up.assign_coords(x=north_up.x + 5000)
+    with pytest.raises(InputError) as info:
+        proxy_grid(shifted, g)
+    line = str(info.value)
+    assert "\n" not in line
+    for part in ("without a CRS", "x coordinates (705050 .. 705250)", "(700050 .. 700250",
+                 "attrs['crs']", "regridded"):  # fmt: skip
+        assert part in line, (part, line)
+    coarse = north_up.assign_coords(y=[Y0 + 300, Y0 + 100])  # another resolution
+    with pytest.raises(InputError, match="y coordinates"):
+        proxy_grid(coarse, g)
 
 
 def test_group_sectors_with_own_mapping(inv):

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, TrajectoireWarning
 from trajectoire.grid import Grid
+from trajectoire.inventory import read_point_sources
 from trajectoire.sample.synthetic import synthetic_inventory
 from trajectoire.trajectory import (
     METHOD_LABELS,
@@ -96,6 +97,9 @@ def test_anchor_years_are_reproduced_exactly(seed, ref_year, anchor_years):
 def test_totals_follow_the_index_with_points_closures_and_register(
     seed, ref_year, ends, starts, register_year
 ):
+    for k in range(3):  # a stack starting after it ends is refused (see below)
+        if starts[k] >= 0 and ends[k] >= 0 and starts[k] > ends[k]:
+            starts[k], ends[k] = ends[k], starts[k]
     ref = inventory(seed, ref_year)
     ref["start_year"] = ("source", np.array(starts))
     ref["end_year"] = ("source", np.array(ends))
@@ -408,6 +412,91 @@ def test_monte_carlo_independent_years_and_bad_settings():
         monte_carlo(t, Uncertainty({"A": 10.0}))
 
 
+def _ones(years, sectors=("F_RoadTransport",), pollutants=("NOx",)):
+    return xr.DataArray(
+        np.ones((len(years), len(sectors), len(pollutants))),
+        dims=("year", "sector", "pollutant"),
+        coords={"year": list(years), "sector": list(sectors), "pollutant": list(pollutants)},
+    )
+
+
+def test_monte_carlo_years_in_any_order_get_the_factors_of_their_year():
+    """Unsorted years: each year gets its own factors, in the caller's order, with the
+    lognormal's spread (before, rho**(negative gap) made the bands explode)."""
+    unc = Uncertainty(30.0, realizations=5000, rho=0.9, seed=4)
+    down = monte_carlo(_ones([2020, 2010, 2000]), unc)
+    up = monte_carlo(_ones([2000, 2010, 2020]), unc)
+    assert down["year"].values.tolist() == [2020, 2010, 2000]
+    for name in ("uncertainty_factor", "total_percentile"):
+        xr.testing.assert_identical(down[name], up[name].sel(year=[2020, 2010, 2000]))
+    spread = np.log(down["uncertainty_factor"]).std("realization").values.ravel()
+    np.testing.assert_allclose(spread, np.log(1.3) / 1.96, rtol=0.05)
+
+
+def test_monte_carlo_refuses_a_repeated_year():
+    with pytest.raises(InputError, match=r"year\(s\) 2000 given more than once.*drop_duplicates"):
+        monte_carlo(_ones([2000, 2010, 2000]), Uncertainty(30.0, realizations=10))
+    with pytest.raises(InputError, match=r"year=2010.5 \(float\): expected one whole year"):
+        monte_carlo(_ones([2000, 2010.5]), Uncertainty(30.0, realizations=10))
+
+
+def test_monte_carlo_draws_of_a_year_do_not_depend_on_the_other_years():
+    """With one seed, a year's factors are the same in a 1990-2023 call, a one-year call,
+    calls with other sectors or pollutants, and years before the origin 1990 (before, the
+    draws were made over the call's years: a 2015-only run had other 2015 percentiles)."""
+    unc = Uncertainty(30.0, realizations=50, rho=0.8, seed=1)
+    full = monte_carlo(
+        _ones(range(1985, 2024), ("A_PublicPower", "F_RoadTransport"), ("NOx", "PM10")), unc
+    )["uncertainty_factor"]
+    for years, sectors, pollutants in (
+        ([2015], ("F_RoadTransport",), ("NOx",)),
+        ([2023, 1985, 2015], ("F_RoadTransport", "A_PublicPower"), ("PM10", "NOx")),
+        ([1987], ("A_PublicPower",), ("PM10",)),
+        (range(1990, 2024), ("F_RoadTransport", "J_Waste"), ("NOx",)),
+    ):
+        part = monte_carlo(_ones(years, sectors, pollutants), unc)["uncertainty_factor"]
+        known = [s for s in sectors if s in full["sector"].values]
+        want = full.sel(year=list(years), sector=known, pollutant=list(pollutants))
+        np.testing.assert_array_equal(part.sel(sector=known).values, want.values)
+
+
+def test_monte_carlo_correlation_is_rho_to_the_gap_across_the_origin():
+    """The series drawn backward from 1990 and forward from it form one stationary AR(1)."""
+    mc = monte_carlo(_ones([1980, 1989, 1990, 1991, 2000]),
+                     Uncertainty(30.0, realizations=40000, rho=0.8, seed=5))  # fmt: skip
+    z = np.log(mc["uncertainty_factor"].values[:, :, 0, 0])
+    c = np.corrcoef(z.T)
+    years = [1980, 1989, 1990, 1991, 2000]
+    want = 0.8 ** np.abs(np.subtract.outer(years, years))
+    np.testing.assert_allclose(c, want, atol=0.02)
+
+
+@pytest.mark.parametrize(
+    ("settings", "key", "shown"),
+    [
+        ({"percentiles": (2.5, 50.0, 150.0)}, "percentiles", "150.0"),
+        ({"percentiles": (97.5, 2.5)}, "percentiles", "(97.5, 2.5)"),
+        ({"percentiles": (2.5, 2.5)}, "percentiles", "(2.5, 2.5)"),
+        ({"percentiles": ()}, "percentiles", "()"),
+        ({"percentiles": (float("nan"),)}, "percentiles", "nan"),
+        ({"realizations": 100.5}, "realizations", "100.5"),
+        ({"realizations": 0}, "realizations", "0"),
+        ({"seed": -1}, "seed", "-1"),
+        ({"rho": float("nan")}, "rho", "nan"),
+    ],
+)
+def test_uncertainty_settings_are_checked_when_made(settings, key, shown):
+    """Out-of-range settings are one ConfigError line naming the value and the config key,
+    raised by Uncertainty itself (before, numpy or xarray failed inside monte_carlo, and
+    unordered percentiles were accepted)."""
+    with pytest.raises(ConfigError) as info:
+        Uncertainty(30.0, **settings)
+    line = str(info.value)
+    assert "\n" not in line
+    assert f"Uncertainty.{key}=" in line and shown in line
+    assert f"([trajectory.uncertainty] {key})" in line
+
+
 # --------------------------------------------------------------------------- errors
 def test_year_outside_series_names_extrapolation():
     ref = inventory(0, 2010)
@@ -492,6 +581,107 @@ def test_other_bad_inputs():
     hist["emission"] = 1.0
     with pytest.raises(InputError, match=r"several rows for source .*\(row 'a', row 'c'\)"):
         rebuild(ref, idx, [2000, 2010], point_history=hist)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "said"),
+    [
+        ("year", np.nan, "column 'year': not a number: an empty cell at row 'r1'"),
+        ("year", "2010a", "column 'year': not a number: '2010a' at row 'r1'"),
+        ("year", 2010.5, "column 'year': not a whole year: 2010.5 at row 'r1'"),
+        ("emission", "5,5", "column 'emission': not a number: '5,5' at row 'r1'"),
+        ("emission", "x", "column 'emission': not a number: 'x' at row 'r1'"),
+    ],
+)
+def test_register_bad_year_or_emission_is_one_line_naming_row_and_value(column, value, said):
+    """A register year that is missing, text or fractional and an emission that is text are
+    one InputError line naming the row, the column and the value as given (before: pandas'
+    IntCastingNaNError, a plain ValueError, 2010.5 cut to 2010 silently, and '5,5' reported
+    as 'NaN or infinite (row 0: nan)')."""
+    ref = inventory(3, 2010)
+    sid = str(ref["source"].values[0])
+    hist = pd.DataFrame(
+        {"source_id": sid, "year": [2001, 2002], "pollutant": "NOx", "emission": [1.0, 2.0]},
+        index=["r0", "r1"],
+    ).astype(object)
+    hist.loc["r1", column] = value
+    with pytest.raises(InputError) as info:
+        rebuild(ref, make_indices(3), range(2000, 2011), point_history=hist)
+    line = str(info.value)
+    assert "\n" not in line
+    assert line.startswith("point_history, ") and said in line, line
+
+
+def test_register_empty_emission_is_no_figure():
+    """An empty emission cell of the register is no figure for that year (as the run's
+    check of point_source_history.csv documents): the stack follows its sector that year
+    (before, the run's check passed it and rebuild refused it as 'NaN (row 1: nan)')."""
+    import io
+
+    from trajectoire.tables import read_table
+
+    ref = inventory(4, 2010)
+    sid = str(ref["source"].values[0])
+    text = f"source_id,year,pollutant,emission\n{sid},2001,NOx,5\n{sid},2002,NOx,\n"
+    hist = read_table(io.StringIO(text))
+    out = rebuild(ref, make_indices(4), range(2000, 2011), point_history=hist)
+    without = rebuild(ref, make_indices(4), range(2000, 2011), point_history=hist.iloc[:1])
+    got = out["point_emission"].sel(source=sid, pollutant="NOx")
+    assert float(got.sel(year=2001)) == 5.0
+    assert out["point_method"].sel(source=sid, pollutant="NOx", year=2002).item() != "register"
+    xr.testing.assert_identical(got, without["point_emission"].sel(source=sid, pollutant="NOx"))
+    anchor = inventory(5, 2000)
+    anchor["point_emission"][0, 0] = np.nan  # an anchor's own figure must be a number
+    with pytest.raises(InputError, match=r"anchor 2000 point_emission, column 'emission'"):
+        rebuild(ref, make_indices(4), range(1995, 2011), anchors=[anchor])
+
+
+def test_stack_starting_after_it_ends_is_refused_as_the_reader_does(tmp_path):
+    """A reference Dataset whose stack has start_year > end_year is refused by rebuild with
+    the line read_point_sources gives (before, the stack was silently 0 t every year)."""
+    ref = inventory(6, 2010, n_sources=2)
+    ref["start_year"].values[:] = [2012, -1]
+    ref["end_year"].values[:] = [2005, -1]
+    sid = str(ref["source"].values[0])
+    with pytest.raises(InputError) as info:
+        rebuild(ref, make_indices(6), range(2000, 2011))
+    said = f"stack(s) starting after they end: {sid} (2012 > 2005); expected start_year <= end_year"
+    assert str(info.value).startswith("reference inventory, 'start_year' and 'end_year': ")
+    assert said in str(info.value)
+    path = tmp_path / "points.csv"
+    path.write_text(
+        "source_id,x,y,sector,height,diameter,temperature,velocity,start_year,end_year,NOx\n"
+        "P1,700250,7000250,B,50,2,400,10,2012,2005,5\n"
+    )
+    with pytest.raises(InputError, match=r"P1 \(2012 > 2005\); expected start_year <= end_year"):
+        read_point_sources(path)
+
+
+def test_stack_out_of_service_in_the_reference_year_is_said(caplog):
+    """A stack closed before the reference year (or opened after it) whose reference figure
+    is > 0 is 0 t that year, as documented; the log says so, naming the stack, its
+    end_year (start_year), its figure and the reference year (before, nothing was said:
+    the reference year's total silently lacked the figure)."""
+    import logging
+
+    ref = inventory(7, 2015, n_sources=3)
+    ref["start_year"].values[:] = [-1, 2018, -1]
+    ref["end_year"].values[:] = [2010, -1, -1]
+    ids = [str(s) for s in ref["source"].values]
+    with caplog.at_level(logging.INFO, logger="trajectoire"):
+        out = rebuild(ref, make_indices(7), range(2005, 2021))
+    said = [r.getMessage() for r in caplog.records if "out of service" in r.getMessage()]
+    assert len(said) == 1, said
+    line = said[0]
+    pe = ref["point_emission"]
+    for k, what in ((0, "end_year 2010"), (1, "start_year 2018")):
+        j = int(np.argmax(pe.isel(source=k).values))
+        figure = float(pe.isel(source=k, pollutant=j))
+        pol = str(pe["pollutant"].values[j])
+        assert f"{ids[k]} ({what}, {pol} {figure:.6g} t yr-1)" in line, line
+    assert "reference year 2015" in line and ids[2] not in line
+    assert (out["point_emission"].sel(year=2015, source=ids[:2]) == 0).all()
+    assert (out["point_method"].sel(year=2015, source=ids[:2]) == "inactive").all()
 
 
 # --------------------------------------------------------------------------- real series

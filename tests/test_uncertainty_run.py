@@ -188,6 +188,8 @@ def test_the_uncertainty_section_becomes_the_settings(tmp_path: Path) -> None:
         ("realizations = 10\nrho = 1.5\n", ["rho", "1.5"]),
         ("realizations = 10\npercentiles = [97.5, 2.5]\n", ["percentiles", "increasing"]),
         ("realizations = 10\npercentiles = [2.5, 150]\n", ["percentiles", "150"]),
+        ("realizations = 10\nseed = -1\n", ["seed", "-1", "greater than or equal to 0"]),
+        ("realizations = 10.5\n", ["realizations", "10.5"]),
         ("realizations = 10\nhalf_widht = 20\n", ["half_widht", "Did you mean 'half_width'"]),
     ],
 )

@@ -46,6 +46,7 @@ __all__ = [
     "Provenance",
     "TableDialect",
     "TableOptions",
+    "blank_cell",
     "choose_layer",
     "column_mapping",
     "columns_option",
@@ -53,6 +54,7 @@ __all__ = [
     "detect_dialect",
     "dialect_defaults",
     "file_column",
+    "id_text",
     "keyword_options",
     "mapped_columns",
     "numeric_column",
@@ -991,6 +993,40 @@ def read_table(
         ", ".join(f"{k} {'given' if v is not None else 'detected'}" for k, v in given.items()),
     )
     return frame
+
+
+# ---------------------------------------------------------------------- ids
+def blank_cell(value: Any) -> bool:
+    """Whether a cell holds nothing: None, NaN, an empty or blank text, or pandas' and
+    Python's missing markers written as text (``"nan"``, ``"<NA>"``, ``"None"``).
+
+    Examples
+    --------
+    >>> [blank_cell(v) for v in (None, float("nan"), " ", "nan", "0", 0)]
+    [True, True, True, True, False, False]
+    """
+    return bool(
+        value is None
+        or (isinstance(value, float) and np.isnan(value))
+        or str(value).strip() in ("", "nan", "<NA>", "None")
+    )
+
+
+def id_text(value: Any) -> str:
+    """An id as text: a whole number read as a float loses its ``.0``, text is stripped.
+
+    Ids are read as text (``dtype=str``) so that they keep their leading zeros (INSEE code
+    ``02001``, IREP ``0007000956``); a vector file may still store them as numbers, and a
+    float column (an integer column with an empty cell) writes ``59001.0``.
+
+    Examples
+    --------
+    >>> [id_text(v) for v in ("02001", 59001.0, 59001, " S1 ", 2.5)]
+    ['02001', '59001', '59001', 'S1', '2.5']
+    """
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return str(value).strip()
 
 
 # ---------------------------------------------------------------------- numbers

@@ -49,7 +49,14 @@ from trajectoire.errors import ConfigError, InputError, MissingVariableError, Un
 from trajectoire.geo.grid import known_crs
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
-from trajectoire.tables import choose_layer, columns_option, numeric_column, read_table
+from trajectoire.tables import (
+    blank_cell,
+    choose_layer,
+    columns_option,
+    id_text,
+    numeric_column,
+    read_table,
+)
 from trajectoire.units import UNIT_TABLE, conversion_factor
 
 __all__ = [
@@ -360,20 +367,6 @@ def _site_key(value: Any) -> str:
     return s
 
 
-def _missing(value: Any) -> bool:
-    return (
-        value is None
-        or (isinstance(value, float) and np.isnan(value))
-        or str(value).strip()
-        in (
-            "",
-            "nan",
-            "<NA>",
-            "None",
-        )
-    )
-
-
 def _set(config_key: str | None, option: str, example: str, *, first: bool = False) -> str:
     """How to set an option, quoting the config key: ``set [inputs.x] year = 2021``."""
     where = f"{config_key} " if config_key else ""
@@ -384,13 +377,6 @@ def _lines(frame: pd.DataFrame, rows: Sequence[Any], lines: bool) -> list[str]:
     """File lines (``line 7``) of data-row labels `rows`, or ``row 5`` for a DataFrame."""
     header = int(frame.attrs.get("header_line", 1))
     return [f"line {int(r) + header + 1}" if lines else f"row {r}" for r in rows]
-
-
-def _shown_id(value: Any) -> str:
-    """A site id as text (an integer read as float loses its ``.0``)."""
-    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
-        return str(int(value))
-    return str(value).strip()
 
 
 def _numbers(frame: pd.DataFrame, column: str, **kw: Any) -> np.ndarray:
@@ -660,7 +646,7 @@ def _unit_factors(
     cache: dict[str, float] = {}
     bad: dict[str, list[Any]] = {}
     for i, (lab, v) in enumerate(zip(frame.index, frame[column].tolist(), strict=True)):
-        text = str(unit) if (_missing(v) and unit is not None) else str(v).strip()
+        text = str(unit) if (blank_cell(v) and unit is not None) else str(v).strip()
         if text not in cache:
             try:
                 cache[text] = conversion_factor(text, "emission_rate")
@@ -668,7 +654,7 @@ def _unit_factors(
                 cache[text] = np.nan
         factors[i] = cache[text]
         if np.isnan(factors[i]):
-            bad.setdefault("" if _missing(v) else str(v), []).append(lab)
+            bad.setdefault("" if blank_cell(v) else str(v), []).append(lab)
     if bad:
         detail = "; ".join(
             f"{repr(k) if k else '(empty)'} at {rows_preview(_lines(frame, v, lines), 3)}"
@@ -722,7 +708,7 @@ def _read_emissions(
             )
     report: dict[str, Any] = {"emission_rows": len(frame)}
     if "medium" in cols:
-        media = [_key(v) if not _missing(v) else "" for v in frame[cols["medium"]]]
+        media = [_key(v) if not blank_cell(v) else "" for v in frame[cols["medium"]]]
         odd = [i for i, m in enumerate(media) if m != "air" and m not in _MEDIA_NOT_AIR]
         if odd:
             found = [
@@ -803,7 +789,7 @@ def _read_emissions(
     values[~below] = v
     values *= _unit_factors(frame, cols.get("unit"), unit, name, lines, config_key)
     ids = frame[cols["emission_site_id"]].tolist()
-    empty = [lab for lab, i in zip(frame.index, ids, strict=True) if _missing(i)]
+    empty = [lab for lab, i in zip(frame.index, ids, strict=True) if blank_cell(i)]
     if empty:
         raise InputError(
             f"{name}, column {cols['emission_site_id']!r}: empty site id at "
@@ -813,7 +799,7 @@ def _read_emissions(
     out = pd.DataFrame(
         {
             "key": [_site_key(i) for i in ids],
-            "site": [_shown_id(i) for i in ids],
+            "site": [id_text(i) for i in ids],
             "pollutant": pol,
             "t_per_yr": values,
         }
@@ -857,7 +843,7 @@ def _positions(
     if "x" in cols and "y" in cols:
         xs, ys = coordinate("x"), coordinate("y")
         if "epsg" in cols:
-            codes = [None if _missing(v) else str(v).strip() for v in frame[cols["epsg"]]]
+            codes = [None if blank_cell(v) else str(v).strip() for v in frame[cols["epsg"]]]
         else:
             codes = [None] * n
         default = crs if crs is not None else ("EPSG:2154" if layout == "geocoded" else None)
@@ -981,7 +967,7 @@ def _stack_table(
 
 def _activity_class(code: Any) -> str | None:
     """The class of a NAF/APE code (longest prefix of :data:`NAF_CLASSES`), None if empty."""
-    if _missing(code):
+    if blank_cell(code):
         return None
     digits = re.sub(r"[^0-9A-Za-z]", "", str(code)).upper()
     for n in range(len(digits), 0, -1):
@@ -1170,7 +1156,7 @@ def read_irep(
             + "."
         )
     raw_ids = sites[cols["site_id"]].tolist()
-    empty = [i for i, v in enumerate(raw_ids) if _missing(v)]
+    empty = [i for i, v in enumerate(raw_ids) if blank_cell(v)]
     if empty:
         raise InputError(
             f"{name}, column {cols['site_id']!r}: empty site id at "
@@ -1178,7 +1164,7 @@ def read_irep(
             "Fix the file."
         )
     ids = [_site_key(v) for v in raw_ids]
-    shown_ids = [_shown_id(v) for v in raw_ids]
+    shown_ids = [id_text(v) for v in raw_ids]
     dup = pd.Series(ids)[pd.Series(ids).duplicated(keep=False)]
     if len(dup):
         groups = {k: list(v) for k, v in dup.groupby(dup).groups.items()}

@@ -27,7 +27,7 @@ from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import current_species, known_species
-from trajectoire.tables import numeric_column
+from trajectoire.tables import id_text, numeric_column
 
 log = logging.getLogger(__name__)
 
@@ -446,8 +446,11 @@ def proxy_grid(
         ``"road_length"``, ``"landuse:<class>[,<class>...]"`` (names or codes of
         :data:`LANDUSE_CLASSES`, needs `landuse`), ``"built_up"`` (urban + industrial),
         ``"area"``; or a grid of weights (a DataArray in any CRS is regridded conservatively,
-        a numpy array must be on `grid`); or geometries (polygons weigh by area, lines by
-        length, points by count, times the optional column).
+        a numpy array must be on `grid`; a DataArray without a CRS must have the grid's
+        shape, and its ``x``/``y`` coordinates, if it has them, must be the grid's cell
+        centres, in either order: a south-up map is turned north-up); or geometries
+        (polygons weigh by area, lines by length, points by count, times the optional
+        column).
     grid : Grid
         Run grid.
     zones : GeoDataFrame, optional
@@ -472,7 +475,8 @@ def proxy_grid(
     trajectoire.ConfigError
         Unknown proxy name, or the data it needs are missing.
     trajectoire.InputError
-        Negative or NaN proxy values.
+        Negative or NaN proxy values; a DataArray without a CRS whose ``x``/``y``
+        coordinates are not the grid's cell centres.
 
     Examples
     --------
@@ -538,8 +542,11 @@ def proxy_grid(
             "'built_up', 'area', 'landuse:<classes>', a grid or geometries."
         )
     if isinstance(spec, xr.DataArray):
-        if crs_of(spec) is None and spec.shape == grid.shape:
-            vals = np.asarray(spec.values, dtype=float)
+        placed = _on_grid_cells(spec, grid) if crs_of(spec) is None else None
+        if placed is not None:
+            vals = placed
+        elif crs_of(spec) is None and spec.ndim == 2 and spec.shape == grid.shape:
+            vals = np.asarray(spec.values, dtype=float)  # other dims than y, x: the grid's cells
         elif grid_of(spec).same_as(grid):
             vals = np.asarray(spec.transpose(..., "y", "x").values, dtype=float)
             vals = vals[::-1] if spec["y"].values[0] < spec["y"].values[-1] else vals
@@ -574,6 +581,47 @@ def proxy_grid(
         f"proxy: unsupported specification of type {type(spec).__name__}; expected a name, "
         "a DataArray, a numpy array or geometries."
     )
+
+
+def _on_grid_cells(spec: xr.DataArray, grid: Grid) -> np.ndarray | None:
+    """The values ``(y, x)``, north-up, of a proxy DataArray without a CRS whose dims are
+    ``y``, ``x`` of the grid's sizes (None for another DataArray).
+
+    Its ``x``/``y`` coordinates, where it has them, must be the grid's cell centres, each
+    axis in either order (a south-up map is turned north-up); an axis without coordinates
+    is taken in the grid's order.
+
+    Raises
+    ------
+    trajectoire.InputError
+        The sizes are the grid's but the ``x`` or ``y`` coordinates are not its cell
+        centres (another place, or another resolution): without a CRS the map cannot be
+        regridded, and using its values as the grid's would put them in the wrong cells.
+    """
+    if spec.ndim != 2 or set(spec.dims) != {"y", "x"}:
+        return None
+    if (spec.sizes["y"], spec.sizes["x"]) != grid.shape:
+        return None
+    vals = np.asarray(spec.transpose("y", "x").values, dtype=float)
+    for axis, centres, step in (("x", grid.x, grid.dx), ("y", grid.y, grid.dy)):
+        if axis not in spec.coords:
+            continue
+        have = np.asarray(spec[axis].values, dtype=float)
+        want = np.asarray(centres, dtype=float)  # x increasing, y decreasing (north-up)
+        if have.size > 1 and (have[-1] - have[0]) * (want[-1] - want[0]) < 0:
+            have = have[::-1]
+            vals = vals[:, ::-1] if axis == "x" else vals[::-1]
+        if not np.allclose(have, want, rtol=0.0, atol=0.01 * step):
+            lo, hi = sorted((float(want[0]), float(want[-1])))
+            raise InputError(
+                f"proxy grid: a DataArray without a CRS whose {axis} coordinates "
+                f"({have.min():.6g} .. {have.max():.6g}) are not the cell centres of the grid "
+                f"({lo:.6g} .. {hi:.6g}, {grid}); its values cannot be placed. "
+                "Set the CRS its x/y are in (proxy.attrs['crs'] = 'EPSG:2154', or "
+                ".rio.write_crs) so that it is regridded onto the grid, or give it the grid's "
+                "coordinates (grid.coords())."
+            )
+    return np.ascontiguousarray(vals)
 
 
 def _check_proxy(vals: np.ndarray, grid: Grid) -> np.ndarray:
@@ -648,9 +696,9 @@ def allocate(
         prox[normalise_sector(k, what="proxies")] = v
     what = str(area_totals.attrs.get("what", what))  # the file, when read from one
     zg = to_crs(zones, grid.crs, what="zones")
-    zone_ids = list(zones["zone_id"].astype(str))
+    zone_ids = [id_text(z) for z in zones["zone_id"]]
     pos = {z: i for i, z in enumerate(zone_ids)}
-    unknown = sorted(set(area_totals["zone_id"]) - set(pos))
+    unknown = sorted(set(area_totals["zone_id"]) - set(pos), key=str)
     if unknown:
         lines = area_totals.attrs.get("file_lines")
         at = ""

@@ -25,7 +25,7 @@ from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import grid_of
 from trajectoire.geo.territories import check_zone_overlaps, valid_polygons
 from trajectoire.inventory.proxies import road_emissions_per_km
-from trajectoire.inventory.schema import POINT_VARIABLES
+from trajectoire.inventory.schema import POINT_VARIABLES, check_service_years
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import (
     emission_factor,
@@ -34,10 +34,14 @@ from trajectoire.species import (
     normalise_pollutant,
 )
 from trajectoire.tables import (
+    blank_cell,
     choose_layer,
     data_lines,
+    file_column,
+    id_text,
     mapped_columns,
     numeric_column,
+    option_table,
     read_table,
 )
 from trajectoire.units import conversion_factor
@@ -78,12 +82,14 @@ def _read_table(
     layer: str | None = None,
     default_layer: str | None = None,
     what: str | None = None,
+    text: Sequence[str] = (),
 ) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
         raise InputError(f"{p}: file not found. Check the path (relative to {Path.cwd()}).")
-    if _is_csv(p):
-        return read_table(p, what=what, require_rows=True)
+    if _is_csv(p):  # the columns `text` (ids) as text, keeping their leading zeros
+        dtype = {file_column(c): str for c in text} or None
+        return read_table(p, what=what, require_rows=True, dtype=dtype)
     import geopandas as gpd
 
     layer = choose_layer(
@@ -102,10 +108,12 @@ def _table(
     layer: str | None = None,
     default_layer: str | None = None,
     what: str | None = None,
+    text: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """The table in file `source` (:func:`_read_table`), or a copy of the (Geo)DataFrame given."""
+    """The table in file `source` (:func:`_read_table`; the CSV columns `text` read as
+    text), or a copy of the (Geo)DataFrame given."""
     if isinstance(source, str | PathLike):
-        return _read_table(source, layer=layer, default_layer=default_layer, what=what)
+        return _read_table(source, layer=layer, default_layer=default_layer, what=what, text=text)
     if isinstance(source, pd.DataFrame):
         return source.copy()
     raise InputError(
@@ -115,15 +123,45 @@ def _table(
 
 
 def _read_shapes(
-    source: Any, name: str, layer: str | None, default_layer: str, kind: str, types: tuple[str, ...]
+    source: Any,
+    name: str,
+    layer: str | None,
+    default_layer: str,
+    kind: str,
+    types: tuple[str, ...],
+    *,
+    crs: Any = None,
+    crs_key: str | None = None,
+    crs_fix: str = "",
 ) -> Any:
-    """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame."""
+    """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame.
+
+    With `crs_key` (the option that states the CRS of a file without one, e.g.
+    ``[inputs.zones] crs``), `crs` is that CRS: it is given to a file without one, and one
+    that differs from the file's own is an error; a file without a CRS, when `crs` is not
+    given, is an error saying `crs_fix` (how to set it).
+    """
     import geopandas as gpd
 
     gdf = _table(source, layer=layer, default_layer=default_layer, what=name)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(
             f"{name}: expected {kind} geometries (GeoPackage/Shapefile), got a plain table."
+        )
+    if crs_key is not None and crs is not None:
+        stated = as_crs(crs, f"{name}: {crs_key}")
+        if gdf.crs is None:
+            gdf = gdf.set_crs(stated)
+        elif not stated.equals(gdf.crs):
+            raise InputError(
+                f"{name}: {crs_key} = {crs!r}, but the file has its own CRS "
+                f"({gdf.crs.to_string()}), which is used for its coordinates. Remove "
+                f"{crs_key}, or fix the file's CRS."
+            )
+    if gdf.crs is None and crs_key is not None:
+        raise InputError(
+            f"{name}: has no CRS (a shapefile without its .prj file?); expected the CRS its "
+            f"coordinates are in. {crs_fix} (or the right one), or give the file a CRS."
         )
     if gdf.crs is None:
         raise InputError(f"{name}: has no CRS; set it with .set_crs('EPSG:2154').")
@@ -192,6 +230,22 @@ def _places(df: pd.DataFrame, source: Any) -> list[str]:
     if _is_csv(source):
         return data_lines(df, range(len(df)))
     return [f"row {label!r}" for label in df.index]
+
+
+def _text_ids(
+    df: pd.DataFrame, column: str, what: str, places: Sequence[str], expected: str
+) -> list[str]:
+    """The ids of `column` as text (:func:`~trajectoire.tables.id_text`: ``59001.0`` read
+    from a float column is ``59001``); an empty cell is an error naming where it is
+    (`places`, as :func:`_places`) and what the id should be (`expected`)."""
+    values = list(df[column])
+    empty = [places[i] for i, v in enumerate(values) if blank_cell(v)]
+    if empty:
+        raise InputError(
+            f"{what}, column {file_column(column)!r}: empty cell(s) at {rows_preview(empty)}; "
+            f"expected {expected}. Fill the ids or remove those rows."
+        )
+    return [id_text(v) for v in values]
 
 
 def _check_duplicates(ids: Sequence[Any], what: str, places: Sequence[str] | None = None) -> None:
@@ -395,14 +449,7 @@ def read_point_sources(
                     f"{rows_preview([f'{ids[i]} ({v[i]:g})' for i in neg])}; expected >= 0."
                 )
             out[var] = ("source", v)
-    start, end = out["start_year"].values, out["end_year"].values
-    reversed_ = np.flatnonzero((start >= 0) & (end >= 0) & (start > end))
-    if reversed_.size:
-        raise InputError(
-            f"{name}, columns 'start_year' and 'end_year': the stack starts after it ends at rows "
-            f"{rows_preview([f'{ids[i]} ({start[i]} > {end[i]})' for i in reversed_])}; expected "
-            "start_year <= end_year (the years it is in service, both included). Swap or fix them."
-        )
+    check_service_years(out["start_year"].values, out["end_year"].values, ids, name)
     out.attrs = {"crs": file_crs.to_string(), "source_file": name}
     return out
 
@@ -551,7 +598,9 @@ def read_zones(
     layer: str | None = None,
     id_column: str = "zone_id",
     repair: bool = False,
+    crs: Any = None,
     what: str | None = None,
+    config_key: str | None = None,
 ) -> Any:
     """Read polygon zones (communes, territories) with a unique id.
 
@@ -566,8 +615,14 @@ def read_zones(
     repair : bool, default False
         Repair invalid polygons (:func:`trajectoire.geo.territories.valid_polygons`, a
         warning lists them) instead of raising.
+    crs : any, optional
+        CRS of a file that states none (a shapefile without its ``.prj``;
+        ``[inputs.zones] crs`` in a run). A file with its own CRS keeps it: another `crs`
+        is an error.
     what : str, optional
         Name of the input in messages.
+    config_key : str, optional
+        The configuration key that names the file (``[inputs] zones``), for messages.
 
     Returns
     -------
@@ -576,15 +631,20 @@ def read_zones(
     Raises
     ------
     trajectoire.InputError
-        No CRS, non-polygon geometries, invalid polygons (without `repair`), duplicated ids, two zones that overlap over half of
+        No CRS (and no `crs`), a `crs` other than the file's, non-polygon geometries, invalid polygons (without `repair`), duplicated ids, two zones that overlap over half of
         the smaller (:func:`trajectoire.geo.territories.check_zone_overlaps`; over 1 %: a
         warning).
     """
     name = what or _name(source, "zones")
-    gdf = _read_shapes(source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"))
+    crs_key = f"{option_table(config_key)} crs" if config_key else "crs"
+    crs_fix = f'Set {crs_key} = "EPSG:2154"' if config_key else "Pass crs='EPSG:2154'"
+    gdf = _read_shapes(
+        source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"),
+        crs=crs, crs_key=crs_key, crs_fix=crs_fix,
+    )  # fmt: skip
     require_columns(gdf.columns, [id_column], name)
     gdf = gdf.reset_index(drop=True)
-    gdf["zone_id"] = gdf[id_column].astype(str)
+    gdf["zone_id"] = _text_ids(gdf, id_column, name, _places(gdf, source), "an id for every zone")
     _check_duplicates(list(gdf["zone_id"]), f"{name}, column {id_column!r}")
     gdf = gdf.set_geometry(
         valid_polygons(
@@ -652,14 +712,15 @@ def read_area_totals(
     """
     known = source.attrs if isinstance(source, pd.DataFrame) else {}  # a table read before
     name = what or known.get("what") or _name(source, "area totals")
-    df = _table(source, what=name)
+    df = _table(source, what=name, text=[zone_column])
     require_columns(df.columns, [zone_column, "sector", "pollutant", "emission"], name)
     lines = known.get("file_lines") or (data_lines(df, range(len(df))) if _is_csv(source) else None)
     rows = lines or _places(df, source)
     df = pd.DataFrame(df).reset_index(drop=True)
+    zone_ids = _text_ids(df, zone_column, name, rows, "the zone_id of a zone of [inputs] zones")
     out = pd.DataFrame(
         {
-            "zone_id": df[zone_column].astype(str),
+            "zone_id": zone_ids,
             "sector": _normalise_column(
                 list(df["sector"]), normalise_sector, f"{name}, column 'sector'", rows
             ),

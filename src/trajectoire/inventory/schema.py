@@ -28,6 +28,7 @@ __all__ = [
     "POINT_VARIABLES",
     "STACK_RULES",
     "STACK_VARIABLES",
+    "check_service_years",
     "check_stacks",
     "empty_inventory",
     "warn_doubtful_heights",
@@ -242,6 +243,37 @@ def empty_inventory(
     pol = [normalise_pollutant(p) for p in pollutants]
     em = np.zeros((len(sec), len(pol), grid.ny, grid.nx))
     return _assemble(grid, sec, pol, em, _empty_points(pol), reference_year)
+
+
+def check_service_years(start: Any, end: Any, ids: Sequence[Any], what: str) -> None:
+    """Refuse stacks that start after they end.
+
+    Parameters
+    ----------
+    start, end : array-like of int
+        ``start_year`` and ``end_year`` of each stack (-1, or any negative value: unknown,
+        in service all along on that side).
+    ids : sequence
+        The stacks' ids, one per stack, for the message.
+    what : str
+        The input, first in the message (its file and key, or ``reference inventory``).
+
+    Raises
+    ------
+    trajectoire.InputError
+        A stack whose two years are known and ``start_year > end_year`` (it would be out of
+        service every year, its emissions dropped silently): one line naming the stacks
+        and their years.
+    """
+    first, last = np.asarray(start), np.asarray(end)
+    reversed_ = np.flatnonzero((first >= 0) & (last >= 0) & (first > last)).tolist()
+    if reversed_:
+        raise InputError(
+            f"{what}, 'start_year' and 'end_year': stack(s) starting after they end: "
+            f"{rows_preview([f'{ids[i]} ({first[i]} > {last[i]})' for i in reversed_])}; "
+            "expected start_year <= end_year (the years it is in service, both included). "
+            "Swap or fix them."
+        )
 
 
 def _empty_points(pollutants: Sequence[str]) -> xr.Dataset:

@@ -476,7 +476,7 @@ class UncertaintyConfig(_Section):
     the concentrations (:func:`trajectoire.trajectory.uncertainty.propagate`)."""
 
     realizations: int = Field(default=0, ge=0)
-    seed: int = 1
+    seed: int = Field(default=1, ge=0)
     half_width: float | dict[str, float | dict[str, float]] = 30.0
     rho: float = Field(default=0.9, ge=0.0, le=1.0)
     percentiles: list[float] = Field(default_factory=lambda: [2.5, 50.0, 97.5], min_length=1)

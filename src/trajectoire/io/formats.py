@@ -130,7 +130,7 @@ FORMATS: dict[str, dict[str, Format]] = {
         "trajectoire": _format(load_territories, "polygons with an id", "layer"),
     },
     "zones": {
-        "trajectoire": _format(read_zones, "polygons with zone_id", "layer"),
+        "trajectoire": _format(read_zones, "polygons with zone_id", "crs", "layer"),
         "communes": _format(
             read_commune_population,
             "commune polygons joined by INSEE code to a population table",

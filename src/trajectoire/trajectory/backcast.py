@@ -26,6 +26,7 @@ doi:10.2800/795737.
 from __future__ import annotations
 
 import itertools
+import logging
 import operator
 import uuid
 import warnings
@@ -61,9 +62,10 @@ from trajectoire.errors import (
 )
 from trajectoire.geo.grid import Grid
 from trajectoire.inventory.population import census_population
-from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES
+from trajectoire.inventory.schema import POINT_SOURCE_VARIABLES, check_service_years
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
+from trajectoire.tables import numeric_column
 from trajectoire.trajectory.trends import (
     TRAJECTORY_METHODS,
     Method,
@@ -78,6 +80,8 @@ __all__ = [
     "census_proxy",
     "rebuild",
 ]
+
+log = logging.getLogger("trajectoire")
 
 #: Strings of the ``method(year, sector, pollutant)`` output variable: the reference and
 #: anchor years, linear interpolation between anchors, the series methods of
@@ -267,6 +271,7 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
     # readers may store an unknown year as NaN rather than -1
     start = np.where(np.isnan(start.astype(float)), -1, start)
     end = np.where(np.isnan(end.astype(float)), -1, end)
+    check_service_years(start, end, ids, what)
     static = {name: ds[name] for name in _POINT_STATIC_VARIABLES if name in ds}
     return _Points(
         ids,
@@ -275,6 +280,33 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
         start.astype(np.int64),
         end.astype(np.int64),
         static,
+    )
+
+
+def _note_out_of_service(pts: _Points, year: int, pols: list[str]) -> None:
+    """Say (log, INFO) which stacks carry figures in the reference inventory but are out of
+    service in its `year`: they are 0 that year, and their figures, scaled by their sector's
+    series, give their years of service (a documented convention, not an error)."""
+    off = ((pts.start >= 0) & (year < pts.start)) | ((pts.end >= 0) & (year > pts.end))
+    emitting = off & (pts.ref > 0).any(axis=1)
+    if not emitting.any():
+        return
+    shown = []
+    for k in np.flatnonzero(emitting).tolist():
+        service = (
+            f"end_year {pts.end[k]}" if year > pts.end[k] >= 0 else f"start_year {pts.start[k]}"
+        )
+        j = int(np.argmax(pts.ref[k]))
+        shown.append(f"{pts.ids[k]} ({service}, {pols[j]} {pts.ref[k, j]:.6g} t yr-1)")
+    log.info(
+        "reference inventory: %d stack(s) out of service in the reference year %d carry "
+        "figures in it: %s. They are 0 t in %d (point_method 'inactive'); their figures, "
+        "times their sector's factor, give their years of service (docs/trajectory.md, "
+        "point sources).",
+        len(shown),
+        year,
+        rows_preview(shown, 5),
+        year,
     )
 
 
@@ -320,13 +352,21 @@ def _check_years(years: Sequence[int] | range) -> list[int]:
 
 
 def _check_register(
-    table: pd.DataFrame, ids: list[str], pols: list[str], what: str = "point_history"
+    table: pd.DataFrame,
+    ids: list[str],
+    pols: list[str],
+    what: str = "point_history",
+    *,
+    empty_is_none: bool = True,
 ) -> pd.DataFrame:
     """Check register figures ``source_id, year, pollutant, emission`` [t yr-1].
 
     Sources must be known; pollutants are read as :func:`trajectoire.species.normalise_pollutant`
     reads them (an id that is no pollutant is an error), and rows of pollutants other than
-    `pols` are dropped; one figure per source, year and pollutant.
+    `pols` are dropped; years are whole numbers and emissions numbers >= 0 (else one line
+    naming the row, the column and the value); one figure per source, year and pollutant.
+    With `empty_is_none`, a row without an emission (an empty cell, NaN) is no figure and
+    is dropped; else it is an error.
     """
     require_columns(table.columns, ["source_id", "year", "pollutant", "emission"], what)
     t = table.loc[:, ["source_id", "year", "pollutant", "emission"]].copy()
@@ -337,8 +377,20 @@ def _check_register(
     )
     require_known(t["source_id"], ids, f"{what}, column 'source_id'")
     t = t[t["pollutant"].isin(pols)]
-    t["year"] = pd.to_numeric(t["year"], errors="raise").astype(np.int64)
-    t["emission"] = pd.to_numeric(t["emission"], errors="coerce").astype(float)
+    years = numeric_column(t, "year", what=what, lines=False)
+    part = np.flatnonzero(years % 1 != 0)
+    if part.size:
+        found = [f"{years[i]:g} at row {t.index[i]!r}" for i in part.tolist()]
+        raise InputError(
+            f"{what}, column 'year': not a whole year: {rows_preview(found, 5)}; expected a "
+            "year such as 2015. Fix the table."
+        )
+    t["year"] = years.astype(np.int64)
+    t["emission"] = numeric_column(
+        t, "emission", what=what, allow_nan=empty_is_none, units="t yr-1", lines=False
+    )
+    if empty_is_none:
+        t = t[t["emission"].notna()]  # an empty cell: no figure that year
     labels = [f"row {label!r}" for label in t.index]
     require_non_negative(t["emission"].to_numpy(), f"{what}, column 'emission'", labels)
     dup = t.duplicated(["source_id", "year", "pollutant"], keep=False)
@@ -843,7 +895,8 @@ def _register_parts(
         apts["year"] = inv.year
         apts["label"] = "anchor"
         what = f"anchor {inv.year} point_emission"
-        parts.append(_check_register(apts, pts.ids, inp.pols, what).assign(label="anchor"))
+        checked = _check_register(apts, pts.ids, inp.pols, what, empty_is_none=False)
+        parts.append(checked.assign(label="anchor"))
     if point_history is not None:
         # the pipeline names the file and its key (DataFrame.attrs); a caller's table: the name
         what = str(point_history.attrs.get("what", "point_history"))
@@ -1277,6 +1330,7 @@ def rebuild(
     ratio, labels = _series_ratios(inp, surrogates)
     weight, rho = _anchor_weights(inp, basis, ratio)
     pts = _check_points(reference, inp.sectors, inp.pols, "reference inventory")
+    _note_out_of_service(pts, inp.ref.year, inp.pols)
     pvals, pmeth = _point_emissions(inp, pts, rho, labels, point_history)
     ptot = _point_totals(pts, pvals, len(inp.sectors))
     target = _outside_weights(inp, basis, proxy_of, ratio, ptot, weight)

@@ -7,7 +7,8 @@ of the domain totals of :func:`trajectoire.trajectory.rebuild`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -15,12 +16,18 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import require_columns, require_dims
+from trajectoire._validate import require_columns, require_dims, require_year, rows_preview
 from trajectoire.errors import ConfigError, InputError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import NUMBER_SUFFIX, species_view
 
-__all__ = ["PROPAGATED", "Uncertainty", "monte_carlo", "propagate"]
+__all__ = ["ORIGIN_YEAR", "PROPAGATED", "Uncertainty", "monte_carlo", "propagate"]
+
+#: The year from which every error series of :func:`monte_carlo` is drawn, forward for the
+#: later years and backward for the earlier ones: the factors of a year depend on the seed,
+#: the (sector, pollutant) pair and that year, not on the other years, sectors or pollutants
+#: of the call.
+ORIGIN_YEAR = 1990
 
 
 @dataclass(frozen=True)
@@ -38,9 +45,16 @@ class Uncertainty:
     rho : float, default 0.9
         Year-to-year correlation of the log-errors (AR(1) coefficient per year), in [0, 1].
     seed : int, default 0
-        Random seed (the ensemble is reproducible).
+        Random seed, >= 0 (the ensemble is reproducible).
     percentiles : tuple of float, default (2.5, 50, 97.5)
-        Percentiles of the totals to report [%].
+        Percentiles of the totals to report [%], in [0, 100], increasing.
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        A setting out of its range (`realizations` not a whole number >= 1, `rho` outside
+        [0, 1], `seed` < 0, `percentiles` outside [0, 100] or not increasing), naming the
+        key of ``[trajectory.uncertainty]`` that sets it.
     """
 
     half_width: float | Mapping[Any, float] | pd.DataFrame = 30.0
@@ -50,10 +64,38 @@ class Uncertainty:
     percentiles: tuple[float, ...] = (2.5, 50.0, 97.5)
 
     def __post_init__(self) -> None:
-        if self.realizations < 1:
-            raise ConfigError(f"Uncertainty.realizations={self.realizations}; expected >= 1.")
+        n = self.realizations
+        if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer) or n < 1:
+            raise ConfigError(
+                f"Uncertainty.realizations={n!r}: expected a whole number of members >= 1 "
+                "([trajectory.uncertainty] realizations)."
+            )
         if not 0.0 <= self.rho <= 1.0:
-            raise ConfigError(f"Uncertainty.rho={self.rho}; expected a correlation in [0, 1].")
+            raise ConfigError(
+                f"Uncertainty.rho={self.rho!r}: expected a correlation in [0, 1] "
+                "([trajectory.uncertainty] rho)."
+            )
+        seed = self.seed
+        if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
+            raise ConfigError(
+                f"Uncertainty.seed={seed!r}: expected a whole number >= 0 "
+                "([trajectory.uncertainty] seed)."
+            )
+        pct = self.percentiles
+        try:
+            values = [float(p) for p in pct]
+        except (TypeError, ValueError):
+            values = [float("nan")]
+        if (
+            not values
+            or not all(0.0 <= p <= 100.0 for p in values)
+            or any(b <= a for a, b in zip(values, values[1:], strict=False))
+        ):
+            raise ConfigError(
+                f"Uncertainty.percentiles={pct!r}: expected percentiles in [0, 100] [%], "
+                "increasing, each once, such as (2.5, 50, 97.5) "
+                "([trajectory.uncertainty] percentiles)."
+            )
 
     def table(self, sectors: list[str], pols: list[str]) -> np.ndarray:
         """Half-widths [%] as an array (sector, pollutant)."""
@@ -108,19 +150,34 @@ def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty) -> xr.Dataset:
     xarray.Dataset
         ``uncertainty_factor(realization, year, sector, pollutant)`` [1] (multiplicative,
         mean 1), ``total_realization(realization, year, sector, pollutant)`` [t yr-1] and
-        ``total_percentile(percentile, year, sector, pollutant)`` [t yr-1].
+        ``total_percentile(percentile, year, sector, pollutant)`` [t yr-1], in the years'
+        order of `total`.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A year of `total` that is not a whole number, or a year given twice.
 
     Notes
     -----
     With ``U`` the 95 % half-width [%], :math:`\\sigma = \\ln(1 + U/100) / 1.96` (the upper
     2.5 % quantile of the lognormal is the median times ``1 + U/100``). The factor of
     realization ``r`` is :math:`f = \\exp(\\sigma z - \\sigma^2 / 2)` (mean 1), with
-    :math:`z_{t} = \\rho^{\\Delta t} z_{t-1} + \\sqrt{1 - \\rho^{2 \\Delta t}}\\,\\varepsilon_t`
-    (stationary AR(1) in log space, :math:`\\Delta t` years between output years,
-    :math:`\\varepsilon` standard normal, independent between sectors and pollutants).
-    ``rho = 1`` gives a fully correlated error (trends exact, levels uncertain), ``rho = 0``
-    independent years. A grid percentile of one sector is the field times the factor's
-    percentile (a scalar); for sums over sectors, combine lazily year by year:
+    :math:`z_{t} = \\rho z_{t-1} + \\sqrt{1 - \\rho^2}\\,\\varepsilon_t` from one year to the next
+    (stationary AR(1) in log space, so that years :math:`\\Delta t` apart are correlated by
+    :math:`\\rho^{\\Delta t}`; :math:`\\varepsilon` standard normal, independent between
+    sectors and pollutants). ``rho = 1`` gives a fully correlated error (trends exact, levels
+    uncertain), ``rho = 0`` independent years.
+
+    The series are drawn year by year from :data:`ORIGIN_YEAR` (1990), forward to the last
+    year asked for and backward to the first one before it (the process is reversible), each
+    (sector, pollutant) pair from its own streams, seeded by ``seed`` and the pair's names:
+    with the same seed, a year's factors are the same whatever the other years, sectors and
+    pollutants of `total` and their order (a 2015-only run gets the 2015 percentiles of a
+    1990-2023 run). The years may come in any order; the results keep it.
+
+    A grid percentile of one sector is the field times the factor's percentile (a scalar);
+    for sums over sectors, combine lazily year by year:
     ``(ds.emission.sel(year=y) * f.sel(year=y)).sum("sector").quantile(q, "realization")``.
 
     References
@@ -139,16 +196,10 @@ def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty) -> xr.Dataset:
     total = total.transpose("year", "sector", "pollutant")
     sectors = [str(s) for s in total["sector"].values]
     pols = [str(p) for p in total["pollutant"].values]
-    years = np.asarray(total["year"].values, dtype=float)
+    years = _whole_years(total["year"].values)
     sigma = np.log1p(uncertainty.table(sectors, pols) / 100.0) / 1.96
-    rng = np.random.default_rng(uncertainty.seed)
-    nr, ny = uncertainty.realizations, years.size
-    eps = rng.standard_normal((nr, ny, len(sectors), len(pols)))
-    z = np.empty_like(eps)
-    z[:, 0] = eps[:, 0]
-    for t in range(1, ny):
-        c = uncertainty.rho ** (years[t] - years[t - 1])
-        z[:, t] = c * z[:, t - 1] + np.sqrt(max(0.0, 1.0 - c * c)) * eps[:, t]
+    nr = uncertainty.realizations
+    z = _log_errors(years, sectors, pols, nr, uncertainty.rho, uncertainty.seed)
     factor = np.exp(sigma * z - 0.5 * sigma**2)
     coords = {"realization": np.arange(nr), **{k: total[k] for k in total.dims}}
     f = xr.DataArray(factor, dims=("realization", *total.dims), coords=coords)
@@ -160,6 +211,51 @@ def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty) -> xr.Dataset:
     q = q.assign_coords(percentile=pct)
     q.attrs = {"units": "t yr-1", "long_name": "percentiles of the domain total"}
     return xr.Dataset({"uncertainty_factor": f, "total_realization": ens, "total_percentile": q})
+
+
+def _whole_years(values: np.ndarray) -> np.ndarray:
+    """The years of a total as integers, each once (:class:`InputError` otherwise)."""
+    years = np.array(
+        [require_year(v, "monte_carlo total: year") for v in np.asarray(values).tolist()], int
+    )
+    uniq, counts = np.unique(years, return_counts=True)
+    if (counts > 1).any():
+        raise InputError(
+            f"monte_carlo total: year(s) {rows_preview(uniq[counts > 1].tolist())} given more "
+            "than once; expected each year once. Keep one with total.drop_duplicates('year')."
+        )
+    return years
+
+
+def _log_errors(
+    years: np.ndarray, sectors: Sequence[str], pols: Sequence[str], nr: int, rho: float, seed: int
+) -> np.ndarray:
+    """Standard-normal AR(1) series ``z(realization, year, sector, pollutant)`` of `years`.
+
+    Each (sector, pollutant) pair has two streams, seeded by `seed` and the pair's names:
+    one draws the innovations of :data:`ORIGIN_YEAR` and the later years, in that order,
+    the other those of the earlier years, backward. A year's value thus depends on the
+    seed, the pair and the year only (the first rows of a stream do not change when more
+    are drawn).
+    """
+    first, last = min(int(years.min()), ORIGIN_YEAR), max(int(years.max()), ORIGIN_YEAR)
+    n_back, n_fwd = ORIGIN_YEAR - first, last - ORIGIN_YEAR + 1
+    shape = (len(sectors), len(pols))
+    fwd, back = np.empty((n_fwd, nr, *shape)), np.empty((n_back, nr, *shape))
+    for i, sector in enumerate(sectors):
+        for j, pol in enumerate(pols):
+            key = [seed, zlib.crc32(sector.encode()), zlib.crc32(pol.encode())]
+            fwd[:, :, i, j] = np.random.default_rng([*key, 0]).standard_normal((n_fwd, nr))
+            if n_back:
+                back[:, :, i, j] = np.random.default_rng([*key, 1]).standard_normal((n_back, nr))
+    c, s = rho, np.sqrt(max(0.0, 1.0 - rho * rho))
+    chain = np.empty((n_back + n_fwd, nr, *shape))  # years first .. last
+    chain[n_back] = fwd[0]
+    for k in range(1, n_fwd):
+        chain[n_back + k] = c * chain[n_back + k - 1] + s * fwd[k]
+    for k in range(n_back):  # backward: the year before ORIGIN_YEAR - k
+        chain[n_back - 1 - k] = c * chain[n_back - k] + s * back[k]
+    return np.moveaxis(chain[years - first], 1, 0)
 
 
 #: The run's aggregates whose percentiles :func:`propagate` gives: total variable, its parts
