@@ -6,5 +6,7 @@ __version__ = "0.1.0.dev0"
 #: change that alters an output value (physics, numerics, a default's value): it enters the
 #: configuration's hash, so that ``--resume`` never reuses the parts of an earlier revision
 #: while the version string above has not changed (a development version). 1: the stacks'
-#: speed classes of 0.1 m s-1 (2026-12-04).
-OUTPUT_REVISION = 1
+#: speed classes of 0.1 m s-1 (2026-12-04). 2: the emissions' Monte Carlo draws made year by
+#: year from 1990, the same for a year whatever the years asked; the attributes
+#: ``trajectory_methods`` (JSON) and ``map_years`` (only the map years held) (2026-12-04).
+OUTPUT_REVISION = 2
