@@ -195,3 +195,43 @@ def test_sample_calls_write_sample(
     assert main(["sample", str(tmp_path / "s"), "--overwrite"]) == 0
     assert calls == [(tmp_path / "s", True)]
     assert "trajectoire run" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("fake_default")
+def test_a_reader_that_goes_away_ends_info_quietly(tmp_path: Path) -> None:
+    """``trajectoire info OUT.nc | head -1``: the pipe closed before ``info`` wrote ends the
+    command with 141 (128 + SIGPIPE) and no traceback (it was a BrokenPipeError, exit 1)."""
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path)
+    out = tmp_path / "out.nc"
+    assert main(["run", str(cfg), "--out", str(out), "--years", "1990", "-q"]) == 0
+    code = (
+        "import sys; sys.argv = ['trajectoire', 'info', sys.argv[1]]\n"
+        "from trajectoire.cli import console\nconsole()\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before anything is written
+    err = proc.stderr.read().decode()
+    assert proc.wait() == 141 and "Traceback" not in err, err
+
+
+@pytest.mark.usefixtures("fake_default")
+def test_a_directory_given_for_a_file_is_said_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``info DIR`` says it is a directory (it said "file not found"); ``export --out DIR``
+    proposes the GeoTIFF's own name (it proposed out.nc)."""
+    cfg = write_config(tmp_path)
+    out = tmp_path / "out.nc"
+    assert main(["run", str(cfg), "--out", str(out), "--years", "1990", "-q"]) == 0
+    capsys.readouterr()
+    assert main(["info", str(tmp_path)]) == 2
+    assert "is a directory; give the output of a `trajectoire run`" in capsys.readouterr().err
+    argv = ["export", str(out), "--year", "1990", "--pollutant", "NOx", "--out", str(tmp_path)]
+    assert main(argv) == 2
+    assert "give a file name such as concentration_NOx_1990.tif" in capsys.readouterr().err

@@ -157,3 +157,7 @@ def test_every_variable_and_coordinate_is_described(output):
     assert no_units == []
     assert ds["station_x"].attrs["standard_name"] == "projection_x_coordinate"
     assert ds["station_y"].attrs["units"] == "m"
+    # CF 4.4: an axis T is a time coordinate, which needs "<unit> since <date>" units; the
+    # integer year is not one (it carried axis = "T" without units, which a checker refused)
+    axes_t = [str(v) for v in ds.variables if ds[v].attrs.get("axis") == "T"]
+    assert all("since" in str(ds[v].attrs.get("units", "")) for v in axes_t)

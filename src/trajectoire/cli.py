@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -270,7 +271,7 @@ def _write_beside_input(
     from trajectoire.io.netcdf import check_writable
 
     out = args.out if args.out is not None else args.path.with_name(default_name)
-    check_writable(out, what="--out")
+    check_writable(out, what="--out", example=default_name)
     written = write(args.path, out, **{k: getattr(args, k) for k in options})
     for path in written if isinstance(written, list) else [written]:
         print(f"wrote {path}")
@@ -411,8 +412,17 @@ def console() -> None:
     :func:`main` itself leaves the display of warnings alone, so that a script or a test
     that calls it still records them with :mod:`warnings`.
     """
-    with _warnings_as_lines():
-        code = main()
+    try:
+        with _warnings_as_lines():
+            code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader of stdout went away (`trajectoire info OUT.nc | head -1`): stop quietly,
+        # as other commands do, instead of a traceback; Python flushes stdout again at exit,
+        # so it is pointed at /dev/null first
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 141  # 128 + SIGPIPE, what a shell reports for a command stopped so
     sys.exit(code)
 
 

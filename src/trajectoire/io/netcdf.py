@@ -108,7 +108,9 @@ COMPLEVEL = 3
 MAX_TILE = 128
 
 _COORD_ATTRS: dict[str, dict[str, str]] = {
-    "year": {"long_name": "calendar year", "axis": "T"},
+    # an integer year, not a CF time coordinate: CF 4.4 asks a time axis ("axis": "T") for
+    # units "<unit> since <date>", which a calendar year has not; a CF checker refused it
+    "year": {"long_name": "calendar year"},
     "sector": {"long_name": "emission sector (GNFR id)"},
     "pollutant": {"long_name": "pollutant id"},
     "territory": {"long_name": "territory id"},
@@ -144,7 +146,7 @@ _GLOBAL_DEFAULTS = {
 
 
 # ---------------------------------------------------------------------- atomic files
-def check_writable(path: str | Path, *, what: str = "output") -> Path:
+def check_writable(path: str | Path, *, what: str = "output", example: str = "out.nc") -> Path:
     """Check that `path` can be written (its directory exists and accepts files).
 
     Nothing is left behind: a probe file is created and removed.
@@ -155,6 +157,8 @@ def check_writable(path: str | Path, *, what: str = "output") -> Path:
         File to be written.
     what : str
         Name of the option or field, for the message.
+    example : str, default "out.nc"
+        A file name the message proposes when `path` is a directory.
 
     Returns
     -------
@@ -171,7 +175,6 @@ def check_writable(path: str | Path, *, what: str = "output") -> Path:
     """
     p = Path(path).expanduser().absolute()
     parent = p.parent
-    example = {".tif": "map.tif", ".tiff": "map.tif"}.get(p.suffix.lower(), "out.nc")
     if p.is_dir():
         raise InputError(f"{what} {str(p)!r} is a directory; give a file name such as {example}.")
     check_not_special(p, what)
@@ -689,7 +692,8 @@ def check_output(path: str | Path) -> None:
 
     p = Path(path)
     if not p.is_file():
-        raise InputError(f"{p}: file not found; give the output of a `trajectoire run`.")
+        what = "is a directory" if p.is_dir() else "file not found"
+        raise InputError(f"{p}: {what}; give the output of a `trajectoire run` (a .nc file).")
     redo = f"recompute it with `trajectoire run CONFIG --out {p}`"
     try:
         problems = verify_chunks(p)
