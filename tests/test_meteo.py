@@ -259,6 +259,30 @@ def test_read_hourly_gridded_netcdf(tmp_path):
     np.testing.assert_allclose(met["mixing_height"], 700.0)
 
 
+def test_read_hourly_refuses_era5_cloud_cover_in_percent_like_read_era5(tmp_path):
+    """tcc in percent was clipped to 8 okta every hour; read_era5 refused it (probe E #1)."""
+    t = pd.date_range("2020-01-01", periods=24, freq="h")
+    ds = xr.Dataset(
+        {
+            "u10": ("valid_time", np.full(24, 2.0)),
+            "v10": ("valid_time", np.full(24, 1.0)),
+            "t2m": ("valid_time", np.full(24, 280.0), {"units": "K"}),
+            "tcc": ("valid_time", np.linspace(0.0, 97.5, 24), {"units": "%"}),
+        },
+        coords={"valid_time": t},
+    )
+    ds.to_netcdf(tmp_path / "pct.nc")
+    with pytest.raises(
+        UnitsError, match=r"pct\.nc, variable 'tcc': values up to 97\.5 \(units '%'\)"
+    ):
+        tm.read_hourly(tmp_path / "pct.nc")
+    # packing noise just out of [0, 1] is clipped, not refused
+    ds["tcc"] = ("valid_time", np.r_[-1e-4, 1.0 + 1e-4, np.full(22, 0.5)], {"units": "(0 - 1)"})
+    ds.to_netcdf(tmp_path / "noise.nc")
+    met = tm.read_hourly(tmp_path / "noise.nc")
+    assert met["cloud_cover"].values[:3].tolist() == [0.0, 8.0, 4.0]
+
+
 # ------------------------------------------------------------------ add_stability
 def test_add_stability_turner_and_obukhov(tmp_path):
     frame = hourly_frame()

@@ -7,7 +7,7 @@ See ``docs/meteorology.md`` for the columns and the choices.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -195,15 +195,46 @@ def _netcdf_point(
 
 #: seconds in the hour over which ERA5 accumulates its fluxes (``ssrd`` [J m-2] per hour)
 _SECONDS_PER_HOUR = 3600.0
+#: how far packing noise takes ERA5's total cloud cover out of [0, 1]: within it, clipped
+_TCC_NOISE = 1e-3
 
 
-def _era5_columns(ds: xr.Dataset) -> dict[str, np.ndarray]:
+def _tcc_okta(tcc: np.ndarray, where: str | Path, name: str, units: Any, fix: str) -> np.ndarray:
+    """Cloud cover [okta] from ERA5's total cloud cover `tcc` [0-1] (x 8).
+
+    Values out of [0, 1] by at most :data:`_TCC_NOISE` (packing noise) are clipped; further
+    out is an error: a :class:`UnitsError` above 1 (percent or okta, whatever the ``units``
+    attribute says), an :class:`InputError` below 0. `where`, `name` (the variable of the
+    file), its `units` attribute and `fix` (the closing sentence) make the message.
+    """
+    tcc = np.asarray(tcc, dtype=float)
+    said = f" (units {units!r})" if units is not None else ""
+    if np.isfinite(tcc).any() and float(np.nanmax(tcc)) > 1.0 + _TCC_NOISE:
+        raise UnitsError(
+            f"{where}, variable {name!r}: values up to {float(np.nanmax(tcc)):g}{said}; "
+            "ERA5 total cloud cover is a fraction 0-1 (not percent, not okta). Divide it by "
+            "100 (percent) or 8 (okta)." + fix
+        )
+    if np.isfinite(tcc).any() and float(np.nanmin(tcc)) < -_TCC_NOISE:
+        raise InputError(
+            f"{where}, variable {name!r}: values down to {float(np.nanmin(tcc)):g}{said}; "
+            "expected ERA5 total cloud cover, a fraction 0-1." + fix
+        )
+    return np.clip(tcc, 0.0, 1.0) * 8.0
+
+
+def _era5_columns(
+    ds: xr.Dataset, where: str | Path, *, names: Mapping[str, str] | None = None, fix: str = ""
+) -> dict[str, np.ndarray]:
     """The columns of :func:`read_hourly` from the ERA5 variables of a point dataset.
 
     ``u10``, ``v10`` [m s-1] -> ``wind_speed``, ``wind_direction`` (from, 0 = north);
-    ``tcc`` [0-1] -> ``cloud_cover`` [okta] (x 8); ``t2m`` -> ``temperature`` (units kept);
-    ``blh`` [m] -> ``mixing_height``; ``ssrd`` [J m-2 accumulated over the hour ending at
-    the time stamp] -> ``solar_radiation`` [W m-2] (/ 3600 s). Variables absent are skipped.
+    ``tcc`` [0-1] -> ``cloud_cover`` [okta] (x 8, checked by :func:`_tcc_okta`: percent
+    and okta are refused); ``t2m`` -> ``temperature`` (units kept); ``blh`` [m] ->
+    ``mixing_height``; ``ssrd`` [J m-2 accumulated over the hour ending at the time stamp]
+    -> ``solar_radiation`` [W m-2] (/ 3600 s). Variables absent are skipped. `where`, the
+    variable names of the file (`names`, ERA5 short name -> variable; default the short
+    names) and `fix` (the closing sentence) go into the messages.
     """
     out: dict[str, np.ndarray] = {}
     if "u10" in ds and "v10" in ds:
@@ -213,8 +244,9 @@ def _era5_columns(ds: xr.Dataset) -> dict[str, np.ndarray]:
         d = np.mod(np.degrees(np.arctan2(-u, -v)), 360.0)
         out["wind_direction"] = np.where(d >= 360.0, 0.0, d)
     if "tcc" in ds:
-        frac = ds["tcc"].values.astype(float)
-        out["cloud_cover"] = np.clip(frac, 0.0, 1.0) * 8.0
+        name = (names or {}).get("tcc", "tcc")
+        units = ds["tcc"].attrs.get("units")
+        out["cloud_cover"] = _tcc_okta(ds["tcc"].values, where, name, units, fix)
     if "t2m" in ds:
         out["temperature"] = ds["t2m"].values.astype(float)
     if "blh" in ds:
@@ -235,7 +267,7 @@ def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) ->
     try:
         ds = _netcdf_point(ds, path, latitude, longitude)
         out: dict[str, Any] = {"time": pd.to_datetime(ds["time"].values)}
-        out |= _era5_columns(ds)
+        out |= _era5_columns(ds, path, fix=" Fix the file.")
         for name in (*_REQUIRED[1:], *_OPTIONAL):
             if name in ds and name not in out:
                 out[name] = ds[name].values.astype(float)
@@ -488,7 +520,9 @@ def read_hourly(
         Duplicated or non-hourly times, out-of-range values, or missing hours with
         ``missing="raise"``.
     trajectoire.UnitsError
-        Unknown temperature units or temperatures that cannot be kelvin.
+        Unknown temperature units or temperatures that cannot be kelvin; an ERA5-like
+        ``tcc`` above 1 (percent or okta, as :func:`~trajectoire.meteo.sources.read_era5`
+        refuses it).
     """
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")

@@ -1010,13 +1010,6 @@ def read_era5(
             f"{found}. Download it from the CDS, or if the file names it otherwise set "
             f'{config_key + " " if config_key else ""}columns.{name} = "<your variable>".'
         )
-    tcc = ds["tcc"].to_numpy().astype(float)
-    if np.isfinite(tcc).any() and float(np.nanmax(tcc)) > 1.0 + 1e-3:
-        raise UnitsError(
-            f"{label0}, variable {names['tcc']!r}: values up to {float(np.nanmax(tcc)):g}; "
-            "ERA5 total cloud cover is a fraction 0-1 (not percent, not okta). Divide it by "
-            "100 (percent) or 8 (okta)." + _fix(config_key)
-        )
     if "ssrd" in ds:
         units = str(ds["ssrd"].attrs.get("units", "J m**-2")).replace(" ", "")
         if units not in ("Jm**-2", "Jm-2", "J/m2", "J/m**2"):
@@ -1032,7 +1025,8 @@ def read_era5(
                 "hour (ERA5-Land accumulates from 00 UTC). Use ERA5 single levels, or difference "
                 "the hours first." + _fix(config_key)
             )
-    frame = pd.DataFrame({"time": pd.to_datetime(ds["time"].to_numpy()), **_era5_columns(ds)})
+    columns_of = _era5_columns(ds, label0, names=names, fix=_fix(config_key))
+    frame = pd.DataFrame({"time": pd.to_datetime(ds["time"].to_numpy()), **columns_of})
     attrs = {}
     for dim in ("latitude", "longitude"):
         coord = next((ds[n] for n in (dim, dim[:3]) if n in ds.coords and ds[n].size == 1), None)
