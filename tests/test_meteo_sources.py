@@ -152,6 +152,19 @@ def test_meteo_france_one_station_file_needs_no_station(tmp_path):
     assert ds.attrs["station"] == "59183001" and ds.attrs["missing_hours"] == 0
 
 
+@pytest.mark.parametrize("name", ["H_59.csv", "H_59.csv.gz"])
+def test_meteo_france_reads_a_header_after_a_utf8_byte_order_mark(tmp_path, name):
+    """A BOM before NUM_POSTE was read as part of the column name (probe E #5)."""
+    plain = write_mf(tmp_path / name, stations=("59183001",))
+    data = gzip.decompress(plain.read_bytes()) if name.endswith(".gz") else plain.read_bytes()
+    data = b"\xef\xbb\xbf" + data
+    plain.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    with pytest.warns(TrajectoireWarning, match="coded"):
+        ds = read_meteo_france(plain)
+    assert ds.attrs["station"] == "59183001" and ds.sizes["time"] == 72
+    assert float(ds["wind_speed"].isel(time=0)) == 1.0
+
+
 def test_meteo_france_station_choice_errors(tmp_path):
     path = write_mf(tmp_path / "H_59.csv")
     with pytest.raises(InputError) as err:

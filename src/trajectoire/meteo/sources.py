@@ -354,6 +354,8 @@ MF_COLUMNS = {
     "cloud_cover": "N",
     "solar_radiation": "GLO",
 }
+#: the UTF-8 byte-order mark some editors write before the header (Excel's "CSV UTF-8")
+_UTF8_BOM = b"\xef\xbb\xbf"
 #: J cm-2 per hour -> W m-2
 _J_CM2_PER_HOUR = 1e4 / 3600.0
 
@@ -383,6 +385,8 @@ class _StationRows:
         number = 0
         for line in lines:
             number += 1
+            if number == 1 and line.startswith(_UTF8_BOM):
+                line = line[len(_UTF8_BOM) :]  # a byte-order mark, as read_table's utf-8-sig
             if line.strip():
                 self.header = line
                 break
