@@ -85,6 +85,34 @@ def test_turner_class_table_cases():
     assert got.tolist() == [c[3] for c in cases]
 
 
+@pytest.mark.reference
+def test_turner_class_speed_rows_are_the_half_knot_edges_of_the_knot_classes():
+    """EPA-454/R-99-005 Table 6-7 gives the rows in whole knots (0-1, 2-3, 4-5, 6, 7, 8-9,
+    10, 11, >= 12) and in m/s (0-0.7, 0.8-1.8, ..., >= 6.0, the half-knot edges on a 0.1 m/s
+    grid). The first edge was 0.75 m/s, not 1.5 kt = 0.772 m/s (probe E #6)."""
+    day = np.datetime64("2021-06-21T11:48", "m")  # NRI 4 under a clear sky: rows A A A B B B C C C
+    row_class = dict(enumerate("AAABBBCCC"))
+    knot = 1852.0 / 3600.0
+    knot_rows = [0, 0, 1, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 8]  # 0..14 kt
+    ms_rows = [(0.0, 0.7), (0.8, 1.8), (1.9, 2.8), (2.9, 3.3), (3.4, 3.8), (3.9, 4.8),
+               (4.9, 5.4), (5.5, 5.9), (6.0, 9.0)]  # fmt: skip
+    speeds = [k * knot for k in range(15)]
+    want = [row_class[r] for r in knot_rows]
+    for row, (lo, hi) in enumerate(ms_rows):
+        grid = np.round(np.arange(lo, hi + 0.05, 0.1), 1).tolist()
+        speeds += grid
+        want += [row_class[row]] * len(grid)
+    # continuous speeds on either side of 1.5 kt (0.772) and 5.5 kt (2.829 m/s)
+    speeds += [0.76, 0.77, 0.78, 2.82, 2.84]
+    want += ["A", "A", "A", "A", "B"]
+    t = np.full(len(speeds), day)
+    got = tm.turner_class(speeds, np.zeros(len(speeds)), t, *LILLE)
+    assert got.tolist() == want
+    # NRI 3 (mid-April noon): rows 0 and 1 differ (A, B) on either side of 0.772 m/s
+    april = np.full(2, np.datetime64("2021-04-15T11:48", "m"))
+    assert tm.turner_class([0.77, 0.78], [0, 0], april, *LILLE).tolist() == ["A", "B"]
+
+
 def test_turner_class_night_includes_hour_after_sunrise():
     # sunrise in Lille on 21 June is near 03:45 UTC: 04:00 is still "night" for Turner
     t = np.array(["2021-06-21T04:00", "2021-06-21T06:00"], dtype="datetime64[m]")
