@@ -436,9 +436,11 @@ def met_classes(
     xarray.Dataset
         ``frequency(year, direction, speed, stability)`` (sums to 1 per year over the valid
         hours), ``inverse_wind_speed`` (mean of 1/u [s m-1] in each class, 1/centre where a
-        class is empty), ``mixing_height`` (mean [m], ``inf`` = no lid), ``calm_fraction(year)``,
+        class is empty), ``mixing_height`` (mean [m], ``inf`` = no lid), ``calm_fraction(year)``
+        (the calms' share of the valid hours, each hour counted with its weight when
+        `weights` are given, so at most 1; 0 for a year without valid hour),
         ``valid_hours(year)``, ``missing_hours(year)`` (hours of the calendar year without
-        valid wind or stability); coordinates ``direction`` (sector centres, degree),
+        valid wind or stability; both count hours, never weights); coordinates ``direction`` (sector centres, degree),
         ``speed`` (class centres, m s-1), ``speed_lower``, ``stability``.
 
     Notes
@@ -477,8 +479,8 @@ def met_classes(
     weight_sum = valid_hours if w is None else _bin(hours.yi[hours.valid], ny, w[hours.valid])
     freq, inv_u, mix = _class_means(sums, weight_sum, centres, calm_threshold)
     out = _tables_dataset(
-        (freq, inv_u, mix), hours.years, calms[0], valid_hours, (nd, edges, centres),
-        ds.attrs, calm_threshold, res,
+        (freq, inv_u, mix), hours.years, (calms[0], weight_sum), valid_hours,
+        (nd, edges, centres), ds.attrs, calm_threshold, res,
     )  # fmt: skip
     stack_text = ""
     if stack_speed_edges is not None and len(stack_speed_edges):
@@ -496,7 +498,7 @@ def met_classes(
 def _tables_dataset(
     tables: tuple[np.ndarray, np.ndarray, np.ndarray],
     years: np.ndarray,
-    calm_hours: np.ndarray,
+    calm_parts: tuple[np.ndarray, np.ndarray],
     valid_hours: np.ndarray,
     classes: tuple[int, np.ndarray, np.ndarray],
     met_attrs: Mapping[str, Any],
@@ -504,10 +506,12 @@ def _tables_dataset(
     res: float,
 ) -> xr.Dataset:
     """The dataset of :func:`met_classes` from its tables (frequency, mean ``1/u`` [s m-1],
-    mean mixing height [m]), the calm hours per year and class, the valid hours per year,
-    the classes (number of directions, speed class edges and centres [m s-1]) and the
-    meteorology's attributes."""
+    mean mixing height [m]), the calm hours per year and class with the valid hours per
+    year, each hour counted with its weight (`calm_parts`: their ratio is ``calm_fraction``),
+    the valid hours per year (unweighted), the classes (number of directions, speed class
+    edges and centres [m s-1]) and the meteorology's attributes."""
     freq, inv_u, mix = tables
+    calm_hours, weight_sum = calm_parts
     nd, edges, centres = classes
     dims = ("year", "direction", "speed", "stability")
     out = xr.Dataset(
@@ -521,7 +525,7 @@ def _tables_dataset(
             "mixing_height": (dims, mix, {"units": "m", "long_name": "mean mixing height"}),
             "calm_fraction": (
                 "year",
-                calm_hours.sum(axis=1) / np.where(valid_hours > 0, valid_hours, 1.0),
+                calm_hours.sum(axis=1) / np.where(weight_sum > 0, weight_sum, 1.0),
                 {"units": "1", "long_name": f"fraction of hours with u < {calm_threshold} m s-1"},
             ),
             "valid_hours": ("year", valid_hours, {"units": "h"}),
