@@ -425,6 +425,32 @@ def test_met_classes_calms_counted_kept_and_spread():
     np.testing.assert_allclose(inv[seen], want_inv, rtol=1e-12)
 
 
+def test_met_classes_calm_without_direction_is_a_calm():
+    """A calm with a blank direction was dropped as missing, and calm_fraction fell to 0
+    here (probe E #7); its direction is never used (calms are spread)."""
+    t = pd.date_range("2019-01-01", periods=10, freq="h")
+    met = xr.Dataset(
+        {
+            "wind_speed": ("time", [0.0] * 5 + [3.0] * 5),
+            "wind_direction": ("time", [np.nan] * 5 + [270.0] * 5),
+            "stability": ("time", ["D"] * 10),
+        },
+        coords={"time": t},
+    )
+    coded = met.copy()
+    coded["wind_direction"] = ("time", [0.0] * 5 + [270.0] * 5)
+    blank = tm.met_classes(met)  # no warning: no hour is missing (pytest turns them to errors)
+    xr.testing.assert_identical(blank.drop_attrs(), tm.met_classes(coded).drop_attrs())
+    assert blank["calm_fraction"].values.tolist() == [0.5]
+    assert blank["valid_hours"].values.tolist() == [10.0]
+    # a hour that is not calm still needs its direction
+    moving = met.copy()
+    moving["wind_direction"] = ("time", [0.0] * 5 + [np.nan] + [270.0] * 4)
+    with pytest.warns(TrajectoireWarning, match="1 hour"):
+        table = tm.met_classes(moving)
+    assert table["valid_hours"].values.tolist() == [9.0]
+
+
 def test_met_classes_per_year_and_missing_hours():
     met = synth(n=24 * 40, start="2020-12-11")
     met["wind_speed"][5] = np.nan

@@ -193,8 +193,8 @@ class _Hours(NamedTuple):
 
     u: np.ndarray  # wind speed [m s-1]
     zi: np.ndarray  # mixing height [m], the class default where not observed
-    valid: np.ndarray  # wind and stability known
-    calm: np.ndarray  # valid and u < calm threshold
+    valid: np.ndarray  # wind speed, stability and (but for a calm) direction known
+    calm: np.ndarray  # valid and u < calm threshold (direction known or not)
     years: np.ndarray  # the calendar years present, sorted
     yi: np.ndarray  # index in `years`
     d: np.ndarray  # direction sectors of each hour (n_hours, n_pieces), 0 centred on north
@@ -208,13 +208,17 @@ def _classify_hours(
 ) -> _Hours:
     """Year, direction sectors (with shares), speed and stability class of each hour of `ds`.
 
+    An hour is valid with a wind speed, a stability class and a direction; a calm (speed
+    below `calm_threshold`) needs no direction, since calms are spread over the directions
+    of other hours (:func:`_spread_calms`), never put on their own.
     Raises InputError for stability values other than ``A``..``F`` or ``""`` (missing).
     """
     u = ds["wind_speed"].values.astype(float)
     wd = ds["wind_direction"].values.astype(float)
     stab = np.asarray(ds["stability"].values).astype(str)
     known = np.isin(stab, STABILITY_CLASSES)
-    valid = np.isfinite(u) & np.isfinite(wd) & known
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(u) & (np.isfinite(wd) | (u < calm_threshold)) & known
     bad_known = ~known & (stab != "")
     if bad_known.any():
         _as_letters(stab[bad_known], "meteorology: stability")
@@ -449,11 +453,14 @@ def met_classes(
     ``D = 360 / n_directions``) of an hour reported at ``d`` is
     ``|[d - r/2, d + r/2] ∩ sector k| / r``; frequencies, the mean of 1/u and the mean
     mixing height count every hour with these shares, so a sector's frequency is
-    proportional to its width for a uniform rose whatever ``D`` and ``r``. Calms are spread over the directions in proportion to the non-calm hours of the lowest
-    speed class with the same stability in the same year (as the STAR program does),
-    falling back on all speeds of that stability, then on a uniform spread. Hours with a
-    missing wind or stability are left out of the frequencies and counted (warning). The
-    mean of 1/u, not 1/mean(u), is kept because concentrations scale with 1/u.
+    proportional to its width for a uniform rose whatever ``D`` and ``r``. Calms are
+    spread over the directions in proportion to the non-calm hours of the lowest speed class
+    with the same stability in the same year (as the STAR program does), falling back on
+    all speeds of that stability, then on a uniform spread; a calm's own direction is never
+    used, so a calm without a direction (NaN) counts as a calm all the same. Hours with a
+    missing wind speed, stability or (but for a calm) direction are left out of the
+    frequencies and counted (warning). The mean of 1/u, not 1/mean(u), is kept because
+    concentrations scale with 1/u.
     """
     _check_arguments(ds, n_directions, calm_threshold)
     edges, centres = _speed_classes(speed_edges)
