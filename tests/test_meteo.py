@@ -212,6 +212,43 @@ def test_read_hourly_celsius(tmp_path):
         tm.read_hourly(tmp_path / "m.csv", temperature_units="F")
 
 
+def test_read_hourly_temperature_codes_and_units_named_as_written(tmp_path):
+    """9999 in a kelvin file was kept as 9999 K, kelvin read as degC became ~553 K, and -9999
+    degC was quoted converted, as -9725.85 (probe E #2)."""
+    frame = hourly_frame()
+    frame.loc[3, "temperature"] = 9999
+    frame.to_csv(tmp_path / "k.csv", index=False)
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(tmp_path / "k.csv")
+    msg = str(err.value)
+    assert "k.csv, column 'temperature': 1 value(s) outside" in msg
+    assert "180 to 340 K: 9999 K at line 5 (2021-03-01T03:00Z)" in msg
+    assert "9999 is a missing-value code" in msg and "leave those cells empty" in msg
+    assert "\n" not in msg
+    celsius = hourly_frame()
+    celsius["temperature"] -= 273.15
+    celsius.loc[[2, 7], "temperature"] = [-9999.0, 999.9]
+    celsius.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(tmp_path / "c.csv", temperature_units="degC")
+    msg = str(err.value)
+    assert "-93.15 to 66.85 degC: -9999 degC at line 4" in msg and "999.9 degC at line 9" in msg
+    assert "-9725.85" not in msg and "-9999, 999.9 are missing-value codes" in msg
+    # kelvin read as degC: the units, not ~553 K
+    with pytest.raises(UnitsError, match=r"median 2\d\d\.\d cannot be an air temperature in degC"):
+        tm.read_hourly(_write(tmp_path, hourly_frame()), temperature_units="degC")
+    # a value out of range that is no code: checked, not called a code
+    cold = hourly_frame()
+    cold.loc[1, "temperature"] = 150.0
+    with pytest.raises(InputError, match=r"150 K at line 3 .*Check the values and their units"):
+        tm.read_hourly(_write(tmp_path, cold))
+
+
+def _write(tmp_path, frame, name="w.csv"):
+    frame.to_csv(tmp_path / name, index=False)
+    return tmp_path / name
+
+
 def test_read_hourly_missing_hours_counted_and_reported(tmp_path):
     frame = hourly_frame().drop(index=[5, 6, 7, 30])
     frame.to_csv(tmp_path / "m.csv", index=False)

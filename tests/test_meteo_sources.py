@@ -208,6 +208,22 @@ def test_meteo_france_temperature_in_kelvin(tmp_path):
     assert KEY in msg
 
 
+def test_meteo_france_temperature_code_named_with_its_line(tmp_path):
+    """T = 999.9 (a missing-value code) became 1273.05 K: the median check missed it
+    (probe E #2)."""
+
+    def code(code, i, values):
+        return values | {"T": "999.9"} if (code, i) == ("59343001", 4) else values
+
+    path = write_mf(tmp_path / "H_59.csv", edit=code)
+    with pytest.warns(TrajectoireWarning, match="coded"), pytest.raises(InputError) as err:
+        read_meteo_france(path, station="59343001", config_key=KEY)
+    msg = str(err.value)
+    # header line 1, 72 Dunkerque lines, Lille's hour 4 on line 78
+    assert "column 'T'" in msg and "999.9 degC at line 78 (2021-01-01T04:00Z)" in msg
+    assert "999.9 is a missing-value code" in msg and KEY in msg
+
+
 def test_meteo_france_bad_cells_name_the_file_line(tmp_path):
     def text(code, i, values):
         return values | {"FF": "3,5 m/s"} if (code, i) == ("59343001", 4) else values

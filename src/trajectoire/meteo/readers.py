@@ -18,7 +18,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import data_lines, numeric_column, read_table
 
 __all__ = ["read_hourly", "validate_hourly"]
 
@@ -378,6 +378,8 @@ def _read_frames(
                 temperature_units = part.attrs.get("units", {}).get("temperature")
         else:
             part = _read_csv(file)
+            lines = data_lines(part, np.arange(len(part)))
+            part["_row"] = lines if len(files) == 1 else [f"{file.name} {n}" for n in lines]
         where = str(file) if len(files) == 1 else f"{file} (file {i + 1} of {len(files)} read)"
         require_columns(part.columns, _REQUIRED, where)
         frames.append(part)
@@ -453,19 +455,130 @@ def _report_gaps(
     return periods
 
 
-def _kelvin(values: np.ndarray, units: str | None, where: str | Path) -> np.ndarray:
-    """Temperatures [K] from `values` in `units` (None: kelvin, checked to be plausible)."""
-    tu = (units or "K").strip()
-    if tu in ("degC", "C", "celsius", "°C", "deg_C"):
-        return values + 273.15
-    if tu not in ("K", "kelvin"):
-        raise UnitsError(f"{where}, column 'temperature': units {units!r}; expected 'K' or 'degC'.")
-    if np.isfinite(values).any() and np.nanmedian(values) < 100.0:
+#: a median air temperature above this [degC] is taken for kelvin given where degC is expected
+_MAX_MEDIAN_CELSIUS = 60.0
+#: a median air temperature below this [K] is taken for degC given where kelvin is expected
+_MIN_MEDIAN_KELVIN = 100.0
+#: plausible near-surface air temperatures [K]: -93.15 to +66.85 degC, beyond the records
+#: measured (-89.2 degC at Vostok, 1983; 56.7 degC at Death Valley, 1913)
+_AIR_TEMPERATURE_RANGE = (180.0, 340.0)
+#: values that files write for a missing temperature, named as such in messages
+_MISSING_CODES = (9999.0, -9999.0, 999.9, -999.9, 999.0, -999.0, 99.9, -99.9)
+#: the spellings of the temperature units the readers take
+_CELSIUS = ("degC", "C", "celsius", "°C", "deg_C")
+_KELVIN = ("K", "kelvin")
+
+
+def _median_without_codes(values: np.ndarray) -> float | None:
+    """The median of the finite `values` that are not :data:`_MISSING_CODES` (None if none)."""
+    kept = values[np.isfinite(values) & ~np.isin(values, _MISSING_CODES)]
+    return float(np.median(kept)) if kept.size else None
+
+
+def _require_celsius(values: np.ndarray, where: str | Path, field: str, fix: str) -> None:
+    """Raise UnitsError when `values`, air temperatures said to be in degC, have a median
+    (missing-value codes left out) above 60: kelvin. `fix` ends the message."""
+    median = _median_without_codes(values)
+    if median is not None and median > _MAX_MEDIAN_CELSIUS:
         raise UnitsError(
-            f"{where}, column 'temperature': median {np.nanmedian(values):.1f} cannot be kelvin; "
-            "pass temperature_units='degC'."
+            f"{where}, {field}: median {median:.1f} cannot be an air temperature in degC (it "
+            f"looks like kelvin: {median - 273.15:.1f} degC); {fix}"
         )
-    return values
+
+
+def _require_air_temperature(
+    values: np.ndarray,
+    kelvin: np.ndarray,
+    unit: str,
+    where: str | Path,
+    field: str,
+    rows: Callable[[np.ndarray], list[str]],
+) -> None:
+    """Raise InputError when some `kelvin` leave :data:`_AIR_TEMPERATURE_RANGE` (NaN passes).
+
+    The message quotes `values`, as written in the file in `unit`, with the rows (`rows`:
+    positions -> their names) and names the missing-value codes among them.
+    """
+    lo, hi = _AIR_TEMPERATURE_RANGE
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero((kelvin < lo) | (kelvin > hi))
+    if not bad.size:
+        return
+    found = [
+        f"{values[i]:g} {unit} at {name}" for i, name in zip(bad[:5], rows(bad[:5]), strict=True)
+    ]
+    shift = 0.0 if unit in _KELVIN else 273.15
+    codes = sorted({float(v) for v in values[bad] if v in _MISSING_CODES})
+    if codes:
+        listed = ", ".join(f"{c:g}" for c in codes)
+        fix = (
+            f" {listed} {'is a' if len(codes) == 1 else 'are'} missing-value code"
+            f"{'' if len(codes) == 1 else 's'}, not a temperature: leave those cells empty "
+            "(an empty cell is a missing value; the readers have no setting that declares a "
+            "code missing)."
+        )
+    else:
+        fix = " Check the values and their units; leave the cell of a missing value empty."
+    raise InputError(
+        f"{where}, {field}: {bad.size} value(s) outside the near-surface air temperatures "
+        f"{lo - shift:g} to {hi - shift:g} {unit}: {rows_preview(found, 5)}.{fix}"
+    )
+
+
+def _kelvin(
+    values: np.ndarray,
+    units: str | None,
+    where: str | Path,
+    *,
+    field: str = "column 'temperature'",
+    rows: Callable[[np.ndarray], list[str]] | None = None,
+    celsius_fix: str | None = None,
+) -> np.ndarray:
+    """Temperatures [K] from `values` in `units` (None: kelvin), checked.
+
+    A median (missing-value codes left out) below 100 K is degC, one above 60 degC is
+    kelvin: both are a :class:`UnitsError`; then every value must be a near-surface air
+    temperature (:data:`_AIR_TEMPERATURE_RANGE`), or it is an :class:`InputError` quoting
+    it as written in the file. `field` names the column, `rows` the rows (positions ->
+    names; default the positions), `celsius_fix` ends the message on kelvin given as degC.
+    """
+    tu = (units or "K").strip()
+    if tu in _CELSIUS:
+        fix = (
+            celsius_fix or "pass temperature_units='K' (or leave it unset: kelvin is the default)."
+        )
+        _require_celsius(values, where, field, fix)
+        kelvin, unit = values + 273.15, "degC"
+    elif tu in _KELVIN:
+        median = _median_without_codes(values)
+        if median is not None and median < _MIN_MEDIAN_KELVIN:
+            raise UnitsError(
+                f"{where}, {field}: median {median:.1f} cannot be kelvin; "
+                "pass temperature_units='degC'."
+            )
+        kelvin, unit = values, "K"
+    else:
+        raise UnitsError(f"{where}, {field}: units {units!r}; expected 'K' or 'degC'.")
+    _require_air_temperature(
+        values, kelvin, unit, where, field, rows or (lambda at: [f"row {i}" for i in at])
+    )
+    return kelvin
+
+
+def _row_names(frame: pd.DataFrame) -> Callable[[np.ndarray], list[str]]:
+    """How messages name rows of `frame` by position: the hour (UTC) and, where the reader
+    gave it (column ``_row``), the file line."""
+
+    def names(at: np.ndarray) -> list[str]:
+        hours = _hour_labels(frame["time"].to_numpy()[at])
+        if "_row" not in frame.columns:
+            return hours
+        where = frame["_row"].to_numpy()[at]
+        return [
+            f"{w} ({h})" if isinstance(w, str) else h for w, h in zip(where, hours, strict=True)
+        ]
+
+    return names
 
 
 def read_hourly(
@@ -498,8 +611,12 @@ def read_hourly(
     anemometer_height : float, default 10.0
         Height of the wind measurement [m].
     temperature_units : {"K", "degC"}, optional
-        Units of the temperature column. None means kelvin (the data-model default), and
-        values below 100 are then rejected as certainly not kelvin.
+        Units of the temperature column. None means kelvin (the data-model default). A
+        median below 100 K is refused as certainly not kelvin, one above 60 degC as
+        certainly not degC; every value must then be a near-surface air temperature,
+        180 to 340 K (-93.15 to 66.85 degC): a missing-value
+        code such as 9999, 999.9 or -9999 is refused, named as a code (leave its cell
+        empty).
     missing : {"warn", "raise"}, default "warn"
         What to do with missing hours: ``"warn"`` puts them back on the hourly axis as NaN,
         counts them (attribute ``missing_hours``, list in ``missing_periods``) and warns;
@@ -517,10 +634,12 @@ def read_hourly(
     trajectoire.MissingVariableError
         A required column is absent.
     trajectoire.InputError
-        Duplicated or non-hourly times, out-of-range values, or missing hours with
+        Duplicated or non-hourly times, out-of-range values (temperatures outside 180-340 K,
+        quoted as written in the file, with their line and hour), or missing hours with
         ``missing="raise"``.
     trajectoire.UnitsError
-        Unknown temperature units or temperatures that cannot be kelvin; an ERA5-like
+        Unknown temperature units, temperatures that cannot be in the units given (kelvin
+        below a median of 100, degC above a median of 60); an ERA5-like
         ``tcc`` above 1 (percent or okta, as :func:`~trajectoire.meteo.sources.read_era5`
         refuses it).
     """
@@ -588,6 +707,8 @@ def _hourly_dataset(
     source_file: str | None = None,
     attrs: dict[str, Any] | None = None,
     stacklevel: int = 4,
+    temperature_field: str = "column 'temperature'",
+    celsius_fix: str | None = None,
 ) -> xr.Dataset:
     """The dataset of :func:`read_hourly` from the rows of `frame`: the one path shared by
     :func:`read_hourly` and the readers of :mod:`trajectoire.meteo.sources`.
@@ -598,23 +719,33 @@ def _hourly_dataset(
     frames above :func:`_report_gaps`, kept as NaN), the values converted and validated.
     `where` names the input in messages, `source_file` (default `where`) goes to the
     ``source_file`` attribute, `attrs` are added to the dataset's, `call` is the history line.
+    The temperatures are checked by :func:`_kelvin` (`temperature_field` names their column
+    of the file, `celsius_fix` ends the message on kelvin given as degC); a column ``_row``
+    of `frame` (text: the file line of each row) names the rows in its messages.
     """
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
     _check_site(where, latitude, longitude, roughness_length, anemometer_height)
     frame = _utc_hours(frame, where)
+    kelvin = _kelvin(
+        frame["temperature"].to_numpy(dtype=float),
+        temperature_units,
+        where,
+        field=temperature_field,
+        rows=_row_names(frame),
+        celsius_fix=celsius_fix,
+    )
+    frame = frame.assign(temperature=kelvin)
     full = pd.date_range(frame["time"].iloc[0], frame["time"].iloc[-1], freq="h")
     frame = frame.set_index("time")
     periods = _report_gaps(full, frame.index, where, missing, stacklevel)
     n_missing = len(full) - len(frame)
     frame = frame.reindex(full)
-    temp = _kelvin(frame["temperature"].to_numpy(dtype=float), temperature_units, where)
     data: dict[str, Any] = {}
     for col in (*_REQUIRED[1:], *_OPTIONAL):
         if col not in frame.columns:
             continue
-        values = temp if col == "temperature" else frame[col].to_numpy(dtype=float)
-        data[col] = ("time", values, {"units": _UNITS[col]})
+        data[col] = ("time", frame[col].to_numpy(dtype=float), {"units": _UNITS[col]})
     out_attrs: dict[str, Any] = {
         "anemometer_height": float(anemometer_height),
         "missing_hours": int(n_missing),
