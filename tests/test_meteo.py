@@ -297,6 +297,56 @@ def test_read_hourly_bad_times_and_columns(tmp_path):
         tm.read_hourly(tmp_path / "nope.csv")
 
 
+def _times_file(tmp_path, times, name="t.csv"):
+    rows = "".join(f"{t},3,90,4,280\n" for t in times)
+    (tmp_path / name).write_text("time,wind_speed,wind_direction,cloud_cover,temperature\n" + rows)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["2021-03-28T00:00:00Z", "2021-03-28T01:00Z", "2021-03-28T02:00:00Z"],
+        ["2021-03-28", "2021-03-28T01:00", "2021-03-28T02:00"],
+        ["2021-03-28T01:00+01:00", "2021-03-28T01:00Z", "2021-03-28T03:00+01:00"],
+        ["2021-03-28 00:00:00", "20210328T01", "2021-03-28T02:00:00.000"],
+    ],
+)
+def test_read_hourly_reads_every_iso_8601_spelling(tmp_path, times):
+    """A file mixing ISO 8601 spellings was refused as "not dates": pandas guessed one
+    format from the first row (probe E #3)."""
+    ds = tm.read_hourly(_times_file(tmp_path, times))
+    assert (
+        ds["time"].values.tolist()
+        == pd.date_range("2021-03-28", periods=3, freq="h").values.tolist()
+    )
+
+
+def test_read_hourly_refuses_other_times_naming_the_cell_and_the_form(tmp_path):
+    """Compact integers were read as nanoseconds since 1970, dd/mm/yyyy guessed as
+    mm/dd, naive times among zoned ones called "not dates" (probe E #3)."""
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(_times_file(tmp_path, ["2021032800", "2021032801"]))
+    msg = str(err.value)
+    assert "column 'time': numbers, not dates ('2021032800' at line 2" in msg
+    assert "like 2021-01-01T00:00Z" in msg and "read_meteo_france" in msg and "1970" not in msg
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(_times_file(tmp_path, ["03/04/2021 00:00", "03/04/2021 01:00"]))
+    msg = str(err.value)
+    assert "2 value(s) are not ISO 8601 dates ('03/04/2021 00:00' at line 2" in msg
+    assert "day/month orders" in msg
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(_times_file(tmp_path, ["2021-03-28T00:00", "2021-03-28T01:00Z", ""]))
+    msg = str(err.value)
+    assert "1 value(s) are not ISO 8601 dates (an empty cell at line 4)" in msg
+    times = ["2021-03-28T00:00", "2021-03-28T01:00+00:00", "2021-03-28T02:00Z"]
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(_times_file(tmp_path, times))
+    msg = str(err.value)
+    assert "1 time(s) without a zone (e.g. '2021-03-28T00:00' at line 2) among 2 with one" in msg
+    assert "not dates" not in msg and "\n" not in msg
+
+
 def test_read_hourly_gridded_netcdf(tmp_path):
     t = pd.date_range("2021-01-01", periods=24, freq="h")
     lat = np.array([51.0, 50.5, 50.0])

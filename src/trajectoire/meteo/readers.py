@@ -378,12 +378,21 @@ def _read_frames(
                 temperature_units = part.attrs.get("units", {}).get("temperature")
         else:
             part = _read_csv(file)
-            lines = data_lines(part, np.arange(len(part)))
-            part["_row"] = lines if len(files) == 1 else [f"{file.name} {n}" for n in lines]
+            part["_row"] = _line_names(part, None if len(files) == 1 else file.name)
         where = str(file) if len(files) == 1 else f"{file} (file {i + 1} of {len(files)} read)"
         require_columns(part.columns, _REQUIRED, where)
         frames.append(part)
     return _concat(frames), temperature_units
+
+
+def _line_names(part: pd.DataFrame, file: str | None) -> pd.Series:
+    """The file line of each row of `part` (read by :func:`_read_csv`), ``"line 5"`` or, with
+    the `file` name, ``"hourly_2019.csv line 5"``: the rows follow each other from the
+    first's line (:func:`~trajectoire.tables.data_lines`)."""
+    first = int(data_lines(part, [0])[0].split()[-1]) if len(part) else 0
+    prefix = "line " if file is None else f"{file} line "
+    numbers = pd.Series(np.arange(first, first + len(part)), index=part.index).astype(str)
+    return prefix + numbers
 
 
 def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -391,16 +400,72 @@ def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
-    """`frame` with ``time`` as naive UTC, sorted; raise on non-dates, duplicates, off-hours."""
-    times = pd.to_datetime(frame["time"], utc=True, errors="coerce")
-    if times.isna().any():
-        rows = np.flatnonzero(times.isna().to_numpy())
-        shown = [repr(str(v)) for v in frame["time"].to_numpy()[rows]]
-        raise InputError(
-            f"{where}, column 'time': {len(rows)} value(s) are not dates "
-            f"({rows_preview(shown)}); expected ISO 8601 UTC like 2021-01-01T00:00Z."
+#: the form of time the messages ask for
+_ISO_EXPECTED = "expected ISO 8601 times, UTC, like 2021-01-01T00:00Z"
+#: a time of day followed by a zone (``Z``, ``+01:00``, ``-0500``): a zoned ISO 8601 time
+_ZONED = r"[T ]\S*?(?:Z|[+-]\d\d(?::?\d\d)?)$"
+
+
+def _cells(frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    """The ``time`` cells of `frame` at the positions `rows`, as written, with their file
+    line where the reader gave it (column ``_row``)."""
+    values = frame["time"].to_numpy()[rows]
+    where = frame["_row"].to_numpy()[rows] if "_row" in frame.columns else [None] * len(rows)
+    shown = []
+    for v, w in zip(values, where, strict=True):
+        text = "an empty cell" if pd.isna(v) or not str(v).strip() else repr(str(v).strip())
+        shown.append(f"{text} at {w}" if isinstance(w, str) else text)
+    return shown
+
+
+def _parse_times(frame: pd.DataFrame, where: str | Path) -> pd.Series:
+    """The ``time`` column of `frame` as UTC dates: dates as they are (naive ones are UTC),
+    text in any ISO 8601 spelling (``format="ISO8601"``: seconds or not, a date alone for
+    midnight, ``Z`` or an offset, converted); other text, numbers, and naive times mixed with
+    zoned ones are an InputError naming the cells."""
+    column = frame["time"]
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return pd.to_datetime(column, utc=True)
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        shown = _cells(frame, np.arange(min(len(frame), 3)))
+        first = str(column.iloc[0]).split(".")[0] if len(column) else ""
+        compact = len(first) == 10 and first.isdigit()
+        hint = (
+            " Compact AAAAMMJJHH times are the Météo-France layout: read such a file with "
+            'read_meteo_france (format = "meteo-france").'
+            if compact
+            else ""
         )
+        raise InputError(
+            f"{where}, column 'time': numbers, not dates ({rows_preview(shown, 3)}); "
+            f"{_ISO_EXPECTED}.{hint} Write the times as ISO 8601 text."
+        )
+    text = column.astype(str).str.strip()
+    times = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if bad.size:
+        raise InputError(
+            f"{where}, column 'time': {bad.size} value(s) are not ISO 8601 dates "
+            f"({rows_preview(_cells(frame, bad), 5)}); {_ISO_EXPECTED} (year first: "
+            "day/month orders such as 03/04/2021 are ambiguous and not read)."
+        )
+    zoned = text.str.contains(_ZONED, case=False, regex=True).to_numpy(dtype=bool)
+    if zoned.any() and not zoned.all():
+        examples = np.array([np.flatnonzero(~zoned)[0], np.flatnonzero(zoned)[0]])
+        naive, with_zone = _cells(frame, examples)
+        raise InputError(
+            f"{where}, column 'time': {int((~zoned).sum())} time(s) without a zone (e.g. "
+            f"{naive}) among {int(zoned.sum())} with one (e.g. {with_zone}); expected one "
+            "convention for the whole file: every time with its zone (2021-01-01T00:00Z), or "
+            "none (then read as UTC). Add the zone to the times without one."
+        )
+    return times
+
+
+def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
+    """`frame` with ``time`` as naive UTC, sorted; raise on non-dates (:func:`_parse_times`),
+    duplicates, off-hours."""
+    times = _parse_times(frame, where)
     times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     frame = frame.assign(time=times).sort_values("time")
     dup = frame["time"].duplicated()
