@@ -279,6 +279,17 @@ def test_read_hourly_bad_values(tmp_path, column, value, match):
         tm.read_hourly(tmp_path / "m.csv")
 
 
+def test_read_hourly_range_errors_name_the_hour_once_as_utc(tmp_path):
+    """The hours were written "2021-03-01T03:00Z UTC", UTC twice (probe E, cosmetic)."""
+    frame = hourly_frame()
+    frame.loc[3, "wind_speed"] = -1.0
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(tmp_path / "m.csv")
+    msg = str(err.value)
+    assert "(at 2021-03-01T03:00Z; e.g. -1.0)" in msg and "UTC" not in msg
+
+
 def test_read_hourly_bad_times_and_columns(tmp_path):
     frame = hourly_frame()
     dup = pd.concat([frame, frame.iloc[[2]]])

@@ -69,7 +69,7 @@ def _check_range(
         }
         hint = next((v for k, v in hints.items() if what.endswith(k)), "")
         if times is not None and np.shape(times) == arr.shape:
-            at = f"at {rows_preview(_hour_labels(np.asarray(times).ravel()[where]))} UTC"
+            at = f"at {rows_preview(_hour_labels(np.asarray(times).ravel()[where]))}"
         else:
             at = f"positions {rows_preview(where.tolist())}"
         raise InputError(
