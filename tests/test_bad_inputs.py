@@ -380,7 +380,7 @@ CASES = [
             "meteo.csv.gz",
             lambda t: re.sub(r"\n2018-06-01T03:00:00Z,[0-9.]+,", "\n2018-06-01T03:00:00Z,-2.5,", t),
         ),
-        ("meteo.csv.gz", "wind_speed", "at 2018-06-01T03:00Z UTC", "-2.5"),
+        ("meteo.csv.gz", "wind_speed", "at 2018-06-01T03:00Z;", "-2.5"),
     ),
     Case(
         "meteo: a time that is no date",

@@ -39,6 +39,33 @@ def test_no_weights_and_unit_weights_give_the_same_table_bit_for_bit():
     xr.testing.assert_identical(_unstamped(plain), _unstamped(ones))
 
 
+def test_calm_fraction_is_the_weighted_share_of_the_calms():
+    """calm_fraction was weighted calms over unweighted valid hours: 2.5 here (probe E #4)."""
+    t = pd.date_range("2019-01-01", periods=10, freq="h")
+    met = xr.Dataset(
+        {
+            "wind_speed": ("time", [0.2] * 5 + [3.0] * 5),
+            "wind_direction": ("time", [0.0] * 5 + [270.0] * 5),
+            "stability": ("time", ["D"] * 10),
+        },
+        coords={"time": t},
+    )
+
+    def calm_fraction(weights):
+        return tm.met_classes(met, weights=weights)["calm_fraction"].values.item()
+
+    assert calm_fraction(None) == 0.5
+    # equal weights: the unweighted share, bit for bit (2.0 sums exactly)
+    assert calm_fraction(np.full(10, 2.0)) == 0.5
+    w = np.array([5.0] * 5 + [0.1] * 5)
+    assert calm_fraction(w) == pytest.approx(25.0 / 25.5, rel=1e-12)
+    table = tm.met_classes(met, weights=w)
+    assert table["valid_hours"].values.item() == 10.0  # hours, not weights
+    # the calms are the lowest speed class here (the others blow at 3 m/s): same share
+    lowest = table["frequency"].isel(speed=0).sum().item()
+    assert table["calm_fraction"].values.item() == pytest.approx(lowest, rel=1e-12)
+
+
 @settings(max_examples=15, deadline=None)
 @given(scale=st.floats(0.01, 100.0), seed=st.integers(0, 50))
 def test_a_constant_factor_on_the_weights_changes_nothing(scale, seed):
@@ -46,7 +73,7 @@ def test_a_constant_factor_on_the_weights_changes_nothing(scale, seed):
     w = np.random.default_rng(seed).uniform(0.0, 3.0, met.sizes["time"])
     a = tm.met_classes(met, weights=w)
     b = tm.met_classes(met, weights=w * scale)
-    for v in ("frequency", "inverse_wind_speed", "mixing_height"):
+    for v in ("frequency", "inverse_wind_speed", "mixing_height", "calm_fraction"):
         np.testing.assert_allclose(a[v].values, b[v].values, rtol=1e-10, atol=1e-15)
     np.testing.assert_allclose(a["frequency"].sum(("direction", "speed", "stability")), 1.0)
 

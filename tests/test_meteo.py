@@ -85,6 +85,34 @@ def test_turner_class_table_cases():
     assert got.tolist() == [c[3] for c in cases]
 
 
+@pytest.mark.reference
+def test_turner_class_speed_rows_are_the_half_knot_edges_of_the_knot_classes():
+    """EPA-454/R-99-005 Table 6-7 gives the rows in whole knots (0-1, 2-3, 4-5, 6, 7, 8-9,
+    10, 11, >= 12) and in m/s (0-0.7, 0.8-1.8, ..., >= 6.0, the half-knot edges on a 0.1 m/s
+    grid). The first edge was 0.75 m/s, not 1.5 kt = 0.772 m/s (probe E #6)."""
+    day = np.datetime64("2021-06-21T11:48", "m")  # NRI 4 under a clear sky: rows A A A B B B C C C
+    row_class = dict(enumerate("AAABBBCCC"))
+    knot = 1852.0 / 3600.0
+    knot_rows = [0, 0, 1, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 8]  # 0..14 kt
+    ms_rows = [(0.0, 0.7), (0.8, 1.8), (1.9, 2.8), (2.9, 3.3), (3.4, 3.8), (3.9, 4.8),
+               (4.9, 5.4), (5.5, 5.9), (6.0, 9.0)]  # fmt: skip
+    speeds = [k * knot for k in range(15)]
+    want = [row_class[r] for r in knot_rows]
+    for row, (lo, hi) in enumerate(ms_rows):
+        grid = np.round(np.arange(lo, hi + 0.05, 0.1), 1).tolist()
+        speeds += grid
+        want += [row_class[row]] * len(grid)
+    # continuous speeds on either side of 1.5 kt (0.772) and 5.5 kt (2.829 m/s)
+    speeds += [0.76, 0.77, 0.78, 2.82, 2.84]
+    want += ["A", "A", "A", "A", "B"]
+    t = np.full(len(speeds), day)
+    got = tm.turner_class(speeds, np.zeros(len(speeds)), t, *LILLE)
+    assert got.tolist() == want
+    # NRI 3 (mid-April noon): rows 0 and 1 differ (A, B) on either side of 0.772 m/s
+    april = np.full(2, np.datetime64("2021-04-15T11:48", "m"))
+    assert tm.turner_class([0.77, 0.78], [0, 0], april, *LILLE).tolist() == ["A", "B"]
+
+
 def test_turner_class_night_includes_hour_after_sunrise():
     # sunrise in Lille on 21 June is near 03:45 UTC: 04:00 is still "night" for Turner
     t = np.array(["2021-06-21T04:00", "2021-06-21T06:00"], dtype="datetime64[m]")
@@ -184,6 +212,43 @@ def test_read_hourly_celsius(tmp_path):
         tm.read_hourly(tmp_path / "m.csv", temperature_units="F")
 
 
+def test_read_hourly_temperature_codes_and_units_named_as_written(tmp_path):
+    """9999 in a kelvin file was kept as 9999 K, kelvin read as degC became ~553 K, and -9999
+    degC was quoted converted, as -9725.85 (probe E #2)."""
+    frame = hourly_frame()
+    frame.loc[3, "temperature"] = 9999
+    frame.to_csv(tmp_path / "k.csv", index=False)
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(tmp_path / "k.csv")
+    msg = str(err.value)
+    assert "k.csv, column 'temperature': 1 value(s) outside" in msg
+    assert "180 to 340 K: 9999 K at line 5 (2021-03-01T03:00Z)" in msg
+    assert "9999 is a missing-value code" in msg and "leave those cells empty" in msg
+    assert "\n" not in msg
+    celsius = hourly_frame()
+    celsius["temperature"] -= 273.15
+    celsius.loc[[2, 7], "temperature"] = [-9999.0, 999.9]
+    celsius.to_csv(tmp_path / "c.csv", index=False)
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(tmp_path / "c.csv", temperature_units="degC")
+    msg = str(err.value)
+    assert "-93.15 to 66.85 degC: -9999 degC at line 4" in msg and "999.9 degC at line 9" in msg
+    assert "-9725.85" not in msg and "-9999, 999.9 are missing-value codes" in msg
+    # kelvin read as degC: the units, not ~553 K
+    with pytest.raises(UnitsError, match=r"median 2\d\d\.\d cannot be an air temperature in degC"):
+        tm.read_hourly(_write(tmp_path, hourly_frame()), temperature_units="degC")
+    # a value out of range that is no code: checked, not called a code
+    cold = hourly_frame()
+    cold.loc[1, "temperature"] = 150.0
+    with pytest.raises(InputError, match=r"150 K at line 3 .*Check the values and their units"):
+        tm.read_hourly(_write(tmp_path, cold))
+
+
+def _write(tmp_path, frame, name="w.csv"):
+    frame.to_csv(tmp_path / name, index=False)
+    return tmp_path / name
+
+
 def test_read_hourly_missing_hours_counted_and_reported(tmp_path):
     frame = hourly_frame().drop(index=[5, 6, 7, 30])
     frame.to_csv(tmp_path / "m.csv", index=False)
@@ -214,6 +279,17 @@ def test_read_hourly_bad_values(tmp_path, column, value, match):
         tm.read_hourly(tmp_path / "m.csv")
 
 
+def test_read_hourly_range_errors_name_the_hour_once_as_utc(tmp_path):
+    """The hours were written "2021-03-01T03:00Z UTC", UTC twice (probe E, cosmetic)."""
+    frame = hourly_frame()
+    frame.loc[3, "wind_speed"] = -1.0
+    frame.to_csv(tmp_path / "m.csv", index=False)
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(tmp_path / "m.csv")
+    msg = str(err.value)
+    assert "(at 2021-03-01T03:00Z; e.g. -1.0)" in msg and "UTC" not in msg
+
+
 def test_read_hourly_bad_times_and_columns(tmp_path):
     frame = hourly_frame()
     dup = pd.concat([frame, frame.iloc[[2]]])
@@ -230,6 +306,56 @@ def test_read_hourly_bad_times_and_columns(tmp_path):
         tm.read_hourly(tmp_path / "c.csv")
     with pytest.raises(InputError, match="not found"):
         tm.read_hourly(tmp_path / "nope.csv")
+
+
+def _times_file(tmp_path, times, name="t.csv"):
+    rows = "".join(f"{t},3,90,4,280\n" for t in times)
+    (tmp_path / name).write_text("time,wind_speed,wind_direction,cloud_cover,temperature\n" + rows)
+    return tmp_path / name
+
+
+@pytest.mark.parametrize(
+    "times",
+    [
+        ["2021-03-28T00:00:00Z", "2021-03-28T01:00Z", "2021-03-28T02:00:00Z"],
+        ["2021-03-28", "2021-03-28T01:00", "2021-03-28T02:00"],
+        ["2021-03-28T01:00+01:00", "2021-03-28T01:00Z", "2021-03-28T03:00+01:00"],
+        ["2021-03-28 00:00:00", "20210328T01", "2021-03-28T02:00:00.000"],
+    ],
+)
+def test_read_hourly_reads_every_iso_8601_spelling(tmp_path, times):
+    """A file mixing ISO 8601 spellings was refused as "not dates": pandas guessed one
+    format from the first row (probe E #3)."""
+    ds = tm.read_hourly(_times_file(tmp_path, times))
+    assert (
+        ds["time"].values.tolist()
+        == pd.date_range("2021-03-28", periods=3, freq="h").values.tolist()
+    )
+
+
+def test_read_hourly_refuses_other_times_naming_the_cell_and_the_form(tmp_path):
+    """Compact integers were read as nanoseconds since 1970, dd/mm/yyyy guessed as
+    mm/dd, naive times among zoned ones called "not dates" (probe E #3)."""
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(_times_file(tmp_path, ["2021032800", "2021032801"]))
+    msg = str(err.value)
+    assert "column 'time': numbers, not dates ('2021032800' at line 2" in msg
+    assert "like 2021-01-01T00:00Z" in msg and "read_meteo_france" in msg and "1970" not in msg
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(_times_file(tmp_path, ["03/04/2021 00:00", "03/04/2021 01:00"]))
+    msg = str(err.value)
+    assert "2 value(s) are not ISO 8601 dates ('03/04/2021 00:00' at line 2" in msg
+    assert "day/month orders" in msg
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(_times_file(tmp_path, ["2021-03-28T00:00", "2021-03-28T01:00Z", ""]))
+    msg = str(err.value)
+    assert "1 value(s) are not ISO 8601 dates (an empty cell at line 4)" in msg
+    times = ["2021-03-28T00:00", "2021-03-28T01:00+00:00", "2021-03-28T02:00Z"]
+    with pytest.raises(InputError) as err:
+        tm.read_hourly(_times_file(tmp_path, times))
+    msg = str(err.value)
+    assert "1 time(s) without a zone (e.g. '2021-03-28T00:00' at line 2) among 2 with one" in msg
+    assert "not dates" not in msg and "\n" not in msg
 
 
 def test_read_hourly_gridded_netcdf(tmp_path):
@@ -257,6 +383,30 @@ def test_read_hourly_gridded_netcdf(tmp_path):
     np.testing.assert_allclose(met["wind_direction"], 90.0)
     np.testing.assert_allclose(met["cloud_cover"], 4.0)
     np.testing.assert_allclose(met["mixing_height"], 700.0)
+
+
+def test_read_hourly_refuses_era5_cloud_cover_in_percent_like_read_era5(tmp_path):
+    """tcc in percent was clipped to 8 okta every hour; read_era5 refused it (probe E #1)."""
+    t = pd.date_range("2020-01-01", periods=24, freq="h")
+    ds = xr.Dataset(
+        {
+            "u10": ("valid_time", np.full(24, 2.0)),
+            "v10": ("valid_time", np.full(24, 1.0)),
+            "t2m": ("valid_time", np.full(24, 280.0), {"units": "K"}),
+            "tcc": ("valid_time", np.linspace(0.0, 97.5, 24), {"units": "%"}),
+        },
+        coords={"valid_time": t},
+    )
+    ds.to_netcdf(tmp_path / "pct.nc")
+    with pytest.raises(
+        UnitsError, match=r"pct\.nc, variable 'tcc': values up to 97\.5 \(units '%'\)"
+    ):
+        tm.read_hourly(tmp_path / "pct.nc")
+    # packing noise just out of [0, 1] is clipped, not refused
+    ds["tcc"] = ("valid_time", np.r_[-1e-4, 1.0 + 1e-4, np.full(22, 0.5)], {"units": "(0 - 1)"})
+    ds.to_netcdf(tmp_path / "noise.nc")
+    met = tm.read_hourly(tmp_path / "noise.nc")
+    assert met["cloud_cover"].values[:3].tolist() == [0.0, 8.0, 4.0]
 
 
 # ------------------------------------------------------------------ add_stability
@@ -371,6 +521,32 @@ def test_met_classes_calms_counted_kept_and_spread():
     seen = cnt > 0
     want_inv = (np.bincount(d[low], 1 / u[low], 16) + n_calm * dist / 1.0)[seen] / cnt[seen]
     np.testing.assert_allclose(inv[seen], want_inv, rtol=1e-12)
+
+
+def test_met_classes_calm_without_direction_is_a_calm():
+    """A calm with a blank direction was dropped as missing, and calm_fraction fell to 0
+    here (probe E #7); its direction is never used (calms are spread)."""
+    t = pd.date_range("2019-01-01", periods=10, freq="h")
+    met = xr.Dataset(
+        {
+            "wind_speed": ("time", [0.0] * 5 + [3.0] * 5),
+            "wind_direction": ("time", [np.nan] * 5 + [270.0] * 5),
+            "stability": ("time", ["D"] * 10),
+        },
+        coords={"time": t},
+    )
+    coded = met.copy()
+    coded["wind_direction"] = ("time", [0.0] * 5 + [270.0] * 5)
+    blank = tm.met_classes(met)  # no warning: no hour is missing (pytest turns them to errors)
+    xr.testing.assert_identical(blank.drop_attrs(), tm.met_classes(coded).drop_attrs())
+    assert blank["calm_fraction"].values.tolist() == [0.5]
+    assert blank["valid_hours"].values.tolist() == [10.0]
+    # a hour that is not calm still needs its direction
+    moving = met.copy()
+    moving["wind_direction"] = ("time", [0.0] * 5 + [np.nan] + [270.0] * 4)
+    with pytest.warns(TrajectoireWarning, match="1 hour"):
+        table = tm.met_classes(moving)
+    assert table["valid_hours"].values.tolist() == [9.0]
 
 
 def test_met_classes_per_year_and_missing_hours():

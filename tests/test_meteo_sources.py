@@ -152,6 +152,19 @@ def test_meteo_france_one_station_file_needs_no_station(tmp_path):
     assert ds.attrs["station"] == "59183001" and ds.attrs["missing_hours"] == 0
 
 
+@pytest.mark.parametrize("name", ["H_59.csv", "H_59.csv.gz"])
+def test_meteo_france_reads_a_header_after_a_utf8_byte_order_mark(tmp_path, name):
+    """A BOM before NUM_POSTE was read as part of the column name (probe E #5)."""
+    plain = write_mf(tmp_path / name, stations=("59183001",))
+    data = gzip.decompress(plain.read_bytes()) if name.endswith(".gz") else plain.read_bytes()
+    data = b"\xef\xbb\xbf" + data
+    plain.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
+    with pytest.warns(TrajectoireWarning, match="coded"):
+        ds = read_meteo_france(plain)
+    assert ds.attrs["station"] == "59183001" and ds.sizes["time"] == 72
+    assert float(ds["wind_speed"].isel(time=0)) == 1.0
+
+
 def test_meteo_france_station_choice_errors(tmp_path):
     path = write_mf(tmp_path / "H_59.csv")
     with pytest.raises(InputError) as err:
@@ -193,6 +206,22 @@ def test_meteo_france_temperature_in_kelvin(tmp_path):
     msg = str(err.value)
     assert str(path) in msg and "column 'T'" in msg and "degC" in msg and "kelvin" in msg
     assert KEY in msg
+
+
+def test_meteo_france_temperature_code_named_with_its_line(tmp_path):
+    """T = 999.9 (a missing-value code) became 1273.05 K: the median check missed it
+    (probe E #2)."""
+
+    def code(code, i, values):
+        return values | {"T": "999.9"} if (code, i) == ("59343001", 4) else values
+
+    path = write_mf(tmp_path / "H_59.csv", edit=code)
+    with pytest.warns(TrajectoireWarning, match="coded"), pytest.raises(InputError) as err:
+        read_meteo_france(path, station="59343001", config_key=KEY)
+    msg = str(err.value)
+    # header line 1, 72 Dunkerque lines, Lille's hour 4 on line 78
+    assert "column 'T'" in msg and "999.9 degC at line 78 (2021-01-01T04:00Z)" in msg
+    assert "999.9 is a missing-value code" in msg and KEY in msg
 
 
 def test_meteo_france_bad_cells_name_the_file_line(tmp_path):

@@ -293,6 +293,34 @@ def test_hourly_calms_spread_like_the_tables():
         disp.hourly_at_receptors(met, calm_directions="north", **kw)
 
 
+def test_hourly_calm_without_direction_is_spread_and_missing_when_reported():
+    """A calm with no direction is a calm in the spread mode, as in met_classes (its own
+    direction is never used); the reported mode has no direction to put it on: a missing
+    hour, NaN (probe E #7)."""
+    t = pd.date_range("2021-07-01", periods=4, freq="h")
+    met = xr.Dataset(
+        {
+            "wind_speed": ("time", [1.2, 1.3, 0.2, 3.0]),
+            "wind_direction": ("time", [200.0, 250.0, np.nan, np.nan]),
+            "stability": ("time", ["D", "D", "D", "D"]),
+        },
+        coords={"time": t},
+    )
+    kw = {"x": [0.0], "y": [0.0], "stack_height": [20.0], "stack_diameter": [1.0],
+          "exit_temperature": [300.0], "exit_velocity": [5.0], "emission": [1.0],
+          "receptors_x": [300.0, -50.0], "receptors_y": [400.0, 900.0]}  # fmt: skip
+    coded = met.copy()
+    coded["wind_direction"] = ("time", [200.0, 250.0, 0.0, np.nan])
+    spread = disp.hourly_at_receptors(met, **kw)
+    np.testing.assert_array_equal(spread.values, disp.hourly_at_receptors(coded, **kw).values)
+    assert np.isfinite(spread.values[2]).all() and spread.values[2].max() > 0
+    assert np.isnan(spread.values[3]).all()  # not a calm: its direction is needed
+    assert spread.attrs["calm_hours"] == 1 and spread.attrs["missing_hours"] == 1
+    rep = disp.hourly_at_receptors(met, calm_directions="reported", **kw)
+    assert np.isnan(rep.values[2:]).all() and rep.attrs["missing_hours"] == 2
+    assert rep.attrs["calm_hours"] == 0
+
+
 def test_calm_threshold_one_default():
     """Tables and the hourly path share the default of ``[meteo] calm_threshold``."""
     import inspect

@@ -41,11 +41,16 @@ __all__ = ["hourly_at_receptors"]
 
 
 def _hours(
-    met: xr.Dataset, calm_threshold: float, temperature: bool = True
+    met: xr.Dataset,
+    calm_threshold: float,
+    temperature: bool = True,
+    calm_without_direction: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The hourly series as the kernel takes them, with the hours it cannot use filled.
 
-    Returns ``valid`` (wind and a known class), ``calm`` (valid and below the threshold), the
+    Returns ``valid`` (wind and a known class; with `calm_without_direction`, a calm needs
+    no direction: the caller spreads calms over other hours' directions), ``calm`` (valid
+    and below the threshold), the
     wind speed raised to `calm_threshold` [m s-1], the direction [degree], the class index
     (D where unknown), the lid height [m] (class default where missing, ``_NO_LID`` for none)
     and the air temperature [K] (``_AMBIENT_TEMPERATURE`` where missing). A usable hour
@@ -56,7 +61,9 @@ def _hours(
     known = np.isin(stab, STABILITY_CLASSES)
     u = met["wind_speed"].values.astype(float)
     wd = met["wind_direction"].values.astype(float)
-    valid = known & np.isfinite(u) & np.isfinite(wd)
+    with np.errstate(invalid="ignore"):
+        has_direction = np.isfinite(wd) | (calm_without_direction & (u < calm_threshold))
+    valid = known & np.isfinite(u) & has_direction
     cls = np.where(
         known, np.searchsorted(np.array(STABILITY_CLASSES), np.where(known, stab, "A")), 3
     )
@@ -192,8 +199,10 @@ def hourly_at_receptors(
         Direction of a calm hour: ``"spread"`` averages its plume over the directions of
         the slowest non-calm hours of the same stability class and year (the convention of
         :func:`trajectoire.meteo.met_classes`, so that the annual and hourly paths treat
-        calms alike; a calm's reported direction is often a code, 0 in SYNOP and ISD);
-        ``"reported"`` keeps it on its reported direction (the behaviour before 0.2).
+        calms alike; a calm's reported direction is often a code, 0 in SYNOP and ISD, and a
+        calm without a direction is a calm all the same); ``"reported"`` keeps it on its
+        reported direction (the behaviour before 0.2), so that a calm without a direction
+        is a missing hour (NaN) there.
 
         .. versionchanged:: 0.2
            Default ``"spread"`` (was the reported direction), issue 14.
@@ -231,8 +240,11 @@ def hourly_at_receptors(
         raise InputError(
             f"calm_directions={calm_directions!r}; expected one of {list(CALM_DIRECTIONS)}."
         )
-    valid, calm, uu, wdd, cls, zi, ta = _hours(met, calm_threshold)
-    if calm_directions == "spread" and calm.any():
+    spread_calms = calm_directions == "spread"
+    valid, calm, uu, wdd, cls, zi, ta = _hours(
+        met, calm_threshold, calm_without_direction=spread_calms
+    )
+    if spread_calms and calm.any():
         pieces, wd_p, w_p = _calm_pieces(met, valid, calm, cls, wdd)
     else:
         pieces, wd_p, w_p = np.arange(uu.size), wdd, None

@@ -193,8 +193,8 @@ class _Hours(NamedTuple):
 
     u: np.ndarray  # wind speed [m s-1]
     zi: np.ndarray  # mixing height [m], the class default where not observed
-    valid: np.ndarray  # wind and stability known
-    calm: np.ndarray  # valid and u < calm threshold
+    valid: np.ndarray  # wind speed, stability and (but for a calm) direction known
+    calm: np.ndarray  # valid and u < calm threshold (direction known or not)
     years: np.ndarray  # the calendar years present, sorted
     yi: np.ndarray  # index in `years`
     d: np.ndarray  # direction sectors of each hour (n_hours, n_pieces), 0 centred on north
@@ -208,13 +208,17 @@ def _classify_hours(
 ) -> _Hours:
     """Year, direction sectors (with shares), speed and stability class of each hour of `ds`.
 
+    An hour is valid with a wind speed, a stability class and a direction; a calm (speed
+    below `calm_threshold`) needs no direction, since calms are spread over the directions
+    of other hours (:func:`_spread_calms`), never put on their own.
     Raises InputError for stability values other than ``A``..``F`` or ``""`` (missing).
     """
     u = ds["wind_speed"].values.astype(float)
     wd = ds["wind_direction"].values.astype(float)
     stab = np.asarray(ds["stability"].values).astype(str)
     known = np.isin(stab, STABILITY_CLASSES)
-    valid = np.isfinite(u) & np.isfinite(wd) & known
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(u) & (np.isfinite(wd) | (u < calm_threshold)) & known
     bad_known = ~known & (stab != "")
     if bad_known.any():
         _as_letters(stab[bad_known], "meteorology: stability")
@@ -436,9 +440,11 @@ def met_classes(
     xarray.Dataset
         ``frequency(year, direction, speed, stability)`` (sums to 1 per year over the valid
         hours), ``inverse_wind_speed`` (mean of 1/u [s m-1] in each class, 1/centre where a
-        class is empty), ``mixing_height`` (mean [m], ``inf`` = no lid), ``calm_fraction(year)``,
+        class is empty), ``mixing_height`` (mean [m], ``inf`` = no lid), ``calm_fraction(year)``
+        (the calms' share of the valid hours, each hour counted with its weight when
+        `weights` are given, so at most 1; 0 for a year without valid hour),
         ``valid_hours(year)``, ``missing_hours(year)`` (hours of the calendar year without
-        valid wind or stability); coordinates ``direction`` (sector centres, degree),
+        valid wind or stability; both count hours, never weights); coordinates ``direction`` (sector centres, degree),
         ``speed`` (class centres, m s-1), ``speed_lower``, ``stability``.
 
     Notes
@@ -447,11 +453,14 @@ def met_classes(
     ``D = 360 / n_directions``) of an hour reported at ``d`` is
     ``|[d - r/2, d + r/2] ∩ sector k| / r``; frequencies, the mean of 1/u and the mean
     mixing height count every hour with these shares, so a sector's frequency is
-    proportional to its width for a uniform rose whatever ``D`` and ``r``. Calms are spread over the directions in proportion to the non-calm hours of the lowest
-    speed class with the same stability in the same year (as the STAR program does),
-    falling back on all speeds of that stability, then on a uniform spread. Hours with a
-    missing wind or stability are left out of the frequencies and counted (warning). The
-    mean of 1/u, not 1/mean(u), is kept because concentrations scale with 1/u.
+    proportional to its width for a uniform rose whatever ``D`` and ``r``. Calms are
+    spread over the directions in proportion to the non-calm hours of the lowest speed class
+    with the same stability in the same year (as the STAR program does), falling back on
+    all speeds of that stability, then on a uniform spread; a calm's own direction is never
+    used, so a calm without a direction (NaN) counts as a calm all the same. Hours with a
+    missing wind speed, stability or (but for a calm) direction are left out of the
+    frequencies and counted (warning). The mean of 1/u, not 1/mean(u), is kept because
+    concentrations scale with 1/u.
     """
     _check_arguments(ds, n_directions, calm_threshold)
     edges, centres = _speed_classes(speed_edges)
@@ -477,8 +486,8 @@ def met_classes(
     weight_sum = valid_hours if w is None else _bin(hours.yi[hours.valid], ny, w[hours.valid])
     freq, inv_u, mix = _class_means(sums, weight_sum, centres, calm_threshold)
     out = _tables_dataset(
-        (freq, inv_u, mix), hours.years, calms[0], valid_hours, (nd, edges, centres),
-        ds.attrs, calm_threshold, res,
+        (freq, inv_u, mix), hours.years, (calms[0], weight_sum), valid_hours,
+        (nd, edges, centres), ds.attrs, calm_threshold, res,
     )  # fmt: skip
     stack_text = ""
     if stack_speed_edges is not None and len(stack_speed_edges):
@@ -496,7 +505,7 @@ def met_classes(
 def _tables_dataset(
     tables: tuple[np.ndarray, np.ndarray, np.ndarray],
     years: np.ndarray,
-    calm_hours: np.ndarray,
+    calm_parts: tuple[np.ndarray, np.ndarray],
     valid_hours: np.ndarray,
     classes: tuple[int, np.ndarray, np.ndarray],
     met_attrs: Mapping[str, Any],
@@ -504,10 +513,12 @@ def _tables_dataset(
     res: float,
 ) -> xr.Dataset:
     """The dataset of :func:`met_classes` from its tables (frequency, mean ``1/u`` [s m-1],
-    mean mixing height [m]), the calm hours per year and class, the valid hours per year,
-    the classes (number of directions, speed class edges and centres [m s-1]) and the
-    meteorology's attributes."""
+    mean mixing height [m]), the calm hours per year and class with the valid hours per
+    year, each hour counted with its weight (`calm_parts`: their ratio is ``calm_fraction``),
+    the valid hours per year (unweighted), the classes (number of directions, speed class
+    edges and centres [m s-1]) and the meteorology's attributes."""
     freq, inv_u, mix = tables
+    calm_hours, weight_sum = calm_parts
     nd, edges, centres = classes
     dims = ("year", "direction", "speed", "stability")
     out = xr.Dataset(
@@ -521,7 +532,7 @@ def _tables_dataset(
             "mixing_height": (dims, mix, {"units": "m", "long_name": "mean mixing height"}),
             "calm_fraction": (
                 "year",
-                calm_hours.sum(axis=1) / np.where(valid_hours > 0, valid_hours, 1.0),
+                calm_hours.sum(axis=1) / np.where(weight_sum > 0, weight_sum, 1.0),
                 {"units": "1", "long_name": f"fraction of hours with u < {calm_threshold} m s-1"},
             ),
             "valid_hours": ("year", valid_hours, {"units": "h"}),

@@ -7,7 +7,7 @@ See ``docs/meteorology.md`` for the columns and the choices.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
-from trajectoire.tables import numeric_column, read_table
+from trajectoire.tables import data_lines, numeric_column, read_table
 
 __all__ = ["read_hourly", "validate_hourly"]
 
@@ -69,7 +69,7 @@ def _check_range(
         }
         hint = next((v for k, v in hints.items() if what.endswith(k)), "")
         if times is not None and np.shape(times) == arr.shape:
-            at = f"at {rows_preview(_hour_labels(np.asarray(times).ravel()[where]))} UTC"
+            at = f"at {rows_preview(_hour_labels(np.asarray(times).ravel()[where]))}"
         else:
             at = f"positions {rows_preview(where.tolist())}"
         raise InputError(
@@ -195,15 +195,46 @@ def _netcdf_point(
 
 #: seconds in the hour over which ERA5 accumulates its fluxes (``ssrd`` [J m-2] per hour)
 _SECONDS_PER_HOUR = 3600.0
+#: how far packing noise takes ERA5's total cloud cover out of [0, 1]: within it, clipped
+_TCC_NOISE = 1e-3
 
 
-def _era5_columns(ds: xr.Dataset) -> dict[str, np.ndarray]:
+def _tcc_okta(tcc: np.ndarray, where: str | Path, name: str, units: Any, fix: str) -> np.ndarray:
+    """Cloud cover [okta] from ERA5's total cloud cover `tcc` [0-1] (x 8).
+
+    Values out of [0, 1] by at most :data:`_TCC_NOISE` (packing noise) are clipped; further
+    out is an error: a :class:`UnitsError` above 1 (percent or okta, whatever the ``units``
+    attribute says), an :class:`InputError` below 0. `where`, `name` (the variable of the
+    file), its `units` attribute and `fix` (the closing sentence) make the message.
+    """
+    tcc = np.asarray(tcc, dtype=float)
+    said = f" (units {units!r})" if units is not None else ""
+    if np.isfinite(tcc).any() and float(np.nanmax(tcc)) > 1.0 + _TCC_NOISE:
+        raise UnitsError(
+            f"{where}, variable {name!r}: values up to {float(np.nanmax(tcc)):g}{said}; "
+            "ERA5 total cloud cover is a fraction 0-1 (not percent, not okta). Divide it by "
+            "100 (percent) or 8 (okta)." + fix
+        )
+    if np.isfinite(tcc).any() and float(np.nanmin(tcc)) < -_TCC_NOISE:
+        raise InputError(
+            f"{where}, variable {name!r}: values down to {float(np.nanmin(tcc)):g}{said}; "
+            "expected ERA5 total cloud cover, a fraction 0-1." + fix
+        )
+    return np.clip(tcc, 0.0, 1.0) * 8.0
+
+
+def _era5_columns(
+    ds: xr.Dataset, where: str | Path, *, names: Mapping[str, str] | None = None, fix: str = ""
+) -> dict[str, np.ndarray]:
     """The columns of :func:`read_hourly` from the ERA5 variables of a point dataset.
 
     ``u10``, ``v10`` [m s-1] -> ``wind_speed``, ``wind_direction`` (from, 0 = north);
-    ``tcc`` [0-1] -> ``cloud_cover`` [okta] (x 8); ``t2m`` -> ``temperature`` (units kept);
-    ``blh`` [m] -> ``mixing_height``; ``ssrd`` [J m-2 accumulated over the hour ending at
-    the time stamp] -> ``solar_radiation`` [W m-2] (/ 3600 s). Variables absent are skipped.
+    ``tcc`` [0-1] -> ``cloud_cover`` [okta] (x 8, checked by :func:`_tcc_okta`: percent
+    and okta are refused); ``t2m`` -> ``temperature`` (units kept); ``blh`` [m] ->
+    ``mixing_height``; ``ssrd`` [J m-2 accumulated over the hour ending at the time stamp]
+    -> ``solar_radiation`` [W m-2] (/ 3600 s). Variables absent are skipped. `where`, the
+    variable names of the file (`names`, ERA5 short name -> variable; default the short
+    names) and `fix` (the closing sentence) go into the messages.
     """
     out: dict[str, np.ndarray] = {}
     if "u10" in ds and "v10" in ds:
@@ -213,8 +244,9 @@ def _era5_columns(ds: xr.Dataset) -> dict[str, np.ndarray]:
         d = np.mod(np.degrees(np.arctan2(-u, -v)), 360.0)
         out["wind_direction"] = np.where(d >= 360.0, 0.0, d)
     if "tcc" in ds:
-        frac = ds["tcc"].values.astype(float)
-        out["cloud_cover"] = np.clip(frac, 0.0, 1.0) * 8.0
+        name = (names or {}).get("tcc", "tcc")
+        units = ds["tcc"].attrs.get("units")
+        out["cloud_cover"] = _tcc_okta(ds["tcc"].values, where, name, units, fix)
     if "t2m" in ds:
         out["temperature"] = ds["t2m"].values.astype(float)
     if "blh" in ds:
@@ -235,7 +267,7 @@ def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) ->
     try:
         ds = _netcdf_point(ds, path, latitude, longitude)
         out: dict[str, Any] = {"time": pd.to_datetime(ds["time"].values)}
-        out |= _era5_columns(ds)
+        out |= _era5_columns(ds, path, fix=" Fix the file.")
         for name in (*_REQUIRED[1:], *_OPTIONAL):
             if name in ds and name not in out:
                 out[name] = ds[name].values.astype(float)
@@ -346,10 +378,21 @@ def _read_frames(
                 temperature_units = part.attrs.get("units", {}).get("temperature")
         else:
             part = _read_csv(file)
+            part["_row"] = _line_names(part, None if len(files) == 1 else file.name)
         where = str(file) if len(files) == 1 else f"{file} (file {i + 1} of {len(files)} read)"
         require_columns(part.columns, _REQUIRED, where)
         frames.append(part)
     return _concat(frames), temperature_units
+
+
+def _line_names(part: pd.DataFrame, file: str | None) -> pd.Series:
+    """The file line of each row of `part` (read by :func:`_read_csv`), ``"line 5"`` or, with
+    the `file` name, ``"hourly_2019.csv line 5"``: the rows follow each other from the
+    first's line (:func:`~trajectoire.tables.data_lines`)."""
+    first = int(data_lines(part, [0])[0].split()[-1]) if len(part) else 0
+    prefix = "line " if file is None else f"{file} line "
+    numbers = pd.Series(np.arange(first, first + len(part)), index=part.index).astype(str)
+    return prefix + numbers
 
 
 def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -357,16 +400,72 @@ def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 
 
-def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
-    """`frame` with ``time`` as naive UTC, sorted; raise on non-dates, duplicates, off-hours."""
-    times = pd.to_datetime(frame["time"], utc=True, errors="coerce")
-    if times.isna().any():
-        rows = np.flatnonzero(times.isna().to_numpy())
-        shown = [repr(str(v)) for v in frame["time"].to_numpy()[rows]]
-        raise InputError(
-            f"{where}, column 'time': {len(rows)} value(s) are not dates "
-            f"({rows_preview(shown)}); expected ISO 8601 UTC like 2021-01-01T00:00Z."
+#: the form of time the messages ask for
+_ISO_EXPECTED = "expected ISO 8601 times, UTC, like 2021-01-01T00:00Z"
+#: a time of day followed by a zone (``Z``, ``+01:00``, ``-0500``): a zoned ISO 8601 time
+_ZONED = r"[T ]\S*?(?:Z|[+-]\d\d(?::?\d\d)?)$"
+
+
+def _cells(frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
+    """The ``time`` cells of `frame` at the positions `rows`, as written, with their file
+    line where the reader gave it (column ``_row``)."""
+    values = frame["time"].to_numpy()[rows]
+    where = frame["_row"].to_numpy()[rows] if "_row" in frame.columns else [None] * len(rows)
+    shown = []
+    for v, w in zip(values, where, strict=True):
+        text = "an empty cell" if pd.isna(v) or not str(v).strip() else repr(str(v).strip())
+        shown.append(f"{text} at {w}" if isinstance(w, str) else text)
+    return shown
+
+
+def _parse_times(frame: pd.DataFrame, where: str | Path) -> pd.Series:
+    """The ``time`` column of `frame` as UTC dates: dates as they are (naive ones are UTC),
+    text in any ISO 8601 spelling (``format="ISO8601"``: seconds or not, a date alone for
+    midnight, ``Z`` or an offset, converted); other text, numbers, and naive times mixed with
+    zoned ones are an InputError naming the cells."""
+    column = frame["time"]
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return pd.to_datetime(column, utc=True)
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        shown = _cells(frame, np.arange(min(len(frame), 3)))
+        first = str(column.iloc[0]).split(".")[0] if len(column) else ""
+        compact = len(first) == 10 and first.isdigit()
+        hint = (
+            " Compact AAAAMMJJHH times are the Météo-France layout: read such a file with "
+            'read_meteo_france (format = "meteo-france").'
+            if compact
+            else ""
         )
+        raise InputError(
+            f"{where}, column 'time': numbers, not dates ({rows_preview(shown, 3)}); "
+            f"{_ISO_EXPECTED}.{hint} Write the times as ISO 8601 text."
+        )
+    text = column.astype(str).str.strip()
+    times = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
+    bad = np.flatnonzero(times.isna().to_numpy())
+    if bad.size:
+        raise InputError(
+            f"{where}, column 'time': {bad.size} value(s) are not ISO 8601 dates "
+            f"({rows_preview(_cells(frame, bad), 5)}); {_ISO_EXPECTED} (year first: "
+            "day/month orders such as 03/04/2021 are ambiguous and not read)."
+        )
+    zoned = text.str.contains(_ZONED, case=False, regex=True).to_numpy(dtype=bool)
+    if zoned.any() and not zoned.all():
+        examples = np.array([np.flatnonzero(~zoned)[0], np.flatnonzero(zoned)[0]])
+        naive, with_zone = _cells(frame, examples)
+        raise InputError(
+            f"{where}, column 'time': {int((~zoned).sum())} time(s) without a zone (e.g. "
+            f"{naive}) among {int(zoned.sum())} with one (e.g. {with_zone}); expected one "
+            "convention for the whole file: every time with its zone (2021-01-01T00:00Z), or "
+            "none (then read as UTC). Add the zone to the times without one."
+        )
+    return times
+
+
+def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
+    """`frame` with ``time`` as naive UTC, sorted; raise on non-dates (:func:`_parse_times`),
+    duplicates, off-hours."""
+    times = _parse_times(frame, where)
     times = times.dt.tz_convert("UTC").dt.tz_localize(None)
     frame = frame.assign(time=times).sort_values("time")
     dup = frame["time"].duplicated()
@@ -421,19 +520,130 @@ def _report_gaps(
     return periods
 
 
-def _kelvin(values: np.ndarray, units: str | None, where: str | Path) -> np.ndarray:
-    """Temperatures [K] from `values` in `units` (None: kelvin, checked to be plausible)."""
-    tu = (units or "K").strip()
-    if tu in ("degC", "C", "celsius", "°C", "deg_C"):
-        return values + 273.15
-    if tu not in ("K", "kelvin"):
-        raise UnitsError(f"{where}, column 'temperature': units {units!r}; expected 'K' or 'degC'.")
-    if np.isfinite(values).any() and np.nanmedian(values) < 100.0:
+#: a median air temperature above this [degC] is taken for kelvin given where degC is expected
+_MAX_MEDIAN_CELSIUS = 60.0
+#: a median air temperature below this [K] is taken for degC given where kelvin is expected
+_MIN_MEDIAN_KELVIN = 100.0
+#: plausible near-surface air temperatures [K]: -93.15 to +66.85 degC, beyond the records
+#: measured (-89.2 degC at Vostok, 1983; 56.7 degC at Death Valley, 1913)
+_AIR_TEMPERATURE_RANGE = (180.0, 340.0)
+#: values that files write for a missing temperature, named as such in messages
+_MISSING_CODES = (9999.0, -9999.0, 999.9, -999.9, 999.0, -999.0, 99.9, -99.9)
+#: the spellings of the temperature units the readers take
+_CELSIUS = ("degC", "C", "celsius", "°C", "deg_C")
+_KELVIN = ("K", "kelvin")
+
+
+def _median_without_codes(values: np.ndarray) -> float | None:
+    """The median of the finite `values` that are not :data:`_MISSING_CODES` (None if none)."""
+    kept = values[np.isfinite(values) & ~np.isin(values, _MISSING_CODES)]
+    return float(np.median(kept)) if kept.size else None
+
+
+def _require_celsius(values: np.ndarray, where: str | Path, field: str, fix: str) -> None:
+    """Raise UnitsError when `values`, air temperatures said to be in degC, have a median
+    (missing-value codes left out) above 60: kelvin. `fix` ends the message."""
+    median = _median_without_codes(values)
+    if median is not None and median > _MAX_MEDIAN_CELSIUS:
         raise UnitsError(
-            f"{where}, column 'temperature': median {np.nanmedian(values):.1f} cannot be kelvin; "
-            "pass temperature_units='degC'."
+            f"{where}, {field}: median {median:.1f} cannot be an air temperature in degC (it "
+            f"looks like kelvin: {median - 273.15:.1f} degC); {fix}"
         )
-    return values
+
+
+def _require_air_temperature(
+    values: np.ndarray,
+    kelvin: np.ndarray,
+    unit: str,
+    where: str | Path,
+    field: str,
+    rows: Callable[[np.ndarray], list[str]],
+) -> None:
+    """Raise InputError when some `kelvin` leave :data:`_AIR_TEMPERATURE_RANGE` (NaN passes).
+
+    The message quotes `values`, as written in the file in `unit`, with the rows (`rows`:
+    positions -> their names) and names the missing-value codes among them.
+    """
+    lo, hi = _AIR_TEMPERATURE_RANGE
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero((kelvin < lo) | (kelvin > hi))
+    if not bad.size:
+        return
+    found = [
+        f"{values[i]:g} {unit} at {name}" for i, name in zip(bad[:5], rows(bad[:5]), strict=True)
+    ]
+    shift = 0.0 if unit in _KELVIN else 273.15
+    codes = sorted({float(v) for v in values[bad] if v in _MISSING_CODES})
+    if codes:
+        listed = ", ".join(f"{c:g}" for c in codes)
+        fix = (
+            f" {listed} {'is a' if len(codes) == 1 else 'are'} missing-value code"
+            f"{'' if len(codes) == 1 else 's'}, not a temperature: leave those cells empty "
+            "(an empty cell is a missing value; the readers have no setting that declares a "
+            "code missing)."
+        )
+    else:
+        fix = " Check the values and their units; leave the cell of a missing value empty."
+    raise InputError(
+        f"{where}, {field}: {bad.size} value(s) outside the near-surface air temperatures "
+        f"{lo - shift:g} to {hi - shift:g} {unit}: {rows_preview(found, 5)}.{fix}"
+    )
+
+
+def _kelvin(
+    values: np.ndarray,
+    units: str | None,
+    where: str | Path,
+    *,
+    field: str = "column 'temperature'",
+    rows: Callable[[np.ndarray], list[str]] | None = None,
+    celsius_fix: str | None = None,
+) -> np.ndarray:
+    """Temperatures [K] from `values` in `units` (None: kelvin), checked.
+
+    A median (missing-value codes left out) below 100 K is degC, one above 60 degC is
+    kelvin: both are a :class:`UnitsError`; then every value must be a near-surface air
+    temperature (:data:`_AIR_TEMPERATURE_RANGE`), or it is an :class:`InputError` quoting
+    it as written in the file. `field` names the column, `rows` the rows (positions ->
+    names; default the positions), `celsius_fix` ends the message on kelvin given as degC.
+    """
+    tu = (units or "K").strip()
+    if tu in _CELSIUS:
+        fix = (
+            celsius_fix or "pass temperature_units='K' (or leave it unset: kelvin is the default)."
+        )
+        _require_celsius(values, where, field, fix)
+        kelvin, unit = values + 273.15, "degC"
+    elif tu in _KELVIN:
+        median = _median_without_codes(values)
+        if median is not None and median < _MIN_MEDIAN_KELVIN:
+            raise UnitsError(
+                f"{where}, {field}: median {median:.1f} cannot be kelvin; "
+                "pass temperature_units='degC'."
+            )
+        kelvin, unit = values, "K"
+    else:
+        raise UnitsError(f"{where}, {field}: units {units!r}; expected 'K' or 'degC'.")
+    _require_air_temperature(
+        values, kelvin, unit, where, field, rows or (lambda at: [f"row {i}" for i in at])
+    )
+    return kelvin
+
+
+def _row_names(frame: pd.DataFrame) -> Callable[[np.ndarray], list[str]]:
+    """How messages name rows of `frame` by position: the hour (UTC) and, where the reader
+    gave it (column ``_row``), the file line."""
+
+    def names(at: np.ndarray) -> list[str]:
+        hours = _hour_labels(frame["time"].to_numpy()[at])
+        if "_row" not in frame.columns:
+            return hours
+        where = frame["_row"].to_numpy()[at]
+        return [
+            f"{w} ({h})" if isinstance(w, str) else h for w, h in zip(where, hours, strict=True)
+        ]
+
+    return names
 
 
 def read_hourly(
@@ -466,8 +676,12 @@ def read_hourly(
     anemometer_height : float, default 10.0
         Height of the wind measurement [m].
     temperature_units : {"K", "degC"}, optional
-        Units of the temperature column. None means kelvin (the data-model default), and
-        values below 100 are then rejected as certainly not kelvin.
+        Units of the temperature column. None means kelvin (the data-model default). A
+        median below 100 K is refused as certainly not kelvin, one above 60 degC as
+        certainly not degC; every value must then be a near-surface air temperature,
+        180 to 340 K (-93.15 to 66.85 degC): a missing-value
+        code such as 9999, 999.9 or -9999 is refused, named as a code (leave its cell
+        empty).
     missing : {"warn", "raise"}, default "warn"
         What to do with missing hours: ``"warn"`` puts them back on the hourly axis as NaN,
         counts them (attribute ``missing_hours``, list in ``missing_periods``) and warns;
@@ -485,10 +699,14 @@ def read_hourly(
     trajectoire.MissingVariableError
         A required column is absent.
     trajectoire.InputError
-        Duplicated or non-hourly times, out-of-range values, or missing hours with
+        Duplicated or non-hourly times, out-of-range values (temperatures outside 180-340 K,
+        quoted as written in the file, with their line and hour), or missing hours with
         ``missing="raise"``.
     trajectoire.UnitsError
-        Unknown temperature units or temperatures that cannot be kelvin.
+        Unknown temperature units, temperatures that cannot be in the units given (kelvin
+        below a median of 100, degC above a median of 60); an ERA5-like
+        ``tcc`` above 1 (percent or okta, as :func:`~trajectoire.meteo.sources.read_era5`
+        refuses it).
     """
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
@@ -554,6 +772,8 @@ def _hourly_dataset(
     source_file: str | None = None,
     attrs: dict[str, Any] | None = None,
     stacklevel: int = 4,
+    temperature_field: str = "column 'temperature'",
+    celsius_fix: str | None = None,
 ) -> xr.Dataset:
     """The dataset of :func:`read_hourly` from the rows of `frame`: the one path shared by
     :func:`read_hourly` and the readers of :mod:`trajectoire.meteo.sources`.
@@ -564,23 +784,33 @@ def _hourly_dataset(
     frames above :func:`_report_gaps`, kept as NaN), the values converted and validated.
     `where` names the input in messages, `source_file` (default `where`) goes to the
     ``source_file`` attribute, `attrs` are added to the dataset's, `call` is the history line.
+    The temperatures are checked by :func:`_kelvin` (`temperature_field` names their column
+    of the file, `celsius_fix` ends the message on kelvin given as degC); a column ``_row``
+    of `frame` (text: the file line of each row) names the rows in its messages.
     """
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
     _check_site(where, latitude, longitude, roughness_length, anemometer_height)
     frame = _utc_hours(frame, where)
+    kelvin = _kelvin(
+        frame["temperature"].to_numpy(dtype=float),
+        temperature_units,
+        where,
+        field=temperature_field,
+        rows=_row_names(frame),
+        celsius_fix=celsius_fix,
+    )
+    frame = frame.assign(temperature=kelvin)
     full = pd.date_range(frame["time"].iloc[0], frame["time"].iloc[-1], freq="h")
     frame = frame.set_index("time")
     periods = _report_gaps(full, frame.index, where, missing, stacklevel)
     n_missing = len(full) - len(frame)
     frame = frame.reindex(full)
-    temp = _kelvin(frame["temperature"].to_numpy(dtype=float), temperature_units, where)
     data: dict[str, Any] = {}
     for col in (*_REQUIRED[1:], *_OPTIONAL):
         if col not in frame.columns:
             continue
-        values = temp if col == "temperature" else frame[col].to_numpy(dtype=float)
-        data[col] = ("time", values, {"units": _UNITS[col]})
+        data[col] = ("time", frame[col].to_numpy(dtype=float), {"units": _UNITS[col]})
     out_attrs: dict[str, Any] = {
         "anemometer_height": float(anemometer_height),
         "missing_hours": int(n_missing),

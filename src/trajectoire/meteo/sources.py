@@ -47,6 +47,7 @@ from trajectoire.meteo.readers import (
     _hourly_dataset,
     _input_files,
     _netcdf_point,
+    _require_celsius,
     read_hourly,
 )
 from trajectoire.tables import (
@@ -73,8 +74,6 @@ log = logging.getLogger("trajectoire")
 
 PathArg = str | Path | Sequence[str | Path]
 
-#: a median air temperature above this [degC] is taken for kelvin given where degC is expected
-_MAX_MEDIAN_CELSIUS = 60.0
 #: most solar energy an hour can bring to the ground [J m-2] (solar constant x 3600 s)
 _MAX_HOURLY_SOLAR = 1361.0 * 3600.0
 
@@ -155,14 +154,17 @@ def _to_hourly(
     temperature_units: str | None,
     call: str,
     attrs: dict[str, Any],
+    temperature_field: str,
 ) -> xr.Dataset:
     """What a reader returns: the rows of `frame` (temperature in `temperature_units`) on the
     shared reading path of :func:`~trajectoire.meteo.readers.read_hourly` with the site
     keywords of the reader's `options`, the `files` read as ``source_file``, `call` as the
-    history line and errors named by its ``config_key``; the gap warning is attributed to the
+    history line and errors named by its ``config_key`` (`temperature_field`: the
+    temperature's column in the reader's files); the gap warning is attributed to the
     reader's caller."""
     site: dict[str, Any] = {k: options.get(k) for k in _SITE_KEYS}
-    with named_by(options.get("config_key")):
+    config_key = options.get("config_key")
+    with named_by(config_key):
         return _hourly_dataset(
             frame,
             where,
@@ -172,6 +174,8 @@ def _to_hourly(
             source_file=", ".join(str(f) for f in files),
             attrs=attrs,
             stacklevel=5,
+            temperature_field=temperature_field,
+            celsius_fix=_celsius_fix(config_key) if temperature_units == "degC" else None,
         )
 
 
@@ -254,17 +258,12 @@ def _check_field(
         )
 
 
-def _require_celsius(values: np.ndarray, where: str, field: str, config_key: str | None) -> None:
-    """Raise UnitsError when the median of `values`, air temperatures in degC, is too high."""
-    finite = values[np.isfinite(values)]
-    if finite.size and float(np.median(finite)) > _MAX_MEDIAN_CELSIUS:
-        median = float(np.median(finite))
-        raise UnitsError(
-            f"{where}, {field}: median {median:.1f} cannot be an air temperature in degC (it "
-            f"looks like kelvin: {median - 273.15:.1f} degC); the format gives degC. Convert "
-            "the column to degC, or write the file in the 'trajectoire' format with "
-            "temperature_units = 'K'." + _fix(config_key)
-        )
+def _celsius_fix(config_key: str | None) -> str:
+    """The end of the message on kelvin where a format gives degC (:func:`_require_celsius`)."""
+    return (
+        "the format gives degC. Convert the column to degC, or write the file in the "
+        "'trajectoire' format with temperature_units = 'K'." + _fix(config_key)
+    )
 
 
 def _required_values(
@@ -354,6 +353,8 @@ MF_COLUMNS = {
     "cloud_cover": "N",
     "solar_radiation": "GLO",
 }
+#: the UTF-8 byte-order mark some editors write before the header (Excel's "CSV UTF-8")
+_UTF8_BOM = b"\xef\xbb\xbf"
 #: J cm-2 per hour -> W m-2
 _J_CM2_PER_HOUR = 1e4 / 3600.0
 
@@ -383,6 +384,8 @@ class _StationRows:
         number = 0
         for line in lines:
             number += 1
+            if number == 1 and line.startswith(_UTF8_BOM):
+                line = line[len(_UTF8_BOM) :]  # a byte-order mark, as read_table's utf-8-sig
             if line.strip():
                 self.header = line
                 break
@@ -509,7 +512,7 @@ def _mf_frame(
     _check_field(
         n, when, 0.0, 9.0, where, field["cloud_cover"], "octas 0-8 (9 = sky invisible)", config_key
     )
-    _require_celsius(t, where, field["temperature"], config_key)
+    _require_celsius(t, where, field["temperature"], _celsius_fix(config_key))
     hint = "Choose a station that observes it (a main synoptic station such as Lille-Lesquin 59343001)."
     for key, values in (
         ("wind_speed", ff),
@@ -526,6 +529,7 @@ def _mf_frame(
         "9 = sky invisible: fog or other phenomenon",
     )
     out = _observations(when, ff, dd, n, t)
+    out["_row"] = [f"line {i}" for i in numbers]  # the file lines, for the shared checks
     if names["solar_radiation"] in frame.columns:
         glo = number("solar_radiation", "J/cm2")
         _check_field(
@@ -644,6 +648,8 @@ def read_meteo_france(
                 continue
             raise
         chosen = info_file["station"]
+        if len(files) > 1:
+            frame["_row"] = file.name + " " + frame["_row"]
         frames.append(frame)
         info = info or info_file
     if not frames:
@@ -667,12 +673,15 @@ def read_meteo_france(
         temperature_units="degC",
         call=f"read_meteo_france({label0!r}, station={info['station']!r})",
         attrs=attrs,
+        temperature_field=f"column {names['temperature']!r}",
     )
 
 
 # ------------------------------------------------------------------ NOAA ISD-Lite
 _ISD_FILES = re.compile(r"(\d{6}-\d{5})-(\d{4})(\.gz)?")
 _ISD_MISSING = -9999
+#: the temperature field of an ISD-Lite line, in messages
+_ISD_FIELD_TEMPERATURE = "field 5 (air temperature [degC x 10])"
 _ISD_FIELDS = (
     "year",
     "month",
@@ -738,7 +747,7 @@ def _isd_frame(file: Path, where: str, config_key: str | None) -> pd.DataFrame:
     _check_field(ws, when, 0.0, 75.0, where, field[8], "m/s x 10 >= 0", config_key)
     _check_field(wd, when, 0.0, 360.0, where, field[7], "degrees 0-360", config_key)
     _check_field(sky, when, 0.0, 19.0, where, field[9], "a code 0-19", config_key)
-    _require_celsius(t, where, field[4], config_key)
+    _require_celsius(t, where, field[4], _celsius_fix(config_key))
     hint = "Choose another station, or another source for this field."
     meaning = {4: "the air temperature", 7: "the wind direction", 8: "the wind speed"}
     for i, v in ((4, t), (7, wd), (8, ws)):
@@ -842,6 +851,7 @@ def read_isd_lite(
         temperature_units="degC",
         call=f"read_isd_lite({label0!r})",
         attrs=attrs,
+        temperature_field=f"{_ISD_FIELD_TEMPERATURE} read as degC",
     )
 
 
@@ -1010,13 +1020,6 @@ def read_era5(
             f"{found}. Download it from the CDS, or if the file names it otherwise set "
             f'{config_key + " " if config_key else ""}columns.{name} = "<your variable>".'
         )
-    tcc = ds["tcc"].to_numpy().astype(float)
-    if np.isfinite(tcc).any() and float(np.nanmax(tcc)) > 1.0 + 1e-3:
-        raise UnitsError(
-            f"{label0}, variable {names['tcc']!r}: values up to {float(np.nanmax(tcc)):g}; "
-            "ERA5 total cloud cover is a fraction 0-1 (not percent, not okta). Divide it by "
-            "100 (percent) or 8 (okta)." + _fix(config_key)
-        )
     if "ssrd" in ds:
         units = str(ds["ssrd"].attrs.get("units", "J m**-2")).replace(" ", "")
         if units not in ("Jm**-2", "Jm-2", "J/m2", "J/m**2"):
@@ -1032,7 +1035,8 @@ def read_era5(
                 "hour (ERA5-Land accumulates from 00 UTC). Use ERA5 single levels, or difference "
                 "the hours first." + _fix(config_key)
             )
-    frame = pd.DataFrame({"time": pd.to_datetime(ds["time"].to_numpy()), **_era5_columns(ds)})
+    columns_of = _era5_columns(ds, label0, names=names, fix=_fix(config_key))
+    frame = pd.DataFrame({"time": pd.to_datetime(ds["time"].to_numpy()), **columns_of})
     attrs = {}
     for dim in ("latitude", "longitude"):
         coord = next((ds[n] for n in (dim, dim[:3]) if n in ds.coords and ds[n].size == 1), None)
@@ -1046,6 +1050,7 @@ def read_era5(
         temperature_units=ds["t2m"].attrs.get("units"),
         call=f"read_era5({label0!r}, latitude={latitude}, longitude={longitude})",
         attrs=attrs,
+        temperature_field=f"variable {names['t2m']!r}",
     )
 
 

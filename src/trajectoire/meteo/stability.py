@@ -32,10 +32,17 @@ __all__ = [
 STABILITY_CLASSES: tuple[str, ...] = ("A", "B", "C", "D", "E", "F")
 """Pasquill-Gifford classes, from very unstable (A) to moderately stable (F)."""
 
-# Turner (1964) table: rows = wind-speed classes (upper bounds in m s-1 of the knot classes
-# 0-1, 2-3, 4-5, 6, 7, 8-9, 10, 11, >=12), columns = net radiation index 4, 3, 2, 1, 0, -1, -2.
-# Values 1..7 = A..G (G is merged into F). EPA-454/R-99-005, Table 6-7.
-_TURNER_SPEED = np.array([0.75, 1.8, 2.8, 3.3, 3.8, 4.8, 5.4, 5.9])
+#: one knot [m s-1]
+_KNOT = 1852.0 / 3600.0
+# Turner (1964) table: rows = wind-speed classes of whole knots 0-1, 2-3, 4-5, 6, 7, 8-9, 10,
+# 11, >=12, columns = net radiation index 4, 3, 2, 1, 0, -1, -2. Values 1..7 = A..G (G is
+# merged into F). EPA-454/R-99-005, Table 6-7. The rows' upper edges are the half knots
+# between the classes (1.5 kt = 0.772 m s-1, ..., 11.5 kt = 5.916 m s-1): a speed reported
+# to 0.1 m s-1 falls in the row of the table's m/s column (0-0.7, 0.8-1.8, 1.9-2.8, 2.9-3.3,
+# 3.4-3.8, 3.9-4.8, 4.9-5.4, 5.5-5.9, >=6.0), which is these edges on a 0.1 m s-1 grid, a
+# speed in whole knots in its knot row, a continuous speed in the row of the knots it rounds
+# to. A speed on an edge takes the lower row.
+_TURNER_SPEED = np.array([1.5, 3.5, 5.5, 6.5, 7.5, 9.5, 10.5, 11.5]) * _KNOT
 _TURNER_TABLE = np.array(
     [
         [1, 1, 2, 3, 4, 6, 7],
@@ -222,6 +229,10 @@ def turner_class(
 
     The class then comes from the table of wind speed x NRI (Turner 1964, reproduced in
     EPA-454/R-99-005 Table 6-7). Cloud cover in okta is converted to tenths as ``10 n / 8``.
+    The table's speed rows are classes of whole knots (0-1, 2-3, ..., >= 12 kt); their upper
+    edges are the half knots between them, 1.5 kt = 0.772 m s-1 to 11.5 kt = 5.916 m s-1 (a
+    speed on an edge takes the lower row), so that speeds reported to 0.1 m s-1 fall in the
+    rows of the table's m/s column (0-0.7, 0.8-1.8, ..., >= 6.0).
 
     References
     ----------
