@@ -172,8 +172,6 @@ def load_territories(
     >>> int(gdf["population"].sum())
     1784119
     """
-    import geopandas as gpd
-
     if path is None:
         sample = sample_territories_path()
         if sample is None:
@@ -190,20 +188,61 @@ def load_territories(
             f"territories file {path} does not exist; pass the path of a polygon file "
             "(GeoPackage, GeoJSON, Shapefile), or path=None for the bundled sample."
         )
-    chosen = choose_layer(
-        path, layer, config_key=config_key, preferred=("territories", "territoires")
+    gdf, chosen = _read_polygon_file(
+        path, layer, f"{path}", config_key, "territory", ("territories", "territoires")
     )
-    gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
+    return _normalise(gdf, columns, what, config_key, repair=repair)
+
+
+def _read_polygon_file(
+    path: Path,
+    layer: str | None,
+    what: str,
+    config_key: str | None,
+    kind: str,
+    preferred: Sequence[str] = (),
+) -> tuple[gpd.GeoDataFrame, str | None]:
+    """The layer of a polygon file (:func:`trajectoire.tables.choose_layer`), its columns
+    renamed by the configuration's ``columns`` (:func:`trajectoire.tables.mapped_columns`),
+    and the layer's name (None for a file of one layer).
+
+    Raises
+    ------
+    trajectoire.InputError
+        A file that is not a vector file, several layers and none asked, or a table without
+        geometry (a CSV), named by `what`, with the fix (`kind`: what a polygon is).
+    trajectoire.MissingVariableError
+        `layer` is not a layer of the file.
+    """
+    import geopandas as gpd
+
+    chosen = choose_layer(path, layer, what=what, config_key=config_key, preferred=preferred)
+    gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         # a CSV (or any layer without geometry) is read as a plain table
+        at = f" (layer {chosen!r})" if chosen else ""
         raise InputError(
-            f"{what}: is a table without geometry (columns {list(gdf.columns)}); expected a "
-            "vector file with one polygon per territory (GeoPackage, GeoJSON, shapefile). "
+            f"{what}{at}: is a table without geometry (columns {list(gdf.columns)}); expected "
+            f"a vector file with one polygon per {kind} (GeoPackage, GeoJSON, shapefile). "
             + _fix(config_key, "the path of a polygon file.", 'path = "<polygons>.gpkg"')
         )
-    gdf = mapped_columns(gdf)  # the configuration's ``columns`` (tables.column_mapping)
-    return _normalise(gdf, columns, what, config_key, repair=repair)
+    return mapped_columns(gdf), chosen  # the configuration's ``columns`` (column_mapping)
+
+
+def _check_polygons(geoms: Sequence[Any], ids: Sequence[str], what: str, kind: str) -> None:
+    """Raise unless every geometry is a non-empty Polygon or MultiPolygon (`kind`: what a
+    row is, for messages)."""
+    for i, geom in zip(ids, geoms, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            raise InputError(
+                f"{what}: {kind} {i!r} has an empty geometry; expected a Polygon or "
+                "MultiPolygon. Draw it, or drop the row."
+            )
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputError(
+                f"{what}: {kind} {i!r} is a {geom.geom_type}; expected a Polygon or MultiPolygon."
+            )
 
 
 def _normalise(
@@ -274,14 +313,7 @@ def _normalise(
             f"{what}: population of {bad} is missing or negative; expected inhabitants >= 0."
         )
     geoms = to_crs(data, DEFAULT_CRS, what=what).values
-    for i, geom in zip(ids, geoms, strict=True):
-        if geom is None or shapely.is_empty(geom):
-            raise InputError(f"{what}: territory {i!r} has an empty geometry.")
-        if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InputError(
-                f"{what}: territory {i!r} is a {geom.geom_type}; expected a Polygon or "
-                "MultiPolygon."
-            )
+    _check_polygons(geoms, ids, what, "territory")
     geoms = valid_polygons(
         geoms, ids, what, repair=repair, config_key=config_key or "[inputs] territories",
         kind="territory",
@@ -601,6 +633,7 @@ def read_exposure_zones(
     id_column: str = "zone_id",
     partition: bool = False,
     repair: bool = False,
+    config_key: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a layer of zones whose inhabitants' exposure is split out (priority
     neighbourhoods, IRIS, communes...).
@@ -610,9 +643,10 @@ def read_exposure_zones(
     path : str or Path
         A polygon file geopandas reads, with a CRS.
     layer : str, optional
-        Layer to read (default: the only one).
+        Layer to read (default: the only one; a file of several layers needs one).
     id_column : str, default "zone_id"
-        Column holding each zone's id.
+        Column holding each zone's id (after the configuration's ``columns``, which
+        renames the file's columns: ``columns = { zone_id = "code_qp" }``).
     partition : bool, default False
         The zones must not overlap (a partition of part of the plane, as IRIS or communes
         are): overlapping zones are then an error. Without it, overlaps are allowed and
@@ -620,6 +654,9 @@ def read_exposure_zones(
     repair : bool, default False
         Repair invalid polygons (:func:`valid_polygons`, a warning lists them) instead of
         raising.
+    config_key : str, optional
+        The configuration key of the file (default ``"[inputs] exposure_zones"``), named by
+        the messages.
 
     Returns
     -------
@@ -629,18 +666,20 @@ def read_exposure_zones(
     Raises
     ------
     trajectoire.InputError
-        Missing file, no CRS, empty or duplicated ids, geometries that are not valid
-        polygons, or (with `partition`) two zones that overlap, named.
+        Missing file, a file that is not a vector file (a CSV), several layers and none
+        asked, no CRS, empty or duplicated ids, empty geometries or geometries that are not
+        valid polygons, or (with `partition`) two zones that overlap, named.
     trajectoire.MissingVariableError
-        No `id_column`.
+        No `id_column`, or no layer `layer`.
     """
     import geopandas as gpd
 
     path = Path(path)
-    what = f"{path} ([inputs] exposure_zones)"
+    key = config_key or "[inputs] exposure_zones"
+    what = f"{path} ({key})"
     if not path.exists():
         raise InputError(f"{what} does not exist; give the path of a polygon file.")
-    gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+    gdf, _ = _read_polygon_file(path, layer, what, key, "zone")
     if gdf.crs is None:
         raise InputError(
             f"{what}: has no CRS. Set it (e.g. ogr2ogr -a_srs EPSG:2154, or "
@@ -650,18 +689,15 @@ def read_exposure_zones(
         raise MissingVariableError(
             f"{what}: no {id_column!r} column; found "
             f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Name the id column with "
-            "[inputs.exposure_zones] id_column = '...'."
+            f"{option_table(key)} id_column = '...'."
         )
     ids = [("" if v is None else str(v)).strip() for v in gdf[id_column]]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if any(not i or i.lower() == "nan" for i in ids) or dup:
         raise InputError(f"{what}: zone ids must be unique and not empty (repeated: {dup}).")
     geoms = to_crs(gdf, DEFAULT_CRS, what=what).values
-    for i, geom in zip(ids, geoms, strict=True):
-        if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon"):
-            kind = "empty" if geom is None else geom.geom_type
-            raise InputError(f"{what}: zone {i!r} is {kind}; expected a Polygon or MultiPolygon.")
-    geoms = valid_polygons(geoms, ids, what, repair=repair, config_key="[inputs.exposure_zones]")
+    _check_polygons(geoms, ids, what, "zone")
+    geoms = valid_polygons(geoms, ids, what, repair=repair, config_key=option_table(key))
     out = gpd.GeoDataFrame({"zone_id": ids}, geometry=list(geoms), crs=DEFAULT_CRS)
     if partition:
         _check_partition(out, what)
