@@ -20,11 +20,12 @@ import numpy as np
 import pandas as pd
 import shapely
 import xarray as xr
+from scipy import sparse
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
-from trajectoire.geo.rasterize import area_fractions, coverage_matrix
+from trajectoire.geo.rasterize import area_fractions, coverage_matrix, lines_to_grid
 from trajectoire.tables import choose_layer, file_column, mapped_columns, option_table
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ __all__ = [
     "territory_id",
     "valid_polygons",
     "zone_layer_fraction",
+    "zone_territory_fractions",
 ]
 
 
@@ -763,6 +765,8 @@ def zone_overlaps(zones: gpd.GeoDataFrame) -> list[tuple[int, int, float]]:
 
 def _polygonal(geom: Any) -> Any:
     """The polygonal part of `geom` (a collection's polygons merged), or None if it has none."""
+    if geom is None:
+        return None
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
@@ -972,3 +976,104 @@ def zone_layer_fraction(zones: gpd.GeoDataFrame, grid: Grid) -> np.ndarray:
     """Share of each cell's area covered by the union of `zones` ``(ny, nx)`` in [0, 1]."""
     union = shapely.union_all(to_crs(zones, grid.crs, what="exposure zones").values)
     return np.clip(area_fractions(union, grid), 0.0, 1.0)
+
+
+def _crossed_cells(geom: Any, grid: Grid) -> np.ndarray:
+    """Flat indices (row-major) of the cells the boundary of the polygon `geom` (in the
+    grid's CRS) runs through, increasing: the cells neither wholly inside nor wholly
+    outside it."""
+    rows, cols = grid.window(shapely.bounds(geom).tolist())
+    if rows.stop <= rows.start or cols.stop <= cols.start:
+        return np.zeros(0, dtype=np.int64)
+    length = lines_to_grid([shapely.boundary(geom)], grid.subgrid(rows, cols))
+    rr, cc = np.nonzero(length > 0)
+    return ((rr + rows.start) * grid.nx + (cc + cols.start)).astype(np.int64)
+
+
+def _row_values(row: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
+    """The entries of the one-row matrix `row` at the flat `cells` (0 where it has none)."""
+    out = np.zeros(cells.size)
+    _, at_row, at_cells = np.intersect1d(
+        row.indices, cells, assume_unique=True, return_indices=True
+    )
+    out[at_cells] = row.data[at_row]
+    return out
+
+
+def zone_territory_fractions(
+    zones: gpd.GeoDataFrame, territories: gpd.GeoDataFrame, grid: Grid
+) -> sparse.csr_matrix:
+    """Share of each territory's part of each cell covered by the union of `zones`.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        The zone layer (:func:`read_exposure_zones`), any CRS (reprojected to the grid's).
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories` (any CRS).
+    grid : Grid
+        Target grid.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(territory, cell)`` shares in [0, 1] [1], cells flattened row-major, rows in the
+        order of `territories`; only the cells of a territory that the zones reach hold an
+        entry. It splits the ``(territory, cell)`` inhabitants of
+        :class:`trajectoire.assess.exposure.ZoneExposure`.
+
+    Notes
+    -----
+    Each territory's inhabitants of a cell live in its part of the cell, ``T ∩ c``, so the
+    share inside the zones ``Z`` is measured against that part:
+
+    .. math:: f_T(c) = \\frac{A(Z \\cap T \\cap c)}{A(T \\cap c)},
+
+    with the areas exact (:func:`trajectoire.geo.rasterize.coverage_matrix`, as
+    :func:`territory_fractions`) and population uniform within ``T ∩ c``. In a cell wholly
+    inside ``T`` this is the cell's share covered by the zones, :func:`zone_layer_fraction`
+    (the same value); it differs in the cells the territory's boundary runs through
+    (:func:`_crossed_cells`), where the share of the whole cell counted the zones beyond the
+    border and, against the territory's smaller part, too few of them: zones equal to the
+    territories leave ``f_T = 1`` wherever a territory is. A zone beyond every territory
+    splits nobody.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> g = Grid.from_bounds(0, 0, 200, 100, 100, crs="EPSG:3857")
+    >>> t = gpd.GeoDataFrame({"territory": ["A"]}, geometry=[shapely.box(0, 0, 150, 100)],
+    ...                      crs="EPSG:3857")
+    >>> z = gpd.GeoDataFrame(geometry=[shapely.box(100, 0, 200, 100)], crs="EPSG:3857")
+    >>> zone_territory_fractions(z, t, g).toarray()  # A holds half of the second cell
+    array([[0., 1.]])
+    """
+    union = shapely.union_all(to_crs(zones, grid.crs, what="exposure zones").values)
+    shapes = list(to_crs(territories, grid.crs, what="territories").values)
+    covered = coverage_matrix([union], grid)  # the zones' share of each cell, one row
+    part = coverage_matrix(shapes, grid)  # each territory's share (territory_fractions)
+    # Z ∩ T: its polygonal part (a zone touching T along its border adds a line)
+    inside = coverage_matrix([_polygonal(g) for g in shapely.intersection(union, shapes)], grid)
+    indptr, indices, data = [0], [], []
+    for k, shape in enumerate(shapes):
+        t_row, z_row = part[k], inside[k]
+        cells = np.union1d(np.intersect1d(covered.indices, t_row.indices), z_row.indices)
+        t = _row_values(t_row, cells)
+        zt = _row_values(z_row, cells)
+        f = np.clip(_row_values(covered, cells), 0.0, 1.0)  # as zone_layer_fraction
+        border = np.isin(cells, _crossed_cells(shape, grid))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(t > 0, np.clip(zt / t, 0.0, 1.0), 0.0)
+        share = np.where(border, ratio, np.where(t > 0.5, f, 0.0))
+        keep = share > 0
+        indices.append(cells[keep].astype(np.int64))
+        data.append(share[keep])
+        indptr.append(indptr[-1] + int(keep.sum()))
+    return sparse.csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+            np.asarray(indptr, dtype=np.int64),
+        ),
+        shape=(len(shapes), grid.size),
+    )
