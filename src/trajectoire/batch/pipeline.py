@@ -104,6 +104,7 @@ from trajectoire.geo.grid import Grid
 from trajectoire.geo.territories import (
     buffer_mask,
     regional_grid,
+    select_territories,
     territory_fractions,
     zone_territory_fractions,
 )
@@ -498,15 +499,12 @@ def _origins(terr: Any, grid: Grid) -> tuple[list[str], np.ndarray, Origins]:
 
 def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
     """The territories asked in ``[grid]`` and the regional grid around them."""
-    terr = read_input("territories", config.inputs.territories)
-    wanted = list(config.grid.territories)
-    terr = terr[terr["territory"].isin(wanted)].reset_index(drop=True)
-    missing = sorted(set(wanted) - set(terr["territory"]))
-    if missing:
-        raise InputError(
-            f"{config.inputs.territories}: territories {missing} asked in [grid] are not in "
-            "the file."
-        )
+    terr = select_territories(
+        read_input("territories", config.inputs.territories),
+        config.grid.territories,
+        what=str(config.inputs.territories),
+        asked="territories" in config.grid.model_fields_set,
+    )
     g = config.grid
     try:
         grid = regional_grid(

@@ -11,6 +11,7 @@ file without CRS is refused (a CRS is never guessed).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "read_exposure_zones",
     "regional_grid",
     "sample_territories_path",
+    "select_territories",
     "territory_fractions",
     "territory_grid",
     "territory_id",
@@ -288,11 +290,13 @@ def _normalise(
     ids = [("" if v is None else str(v)).strip() for v in data["territory"]]
     if any(not i or i.lower() == "nan" for i in ids):
         raise InputError(f"{what}: some rows have an empty territory id; fill them or drop them.")
+    ids = [territory_id(i) for i in ids]  # the stable ids, case-insensitively ("mel": MEL)
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise InputError(
-            f"{what}: territory id(s) {dup} appear more than once; dissolve the polygons by "
-            "territory first (gdf.dissolve('territory'))."
+            f"{what}: territory id(s) {dup} appear more than once (ids are matched "
+            "case-insensitively); dissolve the polygons by territory first "
+            "(gdf.dissolve('territory'))."
         )
     if "name" in data.columns:
         names = [str(v) for v in data["name"]]
@@ -430,6 +434,68 @@ def get_territory(territories: gpd.GeoDataFrame, territory_id: str) -> gpd.GeoDa
             "spelling (the stable ids are MEL, CUD, ACSO, CCHF, DOUAISIS, CCVT, ARC)."
         )
     return gdf.iloc[[match[0]]]
+
+
+def select_territories(
+    territories: gpd.GeoDataFrame,
+    wanted: Sequence[str],
+    *,
+    what: str,
+    asked: bool = True,
+) -> gpd.GeoDataFrame:
+    """The rows of `territories` whose ids are `wanted`, in file order.
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories` (the stable ids spelt as :data:`TERRITORIES`
+        does, whatever the file's case).
+    wanted : sequence of str
+        The ids to keep (``[grid] territories``), matched case-insensitively.
+    what : str
+        The file, for messages.
+    asked : bool, default True
+        Whether `wanted` was written in the configuration (False: its default, the seven
+        territories), for the message.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows kept, index reset.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Some of `wanted` are not in the file: one line naming them, the file's ids and the
+        ``[grid] territories`` that runs the territories it has.
+    """
+    gdf = _check_frame(territories)
+    have = [str(i) for i in gdf["territory"]]
+    want = [territory_id(w, have) for w in wanted]
+    missing = [w for w in want if w not in have]
+    if missing:
+        present = [w for w in want if w in have] or [i for i in have if i in TERRITORIES]
+        which = (
+            "asked in [grid] territories"
+            if asked
+            else "of the seven that [grid] territories covers by default"
+        )
+        fix = (
+            f"set [grid] territories = {json.dumps(present)} to run those it has"
+            if present
+            else (
+                "none of its ids is a study territory "
+                f"({', '.join(TERRITORIES)}): map the id column with "
+                '[inputs.territories] columns = { territory = "..." }'
+            )
+        )
+        raise InputError(
+            f"{what} ([inputs] territories): territories {missing} {which} are not in the "
+            f"file, which holds {rows_preview(have, 10)}; {fix}, or give a file with them "
+            "([inputs] territories)."
+        )
+    keep = [k for k, i in enumerate(have) if i in want]
+    return gdf.iloc[keep].reset_index(drop=True)
 
 
 def _select(territories: gpd.GeoDataFrame, ids: Sequence[str] | None) -> gpd.GeoDataFrame:
