@@ -100,7 +100,7 @@ from trajectoire.errors import (
     UnitsError,
     warn,
 )
-from trajectoire.geo.grid import Grid
+from trajectoire.geo.grid import Grid, check_run_cells
 from trajectoire.geo.territories import (
     buffer_mask,
     regional_grid,
@@ -512,11 +512,15 @@ def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
         )
         if grid.nx < 2 or grid.ny < 2:  # the grid of a field needs two cells a side
             raise GridError(f"{grid.nx} x {grid.ny} cell(s); at least 2 x 2 are needed")
+        check_run_cells(grid)  # before anything of its size is allocated
     except GridError as exc:  # e.g. a resolution as large as the territories' box
+        extent = (
+            f"bounds = {list(g.bounds)}" if g.bounds is not None else f"buffer = {g.buffer:.10g} m"
+        )
         raise InputError(
             f"{config.source_path or 'configuration'}: no grid can be made over the "
-            f"territories with [grid] resolution = {g.resolution:g} m and buffer = "
-            f"{g.buffer:g} m ({exc}); check these keys (100 m is the production resolution)."
+            f"territories with [grid] resolution = {g.resolution:g} m and {extent} ({exc}); "
+            "check these keys (100 m is the production resolution, 5000 m the usual buffer)."
         ) from None
     except InputError as exc:  # the one error that comes from a key of the file
         raise InputError(f"{config.source_path or 'configuration'}: {exc}") from None
