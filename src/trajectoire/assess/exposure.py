@@ -105,6 +105,17 @@ def _check_same_grid(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
             )
 
 
+def _require_dataarray(value: object, name: str, dims: str, what: str) -> None:
+    """Raise unless `value` is a DataArray (the dimensions are matched by name)."""
+    if not isinstance(value, xr.DataArray):
+        raise InputError(
+            f"{what}: {name} is a {type(value).__module__}.{type(value).__name__}; expected an "
+            f"xarray.DataArray with dims {dims}, matched by name. Wrap it: "
+            f"xr.DataArray(values, dims={dims}) (or call exposure_distribution or "
+            "inhabitants_above, which take plain arrays)."
+        )
+
+
 def _check_inhabitants(population: xr.DataArray, what: str) -> None:
     """Raise unless every cell of `population` is finite and >= 0, counting the others."""
     values = np.asarray(population.values, dtype=float)
@@ -193,7 +204,8 @@ def population_weighted_mean(
     Raises
     ------
     trajectoire.InputError
-        Mismatched grids, negative or NaN population, a territory with no inhabitants, or
+        An input that is not a DataArray (plain arrays have no dimension names to match),
+        mismatched grids, negative or NaN population, a territory with no inhabitants, or
         a NaN concentration in a cell with inhabitants in some territory (the message
         counts those cells).
 
@@ -203,6 +215,10 @@ def population_weighted_mean(
     is NaN beyond its buffer, where ``territory_fraction`` is 0, and gives the same mean
     as the unmasked map. Dimensions are matched by name, in any order.
     """
+    what = "population_weighted_mean"
+    _require_dataarray(concentration, "concentration", "(..., 'y', 'x')", what)
+    _require_dataarray(population, "population", "('y', 'x')", what)
+    _require_dataarray(territory_fraction, "territory_fraction", "('territory', 'y', 'x')", what)
     require_dims(concentration.dims, ("y", "x"), "population_weighted_mean: concentration")
     require_dims(population.dims, ("y", "x"), "population_weighted_mean: population")
     require_dims(territory_fraction.dims, ("territory", "y", "x"), "territory_fraction")
@@ -276,9 +292,16 @@ def population_above(
     Raises
     ------
     trajectoire.InputError
-        Inputs without ``y``/``x`` dims or on different grids, a negative or NaN
-        population, a threshold that is not a number, or an unknown pollutant key.
+        Inputs that are not DataArrays, without ``y``/``x`` dims or on different grids, a
+        negative or NaN population, a threshold that is not a number, or an unknown
+        pollutant key.
     """
+    _require_dataarray(concentration, "concentration", "(..., 'y', 'x')", "population_above")
+    _require_dataarray(population, "population", "('y', 'x')", "population_above")
+    if territory_fraction is not None:
+        _require_dataarray(
+            territory_fraction, "territory_fraction", "('territory', 'y', 'x')", "population_above"
+        )
     require_dims(concentration.dims, ("y", "x"), "population_above: concentration")
     require_dims(population.dims, ("y", "x"), "population_above: population")
     _check_same_grid(concentration, population, "population")
