@@ -113,3 +113,19 @@ def test_population_above_without_y_dim_is_one_input_error(setup):
         population_above(conc.rename(y="northing"), pop, 10.0)
     with pytest.raises(InputError, match="threshold is None"):
         population_above(conc, pop, None)  # type: ignore[arg-type]
+
+
+def test_plain_arrays_are_refused_in_one_line_naming_the_dims(setup):
+    """population_weighted_mean and population_above match dimensions by name: plain numpy
+    arrays ended on AttributeError: 'numpy.ndarray' object has no attribute 'dims'."""
+    conc, pop, frac = setup
+    with pytest.raises(
+        InputError,
+        match=r"population_weighted_mean: population is a numpy\.ndarray; expected an "
+        r"xarray\.DataArray with dims \('y', 'x'\).*Wrap it",
+    ):
+        population_weighted_mean(conc, pop.values, frac)
+    with pytest.raises(InputError, match=r"territory_fraction is a numpy\.ndarray"):
+        population_weighted_mean(conc, pop, frac.values)
+    with pytest.raises(InputError, match=r"population_above: concentration is a numpy\.ndarray"):
+        population_above(conc.values, pop, 10.0)

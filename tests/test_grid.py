@@ -204,3 +204,45 @@ def test_real_territories_rasterised_area_within_0_1_percent(shared_data):
         g = Grid.around(gpd.GeoSeries([row.geometry], crs=terr.crs), 100, buffer=200)
         f = area_fractions(row.geometry, g)
         assert abs(f.sum() * g.cell_area / row.geometry.area - 1) < 1e-3, row.territoire
+
+
+# --------------------------------------------- a buffer far beyond the CRS's domain (D8)
+def test_buffer_reaching_far_beyond_the_crs_domain_is_refused_before_any_grid():
+    """A 3000 km [grid] buffer around Lille built a 6215 x 6115 grid in Lambert-93 (whose
+    area of use is France) and ended on a MemoryError in build_inventory; 500 km is fine."""
+    import geopandas as gpd
+
+    lille = gpd.GeoSeries([shapely.box(X0, Y0, X0 + 30_000, Y0 + 30_000)], crs=2154)
+    with pytest.raises(
+        GridError,
+        match=r"box plus buffer = 3000000 m spans x -2300000 to 3730000, .* beyond the area "
+        r"of use of RGF93 v1 / Lambert-93 .*: lower the buffer",
+    ):
+        Grid.around(lille, 1000.0, buffer=3_000_000.0)
+    g = Grid.around(lille, 1000.0, buffer=500_000.0)
+    assert g.shape == (1030, 1030)
+
+
+def test_run_grid_of_too_many_cells_is_refused_naming_the_keys(tmp_path):
+    """A run's grid above RUN_MAX_CELLS is one line naming its cells and [grid] resolution
+    and buffer, before anything of its size is allocated (a 300 km buffer at 100 m: 60
+    million cells, ~0.5 GB per map, about 30 GB for the inventory)."""
+    from test_pipeline import small_config
+    from trajectoire import pipeline as P
+    from trajectoire.config import load_config
+
+    cfg = small_config(
+        tmp_path,
+        **{r"^resolution = [\d.]+": "resolution = 100.0", r"^buffer = [\d.]+": "buffer = 300000.0"},
+    )
+    with pytest.raises(
+        InputError,
+        match=r"config\.toml: no grid can be made over the territories with \[grid\] resolution "
+        r"= 100 m and buffer = 300000 m \(the grid has \d+ x \d+ = [\d ]+ cells of 100 m "
+        r"\([\d.]+ GiB a float64 map.*more than the 20 000 000 a run holds\); check these keys",
+    ):
+        P._territories_and_grid(load_config(cfg))
+    from trajectoire.geo.grid import RUN_MAX_CELLS, check_run_cells
+
+    check_run_cells(Grid.from_bounds(X0, Y0, X0 + 100_000, Y0 + 100_000, 100.0))  # 1e6: fine
+    assert RUN_MAX_CELLS == 20_000_000

@@ -350,3 +350,54 @@ def test_fractions_properties(
     areas = frac.sel(territory=["A", "B"]).sum(("y", "x")).values * grid.cell_area
     np.testing.assert_allclose(areas, [a.area, b.area], rtol=1e-9)
     assert float(frac.min()) >= 0.0
+
+
+# ------------------------------------------------- ids of the file, in any case (D7)
+def test_territory_ids_of_the_file_are_matched_in_any_case(tmp_path: Path) -> None:
+    """configuration.md: territories are case-insensitive. A file with the ids lower-cased
+    ended on "territories [...] asked in [grid] are not in the file"."""
+    path = tmp_path / "lower.gpkg"
+    _frame(["mel", "Cud", "Lille"]).to_file(path)
+    gdf = load_territories(path, columns={"code": "territory", "pop": "population"})
+    assert list(gdf["territory"]) == ["MEL", "CUD", "Lille"]  # the stable ids' spelling
+    from trajectoire.geo.territories import select_territories
+
+    picked = select_territories(gdf, ["CUD", "MEL"], what=str(path))
+    assert list(picked["territory"]) == ["MEL", "CUD"]  # in file order
+    _frame(["MEL", "mel"]).to_file(tmp_path / "twice.gpkg")
+    with pytest.raises(InputError, match=r"\['MEL'\] appear more than once.*case-insensitive"):
+        load_territories(tmp_path / "twice.gpkg", columns={"code": "territory"})
+
+
+def test_territories_missing_from_the_file_name_its_ids_and_the_grid_key(
+    tmp_path: Path,
+) -> None:
+    """The message did not list the file's ids, and said "asked in [grid]" when
+    [grid] territories was left at its default (a file holding only MEL and CUD)."""
+    from test_pipeline import small_config
+    from trajectoire import pipeline as P
+    from trajectoire.config import load_config
+
+    path = tmp_path / "two.gpkg"
+    _frame(["MEL", "CUD"]).rename(columns={"code": "territory"}).to_file(path)
+    given = small_config(tmp_path, **{r'^territories = ".*"': f'territories = "{path}"'})
+    text = given.read_text()
+    given.write_text(
+        text.replace('\nterritories = ["ACSO", "ARC"]', '\nterritories = ["mel", "ARC"]')
+    )
+    with pytest.raises(
+        InputError,
+        match=r"two\.gpkg \(\[inputs\] territories\): territories \['ARC'\] asked in \[grid\] "
+        r"territories are not in the file, which holds MEL, CUD; set \[grid\] territories = "
+        r'\["MEL"\] to run those it has',
+    ):
+        P._territories_and_grid(load_config(given))
+    default = tmp_path / "default.toml"
+    default.write_text(text.replace('\nterritories = ["ACSO", "ARC"]', ""))
+    with pytest.raises(
+        InputError,
+        match=r"\['ACSO', 'CCHF', 'DOUAISIS', 'CCVT', 'ARC'\] of the seven that \[grid\] "
+        r"territories covers by default .* which holds MEL, CUD; set \[grid\] territories = "
+        r'\["MEL", "CUD"\]',
+    ):
+        P._territories_and_grid(load_config(default))

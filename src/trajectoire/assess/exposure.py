@@ -105,6 +105,17 @@ def _check_same_grid(a: xr.DataArray, b: xr.DataArray, what: str) -> None:
             )
 
 
+def _require_dataarray(value: object, name: str, dims: str, what: str) -> None:
+    """Raise unless `value` is a DataArray (the dimensions are matched by name)."""
+    if not isinstance(value, xr.DataArray):
+        raise InputError(
+            f"{what}: {name} is a {type(value).__module__}.{type(value).__name__}; expected an "
+            f"xarray.DataArray with dims {dims}, matched by name. Wrap it: "
+            f"xr.DataArray(values, dims={dims}) (or call exposure_distribution or "
+            "inhabitants_above, which take plain arrays)."
+        )
+
+
 def _check_inhabitants(population: xr.DataArray, what: str) -> None:
     """Raise unless every cell of `population` is finite and >= 0, counting the others."""
     values = np.asarray(population.values, dtype=float)
@@ -193,7 +204,8 @@ def population_weighted_mean(
     Raises
     ------
     trajectoire.InputError
-        Mismatched grids, negative or NaN population, a territory with no inhabitants, or
+        An input that is not a DataArray (plain arrays have no dimension names to match),
+        mismatched grids, negative or NaN population, a territory with no inhabitants, or
         a NaN concentration in a cell with inhabitants in some territory (the message
         counts those cells).
 
@@ -203,6 +215,10 @@ def population_weighted_mean(
     is NaN beyond its buffer, where ``territory_fraction`` is 0, and gives the same mean
     as the unmasked map. Dimensions are matched by name, in any order.
     """
+    what = "population_weighted_mean"
+    _require_dataarray(concentration, "concentration", "(..., 'y', 'x')", what)
+    _require_dataarray(population, "population", "('y', 'x')", what)
+    _require_dataarray(territory_fraction, "territory_fraction", "('territory', 'y', 'x')", what)
     require_dims(concentration.dims, ("y", "x"), "population_weighted_mean: concentration")
     require_dims(population.dims, ("y", "x"), "population_weighted_mean: population")
     require_dims(territory_fraction.dims, ("territory", "y", "x"), "territory_fraction")
@@ -276,9 +292,16 @@ def population_above(
     Raises
     ------
     trajectoire.InputError
-        Inputs without ``y``/``x`` dims or on different grids, a negative or NaN
-        population, a threshold that is not a number, or an unknown pollutant key.
+        Inputs that are not DataArrays, without ``y``/``x`` dims or on different grids, a
+        negative or NaN population, a threshold that is not a number, or an unknown
+        pollutant key.
     """
+    _require_dataarray(concentration, "concentration", "(..., 'y', 'x')", "population_above")
+    _require_dataarray(population, "population", "('y', 'x')", "population_above")
+    if territory_fraction is not None:
+        _require_dataarray(
+            territory_fraction, "territory_fraction", "('territory', 'y', 'x')", "population_above"
+        )
     require_dims(concentration.dims, ("y", "x"), "population_above: concentration")
     require_dims(population.dims, ("y", "x"), "population_above: population")
     _check_same_grid(concentration, population, "population")
@@ -484,9 +507,11 @@ def zone_split(inhabitants: ArrayLike, zone_fraction: ArrayLike) -> tuple[np.nda
     inhabitants : array_like
         Inhabitants per cell, >= 0.
     zone_fraction : array_like
-        Share of each cell covered by the zone layer (e.g.
-        :func:`trajectoire.geo.area_fractions` of the priority neighbourhoods), in [0, 1],
-        broadcast against `inhabitants`.
+        Share of the part of each cell where `inhabitants` live that the zone layer covers,
+        in [0, 1], broadcast against `inhabitants`: for all of a cell's inhabitants, the
+        share of the cell (:func:`trajectoire.geo.area_fractions` of the zones); for a
+        territory's own, the share of the territory's part of the cell
+        (:func:`trajectoire.geo.territories.zone_territory_fractions`).
 
     Returns
     -------
@@ -501,8 +526,9 @@ def zone_split(inhabitants: ArrayLike, zone_fraction: ArrayLike) -> tuple[np.nda
 
     Notes
     -----
-    Population is assumed uniform within a cell, so the inhabitants inside are the covered
-    share of the cell's. ``inside + outside`` is the cell's inhabitants to round-off.
+    Population is assumed uniform where it lives within a cell, so the inhabitants inside
+    are the covered share of that part's. ``inside + outside`` is the cell's inhabitants to
+    round-off.
 
     Examples
     --------
@@ -770,6 +796,37 @@ class ExposureStatistics(_ByInhabitedCells):
         self.above[:, ip] = n
 
 
+def _shares_at(zone_fraction: ArrayLike | sparse.spmatrix, m: sparse.csr_matrix) -> np.ndarray:
+    """The zones' share at each entry of the ``(territory, cell)`` matrix `m`, in the order
+    of ``m.data``: from a ``(territory, cell)`` `zone_fraction` (sparse: 0 where it has no
+    entry), else from one share per cell."""
+    if sparse.issparse(zone_fraction) or np.shape(zone_fraction) == m.shape:
+        f = sparse.csr_matrix(zone_fraction, dtype=float)  # a copy, made canonical below
+        if f.shape != m.shape:
+            raise InputError(
+                f"ZoneExposure.split: zone_fraction has shape {f.shape} and inhabitants "
+                f"{m.shape}; expected the same (territory, cell) matrix, or one share per cell."
+            )
+        f.sum_duplicates()  # sorted, unique entries: their keys below increase
+        n_cells = m.shape[1]
+        keys = np.repeat(np.arange(f.shape[0], dtype=np.int64), np.diff(f.indptr)) * n_cells
+        keys += f.indices
+        wanted = np.repeat(np.arange(m.shape[0], dtype=np.int64), np.diff(m.indptr)) * n_cells
+        wanted += m.indices
+        at = np.searchsorted(keys, wanted).clip(max=max(keys.size - 1, 0))
+        out = np.zeros(wanted.size)
+        if keys.size:
+            hit = keys[at] == wanted
+            out[hit] = f.data[at[hit]]
+        if np.isnan(f.data).any() or (f.data < 0).any() or (f.data > 1).any():
+            raise InputError(
+                "ZoneExposure.split: zone_fraction must lie in [0, 1] (got NaN or outside); "
+                "pass the shares of trajectoire.geo.territories.zone_territory_fractions."
+            )
+        return out
+    return np.asarray(zone_fraction, dtype=float).reshape(-1)[m.indices]
+
+
 #: Labels of the ``zone`` dimension of :class:`ZoneExposure`.
 ZONE_LABELS: tuple[str, str] = ("inside", "outside")
 
@@ -810,8 +867,35 @@ class ZoneExposure(_ByInhabitedCells):
         *,
         thresholds: Mapping[str, Mapping[str, float]] = EXPOSURE_THRESHOLDS,
     ) -> ZoneExposure:
-        """Split the ``(territory, cell)`` `inhabitants` by the share of each cell covered
-        by the zones, `zone_fraction` (``(ny, nx)`` or flat, in [0, 1]; :func:`zone_split`).
+        """Split the ``(territory, cell)`` `inhabitants` by the share of each territory's
+        part of each cell covered by the zones (:func:`zone_split`).
+
+        Parameters
+        ----------
+        inhabitants : scipy.sparse matrix or numpy.ndarray
+            ``(territory, cell)`` inhabitants of each territory in each cell (cells
+            flattened row-major).
+        zone_fraction : scipy.sparse matrix or array_like
+            In [0, 1]: ``(territory, cell)``, the share of each territory's part of each
+            cell covered by the zones
+            (:func:`trajectoire.geo.territories.zone_territory_fractions`, what a run
+            passes), or one share per cell for every territory (``(ny, nx)`` or flat: the
+            share of the whole cell, right where every cell lies wholly in one territory).
+        pollutants : sequence of str
+            Pollutant ids of the statistics.
+        thresholds : mapping, default :data:`EXPOSURE_THRESHOLDS`
+            Label -> pollutant -> value [ug m-3].
+
+        Returns
+        -------
+        ZoneExposure
+            Inhabitants inside and outside, statistics NaN until :meth:`add`.
+
+        Raises
+        ------
+        trajectoire.InputError
+            A `zone_fraction` outside [0, 1] or NaN, or a ``(territory, cell)`` one of
+            another shape than `inhabitants`.
 
         Examples
         --------
@@ -823,8 +907,7 @@ class ZoneExposure(_ByInhabitedCells):
         ([17.692, 30.0], [25.0, 75.0])
         """
         m = sparse.csr_matrix(inhabitants, dtype=float)
-        f = np.asarray(zone_fraction, dtype=float).reshape(-1)
-        inside, _ = zone_split(m.data, f[m.indices])  # checks f in [0, 1]
+        inside, _ = zone_split(m.data, _shares_at(zone_fraction, m))  # checks f in [0, 1]
         m_in = m.copy()
         m_in.data = inside
         weights = sparse.vstack([m_in, m - m_in]).tocsr()

@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 import xarray as xr
+from scipy import sparse
 
 from trajectoire._memory import release_pages, small_pages
 from trajectoire._validate import normalise_rows, require_columns, rows_preview
@@ -99,12 +100,13 @@ from trajectoire.errors import (
     UnitsError,
     warn,
 )
-from trajectoire.geo.grid import Grid
+from trajectoire.geo.grid import Grid, check_run_cells
 from trajectoire.geo.territories import (
     buffer_mask,
     regional_grid,
+    select_territories,
     territory_fractions,
-    zone_layer_fraction,
+    zone_territory_fractions,
 )
 from trajectoire.inventory.build import build_inventory
 from trajectoire.inventory.population import (
@@ -200,7 +202,7 @@ class RunContext:
     settings: DispersionSettings
     observations: xr.DataArray | None = None  # (year, station, pollutant) [ug m-3]
     inhabitants: TerritoryPopulation | None = None  # each territory's own, from the zones
-    zone_fraction: np.ndarray | None = None  # (ny, nx) share covered by [inputs] exposure_zones
+    zone_fraction: sparse.csr_matrix | None = None  # (territory, cell) shares in exposure_zones
     regional: RegionalBackground | None = None  # a regional model field, local part removed
     attrs: dict[str, Any] = field(default_factory=dict)
     at_source: list[str] = field(default_factory=list)  # deposited in their cell (TRWP_coarse)
@@ -446,7 +448,7 @@ def _places(config: RunConfig, terr: Any, grid: Grid, zones: Any, radius: float)
         "census": census,
         "mask": _mask(config, terr, grid),
         "inhabitants": None if zones is None else TerritoryPopulation.from_zones(zones, terr, grid),
-        "zone_fraction": _zone_fraction(config, grid),
+        "zone_fraction": _zone_fraction(config, terr, grid),
     }
 
 
@@ -457,20 +459,21 @@ def _read(config: RunConfig, key: str, **run_keywords: Any) -> Any:
     return None if spec is None else read_input(key, spec, **run_keywords)
 
 
-def _zone_fraction(config: RunConfig, grid: Grid) -> np.ndarray | None:
-    """Share of each cell covered by ``[inputs] exposure_zones`` (None when not given)."""
+def _zone_fraction(config: RunConfig, terr: Any, grid: Grid) -> sparse.csr_matrix | None:
+    """``(territory, cell)`` share of each territory's part of each cell covered by
+    ``[inputs] exposure_zones`` (:func:`zone_territory_fractions`; None when not given)."""
     zones = _read(config, "exposure_zones")
     if zones is None:
         return None
     log.info("exposure zones: %d polygon(s) from %s", len(zones), config.inputs.exposure_zones)
-    fraction = zone_layer_fraction(zones, grid)
-    if not np.any(fraction > 0):  # every zone statistic would be NaN, silently
+    fraction = zone_territory_fractions(zones, terr, grid)
+    if fraction.nnz == 0:  # every zone statistic would be NaN, silently
         x0, y0, x1, y1 = (float(v) for v in zones.to_crs(grid.crs).total_bounds)
         log.warning(
             "%s ([inputs] exposure_zones): none of its %d polygon(s) covers a cell of the grid "
-            "(they span x %.0f to %.0f, y %.0f to %.0f in %s; the grid covers x %.0f to "
-            "%.0f, y %.0f to %.0f): the statistics inside the zones will be empty (NaN). "
-            "Check the file and its CRS.",
+            "within a territory (they span x %.0f to %.0f, y %.0f to %.0f in %s; the grid "
+            "covers x %.0f to %.0f, y %.0f to %.0f): the statistics inside the zones will be "
+            "empty (NaN). Check the file and its CRS.",
             getattr(config.inputs.exposure_zones, "path", Path("exposure zones")).name,
             len(zones),
             x0,
@@ -496,15 +499,12 @@ def _origins(terr: Any, grid: Grid) -> tuple[list[str], np.ndarray, Origins]:
 
 def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
     """The territories asked in ``[grid]`` and the regional grid around them."""
-    terr = read_input("territories", config.inputs.territories)
-    wanted = list(config.grid.territories)
-    terr = terr[terr["territory"].isin(wanted)].reset_index(drop=True)
-    missing = sorted(set(wanted) - set(terr["territory"]))
-    if missing:
-        raise InputError(
-            f"{config.inputs.territories}: territories {missing} asked in [grid] are not in "
-            "the file."
-        )
+    terr = select_territories(
+        read_input("territories", config.inputs.territories),
+        config.grid.territories,
+        what=str(config.inputs.territories),
+        asked="territories" in config.grid.model_fields_set,
+    )
     g = config.grid
     try:
         grid = regional_grid(
@@ -512,11 +512,15 @@ def _territories_and_grid(config: RunConfig) -> tuple[Any, Grid]:
         )
         if grid.nx < 2 or grid.ny < 2:  # the grid of a field needs two cells a side
             raise GridError(f"{grid.nx} x {grid.ny} cell(s); at least 2 x 2 are needed")
+        check_run_cells(grid)  # before anything of its size is allocated
     except GridError as exc:  # e.g. a resolution as large as the territories' box
+        extent = (
+            f"bounds = {list(g.bounds)}" if g.bounds is not None else f"buffer = {g.buffer:.10g} m"
+        )
         raise InputError(
             f"{config.source_path or 'configuration'}: no grid can be made over the "
-            f"territories with [grid] resolution = {g.resolution:g} m and buffer = "
-            f"{g.buffer:g} m ({exc}); check these keys (100 m is the production resolution)."
+            f"territories with [grid] resolution = {g.resolution:g} m and {extent} ({exc}); "
+            "check these keys (100 m is the production resolution, 5000 m the usual buffer)."
         ) from None
     except InputError as exc:  # the one error that comes from a key of the file
         raise InputError(f"{config.source_path or 'configuration'}: {exc}") from None
@@ -1836,7 +1840,7 @@ def _no2_method(ctx: RunContext, year: int) -> tuple[str, np.ndarray]:
     return cfg.curve, fno2_shares(ctx.sectors, year, cfg.fno2)
 
 
-def _zone_exposure(ctx: RunContext, y: _Year, fraction: np.ndarray) -> None:
+def _zone_exposure(ctx: RunContext, y: _Year, fraction: sparse.csr_matrix) -> None:
     """Exposure inside and outside ``[inputs] exposure_zones``, from the year's maps."""
     thresholds = run_thresholds(ctx.config.exposure.all_thresholds(), ctx.numbers)
     y.zones = ZoneExposure.split(y.own, fraction, ctx.output_pollutants, thresholds=thresholds)

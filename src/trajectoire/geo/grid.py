@@ -22,9 +22,26 @@ from trajectoire.errors import GridError, InputError, TrajectoireWarning, warn
 if TYPE_CHECKING:
     import geopandas as gpd
 
-__all__ = ["DEFAULT_CRS", "Grid", "as_crs", "crs_of", "known_crs", "to_crs"]
+__all__ = [
+    "DEFAULT_CRS",
+    "RUN_MAX_CELLS",
+    "Grid",
+    "as_crs",
+    "check_run_cells",
+    "crs_of",
+    "known_crs",
+    "to_crs",
+]
 
 DEFAULT_CRS = "EPSG:2154"
+
+RUN_MAX_CELLS = 20_000_000
+"""Cells above which a run's grid is refused before anything is allocated
+(:func:`check_run_cells`). A run holds the reference inventory as one float64 array per GNFR
+sector and pollutant, 13 x 8 bytes per pollutant and cell (0.5 kB a cell for 5 pollutants,
+1.2 kB for 12), and several float64 grids a year besides. The production grid (the seven
+territories at 100 m, 1241 x 2241 cells) has 2.8 million; 20 million is 7 times that (the
+whole region at 50 m), whose inventory alone takes 10 to 25 GB."""
 
 
 def known_crs(crs: Any) -> pyproj.CRS | None:
@@ -252,9 +269,9 @@ class Grid:
             raise GridError(f"Grid.around: buffer must be >= 0 m, got {buffer}.")
         geoms = to_crs(geometries, crs, what="Grid.around geometries")
         x0, y0, x1, y1 = geoms.total_bounds
-        return cls.from_bounds(
-            x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer, resolution, crs, snap=True
-        )
+        box = (x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer)
+        _check_within_crs(box, as_crs(crs), f"the shapes' box plus buffer = {buffer:.10g} m")
+        return cls.from_bounds(*box, resolution, crs, snap=True)
 
     @classmethod
     def from_coords(cls, x: npt.ArrayLike, y: npt.ArrayLike, crs: Any) -> Grid:
@@ -520,6 +537,16 @@ def _regular_step(values: np.ndarray, name: str) -> float:
     return step
 
 
+def _crs_domain(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
+    """The area of use of the projected `crs`, in its own coordinates (None without one)."""
+    aou = crs.area_of_use
+    if aou is None:
+        return None
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x0, y0, x1, y1 = tr.transform_bounds(aou.west, aou.south, aou.east, aou.north, densify_pts=21)
+    return float(x0), float(y0), float(x1), float(y1)
+
+
 def _check_bounds_in_crs(
     bounds: tuple[float, float, float, float], crs: pyproj.CRS, res: float
 ) -> None:
@@ -528,13 +555,10 @@ def _check_bounds_in_crs(
         return
     x0, y0, x1, y1 = bounds
     looks_degrees = max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90
-    aou = crs.area_of_use
+    domain = _crs_domain(crs)
     outside = False
-    if aou is not None:
-        tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-        ax0, ay0, ax1, ay1 = tr.transform_bounds(
-            aou.west, aou.south, aou.east, aou.north, densify_pts=21
-        )
+    if domain is not None:
+        ax0, ay0, ax1, ay1 = domain
         margin = max(ax1 - ax0, ay1 - ay0)
         outside = x1 < ax0 - margin or x0 > ax1 + margin or y1 < ay0 - margin or y0 > ay1 + margin
     if looks_degrees or outside:
@@ -543,4 +567,56 @@ def _check_bounds_in_crs(
             f"{crs.name} ({crs.axis_info[0].unit_name}): "
             + ("they look like degrees of longitude/latitude. " if looks_degrees else "")
             + "Pass bounds in the grid CRS, or give their CRS with bounds_crs='EPSG:4326'."
+        )
+
+
+def _check_within_crs(
+    bounds: tuple[float, float, float, float], crs: pyproj.CRS, what: str
+) -> None:
+    """Raise if the box `bounds` reaches beyond the projected `crs`'s area of use by more
+    than the area's own size (where :func:`_check_bounds_in_crs` refuses a box lying
+    wholly), as a buffer of thousands of km does: no map there means anything, and the
+    grid is too large to hold."""
+    domain = _crs_domain(crs) if crs.is_projected else None
+    if domain is None:
+        return
+    ax0, ay0, ax1, ay1 = domain
+    margin = max(ax1 - ax0, ay1 - ay0)
+    x0, y0, x1, y1 = bounds
+    beyond = max(ax0 - margin - x0, ay0 - margin - y0, x1 - ax1 - margin, y1 - ay1 - margin)
+    if beyond > 0:
+        raise GridError(
+            f"{what} spans x {x0:.0f} to {x1:.0f}, y {y0:.0f} to {y1:.0f} m, reaching "
+            f"{(beyond + margin) / 1000:.0f} km beyond the area of use of {crs.name} (x "
+            f"{ax0:.0f} to {ax1:.0f}, y {ay0:.0f} to {ay1:.0f} m); expected a box within "
+            f"{margin / 1000:.0f} km of it: lower the buffer"
+        )
+
+
+def check_run_cells(grid: Grid, max_cells: int = RUN_MAX_CELLS) -> None:
+    """Refuse the grid of a run when it has more than `max_cells` cells, before anything
+    of its size is allocated.
+
+    Parameters
+    ----------
+    grid : Grid
+        The run's grid.
+    max_cells : int, default :data:`RUN_MAX_CELLS`
+        The most cells a run may have.
+
+    Raises
+    ------
+    trajectoire.GridError
+        `grid` has more cells: the message gives its shape, its cells and what one float64
+        grid of it takes [GiB].
+    """
+    if grid.size > max_cells:
+
+        def spaced(n: int) -> str:
+            return f"{n:,}".replace(",", " ")
+
+        raise GridError(
+            f"the grid has {grid.ny} x {grid.nx} = {spaced(grid.size)} cells of {grid.dx:g} m "
+            f"({grid.size * 8 / 2**30:.1f} GiB a float64 map, and the inventory holds one per "
+            f"sector and pollutant), more than the {spaced(max_cells)} a run holds"
         )

@@ -11,6 +11,7 @@ file without CRS is refused (a CRS is never guessed).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,11 +21,12 @@ import numpy as np
 import pandas as pd
 import shapely
 import xarray as xr
+from scipy import sparse
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
-from trajectoire.geo.rasterize import area_fractions, coverage_matrix
+from trajectoire.geo.rasterize import area_fractions, coverage_matrix, lines_to_grid
 from trajectoire.tables import choose_layer, file_column, mapped_columns, option_table
 
 if TYPE_CHECKING:
@@ -40,11 +42,13 @@ __all__ = [
     "read_exposure_zones",
     "regional_grid",
     "sample_territories_path",
+    "select_territories",
     "territory_fractions",
     "territory_grid",
     "territory_id",
     "valid_polygons",
     "zone_layer_fraction",
+    "zone_territory_fractions",
 ]
 
 
@@ -172,8 +176,6 @@ def load_territories(
     >>> int(gdf["population"].sum())
     1784119
     """
-    import geopandas as gpd
-
     if path is None:
         sample = sample_territories_path()
         if sample is None:
@@ -190,20 +192,61 @@ def load_territories(
             f"territories file {path} does not exist; pass the path of a polygon file "
             "(GeoPackage, GeoJSON, Shapefile), or path=None for the bundled sample."
         )
-    chosen = choose_layer(
-        path, layer, config_key=config_key, preferred=("territories", "territoires")
+    gdf, chosen = _read_polygon_file(
+        path, layer, f"{path}", config_key, "territory", ("territories", "territoires")
     )
-    gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
+    return _normalise(gdf, columns, what, config_key, repair=repair)
+
+
+def _read_polygon_file(
+    path: Path,
+    layer: str | None,
+    what: str,
+    config_key: str | None,
+    kind: str,
+    preferred: Sequence[str] = (),
+) -> tuple[gpd.GeoDataFrame, str | None]:
+    """The layer of a polygon file (:func:`trajectoire.tables.choose_layer`), its columns
+    renamed by the configuration's ``columns`` (:func:`trajectoire.tables.mapped_columns`),
+    and the layer's name (None for a file of one layer).
+
+    Raises
+    ------
+    trajectoire.InputError
+        A file that is not a vector file, several layers and none asked, or a table without
+        geometry (a CSV), named by `what`, with the fix (`kind`: what a polygon is).
+    trajectoire.MissingVariableError
+        `layer` is not a layer of the file.
+    """
+    import geopandas as gpd
+
+    chosen = choose_layer(path, layer, what=what, config_key=config_key, preferred=preferred)
+    gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         # a CSV (or any layer without geometry) is read as a plain table
+        at = f" (layer {chosen!r})" if chosen else ""
         raise InputError(
-            f"{what}: is a table without geometry (columns {list(gdf.columns)}); expected a "
-            "vector file with one polygon per territory (GeoPackage, GeoJSON, shapefile). "
+            f"{what}{at}: is a table without geometry (columns {list(gdf.columns)}); expected "
+            f"a vector file with one polygon per {kind} (GeoPackage, GeoJSON, shapefile). "
             + _fix(config_key, "the path of a polygon file.", 'path = "<polygons>.gpkg"')
         )
-    gdf = mapped_columns(gdf)  # the configuration's ``columns`` (tables.column_mapping)
-    return _normalise(gdf, columns, what, config_key, repair=repair)
+    return mapped_columns(gdf), chosen  # the configuration's ``columns`` (column_mapping)
+
+
+def _check_polygons(geoms: Sequence[Any], ids: Sequence[str], what: str, kind: str) -> None:
+    """Raise unless every geometry is a non-empty Polygon or MultiPolygon (`kind`: what a
+    row is, for messages)."""
+    for i, geom in zip(ids, geoms, strict=True):
+        if geom is None or shapely.is_empty(geom):
+            raise InputError(
+                f"{what}: {kind} {i!r} has an empty geometry; expected a Polygon or "
+                "MultiPolygon. Draw it, or drop the row."
+            )
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputError(
+                f"{what}: {kind} {i!r} is a {geom.geom_type}; expected a Polygon or MultiPolygon."
+            )
 
 
 def _normalise(
@@ -247,11 +290,13 @@ def _normalise(
     ids = [("" if v is None else str(v)).strip() for v in data["territory"]]
     if any(not i or i.lower() == "nan" for i in ids):
         raise InputError(f"{what}: some rows have an empty territory id; fill them or drop them.")
+    ids = [territory_id(i) for i in ids]  # the stable ids, case-insensitively ("mel": MEL)
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
         raise InputError(
-            f"{what}: territory id(s) {dup} appear more than once; dissolve the polygons by "
-            "territory first (gdf.dissolve('territory'))."
+            f"{what}: territory id(s) {dup} appear more than once (ids are matched "
+            "case-insensitively); dissolve the polygons by territory first "
+            "(gdf.dissolve('territory'))."
         )
     if "name" in data.columns:
         names = [str(v) for v in data["name"]]
@@ -274,14 +319,7 @@ def _normalise(
             f"{what}: population of {bad} is missing or negative; expected inhabitants >= 0."
         )
     geoms = to_crs(data, DEFAULT_CRS, what=what).values
-    for i, geom in zip(ids, geoms, strict=True):
-        if geom is None or shapely.is_empty(geom):
-            raise InputError(f"{what}: territory {i!r} has an empty geometry.")
-        if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            raise InputError(
-                f"{what}: territory {i!r} is a {geom.geom_type}; expected a Polygon or "
-                "MultiPolygon."
-            )
+    _check_polygons(geoms, ids, what, "territory")
     geoms = valid_polygons(
         geoms, ids, what, repair=repair, config_key=config_key or "[inputs] territories",
         kind="territory",
@@ -396,6 +434,68 @@ def get_territory(territories: gpd.GeoDataFrame, territory_id: str) -> gpd.GeoDa
             "spelling (the stable ids are MEL, CUD, ACSO, CCHF, DOUAISIS, CCVT, ARC)."
         )
     return gdf.iloc[[match[0]]]
+
+
+def select_territories(
+    territories: gpd.GeoDataFrame,
+    wanted: Sequence[str],
+    *,
+    what: str,
+    asked: bool = True,
+) -> gpd.GeoDataFrame:
+    """The rows of `territories` whose ids are `wanted`, in file order.
+
+    Parameters
+    ----------
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories` (the stable ids spelt as :data:`TERRITORIES`
+        does, whatever the file's case).
+    wanted : sequence of str
+        The ids to keep (``[grid] territories``), matched case-insensitively.
+    what : str
+        The file, for messages.
+    asked : bool, default True
+        Whether `wanted` was written in the configuration (False: its default, the seven
+        territories), for the message.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The rows kept, index reset.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Some of `wanted` are not in the file: one line naming them, the file's ids and the
+        ``[grid] territories`` that runs the territories it has.
+    """
+    gdf = _check_frame(territories)
+    have = [str(i) for i in gdf["territory"]]
+    want = [territory_id(w, have) for w in wanted]
+    missing = [w for w in want if w not in have]
+    if missing:
+        present = [w for w in want if w in have] or [i for i in have if i in TERRITORIES]
+        which = (
+            "asked in [grid] territories"
+            if asked
+            else "of the seven that [grid] territories covers by default"
+        )
+        fix = (
+            f"set [grid] territories = {json.dumps(present)} to run those it has"
+            if present
+            else (
+                "none of its ids is a study territory "
+                f"({', '.join(TERRITORIES)}): map the id column with "
+                '[inputs.territories] columns = { territory = "..." }'
+            )
+        )
+        raise InputError(
+            f"{what} ([inputs] territories): territories {missing} {which} are not in the "
+            f"file, which holds {rows_preview(have, 10)}; {fix}, or give a file with them "
+            "([inputs] territories)."
+        )
+    keep = [k for k, i in enumerate(have) if i in want]
+    return gdf.iloc[keep].reset_index(drop=True)
 
 
 def _select(territories: gpd.GeoDataFrame, ids: Sequence[str] | None) -> gpd.GeoDataFrame:
@@ -601,6 +701,7 @@ def read_exposure_zones(
     id_column: str = "zone_id",
     partition: bool = False,
     repair: bool = False,
+    config_key: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read a layer of zones whose inhabitants' exposure is split out (priority
     neighbourhoods, IRIS, communes...).
@@ -610,9 +711,10 @@ def read_exposure_zones(
     path : str or Path
         A polygon file geopandas reads, with a CRS.
     layer : str, optional
-        Layer to read (default: the only one).
+        Layer to read (default: the only one; a file of several layers needs one).
     id_column : str, default "zone_id"
-        Column holding each zone's id.
+        Column holding each zone's id (after the configuration's ``columns``, which
+        renames the file's columns: ``columns = { zone_id = "code_qp" }``).
     partition : bool, default False
         The zones must not overlap (a partition of part of the plane, as IRIS or communes
         are): overlapping zones are then an error. Without it, overlaps are allowed and
@@ -620,6 +722,9 @@ def read_exposure_zones(
     repair : bool, default False
         Repair invalid polygons (:func:`valid_polygons`, a warning lists them) instead of
         raising.
+    config_key : str, optional
+        The configuration key of the file (default ``"[inputs] exposure_zones"``), named by
+        the messages.
 
     Returns
     -------
@@ -629,18 +734,20 @@ def read_exposure_zones(
     Raises
     ------
     trajectoire.InputError
-        Missing file, no CRS, empty or duplicated ids, geometries that are not valid
-        polygons, or (with `partition`) two zones that overlap, named.
+        Missing file, a file that is not a vector file (a CSV), several layers and none
+        asked, no CRS, empty or duplicated ids, empty geometries or geometries that are not
+        valid polygons, or (with `partition`) two zones that overlap, named.
     trajectoire.MissingVariableError
-        No `id_column`.
+        No `id_column`, or no layer `layer`.
     """
     import geopandas as gpd
 
     path = Path(path)
-    what = f"{path} ([inputs] exposure_zones)"
+    key = config_key or "[inputs] exposure_zones"
+    what = f"{path} ({key})"
     if not path.exists():
         raise InputError(f"{what} does not exist; give the path of a polygon file.")
-    gdf = gpd.read_file(path, layer=layer) if layer is not None else gpd.read_file(path)
+    gdf, _ = _read_polygon_file(path, layer, what, key, "zone")
     if gdf.crs is None:
         raise InputError(
             f"{what}: has no CRS. Set it (e.g. ogr2ogr -a_srs EPSG:2154, or "
@@ -650,18 +757,15 @@ def read_exposure_zones(
         raise MissingVariableError(
             f"{what}: no {id_column!r} column; found "
             f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Name the id column with "
-            "[inputs.exposure_zones] id_column = '...'."
+            f"{option_table(key)} id_column = '...'."
         )
     ids = [("" if v is None else str(v)).strip() for v in gdf[id_column]]
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if any(not i or i.lower() == "nan" for i in ids) or dup:
         raise InputError(f"{what}: zone ids must be unique and not empty (repeated: {dup}).")
     geoms = to_crs(gdf, DEFAULT_CRS, what=what).values
-    for i, geom in zip(ids, geoms, strict=True):
-        if geom is None or geom.geom_type not in ("Polygon", "MultiPolygon"):
-            kind = "empty" if geom is None else geom.geom_type
-            raise InputError(f"{what}: zone {i!r} is {kind}; expected a Polygon or MultiPolygon.")
-    geoms = valid_polygons(geoms, ids, what, repair=repair, config_key="[inputs.exposure_zones]")
+    _check_polygons(geoms, ids, what, "zone")
+    geoms = valid_polygons(geoms, ids, what, repair=repair, config_key=option_table(key))
     out = gpd.GeoDataFrame({"zone_id": ids}, geometry=list(geoms), crs=DEFAULT_CRS)
     if partition:
         _check_partition(out, what)
@@ -727,6 +831,8 @@ def zone_overlaps(zones: gpd.GeoDataFrame) -> list[tuple[int, int, float]]:
 
 def _polygonal(geom: Any) -> Any:
     """The polygonal part of `geom` (a collection's polygons merged), or None if it has none."""
+    if geom is None:
+        return None
     if geom.geom_type in ("Polygon", "MultiPolygon"):
         return geom
     parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon")]
@@ -936,3 +1042,104 @@ def zone_layer_fraction(zones: gpd.GeoDataFrame, grid: Grid) -> np.ndarray:
     """Share of each cell's area covered by the union of `zones` ``(ny, nx)`` in [0, 1]."""
     union = shapely.union_all(to_crs(zones, grid.crs, what="exposure zones").values)
     return np.clip(area_fractions(union, grid), 0.0, 1.0)
+
+
+def _crossed_cells(geom: Any, grid: Grid) -> np.ndarray:
+    """Flat indices (row-major) of the cells the boundary of the polygon `geom` (in the
+    grid's CRS) runs through, increasing: the cells neither wholly inside nor wholly
+    outside it."""
+    rows, cols = grid.window(shapely.bounds(geom).tolist())
+    if rows.stop <= rows.start or cols.stop <= cols.start:
+        return np.zeros(0, dtype=np.int64)
+    length = lines_to_grid([shapely.boundary(geom)], grid.subgrid(rows, cols))
+    rr, cc = np.nonzero(length > 0)
+    return ((rr + rows.start) * grid.nx + (cc + cols.start)).astype(np.int64)
+
+
+def _row_values(row: sparse.csr_matrix, cells: np.ndarray) -> np.ndarray:
+    """The entries of the one-row matrix `row` at the flat `cells` (0 where it has none)."""
+    out = np.zeros(cells.size)
+    _, at_row, at_cells = np.intersect1d(
+        row.indices, cells, assume_unique=True, return_indices=True
+    )
+    out[at_cells] = row.data[at_row]
+    return out
+
+
+def zone_territory_fractions(
+    zones: gpd.GeoDataFrame, territories: gpd.GeoDataFrame, grid: Grid
+) -> sparse.csr_matrix:
+    """Share of each territory's part of each cell covered by the union of `zones`.
+
+    Parameters
+    ----------
+    zones : geopandas.GeoDataFrame
+        The zone layer (:func:`read_exposure_zones`), any CRS (reprojected to the grid's).
+    territories : geopandas.GeoDataFrame
+        As returned by :func:`load_territories` (any CRS).
+    grid : Grid
+        Target grid.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(territory, cell)`` shares in [0, 1] [1], cells flattened row-major, rows in the
+        order of `territories`; only the cells of a territory that the zones reach hold an
+        entry. It splits the ``(territory, cell)`` inhabitants of
+        :class:`trajectoire.assess.exposure.ZoneExposure`.
+
+    Notes
+    -----
+    Each territory's inhabitants of a cell live in its part of the cell, ``T ∩ c``, so the
+    share inside the zones ``Z`` is measured against that part:
+
+    .. math:: f_T(c) = \\frac{A(Z \\cap T \\cap c)}{A(T \\cap c)},
+
+    with the areas exact (:func:`trajectoire.geo.rasterize.coverage_matrix`, as
+    :func:`territory_fractions`) and population uniform within ``T ∩ c``. In a cell wholly
+    inside ``T`` this is the cell's share covered by the zones, :func:`zone_layer_fraction`
+    (the same value); it differs in the cells the territory's boundary runs through
+    (:func:`_crossed_cells`), where the share of the whole cell counted the zones beyond the
+    border and, against the territory's smaller part, too few of them: zones equal to the
+    territories leave ``f_T = 1`` wherever a territory is. A zone beyond every territory
+    splits nobody.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> g = Grid.from_bounds(0, 0, 200, 100, 100, crs="EPSG:3857")
+    >>> t = gpd.GeoDataFrame({"territory": ["A"]}, geometry=[shapely.box(0, 0, 150, 100)],
+    ...                      crs="EPSG:3857")
+    >>> z = gpd.GeoDataFrame(geometry=[shapely.box(100, 0, 200, 100)], crs="EPSG:3857")
+    >>> zone_territory_fractions(z, t, g).toarray()  # A holds half of the second cell
+    array([[0., 1.]])
+    """
+    union = shapely.union_all(to_crs(zones, grid.crs, what="exposure zones").values)
+    shapes = list(to_crs(territories, grid.crs, what="territories").values)
+    covered = coverage_matrix([union], grid)  # the zones' share of each cell, one row
+    part = coverage_matrix(shapes, grid)  # each territory's share (territory_fractions)
+    # Z ∩ T: its polygonal part (a zone touching T along its border adds a line)
+    inside = coverage_matrix([_polygonal(g) for g in shapely.intersection(union, shapes)], grid)
+    indptr, indices, data = [0], [], []
+    for k, shape in enumerate(shapes):
+        t_row, z_row = part[k], inside[k]
+        cells = np.union1d(np.intersect1d(covered.indices, t_row.indices), z_row.indices)
+        t = _row_values(t_row, cells)
+        zt = _row_values(z_row, cells)
+        f = np.clip(_row_values(covered, cells), 0.0, 1.0)  # as zone_layer_fraction
+        border = np.isin(cells, _crossed_cells(shape, grid))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(t > 0, np.clip(zt / t, 0.0, 1.0), 0.0)
+        share = np.where(border, ratio, np.where(t > 0.5, f, 0.0))
+        keep = share > 0
+        indices.append(cells[keep].astype(np.int64))
+        data.append(share[keep])
+        indptr.append(indptr[-1] + int(keep.sum()))
+    return sparse.csr_matrix(
+        (
+            np.concatenate(data) if data else np.zeros(0),
+            np.concatenate(indices) if indices else np.zeros(0, dtype=np.int64),
+            np.asarray(indptr, dtype=np.int64),
+        ),
+        shape=(len(shapes), grid.size),
+    )
