@@ -1083,7 +1083,7 @@ def zone_territory_fractions(
     Returns
     -------
     scipy.sparse.csr_matrix
-        ``(territory, cell)`` shares in [0, 1] [1], cells flattened row-major, rows in the
+        ``(territory, cell)`` shares in [0, 1] (dimensionless), cells flattened row-major, rows in the
         order of `territories`; only the cells of a territory that the zones reach hold an
         entry. It splits the ``(territory, cell)`` inhabitants of
         :class:`trajectoire.assess.exposure.ZoneExposure`.
