@@ -936,3 +936,22 @@ def test_a_share_of_its_own_that_rounds_to_an_end_is_worded_so():
     assert "Almost all of this nearby pollution comes from the territory's own" in en
     fr = _render(ds, "MEL")[1]  # the sample's mixed shares keep the plain sentence
     assert "% de cette pollution proche vient des émissions du territoire lui-même ; le reste" in fr
+
+
+def test_a_run_without_background_does_not_write_it_as_a_measured_zero():
+    """A run given no regional background: sections 3 and 4 say it was not given (not
+    counted), never « 0,0 µg/m³ » of background nor « environ 0 % » of far pollution."""
+    ds = _output()
+    ds["background"] = ds["background"] * 0.0
+    _, fr = _render(ds, "MEL")
+    assert (
+        "Pollution venue de plus loin (le « fond régional », apporté par le vent) : elle n'a pas été donnée"
+        in fr
+    )
+    assert "représente environ" not in fr and "Une partie de la pollution vient de loin" not in fr
+    assert "ce rapport ne compte que les sources proches" in fr
+    _, en = _render(ds, "MEL", "en")
+    assert "it was not given to this calculation, so it is not counted" in en
+    assert "makes up about" not in en and "Part of the pollution comes from far away" not in en
+    _, full = _render(_output(), "MEL")
+    assert "représente environ" in full and "Une partie de la pollution vient de loin" in full
