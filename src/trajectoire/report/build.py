@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
+from markupsafe import Markup
 
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireError
 from trajectoire.geo.territories import TERRITORIES, territory_id
@@ -235,6 +236,49 @@ def _people_nd(value: float) -> int:
     return -2 if abs(value) >= 1000 else 0
 
 
+#: A level changed by less than this share of its earlier value [%] is "almost no change".
+FLAT_PCT = 1.0
+#: The most digits a level in µg/m³ is written with (0,001); below, « moins de 0,001 ».
+_MAX_ND = 3
+
+
+def _level_nd(*values: float) -> int:
+    """The digits levels in µg/m³ are written with: a tenth from 1 up; below, enough for
+    two significant digits of the smallest level above 0 (0,063, 0,49), at most
+    :data:`_MAX_ND`."""
+    positive = [abs(v) for v in values if np.isfinite(v) and v != 0.0]
+    smallest = min(positive, default=1.0)
+    if smallest >= 1.0:
+        return 1
+    return int(min(_MAX_ND, 1 - math.floor(math.log10(smallest))))
+
+
+def _level_change(then: float, now: float, pct: float) -> tuple[int, str]:
+    """The digits the two levels and their difference are written with, and the direction
+    of the change. The direction is decided on the relative change: ``flat`` under
+    :data:`FLAT_PCT` % of the earlier level (or with no earlier level); otherwise the levels
+    get the digits they need (up to :data:`_MAX_ND`) to be written differently, so that
+    the words and the numbers agree (``flat`` if even then they are written alike)."""
+    nd = _level_nd(then, now)
+    if not (np.isfinite(pct) and abs(pct) >= FLAT_PCT):
+        return nd, "flat"
+    while nd < _MAX_ND and round(now, nd) == round(then, nd):
+        nd += 1
+    if round(now, nd) == round(then, nd):
+        return nd, "flat"
+    return nd, "up" if now > then else "down"
+
+
+def _level(t: Tracer, var: str, sel: dict[str, Any], nd: int) -> Number:
+    """A level at `sel` written with `nd` digits, or more (up to :data:`_MAX_ND`) when it
+    would be written 0 while above 0; the template writes « moins de 0,001 » for one still
+    written 0 (:attr:`Number.shown` 0 and :attr:`Number.value` above 0)."""
+    value = t.value(var, sel)
+    while nd < _MAX_ND and np.isfinite(value) and value > 0 and round(value, nd) == 0:
+        nd += 1
+    return t.num(var, sel, nd=nd)
+
+
 def _direction(value: float, nd: int) -> str:
     if not np.isfinite(value) or round(value, nd) == 0:
         return "flat"
@@ -251,11 +295,17 @@ def _pollutant_block(
     then = {"year": first, **at}
     block: dict[str, Any] = {"id": pol, "short": short, "name": plain, "what": what}
     block["words"] = SPECIES_WORDS[lang][pol]
-    block["now"] = t.num("exposure", now)
-    block["then"] = t.num("exposure", then)
+    then_value, now_value = t.value("exposure", then), t.value("exposure", now)
     change = t.value("exposure", now, op="diff", ref=Term("exposure", then))
-    block["change_dir"] = _direction(change, 1)
-    block["change"] = t.num("exposure", now, op="diff", ref=Term("exposure", then), absolute=True)
+    pct = t.value("exposure", now, op="pct_change", ref=Term("exposure", then))
+    nd, direction = _level_change(then_value, now_value, pct)
+    block["nd"] = nd
+    block["now"] = t.num("exposure", now, nd=nd)
+    block["then"] = t.num("exposure", then, nd=nd)
+    block["change_dir"] = direction if np.isfinite(change) else "flat"
+    block["change"] = t.num(
+        "exposure", now, op="diff", ref=Term("exposure", then), nd=nd, rounded=True, absolute=True
+    )
     block["change_pct"] = t.num(
         "exposure", now, op="pct_change", ref=Term("exposure", then), nd=0, absolute=True
     )
@@ -288,21 +338,22 @@ def _pollutant_block(
         hi = {**now, "percentile": pcts[-1]}
         if len(pcts) > 1 and np.isfinite(t.value("exposure_percentile", lo)):
             block["range"] = {
-                "lo": t.num("exposure_percentile", lo),
-                "hi": t.num("exposure_percentile", hi),
+                "lo": _level(t, "exposure_percentile", lo, nd),
+                "hi": _level(t, "exposure_percentile", hi, nd),
             }
     # the spread among inhabitants
     if "exposure_quantile" in ds.data_vars:
         qs = [float(q) for q in ds["exposure_quantile"]["quantile"].values]
         if 0.5 in qs and 0.95 in qs:
-            block["median"] = t.num("exposure_quantile", {**now, "quantile": 0.5})
-            block["p95"] = t.num("exposure_quantile", {**now, "quantile": 0.95})
+            block["median"] = _level(t, "exposure_quantile", {**now, "quantile": 0.5}, nd)
+            block["p95"] = _level(t, "exposure_quantile", {**now, "quantile": 0.95}, nd)
     # background: the pollution that comes from further away
     if "y" not in ds["background"].dims:
         bg_now = {"year": last, "pollutant": pol}
         bg_then = {"year": first, "pollutant": pol}
-        block["bg_now"] = t.num("background", bg_now)
-        block["bg_then"] = t.num("background", bg_then)
+        bg_nd = _level_nd(t.value("background", bg_now), t.value("background", bg_then))
+        block["bg_now"] = t.num("background", bg_now, nd=bg_nd)
+        block["bg_then"] = t.num("background", bg_then, nd=bg_nd)
         if np.isfinite(t.value("background", bg_now, op="share", ref=Term("exposure", now))):
             block["bg_share"] = t.num(
                 "background", bg_now, nd=0, op="share", ref=Term("exposure", now)
@@ -922,6 +973,28 @@ def _environment() -> Any:
         return many if takes_plural(value, context["lang"]) else one
 
     env.filters["agree"] = agree
+
+    @jinja2.pass_context
+    def level(context: Any, number: Any) -> Any:
+        """A level written 0 while above 0 as « moins de 0,001 » (the precision it is written
+        with): never a level of « 0,0 » that is not 0."""
+        if isinstance(number, Number) and number.shown == 0 and number.value > 0:
+            lang = context["lang"]
+            words = "moins de " if lang == "fr" else "less than "
+            return words + format_number(10.0**-number.nd, number.nd, lang)
+        return number
+
+    env.filters["level"] = level
+
+    @jinja2.pass_context
+    def under(context: Any, number: Any) -> Any:
+        """« moins de » a level (« moins de 0,001 » for one written 0 while above 0)."""
+        shown = level(context, number)
+        if shown is not number:
+            return shown
+        return Markup(("moins de " if context["lang"] == "fr" else "less than ") + number)
+
+    env.filters["under"] = under
     return env
 
 
