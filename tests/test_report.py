@@ -1024,3 +1024,4 @@ def test_levels_below_the_written_precision_are_not_written_as_zero():
     _, en = _render(tiny, "MEL", "en")
     assert "Nitrogen dioxide: less than 0.001 µg/m³ on average" in en
     assert " 0.0 µg/m³ on average" not in en
+    assert "moins de 0,001 µg/m³ en 2023 : des niveaux trop faibles pour en suivre" in fr

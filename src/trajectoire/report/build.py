@@ -303,6 +303,10 @@ def _pollutant_block(
     block["now"] = t.num("exposure", now, nd=nd)
     block["then"] = t.num("exposure", then, nd=nd)
     block["change_dir"] = direction if np.isfinite(change) else "flat"
+    # both written « moins de 0,001 »: too low to follow a change (not "almost no change")
+    block["too_low"] = bool(
+        round(then_value, nd) == 0 == round(now_value, nd) and max(then_value, now_value) > 0
+    )
     block["change"] = t.num(
         "exposure", now, op="diff", ref=Term("exposure", then), nd=nd, rounded=True, absolute=True
     )
