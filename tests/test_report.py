@@ -1025,3 +1025,25 @@ def test_levels_below_the_written_precision_are_not_written_as_zero():
     assert "Nitrogen dioxide: less than 0.001 µg/m³ on average" in en
     assert " 0.0 µg/m³ on average" not in en
     assert "moins de 0,001 µg/m³ en 2023 : des niveaux trop faibles pour en suivre" in fr
+
+
+def test_the_distribution_caption_says_which_inhabitants_the_figure_used(monkeypatch):
+    """The figure counts the output's ``population(y, x)`` grid when it has one (its
+    subtitle says so): the caption says so too, and speaks of an even spread only for an
+    output without one."""
+    import trajectoire.plot as plot
+    import trajectoire.report.build as build
+
+    monkeypatch.setattr(build, "_png", lambda fig: "data:image/png;base64,")
+    for name in ("map", "exposure_distribution", "trajectories", "source_receptor"):
+        monkeypatch.setattr(plot, name, lambda *a, **k: (None, None))
+    ds = _output()
+    fr = build._figures(ds, "MEL", ["NO2"], 1990, 2023, "fr")
+    caption = {f["key"]: f["caption"] for f in fr}["distribution"]
+    assert "répartit les habitants également" in caption and "grille" not in caption
+    ds["population"] = (("year", "y", "x"), np.ones((3, ds.sizes["y"], ds.sizes["x"])))
+    for lang, grid, even in (("fr", "grille de population", "également"),
+                             ("en", "population grid", "evenly")):  # fmt: skip
+        figs = build._figures(ds, "MEL", ["NO2"], 1990, 2023, lang)
+        caption = {f["key"]: f["caption"] for f in figs}["distribution"]
+        assert grid in caption and even not in caption, caption

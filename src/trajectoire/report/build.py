@@ -124,6 +124,23 @@ def _around(ds: xr.Dataset, territory: str, pad: int = 10) -> xr.Dataset:
     return ds.isel(y=ys, x=xs)
 
 
+#: What the distribution figure's inhabitants are, by language and whether the output has a
+#: population grid (True) or the inhabitants are spread evenly over each territory (False).
+_SPREAD: dict[str, dict[bool, str]] = {
+    "fr": {
+        True: "Cette figure compte les habitants carré par carré, d'après la grille de "
+        "population du calcul.",
+        False: "Cette figure répartit les habitants également sur le territoire : ses nombres "
+        "diffèrent un peu de ceux du tableau, qui tiennent compte des quartiers habités.",
+    },
+    "en": {
+        True: "This figure counts the inhabitants square by square, from the calculation's "
+        "population grid.",
+        False: "This figure spreads the inhabitants evenly over the territory: its numbers "
+        "differ a little from those of the table, which follow where people actually live.",
+    },
+}
+
 #: (key, drawing function, caption) of one figure of the report
 _FigureSpec = tuple[str, Callable[[], tuple[Any, Any]], str]
 
@@ -139,6 +156,9 @@ def _figures(
     main = pollutants[0]
     fine = "PM2.5" if "PM2.5" in pollutants else pollutants[-1]
     emitted = words[PRECURSOR[main]] if PRECURSOR[main] in words else None
+    # the distribution figure counts the inhabitants of the output's population grid when it
+    # has one (plot.exposure_distribution), else spreads them evenly over each territory
+    grid = "population" in ds.data_vars and {"y", "x"} <= set(ds["population"].dims)
 
     def breathed(key: str, pol: str) -> _FigureSpec:
         """The figure of what the inhabitants breathe of `pol`, year by year, by source."""
@@ -179,13 +199,10 @@ def _figures(
             ),
             (
                 f"Nombre d'habitants selon le niveau {words[main].of} qu'ils respirent en {last}. "
-                "Cette figure répartit les habitants également sur le territoire : ses nombres "
-                "diffèrent un peu de ceux du tableau, qui tiennent compte des quartiers habités."
                 if fr
                 else f"Number of inhabitants by the level {words[main].of} they breathe in {last}. "
-                "This figure spreads the inhabitants evenly over the territory: its numbers differ "
-                "a little from those of the table, which follow where people actually live."
-            ),
+            )
+            + _SPREAD[lang][grid],
         ),
         breathed("trajectory", main),
         breathed("trajectory_fine", fine),
