@@ -1047,3 +1047,51 @@ def test_the_distribution_caption_says_which_inhabitants_the_figure_used(monkeyp
         figs = build._figures(ds, "MEL", ["NO2"], 1990, 2023, lang)
         caption = {f["key"]: f["caption"] for f in figs}["distribution"]
         assert grid in caption and even not in caption, caption
+
+
+def test_a_scenario_of_another_run_is_refused_and_an_empty_one_said_so():
+    """--scenario takes a ``trajectoire scenario`` output of this run: one of another run
+    (``baseline_trajectoire_config_hash`` not the run's ``trajectoire_config_hash``), or
+    another run's output, is refused in one line; a scenario with none of the report's
+    pollutants says so instead of an empty table."""
+    from trajectoire.errors import InputError
+
+    base = _output()
+    base.attrs["trajectoire_config_hash"] = "aaaa"
+    sc = _scenario_file(base)
+    sc.attrs["baseline_trajectoire_config_hash"] = "bbbb"
+    with pytest.raises(InputError, match="made from another run"):
+        _render(base, "MEL", scenario=sc)
+    other = _output()
+    other.attrs["trajectoire_config_hash"] = "cccc"
+    with pytest.raises(InputError, match="is a run's output"):
+        _render(base, "MEL", scenario=other)
+    sc.attrs["baseline_trajectoire_config_hash"] = "aaaa"
+    assert "Industrie : émissions réduites" in _render(base, "MEL", scenario=sc)[1]
+    none = sc.sel(pollutant=["NOx"])
+    _, fr = _render(base, "MEL", scenario=none)
+    assert "ne contient aucun des polluants de ce rapport" in fr and "Aujourd'hui (" not in fr
+    _, en = _render(base, "MEL", "en", scenario=none)
+    assert "holds none of the pollutants of this report" in en
+
+
+def test_a_trajectoire_scenario_output_shows_the_inhabitants_above_its_thresholds():
+    """A ``trajectoire scenario`` output counts the inhabitants above its own thresholds
+    (``threshold(pollutant)``, no ``threshold`` dim on ``inhabitants_above``), today
+    (``baseline_inhabitants_above``) and with it: the page shows them with the threshold
+    values, not nothing."""
+    base = _output()
+    sc = _scenario_file(base)
+    above = sc["inhabitants_above"].sel(threshold="EU2030", drop=True)
+    sc = sc.drop_dims("threshold")
+    sc["inhabitants_above"] = above
+    sc["baseline_inhabitants_above"] = above * 1.1
+    sc["threshold"] = xr.DataArray(
+        [np.nan, 20.0, 10.0, 20.0], dims="pollutant", coords={"pollutant": POLLUTANTS}
+    )
+    html, fr = _render(base, "MEL", scenario=sc)
+    assert "Seuil du scénario" in fr and "Les seuils sont ceux du scénario" in fr
+    assert "data-var='baseline_inhabitants_above'" in html
+    assert html.count("data-var='threshold'") == 3
+    _, en = _render(base, "MEL", "en", scenario=sc)
+    assert "Inhabitants above the threshold, today" in en

@@ -705,9 +705,33 @@ def _zone_emerging(t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]]) -
     return rows
 
 
+def _check_scenario_of_run(ds: xr.Dataset, scenario: xr.Dataset) -> None:
+    """Refuse a --scenario file made from another run: a ``trajectoire scenario`` output
+    carries its run's configuration hash as ``baseline_trajectoire_config_hash``, a run's
+    output its own as ``trajectoire_config_hash``; a file with neither is taken as given."""
+    run = ds.attrs.get("trajectoire_config_hash")
+    base = scenario.attrs.get("baseline_trajectoire_config_hash")
+    other = scenario.attrs.get("trajectoire_config_hash")
+    if run is None:
+        return
+    if base is not None and str(base) != str(run):
+        raise InputError(
+            f"report: the --scenario file was made from another run (its run's configuration "
+            f"hash is {base}, this output's is {run}); give a `trajectoire scenario --from` "
+            "output of this run."
+        )
+    if base is None and other is not None:
+        raise InputError(
+            "report: the --scenario file is a run's output, not a `trajectoire scenario` "
+            f"output of this run (it has trajectoire_config_hash {other}, no "
+            "baseline_trajectoire_config_hash); give a `trajectoire scenario --from` output."
+        )
+
+
 def _scenario(
     t: Tracer, scenario: xr.Dataset, territory: str, pollutants: list[str], last: int
 ) -> dict[str, Any]:
+    _check_scenario_of_run(t.ds, scenario)
     if "exposure" not in scenario.data_vars:
         raise MissingVariableError("report: the scenario file has no 'exposure' variable.")
     if territory not in scenario["exposure"]["territory"].values:
@@ -715,6 +739,12 @@ def _scenario(
     years = [int(y) for y in scenario["exposure"]["year"].values]
     year = years[-1]
     rows = []
+    # a `trajectoire scenario` output counts the inhabitants above its own thresholds (one
+    # per pollutant, ``threshold``), today (``baseline_inhabitants_above``) and with it
+    above_vars = ("inhabitants_above", "baseline_inhabitants_above", "threshold")
+    by_threshold = all(v in scenario.data_vars for v in above_vars) and (
+        "threshold" not in scenario["inhabitants_above"].dims
+    )
     for pol in pollutants:
         if pol not in scenario["exposure"]["pollutant"].values:
             continue
@@ -751,10 +781,28 @@ def _scenario(
                 nd=_people_nd(t.value("inhabitants_above", s, src="scenario")),
                 src="scenario",
             )
+        elif by_threshold:  # a `trajectoire scenario` output: its own thresholds
+            at = {"pollutant": pol}
+            if np.isfinite(t.value("threshold", at, src="scenario")):
+                row["threshold"] = t.num("threshold", at, nd=0, src="scenario")
+                for key, var in (("base_above", "baseline_inhabitants_above"),
+                                 ("scenario_above", "inhabitants_above")):  # fmt: skip
+                    n = t.value(var, sel, src="scenario")
+                    row[key] = t.num(var, sel, nd=_people_nd(n), src="scenario")
+                if "missing" not in row and not np.isfinite(row["scenario_above"].shown):
+                    row["above_missing"] = True  # e.g. no maps for a cut in one territory
         rows.append(row)
     name, cuts = _scenario_words(scenario, territory, t.lang)
     missing = sorted({r["missing"] for r in rows if "missing" in r})
-    return {"name": name, "cuts": cuts, "year": year, "rows": rows, "missing": missing}
+    missing += ["above"] if any(r.get("above_missing") for r in rows) else []
+    return {
+        "name": name,
+        "cuts": cuts,
+        "year": year,
+        "rows": rows,
+        "missing": missing,
+        "by_threshold": by_threshold and any("threshold" in r for r in rows),
+    }
 
 
 def _scenario_words(scenario: xr.Dataset, territory: str, lang: str) -> tuple[str, list[str]]:
