@@ -287,6 +287,8 @@ def _expected(ds: xr.Dataset, n: dict[str, str]) -> float:
     if op:
         r = json.loads(n["data-ref"])
         b = _term(ds, r["var"], r["sel"], r.get("sum", []), r.get("weight"))
+        if n.get("data-round") == "1":  # the difference of the two values as written
+            a, b = round(a, int(n["data-nd"])), round(b, int(n["data-nd"]))
         a = {"diff": a - b, "share": 100 * a / b, "pct_change": 100 * (a - b) / b}[op]
     a = abs(a) if n.get("data-abs") == "1" else a
     return a * float(n.get("data-scale", "1"))
@@ -936,3 +938,160 @@ def test_a_share_of_its_own_that_rounds_to_an_end_is_worded_so():
     assert "Almost all of this nearby pollution comes from the territory's own" in en
     fr = _render(ds, "MEL")[1]  # the sample's mixed shares keep the plain sentence
     assert "% de cette pollution proche vient des émissions du territoire lui-même ; le reste" in fr
+
+
+def test_a_run_without_background_does_not_write_it_as_a_measured_zero():
+    """A run given no regional background: sections 3 and 4 say it was not given (not
+    counted), never « 0,0 µg/m³ » of background nor « environ 0 % » of far pollution."""
+    ds = _output()
+    ds["background"] = ds["background"] * 0.0
+    _, fr = _render(ds, "MEL")
+    assert (
+        "Pollution venue de plus loin (le « fond régional », apporté par le vent) : elle n'a pas été donnée"
+        in fr
+    )
+    assert "représente environ" not in fr and "Une partie de la pollution vient de loin" not in fr
+    assert "ce rapport ne compte que les sources proches" in fr
+    _, en = _render(ds, "MEL", "en")
+    assert "it was not given to this calculation, so it is not counted" in en
+    assert "makes up about" not in en and "Part of the pollution comes from far away" not in en
+    _, full = _render(_output(), "MEL")
+    assert "représente environ" in full and "Une partie de la pollution vient de loin" in full
+
+
+def _levels(ds: xr.Dataset, pol: str, then: float, now: float) -> xr.Dataset:
+    """`ds` with MEL's mean level of `pol` `then` in the first year and `now` in the last,
+    its quantiles around it."""
+    ds = ds.copy(deep=True)
+    mean = ds["exposure"].sel(territory="MEL", pollutant=pol).copy()
+    for var in ("exposure", "exposure_quantile", "exposure_percentile"):
+        if var not in ds.data_vars:
+            continue
+        da = ds[var]
+        scale = da.sel(territory="MEL", pollutant=pol) / mean
+        for year, value in ((YEARS[0], then), (YEARS[-1], now)):
+            at = {"territory": "MEL", "pollutant": pol, "year": year}
+            da.loc[at] = (value * scale.sel(year=year)).values
+    return ds
+
+
+def test_the_direction_of_a_change_is_decided_on_its_relative_size():
+    """A level falling from 0,0632 to 0,0490 µg/m³ (−22 %) is a fall, written with the
+    digits that show it (0,063 and 0,049), kept in « L'essentiel »; a change under 1 % of
+    the earlier level is « presque pas de changement »."""
+    ds = _levels(_output(), "NO2", 0.0632, 0.0490)
+    _, fr = _render(ds, "MEL")
+    assert (
+        "0,063 µg/m³ en 1990 et 0,049 µg/m³ en 2023 : une baisse de 0,014 µg/m³ (22 % de moins)"
+        in fr
+    )
+    assert "0,049 µg/m³ en moyenne, 22 % de moins qu'en 1990" in fr
+    _, en = _render(ds, "MEL", "en")
+    assert "0.063 µg/m³ in 1990 and 0.049 µg/m³ in 2023: a fall of 0.014 µg/m³ (22 % less)" in en
+    flat = _levels(_output(), "NO2", 20.0, 20.15)
+    assert (
+        "20,0 µg/m³ en 1990 et 20,1 µg/m³ en 2023 : presque pas de changement"
+        in _render(flat, "MEL")[1]
+    )
+    small = _levels(_output(), "NO2", 2.00, 2.03)  # 1.5 %: the digits that show it
+    assert (
+        "2,00 µg/m³ en 1990 et 2,03 µg/m³ en 2023 : une hausse de 0,03 µg/m³"
+        in _render(small, "MEL")[1]
+    )
+
+
+def test_a_written_difference_is_the_difference_of_the_written_values():
+    """« 16,2 et 14,5 : une baisse de 1,7 », not 1,8 (16,24 − 14,46 rounded): the difference
+    is taken between the two values as written, and its recipe says so (data-round)."""
+    ds = _levels(_output(), "NO2", 16.24, 14.46)
+    html, fr = _render(ds, "MEL")
+    assert "16,2 µg/m³ en 1990 et 14,5 µg/m³ en 2023 : une baisse de 1,7 µg/m³" in fr
+    assert "data-round='1'" in html
+
+
+def test_levels_below_the_written_precision_are_not_written_as_zero():
+    """« la moitié des habitants respire moins de 0,0 µg/m³ », « entre 0,0 et 0,0 »,
+    "0.0 µg/m³ on average": small levels get the digits they need, and a level still
+    written 0 while above 0 is « moins de 0,001 »."""
+    ds = _levels(_output(change=True), "NO2", 0.05, 0.04)
+    _, fr = _render(ds, "MEL")
+    assert "moins de 0,0 µg/m³" not in fr and "0,0 et 0,0" not in fr
+    assert "Dioxyde d'azote : 0,040 µg/m³ en moyenne" in fr
+    assert re.search(r"NO₂ : la moitié des habitants respire moins de 0,0\d\d µg/m³", fr)
+    tiny = _levels(_output(), "NO2", 0.0003, 0.0002)
+    _, fr = _render(tiny, "MEL")
+    assert "Dioxyde d'azote : moins de 0,001 µg/m³ en moyenne" in fr
+    _, en = _render(tiny, "MEL", "en")
+    assert "Nitrogen dioxide: less than 0.001 µg/m³ on average" in en
+    assert " 0.0 µg/m³ on average" not in en
+    assert "moins de 0,001 µg/m³ en 2023 : des niveaux trop faibles pour en suivre" in fr
+
+
+def test_the_distribution_caption_says_which_inhabitants_the_figure_used(monkeypatch):
+    """The figure counts the output's ``population(y, x)`` grid when it has one (its
+    subtitle says so): the caption says so too, and speaks of an even spread only for an
+    output without one."""
+    import trajectoire.plot as plot
+    import trajectoire.report.build as build
+
+    monkeypatch.setattr(build, "_png", lambda fig: "data:image/png;base64,")
+    for name in ("map", "exposure_distribution", "trajectories", "source_receptor"):
+        monkeypatch.setattr(plot, name, lambda *a, **k: (None, None))
+    ds = _output()
+    fr = build._figures(ds, "MEL", ["NO2"], 1990, 2023, "fr")
+    caption = {f["key"]: f["caption"] for f in fr}["distribution"]
+    assert "répartit les habitants également" in caption and "grille" not in caption
+    ds["population"] = (("year", "y", "x"), np.ones((3, ds.sizes["y"], ds.sizes["x"])))
+    for lang, grid, even in (("fr", "grille de population", "également"),
+                             ("en", "population grid", "evenly")):  # fmt: skip
+        figs = build._figures(ds, "MEL", ["NO2"], 1990, 2023, lang)
+        caption = {f["key"]: f["caption"] for f in figs}["distribution"]
+        assert grid in caption and even not in caption, caption
+
+
+def test_a_scenario_of_another_run_is_refused_and_an_empty_one_said_so():
+    """--scenario takes a ``trajectoire scenario`` output of this run: one of another run
+    (``baseline_trajectoire_config_hash`` not the run's ``trajectoire_config_hash``), or
+    another run's output, is refused in one line; a scenario with none of the report's
+    pollutants says so instead of an empty table."""
+    from trajectoire.errors import InputError
+
+    base = _output()
+    base.attrs["trajectoire_config_hash"] = "aaaa"
+    sc = _scenario_file(base)
+    sc.attrs["baseline_trajectoire_config_hash"] = "bbbb"
+    with pytest.raises(InputError, match="made from another run"):
+        _render(base, "MEL", scenario=sc)
+    other = _output()
+    other.attrs["trajectoire_config_hash"] = "cccc"
+    with pytest.raises(InputError, match="is a run's output"):
+        _render(base, "MEL", scenario=other)
+    sc.attrs["baseline_trajectoire_config_hash"] = "aaaa"
+    assert "Industrie : émissions réduites" in _render(base, "MEL", scenario=sc)[1]
+    none = sc.sel(pollutant=["NOx"])
+    _, fr = _render(base, "MEL", scenario=none)
+    assert "ne contient aucun des polluants de ce rapport" in fr and "Aujourd'hui (" not in fr
+    _, en = _render(base, "MEL", "en", scenario=none)
+    assert "holds none of the pollutants of this report" in en
+
+
+def test_a_trajectoire_scenario_output_shows_the_inhabitants_above_its_thresholds():
+    """A ``trajectoire scenario`` output counts the inhabitants above its own thresholds
+    (``threshold(pollutant)``, no ``threshold`` dim on ``inhabitants_above``), today
+    (``baseline_inhabitants_above``) and with it: the page shows them with the threshold
+    values, not nothing."""
+    base = _output()
+    sc = _scenario_file(base)
+    above = sc["inhabitants_above"].sel(threshold="EU2030", drop=True)
+    sc = sc.drop_dims("threshold")
+    sc["inhabitants_above"] = above
+    sc["baseline_inhabitants_above"] = above * 1.1
+    sc["threshold"] = xr.DataArray(
+        [np.nan, 20.0, 10.0, 20.0], dims="pollutant", coords={"pollutant": POLLUTANTS}
+    )
+    html, fr = _render(base, "MEL", scenario=sc)
+    assert "Seuil du scénario" in fr and "Les seuils sont ceux du scénario" in fr
+    assert "data-var='baseline_inhabitants_above'" in html
+    assert html.count("data-var='threshold'") == 3
+    _, en = _render(base, "MEL", "en", scenario=sc)
+    assert "Inhabitants above the threshold, today" in en

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
+from markupsafe import Markup
 
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireError
 from trajectoire.geo.territories import TERRITORIES, territory_id
@@ -123,6 +124,23 @@ def _around(ds: xr.Dataset, territory: str, pad: int = 10) -> xr.Dataset:
     return ds.isel(y=ys, x=xs)
 
 
+#: What the distribution figure's inhabitants are, by language and whether the output has a
+#: population grid (True) or the inhabitants are spread evenly over each territory (False).
+_SPREAD: dict[str, dict[bool, str]] = {
+    "fr": {
+        True: "Cette figure compte les habitants carré par carré, d'après la grille de "
+        "population du calcul.",
+        False: "Cette figure répartit les habitants également sur le territoire : ses nombres "
+        "diffèrent un peu de ceux du tableau, qui tiennent compte des quartiers habités.",
+    },
+    "en": {
+        True: "This figure counts the inhabitants square by square, from the calculation's "
+        "population grid.",
+        False: "This figure spreads the inhabitants evenly over the territory: its numbers "
+        "differ a little from those of the table, which follow where people actually live.",
+    },
+}
+
 #: (key, drawing function, caption) of one figure of the report
 _FigureSpec = tuple[str, Callable[[], tuple[Any, Any]], str]
 
@@ -138,6 +156,9 @@ def _figures(
     main = pollutants[0]
     fine = "PM2.5" if "PM2.5" in pollutants else pollutants[-1]
     emitted = words[PRECURSOR[main]] if PRECURSOR[main] in words else None
+    # the distribution figure counts the inhabitants of the output's population grid when it
+    # has one (plot.exposure_distribution), else spreads them evenly over each territory
+    grid = "population" in ds.data_vars and {"y", "x"} <= set(ds["population"].dims)
 
     def breathed(key: str, pol: str) -> _FigureSpec:
         """The figure of what the inhabitants breathe of `pol`, year by year, by source."""
@@ -178,13 +199,10 @@ def _figures(
             ),
             (
                 f"Nombre d'habitants selon le niveau {words[main].of} qu'ils respirent en {last}. "
-                "Cette figure répartit les habitants également sur le territoire : ses nombres "
-                "diffèrent un peu de ceux du tableau, qui tiennent compte des quartiers habités."
                 if fr
                 else f"Number of inhabitants by the level {words[main].of} they breathe in {last}. "
-                "This figure spreads the inhabitants evenly over the territory: its numbers differ "
-                "a little from those of the table, which follow where people actually live."
-            ),
+            )
+            + _SPREAD[lang][grid],
         ),
         breathed("trajectory", main),
         breathed("trajectory_fine", fine),
@@ -235,6 +253,49 @@ def _people_nd(value: float) -> int:
     return -2 if abs(value) >= 1000 else 0
 
 
+#: A level changed by less than this share of its earlier value [%] is "almost no change".
+FLAT_PCT = 1.0
+#: The most digits a level in µg/m³ is written with (0,001); below, « moins de 0,001 ».
+_MAX_ND = 3
+
+
+def _level_nd(*values: float) -> int:
+    """The digits levels in µg/m³ are written with: a tenth from 1 up; below, enough for
+    two significant digits of the smallest level above 0 (0,063, 0,49), at most
+    :data:`_MAX_ND`."""
+    positive = [abs(v) for v in values if np.isfinite(v) and v != 0.0]
+    smallest = min(positive, default=1.0)
+    if smallest >= 1.0:
+        return 1
+    return int(min(_MAX_ND, 1 - math.floor(math.log10(smallest))))
+
+
+def _level_change(then: float, now: float, pct: float) -> tuple[int, str]:
+    """The digits the two levels and their difference are written with, and the direction
+    of the change. The direction is decided on the relative change: ``flat`` under
+    :data:`FLAT_PCT` % of the earlier level (or with no earlier level); otherwise the levels
+    get the digits they need (up to :data:`_MAX_ND`) to be written differently, so that
+    the words and the numbers agree (``flat`` if even then they are written alike)."""
+    nd = _level_nd(then, now)
+    if not (np.isfinite(pct) and abs(pct) >= FLAT_PCT):
+        return nd, "flat"
+    while nd < _MAX_ND and round(now, nd) == round(then, nd):
+        nd += 1
+    if round(now, nd) == round(then, nd):
+        return nd, "flat"
+    return nd, "up" if now > then else "down"
+
+
+def _level(t: Tracer, var: str, sel: dict[str, Any], nd: int) -> Number:
+    """A level at `sel` written with `nd` digits, or more (up to :data:`_MAX_ND`) when it
+    would be written 0 while above 0; the template writes « moins de 0,001 » for one still
+    written 0 (:attr:`Number.shown` 0 and :attr:`Number.value` above 0)."""
+    value = t.value(var, sel)
+    while nd < _MAX_ND and np.isfinite(value) and value > 0 and round(value, nd) == 0:
+        nd += 1
+    return t.num(var, sel, nd=nd)
+
+
 def _direction(value: float, nd: int) -> str:
     if not np.isfinite(value) or round(value, nd) == 0:
         return "flat"
@@ -251,11 +312,21 @@ def _pollutant_block(
     then = {"year": first, **at}
     block: dict[str, Any] = {"id": pol, "short": short, "name": plain, "what": what}
     block["words"] = SPECIES_WORDS[lang][pol]
-    block["now"] = t.num("exposure", now)
-    block["then"] = t.num("exposure", then)
+    then_value, now_value = t.value("exposure", then), t.value("exposure", now)
     change = t.value("exposure", now, op="diff", ref=Term("exposure", then))
-    block["change_dir"] = _direction(change, 1)
-    block["change"] = t.num("exposure", now, op="diff", ref=Term("exposure", then), absolute=True)
+    pct = t.value("exposure", now, op="pct_change", ref=Term("exposure", then))
+    nd, direction = _level_change(then_value, now_value, pct)
+    block["nd"] = nd
+    block["now"] = t.num("exposure", now, nd=nd)
+    block["then"] = t.num("exposure", then, nd=nd)
+    block["change_dir"] = direction if np.isfinite(change) else "flat"
+    # both written « moins de 0,001 »: too low to follow a change (not "almost no change")
+    block["too_low"] = bool(
+        round(then_value, nd) == 0 == round(now_value, nd) and max(then_value, now_value) > 0
+    )
+    block["change"] = t.num(
+        "exposure", now, op="diff", ref=Term("exposure", then), nd=nd, rounded=True, absolute=True
+    )
     block["change_pct"] = t.num(
         "exposure", now, op="pct_change", ref=Term("exposure", then), nd=0, absolute=True
     )
@@ -288,21 +359,22 @@ def _pollutant_block(
         hi = {**now, "percentile": pcts[-1]}
         if len(pcts) > 1 and np.isfinite(t.value("exposure_percentile", lo)):
             block["range"] = {
-                "lo": t.num("exposure_percentile", lo),
-                "hi": t.num("exposure_percentile", hi),
+                "lo": _level(t, "exposure_percentile", lo, nd),
+                "hi": _level(t, "exposure_percentile", hi, nd),
             }
     # the spread among inhabitants
     if "exposure_quantile" in ds.data_vars:
         qs = [float(q) for q in ds["exposure_quantile"]["quantile"].values]
         if 0.5 in qs and 0.95 in qs:
-            block["median"] = t.num("exposure_quantile", {**now, "quantile": 0.5})
-            block["p95"] = t.num("exposure_quantile", {**now, "quantile": 0.95})
+            block["median"] = _level(t, "exposure_quantile", {**now, "quantile": 0.5}, nd)
+            block["p95"] = _level(t, "exposure_quantile", {**now, "quantile": 0.95}, nd)
     # background: the pollution that comes from further away
     if "y" not in ds["background"].dims:
         bg_now = {"year": last, "pollutant": pol}
         bg_then = {"year": first, "pollutant": pol}
-        block["bg_now"] = t.num("background", bg_now)
-        block["bg_then"] = t.num("background", bg_then)
+        bg_nd = _level_nd(t.value("background", bg_now), t.value("background", bg_then))
+        block["bg_now"] = t.num("background", bg_now, nd=bg_nd)
+        block["bg_then"] = t.num("background", bg_then, nd=bg_nd)
         if np.isfinite(t.value("background", bg_now, op="share", ref=Term("exposure", now))):
             block["bg_share"] = t.num(
                 "background", bg_now, nd=0, op="share", ref=Term("exposure", now)
@@ -633,9 +705,33 @@ def _zone_emerging(t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]]) -
     return rows
 
 
+def _check_scenario_of_run(ds: xr.Dataset, scenario: xr.Dataset) -> None:
+    """Refuse a --scenario file made from another run: a ``trajectoire scenario`` output
+    carries its run's configuration hash as ``baseline_trajectoire_config_hash``, a run's
+    output its own as ``trajectoire_config_hash``; a file with neither is taken as given."""
+    run = ds.attrs.get("trajectoire_config_hash")
+    base = scenario.attrs.get("baseline_trajectoire_config_hash")
+    other = scenario.attrs.get("trajectoire_config_hash")
+    if run is None:
+        return
+    if base is not None and str(base) != str(run):
+        raise InputError(
+            f"report: the --scenario file was made from another run (its run's configuration "
+            f"hash is {base}, this output's is {run}); give a `trajectoire scenario --from` "
+            "output of this run."
+        )
+    if base is None and other is not None:
+        raise InputError(
+            "report: the --scenario file is a run's output, not a `trajectoire scenario` "
+            f"output of this run (it has trajectoire_config_hash {other}, no "
+            "baseline_trajectoire_config_hash); give a `trajectoire scenario --from` output."
+        )
+
+
 def _scenario(
     t: Tracer, scenario: xr.Dataset, territory: str, pollutants: list[str], last: int
 ) -> dict[str, Any]:
+    _check_scenario_of_run(t.ds, scenario)
     if "exposure" not in scenario.data_vars:
         raise MissingVariableError("report: the scenario file has no 'exposure' variable.")
     if territory not in scenario["exposure"]["territory"].values:
@@ -643,6 +739,12 @@ def _scenario(
     years = [int(y) for y in scenario["exposure"]["year"].values]
     year = years[-1]
     rows = []
+    # a `trajectoire scenario` output counts the inhabitants above its own thresholds (one
+    # per pollutant, ``threshold``), today (``baseline_inhabitants_above``) and with it
+    above_vars = ("inhabitants_above", "baseline_inhabitants_above", "threshold")
+    by_threshold = all(v in scenario.data_vars for v in above_vars) and (
+        "threshold" not in scenario["inhabitants_above"].dims
+    )
     for pol in pollutants:
         if pol not in scenario["exposure"]["pollutant"].values:
             continue
@@ -679,10 +781,28 @@ def _scenario(
                 nd=_people_nd(t.value("inhabitants_above", s, src="scenario")),
                 src="scenario",
             )
+        elif by_threshold:  # a `trajectoire scenario` output: its own thresholds
+            at = {"pollutant": pol}
+            if np.isfinite(t.value("threshold", at, src="scenario")):
+                row["threshold"] = t.num("threshold", at, nd=0, src="scenario")
+                for key, var in (("base_above", "baseline_inhabitants_above"),
+                                 ("scenario_above", "inhabitants_above")):  # fmt: skip
+                    n = t.value(var, sel, src="scenario")
+                    row[key] = t.num(var, sel, nd=_people_nd(n), src="scenario")
+                if "missing" not in row and not np.isfinite(row["scenario_above"].shown):
+                    row["above_missing"] = True  # e.g. no maps for a cut in one territory
         rows.append(row)
     name, cuts = _scenario_words(scenario, territory, t.lang)
     missing = sorted({r["missing"] for r in rows if "missing" in r})
-    return {"name": name, "cuts": cuts, "year": year, "rows": rows, "missing": missing}
+    missing += ["above"] if any(r.get("above_missing") for r in rows) else []
+    return {
+        "name": name,
+        "cuts": cuts,
+        "year": year,
+        "rows": rows,
+        "missing": missing,
+        "by_threshold": by_threshold and any("threshold" in r for r in rows),
+    }
 
 
 def _scenario_words(scenario: xr.Dataset, territory: str, lang: str) -> tuple[str, list[str]]:
@@ -922,6 +1042,28 @@ def _environment() -> Any:
         return many if takes_plural(value, context["lang"]) else one
 
     env.filters["agree"] = agree
+
+    @jinja2.pass_context
+    def level(context: Any, number: Any) -> Any:
+        """A level written 0 while above 0 as « moins de 0,001 » (the precision it is written
+        with): never a level of « 0,0 » that is not 0."""
+        if isinstance(number, Number) and number.shown == 0 and number.value > 0:
+            lang = context["lang"]
+            words = "moins de " if lang == "fr" else "less than "
+            return words + format_number(10.0**-number.nd, number.nd, lang)
+        return number
+
+    env.filters["level"] = level
+
+    @jinja2.pass_context
+    def under(context: Any, number: Any) -> Any:
+        """« moins de » a level (« moins de 0,001 » for one written 0 while above 0)."""
+        shown = level(context, number)
+        if shown is not number:
+            return shown
+        return Markup(("moins de " if context["lang"] == "fr" else "less than ") + number)
+
+    env.filters["under"] = under
     return env
 
 

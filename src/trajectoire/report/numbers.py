@@ -14,7 +14,9 @@ Attributes: ``data-var``, ``data-sel`` (JSON), ``data-sum`` (JSON list of dims),
 ``data-weight`` (JSON term ``{"var", "sel"}``), ``data-op`` and ``data-ref`` (JSON term of the
 second operand), ``data-abs`` (``1``: the absolute value is written, the words around it
 say the direction), ``data-scale`` (a factor the value is multiplied by before rounding:
-``1000`` writes a level in ug m-3 in ng/m³; absent for 1), ``data-nd`` (the ``ndigits`` of
+``1000`` writes a level in ug m-3 in ng/m³; absent for 1), ``data-round`` (``1``: the two
+operands of a ``diff`` are rounded to ``data-nd`` first, so that a written difference is the
+difference of the two written values), ``data-nd`` (the ``ndigits`` of
 Python's :func:`round`: 1 for a tenth, -2 for the nearest hundred) and ``data-src``
 (``scenario`` for a number read from the scenario file; absent for the run's output).
 """
@@ -145,6 +147,9 @@ class Number(Markup):
     (``0 habitant``, ``2 habitants``)."""
 
     shown: float = math.nan
+    #: the unrounded value, and the digits it is rounded to (``round(value, nd)``)
+    value: float = math.nan
+    nd: int = 1
 
 
 @dataclass
@@ -197,12 +202,20 @@ class Tracer:
         absolute: bool = False,
         scale: float = 1.0,
         src: str | None = None,
+        rounded: bool = False,
     ) -> Number:
         """The number as ``<span class="n" data-var=... data-sel=...>`` (see the module doc);
         `scale` multiplies the value (after `absolute`) before it is rounded (a change of
-        unit: 1000 from ug m-3 to ng/m³)."""
+        unit: 1000 from ug m-3 to ng/m³); `rounded` (with ``op="diff"``, no `scale`) takes
+        the difference of the two operands each rounded to `nd`, as the page writes them."""
         term = Term(var, dict(sel), tuple(sum), weight)
-        value = evaluate(self._dataset(src), term, op=op, ref=ref)
+        data = self._dataset(src)
+        if rounded:
+            if op != "diff" or ref is None or scale != 1.0:
+                raise InputError("report: rounded=True needs op='diff', a ref and no scale.")
+            value = round(evaluate(data, term), nd) - round(evaluate(data, ref), nd)
+        else:
+            value = evaluate(data, term, op=op, ref=ref)
         if absolute:
             value = abs(value)
         value *= scale
@@ -221,6 +234,8 @@ class Tracer:
             attrs["data-abs"] = "1"
         if scale != 1.0:
             attrs["data-scale"] = repr(float(scale))
+        if rounded:
+            attrs["data-round"] = "1"
         attrs["data-nd"] = str(nd)
         if src is not None:
             attrs["data-src"] = src
@@ -229,6 +244,8 @@ class Tracer:
         quoted = " ".join(f"{k}='{html.escape(v, quote=True)}'" for k, v in attrs.items())
         out = Number(f'<span class="n" {quoted}>{html.escape(text)}</span>')
         out.shown = round(value, nd) if math.isfinite(value) else math.nan
+        out.value = value
+        out.nd = nd
         return out
 
     def _dataset(self, src: str | None) -> xr.Dataset:
