@@ -686,3 +686,42 @@ def test_import_trajectoire_does_not_import_matplotlib():
     code = "import sys, trajectoire; xr = trajectoire.accessor; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_the_year_axis_writes_the_years_in_full(output, lang):
+    """Over two years matplotlib wrote the ticks as offsets ("-1", "0" and "+2.02e3")."""
+    two = output.isel(year=[0, 1]).assign_coords(year=[2019, 2020])
+    fig, ax = plot.trajectories(two, territory="MEL", pollutant="NOx", lang=lang)
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    years = [str(int(y)) for y in two["year"].values]
+    assert labels and set(labels) <= set(years), labels
+    assert ax.xaxis.get_offset_text().get_text() == ""
+
+
+def _decomposition(sector: bool = True, with_all: bool = True) -> xr.Dataset:
+    """A decompose_change-like result of two territories and two pollutants."""
+    rec, pol = ["MEL", "CUD"], ["NO2", "PM10"]
+    secs = ["all", "F_RoadTransport", "B_Industry"] if with_all else ["F_RoadTransport"]
+    dims = ("receptor", "sector", "pollutant") if sector else ("receptor", "pollutant")
+    shape = (2, len(secs), 2) if sector else (2, 2)
+    coords = {"receptor": rec, "pollutant": pol, **({"sector": secs} if sector else {})}
+    rng = np.random.default_rng(0)
+    names = ["change_emission", "change_meteorology", "change_background"]
+    d = xr.Dataset({v: (dims, rng.normal(size=shape)) for v in names}, coords=coords)
+    d["change_total"] = (("receptor", "pollutant"), np.ones((2, 2)))
+    d["change_total"].attrs.update(units="ug m-3", period="2019-2020")
+    return d
+
+
+def test_change_bars_of_a_layout_it_cannot_draw_say_so():
+    """by='sector' without a sector dim, and sectors without their sum 'all': one
+    InputError each (they were raw KeyErrors)."""
+    plot.change_bars(_decomposition(), pollutant="PM10", territory="MEL", by="sector")
+    with pytest.raises(InputError, match="by='sector' needs the effects per sector"):
+        plot.change_bars(
+            _decomposition(sector=False), pollutant="PM10", territory="MEL", by="sector"
+        )
+    with pytest.raises(InputError, match="without their sum, the sector 'all'"):
+        plot.change_bars(_decomposition(with_all=False), pollutant="PM10")

@@ -937,6 +937,8 @@ def trajectories(
     ax.set_ylabel(f"{_t(variable, lang)} {pol}, {qualifier} [{units_label(units, lang)}]")
     ax.set_xlabel(_t("year", lang))
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    # years in full: over two or three years matplotlib wrote "-1, 0" and "+2.02e3"
+    ax.ticklabel_format(axis="x", useOffset=False, style="plain")
     ax.set_xlim(years.min(), years.max() if years.size > 1 else years.min() + 1)
     ax.set_ylim(bottom=0.0 if bool((total >= 0).all()) else None)
     ax.grid(True, linestyle=":", linewidth=0.5)
@@ -1503,6 +1505,17 @@ def change_bars(
         territory = _check_label(d, "receptor", territory, caller)
     if by not in ("factor", "sector"):
         raise InputError(f"{caller}: by={by!r}: expected 'factor' or 'sector'.")
+    split = [str(s) for s in d["sector"].values] if "sector" in d.dims else None
+    if by == "sector" and not split:
+        raise InputError(
+            f"{caller}: by='sector' needs the effects per sector (a 'sector' dim), which "
+            "this decomposition has not; use by='factor'."
+        )
+    if split is not None and "all" not in split:
+        raise InputError(
+            f"{caller}: the effects are given per sector {split} without their sum, the "
+            "sector 'all' that decompose_change writes; pass decompose_change's result."
+        )
     units_raw = str(decomposition["change_total"].attrs.get("units", "ug m-3"))
     units = units_label(units_raw, lang)
     period = str(decomposition["change_total"].attrs.get("period", "")).replace("-", "→")
