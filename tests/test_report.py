@@ -1095,3 +1095,20 @@ def test_a_trajectoire_scenario_output_shows_the_inhabitants_above_its_threshold
     assert html.count("data-var='threshold'") == 3
     _, en = _render(base, "MEL", "en", scenario=sc)
     assert "Inhabitants above the threshold, today" in en
+
+
+def test_a_territory_without_anyone_in_the_zones_says_it_once():
+    """Nobody in the zones: one sentence says so (it also wrote « 0 habitant ... vit dans
+    les quartiers prioritaires, soit 0 % » before « Aucun habitant ... »)."""
+    ds = _output(zones=True)
+    zi = ds["zone_inhabitants"]
+    inside = (zi["zone"] == "inside") & (zi["territory"] == "MEL")
+    moved = zi.where(~inside, 0.0)
+    outside = (zi["zone"] == "outside") & (zi["territory"] == "MEL")
+    total = zi.sel(territory="MEL").sum("zone")
+    ds = ds.assign(zone_inhabitants=moved.where(~outside, total).assign_attrs(zi.attrs))
+    fr, en = _render(ds, "MEL")[1], _render(ds, "MEL", "en")[1]
+    assert "Aucun habitant du territoire ne vit dans les" in fr
+    assert "0 habitant du territoire vit" not in fr and "soit 0 %" not in fr
+    assert "None of the territory's inhabitants lives in the" in en
+    assert "0 of the territory's inhabitants lives" not in en
