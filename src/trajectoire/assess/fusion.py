@@ -53,7 +53,7 @@ from trajectoire.assess.evaluation import evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.tables import keyword_options, with_options
+from trajectoire.tables import id_text, keyword_options, with_options
 
 __all__ = [
     "FusionOptions",
@@ -761,13 +761,16 @@ def _station_residuals(
         )
     ids, sx, sy = station_table(stations, crs=model.attrs.get("crs"), what=f"{caller}: stations")
     obs_ids = list(observed["station"].values)
-    missing = [s for s in obs_ids if s not in set(ids)]
+    # ids compared as text: 911025 in one table matches '911025' in the other
+    position = {id_text(s): i for i, s in enumerate(ids)}
+    missing = [s for s in obs_ids if id_text(s) not in position]
     if missing:
         raise InputError(
             f"{caller}: observed stations {rows_preview(missing)} are not in the stations "
-            "table; add their x, y or drop them from the observations."
+            f"table (whose ids look like {rows_preview(list(position)[:3])}); add their x, y "
+            "or drop them from the observations."
         )
-    order = [ids.index(s) for s in obs_ids]
+    order = [position[id_text(s)] for s in obs_ids]
     table = pd.DataFrame({"station_id": obs_ids, "x": sx[order], "y": sy[order]})
     at = sample_at_stations(model, table, method=how.sampling, outside=how.outside)
     at = at.drop_vars(["station_x", "station_y"])

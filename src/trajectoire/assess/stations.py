@@ -24,7 +24,14 @@ from trajectoire._validate import require_columns, rows_preview
 from trajectoire.assess._pairs import concentration_units
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
 from trajectoire.geo.grid import known_crs
-from trajectoire.tables import choose_layer, columns_option, numeric_column, read_table
+from trajectoire.tables import (
+    blank_cell,
+    choose_layer,
+    columns_option,
+    id_text,
+    numeric_column,
+    read_table,
+)
 
 __all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
 
@@ -658,15 +665,18 @@ def observations_from_table(
     Returns
     -------
     xarray.DataArray
-        Dims ``(time, station)``, NaN where a station has no value; ``units`` set.
+        Dims ``(time, station)``, NaN where a station has no value; ``units`` set. The
+        ``station`` coordinate holds the ids as text, as :func:`read_stations` reads them
+        (:func:`trajectoire.tables.id_text`: ``911025`` read as a number is ``"911025"``;
+        read the file with ``dtype={"station_id": str}`` to keep leading zeros).
 
     Raises
     ------
     trajectoire.MissingVariableError
         Missing columns.
     trajectoire.InputError
-        Several pollutants and none chosen, duplicated (station, time) rows, non-numeric
-        values.
+        Several pollutants and none chosen, duplicated (station, time) rows, a row without
+        a station id, non-numeric values.
     trajectoire.UnitsError
         Unknown units.
 
@@ -701,14 +711,24 @@ def observations_from_table(
             f"{what}, column 'value': non-numeric entries at rows "
             f"{rows_preview(list(rows.index[bad]))}; expected numbers [{canonical}] or empty."
         )
-    dup = rows.duplicated(["station_id", time], keep=False)
+    no_id = [i for i, v in zip(rows.index, rows["station_id"], strict=True) if blank_cell(v)]
+    if no_id:
+        raise InputError(
+            f"{what}, column 'station_id': no id at rows {rows_preview(no_id)}; every "
+            "observation needs the id of its station. Fill the ids or drop those rows."
+        )
+    # ids as text, as read_stations reads them: 911025 read as a number matches '911025'
+    ids = pd.Series([id_text(v) for v in rows["station_id"]], index=rows.index)
+    dup = pd.concat([ids, rows[time]], axis=1).duplicated(keep=False)
     if dup.any():
         raise InputError(
             f"{what}: duplicated (station_id, {time}) rows {rows_preview(list(rows.index[dup]))}; "
             "keep one value per station and time."
         )
     wide = (
-        rows.assign(value=values)
+        pd.DataFrame(
+            {time: rows[time].to_numpy(), "station_id": ids.to_numpy(), "value": values.to_numpy()}
+        )
         .pivot(index=time, columns="station_id", values="value")
         .sort_index()
     )
