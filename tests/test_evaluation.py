@@ -501,12 +501,23 @@ def test_observations_from_table():
         observations_from_table(t)
     with pytest.raises(InputError, match="duplicated"):
         observations_from_table(pd.concat([t, t]), pollutant="NO2")
-    with pytest.raises(InputError, match="non-numeric"):
+    with pytest.raises(InputError, match="column 'value': not a number: 'x' at row 0"):
         observations_from_table(t.assign(value=["x", 1, 2, 3]), pollutant="NO2")
     with pytest.raises(MissingVariableError, match="value"):
         observations_from_table(t.drop(columns="value"), pollutant="NO2")
     with pytest.raises(UnitsError):
         observations_from_table(t, pollutant="NO2", units="ppb")
+
+
+def test_observations_from_table_shows_bad_values_and_refuses_non_finite():
+    """A value that is not a number is shown as written (``'<1'``, was only its row), and an
+    infinite one is refused (was kept, then counted with the NaN)."""
+    t = pd.DataFrame({"station_id": ["a", "b", "c"], "year": 2020, "value": [30.0, 20.0, 1.0]})
+    with pytest.raises(InputError, match=r"'value': not a number: '<1' at row 1; expected a"):
+        observations_from_table(t.assign(value=["30", "<1", ""]))
+    with pytest.raises(InputError, match=r"'value': not a number: inf at row 2"):
+        observations_from_table(t.assign(value=[30.0, np.nan, np.inf]))
+    assert observations_from_table(t.assign(value=["30", "", None])).count() == 1
 
 
 # ---------------------------------------------------------------------- station files

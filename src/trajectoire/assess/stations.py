@@ -676,7 +676,7 @@ def observations_from_table(
         Missing columns.
     trajectoire.InputError
         Several pollutants and none chosen, duplicated (station, time) rows, a row without
-        a station id, non-numeric values.
+        a station id, values that are not numbers or not finite (each shown with its row).
     trajectoire.UnitsError
         Unknown units.
 
@@ -704,13 +704,7 @@ def observations_from_table(
                 f"{what}: several pollutants {sorted(names.unique())}; choose one with "
                 "pollutant=..."
             )
-    values = pd.to_numeric(rows["value"], errors="coerce")
-    bad = values.isna() & rows["value"].notna()
-    if bad.any():
-        raise InputError(
-            f"{what}, column 'value': non-numeric entries at rows "
-            f"{rows_preview(list(rows.index[bad]))}; expected numbers [{canonical}] or empty."
-        )
+    values = numeric_column(rows, "value", what=what, allow_nan=True, units=canonical, lines=False)
     no_id = [i for i, v in zip(rows.index, rows["station_id"], strict=True) if blank_cell(v)]
     if no_id:
         raise InputError(
@@ -726,9 +720,7 @@ def observations_from_table(
             "keep one value per station and time."
         )
     wide = (
-        pd.DataFrame(
-            {time: rows[time].to_numpy(), "station_id": ids.to_numpy(), "value": values.to_numpy()}
-        )
+        pd.DataFrame({time: rows[time].to_numpy(), "station_id": ids.to_numpy(), "value": values})
         .pivot(index=time, columns="station_id", values="value")
         .sort_index()
     )
