@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -499,3 +500,46 @@ def test_cross_validation_improves_a_biased_model():
         assert cv.loo_prediction.dims == obs.dims
     refit = cross_validate(model, obs, stations, refit=True)
     assert float(refit.rmse.sel(stage="fused")) < float(refit.rmse.sel(stage="model"))
+
+
+def _hot_spot():
+    """A 2 x 5 grid of 100 m cells, 10 ug m-3 but 100 in the top-left cell, where a station
+    observes 20 (residual -80); a station in the top-right cell observes 10 (residual 0)."""
+    x, y = 50.0 + 100.0 * np.arange(5), np.array([150.0, 50.0])
+    m = np.full((2, 5), 10.0)
+    m[0, 0] = 100.0
+    model = xr.DataArray(m, dims=("y", "x"), coords={"y": y, "x": x}, attrs={"units": "ug m-3"})
+    stations = pd.DataFrame({"station_id": ["peak", "far"], "x": [50.0, 450.0], "y": [150.0] * 2})
+    obs = xr.DataArray([20.0, 10.0], dims="station", coords={"station": ["peak", "far"]},
+                       attrs={"units": "ug m-3"})  # fmt: skip
+    return model, stations, obs
+
+
+def test_fused_concentrations_below_zero_are_clipped_and_counted():
+    """IDW of the residuals (-80, 0) by inverse squared distance: at x = 150 m on the top row
+    the weight of "peak" is (1/100²) / (1/100² + 1/300²) = 0.9, so 10 - 72 < 0; at 250 m
+    10 - 40 < 0; at 350 m 10 - 8 = 2; lowest, below "peak", 10 - 80 (17/18) = -65.6.
+    Below 0 is set to 0 (6 cells), counted in
+    attrs['clipped_cells'] and warned about; the leave-one-out prediction of "far" (from
+    "peak" alone: 10 - 80) follows the same rule."""
+    model, stations, obs = _hot_spot()
+    with pytest.warns(
+        TrajectoireWarning, match=r"fuse: 6 of 10 cell\(s\) .* below 0 \(lowest -65.6 ug m-3"
+    ):
+        ds = fuse(model, obs, stations, method="idw")
+    np.testing.assert_allclose(ds.fused[0].values, [20.0, 0.0, 0.0, 2.0, 10.0])
+    np.testing.assert_allclose(ds.fused[1].values, [0, 0, 0, 0, 10 - 80 / 18], atol=1e-12)
+    assert ds.fused.attrs["clipped_cells"] == 6
+    np.testing.assert_allclose(ds.correction[0].values, [-80, -72, -40, -8, 0])  # unclipped
+    cv = cross_validate(model, obs, stations, method="idw")
+    assert cv.loo_prediction.values.tolist() == [100.0, 0.0]
+    assert cv.loo_prediction.attrs["clipped_predictions"] == 1
+    assert float(cv.rmse.sel(stage="fused")) == pytest.approx(math.sqrt((80**2 + 10**2) / 2))
+    with warnings.catch_warnings():  # nothing below 0: no warning, 0 counted
+        warnings.simplefilter("error")
+        assert (
+            fuse(model, obs, stations, method="idw", mode="multiplicative").fused.attrs[
+                "clipped_cells"
+            ]
+            == 0
+        )

@@ -52,7 +52,7 @@ from trajectoire.assess._pairs import aligned_pair, units_factor
 from trajectoire.assess.evaluation import evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
 from trajectoire.cf import add_history
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.tables import id_text, keyword_options, with_options
 
 __all__ = [
@@ -915,8 +915,11 @@ def fuse(
     Returns
     -------
     xarray.Dataset
-        ``fused`` (dims and units of `model`), ``correction`` (the interpolated residual in
-        model units, or ``q̂`` [1]), ``residual`` at the stations, ``model_at_station``,
+        ``fused`` (dims and units of `model`; >= 0: a cell where the corrected model is
+        below 0 is set to 0, ``attrs["clipped_cells"]`` counts them, and a
+        :class:`~trajectoire.TrajectoireWarning` names how many and the lowest value),
+        ``correction`` (the interpolated residual in model units, or ``q̂`` [1], not
+        clipped), ``residual`` at the stations, ``model_at_station``,
         and for kriging ``kriging_variance`` (of the correction, [units² or 1]) and the
         variogram parameters ``variogram_nugget``, ``variogram_sill``, ``variogram_range``.
 
@@ -933,6 +936,14 @@ def fuse(
     The cell whose centre is a station gets the observation exactly (both interpolators are
     exact); elsewhere in a cell holding a station the value differs by the sub-cell gradient
     of the model. Eager: the model is loaded into memory.
+
+    A concentration cannot be negative, but the additive correction can take a cell below
+    0: near a station where the model is far too high (a residual of -80 ug m-3 at a
+    modelled hot spot, carried by IDW or kriging to cells modelled at 10), or everywhere
+    with ordinary kriging when the mean residual is below minus the model. Such cells are
+    set to 0, the usual practice of residual kriging maps. With IDW,
+    ``mode="multiplicative"`` cannot go below 0 (a weighted mean of ratios ``O/M >= 0``);
+    kriging weights can be negative, so it may, and is clipped the same way.
 
     Examples
     --------
@@ -992,12 +1003,26 @@ def _fused_fields(
     """
     shape = f_model.shape
     m_vals = np.asarray(f_model.values, dtype=float)
-    fused_np = (
-        m_vals + est.reshape(shape) if mode == "additive" else m_vals * (1 + est.reshape(shape))
-    )
+    corrected = _corrected(m_vals, est.reshape(shape), mode)
+    fused_np, clipped = _not_negative(corrected)
+    if clipped:
+        lowest = float(np.nanmin(corrected))
+        warn(
+            f"fuse: {clipped} of {int(np.isfinite(fused_np).sum())} cell(s) of the fused "
+            f"field came out below 0 (lowest {lowest:.3g} {model.attrs.get('units', '')}: "
+            "a correction interpolated from a station where the model is much too high) and "
+            "are set to 0, as a concentration cannot be negative (attrs['clipped_cells']). "
+            "With method='idw', mode='multiplicative' keeps the fused field >= 0 by itself.",
+            stacklevel=3,
+        )
     ds = xr.Dataset()
     ds["fused"] = _unstack_fields(f_model.copy(data=fused_np), extra).transpose(*model.dims)
-    ds["fused"].attrs = {**model.attrs, "long_name": "model corrected with station observations"}
+    ds["fused"].attrs = {
+        **model.attrs,
+        "long_name": "model corrected with station observations",
+        "clipped_cells": clipped,
+        "comment": "cells where the corrected model is below 0 are set to 0 (clipped_cells)",
+    }
     ds["correction"] = _unstack_fields(f_model.copy(data=est.reshape(shape)), extra).transpose(
         *model.dims
     )
@@ -1008,6 +1033,20 @@ def _fused_fields(
         "units": model.attrs.get("units", "") if mode == "additive" else "1",
     }
     return ds
+
+
+def _corrected(model: np.ndarray, correction: np.ndarray, mode: str) -> np.ndarray:
+    """The model corrected: ``M + r̂`` (additive) or ``M (1 + q̂)`` (multiplicative)."""
+    return model + correction if mode == "additive" else model * (1.0 + correction)
+
+
+def _not_negative(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """`values` with those below 0 set to 0 (a concentration cannot be negative), and how
+    many were (NaN kept, not counted): the rule of the fused map and of its leave-one-out
+    predictions."""
+    negative = values < 0
+    n = int(np.count_nonzero(negative))
+    return (np.where(negative, 0.0, values) if n else values), n
 
 
 def _kriging_fields(
@@ -1088,6 +1127,8 @@ def cross_validate(
         The statistics of :func:`~trajectoire.assess.evaluation.evaluate` with a ``stage`` dim
         (``"model"``: model at the stations; ``"fused"``: leave-one-out fused value), plus
         ``loo_prediction`` and ``model_at_station`` ``(..., station)`` in observation units.
+        A prediction below 0 is set to 0, as :func:`fuse` does on its map
+        (``loo_prediction.attrs["clipped_predictions"]`` counts them).
 
     Raises
     ------
@@ -1120,9 +1161,9 @@ def cross_validate(
     loo = _leave_one_out(sx, sy, r_np, fixed, how, caller)
     m_t = mod_st.transpose(*extra, "station")
     m_np = np.asarray(m_t.values, dtype=float).reshape(loo.shape)
-    pred = m_np + loo if mode == "additive" else m_np * (1.0 + loo)
+    pred, clipped = _not_negative(_corrected(m_np, loo, mode))  # the rule of fuse's map
     pred_da = m_t.copy(data=pred.reshape(m_t.shape)).transpose(*obs.dims)
-    pred_da.attrs = dict(obs.attrs)
+    pred_da.attrs = {**obs.attrs, "clipped_predictions": clipped}
     mod_st = mod_st.transpose(*obs.dims)
     mod_st.attrs = dict(obs.attrs)
     dims: str | Sequence[str] = [str(d) for d in obs.dims] if dim is None else dim
