@@ -543,3 +543,52 @@ def test_fused_concentrations_below_zero_are_clipped_and_counted():
             ]
             == 0
         )
+
+
+def _two_years_three_stations():
+    model = grid_model(nyear=2, nx=5, ny=5)
+    stations = stations_at_centres(model, [(0, 0), (4, 4), (0, 4)])
+    obs = observations(model, stations)
+    return model, stations, obs
+
+
+@pytest.mark.parametrize(
+    "how", [{"method": "idw"}, {"variogram": Variogram("exponential", 0, 1, 500)}]
+)
+def test_cross_validate_names_the_station_no_other_can_predict(how):
+    """Two stations, one without a value: leaving out the other leaves none. The message
+    names it and the cause (was "field 0 has no valid station value" with kriging, and
+    with IDW the model itself counted as a fused prediction)."""
+    model, stations, obs = _two_years_three_stations()
+    obs = obs.isel(year=[0], station=[0, 1]).copy()
+    obs[0, 1] = np.nan
+    with pytest.raises(InputError, match=r"no station can be predicted from the others: "
+                       r"station 'FR00000' in year 2018 \(the only station with a value"):  # fmt: skip
+        cross_validate(model.isel(year=[0]), obs, stations.iloc[:2], **how)
+
+
+@pytest.mark.parametrize(
+    "how", [{"method": "idw"}, {"variogram": Variogram("exponential", 0, 1, 500)}]
+)
+def test_cross_validate_does_not_count_a_station_with_no_other(how):
+    """In 2019 only one station has a value: it has no leave-one-out prediction (NaN), so
+    the fused stage counts the three of 2018 only."""
+    model, stations, obs = _two_years_three_stations()
+    obs[1, 1:] = np.nan
+    cv = cross_validate(model, obs, stations, **how)
+    assert int(cv.n.sel(stage="model")) == 4 and int(cv.n.sel(stage="fused")) == 3
+    assert np.isnan(float(cv.loo_prediction.sel(year=2019, station="FR00000")))
+    assert cv.loo_prediction.attrs["not_predicted"] == 1
+
+
+def test_cross_validate_refit_names_the_station_that_leaves_too_few():
+    """refit=True with three stations: leaving one out leaves two, too few for a fit; the
+    message says so and names the station (was "field 0 has 2 valid station(s)"); a year
+    with too few stations for any fit is named by its year (was "field 1")."""
+    model, stations, obs = _two_years_three_stations()
+    with pytest.raises(InputError, match=r"refit=True: leaving station 'FR00000' out of "
+                       r"year 2018 leaves 2 station\(s\) with a value; refitting"):  # fmt: skip
+        cross_validate(model, obs, stations, refit=True)
+    obs[1, 2] = np.nan
+    with pytest.raises(InputError, match=r"2 station\(s\) with a value in year 2019; fitting"):
+        cross_validate(model, obs, stations)

@@ -36,6 +36,7 @@ air quality maps for 2005 including uncertainty analysis. ETC/ACC Technical Pape
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any, Literal, TypedDict, Unpack, get_args
@@ -793,14 +794,15 @@ def _fitted_variogram(
     sy: np.ndarray,
     values: np.ndarray,
     how: _Fusion,
-    field: int,
+    field: str,
     caller: str,
 ) -> Variogram:
-    """The variogram of family ``how.variogram`` fitted to the finite `values` of one field."""
+    """The variogram of family ``how.variogram`` fitted to the finite `values` of one field
+    (`field`: its name in messages, from :func:`_field_labels`)."""
     ok = np.isfinite(values)
     if ok.sum() < 3:
         raise InputError(
-            f"{caller}: field {field} has {int(ok.sum())} valid station(s); fitting a "
+            f"{caller}: {int(ok.sum())} station(s) with a value in {field}; fitting a "
             "variogram needs at least 3. Pass variogram=Variogram(...) or use "
             "method='idw'."
         )
@@ -822,11 +824,12 @@ def _interpolate_fields(
     ty: np.ndarray,
     how: _Fusion,
     caller: str,
+    fields: Sequence[str],
 ) -> tuple[np.ndarray, np.ndarray | None, list[Variogram | None]]:
     """Interpolate each row of `res` (n_field, n_station; NaN skipped) at the targets.
 
     Returns the estimates ``(n_field, n_target)``, the kriging variances (None for IDW) and
-    the variogram of each field (None for IDW).
+    the variogram of each field (None for IDW); `fields` names the rows in messages.
     """
     n_f = res.shape[0]
     if how.method == "idw":
@@ -840,14 +843,29 @@ def _interpolate_fields(
         if isinstance(how.variogram, Variogram):
             vg = how.variogram
             if ok.sum() < 1:
-                raise InputError(f"{caller}: field {f} has no valid station value.")
+                raise InputError(
+                    f"{caller}: no station with a value in {fields[f]}; kriging needs at "
+                    "least one. Drop that field or give it observations."
+                )
         else:
-            vg = _fitted_variogram(sx, sy, res[f], how, f, caller)
+            vg = _fitted_variogram(sx, sy, res[f], how, fields[f], caller)
         e, v = krige(sx[ok], sy[ok], res[f, ok], tx, ty, vg, kind=how.kriging)
         est[f] = e
         var[f] = v
         fitted.append(vg)
     return est, var, fitted
+
+
+def _field_labels(res: xr.DataArray, extra: Sequence[str]) -> list[str]:
+    """Each field of `res` (its dims `extra`, in the C order of :func:`_residual_rows`)
+    named by its coordinates for messages: ``"year 2021"``, or ``"the field"`` alone."""
+    if not extra:
+        return ["the field"]
+    values = [res[d].values if d in res.coords else range(res.sizes[d]) for d in extra]
+    return [
+        ", ".join(f"{d} {v}" for d, v in zip(extra, combo, strict=True))
+        for combo in itertools.product(*values)
+    ]
 
 
 def _stack_fields(da: xr.DataArray, core: Sequence[str]) -> tuple[xr.DataArray, list[str]]:
@@ -974,7 +992,9 @@ def fuse(
     gx, gy = np.meshgrid(
         np.asarray(model["x"].values, dtype=float), np.asarray(model["y"].values, dtype=float)
     )
-    est, var, fitted = _interpolate_fields(sx, sy, res_np, gx.ravel(), gy.ravel(), how, caller)
+    est, var, fitted = _interpolate_fields(
+        sx, sy, res_np, gx.ravel(), gy.ravel(), how, caller, _field_labels(res, extra)
+    )
     ds = _fused_fields(model, f_model, extra, est, mode)
     ds["residual"] = res
     ds["residual"].attrs = {
@@ -1128,12 +1148,17 @@ def cross_validate(
         (``"model"``: model at the stations; ``"fused"``: leave-one-out fused value), plus
         ``loo_prediction`` and ``model_at_station`` ``(..., station)`` in observation units.
         A prediction below 0 is set to 0, as :func:`fuse` does on its map
-        (``loo_prediction.attrs["clipped_predictions"]`` counts them).
+        (``loo_prediction.attrs["clipped_predictions"]`` counts them). A station that is
+        the only one with a value in its field (the others' observations NaN) has no
+        prediction: NaN, not counted in the ``"fused"`` stage
+        (``loo_prediction.attrs["not_predicted"]`` counts them).
 
     Raises
     ------
     trajectoire.InputError
-        As :func:`fuse`; fewer than 2 stations.
+        As :func:`fuse`; fewer than 2 stations; no station can be predicted (each field
+        has at most one station with a value; the message names them); with `refit`, a
+        station whose leaving out leaves fewer than 3 others with a value (named).
 
     Examples
     --------
@@ -1155,15 +1180,20 @@ def cross_validate(
         raise InputError(f"{caller}: needs at least 2 stations, got {sx.size}.")
     if method == "kriging":
         _check_distinct(sx, sy, caller)
-    extra = [d for d in res.dims if d != "station"]
+    extra = [str(d) for d in res.dims if d != "station"]
     r_np = np.asarray(res.transpose(*extra, "station").values, dtype=float).reshape(-1, sx.size)
-    fixed = _loo_variograms(sx, sy, r_np, how, refit, caller)
-    loo = _leave_one_out(sx, sy, r_np, fixed, how, caller)
+    fields = _field_labels(res, extra)
+    fixed = _loo_variograms(sx, sy, r_np, how, refit, caller, fields)
+    loo = _leave_one_out(sx, sy, r_np, fixed, how, caller, fields, res["station"].values.tolist())
     m_t = mod_st.transpose(*extra, "station")
     m_np = np.asarray(m_t.values, dtype=float).reshape(loo.shape)
     pred, clipped = _not_negative(_corrected(m_np, loo, mode))  # the rule of fuse's map
     pred_da = m_t.copy(data=pred.reshape(m_t.shape)).transpose(*obs.dims)
-    pred_da.attrs = {**obs.attrs, "clipped_predictions": clipped}
+    pred_da.attrs = {
+        **obs.attrs,
+        "clipped_predictions": clipped,
+        "not_predicted": int((np.isfinite(r_np) & np.isnan(loo)).sum()),
+    }
     mod_st = mod_st.transpose(*obs.dims)
     mod_st.attrs = dict(obs.attrs)
     dims: str | Sequence[str] = [str(d) for d in obs.dims] if dim is None else dim
@@ -1190,6 +1220,7 @@ def _loo_variograms(
     how: _Fusion,
     refit: bool,
     caller: str,
+    fields: Sequence[str],
 ) -> list[Variogram | None]:
     """The variogram of each field used for every left-out station (None: refit each time).
 
@@ -1200,7 +1231,7 @@ def _loo_variograms(
         return [None] * n_f
     if isinstance(how.variogram, Variogram):
         return [how.variogram] * n_f
-    return [_fitted_variogram(sx, sy, res[f], how, f, caller) for f in range(n_f)]
+    return [_fitted_variogram(sx, sy, res[f], how, fields[f], caller) for f in range(n_f)]
 
 
 def _leave_one_out(
@@ -1210,18 +1241,41 @@ def _leave_one_out(
     fixed: Sequence[Variogram | None],
     how: _Fusion,
     caller: str,
+    fields: Sequence[str],
+    ids: Sequence[Any],
 ) -> np.ndarray:
     """Residual of each field interpolated at each station from the other stations.
 
-    `res` is ``(n_field, n_station)``; NaN where the station has no value in that field.
+    `res` is ``(n_field, n_station)``; NaN where the station has no value in that field, and
+    where no other station has one (nothing to predict it from: not counted, rather than
+    the model counted as a fused value). `fields` and `ids` name the fields and stations in
+    messages.
+
+    Raises
+    ------
+    trajectoire.InputError
+        No station can be predicted (in every field at most one station has a value), or
+        ``refit`` leaves fewer than 3 other stations to fit a variogram to.
     """
     loo = np.full_like(res, np.nan)
+    alone: list[str] = []
     for k in range(sx.size):
         keep = np.arange(sx.size) != k
         for f in range(res.shape[0]):
             if not np.isfinite(res[f, k]):
                 continue
+            others = int(np.isfinite(res[f, keep]).sum())
+            if others == 0:
+                alone.append(f"station {ids[k]!r} in {fields[f]}")
+                continue
             vg = fixed[f]
+            if vg is None and how.method == "kriging" and others < 3:
+                raise InputError(
+                    f"{caller}: refit=True: leaving station {ids[k]!r} out of {fields[f]} "
+                    f"leaves {others} station(s) with a value; refitting the variogram needs "
+                    "at least 3 (4 stations with a value). Pass refit=False, a fixed "
+                    "variogram=Variogram(...) or use method='idw'."
+                )
             est, _, _ = _interpolate_fields(
                 sx[keep],
                 sy[keep],
@@ -1230,6 +1284,14 @@ def _leave_one_out(
                 sy[k : k + 1],
                 how if vg is None else dataclasses.replace(how, variogram=vg),
                 caller,
+                fields[f : f + 1],
             )
             loo[f, k] = est[0, 0]
+    if alone and not np.isfinite(loo).any():
+        raise InputError(
+            f"{caller}: no station can be predicted from the others: {rows_preview(alone)} "
+            "(the only station with a value in its field: the others' observations there "
+            "are NaN) leaves none when it is left out. Leave-one-out needs at least 2 "
+            "stations with a value in a field."
+        )
     return loo
