@@ -202,6 +202,21 @@ def test_variogram_fit_recovers_parameters_of_a_random_field():
     assert 250.0 < one.range < 1000.0 and 2.0 < one.total_sill < 8.0
 
 
+def test_variogram_range_is_bounded_by_the_largest_class_lag_as_documented():
+    """fit_variogram's docstring and docs/fusion.md: the range lies in [h_max/100,
+    10 h_max], h_max the largest lag of the empirical variogram (the mean distance of its
+    last class), not `max_lag`. A linear trend has no sill: the fit runs to the bound."""
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 10_000, 60), rng.uniform(0, 10_000, 60)
+    emp = empirical_variogram(x, y, x / 100.0, max_lag=5000.0)
+    h_max = float(emp.lag.max())
+    assert h_max < 5000.0
+    vg = fit_variogram(x, y, x / 100.0, max_lag=5000.0)
+    assert vg.range == pytest.approx(10 * h_max, rel=1e-6)
+    doc = fit_variogram.__doc__ or ""
+    assert "10 max_lag" not in doc and "largest lag of the empirical variogram" in doc
+
+
 def test_constant_residuals_are_kriged_to_the_constant():
     rng = np.random.default_rng(1)
     x, y, v = rng.uniform(0, 1000, 8), rng.uniform(0, 1000, 8), np.full(8, 2.0)

@@ -343,9 +343,15 @@ def fit_variogram(
     -----
     Minimises :math:`\\sum_h N(h) \\left(\\hat\\gamma(h)/\\gamma(h; \\theta) - 1\\right)^2`
     (Cressie 1985, weights :math:`N(h)/\\gamma(h;\\theta)^2`) over nugget >= 0, partial
-    sill > 0 and range in [max_lag / 100, 10 max_lag], starting from the sample variance and
-    a third of ``max_lag``. The fitted variogram is also available from
-    :meth:`Variogram.fit` for an empirical variogram given directly.
+    sill > 0 and range in :math:`[h_{max}/100,\\ 10\\, h_{max}]`, where :math:`h_{max}` [m]
+    is the largest lag of the empirical variogram (the mean distance of the pairs of its
+    last non-empty class, at most `max_lag`). The semivariances are divided by the sample
+    variance of `values` for the fit; it starts from a nugget of a tenth and a partial sill
+    of all of the largest empirical semivariance :math:`\\max_h \\hat\\gamma(h)`, and a range
+    of :math:`h_{max}/3` (exponential: the practical range :math:`3a` is then
+    :math:`h_{max}`) or :math:`h_{max}` (spherical). The fitted variogram is also
+    available from :meth:`Variogram.fit` for an empirical variogram given directly (the
+    same fit, in the units of `gamma`: divided by its largest value).
     """
     xa, ya, va = _station_values(x, y, values, "fit_variogram", minimum=3)
     emp = empirical_variogram(xa, ya, va, n_lags=n_lags, max_lag=max_lag)
