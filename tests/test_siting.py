@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -305,6 +306,7 @@ def test_aggregated_search_stays_good(fields, chosen) -> None:  # noqa: ANN001
         ({"min_spacing": 20_000.0}, "only 1 new site"),
         ({"block_weights": {"wind": 1.0}}, "unknown block 'wind'"),
         ({"area_share": 1.5}, r"area_share = 1.5; expected in \[0, 1\]"),
+        ({"max_points": float("nan")}, r"max_points = nan; expected a number >= 2"),
     ],
 )
 def test_bad_inputs_give_one_clear_line(fields, kwargs, match) -> None:  # noqa: ANN001
@@ -327,6 +329,14 @@ def test_no_territory_data_and_grid_mismatch(fields) -> None:  # noqa: ANN001
         choose_sites(fields["concentration"], 2, population=fields["population"].isel(x=slice(1)))
     with pytest.raises(InputError, match="every cell of the concentration is NaN"):
         choose_sites(fields["concentration"] * np.nan, 2)
+
+
+def test_an_all_nan_population_is_one_error_without_a_numpy_warning(fields) -> None:  # noqa: ANN001
+    """Was numpy's "All-NaN slice encountered" RuntimeWarning before the error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match="no inhabitants on the valid cells"):
+            _choose({**fields, "population": fields["population"] * np.nan}, 2)
 
 
 def _dataset(f: dict[str, xr.DataArray]) -> xr.Dataset:

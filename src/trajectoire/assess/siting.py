@@ -568,7 +568,7 @@ def _cell_weights(
         )
     _check_same_grid(population, ref, "choose_sites: population")
     pop = population.transpose("y", "x").values.astype(float)
-    if np.nanmin(pop) < 0:
+    if (pop < 0).any():  # NaN compares False (an all-NaN map is refused below)
         raise InputError("choose_sites: population has negative cells; expected >= 0.")
     pop = np.where(valid, np.nan_to_num(pop), 0.0) * inside
     if pop.sum() <= 0:
@@ -700,8 +700,8 @@ def choose_sites(
         raise InputError(f"choose_sites: area_share = {area_share}; expected in [0, 1].")
     if not (min_spacing >= 0 and math.isfinite(min_spacing)):
         raise InputError(f"choose_sites: min_spacing = {min_spacing}; expected >= 0 [m].")
-    if max_points < 2:
-        raise InputError(f"choose_sites: max_points = {max_points}; expected >= 2.")
+    if not (max_points >= 2 and math.isfinite(max_points)):
+        raise InputError(f"choose_sites: max_points = {max_points}; expected a number >= 2.")
     feats = site_features(
         concentration,
         contribution=contribution,
