@@ -206,6 +206,29 @@ def test_real_stations_csv_and_gpkg(shared_data: Path) -> None:
     assert {"FR11025", "FR11016"} <= mel and isinstance(csv, pd.DataFrame)
 
 
+def test_a_missing_column_lists_the_files_own_columns_and_the_key(tmp_path: Path) -> None:
+    """A station file without ``station_id``: the message lists the columns the file has
+    (not the x, y made from its lon/lat) and the ``columns`` mapping that names it."""
+    lonlat = _lonlat_csv(tmp_path)
+    with pytest.raises(MissingVariableError) as info:
+        read_stations(lonlat, config_key=KEY)
+    assert str(info.value) == (
+        f"{lonlat}: missing column(s) ['station_id']; the file has the columns "
+        "['code_station', 'nom_station', 'dep', 'lon', 'lat'], expected station_id and x, y "
+        "[m] (or lon, lat [degrees]). Name them with [inputs.stations] columns = { station_id "
+        '= "<column>" }, or rename them.'
+    )
+    no_y = tmp_path / "no_y.csv"
+    no_y.write_text("code,x\nA,700000\n")
+    with pytest.raises(MissingVariableError, match=r"columns=\{'station_id': '<column>', 'y'"):
+        read_stations(no_y)
+    with pytest.raises(
+        MissingVariableError,
+        match=r"the file has the columns \['code_station', 'nom_station'\], expected",
+    ):
+        read_stations(_gpkg(tmp_path), config_key=KEY)
+
+
 # ------------------------------------------------------------- ids made only of digits
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 

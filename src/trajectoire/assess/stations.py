@@ -160,7 +160,10 @@ def read_stations(
                 f"{what}: no column {col!r} (columns.{key}); found {list(table.columns)}."
                 + fix.format(key=key)
             )
+    # the file's own columns (a vector file's x, y are made from its points), for messages
+    own = [c for c in table.columns if lines or c not in ("x", "y")]
     table = table.rename(columns={col: key for key, col in given.items()})
+    _require_station_columns(table, own, what, config_key)
     # the file's own names of the columns, and the units of the positions, for messages
     names = {key: given.get(key, key) for key in _STATION_KEYS}
     units = "m in the CRS of the grid"
@@ -194,6 +197,29 @@ def read_stations(
     out = table.assign(x=x, y=y)
     out.attrs["crs"] = str(to_crs)
     return out
+
+
+def _require_station_columns(
+    table: pd.DataFrame, own: list[str], what: str, config_key: str | None
+) -> None:
+    """Raise one error when `table` (columns renamed to the canonical names) has no
+    ``station_id``, or neither ``x``/``y`` nor ``lon``/``lat``: it lists the file's own
+    columns `own` and the ``columns`` mapping that names the missing ones."""
+    have = set(table.columns)
+    lacking = [] if "station_id" in have else ["station_id"]
+    if not ({"x", "y"} <= have or {"lon", "lat"} <= have):
+        lacking += [k for k in ("x", "y") if k not in have]
+    if lacking:
+        mapping = ", ".join(f'{k} = "<column>"' for k in lacking)
+        fix = (
+            f"Name them with {config_key} columns = {{ {mapping} }}"
+            if config_key
+            else "Name them with columns={" + ", ".join(f"{k!r}: '<column>'" for k in lacking) + "}"
+        )
+        raise MissingVariableError(
+            f"{what}: missing column(s) {lacking}; the file has the columns {own}, expected "
+            "station_id and x, y [m] (or lon, lat [degrees]). " + fix + ", or rename them."
+        )
 
 
 def _crs_key(config_key: str | None) -> str:
