@@ -520,7 +520,8 @@ def sample_at_stations(
     ------
     trajectoire.InputError
         Missing ``x``/``y`` dims, irregular coordinates, duplicated or non-finite stations,
-        stations outside the grid (``outside="raise"``).
+        stations outside the grid (``outside="raise"``; the message says when the stations
+        are points in another CRS than the field's ``attrs['crs']``, or the field has none).
     trajectoire.MissingVariableError
         Missing station columns.
 
@@ -544,7 +545,9 @@ def sample_at_stations(
     ids, sx, sy = station_table(stations, crs=field.attrs.get("crs"), what=f"{caller}: stations")
     x0, stx = _axis(np.asarray(field["x"].values, dtype=float), "x")
     y0, sty = _axis(np.asarray(field["y"].values, dtype=float), "y")
-    inside = _inside_extent(field, ids, sx, sy, (stx, sty), outside, caller)
+    inside = _inside_extent(
+        field, ids, sx, sy, (stx, sty), outside, caller, hint=_crs_hint(field, stations)
+    )
     fx = (sx - x0) / stx
     fy = (sy - y0) / sty
     out = _nearest(field, fx, fy) if method == "nearest" else _bilinear(field, fx, fy)
@@ -588,10 +591,13 @@ def _inside_extent(
     steps: tuple[float, float],
     outside: str,
     caller: str,
+    *,
+    hint: str = "",
 ) -> np.ndarray:
     """Which stations lie within the extent of the cells; raise or warn about the others.
 
-    `steps` are the signed cell steps along x and y (0 for a single cell: an error).
+    `steps` are the signed cell steps along x and y (0 for a single cell: an error); `hint`
+    ends the message (:func:`_crs_hint`).
     """
     stx, sty = steps
     if stx == 0 or sty == 0:
@@ -610,12 +616,46 @@ def _inside_extent(
         msg = (
             f"{caller}: {len(bad)} station(s) outside the grid extent "
             f"x [{xs.min() - hx}, {xs.max() + hx}], y [{ys.min() - hy}, {ys.max() + hy}]: "
-            f"{rows_preview(bad)}."
+            f"{rows_preview(bad)}.{hint}"
         )
         if outside == "raise":
             raise InputError(msg + " Enlarge the grid, drop those stations, or pass outside='nan'.")
         warn(msg + " Their values are NaN.")
     return inside
+
+
+def _crs_hint(field: xr.DataArray, stations: pd.DataFrame) -> str:
+    """A sentence on the CRS for a message about stations outside the grid: when the
+    stations are points in a CRS other than the field's ``attrs['crs']``, or the field has
+    none (then a GeoDataFrame is not reprojected); empty otherwise."""
+    import pyproj
+
+    grid = field.attrs.get("crs")
+    points = getattr(stations, "crs", None) if hasattr(stations, "geometry") else None
+    if points is not None and grid is None:
+        return (
+            f" The stations are points in {pyproj.CRS.from_user_input(points).to_string()}, "
+            "but the field has no attrs['crs'], so they were not reprojected: set "
+            "field.attrs['crs'] (e.g. 'EPSG:2154') or reproject them first (.to_crs)."
+        )
+    if grid is None:
+        return (
+            " The field has no attrs['crs']: the stations' x, y must be in the CRS of its "
+            "x, y coordinates."
+        )
+    if points is not None and "x" in stations.columns:
+        try:
+            same = pyproj.CRS.from_user_input(points).equals(pyproj.CRS.from_user_input(grid))
+        except pyproj.exceptions.CRSError:
+            same = False
+        if not same:
+            return (
+                f" The stations' x, y columns are used as they are, but their points are in "
+                f"{pyproj.CRS.from_user_input(points).to_string()} and the field in {grid}: "
+                "drop the x, y columns (the points are then reprojected) or give them in "
+                "the field's CRS."
+            )
+    return ""
 
 
 def _nearest(field: xr.DataArray, fx: np.ndarray, fy: np.ndarray) -> xr.DataArray:
