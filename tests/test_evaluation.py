@@ -440,6 +440,36 @@ def test_sample_outside_reported_not_dropped():
     assert out.sizes["station"] == 2 and np.isnan(float(out.sel(station="FR_OUT")))
 
 
+def test_stations_outside_the_grid_get_a_crs_hint():
+    """GeoDataFrame points in EPSG:4326 on a field without attrs['crs'] are not reprojected:
+    "outside the grid extent" now says why (the points' CRS, the missing attrs['crs'])."""
+    gpd = pytest.importorskip("geopandas")
+    f = plane_field()
+    pts = gpd.GeoDataFrame(
+        {"station_id": ["g"]}, geometry=gpd.points_from_xy([700_550.0], [7_059_550.0]),
+        crs="EPSG:2154",
+    ).to_crs("EPSG:4326")  # fmt: skip
+    assert float(sample_at_stations(f, pts)[0]) == pytest.approx(
+        float(
+            sample_at_stations(
+                f, pd.DataFrame({"station_id": ["g"], "x": [700_550.0], "y": [7_059_550.0]})
+            )[0]
+        )  # fmt: skip
+    )
+    bare = f.copy()
+    bare.attrs.pop("crs")
+    with pytest.raises(InputError, match=r"outside the grid extent .* points in EPSG:4326, but "
+                       r"the field has no attrs\['crs'\]"):  # fmt: skip
+        sample_at_stations(bare, pts)
+    with_xy = pts.assign(x=pts.geometry.x, y=pts.geometry.y)  # degrees in x, y columns
+    with pytest.raises(InputError, match=r"x, y columns are used as they are, but their "
+                       r"points are in EPSG:4326 and the field in EPSG:2154"):  # fmt: skip
+        sample_at_stations(f, with_xy)
+    far = pd.DataFrame({"station_id": ["a"], "x": [0.0], "y": [0.0]})
+    with pytest.raises(InputError, match=r"outside the grid extent .*: a\. Enlarge"):
+        sample_at_stations(f, far)  # same CRS: no hint
+
+
 def test_sample_bad_inputs():
     f = plane_field()
     ok = pd.DataFrame({"station_id": ["a"], "x": [700_500.0], "y": [7_059_500.0]})
@@ -501,12 +531,23 @@ def test_observations_from_table():
         observations_from_table(t)
     with pytest.raises(InputError, match="duplicated"):
         observations_from_table(pd.concat([t, t]), pollutant="NO2")
-    with pytest.raises(InputError, match="non-numeric"):
+    with pytest.raises(InputError, match="column 'value': not a number: 'x' at row 0"):
         observations_from_table(t.assign(value=["x", 1, 2, 3]), pollutant="NO2")
     with pytest.raises(MissingVariableError, match="value"):
         observations_from_table(t.drop(columns="value"), pollutant="NO2")
     with pytest.raises(UnitsError):
         observations_from_table(t, pollutant="NO2", units="ppb")
+
+
+def test_observations_from_table_shows_bad_values_and_refuses_non_finite():
+    """A value that is not a number is shown as written (``'<1'``, was only its row), and an
+    infinite one is refused (was kept, then counted with the NaN)."""
+    t = pd.DataFrame({"station_id": ["a", "b", "c"], "year": 2020, "value": [30.0, 20.0, 1.0]})
+    with pytest.raises(InputError, match=r"'value': not a number: '<1' at row 1; expected a"):
+        observations_from_table(t.assign(value=["30", "<1", ""]))
+    with pytest.raises(InputError, match=r"'value': not a number: inf at row 2"):
+        observations_from_table(t.assign(value=[30.0, np.nan, np.inf]))
+    assert observations_from_table(t.assign(value=["30", "", None])).count() == 1
 
 
 # ---------------------------------------------------------------------- station files

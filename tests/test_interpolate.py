@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -199,6 +200,21 @@ def test_variogram_fit_recovers_parameters_of_a_random_field():
     assert vg.nugget < 0.1 * vg.total_sill
     one = fit_variogram(x, y, fields[0], n_lags=15, max_lag=3000.0)
     assert 250.0 < one.range < 1000.0 and 2.0 < one.total_sill < 8.0
+
+
+def test_variogram_range_is_bounded_by_the_largest_class_lag_as_documented():
+    """fit_variogram's docstring and docs/fusion.md: the range lies in [h_max/100,
+    10 h_max], h_max the largest lag of the empirical variogram (the mean distance of its
+    last class), not `max_lag`. A linear trend has no sill: the fit runs to the bound."""
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(0, 10_000, 60), rng.uniform(0, 10_000, 60)
+    emp = empirical_variogram(x, y, x / 100.0, max_lag=5000.0)
+    h_max = float(emp.lag.max())
+    assert h_max < 5000.0
+    vg = fit_variogram(x, y, x / 100.0, max_lag=5000.0)
+    assert vg.range == pytest.approx(10 * h_max, rel=1e-6)
+    doc = fit_variogram.__doc__ or ""
+    assert "10 max_lag" not in doc and "largest lag of the empirical variogram" in doc
 
 
 def test_constant_residuals_are_kriged_to_the_constant():
@@ -499,3 +515,95 @@ def test_cross_validation_improves_a_biased_model():
         assert cv.loo_prediction.dims == obs.dims
     refit = cross_validate(model, obs, stations, refit=True)
     assert float(refit.rmse.sel(stage="fused")) < float(refit.rmse.sel(stage="model"))
+
+
+def _hot_spot():
+    """A 2 x 5 grid of 100 m cells, 10 ug m-3 but 100 in the top-left cell, where a station
+    observes 20 (residual -80); a station in the top-right cell observes 10 (residual 0)."""
+    x, y = 50.0 + 100.0 * np.arange(5), np.array([150.0, 50.0])
+    m = np.full((2, 5), 10.0)
+    m[0, 0] = 100.0
+    model = xr.DataArray(m, dims=("y", "x"), coords={"y": y, "x": x}, attrs={"units": "ug m-3"})
+    stations = pd.DataFrame({"station_id": ["peak", "far"], "x": [50.0, 450.0], "y": [150.0] * 2})
+    obs = xr.DataArray([20.0, 10.0], dims="station", coords={"station": ["peak", "far"]},
+                       attrs={"units": "ug m-3"})  # fmt: skip
+    return model, stations, obs
+
+
+def test_fused_concentrations_below_zero_are_clipped_and_counted():
+    """IDW of the residuals (-80, 0) by inverse squared distance: at x = 150 m on the top row
+    the weight of "peak" is (1/100²) / (1/100² + 1/300²) = 0.9, so 10 - 72 < 0; at 250 m
+    10 - 40 < 0; at 350 m 10 - 8 = 2; lowest, below "peak", 10 - 80 (17/18) = -65.6.
+    Below 0 is set to 0 (6 cells), counted in
+    attrs['clipped_cells'] and warned about; the leave-one-out prediction of "far" (from
+    "peak" alone: 10 - 80) follows the same rule."""
+    model, stations, obs = _hot_spot()
+    with pytest.warns(
+        TrajectoireWarning, match=r"fuse: 6 of 10 cell\(s\) .* below 0 \(lowest -65.6 ug m-3"
+    ):
+        ds = fuse(model, obs, stations, method="idw")
+    np.testing.assert_allclose(ds.fused[0].values, [20.0, 0.0, 0.0, 2.0, 10.0])
+    np.testing.assert_allclose(ds.fused[1].values, [0, 0, 0, 0, 10 - 80 / 18], atol=1e-12)
+    assert ds.fused.attrs["clipped_cells"] == 6
+    np.testing.assert_allclose(ds.correction[0].values, [-80, -72, -40, -8, 0])  # unclipped
+    cv = cross_validate(model, obs, stations, method="idw")
+    assert cv.loo_prediction.values.tolist() == [100.0, 0.0]
+    assert cv.loo_prediction.attrs["clipped_predictions"] == 1
+    assert float(cv.rmse.sel(stage="fused")) == pytest.approx(math.sqrt((80**2 + 10**2) / 2))
+    with warnings.catch_warnings():  # nothing below 0: no warning, 0 counted
+        warnings.simplefilter("error")
+        assert (
+            fuse(model, obs, stations, method="idw", mode="multiplicative").fused.attrs[
+                "clipped_cells"
+            ]
+            == 0
+        )
+
+
+def _two_years_three_stations():
+    model = grid_model(nyear=2, nx=5, ny=5)
+    stations = stations_at_centres(model, [(0, 0), (4, 4), (0, 4)])
+    obs = observations(model, stations)
+    return model, stations, obs
+
+
+@pytest.mark.parametrize(
+    "how", [{"method": "idw"}, {"variogram": Variogram("exponential", 0, 1, 500)}]
+)
+def test_cross_validate_names_the_station_no_other_can_predict(how):
+    """Two stations, one without a value: leaving out the other leaves none. The message
+    names it and the cause (was "field 0 has no valid station value" with kriging, and
+    with IDW the model itself counted as a fused prediction)."""
+    model, stations, obs = _two_years_three_stations()
+    obs = obs.isel(year=[0], station=[0, 1]).copy()
+    obs[0, 1] = np.nan
+    with pytest.raises(InputError, match=r"no station can be predicted from the others: "
+                       r"station 'FR00000' in year 2018 \(the only station with a value"):  # fmt: skip
+        cross_validate(model.isel(year=[0]), obs, stations.iloc[:2], **how)
+
+
+@pytest.mark.parametrize(
+    "how", [{"method": "idw"}, {"variogram": Variogram("exponential", 0, 1, 500)}]
+)
+def test_cross_validate_does_not_count_a_station_with_no_other(how):
+    """In 2019 only one station has a value: it has no leave-one-out prediction (NaN), so
+    the fused stage counts the three of 2018 only."""
+    model, stations, obs = _two_years_three_stations()
+    obs[1, 1:] = np.nan
+    cv = cross_validate(model, obs, stations, **how)
+    assert int(cv.n.sel(stage="model")) == 4 and int(cv.n.sel(stage="fused")) == 3
+    assert np.isnan(float(cv.loo_prediction.sel(year=2019, station="FR00000")))
+    assert cv.loo_prediction.attrs["not_predicted"] == 1
+
+
+def test_cross_validate_refit_names_the_station_that_leaves_too_few():
+    """refit=True with three stations: leaving one out leaves two, too few for a fit; the
+    message says so and names the station (was "field 0 has 2 valid station(s)"); a year
+    with too few stations for any fit is named by its year (was "field 1")."""
+    model, stations, obs = _two_years_three_stations()
+    with pytest.raises(InputError, match=r"refit=True: leaving station 'FR00000' out of "
+                       r"year 2018 leaves 2 station\(s\) with a value; refitting"):  # fmt: skip
+        cross_validate(model, obs, stations, refit=True)
+    obs[1, 2] = np.nan
+    with pytest.raises(InputError, match=r"2 station\(s\) with a value in year 2019; fitting"):
+        cross_validate(model, obs, stations)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -164,9 +165,60 @@ def test_choose_sites_stable_under_tiny_noise(fields, chosen) -> None:  # noqa: 
 def test_criterion_decreases_with_k(fields, chosen) -> None:  # noqa: ANN001
     path = np.array(chosen.criterion_by_k)
     assert (np.diff(path) <= 1e-15).all()
+    assert path[-1] == chosen.criterion
     alone = [_choose(fields, k).criterion for k in range(1, 9)]
     assert (np.diff(alone) <= 1e-15).all()
-    np.testing.assert_allclose(alone, path, rtol=1e-12)
+
+
+def _two_bumps_and_a_trend() -> tuple[xr.DataArray, xr.DataArray, pd.DataFrame]:
+    """Two pollutants (a plume, a noisy trend), a random population, two stations: a case
+    where the substitution pass rewrites the first slots (docs/siting.md)."""
+    x, y = 100.0 * np.arange(14) + 50, 100.0 * np.arange(12)[::-1] + 50
+    xx, yy = np.meshgrid(x, y)
+    rng = np.random.default_rng(2)
+    plume = 5 + 50 * np.exp(-((xx - 650) ** 2 + (yy - 550) ** 2) / (2 * 150**2))
+    trend = 10 + xx / 100 + rng.normal(0, 0.5, xx.shape)
+    c = xr.DataArray(np.stack([plume, trend]), dims=("pollutant", "y", "x"),
+                     coords={"pollutant": ["NO2", "PM10"], "y": y, "x": x})  # fmt: skip
+    pop = xr.DataArray(rng.uniform(0, 100, xx.shape), dims=("y", "x"), coords={"y": y, "x": x})
+    return c, pop, pd.DataFrame({"x": [150.0, 350.0], "y": [250.0, 950.0]}, index=["e1", "e2"])
+
+
+@pytest.mark.parametrize("with_stations", [True, False])
+def test_first_k_ranked_sites_give_criterion_by_k(fields, with_stations) -> None:  # noqa: ANN001
+    """The first k sites in ``rank`` order, with the stations, have the criterion
+    ``criterion_by_k[k - 1]``, for every k (``rank`` was the slot of the search, which the
+    substitutions rewrite: the first ranked site gave 0.1223, not criterion_by_k[0] =
+    0.1140); the ranking is greedy: each site is the best next one among those left."""
+    c, pop, ex = _two_bumps_and_a_trend()
+    ex = ex if with_stations else ex.iloc[:0]
+    res = choose_sites(c, n=6, population=pop, existing=ex)
+    new = res.new_sites
+    assert new["rank"].tolist() == list(range(1, 7))
+    assert new["site"].tolist() == [f"new{k}" for k in range(1, 7)]
+    for k in range(1, 7):
+        top = new.head(k)
+        j = res.criterion_of([*ex.x, *top.x], [*ex.y, *top.y])
+        assert j == pytest.approx(res.criterion_by_k[k - 1], rel=1e-12)
+        others = [
+            res.criterion_of([*ex.x, *top.x[:-1], sx], [*ex.y, *top.y[:-1], sy])
+            for sx, sy in zip(new.x[k - 1 :], new.y[k - 1 :], strict=True)
+        ]
+        assert j <= min(others) + 1e-12
+    assert res.criterion_by_k[-1] == res.criterion
+
+
+def test_a_new_site_is_never_on_a_station_cell() -> None:
+    """Two plateaus: once a site is on each, every other cell gains nothing, and the tie
+    went to the first cell in (y, x) order, the station's own (docs/siting.md: never)."""
+    x, y = 100.0 * np.arange(14) + 50, 100.0 * np.arange(12)[::-1] + 50
+    xx, _ = np.meshgrid(x, y)
+    lev = xr.DataArray(np.where(xx < 700, 10.0, 20.0), dims=("y", "x"), coords={"y": y, "x": x})
+    res = choose_sites(lev, n=3, existing=pd.DataFrame({"x": [50.0], "y": [1150.0]}, index=["st"]))
+    new = res.new_sites[["x", "y"]].to_numpy().tolist()
+    assert [50.0, 1150.0] not in new and len({tuple(p) for p in new}) == 3
+    with pytest.raises(InputError, match=r"only 0 candidate cell\(s\) with features \(1 more "):
+        choose_sites(lev, n=1, candidates=[[50.0, 1150.0]], existing=[[50.0, 1150.0]])
 
 
 def test_existing_stations_are_kept_and_new_sites_add(fields) -> None:  # noqa: ANN001
@@ -254,6 +306,7 @@ def test_aggregated_search_stays_good(fields, chosen) -> None:  # noqa: ANN001
         ({"min_spacing": 20_000.0}, "only 1 new site"),
         ({"block_weights": {"wind": 1.0}}, "unknown block 'wind'"),
         ({"area_share": 1.5}, r"area_share = 1.5; expected in \[0, 1\]"),
+        ({"max_points": float("nan")}, r"max_points = nan; expected a number >= 2"),
     ],
 )
 def test_bad_inputs_give_one_clear_line(fields, kwargs, match) -> None:  # noqa: ANN001
@@ -276,6 +329,14 @@ def test_no_territory_data_and_grid_mismatch(fields) -> None:  # noqa: ANN001
         choose_sites(fields["concentration"], 2, population=fields["population"].isel(x=slice(1)))
     with pytest.raises(InputError, match="every cell of the concentration is NaN"):
         choose_sites(fields["concentration"] * np.nan, 2)
+
+
+def test_an_all_nan_population_is_one_error_without_a_numpy_warning(fields) -> None:  # noqa: ANN001
+    """Was numpy's "All-NaN slice encountered" RuntimeWarning before the error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(InputError, match="no inhabitants on the valid cells"):
+            _choose({**fields, "population": fields["population"] * np.nan}, 2)
 
 
 def _dataset(f: dict[str, xr.DataArray]) -> xr.Dataset:

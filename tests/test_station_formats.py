@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -203,3 +204,109 @@ def test_real_stations_csv_and_gpkg(shared_data: Path) -> None:
     np.testing.assert_allclose(gpkg[["x", "y"]].to_numpy(), csv[["x", "y"]].to_numpy(), atol=0.06)
     mel = set(csv.loc[csv["territoire"] == "MEL", "station_id"])
     assert {"FR11025", "FR11016"} <= mel and isinstance(csv, pd.DataFrame)
+
+
+def test_a_missing_column_lists_the_files_own_columns_and_the_key(tmp_path: Path) -> None:
+    """A station file without ``station_id``: the message lists the columns the file has
+    (not the x, y made from its lon/lat) and the ``columns`` mapping that names it."""
+    lonlat = _lonlat_csv(tmp_path)
+    with pytest.raises(MissingVariableError) as info:
+        read_stations(lonlat, config_key=KEY)
+    assert str(info.value) == (
+        f"{lonlat}: missing column(s) ['station_id']; the file has the columns "
+        "['code_station', 'nom_station', 'dep', 'lon', 'lat'], expected station_id and x, y "
+        "[m] (or lon, lat [degrees]). Name them with [inputs.stations] columns = { station_id "
+        '= "<column>" }, or rename them.'
+    )
+    no_y = tmp_path / "no_y.csv"
+    no_y.write_text("code,x\nA,700000\n")
+    with pytest.raises(MissingVariableError, match=r"columns=\{'station_id': '<column>', 'y'"):
+        read_stations(no_y)
+    with pytest.raises(
+        MissingVariableError,
+        match=r"the file has the columns \['code_station', 'nom_station'\], expected",
+    ):
+        read_stations(_gpkg(tmp_path), config_key=KEY)
+
+
+# ------------------------------------------------------------- ids made only of digits
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def _run_observations(tmp_path: Path, prefix: str, caplog: pytest.LogCaptureFixture) -> Any:
+    """The run's observations (``_stations`` then ``_observations``) of a copy of the sample
+    whose station ids have ``FR`` replaced by `prefix` in both files."""
+    from trajectoire.batch.pipeline import _observations, _stations
+    from trajectoire.config import load_config
+    from trajectoire.geo.grid import Grid
+
+    for name in SAMPLE.iterdir():
+        if name.name in ("stations.csv", "observations_annual.csv"):
+            (tmp_path / name.name).write_text(name.read_text().replace("FR", prefix))
+        elif name.name == "config.toml":  # a copy: the files are found beside it
+            (tmp_path / name.name).write_text(name.read_text())
+        else:
+            (tmp_path / name.name).symlink_to(name)
+    config = load_config(tmp_path / "config.toml")
+    grid = Grid.from_bounds(690_000, 7_040_000, 730_000, 7_080_000, 1000)
+    stations = _stations(config, grid)
+    caplog.clear()  # the stations outside the small grid are warned about
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        return stations, _observations(config, stations, ["NO2"])
+
+
+@pytest.mark.parametrize("prefix", ["9", "0"])
+def test_run_matches_station_ids_made_of_digits(
+    tmp_path: Path, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Ids such as ``911025`` (read as a number, they matched no station and every
+    observation was dropped) and ``011025`` (read as a number, it lost its zero and the
+    observations were refused) are read as text in both files and keep their values."""
+    stations, obs = _run_observations(tmp_path, prefix, caplog)
+    assert stations["station_id"].iloc[0] == f"{prefix}11025"
+    assert list(obs["station"].values) == stations["station_id"].tolist()
+    sample = pd.read_csv(SAMPLE / "observations_annual.csv")
+    no2 = sample[(sample.pollutant == "NO2") & (sample.station_id == "FR11025")]
+    got = obs.sel(station=f"{prefix}11025", pollutant="NO2").to_series().dropna()
+    assert got.to_dict() == dict(zip(no2.year, no2.value, strict=True))
+    assert int(obs.notnull().sum()) > 100
+    assert not caplog.records
+
+
+def test_observations_from_table_reads_station_ids_as_text() -> None:
+    """A table read without a text type for ``station_id`` (``911025`` as an integer,
+    ``911034.0`` as a float) gives the ids as text, which match the stations' ids."""
+    from trajectoire.assess.stations import observations_from_table
+
+    t = pd.DataFrame({"station_id": [911025, 911034.0], "year": 2020, "value": [30.0, 20.0]})
+    obs = observations_from_table(t)
+    assert list(obs["station"].values) == ["911025", "911034"]
+    assert obs.sel(station="911025").values.tolist() == [30.0]
+    with pytest.raises(InputError, match=r"column 'station_id': no id at rows 1;"):
+        observations_from_table(t.assign(station_id=["a", None]))
+
+
+def test_run_warns_when_no_observation_is_at_a_station_of_the_grid(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every observation left out (here: a grid that holds no station) is a warning that
+    says why, not an INFO line counting 0 values."""
+    from trajectoire.batch.pipeline import _observations, _stations
+    from trajectoire.config import load_config
+    from trajectoire.geo.grid import Grid
+
+    for name in SAMPLE.iterdir():
+        if name.name == "config.toml":
+            (tmp_path / name.name).write_text(name.read_text())
+        else:
+            (tmp_path / name.name).symlink_to(name)
+    config = load_config(tmp_path / "config.toml")
+    grid = Grid.from_bounds(600_000, 6_900_000, 610_000, 6_910_000, 1000)  # far from all
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        stations = _stations(config, grid)
+        assert stations.empty
+        caplog.clear()
+        _observations(config, stations, ["NO2"])
+    (record,) = caplog.records
+    assert "none of its values is of a year of the run" in record.getMessage()
+    assert "FR11025" in record.getMessage()

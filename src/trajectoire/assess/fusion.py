@@ -36,6 +36,7 @@ air quality maps for 2005 including uncertainty analysis. ETC/ACC Technical Pape
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any, Literal, TypedDict, Unpack, get_args
@@ -52,8 +53,8 @@ from trajectoire.assess._pairs import aligned_pair, units_factor
 from trajectoire.assess.evaluation import evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
 from trajectoire.cf import add_history
-from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.tables import keyword_options, with_options
+from trajectoire.errors import InputError, MissingVariableError, warn
+from trajectoire.tables import id_text, keyword_options, with_options
 
 __all__ = [
     "FusionOptions",
@@ -342,9 +343,15 @@ def fit_variogram(
     -----
     Minimises :math:`\\sum_h N(h) \\left(\\hat\\gamma(h)/\\gamma(h; \\theta) - 1\\right)^2`
     (Cressie 1985, weights :math:`N(h)/\\gamma(h;\\theta)^2`) over nugget >= 0, partial
-    sill > 0 and range in [max_lag / 100, 10 max_lag], starting from the sample variance and
-    a third of ``max_lag``. The fitted variogram is also available from
-    :meth:`Variogram.fit` for an empirical variogram given directly.
+    sill > 0 and range in :math:`[h_{max}/100,\\ 10\\, h_{max}]`, where :math:`h_{max}` [m]
+    is the largest lag of the empirical variogram (the mean distance of the pairs of its
+    last non-empty class, at most `max_lag`). The semivariances are divided by the sample
+    variance of `values` for the fit; it starts from a nugget of a tenth and a partial sill
+    of all of the largest empirical semivariance :math:`\\max_h \\hat\\gamma(h)`, and a range
+    of :math:`h_{max}/3` (exponential: the practical range :math:`3a` is then
+    :math:`h_{max}`) or :math:`h_{max}` (spherical). The fitted variogram is also
+    available from :meth:`Variogram.fit` for an empirical variogram given directly (the
+    same fit, in the units of `gamma`: divided by its largest value).
     """
     xa, ya, va = _station_values(x, y, values, "fit_variogram", minimum=3)
     emp = empirical_variogram(xa, ya, va, n_lags=n_lags, max_lag=max_lag)
@@ -761,13 +768,16 @@ def _station_residuals(
         )
     ids, sx, sy = station_table(stations, crs=model.attrs.get("crs"), what=f"{caller}: stations")
     obs_ids = list(observed["station"].values)
-    missing = [s for s in obs_ids if s not in set(ids)]
+    # ids compared as text: 911025 in one table matches '911025' in the other
+    position = {id_text(s): i for i, s in enumerate(ids)}
+    missing = [s for s in obs_ids if id_text(s) not in position]
     if missing:
         raise InputError(
             f"{caller}: observed stations {rows_preview(missing)} are not in the stations "
-            "table; add their x, y or drop them from the observations."
+            f"table (whose ids look like {rows_preview(list(position)[:3])}); add their x, y "
+            "or drop them from the observations."
         )
-    order = [ids.index(s) for s in obs_ids]
+    order = [position[id_text(s)] for s in obs_ids]
     table = pd.DataFrame({"station_id": obs_ids, "x": sx[order], "y": sy[order]})
     at = sample_at_stations(model, table, method=how.sampling, outside=how.outside)
     at = at.drop_vars(["station_x", "station_y"])
@@ -790,14 +800,15 @@ def _fitted_variogram(
     sy: np.ndarray,
     values: np.ndarray,
     how: _Fusion,
-    field: int,
+    field: str,
     caller: str,
 ) -> Variogram:
-    """The variogram of family ``how.variogram`` fitted to the finite `values` of one field."""
+    """The variogram of family ``how.variogram`` fitted to the finite `values` of one field
+    (`field`: its name in messages, from :func:`_field_labels`)."""
     ok = np.isfinite(values)
     if ok.sum() < 3:
         raise InputError(
-            f"{caller}: field {field} has {int(ok.sum())} valid station(s); fitting a "
+            f"{caller}: {int(ok.sum())} station(s) with a value in {field}; fitting a "
             "variogram needs at least 3. Pass variogram=Variogram(...) or use "
             "method='idw'."
         )
@@ -819,11 +830,12 @@ def _interpolate_fields(
     ty: np.ndarray,
     how: _Fusion,
     caller: str,
+    fields: Sequence[str],
 ) -> tuple[np.ndarray, np.ndarray | None, list[Variogram | None]]:
     """Interpolate each row of `res` (n_field, n_station; NaN skipped) at the targets.
 
     Returns the estimates ``(n_field, n_target)``, the kriging variances (None for IDW) and
-    the variogram of each field (None for IDW).
+    the variogram of each field (None for IDW); `fields` names the rows in messages.
     """
     n_f = res.shape[0]
     if how.method == "idw":
@@ -837,14 +849,29 @@ def _interpolate_fields(
         if isinstance(how.variogram, Variogram):
             vg = how.variogram
             if ok.sum() < 1:
-                raise InputError(f"{caller}: field {f} has no valid station value.")
+                raise InputError(
+                    f"{caller}: no station with a value in {fields[f]}; kriging needs at "
+                    "least one. Drop that field or give it observations."
+                )
         else:
-            vg = _fitted_variogram(sx, sy, res[f], how, f, caller)
+            vg = _fitted_variogram(sx, sy, res[f], how, fields[f], caller)
         e, v = krige(sx[ok], sy[ok], res[f, ok], tx, ty, vg, kind=how.kriging)
         est[f] = e
         var[f] = v
         fitted.append(vg)
     return est, var, fitted
+
+
+def _field_labels(res: xr.DataArray, extra: Sequence[str]) -> list[str]:
+    """Each field of `res` (its dims `extra`, in the C order of :func:`_residual_rows`)
+    named by its coordinates for messages: ``"year 2021"``, or ``"the field"`` alone."""
+    if not extra:
+        return ["the field"]
+    values = [res[d].values if d in res.coords else range(res.sizes[d]) for d in extra]
+    return [
+        ", ".join(f"{d} {v}" for d, v in zip(extra, combo, strict=True))
+        for combo in itertools.product(*values)
+    ]
 
 
 def _stack_fields(da: xr.DataArray, core: Sequence[str]) -> tuple[xr.DataArray, list[str]]:
@@ -912,8 +939,11 @@ def fuse(
     Returns
     -------
     xarray.Dataset
-        ``fused`` (dims and units of `model`), ``correction`` (the interpolated residual in
-        model units, or ``q̂`` [1]), ``residual`` at the stations, ``model_at_station``,
+        ``fused`` (dims and units of `model`; >= 0: a cell where the corrected model is
+        below 0 is set to 0, ``attrs["clipped_cells"]`` counts them, and a
+        :class:`~trajectoire.TrajectoireWarning` names how many and the lowest value),
+        ``correction`` (the interpolated residual in model units, or ``q̂`` [1], not
+        clipped), ``residual`` at the stations, ``model_at_station``,
         and for kriging ``kriging_variance`` (of the correction, [units² or 1]) and the
         variogram parameters ``variogram_nugget``, ``variogram_sill``, ``variogram_range``.
 
@@ -930,6 +960,14 @@ def fuse(
     The cell whose centre is a station gets the observation exactly (both interpolators are
     exact); elsewhere in a cell holding a station the value differs by the sub-cell gradient
     of the model. Eager: the model is loaded into memory.
+
+    A concentration cannot be negative, but the additive correction can take a cell below
+    0: near a station where the model is far too high (a residual of -80 ug m-3 at a
+    modelled hot spot, carried by IDW or kriging to cells modelled at 10), or everywhere
+    with ordinary kriging when the mean residual is below minus the model. Such cells are
+    set to 0, the usual practice of residual kriging maps. With IDW,
+    ``mode="multiplicative"`` cannot go below 0 (a weighted mean of ratios ``O/M >= 0``);
+    kriging weights can be negative, so it may, and is clipped the same way.
 
     Examples
     --------
@@ -960,7 +998,9 @@ def fuse(
     gx, gy = np.meshgrid(
         np.asarray(model["x"].values, dtype=float), np.asarray(model["y"].values, dtype=float)
     )
-    est, var, fitted = _interpolate_fields(sx, sy, res_np, gx.ravel(), gy.ravel(), how, caller)
+    est, var, fitted = _interpolate_fields(
+        sx, sy, res_np, gx.ravel(), gy.ravel(), how, caller, _field_labels(res, extra)
+    )
     ds = _fused_fields(model, f_model, extra, est, mode)
     ds["residual"] = res
     ds["residual"].attrs = {
@@ -989,12 +1029,26 @@ def _fused_fields(
     """
     shape = f_model.shape
     m_vals = np.asarray(f_model.values, dtype=float)
-    fused_np = (
-        m_vals + est.reshape(shape) if mode == "additive" else m_vals * (1 + est.reshape(shape))
-    )
+    corrected = _corrected(m_vals, est.reshape(shape), mode)
+    fused_np, clipped = _not_negative(corrected)
+    if clipped:
+        lowest = float(np.nanmin(corrected))
+        warn(
+            f"fuse: {clipped} of {int(np.isfinite(fused_np).sum())} cell(s) of the fused "
+            f"field came out below 0 (lowest {lowest:.3g} {model.attrs.get('units', '')}: "
+            "a correction interpolated from a station where the model is much too high) and "
+            "are set to 0, as a concentration cannot be negative (attrs['clipped_cells']). "
+            "With method='idw', mode='multiplicative' keeps the fused field >= 0 by itself.",
+            stacklevel=3,
+        )
     ds = xr.Dataset()
     ds["fused"] = _unstack_fields(f_model.copy(data=fused_np), extra).transpose(*model.dims)
-    ds["fused"].attrs = {**model.attrs, "long_name": "model corrected with station observations"}
+    ds["fused"].attrs = {
+        **model.attrs,
+        "long_name": "model corrected with station observations",
+        "clipped_cells": clipped,
+        "comment": "cells where the corrected model is below 0 are set to 0 (clipped_cells)",
+    }
     ds["correction"] = _unstack_fields(f_model.copy(data=est.reshape(shape)), extra).transpose(
         *model.dims
     )
@@ -1005,6 +1059,20 @@ def _fused_fields(
         "units": model.attrs.get("units", "") if mode == "additive" else "1",
     }
     return ds
+
+
+def _corrected(model: np.ndarray, correction: np.ndarray, mode: str) -> np.ndarray:
+    """The model corrected: ``M + r̂`` (additive) or ``M (1 + q̂)`` (multiplicative)."""
+    return model + correction if mode == "additive" else model * (1.0 + correction)
+
+
+def _not_negative(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """`values` with those below 0 set to 0 (a concentration cannot be negative), and how
+    many were (NaN kept, not counted): the rule of the fused map and of its leave-one-out
+    predictions."""
+    negative = values < 0
+    n = int(np.count_nonzero(negative))
+    return (np.where(negative, 0.0, values) if n else values), n
 
 
 def _kriging_fields(
@@ -1085,11 +1153,18 @@ def cross_validate(
         The statistics of :func:`~trajectoire.assess.evaluation.evaluate` with a ``stage`` dim
         (``"model"``: model at the stations; ``"fused"``: leave-one-out fused value), plus
         ``loo_prediction`` and ``model_at_station`` ``(..., station)`` in observation units.
+        A prediction below 0 is set to 0, as :func:`fuse` does on its map
+        (``loo_prediction.attrs["clipped_predictions"]`` counts them). A station that is
+        the only one with a value in its field (the others' observations NaN) has no
+        prediction: NaN, not counted in the ``"fused"`` stage
+        (``loo_prediction.attrs["not_predicted"]`` counts them).
 
     Raises
     ------
     trajectoire.InputError
-        As :func:`fuse`; fewer than 2 stations.
+        As :func:`fuse`; fewer than 2 stations; no station can be predicted (each field
+        has at most one station with a value; the message names them); with `refit`, a
+        station whose leaving out leaves fewer than 3 others with a value (named).
 
     Examples
     --------
@@ -1111,15 +1186,20 @@ def cross_validate(
         raise InputError(f"{caller}: needs at least 2 stations, got {sx.size}.")
     if method == "kriging":
         _check_distinct(sx, sy, caller)
-    extra = [d for d in res.dims if d != "station"]
+    extra = [str(d) for d in res.dims if d != "station"]
     r_np = np.asarray(res.transpose(*extra, "station").values, dtype=float).reshape(-1, sx.size)
-    fixed = _loo_variograms(sx, sy, r_np, how, refit, caller)
-    loo = _leave_one_out(sx, sy, r_np, fixed, how, caller)
+    fields = _field_labels(res, extra)
+    fixed = _loo_variograms(sx, sy, r_np, how, refit, caller, fields)
+    loo = _leave_one_out(sx, sy, r_np, fixed, how, caller, fields, res["station"].values.tolist())
     m_t = mod_st.transpose(*extra, "station")
     m_np = np.asarray(m_t.values, dtype=float).reshape(loo.shape)
-    pred = m_np + loo if mode == "additive" else m_np * (1.0 + loo)
+    pred, clipped = _not_negative(_corrected(m_np, loo, mode))  # the rule of fuse's map
     pred_da = m_t.copy(data=pred.reshape(m_t.shape)).transpose(*obs.dims)
-    pred_da.attrs = dict(obs.attrs)
+    pred_da.attrs = {
+        **obs.attrs,
+        "clipped_predictions": clipped,
+        "not_predicted": int((np.isfinite(r_np) & np.isnan(loo)).sum()),
+    }
     mod_st = mod_st.transpose(*obs.dims)
     mod_st.attrs = dict(obs.attrs)
     dims: str | Sequence[str] = [str(d) for d in obs.dims] if dim is None else dim
@@ -1146,6 +1226,7 @@ def _loo_variograms(
     how: _Fusion,
     refit: bool,
     caller: str,
+    fields: Sequence[str],
 ) -> list[Variogram | None]:
     """The variogram of each field used for every left-out station (None: refit each time).
 
@@ -1156,7 +1237,7 @@ def _loo_variograms(
         return [None] * n_f
     if isinstance(how.variogram, Variogram):
         return [how.variogram] * n_f
-    return [_fitted_variogram(sx, sy, res[f], how, f, caller) for f in range(n_f)]
+    return [_fitted_variogram(sx, sy, res[f], how, fields[f], caller) for f in range(n_f)]
 
 
 def _leave_one_out(
@@ -1166,18 +1247,41 @@ def _leave_one_out(
     fixed: Sequence[Variogram | None],
     how: _Fusion,
     caller: str,
+    fields: Sequence[str],
+    ids: Sequence[Any],
 ) -> np.ndarray:
     """Residual of each field interpolated at each station from the other stations.
 
-    `res` is ``(n_field, n_station)``; NaN where the station has no value in that field.
+    `res` is ``(n_field, n_station)``; NaN where the station has no value in that field, and
+    where no other station has one (nothing to predict it from: not counted, rather than
+    the model counted as a fused value). `fields` and `ids` name the fields and stations in
+    messages.
+
+    Raises
+    ------
+    trajectoire.InputError
+        No station can be predicted (in every field at most one station has a value), or
+        ``refit`` leaves fewer than 3 other stations to fit a variogram to.
     """
     loo = np.full_like(res, np.nan)
+    alone: list[str] = []
     for k in range(sx.size):
         keep = np.arange(sx.size) != k
         for f in range(res.shape[0]):
             if not np.isfinite(res[f, k]):
                 continue
+            others = int(np.isfinite(res[f, keep]).sum())
+            if others == 0:
+                alone.append(f"station {ids[k]!r} in {fields[f]}")
+                continue
             vg = fixed[f]
+            if vg is None and how.method == "kriging" and others < 3:
+                raise InputError(
+                    f"{caller}: refit=True: leaving station {ids[k]!r} out of {fields[f]} "
+                    f"leaves {others} station(s) with a value; refitting the variogram needs "
+                    "at least 3 (4 stations with a value). Pass refit=False, a fixed "
+                    "variogram=Variogram(...) or use method='idw'."
+                )
             est, _, _ = _interpolate_fields(
                 sx[keep],
                 sy[keep],
@@ -1186,6 +1290,14 @@ def _leave_one_out(
                 sy[k : k + 1],
                 how if vg is None else dataclasses.replace(how, variogram=vg),
                 caller,
+                fields[f : f + 1],
             )
             loo[f, k] = est[0, 0]
+    if alone and not np.isfinite(loo).any():
+        raise InputError(
+            f"{caller}: no station can be predicted from the others: {rows_preview(alone)} "
+            "(the only station with a value in its field: the others' observations there "
+            "are NaN) leaves none when it is left out. Leave-one-out needs at least 2 "
+            "stations with a value in a field."
+        )
     return loo

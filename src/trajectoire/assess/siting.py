@@ -422,10 +422,11 @@ def _allowed(p: _Problem, chosen: Sequence[int], slots_left: int, skip: int = -1
     return ok
 
 
-def _search(p: _Problem, n: int, refine: bool) -> list[list[int]]:
-    """Greedy additions, each followed by vertex substitution; the sets after each step."""
+def _search(p: _Problem, n: int, refine: bool) -> list[int]:
+    """Greedy additions, each followed by vertex substitution; the final `n` candidates (the
+    substitutions rewrite earlier slots: the list is in no order of merit, see
+    :func:`_ranked`)."""
     chosen: list[int] = []
-    path: list[list[int]] = []
     for step in range(n):
         ok = _allowed(p, chosen, n - step)
         if not ok.any():
@@ -455,8 +456,31 @@ def _search(p: _Problem, n: int, refine: bool) -> list[list[int]]:
                     improved = True
             if not improved:
                 break
-        path.append(list(chosen))
-    return path
+    return chosen
+
+
+def _ranked(
+    cells: np.ndarray, dist: np.ndarray, base: np.ndarray, weights: np.ndarray
+) -> tuple[np.ndarray, tuple[float, ...]]:
+    """The sites `cells` in greedy order, and ``J`` of the first 1, 2, ... of them.
+
+    The first is the site that alone (with the existing stations) gives the lowest ``J``,
+    the next the one that with it gives the lowest, and so on; ties go to the first in the
+    order of `cells`. `dist` holds the distances ``(demand, site)`` from each demand point
+    to each site, `base` those to the nearest existing station (inf without one), `weights`
+    the demand weights (sum 1).
+    """
+    cur = base.copy()
+    left = list(range(len(cells)))
+    order: list[int] = []
+    by_k: list[float] = []
+    while left:
+        values = [float(weights @ np.minimum(cur, dist[:, j])) for j in left]
+        best = int(np.argmin(values))
+        order.append(left.pop(best))
+        by_k.append(values[best])
+        np.minimum(cur, dist[:, order[-1]], out=cur)
+    return cells[order], tuple(by_k)
 
 
 @dataclass
@@ -467,9 +491,11 @@ class SiteChoice:
     ----------
     sites : pandas.DataFrame
         One row per site, existing stations first: ``site`` (id), ``x``, ``y`` [m],
-        ``territory`` (``""`` outside them), ``existing`` (bool), ``rank`` (order of the
-        new sites, 0 for existing ones) and ``loss_if_removed`` (increase of the criterion
-        if the site alone were removed from the full network).
+        ``territory`` (``""`` outside them), ``existing`` (bool), ``rank`` (0 for existing
+        ones; the new sites ``new1``, ``new2``... in rank order 1, 2...: the site that
+        alone, with the stations, lowers ``J`` most, then the one that with it lowers
+        ``J`` most, and so on) and ``loss_if_removed`` (increase of the criterion if the
+        site alone were removed from the full network).
     criterion : float
         ``J`` of the new sites and the existing stations together.
     criterion_new : float
@@ -477,7 +503,11 @@ class SiteChoice:
     criterion_existing : float
         ``J`` of the existing stations alone (``inf`` without any).
     criterion_by_k : tuple of float
-        ``J`` (with the existing stations) after placing 1, 2, … `n` new sites.
+        ``J`` (with the existing stations) of the first 1, 2, … `n` new sites in ``rank``
+        order: the first `k` ranked sites give ``criterion_by_k[k - 1]``, a sequence to
+        install them in. These prefixes are not the best `k`-site networks: the search
+        optimises the `n` sites together (better than adding them one at a time), so
+        ``choose_sites(..., n=k)`` may choose other sites, with a lower ``J``.
     features, weights : xarray.DataArray
         The feature stack and the normalised cell weights the criterion uses.
     info : dict
@@ -538,7 +568,7 @@ def _cell_weights(
         )
     _check_same_grid(population, ref, "choose_sites: population")
     pop = population.transpose("y", "x").values.astype(float)
-    if np.nanmin(pop) < 0:
+    if (pop < 0).any():  # NaN compares False (an all-NaN map is refused below)
         raise InputError("choose_sites: population has negative cells; expected >= 0.")
     pop = np.where(valid, np.nan_to_num(pop), 0.0) * inside
     if pop.sum() <= 0:
@@ -598,7 +628,8 @@ def choose_sites(
         Boolean mask ``(y, x)`` of allowed cells, or points ``x, y`` [m] (each stands for
         its cell). Default: every valid cell.
     existing : DataFrame or array (m, 2), optional
-        Stations already installed ``x, y`` [m] (index = ids): they count as chosen.
+        Stations already installed ``x, y`` [m] (index = ids): they count as chosen, and
+        their cells are never new sites.
     territories : bool or list of str, default False
         At least one monitor (new or existing) in each of these territories (``True``: all
         of `territory_fraction`).
@@ -620,7 +651,7 @@ def choose_sites(
     -------
     SiteChoice
         Sites, the criterion of the new network, the existing one and both together, and
-        the criterion after each addition.
+        the criterion of the first 1, 2, … ranked new sites with the stations.
 
     Raises
     ------
@@ -634,8 +665,10 @@ def choose_sites(
     ``F(S) = J(E) − J(S ∪ E)`` (with ``J(∅)`` taken at the largest distance) is monotone
     submodular, so greedy addition reaches at least ``(1 − 1/e)`` of the best ``F``
     (Nemhauser et al., 1978); the substitution pass (Teitz & Bart, 1968) only lowers
-    ``J``, and each addition never raises it, so :attr:`SiteChoice.criterion_by_k` is
-    non-increasing. Deterministic: ties go to the first cell in (y, x) order.
+    ``J``. The final sites are then ranked greedily (the one that alone lowers ``J`` most
+    first, and so on), :attr:`SiteChoice.criterion_by_k` being ``J`` of the first 1, 2, …
+    `n` of them (non-increasing). The cells of the existing stations are never candidates.
+    Deterministic: ties go to the first cell in (y, x) order.
 
     References
     ----------
@@ -667,8 +700,8 @@ def choose_sites(
         raise InputError(f"choose_sites: area_share = {area_share}; expected in [0, 1].")
     if not (min_spacing >= 0 and math.isfinite(min_spacing)):
         raise InputError(f"choose_sites: min_spacing = {min_spacing}; expected >= 0 [m].")
-    if max_points < 2:
-        raise InputError(f"choose_sites: max_points = {max_points}; expected >= 2.")
+    if not (max_points >= 2 and math.isfinite(max_points)):
+        raise InputError(f"choose_sites: max_points = {max_points}; expected a number >= 2.")
     feats = site_features(
         concentration,
         contribution=contribution,
@@ -735,11 +768,6 @@ def choose_sites(
             raise InputError("choose_sites: no candidate point; pass at least n points.")
         cand = np.unique(_cells_of(pts, xs, ys, "choose_sites: candidates"))
         cand = cand[valid[cand]]
-    if len(cand) < n:
-        raise InputError(
-            f"choose_sites: n = {n} monitors but only {len(cand)} candidate cell(s) with "
-            "features; lower n or widen the candidates."
-        )
 
     # existing stations
     exist = (
@@ -753,6 +781,15 @@ def choose_sites(
         raise InputError(
             f"choose_sites: existing station(s) {[str(i) for i in exist.index[bad]]} lie on "
             "cells without features (NaN concentration, masked); drop them or fill the field."
+        )
+    # a station's cell is never a new site (a tie in the gains could otherwise pick it)
+    on_station = np.isin(cand, ecells)
+    cand = cand[~on_station]
+    if len(cand) < n:
+        held = f" ({int(on_station.sum())} more hold a station)" if on_station.any() else ""
+        raise InputError(
+            f"choose_sites: n = {n} monitors but only {len(cand)} candidate cell(s) with "
+            f"features{held}; lower n or widen the candidates."
         )
     covered0 = {int(cell_terr[c]) for c in ecells} & required
     missing = required - covered0 - set(cell_terr[cand].tolist())
@@ -839,22 +876,20 @@ def choose_sites(
         covered0=covered0,
         min_spacing=float(min_spacing),
     )
-    path = _search(problem, int(n), refine)
-    new_cells = reps[path[-1]]
+    found = reps[_search(problem, int(n), refine)]
 
-    # exact criteria on every cell
+    # exact criteria on every cell; the new sites in the order in which they lower J most
     fdem, wdem = flat[demand], w[demand] / w[demand].sum()
+    m = len(ecells)
+    d_exist = _distances(fdem, flat[ecells]).min(axis=1) if m else np.full(len(fdem), np.inf)
+    final = np.sort(found)  # ties in the ranking go to the first cell in (y, x) order
+    new_cells, by_k = _ranked(final, _distances(fdem, flat[final]), d_exist, wdem)
     all_cells = np.r_[ecells, new_cells]
     d_all = _distances(fdem, flat[all_cells])
 
     def crit(cols: np.ndarray) -> float:
         return float(wdem @ d_all[:, cols].min(axis=1)) if len(cols) else math.inf
 
-    m = len(ecells)
-    d_exist = d_all[:, :m].min(axis=1) if m else np.full(len(fdem), np.inf)
-    by_k = tuple(
-        float(wdem @ np.minimum(d_exist, _distances(fdem, flat[reps[s]]).min(axis=1))) for s in path
-    )
     loss = [crit(np.delete(np.arange(len(all_cells)), i)) - by_k[-1] for i in range(len(all_cells))]
     ids = [str(i) for i in exist.index] + [f"new{k + 1}" for k in range(n)]
     sites = pd.DataFrame(

@@ -24,7 +24,14 @@ from trajectoire._validate import require_columns, rows_preview
 from trajectoire.assess._pairs import concentration_units
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
 from trajectoire.geo.grid import known_crs
-from trajectoire.tables import choose_layer, columns_option, numeric_column, read_table
+from trajectoire.tables import (
+    blank_cell,
+    choose_layer,
+    columns_option,
+    id_text,
+    numeric_column,
+    read_table,
+)
 
 __all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
 
@@ -153,7 +160,10 @@ def read_stations(
                 f"{what}: no column {col!r} (columns.{key}); found {list(table.columns)}."
                 + fix.format(key=key)
             )
+    # the file's own columns (a vector file's x, y are made from its points), for messages
+    own = [c for c in table.columns if lines or c not in ("x", "y")]
     table = table.rename(columns={col: key for key, col in given.items()})
+    _require_station_columns(table, own, what, config_key)
     # the file's own names of the columns, and the units of the positions, for messages
     names = {key: given.get(key, key) for key in _STATION_KEYS}
     units = "m in the CRS of the grid"
@@ -187,6 +197,29 @@ def read_stations(
     out = table.assign(x=x, y=y)
     out.attrs["crs"] = str(to_crs)
     return out
+
+
+def _require_station_columns(
+    table: pd.DataFrame, own: list[str], what: str, config_key: str | None
+) -> None:
+    """Raise one error when `table` (columns renamed to the canonical names) has no
+    ``station_id``, or neither ``x``/``y`` nor ``lon``/``lat``: it lists the file's own
+    columns `own` and the ``columns`` mapping that names the missing ones."""
+    have = set(table.columns)
+    lacking = [] if "station_id" in have else ["station_id"]
+    if not ({"x", "y"} <= have or {"lon", "lat"} <= have):
+        lacking += [k for k in ("x", "y") if k not in have]
+    if lacking:
+        mapping = ", ".join(f'{k} = "<column>"' for k in lacking)
+        fix = (
+            f"Name them with {config_key} columns = {{ {mapping} }}"
+            if config_key
+            else "Name them with columns={" + ", ".join(f"{k!r}: '<column>'" for k in lacking) + "}"
+        )
+        raise MissingVariableError(
+            f"{what}: missing column(s) {lacking}; the file has the columns {own}, expected "
+            "station_id and x, y [m] (or lon, lat [degrees]). " + fix + ", or rename them."
+        )
 
 
 def _crs_key(config_key: str | None) -> str:
@@ -487,7 +520,8 @@ def sample_at_stations(
     ------
     trajectoire.InputError
         Missing ``x``/``y`` dims, irregular coordinates, duplicated or non-finite stations,
-        stations outside the grid (``outside="raise"``).
+        stations outside the grid (``outside="raise"``; the message says when the stations
+        are points in another CRS than the field's ``attrs['crs']``, or the field has none).
     trajectoire.MissingVariableError
         Missing station columns.
 
@@ -511,7 +545,9 @@ def sample_at_stations(
     ids, sx, sy = station_table(stations, crs=field.attrs.get("crs"), what=f"{caller}: stations")
     x0, stx = _axis(np.asarray(field["x"].values, dtype=float), "x")
     y0, sty = _axis(np.asarray(field["y"].values, dtype=float), "y")
-    inside = _inside_extent(field, ids, sx, sy, (stx, sty), outside, caller)
+    inside = _inside_extent(
+        field, ids, sx, sy, (stx, sty), outside, caller, hint=_crs_hint(field, stations)
+    )
     fx = (sx - x0) / stx
     fy = (sy - y0) / sty
     out = _nearest(field, fx, fy) if method == "nearest" else _bilinear(field, fx, fy)
@@ -555,10 +591,13 @@ def _inside_extent(
     steps: tuple[float, float],
     outside: str,
     caller: str,
+    *,
+    hint: str = "",
 ) -> np.ndarray:
     """Which stations lie within the extent of the cells; raise or warn about the others.
 
-    `steps` are the signed cell steps along x and y (0 for a single cell: an error).
+    `steps` are the signed cell steps along x and y (0 for a single cell: an error); `hint`
+    ends the message (:func:`_crs_hint`).
     """
     stx, sty = steps
     if stx == 0 or sty == 0:
@@ -577,12 +616,46 @@ def _inside_extent(
         msg = (
             f"{caller}: {len(bad)} station(s) outside the grid extent "
             f"x [{xs.min() - hx}, {xs.max() + hx}], y [{ys.min() - hy}, {ys.max() + hy}]: "
-            f"{rows_preview(bad)}."
+            f"{rows_preview(bad)}.{hint}"
         )
         if outside == "raise":
             raise InputError(msg + " Enlarge the grid, drop those stations, or pass outside='nan'.")
         warn(msg + " Their values are NaN.")
     return inside
+
+
+def _crs_hint(field: xr.DataArray, stations: pd.DataFrame) -> str:
+    """A sentence on the CRS for a message about stations outside the grid: when the
+    stations are points in a CRS other than the field's ``attrs['crs']``, or the field has
+    none (then a GeoDataFrame is not reprojected); empty otherwise."""
+    import pyproj
+
+    grid = field.attrs.get("crs")
+    points = getattr(stations, "crs", None) if hasattr(stations, "geometry") else None
+    if points is not None and grid is None:
+        return (
+            f" The stations are points in {pyproj.CRS.from_user_input(points).to_string()}, "
+            "but the field has no attrs['crs'], so they were not reprojected: set "
+            "field.attrs['crs'] (e.g. 'EPSG:2154') or reproject them first (.to_crs)."
+        )
+    if grid is None:
+        return (
+            " The field has no attrs['crs']: the stations' x, y must be in the CRS of its "
+            "x, y coordinates."
+        )
+    if points is not None and "x" in stations.columns:
+        try:
+            same = pyproj.CRS.from_user_input(points).equals(pyproj.CRS.from_user_input(grid))
+        except pyproj.exceptions.CRSError:
+            same = False
+        if not same:
+            return (
+                f" The stations' x, y columns are used as they are, but their points are in "
+                f"{pyproj.CRS.from_user_input(points).to_string()} and the field in {grid}: "
+                "drop the x, y columns (the points are then reprojected) or give them in "
+                "the field's CRS."
+            )
+    return ""
 
 
 def _nearest(field: xr.DataArray, fx: np.ndarray, fy: np.ndarray) -> xr.DataArray:
@@ -658,15 +731,18 @@ def observations_from_table(
     Returns
     -------
     xarray.DataArray
-        Dims ``(time, station)``, NaN where a station has no value; ``units`` set.
+        Dims ``(time, station)``, NaN where a station has no value; ``units`` set. The
+        ``station`` coordinate holds the ids as text, as :func:`read_stations` reads them
+        (:func:`trajectoire.tables.id_text`: ``911025`` read as a number is ``"911025"``;
+        read the file with ``dtype={"station_id": str}`` to keep leading zeros).
 
     Raises
     ------
     trajectoire.MissingVariableError
         Missing columns.
     trajectoire.InputError
-        Several pollutants and none chosen, duplicated (station, time) rows, non-numeric
-        values.
+        Several pollutants and none chosen, duplicated (station, time) rows, a row without
+        a station id, values that are not numbers or not finite (each shown with its row).
     trajectoire.UnitsError
         Unknown units.
 
@@ -694,21 +770,23 @@ def observations_from_table(
                 f"{what}: several pollutants {sorted(names.unique())}; choose one with "
                 "pollutant=..."
             )
-    values = pd.to_numeric(rows["value"], errors="coerce")
-    bad = values.isna() & rows["value"].notna()
-    if bad.any():
+    values = numeric_column(rows, "value", what=what, allow_nan=True, units=canonical, lines=False)
+    no_id = [i for i, v in zip(rows.index, rows["station_id"], strict=True) if blank_cell(v)]
+    if no_id:
         raise InputError(
-            f"{what}, column 'value': non-numeric entries at rows "
-            f"{rows_preview(list(rows.index[bad]))}; expected numbers [{canonical}] or empty."
+            f"{what}, column 'station_id': no id at rows {rows_preview(no_id)}; every "
+            "observation needs the id of its station. Fill the ids or drop those rows."
         )
-    dup = rows.duplicated(["station_id", time], keep=False)
+    # ids as text, as read_stations reads them: 911025 read as a number matches '911025'
+    ids = pd.Series([id_text(v) for v in rows["station_id"]], index=rows.index)
+    dup = pd.concat([ids, rows[time]], axis=1).duplicated(keep=False)
     if dup.any():
         raise InputError(
             f"{what}: duplicated (station_id, {time}) rows {rows_preview(list(rows.index[dup]))}; "
             "keep one value per station and time."
         )
     wide = (
-        rows.assign(value=values)
+        pd.DataFrame({time: rows[time].to_numpy(), "station_id": ids.to_numpy(), "value": values})
         .pivot(index=time, columns="station_id", values="value")
         .sort_index()
     )

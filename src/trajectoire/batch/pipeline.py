@@ -1374,6 +1374,18 @@ def _observations(
         log.warning("%s: no observation of the run's pollutants %s", what, pollutants)
         return None
     obs = xr.concat(parts, dim=pd.Index(found, name="pollutant")).reindex(pollutant=pollutants)
+    given = table[table["pollutant"].isin(found) & table["value"].notna()]
+    if not int(obs.notnull().sum()) and len(given):  # every value left out: say why
+        log.warning(
+            "%s: none of its values is of a year of the run (%s) at a station inside the grid "
+            "(its values are of the years %s, at the stations %s; inside the grid: %s): "
+            "nothing to compare the model with. Check the years and the stations' positions.",
+            what,
+            ", ".join(map(str, config.years)),
+            rows_preview(sorted(set(given["year"].tolist()), key=str)),
+            rows_preview(sorted(set(given["station_id"].astype(str)))),
+            rows_preview(ids),
+        )
     log.info(
         "observations: %d value(s) at %d station(s) read from %s",
         int(obs.notnull().sum()),

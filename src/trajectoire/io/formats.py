@@ -99,6 +99,18 @@ def _table_reader(path: Any, *, what: str | None = None, config_key: str | None 
     return read_table(path, what=what, require_rows=True, config_key=config_key)
 
 
+def _observation_reader(
+    path: Any, *, what: str | None = None, config_key: str | None = None
+) -> Any:
+    """A table of observations (``observations_annual.csv``, ``observations_hourly.csv``)
+    read as is, its ``station_id`` column as text, as :func:`read_stations` reads the
+    stations' ids: ``911025`` matches the station ``911025`` and ``011025`` keeps its zero
+    (the pipeline checks the columns and the ids)."""
+    return read_table(
+        path, what=what, dtype={"station_id": str}, require_rows=True, config_key=config_key
+    )
+
+
 #: keywords of the meteorological readers that ``[meteo]`` sets
 _SITE = ("latitude", "longitude", "roughness_length")
 
@@ -217,10 +229,10 @@ FORMATS: dict[str, dict[str, Format]] = {
         ),
     },
     "observations": {
-        "trajectoire": _format(_table_reader, "station_id, year, pollutant, value"),
+        "trajectoire": _format(_observation_reader, "station_id, year, pollutant, value"),
     },
     "observations_hourly": {
-        "trajectoire": _format(_table_reader, "station_id, time, pollutant, value"),
+        "trajectoire": _format(_observation_reader, "station_id, time, pollutant, value"),
     },
     "background": {
         "trajectoire": _format(read_background, "year, pollutant, value", "unit=units"),
