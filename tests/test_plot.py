@@ -725,3 +725,25 @@ def test_change_bars_of_a_layout_it_cannot_draw_say_so():
         )
     with pytest.raises(InputError, match="without their sum, the sector 'all'"):
         plot.change_bars(_decomposition(with_all=False), pollutant="PM10")
+
+
+def test_target_plot_titles_one_station_and_none_in_words(stats):
+    """« 1 station » (it wrote "1 stations"), and no "90th percentile of the MQI: nan" when no
+    station has an MQI."""
+    one = stats.isel(station=[0])
+    assert "1 station," in plot.target_plot(one)[1].get_title()
+    assert "1 station," in plot.target_plot(one, lang="fr")[1].get_title()
+    assert "3 stations," in plot.target_plot(stats.isel(station=[0, 1, 2]))[1].get_title()
+    none = stats.where(False)
+    title = plot.target_plot(none)[1].get_title()
+    assert "0 stations," in title and "nan" not in title
+    assert "0 station," in plot.target_plot(none, lang="fr")[1].get_title()
+
+
+def test_a_map_of_one_column_or_row_is_drawn(output):
+    """A one-column (or one-row) selection draws without the outlines' contours, which need
+    2 x 2 cells (it was matplotlib's "Input z must be at least a (2, 2) shaped array")."""
+    for part in (output.isel(x=[20]), output.isel(y=[20])):
+        fig, ax = plot.map(part, year=2020, pollutant="NO2")
+        fig.canvas.draw()
+        assert ax.images or ax.collections

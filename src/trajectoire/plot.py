@@ -504,7 +504,7 @@ def _outlines_from_fractions(ax: Axes, fraction: xr.DataArray, names: Sequence[s
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     for name in names:
         f = np.nan_to_num(np.asarray(fraction.sel(territory=name).values, dtype=float))
-        if not (f > 0.5).any():
+        if min(f.shape) < 2 or not (f > 0.5).any():  # a contour needs 2 x 2 cells
             continue
         ax.contour(x, y, f, levels=[0.5], colors="black", linewidths=0.9, zorder=4)
         w = f.sum()
@@ -1407,13 +1407,13 @@ def target_plot(
     if title is None:
         pol = stats.attrs.get("pollutant")
         what = f" ({pol})" if pol else ""
-        title = _t("target_title", lang, what=what, n=int(valid.sum()), ok=int(inside.sum()))
-        p90 = (
-            float(mqi_network(xr.DataArray(value[valid], dims=dim)).mqi_percentile)
-            if valid.any()
-            else np.nan
-        )
-        title += "\n" + _t("p90", lang, value=p90)
+        n = int(valid.sum())
+        one = n < 2 if lang == "fr" else n == 1  # « 0 station », "0 stations"
+        stations = "station" if one else "stations"  # the same word in both languages
+        title = _t("target_title", lang, what=what, n=n, ok=int(inside.sum()), stations=stations)
+        if valid.any():  # no percentile of no station ("nan")
+            p90 = float(mqi_network(xr.DataArray(value[valid], dims=dim)).mqi_percentile)
+            title += "\n" + _t("p90", lang, value=p90)
     ax.set_title(title, fontsize=10)
     return _in_language(fig, ax, lang)
 
