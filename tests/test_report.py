@@ -1112,3 +1112,26 @@ def test_a_territory_without_anyone_in_the_zones_says_it_once():
     assert "0 habitant du territoire vit" not in fr and "soit 0 %" not in fr
     assert "None of the territory's inhabitants lives in the" in en
     assert "0 of the territory's inhabitants lives" not in en
+
+
+def test_the_rounding_note_says_the_rule_used():
+    """Inhabitants are written to the hundred from a thousand up and to the unit below: the
+    note says both (it said « arrondis à la centaine » above counts written to the unit)."""
+    fr, en = _render(_output(), "MEL")[1], _render(_output(), "MEL", "en")[1]
+    assert (
+        "arrondis à la centaine à partir de 1 000 (au-dessous, à l'unité)" in fr
+    )  # spaces collapsed
+    assert "rounded to the nearest hundred from 1,000 up (below, to the unit)" in en
+
+
+def test_a_few_inhabitants_above_are_not_written_zero_per_cent():
+    """1 000 of 1 195 234 inhabitants above a value: « moins de 1 % », not « (0 %) » next to
+    a count that is not 0."""
+    ds = _output()
+    above = ds["inhabitants_above"]
+    few = (above["territory"] == "MEL") & (above["pollutant"] == "PM10")
+    ds = ds.assign(inhabitants_above=above.where(~few, 1000.0).assign_attrs(above.attrs))
+    fr, en = _render(ds, "MEL")[1], _render(ds, "MEL", "en")[1]
+    # the table's cells follow each other in the visible text
+    assert "1 000moins de 1 %" in fr and "1 0000 %" not in fr
+    assert "1,000less than 1 %" in en
