@@ -387,8 +387,14 @@ def test_local_workers_start_without_malloc_trim_and_with_their_share_of_threads
     monkeypatch.delenv(MALLOC_TRIM_ENV, raising=False)
 
     def environment() -> dict[str, str | None]:
+        import dask
+
         keys = (MALLOC_TRIM_ENV, "NUMBA_NUM_THREADS", "TRAJECTOIRE_FFT_THREADS")
-        return {k: os.environ.get(k) for k in (*keys, "TRAJECTOIRE_IO_THREADS")}
+        found: dict[str, str | None] = {
+            k: os.environ.get(k) for k in (*keys, "TRAJECTOIRE_IO_THREADS")
+        }
+        found["profile"] = str(dask.config.get("distributed.worker.profile.enabled"))
+        return found
 
     with ExitStack() as stack:
         cluster = _local_cluster(1, 1, stack)
@@ -399,5 +405,59 @@ def test_local_workers_start_without_malloc_trim_and_with_their_share_of_threads
         "NUMBA_NUM_THREADS": "1",
         "TRAJECTOIRE_FFT_THREADS": "1",
         "TRAJECTOIRE_IO_THREADS": "1",
+        "profile": "False",  # no statistical profiler in the workers' event loop
     }
     assert MALLOC_TRIM_ENV not in os.environ  # the nanny did not set it here either
+
+
+_NUMBA_THREADS_CHILD = """
+import os, sys
+os.environ.pop("NUMBA_NUM_THREADS", None)
+os.environ["NUMBA_NUM_THREADS"] = "2"  # what numba reads at import (a core count)
+import numba
+from numba.np.ufunc import parallel
+from trajectoire.batch.runner import _numba_threads_as_set
+if sys.argv[1] == "launched":  # a kernel ran before (loaded from numba's cache)
+    @numba.njit(parallel=True)
+    def first(n):
+        s = 0.0
+        for i in numba.prange(n):
+            s += i
+        return s
+    first(10)
+os.environ["NUMBA_NUM_THREADS"] = "1"  # what the nanny sets afterwards
+_numba_threads_as_set()
+@numba.njit(parallel=True)
+def kernel(n):  # compiled after: refused if the environment disagrees with the pool
+    s = 0.0
+    for i in numba.prange(n):
+        s += i
+    return s
+kernel(1000)
+print(numba.get_num_threads(), parallel.NUM_THREADS, numba.config.NUMBA_NUM_THREADS)
+"""
+
+
+@pytest.mark.parametrize("state", ["fresh", "launched"])
+def test_numba_threads_as_set_in_a_worker_that_imported_numba_first(state: str) -> None:
+    """A worker imports numba before the nanny sets ``NUMBA_NUM_THREADS=1``: the pool its
+    kernels use must then be one thread (before the fix the threading layer launched the
+    count read at import, 2 here, and ``get_num_threads()`` said 2), and compiling a new
+    parallel kernel afterwards must not fail; where the pool was launched already, the work
+    is limited to one thread."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _NUMBA_THREADS_CHILD, state],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    used, launched, configured = (int(v) for v in done.stdout.split())
+    assert used == 1
+    if state == "fresh":
+        assert launched == configured == 1  # the pool is the size asked
+    else:
+        assert launched == configured == 2  # launched before: kept, the work limited

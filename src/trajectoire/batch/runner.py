@@ -1056,12 +1056,14 @@ def _numba_threads_as_set() -> None:
     distributed's nanny sets a worker's ``env`` (:func:`_local_cluster`) in the new process
     *after* it imported its main module, which may import numba (the ``trajectoire``
     command's does): numba then read its thread count without the variable (all the cores),
-    and a kernel loaded from numba's cache launched that many threads. The next compilation
-    re-read the environment and stopped the task with "Cannot set NUMBA_NUM_THREADS to a
-    different value once the threads have been launched"; without a compilation the worker
-    silently used every core. Re-reading the environment before any kernel runs makes the
-    count the one asked; if threads were launched already, the environment is made to agree
-    with them (no later error) and the work is limited to the count asked.
+    both in ``numba.config`` and in the count its threading layer launches
+    (``numba.np.ufunc.parallel.NUM_THREADS``, read once at import). A kernel loaded from
+    numba's cache then launched that many threads: the worker silently ran a thread per
+    core, and a later compilation stopped the task with "Cannot set NUMBA_NUM_THREADS to a
+    different value once the threads have been launched". Setting both counts again before
+    any kernel runs makes the pool the size asked (``numba.get_num_threads()`` included);
+    if threads were launched already, the environment is made to agree with them (no later
+    error) and the work is limited to the count asked.
     """
     want = os.environ.get("NUMBA_NUM_THREADS")
     if not want:
@@ -1070,14 +1072,15 @@ def _numba_threads_as_set() -> None:
     from numba.core import config
     from numba.np.ufunc import parallel
 
-    current = int(getattr(config, "NUMBA_NUM_THREADS"))  # noqa: B009 (set at run time)
-    if int(want) == current:
-        return
     if not parallel._is_initialized:
-        config.reload_config()
+        if int(getattr(config, "NUMBA_NUM_THREADS")) != int(want):  # noqa: B009 (run time)
+            config.reload_config()
+        # the threading layer launches this many threads (and uses them all by default)
+        parallel.NUM_THREADS = parallel.get_thread_count()
         return
-    launched = current
+    launched = int(parallel.NUM_THREADS)
     os.environ["NUMBA_NUM_THREADS"] = str(launched)
+    config.reload_config()
     numba.set_num_threads(min(int(want), launched))
 
 
@@ -1209,8 +1212,14 @@ def _local_cluster(workers: int, share: int, stack: ExitStack) -> Any:
     from distributed import LocalCluster
 
     log.info("starting a local Dask cluster of %d worker(s), %d thread(s) each", workers, share)
-    # None drops the variable from what the nannies set (distributed's _get_env_variables)
-    with dask.config.set({f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM_ENV}": None}):
+    settings = {
+        # None drops the variable from what the nannies set (distributed's _get_env_variables)
+        f"distributed.nanny.pre-spawn-environ.{MALLOC_TRIM_ENV}": None,
+        # the workers' statistical profiler samples the task's stack every 10 ms in the
+        # worker's event loop, for the dashboard: CPU taken from the years
+        "distributed.worker.profile.enabled": False,
+    }
+    with dask.config.set(settings):
         cluster = LocalCluster(
             n_workers=workers,
             threads_per_worker=1,  # one task per worker
