@@ -649,3 +649,49 @@ def test_signals_in_a_held_block_are_delivered_when_it_ends() -> None:
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class LaterVariables(Recording):
+    """The fake pipeline whose later years add a small variable (`extra`, per pollutant)
+    and whose first year lacks the gridded `contribution` (its map years are later)."""
+
+    def compute_year(self, ctx: Any, year: int) -> xr.Dataset:
+        ds = super().compute_year(ctx, year)
+        if year == 1990:
+            ds = ds.drop_vars("contribution", errors="ignore")
+        else:
+            ds["extra"] = ds["background"] * 2.0
+            ds["extra"].attrs = {"units": "ug m-3", "long_name": "a later variable"}
+        return ds
+
+
+def test_assembly_orders_and_fills_variables_that_later_years_bring(
+    config: RunConfig, tmp_path: Path
+) -> None:
+    """The output holds every variable a year brings, in a fixed order: the small ones,
+    then the gridded ones (written chunk by chunk), each group in the first year's order
+    followed by what later years bring; a small variable a year lacks is NaN there, a
+    gridded one stores no chunk there (NaN); the gridded values are the parts' own."""
+    import netCDF4
+
+    out = tmp_path / "o.nc"
+    run(config, out, pipeline=LaterVariables(), progress=False)
+    with netCDF4.Dataset(out) as nc:
+        names = [n for n in nc.variables if "year" in nc[n].dimensions]
+    assert names == ["background", "extra", "year", "emission", "concentration", "contribution"]
+    with xr.open_dataset(out) as ds:
+        ref = LaterVariables()
+        ctx = ref.prepare(config)
+        for year in (1990, 1993):
+            want = ref.compute_year(ctx, year)
+            got = ds.sel(year=[year])
+            stored = want["emission"].values.astype(got["emission"].dtype)  # float32 output
+            np.testing.assert_array_equal(got["emission"].values, stored)
+            if year == 1990:
+                assert np.isnan(got["extra"].values).all()
+                assert np.isnan(got["contribution"].values).all()
+            else:
+                stored = want["extra"].values.astype(got["extra"].dtype)
+                np.testing.assert_array_equal(got["extra"].values, stored)
+        assert ds["extra"].attrs["long_name"] == "a later variable"
+        assert ds["contribution"].attrs["long_name"] == "contribution of local sources by sector"

@@ -344,11 +344,7 @@ def assemble(
         # closing hung (signals_held); the long chunk copies below stay interruptible
         stack.enter_context(signals_held())
         stack.callback(netCDF4.set_chunk_cache, *cache)
-        opened = []
-        for p in paths:
-            ds = xr.open_dataset(p, engine="netcdf4", chunks=_LAZY)
-            stack.callback(ds.close)
-            opened.append(ds)
+        opened, grids, names = _read_parts(paths)
         static = xr.open_dataset(parts / _STATIC, engine="netcdf4", chunks=_LAZY)
         stack.callback(static.close)
         opened = _fill_missing_variables(opened)
@@ -361,14 +357,16 @@ def assemble(
             join="exact",
             combine_attrs="override",
         )
+        for name, grid in grids.items():
+            combined[name] = _template(grid, combined["year"])
         merged = xr.merge(
             [combined, static.drop_attrs(deep=False)],
             compat="override",
             join="exact",
             combine_attrs="override",
         )
-        ordered = [v for v in opened[0].data_vars if v in merged.data_vars]
-        ordered += [v for v in merged.data_vars if v not in ordered]
+        ordered = [v for v in names if v in merged.data_vars]
+        ordered += [str(v) for v in merged.data_vars if v not in ordered]
         merged = merged[ordered]
         for var in merged.variables.values():
             var.encoding = {}
@@ -378,13 +376,9 @@ def assemble(
         glob.update(attrs)
         glob = {k: v for k, v in glob.items() if v is not None}  # None: drop that attribute
         merged.attrs = glob
-        copied = [
-            str(n)
-            for n, da in merged.data_vars.items()
-            if da.dims[:1] == ("year",) and da.dims[-2:] == ("y", "x") and da.dtype.kind == "f"
-        ]
-        # the small variables are read now, so that no part stays open in netCDF-C while
-        # h5py reads it (two HDF5 libraries in one process must not share an open file)
+        copied = [str(n) for n in merged.data_vars if n in grids]
+        # the static part's variables are read now, so that no part stays open in netCDF-C
+        # while h5py reads it (two HDF5 libraries in one process must not share an open file)
         with dask.config.set(scheduler="synchronous"):
             small = merged.drop_vars(copied).load()
         templates = merged[copied]
@@ -549,6 +543,63 @@ class _FusedMaps:
     def _write_skill(self, dset: Any) -> None:
         assert self.skill is not None
         dset[...] = self.skill.values.astype(dset.dtype)
+
+
+def _is_copied_grid(da: xr.DataArray) -> bool:
+    """A year's gridded float variable: copied chunk by chunk at assembly, never read."""
+    return da.dims[:1] == ("year",) and da.dims[-2:] == ("y", "x") and da.dtype.kind == "f"
+
+
+def _read_parts(
+    paths: Sequence[Path],
+) -> tuple[list[xr.Dataset], dict[str, _GridVariable], list[str]]:
+    """The year parts `paths`, read for the assembly.
+
+    Returns each part's small variables, loaded (the part is closed); the first description
+    of each gridded variable (:func:`_is_copied_grid`: its values are not read), in the
+    order met; and the order of the output's year variables: the first part's, then those
+    it lacks in the order later parts bring them.
+
+    Opening the parts without dask and reading only what is small takes a fraction of the
+    time dask-backed datasets of every variable took (the sample's 34 parts at 200 m:
+    1.5-2.0 s to open them, 1.2 s to load, 0.5 s to concatenate).
+    """
+    small: list[xr.Dataset] = []
+    grids: dict[str, _GridVariable] = {}
+    order: list[str] = []
+    for k, path in enumerate(paths):
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            names = [str(n) for n in ds.data_vars]
+            order += [n for n in names if n not in order and (k == 0 or "year" in ds[n].dims)]
+            big = [n for n in names if _is_copied_grid(ds[n])]
+            for name in big:
+                if name not in grids:
+                    grids[name] = _GridVariable(ds[name])
+            small.append(ds.drop_vars(big).load())
+    return small, grids, order
+
+
+class _GridVariable:
+    """What the output needs of a part's gridded variable, whose values are never read:
+    its dims, shape, type, attributes and (loaded) coordinates but the year."""
+
+    def __init__(self, da: xr.DataArray) -> None:
+        self.dims, self.shape, self.dtype = da.dims, da.shape, da.dtype
+        self.attrs = dict(da.attrs)
+        self.coords = {
+            str(k): v.variable.load() for k, v in da.coords.items() if "year" not in v.dims
+        }
+
+
+def _template(grid: _GridVariable, year: xr.DataArray) -> xr.DataArray:
+    """A year-long, never computed stand-in of the gridded variable `grid`: its dims,
+    coordinates, type and attributes for :func:`write_netcdf`'s ``fill``."""
+    import dask.array
+
+    shape = (year.size, *grid.shape[1:])
+    data = dask.array.empty(shape, dtype=grid.dtype, chunks=shape)
+    coords = {**grid.coords, "year": year}
+    return xr.DataArray(data, dims=grid.dims, coords=coords, attrs=grid.attrs)
 
 
 def _fill_missing_variables(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
