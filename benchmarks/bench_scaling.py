@@ -16,7 +16,14 @@ read-only memory-mapped files (:mod:`trajectoire.batch.shared`). For each N it p
   and the assembly; their share of the 1-worker run is the *serial fraction* s, and
   ``1 / (s + (1 - s) / N)`` the speed-up Amdahl's law allows;
 * the load average before and after each case: on a shared machine the speed-up is bounded
-  by the free cores, not by the run.
+  by the free cores, not by the run;
+* the machine's own ceiling, measured after the cases: the speed-up N processes get over
+  one on reference workloads bound by the core (a scalar loop), by the memory bandwidth
+  the cores share (numpy streamed over grid-sized arrays) and by page faults (new grids
+  written once), each the median of three alone/together pairs. On a virtual machine
+  whose host runs other jobs these move from minute to minute (on the 2-core machine of
+  docs/performance.md: 0.8-2.1x for the scalar loop, 1.1-1.7x for the streamed arrays);
+  a run's years, a mix of the three, cannot scale better than they do.
 
 Issue 18 targets: on a 2-core machine 2 workers >= 1.6x one on a CPU-bound case; on 4 cores
 or more, 4 workers >= 3x one. The default case (the bundled sample at 200 m, 2015-2022:
@@ -146,6 +153,66 @@ def _load() -> tuple[float, float, float]:
     return os.getloadavg()
 
 
+#: Work of the machine's own ceiling (:func:`_ceiling`): cells of each streamed array (a
+#: 100 m grid of the sample, float64: 22 MB, beyond a core's caches) and passes.
+_CEILING_CELLS = 2222 * 1227
+_CEILING_PASSES = 60
+
+
+def _ceiling_work(kind: str) -> float:
+    """One process's share of a reference workload; returns its wall time [s].
+
+    ``compute``: a scalar loop that lives in the core's registers (bound by the core);
+    ``memory``: numpy sums and products streamed over three grid-sized arrays (bound by
+    the memory bandwidth the cores share); ``pages``: new grid-sized arrays written once
+    (bound by the kernel's page faults, as fresh grids of a year are).
+    """
+    import numpy as np
+
+    t0 = time.perf_counter()
+    if kind == "compute":
+        acc = 0
+        for i in range(8_000_000):
+            acc += i * i % 7
+    elif kind == "memory":
+        a = np.full(_CEILING_CELLS, 1.5)
+        b = np.full(_CEILING_CELLS, 0.5)
+        c = np.empty_like(a)
+        t0 = time.perf_counter()
+        for _ in range(_CEILING_PASSES):
+            np.add(a, b, out=c)
+            np.multiply(c, 0.5, out=b)
+    else:
+        for _ in range(_CEILING_PASSES // 2):
+            a = np.empty(_CEILING_CELLS)
+            a.fill(1.0)
+            del a
+    return time.perf_counter() - t0
+
+
+def _ceiling(n: int) -> dict[str, float]:
+    """The speed-up this machine itself allows `n` processes over one, per reference
+    workload (:func:`_ceiling_work`), measured now: ``n * t1 / t_n``, with ``t_n`` the
+    slowest of `n` processes running the same work side by side. A run's years cannot
+    scale better than the mix of these its work is made of."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    found = {}
+    with ctx.Pool(n) as pool:
+        pool.map(_ceiling_work, ["compute"] * n)  # the processes started and warm
+        for kind in ("compute", "memory", "pages"):
+            # alone and together in turn, three times: the median of the ratios, so that
+            # a burst of the host's other jobs in one measurement does not decide it
+            ratios = []
+            for _ in range(3):
+                alone = pool.apply(_ceiling_work, (kind,))
+                together = max(pool.map(_ceiling_work, [kind] * n))
+                ratios.append(n * alone / together)
+            found[kind] = sorted(ratios)[1]
+    return found
+
+
 def main() -> None:
     """Run the cases and print the table."""
     if len(sys.argv) > 2 and sys.argv[1] == "--child":
@@ -192,6 +259,15 @@ def main() -> None:
             rows.append((label, n, r, phases, load0, _load()[0]))
             print(f"  done: {label} ({r['wall']:.1f} s)", flush=True)
         _report(rows, workdir, counts)
+        for n in counts:
+            if n > 1:
+                found = _ceiling(n)
+                print(
+                    f"this machine's own ceiling for {n} processes (reference workloads, "
+                    "measured now): "
+                    + ", ".join(f"{k} {v:.2f}x" for k, v in found.items())
+                    + f" (load {_load()[0]:.2f})"
+                )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*_load()))
