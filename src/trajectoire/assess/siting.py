@@ -881,11 +881,14 @@ def choose_sites(
     # exact criteria on every cell; the new sites in the order in which they lower J most
     fdem, wdem = flat[demand], w[demand] / w[demand].sum()
     m = len(ecells)
-    d_exist = _distances(fdem, flat[ecells]).min(axis=1) if m else np.full(len(fdem), np.inf)
+    d_stations = _distances(fdem, flat[ecells])  # (demand, station)
+    d_exist = d_stations.min(axis=1) if m else np.full(len(fdem), np.inf)
     final = np.sort(found)  # ties in the ranking go to the first cell in (y, x) order
-    new_cells, by_k = _ranked(final, _distances(fdem, flat[final]), d_exist, wdem)
+    d_final = _distances(fdem, flat[final])
+    new_cells, by_k = _ranked(final, d_final, d_exist, wdem)
     all_cells = np.r_[ecells, new_cells]
-    d_all = _distances(fdem, flat[all_cells])
+    # the columns computed above, in the order of all_cells (the stations, then the ranks)
+    d_all = np.hstack([d_stations, d_final[:, np.searchsorted(final, new_cells)]])
 
     def crit(cols: np.ndarray) -> float:
         return float(wdem @ d_all[:, cols].min(axis=1)) if len(cols) else math.inf
