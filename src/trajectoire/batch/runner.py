@@ -603,7 +603,8 @@ def _template(grid: _GridVariable, year: xr.DataArray) -> xr.DataArray:
 
 
 def _fill_missing_variables(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
-    """Add NaN-filled (lazy) copies of variables that some years lack."""
+    """Add NaN-filled copies of the small variables that some years lack (the gridded ones
+    are never read: a year without one stores no chunk, :func:`_read_parts`)."""
     templates: dict[str, xr.DataArray] = {}
     for ds in datasets:
         for name, da in ds.data_vars.items():
