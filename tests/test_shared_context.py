@@ -177,6 +177,92 @@ def test_dask_with_shared_context_identical_to_serial(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dask.nc", "in", "serial.nc"]
 
 
+_HEAP_EVENTS: list[str] = []  # module-level: the pipeline is pickled to the workers
+_HEAP_HELD = {"now": False}
+
+
+class _RecordingHeap(WithField):
+    """:class:`WithField` noting whether the worker's heap was held at each year."""
+
+    def compute_year(self, ctx: dict[str, Any], year: int) -> xr.Dataset:
+        with _SEEN_LOCK:
+            _HEAP_EVENTS.append("year held" if _HEAP_HELD["now"] else "year")
+        return super().compute_year(ctx, year)
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_dask_workers_keep_one_heap_for_their_years(
+    config: RunConfig, cluster: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, large: bool
+) -> None:
+    """Each year of a worker runs on the heap held since its first task (not a heap trimmed
+    at each task's end, whose grids the next year faults in again); a year larger than
+    ``OVERLAP_BYTES`` is given back after it, as in the serial run; the run releases the
+    heap when it lets the workers go."""
+    from trajectoire.batch import runner
+
+    events = _HEAP_EVENTS
+    events.clear()
+    monkeypatch.setitem(_HEAP_HELD, "now", False)
+
+    def note(event: str) -> None:
+        with _SEEN_LOCK:
+            events.append(event)
+
+    def hold() -> bool:
+        note("hold")
+        _HEAP_HELD["now"] = True
+        return True
+
+    def release() -> bool:
+        note("release")
+        was, _HEAP_HELD["now"] = _HEAP_HELD["now"], False
+        return was
+
+    real_store = runner._store_part
+
+    def store(ds: xr.Dataset, path: Path, **kwargs: Any) -> str:
+        note("store" if path.name.startswith("year-") else "store static")
+        return real_store(ds, path, **kwargs)
+
+    monkeypatch.setattr(runner, "hold_heap", hold)
+    monkeypatch.setattr(runner, "release_heap", release)
+    monkeypatch.setattr(runner, "_store_part", store)
+    monkeypatch.setattr(runner, "trim_heap", lambda: note("trim") or True)
+    if large:
+        monkeypatch.setattr(runner, "OVERLAP_BYTES", 0)
+    out = tmp_path / "dask.nc"
+    run(config, out, pipeline=_RecordingHeap(), scheduler=cluster.scheduler_address,
+        progress=False)  # fmt: skip
+    years = [e for e in events if e.startswith("year")]
+    assert years == ["year held"] * 6
+    last_store = len(events) - 1 - events[::-1].index("store")
+    assert "release" not in events[:last_store]  # not between the years
+    assert events[-1] == "release" and not _HEAP_HELD["now"]
+    # from the first year on, the heap is trimmed once per large year's part, not otherwise
+    assert events[events.index("year held") :].count("trim") == (6 if large else 0)
+    assert events.count("store") == 6
+
+
+def test_hold_heap_until_released(monkeypatch: pytest.MonkeyPatch) -> None:
+    from trajectoire import _memory
+
+    calls: list[tuple[int, int]] = []
+    trims: list[int] = []
+    monkeypatch.setattr(_memory, "_mallopt", lambda p, v: calls.append((p, v)) or 1)
+    monkeypatch.setattr(_memory, "_malloc_trim", lambda pad: trims.append(pad) or 1)
+    monkeypatch.setattr(_memory, "_held", False)
+    assert _memory.hold_heap() and _memory.hold_heap()  # the second call changes nothing
+    keep = [(_memory._M_MMAP_THRESHOLD, _memory.HEAP_ARRAY_MAX),
+            (_memory._M_TRIM_THRESHOLD, _memory._KEEP)]  # fmt: skip
+    assert calls == keep and trims == []
+    assert _memory.release_heap() is True
+    assert calls == [*keep, (_memory._M_TRIM_THRESHOLD, 2 * _memory.HEAP_ARRAY_MAX)]
+    assert trims == [0]
+    assert _memory.release_heap() is False and len(calls) == 3 and trims == [0]
+    monkeypatch.setattr(_memory, "_mallopt", None)  # not glibc: nothing held
+    assert _memory.hold_heap() is False and _memory.release_heap() is False
+
+
 def _wait_idle(cluster: Any, timeout: float = 30.0) -> None:
     """Wait until no worker of the in-process `cluster` executes a task: HDF5 is not
     thread-safe, and a task of the failed run may still be writing its part."""

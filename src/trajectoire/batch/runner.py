@@ -37,7 +37,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._compile_notice import compile_notice
-from trajectoire._memory import heap_kept, trim_heap
+from trajectoire._memory import heap_kept, hold_heap, release_heap, trim_heap
 from trajectoire._validate import env_threads, year_ranges
 from trajectoire._version import __version__
 from trajectoire.batch.safety import (
@@ -995,10 +995,15 @@ def _years_resources() -> Iterator[None]:
     run's CPU samples in ``blas_thread_server`` (``perf``, 2 cores). Each product's values
     are the same bits with one thread (each output element is one thread's dot product).
     """
+    with heap_kept(), _blas_on_one_thread():
+        yield
+
+
+def _blas_on_one_thread() -> Any:
+    """A block with the BLAS on one thread (:func:`_years_resources`)."""
     from threadpoolctl import threadpool_limits
 
-    with heap_kept(), threadpool_limits(limits=1, user_api="blas"):
-        yield
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _compute_serial(
@@ -1092,14 +1097,37 @@ def _map_years_of(ctx: Any, cfg: RunConfig) -> Sequence[int]:
     return sorted(years) if years is not None else cfg.attribution.map_years
 
 
-def _write_shared_part(year: int, *, shared: SharedContext, **kwargs: Any) -> str:
+def _write_shared_part(
+    year: int,
+    *,
+    shared: SharedContext,
+    dtype: str,
+    significant_digits: int | None = None,
+    **kwargs: Any,
+) -> str:
     """A Dask task: one year's part, computed from the shared context (opened once per
     worker, its large arrays memory-mapped read-only)."""
     _numba_threads_as_set()
-    # the year's arrays come from a heap kept mapped (no page faults of fresh grids); its
-    # free pages are given back when the task ends
-    with _years_resources():
-        return _write_part(year, ctx=shared.open(), **kwargs)
+    # the worker's years reuse one heap, kept mapped from task to task (a block per task
+    # trimmed it at each end: the next year faulted its grids in again, ~5 % of a 200 m
+    # year's CPU); a large year is given back after it, as in the serial run, and the rest
+    # when the run lets the worker go (_forget_on_workers)
+    hold_heap()
+    with _blas_on_one_thread():
+        ds, path = _compute_part(year, ctx=shared.open(), **kwargs)
+        big = ds.nbytes > OVERLAP_BYTES
+        written = _store_part(ds, path, dtype=dtype, significant_digits=significant_digits)
+    del ds
+    if big:
+        trim_heap()
+    return written
+
+
+def _release_worker(token: str) -> None:
+    """On a worker at the end of a run: drop its copy of the shared context `token` and give
+    back the heap its years held (:func:`_write_shared_part`)."""
+    forget_context(token)
+    release_heap()
 
 
 def _numba_threads_as_set() -> None:
@@ -1348,10 +1376,10 @@ def _open_client(
 
 def _forget_on_workers(client: Any, token: str) -> None:
     try:
-        client.run(forget_context, token)
+        client.run(_release_worker, token)
     except Exception as exc:  # a worker gone: its maps went with it
         log.debug("could not release the shared context on every worker: %s", exc)
-    forget_context(token)  # an in-process cluster shares this process's copy
+    _release_worker(token)  # an in-process cluster shares this process's copy and heap
 
 
 def _clean_after_failure(parts: Path, *, created: bool, years: Sequence[int]) -> None:
