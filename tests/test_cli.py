@@ -62,6 +62,14 @@ def test_run_info_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         assert src.crs.to_epsg() == 2154
     assert main(argv) == 0  # default name beside the input
     assert (tmp_path / "concentration_NOx_1991.tif").is_file()
+    # a variable without a pollutant dim needs no --pollutant (it was required)
+    assert main(["export", str(out), "--year", "1991", "--variable", "population"]) == 0
+    assert (tmp_path / "population_1991.tif").is_file()
+    capsys.readouterr()
+    assert main(["export", str(out), "--year", "1991"]) == 2  # concentration needs one
+    err = capsys.readouterr().err.strip()
+    assert "concentration is given per pollutant" in err and "--pollutant" in err
+    assert len(err.splitlines()) == 1, err
 
 
 @pytest.mark.usefixtures("fake_default")

@@ -223,7 +223,6 @@ def test_map_selection_keywords(output: Path, tmp_path: Path) -> None:
             "'yaer'": lambda: select_map(ds, yaer=1990, pollutant="NOx"),
             "'polutant'": lambda: select_map(ds, year=1990, polutant="NOx"),
             "missing keyword argument 'year'": lambda: select_map(ds, pollutant="NOx"),
-            "missing keyword argument 'pollutant'": lambda: ds.trajectoire.map(year=1990),
             "'sectr'": lambda: ds.trajectoire.to_geotiff(
                 bad, year=1990, pollutant="NOx", sectr="F"
             ),
@@ -235,6 +234,45 @@ def test_map_selection_keywords(output: Path, tmp_path: Path) -> None:
             assert needle in str(info.value) and "MapSelection" in str(info.value)
             assert "\n" not in str(info.value)
         assert not bad.exists()
+        # a pollutant is asked for where the variable has one (an InputError listing them)
+        with pytest.raises(InputError) as err:
+            ds.trajectoire.map(year=1990)
+        assert "concentration is given per pollutant" in str(err.value)
+        assert "['NOx', 'PM10']" in str(err.value) and "\n" not in str(err.value)
+
+
+def test_a_map_without_pollutant_needs_none(output: Path, tmp_path: Path) -> None:
+    """``population`` (and ``mask``) have no pollutant dim: their maps were refused without
+    a pollutant (``trajectoire export --variable population`` needed ``--pollutant``)."""
+    tif = export_geotiff(output, tmp_path / "p.tif", variable="population", year=1991)
+    with xr.open_dataset(output) as ds:
+        expected = ds["population"].sel(year=1991).values if "year" in ds["population"].dims \
+            else ds["population"].values  # fmt: skip
+    with rasterio.open(tif) as src:
+        np.testing.assert_array_equal(src.read(1), expected.astype("float32"))
+        assert "pollutant" not in src.tags(1) and src.descriptions[0] == "population 1991"
+    with open_output(output) as ds:
+        da, sel = select_map(ds, "population", year=1991)
+        assert sel == ({"year": 1991} if "year" in ds["population"].dims else {})
+        assert da.dims == ("y", "x")
+        # a pollutant given anyway is not checked against a variable that has none
+        same = ds.trajectoire.map("population", year=1991, pollutant="NOx")
+        xr.testing.assert_identical(same, da)
+
+
+def test_a_missing_pollutant_lists_the_number_species_too() -> None:
+    """The particle-number species (``UFP``) live in ``concentration_number``; without a
+    pollutant the message lists them with the mass species, as ``--pollutant UFP`` works."""
+    y, x = np.arange(3.0), np.arange(4.0)
+    ds = xr.Dataset(
+        {
+            "concentration": (("year", "pollutant", "y", "x"), np.ones((1, 1, 3, 4))),
+            "concentration_number": (("year", "pollutant_number", "y", "x"), np.ones((1, 1, 3, 4))),
+        },
+        coords={"year": [2019], "pollutant": ["NOx"], "pollutant_number": ["UFP"], "y": y, "x": x},
+    )
+    with pytest.raises(InputError, match=r"among \['NOx', 'UFP'\]\.$"):
+        select_map(ds, year=2019)
 
 
 @pytest.mark.parametrize("year", [1990.7, None, [1990], True])

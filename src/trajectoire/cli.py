@@ -6,7 +6,7 @@ Commands::
     trajectoire run CONFIG --out OUT.nc [--years 1990:2023] [--resume]
                     [--workers N | --scheduler ADDRESS] [-q] [-v]
     trajectoire info OUT.nc
-    trajectoire export OUT.nc --year Y --pollutant P [--sector S]
+    trajectoire export OUT.nc --year Y [--pollutant P] [--sector S]
                        [--variable concentration] --format geotiff [--out FILE]
     trajectoire scenario CONFIG --from OUT.nc --out S.nc [--recompute] [--years 2020:2023]
     trajectoire report OUT.nc --territory MEL [--lang fr] [--out rapport-MEL.html]
@@ -101,7 +101,10 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("export", help="export one map of an output to GeoTIFF")
     e.add_argument("path", type=Path, metavar="OUT.nc")
     e.add_argument("--year", type=int, required=True)
-    e.add_argument("--pollutant", required=True)
+    e.add_argument(
+        "--pollutant",
+        help="pollutant of the map (for variables per pollutant: all but population, mask)",
+    )
     e.add_argument("--sector", help="GNFR sector (for per-sector variables)")
     e.add_argument("--variable", default="concentration")
     e.add_argument("--format", choices=["geotiff"], default="geotiff")
@@ -281,7 +284,8 @@ def _write_beside_input(
 def _cmd_export(args: argparse.Namespace) -> int:
     from trajectoire.io.netcdf import export_geotiff
 
-    parts = [args.variable, args.pollutant.replace(".", ""), args.sector, str(args.year)]
+    pollutant = args.pollutant.replace(".", "") if args.pollutant else None
+    parts = [args.variable, pollutant, args.sector, str(args.year)]
     name = "_".join(p for p in parts if p) + ".tif"
     return _write_beside_input(
         args, name, export_geotiff, ("variable", "year", "pollutant", "sector")

@@ -941,25 +941,27 @@ class MapSelection(TypedDict):
     year : int
         Year of the map: a whole number (``2019.0`` is 2019; ``2019.7``, None or a list
         raise :class:`trajectoire.InputError`).
-    pollutant : str
-        Pollutant id or alias (``"PM2_5"`` is ``PM2.5``).
+    pollutant : str or None, optional
+        Pollutant id or alias (``"PM2_5"`` is ``PM2.5``), required for variables with a
+        ``pollutant`` dim (default None: ``population`` and ``mask`` have none).
     sector : str or None, optional
         GNFR sector, required for variables with a ``sector`` dim (default None).
 
     Notes
     -----
-    A missing `year` or `pollutant`, or an unknown keyword, raises :class:`TypeError` naming
-    it, as Python does for a function without ``**selection``.
+    A missing `year`, or an unknown keyword, raises :class:`TypeError` naming it, as Python
+    does for a function without ``**selection``; a missing `pollutant` or `sector` that the
+    variable needs raises :class:`trajectoire.InputError` listing the file's.
     """
 
     year: int
-    pollutant: str
+    pollutant: NotRequired[str | None]
     sector: NotRequired[str | None]
 
 
-def _selection(selection: Mapping[str, Any]) -> tuple[int, str, str | None]:
-    """``(year, pollutant, sector)`` of a :class:`MapSelection`, checked, default applied."""
-    given = keyword_options(MapSelection, "select_map", selection, required=("year", "pollutant"))
+def _selection(selection: Mapping[str, Any]) -> tuple[int, str | None, str | None]:
+    """``(year, pollutant, sector)`` of a :class:`MapSelection`, checked, defaults applied."""
+    given = keyword_options(MapSelection, "select_map", selection, required=("year",))
     return require_year(given["year"]), given["pollutant"], given["sector"]
 
 
@@ -970,7 +972,7 @@ MAP_YEAR_VARIABLES = frozenset(
 from a file whose years hold no map year): docs/outputs.md, "The map years"."""
 
 
-@with_options(MapSelection, required=("year", "pollutant"))
+@with_options(MapSelection, required=("year",))
 def select_map(
     ds: xr.Dataset, variable: str = "concentration", **selection: Unpack[MapSelection]
 ) -> tuple[xr.DataArray, dict[str, Any]]:
@@ -1006,7 +1008,8 @@ def select_map(
     year, pollutant, sector = _selection(selection)
     name = ds.encoding.get("source", "dataset")
     # particle numbers live in their own variables (cm-3, yr-1...)
-    ds = species_view(ds, pollutant, what="--pollutant")
+    if pollutant is not None:
+        ds = species_view(ds, pollutant, what="--pollutant")
     selectable = {"year", "pollutant", "sector", "y", "x"}
     maps = [str(v) for v in ds.data_vars if _is_gridded(ds[v]) and set(ds[v].dims) <= selectable]
     if variable not in ds.data_vars or not _is_gridded(ds[variable]):
@@ -1037,8 +1040,17 @@ def select_map(
             )
         sel["year"] = year
     if "pollutant" in da.dims:
-        pol = normalise_pollutant(pollutant, what="--pollutant")
         pols = [str(v) for v in da["pollutant"].values]
+        if pollutant is None:
+            # and the particle-number species, in their own variable (pollutant_number)
+            numbers = ds.get(f"{variable}{NUMBER_SUFFIX}")
+            dims = [d for d in (numbers.dims if numbers is not None else ()) if d not in selectable]
+            more = [str(v) for d in dims if d in ds.coords for v in ds[d].values]
+            raise InputError(
+                f"{name}: {variable} is given per pollutant; pass a pollutant (--pollutant, "
+                f"pollutant=) among {pols + more}."
+            )
+        pol = normalise_pollutant(pollutant, what="--pollutant")
         if pol not in pols:
             raise InputError(f"{name}: pollutant {pol!r} not in the file; have {pols}.")
         sel["pollutant"] = pol
@@ -1098,7 +1110,7 @@ def _map_years(ds: xr.Dataset) -> str:
     return ", ".join(map(str, years_attribute(ds.attrs["map_years"]))) or "none"
 
 
-@with_options(MapSelection, required=("year", "pollutant"))
+@with_options(MapSelection, required=("year",))
 def export_geotiff(
     path_nc: str | Path,
     out_tif: str | Path,
@@ -1125,7 +1137,7 @@ def export_geotiff(
         `out_tif`: float32, one band, CRS of the grid (EPSG:2154), the grid's exact
         transform, nodata NaN, deflate-compressed, tiled 256 x 256; the band description
         names the variable, pollutant, sector and year, and its tags hold ``units``,
-        ``year``, ``pollutant`` (and ``sector``).
+        ``year`` (and ``pollutant``, ``sector`` for the variables that have them).
 
     Raises
     ------
@@ -1139,7 +1151,7 @@ def export_geotiff(
         ds.close()
 
 
-@with_options(MapSelection, required=("year", "pollutant"))
+@with_options(MapSelection, required=("year",))
 def map_to_geotiff(
     ds: xr.Dataset,
     out_tif: str | Path,
@@ -1174,10 +1186,10 @@ def map_to_geotiff(
         "units": str(da.attrs.get("units", "")),
         "long_name": str(da.attrs.get("long_name", "")),
         "year": str(year),
-        "pollutant": str(sel.get("pollutant", "")),
     }
-    if "sector" in sel:
-        tags["sector"] = sel["sector"]
+    for key in ("pollutant", "sector"):  # those the variable has
+        if key in sel:
+            tags[key] = str(sel[key])
     origin = source if source is not None else str(ds.encoding.get("source", ""))
     with atomic_path(out_tif) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
