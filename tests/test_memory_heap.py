@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import fake_pipeline
@@ -151,3 +152,46 @@ def test_years_run_with_blas_on_one_thread() -> None:
     after = [i["num_threads"] for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"]
     assert inside == [1] * len(blas)
     assert after == [i["num_threads"] for i in blas]
+
+
+def test_heap_trimmed_after_large_years_only_once_grown(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After each large year the serial run and the workers keep the heap for the next one
+    (trimming it made every year fault its grids in again) until the resident memory has
+    crept up by more than the margin over the first year since the last trim."""
+    rss = {"now": 0}
+    trims: list[int] = []
+    monkeypatch.setattr(_memory, "resident_bytes", lambda: rss["now"])
+    monkeypatch.setattr(_memory, "_malloc_trim", lambda pad: trims.append(rss["now"]) or 1)
+    monkeypatch.setattr(_memory, "_reference_rss", None)
+    mib = 2**20
+    seen = []
+    for now in (1000, 1100, 1256, 1257, 900, 1100, 1156, 1157, 1000):  # MiB after each year
+        rss["now"] = now * mib
+        seen.append(_memory.trim_heap_if_grown(256 * mib))
+    # 1000 is the reference: 1256 is within 256 MiB of it, 1257 beyond (trimmed); 900 is the
+    # next reference, 1157 beyond it (trimmed), 1000 the next
+    assert seen == [False, False, False, True, False, False, False, True, False]
+    assert trims == [1257 * mib, 1157 * mib]
+    # any other trim (the run's own, at the end of heap_kept) resets the reference
+    assert _memory.trim_heap() and _memory._reference_rss is None
+
+
+def test_heap_trimmed_every_time_where_memory_cannot_be_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    trims: list[int] = []
+    monkeypatch.setattr(_memory, "resident_bytes", lambda: None)
+    monkeypatch.setattr(_memory, "_malloc_trim", lambda pad: trims.append(pad) or 1)
+    assert _memory.trim_heap_if_grown() and _memory.trim_heap_if_grown()
+    assert trims == [0, 0]
+
+
+def test_resident_bytes_is_this_process() -> None:
+    rss = _memory.resident_bytes()
+    if not sys.platform.startswith("linux"):
+        assert rss is None
+        return
+    assert rss is not None and rss > 10 * 2**20  # an interpreter with numpy loaded
+    grid = np.ones(64 * 2**20 // 8)  # 64 MiB written
+    after = _memory.resident_bytes()
+    assert after is not None and after - rss > 0.9 * grid.nbytes

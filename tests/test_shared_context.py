@@ -227,7 +227,7 @@ def test_dask_workers_keep_one_heap_for_their_years(
     monkeypatch.setattr(runner, "hold_heap", hold)
     monkeypatch.setattr(runner, "release_heap", release)
     monkeypatch.setattr(runner, "_store_part", store)
-    monkeypatch.setattr(runner, "trim_heap", lambda: note("trim") or True)
+    monkeypatch.setattr(runner, "trim_heap_if_grown", lambda: note("trim") or True)
     if large:
         monkeypatch.setattr(runner, "OVERLAP_BYTES", 0)
     out = tmp_path / "dask.nc"
@@ -238,7 +238,8 @@ def test_dask_workers_keep_one_heap_for_their_years(
     last_store = len(events) - 1 - events[::-1].index("store")
     assert "release" not in events[:last_store]  # not between the years
     assert events[-1] == "release" and not _HEAP_HELD["now"]
-    # from the first year on, the heap is trimmed once per large year's part, not otherwise
+    # from the first year on, the heap is looked at (trimmed if grown) after each large
+    # year's part, not otherwise
     assert events[events.index("year held") :].count("trim") == (6 if large else 0)
     assert events.count("store") == 6
 

@@ -37,7 +37,13 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._compile_notice import compile_notice
-from trajectoire._memory import heap_kept, hold_heap, release_heap, trim_heap
+from trajectoire._memory import (
+    heap_kept,
+    hold_heap,
+    release_heap,
+    trim_heap,
+    trim_heap_if_grown,
+)
 from trajectoire._validate import env_threads, year_ranges
 from trajectoire._version import __version__
 from trajectoire.batch.safety import (
@@ -1044,8 +1050,10 @@ def _compute_serial(
                 bar.update(1)
                 pending = None
                 # the holes the year's grids leave in the heap are not returned by
-                # themselves: over 34 years at 100 m the resident memory crept by ~0.6 GB
-                trim_heap()
+                # themselves: over 34 years at 100 m the resident memory crept by ~0.6 GB;
+                # trimmed once it has grown, not after every year (the next one faulted
+                # the freed grids in again)
+                trim_heap_if_grown()
         if pending is not None:
             pending.result()
             bar.update(1)
@@ -1110,7 +1118,7 @@ def _write_shared_part(
     _numba_threads_as_set()
     # the worker's years reuse one heap, kept mapped from task to task (a block per task
     # trimmed it at each end: the next year faulted its grids in again, ~5 % of a 200 m
-    # year's CPU); a large year is given back after it, as in the serial run, and the rest
+    # year's CPU); after a large year it is trimmed once grown, as in the serial run, and
     # when the run lets the worker go (_forget_on_workers)
     hold_heap()
     with _blas_on_one_thread():
@@ -1119,7 +1127,7 @@ def _write_shared_part(
         written = _store_part(ds, path, dtype=dtype, significant_digits=significant_digits)
     del ds
     if big:
-        trim_heap()
+        trim_heap_if_grown()
     return written
 
 
