@@ -221,10 +221,10 @@ def heap_kept() -> Iterator[bool]:
     free pages stay mapped for the next ones, instead of being given back and zeroed again.
 
     glibc only (``mallopt``); elsewhere nothing changes. Memory freed in the block is given
-    back only by :func:`trim_heap` (the batch runner calls it after each large year); at the
-    end the heap is trimmed and the process keeps fixed thresholds equal to the ones glibc's
-    dynamic rule reaches after a free of 32 MiB (mmap above 32 MiB, top trimmed beyond 64
-    MiB): that rule cannot be switched back on.
+    back only by :func:`trim_heap` (the batch runner's :func:`trim_heap_if_grown` after a
+    large year); at the end the heap is trimmed and the process keeps fixed thresholds equal
+    to the ones glibc's dynamic rule reaches after a free of 32 MiB (mmap above 32 MiB, top
+    trimmed beyond 64 MiB): that rule cannot be switched back on.
 
     Yields
     ------

@@ -1293,8 +1293,8 @@ def _local_cluster(workers: int, share: int, stack: ExitStack) -> Any:
     thresholds turns the dynamic one off, ``mallopt(3)``), so that every array of a year
     over 128 KiB is mapped afresh and its pages faulted in again; measured on the sample at
     200 m, one thread: a year took 1.65x as long (24.7 s against 15.0 s for four years,
-    system time 10.5 s against 3.5 s). The worker gives its free heap back after each year
-    instead (:func:`_write_shared_part`).
+    system time 10.5 s against 3.5 s). The worker keeps its heap for its years and trims it
+    after a large year once it has grown instead (:func:`_write_shared_part`).
     """
     import dask
     from distributed import LocalCluster
