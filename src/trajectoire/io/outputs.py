@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 import uuid
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -651,6 +651,9 @@ def split_number_species(
     take_mass = {"pollutant": slice(0, len(mass))} if leading else None
     take_numbers = {"pollutant": slice(len(mass), None)} if leading else None
     out = ds.isel(take_mass) if take_mass else ds.sel(pollutant=mass)
+    # added together: one assignment each aligned and merged the whole dataset again
+    # (0.5 s of a year's CPU, the same at 200 m as at 100 m)
+    added: dict[str, xr.DataArray] = {}
     for name, da in ds.data_vars.items():
         if "pollutant" not in da.dims:
             continue
@@ -670,7 +673,8 @@ def split_number_species(
             attrs.pop("standard_name", None)
             if "long_name" in attrs:
                 attrs["long_name"] = f"{attrs['long_name']} (particle number)"
-        out[f"{name}{NUMBER_SUFFIX}"] = part.assign_attrs(attrs)
+        added[f"{name}{NUMBER_SUFFIX}"] = part.assign_attrs(attrs)
+    out = out.assign(added)
     out[NUMBER_DIM].attrs = {"long_name": "particle-number species (unit family 'number')"}
     return out
 
@@ -683,6 +687,7 @@ def _numbers_last(ds: xr.Dataset, numbers: Sequence[str]) -> xr.Dataset:
     order = [i for i, p in enumerate(pols) if p not in numbers]
     order += [i for i, p in enumerate(pols) if p in numbers]
     out = ds.copy(deep=False)
+    replaced: dict[Hashable, xr.Variable] = {}
     for name, da in ds.variables.items():
         if "pollutant" not in da.dims or name == "pollutant":
             continue
@@ -701,7 +706,12 @@ def _numbers_last(ds: xr.Dataset, numbers: Sequence[str]) -> xr.Dataset:
             values = dask_array.concatenate([data[(*lead, slice(i, i + 1))] for i in order], axis)
         else:
             values = np.take(np.asarray(data), order, axis=axis)
-        out[name] = xr.Variable(da.dims, values, da.attrs, da.encoding)
+        replaced[name] = xr.Variable(da.dims, values, da.attrs, da.encoding)
+    # the data variables replaced together, each where it stands (one merge, not one per
+    # variable); coordinates on the pollutant axis (none in a run's year) one by one
+    out = out.assign({k: v for k, v in replaced.items() if k in out.data_vars})
+    for name in (k for k in replaced if k not in out.data_vars):
+        out[name] = replaced[name]
     # replaced where it stands (assign_coords would move it last: the variables' order)
     out["pollutant"] = xr.Variable(
         "pollutant", [pols[i] for i in order], ds["pollutant"].attrs, ds["pollutant"].encoding
