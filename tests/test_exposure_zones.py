@@ -8,7 +8,7 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from trajectoire import InputError, MissingVariableError
@@ -163,6 +163,7 @@ def test_zones_equal_to_the_territories_leave_no_one_outside(slope, resolution, 
     cx=st.floats(701_500, 704_500),
     cy=st.floats(7_001_000, 7_003_000),
 )
+@example(slope=0.0, resolution=250.0, dx=0.0, dy=1.192092896e-07, cx=701500.0, cy=7001000.0)
 def test_border_neighbourhood_inhabitants_match_an_exact_overlay(slope, resolution, dx, dy, cx, cy):
     """A neighbourhood across the border of A and B (and reaching beyond both): each
     territory's inhabitants inside it are, with the population spread by area within each
@@ -187,7 +188,10 @@ def test_border_neighbourhood_inhabitants_match_an_exact_overlay(slope, resoluti
     for k, t in enumerate(terr.geometry):
         exact = people[terr.territory[k]] * hood.intersection(t).area / t.area
         assert z.inhabitants[k, 0] == pytest.approx(exact, rel=1e-9, abs=1e-6)
-        assert z.inhabitants[k].sum() == pytest.approx(people[terr.territory[k]], rel=1e-12)
+        # to the documented round-off floor of the area fractions (under 1e-9 set to 0): a
+        # grid 1.2e-7 m off the territories' edges (found by hypothesis) leaves slivers of
+        # 5e-10 of a cell there, and 3e-11 of A's inhabitants with them
+        assert z.inhabitants[k].sum() == pytest.approx(people[terr.territory[k]], rel=1e-9)
 
 
 def test_zones_beyond_every_territory_split_nobody():
