@@ -1008,8 +1008,7 @@ def select_map(
     year, pollutant, sector = _selection(selection)
     name = ds.encoding.get("source", "dataset")
     # particle numbers live in their own variables (cm-3, yr-1...)
-    if pollutant is not None:
-        ds = species_view(ds, pollutant, what="--pollutant")
+    ds = species_view(ds, pollutant, what="--pollutant")
     selectable = {"year", "pollutant", "sector", "y", "x"}
     maps = [str(v) for v in ds.data_vars if _is_gridded(ds[v]) and set(ds[v].dims) <= selectable]
     if variable not in ds.data_vars or not _is_gridded(ds[variable]):
@@ -1042,10 +1041,9 @@ def select_map(
     if "pollutant" in da.dims:
         pols = [str(v) for v in da["pollutant"].values]
         if pollutant is None:
-            # and the particle-number species, in their own variable (pollutant_number)
-            numbers = ds.get(f"{variable}{NUMBER_SUFFIX}")
-            dims = [d for d in (numbers.dims if numbers is not None else ()) if d not in selectable]
-            more = [str(v) for d in dims if d in ds.coords for v in ds[d].values]
+            # and the particle-number species, in their own variable (species_view's layout)
+            number = ds.get(f"{variable}{NUMBER_SUFFIX}")
+            more = [] if number is None else [str(v) for v in number["pollutant_number"].values]
             raise InputError(
                 f"{name}: {variable} is given per pollutant; pass a pollutant (--pollutant, "
                 f"pollutant=) among {pols + more}."
