@@ -208,9 +208,12 @@ def trim_heap_if_grown(margin: int = CREEP_BYTES) -> bool:
     """
     global _reference_rss
     rss = resident_bytes()
-    if rss is not None and (_reference_rss is None or rss <= _reference_rss + margin):
-        if _reference_rss is None:
-            _reference_rss = rss  # the heap as a year leaves it: the reference
+    if rss is None:
+        return trim_heap()
+    if _reference_rss is None:
+        _reference_rss = rss  # the heap as a year leaves it: the reference
+        return False
+    if rss <= _reference_rss + margin:
         return False
     return trim_heap()  # which forgets the reference: measured after the next large year
 
@@ -250,8 +253,8 @@ def hold_heap() -> bool:
     Dask worker runs one after the other: each year then reuses the pages the previous one
     freed, where a :func:`heap_kept` block per task trims the heap at its end and the next
     year faults its grids in again (about 1 GB a year at 100 m). Calling it again while held
-    does nothing. Memory is given back by :func:`trim_heap` (after a large year) and by
-    :func:`release_heap`.
+    does nothing. Memory is given back by :func:`trim_heap_if_grown` (after a large year)
+    and by :func:`release_heap`.
 
     Returns
     -------

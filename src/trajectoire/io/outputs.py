@@ -652,7 +652,7 @@ def split_number_species(
     take_numbers = {"pollutant": slice(len(mass), None)} if leading else None
     out = ds.isel(take_mass) if take_mass else ds.sel(pollutant=mass)
     # added together: one assignment each aligned and merged the whole dataset again
-    # (0.5 s of a year's CPU, the same at 200 m as at 100 m)
+    # (0.05 s of a year's CPU at 200 m and 100 m, 0.02 s together)
     added: dict[str, xr.DataArray] = {}
     for name, da in ds.data_vars.items():
         if "pollutant" not in da.dims:
