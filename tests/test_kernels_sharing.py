@@ -432,3 +432,37 @@ def test_node_terms_sigma_looked_up_is_cic_unit_bit_for_bit(r, z, h, zi, scheme,
     got = cic_at(r, z, h, zi, sz, decay_k, inv_u)
     assert got == want or (np.isnan(got) and np.isnan(want))
     assert np.signbit(got) == np.signbit(want)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    vd=st.sampled_from([0.0, 0.003]),
+    decay=st.sampled_from([0.0, 1e-4]),
+    rows=st.lists(st.integers(0, 2), min_size=1, max_size=7),
+    seed=st.integers(0, 5),
+)
+def test_profiles_stacks_last_computes_a_repeated_row_once_with_the_same_bits(vd, decay, rows,
+                                                                              seed):  # fmt: skip
+    """A row given several times (stacks with the same parameters) fills each of its slots
+    with its own :func:`radial_profiles_by_class`, bit for bit, whatever the order of the
+    repeats and the slots."""
+    rng = np.random.default_rng(seed)
+    a, _, zis, cls, invus = groups(seed, speeds=2)
+    nodes = np.arange(5.0, 2000.0, 10.0)
+    fac = rng.uniform(0.5, 1.0, (3, cls.size))
+    hs = 20.0 + 15.0 * rng.random((3, cls.size))
+    deps = [deposition(1.5, hs[s], zis, cls, vd) for s in range(3)]
+    if vd == 0.0:
+        dep = NO_DEPOSITION_STACKS
+    else:
+        dep = (*deps[0][:3], np.stack([d[3] for d in deps]), np.stack([d[4] for d in deps]))
+    stacks = np.array(rows, dtype=np.int64)
+    slots = rng.permutation(stacks.size).astype(np.int64)
+    out = np.full((6, nodes.size, a.shape[1], stacks.size), np.nan)
+    profiles_stacks_last(a, fac, hs, zis, cls, invus, 1, 1.5, decay, nodes, dep, stacks, slots,
+                         out)  # fmt: skip
+    for st_, q in zip(stacks, slots, strict=True):
+        want = radial_profiles_by_class(
+            a, fac[st_], hs[st_], zis, cls, invus, 1, 1.5, decay, nodes, deps[st_]
+        )
+        assert out[..., q].transpose(0, 2, 1).tobytes() == np.ascontiguousarray(want).tobytes()

@@ -112,3 +112,95 @@ def test_stack_footprint_sets_is_stack_footprints_of_each(shapes, offsets, near,
     together = stack_footprint_sets(sets, grid=grid, radius=1200.0)
     for (freq, kw), got in zip(sets, together, strict=True):
         _same(got, stack_footprints(freq, grid=grid, radius=1200.0, **kw))
+
+
+# two parameter sets, as a register's default stacks per activity give many sites
+_KINDS = [
+    {"stack_height": 30.0, "stack_diameter": 1.5, "exit_temperature": 430.0, "exit_velocity": 10.0},
+    {"stack_height": 60.0, "stack_diameter": 3.0, "exit_temperature": 450.0, "exit_velocity": 12.0},
+]
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    kinds=st.lists(st.integers(0, 1), min_size=2, max_size=6),
+    offsets=st.lists(
+        st.tuples(st.floats(-900, 900), st.floats(-900, 900)), min_size=6, max_size=6
+    ),  # fmt: skip
+    aligned=st.booleans(),
+    vd=st.sampled_from([0.0, 0.003]),
+    decay=st.sampled_from([0.0, 1e-4]),
+    seed=st.integers(0, 3),
+)
+def test_stacks_alike_share_their_profiles_each_footprint_kept(kinds, offsets, aligned, vd,
+                                                               decay, seed):  # fmt: skip
+    """Stacks with the same parameters (their heights and wind factors the same bytes in
+    every met group) are tabulated once per batch, from one row of the heights, factors and
+    depletion tables per distinct stack; every footprint keeps the bits of
+    :func:`stack_footprints` on its stack alone (where nothing can be shared), stacks on
+    the same offsets to their cells or not."""
+    from trajectoire.dispersion import concentration as C
+
+    table = tm.met_classes(synth(seed=seed)).isel(year=0)
+    x0, y0 = 700_000.0, 7_050_000.0
+    grid = Grid.from_bounds(x0 - 1500, y0 - 1500, x0 + 1500, y0 + 1500, 100)
+    if aligned:  # whole cells apart: the stacks share the geometry of each cell too
+        offsets = [(100.0 * round(dx / 100), 100.0 * round(dy / 100)) for dx, dy in offsets]
+    pos = offsets[: len(kinds)]
+    one = {"decay_rate": decay, "deposition_velocity": vd, "near_field": 300.0}
+    kw = {"x": [x0 + dx for dx, _ in pos], "y": [y0 + dy for _, dy in pos], **one}
+    for key in _KINDS[0]:
+        kw[key] = [_KINDS[k][key] for k in kinds]
+    rows: list[int] = []
+    stacks_asked: list[np.ndarray] = []
+    kernel = C.profiles_stacks_last
+
+    def spy(a, fac, hs, *args):
+        rows.append(fac.shape[0])
+        stacks_asked.append(np.array(args[-3]))
+        return kernel(a, fac, hs, *args)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(C, "profiles_stacks_last", spy)
+        (got,) = stack_footprint_sets([(table, kw)], grid=grid, radius=1200.0)
+    n_kinds = len(set(kinds))
+    assert rows and all(r == n_kinds for r in rows)  # one row per distinct stack
+    assert sum(np.unique(s).size for s in stacks_asked) == n_kinds  # each once (one batch)
+    for s, fp in enumerate(got):
+        alone = {k: (v[s : s + 1] if isinstance(v, list) else v) for k, v in kw.items()}
+        _same([fp], stack_footprints(table, grid=grid, radius=1200.0, **alone))
+
+
+def test_alike_rows_by_bytes_in_order_of_first_stack() -> None:
+    """Rows are told apart by their bytes in every array (``-0.0`` is not ``+0.0``; two
+    NaN of the same bits are alike), and numbered in the order of their first stack."""
+    from trajectoire.dispersion.concentration import _alike_rows
+
+    hs = np.array([[1.0, 2.0], [3.0, 4.0], [1.0, 2.0], [0.0, np.nan], [-0.0, np.nan],
+                   [0.0, np.nan], [3.0, 4.0]])  # fmt: skip
+    fac = np.ones_like(hs)
+    fac[6, 1] = 0.5  # the same heights, another wind factor
+    row, first = _alike_rows(hs, fac)
+    assert row.tolist() == [0, 1, 0, 2, 3, 2, 4]
+    assert first.tolist() == [0, 1, 3, 4, 6]
+
+
+def test_kept_rows_copy_what_they_keep_within_their_budget(monkeypatch) -> None:
+    """Shared rows are kept once computed and copied into a later batch's slots; the least
+    recently used goes when the budget is full, and rows of one stack are never kept."""
+    from trajectoire.dispersion import concentration as C
+
+    monkeypatch.setattr(C, "_KEPT_ROWS_BYTES", 2 * 6 * 5 * 4 * 8)  # two rows of (6, 5, 4)
+    kept = C._KeptRows(np.array([True, True, True, False]))
+    out = np.random.default_rng(0).random((6, 5, 4, 3))
+    assert kept.copy_into(np.array([0, 3, 1]), [0, 1, 2], out) == [0, 1, 2]
+    kept.keep(np.array([0, 3, 1]), [0, 1, 2], out)
+    assert list(kept.rows) == [0, 1]  # row 3 belongs to one stack
+    want0, want1 = out[..., 0].copy(), out[..., 2].copy()
+    later = np.zeros((6, 5, 4, 2))
+    assert kept.copy_into(np.array([1, 0]), [0, 1], later) == []
+    assert later[..., 0].tobytes() == want1.tobytes()
+    assert later[..., 1].tobytes() == want0.tobytes()
+    assert list(kept.rows) == [1, 0]  # the most recently used last
+    kept.keep(np.array([2]), [0], later)  # a third row: the least recently used (1) goes
+    assert list(kept.rows) == [0, 2]

@@ -154,21 +154,37 @@ def profiles_stacks_last(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nod
     so the same bits. Every node's block of every stack is written while it is in cache
     (the nodes run in parallel, the stacks within a node): writing each stack's profiles
     apart then copying them into this layout touched the whole array once per stack.
+
+    A row given several times in `stacks` (stacks with the same parameters) is computed at
+    its first place and copied into its other slots: the same values, once.
     """
     vd, s0, ds, itab, dtab = dep
     n = a.shape[1]
     nk = r_nodes.shape[0]
     inv_width = n / (2.0 * math.pi)
+    ns = stacks.shape[0]
+    same = np.arange(ns)  # same[i]: the first place of stacks[i]'s row
+    for i in range(ns):
+        for j in range(i):
+            if stacks[j] == stacks[i]:
+                same[i] = j
+                break
     for k in prange(nk):
         acc = np.empty((N_CLASSES, 1, n))
         szc = class_sigma_z(r_nodes[k], scheme)
-        for i in range(stacks.shape[0]):
+        for i in range(ns):
+            q = slots[i]
+            if same[i] != i:
+                p = slots[same[i]]
+                for cl in range(N_CLASSES):
+                    for d in range(n):
+                        out[cl, k, d, q] = out[cl, k, d, p]
+                continue
             st = stacks[i]
             acc[:, :, :] = 0.0
             tab = st if vd > 0.0 else 0  # without deposition the tables are one placeholder
             _node_terms(r_nodes[k], szc, a, fac[st], hs[st], zis, clss, invus, z, decay_k,
                         vd, s0, ds, itab[tab], dtab[tab], inv_width, True, acc, 0)  # fmt: skip
-            q = slots[i]
             for cl in range(N_CLASSES):
                 for d in range(n):
                     out[cl, k, d, q] = acc[cl, 0, d]

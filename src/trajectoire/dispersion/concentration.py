@@ -1057,8 +1057,11 @@ def stack_footprint_sets(
                 slots = [q for q, b in enumerate(batch) if owner[b][0] == i]
                 tables[i].profiles_into([owner[batch[q]][1] for q in slots], slots, prof)
 
+        # each set's stacks of one profile row together, so that a row is tabulated once
+        # for all its stacks (profiles_into)
+        alike = np.concatenate([i * xs.size + tables[i].rows for i in group])
         fps = _aligned_footprints(fill, first.nodes, first.n_sectors, first.code, grid, xs, ys,
-                                  first.half, first.radius, first.near)  # fmt: skip
+                                  first.half, first.radius, first.near, alike)  # fmt: skip
         for (i, s), fp in zip(owner, fps, strict=True):
             out[i].append((*tables[i].window(s), fp * _T_PER_YR_TO_UG))
     for i, table in enumerate(tables):
@@ -1084,6 +1087,7 @@ class _StackTable:
     profiles: Callable[[int], np.ndarray]
     n_sectors: int
     profiles_into: Callable[[list[int], list[int], np.ndarray], None]
+    rows: np.ndarray  # (stack,) the distinct profile row of each stack (_alike_rows)
 
     @classmethod
     def of(
@@ -1107,26 +1111,40 @@ class _StackTable:
         a, clss, zis, ius, hs_all, fac_all = _stack_groups(
             freq_year, code, cfg.stacks, cfg.ambient_temperature
         )
+        # stacks with the same heights and wind factors in every group (the same stack
+        # parameters, e.g. a register's default stack per activity) have the same profiles:
+        # each distinct row is tabulated once, and its stacks read it (`row`)
+        row, first = _alike_rows(hs_all, fac_all)
+        hs_u, fac_u = hs_all[first], fac_all[first]
         spacing = float(node_spacing or grid.resolution / 10.0)
         nodes = np.arange(spacing / 2.0, rad + grid.resolution + spacing, spacing)
-        dep = _depletion(vd, z, hs_all, zis, clss, code, float(nodes[-1]) * 2)
+        dep = _depletion(vd, z, hs_u, zis, clss, code, float(nodes[-1]) * 2)
         half = int(np.ceil(rad / grid.resolution))
         mode = cfg.sector_mode
         tabulate = radial_profiles_by_class if mode == SECTOR_GAUSS else radial_profiles
 
         def profiles(s: int) -> np.ndarray:
-            return tabulate(a, fac_all[s], hs_all[s], zis, clss, ius, code, z, k, nodes,
-                            NO_DEPOSITION if vd == 0 else (*dep[:3], dep[3][s], dep[4][s]))  # fmt: skip
+            u = row[s]
+            return tabulate(a, fac_u[u], hs_u[u], zis, clss, ius, code, z, k, nodes,
+                            NO_DEPOSITION if vd == 0 else (*dep[:3], dep[3][u], dep[4][u]))  # fmt: skip
+
+        kept = _KeptRows(np.bincount(row) > 1)
 
         def profiles_into(stacks: list[int], slots: list[int], out: np.ndarray) -> None:
-            # radial_profiles_by_class of `stacks` into out[..., slots] (ALIGNED_LAYOUT)
-            profiles_stacks_last(a, fac_all, hs_all, zis, clss, ius, code, z, k, nodes, dep,
-                                 np.asarray(stacks, dtype=np.int64),
-                                 np.asarray(slots, dtype=np.int64), out)  # fmt: skip
+            # radial_profiles_by_class of `stacks` into out[..., slots] (ALIGNED_LAYOUT): the
+            # rows kept from an earlier batch copied, the others computed (the kernel
+            # computes a row once per call), and those of several stacks kept
+            rows = row[np.asarray(stacks, dtype=np.int64)]
+            todo = kept.copy_into(rows, slots, out)
+            if todo:
+                profiles_stacks_last(a, fac_u, hs_u, zis, clss, ius, code, z, k, nodes, dep,
+                                     rows[todo], np.asarray(slots, dtype=np.int64)[todo],
+                                     out)  # fmt: skip
+                kept.keep(rows[todo], [slots[i] for i in todo], out)
 
         windows = _footprint_windows(grid, xs, ys, half)
         return cls(xs, ys, code, rad, mode, cfg.near_field, nodes, half, windows, profiles,
-                   int(a.shape[1]), profiles_into)  # fmt: skip
+                   int(a.shape[1]), profiles_into, row)  # fmt: skip
 
     def window(self, s: int) -> tuple[slice, slice]:
         """Rows and columns of stack `s`'s footprint window."""
@@ -1163,6 +1181,56 @@ def _shared_geometry(tables: list[_StackTable], which: list[int]) -> list[list[i
     return groups
 
 
+class _KeptRows:
+    """The radial profiles of the profile rows that several stacks share
+    (:func:`_alike_rows`), kept once computed, so that a later batch of
+    :func:`_aligned_footprints` (another stack of the same parameters, on other offsets to
+    its cells) copies them instead of tabulating them again: the same values.
+
+    At most :data:`_KEPT_ROWS_BYTES` are kept; the least recently used row goes first
+    (the stacks come by row, :func:`_aligned_footprints`, so one row at a time is enough
+    for stacks that share no geometry).
+
+    Parameters
+    ----------
+    shared : numpy.ndarray of bool ``(row,)``
+        The rows worth keeping (those of several stacks).
+    """
+
+    def __init__(self, shared: np.ndarray) -> None:
+        self.shared = shared
+        self.rows: dict[int, np.ndarray] = {}  # row -> (class, node, sector), by last use
+
+    def copy_into(self, rows: np.ndarray, slots: list[int], out: np.ndarray) -> list[int]:
+        """Copy the kept rows among `rows` into ``out[..., slots[i]]``; the places ``i``
+        whose rows are not kept are returned."""
+        todo = []
+        for i, (u, q) in enumerate(zip(rows.tolist(), slots, strict=True)):
+            prof = self.rows.pop(u, None)
+            if prof is None:
+                todo.append(i)
+                continue
+            self.rows[u] = prof  # the most recently used last
+            out[..., q] = prof
+        return todo
+
+    def keep(self, rows: np.ndarray, slots: list[int], out: np.ndarray) -> None:
+        """Keep the shared rows among `rows`, computed into ``out[..., slots[i]]``."""
+        for u, q in zip(rows.tolist(), slots, strict=True):
+            if not self.shared[u] or u in self.rows:
+                continue
+            prof = out[..., q].copy()
+            if prof.nbytes > _KEPT_ROWS_BYTES:
+                return
+            while self.rows and prof.nbytes * (len(self.rows) + 1) > _KEPT_ROWS_BYTES:
+                del self.rows[next(iter(self.rows))]
+            self.rows[u] = prof
+
+
+_KEPT_ROWS_BYTES = 64 * 2**20
+"""Bytes of shared profiles :class:`_KeptRows` keeps (a stack's are 3.5 MB at 100 m and 20
+km: 18 of them)."""
+
 _ALIGNED_BATCH = 48
 """Stacks whose footprints :func:`_aligned_footprints` computes in one call (their profiles,
 about 3.5 MB each at 100 m and 20 km, and their windows, 1.3 MB, are held together)."""
@@ -1179,6 +1247,7 @@ def _aligned_footprints(
     half: int,
     radius: float,
     near: float,
+    alike: np.ndarray | None = None,
 ) -> list[np.ndarray]:
     """Gaussian-sector footprints of the stacks on their windows (:func:`_footprint_windows`).
 
@@ -1190,7 +1259,10 @@ def _aligned_footprints(
     `batch` into ``prof[..., q]`` for ``batch[q]``, in the layout of
     :func:`~trajectoire._kernels.stacks.footprints_aligned`
     (:func:`~trajectoire._kernels.stacks.profiles_stacks_last`); `n_sectors` is the number
-    of wind sectors.
+    of wind sectors. The stacks of one geometry, and the geometries by their first stack,
+    are taken in the order of `alike` (one integer per stack; default: their order), so
+    that the stacks whose profiles ``fill`` tabulates once (the same number) come together;
+    the footprints do not depend on the order.
     """
     size = 2 * half + 3
     rc, cc = _footprint_centres(grid, xs, ys)
@@ -1209,6 +1281,10 @@ def _aligned_footprints(
                 break
         else:
             groups.append(([s], dx, dy))
+    if alike is not None:  # stable sorts: the stacks' order otherwise
+        for members, _, _ in groups:
+            members.sort(key=lambda s: int(alike[s]))
+        groups.sort(key=lambda g: int(alike[g[0][0]]))
     out: list[np.ndarray] = [np.empty((0, 0))] * xs.size
     for members, gx, gy in groups:
         dist = np.hypot(gx[None, :], gy[:, None])
@@ -1226,6 +1302,33 @@ def _aligned_footprints(
             for q, s in enumerate(batch):
                 out[s] = buf[rows[q, 0] : rows[q, 1], cols[q, 0] : cols[q, 1], q]
     return out
+
+
+def _alike_rows(*per_stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Stacks whose rows of every array in `per_stack` (``(stack, ...)`` each) hold the
+    same bytes: ``row[s]``, the index of stack ``s``'s distinct row, and ``first[u]``, the
+    first stack of distinct row ``u`` (in the order of the stacks: ``row`` of the first
+    stack is 0, and a new row gets the next index).
+
+    Rows that hold the same bytes give the same profiles, operation for operation, so a
+    distinct row is tabulated once for all its stacks: a register read with a default stack
+    per activity (:data:`trajectoire.inventory.irep.ACTIVITY_CLASSES`, 13 distinct stacks)
+    has at most that many, whatever its number of sites. Bytes, not values, decide:
+    ``-0.0`` and ``+0.0`` are two rows.
+    """
+    n = per_stack[0].shape[0]
+    flat = np.concatenate(
+        [np.ascontiguousarray(a).reshape(n, -1).view(np.uint8) for a in per_stack], axis=1
+    )
+    seen: dict[bytes, int] = {}
+    row = np.empty(n, dtype=np.int64)
+    first: list[int] = []
+    for s in range(n):
+        u = seen.setdefault(flat[s].tobytes(), len(first))
+        if u == len(first):
+            first.append(s)
+        row[s] = u
+    return row, np.asarray(first, dtype=np.int64)
 
 
 def _agree(a: np.ndarray, b: np.ndarray) -> bool:

@@ -1,0 +1,133 @@
+"""A register's stacks: each distinct stack's profiles tabulated once, against once per site.
+
+A register read without stack parameters gives each site the default stack of its activity
+(:data:`trajectoire.inventory.irep.ACTIVITY_CLASSES`: 15 activities, 13 distinct stacks),
+so most of a region's sites share their parameters. Their radial profiles (the sum over the
+year's met groups, about 0.05 s a stack and a kernel set at 100 m) depend on the stack's
+parameters and the year, not on its place: since 2026-12-05
+(:func:`trajectoire.dispersion.concentration.stack_footprint_sets`) stacks whose heights
+and wind factors are the same bytes in every met group share one tabulation
+(``_alike_rows``, ``_KeptRows``); each footprint keeps its bits
+(``tests/test_stack_sets.py``). The footprints themselves (the geometry around each site)
+are still computed site by site.
+
+This prepares the sample at ``--resolution`` (default 100 m, the production grid) once,
+places ``--stacks`` sites uniformly at random over its grid (seed 0) with the stacks of the
+activity classes drawn at random, and builds one year's footprints of every kernel set of
+the sample that disperses from stacks (its decay, deposition and meteorology) both ways,
+alternately, ``--repeat`` times: shared, and with every site its own row (the code before,
+``_alike_rows`` replaced by one row per stack). It prints the CPU time
+(``time.process_time``: both numba threads) of each way, their ratio and the load average,
+after checking that both ways give the same bits.
+
+Usage::
+
+    python benchmarks/bench_stack_rows.py [--resolution 100] [--years 2019] [--repeat 2]
+                                          [--stacks 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_run import _load, prepared_at  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _sites(ctx, n: int) -> xr.Dataset:
+    """`n` sites at random over the grid, each with an activity class's default stack."""
+    from trajectoire.inventory.irep import ACTIVITY_CLASSES
+
+    rng = np.random.default_rng(0)
+    kinds = list(ACTIVITY_CLASSES.values())
+    pick = [kinds[i] for i in rng.integers(0, len(kinds), n)]
+    g = ctx.grid
+    x0, y0, x1, y1 = g.bounds
+    return xr.Dataset(
+        {
+            "source_x": ("source", rng.uniform(x0, x1, n)),
+            "source_y": ("source", rng.uniform(y0, y1, n)),
+            "source_sector": ("source", np.array([k["sector"] for k in pick], dtype=object)),
+            "stack_height": ("source", [float(k["height"]) for k in pick]),
+            "stack_diameter": ("source", [float(k["diameter"]) for k in pick]),
+            "exit_temperature": ("source", [float(k["temperature"]) for k in pick]),
+            "exit_velocity": ("source", [float(k["velocity"]) for k in pick]),
+            "origin": ("source", np.array([ctx.origins[0]] * n)),
+        },
+        coords={"source": [f"site{i}" for i in range(n)]},
+    )
+
+
+def main() -> None:
+    """Run the benchmark and print its table."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
+    ap.add_argument("--resolution", type=float, default=100.0, help="[m]; 0: the config's")
+    ap.add_argument("--years", default="2019", help="comma-separated years")
+    ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--stacks", type=int, default=200, help="number of sites")
+    args = ap.parse_args()
+
+    from trajectoire.dispersion import concentration
+    from trajectoire.dispersion.local import StackSet, year_stack_sets
+
+    years = [int(v) for v in args.years.split(",")]
+    ctx = prepared_at(args.config, args.resolution or None, "bench_rows")
+    points = _sites(ctx, args.stacks)
+    keys = [key for key, members in ctx.kernel_groups.items() if ctx.stacks_of(members).any()]
+    shared = concentration._alike_rows
+    params = ["stack_height", "stack_diameter", "exit_temperature", "exit_velocity"]
+    n_rows = len({tuple(v) for v in np.column_stack([points[p].values for p in params])})
+    print(f"{_load()} (before); {ctx.grid}; {args.stacks} sites, {n_rows} distinct stacks; "
+          f"{len(keys)} kernel set(s) with stacks; years {years}", flush=True)  # fmt: skip
+
+    def footprints(year):
+        sets = [StackSet(ctx.met_of(year, season), rate, vd) for rate, vd, season in keys]
+        return year_stack_sets(points, ctx.grid, ctx.settings, ctx.sectors, ctx.origins, sets)
+
+    def own_rows(*per_stack):
+        n = per_stack[0].shape[0]
+        return np.arange(n), np.arange(n)
+
+    def apart(year):
+        concentration._alike_rows = own_rows
+        try:
+            return footprints(year)
+        finally:
+            concentration._alike_rows = shared
+
+    ways = {"a row per site (before)": apart, "a row per distinct stack": footprints}
+    for way in ways.values():  # compile and warm the caches outside the timing
+        way(years[0])
+    cpu = dict.fromkeys(ways, 0.0)
+    for _ in range(args.repeat):
+        for year in years:
+            got = {}
+            for name, way in ways.items():
+                t = time.process_time()
+                got[name] = way(year)
+                cpu[name] += time.process_time() - t
+            a, b = got.values()
+            for sa, sb in zip(a, b, strict=True):
+                for (ra, ca, fa), (rb, cb, fb) in zip(sa.footprints, sb.footprints, strict=True):
+                    if (ra, ca) != (rb, cb) or fa.tobytes() != fb.tobytes():
+                        raise SystemExit(f"{year}: the footprints differ")
+    n = args.repeat * len(years)
+    print("| a year's footprints | CPU per year |")
+    print("|---|---|")
+    for name in ways:
+        print(f"| {name} | {cpu[name] / n:.2f} s |")
+    before, after = cpu.values()
+    print(f"ratio (shared / before): {after / before:.3f}; identical: True; {_load()} (after)")
+
+
+if __name__ == "__main__":
+    main()
