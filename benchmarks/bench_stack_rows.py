@@ -9,7 +9,10 @@ parameters and the year, not on its place: since 2026-12-05
 and wind factors are the same bytes in every met group share one tabulation
 (``_alike_rows``, ``_KeptRows``); each footprint keeps its bits
 (``tests/test_stack_sets.py``). The footprints themselves (the geometry around each site)
-are still computed site by site.
+are still computed site by site. The sites are grouped by their offsets to the cell
+centres (sites on the same offsets share each cell's geometry) in a time linear in the
+sites since the same day (``_offset_groups``): the benchmark also times that grouping
+against comparing each site with every group, the code before.
 
 This prepares the sample at ``--resolution`` (default 100 m, the production grid) once,
 places ``--stacks`` sites uniformly at random over its grid (seed 0) with the stacks of the
@@ -64,6 +67,47 @@ def _sites(ctx, n: int) -> xr.Dataset:
         },
         coords={"source": [f"site{i}" for i in range(n)]},
     )
+
+
+def _grouping(ctx, points: xr.Dataset) -> None:
+    """Time the grouping of the sites by their offsets to the cell centres
+    (``_offset_groups``) against comparing each site with every group (the code before
+    2026-12-05, quadratic in the sites), and check they give the same groups."""
+    from trajectoire.dispersion.concentration import (
+        _agree,
+        _footprint_centres,
+        _footprint_windows,
+        _offset_groups,
+    )
+
+    grid, xs, ys = ctx.grid, points["source_x"].values, points["source_y"].values
+    half = int(np.ceil(ctx.settings.radius / grid.resolution))
+    t = time.process_time()
+    now = _offset_groups(grid, xs, ys, half)
+    t_now = time.process_time() - t
+    t = time.process_time()
+    size = 2 * half + 3
+    rc, cc = _footprint_centres(grid, xs, ys)
+    r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
+    before: list[tuple[list[int], np.ndarray, np.ndarray]] = []
+    for s in range(xs.size):
+        dx = np.full(size, np.nan)
+        dy = np.full(size, np.nan)
+        dx[c0[s] - cc[s] + half + 1 : c1[s] - cc[s] + half + 1] = grid.x[c0[s] : c1[s]] - xs[s]
+        dy[r0[s] - rc[s] + half + 1 : r1[s] - rc[s] + half + 1] = grid.y[r0[s] : r1[s]] - ys[s]
+        for members, gx, gy in before:
+            if _agree(gx, dx) and _agree(gy, dy):
+                members.append(s)
+                np.copyto(gx, dx, where=np.isnan(gx))
+                np.copyto(gy, dy, where=np.isnan(gy))
+                break
+        else:
+            before.append(([s], dx, dy))
+    t_before = time.process_time() - t
+    if [g[0] for g in now] != [g[0] for g in before]:
+        raise SystemExit("the sites' groups differ")
+    print(f"grouping {xs.size} sites ({len(now)} groups): every group compared {t_before:.3f} s, "
+          f"by centre offsets {t_now:.3f} s; the same groups")  # fmt: skip
 
 
 def main() -> None:
@@ -121,6 +165,7 @@ def main() -> None:
                     if (ra, ca) != (rb, cb) or fa.tobytes() != fb.tobytes():
                         raise SystemExit(f"{year}: the footprints differ")
     n = args.repeat * len(years)
+    _grouping(ctx, points)
     print("| a year's footprints | CPU per year |")
     print("|---|---|")
     for name in ways:

@@ -204,3 +204,40 @@ def test_kept_rows_copy_what_they_keep_within_their_budget(monkeypatch) -> None:
     assert list(kept.rows) == [1, 0]  # the most recently used last
     kept.keep(np.array([2]), [0], later)  # a third row: the least recently used (1) goes
     assert list(kept.rows) == [0, 2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    picks=st.lists(
+        st.tuples(st.integers(-3, 12), st.integers(-3, 12), st.sampled_from([0.0, 37.5, 50.0])),
+        min_size=1,
+        max_size=12,
+    ),
+    half=st.integers(1, 4),
+)
+def test_offset_groups_are_those_of_comparing_every_group(picks, half) -> None:
+    """Grouping the stacks by their centre offsets first finds, for each stack, the same
+    group as comparing it with every group in turn (the code before, quadratic): stacks on
+    whole cells apart, on other offsets, on the same point, beyond the grid's edges."""
+    from trajectoire.dispersion.concentration import _agree, _offset_groups
+
+    x0, y0 = 700_000.0, 7_050_000.0
+    grid = Grid.from_bounds(x0, y0, x0 + 1000.0, y0 + 1000.0, 100)
+    xs = np.array([x0 + 100.0 * i + f for i, _, f in picks])
+    ys = np.array([y0 + 100.0 * j + 50.0 for _, j, _ in picks])
+    got = _offset_groups(grid, xs, ys, half)
+    # the reference: each stack against every group, in their order
+    want: list[tuple[list[int], np.ndarray, np.ndarray]] = []
+    for s in range(xs.size):
+        ((_, dx, dy),) = _offset_groups(grid, xs[s : s + 1], ys[s : s + 1], half)
+        for members, gx, gy in want:
+            if _agree(gx, dx) and _agree(gy, dy):
+                members.append(s)
+                np.copyto(gx, dx, where=np.isnan(gx))
+                np.copyto(gy, dy, where=np.isnan(gy))
+                break
+        else:
+            want.append(([s], dx, dy))
+    assert [g[0] for g in got] == [g[0] for g in want]
+    for (_, gx, gy), (_, wx, wy) in zip(got, want, strict=True):
+        assert gx.tobytes() == wx.tobytes() and gy.tobytes() == wy.tobytes()

@@ -1267,20 +1267,7 @@ def _aligned_footprints(
     size = 2 * half + 3
     rc, cc = _footprint_centres(grid, xs, ys)
     r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
-    groups: list[tuple[list[int], np.ndarray, np.ndarray]] = []
-    for s in range(xs.size):
-        dx = np.full(size, np.nan)
-        dy = np.full(size, np.nan)
-        dx[c0[s] - cc[s] + half + 1 : c1[s] - cc[s] + half + 1] = grid.x[c0[s] : c1[s]] - xs[s]
-        dy[r0[s] - rc[s] + half + 1 : r1[s] - rc[s] + half + 1] = grid.y[r0[s] : r1[s]] - ys[s]
-        for members, gx, gy in groups:
-            if _agree(gx, dx) and _agree(gy, dy):
-                members.append(s)
-                np.copyto(gx, dx, where=np.isnan(gx))
-                np.copyto(gy, dy, where=np.isnan(gy))
-                break
-        else:
-            groups.append(([s], dx, dy))
+    groups = _offset_groups(grid, xs, ys, half)
     if alike is not None:  # stable sorts: the stacks' order otherwise
         for members, _, _ in groups:
             members.sort(key=lambda s: int(alike[s]))
@@ -1329,6 +1316,47 @@ def _alike_rows(*per_stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             first.append(s)
         row[s] = u
     return row, np.asarray(first, dtype=np.int64)
+
+
+def _offset_groups(
+    grid: Grid, xs: np.ndarray, ys: np.ndarray, half: int
+) -> list[tuple[list[int], np.ndarray, np.ndarray]]:
+    """The stacks grouped by their offsets to the cell centres of their windows.
+
+    Each stack's offsets east and north [m] of the columns and rows of its window
+    (:func:`_footprint_windows`), placed on ``2 half + 3`` positions around its centre
+    cell (NaN beyond the grid); a stack joins the first group whose offsets hold the same
+    floats wherever both are known (:func:`_agree`), and the group's offsets take its known
+    ones. Returns ``(members, gx, gy)`` per group, in the order of their first stack.
+
+    The centre position is known for every stack (its cell, or the nearest edge cell), so
+    stacks that agree have the same centre offsets: only the groups with a stack's centre
+    offsets are compared with it (the same first group as comparing them all, in a time
+    linear in the stacks instead of quadratic: for the 677 IREP sites within the seven
+    territories' box at 200 m, 0.013 s instead of 0.76 s, ``benchmarks/bench_stack_rows.py``).
+    """
+    size = 2 * half + 3
+    rc, cc = _footprint_centres(grid, xs, ys)
+    r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
+    groups: list[tuple[list[int], np.ndarray, np.ndarray]] = []
+    by_centre: dict[tuple[float, float], list[int]] = {}  # centre offsets -> groups
+    for s in range(xs.size):
+        dx = np.full(size, np.nan)
+        dy = np.full(size, np.nan)
+        dx[c0[s] - cc[s] + half + 1 : c1[s] - cc[s] + half + 1] = grid.x[c0[s] : c1[s]] - xs[s]
+        dy[r0[s] - rc[s] + half + 1 : r1[s] - rc[s] + half + 1] = grid.y[r0[s] : r1[s]] - ys[s]
+        key = (float(dx[half + 1]), float(dy[half + 1]))
+        for g in by_centre.get(key, []):
+            members, gx, gy = groups[g]
+            if _agree(gx, dx) and _agree(gy, dy):
+                members.append(s)
+                np.copyto(gx, dx, where=np.isnan(gx))
+                np.copyto(gy, dy, where=np.isnan(gy))
+                break
+        else:
+            by_centre.setdefault(key, []).append(len(groups))
+            groups.append(([s], dx, dy))
+    return groups
 
 
 def _agree(a: np.ndarray, b: np.ndarray) -> bool:
