@@ -370,6 +370,51 @@ def test_bad_worker_threads_stops_before_prepare(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
+def test_the_runs_cluster_closes_behind_the_assembly(
+    config: RunConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's own cluster closes in a thread once the years are done (its client
+    closed first), the assembly going on meanwhile; the run returns once it is closed."""
+    pytest.importorskip("distributed")
+    import time
+
+    from distributed import LocalCluster
+
+    from trajectoire.batch import runner
+
+    events: list[tuple[str, float]] = []
+
+    def local_cluster(workers: int, share: int, stack: Any) -> Any:
+        cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                               dashboard_address=":0")  # fmt: skip
+
+        def slow_close() -> None:  # a shutdown that takes a while
+            events.append(("close start", time.monotonic()))
+            time.sleep(1.0)
+            cluster.close()
+            events.append(("close end", time.monotonic()))
+
+        stack.callback(slow_close)
+        return cluster
+
+    real_assemble = runner.assemble
+
+    def assemble(*args: Any, **kwargs: Any) -> Path:
+        events.append(("assemble start", time.monotonic()))
+        return real_assemble(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "_local_cluster", local_cluster)
+    monkeypatch.setattr(runner, "assemble", assemble)
+    serial = run(config, tmp_path / "serial.nc", pipeline=WithField(), progress=False)
+    events.clear()
+    out = run(config, tmp_path / "dask.nc", pipeline=WithField(), workers=1, progress=False)
+    done = time.monotonic()
+    when = dict(events)
+    assert set(when) == {"close start", "assemble start", "close end"}
+    assert when["assemble start"] < when["close end"] <= done  # overlapped, then waited for
+    assert_same_content(out, serial)
+
+
 # ------------------------------------------- the workers' malloc and threads, the task order
 def test_dask_tasks_start_with_the_map_years(tmp_path: Path) -> None:
     """One single-threaded worker runs the tasks in the order they are given: the map years

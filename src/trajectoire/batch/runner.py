@@ -971,7 +971,7 @@ def _run_locked(
         _clean_after_failure(parts, created=created_parts, years=target)
         raise
     finally:
-        if early is not None:  # closed by _compute_dask, or here when it did not run
+        if early is not None:  # closing since _compute_dask ended (close_behind), or not run
             early.close()
     _remove_parts(parts)
     log.info("wrote %s (%.1f MiB)", out_path, out_path.stat().st_size / 2**20)
@@ -1242,6 +1242,7 @@ class _EarlyCluster:
         self._stack = ExitStack()
         self._cluster: Any = None
         self._error: BaseException | None = None
+        self._closer: threading.Thread | None = None
         threads = _worker_threads(workers)  # a bad TRAJECTOIRE_WORKER_THREADS stops us now
         self._thread = threading.Thread(
             target=self._start, args=(workers, threads, pipeline), daemon=True
@@ -1268,9 +1269,21 @@ class _EarlyCluster:
             raise self._error
         return self._cluster
 
+    def close_behind(self) -> None:
+        """Start closing the cluster in a thread (its workers' shutdown, about 1 s for two
+        on 2 cores), so that the run's assembly goes on meanwhile; :meth:`close` waits for
+        it. The client must be closed first: the assembly's own computations then run in
+        this process, not on the closing cluster."""
+        self._thread.join()
+        if self._closer is None:
+            self._closer = threading.Thread(target=self._stack.close, name="cluster-close")
+            self._closer.start()
+
     def close(self) -> None:
         self._thread.join()
-        self._stack.close()
+        if self._closer is not None:
+            self._closer.join()
+        self._stack.close()  # nothing left to close after close_behind
 
 
 def _warm_up(pipeline: Any) -> None:
@@ -1374,9 +1387,11 @@ def _open_client(
             ) from None
         _check_worker_malloc(client)
     else:
-        if early is None:
+        if early is None:  # ours: closed here
             early = _EarlyCluster(workers or 1, None)
-        stack.callback(early.close)
+            stack.callback(early.close)
+        else:  # the run's: it closes behind the client, and the run waits for it at its end
+            stack.callback(early.close_behind)
         client = Client(early.cluster())
     stack.callback(client.close)
     return client
