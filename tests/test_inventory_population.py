@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -58,6 +60,7 @@ def zones_and_years(draw):
 
 @settings(deadline=None, max_examples=30)
 @given(zones_and_years())
+@example((strip_zones([99.99, 100.00000005], {2000: [0.0, 1e6, 0.0]}), [2000]))
 def test_census_population_conserves_the_zone_totals(case):
     zones, years = case
     pop = census_population(zones, GRID)
@@ -66,7 +69,18 @@ def test_census_population_conserves_the_zone_totals(case):
     assert pop["census"].values.tolist() == sorted(years)
     for year in years:
         total = float(zones[f"pop_{year}"].sum())
-        np.testing.assert_allclose(float(pop.sel(census=year).sum()), total, rtol=1e-9, atol=1e-6)
+        # fractions under 1e-9 are round-off, set to 0 by design (coverage_matrix's
+        # docstring): a zone loses up to 1e-9 of a cell, with its density, in every cell it
+        # touches. A strip 1 cm wide ending 5e-8 m past a grid line loses 4e-5 m2 of its
+        # 8 m2 there: 5 of its 1e6 inhabitants, against the former 1e-6 + 1e-9 of the total
+        floor = 0.0
+        for geom, people in zip(zones.geometry, zones[f"pop_{year}"], strict=True):
+            x0, y0, x1, y1 = geom.bounds
+            cells = (math.ceil((x1 - x0) / GRID.dx) + 1) * (math.ceil((y1 - y0) / GRID.dy) + 1)
+            floor += people / geom.area * 1e-9 * GRID.cell_area * cells
+        np.testing.assert_allclose(
+            float(pop.sel(census=year).sum()), total, rtol=1e-9, atol=1e-6 + floor
+        )
         assert (pop.sel(census=year).values >= 0).all()
 
 

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from scipy import integrate
 
@@ -173,6 +173,7 @@ def test_sigma_compiled_matches_python():
     scheme=st.integers(0, 1),
     cls=st.integers(0, 5),
 )
+@example(x=10203.545642663285, y=0.0, z=0.0, h=0.0, u=1.0, zi=443.03625169989385, scheme=1, cls=3)
 def test_plume_matches_numpy_reference(x, y, z, h, u, zi, scheme, cls):
     got = run_plume(2.5, x, y, z, u, h, zi, scheme, cls)[0]
     sz = np_sigmas(max(x, 1e-9), scheme, cls)[1]
@@ -182,7 +183,12 @@ def test_plume_matches_numpy_reference(x, y, z, h, u, zi, scheme, cls):
         want = 0.0 if ey > 50 else 2.5 / (math.sqrt(2 * math.pi) * u * sy * zi) * math.exp(-ey)
     else:
         want = np_plume(2.5, x, y, z, u, h, zi, scheme, cls)[0]
-    assert got == pytest.approx(want, rel=1e-9, abs=1e-300)
+    # the image sum and the well-mixed form agree at the switch (sz = 1.6 zi) to 7e-6
+    # relative (the plume kernel's docstring); where this sigma_z and the kernel's (equal to
+    # 1e-12, test_sigma_briggs_formulas) fall on both sides of the switch, each takes its
+    # own form: 6.5e-6 apart at x = 10203.5 m, zi = 443.04 m (urban D; found by a search)
+    at_switch = zi is not None and abs(float(np.asarray(sz)) - 1.6 * zi) <= 1e-12 * 1.6 * zi
+    assert got == pytest.approx(want, rel=7e-6 if at_switch else 1e-9, abs=1e-300)
 
 
 @given(

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning
@@ -336,6 +337,7 @@ def test_without_the_repository_file_the_error_says_how_to_get_the_sample(
     cut=st.floats(0.05, 0.95),
     res=st.sampled_from([50.0, 100.0, 250.0]),
 )
+@example(x0=700_000.0, y0=6_700_000.0, w=50.0, h=250.00001, cut=0.05, res=250.0)
 def test_fractions_properties(
     x0: float, y0: float, w: float, h: float, cut: float, res: float
 ) -> None:
@@ -348,7 +350,12 @@ def test_fractions_properties(
     frac = territory_fractions(gdf, grid)
     np.testing.assert_allclose(frac.sum("territory"), 1.0, atol=1e-9)
     areas = frac.sel(territory=["A", "B"]).sum(("y", "x")).values * grid.cell_area
-    np.testing.assert_allclose(areas, [a.area, b.area], rtol=1e-9)
+    # fractions under 1e-9 are round-off, set to 0 by design (coverage_matrix's docstring):
+    # up to 1e-9 of a cell lost in each cell a territory's boundary crosses. A (2.5 m wide)
+    # ending 1e-5 m past a 250 m grid line loses 2.5e-5 m2 there, 4e-8 of its 625 m2
+    border = 2 * (math.ceil(w / res) + 1) + 2 * (math.ceil(h / res) + 1)
+    floor = 1e-9 * grid.cell_area * border
+    np.testing.assert_allclose(areas, [a.area, b.area], rtol=1e-9, atol=floor)
     assert float(frac.min()) >= 0.0
 
 
