@@ -55,6 +55,7 @@ __all__ = [
     "current_species",
     "deposition_velocity_of",
     "emission_factor",
+    "emission_units_of",
     "get_pollutant",
     "known_species",
     "load_species",
@@ -800,6 +801,22 @@ def run_scale(pollutant: str) -> float:
     (1.0, 1e-18)
     """
     return NUMBER_RUN_SCALE if get_pollutant(pollutant).is_number else 1.0
+
+
+def emission_units_of(pollutant: str) -> str:
+    """The units of `pollutant`'s emissions as the inputs give them: ``t yr-1``, or the
+    current registry's for a particle-number species; ``t yr-1`` for a name the registry
+    does not know (what the messages that report emissions of any name print).
+
+    Examples
+    --------
+    >>> emission_units_of("NOx"), emission_units_of("UFP"), emission_units_of("unknown")
+    ('t yr-1', 'yr-1', 't yr-1')
+    """
+    try:
+        return str(current_species().species(pollutant).emission_units)
+    except InputError:
+        return "t yr-1"
 
 
 def deposition_velocity_of(

@@ -27,7 +27,6 @@ from trajectoire.geo.grid import Grid, as_crs
 from trajectoire.geo.regridding import Regridder
 from trajectoire.inventory.proxies import (
     ProxySpec,
-    _emission_units,
     allocate,
     grid_roads,
     landuse_areas,
@@ -48,7 +47,7 @@ from trajectoire.inventory.schema import (
     warn_doubtful_heights,
 )
 from trajectoire.sectors import GNFR, normalise_sector
-from trajectoire.species import known_species, normalise_pollutant
+from trajectoire.species import emission_units_of, known_species, normalise_pollutant
 
 log = logging.getLogger(__name__)
 
@@ -421,7 +420,7 @@ def _points_inside(points: xr.Dataset, given: xr.Dataset, grid: Grid, strict: bo
     # each pollutant in its own units; none when the stacks carry none of the run's
     # pollutants (a run of UFP alone, stacks of masses): it said "they carry  t yr-1"
     detail = ", ".join(
-        f"{p} {float(v):.6g} {_emission_units(str(p))}"
+        f"{p} {float(v):.6g} {emission_units_of(str(p))}"
         for p, v in zip(lost.pollutant.values, lost.values, strict=True)
     )
     carry = f"they carry {detail}" if detail else "they carry none of the run's pollutants"

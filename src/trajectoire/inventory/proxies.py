@@ -26,7 +26,7 @@ from trajectoire.geo.grid import Grid, crs_of, to_crs
 from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import current_species, known_species
+from trajectoire.species import emission_units_of, known_species
 from trajectoire.tables import id_text, numeric_column
 
 log = logging.getLogger(__name__)
@@ -732,7 +732,7 @@ def allocate(
         outside = used["emission"].to_numpy(float) * (1 - share[[pos[z] for z in used["zone_id"]]])
         lost = pd.Series(outside).groupby(used["pollutant"].astype(str).to_numpy(), sort=False)
         amounts = ", ".join(
-            f"{pol} {v:.6g} {_emission_units(str(pol))}" for pol, v in lost.sum().items() if v > 0
+            f"{pol} {v:.6g} {emission_units_of(str(pol))}" for pol, v in lost.sum().items() if v > 0
         )
         warn(
             f"{what}: {len(partial)} zone(s) lie partly or wholly outside the grid {grid} "
@@ -818,12 +818,3 @@ def allocate(
         coords={"sector": sectors, "pollutant": pollutants, **grid.coords()},
         attrs={"units": "t yr-1", "crs": grid.crs.to_string()},
     )
-
-
-def _emission_units(pollutant: str) -> str:
-    """The units of `pollutant`'s emissions as the inputs give them (``t yr-1``, or the
-    registry's for a particle-number species); ``t yr-1`` for a name it does not know."""
-    try:
-        return str(current_species().species(pollutant).emission_units)
-    except InputError:
-        return "t yr-1"
