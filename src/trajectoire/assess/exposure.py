@@ -346,6 +346,12 @@ def _inhabited(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Concentration and inhabitants of the inhabited cells, sorted by concentration.
 
+    Cells of equal concentration are sorted by their inhabitants, so that the cumulative
+    inhabitants (summed in this order, :func:`_sorted_quantiles`) do not depend on the
+    order of the cells: in the order of the cells, three cells at 1 ug m-3 of 414.236,
+    2235.191 and 2157.083 inhabitants summed in another order round one ulp apart, and the
+    median with a fourth of 4806.51 at 2 ug m-3 went from 1 to 2.
+
     DataArrays are matched by dimension names (:func:`_same_dims`); other arrays must
     have the same shape."""
     inhabitants = _same_dims(inhabitants, concentration, ("inhabitants", "concentration"), what)
@@ -362,7 +368,10 @@ def _inhabited(
             f"{what}: the concentration is NaN in {int(np.isnan(c).sum())} inhabited cell(s); "
             "use the unmasked field (no NaN where people live)."
         )
-    order = stable_argsort(c)  # numpy's stable argsort, by radix (trajectoire._kernels.sorting)
+    # numpy's stable argsort, by radix (trajectoire._kernels.sorting): by inhabitants, then
+    # by concentration, ties of both in the order of the cells (interchangeable)
+    order = stable_argsort(w)
+    order = order[stable_argsort(c[order])]
     return c[order], w[order]
 
 
