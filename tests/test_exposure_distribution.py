@@ -67,8 +67,19 @@ def test_quantiles_are_monotone_in_q(field, qs):
 
 
 @given(fields(), st.floats(0.01, 100.0))
+@example(  # 0.01 c rounds the three subnormal concentrations to 0: median 0, not 0.01
+    field=(
+        np.array([5e-324, 1e-323, 1.5e-323, 1.0]),
+        np.array([2528.765, 2927.974, 341.032, 5797.771000000001]),
+    ),
+    a=0.01,
+)
 def test_scaling_the_field_scales_the_quantiles(field, a):
     c, w = field
+    # exact where a c keeps distinct concentrations distinct (exposure_distribution's
+    # Notes): merged ones sum their inhabitants in another order, one ulp apart
+    inhabited = c[w > 0]
+    assume(np.unique(a * inhabited).size == np.unique(inhabited).size)
     np.testing.assert_allclose(
         exposure_distribution(a * c, w), a * exposure_distribution(c, w), rtol=1e-12
     )

@@ -424,8 +424,10 @@ def exposure_distribution(
     ``numpy.quantile(np.repeat(c, w), q, method="inverted_cdf")`` (Hyndman and Fan 1996,
     definition 1). ``W_k`` and ``q W`` are compared in float64. Uninhabited cells play no
     part. The quantiles are monotone in ``q``, do not depend on the order of the cells,
-    scale with the field (``Q_{a c} = a Q_c`` for ``a > 0``) and equal ``c`` for a uniform
-    field.
+    scale with the field (``Q_{a c} = a Q_c`` for ``a > 0``, where ``a c`` keeps distinct
+    concentrations distinct: one that rounds several to one value, as ``0.01 c`` does to
+    subnormal ones, sums their inhabitants in another order, and a sum one ulp apart can
+    move a quantile to the next concentration) and equal ``c`` for a uniform field.
 
     References
     ----------
