@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from test_kernels_plume import np_sigmas, np_vertical
@@ -123,6 +123,20 @@ nodes = st.lists(st.floats(1.0, 20_000.0), min_size=1, max_size=30).map(
     st.one_of(st.just(0.0), st.floats(1e-6, 1e-3)),
     nodes,
 )
+@example(
+    groups=(
+        np.array([[1.0, 0.5, 0.2, 0.0]]),
+        np.array([1.0]),
+        np.array([0.0]),
+        np.array([433.3230140232023]),
+        np.array([2], dtype=np.int64),
+        np.array([1.0]),
+    ),
+    scheme=0,
+    z=0.0,
+    decay_k=0.0,
+    r_nodes=np.array([18978.924555080368]),
+)
 def test_radial_profiles_match_numpy_reference(groups, scheme, z, decay_k, r_nodes):
     got = radial_profiles(*groups, scheme, z, decay_k, r_nodes, NO_DEP)
     want = np_radial_profiles(*groups, scheme, z, decay_k, r_nodes)
@@ -130,7 +144,17 @@ def test_radial_profiles_match_numpy_reference(groups, scheme, z, decay_k, r_nod
     # absolute floor 1e-300: an underflowing exp gives 0 in one and a subnormal (5e-324) in
     # the other, which a relative tolerance alone cannot accept
     scale = np.abs(want).max(initial=0)
-    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12 * scale + 1e-300)
+    # the image sum and the well-mixed form agree at the switch (sz = 1.6 zi) to 7e-6
+    # relative (the plume kernel's docstring); at a node where the reference's sigma_z and
+    # the kernel's (equal to 1e-12) fall on both sides of a group's switch, each takes its
+    # own form: 6.5e-6 apart at r = 18978.9 m, zi = 433.32 m (rural C; found by a search)
+    zis, clss = groups[3], groups[4]
+    sz = np.array([np.asarray(np_sigmas(r_nodes, scheme, int(c))[1]) for c in clss])  # (G, K)
+    at_switch = (np.abs(sz - 1.6 * zis[:, None]) <= 1e-12 * 1.6 * zis[:, None]).any(axis=0)
+    for cols, rtol in ((~at_switch, 1e-9), (at_switch, 7e-6)):
+        np.testing.assert_allclose(
+            got[:, cols], want[:, cols], rtol=rtol, atol=1e-12 * scale + 1e-300
+        )
 
 
 @given(met_groups(), st.floats(0.0, 3.0), st.floats(0.0, 3.0))

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 import trajectoire.meteo as tm
@@ -155,21 +155,27 @@ def test_linear_in_the_emission(w1, w2, al, be, r, bearing):
 
 @settings(max_examples=25, deadline=None)
 @given(st.floats(50.0, 4500.0), st.floats(0.0, 60.0), st.integers(0, 35), st.integers(0, 3))
+@example(500.0, 38.21770123928726, 18, 1)  # 499.99999999999994 m and 500 m: 4.9 % apart
 def test_mirror_symmetric_about_the_wind_axis(r, off, d, g):
-    """One sector: receptors mirrored about its plume axis get the same value."""
+    """One sector: receptors mirrored about its plume axis get the same value.
+
+    As in :func:`test_uniform_rose_is_isotropic`, the two receptors' distances are
+    ``hypot`` of rounded offsets: at ``r`` = 500 m or 2000 m one may fall one ulp below the
+    threshold of :func:`~trajectoire._kernels.plume_longterm.exact_sub` and the other on it,
+    each on its own quadrature (8 or 4, 4 or 2 pieces per sector), which differ by far more
+    than round-off off the plume axis (4.9 % at r = 500 m, 38° off the axis of sector 18,
+    group 1), so such pairs are left out."""
     grp = groups()
     a = np.zeros((1, 36))
     a[0, d] = 1.0
     one = (a, grp[1][g : g + 1], grp[2][g : g + 1], grp[3][g : g + 1], grp[4][g : g + 1])
     axis = d * 10.0 + 180.0
-    vals = [
-        library(
-            r * math.sin(math.radians(axis + s * off)),
-            r * math.cos(math.radians(axis + s * off)),
-            one,
-        )  # fmt: skip
+    offsets = [
+        (r * math.sin(math.radians(axis + s * off)), r * math.cos(math.radians(axis + s * off)))
         for s in (1, -1)
     ]
+    assume(len({lt.exact_sub(math.hypot(dx, dy)) for dx, dy in offsets}) == 1)
+    vals = [library(dx, dy, one) for dx, dy in offsets]
     assert vals[0] >= 0.0
     assert vals[0] == pytest.approx(vals[1], rel=1e-9, abs=1e-300)
 

@@ -414,9 +414,16 @@ def exposure_distribution(
     ``Q(0)`` the lowest and ``Q(1)`` the highest. With integer inhabitants this is
     ``numpy.quantile(np.repeat(c, w), q, method="inverted_cdf")`` (Hyndman and Fan 1996,
     definition 1). ``W_k`` and ``q W`` are compared in float64. Uninhabited cells play no
-    part. The quantiles are monotone in ``q``, do not depend on the order of the cells,
-    scale with the field (``Q_{a c} = a Q_c`` for ``a > 0``) and equal ``c`` for a uniform
-    field.
+    part. The quantiles are monotone in ``q``, scale with the field (``Q_{a c} = a Q_c``
+    for ``a > 0``) and equal ``c`` for a uniform field. Cells of equal concentration are
+    summed in the order of the cells (a stable sort), so the quantiles do not depend on the
+    order of the cells except through the rounding of those sums: a cumulative sum one ulp
+    apart can fall on the other side of ``q W`` and move a quantile to the next
+    concentration (three cells at 1 ug m-3 of 414.236, 2235.191 and 2157.083 inhabitants
+    and one at 2 of 4806.51: the median is 1 or 2 by the order of the first three), and a
+    scaling that rounds distinct concentrations to one value (``0.01 c`` on subnormal ones)
+    sums their inhabitants in another order. With whole numbers of inhabitants (exact
+    sums) neither happens. The run's cells are always in the grid's order.
 
     References
     ----------
