@@ -40,7 +40,7 @@ import numpy as np
 import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import _load, prepared_at  # noqa: E402
+from bench_run import _load, alternate_ways, prepared_at, same_stacks  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,10 +74,9 @@ def _grouping(ctx, points: xr.Dataset) -> None:
     (``_offset_groups``) against comparing each site with every group (the code before
     2026-12-05, quadratic in the sites), and check they give the same groups."""
     from trajectoire.dispersion.concentration import (
-        _agree,
-        _footprint_centres,
-        _footprint_windows,
+        _join_first,
         _offset_groups,
+        _window_offsets,
     )
 
     grid, xs, ys = ctx.grid, points["source_x"].values, points["source_y"].values
@@ -86,22 +85,9 @@ def _grouping(ctx, points: xr.Dataset) -> None:
     now = _offset_groups(grid, xs, ys, half)
     t_now = time.process_time() - t
     t = time.process_time()
-    size = 2 * half + 3
-    rc, cc = _footprint_centres(grid, xs, ys)
-    r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
     before: list[tuple[list[int], np.ndarray, np.ndarray]] = []
-    for s in range(xs.size):
-        dx = np.full(size, np.nan)
-        dy = np.full(size, np.nan)
-        dx[c0[s] - cc[s] + half + 1 : c1[s] - cc[s] + half + 1] = grid.x[c0[s] : c1[s]] - xs[s]
-        dy[r0[s] - rc[s] + half + 1 : r1[s] - rc[s] + half + 1] = grid.y[r0[s] : r1[s]] - ys[s]
-        for members, gx, gy in before:
-            if _agree(gx, dx) and _agree(gy, dy):
-                members.append(s)
-                np.copyto(gx, dx, where=np.isnan(gx))
-                np.copyto(gy, dy, where=np.isnan(gy))
-                break
-        else:
+    for s, (dx, dy) in enumerate(_window_offsets(grid, xs, ys, half)):
+        if not _join_first(before, range(len(before)), s, dx, dy):
             before.append(([s], dx, dy))
     t_before = time.process_time() - t
     if [g[0] for g in now] != [g[0] for g in before]:
@@ -149,27 +135,12 @@ def main() -> None:
             concentration._alike_rows = shared
 
     ways = {"a row per site (before)": apart, "a row per distinct stack": footprints}
-    for way in ways.values():  # compile and warm the caches outside the timing
-        way(years[0])
-    cpu = dict.fromkeys(ways, 0.0)
-    for _ in range(args.repeat):
-        for year in years:
-            got = {}
-            for name, way in ways.items():
-                t = time.process_time()
-                got[name] = way(year)
-                cpu[name] += time.process_time() - t
-            a, b = got.values()
-            for sa, sb in zip(a, b, strict=True):
-                for (ra, ca, fa), (rb, cb, fb) in zip(sa.footprints, sb.footprints, strict=True):
-                    if (ra, ca) != (rb, cb) or fa.tobytes() != fb.tobytes():
-                        raise SystemExit(f"{year}: the footprints differ")
-    n = args.repeat * len(years)
+    cpu = alternate_ways(ways, years, args.repeat, same_stacks, "the footprints")
     _grouping(ctx, points)
     print("| a year's footprints | CPU per year |")
     print("|---|---|")
     for name in ways:
-        print(f"| {name} | {cpu[name] / n:.2f} s |")
+        print(f"| {name} | {cpu[name]:.2f} s |")
     before, after = cpu.values()
     print(f"ratio (shared / before): {after / before:.3f}; identical: True; {_load()} (after)")
 

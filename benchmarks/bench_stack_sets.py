@@ -26,21 +26,18 @@ Usage::
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import _load, prepared_at, year_bench_args  # noqa: E402
+from bench_run import (  # noqa: E402
+    _load,
+    alternate_ways,
+    prepared_at,
+    same_stacks,
+    year_bench_args,
+)
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def _same(a, b) -> bool:
-    """Whether two Stacks hold the same windows and footprint bits."""
-    return all(
-        (ra, ca) == (rb, cb) and fa.tobytes() == fb.tobytes()
-        for (ra, ca, fa), (rb, cb, fb) in zip(a.footprints, b.footprints, strict=True)
-    )
 
 
 def main() -> None:
@@ -60,24 +57,11 @@ def main() -> None:
         return ctx.stack_sets(year, sets)
 
     ways = {"one call per set": apart, "every set in one call": together}
-    for way in ways.values():  # compile and warm the caches outside the timing
-        way(years[0])
-    cpu = dict.fromkeys(ways, 0.0)
-    for _ in range(args.repeat):
-        for year in years:
-            got = {}
-            for name, way in ways.items():
-                t = time.process_time()
-                got[name] = way(year)
-                cpu[name] += time.process_time() - t
-            a, b = got.values()
-            if not all(_same(x, y) for x, y in zip(a, b, strict=True)):
-                raise SystemExit(f"{year}: the footprints differ")
-    n = args.repeat * len(years)
+    cpu = alternate_ways(ways, years, args.repeat, same_stacks, "the footprints")
     print("| a year's footprints | CPU per year |")
     print("|---|---|")
     for name in ways:
-        print(f"| {name} | {cpu[name] / n:.3f} s |")
+        print(f"| {name} | {cpu[name]:.3f} s |")
     before, after = cpu.values()
     print(f"ratio (together / apart): {after / before:.3f}; identical: True; {_load()} (after)")
 

@@ -223,7 +223,7 @@ def test_offset_groups_are_those_of_comparing_every_group(picks, half) -> None:
     """Grouping the stacks by their centre offsets first finds, for each stack, the same
     group as comparing it with every group in turn (the code before, quadratic): stacks on
     whole cells apart, on other offsets, on the same point, beyond the grid's edges."""
-    from trajectoire.dispersion.concentration import _agree, _offset_groups
+    from trajectoire.dispersion.concentration import _join_first, _offset_groups, _window_offsets
 
     x0, y0 = 700_000.0, 7_050_000.0
     grid = Grid.from_bounds(x0, y0, x0 + 1000.0, y0 + 1000.0, 100)
@@ -232,15 +232,8 @@ def test_offset_groups_are_those_of_comparing_every_group(picks, half) -> None:
     got = _offset_groups(grid, xs, ys, half)
     # the reference: each stack against every group, in their order
     want: list[tuple[list[int], np.ndarray, np.ndarray]] = []
-    for s in range(xs.size):
-        ((_, dx, dy),) = _offset_groups(grid, xs[s : s + 1], ys[s : s + 1], half)
-        for members, gx, gy in want:
-            if _agree(gx, dx) and _agree(gy, dy):
-                members.append(s)
-                np.copyto(gx, dx, where=np.isnan(gx))
-                np.copyto(gy, dy, where=np.isnan(gy))
-                break
-        else:
+    for s, (dx, dy) in enumerate(_window_offsets(grid, xs, ys, half)):
+        if not _join_first(want, range(len(want)), s, dx, dy):
             want.append(([s], dx, dy))
     assert [g[0] for g in got] == [g[0] for g in want]
     for (_, gx, gy), (_, wx, wy) in zip(got, want, strict=True):

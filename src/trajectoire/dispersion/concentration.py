@@ -20,7 +20,7 @@ dispersion run per source group.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, Unpack
 
@@ -1335,28 +1335,51 @@ def _offset_groups(
     linear in the stacks instead of quadratic: for the 677 IREP sites within the seven
     territories' box at 200 m, 0.013 s instead of 0.76 s, ``benchmarks/bench_stack_rows.py``).
     """
+    groups: list[tuple[list[int], np.ndarray, np.ndarray]] = []
+    by_centre: dict[tuple[float, float], list[int]] = {}  # centre offsets -> groups
+    for s, (dx, dy) in enumerate(_window_offsets(grid, xs, ys, half)):
+        bucket = by_centre.setdefault((float(dx[half + 1]), float(dy[half + 1])), [])
+        if not _join_first(groups, bucket, s, dx, dy):
+            bucket.append(len(groups))
+            groups.append(([s], dx, dy))
+    return groups
+
+
+def _window_offsets(
+    grid: Grid, xs: np.ndarray, ys: np.ndarray, half: int
+) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Each stack's offsets east and north [m] of the columns and rows of its window
+    (:func:`_footprint_windows`) on ``2 half + 3`` positions around its centre cell (NaN
+    beyond the grid), stack by stack: what :func:`_offset_groups` groups by."""
     size = 2 * half + 3
     rc, cc = _footprint_centres(grid, xs, ys)
     r0, r1, c0, c1 = _footprint_windows(grid, xs, ys, half)
-    groups: list[tuple[list[int], np.ndarray, np.ndarray]] = []
-    by_centre: dict[tuple[float, float], list[int]] = {}  # centre offsets -> groups
     for s in range(xs.size):
         dx = np.full(size, np.nan)
         dy = np.full(size, np.nan)
         dx[c0[s] - cc[s] + half + 1 : c1[s] - cc[s] + half + 1] = grid.x[c0[s] : c1[s]] - xs[s]
         dy[r0[s] - rc[s] + half + 1 : r1[s] - rc[s] + half + 1] = grid.y[r0[s] : r1[s]] - ys[s]
-        key = (float(dx[half + 1]), float(dy[half + 1]))
-        for g in by_centre.get(key, []):
-            members, gx, gy = groups[g]
-            if _agree(gx, dx) and _agree(gy, dy):
-                members.append(s)
-                np.copyto(gx, dx, where=np.isnan(gx))
-                np.copyto(gy, dy, where=np.isnan(gy))
-                break
-        else:
-            by_centre.setdefault(key, []).append(len(groups))
-            groups.append(([s], dx, dy))
-    return groups
+        yield dx, dy
+
+
+def _join_first(
+    groups: list[tuple[list[int], np.ndarray, np.ndarray]],
+    candidates: Iterable[int],
+    s: int,
+    dx: np.ndarray,
+    dy: np.ndarray,
+) -> bool:
+    """Add stack `s` (offsets `dx`, `dy`) to the first of the `candidates` groups whose
+    offsets agree with its own (:func:`_agree`), the group's offsets taking its known ones;
+    whether it joined one."""
+    for g in candidates:
+        members, gx, gy = groups[g]
+        if _agree(gx, dx) and _agree(gy, dy):
+            members.append(s)
+            np.copyto(gx, dx, where=np.isnan(gx))
+            np.copyto(gy, dy, where=np.isnan(gy))
+            return True
+    return False
 
 
 def _agree(a: np.ndarray, b: np.ndarray) -> bool:
