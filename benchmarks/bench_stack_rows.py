@@ -106,20 +106,24 @@ def main() -> None:
     ap.add_argument("--stacks", type=int, default=200, help="number of sites")
     args = ap.parse_args()
 
+    from trajectoire._kernels.stacks import profiles_stacks_last
     from trajectoire.dispersion import concentration
     from trajectoire.dispersion.local import StackSet, year_stack_sets
+    from trajectoire.dispersion.stack_terms import release as release_terms
 
     years = [int(v) for v in args.years.split(",")]
     ctx = prepared_at(args.config, args.resolution or None, "bench_rows")
     points = _sites(ctx, args.stacks)
     keys = [key for key, members in ctx.kernel_groups.items() if ctx.stacks_of(members).any()]
     shared = concentration._alike_rows
+    with_terms = concentration.profiles_with_terms
     params = ["stack_height", "stack_diameter", "exit_temperature", "exit_velocity"]
     n_rows = len({tuple(v) for v in np.column_stack([points[p].values for p in params])})
     print(f"{_load()} (before); {ctx.grid}; {args.stacks} sites, {n_rows} distinct stacks; "
           f"{len(keys)} kernel set(s) with stacks; years {years}", flush=True)  # fmt: skip
 
     def footprints(year):
+        release_terms()  # each call as a run's first year: the row sharing alone is timed
         sets = [StackSet(ctx.met_of(year, season), rate, vd) for rate, vd, season in keys]
         return year_stack_sets(points, ctx.grid, ctx.settings, ctx.sectors, ctx.origins, sets)
 
@@ -128,11 +132,15 @@ def main() -> None:
         return np.arange(n), np.arange(n)
 
     def apart(year):
+        # and without the table of terms kept across calls (2026-12-05 later), which would
+        # share the terms of alike stacks too
         concentration._alike_rows = own_rows
+        concentration.profiles_with_terms = profiles_stacks_last
         try:
             return footprints(year)
         finally:
             concentration._alike_rows = shared
+            concentration.profiles_with_terms = with_terms
 
     ways = {"a row per site (before)": apart, "a row per distinct stack": footprints}
     cpu = alternate_ways(ways, years, args.repeat, same_stacks, "the footprints")

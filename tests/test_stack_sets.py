@@ -156,7 +156,7 @@ def test_stacks_alike_share_their_profiles_each_footprint_kept(kinds, offsets, a
         kw[key] = [_KINDS[k][key] for k in kinds]
     rows: list[int] = []
     stacks_asked: list[np.ndarray] = []
-    kernel = C.profiles_stacks_last
+    kernel = C.profiles_with_terms  # profiles_stacks_last, the terms kept across calls
 
     def spy(a, fac, hs, *args):
         rows.append(fac.shape[0])
@@ -164,7 +164,7 @@ def test_stacks_alike_share_their_profiles_each_footprint_kept(kinds, offsets, a
         return kernel(a, fac, hs, *args)
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(C, "profiles_stacks_last", spy)
+        mp.setattr(C, "profiles_with_terms", spy)
         (got,) = stack_footprint_sets([(table, kw)], grid=grid, radius=1200.0)
     n_kinds = len(set(kinds))
     if shape == "gauss":

@@ -124,20 +124,41 @@ def _node_terms(r, szc, a, fac, hs, zis, clss, invus, z, decay_k, vd, s0, ds, it
     (:func:`class_sigma_z`); `fac`, `hs` are the stack's groups' rows, `itab`, `dtab` its
     depletion tables (read only when ``vd > 0``). Each term is
     :func:`.plume_longterm.cic_unit`'s, with ``σz`` looked up instead of computed (the
-    same operations on the same values: the same bits)."""
+    same operations on the same values: the same bits): :func:`_group_term`, then
+    :func:`_add_term`."""
     ng, n = a.shape
     for g in range(ng):
         if fac[g] == 0.0:
             continue
-        c = fac[g] * cic_at(r, z, hs[g], zis[g], szc[clss[g]], decay_k, invus[g])
-        if c == 0.0:
-            continue
-        if vd > 0.0:
-            c *= depletion_factor(r, vd * fac[g] * invus[g], itab[g], dtab[g], s0, ds)
-        c *= inv_width / r
-        row = out[clss[g] if by_class else 0, k]
-        for d in range(n):
-            row[d] += a[g, d] * c
+        c = _group_term(r, szc, fac[g], hs[g], zis[g], clss[g], invus[g], z, decay_k)
+        _add_term(c, r, a[g], fac[g], invus[g], vd, s0, ds, itab, dtab, g, inv_width,
+                  out[clss[g] if by_class else 0, k])  # fmt: skip
+
+
+@njit(cache=CACHE, inline="always")
+def _group_term(r, szc, fac, h, zi, cls, inv_u, z, decay_k):
+    """One met group's vertical term at radius `r` [m] times its wind factor,
+    ``fac CIC(r; h, zi, σz_cls(r))`` with its loss ``exp(-k r inv_u)`` (:func:`.plume_longterm.cic_at`),
+    before the depletion and the ``N / (2 pi r)`` of :func:`_add_term`. It depends on the
+    group's release height `h` [m], lid `zi` [m], class `cls`, wind factor `fac` and, where
+    ``decay_k > 0``, its ``<1/u>`` `inv_u` [s m-1]; not on its direction weights (so that
+    other years' groups of the same values share it, :func:`stack_terms`)."""
+    return fac * cic_at(r, z, h, zi, szc[cls], decay_k, inv_u)
+
+
+@njit(cache=CACHE, inline="always")
+def _add_term(c, r, a_g, fac, inv_u, vd, s0, ds, itab, dtab, g, inv_width, row):
+    """Add ``a_g[d] c F N / (2 pi r)`` to ``row[d]`` for every sector ``d``: group ``g``'s
+    term `c` (:func:`_group_term`) with its source depletion ``F`` (when ``vd > 0``, from
+    rows ``g`` of `itab`, `dtab`, at its stack-top ``<1/u> = fac inv_u``); nothing where
+    ``c`` is 0."""
+    if c == 0.0:
+        return
+    if vd > 0.0:
+        c *= depletion_factor(r, vd * fac * inv_u, itab[g], dtab[g], s0, ds)
+    c *= inv_width / r
+    for d in range(row.shape[0]):
+        row[d] += a_g[d] * c
 
 
 @njit(cache=CACHE, parallel=True)
@@ -157,37 +178,116 @@ def profiles_stacks_last(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nod
 
     A row given several times in `stacks` (stacks with the same parameters) is computed at
     its first place and copied into its other slots: the same values, once.
+    :func:`profiles_from_terms` is the same with each group's term read from a table.
     """
     vd, s0, ds, itab, dtab = dep
     n = a.shape[1]
     nk = r_nodes.shape[0]
     inv_width = n / (2.0 * math.pi)
-    ns = stacks.shape[0]
-    same = np.arange(ns)  # same[i]: the first place of stacks[i]'s row
-    for i in range(ns):
-        for j in range(i):
-            if stacks[j] == stacks[i]:
-                same[i] = j
-                break
+    same = _first_places(stacks)
     for k in prange(nk):
         acc = np.empty((N_CLASSES, 1, n))
         szc = class_sigma_z(r_nodes[k], scheme)
-        for i in range(ns):
-            q = slots[i]
-            if same[i] != i:
-                p = slots[same[i]]
-                for cl in range(N_CLASSES):
-                    for d in range(n):
-                        out[cl, k, d, q] = out[cl, k, d, p]
+        for i in range(stacks.shape[0]):
+            if _copied(same, i, slots, out, k):
                 continue
             st = stacks[i]
             acc[:, :, :] = 0.0
             tab = st if vd > 0.0 else 0  # without deposition the tables are one placeholder
             _node_terms(r_nodes[k], szc, a, fac[st], hs[st], zis, clss, invus, z, decay_k,
                         vd, s0, ds, itab[tab], dtab[tab], inv_width, True, acc, 0)  # fmt: skip
-            for cl in range(N_CLASSES):
-                for d in range(n):
-                    out[cl, k, d, q] = acc[cl, 0, d]
+            _write_slot(acc, out, k, slots[i])
+
+
+@njit(cache=CACHE)
+def _first_places(stacks):
+    """``same[i]``: the first place in `stacks` of the row ``stacks[i]``."""
+    ns = stacks.shape[0]
+    same = np.arange(ns)
+    for i in range(ns):
+        for j in range(i):
+            if stacks[j] == stacks[i]:
+                same[i] = j
+                break
+    return same
+
+
+@njit(cache=CACHE, inline="always")
+def _copied(same, i, slots, out, k):
+    """Where stack ``i``'s row came earlier (`same`, :func:`_first_places`), copy node
+    `k` of that place's slot into its own and return True."""
+    if same[i] == i:
+        return False
+    p = slots[same[i]]
+    q = slots[i]
+    for cl in range(out.shape[0]):
+        for d in range(out.shape[2]):
+            out[cl, k, d, q] = out[cl, k, d, p]
+    return True
+
+
+@njit(cache=CACHE, inline="always")
+def _write_slot(acc, out, k, q):
+    """Node `k` of one stack's per-class sums `acc` ``(class, 1, sector)`` into slot `q`."""
+    for cl in range(out.shape[0]):
+        for d in range(out.shape[2]):
+            out[cl, k, d, q] = acc[cl, 0, d]
+
+
+@njit(cache=CACHE, parallel=True)
+def stack_terms(fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes, cols, out):
+    """Each group term's values at the radial nodes, into columns of a node-major table.
+
+    ``out[k, cols[m]] = fac[m] CIC(r_k; hs[m], zis[m], σz_{clss[m]}(r_k)) exp(-k r_k invus[m])``
+    (:func:`_group_term`, the term :func:`profiles_stacks_last` computes for a stack's
+    group, the same operations on the same values) for the terms ``m`` given by their wind
+    factor `fac`, release height `hs` [m], lid `zis` [m], class `clss` and ``<1/u>``
+    `invus` [s m-1] (flat arrays, one entry a term), at the nodes `r_nodes` [m] for the
+    scheme `scheme`, receptor height `z` [m] and loss rate `decay_k` [s-1]. Nodes run in
+    parallel; the other columns of `out` ``(node, column)`` are left as they are.
+    """
+    nm = fac.shape[0]
+    for k in prange(r_nodes.shape[0]):
+        r = r_nodes[k]
+        szc = class_sigma_z(r, scheme)
+        row = out[k]
+        for m in range(nm):
+            row[cols[m]] = _group_term(r, szc, fac[m], hs[m], zis[m], clss[m], invus[m], z,
+                                       decay_k)  # fmt: skip
+
+
+@njit(cache=CACHE, parallel=True)
+def profiles_from_terms(a, terms, index, fac, clss, invus, r_nodes, dep, stacks, slots, out):
+    """:func:`profiles_stacks_last` with each group's term read from a table.
+
+    ``terms[k, index[u, g]]`` is the term (:func:`_group_term`, :func:`stack_terms`) of
+    group ``g`` of profile row ``u`` at node ``k`` (``index[u, g] < 0``: a group of wind
+    factor 0, left out as :func:`profiles_stacks_last` leaves it); `fac` ``(row, group)``
+    and `invus` serve the depletion. The rest is :func:`profiles_stacks_last`'s, in the
+    same order: the same bits wherever the table holds what :func:`stack_terms` gives.
+    """
+    vd, s0, ds, itab, dtab = dep
+    n = a.shape[1]
+    ng = a.shape[0]
+    inv_width = n / (2.0 * math.pi)
+    same = _first_places(stacks)
+    for k in prange(r_nodes.shape[0]):
+        r = r_nodes[k]
+        acc = np.empty((N_CLASSES, 1, n))
+        trow = terms[k]
+        for i in range(stacks.shape[0]):
+            if _copied(same, i, slots, out, k):
+                continue
+            st = stacks[i]
+            acc[:, :, :] = 0.0
+            tab = st if vd > 0.0 else 0
+            for g in range(ng):
+                j = index[st, g]
+                if j < 0:
+                    continue
+                _add_term(trow[j], r, a[g], fac[st, g], invus[g], vd, s0, ds, itab[tab],
+                          dtab[tab], g, inv_width, acc[clss[g], 0])  # fmt: skip
+            _write_slot(acc, out, k, slots[i])
 
 
 @njit(cache=CACHE)

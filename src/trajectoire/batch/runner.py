@@ -63,6 +63,7 @@ from trajectoire.batch.shared import (
 )
 from trajectoire.cf import set_cf_attrs, utc_stamp
 from trajectoire.dispersion.convolution import fft_threads
+from trajectoire.dispersion.stack_terms import release as release_terms
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.chunks import deflate_encoder, io_threads
 from trajectoire.io.config import RunConfig, load_config
@@ -1000,9 +1001,14 @@ def _years_resources() -> Iterator[None]:
     while after each call, beside numba's and the transforms' threads: 3-4 % of a 100 m
     run's CPU samples in ``blas_thread_server`` (``perf``, 2 cores). Each product's values
     are the same bits with one thread (each output element is one thread's dot product).
+    The table of stack terms the years share (:mod:`trajectoire.dispersion.stack_terms`)
+    is dropped at the end, before the heap is given back.
     """
     with heap_kept(), _blas_on_one_thread():
-        yield
+        try:
+            yield
+        finally:
+            release_terms()
 
 
 def _blas_on_one_thread() -> Any:
@@ -1133,8 +1139,10 @@ def _write_shared_part(
 
 def _release_worker(token: str) -> None:
     """On a worker at the end of a run: drop its copy of the shared context `token` and give
-    back the heap its years held (:func:`_write_shared_part`)."""
+    back the heap its years held (:func:`_write_shared_part`) and the table of stack terms
+    they shared (:mod:`trajectoire.dispersion.stack_terms`)."""
     forget_context(token)
+    release_terms()
     release_heap()
 
 

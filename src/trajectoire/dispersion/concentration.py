@@ -35,7 +35,6 @@ from trajectoire._kernels.stacks import (
     N_CLASSES,
     footprint_from_profiles,
     footprints_aligned,
-    profiles_stacks_last,
     radial_profiles,
     radial_profiles_by_class,
 )
@@ -55,6 +54,7 @@ from trajectoire.dispersion.points import (
     StackArrays,
     _stack_groups,
 )
+from trajectoire.dispersion.stack_terms import profiles_with_terms
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.meteo.classes import select_years
@@ -1137,9 +1137,10 @@ class _StackTable:
             rows = row[np.asarray(stacks, dtype=np.int64)]
             todo = kept.copy_into(rows, slots, out)
             if todo:
-                profiles_stacks_last(a, fac_u, hs_u, zis, clss, ius, code, z, k, nodes, dep,
-                                     rows[todo], np.asarray(slots, dtype=np.int64)[todo],
-                                     out)  # fmt: skip
+                # the terms of its groups kept from earlier years (stack_terms): the same bits
+                profiles_with_terms(a, fac_u, hs_u, zis, clss, ius, code, z, k, nodes, dep,
+                                    rows[todo], np.asarray(slots, dtype=np.int64)[todo],
+                                    out)  # fmt: skip
                 kept.keep(rows[todo], [slots[i] for i in todo], out)
 
         windows = _footprint_windows(grid, xs, ys, half)
