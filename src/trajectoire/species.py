@@ -553,8 +553,18 @@ def read_species(
     for s in base.values():
         aliases.update({a.lower(): s.id for a in s.aliases})
     resolved: list[tuple[str, Mapping[str, Any], Pollutant | None]] = []
+    seen: dict[str, str] = {}  # lower-case id -> the table that defined it
     for sid, entry in tables.items():
         canon = aliases.get(str(sid).lower())
+        key = (canon or str(sid)).lower()
+        if not str(sid).strip():
+            mistakes.append("species '': an empty id; expected an id such as [species.PFOS]")
+        if key in seen:  # [species.PFOS] and [species.pfos]: the second one would win or hide
+            mistakes.append(
+                f"species {str(sid)!r}: defined twice, as [species.{seen[key]}] and "
+                f"[species.{sid}] (ids and aliases are case-insensitive); define it once"
+            )
+        seen.setdefault(key, str(sid))
         b = base[canon] if canon is not None else None
         mistakes += _entry_mistakes(str(sid), entry, b)
         resolved.append((canon or str(sid), entry, b))

@@ -85,13 +85,31 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
         df["pollutant"].tolist(), lines, normalise_pollutant, f"{what}, column 'pollutant'"
     )
     key = "[inputs] background"
-    df["year"] = numeric_column(df, "year", what=what, config_key=key).astype(int)
+    years = numeric_column(df, "year", what=what, config_key=key)
+    odd = [f"{y:g} at {lines[i]}" for i, y in enumerate(years) if y % 1 or not 1900 <= y <= 2100]
+    if odd:  # 2018.5 or 18 would be read as another year, silently
+        raise InputError(
+            f"{what}, column 'year': {', '.join(odd[:5])}{' ...' if len(odd) > 5 else ''}; "
+            f"expected whole years from 1900 to 2100 (2018). Fix the file ({key})."
+        )
+    df["year"] = years.astype(int)
     df["value"] = numeric_column(
         df, "value", what=what, config_key=key, units=None if "units" in df.columns else units
     )
     require_non_negative(df["value"].to_numpy(), f"{what}, column 'value'", labels=lines)
     # each row in its species' family: ug m-3 for masses, cm-3 for particle numbers (UFP)
     row_units = list(df["units"]) if "units" in df.columns else [units] * len(df)
+    if "units" in df.columns:
+        empty = [
+            lines[i] for i, u in enumerate(row_units) if not isinstance(u, str) or not u.strip()
+        ]
+        if empty:
+            raise UnitsError(
+                f"{what}, column 'units': empty at {', '.join(empty[:5])}"
+                f"{' ...' if len(empty) > 5 else ''}; expected the units of each row's value "
+                "(ug m-3, ppb, cm-3 for particle numbers). Fill the cells, or remove the "
+                f"column to read every value in the reader's units ({key})."
+            )
     factor = np.array(
         [
             _row_factor(
@@ -188,7 +206,10 @@ def read_background_field(
     try:
         ds = xr.open_dataset(path)
     except (OSError, ValueError) as exc:
-        raise InputError(f"{what}: cannot read as NetCDF ({exc}); check {_KEY} path.") from exc
+        reason = " ".join(str(exc).split(". ")[0].split()) or type(exc).__name__
+        raise InputError(
+            f"{what}: cannot read as NetCDF ({reason}); expected a NetCDF file. Check {_KEY} path."
+        ) from None
     wanted = _year_range(years, what)
     fields = []
     with ds:
@@ -265,6 +286,14 @@ def _read_variable(
                 f"fix {_KEY} years."
             )
         annual = annual.sel(year=wanted)
+    values = np.asarray(annual.values, dtype=float)
+    if (values < 0).any():  # a concentration below 0: a sign or an offset in the file
+        bad = int((values < 0).sum())
+        raise InputError(
+            f"{where}: {bad} negative annual mean(s), down to {np.nanmin(values):.3g} "
+            f"{units or da.attrs.get('units')}; expected concentrations >= 0. Check the "
+            f"variable ({_KEY} variables.{pol}) or the file."
+        )
     out = (annual * factor).expand_dims(pollutant=[pol])
     out = out.drop_vars([c for c in out.coords if c not in ("year", "pollutant", "y", "x")])
     out.attrs = {"crs": the_crs.to_string(), "units": "ug m-3"}
@@ -565,7 +594,16 @@ class RegionalBackground:
         cut = field.isel(y=rows, x=cols).transpose("year", "pollutant", "y", "x")
         values = np.asarray(cut.values, dtype=np.float64)
         if not np.isfinite(values).all():
-            raise InputError(f"{what}: the field has missing values (NaN) over the run grid.")
+            bad = ~np.isfinite(values)
+            k = np.argwhere(bad)[0]
+            yx = (float(cut["y"].values[k[2]]), float(cut["x"].values[k[3]]))
+            raise InputError(
+                f"{what}: the field has {int(bad.sum())} missing value(s) (NaN) over the run "
+                f"grid, e.g. {cut['pollutant'].values[k[1]]} {int(cut['year'].values[k[0]])} "
+                f"at y={yx[0]:g}, x={yx[1]:g} ({grid_of(field).crs.name}); expected a value "
+                f"in every cell that covers the grid. Fill them in the file, or give a field "
+                f"without gaps ({_KEY} path)."
+            )
         self.values = values
         self.years = [int(y) for y in cut["year"].values]
         self.pollutants = [str(p) for p in cut["pollutant"].values]

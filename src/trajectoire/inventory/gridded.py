@@ -33,7 +33,14 @@ from trajectoire.errors import ConfigError, InputError, MissingVariableError, Un
 from trajectoire.inventory.readers import read_gridded
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
-from trajectoire.tables import Provenance, keyword_options, numeric_column, read_table, with_options
+from trajectoire.tables import (
+    Provenance,
+    keyword_options,
+    numeric_column,
+    option_table,
+    read_table,
+    with_options,
+)
 from trajectoire.units import annual_total_factor, conversion_factor
 
 __all__ = ["CAMS_TNO_CATEGORIES", "GriddedOptions", "read_cams_reg", "read_emep_gridded"]
@@ -58,7 +65,8 @@ _GNFR_LETTER = re.compile(r"([A-Ma-m])(\d*)(?:_.*)?")
 
 
 def _key(config_key: str | None) -> str:
-    return config_key or "the reader's options"
+    """The table whose keys set the reader's options (``[inputs.gridded]``), for messages."""
+    return option_table(config_key) if config_key else "the reader's options"
 
 
 def _gnfr(label: Any, mapping: Mapping[str, str]) -> str | None:
@@ -206,6 +214,7 @@ def _assemble(
     lon: np.ndarray,
     name: str,
     fill_value: float | None,
+    config_key: str | None = None,
 ) -> xr.DataArray:
     """``emission(sector, pollutant, lat, lon)`` [t yr-1] from the fields of each (sector,
     pollutant) (summed when several labels map to one), through :func:`read_gridded`."""
@@ -222,7 +231,7 @@ def _assemble(
         coords={"sector": sectors, "pollutant": pols, "lat": lat, "lon": lon},
         attrs={"units": "t yr-1", "crs": "EPSG:4326"},
     )
-    return read_gridded(da, what=name, fill_value=fill_value)
+    return read_gridded(da, what=name, fill_value=fill_value, config_key=config_key)
 
 
 # --------------------------------------------------------------------------- CAMS-REG
@@ -240,10 +249,19 @@ def _crop(ds: xr.Dataset, bbox: tuple[float, ...] | None, name: str) -> xr.Datas
         if keep.size == 0:
             raise InputError(
                 f"{name}: the bbox {list(bbox)} holds no cell of the file ({dim} from "
-                f"{c.min()} to {c.max()}); check the bbox (degrees: west, south, east, north)."
+                f"{c.min()} to {c.max()}); expected [west, south, east, north] in degrees"
+                f"{_swapped(bbox)}. Fix the bbox."
             )
         out = out.isel({dim: keep})
     return out
+
+
+def _swapped(bbox: Sequence[float]) -> str:
+    """A hint when `bbox` looks written latitude first (a south above 80 or so, in Europe)."""
+    w, s, e, n = bbox
+    if abs(w) <= 90 and abs(e) <= 90 and abs(s) < abs(w) and abs(n) < abs(e):
+        return f" ([{s:g}, {w:g}, {n:g}, {e:g}] if it was written latitude first)"
+    return ""
 
 
 def _lonlat_names(ds: xr.Dataset) -> xr.Dataset:
@@ -308,7 +326,11 @@ def _cams_file(
     try:
         ds = xr.open_dataset(path)
     except (OSError, ValueError) as exc:
-        raise InputError(f"{name}: not a readable NetCDF file ({exc}). Check {key} path.") from None
+        reason = " ".join(str(exc).split(". ")[0].split()) or type(exc).__name__
+        raise InputError(
+            f"{name}: not a readable NetCDF file ({reason}); expected a CAMS-REG NetCDF. "
+            f"Check {key} path."
+        ) from None
     with ds:
         if "source" in ds.dims and "emission_category_index" in ds:
             return _cams_sources(ds, req, unit)
@@ -316,7 +338,9 @@ def _cams_file(
         if not {"lon", "lat"} <= set(ds.dims):
             raise MissingVariableError(
                 f"{name}: no lon/lat dims (dims {dict(ds.sizes)}) and no TNO source list "
-                "('source' dim with emission_category_index); not a CAMS-REG file."
+                "('source' dim with emission_category_index); expected a CAMS-REG file on its "
+                "lon/lat grid. A gridded inventory on x/y in another CRS is read with format "
+                f'= "trajectoire" and its crs ({key} format, crs).'
             )
         ds = _crop(ds, bbox, name)
         lat = np.asarray(ds["lat"].values, dtype=float)
@@ -542,7 +566,7 @@ def read_cams_reg(
         f"Map a sector with {key} sector_mapping if it belongs to a GNFR sector; the library "
         f"models {list(known_species())}.",
     )
-    return _assemble(cells, grid[0], grid[1], name, fill_value)
+    return _assemble(cells, grid[0], grid[1], name, fill_value, req.config_key)
 
 
 # --------------------------------------------------------------------------- EMEP/CEIP
@@ -573,6 +597,50 @@ def _emep_text(path: Path, name: str, key: str) -> io.StringIO | Path:
             header = m.group(1).strip() + "\n"
             return io.StringIO("".join(lines[:i] + lines[i + 1 : d] + [header] + lines[d:]))
     return path
+
+
+def _nothing_in_box(
+    outside: list[tuple[str, np.ndarray, np.ndarray]], box: tuple[float, ...], key: str
+) -> None:
+    """Raise: the bbox kept no row of the files (named with their extent), with a hint when
+    the file's LONGITUDE and LATITUDE columns look swapped."""
+    name, lon, lat = outside[0]
+    inside_swapped = (lat > box[0]) & (lat < box[2]) & (lon > box[1]) & (lon < box[3])
+    hint = (
+        " Its LONGITUDE and LATITUDE columns look swapped (read the other way, "
+        f"{int(inside_swapped.sum())} row(s) fall in the bbox): fix the file's header."
+        if inside_swapped.any()
+        else f" Check {key} bbox (degrees: west, south, east, north) and the file."
+    )
+    raise InputError(
+        f"{name}: no row inside the bbox {list(box)} (its rows run over LONGITUDE "
+        f"{np.nanmin(lon):g} to {np.nanmax(lon):g}, LATITUDE {np.nanmin(lat):g} to "
+        f"{np.nanmax(lat):g}); expected cells of the bbox.{hint}"
+    )
+
+
+def _check_repeated_cells(rows: pd.DataFrame, name: str) -> None:
+    """Raise when one country's emission of a sector and pollutant in one cell (and year) is
+    given twice in one file (rows copied): they would be summed, silently. Files given
+    together are summed as they are (the rows of several files may meet)."""
+    keys = ["_name"] + [c for c in ("ISO2", "YEAR", "SECTOR", "POLLUTANT") if c in rows.columns]
+    keys += ["LONGITUDE", "LATITUDE"]
+    ident = rows[keys].astype(str).apply(lambda c: c.str.strip().str.upper())
+    dup = ident.duplicated(keep=False).to_numpy()
+    if dup.any():
+        groups: dict[tuple[str, ...], list[str]] = {}
+        for i in np.flatnonzero(dup):
+            groups.setdefault(tuple(ident.iloc[i]), []).append(
+                f"line {rows['_line'].iloc[i]} of {rows['_name'].iloc[i]}"
+            )
+        first = next(iter(groups.items()))
+        raise InputError(
+            f"{name}: {len(groups)} cell(s) given more than once for one "
+            f"{'/'.join(k for k in keys[1:] if k not in ('LONGITUDE', 'LATITUDE'))}, e.g. "
+            f"{' '.join(first[0][1:])} at {', '.join(first[1][:4])}; expected one row per "
+            "country, sector, pollutant and cell (they would be summed). Remove the repeated "
+            "rows."
+        )
 
 
 @with_options(GriddedOptions)
@@ -633,6 +701,7 @@ def read_emep_gridded(
             f"resolution must be > 0 degree, got {resolution!r}. Fix {key} resolution."
         )
     frames = []
+    outside: list[tuple[str, np.ndarray, np.ndarray]] = []  # rows the bbox left out
     for given in req.paths:
         p = _existing(given, key)
         name = req.file_name(p)
@@ -665,6 +734,8 @@ def read_emep_gridded(
                 .isin([c.upper() for c in countries])
                 .to_numpy()
             )
+        if not keep.any() and len(df):
+            outside.append((name, np.asarray(lon, float), np.asarray(lat, float)))
         df = df[keep].assign(LONGITUDE=lon[keep], LATITUDE=lat[keep], _name=name)
         df["EMISSION"] = numeric_column(
             df, "EMISSION", what=name, config_key=config_key, units=unit or "Mg"
@@ -677,6 +748,9 @@ def read_emep_gridded(
             )
         frames.append(df)
     rows = pd.concat(frames, ignore_index=True)
+    if box is not None and not len(rows) and outside:
+        _nothing_in_box(outside, box, key)
+    _check_repeated_cells(rows, name_all)
     # units
     factor = np.ones(len(rows))
     units = (
@@ -743,4 +817,4 @@ def read_emep_gridded(
         np.add.at(field, (iy[idx] - y0, ix[idx] - x0), t[idx])
         cells[(str(pair[0]), str(pair[1]))] = field
     log.info("%s: %d rows read on a %d x %d grid", name_all, len(rows), lon_c.size, lat_c.size)
-    return _assemble(cells, lat_c, lon_c, name_all, None)
+    return _assemble(cells, lat_c, lon_c, name_all, None, config_key)

@@ -20,7 +20,7 @@ import shapely
 import xarray as xr
 
 from trajectoire._validate import require_columns, require_non_negative, rows_preview
-from trajectoire.errors import InputError, MissingVariableError, UnitsError
+from trajectoire.errors import GridError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import grid_of
 from trajectoire.geo.territories import check_zone_overlaps, valid_polygons
@@ -133,13 +133,16 @@ def _read_shapes(
     crs: Any = None,
     crs_key: str | None = None,
     crs_fix: str = "",
+    assume_crs: Any = None,
 ) -> Any:
     """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame.
 
     With `crs_key` (the option that states the CRS of a file without one, e.g.
     ``[inputs.zones] crs``), `crs` is that CRS: it is given to a file without one, and one
     that differs from the file's own is an error; a file without a CRS, when `crs` is not
-    given, is an error saying `crs_fix` (how to set it).
+    given, is an error saying `crs_fix` (how to set it). `assume_crs` is given to a file
+    without a CRS (a file with one keeps it); without it, such a file is an error saying
+    `crs_fix` when given.
     """
     import geopandas as gpd
 
@@ -163,8 +166,16 @@ def _read_shapes(
             f"{name}: has no CRS (a shapefile without its .prj file?); expected the CRS its "
             f"coordinates are in. {crs_fix} (or the right one), or give the file a CRS."
         )
+    if gdf.crs is None and assume_crs is not None:
+        gdf = gdf.set_crs(as_crs(assume_crs, f"{name}: crs"))
+    if gdf.crs is None and crs_fix:
+        raise InputError(
+            f"{name}: has no CRS (a shapefile without its .prj file?); expected the CRS its "
+            f"coordinates are in. {crs_fix} (or the right one), or give the file a CRS."
+        )
     if gdf.crs is None:
         raise InputError(f"{name}: has no CRS; set it with .set_crs('EPSG:2154').")
+    _check_geographic_range(gdf, name)
     found = set(gdf.geometry.geom_type.dropna())
     if not found <= set(types):
         raise InputError(
@@ -180,6 +191,22 @@ def _read_shapes(
             f"{kind} for every row. Draw their geometry or remove those rows."
         )
     return gdf
+
+
+def _check_geographic_range(gdf: Any, name: str) -> None:
+    """Raise when a GeoDataFrame in a geographic CRS (degrees) has coordinates beyond
+    ±180/±90: metres (Lambert-93, UTM...) labelled with a CRS in degrees."""
+    if gdf.crs is None or not gdf.crs.is_geographic or gdf.geometry.isna().all():
+        return
+    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    if np.isfinite([x0, y0, x1, y1]).all() and (
+        max(abs(x0), abs(x1)) > 360 or max(abs(y0), abs(y1)) > 90
+    ):
+        raise GridError(
+            f"{name}: its CRS ({gdf.crs.to_string()}) is in degrees, but its coordinates run "
+            f"from ({x0:.6g}, {y0:.6g}) to ({x1:.6g}, {y1:.6g}), beyond ±180/±90: metres with "
+            "a wrong CRS. Give the file its true CRS (ogr2ogr -a_srs EPSG:2154)."
+        )
 
 
 def _normalise_column(
@@ -512,6 +539,7 @@ def read_roads(
     layer: str | None = None,
     crs: Any = None,
     what: str | None = None,
+    config_key: str | None = None,
 ) -> Any:
     """Read road links (lines) with emissions per km, or traffic times emission factors.
 
@@ -530,9 +558,12 @@ def read_roads(
     layer : str, optional
         Layer of a GeoPackage.
     crs : any, optional
-        Reproject the lines to this CRS.
+        Reproject the lines to this CRS; a file that states no CRS (a shapefile without
+        its ``.prj``) is read in it (``[inputs.roads] crs`` in a run).
     what : str, optional
         Name of the input in messages.
+    config_key : str, optional
+        The configuration key that names the file (``[inputs] roads``), for messages.
 
     Returns
     -------
@@ -543,22 +574,35 @@ def read_roads(
     Raises
     ------
     trajectoire.InputError
-        No CRS, non-line geometries, duplicated ids, negative or NaN values, unknown
-        pollutants or categories.
+        No CRS, non-line geometries, lines of zero length, duplicated ids, negative, NaN
+        or text values, unknown pollutants or categories.
     trajectoire.UnitsError
         `units` is not a mass per time.
     """
     name = what or _name(source, "roads")
-    gdf = _read_shapes(source, name, layer, "roads", "line", ("LineString", "MultiLineString"))
+    table = option_table(config_key) if config_key else None
+    gdf = _read_shapes(
+        source, name, layer, "roads", "line", ("LineString", "MultiLineString"),
+        assume_crs=crs,
+        crs_fix=f'Set {table} crs = "EPSG:2154"' if table else "Pass crs='EPSG:2154'",
+    )  # fmt: skip
     gdf = gdf.reset_index(drop=True)
     if "road_id" not in gdf:
         gdf["road_id"] = [str(i) for i in range(len(gdf))]
     ids = [str(v) for v in gdf["road_id"]]
     _check_duplicates(ids, f"{name}, column 'road_id'")
+    flat = np.flatnonzero(~(shapely.length(np.asarray(gdf.geometry.values)) > 0))
+    if flat.size:  # a link of no length carries no emission, silently
+        raise InputError(
+            f"{name}: {flat.size} line(s) of zero length (road_id "
+            f"{rows_preview([ids[i] for i in flat])}): their emission would be lost; expected "
+            "lines of two distinct points at least. Redraw or remove those links."
+        )
     if crs is not None:
         gdf = gdf.to_crs(as_crs(crs))
     traffic = {"road_id", "category", "aadt", "hdv_share", "geometry", "name", "length"}
     if emission_factors is not None:
+        _check_traffic(gdf, ids, name)
         ef = (
             emission_factors
             if isinstance(emission_factors, pd.DataFrame)
@@ -566,6 +610,7 @@ def read_roads(
             and emission_factors["pollutant"].isin(list(known_species())).all()
             else read_road_emission_factors(emission_factors)
         )
+        _check_categories(gdf, ef, ids, name)
         per_km = road_emissions_per_km(gdf, ef, what=name)
         if pollutants is not None:
             want = [normalise_pollutant(p) for p in pollutants]
@@ -590,6 +635,36 @@ def read_roads(
     gdf.attrs["pollutants"] = pols
     gdf.attrs["source_file"] = name
     return gdf
+
+
+def _check_traffic(gdf: Any, ids: list[str], name: str) -> None:
+    """The traffic columns ``aadt`` and ``hdv_share`` as numbers (in place): text such as
+    ``'12 000'`` is an error naming the road and the value."""
+    for col, unit in (("aadt", "vehicles day-1"), ("hdv_share", "share 0-1")):
+        if col in gdf.columns and not pd.api.types.is_numeric_dtype(gdf[col]):
+            gdf[col] = numeric_column(gdf, col, what=name, units=unit, ids=ids, lines=False)
+
+
+def _check_categories(gdf: Any, factors: pd.DataFrame, ids: list[str], name: str) -> None:
+    """Every road's ``category`` has rows in the emission factors: an empty or unknown
+    category is an error naming the roads and the file to fix."""
+    if "category" not in gdf.columns or "category" not in factors.columns:
+        return
+    known = {str(c) for c in factors["category"]}
+    cats = list(gdf["category"])
+    bad: dict[str, list[str]] = {}
+    for i, c in enumerate(cats):
+        label = "(empty)" if blank_cell(c) else str(c)
+        if blank_cell(c) or str(c) not in known:
+            bad.setdefault(label, []).append(ids[i])
+    if bad:
+        shown = "; ".join(f"{k!r} at road_id {rows_preview(v)}" for k, v in bad.items())
+        raise InputError(
+            f"{name}, column 'category': categories {list(bad)} have no emission factor "
+            f"({shown}); "
+            f"expected one of {sorted(known)}. Fix the roads' categories, or add their rows "
+            "to the factor table ([inputs] road_emission_factors)."
+        )
 
 
 def read_zones(
@@ -717,6 +792,7 @@ def read_area_totals(
     lines = known.get("file_lines") or (data_lines(df, range(len(df))) if _is_csv(source) else None)
     rows = lines or _places(df, source)
     df = pd.DataFrame(df).reset_index(drop=True)
+    _check_one_year(df, name, rows)
     zone_ids = _text_ids(df, zone_column, name, rows, "the zone_id of a zone of [inputs] zones")
     out = pd.DataFrame(
         {
@@ -740,6 +816,24 @@ def read_area_totals(
     _check_duplicates(list(key), f"{name}, (zone_id, sector, pollutant)", rows)
     out.attrs.update(what=name, file_lines=lines)  # for the messages of later checks
     return out
+
+
+def _check_one_year(df: pd.DataFrame, name: str, rows: list[str]) -> None:
+    """A ``year`` column (which the reader does not use) that holds several years is an
+    error: the table is one year's totals, the reference year's (the rows of the other
+    years would be read as duplicates)."""
+    if "year" not in df.columns:
+        return
+    years = pd.unique(df["year"].dropna().astype(str).str.strip())
+    if len(years) > 1:
+        first = {y: rows[int(np.flatnonzero(df["year"].astype(str).str.strip() == y)[0])]
+                 for y in years[:5]}  # fmt: skip
+        shown = ", ".join(f"{y!r} (first at {where})" for y, where in first.items())
+        raise InputError(
+            f"{name}, column 'year': {len(years)} years {shown}{' ...' if len(years) > 5 else ''}"
+            "; expected the totals of one year, the reference year ([run] reference_year). "
+            "Keep the rows of that year only (other years go in [[inputs.anchors]])."
+        )
 
 
 def _row_unit_factors(
@@ -785,6 +879,47 @@ def _row_unit_factors(
 _NC_SUFFIX = {".nc", ".nc4", ".netcdf", ".cdf"}
 
 
+class _Options:
+    """How the messages of a raster reader name a fix: the option of the input's table in
+    the configuration (``[inputs.gridded] unit = 't yr-1'``) when `config_key` is known,
+    else the reader's keyword (``units='t yr-1'``)."""
+
+    def __init__(self, config_key: str | None) -> None:
+        self.table = option_table(config_key) if config_key else None
+
+    def fix(self, option: str, keyword: str, value: str, *, lower: bool = False) -> str:
+        """``Set <table> <option> = <value>`` or ``Pass <keyword>=<value>``."""
+        text = f"Set {self.table} {option} = {value}" if self.table else f"Pass {keyword}={value}"
+        return text[0].lower() + text[1:] if lower else text
+
+
+def _check_grid_in_crs(grid: Grid, name: str, opt: _Options) -> None:
+    """Raise when a raster's coordinates cannot be in its CRS: beyond ±180/±90 in degrees
+    (metres labelled EPSG:4326), or all within ±180/±90 with cells under a metre in a
+    projected CRS (degrees labelled with metres)."""
+    x0, y0, x1, y1 = grid.bounds
+    crs = grid.crs
+    where = f"from ({x0:.6g}, {y0:.6g}) to ({x1:.6g}, {y1:.6g})"
+    fix = opt.fix("crs", "crs", repr("EPSG:...")) + " when the file has none"
+    if crs.is_geographic and (max(abs(x0), abs(x1)) > 360 or max(abs(y0), abs(y1)) > 90.5):
+        raise GridError(
+            f"{name}: its CRS ({crs.to_string()}) is in degrees, but its coordinates run "
+            f"{where}, beyond ±180/±90: metres with a wrong CRS. Give the file its true CRS "
+            f"(gdal_edit.py -a_srs EPSG:2154), or {fix[0].lower() + fix[1:]}."
+        )
+    if (
+        crs.is_projected
+        and max(abs(x0), abs(x1)) <= 180
+        and max(abs(y0), abs(y1)) <= 90
+        and max(grid.dx, grid.dy) < 1
+    ):
+        raise GridError(
+            f"{name}: its CRS ({crs.to_string()}) is in metres, but its coordinates run "
+            f"{where} with cells of {grid.dx:g} x {grid.dy:g}: degrees of longitude/latitude. "
+            "Give the file its true CRS (gdal_edit.py -a_srs EPSG:4326)."
+        )
+
+
 def read_gridded(
     source: Any,
     *,
@@ -796,6 +931,7 @@ def read_gridded(
     bands: Sequence[tuple[str, str]] | None = None,
     fill_value: float | None = None,
     what: str | None = None,
+    config_key: str | None = None,
 ) -> xr.DataArray:
     """Read a gridded inventory (GeoTIFF or NetCDF, any CRS) as amounts per cell.
 
@@ -819,20 +955,30 @@ def read_gridded(
         Replace NaN / nodata by this value (e.g. 0 over the sea); by default NaN is an error.
     what : str, optional
         Name of the input in messages.
+    config_key : str, optional
+        The configuration key that names the file (``[inputs] gridded``): the messages
+        then name the options of its table (``[inputs.gridded] unit``...) as the fix.
 
     Returns
     -------
     xarray.DataArray
-        ``emission(sector, pollutant, y, x)`` [t yr-1 per cell] with ``attrs["crs"]``.
+        ``emission(sector, pollutant, y, x)`` [t yr-1 per cell] with ``attrs["crs"]``. The
+        ``y``/``x`` dims may come in either order in the file (``(lon, lat)`` too). A grid
+        whose values are all 0 is read, with a warning.
 
     Raises
     ------
     trajectoire.InputError
-        Raster without CRS, negative or NaN values, unknown sector or pollutant.
+        Raster without CRS, negative or NaN values, unknown sector or pollutant, a file
+        that is not NetCDF or GeoTIFF.
+    trajectoire.GridError
+        Coordinates that do not fit the CRS: beyond ±180/±90 in a CRS in degrees (metres
+        with a wrong CRS), or degrees in a projected CRS.
     trajectoire.UnitsError
         Missing units or units that are not a mass per time (e.g. a flux per m2).
     """
     name = what or _name(source, "gridded inventory")
+    opt = _Options(config_key)
     if isinstance(source, xr.DataArray):
         da = source
         file_units = da.attrs.get("units")
@@ -841,36 +987,44 @@ def read_gridded(
         if not p.exists():
             raise InputError(f"{p}: file not found.")
         if p.suffix.lower() in _NC_SUFFIX:
-            da, file_units = _open_netcdf_var(p, variable, crs, name)
+            da, file_units = _open_netcdf_var(p, variable, crs, name, opt)
         else:
-            da, file_units = _open_geotiff(p, crs, bands, name)
+            da, file_units = _open_geotiff(p, crs, bands, name, opt)
     u = units if units is not None else file_units
     if u is None:
         raise UnitsError(
-            f"{name}: no units found; expected a mass per year per cell. Pass units='t yr-1' "
-            "(or what the file holds): units are never guessed."
+            f"{name}: no units found; expected a mass per year per cell. "
+            f"{opt.fix('unit', 'units', repr('t yr-1'))} (or what the file holds): units are "
+            "never guessed."
         )
     da = _prepare_gridded(da, name)
     if crs is not None and crs_of(da) is None:
         da.attrs["crs"] = as_crs(crs).to_string()
-    grid = grid_of(da)
+    try:
+        grid = grid_of(da)
+    except GridError as exc:  # irregular coordinates, no CRS: name the file
+        raise GridError(f"{name}: {exc}") from None
+    _check_grid_in_crs(grid, name, opt)
     if "sector" not in da.dims:
         if sector is None:
             raise MissingVariableError(
-                f"{name}: no 'sector' dim; pass sector='B_Industry' (the GNFR id of the data)."
+                f"{name}: no 'sector' dim; expected the GNFR id of the data. "
+                f"{opt.fix('sector', 'sector', repr('B_Industry'))}."
             )
         da = da.expand_dims(sector=[sector])
     if "pollutant" not in da.dims:
         if pollutant is None:
             raise MissingVariableError(
-                f"{name}: no 'pollutant' dim; pass pollutant='NOx' (what the data are)."
+                f"{name}: no 'pollutant' dim; expected what the data are. "
+                f"{opt.fix('pollutant', 'pollutant', repr('NOx'))}."
             )
         da = da.expand_dims(pollutant=[pollutant])
     secs = [str(s) for s in da["sector"].values]
     pols = [str(s) for s in da["pollutant"].values]
     sec_ids = _normalise_column(secs, normalise_sector, f"{name}, sectors", None)
     pol_ids = _normalise_column(pols, normalise_pollutant, f"{name}, pollutants", None)
-    da = da.assign_coords(sector=sec_ids, pollutant=pol_ids).transpose("sector", "pollutant", ...)
+    da = da.assign_coords(sector=sec_ids, pollutant=pol_ids)
+    da = da.transpose("sector", "pollutant", "y", "x")  # (lon, lat) files too
     # one units string for the file: every pollutant must be of its unit family (a particle
     # number species given in t yr-1 is an error naming it)
     factor = np.array([_emission_factor(u, f"{name}, units of {p!r}", p) for p in pol_ids])
@@ -880,9 +1034,21 @@ def read_gridded(
         values = np.where(np.isfinite(values), values, float(fill_value))
     bad_nan = ~np.isfinite(values)
     bad_neg = values < 0
+    negatives = np.unique(values[bad_neg])
+    neg_fix = (
+        f"the value {negatives[0]:g} in every such cell looks like a nodata marker the file "
+        f"does not declare: declare it (gdal_edit.py -a_nodata {negatives[0]:g}) and "
+        f"{opt.fix('fill_value', 'fill_value', '0.0', lower=True)} if it means 'no emission'"
+        if negatives.size == 1 and negatives[0] <= -999
+        else "check the sign convention of the data"
+    )
     for bad, kind, fix in (
-        (bad_nan, "NaN / nodata", "pass fill_value=0.0 if they mean 'no emission'"),
-        (bad_neg, "negative", "check the sign convention of the data"),
+        (
+            bad_nan,
+            "NaN / nodata",
+            f"{opt.fix('fill_value', 'fill_value', '0.0', lower=True)} if they mean 'no emission'",
+        ),
+        (bad_neg, "negative", neg_fix),
     ):
         if bad.any():
             where = np.argwhere(bad)[:5]
@@ -891,6 +1057,12 @@ def read_gridded(
                 f"{name}: {int(bad.sum())} {kind} value(s), e.g. at {', '.join(cells)}; "
                 f"expected finite values >= 0: {fix}."
             )
+    if values.size and not values.any():
+        warn(
+            f"{name}: every cell of the grid is 0 (sectors {sec_ids}, pollutants {pol_ids}): "
+            "it adds no emission. Check the band, variable or units read"
+            + (f" ({opt.table} variable, bands)." if opt.table else ".")
+        )
     out = xr.DataArray(
         values * factor[None, :, None, None],
         dims=("sector", "pollutant", "y", "x"),
@@ -913,27 +1085,40 @@ def _prepare_gridded(da: xr.DataArray, name: str) -> xr.DataArray:
             da = da.squeeze(extra, drop=True)
         else:
             raise InputError(
-                f"{name}: unexpected dims {sizes}; expected (sector, pollutant, y, x). Select "
-                "one year/level first (.sel(...)) or rename the dims."
+                f"{name}: unexpected dims {sizes}; expected (sector, pollutant, y, x) of one "
+                "year. Select one year/level first (.sel(...) or cdo selyear,2018 in.nc "
+                'out.nc), or read a CAMS-REG file with format = "cams-reg" and its year option.'
             )
     return da
 
 
 def _open_netcdf_var(
-    path: Path, variable: str | None, crs: Any, name: str
+    path: Path, variable: str | None, crs: Any, name: str, opt: _Options | None = None
 ) -> tuple[xr.DataArray, str | None]:
-    with xr.open_dataset(path) as ds:
-        ds.load()
+    opt = opt or _Options(None)
+    try:
+        with xr.open_dataset(path) as ds:
+            ds.load()
+    except (OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split(". ")[0].split()) or type(exc).__name__
+        raise InputError(
+            f"{name}: could not read {path} as NetCDF ({reason}); expected a NetCDF file "
+            "(.nc). Check the path, or convert the file (a GeoTIFF is read by its .tif name)."
+        ) from None
     if variable is None:
         names = list(ds.data_vars)
         grid_vars = [v for v in names if ds[v].ndim >= 2]
         variable = "emission" if "emission" in names else (str(grid_vars[0]) if grid_vars else None)
         if variable is None or (len(grid_vars) > 1 and "emission" not in names):
             raise MissingVariableError(
-                f"{name}: cannot tell which variable to read among {grid_vars}; pass variable=."
+                f"{name}: cannot tell which variable to read among {grid_vars}. "
+                f"{opt.fix('variable', 'variable', repr(grid_vars[0] if grid_vars else '...'))}."
             )
     if variable not in ds:
-        raise MissingVariableError(f"{name}: no variable {variable!r}; found {list(ds.data_vars)}.")
+        raise MissingVariableError(
+            f"{name}: no variable {variable!r}; found {list(ds.data_vars)}. "
+            f"{opt.fix('variable', 'variable', repr('<one of them>'))}."
+        )
     da = ds[variable]
     if crs_of(da) is None:
         gm = da.attrs.get("grid_mapping")
@@ -949,14 +1134,21 @@ def _open_netcdf_var(
         elif not ({"lon", "lat"} <= set(da.dims) or {"longitude", "latitude"} <= set(da.dims)):
             raise InputError(
                 f"{name}: variable {variable!r} has no CRS (no crs attribute, grid_mapping or "
-                "spatial_ref); pass crs='EPSG:...' with the CRS of its x/y coordinates."
+                f"spatial_ref) and dims {tuple(map(str, da.dims))}, not lat/lon; "
+                f"{opt.fix('crs', 'crs', repr('EPSG:...'), lower=True)} with the CRS of its "
+                "x/y coordinates."
             )
     return da, da.attrs.get("units")
 
 
 def _open_geotiff(
-    path: Path, crs: Any, bands: Sequence[tuple[str, str]] | None, name: str
+    path: Path,
+    crs: Any,
+    bands: Sequence[tuple[str, str]] | None,
+    name: str,
+    opt: _Options | None = None,
 ) -> tuple[xr.DataArray, str | None]:
+    opt = opt or _Options(None)
     import rasterio
     from rasterio.errors import RasterioError
 
@@ -977,8 +1169,8 @@ def _open_geotiff(
         ) from None
     if raster_crs is None and crs is None:
         raise InputError(
-            f"{name}: the raster has no CRS. Pass crs='EPSG:2154' (the CRS its transform is "
-            "in) or fix the file (gdal_edit.py -a_srs EPSG:2154)."
+            f"{name}: the raster has no CRS. {opt.fix('crs', 'crs', repr('EPSG:2154'))} (the "
+            "CRS its transform is in) or fix the file (gdal_edit.py -a_srs EPSG:2154)."
         )
     the_crs = as_crs(crs) if raster_crs is None else as_crs(raster_crs.to_wkt())
     coords = {"y": grid.y, "x": grid.x}
@@ -987,8 +1179,9 @@ def _open_geotiff(
     else:
         if bands is None or len(bands) != count:
             raise InputError(
-                f"{name}: {count} bands; pass bands=[(sector, pollutant), ...] with one pair "
-                "per band, in order."
+                f"{name}: {count} bands; "
+                f"{opt.fix('bands', 'bands', '[(sector, pollutant), ...]', lower=True)} with "
+                "one pair per band, in order."
             )
         idx = pd.MultiIndex.from_tuples(list(bands), names=["sector", "pollutant"])
         da = xr.DataArray(data, dims=("band", "y", "x"), coords=coords)
@@ -999,7 +1192,9 @@ def _open_geotiff(
     return da, units
 
 
-def read_landuse(source: Any, *, crs: Any = None, what: str | None = None) -> xr.DataArray:
+def read_landuse(
+    source: Any, *, crs: Any = None, what: str | None = None, config_key: str | None = None
+) -> xr.DataArray:
     """Read a land-use class raster (``landuse.tif``: uint8 codes of :data:`LANDUSE_CLASSES`).
 
     Parameters
@@ -1010,6 +1205,9 @@ def read_landuse(source: Any, *, crs: Any = None, what: str | None = None) -> xr
         CRS when the raster has none.
     what : str, optional
         Name of the input in messages.
+    config_key : str, optional
+        The configuration key that names the file (``[inputs] landuse``): the messages then
+        name ``[inputs.landuse] crs`` as the fix.
 
     Returns
     -------
@@ -1019,7 +1217,10 @@ def read_landuse(source: Any, *, crs: Any = None, what: str | None = None) -> xr
     Raises
     ------
     trajectoire.InputError
-        Raster without CRS.
+        Raster without CRS, codes that are not whole numbers (a resampled or continuous
+        raster) or not land-use classes.
+    trajectoire.GridError
+        Coordinates that do not fit the CRS (metres labelled in degrees, or the reverse).
     """
     name = what or _name(source, "land use")
     if isinstance(source, xr.DataArray):
@@ -1029,7 +1230,19 @@ def read_landuse(source: Any, *, crs: Any = None, what: str | None = None) -> xr
                 raise InputError(f"{name}: no CRS; set attrs['crs'] or pass crs=.")
             da = da.assign_attrs(crs=as_crs(crs).to_string())
         return da
-    da, _ = _open_geotiff(Path(source), crs, None, name)
+    opt = _Options(config_key)
+    da, _ = _open_geotiff(Path(source), crs, None, name, opt)
+    _check_grid_in_crs(grid_of(da), name, opt)
+    values = np.asarray(da.values)
+    part = np.isfinite(values) & (values != np.round(values))
+    if part.any():  # codes 1.4 would be read as class 1, silently
+        shown = ", ".join(f"{v:g}" for v in np.unique(values[part])[:5])
+        raise InputError(
+            f"{name}: {int(part.sum())} cell(s) hold codes that are not whole numbers ({shown}"
+            f"{' ...' if np.unique(values[part]).size > 5 else ''}); expected class codes "
+            "(0 or nodata, 1 to 6). Reclassify the raster with nearest-neighbour resampling "
+            "(gdalwarp -r near), not an average (docs/input-formats.md)."
+        )
     codes = da.fillna(0).astype(np.int64).assign_attrs(da.attrs)
     _check_landuse_codes(codes.values, name)
     return codes
@@ -1050,8 +1263,14 @@ def _check_landuse_codes(codes: np.ndarray, name: str) -> None:
     if bad:
         shown = ", ".join(f"{c} ({n} cells)" for c, n in bad[:5]) + (" ..." if len(bad) > 5 else "")
         classes = ", ".join(f"{c} {v}" for c, v in LANDUSE_CLASSES.items())
+        nodata = (
+            f" A single negative code such as {bad[0][0]} is most often a nodata marker the "
+            f"file does not declare: gdal_edit.py -a_nodata {bad[0][0]}."
+            if len(bad) == 1 and bad[0][0] < 0
+            else ""
+        )
         raise InputError(
             f"{name}: class code(s) {shown} are not land-use classes; expected 0 or nodata "
             f"(no class) or one of {classes}. Reclassify the raster to these codes "
-            "(docs/input-formats.md)."
+            f"(docs/input-formats.md).{nodata}"
         )
