@@ -66,6 +66,9 @@ def _check_range(
             "wind_direction": " Use values modulo 360 (360 is north: write 0).",
             "wind_speed": " Wind speed cannot be negative: check the sign and the units.",
             "u10": " Wind speed cannot be negative: check the sign and the units.",
+            "cloud_cover": " Cloud cover is in okta, 0 (clear) to 8 (overcast): divide a "
+            "percentage by 12.5, multiply tenths by 0.8, and leave the cell of a missing-value "
+            "code (9, 99, -9999) empty.",
         }
         hint = next((v for k, v in hints.items() if what.endswith(k)), "")
         if times is not None and np.shape(times) == arr.shape:
@@ -263,7 +266,14 @@ def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) ->
 
     A gridded file is read at the grid point nearest to (`latitude`, `longitude`).
     """
-    ds = xr.open_dataset(path)
+    try:
+        ds = xr.open_dataset(path)
+    except (OSError, ValueError) as exc:  # empty, truncated, or no NetCDF at all
+        raise InputError(
+            f"{path}: not a readable NetCDF file ({' '.join(str(exc).split())[:120]}); "
+            "expected a complete NetCDF file with the variables of read_hourly (or ERA5's "
+            "u10, v10, t2m, tcc). Download it again, or check the path."
+        ) from None
     try:
         ds = _netcdf_point(ds, path, latitude, longitude)
         out: dict[str, Any] = {"time": pd.to_datetime(ds["time"].values)}
@@ -372,17 +382,44 @@ def _read_frames(
     ``units`` attribute when `temperature_units` is None)."""
     frames = []
     for i, file in enumerate(files):
+        where = str(file) if len(files) == 1 else f"{file} (file {i + 1} of {len(files)} read)"
         if file.name.lower().endswith((".nc", ".nc4", ".netcdf")):
             part = _from_netcdf(file, latitude, longitude)
             if temperature_units is None:
                 temperature_units = part.attrs.get("units", {}).get("temperature")
         else:
             part = _read_csv(file)
+            _require_own_layout(part, where)
             part["_row"] = _line_names(part, None if len(files) == 1 else file.name)
-        where = str(file) if len(files) == 1 else f"{file} (file {i + 1} of {len(files)} read)"
         require_columns(part.columns, _REQUIRED, where)
         frames.append(part)
     return _concat(frames), temperature_units
+
+
+#: columns that tell a Météo-France hourly file (H_descriptif_champs.csv)
+_MF_MARKS = ("NUM_POSTE", "AAAAMMJJHH")
+#: an ISD-Lite record read as a CSV header: 12 integers separated by blanks
+_ISD_HEADER = r"\s*-?\d+(?:\s+-?\d+){11}\s*"
+
+
+def _require_own_layout(part: pd.DataFrame, where: str) -> None:
+    """One line, naming the format to set, for a Météo-France or ISD-Lite file read as the
+    library's CSV (the message on its missing columns listed the 200 columns of a
+    Météo-France file, or an ISD-Lite record taken for a header, without the way out)."""
+    if all(c in part.columns for c in _REQUIRED):
+        return
+    columns = [str(c) for c in part.columns]
+    if all(c in columns for c in _MF_MARKS):
+        fmt, kind = "meteo-france", "a Météo-France hourly file (columns NUM_POSTE, AAAAMMJJHH...)"
+    elif columns and pd.Series(columns[:1]).str.fullmatch(_ISD_HEADER).all():
+        fmt, kind = "isd-lite", "a NOAA ISD-Lite file (12 integers a line, no header)"
+    else:
+        return
+    raise MissingVariableError(
+        f"{where}: this is {kind}, not the library's hourly CSV (columns "
+        f"{list(_REQUIRED)}); read it with its format: [inputs.meteo] format = {fmt!r} "
+        f'(in the configuration: meteo = {{ path = "...", format = "{fmt}" }}).'
+    )
 
 
 def _line_names(part: pd.DataFrame, file: str | None) -> pd.Series:
@@ -467,13 +504,10 @@ def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     duplicates, off-hours."""
     times = _parse_times(frame, where)
     times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    frame = frame.assign(time=times).sort_values("time")
+    frame = frame.assign(time=times).sort_values("time", kind="stable")
     dup = frame["time"].duplicated()
     if dup.any():
-        raise InputError(
-            f"{where}, column 'time': duplicated hours "
-            f"{rows_preview(frame.loc[dup, 'time'].astype(str).tolist())}. Keep one row per hour."
-        )
+        _refuse_repeated_hours(frame, dup.to_numpy(), where)
     off = frame["time"] != frame["time"].dt.floor("h")
     if off.any():
         raise InputError(
@@ -481,6 +515,48 @@ def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
             f"{frame.loc[off, 'time'].iloc[0]}); expected hourly data. Resample to hourly means."
         )
     return frame
+
+
+def _autumn_clock_change(hour: pd.Timestamp) -> bool:
+    """Whether `hour`, read as UTC, is the local hour that France's clocks repeat when they go
+    back (02:00 on the last Sunday of October, of September until 1995): a file in local time
+    (CET/CEST) read as UTC holds it twice."""
+    last_sunday = hour.month in (9, 10) and hour.day_of_week == 6 and hour.day >= 24
+    return bool(last_sunday and hour.hour == 2)
+
+
+def _refuse_repeated_hours(frame: pd.DataFrame, dup: np.ndarray, where: str | Path) -> None:
+    """One line for hours given on several rows of `frame` (sorted, ``time`` naive UTC;
+    `dup`: the rows repeating an earlier one), each hour named with the file lines of its
+    rows (column ``_row``) where the reader gave them; times in local time (the hour the
+    clocks go back, given twice) are said so."""
+    times = frame["time"]
+    hours = pd.DatetimeIndex(times.to_numpy()[dup]).unique()
+    rows = frame["_row"].to_numpy() if "_row" in frame.columns else None
+    shown = []
+    for hour in hours[:4]:
+        label = f"{hour:%Y-%m-%dT%H:%M}Z"
+        if rows is not None:
+            at = [str(r) for r in rows[(times == hour).to_numpy()]]
+            label += f" at {', '.join(at)}"
+        shown.append(label)
+    more = f" (and {hours.size - 4} more)" if hours.size > 4 else ""
+    if all(_autumn_clock_change(h) for h in hours):
+        why = (
+            "these are the hours France's clocks repeat when they go back in autumn: the "
+            "times look local (CET/CEST), and must be UTC. Convert them to UTC (winter time "
+            "minus 1 h, summer time minus 2 h) or write each with its offset "
+            "(2018-10-28T02:00+01:00)."
+        )
+    else:
+        why = (
+            "expected one row per hour. Delete the repeated rows (a block pasted twice, or "
+            "files whose periods overlap: give each hour in one file only)."
+        )
+    raise InputError(
+        f"{where}, column 'time': {hours.size} duplicated hour(s) (on several rows): "
+        f"{'; '.join(shown)}{more}; {why}"
+    )
 
 
 def _gap_runs(absent: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -598,6 +674,7 @@ def _kelvin(
     field: str = "column 'temperature'",
     rows: Callable[[np.ndarray], list[str]] | None = None,
     celsius_fix: str | None = None,
+    kelvin_fix: str | None = None,
 ) -> np.ndarray:
     """Temperatures [K] from `values` in `units` (None: kelvin), checked.
 
@@ -605,7 +682,8 @@ def _kelvin(
     kelvin: both are a :class:`UnitsError`; then every value must be a near-surface air
     temperature (:data:`_AIR_TEMPERATURE_RANGE`), or it is an :class:`InputError` quoting
     it as written in the file. `field` names the column, `rows` the rows (positions ->
-    names; default the positions), `celsius_fix` ends the message on kelvin given as degC.
+    names; default the positions), `celsius_fix` ends the message on kelvin given as degC,
+    `kelvin_fix` the one on degC given as kelvin (default: the ``temperature_units`` keyword).
     """
     tu = (units or "K").strip()
     if tu in _CELSIUS:
@@ -619,7 +697,7 @@ def _kelvin(
         if median is not None and median < _MIN_MEDIAN_KELVIN:
             raise UnitsError(
                 f"{where}, {field}: median {median:.1f} cannot be kelvin; "
-                "pass temperature_units='degC'."
+                + (kelvin_fix or "pass temperature_units='degC'.")
             )
         kelvin, unit = values, "K"
     else:
@@ -774,6 +852,7 @@ def _hourly_dataset(
     stacklevel: int = 4,
     temperature_field: str = "column 'temperature'",
     celsius_fix: str | None = None,
+    kelvin_fix: str | None = None,
 ) -> xr.Dataset:
     """The dataset of :func:`read_hourly` from the rows of `frame`: the one path shared by
     :func:`read_hourly` and the readers of :mod:`trajectoire.meteo.sources`.
@@ -785,7 +864,8 @@ def _hourly_dataset(
     `where` names the input in messages, `source_file` (default `where`) goes to the
     ``source_file`` attribute, `attrs` are added to the dataset's, `call` is the history line.
     The temperatures are checked by :func:`_kelvin` (`temperature_field` names their column
-    of the file, `celsius_fix` ends the message on kelvin given as degC); a column ``_row``
+    of the file, `celsius_fix` ends the message on kelvin given as degC, `kelvin_fix` the
+    one on degC given as kelvin); a column ``_row``
     of `frame` (text: the file line of each row) names the rows in its messages.
     """
     if missing not in ("warn", "raise"):
@@ -799,6 +879,7 @@ def _hourly_dataset(
         field=temperature_field,
         rows=_row_names(frame),
         celsius_fix=celsius_fix,
+        kelvin_fix=kelvin_fix,
     )
     frame = frame.assign(temperature=kelvin)
     full = pd.date_range(frame["time"].iloc[0], frame["time"].iloc[-1], freq="h")

@@ -155,13 +155,14 @@ def _to_hourly(
     call: str,
     attrs: dict[str, Any],
     temperature_field: str,
+    kelvin_fix: str | None = None,
 ) -> xr.Dataset:
     """What a reader returns: the rows of `frame` (temperature in `temperature_units`) on the
     shared reading path of :func:`~trajectoire.meteo.readers.read_hourly` with the site
     keywords of the reader's `options`, the `files` read as ``source_file``, `call` as the
     history line and errors named by its ``config_key`` (`temperature_field`: the
-    temperature's column in the reader's files); the gap warning is attributed to the
-    reader's caller."""
+    temperature's column in the reader's files, `kelvin_fix` the end of the message on
+    degC where the file says kelvin); the gap warning is attributed to the reader's caller."""
     site: dict[str, Any] = {k: options.get(k) for k in _SITE_KEYS}
     config_key = options.get("config_key")
     with named_by(config_key):
@@ -176,6 +177,7 @@ def _to_hourly(
             stacklevel=5,
             temperature_field=temperature_field,
             celsius_fix=_celsius_fix(config_key) if temperature_units == "degC" else None,
+            kelvin_fix=kelvin_fix,
         )
 
 
@@ -313,18 +315,47 @@ def _observations(
     )
 
 
+#: a station farther than this from the site given [km] is warned about (a file of another
+#: département, or a station number mistyped): a region's stations lie within it
+_FAR_STATION_KM = 100.0
+
+
+def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance [km] between two positions [degree] (haversine, R = 6371 km)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp, dl = p2 - p1, np.radians(lon2 - lon1)
+    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    return float(2 * 6371.0 * np.arcsin(np.sqrt(min(1.0, h))))
+
+
 def _position(
     file_lat: float | None,
     file_lon: float | None,
     latitude: float | None,
     longitude: float | None,
     where: str,
+    setting: str = "pass station",
 ) -> tuple[float | None, float | None]:
-    """The station's position: the file's when it has one, else the one given."""
+    """The station's position: the file's when it has one, else the one given.
+
+    A station more than :data:`_FAR_STATION_KM` from the site given is warned about
+    (`setting` names how to choose the station); nearer, a difference is logged.
+    """
     if file_lat is None or file_lon is None:
         return latitude, longitude
     if latitude is not None and longitude is not None:
-        if abs(latitude - file_lat) > 0.05 or abs(longitude - file_lon) > 0.05:
+        km = _distance_km(file_lat, file_lon, latitude, longitude)
+        if km > _FAR_STATION_KM:
+            configured = setting.startswith("set ")
+            site = "[meteo] latitude, longitude" if configured else "latitude=, longitude="
+            warn(
+                f"{where}: the station lies at ({file_lat:.4f}, {file_lon:.4f}), {km:.0f} km "
+                f"from the site given ({latitude:g}, {longitude:g}); the station's position "
+                f"is used, and its winds stand for the site's. Check the station ({setting} = "
+                f'"<NUM_POSTE>" of a station near the site) or the site position ({site}).',
+                stacklevel=4,
+            )
+        elif abs(latitude - file_lat) > 0.05 or abs(longitude - file_lon) > 0.05:
             log.info(
                 "%s: the station position of the file (%.4f, %.4f) is used, not the "
                 "latitude/longitude given (%.4f, %.4f)",
@@ -660,7 +691,12 @@ def read_meteo_france(
     frame = _concat(frames)
     where = info["where"] if len(files) == 1 else f"{label0}, station {info['station']}"
     lat, lon = _position(
-        info.get("latitude"), info.get("longitude"), given["latitude"], given["longitude"], where
+        info.get("latitude"),
+        info.get("longitude"),
+        given["latitude"],
+        given["longitude"],
+        where,
+        _station_setting(config_key),
     )
     attrs = {"station": info["station"], "station_name": info["station_name"]}
     if "altitude" in info:
@@ -891,6 +927,16 @@ def _era5_point(
     try:
         rename = {v: k for k, v in names.items() if v in ds.variables and v != k}
         keep = [k for k in names if names[k] in ds.data_vars]
+        if not keep:
+            found = sorted(map(str, ds.data_vars))
+            setting = f"{config_key} columns" if config_key else "columns"
+            raise MissingVariableError(
+                f"{where}: none of the ERA5 variables {list(names.values())} "
+                f"({', '.join(cds for cds, _ in _ERA5_CDS.values())}); the file has "
+                f"{rows_preview(found, 8) or 'no variable'}. Download ERA5 single levels from "
+                f"the CDS, or if the file names them otherwise map them: {setting}.u10 = "
+                '"<your variable>", ...'
+            )
         ds = ds[[names[k] for k in keep]].rename(rename)
         for dim in ("expver", "number"):  # ERA5/ERA5T versions, a one-member ensemble axis
             if dim in ds.dims:
@@ -1051,6 +1097,15 @@ def read_era5(
         call=f"read_era5({label0!r}, latitude={latitude}, longitude={longitude})",
         attrs=attrs,
         temperature_field=f"variable {names['t2m']!r}",
+        kelvin_fix=(
+            (
+                f"its units attribute says {ds['t2m'].attrs['units']!r}"
+                if "units" in ds["t2m"].attrs
+                else "it has no units attribute (read as K)"
+            )
+            + ", but the values are degC (ERA5's t2m is in K): convert the variable to K, "
+            "or set its units attribute to 'degC'." + _fix(config_key)
+        ),
     )
 
 

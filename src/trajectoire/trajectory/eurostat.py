@@ -193,6 +193,10 @@ EUROSTAT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 _CANONICAL = ("vintage", "country", "pollutant", "sector", "year", "value", "unit", "flag", "freq")
 _REQUIRED = ("pollutant", "sector", "year", "value")
 
+#: the years an emission series may hold (first, last): outside them a year is a typo
+#: (``19`` for 2019, ``3000``) that would open a gap of centuries in the series
+_YEARS = (1900, 2100)
+
 #: Eurostat unit codes -> units of :data:`trajectoire.units.UNIT_TABLE` (annual totals)
 _EUROSTAT_UNITS = {"T": "t yr-1", "THS_T": "kt yr-1"}
 
@@ -394,6 +398,13 @@ def _read_long(
         wide = raw.drop(columns=first)
         wide.columns = [str(c).strip() for c in wide.columns]
         bad = [c for c in wide.columns if not re.fullmatch(r"\d{4}", c)]
+        odd = [c for c in wide.columns if c not in bad and not _YEARS[0] <= int(c) <= _YEARS[1]]
+        if odd:
+            raise InputError(
+                f"{what}, line 1: column(s) {odd[:5]} are not years of an emission series; "
+                f"expected annual columns from {_YEARS[0]} to {_YEARS[1]}, such as '1990'. Fix "
+                f"the header of the file given by {key} path."
+            )
         if bad:
             raise InputError(
                 f"{what}: column(s) {bad[:5]} are not years; expected annual columns such as "
@@ -427,6 +438,15 @@ def _read_long(
         raise InputError(
             f"{what}, line {out['line'].iloc[i]}, column {cols['year']!r}: year "
             f"{out['year'].iloc[i]!r} is not a whole year; expected e.g. 1990."
+        )
+    out_of_range = (years < _YEARS[0]) | (years > _YEARS[1])
+    if out_of_range.any():
+        i = int(np.flatnonzero(out_of_range.to_numpy())[0])
+        raise InputError(
+            f"{what}, line {out['line'].iloc[i]}, column {cols['year']!r}: year "
+            f"{out['year'].iloc[i]!r} is not a year of an emission series "
+            f"({int(out_of_range.sum())} such row(s)); expected a four-digit year from "
+            f"{_YEARS[0]} to {_YEARS[1]}, e.g. 1990. Fix the file given by {key} path."
         )
     out["year"] = years.astype(np.int64)
     return out, layout
@@ -464,6 +484,26 @@ def _parse_values(table: pd.DataFrame, what: str, key: str) -> tuple[np.ndarray,
             f"{key} path."
         )
     return values, flags
+
+
+def _refuse_negative(table: pd.DataFrame, values: np.ndarray, what: str, key: str) -> None:
+    """One line for negative emission totals, named by file line and column (they used to
+    be refused after the aggregation to GNFR, far from the file and without their line)."""
+    with np.errstate(invalid="ignore"):
+        bad = np.flatnonzero(values < 0)
+    if not bad.size:
+        return
+    shown = [
+        f"{str(table['value'].iloc[i]).strip()!r} ({table['pollutant'].iloc[i]} "
+        f"{table['sector'].iloc[i]} {table['year'].iloc[i]}) at line {table['line'].iloc[i]}"
+        for i in bad[:4]
+    ]
+    more = f" (and {bad.size - 4} more)" if bad.size > 4 else ""
+    raise InputError(
+        f"{what}, column {table['field'].iloc[bad[0]]!r}: {bad.size} negative emission "
+        f"total(s): {', '.join(shown)}{more}; expected a value >= 0 [t or kt], or ':' for "
+        f"not available. Fix the file given by {key} path."
+    )
 
 
 def _known_flag(flag: str) -> bool:
@@ -542,23 +582,26 @@ def _select(
                 )
         elif len(units) == 1:
             chosen = units[0]
-        elif "T" in units:
-            chosen = "T"
+        elif (tonnes := [u for u in units if u.upper() == "T"]) and len(tonnes) == 1:
+            chosen = tonnes[0]  # the code as the file writes it ("T", or "t" in the extract)
         else:
             raise UnitsError(
                 f"{what}, column 'unit': several units {units} for the same series; choose "
                 f'one with {key} unit = "{units[0]}".'
             )
-        if len(units) > 1:
-            log.info(
-                "%s: %d rows in unit(s) %s left out; the unit read is %s.",
-                what,
-                int((codes != chosen).sum()),
-                [u for u in units if u != chosen],
-                chosen,
-            )
-        factor = _tonnes_factor(chosen, what, key)
-        long = long[codes == chosen].assign(_factor=factor)
+        if unit is None and len(units) > 1:
+            long = _rows_in_units(long, codes, chosen, vintage, what, key)
+        else:
+            if len(units) > 1:
+                log.info(
+                    "%s: %d rows in unit(s) %s left out; the unit read is %s.",
+                    what,
+                    int((codes != chosen).sum()),
+                    [u for u in units if u != chosen],
+                    chosen,
+                )
+            factor = _tonnes_factor(chosen, what, key)
+            long = long[codes == chosen].assign(_factor=factor)
     elif unit is not None:
         long = long.assign(_factor=_tonnes_factor(unit, what, key))
     else:
@@ -569,6 +612,43 @@ def _select(
     if long.empty:
         raise InputError(f"{what}: no annual rows left for vintage {vintage!r}, {country}.")
     return long, vintage
+
+
+def _rows_in_units(
+    long: pd.DataFrame, codes: pd.Series, chosen: str, vintage: str, what: str, key: str
+) -> pd.DataFrame:
+    """The rows of a file in several units, none chosen by the configuration: a (pollutant,
+    sector, year) given in `chosen` (tonnes) is read in it, its rows in the other units left
+    out (Eurostat's downloads repeat every figure in ``T`` and ``THS_T``); one given in
+    another unit only is read in that unit, converted to tonnes (a file whose pollutants
+    were kept in different units). Each row carries its factor to tonnes (``_factor``)."""
+    keys = ["pollutant", "sector", "year"]
+    in_chosen = pd.MultiIndex.from_frame(long.loc[codes == chosen, keys].astype(str))
+    own = pd.MultiIndex.from_frame(long[keys].astype(str)).isin(in_chosen)
+    keep = (codes == chosen).to_numpy() | ~own
+    if (codes != chosen).to_numpy()[own].any():
+        log.info(
+            "%s: %d row(s) in unit(s) %s repeat figures given in %s and are left out.",
+            what,
+            int(((codes != chosen).to_numpy() & own).sum()),
+            sorted(set(codes[(codes != chosen).to_numpy() & own])),
+            chosen,
+        )
+    other = keep & (codes != chosen).to_numpy()
+    if other.any():
+        log.info(
+            "%s (vintage %s): %d row(s) given in unit(s) %s only (not in %s), converted to "
+            "tonnes, e.g. %s at line %s.",
+            what,
+            vintage,
+            int(other.sum()),
+            sorted(set(codes[other])),
+            chosen,
+            " ".join(str(long[k].to_numpy()[other][0]) for k in keys),
+            long["line"].to_numpy()[other][0],
+        )
+    factors = {u: _tonnes_factor(u, what, key) for u in sorted(set(codes[keep]))}
+    return long[keep].assign(_factor=codes[keep].map(factors).to_numpy(float))
 
 
 def _overlapping(codes: Sequence[str]) -> tuple[str, str] | None:
@@ -791,6 +871,7 @@ def _read_vintage(
         key=key,
     )
     values, flags = _parse_values(long, what, key)
+    _refuse_negative(long, values, what, key)
     long = long.assign(_value=values * long["_factor"].to_numpy(), _flag=flags)
     long["sector"] = long["sector"].astype(str).str.strip()
     long["pollutant"] = long["pollutant"].astype(str).str.strip()
@@ -1123,9 +1204,11 @@ def read_eurostat_air_emissions(
     layer, crs : None
         Do not apply to a table; given, they are an error.
     unit : str, optional
-        Unit code to read when the file holds several (default ``T`` when present), or the
+        Unit code to read when the file holds several (only its rows are read), or the
         unit of a file without a ``unit`` column. ``T`` [t] and ``THS_T`` [kt] are converted
-        to tonnes.
+        to tonnes. Left unset with several units in the file, each (pollutant, sector,
+        year) is read in ``T`` (any case) where the file gives it so, else in the unit it
+        is given in, converted to tonnes (logged).
     what : str, optional
         Name of the input in messages (default: the file name).
     config_key : str, optional
@@ -1179,7 +1262,7 @@ def read_eurostat_air_emissions(
         vintage or country not in the file, a sector code of unknown coverage neither mapped
         nor ignored (each named with its lines), a mapping that would count a code twice, a
         (pollutant, sector, year) on several rows (even with the same value: the lines are
-        named).
+        named), a negative value or a year outside 1900-2100 (each named with its line).
     trajectoire.MissingVariableError
         A required column is missing.
     trajectoire.UnitsError

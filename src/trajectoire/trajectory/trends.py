@@ -340,6 +340,7 @@ def read_trends(
         numeric_column(table, "value", what=p.name, allow_nan=True, config_key="[inputs] trends")
     what = f"{p.name} ([inputs] trends)"
     require_columns(table.columns, _REQUIRED, what)
+    _check_rows(table, p.name, "[inputs] trends")
     if pollutant_mapping:
         table["pollutant"] = table["pollutant"].map(lambda v: pollutant_mapping.get(v, v))
     if sector_mapping is not None:
@@ -347,6 +348,49 @@ def read_trends(
     out = validate_trends(table, what=what)
     out.attrs["what"] = what  # named by the messages of the trajectory (a gap...)
     return out
+
+
+#: the years a trend series may hold (first, last): outside them a year is a typo (``19``
+#: for 2019, ``3000``) that would open a gap of centuries in the series
+_TREND_YEARS = (1900, 2100)
+
+
+def _check_rows(table: pd.DataFrame, name: str, key: str) -> None:
+    """One line naming the file line of an empty sector or pollutant, or of a year that is
+    not a whole year from :data:`_TREND_YEARS` (``2019Q1``, ``19``, ``3000``): the checks of
+    :func:`validate_trends` name the (sector, pollutant, year) only, and took ``19`` for a
+    year (a gap of 1970 years later)."""
+
+    def refuse(bad: np.ndarray, column: str, problem: str, expected: str) -> None:
+        rows = np.flatnonzero(bad)
+        if rows.size:
+            cell = table[column].iloc[rows[0]]
+            shown = (
+                "an empty cell"
+                if pd.isna(cell) or not str(cell).strip()
+                else repr(str(cell).strip())
+            )
+            raise InputError(
+                f"{name}, column {column!r}: {rows.size} row(s) with {problem} "
+                f"({rows_preview(data_lines(table, rows), 5)}; first: {shown}); expected "
+                f"{expected}. Fix the file given by {key}."
+            )
+
+    for column in ("sector", "pollutant"):
+        empty = table[column].isna() | (table[column].astype(str).str.strip() == "")
+        refuse(empty.to_numpy(), column, f"an empty {column}", f"a {column} on every row")
+    text = table["year"].astype(str).str.strip()
+    years = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(years) | (years != np.round(years))
+        outside = ~bad & ((years < _TREND_YEARS[0]) | (years > _TREND_YEARS[1]))
+    refuse(bad, "year", "a year that is not a whole number", "a year such as 1990")
+    refuse(
+        outside,
+        "year",
+        "a year outside the series' span",
+        f"a four-digit year from {_TREND_YEARS[0]} to {_TREND_YEARS[1]}",
+    )
 
 
 SURROGATE_COLUMNS = ("driver", "year", "value")
@@ -487,12 +531,20 @@ def series_of(
         raise InputError(
             f"{what}: gap in the index series of sector {sector}, pollutant {pollutant}"
             f"{' (series ' + repr(series) + ')' if series else ''}: year(s) "
-            f"{missing.tolist()} missing between {int(full[0])} and {int(full[-1])} "
+            f"{_years_text(missing)} missing between {int(full[0])} and {int(full[-1])} "
             f"({'; '.join(why)}). Fill the gap in the table (e.g. linear interpolation, "
             "documented) or shorten the series."
         )
     s.index.name = "year"
     return s
+
+
+def _years_text(years: np.ndarray) -> str:
+    """``[2002, 2003]``, or as runs (``[1, 2, 3..1989]`` -> ``[1..1989]``) beyond 10 years:
+    a gap of centuries (a year written ``19``) used to list every year in one message."""
+    if years.size <= 10:
+        return str([int(y) for y in years])
+    return f"[{year_ranges(years)}]"
 
 
 # --------------------------------------------------------------------------- methods
