@@ -74,7 +74,9 @@ def read_stations(
     columns : mapping, optional
         Canonical name -> column in the file, among ``station_id``, ``x``, ``y``, ``lon``,
         ``lat``, ``name``, ``type``, ``territory`` (e.g. ``{"station_id": "code_station"}``);
-        the columns are renamed to the canonical names.
+        the columns are renamed to the canonical names. A name (given or canonical) absent
+        from the file is matched without case when one column alone matches (``LON`` for
+        ``lon``, ``CODE_STATION`` for ``code_station``).
     layer : str, optional
         Layer of a vector file with several layers.
     crs : optional
@@ -105,12 +107,14 @@ def read_stations(
     trajectoire.InputError
         The file is missing, empty or not a CSV table, a station has no id, an id appears
         twice, or a coordinate is not a number or not finite; positions that cannot be in
-        the CRS stated (degrees given with a projected CRS, metres with a geographic one), or
-        fall outside the area of `to_crs`. The message names the file, the column, the line
+        the CRS stated (degrees given with a projected CRS, metres with a geographic one,
+        degrees out of range), or fall outside the area of `to_crs` (said swapped when the
+        two coordinates swapped fall inside it). The message names the file, the column, the line
         (the header is line 1), the station and the value at fault.
     trajectoire.ConfigError
         Unknown keys in `columns`; a `crs` that pyproj does not know (named with its value),
-        or one that contradicts the columns or the file.
+        or one that contradicts the columns or the file; ``columns.x``/``columns.y`` naming
+        longitude/latitude columns without a `crs`.
 
     See Also
     --------
@@ -415,9 +419,9 @@ def _match_case(
     for key in _STATION_KEYS:
         if key in out or key in table.columns:
             continue
-        col = match(key)
-        if col is not None and col not in mapped:
-            out[key] = col
+        found = match(key)
+        if found is not None and found not in mapped:
+            out[key] = found
     if out == given:
         return given, table
     id_col = out.get("station_id")

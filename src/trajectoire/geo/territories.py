@@ -163,8 +163,14 @@ def load_territories(
     Raises
     ------
     trajectoire.InputError
-        Missing file, file without CRS, duplicated or empty ids, geometries that are not
-        valid polygons, negative or missing populations.
+        Missing file, a table (CSV) instead of a polygon file, file without CRS, a layer
+        without features, coordinates outside the area of use of the file's CRS (degrees
+        labelled Lambert-93), duplicated or empty ids, geometries that are not valid
+        polygons, negative or missing populations, populations denser than
+        :data:`MAX_DENSITY` (a column that is not a population).
+    trajectoire.ConfigError
+        A ``columns`` key of the configuration that is not ``territory``, ``name`` or
+        ``population``.
     trajectoire.MissingVariableError
         Missing ``territory`` column or unknown layer.
 
@@ -367,7 +373,7 @@ def _normalise(
                 f"known ids {list(TERRITORIES)}; map a population column with columns=..."
             )
         pop = np.asarray([TERRITORIES[i].population_2023 for i in ids], dtype=float)
-    bad = [k for k in np.flatnonzero(~np.isfinite(pop) | (pop < 0))]
+    bad = [int(k) for k in np.flatnonzero(~np.isfinite(pop) | (pop < 0))]
     if bad:
         pop_column = renamed.get("population") or file_column("population")
         shown = [f"{ids[k]} ({'empty' if np.isnan(pop[k]) else f'{pop[k]:g}'})" for k in bad]
@@ -466,7 +472,7 @@ def _check_area_of_use(
     if not out.any():
         return
     bad = np.flatnonzero(out)
-    shown = [f"{ids[k]} (box centre {cx[k]:.6g}, {cy[k]:.6g})" for k in bad]
+    shown = [f"{ids[int(k)]} (box centre {cx[k]:.6g}, {cy[k]:.6g})" for k in bad]
     degrees = bool(np.all((np.abs(cx[bad]) <= 180) & (np.abs(cy[bad]) <= 90)))
     hint = (
         "these are degrees (longitude, latitude): the file's CRS should be EPSG:4326"
@@ -498,7 +504,7 @@ def _check_density(
     bad = np.flatnonzero(density > MAX_DENSITY)
     if not bad.size:
         return
-    shown = [f"{ids[k]} {pop[k]:.10g} on {area_km2[k]:.4g} km²" for k in bad]
+    shown = [f"{ids[int(k)]} {pop[k]:.10g} on {area_km2[k]:.4g} km²" for k in bad]
     raise InputError(
         f"{what}, column {column!r} (population): {rows_preview(shown, 3)}, more than "
         f"{MAX_DENSITY:.0f} inhabitants per km² (the densest city districts have some "

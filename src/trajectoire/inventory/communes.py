@@ -648,8 +648,10 @@ def read_commune_population(
     trajectoire.MissingVariableError
         A code, year or population column is missing.
     trajectoire.InputError
-        Invalid or duplicated codes in the polygons, negative populations, duplicated
-        (commune, year) rows, unmatched codes or missing values when asked to raise,
+        Invalid or duplicated codes in the polygons, negative populations, a population
+        column most of whose values are below one inhabitant (thousands), a census column
+        empty for every commune when `missing` is ``"raise"`` (else a warning, and the year
+        is left out), duplicated (commune, year) rows, unmatched codes or missing values when asked to raise,
         requested years not in the tables, polygons that already carry a ``pop_<year>``
         column of the tables.
     trajectoire.ConfigError

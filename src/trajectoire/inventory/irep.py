@@ -942,12 +942,12 @@ def _positions(
                 pyproj.CRS.from_epsg(4326), "EPSG:2154", always_xy=True
             ).transform(lon[both], lat[both])
             gap = np.hypot(np.asarray(fx) - x[both], np.asarray(fy) - y[both])
-            for k in np.flatnonzero(~(gap <= POSITION_TOLERANCE)):
-                i = int(both[k])
+            for far in np.flatnonzero(~(gap <= POSITION_TOLERANCE)).tolist():
+                site = int(both[far])
                 odd.setdefault(
-                    i,
-                    f"{ids[i]} ({cols['x']}, {cols['y']} and {cols['lon']}, {cols['lat']} are "
-                    f"{gap[k] / 1000:.3g} km apart)",
+                    site,
+                    f"{ids[site]} ({cols['x']}, {cols['y']} and {cols['lon']}, {cols['lat']} are "
+                    f"{gap[far] / 1000:.3g} km apart)",
                 )
     return x, y, odd
 
@@ -1233,8 +1233,14 @@ def read_irep(
         No site id column, a column named in `columns` that the file lacks.
     trajectoire.InputError
         Duplicated site ids, sites without coordinates (`missing_position` "error"),
-        coordinates that do not fit their CRS (degrees as Lambert-93 or the reverse), several
-        years without `year`, an unknown pollutant name, negative quantities.
+        coordinates that do not fit their CRS (degrees as Lambert-93 or the reverse), positions
+        that cannot be right (`missing_position` "error"; "skip" leaves them out with a
+        warning): outside the area of use of their CRS, longitude and latitude (or x and y)
+        swapped, or ``x``/``y`` and ``lon``/``lat`` more than :data:`POSITION_TOLERANCE`
+        apart; several years without `year`, an unknown pollutant name, negative quantities.
+    trajectoire.MissingVariableError
+        One coordinate column of a pair without the other (``lon`` without ``lat``) where
+        no complete pair gives the positions.
     trajectoire.UnitsError
         An emission unit that is not a mass per time.
 
@@ -1243,7 +1249,8 @@ def read_irep(
     trajectoire.TrajectoireWarning
         Emission rows whose site is not in the sites file (left out) and sites without an
         emission row, with counts and the first ids; quantities ``< seuil`` read as 0;
-        sites skipped for want of a position.
+        sites skipped for want of a position; quantities above :data:`SITE_EMISSION_WARN`
+        t yr-1 for one site and pollutant (kilograms written as tonnes).
 
     Examples
     --------
