@@ -354,7 +354,7 @@ CASES = [
         ),
         (
             "epci_composition_2026.csv",
-            "is a table (.csv file), not a polygon file",
+            "is a table without geometry (.csv file), not a polygon file",
             "[inputs.territories]",
         ),
     ),

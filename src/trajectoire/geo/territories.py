@@ -239,8 +239,9 @@ def _read_polygon_file(
 
     if path.suffix.lower() in _TABLE_SUFFIXES:
         raise InputError(
-            f"{what}: is a table ({path.suffix} file), not a polygon file; expected a vector "
-            f"file with one polygon per {kind} (GeoPackage, GeoJSON, shapefile). "
+            f"{what}: is a table without geometry ({path.suffix} file), not a polygon file; "
+            f"expected a vector file with one polygon per {kind} (GeoPackage, GeoJSON, "
+            "shapefile). "
             + _fix(config_key, "the path of a polygon file.", 'path = "<polygons>.gpkg"')
         )
     chosen = choose_layer(path, layer, what=what, config_key=config_key, preferred=preferred)
@@ -348,9 +349,9 @@ def _normalise(
             for d in dup[:5]
         )
         raise InputError(
-            f"{what}, column {id_column!r} (territory): id(s) given more than once: {at} "
-            "(ids are matched case-insensitively; rows 0-based); expected one polygon per "
-            "territory. Dissolve the polygons by territory first (e.g. ogr2ogr -dialect "
+            f"{what}, column {id_column!r} (territory): territory id(s) {dup} appear more "
+            f"than once (ids are matched case-insensitively): {at} (rows 0-based); expected "
+            "one polygon per territory. Dissolve the polygons by territory first (e.g. ogr2ogr -dialect "
             "sqlite, or geopandas dissolve), or map another id column: "
             + _fix(
                 config_key,
@@ -387,17 +388,19 @@ def _normalise(
                 'columns = { ..., population = "<population column>" }',
             )
         )
-    _check_area_of_use(data, ids, what, config_key)
     geoms = to_crs(data, DEFAULT_CRS, what=what).values
     _check_polygons(geoms, ids, what, "territory")
     geoms = valid_polygons(
         geoms, ids, what, repair=repair, config_key=config_key or "[inputs] territories",
         kind="territory",
     )  # fmt: skip
+    check_territory_overlaps(geoms, ids, what, config_key)
+    # after the polygons' own checks (synthetic test shapes near the origin), before the
+    # density (degrees read as metres make polygons of a square metre)
+    _check_area_of_use(data, ids, what, config_key)
     if "population" in data.columns:
         pop_column = renamed.get("population") or file_column("population")
         _check_density(pop, geoms, ids, pop_column, what, config_key)
-    check_territory_overlaps(geoms, ids, what, config_key)
     return gpd.GeoDataFrame(
         {
             "territory": ids,
