@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Hashable, Mapping
 from typing import IO, Any, Literal
 
@@ -73,7 +74,9 @@ def read_stations(
     columns : mapping, optional
         Canonical name -> column in the file, among ``station_id``, ``x``, ``y``, ``lon``,
         ``lat``, ``name``, ``type``, ``territory`` (e.g. ``{"station_id": "code_station"}``);
-        the columns are renamed to the canonical names.
+        the columns are renamed to the canonical names. A name (given or canonical) absent
+        from the file is matched without case when one column alone matches (``LON`` for
+        ``lon``, ``CODE_STATION`` for ``code_station``).
     layer : str, optional
         Layer of a vector file with several layers.
     crs : optional
@@ -104,12 +107,14 @@ def read_stations(
     trajectoire.InputError
         The file is missing, empty or not a CSV table, a station has no id, an id appears
         twice, or a coordinate is not a number or not finite; positions that cannot be in
-        the CRS stated (degrees given with a projected CRS, metres with a geographic one), or
-        fall outside the area of `to_crs`. The message names the file, the column, the line
+        the CRS stated (degrees given with a projected CRS, metres with a geographic one,
+        degrees out of range), or fall outside the area of `to_crs` (said swapped when the
+        two coordinates swapped fall inside it). The message names the file, the column, the line
         (the header is line 1), the station and the value at fault.
     trajectoire.ConfigError
         Unknown keys in `columns`; a `crs` that pyproj does not know (named with its value),
-        or one that contradicts the columns or the file.
+        or one that contradicts the columns or the file; ``columns.x``/``columns.y`` naming
+        longitude/latitude columns without a `crs`.
 
     See Also
     --------
@@ -154,6 +159,9 @@ def read_stations(
         )
         file_crs = None
         lines = True
+    given, table = _match_case(given, table, source, what, lines, config_key)
+    if file_crs is None and stated is None:
+        _refuse_degrees_as_xy(given, what, config_key)
     for key, col in given.items():
         if col not in table.columns:
             raise MissingVariableError(
@@ -208,7 +216,11 @@ def _require_station_columns(
     have = set(table.columns)
     lacking = [] if "station_id" in have else ["station_id"]
     if not ({"x", "y"} <= have or {"lon", "lat"} <= have):
-        lacking += [k for k in ("x", "y") if k not in have]
+        half = [k for k in ("lon", "lat") if k in have]
+        if len(half) == 1 and not have & {"x", "y"}:  # lat without lon: name lon
+            lacking += [k for k in ("lon", "lat") if k not in have]
+        else:
+            lacking += [k for k in ("x", "y") if k not in have]
     if lacking:
         mapping = ", ".join(f'{k} = "<column>"' for k in lacking)
         fix = (
@@ -307,15 +319,22 @@ def _transformed(
         expected = f"metres in {src_crs.to_string()}"
     if bad.size:
         found = [f"{ids[i]} ({x[i]:g}, {y[i]:g})" for i in bad]
-        hint = (
-            "these look like metres: state the projected CRS"
-            if src_crs.is_geographic
-            else 'these look like degrees: use columns lon/lat or set crs = "EPSG:4326"'
-        )
+        metres = bool(np.all((np.abs(x[bad]) > 1000) | (np.abs(y[bad]) > 1000)))
+        if not src_crs.is_geographic:
+            hint = 'these look like degrees: use columns lon/lat or set crs = "EPSG:4326"'
+        elif metres:
+            hint = "these look like metres: state the projected CRS"
+        else:  # a typo among degrees: out of range, not another CRS
+            hint = "out of range: a longitude lies within -180 to 180, a latitude within -90 to 90"
         xy = f"{(names or {}).get('x', 'x')!r}/{(names or {}).get('y', 'y')!r}"
+        end = (
+            f"Fix {fix}."
+            if metres or not src_crs.is_geographic
+            else (f"Fix those values in the file (or {fix}, if the file is in another CRS).")
+        )
         raise InputError(
             f"{what}, columns {xy}: position(s) of station(s) {rows_preview(found)} cannot "
-            f"be {expected} ({src_crs.to_string()}); {hint}. Fix {fix}."
+            f"be {expected} ({src_crs.to_string()}); {hint}. {end}"
         )
     tx, ty = pyproj.Transformer.from_crs(src_crs, dst_crs, always_xy=True).transform(x, y)
     tx, ty = np.asarray(tx, dtype=float), np.asarray(ty, dtype=float)
@@ -331,6 +350,18 @@ def _transformed(
             | (np.asarray(lat) > area.north + margin)
         )
         bad = np.flatnonzero(out)
+        swapped = _swapped_fit(src_crs, dst_crs, x[bad], y[bad], margin) if bad.size else None
+        if swapped is not None and swapped.all():
+            found = [f"{ids[i]} ({x[i]:g}, {y[i]:g})" for i in bad]
+            xy = f"{(names or {}).get('x', 'x')!r}/{(names or {}).get('y', 'y')!r}"
+            raise InputError(
+                f"{what}, columns {xy}: station(s) {rows_preview(found)} fall outside the area "
+                f"of {dst_crs.to_string()} as given in {src_crs.to_string()}, and inside it "
+                "with the two coordinates swapped: the columns look swapped (longitude, or "
+                "x, comes first). Swap the columns in the file, or map them the other way: "
+                + (f"{config_key} columns" if config_key else "columns=")
+                + " (lon = the longitude column, lat = the latitude column)."
+            )
     if bad.size:
         found = [f"{ids[i]} ({x[i]:g}, {y[i]:g})" for i in bad]
         raise InputError(
@@ -338,6 +369,93 @@ def _transformed(
             f"outside the area of {dst_crs.to_string()}; check their CRS ({fix})."
         )
     return tx, ty
+
+
+def _swapped_fit(src: Any, dst: Any, x: np.ndarray, y: np.ndarray, margin: float) -> Any:
+    """Whether each position, its two coordinates swapped, falls inside the area of use of
+    `dst` (with `margin` degrees); None when `dst` has no area or the swap cannot be read."""
+    import pyproj
+
+    area = dst.area_of_use
+    if area is None:
+        return None
+    if src.is_geographic and not (np.all(np.abs(y) <= 180) and np.all(np.abs(x) <= 90)):
+        return None
+    with np.errstate(invalid="ignore"):
+        lon, lat = pyproj.Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform(y, x)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return (
+        (lon >= area.west - margin)
+        & (lon <= area.east + margin)
+        & (lat >= area.south - margin)
+        & (lat <= area.north + margin)
+    )
+
+
+def _match_case(
+    given: dict[str, str],
+    table: pd.DataFrame,
+    source: Any,
+    what: str,
+    lines: bool,
+    config_key: str | None,
+) -> tuple[dict[str, str], pd.DataFrame]:
+    """The ``columns`` mapping and the canonical columns matched without case (``LON`` for
+    ``lon``, ``Code_Station`` for ``code_station``) when the exact name is absent and one
+    column alone matches; an id column found so is read again as text (its leading zeros)."""
+    lower: dict[str, list[str]] = {}
+    for c in table.columns:
+        lower.setdefault(str(c).strip().casefold(), []).append(str(c))
+
+    def match(name: str) -> str | None:
+        found = lower.get(name.strip().casefold(), [])
+        return found[0] if len(found) == 1 else None
+
+    out = dict(given)
+    for key, col in given.items():
+        if col not in table.columns and match(col) is not None:
+            out[key] = str(match(col))
+    mapped = set(out.values())
+    for key in _STATION_KEYS:
+        if key in out or key in table.columns:
+            continue
+        found = match(key)
+        if found is not None and found not in mapped:
+            out[key] = found
+    if out == given:
+        return given, table
+    id_col = out.get("station_id")
+    if (
+        lines
+        and id_col is not None
+        and id_col != given.get("station_id", "station_id")
+        and isinstance(source, str | os.PathLike)
+    ):
+        again = read_table(
+            source, what=what, dtype={id_col: str}, require_rows=True, config_key=config_key
+        )
+        table = table.assign(**{id_col: again[id_col].to_numpy()})
+    return out, table
+
+
+#: file column names that hold longitudes or latitudes (not metres)
+_DEGREE_NAMES = re.compile(r"(?:^|[_ .-])(lon|long|longitude|lng|lat|latitude)(?:$|[_ .-])", re.I)
+
+
+def _refuse_degrees_as_xy(given: Mapping[str, str], what: str, config_key: str | None) -> None:
+    """``columns.x``/``columns.y`` naming a longitude and a latitude column, without a CRS:
+    they would be read as metres in the grid's CRS (every station off the grid)."""
+    if "x" not in given or "y" not in given:
+        return
+    if not (_DEGREE_NAMES.search(given["x"]) and _DEGREE_NAMES.search(given["y"])):
+        return
+    key = f"{config_key} " if config_key else ""
+    raise ConfigError(
+        f"{what}: {key}columns.x = {given['x']!r}, columns.y = {given['y']!r} name columns of "
+        "longitude and latitude, but x/y without a crs are read as metres in the CRS of the "
+        f'grid; expected metres. Map them as {key}columns.lon = "{given["x"]}", '
+        f'columns.lat = "{given["y"]}" (degrees, EPSG:4326), or set {key}crs = "EPSG:4326".'
+    )
 
 
 def station_table(

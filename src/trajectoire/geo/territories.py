@@ -24,7 +24,7 @@ import xarray as xr
 from scipy import sparse
 
 from trajectoire._validate import rows_preview
-from trajectoire.errors import InputError, MissingVariableError, warn
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
 from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix, lines_to_grid
 from trajectoire.tables import choose_layer, file_column, mapped_columns, option_table
@@ -163,8 +163,14 @@ def load_territories(
     Raises
     ------
     trajectoire.InputError
-        Missing file, file without CRS, duplicated or empty ids, geometries that are not
-        valid polygons, negative or missing populations.
+        Missing file, a table (CSV) instead of a polygon file, file without CRS, a layer
+        without features, coordinates outside the area of use of the file's CRS (degrees
+        labelled Lambert-93), duplicated or empty ids, geometries that are not valid
+        polygons, negative or missing populations, populations denser than
+        :data:`MAX_DENSITY` (a column that is not a population).
+    trajectoire.ConfigError
+        A ``columns`` key of the configuration that is not ``territory``, ``name`` or
+        ``population``.
     trajectoire.MissingVariableError
         Missing ``territory`` column or unknown layer.
 
@@ -193,7 +199,13 @@ def load_territories(
             "(GeoPackage, GeoJSON, Shapefile), or path=None for the bundled sample."
         )
     gdf, chosen = _read_polygon_file(
-        path, layer, f"{path}", config_key, "territory", ("territories", "territoires")
+        path,
+        layer,
+        f"{path}",
+        config_key,
+        "territory",
+        ("territories", "territoires"),
+        canonical=COLUMNS[:-1],
     )
     what = f"{path}" + (f" (layer {chosen!r})" if chosen else "")
     return _normalise(gdf, columns, what, config_key, repair=repair)
@@ -206,6 +218,7 @@ def _read_polygon_file(
     config_key: str | None,
     kind: str,
     preferred: Sequence[str] = (),
+    canonical: Sequence[str] = (),
 ) -> tuple[gpd.GeoDataFrame, str | None]:
     """The layer of a polygon file (:func:`trajectoire.tables.choose_layer`), its columns
     renamed by the configuration's ``columns`` (:func:`trajectoire.tables.mapped_columns`),
@@ -218,9 +231,19 @@ def _read_polygon_file(
         geometry (a CSV), named by `what`, with the fix (`kind`: what a polygon is).
     trajectoire.MissingVariableError
         `layer` is not a layer of the file.
+
+    With `canonical` (the columns the reader knows), a ``columns`` entry of the
+    configuration that renames a file column to another name is an error naming it.
     """
     import geopandas as gpd
 
+    if path.suffix.lower() in _TABLE_SUFFIXES:
+        raise InputError(
+            f"{what}: is a table without geometry ({path.suffix} file), not a polygon file; "
+            f"expected a vector file with one polygon per {kind} (GeoPackage, GeoJSON, "
+            "shapefile). "
+            + _fix(config_key, "the path of a polygon file.", 'path = "<polygons>.gpkg"')
+        )
     chosen = choose_layer(path, layer, what=what, config_key=config_key, preferred=preferred)
     gdf = gpd.read_file(path, layer=chosen) if chosen is not None else gpd.read_file(path)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
@@ -231,7 +254,23 @@ def _read_polygon_file(
             f"a vector file with one polygon per {kind} (GeoPackage, GeoJSON, shapefile). "
             + _fix(config_key, "the path of a polygon file.", 'path = "<polygons>.gpkg"')
         )
-    return mapped_columns(gdf), chosen  # the configuration's ``columns`` (column_mapping)
+    mapped = mapped_columns(gdf)  # the configuration's ``columns`` (column_mapping)
+    if canonical:
+        new = [str(c) for c in mapped.columns if c not in gdf.columns]
+        unknown = [c for c in new if c not in canonical]
+        if unknown:
+            given = {c: file_column(c) for c in unknown}
+            shown = ", ".join(f"{k} = {v!r}" for k, v in given.items())
+            raise ConfigError(
+                f"{what}: columns {{ {shown} }}: unknown key(s) {unknown}; expected some of "
+                f"{list(canonical)} (the name trajectoire expects = the column in the file). "
+                + _fix(
+                    config_key,
+                    "columns={'<file column>': 'name'}.",
+                    f'columns = {{ <{" or ".join(canonical)}> = "{next(iter(given.values()))}" }}',
+                )
+            )
+    return mapped, chosen
 
 
 def _check_polygons(geoms: Sequence[Any], ids: Sequence[str], what: str, kind: str) -> None:
@@ -264,6 +303,11 @@ def _normalise(
             f"{what}: has no CRS. Set it (e.g. gdf.set_crs('EPSG:2154') and write the file "
             "again, or ogr2ogr -a_srs EPSG:2154); a CRS is never assumed."
         )
+    if len(gdf) == 0:
+        raise InputError(
+            f"{what}: holds no territory (no feature); expected one polygon per territory. "
+            + _fix(config_key, "another file or layer=.", 'layer = "<the layer of polygons>"')
+        )
     mapping = dict(columns or {})
     absent = [c for c in mapping if c not in gdf.columns]
     if absent:
@@ -287,16 +331,33 @@ def _normalise(
                 'columns = { territory = "territoire" }',
             )
         )
+    renamed = {v: k for k, v in mapping.items()}
+    id_column = renamed.get("territory") or file_column("territory")
     ids = [("" if v is None else str(v)).strip() for v in data["territory"]]
-    if any(not i or i.lower() == "nan" for i in ids):
-        raise InputError(f"{what}: some rows have an empty territory id; fill them or drop them.")
+    empty = [k for k, i in enumerate(ids) if not i or i.lower() == "nan"]
+    if empty:
+        raise InputError(
+            f"{what}, column {id_column!r} (territory): empty id at row(s) "
+            f"{rows_preview(empty, 5)} (0-based, in file order); expected an id for every "
+            "territory. Fill them or drop those rows."
+        )
     ids = [territory_id(i) for i in ids]  # the stable ids, case-insensitively ("mel": MEL)
     dup = sorted({i for i in ids if ids.count(i) > 1})
     if dup:
+        at = "; ".join(
+            f"{d!r} at rows {', '.join(str(k) for k, i in enumerate(ids) if i == d)}"
+            for d in dup[:5]
+        )
         raise InputError(
-            f"{what}: territory id(s) {dup} appear more than once (ids are matched "
-            "case-insensitively); dissolve the polygons by territory first "
-            "(gdf.dissolve('territory'))."
+            f"{what}, column {id_column!r} (territory): territory id(s) {dup} appear more "
+            f"than once (ids are matched case-insensitively): {at} (rows 0-based); expected "
+            "one polygon per territory. Dissolve the polygons by territory first (e.g. ogr2ogr -dialect "
+            "sqlite, or geopandas dissolve), or map another id column: "
+            + _fix(
+                config_key,
+                "columns={'<id column>': 'territory'}.",
+                'columns = { territory = "<id column>" }',
+            )
         )
     if "name" in data.columns:
         names = [str(v) for v in data["name"]]
@@ -313,10 +374,19 @@ def _normalise(
                 f"known ids {list(TERRITORIES)}; map a population column with columns=..."
             )
         pop = np.asarray([TERRITORIES[i].population_2023 for i in ids], dtype=float)
-    bad = [ids[k] for k in np.flatnonzero(~np.isfinite(pop) | (pop < 0))]
+    bad = [int(k) for k in np.flatnonzero(~np.isfinite(pop) | (pop < 0))]
     if bad:
+        pop_column = renamed.get("population") or file_column("population")
+        shown = [f"{ids[k]} ({'empty' if np.isnan(pop[k]) else f'{pop[k]:g}'})" for k in bad]
         raise InputError(
-            f"{what}: population of {bad} is missing or negative; expected inhabitants >= 0."
+            f"{what}, column {pop_column!r} (population): missing or negative for "
+            f"{rows_preview(shown, 5)}; expected inhabitants >= 0 for every territory. Fix "
+            "the file, or map another column: "
+            + _fix(
+                config_key,
+                "columns={'<population column>': 'population'}.",
+                'columns = { ..., population = "<population column>" }',
+            )
         )
     geoms = to_crs(data, DEFAULT_CRS, what=what).values
     _check_polygons(geoms, ids, what, "territory")
@@ -325,6 +395,12 @@ def _normalise(
         kind="territory",
     )  # fmt: skip
     check_territory_overlaps(geoms, ids, what, config_key)
+    # after the polygons' own checks (synthetic test shapes near the origin), before the
+    # density (degrees read as metres make polygons of a square metre)
+    _check_area_of_use(data, ids, what, config_key)
+    if "population" in data.columns:
+        pop_column = renamed.get("population") or file_column("population")
+        _check_density(pop, geoms, ids, pop_column, what, config_key)
     return gpd.GeoDataFrame(
         {
             "territory": ids,
@@ -361,6 +437,88 @@ def _population_numbers(
             )
         )
     return numbers
+
+
+#: File suffixes of tables, never polygon files (a CSV given as the territories).
+_TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods")
+
+#: Largest mean density [inhabitants per km²] of a territory: above it, the population
+#: column holds something else (a SIREN number, inhabitants x 1000). The densest city
+#: districts have some 100 000 inhabitants per km², Paris 20 000.
+MAX_DENSITY = 2.0e5
+
+
+def _check_area_of_use(
+    data: gpd.GeoDataFrame, ids: Sequence[str], what: str, config_key: str | None
+) -> None:
+    """Territories whose box centre lies outside the area of use of the file's CRS (with a
+    margin of 2 degrees) are an error: the CRS of the file is not that of its coordinates
+    (degrees labelled Lambert-93, Lambert II étendu labelled Lambert-93...)."""
+    import pyproj
+
+    crs = pyproj.CRS.from_user_input(data.crs)
+    area = crs.area_of_use
+    if area is None or crs.is_geographic:
+        return
+    b = data.geometry.bounds.to_numpy(dtype=float)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    lon, lat = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(cx, cy)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    m = 2.0
+    out = ~(
+        (lon >= area.west - m)
+        & (lon <= area.east + m)
+        & (lat >= area.south - m)
+        & (lat <= area.north + m)
+    )
+    out &= np.isfinite(cx) & np.isfinite(cy)
+    if not out.any():
+        return
+    bad = np.flatnonzero(out)
+    shown = [f"{ids[int(k)]} (box centre {cx[k]:.6g}, {cy[k]:.6g})" for k in bad]
+    degrees = bool(np.all((np.abs(cx[bad]) <= 180) & (np.abs(cy[bad]) <= 90)))
+    hint = (
+        "these are degrees (longitude, latitude): the file's CRS should be EPSG:4326"
+        if degrees
+        else "the coordinates are in another CRS than the file says"
+    )
+    raise InputError(
+        f"{what}: territory(ies) {rows_preview(shown, 3)} lie outside the area of use of the "
+        f"file's CRS {crs.to_string()} ({crs.name}); {hint}. Fix the CRS the file declares "
+        "(e.g. ogr2ogr -a_srs EPSG:4326 for degrees), then give the file again"
+        + (f" ({config_key})." if config_key else ".")
+    )
+
+
+def _check_density(
+    pop: np.ndarray,
+    geoms: Sequence[Any],
+    ids: Sequence[str],
+    column: str,
+    what: str,
+    config_key: str | None,
+) -> None:
+    """Populations denser than :data:`MAX_DENSITY` on their polygon (EPSG:2154, m²) are an
+    error naming the file column, the territories and their values: the column mapped as
+    the population is not one."""
+    area_km2 = np.asarray(shapely.area(np.asarray(geoms, dtype=object)), dtype=float) / 1e6
+    with np.errstate(divide="ignore", invalid="ignore"):
+        density = np.where(area_km2 > 0, pop / area_km2, 0.0)
+    bad = np.flatnonzero(density > MAX_DENSITY)
+    if not bad.size:
+        return
+    shown = [f"{ids[int(k)]} {pop[k]:.10g} on {area_km2[k]:.4g} km²" for k in bad]
+    raise InputError(
+        f"{what}, column {column!r} (population): {rows_preview(shown, 3)}, more than "
+        f"{MAX_DENSITY:.0f} inhabitants per km² (the densest city districts have some "
+        "100 000); expected the number of inhabitants of each territory. Map the population "
+        "column: "
+        + _fix(
+            config_key,
+            "columns={'<population column>': 'population'}.",
+            'columns = { ..., population = "<population column>" }',
+        )
+    )
 
 
 def _check_frame(territories: Any) -> gpd.GeoDataFrame:

@@ -23,6 +23,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from os import PathLike
+from pathlib import Path
 from typing import Any, Literal, Unpack
 
 import numpy as np
@@ -44,6 +45,7 @@ from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import (
     Provenance,
+    choose_layer,
     columns_option,
     keyword_options,
     numeric_column,
@@ -335,17 +337,22 @@ def _population_rows(
             {"code": df[code_col].to_numpy(), "year": years.astype(int), "population": pop}
         )
         rows["line"] = np.arange(len(df)) + 2
+        rows["column"] = population_col
     else:
         rows = _wide_rows(df, code_col, prefix, name, lines, config_key)
     rows["insee"] = [insee_code(v) for v in rows["code"]]
     negative = rows["population"] < 0
     if negative.any():
         bad = rows[negative]
+        found = [
+            f"{p:g} for {c} in {y} (column {col!r}, {'line' if lines else 'row'} {ln})"
+            for p, c, y, col, ln in bad[["population", "code", "year", "column", "line"]].to_numpy()
+        ]
         raise InputError(
-            f"{name}: negative population(s) at lines {rows_preview(list(bad['line']))} "
-            f"(codes {rows_preview(list(bad['code']))}); expected inhabitants >= 0. Fix the file "
-            f"named by {_key(config_key)}."
+            f"{name}: negative population(s) {rows_preview(found, 4)}; expected inhabitants "
+            f">= 0. Fix the file named by {_key(config_key)}."
         )
+    _check_scale(rows, name, lines, config_key)
     ok = rows[rows["insee"].notna()]
     dup = ok[ok.duplicated(["insee", "year"], keep=False)]
     if len(dup) and duplicates == "raise":
@@ -360,6 +367,30 @@ def _population_rows(
             "(merged communes keyed by today's code), or fix the code column."
         )
     return rows, name
+
+
+def _check_scale(rows: pd.DataFrame, name: str, lines: bool, config_key: str | None) -> None:
+    """A population column most of whose values are below one inhabitant (written in
+    thousands) is an error naming the column and some values: no French commune but a
+    handful (the villages « morts pour la France », 0) has fewer than one inhabitant."""
+    for column, part in rows.groupby("column", sort=False):
+        pop = part["population"].to_numpy(dtype=float)
+        positive = np.isfinite(pop) & (pop > 0)
+        small = positive & (pop < 1)
+        if not positive.any() or 2 * int(small.sum()) <= int(positive.sum()):
+            continue
+        bad = part[small]
+        found = [
+            f"{p:g} for {c} in {y} ({'line' if lines else 'row'} {ln})"
+            for p, c, y, ln in bad[["population", "code", "year", "line"]].to_numpy()
+        ]
+        raise InputError(
+            f"{name}, column {column!r}: {int(small.sum())} of {int(positive.sum())} "
+            f"populations are below one inhabitant ({rows_preview(found, 3)}): thousands of "
+            "inhabitants? Expected inhabitants (INSEE population municipale, whole numbers; "
+            "the median French commune has some 450). Write the column in inhabitants (the "
+            f"file named by {_key(config_key)})."
+        )
 
 
 def _inhabitants(
@@ -416,10 +447,43 @@ def _wide_rows(
                     "year": year,
                     "population": pop,
                     "line": np.arange(len(df)) + 2,
+                    "column": col,
                 }
             )
         )
     return pd.concat(parts, ignore_index=True)
+
+
+def _empty_years(
+    rows: pd.DataFrame, name: str, missing: str, config_key: str | None
+) -> pd.DataFrame:
+    """`rows` without the census years whose population is empty for every commune (a
+    column left blank), with a warning that names them (an error when `missing` is
+    ``"raise"``): without it, the year would drop out of the zones unsaid."""
+    filled = rows[rows["population"].notna()]
+    empty = sorted(set(rows["year"]) - set(filled["year"]))
+    if not empty:
+        return rows
+    gone = rows[rows["year"].isin(empty)]
+    found = [
+        f"{y} (column {c!r} of {t})"
+        for y, c, t in gone[["year", "column", "table"]].drop_duplicates().to_numpy()
+    ]
+    msg = (
+        f"{name}: census year(s) {rows_preview(found, 4)} have no population for any "
+        "commune (the column is empty)"
+    )
+    if missing == "raise":
+        raise InputError(
+            f"{msg}; expected inhabitants. Fill the column or remove it, or set "
+            f'{_key(config_key)} missing = "warn" to leave the year(s) out.'
+        )
+    warn(
+        f"{msg}; left out. Fill the column or remove it; set {_key(config_key)} missing = "
+        '"raise" to make this an error.',
+        stacklevel=3,
+    )
+    return rows[~rows["year"].isin(empty)]
 
 
 def _backcast(
@@ -584,8 +648,10 @@ def read_commune_population(
     trajectoire.MissingVariableError
         A code, year or population column is missing.
     trajectoire.InputError
-        Invalid or duplicated codes in the polygons, negative populations, duplicated
-        (commune, year) rows, unmatched codes or missing values when asked to raise,
+        Invalid or duplicated codes in the polygons, negative populations, a population
+        column most of whose values are below one inhabitant (thousands), a census column
+        empty for every commune when `missing` is ``"raise"`` (else a warning, and the year
+        is left out), duplicated (commune, year) rows, unmatched codes or missing values when asked to raise,
         requested years not in the tables, polygons that already carry a ``pop_<year>``
         column of the tables.
     trajectoire.ConfigError
@@ -634,6 +700,9 @@ def read_commune_population(
     given = columns_option(columns, _POP_KEYS, what=name, config_key=config_key)
 
     # polygons, with their codes normalised
+    if isinstance(polygons, str | PathLike) and layer is not None and Path(polygons).exists():
+        # a layer the file lacks: one message that names the configuration key to set
+        layer = choose_layer(polygons, layer, what=name, config_key=config_key)
     try:
         gdf = _read_shapes(
             polygons, name, layer, "communes", "polygon", ("Polygon", "MultiPolygon")
@@ -687,6 +756,7 @@ def read_commune_population(
         frames.append(rows)
     rows = pd.concat(frames, ignore_index=True)
     tables_name = ", ".join(dict.fromkeys(rows["table"]))
+    rows = _empty_years(rows, name, missing, config_key)
 
     zone_codes = set(codes)
     # rows with no polygon (invalid codes included)

@@ -804,8 +804,41 @@ def _read_emissions(
             "t_per_yr": values,
         }
     )
+    _warn_large(out, frame, cols, unit, name, lines, config_key)
     report["air_rows_kept"] = len(out)
     return out, report
+
+
+def _warn_large(
+    out: pd.DataFrame,
+    frame: pd.DataFrame,
+    cols: Mapping[str, str],
+    unit: str | None,
+    name: str,
+    lines: bool,
+    config_key: str | None,
+) -> None:
+    """One warning for the quantities above :data:`SITE_EMISSION_WARN` (kg written as t)."""
+    big = np.flatnonzero(out["t_per_yr"].to_numpy() > SITE_EMISSION_WARN)
+    if not big.size:
+        return
+    where = _lines(frame, [frame.index[int(i)] for i in big], lines)
+    units = frame[cols["unit"]].tolist() if "unit" in cols else [unit] * len(frame)
+    found = [
+        f"site {out['site'].iloc[i]} {out['pollutant'].iloc[i]} "
+        f"{out['t_per_yr'].iloc[i]:.4g} t yr-1 (unit {units[i]!r}, {w})"
+        for i, w in zip(big, where, strict=True)
+    ]
+    column = f"column {cols['unit']!r}" if "unit" in cols else "the unit option"
+    warn(
+        f"{name}, column {cols['value']!r}: {big.size} quantity(ies) above "
+        f"{SITE_EMISSION_WARN:.0f} t yr-1 for one site and one pollutant, which no French "
+        f"industrial site declares: {rows_preview(found, 3)}; kg written as t? Check the "
+        f"units ({column}"
+        + (f" of the file given by {config_key}" if config_key else "")
+        + "): 'kg yr-1' or 'kg/an' for kilograms.",
+        stacklevel=4,
+    )
 
 
 # ---------------------------------------------------------------------- positions
@@ -819,13 +852,19 @@ def _positions(
     name: str,
     lines: bool,
     config_key: str | None,
-) -> tuple[np.ndarray, np.ndarray]:
-    """x, y of every site in EPSG:2154 [m] (NaN where the file has no position)."""
+) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """x, y of every site in EPSG:2154 [m] (NaN where the file has no position), and the
+    sites whose position cannot be right (index -> what is wrong, for one message): outside
+    the area of use of its CRS, longitude and latitude swapped, or given twice (``x``/``y``
+    and ``lon``/``lat``) at places more than :data:`POSITION_TOLERANCE` apart."""
     import pyproj
 
     n = len(frame)
     x = np.full(n, np.nan)
     y = np.full(n, np.nan)
+    odd: dict[int, str] = {}
+    geom_col = "geometry" in frame.columns
+    _check_pairs(frame, cols, layout, name, geometry=geom_col, config_key=config_key)
 
     def coordinate(key: str) -> np.ndarray:
         return _numbers(
@@ -857,16 +896,20 @@ def _positions(
                 + _set(config_key, "crs", '"EPSG:2154"')
                 + "."
             )
-        groups: dict[str, list[int]] = {}
+        groups: dict[tuple[str, bool], list[int]] = {}
         for i in np.flatnonzero(todo):
             code = codes[i] if codes[i] is not None else default
-            groups.setdefault(str(code), []).append(int(i))
-        for code, idx in groups.items():
-            src = _as_crs(code, name, cols, config_key)
+            option = codes[i] is None and crs is not None
+            groups.setdefault((str(code), option), []).append(int(i))
+        for (code, option), idx in groups.items():
+            src = _as_crs(code, name, cols, config_key, option=option)
             gx, gy = xs[idx], ys[idx]
             _check_units(src, gx, gy, [ids[i] for i in idx], name, cols, ("x", "y"), config_key)
             tx, ty = pyproj.Transformer.from_crs(src, "EPSG:2154", always_xy=True).transform(gx, gy)
             x[idx], y[idx] = tx, ty
+            where = f"{cols['x']}, {cols['y']} in {src.to_string()}"
+            for k, why in _outside_area(src, gx, gy).items():
+                odd[idx[k]] = f"{ids[idx[k]]} ({gx[k]:g}, {gy[k]:g}: {where}, {why})"
     if "lon" in cols and "lat" in cols:
         lon, lat = coordinate("lon"), coordinate("lat")
         todo = np.isnan(x) & np.isfinite(lon) & np.isfinite(lat)
@@ -887,14 +930,135 @@ def _positions(
                 lon[idx], lat[idx]
             )
             x[idx], y[idx] = tx, ty
-    return x, y
+            # only swapped degrees: a site overseas (DOM) is outside Lambert-93 and right
+            l93 = pyproj.CRS.from_epsg(2154)
+            found = _outside_area(wgs, lon[idx], lat[idx], area_of=l93, swapped_only=True)
+            for k, why in found.items():
+                where = f"{cols['lon']}, {cols['lat']}"
+                odd[idx[k]] = f"{ids[idx[k]]} ({lon[idx][k]:g}, {lat[idx][k]:g}: {where}, {why})"
+        both = np.flatnonzero(np.isfinite(x) & np.isfinite(lon) & np.isfinite(lat))
+        if both.size:  # a site given twice (x/y and lon/lat): the two must agree
+            fx, fy = pyproj.Transformer.from_crs(
+                pyproj.CRS.from_epsg(4326), "EPSG:2154", always_xy=True
+            ).transform(lon[both], lat[both])
+            gap = np.hypot(np.asarray(fx) - x[both], np.asarray(fy) - y[both])
+            for far in np.flatnonzero(~(gap <= POSITION_TOLERANCE)).tolist():
+                site = int(both[far])
+                odd.setdefault(
+                    site,
+                    f"{ids[site]} ({cols['x']}, {cols['y']} and {cols['lon']}, {cols['lat']} are "
+                    f"{gap[far] / 1000:.3g} km apart)",
+                )
+    return x, y, odd
 
 
-def _as_crs(code: str, name: str, cols: Mapping[str, str], config_key: str | None) -> Any:
+#: Largest distance [m] between the two positions of a site given twice (``x``/``y`` and
+#: ``lon``/``lat``, as the geocoded extract does): beyond it one of them is in another CRS
+#: than the one it is read in (Web Mercator read as Lambert-93 is some 600 km off in the
+#: north of France); within it, positions rounded or typed approximately still agree.
+POSITION_TOLERANCE = 25_000.0
+
+#: Margin [degree] around the area of use of a CRS within which positions are accepted.
+_AREA_MARGIN = 2.0
+
+#: Largest yearly emission [t yr-1] of one pollutant by one site beyond which a figure is
+#: warned about: no French industrial site declares 100 000 t yr-1 of a pollutant (the
+#: largest declare some thousands to tens of thousands), a figure in kg written as t does.
+SITE_EMISSION_WARN = 1.0e5
+
+
+def _outside_area(
+    crs: Any, xs: np.ndarray, ys: np.ndarray, *, area_of: Any = None, swapped_only: bool = False
+) -> dict[int, str]:
+    """Positions (index -> why) outside the area of use of `crs` (with a margin).
+
+    Parameters
+    ----------
+    crs : pyproj.CRS
+        The CRS the positions are read in.
+    xs, ys : numpy.ndarray
+        The positions, as read (easting/longitude, northing/latitude).
+    area_of : pyproj.CRS, optional
+        The CRS whose area of use the positions must fall in (default `crs`; Lambert-93
+        for longitudes and latitudes, whose own CRS covers the world).
+    swapped_only : bool, default False
+        Report only the positions that fit the area once swapped.
+
+    Returns
+    -------
+    dict of int to str
+        Index of each position at fault -> ``"outside the area of EPSG:2154"``, or
+        ``"... swapped"`` when the two coordinates swapped fall inside it.
+    """
+    import pyproj
+
+    area = (area_of if area_of is not None else crs).area_of_use
+    if area is None or not len(xs):
+        return {}
+    to_deg = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+
+    def inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            lon, lat = (np.asarray(v, dtype=float) for v in to_deg.transform(a, b))
+        m = _AREA_MARGIN
+        return (
+            (lon >= area.west - m)
+            & (lon <= area.east + m)
+            & (lat >= area.south - m)
+            & (lat <= area.north + m)
+        )
+
+    ok, ok_swapped = inside(xs, ys), inside(ys, xs)
+    code = (area_of if area_of is not None else crs).to_string()
+    out: dict[int, str] = {}
+    for k in np.flatnonzero(~ok):
+        if ok_swapped[k]:
+            out[int(k)] = "the two coordinates look swapped"
+        elif not swapped_only:
+            out[int(k)] = f"outside the area of use of {code}"
+    return out
+
+
+def _check_pairs(
+    frame: pd.DataFrame,
+    cols: Mapping[str, str],
+    layout: str,
+    name: str,
+    *,
+    geometry: bool,
+    config_key: str | None,
+) -> None:
+    """A coordinate column without its pair (``lat`` without ``lon``), where no complete pair
+    gives the positions, is an error naming the column missing and the key to set."""
+    if geometry or ("x" in cols and "y" in cols) or ("lon" in cols and "lat" in cols):
+        return
+    for a, b in (("x", "y"), ("y", "x"), ("lon", "lat"), ("lat", "lon")):
+        if a in cols and b not in cols:
+            looked = _SITE_LAYOUTS[layout].get(b, b)
+            raise MissingVariableError(
+                f"{name}: column {cols[a]!r} ({a}) but no {b} column (looked for {looked!r}); "
+                f"found {[str(c) for c in frame.columns]}; expected both {a} and {b}. "
+                + _set(config_key, f"columns.{b}", '"<your column>"', first=True)
+                + "."
+            )
+
+
+def _as_crs(
+    code: str, name: str, cols: Mapping[str, str], config_key: str | None, *, option: bool = False
+) -> Any:
+    """The CRS of an EPSG code of the file, or of the `crs` option (`option`: for messages)."""
     text = code
     if re.fullmatch(r"\d+(\.0)?", code):
         text = f"EPSG:{int(float(code))}"
     known = known_crs(text)
+    if known is None and option:
+        raise ConfigError(
+            f"{name}: {config_key + ' ' if config_key else ''}crs = {code!r} (the CRS of the "
+            f"columns {cols['x']!r}, {cols['y']!r}) is not a CRS pyproj knows; expected an "
+            'EPSG code such as "EPSG:2154" (Lambert-93). Fix it: '
+            + _set(config_key, "crs", '"EPSG:2154"')
+            + "."
+        )
     if known is None:
         raise InputError(
             f"{name}, column {cols.get('epsg', 'code_epsg')!r}: {code!r} is not a CRS pyproj "
@@ -1069,8 +1233,14 @@ def read_irep(
         No site id column, a column named in `columns` that the file lacks.
     trajectoire.InputError
         Duplicated site ids, sites without coordinates (`missing_position` "error"),
-        coordinates that do not fit their CRS (degrees as Lambert-93 or the reverse), several
-        years without `year`, an unknown pollutant name, negative quantities.
+        coordinates that do not fit their CRS (degrees as Lambert-93 or the reverse), positions
+        that cannot be right (`missing_position` "error"; "skip" leaves them out with a
+        warning): outside the area of use of their CRS, longitude and latitude (or x and y)
+        swapped, or ``x``/``y`` and ``lon``/``lat`` more than :data:`POSITION_TOLERANCE`
+        apart; several years without `year`, an unknown pollutant name, negative quantities.
+    trajectoire.MissingVariableError
+        One coordinate column of a pair without the other (``lon`` without ``lat``) where
+        no complete pair gives the positions.
     trajectoire.UnitsError
         An emission unit that is not a mass per time.
 
@@ -1079,7 +1249,8 @@ def read_irep(
     trajectoire.TrajectoireWarning
         Emission rows whose site is not in the sites file (left out) and sites without an
         emission row, with counts and the first ids; quantities ``< seuil`` read as 0;
-        sites skipped for want of a position.
+        sites skipped for want of a position; quantities above :data:`SITE_EMISSION_WARN`
+        t yr-1 for one site and pollutant (kilograms written as tonnes).
 
     Examples
     --------
@@ -1176,7 +1347,7 @@ def read_irep(
             f"{name}, column {cols['site_id']!r}: duplicated site id(s) {detail}; expected one "
             "row per site. Fix the file."
         )
-    x, y = _positions(
+    x, y, odd = _positions(
         sites,
         cols,
         shown_ids,
@@ -1186,8 +1357,32 @@ def read_irep(
         lines=lines,
         config_key=config_key,
     )
-    no_pos = np.flatnonzero(~(np.isfinite(x) & np.isfinite(y)))
     keep_site = np.ones(len(sites), dtype=bool)
+    if odd:
+        wrong = sorted(odd)
+        listed = rows_preview([odd[i] for i in wrong], 3)
+        if missing_position == "error":
+            raise InputError(
+                f"{name}: {len(wrong)} site(s) with a position that cannot be right: {listed}; "
+                "expected the positions inside the area of their CRS (France for "
+                "Lambert-93), longitude before latitude, and one place per site. Fix the "
+                "columns or the CRS of the file ("
+                + _set(config_key, "crs", '"EPSG:..."')
+                + " for x/y without an EPSG code), or "
+                + _set(config_key, "missing_position", '"skip"')
+                + " to leave them out."
+            )
+        warn(
+            f"{name}: {len(wrong)} site(s) with a position that cannot be right left out "
+            f"(missing_position='skip'): {listed}.",
+            stacklevel=2,
+        )
+        keep_site[wrong] = False
+        x[wrong] = np.nan
+        y[wrong] = np.nan
+    no_pos = np.flatnonzero(
+        ~(np.isfinite(x) & np.isfinite(y)) & ~np.isin(np.arange(len(x)), list(odd))
+    )
     if no_pos.size:
         listed = rows_preview([shown_ids[i] for i in no_pos], 5)
         if missing_position == "error":
