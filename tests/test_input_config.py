@@ -368,3 +368,24 @@ def test_the_formats_table_of_the_docs_is_the_registry_s() -> None:
             break
         table.append(line)
     assert "\n".join(table) == describe().strip()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "option", "value", "expected"),
+    [
+        (("point_sources", "irep"), "year", "2021", "a whole number (e.g. year = 2021)"),
+        (
+            ("meteo", "trajectoire"),
+            "anemometer_height",
+            [10],
+            "a number (e.g. anemometer_height = 10.0)",
+        ),
+    ],
+)
+def test_an_option_of_the_wrong_kind_is_shown_in_its_own_form(fmt, option, value, expected) -> None:
+    """The example of the expected form fits the option: a year is a whole number written
+    as a year (``year = 2021``, not ``year = 10.0``), a height a number."""
+    from trajectoire.io.formats import _option_form
+
+    said = _option_form(FORMATS[fmt[0]][fmt[1]], option, value)
+    assert said is not None and said.startswith(f"expected {expected}")

@@ -342,8 +342,10 @@ _FORMS = (
     (("Sequence[float]",), "a list of numbers", "[0.5, 1.0]"),
     (("Sequence[",), "a list", '["NOx", "PM10"]'),
     (("Mapping[", "dict["), "a table", '{ NOx = "NOX" }'),
-    (("float", "int"), "a number", "10.0"),
+    (("float",), "a number", "10.0"),
+    (("int",), "a whole number", "10"),
 )
+_YEAR = "2021"  # the example of an option that is a year (year = 2021, not 10)
 _SEQUENCES, _MAPPINGS, _NUMBERS = (
     ("Sequence[", "list[", "tuple["),
     ("Mapping[", "dict["),
@@ -379,7 +381,7 @@ def _option_form(fmt: Format, option: str, value: Any) -> str | None:
     forms = [
         next(
             (
-                f"{what} (e.g. {option} = {example})"
+                f"{what} (e.g. {option} = {_YEAR if 'year' in option and p == ('int',) else example})"
                 for p, what, example in _FORMS
                 if a.startswith(p)
             ),
