@@ -722,3 +722,15 @@ def test_choose_layer_one_rule_for_every_vector_reader(tmp_path):
         option_table("[[inputs.anchors]] #1 area_emissions")
         == "[[inputs.anchors]] #1 area_emissions"
     )
+
+
+def test_a_decimal_comma_names_the_option_that_reads_it() -> None:
+    """A value written with a decimal comma names the input's ``decimal`` option where the
+    configuration names the file, the reader's keyword otherwise."""
+    df = pd.DataFrame({"lon": ["3.1", "3,28"]})
+    with pytest.raises(InputError) as info:
+        numeric_column(df, "lon", what="stations.csv", config_key="[inputs] stations")
+    assert 'set [inputs.stations] decimal = ","' in str(info.value)
+    assert "'3,28' at line 3" in str(info.value)
+    with pytest.raises(InputError, match="read the file with decimal=','"):
+        numeric_column(df, "lon", what="stations.csv")

@@ -1131,13 +1131,17 @@ def check_not_negative(
         )
 
 
-def _hint(values: Sequence[object]) -> str:
+def _hint(values: Sequence[object], config_key: str | None = None) -> str:
+    """A sentence on what the bad `values` look like (a decimal comma, a number with its
+    units), naming the option that reads them where the file is named by `config_key`."""
     texts = [v for v in values if isinstance(v, str)]
     if any(_COMMA_NUMBER.fullmatch(v.strip()) for v in texts):
-        return (
-            " The value looks like a decimal comma: read the file with decimal=',' or write "
-            "'.' decimals."
+        how = (
+            f'set {option_table(config_key)} decimal = ","'
+            if config_key
+            else "read the file with decimal=','"
         )
+        return f" The value looks like a decimal comma: {how} or write '.' decimals."
     if any(_NUMBER_WITH_UNITS.fullmatch(v) for v in texts):
         return " Write the number alone: the units are those of the column."
     return ""
@@ -1237,7 +1241,8 @@ def numeric_column(
     in_units = f" in {units}" if units else ""
     raise InputError(
         f"{what}, column {column!r}: {head}: {rows_preview(found, 5)}; expected a number"
-        f"{in_units}.{_hint(shown)}" + _fix(config_key, "the file" if lines else "the table")
+        f"{in_units}.{_hint(shown, config_key)}"
+        + _fix(config_key, "the file" if lines else "the table")
     )
 
 
