@@ -15,6 +15,11 @@ from trajectoire.errors import ConfigError, InputError, MissingVariableError, Un
 from trajectoire.inventory.build import build_inventory
 from trajectoire.inventory.gridded import read_cams_reg, read_emep_gridded
 
+#: the synthetic gridded files of these tests cover part of the run's grid on purpose
+PART_OF_GRID = pytest.mark.filterwarnings(
+    "ignore:.*of the run's grid.*:trajectoire.errors.TrajectoireWarning"
+)
+
 KEY = "[inputs.gridded]"
 # 0.1 x 0.05 degree cells around Lille (CAMS-REG grid)
 LON = np.round(np.arange(2.75, 3.30, 0.1), 6)  # 6 centres 2.75 .. 3.25
@@ -113,6 +118,7 @@ def _covering_grid(lon: tuple[float, float], lat: tuple[float, float]) -> Grid:
 
 
 # ------------------------------------------------------------------------ CAMS-REG
+@PART_OF_GRID
 def test_cams_eccad_layout(tmp_path: Path) -> None:
     path = _eccad_file(tmp_path)
     da = read_cams_reg(path, year=2020, config_key=KEY)
@@ -169,6 +175,7 @@ def test_cams_sector_dim_layout_and_flux_units(tmp_path: Path) -> None:
     assert float(got.sel(sector="A_PublicPower").sum()) == pytest.approx(expected, rel=1e-9)
 
 
+@PART_OF_GRID
 def test_cams_tno_source_list(tmp_path: Path) -> None:
     da = read_cams_reg(_tno_file(tmp_path))
     assert float(da.sum()) == pytest.approx(15.0)  # kg/year -> t yr-1
@@ -212,6 +219,7 @@ def test_cams_bad_inputs(tmp_path: Path) -> None:
         read_cams_reg(path, year=2019, sector_mapping={"D_Fugitives": "Leaks"}, config_key=KEY)
 
 
+@PART_OF_GRID
 # ------------------------------------------------------------------------ EMEP/CEIP
 def test_emep_round_trip(tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:

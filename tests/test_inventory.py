@@ -36,6 +36,11 @@ from trajectoire.inventory import (
 )
 from trajectoire.sectors import GNFR
 
+#: the synthetic gridded files of these tests cover part of the run's grid on purpose
+PART_OF_GRID = pytest.mark.filterwarnings(
+    "ignore:.*of the run's grid.*:trajectoire.errors.TrajectoireWarning"
+)
+
 X0, Y0 = 700_000.0, 7_000_000.0
 GRID = Grid.from_bounds(X0, Y0, X0 + 5000, Y0 + 4000, 100)
 
@@ -192,6 +197,7 @@ def inputs(tmp_path):
     return d
 
 
+@PART_OF_GRID
 # ---------------------------------------------------------------- builder
 def test_build_inventory_conserves_every_input(inputs, tmp_path):
     nc_total = write_gridded_nc(tmp_path / "cams.nc")
@@ -917,3 +923,26 @@ def test_a_reader_given_an_open_file_says_what_it_takes():
 
     with pytest.raises(InputError, match=r"received StringIO; expected a file path"):
         read_point_sources(io.StringIO("source_id,x,y\n1,2,3\n"))
+
+
+def test_a_gridded_inventory_over_part_of_the_grid_is_warned():
+    """A gridded inventory that covers part of the run's grid gives nothing beyond its
+    extent: said with the share it covers; one that covers the grid says nothing."""
+    import warnings
+
+    half = Grid.from_bounds(X0, Y0, X0 + 2500, Y0 + 4000, 500)
+    vals = np.ones(half.shape)
+    da = half.to_dataarray(vals, attrs={"units": "t yr-1"})
+    da = read_gridded(da, sector="B", pollutant="SO2", what="cams_cut.nc")
+    with pytest.warns(TrajectoireWarning, match=r"cams_cut.nc: covers 50% of the run's grid"):
+        ds = build_inventory(GRID, reference_year=2019, gridded=da)
+    np.testing.assert_allclose(float(ds["emission"].sum()), vals.sum(), rtol=1e-12)
+    whole = Grid.from_bounds(X0 - 1000, Y0 - 1000, X0 + 6000, Y0 + 5000, 1000)
+    da = read_gridded(
+        whole.to_dataarray(np.ones(whole.shape), attrs={"units": "t yr-1"}),
+        sector="B",
+        pollutant="SO2",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrajectoireWarning)
+        build_inventory(GRID, reference_year=2019, gridded=da)

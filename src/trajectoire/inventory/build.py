@@ -187,8 +187,10 @@ def build_inventory(
             da = item if isinstance(item, xr.DataArray) else read_gridded(item)
             if "sector" not in da.dims or da.attrs.get("units") != "t yr-1":
                 da = read_gridded(da)
-            parts.append(Regridder(da, grid, extensive=True)(da))
+            plan = Regridder(da, grid, extensive=True)
+            parts.append(plan(da))
             owned.append(False)  # it may share memory with the caller's array
+            _warn_partial_cover(plan, da)
     points = None
     if point_sources is not None:
         points = (
@@ -355,6 +357,30 @@ _CONFIG_KEY = "[inputs] point_sources"
 
 def _point_file(points: xr.Dataset) -> str:
     return str(points.attrs.get("source_file", "point sources"))
+
+
+#: Share of the run's grid a gridded inventory may leave uncovered without a warning.
+UNCOVERED_TOLERANCE = 0.01
+
+
+def _warn_partial_cover(plan: Regridder, da: xr.DataArray) -> None:
+    """Warn where a gridded inventory covers less than the whole run grid: beyond its
+    extent its sectors get nothing from it, silently (a file cut to a bbox smaller than
+    the grid and its buffer, a national file of another country)."""
+    target = plan.target
+    covered = float(plan.covered_area(np.ones((plan.source.ny, plan.source.nx))).sum())
+    share = covered / (target.size * abs(target.dx * target.dy))
+    if share >= 1.0 - UNCOVERED_TOLERANCE:
+        return
+    name = da.attrs.get("source_file", "a gridded inventory")
+    sectors = [str(s) for s in da["sector"].values]
+    warn(
+        f"{name}: covers {share:.0%} of the run's grid (bounds {tuple(round(b) for b in target.bounds)} "
+        f"in {target.crs.to_string()}); beyond its extent its sectors {sectors} get no "
+        "emission from it. Check its extent (a file or bbox cut smaller than the grid and its "
+        "buffer), or give another input for the rest of the grid ([inputs] gridded, "
+        "area_emissions)."
+    )
 
 
 def _check_positions_crs(points: xr.Dataset, grid: Grid) -> None:
