@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_kernels_sharing import NO_DEPOSITION_STACKS, deposition, groups
 
+from test_kernels_sharing import NO_DEPOSITION_STACKS, deposition, groups
 from trajectoire._kernels.stacks import profiles_stacks_last
 from trajectoire.dispersion import stack_terms as T
 
