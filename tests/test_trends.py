@@ -294,3 +294,17 @@ def test_read_eurostat_vintages_are_never_mixed(shared_data):
         ignore_codes=["NFR3_AGR", "NFR3_MNR"],  # undocumented coverage: mapped or ignored
     )
     assert set(t23["sector"]) == {F}
+
+
+def test_a_method_that_cannot_run_names_the_configuration_form():
+    """Years outside an index series, or interpolation without anchors: the message gives
+    the fix as the configuration writes it (``[trajectory.methods]``), not only from Python."""
+    t = validate_trends(_table([4.0, 2.0, 1.0, 0.0]))
+    with pytest.raises(InputError) as info:
+        ratio_series(t, F, "NOx", [1995], 2002, Method())
+    said = str(info.value)
+    assert f'[trajectory.methods] {F} = {{ NOx = "extrapolation" }}' in said
+    assert f'{F} = "extrapolation" for all its pollutants' in said
+    with pytest.raises(InputError) as info:
+        ratio_series(t, F, "NOx", [2000], 2002, Method("interpolation"))
+    assert f'[trajectory.methods] {F} = {{ NOx = "index" }}' in str(info.value)

@@ -895,7 +895,9 @@ def ratio_series(
         raise InputError(
             f"sector {sector}, pollutant {pollutant}: method 'interpolation' needs anchor "
             f"inventories on both sides of year(s) {wanted}; add anchors or choose "
-            "Method('index') / Method('extrapolation') for the years outside them."
+            f"another method for this pair: [trajectory.methods] {sector} = {{ {pollutant} = "
+            '"index" } (or "extrapolation") in the configuration, '
+            "Method('index') / Method('extrapolation') from Python."
         )
     from_old = None
     if method.kind == "surrogate":
@@ -1004,7 +1006,9 @@ def _series_values(
         raise InputError(
             f"{what}: year(s) {outside} outside the {method.kind} series of sector "
             f"{sector}, pollutant {pollutant} ({first}-{last}). Extend the series, or "
-            "choose bounded trend extrapolation for this pair: "
+            "choose bounded trend extrapolation for this pair: in the configuration "
+            f'[trajectory.methods] {sector} = {{ {pollutant} = "extrapolation" }} (or '
+            f'{sector} = "extrapolation" for all its pollutants), from Python '
             f"methods={{('{sector}', '{pollutant}'): Method('extrapolation')}}."
         )
     return s.reindex(wanted)
