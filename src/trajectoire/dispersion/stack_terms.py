@@ -154,17 +154,14 @@ class TermTable:
         return index
 
     def _make_room(self, n: int) -> None:
-        """At least `n` free columns: the table grown (by half at least, up to its
-        capacity) where the free ones are too few, then the columns of the least recently
-        used keys freed (the keys asked for now were just moved to the end, and the caller
-        asks for no more than the capacity)."""
-        width = self.table.shape[1]
-        if n > len(self.free) and width < self.capacity:
-            wide = min(self.capacity, max(width * 3 // 2, len(self.columns) + n))
-            table = np.empty((self.nodes.size, wide))
-            table[:, :width] = self.table
-            self.table = table
-            self.free.extend(range(wide - 1, width - 1, -1))  # popped from the end: in order
+        """At least `n` free columns: the table made at its capacity on first need (its
+        pages are given by the system as the columns are written: a table never full holds
+        only what it was given; it is never copied to grow), then the columns of the least
+        recently used keys freed (the keys asked for now were just moved to the end, and
+        the caller asks for no more than the capacity)."""
+        if n and self.table.shape[1] < self.capacity:
+            self.table = np.empty((self.nodes.size, self.capacity))
+            self.free = list(range(self.capacity - 1, -1, -1))  # popped from the end: in order
         while len(self.free) < n:
             self.free.append(self.columns.popitem(last=False)[1])
 
