@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from test_bad_inputs import _error_line
 from trajectoire.cli import main
 from trajectoire.errors import TrajectoireError, TrajectoireWarning
 from trajectoire.io.config import load_config
@@ -121,15 +122,6 @@ def _swap(frame: pd.DataFrame, a: str, b: str) -> pd.DataFrame:
 
 def _at(frame: pd.DataFrame, column: str, row: int, value: str) -> pd.DataFrame:
     return frame.assign(**{column: frame[column].where(frame.index != row, value)})
-
-
-def _error_line(capsys: pytest.CaptureFixture[str]) -> str:
-    err = capsys.readouterr().err
-    lines = [ln for ln in err.splitlines() if ln.strip() and not re.match(r"^\d{4}-\d\d-\d\d ", ln)]
-    assert "Traceback" not in err, err
-    assert len(lines) == 1, err
-    assert lines[0].startswith("trajectoire: error: "), err
-    return lines[0]
 
 
 def _read(cfg: Path, key: str, **run_keywords: Any) -> tuple[Any, list[str]]:
