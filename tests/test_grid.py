@@ -250,3 +250,23 @@ def test_run_grid_of_too_many_cells_is_refused_naming_the_keys(tmp_path):
 
     check_run_cells(Grid.from_bounds(X0, Y0, X0 + 100_000, Y0 + 100_000, 100.0))  # 1e6: fine
     assert RUN_MAX_CELLS == 20_000_000
+
+
+def test_in_area_of_use_with_its_margin_and_nan():
+    """Positions in the area of use of a CRS (widened by the margin), in any CRS; NaN is
+    not in it; a CRS without an area of use gives None."""
+    import pyproj
+
+    from trajectoire.geo.grid import in_area_of_use
+
+    # Lille in Lambert-93, the same in degrees, degrees read as Lambert-93, and NaN
+    got = in_area_of_use(
+        "EPSG:2154", "EPSG:2154", [704_000.0, 3.06, np.nan], [7_059_000.0, 50.63, 1.0]
+    )
+    assert got.tolist() == [True, False, False]
+    assert in_area_of_use("EPSG:2154", "EPSG:4326", [3.06], [50.63]).tolist() == [True]
+    # 1 degree beyond France's area: inside with the default 2-degree margin, not without
+    west = pyproj.CRS("EPSG:2154").area_of_use.west
+    assert in_area_of_use("EPSG:2154", "EPSG:4326", [west - 1.0], [46.0]).tolist() == [True]
+    assert in_area_of_use("EPSG:2154", "EPSG:4326", [west - 1.0], [46.0], 0.0).tolist() == [False]
+    assert in_area_of_use("+proj=merc +datum=WGS84", "EPSG:4326", [3.0], [50.0]) is None

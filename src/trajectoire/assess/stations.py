@@ -24,7 +24,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.assess._pairs import concentration_units
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
-from trajectoire.geo.grid import known_crs
+from trajectoire.geo.grid import AREA_MARGIN, in_area_of_use, known_crs
 from trajectoire.tables import (
     blank_cell,
     choose_layer,
@@ -339,18 +339,12 @@ def _transformed(
     tx, ty = pyproj.Transformer.from_crs(src_crs, dst_crs, always_xy=True).transform(x, y)
     tx, ty = np.asarray(tx, dtype=float), np.asarray(ty, dtype=float)
     bad = np.flatnonzero(~(np.isfinite(tx) & np.isfinite(ty)))
-    area = dst_crs.area_of_use
-    if area is not None and not bad.size:
-        lon, lat = pyproj.Transformer.from_crs(src_crs, "EPSG:4326", always_xy=True).transform(x, y)
-        margin = 2.0  # degrees: stations just beyond the official area are still fine
-        out = (
-            (np.asarray(lon) < area.west - margin)
-            | (np.asarray(lon) > area.east + margin)
-            | (np.asarray(lat) < area.south - margin)
-            | (np.asarray(lat) > area.north + margin)
-        )
-        bad = np.flatnonzero(out)
-        swapped = _swapped_fit(src_crs, dst_crs, x[bad], y[bad], margin) if bad.size else None
+    # stations just beyond the official area (AREA_MARGIN degrees) are still fine; their
+    # positions are finite in dst_crs, so in degrees too
+    inside = in_area_of_use(dst_crs, src_crs, x, y) if not bad.size else None
+    if inside is not None:
+        bad = np.flatnonzero(~inside)
+        swapped = _swapped_fit(src_crs, dst_crs, x[bad], y[bad]) if bad.size else None
         if swapped is not None and swapped.all():
             found = [f"{ids[i]} ({x[i]:g}, {y[i]:g})" for i in bad]
             xy = f"{(names or {}).get('x', 'x')!r}/{(names or {}).get('y', 'y')!r}"
@@ -371,25 +365,13 @@ def _transformed(
     return tx, ty
 
 
-def _swapped_fit(src: Any, dst: Any, x: np.ndarray, y: np.ndarray, margin: float) -> Any:
+def _swapped_fit(src: Any, dst: Any, x: np.ndarray, y: np.ndarray) -> Any:
     """Whether each position, its two coordinates swapped, falls inside the area of use of
-    `dst` (with `margin` degrees); None when `dst` has no area or the swap cannot be read."""
-    import pyproj
-
-    area = dst.area_of_use
-    if area is None:
-        return None
+    `dst` (with :data:`~trajectoire.geo.grid.AREA_MARGIN`); None when `dst` has no area or
+    the swap cannot be read."""
     if src.is_geographic and not (np.all(np.abs(y) <= 180) and np.all(np.abs(x) <= 90)):
         return None
-    with np.errstate(invalid="ignore"):
-        lon, lat = pyproj.Transformer.from_crs(src, "EPSG:4326", always_xy=True).transform(y, x)
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    return (
-        (lon >= area.west - margin)
-        & (lon <= area.east + margin)
-        & (lat >= area.south - margin)
-        & (lat <= area.north + margin)
-    )
+    return in_area_of_use(dst, src, y, x, AREA_MARGIN)
 
 
 def _match_case(

@@ -537,6 +537,47 @@ def _regular_step(values: np.ndarray, name: str) -> float:
     return step
 
 
+#: Margin [degree] around a CRS's area of use within which positions are still taken as
+#: its own (a station or a site just beyond the official area).
+AREA_MARGIN = 2.0
+
+
+def in_area_of_use(
+    area_crs: Any, crs: Any, x: npt.ArrayLike, y: npt.ArrayLike, margin: float = AREA_MARGIN
+) -> np.ndarray | None:
+    """Whether each position falls in the area of use of `area_crs`, widened by `margin`.
+
+    Parameters
+    ----------
+    area_crs : pyproj.CRS or anything pyproj takes
+        The CRS whose area of use (longitudes and latitudes, ``CRS.area_of_use``) counts.
+    crs : pyproj.CRS or anything pyproj takes
+        The CRS the positions are in.
+    x, y : array-like
+        Easting or longitude, northing or latitude of each position.
+    margin : float, default :data:`AREA_MARGIN`
+        Degrees added on every side of the area.
+
+    Returns
+    -------
+    numpy.ndarray of bool or None
+        One value per position (False where it does not transform to finite degrees);
+        None where `area_crs` has no area of use.
+    """
+    area = pyproj.CRS.from_user_input(area_crs).area_of_use
+    if area is None:
+        return None
+    with np.errstate(invalid="ignore"):
+        lon, lat = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(x, y)
+    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
+    return (
+        (lon >= area.west - margin)
+        & (lon <= area.east + margin)
+        & (lat >= area.south - margin)
+        & (lat <= area.north + margin)
+    )
+
+
 def _crs_domain(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
     """The area of use of the projected `crs`, in its own coordinates (None without one)."""
     aou = crs.area_of_use

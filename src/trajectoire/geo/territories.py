@@ -25,7 +25,7 @@ from scipy import sparse
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
-from trajectoire.geo.grid import DEFAULT_CRS, Grid, to_crs
+from trajectoire.geo.grid import DEFAULT_CRS, Grid, in_area_of_use, to_crs
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix, lines_to_grid
 from trajectoire.tables import choose_layer, file_column, mapped_columns, option_table
 
@@ -457,21 +457,14 @@ def _check_area_of_use(
     import pyproj
 
     crs = pyproj.CRS.from_user_input(data.crs)
-    area = crs.area_of_use
-    if area is None or crs.is_geographic:
+    if crs.is_geographic:
         return
     b = data.geometry.bounds.to_numpy(dtype=float)
     cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-    lon, lat = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform(cx, cy)
-    lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
-    m = 2.0
-    out = ~(
-        (lon >= area.west - m)
-        & (lon <= area.east + m)
-        & (lat >= area.south - m)
-        & (lat <= area.north + m)
-    )
-    out &= np.isfinite(cx) & np.isfinite(cy)
+    inside = in_area_of_use(crs, crs, cx, cy)
+    if inside is None:
+        return
+    out = ~inside & np.isfinite(cx) & np.isfinite(cy)
     if not out.any():
         return
     bad = np.flatnonzero(out)

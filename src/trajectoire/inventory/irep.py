@@ -46,7 +46,7 @@ import pandas as pd
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
-from trajectoire.geo.grid import known_crs
+from trajectoire.geo.grid import in_area_of_use, known_crs
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import (
@@ -958,9 +958,6 @@ def _positions(
 #: north of France); within it, positions rounded or typed approximately still agree.
 POSITION_TOLERANCE = 25_000.0
 
-#: Margin [degree] around the area of use of a CRS within which positions are accepted.
-_AREA_MARGIN = 2.0
-
 #: Largest yearly emission [t yr-1] of one pollutant by one site beyond which a figure is
 #: warned about: no French industrial site declares 100 000 t yr-1 of a pollutant (the
 #: largest declare some thousands to tens of thousands), a figure in kg written as t does.
@@ -990,26 +987,12 @@ def _outside_area(
         Index of each position at fault -> ``"outside the area of EPSG:2154"``, or
         ``"... swapped"`` when the two coordinates swapped fall inside it.
     """
-    import pyproj
-
-    area = (area_of if area_of is not None else crs).area_of_use
-    if area is None or not len(xs):
+    target = area_of if area_of is not None else crs
+    ok = in_area_of_use(target, crs, xs, ys) if len(xs) else None
+    if ok is None:
         return {}
-    to_deg = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-
-    def inside(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            lon, lat = (np.asarray(v, dtype=float) for v in to_deg.transform(a, b))
-        m = _AREA_MARGIN
-        return (
-            (lon >= area.west - m)
-            & (lon <= area.east + m)
-            & (lat >= area.south - m)
-            & (lat <= area.north + m)
-        )
-
-    ok, ok_swapped = inside(xs, ys), inside(ys, xs)
-    code = (area_of if area_of is not None else crs).to_string()
+    ok_swapped = np.asarray(in_area_of_use(target, crs, ys, xs))  # the same area: not None
+    code = target.to_string()
     out: dict[int, str] = {}
     for k in np.flatnonzero(~ok):
         if ok_swapped[k]:
