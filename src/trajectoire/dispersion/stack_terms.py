@@ -69,7 +69,7 @@ class TermTable:
 
     def __init__(self, nodes: np.ndarray, scheme: int, z: float, capacity: int) -> None:
         self.nodes = np.ascontiguousarray(nodes, dtype=np.float64)
-        self.context = (self.nodes.tobytes(), int(scheme), float(z).hex())
+        self.context = _context(self.nodes, scheme, z)
         self.scheme = int(scheme)
         self.z = float(z)
         self.capacity = max(0, int(capacity) // (8 * max(self.nodes.size, 1)))
@@ -166,6 +166,12 @@ class TermTable:
             self.free.append(self.columns.popitem(last=False)[1])
 
 
+def _context(nodes: np.ndarray, scheme: int, z: float) -> tuple[bytes, int, str]:
+    """What a table's terms depend on besides their keys: the radial nodes, the scheme and
+    the receptor height, as bytes and exact values."""
+    return (np.ascontiguousarray(nodes, dtype=np.float64).tobytes(), int(scheme), float(z).hex())
+
+
 _LOCK = threading.Lock()
 _TABLE: list[TermTable] = []
 
@@ -173,8 +179,7 @@ _TABLE: list[TermTable] = []
 def _table_for(nodes: np.ndarray, scheme: int, z: float) -> TermTable:
     """The process's table for these nodes, scheme and receptor height (a new one, the
     previous dropped, where they differ)."""
-    context = (np.ascontiguousarray(nodes, dtype=np.float64).tobytes(), int(scheme), float(z).hex())
-    if not _TABLE or _TABLE[0].context != context:
+    if not _TABLE or _TABLE[0].context != _context(nodes, scheme, z):
         _TABLE[:] = [TermTable(nodes, scheme, z, TERM_TABLE_BYTES)]
     return _TABLE[0]
 
