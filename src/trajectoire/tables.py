@@ -1131,6 +1131,26 @@ def check_not_negative(
         )
 
 
+def open_netcdf(
+    path: str | os.PathLike[str], message: Callable[[str], str], *, load: bool = False
+) -> Any:
+    """``xarray.open_dataset(path)`` (read whole, and the file closed, with `load`), or an
+    :class:`~trajectoire.errors.InputError` ``message(reason)`` where the file cannot be read
+    (empty, truncated, not NetCDF): `reason` is the first sentence of the library's error,
+    on one line."""
+    import xarray as xr
+
+    try:
+        ds = xr.open_dataset(path)
+        if load:
+            with ds:
+                ds.load()
+        return ds
+    except (OSError, ValueError) as exc:
+        reason = " ".join(str(exc).split(". ")[0].split()) or type(exc).__name__
+        raise InputError(message(reason)) from None
+
+
 def _hint(values: Sequence[object], config_key: str | None = None) -> str:
     """A sentence on what the bad `values` look like (a decimal comma, a number with its
     units), naming the option that reads them where the file is named by `config_key`."""

@@ -36,7 +36,7 @@ from trajectoire.errors import GridError, InputError, TrajectoireWarning, UnitsE
 from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.species import UNIT_FAMILIES, get_pollutant, normalise_pollutant
-from trajectoire.tables import check_repeats, data_lines, numeric_column, read_table
+from trajectoire.tables import check_repeats, data_lines, numeric_column, open_netcdf, read_table
 from trajectoire.units import conversion_factor, mixing_ratio_factor, unit_kind
 
 __all__ = [
@@ -203,13 +203,12 @@ def read_background_field(
         raise InputError(
             f'{what}: no variables given; set {_KEY} variables = {{ NO2 = "<name in the file>" }}.'
         )
-    try:
-        ds = xr.open_dataset(path)
-    except (OSError, ValueError) as exc:
-        reason = " ".join(str(exc).split(". ")[0].split()) or type(exc).__name__
-        raise InputError(
+    ds = open_netcdf(
+        path,
+        lambda reason: (
             f"{what}: cannot read as NetCDF ({reason}); expected a NetCDF file. Check {_KEY} path."
-        ) from None
+        ),
+    )
     wanted = _year_range(years, what)
     fields = []
     with ds:

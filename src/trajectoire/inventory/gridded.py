@@ -37,6 +37,7 @@ from trajectoire.tables import (
     Provenance,
     keyword_options,
     numeric_column,
+    open_netcdf,
     option_table,
     read_table,
     with_options,
@@ -323,14 +324,13 @@ def _cams_file(
 ) -> _Fields:
     """The fields of one CAMS-REG file (any of the three layouts of :func:`read_cams_reg`)."""
     name, key, bbox, smap, wanted = req.name, req.key, req.box, req.smap, req.wanted
-    try:
-        ds = xr.open_dataset(path)
-    except (OSError, ValueError) as exc:
-        reason = " ".join(str(exc).split(". ")[0].split()) or type(exc).__name__
-        raise InputError(
+    ds = open_netcdf(
+        path,
+        lambda reason: (
             f"{name}: not a readable NetCDF file ({reason}); expected a CAMS-REG NetCDF. "
             f"Check {key} path."
-        ) from None
+        ),
+    )
     with ds:
         if "source" in ds.dims and "emission_category_index" in ds:
             return _cams_sources(ds, req, unit)

@@ -41,6 +41,7 @@ from trajectoire.tables import (
     id_text,
     mapped_columns,
     numeric_column,
+    open_netcdf,
     option_table,
     read_table,
 )
@@ -1096,15 +1097,14 @@ def _open_netcdf_var(
     path: Path, variable: str | None, crs: Any, name: str, opt: _Options | None = None
 ) -> tuple[xr.DataArray, str | None]:
     opt = opt or _Options(None)
-    try:
-        with xr.open_dataset(path) as ds:
-            ds.load()
-    except (OSError, ValueError) as exc:
-        reason = " ".join(str(exc).split(". ")[0].split()) or type(exc).__name__
-        raise InputError(
+    ds = open_netcdf(
+        path,
+        lambda reason: (
             f"{name}: could not read {path} as NetCDF ({reason}); expected a NetCDF file "
             "(.nc). Check the path, or convert the file (a GeoTIFF is read by its .tif name)."
-        ) from None
+        ),
+        load=True,
+    )
     if variable is None:
         names = list(ds.data_vars)
         grid_vars = [v for v in names if ds[v].ndim >= 2]
