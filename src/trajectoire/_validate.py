@@ -93,6 +93,12 @@ def broadcast_named(what: str, **arrays: npt.ArrayLike) -> list[np.ndarray]:
         ) from None
 
 
+#: The years (first, last) a row of an input file may give: outside them a year is a typo
+#: (``18`` for 2018, ``3000``) that would be read as another year, or open a gap of
+#: centuries in a series (trend tables, Eurostat files, background tables, stack registers).
+DATA_YEARS = (1900, 2100)
+
+
 def require_year(value: Any, what: str = "year") -> int:
     """`value` as an integer year: an integer, or a float or text that holds one.
 

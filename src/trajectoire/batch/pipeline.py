@@ -37,7 +37,7 @@ import xarray as xr
 from scipy import sparse
 
 from trajectoire._memory import release_pages, small_pages
-from trajectoire._validate import normalise_rows, require_columns, rows_preview
+from trajectoire._validate import DATA_YEARS, normalise_rows, require_columns, rows_preview
 from trajectoire.assess.exposure import (
     ExposureStatistics,
     ZoneExposure,
@@ -948,14 +948,14 @@ def _register_years(history: pd.DataFrame, config: RunConfig, what: str) -> None
         return  # the trajectory's check names the missing column
     years = numeric_column(history, "year", what=what, config_key="[inputs] point_source_history")
     last_plausible = MAX_YEAR + 1
-    bad = np.flatnonzero((years % 1 != 0) | (years < 1900) | (years > last_plausible))
+    bad = np.flatnonzero((years % 1 != 0) | (years < DATA_YEARS[0]) | (years > last_plausible))
     if bad.size:
         found = [
             f"{v:g} at {line}" for v, line in zip(years[bad], data_lines(history, bad), strict=True)
         ]
         raise InputError(
             f"{what}, column 'year': {rows_preview(found, 5)}; expected whole calendar years "
-            f"from 1900 to {last_plausible} (four digits, e.g. 2015). Fix the file."
+            f"from {DATA_YEARS[0]} to {last_plausible} (four digits, e.g. 2015). Fix the file."
         )
     first, last = config.run.first_year, config.run.last_year
     out = (years < first) | (years > last)

@@ -26,6 +26,7 @@ from scipy import sparse
 from scipy.ndimage import distance_transform_edt
 
 from trajectoire._validate import (
+    DATA_YEARS,
     normalise_rows,
     require_columns,
     require_non_negative,
@@ -86,11 +87,12 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     )
     key = "[inputs] background"
     years = numeric_column(df, "year", what=what, config_key=key)
-    odd = [f"{y:g} at {lines[i]}" for i, y in enumerate(years) if y % 1 or not 1900 <= y <= 2100]
+    first, last = DATA_YEARS
+    odd = [f"{y:g} at {lines[i]}" for i, y in enumerate(years) if y % 1 or not first <= y <= last]
     if odd:  # 2018.5 or 18 would be read as another year, silently
         raise InputError(
             f"{what}, column 'year': {', '.join(odd[:5])}{' ...' if len(odd) > 5 else ''}; "
-            f"expected whole years from 1900 to 2100 (2018). Fix the file ({key})."
+            f"expected whole years from {first} to {last} (2018). Fix the file ({key})."
         )
     df["year"] = years.astype(int)
     df["value"] = numeric_column(

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trajectoire._validate import did_you_mean, rows_preview
+from trajectoire._validate import DATA_YEARS, did_you_mean, rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.sectors import GNFR
 from trajectoire.tables import columns_option, read_table
@@ -193,9 +193,6 @@ EUROSTAT_COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 _CANONICAL = ("vintage", "country", "pollutant", "sector", "year", "value", "unit", "flag", "freq")
 _REQUIRED = ("pollutant", "sector", "year", "value")
 
-#: the years an emission series may hold (first, last): outside them a year is a typo
-#: (``19`` for 2019, ``3000``) that would open a gap of centuries in the series
-_YEARS = (1900, 2100)
 
 #: Eurostat unit codes -> units of :data:`trajectoire.units.UNIT_TABLE` (annual totals)
 _EUROSTAT_UNITS = {"T": "t yr-1", "THS_T": "kt yr-1"}
@@ -398,11 +395,13 @@ def _read_long(
         wide = raw.drop(columns=first)
         wide.columns = [str(c).strip() for c in wide.columns]
         bad = [c for c in wide.columns if not re.fullmatch(r"\d{4}", c)]
-        odd = [c for c in wide.columns if c not in bad and not _YEARS[0] <= int(c) <= _YEARS[1]]
+        odd = [
+            c for c in wide.columns if c not in bad and not DATA_YEARS[0] <= int(c) <= DATA_YEARS[1]
+        ]
         if odd:
             raise InputError(
                 f"{what}, line 1: column(s) {odd[:5]} are not years of an emission series; "
-                f"expected annual columns from {_YEARS[0]} to {_YEARS[1]}, such as '1990'. Fix "
+                f"expected annual columns from {DATA_YEARS[0]} to {DATA_YEARS[1]}, such as '1990'. Fix "
                 f"the header of the file given by {key} path."
             )
         if bad:
@@ -439,14 +438,14 @@ def _read_long(
             f"{what}, line {out['line'].iloc[i]}, column {cols['year']!r}: year "
             f"{out['year'].iloc[i]!r} is not a whole year; expected e.g. 1990."
         )
-    out_of_range = (years < _YEARS[0]) | (years > _YEARS[1])
+    out_of_range = (years < DATA_YEARS[0]) | (years > DATA_YEARS[1])
     if out_of_range.any():
         i = int(np.flatnonzero(out_of_range.to_numpy())[0])
         raise InputError(
             f"{what}, line {out['line'].iloc[i]}, column {cols['year']!r}: year "
             f"{out['year'].iloc[i]!r} is not a year of an emission series "
             f"({int(out_of_range.sum())} such row(s)); expected a four-digit year from "
-            f"{_YEARS[0]} to {_YEARS[1]}, e.g. 1990. Fix the file given by {key} path."
+            f"{DATA_YEARS[0]} to {DATA_YEARS[1]}, e.g. 1990. Fix the file given by {key} path."
         )
     out["year"] = years.astype(np.int64)
     return out, layout

@@ -29,7 +29,13 @@ from typing import TYPE_CHECKING, Any, Literal, get_args
 import numpy as np
 import pandas as pd
 
-from trajectoire._validate import require_columns, require_known, rows_preview, year_ranges
+from trajectoire._validate import (
+    DATA_YEARS,
+    require_columns,
+    require_known,
+    rows_preview,
+    year_ranges,
+)
 from trajectoire.errors import ConfigError, InputError, MissingVariableError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species
@@ -350,14 +356,9 @@ def read_trends(
     return out
 
 
-#: the years a trend series may hold (first, last): outside them a year is a typo (``19``
-#: for 2019, ``3000``) that would open a gap of centuries in the series
-_TREND_YEARS = (1900, 2100)
-
-
 def _check_rows(table: pd.DataFrame, name: str, key: str) -> None:
     """One line naming the file line of an empty sector or pollutant, or of a year that is
-    not a whole year from :data:`_TREND_YEARS` (``2019Q1``, ``19``, ``3000``): the checks of
+    not a whole year from :data:`DATA_YEARS` (``2019Q1``, ``19``, ``3000``): the checks of
     :func:`validate_trends` name the (sector, pollutant, year) only, and took ``19`` for a
     year (a gap of 1970 years later)."""
 
@@ -383,13 +384,13 @@ def _check_rows(table: pd.DataFrame, name: str, key: str) -> None:
     years = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         bad = ~np.isfinite(years) | (years != np.round(years))
-        outside = ~bad & ((years < _TREND_YEARS[0]) | (years > _TREND_YEARS[1]))
+        outside = ~bad & ((years < DATA_YEARS[0]) | (years > DATA_YEARS[1]))
     refuse(bad, "year", "a year that is not a whole number", "a year such as 1990")
     refuse(
         outside,
         "year",
         "a year outside the series' span",
-        f"a four-digit year from {_TREND_YEARS[0]} to {_TREND_YEARS[1]}",
+        f"a four-digit year from {DATA_YEARS[0]} to {DATA_YEARS[1]}",
     )
 
 
