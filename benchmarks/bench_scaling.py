@@ -25,6 +25,11 @@ read-only memory-mapped files (:mod:`trajectoire.batch.shared`). For each N it p
   docs/performance.md: 0.8-2.1x for the scalar loop, 1.1-1.7x for the streamed arrays);
   a run's years, a mix of the three, cannot scale better than they do.
 
+``--repeat N`` runs the cases N times in turn (1 worker, 2 workers, 1 worker, ...), each
+round with its own table and ceiling, and ends with each worker count's speed-ups and their
+median, on which the verdict is given: on a shared machine one round can meet or miss the
+target by a burst of the host's other jobs.
+
 Issue 18 targets: on a 2-core machine 2 workers >= 1.6x one on a CPU-bound case; on 4 cores
 or more, 4 workers >= 3x one. The default case (the bundled sample at 200 m, 2015-2022:
 8 years, so 1, 2 and 4 workers get equal numbers of years) takes about 1 minute with one
@@ -36,7 +41,7 @@ Usage::
 
     python benchmarks/bench_scaling.py [--config data/sample/config.toml]
                                        [--years 2015:2022] [--workers 1,2,4] [--threads 1]
-                                       [--serial]
+                                       [--serial] [--repeat 1]
 """
 
 from __future__ import annotations
@@ -225,7 +230,16 @@ def main() -> None:
         "--threads", type=int, default=1, help="numba/FFT threads per worker (default 1)"
     )
     ap.add_argument("--serial", action="store_true", help="also time the run without Dask")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="rounds of the cases, run in turn (default 1): each round's table, then the "
+        "median of the rounds' speed-ups",
+    )
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error(f"--repeat {args.repeat}: give 1 or more rounds")
     cores = os.cpu_count() or 1
     wanted = [int(v) for v in args.workers.split(",")]
     counts = [n for n in wanted if n * args.threads <= cores]
@@ -245,46 +259,57 @@ def main() -> None:
     cases: list[tuple[str, int]] = [("serial", 0)] if args.serial else []
     cases += [(f"{n} worker{'s' if n > 1 else ''}", n) for n in counts]
     try:
-        rows = []
-        for label, n in cases:
-            out = workdir / f"w{n}.nc"
-            record = workdir / f"w{n}.json"
-            cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(record)]
-            cmd += ["run", str(args.config), "--years", args.years, "--out", str(out), "-q"]
-            if n:
-                cmd += ["--workers", str(n)]
-            load0 = _load()[0]
-            r = measure(cmd, env)
-            phases = json.loads(record.read_text())
-            rows.append((label, n, r, phases, load0, _load()[0]))
-            print(f"  done: {label} ({r['wall']:.1f} s)", flush=True)
-        _report(rows, workdir, counts)
-        for n in counts:
-            if n > 1:
-                found = _ceiling(n)
-                print(
-                    f"this machine's own ceiling for {n} processes (reference workloads, "
-                    "measured now): "
-                    + ", ".join(f"{k} {v:.2f}x" for k, v in found.items())
-                    + f" (load {_load()[0]:.2f})"
-                )
+        speeds: dict[int, list[float]] = {}
+        for rnd in range(args.repeat):
+            if args.repeat > 1:
+                print(f"round {rnd + 1} of {args.repeat}", flush=True)
+            rows = []
+            for label, n in cases:
+                out = workdir / f"r{rnd}w{n}.nc"
+                record = workdir / f"r{rnd}w{n}.json"
+                cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(record)]
+                cmd += ["run", str(args.config), "--years", args.years, "--out", str(out), "-q"]
+                if n:
+                    cmd += ["--workers", str(n)]
+                load0 = _load()[0]
+                r = measure(cmd, env)
+                phases = json.loads(record.read_text())
+                rows.append((label, n, r, phases, load0, _load()[0], out))
+                print(f"  done: {label} ({r['wall']:.1f} s)", flush=True)
+            ref = workdir / f"r0w{counts[0]}.nc" if counts else None
+            for n, speed in _report(rows, ref).items():
+                speeds.setdefault(n, []).append(speed)
+            for *_, out in rows:  # compared: only the reference is kept
+                if out != ref:
+                    out.unlink(missing_ok=True)
+            for n in counts:
+                if n > 1:
+                    found = _ceiling(n)
+                    print(
+                        f"this machine's own ceiling for {n} processes (reference workloads, "
+                        "measured now): "
+                        + ", ".join(f"{k} {v:.2f}x" for k, v in found.items())
+                        + f" (load {_load()[0]:.2f})"
+                    )
+        if args.repeat > 1:
+            _summary(speeds)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print("load average after: {:.2f} {:.2f} {:.2f}".format(*_load()))
 
 
-def _report(rows: list[Any], workdir: Path, counts: list[int]) -> None:
-    """Print the table, the serial fraction and the targets."""
+def _report(rows: list[Any], ref: Path | None) -> dict[int, float]:
+    """Print one round's table, its serial fraction and the targets; return the speed-up
+    of each worker count over one worker (none without a 1-worker case). `ref` is the
+    output the others are compared with (the first round's first case)."""
     base = next((r for r in rows if r[1] == 1), None)
-    ref = workdir / f"w{counts[0]}.nc" if counts else None
     print(
         f"\n{'case':>10} {'wall [s]':>9} {'CPU [s]':>8} {'RSS [GiB]':>9} {'PSS [GiB]':>9} "
         f"{'speed-up':>8} {'serial [s]':>10} {'identical':>9} {'load before/after':>18}"
     )
-    for label, n, r, ph, l0, l1 in rows:
+    for label, _, r, ph, l0, l1, out in rows:
         speed = base[2]["wall"] / r["wall"] if base else float("nan")
         serial = ph.get("prepare", 0) + ph.get("static", 0) + ph.get("assemble", 0)
-        out = workdir / f"w{n}.nc"
         same = "-" if ref is None or out == ref else str(_same_content(ref, out))
         print(
             f"{label:>10} {r['wall']:>9.1f} {r['cpu']:>8.1f} {r['rss'] / 2**30:>9.2f} "
@@ -292,7 +317,7 @@ def _report(rows: list[Any], workdir: Path, counts: list[int]) -> None:
             f"{l0:>8.2f} / {l1:<8.2f}"
         )
     if base is None:
-        return
+        return {}
     ph, wall = base[3], base[2]["wall"]
     serial = ph.get("prepare", 0) + ph.get("static", 0) + ph.get("assemble", 0)
     s = serial / wall
@@ -302,17 +327,30 @@ def _report(rows: list[Any], workdir: Path, counts: list[int]) -> None:
         f"{ph.get('years', 0):.1f} s (of which sharing the context "
         f"{ph.get('share', 0):.1f} s and starting the cluster): serial fraction s = {s:.1%}"
     )
-    for label, n, r, _, _, _ in rows:
+    speeds = {}
+    for label, n, r, *_ in rows:
         if n > 1:
-            speed = wall / r["wall"]
+            speeds[n] = speed = wall / r["wall"]
             bound = 1 / (s + (1 - s) / n)
-            goal = TARGETS.get(n)
-            verdict = (
-                ""
-                if goal is None
-                else f"; target >= {goal}: " + ("met" if speed >= goal else "not met")
-            )
-            print(f"{label}: speed-up {speed:.2f} (Amdahl bound {bound:.2f}){verdict}")
+            print(f"{label}: speed-up {speed:.2f} (Amdahl bound {bound:.2f}){_verdict(n, speed)}")
+    return speeds
+
+
+def _verdict(n: int, speed: float) -> str:
+    goal = TARGETS.get(n)
+    return "" if goal is None else f"; target >= {goal}: " + ("met" if speed >= goal else "not met")
+
+
+def _summary(speeds: dict[int, list[float]]) -> None:
+    """The rounds' speed-ups of each worker count and their median, which the verdict is on
+    (the machine is shared: one round's figure can be a burst of the host's other jobs)."""
+    import statistics
+
+    print()
+    for n, found in speeds.items():
+        med = statistics.median(found)
+        rounds = ", ".join(f"{v:.2f}" for v in found)
+        print(f"{n} workers over {len(found)} rounds: {rounds}; median {med:.2f}{_verdict(n, med)}")
 
 
 if __name__ == "__main__":
