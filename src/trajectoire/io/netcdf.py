@@ -48,6 +48,7 @@ __all__ = [
     "check_output",
     "check_writable",
     "crs_variable",
+    "decode_flags",
     "export_geotiff",
     "map_to_geotiff",
     "netcdf_encoding",
@@ -610,6 +611,61 @@ def years_attribute(value: Any) -> list[int]:
         return []
     text = " ".join(str(v) for v in np.atleast_1d(value))
     return sorted({int(v) for v in text.replace(",", " ").split()})
+
+
+def decode_flags(da: xr.DataArray) -> xr.DataArray:
+    """The meaning of each value of a CF flag variable (CF 1.8 §3.5), as text.
+
+    Reads the variable's ``flag_values`` and ``flag_meanings`` (words separated by spaces):
+    ``emission_method`` and ``emission_method_number`` (how each year's emission was
+    rebuilt, ``docs/outputs.md``), ``mask``.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A flag variable (loaded or lazy; its values are read).
+
+    Returns
+    -------
+    xarray.DataArray
+        The dims and coordinates of `da`, each value's meaning (str); ``""`` where a value
+        is none of the flags (a missing value, read as NaN). Attribute ``long_name`` kept.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `da` has no ``flag_values`` or ``flag_meanings``, or not one meaning per value.
+
+    Examples
+    --------
+    >>> mask = xr.DataArray(
+    ...     np.array([[0, 1, 1]], dtype=np.int8), dims=("y", "x"),
+    ...     attrs={"flag_values": np.array([0, 1], dtype=np.int8),
+    ...            "flag_meanings": "masked written"})
+    >>> decode_flags(mask).values.tolist()
+    [['masked', 'written', 'written']]
+    """
+    name = da.name if da.name is not None else "the variable"
+    if "flag_values" not in da.attrs or "flag_meanings" not in da.attrs:
+        raise InputError(
+            f"decode_flags: {name} has no flag_values and flag_meanings attributes: it is not "
+            "a flag variable (CF 3.5), such as emission_method or mask."
+        )
+    codes = np.atleast_1d(np.asarray(da.attrs["flag_values"]))
+    meanings = str(da.attrs["flag_meanings"]).split()
+    if len(meanings) != codes.size:
+        raise InputError(
+            f"decode_flags: {name} has {codes.size} flag_values and {len(meanings)} "
+            f"flag_meanings ({' '.join(meanings)!r}); CF 3.5 asks one meaning per value."
+        )
+    values = np.asarray(da.values)
+    text = np.full(values.shape, "", dtype=f"<U{max(map(len, meanings), default=1)}")
+    for code, meaning in zip(codes.tolist(), meanings, strict=True):
+        text[values == code] = meaning
+    out = da.copy(data=text)
+    out.attrs = {k: v for k, v in da.attrs.items() if k == "long_name"}
+    out.encoding = {}
+    return out
 
 
 def open_output(path: str | Path, **kwargs: Any) -> xr.Dataset:
