@@ -27,7 +27,7 @@ from trajectoire import TrajectoireWarning
 from trajectoire import pipeline as P
 from trajectoire.config import RunConfig, load_config
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.io.netcdf import decode_flags
+from trajectoire.io.netcdf import decode_flags, summary
 from trajectoire.io.outputs import EMISSION_METHOD_FLAGS, emission_method_flags
 from trajectoire.runner import parts_dir_of
 from trajectoire.runner import run as run_chain
@@ -125,7 +125,7 @@ def assembled(computed, tmp_path_factory):
         run_chain(cfg, out, pipeline=again, resume=True, progress=False)
     assert again.asked == [2017, 2018, 2019]  # the others from their parts
     ds = xr.open_dataset(out)
-    yield ds
+    yield ds, out
     ds.close()
 
 
@@ -214,6 +214,7 @@ def test_the_flags_are_a_cf_flag_variable(computed) -> None:
 # ------------------------------------------------------------------ parts and assembly
 def test_the_assembled_parts_hold_what_the_years_computed(computed, assembled) -> None:
     _, ctx, years = computed
+    assembled, _ = assembled
     for name in ("emission_method", "emission_method_number"):
         assert assembled[name].dtype == np.int8, name  # no fill value turned it into floats
         for y in YEARS:
@@ -279,3 +280,13 @@ def test_decode_flags_reads_cf_flags_and_refuses_a_plain_variable() -> None:
 def test_an_output_without_the_flags_says_what_to_do() -> None:
     with pytest.raises(MissingVariableError, match="run it again with this one"):
         xr.Dataset({"emission": ("year", [1.0])}).trajectoire.emission_methods()
+
+
+def test_info_says_which_years_each_method_built(assembled) -> None:
+    _, out = assembled
+    text = summary(out)
+    assert "emission_method  (year, sector, pollutant)  [-]" in text
+    assert (
+        "  rebuilt:     reference 2018; anchor 2015; interpolation 2016, 2017; "
+        "index 2014, 2019; extrapolation 2014, 2019\n"
+    ) in text

@@ -30,7 +30,7 @@ import pyproj
 import xarray as xr
 
 from trajectoire._planes import Planes
-from trajectoire._validate import require_year
+from trajectoire._validate import require_year, year_ranges
 from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
@@ -767,7 +767,7 @@ def summary(path: str | Path) -> str:
 
     Lists the grid, years, pollutants, sectors, territories, the variables with their dims
     and units, the size on disk, the configuration name, the methods recorded per sector,
-    the domain-mean concentration of the first and last year of each pollutant, the
+    the years each method rebuilt (``emission_method``), the domain-mean concentration of the first and last year of each pollutant, the
     inhabitants of each territory above the reference values (WHO 2021, EU 2030...) in the
     last year, the evaluation at the stations (``evaluation``) when it was computed, and the
     leave-one-out skill of the fused maps (``fusion_skill``) when the run fused them.
@@ -820,6 +820,9 @@ def summary(path: str | Path) -> str:
         methods = a.get("trajectory_methods")
         if methods:
             lines.append(f"  methods:     {_methods_line(str(methods))}")
+        rebuilt = _rebuilt_line(ds)
+        if rebuilt:
+            lines.append(f"  rebuilt:     {rebuilt}")
         if "concentration" in ds and "year" in ds.dims and ds.sizes["year"] > 0:
             lines.append("  domain-mean concentration (first and last year with maps):")
             for name, dim in (
@@ -846,6 +849,24 @@ def _methods_line(methods: str) -> str:
     if not isinstance(table, dict):
         return methods
     return "; ".join(f"{k}: {v}" for k, v in table.items())
+
+
+def _rebuilt_line(ds: xr.Dataset) -> str:
+    """The years of each method of ``emission_method`` (and its ``_number`` twin): a year
+    counts for every method some sector and pollutant got, ``no_emission`` left out, in the
+    flags' order (``reference 2018; interpolation 2013..2017; ...``); ``""`` without them."""
+    years: dict[str, set[int]] = {}
+    for name in ("emission_method", f"emission_method{NUMBER_SUFFIX}"):
+        if name not in ds.data_vars or "flag_meanings" not in ds[name].attrs:
+            continue
+        labels = decode_flags(ds[name])
+        others = [d for d in labels.dims if d != "year"]
+        for meaning in str(ds[name].attrs["flag_meanings"]).split():
+            found = (labels == meaning).any(others).values
+            years.setdefault(meaning, set()).update(int(y) for y in labels["year"].values[found])
+    return "; ".join(
+        f"{m} {year_ranges(ys)}" for m, ys in years.items() if ys and m != "no_emission"
+    )
 
 
 def _mean_lines(conc: xr.DataArray, dim: str) -> list[str]:
