@@ -172,8 +172,8 @@ def test_each_year_says_how_its_emission_was_rebuilt(computed) -> None:
         "reference",
         "no_emission",
     }
-    road = labels.sel(sector=EXTRAPOLATED, pollutant="NOx")
-    assert [int(y) for y in road["year"][road == "extrapolation"].values] == [2014, 2019]
+    heating = labels.sel(sector=EXTRAPOLATED, pollutant="NOx")
+    assert [int(y) for y in heating["year"][heating == "extrapolation"].values] == [2014, 2019]
 
 
 def test_no2_takes_the_flags_of_nox_and_numbers_have_their_own_variable(computed) -> None:
