@@ -1135,3 +1135,46 @@ def test_a_few_inhabitants_above_are_not_written_zero_per_cent():
     # the table's cells follow each other in the visible text
     assert "1 000moins de 1 %" in fr and "1 0000 %" not in fr
     assert "1,000less than 1 %" in en
+
+
+def test_the_years_extrapolated_or_interpolated_are_said_in_plain_words():
+    """With ``emission_method`` (docs/outputs.md) the method section says which years'
+    releases were extrapolated beyond the trend series of some activity, and which were
+    interpolated between two inventories, for the pollutants the report shows (NO2 with the
+    flags the run gives it, those of NOx); a pollutant it does not show, or an output without
+    the flags, adds nothing."""
+    from trajectoire.io.outputs import EMISSION_METHOD_FLAGS
+
+    code = {m: i for i, m in enumerate(EMISSION_METHOD_FLAGS)}
+    base = _output()  # 1990, 2005, 2023; NOx, PM10, PM2.5, NO2
+    flags = np.full((3, len(SECTORS), len(POLLUTANTS)), code["reference"], np.int8)
+    flags[0] = code["index"]
+    flags[0, SECTORS.index("F_RoadTransport"), POLLUTANTS.index("PM10")] = code["extrapolation"]
+    flags[0, SECTORS.index("B_Industry")] = code["no_emission"]
+    flags[1] = code["interpolation"]
+    flags[2, 0, POLLUTANTS.index("NOx")] = code["extrapolation"]  # NOx: not shown
+    ds = base.assign(
+        emission_method=xr.DataArray(
+            flags,
+            dims=("year", "sector", "pollutant"),
+            coords={"year": YEARS, "sector": SECTORS, "pollutant": POLLUTANTS},
+            attrs={
+                "flag_values": np.arange(len(EMISSION_METHOD_FLAGS), dtype=np.int8),
+                "flag_meanings": " ".join(EMISSION_METHOD_FLAGS),
+            },
+        )
+    )
+    fr, en = _render(ds, "MEL")[1], _render(ds, "MEL", "en")[1]
+    assert "Pour certaines activités, les chiffres manquaient en 1990 :" in fr
+    assert "(on dit « extrapolés ») et sont donc moins sûrs." in fr
+    assert "En 2005, les rejets sont estimés entre deux inventaires connus" in fr
+    assert "For some activities, figures were missing in 1990:" in en
+    assert "In 2005, the releases are estimated between two known inventories" in en
+    assert "2023" not in re.search(r"les chiffres manquaient ([^:]*):", fr)[1]
+    ds["emission_method"].loc[{"pollutant": "NO2"}] = code["extrapolation"]  # every year
+    assert "les chiffres manquaient en 1990, en 2005 et en 2023 :" in _render(ds, "MEL")[1]
+    ds["emission_method"][:] = code["index"]
+    plain = _render(ds, "MEL")[1]
+    assert "les chiffres manquaient" not in plain and "interpolés" not in plain
+    without = _render(base, "MEL")[1]
+    assert "les chiffres manquaient" not in without and "interpolés" not in without

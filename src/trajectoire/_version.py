@@ -9,4 +9,6 @@ __version__ = "0.1.0.dev0"
 #: speed classes of 0.1 m s-1 (2026-12-04). 2: the emissions' Monte Carlo draws made year by
 #: year from 1990, the same for a year whatever the years asked; the attributes
 #: ``trajectory_methods`` (JSON) and ``map_years`` (only the map years held) (2026-12-04).
-OUTPUT_REVISION = 2
+#: 3: each year's ``emission_method`` flags (parts without them are not assembled with
+#: parts that have them).
+OUTPUT_REVISION = 3

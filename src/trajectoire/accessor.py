@@ -8,12 +8,14 @@ Importing :mod:`trajectoire` registers it on every :class:`xarray.Dataset`::
     no2 = ds.trajectoire.map(year=2020, pollutant="NO2")       # checked (y, x) selection
     ds.trajectoire.source_receptor(pollutant="PM2.5")          # territory x territory [ug m-3]
     ds.trajectoire.sector_shares(weighting="population")       # shares of the exposure
+    ds.trajectoire.emission_methods(pollutant="NOx")           # "extrapolation"... by year
     ds.trajectoire.to_geotiff("road.tif", "contribution", year=2020, pollutant="NOx",
                               sector="F_RoadTransport")
     fig, ax = ds.trajectoire.plot.map(year=2020, pollutant="NO2")  # trajectoire.plot
 
 It is a thin layer over :func:`trajectoire.io.select_map`,
-:func:`trajectoire.attribution.source_receptor_matrix` and
+:func:`trajectoire.attribution.source_receptor_matrix`,
+:func:`trajectoire.io.netcdf.decode_flags` and
 :func:`trajectoire.io.export_geotiff`; the variables and dims it reads are those of
 ``docs/outputs.md``.
 """
@@ -187,6 +189,70 @@ class TrajectoireAccessor:
             shares = self._select(shares, self._pollutant(pollutant, contrib))
         shares.attrs = {"units": "1", "long_name": f"share of the {weighting}-weighted mean"}
         return shares
+
+    # ------------------------------------------------------------------ trajectory
+    def emission_methods(self, *, pollutant: str | None = None) -> xr.DataArray:
+        """How each year's emission of each sector was rebuilt, in words.
+
+        The flags of ``emission_method`` decoded (:func:`trajectoire.io.netcdf.decode_flags`),
+        the particle-number species' (``emission_method_number``) after the masses' on the
+        one ``pollutant`` dim: flags have no units, so they need no variable of their own
+        here.
+
+        Parameters
+        ----------
+        pollutant : str, optional
+            Keep one pollutant (default: all).
+
+        Returns
+        -------
+        xarray.DataArray
+            ``(year, sector[, pollutant])`` of str: ``reference``, ``anchor`` (an inventory
+            of the year), ``interpolation`` (between two of them), ``index``, ``overlap``,
+            ``surrogate`` (the nearest inventory scaled by a trend series),
+            ``extrapolation`` (the trend extended beyond its series) or ``no_emission`` (the
+            sector emits none of the pollutant in any year of the run).
+
+        Raises
+        ------
+        trajectoire.MissingVariableError
+            The dataset has no ``emission_method`` (an output of an earlier version).
+        trajectoire.InputError
+            `pollutant` is not in the dataset.
+
+        Examples
+        --------
+        >>> from trajectoire.io.outputs import EMISSION_METHOD_FLAGS
+        >>> flags = xr.DataArray(
+        ...     np.array([[[6]], [[2]], [[0]]], dtype=np.int8),
+        ...     dims=("year", "sector", "pollutant"),
+        ...     coords={"year": [2016, 2017, 2018], "sector": ["F_RoadTransport"],
+        ...             "pollutant": ["NOx"]},
+        ...     attrs={"flag_values": np.arange(len(EMISSION_METHOD_FLAGS), dtype=np.int8),
+        ...            "flag_meanings": " ".join(EMISSION_METHOD_FLAGS)})
+        >>> ds = xr.Dataset({"emission_method": flags})
+        >>> ds.trajectoire.emission_methods(pollutant="NOx").values.ravel().tolist()
+        ['extrapolation', 'interpolation', 'reference']
+        """
+        from trajectoire.io.netcdf import decode_flags
+        from trajectoire.species import NUMBER_SUFFIX
+
+        ds = self._ds
+        if "emission_method" not in ds.data_vars:
+            raise MissingVariableError(
+                "the dataset has no 'emission_method': it is the output of a version that did "
+                "not write how each year's emission was rebuilt; run it again with this one "
+                "(its global attribute trajectory_methods names each sector's method)."
+            )
+        parts = [decode_flags(ds["emission_method"])]
+        number = f"emission_method{NUMBER_SUFFIX}"
+        if number in ds.data_vars and "pollutant_number" in ds[number].dims:
+            parts.append(decode_flags(ds[number]).rename(pollutant_number="pollutant"))
+        labels = xr.concat(parts, dim="pollutant", join="exact") if len(parts) > 1 else parts[0]
+        labels = labels.rename("emission_method")
+        if pollutant is not None:
+            labels = self._select(labels, self._pollutant(pollutant, labels))
+        return labels
 
     @staticmethod
     def _pollutant(pollutant: str, da: xr.DataArray) -> str:

@@ -122,6 +122,7 @@ from trajectoire.io.formats import read_input
 from trajectoire.io.outputs import (
     BackgroundMaps,
     YearMaps,
+    emission_method_flags,
     split_number_species,
     static_dataset,
     territory_totals,
@@ -1900,6 +1901,9 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         population=y.population if ctx.census_years != [0] else None,  # [0]: no census
         zone_exposure=y.zones,
         deposition=y.deposition,
+        # how the trajectory rebuilt the year's emission (NO2: NOx's), from the whole run's
+        # totals: the same flags whatever the years computed
+        emission_method=emission_method_flags(ctx.trajectory, ctx.output_pollutants),
     )
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)

@@ -30,7 +30,7 @@ import pyproj
 import xarray as xr
 
 from trajectoire._planes import Planes
-from trajectoire._validate import require_year
+from trajectoire._validate import require_year, year_ranges
 from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError
@@ -48,6 +48,7 @@ __all__ = [
     "check_output",
     "check_writable",
     "crs_variable",
+    "decode_flags",
     "export_geotiff",
     "map_to_geotiff",
     "netcdf_encoding",
@@ -612,6 +613,61 @@ def years_attribute(value: Any) -> list[int]:
     return sorted({int(v) for v in text.replace(",", " ").split()})
 
 
+def decode_flags(da: xr.DataArray) -> xr.DataArray:
+    """The meaning of each value of a CF flag variable (CF 1.8 §3.5), as text.
+
+    Reads the variable's ``flag_values`` and ``flag_meanings`` (words separated by spaces):
+    ``emission_method`` and ``emission_method_number`` (how each year's emission was
+    rebuilt, ``docs/outputs.md``), ``mask``.
+
+    Parameters
+    ----------
+    da : xarray.DataArray
+        A flag variable (loaded or lazy; its values are read).
+
+    Returns
+    -------
+    xarray.DataArray
+        The dims and coordinates of `da`, each value's meaning (str); ``""`` where a value
+        is none of the flags (a missing value, read as NaN). Attribute ``long_name`` kept.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `da` has no ``flag_values`` or ``flag_meanings``, or not one meaning per value.
+
+    Examples
+    --------
+    >>> mask = xr.DataArray(
+    ...     np.array([[0, 1, 1]], dtype=np.int8), dims=("y", "x"),
+    ...     attrs={"flag_values": np.array([0, 1], dtype=np.int8),
+    ...            "flag_meanings": "masked written"})
+    >>> decode_flags(mask).values.tolist()
+    [['masked', 'written', 'written']]
+    """
+    name = da.name if da.name is not None else "the variable"
+    if "flag_values" not in da.attrs or "flag_meanings" not in da.attrs:
+        raise InputError(
+            f"decode_flags: {name} has no flag_values and flag_meanings attributes: it is not "
+            "a flag variable (CF 3.5), such as emission_method or mask."
+        )
+    codes = np.atleast_1d(np.asarray(da.attrs["flag_values"]))
+    meanings = str(da.attrs["flag_meanings"]).split()
+    if len(meanings) != codes.size:
+        raise InputError(
+            f"decode_flags: {name} has {codes.size} flag_values and {len(meanings)} "
+            f"flag_meanings ({' '.join(meanings)!r}); CF 3.5 asks one meaning per value."
+        )
+    values = np.asarray(da.values)
+    text = np.full(values.shape, "", dtype=f"<U{max(map(len, meanings), default=1)}")
+    for code, meaning in zip(codes.tolist(), meanings, strict=True):
+        text[values == code] = meaning
+    out = da.copy(data=text)
+    out.attrs = {k: v for k, v in da.attrs.items() if k == "long_name"}
+    out.encoding = {}
+    return out
+
+
 def open_output(path: str | Path, **kwargs: Any) -> xr.Dataset:
     """Open a trajectoire output NetCDF lazily (dask chunks: one year, one whole map).
 
@@ -711,8 +767,8 @@ def summary(path: str | Path) -> str:
 
     Lists the grid, years, pollutants, sectors, territories, the variables with their dims
     and units, the size on disk, the configuration name, the methods recorded per sector,
-    the domain-mean concentration of the first and last year of each pollutant, the
-    inhabitants of each territory above the reference values (WHO 2021, EU 2030...) in the
+    the years each method rebuilt (``emission_method``), the domain-mean concentration of
+    the first and last year of each pollutant, the inhabitants of each territory above the reference values (WHO 2021, EU 2030...) in the
     last year, the evaluation at the stations (``evaluation``) when it was computed, and the
     leave-one-out skill of the fused maps (``fusion_skill``) when the run fused them.
 
@@ -764,6 +820,9 @@ def summary(path: str | Path) -> str:
         methods = a.get("trajectory_methods")
         if methods:
             lines.append(f"  methods:     {_methods_line(str(methods))}")
+        rebuilt = _rebuilt_line(ds)
+        if rebuilt:
+            lines.append(f"  rebuilt:     {rebuilt}")
         if "concentration" in ds and "year" in ds.dims and ds.sizes["year"] > 0:
             lines.append("  domain-mean concentration (first and last year with maps):")
             for name, dim in (
@@ -790,6 +849,24 @@ def _methods_line(methods: str) -> str:
     if not isinstance(table, dict):
         return methods
     return "; ".join(f"{k}: {v}" for k, v in table.items())
+
+
+def _rebuilt_line(ds: xr.Dataset) -> str:
+    """The years of each method of ``emission_method`` (and its ``_number`` twin): a year
+    counts for every method some sector and pollutant got, ``no_emission`` left out, in the
+    flags' order (``reference 2018; interpolation 2013..2017; ...``); ``""`` without them."""
+    years: dict[str, set[int]] = {}
+    for name in ("emission_method", f"emission_method{NUMBER_SUFFIX}"):
+        if name not in ds.data_vars or "flag_meanings" not in ds[name].attrs:
+            continue
+        labels = decode_flags(ds[name])
+        others = [d for d in labels.dims if d != "year"]
+        for meaning in str(ds[name].attrs["flag_meanings"]).split():
+            found = (labels == meaning).any(others).values
+            years.setdefault(meaning, set()).update(int(y) for y in labels["year"].values[found])
+    return "; ".join(
+        f"{m} {year_ranges(ys)}" for m, ys in years.items() if ys and m != "no_emission"
+    )
 
 
 def _mean_lines(conc: xr.DataArray, dim: str) -> list[str]:

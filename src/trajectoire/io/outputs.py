@@ -33,15 +33,18 @@ from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExp
 from trajectoire.assess.fusion import cross_validate, fuse
 from trajectoire.cf import set_cf_attrs
 from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE
-from trajectoire.errors import InputError, TrajectoireWarning, UnitsError
+from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
 from trajectoire.geo.grid import Grid
 from trajectoire.species import NUMBER_SUFFIX
+from trajectoire.trajectory.backcast import METHOD_LABELS
 
 __all__ = [
+    "EMISSION_METHOD_FLAGS",
     "FUSION_STAGES",
     "BackgroundMaps",
     "YearMaps",
     "cumulative_deposition",
+    "emission_method_flags",
     "evaluation_variables",
     "fuse_map",
     "fusion_skill_template",
@@ -420,6 +423,113 @@ def _aggregate(
     )
 
 
+#: Meanings of the flags of ``emission_method(year, sector, pollutant)``, a CF flag variable
+#: (CF 1.8 §3.5): the value of a meaning is its position. The labels of
+#: :data:`~trajectoire.trajectory.backcast.METHOD_LABELS` (``register`` labels stacks only:
+#: never a sector's), then ``no_emission``: a (sector, pollutant) that emits nothing in any
+#: year of the run, so that no method rebuilt anything.
+EMISSION_METHOD_FLAGS: tuple[str, ...] = (*METHOD_LABELS, "no_emission")
+#: what ``emission_method`` says beyond its flags (its ``comment`` attribute)
+_EMISSION_METHOD_COMMENT = (
+    "reference, anchor: an inventory of the year; interpolation: linear between the anchor "
+    "inventories around the year, cell by cell; index, overlap, surrogate: the nearest anchor "
+    "scaled by a trend series (overlap: an older series spliced on; surrogate: a driver such "
+    "as population); extrapolation: the trend extended beyond the years of its series. NO2 "
+    "takes the flags of NOx, from whose emission it is derived. docs/outputs.md"
+)
+
+
+def emission_method_flags(trajectory: xr.Dataset, pollutants: Sequence[str]) -> xr.DataArray:
+    """The time-series method of every ``(year, sector, pollutant)``, as CF flags.
+
+    The ``method`` labels of a rebuilt trajectory (:func:`trajectoire.trajectory.rebuild`),
+    each coded by its position in :data:`EMISSION_METHOD_FLAGS`, except for the pairs whose
+    ``total`` is 0 in every year of `trajectory`: those are ``no_emission``. The run writes
+    each year's as ``emission_method`` (``docs/outputs.md``); the flags depend on the years
+    of `trajectory` only, not on the years a run computes.
+
+    Parameters
+    ----------
+    trajectory : xarray.Dataset
+        ``method(year, sector, pollutant)`` (labels) and ``total(year, sector, pollutant)``
+        [t yr-1]: a rebuilt trajectory, or its small variables.
+    pollutants : sequence of str
+        The output's pollutants, in order: those of `trajectory`, and ``NO2``, which is not
+        emitted but formed from NOx (``docs/chemistry.md``) and takes NOx's flags.
+
+    Returns
+    -------
+    xarray.DataArray
+        ``emission_method(year, sector, pollutant)``, int8, with ``long_name``,
+        ``flag_values`` (int8, as the variable), ``flag_meanings`` and ``comment``; no
+        ``units`` (a flag variable has none).
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        `trajectory` lacks ``method`` or ``total``.
+    trajectoire.InputError
+        A label that is not one of :data:`EMISSION_METHOD_FLAGS`, or a pollutant that
+        `trajectory` lacks (NO2 without NOx).
+
+    Examples
+    --------
+    >>> dims = ("year", "sector", "pollutant")
+    >>> trajectory = xr.Dataset(
+    ...     {"method": (dims, [[["index", "index"]], [["reference", "reference"]]]),
+    ...      "total": (dims, [[[2.0, 0.0]], [[1.0, 0.0]]])},
+    ...     coords={"year": [2017, 2018], "sector": ["F_RoadTransport"],
+    ...             "pollutant": ["NOx", "SO2"]})
+    >>> flags = emission_method_flags(trajectory, ["NOx", "SO2", "NO2"])
+    >>> flags.sel(sector="F_RoadTransport").values.tolist()
+    [[3, 8, 3], [0, 8, 0]]
+    >>> [EMISSION_METHOD_FLAGS[v] for v in flags.sel(year=2017, sector="F_RoadTransport").values]
+    ['index', 'no_emission', 'index']
+    """
+    missing = [v for v in ("method", "total") if v not in trajectory]
+    if missing:
+        raise MissingVariableError(
+            f"emission_method_flags: the trajectory has no {missing}; give the dataset "
+            "trajectoire.trajectory.rebuild returns (or its small variables)."
+        )
+    dims = ("year", "sector", "pollutant")
+    labels = np.asarray(trajectory["method"].transpose(*dims).values).astype(str)
+    unique, index = np.unique(labels, return_inverse=True)
+    unknown = [str(u) for u in unique if u not in EMISSION_METHOD_FLAGS]
+    if unknown:
+        raise InputError(
+            f"emission_method_flags: method labels {unknown} are not among "
+            f"{list(EMISSION_METHOD_FLAGS)}."
+        )
+    codes = np.array([EMISSION_METHOD_FLAGS.index(str(u)) for u in unique], dtype=np.int8)
+    flags = codes[index.reshape(labels.shape)]
+    total = np.asarray(trajectory["total"].transpose(*dims).values)
+    flags[:, ~(total != 0).any(axis=0)] = EMISSION_METHOD_FLAGS.index("no_emission")
+    have = [str(p) for p in trajectory["pollutant"].values]
+    source = ["NOx" if p == "NO2" and p not in have else str(p) for p in pollutants]
+    lacking = [p for p, s in zip(pollutants, source, strict=True) if s not in have]
+    if lacking:
+        raise InputError(
+            f"emission_method_flags: pollutants {lacking} are not in the trajectory (it has "
+            f"{have}; NO2 takes the flags of NOx)."
+        )
+    return set_cf_attrs(
+        xr.DataArray(
+            flags[:, :, [have.index(s) for s in source]],
+            dims=dims,
+            coords={
+                "year": trajectory["year"].values,
+                "sector": trajectory["sector"].values,
+                "pollutant": list(pollutants),
+            },
+        ),
+        "emission_method",
+        flag_values=np.arange(len(EMISSION_METHOD_FLAGS), dtype=np.int8),
+        flag_meanings=" ".join(EMISSION_METHOD_FLAGS),
+        comment=_EMISSION_METHOD_COMMENT,
+    )
+
+
 def year_dataset(
     year: int,
     grid: Grid,
@@ -439,6 +549,7 @@ def year_dataset(
     population: np.ndarray | None = None,
     zone_exposure: ZoneExposure | None = None,
     deposition: np.ndarray | None = None,
+    emission_method: xr.DataArray | None = None,
 ) -> xr.Dataset:
     """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
 
@@ -480,6 +591,10 @@ def year_dataset(
         ``(territory, pollutant)`` mass of the local sources deposited on each territory
         [t yr-1] (NaN for NO2), written as ``territory_deposition``; the maps of
         ``maps.deposition``, when it has them, are written as ``deposition``.
+    emission_method : xarray.DataArray, optional
+        The flags of :func:`emission_method_flags` on years that hold `year`, `sectors`
+        and `pollutants` (selected by name): the year's are written as
+        ``emission_method(year, sector, pollutant)``, beside ``emission``.
 
     Returns
     -------
@@ -496,6 +611,8 @@ def year_dataset(
         ),
         "emission",
     )
+    if emission_method is not None:
+        ds["emission_method"] = _year_flags(emission_method, year, sectors, pols)
     ds["concentration"] = set_cf_attrs(
         xr.DataArray(
             maps.concentration,
@@ -554,6 +671,14 @@ def year_dataset(
         )
     )
     return ds
+
+
+def _year_flags(
+    flags: xr.DataArray, year: int, sectors: Sequence[str], pollutants: list[str]
+) -> xr.DataArray:
+    """The flags of `year` on ``(year, sector, pollutant)``, sectors and pollutants in order."""
+    on = {"year": [year], "sector": list(sectors), "pollutant": pollutants}
+    return flags.sel(on).transpose("year", "sector", "pollutant")
 
 
 def _add_deposition(

@@ -45,6 +45,7 @@ from trajectoire.report.wording import (
     ZONES_NAME,
     count_words,
     takes_plural,
+    year_spans,
 )
 
 if TYPE_CHECKING:
@@ -901,6 +902,7 @@ def report_context(
         "zones_name": _zones_name(ds, lang),
         "no_background": _no_background(ds),
         "sources_counted": _sources_counted(ds, lang),
+        "rebuilt": _rebuilt(ds, pollutants, lang),
     }
     ctx["emerging"] = _emerging(t, ds, territory, first, last)
     ctx["zones"] = _zones(t, ds, territory, pollutants, last)
@@ -989,6 +991,29 @@ def _sources_counted(ds: xr.Dataset, lang: str) -> list[str]:
     return [
         _sector_name(str(s), lang) for s, on in zip(ds["sector"].values, some, strict=True) if on
     ]
+
+
+def _rebuilt(ds: xr.Dataset, pollutants: list[str], lang: str) -> dict[str, str]:
+    """The years in which the emissions behind the report's `pollutants` were extrapolated
+    beyond the trend series of some sector (``extrapolated``), and those interpolated
+    between two inventories (``interpolated``), in words (``emission_method``, NO2 with the
+    flags of NOx); ``""`` for a kind without a year, and for an output without the flags."""
+    from trajectoire.io.netcdf import decode_flags
+
+    out = {"extrapolated": "", "interpolated": ""}
+    if "emission_method" not in ds.data_vars:
+        return out
+    flags = ds["emission_method"]
+    pols = [p for p in pollutants if p in flags["pollutant"].values]
+    if not pols:
+        return out
+    labels = decode_flags(flags.sel(pollutant=pols))
+    for key, label in (("extrapolated", "extrapolation"), ("interpolated", "interpolation")):
+        found = (labels == label).any([d for d in labels.dims if d != "year"])
+        years = [int(y) for y in labels["year"].values[found.values]]
+        if years:
+            out[key] = year_spans(years, lang)
+    return out
 
 
 def _input_names(keys: list[str], lang: str) -> list[str]:

@@ -6,6 +6,7 @@ by their nomenclature code; pollutants by their name, with the chemical symbol o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "Named",
     "count_words",
     "takes_plural",
+    "year_spans",
 ]
 
 LANGS = ("fr", "en")
@@ -334,6 +336,34 @@ def takes_plural(value: float, lang: str) -> bool:
     if value != value:  # NaN: a dash, read as "some"
         return True
     return abs(value) >= 2 if lang == "fr" else abs(value) != 1
+
+
+#: How :func:`year_spans` words a lone year and a span of years, and joins them.
+_SPANS: dict[str, tuple[str, str, str]] = {
+    "fr": ("en {0}", "de {0} à {1}", " et "),
+    "en": ("in {0}", "from {0} to {1}", " and "),
+}
+
+
+def year_spans(years: Iterable[int], lang: str) -> str:
+    """Years in words, consecutive ones as one span: ``de 1990 à 1994 et en 2019``.
+
+    Examples
+    --------
+    >>> year_spans([2019, 1990, 1991, 1992], "fr")
+    'de 1990 à 1992 et en 2019'
+    >>> year_spans([2010, 2012, 2013], "en")
+    'in 2010 and from 2012 to 2013'
+    """
+    one, span, last = _SPANS[lang]
+    runs: list[list[int]] = []
+    for y in sorted({int(y) for y in years}):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    words = [span.format(r[0], r[-1]) if len(r) > 1 else one.format(r[0]) for r in runs]
+    return ", ".join(words[:-1]) + last + words[-1] if len(words) > 1 else "".join(words)
 
 
 #: One cut of a scenario (``scenario_json`` of a scenario output) in words: the sector's
