@@ -768,9 +768,10 @@ def summary(path: str | Path) -> str:
     Lists the grid, years, pollutants, sectors, territories, the variables with their dims
     and units, the size on disk, the configuration name, the methods recorded per sector,
     the years each method rebuilt (``emission_method``), the domain-mean concentration of
-    the first and last year of each pollutant, the inhabitants of each territory above the reference values (WHO 2021, EU 2030...) in the
-    last year, the evaluation at the stations (``evaluation``) when it was computed, and the
-    leave-one-out skill of the fused maps (``fusion_skill``) when the run fused them.
+    the first and last year of each pollutant, the inhabitants of each territory above the
+    reference values (WHO 2021, EU 2030...) in the last year, the evaluation at the stations
+    (``evaluation``) when it was computed, and the leave-one-out skill of the fused maps
+    (``fusion_skill``) when the run fused them.
 
     Parameters
     ----------
