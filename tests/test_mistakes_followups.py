@@ -69,7 +69,7 @@ def test_deposition_velocity_in_cm_per_s_is_warned(tmp_path: Path) -> None:
         "[species.PFOS]",
         "line 5",
         "deposition_velocity = 0.5 m s-1",
-        "1e-04 to 0.05 m s-1",
+        "0.0001 to 0.05 m s-1",
         "Seinfeld and Pandis",
         "cm s-1",
         "deposition_velocity = 0.005",
