@@ -404,8 +404,8 @@ DEPOSITION_VELOCITY_RANGE = (1e-4, 5e-2)
 #: [s] the shortest half-life taken without a warning: 10 min. With a shorter one a species
 #: is gone within a few kilometres of its source (at 3 m s-1); the first-order losses of
 #: emitted pollutants take minutes to years (coagulation of nucleation-mode particles near
-#: roads: minutes to hours, Ketzel and Berkowicz 2004; SO2 oxidation: hours to days,
-#: Seinfeld and Pandis 2016 ch. 6), so a few seconds are most often hours or days.
+#: roads: minutes to hours, Ketzel and Berkowicz 2004, Atmos. Environ. 38, 2639; the
+#: oxidation of SO2: hours to days), so a few seconds are most often hours or days.
 HALF_LIFE_MIN = 600.0
 
 
