@@ -541,7 +541,7 @@ def _reference(
             "road_emission_factors), area_emissions or gridded (docs/input-formats.md)."
         )
     factors = _read(config, "road_emission_factors")
-    points = _read(config, "point_sources")
+    points = _read(config, "point_sources", reference_year=config.run.reference_year)
     # read once: the anchors' inventories are built with them too
     shared = {
         "zones": zones,
