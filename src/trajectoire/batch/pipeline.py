@@ -128,7 +128,7 @@ from trajectoire.io.outputs import (
     with_no2_attribution,
     year_dataset,
 )
-from trajectoire.meteo.classes import met_classes, select_years
+from trajectoire.meteo.classes import YEAR_COVERAGE, met_classes, select_years
 from trajectoire.meteo.profiles import mixing_height_scheme
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant, normalise_pollutant, run_scale, use_species
@@ -1031,7 +1031,7 @@ def _meteorology(
                                   calm_threshold=config.meteo.calm_threshold)  # fmt: skip
     met = met_classes(hourly, **_class_options(config))
     meteo_file = f"{config.inputs.meteo.path.name} ([inputs] meteo)"
-    return select_years(met, run_years, what=meteo_file), hourly
+    return select_years(met, run_years, what=meteo_file, min_coverage=YEAR_COVERAGE), hourly
 
 
 #: distance from the grid beyond which ``[meteo]`` latitude, longitude are doubted [m]

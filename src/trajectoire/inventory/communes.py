@@ -431,7 +431,7 @@ def _one_census(
         prefix, by_year = max(groups.items(), key=lambda kv: len(kv[1]))
         census = [by_year[y] for y in sorted(by_year)]
         instead = (
-            f"Leave it out to read every census column (or set {key} prefix = \"{prefix}\"), "
+            f'Leave it out to read every census column (or set {key} prefix = "{prefix}"), '
             f'or name the one census to read: {key} columns.population = "{census[-1]}".'
         )
         shown = rows_preview([repr(c) for c in census], 4)

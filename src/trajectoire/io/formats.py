@@ -483,9 +483,7 @@ def read_input(key: str, spec: InputSpec, *, label: str | None = None, **run_key
         kwargs["what"] = f"{spec.path.name}{more} ({label or _input_key(key)})"
     if "config_key" in params:
         kwargs["config_key"] = label or _input_key(key)
-    kwargs.update(
-        {k: v for k, v in run_keywords.items() if k in fmt.run_keywords or k in params}
-    )
+    kwargs.update({k: v for k, v in run_keywords.items() if k in fmt.run_keywords or k in params})
     source: Any = spec.paths if len(spec.paths) > 1 else spec.path
     if spec.format != "trajectoire":
         log.info("%s: read %s as format %r", _section(key), source, spec.format)
