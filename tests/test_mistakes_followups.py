@@ -98,6 +98,14 @@ def test_half_life_in_hours_written_as_seconds_is_warned(tmp_path: Path) -> None
         assert part in said[0], (part, said[0])
 
 
+def test_a_quoted_species_id_is_named_with_its_line(tmp_path: Path) -> None:
+    path = _species_file(
+        tmp_path, '# PM2.5 near roads\n[species."PM2.5"]\ndeposition_velocity = 0.3\n'
+    )
+    _, said = _recorded(load_species, path)
+    assert len(said) == 1 and '[species."PM2.5"] (line 3): deposition_velocity = 0.3' in said[0]
+
+
 def test_molar_mass_in_kg_per_mol_is_an_error(tmp_path: Path) -> None:
     """0.5 g mol-1 is lighter than a hydrogen atom: kg mol-1 (0.50013 kg mol-1 = 500.13
     g mol-1). It converted mixing ratios of a background a thousand times too small."""

@@ -26,6 +26,7 @@ import contextvars
 import functools
 import math
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -449,12 +450,18 @@ def _field_line(text: str, sid: str, key: str) -> int | None:
     for n, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("["):
-            header = stripped.split("#", 1)[0].strip().strip("[]")
-            parts = [p.strip().strip("\"'") for p in header.split(".")]
-            table = parts[1] if len(parts) == 2 and parts[0] == "species" else None
+            m = _SPECIES_HEADER.fullmatch(stripped.split("#", 1)[0].strip())
+            table = next((g for g in m.groups() if g is not None), None) if m else None
         elif table == sid and stripped.split("=", 1)[0].strip() == key:
             return n
     return None
+
+
+#: the header of a species table, ``[species.PFOS]``, ``[species."PM2.5"]`` (not its
+#: sub-tables ``[species.PFOS.references]``)
+_SPECIES_HEADER = re.compile(
+    r"\[\s*species\s*\.\s*(?:\"([^\"]+)\"|'([^']+)'|([A-Za-z0-9_-]+))\s*\]"
+)
 
 
 def _alias_clashes(
@@ -672,7 +679,7 @@ def read_species(
     for sid, entry in tables.items():
         for key, doubt in _entry_doubts(entry):
             line = _field_line(text, str(sid), key) if text else None
-            at = f"[species.{sid}]" + (f" (line {line})" if line else "")
+            at = f"[species.{_toml_key(str(sid))}]" + (f" (line {line})" if line else "")
             warn(
                 f"{name}, {at}: {doubt} there (the species file, [species] file in a run). "
                 "Taken as written.",
