@@ -26,6 +26,7 @@ import contextvars
 import functools
 import math
 import os
+import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -35,7 +36,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from trajectoire._validate import FrozenTable, did_you_mean, normalise_vocabulary
-from trajectoire.errors import InputError, UnitsError
+from trajectoire.errors import InputError, UnitsError, warn
 from trajectoire.units import UNIT_TABLE, conversion_factor, normalise_units, unit_kind
 
 if TYPE_CHECKING:
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEPOSITION_REFERENCES",
+    "DEPOSITION_VELOCITY_RANGE",
+    "HALF_LIFE_MIN",
+    "MOLAR_MASS_MIN",
     "NUMBER_SUFFIX",
     "POLLUTANTS",
     "REGULATED",
@@ -340,6 +344,13 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
     mm = entry.get("molar_mass")
     if mm is not None and not (math.isfinite(mm) and mm > 0):
         out.append(f"{at}: molar_mass = {mm!r}; expected a number > 0 [g mol-1]")
+    elif mm is not None and mm < MOLAR_MASS_MIN:
+        out.append(
+            f"{at}: molar_mass = {mm!r} g mol-1 is below that of a hydrogen atom "
+            f"({MOLAR_MASS_MIN} g mol-1), impossible for any substance; kg mol-1 written as "
+            f"g mol-1? {mm!r} kg mol-1 is {mm * 1000:g} g mol-1: write molar_mass = "
+            f"{mm * 1000:g}"
+        )
     if mm is not None and family == "number":
         out.append(f"{at}: molar_mass given for a particle-number species; leave it out")
     vd = entry.get("deposition_velocity")
@@ -379,6 +390,78 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
     for i, t in enumerate(entry.get("thresholds", [])):
         out += _threshold_mistakes(f"{at}, thresholds[{i}]", t, family, conc_kind)
     return out
+
+
+#: [g mol-1] the molar mass of a hydrogen atom, the lightest of any substance (IUPAC
+#: standard atomic weight of H, 1.008): below it, a molar mass is in kg mol-1
+MOLAR_MASS_MIN = 1.008
+#: [m s-1] the dry deposition velocities of gases and particles below 10 um: about 0.01 to
+#: 5 cm s-1 (Seinfeld and Pandis 2016, Atmospheric Chemistry and Physics, 3rd ed., ch. 19;
+#: Zhang et al. 2001, Atmos. Environ. 35, 549, for particles; Zhang et al. 2003, Atmos.
+#: Chem. Phys. 3, 2067, for gases: HNO3 over forest, the fastest, 4 to 5 cm s-1). Above
+#: the upper end a velocity is warned about (cm s-1 written as m s-1), not refused: the
+#: settling of particles of some 100 um is faster still.
+DEPOSITION_VELOCITY_RANGE = (1e-4, 5e-2)
+#: [s] the shortest half-life taken without a warning: 10 min. With a shorter one a species
+#: is gone within a few kilometres of its source (at 3 m s-1); the first-order losses of
+#: emitted pollutants take minutes to years (coagulation of nucleation-mode particles near
+#: roads: minutes to hours, Ketzel and Berkowicz 2004, Atmos. Environ. 38, 2639; the
+#: oxidation of SO2: hours to days), so a few seconds are most often hours or days.
+HALF_LIFE_MIN = 600.0
+
+
+def _entry_doubts(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """``(field, sentence)`` of each value of a valid species table that is possible but
+    most likely in the wrong unit (a warning, the value taken as written)."""
+    out = []
+    vd = entry.get("deposition_velocity")
+    low, high = DEPOSITION_VELOCITY_RANGE
+    if vd is not None and vd > high:
+        out.append(
+            (
+                "deposition_velocity",
+                f"deposition_velocity = {vd:g} m s-1 is above the dry deposition velocities "
+                f"of gases and particles, {low:g} to {high:g} m s-1 ({low * 100:g} to "
+                f"{high * 100:g} cm s-1: Seinfeld and Pandis 2016 ch. 19, Zhang et al. 2001 "
+                f"and 2003); cm s-1 written as m s-1? {vd:g} cm s-1 is {vd / 100:g} m s-1: "
+                f"write deposition_velocity = {vd / 100:g}",
+            )
+        )
+    hl = entry.get("half_life")
+    if hl is not None and hl < HALF_LIFE_MIN:
+        out.append(
+            (
+                "half_life",
+                f"half_life = {hl:g} s is shorter than {HALF_LIFE_MIN:.0f} s (10 min): the "
+                "species would be gone within a few kilometres of its source, while the "
+                "first-order losses of emitted pollutants take minutes to years (coagulation "
+                "of nucleation-mode particles: minutes to hours, Ketzel and Berkowicz 2004); "
+                f"hours or days written as seconds? {hl:g} h is {hl * 3600:.0f} s, {hl:g} "
+                f"days {hl * 86400:.0f} s: write half_life in seconds",
+            )
+        )
+    return out
+
+
+def _field_line(text: str, sid: str, key: str) -> int | None:
+    """The line (1-based) of ``key = ...`` in the table ``[species.<sid>]`` of a TOML
+    `text`, or None where it is not written so (an inline table, a dotted key)."""
+    table = None
+    for n, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            m = _SPECIES_HEADER.fullmatch(stripped.split("#", 1)[0].strip())
+            table = next((g for g in m.groups() if g is not None), None) if m else None
+        elif table == sid and stripped.split("=", 1)[0].strip() == key:
+            return n
+    return None
+
+
+#: the header of a species table, ``[species.PFOS]``, ``[species."PM2.5"]`` (not its
+#: sub-tables ``[species.PFOS.references]``)
+_SPECIES_HEADER = re.compile(
+    r"\[\s*species\s*\.\s*(?:\"([^\"]+)\"|'([^']+)'|([A-Za-z0-9_-]+))\s*\]"
+)
 
 
 def _alias_clashes(
@@ -523,17 +606,28 @@ def read_species(
     ------
     trajectoire.InputError
         File missing or not TOML, or any mistake: one line per mistake (unknown field, a
-        number-family species with mass units, a negative velocity, a threshold without a
-        source...).
+        number-family species with mass units, a negative velocity, a molar mass below
+        :data:`MOLAR_MASS_MIN` (kg mol-1), a threshold without a source...).
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        A value possible but most likely in the wrong unit, one line each naming the file,
+        the table, the line, the value, the plausible range and the likely mistake: a
+        ``deposition_velocity`` above :data:`DEPOSITION_VELOCITY_RANGE` (cm s-1), a
+        ``half_life`` below :data:`HALF_LIFE_MIN` (hours or days); the value is taken as
+        written.
     """
     base = builtin_species() if base is None else base
+    text = ""
     if isinstance(source, Mapping):
         data, name = source, what or "species table"
     else:
         path = Path(source)
         name = what or str(path)
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except FileNotFoundError:
             raise InputError(
                 f"{name}: species file not found (looked for {path.absolute()}); check the "
@@ -582,6 +676,15 @@ def read_species(
             f"{name}: {n} mistake{'s' if n > 1 else ''} in the species file (layout: "
             "docs/emerging.md, src/trajectoire/data/species.toml):\n  " + "\n  ".join(mistakes)
         )
+    for sid, entry in tables.items():
+        for key, doubt in _entry_doubts(entry):
+            line = _field_line(text, str(sid), key) if text else None
+            at = f"[species.{_toml_key(str(sid))}]" + (f" (line {line})" if line else "")
+            warn(
+                f"{name}, {at}: {doubt} there (the species file, [species] file in a run). "
+                "Taken as written.",
+                stacklevel=1,
+            )
     out = [_build(sid, entry, b) for sid, entry, b in resolved]
     known = {**{k: v for k, v in base.items()}, **{s.id: s for s in out}}
     for s in out:

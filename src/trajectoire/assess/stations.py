@@ -161,7 +161,7 @@ def read_stations(
         lines = True
     given, table = _match_case(given, table, source, what, lines, config_key)
     if file_crs is None and stated is None:
-        _refuse_degrees_as_xy(given, what, config_key)
+        _refuse_degrees_as_xy(given, table, to_crs, what, config_key)
     for key, col in given.items():
         if col not in table.columns:
             raise MissingVariableError(
@@ -424,14 +424,60 @@ def _match_case(
 _DEGREE_NAMES = re.compile(r"(?:^|[_ .-])(lon|long|longitude|lng|lat|latitude)(?:$|[_ .-])", re.I)
 
 
-def _refuse_degrees_as_xy(given: Mapping[str, str], what: str, config_key: str | None) -> None:
+def _latitude_first(
+    table: pd.DataFrame, x: str, y: str, to_crs: Any, x_word: str, y_word: str
+) -> tuple[bool, str]:
+    """Whether the columns `x`, `y` (named as degrees) hold a latitude then a longitude, and
+    how that is known: by their values, when these fall in the area of use of `to_crs` one
+    way round only (the grid's region: 50.6 is a latitude there, 3.1 a longitude); else by
+    their names (`x_word`, `y_word`: the degree words found in them, ``lat`` then
+    ``lon``)."""
+    if x in table.columns and y in table.columns and to_crs is not None:
+        a = pd.to_numeric(table[x], errors="coerce").to_numpy(dtype=float)
+        b = pd.to_numeric(table[y], errors="coerce").to_numpy(dtype=float)
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.any() and known_crs(to_crs) is not None:
+            as_given = in_area_of_use(to_crs, "EPSG:4326", a[ok], b[ok])
+            swapped = in_area_of_use(to_crs, "EPSG:4326", b[ok], a[ok])
+            if as_given is not None and swapped is not None:
+                if swapped.all() and not as_given.all():
+                    return True, "values"
+                if as_given.all() and not swapped.all():
+                    return False, "values"
+    lat_words = ("lat", "latitude")
+    return x_word.lower() in lat_words and y_word.lower() not in lat_words, "names"
+
+
+def _refuse_degrees_as_xy(
+    given: Mapping[str, str],
+    table: pd.DataFrame,
+    to_crs: Any,
+    what: str,
+    config_key: str | None,
+) -> None:
     """``columns.x``/``columns.y`` naming a longitude and a latitude column, without a CRS:
-    they would be read as metres in the grid's CRS (every station off the grid)."""
+    they would be read as metres in the grid's CRS (every station off the grid). The fix
+    maps them as ``lon``/``lat``, the other way round where x holds the latitudes
+    (:func:`_latitude_first`)."""
     if "x" not in given or "y" not in given:
         return
-    if not (_DEGREE_NAMES.search(given["x"]) and _DEGREE_NAMES.search(given["y"])):
+    x_word, y_word = _DEGREE_NAMES.search(given["x"]), _DEGREE_NAMES.search(given["y"])
+    if not (x_word and y_word):
         return
     key = f"{config_key} " if config_key else ""
+    swapped, known_by = _latitude_first(
+        table, given["x"], given["y"], to_crs, x_word.group(1), y_word.group(1)
+    )
+    if swapped:
+        region = f" in the area of {to_crs}" if known_by == "values" else ""
+        raise ConfigError(
+            f"{what}: {key}columns.x = {given['x']!r}, columns.y = {given['y']!r} map "
+            f"degrees the wrong way round (the values of {given['x']!r} are latitudes{region}, "
+            f"those of {given['y']!r} longitudes), and x/y without a crs are read as metres in "
+            "the CRS of the grid; expected metres. "
+            f'Map them as {key}columns.lon = "{given["y"]}", columns.lat = "{given["x"]}" '
+            "(degrees, EPSG:4326)."
+        )
     raise ConfigError(
         f"{what}: {key}columns.x = {given['x']!r}, columns.y = {given['y']!r} name columns of "
         "longitude and latitude, but x/y without a crs are read as metres in the CRS of the "

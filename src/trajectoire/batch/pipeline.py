@@ -129,7 +129,7 @@ from trajectoire.io.outputs import (
     with_no2_attribution,
     year_dataset,
 )
-from trajectoire.meteo.classes import met_classes, select_years
+from trajectoire.meteo.classes import YEAR_COVERAGE, met_classes, select_years
 from trajectoire.meteo.profiles import mixing_height_scheme
 from trajectoire.meteo.stability import add_stability
 from trajectoire.species import get_pollutant, normalise_pollutant, run_scale, use_species
@@ -542,7 +542,7 @@ def _reference(
             "road_emission_factors), area_emissions or gridded (docs/input-formats.md)."
         )
     factors = _read(config, "road_emission_factors")
-    points = _read(config, "point_sources")
+    points = _read(config, "point_sources", reference_year=config.run.reference_year)
     # read once: the anchors' inventories are built with them too
     shared = {
         "zones": zones,
@@ -1032,7 +1032,7 @@ def _meteorology(
                                   calm_threshold=config.meteo.calm_threshold)  # fmt: skip
     met = met_classes(hourly, **_class_options(config))
     meteo_file = f"{config.inputs.meteo.path.name} ([inputs] meteo)"
-    return select_years(met, run_years, what=meteo_file), hourly
+    return select_years(met, run_years, what=meteo_file, min_coverage=YEAR_COVERAGE), hourly
 
 
 #: distance from the grid beyond which ``[meteo]`` latitude, longitude are doubted [m]

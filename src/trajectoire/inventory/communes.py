@@ -322,8 +322,12 @@ def _population_rows(
         df, code_col, name, "columns.code" if "code" in given else "code", config_key
     )
     year_col = population_col = None
+    chosen = given.get("population")
     if layout != "wide":
         year_col = _pick(df, "year", given, _POP_ALIASES["year"], name, config_key, required=False)
+        if layout is None and chosen is not None and chosen not in df.columns and not year_col:
+            # a wide table given a long table's name, or the prefix: say what to set
+            _one_census(df, code_col, chosen, name, lines, config_key)
         population_col = _pick(
             df, "population", given, _POP_ALIASES["population"], name, config_key, required=False
         )
@@ -338,6 +342,8 @@ def _population_rows(
         )
         rows["line"] = np.arange(len(df)) + 2
         rows["column"] = population_col
+    elif chosen is not None:  # one census column of a wide table
+        rows = _one_census(df, code_col, chosen, name, lines, config_key)
     else:
         rows = _wide_rows(df, code_col, prefix, name, lines, config_key)
     rows["insee"] = [insee_code(v) for v in rows["code"]]
@@ -402,6 +408,71 @@ def _inhabitants(
     )
 
 
+def _yearly_columns(df: pd.DataFrame, code_col: str) -> dict[str, dict[int, str]]:
+    """The families of yearly columns ``<prefix><four-digit year>`` of a table: prefix ->
+    {year: column}."""
+    groups: dict[str, dict[int, str]] = {}
+    for c in df.columns:
+        m = re.fullmatch(r"(.*?)(\d{4})", str(c))
+        if m and c != code_col and 1700 <= int(m.group(2)) <= 2200:
+            groups.setdefault(m.group(1), {})[int(m.group(2))] = str(c)
+    return groups
+
+
+def _one_census(
+    df: pd.DataFrame, code_col: str, column: str, name: str, lines: bool, config_key: str | None
+) -> pd.DataFrame:
+    """The rows of the census column `column` of a wide table (``columns.population``; the
+    year from its name ``<prefix><year>``), or an error that says what to set instead."""
+    groups = _yearly_columns(df, code_col)
+    key = _key(config_key)
+    given = f"{name}: {key} columns.population = {column!r}"
+    if groups:
+        prefix, by_year = max(groups.items(), key=lambda kv: len(kv[1]))
+        census = [by_year[y] for y in sorted(by_year)]
+        instead = (
+            f'Leave it out to read every census column (or set {key} prefix = "{prefix}"), '
+            f'or name the one census to read: {key} columns.population = "{census[-1]}".'
+        )
+        shown = rows_preview([repr(c) for c in census], 4)
+    m = re.fullmatch(r"(.*?)(\d{4})", column)
+    if column not in df.columns:
+        if not groups:  # neither wide nor long: the usual message
+            _pick(df, "population", {"population": column}, (), name, config_key, required=True)
+        raise MissingVariableError(
+            f"{given} is not a column of this wide table (one census column per year: "
+            f"{shown}); columns.population names the population column of a long table (with "
+            f"columns.year), or one census column of a wide table. {instead}"
+        )
+    if m is None or not 1700 <= int(m.group(2)) <= 2200:
+        wide = f" (a wide table has one column per census: {shown})" if groups else ""
+        raise InputError(
+            f"{given} names a column with no census year in its name, and the table has no "
+            f"year column{wide}; expected '<prefix><year>' such as 'pmun_2021'. "
+            + (f"{instead} " if groups else "")
+            + f"For a long table (one row per commune and year), set {key} columns.year too."
+        )
+    year = int(m.group(2))
+    others = sorted(c for c in groups.get(m.group(1), {}).values() if c != column)
+    log.info(
+        "%s: columns.population = %r: the census %d only (the other census columns %s are "
+        "not read)",
+        name,
+        column,
+        year,
+        others,
+    )
+    return pd.DataFrame(
+        {
+            "code": df[code_col].to_numpy(),
+            "year": year,
+            "population": _inhabitants(df, column, name, lines, config_key),
+            "line": np.arange(len(df)) + 2,
+            "column": column,
+        }
+    )
+
+
 def _wide_rows(
     df: pd.DataFrame,
     code_col: str,
@@ -418,11 +489,7 @@ def _wide_rows(
                 f"{list(df.columns)}. Fix {_key(config_key)} prefix."
             )
     else:
-        groups: dict[str, dict[int, str]] = {}
-        for c in df.columns:
-            m = re.fullmatch(r"(.*?)(\d{4})", str(c))
-            if m and c != code_col and 1700 <= int(m.group(2)) <= 2200:
-                groups.setdefault(m.group(1), {})[int(m.group(2))] = str(c)
+        groups = _yearly_columns(df, code_col)
         if not groups:
             raise MissingVariableError(
                 f"{name}: neither a long layout (a year and a population column, e.g. 'annee', "
@@ -590,7 +657,14 @@ def read_commune_population(
         ``columns.code`` says otherwise.
     columns : mapping, optional
         Columns of the table(s): ``code``, ``year``, ``population`` (canonical name -> the
-        column in the file).
+        column in the file). On a wide table (no year column), ``population`` names the one
+        census column to read (``"pmun_2021"``: the census of 2021 only, its year from the
+        name; the other census columns are not read); a name that is not a census column
+        of the table (the prefix ``"pmun"``, a long table's ``"population"``) is an error
+        that says to leave it out or set `prefix`.
+
+        .. versionchanged:: Unreleased
+           ``population`` on a wide table was ignored (every census column read).
     layer : str, optional
         Layer of the polygon file.
     repair : bool, default False

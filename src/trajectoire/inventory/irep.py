@@ -686,10 +686,13 @@ def _read_emissions(
     year: int | None,
     pollutants: Mapping[str, str] | Sequence[str] | None,
     config_key: str | None,
+    reference_year: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Air emissions of one year: columns ``key``, ``site``, ``pollutant``, ``t_per_yr``.
 
-    Rows keep their 0-based data-row label of the file, so messages name file lines.
+    Rows keep their 0-based data-row label of the file, so messages name file lines. The
+    year of the rows (``report["year"]``) is the year column's, else `year`, else
+    `reference_year` (with a warning); one other than `reference_year` is warned about.
     """
     frame = _read_any(source, name, None, config_key).reset_index(drop=True)
     lines = not isinstance(source, pd.DataFrame)
@@ -707,6 +710,7 @@ def _read_emissions(
                 + "."
             )
     report: dict[str, Any] = {"emission_rows": len(frame)}
+    stated = ""  # where the year of the rows comes from, for the messages
     if "medium" in cols:
         media = [_key(v) if not blank_cell(v) else "" for v in frame[cols["medium"]]]
         odd = [i for i, m in enumerate(media) if m != "air" and m not in _MEDIA_NOT_AIR]
@@ -749,8 +753,31 @@ def _read_emissions(
                 )
             frame = frame.loc[yv == int(year)]
         report["year"] = int(year) if year is not None else (years[0] if years else None)
+        stated = f"column {cols['year']!r}"
     elif year is not None:
         report["year"] = int(year)
+        stated = f"{config_key + ' ' if config_key else ''}year = {int(year)}"
+    elif reference_year is not None:
+        report["year"] = int(reference_year)
+        warn(
+            f"{name}: no year column ({layout['year']!r}) and no year given: its emissions are "
+            f"taken as those of [run] reference_year = {int(reference_year)}, the year of the "
+            f"run's reference inventory. Add a {layout['year']!r} column, or "
+            + _set(config_key, "year", str(int(reference_year)))
+            + " to state their year.",
+            stacklevel=3,
+        )
+    got = report.get("year")
+    if reference_year is not None and got is not None and got != int(reference_year):
+        ref = int(reference_year)
+        warn(
+            f"{name}: the emissions are of {got} ({stated}), and the run takes them as its "
+            f"reference inventory, of [run] reference_year = {ref} (the other years follow "
+            f"from {ref} by the trends); give the register of {ref} ("
+            + _set(config_key, "year", str(ref))
+            + f" where the table holds it), or set [run] reference_year = {got}.",
+            stacklevel=3,
+        )
     table, keep_ids = _pollutant_table(pollutants, config_key)
     pol = _map_pollutants(frame, cols["pollutant"], table, official, name, lines, config_key)
     selected = np.array(
@@ -1140,6 +1167,7 @@ def read_irep(
     stacks: Mapping[str, Mapping[str, float]] | None = None,
     missing_position: str = "error",
     sites_without_emissions: str = "keep",
+    reference_year: int | None = None,
 ) -> pd.DataFrame:
     """Read IREP sites and their yearly air emissions as a point-source table.
 
@@ -1181,7 +1209,8 @@ def read_irep(
         id, alias or IREP name), ``value`` and ``unit`` (or the `unit` option), optionally
         ``year``. Required (IREP site lists carry no emissions).
     year : int, optional
-        Reporting year to keep; required when the emission table holds several.
+        Reporting year to keep; required when the emission table holds several. For a
+        table without a year column, the year of its rows.
     pollutants : mapping or sequence of str, optional
         A mapping IREP name -> trajectoire id (``""`` to leave a substance out) extending and
         overriding :data:`IREP_POLLUTANTS`, or a list of trajectoire ids to keep (the others
@@ -1197,6 +1226,13 @@ def read_irep(
     sites_without_emissions : {"keep", "drop"}, default "keep"
         Sites with no emission row for the year are kept with zero emissions, or left out;
         a warning counts them either way.
+    reference_year : int, optional
+        The year of the inventory the emissions are read for (a run passes its ``[run]
+        reference_year``). Emissions without a year column and without `year` are taken
+        as of that year, with a warning that says to state it (a ``year`` column, or
+        `year`); emissions of another year (the year column's, or `year`) are warned
+        about. None (the default): the rows are taken as they are, their year unknown
+        where the table gives none.
 
     Returns
     -------
@@ -1233,7 +1269,8 @@ def read_irep(
         Emission rows whose site is not in the sites file (left out) and sites without an
         emission row, with counts and the first ids; quantities ``< seuil`` read as 0;
         sites skipped for want of a position; quantities above :data:`SITE_EMISSION_WARN`
-        t yr-1 for one site and pollutant (kilograms written as tonnes).
+        t yr-1 for one site and pollutant (kilograms written as tonnes); emissions without a
+        year taken as `reference_year`'s, or of a year other than `reference_year`.
 
     Examples
     --------
@@ -1418,6 +1455,7 @@ def read_irep(
         year=year,
         pollutants=pollutants,
         config_key=config_key,
+        reference_year=reference_year,
     )
     known = set(k for k, ok in zip(ids, keep_site, strict=True) if ok)
     orphan = ~tidy["key"].isin(known)

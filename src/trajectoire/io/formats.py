@@ -157,6 +157,7 @@ FORMATS: dict[str, dict[str, Format]] = {
             read_irep,
             "IREP register: sites and their yearly emissions, default stacks",
             "unit", "crs", "layer", "columns",
+            run_keywords=("reference_year",),
         ),
     },
     "point_source_history": {
@@ -460,7 +461,10 @@ def read_input(key: str, spec: InputSpec, *, label: str | None = None, **run_key
         The configuration key the messages name (default ``[inputs] <key>``; an anchor's
         input: ``[[inputs.anchors]] #1 area_emissions``).
     **run_keywords
-        Keywords the run sets (e.g. the meteorological site's ``latitude``).
+        Keywords the run sets (e.g. the meteorological site's ``latitude``); one that the
+        format's reader does not take (neither in :attr:`Format.run_keywords` nor in its
+        signature) is not passed: the run gives ``reference_year`` to the point sources,
+        which the IREP reader takes and the library's own table does not.
 
     Returns
     -------
@@ -479,7 +483,7 @@ def read_input(key: str, spec: InputSpec, *, label: str | None = None, **run_key
         kwargs["what"] = f"{spec.path.name}{more} ({label or _input_key(key)})"
     if "config_key" in params:
         kwargs["config_key"] = label or _input_key(key)
-    kwargs.update(run_keywords)
+    kwargs.update({k: v for k, v in run_keywords.items() if k in fmt.run_keywords or k in params})
     source: Any = spec.paths if len(spec.paths) > 1 else spec.path
     if spec.format != "trajectoire":
         log.info("%s: read %s as format %r", _section(key), source, spec.format)

@@ -29,6 +29,7 @@ __all__ = [
     "DEFAULT_SPEED_EDGES",
     "DEFAULT_STACK_SPEED_EDGES",
     "REPORT_RESOLUTIONS",
+    "YEAR_COVERAGE",
     "detect_direction_resolution",
     "met_classes",
     "select_years",
@@ -597,8 +598,20 @@ def _years_text(years: Sequence[int]) -> str:
     return f"[{rows_preview(years)}]"
 
 
+YEAR_COVERAGE = 0.9
+"""Share of a year's hours with valid wind and stability below which a run's year is warned
+about (:func:`select_years` ``min_coverage``): the 90 % completeness a meteorological record
+needs for regulatory dispersion modelling (US EPA 2000, *Meteorological Monitoring Guidance
+for Regulatory Modeling Applications*, EPA-454/R-99-005, section 5.3.2; there per quarter,
+here per year). A file that ends in June gives about 50 %."""
+
+
 def select_years(
-    met: xr.Dataset, years: int | Sequence[int] | np.ndarray, *, what: str = "meteorology"
+    met: xr.Dataset,
+    years: int | Sequence[int] | np.ndarray,
+    *,
+    what: str = "meteorology",
+    min_coverage: float = 0.0,
 ) -> xr.Dataset:
     """The frequency tables of the years a run asks for, or an error naming the missing ones.
 
@@ -610,6 +623,10 @@ def select_years(
         Calendar years wanted; an int selects one year and drops the ``year`` dimension.
     what : str, default "meteorology"
         What `met` was read from (the file name), for the error message.
+    min_coverage : float, default 0
+        Share of a year's hours (8760, 8784 in a leap year) that ``valid_hours`` should
+        reach: a year of `years` below it is warned about, one line naming the file, the
+        years and their share of hours (a run passes :data:`YEAR_COVERAGE`). 0: no check.
 
     Returns
     -------
@@ -623,6 +640,13 @@ def select_years(
     trajectoire.InputError
         Some of `years` are not in `met`: the message names them, the years `met` holds
         and the fix (add those years to the meteorology or narrow [run] first_year/last_year).
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        Years of `years` whose valid hours are fewer than `min_coverage` of the year (a file
+        that starts or ends within the year, long gaps): their tables stand for the hours
+        present, a season rather than the year.
 
     Examples
     --------
@@ -655,4 +679,28 @@ def select_years(
                 f"{_years_text(have)}; the run asks {_years_text(asked)}. Add those years' "
                 "hours to the meteorology or narrow [run] first_year/last_year."
             )
+        _warn_coverage(met, asked, what, min_coverage)
     return met.sel(year=years)
+
+
+def _warn_coverage(met: xr.Dataset, asked: list[int], what: str, min_coverage: float) -> None:
+    """Warn, in one line, of the years of `asked` whose valid hours are fewer than
+    `min_coverage` of their calendar year's."""
+    if not min_coverage > 0:
+        return
+    valid = np.atleast_1d(met["valid_hours"].sel(year=asked).values).astype(float)
+    total = _hours_in_year(np.asarray(asked))
+    short = [
+        f"{y} ({h:.0f} of {t:.0f} hours, {100 * h / t:.1f} %)"
+        for y, h, t in zip(asked, valid, total, strict=True)
+        if h < min_coverage * t
+    ]
+    if short:
+        warn(
+            f"{what}: year(s) {rows_preview(short, 4)} have valid hours for less than "
+            f"{100 * min_coverage:g} % of the year: their frequency tables stand for the hours "
+            "the meteorology holds (a season, when it starts or ends within the year), not "
+            "the whole year. Give the meteorology of the whole year(s) ([inputs] meteo), or "
+            "leave them out of the run ([run] first_year/last_year, --years).",
+            stacklevel=3,
+        )

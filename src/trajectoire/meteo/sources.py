@@ -321,11 +321,12 @@ _FAR_STATION_KM = 100.0
 
 
 def _distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance [km] between two positions [degree] (haversine, R = 6371 km)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp, dl = p2 - p1, np.radians(lon2 - lon1)
-    h = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return float(2 * 6371.0 * np.arcsin(np.sqrt(min(1.0, h))))
+    """Geodesic distance [km] between two positions [degree] on the WGS84 ellipsoid
+    (:meth:`pyproj.Geod.inv`, Karney 2013, J. Geodesy 87, 43)."""
+    import pyproj
+
+    _, _, metres = pyproj.Geod(ellps="WGS84").inv(lon1, lat1, lon2, lat2)
+    return float(metres) / 1000.0
 
 
 def _position(
