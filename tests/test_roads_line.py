@@ -154,8 +154,8 @@ def test_road_nearly_across_the_wind_from_the_receptor_against_quadrature(by):
     edges = [0.0] + [w * 2.0**k for k in range(-4, 400) if w * 2.0**k < length] + [length]
     ref = sum(quad(f, a, b, epsabs=0.0, epsrel=1e-12, limit=200)[0]
               for a, b in zip(edges[:-1], edges[1:], strict=False))  # fmt: skip
-    assert got == pytest.approx(ref, rel=1e-9)
-    assert got == pytest.approx(_half_line(z, h, sz0), rel=1e-6)
+    assert got == pytest.approx(ref, rel=1e-12)
+    assert got == pytest.approx(_half_line(z, h, sz0), rel=1e-9)
 
 
 def test_road_across_the_wind_through_the_receptor_is_the_models_one_jump():
@@ -175,7 +175,7 @@ def test_road_across_the_wind_through_the_receptor_is_the_models_one_jump():
     dxw, dyw = _travel(90.0)
     v = rline.segment_value(0.0, -133.0, 0.0, 135.0, 1.0, 1.5, 10.0, 0.0, 0.0, 1.5,
                             dxw, dyw, 1e30, URBAN, 3)  # fmt: skip
-    assert v == pytest.approx(_half_line(), rel=1e-9)
+    assert v == pytest.approx(_half_line(), rel=1e-12)
 
 
 # --------------------------------------------------------------------------- public API
