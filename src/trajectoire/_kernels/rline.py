@@ -215,29 +215,30 @@ def segment_value(x0, y0, x1, y1, h, sz0, width, rx, ry, rz, dxw, dyw, zi, schem
     lax = dx * dxw + dy * dyw  # L ax
     ax = lax / length
     ay = (-dx * dyw + dy * dxw) / length
-    # the part upwind of the receptor (x > 0), from s0 to s1, and its ends in plume
-    # coordinates. Where it is cut at x = 0, y there is cross(segment, receptor - end) /
-    # (L ax): exactly 0 for a receptor on the road's line (when the coordinates' differences
-    # and their products are exact), however small ax
-    s0, xp0, yp0 = 0.0, xa, ya
-    s1, xp1, yp1 = length, xb, yb
+    # the part upwind of the receptor (x > 0): its length and its ends in plume coordinates,
+    # each measured from the nearer end point. Where it is cut at x = 0, y there is
+    # cross(segment, receptor - end) / (L ax): exactly 0 for a receptor on the road's line
+    # (when the coordinates' differences and their products are exact), however small ax
+    span = length
+    xp0, yp0 = xa, ya
+    xp1, yp1 = xb, yb
     if ax < 0.0:  # x grows from the start to the end
         if xb <= 0.0:
             return 0.0
         if xa < 0.0:
             if -xa <= xb:  # nearer the start
-                s0, yp0 = xa / ax, (dx * (ry - y0) - dy * (rx - x0)) / lax
+                span, yp0 = length - xa / ax, (dx * (ry - y0) - dy * (rx - x0)) / lax
             else:
-                s0, yp0 = length + xb / ax, (dx * (ry - y1) - dy * (rx - x1)) / lax
+                span, yp0 = -xb / ax, (dx * (ry - y1) - dy * (rx - x1)) / lax
             xp0 = 0.0
     elif ax > 0.0:  # x falls
         if xa <= 0.0:
             return 0.0
         if xb < 0.0:
             if xa <= -xb:
-                s1, yp1 = xa / ax, (dx * (ry - y0) - dy * (rx - x0)) / lax
+                span, yp1 = xa / ax, (dx * (ry - y0) - dy * (rx - x0)) / lax
             else:
-                s1, yp1 = length + xb / ax, (dx * (ry - y1) - dy * (rx - x1)) / lax
+                span, yp1 = length + xb / ax, (dx * (ry - y1) - dy * (rx - x1)) / lax
             xp1 = 0.0
     elif xa <= 0.0:  # across the wind: x constant
         return 0.0
@@ -246,7 +247,6 @@ def segment_value(x0, y0, x1, y1, h, sz0, width, rx, ry, rz, dxw, dyw, zi, schem
     # the end of least |y|, located from that end. The part is integrated from there towards
     # both ends, so that the plume is resolved wherever it is narrow: on the axis next to the
     # receptor, where it is 0.5 W |ax| / |ay| wide for a receptor on the road's line
-    span = s1 - s0
     across = yp0 * yp1 < 0.0
     if abs(yp0) <= abs(yp1):
         d = min(max(yp0 / ay, 0.0), span) if across else 0.0
