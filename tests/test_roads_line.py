@@ -223,10 +223,15 @@ def test_linear_in_emission(k, wd, ax, ay, bx, by, rx, ry):
 
 @settings(max_examples=25, deadline=None)
 @given(wd=st.floats(0.0, 359.0), ax=coord, ay=coord, bx=coord, by=coord, rx=coord, ry=coord)
+# a road through the receptor 9e-22 rad off the perpendicular: the half line, where 360 - wd
+# rounds to 360, exactly across the wind, and 0 (the model's one jump)
+@example(wd=5.21573057410825e-20, ax=0.0, ay=0.0, bx=1.0, by=0.0, rx=0.0, ry=0.0)
 def test_mirror_symmetry(wd, ax, ay, bx, by, rx, ry):
-    # mirror x -> -x: the wind from wd becomes the wind from 360 - wd
+    # mirror x -> -x: the wind from wd becomes the wind from -wd (360 - wd), written -wd
+    # since that mirror is exact (sin odd, cos even) where 360 - wd rounds (to 360 below
+    # wd = 3e-14, by 3e-14 degree near 270)
     met = _met([wd], [4.0], ["C"])
-    mirrored = _met([(360.0 - wd) % 360.0], [4.0], ["C"])
+    mirrored = _met([-wd], [4.0], ["C"])
     a = R.line_concentration_hourly(_roads([[(ax, ay), (bx, by)]], [3.0]), met,
                                     emission="NOx", receptors_x=rx, receptors_y=ry)  # fmt: skip
     b = R.line_concentration_hourly(_roads([[(-ax, ay), (-bx, by)]], [3.0]), mirrored,
