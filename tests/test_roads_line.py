@@ -153,7 +153,7 @@ def test_road_nearly_across_the_wind_from_the_receptor_against_quadrature(by):
     w = sy0 / abs(ay)
     edges = [0.0] + [w * 2.0**k for k in range(-4, 400) if w * 2.0**k < length] + [length]
     ref = sum(quad(f, a, b, epsabs=0.0, epsrel=1e-12, limit=200)[0]
-              for a, b in zip(edges[:-1], edges[1:], strict=False))  # fmt: skip
+              for a, b in zip(edges[:-1], edges[1:], strict=True))  # fmt: skip
     assert got == pytest.approx(ref, rel=1e-12)
     assert got == pytest.approx(_half_line(z, h, sz0), rel=1e-9)
 
@@ -223,8 +223,8 @@ def test_linear_in_emission(k, wd, ax, ay, bx, by, rx, ry):
 
 @settings(max_examples=25, deadline=None)
 @given(wd=st.floats(0.0, 359.0), ax=coord, ay=coord, bx=coord, by=coord, rx=coord, ry=coord)
-# a road through the receptor 9e-22 rad off the perpendicular: the half line, where 360 - wd
-# rounds to 360, exactly across the wind, and 0 (the model's one jump)
+# wd = 5e-20 degree leaves a road through the receptor 9e-22 rad off the perpendicular: it
+# gets the half line, while 360 - wd rounds to 360, exactly across the wind: 0 (the jump)
 @example(wd=5.21573057410825e-20, ax=0.0, ay=0.0, bx=1.0, by=0.0, rx=0.0, ry=0.0)
 def test_mirror_symmetry(wd, ax, ay, bx, by, rx, ry):
     # mirror x -> -x: the wind from wd becomes the wind from -wd (360 - wd), written -wd
