@@ -460,3 +460,24 @@ def test_a_run_on_a_meteorology_that_ends_in_june_says_so(tmp_path: Path) -> Non
         "[run] first_year/last_year",
     ):
         assert part in short[0], (part, short[0])
+
+
+# ------------------------------------------- [dispersion] deposition_velocity in cm s-1
+def test_configured_deposition_velocity_in_cm_is_warned() -> None:
+    """The configuration's per-pollutant table gets the species files' bound: 0.5 m s-1 is
+    most likely 0.5 cm s-1 (an error only above 1 m s-1 before, silent below)."""
+    import warnings
+
+    from trajectoire.io.config import DispersionConfig
+
+    want = (
+        r"\[dispersion\] deposition_velocity: PFOA = 0\.5 m s-1 above the dry deposition "
+        r"velocities .* 0\.0001 to 0\.05 m s-1 .* In m s-1: deposition_velocity = "
+        r"\{ \"PFOA\" = 0\.005 \}\. Taken as written\."
+    )
+    with pytest.warns(TrajectoireWarning, match=want):
+        cfg = DispersionConfig(deposition_velocity={"PFOA": 0.5, "PM10": 0.003})
+    assert cfg.deposition_velocity == {"PFOA": 0.5, "PM10": 0.003}  # taken as written
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        DispersionConfig(deposition_velocity={"PM10": 0.003, "PFOA": 0.05})  # plausible

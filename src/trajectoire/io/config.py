@@ -42,12 +42,13 @@ from trajectoire._validate import did_you_mean, year_ranges
 from trajectoire._version import OUTPUT_REVISION, __version__
 from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
-from trajectoire.errors import ConfigError, InputError
+from trajectoire.errors import ConfigError, InputError, warn
 from trajectoire.geo.grid import known_crs
 from trajectoire.geo.territories import TERRITORIES
 from trajectoire.meteo.classes import DEFAULT_STACK_SPEED_EDGES
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import (
+    DEPOSITION_VELOCITY_RANGE,
     REGULATED,
     SpeciesRegistry,
     current_species,
@@ -834,7 +835,29 @@ class DispersionConfig(_Section):
     @field_validator(*_PER_KEY_RANGES)
     @classmethod
     def _check_per_key_ranges(cls, v: dict[str, float], info: ValidationInfo) -> dict[str, float]:
-        return _within(v, _PER_KEY_RANGES[str(info.field_name)])
+        out = _within(v, _PER_KEY_RANGES[str(info.field_name)])
+        if info.field_name == "deposition_velocity":
+            _doubt_deposition_velocities(out)
+        return out
+
+
+def _doubt_deposition_velocities(table: dict[str, float]) -> None:
+    """Warn, in one line, of ``[dispersion] deposition_velocity`` values above the dry
+    deposition velocities of gases and particles (:data:`DEPOSITION_VELOCITY_RANGE`, the
+    bound of the species files): most likely cm s-1 written as m s-1. Taken as written."""
+    low, high = DEPOSITION_VELOCITY_RANGE
+    doubtful = {k: x for k, x in table.items() if x > high}
+    if not doubtful:
+        return
+    given = ", ".join(f"{k} = {x:g}" for k, x in doubtful.items())
+    fixed = ", ".join(f'"{k}" = {x / 100:g}' for k, x in doubtful.items())
+    warn(
+        f"[dispersion] deposition_velocity: {given} m s-1 above the dry deposition velocities "
+        f"of gases and particles, {low:g} to {high:g} m s-1 ({low * 100:g} to {high * 100:g} "
+        f"cm s-1: Seinfeld and Pandis 2016 ch. 19, Zhang et al. 2001 and 2003); cm s-1 written "
+        f"as m s-1? In m s-1: deposition_velocity = {{ {fixed} }}. Taken as written.",
+        stacklevel=2,
+    )
 
 
 class AttributionConfig(_Section):
