@@ -58,6 +58,7 @@ __all__ = [
     "builtin_species",
     "current_species",
     "deposition_velocity_of",
+    "deposition_velocity_range",
     "emission_factor",
     "emission_units_of",
     "get_pollutant",
@@ -410,20 +411,30 @@ DEPOSITION_VELOCITY_RANGE = (1e-4, 5e-2)
 HALF_LIFE_MIN = 600.0
 
 
+def deposition_velocity_range() -> str:
+    """The plausible dry deposition velocities (:data:`DEPOSITION_VELOCITY_RANGE`) in words,
+    with their sources, for the messages of the species files and of ``[dispersion]
+    deposition_velocity``."""
+    low, high = DEPOSITION_VELOCITY_RANGE
+    return (
+        f"the dry deposition velocities of gases and particles, {low:g} to {high:g} m s-1 "
+        f"({low * 100:g} to {high * 100:g} cm s-1: Seinfeld and Pandis 2016 ch. 19, Zhang et "
+        "al. 2001 and 2003)"
+    )
+
+
 def _entry_doubts(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``(field, sentence)`` of each value of a valid species table that is possible but
     most likely in the wrong unit (a warning, the value taken as written)."""
     out = []
     vd = entry.get("deposition_velocity")
-    low, high = DEPOSITION_VELOCITY_RANGE
+    high = DEPOSITION_VELOCITY_RANGE[1]
     if vd is not None and vd > high:
         out.append(
             (
                 "deposition_velocity",
-                f"deposition_velocity = {vd:g} m s-1 is above the dry deposition velocities "
-                f"of gases and particles, {low:g} to {high:g} m s-1 ({low * 100:g} to "
-                f"{high * 100:g} cm s-1: Seinfeld and Pandis 2016 ch. 19, Zhang et al. 2001 "
-                f"and 2003); cm s-1 written as m s-1? {vd:g} cm s-1 is {vd / 100:g} m s-1: "
+                f"deposition_velocity = {vd:g} m s-1 is above {deposition_velocity_range()}; "
+                f"cm s-1 written as m s-1? {vd:g} cm s-1 is {vd / 100:g} m s-1: "
                 f"write deposition_velocity = {vd / 100:g}",
             )
         )

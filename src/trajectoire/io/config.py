@@ -52,6 +52,7 @@ from trajectoire.species import (
     REGULATED,
     SpeciesRegistry,
     current_species,
+    deposition_velocity_range,
     load_species,
     normalise_pollutant,
     use_species,
@@ -845,17 +846,15 @@ def _doubt_deposition_velocities(table: dict[str, float]) -> None:
     """Warn, in one line, of ``[dispersion] deposition_velocity`` values above the dry
     deposition velocities of gases and particles (:data:`DEPOSITION_VELOCITY_RANGE`, the
     bound of the species files): most likely cm s-1 written as m s-1. Taken as written."""
-    low, high = DEPOSITION_VELOCITY_RANGE
-    doubtful = {k: x for k, x in table.items() if x > high}
+    doubtful = {k: x for k, x in table.items() if x > DEPOSITION_VELOCITY_RANGE[1]}
     if not doubtful:
         return
     given = ", ".join(f"{k} = {x:g}" for k, x in doubtful.items())
     fixed = ", ".join(f'"{k}" = {x / 100:g}' for k, x in doubtful.items())
     warn(
-        f"[dispersion] deposition_velocity: {given} m s-1 above the dry deposition velocities "
-        f"of gases and particles, {low:g} to {high:g} m s-1 ({low * 100:g} to {high * 100:g} "
-        f"cm s-1: Seinfeld and Pandis 2016 ch. 19, Zhang et al. 2001 and 2003); cm s-1 written "
-        f"as m s-1? In m s-1: deposition_velocity = {{ {fixed} }}. Taken as written.",
+        f"[dispersion] deposition_velocity: {given} m s-1 above {deposition_velocity_range()}; "
+        f"cm s-1 written as m s-1? In m s-1: deposition_velocity = {{ {fixed} }}. Taken as "
+        "written.",
         stacklevel=2,
     )
 
