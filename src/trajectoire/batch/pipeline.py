@@ -188,6 +188,9 @@ class RunContext:
     basis: np.ndarray  # (basis, pollutant, sector, ny, nx) float32 basis fields [t yr-1]
     basis_weight: xr.DataArray  # (year, basis, sector, pollutant): emission = Σ_b w_b basis_b
     trajectory: xr.Dataset  # the trajectory's small variables (method, total, scale...)
+    # how the trajectory rebuilt each (year, sector, pollutant) as CF flags, NO2 with NOx's
+    # (emission_method_flags, from the whole run's totals: the same whatever the years asked)
+    emission_method: xr.DataArray
     points: xr.Dataset | None  # stacks: positions, parameters, sector, origin
     point_emission: xr.DataArray | None  # (year, source, pollutant) [t yr-1]
     met: xr.Dataset  # frequency tables with a year dim
@@ -416,6 +419,7 @@ def _prepare(config: RunConfig) -> RunContext:
         basis=basis,
         basis_weight=basis_weight,
         trajectory=small,
+        emission_method=emission_method_flags(small, output_pollutants),
         points=points,
         point_emission=_point_emission(point_series, points),
         met=met,
@@ -1901,9 +1905,7 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         population=y.population if ctx.census_years != [0] else None,  # [0]: no census
         zone_exposure=y.zones,
         deposition=y.deposition,
-        # how the trajectory rebuilt the year's emission (NO2: NOx's), from the whole run's
-        # totals: the same flags whatever the years computed
-        emission_method=emission_method_flags(ctx.trajectory, ctx.output_pollutants),
+        emission_method=ctx.emission_method,
     )
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)
