@@ -9,7 +9,9 @@ read-only memory-mapped files (:mod:`trajectoire.batch.shared`). For each N it p
 * the wall time, the CPU time of the process tree (``getrusage`` of the children) and the
   peak memory of the tree, both resident (RSS: pages shared by the workers counted once per
   worker) and proportional (PSS: each shared page split between the processes mapping it;
-  their sum is what the machine really holds), sampled every 0.2 s;
+  their sum is what the machine really holds): RSS sampled every 0.2 s, PSS every 2 s
+  (its reading walks the page tables: read every 0.2 s it took a sixth of a core from the
+  workers), and the CPU this benchmark spent sampling;
 * the speed-up against one worker, and whether the output is identical to the 1-worker one
   (every variable, values and attributes: ``bench_run._same_content``);
 * the time of the serial phases, measured inside the run: the prepare step, the static part
@@ -110,38 +112,71 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
-def _tree_memory(proc: Any) -> tuple[int, int]:
-    """RSS and PSS [bytes] summed over `proc` and its descendants (PSS: RSS where the
-    system gives no PSS)."""
-    import psutil
+#: Seconds between two readings of the tree's RSS (``/proc/PID/statm``: a few microseconds
+#: a process), between two listings of its processes, and between two readings of its PSS
+#: (``/proc/PID/smaps_rollup``, which walks the page tables: 10-20 ms of this process's CPU
+#: for a worker of 2 GiB, and it holds the worker's memory map while it reads). Read every
+#: 0.2 s, the PSS took 12-15 s of CPU during an 80 s run on 2 workers, a sixth of a core
+#: taken from the workers it measured (2026-12-05): the 2-worker case, which needs both
+#: cores, paid for it and the 1-worker case, with a core to spare, did not.
+RSS_EVERY, TREE_EVERY, PSS_EVERY = 0.2, 1.0, 2.0
 
-    rss = pss = 0
-    for p in [proc, *proc.children(recursive=True)]:
-        try:
-            info = p.memory_full_info()
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
-        rss += info.rss
-        pss += getattr(info, "pss", info.rss)
-    return rss, pss
+
+class _TreeMemory:
+    """Peak RSS and PSS [bytes] of a process and its descendants, sampled cheaply: RSS every
+    :data:`RSS_EVERY` s, the process list every :data:`TREE_EVERY` s and PSS (RSS where
+    the system gives none) every :data:`PSS_EVERY` s. The PSS peak is a lower bound: a
+    peak shorter than :data:`PSS_EVERY` s may fall between two readings."""
+
+    def __init__(self, proc: Any) -> None:
+        self.proc = proc
+        self.procs: list[Any] = [proc]
+        self.rss = self.pss = 0
+        self._listed = self._pss_read = -float("inf")
+
+    def sample(self, now: float) -> None:
+        """Read the tree's memory at time `now` [s, ``time.perf_counter``]."""
+        import psutil
+
+        gone = (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess)
+        if now - self._listed >= TREE_EVERY:
+            try:
+                self.procs = [self.proc, *self.proc.children(recursive=True)]
+            except gone:
+                return
+            self._listed = now
+        read_pss = now - self._pss_read >= PSS_EVERY
+        rss = pss = 0
+        for p in self.procs:
+            try:
+                if read_pss:
+                    info = p.memory_full_info()
+                    pss += getattr(info, "pss", info.rss)
+                else:
+                    info = p.memory_info()
+                rss += info.rss
+            except gone:
+                continue
+        self.rss = max(self.rss, rss)
+        if read_pss:
+            self.pss = max(self.pss, pss)
+            self._pss_read = now
 
 
 def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
-    """Run `cmd`: wall [s], CPU of the tree [s], peak tree RSS and PSS [bytes]."""
+    """Run `cmd`: wall [s], CPU of the tree [s], peak tree RSS and PSS [bytes], and the CPU
+    [s] this process spent sampling them (:class:`_TreeMemory`), taken from the cores the
+    run had."""
     import psutil
 
     cpu0 = _children_cpu()
+    own0 = time.process_time()
     start = time.perf_counter()
     popen = subprocess.Popen(cmd, env=env)
-    proc = psutil.Process(popen.pid)
-    peak_rss = peak_pss = 0
+    memory = _TreeMemory(psutil.Process(popen.pid))
     while popen.poll() is None:
-        try:
-            rss, pss = _tree_memory(proc)
-        except psutil.NoSuchProcess:
-            break
-        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
-        time.sleep(0.2)
+        memory.sample(time.perf_counter())
+        time.sleep(RSS_EVERY)
     popen.wait()
     wall = time.perf_counter() - start
     if popen.returncode != 0:
@@ -149,8 +184,9 @@ def measure(cmd: list[str], env: dict[str, str]) -> dict[str, float]:
     return {
         "wall": wall,
         "cpu": _children_cpu() - cpu0,
-        "rss": float(peak_rss),
-        "pss": float(peak_pss),
+        "rss": float(memory.rss),
+        "pss": float(memory.pss),
+        "sampling": time.process_time() - own0,
     }
 
 
@@ -315,6 +351,12 @@ def _report(rows: list[Any], ref: Path | None) -> dict[int, float]:
             f"{label:>10} {r['wall']:>9.1f} {r['cpu']:>8.1f} {r['rss'] / 2**30:>9.2f} "
             f"{r['pss'] / 2**30:>9.2f} {speed:>8.2f} {serial:>10.1f} {same:>9} "
             f"{l0:>8.2f} / {l1:<8.2f}"
+        )
+    own = [(label, r["sampling"]) for label, _, r, *_ in rows if "sampling" in r]
+    if own:
+        print(
+            "this benchmark's own sampling of the memory (CPU taken from the run's cores): "
+            + ", ".join(f"{label} {cpu:.1f} s" for label, cpu in own)
         )
     if base is None:
         return {}

@@ -61,3 +61,56 @@ def test_summary_judges_the_median(bench, capsys, found, median, verdict):
 def test_no_target_for_three_workers(bench):
     assert bench._verdict(3, 2.9) == ""
     assert bench._verdict(4, 2.9) == "; target >= 3.0: not met"
+
+
+class _Info:
+    def __init__(self, rss, pss=None):
+        self.rss = rss
+        if pss is not None:
+            self.pss = pss
+
+
+class _Proc:
+    """A process whose memory grows by 1 MiB at each reading; counts the PSS readings."""
+
+    def __init__(self, kids=()):
+        self.kids = list(kids)
+        self.reads = 0
+        self.full_reads = 0
+        self.listed = 0
+
+    def children(self, recursive=False):
+        self.listed += 1
+        return self.kids
+
+    def memory_info(self):
+        self.reads += 1
+        return _Info(self.reads * 2**20)
+
+    def memory_full_info(self):
+        self.reads += 1
+        self.full_reads += 1
+        return _Info(self.reads * 2**20, pss=self.reads * 2**19)
+
+
+def test_tree_memory_reads_pss_and_lists_the_tree_rarely(bench):
+    kid = _Proc()
+    root = _Proc([kid])
+    memory = bench._TreeMemory(root)
+    times = [0.2 * k for k in range(51)]  # 10 s at the RSS pace
+    for now in times:
+        memory.sample(now)
+    assert root.reads == kid.reads == len(times)  # RSS at every sample
+    assert root.full_reads == kid.full_reads == 6  # PSS at 0, 2, 4, 6, 8 and 10 s
+    assert root.listed == 11  # the tree at 0, 1, ..., 10 s
+    assert memory.rss == 2 * len(times) * 2**20  # both processes, the last (largest) sample
+    assert memory.pss == 2 * len(times) * 2**19  # the last PSS reading was at 10 s
+
+
+def test_report_gives_the_benchmarks_own_sampling(bench, tmp_path, capsys):
+    rows = [_row("1 worker", 1, 120.0, tmp_path), _row("2 workers", 2, 80.0, tmp_path)]
+    rows[0][2]["sampling"], rows[1][2]["sampling"] = 0.8, 1.3
+    bench._report(rows, None)
+    out = capsys.readouterr().out
+    assert "own sampling of the memory" in out
+    assert "1 worker 0.8 s, 2 workers 1.3 s" in out
