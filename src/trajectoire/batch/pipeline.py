@@ -689,10 +689,17 @@ def _proxy_data(config: RunConfig, zones: Any) -> set[str]:
 
 def _gridded_sectors(inventory: xr.Dataset) -> set[str]:
     """Sectors with a gridded emission > 0 somewhere (one sector at a time: xarray's
-    NaN-skipping sum made a masked copy of the whole grid)."""
+    NaN-skipping sum made a masked copy of the whole grid; one field at a time within a
+    sector, up to the first with an emission: at 100 m on the sample a sector's fields are
+    11 grids of 22 MB, and the first one emits)."""
     em = np.asarray(inventory["emission"].transpose("sector", ...).values)
     names = [str(s) for s in inventory["sector"].values]
-    return {names[i] for i in range(em.shape[0]) if bool((em[i] > 0).any())}
+    lead = em.shape[1:-2]  # the fields of a sector (views, whatever the order of the dims)
+    return {
+        names[i]
+        for i in range(em.shape[0])
+        if any(bool((em[i][k] > 0).any()) for k in np.ndindex(lead))
+    }
 
 
 def _emitting_sectors(reference: xr.Dataset, gridded: set[str]) -> list[str]:
