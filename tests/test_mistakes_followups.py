@@ -208,6 +208,40 @@ def test_population_column_without_a_year_on_a_wide_table() -> None:
         assert part in msg, (part, msg)
 
 
+@pytest.mark.parametrize(
+    ("layout", "population"), [(None, None), (None, "pmun_2021"), ("wide", None)]
+)
+def test_year_column_that_a_wide_table_lacks(layout: str | None, population: str | None) -> None:
+    """``columns.year`` given for a wide table (one column per census, the year in each
+    name): before, only "no column 'annee' (columns.year)", or nothing with ``layout =
+    "wide"`` (the key was ignored)."""
+    columns = {"year": "annee", **({"population": population} if population else {})}
+    with pytest.raises(InputError) as err:
+        read_commune_population(
+            _communes(), table=WIDE, columns=columns, layout=layout, config_key="[inputs] zones"
+        )
+    msg = str(err.value)
+    assert "\n" not in msg
+    for part in (
+        "columns.year = 'annee'",
+        "wide",
+        "'pmun_2016'",
+        "columns.year is for a long table",
+        'prefix = "pmun_"',
+        'columns.population = "pmun_2023"',
+        "[inputs] zones",
+    ):
+        assert part in msg, (part, msg)
+
+
+def test_year_column_that_a_long_table_lacks_keeps_its_message() -> None:
+    long = pd.DataFrame({"insee": ["59350", "01001"], "year": [2021, 2021], "pop": [1.0e5, 800.0]})
+    with pytest.raises(InputError, match=r"no column 'annee' \(columns.year\)"):
+        read_commune_population(
+            _communes(), table=long, columns={"year": "annee"}, config_key="[inputs] zones"
+        )
+
+
 @pytest.mark.requires_shared
 @pytest.mark.filterwarnings("ignore::trajectoire.errors.TrajectoireWarning")
 def test_population_column_on_the_real_wide_table(shared_data: Path, tmp_path: Path) -> None:
