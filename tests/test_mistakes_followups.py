@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -206,6 +207,40 @@ def test_population_column_without_a_year_on_a_wide_table() -> None:
     msg = str(err.value)
     for part in ("columns.population = 'dep'", "no census year", "columns.year", "[inputs] zones"):
         assert part in msg, (part, msg)
+
+
+@pytest.mark.parametrize(
+    ("layout", "population"), [(None, None), (None, "pmun_2021"), ("wide", None)]
+)
+def test_year_column_that_a_wide_table_lacks(layout: str | None, population: str | None) -> None:
+    """``columns.year`` given for a wide table (one column per census, the year in each
+    name): before, only "no column 'annee' (columns.year)", or nothing with ``layout =
+    "wide"`` (the key was ignored)."""
+    columns = {"year": "annee", **({"population": population} if population else {})}
+    with pytest.raises(InputError) as err:
+        read_commune_population(
+            _communes(), table=WIDE, columns=columns, layout=layout, config_key="[inputs] zones"
+        )
+    msg = str(err.value)
+    assert "\n" not in msg
+    for part in (
+        "columns.year = 'annee'",
+        "wide",
+        "'pmun_2016'",
+        "columns.year is for a long table",
+        'prefix = "pmun_"',
+        'columns.population = "pmun_2023"',
+        "[inputs] zones",
+    ):
+        assert part in msg, (part, msg)
+
+
+def test_year_column_that_a_long_table_lacks_keeps_its_message() -> None:
+    long = pd.DataFrame({"insee": ["59350", "01001"], "year": [2021, 2021], "pop": [1.0e5, 800.0]})
+    with pytest.raises(InputError, match=r"no column 'annee' \(columns.year\)"):
+        read_commune_population(
+            _communes(), table=long, columns={"year": "annee"}, config_key="[inputs] zones"
+        )
 
 
 @pytest.mark.requires_shared
@@ -413,6 +448,49 @@ def test_the_run_passes_its_reference_year_to_the_irep_reader(
         assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2021:2021"]) == 0
     year = [m for m in _said(caught) if "no year column" in m]
     assert len(year) == 1 and "[run] reference_year = 2021" in year[0], _said(caught)
+
+
+ANCHOR = "[[inputs.anchors]] #1 (year 2005)"
+
+
+def test_an_anchors_emissions_of_another_year_are_warned() -> None:
+    """An anchor's IREP emissions are checked against the anchor's year, as the reference's
+    against ``[run] reference_year`` (before: no check, 2021 figures used as 2005's)."""
+    kw = {"reference_year": 2005, "reference_of": ANCHOR}
+    out, said = _irep(TIDY.assign(year=2021), **kw)
+    assert out["NOx"].tolist() == [4000.0, 12.0]
+    assert len(said) == 1 and "\n" not in said[0], said
+    for part in ("of 2021", ANCHOR, "the inventory of 2005", "year = 2005", "anchor of 2021", KEY):
+        assert part in said[0], (part, said[0])
+    assert "[run] reference_year" not in said[0]
+    _, said = _irep(TIDY, **kw)  # no year: taken as the anchor's, said so
+    assert len(said) == 1 and f"2005, the year of {ANCHOR}" in said[0], said
+    _, said = _irep(TIDY.assign(year=2005), **kw)
+    assert said == []
+
+
+@pytest.mark.requires_shared
+@pytest.mark.filterwarnings("ignore::trajectoire.errors.TrajectoireWarning")
+def test_the_run_checks_an_anchors_irep_year(shared_data: Path, tmp_path: Path) -> None:
+    cfg = _config(tmp_path / "in", shared_data)
+    reference = re.search(
+        r"^\[inputs\.point_sources\][^\n]*\n(.*?)\n\n", cfg.read_text(), re.M | re.S
+    )
+    assert reference is not None
+    cfg.write_text(
+        cfg.read_text()
+        + "\n[[inputs.anchors]]\nyear = 2019\n[inputs.anchors.point_sources]\n"
+        + reference.group(1)
+        + "\n"
+    )
+    out = tmp_path / "out.nc"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["run", str(cfg), "--out", str(out), "-q", "--years", "2019:2019"]) == 0
+    said = [m for m in _said(caught) if "[[inputs.anchors]] #1" in m and "of 2021" in m]
+    assert len(said) == 1, _said(caught)
+    for part in ("the inventory of 2019", "year = 2019", "anchor of 2021"):
+        assert part in said[0], (part, said[0])
 
 
 # ------------------------------------------------------------------ 6. meteorology coverage

@@ -185,7 +185,11 @@ def test_no2_takes_the_flags_of_nox_and_numbers_have_their_own_variable(computed
     number = ds["emission_method_number"]
     assert number.dims == ("year", "sector", "pollutant_number")
     assert list(number["pollutant_number"].values) == ["UFP"]
-    assert number.dtype == np.int8 and number.attrs == flags.attrs  # no units to convert
+    assert number.dtype == np.int8  # no units to convert; the name says what it counts
+    assert number.attrs == {
+        **flags.attrs,
+        "long_name": f"{flags.attrs['long_name']} (particle number)",
+    }
     ufp = decode_flags(number).sel(year=2014, pollutant_number="UFP")
     method = ctx.trajectory["method"].sel(year=2014, pollutant="UFP")
     emits = (ctx.trajectory["total"].sel(pollutant="UFP") != 0).any("year")

@@ -619,7 +619,9 @@ def _anchor_inventories(
         inventory = build_inventory(
             grid,
             reference_year=anchor.year,
-            point_sources=_read_anchor(anchor, label, "point_sources"),
+            point_sources=_read_anchor(
+                anchor, label, "point_sources", reference_year=anchor.year, reference_of=label
+            ),
             roads=_read_anchor(anchor, label, "roads", emission_factors=factors),
             area_totals=_read_anchor(anchor, label, "area_emissions"),
             gridded=_read_anchor(anchor, label, "gridded"),

@@ -323,6 +323,8 @@ def _population_rows(
     )
     year_col = population_col = None
     chosen = given.get("population")
+    if "year" in given and given["year"] not in df.columns:
+        _year_on_wide(df, code_col, given["year"], name, config_key)
     if layout != "wide":
         year_col = _pick(df, "year", given, _POP_ALIASES["year"], name, config_key, required=False)
         if layout is None and chosen is not None and chosen not in df.columns and not year_col:
@@ -417,6 +419,27 @@ def _yearly_columns(df: pd.DataFrame, code_col: str) -> dict[str, dict[int, str]
         if m and c != code_col and 1700 <= int(m.group(2)) <= 2200:
             groups.setdefault(m.group(1), {})[int(m.group(2))] = str(c)
     return groups
+
+
+def _year_on_wide(
+    df: pd.DataFrame, code_col: str, column: str, name: str, config_key: str | None
+) -> None:
+    """``columns.year`` names a column that a wide table (one column per census, the year in
+    its name) does not have: an error that says the table is wide and what to set instead.
+    Returns where the table has no census columns (the caller's usual message then)."""
+    groups = _yearly_columns(df, code_col)
+    if not groups:
+        return
+    key = _key(config_key)
+    prefix, by_year = max(groups.items(), key=lambda kv: len(kv[1]))
+    census = [by_year[y] for y in sorted(by_year)]
+    raise MissingVariableError(
+        f"{name}: {key} columns.year = {column!r} is not a column of this table, which is wide: "
+        f"one column per census ({rows_preview([repr(c) for c in census], 4)}), the year in "
+        "each column's name. columns.year is for a long table (one row per commune and year). "
+        f'Leave columns.year out to read every census column (or set {key} prefix = "{prefix}"), '
+        f'or read one census: {key} columns.population = "{census[-1]}".'
+    )
 
 
 def _one_census(

@@ -687,12 +687,15 @@ def _read_emissions(
     pollutants: Mapping[str, str] | Sequence[str] | None,
     config_key: str | None,
     reference_year: int | None = None,
+    reference_of: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Air emissions of one year: columns ``key``, ``site``, ``pollutant``, ``t_per_yr``.
 
     Rows keep their 0-based data-row label of the file, so messages name file lines. The
     year of the rows (``report["year"]``) is the year column's, else `year`, else
     `reference_year` (with a warning); one other than `reference_year` is warned about.
+    `reference_of` names the inventory `reference_year` is the year of (an anchor's table);
+    None: the run's reference inventory (``[run] reference_year``).
     """
     frame = _read_any(source, name, None, config_key).reset_index(drop=True)
     lines = not isinstance(source, pd.DataFrame)
@@ -759,10 +762,15 @@ def _read_emissions(
         stated = f"{config_key + ' ' if config_key else ''}year = {int(year)}"
     elif reference_year is not None:
         report["year"] = int(reference_year)
+        whose = (
+            f"[run] reference_year = {int(reference_year)}, the year of the run's reference "
+            "inventory"
+            if reference_of is None
+            else f"{int(reference_year)}, the year of {reference_of}"
+        )
         warn(
             f"{name}: no year column ({layout['year']!r}) and no year given: its emissions are "
-            f"taken as those of [run] reference_year = {int(reference_year)}, the year of the "
-            f"run's reference inventory. Add a {layout['year']!r} column, or "
+            f"taken as those of {whose}. Add a {layout['year']!r} column, or "
             + _set(config_key, "year", str(int(reference_year)))
             + " to state their year.",
             stacklevel=3,
@@ -770,12 +778,20 @@ def _read_emissions(
     got = report.get("year")
     if reference_year is not None and got is not None and got != int(reference_year):
         ref = int(reference_year)
+        if reference_of is None:
+            taken = (
+                f"the run takes them as its reference inventory, of [run] reference_year = "
+                f"{ref} (the other years follow from {ref} by the trends)"
+            )
+            other = f"set [run] reference_year = {got}"
+        else:
+            taken = f"the run takes them as {reference_of}, the inventory of {ref}"
+            other = f"give them to an anchor of {got} ([[inputs.anchors]] year = {got})"
         warn(
-            f"{name}: the emissions are of {got} ({stated}), and the run takes them as its "
-            f"reference inventory, of [run] reference_year = {ref} (the other years follow "
-            f"from {ref} by the trends); give the register of {ref} ("
+            f"{name}: the emissions are of {got} ({stated}), and {taken}; give the register "
+            f"of {ref} ("
             + _set(config_key, "year", str(ref))
-            + f" where the table holds it), or set [run] reference_year = {got}.",
+            + f" where the table holds it), or {other}.",
             stacklevel=3,
         )
     table, keep_ids = _pollutant_table(pollutants, config_key)
@@ -1168,6 +1184,7 @@ def read_irep(
     missing_position: str = "error",
     sites_without_emissions: str = "keep",
     reference_year: int | None = None,
+    reference_of: str | None = None,
 ) -> pd.DataFrame:
     """Read IREP sites and their yearly air emissions as a point-source table.
 
@@ -1233,6 +1250,11 @@ def read_irep(
         `year`); emissions of another year (the year column's, or `year`) are warned
         about. None (the default): the rows are taken as they are, their year unknown
         where the table gives none.
+    reference_of : str, optional
+        What `reference_year` is the year of, in the warnings: an anchor's table
+        (``"[[inputs.anchors]] #1 (year 2005)"``, which the run passes with its year as
+        `reference_year`); None (the default): the run's reference inventory, ``[run]
+        reference_year``.
 
     Returns
     -------
@@ -1456,6 +1478,7 @@ def read_irep(
         pollutants=pollutants,
         config_key=config_key,
         reference_year=reference_year,
+        reference_of=reference_of,
     )
     known = set(k for k, ok in zip(ids, keep_site, strict=True) if ok)
     orphan = ~tidy["key"].isin(known)

@@ -157,7 +157,7 @@ FORMATS: dict[str, dict[str, Format]] = {
             read_irep,
             "IREP register: sites and their yearly emissions, default stacks",
             "unit", "crs", "layer", "columns",
-            run_keywords=("reference_year",),
+            run_keywords=("reference_year", "reference_of"),
         ),
     },
     "point_source_history": {

@@ -796,8 +796,8 @@ def split_number_species(
                 part = (part * factor).astype(da.dtype)
             attrs["units"] = units
             attrs.pop("standard_name", None)
-            if "long_name" in attrs:
-                attrs["long_name"] = f"{attrs['long_name']} (particle number)"
+        if "long_name" in attrs:  # flags too (``emission_method_number``): no units, a name
+            attrs["long_name"] = f"{attrs['long_name']} (particle number)"
         added[f"{name}{NUMBER_SUFFIX}"] = part.assign_attrs(attrs)
     out = out.assign(added)
     out[NUMBER_DIM].attrs = {"long_name": "particle-number species (unit family 'number')"}
