@@ -16,7 +16,8 @@ both runs (``--no-warmup`` times the run as it comes: with a cold
 cache, 60-70 s of CPU of a 100 m run are numba compiling the kernels). It prints:
 
 * the warm-up's CPU time and what it spent compiling;
-* the run's CPU time (user + system of the process and its children, ``getrusage``), its
+* the run's CPU time (user + system of the process and its children, ``getrusage``; the
+  system part printed apart: page faults of fresh arrays and file I/O), its
   wall time and the peak resident memory of the process tree (sampled every 0.1 s with
   psutil, and ``ru_maxrss``), with the load average before and after;
 * the numba compilations during the timed run (none where the warm-up met every kernel;
@@ -121,11 +122,18 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def _children_system() -> float:
+    """System CPU [s] of the waited-for children: the kernel's share (page faults of fresh
+    arrays, file I/O), part of the CPU compared with the floor."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
+
+
 def measure(cmd: list[str], out: Path) -> dict[str, float]:
-    """Run `cmd`: wall [s], CPU of the tree [s], peak tree memory [bytes], output [bytes]."""
+    """Run `cmd`: wall [s], CPU of the tree [s] and its system part [s], peak tree memory
+    [bytes], output [bytes]."""
     import psutil
 
-    cpu0 = _children_cpu()
+    cpu0, sys0 = _children_cpu(), _children_system()
     start = time.perf_counter()
     popen = subprocess.Popen(cmd)
     proc = psutil.Process(popen.pid)
@@ -140,6 +148,7 @@ def measure(cmd: list[str], out: Path) -> dict[str, float]:
     return {
         "wall": wall,
         "cpu": _children_cpu() - cpu0,
+        "system": _children_system() - sys0,
         "peak": float(max(peak, maxrss)),
         "size": float(out.stat().st_size),
     }
@@ -383,7 +392,10 @@ def main() -> None:
         total_floor = floor["grid"] + floor["window"]
         print(f"after the run: {after_run}; after the FFT floor: {_load()}")
         print()
-        print(f"serial run: CPU {serial['cpu']:.1f} s, wall {serial['wall']:.1f} s")
+        print(
+            f"serial run: CPU {serial['cpu']:.1f} s (of which system {serial['system']:.1f} s), "
+            f"wall {serial['wall']:.1f} s"
+        )
         print(
             f"numba compilations during the run: {comp['count']}, {comp['cpu']:.1f} s CPU"
             + (f" (first: {', '.join(comp['kernels'][:3])})" if comp["count"] else "")

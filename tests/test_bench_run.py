@@ -52,3 +52,16 @@ def test_warmup_years_without_map_years(bench, tmp_path):
     path = tmp_path / "config.toml"
     path.write_text("[run]\nfirst_year = 2000\nlast_year = 2004\n")
     assert bench.warmup_years(path, None) == "2003,2004"
+
+
+def test_measure_splits_the_system_cpu(bench, tmp_path):
+    """The run's CPU and its system part (the kernel's: here the pages of a new 200 MB array,
+    written once), from the children's ``getrusage``."""
+    out = tmp_path / "out.bin"
+    code = (
+        "import numpy as np, pathlib; a = np.ones(25_000_000); "
+        f"pathlib.Path({str(out)!r}).write_bytes(a[:8].tobytes())"
+    )
+    r = bench.measure([sys.executable, "-c", code], out)
+    assert 0.0 < r["system"] <= r["cpu"]
+    assert r["peak"] >= 150e6 and r["size"] == 64.0
