@@ -421,6 +421,19 @@ def _yearly_columns(df: pd.DataFrame, code_col: str) -> dict[str, dict[int, str]
     return groups
 
 
+def _census_advice(groups: dict[str, dict[int, str]], key: str, leave: str) -> tuple[str, str]:
+    """The census columns of a wide table's widest family (`groups`:
+    :func:`_yearly_columns`), shown, and what to set instead of the key `leave` that does
+    not fit such a table: leave it out (or set the prefix), or name one census column."""
+    prefix, by_year = max(groups.items(), key=lambda kv: len(kv[1]))
+    census = [by_year[y] for y in sorted(by_year)]
+    instead = (
+        f'Leave {leave} out to read every census column (or set {key} prefix = "{prefix}"), '
+        f'or name the one census to read: {key} columns.population = "{census[-1]}".'
+    )
+    return rows_preview([repr(c) for c in census], 4), instead
+
+
 def _year_on_wide(
     df: pd.DataFrame, code_col: str, column: str, name: str, config_key: str | None
 ) -> None:
@@ -431,14 +444,11 @@ def _year_on_wide(
     if not groups:
         return
     key = _key(config_key)
-    prefix, by_year = max(groups.items(), key=lambda kv: len(kv[1]))
-    census = [by_year[y] for y in sorted(by_year)]
+    shown, instead = _census_advice(groups, key, "columns.year")
     raise MissingVariableError(
         f"{name}: {key} columns.year = {column!r} is not a column of this table, which is wide: "
-        f"one column per census ({rows_preview([repr(c) for c in census], 4)}), the year in "
-        "each column's name. columns.year is for a long table (one row per commune and year). "
-        f'Leave columns.year out to read every census column (or set {key} prefix = "{prefix}"), '
-        f'or read one census: {key} columns.population = "{census[-1]}".'
+        f"one column per census ({shown}), the year in each column's name. columns.year is "
+        f"for a long table (one row per commune and year). {instead}"
     )
 
 
@@ -451,13 +461,7 @@ def _one_census(
     key = _key(config_key)
     given = f"{name}: {key} columns.population = {column!r}"
     if groups:
-        prefix, by_year = max(groups.items(), key=lambda kv: len(kv[1]))
-        census = [by_year[y] for y in sorted(by_year)]
-        instead = (
-            f'Leave it out to read every census column (or set {key} prefix = "{prefix}"), '
-            f'or name the one census to read: {key} columns.population = "{census[-1]}".'
-        )
-        shown = rows_preview([repr(c) for c in census], 4)
+        shown, instead = _census_advice(groups, key, "it")
     m = re.fullmatch(r"(.*?)(\d{4})", column)
     if column not in df.columns:
         if not groups:  # neither wide nor long: the usual message
