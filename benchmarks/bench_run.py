@@ -118,14 +118,15 @@ def _gb(nbytes: float) -> str:
 
 
 def _children_cpu() -> float:
+    """CPU [s] of the waited-for children, user + system."""
+    return sum(_children_times())
+
+
+def _children_times() -> tuple[float, float]:
+    """User and system CPU [s] of the waited-for children (the system part: the kernel's
+    share, page faults of fresh arrays and file I/O)."""
     ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
-def _children_system() -> float:
-    """System CPU [s] of the waited-for children: the kernel's share (page faults of fresh
-    arrays, file I/O), part of the CPU compared with the floor."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_stime
+    return ru.ru_utime, ru.ru_stime
 
 
 def measure(cmd: list[str], out: Path) -> dict[str, float]:
@@ -133,7 +134,7 @@ def measure(cmd: list[str], out: Path) -> dict[str, float]:
     [bytes], output [bytes]."""
     import psutil
 
-    cpu0, sys0 = _children_cpu(), _children_system()
+    user0, sys0 = _children_times()
     start = time.perf_counter()
     popen = subprocess.Popen(cmd)
     proc = psutil.Process(popen.pid)
@@ -145,10 +146,11 @@ def measure(cmd: list[str], out: Path) -> dict[str, float]:
     if popen.returncode != 0:
         raise SystemExit(f"command failed with exit code {popen.returncode}: {' '.join(cmd)}")
     maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # Linux: kB
+    user, system = _children_times()
     return {
         "wall": wall,
-        "cpu": _children_cpu() - cpu0,
-        "system": _children_system() - sys0,
+        "cpu": user - user0 + system - sys0,
+        "system": system - sys0,
         "peak": float(max(peak, maxrss)),
         "size": float(out.stat().st_size),
     }

@@ -51,7 +51,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -61,7 +60,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import _same_content  # noqa: E402
+from bench_run import _children_cpu, _same_content  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TARGETS = {2: 1.6, 4: 3.0}  # issue 18: workers -> speed-up against one worker
@@ -107,11 +106,6 @@ def _child(record: Path, argv: list[str]) -> int:
 
 
 # ----------------------------------------------------------------------------- parent side
-def _children_cpu() -> float:
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
 #: Seconds between two readings of the tree's RSS (``/proc/PID/statm``: a few microseconds
 #: a process), between two listings of its processes, and between two readings of its PSS
 #: (``/proc/PID/smaps_rollup``, which walks the page tables: 10-20 ms of this process's CPU
