@@ -64,6 +64,7 @@ from trajectoire.batch.shared import (
 )
 from trajectoire.cf import set_cf_attrs, utc_stamp
 from trajectoire.dispersion.convolution import fft_threads
+from trajectoire.dispersion.depletion_rows import release as release_depletion
 from trajectoire.dispersion.stack_terms import release as release_terms
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.chunks import deflate_encoder, io_threads
@@ -1056,14 +1057,16 @@ def _years_resources() -> Iterator[None]:
     while after each call, beside numba's and the transforms' threads: 3-4 % of a 100 m
     run's CPU samples in ``blas_thread_server`` (``perf``, 2 cores). Each product's values
     are the same bits with one thread (each output element is one thread's dot product).
-    The table of stack terms the years share (:mod:`trajectoire.dispersion.stack_terms`)
-    is dropped at the end, before the heap is given back.
+    The tables the years share, the stack terms (:mod:`trajectoire.dispersion.stack_terms`)
+    and the depletion rows (:mod:`trajectoire.dispersion.depletion_rows`), are dropped at
+    the end, before the heap is given back.
     """
     with heap_kept(), _blas_on_one_thread():
         try:
             yield
         finally:
             release_terms()
+            release_depletion()
 
 
 def _blas_on_one_thread() -> Any:
@@ -1194,10 +1197,12 @@ def _write_shared_part(
 
 def _release_worker(token: str) -> None:
     """On a worker at the end of a run: drop its copy of the shared context `token` and give
-    back the heap its years held (:func:`_write_shared_part`) and the table of stack terms
-    they shared (:mod:`trajectoire.dispersion.stack_terms`)."""
+    back the heap its years held (:func:`_write_shared_part`) and the tables they shared
+    (the stack terms, :mod:`trajectoire.dispersion.stack_terms`, and the depletion rows,
+    :mod:`trajectoire.dispersion.depletion_rows`)."""
     forget_context(token)
     release_terms()
+    release_depletion()
     release_heap()
 
 

@@ -20,6 +20,7 @@ import xarray as xr
 from trajectoire._kernels import deposition as _dep
 from trajectoire._kernels import plume_longterm as _lt
 from trajectoire.cf import add_history
+from trajectoire.dispersion.depletion_rows import fill_tables
 from trajectoire.dispersion.plume import (
     _anemometer_height,
     _kernel_lid,
@@ -201,8 +202,8 @@ def _depletion(
     flat = np.ascontiguousarray(hs.reshape(-1, hs.shape[-1]))
     itab = np.empty((*flat.shape, nk))
     dtab = np.empty_like(itab)
-    for i in range(flat.shape[0]):
-        _dep.depletion_tables(
+    for i in range(flat.shape[0]):  # the rows of earlier years' groups read back (same bits)
+        fill_tables(
             receptor_height, flat[i], zis, cls, code, initial_sigma_z, s0, ds, itab[i], dtab[i]
         )
     shape = (*hs.shape, nk)
