@@ -189,6 +189,15 @@ def _walk(xp, yp, cx, cy, span, h, sz0, sy0, sy_far, x0s, smin, rz, zi, scheme, 
 
 
 @njit(cache=CACHE, error_model="numpy")
+def _cut_y(dx, dy, ex, ey, lax):
+    """Crosswind coordinate [m] of the point where a segment ``(dx, dy)`` [m] crosses the
+    line through the receptor across the wind (``x = 0``), from an end point ``(ex, ey)`` [m]
+    from it (receptor minus end): ``cross(segment, receptor - end) / (L a_x)``, with
+    ``lax = L a_x`` the segment's length along the wind."""
+    return (dx * ey - dy * ex) / lax
+
+
+@njit(cache=CACHE, error_model="numpy")
 def segment_value(x0, y0, x1, y1, h, sz0, width, rx, ry, rz, dxw, dyw, zi, scheme, cls):
     """Integral ``int_0^L c1 ds`` [m-1] of the unit plume along one segment (``u C / q``).
 
@@ -227,18 +236,18 @@ def segment_value(x0, y0, x1, y1, h, sz0, width, rx, ry, rz, dxw, dyw, zi, schem
             return 0.0
         if xa < 0.0:
             if -xa <= xb:  # nearer the start
-                span, yp0 = length - xa / ax, (dx * (ry - y0) - dy * (rx - x0)) / lax
+                span, yp0 = length - xa / ax, _cut_y(dx, dy, rx - x0, ry - y0, lax)
             else:
-                span, yp0 = -xb / ax, (dx * (ry - y1) - dy * (rx - x1)) / lax
+                span, yp0 = -xb / ax, _cut_y(dx, dy, rx - x1, ry - y1, lax)
             xp0 = 0.0
     elif ax > 0.0:  # x falls
         if xa <= 0.0:
             return 0.0
         if xb < 0.0:
             if xa <= -xb:
-                span, yp1 = xa / ax, (dx * (ry - y0) - dy * (rx - x0)) / lax
+                span, yp1 = xa / ax, _cut_y(dx, dy, rx - x0, ry - y0, lax)
             else:
-                span, yp1 = length + xb / ax, (dx * (ry - y1) - dy * (rx - x1)) / lax
+                span, yp1 = length + xb / ax, _cut_y(dx, dy, rx - x1, ry - y1, lax)
             xp1 = 0.0
     elif xa <= 0.0:  # across the wind: x constant
         return 0.0
