@@ -10,7 +10,7 @@ import pytest
 
 from fake_pipeline import write_config
 from trajectoire.config import RunConfig, load_config, parse_years
-from trajectoire.errors import ConfigError
+from trajectoire.errors import ConfigError, TrajectoireWarning
 
 
 def _replace(path: Path, old: str, new: str) -> Path:
@@ -308,3 +308,60 @@ def test_uniqueness_message_names_its_key_once(tmp_path: Path) -> None:
     msg = str(info.value)
     assert "[dispersion] dry_deposition: ['PM10'] listed more than once" in msg
     assert msg.count("dry_deposition") == 1, msg
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "named", "hint"),
+    [
+        (
+            "dry_deposition = ['PM10', 'PFAS']",
+            "dry_deposition",
+            "'PFAS'",
+            " (did you mean 'PFOA'?)",
+        ),
+        ("decay = ['NOx', 'UFP', 'SO2']", "decay", "'UFP', 'SO2'", ""),
+        ("deposition_velocity = { SO2 = 0.005 }", "deposition_velocity", "'SO2'", ""),
+    ],
+)
+def test_dispersion_names_of_species_not_run_are_said(
+    tmp_path: Path, extra: str, key: str, named: str, hint: str
+) -> None:
+    # a species the run does not compute, named per pollutant in [dispersion]: the key
+    # applies to nothing ("PFAS" written for the run's PFOA would leave PFOA undeposited)
+    path = write_config(
+        tmp_path, pollutants=("NOx", "PM10", "PFOA"), extra=f"[dispersion]\n{extra}\n"
+    )
+    with pytest.warns(TrajectoireWarning) as caught:
+        cfg = load_config(path)
+    msgs = [str(w.message) for w in caught if key in str(w.message)]
+    assert len(msgs) == 1, [str(w.message) for w in caught]
+    msg = msgs[0]
+    assert "\n" not in msg and msg.startswith(f"{path}: [dispersion] {key} names {named}{hint},")
+    assert "which [run] pollutants does not list (NOx, PM10, PFOA): ignored in this run" in msg
+    assert "add those to [run] pollutants" in msg
+    if key == "dry_deposition":  # what is named of the run's still deposits; PFOA does not
+        assert cfg.dispersion.deposits("PM10") and not cfg.dispersion.deposits("PFOA")
+
+
+def test_a_configuration_cut_to_fewer_pollutants_still_loads(tmp_path: Path) -> None:
+    # the sample's lists kept while [run] pollutants is cut down: one warning, no error
+    path = write_config(
+        tmp_path,
+        pollutants=("TRWP_coarse",),
+        extra="[dispersion]\ndry_deposition = ['PFOA', 'TRWP', 'UFP']\n",
+    )
+    with pytest.warns(TrajectoireWarning, match=r"names 'PFOA', 'TRWP', 'UFP', which"):
+        cfg = load_config(path)
+    assert cfg.run.pollutants == ["TRWP_coarse"]
+
+
+def test_dispersion_pollutants_of_the_run_by_any_alias_are_accepted(tmp_path: Path) -> None:
+    extra = (
+        "[dispersion]\ndry_deposition = ['pm2_5', 'PFOA']\ndecay = ['PFOA']\n"
+        "deposition_velocity = { 'PM2_5' = 0.002 }\n"
+    )
+    path = write_config(tmp_path, pollutants=("NOx", "PM2.5", "PFOA"), extra=extra)
+    cfg = load_config(path)
+    assert cfg.dispersion.dry_deposition == ["PM2.5", "PFOA"]
+    assert cfg.dispersion.deposition_velocity == {"PM2.5": 0.002}
+    assert cfg.dispersion.deposits("PFOA") and not cfg.dispersion.deposits("NOx")

@@ -1188,6 +1188,36 @@ class RunConfig(_Section):
         return self
 
     @model_validator(mode="after")
+    def _check_dispersion_pollutants(self, info: ValidationInfo) -> RunConfig:
+        """Warn, in one line per key, where ``[dispersion]`` names, one by one
+        (``dry_deposition`` and ``decay`` lists, ``deposition_velocity`` keys), species
+        that ``[run] pollutants`` does not list: they apply to nothing in this run. A
+        configuration cut down to fewer pollutants keeps its lists (the run goes on), but
+        the species meant (``"PFAS"`` written for the run's ``"PFOA"``) would otherwise go
+        without deposition or loss without a word."""
+        d = self.dispersion
+        run = list(self.run.pollutants)
+        source = (info.context or {}).get("source")
+        where = f"{source}: " if source else ""
+        named = [
+            ("dry_deposition", d.dry_deposition if isinstance(d.dry_deposition, list) else []),
+            ("decay", d.decay if isinstance(d.decay, list) else []),
+            ("deposition_velocity", list(d.deposition_velocity)),
+        ]
+        for key, ids in named:
+            stray = [p for p in ids if p not in run]
+            if not stray:
+                continue
+            hints = "".join(did_you_mean(p, run) for p in stray[:1])
+            warn(
+                f"{where}[dispersion] {key} names {', '.join(map(repr, stray))}{hints}, which [run] "
+                f"pollutants does not list ({', '.join(run)}): ignored in this run; name the "
+                "run's pollutants, or add those to [run] pollutants",
+                stacklevel=2,
+            )
+        return self
+
+    @model_validator(mode="after")
     def _check_radius(self) -> RunConfig:
         res, radius = self.grid.resolution, self.dispersion.radius
         if radius < res:
@@ -1555,7 +1585,7 @@ def load_config(path: str | Path) -> RunConfig:
             "tables are written [section])."
         ) from None
     try:
-        cfg = RunConfig.model_validate(data, context={"base_dir": real.parent})
+        cfg = RunConfig.model_validate(data, context={"base_dir": real.parent, "source": str(p)})
     except ValidationError as exc:
         _raise_config_error(exc, str(p))
     cfg._source_path = real
