@@ -1208,9 +1208,9 @@ class RunConfig(_Section):
             stray = [p for p in ids if p not in run]
             if not stray:
                 continue
-            hints = "".join(did_you_mean(p, run) for p in stray[:1])
+            listed = ", ".join(f"{p!r}{did_you_mean(p, run)}" for p in stray)
             warn(
-                f"{where}[dispersion] {key} names {', '.join(map(repr, stray))}{hints}, which [run] "
+                f"{where}[dispersion] {key} names {listed}, which [run] "
                 f"pollutants does not list ({', '.join(run)}): ignored in this run; name the "
                 "run's pollutants, or add those to [run] pollutants",
                 stacklevel=2,
