@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+import xarray as xr
 
 import fake_pipeline
 from fake_pipeline import assert_same_content, write_config
@@ -113,3 +115,38 @@ def test_read_parts_takes_what_was_read_ahead(
     for name in now[1]:
         assert mixed[1][name].shape == now[1][name].shape
         assert mixed[1][name].attrs == now[1][name].attrs
+
+
+def test_reading_ahead_waits_for_a_part_being_written_in_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker running in the client's process (``LocalCluster(processes=False)``) writes
+    its parts under the process's HDF5 lock; the client's reading ahead takes the same lock
+    (HDF5 is not thread-safe: a CI run crashed in a segmentation fault without it)."""
+    import threading
+
+    cfg = load_config(write_config(tmp_path / "kept"))
+    out = tmp_path / "kept" / "out.nc"
+    monkeypatch.setattr(runner, "_remove_parts", lambda parts: None)  # the parts kept
+    run(cfg, out, pipeline=fake_pipeline, progress=False)
+    part = parts_dir_of(out) / "year-1990.nc"
+    # the writing side holds it while it writes
+    held: list[bool] = []
+    real_write = runner.write_netcdf
+    monkeypatch.setattr(
+        runner,
+        "write_netcdf",
+        lambda *a, **k: held.append(runner._HDF5_LOCK.locked()) or real_write(*a, **k),
+    )
+    ds = xr.Dataset({"v": ("x", np.arange(3.0))})
+    runner._store_part(ds, tmp_path / "other" / "p.nc", dtype="float32", significant_digits=None)
+    assert held == [True]
+    # the reading side waits for it
+    ahead = runner._PartsRead()
+    with runner._HDF5_LOCK:  # a part being written by a worker thread
+        reader = threading.Thread(target=ahead.add, args=(str(part),))
+        reader.start()
+        reader.join(0.5)
+        assert reader.is_alive() and part not in ahead
+    reader.join(30)
+    assert not reader.is_alive() and part in ahead

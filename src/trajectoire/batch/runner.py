@@ -96,7 +96,13 @@ PART_COMPLETE_ATTR = "trajectoire_part_complete"
 PART_HASH_ATTR = "trajectoire_config_hash"
 _PART_KIND_ATTR = "trajectoire_part"
 _STATIC = "static.nc"
-_HDF5_WRITE_LOCK = threading.Lock()
+#: The parts' HDF5 calls of this process's threads, one at a time: HDF5 as the wheels build
+#: it is not thread-safe. Dask workers running as threads of one process write their parts
+#: in turn, and a worker running in the client's process (a ``LocalCluster`` with
+#: ``processes=False``) writes its parts while the client reads those done
+#: (:class:`_PartsRead`): both take it (without it, such a run could end in a segmentation
+#: fault, as one CI run of ``test_shared_context`` did).
+_HDF5_LOCK = threading.Lock()
 #: Dask chunks of the parts opened at assembly: whole maps (not the stored 128-cell tiles)
 _LAZY = {"y": -1, "x": -1}
 
@@ -254,7 +260,7 @@ def _compute_part(
 def _store_part(ds: xr.Dataset, path: Path, *, dtype: str, significant_digits: int | None) -> str:
     """Write one part atomically (the rename marks it complete)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with _HDF5_WRITE_LOCK:  # HDF5 is not thread-safe: threads write in turn
+    with _HDF5_LOCK:  # HDF5 is not thread-safe: threads write in turn
         write_netcdf(ds, path, dtype=dtype, significant_digits=significant_digits)
     write_part_checksum(path)  # last: a part without its checksum is recomputed on --resume
     log.debug("wrote part %s", path)
@@ -622,7 +628,8 @@ class _PartsRead(dict[Path, "_PartRead"]):
     its year ends, so that the assembly only reads the parts it lacks (those of a resumed
     run, or of years whose reading failed here: they are read again there, and an error
     then says what it says now). Reading holds Ctrl-C until the part is closed
-    (:func:`trajectoire.io.netcdf.signals_held`, as the assembly does)."""
+    (:func:`trajectoire.io.netcdf.signals_held`, as the assembly does), and holds
+    :data:`_HDF5_LOCK`, which a worker running in this process takes to write its parts."""
 
     def add(self, path: str | Path) -> None:
         import netCDF4
@@ -630,7 +637,7 @@ class _PartsRead(dict[Path, "_PartRead"]):
         cache = netCDF4.get_chunk_cache()
         netCDF4.set_chunk_cache(2**20, cache[1], cache[2])  # the assembly's setting
         try:
-            with signals_held():
+            with signals_held(), _HDF5_LOCK:  # a worker of this process may be writing
                 self[Path(path)] = _read_part(Path(path))
         except Exception as exc:  # the assembly reads it again and says why it cannot
             log.debug("part %s not read ahead: %s", path, exc)
