@@ -75,7 +75,8 @@ def test_process_table_is_released():
     depletion_rows.release()
     hs, zis, clss, itab, dtab = _direct(1.5, [(10.0, 800.0, 3)], 1, 0.0)
     out_i, out_d = np.empty_like(itab), np.empty_like(dtab)
-    depletion_rows.fill_tables(1.5, hs, zis, clss, 1, 0.0, S0, DS, out_i, out_d)
+    with depletion_rows.process_table() as table:
+        table.fill(1.5, hs, zis, clss, 1, 0.0, S0, DS, out_i, out_d)
     assert out_i.tobytes() == itab.tobytes() and out_d.tobytes() == dtab.tobytes()
     assert depletion_rows._TABLE and len(depletion_rows._TABLE[0].rows) == 1
     depletion_rows.release()

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
 from trajectoire._kernels.deposition import depletion_tables
 
-__all__ = ["ROW_TABLE_BYTES", "RowTable", "fill_tables", "release"]
+__all__ = ["ROW_TABLE_BYTES", "RowTable", "process_table", "release"]
 
 ROW_TABLE_BYTES = 32 * 2**20
 """Bytes of the rows a process keeps (about 3,000 rows of 680 nodes, two tables each)."""
@@ -84,7 +86,25 @@ class RowTable:
     ) -> None:
         """:func:`~trajectoire._kernels.deposition.depletion_tables` (same arguments, same
         bits): the rows held are copied, the others computed (in one call, once each where
-        several groups share one) and kept."""
+        several groups share one) and kept.
+
+        Parameters
+        ----------
+        z : float
+            Receptor (deposition reference) height [m].
+        hs, zis : numpy.ndarray
+            ``(group,)`` release heights and lids [m].
+        clss : numpy.ndarray
+            ``(group,)`` int64 stability indices.
+        scheme : int
+            Dispersion-coefficient scheme code.
+        sz0 : float
+            Initial vertical spread [m].
+        s0, ds : float
+            First node ``ln r_0`` and step of ``ln r`` of the tables.
+        itab, dtab : numpy.ndarray
+            ``(group, node)`` float64 tables, filled.
+        """
         ng, nk = itab.shape
         keys = np.zeros(ng, dtype=_KEY)
         keys["z"], keys["h"], keys["zi"], keys["cls"] = z, hs, zis, clss
@@ -124,43 +144,14 @@ _LOCK = threading.Lock()
 _TABLE: list[RowTable] = []
 
 
-def fill_tables(
-    z: float,
-    hs: np.ndarray,
-    zis: np.ndarray,
-    clss: np.ndarray,
-    scheme: int,
-    sz0: float,
-    s0: float,
-    ds: float,
-    itab: np.ndarray,
-    dtab: np.ndarray,
-) -> None:
-    """:func:`~trajectoire._kernels.deposition.depletion_tables` through the process's
-    :class:`RowTable` (the same bits).
-
-    Parameters
-    ----------
-    z : float
-        Receptor (deposition reference) height [m].
-    hs, zis : numpy.ndarray
-        ``(group,)`` release heights and lids [m].
-    clss : numpy.ndarray
-        ``(group,)`` int64 stability indices.
-    scheme : int
-        Dispersion-coefficient scheme code.
-    sz0 : float
-        Initial vertical spread [m].
-    s0, ds : float
-        First node ``ln r_0`` and step of ``ln r`` of the tables.
-    itab, dtab : numpy.ndarray
-        ``(group, node)`` float64 tables, filled.
-    """
+@contextmanager
+def process_table() -> Iterator[RowTable]:
+    """The process's :class:`RowTable` (made on first use), held by this thread for the
+    block: fill the rows of a call through its :meth:`RowTable.fill`."""
     with _LOCK:
         if not _TABLE:
             _TABLE.append(RowTable(ROW_TABLE_BYTES))
-        _TABLE[0].fill(float(z), hs, zis, clss, int(scheme), float(sz0), float(s0), float(ds),
-                       itab, dtab)  # fmt: skip
+        yield _TABLE[0]
 
 
 def release() -> None:

@@ -20,7 +20,7 @@ import xarray as xr
 from trajectoire._kernels import deposition as _dep
 from trajectoire._kernels import plume_longterm as _lt
 from trajectoire.cf import add_history
-from trajectoire.dispersion.depletion_rows import fill_tables
+from trajectoire.dispersion.depletion_rows import process_table
 from trajectoire.dispersion.plume import (
     _anemometer_height,
     _kernel_lid,
@@ -202,10 +202,10 @@ def _depletion(
     flat = np.ascontiguousarray(hs.reshape(-1, hs.shape[-1]))
     itab = np.empty((*flat.shape, nk))
     dtab = np.empty_like(itab)
-    for i in range(flat.shape[0]):  # the rows of earlier years' groups read back (same bits)
-        fill_tables(
-            receptor_height, flat[i], zis, cls, code, initial_sigma_z, s0, ds, itab[i], dtab[i]
-        )
+    with process_table() as rows:  # the rows of earlier years' groups read back (same bits)
+        for i in range(flat.shape[0]):
+            rows.fill(float(receptor_height), flat[i], zis, cls, int(code),
+                      float(initial_sigma_z), s0, ds, itab[i], dtab[i])  # fmt: skip
     shape = (*hs.shape, nk)
     return (float(velocity), s0, ds, itab.reshape(shape), dtab.reshape(shape))
 
