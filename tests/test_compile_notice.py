@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -136,7 +137,8 @@ def test_the_run_computes_inside_the_notice(monkeypatch, tmp_path):
     from trajectoire.batch import runner
 
     state = _watched(monkeypatch, runner, "_run_locked")
-    monkeypatch.setattr(runner, "load_config", lambda path: object())
+    # a stand-in configuration: what run() asks of it before the notice (the files it reads)
+    monkeypatch.setattr(runner, "load_config", lambda path: SimpleNamespace(files_read=dict))
     monkeypatch.setattr(runner, "_check_environment", lambda: None)
     with pytest.raises(_Sentinel):
         runner.run(tmp_path / "config.toml", tmp_path / "out.nc")

@@ -172,9 +172,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from trajectoire.io.config import load_config, parse_years
     from trajectoire.io.netcdf import check_writable
 
-    out = check_writable(args.out, what="--out")
+    # the inputs and what lies at --out are checked by run(), once the configuration is read
+    out = check_writable(args.out, what="--out", reads={"the configuration file": args.config})
     config = load_config(args.config)
-    years = parse_years(args.years) if args.years else None
+    years = parse_years(args.years) if args.years is not None else None
     if args.workers is not None and args.workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {args.workers}.")
     level = logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO
@@ -237,9 +238,10 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
         write_scenario,
     )
 
-    out = check_writable(args.out, what="--out")
+    reads = {"the scenario's configuration": args.config, "the baseline output": args.baseline}
+    out = check_writable(args.out, what="--out", kind="NetCDF", reads=reads)
     scenario = load_scenario(args.config)
-    if args.years and not args.recompute:
+    if args.years is not None and not args.recompute:
         raise ConfigError("--years selects the years of --recompute; add --recompute.")
     level = logging.WARNING if args.quiet else logging.INFO
     with _logging_to_stderr(level):
@@ -248,7 +250,7 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
                 run_config_of(scenario, args.baseline),
                 scenario,
                 baseline=args.baseline,
-                years=parse_years(args.years) if args.years else None,
+                years=parse_years(args.years) if args.years is not None else None,
             )
         else:
             ds = apply_scenario(args.baseline, scenario)
@@ -264,17 +266,21 @@ def _write_beside_input(
     default_name: str,
     write: Callable[..., Path | list[Path]],
     options: tuple[str, ...],
+    kind: str,
+    reads: dict[str, Path | None],
 ) -> int:
     """Run ``write(args.path, out, **options)`` for a command that reads an output file.
 
     ``out`` is ``--out``, by default `default_name` beside the input ``args.path``; it is
-    checked writable before anything is read. `options` name the parsed options passed on
-    under their own names. Prints each file written.
+    checked writable before anything is read, and may be none of `reads` (the files the
+    command reads besides ``args.path``) nor an existing file of another `kind`. `options`
+    name the parsed options passed on under their own names. Prints each file written.
     """
     from trajectoire.io.netcdf import check_writable
 
     out = args.out if args.out is not None else args.path.with_name(default_name)
-    check_writable(out, what="--out", example=default_name)
+    reads = {"the output given (OUT.nc)": args.path, **reads}
+    check_writable(out, what="--out", example=default_name, kind=kind, reads=reads)
     written = write(args.path, out, **{k: getattr(args, k) for k in options})
     for path in written if isinstance(written, list) else [written]:
         print(f"wrote {path}")
@@ -284,12 +290,42 @@ def _write_beside_input(
 def _cmd_export(args: argparse.Namespace) -> int:
     from trajectoire.io.netcdf import export_geotiff
 
+    if args.pollutant is not None:
+        _check_pollutant_of_map(args.path, args.variable, args.pollutant)
     pollutant = args.pollutant.replace(".", "") if args.pollutant else None
     parts = [args.variable, pollutant, args.sector, str(args.year)]
     name = "_".join(p for p in parts if p) + ".tif"
     return _write_beside_input(
-        args, name, export_geotiff, ("variable", "year", "pollutant", "sector")
+        args, name, export_geotiff, ("variable", "year", "pollutant", "sector"), "GeoTIFF", {}
     )
+
+
+def _check_pollutant_of_map(path: Path, variable: str, pollutant: str) -> None:
+    """``export --pollutant`` for a map without a pollutant dimension (``population``,
+    ``mask``): the library's map takes it as nothing to select, but the command would name
+    the file after it (``population_NO2_2020.tif``); one line instead. Other problems
+    (no file, no such variable) are left to the export's own messages."""
+    import xarray as xr
+
+    from trajectoire.errors import InputError
+
+    try:
+        with xr.open_dataset(path, decode_cf=False, cache=False) as ds:
+            dims = set(ds[variable].dims) if variable in ds.variables else None
+            per_pollutant = sorted(
+                str(v)
+                for v in ds.data_vars
+                if {"y", "x"} <= set(ds[v].dims)
+                and {"pollutant", "pollutant_number"} & set(ds[v].dims)
+            )
+    except Exception:  # noqa: BLE001 - said by the export itself
+        return
+    if dims is not None and {"y", "x"} <= dims and not {"pollutant", "pollutant_number"} & dims:
+        raise InputError(
+            f"{path}: {variable} has no pollutant dimension (one map for all pollutants), so "
+            f"--pollutant {pollutant!r} selects nothing; drop --pollutant, or choose a "
+            f"variable given per pollutant: {', '.join(per_pollutant) or 'none in this file'}."
+        )
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
@@ -297,13 +333,23 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     stem = "rapport" if args.lang == "fr" else "report"
     name = f"{stem}-{args.territory}.html"
-    return _write_beside_input(args, name, write_report, ("territory", "lang", "scenario", "pdf"))
+    if args.pdf:  # the PDF beside the HTML replaces a file of that name too
+        from trajectoire.io.netcdf import check_writable
+
+        html = args.out if args.out is not None else args.path.with_name(name)
+        check_writable(Path(html).with_suffix(".pdf"), what="--out (its PDF)", kind="PDF",
+                       reads={"the output given (OUT.nc)": args.path, "--scenario": args.scenario})  # fmt: skip
+    return _write_beside_input(
+        args, name, write_report, ("territory", "lang", "scenario", "pdf"), "HTML",
+        {"--scenario": args.scenario},
+    )  # fmt: skip
 
 
 def _cmd_streets(args: argparse.Namespace) -> int:
     """Roadside values of a run at stations or streets (``docs/roads.md``)."""
     from trajectoire.batch.streets import roadside_values_of_run
     from trajectoire.io.config import load_config, parse_years
+    from trajectoire.io.netcdf import atomic_path, check_writable
 
     if not args.radius > 0:  # NaN too
         raise ConfigError(f"--radius {args.radius:g}: expected a window > 0 [m], e.g. 1000.")
@@ -313,17 +359,24 @@ def _cmd_streets(args: argparse.Namespace) -> int:
             "nearest road, e.g. 10 (leave it out to evaluate at the points)."
         )
     cfg = load_config(args.config)
+    out = None
+    if args.out is not None:  # checked before anything is computed; an input is not replaced
+        reads = {**cfg.files_read(), "the run's output (--run)": args.run, "--points": args.points}
+        out = check_writable(
+            args.out, what="--out", example="roadside.csv", kind="CSV", reads=reads
+        )
     table = roadside_values_of_run(
         cfg,
         args.run,
         points=args.points,
-        years=parse_years(args.years) if args.years else None,
+        years=parse_years(args.years) if args.years is not None else None,
         radius=args.radius,
         kerb_distance=args.kerb_distance,
     )
-    if args.out is not None:
-        table.to_csv(args.out, index=False)
-        print(f"wrote {args.out} ({len(table)} rows)")
+    if out is not None:
+        with atomic_path(out) as tmp:
+            table.to_csv(tmp, index=False)
+        print(f"wrote {out} ({len(table)} rows)")
     else:
         cols = ["year", "id", "pollutant", "road_distance", "increment", "grid_value", "roadside"]
         print(table[cols].round(3).to_string(index=False))

@@ -796,6 +796,9 @@ def run(
     out : str or pathlib.Path
         Output NetCDF. Its directory must exist and be writable (checked before any
         computation); per-year parts go to ``OUT.nc.parts/`` beside it while the run lasts.
+        It may not be a file the run reads (the configuration, an input) nor lie in an
+        input directory, and an existing file there must be a NetCDF (an earlier output):
+        anything else would be lost.
     pipeline : Pipeline, optional
         The concentration chain; default :mod:`trajectoire.pipeline`.
     years : iterable of int, optional
@@ -827,10 +830,11 @@ def run(
         directory left by a run of another configuration when `resume` is False, or a bad
         ``TRAJECTOIRE_DEFLATE``, ``TRAJECTOIRE_IO_THREADS`` or ``SOURCE_DATE_EPOCH``.
     trajectoire.InputError
-        The output path is not writable, or a bad ``TRAJECTOIRE_FFT_THREADS``.
+        The output path is not writable, is an input of the run or holds another file than
+        a NetCDF, or a bad ``TRAJECTOIRE_FFT_THREADS``.
     """
     cfg = config if isinstance(config, RunConfig) else load_config(config)
-    out_path = check_writable(out, what="--out")
+    out_path = check_writable(out, what="--out", kind="NetCDF", reads=cfg.files_read())
     _check_companions(out_path)
     _check_environment()
     with output_lock(out_path), compile_notice():

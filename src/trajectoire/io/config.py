@@ -1304,6 +1304,19 @@ class RunConfig(_Section):
         """The resolved configuration (defaults filled in, absolute paths) as JSON text."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True)
 
+    def files_read(self) -> dict[str, Path]:
+        """What a run of this configuration reads, by what it is in words: the
+        configuration file (``"the configuration file"``, when loaded from one) and each
+        input (``"[inputs] stations"``, ``"[inputs] anchors[0].area_emissions"``; files
+        named by an input's options with a suffix ``.1``, ``.2``). An output path is checked
+        against them (:func:`trajectoire.io.netcdf.check_not_read`)."""
+        out: dict[str, Path] = {}
+        if self.source_path is not None:
+            out["the configuration file"] = self.source_path
+        for key, path in self.inputs.files().items():
+            out[f"[inputs] {key}"] = path
+        return out
+
     @cached_property
     def input_checksums(self) -> dict[str, str]:
         """SHA-256 of every input, ``{key: "sha256:<hex>"}`` (directories: over their files)."""
@@ -1611,13 +1624,18 @@ def parse_years(text: str, *, what: str = "--years") -> list[int]:
     Raises
     ------
     trajectoire.ConfigError
-        If a part is not a year or a range is empty (``2023:1990``).
+        If `text` is blank, a part is not a year or a range is empty (``2023:1990``).
 
     Examples
     --------
     >>> parse_years("1990:1993,2000")
     [1990, 1991, 1992, 1993, 2000]
     """
+    if not str(text).strip():  # --years "$YEARS" with the variable unset
+        raise ConfigError(
+            f"{what} is empty; expected years such as 1990:2023 or 1990,1995,2000 (leave "
+            f"{what} out for all the years of [run] first_year..last_year)."
+        )
     years: set[int] = set()
     for part in str(text).split(","):
         part = part.strip()

@@ -147,8 +147,16 @@ _GLOBAL_DEFAULTS = {
 
 
 # ---------------------------------------------------------------------- atomic files
-def check_writable(path: str | Path, *, what: str = "output", example: str = "out.nc") -> Path:
-    """Check that `path` can be written (its directory exists and accepts files).
+def check_writable(
+    path: str | Path,
+    *,
+    what: str = "output",
+    example: str = "out.nc",
+    kind: str | None = None,
+    reads: Mapping[str, str | Path | None] | None = None,
+) -> Path:
+    """Check that `path` can be written (its directory exists and accepts files), and that
+    writing it loses nothing.
 
     Nothing is left behind: a probe file is created and removed.
 
@@ -160,6 +168,13 @@ def check_writable(path: str | Path, *, what: str = "output", example: str = "ou
         Name of the option or field, for the message.
     example : str, default "out.nc"
         A file name the message proposes when `path` is a directory.
+    kind : {"NetCDF", "GeoTIFF", "HTML", "PDF", "CSV"}, optional
+        What is written: an existing file at `path` that does not begin as such a file
+        does (:func:`check_replaceable`) is not replaced.
+    reads : mapping of str to path, optional
+        The files (or directories) the command reads, by what they are in words (``"[inputs]
+        stations"``, ``"the configuration file"``; None values are skipped): `path` may be
+        none of them nor lie in one of the directories.
 
     Returns
     -------
@@ -172,13 +187,17 @@ def check_writable(path: str | Path, *, what: str = "output", example: str = "ou
         If the directory does not exist, is not a directory, is not writable, `path` is an
         existing directory or another thing than a regular file (a device such as
         ``/dev/null``, a FIFO, a socket: the atomic write would replace it), or its
-        temporary ``<path>.tmp`` (:func:`atomic_path`) is in the way.
+        temporary ``<path>.tmp`` (:func:`atomic_path`) is in the way; `path` is one of
+        `reads` or lies in one of them; an existing file that is not of `kind`.
     """
     p = Path(path).expanduser().absolute()
     parent = p.parent
     if p.is_dir():
         raise InputError(f"{what} {str(p)!r} is a directory; give a file name such as {example}.")
     check_not_special(p, what)
+    check_not_read(p, reads or {}, what)
+    if kind is not None:
+        check_replaceable(p, kind, what)
     tmp = p.with_name(p.name + ".tmp")
     if tmp.is_dir() or (tmp.exists() and not tmp.is_file()):
         raise InputError(
@@ -216,6 +235,115 @@ def _kind(path: Path) -> str:
     if stat.S_ISSOCK(mode):
         return "socket"
     return "file"
+
+
+#: The first bytes of each kind of file the commands write (an HDF5 file may begin with a
+#: user block of 512 bytes times a power of two: the signature is looked for there too).
+_SIGNATURES: dict[str, tuple[bytes, ...]] = {
+    "NetCDF": (b"\x89HDF\r\n\x1a\n", b"CDF\x01", b"CDF\x02", b"CDF\x05"),
+    "GeoTIFF": (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"),
+    "PDF": (b"%PDF-",),
+}
+
+
+def _begins_as(head: bytes, kind: str) -> bool:
+    """Whether the first bytes `head` of a file are those of a `kind` file (``"CSV"``: any
+    text, no NUL byte)."""
+    if kind == "CSV":
+        return b"\x00" not in head
+    if kind == "HTML":
+        text = head.lstrip(b"\xef\xbb\xbf").lstrip().lower()
+        return text.startswith((b"<!doctype html", b"<html"))
+    if kind == "NetCDF":
+        hdf = _SIGNATURES["NetCDF"][0]
+        blocks = (0, 512, 1024, 2048, 4096)
+        if any(head[b : b + len(hdf)] == hdf for b in blocks):
+            return True
+    return head.startswith(_SIGNATURES[kind])
+
+
+def check_replaceable(path: Path, kind: str, what: str = "--out") -> None:
+    """Refuse to replace an existing file that is not a `kind` file.
+
+    A run writes its output over an earlier output of the same path (the usual re-run), but
+    a path that holds something else (a CSV of inputs, a configuration, a picture, a
+    report given where a map is written) is a mistake, and replacing it would lose the
+    file. An empty file is replaced.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to be written.
+    kind : {"NetCDF", "GeoTIFF", "HTML", "PDF", "CSV"}
+        What is written there (a CSV replaces text files only).
+    what : str, default "--out"
+        The option or field, for the message.
+
+    Raises
+    ------
+    trajectoire.InputError
+        If `path` exists, is not empty and does not begin as a `kind` file does.
+    """
+    if kind not in (*_SIGNATURES, "HTML", "CSV"):
+        raise ValueError(f"kind {kind!r}; expected one of {[*_SIGNATURES, 'HTML', 'CSV']}")
+    if not path.is_file():
+        return
+    try:
+        with path.open("rb") as f:
+            head = f.read(4104)
+    except OSError as exc:
+        raise InputError(
+            f"{what} {str(path)!r} exists and cannot be read ({exc.strerror}): it is not "
+            f"replaced. Choose another path, or remove it first."
+        ) from None
+    if not head or _begins_as(head, kind):
+        return
+    first = head[:24]
+    a = "an" if kind == "HTML" else "a"
+    raise InputError(
+        f"{what} {str(path)!r} exists and is not {a} {kind} file (it begins with {first!r}): "
+        f"the {kind} written there would replace it. Give another path, or remove or rename "
+        "that file first if it is to be replaced."
+    )
+
+
+def check_not_read(path: Path, reads: Mapping[str, str | Path | None], what: str = "--out") -> None:
+    """Refuse an output `path` that is a file the command reads, or lies in a directory it
+    reads: the output would replace an input (``--out stations.csv``, ``--out
+    config.toml``), or be read back as one by the next run.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The file to be written.
+    reads : mapping of str to path
+        The files and directories read, by what they are in words (None values skipped).
+    what : str, default "--out"
+        The option or field, for the message.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Naming the input and what it is.
+    """
+    target = path.expanduser().resolve()
+    for label, given in reads.items():
+        if given is None:
+            continue
+        src = Path(given).expanduser()
+        read = src.resolve()
+        same = read == target
+        if not same and src.exists() and target.exists():
+            with contextlib.suppress(OSError):
+                same = os.path.samefile(src, target)  # hard links, another mount
+        inside = read.is_dir() and read in target.parents
+        if same or inside:
+            where = "is" if same else f"lies in the directory {str(read)!r} of"
+            raise InputError(
+                f"{what} {str(path)!r} {where} {label}, which this command reads: writing the "
+                "output there would replace or add to its input. Give an output path outside "
+                "the inputs."
+            )
 
 
 def check_not_special(path: Path, what: str) -> None:
@@ -751,6 +879,16 @@ def check_output(path: str | Path) -> None:
         what = "is a directory" if p.is_dir() else "file not found"
         raise InputError(f"{p}: {what}; give the output of a `trajectoire run` (a .nc file).")
     redo = f"recompute it with `trajectoire run CONFIG --out {p}`"
+    try:
+        with p.open("rb") as f:
+            head = f.read(4104)
+    except OSError:  # unreadable: said below, with HDF5's reason
+        head = b""
+    if head and not _begins_as(head, "NetCDF"):  # a CSV, a TOML, a GeoTIFF: not an output
+        raise InputError(
+            f"{p} is not a NetCDF file (it begins with {head[:24]!r}); give the output of a "
+            "`trajectoire run` (a .nc file)."
+        )
     try:
         problems = verify_chunks(p)
     except OSError as exc:
