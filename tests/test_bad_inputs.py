@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 from trajectoire import cli
 from trajectoire.cli import main
@@ -1105,6 +1107,35 @@ def test_a_register_in_kg_is_warned(tmp_path: Path) -> None:
         "kg yr-1",
     ):
         assert part in said[0], (part, said[0])
+
+
+@pytest.mark.parametrize("how", ["units column", "unit key"])
+def test_a_register_in_kg_that_says_so_is_converted(tmp_path: Path, how: str) -> None:
+    """A register in kg yr-1 with a ``units`` column saying so was read as t yr-1 (its
+    figures a thousand times too large in the run), and ``[inputs.point_source_history]
+    unit`` was refused: both now convert each figure, as the area totals' units do."""
+    ref_cfg = _mini(tmp_path / "ref")
+    cfg = _mini(tmp_path / "in")
+    if how == "units column":
+        edit = lambda df: df.assign(emission=df["emission"] * 1000, units="kg yr-1")  # noqa: E731
+    else:
+        edit = lambda df: df.assign(emission=df["emission"] * 1000)  # noqa: E731
+        text = cfg.read_text()
+        given = 'point_source_history = "point_source_history.csv"'
+        assert given in text
+        cfg.write_text(text.replace(given, given[:-1].replace('= "', '= { path = "')
+                                    + '", unit = "kg yr-1" }'))  # fmt: skip
+    _csv(tmp_path / "in", "point_source_history.csv", edit)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert main(["run", str(ref_cfg), "--out", str(tmp_path / "ref.nc"), "-q"]) == 0
+        assert main(["run", str(cfg), "--out", str(tmp_path / "kg.nc"), "-q"]) == 0
+    assert not [w for w in caught if "times those" in str(w.message)]
+    with xr.open_dataset(tmp_path / "ref.nc") as a, xr.open_dataset(tmp_path / "kg.nc") as b:
+        np.testing.assert_allclose(b["emission"].values, a["emission"].values, rtol=1e-6)
+        np.testing.assert_allclose(
+            b["concentration"].values, a["concentration"].values, rtol=1e-5, equal_nan=True
+        )
 
 
 def test_a_landuse_raster_over_a_corner_is_warned(tmp_path: Path) -> None:

@@ -150,7 +150,11 @@ def _communes() -> Any:
     return gpd.GeoDataFrame(
         {"insee": ["59350", "01001"]},
         crs="EPSG:2154",
-        geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)],
+        # in Lambert-93's area of use (shapes at its origin are refused: degrees mislabelled)
+        geometry=[
+            shapely.box(700_000, 7_000_000, 701_000, 7_001_000),
+            shapely.box(701_000, 7_000_000, 702_000, 7_001_000),
+        ],
     )
 
 

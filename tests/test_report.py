@@ -445,13 +445,18 @@ def test_pdf_through_chromium(files, tmp_path, monkeypatch, capsys):
     [
         (["-t", "LILLE"], None, "territory 'LILLE' is not in the output"),
         (["-t", "MEL", "--lang", "de"], None, "--lang 'de' is not available"),
-        (["-t", "MEL"], "inhabitants_above", "the output lacks ['inhabitants_above']"),
+        (["-t", "MEL"], "inhabitants_above", "partial.nc' lacks inhabitants_above (it needs"),
+        # a NetCDF that is no run's output: was a KeyError's traceback
+        (["-t", "MEL"], "all", "foreign.nc' has none of the variables it needs (exposure,"),
         (["-t", "MEL", "--scenario", "missing.nc"], None, "--scenario"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(files, tmp_path, capsys, extra, drop, message):
     path = files["out"]
-    if drop is not None:
+    if drop == "all":
+        path = tmp_path / "foreign.nc"
+        xr.Dataset({"t": (("y", "x"), np.zeros((3, 4)))}).to_netcdf(path)
+    elif drop is not None:
         path = tmp_path / "partial.nc"
         with xr.open_dataset(files["out"]) as ds:
             ds.drop_vars(drop).to_netcdf(path)

@@ -308,5 +308,8 @@ def test_run_warns_when_no_observation_is_at_a_station_of_the_grid(
         caplog.clear()
         _observations(config, stations, ["NO2"])
     (record,) = caplog.records
-    assert "none of its values is of a year of the run" in record.getMessage()
+    # the stations are all off the grid: said as such (it was said as years of the run,
+    # with an empty list of the stations inside)
+    assert "none of its stations (FR06003" in record.getMessage()
+    assert "lies inside the grid of the run" in record.getMessage()
     assert "FR11025" in record.getMessage()

@@ -202,3 +202,77 @@ def test_streets_on_the_output_of_another_configuration(
     assert main(["streets", str(cfg), "--run", str(tmp_path / "other.nc")]) == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert len(err) == 1 and "other.nc: no F_RoadTransport emissions" in err[0], err
+
+
+# ------------------------------------------------------------------ mistakes (2026-12-05)
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        # a header alone ended on a KeyError's traceback
+        ("id,x,y\n", "no data rows (header only)"),
+        # an empty y was said "outside the run's grid", after numpy's cast warning
+        ("id,x,y\nA,700000,\n", "column 'y': not a number: an empty cell at line 2 (A)"),
+        # the canyon's numbers were said "width=0.0" with no file, id or column
+        (
+            "id,x,y,canyon_width,building_height,orientation,side\nA,706400,7059000,0,15,40,left\n",
+            "column 'canyon_width': 0 at line 2 (A); expected a number > 0 m",
+        ),
+        (
+            "id,x,y,canyon_width,building_height,orientation,side\nA,706400,7059000,20,-15,4,left\n",
+            "column 'building_height': -15 at line 2 (A); expected a number > 0 m",
+        ),
+    ],
+)
+def test_streets_points_mistakes_are_one_line(
+    run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, said: str
+) -> None:
+    cfg, out = run
+    points = tmp_path / "p.csv"
+    points.write_text(text)
+    assert main(["streets", str(cfg), "--run", str(out), "--points", str(points)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("trajectoire: error: ")
+    assert "p.csv (trajectoire streets --points)" in err[0] and said in err[0]
+
+
+def test_streets_warns_of_a_canyon_column_it_does_not_read(
+    run: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``canyon`` for ``canyon_width`` was left out, and the point taken as an open road."""
+    cfg, out = run
+    points = tmp_path / "p.csv"
+    points.write_text("id,x,y,canyon\nA,706400,7059000,20\n")
+    with pytest.warns(TrajectoireWarning, match=r"column 'canyon' is not read \(did you mean "
+                      r"'canyon_width'\?\)"):  # fmt: skip
+        main(["streets", str(cfg), "--run", str(out), "--points", str(points)])
+
+
+def test_streets_refuses_to_write_over_its_points(
+    run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cfg, out = run
+    points = tmp_path / "p.csv"
+    points.write_text("id,x,y\nA,706400,7059000\n")
+    argv = ["streets", str(cfg), "--run", str(out), "--points", str(points), "--out", str(points)]
+    assert main(argv) == 2
+    assert "is --points, which this command reads" in capsys.readouterr().err
+    assert points.read_text() == "id,x,y\nA,706400,7059000\n"
+
+
+def test_export_of_a_map_without_pollutants_refuses_a_pollutant(
+    run: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--variable population --pollutant NO2`` ignored the pollutant and named the file
+    after it (population_NO2_2020.tif)."""
+    _, out = run
+    with xr.open_dataset(out) as ds:
+        year = int(ds["year"].values[0])
+    argv = ["export", str(out), "--variable", "population", "--pollutant", "NO2",
+            "--year", str(year), "--out", str(tmp_path / "p.tif")]  # fmt: skip
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert (
+        "population has no pollutant dimension" in err
+        and "--pollutant 'NO2' selects nothing" in err
+    )
+    assert not (tmp_path / "p.tif").exists()

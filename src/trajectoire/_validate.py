@@ -198,8 +198,16 @@ def require_columns(columns: Iterable[str], required: Sequence[str], what: str) 
     have = list(columns)
     missing = [c for c in required if c not in have]
     if missing:
+        shown = [c for c in have if c != "_row"]  # the readers' own column of file lines
+        others = [str(h) for h in shown if h not in required]
+        hints = [
+            f"{c!r}{hint}"
+            for c in missing
+            if (hint := did_you_mean(str(c), others).replace(" (did", ": did").rstrip(")"))
+        ]
+        close = f" ({'; '.join(hints)})" if hints else ""
         raise MissingVariableError(
-            f"{what}: missing column(s) {missing}; found {have}. "
+            f"{what}: missing column(s) {missing}{close}; found {shown}. "
             f"Rename the columns or pass a column mapping."
         )
 

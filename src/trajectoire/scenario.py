@@ -37,6 +37,7 @@ import xarray as xr
 from scipy import sparse
 
 from trajectoire._compile_notice import compile_notice
+from trajectoire._validate import did_you_mean
 from trajectoire.batch.pipeline import (
     RunContext,
     compute_year,
@@ -398,6 +399,7 @@ def load_scenario(path: str | Path) -> Scenario:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{p}: cannot read it as TOML ({exc}).") from None
+    _check_top_level(data, p)
     if not isinstance(data.get("scenario"), dict):
         raise ConfigError(
             f"{p}: no [scenario] table; add one with [[scenario.cut]] entries (docs/scenarios.md)."
@@ -406,6 +408,29 @@ def load_scenario(path: str | Path) -> Scenario:
     if scen.run_config is not None and not scen.run_config.is_absolute():
         scen = dataclasses.replace(scen, run_config=(p.parent / scen.run_config).resolve())
     return scen
+
+
+def _check_top_level(data: Mapping[str, Any], path: Path) -> None:
+    """Refuse a table or key of the file outside ``[scenario]`` that nothing reads: a
+    ``[thresholds]`` table meant as ``[scenario.thresholds]``, a ``[scenarios]`` header,
+    were left out without a word (the default thresholds used, the name lost). The tables
+    of a run configuration are allowed: the file may be the run's own ``config.toml``."""
+    sections = set(RunConfig.model_fields)
+    for key in data:
+        if key == "scenario" or key in sections:
+            continue
+        if key in _SCENARIO_KEYS:
+            hint = f" (did you mean [scenario.{key}]?)" if key != "cut" else (
+                " (did you mean [[scenario.cut]]?)"
+            )  # fmt: skip
+        else:
+            hint = did_you_mean(key, ["scenario", *sorted(sections)])
+        raise ConfigError(
+            f"{path}: [{key}] is not read{hint}: a scenario file holds a [scenario] table "
+            f"(keys {', '.join(_SCENARIO_KEYS)}; the cuts as [[scenario.cut]], the thresholds as "
+            "[scenario.thresholds]) and, when it is the run's configuration, that "
+            "configuration's tables. Move or rename it (docs/scenarios.md)."
+        )
 
 
 # --------------------------------------------------------------------------- the cut factors
@@ -493,6 +518,44 @@ def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
             )
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def _check_same_run(base: xr.Dataset, cfg: RunConfig, what: str) -> None:
+    """Refuse to recompute against a baseline the configuration would not give again.
+
+    The changes of the recompute path are the scenario's values minus the baseline's: an
+    input edited since the baseline was run (or another setting) would be counted as the
+    cuts' effect. The baseline's ``input_checksums`` name the inputs that changed; its
+    ``trajectoire_config_hash`` covers the settings, the version and the inputs together.
+    A baseline without them (written by hand, or by an older version) is taken as it is.
+    """
+    stored = base.attrs.get("input_checksums")
+    changed: list[str] = []
+    if stored:
+        try:
+            then = json.loads(str(stored))
+        except ValueError:
+            then = {}
+        now = cfg.input_checksums
+        changed = [
+            f"[inputs] {k}" for k in sorted(set(then) | set(now)) if then.get(k) != now.get(k)
+        ]
+    if changed:
+        raise ConfigError(
+            f"{what}: the inputs changed since this baseline was run ({', '.join(changed)} "
+            "differ from the files it was computed from): the recomputed changes would count "
+            "that edit as the cuts' effect. Run the baseline again on these inputs (trajectoire "
+            "run CONFIG --out OUT.nc), then the scenario; or restore the inputs."
+        )
+    then_hash = base.attrs.get("trajectoire_config_hash")
+    if then_hash and str(then_hash) != cfg.config_hash():
+        raise ConfigError(
+            f"{what}: was run with another configuration than {cfg.source_path or 'the one given'}"
+            f" (configuration hash {then_hash}, now {cfg.config_hash()}: a setting or "
+            "trajectoire's version differ, the inputs are the same): the recomputed changes "
+            "would count that difference as the cuts' effect. Run the baseline again with this "
+            "configuration, or set [scenario] run_config to the baseline's own."
+        )
 
 
 def _map_years(base: xr.Dataset) -> set[int]:
@@ -818,6 +881,7 @@ def recompute_scenario(
     base, what = (None, "") if baseline is None else _open(baseline)
     if base is not None:
         _check_output(base, scenario, what)
+        _check_same_run(base, cfg, what)
     with compile_notice():  # the first run after an install compiles the kernels
         ctx = prepare(cfg) if ctx is None else ctx
         wanted = _recompute_years(ctx.years, base, what, scenario, years)

@@ -47,6 +47,7 @@ __all__ = [
     "DEPOSITION_VELOCITY_RANGE",
     "HALF_LIFE_MIN",
     "MOLAR_MASS_MIN",
+    "NOT_MODELLED",
     "NUMBER_SUFFIX",
     "POLLUTANTS",
     "REGULATED",
@@ -65,6 +66,7 @@ __all__ = [
     "known_species",
     "load_species",
     "normalise_pollutant",
+    "not_modelled",
     "read_species",
     "run_scale",
     "species_view",
@@ -861,6 +863,47 @@ def normalise_pollutant(name: str, *, what: str = "pollutant") -> str:
     'PM2.5'
     """
     return current_species().normalise(name, what=what)
+
+
+#: Pollutants that emission inventories and registers report beside the air-quality ones
+#: and that the library does not model (folded: lower case, without blanks, ``_``, ``-``,
+#: ``.``): greenhouse gases and their totals (CITEPA's "PRG", CO2 equivalents), carbon
+#: monoxide, total suspended particles ("TSP", French "PST"), PM1 and black carbon, the
+#: heavy metals of the EMEP/EEA guidebook and the persistent organic pollutants (PAH/HAP,
+#: BaP, dioxins, PCB, HCB), benzene. An input row or column of one of them is left out with
+#: a warning (CITEPA's and the observatories' files carry them beside NOx); any other name
+#: that is not a species stays an error (a typo of a modelled pollutant).
+NOT_MODELLED = frozenset(
+    {
+        "co2", "co2bio", "co2biomasse", "co2e", "co2eq", "co2equivalent", "ch4", "n2o", "hfc",
+        "hfcs", "pfc", "pfcs", "sf6", "nf3", "ghg", "ges", "prg", "prg100", "co", "tsp", "pst",
+        "pm1", "pm1.0", "bc", "blackcarbon", "as", "cd", "cr", "cu", "hg", "ni", "pb", "se",
+        "zn", "arsenic", "cadmium", "chromium", "chrome", "copper", "cuivre", "mercury",
+        "mercure", "nickel", "lead", "plomb", "selenium", "zinc", "pah", "hap", "pah4", "hap4",
+        "bap", "benzo(a)pyrene", "benzo[a]pyrene", "benzoapyrene", "pcddf", "pcdd/f",
+        "dioxins", "dioxines", "pcb", "pcbs", "hcb", "benzene", "c6h6",
+    }
+)  # fmt: skip
+
+
+def not_modelled(name: object) -> bool:
+    """Whether `name` is a pollutant the library knows of and does not model
+    (:data:`NOT_MODELLED`): not a species of the registry in use, and one of those names.
+
+    Examples
+    --------
+    >>> not_modelled("CO2"), not_modelled(" pb "), not_modelled("NOx"), not_modelled("NOO")
+    (True, True, False, False)
+    """
+    if not isinstance(name, str):
+        return False
+    try:
+        normalise_pollutant(name)
+        return False  # a species of the registry in use (one a user's registry adds too)
+    except InputError:
+        pass
+    folded = "".join(name.lower().split()).replace("_", "").replace("-", "")
+    return folded in NOT_MODELLED or folded.replace(".", "") in NOT_MODELLED
 
 
 def get_pollutant(name: str) -> Pollutant:

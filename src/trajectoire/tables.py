@@ -535,6 +535,30 @@ def _header_line(text: str, comment: str | None) -> int:
     return 1
 
 
+def _sep_hint(text: str, dialect: TableDialect, comment: str | None, config_key: str | None) -> str:
+    """Where the delimiter was given (not detected) and the file looks delimited by another
+    one: the sentence that says so and names the keys (a ragged table then comes from the
+    configuration, not the file)."""
+    lines = _sample_lines(text, comment)
+    found = _sniffed_sep(lines) if lines else dialect.sep
+    if found == dialect.sep:
+        return ""
+    keys = f"{option_table(config_key)} delimiter or [csv] delimiter" if config_key else "sep="
+    return (
+        f" the delimiter given is {_SEP_NAMES.get(dialect.sep, repr(dialect.sep))} but the "
+        f"file looks delimited by {_SEP_NAMES.get(found, repr(found))}s: fix or remove {keys} "
+        "(left out, it is detected)."
+    )
+
+
+def _sep_said(
+    text: str, dialect: TableDialect, comment: str | None, config_key: str | None, given: bool
+) -> str:
+    """The end of a ragged table's first sentence: the delimiter's hint where it was given."""
+    hint = _sep_hint(text, dialect, comment, config_key) if given else ""
+    return f";{hint}" if hint else "."
+
+
 def _parse(
     text: str,
     dialect: TableDialect,
@@ -544,6 +568,7 @@ def _parse(
     dtype: Any,
     config_key: str | None,
     expected: str,
+    sep_given: bool = False,
 ) -> pd.DataFrame:
     if not text.strip():
         raise InputError(f"{name}: empty file; expected {expected}." + _fix(config_key))
@@ -566,7 +591,9 @@ def _parse(
         ) from None
     except pd.errors.ParserError as exc:
         raise InputError(
-            f"{name}: {_ragged_message(exc, text, dialect, comment)}." + _fix(config_key)
+            f"{name}: {_ragged_message(exc, text, dialect, comment)}"
+            + _sep_said(text, dialect, comment, config_key, sep_given)
+            + _fix(config_key)
         ) from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise InputError(
@@ -578,7 +605,9 @@ def _parse(
     ):
         # pandas takes the first column(s) as the index when every row is longer than the header
         raise InputError(
-            f"{name}: {_ragged_message(None, text, dialect, comment)}." + _fix(config_key)
+            f"{name}: {_ragged_message(None, text, dialect, comment)}"
+            + _sep_said(text, dialect, comment, config_key, sep_given)
+            + _fix(config_key)
         )
     return frame
 
@@ -953,7 +982,12 @@ def read_table(
         dtype=dtype,
         config_key=config_key,
         expected=wanted,
+        sep_given=sep is not None,
     )
+    if sep is not None and frame.shape[1] == 1:  # every line one field: another delimiter
+        hint = _sep_hint(text, dialect, comment, config_key)
+        if hint:
+            raise InputError(f"{name}: read as one column ({str(frame.columns[0])[:60]!r});{hint}")
     repeated = _repeated_columns(text, dialect.sep, comment)
     if repeated:
         found = [

@@ -37,7 +37,13 @@ import xarray as xr
 from scipy import sparse
 
 from trajectoire._memory import release_pages, small_pages
-from trajectoire._validate import DATA_YEARS, normalise_rows, require_columns, rows_preview
+from trajectoire._validate import (
+    DATA_YEARS,
+    normalise_rows,
+    require_columns,
+    rows_preview,
+    year_ranges,
+)
 from trajectoire.assess.exposure import (
     ExposureStatistics,
     ZoneExposure,
@@ -115,6 +121,7 @@ from trajectoire.inventory.population import (
     population_at,
 )
 from trajectoire.inventory.proxies import choose_proxies
+from trajectoire.inventory.readers import row_unit_factors
 from trajectoire.inventory.schema import check_stacks
 from trajectoire.inventory.temporal import default_temporal_profiles, hourly_factors
 from trajectoire.io.config import MAX_YEAR, RunConfig
@@ -914,6 +921,17 @@ def _register_figures(history: pd.DataFrame, ids: pd.Series, what: str) -> None:
     if "emission" in history.columns:
         values = numeric_column(history, "emission", what=what, allow_nan=True, config_key=key)
         check_not_negative(history, "emission", values, what, "emissions >= 0 [t yr-1]", ids)
+        column = next((c for c in ("units", "unit") if c in history.columns), None)
+        given = history.attrs.get("unit")
+        if (column or given) and "pollutant" in history.columns:
+            # a 'units' column (or the input's unit) was read as t yr-1: kg x 1000, silently
+            factors = row_unit_factors(
+                history, history["pollutant"].tolist(), given or "t yr-1", what,
+                data_lines(history, range(len(history))),
+                unit_key="[inputs.point_source_history] unit", column=column or "units",
+            )  # fmt: skip
+            values = values * factors
+        history["emission"] = values
     if {"year", "pollutant"} <= set(history.columns):
         said = "several figures for one stack, year and pollutant: {found}; keep one figure each."
         check_repeats(history, [ids, history["year"], history["pollutant"]], what, said)
@@ -1390,16 +1408,26 @@ def _observations(
     obs = xr.concat(parts, dim=pd.Index(found, name="pollutant")).reindex(pollutant=pollutants)
     given = table[table["pollutant"].isin(found) & table["value"].notna()]
     if not int(obs.notnull().sum()) and len(given):  # every value left out: say why
-        log.warning(
-            "%s: none of its values is of a year of the run (%s) at a station inside the grid "
-            "(its values are of the years %s, at the stations %s; inside the grid: %s): "
-            "nothing to compare the model with. Check the years and the stations' positions.",
-            what,
-            ", ".join(map(str, config.years)),
-            rows_preview(sorted(set(given["year"].tolist()), key=str)),
-            rows_preview(sorted(set(given["station_id"].astype(str)))),
-            rows_preview(ids),
-        )
+        at = rows_preview(sorted(set(given["station_id"].astype(str))))
+        if not ids:  # the stations all lie outside the grid
+            log.warning(
+                "%s: none of its stations (%s) lies inside the grid of the run: nothing to "
+                "compare the model with. Check the stations' positions ([inputs] stations) "
+                "and the territories the grid covers ([grid] territories, buffer).",
+                what,
+                at,
+            )
+        else:
+            log.warning(
+                "%s: none of its values is of a year of the run (%s) at a station inside the "
+                "grid (its values are of the years %s, at the stations %s; inside the grid: "
+                "%s): nothing to compare the model with. Check the years and the stations.",
+                what,
+                year_ranges(config.years),
+                year_ranges(int(y) for y in given["year"]),
+                at,
+                rows_preview(ids),
+            )
     log.info(
         "observations: %d value(s) at %d station(s) read from %s",
         int(obs.notnull().sum()),
@@ -1435,10 +1463,18 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
     unknown = sorted(set(sid) - listed)
     if unknown:
         rows = rows_preview(data_lines(table, np.flatnonzero(~sid.isin(listed).to_numpy())))
+        folded = {" ".join(v.split()).lower(): v for v in listed}
+        near = [  # blanks or case: the id is shown quoted, and the station it would be
+            f"{u!r} is {folded[' '.join(u.split()).lower()]!r} but for blanks or case"
+            for u in unknown
+            if " ".join(u.split()).lower() in folded
+        ]
         raise InputError(
-            f"{what}, column 'station_id': {rows_preview(unknown)} ({rows}) are not "
+            f"{what}, column 'station_id': {rows_preview(map(repr, unknown))} ({rows}) are not "
             f"stations of {config.inputs.stations.path.name} ([inputs] stations), whose ids "
-            f"look like {sorted(listed)[:3]}. Fix the ids, or add the stations."
+            f"look like {sorted(listed)[:3]}"
+            + (f"; {rows_preview(near, 3)}" if near else "")
+            + ". Fix the ids, or add the stations."
         )
     # by file line (observations_from_table would name the table's row labels)
     said = (

@@ -8,6 +8,7 @@ transform, cell area, and converts to and from xarray coordinates and rasterio p
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -575,6 +576,69 @@ def in_area_of_use(
         & (lon <= area.east + margin)
         & (lat >= area.south - margin)
         & (lat <= area.north + margin)
+    )
+
+
+def check_area_of_use(
+    data: Any, ids: Sequence[Any], what: str, config_key: str | None, *, kind: str = "feature"
+) -> None:
+    """Raise when features of a projected layer lie outside its CRS's area of use.
+
+    A feature whose bounding-box centre falls outside the area of use of the CRS the file
+    declares, widened by :data:`AREA_MARGIN`, is in another CRS than the file says: degrees
+    labelled Lambert-93 (which would put a road network a few metres from the CRS's origin,
+    outside any grid, and its emissions nowhere), Lambert II étendu labelled Lambert-93...
+
+    Parameters
+    ----------
+    data : geopandas.GeoDataFrame
+        The layer, in the CRS its file declares (nothing is checked for a geographic CRS or
+        a CRS without an area of use; empty geometries are skipped).
+    ids : sequence
+        The id of each feature, for the message.
+    what : str
+        The file, as messages name it.
+    config_key : str or None
+        The configuration key that gives the file.
+    kind : str, default "feature"
+        What a feature is, in words (``"territory"``, ``"road"``).
+
+    Raises
+    ------
+    trajectoire.InputError
+        Naming the first features outside (with their box centre), whether they look like
+        degrees, and the fix.
+    """
+    if data.crs is None or len(data) == 0:
+        return
+    crs = pyproj.CRS.from_user_input(data.crs)
+    if crs.is_geographic:
+        return
+    b = data.geometry.bounds.to_numpy(dtype=float)
+    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
+    finite = np.isfinite(cx) & np.isfinite(cy)
+    inside = in_area_of_use(crs, crs, np.where(finite, cx, 0.0), np.where(finite, cy, 0.0))
+    if inside is None:
+        return
+    out = ~inside & finite
+    if not out.any():
+        return
+    from trajectoire._validate import rows_preview
+
+    bad = np.flatnonzero(out)
+    shown = [f"{ids[int(k)]} (box centre {cx[k]:.6g}, {cy[k]:.6g})" for k in bad]
+    degrees = bool(np.all((np.abs(cx[bad]) <= 180) & (np.abs(cy[bad]) <= 90)))
+    hint = (
+        "these are degrees (longitude, latitude): the file's CRS should be EPSG:4326"
+        if degrees
+        else "the coordinates are in another CRS than the file says"
+    )
+    kinds = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+    raise InputError(
+        f"{what}: {bad.size} of {len(data)} {kinds} lie outside the area of use of the "
+        f"file's CRS {crs.to_string()} ({crs.name}): {rows_preview(shown, 3)}; {hint}. Fix the "
+        "CRS the file declares (e.g. ogr2ogr -a_srs EPSG:4326 for degrees), then give the "
+        "file again" + (f" ({config_key})." if config_key else ".")
     )
 
 

@@ -25,7 +25,7 @@ from scipy import sparse
 
 from trajectoire._validate import rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
-from trajectoire.geo.grid import DEFAULT_CRS, Grid, in_area_of_use, to_crs
+from trajectoire.geo.grid import DEFAULT_CRS, Grid, check_area_of_use, to_crs
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix, lines_to_grid
 from trajectoire.tables import choose_layer, file_column, mapped_columns, option_table
 
@@ -254,6 +254,14 @@ def _read_polygon_file(
             f"a vector file with one polygon per {kind} (GeoPackage, GeoJSON, shapefile). "
             + _fix(config_key, "the path of a polygon file.", 'path = "<polygons>.gpkg"')
         )
+    if len(gdf) == 0 and kind != "territory":  # the territories say it in their own words
+        # an empty layer of exposure zones ended on warnings of NaN extents, the run going on
+        at = f"layer {chosen!r}" if chosen else "its layer"
+        raise InputError(
+            f"{what}: {at} has no feature; expected one polygon per {kind}. Give the file or "
+            "layer that holds them"
+            + (f" ({option_table(config_key)} layer, path)." if config_key else ".")
+        )
     mapped = mapped_columns(gdf)  # the configuration's ``columns`` (column_mapping)
     if canonical:
         new = [str(c) for c in mapped.columns if c not in gdf.columns]
@@ -397,7 +405,7 @@ def _normalise(
     check_territory_overlaps(geoms, ids, what, config_key)
     # after the polygons' own checks (synthetic test shapes near the origin), before the
     # density (degrees read as metres make polygons of a square metre)
-    _check_area_of_use(data, ids, what, config_key)
+    check_area_of_use(data, ids, what, config_key, kind="territory")
     if "population" in data.columns:
         pop_column = renamed.get("population") or file_column("population")
         _check_density(pop, geoms, ids, pop_column, what, config_key)
@@ -446,41 +454,6 @@ _TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xls", ".ods")
 #: column holds something else (a SIREN number, inhabitants x 1000). The densest city
 #: districts have some 100 000 inhabitants per km², Paris 20 000.
 MAX_DENSITY = 2.0e5
-
-
-def _check_area_of_use(
-    data: gpd.GeoDataFrame, ids: Sequence[str], what: str, config_key: str | None
-) -> None:
-    """Territories whose box centre lies outside the area of use of the file's CRS (with a
-    margin of 2 degrees) are an error: the CRS of the file is not that of its coordinates
-    (degrees labelled Lambert-93, Lambert II étendu labelled Lambert-93...)."""
-    import pyproj
-
-    crs = pyproj.CRS.from_user_input(data.crs)
-    if crs.is_geographic:
-        return
-    b = data.geometry.bounds.to_numpy(dtype=float)
-    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-    inside = in_area_of_use(crs, crs, cx, cy)
-    if inside is None:
-        return
-    out = ~inside & np.isfinite(cx) & np.isfinite(cy)
-    if not out.any():
-        return
-    bad = np.flatnonzero(out)
-    shown = [f"{ids[int(k)]} (box centre {cx[k]:.6g}, {cy[k]:.6g})" for k in bad]
-    degrees = bool(np.all((np.abs(cx[bad]) <= 180) & (np.abs(cy[bad]) <= 90)))
-    hint = (
-        "these are degrees (longitude, latitude): the file's CRS should be EPSG:4326"
-        if degrees
-        else "the coordinates are in another CRS than the file says"
-    )
-    raise InputError(
-        f"{what}: territory(ies) {rows_preview(shown, 3)} lie outside the area of use of the "
-        f"file's CRS {crs.to_string()} ({crs.name}); {hint}. Fix the CRS the file declares "
-        "(e.g. ogr2ogr -a_srs EPSG:4326 for degrees), then give the file again"
-        + (f" ({config_key})." if config_key else ".")
-    )
 
 
 def _check_density(

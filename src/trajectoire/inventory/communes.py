@@ -765,7 +765,8 @@ def read_commune_population(
     --------
     >>> import geopandas as gpd, shapely, pandas as pd
     >>> polys = gpd.GeoDataFrame({"insee": [59350, 1001]}, crs="EPSG:2154",
-    ...     geometry=[shapely.box(0, 0, 1000, 1000), shapely.box(1000, 0, 2000, 1000)])
+    ...     geometry=[shapely.box(700_000, 7_000_000, 701_000, 7_001_000),
+    ...               shapely.box(701_000, 7_000_000, 702_000, 7_001_000)])
     >>> pop = pd.DataFrame({"insee": ["59350", "01001"], "pmun_2016": [232_787, 779],
     ...                     "pmun_2023": [238_246, 832]})
     >>> z = read_commune_population(polys, table=pop)

@@ -21,23 +21,41 @@ import pandas as pd
 import xarray as xr
 from scipy import sparse
 
-from trajectoire.errors import MissingVariableError
+from trajectoire.errors import MissingVariableError, warn
 from trajectoire.geo.grid import Grid, to_crs
 from trajectoire.geo.rasterize import coverage_matrix
-from trajectoire.inventory.proxies import _census_columns, proxy_grid
+from trajectoire.inventory.proxies import (
+    _census_columns,
+    census_near_misses,
+    proxy_grid,
+    zones_name,
+)
 
 __all__ = ["TerritoryPopulation", "census_population", "population_at"]
 
 
 def _census_of(zones: Any, prefix: str) -> dict[int, str]:
-    """Census year -> column ``<prefix><year>`` of `zones`; none is an error."""
+    """Census year -> column ``<prefix><year>`` of `zones`; none is an error, and a column
+    that looks like one but is not read (``pop2019``, ``POP_2019``) is an error where no
+    census is read, a warning beside the others (its census would be interpolated)."""
     columns = _census_columns(zones.columns, prefix)
+    near = census_near_misses(zones.columns, prefix)
+    named = f"column(s) {', '.join(map(repr, near))} would be read named {', '.join(near.values())}"
+    name = zones_name(zones)
     if not columns:
         raise MissingVariableError(
-            f"zones: no census column '{prefix}<year>' (columns {list(zones.columns)}); "
-            f"expected one column per census year, e.g. {prefix}1990, {prefix}1999 "
-            "(docs/input-formats.md)."
+            f"{name}: no census column '{prefix}<year>' (columns {list(zones.columns)})"
+            + (f"; the {named}" if near else "")
+            + f"; expected one column per census year, e.g. {prefix}1990, {prefix}1999 "
+            "(lower case, docs/input-formats.md). Rename the columns in the file."
         )
+    if near and not zones.attrs.get("census_near_misses_said"):  # once for these zones
+        warn(
+            f"{name}: {named}; they are not read: the censuses read are "
+            f"{', '.join(columns.values())}, the years between them interpolated. Rename "
+            "the column(s) in the file to have them read."
+        )
+        zones.attrs["census_near_misses_said"] = True
     return columns
 
 

@@ -406,6 +406,26 @@ def _census_columns(columns: Iterable[Any], prefix: str = "pop_") -> dict[int, s
     }
 
 
+def census_near_misses(columns: Iterable[Any], prefix: str = "pop_") -> dict[str, str]:
+    """Columns that look like census columns but are not read as such, with the name they
+    would need: ``POP_2019`` (case), ``pop2019`` or ``pop-2019`` (the separator), ``pop_19``
+    is not one (no four-digit year). ``{column: "pop_2019"}``."""
+    stem = prefix.rstrip("_- ").lower()
+    pattern = re.compile(re.escape(stem) + r"[\s_\-.]*((?:19|20)\d{2})", re.IGNORECASE)
+    exact = set(_census_columns(columns, prefix).values())
+    out: dict[str, str] = {}
+    for c in columns:
+        if isinstance(c, str) and c not in exact and (m := pattern.fullmatch(c.strip())):
+            out[c] = f"{prefix}{m.group(1)}"
+    return out
+
+
+def zones_name(zones: Any) -> str:
+    """How messages name the zones: their file and key (``attrs["source_name"]``, set by
+    :func:`trajectoire.inventory.read_zones`), else ``"zones"``."""
+    return str(getattr(zones, "attrs", {}).get("source_name", "zones"))
+
+
 def _population_column(zones: Any, column: str | None, reference_year: int | None) -> str:
     if column is not None:
         require_columns(zones.columns, [column], "zones")
@@ -506,8 +526,9 @@ def proxy_grid(
             col = _population_column(z, population_column, reference_year)
             ids = list(z.get("zone_id", z.index))
             # a text cell ('12 000') is named with its value, not reported as NaN
-            pop = numeric_column(pd.DataFrame(z), col, what="zones", ids=ids, lines=False)
-            require_non_negative(pop, f"zones, column {col!r}", ids)
+            name = zones_name(z)
+            pop = numeric_column(pd.DataFrame(z), col, what=name, ids=ids, lines=False)
+            require_non_negative(pop, f"{name}, column {col!r}", ids)
             zg = to_crs(z, grid.crs, what="zones")
             cov = coverage_matrix(zg, grid)
             area = np.asarray(zg.area, dtype=float)

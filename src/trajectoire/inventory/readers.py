@@ -9,6 +9,7 @@ its input (ids, sectors, pollutants, units, signs) and returns amounts in ``t yr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from os import PathLike
 from pathlib import Path
@@ -21,7 +22,7 @@ import xarray as xr
 
 from trajectoire._validate import require_columns, require_non_negative, rows_preview
 from trajectoire.errors import GridError, InputError, MissingVariableError, UnitsError, warn
-from trajectoire.geo.grid import Grid, as_crs, crs_of
+from trajectoire.geo.grid import Grid, as_crs, check_area_of_use, crs_of
 from trajectoire.geo.regridding import grid_of
 from trajectoire.geo.territories import check_zone_overlaps, valid_polygons
 from trajectoire.inventory.proxies import road_emissions_per_km
@@ -32,6 +33,7 @@ from trajectoire.species import (
     get_pollutant,
     known_species,
     normalise_pollutant,
+    not_modelled,
 )
 from trajectoire.tables import (
     blank_cell,
@@ -135,6 +137,7 @@ def _read_shapes(
     crs_key: str | None = None,
     crs_fix: str = "",
     assume_crs: Any = None,
+    config_key: str | None = None,
 ) -> Any:
     """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame.
 
@@ -143,7 +146,8 @@ def _read_shapes(
     that differs from the file's own is an error; a file without a CRS, when `crs` is not
     given, is an error saying `crs_fix` (how to set it). `assume_crs` is given to a file
     without a CRS (a file with one keeps it); without it, such a file is an error saying
-    `crs_fix` when given.
+    `crs_fix` when given. Features outside the area of use of a projected CRS are an error
+    (:func:`trajectoire.geo.grid.check_area_of_use`, naming `config_key`).
     """
     import geopandas as gpd
 
@@ -162,6 +166,12 @@ def _read_shapes(
                 f"({gdf.crs.to_string()}), which is used for its coordinates. Remove "
                 f"{crs_key}, or fix the file's CRS."
             )
+    if len(gdf) == 0:  # an empty layer ended on a reshape error (roads) or misleading ids
+        raise InputError(
+            f"{name}: the layer{f' {layer!r}' if layer else ''} has no feature; expected "
+            f"{kind}s. Give the file or layer that holds them"
+            + (f" ({option_table(config_key)} layer, path)." if config_key else ".")
+        )
     if gdf.crs is None and crs_key is not None:
         raise InputError(
             f"{name}: has no CRS (a shapefile without its .prj file?); expected the CRS its "
@@ -182,15 +192,19 @@ def _read_shapes(
         raise InputError(
             f"{name}: geometries must be {kind}s ({'/'.join(types)}), found {sorted(found)}."
         )
+    ident = next((c for c in (f"{default_layer[:-1]}_id", "id") if c in gdf.columns), None)
     missing = np.flatnonzero((gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())
     if missing.size:  # a feature without a shape would carry nothing, silently
-        ident = next((c for c in (f"{default_layer[:-1]}_id", "id") if c in gdf.columns), None)
         labels = [f"{gdf[ident].iloc[i]}" if ident else f"{i + 1}" for i in missing]
         where = f"{ident} {rows_preview(labels)}" if ident else f"feature(s) {rows_preview(labels)}"
         raise InputError(
             f"{name}: {missing.size} {kind}(s) without a geometry ({where}); expected a "
             f"{kind} for every row. Draw their geometry or remove those rows."
         )
+    # degrees labelled Lambert-93 put every feature metres from the CRS's origin: outside
+    # the grid, their emissions left out with a warning of a tiny mass (lengths in degrees)
+    labels = [str(v) for v in gdf[ident]] if ident else [f"row {i + 1}" for i in range(len(gdf))]
+    check_area_of_use(gdf, labels, name, config_key, kind=kind)
     return gdf
 
 
@@ -210,11 +224,39 @@ def _check_geographic_range(gdf: Any, name: str) -> None:
         )
 
 
+def _modelled(values: Sequence[Any], what: str, kind: str) -> np.ndarray:
+    """Which of the pollutant names `values` to read: False for the pollutants the library
+    does not model (:func:`trajectoire.species.not_modelled`: CO2, CO, metals...), which
+    inventories carry beside NOx, left out with one warning naming them (`kind`:
+    ``"column(s)"`` or ``"row(s)"``). Other names are read, and an unknown one is an error
+    there (a typo of a modelled pollutant)."""
+    keep = np.array([not not_modelled(v) for v in values], dtype=bool)
+    if not keep.all():
+        left = [str(v) for v, k in zip(values, keep, strict=True) if not k]
+        names = sorted(set(left))
+        said = (
+            f"{len(left)} row(s) of pollutant(s) {names}" if kind.startswith("row")
+            else f"column(s) {names}"
+        )  # fmt: skip
+        warn(
+            f"{what}: {said} left out: pollutant(s) not modelled by trajectoire (modelled: "
+            f"{list(known_species())})."
+        )
+    return keep
+
+
 def _normalise_column(
-    values: Sequence[Any], fn: Callable[..., str], what: str, places: Sequence[str] | None
+    values: Sequence[Any],
+    fn: Callable[..., str],
+    what: str,
+    places: Sequence[str] | None,
+    *,
+    columns_key: str | None = None,
 ) -> list[str]:
     """Map every value with `fn`, raising one error that lists all bad values and where they
-    are (`places`: ``"line 5"`` or ``"row 3"`` for each value; None for column names)."""
+    are (`places`: ``"line 5"`` or ``"row 3"`` for each value; None for column names).
+    `columns_key`: the option that lists the pollutant columns to read, named in the error
+    (a column of another kind, a comment, read as a pollutant)."""
     out: list[str] = []
     bad: dict[str, list[Any]] = {}
     for v, lab in zip(values, places or [""] * len(values), strict=True):
@@ -229,10 +271,15 @@ def _normalise_column(
         )
         kind = "sector" if fn is normalise_sector else "pollutant"
         expected = list(GNFR) if kind == "sector" else list(known_species())
-        raise InputError(
-            f"{what}: unknown {kind}(s) {detail}; expected one of {expected}. Fix the "
-            "spelling or map the names to these ids before reading."
-        )
+        fix = "Fix the spelling or map the names to these ids before reading"
+        if columns_key is not None:
+            m = re.search(r"\(\[inputs\] (\w+)\)", what)
+            where = f"[inputs.{m.group(1)}] {columns_key}" if m else f"{columns_key}="
+            fix += (
+                f', or list the pollutant columns to read ({where} = ["NOx", ...]: the other '
+                "columns are then not read)"
+            )
+        raise InputError(f"{what}: unknown {kind}(s) {detail}; expected one of {expected}. {fix}.")
     return out
 
 
@@ -414,10 +461,12 @@ def read_point_sources(
                 f"{name}: column(s) {shown}: the stack columns are named in lower case. "
                 "Rename them in the file."
             )
+        cand = [c for c, k in zip(cand, _modelled(cand, name, "column(s)"), strict=True) if k]
     else:
         cand = list(pollutants)
         require_columns(df.columns, cand, name)
-    pol_ids = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", None)
+    pol_ids = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", None,
+                                columns_key="pollutants" if pollutants is None else None)  # fmt: skip
     _check_duplicates(pol_ids, f"{name}, pollutant columns {cand}")
     values = np.zeros((len(df), len(cand)))
     for k, (col, pol) in enumerate(zip(cand, pol_ids, strict=True)):
@@ -507,7 +556,9 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
     df = _table(source, what=name)
     require_columns(df.columns, ["category", "pollutant", "ef_light", "ef_heavy"], name)
     places = _places(df, source)
-    df = df.reset_index(drop=True)
+    keep = _modelled(list(df["pollutant"]), name, "row(s)")  # CO2, metals: left out
+    places = [p for p, k in zip(places, keep, strict=True) if k]
+    df = df.loc[keep].copy()  # the rows keep their labels: the messages below name their lines
     df["pollutant"] = _normalise_column(
         list(df["pollutant"]), normalise_pollutant, f"{name}, column 'pollutant'", places
     )
@@ -527,6 +578,7 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
         places,
     )
     out = pd.DataFrame(df[["category", "pollutant", "ef_light", "ef_heavy"]])
+    out = out.reset_index(drop=True)
     out.attrs["source_file"] = name
     return out
 
@@ -586,6 +638,7 @@ def read_roads(
         source, name, layer, "roads", "line", ("LineString", "MultiLineString"),
         assume_crs=crs,
         crs_fix=f'Set {table} crs = "EPSG:2154"' if table else "Pass crs='EPSG:2154'",
+        config_key=config_key,
     )  # fmt: skip
     gdf = gdf.reset_index(drop=True)
     if "road_id" not in gdf:
@@ -620,13 +673,16 @@ def read_roads(
         gdf = gdf.drop(columns=[c for c in pols if c in gdf]).join(per_km)
     else:
         cand = list(pollutants) if pollutants is not None else [c for c in gdf if c not in traffic]
+        if pollutants is None:
+            cand = [c for c, k in zip(cand, _modelled(cand, name, "column(s)"), strict=True) if k]
         if not cand:
             raise MissingVariableError(
                 f"{name}: no emission column and no emission factors; pass "
                 "emission_factors='road_emission_factors.csv' or add per-km pollutant columns."
             )
         require_columns(gdf.columns, cand, name)
-        pols = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", None)
+        pols = _normalise_column(cand, normalise_pollutant, f"{name}, pollutant columns", None,
+                                 columns_key="pollutants" if pollutants is None else None)  # fmt: skip
         for col, pol in zip(cand, pols, strict=True):
             factor = _emission_factor(units, f"{name}, units of the per-km column {col!r}", pol)
             v = numeric_column(gdf, col, what=name, units=f"{units} km-1", ids=ids, lines=False)
@@ -716,7 +772,7 @@ def read_zones(
     crs_fix = f'Set {crs_key} = "EPSG:2154"' if config_key else "Pass crs='EPSG:2154'"
     gdf = _read_shapes(
         source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"),
-        crs=crs, crs_key=crs_key, crs_fix=crs_fix,
+        crs=crs, crs_key=crs_key, crs_fix=crs_fix, config_key=config_key,
     )  # fmt: skip
     require_columns(gdf.columns, [id_column], name)
     gdf = gdf.reset_index(drop=True)
@@ -735,6 +791,7 @@ def read_zones(
     if not gdf.attrs.get("overlaps_checked"):  # zones read once are not checked again
         check_zone_overlaps(gdf, name, "[inputs] zones")
         gdf.attrs["overlaps_checked"] = True
+    gdf.attrs.setdefault("source_name", name)  # the messages about their columns name the file
     return gdf
 
 
@@ -793,6 +850,13 @@ def read_area_totals(
     lines = known.get("file_lines") or (data_lines(df, range(len(df))) if _is_csv(source) else None)
     rows = lines or _places(df, source)
     df = pd.DataFrame(df).reset_index(drop=True)
+    keep = _modelled(list(df["pollutant"]), name, "row(s)")
+    if not keep.all():  # CO2, metals...: left out; the other rows keep their labels (lines)
+        rows = [r for r, k in zip(rows, keep, strict=True) if k]
+        lines = None if lines is None else [r for r, k in zip(lines, keep, strict=True) if k]
+        df = df.loc[keep]
+        if df.empty:
+            raise InputError(f"{name}: no row of a modelled pollutant (see the warning above).")
     _check_one_year(df, name, rows)
     zone_ids = _text_ids(df, zone_column, name, rows, "the zone_id of a zone of [inputs] zones")
     out = pd.DataFrame(
@@ -808,7 +872,7 @@ def read_area_totals(
     )
     v = numeric_column(df, "emission", what=name, units=units, lines=_is_csv(source))
     require_non_negative(v, f"{name}, column 'emission'", rows)
-    out["emission"] = v * _row_unit_factors(df, out["pollutant"], units, name, rows)
+    out["emission"] = v * row_unit_factors(df, out["pollutant"], units, name, rows)
     canonical = {
         p: "yr-1" if get_pollutant(p).is_number else "t yr-1" for p in set(out["pollutant"])
     }
@@ -837,18 +901,25 @@ def _check_one_year(df: pd.DataFrame, name: str, rows: list[str]) -> None:
         )
 
 
-def _row_unit_factors(
-    df: pd.DataFrame, pollutants: pd.Series, units: str, name: str, rows: list[str]
+def row_unit_factors(
+    df: pd.DataFrame,
+    pollutants: pd.Series | Sequence[str],
+    units: str,
+    name: str,
+    rows: list[str],
+    unit_key: str = "[inputs.area_emissions] unit",
+    column: str = "units",
 ) -> np.ndarray:
-    """Factor of each row of an area-totals table to its species' own emission unit.
+    """Factor of each row of a table of emissions (area totals, a register's figures) to its
+    species' own emission unit.
 
-    A row's ``units`` cell (when the table has that column and the cell is not empty) names
-    its unit; the other rows take `units`.
+    A row's `column` cell (when the table has that column and the cell is not empty) names
+    its unit; the other rows take `units` (the input's `unit_key`).
     """
     given = [False] * len(df)
     row_units = [units] * len(df)
-    if "units" in df.columns:
-        for i, c in enumerate(df["units"].astype(object)):
+    if column in df.columns:
+        for i, c in enumerate(df[column].astype(object)):
             if isinstance(c, str) and c.strip():
                 given[i], row_units[i] = True, c.strip()
             elif not isinstance(c, str) and c is not None and not pd.isna(c):
@@ -859,7 +930,7 @@ def _row_unit_factors(
         key = (pol, u, given[i])
         if key not in factors:
             where = (
-                f"{name}, {rows[i]}, column 'units' = {u!r} for pollutant {pol!r}"
+                f"{name}, {rows[i]}, column {column!r} = {u!r} for pollutant {pol!r}"
                 if given[i]
                 else f"{name}, units of 'emission' for pollutant {pol!r} ({rows[i]})"
             )
@@ -867,10 +938,10 @@ def _row_unit_factors(
                 factors[key] = _emission_factor(u, where, pol)
             except UnitsError as exc:
                 fix = (
-                    "correct the 'units' cell of that row"
+                    f"correct the {column!r} cell of that row"
                     if given[i]
-                    else "give the row a 'units' cell (add a 'units' column to the file) or "
-                    "set [inputs.area_emissions] unit"
+                    else f"give the row a {column!r} cell (add a {column!r} column to the "
+                    f"file) or set {unit_key}"
                 )
                 raise UnitsError(f"{exc} Fix: {fix}.") from None
         out[i] = factors[key]

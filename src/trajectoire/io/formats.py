@@ -99,6 +99,17 @@ def _table_reader(path: Any, *, what: str | None = None, config_key: str | None 
     return read_table(path, what=what, require_rows=True, config_key=config_key)
 
 
+def _history_reader(
+    path: Any, *, unit: str | None = None, what: str | None = None, config_key: str | None = None
+) -> Any:
+    """A register's figures (``point_source_history.csv``) read as is; the input's ``unit``
+    (the figures' unit where no ``units`` cell says it, default t yr-1) in
+    ``attrs["unit"]``, which the pipeline converts each row by."""
+    table = read_table(path, what=what, require_rows=True, config_key=config_key)
+    table.attrs["unit"] = unit
+    return table
+
+
 def _observation_reader(
     path: Any, *, what: str | None = None, config_key: str | None = None
 ) -> Any:
@@ -161,7 +172,7 @@ FORMATS: dict[str, dict[str, Format]] = {
         ),
     },
     "point_source_history": {
-        "trajectoire": _format(_table_reader, "point_source_history.csv"),
+        "trajectoire": _format(_history_reader, "point_source_history.csv", "unit"),
     },
     "roads": {
         "trajectoire": _format(

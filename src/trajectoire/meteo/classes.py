@@ -204,6 +204,39 @@ class _Hours(NamedTuple):
     j: np.ndarray  # stability class, 0..5 for A..F (0 where unknown)
 
 
+def _invalid_hours_message(ds: xr.Dataset, hours: _Hours, calm_threshold: float) -> str:
+    """The warning about the hours left out of the tables: the file, how many a year (the
+    most affected years first), what each lacks, and what to do."""
+    bad = ~hours.valid
+    u = ds["wind_speed"].values.astype(float)
+    with np.errstate(invalid="ignore"):
+        no_speed = bad & ~np.isfinite(u)
+        no_dir = bad & np.isfinite(u) & (u >= calm_threshold)
+        no_dir &= ~np.isfinite(ds["wind_direction"].values.astype(float))
+    no_stab = bad & ~np.isin(np.asarray(ds["stability"].values).astype(str), STABILITY_CLASSES)
+    counts = np.bincount(hours.yi[bad], minlength=hours.years.size)
+    total = np.bincount(hours.yi, minlength=hours.years.size)
+    order = np.argsort(-counts, kind="stable")
+    shown = [f"{hours.years[i]}: {counts[i]} of {total[i]}" for i in order[:5] if counts[i]]
+    more = int((counts > 0).sum()) - len(shown)
+    lacks = ", ".join(
+        f"{n} {what}"
+        for n, what in (
+            (int(no_speed.sum()), "without a wind speed"),
+            (int(no_dir.sum()), "without a wind direction (not calm)"),
+            (int(no_stab.sum()), "without a stability class"),
+        )
+        if n
+    )
+    source = ds.attrs.get("source_file") or "meteorology"
+    return (
+        f"{source} ([inputs] meteo): {int(bad.sum())} hour(s) left out of the frequency "
+        f"tables ({lacks}): {', '.join(shown)}{f' (and {more} more years)' if more else ''}. "
+        "The years' tables are made of their other hours; fill the gaps in the file, or give "
+        "a station with fewer (a year under its coverage threshold is an error)."
+    )
+
+
 def _classify_hours(
     ds: xr.Dataset, n_directions: int, edges: np.ndarray, calm_threshold: float, resolution: float
 ) -> _Hours:
@@ -472,12 +505,8 @@ def met_classes(
     if w is not None:
         hours = hours._replace(share=hours.share * w[:, None])
     n_invalid = int((~hours.valid).sum())
-    if n_invalid:
-        warn(
-            f"meteorology: {n_invalid} hour(s) without valid wind or stability were left out "
-            "of the frequency tables (see missing_hours).",
-            stacklevel=2,
-        )
+    if n_invalid and weights is None:  # the weighted tables are of the same hours: said once
+        warn(_invalid_hours_message(ds, hours, calm_threshold), stacklevel=2)
     ny, nc = hours.years.size, len(STABILITY_CLASSES)
     sums = _class_sums(hours, (ny, nd, edges.size, nc))
     calms = _calm_sums(hours, ny, nc, w)

@@ -80,18 +80,30 @@ _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chro
 
 
 # ----------------------------------------------------------------------------- checks
-def _check_inputs(ds: xr.Dataset, territory: str, lang: str) -> list[str]:
-    """Check the language, the variables and the territory; return the pollutants to show."""
+def _check_output(ds: xr.Dataset, lang: str) -> None:
+    """Check the language and the variables the report reads (a NetCDF that is not a run's
+    output, a scenario's, ended on a KeyError)."""
     if lang not in LANGS:
         raise InputError(
             f"report: --lang {lang!r} is not available; expected one of {list(LANGS)}."
         )
     missing = [v for v in REQUIRED_VARIABLES if v not in ds.data_vars]
     if missing:
-        raise MissingVariableError(
-            f"report: the output lacks {missing} (it needs {list(REQUIRED_VARIABLES)}); "
-            "make it with `trajectoire run CONFIG --out OUT.nc` of this version."
+        source = ds.encoding.get("source")
+        lacks = (
+            f"has none of the variables it needs ({', '.join(REQUIRED_VARIABLES)})"
+            if len(missing) == len(REQUIRED_VARIABLES)
+            else f"lacks {', '.join(missing)} (it needs {', '.join(REQUIRED_VARIABLES)})"
         )
+        raise MissingVariableError(
+            f"report: {'the output' if source is None else repr(str(source))} {lacks}: it is "
+            "not the output of `trajectoire run`, or of an older version; make it with "
+            "`trajectoire run CONFIG --out OUT.nc` of this version."
+        )
+
+
+def _check_inputs(ds: xr.Dataset, territory: str, lang: str) -> list[str]:
+    """Check the territory (after :func:`_check_output`); return the pollutants to show."""
     known = [str(t) for t in ds["exposure"]["territory"].values]
     if territory not in known:
         raise InputError(
@@ -872,6 +884,7 @@ def report_context(
     -------
     (dict, Tracer)
     """
+    _check_output(ds, lang)
     territory = territory_id(territory, ds["exposure"]["territory"].values)  # "mel" is MEL
     pollutants = _check_inputs(ds, territory, lang)
     years = [int(y) for y in ds["exposure"]["year"].values]
