@@ -283,3 +283,19 @@ def test_recomputing_against_a_baseline_of_other_inputs_is_an_error(tmp_path: Pa
     base.attrs["trajectoire_config_hash"] = "0123456789abcdef"
     with pytest.raises(ConfigError, match="was run with another configuration"):
         _check_same_run(base, cfg, "out.nc")
+
+
+def test_a_title_line_above_the_header_is_named(tmp_path: Path) -> None:
+    """A note above the header was read as the header, and the message quoted the real
+    header as a ragged data line without saying so."""
+    path = tmp_path / "background.csv"
+    path.write_text("# fond regional, ug/m3\nyear,pollutant,value,units\n2019,NO2,12,ug m-3\n")
+    with pytest.raises(InputError) as err:
+        read_table(path, what="background.csv ([inputs] background)")
+    text = str(err.value)
+    assert "line 2 has 4 fields but the header has 2" in text
+    assert "line 1 ('# fond regional, ug/m3') was read as the header" in text
+    path.write_text("year,pollutant\n2019,NO2\n2020,NO2,12\n")  # a ragged line further down
+    with pytest.raises(InputError) as err:
+        read_table(path, what="b.csv")
+    assert "line 3 has 3 fields" in str(err.value) and "read as the header" not in str(err.value)

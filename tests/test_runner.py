@@ -472,6 +472,10 @@ def test_sigterm_then_resume_gives_identical_content(
         ("TRAJECTOIRE_IO_THREADS", "0", "expected an integer >= 1"),
         ("TRAJECTOIRE_FFT_THREADS", "-3", "expected a positive number of threads"),
         ("SOURCE_DATE_EPOCH", "yesterday", "expected whole seconds"),
+        # numba read it at import, said so in a traceback's text and ran on (2026-12-05)
+        ("NUMBA_NUM_THREADS", "abc", "expected an integer >= 1"),
+        # read only by --workers N: a serial run took it without a word
+        ("TRAJECTOIRE_WORKER_THREADS", "x", "expected an integer >= 1"),
     ],
 )
 def test_a_bad_environment_variable_stops_before_prepare(

@@ -511,11 +511,19 @@ def _ragged_message(
     if found is not None:
         line, n, width, row = found
         shown = row if len(row) <= 60 else row[:57] + "..."
-        return (
+        said = (
             f"line {line} has {n} fields but the header has {width} ({shown!r}); expected "
             f"{width} fields separated by {_SEP_NAMES.get(dialect.sep, repr(dialect.sep))}s on "
             "every line (quote the values that hold the delimiter)"
         )
+        header = _header_text(text, comment)
+        if header is not None and line == header[0] + 1:  # the very first row is longer:
+            first = header[1] if len(header[1]) <= 60 else header[1][:57] + "..."
+            said += (  # a title or a note above the header, read as the header
+                f"; line {header[0]} ({first!r}) was read as the header: if it is a title or "
+                "a note above the header, remove it"
+            )
+        return said
     detail = _one_line(exc).replace("Error tokenizing data. C error: ", "")
     quote = re.search(r"EOF inside string starting at row (\d+)", detail)
     if quote:
@@ -524,6 +532,15 @@ def _ragged_message(
             "every '\"' to be paired"
         )
     return f"not a well-formed CSV table ({detail})"
+
+
+def _header_text(text: str, comment: str | None) -> tuple[int, str] | None:
+    """The line number and text of the line read as the header (the first that is not
+    blank nor a comment), or None."""
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip() and not (comment and line.lstrip().startswith(comment)):
+            return number, line
+    return None
 
 
 def _header_line(text: str, comment: str | None) -> int:

@@ -887,12 +887,17 @@ def _complete_output(path: Path, config_hash: str, years: Sequence[int]) -> bool
 def _check_environment() -> None:
     """Read the environment variables a run uses, so that a bad value stops it before it
     computes (one line naming the variable), not at its first part or at the assembly:
-    ``TRAJECTOIRE_DEFLATE``, ``TRAJECTOIRE_IO_THREADS``, ``TRAJECTOIRE_FFT_THREADS`` and
-    ``SOURCE_DATE_EPOCH``."""
+    ``TRAJECTOIRE_DEFLATE``, ``TRAJECTOIRE_IO_THREADS``, ``TRAJECTOIRE_FFT_THREADS``,
+    ``SOURCE_DATE_EPOCH``, ``NUMBA_NUM_THREADS`` and ``TRAJECTOIRE_WORKER_THREADS`` (also
+    without ``--workers``: a value set for later runs is checked now)."""
     deflate_encoder()
     io_threads()
     fft_threads()
     utc_stamp()
+    # read by numba at its import (a bad value: numba's own warning, its default used) and
+    # by the workers of --workers N: one line here, as the docs say, whatever the mode
+    env_threads("NUMBA_NUM_THREADS", "threads of the numba kernels", "the cores")
+    _worker_threads(1)
 
 
 def _run_locked(
