@@ -299,3 +299,17 @@ def test_a_title_line_above_the_header_is_named(tmp_path: Path) -> None:
     with pytest.raises(InputError) as err:
         read_table(path, what="b.csv")
     assert "line 3 has 3 fields" in str(err.value) and "read as the header" not in str(err.value)
+
+
+def test_a_units_column_of_point_sources(tmp_path: Path) -> None:
+    """It was read as an unknown pollutant 'units'; one unit on every row is the file's."""
+    df = write_points(tmp_path / "p.csv")
+    df.assign(units="kg yr-1").to_csv(tmp_path / "kg.csv", index=False)
+    kg = read_point_sources(tmp_path / "kg.csv")
+    t = read_point_sources(tmp_path / "p.csv")
+    np.testing.assert_allclose(kg["point_emission"].values * 1000, t["point_emission"].values)
+    mixed = df.assign(units=["kg yr-1"] + ["t yr-1"] * (len(df) - 1))
+    mixed.to_csv(tmp_path / "mixed.csv", index=False)
+    with pytest.raises(InputError, match=r"column 'units' says \['kg yr-1', 't yr-1'\].*"
+                       r"\[inputs.point_sources\] unit"):  # fmt: skip
+        read_point_sources(tmp_path / "mixed.csv", what="p.csv ([inputs] point_sources)")

@@ -177,3 +177,22 @@ def test_info_says_a_file_that_is_no_netcdf_is_not_one(
     assert main(["info", str(cfg)]) == 2
     line = _one_error_line(capsys)
     assert "is not a NetCDF file (it begins with b'[run]" in line and "recompute" not in line
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "warned"),
+    [("out.csv", "NetCDF", True), ("out.nc", "NetCDF", False), ("map.png", "GeoTIFF", True),
+     ("map.tiff", "GeoTIFF", False), ("r.pdf", "HTML", True), ("out", "NetCDF", False)],
+)  # fmt: skip
+def test_a_name_that_says_another_kind_is_warned(
+    tmp_path: Path, name: str, kind: str, warned: bool
+) -> None:
+    """``--out result.csv`` wrote a NetCDF named .csv, ``--out map.png`` a GeoTIFF, without
+    a word."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_writable(tmp_path / name, what="--out", kind=kind)
+    said = [str(w.message) for w in caught if "is written under a name ending in" in str(w.message)]
+    assert bool(said) is warned

@@ -461,6 +461,20 @@ def read_point_sources(
                 f"{name}: column(s) {shown}: the stack columns are named in lower case. "
                 "Rename them in the file."
             )
+        per_row = [c for c in cand if str(c).strip().lower() in ("unit", "units", "unite", "unité")]
+        if per_row:  # it was read as an unknown pollutant
+            m = re.search(r"\(\[inputs\] (\w+)\)", name)
+            key = f"[inputs.{m.group(1)}] unit" if m else "units="
+            said = sorted({str(v).strip() for v in df[per_row[0]].dropna() if str(v).strip()})
+            if len(said) == 1 and (units == "t yr-1" or units == said[0]):
+                units = said[0]  # one unit for every row: the file's unit, as the key would
+                cand = [c for c in cand if c != per_row[0]]
+            else:
+                raise InputError(
+                    f"{name}: column {per_row[0]!r} says {said[:4]}: the units of the "
+                    f"pollutant columns are one for the file, given by {key} (here {units!r}); "
+                    f"convert the rows to one unit, then remove the column or set {key} to it."
+                )
         cand = [c for c, k in zip(cand, _modelled(cand, name, "column(s)"), strict=True) if k]
     else:
         cand = list(pollutants)

@@ -33,7 +33,7 @@ from trajectoire._planes import Planes
 from trajectoire._validate import require_year, year_ranges
 from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import Grid, crs_of
 from trajectoire.species import NUMBER_SUFFIX, species_view
 from trajectoire.tables import keyword_options, with_options
@@ -198,6 +198,7 @@ def check_writable(
     check_not_read(p, reads or {}, what)
     if kind is not None:
         check_replaceable(p, kind, what)
+        _check_suffix(p, kind, what)
     tmp = p.with_name(p.name + ".tmp")
     if tmp.is_dir() or (tmp.exists() and not tmp.is_file()):
         raise InputError(
@@ -260,6 +261,30 @@ def _begins_as(head: bytes, kind: str) -> bool:
         if any(head[b : b + len(hdf)] == hdf for b in blocks):
             return True
     return head.startswith(_SIGNATURES[kind])
+
+
+#: The file name suffixes of each kind of output (another one is warned about).
+_SUFFIXES = {
+    "NetCDF": (".nc", ".nc4", ".cdf", ".netcdf", ".h5"),
+    "GeoTIFF": (".tif", ".tiff"),
+    "HTML": (".html", ".htm"),
+    "PDF": (".pdf",),
+    "CSV": (".csv", ".txt", ".tsv"),
+}
+
+
+def _check_suffix(path: Path, kind: str, what: str) -> None:
+    """Warn when `path`'s suffix says another kind of file than the `kind` written there
+    (``--out result.csv`` for the NetCDF, ``--out map.png`` for the GeoTIFF): the file
+    opens by its content, but a viewer chosen by its name does not."""
+    suffix = path.suffix.lower()
+    if suffix and suffix not in _SUFFIXES[kind]:
+        warn(
+            f"{what} {str(path)!r}: {'an' if kind == 'HTML' else 'a'} {kind} file is written under a "
+            f"name ending in {suffix!r}; "
+            f"a {kind} file's name ends in {' or '.join(_SUFFIXES[kind][:2])}, by which "
+            "programs open it."
+        )
 
 
 def check_replaceable(path: Path, kind: str, what: str = "--out") -> None:
