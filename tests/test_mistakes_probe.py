@@ -313,3 +313,15 @@ def test_a_units_column_of_point_sources(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"column 'units' says \['kg yr-1', 't yr-1'\].*"
                        r"\[inputs.point_sources\] unit"):  # fmt: skip
         read_point_sources(tmp_path / "mixed.csv", what="p.csv ([inputs] point_sources)")
+
+
+def test_a_unit_key_that_the_rows_contradict_is_warned(tmp_path: Path) -> None:
+    """``[inputs.area_emissions] unit = "kg yr-1"`` beside rows that say ``t yr-1`` was
+    ignored without a word (the cells win, as documented for the rows they fill)."""
+    write_area(tmp_path / "a.csv").assign(units="t yr-1").to_csv(tmp_path / "u.csv", index=False)
+    with pytest.warns(TrajectoireWarning, match=r"6 row\(s\) say their unit in the 'units' "
+                      r"column \(\['t yr-1'\]\), which wins over"):  # fmt: skip
+        read_area_totals(tmp_path / "u.csv", units="kg yr-1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrajectoireWarning)
+        read_area_totals(tmp_path / "u.csv", units="t yr-1")  # agreeing: nothing said

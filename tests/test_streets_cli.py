@@ -221,6 +221,15 @@ def test_streets_on_the_output_of_another_configuration(
             "id,x,y,canyon_width,building_height,orientation,side\nA,706400,7059000,20,-15,4,left\n",
             "column 'building_height': -15 at line 2 (A); expected a number > 0 m",
         ),
+        # said "points, id 'A', ..." without the file
+        (
+            "id,x,y,canyon_width,building_height,orientation,side\nA,706400,7059000,20,15,4,gauche\n",
+            "column 'side': 'gauche' at line 2 (A); expected 'left' or 'right'",
+        ),
+        (
+            "id,x,y,canyon_width,building_height\nA,706400,7059000,20,15\n",
+            "line 2 (A): street-canyon column(s) ['orientation', 'side'] empty or absent",
+        ),
     ],
 )
 def test_streets_points_mistakes_are_one_line(

@@ -331,6 +331,7 @@ def _check_pollutant_of_map(path: Path, variable: str, pollutant: str) -> None:
 def _cmd_report(args: argparse.Namespace) -> int:
     from trajectoire.report import write_report
 
+    args.lang = args.lang.strip().lower()  # "EN" as "en", as the territories' ids are taken
     stem = "rapport" if args.lang == "fr" else "report"
     name = f"{stem}-{args.territory}.html"
     if args.pdf:  # the PDF beside the HTML replaces a file of that name too

@@ -259,6 +259,39 @@ def _check_canyon_columns(table: pd.DataFrame, what: str, ids: list[str], in_fil
                 f"{units} (or an empty cell for a point without a street canyon). Fix the file."
             )
         table[col] = values
+    canyon = [*_CANYON_NUMBERS, "side"]
+    given = [c for c in canyon if c in table.columns]
+    if given:  # all four or none, and a side that is one: said with the file and the line
+        filled = pd.DataFrame({c: ~_blank(table[c]) for c in given})
+        for c in canyon:
+            if c not in filled:
+                filled[c] = False
+        partial = np.flatnonzero(filled.any(axis=1).to_numpy() & ~filled.all(axis=1).to_numpy())
+        if partial.size:
+            i = int(partial[0])
+            empty = [c for c in canyon if not filled[c].iloc[i]]
+            place = data_lines(table, [i])[0] if in_file else f"row {i}"
+            raise InputError(
+                f"{what}: {place} ({ids[i]}): street-canyon column(s) {empty} empty or absent "
+                f"while {[c for c in canyon if c not in empty]} are given"
+                + (f" (and {partial.size - 1} more point(s))" if partial.size > 1 else "")
+                + f"; give all of {canyon} for a point in a canyon, or none for an open road."
+            )
+        if "side" in table.columns:
+            side = table["side"].where(~_blank(table["side"]))
+            wrong = np.flatnonzero(
+                side.notna().to_numpy() & ~side.isin(["left", "right"]).to_numpy()
+            )
+            if wrong.size:
+                places = data_lines(table, wrong) if in_file else [f"row {i}" for i in wrong]
+                shown = [
+                    f"{side.iloc[i]!r} at {p} ({ids[i]})"
+                    for i, p in zip(wrong, places, strict=True)
+                ]
+                raise InputError(
+                    f"{what}, column 'side': {rows_preview(shown, 5)}; expected 'left' or "
+                    "'right' (the side of the street, looking along orientation)."
+                )
     known = {"id", "station_id", "x", "y", *_CANYON_NUMBERS, "side"}
     for col in map(str, table.columns):
         if col in known:
@@ -270,6 +303,11 @@ def _check_canyon_columns(table: pd.DataFrame, what: str, ids: list[str], in_fil
                 f"{', '.join([*_CANYON_NUMBERS, 'side'])} (all four, or none for an open "
                 "road): without them the points are open roads."
             )
+
+
+def _blank(column: pd.Series) -> pd.Series:
+    """Empty cells: missing, or text of blanks only."""
+    return column.isna() | column.astype(str).str.strip().eq("")
 
 
 def _points_written(ds: xr.Dataset, grid: Grid, points: pd.DataFrame) -> pd.DataFrame:
