@@ -325,3 +325,21 @@ def test_a_unit_key_that_the_rows_contradict_is_warned(tmp_path: Path) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", TrajectoireWarning)
         read_area_totals(tmp_path / "u.csv", units="t yr-1")  # agreeing: nothing said
+
+
+def test_a_key_given_twice_and_a_netcdf_given_as_configuration(tmp_path: Path) -> None:
+    """TOML's own message named a line and column only; an output given as the
+    configuration was a UTF-8 decoding error."""
+    from fake_pipeline import write_config
+    from trajectoire.io.config import load_config
+
+    cfg = write_config(tmp_path / "in")
+    cfg.write_text(
+        cfg.read_text().replace("resolution = 100.0", "resolution = 100.0\nresolution = 50.0")
+    )
+    with pytest.raises(ConfigError, match=r"Cannot overwrite a value .*: 'resolution = 50.0'\)"):
+        load_config(cfg)
+    out = tmp_path / "out.nc"
+    xr.Dataset({"v": ("x", np.arange(2.0))}).to_netcdf(out)
+    with pytest.raises(ConfigError, match=r"is a NetCDF file \(an output\?\), not a TOML"):
+        load_config(out)

@@ -1589,13 +1589,19 @@ def load_config(path: str | Path) -> RunConfig:
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
+        head = p.read_bytes()[:8] if isinstance(exc, UnicodeDecodeError) else b""
+        if head.startswith((b"\x89HDF", b"CDF")):  # `run OUT.nc --out config.toml`
+            raise ConfigError(
+                f"{p}: is a NetCDF file (an output?), not a TOML configuration; the command "
+                "is `trajectoire run CONFIG.toml --out OUT.nc`."
+            ) from None
         raise ConfigError(f"{p}: cannot read the configuration ({exc}).") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
-            f"{p}: not valid TOML ({exc}). Fix the syntax at that line (strings need quotes, "
-            "tables are written [section])."
+            f"{p}: not valid TOML ({exc}{_toml_line(text, exc)}). Fix the syntax at that line "
+            "(strings need quotes, tables are written [section], a key is given once a table)."
         ) from None
     try:
         cfg = RunConfig.model_validate(data, context={"base_dir": real.parent, "source": str(p)})
@@ -1604,6 +1610,19 @@ def load_config(path: str | Path) -> RunConfig:
     cfg._source_path = real
     cfg._source_text = text
     return cfg
+
+
+def _toml_line(text: str, exc: Exception) -> str:
+    """``: 'resolution = 500.0'``, the line a TOML error names (``at line 17``), for the
+    messages that name no key (``Cannot overwrite a value``: a key given twice)."""
+    import re
+
+    m = re.search(r"at line (\d+)", str(exc))
+    lines = text.splitlines()
+    if not m or not 0 < int(m.group(1)) <= len(lines):
+        return ""
+    line = lines[int(m.group(1)) - 1].strip()
+    return f": {line[:80]!r}" if line else ""
 
 
 def parse_years(text: str, *, what: str = "--years") -> list[int]:
