@@ -938,17 +938,18 @@ def row_unit_factors(
                 given[i], row_units[i] = True, c.strip()
             elif not isinstance(c, str) and c is not None and not pd.isna(c):
                 given[i], row_units[i] = True, str(c)
-    if units != "t yr-1":  # a key given: the cells that say otherwise win, said once
-        # (the particle-number species' rows are in numbers, which no mass key is about)
+    if units != "t yr-1" and all(given):  # a key given that no row takes: said once
+        # (the rows that say the key's unit agree with it; the particle-number species' rows
+        # are in numbers, which no mass key is about)
         mass = [not get_pollutant(p).is_number for p in pollutants]
-        differ = [g and u != units and m for u, g, m in zip(row_units, given, mass, strict=True)]
+        differ = [u != units and m for u, m in zip(row_units, mass, strict=True)]
         other = sorted({u for u, d in zip(row_units, differ, strict=True) if d})
         if other:
-            n = sum(differ)
             warn(
-                f"{name}: {n} row(s) say their unit in the {column!r} column ({other[:4]}), "
-                f"which wins over {unit_key} = {units!r}: that key applies to the rows without "
-                f"a {column!r} cell only. Remove the key or the cells that contradict it."
+                f"{name}: every row says its unit in the {column!r} column, {sum(differ)} of "
+                f"them another than {unit_key} = {units!r} ({other[:4]}): the cells win, and "
+                f"the key applies to the rows without a {column!r} cell only (none here). "
+                "Remove the key, or the cells that contradict it."
             )
     factors: dict[tuple[str, str, bool], float] = {}
     out = np.empty(len(df))
