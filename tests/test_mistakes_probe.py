@@ -343,3 +343,15 @@ def test_a_key_given_twice_and_a_netcdf_given_as_configuration(tmp_path: Path) -
     xr.Dataset({"v": ("x", np.arange(2.0))}).to_netcdf(out)
     with pytest.raises(ConfigError, match=r"is a NetCDF file \(an output\?\), not a TOML"):
         load_config(out)
+
+
+def test_units_with_superscripts_are_read() -> None:
+    """``µg/m³`` (a spreadsheet's spelling) was not a known concentration, and the message
+    did not say that a mixing ratio (ppb) is also taken where a reader converts one."""
+    from trajectoire.errors import UnitsError
+    from trajectoire.units import normalise_units
+
+    assert normalise_units("µg/m³", "concentration") == normalise_units("ug/m3", "concentration")
+    assert normalise_units("cm⁻³", "number_concentration") == "cm-3"
+    with pytest.raises(UnitsError, match=r"\(or a mixing ratio: \[.*'ppb'\]"):
+        normalise_units("µg/l", "concentration")

@@ -198,9 +198,15 @@ def normalise_units(units: str | None, kind: str, *, what: str = "units") -> str
                 f"{_KIND_WORDS.get(kind, kind)} is expected (one of {list(table)}); particle "
                 "numbers and masses never mix."
             )
+        also = (  # a concentration may also be a mixing ratio, converted where read
+            f" (or a mixing ratio: {list(UNIT_TABLE['mixing_ratio'])[:3]}, where a reader "
+            "takes one, e.g. the background)"
+            if kind == "concentration"
+            else ""
+        )
         raise UnitsError(
             f"{what}: units {units!r} are not a known {kind.replace('_', ' ')}; "
-            f"expected one of {list(table)}."
+            f"expected one of {list(table)}{also}."
         )
     return key
 
@@ -222,8 +228,12 @@ _KIND_WORDS = {
 }
 
 
+#: superscript digits and signs, as word processors and spreadsheets write ``µg/m³``
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+
+
 def _spelling(units: object) -> str:
-    key = re.sub(r"\s+", " ", str(units).strip())
+    key = re.sub(r"\s+", " ", str(units).strip()).translate(_SUPERSCRIPTS)
     return _SYNONYMS.get(key, _SYNONYMS.get(key.lower(), key))
 
 
