@@ -355,3 +355,17 @@ def test_units_with_superscripts_are_read() -> None:
     assert normalise_units("cm⁻³", "number_concentration") == "cm-3"
     with pytest.raises(UnitsError, match=r"\(or a mixing ratio: \[.*'ppb'\]"):
         normalise_units("µg/l", "concentration")
+
+
+def test_a_roads_file_of_several_layers_names_the_key(tmp_path: Path) -> None:
+    """It said ``pass layer="troncons"``, Python's keyword, where the configuration's key
+    is what a user of the command line sets."""
+    gdf = write_roads(tmp_path / "r.gpkg").assign(nox=1.0)
+    path = tmp_path / "two.gpkg"
+    gdf.to_file(path, layer="troncons")
+    gdf.to_file(path, layer="troncons_2015")
+    with pytest.raises(InputError, match=r'set \[inputs.roads\] layer = "troncons"'):
+        read_roads(path, config_key="[inputs] roads")
+    with pytest.raises(InputError, match=r'pass layer="troncons"'):  # from Python
+        read_roads(path)
+    assert len(read_roads(path, layer="troncons_2015")) == 3

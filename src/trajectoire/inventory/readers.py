@@ -86,6 +86,7 @@ def _read_table(
     default_layer: str | None = None,
     what: str | None = None,
     text: Sequence[str] = (),
+    config_key: str | None = None,
 ) -> pd.DataFrame:
     p = Path(path)
     if not p.exists():
@@ -96,8 +97,9 @@ def _read_table(
     import geopandas as gpd
 
     layer = choose_layer(
-        p, layer, what=what or str(p), preferred=() if default_layer is None else (default_layer,)
-    )
+        p, layer, what=what or str(p), preferred=() if default_layer is None else (default_layer,),
+        config_key=config_key,
+    )  # fmt: skip
     try:
         frame = gpd.read_file(p, layer=layer)
     except Exception as exc:  # pyogrio raises its own error types
@@ -112,11 +114,14 @@ def _table(
     default_layer: str | None = None,
     what: str | None = None,
     text: Sequence[str] = (),
+    config_key: str | None = None,
 ) -> pd.DataFrame:
     """The table in file `source` (:func:`_read_table`; the CSV columns `text` read as
-    text), or a copy of the (Geo)DataFrame given."""
+    text; `config_key` named where a layer is to be chosen), or a copy of the
+    (Geo)DataFrame given."""
     if isinstance(source, str | PathLike):
-        return _read_table(source, layer=layer, default_layer=default_layer, what=what, text=text)
+        return _read_table(source, layer=layer, default_layer=default_layer, what=what, text=text,
+                           config_key=config_key)  # fmt: skip
     if isinstance(source, pd.DataFrame):
         return source.copy()
     raise InputError(
@@ -151,7 +156,7 @@ def _read_shapes(
     """
     import geopandas as gpd
 
-    gdf = _table(source, layer=layer, default_layer=default_layer, what=name)
+    gdf = _table(source, layer=layer, default_layer=default_layer, what=name, config_key=config_key)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise InputError(
             f"{name}: expected {kind} geometries (GeoPackage/Shapefile), got a plain table."
