@@ -268,18 +268,24 @@ def _write_beside_input(
     options: tuple[str, ...],
     kind: str,
     reads: dict[str, Path | None],
+    beside: dict[str, str] | None = None,
 ) -> int:
     """Run ``write(args.path, out, **options)`` for a command that reads an output file.
 
     ``out`` is ``--out``, by default `default_name` beside the input ``args.path``; it is
     checked writable before anything is read, and may be none of `reads` (the files the
-    command reads besides ``args.path``) nor an existing file of another `kind`. `options`
-    name the parsed options passed on under their own names. Prints each file written.
+    command reads besides ``args.path``) nor an existing file of another `kind`; so are
+    the files `write` puts beside it (`beside`: ``{suffix: kind}``, the report's PDF).
+    `options` name the parsed options passed on under their own names. Prints each file
+    written.
     """
     from trajectoire.io.netcdf import check_writable
 
     out = args.out if args.out is not None else args.path.with_name(default_name)
     reads = {"the output given (OUT.nc)": args.path, **reads}
+    for suffix, other in (beside or {}).items():
+        check_writable(Path(out).with_suffix(suffix), what=f"--out (its {other})", kind=other,
+                       reads=reads)  # fmt: skip
     check_writable(out, what="--out", example=default_name, kind=kind, reads=reads)
     written = write(args.path, out, **{k: getattr(args, k) for k in options})
     for path in written if isinstance(written, list) else [written]:
@@ -334,15 +340,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
     args.lang = args.lang.strip().lower()  # "EN" as "en", as the territories' ids are taken
     stem = "rapport" if args.lang == "fr" else "report"
     name = f"{stem}-{args.territory}.html"
-    if args.pdf:  # the PDF beside the HTML replaces a file of that name too
-        from trajectoire.io.netcdf import check_writable
-
-        html = args.out if args.out is not None else args.path.with_name(name)
-        check_writable(Path(html).with_suffix(".pdf"), what="--out (its PDF)", kind="PDF",
-                       reads={"the output given (OUT.nc)": args.path, "--scenario": args.scenario})  # fmt: skip
     return _write_beside_input(
         args, name, write_report, ("territory", "lang", "scenario", "pdf"), "HTML",
-        {"--scenario": args.scenario},
+        {"--scenario": args.scenario}, beside={".pdf": "PDF"} if args.pdf else None,
     )  # fmt: skip
 
 

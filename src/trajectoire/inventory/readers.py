@@ -235,7 +235,9 @@ def _modelled(values: Sequence[Any], what: str, kind: str) -> np.ndarray:
     inventories carry beside NOx, left out with one warning naming them (`kind`:
     ``"column(s)"`` or ``"row(s)"``). Other names are read, and an unknown one is an error
     there (a typo of a modelled pollutant)."""
-    keep = np.array([not not_modelled(v) for v in values], dtype=bool)
+    distinct = {v for v in values if isinstance(v, str)}  # each once: a table repeats them
+    left_out = {v for v in distinct if not_modelled(v)}
+    keep = np.array([v not in left_out for v in values], dtype=bool)
     if not keep.all():
         left = [str(v) for v, k in zip(values, keep, strict=True) if not k]
         names = sorted(set(left))
@@ -248,6 +250,14 @@ def _modelled(values: Sequence[Any], what: str, kind: str) -> np.ndarray:
             f"{list(known_species())})."
         )
     return keep
+
+
+def _option_of(what: str, option: str, python: str | None = None) -> str:
+    """The option `option` of the input that `what` names (``"x.csv ([inputs]
+    point_sources)"`` gives ``[inputs.point_sources] option``), or its Python keyword
+    (`python`, default ``option=``) for a reader called from Python."""
+    m = re.search(r"\(\[inputs\] (\w+)\)", what)
+    return f"[inputs.{m.group(1)}] {option}" if m else (python or f"{option}=")
 
 
 def _normalise_column(
@@ -278,8 +288,7 @@ def _normalise_column(
         expected = list(GNFR) if kind == "sector" else list(known_species())
         fix = "Fix the spelling or map the names to these ids before reading"
         if columns_key is not None:
-            m = re.search(r"\(\[inputs\] (\w+)\)", what)
-            where = f"[inputs.{m.group(1)}] {columns_key}" if m else f"{columns_key}="
+            where = _option_of(what, columns_key)
             fix += (
                 f', or list the pollutant columns to read ({where} = ["NOx", ...]: the other '
                 "columns are then not read)"
@@ -468,8 +477,7 @@ def read_point_sources(
             )
         per_row = [c for c in cand if str(c).strip().lower() in ("unit", "units", "unite", "unité")]
         if per_row:  # it was read as an unknown pollutant
-            m = re.search(r"\(\[inputs\] (\w+)\)", name)
-            key = f"[inputs.{m.group(1)}] unit" if m else "units="
+            key = _option_of(name, "unit", python="units=")
             said = sorted({str(v).strip() for v in df[per_row[0]].dropna() if str(v).strip()})
             if len(said) == 1 and (units == "t yr-1" or units == said[0]):
                 units = said[0]  # one unit for every row: the file's unit, as the key would

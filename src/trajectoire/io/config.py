@@ -1589,8 +1589,10 @@ def load_config(path: str | Path) -> RunConfig:
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        head = p.read_bytes()[:8] if isinstance(exc, UnicodeDecodeError) else b""
-        if head.startswith((b"\x89HDF", b"CDF")):  # `run OUT.nc --out config.toml`
+        from trajectoire.io.netcdf import begins_as  # the signatures of the outputs
+
+        head = p.read_bytes()[:4104] if isinstance(exc, UnicodeDecodeError) else b""
+        if head and begins_as(head, "NetCDF"):  # `run OUT.nc --out config.toml`
             raise ConfigError(
                 f"{p}: is a NetCDF file (an output?), not a TOML configuration; the command "
                 "is `trajectoire run CONFIG.toml --out OUT.nc`."

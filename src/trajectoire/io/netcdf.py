@@ -247,7 +247,13 @@ _SIGNATURES: dict[str, tuple[bytes, ...]] = {
 }
 
 
-def _begins_as(head: bytes, kind: str) -> bool:
+def _head(path: Path) -> bytes:
+    """The first bytes of `path`, enough for :func:`begins_as` (an HDF5 user block too)."""
+    with path.open("rb") as f:
+        return f.read(4104)
+
+
+def begins_as(head: bytes, kind: str) -> bool:
     """Whether the first bytes `head` of a file are those of a `kind` file (``"CSV"``: any
     text, no NUL byte)."""
     if kind == "CSV":
@@ -314,14 +320,13 @@ def check_replaceable(path: Path, kind: str, what: str = "--out") -> None:
     if not path.is_file():
         return
     try:
-        with path.open("rb") as f:
-            head = f.read(4104)
+        head = _head(path)
     except OSError as exc:
         raise InputError(
             f"{what} {str(path)!r} exists and cannot be read ({exc.strerror}): it is not "
             f"replaced. Choose another path, or remove it first."
         ) from None
-    if not head or _begins_as(head, kind):
+    if not head or begins_as(head, kind):
         return
     first = head[:24]
     a = "an" if kind == "HTML" else "a"
@@ -904,12 +909,10 @@ def check_output(path: str | Path) -> None:
         what = "is a directory" if p.is_dir() else "file not found"
         raise InputError(f"{p}: {what}; give the output of a `trajectoire run` (a .nc file).")
     redo = f"recompute it with `trajectoire run CONFIG --out {p}`"
-    try:
-        with p.open("rb") as f:
-            head = f.read(4104)
-    except OSError:  # unreadable: said below, with HDF5's reason
-        head = b""
-    if head and not _begins_as(head, "NetCDF"):  # a CSV, a TOML, a GeoTIFF: not an output
+    head = b""
+    with contextlib.suppress(OSError):  # unreadable: said below, with HDF5's reason
+        head = _head(p)
+    if head and not begins_as(head, "NetCDF"):  # a CSV, a TOML, a GeoTIFF: not an output
         raise InputError(
             f"{p} is not a NetCDF file (it begins with {head[:24]!r}); give the output of a "
             "`trajectoire run` (a .nc file)."
