@@ -179,6 +179,19 @@ def test_info_says_a_file_that_is_no_netcdf_is_not_one(
     assert "is not a NetCDF file (it begins with b'[run]" in line and "recompute" not in line
 
 
+def test_info_says_a_netcdf_from_elsewhere_is_not_an_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A NetCDF-4 written by another tool printed ``run: ?`` and ``written by: ?; ?``."""
+    path = tmp_path / "era5.nc"
+    ds = xr.Dataset({"t2m": (("y", "x"), np.zeros((2, 3)))}, attrs={"source": "ECMWF"})
+    ds.to_netcdf(path, engine="netcdf4")
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "not a trajectoire output (no 'trajectoire_version' attribute): ECMWF" in out
+    assert "?" not in out and "t2m" in out
+
+
 @pytest.mark.parametrize(
     ("name", "kind", "warned"),
     [("out.csv", "NetCDF", True), ("out.nc", "NetCDF", False), ("map.png", "GeoTIFF", True),

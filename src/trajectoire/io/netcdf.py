@@ -954,8 +954,18 @@ def summary(path: str | Path) -> str:
     try:
         lines = [f"{p}  ({_size(p.stat().st_size)} on disk)"]
         a = ds.attrs
-        lines.append(f"  run:         {a.get('title', '?')}")
-        lines.append(f"  written by:  {a.get('source', '?')}; {a.get('Conventions', '?')}")
+        if "trajectoire_version" in a:
+            lines.append(f"  run:         {a.get('title', '(no title)')}")
+            lines.append(
+                f"  written by:  {a.get('source', '?')}; {a.get('Conventions', 'no Conventions')}"
+            )
+        else:  # a NetCDF from elsewhere: say so rather than print '?' where the run would be
+            made = "; ".join(str(a[k]) for k in ("title", "source", "Conventions") if k in a)
+            lines.append(
+                "  not a trajectoire output (no 'trajectoire_version' attribute)"
+                + (f": {made}" if made else "")
+                + "; what it holds:"
+            )
         lines.append(f"  grid:        {_grid_line(ds)}")
         if "year" in ds.coords:
             yrs = [int(v) for v in ds["year"].values]

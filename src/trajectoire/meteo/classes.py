@@ -668,7 +668,7 @@ def select_years(
         `met` has no ``year`` coordinate.
     trajectoire.InputError
         Some of `years` are not in `met`: the message names them, the years `met` holds
-        and the fix (add those years to the meteorology or narrow [run] first_year/last_year).
+        and the fix (add those years to the meteorology or narrow the run's years).
 
     Warns
     -----
@@ -694,8 +694,8 @@ def select_years(
         have,
         lambda missing: (
             f"{what}: no meteorology for years {missing} (it holds {_years_text(have)}); the run "
-            f"asks {_years_text(asked)}. Add those years to the meteorology or narrow [run] "
-            "first_year/last_year."
+            f"asks {_years_text(asked)}. Add those years to the meteorology ([inputs] meteo) or "
+            "narrow the run's years ([run] first_year/last_year, or --years)."
         ),
     )
     if "valid_hours" in met:  # a year inside the file's span may still hold no valid hour
@@ -706,7 +706,8 @@ def select_years(
                 f"{what}: no valid hour in year(s) {_years_text(empty)} (missing from the file, "
                 f"or every value of those years invalid), though the file spans "
                 f"{_years_text(have)}; the run asks {_years_text(asked)}. Add those years' "
-                "hours to the meteorology or narrow [run] first_year/last_year."
+                "hours to the meteorology ([inputs] meteo) or narrow the run's years ([run] "
+                "first_year/last_year, or --years)."
             )
         _warn_coverage(met, asked, what, min_coverage)
     return met.sel(year=years)
