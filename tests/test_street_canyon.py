@@ -9,6 +9,7 @@ wind, the 1/W scaling of the recirculation in the skimming regime, leeward above
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -218,6 +219,18 @@ def test_roadside_values_uses_the_canyon_for_the_nearest_link():
         roadside_values(road, freq, grid, bad, pollutants=["NOx"], hourly_met=met)
     with pytest.raises(InputError, match="need hourly_met"):
         roadside_values(road, freq, grid, points, pollutants=["NOx"])
+    # the checks of `trajectoire streets --points` apply to a table given from Python (a
+    # negative height or a text width went into the canyon's formulas)
+    for column, value, said in (
+        ("building_height", -18.0, "column 'building_height': -18 at row 0 (s); expected a "
+                                   "number > 0 m"),
+        ("canyon_width", "16 m", "column 'canyon_width': not a number: '16 m' at row 0 (s)"),
+        ("orientation", np.nan, "row 0 (s): street-canyon column(s) ['orientation'] empty"),
+    ):  # fmt: skip
+        with pytest.raises(InputError, match=re.escape(said)):
+            roadside_values(road, freq, grid, points.assign(**{column: [value]}),
+                            pollutants=["NOx"], hourly_met=met)  # fmt: skip
+    assert points["canyon_width"].tolist() == [16.0]  # the caller's table is left as it was
 
 
 def test_cli_streets_needs_roads_and_meteo(tmp_path, capsys):

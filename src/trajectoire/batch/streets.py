@@ -12,7 +12,6 @@ function.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,18 +20,18 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._compile_notice import compile_notice
-from trajectoire._validate import did_you_mean, require_columns, rows_preview, year_ranges
+from trajectoire._validate import require_columns, year_ranges
 from trajectoire.batch.pipeline import _meteorology
 from trajectoire.dispersion.chemistry import fno2_shares
-from trajectoire.dispersion.roads import roadside_values
-from trajectoire.errors import ConfigError, InputError, warn
+from trajectoire.dispersion.roads import check_canyon_columns, roadside_values
+from trajectoire.errors import ConfigError, InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.inventory.proxies import grid_roads
 from trajectoire.io.config import RunConfig
 from trajectoire.io.formats import read_input
 from trajectoire.io.netcdf import open_output
 from trajectoire.species import get_pollutant
-from trajectoire.tables import data_lines, numeric_column, read_table
+from trajectoire.tables import numeric_column, read_table
 
 __all__ = ["roadside_values_of_run"]
 
@@ -206,7 +205,7 @@ def _points_on_grid(
     in_file = isinstance(points, str | Path)
     for c in ("x", "y"):  # an empty or text cell: named, not "outside the grid"
         table[c] = numeric_column(table, c, what=what, units="m", ids=list(ids), lines=in_file)
-    _check_canyon_columns(table, what, list(ids), in_file)
+    check_canyon_columns(table, what, list(ids), in_file)
     repeated = sorted(set(ids[ids.duplicated()]))
     if repeated:
         raise InputError(
@@ -229,85 +228,6 @@ def _points_on_grid(
         out = table.loc[~inside, key].astype(str).tolist()
         log.warning("%d point(s) outside the run's grid are left out: %s", len(out), out)
     return table.loc[inside].reset_index(drop=True)
-
-
-#: The canyon columns of a point and what each holds: (units, lowest value, strictly above).
-_CANYON_NUMBERS = {
-    "canyon_width": ("m", 0.0, True),
-    "building_height": ("m", 0.0, True),
-    "orientation": ("degree", -math.inf, False),
-}
-
-
-def _check_canyon_columns(table: pd.DataFrame, what: str, ids: list[str], in_file: bool) -> None:
-    """Check the street-canyon columns of the points where they are given: numbers (empty
-    cells allowed: a point without a canyon), widths and heights > 0, each bad value named
-    with its line or id and its column; warn about a column whose name is close to one of
-    them (``canyon``, ``building_heigth``), which would be left out and the point taken as
-    an open road."""
-    for col, (units, low, strict) in _CANYON_NUMBERS.items():
-        if col not in table.columns:
-            continue
-        values = numeric_column(table, col, what=what, units=units, ids=ids, allow_nan=True,
-                                lines=in_file)  # fmt: skip
-        bad = np.flatnonzero(np.isfinite(values) & ((values <= low) if strict else (values < low)))
-        if bad.size:
-            places = data_lines(table, bad) if in_file else [f"row {i}" for i in bad]
-            shown = [f"{values[i]:g} at {p} ({ids[i]})" for i, p in zip(bad, places, strict=True)]
-            raise InputError(
-                f"{what}, column {col!r}: {rows_preview(shown, 5)}; expected a number > {low:g} "
-                f"{units} (or an empty cell for a point without a street canyon). Fix the file."
-            )
-        table[col] = values
-    canyon = [*_CANYON_NUMBERS, "side"]
-    given = [c for c in canyon if c in table.columns]
-    if given:  # all four or none, and a side that is one: said with the file and the line
-        filled = pd.DataFrame({c: ~_blank(table[c]) for c in given})
-        for c in canyon:
-            if c not in filled:
-                filled[c] = False
-        partial = np.flatnonzero(filled.any(axis=1).to_numpy() & ~filled.all(axis=1).to_numpy())
-        if partial.size:
-            i = int(partial[0])
-            empty = [c for c in canyon if not filled[c].iloc[i]]
-            place = data_lines(table, [i])[0] if in_file else f"row {i}"
-            raise InputError(
-                f"{what}: {place} ({ids[i]}): street-canyon column(s) {empty} empty or absent "
-                f"while {[c for c in canyon if c not in empty]} are given"
-                + (f" (and {partial.size - 1} more point(s))" if partial.size > 1 else "")
-                + f"; give all of {canyon} for a point in a canyon, or none for an open road."
-            )
-        if "side" in table.columns:
-            side = table["side"].where(~_blank(table["side"]))
-            wrong = np.flatnonzero(
-                side.notna().to_numpy() & ~side.isin(["left", "right"]).to_numpy()
-            )
-            if wrong.size:
-                places = data_lines(table, wrong) if in_file else [f"row {i}" for i in wrong]
-                shown = [
-                    f"{side.iloc[i]!r} at {p} ({ids[i]})"
-                    for i, p in zip(wrong, places, strict=True)
-                ]
-                raise InputError(
-                    f"{what}, column 'side': {rows_preview(shown, 5)}; expected 'left' or "
-                    "'right' (the side of the street, looking along orientation)."
-                )
-    known = {"id", "station_id", "x", "y", *_CANYON_NUMBERS, "side"}
-    for col in map(str, table.columns):
-        if col in known:
-            continue
-        hint = did_you_mean(col.lower(), [*_CANYON_NUMBERS, "side"])
-        if hint or col.lower().startswith(("canyon", "building", "street")):
-            warn(
-                f"{what}: column {col!r} is not read{hint}; the street-canyon columns are "
-                f"{', '.join([*_CANYON_NUMBERS, 'side'])} (all four, or none for an open "
-                "road): without them the points are open roads."
-            )
-
-
-def _blank(column: pd.Series) -> pd.Series:
-    """Empty cells: missing, or text of blanks only."""
-    return column.isna() | column.astype(str).str.strip().eq("")
 
 
 def _points_written(ds: xr.Dataset, grid: Grid, points: pd.DataFrame) -> pd.DataFrame:

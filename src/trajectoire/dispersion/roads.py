@@ -31,15 +31,16 @@ import xarray as xr
 
 from trajectoire._kernels import rline as _rl
 from trajectoire._kernels.plume import NO_LID
+from trajectoire._validate import did_you_mean, rows_preview
 from trajectoire.dispersion.chemistry import nox_to_no2
 from trajectoire.dispersion.hourly import _hours
 from trajectoire.dispersion.longterm import _table, annual_kernel, table_arrays
 from trajectoire.dispersion.plume import _anemometer_height, _profile_exponents, _scheme
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import Grid
 from trajectoire.geo.rasterize import lines_to_grid
 from trajectoire.meteo.classes import CALM_THRESHOLD
-from trajectoire.tables import keyword_options, with_options
+from trajectoire.tables import data_lines, keyword_options, numeric_column, with_options
 
 __all__ = [
     "ROAD_DEFAULTS",
@@ -765,7 +766,108 @@ def street_canyon_increment(
 
 # --------------------------------------------------------------------------- run level
 
-_CANYON = ("canyon_width", "building_height", "orientation", "side")
+#: The canyon columns of a point and what each holds: (units, lowest value, strictly above).
+_CANYON_NUMBERS = {
+    "canyon_width": ("m", 0.0, True),
+    "building_height": ("m", 0.0, True),
+    "orientation": ("degree", -math.inf, False),
+}
+
+
+def check_canyon_columns(
+    table: pd.DataFrame, what: str, ids: list[str], in_file: bool = False
+) -> None:
+    """Check the street-canyon columns of the points where they are given, in place.
+
+    Numbers (empty cells allowed: a point without a canyon), widths and heights > 0, all
+    four columns or none on each row, ``side`` one of ``left`` / ``right``; each bad value
+    is named with its line (`in_file`: `table` read by :func:`trajectoire.tables.read_table`)
+    or row, its id and its column. A column whose name is close to one of them
+    (``canyon``, ``building_heigth``) is warned about: it would be left out and the point
+    taken as an open road. The numeric columns are replaced by their float64 values.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The points (``id`` or ``station_id``, ``x``, ``y`` and the canyon columns).
+    what : str
+        The points' name in messages (the file, or ``"points"``).
+    ids : list of str
+        The points' ids, in row order.
+    in_file : bool, default False
+        Name rows by file line rather than by row number.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A bad value, a row with some of the four columns only, a side that is not one.
+    """
+    for col, (units, low, strict) in _CANYON_NUMBERS.items():
+        if col not in table.columns:
+            continue
+        values = numeric_column(table, col, what=what, units=units, ids=ids, allow_nan=True,
+                                lines=in_file)  # fmt: skip
+        bad = np.flatnonzero(np.isfinite(values) & ((values <= low) if strict else (values < low)))
+        if bad.size:
+            places = data_lines(table, bad) if in_file else [f"row {i}" for i in bad]
+            shown = [f"{values[i]:g} at {p} ({ids[i]})" for i, p in zip(bad, places, strict=True)]
+            raise InputError(
+                f"{what}, column {col!r}: {rows_preview(shown, 5)}; expected a number > {low:g} "
+                f"{units} (or an empty cell for a point without a street canyon). Fix the file."
+            )
+        table[col] = values
+    canyon = [*_CANYON_NUMBERS, "side"]
+    given = [c for c in canyon if c in table.columns]
+    if given:  # all four or none, and a side that is one: said with the file and the line
+        filled = pd.DataFrame({c: ~_blank(table[c]) for c in given})
+        for c in canyon:
+            if c not in filled:
+                filled[c] = False
+        partial = np.flatnonzero(filled.any(axis=1).to_numpy() & ~filled.all(axis=1).to_numpy())
+        if partial.size:
+            i = int(partial[0])
+            empty = [c for c in canyon if not filled[c].iloc[i]]
+            place = data_lines(table, [i])[0] if in_file else f"row {i}"
+            raise InputError(
+                f"{what}: {place} ({ids[i]}): street-canyon column(s) {empty} empty or absent "
+                f"while {[c for c in canyon if c not in empty]} are given"
+                + (f" (and {partial.size - 1} more point(s))" if partial.size > 1 else "")
+                + f"; give all of {canyon} for a point in a canyon, or none for an open road."
+            )
+        if "side" in table.columns:
+            side = table["side"].where(~_blank(table["side"]))
+            wrong = np.flatnonzero(
+                side.notna().to_numpy() & ~side.isin(["left", "right"]).to_numpy()
+            )
+            if wrong.size:
+                places = data_lines(table, wrong) if in_file else [f"row {i}" for i in wrong]
+                shown = [
+                    f"{side.iloc[i]!r} at {p} ({ids[i]})"
+                    for i, p in zip(wrong, places, strict=True)
+                ]
+                raise InputError(
+                    f"{what}, column 'side': {rows_preview(shown, 5)}; expected 'left' or "
+                    "'right' (the side of the street, looking along orientation)."
+                )
+    known = {"id", "station_id", "x", "y", *_CANYON_NUMBERS, "side"}
+    for col in map(str, table.columns):
+        if col in known:
+            continue
+        hint = did_you_mean(col.lower(), [*_CANYON_NUMBERS, "side"])
+        if hint or col.lower().startswith(("canyon", "building", "street")):
+            warn(
+                f"{what}: column {col!r} is not read{hint}; the street-canyon columns are "
+                f"{', '.join([*_CANYON_NUMBERS, 'side'])} (all four, or none for an open "
+                "road): without them the points are open roads."
+            )
+
+
+def _blank(column: pd.Series) -> pd.Series:
+    """Empty cells: missing, or text of blanks only."""
+    return column.isna() | column.astype(str).str.strip().eq("")
+
+
+_CANYON = (*_CANYON_NUMBERS, "side")
 
 
 def _point_table(points: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -779,22 +881,12 @@ def _point_table(points: pd.DataFrame) -> tuple[list[str], np.ndarray, np.ndarra
     return [str(v) for v in points[key]], px, py
 
 
-def _canyon_of(points: pd.DataFrame, i: int, pid: str) -> dict[str, Any] | None:
-    """The canyon geometry of point `i` (None when it has none), checked."""
-    vals = {c: points[c].iloc[i] if c in points.columns else None for c in _CANYON}
-    absent = [c for c, v in vals.items() if v is None or (not isinstance(v, str) and pd.isna(v))]
-    if len(absent) == len(_CANYON):
+def _canyon_of(points: pd.DataFrame, i: int) -> dict[str, Any] | None:
+    """The canyon geometry of point `i` (None when it has none) of points checked by
+    :func:`check_canyon_columns` (all four columns or none on a row)."""
+    if "side" not in points.columns or bool(_blank(points["side"]).iloc[i]):
         return None
-    if absent:
-        raise InputError(
-            f"points, id {pid!r}: street-canyon columns {absent} are empty; give all of "
-            f"{list(_CANYON)} or none."
-        )
-    if str(vals["side"]) not in ("left", "right"):
-        raise InputError(
-            f"points, id {pid!r}, column 'side': {vals['side']!r}; expected 'left' or 'right'."
-        )
-    return vals
+    return {c: points[c].iloc[i] for c in _CANYON}
 
 
 def _no2_roadside(
@@ -908,7 +1000,10 @@ def roadside_values(
             raise MissingVariableError(
                 f"roads: no per-km column for {pol!r}; columns are {list(roads.columns)}."
             )
-    canyons = [_canyon_of(points, i, pid) for i, pid in enumerate(ids)]
+    if any(c in points.columns for c in _CANYON):  # checked on a copy: the caller's kept
+        points = points.copy()
+        check_canyon_columns(points, "points", ids)
+    canyons = [_canyon_of(points, i) for i in range(len(ids))]
     if any(c is not None for c in canyons) and hourly_met is None:
         raise InputError("points: street-canyon rows need hourly_met (wind speed, direction).")
     # unit emission per link: the line and grid values of every pollutant are sums over
