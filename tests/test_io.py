@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -143,6 +144,53 @@ def test_export_geotiff(output: Path, grid: Grid, tmp_path: Path) -> None:
     with xr.open_dataset(output) as ds:
         expected = ds["concentration"].sel(year=1993, pollutant="PM10").values
     np.testing.assert_array_equal(values, expected)
+
+
+def test_export_geotiff_replaces_neither_the_netcdf_nor_another_file(
+    output: Path, tmp_path: Path
+) -> None:
+    """``export_geotiff(out.nc, out.nc)`` and ``ds.trajectoire.to_geotiff`` onto the file
+    the dataset was opened from replaced the run's output by a GeoTIFF; a CSV or a
+    configuration given as the GeoTIFF was replaced too."""
+    import shutil
+
+    nc = shutil.copy(output, tmp_path / "out.nc")
+    before = Path(nc).read_bytes()
+    with pytest.raises(InputError, match="is the NetCDF the map is read from"):
+        export_geotiff(nc, nc, year=1993, pollutant="PM10")
+    with xr.open_dataset(nc) as ds, pytest.raises(InputError, match="the NetCDF the map is"):
+        ds.trajectoire.to_geotiff(nc, year=1993, pollutant="PM10")
+    assert Path(nc).read_bytes() == before
+    table = tmp_path / "stations.csv"
+    table.write_text("id,x,y\nA,1,2\n")
+    with pytest.raises(InputError, match="exists and is not a GeoTIFF file"):
+        export_geotiff(nc, table, year=1993, pollutant="PM10")
+    assert table.read_text() == "id,x,y\nA,1,2\n"
+    tif = export_geotiff(nc, tmp_path / "c.tif", year=1993, pollutant="PM10")
+    assert export_geotiff(nc, tif, year=1992, pollutant="PM10") == tif  # a GeoTIFF: replaced
+
+
+def test_write_netcdf_mistakes_are_one_line(tmp_path: Path) -> None:
+    """A DataArray, ``dtype="float16"``, ``significant_digits=0`` and a missing directory
+    ended in netCDF-C's or xarray's errors ("Permission denied" for the directory); an
+    existing CSV was replaced by the NetCDF."""
+    ds = xr.Dataset({"v": ("x", np.arange(3.0))}, coords={"x": [0.0, 1.0, 2.0]})
+    cases = [
+        (ds["v"], tmp_path / "a.nc", {}, "expected an xarray.Dataset (a DataArray"),
+        (ds, tmp_path / "a.nc", {"dtype": "float16"}, "dtype='float16'; expected 'float32'"),
+        (ds, tmp_path / "a.nc", {"significant_digits": 0}, "significant_digits=0; expected an"),
+        (ds, tmp_path / "no" / "a.nc", {}, "does not exist; create it first"),
+    ]
+    for data, path, kw, said in cases:
+        with pytest.raises(InputError, match=re.escape(said)):
+            write_netcdf(data, path, **kw)
+    table = tmp_path / "t.csv"
+    table.write_text("a,b\n1,2\n")
+    with pytest.raises(InputError, match="exists and is not a NetCDF file"):
+        write_netcdf(ds, table)
+    assert table.read_text() == "a,b\n1,2\n"
+    assert not list(tmp_path.glob("*.nc"))
+    write_netcdf(ds, tmp_path / "a.nc", significant_digits=3)
 
 
 def test_export_contribution_needs_sector_and_map_year(output: Path, tmp_path: Path) -> None:

@@ -450,6 +450,28 @@ def test_write_scenario_is_atomic(small, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.nc"]
 
 
+def test_write_scenario_spares_the_baseline_and_other_files(small, tmp_path):
+    """``write_scenario(apply_scenario(base, s), base)`` replaced the baseline run output
+    by the scenario; a CSV given as the path was replaced too."""
+    import shutil
+
+    _, out, _ = small
+    base = Path(shutil.copy(out, tmp_path / "base.nc"))
+    before = base.stat().st_size, base.stat().st_mtime_ns
+    ds = apply_scenario(base, Scenario("r", Cut(ROAD, None, 0.1, 2018)))  # one Cut, no list
+    assert ds.attrs["baseline_file"] == str(base)
+    with pytest.raises(InputError, match="is the baseline output of this scenario"):
+        write_scenario(ds, base)
+    assert (base.stat().st_size, base.stat().st_mtime_ns) == before
+    table = tmp_path / "cuts.csv"
+    table.write_text("sector,percent\nF,10\n")
+    with pytest.raises(InputError, match="exists and is not a NetCDF file"):
+        write_scenario(ds, table)
+    assert table.read_text() == "sector,percent\nF,10\n"
+    with pytest.raises(ConfigError, match="expected a Cut or a list of Cut"):
+        Scenario("r", "F_RoadTransport")
+
+
 def test_recompute_takes_the_baseline_s_years(small):
     """A baseline run with ``--years`` holds fewer years than its configuration: the
     recompute path computes those (it used to compute the configuration's and fail on a

@@ -49,7 +49,7 @@ from trajectoire.dispersion.chemistry import no2_with_primary
 from trajectoire.errors import ConfigError, InputError, warn
 from trajectoire.geo.territories import TERRITORIES, territory_id
 from trajectoire.io.config import MIN_YEAR, RunConfig, load_config
-from trajectoire.io.netcdf import open_output, write_netcdf, years_attribute
+from trajectoire.io.netcdf import check_writable, open_output, write_netcdf, years_attribute
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import get_pollutant, normalise_pollutant
 
@@ -234,6 +234,13 @@ class Scenario:
     run_config: Path | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.cuts, Cut):  # Scenario("s", Cut(...)): one cut, not a list
+            object.__setattr__(self, "cuts", (self.cuts,))
+        elif not isinstance(self.cuts, Iterable) or isinstance(self.cuts, str | bytes | Mapping):
+            raise ConfigError(
+                f"scenario {self.name!r}: cuts {self.cuts!r}; expected a Cut or a list of Cut "
+                "(Scenario(name, [Cut(sector, territory, fraction, first_year), ...]))."
+            )
         object.__setattr__(self, "cuts", tuple(self.cuts))
         if not self.cuts:
             raise ConfigError(f"scenario {self.name!r}: no cut; add at least one.")
@@ -1037,6 +1044,8 @@ def _finish(
         for key in ("map_years", "trajectoire_config_file", "trajectoire_config_hash"):
             if key in base.attrs:
                 out.attrs[f"baseline_{key}"] = base.attrs[key]
+        if base.encoding.get("source"):  # the file it was read from: write_scenario spares it
+            out.attrs["baseline_file"] = str(base.encoding["source"])
     return out
 
 
@@ -1148,7 +1157,19 @@ def summary(ds: xr.Dataset) -> str:
 
 def write_scenario(ds: xr.Dataset, path: str | Path, *, dtype: str = "float32") -> Path:
     """Write a scenario (:func:`apply_scenario`, :func:`recompute_scenario`) as a CF NetCDF,
-    atomically (temporary file, fsync, rename: :func:`trajectoire.io.netcdf.write_netcdf`)."""
+    atomically (temporary file, fsync, rename: :func:`trajectoire.io.netcdf.write_netcdf`).
+
+    Raises
+    ------
+    trajectoire.InputError
+        `path` is the baseline output the scenario was computed from
+        (``attrs["baseline_file"]``), or an existing file that is not a NetCDF (a CSV, a
+        configuration), which would be replaced; its directory is missing
+        (:func:`trajectoire.io.netcdf.check_writable`).
+    """
+    baseline = ds.attrs.get("baseline_file")
+    check_writable(path, what="write_scenario path", kind="NetCDF",
+                   reads={"the baseline output of this scenario": baseline})  # fmt: skip
     out = ds.copy()
     for name in list(out.data_vars):
         if out[name].dtype == bool:

@@ -24,6 +24,7 @@ import gc
 import importlib
 import json
 import logging
+import operator
 import os
 import sys
 import threading
@@ -68,7 +69,7 @@ from trajectoire.dispersion.depletion_rows import release as release_depletion
 from trajectoire.dispersion.stack_terms import release as release_terms
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.chunks import deflate_encoder, io_threads
-from trajectoire.io.config import RunConfig, load_config
+from trajectoire.io.config import RunConfig, load_config, parse_years
 from trajectoire.io.netcdf import check_writable, signals_held, write_netcdf
 from trajectoire.io.outputs import (
     cumulative_deposition,
@@ -692,6 +693,26 @@ def _fill_missing_variables(datasets: list[xr.Dataset]) -> list[xr.Dataset]:
 
 
 # ---------------------------------------------------------------------- run
+def _years_given(years: Iterable[int] | int | str | None) -> list[int] | None:
+    """`run`'s ``years`` as a list of int: a list, one year, or the text of ``--years``
+    (``"2015"`` was read character by character, ``2015`` ended on a TypeError)."""
+    if years is None:
+        return None
+    if isinstance(years, str):  # run(..., years="2015:2020"): the syntax of --years
+        return parse_years(years, what="years")
+    if isinstance(years, int | np.integer) and not isinstance(years, bool):
+        return [int(years)]
+    try:
+        if not isinstance(years, Iterable):
+            raise TypeError(years)
+        return [operator.index(y) if not isinstance(y, float) else _whole(y) for y in years]
+    except (TypeError, ValueError):
+        raise ConfigError(
+            f"years={years!r}: expected years as integers (a list such as [2015, 2020], one "
+            "year, or the text of --years such as '1990:2023')."
+        ) from None
+
+
 def _select_years(config: RunConfig, years: Iterable[int] | None) -> list[int]:
     if years is None:
         return config.years
@@ -715,6 +736,13 @@ def _select_years(config: RunConfig, years: Iterable[int] | None) -> list[int]:
             "them" if len(skipped) > 1 else "it",
         )
     return chosen
+
+
+def _whole(value: float) -> int:
+    """A float year that is a whole number (2015.0), as an int; ValueError otherwise."""
+    if not float(value).is_integer():
+        raise ValueError(value)
+    return int(value)
 
 
 def _run_attributes(
@@ -781,7 +809,7 @@ def run(
     out: str | Path,
     *,
     pipeline: Pipeline | None = None,
-    years: Iterable[int] | None = None,
+    years: Iterable[int] | int | str | None = None,
     resume: bool = False,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -801,8 +829,9 @@ def run(
         anything else would be lost.
     pipeline : Pipeline, optional
         The concentration chain; default :mod:`trajectoire.pipeline`.
-    years : iterable of int, optional
-        Subset of the configuration's years to compute (default: all of them).
+    years : iterable of int, int or str, optional
+        Subset of the configuration's years to compute (default: all of them): a list, one
+        year, or the text of ``--years`` (``"1990:2000,2010"``).
     resume : bool, default False
         Reuse the complete parts of an interrupted run of the same configuration and compute
         only the missing years. Parts that cannot be read, lack the completion mark or come
@@ -834,6 +863,7 @@ def run(
         a NetCDF, or a bad ``TRAJECTOIRE_FFT_THREADS``.
     """
     cfg = config if isinstance(config, RunConfig) else load_config(config)
+    chosen = _years_given(years)
     out_path = check_writable(out, what="--out", kind="NetCDF", reads=cfg.files_read())
     _check_companions(out_path)
     _check_environment()
@@ -842,7 +872,7 @@ def run(
             cfg,
             out_path,
             pipeline=pipeline,
-            years=years,
+            years=chosen,
             resume=resume,
             workers=workers,
             scheduler=scheduler,

@@ -19,10 +19,11 @@ import difflib
 import hashlib
 import json
 import math
+import os
 import tomllib
 import types
 import typing
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -688,7 +689,7 @@ class MeteoConfig(_Section):
     latitude: float = Field(default=50.57, ge=-90, le=90)
     longitude: float = Field(default=3.10, ge=-180, le=180)
     roughness_length: float = Field(default=0.5, gt=0, allow_inf_nan=False)
-    calm_threshold: float = Field(default=0.5, ge=0, allow_inf_nan=False)
+    calm_threshold: float = Field(default=0.5, gt=0, allow_inf_nan=False)  # [m s-1]
     direction_sectors: int = Field(default=36, ge=1)
     direction_resolution: float | Literal["auto"] = Field(default="auto")
     urban_stable_adjustment: bool = False
@@ -1574,8 +1575,16 @@ def load_config(path: str | Path) -> RunConfig:
     trajectoire.ConfigError
         File missing or unreadable, invalid TOML (with line and column), unknown key (with
         the valid keys and the closest one), wrong type or value, missing input file, or an
-        impossible year range. The message names the file and the field.
+        impossible year range. The message names the file and the field. `path` not a
+        path (a dict, None).
     """
+    if not isinstance(path, str | os.PathLike):
+        what = type(path).__name__
+        raise ConfigError(
+            f"load_config: got a {what}; expected the path of a TOML configuration file "
+            "(docs/configuration.md; `trajectoire sample DIR` writes one to start from)"
+            + (": write the dict to a .toml file first." if isinstance(path, Mapping) else ".")
+        )
     p = Path(path).expanduser()
     try:
         real = _resolved(p)

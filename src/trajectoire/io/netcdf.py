@@ -653,6 +653,13 @@ def write_netcdf(
     pathlib.Path
         `path`.
 
+    Raises
+    ------
+    trajectoire.InputError
+        `ds` is not a Dataset, `dtype` or `significant_digits` is none of those above, the
+        directory of `path` is missing, or `path` is a directory or an existing file that is
+        not a NetCDF (it is not replaced).
+
     Notes
     -----
     Global attributes ``Conventions``, ``title``, ``institution``, ``source``, ``history``,
@@ -665,6 +672,7 @@ def write_netcdf(
     with the same shuffle and deflate filters netCDF-C would use.
     """
     path = Path(path)
+    _check_write_arguments(ds, path, dtype, significant_digits)
     out = _prepare(ds)
     enc = netcdf_encoding(out, dtype=dtype, significant_digits=significant_digits)
     for name, over in (encoding_overrides or {}).items():
@@ -695,6 +703,42 @@ def write_netcdf(
                 for name, writer in fill.items():
                     writer(f[name])
     return path
+
+
+def _check_write_arguments(
+    ds: object, path: Path, dtype: object, significant_digits: object
+) -> None:
+    """One line for the mistakes of a :func:`write_netcdf` call that netCDF-C or xarray
+    would answer deep down (a DataArray, ``dtype="float16"``, ``significant_digits=0``, a
+    missing directory said "Permission denied"), and an existing file that is not a NetCDF
+    (a CSV, a configuration) is not replaced (:func:`check_replaceable`)."""
+    if not isinstance(ds, xr.Dataset):
+        hint = " (a DataArray: da.to_dataset(name=...))" if isinstance(ds, xr.DataArray) else ""
+        raise InputError(
+            f"write_netcdf: ds is a {type(ds).__name__}; expected an xarray.Dataset{hint}."
+        )
+    if dtype not in ("float32", "float64"):
+        raise InputError(
+            f"write_netcdf: dtype={dtype!r}; expected 'float32' (the default, 7 significant "
+            "digits) or 'float64'."
+        )
+    if significant_digits is not None and (
+        isinstance(significant_digits, bool)
+        or not isinstance(significant_digits, int | np.integer)
+        or not 1 <= int(significant_digits) <= 7
+    ):
+        raise InputError(
+            f"write_netcdf: significant_digits={significant_digits!r}; expected an integer "
+            "from 1 to 7, or None for lossless storage."
+        )
+    if path.is_dir():
+        raise InputError(f"write_netcdf: {str(path)!r} is a directory; give a file name (out.nc).")
+    if not path.parent.is_dir():
+        raise InputError(
+            f"write_netcdf: directory {str(path.parent)!r} of {str(path)!r} does not exist; "
+            "create it first or choose another path."
+        )
+    check_replaceable(path, "NetCDF", what="write_netcdf path")
 
 
 def _direct_candidates(out: xr.Dataset, enc: Mapping[str, Mapping[str, Any]]) -> list[str]:
@@ -1394,7 +1438,8 @@ def export_geotiff(
     Raises
     ------
     trajectoire.InputError
-        As :func:`select_map`; `out_tif` that cannot be written (:func:`check_writable`).
+        As :func:`select_map`; `out_tif` that cannot be written (:func:`check_writable`),
+        is `path_nc` or is an existing file that is not a GeoTIFF (it is not replaced).
     """
     ds = open_output(path_nc)
     try:
@@ -1419,13 +1464,22 @@ def map_to_geotiff(
     `source` is recorded in the file's ``source_file`` tag. Returns `out_tif`.
 
     Raises :class:`trajectoire.InputError` when `out_tif` cannot be written (its directory
-    is missing or read-only, or it is a directory: :func:`check_writable`), before anything
-    is read, and as :func:`select_map` for the selection.
+    is missing or read-only, or it is a directory: :func:`check_writable`), is the NetCDF
+    the map is read from (`source`, or the file `ds` was opened from), or is an existing file
+    that is not a GeoTIFF, before anything is read; and as :func:`select_map` for the
+    selection.
     """
     import rasterio
 
     out_tif = Path(out_tif)
-    check_writable(out_tif, what="GeoTIFF")  # a missing directory: one line, not rasterio's
+    origin = source if source is not None else str(ds.encoding.get("source", ""))
+    # a missing directory: one line, not rasterio's; the NetCDF read, or a file that is no
+    # GeoTIFF (a configuration, a CSV), is not replaced
+    # (its name's suffix is the command line's to warn about, once)
+    check_writable(
+        out_tif, what="GeoTIFF", reads={"the NetCDF the map is read from": origin or None}
+    )
+    check_replaceable(out_tif, "GeoTIFF", what="GeoTIFF")
     da, sel = select_map(ds, variable, **selection)
     year = require_year(selection["year"])
     values = np.asarray(da.values, dtype="float32")
@@ -1442,7 +1496,6 @@ def map_to_geotiff(
     for key in ("pollutant", "sector"):  # those the variable has
         if key in sel:
             tags[key] = str(sel[key])
-    origin = source if source is not None else str(ds.encoding.get("source", ""))
     with atomic_path(out_tif) as tmp:
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(values, 1)
