@@ -33,13 +33,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
+from trajectoire._validate import rows_preview
 from trajectoire.assess._pairs import aligned_pair
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
@@ -88,6 +91,33 @@ CRITERIA: dict[str, dict[str, tuple[float | None, float | None]]] = {
 }
 
 
+# ----------------------------------------------------------------------- input checks
+def _real_number(
+    value: object,
+    name: str,
+    caller: str,
+    expected: str,
+    ok: Callable[[float], bool] = lambda v: True,
+    fix: str = "",
+) -> float:
+    """`value` as a float when it is a finite real number (not a bool, not a string) for which
+    `ok` holds; else one :class:`~trajectoire.InputError` naming `name`, the value and its type,
+    `expected` and the `fix`.
+
+    A 0-d numpy array of numbers counts as a number.
+    """
+    number: float | None = None
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        number = float(value)
+    elif isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+        number = float(value)
+    if number is None or not math.isfinite(number) or not ok(number):
+        raise InputError(
+            f"{caller}: {name} must be {expected}, got {value!r} ({type(value).__name__}).{fix}"
+        )
+    return number
+
+
 # ------------------------------------------------------------------- FAIRMODE parameters
 @dataclasses.dataclass(frozen=True)
 class FairmodeParameters:
@@ -120,13 +150,21 @@ class FairmodeParameters:
 
     def __post_init__(self) -> None:
         for name in ("u_rv", "rv", "n_p", "n_np"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
-                raise InputError(
-                    f"FairmodeParameters.{name} must be a finite number > 0, got {value!r}."
-                )
-        if not (0.0 <= self.alpha <= 1.0):
-            raise InputError(f"FairmodeParameters.alpha must lie in [0, 1], got {self.alpha!r}.")
+            _real_number(
+                getattr(self, name),
+                name,
+                "FairmodeParameters",
+                "a finite number > 0",
+                lambda v: v > 0,
+                " Give it as a number (a keyword of fairmode_parameters or mqi overrides it).",
+            )
+        _real_number(
+            self.alpha,
+            "alpha",
+            "FairmodeParameters",
+            "a number in [0, 1] (a fraction of the uncertainty at RV)",
+            lambda v: 0.0 <= v <= 1.0,
+        )
 
 
 _V33 = "FAIRMODE Guidance Document v3.3 (Janssen and Thunis, 2022), table of U(O) parameters"
@@ -173,7 +211,8 @@ def fairmode_parameters(
     Raises
     ------
     trajectoire.InputError
-        Unknown pollutant or override name.
+        Unknown pollutant or override name, or an override that is not a finite number in
+        its range (``alpha`` in [0, 1], the others > 0).
 
     Examples
     --------
@@ -492,7 +531,7 @@ def evaluate(
     trajectoire.UnitsError
         Missing or unknown units, or model and observations of different kinds.
     trajectoire.InputError
-        Dims or coordinates that differ, or a negative threshold.
+        Dims or coordinates that differ, or a threshold that is not a finite number >= 0.
     trajectoire.MissingVariableError
         `dim` is not a dimension of the inputs.
 
@@ -524,12 +563,14 @@ def evaluate(
     (0.1858, 1.0, 4)
     """
     caller = "evaluate"
-    numeric = isinstance(threshold, int | float | np.number) and not isinstance(threshold, bool)
-    if not (numeric and math.isfinite(threshold) and threshold >= 0):
-        raise InputError(
-            f"{caller}: threshold must be a finite number >= 0 (a detection limit in the units "
-            f"of the observations), got {threshold!r}."
-        )
+    _real_number(
+        threshold,
+        "threshold",
+        caller,
+        "a finite number >= 0 (a detection limit in the units of the observations)",
+        lambda v: v >= 0,
+        " Pass a number, e.g. threshold=0.0.",
+    )
     mod, obs, units = aligned_pair(model, observed, caller)
     dims = _as_dims(dim, obs, caller)
     ds = _reduce(_pair_statistics, mod, obs, dims, _STAT_NAMES, {"threshold": float(threshold)})
@@ -728,7 +769,9 @@ def mqi(
     Raises
     ------
     trajectoire.UnitsError, trajectoire.InputError, trajectoire.MissingVariableError
-        As :func:`evaluate`; unknown pollutant; ``beta`` <= 0.
+        As :func:`evaluate`; unknown pollutant; `beta` or an override (``u_rv``, ``rv``,
+        ``alpha``, ``n_p``, ``n_np``) that is not a finite number in its range (a string,
+        None, a bool, ``beta`` <= 0): one line naming it.
 
     Notes
     -----
@@ -757,8 +800,14 @@ def mqi(
     0.293
     """
     caller = "mqi"
-    if not (math.isfinite(beta) and beta > 0):
-        raise InputError(f"{caller}: beta must be a finite number > 0, got {beta!r}.")
+    _real_number(
+        beta,
+        "beta",
+        caller,
+        "a finite number > 0 (the model may be beta times as uncertain as the observations)",
+        lambda v: v > 0,
+        " Pass a number, e.g. beta=2.0 (FAIRMODE's value).",
+    )
     params = fairmode_parameters(pollutant, **overrides)
     mod, obs, _ = aligned_pair(model, observed, caller, to="ug m-3")
     refs = "Janssen and Thunis (2022) FAIRMODE Guidance Document v3.3, doi:10.2760/41988"
@@ -851,7 +900,7 @@ def _mqi_annual(
 
 
 def mqi_network(
-    mqi_values: xr.DataArray | xr.Dataset,
+    mqi_values: xr.DataArray | xr.Dataset | pd.Series | np.ndarray | Sequence[float],
     *,
     dim: str = "station",
     percentile: float = 90.0,
@@ -861,12 +910,15 @@ def mqi_network(
 
     Parameters
     ----------
-    mqi_values : xarray.DataArray or xarray.Dataset
-        Station MQIs (or the output of :func:`mqi`, whose ``mqi`` is used).
+    mqi_values : xarray.DataArray, xarray.Dataset, pandas.Series or array_like
+        Station MQIs (>= 0; NaN for a station without one, ignored), or the output of
+        :func:`mqi`, whose ``mqi`` is used. A pandas Series (indexed by station), a 1-D
+        numpy array or a list holds one value per station, along `dim`.
     dim : str, default "station"
         Station dimension.
     percentile : float, default 90
-        Percentile [%].
+        Percentile in per cent, in (1, 100]: 90 for the 90th percentile of FAIRMODE (not
+        the fraction 0.9 of :func:`numpy.quantile`).
     method : {"fairmode", "linear"}, default "fairmode"
         ``"fairmode"``: sort the N valid MQIs increasingly, rank ``S = N p / 100``, and
         interpolate linearly between ranks ``floor(S)`` and ``floor(S) + 1`` (1-based; rank 0
@@ -878,33 +930,59 @@ def mqi_network(
     xarray.Dataset
         ``mqi_percentile``, ``mqo_fulfilled`` (<= 1) and ``n_stations`` (NaN MQIs ignored).
 
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        `dim` is not a dim of the MQIs, or a Dataset without ``mqi``.
+    trajectoire.InputError
+        MQIs that are neither xarray nor one value per station (a 1-D array, list or
+        Series); a negative MQI (the message names the stations); a `percentile` that is
+        not a number in (0, 100], or one in (0, 1] (a fraction: give 90, not 0.9); an
+        unknown `method`.
+
     Examples
     --------
     >>> v = xr.DataArray([0.2, 0.5, 0.8, 1.4], dims="station")
     >>> round(float(mqi_network(v).mqi_percentile), 4)
     1.16
+    >>> round(float(mqi_network([0.2, 0.5, 0.8, 1.4]).mqi_percentile), 4)
+    1.16
     """
+    caller = "mqi_network"
     if isinstance(mqi_values, xr.Dataset) and "mqi" not in mqi_values:
         raise MissingVariableError(
             f"mqi_network: the dataset has no 'mqi' variable (it has "
             f"{sorted(map(str, mqi_values.data_vars))}); expected the result of mqi() or its "
             "'mqi' DataArray."
         )
-    da = mqi_values["mqi"] if isinstance(mqi_values, xr.Dataset) else mqi_values
+    da = _station_values(mqi_values, dim, caller)
     if dim not in da.dims:
         raise MissingVariableError(
             f"mqi_network: dim {dim!r} not in the MQI dims {tuple(da.dims)}; pass dim=."
         )
-    if not (0 < percentile <= 100):
-        raise InputError(f"mqi_network: percentile must be in (0, 100], got {percentile!r}.")
+    percent = _real_number(
+        percentile,
+        "percentile",
+        caller,
+        "a number in (0, 100], in per cent (90 for FAIRMODE's 90th percentile)",
+        lambda v: 0 < v <= 100,
+        " Pass e.g. percentile=90.",
+    )
+    if percent <= 1:
+        raise InputError(
+            f"{caller}: percentile={percentile!r} looks like a fraction (numpy.quantile's "
+            "habit), but percentile is in per cent (90 for FAIRMODE's 90th percentile); "
+            f"expected a number in (1, 100]. Pass percentile={100 * percent:g}."
+        )
     if method not in ("fairmode", "linear"):
         raise InputError(f"mqi_network: method must be 'fairmode' or 'linear', got {method!r}.")
+    _check_not_negative(da, dim, caller)
 
     p = xr.apply_ufunc(
         _network_percentile,
         da,
         input_core_dims=[[dim]],
-        kwargs={"percentile": percentile, "method": method},
+        kwargs={"percentile": percent, "method": method},
         dask="parallelized",
         output_dtypes=[float],
     )
@@ -916,11 +994,59 @@ def mqi_network(
         }
     )
     ds["mqi_percentile"].attrs = {
-        "long_name": f"{percentile:g}th percentile of the station MQIs ({method})",
+        "long_name": f"{percent:g}th percentile of the station MQIs ({method})",
         "units": "1",
     }
-    ds.attrs.update({"percentile": float(percentile), "method": method})
+    ds.attrs.update({"percentile": percent, "method": method})
     return ds
+
+
+def _station_values(values: object, dim: str, caller: str) -> xr.DataArray:
+    """The MQIs of :func:`mqi_network` as a DataArray: a Dataset's ``mqi``, a DataArray as it
+    is, a pandas Series (its index as the `dim` labels), a 1-D array or list along `dim`."""
+    if isinstance(values, xr.Dataset):
+        return values["mqi"]
+    if isinstance(values, xr.DataArray):
+        return values
+    if isinstance(values, pd.Series):
+        return xr.DataArray(
+            np.asarray(values.to_numpy(), dtype=float),
+            dims=dim,
+            coords={dim: values.index.to_numpy()},
+        )
+    array: np.ndarray | None = None
+    if not isinstance(values, str | bytes | Mapping):
+        try:
+            array = np.asarray(values, dtype=float)
+        except (TypeError, ValueError):
+            array = None
+    if array is None or array.ndim != 1:
+        shape = f" of shape {array.shape}" if array is not None else ""
+        raise InputError(
+            f"{caller}: got a {type(values).__name__}{shape}; expected the station MQIs as an "
+            f"xarray.DataArray with a {dim!r} dim, the Dataset of mqi(), a pandas Series "
+            "indexed by station, or a 1-D array or list of numbers (one per station)."
+        )
+    return xr.DataArray(array, dims=dim)
+
+
+def _check_not_negative(da: xr.DataArray, dim: str, caller: str) -> None:
+    """Raise, naming the stations, where an MQI is negative (an MQI is >= 0 by definition)."""
+    negative = da < 0
+    if not bool(negative.any()):
+        return
+    per_station = negative.any([d for d in negative.dims if d != dim])
+    where = np.flatnonzero(np.asarray(per_station.values))
+    if dim in da.coords:
+        labels = [str(da[dim].values[i]) for i in where]
+    else:
+        labels = [f"index {i}" for i in where]
+    lowest = float(da.min())
+    raise InputError(
+        f"{caller}: {len(where)} negative MQI(s) (down to {lowest:g}) at {dim} "
+        f"{rows_preview(labels)}; expected MQIs >= 0 (an MQI is RMSE or |bias| over "
+        "beta U, never negative). Pass the mqi of mqi(), not a signed term such as mqi_bias."
+    )
 
 
 def _network_percentile(v: np.ndarray, percentile: float, method: str) -> np.ndarray:

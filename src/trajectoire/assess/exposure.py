@@ -129,6 +129,61 @@ def _check_inhabitants(population: xr.DataArray, what: str) -> None:
         )
 
 
+#: Round-off allowed on a share of a cell beyond [0, 1] (float32 sums of area shares).
+_FRACTION_TOLERANCE = 1e-6
+
+
+def _check_fractions(territory_fraction: xr.DataArray, what: str) -> None:
+    """Raise unless every share of `territory_fraction` lies in [0, 1] (to round-off),
+    naming the largest (or lowest) value and its territory. NaN is left alone."""
+    values = np.asarray(territory_fraction.values, dtype=float)
+    if values.size == 0 or np.isnan(values).all():
+        return
+    high = float(np.nanmax(values))
+    if high > 1.0 + _FRACTION_TOLERANCE:
+        value, flat, which = high, int(np.nanargmax(values)), "largest"
+    else:
+        low = float(np.nanmin(values))
+        if low >= -_FRACTION_TOLERANCE:
+            return
+        value, flat, which = low, int(np.nanargmin(values)), "lowest"
+    where = ""
+    dims = territory_fraction.dims
+    if "territory" in dims:
+        k = int(np.unravel_index(flat, values.shape)[dims.index("territory")])
+        if "territory" in territory_fraction.coords:
+            where = f" (territory {str(territory_fraction['territory'].values[k])!r})"
+        else:
+            where = f" (territory index {k})"
+    hint = (
+        " It looks like per cent: pass territory_fraction / 100."
+        if 1.0 < value <= 100.0 + _FRACTION_TOLERANCE
+        else " Check how the shares were computed (trajectoire.territory_fractions)."
+    )
+    raise InputError(
+        f"{what}: territory_fraction has shares outside [0, 1], the {which} {value:g}{where}; "
+        f"expected the share of each cell in each territory, a fraction in [0, 1].{hint}"
+    )
+
+
+def _nan_inhabited_error(what: str, n_cells: int, cells: str, fix: str) -> InputError:
+    """The error of a concentration that is NaN in `n_cells` cells where people live (the
+    same words for :func:`population_weighted_mean`, :func:`population_above`,
+    :func:`exposure_distribution` and :func:`inhabitants_above`)."""
+    return InputError(
+        f"{what}: the concentration is NaN in {n_cells} {cells}; expected a value wherever "
+        f"people live (NaN is allowed only where the weight is 0). {fix}"
+    )
+
+
+def _n_nan_weighed(missing: xr.DataArray, weights: xr.DataArray) -> int:
+    """Number of ``(y, x)`` cells where `missing` holds (on some other dim) and `weights`
+    is > 0 (on some other dim): NaN concentrations that would count."""
+    weighed = (weights > 0).any([d for d in weights.dims if d not in ("y", "x")])
+    bad = (missing & weighed).any([d for d in missing.dims if d not in ("y", "x")])
+    return int(bad.sum())
+
+
 def _same_dims(value: ArrayLike, like: ArrayLike, names: tuple[str, str], what: str) -> ArrayLike:
     """`value` ordered as `like`: by dimension names when both are DataArrays (then their
     dimension names must be the same), else as it is, provided both have the same shape.
@@ -246,14 +301,13 @@ def population_weighted_mean(
         )
     missing = concentration.isnull()
     if bool(missing.any()):
-        weighed = (weights > 0).any([d for d in weights.dims if d not in ("y", "x")])
-        bad = (missing & weighed).any([d for d in missing.dims if d not in ("y", "x")])
-        n_bad = int(bad.sum())
+        n_bad = _n_nan_weighed(missing, weights)
         if n_bad:
-            raise InputError(
-                f"population_weighted_mean: the concentration is NaN in {n_bad} cell(s) with "
-                "inhabitants in a territory; expected a value wherever people live. Use the "
-                "unmasked map, or fill those cells (NaN is allowed where the weight is 0)."
+            raise _nan_inhabited_error(
+                what,
+                n_bad,
+                "cell(s) with inhabitants in a territory",
+                "Use the unmasked map, or fill those cells.",
             )
         concentration = concentration.fillna(0.0)  # NaN only where the weight is 0
     num = xr.dot(concentration, weights, dim=["y", "x"])
@@ -282,7 +336,8 @@ def population_above(
         Threshold [concentration units], e.g. :data:`WHO_2021_GUIDELINES`; the keys of a
         mapping are pollutant ids or aliases (``no2``, ``pm25``).
     territory_fraction : xarray.DataArray, optional
-        ``(territory, y, x)``: count per territory instead of over the whole grid.
+        ``(territory, y, x)``: count per territory instead of over the whole grid. Shares
+        of each cell in [0, 1] (fractions, not per cent).
 
     Returns
     -------
@@ -294,18 +349,34 @@ def population_above(
     trajectoire.InputError
         Inputs that are not DataArrays, without ``y``/``x`` dims or on different grids, a
         negative or NaN population, a threshold that is not a number, or an unknown
-        pollutant key.
+        pollutant key; a `territory_fraction` outside [0, 1] (per cent given for a
+        fraction: the message names the largest value and its territory); a NaN
+        concentration where people are counted (where the population, times
+        `territory_fraction` when given, is > 0): a run's written map is NaN beyond the
+        buffer of its territories, so count on it with `territory_fraction`, or use the
+        unmasked map.
+
+    Notes
+    -----
+    NaN concentrations are allowed where the weight is 0 (nobody, or outside every
+    territory), as in :func:`population_weighted_mean`, :func:`exposure_distribution` and
+    :func:`inhabitants_above`; elsewhere they are an error, never counted as "not above".
     """
-    _require_dataarray(concentration, "concentration", "(..., 'y', 'x')", "population_above")
-    _require_dataarray(population, "population", "('y', 'x')", "population_above")
+    what = "population_above"
+    _require_dataarray(concentration, "concentration", "(..., 'y', 'x')", what)
+    _require_dataarray(population, "population", "('y', 'x')", what)
     if territory_fraction is not None:
         _require_dataarray(
-            territory_fraction, "territory_fraction", "('territory', 'y', 'x')", "population_above"
+            territory_fraction, "territory_fraction", "('territory', 'y', 'x')", what
         )
     require_dims(concentration.dims, ("y", "x"), "population_above: concentration")
     require_dims(population.dims, ("y", "x"), "population_above: population")
     _check_same_grid(concentration, population, "population")
-    _check_inhabitants(population, "population_above")
+    if territory_fraction is not None:
+        require_dims(territory_fraction.dims, ("y", "x"), "population_above: territory_fraction")
+        _check_same_grid(concentration, territory_fraction, "territory_fraction")
+        _check_fractions(territory_fraction, what)
+    _check_inhabitants(population, what)
     if isinstance(thresholds, Mapping):
         if "pollutant" not in concentration.dims:
             raise InputError("population_above: a threshold mapping needs a 'pollutant' dim.")
@@ -319,8 +390,23 @@ def population_above(
         )
     else:
         thr = xr.DataArray(_threshold_value(thresholds, None))
-    above = (concentration > thr).astype(float).where(thr.notnull())
     weights = population if territory_fraction is None else population * territory_fraction
+    missing = concentration.isnull() & thr.notnull()  # a pollutant without threshold: NaN
+    if bool(missing.any()):
+        n_bad = _n_nan_weighed(missing, weights)
+        if n_bad:
+            if territory_fraction is None:
+                cells = "inhabited cell(s)"
+                fix = (
+                    "Use the unmasked map, or pass territory_fraction= to count the "
+                    "territories' inhabitants only (a run's written map is NaN beyond the "
+                    "buffer of its territories)."
+                )
+            else:
+                cells = "cell(s) with inhabitants in a territory"
+                fix = "Use the unmasked map, or fill those cells."
+            raise _nan_inhabited_error(what, n_bad, cells, fix)
+    above = (concentration > thr).astype(float).where(thr.notnull())
     out = xr.dot(above, weights, dim=["y", "x"])
     out.attrs = {"units": "1", "long_name": "inhabitants above the threshold"}
     return out
@@ -358,9 +444,13 @@ def _inhabited(
     keep = w > 0
     c, w = c[keep], w[keep]
     if np.isnan(c).any():
-        raise InputError(
-            f"{what}: the concentration is NaN in {int(np.isnan(c).sum())} inhabited cell(s); "
-            "use the unmasked field (no NaN where people live)."
+        raise _nan_inhabited_error(
+            what,
+            int(np.isnan(c).sum()),
+            "inhabited cell(s)",
+            "Use the unmasked field, or weigh by the inhabitants of the territories only "
+            "(a run's written map is NaN beyond their buffer: population * "
+            "territory_fraction.sum('territory')).",
         )
     order = stable_argsort(c)  # numpy's stable argsort, by radix (trajectoire._kernels.sorting)
     return c[order], w[order]
@@ -381,7 +471,10 @@ def exposure_distribution(
     ----------
     concentration : array_like
         Concentration per cell [ug m-3, or cm-3 for particle number], any shape; NaN is
-        allowed only where nobody lives (a masked output map).
+        allowed only where nobody lives (where `inhabitants` is 0). A run's written map is
+        NaN beyond the buffer of its territories, where the population grid still has
+        people: pair it with the territories' inhabitants (``population *
+        territory_fraction.sum("territory")``), or use the unmasked map.
     inhabitants : array_like
         Inhabitants per cell, the shape of `concentration`, finite and >= 0 (fractional
         people allowed). Two DataArrays are matched by dimension names (in any order).

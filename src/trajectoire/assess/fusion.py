@@ -1164,7 +1164,8 @@ def cross_validate(
     trajectoire.InputError
         As :func:`fuse`; fewer than 2 stations; no station can be predicted (each field
         has at most one station with a value; the message names them); with `refit`, a
-        station whose leaving out leaves fewer than 3 others with a value (named).
+        station whose leaving out leaves fewer than 3 others with a value (named); a
+        `refit` that is not True or False (``"yes"``, 1: never read by truthiness).
 
     Examples
     --------
@@ -1179,6 +1180,13 @@ def cross_validate(
     [2.533, 0.544]
     """
     caller = "cross_validate"
+    if not isinstance(refit, bool | np.bool_):
+        raise InputError(
+            f"{caller}: refit={refit!r} ({type(refit).__name__}); expected True (refit the "
+            "variogram without each left-out station) or False (fit it once on all stations, "
+            "the default). Pass refit=True or refit=False."
+        )
+    refit = bool(refit)
     how = _Fusion.of(caller, options)
     method, mode = how.method, how.mode
     mod_st, obs, res, sx, sy = _station_residuals(model, observed, stations, how, caller)
