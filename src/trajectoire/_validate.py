@@ -18,6 +18,7 @@ from trajectoire.errors import ConfigError, InputError, MissingVariableError
 
 __all__ = [
     "FrozenTable",
+    "as_floats",
     "broadcast_named",
     "did_you_mean",
     "env_threads",
@@ -67,6 +68,49 @@ def env_threads(variable: str, meaning: str, unset: str) -> int | None:
             f"unset it to use {unset}."
         )
     return value
+
+
+def as_floats(
+    values: Any, what: str, expected: str = "a number or an array of numbers"
+) -> np.ndarray:
+    """`values` as a float64 array; one :class:`~trajectoire.InputError` naming `what`, the
+    first value that is not a number (with its position in an array) and `expected`.
+
+    The value is looked for only when numpy's conversion fails: valid input costs nothing
+    more than :func:`numpy.asarray`.
+
+    Examples
+    --------
+    >>> as_floats([1, "2.5"], "x").tolist()
+    [1.0, 2.5]
+    >>> as_floats([1, "abc"], "x")
+    Traceback (most recent call last):
+    ...
+    trajectoire.errors.InputError: x: 'abc' (str) at position 1 is not a number; expected a number or an array of numbers. Convert text first (float(), pd.to_numeric).
+    """
+    try:
+        return np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        pass
+    try:
+        flat = np.asarray(values, dtype=object).ravel()
+    except (TypeError, ValueError):  # a ragged nesting of lists
+        flat = np.empty(1, dtype=object)
+        flat[0] = values
+    bad, pos = values, None
+    for i, v in enumerate(flat):
+        try:
+            float(v)
+        except (TypeError, ValueError):
+            bad, pos = v, i
+            break
+    at = f" at position {pos}" if pos is not None and np.ndim(values) else ""
+    text = isinstance(bad, str | bytes)
+    fix = "Convert text first (float(), pd.to_numeric)." if text else "Give real numbers."
+    raise InputError(
+        f"{what}: {repr(bad)[:60]} ({type(bad).__name__}){at} is not a number; expected "
+        f"{expected}. {fix}"
+    )
 
 
 def broadcast_named(what: str, **arrays: npt.ArrayLike) -> list[np.ndarray]:

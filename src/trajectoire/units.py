@@ -20,11 +20,13 @@ Kinds and canonical units:
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from trajectoire.errors import UnitsError
+from trajectoire._validate import as_floats, did_you_mean
+from trajectoire.errors import InputError, UnitsError
 
 __all__ = [
     "REFERENCE_PRESSURE",
@@ -177,13 +179,16 @@ def normalise_units(units: str | None, kind: str, *, what: str = "units") -> str
     ------
     trajectoire.UnitsError
         If `units` is missing or not a known spelling of that kind.
+    trajectoire.InputError
+        If `kind` is not a key of :data:`UNIT_TABLE` (one line listing them, with the
+        closest one).
 
     Examples
     --------
     >>> normalise_units("kg/yr", "emission_rate")
     'kg yr-1'
     """
-    table = UNIT_TABLE[kind]
+    table = _unit_table(kind)
     if units is None or str(units).strip() == "":
         raise UnitsError(
             f"{what}: no units given; expected one of {list(table)} ({kind}). "
@@ -209,6 +214,16 @@ def normalise_units(units: str | None, kind: str, *, what: str = "units") -> str
             f"expected one of {list(table)}{also}."
         )
     return key
+
+
+def _unit_table(kind: object) -> dict[str, float]:
+    """The :data:`UNIT_TABLE` entry of `kind`; InputError naming the known kinds otherwise."""
+    if isinstance(kind, str) and kind in UNIT_TABLE:
+        return UNIT_TABLE[kind]
+    close = did_you_mean(kind, UNIT_TABLE) if isinstance(kind, str) else ""
+    raise InputError(
+        f"kind={kind!r}: not a kind of quantity{close}; expected one of {list(UNIT_TABLE)}."
+    )
 
 
 #: the unit family of each kind: particle numbers never convert to or from a mass
@@ -291,8 +306,16 @@ def unit_is_intensive(units: str | None) -> bool | None:
 
 
 def conversion_factor(units: str | None, kind: str, *, what: str = "units") -> float:
-    """Factor that converts values in `units` to the canonical unit of `kind`."""
-    return UNIT_TABLE[kind][normalise_units(units, kind, what=what)]
+    """Factor that converts values in `units` to the canonical unit of `kind`.
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        If `units` is missing or not a known spelling of that kind.
+    trajectoire.InputError
+        If `kind` is not a key of :data:`UNIT_TABLE`.
+    """
+    return _unit_table(kind)[normalise_units(units, kind, what=what)]
 
 
 def convert(
@@ -302,6 +325,29 @@ def convert(
 
     A particle number and a mass (``cm-3`` and ``ug m-3``, ``yr-1`` and ``t yr-1``) never
     convert into each other: that raises :class:`~trajectoire.UnitsError` naming both.
+
+    Parameters
+    ----------
+    values : array-like of float
+        The values, in `units`.
+    units, to : str
+        Their units and the units wanted, both of `kind`.
+    kind : str
+        A key of :data:`UNIT_TABLE` (``"concentration"``, ``"emission_rate"``...).
+    what : str, default "units"
+        The variable the units belong to, for the error messages.
+
+    Returns
+    -------
+    numpy.ndarray of float
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        Unknown or missing units, or a particle number against a mass.
+    trajectoire.InputError
+        `kind` unknown (the known kinds listed, with the closest one), or `values` not
+        numbers (the first one that is not named).
 
     Examples
     --------
@@ -317,7 +363,8 @@ def convert(
         )
     f_from = conversion_factor(units, kind, what=what)
     f_to = conversion_factor(to, kind, what="target units")
-    return np.asarray(values, dtype=float) * (f_from / f_to)
+    named = "convert: values" if what == "units" else f"convert: values of {what}"
+    return as_floats(values, named) * (f_from / f_to)
 
 
 def mixing_ratio_factor(
@@ -342,14 +389,17 @@ def mixing_ratio_factor(
         Molar mass of the gas [g mol-1] (:attr:`trajectoire.species.Pollutant.molar_mass`);
         None (particles) is an error.
     temperature, pressure : float
-        Reference conditions [K], [Pa].
+        Reference conditions [K], [Pa]: an air temperature in kelvin (150 to 350 K) and an
+        air pressure in pascals (1e4 to 1.2e5 Pa).
     what : str
         The variable the units belong to, for the error message.
 
     Raises
     ------
     trajectoire.UnitsError
-        Unknown units, or no molar mass.
+        Unknown units, or no molar mass; a `temperature` or `pressure` outside those
+        plausible ranges, with the likely fix (a temperature below 100 is in degrees
+        Celsius: add 273.15; a pressure of 500 to 1100 is in hPa: multiply by 100).
 
     Examples
     --------
@@ -362,7 +412,47 @@ def mixing_ratio_factor(
             f"{what}: units {units!r} are a mixing ratio, but the species has no molar mass "
             "(particles); give that variable as a mass concentration (ug m-3, kg m-3)."
         )
+    _check_air(temperature, pressure)
     return ratio * molar_mass * pressure / (_GAS_CONSTANT * temperature) * 1e6
+
+
+#: plausible air temperatures [K] and pressures [Pa] of the reference conditions
+_AIR_TEMPERATURE = (150.0, 350.0)
+_AIR_PRESSURE = (1e4, 1.2e5)
+
+
+def _check_air(temperature: Any, pressure: Any, what: str = "mixing_ratio_factor") -> None:
+    """UnitsError if `temperature` [K] or `pressure` [Pa] is not a plausible value of air:
+    degrees Celsius or hectopascals give factors wrong by x15 or /100, silently."""
+    t = as_floats(temperature, f"{what}: temperature")
+    with np.errstate(invalid="ignore"):
+        bad_t = ~((t >= _AIR_TEMPERATURE[0]) & (t <= _AIR_TEMPERATURE[1]))
+    if bad_t.any():
+        v = float(t[bad_t].ravel()[0]) if t.ndim else float(t)
+        fix = (
+            f"it looks like degrees Celsius: add 273.15 (temperature={v + 273.15:g})"
+            if -100.0 <= v < 100.0
+            else "give the air temperature in kelvin"
+        )
+        raise UnitsError(
+            f"{what}: temperature={v!r} is not an air temperature in kelvin (expected "
+            f"{_AIR_TEMPERATURE[0]:g} to {_AIR_TEMPERATURE[1]:g} K); {fix}."
+        )
+    p = as_floats(pressure, f"{what}: pressure")
+    with np.errstate(invalid="ignore"):
+        bad_p = ~((p >= _AIR_PRESSURE[0]) & (p <= _AIR_PRESSURE[1]))
+    if bad_p.any():
+        v = float(p[bad_p].ravel()[0]) if p.ndim else float(p)
+        if 500.0 <= v <= 1100.0:
+            fix = f"it looks like hPa (mbar): multiply by 100 (pressure={v * 100:g})"
+        elif 50.0 <= v <= 110.0:
+            fix = f"it looks like kPa: multiply by 1000 (pressure={v * 1000:g})"
+        else:
+            fix = "give the air pressure in pascals"
+        raise UnitsError(
+            f"{what}: pressure={v!r} is not an air pressure in pascals (expected "
+            f"{_AIR_PRESSURE[0]:g} to {_AIR_PRESSURE[1]:g} Pa); {fix}."
+        )
 
 
 #: masses that annual inventories give without "per year" (the total of one year), and

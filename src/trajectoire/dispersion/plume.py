@@ -22,7 +22,7 @@ import numpy.typing as npt
 from trajectoire._kernels import plume as _plume
 from trajectoire._kernels import rise as _rise
 from trajectoire._kernels import sigma as _sigma
-from trajectoire._validate import broadcast_named
+from trajectoire._validate import as_floats, broadcast_named, did_you_mean
 from trajectoire.errors import InputError
 from trajectoire.meteo.classes import CALM_THRESHOLD
 from trajectoire.meteo.profiles import WIND_PROFILE_EXPONENTS
@@ -50,16 +50,21 @@ _AMBIENT_TEMPERATURE = 283.15
 
 
 def _scheme(sigma: str) -> int:
-    if sigma not in SIGMA_SCHEMES:
+    if not isinstance(sigma, str) or sigma not in SIGMA_SCHEMES:
+        note = (
+            did_you_mean(sigma, SIGMA_SCHEMES)
+            if isinstance(sigma, str)
+            else f" is a {type(sigma).__name__}, not the name of one scheme"
+        )
         raise InputError(
-            f"sigma={sigma!r}; expected one of {list(SIGMA_SCHEMES)} (Briggs 1973 urban or "
-            "rural, or the Pasquill-Gifford-Turner curves as fitted in ISC3)."
+            f"sigma={sigma!r}{note}; expected one of {list(SIGMA_SCHEMES)} (Briggs 1973 "
+            "urban or rural, or the Pasquill-Gifford-Turner curves as fitted in ISC3)."
         )
     return SIGMA_SCHEMES[sigma]
 
 
 def _finite(values: Any, what: str) -> np.ndarray:
-    arr = np.asarray(values, dtype=float)
+    arr = as_floats(values, what)
     if (~np.isfinite(arr)).any():
         raise InputError(f"{what}: {int((~np.isfinite(arr)).sum())} NaN or infinite value(s).")
     return arr
@@ -98,13 +103,41 @@ def _wind(u: Any, what: str = "u") -> np.ndarray:
 def _lid(mixing_height: Any) -> np.ndarray:
     if mixing_height is None:
         return np.asarray(np.inf)
-    arr = np.asarray(mixing_height, dtype=float)
+    arr = as_floats(mixing_height, "mixing_height", "heights [m], or None for no lid")
     if np.isnan(arr).any() or (arr <= 0).any():
         raise InputError(
             f"mixing_height: got {arr.ravel()[np.isnan(arr.ravel()) | (arr.ravel() <= 0)][:3]}; "
             "expected heights > 0 [m], or inf / None for no lid."
         )
     return arr
+
+
+#: values that stand in for masked entries of :func:`gaussian_plume`'s inputs while it
+#: computes (their results are masked): cheap, and accepted by the checks
+_MASKED_FILL: dict[str, Any] = {
+    "q": 0.0,
+    "x": 0.0,
+    "y": 0.0,
+    "z": 0.0,
+    "u": 1.0,
+    "h": 0.0,
+    "mixing_height": np.inf,
+    "stability": "D",
+}
+
+
+def _unmasked(values: Any, what: str, masks: list[np.ndarray]) -> Any:
+    """`values` as they are, or for a :class:`numpy.ma.MaskedArray` (as netCDF4 returns)
+    its data with the masked entries set to a harmless stand-in; the mask is appended to
+    `masks`."""
+    if not np.ma.isMaskedArray(values):
+        return values
+    mask = np.ma.getmaskarray(values)
+    masks.append(mask)
+    data = np.ma.getdata(values)
+    if what != "stability":
+        data = as_floats(data, what)
+    return np.where(mask, _MASKED_FILL[what], data)
 
 
 def _kernel_lid(heights: Any) -> np.ndarray:
@@ -259,13 +292,18 @@ def gaussian_plume(
     Returns
     -------
     numpy.ndarray
-        Concentration [g m-3], the broadcast shape of the inputs.
+        Concentration [g m-3], the broadcast shape of the inputs. Masked in, masked out:
+        where an input is a :class:`numpy.ma.MaskedArray` (as netCDF4 returns), the result
+        is one too, masked wherever an input is masked (the masked entries are neither
+        checked nor computed).
 
     Raises
     ------
     trajectoire.InputError
-        Negative or zero wind speed, unknown stability class or sigma scheme, negative
-        release height, non-positive mixing height, NaN inputs.
+        Negative or zero wind speed, unknown stability class or sigma scheme (a list
+        included), negative release height, non-positive mixing height, NaN inputs, text
+        that is not a number (the argument and the value named), shapes that do not
+        broadcast together.
 
     Notes
     -----
@@ -293,6 +331,18 @@ def gaussian_plume(
     36.657
     """
     code = _scheme(sigma)
+    masks: list[np.ndarray] = []
+    if any(np.ma.isMaskedArray(v) for v in (q, x, y, z, u, h, mixing_height, stability)):
+        q, x, y, z, u, h, stability = (
+            _unmasked(v, name, masks)
+            for v, name in zip(
+                (q, x, y, z, u, h, stability),
+                ("q", "x", "y", "z", "u", "h", "stability"),
+                strict=True,
+            )
+        )
+        if mixing_height is not None:
+            mixing_height = _unmasked(mixing_height, "mixing_height", masks)
     arrays = broadcast_named(
         "gaussian_plume",
         q=_finite(q, "q"),
@@ -312,6 +362,11 @@ def gaussian_plume(
     _plume.plume_array(
         flat[0], flat[1], flat[2], flat[3], flat[4], flat[5], flat[6], cls, code, out
     )
+    if masks:
+        masked = np.zeros(shape, dtype=bool)
+        for m in masks:
+            masked |= np.broadcast_to(m, shape)
+        return np.ma.MaskedArray(out.reshape(shape), mask=masked)
     return out.reshape(shape)
 
 

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import broadcast_named
+from trajectoire._validate import as_floats, broadcast_named
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.meteo.readers import _check_range, validate_hourly
@@ -182,6 +182,87 @@ def solar_elevation(
     return np.asarray(90.0 - np.degrees(np.arccos(np.clip(cosz, -1.0, 1.0))))
 
 
+#: what :func:`pandas.api.types.infer_dtype` says of an object array of numbers
+_NUMERIC_INFERRED = frozenset(
+    {"integer", "floating", "mixed-integer", "mixed-integer-float", "decimal", "complex", "boolean"}
+)
+_TIME_EXPECTED = (
+    "expected datetimes: numpy datetime64, pandas Timestamps or ISO 8601 strings such as "
+    "'2024-06-21T12:00' (naive times are read as UTC, timezone-aware ones converted to UTC)"
+)
+
+
+def _utc_times(time: Any, what: str = "time") -> np.ndarray:
+    """`time` as naive datetime64 values in UTC, of the shape of ``np.asarray(time)``.
+
+    datetime64 values pass as they are (taken as UTC). Other values are parsed by pandas:
+    naive ones are read as UTC, timezone-aware ones (``tz_localize('Europe/Paris')``, a
+    Series of tz UTC) converted to UTC. Numbers, which pandas would read as nanoseconds
+    after 1970 (Unix seconds then fall in the night of 1 January 1970), and text that is
+    not a date are an :class:`InputError` naming `what` and the value.
+    """
+    t = np.asarray(time)
+    if t.dtype.kind == "M":
+        return np.asarray(pd.to_datetime(t.ravel()).to_numpy().reshape(t.shape))
+    flat = t.ravel()
+    numeric = flat.size > 0 and (
+        t.dtype.kind in "biufc"
+        or (
+            t.dtype.kind == "O" and pd.api.types.infer_dtype(flat, skipna=True) in _NUMERIC_INFERRED
+        )
+    )
+    if numeric:
+        first = next((v for v in flat if isinstance(v, int | float | complex | np.number)), flat[0])
+        shown = repr(first.item() if isinstance(first, np.generic) else first)[:40]
+        raise InputError(
+            f"{what}: got numbers (e.g. {shown}, dtype {t.dtype}), which would be read as "
+            f"nanoseconds after 1970; {_TIME_EXPECTED}. Convert Unix seconds with "
+            "pd.to_datetime(values, unit='s')."
+        )
+    try:
+        parsed = pd.DatetimeIndex(pd.to_datetime(flat, utc=True))
+    except (TypeError, ValueError, OverflowError) as exc:
+        try:
+            coerced = pd.DatetimeIndex(pd.to_datetime(flat, utc=True, errors="coerce"))
+            bad = np.flatnonzero(np.asarray(coerced.isna()) & ~np.asarray(pd.isna(flat)))
+        except (TypeError, ValueError, OverflowError):
+            bad = np.zeros(0, dtype=int)
+        if bad.size:
+            value = flat[bad[0]]
+            value = value.item() if isinstance(value, np.generic) else value
+            at = f" at position {int(bad[0])}" if t.ndim else ""
+            shown = f"{value!r}"[:60]
+        else:
+            at, shown = "", str(exc).splitlines()[0][:120] if str(exc) else repr(exc)
+        raise InputError(
+            f"{what}: {shown}{at} is not a date; {_TIME_EXPECTED}, all in one format."
+        ) from None
+    return np.asarray(parsed.tz_localize(None).to_numpy().reshape(t.shape))
+
+
+def _check_position(latitude: Any, longitude: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Latitude and longitude as floats, within [-90, 90] and [-180, 360] [degree]."""
+    lat = as_floats(latitude, "latitude", "degrees north")
+    lon = as_floats(longitude, "longitude", "degrees east")
+    for arr, name, lo, hi, want in (
+        (lat, "latitude", -90.0, 90.0, "degrees north in [-90, 90] (Lille is 50.6)"),
+        (lon, "longitude", -180.0, 360.0, "degrees east in [-180, 360] (Lille is 3.1)"),
+    ):
+        with np.errstate(invalid="ignore"):
+            bad = ~((arr >= lo) & (arr <= hi))
+        if bad.any():
+            v = float(arr[bad].ravel()[0]) if arr.ndim else float(arr)
+            fix = (
+                " (NaN: the position is missing)"
+                if np.isnan(v)
+                else " (latitude and longitude swapped?)"
+                if name == "latitude" and -180.0 <= v <= 180.0
+                else ""
+            )
+            raise InputError(f"{name}={v!r}: expected {want}{fix}.")
+    return lat, lon
+
+
 # ------------------------------------------------------------------ classes
 def turner_class(
     wind_speed: npt.ArrayLike,
@@ -200,20 +281,34 @@ def turner_class(
         Wind speed at 10 m [m s-1], >= 0.
     cloud_cover : array-like
         Total cloud cover [okta], 0..8.
-    time : array-like of datetime64
-        Observation times (UTC), same shape as `wind_speed`.
+    time : array-like of datetime64, pandas Timestamps or ISO 8601 strings
+        Observation times, same shape as `wind_speed`. The method works in UTC: naive
+        times (datetime64 included) are taken as UTC, timezone-aware ones (a
+        ``DatetimeIndex`` localised to ``Europe/Paris``, a Series of tz UTC) are converted
+        to UTC. Numbers are refused: convert Unix seconds with
+        ``pd.to_datetime(values, unit="s")``.
     latitude, longitude : float
-        Station position [degree].
+        Station position [degree north in [-90, 90], degree east in [-180, 360]].
     ceiling_height : array-like, optional
-        Cloud ceiling [m]. Without it, an overcast sky (8 okta) is taken as a low ceiling
-        (net radiation index 0, class D) and a broken sky (5-7 okta) as a ceiling between
-        7000 and 16000 ft (index lowered by 1).
+        Cloud ceiling [m], >= 0; NaN where unknown. Without it (and where it is NaN), an
+        overcast sky (8 okta) is taken as a low ceiling (net radiation index 0, class D)
+        and a broken sky (5-7 okta) as a ceiling between 7000 and 16000 ft (index lowered
+        by 1).
 
     Returns
     -------
     numpy.ndarray of str
         Class letters ``A``..``F`` (Turner's class G, extremely stable, is merged into F);
-        ``""`` where an input is missing (NaN).
+        ``""`` where an input is missing (NaN, or a NaT time).
+
+    Raises
+    ------
+    trajectoire.InputError
+        One line naming the argument and its value: a wind speed < 0 or a cloud cover
+        outside 0..8 okta; `time` given as numbers or as text that is not a date; a
+        latitude outside [-90, 90] or a longitude outside [-180, 360] (NaN included); a
+        negative `ceiling_height`; text where numbers are expected; arguments whose shapes
+        do not broadcast together.
 
     Notes
     -----
@@ -247,24 +342,38 @@ def turner_class(
     >>> turner_class([2.0, 2.0], [0, 0], t, 50.57, 3.10).tolist()
     ['A', 'F']
     """
-    u = np.asarray(wind_speed, dtype=float)
-    n = np.asarray(cloud_cover, dtype=float)
-    t = np.asarray(time)
+    u = as_floats(wind_speed, "wind_speed", "speeds [m s-1]")
+    n = as_floats(cloud_cover, "cloud_cover", "cloud cover [okta], 0..8")
     u, n = broadcast_named("turner_class", wind_speed=u, cloud_cover=n)
     _check_range(u, "wind_speed", 0.0, np.inf)
     _check_range(n, "cloud_cover", 0.0, 8.0)
-    hour = np.timedelta64(3600, "s")
-    t64 = pd.to_datetime(t.ravel()).to_numpy().reshape(t.shape)
-    elev = solar_elevation(t64, latitude, longitude)
-    day = (solar_elevation(t64 - hour, latitude, longitude) > 0) & (
-        solar_elevation(t64 + hour, latitude, longitude) > 0
+    lat, lon = _check_position(latitude, longitude)
+    t64 = _utc_times(time)
+    ceiling = None
+    if ceiling_height is not None:
+        ceiling = as_floats(ceiling_height, "ceiling_height", "heights [m]")
+        with np.errstate(invalid="ignore"):
+            below = ceiling < 0
+        if below.any():
+            raise InputError(
+                f"ceiling_height: {int(below.sum())} negative value(s) (e.g. "
+                f"{float(ceiling[below].ravel()[0])!r}); expected a cloud ceiling >= 0 [m] "
+                "above the ground, NaN where unknown (leave missing-value codes such as "
+                "-9999 empty)."
+            )
+    shapes = {"wind_speed": u, "cloud_cover": n, "time": t64}
+    broadcast_named(
+        "turner_class", **shapes, **({} if ceiling is None else {"ceiling_height": ceiling})
     )
+    hour = np.timedelta64(3600, "s")
+    elev = solar_elevation(t64, lat, lon)
+    day = (solar_elevation(t64 - hour, lat, lon) > 0) & (solar_elevation(t64 + hour, lat, lon) > 0)
     tenths = n * 10.0 / 8.0
     assumed_ft = np.where(n >= 8, 5000.0, 10000.0)  # overcast: low ceiling; else 7000-16000 ft
-    if ceiling_height is None:
+    if ceiling is None:
         ceiling_ft = assumed_ft
     else:
-        ceiling_ft = np.asarray(ceiling_height, dtype=float) / _FT
+        ceiling_ft = ceiling / _FT
         ceiling_ft = np.where(np.isnan(ceiling_ft), assumed_ft, ceiling_ft)
     isc = np.select([elev > 60, elev > 35, elev > 15], [4, 3, 2], default=1)
     nri_day = isc.copy()
@@ -281,7 +390,7 @@ def turner_class(
     cls = _TURNER_TABLE[row, col]
     cls = np.minimum(cls, 6)
     letters = np.array(STABILITY_CLASSES)[cls - 1]
-    return np.where(np.isnan(u) | np.isnan(n), "", letters).astype("<U1")
+    return np.where(np.isnan(u) | np.isnan(n) | np.isnat(t64), "", letters).astype("<U1")
 
 
 def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLike) -> np.ndarray:
@@ -302,7 +411,8 @@ def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLi
     Raises
     ------
     trajectoire.InputError
-        NaN or zero Obukhov length, or a roughness length <= 0.
+        NaN or zero Obukhov length, or a roughness length <= 0; text that is not a number
+        (the argument and the value named).
 
     Notes
     -----
@@ -325,8 +435,8 @@ def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLi
     >>> stability_class([-5.0, -50.0, np.inf, 50.0, 10.0], 0.1).tolist()
     ['A', 'C', 'D', 'E', 'F']
     """
-    lo = np.asarray(obukhov_length, dtype=float)
-    z0 = np.asarray(roughness_length, dtype=float)
+    lo = as_floats(obukhov_length, "obukhov_length", "lengths [m]")
+    z0 = as_floats(roughness_length, "roughness_length", "lengths [m]")
     if np.isnan(lo).any() or (lo == 0).any():
         raise InputError(
             f"obukhov_length: {int(np.isnan(lo).sum())} NaN and {int((lo == 0).sum())} zero "
