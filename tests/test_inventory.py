@@ -946,3 +946,23 @@ def test_a_gridded_inventory_over_part_of_the_grid_is_warned():
     with warnings.catch_warnings():
         warnings.simplefilter("error", TrajectoireWarning)
         build_inventory(GRID, reference_year=2019, gridded=da)
+
+
+def test_a_gridded_inventory_beside_the_grid_is_an_error_with_its_key():
+    """One that misses the run's grid entirely (another CRS's coordinates, another
+    country's file) is an error naming the file and the key, not a 0 % warning and an
+    inventory without its emissions."""
+    from trajectoire.errors import InputError
+
+    away = Grid.from_bounds(X0 + 50_000, Y0, X0 + 52_000, Y0 + 2000, 500)
+    da = read_gridded(
+        away.to_dataarray(np.ones(away.shape), attrs={"units": "t yr-1"}),
+        sector="B",
+        pollutant="SO2",
+        what="cams_elsewhere.nc",
+    )
+    with pytest.raises(
+        InputError, match=r"cams_elsewhere.nc: does not overlap the run's grid"
+    ) as e:
+        build_inventory(GRID, reference_year=2019, gridded=da)
+    assert "[inputs.gridded] crs" in str(e.value) and "\n" not in str(e.value)

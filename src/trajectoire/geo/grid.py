@@ -110,6 +110,12 @@ class Grid:
         Number of columns and rows.
     crs : pyproj.CRS
         Coordinate reference system.
+
+    Raises
+    ------
+    trajectoire.GridError
+        `dx` or `dy` not a finite number > 0; `nx` or `ny` not a whole number >= 1 (an
+        integral float such as ``10.0`` is taken as 10); a CRS pyproj does not know.
     """
 
     xmin: float
@@ -121,9 +127,24 @@ class Grid:
     crs: pyproj.CRS
 
     def __post_init__(self) -> None:
+        for name in ("nx", "ny"):
+            value = getattr(self, name)
+            if isinstance(value, float | np.floating) and float(value).is_integer():
+                object.__setattr__(self, name, int(value))  # 10.0 cells: 10
+            elif isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+                what = "columns" if name == "nx" else "rows"
+                raise GridError(
+                    f"Grid: {name}={value!r} ({type(value).__name__}); expected a whole number "
+                    f"of {what} (an int >= 1). Round it, or build the grid with "
+                    "Grid.from_bounds(xmin, ymin, xmax, ymax, resolution), which counts the cells."
+                )
         for name in ("dx", "dy"):
             value = getattr(self, name)
-            if not (math.isfinite(value) and value > 0):
+            try:
+                finite = math.isfinite(value)
+            except TypeError:
+                finite = False
+            if not (finite and value > 0):
                 raise GridError(
                     f"Grid {name} (resolution) must be a finite number > 0, got {value!r}; "
                     "pass the cell size in CRS units, e.g. resolution=100.0 for 100 m."
@@ -154,7 +175,8 @@ class Grid:
         xmin, ymin, xmax, ymax : float
             Bounds [units of `bounds_crs`, or of `crs` when `bounds_crs` is None].
         resolution : float or (float, float)
-            Cell size [CRS units, m for Lambert-93]; a pair gives ``(dx, dy)``.
+            Cell size [CRS units, m for Lambert-93]; a pair (tuple, list or 1-D array) gives
+            ``(dx, dy)``, a one-element sequence square cells.
         crs : any, default "EPSG:2154"
             CRS of the grid (anything :class:`pyproj.CRS` accepts).
         bounds_crs : any, optional
@@ -181,8 +203,9 @@ class Grid:
         Raises
         ------
         trajectoire.GridError
-            Non-positive resolution, empty bounds, or bounds that are not in the grid's CRS
-            (for example degrees passed as Lambert-93 metres).
+            `resolution` not a number > 0 nor a pair of them, empty bounds, or bounds that
+            are not in the grid's CRS (degrees passed as Lambert-93 metres, or metres passed
+            with a geographic `crs` such as ``"EPSG:4326"``).
 
         Examples
         --------
@@ -192,16 +215,7 @@ class Grid:
         >>> Grid.from_bounds(700_050, 7_000_050, 700_650, 7_000_650, 100).bounds
         (700050.0, 7000050.0, 700650.0, 7000650.0)
         """
-        if isinstance(resolution, tuple | list):
-            dx, dy = float(resolution[0]), float(resolution[1])
-        else:
-            dx = dy = float(resolution)
-        for name, value in (("resolution", dx), ("resolution", dy)):
-            if not (math.isfinite(value) and value > 0):
-                raise GridError(
-                    f"Grid.from_bounds: {name} must be a finite number > 0, got {value!r}; "
-                    "e.g. resolution=100.0 for 100 m cells."
-                )
+        dx, dy = _resolution_pair(resolution, "Grid.from_bounds")
         crs_obj = as_crs(crs)
         bounds = [float(v) for v in (xmin, ymin, xmax, ymax)]
         if not all(math.isfinite(v) for v in bounds):
@@ -216,7 +230,12 @@ class Grid:
                 f"Grid.from_bounds: empty bounds (xmin={xmin}, ymin={ymin}, xmax={xmax}, "
                 f"ymax={ymax}); expected xmin < xmax and ymin < ymax."
             )
-        _check_bounds_in_crs((xmin, ymin, xmax, ymax), crs_obj, dx)
+        _check_bounds_in_crs(
+            (xmin, ymin, xmax, ymax),
+            crs_obj,
+            dx,
+            what=f"Grid.from_bounds: bounds {tuple(round(b, 6) for b in (xmin, ymin, xmax, ymax))}",
+        )
         asked = (xmin, ymin, xmax, ymax)
         warn_snap = False
         if snap is None and bounds_crs is not None:
@@ -652,13 +671,99 @@ def _crs_domain(crs: pyproj.CRS) -> tuple[float, float, float, float] | None:
     return float(x0), float(y0), float(x1), float(y1)
 
 
+def _resolution_pair(resolution: Any, caller: str) -> tuple[float, float]:
+    """``(dx, dy)`` of a `resolution` argument: a number, or a pair ``(dx, dy)`` (tuple,
+    list or 1-D array; one element: square cells), each finite and > 0."""
+
+    def expected() -> str:
+        return (
+            f"{caller}: resolution={resolution!r}; expected a cell size > 0 in CRS units "
+            "(resolution=100.0 for 100 m cells) or a pair (dx, dy)"
+        )
+
+    if isinstance(resolution, str | bytes):
+        try:
+            values = [float(resolution)]
+        except ValueError:
+            raise GridError(expected() + ", as a number, not text.") from None
+    elif isinstance(resolution, bool | np.bool_):
+        raise GridError(expected() + ".")
+    elif isinstance(resolution, tuple | list | np.ndarray):
+        arr = np.asarray(resolution, dtype=object)
+        if arr.ndim > 1 or arr.size not in (1, 2):
+            got = f"a {arr.ndim}-D array" if arr.ndim > 1 else f"{arr.size} values"
+            raise GridError(expected() + f", not {got}; give one number for square cells.")
+        values = list(np.atleast_1d(arr))
+    else:
+        values = [resolution]
+    out = []
+    for v in values:
+        if isinstance(v, bool | np.bool_):
+            raise GridError(expected() + ".")
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise GridError(expected() + f"; {v!r} is not a number.") from None
+        if not (math.isfinite(f) and f > 0):
+            raise GridError(
+                f"{caller}: resolution must be a finite number > 0, got {f!r}; "
+                "e.g. resolution=100.0 for 100 m cells."
+            )
+        out.append(f)
+    return (out[0], out[-1])
+
+
+#: Tolerance [degree] beyond [-180, 360] x [-90, 90] for the outer edges of a geographic
+#: grid (cell centres on the poles put the edges half a cell beyond), at most this.
+_DEGREE_EDGE_SLACK = 10.0
+
+
 def _check_bounds_in_crs(
-    bounds: tuple[float, float, float, float], crs: pyproj.CRS, res: float
+    bounds: tuple[float, float, float, float],
+    crs: pyproj.CRS,
+    res: float,
+    *,
+    what: str | None = None,
+    fix: str | None = None,
 ) -> None:
-    """Raise if projected bounds look like degrees or lie far outside the CRS's area of use."""
+    """Raise if `bounds` cannot be coordinates of `crs`.
+
+    Projected bounds that look like degrees or lie far outside the CRS's area of use, and
+    geographic bounds beyond [-180, 360] x [-90, 90] degrees (metres given with
+    ``crs="EPSG:4326"``), by up to `res` (at most :data:`_DEGREE_EDGE_SLACK`) for cell edges.
+
+    Parameters
+    ----------
+    bounds : (float, float, float, float)
+        ``(xmin, ymin, xmax, ymax)``.
+    crs : pyproj.CRS
+        The CRS they are said to be in.
+    res : float
+        Cell size [CRS units].
+    what : str, optional
+        How the message names the bounds (``"bounds (x0, y0, x1, y1)"`` by default).
+    fix : str, optional
+        The fix the message ends with (the :meth:`Grid.from_bounds` one by default).
+
+    Raises
+    ------
+    trajectoire.GridError
+        One line: the bounds, the CRS, what they look like and `fix`.
+    """
+    x0, y0, x1, y1 = bounds
+    shown = what or f"bounds {tuple(round(b, 6) for b in bounds)}"
+    if crs.is_geographic:
+        slack = min(abs(res), _DEGREE_EDGE_SLACK) if math.isfinite(res) else 0.0
+        if x0 < -180 - slack or x1 > 360 + slack or y0 < -90 - slack or y1 > 90 + slack:
+            raise GridError(
+                f"{shown} are outside [-180, 360] x [-90, 90] degrees of {crs.name} "
+                f"({crs.to_string()}): they look like metres of a projected CRS (e.g. "
+                "EPSG:2154 for Lambert-93). "
+                + (fix or "Pass crs='EPSG:2154' (the CRS the bounds are in), or bounds in degrees.")
+            )
+        return
     if not crs.is_projected:
         return
-    x0, y0, x1, y1 = bounds
     looks_degrees = max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90
     domain = _crs_domain(crs)
     outside = False
@@ -668,10 +773,10 @@ def _check_bounds_in_crs(
         outside = x1 < ax0 - margin or x0 > ax1 + margin or y1 < ay0 - margin or y0 > ay1 + margin
     if looks_degrees or outside:
         raise GridError(
-            f"bounds {tuple(round(b, 6) for b in bounds)} do not look like coordinates of "
+            f"{shown} do not look like coordinates of "
             f"{crs.name} ({crs.axis_info[0].unit_name}): "
             + ("they look like degrees of longitude/latitude. " if looks_degrees else "")
-            + "Pass bounds in the grid CRS, or give their CRS with bounds_crs='EPSG:4326'."
+            + (fix or "Pass bounds in the grid CRS, or give their CRS with bounds_crs='EPSG:4326'.")
         )
 
 

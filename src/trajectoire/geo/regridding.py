@@ -18,8 +18,10 @@ See ``docs/regridding.md`` for the equations and references.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from os import PathLike
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -31,7 +33,7 @@ from scipy import sparse
 from trajectoire._kernels.coverage import polygon_coverage
 from trajectoire._kernels.regrid import apply_csr, apply_separable, overlap_1d
 from trajectoire.errors import GridError, InputError, warn
-from trajectoire.geo.grid import Grid, crs_of
+from trajectoire.geo.grid import Grid, _check_bounds_in_crs, crs_of
 from trajectoire.units import unit_is_intensive
 
 __all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "regrid"]
@@ -41,6 +43,8 @@ Method = Literal["auto", "separable", "polygon"]
 #: Below this many weight applications (non-zeros x fields) scipy's serial sparse product is
 #: used instead of the parallel numba kernels, whose thread start-up dominates tiny problems.
 SMALL_PROBLEM = 200_000
+
+log = logging.getLogger(__name__)
 
 
 @functools.lru_cache(maxsize=64)
@@ -113,6 +117,34 @@ def grid_of(obj: xr.DataArray | xr.Dataset) -> Grid:
     return Grid.from_xarray(prepared)
 
 
+def _check_source_coords(grid: Grid, assumed: bool) -> None:
+    """Raise when the source's x/y cannot be coordinates of its CRS (degrees labelled
+    Lambert-93, metres under ``lon``/``lat`` dims), which would regrid to nothing.
+
+    Uses the check of :meth:`Grid.from_bounds` on the source's outer cell edges; `assumed`
+    says that the CRS is EPSG:4326 only because the dims are named ``lon``/``lat``.
+    """
+    x0, y0, x1, y1 = grid.bounds
+    said = (
+        "no CRS given, EPSG:4326 assumed for lon/lat dims"
+        if assumed
+        else f"CRS {grid.crs.to_string()}"
+    )
+    what = (
+        f"regrid: the source's x/y cell edges (x {x0:.10g} to {x1:.10g}, y {y0:.10g} to "
+        f"{y1:.10g}; {said})"
+    )
+    fix = (
+        "Set the source's attrs['crs'] to the CRS its x/y are really in (e.g. 'EPSG:4326' "
+        "for degrees, 'EPSG:2154' for Lambert-93 metres)."
+    )
+    _check_bounds_in_crs(grid.bounds, grid.crs, grid.dx, what=what, fix=fix)
+
+
+def _bounds_text(grid: Grid) -> str:
+    return f"({', '.join(f'{b:.10g}' for b in grid.bounds)}) in {grid.crs.to_string()}"
+
+
 def _edges_ascending_x(grid: Grid) -> np.ndarray:
     return grid.xmin + np.arange(grid.nx + 1) * grid.dx
 
@@ -165,11 +197,26 @@ class Regridder:
         (1 inside, 0 outside); with ``extensive=True``, ``(field * source_coverage).sum()``
         is the total the target receives.
 
+    Raises
+    ------
+    trajectoire.GridError
+        `source` or `target` of the wrong type; a source without ``x``/``y`` (or
+        ``lon``/``lat``) dims, irregular or without a CRS; a source whose coordinates
+        cannot be in its CRS (degrees with ``attrs["crs"] = "EPSG:2154"``, metres under
+        ``lon``/``lat`` dims without a CRS); ``method="separable"`` across CRSs.
+    trajectoire.InputError
+        Unknown `method`, `extensive` not a bool, `densify` < 1.
+
     Notes
     -----
     With ``A_st`` the area of the overlap of source cell ``s`` and target cell ``t``, ``A_s``
     the area of ``s``, the extensive remap is ``E_t = sum_s (A_st / A_s) E_s`` and the
     intensive one ``c_t = sum_s A_st c_s / sum_s A_st``. See ``docs/regridding.md``.
+
+    A target that overlaps only part of the source (a crop) is normal: the source beyond it
+    is not transferred (the share that is goes to the ``trajectoire.geo.regridding`` logger
+    at DEBUG level). A target that does not overlap the source at all is an error when the
+    plan is applied to values that are not all 0 (:meth:`apply_array`).
 
     References
     ----------
@@ -210,7 +257,11 @@ class Regridder:
                 f"{type(source).__name__}; wrap an array with xarray.DataArray(values, "
                 "dims=('y', 'x'), coords=grid.coords(), attrs={'crs': ..., 'units': ...})."
             )
-        src = source if isinstance(source, Grid) else grid_of(source)
+        if isinstance(source, Grid):
+            src = source
+        else:
+            src = grid_of(source)
+            _check_source_coords(src, assumed=crs_of(source) is None)
         if not isinstance(target, Grid):
             raise GridError(
                 f"Regridder: target must be a trajectoire.Grid, got {type(target).__name__}; "
@@ -240,6 +291,13 @@ class Regridder:
             self._build_separable()
         else:
             self._build_polygon()
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "Regridder: %.4g%% of the source grid's area %s falls on the target %s",
+                100.0 * float(self.source_coverage.mean()),
+                _bounds_text(src),
+                _bounds_text(target),
+            )
 
     # ------------------------------------------------------------------ weights
     def _build_separable(self) -> None:
@@ -403,7 +461,7 @@ class Regridder:
         if self.method == "separable":
             if not self.extensive:
                 return Regridder(self.source, self.target).covered_area(arr)
-            return self.apply_array(arr * self.source.cell_area)
+            return self._apply_values(arr * self.source.cell_area)
         s, t = self.source, self.target
         if arr.shape[-2:] != s.shape:
             raise InputError(
@@ -427,7 +485,36 @@ class Regridder:
         -------
         numpy.ndarray
             ``(..., ny_target, nx_target)`` float64.
+
+        Raises
+        ------
+        trajectoire.InputError
+            `values` does not end with the source grid's shape.
+        trajectoire.GridError
+            The target does not overlap the source at all while `values` are not all 0
+            (nothing would be transferred): the message gives both grids' bounds and CRS.
         """
+        arr = np.asarray(values, dtype=np.float64)
+        if not self._target_covered.any() and arr.shape[-2:] == self.source.shape:
+            if np.any(arr != 0):
+                raise GridError(self._no_overlap_message())
+        return self._apply_values(arr)
+
+    def _no_overlap_message(self) -> str:
+        s, t = self.source, self.target
+        seen = ""
+        if s.crs != t.crs:
+            b = _transformer(s.crs, t.crs).transform_bounds(*s.bounds, densify_pts=21)
+            if all(math.isfinite(v) for v in b):
+                seen = f", that is ({', '.join(f'{v:.10g}' for v in b)}) in the target CRS,"
+        return (
+            f"Regridder: the source grid {_bounds_text(s)}{seen} and the target grid "
+            f"{_bounds_text(t)} do not overlap: nothing would be transferred. Check the "
+            "target's bounds and crs, and the source's CRS (attrs['crs']) and x/y coordinates."
+        )
+
+    def _apply_values(self, values: npt.ArrayLike) -> np.ndarray:
+        """:meth:`apply_array` without the overlap check (for :meth:`covered_area`)."""
         arr = np.asarray(values, dtype=np.float64)
         s, t = self.source, self.target
         if arr.shape[-2:] != s.shape:
@@ -504,6 +591,7 @@ class Regridder:
         """
         prepared = _prepare(obj)
         have = grid_of(prepared)
+        _check_source_coords(have, assumed=crs_of(obj) is None)
         if not have.same_as(self.source):
             raise GridError(
                 f"Regridder: the data are on {have}, but this plan was built for "
@@ -531,6 +619,9 @@ class Regridder:
 
     def _regrid_da(self, da: xr.DataArray) -> xr.DataArray:
         t = self.target
+        if da.chunks is not None and (len(da.chunksizes["y"]) > 1 or len(da.chunksizes["x"]) > 1):
+            # y and x are core dims of the remap: one chunk each (other dims keep theirs)
+            da = da.chunk({"y": -1, "x": -1})
         res = xr.apply_ufunc(
             self.apply_array,
             da,
@@ -551,7 +642,25 @@ class Regridder:
     # ------------------------------------------------------------------ persistence
     def to_netcdf(self, path: str | PathLike[str]) -> None:
         """Write the plan (grids and weights) to a NetCDF file, reloadable with
-        :meth:`from_netcdf`."""
+        :meth:`from_netcdf`.
+
+        Raises
+        ------
+        trajectoire.InputError
+            The directory of `path` does not exist, or `path` is a directory.
+        """
+        target = Path(path)
+        if not target.parent.is_dir():
+            raise InputError(
+                f"Regridder.to_netcdf: directory {str(target.parent)!r} of {str(target)!r} "
+                + ("is a file" if target.parent.exists() else "does not exist")
+                + "; create it first (Path(...).mkdir(parents=True)) or give another path."
+            )
+        if target.is_dir():
+            raise InputError(
+                f"Regridder.to_netcdf: {str(target)!r} is a directory; give a file name in "
+                f"it, e.g. {str(target / 'weights.nc')!r}."
+            )
         s, t = self.source, self.target
         attrs: dict[str, Any] = {
             "method": self.method,
@@ -591,9 +700,31 @@ class Regridder:
 
     @classmethod
     def from_netcdf(cls, path: str | PathLike[str]) -> Regridder:
-        """Load a plan written by :meth:`to_netcdf` (no weight is recomputed)."""
-        with xr.open_dataset(path) as ds:
-            ds.load()
+        """Load a plan written by :meth:`to_netcdf` (no weight is recomputed).
+
+        Raises
+        ------
+        trajectoire.InputError
+            `path` does not exist, is not a NetCDF file, or is a NetCDF file that is not a
+            plan written by :meth:`to_netcdf`.
+        """
+        p = Path(path)
+        expected = "expected a regridding plan written by Regridder.to_netcdf()."
+        if not p.is_file():
+            state = "is a directory" if p.is_dir() else "not found"
+            raise InputError(f"Regridder.from_netcdf: {str(p)!r} {state}; {expected}")
+        try:
+            with xr.open_dataset(path) as ds:
+                ds.load()
+        except (OSError, ValueError) as exc:
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if "IO backends" in why:  # xarray: no engine recognises the file
+                why = "no engine recognises it"
+            elif len(why) > 100:
+                why = why[:100] + "..."
+            raise InputError(
+                f"Regridder.from_netcdf: {str(p)!r} cannot be read as NetCDF ({why}); {expected}"
+            ) from exc
         try:
             grids = []
             for tag in ("source", "target"):
@@ -604,8 +735,8 @@ class Regridder:
             method = str(ds.attrs["method"])
         except KeyError as exc:
             raise InputError(
-                f"{path}: not a trajectoire regridding file (missing attribute {exc}); write "
-                "one with Regridder.to_netcdf()."
+                f"Regridder.from_netcdf: {str(p)!r} is not a trajectoire regridding file "
+                f"(missing attribute {exc}); {expected}"
             ) from exc
         plan = cls.__new__(cls)
         plan.source, plan.target = grids
@@ -742,7 +873,10 @@ def regrid(
     ------
     trajectoire.GridError
         Source without ``x``/``y`` dims, irregular coordinates or without a CRS (a
-        ``grid_mapping`` variable left behind by ``ds[name]`` is named).
+        ``grid_mapping`` variable left behind by ``ds[name]`` is named); source coordinates
+        that cannot be in its CRS (degrees with ``attrs["crs"] = "EPSG:2154"``, metres under
+        ``lon``/``lat`` dims without a CRS); a target that does not overlap the source at
+        all while the source holds values other than 0.
     trajectoire.InputError
         `extensive` not a bool; an intensive source (by its ``units``) without
         `extensive`; a Dataset whose variables' units are of both kinds (regrid them
@@ -756,7 +890,9 @@ def regrid(
     -----
     Builds a :class:`Regridder` and applies it once; build the plan yourself to reuse the
     weights. Source mass outside the target grid is not transferred (see
-    :attr:`Regridder.source_coverage`).
+    :attr:`Regridder.source_coverage`): cropping a larger source onto the target is normal
+    and silent. Dask-backed sources stay lazy; chunks along ``x``/``y`` are merged into one
+    (the remap needs whole rows and columns), other dims keep theirs.
 
     Examples
     --------

@@ -188,9 +188,9 @@ def build_inventory(
             if "sector" not in da.dims or da.attrs.get("units") != "t yr-1":
                 da = read_gridded(da)
             plan = Regridder(da, grid, extensive=True)
+            _warn_partial_cover(plan, da)  # before: no overlap at all is said with its key
             parts.append(plan(da))
             owned.append(False)  # it may share memory with the caller's array
-            _warn_partial_cover(plan, da)
     points = None
     if point_sources is not None:
         points = (
@@ -373,6 +373,14 @@ def _warn_partial_cover(plan: Regridder, da: xr.DataArray) -> None:
     if share >= 1.0 - UNCOVERED_TOLERANCE:
         return
     name = da.attrs.get("source_file", "a gridded inventory")
+    if covered <= 0.0:
+        x0, y0, x1, y1 = plan.source.bounds
+        raise InputError(
+            f"{name}: does not overlap the run's grid at all (its cells span x {x0:.6g} to "
+            f"{x1:.6g}, y {y0:.6g} to {y1:.6g} in {plan.source.crs.to_string()}; the grid "
+            f"{tuple(round(b) for b in target.bounds)} in {target.crs.to_string()}). Check "
+            "its CRS and extent ([inputs.gridded] crs), or leave it out of [inputs] gridded."
+        )
     sectors = [str(s) for s in da["sector"].values]
     warn(
         f"{name}: covers {share:.0%} of the run's grid (bounds {tuple(round(b) for b in target.bounds)} "
