@@ -261,6 +261,9 @@ def _compute_part(
 def _store_part(ds: xr.Dataset, path: Path, *, dtype: str, significant_digits: int | None) -> str:
     """Write one part atomically (the rename marks it complete)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # a part found there is being recomputed (another configuration's, or broken: a
+    # truncated file, which write_netcdf would refuse to replace as "no NetCDF")
+    path.unlink(missing_ok=True)
     with _HDF5_LOCK:  # HDF5 is not thread-safe: threads write in turn
         write_netcdf(ds, path, dtype=dtype, significant_digits=significant_digits)
     write_part_checksum(path)  # last: a part without its checksum is recomputed on --resume
