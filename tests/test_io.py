@@ -170,6 +170,22 @@ def test_export_geotiff_replaces_neither_the_netcdf_nor_another_file(
     assert export_geotiff(nc, tif, year=1992, pollutant="PM10") == tif  # a GeoTIFF: replaced
 
 
+def test_a_map_of_a_dataset_already_cut_is_the_one_asked(output: Path) -> None:
+    """``ds.isel(year=0).trajectoire.map(year=1993, ...)`` returned the first year's map and
+    ``ds.sel(pollutant="NOx").trajectoire.map(pollutant="PM10")`` the NOx map: the asked
+    value was ignored once its dimension was a scalar coordinate."""
+    with xr.open_dataset(output) as ds:
+        whole = ds.trajectoire.map(year=1993, pollutant="PM10")
+        cut = ds.sel(year=1993).trajectoire.map(year=1993, pollutant="pm10")
+        np.testing.assert_array_equal(cut.values, whole.values)
+        one = ds.sel(pollutant="PM10").trajectoire.map(year=1993)
+        np.testing.assert_array_equal(one.values, whole.values)
+        with pytest.raises(InputError, match=r"year=1993 asked of a dataset already cut to year"):
+            ds.isel(year=0).trajectoire.map(year=1993, pollutant="PM10")
+        with pytest.raises(InputError, match=r"pollutant='PM10' asked of a dataset already cut"):
+            ds.sel(pollutant="NOx").trajectoire.map(year=1993, pollutant="PM10")
+
+
 def test_write_netcdf_mistakes_are_one_line(tmp_path: Path) -> None:
     """A DataArray, ``dtype="float16"``, ``significant_digits=0`` and a missing directory
     ended in netCDF-C's or xarray's errors ("Permission denied" for the directory); an

@@ -193,6 +193,18 @@ def test_year_by_year_equals_all_at_once_and_dask(run):
             np.testing.assert_array_equal(ds[v].values, years[y][v].values)
 
 
+def test_years_given_as_text_or_not_whole_are_read_or_named(run):
+    """``decompose_change(ctx, "2016", "2018")`` said "year 2016 is not in the run
+    (2016..2018)"; a year such as 2016.5 is named."""
+    ctx, _ = run
+    ch = P.decompose_change(ctx, "2016", 2018.0)
+    assert np.isfinite(ch["change_total"].values).all()
+    with pytest.raises(InputError, match=r"decompose_change: year0=2016.5 \(float\): expected"):
+        P.decompose_change(ctx, 2016.5, 2018)
+    with pytest.raises(InputError, match=r"year=\[2017\] \(list\): expected one whole year"):
+        P.compute_year(ctx, [2017])
+
+
 def test_change_between_two_years_adds_up_exactly(run):
     ctx, years = run
     ch = P.decompose_change(ctx, 2016, 2018)

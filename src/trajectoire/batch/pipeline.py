@@ -41,6 +41,7 @@ from trajectoire._validate import (
     DATA_YEARS,
     normalise_rows,
     require_columns,
+    require_year,
     rows_preview,
     year_ranges,
 )
@@ -1595,6 +1596,7 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
         Variables with a length-1 ``year`` dim (see ``docs/outputs.md``); the wall time of
         each stage is in ``attrs["timing"]``.
     """
+    year = require_year(year)
     if year not in ctx.years:
         raise InputError(f"year {year} is not in the run ({ctx.years[0]}..{ctx.years[-1]}).")
     clock = _Clock()
@@ -2101,6 +2103,8 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
     run adds (:func:`trajectoire.attribution.background_of_year`): the background effect is
     the change of the regional part, and the split still adds up to the run's change.
     """
+    year0 = require_year(year0, "decompose_change: year0")  # "2022" was said not in 2022..2023
+    year1 = require_year(year1, "decompose_change: year1")
     for y in (year0, year1):
         if y not in ctx.years:
             raise InputError(

@@ -1270,6 +1270,33 @@ MAP_YEAR_VARIABLES = frozenset(
 from a file whose years hold no map year): docs/outputs.md, "The map years"."""
 
 
+def _check_scalar_selection(
+    da: xr.DataArray, name: str, year: int, pollutant: str | None, sector: str | None
+) -> None:
+    """Refuse a map asked of a dataset already cut to another year, pollutant or sector
+    (``ds.sel(year=2022)`` keeps ``year`` as a scalar coordinate): the map of the scalar's
+    value was returned whatever was asked."""
+    from trajectoire.sectors import normalise_sector
+    from trajectoire.species import normalise_pollutant
+
+    asked: dict[str, Any] = {"year": year}
+    if pollutant is not None:
+        asked["pollutant"] = normalise_pollutant(pollutant, what="pollutant")
+    if sector is not None:
+        asked["sector"] = normalise_sector(sector, what="sector")
+    for dim, value in asked.items():
+        if dim in da.dims or dim not in da.coords or da[dim].ndim != 0:
+            continue
+        held = da[dim].item()
+        held = int(held) if dim == "year" else str(held)
+        if held != value:
+            raise InputError(
+                f"{name}: {dim}={value!r} asked of a dataset already cut to {dim} {held!r} (a "
+                f"scalar coordinate, as ds.sel({dim}=...) leaves it); select from the whole "
+                f"output, or ask {dim}={held!r}."
+            )
+
+
 @with_options(MapSelection, required=("year",))
 def select_map(
     ds: xr.Dataset, variable: str = "concentration", **selection: Unpack[MapSelection]
@@ -1329,6 +1356,7 @@ def select_map(
             f"it with xarray: open_output(path)[{variable!r}].sel({first})."
         )
     sel: dict[str, Any] = {}
+    _check_scalar_selection(da, name, year, pollutant, sector)
     if "year" in da.dims:
         years = [int(v) for v in da["year"].values]
         if year not in years:
@@ -1360,7 +1388,7 @@ def select_map(
         if sec not in secs:
             raise InputError(f"{name}: sector {sec!r} not in the file; have {secs}.")
         sel["sector"] = sec
-    elif sector is not None:  # it would be ignored: the total, under the sector's name
+    elif sector is not None and "sector" not in da.coords:  # else: the total, as the sector
         per_sector = sorted(
             str(v) for v in ds.data_vars if "sector" in ds[v].dims and {"y", "x"} <= set(ds[v].dims)
         )
