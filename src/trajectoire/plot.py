@@ -27,13 +27,14 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import numpy as np
 import xarray as xr
 
-from trajectoire._validate import did_you_mean, require_year
-from trajectoire.errors import InputError, MissingVariableError
+from trajectoire._validate import did_you_mean, require_year, rows_preview
+from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.tables import keyword_options, with_options
 
 try:
     from matplotlib import colormaps, patheffects
-    from matplotlib.colors import LogNorm, Normalize
+    from matplotlib.axes import Axes as MplAxes
+    from matplotlib.colors import Colormap, LogNorm, Normalize
     from matplotlib.figure import Figure
     from matplotlib.patches import Circle, Rectangle
     from matplotlib.text import Text
@@ -90,7 +91,8 @@ class PlotOptions(TypedDict, total=False):
     ----------
     ax : matplotlib.axes.Axes or None, default None
         Where to draw. None: a new :class:`matplotlib.figure.Figure` with constrained layout,
-        of a size that each function chooses for its content (no pyplot state is made).
+        of a size that each function chooses for its content (no pyplot state is made);
+        another value than an Axes raises :class:`trajectoire.InputError`.
     lang : {"en", "fr"}, default "en"
         Language of the titles, axis labels, legends and GNFR sector names; another value
         raises :class:`trajectoire.InputError`.
@@ -118,6 +120,12 @@ def _options(caller: str, options: PlotOptions) -> tuple[Axes | None, str, str |
     given = keyword_options(PlotOptions, caller, options, _PLOT_DEFAULTS)
     if given["lang"] not in LANGS:
         raise InputError(f"lang={given['lang']!r}: expected one of {list(LANGS)}.")
+    if given["ax"] is not None and not isinstance(given["ax"], MplAxes):
+        raise InputError(
+            f"{caller}: ax={given['ax']!r} ({type(given['ax']).__name__}): expected a "
+            "matplotlib Axes to draw in (fig.add_subplot(), one of fig.subplots(1, 2)), or "
+            "None for a new figure."
+        )
     return given["ax"], given["lang"], given["title"]
 
 
@@ -211,6 +219,103 @@ def _check_label(da: xr.DataArray | xr.Dataset, dim: str, value: str, caller: st
     return str(value)
 
 
+def _cut_to(ds: xr.Dataset, dim: str) -> Any:
+    """The value `ds` was cut to along `dim` when it holds `dim` as a 0-d coordinate (what
+    ``ds.sel(dim=value)`` leaves), as a Python scalar; None otherwise."""
+    if dim in ds.dims or dim not in ds.coords or ds[dim].ndim != 0:
+        return None
+    value = ds[dim].item()
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _labels_of(ds: xr.Dataset, dim: str) -> list[str]:
+    """The labels of `dim` (one for a 0-d coordinate; none when `ds` lacks it)."""
+    return [str(v) for v in np.atleast_1d(ds[dim].values)] if dim in ds.coords else []
+
+
+def _cut_message(caller: str, dim: str, have: Any, asked: Any, name: str = "") -> str:
+    """One line: `ds` was cut to ``dim=have`` where ``name=asked`` is asked (`name`: the
+    argument, by default `dim`)."""
+    name = name or dim
+    fix = f"or ask {name}={have!r}"
+    return (
+        f"{caller}: {name}={asked!r} is asked, but the dataset was cut to {dim}={have!r} (a 0-d "
+        f"coordinate, as ds.sel({dim}={have!r}) leaves); pass the whole dataset (ds, not "
+        f"ds.sel({dim}=...)), {fix}."
+    )
+
+
+def _put_back(ds: xr.Dataset, dim: str, variables: Sequence[str]) -> xr.Dataset:
+    """`ds` with its 0-d coordinate `dim` made a dim of length 1 again on `variables` (those
+    it holds without it), as before the user's ``ds.sel(dim=value)``; the others lose it."""
+    names = [v for v in variables if v in ds.data_vars and dim not in ds[v].dims]
+    return ds.drop_vars(dim).assign({v: ds[v].expand_dims(dim) for v in names})
+
+
+def _uncut(
+    ds: xr.Dataset,
+    caller: str,
+    dim: str,
+    asked: Any,
+    variables: Sequence[str],
+    name: str = "",
+) -> xr.Dataset:
+    """`ds` as if the user had not selected `dim` already: when `ds` was cut to ``dim=asked``
+    (a 0-d coordinate), `dim` put back on `variables`; when it was cut to another value, one
+    line saying so (drawing the value it holds would not be what was asked); `name`: the
+    argument that asks it, by default `dim`."""
+    have = _cut_to(ds, dim)
+    if have is None or asked is None:
+        return ds
+    if str(asked) != str(have):
+        raise InputError(_cut_message(caller, dim, have, asked, name))
+    return _put_back(ds, dim, variables)
+
+
+def _uncut_pollutant(
+    ds: xr.Dataset, caller: str, pollutant: Any, variables: Sequence[str]
+) -> xr.Dataset:
+    """:func:`_uncut` for a pollutant, a mass species on ``pollutant`` (`variables`) or a
+    particle-number one on ``pollutant_number`` (the variables ``*_number``)."""
+    from trajectoire.species import NUMBER_SUFFIX, normalise_pollutant
+
+    mass, number = _cut_to(ds, "pollutant"), _cut_to(ds, "pollutant_number")
+    if mass is None and number is None:
+        return ds
+    pol = normalise_pollutant(pollutant, what=f"{caller}: pollutant")
+    masses, numbers = _labels_of(ds, "pollutant"), _labels_of(ds, "pollutant_number")
+    if pol not in masses + numbers and (mass is not None or not masses):
+        dim, have = ("pollutant", mass) if mass is not None else ("pollutant_number", number)
+        raise InputError(_cut_message(caller, dim, have, pol, "pollutant"))
+    if mass is not None:
+        ds = _put_back(ds, "pollutant", variables)
+    if number is not None:
+        suffixed = [str(v) for v in ds.data_vars if str(v).endswith(NUMBER_SUFFIX)]
+        ds = _put_back(ds, "pollutant_number", suffixed)
+    return ds
+
+
+def _refuse_cuts(
+    ds: xr.Dataset, caller: str, dims: Sequence[str], why: str, keep: bool = True
+) -> None:
+    """One line when `ds` was cut along one of `dims` (a 0-d coordinate) that `caller` needs
+    whole (`why`: what it does with the dim); with `keep`, the list selection that keeps the
+    dim is given as the other fix."""
+    for dim in dims:
+        have = _cut_to(ds, dim)
+        if have is not None:
+            raise InputError(
+                f"{caller}: the dataset was cut to {dim}={have!r} (a 0-d coordinate, as "
+                f"ds.sel({dim}={have!r}) leaves), and {why}; pass the whole dataset (ds, not "
+                f"ds.sel({dim}=...))"
+                + (
+                    f", or keep the {dim} dim with a list: ds.sel({dim}=[{have!r}])."
+                    if keep
+                    else "."
+                )
+            )
+
+
 def _check_dataset(ds: Any, caller: str) -> xr.Dataset:
     """`ds` when it is a Dataset (a run's output); else one line saying what to pass."""
     if isinstance(ds, xr.Dataset):
@@ -248,14 +353,18 @@ def _check_territories(territories: Any, caller: str) -> gpd.GeoDataFrame:
     )
 
 
-def _check_cmap(cmap: Any, caller: str) -> str:
-    """`cmap` when it names a registered matplotlib colour map; else one line, did-you-mean."""
-    if isinstance(cmap, str) and cmap in colormaps:
+def _check_cmap(cmap: Any, caller: str) -> Colormap:
+    """The colour map `cmap` names (a registered matplotlib one), or `cmap` itself when it
+    is a :class:`matplotlib.colors.Colormap`; else one line, did-you-mean."""
+    if isinstance(cmap, Colormap):
         return cmap
+    if isinstance(cmap, str) and cmap in colormaps:
+        return colormaps[cmap]
     hint = did_you_mean(cmap, list(colormaps)) if isinstance(cmap, str) else ""
     raise InputError(
         f"{caller}: cmap={cmap!r} is not a matplotlib colour map{hint}; expected a name such "
-        "as 'viridis', 'cividis' or 'magma' (list(matplotlib.colormaps) lists them)."
+        "as 'viridis', 'cividis' or 'magma' (list(matplotlib.colormaps) lists them) or a "
+        "matplotlib.colors.Colormap."
     )
 
 
@@ -351,6 +460,14 @@ def _check_band(
             f"{caller}: the band's low and high bounds have different years "
             f"({band[0]['year'].values.tolist()} and {band[1]['year'].values.tolist()}); "
             "give both on the same years."
+        )
+    low, high = (np.asarray(b.values, dtype=float) for b in band)
+    above = np.flatnonzero(low > high)
+    if above.size:
+        rows = [f"{int(band[0]['year'].values[i])}: {low[i]:g} > {high[i]:g}" for i in above]
+        raise InputError(
+            f"{caller}: the band's low bound is above its high bound in {rows_preview(rows)}; "
+            "expected band=(low, high) with low <= high (swap them)."
         )
     return band[0], band[1]
 
@@ -513,10 +630,46 @@ def _outlines_from_fractions(ax: Axes, fraction: xr.DataArray, names: Sequence[s
         ax.text(cx, cy, name, ha="center", va="center", fontsize=7, zorder=6, path_effects=halo)
 
 
-def _outlines_from_frame(ax: Axes, frame: gpd.GeoDataFrame, crs: str | None) -> None:
-    """Boundaries of a GeoDataFrame (reprojected to the map's CRS), with the territory ids."""
-    if crs is not None and frame.crs is not None:
+def _frame_on_map(
+    frame: gpd.GeoDataFrame,
+    crs: str | None,
+    extent: tuple[float, float, float, float],
+    caller: str,
+) -> gpd.GeoDataFrame:
+    """`frame` reprojected to the map's `crs`; one line when it has no outline, or when no
+    outline reaches the map's `extent` (a frame whose CRS is not that of its coordinates:
+    nothing would be drawn)."""
+    given = frame.crs
+    if crs is not None and given is not None:
         frame = frame.to_crs(crs)
+    drawn = frame.geometry[~(frame.geometry.isna() | frame.geometry.is_empty)]
+    if drawn.empty:
+        raise InputError(
+            f"{caller}: territories has no outline to draw ({len(frame)} row(s), no geometry); "
+            "pass the outlines (geopandas.read_file(path)), or territories=None for the "
+            "output's own."
+        )
+    x0, y0, x1, y1 = (float(v) for v in drawn.total_bounds)
+    if x1 < extent[0] or x0 > extent[1] or y1 < extent[2] or y0 > extent[3]:
+        if given is None:
+            where = "with no CRS (taken as the map's)"
+        elif crs is not None:
+            where = f"in {crs} (reprojected from {given.to_string()})"
+        else:
+            where = f"in {given.to_string()}"
+        raise InputError(
+            f"{caller}: territories lie outside the map: their bounds ({x0:.0f}, {y0:.0f}, "
+            f"{x1:.0f}, {y1:.0f}) {where} miss the map's ({extent[0]:.0f}, {extent[2]:.0f}, "
+            f"{extent[1]:.0f}, {extent[3]:.0f}), so no outline would be drawn; is their CRS "
+            "the one of their coordinates? Set the right one with "
+            f"territories.set_crs({crs or 'EPSG:2154'!r}, allow_override=True)."
+        )
+    return frame
+
+
+def _outlines_from_frame(ax: Axes, frame: gpd.GeoDataFrame) -> None:
+    """Boundaries of a GeoDataFrame (in the map's CRS: :func:`_frame_on_map`), with the
+    territory ids."""
     id_col = next((c for c in ("territory", "id", "name") if c in frame.columns), None)
     halo = [patheffects.withStroke(linewidth=2.5, foreground="white")]
     for i, geom in enumerate(frame.geometry):
@@ -552,6 +705,26 @@ def _crop(da: xr.DataArray) -> tuple[slice, slice] | None:
 
 
 # ----------------------------------------------------------------------------- map
+#: the map variables given per sector (a sector cut, ``ds.sel(sector=...)``, is put back on them)
+_PER_SECTOR_MAPS = ("emission", "contribution")
+
+
+def _uncut_map(ds: xr.Dataset, variable: str, year: Any, pollutant: Any, sector: Any) -> xr.Dataset:
+    """`ds` as :func:`trajectoire.io.select_map` reads it, when the user cut it already to
+    the year, pollutant or sector asked (``ds.sel(year=2023)``: a 0-d coordinate); one line
+    when it was cut to another (its map is not the one asked)."""
+    from trajectoire.sectors import normalise_sector
+
+    names = [variable, f"{variable}_number"]
+    if _cut_to(ds, "year") is not None:
+        ds = _uncut(ds, "map", "year", require_year(year, "map: year"), names)
+    ds = _uncut_pollutant(ds, "map", pollutant, [variable])
+    if sector is not None and _cut_to(ds, "sector") is not None:
+        sec = normalise_sector(sector, what="map: sector")
+        ds = _uncut(ds, "map", "sector", sec, names if variable in _PER_SECTOR_MAPS else [])
+    return ds
+
+
 @with_options(PlotOptions, _PLOT_DEFAULTS)
 def map(
     ds: xr.Dataset,
@@ -564,7 +737,7 @@ def map(
     log: bool | None = None,
     vmin: float | None = None,
     vmax: float | None = None,
-    cmap: str = "viridis",
+    cmap: str | Colormap = "viridis",
     crop: bool = True,
     **options: Unpack[PlotOptions],
 ) -> tuple[Figure, Axes]:
@@ -590,12 +763,15 @@ def map(
         it has one.
     log : bool, optional
         Logarithmic colour scale; default True for ``emission`` (a few stacks dominate),
-        False otherwise.
+        False otherwise. A map without any value above 0 is drawn on a linear scale with a
+        :class:`trajectoire.TrajectoireWarning` when `log` is left to its default (e.g. the
+        emissions of a sector that does not emit the pollutant), and raises
+        :class:`trajectoire.InputError` with ``log=True``.
     vmin, vmax : float, optional
         Colour scale limits [variable units], ``vmin < vmax``; both > 0 with `log`.
-    cmap : str, default "viridis"
-        Name of a matplotlib colour map (keep a perceptually uniform one: viridis, cividis,
-        magma...).
+    cmap : str or matplotlib.colors.Colormap, default "viridis"
+        A matplotlib colour map or its name (keep a perceptually uniform one: viridis,
+        cividis, magma...).
     crop : bool, default True
         Zoom on the cells that hold data (the output masks the cells beyond the buffer).
     **options
@@ -612,10 +788,19 @@ def map(
     ------
     trajectoire.InputError
         Unknown variable, year, pollutant or sector, or a missing contribution map (not a
-        map year): :func:`trajectoire.io.select_map`; a bad `lang` (:class:`PlotOptions`);
-        `ds` that is not a Dataset (a path, a DataArray), `territories` that is not a
-        GeoDataFrame, an unknown `cmap`, or limits that are not numbers, not in order or
-        not > 0 with `log`.
+        map year): :func:`trajectoire.io.select_map`; a bad `lang` or `ax`
+        (:class:`PlotOptions`); `ds` that is not a Dataset (a path, a DataArray), or one cut
+        to another year, pollutant or sector than asked (``ds.sel(year=2022)`` for
+        ``year=2023``; cut to the year asked, it is drawn); a map that is NaN in every cell
+        (nothing to draw), or without a value above 0 with ``log=True``; `territories` that
+        is not a GeoDataFrame, has no outline or lies outside the map (a wrong CRS); an
+        unknown `cmap`, or limits that are not numbers, not in order or not > 0 with `log`.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        A map without a value above 0 on the default logarithmic scale of ``emission``:
+        drawn on a linear scale.
 
     Notes
     -----
@@ -629,11 +814,23 @@ def map(
     ds = _check_dataset(ds, "map")
     if territories is not None:
         territories = _check_territories(territories, "map")
-    cmap = _check_cmap(cmap, "map")
+    colour_map = _check_cmap(cmap, "map")
+    ds = _uncut_map(ds, variable, year, pollutant, sector)
     da, sel = select_map(ds, variable, year=year, pollutant=pollutant, sector=sector)
-    if "mask" in ds.data_vars and set(ds["mask"].dims) == {"y", "x"}:
+    masked = "mask" in ds.data_vars and set(ds["mask"].dims) == {"y", "x"}
+    if masked:
         da = da.where(ds["mask"].transpose("y", "x") == 1)
     da = da.load()
+    what = f"{variable} of {sel.get('pollutant', pollutant)}" + (
+        f", sector {sel['sector']}," if sel.get("sector") else ""
+    )
+    what += f" in {sel.get('year', year)}"
+    if not bool(np.isfinite(np.asarray(da.values, dtype=float)).any()):
+        raise InputError(
+            f"map: {what} is NaN in every cell{' of the mask' if masked else ''}: nothing to "
+            "draw; choose another year, pollutant or sector (ds[variable].sel(...).count() "
+            "counts the values of a map)."
+        )
     window = _crop(da) if crop else None
     if window is not None:
         da = da.isel(y=window[0], x=window[1])
@@ -643,13 +840,29 @@ def map(
     dy = float(abs(y[1] - y[0])) if y.size > 1 else 1.0
     extent = (x.min() - dx / 2, x.max() + dx / 2, y.min() - dy / 2, y.max() + dy / 2)
     aspect = (extent[1] - extent[0]) / (extent[3] - extent[2])
-    fig, ax = _new_axes(ax, (float(np.clip(5.5 * aspect + 2.3, 5.0, 12.0)), 6.5))
+    frame = (
+        None
+        if territories is None
+        else _frame_on_map(territories, ds.attrs.get("crs"), extent, "map")
+    )
     values = np.asarray(da.values, dtype=float)
     if y.size > 1 and y[0] < y[-1]:
         values = values[::-1]
+    log_default = log is None
     log = (variable == "emission") if log is None else log
     _check_limits(vmin, vmax, bool(log), "map")
     finite = values[np.isfinite(values)]
+    if log and not (finite > 0).any():
+        nothing = (
+            f"{what} has no value above 0 (its largest is {float(finite.max()):g}) to draw on "
+            "a logarithmic colour scale"
+        )
+        if not log_default:
+            raise InputError(f"map: log=True, but {nothing}; pass log=False.")
+        warn(f"map: {nothing} (the default for {variable}): drawn on a linear scale; pass "
+             "log=False for that without this warning.")  # fmt: skip
+        log = False
+    fig, ax = _new_axes(ax, (float(np.clip(5.5 * aspect + 2.3, 5.0, 12.0)), 6.5))
     norm: Normalize
     if log:
         positive = finite[finite > 0]
@@ -663,7 +876,7 @@ def map(
         values = np.where(values > 0, values, np.nan)
     else:
         norm = Normalize(vmin=vmin, vmax=vmax)
-    colours = colormaps[cmap].with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
+    colours = colour_map.with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
     image = ax.imshow(
         values,
         extent=extent,
@@ -678,8 +891,8 @@ def map(
     name = _t(variable, lang) if variable in _TEXT else variable
     per_cell = f" {_t('per_cell', lang)}" if variable == "emission" else ""
     fig.colorbar(image, ax=ax, shrink=0.85, label=f"{name} {sel['pollutant']} [{units}{per_cell}]")
-    if territories is not None:
-        _outlines_from_frame(ax, territories, ds.attrs.get("crs"))
+    if frame is not None:
+        _outlines_from_frame(ax, frame)
     elif "territory_fraction" in ds.data_vars:
         frac = ds["territory_fraction"]
         if window is not None and frac.sizes.get("y") == ds.sizes.get("y"):
@@ -786,6 +999,42 @@ def _series(
     return parts, background, total, units
 
 
+#: the variables :func:`trajectories` reads, by the territory dim they are on
+_SERIES_VARIABLES: dict[str, tuple[str, ...]] = {
+    "territory": ("territory_fraction", "exposure", "exposure_percentile"),
+    "receptor": (
+        "territory_contribution",
+        "exposure_contribution",
+        "territory_concentration",
+        "territory_concentration_percentile",
+    ),
+    "pollutant": (
+        "emission",
+        "background",
+        "exposure",
+        "exposure_percentile",
+        "territory_contribution",
+        "exposure_contribution",
+        "territory_concentration",
+        "territory_concentration_percentile",
+    ),
+}
+
+
+def _uncut_series(ds: xr.Dataset, territory: Any, pollutant: Any, caller: str) -> xr.Dataset:
+    """`ds` as :func:`trajectories` reads it, when the user cut it already to the territory
+    or pollutant asked (``ds.sel(pollutant="NOx")``: a 0-d coordinate); one line when it
+    was cut to another one, to one year (a trajectory runs over the years) or to one
+    sector or origin (the parts)."""
+    _refuse_cuts(ds, caller, ["year"], "a trajectory is drawn over the years")
+    ds = _uncut_pollutant(ds, caller, pollutant, _SERIES_VARIABLES["pollutant"])
+    for dim in ("territory", "receptor"):
+        names = [*_SERIES_VARIABLES[dim], *(f"{n}_number" for n in _SERIES_VARIABLES[dim])]
+        ds = _uncut(ds, caller, dim, territory, names, "territory")
+    _refuse_cuts(ds, caller, ["sector", "origin"], "the figure splits or sums the parts by it")
+    return ds
+
+
 @with_options(PlotOptions, _PLOT_DEFAULTS)
 def trajectories(
     ds: xr.Dataset,
@@ -841,7 +1090,11 @@ def trajectories(
     ------
     trajectoire.InputError
         Unknown variable, territory, pollutant or split; a pollutant that is not emitted;
-        a dataset without the variables needed (:class:`trajectoire.MissingVariableError`).
+        a dataset without the variables needed (:class:`trajectoire.MissingVariableError`);
+        a `band` whose low bound is above its high bound; a dataset cut to one year
+        (``ds.sel(year=2023)``: pass the whole output, or a list of years), to one sector
+        or origin, or to another territory or pollutant than asked (cut to the one asked,
+        it is drawn).
 
     Notes
     -----
@@ -850,7 +1103,8 @@ def trajectories(
     """
     caller = "trajectories"
     ax, lang, title = _options(caller, options)
-    ds = _species(_check_dataset(ds, caller), pollutant, caller)
+    ds = _uncut_series(_check_dataset(ds, caller), territory, pollutant, caller)
+    ds = _species(ds, pollutant, caller)
     if variable not in _SERIES:
         raise InputError(f"{caller}: variable={variable!r}: expected one of {list(_SERIES)}.")
     if "pollutant" not in ds.coords:
@@ -1450,6 +1704,28 @@ def _effect_bars(
         )
 
 
+def _uncut_change(
+    d: xr.Dataset, pollutant: Any, territory: str | None, by: str, caller: str
+) -> tuple[xr.Dataset, str | None]:
+    """`d` and `territory` as :func:`change_bars` reads them, when the user cut the
+    decomposition already to the pollutant or receptor asked (``d.sel(receptor="MEL")``: a
+    0-d coordinate, whose receptor is then the territory drawn) or to the sectors' sum
+    ``all`` with ``by="factor"``; one line when it was cut to another one."""
+    d = _uncut_pollutant(d, caller, pollutant, [*_EFFECTS, "change_total"])
+    receptor = _cut_to(d, "receptor")
+    if receptor is not None:
+        territory = str(receptor) if territory is None else territory
+        d = _uncut(d, caller, "receptor", territory, [str(v) for v in d.data_vars], "territory")
+    sector = _cut_to(d, "sector")
+    if sector is not None:
+        if str(sector) != "all" or by != "factor":
+            reads = "the sectors' sum 'all'" if by == "factor" else "each sector"
+            _refuse_cuts(d, caller, ["sector"], f"by={by!r} reads {reads}", keep=False)
+        names = [f"{e}{suffix}" for e in _EFFECTS for suffix in ("", "_number")]
+        d = _put_back(d, "sector", names)
+    return d, territory
+
+
 @with_options(PlotOptions, _PLOT_DEFAULTS)
 def change_bars(
     decomposition: xr.Dataset,
@@ -1485,6 +1761,16 @@ def change_bars(
     fig, ax : matplotlib.figure.Figure, matplotlib.axes.Axes
         The figure and the bars' axes (change in the variable's units, zero line drawn).
 
+    Raises
+    ------
+    trajectoire.InputError
+        `decomposition` that is not :func:`~trajectoire.batch.pipeline.decompose_change`'s
+        Dataset (:class:`trajectoire.MissingVariableError` for missing variables), an
+        unknown pollutant, territory or `by`, ``by="sector"`` without a territory or for
+        NO2; a decomposition cut to another pollutant or receptor than asked
+        (``d.sel(receptor="MEL")`` draws MEL; with another `territory` it raises), or to one
+        sector.
+
     Notes
     -----
     The three Shapley effects add up to the total change (``docs/attribution.md``), so the
@@ -1499,6 +1785,7 @@ def change_bars(
         "decompose_change",
         " Pass the result of trajectoire.batch.pipeline.decompose_change.",
     )
+    decomposition, territory = _uncut_change(decomposition, pollutant, territory, by, caller)
     pol = _check_pollutant(decomposition, pollutant, caller)
     d = decomposition.sel(pollutant=pol)
     if territory is not None:

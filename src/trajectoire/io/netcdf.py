@@ -1272,29 +1272,32 @@ from a file whose years hold no map year): docs/outputs.md, "The map years"."""
 
 def _check_scalar_selection(
     da: xr.DataArray, name: str, year: int, pollutant: str | None, sector: str | None
-) -> None:
+) -> dict[str, Any]:
     """Refuse a map asked of a dataset already cut to another year, pollutant or sector
     (``ds.sel(year=2022)`` keeps ``year`` as a scalar coordinate): the map of the scalar's
-    value was returned whatever was asked."""
+    value was returned whatever was asked. Returns the scalar coordinates held, by name."""
     from trajectoire.sectors import normalise_sector
     from trajectoire.species import normalise_pollutant
 
     asked: dict[str, Any] = {"year": year}
+    held_all: dict[str, Any] = {}
     if pollutant is not None:
         asked["pollutant"] = normalise_pollutant(pollutant, what="pollutant")
     if sector is not None:
         asked["sector"] = normalise_sector(sector, what="sector")
-    for dim, value in asked.items():
+    for dim in ("year", "pollutant", "sector"):
         if dim in da.dims or dim not in da.coords or da[dim].ndim != 0:
             continue
         held = da[dim].item()
-        held = int(held) if dim == "year" else str(held)
+        held = held_all[dim] = int(held) if dim == "year" else str(held)
+        value = asked.get(dim, held)
         if held != value:
             raise InputError(
                 f"{name}: {dim}={value!r} asked of a dataset already cut to {dim} {held!r} (a "
                 f"scalar coordinate, as ds.sel({dim}=...) leaves it); select from the whole "
                 f"output, or ask {dim}={held!r}."
             )
+    return held_all
 
 
 @with_options(MapSelection, required=("year",))
@@ -1356,7 +1359,7 @@ def select_map(
             f"it with xarray: open_output(path)[{variable!r}].sel({first})."
         )
     sel: dict[str, Any] = {}
-    _check_scalar_selection(da, name, year, pollutant, sector)
+    held = _check_scalar_selection(da, name, year, pollutant, sector)
     if "year" in da.dims:
         years = [int(v) for v in da["year"].values]
         if year not in years:
@@ -1404,6 +1407,7 @@ def select_map(
             + "."
         )
     da = da.sel(sel)
+    sel.update(held)  # a dataset cut to the value asked: said as if selected here
     extra = [d for d in da.dims if d not in ("y", "x")]
     if extra:
         raise InputError(

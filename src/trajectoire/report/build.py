@@ -80,12 +80,62 @@ _CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chro
 
 
 # ----------------------------------------------------------------------------- checks
+#: The dims of a run's output that the report reads whole (a user's ``ds.sel(year=2023)``
+#: leaves one as a 0-d coordinate).
+_WHOLE_DIMS = (
+    "year",
+    "pollutant",
+    "pollutant_number",
+    "territory",
+    "receptor",
+    "origin",
+    "sector",
+    "threshold",
+    "zone",
+    "quantile",
+)
+
+
+def _check_datasets(ds: Any, scenario: Any) -> None:
+    """One line for a `ds` or `scenario` that is not a Dataset (a path, a DataArray), or
+    that was cut along a dim the report reads whole (``ds.sel(year=2023)``)."""
+    for what, value, cli in (("ds", ds, "OUT.nc"), ("scenario", scenario, "--scenario")):
+        if what == "scenario" and value is None:
+            continue
+        if not isinstance(value, xr.Dataset):
+            given = (
+                f"the DataArray {value.name!r} (one variable)"
+                if isinstance(value, xr.DataArray)
+                else f"a {type(value).__name__}"
+            )
+            fix = (
+                f"trajectoire.open_output({str(value)!r})"
+                if isinstance(value, str | os.PathLike)
+                else "trajectoire.open_output(path)"
+            )
+            made = "a run" if what == "ds" else "`trajectoire scenario`"
+            raise InputError(
+                f"report: {what}= ({cli}) is {given}; expected the xarray.Dataset of {made}'s "
+                f"output, whole: {what}={fix}."
+            )
+        for dim in _WHOLE_DIMS:
+            if dim in value.coords and dim not in value.dims and value[dim].ndim == 0:
+                have = value[dim].item()
+                raise InputError(
+                    f"report: {what}= ({cli}) was cut to {dim}={have!r} (a 0-d coordinate, as "
+                    f"{what}.sel({dim}={have!r}) leaves), and the report reads every {dim} "
+                    f"of the output; pass the whole output ({what}=trajectoire.open_output("
+                    f"path)), or keep the {dim} dim with a list: {what}.sel({dim}=[{have!r}])."
+                )
+
+
 def _check_output(ds: xr.Dataset, lang: str) -> None:
     """Check the language and the variables the report reads (a NetCDF that is not a run's
     output, a scenario's, ended on a KeyError)."""
     if lang not in LANGS:
         raise InputError(
-            f"report: --lang {lang!r} is not available; expected one of {list(LANGS)}."
+            f"report: --lang {lang!r} is not available (lang= in Python); expected one of "
+            f"{list(LANGS)}."
         )
     missing = [v for v in REQUIRED_VARIABLES if v not in ds.data_vars]
     if missing:
@@ -729,13 +779,15 @@ def _check_scenario_of_run(ds: xr.Dataset, scenario: xr.Dataset) -> None:
         return
     if base is not None and str(base) != str(run):
         raise InputError(
-            f"report: the --scenario file was made from another run (its run's configuration "
+            f"report: the scenario (scenario=, --scenario) was made from another run (its run's "
+            "configuration "
             f"hash is {base}, this output's is {run}); give a `trajectoire scenario --from` "
             "output of this run."
         )
     if base is None and other is not None:
         raise InputError(
-            "report: the --scenario file is a run's output, not a `trajectoire scenario` "
+            "report: the scenario (scenario=, --scenario) is a run's output, not a "
+            "`trajectoire scenario` "
             f"output of this run (it has trajectoire_config_hash {other}, no "
             "baseline_trajectoire_config_hash); give a `trajectoire scenario --from` output."
         )
@@ -746,9 +798,15 @@ def _scenario(
 ) -> dict[str, Any]:
     _check_scenario_of_run(t.ds, scenario)
     if "exposure" not in scenario.data_vars:
-        raise MissingVariableError("report: the scenario file has no 'exposure' variable.")
+        raise MissingVariableError(
+            "report: the scenario (scenario=, --scenario) has no 'exposure' variable; give a "
+            "`trajectoire scenario` output (trajectoire.open_output(path))."
+        )
     if territory not in scenario["exposure"]["territory"].values:
-        raise InputError(f"report: territory {territory!r} is not in the scenario file.")
+        raise InputError(
+            f"report: territory {territory!r} is not in the scenario (scenario=, --scenario); "
+            f"it has {[str(v) for v in scenario['exposure']['territory'].values]}."
+        )
     years = [int(y) for y in scenario["exposure"]["year"].values]
     year = years[-1]
     rows = []
@@ -883,7 +941,13 @@ def report_context(
     Returns
     -------
     (dict, Tracer)
+
+    Raises
+    ------
+    trajectoire.InputError
+        As :func:`build_report`.
     """
+    _check_datasets(ds, scenario)
     _check_output(ds, lang)
     territory = territory_id(territory, ds["exposure"]["territory"].values)  # "mel" is MEL
     pollutants = _check_inputs(ds, territory, lang)
@@ -1123,7 +1187,8 @@ def build_report(
     lang : {"fr", "en"}, default "fr"
         Language of the page.
     scenario : xarray.Dataset, optional
-        A scenario output compared with the run.
+        A scenario output compared with the run (:func:`trajectoire.open_output` of a
+        ``trajectoire scenario`` output, the whole Dataset).
 
     Returns
     -------
@@ -1134,7 +1199,10 @@ def build_report(
     ------
     trajectoire.InputError
         Unknown territory or language, an output without the variables needed
-        (:class:`trajectoire.MissingVariableError`).
+        (:class:`trajectoire.MissingVariableError`); `ds` or `scenario` that is not a
+        Dataset (a path, one variable), or that was cut along a dim the report reads whole
+        (``ds.sel(year=2023)``: pass the whole output, or a list, ``ds.sel(year=[2023])``);
+        a scenario of another run.
     """
     ctx, _ = report_context(ds, territory, lang=lang, scenario=scenario)
     template = _environment().get_template(f"report_{lang}.html.j2")
