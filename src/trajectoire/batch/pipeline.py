@@ -1596,9 +1596,7 @@ def compute_year(ctx: RunContext, year: int) -> xr.Dataset:
         Variables with a length-1 ``year`` dim (see ``docs/outputs.md``); the wall time of
         each stage is in ``attrs["timing"]``.
     """
-    year = require_year(year)
-    if year not in ctx.years:
-        raise InputError(f"year {year} is not in the run ({ctx.years[0]}..{ctx.years[-1]}).")
+    year = _run_year(ctx, year)
     clock = _Clock()
     y = _start_year(ctx, year)
     clock("kernels")
@@ -2070,6 +2068,15 @@ def _removal_attributes(ctx: RunContext) -> dict[str, str]:
 
 
 # ------------------------------------------------------------------------- change split
+def _run_year(ctx: RunContext, year: Any, what: str = "year") -> int:
+    """`year` as an int (text and whole floats read: ``"2016"`` was said not in the run
+    2016..2018), one of the run's years; InputError naming it otherwise."""
+    y = require_year(year, what)
+    if y not in ctx.years:
+        raise InputError(f"{what} {y} is not in the run ({ctx.years[0]}..{ctx.years[-1]}).")
+    return y
+
+
 def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
     """Split the change of territory means between two years into its causes.
 
@@ -2103,14 +2110,8 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
     run adds (:func:`trajectoire.attribution.background_of_year`): the background effect is
     the change of the regional part, and the split still adds up to the run's change.
     """
-    year0 = require_year(year0, "decompose_change: year0")  # "2022" was said not in 2022..2023
-    year1 = require_year(year1, "decompose_change: year1")
-    for y in (year0, year1):
-        if y not in ctx.years:
-            raise InputError(
-                f"decompose_change: year {y} is not in the run ({ctx.years[0]}..{ctx.years[-1]})."
-            )
-    ys = (year0, year1)
+    ys = (_run_year(ctx, year0, "decompose_change: year0"),
+          _run_year(ctx, year1, "decompose_change: year1"))  # fmt: skip
     heights, h_of_s = ctx.heights()
     n_t, n_s, n_p = len(ctx.territories), len(ctx.sectors), len(ctx.output_pollutants)
     effects = {k: np.full((n_t, n_s + 1, n_p), np.nan) for k in ("emission", "meteorology")}
@@ -2130,7 +2131,7 @@ def decompose_change(ctx: RunContext, year0: int, year1: int) -> xr.Dataset:
             effects["background"][:, ino2] = out["background"]
             effects["total"][:, ino2] = out["total"]
     _not_dispersed(ctx, effects)
-    return _change_dataset(ctx, effects, year0, year1)
+    return _change_dataset(ctx, effects, *ys)
 
 
 def _not_dispersed(ctx: RunContext, effects: dict[str, np.ndarray]) -> None:

@@ -98,6 +98,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import curve_fit
 
+from trajectoire._validate import as_floats, did_you_mean
 from trajectoire.dispersion.local import local_concentration
 from trajectoire.errors import InputError
 from trajectoire.sectors import GNFR
@@ -218,21 +219,60 @@ def fno2_shares(
     return out
 
 
+#: what `method` of :func:`nox_to_no2` takes, for the messages
+_METHODS_TEXT = (
+    f"one of {sorted(NO2_CONVERSIONS)} or a tuple of three numbers (A, B, C) of "
+    "NO2 = A NOx / (NOx + B) + C NOx"
+)
+
+
 def _coefficients(method: str | tuple[float, float, float]) -> tuple[float, float, float]:
-    if isinstance(method, tuple):
-        a, b, c = (float(v) for v in method)
-    else:
+    """``(A, B, C)`` of the NO2 curve `method`; one line listing the methods otherwise."""
+    if isinstance(method, str):
         if method not in NO2_CONVERSIONS:
             raise InputError(
-                f"NO2 conversion {method!r} is unknown; expected one of "
-                f"{sorted(NO2_CONVERSIONS)} or a tuple (A, B, C)."
+                f"method={method!r}: unknown NO2 conversion"
+                f"{did_you_mean(method, NO2_CONVERSIONS)}; expected {_METHODS_TEXT}."
             )
         a, b, c = NO2_CONVERSIONS[method]
-    if a < 0 or b <= 0 or c < 0:
+    else:
+        values = as_floats(method, "method", _METHODS_TEXT)
+        if values.shape != (3,):
+            raise InputError(
+                f"method={' '.join(repr(method).split())[:80]}: {values.size} value(s); "
+                f"expected {_METHODS_TEXT}."
+            )
+        a, b, c = (float(v) for v in values)
+    if not (0 <= a < np.inf and 0 < b < np.inf and 0 <= c < np.inf):
         raise InputError(
-            f"NO2 conversion coefficients must be A >= 0, B > 0, C >= 0, got {(a, b, c)}."
+            f"NO2 conversion coefficients must be A >= 0, B > 0, C >= 0 (finite), got {(a, b, c)}."
         )
     return a, b, c
+
+
+def _concentrations(values: npt.ArrayLike, what: str) -> np.ndarray:
+    """`values` [ug m-3] as float64 (:func:`~trajectoire._validate.as_floats`); None is an
+    error (numpy reads it as NaN)."""
+    if values is None:
+        raise InputError(
+            f"{what}: got None; expected concentrations [ug m-3, NOx as NO2 mass], a number "
+            "or an array (NaN where unknown)."
+        )
+    return as_floats(values, what, "concentrations [ug m-3], a number or an array")
+
+
+def _curve(x: np.ndarray, coefficients: tuple[float, float, float], what: str) -> np.ndarray:
+    """The NO2 curve at NOx `x` [ug m-3] (float64, checked >= 0: `what` names it)."""
+    a, b, c = coefficients
+    negative = x < 0
+    if np.any(negative):
+        raise InputError(
+            f"{what}: {int(negative.sum())} negative NOx value(s) (e.g. "
+            f"{float(x[negative].ravel()[0])!r}); NOx concentrations must be >= 0 ug m-3 "
+            "(as NO2 mass). Check the sign of the input (a scenario's difference is not a "
+            "concentration)."
+        )
+    return np.minimum(a * x / (x + b) + c * x, x)
 
 
 def nox_to_no2(
@@ -253,16 +293,19 @@ def nox_to_no2(
         NO2 [ug m-3], capped at NOx (the Bächlin curve's slope at the origin exceeds 1, which
         would give NO2 > NOx below about 2 ug m-3).
 
+    Raises
+    ------
+    trajectoire.InputError
+        Negative NOx, `nox` None or text, `method` neither a key of
+        :data:`NO2_CONVERSIONS` nor three numbers (A >= 0, B > 0, C >= 0).
+
     Examples
     --------
     >>> float(nox_to_no2(100.0).round(2))
     45.28
     """
-    a, b, c = _coefficients(method)
-    x = np.asarray(nox, dtype=float)
-    if np.any(x < 0):
-        raise InputError("nox_to_no2: NOx concentrations must be >= 0 ug m-3.")
-    return np.minimum(a * x / (x + b) + c * x, x)
+    coefficients = _coefficients(method)
+    return _curve(_concentrations(nox, "nox_to_no2: nox"), coefficients, "nox_to_no2: nox")
 
 
 def _clip_round_off(nox: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
@@ -293,7 +336,8 @@ def no2_attribution(
     Parameters
     ----------
     nox_background, no2_background : array_like
-        Background annual means [ug m-3], broadcastable to one part of `nox_parts`.
+        Background annual means [ug m-3, NOx as NO2 mass], broadcastable to one part of
+        `nox_parts`; NOx >= 0, and NO2 at most NOx (NO2 is part of NOx).
     nox_parts : array_like
         Local NOx contributions [ug m-3] stacked along `axis`.
     axis : int, default 0
@@ -308,11 +352,30 @@ def no2_attribution(
     parts : numpy.ndarray
         NO2 of each local source, same shape as `nox_parts`; ``parts.sum(axis) + no2_bg``
         equals `total` to round-off.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `no2_background` above `nox_background` (swapped arguments?); a negative NOx
+        background or total (beyond FFT round-off); None or text; `axis` not an axis of
+        `nox_parts`; backgrounds that do not broadcast to one part; a bad `method`
+        (:func:`nox_to_no2`).
     """
-    parts = np.asarray(nox_parts, dtype=float)
+    coefficients = _coefficients(method)
+    parts = _concentrations(nox_parts, "no2_attribution: nox_parts")
+    axis = _parts_axis(parts, axis)
+    bg_nox = _concentrations(nox_background, "no2_attribution: nox_background")
+    bg_no2 = _concentrations(no2_background, "no2_attribution: no2_background")
+    _check_background_shapes(bg_nox, bg_no2, parts, axis)
+    _refuse_no2_above_nox(bg_nox, bg_no2)
     local = parts.sum(axis=axis)
-    bg_nox = np.asarray(nox_background, dtype=float)
-    increment = nox_to_no2(_clip_round_off(bg_nox + local), method) - nox_to_no2(bg_nox, method)
+    f_bg = _curve(bg_nox, coefficients, "no2_attribution: nox_background")
+    f_total = _curve(
+        _clip_round_off(bg_nox + local),
+        coefficients,
+        "no2_attribution: nox_background + the sum of nox_parts",
+    )
+    increment = f_total - f_bg
     share = np.divide(
         parts,
         np.expand_dims(local, axis),
@@ -320,8 +383,66 @@ def no2_attribution(
         where=np.expand_dims(local, axis) > 0,
     )
     no2_parts = share * np.expand_dims(increment, axis)
-    total = np.asarray(no2_background, dtype=float) + increment
+    total = bg_no2 + increment
     return total, no2_parts
+
+
+def _parts_axis(parts: np.ndarray, axis: int) -> int:
+    """`axis` of :func:`no2_attribution`, checked against `parts`; one line otherwise."""
+    if parts.ndim == 0 or not (
+        isinstance(axis, int | np.integer) and -parts.ndim <= axis < parts.ndim
+    ):
+        raise InputError(
+            f"no2_attribution: axis={axis!r} for nox_parts of shape {parts.shape}; expected "
+            f"the axis that lists the sources, an integer in [-{max(parts.ndim, 1)}, "
+            f"{max(parts.ndim, 1)}) (stack the parts: np.stack(parts, axis=0))."
+        )
+    return int(axis)
+
+
+def _check_background_shapes(
+    bg_nox: np.ndarray, bg_no2: np.ndarray, parts: np.ndarray, axis: int
+) -> None:
+    """One line when a background does not broadcast to one part of `parts` (its shape
+    without `axis`)."""
+    part = parts.shape[: axis % parts.ndim] + parts.shape[axis % parts.ndim + 1 :]
+    try:
+        fits = np.broadcast_shapes(bg_nox.shape, bg_no2.shape, part) == part
+    except ValueError:
+        fits = False
+    if not fits:
+        raise InputError(
+            f"no2_attribution: nox_background {bg_nox.shape} and no2_background "
+            f"{bg_no2.shape} do not broadcast to one part of nox_parts {part} (nox_parts "
+            f"{parts.shape}, sources along axis {axis}); expected scalars or arrays of a "
+            "part's shape."
+        )
+
+
+#: how far [relative] a NO2 background may exceed the NOx one: round-off (a NO2 map made
+#: from the NOx map by a ratio of 1, both interpolated alike)
+_NO2_ABOVE_NOX_RTOL = 1e-6
+
+
+def _refuse_no2_above_nox(bg_nox: np.ndarray, bg_no2: np.ndarray) -> None:
+    """One line when the NO2 background exceeds the NOx one (both as NO2 mass): NO2 is part
+    of NOx, so the arguments were likely swapped. One comparison over the backgrounds; the
+    round-off tolerance is looked at only where it is exceeded."""
+    above = np.greater(bg_no2, bg_nox)
+    if not above.any():
+        return
+    nox = np.broadcast_to(bg_nox, above.shape)[above]
+    no2 = np.broadcast_to(bg_no2, above.shape)[above]
+    real = no2 > nox * (1.0 + _NO2_ABOVE_NOX_RTOL) + 1e-9
+    if not real.any():
+        return
+    where = f" (in {int(real.sum())} of {above.size} cells)" if above.ndim else ""
+    raise InputError(
+        f"no2_attribution: no2_background {float(no2[real][0]):g} > nox_background "
+        f"{float(nox[real][0]):g} ug m-3{where}; NO2 is part of NOx (given as NO2 mass), so "
+        "its background cannot be larger: swapped arguments? The order is "
+        "no2_attribution(nox_background, no2_background, nox_parts)."
+    )
 
 
 def no2_increment_ratio(

@@ -80,9 +80,59 @@ def _non_negative(values: Any, what: str, hint: str = "") -> np.ndarray:
     return arr
 
 
+#: temperature [K] below which a stack gas or near-surface air temperature cannot be kelvin
+#: (the coldest air ever measured at the surface is about 184 K): degC given as kelvin
+_MIN_KELVIN = 150.0
+
+
+def _require_kelvin(values: np.ndarray, what: str) -> None:
+    """One line for temperatures below :data:`_MIN_KELVIN`: degC given for kelvin (127 degC
+    read as 127 K made a buoyant plume rise as if 3 times hotter than the air)."""
+    low = values < _MIN_KELVIN
+    if low.any():
+        raise InputError(
+            f"{what}: {int(low.sum())} value(s) below {_MIN_KELVIN:g} K (e.g. "
+            f"{float(values[low].ravel()[0])!r}); expected absolute temperatures [K]. Values in "
+            "degC? add 273.15."
+        )
+
+
+def _one(arr: np.ndarray, what: str, expected: str) -> np.ndarray:
+    """`arr` as a 0-d array; one line naming `what` when it holds several values
+    (`expected` says what it takes)."""
+    if arr.size != 1:
+        raise InputError(
+            f"{what}: got {arr.size} values (shape {arr.shape}); expected {expected}. Call "
+            "once per value."
+        )
+    return arr.reshape(())
+
+
+def _scalar(value: Any, what: str, expected: str) -> float:
+    """A finite scalar as a float; one line naming `what` for an array of several values,
+    text, NaN or infinity (`expected` says what it takes)."""
+    return float(_one(_finite(value, what), what, expected))
+
+
 def _scalar_non_negative(value: Any, what: str) -> float:
     """A finite scalar >= 0 as a float (heights, decay rates)."""
-    return float(_non_negative(value, what))
+    return float(_one(_non_negative(value, what), what, "one number >= 0"))
+
+
+def _point(value: Any, what: str) -> tuple[float, float]:
+    """An end point ``(x, y)`` [m] of a segment as two finite floats; one line naming
+    `what` otherwise (NaN coordinates gave a concentration of 0)."""
+    xy = as_floats(value, what, "a point (x, y) [m]")
+    if xy.ndim != 1 or xy.size < 2:
+        raise InputError(
+            f"{what}: got {xy.size} value(s) (shape {xy.shape}); expected a point (x, y) [m]."
+        )
+    if not np.isfinite(xy[:2]).all():
+        raise InputError(
+            f"{what}=({float(xy[0])!r}, {float(xy[1])!r}): a coordinate is NaN or infinite; "
+            "expected a point (x, y) of finite numbers [m]. Drop or fill the link's geometry."
+        )
+    return float(xy[0]), float(xy[1])
 
 
 def _wind(u: Any, what: str = "u") -> np.ndarray:
@@ -213,7 +263,7 @@ def effective_height(
     exit_velocity : array-like
         Gas exit velocity [m s-1], >= 0.
     exit_temperature, ambient_temperature : array-like
-        Gas exit and ambient air temperatures [K], > 0.
+        Gas exit and ambient air temperatures [K], >= 150 K (lower values are degC).
     u_stack : array-like
         Wind speed at the stack top [m s-1], > 0.
     stability : str or array-like of str
@@ -223,6 +273,13 @@ def effective_height(
     -------
     numpy.ndarray
         ``h' + dh`` [m] (broadcast shape).
+
+    Raises
+    ------
+    trajectoire.InputError
+        NaN or text inputs, negative stack height, diameter or exit velocity, wind speed
+        <= 0, unknown stability class, shapes that do not broadcast, temperatures below
+        150 K (degC given for kelvin: add 273.15).
 
     Notes
     -----
@@ -247,8 +304,7 @@ def effective_height(
         stability=stability_index(stability),
     )
     for arr, what in ((arrays[3], "exit_temperature"), (arrays[4], "ambient_temperature")):
-        if (arr <= 0).any():
-            raise InputError(f"{what}: temperatures must be > 0 [K], got {arr[arr <= 0][:3]}.")
+        _require_kelvin(arr, what)
     hs, ds, vs, ts, ta, us = (np.ascontiguousarray(a, dtype=float).ravel() for a in arrays[:6])
     cls = np.ascontiguousarray(arrays[6], dtype=np.int64).ravel()
     out = np.empty(hs.size)
@@ -413,6 +469,15 @@ def line_source(
     numpy.ndarray
         Concentration [g m-3] at the receptors.
 
+    Raises
+    ------
+    trajectoire.InputError
+        An end point that is not two finite coordinates; `q`, `u`, `wind_direction`, `h`,
+        `mixing_height` or `stability` given as several values (one call per hour or per
+        wind speed), NaN or text; wind speed <= 0, direction outside [0, 360), negative
+        height, unknown stability class or sigma scheme; receptors that are NaN, below
+        ground or of shapes that do not broadcast.
+
     Notes
     -----
     ``C(r) = int_0^L q c1(r - s(l)) dl`` with ``c1`` the unit Gaussian plume; the integral is
@@ -429,12 +494,17 @@ def line_source(
     71.3
     """
     code = _scheme(sigma)
-    _wind(u)
-    wd = float(wind_direction)
+    ql = _scalar(q, "q", "one emission rate per unit length [g m-1 s-1] (a number)")
+    x0, y0 = _point(start, "start")
+    x1, y1 = _point(end, "end")
+    uu = float(_one(_wind(u), "u", "one wind speed [m s-1] (a number)"))
+    wd = _scalar(wind_direction, "wind_direction", "one direction [degree] (a number)")
     if not (0.0 <= wd < 360.0):
         raise InputError(f"wind_direction={wd!r}; expected degrees in [0, 360).")
     hh = _scalar_non_negative(h, "h")
-    zi = float(_kernel_lid(_lid(mixing_height)))
+    lid = _one(_lid(mixing_height), "mixing_height", "one height [m] (a number), or None")
+    zi = float(_kernel_lid(lid))
+    cls = int(_one(stability_index(stability), "stability", "one class letter 'A'..'F'"))
     rx, ry, rz = broadcast_named(
         "receptors",
         receptors_x=_finite(receptors_x, "receptors_x"),
@@ -445,20 +515,20 @@ def line_source(
     gx, gw = np.polynomial.legendre.leggauss(4)
     out = np.empty(rx.size)
     _plume.line_source(
-        float(q),
-        float(start[0]),
-        float(start[1]),
-        float(end[0]),
-        float(end[1]),
+        ql,
+        x0,
+        y0,
+        x1,
+        y1,
         np.ascontiguousarray(rx, dtype=float).ravel(),
         np.ascontiguousarray(ry, dtype=float).ravel(),
         np.ascontiguousarray(rz, dtype=float).ravel(),
-        float(u),
+        uu,
         wd,
         hh,
         zi,
         code,
-        int(stability_index(stability)),
+        cls,
         gx,
         gw,
         out,

@@ -17,12 +17,12 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import require_subset, rows_preview
+from trajectoire._validate import require_subset, require_year, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.meteo.profiles import default_mixing_height, hourly_mixing_height
-from trajectoire.meteo.readers import validate_hourly
-from trajectoire.meteo.stability import STABILITY_CLASSES, _as_letters
+from trajectoire.meteo.readers import _hour_labels, validate_hourly
+from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
 
 __all__ = [
     "CALM_THRESHOLD",
@@ -176,9 +176,33 @@ def _speed_classes(
     return e, centres
 
 
+def _refuse_repeated_times(ds: xr.Dataset, what: str = "meteorology") -> None:
+    """One line naming the times `ds` holds on several steps of ``time``: the frequency
+    tables would count each as many times (a dataset concatenated with itself, or with a
+    period that overlaps, gave 8860 valid hours in a year of 8760)."""
+    if "time" not in ds.coords:
+        return
+    times = pd.Index(ds["time"].values)
+    if times.is_unique:
+        return
+    repeated = times[times.duplicated()].unique()
+    shown = (
+        _hour_labels(repeated)
+        if isinstance(times, pd.DatetimeIndex)
+        else [str(t) for t in repeated]
+    )
+    raise InputError(
+        f"{what}: {repeated.size} time(s) on several steps of 'time' ({rows_preview(shown)}): "
+        "the frequency tables would count them as many times; expected each hour once. Drop "
+        "the repeats (ds.isel(time=~ds.indexes['time'].duplicated())) or concatenate periods "
+        "that do not overlap."
+    )
+
+
 def _check_arguments(ds: xr.Dataset, n_directions: int, calm_threshold: float) -> None:
     """The checks of :func:`met_classes` on its dataset and scalar arguments."""
     validate_hourly(ds)
+    _refuse_repeated_times(ds)
     if "stability" not in ds:
         raise MissingVariableError(
             "meteorology: no 'stability' variable; call trajectoire.meteo.add_stability(ds) first."
@@ -213,7 +237,7 @@ def _invalid_hours_message(ds: xr.Dataset, hours: _Hours, calm_threshold: float)
         no_speed = bad & ~np.isfinite(u)
         no_dir = bad & np.isfinite(u) & (u >= calm_threshold)
         no_dir &= ~np.isfinite(ds["wind_direction"].values.astype(float))
-    no_stab = bad & ~np.isin(np.asarray(ds["stability"].values).astype(str), STABILITY_CLASSES)
+    no_stab = bad & (_stability_letters(ds) == "")
     counts = np.bincount(hours.yi[bad], minlength=hours.years.size)
     total = np.bincount(hours.yi, minlength=hours.years.size)
     order = np.argsort(-counts, kind="stable")
@@ -237,6 +261,24 @@ def _invalid_hours_message(ds: xr.Dataset, hours: _Hours, calm_threshold: float)
     )
 
 
+def _stability_letters(ds: xr.Dataset) -> np.ndarray:
+    """The ``stability`` of `ds` as upper-case letters ``A``..``F``, ``""`` where missing.
+
+    Letters in lower case or with blanks (``"d"``, ``" D"``) are read as the class they
+    name (:func:`~trajectoire.meteo.stability.stability_index`): they used to be left out,
+    every hour with them. InputError for anything else but blanks (missing).
+    """
+    stab = np.asarray(ds["stability"].values).astype(str)
+    if np.isin(stab, STABILITY_CLASSES).all():  # the letters add_stability writes
+        return stab
+    stab = np.char.strip(stab)
+    given = stab != ""
+    letters = np.full(stab.shape, "", dtype="<U1")
+    index = stability_index(stab[given], "meteorology: stability")
+    letters[given] = np.asarray(STABILITY_CLASSES)[index]
+    return letters
+
+
 def _classify_hours(
     ds: xr.Dataset, n_directions: int, edges: np.ndarray, calm_threshold: float, resolution: float
 ) -> _Hours:
@@ -245,17 +287,15 @@ def _classify_hours(
     An hour is valid with a wind speed, a stability class and a direction; a calm (speed
     below `calm_threshold`) needs no direction, since calms are spread over the directions
     of other hours (:func:`_spread_calms`), never put on their own.
-    Raises InputError for stability values other than ``A``..``F`` or ``""`` (missing).
+    Raises InputError for stability values other than ``A``..``F`` (any case, blanks
+    around) or ``""`` (missing).
     """
     u = ds["wind_speed"].values.astype(float)
     wd = ds["wind_direction"].values.astype(float)
-    stab = np.asarray(ds["stability"].values).astype(str)
-    known = np.isin(stab, STABILITY_CLASSES)
+    stab = _stability_letters(ds)
+    known = stab != ""
     with np.errstate(invalid="ignore"):
         valid = np.isfinite(u) & (np.isfinite(wd) | (u < calm_threshold)) & known
-    bad_known = ~known & (stab != "")
-    if bad_known.any():
-        _as_letters(stab[bad_known], "meteorology: stability")
     j = np.where(known, np.searchsorted(np.array(STABILITY_CLASSES), np.where(known, stab, "A")), 0)
     year_all = pd.DatetimeIndex(ds["time"].values).year.to_numpy()
     years = np.unique(year_all)
@@ -424,7 +464,9 @@ def met_classes(
     ----------
     ds : xarray.Dataset
         Hourly meteorology with ``wind_speed``, ``wind_direction``, ``stability`` (see
-        :func:`add_stability`) and optionally ``mixing_height``.
+        :func:`add_stability`; class letters ``A``..``F`` in any case, blanks around
+        ignored, ``""`` for a missing class) and optionally ``mixing_height``; each hour
+        once.
     n_directions : int, default 36
         Number of direction sectors; sector 0 is centred on north (wind *from* the north).
         36 sectors of 10° match SYNOP / Météo-France reports (one report, one sector);
@@ -480,6 +522,21 @@ def met_classes(
         ``valid_hours(year)``, ``missing_hours(year)`` (hours of the calendar year without
         valid wind or stability; both count hours, never weights); coordinates ``direction`` (sector centres, degree),
         ``speed`` (class centres, m s-1), ``speed_lower``, ``stability``.
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        No ``stability`` (call :func:`add_stability` first), no wind or no ``time``.
+    trajectoire.InputError
+        Values out of range (:func:`validate_hourly`), hours given twice, stability values
+        other than class letters, bad `n_directions`, `speed_edges`, `calm_threshold`,
+        `direction_resolution` or `weights`.
+
+    Warns
+    -----
+    trajectoire.TrajectoireWarning
+        Hours left out of the tables (no wind speed, no direction but for a calm, or no
+        stability class), counted per year.
 
     Notes
     -----
@@ -637,7 +694,7 @@ here per year). A file that ends in June gives about 50 %."""
 
 def select_years(
     met: xr.Dataset,
-    years: int | Sequence[int] | np.ndarray,
+    years: int | str | Sequence[int | str] | np.ndarray,
     *,
     what: str = "meteorology",
     min_coverage: float = 0.0,
@@ -650,6 +707,7 @@ def select_years(
         Tables on a ``year`` dimension (:func:`met_classes`).
     years : int or sequence of int
         Calendar years wanted; an int selects one year and drops the ``year`` dimension.
+        A year may be given as text (``"2022"``) or a whole float (``2022.0``).
     what : str, default "meteorology"
         What `met` was read from (the file name), for the error message.
     min_coverage : float, default 0
@@ -668,7 +726,8 @@ def select_years(
         `met` has no ``year`` coordinate.
     trajectoire.InputError
         Some of `years` are not in `met`: the message names them, the years `met` holds
-        and the fix (add those years to the meteorology or narrow the run's years).
+        and the fix (add those years to the meteorology or narrow the run's years). A
+        value of `years` that is not a whole year (``"2022a"``, ``2022.5``, None).
 
     Warns
     -----
@@ -687,7 +746,8 @@ def select_years(
         raise MissingVariableError(
             f"{what}: no 'year' coordinate; expected tables from trajectoire.meteo.met_classes."
         )
-    asked = sorted({int(y) for y in np.atleast_1d(np.asarray(years))})
+    chosen = _years_asked(years)
+    asked = sorted({int(y) for y in np.atleast_1d(np.asarray(chosen))})
     have = sorted(int(y) for y in met["year"].values)
     require_subset(
         asked,
@@ -710,7 +770,17 @@ def select_years(
                 "first_year/last_year, or --years)."
             )
         _warn_coverage(met, asked, what, min_coverage)
-    return met.sel(year=years)
+    return met.sel(year=chosen)
+
+
+def _years_asked(years: Any) -> int | list[int]:
+    """The `years` of :func:`select_years` as integers: one year (int, or text such as
+    ``"2022"``) or a list of them; one line naming the value that is not a year."""
+    if np.ndim(years) == 0:
+        value = np.asarray(years, dtype=object).item()
+        return require_year(value.decode() if isinstance(value, bytes) else value, "years")
+    values = np.asarray(years, dtype=object).ravel()
+    return [require_year(y, f"years[{i}]") for i, y in enumerate(values)]
 
 
 def _warn_coverage(met: xr.Dataset, asked: list[int], what: str, min_coverage: float) -> None:

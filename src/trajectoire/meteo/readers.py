@@ -7,7 +7,7 @@ See ``docs/meteorology.md`` for the columns and the choices.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -725,7 +725,7 @@ def _row_names(frame: pd.DataFrame) -> Callable[[np.ndarray], list[str]]:
 
 
 def read_hourly(
-    path: str | Path | Sequence[str | Path],
+    path: str | Path | Sequence[str | Path] | pd.DataFrame,
     *,
     latitude: float | None = None,
     longitude: float | None = None,
@@ -738,7 +738,7 @@ def read_hourly(
 
     Parameters
     ----------
-    path : str, Path or sequence of them
+    path : str, Path, sequence of them, or pandas.DataFrame
         A file, a list of files (concatenated, e.g. one per year), or a folder (its
         ``hourly_*.csv`` files, else all ``*.csv``, ``*.csv.gz`` and ``*.nc``). CSV with
         columns ``time`` (ISO 8601, UTC), ``wind_speed`` [m s-1 at 10 m],
@@ -746,7 +746,9 @@ def read_hourly(
         ``temperature``, and optionally ``solar_radiation`` [W m-2], ``obukhov_length`` [m],
         ``mixing_height`` [m], ``ceiling_height`` [m]; or a NetCDF file with these variables
         or ERA5-like ones (``u10``, ``v10``, ``tcc`` [0-1], ``t2m`` [K], ``blh`` [m]) on
-        ``time`` (or ``valid_time``), possibly gridded on latitude/longitude.
+        ``time`` (or ``valid_time``), possibly gridded on latitude/longitude. A
+        DataFrame (``pd.read_csv(...)``) with the CSV's columns is read as the CSV would
+        be, ``time`` a column or its index.
     latitude, longitude : float, optional
         Site position [degree]; needed by Turner's method and for gridded NetCDF input.
     roughness_length : float, optional
@@ -779,7 +781,8 @@ def read_hourly(
     trajectoire.InputError
         Duplicated or non-hourly times, out-of-range values (temperatures outside 180-340 K,
         quoted as written in the file, with their line and hour), or missing hours with
-        ``missing="raise"``.
+        ``missing="raise"``; a `path` that is neither a path, a list of paths nor a
+        DataFrame (an xarray dataset, a number).
     trajectoire.UnitsError
         Unknown temperature units, temperatures that cannot be in the units given (kelvin
         below a median of 100, degC above a median of 60); an ERA5-like
@@ -788,6 +791,21 @@ def read_hourly(
     """
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
+    if isinstance(path, pd.DataFrame):
+        given = "read_hourly: the DataFrame given"
+        return _hourly_dataset(
+            _frame_rows(path, given),
+            given,
+            latitude=latitude,
+            longitude=longitude,
+            roughness_length=roughness_length,
+            anemometer_height=anemometer_height,
+            temperature_units=temperature_units,
+            missing=missing,
+            call="read_hourly(<DataFrame>)",
+            source_file="DataFrame",
+        )
+    path = _require_paths(path)
     files = _input_files(
         path,
         in_folder=_hourly_in_folder,
@@ -811,6 +829,60 @@ def read_hourly(
         missing=missing,
         call=f"read_hourly({str(where)!r})",
     )
+
+
+#: what :func:`read_hourly` reads, for the messages on something else
+_READ_HOURLY_TAKES = (
+    "a file path, a list of files, a folder, or a pandas DataFrame with the columns "
+    f"{list(_REQUIRED)}"
+)
+
+
+def _require_paths(path: Any) -> str | Path | list[str | Path]:
+    """`path` of :func:`read_hourly`, an iterable of paths as a list; one line for one that
+    is neither a path nor paths (a dataset, a number, None: its items were taken for file
+    names, or it raised a TypeError)."""
+    if isinstance(path, str | Path):
+        return path
+    if isinstance(path, xr.Dataset | xr.DataArray):
+        raise InputError(
+            f"read_hourly: path is an xarray {type(path).__name__}; expected "
+            f"{_READ_HOURLY_TAKES}. A dataset on 'time' needs no reading: check it with "
+            "trajectoire.meteo.validate_hourly(ds)."
+        )
+    items = list(path) if isinstance(path, Iterable) and not isinstance(path, Mapping) else None
+    if items is None or not all(isinstance(v, str | Path) for v in items):
+        odd = path if items is None else next(v for v in items if not isinstance(v, str | Path))
+        raise InputError(
+            f"read_hourly: path {' '.join(repr(odd).split())[:60]} ({type(odd).__name__}); "
+            f"expected "
+            f"{_READ_HOURLY_TAKES}."
+        )
+    return items
+
+
+def _frame_rows(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """The rows of a DataFrame given to :func:`read_hourly`, as :func:`_read_csv` gives those
+    of a file: ``time`` a column (a DatetimeIndex or an index named ``time`` becomes one),
+    the value columns as float (text that is not a number is an error naming the row), a
+    column ``_row`` naming each row by its label."""
+    if "time" not in frame.columns and (
+        frame.index.name == "time" or isinstance(frame.index, pd.DatetimeIndex)
+    ):
+        frame = frame.rename_axis("time").reset_index()
+    _require_own_layout(frame, where)
+    require_columns(frame.columns, _REQUIRED, where)
+    values = {
+        col: numeric_column(
+            frame, col, what=where, allow_nan=True, units=_UNITS[col] if col != "temperature"
+            else None, lines=False,
+        )
+        for col in (*_REQUIRED[1:], *_OPTIONAL)
+        if col in frame.columns
+    }  # fmt: skip
+    labels = frame.index if frame.index.is_unique else range(len(frame))
+    rows = pd.Series([f"row {r!r}" for r in labels], index=frame.index)
+    return frame.assign(**values, _row=rows)
 
 
 #: (keyword, lowest, highest, unit, what a good value is) of a meteorological site
