@@ -20,9 +20,9 @@ import numpy as np
 import xarray as xr
 
 from trajectoire._memory import release_pages
-from trajectoire._validate import rows_preview
+from trajectoire._validate import DATA_YEARS, require_year, rows_preview
 from trajectoire.cf import add_history
-from trajectoire.errors import InputError, warn
+from trajectoire.errors import GridError, InputError, warn
 from trajectoire.geo.grid import Grid, as_crs
 from trajectoire.geo.regridding import Regridder
 from trajectoire.inventory.proxies import (
@@ -78,9 +78,11 @@ def build_inventory(
     Parameters
     ----------
     grid : Grid
-        Run grid (projected, metres).
+        Run grid (projected, metres): a :class:`trajectoire.Grid`
+        (``Grid.from_bounds(xmin, ymin, xmax, ymax, resolution)``), not its bounds.
     reference_year : int
-        Year the inputs describe.
+        Year the inputs describe: a whole year of ``trajectoire._validate.DATA_YEARS``
+        (1900 to 2100; a run's ``[run] reference_year`` is narrower, 1960 to now).
     point_sources : path, DataFrame or Dataset, optional
         Stacks (:func:`read_point_sources`); kept as points.
     roads : path or GeoDataFrame, optional
@@ -124,7 +126,14 @@ def build_inventory(
 
     Raises
     ------
+    trajectoire.GridError
+        `grid` is not a :class:`trajectoire.Grid` (its bounds as a tuple, for instance).
     trajectoire.InputError
+        `reference_year` is not a whole year from 1900 to 2100 (``2019.5``, ``19``); no
+        emission input (none of `point_sources`, `roads`, `area_totals`, `gridded`: the
+        inventory would be zero); roads, or zones with totals, none of which lies on the
+        grid (:func:`~trajectoire.inventory.proxies.grid_roads`,
+        :func:`~trajectoire.inventory.allocate`: a wrong CRS label, a grid elsewhere).
         Any bad input (see the readers), sectors or pollutants outside the requested lists,
         duplicated source ids; stacks whose positions cannot be in their CRS (degrees read
         as metres, or the reverse); impossible or missing stack parameters
@@ -137,11 +146,13 @@ def build_inventory(
     Warns
     -----
     trajectoire.TrajectoireWarning
+        Part of the road network or of the zones outside the grid (the share left out).
         Stacks outside the grid, named with their coordinates (the first 10, then a count)
         and the emission they carry: they are left out of the inventory. A stack parameter
         missing for every stack (a column absent from the file): it stays NaN, no default is
         filled in (the stacks cannot be dispersed).
     """
+    reference_year = _check_call(grid, reference_year, point_sources, roads, area_totals, gridded)
     parts: list[xr.DataArray] = []
     owned: list[bool] = []  # a part made here (its memory is given back as it is added)
     zones_gdf = read_zones(zones) if zones is not None else None
@@ -250,6 +261,48 @@ def build_inventory(
         if v is not None
     ]
     return add_history(ds, f"build_inventory({', '.join(inputs)}, grid={grid})")
+
+
+def _check_call(
+    grid: Any,
+    reference_year: Any,
+    point_sources: Any,
+    roads: Any,
+    area_totals: Any,
+    gridded: Any,
+) -> int:
+    """The mistakes of a call of :func:`build_inventory` said in one line each: a `grid`
+    that is not a Grid (its bounds: ``'tuple' object has no attribute 'crs'``), a
+    `reference_year` that is not a whole year of the run's range (``2019.5`` was kept as
+    2019, ``19`` as year 19), no emission input (an inventory of zeros). The year, as int."""
+    if not isinstance(grid, Grid):
+        shown = repr(grid)
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise GridError(
+            f"build_inventory: grid={shown} ({type(grid).__name__}); expected a "
+            "trajectoire.Grid. Make one from the bounds: Grid.from_bounds(xmin, ymin, xmax, "
+            "ymax, resolution, crs='EPSG:2154'), or Grid.around(territories, resolution)."
+        )
+    year = require_year(reference_year, "build_inventory: reference_year")
+    if not DATA_YEARS[0] <= year <= DATA_YEARS[1]:
+        raise InputError(
+            f"build_inventory: reference_year={reference_year!r}: expected a year from "
+            f"{DATA_YEARS[0]} to {DATA_YEARS[1]}, the four digits of the year the inputs "
+            "describe (2019, not 19)."
+        )
+    given = {
+        "point_sources": point_sources,
+        "roads": roads,
+        "area_totals": area_totals,
+        "gridded": gridded,
+    }
+    if all(v is None for v in given.values()):
+        raise InputError(
+            "build_inventory: no emission input: the inventory would be 0 everywhere; "
+            f"expected at least one of {', '.join(given)} (road_emission_factors, zones, "
+            "proxies, landuse and road_proxy only say how these are read or spread)."
+        )
+    return year
 
 
 LANDUSE_COVERAGE = 0.9

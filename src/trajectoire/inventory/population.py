@@ -21,12 +21,13 @@ import pandas as pd
 import xarray as xr
 from scipy import sparse
 
-from trajectoire.errors import MissingVariableError, warn
+from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.geo.grid import Grid, to_crs
 from trajectoire.geo.rasterize import coverage_matrix
 from trajectoire.inventory.proxies import (
     _census_columns,
     census_near_misses,
+    off_grid_extent,
     proxy_grid,
     zones_name,
 )
@@ -85,6 +86,10 @@ def census_population(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.Dat
     ------
     trajectoire.MissingVariableError
         The zones have no census column.
+    trajectoire.InputError
+        No zone overlaps the grid (zones in another CRS than their label, a grid
+        elsewhere): the population would be 0 everywhere. The message gives the zones' and
+        the grid's bounds and CRS.
 
     Examples
     --------
@@ -104,12 +109,32 @@ def census_population(zones: Any, grid: Grid, *, prefix: str = "pop_") -> xr.Dat
         proxy_grid("population", grid, zones=zones, population_column=columns[year])
         for year in years
     ]
+    if not any(f.any() for f in fields):  # no inhabitant on the grid: is any zone on it?
+        _check_zones_on_grid(zones, grid)
     return xr.DataArray(
         np.asarray(np.stack(fields), dtype=np.float64),
         dims=("census", "y", "x"),
         coords={"census": years, **grid.coords()},
         name="population",
         attrs={"units": "1", "long_name": "inhabitants per cell at census years"},
+    )
+
+
+def _check_zones_on_grid(zones: Any, grid: Grid) -> None:
+    """Raise when no zone overlaps `grid`: the population would be 0 in every cell,
+    silently (zones in another CRS than the one they are labelled with, a grid elsewhere).
+    Zones on the grid without inhabitants pass."""
+    import shapely
+
+    shapes = np.asarray(to_crs(zones, grid.crs, what=zones_name(zones)).geometry.values)
+    if not len(shapes) or shapely.intersects(shapes, shapely.box(*grid.bounds)).any():
+        return
+    raise InputError(
+        f"{zones_name(zones)}: none of the {len(shapes)} zone(s) overlaps the grid, so the "
+        f"population would be 0 in every cell ({off_grid_extent('zones', zones, grid)}). "
+        "Check the zones' CRS (a CRS label that is not the one of the coordinates puts them "
+        "elsewhere: [inputs.zones] crs, or GeoDataFrame.set_crs/to_crs) or build the grid "
+        "over them (Grid.around)."
     )
 
 

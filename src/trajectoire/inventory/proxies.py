@@ -266,6 +266,7 @@ def road_emissions_per_km(
             f"{rows_preview([labels[i] for i in above])}; expected a share in [0, 1] (divide "
             "percentages by 100)."
         )
+    _check_factor_rows(factors)
     _check_factors_cover(roads, factors, what)
     out = pd.DataFrame(index=roads.index)
     for pol, tab in factors.groupby("pollutant", sort=False):
@@ -275,6 +276,28 @@ def road_emissions_per_km(
         g_km_day = aadt * ((1.0 - hdv) * light + hdv * heavy)
         out[str(pol)] = g_km_day * _DAYS_PER_YEAR / _G_PER_T
     return out
+
+
+def _check_factor_rows(factors: pd.DataFrame) -> None:
+    """The factor table's columns, a factor per (category, pollutant) once, each a number
+    >= 0: a table not read by :func:`~trajectoire.inventory.read_road_emission_factors`
+    (given to this function directly) raised pandas' ``InvalidIndexError`` on a repeated
+    row, and made negative or NaN emissions of a negative or NaN factor. Each row is named
+    by its label and ``category/pollutant``."""
+    source = str(factors.attrs.get("source_file", "road emission factors"))
+    require_columns(factors.columns, ["category", "pollutant", "ef_light", "ef_heavy"], source)
+    pairs = [f"{c}/{p}" for c, p in zip(factors["category"], factors["pollutant"], strict=True)]
+    places = [f"row {r!r} ({k})" for r, k in zip(factors.index, pairs, strict=True)]
+    for col in ("ef_light", "ef_heavy"):
+        v = numeric_column(factors, col, what=source, units="g km-1 veh-1", ids=pairs, lines=False)
+        require_non_negative(v, f"{source}, column {col!r}", places)
+    repeated = pd.Series(pairs).duplicated(keep=False).to_numpy()
+    if repeated.any():
+        raise InputError(
+            f"{source}: (category, pollutant) given more than once: "
+            f"{rows_preview([places[i] for i in np.flatnonzero(repeated)])}; expected one row "
+            "per category and pollutant. Merge or remove the repeated rows."
+        )
 
 
 def _check_factors_cover(roads: pd.DataFrame, factors: pd.DataFrame, what: str) -> None:
@@ -333,10 +356,18 @@ def grid_roads(roads: Any, grid: Grid, *, what: str | None = None) -> xr.DataArr
     xarray.DataArray
         ``emission(pollutant, y, x)`` [t yr-1 per cell].
 
+    Raises
+    ------
+    trajectoire.InputError
+        No road link lies on the grid (roads in another CRS than the one they are labelled
+        with, or a grid somewhere else): the message gives the roads' bounds and CRS and the
+        grid's. Stacks in the same case are an error too.
+
     Warns
     -----
     trajectoire.TrajectoireWarning
-        When part of the road network lies outside the grid (its emission is left out).
+        When part of the road network lies outside the grid (its emission is left out),
+        with the share of the network's length outside.
     """
     name = what or roads.attrs.get("source_file", "roads")
     _metres(grid, name)
@@ -350,16 +381,55 @@ def grid_roads(roads: Any, grid: Grid, *, what: str | None = None) -> xr.DataArr
     inside = em.reshape(len(pols), -1).sum(axis=1)
     lost = total - inside
     if np.any(lost > 1e-9 * np.maximum(total, 1e-300)):
+        import shapely
+
+        lines = np.asarray(geoms.geometry.values)
+        length = float(shapely.length(lines).sum())
+        inside_length = float(shapely.length(shapely.clip_by_rect(lines, *grid.bounds)).sum())
+        if not inside_length > 0.0:
+            raise InputError(
+                f"{name}: none of the {len(roads)} road link(s) lies on the grid, so the "
+                f"road emission would be 0 everywhere ({off_grid_extent('roads', roads, grid)})."
+                " Check the roads' CRS (a CRS label that is not the one of the coordinates "
+                "puts them elsewhere: [inputs.roads] crs, or GeoDataFrame.set_crs/to_crs) or "
+                "build the grid over them (Grid.around)."
+            )
         detail = ", ".join(f"{p} {v:.6g} t yr-1" for p, v in zip(pols, lost, strict=True))
+        out_share = max(0.0, 1.0 - inside_length / length) if length > 0 else 0.0
         warn(
-            f"{name}: part of the road network lies outside the grid {grid}; its emission "
-            f"({detail}) is left out. Enlarge the grid to include it."
+            f"{name}: part of the road network lies outside the grid {grid}: "
+            f"{_percent(out_share)} of its length ({(length - inside_length) / 1000:.6g} of "
+            f"{length / 1000:.6g} km); its emission ({detail}) is left out. Enlarge the grid "
+            "to include it."
         )
     return xr.DataArray(
         em,
         dims=("pollutant", "y", "x"),
         coords={"pollutant": list(pols), **grid.coords()},
         attrs={"units": "t yr-1", "crs": grid.crs.to_string()},
+    )
+
+
+def _percent(share: float) -> str:
+    """A share as a percentage for messages: ``42 %``, ``0.3 %``, ``< 0.1 %``."""
+    pct = 100.0 * share
+    if pct >= 10.0:
+        return f"{pct:.0f} %"
+    return f"{pct:.1f} %" if pct >= 0.1 else "< 0.1 %"
+
+
+def off_grid_extent(kind: str, shapes: Any, grid: Grid) -> str:
+    """Where `shapes` (a GeoDataFrame) and the grid are, for the message that says none of
+    them lies on the grid: ``the roads span x 1 to 2, y 3 to 4 in EPSG:3857; the grid x ...
+    in EPSG:2154``."""
+    crs = getattr(shapes, "crs", None)
+    crs_text = crs.to_string() if crs is not None else "no CRS"
+    x0, y0, x1, y1 = (float(b) for b in shapes.total_bounds)
+    g0, h0, g1, h1 = grid.bounds
+    return (
+        f"the {kind} span x {x0:.10g} to {x1:.10g}, y {y0:.10g} to {y1:.10g} in {crs_text}; "
+        f"the grid x {g0:.10g} to {g1:.10g}, y {h0:.10g} to {h1:.10g} in "
+        f"{grid.crs.to_string()}"
     )
 
 
@@ -694,13 +764,16 @@ def allocate(
     Raises
     ------
     trajectoire.InputError
-        Zone ids of the totals missing from `zones`.
+        Zone ids of the totals missing from `zones`; none of the zones with a total on the
+        grid (zones in another CRS than their label, a grid elsewhere: every total would be
+        left out), named with the zones' and the grid's bounds and CRS.
 
     Warns
     -----
     trajectoire.TrajectoireWarning
         A zone whose proxy is zero everywhere on it (falls back to area), a zone partly or
-        wholly outside the grid (its outside share, by area, is left out).
+        wholly outside the grid (its outside share, by area, is left out: the amount and
+        its share of each pollutant's totals).
 
     Notes
     -----
@@ -749,16 +822,32 @@ def allocate(
     used = area_totals[area_totals["emission"] > 0]
     partial = sorted({z for z in used["zone_id"] if share[pos[z]] < 1.0}, key=str)
     if partial:
+        used_rows = [pos[z] for z in used["zone_id"]]
+        if not (share[used_rows] > 0).any():  # every total would be left out
+            n_used = len(set(used["zone_id"]))
+            raise InputError(
+                f"{what}: none of the {n_used} zone(s) with a total lies on the grid, so their "
+                f"totals would all be left out ({off_grid_extent('zones', zones, grid)}). "
+                "Check the zones' CRS (a CRS label that is not the one of the coordinates "
+                "puts them elsewhere: [inputs.zones] crs, or GeoDataFrame.set_crs/to_crs) or "
+                "build the grid over them (Grid.around)."
+            )
         # per pollutant, in its own units (a particle-number species counts particles a year)
-        outside = used["emission"].to_numpy(float) * (1 - share[[pos[z] for z in used["zone_id"]]])
-        lost = pd.Series(outside).groupby(used["pollutant"].astype(str).to_numpy(), sort=False)
-        amounts = ", ".join(
-            f"{pol} {v:.6g} {emission_units_of(str(pol))}" for pol, v in lost.sum().items() if v > 0
+        emitted = used["emission"].to_numpy(float)
+        outside = emitted * (1 - share[used_rows])
+        by_pol = used["pollutant"].astype(str).to_numpy()
+        lost = pd.Series(outside).groupby(by_pol, sort=False).sum()
+        given = pd.Series(emitted).groupby(by_pol, sort=False).sum()
+        amounts = ", ".join(  # the same keys in the same order: `given` aligns with `lost`
+            f"{pol} {v:.6g} {emission_units_of(str(pol))} ({_percent(v / g)})"
+            for pol, v, g in zip(lost.index, lost.to_numpy(), given.to_numpy(), strict=True)
+            if v > 0
         )
         warn(
             f"{what}: {len(partial)} zone(s) lie partly or wholly outside the grid {grid} "
             f"(zones {rows_preview(partial)}); the share of their totals outside, by area "
-            f"({amounts or 'nothing'}), is left out. Enlarge the grid to keep it."
+            f"({amounts or 'nothing'}, of the totals given), is left out. Enlarge the grid "
+            "to keep it."
         )
     # a named proxy is made once and kept until the last sector that uses it (each is a
     # float64 grid: 8 of them held 175 MB at 100 m on the sample, at prepare's peak)

@@ -576,13 +576,40 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
 
     Raises
     ------
+    trajectoire.MissingVariableError
+        A column of the four is missing.
     trajectoire.InputError
-        Unknown pollutants, negative/NaN factors, duplicated (category, pollutant) rows.
+        Unknown pollutants, negative/NaN/text factors, duplicated (category, pollutant)
+        rows. A file names each row by its line; a DataFrame by its label, and its
+        ``category/pollutant`` where the labels are positions (``row 0 (motorway/NOx)``). A
+        DataFrame is checked as a file is (:func:`read_roads` checks the factors it is
+        given the same way).
+    trajectoire.UnitsError
+        A particle-number pollutant (the factors are masses).
+
+    Examples
+    --------
+    >>> ef = pd.DataFrame({"category": ["motorway"], "pollutant": ["NOx"],
+    ...                    "ef_light": [-0.1], "ef_heavy": [2.0]})
+    >>> read_road_emission_factors(ef)
+    Traceback (most recent call last):
+    ...
+    trajectoire.errors.InputError: road emission factors, column 'ef_light': 1 negative value(s) (row 0 (motorway/NOx): -0.1); expected values >= 0. Check the sign convention of the source data.
     """
-    name = what or _name(source, "road emission factors")
+    attrs = source.attrs if isinstance(source, pd.DataFrame) else {}
+    name = what or str(attrs.get("source_file") or _name(source, "road emission factors"))
     df = _table(source, what=name)
     require_columns(df.columns, ["category", "pollutant", "ef_light", "ef_heavy"], name)
+    lines = _is_csv(source)
     places = _places(df, source)
+    # no file line and no label of its own (positions 0, 1...): a row is also named by
+    # what it is, ``row 3 (motorway/NOx)``
+    by_pair = not lines and pd.api.types.is_integer_dtype(df.index.dtype)
+    if by_pair:
+        places = [
+            f"{where} ({c}/{p})"
+            for where, c, p in zip(places, df["category"], df["pollutant"], strict=True)
+        ]
     keep = _modelled(list(df["pollutant"]), name, "row(s)")  # CO2, metals: left out
     places = [p for p, k in zip(places, keep, strict=True) if k]
     df = df.loc[keep].copy()  # the rows keep their labels: the messages below name their lines
@@ -596,14 +623,13 @@ def read_road_emission_factors(source: PathOrFrame, *, what: str | None = None) 
             "factors are masses [g km-1 veh-1]; particle numbers and masses never mix. Give "
             "their road emissions as per-km columns of the roads file with units='yr-1'."
         )
+    pairs = [f"{c}/{p}" for c, p in zip(df["category"], df["pollutant"], strict=True)]
     for col in ("ef_light", "ef_heavy"):
-        v = numeric_column(df, col, what=name, units="g km-1 veh-1", lines=_is_csv(source))
+        v = numeric_column(
+            df, col, what=name, units="g km-1 veh-1", lines=lines, ids=pairs if by_pair else None
+        )
         require_non_negative(v, f"{name}, column {col!r}", places)
-    _check_duplicates(
-        [f"{c}/{p}" for c, p in zip(df["category"], df["pollutant"], strict=True)],
-        f"{name}, (category, pollutant)",
-        places,
-    )
+    _check_duplicates(pairs, f"{name}, (category, pollutant)", places)
     out = pd.DataFrame(df[["category", "pollutant", "ef_light", "ef_heavy"]])
     out = out.reset_index(drop=True)
     out.attrs["source_file"] = name
@@ -684,13 +710,9 @@ def read_roads(
     traffic = {"road_id", "category", "aadt", "hdv_share", "geometry", "name", "length"}
     if emission_factors is not None:
         _check_traffic(gdf, ids, name)
-        ef = (
-            emission_factors
-            if isinstance(emission_factors, pd.DataFrame)
-            and set(emission_factors.columns) >= {"category", "pollutant"}
-            and emission_factors["pollutant"].isin(list(known_species())).all()
-            else read_road_emission_factors(emission_factors)
-        )
+        # a DataFrame is checked as a file is (one path): its signs, NaN, columns and
+        # repeated rows were taken as they were (a negative factor, negative road NOx)
+        ef = read_road_emission_factors(emission_factors)
         _check_categories(gdf, ef, ids, name)
         per_km = road_emissions_per_km(gdf, ef, what=name)
         if pollutants is not None:
