@@ -50,3 +50,23 @@ def test_a_calm_threshold_of_zero_is_said_with_its_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"calm_threshold") as info:
         load_config(path)
     assert str(path) in str(info.value) and "[meteo]" in str(info.value)
+
+
+def test_percentiles_given_as_fractions_are_said_at_load(tmp_path: Path) -> None:
+    """``[trajectory.uncertainty] percentiles = [0.025, 0.5, 0.975]`` (numpy's fractions)
+    gave percentiles near the median; now said when the configuration is read, not at the
+    end of a run."""
+    from test_pipeline import small_config
+
+    path = small_config(tmp_path)
+    text = path.read_text()
+    if "[trajectory.uncertainty]" not in text:
+        text += "\n[trajectory.uncertainty]\nrealizations = 10\n"
+    text = text.replace(
+        "[trajectory.uncertainty]\n",
+        "[trajectory.uncertainty]\npercentiles = [0.025, 0.5, 0.975]\n",
+        1,
+    )
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"percentiles.*fractions.*give \(2.5, 50, 97.5\)"):
+        load_config(path)

@@ -59,7 +59,7 @@ from trajectoire.species import (
     use_species,
 )
 from trajectoire.trajectory.trends import TRAJECTORY_METHODS, Method, TrajectoryMethod
-from trajectoire.trajectory.uncertainty import Uncertainty
+from trajectoire.trajectory.uncertainty import Uncertainty, fractions_said
 
 __all__ = [
     "MAX_YEAR",
@@ -537,6 +537,9 @@ class UncertaintyConfig(_Section):
             raise ValueError(f"{bad}: percentiles are in [0, 100] [%]")
         if sorted(set(v)) != list(v):
             raise ValueError(f"{v}: expected increasing percentiles, each once")
+        fractions = fractions_said(v)  # (0.025, 0.5, 0.975): said at load, not after the run
+        if fractions:
+            raise ValueError(f"{v}: {fractions}")
         return v
 
     def settings(self) -> Uncertainty | None:

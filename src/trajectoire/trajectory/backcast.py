@@ -50,6 +50,7 @@ from trajectoire._validate import (
     require_non_negative,
     require_subset,
     require_unique,
+    require_year,
     rows_preview,
 )
 from trajectoire.cf import add_history, set_cf_attrs
@@ -184,7 +185,61 @@ def _check_inventory(ds: xr.Dataset, what: str) -> _Inventory:
     require_unique(pols, f"{what}, coordinate 'pollutant'")
     Grid.from_xarray(ds)  # raises GridError on a bad grid or missing CRS
     em = em.transpose("sector", "pollutant", "y", "x")
+    _check_emission_values(em, what)
     return _Inventory(int(year), em.data, ds)
+
+
+def _check_emission_values(em: xr.DataArray, what: str) -> None:
+    """Refuse NaN, infinite or negative cells of ``emission(sector, pollutant, y, x)``.
+
+    One NaN cell made its (sector, pollutant) total NaN in every year, and a negative cell
+    was scaled as any other. Every cell of the grid is checked (the trajectory sums and
+    scales them all: no cell is outside its reach). The per-pair minimum and maximum are
+    taken first (no temporary the size of the grid; one pass over a dask array); only a
+    pair found wrong is looked at cell by cell, for the message.
+    """
+    data = em.data
+    if em.size == 0:
+        return
+    if _is_dask(data):
+        low, high = dask.compute(data.min(axis=(2, 3)), data.max(axis=(2, 3)))
+        lo, hi = np.asarray(low), np.asarray(high)
+    else:
+        arr = np.asarray(data)
+        lo, hi = arr.min(axis=(2, 3)), arr.max(axis=(2, 3))
+    lo, hi = lo.astype(float), hi.astype(float)
+    nonfinite = ~(np.isfinite(lo) & np.isfinite(hi))  # a NaN makes the minimum NaN
+    negative = lo < 0
+    bad = np.argwhere(nonfinite | negative)
+    if not bad.size:
+        return
+    sectors = [str(v) for v in em["sector"].values]
+    pols = [str(v) for v in em["pollutant"].values]
+    i, j = (int(v) for v in bad[0])
+    cells = np.asarray(em.isel(sector=i, pollutant=j).values, dtype=float)
+    flagged = ~np.isfinite(cells) if nonfinite[i, j] else cells < 0
+    r, c = (int(v) for v in np.argwhere(flagged)[0])
+    y = em["y"].values[r] if "y" in em.coords else r
+    x = em["x"].values[c] if "x" in em.coords else c
+    others = [f"{sectors[a]}/{pols[b]}" for a, b in bad[1:].tolist()]
+    also = f" (also in {rows_preview(others, 4)})" if others else ""
+    if nonfinite[i, j]:
+        kind, fix = (
+            "NaN or infinite",
+            "expected finite emissions >= 0 in every cell of the grid (0 where nothing is "
+            "emitted). Fill them, e.g. ds['emission'] = ds['emission'].fillna(0.0) where an "
+            "empty cell means no emission",
+        )
+    else:
+        kind, fix = (
+            "negative",
+            "expected emissions >= 0. Check the sign convention of the source data",
+        )
+    example = f"{float(cells[r, c]):g} t yr-1 at y={y:.10g}, x={x:.10g}"
+    raise InputError(
+        f"{what}, variable 'emission': sector {sectors[i]}, pollutant {pols[j]}: "
+        f"{int(flagged.sum())} {kind} cell(s) of {cells.size} (e.g. {example}){also}; {fix}."
+    )
 
 
 def _same_grid(a: xr.Dataset, b: xr.Dataset) -> bool:
@@ -338,13 +393,32 @@ def _resolve_methods(
     return {(s, p): by_pair.get((s, p), by_sector.get(s, default)) for s in sectors for p in pols}
 
 
-def _check_years(years: Sequence[int] | range) -> list[int]:
-    """The output years as a list of int: not empty, whole, unique and increasing."""
-    ys = [int(y) for y in years]
-    if not ys:
+def _check_years(years: Sequence[int] | range | int) -> list[int]:
+    """The output years as a list of int: not empty, whole, unique and increasing.
+
+    One year may be given alone (``2015``, ``"2015"``), as a one-year list.
+    """
+    if isinstance(years, np.ndarray) and years.ndim == 0:
+        years = [years.item()]
+    elif isinstance(years, str | bytes | int | float | np.integer | np.floating):
+        years = [years]  # type: ignore[list-item]  # one year, not a list
+    elif not hasattr(years, "__iter__"):
+        raise InputError(
+            f"years: got {type(years).__name__}; expected the output years, e.g. "
+            "range(1990, 2024) or [2015]."
+        )
+    years = list(years)
+    if not years:
         raise InputError("years: empty; pass e.g. range(1990, 2024).")
-    if any(float(y) != float(v) for y, v in zip(ys, years, strict=True)):
-        raise InputError(f"years: {list(years)} are not whole years.")
+    ys = []
+    for y in years:
+        try:
+            ys.append(require_year(y))
+        except InputError:
+            raise InputError(
+                f"years: {y!r} ({type(y).__name__}) is not a whole year (years given: "
+                f"{rows_preview(years)}); pass whole years, e.g. range(1990, 2024)."
+            ) from None
     require_unique(ys, "years")
     if ys != sorted(ys):
         raise InputError(f"years: {ys} are not increasing; pass them sorted.")
@@ -585,9 +659,9 @@ class _Inputs:
 def _check_inputs(
     reference: xr.Dataset,
     indices: pd.DataFrame | None,
-    years: Sequence[int] | range,
+    years: Sequence[int] | range | int,
     methods: MethodsSpec | None,
-    anchors: Sequence[xr.Dataset],
+    anchors: Sequence[xr.Dataset] | xr.Dataset | None,
     chunks: Mapping[str, int] | None,
 ) -> _Inputs:
     """Check the inventories, years, trend table, methods and chunks of :func:`rebuild`."""
@@ -616,12 +690,37 @@ def _check_inputs(
     )
 
 
+def _anchor_list(anchors: Any) -> list[xr.Dataset]:
+    """`anchors` as a list of inventories: one Dataset alone is a one-element list, None
+    none; anything else that is not a sequence of Datasets is one line (iterating a
+    Dataset gave its variable names, then ``'str' object has no attribute 'attrs'``)."""
+    if anchors is None:
+        return []
+    if isinstance(anchors, xr.Dataset):
+        return [anchors]
+    if isinstance(anchors, xr.DataArray | str | bytes | Mapping) or not hasattr(
+        anchors, "__iter__"
+    ):
+        raise InputError(
+            f"anchors: got {type(anchors).__name__}; expected a list of inventories "
+            "(xarray.Dataset, each with attrs['reference_year']), e.g. anchors=[inv_2005]."
+        )
+    out = list(anchors)
+    for i, anc in enumerate(out):
+        if not isinstance(anc, xr.Dataset):
+            raise InputError(
+                f"anchors: item {i} is {type(anc).__name__}; expected a list of inventories "
+                "(xarray.Dataset, each with attrs['reference_year']), e.g. anchors=[inv_2005]."
+            )
+    return out
+
+
 def _check_anchors(
-    reference: xr.Dataset, ref: _Inventory, anchors: Sequence[xr.Dataset]
+    reference: xr.Dataset, ref: _Inventory, anchors: Sequence[xr.Dataset] | xr.Dataset | None
 ) -> list[_Inventory]:
     """Check the anchors against the reference; the reference and anchors sorted by year."""
     invs = [ref]
-    for i, anc in enumerate(anchors):
+    for i, anc in enumerate(_anchor_list(anchors)):
         inv = _check_inventory(anc, f"anchor {i} (year {anc.attrs.get('reference_year')})")
         _check_anchor_agreement(reference, anc, f"anchor {i} (year {inv.year})")
         invs.append(inv)
@@ -1220,10 +1319,10 @@ def _add_points(out: xr.Dataset, pts: _Points, per_year: _PerYear) -> xr.Dataset
 def rebuild(
     reference: xr.Dataset,
     indices: pd.DataFrame | None,
-    years: Sequence[int] | range,
+    years: Sequence[int] | range | int,
     *,
     methods: MethodsSpec | None = None,
-    anchors: Sequence[xr.Dataset] = (),
+    anchors: Sequence[xr.Dataset] | xr.Dataset = (),
     point_history: pd.DataFrame | None = None,
     proxies: Mapping[str, ProxySpec] | None = None,
     surrogates: pd.DataFrame | None = None,
@@ -1236,21 +1335,23 @@ def rebuild(
     ----------
     reference : xarray.Dataset
         Reference inventory (docs/data-model.md): ``emission(sector, pollutant, y, x)``
-        [t yr-1], point sources on dim ``source``, ``attrs["reference_year"]``, ``crs``.
-        Numpy- or dask-backed.
+        [t yr-1], finite and >= 0 in every cell, point sources on dim ``source``,
+        ``attrs["reference_year"]``, ``crs``. Numpy- or dask-backed (a dask array is read
+        once more, for the check of its values).
     indices : pandas.DataFrame or None
         Tidy trend table ``sector, pollutant, year, value[, series]``
         (:mod:`trajectoire.trends`). None when anchors cover every year.
-    years : sequence of int
-        Increasing output years, e.g. ``range(1990, 2024)``.
+    years : sequence of int, or int
+        Increasing output years, e.g. ``range(1990, 2024)``; one year alone (``2015``) is
+        a one-year list.
     methods : mapping, optional
         Time-series method for the years outside the anchors, keyed by ``(sector,
         pollutant)``, by sector, or ``"default"``; values are :class:`~trajectoire.trends.Method`
         or a method name. Default ``"index"`` for every pair.
-    anchors : sequence of xarray.Dataset, optional
-        Other inventories of other years, same grid, sectors and pollutants as `reference`.
-        Each anchor year is reproduced exactly; between anchors cells are interpolated
-        linearly.
+    anchors : sequence of xarray.Dataset, or xarray.Dataset, optional
+        Other inventories of other years, same grid, sectors and pollutants as `reference`,
+        checked as it is (one Dataset alone is a one-element list). Each anchor year is
+        reproduced exactly; between anchors cells are interpolated linearly.
     point_history : pandas.DataFrame, optional
         Register figures ``source_id, year, pollutant, emission`` [t yr-1]; they take
         precedence over the index.
@@ -1288,7 +1389,10 @@ def rebuild(
     Raises
     ------
     trajectoire.InputError
-        Bad inventories, anchors that disagree on sectors/pollutants/grid, a year outside a
+        Bad inventories (among them an ``emission`` cell that is NaN, infinite or
+        negative: the message names the sector, pollutant, count and a cell), `anchors`
+        that are not Datasets, years that are not whole numbers, anchors that disagree on
+        sectors/pollutants/grid, a year outside a
         series (the message names extrapolation), a gap in an index series, an index that
         is zero or negative at the reference (or anchor) year, bad registers or proxies.
     trajectoire.ConfigError

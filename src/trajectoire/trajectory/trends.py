@@ -31,8 +31,11 @@ import pandas as pd
 
 from trajectoire._validate import (
     DATA_YEARS,
+    as_floats,
+    did_you_mean,
     require_columns,
     require_known,
+    require_year,
     rows_preview,
     year_ranges,
 )
@@ -74,6 +77,8 @@ TrajectoryMethod = Literal["index", "overlap", "surrogate", "extrapolation", "in
 TRAJECTORY_METHODS: tuple[str, ...] = get_args(TrajectoryMethod)
 #: Former name of :data:`TRAJECTORY_METHODS`.
 METHOD_KINDS: tuple[str, ...] = TRAJECTORY_METHODS
+#: The trends of :func:`extrapolate_trend` and :attr:`Method.trend`.
+_TRENDS: tuple[str, ...] = ("linear", "multiplicative")
 
 _REQUIRED = ("sector", "pollutant", "year", "value")
 
@@ -608,7 +613,7 @@ class Method:
             )
         if self.variant not in ("ratio", "offset"):
             raise ConfigError(f"overlap variant {self.variant!r}; expected 'ratio' or 'offset'.")
-        if self.trend not in ("linear", "multiplicative"):
+        if self.trend not in _TRENDS:
             raise ConfigError(
                 f"extrapolation trend {self.trend!r}; expected 'linear' or 'multiplicative'."
             )
@@ -704,7 +709,7 @@ def overlap_splice(
 
 def extrapolate_trend(
     series: pd.Series,
-    years: Iterable[int],
+    years: Iterable[int] | int,
     *,
     trend: str = "linear",
     fit_years: int = 5,
@@ -717,18 +722,24 @@ def extrapolate_trend(
     Parameters
     ----------
     series : pandas.Series
-        Gap-free values indexed by consecutive years.
-    years : iterable of int
-        Years wanted; those inside the series are returned unchanged.
+        Values indexed by year (whole numbers, or a ``DatetimeIndex``/``PeriodIndex`` read by
+        its years), each year once, in any order (they are sorted). A missing year (a gap)
+        is allowed: the trend is fitted on the years themselves (per year, not per point).
+    years : iterable of int, or int
+        Years wanted; those of the series are returned unchanged. A year inside the span of
+        the series that it lacks (in a gap) is an error.
     trend : {"linear", "multiplicative"}
         Mean annual change or mean annual growth rate over the fit window.
     fit_years : int, default 5
-        Window: the last (first) ``k = min(fit_years, len - 1)`` steps of the series.
+        Window [years], >= 0: from the end (start) of the series back (forward) to the
+        farthest year of the series at most `fit_years` years from it, and at least the
+        next year of the series; for a series without gaps, the last (first)
+        ``k = min(fit_years, len - 1)`` steps. 0: the end value, held constant.
     max_years : int, default 10
-        Largest distance beyond the series end [years].
+        Largest distance beyond the series end [years], >= 0.
     max_ratio : float, default 3.0
         Extrapolated values are clipped to ``[v_n / max_ratio, v_n * max_ratio]``, ``v_n``
-        the end value, and to >= 0.
+        the end value, and to >= 0; ``max_ratio`` >= 1 (``numpy.inf``: no bound).
     what : str
         Name of the series, for error messages.
 
@@ -740,14 +751,18 @@ def extrapolate_trend(
     Raises
     ------
     trajectoire.InputError
-        A year farther than `max_years` from the series, or a multiplicative trend on a
-        window with zero values.
+        A year farther than `max_years` from the series, a multiplicative trend on a
+        window with zero values, a wanted year in a gap of the series; a series that is
+        empty, not a pandas Series, indexed by something other than years, with a year
+        twice or a value that is NaN or infinite; a `trend` other than the two names;
+        `fit_years` or `max_years` not a whole number >= 0, `max_ratio` < 1.
 
     Notes
     -----
-    After the end ``n`` (IPCC 2006 vol. 1 §5.3.3.4):
-    linear :math:`y_t = y_n + (t - n)\\,\\Delta`, :math:`\\Delta = (y_n - y_{n-k})/k`;
-    multiplicative :math:`y_t = y_n\\,r^{t-n}`, :math:`r = (y_n / y_{n-k})^{1/k}`.
+    After the end ``n`` (IPCC 2006 vol. 1 §5.3.3.4), with ``m`` the other end of the fit
+    window (``n - m = k`` years):
+    linear :math:`y_t = y_n + (t - n)\\,\\Delta`, :math:`\\Delta = (y_n - y_m)/k`;
+    multiplicative :math:`y_t = y_n\\,r^{t-n}`, :math:`r = (y_n / y_m)^{1/k}`.
     Symmetrically before the start. The guidelines caution against long extrapolations,
     hence the bounds.
 
@@ -756,17 +771,27 @@ def extrapolate_trend(
     >>> s = pd.Series([4.0, 3.0, 2.0], index=[2000, 2001, 2002])
     >>> extrapolate_trend(s, [2003, 2004]).tolist()
     [1.0, 0.6666666666666666]
+    >>> extrapolate_trend(pd.Series([4.0, 3.0, 2.0], index=[2000, 2001, 2005]), 2006).tolist()
+    [1.6]
     """
-    years_arr = np.array(sorted({int(y) for y in years}), dtype=np.int64)
-    first, last = int(series.index[0]), int(series.index[-1])
-    values = series.to_numpy(float)
-    k = min(fit_years, len(values) - 1)
+    fit_years, max_years = _check_trend_settings(trend, fit_years, max_years, max_ratio, what)
+    yrs, values = _trend_points(series, what)
+    years_arr = _wanted_years(years, what)
+    first, last = int(yrs[0]), int(yrs[-1])
+    n = len(values)
+    constant = fit_years == 0 or n == 1
+    # the other end of the fit window after the series (`far_after`) and before it
+    # (`far_before`): the farthest year within `fit_years` of the end, at least one step;
+    # positions n - 1 - k and k for a series without gaps (k = min(fit_years, n - 1))
+    far_after = min(int(np.searchsorted(yrs, last - fit_years, side="left")), max(n - 2, 0))
+    far_before = max(int(np.searchsorted(yrs, first + fit_years, side="right")) - 1, min(1, n - 1))
     after = years_arr > last
     outside = after | (years_arr < first)
     dist = np.where(after, years_arr - last, first - years_arr)
     end = np.where(after, values[-1], values[0])  # the series end next to each year
-    far = np.where(after, values[-1 - k], values[k])  # the other end of the fit window
-    multiplicative = k > 0 and trend != "linear"
+    far = np.where(after, values[far_after], values[far_before])  # the window's other end
+    span = np.where(after, last - yrs[far_after], yrs[far_before] - first)  # its length [yr]
+    multiplicative = not constant and trend == "multiplicative"
     _check_extrapolation(
         years_arr[outside],
         dist[outside],
@@ -778,10 +803,19 @@ def extrapolate_trend(
         max_years=max_years,
         what=what,
     )
+    inside = years_arr[~outside]
+    pos = np.searchsorted(yrs, inside)
+    missing = inside[yrs[np.minimum(pos, n - 1)] != inside]
+    if missing.size:
+        raise InputError(
+            f"{what}: year(s) {_years_text(missing)} fall in a gap of the series (it has "
+            f"{year_ranges(yrs)}); fill the gap first, e.g. series.reindex(range({first}, "
+            f"{last + 1})).interpolate(), or ask for years the series has."
+        )
     out = np.empty(years_arr.size)
-    out[~outside] = series.loc[years_arr[~outside].tolist()].to_numpy(float)
-    e, f, d = end[outside], far[outside], dist[outside]
-    if k == 0:
+    out[~outside] = values[pos]
+    e, f, d, k = end[outside], far[outside], dist[outside], span[outside]
+    if constant:
         val = e
     elif multiplicative:
         val = e * _libm_power(e / f, d / k)
@@ -793,6 +827,104 @@ def extrapolate_trend(
     val = np.where(high < val, high, val)
     out[outside] = np.where(0.0 > val, 0.0, val)
     return pd.Series(out, index=pd.Index(years_arr, name="year"))
+
+
+def _check_trend_settings(
+    trend: Any, fit_years: Any, max_years: Any, max_ratio: Any, what: str
+) -> tuple[int, int]:
+    """`fit_years` and `max_years` as int; one line for a `trend` that is not one of
+    :data:`_TRENDS` (any other name was taken as multiplicative), a window or bound that is
+    not a whole number >= 0 (``5.0`` is 5), a `max_ratio` below 1 (0 gave 0.0 with a
+    division by zero)."""
+    if not isinstance(trend, str) or trend not in _TRENDS:
+        hint = did_you_mean(trend, _TRENDS) if isinstance(trend, str) else ""
+        if not hint and isinstance(trend, str) and trend.lower() in (
+            "exponential", "geometric", "growth", "log", "ratio", "constant growth"
+        ):  # fmt: skip
+            hint = " (a constant annual growth rate is 'multiplicative')"
+        raise InputError(
+            f"{what}: trend={trend!r}: expected 'linear' (mean annual change) or "
+            f"'multiplicative' (mean annual growth rate){hint}."
+        )
+    whole: list[int] = []
+    for name, value in (("fit_years", fit_years), ("max_years", max_years)):
+        ok = isinstance(value, int | np.integer) or (
+            isinstance(value, float | np.floating) and float(value).is_integer()
+        )
+        if isinstance(value, bool | np.bool_) or not ok or value < 0:
+            raise InputError(f"{what}: {name}={value!r}: expected a whole number of years >= 0.")
+        whole.append(int(value))
+    if (
+        isinstance(max_ratio, bool | np.bool_)
+        or not isinstance(max_ratio, int | float | np.integer | np.floating)
+        or not max_ratio >= 1.0
+    ):
+        raise InputError(
+            f"{what}: max_ratio={max_ratio!r}: expected a number >= 1 (extrapolated values "
+            "stay within [v / max_ratio, v * max_ratio] of the end value v; numpy.inf for "
+            "no bound)."
+        )
+    return whole[0], whole[1]
+
+
+def _trend_points(series: Any, what: str) -> tuple[np.ndarray, np.ndarray]:
+    """The years (int64, increasing) and values (float64) of a series to extrapolate.
+
+    A ``DatetimeIndex`` or ``PeriodIndex`` gives its years; an unsorted series is sorted
+    (a series sorted already keeps its arrays as they are: the same arithmetic).
+    """
+    if not isinstance(series, pd.Series):
+        raise InputError(
+            f"{what}: got {type(series).__name__}; expected a pandas.Series of values "
+            "indexed by year, e.g. pd.Series([4.0, 3.0], index=[2000, 2001])."
+        )
+    if series.empty:
+        raise InputError(f"{what}: the series is empty; there is no value to extrapolate from.")
+    index = series.index
+    if isinstance(index, pd.DatetimeIndex | pd.PeriodIndex):
+        yrs = np.asarray(index.year, dtype=np.int64)
+    else:
+        if isinstance(index, pd.MultiIndex):
+            raise InputError(
+                f"{what}: indexed by {list(index.names)} (a MultiIndex); expected one value "
+                "per year: select one series first (series.xs(...))."
+            )
+        yrs = np.array(
+            [require_year(v, f"{what}: index value") for v in index.tolist()], dtype=np.int64
+        )
+    values = as_floats(series.to_numpy(), f"{what}: values", "a number per year")
+    uniq, counts = np.unique(yrs, return_counts=True)
+    if (counts > 1).any():
+        raise InputError(
+            f"{what}: year(s) {_years_text(uniq[counts > 1])} given more than once; expected "
+            "one value per year."
+        )
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise InputError(
+            f"{what}: value(s) NaN or infinite in year(s) {_years_text(np.sort(yrs[bad]))}; "
+            "drop them (series.dropna(): a missing year is a gap, fitted per year) or fill them."
+        )
+    if (np.diff(yrs) < 0).any():
+        order = np.argsort(yrs, kind="stable")
+        yrs, values = yrs[order], values[order]
+    return yrs, values
+
+
+def _wanted_years(years: Any, what: str) -> np.ndarray:
+    """The wanted years, sorted and each once; one year alone is a one-year list."""
+    if isinstance(years, np.ndarray) and years.ndim == 0:
+        years = [years.item()]
+    elif isinstance(years, str | bytes | int | float | np.integer | np.floating):
+        years = [years]
+    elif not hasattr(years, "__iter__"):
+        raise InputError(
+            f"{what}: years={years!r} ({type(years).__name__}): expected the years wanted, "
+            "e.g. [2003, 2004] or one year."
+        )
+    return np.array(
+        sorted({require_year(y, f"{what}: wanted year") for y in years}), dtype=np.int64
+    )
 
 
 def _check_extrapolation(

@@ -7,6 +7,7 @@ of the domain totals of :func:`trajectoire.trajectory.rebuild`.
 
 from __future__ import annotations
 
+import difflib
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -16,18 +17,45 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import require_columns, require_dims, require_year, rows_preview
-from trajectoire.errors import ConfigError, InputError
+from trajectoire._validate import (
+    as_floats,
+    require_columns,
+    require_dims,
+    require_year,
+    rows_preview,
+)
+from trajectoire.errors import ConfigError, InputError, warn
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import NUMBER_SUFFIX, species_view
+from trajectoire.species import NUMBER_SUFFIX, normalise_pollutant, species_view
 
-__all__ = ["ORIGIN_YEAR", "PROPAGATED", "Uncertainty", "monte_carlo", "propagate"]
+__all__ = [
+    "ORIGIN_YEAR",
+    "PROPAGATED",
+    "Uncertainty",
+    "fractions_said",
+    "monte_carlo",
+    "propagate",
+]
 
 #: The year from which every error series of :func:`monte_carlo` is drawn, forward for the
 #: later years and backward for the earlier ones: the factors of a year depend on the seed,
 #: the (sector, pollutant) pair and that year, not on the other years, sectors or pollutants
 #: of the call.
 ORIGIN_YEAR = 1990
+
+
+def fractions_said(percentiles: Sequence[float]) -> str:
+    """What is wrong with `percentiles` in [0, 100] that are all within [0, 1], some above
+    0: fractions as :func:`numpy.quantile` takes them (``(0.025, 0.5, 0.975)``), not per
+    cent; ``""`` otherwise (``(0,)`` and ``(1, 99)`` are per cent)."""
+    values = [float(p) for p in percentiles]
+    if not values or not 0.0 < max(values) <= 1.0:
+        return ""
+    hint = ", ".join(f"{100.0 * p:.10g}" for p in values)
+    return (
+        "all within [0, 1], fractions (as numpy.quantile takes them) rather than per cent; "
+        f"the percentiles are in % [0, 100]: give ({hint}{',' if len(values) == 1 else ''})"
+    )
 
 
 @dataclass(frozen=True)
@@ -37,9 +65,13 @@ class Uncertainty:
     Parameters
     ----------
     half_width : float, mapping or pandas.DataFrame
-        Half-width of the 95 % interval [%] of each (sector, pollutant) total: one number for
-        all, a mapping keyed by sector or ``(sector, pollutant)`` (``"default"`` for the
-        rest), or a table with columns ``sector``, ``pollutant``, ``half_width``.
+        Half-width of the 95 % interval [%] of each (sector, pollutant) total, finite and
+        >= 0 (``30.0`` for ±30 %): one number for all, a mapping keyed by sector or
+        ``(sector, pollutant)`` (``"default"`` for the rest; a sector's value may be a
+        mapping by pollutant, as in the configuration), or a table with columns
+        ``sector``, ``pollutant``, ``half_width``. Sectors are GNFR ids or letters;
+        pollutants are read as :func:`trajectoire.species.normalise_pollutant` reads them
+        (``"nox"`` is NOx). A pair given twice with two values is an error.
     realizations : int, default 100
         Ensemble size.
     rho : float, default 0.9
@@ -47,17 +79,32 @@ class Uncertainty:
     seed : int, default 0
         Random seed, >= 0 (the ensemble is reproducible).
     percentiles : tuple of float, default (2.5, 50, 97.5)
-        Percentiles of the totals to report [%], in [0, 100], increasing.
+        Percentiles of the totals to report [%], in [0, 100], increasing: per cent, not
+        fractions (``(0.025, 0.5, 0.975)``, all within [0, 1], is refused: give
+        ``(2.5, 50, 97.5)``).
 
     Raises
     ------
     trajectoire.ConfigError
-        A setting out of its range (`realizations` not a whole number >= 1, `rho` outside
-        [0, 1], `seed` < 0, `percentiles` outside [0, 100] or not increasing), naming the
-        key of ``[trajectory.uncertainty]`` that sets it.
+        A setting out of its range (`realizations` not a whole number >= 1, `rho` not a
+        number in [0, 1], `seed` < 0, `percentiles` outside [0, 100], not increasing or
+        fractions, a half-width that is not a finite number >= 0, a mapping key that is
+        not a sector, ``(sector, pollutant)`` or ``"default"``, one pair given two values),
+        naming the key of ``[trajectory.uncertainty]`` that sets it.
+    trajectoire.InputError
+        A table row whose sector is not one, whose half-width is not a number >= 0, or that
+        gives a pair another row gives another value (both rows named); an unknown sector.
+    trajectoire.MissingVariableError
+        A table without the columns ``sector``, ``pollutant``, ``half_width``.
+
+    Examples
+    --------
+    >>> Uncertainty({"default": 30.0, "F": 50.0, ("B", "nox"): 10.0}).table(
+    ...     ["B_Industry", "F_RoadTransport"], ["NOx", "PM10"]).tolist()
+    [[10.0, 30.0], [50.0, 50.0]]
     """
 
-    half_width: float | Mapping[Any, float] | pd.DataFrame = 30.0
+    half_width: float | Mapping[Any, float | Mapping[Any, float]] | pd.DataFrame = 30.0
     realizations: int = 100
     rho: float = 0.9
     seed: int = 0
@@ -70,9 +117,10 @@ class Uncertainty:
                 f"Uncertainty.realizations={n!r}: expected a whole number of members >= 1 "
                 "([trajectory.uncertainty] realizations)."
             )
-        if not 0.0 <= self.rho <= 1.0:
+        rho = self.rho
+        if not _is_number(rho) or not 0.0 <= float(rho) <= 1.0:
             raise ConfigError(
-                f"Uncertainty.rho={self.rho!r}: expected a correlation in [0, 1] "
+                f"Uncertainty.rho={rho!r}{_type_of(rho)}: expected a correlation in [0, 1] "
                 "([trajectory.uncertainty] rho)."
             )
         seed = self.seed
@@ -96,54 +144,271 @@ class Uncertainty:
                 "increasing, each once, such as (2.5, 50, 97.5) "
                 "([trajectory.uncertainty] percentiles)."
             )
+        fractions = fractions_said(values)
+        if fractions:
+            raise ConfigError(
+                f"Uncertainty.percentiles={pct!r}: {fractions} ([trajectory.uncertainty] "
+                "percentiles)."
+            )
+        _pairs(_half_width_entries(self.half_width), None)  # checked now, resolved by table
 
     def table(self, sectors: list[str], pols: list[str]) -> np.ndarray:
-        """Half-widths [%] as an array (sector, pollutant)."""
-        hw = self.half_width
+        """Half-widths [%] as an array (sector, pollutant).
+
+        A ``(sector, pollutant)`` key or row whose pollutant is no known species (a typo,
+        ``"NOX2"``) is left out with a :class:`~trajectoire.TrajectoireWarning` naming the
+        closest of `pols` (it was left out silently, the ``"default"`` taking its place);
+        one of a known species that is not among `pols` is not used.
+
+        Raises
+        ------
+        trajectoire.InputError
+            A (sector, pollutant) without a half-width (no key for it, its sector or
+            ``"default"``).
+        """
+        by_pair, by_sector, default = _pairs(_half_width_entries(self.half_width), pols)
         out = np.full((len(sectors), len(pols)), np.nan)
-        if isinstance(hw, pd.DataFrame):
-            require_columns(hw.columns, ["sector", "pollutant", "half_width"], "uncertainty")
-            for _, r in hw.iterrows():
-                s = normalise_sector(r["sector"], what="uncertainty table")
-                if s in sectors and str(r["pollutant"]) in pols:
-                    out[sectors.index(s), pols.index(str(r["pollutant"]))] = float(r["half_width"])
-        elif isinstance(hw, Mapping):
-            keyed: dict[Any, float] = {}
-            for key, val in hw.items():
-                if isinstance(key, tuple):
-                    keyed[(normalise_sector(key[0], what="uncertainty key"), str(key[1]))] = val
-                elif key in ("default", "*"):
-                    keyed["default"] = val
-                else:
-                    keyed[normalise_sector(str(key), what="uncertainty key")] = val
-            default = keyed.get("default")
-            for i, s in enumerate(sectors):
-                for j, p in enumerate(pols):
-                    v = keyed.get((s, p), keyed.get(s, default))
-                    if v is not None:
-                        out[i, j] = float(v)
-        else:
-            out[:] = float(hw)
+        for i, s in enumerate(sectors):
+            for j, p in enumerate(pols):
+                v = by_pair.get((s, p), by_sector.get(s, default))
+                if v is not None:
+                    out[i, j] = v[0]
         if np.isnan(out).any():
             i, j = np.argwhere(np.isnan(out))[0]
             raise InputError(
                 f"uncertainty: no half-width for sector {sectors[i]}, pollutant {pols[j]}; add "
                 "it or a 'default' entry."
             )
-        if (out < 0).any():
-            raise InputError("uncertainty: half-widths must be >= 0 [%].")
         return out
 
 
-def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty) -> xr.Dataset:
+#: One half-width given: sector (canonical GNFR id; None for the default), pollutant as
+#: given (None for a whole sector or the default), value [%], and where it was given.
+_Entry = tuple[str | None, str | None, float, str]
+
+_HALF_WIDTH_KEY = "([trajectory.uncertainty] half_width)"
+
+
+def _is_number(value: Any) -> bool:
+    """Whether `value` is a real number (not a bool, not text)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _type_of(value: Any) -> str:
+    """`` (str)`` after a value that is not a number, for the messages; else ``""``."""
+    return "" if _is_number(value) else f" ({type(value).__name__})"
+
+
+def _half_width_value(value: Any, where: str) -> float:
+    """A half-width of a number or mapping: a finite number >= 0 [%] (ConfigError)."""
+    if not _is_number(value) or not np.isfinite(float(value)) or float(value) < 0:
+        hint = " (a number, not text: 30.0 for ±30 %)" if isinstance(value, str) else ""
+        raise ConfigError(
+            f"Uncertainty.half_width{where}={value!r}{_type_of(value)}: expected a 95 % "
+            f"half-width [%], a finite number >= 0{hint} {_HALF_WIDTH_KEY}."
+        )
+    return float(value)
+
+
+def _half_width_entries(hw: Any) -> list[_Entry]:
+    """The half-widths given, checked: numbers, keys and table rows (not yet the
+    pollutants, which :func:`_pairs` reads)."""
+    if isinstance(hw, pd.DataFrame):
+        require_columns(hw.columns, ["sector", "pollutant", "half_width"], "uncertainty table")
+        entries: list[_Entry] = []
+        for label, r in hw.iterrows():
+            where = f"uncertainty table, row {label!r}"
+            s = normalise_sector(r["sector"], what=f"{where}, column 'sector'")
+            raw = r["half_width"]
+            try:
+                v = float(raw) if not isinstance(raw, bool | np.bool_) else float("nan")
+            except (TypeError, ValueError):
+                v = float("nan")
+            if not (np.isfinite(v) and v >= 0):
+                raise InputError(
+                    f"{where}, column 'half_width': {raw!r} is not a 95 % half-width [%]; "
+                    "expected a finite number >= 0. Fix the table."
+                )
+            entries.append((s, str(r["pollutant"]).strip(), v, f"row {label!r}"))
+        return entries
+    if isinstance(hw, Mapping):
+        entries = []
+        for key, val in hw.items():
+            if isinstance(key, tuple):
+                if len(key) != 2:
+                    raise ConfigError(
+                        f"Uncertainty.half_width key {key!r}: expected a sector, a (sector, "
+                        f"pollutant) pair or 'default' {_HALF_WIDTH_KEY}."
+                    )
+                v = _half_width_value(val, f"[{key!r}]")
+                s = normalise_sector(str(key[0]), what="uncertainty key")
+                entries.append((s, str(key[1]).strip(), v, f"key {key!r}"))
+            elif key in ("default", "*"):
+                entries.append((None, None, _half_width_value(val, f"[{key!r}]"), f"key {key!r}"))
+            elif isinstance(val, Mapping):  # {sector: {pollutant: x}}, as in the configuration
+                s = normalise_sector(str(key), what="uncertainty key")
+                for pol, x in val.items():
+                    v = _half_width_value(x, f"[{key!r}][{pol!r}]")
+                    entries.append((s, str(pol).strip(), v, f"key {key!r}, {pol!r}"))
+            else:
+                v = _half_width_value(val, f"[{key!r}]")
+                s = normalise_sector(str(key), what="uncertainty key")
+                entries.append((s, None, v, f"key {key!r}"))
+        return entries
+    if isinstance(hw, str | bytes) or _is_number(hw) or isinstance(hw, bool | np.bool_):
+        return [(None, None, _half_width_value(hw, ""), "half_width")]
+    raise ConfigError(
+        f"Uncertainty.half_width: got {type(hw).__name__}; expected a number [%], a mapping "
+        "keyed by sector or (sector, pollutant) with 'default', or a table with columns "
+        f"sector, pollutant, half_width {_HALF_WIDTH_KEY}."
+    )
+
+
+def _pairs(
+    entries: list[_Entry], pols: list[str] | None
+) -> tuple[
+    dict[tuple[str, str], tuple[float, str]],
+    dict[str, tuple[float, str]],
+    tuple[float, str] | None,
+]:
+    """The half-widths by (sector, pollutant), by sector, and the default, each with where
+    it was given.
+
+    Pollutants are read with :func:`~trajectoire.species.normalise_pollutant`. With `pols`
+    (the totals' pollutants), a pollutant that is no known species is warned about with
+    the closest of `pols` (it was left out silently); those of other species are left
+    out. Without `pols` (when the settings are made), a name that is no species is kept
+    as given (the registry of the run may know it). The same sector, pair or default
+    given two values is an error naming both.
+    """
+    by_pair: dict[tuple[str, str], tuple[float, str]] = {}
+    by_sector: dict[str, tuple[float, str]] = {}
+    default: list[tuple[float, str]] = []
+    for sector, pol, value, label in entries:
+        if pol is not None:
+            assert sector is not None
+            pol = _pollutant_of(pol, label, pols, sector)
+            if pol is None:
+                continue
+        if sector is None:
+            seen = default[0] if default else None
+        elif pol is None:
+            seen = by_sector.get(sector)
+        else:
+            seen = by_pair.get((sector, pol))
+        if seen is not None and seen[0] != value:
+            what = (
+                "the default"
+                if sector is None
+                else (f"sector {sector}" + (f", pollutant {pol}" if pol is not None else ""))
+            )
+            table = label.startswith("row ")
+            raise (InputError if table else ConfigError)(
+                f"uncertainty {'table' if table else 'half_width'}: {what} is given twice, "
+                f"{seen[0]:g} % ({seen[1]}) and {value:g} % ({label}); keep one."
+            )
+        if seen is not None:
+            continue
+        if sector is None:
+            default.append((value, label))
+        elif pol is None:
+            by_sector[sector] = (value, label)
+        else:
+            by_pair[(sector, pol)] = (value, label)
+    return by_pair, by_sector, (default[0] if default else None)
+
+
+def _pollutant_of(name: str, label: str, pols: list[str] | None, sector: str) -> str | None:
+    """The pollutant id of a key or row (None: not one of `pols`, left out); see
+    :func:`_pairs`."""
+    if pols is not None and name in pols:
+        return name
+    try:
+        canon = normalise_pollutant(name, what="")
+    except InputError:
+        canon = None
+    if canon is not None:
+        return canon if pols is None or canon in pols else None
+    if pols is None:
+        return name
+    folded = {p.casefold(): p for p in pols}
+    close = difflib.get_close_matches(name.casefold(), list(folded), n=1)
+    hint = f" (did you mean {folded[close[0]]!r}?)" if close else ""
+    where = f"uncertainty {'table' if label.startswith('row ') else 'half_width'}, {label}"
+    # a warning, not an error: the run's settings are resolved when its output is assembled,
+    # outside the registry of its [species] file, where a species of that file is unknown
+    warn(
+        f"{where}: unknown pollutant {name!r}{hint}; it is neither one of the totals' "
+        f"pollutants {pols} nor a known species, and the entry is not used: sector "
+        f"{sector}'s own or the default half-width applies. Fix the name.",
+        stacklevel=5,
+    )
+    return None
+
+
+def _as_uncertainty(uncertainty: Any, caller: str) -> Uncertainty:
+    """`uncertainty` as :class:`Uncertainty`: a number alone is the half-width [%] of
+    every total, with the other settings' defaults."""
+    if isinstance(uncertainty, Uncertainty):
+        return uncertainty
+    if _is_number(uncertainty):
+        return Uncertainty(float(uncertainty))
+    raise InputError(
+        f"{caller}: uncertainty is {type(uncertainty).__name__}; expected an Uncertainty, "
+        "e.g. Uncertainty(30.0, realizations=100) or Uncertainty({'default': 30.0, "
+        "'F': 50.0}) (a number alone is the half-width [%] of every total)."
+    )
+
+
+def _check_total(total: Any) -> xr.DataArray:
+    """The totals of :func:`monte_carlo`: a DataArray (year, sector, pollutant) of finite
+    numbers (a NaN total gave NaN percentiles, with numpy's warnings only)."""
+    if not isinstance(total, xr.DataArray):
+        if isinstance(total, pd.Series | pd.DataFrame):
+            fix = (
+                "convert it with xr.DataArray.from_series(total) (index levels named year, "
+                "sector, pollutant)"
+                if isinstance(total, pd.Series)
+                else "convert it with xr.DataArray.from_series(df.set_index(['year', 'sector', "
+                "'pollutant'])['total'])"
+            )
+        elif isinstance(total, xr.Dataset):
+            fix = "pass its variable, e.g. rebuild(...)['total']"
+        else:
+            fix = "e.g. the 'total' of trajectoire.trajectory.rebuild"
+        raise InputError(
+            f"monte_carlo: total is {type(total).__name__}; expected an xarray.DataArray "
+            f"(year, sector, pollutant) [t yr-1]: {fix}."
+        )
+    require_dims(total.dims, ("year", "sector", "pollutant"), "monte_carlo total")
+    values = as_floats(total.values, "monte_carlo total", "numbers [t yr-1]")
+    bad = ~np.isfinite(values)
+    if bad.any():
+        t = total.transpose(*total.dims)
+        at = dict(zip(t.dims, np.argwhere(bad)[0].tolist(), strict=True))
+        where = ", ".join(f"{d} {t[d].values[at[d]]}" for d in ("year", "sector", "pollutant"))
+        raise InputError(
+            f"monte_carlo total: {int(bad.sum())} value(s) NaN or infinite (e.g. {where}); "
+            "their percentiles would be NaN. Fill them (total.fillna(0.0) where nothing is "
+            "emitted) or select the years and pairs that have a total."
+        )
+    return total
+
+
+def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty | float) -> xr.Dataset:
     """Monte Carlo ensemble of the domain totals from lognormal, year-correlated errors.
 
     Parameters
     ----------
     total : xarray.DataArray
-        Totals ``(year, sector, pollutant)`` [t yr-1] (the ``total`` of :func:`rebuild`).
-    uncertainty : Uncertainty
-        Half-widths, correlation, ensemble size and seed.
+        Totals ``(year, sector, pollutant)`` [t yr-1] (the ``total`` of :func:`rebuild`),
+        finite numbers.
+    uncertainty : Uncertainty or float
+        Half-widths, correlation, ensemble size and seed; a number alone is
+        ``Uncertainty(number)``: that half-width [%] for every total, the other settings'
+        defaults.
 
     Returns
     -------
@@ -156,7 +421,12 @@ def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty) -> xr.Dataset:
     Raises
     ------
     trajectoire.InputError
-        A year of `total` that is not a whole number, or a year given twice.
+        A `total` that is not a DataArray (a pandas Series, a Dataset), or holds a NaN or
+        infinite value (its percentiles would be NaN); a year of `total` that is not a
+        whole number, or a year given twice; an `uncertainty` that is neither an
+        :class:`Uncertainty` nor a number.
+    trajectoire.MissingVariableError
+        `total` lacks one of the dims ``year``, ``sector``, ``pollutant``.
 
     Notes
     -----
@@ -192,8 +462,8 @@ def monte_carlo(total: xr.DataArray, uncertainty: Uncertainty) -> xr.Dataset:
     >>> mc["total_percentile"].sizes["percentile"]
     3
     """
-    require_dims(total.dims, ("year", "sector", "pollutant"), "monte_carlo total")
-    total = total.transpose("year", "sector", "pollutant")
+    uncertainty = _as_uncertainty(uncertainty, "monte_carlo")
+    total = _check_total(total).transpose("year", "sector", "pollutant")
     sectors = [str(s) for s in total["sector"].values]
     pols = [str(p) for p in total["pollutant"].values]
     years = _whole_years(total["year"].values)
@@ -267,7 +537,7 @@ PROPAGATED: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def propagate(ds: xr.Dataset, uncertainty: Uncertainty) -> xr.Dataset:
+def propagate(ds: xr.Dataset, uncertainty: Uncertainty | float) -> xr.Dataset:
     """Percentiles of a run's concentrations under the uncertainty of its emissions.
 
     The emissions of each sector and pollutant in each year are uncertain by a
@@ -285,8 +555,9 @@ def propagate(ds: xr.Dataset, uncertainty: Uncertainty) -> xr.Dataset:
         A run's output, or its small variables: ``year``, ``sector``, ``pollutant`` and the
         pairs of :data:`PROPAGATED` it holds (``territory_concentration`` with
         ``territory_contribution``, ...).
-    uncertainty : Uncertainty
-        Half-widths [%], correlation, ensemble size, seed and percentiles.
+    uncertainty : Uncertainty or float
+        Half-widths [%], correlation, ensemble size, seed and percentiles (a number alone:
+        ``Uncertainty(number)``).
 
     Returns
     -------
@@ -322,6 +593,7 @@ def propagate(ds: xr.Dataset, uncertainty: Uncertainty) -> xr.Dataset:
     >>> out["territory_concentration_percentile"].values.ravel().tolist()
     [12.0, 12.0, 12.0]
     """
+    uncertainty = _as_uncertainty(uncertainty, "propagate")
     require_dims(tuple(ds.dims), ("year", "sector", "pollutant"), "propagate dataset")
     out = _propagated(ds, uncertainty)
     numbers = (
