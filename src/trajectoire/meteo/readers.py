@@ -7,6 +7,7 @@ See ``docs/meteorology.md`` for the columns and the choices.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -791,17 +792,20 @@ def read_hourly(
     """
     if missing not in ("warn", "raise"):
         raise InputError(f"missing={missing!r}; expected 'warn' or 'raise'.")
+    dataset = functools.partial(  # the settings shared by a DataFrame and files
+        _hourly_dataset,
+        latitude=latitude,
+        longitude=longitude,
+        roughness_length=roughness_length,
+        anemometer_height=anemometer_height,
+        missing=missing,
+    )
     if isinstance(path, pd.DataFrame):
         given = "read_hourly: the DataFrame given"
-        return _hourly_dataset(
+        return dataset(
             _frame_rows(path, given),
             given,
-            latitude=latitude,
-            longitude=longitude,
-            roughness_length=roughness_length,
-            anemometer_height=anemometer_height,
             temperature_units=temperature_units,
-            missing=missing,
             call="read_hourly(<DataFrame>)",
             source_file="DataFrame",
         )
@@ -818,16 +822,8 @@ def read_hourly(
         if len(files) == 1
         else Path(str(path) if isinstance(path, str | Path) else files[0].parent)
     )
-    return _hourly_dataset(
-        frame,
-        where,
-        latitude=latitude,
-        longitude=longitude,
-        roughness_length=roughness_length,
-        anemometer_height=anemometer_height,
-        temperature_units=temperature_units,
-        missing=missing,
-        call=f"read_hourly({str(where)!r})",
+    return dataset(
+        frame, where, temperature_units=temperature_units, call=f"read_hourly({str(where)!r})"
     )
 
 
