@@ -50,7 +50,7 @@ from scipy import linalg, optimize
 from trajectoire._kernels.idw import idw
 from trajectoire._validate import rows_preview
 from trajectoire.assess._pairs import aligned_pair, units_factor
-from trajectoire.assess.evaluation import evaluate
+from trajectoire.assess.evaluation import _real_number, evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
@@ -101,6 +101,12 @@ class Variogram:
         \\gamma_{sph}(h) = c_0 + c \\left(\\tfrac{3h}{2a} - \\tfrac{h^3}{2a^3}\\right)
         \\ (h < a), \\qquad c_0 + c \\ (h \\ge a)
 
+    Raises
+    ------
+    trajectoire.InputError
+        An unknown model, or a nugget, sill or range that is not a finite number (text such
+        as ``'500'`` included) in its bounds.
+
     Examples
     --------
     >>> v = Variogram("spherical", nugget=1.0, sill=4.0, range=1000.0)
@@ -118,6 +124,10 @@ class Variogram:
             raise InputError(
                 f"Variogram: model must be 'exponential' or 'spherical', got {self.model!r}."
             )
+        for name in ("nugget", "sill", "range"):  # text ('500') said in one line
+            value = getattr(self, name)
+            if not isinstance(value, float | int) or isinstance(value, bool):
+                _real_number(value, name, "Variogram", "a real number", fix=" Give a number.")
         if not (math.isfinite(self.nugget) and self.nugget >= 0):
             raise InputError(f"Variogram: nugget must be finite and >= 0, got {self.nugget!r}.")
         if not (math.isfinite(self.sill) and self.sill > 0):
@@ -429,6 +439,23 @@ def _check_distinct(xa: np.ndarray, ya: np.ndarray, what: str) -> None:
         )
 
 
+def _require_variogram(variogram: object, caller: str) -> None:
+    """Raise one line when `variogram` is not a :class:`Variogram` (a model name included)."""
+    if isinstance(variogram, Variogram):
+        return
+    if isinstance(variogram, str) and variogram in get_args(VariogramModel):
+        raise InputError(
+            f"{caller}: variogram={variogram!r} is a model name; {caller} needs a Variogram. "
+            f"Pass fit_variogram(x, y, values, model={variogram!r}) or "
+            f"Variogram({variogram!r}, nugget=..., sill=..., range=...)."
+        )
+    raise InputError(
+        f"{caller}: variogram must be a Variogram, got {variogram!r} "
+        f"({type(variogram).__name__}). Pass fit_variogram(x, y, values) or "
+        "Variogram('exponential', nugget=..., sill=..., range=...)."
+    )
+
+
 def _kriging_system(
     xa: np.ndarray, ya: np.ndarray, variogram: Variogram, kind: str
 ) -> tuple[Any, int]:
@@ -485,6 +512,12 @@ def kriging_weights(
     numpy.ndarray
         Weights ``(n_target, n_station)``.
 
+    Raises
+    ------
+    trajectoire.InputError
+        Co-located stations, mismatched lengths, a `variogram` that is not a
+        :class:`Variogram`.
+
     Examples
     --------
     >>> v = Variogram("exponential", 0.0, 1.0, 100.0)
@@ -495,6 +528,7 @@ def kriging_weights(
     xa, ya = _coords(x, y, "kriging_weights stations")
     tx, ty = _coords(target_x, target_y, "kriging_weights targets")
     _check_distinct(xa, ya, "kriging_weights")
+    _require_variogram(variogram, "kriging_weights")
     lu, n = _kriging_system(xa, ya, variogram, kind)
     sol = linalg.lu_solve(lu, _kriging_rhs(xa, ya, tx, ty, variogram, kind))
     return np.ascontiguousarray(sol[:n].T)
@@ -541,7 +575,9 @@ def krige(
     Raises
     ------
     trajectoire.InputError
-        NaN values, co-located stations, mismatched lengths.
+        NaN values, co-located stations, mismatched lengths; a `variogram` that is not a
+        :class:`Variogram` (a model name such as ``"exponential"``: fit one first with
+        :func:`fit_variogram`).
 
     Notes
     -----
@@ -570,6 +606,7 @@ def krige(
     xa, ya, va = _station_values(x, y, values, "krige")
     tx, ty = _coords(target_x, target_y, "krige targets")
     _check_distinct(xa, ya, "krige")
+    _require_variogram(variogram, "krige")
     if block < 1:
         raise InputError(f"krige: block must be >= 1, got {block}.")
     lu, n = _kriging_system(xa, ya, variogram, kind)
@@ -589,6 +626,30 @@ def krige(
     if kind == "simple":
         est += mean
     return est, np.maximum(var, 0.0)
+
+
+def _positive(value: float) -> bool:
+    """Whether `value` is > 0 (the test of :func:`_real_number` for power and radius)."""
+    return value > 0
+
+
+def _idw_parameters(power: object, radius: object, caller: str) -> tuple[float, float]:
+    """IDW `power` (finite, > 0) and `radius` [m] (> 0, inf allowed) as floats; one
+    :class:`~trajectoire.InputError` naming the one that is not (text such as ``'2'``)."""
+    power_f = _real_number(
+        power, "power", caller, "a finite number > 0", _positive, " Give a number, e.g. 2.0."
+    )
+    if isinstance(radius, float | np.floating) and radius == math.inf:
+        return power_f, math.inf
+    radius_f = _real_number(
+        radius,
+        "radius",
+        caller,
+        "a number > 0 [m] or inf (no limit)",
+        _positive,
+        " Give a distance in metres, e.g. 2000.0.",
+    )
+    return power_f, radius_f
 
 
 def idw_interpolate(
@@ -625,6 +686,12 @@ def idw_interpolate(
     numpy.ndarray
         ``(n_target,)`` or ``(n_field, n_target)``.
 
+    Raises
+    ------
+    trajectoire.InputError
+        Mismatched lengths, an infinite value (NaN is skipped, inf would make every target
+        inf), a `power` or `radius` that is not a number > 0 (text such as ``'2'``).
+
     Notes
     -----
     .. math:: \\hat v(x) = \\sum_{d_k \\le R} d_k^{-p} v_k \\Big/ \\sum_{d_k \\le R} d_k^{-p}
@@ -648,10 +715,15 @@ def idw_interpolate(
             f"idw_interpolate: values have shape {va.shape}; expected ({xa.size},) or "
             f"(n_field, {xa.size})."
         )
-    if not (math.isfinite(power) and power > 0):
-        raise InputError(f"idw_interpolate: power must be a finite number > 0, got {power!r}.")
-    if not (radius > 0):
-        raise InputError(f"idw_interpolate: radius must be > 0 [m], got {radius!r}.")
+    infinite = np.isinf(va2)
+    if infinite.any():
+        f, k = (int(i[0]) for i in np.nonzero(infinite))
+        raise InputError(
+            f"idw_interpolate: {int(infinite.sum())} value(s) are infinite (first: {va2[f, k]} "
+            f"at station position {k}); expected finite values (NaN is skipped). Drop or fix "
+            "those values."
+        )
+    power, radius = _idw_parameters(power, radius, "idw_interpolate")
     out = np.empty((va2.shape[0], tx.size))
     idw(tx, ty, xa, ya, va2, float(power), float(radius), float(fill), out)
     return out[0] if one else out
@@ -746,6 +818,7 @@ class _Fusion:
                 f"{caller}: variogram must be a Variogram or 'exponential' or 'spherical', got "
                 f"{how.variogram!r}."
             )
+        _idw_parameters(how.power, how.radius, caller)
         return how
 
 
@@ -768,6 +841,30 @@ def _station_residuals(
         )
     ids, sx, sy = station_table(stations, crs=model.attrs.get("crs"), what=f"{caller}: stations")
     obs_ids = list(observed["station"].values)
+    if not obs_ids:
+        raise InputError(
+            f"{caller}: observed has no station (an empty 'station' dim); expected at least "
+            "one observed station. Give observations, or leave the model unfused."
+        )
+    texts = pd.Index([id_text(s) for s in obs_ids])
+    if texts.has_duplicates:
+        repeated = texts[texts.duplicated()].unique().tolist()
+        raise InputError(
+            f"{caller}: observed, coordinate 'station': duplicated id(s) "
+            f"{rows_preview([repr(t) for t in repeated])}; every observed station must appear once. Average or "
+            "drop the duplicated observations (the stations table is not at fault)."
+        )
+    values = observed.values
+    infinite = np.isinf(values) if values.dtype.kind == "f" else None
+    if infinite is not None and infinite.any():
+        where = np.nonzero(infinite)
+        k = where[observed.dims.index("station")][0]
+        first = float(values[tuple(i[0] for i in where)])
+        raise InputError(
+            f"{caller}: observed has {int(infinite.sum())} infinite value(s) (first: {first} at "
+            f"station {texts[k]!r}); expected finite observations (NaN: missing, left out). "
+            "Fix them or set them to NaN."
+        )
     # ids compared as text: 911025 in one table matches '911025' in the other
     position = {id_text(s): i for i, s in enumerate(ids)}
     missing = [s for s in obs_ids if id_text(s) not in position]
@@ -946,12 +1043,17 @@ def fuse(
         clipped), ``residual`` at the stations, ``model_at_station``,
         and for kriging ``kriging_variance`` (of the correction, [units² or 1]) and the
         variogram parameters ``variogram_nugget``, ``variogram_sill``, ``variogram_range``.
+        A station observed on a cell where the model is NaN is left out; its id is listed
+        in ``attrs["stations_on_missing_model"]`` (absent when there is none).
 
     Raises
     ------
     trajectoire.InputError
         Stations outside the grid, unknown stations, fewer than 3 stations for a variogram
-        fit, co-located stations, non-positive model in multiplicative mode, bad options.
+        fit, co-located stations, non-positive model in multiplicative mode, bad options
+        (a `power` or `radius` given as text); an infinite observation (named); no observed
+        station, or an id repeated in `observed`; with ``method="idw"``, no station with
+        both an observation and a model value (nothing to fuse).
     trajectoire.UnitsError
         Missing or incompatible units.
 
@@ -995,6 +1097,19 @@ def fuse(
     mode = how.mode
     f_model, extra = _stack_fields(model, ("y", "x"))
     res_np = _residual_rows(res, extra, sx.size, mode, observed, model)
+    on_nan = _on_missing_model(mod_st, obs)
+    if how.method == "idw" and not np.isfinite(res_np).any():
+        raise InputError(
+            f"{caller}: no observation to fuse: none of the {sx.size} observed station(s) has "
+            "a value"
+            + (
+                f" where the model has one (stations on NaN model cells: {rows_preview(on_nan)})"
+                if on_nan
+                else " (every observation is NaN)"
+            )
+            + "; the fused field would be the model unchanged. Give observations, or use the "
+            "model as it is."
+        )
     gx, gy = np.meshgrid(
         np.asarray(model["x"].values, dtype=float), np.asarray(model["y"].values, dtype=float)
     )
@@ -1013,7 +1128,19 @@ def fuse(
     if var is not None:
         ds.update(_kriging_fields(model, f_model, extra, var, fitted, mode))
     ds.attrs.update(_fusion_attrs(how))
+    if on_nan:
+        ds.attrs["stations_on_missing_model"] = ", ".join(on_nan)
     return add_history(ds, f"fuse(method={how.method!r}, mode={mode!r}, kriging={how.kriging!r})")
+
+
+def _on_missing_model(mod_st: xr.DataArray, obs: xr.DataArray) -> list[str]:
+    """Ids (text) of the stations with an observation where the model is NaN (left out)."""
+    lost = mod_st.isnull() & obs.notnull()
+    if not bool(lost.any()):
+        return []
+    other = [d for d in lost.dims if d != "station"]
+    per_station = lost.any(dim=other) if other else lost
+    return [id_text(s) for s in lost["station"].values[per_station.values]]
 
 
 def _fused_fields(

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import require_dims, year_ranges
+from trajectoire._validate import as_floats, require_dims, require_year, year_ranges
 from trajectoire.assess.exposure import _check_same_grid
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
@@ -67,8 +67,21 @@ _Points = pd.DataFrame | np.ndarray | Sequence[Sequence[float]]
 # --------------------------------------------------------------------------------------------
 
 
+def _require_dataarray(value: object, what: str) -> None:
+    """One :class:`~trajectoire.InputError` when `value` (named `what`) is not an
+    :class:`xarray.DataArray` (a numpy array has no dims nor coordinates to put on the grid)."""
+    if not isinstance(value, xr.DataArray):
+        raise InputError(
+            f"{what}: got a {type(value).__module__}.{type(value).__name__} of shape "
+            f"{getattr(value, 'shape', '?')}; expected an xarray.DataArray with dims ('y', 'x') and the "
+            "grid's y, x coordinates. Wrap it: xr.DataArray(values, dims=('y', 'x'), "
+            "coords={'y': ..., 'x': ...})."
+        )
+
+
 def _as_stack(da: xr.DataArray, dim: str, what: str) -> xr.DataArray:
     """`da` as ``(dim, y, x)``; a ``(y, x)`` array gets a length-1 `dim`."""
+    _require_dataarray(da, what)
     require_dims(da.dims, ("y", "x"), what)
     extra = [d for d in da.dims if d not in ("y", "x")]
     if not extra:
@@ -305,6 +318,37 @@ def _cells_of(points: pd.DataFrame, xs: np.ndarray, ys: np.ndarray, what: str) -
     return (iy * len(xs) + ix).astype(np.int64)
 
 
+#: how far [m] beyond the grid a main source may lie (a source just off the grid still
+#: shapes the near/far gradient); farther, at least the grid's own size, is another CRS
+_SOURCE_REACH = 100_000.0
+
+
+def _sources_near_grid(points: pd.DataFrame, xs: np.ndarray, ys: np.ndarray) -> None:
+    """Refuse main sources far off the grid (x, y in lon/lat on a projected grid), as
+    :func:`_cells_of` refuses candidates and stations off the grid; sources near the
+    grid but outside it are kept (they shape the distance feature)."""
+    if len(points) == 0 or xs.size == 0 or ys.size == 0:
+        return
+    reach = max(_SOURCE_REACH, float(np.ptp(xs)), float(np.ptp(ys)))
+    px, py = points["x"].to_numpy(float), points["y"].to_numpy(float)
+    far = (
+        (px < xs.min() - reach)
+        | (px > xs.max() + reach)
+        | (py < ys.min() - reach)
+        | (py > ys.max() + reach)
+    )
+    if far.any():
+        bad = [
+            f"{i} ({x:g}, {y:g})"
+            for i, x, y in zip(points.index[far], px[far], py[far], strict=True)
+        ]
+        raise InputError(
+            f"choose_sites: sources: point(s) {bad[:5]} lie far outside the grid x "
+            f"[{xs.min()}, {xs.max()}], y [{ys.min()}, {ys.max()}] (more than {reach:g} m "
+            "away: lon/lat?); give x, y in the grid's CRS [m] or drop them."
+        )
+
+
 def _distances(demand: np.ndarray, sites: np.ndarray) -> np.ndarray:
     """Euclidean distances ``(len(demand), len(sites))``, one site at a time (low memory)."""
     out = np.empty((len(demand), len(sites)))
@@ -339,7 +383,8 @@ def siting_criterion(
     Raises
     ------
     trajectoire.InputError
-        Sites outside the grid or on cells without features, or no weight anywhere.
+        Sites outside the grid or on cells without features, or no weight anywhere; `x` and
+        `y` of different lengths.
     """
     require_dims(features.dims, ("feature", "y", "x"), "siting_criterion: features")
     require_dims(weights.dims, ("y", "x"), "siting_criterion: weights")
@@ -348,7 +393,14 @@ def siting_criterion(
     keep = (w > 0) & np.isfinite(flat).all(axis=1)
     if not keep.any():
         raise InputError("siting_criterion: no cell has both features and a weight > 0.")
-    pts = _points(np.column_stack([np.asarray(x, float), np.asarray(y, float)]), "sites")
+    xa = as_floats(x, "siting_criterion: x").ravel()
+    ya = as_floats(y, "siting_criterion: y").ravel()
+    if xa.size != ya.size:
+        raise InputError(
+            f"siting_criterion: x has {xa.size} value(s) and y {ya.size}; expected one x and "
+            "one y per site [m]. Give x and y of the same length."
+        )
+    pts = _points(np.column_stack([xa, ya]), "sites")
     cells = _cells_of(pts, features["x"].values, features["y"].values, "siting_criterion")
     if len(cells) == 0:
         return math.inf
@@ -558,6 +610,7 @@ def _cell_weights(
     area = inside / inside.sum()
     if population is None:
         return area
+    _require_dataarray(population, "choose_sites: population")
     require_dims(population.dims, ("y", "x"), "choose_sites: population")
     extra = [d for d in population.dims if d not in ("y", "x")]
     if extra:
@@ -623,7 +676,8 @@ def choose_sites(
         and the `territories` constraint. A cell belongs to the territory holding at least
         half of it.
     sources : DataFrame or array (n, 2), optional
-        Main sources ``x, y`` [m]: the log-distance feature (near/far gradient).
+        Main sources ``x, y`` [m, grid CRS], on or near the grid (one more than 100 km or
+        the grid's size beyond it is refused): the log-distance feature (near/far gradient).
     candidates : xarray.DataArray or points, optional
         Boolean mask ``(y, x)`` of allowed cells, or points ``x, y`` [m] (each stands for
         its cell). Default: every valid cell.
@@ -657,8 +711,9 @@ def choose_sites(
     ------
     trajectoire.InputError
         `n` < 1 or larger than the candidates, an empty candidate mask, an unknown
-        territory, a station outside the grid or on a NaN cell, constraints that cannot
-        all hold.
+        territory, a station outside the grid or a source far outside it (x, y in lon/lat
+        on a projected grid), a station on a NaN cell, constraints that cannot all hold; a
+        `concentration` or `population` that is not an :class:`xarray.DataArray`.
 
     Notes
     -----
@@ -702,6 +757,13 @@ def choose_sites(
         raise InputError(f"choose_sites: min_spacing = {min_spacing}; expected >= 0 [m].")
     if not (max_points >= 2 and math.isfinite(max_points)):
         raise InputError(f"choose_sites: max_points = {max_points}; expected a number >= 2.")
+    _require_dataarray(concentration, "choose_sites: concentration")
+    if sources is not None and "x" in concentration.coords and "y" in concentration.coords:
+        _sources_near_grid(
+            _points(sources, "choose_sites: sources"),
+            np.asarray(concentration["x"].values, dtype=float),
+            np.asarray(concentration["y"].values, dtype=float),
+        )
     feats = site_features(
         concentration,
         contribution=contribution,
@@ -1032,19 +1094,41 @@ def choose_sites_from_output(
     Raises
     ------
     trajectoire.InputError
-        A year or pollutant not in the file, a year without contribution maps.
+        A year or pollutant not in the file (a dataset cut to one year with ``.sel`` is
+        read for that year only), a year without contribution maps, a `year` that is not
+        a whole year (``2023.5``), a negative `n_sources`, a `population` that is not an
+        :class:`xarray.DataArray`.
     """
     if "concentration" not in ds:
         raise MissingVariableError(
             "choose_sites_from_output: the dataset has no 'concentration'; pass the output "
             "of `trajectoire run`."
         )
-    years = [int(v) for v in ds["year"].values]
-    if int(year) not in years:
+    year = require_year(year, "choose_sites_from_output: year")
+    if (
+        not isinstance(n_sources, int | np.integer)
+        or isinstance(n_sources, bool | np.bool_)
+        or n_sources < 0
+    ):
+        raise InputError(
+            f"choose_sites_from_output: n_sources={n_sources!r}; expected a whole number "
+            ">= 0 of main sources (0: none). Pass e.g. n_sources=10."
+        )
+    if population is not None:
+        _require_dataarray(population, "choose_sites_from_output: population")
+    if "year" not in ds.coords:
+        raise MissingVariableError(
+            "choose_sites_from_output: the dataset has no 'year' coordinate; pass the output "
+            "of `trajectoire run`."
+        )
+    years = [int(v) for v in np.atleast_1d(ds["year"].values)]
+    if year not in years:
         raise InputError(
             f"choose_sites_from_output: year {year} is not in the file (years {years[0]}.."
             f"{years[-1]}); pick one of them."
         )
+    # a dataset already cut to one year (ds.sel(year=2023)) has a scalar 'year': kept as is
+    at_year: dict[Any, Any] = {"year": year} if "year" in ds.dims else {}
     have = [str(p) for p in ds["pollutant"].values]
     if pollutants is None:
         pols = [p for p in ("NO2", "PM10", "PM2.5") if p in have] or have
@@ -1056,10 +1140,10 @@ def choose_sites_from_output(
             raise InputError(
                 f"choose_sites_from_output: pollutant {unknown} not in the file; it has {have}."
             )
-    conc = ds["concentration"].sel(year=int(year), pollutant=pols)
+    conc = ds["concentration"].sel(at_year).sel(pollutant=pols)
     contrib = None
     if "contribution" in ds:
-        contrib = ds["contribution"].sel(year=int(year), pollutant=pols)
+        contrib = ds["contribution"].sel(at_year).sel(pollutant=pols)
         if not bool(np.isfinite(contrib.values).any()):
             raise InputError(
                 f"choose_sites_from_output: no contribution maps for {year}; pick a map "
@@ -1069,14 +1153,14 @@ def choose_sites_from_output(
     sources = None
     if "emission" in ds:
         sources = _main_sources(
-            ds["emission"].sel(year=int(year), pollutant=pols), n_sources, source_separation
+            ds["emission"].sel(at_year).sel(pollutant=pols), n_sources, source_separation
         )
         if len(sources) == 0:
             sources = None
     if population is None and "population" in ds:
         population = ds["population"]
     if population is not None and "year" in population.dims:
-        population = _population_of_year(population, int(year))
+        population = _population_of_year(population, year)
     if population is None:
         warn(
             "choose_sites_from_output: no population given and none in the file; the cells "

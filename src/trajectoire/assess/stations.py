@@ -565,7 +565,9 @@ def _checked_stations(
     named = {key: (names or {}).get(key, key) for key in _STATION_COLUMNS}
 
     def place(i: int) -> str:
-        return f"line {i + header_line + 1}" if lines else f"row {table.index[i]!r}"
+        label = table.index[i]  # a numpy label shown as plain text (0, not np.int64(0))
+        label = label.item() if isinstance(label, np.generic) else label
+        return f"line {i + header_line + 1}" if lines else f"row {label!r}"
 
     require_columns(table.columns, list(_STATION_COLUMNS), what)
     ids = list(table["station_id"])
@@ -582,7 +584,7 @@ def _checked_stations(
         for i in np.flatnonzero(repeated).tolist():
             at.setdefault(ids[i], []).append(place(i).split(" ", 1)[1])
         kind = "lines" if lines else "rows"
-        found = [f"{k!r} at {kind} {rows_preview(v, 4)}" for k, v in at.items()]
+        found = [f"{id_text(k)!r} at {kind} {rows_preview(v, 4)}" for k, v in at.items()]
         text = "; ".join(found[:5]) + (f"; and {len(found) - 5} more" if len(found) > 5 else "")
         raise InputError(
             f"{id_column}: duplicated id(s) ({text}); every id must appear "

@@ -20,6 +20,7 @@ from trajectoire._validate import require_columns, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
 from trajectoire.tables import data_lines, numeric_column, read_table
+from trajectoire.units import conversion_factor
 
 __all__ = ["read_hourly", "validate_hourly"]
 
@@ -227,12 +228,41 @@ def _tcc_okta(tcc: np.ndarray, where: str | Path, name: str, units: Any, fix: st
     return np.clip(tcc, 0.0, 1.0) * 8.0
 
 
+#: spellings of knots the units table does not list, as :func:`_wind_factor` reads them
+_KNOTS = frozenset({"knot", "knots", "kn", "kts"})
+
+
+def _wind_factor(ds: xr.Dataset, var: str, where: str | Path, name: str, fix: str) -> float:
+    """Factor [m s-1 per unit] of the wind component `var` of `ds` from its ``units``
+    attribute (none: m s-1, as ERA5); `name` is the variable of the file, `where` and `fix`
+    go into the message.
+
+    ERA5's ``m s**-1`` is read as ``m s-1``; ``km h-1`` (``km/h``) and knots are converted
+    with :func:`trajectoire.units.conversion_factor`. Other units raise a
+    :class:`~trajectoire.UnitsError` naming the variable and the units.
+    """
+    units = ds[var].attrs.get("units")
+    if units is None or str(units).strip() == "":
+        return 1.0
+    key = str(units).strip().replace("**", "").replace("^", "")
+    key = "kt" if key.lower() in _KNOTS else key
+    try:
+        return conversion_factor(key, "speed", what=f"{where}, variable {name!r}")
+    except UnitsError:
+        raise UnitsError(
+            f"{where}, variable {name!r}: units {units!r} are not a wind speed trajectoire "
+            "knows; expected m s-1 (ERA5's 'm s**-1'), km h-1 or knots. Convert the wind "
+            "components to m s-1 and set their units attribute." + fix
+        ) from None
+
+
 def _era5_columns(
     ds: xr.Dataset, where: str | Path, *, names: Mapping[str, str] | None = None, fix: str = ""
 ) -> dict[str, np.ndarray]:
     """The columns of :func:`read_hourly` from the ERA5 variables of a point dataset.
 
-    ``u10``, ``v10`` [m s-1] -> ``wind_speed``, ``wind_direction`` (from, 0 = north);
+    ``u10``, ``v10`` [m s-1; ``km h-1`` and knots converted, other units refused by
+    :func:`_wind_factor`] -> ``wind_speed``, ``wind_direction`` (from, 0 = north);
     ``tcc`` [0-1] -> ``cloud_cover`` [okta] (x 8, checked by :func:`_tcc_okta`: percent
     and okta are refused); ``t2m`` -> ``temperature`` (units kept); ``blh`` [m] ->
     ``mixing_height``; ``ssrd`` [J m-2 accumulated over the hour ending at the time stamp]
@@ -244,6 +274,13 @@ def _era5_columns(
     if "u10" in ds and "v10" in ds:
         u = ds["u10"].values.astype(float)
         v = ds["v10"].values.astype(float)
+        for var in ("u10", "v10"):
+            factor = _wind_factor(ds, var, where, (names or {}).get(var, var), fix)
+            if factor != 1.0:  # m s-1 (ERA5) is read as it is
+                if var == "u10":
+                    u = u * factor
+                else:
+                    v = v * factor
         out["wind_speed"] = np.hypot(u, v)
         d = np.mod(np.degrees(np.arctan2(-u, -v)), 360.0)
         out["wind_direction"] = np.where(d >= 360.0, 0.0, d)
