@@ -15,6 +15,7 @@ Two sources of background are supported:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,17 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     Raises
     ------
     trajectoire.InputError
-        Missing columns, negative or NaN values, duplicated (year, pollutant) rows, units that
-        are not a concentration (or a mixing ratio of a particle species).
+        `path` not a path (a DataFrame: write it to CSV first), missing columns, negative or
+        NaN values, duplicated (year, pollutant) rows, a pollutant given for some years but
+        not for every year of the file, units that are not a concentration (or a mixing
+        ratio of a particle species).
     """
+    if not isinstance(path, str | os.PathLike):
+        raise InputError(
+            f"read_background: path is a {type(path).__name__}; expected the path of a CSV "
+            "file with columns year, pollutant, value. For a table in memory, write it first: "
+            "df.to_csv('background.csv', index=False)."
+        )
     path = Path(path)
     what = f"{path.name} ([inputs] background)"
     df = read_table(path, what=what, require_rows=True, config_key="[inputs] background")
@@ -127,6 +136,14 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     said = "several values for one year and pollutant: {found}; keep one each."
     check_repeats(df, [df["year"], df["pollutant"]], what, said)
     da = df.set_index(["year", "pollutant"])["value"].to_xarray()
+    holes = np.argwhere(np.isnan(da.values))
+    if holes.size:
+        pairs = [(int(da["year"].values[i]), str(da["pollutant"].values[j])) for i, j in holes]
+        raise InputError(
+            f"{what}: no value for {len(pairs)} (year, pollutant) pair(s) "
+            f"{pairs[:5]}{' ...' if len(pairs) > 5 else ''}; every pollutant of the file "
+            f"needs a row for every year of it. Add those rows ({key})."
+        )
     da = set_cf_attrs(da, "background")
     da.attrs["source_file"] = str(path)
     return add_history(da, f"read_background({path.name!r})")
@@ -426,10 +443,11 @@ def remove_local_part(
     ----------
     regional : xarray.DataArray
         Regional model concentration on a coarse regular grid ``(..., y, x)`` with a CRS
-        [ug m-3].
+        [ug m-3; another mass concentration in its ``units`` attribute is converted].
     local : xarray.DataArray
         trajectoire's local contribution on the fine grid ``(..., y, x)``, any CRS, with the
-        same leading dims as `regional` [ug m-3].
+        same leading dims and coordinates as `regional` [ug m-3; another mass concentration
+        in its ``units`` attribute is converted].
     fraction : float, default 1.0
         Share of the local contribution the regional model is assumed to contain (1 when it
         uses the same emissions).
@@ -442,6 +460,17 @@ def remove_local_part(
         Interpolate it to the fine grid with :class:`RegionalBackground` (bilinear) or
         ``trajectoire.regrid(..., extensive=False)`` (conservative, blocky).
 
+    Raises
+    ------
+    trajectoire.InputError
+        `fraction` outside [0, 1], `regional` or `local` not DataArrays, or leading
+        coordinates (year, pollutant...) that differ between them.
+    trajectoire.UnitsError
+        A ``units`` attribute that is not a concentration (``ppb``: convert the field to
+        ug m-3 first), or a mass against a particle number concentration.
+    trajectoire.GridError
+        Grids that do not overlap, or without a CRS.
+
     References
     ----------
     Denby, B. R., et al. (2020). Description of the uEMEP_v5 downscaling approach for the
@@ -452,6 +481,31 @@ def remove_local_part(
         raise InputError(f"remove_local_part: fraction must be in [0, 1], got {fraction}.")
     if not isinstance(local, xr.DataArray) or not isinstance(regional, xr.DataArray):
         raise InputError("remove_local_part: `regional` and `local` must be DataArrays.")
+    kind_r, f_r = _units_factor(regional, "regional")
+    kind_l, f_l = _units_factor(local, "local")
+    if kind_r and kind_l and kind_r != kind_l:
+        raise UnitsError(
+            f"remove_local_part: regional is in {regional.attrs['units']!r} and local in "
+            f"{local.attrs['units']!r}; both must be mass (ug m-3) or both particle number "
+            "concentrations (cm-3)."
+        )
+    if f_r != 1.0:
+        regional = (regional * f_r).assign_attrs({**regional.attrs, "units": "ug m-3"})
+    if f_l != 1.0:
+        local = (local * f_l).assign_attrs({**local.attrs, "units": "ug m-3"})
+    for dim in regional.dims:
+        if dim in ("y", "x") or dim not in local.dims:
+            continue
+        if (
+            dim in regional.coords
+            and dim in local.coords
+            and not np.array_equal(regional[dim].values, local[dim].values)
+        ):
+            raise InputError(
+                f"remove_local_part: {dim} of regional is {regional[dim].values.tolist()} but "
+                f"of local {local[dim].values.tolist()}; expected the same labels in the same "
+                f"order. Select the matching ones, e.g. local.sel({dim}=regional['{dim}'])."
+            )
     coarse = grid_of(regional)
     plan = Regridder(grid_of(local), coarse, extensive=False)
     lead = [d for d in regional.dims if d not in ("y", "x")]
@@ -471,6 +525,18 @@ def remove_local_part(
         "clipped_share": share,
     }
     return add_history(out, f"remove_local_part(fraction={fraction})")
+
+
+def _units_factor(da: xr.DataArray, name: str) -> tuple[str | None, float]:
+    """Kind (mass or number concentration) of a field's ``units`` attribute and the factor
+    to ug m-3 (cm-3); ``(None, 1.0)`` without units (ug m-3 assumed)."""
+    units = da.attrs.get("units")
+    if units is None or not str(units).strip():
+        return None, 1.0
+    what = f"remove_local_part: {name}.attrs['units']"
+    if unit_kind(units) == "number_concentration":
+        return "number_concentration", conversion_factor(units, "number_concentration", what=what)
+    return "concentration", conversion_factor(units, "concentration", what=what)
 
 
 def _fill_nearest(mean: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ from trajectoire._kernels.stacks import (
     radial_profiles,
     radial_profiles_by_class,
 )
-from trajectoire._validate import require_dims
+from trajectoire._validate import did_you_mean, require_dims
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.longterm import (
@@ -47,6 +47,7 @@ from trajectoire.dispersion.longterm import (
     annual_kernels,
     kernel_half_width,
 )
+from trajectoire.dispersion.plume import SIGMA_SCHEMES
 from trajectoire.dispersion.points import (
     STACK_DEFAULTS,
     AnnualStacks,
@@ -196,6 +197,23 @@ class DispersionSettings:
                 raise InputError(
                     f"initial_sigma_z of {sector!r} is {s0!r} m; expected a finite value >= 0."
                 )
+        if not _finite_number(self.radius) or self.radius <= 0:
+            raise InputError(
+                f"DispersionSettings: radius={self.radius!r}; expected a finite cut-off > 0 [m] "
+                "(20000.0 by default)."
+            )
+        if not isinstance(self.sigma, str) or self.sigma not in SIGMA_SCHEMES:
+            raise InputError(
+                f"DispersionSettings: sigma={self.sigma!r}"
+                f"{did_you_mean(str(self.sigma).lower(), SIGMA_SCHEMES)}; expected one of "
+                f"{list(SIGMA_SCHEMES)}."
+            )
+        if self.precision not in ("double", "single"):
+            raise InputError(
+                f"DispersionSettings: precision={self.precision!r}; expected 'double' or 'single'."
+            )
+        for name, unit in (("decay_rate", "s-1"), ("deposition_velocity", "m s-1")):
+            object.__setattr__(self, name, _per_pollutant(getattr(self, name), name, unit))
 
     @classmethod
     def from_config(
@@ -318,6 +336,50 @@ class DispersionSettings:
         [(1.0, 0.0), (1.0, 1.5)]
         """
         return sorted({self.class_of(s) for s in sectors})
+
+
+def _finite_number(value: Any) -> bool:
+    """Whether `value` is a real finite number (not a string, not NaN)."""
+    return (
+        isinstance(value, int | float | np.integer | np.floating)
+        and not isinstance(value, bool)
+        and bool(np.isfinite(value))
+    )
+
+
+def _per_pollutant(table: Any, name: str, unit: str) -> Mapping[str, float]:
+    """`table` (pollutant -> rate) with canonical pollutant ids, each value finite and >= 0.
+
+    A table whose keys are already canonical is returned as is (the values untouched).
+    """
+    if not isinstance(table, Mapping):
+        raise InputError(
+            f"DispersionSettings: {name}={table!r}; expected a mapping pollutant -> value "
+            f"[{unit}], e.g. {{'NH3': 0.01}}."
+        )
+    registry = current_species()
+    out: dict[str, float] = {}
+    for key, value in table.items():
+        if not _finite_number(value) or value < 0:
+            raise InputError(
+                f"DispersionSettings: {name} of {key!r} is {value!r}; expected a finite "
+                f"number >= 0 [{unit}]."
+            )
+        try:
+            pid = registry.normalise(str(key))
+        except InputError:
+            raise InputError(
+                f"DispersionSettings: {name} key {key!r} is not a pollutant"
+                f"{did_you_mean(str(key), list(registry))}; expected one of {list(registry)} "
+                "(case-insensitive aliases such as 'nox' are accepted)."
+            ) from None
+        if pid in out:
+            raise InputError(
+                f"DispersionSettings: {name} gives {pid!r} twice (key {key!r} is another "
+                "spelling of it); keep one."
+            )
+        out[pid] = value
+    return table if list(out) == list(table) else out
 
 
 def _deposition_velocities(
@@ -834,8 +896,10 @@ def dry_deposition(concentration: xr.DataArray, settings: DispersionSettings) ->
     Parameters
     ----------
     concentration : xarray.DataArray
-        Annual mean concentration of the local sources [ug m-3] with a ``pollutant`` dim,
-        computed with the depleted kernels of `settings` (background excluded).
+        Annual mean concentration of the local sources with a ``pollutant`` dim, computed
+        with the depleted kernels of `settings` (background excluded). In the mass
+        concentration of its ``units`` attribute (``"mg m-3"``... converted to ug m-3);
+        without one, in ug m-3.
     settings : DispersionSettings
         Its ``deposition_velocity`` [m s-1] per pollutant (0 for those not listed).
 
@@ -844,8 +908,35 @@ def dry_deposition(concentration: xr.DataArray, settings: DispersionSettings) ->
     xarray.DataArray
         ``v_d C × 31 557 600 s yr-1`` [ug m-2 yr-1], same dims, CF attributes of
         ``deposition``.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `concentration` not a DataArray, or `settings` not a :class:`DispersionSettings`.
+    trajectoire.MissingVariableError
+        `concentration` without a ``pollutant`` dim.
+    trajectoire.UnitsError
+        A ``units`` attribute that is not a mass concentration.
     """
+    if not isinstance(concentration, xr.DataArray):
+        raise InputError(
+            f"dry_deposition: concentration is a {type(concentration).__name__}; expected an "
+            "xarray.DataArray with a 'pollutant' dim [ug m-3], e.g. xr.DataArray(values, "
+            "dims=('pollutant', 'y', 'x'), coords={'pollutant': ['NH3']})."
+        )
+    if not isinstance(settings, DispersionSettings):
+        raise InputError(
+            f"dry_deposition: settings is a {type(settings).__name__}; expected a "
+            "DispersionSettings, e.g. DispersionSettings(deposition_velocity={'NH3': 0.01})."
+        )
     require_dims(concentration.dims, ("pollutant",), "concentration")
+    units = concentration.attrs.get("units")
+    if units is not None and str(units).strip():
+        factor = conversion_factor(
+            units, "concentration", what="dry_deposition: concentration.attrs['units']"
+        )
+        if factor != 1.0:
+            concentration = concentration * factor
     vd = xr.DataArray(
         [settings.removal(str(p))[1] for p in concentration["pollutant"].values],
         dims="pollutant",
@@ -1008,6 +1099,14 @@ def stack_footprints(
     -------
     list of (slice, slice, numpy.ndarray)
         For each stack, the rows and columns of its window and the footprint there.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `node_spacing` negative or not a finite number, or stacks and settings that
+        :func:`trajectoire.dispersion.point_sources_annual` refuses.
+    trajectoire.GridError
+        A grid whose cells are not square.
     """
     return stack_footprint_sets([(freq_year, stacks)], grid=grid, radius=radius,
                                 node_spacing=node_spacing)[0]  # fmt: skip
@@ -1099,6 +1198,11 @@ class _StackTable:
         stacks: AnnualStacks,
     ) -> _StackTable:
         """The set's settings checked (:class:`AnnualStackSettings`) and its profiles."""
+        if node_spacing is not None and (not _finite_number(node_spacing) or node_spacing < 0):
+            raise InputError(
+                f"stack_footprints: node_spacing={node_spacing!r}; expected a finite spacing "
+                "> 0 [m] of the radial nodes, or None for a tenth of the cell size."
+            )
         cfg = AnnualStackSettings.of("stack_footprints", grid, radius, stacks)
         code, rad, z, k, vd = (
             cfg.code,

@@ -199,10 +199,25 @@ def fft_convolve(field: npt.ArrayLike, kernel: npt.ArrayLike, *, workers: int = 
     """Linear "same" convolution of `field` (..., ny, nx) with an odd `kernel` by FFT.
 
     A one-shot :class:`ConvolutionPlan`; see it for the alignment and the padding.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `field` or `kernel` with fewer than 2 dims, an even kernel, or NaN or infinite
+        values (the FFT would spread one over the whole output).
     """
     f = np.asarray(field, dtype=float)
     k = np.asarray(kernel, dtype=float)
     if f.ndim < 2 or k.ndim < 2:
         raise InputError(f"field {f.shape} and kernel {k.shape} must have at least 2 dims.")
+    for name, a in (("field", f), ("kernel", k)):
+        bad = ~np.isfinite(a)
+        if bad.any():
+            first = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise InputError(
+                f"fft_convolve: {name} has {int(bad.sum())} NaN or infinite value(s) (first at "
+                f"index {first}: {float(a[first])}); the FFT would spread them over the whole "
+                "output. Fill them first, e.g. np.nan_to_num(field) for no emission."
+            )
     plan = ConvolutionPlan((f.shape[-2], f.shape[-1]), (k.shape[-2], k.shape[-1]), workers=workers)
     return plan.convolve(f, k)

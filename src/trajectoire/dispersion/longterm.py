@@ -321,6 +321,11 @@ def _kernel_inputs(
     """Check the arguments of :func:`annual_kernel` (same names, same errors) and form the
     met groups, quadrature rules and depletion set of its kernel."""
     code = _scheme(sigma)
+    if np.ndim(resolution) > 0:
+        raise InputError(
+            f"resolution={resolution!r}; expected one cell size [m] (a number): the kernels "
+            "need square cells (dx == dy); regrid the emissions to square cells."
+        )
     res = float(resolution)
     rad = float(radius)
     if not (math.isfinite(res) and res > 0):

@@ -27,7 +27,7 @@ from trajectoire.dispersion.longterm import (
     _table,
     _velocity,
 )
-from trajectoire.dispersion.plume import _anemometer_height, _finite, _scheme
+from trajectoire.dispersion.plume import _anemometer_height, _finite, _require_kelvin, _scheme
 from trajectoire.errors import InputError
 from trajectoire.geo.grid import Grid
 from trajectoire.tables import keyword_options, with_options
@@ -263,7 +263,9 @@ class AnnualStackSettings:
             raise InputError(
                 f"ambient_temperature={kw['ambient_temperature']!r}; expected > 0 [K]."
             )
+        _require_kelvin(np.array([ta]), "ambient_temperature")
         _, st = _stacks(**{name: kw[name] for name in StackArrays.__required_keys__})
+        _require_kelvin(st["exit_temperature"], "exit_temperature")
         mode = _sector_mode(kw["sector_smoothing"])
         near = near_field_distance(kw["near_field"])
         vd = _velocity(kw["deposition_velocity"], -1.0, z, 0.0)
@@ -362,6 +364,14 @@ def point_sources_annual(
     numpy.ndarray
         ``(k, ny, nx)`` annual mean concentration [ug m-3].
 
+    Raises
+    ------
+    trajectoire.InputError
+        Stacks or settings out of range: NaN, negative sizes, arrays of different lengths,
+        ``exit_temperature`` or ``ambient_temperature`` below 150 K (degC given for kelvin:
+        add 273.15), `radius` below the cell size, or no stack within `radius` of the grid
+        (stacks in lon/lat or off the grid).
+
     Notes
     -----
     For each (speed, stability) class ``g`` of the table: wind at the stack top
@@ -374,6 +384,7 @@ def point_sources_annual(
     """
     cfg = AnnualStackSettings.of("point_sources_annual", grid, radius, stacks)
     n, st, z, rad = cfg.size, cfg.stacks, cfg.receptor_height, cfg.radius
+    _require_reach(st["x"], st["y"], grid, rad)
     w = _finite(weights, "weights")
     if w.ndim == 1:
         w = w[:, None]
@@ -408,6 +419,30 @@ def point_sources_annual(
         near,
     )
     return out
+
+
+def _require_reach(x: np.ndarray, y: np.ndarray, grid: Grid, radius: float) -> None:
+    """One line when `radius` is below the cell size (annual_kernel's rule) or when no stack
+    lies within `radius` of the grid's cell centres (a field of zeros: a stack in another
+    CRS, or off the grid)."""
+    cell = max(grid.dx, grid.dy)
+    if radius < cell:
+        raise InputError(
+            f"point_sources_annual: radius={radius!r}; expected a cut-off >= the cell size "
+            f"{cell:g} [m] (the stacks would reach no cell centre); raise it."
+        )
+    if x.size == 0:
+        return
+    gx, gy = grid.x, grid.y
+    off_x = np.maximum(np.maximum(gx.min() - x, x - gx.max()), 0.0)
+    off_y = np.maximum(np.maximum(gy.min() - y, y - gy.max()), 0.0)
+    if not (np.hypot(off_x, off_y) <= radius).any():
+        raise InputError(
+            f"point_sources_annual: no stack lies within radius={radius:g} m of the grid "
+            f"(x {grid.xmin:.0f} to {grid.xmax:.0f}, y {grid.ymin:.0f} to {grid.ymax:.0f}; first "
+            f"stack at x={float(x[0])!r}, y={float(y[0])!r}); give the stacks in the grid's "
+            "CRS (not lon/lat) and on or near the grid."
+        )
 
 
 def near_field_distance(value: float | None) -> float:
