@@ -36,11 +36,13 @@ from trajectoire._kernels.aggregate import (
     aggregate_stack_by_origin,
     shared_cells,
 )
+from trajectoire._validate import did_you_mean, require_year, rows_preview, year_ranges
 from trajectoire.dispersion.background import RegionalBackground
 from trajectoire.dispersion.concentration import KernelClass, YearDispersion
 from trajectoire.dispersion.local import Stacks
 from trajectoire.dispersion.receptors import Receptor, receptor_means, window_dot
-from trajectoire.errors import InputError
+from trajectoire.errors import InputError, MissingVariableError
+from trajectoire.species import normalise_pollutant
 
 __all__ = [
     "Origins",
@@ -67,7 +69,8 @@ def origin_layers(
     Parameters
     ----------
     fractions : array_like
-        Share of each cell belonging to each origin (territories and "rest"), summing to 1.
+        Share of each cell belonging to each origin (territories and "rest"), summing to 1
+        (checked by :meth:`Origins.from_fractions`; here each share in [0, 1]).
     max_overlap : int, default 4
         Largest number of origins sharing one cell.
 
@@ -77,10 +80,17 @@ def origin_layers(
         Origin indices per cell, -1 where unused.
     fraction : numpy.ndarray of float64, (k, ny, nx)
         Matching fractions.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `fractions` is not 3-D, holds a NaN, a negative share or one above 1, or more than
+        `max_overlap` origins share a cell (one line each, with the first value at fault).
     """
     f = np.asarray(fractions, dtype=float)
     if f.ndim != 3:
         raise InputError(f"origin_layers: expected (origin, y, x) fractions, got shape {f.shape}.")
+    _check_fractions(f)
     present = f > 0
     count = present.sum(axis=0)
     k = int(max(1, count.max()))
@@ -90,6 +100,38 @@ def origin_layers(
     frac = np.take_along_axis(f, order, axis=0)
     index = np.where(frac > 0, order, -1).astype(np.int64)
     return index, np.where(index >= 0, frac, 0.0)
+
+
+#: how far the origin shares of a cell may sum from 1 (round-off of the polygon areas)
+_FRACTION_SUM_TOLERANCE = 1e-6
+
+
+def _check_fractions(f: np.ndarray, *, sums: bool = False) -> None:
+    """InputError when a share of `f` ``(origin, y, x)`` is NaN, negative or above 1, or
+    (with `sums`) the shares of a cell with an origin do not sum to 1 (a pass over `f` for
+    its minimum, one for its maximum, one for the sum)."""
+    if f.size == 0:
+        return
+    low, high = f.min(), f.max()
+    if not (low >= 0.0 and high <= 1.0 + _FRACTION_SUM_TOLERANCE):  # NaN too
+        bad = ~((f >= 0.0) & (f <= 1.0 + _FRACTION_SUM_TOLERANCE))
+        o, r, c = (int(i[0]) for i in np.nonzero(bad))
+        raise InputError(
+            f"origin_layers: fractions[{o}, {r}, {c}] = {float(f[o, r, c])}; expected shares of "
+            f"the cell in [0, 1] (no NaN), {int(bad.sum())} value(s) at fault. Fill missing "
+            "shares with 0."
+        )
+    if not sums:
+        return
+    total = f.sum(axis=0)
+    off = (total != 0.0) & (np.abs(total - 1.0) > _FRACTION_SUM_TOLERANCE)
+    if off.any():
+        r, c = (int(i[0]) for i in np.nonzero(off))
+        raise InputError(
+            f"Origins.from_fractions: the shares of cell ({r}, {c}) sum to "
+            f"{float(total[r, c]):.6g} ({int(off.sum())} cell(s) off); expected the origins' "
+            'shares of a cell to sum to 1 (add a "rest" origin, or divide by the sum).'
+        )
 
 
 def _present_first(present: np.ndarray, count: np.ndarray, k: int) -> np.ndarray:
@@ -337,7 +379,18 @@ class Origins:
 
     @classmethod
     def from_fractions(cls, fractions: np.ndarray) -> Origins:
-        """From ``(origin, ny, nx)`` cell fractions summing to 1 over the origins."""
+        """From ``(origin, ny, nx)`` cell fractions summing to 1 over the origins (to
+        round-off, 1e-6, in every cell with an origin; a cell of zeros has none).
+
+        Raises
+        ------
+        trajectoire.InputError
+            As :func:`origin_layers`, or the shares of a cell do not sum to 1 (one line
+            naming the first such cell and its sum).
+        """
+        f = np.asarray(fractions, dtype=float)
+        if f.ndim == 3:
+            _check_fractions(f, sums=True)
         index, fraction = origin_layers(fractions)
         return cls(index, fraction, int(fractions.shape[0]))
 
@@ -626,6 +679,14 @@ def shapley_values(
         Player -> its Shapley value (same shape as `value`'s result). The values add up to
         ``value(all) − value(∅)`` to round-off.
 
+    Raises
+    ------
+    trajectoire.InputError
+        `players` is a bare string (its letters would be the players), holds a name twice
+        (two effects would share one key, so that the values no longer add up), has none
+        or more than 10; `value` is not callable, returns something that is not numbers, or
+        returns arrays of shapes that do not broadcast (one line each).
+
     Examples
     --------
     >>> v = lambda s: (2.0 if "a" in s else 1.0) * (3.0 if "b" in s else 1.0)
@@ -633,16 +694,66 @@ def shapley_values(
     >>> float(phi["a"] + phi["b"]), float(phi["a"])
     (5.0, 2.0)
     """
+    return _shapley("shapley_values", "players", players, value, _value_text)
+
+
+def _value_text(s: frozenset[Hashable]) -> str:
+    """``value({...})`` naming a coalition, for the messages of :func:`shapley_values`."""
+    return f"value({sorted(map(str, s))})" if s else "value(∅)"
+
+
+def _shapley(
+    where: str,
+    what: str,
+    players: Sequence[Hashable],
+    value: Callable[[frozenset[Hashable]], npt.ArrayLike],
+    describe: Callable[[frozenset[Hashable]], str],
+) -> dict[Hashable, np.ndarray]:
+    """:func:`shapley_values`, its messages starting with `where`, calling the players
+    `what` and naming a coalition with `describe` (``concentration(1, 0, 0)`` for :func:`decompose_change`)."""
+    if isinstance(players, str | bytes):
+        raise InputError(
+            f"{where}: {what}={players!r} is one string; expected a list of names, such as "
+            f"[{players!r}] or {list(map(str, ('emission', 'meteorology')))}."
+        )
     players = list(players)
     n = len(players)
     if n == 0 or n > 10:
-        raise InputError(f"shapley_values: needs 1 to 10 players, got {n}.")
+        raise InputError(f"{where}: needs 1 to 10 players, got {n}.")
+    if len(set(players)) != n:
+        dup = [p for i, p in enumerate(players) if p in players[:i]]
+        raise InputError(
+            f"{where}: {what} {players!r} repeat {', '.join(map(repr, dict.fromkeys(dup)))}; "
+            "expected distinct names (a repeated name merges two effects into one, which then no longer "
+            "add up to the total)."
+        )
+    if not callable(value):
+        raise InputError(
+            f"{where}: the value function is a {type(value).__name__}, not callable; expected "
+            "a function of the players switched on (a frozenset)."
+        )
     cache: dict[frozenset[Hashable], np.ndarray] = {}
 
     def v(s: frozenset[Hashable]) -> np.ndarray:
         if s not in cache:
-            cache[s] = np.asarray(value(s), dtype=float)
+            got = value(s)
+            try:
+                cache[s] = np.asarray(got, dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(
+                    f"{where}: {describe(s)} returned {str(got)[:40]!r} "
+                    f"({type(got).__name__}); expected a number or an array of numbers."
+                ) from None
         return cache[s]
+
+    def diff(a: frozenset[Hashable], b: frozenset[Hashable]) -> np.ndarray:
+        try:
+            return v(a) - v(b)
+        except ValueError:
+            raise InputError(
+                f"{where}: {describe(a)} has shape {v(a).shape} but {describe(b)} has shape "
+                f"{v(b).shape}; expected results of one shape for every combination."
+            ) from None
 
     phi: dict[Hashable, np.ndarray] = {}
     for p in players:
@@ -652,7 +763,7 @@ def shapley_values(
             weight = math.factorial(size) * math.factorial(n - size - 1) / math.factorial(n)
             for subset in itertools.combinations(others, size):
                 s = frozenset(subset)
-                total = total + weight * (v(s | {p}) - v(s))
+                total = total + weight * diff(s | {p}, s)
         phi[p] = np.asarray(total)
     return phi
 
@@ -677,15 +788,44 @@ def decompose_change(
     -------
     dict of str to numpy.ndarray
         The three Shapley effects and ``"total"``; the effects add up to the total exactly.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `factors` is a bare string, not three names, or repeats a name; `concentration` is
+        not callable, returns something that is not numbers, or returns arrays of shapes
+        that do not broadcast for two combinations (one line naming them and their shapes).
+
+    Examples
+    --------
+    >>> eff = decompose_change(lambda e, m, b: 10.0 * (1 + e) + 2.0 * m + b)
+    >>> {k: float(v) for k, v in eff.items()}
+    {'emission': 10.0, 'meteorology': 2.0, 'background': 1.0, 'total': 13.0}
     """
+    if isinstance(factors, str | bytes):
+        raise InputError(
+            f"decompose_change: factors={factors!r} is one string; expected three names, such "
+            "as ('emission', 'meteorology', 'background')."
+        )
     names = list(factors)
     if len(names) != 3:
-        raise InputError("decompose_change: exactly three factor names are expected.")
+        raise InputError(
+            f"decompose_change: factors={names!r}; exactly three factor names are expected, "
+            "such as ('emission', 'meteorology', 'background')."
+        )
+    if not callable(concentration):
+        raise InputError(
+            f"decompose_change: concentration is a {type(concentration).__name__}, not "
+            "callable; expected a function concentration(e, m, b) of three 0/1 switches."
+        )
 
     def value(s: frozenset[Hashable]) -> npt.ArrayLike:
         return concentration(int(names[0] in s), int(names[1] in s), int(names[2] in s))
 
-    phi = shapley_values(names, value)
+    def describe(s: frozenset[Hashable]) -> str:
+        return f"concentration{tuple(int(f in s) for f in names)}"
+
+    phi = _shapley("decompose_change", "factors", names, value, describe)
     out = {str(k): v for k, v in phi.items()}
     out["total"] = np.asarray(concentration(1, 1, 1), dtype=float) - np.asarray(
         concentration(0, 0, 0), dtype=float
@@ -726,7 +866,17 @@ def background_of_year(
     -------
     dict of str to float or numpy.ndarray
         ``{pollutant: B}`` (and ``"NO2"``): a scalar for the station background, else the
-        map of :meth:`RegionalBackground.background_maps` [ug m-3].
+        map of :meth:`RegionalBackground.background_maps` [ug m-3]. The key is the
+        pollutant's name in `background` (``"nox"`` is read as ``"NOx"``).
+
+    Raises
+    ------
+    trajectoire.InputError
+        `year` is not a whole year (text such as ``"2019"`` is read), or `background` is not
+        a ``(year, pollutant)`` DataArray (one line).
+    trajectoire.MissingVariableError
+        `year` or `pollutant` (or NO2 with `with_no2`) is not in `background`: one line
+        naming it and the years or pollutants present.
 
     Notes
     -----
@@ -741,9 +891,47 @@ def background_of_year(
     the local model.
     """
     if regional is None:
+        year, pollutant = _background_keys(background, year, pollutant, with_no2)
         pols = [pollutant, "NO2"] if with_no2 else [pollutant]
         return {p: float(background.sel(year=year, pollutant=p)) for p in pols}
     return dict(regional.background_maps(year, pollutant, local(), with_no2=with_no2))
+
+
+def _background_keys(
+    background: xr.DataArray, year: object, pollutant: str, with_no2: bool
+) -> tuple[int, str]:
+    """`year` and `pollutant` as `background`'s ``(year, pollutant)`` labels, checked: one
+    line naming what is missing and what is there (not xarray's KeyError)."""
+    where = "background_of_year"
+    if not isinstance(background, xr.DataArray) or not {"year", "pollutant"} <= set(
+        map(str, background.dims)
+    ):
+        dims = tuple(getattr(background, "dims", ()))
+        raise InputError(
+            f"{where}: background is a {type(background).__name__} with dims {dims}; expected "
+            "the (year, pollutant) DataArray of read_background (not a selection of one year)."
+        )
+    years = background["year"].values
+    y = require_year(year, f"{where}: year")
+    if y not in years:
+        raise MissingVariableError(
+            f"{where}: year {y} is not in the background (years "
+            f"{year_ranges(int(v) for v in years)}); give the background of that year."
+        )
+    present = [str(v) for v in background["pollutant"].values]
+    names = [pollutant, "NO2"] if with_no2 else [pollutant]
+    for i, name in enumerate(names):
+        if name in present:
+            continue
+        canon = normalise_pollutant(str(name), what=f"{where}: pollutant")
+        if canon not in present:
+            why = " (with_no2=True needs it)" if i == 1 else did_you_mean(str(name), present)
+            raise MissingVariableError(
+                f"{where}: pollutant {name!r} is not in the background (pollutants "
+                f"{present}){why}; give its background."
+            )
+        names[i] = canon
+    return y, names[0]
 
 
 def territory_background(
@@ -769,6 +957,13 @@ def territory_background(
         The scalar background repeated, or ``Σ_c w(c) B(c)`` of the field's map (the
         ``territory_background`` the run writes for that year).
 
+    Raises
+    ------
+    trajectoire.InputError
+        `receptors` is not a sequence (one line), or as :func:`background_of_year`.
+    trajectoire.MissingVariableError
+        As :func:`background_of_year`.
+
     Examples
     --------
     >>> bg = xr.DataArray([[4.0]], dims=("year", "pollutant"),
@@ -776,7 +971,13 @@ def territory_background(
     >>> territory_background(bg, None, 2019, "NOx", [None, None], lambda: None).tolist()
     [4.0, 4.0]
     """
-    value = background_of_year(background, regional, year, pollutant, local)[pollutant]
+    if isinstance(receptors, str | bytes) or not hasattr(receptors, "__len__"):
+        raise InputError(
+            f"territory_background: receptors={receptors!r} ({type(receptors).__name__}); "
+            "expected a sequence of Receptor, one per territory."
+        )
+    maps = background_of_year(background, regional, year, pollutant, local)
+    value = maps[pollutant] if pollutant in maps else next(iter(maps.values()))
     if np.ndim(value) == 0:
         return np.full(len(receptors), float(value))
     return receptor_means(receptors, np.asarray(value))
@@ -796,7 +997,23 @@ def source_receptor_matrix(contribution: xr.DataArray) -> xr.DataArray:
     xarray.DataArray
         ``(..., receptor, origin)``: the part of receptor territory's mean concentration due to
         each origin's emissions. Rows add up to the local part of the receptor mean.
+
+    Raises
+    ------
+    trajectoire.InputError
+        `contribution` is not a DataArray (a whole output Dataset: pass
+        ``ds["territory_contribution"]``), or lacks the ``receptor`` or ``origin`` dim.
     """
+    if not isinstance(contribution, xr.DataArray):
+        hint = (
+            f" (variables {rows_preview(sorted(map(str, contribution.data_vars)), 6)})"
+            if isinstance(contribution, xr.Dataset)
+            else ""
+        )
+        raise InputError(
+            f"source_receptor_matrix: got a {type(contribution).__name__}{hint}; expected one "
+            "DataArray with dims receptor and origin: pass ds['territory_contribution']."
+        )
     for d in ("receptor", "origin"):
         if d not in contribution.dims:
             raise InputError(f"source_receptor_matrix: missing dim {d!r} in {contribution.dims}.")
@@ -830,11 +1047,28 @@ def footprint(
     -------
     numpy.ndarray (..., ny, nx)
         Contribution of each cell [ug m-3]; zero beyond the kernel radius.
+
+    Raises
+    ------
+    trajectoire.InputError
+        The kernel is not square with an odd size, `emission` is not a map (at least 2-D),
+        `row` or `col` is not an integer or lies outside the grid (one line each).
     """
     k = np.asarray(kernel, dtype=float)
     e = np.asarray(emission, dtype=float)
     if k.ndim != 2 or k.shape[0] != k.shape[1] or k.shape[0] % 2 == 0:
         raise InputError(f"footprint: kernel must be square with odd size, got {k.shape}.")
+    if e.ndim < 2:
+        raise InputError(
+            f"footprint: emission has shape {e.shape}; expected a map (..., ny, nx) of the "
+            "emission per cell."
+        )
+    for name, v in (("row", row), ("col", col)):
+        if isinstance(v, bool | np.bool_) or not isinstance(v, int | np.integer):
+            raise InputError(
+                f"footprint: {name}={v!r} ({type(v).__name__}); expected an integer cell index "
+                f"(e.g. int({name}) or the grid's index of the receptor)."
+            )
     m = k.shape[0] // 2
     ny, nx = e.shape[-2:]
     if not (0 <= row < ny and 0 <= col < nx):

@@ -29,13 +29,13 @@ from trajectoire.dispersion.points import (
     _plume_options,
     _stacks,
 )
-from trajectoire.errors import InputError, MissingVariableError, warn
+from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
 from trajectoire.meteo.classes import CALM_THRESHOLD, DEFAULT_SPEED_EDGES
 from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.readers import validate_hourly
 from trajectoire.meteo.stability import STABILITY_CLASSES
 from trajectoire.tables import with_options
-from trajectoire.units import SECONDS_PER_YEAR
+from trajectoire.units import SECONDS_PER_YEAR, conversion_factor, unit_kind
 
 __all__ = ["hourly_at_receptors"]
 
@@ -120,6 +120,83 @@ def _hourly_factor(factor: npt.ArrayLike | None, n_time: int, n_source: int) -> 
     if not (np.isfinite(f).all() and (f >= 0).all()):
         raise InputError("hourly_factor: expected finite values >= 0 (a factor on the mean rate).")
     return f
+
+
+#: the spellings of degrees Celsius in a ``units`` attribute (folded: lower case, no blanks)
+_CELSIUS = {"degc", "°c", "c", "celsius", "deg_c", "degreec", "degree_c", "degrees_c",
+            "degree_celsius", "degrees_celsius", "degreescelsius", "degreecelsius"}  # fmt: skip
+#: the spellings of radians in a ``units`` attribute (folded)
+_RADIANS = {"rad", "radian", "radians"}
+#: an air temperature below it cannot be kelvin [K] (the coldest ever measured: 184 K)
+_KELVIN_FLOOR = 150.0
+#: directions at least this many hours above 0 and all within 0-2 pi are radians
+_RADIAN_HOURS = 24
+#: a stack farther than this from every receptor is in other coordinates [m]
+_FAR_STACK = 500e3
+
+
+def _folded(units: object) -> str:
+    return str(units).strip().lower().replace(" ", "")
+
+
+def _check_met_units(met: xr.Dataset) -> None:
+    """UnitsError for a meteorology Dataset in other units than the kernel takes (K, m s-1,
+    degree): a ``units`` attribute in degC, km/h or radians, temperatures below 150 K, or
+    directions that are all within 0-2 pi over a day of hours at least (radians). One pass
+    over the temperature and the direction."""
+    if "temperature" in met:
+        units = met["temperature"].attrs.get("units")
+        if units is not None and _folded(units) in _CELSIUS:
+            raise UnitsError(
+                f"met: temperature has units {units!r}; expected kelvin: use "
+                "met.assign(temperature=(met.temperature + 273.15).assign_attrs(units='K'))."
+            )
+        t = met["temperature"].values
+        if t.size and np.nanmin(t, initial=np.inf) < _KELVIN_FLOOR:
+            raise UnitsError(
+                f"met: temperature as low as {float(np.nanmin(t)):.4g}; expected kelvin "
+                f"(>= {_KELVIN_FLOOR:g} K): degrees Celsius? add 273.15."
+            )
+    units = met["wind_speed"].attrs.get("units")
+    if units is not None and unit_kind(units) == "speed":
+        factor = conversion_factor(units, "speed", what="met: wind_speed")
+        if factor != 1.0:
+            raise UnitsError(
+                f"met: wind_speed has units {units!r}; expected m s-1: multiply by {factor:.6g} "
+                "and set attrs['units'] = 'm s-1'."
+            )
+    units = met["wind_direction"].attrs.get("units")
+    if units is not None and _folded(units) in _RADIANS:
+        raise UnitsError(
+            f"met: wind_direction has units {units!r}; expected degrees: multiply by 180/pi "
+            "(57.3) and set attrs['units'] = 'degree'."
+        )
+    wd = np.asarray(met["wind_direction"].values, dtype=float)
+    above = wd > 0.0
+    if int(above.sum()) >= _RADIAN_HOURS and np.nanmax(wd[above]) <= 2 * np.pi:
+        raise UnitsError(
+            f"met: wind_direction: all {int(above.sum())} directions above 0 lie within 0 and "
+            f"{np.nanmax(wd[above]):.3g}, radians; expected degrees (0-360): multiply by "
+            "180/pi (57.3)."
+        )
+
+
+def _check_near(sx: np.ndarray, sy: np.ndarray, rx: np.ndarray, ry: np.ndarray) -> None:
+    """InputError when a stack lies farther than 500 km from the receptors' bounding box:
+    stacks and receptors in different coordinates (lon/lat and metres), all zeros else."""
+    if not (sx.size and rx.size):
+        return
+    dx = np.maximum(np.maximum(rx.min() - sx, sx - rx.max()), 0.0)
+    dy = np.maximum(np.maximum(ry.min() - sy, sy - ry.max()), 0.0)
+    far = np.hypot(dx, dy) > _FAR_STACK
+    if far.any():
+        i = int(np.argmax(far))
+        raise InputError(
+            f"stack {i} at x={sx[i]:.7g}, y={sy[i]:.7g} lies {np.hypot(dx[i], dy[i]) / 1e3:.0f} "
+            f"km from the receptors (x {rx.min():.7g} to {rx.max():.7g}, y {ry.min():.7g} to "
+            f"{ry.max():.7g}); expected stacks and receptors in the same projected "
+            "coordinates [m]: project lon/lat to the receptors' CRS."
+        )
 
 
 CALM_DIRECTIONS = ("spread", "reported")
@@ -221,6 +298,19 @@ def hourly_at_receptors(
     xarray.DataArray
         ``concentration(time, receptor)`` [ug m-3]; NaN for hours with missing wind or
         stability (counted in ``attrs["missing_hours"]``).
+
+    Raises
+    ------
+    trajectoire.MissingVariableError
+        A variable of `met` is missing (``stability``: call
+        :func:`trajectoire.meteo.add_stability` first).
+    trajectoire.UnitsError
+        `met` is in other units than K, m s-1 and degree: a ``units`` attribute in degC,
+        km/h or radians, temperatures below 150 K (degrees Celsius), or directions all
+        within 0-2 pi over 24 hours or more (radians); one line with the conversion.
+    trajectoire.InputError
+        A stack lies more than 500 km from the receptors (lon/lat against metres), or an
+        argument is out of range (one line naming it).
     """
     kw = _keywords("hourly_at_receptors", stacks, HourlyStacks)
     code, z, k = _plume_options(kw)
@@ -229,11 +319,13 @@ def hourly_at_receptors(
         raise MissingVariableError(
             "met: no 'stability' variable; call trajectoire.meteo.add_stability(met) first."
         )
+    _check_met_units(met)
     n, st = _stacks(**{name: kw[name] for name in StackArrays.__required_keys__}, emission=emission)
     rx = np.atleast_1d(_finite(receptors_x, "receptors_x")).astype(float).ravel()
     ry = np.atleast_1d(_finite(receptors_y, "receptors_y")).astype(float).ravel()
     if rx.shape != ry.shape:
         raise InputError(f"receptors_x {rx.shape} and receptors_y {ry.shape} differ.")
+    _check_near(st["x"], st["y"], rx, ry)
     if not (np.isfinite(calm_threshold) and calm_threshold > 0):
         raise InputError(f"calm_threshold={calm_threshold!r}; expected > 0 [m s-1].")
     if calm_directions not in CALM_DIRECTIONS:
