@@ -1011,7 +1011,8 @@ def read_era5(
         out-of-range values, missing hours with ``missing="raise"``.
     trajectoire.UnitsError
         ``tcc`` above 1 (percent or okta), ``ssrd`` not in J m-2 or accumulated over more
-        than an hour (ERA5-Land accumulates from 00 UTC), ``t2m`` not in K.
+        than an hour (ERA5-Land accumulates from 00 UTC), ``t2m`` not in K, ``u10`` or
+        ``v10`` in a unit other than a speed (km/h and knots are converted to m s-1).
     trajectoire.ConfigError
         Unknown keys in `columns`.
 
