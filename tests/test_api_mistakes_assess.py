@@ -323,3 +323,11 @@ def test_cross_validate_refit_as_a_bool_keeps_its_result(fusion_inputs, refit):
     cv = cross_validate(*fusion_inputs, method="idw", refit=refit)
     assert cv.rmse.round(3).values.tolist() == [2.533, 0.544]
     assert cv.attrs["refit_variogram"] == int(bool(refit))
+
+
+def test_mqi_network_names_an_infinite_mqi():
+    """An infinite MQI was left out of the percentile as NaN is: a failing station hid."""
+    v = xr.DataArray([0.2, np.inf, 0.5], dims="station", coords={"station": ["a", "b", "c"]})
+    with pytest.raises(InputError, match=r"1 infinite MQI\(s\) at station b; expected MQIs"):
+        mqi_network(v)
+    assert int(mqi_network(v.where(np.isfinite(v))).n_stations) == 2  # NaN: left out, said

@@ -1031,22 +1031,28 @@ def _station_values(values: object, dim: str, caller: str) -> xr.DataArray:
 
 
 def _check_not_negative(da: xr.DataArray, dim: str, caller: str) -> None:
-    """Raise, naming the stations, where an MQI is negative (an MQI is >= 0 by definition)."""
-    negative = da < 0
-    if not bool(negative.any()):
-        return
-    per_station = negative.any([d for d in negative.dims if d != dim])
-    where = np.flatnonzero(np.asarray(per_station.values))
-    if dim in da.coords:
-        labels = [str(da[dim].values[i]) for i in where]
-    else:
-        labels = [f"index {i}" for i in where]
-    lowest = float(da.min())
-    raise InputError(
-        f"{caller}: {len(where)} negative MQI(s) (down to {lowest:g}) at {dim} "
-        f"{rows_preview(labels)}; expected MQIs >= 0 (an MQI is RMSE or |bias| over "
-        "beta U, never negative). Pass the mqi of mqi(), not a signed term such as mqi_bias."
-    )
+    """Raise, naming the stations, where an MQI is negative (an MQI is >= 0 by definition)
+    or infinite (left out of the percentile as NaN is, it hid a failing station)."""
+    for bad, what, fix in (
+        (da < 0, "negative", "an MQI is RMSE or |bias| over beta U, never negative. Pass the "
+                             "mqi of mqi(), not a signed term such as mqi_bias"),
+        (abs(da) == np.inf, "infinite", "mqi() gives finite MQIs; NaN marks a station without "
+                                   "one. Give the station's MQI, or NaN to leave it out"),
+    ):  # fmt: skip
+        if not bool(bad.any()):
+            continue
+        per_station = bad.any([d for d in bad.dims if d != dim])
+        where = np.flatnonzero(np.asarray(per_station.values))
+        if dim in da.coords:
+            labels = [str(da[dim].values[i]) for i in where]
+        else:
+            labels = [f"index {i}" for i in where]
+        extreme = float(da.where(bad).min()) if what == "negative" else float("inf")
+        shown = f" (down to {extreme:g})" if what == "negative" else ""
+        raise InputError(
+            f"{caller}: {len(where)} {what} MQI(s){shown} at {dim} {rows_preview(labels)}; "
+            f"expected MQIs >= 0 and finite ({fix})."
+        )
 
 
 def _network_percentile(v: np.ndarray, percentile: float, method: str) -> np.ndarray:
