@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from trajectoire import Grid, InputError
+from test_exposure import exposure_maps
+from trajectoire import InputError
 from trajectoire.assess.evaluation import evaluate, fairmode_parameters, mqi, mqi_network
 from trajectoire.assess.exposure import (
     WHO_2021_GUIDELINES,
@@ -159,20 +160,7 @@ def test_evaluate_threshold_keeps_its_checks(pair):
 # ---------------------------------------------------------------------------- exposure
 @pytest.fixture
 def grid_maps():
-    g = Grid.from_bounds(700_000, 7_050_000, 700_400, 7_050_300, 100)
-    conc = xr.DataArray(
-        np.arange(24, dtype=float).reshape(2, 3, 4),
-        dims=("pollutant", "y", "x"),
-        coords={"pollutant": ["NO2", "PM10"], **g.coords()},
-        attrs=U,
-    )
-    pop = g.to_dataarray(np.array([[0, 10, 0, 5], [1, 1, 1, 1], [0, 0, 100, 0]], dtype=float))
-    frac = xr.DataArray(
-        np.stack([np.ones(g.shape), np.pad(np.ones((2, 2)), ((1, 0), (2, 0)))]),
-        dims=("territory", "y", "x"),
-        coords={"territory": ["A", "B"], **g.coords()},
-    )
-    return conc, pop, frac
+    return exposure_maps()
 
 
 def test_population_above_territory_fraction_in_per_cent_is_an_error(grid_maps):

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import xarray as xr
 
+from test_stack_keywords import synthetic_met
 from trajectoire import dispersion as disp
 from trajectoire import meteo as tm
 from trajectoire.dispersion import DispersionSettings, dry_deposition, remove_local_part
@@ -174,19 +175,7 @@ STACK = {
 
 @pytest.fixture(scope="module")
 def table() -> xr.Dataset:
-    rng = np.random.default_rng(4)
-    n = 300
-    met = xr.Dataset(
-        {
-            "wind_speed": ("time", rng.gamma(2.0, 1.5, n)),
-            "wind_direction": ("time", rng.uniform(0, 360, n)),
-            "stability": ("time", np.array(list("ABCDEF"))[rng.integers(0, 6, n)]),
-            "temperature": ("time", rng.uniform(270, 300, n)),
-        },
-        coords={"time": pd.date_range("2021-01-01", periods=n, freq="h")},
-        attrs={"anemometer_height": 10.0},
-    )
-    return tm.met_classes(met).isel(year=0)
+    return tm.met_classes(synthetic_met(seed=4, n=300)).isel(year=0)
 
 
 def _psa(table, radius=1000.0, **more):

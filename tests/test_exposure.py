@@ -12,8 +12,9 @@ from trajectoire.assess.exposure import (
 )
 
 
-@pytest.fixture
-def setup():
+def exposure_maps() -> tuple[xr.DataArray, xr.DataArray, xr.DataArray]:
+    """(concentration, population, territory fractions) on a 4 x 3 grid of 100 m cells
+    (also the maps of test_api_mistakes_assess)."""
     g = Grid.from_bounds(700_000, 7_050_000, 700_400, 7_050_300, 100)
     conc = xr.DataArray(
         np.arange(24, dtype=float).reshape(2, 3, 4),
@@ -28,6 +29,11 @@ def setup():
         coords={"territory": ["A", "B"], **g.coords()},
     )
     return conc, pop, frac
+
+
+@pytest.fixture
+def setup():
+    return exposure_maps()
 
 
 def test_population_weighted_mean_matches_numpy(setup):

@@ -31,10 +31,10 @@ STACKS = {
 GRID = Grid.from_bounds(X0, Y0, X0 + 2000.0, Y0 + 2000.0, 100.0)
 
 
-@pytest.fixture(scope="module")
-def met() -> xr.Dataset:
-    rng = np.random.default_rng(3)
-    n = 400
+def synthetic_met(seed: int = 3, n: int = 400) -> xr.Dataset:
+    """`n` hours of random wind, stability and temperature (also the meteorology of
+    test_api_mistakes_dispersion)."""
+    rng = np.random.default_rng(seed)
     return xr.Dataset(
         {
             "wind_speed": ("time", rng.gamma(2.0, 1.5, n)),
@@ -45,6 +45,11 @@ def met() -> xr.Dataset:
         coords={"time": pd.date_range("2021-01-01", periods=n, freq="h")},
         attrs={"anemometer_height": 10.0},
     )
+
+
+@pytest.fixture(scope="module")
+def met() -> xr.Dataset:
+    return synthetic_met()
 
 
 @pytest.fixture(scope="module")
