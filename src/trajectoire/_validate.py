@@ -33,6 +33,7 @@ __all__ = [
     "require_unique",
     "require_year",
     "rows_preview",
+    "scalar_coordinate",
 ]
 
 
@@ -68,6 +69,16 @@ def env_threads(variable: str, meaning: str, unset: str) -> int | None:
             f"unset it to use {unset}."
         )
     return value
+
+
+def scalar_coordinate(obj: Any, dim: str) -> Any:
+    """The value an xarray object was cut to along `dim` when it holds `dim` as a 0-d
+    coordinate (what ``ds.sel(dim=value)`` leaves), as a Python scalar (text decoded);
+    None otherwise (`dim` still a dimension, or absent)."""
+    if dim in obj.dims or dim not in obj.coords or obj[dim].ndim != 0:
+        return None
+    value = obj[dim].item()
+    return value.decode() if isinstance(value, bytes) else value
 
 
 def as_floats(

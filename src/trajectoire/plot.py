@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import numpy as np
 import xarray as xr
 
-from trajectoire._validate import did_you_mean, require_year, rows_preview
+from trajectoire._validate import did_you_mean, require_year, rows_preview, scalar_coordinate
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.tables import keyword_options, with_options
 
@@ -219,15 +219,6 @@ def _check_label(da: xr.DataArray | xr.Dataset, dim: str, value: str, caller: st
     return str(value)
 
 
-def _cut_to(ds: xr.Dataset, dim: str) -> Any:
-    """The value `ds` was cut to along `dim` when it holds `dim` as a 0-d coordinate (what
-    ``ds.sel(dim=value)`` leaves), as a Python scalar; None otherwise."""
-    if dim in ds.dims or dim not in ds.coords or ds[dim].ndim != 0:
-        return None
-    value = ds[dim].item()
-    return value.decode() if isinstance(value, bytes) else value
-
-
 def _labels_of(ds: xr.Dataset, dim: str) -> list[str]:
     """The labels of `dim` (one for a 0-d coordinate; none when `ds` lacks it)."""
     return [str(v) for v in np.atleast_1d(ds[dim].values)] if dim in ds.coords else []
@@ -264,7 +255,7 @@ def _uncut(
     (a 0-d coordinate), `dim` put back on `variables`; when it was cut to another value, one
     line saying so (drawing the value it holds would not be what was asked); `name`: the
     argument that asks it, by default `dim`."""
-    have = _cut_to(ds, dim)
+    have = scalar_coordinate(ds, dim)
     if have is None or asked is None:
         return ds
     if str(asked) != str(have):
@@ -279,7 +270,7 @@ def _uncut_pollutant(
     particle-number one on ``pollutant_number`` (the variables ``*_number``)."""
     from trajectoire.species import NUMBER_SUFFIX, normalise_pollutant
 
-    mass, number = _cut_to(ds, "pollutant"), _cut_to(ds, "pollutant_number")
+    mass, number = scalar_coordinate(ds, "pollutant"), scalar_coordinate(ds, "pollutant_number")
     if mass is None and number is None:
         return ds
     pol = normalise_pollutant(pollutant, what=f"{caller}: pollutant")
@@ -302,7 +293,7 @@ def _refuse_cuts(
     whole (`why`: what it does with the dim); with `keep`, the list selection that keeps the
     dim is given as the other fix."""
     for dim in dims:
-        have = _cut_to(ds, dim)
+        have = scalar_coordinate(ds, dim)
         if have is not None:
             raise InputError(
                 f"{caller}: the dataset was cut to {dim}={have!r} (a 0-d coordinate, as "
@@ -716,10 +707,10 @@ def _uncut_map(ds: xr.Dataset, variable: str, year: Any, pollutant: Any, sector:
     from trajectoire.sectors import normalise_sector
 
     names = [variable, f"{variable}_number"]
-    if _cut_to(ds, "year") is not None:
+    if scalar_coordinate(ds, "year") is not None:
         ds = _uncut(ds, "map", "year", require_year(year, "map: year"), names)
     ds = _uncut_pollutant(ds, "map", pollutant, [variable])
-    if sector is not None and _cut_to(ds, "sector") is not None:
+    if sector is not None and scalar_coordinate(ds, "sector") is not None:
         sec = normalise_sector(sector, what="map: sector")
         ds = _uncut(ds, "map", "sector", sec, names if variable in _PER_SECTOR_MAPS else [])
     return ds
@@ -1712,11 +1703,11 @@ def _uncut_change(
     0-d coordinate, whose receptor is then the territory drawn) or to the sectors' sum
     ``all`` with ``by="factor"``; one line when it was cut to another one."""
     d = _uncut_pollutant(d, caller, pollutant, [*_EFFECTS, "change_total"])
-    receptor = _cut_to(d, "receptor")
+    receptor = scalar_coordinate(d, "receptor")
     if receptor is not None:
         territory = str(receptor) if territory is None else territory
         d = _uncut(d, caller, "receptor", territory, [str(v) for v in d.data_vars], "territory")
-    sector = _cut_to(d, "sector")
+    sector = scalar_coordinate(d, "sector")
     if sector is not None:
         if str(sector) != "all" or by != "factor":
             reads = "the sectors' sum 'all'" if by == "factor" else "each sector"

@@ -30,7 +30,7 @@ import pyproj
 import xarray as xr
 
 from trajectoire._planes import Planes
-from trajectoire._validate import require_year, year_ranges
+from trajectoire._validate import require_year, scalar_coordinate, year_ranges
 from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError, warn
@@ -1286,9 +1286,9 @@ def _check_scalar_selection(
     if sector is not None:
         asked["sector"] = normalise_sector(sector, what="sector")
     for dim in ("year", "pollutant", "sector"):
-        if dim in da.dims or dim not in da.coords or da[dim].ndim != 0:
+        held = scalar_coordinate(da, dim)
+        if held is None:
             continue
-        held = da[dim].item()
         held = held_all[dim] = int(held) if dim == "year" else str(held)
         value = asked.get(dim, held)
         if held != value:

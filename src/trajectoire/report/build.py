@@ -26,6 +26,7 @@ import numpy as np
 import xarray as xr
 from markupsafe import Markup
 
+from trajectoire._validate import scalar_coordinate
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireError
 from trajectoire.geo.territories import TERRITORIES, territory_id
 from trajectoire.report.numbers import Number, Term, Tracer, format_number
@@ -119,8 +120,8 @@ def _check_datasets(ds: Any, scenario: Any) -> None:
                 f"output, whole: {what}={fix}."
             )
         for dim in _WHOLE_DIMS:
-            if dim in value.coords and dim not in value.dims and value[dim].ndim == 0:
-                have = value[dim].item()
+            have = scalar_coordinate(value, dim)
+            if have is not None:
                 raise InputError(
                     f"report: {what}= ({cli}) was cut to {dim}={have!r} (a 0-d coordinate, as "
                     f"{what}.sel({dim}={have!r}) leaves), and the report reads every {dim} "
