@@ -20,6 +20,7 @@ from trajectoire.dispersion.plume import (
     _finite,
     _kernel_lid,
     _profile_exponents,
+    _require_kelvin,
 )
 from trajectoire.dispersion.points import (
     STACK_DEFAULTS,
@@ -127,8 +128,6 @@ _CELSIUS = {"degc", "°c", "c", "celsius", "deg_c", "degreec", "degree_c", "degr
             "degree_celsius", "degrees_celsius", "degreescelsius", "degreecelsius"}  # fmt: skip
 #: the spellings of radians in a ``units`` attribute (folded)
 _RADIANS = {"rad", "radian", "radians"}
-#: an air temperature below it cannot be kelvin [K] (the coldest ever measured: 184 K)
-_KELVIN_FLOOR = 150.0
 #: directions at least this many hours above 0 and all within 0-2 pi are radians
 _RADIAN_HOURS = 24
 #: a stack farther than this from every receptor is in other coordinates [m]
@@ -151,12 +150,7 @@ def _check_met_units(met: xr.Dataset) -> None:
                 f"met: temperature has units {units!r}; expected kelvin: use "
                 "met.assign(temperature=(met.temperature + 273.15).assign_attrs(units='K'))."
             )
-        t = met["temperature"].values
-        if t.size and np.nanmin(t, initial=np.inf) < _KELVIN_FLOOR:
-            raise UnitsError(
-                f"met: temperature as low as {float(np.nanmin(t)):.4g}; expected kelvin "
-                f"(>= {_KELVIN_FLOOR:g} K): degrees Celsius? add 273.15."
-            )
+        _require_kelvin(met["temperature"].values, "met: temperature")
     units = met["wind_speed"].attrs.get("units")
     if units is not None and unit_kind(units) == "speed":
         factor = conversion_factor(units, "speed", what="met: wind_speed")

@@ -23,7 +23,7 @@ from trajectoire._kernels import plume as _plume
 from trajectoire._kernels import rise as _rise
 from trajectoire._kernels import sigma as _sigma
 from trajectoire._validate import as_floats, broadcast_named, did_you_mean
-from trajectoire.errors import InputError
+from trajectoire.errors import InputError, UnitsError
 from trajectoire.meteo.classes import CALM_THRESHOLD
 from trajectoire.meteo.profiles import WIND_PROFILE_EXPONENTS
 from trajectoire.meteo.stability import stability_index
@@ -86,11 +86,12 @@ _MIN_KELVIN = 150.0
 
 
 def _require_kelvin(values: np.ndarray, what: str) -> None:
-    """One line for temperatures below :data:`_MIN_KELVIN`: degC given for kelvin (127 degC
-    read as 127 K made a buoyant plume rise as if 3 times hotter than the air)."""
+    """One line (a :class:`~trajectoire.UnitsError`, an InputError) for temperatures below
+    :data:`_MIN_KELVIN` (NaN passes): degC given for kelvin (127 degC read as 127 K made a
+    buoyant plume rise as if 3 times hotter than the air)."""
     low = values < _MIN_KELVIN
     if low.any():
-        raise InputError(
+        raise UnitsError(
             f"{what}: {int(low.sum())} value(s) below {_MIN_KELVIN:g} K (e.g. "
             f"{float(values[low].ravel()[0])!r}); expected absolute temperatures [K]. Values in "
             "degC? add 273.15."
