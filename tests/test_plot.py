@@ -494,6 +494,25 @@ def test_change_bars_add_up_to_the_total(decomposition):
     np.testing.assert_allclose(diamonds, decomposition["change_total"].sel(pollutant="NOx"))
 
 
+def test_change_bars_draw_a_particle_number_species(decomposition):
+    """A run with UFP writes its effects in ``change_*_number`` on ``pollutant_number``
+    (cm-3): change_bars(pollutant="UFP") said UFP was not in the data."""
+    from trajectoire.io.outputs import split_number_species
+
+    d = decomposition.assign_coords(pollutant=["NOx", "UFP", "NO2"])
+    d = split_number_species(d, ["UFP"])
+    _, ax = plot.change_bars(d, pollutant="UFP")
+    bars = np.array([p.get_height() for p in ax.patches if hasattr(p, "get_height")])
+    diamonds = ax.collections[0].get_offsets()[:, 1]
+    np.testing.assert_allclose(
+        diamonds, d["change_total_number"].sel(pollutant_number="UFP"), rtol=1e-12
+    )
+    np.testing.assert_allclose(bars.reshape(3, len(TERRITORIES)).sum(0), diamonds, rtol=1e-9)
+    assert "cm" in ax.get_ylabel() and "UFP" in ax.get_title()
+    _, by_sector = plot.change_bars(d, pollutant="ufp", territory="MEL", by="sector")
+    assert len(by_sector.patches) > 0
+
+
 # ----------------------------------------------------------------------------- bad inputs
 BAD = {
     "map unknown variable": (

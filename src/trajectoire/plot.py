@@ -1736,7 +1736,8 @@ def change_bars(
         sector, pollutant)`` (with a last sector ``all``, their sum), ``change_background``
         and ``change_total(receptor, pollutant)`` [ug m-3]; attribute ``period``.
     pollutant : str
-        Pollutant id or alias.
+        Pollutant id or alias; a particle-number species (``UFP``) draws the ``*_number``
+        effects, in their own units (``cm-3``).
     territory : str, optional
         One receptor territory; default all of them side by side (``by="factor"``).
     by : {"factor", "sector"}, default "factor"
@@ -1777,6 +1778,7 @@ def change_bars(
         " Pass the result of trajectoire.batch.pipeline.decompose_change.",
     )
     decomposition, territory = _uncut_change(decomposition, pollutant, territory, by, caller)
+    decomposition = _species(decomposition, pollutant, caller)
     pol = _check_pollutant(decomposition, pollutant, caller)
     d = decomposition.sel(pollutant=pol)
     if territory is not None:
