@@ -303,6 +303,25 @@ def test_map_selection_keywords(output: Path, tmp_path: Path) -> None:
             ds.trajectoire.map(year=1990)
         assert "concentration is given per pollutant" in str(err.value)
         assert "['NOx', 'PM10']" in str(err.value) and "\n" not in str(err.value)
+        # each refusal names the file and both ways of asking (the flag and the keyword)
+        for call, needles in {
+            lambda: select_map(ds, "contribution", year=1990, pollutant="NOx"): (
+                "contribution is given per sector",
+                "(--sector, sector=)",
+            ),
+            lambda: select_map(ds, "contribution", year=1990, pollutant="NOx", sector="Roads"): (
+                "unknown sector 'Roads'",
+                "(--sector, sector=)",
+            ),
+            lambda: select_map(ds, year=1990, pollutant="NOy"): (
+                "unknown pollutant 'NOy'",
+                "(--pollutant, pollutant=)",
+            ),
+        }.items():
+            with pytest.raises(InputError) as err:
+                call()
+            assert str(err.value).startswith(f"{output}: ") and "\n" not in str(err.value)
+            assert all(n in str(err.value) for n in needles), str(err.value)
 
 
 def test_a_map_without_pollutant_needs_none(output: Path, tmp_path: Path) -> None:

@@ -939,13 +939,13 @@ def _recompute_years(
         raise ConfigError(
             f"scenario years {bad or wanted} are not in the run ({span})"
             + ("" if held is None else f" and its baseline {what} ({_span(held)})")
-            + "; expected years of both (--years, or the scenario's from_year)."
+            + "; expected years of both (years=, --years on the command line, or the scenario's from_year)."
         )
     missing = [y for y in wanted if held is not None and y not in held]
     if missing:
         raise ConfigError(
             f"scenario years {missing} are not in the baseline {what} (it holds "
-            f"{_span(held or [])}); expected years it holds (--years "
+            f"{_span(held or [])}); expected years it holds (years=, --years "
             f"{min(held or [0])}:{max(held or [0])}), or a baseline run over those years."
         )
     return wanted

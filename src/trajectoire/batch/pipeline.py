@@ -1167,7 +1167,7 @@ def _check_season_hours(
         f"{Path(str(config.inputs.meteo)).name} ([inputs] meteo): no valid hour in year(s) "
         f"{empty} during the months {species} is emitted by {sector} (its temporal profile "
         f"'{key}': months {months}), so it cannot be dispersed. Add those hours to the "
-        "meteorology or narrow the years (--years, [run] first_year/last_year)."
+        "meteorology or narrow the years (--years or run(years=), [run] first_year/last_year)."
     )
 
 
@@ -1220,8 +1220,8 @@ def _background(
                 f" (variables {bg.attrs.get('variables')}); fix [inputs.background] "
                 + ("variables" if missing_p else "years, or [run] first_year/last_year")
                 if field
-                else "; add their rows to the table, or narrow the years (--years, [run] "
-                "first_year/last_year)."
+                else "; add their rows to the table, or narrow the years (--years or run(years=), "
+                "[run] first_year/last_year)."
             )
         )
     bg = bg.sel(year=run_years, pollutant=list(pollutants))

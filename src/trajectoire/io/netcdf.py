@@ -1282,9 +1282,11 @@ def _check_scalar_selection(
     asked: dict[str, Any] = {"year": year}
     held_all: dict[str, Any] = {}
     if pollutant is not None:
-        asked["pollutant"] = normalise_pollutant(pollutant, what="pollutant")
+        asked["pollutant"] = normalise_pollutant(
+            pollutant, what=f"{name}: pollutant (--pollutant, pollutant=)"
+        )
     if sector is not None:
-        asked["sector"] = normalise_sector(sector, what="sector")
+        asked["sector"] = normalise_sector(sector, what=f"{name}: sector (--sector, sector=)")
     for dim in ("year", "pollutant", "sector"):
         held = scalar_coordinate(da, dim)
         if held is None:
@@ -1336,7 +1338,7 @@ def select_map(
     year, pollutant, sector = _selection(selection)
     name = ds.encoding.get("source", "dataset")
     # particle numbers live in their own variables (cm-3, yr-1...)
-    ds = species_view(ds, pollutant, what="--pollutant")
+    ds = species_view(ds, pollutant, what=f"{name}: pollutant (--pollutant, pollutant=)")
     selectable = {"year", "pollutant", "sector", "y", "x"}
     maps = [str(v) for v in ds.data_vars if _is_gridded(ds[v]) and set(ds[v].dims) <= selectable]
     if variable not in ds.data_vars or not _is_gridded(ds[variable]):
@@ -1377,7 +1379,7 @@ def select_map(
                 f"{name}: {variable} is given per pollutant; pass a pollutant (--pollutant, "
                 f"pollutant=) among {pols + more}."
             )
-        pol = normalise_pollutant(pollutant, what="--pollutant")
+        pol = normalise_pollutant(pollutant, what=f"{name}: pollutant (--pollutant, pollutant=)")
         if pol not in pols:
             raise InputError(f"{name}: pollutant {pol!r} not in the file; have {pols}.")
         sel["pollutant"] = pol
@@ -1385,9 +1387,10 @@ def select_map(
         secs = [str(v) for v in da["sector"].values]
         if sector is None:
             raise InputError(
-                f"{variable} is given per sector; pass a sector (--sector) among {secs}."
+                f"{name}: {variable} is given per sector; pass a sector (--sector, sector=) "
+                f"among {secs}."
             )
-        sec = normalise_sector(sector, what="--sector")
+        sec = normalise_sector(sector, what=f"{name}: sector (--sector, sector=)")
         if sec not in secs:
             raise InputError(f"{name}: sector {sec!r} not in the file; have {secs}.")
         sel["sector"] = sec
