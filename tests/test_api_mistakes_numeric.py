@@ -14,6 +14,7 @@ import pytest
 
 from trajectoire import units
 from trajectoire.dispersion import gaussian_plume
+from trajectoire.dispersion.plume import dispersion_coefficients, effective_height, line_source
 from trajectoire.errors import InputError, UnitsError
 from trajectoire.meteo import stability_class, turner_class
 
@@ -228,6 +229,43 @@ def test_gaussian_plume_masked_in_masked_out() -> None:
     # unmasked NaN inside a masked array is still an error
     with pytest.raises(InputError, match=r"x: 1 NaN"):
         gaussian_plume(1.0, np.ma.masked_array([100.0, np.nan]), 0.0, 0.0, **BASE)
+
+
+def test_the_other_plume_functions_masked_in_masked_out() -> None:
+    """dispersion_coefficients, effective_height and line_source computed a masked array's
+    fill values (1e20 m downwind, -9999 K) as data: a masked value was either refused as if
+    it were one or returned as a number; now, as gaussian_plume, masked in, masked out."""
+    x = np.ma.masked_array([100.0, 1e20, 3000.0], mask=[False, True, False])
+    plain_sy, plain_sz = dispersion_coefficients(np.array([100.0, 3000.0]), "D")
+    sy, sz = dispersion_coefficients(x, "D")
+    assert isinstance(sy, np.ma.MaskedArray) and isinstance(sz, np.ma.MaskedArray)
+    assert sy.mask.tolist() == sz.mask.tolist() == [False, True, False]
+    assert sy.compressed().tolist() == plain_sy.tolist()
+    assert sz.compressed().tolist() == plain_sz.tolist()
+    letters = np.ma.masked_array(["D", "?", "F"], mask=[False, True, False])
+    assert dispersion_coefficients(1000.0, letters)[0].mask.tolist() == [False, True, False]
+
+    plain_h = effective_height(50.0, 2.0, 15.0, [400.0, 420.0], 283.0, 5.0, "D")
+    t_exit = np.ma.masked_array([400.0, -9999.0, 420.0], mask=[False, True, False])
+    h = effective_height(50.0, 2.0, 15.0, t_exit, 283.0, 5.0, "D")
+    assert h.mask.tolist() == [False, True, False]
+    assert h.compressed().tolist() == plain_h.tolist()
+    u_stack = np.ma.masked_invalid([5.0, np.nan])
+    assert effective_height(50.0, 2.0, 15.0, 400.0, 283.0, u_stack, "D").mask.tolist() == [
+        False,
+        True,
+    ]
+
+    kw: dict[str, Any] = {"u": 2.0, "wind_direction": 180.0, "stability": "D"}
+    plain_c = line_source(1e-3, (-500.0, 0.0), (500.0, 0.0), [0.0, 10.0], [50.0, 80.0], **kw)
+    rx = np.ma.masked_array([0.0, 1e20, 10.0], mask=[False, True, False])
+    ry = np.ma.masked_array([50.0, np.nan, 80.0], mask=[False, True, False])
+    c = line_source(1e-3, (-500.0, 0.0), (500.0, 0.0), rx, ry, **kw)
+    assert c.mask.tolist() == [False, True, False]
+    assert c.compressed().tolist() == plain_c.tolist()
+    # unmasked values are still checked
+    with pytest.raises(InputError, match="receptors_x"):
+        line_source(1e-3, (-500.0, 0.0), (500.0, 0.0), np.ma.masked_array([np.nan]), 0.0, **kw)
 
 
 @pytest.mark.parametrize("sigma", [["pgt"], None, 2, ("pgt",)])

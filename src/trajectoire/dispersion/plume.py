@@ -163,8 +163,8 @@ def _lid(mixing_height: Any) -> np.ndarray:
     return arr
 
 
-#: values that stand in for masked entries of :func:`gaussian_plume`'s inputs while it
-#: computes (their results are masked): cheap, and accepted by the checks
+#: values that stand in for masked entries of the functions' inputs while they compute
+#: (their results are masked): cheap, and accepted by the checks
 _MASKED_FILL: dict[str, Any] = {
     "q": 0.0,
     "x": 0.0,
@@ -174,6 +174,15 @@ _MASKED_FILL: dict[str, Any] = {
     "h": 0.0,
     "mixing_height": np.inf,
     "stability": "D",
+    "stack_height": 0.0,
+    "diameter": 0.0,
+    "exit_velocity": 0.0,
+    "exit_temperature": 300.0,
+    "ambient_temperature": 300.0,
+    "u_stack": 1.0,
+    "receptors_x": 0.0,
+    "receptors_y": 0.0,
+    "receptors_z": 0.0,
 }
 
 
@@ -189,6 +198,26 @@ def _unmasked(values: Any, what: str, masks: list[np.ndarray]) -> Any:
     if what != "stability":
         data = as_floats(data, what)
     return np.where(mask, _MASKED_FILL[what], data)
+
+
+def _masks_off(named: dict[str, Any]) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """`named` inputs with each :class:`numpy.ma.MaskedArray` replaced by :func:`_unmasked`'s
+    stand-ins, and the masks found (none: `named` as given)."""
+    masks: list[np.ndarray] = []
+    if not any(np.ma.isMaskedArray(v) for v in named.values()):
+        return named, masks
+    return {k: _unmasked(v, k, masks) for k, v in named.items()}, masks
+
+
+def _masked_like(out: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
+    """`out` itself without `masks`, else a masked array masked wherever one of the inputs
+    was (masked in, masked out: a netCDF4 variable with fill values is read masked)."""
+    if not masks:
+        return out
+    masked = np.zeros(out.shape, dtype=bool)
+    for m in masks:
+        masked |= np.broadcast_to(m, out.shape)
+    return np.ma.MaskedArray(out, mask=masked)
 
 
 def _kernel_lid(heights: Any) -> np.ndarray:
@@ -224,7 +253,8 @@ def dispersion_coefficients(
     Returns
     -------
     (numpy.ndarray, numpy.ndarray)
-        sigma_y and sigma_z [m].
+        sigma_y and sigma_z [m]. Masked in, masked out: where `x` or `stability` is a
+        :class:`numpy.ma.MaskedArray`, both are masked where it is.
 
     Examples
     --------
@@ -233,15 +263,18 @@ def dispersion_coefficients(
     (68.1, 32.09)
     """
     code = _scheme(sigma)
+    given, masks = _masks_off({"x": x, "stability": stability})
     xs, cls = broadcast_named(
-        "dispersion_coefficients", x=_finite(x, "x"), stability=stability_index(stability)
+        "dispersion_coefficients",
+        x=_finite(given["x"], "x"),
+        stability=stability_index(given["stability"]),
     )
     xf = np.ascontiguousarray(xs, dtype=float).ravel()
     cf = np.ascontiguousarray(cls, dtype=np.int64).ravel()
     sy = np.empty_like(xf)
     sz = np.empty_like(xf)
     _sigma.sigmas(xf, code, cf, sy, sz)
-    return sy.reshape(xs.shape), sz.reshape(xs.shape)
+    return _masked_like(sy.reshape(xs.shape), masks), _masked_like(sz.reshape(xs.shape), masks)
 
 
 def effective_height(
@@ -273,7 +306,8 @@ def effective_height(
     Returns
     -------
     numpy.ndarray
-        ``h' + dh`` [m] (broadcast shape).
+        ``h' + dh`` [m] (broadcast shape); masked wherever an input is a masked array's
+        masked entry (those entries are neither checked nor computed).
 
     Raises
     ------
@@ -292,17 +326,28 @@ def effective_height(
     >>> round(float(effective_height(50, 2, 15, 400, 283, 5, "D")), 2)
     121.98
     """
+    g, masks = _masks_off(
+        {
+            "stack_height": stack_height,
+            "diameter": diameter,
+            "exit_velocity": exit_velocity,
+            "exit_temperature": exit_temperature,
+            "ambient_temperature": ambient_temperature,
+            "u_stack": u_stack,
+            "stability": stability,
+        }
+    )
     arrays = broadcast_named(
         "effective_height",
         stack_height=_non_negative(
-            stack_height, "stack_height", " A stack cannot be below ground."
+            g["stack_height"], "stack_height", " A stack cannot be below ground."
         ),
-        diameter=_non_negative(diameter, "stack_diameter"),
-        exit_velocity=_non_negative(exit_velocity, "exit_velocity"),
-        exit_temperature=_finite(exit_temperature, "exit_temperature"),
-        ambient_temperature=_finite(ambient_temperature, "ambient_temperature"),
-        u_stack=_wind(u_stack, "u_stack"),
-        stability=stability_index(stability),
+        diameter=_non_negative(g["diameter"], "stack_diameter"),
+        exit_velocity=_non_negative(g["exit_velocity"], "exit_velocity"),
+        exit_temperature=_finite(g["exit_temperature"], "exit_temperature"),
+        ambient_temperature=_finite(g["ambient_temperature"], "ambient_temperature"),
+        u_stack=_wind(g["u_stack"], "u_stack"),
+        stability=stability_index(g["stability"]),
     )
     for arr, what in ((arrays[3], "exit_temperature"), (arrays[4], "ambient_temperature")):
         _require_kelvin(arr, what)
@@ -310,7 +355,7 @@ def effective_height(
     cls = np.ascontiguousarray(arrays[6], dtype=np.int64).ravel()
     out = np.empty(hs.size)
     _rise.effective_heights(hs, ds, vs, ts, ta, us, cls, out)
-    return out.reshape(arrays[0].shape)
+    return _masked_like(out.reshape(arrays[0].shape), masks)
 
 
 def gaussian_plume(
@@ -388,18 +433,12 @@ def gaussian_plume(
     36.657
     """
     code = _scheme(sigma)
-    masks: list[np.ndarray] = []
-    if any(np.ma.isMaskedArray(v) for v in (q, x, y, z, u, h, mixing_height, stability)):
-        q, x, y, z, u, h, stability = (
-            _unmasked(v, name, masks)
-            for v, name in zip(
-                (q, x, y, z, u, h, stability),
-                ("q", "x", "y", "z", "u", "h", "stability"),
-                strict=True,
-            )
-        )
-        if mixing_height is not None:
-            mixing_height = _unmasked(mixing_height, "mixing_height", masks)
+    given = {"q": q, "x": x, "y": y, "z": z, "u": u, "h": h, "stability": stability}
+    if mixing_height is not None:
+        given["mixing_height"] = mixing_height
+    given, masks = _masks_off(given)
+    q, x, y, z, u, h, stability = (given[k] for k in ("q", "x", "y", "z", "u", "h", "stability"))
+    mixing_height = given.get("mixing_height")
     arrays = broadcast_named(
         "gaussian_plume",
         q=_finite(q, "q"),
@@ -419,12 +458,7 @@ def gaussian_plume(
     _plume.plume_array(
         flat[0], flat[1], flat[2], flat[3], flat[4], flat[5], flat[6], cls, code, out
     )
-    if masks:
-        masked = np.zeros(shape, dtype=bool)
-        for m in masks:
-            masked |= np.broadcast_to(m, shape)
-        return np.ma.MaskedArray(out.reshape(shape), mask=masked)
-    return out.reshape(shape)
+    return _masked_like(out.reshape(shape), masks)
 
 
 def line_source(
@@ -468,7 +502,8 @@ def line_source(
     Returns
     -------
     numpy.ndarray
-        Concentration [g m-3] at the receptors.
+        Concentration [g m-3] at the receptors; masked where a receptor coordinate is a
+        masked array's masked entry.
 
     Raises
     ------
@@ -506,11 +541,14 @@ def line_source(
     lid = _one(_lid(mixing_height), "mixing_height", "one height [m] (a number), or None")
     zi = float(_kernel_lid(lid))
     cls = int(_one(stability_index(stability), "stability", "one class letter 'A'..'F'"))
+    r, masks = _masks_off(
+        {"receptors_x": receptors_x, "receptors_y": receptors_y, "receptors_z": receptors_z}
+    )
     rx, ry, rz = broadcast_named(
         "receptors",
-        receptors_x=_finite(receptors_x, "receptors_x"),
-        receptors_y=_finite(receptors_y, "receptors_y"),
-        receptors_z=_non_negative(receptors_z, "receptors_z"),
+        receptors_x=_finite(r["receptors_x"], "receptors_x"),
+        receptors_y=_finite(r["receptors_y"], "receptors_y"),
+        receptors_z=_non_negative(r["receptors_z"], "receptors_z"),
     )
     shape = rx.shape
     gx, gw = np.polynomial.legendre.leggauss(4)
@@ -534,4 +572,4 @@ def line_source(
         gw,
         out,
     )
-    return out.reshape(shape)
+    return _masked_like(out.reshape(shape), masks)
