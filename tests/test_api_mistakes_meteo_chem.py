@@ -18,7 +18,7 @@ import xarray as xr
 from trajectoire import dispersion as disp
 from trajectoire import meteo
 from trajectoire.dispersion.chemistry import no2_attribution, no2_increment_ratio, nox_to_no2
-from trajectoire.errors import InputError
+from trajectoire.errors import InputError, UnitsError
 
 LILLE: dict[str, Any] = {"latitude": 50.57, "longitude": 3.10}
 
@@ -245,6 +245,37 @@ def test_nox_to_no2_negative_names_the_count_and_value() -> None:
         nox_to_no2([-5.0, 10.0])
     text = _one_line(err)
     assert "1 negative" in text and "-5.0" in text and ">= 0" in text
+
+
+def test_nox_to_no2_infinite_is_refused() -> None:
+    """An infinite NOx gave NaN with numpy's RuntimeWarning (inf / inf)."""
+    with pytest.raises(InputError) as err:
+        nox_to_no2([10.0, np.inf, -np.inf])
+    text = _one_line(err)
+    assert "2 infinite" in text and "inf" in text and "finite" in text
+
+
+def test_nox_to_no2_keeps_a_dataarray_and_reads_its_units() -> None:
+    """A DataArray came back as a plain array (its coordinates lost) and its units were not
+    read: NOx in mg m-3 gave NO2 on the ug m-3 curve."""
+    nox = xr.DataArray(
+        [10.0, 100.0, np.nan],
+        dims="station",
+        coords={"station": ["FR1", "FR2", "FR3"]},
+        attrs={"units": "ug m-3", "long_name": "NOx"},
+        name="nox",
+    )
+    no2 = nox_to_no2(nox)
+    assert isinstance(no2, xr.DataArray) and no2.name == "NO2"
+    assert no2["station"].values.tolist() == ["FR1", "FR2", "FR3"]
+    assert no2.attrs == {"units": "ug m-3"}
+    np.testing.assert_array_equal(no2.values, nox_to_no2(nox.values))
+    in_mg = nox_to_no2((nox / 1000.0).assign_attrs(units="mg m-3"))
+    np.testing.assert_allclose(in_mg.values, no2.values, rtol=1e-12)
+    with pytest.raises(UnitsError) as err:
+        nox_to_no2(nox.assign_attrs(units="ppb"))
+    text = _one_line(err)
+    assert "'ppb' are a mixing ratio" in text and "mixing_ratio_factor" in text
 
 
 PARTS = np.array([[10.0, 5.0], [5.0, 2.5]])

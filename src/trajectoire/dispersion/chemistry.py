@@ -92,16 +92,18 @@ Stickoxidfreisetzung. Gefahrstoffe – Reinhaltung der Luft 68, 154–160.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 import numpy.typing as npt
+import xarray as xr
 from scipy.optimize import curve_fit
 
 from trajectoire._validate import as_floats, did_you_mean
 from trajectoire.dispersion.local import local_concentration
-from trajectoire.errors import InputError
+from trajectoire.errors import InputError, UnitsError
 from trajectoire.sectors import GNFR
+from trajectoire.units import convert, unit_kind
 
 if TYPE_CHECKING:
     from trajectoire.dispersion.concentration import YearDispersion
@@ -275,9 +277,21 @@ def _curve(x: np.ndarray, coefficients: tuple[float, float, float], what: str) -
     return np.minimum(a * x / (x + b) + c * x, x)
 
 
+@overload
 def nox_to_no2(
-    nox: npt.ArrayLike, method: str | tuple[float, float, float] = "romberg1996"
-) -> np.ndarray:
+    nox: xr.DataArray, method: str | tuple[float, float, float] = ...
+) -> xr.DataArray: ...
+
+
+@overload
+def nox_to_no2(
+    nox: npt.ArrayLike, method: str | tuple[float, float, float] = ...
+) -> np.ndarray: ...
+
+
+def nox_to_no2(
+    nox: npt.ArrayLike | xr.DataArray, method: str | tuple[float, float, float] = "romberg1996"
+) -> np.ndarray | xr.DataArray:
     """Annual mean NO2 from annual mean NOx (both as NO2 mass) [ug m-3].
 
     Parameters
@@ -289,14 +303,18 @@ def nox_to_no2(
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or xarray.DataArray
         NO2 [ug m-3], capped at NOx (the Bächlin curve's slope at the origin exceeds 1, which
-        would give NO2 > NOx below about 2 ug m-3).
+        would give NO2 > NOx below about 2 ug m-3). An :class:`xarray.DataArray` `nox` gives
+        one with its dims and coordinates, named ``NO2`` with ``units`` ``ug m-3`` (its
+        ``units``, when it has some, are read: ``mg m-3`` is converted, a mixing ratio
+        refused).
 
     Raises
     ------
     trajectoire.InputError
-        Negative NOx, `nox` None or text, `method` neither a key of
+        Negative or infinite NOx, `nox` None or text, a DataArray whose ``units`` are not a
+        mass concentration (:class:`trajectoire.UnitsError`), `method` neither a key of
         :data:`NO2_CONVERSIONS` nor three numbers (A >= 0, B > 0, C >= 0).
 
     Examples
@@ -305,7 +323,33 @@ def nox_to_no2(
     45.28
     """
     coefficients = _coefficients(method)
-    return _curve(_concentrations(nox, "nox_to_no2: nox"), coefficients, "nox_to_no2: nox")
+    what = "nox_to_no2: nox"
+    if isinstance(nox, xr.DataArray):
+        units = nox.attrs.get("units")
+        x = _concentrations(nox.values, what)
+        if units is not None and unit_kind(units) == "mixing_ratio":
+            raise UnitsError(
+                f"{what} ({nox.name}): units {units!r} are a mixing ratio; expected a mass "
+                "concentration [ug m-3, as NO2 mass]: multiply by "
+                "trajectoire.units.mixing_ratio_factor(units, 46.0055) first (NO2's molar mass)."
+            )
+        if units is not None:  # a mass concentration in other units is converted
+            x = convert(x, units, "ug m-3", "concentration", what=f"{what} ({nox.name})")
+    else:
+        x = _concentrations(nox, what)
+    infinite = np.isinf(x)
+    if np.any(infinite):
+        raise InputError(
+            f"{what}: {int(infinite.sum())} infinite NOx value(s) (e.g. "
+            f"{float(x[infinite].ravel()[0])!r}); expected finite concentrations [ug m-3, as "
+            "NO2 mass] (NaN where unknown)."
+        )
+    no2 = _curve(x, coefficients, what)
+    if isinstance(nox, xr.DataArray):
+        return xr.DataArray(
+            no2, coords=nox.coords, dims=nox.dims, name="NO2", attrs={"units": "ug m-3"}
+        )
+    return no2
 
 
 def _clip_round_off(nox: np.ndarray, rtol: float = 1e-6) -> np.ndarray:
