@@ -652,8 +652,9 @@ def read_roads(
     Parameters
     ----------
     source : path or GeoDataFrame
-        ``roads.gpkg`` or a Shapefile: LineString geometries (with a CRS) and ``road_id``;
-        then either ``aadt`` [vehicles day-1], ``hdv_share`` [0-1] and ``category`` (with
+        ``roads.gpkg`` or a Shapefile: LineString geometries (with a CRS) and ``road_id``
+        (without it, the links are numbered ``"0"``, ``"1"``... in file order, and messages
+        and outputs name them so); then either ``aadt`` [vehicles day-1], ``hdv_share`` [0-1] and ``category`` (with
         `emission_factors`), or one column per pollutant with the emission per km.
     emission_factors : path or DataFrame, optional
         ``road_emission_factors.csv`` (see :func:`read_road_emission_factors`).
