@@ -169,6 +169,17 @@ def test_zone_split_rejects_bad_fractions():
         zone_split([1.0], [1.5])
 
 
+@pytest.mark.parametrize("bad", [-5.0, np.nan, np.inf])
+def test_zone_split_rejects_bad_inhabitants(bad):
+    """Negative or NaN inhabitants were split as they were (-5 gave -2.5 inside and
+    outside), where the other exposure functions refuse them."""
+    with pytest.raises(InputError) as err:
+        zone_split([bad, 10.0], [0.5, 0.5])
+    text = str(err.value)
+    assert "1 cell(s)" in text and repr(bad) in text and ">= 0 and finite" in text
+    assert "\n" not in text
+
+
 # ---------------------------------------------------------------- thresholds and territories
 def test_threshold_table_has_the_cited_values():
     assert WHO_2021_GUIDELINES == {"NO2": 10.0, "PM10": 15.0, "PM2.5": 5.0}

@@ -280,7 +280,9 @@ def population_weighted_mean(
     _check_same_grid(concentration, population, "population")
     _check_same_grid(concentration, territory_fraction, "territory_fraction")
     _check_inhabitants(population, "population_weighted_mean")
-    weights = population * territory_fraction
+    # sums in float64: a run writes float32 maps, whose float32 sums over a territory's
+    # cells drift by ~1e-6 (a uniform field's mean was not the field)
+    weights = population.astype(np.float64) * territory_fraction.astype(np.float64)
     denom = weights.sum(("y", "x"))
     if bool((denom <= 0).any()):
         # each territory empty somewhere, with where on the other dims (a year of a
@@ -622,7 +624,8 @@ def zone_split(inhabitants: ArrayLike, zone_fraction: ArrayLike) -> tuple[np.nda
     Raises
     ------
     trajectoire.InputError
-        A fraction outside [0, 1] or NaN, or shapes that do not broadcast.
+        A fraction outside [0, 1] or NaN, inhabitants negative, NaN or infinite, or shapes
+        that do not broadcast.
 
     Notes
     -----
@@ -646,6 +649,14 @@ def zone_split(inhabitants: ArrayLike, zone_fraction: ArrayLike) -> tuple[np.nda
         ) from None
     if np.isnan(f).any() or (f < 0).any() or (f > 1).any():
         raise InputError("zone_split: zone_fraction must lie in [0, 1] (got NaN or outside).")
+    bad = ~(p >= 0) | np.isinf(p)  # NaN, negative or infinite inhabitants
+    if bad.any():
+        raise InputError(
+            f"zone_split: inhabitants has {int(bad.sum())} cell(s) negative, NaN or infinite "
+            f"(e.g. {float(p[bad].ravel()[0])!r}); expected inhabitants >= 0 and finite in "
+            "every cell. Fill the cells without data with 0 and check the sign of the source "
+            "data."
+        )
     inside = p * f
     return inside, p - inside
 
