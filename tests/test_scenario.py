@@ -9,6 +9,7 @@ applied to that file.
 from __future__ import annotations
 
 import json
+import tomllib
 import warnings
 from pathlib import Path
 
@@ -645,3 +646,109 @@ def test_a_pollutant_no_cut_touches_changes_by_exactly_zero(small):
         assert np.isfinite(change).all() and (change == 0.0).all(), (name, sector, pol)
     touched = ds["exposure_change"].sel(pollutant=[p for p in LINEAR if p != pol]).values
     assert (touched < 0).any()
+
+
+# ------------------------------------------------------------- probe 6: F2, F3, F4, F7
+def test_a_cut_with_numpy_numbers_gives_the_same_scenario(small):
+    """``Cut(sector, None, np.float64(0.3), ds.year.values[-1])``: the year read from the
+    output (np.int64) was refused as "must be an integer year"."""
+    _, out, _ = small
+    last = xr.open_dataset(out)["year"].values[-1]
+    assert isinstance(last, np.integer)
+    given = apply_scenario(out, Scenario("np", [Cut(ROAD, "ACSO", np.float64(0.3), last)]))
+    plain = apply_scenario(out, Scenario("py", [Cut(ROAD, "ACSO", 0.3, int(last))]))
+    xr.testing.assert_identical(
+        given["exposure"].reset_coords(drop=True), plain["exposure"].reset_coords(drop=True)
+    )
+
+
+@pytest.mark.parametrize(
+    ("cut", "expected"),
+    [
+        (
+            'sector = "F_RoadTransport", percent = 10, from_year = 2030',
+            "[scenario] cut 1: from_year 2030 is outside the years of",
+        ),
+        (
+            'sector = "G_Shipping", percent = 10, from_year = 2017',
+            "[scenario] cut 1: sector 'G_Shipping' is not a sector of the run in",
+        ),
+        (
+            'sector = "F", territory = "mel", percent = 10, from_year = 2017',
+            "[scenario] cut 1: territory 'MEL' is not a territory of the run in",
+        ),
+    ],
+)
+def test_a_mistake_the_output_tells_names_the_scenario_file(small, tmp_path, capsys, cut, expected):
+    """The mistakes found once the output is open began at "[scenario] cut 1", without the
+    scenario file every other mistake of the file names."""
+    _, out, _ = small
+    p = _toml(tmp_path, f"[scenario]\ncut = [{{ {cut} }}]\n")
+    code = main(["scenario", str(p), "--from", str(out), "--out", str(tmp_path / "s.nc")])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"trajectoire: error: {p}: {expected} {out}")
+    with pytest.raises(ConfigError, match=rf"^{p}: \[scenario\] cut 1: "):
+        apply_scenario(out, load_scenario(p))
+    with pytest.raises(ConfigError, match=r"^\[scenario\] cut 1: "):  # built in Python: no file
+        apply_scenario(out, scenario_from_table(tomllib.loads(p.read_text())["scenario"]))
+
+
+def test_the_no2_note_says_which_years_were_recomputed(small):
+    """With a cut limited to one territory the exact path has no NOx map, so NO2's territory
+    means are NaN; the notes said "NO2 maps and territory means recomputed" all the same."""
+    _, out, _ = small
+    one = apply_scenario(out, Scenario("acso", [Cut(ROAD, "ACSO", 0.5, 2018)]))
+    assert np.isnan(one["territory_concentration"].sel(pollutant="NO2").values).all()
+    notes = one.attrs["scenario_notes"]
+    assert "recomputed from the scenario NOx maps" not in notes
+    assert (
+        "NO2 territory means of 2018 (a cut is limited to one territory) are NaN, not "
+        "recomputed: NO2 is converted from the scenario's NOx map" in notes
+    )
+    # 2016: no contribution maps; 2017: a cut everywhere, a map; 2018: a territory cut
+    mixed = apply_scenario(
+        out,
+        Scenario("mix", [Cut(ROAD, None, 0.3, 2016), Cut("B_Industry", "ACSO", 0.2, 2018)]),
+    )
+    no2 = mixed["territory_concentration"].sel(pollutant="NO2")
+    assert np.isfinite(no2.sel(year=2017)).all()
+    assert np.isnan(no2.sel(year=[2016, 2018])).all()
+    notes = mixed.attrs["scenario_notes"]
+    assert "NO2 maps and territory means of 2017 recomputed from the scenario NOx maps" in notes
+    assert (
+        "NO2 territory means of 2018 (a cut is limited to one territory) and 2016 (no "
+        "contribution maps stored) are NaN" in notes
+    )
+    everywhere = apply_scenario(out, Scenario("all", [Cut(ROAD, None, 0.3, 2017)]))
+    assert "are NaN, not recomputed" not in everywhere.attrs["scenario_notes"]
+    assert "of 2017, 2018 recomputed" in everywhere.attrs["scenario_notes"]
+
+
+def test_recompute_years_before_every_cut_are_refused(small, tmp_path, capsys):
+    """``--recompute --years 2016:2017`` with the cuts from 2018 wrote the baseline again as
+    the scenario, without a word (the exact path refuses a cut after the output's years)."""
+    cfg, out, ctx = small
+    s = Scenario("late", [Cut(ROAD, None, 0.3, 2018), Cut("B_Industry", "ARC", 0.2, 2018)])
+    expected = (
+        r"\[scenario\] from_year 2018: no cut is in force in the years asked \(2016, 2017\): "
+        r"the scenario would be the baseline; expected years from 2018 on \(--years 2018:2018"
+    )
+    with pytest.raises(ConfigError, match=expected):
+        recompute_scenario(cfg, s, baseline=out, ctx=ctx, years=[2016, 2017])
+    with pytest.raises(ConfigError, match=expected):
+        recompute_scenario(cfg, s, ctx=ctx, years=[2016, 2017])
+    p = _toml(
+        tmp_path,
+        '[scenario]\nname = "road"\ncut = [{ sector = "F_RoadTransport", percent = 30, '
+        "from_year = 2018 }]\n",
+    )
+    target = tmp_path / "s.nc"
+    code = main(
+        ["scenario", str(p), "--from", str(out), "--out", str(target), "--recompute"]
+        + ["--years", "2016:2017", "-q"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"error: {p}: [scenario] from_year 2018: no cut is in force" in err
+    assert not target.exists()

@@ -37,7 +37,7 @@ import xarray as xr
 from scipy import sparse
 
 from trajectoire._compile_notice import compile_notice
-from trajectoire._validate import did_you_mean
+from trajectoire._validate import did_you_mean, year_ranges
 from trajectoire.batch.pipeline import (
     RunContext,
     compute_year,
@@ -117,6 +117,9 @@ class Cut:
         problems = _cut_problems(self.sector, self.territory, self.fraction, self.from_year)
         if problems:
             raise ConfigError("\n".join(f"Cut: {p}" for p in problems))
+        # np.float32(0.3), np.int64(2023) (a year read from an output): as Python numbers
+        object.__setattr__(self, "fraction", float(self.fraction))
+        object.__setattr__(self, "from_year", int(self.from_year))
 
     def applies(self, year: int) -> bool:
         """Whether the cut is in force in `year`."""
@@ -137,23 +140,58 @@ def _sector_id(sector: Any) -> Any:
         return sector
 
 
+def _is_number(value: Any) -> bool:
+    """A real number: a Python or numpy int or float (``np.float32(0.3)``), not a bool
+    (``True`` is not 1 here), nor text; NaN is one (the caller checks the range)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def _is_integer(value: Any) -> bool:
+    """A Python or numpy integer (``np.int64(2023)``, a year read from an output), not a
+    bool nor a float (``2020.0``: a year is written as an integer)."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def _sector_hint(sector: Any, choices: Iterable[str]) -> str:
+    """`` (did you mean 'F_RoadTransport'?)`` for a near-miss of a sector id of `choices`
+    (:func:`trajectoire._validate.did_you_mean`); a name that starts with a GNFR letter
+    (``"F_Roadtransprot"``) is compared with that letter's sectors only (``"F_Road"`` is not
+    ``I_OffRoad``)."""
+    if not isinstance(sector, str):
+        return ""
+    ids = list(choices)
+    letter = sector.strip()[:2].upper()
+    same = [c for c in ids if c[:2].upper() == letter] if letter.endswith("_") else []
+    return did_you_mean(sector.strip(), same or ids)
+
+
+def _territory_hint(territory: Any, choices: Iterable[str]) -> str:
+    """`` (did you mean 'MEL'?)`` for a near-miss of a territory id (``"MELL"``,
+    ``"douaisi"``): :func:`trajectoire._validate.did_you_mean`, as written then in capitals."""
+    if not isinstance(territory, str):
+        return ""
+    given, ids = territory.strip(), list(choices)
+    return did_you_mean(given, ids) or did_you_mean(given.upper(), ids)
+
+
 def _cut_problems(sector: Any, territory: Any, fraction: Any, from_year: Any) -> list[str]:
     """One sentence per mistake in a cut's fields."""
     out = []
     if sector not in GNFR:
-        out.append(f"sector {sector!r} is not a GNFR sector; valid values: {', '.join(GNFR)}.")
+        out.append(
+            f"sector {sector!r} is not a GNFR sector{_sector_hint(sector, GNFR)}; valid values: "
+            f"{', '.join(GNFR)}."
+        )
     if territory is not None and territory not in TERRITORIES:
         out.append(
-            f"territory {territory!r} is unknown; valid values: {', '.join(TERRITORIES)} "
-            "(or leave it out to cut everywhere)."
+            f"territory {territory!r} is unknown{_territory_hint(territory, TERRITORIES)}; "
+            f"valid values: {', '.join(TERRITORIES)} (or leave it out to cut everywhere)."
         )
-    if (
-        isinstance(fraction, bool)
-        or not isinstance(fraction, int | float)
-        or not 0.0 <= float(fraction) <= 1.0
-    ):
+    if not _is_number(fraction) or not 0.0 <= float(fraction) <= 1.0:
         out.append(f"fraction {fraction!r} must be a number in 0..1 (percent in 0..100).")
-    if isinstance(from_year, bool) or not isinstance(from_year, int):
+    if not _is_integer(from_year):
         out.append(f"from_year {from_year!r} must be an integer year.")
     elif from_year < MIN_YEAR:
         out.append(
@@ -189,11 +227,7 @@ def _threshold_problems(thresholds: Any, at: str) -> tuple[dict[str, float], lis
                 "keep one key per pollutant."
             )
             continue
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not (math.isfinite(value) and value > 0)
-        ):
+        if not _is_number(value) or not (math.isfinite(value) and value > 0):
             problems.append(
                 f"{at}: {key} = {value!r}; expected a finite number > 0 [ug m-3] (an annual mean)."
             )
@@ -220,6 +254,10 @@ class Scenario:
         (default :data:`DEFAULT_THRESHOLDS`).
     run_config : pathlib.Path, optional
         Run configuration of the recompute path (default: the one the output names).
+    source : pathlib.Path, optional
+        The file the scenario was read from (:func:`load_scenario` sets it), named at the
+        start of the messages about its cuts that only the output can tell (a sector or
+        territory the run does not have, a ``from_year`` after its years); not compared.
 
     Examples
     --------
@@ -232,6 +270,7 @@ class Scenario:
     cuts: tuple[Cut, ...]
     thresholds: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     run_config: Path | None = None
+    source: Path | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if isinstance(self.cuts, Cut):  # Scenario("s", Cut(...)): one cut, not a list
@@ -244,6 +283,12 @@ class Scenario:
         object.__setattr__(self, "cuts", tuple(self.cuts))
         if not self.cuts:
             raise ConfigError(f"scenario {self.name!r}: no cut; add at least one.")
+        others = [c for c in self.cuts if not isinstance(c, Cut)]
+        if others:
+            raise ConfigError(
+                f"scenario {self.name!r}: cuts holds {others[0]!r} ({type(others[0]).__name__}); "
+                "expected Cut entries (Cut(sector, territory, fraction, from_year))."
+            )
         thresholds, problems = _threshold_problems(self.thresholds, "thresholds")
         object.__setattr__(self, "thresholds", thresholds)
         problems += _overlap_problems(self.cuts)
@@ -338,11 +383,7 @@ def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]")
             problems.append(f"{at}: missing key(s) {', '.join(missing)}.")
             continue
         percent = entry["percent"]
-        bad_percent = (
-            isinstance(percent, bool)
-            or not isinstance(percent, int | float)
-            or not 0 <= percent <= 100
-        )
+        bad_percent = not _is_number(percent) or not 0 <= percent <= 100
         if bad_percent:
             problems.append(f"{at}: percent = {percent!r}; expected a number in 0..100.")
             percent = 0.0
@@ -411,7 +452,7 @@ def load_scenario(path: str | Path) -> Scenario:
         raise ConfigError(
             f"{p}: no [scenario] table; add one with [[scenario.cut]] entries (docs/scenarios.md)."
         )
-    scen = scenario_from_table(data["scenario"], source=str(p))
+    scen = dataclasses.replace(scenario_from_table(data["scenario"], source=str(p)), source=p)
     if scen.run_config is not None and not scen.run_config.is_absolute():
         scen = dataclasses.replace(scen, run_config=(p.parent / scen.run_config).resolve())
     return scen
@@ -506,7 +547,7 @@ def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
     years = [int(y) for y in base["year"].values]
     problems = []
     for i, c in enumerate(scenario.cuts, 1):
-        at = f"[scenario] cut {i}"
+        at = f"{_from_file(scenario)}[scenario] cut {i}"
         if c.sector not in sectors:
             problems.append(
                 f"{at}: sector {c.sector!r} is not a sector of the run in {what}; valid values: "
@@ -525,6 +566,12 @@ def _check_output(base: xr.Dataset, scenario: Scenario, what: str) -> None:
             )
     if problems:
         raise ConfigError("\n".join(problems))
+
+
+def _from_file(scenario: Scenario) -> str:
+    """``"s.toml: "`` for a scenario read from a file (as the messages of
+    :func:`load_scenario` start), else ``""``."""
+    return "" if scenario.source is None else f"{scenario.source}: "
 
 
 def _check_same_run(base: xr.Dataset, cfg: RunConfig, what: str) -> None:
@@ -723,18 +770,35 @@ def _no2_from_maps(
 ) -> None:
     """NO2 maps and territory means from the scenario's NOx maps, by the run's conversion:
     its curve and, with ``[no2] method = "fno2"``, each sector's primary NO2 (the stored
-    ``no2_primary_fraction`` times the sector's scenario NOx contribution)."""
-    if "NO2" not in pols or "NOx" not in pols or "territory_fraction" not in base:
+    ``no2_primary_fraction`` times the sector's scenario NOx contribution).
+
+    The years of a cut with no scenario NOx map (a cut limited to one territory, a year
+    without contribution maps: :func:`_exact_maps`) keep NaN NO2 territory means; the notes
+    say which years were recomputed and which were not, and why."""
+    cut_years = [y for y in years if scenario.active(y)]
+    if "NO2" not in pols or not cut_years:
+        return
+    if "NOx" not in pols or "territory_fraction" not in base:
+        lacks = "NOx" if "NOx" not in pols else "territory_fraction"
+        notes.append(
+            f"NO2 maps and territory means of {year_ranges(cut_years)} are NaN, not "
+            f"recomputed: NO2 is converted from the scenario's NOx map and the output holds no "
+            f"{lacks}; `trajectoire scenario --recompute` computes them"
+        )
         return
     frac = np.asarray(base["territory_fraction"].values, dtype=np.float64)
     w = frac / frac.sum(axis=(1, 2), keepdims=True)
     method, curve = _no2_conversion(base)
-    for y in years:
-        if not scenario.active(y):
-            continue
+    done: list[int] = []
+    by_territory: list[int] = []
+    no_map: list[int] = []
+    for y in cut_years:
         nox = out["concentration"].sel(year=y, pollutant="NOx").values.astype(np.float64)
         if not np.isfinite(nox).any():
+            territorial = any(c.territory is not None for c in scenario.active(y))
+            (by_territory if territorial else no_map).append(y)
             continue
+        done.append(y)
         bg = out["background"].sel(year=y)
         primary = _primary_no2(base, scenario, y) if method == "fno2" else None
         total = _no2_total(
@@ -743,10 +807,21 @@ def _no2_from_maps(
         out["concentration"].loc[{"year": y, "pollutant": "NO2"}] = total.astype(np.float32)
         means = np.nansum(w * total[None], axis=(1, 2))
         out["territory_concentration"].loc[{"year": y, "pollutant": "NO2"}] = means
-    if any(scenario.active(y) for y in years):
+    if done:
         notes.append(
-            "NO2 maps and territory means recomputed from the scenario NOx maps with the "
-            f"run's conversion ({base.attrs.get('no2_conversion', method)})"
+            f"NO2 maps and territory means of {year_ranges(done)} recomputed from the scenario "
+            f"NOx maps with the run's conversion ({base.attrs.get('no2_conversion', method)})"
+        )
+    why = []
+    if by_territory:
+        why.append(f"{year_ranges(by_territory)} (a cut is limited to one territory)")
+    if no_map:
+        why.append(f"{year_ranges(no_map)} (no contribution maps stored)")
+    if why:
+        notes.append(
+            f"NO2 territory means of {' and '.join(why)} are NaN, not recomputed: NO2 is "
+            "converted from the scenario's NOx map, which the exact path does not have there; "
+            "`trajectoire scenario --recompute` computes them"
         )
 
 
@@ -889,6 +964,8 @@ def recompute_scenario(
     if base is not None:
         _check_output(base, scenario, what)
         _check_same_run(base, cfg, what)
+    if years is not None:  # a mistake in the years asked: said before the preparation
+        _recompute_years(cfg.years if ctx is None else ctx.years, base, what, scenario, years)
     with compile_notice():  # the first run after an install compiles the kernels
         ctx = prepare(cfg) if ctx is None else ctx
         wanted = _recompute_years(ctx.years, base, what, scenario, years)
@@ -947,6 +1024,20 @@ def _recompute_years(
             f"scenario years {missing} are not in the baseline {what} (it holds "
             f"{_span(held or [])}); expected years it holds (years=, --years "
             f"{min(held or [0])}:{max(held or [0])}), or a baseline run over those years."
+        )
+    if not any(scenario.active(y) for y in wanted):  # years asked, all before every cut
+        starts = year_ranges(c.from_year for c in scenario.cuts)
+        cut_years = [y for y in pool if y >= scenario.first_year]
+        fix = (
+            f"years from {scenario.first_year} on (--years {cut_years[0]}:{cut_years[-1]} on "
+            "the command line, years= in Python), or an earlier from_year"
+            if cut_years
+            else "an earlier from_year"
+        )
+        raise ConfigError(
+            f"{_from_file(scenario)}[scenario] from_year {starts}: no cut is in force in the "
+            f"years asked ({year_ranges(wanted)}): the scenario would be the baseline; "
+            f"expected {fix}."
         )
     return wanted
 
@@ -1119,7 +1210,7 @@ def run_config_of(scenario: Scenario, baseline: str | Path) -> Path:
     """The run configuration of the recompute path: ``[scenario] run_config``, else the
     configuration file the baseline output names (``trajectoire_config_file``)."""
     if scenario.run_config is not None:
-        path, key = scenario.run_config, "[scenario] run_config"
+        path, key = scenario.run_config, f"{_from_file(scenario)}[scenario] run_config"
     else:
         base = open_output(baseline)
         named = base.attrs.get("trajectoire_config_file")
