@@ -117,8 +117,9 @@ def receptors(n_bearings: int):
     return r, b, r * np.sin(np.radians(b)), r * np.cos(np.radians(b))
 
 
-def brute_force(met, stack, rx, ry, sigma, offsets, calm_threshold):
-    """Mean over the valid hours of the hourly plumes, averaged over direction `offsets`."""
+def brute_force(met, stack, rx, ry, sigma, offsets, calm_threshold, decay_rate=0.0):
+    """Mean over the valid hours of the hourly plumes, averaged over direction `offsets`
+    (with a first-order loss `decay_rate` [s-1] at each hour's stack-top wind)."""
     acc = np.zeros(rx.size)
     for off in offsets:
         m = met.copy()
@@ -132,26 +133,31 @@ def brute_force(met, stack, rx, ry, sigma, offsets, calm_threshold):
             receptors_y=ry,
             sigma=sigma,
             calm_threshold=calm_threshold,
+            decay_rate=decay_rate,
             **stack,
         )
         acc += np.nanmean(c.values, axis=0)
     return acc / len(offsets)
 
 
-def annual(table, stack, rx, ry, sigma, smoothing):
-    """The annual path of ``point_sources_annual`` at point receptors (1 t yr-1)."""
+def annual(table, stack, rx, ry, sigma, smoothing, decay_rate=0.0):
+    """The annual path of ``point_sources_annual`` at point receptors (1 t yr-1); the loss
+    `decay_rate` [s-1] at the stack-top wind, ``<1/u_s> = fac <1/u>``, as the library's
+    stack kernels take it."""
     code = _scheme(sigma)
     _, st = _stacks(0.0, 0.0, **{k: [v] for k, v in stack.items()})
     a, cls, zis, ius, hs, fac = _stack_groups(table.isel(year=0), code, st, 283.15)
     a = np.ascontiguousarray(a * fac[0][:, None] * _T_PER_YR_TO_UG)
     h = np.ascontiguousarray(hs[0])
+    ius_s = np.ascontiguousarray(ius * fac[0])  # the plume's <1/u> at the stack top
     out = np.empty(rx.size)
     if smoothing != "gauss-np":
         smooth = MODES[smoothing]
         for i in range(rx.size):
             out[i] = lt.point_density(
-                rx[i], ry[i], 1.5, a, h, zis, cls, ius, code, 0.0, 0.0, smooth, NO_DEPOSITION
-            )
+                rx[i], ry[i], 1.5, a, h, zis, cls, ius_s, code, 0.0, decay_rate, smooth,
+                NO_DEPOSITION,
+            )  # fmt: skip
         return out
     # independent numpy version: the exact geometry (exact_geometry) within the near
     # field, flat sectors convolved with the lateral Gaussian of the plume beyond
@@ -160,7 +166,7 @@ def annual(table, stack, rx, ry, sigma, smoothing):
     centres = np.arange(nd) * width + math.pi  # plume bearings of the sectors
     letters = np.array(list("ABCDEF"))
     near = np.hypot(rx, ry) < lt.NEAR_FIELD
-    out[near] = exact_geometry(table, stack, rx[near], ry[near], sigma)
+    out[near] = exact_geometry(table, stack, rx[near], ry[near], sigma, decay_rate=decay_rate)
     for i in np.flatnonzero(~near):
         r = math.hypot(rx[i], ry[i])
         theta = math.atan2(rx[i], ry[i])
@@ -170,13 +176,13 @@ def annual(table, stack, rx, ry, sigma, smoothing):
             sy, _ = disp.dispersion_coefficients(r, letters[cls[g]], sigma)
             st_ = max(float(sy) / r, 1e-6)
             dens = (ndtr((dth + width / 2) / st_) - ndtr((dth - width / 2) / st_)) / width
-            cic = lt.cic_unit(r, 1.5, h[g], zis[g], code, cls[g], 0.0, 0.0, ius[g])
+            cic = lt.cic_unit(r, 1.5, h[g], zis[g], code, cls[g], 0.0, decay_rate, ius_s[g])
             tot += float(a[g] @ dens) * cic
         out[i] = tot / r
     return out
 
 
-def exact_geometry(table, stack, rx, ry, sigma, nphi=40):
+def exact_geometry(table, stack, rx, ry, sigma, nphi=40, decay_rate=0.0):
     """Diagnosis (``--near``): the expectation of the hourly plumes of each met group when
     the directions are uniform within each sector, with the plume's own geometry (downwind
     distance ``r cos δ``, crosswind ``r sin δ``) instead of the sector-average form
@@ -204,6 +210,8 @@ def exact_geometry(table, stack, rx, ry, sigma, nphi=40):
                 1.0, np.where(down, x, 1.0), y, 1.5, u=1.0, stability=letters[cls[g]],
                 h=hs[0][g], sigma=sigma, mixing_height=zi,
             )  # fmt: skip
+            if decay_rate > 0.0:  # the loss over the travel time x / u_s
+                v = v * np.exp(-decay_rate * np.where(down, x, 0.0) * ius[g] * fac[0][g])
             out[i] += float(a[g] @ np.where(down, v, 0.0).mean(axis=1))
     return out
 
@@ -401,6 +409,13 @@ def main(argv=None):
         "both paths, instead of spread over the directions by the table)",
     )
     ap.add_argument(
+        "--half-life",
+        type=float,
+        default=0.0,
+        metavar="HOURS",
+        help="a first-order loss of this half-life [h] on both paths (UFP: 3), 0: none",
+    )
+    ap.add_argument(
         "--near",
         action="store_true",
         help="also the near-field diagnosis of the stack (exact plume geometry, finer speed "
@@ -440,23 +455,31 @@ def main(argv=None):
         for nd, res, _, edges in VARIANTS.values()
     }
     offsets = (np.arange(nsub) + 0.5) / nsub * 10.0 - 5.0
+    if args.half_life < 0 or not math.isfinite(args.half_life):
+        ap.error(f"--half-life {args.half_life}: expected hours >= 0 (0: no loss)")
+    decay = math.log(2.0) / (3600.0 * args.half_life) if args.half_life > 0 else 0.0
     n_calm = int((met["wind_speed"] < args.calm_threshold).sum())
     print(f"# sample {args.year}, {int(met.sizes['time'])} h, sigma={args.sigma}, {nb} bearings per "
           f"ring, spread reference = {nsub} sub-directions per report, calm threshold "
           f"{args.calm_threshold} m/s ({n_calm} calm hours)"
-          + (", calms raised to the threshold" if args.no_calms else ""))  # fmt: skip
+          + (", calms raised to the threshold" if args.no_calms else "")
+          + (f", loss of half-life {args.half_life:g} h" if decay else ""))  # fmt: skip
     print(f"# load average at start (1, 5, 15 min): {os.getloadavg()}")
     print("# |annual/brute - 1|: median / 90th percentile [%] per distance [m]")
     verdicts, cost, agree, levels, curves = {}, {}, {}, {}, {}
     for sname, stack in stacks.items():
         refs = {
-            "reported": brute_force(met, stack, rx, ry, args.sigma, [0.0], args.calm_threshold),
-            "spread": brute_force(met, stack, rx, ry, args.sigma, offsets, args.calm_threshold),
+            "reported": brute_force(
+                met, stack, rx, ry, args.sigma, [0.0], args.calm_threshold, decay
+            ),
+            "spread": brute_force(
+                met, stack, rx, ry, args.sigma, offsets, args.calm_threshold, decay
+            ),
         }
         ests = {}
         for label, (nd, res, sm, edges) in VARIANTS.items():
             t1 = time.perf_counter()
-            ests[label] = annual(tables[(nd, res, edges)], stack, rx, ry, args.sigma, sm)
+            ests[label] = annual(tables[(nd, res, edges)], stack, rx, ry, args.sigma, sm, decay)
             cost[label] = cost.get(label, 0.0) + time.perf_counter() - t1
         for rname, ref in refs.items():
             print(f"\n## {sname}, reference: brute force, directions {rname}")

@@ -43,10 +43,11 @@ def np_cic(r, z, h, zi, scheme, cls, decay_k, inv_u):
 
 
 def np_radial_profiles(a, fac, hs, zis, clss, invus, scheme, z, decay_k, r_nodes):
-    """``R[d, k]`` by a matrix product over the met groups."""
+    """``R[d, k]`` by a matrix product over the met groups; the loss over the travel time
+    at the stack-top wind, ``<1/u_s> = fac <1/u>``."""
     cic = np.array(
         [
-            np_cic(r_nodes, z, hs[g], zis[g], scheme, clss[g], decay_k, invus[g])
+            np_cic(r_nodes, z, hs[g], zis[g], scheme, clss[g], decay_k, fac[g] * invus[g])
             for g in range(a.shape[0])
         ]
     )  # (G, K)

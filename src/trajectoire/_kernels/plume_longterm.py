@@ -1032,7 +1032,7 @@ def point_sources_footprint(
                         dep_g = (vd * fac[s, g] * invus[g], s0, ds, itab3[sd, gd], dtab3[sd, gd])
                         val += fac[s, g] * exact_group(
                             r, pieces, a[g], z, hs[s, g], zis[g], scheme, clss[g], 0.0, decay_k,
-                            invus[g], dep_g,
+                            fac[s, g] * invus[g], dep_g,
                         )  # fmt: skip
                     for k in range(nk):
                         out[k, iy, ix] += val * weights[s, k]
@@ -1048,7 +1048,9 @@ def point_sources_footprint(
                         w = ((1.0 - fr) * a[g, d0] + fr * a[g, d1]) * inv_width
                     if w == 0.0:
                         continue
-                    c = cic_unit(r, z, hs[s, g], zis[g], scheme, clss[g], 0.0, decay_k, invus[g])
+                    c = cic_unit(
+                        r, z, hs[s, g], zis[g], scheme, clss[g], 0.0, decay_k, fac[s, g] * invus[g]
+                    )  # the loss at the stack-top wind, 1/u_s = fac / u
                     if vd > 0.0 and c != 0.0:
                         c *= depletion_factor(
                             r, vd * fac[s, g] * invus[g], itab3[s, g], dtab3[s, g], s0, ds

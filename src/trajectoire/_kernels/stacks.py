@@ -138,12 +138,15 @@ def _node_terms(r, szc, a, fac, hs, zis, clss, invus, z, decay_k, vd, s0, ds, it
 @njit(cache=CACHE, inline="always")
 def _group_term(r, szc, fac, h, zi, cls, inv_u, z, decay_k):
     """One met group's vertical term at radius `r` [m] times its wind factor,
-    ``fac CIC(r; h, zi, σz_cls(r))`` with its loss ``exp(-k r inv_u)`` (:func:`.plume_longterm.cic_at`),
-    before the depletion and the ``N / (2 pi r)`` of :func:`_add_term`. It depends on the
-    group's release height `h` [m], lid `zi` [m], class `cls`, wind factor `fac` and, where
-    ``decay_k > 0``, its ``<1/u>`` `inv_u` [s m-1]; not on its direction weights (so that
-    other years' groups of the same values share it, :func:`stack_terms`)."""
-    return fac * cic_at(r, z, h, zi, szc[cls], decay_k, inv_u)
+    ``fac CIC(r; h, zi, σz_cls(r))`` with its loss ``exp(-k r fac inv_u)``
+    (:func:`.plume_longterm.cic_at`): the plume travels at the stack-top wind, whose
+    ``<1/u_s>`` is ``fac <1/u>``, as its dilution and its depletion
+    (:func:`_add_term`) take it; before the depletion and the ``N / (2 pi r)`` of
+    :func:`_add_term`. It depends on the group's release height `h` [m], lid `zi` [m],
+    class `cls`, wind factor `fac` and, where ``decay_k > 0``, its ``<1/u>`` `inv_u`
+    [s m-1] at the reference height; not on its direction weights (so that other years'
+    groups of the same values share it, :func:`stack_terms`)."""
+    return fac * cic_at(r, z, h, zi, szc[cls], decay_k, fac * inv_u)
 
 
 @njit(cache=CACHE, inline="always")

@@ -394,7 +394,6 @@ def point_sources_annual(
     if smooth == _lt.SECTOR_GAUSS and near > 0:
         smooth = _lt.SECTOR_GAUSS_EXACT
     a, cls, zis, ius, hs, fac = _stack_groups(freq_year, code, st, cfg.ambient_temperature)
-    ius_stack = ius  # decay uses the 10 m speed of the class (documented approximation)
     dep = _depletion(cfg.deposition_velocity, z, hs, zis, cls, code, 2.0 * rad)
     out = np.zeros((w.shape[1], grid.ny, grid.nx))
     _lt.point_sources_footprint(
@@ -406,7 +405,7 @@ def point_sources_annual(
         np.ascontiguousarray(a),
         zis,
         cls,
-        ius_stack,
+        ius,
         code,
         z,
         cfg.decay_rate,
