@@ -145,6 +145,60 @@ def test_resume_of_a_finished_run_computes_nothing(
     assert broken.computed == [1990, 1991]
 
 
+def test_resume_of_a_finished_but_damaged_output_computes_it_again(
+    config: RunConfig, reference: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A byte flipped in a finished output (a chunk no longer decodes): --resume said
+    'already complete, nothing to compute' and kept it, where `trajectoire info` calls it
+    damaged. It is checked as info checks it, said, and computed again."""
+    out = tmp_path / "out.nc"
+    run(config, out, pipeline=fake_pipeline, progress=False)
+    from trajectoire.io.netcdf import check_output
+
+    data = bytearray(out.read_bytes())
+    for at in range(len(data) // 2, len(data), 97):  # flip bytes until a chunk breaks
+        data[at] ^= 0xFF
+        out.write_bytes(bytes(data))
+        try:
+            check_output(out)
+        except InputError:
+            break
+    else:  # pragma: no cover - the file has chunks past its middle
+        pytest.fail("no flipped byte damaged a chunk")
+    rec = Recording()
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        run(config, out, pipeline=rec, resume=True, progress=False)
+    assert rec.computed == list(range(1990, 1996))
+    said = [r.getMessage() for r in caplog.records if "damaged" in r.getMessage()]
+    assert len(said) == 1 and "computing it again" in said[0] and "\n" not in said[0]
+    assert "already complete" not in caplog.text
+    check_output(out)
+    assert_same_content(out, reference)
+
+
+def test_unusable_parts_are_said_before_they_are_recomputed(
+    config: RunConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A part that cannot be read (truncated), that holds another year, or a static part
+    without its checksum was recomputed with an INFO line only: with -q nothing said that
+    a file on disk was bad."""
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError):
+        run(config, out, pipeline=Recording(fail_at=1993), progress=False)
+    parts = parts_dir_of(out)
+    (parts / "year-1990.nc").write_bytes((parts / "year-1990.nc").read_bytes()[:300])
+    (parts / "year-1991.nc").write_bytes((parts / "year-1992.nc").read_bytes())
+    for checksum in parts.glob("static.nc*.sha256"):
+        checksum.unlink()
+    rec = Recording()
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        run(config, out, pipeline=rec, resume=True, progress=False)
+    assert rec.computed == [1990, 1991, 1993, 1994, 1995]
+    said = [r.getMessage() for r in caplog.records]
+    bad = [m for m in said if m.startswith("resume: the parts of 1990, 1991 and the static ")]
+    assert len(bad) == 1 and "cannot be used" in bad[0] and "recomputing them" in bad[0], said
+
+
 class DefaultMaps(Recording):
     """The fake pipeline with map years of its own rule, not listed in the configuration
     (as the run's pipeline does when ``[attribution] map_years`` is empty)."""
@@ -189,7 +243,8 @@ def test_parts_of_another_configuration(
         run(other, out, pipeline=again, resume=True, progress=False)
     assert again.computed == list(range(1990, 1996))
     said = [r.getMessage() for r in caplog.records if "another configuration" in r.getMessage()]
-    assert len(said) == 1 and said[0].startswith("resume: the parts of 1990, 1991 in "), said
+    assert len(said) == 1, said
+    assert said[0].startswith("resume: the parts of 1990, 1991 and the static part in "), said
     with xr.open_dataset(out) as ds:
         assert list(ds["pollutant"].values) == ["NOx", "SO2"]
 
@@ -393,7 +448,8 @@ def test_damaged_part_is_detected_and_recomputed(
     with caplog.at_level("WARNING", logger="trajectoire"):
         run(config, out, pipeline=again, resume=True, progress=False)
     assert again.computed == [1991, 1993, 1994, 1995]
-    assert any("year-1991.nc is damaged" in r.getMessage() for r in caplog.records)
+    said = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("resume: the part of 1991 in ") and "is damaged" in m for m in said)
     assert_same_content(out, reference)
 
 

@@ -70,7 +70,7 @@ from trajectoire.dispersion.stack_terms import release as release_terms
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.chunks import deflate_encoder, io_threads
 from trajectoire.io.config import RunConfig, load_config, parse_years
-from trajectoire.io.netcdf import check_writable, signals_held, write_netcdf
+from trajectoire.io.netcdf import check_output, check_writable, signals_held, write_netcdf
 from trajectoire.io.outputs import (
     cumulative_deposition,
     evaluation_variables,
@@ -902,6 +902,27 @@ def _check_companions(out: Path) -> None:
         )
 
 
+#: why a part found on disk is not reused, by its :func:`_part_state`
+_UNUSABLE = {
+    "damaged": "{verb} damaged (the bytes no longer match the checksum)",
+    "broken": (
+        "cannot be used (unreadable, unfinished, without a checksum, or holding another "
+        "year than the name says)"
+    ),
+    "stale": "{verb} written by another configuration (or other input files, or another version)",
+}
+
+
+def _damage_of(path: Path) -> str | None:
+    """What :func:`trajectoire.io.netcdf.check_output` finds wrong in the output `path`
+    (a chunk that no longer decodes), or None when every chunk reads back."""
+    try:
+        check_output(path)
+    except InputError as exc:
+        return str(exc).removeprefix(f"{path} is ").split("; recompute it")[0]
+    return None
+
+
 def _complete_output(path: Path, config_hash: str, years: Sequence[int]) -> bool:
     """Whether `path` is the assembled output of this configuration over `years` (its
     ``trajectoire_config_hash`` attribute and its ``year`` coordinate): a ``--resume`` after
@@ -957,14 +978,21 @@ def _run_locked(
     dtype = cfg.output.dtype
 
     if resume and not parts.exists() and _complete_output(out_path, chash, target):
+        damage = _damage_of(out_path)
+        if damage is None:
+            log.warning(
+                "resume: %s is already complete for this configuration (its configuration "
+                "hash and its years %s match): nothing to compute; run without --resume to "
+                "compute it again",
+                out_path,
+                _span(target),
+            )
+            return out_path
         log.warning(
-            "resume: %s is already complete for this configuration (its configuration hash "
-            "and its years %s match): nothing to compute; run without --resume to compute it "
-            "again",
+            "resume: %s is the output of this configuration, but damaged (%s): computing it again",
             out_path,
-            _span(target),
+            damage,
         )
-        return out_path
     states = {y: _part_state(_part_path(parts, y), chash, y) for y in target}
     static_state = _part_state(parts / _STATIC, chash)
     found = [*states.values(), static_state]
@@ -984,24 +1012,32 @@ def _run_locked(
                 parts,
                 n_ok,
             )
-    for y, s in states.items():
-        if s == "damaged":
+    said = "resume: " if resume else ""
+    for state, why in _UNUSABLE.items():  # one line per reason (stale: refused above)
+        if state == "stale" and not resume:
+            continue
+        years_of = [y for y, s in states.items() if s == state]
+        noun = "parts" if len(years_of) > 1 else "part"
+        which = ([f"the {noun} of {year_ranges(years_of)}"] if years_of else []) + (
+            ["the static part"] if static_state == state else []
+        )
+        if which:
+            several = len(years_of) + (static_state == state) > 1
+            verb = ("were" if several else "was") if state == "stale" else (
+                "are" if several else "is"
+            )  # fmt: skip
             log.warning(
-                "part %s is damaged (its bytes no longer match its checksum): recomputing it",
-                _part_path(parts, y),
+                "%s%s in %s %s: recomputing %s",
+                said,
+                " and ".join(which),
+                parts,
+                why.format(verb=verb),
+                "them" if several else "it",
             )
     if resume:
         todo = [y for y in target if states[y] != "ok"]
         need_static = static_state != "ok"
         log.info("resume: %d of %d year(s) already done", len(target) - len(todo), len(target))
-        stale = [y for y, s in states.items() if s == "stale"]
-        if stale:
-            log.warning(
-                "resume: the parts of %s in %s were written by another configuration (or "
-                "other input files, or another version): recomputing them",
-                year_ranges(stale),
-                parts,
-            )
     else:
         todo, need_static = list(target), True
 
