@@ -24,7 +24,7 @@ import tomllib
 import types
 import typing
 from collections.abc import Callable, Iterable, Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -129,6 +129,29 @@ def _unique(values: list[Any], what: str) -> list[Any]:
     if dup:
         raise ValueError(f"{what}: {dup} listed more than once; list each once")
     return values
+
+
+def _one_key_per_id(
+    keys: Iterable[Any], normalise: Callable[[Any], Any], kind: str, where: str = ""
+) -> None:
+    """Refuse two keys of one table that name the same id, the tables' :func:`_unique`.
+
+    TOML refuses a key written twice, but not two spellings of one id (``B`` and
+    ``B_Industry``, ``no2`` and ``NO2``): the later value would silently replace the first
+    (or, kept as written, the one used would depend on the keys' order). `normalise` maps a
+    key to its id (:func:`_sector`, :func:`_pollutant`...); call this once the keys are
+    known valid. `where`, when given, starts the message (a table nested in the field's).
+    """
+    first: dict[Any, Any] = {}
+    for key in keys:
+        canon = normalise(key)
+        if canon in first:
+            head = f"{where}: " if where else ""
+            raise ValueError(
+                f"{head}{str(first[canon])!r} and {str(key)!r} both name {kind} {canon!r}; "
+                f"a table gives each {kind} once: keep one of the two keys"
+            )
+        first[canon] = key
 
 
 class RunSection(_Section):
@@ -506,10 +529,15 @@ class UncertaintyConfig(_Section):
             if isinstance(val, dict):
                 if name == "default":
                     raise ValueError("'default' takes a number, not a table of pollutants")
-                val = {_pollutant(p): cls._check_half_width(x) for p, x in val.items()}
+                given = val
+                val = {_pollutant(p): cls._check_half_width(x) for p, x in given.items()}
+                _one_key_per_id(
+                    given, _pollutant, "pollutant", f"[trajectory.uncertainty] half_width.{key}"
+                )
             else:
                 val = cls._check_half_width(val)
             out[name] = val
+        _one_key_per_id(v, lambda k: k if k == "default" else _sector(k), "sector")
         return out
 
     @staticmethod
@@ -650,9 +678,11 @@ class TrajectoryConfig(_Section):
                 checked: Any = {
                     _pollutant(p): _method_spec(m, f"{where}.{p}") for p, m in spec.items()
                 }
+                _one_key_per_id(spec, _pollutant, "pollutant", where)
             else:
                 checked = _method_spec(spec, where)
             out[_sector(k)] = checked
+        _one_key_per_id(v, _sector, "sector")
         return out
 
     def method_of(self, sector: str) -> str:
@@ -776,6 +806,7 @@ def _within(table: dict[str, float], bounds: _PerKeyRange) -> dict[str, float]:
                 f"{op} {bounds.high:g} {bounds.units}{hint}"
             )
         out[bounds.key(k)] = x
+    _one_key_per_id(table, bounds.key, "sector" if bounds.key is _sector else "pollutant")
     return out
 
 
@@ -912,6 +943,8 @@ class No2Config(_Section):
                         "sector's NOx emitted as NO2"
                     )
                 out[sector][y] = float(share)
+            _one_key_per_id(series, partial(_fno2_year, k), "year", f"[no2.fno2] {k}")
+        _one_key_per_id(v, lambda key: _sector(str(key)), "sector")
         return out
 
 
@@ -1029,6 +1062,7 @@ class ExposureConfig(_Section):
                         "value > 0 [ug m-3] (an annual mean)"
                     )
                 out[str(label)][canon] = float(value)
+            _one_key_per_id(values, lambda p: _pollutant(str(p)), "pollutant", where)
         return out
 
     @field_validator("quantiles", mode="before")
@@ -1083,6 +1117,7 @@ class ProxiesConfig(_Section):
                     proxy_needs(n)
                 except ConfigError as exc:
                     raise ValueError(str(exc).replace("[proxies]:", f"[proxies] {k}:")) from None
+        _one_key_per_id(self.model_extra or {}, _sector, "sector")
         return self
 
     def wanted(self) -> dict[str, str | list[str]]:
@@ -1465,7 +1500,9 @@ def _format_error(err: Any, source: str) -> str:
         )
     if kind == "value_error":
         if msg.startswith("[") and (
-            where == "top level" or msg.split("]", 1)[0][1:].startswith(where.strip("[]"))
+            where == "top level"
+            or msg.split("]", 1)[0][1:].startswith(where.strip("[]"))
+            or msg.startswith(f"{where}.")  # a key of a table in the field's
         ):
             return f"{source}: {msg}."  # the message names its own key, more precisely
         if loc and isinstance(loc[-1], str):
