@@ -71,8 +71,11 @@ def test_old_keyword_calls_give_the_numbers_of_before(met, table):
         sector_smoothing="gauss", deposition_velocity=0.002, near_field=600.0,
     )  # fmt: skip
     assert p.shape == (1, 20, 20)
-    assert float(p.sum()) == pytest.approx(24.794721152953827, rel=1e-12)
-    assert float(p[0, 8, 9]) == pytest.approx(0.1624908362850867, rel=1e-12)
+    # the stacks' loss at the stack-top wind since 2026-12-05 (decay_rate=1e-5 here): the
+    # figures of 5f902ac were 24.794721152953827, 0.1624908362850867 and, below,
+    # [1.0275346769328548, 11.599101021721138]; without decay they are unchanged
+    assert float(p.sum()) == pytest.approx(24.80297493678303, rel=1e-12)
+    assert float(p[0, 8, 9]) == pytest.approx(0.16253440097140404, rel=1e-12)
     f = disp.stack_footprints(
         table, x=s["x"], y=s["y"], stack_height=s["stack_height"],
         stack_diameter=s["stack_diameter"], exit_temperature=s["exit_temperature"],
@@ -82,7 +85,7 @@ def test_old_keyword_calls_give_the_numbers_of_before(met, table):
     )  # fmt: skip
     assert [(r.start, r.stop, c.start, c.stop) for r, c, _ in f] == [(1, 20, 0, 18), (0, 19, 2, 20)]
     sums = [float(fp.sum()) for *_, fp in f]
-    assert sums == pytest.approx([1.0275346769328548, 11.599101021721138], rel=1e-12)
+    assert sums == pytest.approx([1.0281562488182083, 11.602919258208782], rel=1e-12)
     h = disp.hourly_at_receptors(
         met, x=s["x"], y=s["y"], stack_height=s["stack_height"],
         stack_diameter=s["stack_diameter"], exit_temperature=s["exit_temperature"],
