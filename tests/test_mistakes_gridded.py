@@ -447,6 +447,6 @@ def test_background_field_not_netcdf_is_one_line(tmp_path: Path) -> None:
 def test_species_defined_twice_or_without_id(tmp_path: Path, text: str, expect: str) -> None:
     """The second table won (or hid the first) silently."""
     (tmp_path / "sp.toml").write_text(text)
-    with pytest.raises(InputError, match=r"1 mistake in the species file") as exc:
+    with pytest.raises(InputError) as exc:
         read_species(tmp_path / "sp.toml", what="sp.toml ([species] file)")
-    assert expect in str(exc.value)
+    assert expect in _one_line(exc)

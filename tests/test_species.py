@@ -144,7 +144,7 @@ def test_every_mistake_is_listed(tmp_path):
         '[species.X]\nname = "x"\nunit_family = "number"\nemission_units = "kg/yr"\n'
         "deposition_velocity = 2.0\ncolour = 1\n"
     )
-    with pytest.raises(InputError, match="3 mistakes") as info:
+    with pytest.raises(InputError, match=r"\(2 more mistakes\)") as info:
         sp.load_species(p)
     assert len(str(info.value).splitlines()) == 4
 
@@ -390,7 +390,7 @@ def test_a_species_file_keeps_each_species_family(tmp_path):
         sp.load_species(p)
     msg = str(info.value)
     assert "species 'UFP': unit_family = 'mass' changes the family of the existing" in msg
-    assert "1 mistake" in msg
+    assert "\n" not in msg and "fam.toml, line 2: species 'UFP'" in msg
     p.write_text('[species.UFP]\nunit_family = "number"\nhalf_life = 3600.0\n')
     assert sp.load_species(p)["UFP"].half_life == 3600.0
 
@@ -400,9 +400,12 @@ def test_an_alias_of_another_species_is_refused(tmp_path, alias, other):
     """A new species FOO with ``aliases = ["pm25"]`` took the alias over: pm25 named FOO."""
     p = tmp_path / "clash.toml"
     p.write_text(f'[species.FOO]\nname = "x"\nunit_family = "mass"\naliases = ["{alias}"]\n')
-    with pytest.raises(InputError, match="1 mistake") as info:
+    with pytest.raises(InputError) as info:
         sp.load_species(p)
-    assert f"species 'FOO': alias '{alias}' already names species '{other}'" in str(info.value)
+    assert "\n" not in str(info.value)
+    assert f"line 4: species 'FOO': alias '{alias}' already names species '{other}'" in str(
+        info.value
+    )
     assert sp.normalise_pollutant(alias) == other
     p.write_text(
         '[species.FOO]\nname = "x"\nunit_family = "mass"\naliases = ["foo1"]\n'

@@ -76,7 +76,7 @@ def test_stack_loss_is_taken_at_the_stack_top_wind(setting, path):
     def field(decay_rate: float) -> np.ndarray:
         if path == "point_sources_annual":
             return disp.point_sources_annual(table, weights=[1.0], decay_rate=decay_rate, **kw)[0]
-        (rows, columns, fp), = disp.stack_footprints(table, decay_rate=decay_rate, **kw)
+        ((rows, columns, fp),) = disp.stack_footprints(table, decay_rate=decay_rate, **kw)
         out = np.zeros(grid.shape)
         out[rows, columns] = fp
         return out

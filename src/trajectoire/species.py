@@ -238,7 +238,8 @@ class SpeciesRegistry(FrozenTable[Pollutant]):
             table[s.id] = s
         clashes = _alias_clashes([(s.id, s.aliases) for s in table.values()], {})
         if clashes:
-            raise InputError(f"species registry: {clashes[0]}.")
+            sid, clash = clashes[0]
+            raise InputError(f"species registry: species {sid!r}: {clash}.")
         self._table = MappingProxyType(table)
         self.sources: tuple[str, ...] = tuple(sources)
         aliases: dict[str, str] = {}
@@ -286,20 +287,23 @@ class SpeciesRegistry(FrozenTable[Pollutant]):
 
 
 # ---------------------------------------------------------------------------- reading
-def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
-    """The mistakes of one species table, one line each (empty: valid)."""
-    at = f"species {sid!r}"
+def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[tuple[str | None, str]]:
+    """The mistakes of one species table, one sentence each (empty: valid), with the field
+    each is about (``"thresholds[0]"``, ``"properties.k"``; None: the table), for the line
+    of the file that :func:`read_species` names."""
     if not isinstance(entry, Mapping):
-        return [f"{at}: expected a table [species.{sid}], got {type(entry).__name__}"]
-    out: list[str] = []
+        return [(None, f"expected a table [species.{sid}], got {type(entry).__name__}")]
+    out: list[tuple[str | None, str]] = []
     for key in entry:
         if key not in _FIELD_NAMES:
             hint = did_you_mean(str(key), _FIELD_NAMES)
-            out.append(f"{at}: unknown field {key!r}{hint}; expected one of {list(_FIELD_NAMES)}")
+            out.append(
+                (str(key), f"unknown field {key!r}{hint}; expected one of {list(_FIELD_NAMES)}")
+            )
     if base is None:
         for key in ("name", "unit_family"):
             if key not in entry:
-                out.append(f"{at}: new species without {key!r}; give it (required)")
+                out.append((None, f"new species without {key!r}; give it (required)"))
     checks: dict[str, tuple[type | tuple[type, ...], str]] = {
         "name": (str, "a string"),
         "emission_units": (str, "a string"),
@@ -319,23 +323,26 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
         "references": (Mapping, "a table of strings"),
         "thresholds": (list, "an array of tables [[species.ID.thresholds]]"),
     }
-    wrong_type = []
+    wrong_type: list[tuple[str | None, str]] = []
     for key, (types, expected) in checks.items():
         if key in entry:
             v = entry[key]
             ok = isinstance(v, types) and not (isinstance(v, bool) and bool not in _as_tuple(types))
             if not ok:
-                wrong_type.append(f"{at}: {key} = {v!r}; expected {expected}")
+                wrong_type.append((key, f"{key} = {v!r}; expected {expected}"))
     if wrong_type or (base is None and ("name" not in entry or "unit_family" not in entry)):
         return out + wrong_type
     family = entry.get("unit_family", base.unit_family if base else "mass")
     if family not in UNIT_FAMILIES:
-        return out + [f"{at}: unit_family = {family!r}; expected 'mass' or 'number'"]
+        return out + [("unit_family", f"unit_family = {family!r}; expected 'mass' or 'number'")]
     if base is not None and family != base.unit_family:
         return out + [
-            f"{at}: unit_family = {family!r} changes the family of the existing species "
-            f"({base.unit_family!r}: its units, thresholds and removal are given in it); a "
-            "species keeps its family: define a new species under another id instead"
+            (
+                "unit_family",
+                f"unit_family = {family!r} changes the family of the existing species "
+                f"({base.unit_family!r}: its units, thresholds and removal are given in it); "
+                "a species keeps its family: define a new species under another id instead",
+            )
         ]
     for which in ("emission", "concentration"):
         key = f"{which}_units"
@@ -343,55 +350,75 @@ def _entry_mistakes(sid: str, entry: Any, base: Pollutant | None) -> list[str]:
         units = entry.get(key, default if base is None or "unit_family" in entry else None)
         if units is None:
             units = getattr(base, key)
-        out += _units_mistakes(at, key, units, family, UNIT_FAMILIES[family][which])
+        out += [
+            (key, m) for m in _units_mistakes("", key, units, family, UNIT_FAMILIES[family][which])
+        ]
     mm = entry.get("molar_mass")
     if mm is not None and not (math.isfinite(mm) and mm > 0):
-        out.append(f"{at}: molar_mass = {mm!r}; expected a number > 0 [g mol-1]")
+        out.append(("molar_mass", f"molar_mass = {mm!r}; expected a number > 0 [g mol-1]"))
     elif mm is not None and mm < MOLAR_MASS_MIN:
         out.append(
-            f"{at}: molar_mass = {mm!r} g mol-1 is below that of a hydrogen atom "
-            f"({MOLAR_MASS_MIN} g mol-1), impossible for any substance; kg mol-1 written as "
-            f"g mol-1? {mm!r} kg mol-1 is {mm * 1000:g} g mol-1: write molar_mass = "
-            f"{mm * 1000:g}"
+            (
+                "molar_mass",
+                f"molar_mass = {mm!r} g mol-1 is below that of a hydrogen atom "
+                f"({MOLAR_MASS_MIN} g mol-1), impossible for any substance; kg mol-1 written "
+                f"as g mol-1? {mm!r} kg mol-1 is {mm * 1000:g} g mol-1: write molar_mass = "
+                f"{mm * 1000:g}",
+            )
         )
     if mm is not None and family == "number":
-        out.append(f"{at}: molar_mass given for a particle-number species; leave it out")
+        out.append(("molar_mass", "molar_mass given for a particle-number species; leave it out"))
     vd = entry.get("deposition_velocity")
     if vd is not None and not (math.isfinite(vd) and 0 <= vd <= 1):
         out.append(
-            f"{at}: deposition_velocity = {vd!r}; expected 0 <= v_d <= 1 m s-1 (0.001 to 0.05 "
-            "for gases and fine particles; convert cm s-1 to m s-1)"
+            (
+                "deposition_velocity",
+                f"deposition_velocity = {vd!r}; expected 0 <= v_d <= 1 m s-1 (0.001 to 0.05 "
+                "for gases and fine particles; convert cm s-1 to m s-1)",
+            )
         )
     hl = entry.get("half_life")
     if hl is not None and not (math.isfinite(hl) and hl > 0):
         out.append(
-            f"{at}: half_life = {hl!r}; expected a number > 0 [s] (leave it out for no loss)"
+            (
+                "half_life",
+                f"half_life = {hl!r}; expected a number > 0 [s] (leave it out for no loss)",
+            )
         )
     if entry.get("deposited_at_source") and family == "number":
         out.append(
-            f"{at}: deposited_at_source = true for a particle-number species; only a mass "
-            "(coarse particles falling in their emission cell) is deposited at source"
+            (
+                "deposited_at_source",
+                "deposited_at_source = true for a particle-number species; only a mass "
+                "(coarse particles falling in their emission cell) is deposited at source",
+            )
         )
     if entry.get("deposited_at_source") and (entry.get("half_life") or entry.get("conversion")):
         out.append(
-            f"{at}: deposited_at_source = true with a half_life or a conversion; a species "
-            "deposited in its emission cell is neither dispersed nor transformed"
+            (
+                "deposited_at_source",
+                "deposited_at_source = true with a half_life or a conversion; a species "
+                "deposited in its emission cell is neither dispersed nor transformed",
+            )
         )
     conv = entry.get("conversion")
     if conv is not None and conv not in CONVERSIONS:
-        out.append(f"{at}: conversion = {conv!r}; expected one of {list(CONVERSIONS)} or none")
+        out.append(
+            ("conversion", f"conversion = {conv!r}; expected one of {list(CONVERSIONS)} or none")
+        )
     for k, v in entry.get("properties", {}).items():
         if isinstance(v, bool) or not isinstance(v, int | float):
-            out.append(f"{at}: properties.{k} = {v!r}; expected a number")
+            out.append((f"properties.{k}", f"properties.{k} = {v!r}; expected a number"))
     for k, v in entry.get("references", {}).items():
         if not isinstance(v, str):
-            out.append(f"{at}: references.{k} = {v!r}; expected a string")
+            out.append((f"references.{k}", f"references.{k} = {v!r}; expected a string"))
     for a in entry.get("aliases", []):
         if not isinstance(a, str) or not a.strip():
-            out.append(f"{at}: alias {a!r}; expected a non-empty string")
+            out.append(("aliases", f"alias {a!r}; expected a non-empty string"))
     conc_kind = UNIT_FAMILIES[family]["concentration"]
     for i, t in enumerate(entry.get("thresholds", [])):
-        out += _threshold_mistakes(f"{at}, thresholds[{i}]", t, family, conc_kind)
+        at = f"thresholds[{i}]"
+        out += [(at, m) for m in _threshold_mistakes(at, t, family, conc_kind)]
     return out
 
 
@@ -456,31 +483,53 @@ def _entry_doubts(entry: Mapping[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def _field_line(text: str, sid: str, key: str) -> int | None:
+def _field_line(text: str, sid: str, key: str | None = None) -> int | None:
     """The line (1-based) of ``key = ...`` in the table ``[species.<sid>]`` of a TOML
-    `text`, or None where it is not written so (an inline table, a dotted key)."""
-    table = None
+    `text`; with no `key`, of the table's header. ``"thresholds[i]"`` is the header of the
+    i-th ``[[species.<sid>.thresholds]]``, ``"properties.k"`` the line of ``k`` in
+    ``[species.<sid>.properties]`` (or of ``properties`` in the table: inline). None where
+    it is not written so (an inline table, a dotted key)."""
+    sub, nth, name = None, 0, key
+    if key is not None and (m := re.fullmatch(r"(thresholds)\[(\d+)\]", key)):
+        sub, nth, name = m[1], int(m[2]), None
+    elif key is not None and "." in key:
+        sub, name = key.split(".", 1)
+    table: tuple[str | None, str | None] | None = None  # (species id, sub-table)
+    seen = -1  # the sub-tables `sub` of the species met so far
+    inline = None  # the line of ``sub = ...`` in the species table
     for n, line in enumerate(text.splitlines(), start=1):
         stripped = line.strip()
         if stripped.startswith("["):
             m = _SPECIES_HEADER.fullmatch(stripped.split("#", 1)[0].strip())
-            table = next((g for g in m.groups() if g is not None), None) if m else None
-        elif table == sid and stripped.split("=", 1)[0].strip() == key:
-            return n
-    return None
+            ids = [g for g in m.groups()[:3] if g is not None] if m else []
+            table = (ids[0], m[4]) if m and ids else None
+            if table == (sid, None) and key is None:
+                return n
+            if table == (sid, sub) and sub is not None:
+                seen += 1
+                if name is None and seen == nth:
+                    return n
+        elif table is not None and table[0] == sid:
+            lhs = stripped.split("=", 1)[0].strip()
+            if table[1] == sub and lhs == name and name is not None:
+                return n
+            if table[1] is None and sub is not None and lhs in (sub, key) and inline is None:
+                inline = n
+    return inline
 
 
-#: the header of a species table, ``[species.PFOS]``, ``[species."PM2.5"]`` (not its
-#: sub-tables ``[species.PFOS.references]``)
+#: the header of a species table, ``[species.PFOS]``, ``[species."PM2.5"]``, or of one of
+#: its sub-tables, ``[species.PFOS.references]``, ``[[species.PFOS.thresholds]]`` (group 4)
 _SPECIES_HEADER = re.compile(
-    r"\[\s*species\s*\.\s*(?:\"([^\"]+)\"|'([^']+)'|([A-Za-z0-9_-]+))\s*\]"
+    r"\[\[?\s*species\s*\.\s*(?:\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+))"
+    r"\s*(?:\.\s*([A-Za-z0-9_-]+)\s*)?\]\]?"
 )
 
 
 def _alias_clashes(
     named: Iterable[tuple[str, Iterable[Any]]], known: Mapping[str, str]
-) -> list[str]:
-    """One sentence per alias that already names another species: an id or alias of
+) -> list[tuple[str, str]]:
+    """``(id, sentence)`` per alias that already names another species: an id or alias of
     `known` (lower-case spelling -> id) or an id or earlier alias of `named` ``(id,
     aliases)`` (an alias naming two species would make one of them unreachable)."""
     named = list(named)
@@ -495,8 +544,11 @@ def _alias_clashes(
             other = owner.setdefault(a.strip().lower(), sid)
             if other != sid:
                 out.append(
-                    f"species {sid!r}: alias {a!r} already names species {other!r}; an alias "
-                    f"names one species: remove it from {sid!r}"
+                    (
+                        sid,
+                        f"alias {a!r} already names species {other!r}; an alias names one "
+                        f"species: remove it from {sid!r}",
+                    )
                 )
     return out
 
@@ -506,17 +558,20 @@ def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
 
 
 def _units_mistakes(at: str, key: str, units: str, family: str, kind: str) -> list[str]:
+    """The mistake of ``key = units`` (`at`: where, ``"thresholds[0]"``, or ``""`` for a
+    field of the species table), or none."""
+    at = f"{at}: " if at else ""
     try:
-        normalise_units(units, kind, what=f"{at}: {key}")
+        normalise_units(units, kind, what=f"{at}{key}")
     except UnitsError:
         found = unit_kind(units)
         if found is not None and _family_of_kind(found) not in (None, family):
             return [
-                f"{at}: {key} = {units!r} is a {_family_of_kind(found)} unit but the species' "
+                f"{at}{key} = {units!r} is a {_family_of_kind(found)} unit but the species' "
                 f"unit_family is {family!r}; particle numbers and masses never mix (use "
                 f"{list(UNIT_TABLE[kind])})"
             ]
-        return [f"{at}: {key} = {units!r}; expected one of {list(UNIT_TABLE[kind])}"]
+        return [f"{at}{key} = {units!r}; expected one of {list(UNIT_TABLE[kind])}"]
     return []
 
 
@@ -651,44 +706,70 @@ def read_species(
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{name}: not valid TOML ({exc}); fix the syntax there.") from None
     extra = [k for k in data if k != "species"]
-    mistakes = [f"unknown top-level key {k!r}; expected only [species.ID] tables" for k in extra]
+    # (species id as the file writes it or None, field or None, sentence)
+    mistakes: list[tuple[str | None, str | None, str]] = [
+        (None, None, f"unknown top-level key {k!r}; expected only [species.ID] tables")
+        for k in extra
+    ]
     tables = data.get("species", {})
     if not isinstance(tables, Mapping):
-        mistakes.append("'species' must be a table of tables [species.ID]")
+        mistakes.append((None, None, "'species' must be a table of tables [species.ID]"))
         tables = {}
     aliases = {k.lower(): k for k in base}
     for s in base.values():
         aliases.update({a.lower(): s.id for a in s.aliases})
     resolved: list[tuple[str, Mapping[str, Any], Pollutant | None]] = []
+    written: dict[str, str] = {}  # species id -> its table's id as written
     seen: dict[str, str] = {}  # lower-case id -> the table that defined it
     for sid, entry in tables.items():
         canon = aliases.get(str(sid).lower())
         key = (canon or str(sid)).lower()
         if not str(sid).strip():
-            mistakes.append("species '': an empty id; expected an id such as [species.PFOS]")
+            mistakes.append((str(sid), None, "an empty id; expected an id such as [species.PFOS]"))
         if key in seen:  # [species.PFOS] and [species.pfos]: the second one would win or hide
             mistakes.append(
-                f"species {str(sid)!r}: defined twice, as [species.{seen[key]}] and "
-                f"[species.{sid}] (ids and aliases are case-insensitive); define it once"
+                (
+                    str(sid),
+                    None,
+                    f"defined twice, as [species.{seen[key]}] and [species.{sid}] (ids and "
+                    "aliases are case-insensitive); define it once",
+                )
             )
         seen.setdefault(key, str(sid))
         b = base[canon] if canon is not None else None
-        mistakes += _entry_mistakes(str(sid), entry, b)
+        mistakes += [(str(sid), f, m) for f, m in _entry_mistakes(str(sid), entry, b)]
         resolved.append((canon or str(sid), entry, b))
-    mistakes += _alias_clashes(
-        [
-            (sid, entry.get("aliases", []))
-            for sid, entry, _ in resolved
-            if isinstance(entry, Mapping) and isinstance(entry.get("aliases", []), list)
-        ],
-        aliases,
-    )
-    if mistakes:
-        n = len(mistakes)
-        raise InputError(
-            f"{name}: {n} mistake{'s' if n > 1 else ''} in the species file (layout: "
-            "docs/emerging.md, src/trajectoire/data/species.toml):\n  " + "\n  ".join(mistakes)
+        written.setdefault(canon or str(sid), str(sid))
+    mistakes += [
+        (written.get(sid, sid), "aliases", m)
+        for sid, m in _alias_clashes(
+            [
+                (sid, entry.get("aliases", []))
+                for sid, entry, _ in resolved
+                if isinstance(entry, Mapping) and isinstance(entry.get("aliases", []), list)
+            ],
+            aliases,
         )
+    ]
+
+    def place(sid: str | None, key: str | None) -> str:
+        """``FILE, line 4: species 'X'``: the file, the line of `key` in the species' table
+        (else of the table), the species."""
+        if sid is None:
+            return name
+        line = (_field_line(text, sid, key) if key else None) or _field_line(text, sid)
+        return f"{name}{f', line {line}' if line and text else ''}: species {sid!r}"
+
+    if mistakes:
+        # one line each, the first one on the first line (as the configuration's errors)
+        lines = [f"{place(sid, key)}: {m}" for sid, key, m in mistakes]
+        head = f"{lines[0]} (layout of a species file: docs/emerging.md)"
+        if len(lines) > 1:
+            more = len(lines) - 1
+            head += f"\n  ({more} more mistake{'s' if more > 1 else ''}):\n  " + "\n  ".join(
+                lines[1:]
+            )
+        raise InputError(head)
     for sid, entry in tables.items():
         for key, doubt in _entry_doubts(entry):
             line = _field_line(text, str(sid), key) if text else None
@@ -703,8 +784,9 @@ def read_species(
     for s in out:
         if s.precursor is not None and s.precursor not in known:
             raise InputError(
-                f"{name}: species {s.id!r}: precursor {s.precursor!r} is not a species; "
-                f"expected one of {list(known)}."
+                f"{place(written.get(s.id, s.id), 'precursor')}: precursor "
+                f"{s.precursor!r} is not a species; expected one of {list(known)}"
+                f"{did_you_mean(s.precursor, known)}: define it in the file or fix the id."
             )
     return out
 

@@ -34,11 +34,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from trajectoire._validate import FrozenTable, require_columns
+from trajectoire._validate import FrozenTable, require_columns, year_ranges
 from trajectoire.errors import InputError
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import normalise_pollutant
-from trajectoire.tables import keyword_options, numeric_column, read_table, with_options
+from trajectoire.tables import (
+    data_lines,
+    id_text,
+    keyword_options,
+    numeric_column,
+    read_table,
+    with_options,
+)
 
 __all__ = [
     "PROFILE_LENGTHS",
@@ -160,17 +167,30 @@ _PART_WORDS = {
     "weekday": "Monday..Sunday",
     "hour": "hours 0..23 of local time",
 }
+#: how a CSV profile numbers the values of each part (its column ``index``)
+_PART_FIX = {
+    "month": "number the months 1 (January) to 12 (December)",
+    "weekday": "number the weekdays 1 (Monday) to 7 (Sunday)",
+    "hour": "number the hours 0 to 23 of local time",
+}
 
 
 def _from_mapping(
     data: Mapping[str, Any], *, what: str, normalise: bool, base: TemporalProfiles | None
 ) -> TemporalProfiles:
     out: dict[str, TemporalProfile] = {}
+    written_as: dict[str, str] = {}  # normalised key -> the key as written
     allowed = {*PROFILE_LENGTHS, *(f"{p}_factors" for p in PROFILE_LENGTHS), "source"}
     for raw_key, table in data.items():
         if not isinstance(table, Mapping):
             raise InputError(f"{what}: {raw_key!r} must be a table of profiles.")
         key = _key(raw_key, what)
+        if key in written_as:  # "F" and "F_RoadTransport": the second would replace the first
+            raise InputError(
+                f"{what}: profiles {written_as[key]!r} and {raw_key!r} are the same key "
+                f"{key!r}; expected each key once: merge their parts under one key."
+            )
+        written_as[key] = str(raw_key)
         unknown = sorted(set(table) - allowed)
         if unknown:
             raise InputError(
@@ -236,7 +256,10 @@ def load_temporal_profiles(
     ------
     trajectoire.InputError
         Unknown key or field, wrong number of values, negative values, or a profile that
-        does not sum to one (factors: to its length) within 1e-9, naming the key and part.
+        does not sum to one (factors: to its length) within 1e-9, naming the key and part;
+        one key written two ways (``F`` and ``F_RoadTransport``); in a CSV, an index out of
+        range or given twice (naming the line(s)) or missing (numbered as the file numbers
+        them: months 1..12, weekdays 1..7, hours 0..23).
     """
     base = default_temporal_profiles() if base is None else base
     if isinstance(source, Mapping):
@@ -262,34 +285,55 @@ def _csv_mapping(path: Path, what: str) -> dict[str, dict[str, list[float]]]:
     require_columns(df.columns, ["key", "profile", "index", "value"], what)
     values = numeric_column(df, "value", what=what)
     index = numeric_column(df, "index", what=what)
+    lines = data_lines(df, range(len(df)))
     out: dict[str, dict[str, Any]] = {}
-    for key, prof, i, v, line in zip(
-        df["key"], df["profile"], index, values, range(2, len(df) + 2), strict=True
+    first_at: dict[tuple[str, str, int], str] = {}  # (key, profile, index) -> its line
+    rows_of: dict[tuple[str, str], list[int]] = {}  # (key, profile) -> its line numbers
+    for key, prof, raw, i, v, line in zip(
+        df["key"], df["profile"], df["index"], index, values, lines, strict=True
     ):
-        prof = str(prof).strip()
+        key, prof = str(key).strip(), str(prof).strip()
         part = prof.removesuffix("_factors")
         if part not in PROFILE_LENGTHS:
             raise InputError(
-                f"{what}, line {line}: profile {prof!r}; expected one of "
+                f"{what}, {line}: profile {prof!r}; expected one of "
                 f"{[*PROFILE_LENGTHS, *(p + '_factors' for p in PROFILE_LENGTHS)]}."
             )
         n = PROFILE_LENGTHS[part]
         first = 0 if part == "hour" else 1
+        written = id_text(raw)  # the index as the file writes it: 12, not np.float64(12.0)
         k = int(i) - first
         if i != int(i) or not 0 <= k < n:
             raise InputError(
-                f"{what}, line {line}: index {i!r} of {prof}; expected an integer "
-                f"{first}..{first + n - 1} ({_PART_WORDS[part]})."
+                f"{what}, {line}: column 'index': {part} {written} of profile "
+                f"{key!r} ({prof}); expected an integer {first}..{first + n - 1} "
+                f"({_PART_WORDS[part]}): {_PART_FIX[part]}."
             )
-        arr = out.setdefault(str(key).strip(), {}).setdefault(prof, [np.nan] * n)
+        at = (key, prof, k)
+        if at in first_at:
+            raise InputError(
+                f"{what}, {line}: column 'index': {part} {written} of profile "
+                f"{key!r} ({prof}) is given again ({v:g}; first at {first_at[at]}: "
+                f"{out[key][prof][k]:g}); expected each {part} once: delete one of the two "
+                "rows or fix its index."
+            )
+        first_at[at] = line
+        rows_of.setdefault((key, prof), []).append(int(line.split()[-1]))
+        arr = out.setdefault(key, {}).setdefault(prof, [np.nan] * n)
         arr[k] = float(v)
     for key, parts in out.items():
         for prof, arr in parts.items():
             missing = [j for j, x in enumerate(arr) if not np.isfinite(x)]
             if missing:
+                part = prof.removesuffix("_factors")
+                first = 0 if part == "hour" else 1
+                n = len(arr)
                 raise InputError(
-                    f"{what}: profile {key!r}, {prof}: no row for index(es) {missing}; give "
-                    "every value."
+                    f"{what}: profile {key!r} ({prof}, lines "
+                    f"{year_ranges(rows_of[(key, prof)])}): no row for "
+                    f"{part}(s) {year_ranges(j + first for j in missing)}; "
+                    f"expected one row for each of {first}..{first + n - 1} "
+                    f"({_PART_WORDS[part]}): add the missing row(s)."
                 )
     return out
 
