@@ -96,6 +96,24 @@ def test_failed_run_leaves_no_output_and_resume_computes_the_rest(
     assert_same_content(out, reference)
 
 
+def test_finished_parts_that_years_leaves_out_are_said(
+    config: RunConfig, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An interrupted run resumed over fewer years removed the other finished parts with
+    the rest once the output was written, without a word: said before computing."""
+    out = tmp_path / "out.nc"
+    with pytest.raises(RuntimeError):
+        run(config, out, pipeline=Recording(fail_at=1994), progress=False)
+    with caplog.at_level("WARNING", logger="trajectoire"):
+        run(config, out, pipeline=Recording(), years=[1990, 1991], resume=True, progress=False)
+    said = [r.getMessage() for r in caplog.records if "which --years leaves out" in r.getMessage()]
+    assert len(said) == 1 and "finished parts of 1992, 1993" in said[0], caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="trajectoire"):  # nothing left out: nothing said
+        run(config, tmp_path / "b.nc", pipeline=Recording(), years=[1990], progress=False)
+    assert "leaves out" not in caplog.text
+
+
 def test_broken_part_is_recomputed(config: RunConfig, reference: Path, tmp_path: Path) -> None:
     out = tmp_path / "out.nc"
     with pytest.raises(RuntimeError):

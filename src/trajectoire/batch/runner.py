@@ -1034,6 +1034,7 @@ def _run_locked(
                 why.format(verb=verb),
                 "them" if several else "it",
             )
+    _say_parts_left_out(parts, chash, target)
     if resume:
         todo = [y for y in target if states[y] != "ok"]
         need_static = static_state != "ok"
@@ -1562,6 +1563,28 @@ def _forget_on_workers(client: Any, token: str) -> None:
     except Exception as exc:  # a worker gone: its maps went with it
         log.debug("could not release the shared context on every worker: %s", exc)
     _release_worker(token)  # an in-process cluster shares this process's copy and heap
+
+
+def _say_parts_left_out(parts: Path, config_hash: str, target: Sequence[int]) -> None:
+    """Warn when `parts` holds finished parts of this configuration for years this run does
+    not ask (an interrupted 2018..2021 run resumed with ``--years 2018:2019``): they are
+    removed with the parts once the output is assembled, so say it before computing."""
+    if not parts.is_dir():
+        return
+    others = sorted(
+        int(p.name[5:-3])
+        for p in parts.glob("year-*.nc")
+        if p.name[5:-3].isdigit() and int(p.name[5:-3]) not in set(target)
+    )
+    done = [y for y in others if _part_state(_part_path(parts, y), config_hash, y) == "ok"]
+    if done:
+        log.warning(
+            "%s holds the finished parts of %s, which --years leaves out: they are removed "
+            "with the parts once this output is written; ask those years too (--years) to "
+            "keep their work",
+            parts,
+            year_ranges(done),
+        )
 
 
 def _clean_after_failure(parts: Path, *, created: bool, years: Sequence[int]) -> None:
