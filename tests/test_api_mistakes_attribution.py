@@ -246,6 +246,29 @@ def test_hourly_valid() -> None:
     assert r.shape == (48, 1) and float(r.max()) > 0
 
 
+@pytest.mark.parametrize("bad", ["G", "DE", "7"])
+def test_hourly_unknown_stability_class_is_refused(bad: str) -> None:
+    """An hour of class 'G' was left out without a word (its concentration NaN, one more
+    missing hour), where met_classes and gaussian_plume refuse the same class."""
+    met = _met()
+    stab = met["stability"].values.astype(object)
+    stab[7] = bad
+    with pytest.raises(InputError) as err:
+        hourly_at_receptors(met.assign(stability=("time", stab.astype(str))), **_AT, **_STACK)
+    _one_line(err, "stability", repr(bad.upper()))
+
+
+def test_hourly_stability_letters_as_met_classes_reads_them() -> None:
+    """'d' and ' D' are class D (they were hours left out); NaN or '' a missing hour."""
+    met = _met()
+    base = hourly_at_receptors(met, **_AT, **_STACK)
+    stab = met["stability"].values.astype(object)
+    stab[3], stab[4], stab[5], stab[6] = "d", " D ", np.nan, ""
+    r = hourly_at_receptors(met.assign(stability=("time", stab)), **_AT, **_STACK)
+    np.testing.assert_array_equal(r.values[[3, 4]], base.values[[3, 4]])
+    assert np.isnan(r.values[[5, 6]]).all() and r.attrs["missing_hours"] == 2
+
+
 def test_hourly_temperature_in_celsius() -> None:
     met = _met()
     with pytest.raises(UnitsError) as err:

@@ -34,7 +34,7 @@ from trajectoire.errors import InputError, MissingVariableError, UnitsError, war
 from trajectoire.meteo.classes import CALM_THRESHOLD, DEFAULT_SPEED_EDGES
 from trajectoire.meteo.profiles import default_mixing_height
 from trajectoire.meteo.readers import validate_hourly
-from trajectoire.meteo.stability import STABILITY_CLASSES
+from trajectoire.meteo.stability import STABILITY_CLASSES, stability_letters
 from trajectoire.tables import with_options
 from trajectoire.units import SECONDS_PER_YEAR, conversion_factor, unit_kind
 
@@ -58,7 +58,9 @@ def _hours(
     (wind and a known class) whose lid or, where the caller uses it (`temperature`), air
     temperature is missing is filled and counted in a warning.
     """
-    stab = np.asarray(met["stability"].values).astype(str)
+    # "d", " D" are class D, "" / NaN a missing hour; "G" or "DE" one line (they were hours
+    # left out without a word, their concentration NaN)
+    stab = stability_letters(met["stability"].values, "met: stability")
     known = np.isin(stab, STABILITY_CLASSES)
     u = met["wind_speed"].values.astype(float)
     wd = met["wind_direction"].values.astype(float)

@@ -22,7 +22,7 @@ from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.meteo.profiles import default_mixing_height, hourly_mixing_height
 from trajectoire.meteo.readers import _hour_labels, validate_hourly
-from trajectoire.meteo.stability import STABILITY_CLASSES, stability_index
+from trajectoire.meteo.stability import STABILITY_CLASSES, stability_letters
 
 __all__ = [
     "CALM_THRESHOLD",
@@ -268,15 +268,7 @@ def _stability_letters(ds: xr.Dataset) -> np.ndarray:
     name (:func:`~trajectoire.meteo.stability.stability_index`): they used to be left out,
     every hour with them. InputError for anything else but blanks (missing).
     """
-    stab = np.asarray(ds["stability"].values).astype(str)
-    if np.isin(stab, STABILITY_CLASSES).all():  # the letters add_stability writes
-        return stab
-    stab = np.char.strip(stab)
-    given = stab != ""
-    letters = np.full(stab.shape, "", dtype="<U1")
-    index = stability_index(stab[given], "meteorology: stability")
-    letters[given] = np.asarray(STABILITY_CLASSES)[index]
-    return letters
+    return stability_letters(ds["stability"].values, "meteorology: stability")
 
 
 def _classify_hours(

@@ -25,6 +25,7 @@ __all__ = [
     "solar_elevation",
     "stability_class",
     "stability_index",
+    "stability_letters",
     "turner_class",
     "urban_stability",
 ]
@@ -111,6 +112,44 @@ def stability_index(stability: Any, what: str = "stability") -> np.ndarray:
     """
     letters = _as_letters(stability, what)
     return (np.searchsorted(np.array(STABILITY_CLASSES), letters)).astype(np.int64)
+
+
+def stability_letters(values: Any, what: str = "stability") -> np.ndarray:
+    """An hourly series of classes as upper-case letters ``A``..``F``, ``""`` where missing.
+
+    Letters in lower case or with blanks (``"d"``, ``" D"``) are the class they name; an
+    empty string, None or NaN is a missing class (the hour is left out and counted by the
+    caller).
+
+    Parameters
+    ----------
+    values : array-like
+        The ``stability`` of an hourly meteorology.
+    what : str, default "stability"
+        Name of the input in error messages.
+
+    Returns
+    -------
+    numpy.ndarray of ``<U1``
+
+    Raises
+    ------
+    trajectoire.InputError
+        A value that is neither a class letter nor missing (``"G"``, ``"DE"``, a number):
+        one line listing them (:func:`stability_index`).
+    """
+    raw = np.asarray(values)
+    stab = raw.astype(str)
+    if np.isin(stab, STABILITY_CLASSES).all():  # the letters add_stability writes
+        return stab
+    missing = (
+        np.asarray(pd.isna(raw), dtype=bool) if raw.dtype.kind == "O" else np.zeros(raw.shape, bool)
+    )
+    stab = np.char.strip(stab)
+    given = (stab != "") & ~missing
+    letters = np.full(stab.shape, "", dtype="<U1")
+    letters[given] = np.asarray(STABILITY_CLASSES)[stability_index(stab[given], what)]
+    return letters
 
 
 # ------------------------------------------------------------------ sun
