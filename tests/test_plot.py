@@ -494,6 +494,28 @@ def test_change_bars_add_up_to_the_total(decomposition):
     np.testing.assert_allclose(diamonds, decomposition["change_total"].sel(pollutant="NOx"))
 
 
+def test_trajectories_of_one_year_draw_a_stacked_bar(output):
+    """An output of one year drew its stacked areas from that year to the next, invisible
+    (an area needs two years), the axis running to a year not in the file."""
+    one = output.sel(year=[2020])
+    _, ax = plot.trajectories(one, territory="MEL", pollutant="NOx")
+    heights = [p.get_height() for p in ax.patches if hasattr(p, "get_height")]
+    (total,) = [line.get_ydata()[0] for line in ax.lines if line.get_label() == "Total"]
+    assert len(heights) >= 2 and all(h >= 0 for h in heights)
+    assert sum(heights) == pytest.approx(float(total), rel=1e-9)
+    assert ax.get_xlim() == (2019.25, 2020.75)
+    assert [int(t) for t in ax.get_xticks()] == [2020]
+
+
+def test_map_axes_name_the_grid_crs(output):
+    """The axes said Lambert-93 whatever the grid's CRS."""
+    _, ax = plot.map(output, year=2020, pollutant="NO2")
+    assert "Lambert-93" in ax.get_xlabel()
+    laea = output.assign_attrs(crs="EPSG:3035")
+    _, ax = plot.map(laea, year=2020, pollutant="NO2")
+    assert "LAEA Europe" in ax.get_xlabel() and "Lambert-93" not in ax.get_ylabel()
+
+
 def test_change_bars_draw_a_particle_number_species(decomposition):
     """A run with UFP writes its effects in ``change_*_number`` on ``pollutant_number``
     (cm-3): change_bars(pollutant="UFP") said UFP was not in the data."""

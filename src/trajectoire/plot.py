@@ -504,12 +504,31 @@ def _in_language(fig: Figure, ax: Axes, lang: str) -> tuple[Figure, Axes]:
     return fig, ax
 
 
-def _km_axes(ax: Axes, lang: str) -> None:
+def _crs_name(ds: xr.Dataset) -> str:
+    """The grid's CRS as an axis names it: ``Lambert-93`` for EPSG:2154 (the run's default),
+    else its name (``ETRS89-extended / LAEA Europe``); from ``attrs["crs"]`` or the ``crs``
+    grid mapping's ``crs_wkt``, Lambert-93 when the dataset names none."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    given = ds.attrs.get("crs")
+    if given is None and "crs" in ds.variables:
+        given = ds["crs"].attrs.get("crs_wkt") or ds["crs"].attrs.get("spatial_ref")
+    if given is None:
+        return "Lambert-93"
+    try:
+        crs = CRS.from_user_input(str(given))
+    except CRSError:
+        return str(given)
+    return "Lambert-93" if crs.to_epsg() == 2154 else str(crs.name)
+
+
+def _km_axes(ax: Axes, lang: str, crs: str = "Lambert-93") -> None:
     km = FuncFormatter(lambda v, _pos: f"{v / 1000:g}")
     ax.xaxis.set_major_formatter(km)
     ax.yaxis.set_major_formatter(km)
-    ax.set_xlabel(_t("x", lang))
-    ax.set_ylabel(_t("y", lang))
+    ax.set_xlabel(_t("x", lang, crs=crs))
+    ax.set_ylabel(_t("y", lang, crs=crs))
     ax.set_aspect("equal")
 
 
@@ -796,7 +815,7 @@ def map(
     Notes
     -----
     Cells outside the output's ``mask`` (beyond the buffer of every territory) are NaN and left
-    blank. Easting and northing are in Lambert-93 kilometres, with the arrow pointing to grid
+    blank. Easting and northing are in kilometres of the grid's CRS (named on the axes), with the arrow pointing to grid
     north (within about one degree of true north over the region).
     """
     from trajectoire.io.netcdf import select_map
@@ -891,7 +910,7 @@ def map(
         _outlines_from_fractions(ax, frac, [str(t) for t in frac["territory"].values])
     ax.set_xlim(extent[0], extent[1])
     ax.set_ylim(extent[2], extent[3])
-    _km_axes(ax, lang)
+    _km_axes(ax, lang, _crs_name(ds))
     _scale_bar(ax)
     _north_arrow(ax, lang)
     if title is None:
@@ -1124,7 +1143,23 @@ def trajectories(
     colours = [cmap(v) for v in np.linspace(0.1, 0.95, max(len(layers), 1))]
     if background is not None:
         colours[0] = (0.85, 0.85, 0.85, 1.0)
-    if stacked and layers:
+    if stacked and layers and years.size == 1:  # one year: a stacked bar (an area needs two)
+        bottom = 0.0
+        for i, (lab, v) in enumerate(layers):
+            height = float(np.nan_to_num(v)[0])
+            ax.bar(
+                years,
+                [height],
+                bottom=bottom,
+                width=0.6,
+                color=colours[i],
+                edgecolor="black",
+                linewidth=0.4,
+                hatch=_HATCHES[i % len(_HATCHES)],
+                label=lab,
+            )
+            bottom += height
+    elif stacked and layers:
         polys = ax.stackplot(
             years,
             *[np.nan_to_num(v) for _, v in layers],
@@ -1184,7 +1219,11 @@ def trajectories(
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     # years in full: over two or three years matplotlib wrote "-1, 0" and "+2.02e3"
     ax.ticklabel_format(axis="x", useOffset=False, style="plain")
-    ax.set_xlim(years.min(), years.max() if years.size > 1 else years.min() + 1)
+    if years.size > 1:
+        ax.set_xlim(years.min(), years.max())
+    else:  # the year in the middle, alone on the axis (it was drawn from it to the next one)
+        ax.set_xlim(years.min() - 0.75, years.min() + 0.75)
+        ax.set_xticks([int(years.min())])
     ax.set_ylim(bottom=0.0 if bool((total >= 0).all()) else None)
     ax.grid(True, linestyle=":", linewidth=0.5)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
