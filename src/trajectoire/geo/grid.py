@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from os import PathLike
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -658,6 +659,68 @@ def check_area_of_use(
         f"file's CRS {crs.to_string()} ({crs.name}): {rows_preview(shown, 3)}; {hint}. Fix the "
         "CRS the file declares (e.g. ogr2ogr -a_srs EPSG:4326 for degrees), then give the "
         "file again" + (f" ({config_key})." if config_key else ".")
+    )
+
+
+#: Suffixes of GeoJSON files: one without a ``"crs"`` member is read in WGS84
+#: longitude/latitude (RFC 7946), whatever its coordinates are.
+_GEOJSON_SUFFIXES = (".geojson", ".json", ".geojsonl", ".geojsons")
+
+
+def beyond_degrees(data: Any) -> tuple[float, float, float, float] | None:
+    """The bounds ``(xmin, ymin, xmax, ymax)`` of a GeoDataFrame in a geographic CRS whose
+    coordinates cannot be degrees (beyond ±360 in x or ±90 in y: metres of a projected CRS
+    labelled, or read by default, in degrees); None otherwise (a projected CRS, no CRS, no
+    geometry)."""
+    if data.crs is None or not data.crs.is_geographic or data.geometry.isna().all():
+        return None
+    x0, y0, x1, y1 = (float(v) for v in data.total_bounds)
+    if np.isfinite([x0, y0, x1, y1]).all() and (
+        max(abs(x0), abs(x1)) > 360 or max(abs(y0), abs(y1)) > 90
+    ):
+        return (x0, y0, x1, y1)
+    return None
+
+
+def check_geographic_range(data: Any, what: str, fix: str, source: Any = None) -> None:
+    """Raise when a GeoDataFrame in a geographic CRS has coordinates that cannot be degrees
+    (:func:`beyond_degrees`): metres (Lambert-93, UTM...) labelled with a CRS in degrees,
+    most often a GeoJSON file that states no CRS. Run it on the layer as read, before any
+    reprojection (which turns such coordinates into infinities, then "invalid polygons").
+
+    Parameters
+    ----------
+    data : geopandas.GeoDataFrame
+        The layer, in the CRS its file declares.
+    what : str
+        The file, as messages name it.
+    fix : str
+        The fix the message ends with (the configuration key that states the file's CRS,
+        or how to write the file with it).
+    source : path, optional
+        The file read: a GeoJSON one is said to be read in WGS84 for want of a ``"crs"``.
+
+    Raises
+    ------
+    trajectoire.GridError
+        One line: the file, its CRS, the bounds found and `fix`.
+    """
+    found = beyond_degrees(data)
+    if found is None:
+        return
+    x0, y0, x1, y1 = found
+    geojson = isinstance(source, str | PathLike) and str(source).lower().endswith(_GEOJSON_SUFFIXES)
+    raise GridError(
+        f"{what}: its CRS ({data.crs.to_string()}) is in degrees, but its coordinates run "
+        f"from ({x0:.6g}, {y0:.6g}) to ({x1:.6g}, {y1:.6g}), beyond ±180/±90: metres of a "
+        "projected CRS the file does not state"
+        + (
+            ' (a GeoJSON file without a "crs" member is read as WGS84 longitude/latitude, '
+            "EPSG:4326)"
+            if geojson
+            else ""
+        )
+        + f". {fix}"
     )
 
 

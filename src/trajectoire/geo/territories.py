@@ -24,8 +24,17 @@ import xarray as xr
 from scipy import sparse
 
 from trajectoire._validate import rows_preview
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
-from trajectoire.geo.grid import DEFAULT_CRS, Grid, check_area_of_use, to_crs
+from trajectoire.errors import ConfigError, GridError, InputError, MissingVariableError, warn
+from trajectoire.geo.grid import (
+    DEFAULT_CRS,
+    Grid,
+    _check_bounds_in_crs,
+    _resolution_pair,
+    as_crs,
+    check_area_of_use,
+    check_geographic_range,
+    to_crs,
+)
 from trajectoire.geo.rasterize import area_fractions, coverage_matrix, lines_to_grid
 from trajectoire.tables import choose_layer, file_column, mapped_columns, option_table
 
@@ -262,6 +271,12 @@ def _read_polygon_file(
             "layer that holds them"
             + (f" ({option_table(config_key)} layer, path)." if config_key else ".")
         )
+    # before the polygons are reprojected: metres read as degrees (a GeoJSON without
+    # "crs") become infinities there, then "invalid polygons" that no repair mends
+    check_geographic_range(
+        gdf, what, "Write the file with its CRS (ogr2ogr -a_srs EPSG:2154 out.gpkg <file>, or "
+        "the CRS its coordinates are in); a CRS is never assumed.", path,
+    )  # fmt: skip
     mapped = mapped_columns(gdf)  # the configuration's ``columns`` (column_mapping)
     if canonical:
         new = [str(c) for c in mapped.columns if c not in gdf.columns]
@@ -698,7 +713,8 @@ def regional_grid(
     Raises
     ------
     trajectoire.InputError
-        If `bounds` leaves part of a selected territory out.
+        If `bounds` leaves part of a selected territory out, or cannot be coordinates of
+        `crs` (degrees given for metres).
 
     Examples
     --------
@@ -710,6 +726,16 @@ def regional_grid(
     if bounds is None:
         return Grid.around(chosen, resolution, buffer=buffer, crs=crs)
     x0, y0, x1, y1 = (float(b) for b in bounds)
+    shown = f"[grid] bounds [{x0:.10g}, {y0:.10g}, {x1:.10g}, {y1:.10g}]"
+    try:  # degrees given for metres: Grid.from_bounds's check, before the coverage one
+        _check_bounds_in_crs(
+            (x0, y0, x1, y1), as_crs(crs), _resolution_pair(resolution, "regional_grid")[0],
+            what=shown,
+            fix=f"Give [grid] bounds in metres of [grid] crs ({crs}), or remove the key (the "
+            "grid then covers the territories plus [grid] buffer).",
+        )  # fmt: skip
+    except GridError as exc:  # a mistake in the key, as the coverage one below
+        raise InputError(str(exc)) from None
     tx0, ty0, tx1, ty1 = to_crs(chosen, crs, what="regional_grid territories").total_bounds
     if tx0 < x0 or ty0 < y0 or tx1 > x1 or ty1 > y1:
         raise InputError(

@@ -22,7 +22,14 @@ import xarray as xr
 
 from trajectoire._validate import require_columns, require_non_negative, rows_preview
 from trajectoire.errors import GridError, InputError, MissingVariableError, UnitsError, warn
-from trajectoire.geo.grid import Grid, as_crs, check_area_of_use, crs_of
+from trajectoire.geo.grid import (
+    Grid,
+    as_crs,
+    beyond_degrees,
+    check_area_of_use,
+    check_geographic_range,
+    crs_of,
+)
 from trajectoire.geo.regridding import grid_of
 from trajectoire.geo.territories import check_zone_overlaps, valid_polygons
 from trajectoire.inventory.proxies import road_emissions_per_km
@@ -151,8 +158,12 @@ def _read_shapes(
     that differs from the file's own is an error; a file without a CRS, when `crs` is not
     given, is an error saying `crs_fix` (how to set it). `assume_crs` is given to a file
     without a CRS (a file with one keeps it); without it, such a file is an error saying
-    `crs_fix` when given. Features outside the area of use of a projected CRS are an error
-    (:func:`trajectoire.geo.grid.check_area_of_use`, naming `config_key`).
+    `crs_fix` when given. A CRS in degrees that cannot hold the file's coordinates (a
+    GeoJSON without ``"crs"`` in metres, read as WGS84) counts as none: `crs` or
+    `assume_crs` replaces it, and without them it is an error saying `crs_fix`
+    (:func:`trajectoire.geo.grid.check_geographic_range`). Features outside the area of use
+    of a projected CRS are an error (:func:`trajectoire.geo.grid.check_area_of_use`, naming
+    `config_key`).
     """
     import geopandas as gpd
 
@@ -163,8 +174,10 @@ def _read_shapes(
         )
     if crs_key is not None and crs is not None:
         stated = as_crs(crs, f"{name}: {crs_key}")
-        if gdf.crs is None:
-            gdf = gdf.set_crs(stated)
+        if gdf.crs is None or (not stated.equals(gdf.crs) and beyond_degrees(gdf)):
+            # a CRS in degrees that cannot hold the coordinates (a GeoJSON without "crs",
+            # read as WGS84) is no CRS of the file's: the one stated replaces it
+            gdf = gdf.set_crs(stated, allow_override=True)
         elif not stated.equals(gdf.crs):
             raise InputError(
                 f"{name}: {crs_key} = {crs!r}, but the file has its own CRS "
@@ -182,8 +195,8 @@ def _read_shapes(
             f"{name}: has no CRS (a shapefile without its .prj file?); expected the CRS its "
             f"coordinates are in. {crs_fix} (or the right one), or give the file a CRS."
         )
-    if gdf.crs is None and assume_crs is not None:
-        gdf = gdf.set_crs(as_crs(assume_crs, f"{name}: crs"))
+    if assume_crs is not None and (gdf.crs is None or beyond_degrees(gdf)):
+        gdf = gdf.set_crs(as_crs(assume_crs, f"{name}: crs"), allow_override=True)
     if gdf.crs is None and crs_fix:
         raise InputError(
             f"{name}: has no CRS (a shapefile without its .prj file?); expected the CRS its "
@@ -191,7 +204,18 @@ def _read_shapes(
         )
     if gdf.crs is None:
         raise InputError(f"{name}: has no CRS; set it with .set_crs('EPSG:2154').")
-    _check_geographic_range(gdf, name)
+    # before anything reprojects it: metres read as degrees become infinities there
+    rewrite = (
+        "write the file with its CRS (ogr2ogr -a_srs EPSG:2154 out.gpkg <file>)"
+        if isinstance(source, str | PathLike)
+        else "set the frame's true CRS (.set_crs('EPSG:2154', allow_override=True))"
+    )
+    check_geographic_range(
+        gdf, name,
+        f"{crs_fix} (or the CRS its coordinates are in), or {rewrite}." if crs_fix
+        else f"{rewrite[0].upper()}{rewrite[1:]}.",
+        source,
+    )  # fmt: skip
     found = set(gdf.geometry.geom_type.dropna())
     if not found <= set(types):
         raise InputError(
@@ -211,22 +235,6 @@ def _read_shapes(
     labels = [str(v) for v in gdf[ident]] if ident else [f"row {i + 1}" for i in range(len(gdf))]
     check_area_of_use(gdf, labels, name, config_key, kind=kind)
     return gdf
-
-
-def _check_geographic_range(gdf: Any, name: str) -> None:
-    """Raise when a GeoDataFrame in a geographic CRS (degrees) has coordinates beyond
-    ±180/±90: metres (Lambert-93, UTM...) labelled with a CRS in degrees."""
-    if gdf.crs is None or not gdf.crs.is_geographic or gdf.geometry.isna().all():
-        return
-    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
-    if np.isfinite([x0, y0, x1, y1]).all() and (
-        max(abs(x0), abs(x1)) > 360 or max(abs(y0), abs(y1)) > 90
-    ):
-        raise GridError(
-            f"{name}: its CRS ({gdf.crs.to_string()}) is in degrees, but its coordinates run "
-            f"from ({x0:.6g}, {y0:.6g}) to ({x1:.6g}, {y1:.6g}), beyond ±180/±90: metres with "
-            "a wrong CRS. Give the file its true CRS (ogr2ogr -a_srs EPSG:2154)."
-        )
 
 
 def _modelled(values: Sequence[Any], what: str, kind: str) -> np.ndarray:
