@@ -937,15 +937,34 @@ def test_a_gridded_inventory_over_part_of_the_grid_is_warned():
     with pytest.warns(TrajectoireWarning, match=r"cams_cut.nc: covers 50% of the run's grid"):
         ds = build_inventory(GRID, reference_year=2019, gridded=da)
     np.testing.assert_allclose(float(ds["emission"].sum()), vals.sum(), rtol=1e-12)
-    whole = Grid.from_bounds(X0 - 1000, Y0 - 1000, X0 + 6000, Y0 + 5000, 1000)
+    same = Grid.from_bounds(X0, Y0, X0 + 5000, Y0 + 4000, 1000)
     da = read_gridded(
-        whole.to_dataarray(np.ones(whole.shape), attrs={"units": "t yr-1"}),
+        same.to_dataarray(np.ones(same.shape), attrs={"units": "t yr-1"}),
         sector="B",
         pollutant="SO2",
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error", TrajectoireWarning)
         build_inventory(GRID, reference_year=2019, gridded=da)
+
+
+def test_a_gridded_inventory_larger_than_the_grid_says_what_is_left_out():
+    """An inventory larger than the run's grid keeps what falls on it: the rest was left
+    out without a word, where the zones, roads and stacks outside the grid are said."""
+    whole = Grid.from_bounds(X0 - 1000, Y0 - 1000, X0 + 6000, Y0 + 5000, 1000)
+    vals = np.ones(whole.shape)  # 42 t yr-1, of which the grid's 20 km2 take 20
+    da = read_gridded(
+        whole.to_dataarray(vals, attrs={"units": "t yr-1"}),
+        sector="B",
+        pollutant="SO2",
+        what="national.tif",
+    )
+    with pytest.warns(TrajectoireWarning) as said:
+        ds = build_inventory(GRID, reference_year=2019, gridded=da)
+    (text,) = [str(w.message) for w in said if "outside the run's grid" in str(w.message)]
+    assert text.startswith("national.tif: 52.4% of its SO2 emission (22 of 42 t yr-1)"), text
+    assert "[inputs.gridded] crs" in text and "\n" not in text
+    np.testing.assert_allclose(float(ds["emission"].sum()), 20.0, rtol=1e-12)
 
 
 def test_a_gridded_inventory_beside_the_grid_is_an_error_with_its_key():
