@@ -197,3 +197,28 @@ def test_run_territories_geojson_in_metres(
     assert main(["run", str(cfg), "--out", str(tmp_path / "o.nc"), "-q"]) == 2
     line = _error_line(capsys)
     _says_geojson_metres(line, path)
+
+
+def test_point_sources_geojson_in_metres_without_crs_is_said_as_read(tmp_path: Path) -> None:
+    """A point-sources GeoJSON in Lambert-93 metres states no CRS (read as WGS84): it was
+    caught only when the inventory was built, advising x/y columns; said as read now."""
+    import json
+
+    from trajectoire.inventory.readers import read_point_sources
+
+    props = {"source_id": "S1", "sector": "A", "NOx": 10.0, "height": 50.0, "diameter": 2.0,
+             "temperature": 400.0, "velocity": 10.0}  # fmt: skip
+    point = {"type": "Point", "coordinates": [704000.0, 7060000.0]}
+    path = tmp_path / "stacks.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": point, "properties": props}]}))  # fmt: skip
+    with pytest.raises(GridError) as err:
+        read_point_sources(path)
+    text = _one_line(err)
+    assert str(path) in text and "704000" in text and 'without a "crs" member' in text
+    assert "ogr2ogr -a_srs EPSG:2154" in text
+    lonlat = tmp_path / "lonlat.geojson"  # the same file in degrees reads as before
+    point["coordinates"] = [3.06, 50.63]
+    lonlat.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": point, "properties": props}]}))  # fmt: skip
+    assert read_point_sources(lonlat).sizes["source"] == 1

@@ -441,6 +441,14 @@ def read_point_sources(
     if isinstance(df, gpd.GeoDataFrame) and "geometry" in df and df.geometry.notna().all():
         if df.crs is None:
             raise InputError(f"{name}: geometries have no CRS; set one with .set_crs(...).")
+        # metres read as degrees (a GeoJSON without "crs"): said as read, with the fix
+        check_geographic_range(
+            df, name,
+            "Write the file with its CRS (ogr2ogr -a_srs EPSG:2154 out.gpkg <file>), or give "
+            "the positions as x and y columns of a CSV ([inputs.point_sources] crs applies to "
+            "those).",
+            source,
+        )  # fmt: skip
         file_crs = as_crs(df.crs)
         xs = np.asarray(shapely.get_x(df.geometry.values), dtype=float)
         ys = np.asarray(shapely.get_y(df.geometry.values), dtype=float)
