@@ -269,6 +269,17 @@ def test_hourly_stability_letters_as_met_classes_reads_them() -> None:
     assert np.isnan(r.values[[5, 6]]).all() and r.attrs["missing_hours"] == 2
 
 
+def test_hourly_counts_hours_absent_from_the_time_axis() -> None:
+    """A met Dataset with a gap in its time axis gave missing_hours = 0: the hours not
+    there were not counted anywhere (the CSV reader fills and counts them)."""
+    met = _met()
+    assert hourly_at_receptors(met, **_AT, **_STACK).attrs["absent_hours"] == 0
+    gappy = met.drop_isel(time=[10, 11, 12, 30])
+    r = hourly_at_receptors(gappy, **_AT, **_STACK)
+    assert r.attrs["absent_hours"] == 4 and r.attrs["missing_hours"] == 0
+    assert r.sizes["time"] == 44
+
+
 def test_hourly_temperature_in_celsius() -> None:
     met = _met()
     with pytest.raises(UnitsError) as err:

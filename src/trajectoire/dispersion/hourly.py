@@ -10,6 +10,7 @@ from typing import Unpack
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import xarray as xr
 
 from trajectoire._kernels import plume_longterm as _lt
@@ -92,6 +93,18 @@ def _hours(
         _warn_filled(met, "temperature", valid & ~np.isfinite(ta), f"{_AMBIENT_TEMPERATURE} K")
     ta = np.where(np.isfinite(ta), ta, _AMBIENT_TEMPERATURE)
     return valid, calm, uu, wdd, cls, zi, ta
+
+
+def _absent_hours(met: xr.Dataset) -> int:
+    """Hours between the first and last of `met`'s time axis that it does not hold (0 for
+    a time axis that is not of dates, or of fewer than two hours)."""
+    if "time" not in met.coords or met.sizes.get("time", 0) < 2:
+        return 0
+    if not np.issubdtype(met["time"].dtype, np.datetime64):
+        return 0
+    held = pd.DatetimeIndex(np.asarray(met["time"].values)).floor("h").unique()
+    span = int((held.max() - held.min()) / pd.Timedelta(hours=1)) + 1
+    return max(span - held.size, 0)
 
 
 def _warn_filled(met: xr.Dataset, name: str, filled: np.ndarray, value: str) -> None:
@@ -293,7 +306,10 @@ def hourly_at_receptors(
     -------
     xarray.DataArray
         ``concentration(time, receptor)`` [ug m-3]; NaN for hours with missing wind or
-        stability (counted in ``attrs["missing_hours"]``).
+        stability (counted in ``attrs["missing_hours"]``). Hours absent from `met`'s time
+        axis between its first and last hour (a series with gaps, which
+        :func:`trajectoire.meteo.read_hourly` fills and counts) are counted in
+        ``attrs["absent_hours"]``: a mean over the result is a mean over the hours given.
 
     Raises
     ------
@@ -386,6 +402,7 @@ def hourly_at_receptors(
             "long_name": "hourly concentration from point sources",
             "calm_hours": int(calm.sum()),
             "missing_hours": int((~valid).sum()),
+            "absent_hours": _absent_hours(met),
             "calm_threshold": float(calm_threshold),
             "calm_directions": calm_directions,
         },
