@@ -68,9 +68,9 @@ from trajectoire.dispersion.convolution import fft_threads
 from trajectoire.dispersion.depletion_rows import release as release_depletion
 from trajectoire.dispersion.stack_terms import release as release_terms
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
-from trajectoire.io.chunks import deflate_encoder, io_threads
+from trajectoire.io.chunks import deflate_encoder, io_threads, verify_chunks
 from trajectoire.io.config import RunConfig, load_config, parse_years
-from trajectoire.io.netcdf import check_output, check_writable, signals_held, write_netcdf
+from trajectoire.io.netcdf import check_writable, signals_held, write_netcdf
 from trajectoire.io.outputs import (
     cumulative_deposition,
     evaluation_variables,
@@ -914,13 +914,14 @@ _UNUSABLE = {
 
 
 def _damage_of(path: Path) -> str | None:
-    """What :func:`trajectoire.io.netcdf.check_output` finds wrong in the output `path`
-    (a chunk that no longer decodes), or None when every chunk reads back."""
+    """What :func:`trajectoire.io.chunks.verify_chunks` (the check of ``trajectoire info``)
+    finds wrong in the output `path`, an HDF5 file :func:`_complete_output` has read: the
+    first chunk that no longer decodes, or None when every chunk reads back."""
     try:
-        check_output(path)
-    except InputError as exc:
-        return str(exc).removeprefix(f"{path} is ").split("; recompute it")[0]
-    return None
+        problems = verify_chunks(path, limit=1)
+    except OSError as exc:  # HDF5's own metadata damaged
+        return f"unreadable ({str(exc).splitlines()[0]})"
+    return f"damaged: {problems[0]}" if problems else None
 
 
 def _complete_output(path: Path, config_hash: str, years: Sequence[int]) -> bool:
@@ -989,7 +990,7 @@ def _run_locked(
             )
             return out_path
         log.warning(
-            "resume: %s is the output of this configuration, but damaged (%s): computing it again",
+            "resume: %s is the output of this configuration, but %s: computing it again",
             out_path,
             damage,
         )
