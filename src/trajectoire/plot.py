@@ -506,20 +506,18 @@ def _in_language(fig: Figure, ax: Axes, lang: str) -> tuple[Figure, Axes]:
 
 def _crs_name(ds: xr.Dataset) -> str:
     """The grid's CRS as an axis names it: ``Lambert-93`` for EPSG:2154 (the run's default),
-    else its name (``ETRS89-extended / LAEA Europe``); from ``attrs["crs"]`` or the ``crs``
-    grid mapping's ``crs_wkt``, Lambert-93 when the dataset names none."""
-    from pyproj import CRS
-    from pyproj.exceptions import CRSError
+    else its name (``ETRS89-extended / LAEA Europe``), as
+    :func:`trajectoire.geo.grid.crs_of` reads it; Lambert-93 when the dataset names none,
+    the text of attrs["crs"] when pyproj does not read it."""
+    from trajectoire.errors import GridError
+    from trajectoire.geo.grid import crs_of
 
-    given = ds.attrs.get("crs")
-    if given is None and "crs" in ds.variables:
-        given = ds["crs"].attrs.get("crs_wkt") or ds["crs"].attrs.get("spatial_ref")
-    if given is None:
-        return "Lambert-93"
     try:
-        crs = CRS.from_user_input(str(given))
-    except CRSError:
-        return str(given)
+        crs = crs_of(ds)
+    except GridError:
+        return str(ds.attrs.get("crs") or "unknown CRS")
+    if crs is None:
+        return "Lambert-93"
     return "Lambert-93" if crs.to_epsg() == 2154 else str(crs.name)
 
 
