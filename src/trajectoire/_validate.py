@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeGuard, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -152,6 +152,20 @@ def broadcast_named(what: str, **arrays: npt.ArrayLike) -> list[np.ndarray]:
 #: (``18`` for 2018, ``3000``) that would be read as another year, or open a gap of
 #: centuries in a series (trend tables, Eurostat files, background tables, stack registers).
 DATA_YEARS = (1900, 2100)
+
+
+def is_real_number(value: Any) -> bool:
+    """Whether `value` is a real number: a Python or numpy int or float (``np.float32(0.3)``),
+    not a bool (``True`` is not 1 here) nor text; NaN is one (callers check the range)."""
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool | np.bool_
+    )
+
+
+def is_integer_number(value: Any) -> TypeGuard[int | np.integer[Any]]:
+    """Whether `value` is a Python or numpy integer (``np.int64(2023)``, a year read from an
+    output), not a bool nor a float."""
+    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
 
 
 def require_year(value: Any, what: str = "year") -> int:

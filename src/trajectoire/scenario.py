@@ -37,7 +37,7 @@ import xarray as xr
 from scipy import sparse
 
 from trajectoire._compile_notice import compile_notice
-from trajectoire._validate import did_you_mean, year_ranges
+from trajectoire._validate import did_you_mean, is_integer_number, is_real_number, year_ranges
 from trajectoire.batch.pipeline import (
     RunContext,
     compute_year,
@@ -140,20 +140,6 @@ def _sector_id(sector: Any) -> Any:
         return sector
 
 
-def _is_number(value: Any) -> bool:
-    """A real number: a Python or numpy int or float (``np.float32(0.3)``), not a bool
-    (``True`` is not 1 here), nor text; NaN is one (the caller checks the range)."""
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
-
-
-def _is_integer(value: Any) -> bool:
-    """A Python or numpy integer (``np.int64(2023)``, a year read from an output), not a
-    bool nor a float (``2020.0``: a year is written as an integer)."""
-    return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
-
-
 def _sector_hint(sector: Any, choices: Iterable[str]) -> str:
     """`` (did you mean 'F_RoadTransport'?)`` for a near-miss of a sector id of `choices`
     (:func:`trajectoire._validate.did_you_mean`); a name that starts with a GNFR letter
@@ -189,9 +175,9 @@ def _cut_problems(sector: Any, territory: Any, fraction: Any, from_year: Any) ->
             f"territory {territory!r} is unknown{_territory_hint(territory, TERRITORIES)}; "
             f"valid values: {', '.join(TERRITORIES)} (or leave it out to cut everywhere)."
         )
-    if not _is_number(fraction) or not 0.0 <= float(fraction) <= 1.0:
+    if not is_real_number(fraction) or not 0.0 <= float(fraction) <= 1.0:
         out.append(f"fraction {fraction!r} must be a number in 0..1 (percent in 0..100).")
-    if not _is_integer(from_year):
+    if not is_integer_number(from_year):
         out.append(f"from_year {from_year!r} must be an integer year.")
     elif from_year < MIN_YEAR:
         out.append(
@@ -227,7 +213,7 @@ def _threshold_problems(thresholds: Any, at: str) -> tuple[dict[str, float], lis
                 "keep one key per pollutant."
             )
             continue
-        if not _is_number(value) or not (math.isfinite(value) and value > 0):
+        if not is_real_number(value) or not (math.isfinite(value) and value > 0):
             problems.append(
                 f"{at}: {key} = {value!r}; expected a finite number > 0 [ug m-3] (an annual mean)."
             )
@@ -383,7 +369,7 @@ def scenario_from_table(table: Mapping[str, Any], *, source: str = "[scenario]")
             problems.append(f"{at}: missing key(s) {', '.join(missing)}.")
             continue
         percent = entry["percent"]
-        bad_percent = not _is_number(percent) or not 0 <= percent <= 100
+        bad_percent = not is_real_number(percent) or not 0 <= percent <= 100
         if bad_percent:
             problems.append(f"{at}: percent = {percent!r}; expected a number in 0..100.")
             percent = 0.0

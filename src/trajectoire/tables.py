@@ -36,7 +36,7 @@ from typing import IO, Any, NamedTuple, TypeAlias, TypedDict, TypeVar, Unpack, c
 import numpy as np
 import pandas as pd
 
-from trajectoire._validate import did_you_mean, require_columns, rows_preview
+from trajectoire._validate import did_you_mean, is_integer_number, require_columns, rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError
 
 __all__ = [
@@ -1082,7 +1082,7 @@ def id_text(value: Any) -> str:
 
 # ---------------------------------------------------------------------- numbers
 def _place(label: Hashable, header_line: int, lines: bool) -> str:
-    if lines and isinstance(label, int | np.integer) and not isinstance(label, bool):
+    if lines and is_integer_number(label):
         return f"line {int(label) + header_line + 1}"
     return f"row {label!r}"
 

@@ -46,7 +46,7 @@ from trajectoire._memory import (
     trim_heap,
     trim_heap_if_grown,
 )
-from trajectoire._validate import env_threads, year_ranges
+from trajectoire._validate import env_threads, is_integer_number, year_ranges
 from trajectoire._version import __version__
 from trajectoire.batch.safety import (
     CHECKSUM_SUFFIX,
@@ -703,7 +703,7 @@ def _years_given(years: Iterable[int] | int | str | None) -> list[int] | None:
         return None
     if isinstance(years, str):  # run(..., years="2015:2020"): the syntax of --years
         return parse_years(years, what="years")
-    if isinstance(years, int | np.integer) and not isinstance(years, bool):
+    if is_integer_number(years):
         return [int(years)]
     try:
         if not isinstance(years, Iterable):

@@ -19,6 +19,7 @@ import xarray as xr
 
 from trajectoire._validate import (
     as_floats,
+    is_real_number,
     require_columns,
     require_dims,
     require_year,
@@ -118,7 +119,7 @@ class Uncertainty:
                 "([trajectory.uncertainty] realizations)."
             )
         rho = self.rho
-        if not _is_number(rho) or not 0.0 <= float(rho) <= 1.0:
+        if not is_real_number(rho) or not 0.0 <= float(rho) <= 1.0:
             raise ConfigError(
                 f"Uncertainty.rho={rho!r}{_type_of(rho)}: expected a correlation in [0, 1] "
                 "([trajectory.uncertainty] rho)."
@@ -189,21 +190,14 @@ _Entry = tuple[str | None, str | None, float, str]
 _HALF_WIDTH_KEY = "([trajectory.uncertainty] half_width)"
 
 
-def _is_number(value: Any) -> bool:
-    """Whether `value` is a real number (not a bool, not text)."""
-    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
-        value, bool | np.bool_
-    )
-
-
 def _type_of(value: Any) -> str:
     """`` (str)`` after a value that is not a number, for the messages; else ``""``."""
-    return "" if _is_number(value) else f" ({type(value).__name__})"
+    return "" if is_real_number(value) else f" ({type(value).__name__})"
 
 
 def _half_width_value(value: Any, where: str) -> float:
     """A half-width of a number or mapping: a finite number >= 0 [%] (ConfigError)."""
-    if not _is_number(value) or not np.isfinite(float(value)) or float(value) < 0:
+    if not is_real_number(value) or not np.isfinite(float(value)) or float(value) < 0:
         hint = " (a number, not text: 30.0 for ±30 %)" if isinstance(value, str) else ""
         raise ConfigError(
             f"Uncertainty.half_width{where}={value!r}{_type_of(value)}: expected a 95 % "
@@ -257,7 +251,7 @@ def _half_width_entries(hw: Any) -> list[_Entry]:
                 s = normalise_sector(str(key), what="uncertainty key")
                 entries.append((s, None, v, f"key {key!r}"))
         return entries
-    if isinstance(hw, str | bytes) or _is_number(hw) or isinstance(hw, bool | np.bool_):
+    if isinstance(hw, str | bytes) or is_real_number(hw) or isinstance(hw, bool | np.bool_):
         return [(None, None, _half_width_value(hw, ""), "half_width")]
     raise ConfigError(
         f"Uncertainty.half_width: got {type(hw).__name__}; expected a number [%], a mapping "
@@ -353,7 +347,7 @@ def _as_uncertainty(uncertainty: Any, caller: str) -> Uncertainty:
     every total, with the other settings' defaults."""
     if isinstance(uncertainty, Uncertainty):
         return uncertainty
-    if _is_number(uncertainty):
+    if is_real_number(uncertainty):
         return Uncertainty(float(uncertainty))
     raise InputError(
         f"{caller}: uncertainty is {type(uncertainty).__name__}; expected an Uncertainty, "
