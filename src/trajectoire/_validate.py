@@ -23,6 +23,7 @@ __all__ = [
     "did_you_mean",
     "env_threads",
     "normalise_vocabulary",
+    "refuse_cuts",
     "require_columns",
     "require_dims",
     "require_finite",
@@ -79,6 +80,36 @@ def scalar_coordinate(obj: Any, dim: str) -> Any:
         return None
     value = obj[dim].item()
     return value.decode() if isinstance(value, bytes) else value
+
+
+def refuse_cuts(
+    obj: Any,
+    caller: str,
+    dims: Iterable[str],
+    why: str,
+    *,
+    name: str = "ds",
+    subject: str = "the dataset",
+    whole: str | None = None,
+    keep: bool = True,
+) -> None:
+    """One :class:`~trajectoire.InputError` when `obj` was cut along one of `dims` (a 0-d
+    coordinate, what ``ds.sel(dim=value)`` leaves) that `caller` reads whole.
+
+    `why` says what `caller` does with the dim (``{dim}`` in it is filled in); `name` is the
+    argument's name in the fixes; `whole` the first fix (default: pass `name` itself); with
+    `keep`, the list selection that keeps the dim is given as the other fix.
+    """
+    for dim in dims:
+        have = scalar_coordinate(obj, dim)
+        if have is None:
+            continue
+        fix = whole or f"the whole dataset ({name}, not {name}.sel({dim}=...))"
+        other = f", or keep the {dim} dim with a list: {name}.sel({dim}=[{have!r}])" if keep else ""
+        raise InputError(
+            f"{caller}: {subject} was cut to {dim}={have!r} (a 0-d coordinate, as "
+            f"{name}.sel({dim}={have!r}) leaves), and {why.format(dim=dim)}; pass {fix}{other}."
+        )
 
 
 def as_floats(

@@ -27,7 +27,13 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import numpy as np
 import xarray as xr
 
-from trajectoire._validate import did_you_mean, require_year, rows_preview, scalar_coordinate
+from trajectoire._validate import (
+    did_you_mean,
+    refuse_cuts,
+    require_year,
+    rows_preview,
+    scalar_coordinate,
+)
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.tables import keyword_options, with_options
 
@@ -284,27 +290,6 @@ def _uncut_pollutant(
         suffixed = [str(v) for v in ds.data_vars if str(v).endswith(NUMBER_SUFFIX)]
         ds = _put_back(ds, "pollutant_number", suffixed)
     return ds
-
-
-def _refuse_cuts(
-    ds: xr.Dataset, caller: str, dims: Sequence[str], why: str, keep: bool = True
-) -> None:
-    """One line when `ds` was cut along one of `dims` (a 0-d coordinate) that `caller` needs
-    whole (`why`: what it does with the dim); with `keep`, the list selection that keeps the
-    dim is given as the other fix."""
-    for dim in dims:
-        have = scalar_coordinate(ds, dim)
-        if have is not None:
-            raise InputError(
-                f"{caller}: the dataset was cut to {dim}={have!r} (a 0-d coordinate, as "
-                f"ds.sel({dim}={have!r}) leaves), and {why}; pass the whole dataset (ds, not "
-                f"ds.sel({dim}=...))"
-                + (
-                    f", or keep the {dim} dim with a list: ds.sel({dim}=[{have!r}])."
-                    if keep
-                    else "."
-                )
-            )
 
 
 def _check_dataset(ds: Any, caller: str) -> xr.Dataset:
@@ -1034,12 +1019,12 @@ def _uncut_series(ds: xr.Dataset, territory: Any, pollutant: Any, caller: str) -
     or pollutant asked (``ds.sel(pollutant="NOx")``: a 0-d coordinate); one line when it
     was cut to another one, to one year (a trajectory runs over the years) or to one
     sector or origin (the parts)."""
-    _refuse_cuts(ds, caller, ["year"], "a trajectory is drawn over the years")
+    refuse_cuts(ds, caller, ["year"], "a trajectory is drawn over the years")
     ds = _uncut_pollutant(ds, caller, pollutant, _SERIES_VARIABLES["pollutant"])
     for dim in ("territory", "receptor"):
         names = [*_SERIES_VARIABLES[dim], *(f"{n}_number" for n in _SERIES_VARIABLES[dim])]
         ds = _uncut(ds, caller, dim, territory, names, "territory")
-    _refuse_cuts(ds, caller, ["sector", "origin"], "the figure splits or sums the parts by it")
+    refuse_cuts(ds, caller, ["sector", "origin"], "the figure splits or sums the parts by it")
     return ds
 
 
@@ -1748,7 +1733,7 @@ def _uncut_change(
     if sector is not None:
         if str(sector) != "all" or by != "factor":
             reads = "the sectors' sum 'all'" if by == "factor" else "each sector"
-            _refuse_cuts(d, caller, ["sector"], f"by={by!r} reads {reads}", keep=False)
+            refuse_cuts(d, caller, ["sector"], f"by={by!r} reads {reads}", keep=False)
         names = [f"{e}{suffix}" for e in _EFFECTS for suffix in ("", "_number")]
         d = _put_back(d, "sector", names)
     return d, territory

@@ -1369,32 +1369,27 @@ def select_map(
                 f"{name}: year {year} not in the file; available: {years[0]}..{years[-1]}."
             )
         sel["year"] = year
-    if "pollutant" in da.dims:
-        pols = [str(v) for v in da["pollutant"].values]
-        if pollutant is None:
-            # and the particle-number species, in their own variable (species_view's layout)
-            number = ds.get(f"{variable}{NUMBER_SUFFIX}")
-            more = [] if number is None else [str(v) for v in number["pollutant_number"].values]
+    # and the particle-number species, in their own variable (species_view's layout)
+    number = ds.get(f"{variable}{NUMBER_SUFFIX}")
+    more = [] if number is None else [str(v) for v in number["pollutant_number"].values]
+    for dim, given, normalise, others in (
+        ("pollutant", pollutant, normalise_pollutant, more),
+        ("sector", sector, normalise_sector, []),
+    ):
+        if dim not in da.dims:
+            continue
+        have = [str(v) for v in da[dim].values]
+        option = f"--{dim}, {dim}="
+        if given is None:
             raise InputError(
-                f"{name}: {variable} is given per pollutant; pass a pollutant (--pollutant, "
-                f"pollutant=) among {pols + more}."
+                f"{name}: {variable} is given per {dim}; pass a {dim} ({option}) among "
+                f"{have + others}."
             )
-        pol = normalise_pollutant(pollutant, what=f"{name}: pollutant (--pollutant, pollutant=)")
-        if pol not in pols:
-            raise InputError(f"{name}: pollutant {pol!r} not in the file; have {pols}.")
-        sel["pollutant"] = pol
-    if "sector" in da.dims:
-        secs = [str(v) for v in da["sector"].values]
-        if sector is None:
-            raise InputError(
-                f"{name}: {variable} is given per sector; pass a sector (--sector, sector=) "
-                f"among {secs}."
-            )
-        sec = normalise_sector(sector, what=f"{name}: sector (--sector, sector=)")
-        if sec not in secs:
-            raise InputError(f"{name}: sector {sec!r} not in the file; have {secs}.")
-        sel["sector"] = sec
-    elif sector is not None and "sector" not in da.coords:  # else: the total, as the sector
+        sel[dim] = normalise(given, what=f"{name}: {dim} ({option})")
+        if sel[dim] not in have:
+            raise InputError(f"{name}: {dim} {sel[dim]!r} not in the file; have {have}.")
+    # a sector asked of a variable without one (a 0-d sector coordinate: the total, as it)
+    if sector is not None and "sector" not in da.dims and "sector" not in da.coords:
         per_sector = sorted(
             str(v) for v in ds.data_vars if "sector" in ds[v].dims and {"y", "x"} <= set(ds[v].dims)
         )

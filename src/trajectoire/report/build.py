@@ -26,7 +26,7 @@ import numpy as np
 import xarray as xr
 from markupsafe import Markup
 
-from trajectoire._validate import scalar_coordinate
+from trajectoire._validate import refuse_cuts
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireError
 from trajectoire.geo.territories import TERRITORIES, territory_id
 from trajectoire.report.numbers import Number, Term, Tracer, format_number
@@ -119,15 +119,15 @@ def _check_datasets(ds: Any, scenario: Any) -> None:
                 f"report: {what}= ({cli}) is {given}; expected the xarray.Dataset of {made}'s "
                 f"output, whole: {what}={fix}."
             )
-        for dim in _WHOLE_DIMS:
-            have = scalar_coordinate(value, dim)
-            if have is not None:
-                raise InputError(
-                    f"report: {what}= ({cli}) was cut to {dim}={have!r} (a 0-d coordinate, as "
-                    f"{what}.sel({dim}={have!r}) leaves), and the report reads every {dim} "
-                    f"of the output; pass the whole output ({what}=trajectoire.open_output("
-                    f"path)), or keep the {dim} dim with a list: {what}.sel({dim}=[{have!r}])."
-                )
+        refuse_cuts(
+            value,
+            "report",
+            _WHOLE_DIMS,
+            "the report reads every {dim} of the output",
+            name=what,
+            subject=f"{what}= ({cli})",
+            whole=f"the whole output ({what}=trajectoire.open_output(path))",
+        )
 
 
 def _check_output(ds: xr.Dataset, lang: str) -> None:

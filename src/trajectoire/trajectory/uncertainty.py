@@ -19,6 +19,7 @@ import xarray as xr
 
 from trajectoire._validate import (
     as_floats,
+    is_integer_number,
     is_real_number,
     require_columns,
     require_dims,
@@ -112,23 +113,21 @@ class Uncertainty:
     percentiles: tuple[float, ...] = (2.5, 50.0, 97.5)
 
     def __post_init__(self) -> None:
-        n = self.realizations
-        if isinstance(n, bool | np.bool_) or not isinstance(n, int | np.integer) or n < 1:
-            raise ConfigError(
-                f"Uncertainty.realizations={n!r}: expected a whole number of members >= 1 "
-                "([trajectory.uncertainty] realizations)."
-            )
+        for field, least, meaning in (
+            ("realizations", 1, "a whole number of members >= 1"),
+            ("seed", 0, "a whole number >= 0"),
+        ):
+            value = getattr(self, field)
+            if not is_integer_number(value) or value < least:
+                raise ConfigError(
+                    f"Uncertainty.{field}={value!r}: expected {meaning} "
+                    f"([trajectory.uncertainty] {field})."
+                )
         rho = self.rho
         if not is_real_number(rho) or not 0.0 <= float(rho) <= 1.0:
             raise ConfigError(
                 f"Uncertainty.rho={rho!r}{_type_of(rho)}: expected a correlation in [0, 1] "
                 "([trajectory.uncertainty] rho)."
-            )
-        seed = self.seed
-        if isinstance(seed, bool | np.bool_) or not isinstance(seed, int | np.integer) or seed < 0:
-            raise ConfigError(
-                f"Uncertainty.seed={seed!r}: expected a whole number >= 0 "
-                "([trajectory.uncertainty] seed)."
             )
         pct = self.percentiles
         try:
