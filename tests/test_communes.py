@@ -367,7 +367,7 @@ def test_commune_inventory_bad_inputs(tmp_path: Path) -> None:
                                columns={"sector": "SECT"}, config_key=IKEY)  # fmt: skip
     with pytest.raises(
         InputError,
-        match=r"unknown sector\(s\) 'Chauffage' \(lines 2\).*\[inputs.area_totals\] sector_mapping",
+        match=r"unknown sector\(s\) 'Chauffage' at line 2.*\[inputs.area_totals\] sector_mapping",
     ):
         read_commune_inventory(
             write("code_insee,secteur,polluant,valeur\n59350,Chauffage,NOx,1\n"), config_key=IKEY
@@ -458,3 +458,22 @@ def test_reader_options_keep_their_keywords(tmp_path: Path) -> None:
         TypeError, match=r"^read_commune_inventory\(\) got an unexpected keyword argument 'wat'"
     ):
         read_commune_inventory(bad, wat="inventaire")  # type: ignore[call-arg]
+
+
+def test_commune_inventory_blank_sector_cells_are_named(tmp_path: Path) -> None:
+    """A blank sector cell was dropped by the grouping of the message: alone, it ended on a
+    bare StopIteration; beside an unknown label it was left out of the message, and the
+    suggested mapping ended in ``}}``."""
+    path = tmp_path / "blank.csv"
+    path.write_text("code_insee,secteur,polluant,valeur\n59350,,NOx,1\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"unknown sector\(s\) \(empty\) at line 2;.*Fill in"):
+        read_commune_inventory(path, config_key=IKEY)
+    path.write_text(
+        "code_insee,secteur,polluant,valeur\n59350,,NOx,1\n59350,Chauffage,NOx,2\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as err:
+        read_commune_inventory(path, config_key=IKEY)
+    text = str(err.value)
+    assert "(empty) at line 2; 'Chauffage' at line 3" in text
+    assert 'sector_mapping = { "Chauffage" = "B_Industry" } (or "drop")' in text

@@ -35,6 +35,7 @@ __all__ = [
     "require_year",
     "rows_preview",
     "scalar_coordinate",
+    "values_at",
 ]
 
 
@@ -269,6 +270,18 @@ def rows_preview(rows: Iterable[Any], limit: int = 8) -> str:
     if len(rows) > limit:
         head += f" (and {len(rows) - limit} more)"
     return head
+
+
+def values_at(bad: Mapping[str, Sequence[Any]], limit: int = 5, rows: int = 3) -> str:
+    """Offending values each with where they stand, for a message: ``'x' at line 3, line 7;
+    (empty) at line 9``; `bad` maps each value as text (``""`` for a blank cell) to its
+    places in the file's order; at most `limit` values and `rows` places each are shown."""
+    items = list(bad.items())
+    text = "; ".join(
+        f"{repr(value) if value else '(empty)'} at {rows_preview(places, rows)}"
+        for value, places in items[:limit]
+    )
+    return text + (f" (and {len(items) - limit} more values)" if len(items) > limit else "")
 
 
 def _rows_text(rows: Sequence[Any]) -> str:

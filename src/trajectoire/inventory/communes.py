@@ -29,7 +29,7 @@ from typing import Any, Literal, Unpack
 import numpy as np
 import pandas as pd
 
-from trajectoire._validate import rows_preview
+from trajectoire._validate import rows_preview, values_at
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.geo.territories import valid_polygons
 from trajectoire.inventory.gridded import _sector_mapping
@@ -45,6 +45,7 @@ from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
 from trajectoire.tables import (
     Provenance,
+    blank_cell,
     choose_layer,
     columns_option,
     keyword_options,
@@ -1177,13 +1178,20 @@ def read_commune_inventory(
     long["gnfr"] = [_label_of(s, sec_table, normalise_sector) for s in long["sector"]]
     unknown = long[long["gnfr"].isna()]
     if len(unknown):
-        labels = {str(s): list(g["line"]) for s, g in unknown.groupby("sector")}
-        detail = "; ".join(f"{s!r} ({where}s {rows_preview(ls)})" for s, ls in labels.items())
+        labels: dict[str, list[str]] = {}
+        for s, n in zip(unknown["sector"], unknown["line"], strict=True):
+            labels.setdefault("" if blank_cell(s) else str(s), []).append(f"{where} {n}")
+        detail = values_at(labels, len(labels), 8)
+        named = [k for k in labels if k]
+        fix = (
+            f'Map them with {_key(config_key)} sector_mapping = {{ "{named[0]}" = "B_Industry" }} '
+            '(or "drop")'
+            if named
+            else "Fill in the empty sector cells"
+        )
         raise InputError(
             f"{name}, column {sector_col!r}: unknown sector(s) {detail}; expected a French "
-            f"observatory sector (FRENCH_SECTORS) or a GNFR id among {list(GNFR)}. Map them "
-            f'with {_key(config_key)} sector_mapping = {{ "{next(iter(labels))}" = '
-            '"B_Industry" }} (or "drop").'
+            f"observatory sector (FRENCH_SECTORS) or a GNFR id among {list(GNFR)}. {fix}."
         )
     dropped = long[long["gnfr"] == "drop"]
     if len(dropped):
@@ -1198,7 +1206,8 @@ def read_commune_inventory(
     if len(other):
         warn(
             f"{name}: {len(other)} value(s) of pollutant(s) "
-            f"{sorted(set(map(str, other['pollutant'])))} left out: not modelled (known: "
+            f"{sorted({'(empty)' if blank_cell(p) else str(p) for p in other['pollutant']})} "
+            "left out: not modelled (known: "
             f"{list(known_species())}). Map a label with {_key(config_key)} pollutant_mapping."
         )
     long = long[long["pol"].notna()]

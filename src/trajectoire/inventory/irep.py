@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from trajectoire._validate import rows_preview
+from trajectoire._validate import rows_preview, values_at
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.geo.grid import in_area_of_use, known_crs
 from trajectoire.sectors import normalise_sector
@@ -573,9 +573,7 @@ def _map_pollutants(
         bad.setdefault(str(v), []).append(lab)
         out.append(None)
     if bad:
-        detail = "; ".join(
-            f"{k!r} at {rows_preview(_lines(frame, v, lines), 3)}" for k, v in list(bad.items())[:5]
-        )
+        detail = values_at({k: _lines(frame, v, lines) for k, v in bad.items()})
         first = next(iter(bad))
         kind = (
             "IREP substance name(s) that look like a trajectoire pollutant"
@@ -656,10 +654,7 @@ def _unit_factors(
         if np.isnan(factors[i]):
             bad.setdefault("" if blank_cell(v) else str(v), []).append(lab)
     if bad:
-        detail = "; ".join(
-            f"{repr(k) if k else '(empty)'} at {rows_preview(_lines(frame, v, lines), 3)}"
-            for k, v in list(bad.items())[:5]
-        )
+        detail = values_at({k: _lines(frame, v, lines) for k, v in bad.items()})
         empty = (
             " An empty cell takes the unit option, if set: "
             + _set(config_key, "unit", '"kg yr-1"')

@@ -20,7 +20,7 @@ import pandas as pd
 import shapely
 import xarray as xr
 
-from trajectoire._validate import require_columns, require_non_negative, rows_preview
+from trajectoire._validate import require_columns, require_non_negative, rows_preview, values_at
 from trajectoire.errors import GridError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.geo.grid import (
     Grid,
@@ -777,14 +777,13 @@ def _check_categories(gdf: Any, factors: pd.DataFrame, ids: list[str], name: str
     cats = list(gdf["category"])
     bad: dict[str, list[str]] = {}
     for i, c in enumerate(cats):
-        label = "(empty)" if blank_cell(c) else str(c)
         if blank_cell(c) or str(c) not in known:
-            bad.setdefault(label, []).append(ids[i])
+            bad.setdefault("" if blank_cell(c) else str(c), []).append(f"road_id {ids[i]}")
     if bad:
-        shown = "; ".join(f"{k!r} at road_id {rows_preview(v)}" for k, v in bad.items())
+        named = [k or "(empty)" for k in bad]
         raise InputError(
-            f"{name}, column 'category': categories {list(bad)} have no emission factor "
-            f"({shown}); "
+            f"{name}, column 'category': categories {named} have no emission factor "
+            f"({values_at(bad, len(bad), 8)}); "
             f"expected one of {sorted(known)}. Fix the roads' categories, or add their rows "
             "to the factor table ([inputs] road_emission_factors)."
         )
