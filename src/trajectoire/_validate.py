@@ -22,6 +22,7 @@ __all__ = [
     "broadcast_named",
     "did_you_mean",
     "env_threads",
+    "first_true",
     "normalise_vocabulary",
     "refuse_cuts",
     "require_columns",
@@ -198,6 +199,13 @@ def is_integer_number(value: Any) -> TypeGuard[int | np.integer[Any]]:
     """Whether `value` is a Python or numpy integer (``np.int64(2023)``, a year read from an
     output), not a bool nor a float."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def first_true(mask: npt.ArrayLike) -> tuple[int, ...]:
+    """The index of the first True of `mask` (C order), as Python ints, for a message that
+    names the first offending element (the caller knows one is True)."""
+    m = np.asarray(mask, dtype=bool)
+    return tuple(int(i) for i in np.unravel_index(int(np.argmax(m)), m.shape))
 
 
 def require_year(value: Any, what: str = "year") -> int:

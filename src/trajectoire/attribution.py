@@ -36,7 +36,14 @@ from trajectoire._kernels.aggregate import (
     aggregate_stack_by_origin,
     shared_cells,
 )
-from trajectoire._validate import did_you_mean, require_year, rows_preview, year_ranges
+from trajectoire._validate import (
+    did_you_mean,
+    first_true,
+    is_integer_number,
+    require_year,
+    rows_preview,
+    year_ranges,
+)
 from trajectoire.dispersion.background import RegionalBackground
 from trajectoire.dispersion.concentration import KernelClass, YearDispersion
 from trajectoire.dispersion.local import Stacks
@@ -115,7 +122,7 @@ def _check_fractions(f: np.ndarray, *, sums: bool = False) -> None:
     low, high = f.min(), f.max()
     if not (low >= 0.0 and high <= 1.0 + _FRACTION_SUM_TOLERANCE):  # NaN too
         bad = ~((f >= 0.0) & (f <= 1.0 + _FRACTION_SUM_TOLERANCE))
-        o, r, c = (int(i[0]) for i in np.nonzero(bad))
+        o, r, c = first_true(bad)
         raise InputError(
             f"origin_layers: fractions[{o}, {r}, {c}] = {float(f[o, r, c])}; expected shares of "
             f"the cell in [0, 1] (no NaN), {int(bad.sum())} value(s) at fault. Fill missing "
@@ -126,7 +133,7 @@ def _check_fractions(f: np.ndarray, *, sums: bool = False) -> None:
     total = f.sum(axis=0)
     off = (total != 0.0) & (np.abs(total - 1.0) > _FRACTION_SUM_TOLERANCE)
     if off.any():
-        r, c = (int(i[0]) for i in np.nonzero(off))
+        r, c = first_true(off)
         raise InputError(
             f"Origins.from_fractions: the shares of cell ({r}, {c}) sum to "
             f"{float(total[r, c]):.6g} ({int(off.sum())} cell(s) off); expected the origins' "
@@ -1064,7 +1071,7 @@ def footprint(
             "emission per cell."
         )
     for name, v in (("row", row), ("col", col)):
-        if isinstance(v, bool | np.bool_) or not isinstance(v, int | np.integer):
+        if not is_integer_number(v):
             raise InputError(
                 f"footprint: {name}={v!r} ({type(v).__name__}); expected an integer cell index "
                 f"(e.g. int({name}) or the grid's index of the receptor)."

@@ -48,7 +48,7 @@ import xarray as xr
 from scipy import linalg, optimize
 
 from trajectoire._kernels.idw import idw
-from trajectoire._validate import rows_preview
+from trajectoire._validate import first_true, rows_preview
 from trajectoire.assess._pairs import aligned_pair, units_factor
 from trajectoire.assess.evaluation import _real_number, evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
@@ -717,7 +717,7 @@ def idw_interpolate(
         )
     infinite = np.isinf(va2)
     if infinite.any():
-        f, k = (int(i[0]) for i in np.nonzero(infinite))
+        f, k = first_true(infinite)
         raise InputError(
             f"idw_interpolate: {int(infinite.sum())} value(s) are infinite (first: {va2[f, k]} "
             f"at station position {k}); expected finite values (NaN is skipped). Drop or fix "

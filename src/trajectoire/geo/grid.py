@@ -19,6 +19,7 @@ import pyproj
 import xarray as xr
 from affine import Affine
 
+from trajectoire._validate import is_integer_number
 from trajectoire.errors import GridError, InputError, TrajectoireWarning, warn
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class Grid:
             value = getattr(self, name)
             if isinstance(value, float | np.floating) and float(value).is_integer():
                 object.__setattr__(self, name, int(value))  # 10.0 cells: 10
-            elif isinstance(value, bool | np.bool_) or not isinstance(value, int | np.integer):
+            elif not is_integer_number(value):
                 what = "columns" if name == "nx" else "rows"
                 raise GridError(
                     f"Grid: {name}={value!r} ({type(value).__name__}); expected a whole number "
