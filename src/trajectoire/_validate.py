@@ -28,6 +28,7 @@ __all__ = [
     "require_columns",
     "require_dims",
     "require_finite",
+    "require_flag",
     "require_known",
     "require_non_negative",
     "require_positive",
@@ -199,6 +200,17 @@ def is_integer_number(value: Any) -> TypeGuard[int | np.integer[Any]]:
     """Whether `value` is a Python or numpy integer (``np.int64(2023)``, a year read from an
     output), not a bool nor a float."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def require_flag(value: Any, what: str, true: str, false: str) -> bool:
+    """`value` as a bool when it is one (Python or numpy); anything else (``"no"``, 0, None)
+    is one :class:`~trajectoire.InputError` naming `what` (``"caller: name"``) and what
+    True and False mean (`true`, `false`): a flag is never read by truthiness."""
+    if not isinstance(value, bool | np.bool_):
+        raise InputError(
+            f"{what}={value!r} ({type(value).__name__}); expected True ({true}) or False ({false})."
+        )
+    return bool(value)
 
 
 def first_true(mask: npt.ArrayLike) -> tuple[int, ...]:

@@ -48,7 +48,7 @@ import xarray as xr
 from scipy import linalg, optimize
 
 from trajectoire._kernels.idw import idw
-from trajectoire._validate import first_true, rows_preview
+from trajectoire._validate import first_true, require_flag, rows_preview
 from trajectoire.assess._pairs import aligned_pair, units_factor
 from trajectoire.assess.evaluation import _real_number, evaluate
 from trajectoire.assess.stations import Outside, Sampling, sample_at_stations, station_table
@@ -1307,13 +1307,12 @@ def cross_validate(
     [2.533, 0.544]
     """
     caller = "cross_validate"
-    if not isinstance(refit, bool | np.bool_):
-        raise InputError(
-            f"{caller}: refit={refit!r} ({type(refit).__name__}); expected True (refit the "
-            "variogram without each left-out station) or False (fit it once on all stations, "
-            "the default). Pass refit=True or refit=False."
-        )
-    refit = bool(refit)
+    refit = require_flag(
+        refit,
+        f"{caller}: refit",
+        "refit the variogram without each left-out station",
+        "fit it once on all stations, the default",
+    )
     how = _Fusion.of(caller, options)
     method, mode = how.method, how.mode
     mod_st, obs, res, sx, sy = _station_residuals(model, observed, stations, how, caller)

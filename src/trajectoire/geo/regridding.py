@@ -32,6 +32,7 @@ from scipy import sparse
 
 from trajectoire._kernels.coverage import polygon_coverage
 from trajectoire._kernels.regrid import apply_csr, apply_separable, overlap_1d
+from trajectoire._validate import require_flag
 from trajectoire.errors import GridError, InputError, warn
 from trajectoire.geo.grid import Grid, _check_bounds_in_crs, crs_of
 from trajectoire.units import unit_is_intensive
@@ -779,13 +780,12 @@ class Regridder:
 
 def _require_bool(extensive: object, caller: str) -> bool:
     """`extensive` as a bool; anything else (``"no"``, 0) is an error, never truthiness."""
-    if not isinstance(extensive, bool | np.bool_):
-        raise InputError(
-            f"{caller}: extensive={extensive!r} ({type(extensive).__name__}); expected True "
-            "(amounts per cell, e.g. emissions [t yr-1]: sums conserved) or False (densities, "
-            "concentrations: area-weighted means)."
-        )
-    return bool(extensive)
+    return require_flag(
+        extensive,
+        f"{caller}: extensive",
+        "amounts per cell, e.g. emissions [t yr-1]: sums conserved",
+        "densities, concentrations: area-weighted means",
+    )
 
 
 def _gridded_units(source: xr.DataArray | xr.Dataset) -> dict[str, object]:

@@ -683,10 +683,9 @@ def read_roads(
     crs : any, optional
         Reproject the lines to this CRS; a file that states no CRS (a shapefile without
         its ``.prj``) is read in it (``[inputs.roads] crs`` in a run).
-    what : str, optional
-        Name of the input in messages.
-    config_key : str, optional
-        The configuration key that names the file (``[inputs] roads``), for messages.
+    what, config_key : str, optional
+        The input's name in messages (default: the file's name), and the configuration key
+        that names the file (``[inputs] roads``), named in the fixes the messages give.
 
     Returns
     -------
@@ -816,14 +815,15 @@ def read_zones(
         CRS of a file that states none (a shapefile without its ``.prj``;
         ``[inputs.zones] crs`` in a run). A file with its own CRS keeps it: another `crs`
         is an error.
-    what : str, optional
-        Name of the input in messages.
-    config_key : str, optional
-        The configuration key that names the file (``[inputs] zones``), for messages.
+    what, config_key : str, optional
+        The input's name in messages (default: the file's name), and the configuration key
+        that names the file (``[inputs] zones``), named in the fixes the messages give.
 
     Returns
     -------
     geopandas.GeoDataFrame
+        ``zone_id`` (text), the geometry (repaired with `repair`) and the file's other
+        columns, one row per zone in the file's order, in the file's CRS (or `crs`).
 
     Raises
     ------
