@@ -38,7 +38,7 @@ from trajectoire._kernels.stacks import (
     radial_profiles,
     radial_profiles_by_class,
 )
-from trajectoire._validate import did_you_mean, require_dims
+from trajectoire._validate import did_you_mean, first_true, require_dims
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.longterm import (
@@ -57,7 +57,7 @@ from trajectoire.dispersion.points import (
 )
 from trajectoire.dispersion.stack_terms import profiles_with_terms
 from trajectoire.errors import InputError
-from trajectoire.geo.grid import Grid
+from trajectoire.geo.grid import Grid, north_up
 from trajectoire.meteo.classes import select_years
 from trajectoire.species import current_species, deposition_velocity_of
 from trajectoire.tables import with_options
@@ -840,7 +840,7 @@ def annual_concentration(
         mass per year, a background with wrong units.
     """
     settings = settings or DispersionSettings()
-    require_dims(emission.dims, ("year", "sector", "pollutant", "y", "x"), "emission")
+    emission = _emission_in_grid_order(emission)
     conversion_factor(emission.attrs.get("units"), "emission_rate", what="emission units")
     factor = conversion_factor(emission.attrs.get("units"), "emission_rate")
     grid = Grid.from_xarray(emission)
@@ -868,6 +868,7 @@ def annual_concentration(
                 )
             disp = cache[k, vd]
             e = np.asarray(emission.sel(year=year, pollutant=pol).values, dtype=float) * factor
+            _require_finite_emission(e, emission, year, pol)
             disp.by_sector(e, sectors, out=contrib[iy, :, ip])
     coords: dict[str, Any] = {
         "year": years,
@@ -887,6 +888,44 @@ def annual_concentration(
     ds.attrs["crs"] = grid.crs.to_string()
     return add_history(
         ds, f"annual_concentration(radius={settings.radius}, sigma={settings.sigma!r})"
+    )
+
+
+_EMISSION_DIMS = ("year", "sector", "pollutant", "y", "x")
+
+
+def _emission_in_grid_order(emission: xr.DataArray) -> xr.DataArray:
+    """`emission` with the dims of :func:`annual_concentration` in its order and north-up
+    (its values are read by position); one line for a missing or an extra dim (a
+    ``member`` would be dropped or mixed into the sectors)."""
+    require_dims(emission.dims, _EMISSION_DIMS, "emission")
+    extra = [str(d) for d in emission.dims if d not in _EMISSION_DIMS]
+    if extra:
+        sizes = ", ".join(f"{d}: {emission.sizes[d]}" for d in extra)
+        raise InputError(
+            f"annual_concentration: emission has the dim(s) {extra} ({sizes}) beside "
+            f"{list(_EMISSION_DIMS)}; expected emission{_EMISSION_DIMS}. Call it once per "
+            f"{extra[0]} (emission.sel({extra[0]}=...)), or fold it into the sectors."
+        )
+    return north_up(emission).transpose(*_EMISSION_DIMS)
+
+
+def _require_finite_emission(
+    e: np.ndarray, emission: xr.DataArray, year: int, pollutant: str
+) -> None:
+    """One line for NaN or infinite cells in one year and pollutant of the emission: a NaN
+    would make its sector's contribution NaN everywhere, and the concentration (a sum that
+    skips NaN) would leave that sector out."""
+    bad = ~np.isfinite(e)
+    if not bad.any():
+        return
+    s, r, c = first_true(bad)
+    raise InputError(
+        f"annual_concentration: emission has {int(bad.sum())} NaN or infinite cell(s) in "
+        f"{year}, {pollutant} (first: sector {str(emission['sector'].values[s])!r} at "
+        f"x={float(emission['x'].values[c])}, y={float(emission['y'].values[r])}: "
+        f"{e[s, r, c]}); expected finite emissions [t yr-1], 0 where nothing is emitted "
+        "(emission.fillna(0))."
     )
 
 

@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -33,10 +33,13 @@ __all__ = [
     "check_run_cells",
     "crs_of",
     "known_crs",
+    "north_up",
     "to_crs",
 ]
 
 DEFAULT_CRS = "EPSG:2154"
+
+T_Xarray = TypeVar("T_Xarray", xr.DataArray, xr.Dataset)
 
 RUN_MAX_CELLS = 20_000_000
 """Cells above which a run's grid is refused before anything is allocated
@@ -45,6 +48,28 @@ sector and pollutant, 13 x 8 bytes per pollutant and cell (0.5 kB a cell for 5 p
 1.2 kB for 12), and several float64 grids a year besides. The production grid (the seven
 territories at 100 m, 1241 x 2241 cells) has 2.8 million; 20 million is 7 times that (the
 whole region at 50 m), whose inventory alone takes 10 to 25 GB."""
+
+
+def north_up(obj: T_Xarray) -> T_Xarray:
+    """`obj` with ``x`` ascending and ``y`` descending, the order of a :class:`Grid`'s rows
+    and columns (north-up, as GeoTIFFs and the run's outputs store them).
+
+    Arrays built with ``np.meshgrid`` or written by other tools often run ``y`` upwards;
+    code that takes ``.values`` by position must read them in this order, or the map comes
+    out mirrored. Labels move with their values; the dims' order is kept.
+
+    Examples
+    --------
+    >>> import xarray as xr
+    >>> da = xr.DataArray([[1, 2], [3, 4]], dims=("y", "x"), coords={"y": [50, 150], "x": [0, 100]})
+    >>> north_up(da)["y"].values.tolist(), north_up(da).values.tolist()
+    ([150, 50], [[3, 4], [1, 2]])
+    """
+    if obj.sizes.get("x", 0) > 1 and float(obj["x"][1] - obj["x"][0]) < 0:
+        obj = obj.isel(x=slice(None, None, -1))
+    if obj.sizes.get("y", 0) > 1 and float(obj["y"][1] - obj["y"][0]) > 0:
+        obj = obj.isel(y=slice(None, None, -1))
+    return obj
 
 
 def known_crs(crs: Any) -> pyproj.CRS | None:

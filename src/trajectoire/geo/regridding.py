@@ -34,7 +34,7 @@ from trajectoire._kernels.coverage import polygon_coverage
 from trajectoire._kernels.regrid import apply_csr, apply_separable, overlap_1d
 from trajectoire._validate import require_flag
 from trajectoire.errors import GridError, InputError, warn
-from trajectoire.geo.grid import Grid, _check_bounds_in_crs, crs_of
+from trajectoire.geo.grid import Grid, _check_bounds_in_crs, crs_of, north_up
 from trajectoire.units import unit_is_intensive
 
 __all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "regrid"]
@@ -72,11 +72,7 @@ def _prepare(obj: xr.DataArray | xr.Dataset) -> xr.DataArray | xr.Dataset:
             f"regrid: source has dims {tuple(obj.dims)}; expected cell-centre dims 'y' and 'x' "
             "(or 'lat' and 'lon'). Rename them with .rename({'row': 'y', 'col': 'x'})."
         )
-    if obj.sizes["x"] > 1 and float(obj["x"][1] - obj["x"][0]) < 0:
-        obj = obj.isel(x=slice(None, None, -1))
-    if obj.sizes["y"] > 1 and float(obj["y"][1] - obj["y"][0]) > 0:
-        obj = obj.isel(y=slice(None, None, -1))
-    return obj
+    return north_up(obj)
 
 
 def grid_of(obj: xr.DataArray | xr.Dataset) -> Grid:

@@ -22,7 +22,7 @@ from scipy import sparse
 
 from trajectoire._validate import require_columns, require_non_negative, rows_preview
 from trajectoire.errors import GridError, InputError, MissingVariableError, warn
-from trajectoire.geo.grid import Grid, crs_of, to_crs
+from trajectoire.geo.grid import Grid, crs_of, north_up, to_crs
 from trajectoire.geo.rasterize import coverage_matrix, lines_to_grid
 from trajectoire.geo.regridding import Regridder, grid_of
 from trajectoire.sectors import normalise_sector
@@ -433,14 +433,6 @@ def off_grid_extent(kind: str, shapes: Any, grid: Grid) -> str:
     )
 
 
-def _prepare_north_up(da: xr.DataArray) -> xr.DataArray:
-    if da.sizes["x"] > 1 and float(da["x"][1] - da["x"][0]) < 0:
-        da = da.isel(x=slice(None, None, -1))
-    if da.sizes["y"] > 1 and float(da["y"][1] - da["y"][0]) > 0:
-        da = da.isel(y=slice(None, None, -1))
-    return da.transpose(..., "y", "x")
-
-
 def landuse_areas(landuse: xr.DataArray, grid: Grid) -> xr.DataArray:
     """Area of each land-use class in each cell of `grid` [m2], exact (conservative).
 
@@ -457,7 +449,7 @@ def landuse_areas(landuse: xr.DataArray, grid: Grid) -> xr.DataArray:
         ``(landuse_class, y, x)`` with ``landuse_class`` the names of :data:`LANDUSE_CLASSES`.
     """
     src = grid_of(landuse)
-    codes = np.asarray(_prepare_north_up(landuse).values)
+    codes = np.asarray(north_up(landuse).transpose(..., "y", "x").values)
     ind = np.stack([(codes == c).astype(float) for c in LANDUSE_CLASSES])
     areas = Regridder(src, grid, extensive=True).covered_area(ind)
     return xr.DataArray(

@@ -34,7 +34,7 @@ from trajectoire._validate import require_year, scalar_coordinate, year_ranges
 from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import InputError, MissingVariableError, warn
-from trajectoire.geo.grid import Grid, crs_of
+from trajectoire.geo.grid import Grid, crs_of, north_up
 from trajectoire.species import NUMBER_SUFFIX, species_view
 from trajectoire.tables import keyword_options, with_options
 
@@ -1512,7 +1512,7 @@ def map_to_geotiff(
     check_replaceable(out_tif, "GeoTIFF", what="GeoTIFF")
     da, sel = select_map(ds, variable, **selection)
     year = require_year(selection["year"])
-    values = np.asarray(da.values, dtype="float32")
+    values = np.asarray(north_up(da).values, dtype="float32")  # the rows GDAL expects
     grid = Grid.from_xarray(ds)
     profile = grid.rasterio_profile(dtype="float32")
     profile.update(nodata=float("nan"), tiled=True, blockxsize=256, blockysize=256)
