@@ -183,11 +183,12 @@ def test_zone_split_rejects_bad_inhabitants(bad):
 # ---------------------------------------------------------------- thresholds and territories
 def test_threshold_table_has_the_cited_values():
     assert WHO_2021_GUIDELINES == {"NO2": 10.0, "PM10": 15.0, "PM2.5": 5.0}
-    assert EU_2030_LIMITS == {"NO2": 20.0, "PM10": 20.0, "PM2.5": 10.0}
+    # SO2: Directive (EU) 2024/2881, Annex I, calendar-year limit value from 2030
+    assert EU_2030_LIMITS == {"NO2": 20.0, "PM10": 20.0, "PM2.5": 10.0, "SO2": 20.0}
     labels, values = threshold_table(["NO2", "PM2.5", "SO2"])
     assert labels[:2] == ["WHO2021", "EU2030"]
     np.testing.assert_array_equal(values[:2, :2], [[10.0, 5.0], [20.0, 10.0]])
-    assert np.isnan(values[:, 2]).all()
+    assert np.isnan(values[0, 2]) and values[1, 2] == 20.0 and np.isnan(values[2, 2])
     user = {**EXPOSURE_THRESHOLDS, "NO2_30": {"NO2": 30.0}}
     labels, values = threshold_table(["NO2"], user)
     assert labels[-1] == "NO2_30" and values[-1, 0] == 30.0

@@ -552,7 +552,7 @@ def test_threshold_aliases_name_their_pollutant(tmp_path):
         "[scenario.thresholds]\nno2 = 12.0\npm25 = 5\n"
     )
     s = load_scenario(_toml(tmp_path, text))
-    assert s.thresholds == {"NO2": 12.0, "PM10": 20.0, "PM2.5": 5.0}
+    assert s.thresholds == {"NO2": 12.0, "PM10": 20.0, "PM2.5": 5.0, "SO2": 20.0}
     s = Scenario("x", [Cut(ROAD, None, 0.5, 2020)], thresholds={"no2": 12})
     assert s.thresholds == {"NO2": 12.0}
 

@@ -71,8 +71,10 @@ def test_thresholds_agree_with_the_exposure_and_scenario_tables():
 
     assert sp.thresholds_table("WHO2021") == WHO_2021_GUIDELINES
     assert sp.thresholds_table("EU2008") == EU_2008_LIMITS
-    eu2030 = sp.thresholds_table("EU2030")
-    assert {k: eu2030[k] for k in EU_2030_LIMITS} == EU_2030_LIMITS == DEFAULT_THRESHOLDS
+    # one definition: the registry's (SO2's 2030 calendar-year limit was missing from the
+    # exposure and scenario tables, written a second time by hand)
+    assert sp.thresholds_table("EU2030") == EU_2030_LIMITS == DEFAULT_THRESHOLDS
+    assert EU_2030_LIMITS["SO2"] == 20.0
 
 
 def test_registry_round_trip(tmp_path):
@@ -416,3 +418,29 @@ def test_an_alias_of_another_species_is_refused(tmp_path, alias, other):
     foo = sp.Pollutant("FOO", "x", aliases=("pm25",))
     with pytest.raises(InputError, match="species registry: species 'FOO': alias 'pm25'"):
         sp.builtin_species().extended([foo])
+
+
+def test_a_new_species_thresholds_reach_the_run_in_its_concentration_units(tmp_path):
+    """A species added by a file (docs/architecture.md) with thresholds in ng m-3: the run's
+    reference values are the registry's (its exposure variables were NaN for it, the
+    hand-written tables in assess/exposure.py knowing only NO2, PM10 and PM2.5), and
+    thresholds_table converts them to ug m-3 (it returned the bare 1.0 for 1 ng m-3)."""
+    from trajectoire.assess.exposure import registry_thresholds
+    from trajectoire.io.config import ExposureConfig
+
+    p = tmp_path / "bap.toml"
+    p.write_text(
+        '[species.BaP]\nname = "benzo[a]pyrene"\nunit_family = "mass"\nregulated = true\n'
+        '[[species.BaP.thresholds]]\nvalue = 1.0\nunits = "ng m-3"\naveraging = "year"\n'
+        'label = "EU2030"\nsource = "Directive (EU) 2024/2881, Annex I, target value"\n'
+        '[[species.BaP.thresholds]]\nvalue = 0.12\nunits = "ng m-3"\naveraging = "year"\n'
+        'label = "WHO2021"\nsource = "WHO (2021) reference level"\n'
+    )
+    reg = sp.load_species(p)
+    assert sp.thresholds_table("EU2030", registry=reg)["BaP"] == pytest.approx(1e-3)
+    with sp.use_species(reg):
+        run = ExposureConfig().all_thresholds()
+        assert run["EU2030"]["BaP"] == pytest.approx(1e-3)
+        assert run["WHO2021"]["BaP"] == pytest.approx(1.2e-4)
+        assert registry_thresholds()["EU2030"]["NO2"] == 20.0
+    assert "BaP" not in registry_thresholds()["EU2030"]  # the built-in registry again

@@ -51,7 +51,7 @@ from trajectoire.geo.territories import TERRITORIES, territory_id
 from trajectoire.io.config import MIN_YEAR, RunConfig, load_config
 from trajectoire.io.netcdf import check_writable, open_output, write_netcdf, years_attribute
 from trajectoire.sectors import GNFR, normalise_sector
-from trajectoire.species import get_pollutant, normalise_pollutant
+from trajectoire.species import POLLUTANTS, get_pollutant, normalise_pollutant, thresholds_table
 
 __all__ = [
     "DEFAULT_THRESHOLDS",
@@ -71,7 +71,7 @@ __all__ = [
 log = logging.getLogger("trajectoire")
 
 #: annual-mean limit values from 2030 [ug m-3], Directive (EU) 2024/2881, Annex I
-DEFAULT_THRESHOLDS: dict[str, float] = {"NO2": 20.0, "PM10": 20.0, "PM2.5": 10.0}
+DEFAULT_THRESHOLDS: dict[str, float] = thresholds_table("EU2030", registry=POLLUTANTS)
 
 #: variables an output needs for the exact path
 NEEDED = ("territory_contribution", "exposure_contribution", "background", "population_total")

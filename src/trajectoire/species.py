@@ -1098,19 +1098,25 @@ def deposition_velocity_of(
 def thresholds_table(
     label: str, *, averaging: str = "year", registry: Mapping[str, Pollutant] | None = None
 ) -> dict[str, float]:
-    """``{species id: value}`` of one threshold set (``"WHO2021"``, ``"EU2030"``...).
+    """``{species id: value}`` of one threshold set (``"WHO2021"``, ``"EU2030"``...) for one
+    averaging period, in each species' concentration units: ug m-3 for a mass species
+    (a value given in ``ng m-3`` or ``pg m-3`` in the registry is converted), cm-3 for a
+    particle number.
 
     Examples
     --------
     >>> thresholds_table("WHO2021")
     {'NO2': 10.0, 'PM10': 15.0, 'PM2.5': 5.0}
+    >>> thresholds_table("EU2030")
+    {'NO2': 20.0, 'PM10': 20.0, 'PM2.5': 10.0, 'SO2': 20.0}
     """
     reg = current_species() if registry is None else registry
     out = {}
     for s in reg.values():
         t = s.threshold(label, averaging)
         if t is not None:
-            out[s.id] = t.value
+            kind = UNIT_FAMILIES[s.unit_family]["concentration"]
+            out[s.id] = t.value * conversion_factor(t.units, kind, what=f"{s.id} threshold")
     return out
 
 

@@ -16,7 +16,7 @@ Reference values (:data:`EXPOSURE_THRESHOLDS`, annual means only):
 * ``WHO2021``: WHO global air quality guidelines (2021), annual AQG levels NO2 10,
   PM10 15, PM2.5 5 ug m-3 (SO2, CO and O3 have no annual guideline level);
 * ``EU2030``: Directive (EU) 2024/2881, Annex I, annual limit values to be met by
-  1 January 2030, NO2 20, PM10 20, PM2.5 10 ug m-3;
+  1 January 2030, NO2 20, PM10 20, PM2.5 10, SO2 20 ug m-3;
 * ``EU2008``: Directive 2008/50/EC, Annexes XI and XIV, annual limit values in force until
   then, NO2 40, PM10 40, PM2.5 25 ug m-3.
 
@@ -51,13 +51,14 @@ from trajectoire._kernels.sorting import stable_argsort
 from trajectoire._validate import require_dims, rows_preview
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.errors import InputError
-from trajectoire.species import normalise_pollutant
+from trajectoire.species import POLLUTANTS, normalise_pollutant, thresholds_table
 
 __all__ = [
     "DEFAULT_QUANTILES",
     "EU_2008_LIMITS",
     "EU_2030_LIMITS",
     "EXPOSURE_THRESHOLDS",
+    "HEALTH_LABELS",
     "NUMBER_THRESHOLDS",
     "WHO_2021_GUIDELINES",
     "ExposureStatistics",
@@ -66,6 +67,7 @@ __all__ = [
     "inhabitants_above",
     "population_above",
     "population_weighted_mean",
+    "registry_thresholds",
     "run_thresholds",
     "territory_exposure",
     "territory_inhabitants",
@@ -73,18 +75,39 @@ __all__ = [
     "zone_split",
 ]
 
-#: WHO 2021 air quality guideline levels, annual means [ug m-3].
-WHO_2021_GUIDELINES: dict[str, float] = {"NO2": 10.0, "PM10": 15.0, "PM2.5": 5.0}
-#: Directive (EU) 2024/2881 annual limit values applying from 2030 [ug m-3].
-EU_2030_LIMITS: dict[str, float] = {"NO2": 20.0, "PM10": 20.0, "PM2.5": 10.0}
-#: Directive 2008/50/EC annual limit values (in force until 2029) [ug m-3].
-EU_2008_LIMITS: dict[str, float] = {"NO2": 40.0, "PM10": 40.0, "PM2.5": 25.0}
-#: Labelled reference values used by a run: label -> pollutant -> annual mean [ug m-3].
+#: The labels of the annual health reference values a run writes, in this order; their
+#: values are the species registry's (``data/species.toml``, :func:`registry_thresholds`).
+HEALTH_LABELS: tuple[str, ...] = ("WHO2021", "EU2030", "EU2008")
+#: WHO 2021 air quality guideline levels, annual means [ug m-3] (built-in registry).
+WHO_2021_GUIDELINES: dict[str, float] = thresholds_table("WHO2021", registry=POLLUTANTS)
+#: Directive (EU) 2024/2881 annual limit values applying from 2030 [ug m-3] (built-in
+#: registry; SO2's calendar-year limit included).
+EU_2030_LIMITS: dict[str, float] = thresholds_table("EU2030", registry=POLLUTANTS)
+#: Directive 2008/50/EC annual limit values (in force until 2029) [ug m-3] (built-in
+#: registry).
+EU_2008_LIMITS: dict[str, float] = thresholds_table("EU2008", registry=POLLUTANTS)
+#: Labelled reference values of the built-in registry: label -> pollutant -> annual mean
+#: [ug m-3]. A run takes those of its own registry (:func:`registry_thresholds`).
 EXPOSURE_THRESHOLDS: dict[str, dict[str, float]] = {
     "WHO2021": WHO_2021_GUIDELINES,
     "EU2030": EU_2030_LIMITS,
     "EU2008": EU_2008_LIMITS,
 }
+
+
+def registry_thresholds() -> dict[str, dict[str, float]]:
+    """The annual health reference values (:data:`HEALTH_LABELS`) of the species registry in
+    use (:func:`trajectoire.species.current_species`: a run's ``[species] file`` included),
+    label -> pollutant -> value in the species' concentration units [ug m-3, cm-3].
+
+    Examples
+    --------
+    >>> registry_thresholds()["EU2030"]["SO2"]
+    20.0
+    """
+    return {label: thresholds_table(label) for label in HEALTH_LABELS}
+
+
 #: WHO 2021 good practice statement on ultrafine particles: "high" particle number
 #: concentrations, above 10 000 cm-3 as a 24-hour mean (WHO global air quality guidelines
 #: 2021, section 3.4.1). Not a guideline level; added to a run's thresholds (label

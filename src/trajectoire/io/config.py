@@ -41,7 +41,7 @@ from pydantic import (
 
 from trajectoire._validate import did_you_mean, year_ranges
 from trajectoire._version import OUTPUT_REVISION, __version__
-from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS
+from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS, registry_thresholds
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
 from trajectoire.errors import ConfigError, InputError, warn
 from trajectoire.geo.grid import known_crs
@@ -1081,8 +1081,10 @@ class ExposureConfig(_Section):
         return [float(q) for q in v]
 
     def all_thresholds(self) -> dict[str, dict[str, float]]:
-        """The built-in reference values followed by the user's, label -> pollutant -> value."""
-        return {**EXPOSURE_THRESHOLDS, **self.thresholds}
+        """The registry's health reference values (:func:`registry_thresholds`: those of the
+        ``[species] file`` while the run's registry is in use) followed by the user's,
+        label -> pollutant -> value."""
+        return {**registry_thresholds(), **self.thresholds}
 
 
 class ProxiesConfig(_Section):
