@@ -331,9 +331,14 @@ def test_a_map_without_pollutant_needs_none(output: Path, tmp_path: Path) -> Non
     with xr.open_dataset(output) as ds:
         expected = ds["population"].sel(year=1991).values if "year" in ds["population"].dims \
             else ds["population"].values  # fmt: skip
+    with xr.open_dataset(output) as ds:
+        dated = "year" in ds["population"].dims
     with rasterio.open(tif) as src:
         np.testing.assert_array_equal(src.read(1), expected.astype("float32"))
-        assert "pollutant" not in src.tags(1) and src.descriptions[0] == "population 1991"
+        assert "pollutant" not in src.tags(1)
+        # a map without years is not labelled with the year asked (it read "mask 2019")
+        assert src.descriptions[0] == ("population 1991" if dated else "population")
+        assert ("year" in src.tags(1)) == dated
     with open_output(output) as ds:
         da, sel = select_map(ds, "population", year=1991)
         assert sel == ({"year": 1991} if "year" in ds["population"].dims else {})
@@ -551,3 +556,24 @@ def test_a_map_years_variable_outside_the_map_years_is_refused_not_exported_as_n
         select_map(bare, "deposition", year=2019, pollutant="PFOA")
     with pytest.raises(MissingVariableError, match=r"no gridded variable 'exposure'"):
         select_map(bare, "exposure", year=2019, pollutant="PFOA")
+
+
+def test_geotiff_band_unit_and_all_nan_maps(output: Path, tmp_path: Path) -> None:
+    """The units were only a tag (GDAL's band unit, which QGIS shows, was unset); NO2's
+    emission map (NaN everywhere: NO2 is formed from NOx) was written as an all-NaN GeoTIFF
+    with exit status 0."""
+    tif = export_geotiff(output, tmp_path / "c.tif", year=1991, pollutant="NOx")
+    with rasterio.open(tif) as src:
+        assert src.units == ("ug m-3",)
+    g = Grid.from_bounds(700_000, 7_050_000, 701_000, 7_051_000, 100)
+    e = np.ones((2, *g.shape))
+    e[1] = np.nan  # NO2: not emitted as such
+    ds = xr.Dataset(
+        {"emission": (("pollutant", "y", "x"), e, {"units": "t yr-1"})},
+        coords={"pollutant": ["NOx", "NO2"], **g.coords()},
+        attrs={"crs": "EPSG:2154"},
+    ).expand_dims(year=[1991])
+    ds.trajectoire.to_geotiff(tmp_path / "nox.tif", "emission", year=1991, pollutant="NOx")
+    with pytest.raises(InputError, match=r"holds no value \(NaN in every cell"):
+        ds.trajectoire.to_geotiff(tmp_path / "e.tif", "emission", year=1991, pollutant="NO2")
+    assert not (tmp_path / "e.tif").exists()

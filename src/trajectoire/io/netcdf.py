@@ -1413,6 +1413,12 @@ def select_map(
             "a map is selected by year, pollutant and sector."
         )
     da = da.transpose("y", "x")
+    if variable not in MAP_YEAR_VARIABLES and bool(np.isnan(da).all()):
+        raise InputError(
+            f"{name}: {variable} of {sel or 'the file'} holds no value (NaN in every cell: "
+            "docs/outputs.md says which maps are not computed, e.g. NO2's emission, carried "
+            "by NOx, from which NO2 is formed); choose another pollutant or variable."
+        )
     if variable in MAP_YEAR_VARIABLES and bool(np.isnan(da).all()):
         known = years_attribute(ds.attrs.get("map_years"))
         if year in known:  # a map year whose map is NaN by definition (NO2's deposition)
@@ -1516,13 +1522,13 @@ def map_to_geotiff(
     grid = Grid.from_xarray(ds)
     profile = grid.rasterio_profile(dtype="float32")
     profile.update(nodata=float("nan"), tiled=True, blockxsize=256, blockysize=256)
-    desc = f"{variable} {sel.get('pollutant', '')} {sel.get('sector', '')} {year}"
-    tags = {
-        "variable": variable,
-        "units": str(da.attrs.get("units", "")),
-        "long_name": str(da.attrs.get("long_name", "")),
-        "year": str(year),
-    }
+    # a variable without years (mask, population) is not labelled with the year asked
+    dated = "year" in sel
+    desc = f"{variable} {sel.get('pollutant', '')} {sel.get('sector', '')} {year if dated else ''}"
+    units = str(da.attrs.get("units", ""))
+    tags = {"variable": variable, "units": units, "long_name": str(da.attrs.get("long_name", ""))}
+    if dated:
+        tags["year"] = str(year)
     for key in ("pollutant", "sector"):  # those the variable has
         if key in sel:
             tags[key] = str(sel[key])
@@ -1530,6 +1536,8 @@ def map_to_geotiff(
         with rasterio.open(tmp, "w", **profile) as dst:
             dst.write(values, 1)
             dst.set_band_description(1, " ".join(desc.split()))
+            if units:
+                dst.set_band_unit(1, units)  # GDAL's unit type: QGIS shows it
             dst.update_tags(1, **tags)
             dst.update_tags(source=f"trajectoire {__version__}", source_file=origin)
     return out_tif
