@@ -179,14 +179,16 @@ class TrajectoireAccessor:
             pollutants the shares add up to 1 (NO2: see ``docs/attribution.md``).
         """
         contrib, total = self._pair(weighting, pollutant)
+        if pollutant is not None:  # before dividing: the others may be 0 everywhere
+            pol = self._pollutant(pollutant, contrib)
+            contrib, total = self._select(contrib, pol), self._select(total, pol)
         if "territory" in total.dims:  # exposure is (year, territory, pollutant)
             total = total.rename(territory="receptor")
         by_sector = contrib.sum("origin")
         background = (total - by_sector.sum("sector")).expand_dims(sector=["background"])
         parts = xr.concat([by_sector, background], dim="sector", join="exact")
-        shares = parts / total
-        if pollutant is not None:
-            shares = self._select(shares, self._pollutant(pollutant, contrib))
+        # a concentration of 0 (TRWP_coarse, deposited where emitted) has no shares: NaN
+        shares = parts / total.where(total != 0)
         shares.attrs = {"units": "1", "long_name": f"share of the {weighting}-weighted mean"}
         return shares
 
