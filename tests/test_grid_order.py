@@ -101,3 +101,21 @@ def test_north_up_moves_labels_with_values():
         for x in (0, 1, 2):
             assert float(up.sel(y=y, x=x)) == float(da.sel(y=y, x=x))
     assert north_up(up) is up  # already north-up: nothing moved
+
+
+def test_reduced_variables_keep_no_grid_attributes():
+    """population_weighted_mean of a (scenario, y, x) field kept attrs['crs'] without any
+    x/y, and cell_methods 'year: mean ...' without a year (not CF: the name before each
+    method is a dim or coordinate)."""
+    from trajectoire.assess.exposure import population_weighted_mean
+
+    g = Grid.from_bounds(700_000, 7_050_000, 700_400, 7_050_300, 100)
+    conc = g.to_dataarray(np.arange(12.0).reshape(g.shape)).expand_dims(scenario=["a", "b"])
+    conc.attrs.update(units="ug m-3", crs="EPSG:2154")
+    pop = g.to_dataarray(np.ones(g.shape)).assign_attrs(crs="EPSG:2154")
+    frac = g.to_dataarray(np.ones(g.shape)).expand_dims(territory=["MEL"])
+    out = population_weighted_mean(conc, pop, frac)
+    assert "crs" not in out.attrs and "grid_mapping" not in out.attrs
+    assert out.attrs["cell_methods"].startswith("area: mean")
+    with_year = population_weighted_mean(conc.expand_dims(year=[2020]), pop, frac)
+    assert with_year.attrs["cell_methods"].startswith("year: mean area: mean")

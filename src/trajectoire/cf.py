@@ -51,7 +51,20 @@ def set_cf_attrs(da: xr.DataArray, name: str, **overrides: Any) -> xr.DataArray:
     meta = {k: v for k, v in variable_metadata(name).items() if v and k != "description"}
     meta.update({k: v for k, v in overrides.items() if v is not None})
     out = da.rename(name)
-    out.attrs = {**da.attrs, **meta}
+    attrs = {**da.attrs, **meta}
+    if not {"y", "x"} <= set(da.dims):  # reduced over the cells: no grid to map
+        attrs.pop("crs", None)
+        attrs.pop("grid_mapping", None)
+    named = str(attrs.get("cell_methods", ""))
+    if named.startswith("year: ") and "year" not in da.dims and "year" not in da.coords:
+        # CF names a dim or coordinate before each method: the year's is said only when
+        # the variable has one (a user's population_weighted_mean of one year has none)
+        rest = named.split(" ", 2)[2] if named.count(" ") >= 2 else ""
+        if rest:
+            attrs["cell_methods"] = rest
+        else:
+            attrs.pop("cell_methods")
+    out.attrs = attrs
     return out
 
 
