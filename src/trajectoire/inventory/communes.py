@@ -1182,11 +1182,11 @@ def read_commune_inventory(
         for s, n in zip(unknown["sector"], unknown["line"], strict=True):
             labels.setdefault("" if blank_cell(s) else str(s), []).append(f"{where} {n}")
         detail = values_at(labels, len(labels), 8)
-        named = [k for k in labels if k]
+        spelled = [k for k in labels if k]
         fix = (
-            f'Map them with {_key(config_key)} sector_mapping = {{ "{named[0]}" = "B_Industry" }} '
-            '(or "drop")'
-            if named
+            f'Map them with {_key(config_key)} sector_mapping = {{ "{spelled[0]}" = '
+            '"B_Industry" } (or "drop")'
+            if spelled
             else "Fill in the empty sector cells"
         )
         raise InputError(
