@@ -1414,8 +1414,10 @@ def select_map(
         )
     da = da.transpose("y", "x")
     if variable not in MAP_YEAR_VARIABLES and bool(np.isnan(da).all()):
+        words = {"pollutant": "of", "sector": "from", "year": "in"}
+        what = " ".join([variable] + [f"{w} {sel[k]}" for k, w in words.items() if k in sel])
         raise InputError(
-            f"{name}: {variable} of {sel or 'the file'} holds no value (NaN in every cell: "
+            f"{name}: {what} holds no value (NaN in every cell, nothing to draw or export: "
             "docs/outputs.md says which maps are not computed, e.g. NO2's emission, carried "
             "by NOx, from which NO2 is formed); choose another pollutant or variable."
         )
