@@ -170,6 +170,9 @@ def normalise_units(units: str | None, kind: str, *, what: str = "units") -> str
     ----------
     units : str or None
         A units string (``"t/yr"``, ``"kg yr-1"``, ``"µg/m3"``...). None is an error.
+        The micro sign may be ``µ`` (U+00B5), the Greek ``μ`` (U+03BC) or ``u``; a dot
+        between unit factors is a product, as French files write them (``"µg.m-3"``,
+        ``"kg.an-1"``, ``an`` and ``a`` being a year).
     kind : str
         A key of :data:`UNIT_TABLE`.
     what : str
@@ -187,6 +190,8 @@ def normalise_units(units: str | None, kind: str, *, what: str = "units") -> str
     --------
     >>> normalise_units("kg/yr", "emission_rate")
     'kg yr-1'
+    >>> normalise_units("µg.m-3", "concentration"), normalise_units("t.an-1", "emission_rate")
+    ('ug m-3', 't yr-1')
     """
     table = _unit_table(kind)
     if units is None or str(units).strip() == "":
@@ -243,13 +248,26 @@ _KIND_WORDS = {
 }
 
 
-#: superscript digits and signs, as word processors and spreadsheets write ``µg/m³``
-_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
+#: superscript digits and signs, as word processors and spreadsheets write ``µg/m³``; the
+#: micro sign (U+00B5) and the Greek mu (U+03BC, what NFKC normalisation and Greek keyboards
+#: give) both as ``u``, the prefix of the table's spellings (``ug m-3``, ``umol mol-1``)
+_SUPERSCRIPTS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻\u00b5\u03bc", "0123456789-uu")
+#: a dot between two unit factors, the French notation of a product (``µg.m-3``,
+#: ``kg.an-1``, ``kg.m-2.s-1``): after a unit or its exponent, before a unit; never between
+#: two digits (``1.5``)
+_DOT_PRODUCT = re.compile(r"(?:(?<=[^\W\d_])|(?<=[^\W\d_]\d)|(?<=[^\W\d_]-\d))\.(?=[^\W\d_])")
+#: "per year" in French (``an``, annum ``a``) as a unit factor of a product
+_PER_YEAR = {"an-1": "yr-1", "a-1": "yr-1"}
 
 
 def _spelling(units: object) -> str:
     key = re.sub(r"\s+", " ", str(units).strip()).translate(_SUPERSCRIPTS)
-    return _SYNONYMS.get(key, _SYNONYMS.get(key.lower(), key))
+    product = " ".join(_PER_YEAR.get(f, f) for f in _DOT_PRODUCT.sub(" ", key).split(" "))
+    for spelling in (key, product):  # a synonym as written first (``T.YR-1``)
+        found = _SYNONYMS.get(spelling, _SYNONYMS.get(spelling.lower()))
+        if found is not None:
+            return found
+    return product
 
 
 def unit_kind(units: str | None) -> str | None:

@@ -63,6 +63,48 @@ def _scheme(sigma: str) -> int:
     return SIGMA_SCHEMES[sigma]
 
 
+#: numpy dtype kinds that convert to float but are no physical number: booleans (True read
+#: as 1), dates and durations (a date read as days since 1970)
+_NOT_NUMBERS = {"b": "booleans", "M": "dates", "m": "durations"}
+
+
+def _numbers(values: Any, what: str) -> Any:
+    """`values` as they are; one :class:`InputError` naming `what` for booleans, dates or
+    durations (numpy, pandas or Python ones), which numpy would convert to floats silently
+    (``gaussian_plume(1, np.datetime64("2020-01-01"), ...)`` put a receptor 18 262 m away).
+
+    An array's dtype is read without converting it (dask stays lazy); object arrays, lists
+    and tuples are scanned for a Python bool (numpy's conversion refuses Python dates with
+    a message of its own, and turns ``[500.0, True]`` into floats)."""
+    dtype = getattr(values, "dtype", None)
+    kind = dtype.kind if isinstance(dtype, np.dtype) else "O"
+    if kind in _NOT_NUMBERS:
+        arr = np.asarray(values)
+        first = arr.ravel()[0] if arr.size else arr.dtype.type()
+    elif kind == "O" or isinstance(values, list | tuple):
+        try:
+            arr = np.asarray(values, dtype=object)
+        except (TypeError, ValueError):  # ragged: as_floats says so
+            return values
+        flat = arr.ravel()
+        pos = next((i for i, v in enumerate(flat) if isinstance(v, bool | np.bool_)), None)
+        if pos is None:
+            return values
+        first, kind = flat[pos], "b"
+    else:
+        return values
+    shown = repr(first.item() if isinstance(first, np.generic) and kind == "b" else first)
+    fix = (
+        "give numbers (1.0, not True)"
+        if kind == "b"
+        else "give distances and rates as numbers in the units stated, not times"
+    )
+    raise InputError(
+        f"{what}: got {_NOT_NUMBERS[kind]} (e.g. {shown[:60]}, {type(first).__name__}), "
+        f"which would be read as numbers; expected real numbers; {fix}."
+    )
+
+
 def _finite(values: Any, what: str) -> np.ndarray:
     arr = as_floats(values, what)
     if (~np.isfinite(arr)).any():
@@ -436,6 +478,9 @@ def gaussian_plume(
     given = {"q": q, "x": x, "y": y, "z": z, "u": u, "h": h, "stability": stability}
     if mixing_height is not None:
         given["mixing_height"] = mixing_height
+    for key in ("q", "x", "y", "z", "u", "h", "mixing_height"):
+        if key in given:
+            _numbers(given[key], f"gaussian_plume: {key}")
     given, masks = _masks_off(given)
     q, x, y, z, u, h, stability = (given[k] for k in ("q", "x", "y", "z", "u", "h", "stability"))
     mixing_height = given.get("mixing_height")

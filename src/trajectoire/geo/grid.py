@@ -11,7 +11,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from os import PathLike
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -39,8 +39,6 @@ __all__ = [
 
 DEFAULT_CRS = "EPSG:2154"
 
-T_Xarray = TypeVar("T_Xarray", xr.DataArray, xr.Dataset)
-
 RUN_MAX_CELLS = 20_000_000
 """Cells above which a run's grid is refused before anything is allocated
 (:func:`check_run_cells`). A run holds the reference inventory as one float64 array per GNFR
@@ -50,7 +48,13 @@ territories at 100 m, 1241 x 2241 cells) has 2.8 million; 20 million is 7 times 
 whole region at 50 m), whose inventory alone takes 10 to 25 GB."""
 
 
-def north_up(obj: T_Xarray) -> T_Xarray:
+@overload
+def north_up(obj: xr.DataArray) -> xr.DataArray: ...
+@overload
+def north_up(obj: xr.Dataset) -> xr.Dataset: ...
+@overload
+def north_up(obj: xr.DataArray | xr.Dataset) -> xr.DataArray | xr.Dataset: ...
+def north_up(obj: xr.DataArray | xr.Dataset) -> xr.DataArray | xr.Dataset:
     """`obj` with ``x`` ascending and ``y`` descending, the order of a :class:`Grid`'s rows
     and columns (north-up, as GeoTIFFs and the run's outputs store them).
 
@@ -452,7 +456,13 @@ class Grid:
     def to_dataarray(
         self, values: npt.ArrayLike, name: str | None = None, attrs: dict[str, Any] | None = None
     ) -> xr.DataArray:
-        """Wrap a ``(..., ny, nx)`` array whose last two axes are this grid's rows/columns."""
+        """Wrap a ``(..., ny, nx)`` array whose last two axes are this grid's rows/columns.
+
+        The ``x`` and ``y`` coordinates carry the cell size as their attribute
+        ``resolution`` [CRS units] (`dx`, `dy`), so that the grid of an array one cell thick
+        (one row, one column, or ``da.isel(y=[k])``), whose coordinates cannot tell it, is
+        still known to :func:`trajectoire.regrid`.
+        """
         arr = np.asarray(values)
         if arr.shape[-2:] != self.shape:
             raise InputError(
@@ -460,7 +470,10 @@ class Grid:
             )
         if arr.ndim != 2:
             raise InputError("to_dataarray takes a 2-D (y, x) array; use xr.DataArray for more.")
-        out = xr.DataArray(arr, dims=("y", "x"), coords=self.coords(), name=name)
+        coords = self.coords()
+        coords["x"].attrs["resolution"] = self.dx
+        coords["y"].attrs["resolution"] = self.dy
+        out = xr.DataArray(arr, dims=("y", "x"), coords=coords, name=name)
         out.attrs = {"crs": self.crs.to_string(), **(attrs or {})}
         return out
 

@@ -32,9 +32,15 @@ from scipy import sparse
 
 from trajectoire._kernels.coverage import polygon_coverage
 from trajectoire._kernels.regrid import apply_csr, apply_separable, overlap_1d
-from trajectoire._validate import require_flag
+from trajectoire._validate import is_real_number, require_flag
 from trajectoire.errors import GridError, InputError, warn
-from trajectoire.geo.grid import Grid, _check_bounds_in_crs, crs_of, north_up
+from trajectoire.geo.grid import (
+    Grid,
+    _check_bounds_in_crs,
+    _regular_step,
+    crs_of,
+    north_up,
+)
 from trajectoire.units import unit_is_intensive
 
 __all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "regrid"]
@@ -46,6 +52,10 @@ Method = Literal["auto", "separable", "polygon"]
 SMALL_PROBLEM = 200_000
 
 log = logging.getLogger(__name__)
+
+#: shifts [degree] that bring longitudes of one convention (0..360, -180..180) into the
+#: other: a geographic source in 0..360 (ERA5, CAMS) covers a target west of Greenwich
+_TURNS = (360.0, -360.0)
 
 
 @functools.lru_cache(maxsize=64)
@@ -75,17 +85,23 @@ def _prepare(obj: xr.DataArray | xr.Dataset) -> xr.DataArray | xr.Dataset:
     return north_up(obj)
 
 
-def grid_of(obj: xr.DataArray | xr.Dataset) -> Grid:
+def grid_of(obj: xr.DataArray | xr.Dataset, like: Grid | None = None) -> Grid:
     """The regular :class:`~trajectoire.Grid` of a gridded DataArray or Dataset.
 
     Accepts ``x``/``y`` (or ``lon``/``lat``) cell-centre coordinates in any order
     (increasing or decreasing); the CRS comes from ``attrs["crs"]`` or a ``spatial_ref``
     coordinate (``EPSG:4326`` is used for ``lon``/``lat`` dims without one).
 
+    Along a dim one cell long, whose coordinate cannot tell the cell size, the size is the
+    coordinate's attribute ``resolution`` (:meth:`Grid.to_dataarray` writes it), else the
+    ``GeoTransform`` of the CRS variable (rioxarray's ``spatial_ref``, the ``crs`` of
+    trajectoire's NetCDF outputs), else that of `like` (the grid a plan was built for).
+
     Raises
     ------
     trajectoire.GridError
-        Missing dims, irregular coordinates or no CRS.
+        Missing dims, irregular coordinates or no CRS; a dim one cell long whose cell size
+        is given nowhere (one line saying how to give it).
 
     Examples
     --------
@@ -111,7 +127,64 @@ def grid_of(obj: xr.DataArray | xr.Dataset) -> Grid:
             "x/y are really in), or write one with rioxarray (.rio.write_crs); a CRS is "
             "never assumed."
         )
-    return Grid.from_xarray(prepared)
+    sizes = [prepared.sizes[d] for d in ("x", "y")]
+    if min(sizes) >= 2 or min(sizes) == 0 or not {"x", "y"} <= set(prepared.coords):
+        return Grid.from_xarray(prepared)
+    return _thin_grid(prepared, like)
+
+
+def _given_cell_size(obj: xr.DataArray | xr.Dataset, axis: str) -> float | None:
+    """The cell size [CRS units] along `axis` that `obj` states: its coordinate's attribute
+    ``resolution``, else the ``GeoTransform`` of its CRS variable; None if neither does."""
+    value: Any = obj[axis].attrs.get("resolution")
+    if is_real_number(value) and math.isfinite(value) and value > 0:
+        return float(value)
+    names = ("spatial_ref", "crs", obj.attrs.get("grid_mapping"))
+    for name in names:
+        held = obj.variables if isinstance(obj, xr.Dataset) else obj.coords
+        if isinstance(name, str) and name in held:
+            try:
+                gt = [float(v) for v in str(obj[name].attrs.get("GeoTransform", "")).split()]
+            except ValueError:
+                continue
+            if len(gt) == 6 and gt[2] == gt[4] == 0.0:
+                size = abs(gt[1] if axis == "x" else gt[5])
+                if math.isfinite(size) and size > 0:
+                    return size
+    return None
+
+
+def _thin_grid(prepared: xr.DataArray | xr.Dataset, like: Grid | None) -> Grid:
+    """The grid of a (north-up) source one cell thick along x or y (:func:`grid_of`)."""
+    steps: dict[str, float] = {}
+    missing: list[str] = []
+    for axis in ("x", "y"):
+        values = np.asarray(prepared[axis].values, dtype=float)
+        if values.size >= 2:
+            steps[axis] = abs(_regular_step(values, axis))
+            continue
+        size = _given_cell_size(prepared, axis)
+        if size is None and like is not None:
+            size = like.dx if axis == "x" else like.dy
+        if size is None:
+            missing.append(axis)
+        else:
+            steps[axis] = size
+    if missing:
+        held = " and ".join(f"{a}={prepared[a].values.tolist()}" for a in missing)
+        give = " and ".join(f"source[{a!r}].attrs['resolution'] = <cell size>" for a in missing)
+        raise GridError(
+            f"regrid: the source is one cell thick ({held}), so its cell size cannot be read "
+            f"from its coordinates; give it in CRS units: {give} (Grid.to_dataarray writes "
+            "it), or build the plan from the source's grid: Regridder(Grid.from_bounds(xmin, "
+            "ymin, xmax, ymax, resolution, crs), target)(source)."
+        )
+    crs = crs_of(prepared)
+    assert crs is not None  # grid_of checked it
+    x = np.asarray(prepared["x"].values, dtype=float)
+    y = np.asarray(prepared["y"].values, dtype=float)
+    dx, dy = steps["x"], steps["y"]
+    return Grid(float(x.min() - dx / 2), float(y.min() - dy / 2), dx, dy, x.size, y.size, crs)
 
 
 def _check_source_coords(grid: Grid, assumed: bool) -> None:
@@ -299,7 +372,11 @@ class Regridder:
     # ------------------------------------------------------------------ weights
     def _build_separable(self) -> None:
         s, t = self.source, self.target
-        xs, xd, xl = overlap_1d(_edges_ascending_x(s), _edges_ascending_x(t))
+        x_src, x_dst = _edges_ascending_x(s), _edges_ascending_x(t)
+        xs, xd, xl = overlap_1d(x_src, x_dst)
+        if s.crs.is_geographic:  # longitudes 0..360 against -180..180, or the other way
+            parts = [(xs, xd, xl), *(overlap_1d(x_src + turn, x_dst) for turn in _TURNS)]
+            xs, xd, xl = (np.concatenate(p) for p in zip(*parts, strict=True))
         ys, yd, yl = overlap_1d(_edges_ascending_y(s), _edges_ascending_y(t))
         # rows counted from the top (north-up)
         ys = s.ny - 1 - ys
@@ -336,6 +413,12 @@ class Regridder:
         if not all(math.isfinite(v) for v in (bx0, by0, bx1, by1)):
             bx0, by0, bx1, by1 = s.bounds
         rows, cols = s.window((bx0 - pad_x, by0 - pad_y, bx1 + pad_x, by1 + pad_y))
+        if s.crs.is_geographic:  # longitudes 0..360 against -180..180: the columns of each
+            turned = [s.window((bx0 - pad_x + d, by0 - pad_y, bx1 + pad_x + d, by1 + pad_y))[1]
+                      for d in _TURNS]  # fmt: skip
+            spans = [c for c in (cols, *turned) if c.stop > c.start]
+            if spans:
+                cols = slice(min(c.start for c in spans), max(c.stop for c in spans))
         self._rows, self._cols = rows, cols
         win = s.subgrid(rows, cols) if rows.stop > rows.start and cols.stop > cols.start else None
         n_src = s.size
@@ -587,7 +670,7 @@ class Regridder:
         coordinates and ``attrs["crs"]``; other attributes and coordinates are kept.
         """
         prepared = _prepare(obj)
-        have = grid_of(prepared)
+        have = grid_of(prepared, like=self.source)
         _check_source_coords(have, assumed=crs_of(obj) is None)
         if not have.same_as(self.source):
             raise GridError(
@@ -872,7 +955,8 @@ def regrid(
         ``grid_mapping`` variable left behind by ``ds[name]`` is named); source coordinates
         that cannot be in its CRS (degrees with ``attrs["crs"] = "EPSG:2154"``, metres under
         ``lon``/``lat`` dims without a CRS); a target that does not overlap the source at
-        all while the source holds values other than 0.
+        all while the source holds values other than 0; a source one cell thick whose cell
+        size is given nowhere (see :func:`grid_of`: ``Grid.to_dataarray`` records it).
     trajectoire.InputError
         `extensive` not a bool; an intensive source (by its ``units``) without
         `extensive`; a Dataset whose variables' units are of both kinds (regrid them
@@ -884,7 +968,9 @@ def regrid(
 
     Notes
     -----
-    Builds a :class:`Regridder` and applies it once; build the plan yourself to reuse the
+    A geographic source in 0..360 longitudes (ERA5, CAMS) is matched to a target west of
+    Greenwich (or in -180..180 degrees) as the same places. Builds a :class:`Regridder` and
+    applies it once; build the plan yourself to reuse the
     weights. Source mass outside the target grid is not transferred (see
     :attr:`Regridder.source_coverage`): cropping a larger source onto the target is normal
     and silent. Dask-backed sources stay lazy; chunks along ``x``/``y`` are merged into one

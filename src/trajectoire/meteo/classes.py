@@ -21,7 +21,7 @@ from trajectoire._validate import require_subset, require_year, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, warn
 from trajectoire.meteo.profiles import default_mixing_height, hourly_mixing_height
-from trajectoire.meteo.readers import _hour_labels, validate_hourly
+from trajectoire.meteo.readers import _hour_labels, _refuse_cftime, validate_hourly
 from trajectoire.meteo.stability import STABILITY_CLASSES, stability_letters
 
 __all__ = [
@@ -202,6 +202,7 @@ def _refuse_repeated_times(ds: xr.Dataset, what: str = "meteorology") -> None:
 def _check_arguments(ds: xr.Dataset, n_directions: int, calm_threshold: float) -> None:
     """The checks of :func:`met_classes` on its dataset and scalar arguments."""
     validate_hourly(ds)
+    _refuse_cftime(ds["time"].values, "met_classes: ds['time']")
     _refuse_repeated_times(ds)
     if "stability" not in ds:
         raise MissingVariableError(

@@ -83,6 +83,39 @@ def _check_range(
         )
 
 
+#: the conversion of a NetCDF file of cftime dates to one of the standard calendar
+_FILE_CALENDAR_FIX = (
+    'convert the file first: xr.open_dataset(path).convert_calendar("standard", '
+    'align_on="date").to_netcdf(new_path) (dates the standard calendar lacks dropped)'
+)
+#: the conversion of a dataset on cftime dates to the standard calendar (datetime64);
+#: ``align_on="date"`` is needed from the 360_day calendar, and harmless from the others
+_CALENDAR_FIX = 'ds.convert_calendar("standard", align_on="date")'
+
+
+def _refuse_cftime(time: Any, what: str, fix: str = "") -> None:
+    """One :class:`InputError` when `time` holds cftime dates (climate-model output in the
+    noleap or 360_day calendar, as xarray decodes it): `what` names the function and the
+    argument, `fix` how to convert (default: :data:`_CALENDAR_FIX` on a dataset). Before,
+    a raw TypeError of pandas, or "is not a date".
+
+    Only the first value that is not missing is looked at: a time axis is of one type.
+    """
+    values = np.asarray(time)
+    if values.dtype.kind != "O":
+        return
+    first = next((v for v in values.ravel() if v is not None), None)
+    if first is None or not type(first).__module__.startswith("cftime"):
+        return
+    calendar = getattr(first, "calendar", "") or "unknown"
+    fix = fix or f"convert them first: {_CALENDAR_FIX} (dates the standard calendar lacks dropped)"
+    raise InputError(
+        f"{what}: cftime dates in the {calendar!r} calendar (e.g. {first}, "
+        f"{type(first).__name__}), which are not supported; expected numpy datetime64 times "
+        f"in the standard calendar; {fix}."
+    )
+
+
 def validate_hourly(ds: xr.Dataset, what: str = "meteorology") -> None:
     """Check the variables and value ranges of an hourly meteorology dataset.
 
@@ -314,6 +347,7 @@ def _from_netcdf(path: Path, latitude: float | None, longitude: float | None) ->
         ) from None
     try:
         ds = _netcdf_point(ds, path, latitude, longitude)
+        _refuse_cftime(ds["time"].values, f"{path}: variable 'time'", _FILE_CALENDAR_FIX)
         out: dict[str, Any] = {"time": pd.to_datetime(ds["time"].values)}
         out |= _era5_columns(ds, path, fix=" Fix the file.")
         for name in (*_REQUIRED[1:], *_OPTIONAL):
@@ -519,6 +553,12 @@ def _parse_times(frame: pd.DataFrame, where: str | Path) -> pd.Series:
     times = pd.to_datetime(text, format="ISO8601", utc=True, errors="coerce")
     bad = np.flatnonzero(times.isna().to_numpy())
     if bad.size:
+        _refuse_cftime(  # cftime dates are read as text; 360_day ones the standard lacks
+            column.to_numpy()[bad],
+            f"{where}, column 'time'",
+            'convert the dataset first: ds.convert_calendar("standard", align_on="date")'
+            ".to_dataframe() (dates the standard calendar lacks dropped)",
+        )
         raise InputError(
             f"{where}, column 'time': {bad.size} value(s) are not ISO 8601 dates "
             f"({rows_preview(_cells(frame, bad), 5)}); {_ISO_EXPECTED} (year first: "

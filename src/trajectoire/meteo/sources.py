@@ -42,11 +42,13 @@ from trajectoire.errors import (
     warn,
 )
 from trajectoire.meteo.readers import (
+    _FILE_CALENDAR_FIX,
     _concat,
     _era5_columns,
     _hourly_dataset,
     _input_files,
     _netcdf_point,
+    _refuse_cftime,
     _require_celsius,
     read_hourly,
 )
@@ -1084,6 +1086,7 @@ def read_era5(
                 "the hours first." + _fix(config_key)
             )
     columns_of = _era5_columns(ds, label0, names=names, fix=_fix(config_key))
+    _refuse_cftime(ds["time"].to_numpy(), f"{label0}, variable 'time'", _FILE_CALENDAR_FIX)
     frame = pd.DataFrame({"time": pd.to_datetime(ds["time"].to_numpy()), **columns_of})
     attrs = {}
     for dim in ("latitude", "longitude"):

@@ -17,7 +17,7 @@ import xarray as xr
 from trajectoire._validate import as_floats, broadcast_named
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
-from trajectoire.meteo.readers import _check_range, validate_hourly
+from trajectoire.meteo.readers import _check_range, _refuse_cftime, validate_hourly
 
 __all__ = [
     "STABILITY_CLASSES",
@@ -189,6 +189,7 @@ def solar_elevation(
     >>> float(np.round(solar_elevation(t, 50.57, 3.10)[0], 0))
     63.0
     """
+    _refuse_cftime(time, "solar_elevation: time")
     t = pd.DatetimeIndex(pd.to_datetime(np.asarray(time).ravel()))
     if t.tz is not None:
         t = t.tz_convert("UTC").tz_localize(None)
@@ -302,6 +303,15 @@ def _check_position(latitude: Any, longitude: Any) -> tuple[np.ndarray, np.ndarr
     return lat, lon
 
 
+def _unmasked(values: Any, what: str, stand_in: float) -> Any:
+    """`values` as they are, or for a :class:`numpy.ma.MaskedArray` its data as floats with
+    the masked entries set to `stand_in` (a value the checks accept)."""
+    if not np.ma.isMaskedArray(values):
+        return values
+    data = as_floats(np.ma.getdata(values), what, "lengths [m]")
+    return np.where(np.ma.getmaskarray(values), stand_in, data)
+
+
 # ------------------------------------------------------------------ classes
 def turner_class(
     wind_speed: npt.ArrayLike,
@@ -387,6 +397,7 @@ def turner_class(
     _check_range(u, "wind_speed", 0.0, np.inf)
     _check_range(n, "cloud_cover", 0.0, 8.0)
     lat, lon = _check_position(latitude, longitude)
+    _refuse_cftime(time, "turner_class: time")
     t64 = _utc_times(time)
     ceiling = None
     if ceiling_height is not None:
@@ -445,7 +456,10 @@ def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLi
     Returns
     -------
     numpy.ndarray of str
-        Class letters ``A``..``F``, the broadcast shape of the inputs.
+        Class letters ``A``..``F``, the broadcast shape of the inputs. Masked in, masked
+        out: where an input is a :class:`numpy.ma.MaskedArray` (a netCDF4 variable with
+        fill values is read masked), the result is one too, masked wherever an input is
+        (the masked entries are neither checked nor classed; fill value ``""``, no class).
 
     Raises
     ------
@@ -474,6 +488,18 @@ def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLi
     >>> stability_class([-5.0, -50.0, np.inf, 50.0, 10.0], 0.1).tolist()
     ['A', 'C', 'D', 'E', 'F']
     """
+    masks = [
+        np.ma.getmaskarray(v) for v in (obukhov_length, roughness_length) if np.ma.isMaskedArray(v)
+    ]
+    if masks:  # masked entries (netCDF4 fill values) stand in as neutral, then masked again
+        letters = stability_class(
+            _unmasked(obukhov_length, "obukhov_length", np.inf),
+            _unmasked(roughness_length, "roughness_length", 0.1),
+        )
+        masked = np.zeros(letters.shape, dtype=bool)
+        for m in masks:
+            masked |= np.broadcast_to(m, letters.shape)
+        return np.ma.MaskedArray(letters, mask=masked, fill_value="")
     lo = as_floats(obukhov_length, "obukhov_length", "lengths [m]")
     z0 = as_floats(roughness_length, "roughness_length", "lengths [m]")
     if np.isnan(lo).any() or (lo == 0).any():
@@ -595,6 +621,7 @@ def add_stability(
                 )
         if "cloud_cover" not in ds:
             raise MissingVariableError("meteorology: Turner's method needs 'cloud_cover'.")
+        _refuse_cftime(ds["time"].values, "add_stability: ds['time'] (Turner's method)")
         ceiling = ds["ceiling_height"].values if "ceiling_height" in ds else None
         letters = turner_class(
             ds["wind_speed"].values,
