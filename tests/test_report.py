@@ -611,7 +611,7 @@ def test_the_zones_are_called_by_the_configured_name():
     )
     fr, en = build_report(rich, "MEL", lang="fr"), build_report(rich, "MEL", lang="en")
     assert "<h2>6. Les abords des écoles</h2>" in fr and "quartiers prioritaires" not in fr
-    assert "<th>Dans les abords des écoles</th>" in fr
+    assert '<th scope="col">Dans les abords des écoles</th>' in fr
     assert "<h2>6. School surroundings</h2>" in en and "priority neighbourhood" not in en
     rich.attrs["trajectoire_config_resolved"] = json.dumps({"exposure": {"zones_name": "IRIS"}})
     assert "<h2>6. IRIS</h2>" in build_report(rich, "MEL", lang="en")
@@ -1045,7 +1045,7 @@ def test_the_distribution_caption_says_which_inhabitants_the_figure_used(monkeyp
     ds = _output()
     fr = build._figures(ds, "MEL", ["NO2"], 1990, 2023, "fr")
     caption = {f["key"]: f["caption"] for f in fr}["distribution"]
-    assert "répartit les habitants également" in caption and "grille" not in caption
+    assert "répartissent les habitants également" in caption and "grille" not in caption
     ds["population"] = (("year", "y", "x"), np.ones((3, ds.sizes["y"], ds.sizes["x"])))
     for lang, grid, even in (("fr", "grille de population", "également"),
                              ("en", "population grid", "evenly")):  # fmt: skip

@@ -42,9 +42,9 @@ try:
     from matplotlib.axes import Axes as MplAxes
     from matplotlib.colors import Colormap, LogNorm, Normalize
     from matplotlib.figure import Figure
-    from matplotlib.patches import Circle, Rectangle
+    from matplotlib.patches import Circle, Patch, Rectangle
     from matplotlib.text import Text
-    from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
+    from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator, ScalarFormatter
 except ImportError as exc:  # pragma: no cover - matplotlib is installed in the test env
     raise ImportError(
         "trajectoire.plot needs matplotlib: pip install 'trajectoire[plot]' (or matplotlib)."
@@ -140,17 +140,81 @@ def _t(key: str, lang: str, **fields: Any) -> str:
     return text.format(**fields) if fields else text
 
 
+#: Units written in words in French figures, as the report's text writes them.
+_UNITS_FR = {"cm-3": "particules/cm³"}
+
+
 def units_label(units: str | None, lang: str = "en") -> str:
-    """UDUNITS string as printed on an axis: ``ug m-3`` -> ``µg m⁻³`` (``yr`` -> ``an`` in fr)."""
+    """UDUNITS string as printed on an axis: ``ug m-3`` -> ``µg m⁻³`` in English; in French
+    the notation of the report's text, a slash before the units of negative power
+    (``µg/m³``, ``t/an``, ``kg/(m²·s)``, ``particules/cm³``)."""
     if not units or units == "1":
         return "1"
-    words = []
+    if lang == "fr" and str(units) in _UNITS_FR:
+        return _UNITS_FR[str(units)]
+    words: list[str] = []
+    under: list[str] = []
     for word in str(units).split():
         base = word.rstrip("-0123456789")
         power = word[len(base) :]
         base = {"ug": "µg", "yr": "an" if lang == "fr" else "yr"}.get(base, base)
-        words.append(base + power.translate(_SUPERSCRIPT))
-    return " ".join(words)
+        if lang == "fr" and power.startswith("-"):
+            under.append(base + ("" if power == "-1" else power[1:].translate(_SUPERSCRIPT)))
+        else:
+            words.append(base + power.translate(_SUPERSCRIPT))
+    if not under:
+        return " ".join(words)
+    below = under[0] if len(under) == 1 else "(" + "·".join(under) + ")"
+    return f"{' '.join(words) or '1'}/{below}"
+
+
+#: Smaller units a value is shown in when it is under 0.1 in its own: (units, factor).
+_SMALLER_UNITS: dict[str, tuple[tuple[str, float], ...]] = {
+    "ug m-3": (("ng m-3", 1e3), ("pg m-3", 1e6)),
+    "t yr-1": (("kg yr-1", 1e3), ("g yr-1", 1e6)),
+}
+
+
+def _display_units(units: str, values: Any) -> tuple[str, float]:
+    """The units `values` [`units`] are drawn in and the factor to them: the largest of
+    `units` and its :data:`_SMALLER_UNITS` that keeps the largest value at 0.1 or more (a
+    PFOA level of 2e-5 µg m-3 is drawn as 20 pg m-3, never with a ``1e-5`` offset)."""
+    finite = np.abs(np.asarray(values, dtype=float))
+    finite = finite[np.isfinite(finite)]
+    largest = float(finite.max()) if finite.size else 0.0
+    if not largest > 0 or largest >= 0.1:
+        return units, 1.0
+    for smaller, factor in _SMALLER_UNITS.get(units, ()):
+        if largest * factor >= 0.1:
+            return smaller, factor
+    smallest = _SMALLER_UNITS.get(units, ((units, 1.0),))[-1]
+    return smallest
+
+
+def _plain_numbers(axis: Any) -> None:
+    """Ticks of `axis` written in full, without an offset or a ``1e-5`` factor."""
+    formatter = ScalarFormatter(useOffset=False)
+    formatter.set_scientific(False)
+    axis.set_major_formatter(formatter)
+
+
+#: What an origin label of the data is called in a figure (``rest``: the grid outside the
+#: territories).
+_ORIGIN_NAMES: dict[str, dict[str, str]] = {"en": {}, "fr": {"rest": "reste de la grille"}}
+#: The legend of the cells a map leaves out (outside the output's mask, or without a value).
+_MASKED = {"en": "outside the area calculated", "fr": "hors de la zone calculée"}
+#: The legend of the years a run did not calculate, between two it did.
+_NOT_COMPUTED = {"en": "years not calculated", "fr": "années non calculées"}
+#: The colour and hatch of what a figure leaves out (light grey, hatched: not a data colour).
+_LEFT_OUT: dict[str, Any] = {
+    "facecolor": (0.93, 0.93, 0.93),
+    "edgecolor": (0.6, 0.6, 0.6),
+    "hatch": "///",
+}
+
+
+def _origin_name(origin: str, lang: str) -> str:
+    return _ORIGIN_NAMES[lang].get(origin, origin)
 
 
 def _sector_name(sector: str, lang: str) -> str:
@@ -844,6 +908,11 @@ def map(
     log_default = log is None
     log = (variable == "emission") if log is None else log
     _check_limits(vmin, vmax, bool(log), "map")
+    # the units the text would write it in (20 pg/m³, not 2e-5 with an offset)
+    shown_units, factor = _display_units(str(da.attrs.get("units", "")), values)
+    values = values * factor
+    vmin = None if vmin is None else float(vmin) * factor
+    vmax = None if vmax is None else float(vmax) * factor
     finite = values[np.isfinite(values)]
     if log and not (finite > 0).any():
         nothing = (
@@ -866,10 +935,16 @@ def map(
         )
         hi = vmax if vmax is not None else (float(positive.max()) if positive.size else 1.0)
         norm = LogNorm(vmin=lo, vmax=max(hi, lo * 10))
-        values = np.where(values > 0, values, np.nan)
+        # 0 in the lowest colour (below the scale), not left out like the masked cells
+        values = np.where(np.isfinite(values) & (values <= 0), lo * 1e-3, values)
     else:
         norm = Normalize(vmin=vmin, vmax=vmax)
-    colours = colour_map.with_extremes(bad=(0.0, 0.0, 0.0, 0.0))
+    colours = colour_map.with_extremes(bad=(0.0, 0.0, 0.0, 0.0), under=colour_map(0.0))
+    if not np.isfinite(values).all():  # the cells left out: hatched light grey, in the legend
+        ax.add_patch(Rectangle((extent[0], extent[2]), extent[1] - extent[0],
+                               extent[3] - extent[2], linewidth=0, zorder=0, **_LEFT_OUT))  # fmt: skip
+        ax.legend(handles=[Patch(label=_MASKED[lang], **_LEFT_OUT)], loc="lower right",
+                  fontsize=7, framealpha=0.9)  # fmt: skip
     image = ax.imshow(
         values,
         extent=extent,
@@ -880,10 +955,14 @@ def map(
         interpolation_stage="rgba",  # thin roads stay visible when the map is downsampled
         zorder=1,
     )
-    units = units_label(da.attrs.get("units"), lang)
+    units = units_label(shown_units, lang)
     name = _t(variable, lang) if variable in _TEXT else variable
     per_cell = f" {_t('per_cell', lang)}" if variable == "emission" else ""
-    fig.colorbar(image, ax=ax, shrink=0.85, label=f"{name} {sel['pollutant']} [{units}{per_cell}]")
+    bar = fig.colorbar(
+        image, ax=ax, shrink=0.85, label=f"{name} {sel['pollutant']} [{units}{per_cell}]"
+    )
+    if not log:
+        _plain_numbers(bar.ax.yaxis)
     if frame is not None:
         _outlines_from_frame(ax, frame)
     elif "territory_fraction" in ds.data_vars:
@@ -1114,80 +1193,66 @@ def trajectories(
         if extra in parts.dims:
             parts = parts.mean(extra)
     years = total["year"].values
+    shown_units, factor = _display_units(units, total.values)  # kg/an, ng/m³: no 1e-5 offset
     fig, ax = _new_axes(ax, (9.0, 5.0))
     keep = [str(k) for k in parts[by].values if bool((np.abs(parts.sel({by: k})) > 0).any())]
     layers: list[tuple[str, np.ndarray]] = []
     if background is not None:
-        layers.append((_t("background", lang), np.asarray(background.values, dtype=float)))
+        layers.append((_t("background", lang), factor * np.asarray(background.values, float)))
     for k in keep:
-        label = _sector_name(k, lang) if by == "sector" else k
-        layers.append((label, np.asarray(parts.sel({by: k}).values, dtype=float)))
+        label = _sector_name(k, lang) if by == "sector" else _origin_name(k, lang)
+        layers.append((label, factor * np.asarray(parts.sel({by: k}).values, dtype=float)))
     cmap = colormaps["viridis"]
     colours = [cmap(v) for v in np.linspace(0.1, 0.95, max(len(layers), 1))]
     if background is not None:
         colours[0] = (0.85, 0.85, 0.85, 1.0)
-    if stacked and layers and years.size == 1:  # one year: a stacked bar (an area needs two)
-        bottom = 0.0
-        for i, (lab, v) in enumerate(layers):
-            height = float(np.nan_to_num(v)[0])
-            ax.bar(
-                years,
-                [height],
-                bottom=bottom,
-                width=0.6,
-                color=colours[i],
-                edgecolor="black",
-                linewidth=0.4,
-                hatch=_HATCHES[i % len(_HATCHES)],
-                label=lab,
-            )
-            bottom += height
-    elif stacked and layers:
-        polys = ax.stackplot(
-            years,
-            *[np.nan_to_num(v) for _, v in layers],
-            labels=[lab for lab, _ in layers],
-            colors=colours,
-            edgecolor="black",
-            linewidth=0.4,
-        )
-        for i, poly in enumerate(polys):
-            poly.set_hatch(_HATCHES[i % len(_HATCHES)])
-    else:
-        for i, (lab, v) in enumerate(layers):
-            ax.plot(
-                years,
-                v,
-                label=lab,
-                color=colours[i],
-                linestyle=_LINESTYLES[i % 4],
-                marker=_MARKERS[i % len(_MARKERS)],
-                markersize=4,
-            )
+    runs = _year_runs(years)  # the years calculated one after the other
+    for i, (lab, v) in enumerate(layers):
+        style = {"color": colours[i], "label": lab}
+        for n, run in enumerate(runs):
+            style["label"] = lab if n == 0 else "_"
+            if not stacked:
+                ax.plot(years[run], v[run], linestyle=_LINESTYLES[i % 4],
+                        marker=_MARKERS[i % len(_MARKERS)], markersize=4, **style)  # fmt: skip
+                continue
+            bottom = sum((np.nan_to_num(w[run]) for _, w in layers[:i]), np.zeros(run.size))
+            height = np.nan_to_num(v[run])
+            if run.size == 1:  # one year alone: a stacked bar (an area needs two)
+                ax.bar(years[run], height, bottom=bottom, width=0.6, edgecolor="black",
+                       linewidth=0.4, hatch=_HATCHES[i % len(_HATCHES)], **style)  # fmt: skip
+            else:
+                ax.fill_between(years[run], bottom, bottom + height, edgecolor="black",
+                                linewidth=0.4, hatch=_HATCHES[i % len(_HATCHES)],
+                                facecolor=colours[i], label=style["label"])  # fmt: skip
+    for n, (a, b) in enumerate(zip(runs[:-1], runs[1:], strict=True)):  # never joined across
+        ax.axvspan(years[a[-1]], years[b[0]], linewidth=0, zorder=0,
+                   label=_NOT_COMPUTED[lang] if n == 0 else "_",
+                   **{**_LEFT_OUT, "facecolor": "none"})  # fmt: skip
     if banded is not None:
         lo, hi = banded[1], banded[2]
         q = banded[3]
         label = _t("band_q", lang, lo=q[0], hi=q[1]) if q else _t("band", lang)
-        ax.fill_between(
-            lo["year"].values,
-            np.asarray(lo.values, float),
-            np.asarray(hi.values, float),
-            facecolor="none",
-            edgecolor="black",
-            hatch="....",
-            linewidth=0.0,
-            label=label,
-            zorder=3,
-        )
-        ax.plot(lo["year"].values, lo.values, color="black", linewidth=0.6, linestyle=":")
-        ax.plot(hi["year"].values, hi.values, color="black", linewidth=0.6, linestyle=":")
+        band_years = lo["year"].values
+        low = factor * np.asarray(lo.values, float)
+        high = factor * np.asarray(hi.values, float)
+        for n, run in enumerate(_year_runs(band_years)):
+            if run.size == 1:
+                ax.vlines(band_years[run], low[run], high[run], color="black", linewidth=0.8,
+                          linestyle=":", label=label if n == 0 else "_", zorder=3)  # fmt: skip
+                continue
+            ax.fill_between(band_years[run], low[run], high[run], facecolor="none",
+                            edgecolor="black", hatch="....", linewidth=0.0,
+                            label=label if n == 0 else "_", zorder=3)  # fmt: skip
+            for edge in (low, high):
+                ax.plot(band_years[run], edge[run], color="black", linewidth=0.6, linestyle=":")
+    x, y = _broken(years, factor * np.asarray(total.values, float))
     ax.plot(
-        years,
-        np.asarray(total.values, float),
+        x,
+        y,
         color="black",
         linewidth=2.0,
         marker="o",
-        markersize=3,
+        markersize=4,
         label=_t("total", lang),
         zorder=4,
     )
@@ -1197,12 +1262,17 @@ def trajectories(
         "contribution": f"{_t('area_mean', lang)}, {_t('local', lang)}",
         "exposure": _t("pop_mean", lang),
     }[variable]
-    ax.set_ylabel(f"{_t(variable, lang)} {pol}, {qualifier} [{units_label(units, lang)}]")
+    ax.set_ylabel(f"{_t(variable, lang)} {pol}, {qualifier} [{units_label(shown_units, lang)}]")
     ax.set_xlabel(_t("year", lang))
+    _plain_numbers(ax.yaxis)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(runs) > 1 and years.size <= 12:  # a gapped run: a tick at each year calculated
+        ax.set_xticks([int(y) for y in years])
     # years in full: over two or three years matplotlib wrote "-1, 0" and "+2.02e3"
     ax.ticklabel_format(axis="x", useOffset=False, style="plain")
-    if years.size > 1:
+    if len(runs) > 1:  # room for the bars of a year calculated alone
+        ax.set_xlim(years.min() - 0.75, years.max() + 0.75)
+    elif years.size > 1:
         ax.set_xlim(years.min(), years.max())
     else:  # the year in the middle, alone on the axis (it was drawn from it to the next one)
         ax.set_xlim(years.min() - 0.75, years.min() + 0.75)
@@ -1212,6 +1282,30 @@ def trajectories(
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
     ax.set_title(title if title is not None else f"{_t(variable, lang)} {pol}: {territory}")
     return _in_language(fig, ax, lang)
+
+
+def _year_runs(years: Any) -> list[np.ndarray]:
+    """The positions of `years` in runs of consecutive years (``[1990, 2000, 2001]``: the
+    first alone, then two): a curve is drawn within a run, never across a gap."""
+    years = np.asarray(years)
+    if years.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(years.astype(float)) > 1.0) + 1
+    return [np.asarray(run) for run in np.split(np.arange(years.size), cuts)]
+
+
+def _broken(years: Any, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`years` and `values` with a NaN between two runs of :func:`_year_runs`, so that a
+    line drawn through them stops at each gap."""
+    x: list[float] = []
+    y: list[float] = []
+    for n, run in enumerate(_year_runs(years)):
+        if n:
+            x.append(float("nan"))
+            y.append(float("nan"))
+        x += [float(v) for v in np.asarray(years)[run]]
+        y += [float(v) for v in values[run]]
+    return np.asarray(x), np.asarray(y)
 
 
 # ----------------------------------------------------------------------------- matrix
@@ -1275,7 +1369,9 @@ def source_receptor(
     matrix = source_receptor_matrix(contrib.sel(year=year, pollutant=pol)).transpose(
         "receptor", "origin"
     )
-    values = np.asarray(matrix.values, dtype=float)
+    raw_units = str(contrib.attrs.get("units", "ug m-3"))
+    shown_units, factor = _display_units(raw_units, matrix.values)  # ng/m³, not 1e-5 µg/m³
+    values = factor * np.asarray(matrix.values, dtype=float)
     scale = float(np.nanmax(np.abs(values))) if np.isfinite(values).any() else 0.0
     values[np.abs(values) <= 1e-9 * scale] = 0.0  # float32 round-off (-8e-19) prints as 0
     receptors = [str(v) for v in matrix["receptor"].values]
@@ -1300,12 +1396,14 @@ def source_receptor(
                 fontsize=8,
                 color="white" if dark else "black",
             )
-    ax.set_xticks(range(len(origins)), origins, rotation=45, ha="right")
+    ax.set_xticks(range(len(origins)), [_origin_name(o, lang) for o in origins], rotation=45,
+                  ha="right")  # fmt: skip
     ax.set_yticks(range(len(receptors)), receptors)
     ax.set_xlabel(_t("origin", lang))
     ax.set_ylabel(_t("receptor", lang))
-    units = units_label(contrib.attrs.get("units", "ug m-3"), lang)
-    fig.colorbar(image, ax=ax, label=f"{_t('contribution', lang)} {pol} [{units}]")
+    units = units_label(shown_units, lang)
+    bar = fig.colorbar(image, ax=ax, label=f"{_t('contribution', lang)} {pol} [{units}]")
+    _plain_numbers(bar.ax.yaxis)
     ax.set_title(
         title
         if title is not None
@@ -1340,7 +1438,46 @@ def _population_map(
 
 
 def _people(n: float) -> str:
+    """Inhabitants as the report writes them: to the nearest hundred from a thousand up."""
+    n = round(n, -2 if abs(n) >= 1000 else 0)
     return f"{n:,.0f}".replace(",", "\u202f")
+
+
+def _level_text(value: float) -> str:
+    """A level as the report writes it: a tenth from 1 up, two significant digits below (at
+    most three decimals)."""
+    nd = 1 if abs(value) >= 1 or value == 0 else min(3, 1 - int(np.floor(np.log10(abs(value)))))
+    return f"{round(value, nd):.{nd}f}"
+
+
+def _t_text(key: str, lang: str, **fields: str) -> str:
+    """:func:`_t` with text fields written as given (the format specs of the labels dropped)."""
+    return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", _TEXT[key][lang]).format(**fields)
+
+
+def _run_counts(ds: xr.Dataset, territory: str | None, year: int, pol: str) -> dict[str, float]:
+    """The run's own numbers of one `territory` that the report's text writes: its
+    inhabitants (``population_total``), their mean level (``exposure``) and those above
+    the WHO 2021 guideline and the EU 2030 limit (``inhabitants_above``, keys ``who``,
+    ``eu``); empty when `territory` is None or the output lacks them."""
+    names = ("inhabitants_above", "population_total", "exposure")
+    if territory is None or any(n not in ds.data_vars for n in names):
+        return {}
+    try:
+        above = ds["inhabitants_above"].sel(year=year, territory=territory, pollutant=pol)
+        out = {
+            "total": float(ds["population_total"].sel(year=year, territory=territory)),
+            "mean": float(ds["exposure"].sel(year=year, territory=territory, pollutant=pol)),
+        }
+    except (KeyError, ValueError, TypeError):
+        return {}
+    if not (np.isfinite(out["total"]) and out["total"] > 0 and np.isfinite(out["mean"])):
+        return {}
+    labels = [str(v) for v in above["threshold"].values] if "threshold" in above.dims else []
+    for key, label in (("who", "WHO2021"), ("eu", "EU2030")):
+        if label in labels and np.isfinite(float(above.sel(threshold=label))):
+            out[key] = float(above.sel(threshold=label))
+    return out
 
 
 @with_options(PlotOptions, _PLOT_DEFAULTS)
@@ -1454,11 +1591,15 @@ def exposure_distribution(
             label=_t(key, lang) if who is not None else _t("inhabitants", lang),
         )
     total_people = float(w.sum())
+    # for one territory, the numbers the report's text writes (the run's own counts)
+    run = _run_counts(ds, territory, year, pol)
     for value, key, style in ((who, "who", "--"), (eu, "eu", "-.")):
         if value is None:
             continue
-        above = population_above(conc, pop, value)
-        people = float(above)
+        if key in run:
+            people, everyone = run[key], run["total"]
+        else:
+            people, everyone = float(population_above(conc, pop, value)), total_people
         ax.axvline(
             value,
             color="black",
@@ -1471,19 +1612,19 @@ def exposure_distribution(
                 value=value,
                 units=units,
                 people=_people(people),
-                share=100.0 * people / total_people,
+                share=round(100.0 * people / everyone),
             ),
         )
-    mean = float((c * w).sum() / w.sum())
+    mean = run["mean"] if run else float((c * w).sum() / w.sum())
     ax.axvline(
         mean,
         color="black",
         linestyle=":",
         linewidth=1.5,
-        label=_t("pw_mean", lang, value=mean, units=units),
+        label=_t_text("pw_mean", lang, value=_level_text(mean), units=units),
     )
     colon = " :" if lang == "fr" else ":"
-    if "exposure" in ds.data_vars and territory is not None and source == "uniform":
+    if not run and "exposure" in ds.data_vars and territory is not None and source == "uniform":
         run_mean = float(ds["exposure"].sel(year=year, territory=territory, pollutant=pol))
         ax.plot(
             [run_mean],

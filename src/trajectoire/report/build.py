@@ -192,16 +192,20 @@ def _around(ds: xr.Dataset, territory: str, pad: int = 10) -> xr.Dataset:
 #: population grid (True) or the inhabitants are spread evenly over each territory (False).
 _SPREAD: dict[str, dict[bool, str]] = {
     "fr": {
-        True: "Cette figure compte les habitants carré par carré, d'après la grille de "
-        "population du calcul.",
-        False: "Cette figure répartit les habitants également sur le territoire : ses nombres "
-        "diffèrent un peu de ceux du tableau, qui tiennent compte des quartiers habités.",
+        True: "Les barres comptent les habitants carré par carré, d'après la grille de "
+        "population du calcul ; les nombres d'habitants au-dessus des repères et la moyenne "
+        "écrits sur la figure sont ceux du texte.",
+        False: "Les barres de cette figure répartissent les habitants également sur le "
+        "territoire ; les nombres d'habitants au-dessus des repères et la moyenne écrits sur "
+        "la figure sont ceux du texte.",
     },
     "en": {
-        True: "This figure counts the inhabitants square by square, from the calculation's "
-        "population grid.",
-        False: "This figure spreads the inhabitants evenly over the territory: its numbers "
-        "differ a little from those of the table, which follow where people actually live.",
+        True: "The bars count the inhabitants square by square, from the calculation's "
+        "population grid; the numbers of inhabitants above the yardsticks and the mean "
+        "written on the figure are those of the text.",
+        False: "The bars of this figure spread the inhabitants evenly over the territory; "
+        "the numbers of inhabitants above the yardsticks and the mean written on the figure "
+        "are those of the text.",
     },
 }
 
@@ -250,10 +254,11 @@ def _figures(
             ),
             (
                 f"Carte de la moyenne annuelle {words[main].of_the} en {last} autour du territoire "
-                "(couleurs claires : plus de pollution)"
+                "(couleurs claires : plus de pollution ; hachures grises : hors de la zone "
+                "calculée)"
                 if fr
                 else f"Map of the annual mean {words[main].of_the} in {last} around the territory "
-                "(light colours: more pollution)"
+                "(light colours: more pollution; grey hatching: outside the area calculated)"
             ),
         ),
         (
@@ -291,10 +296,11 @@ def _figures(
             (
                 f"Qui pollue qui : part {words[main].of_the} respiré{words[main].agree} dans chaque "
                 "territoire (ligne) due aux émissions de chaque territoire (colonne), "
-                f"{last}"
+                f"{last} ; « reste de la grille » : les émissions hors des territoires"
                 if fr
                 else f"Who pollutes whom: {words[main].name} breathed in each territory (row) due "
-                f"to the emissions of each territory (column), {last}"
+                f"to the emissions of each territory (column), {last}; 'rest of the grid': the "
+                "emissions outside the territories"
             ),
         ),
     ]
@@ -358,6 +364,29 @@ def _level(t: Tracer, var: str, sel: dict[str, Any], nd: int) -> Number:
     while nd < _MAX_ND and np.isfinite(value) and value > 0 and round(value, nd) == 0:
         nd += 1
     return t.num(var, sel, nd=nd)
+
+
+def _unit_change(then: float, now: float, pct: float, number: bool) -> tuple[str, int, str]:
+    """The unit (a key of :data:`EMERGING_UNITS`) two levels of an emerging species [ug m-3,
+    or cm-3 for `number`] are written in, the digits and the direction of the change, as
+    :func:`_level_change` decides them for levels in µg/m³: the unit is the one the larger
+    level reads in (:func:`_level_unit`); in it, a tenth from 1 up and two significant digits
+    below, and the digits the two levels need to be written differently when they differ by
+    :data:`FLAT_PCT` % or more (particle numbers: to the hundred from a thousand up, to the
+    unit when the hundreds would write them alike)."""
+    finite = [abs(v) for v in (then, now) if np.isfinite(v)]
+    key, nd = _level_unit(max(finite, default=0.0), number)
+    if not number:
+        factor = EMERGING_UNITS["fr"][key][1]
+        nd, direction = _level_change(then * factor, now * factor, pct)
+        return key, nd, direction
+    if not (np.isfinite(pct) and abs(pct) >= FLAT_PCT):
+        return key, nd, "flat"
+    while nd < 0 and round(now, nd) == round(then, nd):
+        nd += 1
+    if round(now, nd) == round(then, nd):
+        return key, nd, "flat"
+    return key, nd, "up" if now > then else "down"
 
 
 def _direction(value: float, nd: int) -> str:
@@ -436,7 +465,10 @@ def _pollutant_block(
     if "y" not in ds["background"].dims:
         bg_now = {"year": last, "pollutant": pol}
         bg_then = {"year": first, "pollutant": pol}
-        bg_nd = _level_nd(t.value("background", bg_now), t.value("background", bg_then))
+        bg_pct = t.value("background", bg_now, op="pct_change", ref=Term("background", bg_then))
+        bg_nd, _ = _level_change(
+            t.value("background", bg_then), t.value("background", bg_now), bg_pct
+        )
         block["bg_now"] = t.num("background", bg_now, nd=bg_nd)
         block["bg_then"] = t.num("background", bg_then, nd=bg_nd)
         if np.isfinite(t.value("background", bg_now, op="share", ref=Term("exposure", now))):
@@ -477,10 +509,9 @@ def _pollutant_block(
     # nothing at all: no local part and no background (no emission of it in the inputs)
     block["nothing"] = _nothing(t, ds, territory, pol, last)
     block["nothing_then"] = _nothing(t, ds, territory, pol, first)
-    block["sectors"] = [
-        _share_entry(t, "exposure_contribution", item, total)
-        for item in [item for item in shares if round(item[0]) >= 1][:5]
-    ]
+    listed = [item for item in shares if round(item[0]) >= 1][:_MAX_SECTORS]
+    block["sectors"] = [_share_entry(t, "exposure_contribution", item, total) for item in listed]
+    block.update(_sectors_rest(t, "exposure_contribution", shares, listed, total, rec))
     origins = [str(o) for o in ds["exposure_contribution"]["origin"].values]
     if territory in origins and shares:  # a local part > 0
         block["own_share"] = t.num(
@@ -507,6 +538,36 @@ def _pollutant_block(
         split["period"] = str(ds.attrs.get("period", ds["change_total"].attrs.get("period", "")))
         block["split"] = split
     return block
+
+
+#: The most sectors a table of sources lists by name; the others make one row together.
+_MAX_SECTORS = 5
+#: The row of the sectors a table does not list by name (``{n}``: how many).
+_REST_ROW = {"fr": "autres secteurs ({n})", "en": "other sectors ({n})"}
+
+
+def _sectors_rest(
+    t: Tracer,
+    contrib: str,
+    shares: list[tuple[float, str, dict[str, Any]]],
+    listed: list[tuple[float, str, dict[str, Any]]],
+    total: Term,
+    rec: dict[str, Any],
+) -> dict[str, Any]:
+    """The row of the sectors of `shares` not `listed` by name (under 1 %, or beyond
+    :data:`_MAX_SECTORS`), their share traced as one number (``sector`` a list, summed),
+    so that the table adds up to 100 %; and the sum of the shares as written (rounded to
+    the unit, it may be 99 or 101): ``{}`` when every sector with a share is listed."""
+    shown = {sector for _, sector, _ in listed}
+    others = [sector for share, sector, _ in shares if sector not in shown and share != 0.0]
+    written = sum(round(share) for share, _, _ in listed)
+    if not others:
+        return {"sectors_sum": written} if listed else {}
+    share = t.num(
+        contrib, {**rec, "sector": others}, nd=0, sum=("sector", "origin"), op="share", ref=total
+    )
+    rest = {"name": _REST_ROW[t.lang].format(n=len(others)), "share": share}
+    return {"sectors_rest": rest, "sectors_sum": written + share.shown}
 
 
 def _nothing(t: Tracer, ds: xr.Dataset, territory: str, pol: str, year: int) -> bool:
@@ -568,18 +629,21 @@ def _emerging(t: Tracer, ds: xr.Dataset, territory: str, first: int, last: int) 
             level = t.value(var, now) if _is_emerging(pol) else math.nan
             if not (np.isfinite(level) and level > 0):
                 continue  # not emerging, or nothing reaches the inhabitants
-            key, nd = _level_unit(level, dim == "pollutant_number")
+            ref = Term(var, then)
+            change = t.value(var, now, op="pct_change", ref=ref)
+            # one unit and the digits for both years: the levels written agree with the change
+            key, nd, direction = _unit_change(
+                t.value(var, then), level, change, dim == "pollutant_number"
+            )
             symbol, factor, _ = EMERGING_UNITS[lang][key]
             name, what = EMERGING[lang].get(pol, (pol, ""))
             row: dict[str, Any] = {"id": pol, "name": name, "what": what, "unit": symbol}
             row["now"] = t.num(var, now, nd=nd, scale=factor)
             row["then"] = t.num(var, then, nd=nd, scale=factor)
-            ref = Term(var, then)
-            change = t.value(var, now, op="pct_change", ref=ref)
             if np.isfinite(change):  # a tenth where the whole unit would say "100 %"
                 pnd = 1 if abs(change) >= 99.5 else 0
                 row["pct"] = t.num(var, now, nd=pnd, op="pct_change", ref=ref, absolute=True)
-                row["dir"] = _direction(change, 0)
+                row["dir"] = direction
             row.update(
                 _main_source(t, ds, contrib, {"year": last, "receptor": territory, dim: pol})
             )
@@ -717,13 +781,18 @@ def _zone_split(
     for p in [p for p in pollutants if p in ds["zone_exposure"]["pollutant"].values]:
         cell = {z: {**side[z], "pollutant": p} for z in side}
         ref = Term("zone_exposure", cell["outside"])
-        gap = t.value("zone_exposure", cell["inside"], op="diff", ref=ref)
+        pct = t.value("zone_exposure", cell["inside"], op="pct_change", ref=ref)
+        nd, direction = _level_change(
+            t.value("zone_exposure", cell["outside"]), t.value("zone_exposure", cell["inside"]), pct
+        )  # the digits that write the two sides differently when they differ
         short, name, _ = POLLUTANTS[t.lang][p]
-        row: dict[str, Any] = {"short": short, "name": name, "dir": _direction(gap, 1)}
+        row: dict[str, Any] = {"short": short, "name": name, "dir": direction}
         row["words"] = SPECIES_WORDS[t.lang][p]
         for z in side:
-            row[z] = t.num("zone_exposure", cell[z])
-        row["gap"] = t.num("zone_exposure", cell["inside"], op="diff", ref=ref, absolute=True)
+            row[z] = t.num("zone_exposure", cell[z], nd=nd)
+        row["gap"] = t.num(
+            "zone_exposure", cell["inside"], op="diff", ref=ref, nd=nd, rounded=True, absolute=True
+        )
         who = {"threshold": "WHO2021"}
         if above and np.isfinite(t.value("zone_inhabitants_above", {**cell["inside"], **who})):
             for z in side:
@@ -754,15 +823,13 @@ def _zone_emerging(t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]]) -
             levels = [t.value(var, cell[z]) for z in side]
             if not all(np.isfinite(levels)) or max(levels) <= 0:
                 continue
-            key, nd = _level_unit(max(levels), dim == "pollutant_number")
+            pct = t.value(var, cell["inside"], op="pct_change", ref=Term(var, cell["outside"]))
+            key, nd, direction = _unit_change(
+                levels[1], levels[0], pct, dim == "pollutant_number"
+            )  # the rest of the territory is the reference the neighbourhoods are compared to
             symbol, factor, _ = EMERGING_UNITS[t.lang][key]
-            gap = t.value(var, cell["inside"], op="diff", ref=Term(var, cell["outside"]))
             name, _what = EMERGING[t.lang].get(pol, (pol, ""))
-            row: dict[str, Any] = {
-                "name": name,
-                "unit": symbol,
-                "dir": _direction(gap * factor, nd),
-            }
+            row: dict[str, Any] = {"name": name, "unit": symbol, "dir": direction}
             for z in side:
                 row[z] = t.num(var, cell[z], nd=nd, scale=factor)
             rows.append(row)
@@ -821,12 +888,16 @@ def _scenario(
         if pol not in scenario["exposure"]["pollutant"].values:
             continue
         sel = {"year": year, "territory": territory, "pollutant": pol}
+        today = {"year": last, "territory": territory, "pollutant": pol}
+        base, with_it = t.value("exposure", today), t.value("exposure", sel, src="scenario")
+        pct = 100.0 * (with_it - base) / base if base else math.nan
+        nd, _ = _level_change(base, with_it, pct)  # written differently when they differ
         row: dict[str, Any] = {
             "id": pol,
             "short": POLLUTANTS[t.lang][pol][0],
             "name": POLLUTANTS[t.lang][pol][1],
-            "base": t.num("exposure", {"year": last, "territory": territory, "pollutant": pol}),
-            "scenario": t.num("exposure", sel, src="scenario"),
+            "base": t.num("exposure", today, nd=nd),
+            "scenario": t.num("exposure", sel, src="scenario", nd=nd),
         }
         if not np.isfinite(t.value("exposure", sel, src="scenario")):
             # the exact path leaves NO2 out: it is not linear in the emissions
@@ -981,6 +1052,7 @@ def report_context(
         "no_background": _no_background(ds),
         "sources_counted": _sources_counted(ds, lang),
         "rebuilt": _rebuilt(ds, pollutants, lang),
+        "reference_only": _reference_only(ds, pollutants),
     }
     ctx["emerging"] = _emerging(t, ds, territory, first, last)
     ctx["zones"] = _zones(t, ds, territory, pollutants, last)
@@ -1092,6 +1164,24 @@ def _rebuilt(ds: xr.Dataset, pollutants: list[str], lang: str) -> dict[str, str]
         if years:
             out[key] = year_spans(years, lang)
     return out
+
+
+def _reference_only(ds: xr.Dataset, pollutants: list[str]) -> bool:
+    """Whether the emissions behind the report's `pollutants` are those of the reference
+    inventory in every year of the file (``emission_method`` is ``reference``, or
+    ``no_emission``, everywhere): nothing was rebuilt from the national trends, so the page
+    does not say so; False for an output without the flags."""
+    from trajectoire.io.netcdf import decode_flags
+
+    if "emission_method" not in ds.data_vars:
+        return False
+    flags = ds["emission_method"]
+    pols = [p for p in [*pollutants, *(PRECURSOR[p] for p in pollutants)]
+            if p in flags["pollutant"].values]  # fmt: skip
+    if not pols:
+        return False
+    labels = np.asarray(decode_flags(flags.sel(pollutant=sorted(set(pols)))).values).ravel()
+    return bool(np.isin(labels, ["reference", "no_emission"]).all())
 
 
 def _input_names(keys: list[str], lang: str) -> list[str]:

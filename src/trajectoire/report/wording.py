@@ -47,7 +47,7 @@ SECTORS: dict[str, dict[str, str]] = {
         "J_Waste": "traitement des déchets",
         "K_AgriLivestock": "élevage",
         "L_AgriOther": "cultures et engrais",
-        "M_Other": "autres sources",
+        "M_Other": "activités diverses non classées",
     },
     "en": {
         "A_PublicPower": "power plants and district heating",
@@ -62,7 +62,7 @@ SECTORS: dict[str, dict[str, str]] = {
         "J_Waste": "waste treatment",
         "K_AgriLivestock": "livestock",
         "L_AgriOther": "crops and fertilisers",
-        "M_Other": "other sources",
+        "M_Other": "miscellaneous unclassified activities",
     },
 }
 
