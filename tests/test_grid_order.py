@@ -119,3 +119,40 @@ def test_reduced_variables_keep_no_grid_attributes():
     assert out.attrs["cell_methods"].startswith("area: mean")
     with_year = population_weighted_mean(conc.expand_dims(year=[2020]), pop, frac)
     assert with_year.attrs["cell_methods"].startswith("year: mean area: mean")
+
+
+@pytest.mark.parametrize("epsg", [2154, 3035, 32631, 3857])
+@pytest.mark.parametrize(("lon", "lat"), [(2.37, 51.03), (3.06, 50.63), (2.47, 49.26)])
+def test_true_north_angle_is_the_opposite_of_proj_meridian_convergence(epsg, lon, lat):
+    import pyproj
+
+    x, y = pyproj.Transformer.from_crs("EPSG:4326", epsg, always_xy=True).transform(lon, lat)
+    g = Grid.from_bounds(x - 500, y - 500, x + 500, y + 500, 100, f"EPSG:{epsg}")
+    convergence = pyproj.Proj(f"EPSG:{epsg}").get_factors(lon, lat).meridian_convergence
+    assert g.true_north_angle() == pytest.approx(-convergence, abs=0.01)
+
+
+def test_a_run_on_a_grid_turned_from_true_north_warns():
+    """The wind directions are applied in the grid's axes: on EPSG:3035 the plumes over
+    Dunkerque turned by 5.9 degrees without a word (found by a probe)."""
+    from types import SimpleNamespace
+
+    import pyproj
+
+    from trajectoire import TrajectoireWarning
+    from trajectoire.batch.pipeline import _check_meteo_site
+
+    config = SimpleNamespace(meteo=SimpleNamespace(latitude=51.03, longitude=2.37))
+    for epsg, turned in ((3035, True), (2154, False)):
+        tr = pyproj.Transformer.from_crs("EPSG:4326", epsg, always_xy=True)
+        x, y = tr.transform(2.37, 51.03)
+        g = Grid.from_bounds(x - 5000, y - 5000, x + 5000, y + 5000, 500, f"EPSG:{epsg}")
+        if turned:
+            with pytest.warns(TrajectoireWarning, match=r"\+5\.9 degrees from the grid's north"):
+                _check_meteo_site(config, g)
+        else:
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")
+                _check_meteo_site(config, g)

@@ -1067,6 +1067,9 @@ def _meteorology(
     return select_years(met, run_years, what=meteo_file, min_coverage=YEAR_COVERAGE), hourly
 
 
+#: angle between the grid's north and true north beyond which a run warns [degrees]: the
+#: plumes are turned by it (17 m a kilometre at 1 degree)
+_NORTH_ANGLE = 1.0
 #: distance from the grid beyond which ``[meteo]`` latitude, longitude are doubted [m]
 _METEO_SITE_DISTANCE = 200e3
 
@@ -1085,7 +1088,17 @@ def _distance_to_grid(grid: Grid, latitude: float, longitude: float) -> float:
 def _check_meteo_site(config: RunConfig, grid: Grid) -> None:
     """Warn when ``[meteo]`` latitude, longitude (the site of the meteorology, whose latitude
     sets the sun's elevation of Turner's classes) lie more than 200 km from the grid: another
-    region's defaults, or the two swapped."""
+    region's defaults, or the two swapped; and when the grid's north is more than
+    :data:`_NORTH_ANGLE` from true north (the plumes are turned by that angle)."""
+    angle = grid.true_north_angle()
+    if abs(angle) > _NORTH_ANGLE:
+        warn(
+            f"[grid] crs = {grid.crs.to_string()}: true north lies {angle:+.1f} degrees from "
+            "the grid's north at its centre, and the wind directions (bearings from true "
+            "north) are applied in the grid's axes: every plume is turned by that angle. "
+            "Expected a CRS whose grid north is within 1 degree of true north over the grid "
+            "(Lambert-93, EPSG:2154, over France): set [grid] crs to one."
+        )
     lat, lon = config.meteo.latitude, config.meteo.longitude
     far = _distance_to_grid(grid, lat, lon)
     if far <= _METEO_SITE_DISTANCE:

@@ -416,8 +416,36 @@ class Grid:
     def resolution(self) -> float:
         """Cell size [CRS units] (square cells; see `dx`, `dy` otherwise)."""
         if self.dx != self.dy:
-            raise GridError(f"grid cells are not square (dx={self.dx}, dy={self.dy}).")
+            raise GridError(
+                f"grid cells are not square (dx={self.dx}, dy={self.dy}): the dispersion "
+                "kernels need one cell size; build the grid with Grid.from_bounds(xmin, ymin, "
+                "xmax, ymax, resolution), or regrid the data onto such a grid."
+            )
         return self.dx
+
+    def true_north_angle(self) -> float:
+        """The direction of true north at the grid's centre [degrees], clockwise from the
+        grid's north (its ``+y`` axis): the meridian convergence of the projection there.
+
+        Wind directions are bearings from true north while the kernels turn plumes in the
+        grid's axes, so a plume is turned by this angle: -0.04 degrees at Lille and 0.46 at
+        Dunkerque on Lambert-93 (EPSG:2154, central meridian 3 degrees E), 5.9 at Dunkerque
+        on EPSG:3035. Measured by projecting a 1 km step north along the meridian of the
+        centre (the opposite of PROJ's ``meridian_convergence``); NaN for a geographic CRS.
+
+        Examples
+        --------
+        >>> g = Grid.from_bounds(650_000, 7_100_000, 660_000, 7_110_000, 1000)  # Dunkerque
+        >>> round(g.true_north_angle(), 2)
+        0.46
+        """
+        if self.crs.is_geographic:
+            return math.nan
+        x0, y0 = (self.xmin + self.xmax) / 2, (self.ymin + self.ymax) / 2
+        to_geo = pyproj.Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
+        lon, lat = to_geo.transform(x0, y0)
+        x1, y1 = to_geo.transform(lon, lat + 1e3 / 111_320.0, direction="INVERSE")
+        return math.degrees(math.atan2(x1 - x0, y1 - y0))
 
     @property
     def cell_area(self) -> float:
