@@ -16,8 +16,9 @@ Commands::
     trajectoire --version
 
 Exit codes: 0 success; 2 bad input (a :class:`~trajectoire.errors.TrajectoireError`: one
-line ``trajectoire: error: ...`` on stderr) or a usage error; any other exception is a bug
-and keeps its traceback (exit code 1). The command shows each
+line ``trajectoire: error: ...`` on stderr) or a usage error; 130 interrupted (Ctrl-C) and
+143 terminated (SIGTERM), one line; any other exception is a bug and keeps its traceback
+(exit code 1). The command shows each
 :class:`~trajectoire.errors.TrajectoireWarning` (data it corrected or left out) as one line
 on stderr, like the log: ``... WARNING trajectoire: ...`` while a command logs, else
 ``trajectoire: warning: ...``; other warnings keep Python's form.
@@ -59,9 +60,10 @@ def _parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run the whole chain and write one CF NetCDF")
     r.add_argument("config", type=Path, metavar="CONFIG", help="run configuration (TOML)")
-    r.add_argument("--out", "-o", type=Path, required=True, metavar="OUT.nc", help="output")
+    r.add_argument("--out", "-o", type=_file_arg, required=True, metavar="OUT.nc", help="output")
     r.add_argument(
         "--years",
+        action=_Once,
         metavar="FIRST:LAST",
         help="years to compute, e.g. 1990:2023 or 1990,2000:2005 (default: the config's)",
     )
@@ -88,14 +90,16 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--from", dest="baseline", type=Path, required=True, metavar="OUT.nc", help="the run"
     )
-    c.add_argument("--out", "-o", type=Path, required=True, metavar="S.nc", help="output")
+    c.add_argument("--out", "-o", type=_file_arg, required=True, metavar="S.nc", help="output")
     c.add_argument(
         "--recompute",
         action="store_true",
         help="rerun the chain on the scaled emissions (maps of territory cuts, NO2 exposure); "
         "needs the run configuration ([scenario] run_config or the one OUT.nc names)",
     )
-    c.add_argument("--years", metavar="FIRST:LAST", help="years to recompute (with --recompute)")
+    c.add_argument(
+        "--years", action=_Once, metavar="FIRST:LAST", help="years to recompute (with --recompute)"
+    )
     c.add_argument("-q", "--quiet", action="store_true", help="warnings only")
 
     e = sub.add_parser("export", help="export one map of an output to GeoTIFF")
@@ -108,14 +112,14 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--sector", help="GNFR sector (for per-sector variables)")
     e.add_argument("--variable", default="concentration")
     e.add_argument("--format", choices=["geotiff"], default="geotiff")
-    e.add_argument("--out", "-o", type=Path, help="file to write (default: derived name)")
+    e.add_argument("--out", "-o", type=_file_arg, help="file to write (default: derived name)")
 
     rep = sub.add_parser("report", help="one self-contained HTML report of a territory")
     rep.add_argument("path", type=Path, metavar="OUT.nc")
     rep.add_argument("--territory", "-t", required=True, help="territory id (MEL, CUD...)")
     rep.add_argument("--lang", default="fr", help="fr (default) or en")
     rep.add_argument(
-        "--out", "-o", type=Path, help="HTML file (default: rapport-ID.html beside OUT.nc)"
+        "--out", "-o", type=_file_arg, help="HTML file (default: rapport-ID.html beside OUT.nc)"
     )
     rep.add_argument("--scenario", type=Path, metavar="S.nc", help="a scenario output to compare")
     rep.add_argument("--pdf", action="store_true", help="also print a PDF (headless Chromium)")
@@ -132,13 +136,62 @@ def _parser() -> argparse.ArgumentParser:
         metavar="P.csv",
         help="id, x, y [grid CRS] and optional canyon columns (default: the config's stations)",
     )
-    st.add_argument("--years", metavar="FIRST:LAST", help="years (default: the output's)")
+    st.add_argument(
+        "--years", action=_Once, metavar="FIRST:LAST", help="years (default: the output's)"
+    )
     st.add_argument(
         "--kerb-distance", type=float, help="evaluate the lines this far [m] from the nearest road"
     )
     st.add_argument("--radius", type=float, default=1000.0, help="window of local roads [m]")
-    st.add_argument("--out", "-o", type=Path, help="CSV to write (default: print)")
+    st.add_argument("--out", "-o", type=_file_arg, help="CSV to write (default: print)")
     return p
+
+
+def _file_arg(text: str) -> str:
+    """The type of the ``--out`` options: the text as written, so that a trailing separator
+    (``newdir/``, which :class:`~pathlib.Path` drops) can be refused (:func:`_output`)."""
+    return text
+
+
+def _output(text: str | Path | None, example: str) -> Path | None:
+    """``--out`` as a path (None when not given), refused in one line when written as a
+    directory (``--out newdir/``: a file ``newdir`` would be written); an existing
+    directory is refused by :func:`trajectoire.io.netcdf.check_writable`."""
+    if text is None:
+        return None
+    if isinstance(text, str) and text.endswith(("/", os.sep)):
+        raise ConfigError(
+            f"--out {text!r} ends with {text[-1]!r}, so names a directory; expected a file "
+            f"name: give one such as {text.rstrip('/' + os.sep)}/{example}."
+        )
+    return Path(text)
+
+
+class _Once(argparse.Action):
+    """Store an option's value, refusing the option given twice (``--years 2018 --years
+    2019`` kept the last without a word): a :class:`ConfigError` raised by the command."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        given = getattr(namespace, self.dest, None)
+        if given is not None:
+            repeats = getattr(namespace, "_repeated", [])
+            namespace._repeated = [*repeats, (option_string or self.dest, given, values)]
+        setattr(namespace, self.dest, values)
+
+
+def _check_once(args: argparse.Namespace) -> None:
+    """The first option given twice (:class:`_Once`), in one line."""
+    for option, first, second in getattr(args, "_repeated", [])[:1]:
+        raise ConfigError(
+            f"{option} given twice ({first!r}, then {second!r}); give it once: several "
+            f"years go in one value, e.g. {option} {first},{second} or a range first:last."
+        )
 
 
 @contextlib.contextmanager
@@ -173,7 +226,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from trajectoire.io.netcdf import check_writable
 
     # the inputs and what lies at --out are checked by run(), once the configuration is read
-    out = check_writable(args.out, what="--out", reads={"the configuration file": args.config})
+    given = _output(args.out, "out.nc")
+    assert given is not None  # --out is required
+    out = check_writable(given, what="--out", reads={"the configuration file": args.config})
     config = load_config(args.config)
     years = parse_years(args.years) if args.years is not None else None
     if args.workers is not None and args.workers < 1:
@@ -239,7 +294,9 @@ def _cmd_scenario(args: argparse.Namespace) -> int:
     )
 
     reads = {"the scenario's configuration": args.config, "the baseline output": args.baseline}
-    out = check_writable(args.out, what="--out", kind="NetCDF", reads=reads)
+    given = _output(args.out, "scenario.nc")
+    assert given is not None  # --out is required
+    out = check_writable(given, what="--out", kind="NetCDF", reads=reads)
     scenario = load_scenario(args.config)
     if args.years is not None and not args.recompute:
         raise ConfigError("--years selects the years of --recompute; add --recompute.")
@@ -281,7 +338,7 @@ def _write_beside_input(
     """
     from trajectoire.io.netcdf import check_writable
 
-    out = args.out if args.out is not None else args.path.with_name(default_name)
+    out = _output(args.out, default_name) or args.path.with_name(default_name)
     reads = {"the output given (OUT.nc)": args.path, **reads}
     for suffix, other in (beside or {}).items():
         check_writable(Path(out).with_suffix(suffix), what=f"--out (its {other})", kind=other,
@@ -359,13 +416,12 @@ def _cmd_streets(args: argparse.Namespace) -> int:
             f"--kerb-distance {args.kerb_distance:g}: expected a distance >= 0 [m] from the "
             "nearest road, e.g. 10 (leave it out to evaluate at the points)."
         )
+    given = _output(args.out, "roadside.csv")
     cfg = load_config(args.config)
     out = None
-    if args.out is not None:  # checked before anything is computed; an input is not replaced
+    if given is not None:  # checked before anything is computed; an input is not replaced
         reads = {**cfg.files_read(), "the run's output (--run)": args.run, "--points": args.points}
-        out = check_writable(
-            args.out, what="--out", example="roadside.csv", kind="CSV", reads=reads
-        )
+        out = check_writable(given, what="--out", example="roadside.csv", kind="CSV", reads=reads)
     table = roadside_values_of_run(
         cfg,
         args.run,
@@ -407,30 +463,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 on success, 2 for bad input (one ``trajectoire: error: ...`` line on stderr) or
-        a usage error. Other exceptions are bugs and propagate with their traceback.
+        a usage error, 130 when interrupted (Ctrl-C) and 143 when terminated (SIGTERM), at
+        any moment of the command (one line). Other exceptions are bugs and propagate with
+        their traceback.
     """
-    parser = _parser()
+    command = None
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help, --version (0) and usage errors (2)
-        return int(exc.code or 0)
-    if args.command is None:
-        parser.print_help()
-        return 0
-    try:
-        return _COMMANDS[args.command](args)
+        parser = _parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version (0) and usage errors (2)
+            return int(exc.code or 0)
+        command = args.command
+        if command is None:
+            parser.print_help()
+            return 0
+        _check_once(args)
+        return _COMMANDS[command](args)
     except TrajectoireError as exc:
         print(f"trajectoire: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as exc:
-        what = "terminated (SIGTERM)" if isinstance(exc, RunTerminated) else "interrupted"
-        hint = (
-            " Run again with --resume to keep the years already finished."
-            if args.command == "run"
-            else ""
-        )
-        print(f"trajectoire: {what}.{hint}", file=sys.stderr)
-        return 128 + (signal.SIGTERM if isinstance(exc, RunTerminated) else signal.SIGINT)
+        return _interrupted(exc, command)
+
+
+def _interrupted(exc: KeyboardInterrupt, command: str | None) -> int:
+    """Say in one line that the command was interrupted (Ctrl-C) or terminated (SIGTERM),
+    whenever it came (while the command starts too); the exit code a shell reports for
+    it (130, 143)."""
+    what = "terminated (SIGTERM)" if isinstance(exc, RunTerminated) else "interrupted"
+    hint = (
+        " Run again with --resume to keep the years already finished." if command == "run" else ""
+    )
+    print(f"trajectoire: {what}.{hint}", file=sys.stderr)
+    return 128 + (signal.SIGTERM if isinstance(exc, RunTerminated) else signal.SIGINT)
 
 
 @contextlib.contextmanager
@@ -474,6 +540,8 @@ def console() -> None:
         with _warnings_as_lines():
             code = main()
         sys.stdout.flush()
+    except KeyboardInterrupt as exc:  # outside main's own handler (a flush, the warnings)
+        code = _interrupted(exc, None)
     except BrokenPipeError:
         # the reader of stdout went away (`trajectoire info OUT.nc | head -1`): stop quietly,
         # as other commands do, instead of a traceback; Python flushes stdout again at exit,

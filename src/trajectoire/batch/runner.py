@@ -829,7 +829,8 @@ def run(
         computation); per-year parts go to ``OUT.nc.parts/`` beside it while the run lasts.
         It may not be a file the run reads (the configuration, an input) nor lie in an
         input directory, and an existing file there must be a NetCDF (an earlier output):
-        anything else would be lost.
+        anything else would be lost. A directory (existing, or text ending with ``/``) is
+        refused.
     pipeline : Pipeline, optional
         The concentration chain; default :mod:`trajectoire.pipeline`.
     years : iterable of int, int or str, optional
@@ -865,6 +866,11 @@ def run(
         The output path is not writable, is an input of the run or holds another file than
         a NetCDF, or a bad ``TRAJECTOIRE_FFT_THREADS``.
     """
+    if isinstance(out, str) and out.endswith(("/", os.sep)):  # Path("newdir/") is "newdir"
+        raise ConfigError(
+            f"--out {out!r} ends with {out[-1]!r}, so names a directory; expected a file "
+            f"name: give one such as {out.rstrip('/' + os.sep)}/out.nc."
+        )
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     chosen = _years_given(years)
     out_path = check_writable(out, what="--out", kind="NetCDF", reads=cfg.files_read())

@@ -612,6 +612,7 @@ def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
             raise ValueError(
                 f"{where}: unknown method key(s) {unknown}; expected some of {sorted(fields)}"
             )
+        _check_method_table(value, where)
         try:
             _method(value)
         except (TypeError, ConfigError) as exc:
@@ -621,6 +622,41 @@ def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
         f"{where}: expected a method name ({', '.join(TRAJECTORY_METHODS)}), a table with "
         "'kind' and its parameters, or a table of them per pollutant"
     )
+
+
+def _is_whole(value: Any) -> bool:
+    """Whether `value` is a TOML integer (not ``2021.0``, not true/false), as ``[run]``'s
+    years must be."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_method_table(value: dict[str, Any], where: str) -> None:
+    """The keys of a method table that :class:`~trajectoire.trajectory.Method` does not
+    check, in the configuration's words: whole numbers of years (``overlap_years = [2005,
+    2010]``, ``fit_years``, ``max_years``: ``2005.5`` is not truncated), and the series a
+    kind needs (named as the table's key to add, not as Python's keyword)."""
+    years = value.get("overlap_years")
+    if years is not None and not (
+        isinstance(years, list) and len(years) == 2 and all(_is_whole(y) for y in years)
+    ):
+        raise ValueError(
+            f"{where}: overlap_years = {years!r}; expected [first, last], two whole years "
+            "(e.g. overlap_years = [2005, 2010])"
+        )
+    for key in ("fit_years", "max_years"):
+        if key in value and not _is_whole(value[key]):
+            raise ValueError(
+                f"{where}: {key} = {value[key]!r}; expected a whole number of years (e.g. "
+                f"{key} = 10)"
+            )
+    kind = value.get("kind")
+    if kind == "overlap" and value.get("old_series") is None:
+        raise ValueError(
+            f'{where}: kind = "overlap" needs the older series to splice: add old_series = '
+            '"<name of the older series>" to the table'
+        )
+    if kind == "surrogate" and value.get("driver") is None:
+        raise ValueError(f"{where}: {_NO_DRIVER}")
 
 
 def _method(spec: str | dict[str, Any]) -> Method:
@@ -1637,18 +1673,7 @@ def load_config(path: str | Path) -> RunConfig:
             f"configuration file {str(p)!r} not found (resolved: {real}). Check the "
             "path, or write a sample one with `trajectoire sample DIR`."
         )
-    try:
-        text = p.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        from trajectoire.io.netcdf import begins_as  # the signatures of the outputs
-
-        head = p.read_bytes()[:4104] if isinstance(exc, UnicodeDecodeError) else b""
-        if head and begins_as(head, "NetCDF"):  # `run OUT.nc --out config.toml`
-            raise ConfigError(
-                f"{p}: is a NetCDF file (an output?), not a TOML configuration; the command "
-                "is `trajectoire run CONFIG.toml --out OUT.nc`."
-            ) from None
-        raise ConfigError(f"{p}: cannot read the configuration ({exc}).") from None
+    text = _read_text(p)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -1663,6 +1688,36 @@ def load_config(path: str | Path) -> RunConfig:
     cfg._source_path = real
     cfg._source_text = text
     return cfg
+
+
+def _read_text(p: Path) -> str:
+    """The text of the configuration file `p`, UTF-8 (a byte-order mark, which Windows
+    editors write, is left out), else one line saying what the file is."""
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read the configuration ({exc}).") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        from trajectoire.io.netcdf import begins_as  # the signatures of the outputs
+
+        if begins_as(data[:4104], "NetCDF"):  # `run OUT.nc --out config.toml`
+            raise ConfigError(
+                f"{p}: is a NetCDF file (an output?), not a TOML configuration; the command "
+                "is `trajectoire run CONFIG.toml --out OUT.nc`."
+            ) from None
+        line = data[: exc.start].count(b"\n") + 1
+        byte = data[exc.start : exc.start + 1]
+        what = (
+            "the file is UTF-16"
+            if data.startswith((b"\xff\xfe", b"\xfe\xff"))
+            else "e.g. an accented letter saved as Latin-1 / Windows-1252"
+        )
+        raise ConfigError(
+            f"{p}: not UTF-8 (line {line}: byte 0x{byte.hex()}, {what}); expected a UTF-8 "
+            "text file: save it as UTF-8 (in the editor's 'Save as', encoding UTF-8)."
+        ) from None
 
 
 def _toml_line(text: str, exc: Exception) -> str:

@@ -71,6 +71,10 @@ class Format:
         Keywords the run sets itself (from other sections), which the input may not set.
     summary : str
         One line for the documentation and messages.
+    several_files : bool
+        Whether the reader takes a list of files (``path = ["a.nc", "b.nc"]``); an input of
+        a format that reads one file is refused a list of several when the configuration is
+        loaded.
     """
 
     reader: Callable[..., Any]
@@ -80,6 +84,7 @@ class Format:
     columns: str | None = None
     run_keywords: tuple[str, ...] = ()
     summary: str = ""
+    several_files: bool = False
 
     def keywords(self) -> list[str]:
         """The reader's keywords an input may set under their own name."""
@@ -129,10 +134,15 @@ _GENERIC = ("unit", "crs", "layer", "columns")
 
 
 def _format(
-    reader: Callable[..., Any], summary: str, *takes: str, run_keywords: tuple[str, ...] = ()
+    reader: Callable[..., Any],
+    summary: str,
+    *takes: str,
+    run_keywords: tuple[str, ...] = (),
+    several_files: bool = False,
 ) -> Format:
     """A :class:`Format` of `reader`, which takes the generic keys `takes` (``"crs"``: under
-    that name; ``"unit=units"``: the reader's keyword ``units`` receives ``unit``)."""
+    that name; ``"unit=units"``: the reader's keyword ``units`` receives ``unit``) and, with
+    `several_files`, a list of files."""
     keywords = {t.partition("=")[0]: t.partition("=")[2] or t for t in takes}
     assert set(keywords) <= set(_GENERIC), keywords
     return Format(
@@ -143,6 +153,7 @@ def _format(
         columns=keywords.get("columns"),
         run_keywords=run_keywords,
         summary=summary,
+        several_files=several_files,
     )
 
 
@@ -197,8 +208,12 @@ FORMATS: dict[str, dict[str, Format]] = {
         "trajectoire": _format(
             read_gridded, "GeoTIFF or NetCDF, any CRS", "unit=units", "crs"
         ),
-        "cams-reg": _format(read_cams_reg, "CAMS-REG / TNO GNFR NetCDF", "unit"),
-        "emep": _format(read_emep_gridded, "EMEP/CEIP 0.1 degree GNFR text", "unit"),
+        "cams-reg": _format(
+            read_cams_reg, "CAMS-REG / TNO GNFR NetCDF", "unit", several_files=True
+        ),
+        "emep": _format(
+            read_emep_gridded, "EMEP/CEIP 0.1 degree GNFR text", "unit", several_files=True
+        ),
     },
     "landuse": {
         "trajectoire": _format(read_landuse, "land-use class raster", "crs"),
@@ -215,21 +230,28 @@ FORMATS: dict[str, dict[str, Format]] = {
         "trajectoire": _format(read_surrogates, "driver series: driver, year, value"),
     },
     "meteo": {
-        "trajectoire": _format(read_hourly, "hourly CSV or NetCDF", run_keywords=_SITE),
+        "trajectoire": _format(
+            read_hourly, "hourly CSV or NetCDF", run_keywords=_SITE, several_files=True
+        ),
         "meteo-france": _format(
             read_meteo_france,
             "Météo-France hourly station file (données climatologiques de base horaires)",
             "columns",
             run_keywords=_SITE,
+            several_files=True,
         ),
         "isd-lite": _format(
-            read_isd_lite, "NOAA ISD-Lite hourly station file(s)", run_keywords=_SITE
+            read_isd_lite,
+            "NOAA ISD-Lite hourly station file(s)",
+            run_keywords=_SITE,
+            several_files=True,
         ),
         "era5": _format(
             read_era5,
             "ERA5 single levels NetCDF (u10, v10, t2m, tcc, ssrd, blh)",
             "columns",
             run_keywords=_SITE,
+            several_files=True,
         ),
     },
     "stations": {
@@ -309,6 +331,15 @@ def check_spec(key: str, spec: InputSpec) -> Format:
             f"{_section(key)} format: {spec.format!r}{hint} is not a reader of this input; "
             f"expected one of {sorted(formats)} (docs/input-formats.md)"
         )
+    if len(spec.paths) > 1 and not fmt.several_files:
+        names = ", ".join(f'"{p.name}"' for p in spec.paths[:3])
+        more = ", ..." if len(spec.paths) > 3 else ""
+        raise ValueError(
+            f"{_section(key)} path = [{names}{more}]: a list of {len(spec.paths)} files, but "
+            f"format {spec.format!r} reads one file; expected one path (path = "
+            f'"{spec.paths[0].name}"): merge the files into one. Only {_several_files_keys()} '
+            "take a list of files"
+        )
     for generic in ("unit", "crs", "layer"):
         if getattr(spec, generic) is not None and getattr(fmt, generic) is None:
             raise ValueError(
@@ -334,6 +365,18 @@ def check_spec(key: str, spec: InputSpec) -> Format:
                 f"(keyword of {fmt.reader.__module__}.{fmt.reader.__name__})"
             )
     return fmt
+
+
+def _several_files_keys() -> str:
+    """The inputs whose ``path`` may be a list of files, in words (``[inputs] meteo and
+    [inputs] gridded (formats cams-reg, emep)``)."""
+    keys = []
+    for key, formats in FORMATS.items():
+        names = [name for name, fmt in formats.items() if fmt.several_files]
+        if names:
+            which = "" if len(names) == len(formats) else f" (format {', '.join(names)})"
+            keys.append(f"{_input_key(key)}{which}")
+    return " and ".join([", ".join(keys[:-1]), keys[-1]] if len(keys) > 1 else keys) or "none"
 
 
 def _alternatives(annotation: str) -> list[str]:
@@ -381,12 +424,17 @@ def _option_form(fmt: Format, option: str, value: Any) -> str | None:
     takes_table = any(a.startswith(_MAPPINGS) for a in alts)
     takes_number = any(a in _NUMBERS for a in alts)
     takes_bool = "bool" in alts
+    # a whole number where only whole numbers are taken (a year: 2021, not 2021.0 nor
+    # 2016.5, as [run] first_year), in a list too (years = [2016, 2019])
+    takes_float = "float" in alts
+    whole_items = all(a in ("Sequence[int]", "list[int]") for a in alts if a.startswith(_SEQUENCES))
     ok = (
         (isinstance(value, str) and takes_text)
-        or (isinstance(value, list) and takes_list)
+        or (isinstance(value, list) and takes_list and (not whole_items or _whole(value)))
         or (isinstance(value, dict) and takes_table)
         or (isinstance(value, bool) and takes_bool)
-        or (isinstance(value, int | float) and not isinstance(value, bool) and takes_number)
+        or (_whole([value]) and takes_number)
+        or (isinstance(value, float) and takes_float)
     )
     if ok or not (takes_text or takes_list or takes_table or takes_number or takes_bool):
         return None
@@ -406,7 +454,17 @@ def _option_form(fmt: Format, option: str, value: Any) -> str | None:
         forms.append(f'a string (e.g. {option} = "...")')
     if takes_bool:
         forms.append(f"true or false (e.g. {option} = true)")
-    return f"expected {' or '.join(dict.fromkeys(forms))}, got {_toml_kind(value)}"
+    got = _toml_kind(value)
+    if isinstance(value, list) and takes_list and whole_items:
+        item = next(v for v in value if not _whole([v]))
+        got = f"a list with {_toml_kind(item) if isinstance(item, float) else repr(item)}"
+    return f"expected {' or '.join(dict.fromkeys(forms))}, got {got}"
+
+
+def _whole(values: list[Any]) -> bool:
+    """Whether every item of `values` is a TOML integer (not a float such as ``2021.0``,
+    nor true/false)."""
+    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
 def _toml_kind(value: Any) -> str:
@@ -415,8 +473,11 @@ def _toml_kind(value: Any) -> str:
         return "true/false"
     if isinstance(value, str):
         return "a string"
-    if isinstance(value, int | float):
+    if isinstance(value, int):
         return "a number"
+    if isinstance(value, float):
+        whole = value.is_integer()
+        return f"{value!r}" + (f" (write it {int(value)})" if whole else " (not a whole number)")
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
