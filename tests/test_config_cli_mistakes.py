@@ -355,3 +355,20 @@ def test_console_says_an_interrupt_outside_main_in_one_line(
         console()
     assert info.value.code == 130
     assert capsys.readouterr().err == "trajectoire: interrupted.\n"
+
+
+def test_degc_meteorology_in_a_run_names_the_config_key(tmp_path):
+    """Within a run, temperatures in degC read as kelvin said "pass temperature_units='degC'"
+    (a Python keyword) to a user who wrote a configuration (a probe's finding F11)."""
+    from trajectoire import UnitsError
+    from trajectoire.meteo import read_hourly
+
+    csv = tmp_path / "meteo.csv"
+    csv.write_text(
+        "time,wind_speed,wind_direction,cloud_cover,temperature\n"
+        + "".join(f"2019-01-01T{h:02d}:00:00Z,3.0,200,4,{5 + h / 10}\n" for h in range(24))
+    )
+    with pytest.raises(UnitsError, match=r'set \[inputs\.meteo\] temperature_units = "degC"'):
+        read_hourly(csv, latitude=50.6, longitude=3.1, config_key="[inputs] meteo")
+    with pytest.raises(UnitsError, match=r"pass temperature_units='degC'"):
+        read_hourly(csv, latitude=50.6, longitude=3.1)

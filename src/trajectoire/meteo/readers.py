@@ -19,7 +19,7 @@ import xarray as xr
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
-from trajectoire.tables import data_lines, numeric_column, read_table
+from trajectoire.tables import data_lines, numeric_column, option_table, read_table
 from trajectoire.units import conversion_factor
 
 __all__ = ["read_hourly", "validate_hourly"]
@@ -811,6 +811,7 @@ def read_hourly(
     anemometer_height: float = 10.0,
     temperature_units: str | None = None,
     missing: str = "warn",
+    config_key: str | None = None,
 ) -> xr.Dataset:
     """Read hourly surface meteorology from a CSV (``.csv``, ``.csv.gz``) or NetCDF file.
 
@@ -844,6 +845,9 @@ def read_hourly(
         What to do with missing hours: ``"warn"`` puts them back on the hourly axis as NaN,
         counts them (attribute ``missing_hours``, list in ``missing_periods``) and warns;
         ``"raise"`` fails.
+    config_key : str, optional
+        The configuration key that names the file (``[inputs] meteo``): the temperature
+        messages then name ``[inputs.meteo] temperature_units`` instead of the keyword.
 
     Returns
     -------
@@ -899,8 +903,19 @@ def read_hourly(
         if len(files) == 1
         else Path(str(path) if isinstance(path, str | Path) else files[0].parent)
     )
+    fixes = {}
+    if config_key is not None:  # within a run: the key to set, not the keyword
+        key = f"{option_table(config_key)} temperature_units"
+        fixes = {
+            "celsius_fix": f'set {key} = "K" (or leave it unset: kelvin is the default).',
+            "kelvin_fix": f'set {key} = "degC".',
+        }
     return dataset(
-        frame, where, temperature_units=temperature_units, call=f"read_hourly({str(where)!r})"
+        frame,
+        where,
+        temperature_units=temperature_units,
+        call=f"read_hourly({str(where)!r})",
+        **fixes,
     )
 
 
