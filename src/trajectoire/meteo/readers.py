@@ -903,19 +903,14 @@ def read_hourly(
         if len(files) == 1
         else Path(str(path) if isinstance(path, str | Path) else files[0].parent)
     )
-    fixes = {}
-    if config_key is not None:  # within a run: the key to set, not the keyword
-        key = f"{option_table(config_key)} temperature_units"
-        fixes = {
-            "celsius_fix": f'set {key} = "K" (or leave it unset: kelvin is the default).',
-            "kelvin_fix": f'set {key} = "degC".',
-        }
-    return dataset(
+    key = None if config_key is None else f"{option_table(config_key)} temperature_units"
+    return dataset(  # within a run, the fixes name the key to set, not the keyword
         frame,
         where,
         temperature_units=temperature_units,
         call=f"read_hourly({str(where)!r})",
-        **fixes,
+        celsius_fix=key and f'set {key} = "K" (or leave it unset: kelvin is the default).',
+        kelvin_fix=key and f'set {key} = "degC".',
     )
 
 
