@@ -504,6 +504,30 @@ def _longer_row(text: str, sep: str, comment: str | None) -> tuple[int, int, int
     return None
 
 
+def _shorter_row(text: str, sep: str, comment: str | None) -> tuple[int, int, int, str] | None:
+    """The first data row with fewer fields than the header: (line, fields, header fields,
+    text). pandas pads such a row with empty cells, so a field left out of the middle of a
+    row shifts the next ones into the wrong columns without a word. Blank lines and comment
+    lines are no rows."""
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    width: int | None = None
+    previous = 0
+    try:
+        for row in reader:
+            start, previous = previous + 1, reader.line_num
+            if not row or not "".join(row).strip():
+                continue
+            if comment and row[0].lstrip().startswith(comment):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) < width:
+                return start, len(row), width, sep.join(row)
+    except csv.Error:
+        return None
+    return None
+
+
 def _ragged_message(
     exc: Exception | None, text: str, dialect: TableDialect, comment: str | None
 ) -> str:
@@ -617,6 +641,21 @@ def _parse(
             f"{name}: not readable as a CSV table ({_one_line(exc)}); expected {expected}."
             + _fix(config_key)
         ) from None
+    if len(frame.columns) > 1 and len(frame) and frame.iloc[:, -1].isna().any():
+        # an empty last cell may be a row with fewer fields than the header (pandas pads it)
+        short = _shorter_row(text, dialect.sep, comment)
+        if short is not None:
+            line, n, width, row = short
+            shown = row if len(row) <= 60 else row[:57] + "..."
+            raise InputError(
+                f"{name}: line {line} has {n} field(s) but the header has {width} ({shown!r}); "
+                f"expected {width} fields separated by "
+                f"{_SEP_NAMES.get(dialect.sep, repr(dialect.sep))}s on every line (a field "
+                "left out shifts the next ones into the wrong columns; write an empty field "
+                "as two delimiters side by side)"
+                + _sep_said(text, dialect, comment, config_key, sep_given)
+                + _fix(config_key)
+            )
     if not (
         isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1
     ):

@@ -22,6 +22,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
+from datetime import date
 from os import PathLike
 from pathlib import Path
 from typing import Any, Literal, Unpack
@@ -50,6 +51,7 @@ from trajectoire.tables import (
     columns_option,
     keyword_options,
     numeric_column,
+    option_table,
     read_table,
     with_options,
 )
@@ -58,6 +60,7 @@ from trajectoire.units import annual_total_factor
 __all__ = [
     "FRENCH_POLLUTANTS",
     "FRENCH_SECTORS",
+    "MAX_COMMUNE_POPULATION",
     "insee_code",
     "read_commune_inventory",
     "read_commune_population",
@@ -362,6 +365,7 @@ def _population_rows(
             f">= 0. Fix the file named by {_key(config_key)}."
         )
     _check_scale(rows, name, lines, config_key)
+    _check_plausible(rows, name, lines, config_key)
     ok = rows[rows["insee"].notna()]
     dup = ok[ok.duplicated(["insee", "year"], keep=False)]
     if len(dup) and duplicates == "raise":
@@ -399,6 +403,40 @@ def _check_scale(rows: pd.DataFrame, name: str, lines: bool, config_key: str | N
             "inhabitants? Expected inhabitants (INSEE population municipale, whole numbers; "
             "the median French commune has some 450). Write the column in inhabitants (the "
             f"file named by {_key(config_key)})."
+        )
+
+
+def _check_plausible(rows: pd.DataFrame, name: str, lines: bool, config_key: str | None) -> None:
+    """One line for a commune population above :data:`MAX_COMMUNE_POPULATION` (more people
+    than in Paris) and for a census year after the current year (a census not yet taken):
+    each named with the commune, the column and the value."""
+    where = "line" if lines else "row"
+    pop = rows["population"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore"):
+        huge = np.isfinite(pop) & (pop > MAX_COMMUNE_POPULATION)
+    if huge.any():
+        bad = rows[huge]
+        found = [
+            f"{p:,.0f} for {c} in {y} (column {col!r}, {where} {ln})"
+            for p, c, y, col, ln in bad[["population", "code", "year", "column", "line"]].to_numpy()
+        ]
+        raise InputError(
+            f"{name}: population(s) {rows_preview(found, 4)} above {MAX_COMMUNE_POPULATION:,} "
+            "inhabitants, more than any French commune has (Paris: some 2.1 million); "
+            "expected the INSEE population municipale of each commune, in inhabitants. Fix "
+            f"the value in the file named by {_key(config_key)} table (a census written in "
+            "another unit, or digits added?)."
+        )
+    this_year = date.today().year
+    future = rows["year"].to_numpy() > this_year
+    if future.any():
+        bad = rows[future].drop_duplicates(["year", "column"])
+        found = [f"{y} (column {col!r})" for y, col in bad[["year", "column"]].to_numpy()]
+        raise InputError(
+            f"{name}: census year(s) {rows_preview(found, 4)} after the current year "
+            f"{this_year}: a census not yet taken; expected the years of published INSEE "
+            f"censuses. Fix the column name or the year, or remove the column from the file "
+            f"named by {_key(config_key)} table."
         )
 
 
@@ -501,6 +539,48 @@ def _one_census(
     )
 
 
+def _fold_prefix(prefix: str) -> str:
+    """A prefix without case, blanks and punctuation (``"PMUN_"``, ``"pmun"`` -> ``"pmun"``)."""
+    return re.sub(r"[^0-9a-z]", "", prefix.lower())
+
+
+def _several_families(groups: dict[str, dict[int, str]], name: str, config_key: str | None) -> None:
+    """One line for a wide table with several families of yearly columns: where a family
+    differs from a wider one only by case or punctuation (``pmun2023`` beside ``pmun_2016``
+    ..), the column is a misspelling to rename (the prefix of either family would leave
+    years out); else the prefix to set, the population family's (``pmun``, ``pop``...)
+    first, then the widest."""
+    key = _key(config_key)
+    shown = {k: sorted(v) for k, v in groups.items()}
+    widest = max(groups, key=lambda k: (len(groups[k]), k))
+    typos = [
+        (col, widest)
+        for prefix, by_year in groups.items()
+        if prefix != widest and _fold_prefix(prefix) == _fold_prefix(widest)
+        for col in by_year.values()
+    ]
+    if typos:
+        said = ", ".join(f"{col!r} (rename it '{wide}{col[-4:]}')" for col, wide in typos)
+        raise InputError(
+            f"{name}: census column(s) {said} are spelt otherwise than the other census "
+            f"columns {sorted(groups[widest].values())}; expected one spelling "
+            f"'<prefix><year>' for every census. Rename the column(s) in the file named by "
+            f'{key} table (setting {key} prefix = "{widest}" would leave '
+            f"{sorted(y for p, g in groups.items() if p != widest for y in g)} out)."
+        )
+    population = [p for p in groups if _fold_prefix(p).startswith(("pmun", "pop", "ptot"))]
+    chosen = (
+        population[0]
+        if len(population) == 1
+        else max(population or list(groups), key=lambda k: (len(groups[k]), k))
+    )
+    raise InputError(
+        f"{name}: several families of yearly columns {sorted(groups)} ({shown}); expected one "
+        f'family of census columns. Set {key} prefix = "{chosen}" (or the prefix of the '
+        "population family)."
+    )
+
+
 def _wide_rows(
     df: pd.DataFrame,
     code_col: str,
@@ -526,11 +606,7 @@ def _wide_rows(
                 "columns.population, or prefix."
             )
         if len(groups) > 1:
-            raise InputError(
-                f"{name}: several families of yearly columns {sorted(groups)} "
-                f"({ {k: sorted(v) for k, v in groups.items()} }); set {_key(config_key)} "
-                f'prefix = "{sorted(groups)[0]}" (the population one).'
-            )
+            _several_families(groups, name, config_key)
         by_year = next(iter(groups.values()))
     parts = []
     for year, col in sorted(by_year.items()):
@@ -598,6 +674,13 @@ def _backcast(
     else:
         rate = pd.Series(float(before_first), index=wide.index)
     return {y: p0 * (1.0 + rate) ** (y - first) for y in years}
+
+
+MAX_COMMUNE_POPULATION = 3_000_000
+"""Largest population of one commune taken [inhabitants]: Paris, the largest French commune,
+has some 2.1 million (INSEE, population municipale 2021: 2 133 111); a value above is a
+slip (a census written in another unit, digits added) and is an error naming the commune,
+the column and the value."""
 
 
 BEFORE_FIRST_RATE = 0.05
@@ -808,9 +891,19 @@ def read_commune_population(
         layer = choose_layer(polygons, layer, what=name, config_key=config_key)
     try:
         gdf = _read_shapes(
-            polygons, name, layer, "communes", "polygon", ("Polygon", "MultiPolygon")
+            polygons,
+            name,
+            layer,
+            "communes",
+            "polygon",
+            ("Polygon", "MultiPolygon"),
+            id_column=code,
+            id_kind="commune",
+            config_key=config_key,
         )
     except InputError as exc:
+        if config_key and option_table(config_key) in str(exc):  # says its fix already
+            raise
         raise type(exc)(f"{exc} (input {_key(config_key)}: set its layer or path.)") from None
     if code not in gdf.columns:
         raise MissingVariableError(

@@ -48,7 +48,7 @@ from trajectoire._validate import rows_preview, values_at
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.geo.grid import in_area_of_use, known_crs
 from trajectoire.sectors import normalise_sector
-from trajectoire.species import known_species, normalise_pollutant
+from trajectoire.species import known_species, normalise_pollutant, not_modelled
 from trajectoire.tables import (
     blank_cell,
     choose_layer,
@@ -566,6 +566,10 @@ def _map_pollutants(
                 continue
             except InputError:
                 pass
+            if _unmodelled_name(v):  # CO2, lead, "Dioxyde de carbone (CO2)": left out, counted
+                out.append(None)
+                ignored[str(v)] = ignored.get(str(v), 0) + 1
+                continue
         elif not _LOOKS_KEPT.search(_fold(v)):
             out.append(None)
             ignored[str(v)] = ignored.get(str(v), 0) + 1
@@ -580,11 +584,17 @@ def _map_pollutants(
             if official
             else "pollutant(s)"
         )
+        guess = _guess(first)
+        fix = (
+            "Map it: " + _set(config_key, "pollutants", f'{{ "{first}" = "{guess}" }}') + "."
+            if guess != "<trajectoire id>"
+            else "Fix the name, map it to the pollutant it means: "
+            + _set(config_key, "pollutants", f'{{ "{first}" = "<trajectoire id>" }}')
+            + f', or leave it out: pollutants = {{ "{first}" = "" }}.'
+        )
         raise InputError(
             f"{name}, column {column!r}: unknown {kind}: {detail}; expected a name of "
-            f"trajectoire.inventory.irep.IREP_POLLUTANTS or one of {list(known_species())}. Map it: "
-            + _set(config_key, "pollutants", f'{{ "{first}" = "{_guess(first)}" }}')
-            + "."
+            f"trajectoire.inventory.irep.IREP_POLLUTANTS or one of {list(known_species())}. " + fix
         )
     if ignored:
         log.info(
@@ -595,6 +605,18 @@ def _map_pollutants(
             rows_preview(sorted(ignored), 6),
         )
     return out
+
+
+def _unmodelled_name(value: Any) -> bool:
+    """Whether `value` names a substance the library knows of and does not model: its name
+    (``CO2``, ``lead``) or an IREP substance name whose bracketed formula is one
+    (``Dioxyde de carbone (CO2)``, ``Plomb et ses composés (Pb)``), and nothing in it looks
+    like a modelled pollutant (:data:`_LOOKS_KEPT`)."""
+    if not isinstance(value, str) or _LOOKS_KEPT.search(_fold(value)):
+        return False
+    if not_modelled(value.strip()):
+        return True
+    return any(not_modelled(part) for part in re.findall(r"\(([^()]+)\)", value))
 
 
 _GUESSES = (
@@ -672,6 +694,25 @@ def _unit_factors(
     return factors
 
 
+def _emission_layout(frame: pd.DataFrame, columns: Mapping[str, str]) -> str:
+    """``"official"`` (Géorisques emissions.csv) or ``"tidy"``: the layout more of whose
+    site id, pollutant and value columns the table has (one renamed column must not switch
+    the layout: a tidy table whose ``value`` is called ``quantite`` is still tidy, and its
+    message names the value column); on a tie, official where ``polluant`` or ``quantite``
+    is found."""
+    required = ("emission_site_id", "pollutant", "value")
+
+    def score(name: str) -> int:
+        layout = _EMISSION_LAYOUTS[name]
+        return sum(k in columns or _find(frame, layout[k]) is not None for k in required)
+
+    official, tidy = score("official"), score("tidy")
+    if official != tidy:
+        return "official" if official > tidy else "tidy"
+    named = _find(frame, "polluant") is not None or _find(frame, "quantite") is not None
+    return "official" if named else "tidy"
+
+
 def _read_emissions(
     source: Any,
     *,
@@ -694,7 +735,7 @@ def _read_emissions(
     """
     frame = _read_any(source, name, None, config_key).reset_index(drop=True)
     lines = not isinstance(source, pd.DataFrame)
-    official = _find(frame, "polluant") is not None or _find(frame, "quantite") is not None
+    official = _emission_layout(frame, columns) == "official"
     layout = _EMISSION_LAYOUTS["official" if official else "tidy"]
     cols = _resolve(frame, layout, columns, list(layout), name, config_key)
     for k in ("emission_site_id", "pollutant", "value"):
@@ -842,9 +883,46 @@ def _read_emissions(
             "t_per_yr": values,
         }
     )
+    _refuse_repeats(out, frame, cols, name, lines, config_key)
     _warn_large(out, frame, cols, unit, name, lines, config_key)
     report["air_rows_kept"] = len(out)
     return out, report
+
+
+def _refuse_repeats(
+    out: pd.DataFrame,
+    frame: pd.DataFrame,
+    cols: Mapping[str, str],
+    name: str,
+    lines: bool,
+    config_key: str | None,
+) -> None:
+    """One line for rows that repeat another: the same site, pollutant and quantity (a
+    block pasted twice), named by their lines; summed, they would double the site's
+    emission. As the Eurostat trends reader does, the row is not kept once either: nothing
+    tells whether a second declaration was meant. Rows of one site and pollutant with
+    different quantities are summed, with a warning (:func:`read_irep`)."""
+    dup = out.duplicated(["key", "pollutant", "t_per_yr"], keep=False).to_numpy()
+    if not dup.any():
+        return
+    where = _lines(frame, [frame.index[int(i)] for i in np.flatnonzero(dup)], lines)
+    groups: dict[tuple[str, str, float], list[str]] = {}
+    for i, w in zip(np.flatnonzero(dup), where, strict=True):
+        row = out.iloc[int(i)]
+        groups.setdefault(
+            (str(row["site"]), str(row["pollutant"]), float(row["t_per_yr"])), []
+        ).append(w)
+    label = "lines" if lines else "rows"
+    found = [
+        f"site {s} {p} {v:g} t yr-1 at {label} {', '.join(w.split()[-1] for w in ws)}"
+        for (s, p, v), ws in groups.items()
+    ]
+    raise InputError(
+        f"{name}: {len(found)} emission row(s) given more than once with the same quantity: "
+        f"{rows_preview(found, 4)}; expected one row per site and pollutant (a block pasted "
+        "twice? summed, the site's emission would double). Delete the repeated line(s) of "
+        "the file" + (f" given by {config_key} emissions." if config_key else ".")
+    )
 
 
 def _warn_large(
@@ -1150,6 +1228,16 @@ def _stack_table(
     return table
 
 
+#: A NAF rév. 2 code, its punctuation removed: a division (``35``), group (``351``), class
+#: (``3511``) or sub-class (``3511Z``).
+_NAF_CODE = re.compile(r"\d{2}(?:\d{1,2}|\d{2}[A-Z])?")
+
+
+def _naf_code_valid(code: Any) -> bool:
+    """Whether `code` is written as a NAF rév. 2 code (``"35.11Z"``, ``"3511Z"``, ``"35.1"``)."""
+    return _NAF_CODE.fullmatch(re.sub(r"[^0-9A-Za-z]", "", str(code)).upper()) is not None
+
+
 def _activity_class(code: Any) -> str | None:
     """The class of a NAF/APE code (longest prefix of :data:`NAF_CLASSES`), None if empty."""
     if blank_cell(code):
@@ -1438,7 +1526,24 @@ def read_irep(
         keep_site[no_pos] = False
     # ------------------------------------------------------------------ activity -> sector, stack
     if "activity" in cols:
-        classes = [_activity_class(v) for v in sites[cols["activity"]]]
+        codes_read = sites[cols["activity"]].tolist()
+        invalid = [
+            i for i, v in enumerate(codes_read) if not blank_cell(v) and not _naf_code_valid(v)
+        ]
+        if invalid:
+            shown = [f"{str(codes_read[i]).strip()!r} (site {shown_ids[i]})" for i in invalid]
+            warn(
+                f"{name}, column {cols['activity']!r}: {len(invalid)} activity code(s) that "
+                f"are not NAF rév. 2 codes: {rows_preview(shown, 6)}; expected a code such "
+                f"as '35.11Z'. Those sites are taken as without an activity code (sector "
+                f"{default_sector}, default_sector). Fix the codes in the file given by "
+                f"{config_key or 'the sites path'}.",
+                stacklevel=2,
+            )
+        unreadable = set(invalid)
+        classes = [
+            None if i in unreadable else _activity_class(v) for i, v in enumerate(codes_read)
+        ]
         n_none = sum(c is None for c in classes)
         if n_none:
             log.info(

@@ -150,6 +150,8 @@ def _read_shapes(
     crs_fix: str = "",
     assume_crs: Any = None,
     config_key: str | None = None,
+    id_column: str | None = None,
+    id_kind: str | None = None,
 ) -> Any:
     """A GeoDataFrame of `kind` geometries (of `types` only) with a CRS, from a file or a frame.
 
@@ -163,7 +165,8 @@ def _read_shapes(
     `assume_crs` replaces it, and without them it is an error saying `crs_fix`
     (:func:`trajectoire.geo.grid.check_geographic_range`). Features outside the area of use
     of a projected CRS are an error (:func:`trajectoire.geo.grid.check_area_of_use`, naming
-    `config_key`).
+    `config_key`). `id_column` names the column whose values name a feature in messages
+    (a commune's INSEE code), called `id_kind` (default: the column's name).
     """
     import geopandas as gpd
 
@@ -222,13 +225,19 @@ def _read_shapes(
             f"{name}: geometries must be {kind}s ({'/'.join(types)}), found {sorted(found)}."
         )
     ident = next((c for c in (f"{default_layer[:-1]}_id", "id") if c in gdf.columns), None)
+    if id_column is not None and id_column in gdf.columns:
+        ident = id_column
     missing = np.flatnonzero((gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy())
     if missing.size:  # a feature without a shape would carry nothing, silently
         labels = [f"{gdf[ident].iloc[i]}" if ident else f"{i + 1}" for i in missing]
-        where = f"{ident} {rows_preview(labels)}" if ident else f"feature(s) {rows_preview(labels)}"
+        called = (id_kind or ident) if ident == id_column else ident
+        where = (
+            f"{called} {rows_preview(labels)}" if ident else f"feature(s) {rows_preview(labels)}"
+        )
         raise InputError(
             f"{name}: {missing.size} {kind}(s) without a geometry ({where}); expected a "
-            f"{kind} for every row. Draw their geometry or remove those rows."
+            f"{kind} for every row. Draw their geometry or remove those rows"
+            + (f" of the file given by {option_table(config_key)} path." if config_key else ".")
         )
     # degrees labelled Lambert-93 put every feature metres from the CRS's origin: outside
     # the grid, their emissions left out with a warning of a tiny mass (lengths in degrees)

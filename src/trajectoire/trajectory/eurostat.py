@@ -52,7 +52,7 @@ import pandas as pd
 from trajectoire._validate import DATA_YEARS, did_you_mean, rows_preview
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.sectors import GNFR
-from trajectoire.tables import columns_option, read_table
+from trajectoire.tables import columns_option, option_table, read_table
 from trajectoire.trajectory.trends import (
     aggregate_sectors,
     checked_sector_mapping,
@@ -67,6 +67,7 @@ __all__ = [
     "EUROSTAT_COLUMNS",
     "EUROSTAT_FLAGS",
     "EUROSTAT_POLLUTANTS",
+    "JUMP_FACTOR",
     "NATIONAL_TOTAL_CODES",
     "NFR_MEMO_ITEMS",
     "NFR_TO_GNFR",
@@ -204,6 +205,12 @@ _NFR14 = re.compile(
 _VALUE = re.compile(r"\s*([+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)\s*([A-Za-z]*)\s*")
 #: the overlap ratio new/old is called steady while max/min stays below this factor
 _STABLE_RATIO = 1.25
+#: A year-to-year ratio of one national series (a pollutant of a sector code) beyond this
+#: factor, up or down, is warned about: a value in kt among tonnes (x1000), or a slip of
+#: digits. National sector totals move slowly: the largest step of the French series of
+#: ``env_air_emis`` (vintages 2016 and 2023, 1990-2021) is SOX of road transport, /5.9 in
+#: 2005 (the sulphur content of fuels cut by law); a factor 10 is well beyond it.
+JUMP_FACTOR = 10.0
 _MISSING = re.compile(r"\s*:\s*([A-Za-z]*)\s*")
 
 #: The letters of Eurostat's observation flags (b break in time series, c confidential, d
@@ -448,12 +455,23 @@ def _read_long(
             f"{DATA_YEARS[0]} to {DATA_YEARS[1]}, e.g. 1990. Fix the file given by {key} path."
         )
     out["year"] = years.astype(np.int64)
+    out.attrs["decimal"] = raw.attrs.get("dialect", {}).get("decimal", ".")
     return out, layout
 
 
-def _parse_values(table: pd.DataFrame, what: str, key: str) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers [file units] and flags of the ``value`` cells; ``:`` (not available) is NaN."""
+def _parse_values(
+    table: pd.DataFrame, what: str, key: str, decimal: str = "."
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numbers [file units] and flags of the ``value`` cells; ``:`` (not available) is NaN.
+
+    `decimal` is the decimal mark of the file (``[inputs.trends] decimal``, or detected):
+    with ``","``, ``4206,5`` is 4206.5, and a point in a number (``4.206``: a thousands
+    separator, or a decimal point?) is an error, never guessed.
+    """
     text = table["value"].astype(object).where(table["value"].notna(), ":").astype(str)
+    if decimal == ",":
+        point = text.str.contains(".", regex=False).to_numpy()
+        text = text.str.replace(",", ".", regex=False).where(~point, "?" + text)
     flags_col = (
         table["flag"].astype(object).where(table["flag"].notna(), "").astype(str)
         if "flag" in table.columns
@@ -476,11 +494,20 @@ def _parse_values(table: pd.DataFrame, what: str, key: str) -> tuple[np.ndarray,
             flags[i] = m.group(1) + extra
             continue
         row = table.iloc[i]
+        shown = str(table["value"].iloc[i])
+        comma = (
+            f', or set {option_table(key)} decimal = "," if the file writes decimals with a comma'
+            if decimal != "," and re.fullmatch(r"\s*[+-]?\d*,\d+\s*[A-Za-z]*\s*", shown)
+            else f' (the decimal mark is ",": {option_table(key)} decimal or detected; a point '
+            "is no decimal mark there)"
+            if decimal == "," and "." in shown
+            else ""
+        )
         raise InputError(
-            f"{what}, line {row['line']}, column {row['field']!r}: value {cell!r} is not a "
+            f"{what}, line {row['line']}, column {row['field']!r}: value {shown!r} is not a "
             "number; expected a number, optionally followed by Eurostat flags (e.g. "
             "'12345 e'), or ':' for not available. Fix the file given by "
-            f"{key} path."
+            f"{key} path{comma}."
         )
     return values, flags
 
@@ -568,7 +595,18 @@ def _select(
                 f"{what}: no rows for country {country!r}; the file has {have[:40]}. Set "
                 f'{key} country = "<code>" (Eurostat geo codes: FR, BE, DE...).'
             )
-        long = long[long["country"].astype(str).str.strip() == country]
+        others = long["country"].astype(str).str.strip() != country
+        if others.any():
+            log.info(
+                "%s: %d row(s) of other countries %s left out; the country read is %r "
+                "(%s country).",
+                what,
+                int(others.sum()),
+                [c for c in have if c != country][:10],
+                country,
+                key,
+            )
+        long = long[~others.to_numpy()]
     if "unit" in long.columns:
         codes = long["unit"].astype(str).str.strip()
         units = sorted(codes.unique())
@@ -843,6 +881,119 @@ def _check_repeats(long: pd.DataFrame, vintage: str, what: str, key: str) -> Non
     )
 
 
+def _series_text(years: np.ndarray, values: np.ndarray, j: int) -> str:
+    """The neighbouring years' values of position `j` of a series, for a message."""
+    near = [f"{int(years[k])}: {values[k]:g}" for k in (j - 1, j + 1) if 0 <= k < len(years)]
+    return f"({', '.join(near)})" if near else "(no other year)"
+
+
+def _check_plausible(long: pd.DataFrame, vintage: str, what: str, key: str) -> None:
+    """Warn about values of a national series (a pollutant of a sector code) that look like
+    slips: a zero after the series has been non-zero (a sector that emitted does not stop
+    at once; zeros before a first value are a source not yet reported, as NH3 of energy
+    production in the 1990s, and are kept silent), and a year-to-year ratio beyond
+    :data:`JUMP_FACTOR` either way (a value in kt among tonnes). Each is named with its
+    line, sector, pollutant, year, value and the neighbouring years' values. The values
+    are read as they are (they may be right)."""
+    zeros: list[str] = []
+    jumps: list[str] = []
+    for (pol, code), g in long.groupby(["pollutant", "sector"], sort=True):
+        g = g[np.isfinite(g["_value"].to_numpy())].sort_values("year")
+        if len(g) < 2:
+            continue
+        years = g["year"].to_numpy()
+        values = g["_value"].to_numpy(float)
+        lines = g["line"].to_numpy()
+        positive = values > 0
+        if positive.any():
+            after = np.arange(len(values)) > int(np.argmax(positive))
+            for z in np.flatnonzero(after & (values == 0)).tolist():
+                zeros.append(
+                    f"{pol} {code} {int(years[z])} = 0 at line {lines[z]} "
+                    f"{_series_text(years, values, z)}"
+                )
+        both = positive[:-1] & positive[1:]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(both, values[1:] / np.where(both, values[:-1], 1.0), 1.0)
+        flagged = (step > JUMP_FACTOR) | (step < 1.0 / JUMP_FACTOR)
+        if not flagged.any():
+            continue
+        # a year out of line: every step to or from it is flagged (a spike, or an end
+        # value); a level shift (one flagged step) names the year after it
+        steps: dict[int, list[bool]] = {}
+        for i in np.flatnonzero(both):
+            steps.setdefault(int(i), []).append(bool(flagged[i]))
+            steps.setdefault(int(i) + 1, []).append(bool(flagged[i]))
+        shown = {j for j, f in steps.items() if len(f) > 1 and all(f)}
+        for e, f in steps.items():  # an end year, unless its neighbour is the spike
+            if len(f) == 1 and f[0] and not {e - 1, e + 1} & shown:
+                shown.add(e)
+        for k in np.flatnonzero(flagged).tolist():
+            if k not in shown and k + 1 not in shown:
+                shown.add(k + 1)
+        for j in sorted(shown):
+            jumps.append(
+                f"{pol} {code} {int(years[j])} = {values[j]:g} at line {lines[j]} "
+                f"{_series_text(years, values, j)}"
+            )
+    if zeros:
+        warn(
+            f"{what} (vintage {vintage}): {len(zeros)} zero(s) in a national series that "
+            f"was not zero before: {rows_preview(zeros, 4)} [t]; a national sector total "
+            "does not drop to nothing in one year (an empty or lost value?). Read as 0; "
+            f"check those cells of the file given by {key} path (':' if not available).",
+            stacklevel=4,
+        )
+    if jumps:
+        warn(
+            f"{what} (vintage {vintage}): {len(jumps)} value(s) more than {JUMP_FACTOR:g} "
+            f"times above or below the year before or after: {rows_preview(jumps, 4)} [t]; "
+            "national sector totals do not move so fast (a value in kt among tonnes, or "
+            f"digits slipped?). Read as they are; check those cells of the file given by "
+            f"{key} path.",
+            stacklevel=4,
+        )
+
+
+def _check_zero_parts(
+    long: pd.DataFrame,
+    mapping: Mapping[str, Sequence[str]],
+    pol: Mapping[str, str],
+    vintage: str,
+    what: str,
+    key: str,
+) -> None:
+    """Warn about a code that is zero in every year for a pollutant while the other codes
+    summed into the same GNFR sector are not: it adds nothing to the sector's index, which
+    then follows the other codes only (a column of zeros written for a lost series?). An
+    all-zero code alone in its sector (Eurostat's SE7_OTH) makes an all-zero series, which
+    is refused where it is used as an index."""
+    found: list[str] = []
+    for g, cs in sorted(mapping.items()):
+        if len(cs) < 2:
+            continue
+        part = long[long["sector"].isin(list(cs))]
+        for p, rows in part.groupby("pollutant", sort=True):
+            vals = rows.groupby("sector")["_value"].apply(
+                lambda v: np.nanmax(np.abs(v.to_numpy(float))) if np.isfinite(v).any() else np.nan
+            )
+            zero = [str(c) for c, v in vals.items() if v == 0]
+            if zero and (vals > 0).any():
+                lines = rows.loc[rows["sector"].isin(zero), "line"]
+                found.append(
+                    f"{p} {', '.join(zero)} in {g}/{pol.get(str(p), p)} ({_lines_text(lines)})"
+                )
+    if found:
+        warn(
+            f"{what} (vintage {vintage}): code(s) zero in every year while the other codes "
+            f"of their GNFR sector are not: {rows_preview(found, 4)}; the sector's index then "
+            "follows the other codes only. Check those rows of the file given by "
+            f"{key} path, or map the sector to the codes that hold values with "
+            f"{key} sector_mapping.",
+            stacklevel=4,
+        )
+
+
 def _read_vintage(
     path: Path,
     *,
@@ -859,6 +1010,7 @@ def _read_vintage(
     """One vintage of an Eurostat file as a validated GNFR trend table [t yr-1]."""
     pol = _pollutant_option(pollutants, what, key)
     long, layout = _read_long(path, columns, what, key, vintage)
+    decimal = str(long.attrs.get("decimal", "."))
     long, vintage = _select(
         long,
         layout,
@@ -869,7 +1021,7 @@ def _read_vintage(
         what=what,
         key=key,
     )
-    values, flags = _parse_values(long, what, key)
+    values, flags = _parse_values(long, what, key, decimal)
     _refuse_negative(long, values, what, key)
     long = long.assign(_value=values * long["_factor"].to_numpy(), _flag=flags)
     long["sector"] = long["sector"].astype(str).str.strip()
@@ -885,6 +1037,7 @@ def _read_vintage(
         )
     long = long[long["pollutant"].isin(list(pol))]
     _check_repeats(long, vintage, what, key)
+    _check_plausible(long, vintage, what, key)
     flag_counts = {
         f: int(n) for f, n in pd.Series(long["_flag"]).value_counts().items() if str(f) != ""
     }
@@ -933,6 +1086,7 @@ def _read_vintage(
         lines_of=lines_of,
     )
     mapping.update(user)
+    _check_zero_parts(long, mapping, pol, vintage, what, key)
     table = pd.DataFrame(
         {
             "sector": long["sector"].to_numpy(),

@@ -1038,6 +1038,14 @@ def ratio_series(
     else:
         s, from_old = _index_series(table, sector, pollutant, method, what)
     first, last = int(s.index[0]), int(s.index[-1])
+    if method.kind != "surrogate" and len(s) and not (s.to_numpy(float) != 0).any():
+        raise InputError(
+            f"{what}: the series of sector {sector}, pollutant {pollutant} is 0 in every year "
+            f"({first}-{last}); an index of it (each year divided by the reference year's) "
+            "is undefined. Check the file (a column of zeros?), map the sector to another "
+            "series ([inputs.trends] sector_mapping), or choose another method for this pair "
+            f'([trajectory.methods] {sector} = {{ {pollutant} = "..." }}).'
+        )
     values = _series_values(s, wanted, method, sector, pollutant, what)
     base = float(values.loc[int(base_year)])
     if not base > 0:
