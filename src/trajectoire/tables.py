@@ -485,30 +485,13 @@ def _dialect(
 
 
 # ---------------------------------------------------------------------- parsing
-def _longer_row(text: str, sep: str, comment: str | None) -> tuple[int, int, int, str] | None:
-    """The first data row with more fields than the header: (line, fields, header fields, text)."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
-    width: int | None = None
-    previous = 0
-    try:
-        for row in reader:
-            start, previous = previous + 1, reader.line_num
-            if not row or (comment and row[0].lstrip().startswith(comment)):
-                continue
-            if width is None:
-                width = len(row)
-            elif len(row) > width:
-                return start, len(row), width, sep.join(row)
-    except csv.Error:
-        return None
-    return None
-
-
-def _shorter_row(text: str, sep: str, comment: str | None) -> tuple[int, int, int, str] | None:
-    """The first data row with fewer fields than the header: (line, fields, header fields,
-    text). pandas pads such a row with empty cells, so a field left out of the middle of a
-    row shifts the next ones into the wrong columns without a word. Blank lines and comment
-    lines are no rows."""
+def _row_of_other_width(
+    text: str, sep: str, comment: str | None, *, longer: bool
+) -> tuple[int, int, int, str] | None:
+    """The first data row with more fields than the header (`longer`) or fewer: (line,
+    fields, header fields, text). pandas pads a shorter row with empty cells, so a field
+    left out of the middle of a row shifts the next ones into the wrong columns without a
+    word. Blank lines and comment lines are no rows."""
     reader = csv.reader(io.StringIO(text), delimiter=sep)
     width: int | None = None
     previous = 0
@@ -521,7 +504,7 @@ def _shorter_row(text: str, sep: str, comment: str | None) -> tuple[int, int, in
                 continue
             if width is None:
                 width = len(row)
-            elif len(row) < width:
+            elif (len(row) > width) if longer else (len(row) < width):
                 return start, len(row), width, sep.join(row)
     except csv.Error:
         return None
@@ -531,7 +514,7 @@ def _shorter_row(text: str, sep: str, comment: str | None) -> tuple[int, int, in
 def _ragged_message(
     exc: Exception | None, text: str, dialect: TableDialect, comment: str | None
 ) -> str:
-    found = _longer_row(text, dialect.sep, comment)
+    found = _row_of_other_width(text, dialect.sep, comment, longer=True)
     if found is not None:
         line, n, width, row = found
         shown = row if len(row) <= 60 else row[:57] + "..."
@@ -643,7 +626,7 @@ def _parse(
         ) from None
     if len(frame.columns) > 1 and len(frame) and frame.iloc[:, -1].isna().any():
         # an empty last cell may be a row with fewer fields than the header (pandas pads it)
-        short = _shorter_row(text, dialect.sep, comment)
+        short = _row_of_other_width(text, dialect.sep, comment, longer=False)
         if short is not None:
             line, n, width, row = short
             shown = row if len(row) <= 60 else row[:57] + "..."

@@ -355,11 +355,7 @@ def _population_rows(
     rows["insee"] = [insee_code(v) for v in rows["code"]]
     negative = rows["population"] < 0
     if negative.any():
-        bad = rows[negative]
-        found = [
-            f"{p:g} for {c} in {y} (column {col!r}, {'line' if lines else 'row'} {ln})"
-            for p, c, y, col, ln in bad[["population", "code", "year", "column", "line"]].to_numpy()
-        ]
+        found = _populations_at(rows[negative], lines, "{:g}")
         raise InputError(
             f"{name}: negative population(s) {rows_preview(found, 4)}; expected inhabitants "
             f">= 0. Fix the file named by {_key(config_key)}."
@@ -380,6 +376,16 @@ def _population_rows(
             "(merged communes keyed by today's code), or fix the code column."
         )
     return rows, name
+
+
+def _populations_at(bad: pd.DataFrame, lines: bool, number: str) -> list[str]:
+    """The rows of `bad` as a message names them: ``"-5 for 59350 in 2019 (column 'p19',
+    line 4)"``, the population written with the format `number`."""
+    where = "line" if lines else "row"
+    return [
+        f"{number.format(p)} for {c} in {y} (column {col!r}, {where} {ln})"
+        for p, c, y, col, ln in bad[["population", "code", "year", "column", "line"]].to_numpy()
+    ]
 
 
 def _check_scale(rows: pd.DataFrame, name: str, lines: bool, config_key: str | None) -> None:
@@ -410,16 +416,11 @@ def _check_plausible(rows: pd.DataFrame, name: str, lines: bool, config_key: str
     """One line for a commune population above :data:`MAX_COMMUNE_POPULATION` (more people
     than in Paris) and for a census year after the current year (a census not yet taken):
     each named with the commune, the column and the value."""
-    where = "line" if lines else "row"
     pop = rows["population"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore"):
         huge = np.isfinite(pop) & (pop > MAX_COMMUNE_POPULATION)
     if huge.any():
-        bad = rows[huge]
-        found = [
-            f"{p:,.0f} for {c} in {y} (column {col!r}, {where} {ln})"
-            for p, c, y, col, ln in bad[["population", "code", "year", "column", "line"]].to_numpy()
-        ]
+        found = _populations_at(rows[huge], lines, "{:,.0f}")
         raise InputError(
             f"{name}: population(s) {rows_preview(found, 4)} above {MAX_COMMUNE_POPULATION:,} "
             "inhabitants, more than any French commune has (Paris: some 2.1 million); "
