@@ -398,11 +398,7 @@ def _check_scale(rows: pd.DataFrame, name: str, lines: bool, config_key: str | N
         small = positive & (pop < 1)
         if not positive.any() or 2 * int(small.sum()) <= int(positive.sum()):
             continue
-        bad = part[small]
-        found = [
-            f"{p:g} for {c} in {y} ({'line' if lines else 'row'} {ln})"
-            for p, c, y, ln in bad[["population", "code", "year", "line"]].to_numpy()
-        ]
+        found = _populations_at(part[small], lines, "{:g}")
         raise InputError(
             f"{name}, column {column!r}: {int(small.sum())} of {int(positive.sum())} "
             f"populations are below one inhabitant ({rows_preview(found, 3)}): thousands of "
