@@ -793,3 +793,21 @@ def test_a_map_of_one_column_or_row_is_drawn(output):
         fig, ax = plot.map(part, year=2020, pollutant="NO2")
         fig.canvas.draw()
         assert ax.images or ax.collections
+
+
+def test_exposure_distribution_draws_the_run_s_own_reference_values(output):
+    """The reference lines came from hand-written tables (no SO2 2030 limit, nothing for a
+    [species] file's species): now the output's exposure_threshold, else the registry's."""
+    ds = output.copy()
+    thresholds = xr.DataArray(
+        [[np.nan, 33.0]], dims=("pollutant", "threshold"),
+        coords={"pollutant": ["NO2"], "threshold": ["WHO2021", "EU2030"]},
+    ).transpose("threshold", "pollutant")  # fmt: skip
+    ds["exposure_threshold"] = thresholds
+    _, ax = plot.exposure_distribution(ds, year=2020, pollutant="NO2", territory="MEL")
+    lines = sorted(float(line.get_xdata()[0]) for line in ax.lines)
+    assert 33.0 in lines and WHO_2021_GUIDELINES["NO2"] not in lines
+    _, ax = plot.exposure_distribution(output.drop_vars("exposure_threshold", errors="ignore"),
+                                       year=2020, pollutant="PM2.5", territory="MEL")  # fmt: skip
+    drawn = [float(line.get_xdata()[0]) for line in ax.lines]
+    assert 10.0 in drawn and 5.0 in drawn  # EU 2030 and WHO 2021, the registry's

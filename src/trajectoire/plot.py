@@ -1480,6 +1480,20 @@ def _run_counts(ds: xr.Dataset, territory: str | None, year: int, pol: str) -> d
     return out
 
 
+def _reference_value(ds: xr.Dataset, pollutant: str, label: str) -> float | None:
+    """The reference value `label` of `pollutant` [its concentration units] the run counted
+    its inhabitants against (``exposure_threshold`` of the output: a ``[species]`` file's
+    species included), else the species registry's in use; None where there is none."""
+    from trajectoire.assess.exposure import registry_thresholds
+
+    held = ds.get("exposure_threshold")
+    if held is not None and {"threshold", "pollutant"} <= set(held.dims):
+        if label in held["threshold"].values and pollutant in held["pollutant"].values:
+            value = float(held.sel(threshold=label, pollutant=pollutant))
+            return value if np.isfinite(value) else None
+    return registry_thresholds()[label].get(pollutant)
+
+
 @with_options(PlotOptions, _PLOT_DEFAULTS)
 def exposure_distribution(
     ds: xr.Dataset,
@@ -1505,8 +1519,10 @@ def exposure_distribution(
     year : int
         Year.
     pollutant : str
-        Pollutant id or alias. Thresholds exist for NO2, PM10 and PM2.5
-        (:data:`trajectoire.assess.exposure.WHO_2021_GUIDELINES`, ``EU_2030_LIMITS``).
+        Pollutant id or alias. The WHO 2021 and EU 2030 reference lines are the output's
+        ``exposure_threshold`` (the values the run counted against), else the species
+        registry's (:func:`trajectoire.assess.exposure.registry_thresholds`: NO2, PM10,
+        PM2.5, and SO2's 2030 limit).
     territory : str, optional
         One territory; default the seven together.
     bins : int, default 40
@@ -1530,7 +1546,7 @@ def exposure_distribution(
     on the census grid, is drawn beside it for comparison, and the figure says which weights
     were used.
     """
-    from trajectoire.assess.exposure import EU_2030_LIMITS, WHO_2021_GUIDELINES, population_above
+    from trajectoire.assess.exposure import population_above
     from trajectoire.io.netcdf import select_map
 
     caller = "exposure_distribution"
@@ -1561,7 +1577,7 @@ def exposure_distribution(
     c, w = c[ok], w[ok]
     units_raw = str(conc.attrs.get("units", "ug m-3"))
     units = units_label(units_raw, lang)
-    who, eu = WHO_2021_GUIDELINES.get(pol), EU_2030_LIMITS.get(pol)
+    who, eu = (_reference_value(ds, pol, label) for label in ("WHO2021", "EU2030"))
     hi = max(float(c.max()), (eu or 0.0) * 1.1, (who or 0.0) * 1.1)
     lo = min(float(c.min()), who or np.inf) * 0.95
     counts, edges = np.histogram(c, bins=bins, range=(lo, hi), weights=w)
