@@ -23,6 +23,8 @@ __all__ = [
     "did_you_mean",
     "env_threads",
     "first_true",
+    "masked_like",
+    "masks_off",
     "normalise_vocabulary",
     "refuse_cuts",
     "require_columns",
@@ -200,6 +202,42 @@ def is_integer_number(value: Any) -> TypeGuard[int | np.integer[Any]]:
     """Whether `value` is a Python or numpy integer (``np.int64(2023)``, a year read from an
     output), not a bool nor a float."""
     return isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_)
+
+
+def masks_off(
+    named: Mapping[str, Any], stand_ins: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """`named` inputs with each :class:`numpy.ma.MaskedArray` (as netCDF4 reads a variable
+    with fill values) replaced by its data, the masked entries set to ``stand_ins[name]``
+    (a value the checks accept: those entries are computed and masked again by
+    :func:`masked_like`), as floats unless the stand-in is text; and the masks found (none:
+    `named` as given)."""
+    masks: list[np.ndarray] = []
+    if not any(np.ma.isMaskedArray(v) for v in named.values()):
+        return dict(named), masks
+    out: dict[str, Any] = {}
+    for name, values in named.items():
+        if not np.ma.isMaskedArray(values):
+            out[name] = values
+            continue
+        mask = np.ma.getmaskarray(values)
+        masks.append(mask)
+        data = np.ma.getdata(values)
+        if not isinstance(stand_ins[name], str):
+            data = as_floats(data, name)
+        out[name] = np.where(mask, stand_ins[name], data)
+    return out, masks
+
+
+def masked_like(out: np.ndarray, masks: Sequence[np.ndarray], fill_value: Any = None) -> Any:
+    """`out` itself without `masks`, else a masked array masked wherever one of the inputs
+    was (masked in, masked out), with `fill_value` (numpy's default when None)."""
+    if not masks:
+        return out
+    masked = np.zeros(out.shape, dtype=bool)
+    for m in masks:
+        masked |= np.broadcast_to(m, out.shape)
+    return np.ma.MaskedArray(out, mask=masked, fill_value=fill_value)
 
 
 def require_flag(value: Any, what: str, true: str, false: str) -> bool:

@@ -22,7 +22,7 @@ import numpy.typing as npt
 from trajectoire._kernels import plume as _plume
 from trajectoire._kernels import rise as _rise
 from trajectoire._kernels import sigma as _sigma
-from trajectoire._validate import as_floats, broadcast_named, did_you_mean
+from trajectoire._validate import as_floats, broadcast_named, did_you_mean, masked_like, masks_off
 from trajectoire.errors import InputError, UnitsError
 from trajectoire.meteo.classes import CALM_THRESHOLD
 from trajectoire.meteo.profiles import WIND_PROFILE_EXPONENTS
@@ -228,38 +228,10 @@ _MASKED_FILL: dict[str, Any] = {
 }
 
 
-def _unmasked(values: Any, what: str, masks: list[np.ndarray]) -> Any:
-    """`values` as they are, or for a :class:`numpy.ma.MaskedArray` (as netCDF4 returns)
-    its data with the masked entries set to a harmless stand-in; the mask is appended to
-    `masks`."""
-    if not np.ma.isMaskedArray(values):
-        return values
-    mask = np.ma.getmaskarray(values)
-    masks.append(mask)
-    data = np.ma.getdata(values)
-    if what != "stability":
-        data = as_floats(data, what)
-    return np.where(mask, _MASKED_FILL[what], data)
-
-
 def _masks_off(named: dict[str, Any]) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """`named` inputs with each :class:`numpy.ma.MaskedArray` replaced by :func:`_unmasked`'s
-    stand-ins, and the masks found (none: `named` as given)."""
-    masks: list[np.ndarray] = []
-    if not any(np.ma.isMaskedArray(v) for v in named.values()):
-        return named, masks
-    return {k: _unmasked(v, k, masks) for k, v in named.items()}, masks
-
-
-def _masked_like(out: np.ndarray, masks: list[np.ndarray]) -> np.ndarray:
-    """`out` itself without `masks`, else a masked array masked wherever one of the inputs
-    was (masked in, masked out: a netCDF4 variable with fill values is read masked)."""
-    if not masks:
-        return out
-    masked = np.zeros(out.shape, dtype=bool)
-    for m in masks:
-        masked |= np.broadcast_to(m, out.shape)
-    return np.ma.MaskedArray(out, mask=masked)
+    """`named` inputs with each masked array's masked entries set to their stand-in
+    (:data:`_MASKED_FILL`), and the masks found (:func:`trajectoire._validate.masks_off`)."""
+    return masks_off(named, _MASKED_FILL)
 
 
 def _kernel_lid(heights: Any) -> np.ndarray:
@@ -316,7 +288,7 @@ def dispersion_coefficients(
     sy = np.empty_like(xf)
     sz = np.empty_like(xf)
     _sigma.sigmas(xf, code, cf, sy, sz)
-    return _masked_like(sy.reshape(xs.shape), masks), _masked_like(sz.reshape(xs.shape), masks)
+    return masked_like(sy.reshape(xs.shape), masks), masked_like(sz.reshape(xs.shape), masks)
 
 
 def effective_height(
@@ -397,7 +369,7 @@ def effective_height(
     cls = np.ascontiguousarray(arrays[6], dtype=np.int64).ravel()
     out = np.empty(hs.size)
     _rise.effective_heights(hs, ds, vs, ts, ta, us, cls, out)
-    return _masked_like(out.reshape(arrays[0].shape), masks)
+    return masked_like(out.reshape(arrays[0].shape), masks)
 
 
 def gaussian_plume(
@@ -503,7 +475,7 @@ def gaussian_plume(
     _plume.plume_array(
         flat[0], flat[1], flat[2], flat[3], flat[4], flat[5], flat[6], cls, code, out
     )
-    return _masked_like(out.reshape(shape), masks)
+    return masked_like(out.reshape(shape), masks)
 
 
 def line_source(
@@ -617,4 +589,4 @@ def line_source(
         gw,
         out,
     )
-    return _masked_like(out.reshape(shape), masks)
+    return masked_like(out.reshape(shape), masks)

@@ -14,7 +14,7 @@ import numpy.typing as npt
 import pandas as pd
 import xarray as xr
 
-from trajectoire._validate import as_floats, broadcast_named
+from trajectoire._validate import as_floats, broadcast_named, masked_like, masks_off
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError
 from trajectoire.meteo.readers import _check_range, _refuse_cftime, validate_hourly
@@ -303,15 +303,6 @@ def _check_position(latitude: Any, longitude: Any) -> tuple[np.ndarray, np.ndarr
     return lat, lon
 
 
-def _unmasked(values: Any, what: str, stand_in: float) -> Any:
-    """`values` as they are, or for a :class:`numpy.ma.MaskedArray` its data as floats with
-    the masked entries set to `stand_in` (a value the checks accept)."""
-    if not np.ma.isMaskedArray(values):
-        return values
-    data = as_floats(np.ma.getdata(values), what, "lengths [m]")
-    return np.where(np.ma.getmaskarray(values), stand_in, data)
-
-
 # ------------------------------------------------------------------ classes
 def turner_class(
     wind_speed: npt.ArrayLike,
@@ -488,18 +479,10 @@ def stability_class(obukhov_length: npt.ArrayLike, roughness_length: npt.ArrayLi
     >>> stability_class([-5.0, -50.0, np.inf, 50.0, 10.0], 0.1).tolist()
     ['A', 'C', 'D', 'E', 'F']
     """
-    masks = [
-        np.ma.getmaskarray(v) for v in (obukhov_length, roughness_length) if np.ma.isMaskedArray(v)
-    ]
+    given = {"obukhov_length": obukhov_length, "roughness_length": roughness_length}
+    plain, masks = masks_off(given, {"obukhov_length": np.inf, "roughness_length": 0.1})
     if masks:  # masked entries (netCDF4 fill values) stand in as neutral, then masked again
-        letters = stability_class(
-            _unmasked(obukhov_length, "obukhov_length", np.inf),
-            _unmasked(roughness_length, "roughness_length", 0.1),
-        )
-        masked = np.zeros(letters.shape, dtype=bool)
-        for m in masks:
-            masked |= np.broadcast_to(m, letters.shape)
-        return np.ma.MaskedArray(letters, mask=masked, fill_value="")
+        return masked_like(stability_class(**plain), masks, fill_value="")
     lo = as_floats(obukhov_length, "obukhov_length", "lengths [m]")
     z0 = as_floats(roughness_length, "roughness_length", "lengths [m]")
     if np.isnan(lo).any() or (lo == 0).any():
