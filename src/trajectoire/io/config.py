@@ -39,7 +39,7 @@ from pydantic import (
     model_validator,
 )
 
-from trajectoire._validate import did_you_mean, year_ranges
+from trajectoire._validate import did_you_mean, is_integer_number, year_ranges
 from trajectoire._version import OUTPUT_REVISION, __version__
 from trajectoire.assess.exposure import DEFAULT_QUANTILES, EXPOSURE_THRESHOLDS, registry_thresholds
 from trajectoire.dispersion.plume import SIGMA_SCHEMES as _SIGMA_CODES
@@ -624,12 +624,6 @@ def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
     )
 
 
-def _is_whole(value: Any) -> bool:
-    """Whether `value` is a TOML integer (not ``2021.0``, not true/false), as ``[run]``'s
-    years must be."""
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _check_method_table(value: dict[str, Any], where: str) -> None:
     """The keys of a method table that :class:`~trajectoire.trajectory.Method` does not
     check, in the configuration's words: whole numbers of years (``overlap_years = [2005,
@@ -637,14 +631,14 @@ def _check_method_table(value: dict[str, Any], where: str) -> None:
     kind needs (named as the table's key to add, not as Python's keyword)."""
     years = value.get("overlap_years")
     if years is not None and not (
-        isinstance(years, list) and len(years) == 2 and all(_is_whole(y) for y in years)
+        isinstance(years, list) and len(years) == 2 and all(is_integer_number(y) for y in years)
     ):
         raise ValueError(
             f"{where}: overlap_years = {years!r}; expected [first, last], two whole years "
             "(e.g. overlap_years = [2005, 2010])"
         )
     for key in ("fit_years", "max_years"):
-        if key in value and not _is_whole(value[key]):
+        if key in value and not is_integer_number(value[key]):
             raise ValueError(
                 f"{where}: {key} = {value[key]!r}; expected a whole number of years (e.g. "
                 f"{key} = 10)"

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from trajectoire._validate import did_you_mean
+from trajectoire._validate import did_you_mean, is_integer_number
 from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background, read_background_field
 from trajectoire.errors import ConfigError, TrajectoireError, named_by
@@ -430,10 +430,14 @@ def _option_form(fmt: Format, option: str, value: Any) -> str | None:
     whole_items = all(a in ("Sequence[int]", "list[int]") for a in alts if a.startswith(_SEQUENCES))
     ok = (
         (isinstance(value, str) and takes_text)
-        or (isinstance(value, list) and takes_list and (not whole_items or _whole(value)))
+        or (
+            isinstance(value, list)
+            and takes_list
+            and (not whole_items or all(map(is_integer_number, value)))
+        )
         or (isinstance(value, dict) and takes_table)
         or (isinstance(value, bool) and takes_bool)
-        or (_whole([value]) and takes_number)
+        or (is_integer_number(value) and takes_number)
         or (isinstance(value, float) and takes_float)
     )
     if ok or not (takes_text or takes_list or takes_table or takes_number or takes_bool):
@@ -456,15 +460,9 @@ def _option_form(fmt: Format, option: str, value: Any) -> str | None:
         forms.append(f"true or false (e.g. {option} = true)")
     got = _toml_kind(value)
     if isinstance(value, list) and takes_list and whole_items:
-        item = next(v for v in value if not _whole([v]))
+        item = next(v for v in value if not is_integer_number(v))
         got = f"a list with {_toml_kind(item) if isinstance(item, float) else repr(item)}"
     return f"expected {' or '.join(dict.fromkeys(forms))}, got {got}"
-
-
-def _whole(values: list[Any]) -> bool:
-    """Whether every item of `values` is a TOML integer (not a float such as ``2021.0``,
-    nor true/false)."""
-    return all(isinstance(v, int) and not isinstance(v, bool) for v in values)
 
 
 def _toml_kind(value: Any) -> str:
