@@ -1413,26 +1413,22 @@ def select_map(
             "a map is selected by year, pollutant and sector."
         )
     da = da.transpose("y", "x")
-    if variable not in MAP_YEAR_VARIABLES and bool(np.isnan(da).all()):
+    if bool(np.isnan(da).all()):  # computed once (a dask read)
+        if variable in MAP_YEAR_VARIABLES and year not in years_attribute(
+            ds.attrs.get("map_years")
+        ):
+            raise InputError(
+                f"{name}: {variable} maps of {year} are missing (not a map year); "
+                f"map years: {_map_years(ds)}. Pick one of them, or add the "
+                "year to [attribution] map_years and run again."
+            )
         words = {"pollutant": "of", "sector": "from", "year": "in"}
         what = " ".join([variable] + [f"{w} {sel[k]}" for k, w in words.items() if k in sel])
         raise InputError(
             f"{name}: {what} holds no value (NaN in every cell, nothing to draw or export: "
-            "docs/outputs.md says which maps are not computed, e.g. NO2's emission, carried "
-            "by NOx, from which NO2 is formed); choose another pollutant or variable."
-        )
-    if variable in MAP_YEAR_VARIABLES and bool(np.isnan(da).all()):
-        known = years_attribute(ds.attrs.get("map_years"))
-        if year in known:  # a map year whose map is NaN by definition (NO2's deposition)
-            raise InputError(
-                f"{name}: {variable} of {sel.get('pollutant', '?')} in {year} holds no value "
-                f"(NaN in every cell: docs/outputs.md says which {variable} maps are not "
-                "computed, e.g. NO2's deposition, carried by NOx); choose another pollutant."
-            )
-        raise InputError(
-            f"{name}: {variable} maps of {year} are missing (not a map year); "
-            f"map years: {_map_years(ds)}. Pick one of them, or add the "
-            "year to [attribution] map_years and run again."
+            "docs/outputs.md says which maps are not computed, e.g. NO2's emission and "
+            "deposition, carried by NOx, from which NO2 is formed); choose another pollutant "
+            "or variable."
         )
     return da, sel
 
