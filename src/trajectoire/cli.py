@@ -157,13 +157,11 @@ def _output(text: str | Path | None, example: str) -> Path | None:
     """``--out`` as a path (None when not given), refused in one line when written as a
     directory (``--out newdir/``: a file ``newdir`` would be written); an existing
     directory is refused by :func:`trajectoire.io.netcdf.check_writable`."""
+    from trajectoire.io.netcdf import refuse_directory_name
+
     if text is None:
         return None
-    if isinstance(text, str) and text.endswith(("/", os.sep)):
-        raise ConfigError(
-            f"--out {text!r} ends with {text[-1]!r}, so names a directory; expected a file "
-            f"name: give one such as {text.rstrip('/' + os.sep)}/{example}."
-        )
+    refuse_directory_name(text, "--out", example)
     return Path(text)
 
 

@@ -70,7 +70,12 @@ from trajectoire.dispersion.stack_terms import release as release_terms
 from trajectoire.errors import ConfigError, InputError, TrajectoireError
 from trajectoire.io.chunks import deflate_encoder, io_threads, verify_chunks
 from trajectoire.io.config import RunConfig, load_config, parse_years
-from trajectoire.io.netcdf import check_writable, signals_held, write_netcdf
+from trajectoire.io.netcdf import (
+    check_writable,
+    refuse_directory_name,
+    signals_held,
+    write_netcdf,
+)
 from trajectoire.io.outputs import (
     cumulative_deposition,
     evaluation_variables,
@@ -866,11 +871,7 @@ def run(
         The output path is not writable, is an input of the run or holds another file than
         a NetCDF, or a bad ``TRAJECTOIRE_FFT_THREADS``.
     """
-    if isinstance(out, str) and out.endswith(("/", os.sep)):  # Path("newdir/") is "newdir"
-        raise ConfigError(
-            f"--out {out!r} ends with {out[-1]!r}, so names a directory; expected a file "
-            f"name: give one such as {out.rstrip('/' + os.sep)}/out.nc."
-        )
+    refuse_directory_name(out)  # Path("newdir/") is "newdir"
     cfg = config if isinstance(config, RunConfig) else load_config(config)
     chosen = _years_given(years)
     out_path = check_writable(out, what="--out", kind="NetCDF", reads=cfg.files_read())

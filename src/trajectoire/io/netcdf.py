@@ -33,7 +33,7 @@ from trajectoire._planes import Planes
 from trajectoire._validate import require_year, scalar_coordinate, year_ranges
 from trajectoire._version import __version__
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
-from trajectoire.errors import InputError, MissingVariableError, warn
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
 from trajectoire.geo.grid import Grid, crs_of, north_up
 from trajectoire.species import NUMBER_SUFFIX, species_view
 from trajectoire.tables import keyword_options, with_options
@@ -147,6 +147,18 @@ _GLOBAL_DEFAULTS = {
 
 
 # ---------------------------------------------------------------------- atomic files
+def refuse_directory_name(path: str | Path, what: str = "--out", example: str = "out.nc") -> None:
+    """One :class:`~trajectoire.ConfigError` when `path` is text ending with a path separator
+    (``--out newdir/``): :class:`~pathlib.Path` drops the separator, so a file ``newdir``
+    would be written where a directory was meant. An existing directory is refused by
+    :func:`check_writable`."""
+    if isinstance(path, str) and path.endswith(("/", os.sep)):
+        raise ConfigError(
+            f"{what} {path!r} ends with {path[-1]!r}, so names a directory; expected a file "
+            f"name: give one such as {path.rstrip('/' + os.sep)}/{example}."
+        )
+
+
 def check_writable(
     path: str | Path,
     *,
