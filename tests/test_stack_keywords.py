@@ -68,12 +68,13 @@ def test_old_keyword_calls_give_the_numbers_of_before(met, table):
         stack_diameter=s["stack_diameter"], exit_temperature=s["exit_temperature"],
         exit_velocity=s["exit_velocity"], weights=[1.0, 2.0], grid=GRID, radius=900.0,
         receptor_height=2.0, sigma="briggs-urban", ambient_temperature=290.0, decay_rate=1e-5,
-        sector_smoothing="gauss", deposition_velocity=0.002, near_field=600.0,
+        sector_smoothing="gauss", deposition_velocity=0.002, near_field=600.0, cell_mean=False,
     )  # fmt: skip
     assert p.shape == (1, 20, 20)
     # the stacks' loss at the stack-top wind since 2026-12-05 (decay_rate=1e-5 here): the
     # figures of 5f902ac were 24.794721152953827, 0.1624908362850867 and, below,
-    # [1.0275346769328548, 11.599101021721138]; without decay they are unchanged
+    # [1.0275346769328548, 11.599101021721138]; without decay they are unchanged (the
+    # centre values: cell_mean=False since 2026-12-06)
     assert float(p.sum()) == pytest.approx(24.80297493678303, rel=1e-12)
     assert float(p[0, 8, 9]) == pytest.approx(0.16253440097140404, rel=1e-12)
     f = disp.stack_footprints(
@@ -81,7 +82,7 @@ def test_old_keyword_calls_give_the_numbers_of_before(met, table):
         stack_diameter=s["stack_diameter"], exit_temperature=s["exit_temperature"],
         exit_velocity=s["exit_velocity"], grid=GRID, radius=900.0, receptor_height=2.0,
         sigma="briggs-urban", ambient_temperature=290.0, decay_rate=1e-5, node_spacing=20.0,
-        deposition_velocity=0.002, sector_smoothing="hat", near_field=600.0,
+        deposition_velocity=0.002, sector_smoothing="hat", near_field=600.0, cell_mean=False,
     )  # fmt: skip
     assert [(r.start, r.stop, c.start, c.stop) for r, c, _ in f] == [(1, 20, 0, 18), (0, 19, 2, 20)]
     sums = [float(fp.sum()) for *_, fp in f]

@@ -40,6 +40,7 @@ from trajectoire._kernels.stacks import (
 )
 from trajectoire._validate import did_you_mean, first_true, require_dims
 from trajectoire.cf import add_history, set_cf_attrs
+from trajectoire.dispersion.cell_means import band_means
 from trajectoire.dispersion.convolution import ConvolutionPlan, fft_threads
 from trajectoire.dispersion.longterm import (
     _T_PER_YR_TO_UG,
@@ -1199,7 +1200,8 @@ def stack_footprint_sets(
         # for all its stacks (profiles_into)
         alike = np.concatenate([i * xs.size + tables[i].rows for i in group])
         fps = _aligned_footprints(fill, first.nodes, first.n_sectors, first.code, grid, xs, ys,
-                                  first.half, first.radius, first.near, alike)  # fmt: skip
+                                  first.half, first.radius, first.near, alike,
+                                  first.cell_mean)  # fmt: skip
         for (i, s), fp in zip(owner, fps, strict=True):
             out[i].append((*tables[i].window(s), fp * _T_PER_YR_TO_UG))
     for i, table in enumerate(tables):
@@ -1226,6 +1228,7 @@ class _StackTable:
     n_sectors: int
     profiles_into: Callable[[list[int], list[int], np.ndarray], None]
     rows: np.ndarray  # (stack,) the distinct profile row of each stack (_alike_rows)
+    cell_mean: bool
 
     @classmethod
     def of(
@@ -1288,7 +1291,7 @@ class _StackTable:
 
         windows = _footprint_windows(grid, xs, ys, half)
         return cls(xs, ys, code, rad, mode, cfg.near_field, nodes, half, windows, profiles,
-                   int(a.shape[1]), profiles_into, row)  # fmt: skip
+                   int(a.shape[1]), profiles_into, row, cfg.cell_mean)  # fmt: skip
 
     def window(self, s: int) -> tuple[slice, slice]:
         """Rows and columns of stack `s`'s footprint window."""
@@ -1298,10 +1301,20 @@ class _StackTable:
     def plain_footprint(self, s: int, grid: Grid) -> tuple[slice, slice, np.ndarray]:
         """Stack `s`'s footprint with plain (not Gaussian-smoothed) sectors."""
         rows, cols = self.window(s)
-        fp = np.zeros((rows.stop - rows.start, cols.stop - cols.start))
-        footprint_from_profiles(self.profiles(s), self.nodes, self.xs[s], self.ys[s],
-                                np.ascontiguousarray(grid.x[cols]),
-                                np.ascontiguousarray(grid.y[rows]), self.radius, fp)  # fmt: skip
+        prof, sx, sy = self.profiles(s), self.xs[s], self.ys[s]
+
+        def at(xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+            fp = np.zeros((ys.size, xs.size))
+            footprint_from_profiles(prof, self.nodes, sx, sy, np.ascontiguousarray(xs),
+                                    np.ascontiguousarray(ys), self.radius, fp)  # fmt: skip
+            return fp
+
+        fp = at(grid.x[cols], grid.y[rows])
+        if self.cell_mean:
+            gx, gy = grid.x[cols] - sx, grid.y[rows] - sy
+            for ri, ci, means in band_means(gx, gy, grid.dx,
+                                            lambda fx, fy, _: at(sx + fx, sy + fy)):  # fmt: skip
+                fp[ri, ci] = means
         return rows, cols, fp * _T_PER_YR_TO_UG
 
 
@@ -1314,8 +1327,8 @@ def _shared_geometry(tables: list[_StackTable], which: list[int]) -> list[list[i
         t = tables[i]
         for g in groups:
             u = tables[g[0]]
-            same = (u.code, u.radius, u.near, u.half, u.n_sectors)
-            if same == (t.code, t.radius, t.near, t.half, t.n_sectors) and (
+            same = (u.code, u.radius, u.near, u.half, u.n_sectors, u.cell_mean)
+            if same == (t.code, t.radius, t.near, t.half, t.n_sectors, t.cell_mean) and (
                 np.array_equal(u.nodes, t.nodes)
             ):
                 g.append(i)
@@ -1392,6 +1405,7 @@ def _aligned_footprints(
     radius: float,
     near: float,
     alike: np.ndarray | None = None,
+    cell_mean: bool = False,
 ) -> list[np.ndarray]:
     """Gaussian-sector footprints of the stacks on their windows (:func:`_footprint_windows`).
 
@@ -1405,8 +1419,10 @@ def _aligned_footprints(
     (:func:`~trajectoire._kernels.stacks.profiles_stacks_last`); `n_sectors` is the number
     of wind sectors. The stacks of one geometry, and the geometries by their first stack,
     are taken in the order of `alike` (one integer per stack; default: their order), so
-    that the stacks whose profiles ``fill`` tabulates once (the same number) come together;
-    the footprints do not depend on the order.
+    the stacks whose profiles ``fill`` tabulates once (the same number) come together;
+    the footprints do not depend on the order. With `cell_mean`, the cells near the stacks
+    take their means over the cell (:func:`trajectoire.dispersion.cell_means.band_means`,
+    the sub-points of a group's cells shared by its stacks as its cell centres are).
     """
     size = 2 * half + 3
     rc, cc = _footprint_centres(grid, xs, ys)
@@ -1430,9 +1446,41 @@ def _aligned_footprints(
             cols = np.array([[c0[s] - cc[s], c1[s] - cc[s]] for s in batch]) + half + 1
             buf = np.zeros((size, size, len(batch)))
             footprints_aligned(prof, nodes, code, gx, gy, rows, cols, radius, near, cells, buf)
+            if cell_mean:
+                _aligned_cell_means(prof, nodes, code, gx, gy, radius, near, grid.dx, buf)
             for q, s in enumerate(batch):
                 out[s] = buf[rows[q, 0] : rows[q, 1], cols[q, 0] : cols[q, 1], q]
     return out
+
+
+def _aligned_cell_means(
+    prof: np.ndarray,
+    nodes: np.ndarray,
+    code: int,
+    gx: np.ndarray,
+    gy: np.ndarray,
+    radius: float,
+    near: float,
+    cell: float,
+    buf: np.ndarray,
+) -> None:
+    """Replace the centre values of the stacks of one aligned group in `buf`
+    ``(row, column, stack)`` by their cell means near the stacks
+    (:func:`trajectoire.dispersion.cell_means.band_means`): the sub-points are evaluated by
+    :func:`trajectoire._kernels.stacks.footprints_aligned` as the centres were, every stack
+    of the group at once, in the order of their distance to the stacks."""
+    nst = buf.shape[2]
+
+    def evaluate(fx: np.ndarray, fy: np.ndarray, points: np.ndarray) -> np.ndarray:
+        sub = np.zeros((fy.size, fx.size, nst))
+        order = np.argsort(np.hypot(fx[points[:, 1]], fy[points[:, 0]]), kind="stable")
+        every = np.array([[0, fy.size]] * nst), np.array([[0, fx.size]] * nst)
+        footprints_aligned(prof, nodes, code, fx, fy, *every, radius, near,
+                           np.ascontiguousarray(points[order]), sub)  # fmt: skip
+        return sub
+
+    for ri, ci, means in band_means(gx, gy, cell, evaluate):
+        buf[ri, ci] = means
 
 
 def _alike_rows(*per_stack: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

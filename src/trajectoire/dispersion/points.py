@@ -8,7 +8,7 @@ then sums the sector-averaged long-term plume of those groups at the cell centre
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
@@ -18,6 +18,7 @@ import xarray as xr
 
 from trajectoire._kernels import plume_longterm as _lt
 from trajectoire._kernels import rise as _rise
+from trajectoire.dispersion.cell_means import CELL_MEAN_LEVELS, band_means
 from trajectoire.dispersion.longterm import (
     _T_PER_YR_TO_UG,
     _depletion,
@@ -168,12 +169,22 @@ class AnnualStacks(StackArrays, PlumeOptions, total=False):
         everywhere (the behaviour before 0.2).
 
         .. versionadded:: 0.2
+    cell_mean : bool, default True
+        Each cell within 8 cells of a stack takes the footprint's mean over the cell
+        (midpoint rule on ``n x n`` sub-points, ``n`` = 8, 4 and 2 within 1, 3 and 8 cells:
+        :data:`trajectoire.dispersion.cell_means.CELL_MEAN_LEVELS`), as the area kernels
+        do; the cells beyond, and every cell with False, take the value at their centre.
+
+        .. versionadded:: 0.3
+           Before, every cell took its centre value: near a tall stack on a coarse grid
+           the result then depended on where the stack lay within its cell.
     """
 
     ambient_temperature: float
     sector_smoothing: bool | str
     deposition_velocity: float
     near_field: float | None
+    cell_mean: bool
 
 
 STACK_DEFAULTS: dict[str, Any] = {
@@ -184,6 +195,7 @@ STACK_DEFAULTS: dict[str, Any] = {
     "sector_smoothing": "gauss",
     "deposition_velocity": 0.0,
     "near_field": None,
+    "cell_mean": True,
 }
 """The defaults of the optional keywords of :class:`PlumeOptions` and :class:`AnnualStacks`."""
 
@@ -232,6 +244,8 @@ class AnnualStackSettings:
         As :class:`AnnualStacks` (``near_field`` with its default applied).
     sector_mode : int
         Kernel code of ``sector_smoothing``.
+    cell_mean : bool
+        As :class:`AnnualStacks`.
     """
 
     stacks: dict[str, np.ndarray]
@@ -244,6 +258,7 @@ class AnnualStackSettings:
     deposition_velocity: float
     near_field: float
     sector_mode: int
+    cell_mean: bool = True
 
     @classmethod
     def of(
@@ -269,7 +284,13 @@ class AnnualStackSettings:
         mode = _sector_mode(kw["sector_smoothing"])
         near = near_field_distance(kw["near_field"])
         vd = _velocity(kw["deposition_velocity"], -1.0, z, 0.0)
-        return cls(st, grid, rad, code, z, k, ta, vd, near, mode)
+        mean = kw["cell_mean"]
+        if not isinstance(mean, bool | np.bool_):
+            raise InputError(
+                f"cell_mean={mean!r}; expected True (cell means near the stacks) "
+                "or False (cell centres)."
+            )
+        return cls(st, grid, rad, code, z, k, ta, vd, near, mode, bool(mean))
 
     @property
     def size(self) -> int:
@@ -395,29 +416,59 @@ def point_sources_annual(
         smooth = _lt.SECTOR_GAUSS_EXACT
     a, cls, zis, ius, hs, fac = _stack_groups(freq_year, code, st, cfg.ambient_temperature)
     dep = _depletion(cfg.deposition_velocity, z, hs, zis, cls, code, 2.0 * rad)
-    out = np.zeros((w.shape[1], grid.ny, grid.nx))
-    _lt.point_sources_footprint(
-        st["x"],
-        st["y"],
-        hs,
-        fac,
-        np.ascontiguousarray(w * _T_PER_YR_TO_UG),
-        np.ascontiguousarray(a),
-        zis,
-        cls,
-        ius,
-        code,
-        z,
-        cfg.decay_rate,
-        smooth,
-        rad,
-        np.ascontiguousarray(grid.x, dtype=float),
-        np.ascontiguousarray(grid.y, dtype=float),
-        dep,
-        out,
-        near,
-    )
+    weights_ug = np.ascontiguousarray(w * _T_PER_YR_TO_UG)
+
+    def footprint(s: slice, xs: np.ndarray, ys: np.ndarray, wts: np.ndarray) -> np.ndarray:
+        # the stacks `s` on the cell centres (xs, ys), weighted by `wts` (stack, k)
+        vd, s0, ds, itab, dtab = dep
+        if itab.shape[0] == st["x"].size:  # tables per stack (a deposition velocity)
+            itab, dtab = itab[s], dtab[s]
+        field = np.zeros((wts.shape[1], ys.size, xs.size))
+        _lt.point_sources_footprint(
+            st["x"][s], st["y"][s], np.ascontiguousarray(hs[s]), np.ascontiguousarray(fac[s]),
+            np.ascontiguousarray(wts), np.ascontiguousarray(a), zis, cls, ius, code, z,
+            cfg.decay_rate, smooth, rad, np.ascontiguousarray(xs, dtype=float),
+            np.ascontiguousarray(ys, dtype=float), (vd, s0, ds, itab, dtab), field, near,
+        )  # fmt: skip
+        return field
+
+    out = footprint(slice(None), grid.x, grid.y, weights_ug)
+    if cfg.cell_mean:
+        for s in range(n):
+            one = slice(s, s + 1)
+
+            def alone(xs: np.ndarray, ys: np.ndarray, one: slice = one) -> np.ndarray:
+                return footprint(one, xs, ys, _ONE)[0]
+
+            _cell_means_into(out, grid, st["x"][s], st["y"][s], weights_ug[s], alone)
     return out
+
+
+_ONE = np.ones((1, 1))
+
+
+def _cell_means_into(
+    out: np.ndarray,
+    grid: Grid,
+    sx: float,
+    sy: float,
+    weights: np.ndarray,
+    alone: Callable[[np.ndarray, np.ndarray], np.ndarray],
+) -> None:
+    """Replace the centre values of one stack at ``(sx, sy)`` in `out` ``(k, ny, nx)`` by
+    its cell means near it (:func:`trajectoire.dispersion.cell_means.band_means`):
+    ``out += weights (mean - centre)`` on the cells of each band, ``alone(xs, ys)`` being
+    the stack's footprint of weight 1 on the points ``(ys[a], xs[b])``."""
+    reach = CELL_MEAN_LEVELS[-1][0]
+    col = int(np.clip(np.floor((sx - grid.xmin) / grid.dx), 0, grid.nx - 1))
+    row = int(np.clip(np.floor((grid.ymax - sy) / grid.dy), 0, grid.ny - 1))
+    cols = np.arange(max(col - reach, 0), min(col + reach + 1, grid.nx))
+    rows = np.arange(max(row - reach, 0), min(row + reach + 1, grid.ny))
+    centre = alone(grid.x[cols], grid.y[rows])
+    gx, gy = grid.x[cols] - sx, grid.y[rows] - sy
+    bands = band_means(gx, gy, grid.dx, lambda fx, fy, _: alone(sx + fx, sy + fy))
+    for ri, ci, means in bands:
+        out[:, rows[ri], cols[ci]] += weights[:, None] * (means - centre[ri, ci])[None, :]
 
 
 def _require_reach(x: np.ndarray, y: np.ndarray, grid: Grid, radius: float) -> None:
