@@ -577,3 +577,29 @@ def test_geotiff_band_unit_and_all_nan_maps(output: Path, tmp_path: Path) -> Non
     with pytest.raises(InputError, match=r"holds no value \(NaN in every cell"):
         ds.trajectoire.to_geotiff(tmp_path / "e.tif", "emission", year=1991, pollutant="NO2")
     assert not (tmp_path / "e.tif").exists()
+
+
+def test_stations_positions_are_their_variables_coordinates(tmp_path):
+    """CF 5: the station variables name ``station_x station_y`` in their ``coordinates``;
+    the positions are stored as coordinates (float64, no fill value), so that a Lambert-93
+    northing keeps its centimetres (float32 steps by 0.5 m there)."""
+    y = 7_050_123.37
+    ds = xr.Dataset(
+        {
+            "station_concentration": (("year", "station"), np.array([[12.5, 30.0]])),
+            "station_x": ("station", [700_000.25, 701_234.56]),
+            "station_y": ("station", [y, y + 1.0]),
+        },
+        coords={"year": [2019], "station": ["FR1", "FR2"]},
+    )
+    ds["station_concentration"].attrs["units"] = "ug m-3"
+    path = write_netcdf(ds, tmp_path / "st.nc")
+    import netCDF4
+
+    with netCDF4.Dataset(path) as nc:
+        assert nc["station_concentration"].coordinates == "station_x station_y"
+        assert nc["station_y"].dtype == np.float64
+        assert "_FillValue" not in nc["station_y"].ncattrs()
+        assert nc["station_y"][0] == y
+    back = xr.open_dataset(path)
+    assert "station_x" in back.coords and float(back.station_y[0]) == y

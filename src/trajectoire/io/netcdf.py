@@ -137,6 +137,9 @@ _COORD_ATTRS: dict[str, dict[str, str]] = {
     },
 }
 
+#: The stations' positions: coordinates of the variables along ``station``.
+STATION_POSITIONS = ("station_x", "station_y")
+
 _GLOBAL_DEFAULTS = {
     "Conventions": CF_VERSION,
     "title": "trajectoire output",
@@ -603,6 +606,9 @@ def _prepare(ds: xr.Dataset) -> xr.Dataset:
             grid = Grid.from_coords(out["x"].values, out["y"].values, crs_of(src))
             out[GRID_MAPPING] = crs_variable(grid)
     has_crs = GRID_MAPPING in out.variables
+    # the stations' positions are their variables' coordinates (CF 5: written in the
+    # variables' "coordinates" attribute, stored in float64 without a fill value like x, y)
+    out = out.set_coords([n for n in STATION_POSITIONS if n in out.data_vars])
     for coord, defaults in _COORD_ATTRS.items():  # coordinates, and the stations' positions
         if coord in out.variables:
             out[coord].attrs = {**defaults, **out[coord].attrs}
