@@ -101,3 +101,17 @@ def test_bad_exposure_config_is_one_clear_error(tmp_path, body, pattern):
     with pytest.raises(ConfigError, match=pattern) as info:
         load_config(_with_exposure(tmp_path, body))
     assert "more problem" not in str(info.value)  # one error, not a cascade
+
+
+def test_calm_fraction_keeps_its_units_without_calms(tmp_path):
+    """A frequency table without ``calm_fraction`` (a user's own) gives NaN with the
+    variable's units and name, not a bare NaN: a run whose first year has none wrote the
+    variable without units."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", TrajectoireWarning)
+        ctx = P.prepare(load_config(small_config(tmp_path)))
+        ctx.met = ctx.met.drop_vars("calm_fraction")
+        ds = P.compute_year(ctx, 2018)
+    calm = ds["calm_fraction"]
+    assert np.isnan(calm.values).all()
+    assert calm.attrs["units"] == "1" and calm.attrs["long_name"] == "fraction of calm hours"

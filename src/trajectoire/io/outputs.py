@@ -660,15 +660,13 @@ def year_dataset(
         coords={"year": [year], "territory": list(territories)},
         attrs={"units": "1", "long_name": "inhabitants of each territory"},
     )
-    ds["calm_fraction"] = (
-        xr.DataArray([np.nan], dims="year", coords={"year": [year]})
-        if calm_fraction is None
-        else xr.DataArray(
-            [calm_fraction],
-            dims="year",
-            coords={"year": [year]},
-            attrs={"units": "1", "long_name": "fraction of calm hours"},
-        )
+    # NaN without a frequency table's calms (the attributes all the same: a run whose
+    # first year has none would otherwise write the variable without units)
+    ds["calm_fraction"] = xr.DataArray(
+        [np.nan if calm_fraction is None else calm_fraction],
+        dims="year",
+        coords={"year": [year]},
+        attrs={"units": "1", "long_name": "fraction of calm hours"},
     )
     return ds
 
