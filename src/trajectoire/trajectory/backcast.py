@@ -52,6 +52,7 @@ from trajectoire._validate import (
     require_unique,
     require_year,
     rows_preview,
+    year_ranges,
 )
 from trajectoire.cf import add_history, set_cf_attrs
 from trajectoire.errors import (
@@ -341,7 +342,8 @@ def _check_points(ds: xr.Dataset, sectors: list[str], pols: list[str], what: str
 def _note_out_of_service(pts: _Points, year: int, pols: list[str]) -> None:
     """Say (log, INFO) which stacks carry figures in the reference inventory but are out of
     service in its `year`: they are 0 that year, and their figures, scaled by their sector's
-    series, give their years of service (a documented convention, not an error)."""
+    series, give their years of service, on top of the sector's series (a documented
+    convention, not an error)."""
     off = ((pts.start >= 0) & (year < pts.start)) | ((pts.end >= 0) & (year > pts.end))
     emitting = off & (pts.ref > 0).any(axis=1)
     if not emitting.any():
@@ -356,8 +358,8 @@ def _note_out_of_service(pts: _Points, year: int, pols: list[str]) -> None:
     log.info(
         "reference inventory: %d stack(s) out of service in the reference year %d carry "
         "figures in it: %s. They are 0 t in %d (point_method 'inactive'); their figures, "
-        "times their sector's factor, give their years of service (docs/trajectory.md, "
-        "point sources).",
+        "times their sector's series, give their years of service, on top of the sector's "
+        "series (docs/trajectory.md, point sources).",
         len(shown),
         year,
         rows_preview(shown, 5),
@@ -909,73 +911,108 @@ def _no_rows(table: pd.DataFrame | None) -> pd.DataFrame | None:
     return None if table is None else table.iloc[:0]
 
 
-def _anchor_weights(
-    inp: _Inputs, basis: _Basis, ratio: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Basis weights (year, basis, sector, pollutant) and point factor rho (year, sector, pollutant).
+def _anchor_weights(inp: _Inputs, basis: _Basis) -> np.ndarray:
+    """Basis weights (year, basis, sector, pollutant) [1] of the anchor and interpolated years.
 
     At an anchor year its field (weight 1); between anchors ``a < y < b`` the linear
-    interpolation of theirs; outside the anchors no weight yet (:func:`_outside_weights`).
-    ``rho(y)`` is the gridded total relative to the reference's (interpolated between anchors),
-    times the series ratio outside them.
+    interpolation of theirs, weights ``1 - t`` and ``t`` with ``t = (y - a) / (b - a)``
+    (IPCC 2006 vol. 1 ch. 5, interpolation); outside the anchors no weight yet
+    (:func:`_outside_weights`). The stacks take the same weights on their anchor figures
+    (:func:`_point_emissions`).
     """
     ys = np.asarray(inp.years)
-    anchors = np.asarray(inp.anchor_years)
-    base = np.array([basis.anchor[a] for a in inp.anchor_years])  # basis of each anchor
+    inside = (ys >= inp.first) & (ys <= inp.last)
+    knots = np.where(inside[:, None], _interp_weights(inp.anchor_years, ys), 0.0)
     weight = np.zeros((ys.size, len(basis.labels), len(inp.sectors), len(inp.pols)))
-    rho = np.ones((ys.size, len(inp.sectors), len(inp.pols)))
+    weight[:, [basis.anchor[a] for a in inp.anchor_years]] = knots[:, :, None, None]
+    return weight
+
+
+def _in_service(pts: _Points, years: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Whether each stack is in service (year, source): ``start_year <= y <= end_year``,
+    a year of -1 being open."""
+    y = np.asarray(years)[:, None]
+    return ((pts.start < 0) | (y >= pts.start)) & ((pts.end < 0) | (y <= pts.end))
+
+
+@dataclass
+class _StackYears:
+    """The stacks in every internal year (first axis: year), from :func:`_point_emissions`."""
+
+    value: np.ndarray  # (year, source, pollutant) [t yr-1], 0 out of service
+    method: np.ndarray  # (year, source, pollutant) labels of METHOD_LABELS, or "inactive"
+    path: np.ndarray  # (year, source, pollutant) [t yr-1]: the anchor figures interpolated,
+    # or the end anchor's times S(y)/S(a), before register figures and service years
+    on: np.ndarray  # (year, source) in service
+    on_end: np.ndarray  # (year, source) in service at the end anchor a year outside is taken from
+
+
+def _anchor_figures(
+    inp: _Inputs, pts: _Points, basis: _Basis, parts: list[pd.DataFrame]
+) -> np.ndarray:
+    """Each stack's figure at each anchor year (anchor, source, pollutant) [t yr-1].
+
+    In order of precedence: the register's figure for that year, when the stack is in
+    service then; the anchor inventory's own figure (the reference's ``p_ref``); for an
+    anchor that lacks the stack, ``p_ref G_a / G_ref`` (its sector's gridded total at the
+    anchor relative to the reference's, 1 where ``G_ref = 0``). A stack out of service at an
+    anchor year keeps that inventory's figure: the figure of its years of service, as the
+    reference's (docs/trajectory.md, point sources).
+    """
+    anchors = inp.anchor_years
     g_ref = basis.total(inp.ref.year)
-    safe_ref = np.where(g_ref > 0, g_ref, 1.0)
-    g_anchor = basis.sums[base]
-    rho_anchor = np.where(g_ref > 0, g_anchor / safe_ref, 1.0)
-    pos = np.searchsorted(anchors, ys)  # the first anchor at or after each year
-    at = np.flatnonzero(np.isin(ys, anchors))
-    weight[at, base[pos[at]]] = 1.0
-    rho[at] = rho_anchor[pos[at]]
-    between = np.flatnonzero((ys > inp.first) & (ys < inp.last) & ~np.isin(ys, anchors))
-    b = pos[between]
-    a = b - 1
-    t = ((ys[between] - anchors[a]) / (anchors[b] - anchors[a]))[:, None, None]
-    weight[between, base[a]] = 1.0 - t
-    weight[between, base[b]] = t
-    g = (1.0 - t) * g_anchor[a] + t * g_anchor[b]
-    rho[between] = np.where(g_ref > 0, g / safe_ref, 1.0)
-    out = np.flatnonzero((ys < inp.first) | (ys > inp.last))
-    rho[out] = rho_anchor[np.where(ys[out] < inp.first, 0, anchors.size - 1)] * ratio[out]
-    return weight, rho
+    g_anchor = basis.sums[[basis.anchor[a] for a in anchors]]  # (anchor, sector, pollutant)
+    rho = np.where(g_ref > 0, g_anchor / np.where(g_ref > 0, g_ref, 1.0), 1.0)
+    fig = pts.ref[None] * rho[:, pts.sector, :]
+    labels = np.empty(fig.shape, dtype=object)
+    on = _in_service(pts, anchors)[:, :, None]
+    for part in parts:  # the anchors' own figures, then the register's
+        given = fig.copy()
+        _apply_register(part, anchors, pts.ids, inp.pols, given, labels)
+        fig = np.where(on, given, fig) if part["label"].eq("register").any() else given
+    return fig
 
 
 def _point_emissions(
     inp: _Inputs,
     pts: _Points,
-    rho: np.ndarray,
+    basis: _Basis,
+    ratio: np.ndarray,
     labels: np.ndarray,
     point_history: pd.DataFrame | None,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> _StackYears:
     """Point-source emissions (year, source, pollutant) [t yr-1] and their method labels.
 
-    A stack follows its sector's factor ``rho`` and method, its figures in the anchor
-    inventories at their years, and the register `point_history` (which overrides the
-    anchors); it is zero (``inactive``) outside its lifetime.
+    A stack is used as the gridded part is (IPCC 2006 vol. 1 ch. 5): its figure at each
+    anchor year (:func:`_anchor_figures`) is reproduced there; between anchors ``a < y < b``
+    it is interpolated linearly between its two figures, with the gridded part's weights
+    ``1 - t``, ``t`` (label ``interpolation``); before the first anchor and after the last
+    it is that anchor's figure times the series ratio ``S(y) / S(a)`` of its sector (the
+    sector's method label). Register figures (`point_history`) override in their years
+    (``register``); a stack is zero (``inactive``) outside its years of service.
     """
     ys = inp.years
-    nsrc = len(pts.ids)
-    pvals = np.zeros((len(ys), nsrc, len(inp.pols)))
-    pmeth = np.empty((len(ys), nsrc, len(inp.pols)), dtype=object)
-    if not nsrc:
-        return pvals, pmeth
-    yarr = np.asarray(ys)[:, None]
-    active = ((pts.start < 0) | (yarr >= pts.start)) & ((pts.end < 0) | (yarr <= pts.end))
-    pvals = pts.ref[None] * rho[:, pts.sector, :]
-    pmeth[:] = labels[:, pts.sector, :]
+    yarr = np.asarray(ys)
+    shape = (len(ys), len(pts.ids), len(inp.pols))
+    outside = (yarr < inp.first) | (yarr > inp.last)
+    if not pts.ids:
+        none = np.zeros(shape[:2], dtype=bool)
+        return _StackYears(np.zeros(shape), np.empty(shape, object), np.zeros(shape), none, none)
+    on = _in_service(pts, ys)
     parts = _register_parts(inp, pts, point_history)
+    fig = _anchor_figures(inp, pts, basis, parts)
+    path = np.einsum("ya,akp->ykp", _interp_weights(inp.anchor_years, yarr), fig)
+    path[outside] *= ratio[outside][:, pts.sector, :]
+    value = path.copy()
+    method = labels[:, pts.sector, :].copy()
     for part in parts:  # later parts (the register) override earlier ones (anchors)
-        _apply_register(part, ys, pts.ids, inp.pols, pvals, pmeth)
-    if point_history is not None and (~active).any():
-        _warn_out_of_service(parts[-1], ys, pts.ids, ~active)  # parts[-1]: the register
-    pvals = np.where(active[:, :, None], pvals, 0.0)
-    pmeth = np.where(active[:, :, None], pmeth, "inactive")
-    return pvals, pmeth
+        _apply_register(part, ys, pts.ids, inp.pols, value, method)
+    if point_history is not None and (~on).any():
+        _warn_out_of_service(parts[-1], ys, pts.ids, ~on)  # parts[-1]: the register
+    value = np.where(on[:, :, None], value, 0.0)
+    method = np.where(on[:, :, None], method, "inactive")
+    end_anchor = np.where(yarr < inp.first, inp.first, inp.last)
+    return _StackYears(value, method, path, on, _in_service(pts, end_anchor))
 
 
 def _register_parts(
@@ -1054,28 +1091,48 @@ def _outside_weights(
     basis: _Basis,
     proxy_of: dict[str, _Proxy],
     ratio: np.ndarray,
+    pts: _Points,
+    stacks: _StackYears,
     ptot: np.ndarray,
     weight: np.ndarray,
 ) -> np.ndarray:
     """Fill the basis weights of the years outside the anchors; the sector targets.
 
-    The target ``T(y) = (G_a + P(a)) S(y) / S(a)`` (year, sector, pollutant) [t yr-1] (NaN
-    at and between the anchors); the gridded part is scaled by ``g(y) = (T(y) - P(y)) / G_a``,
-    clipped at 0 with a warning where the points cannot be reconciled with ``T(y)``.
+    With ``a`` the end anchor a year ``y`` is taken from (the first anchor before it, the
+    last after it), ``P_ay(a)`` the figures at ``a`` of the stacks in service both at ``a``
+    and in ``y``, and ``F(y)`` the figures in ``y`` of those in service in ``y`` but not at
+    ``a``, the target is
+
+        T(y) = (G_a + P_ay(a)) S(y) / S(a) + F(y)
+
+    (year, sector, pollutant) [t yr-1], NaN at and between the anchors: the part of the
+    sector present at ``a`` and still in ``y`` follows its series (IPCC 2006 vol. 1 ch. 5),
+    a stack that the total of ``a`` did not contain comes on top with its own figures, and
+    one out of service in ``y`` takes only its own figures away. The gridded part is scaled
+    by ``g(y) = (T(y) - P(y)) / G_a`` [1], which is ``S(y) / S(a)`` unless register
+    figures depart from their stacks' series; where they cannot be reconciled with
+    ``T(y)`` it is clipped at 0, with a warning naming them (:func:`_clip_causes`).
     """
     ys = np.asarray(inp.years)
+    ns = len(inp.sectors)
     target_all = np.full(ratio.shape, np.nan)
     rows = np.flatnonzero((ys < inp.first) | (ys > inp.last))
     ends = np.where(ys[rows] < inp.first, inp.first, inp.last).tolist()  # anchor of each row
     ga = basis.sums[np.array([basis.anchor[a] for a in ends], dtype=int)]
-    target = (ga + ptot[np.array([inp.years.index(a) for a in ends], dtype=int)]) * ratio[rows]
+    at_end = stacks.value[np.array([inp.years.index(a) for a in ends], dtype=int)]
+    on_y, on_a = stacks.on[rows][:, :, None], stacks.on_end[rows][:, :, None]
+    kept = _point_totals(pts, np.where(on_y & on_a, at_end, 0.0), ns)  # P_ay(a)
+    fresh = _point_totals(pts, np.where(on_y & ~on_a, stacks.value[rows], 0.0), ns)  # F(y)
+    target = (ga + kept) * ratio[rows] + fresh
     target_all[rows] = target
     rest = target - ptot[rows]
     tol = 1e-9 * np.maximum(target, ptot[rows])
-    short = (rest < -tol) | ((ga <= 0) & (rest > tol))
+    over = rest < -tol  # the stacks exceed the target
+    bare = (ga <= 0) & (rest > tol)  # no gridded part to take up the difference
     gfac = np.where(ga > 0, np.clip(rest, 0.0, None) / np.where(ga > 0, ga, 1.0), 0.0)
     _spread_outside(weight, rows, ys[rows], ends, gfac, ga, basis, proxy_of, inp.sectors)
-    _warn_unreconciled(short, ys[rows].tolist(), inp.sectors, inp.pols)
+    causes = _clip_causes(over, bare, rows, ends, pts, stacks, inp.years)
+    _warn_unreconciled(over | bare, ys[rows].tolist(), inp.sectors, inp.pols, causes)
     return target_all
 
 
@@ -1121,31 +1178,106 @@ def _spread_outside(
 class UnreconciledTotals(TrajectoireWarning):
     """A (sector, pollutant) whose total departs from its series in some years: the stacks
     exceed the sector's target or there is no gridded part to absorb the difference
-    (:func:`_warn_unreconciled`). ``sector``, ``pollutant`` and ``years`` say which, for a
-    caller that summarises them (the run: one warning for all the pairs)."""
+    (:func:`_warn_unreconciled`). ``sector``, ``pollutant`` and ``years`` say which, and
+    ``sources`` the stacks that cause it (empty when not known), for a caller that
+    summarises them (the run: one warning for all the pairs)."""
 
-    def __init__(self, message: str, sector: str, pollutant: str, years: list[int]) -> None:
+    def __init__(
+        self,
+        message: str,
+        sector: str,
+        pollutant: str,
+        years: list[int],
+        sources: Sequence[str] = (),
+    ) -> None:
         super().__init__(message)
         self.sector, self.pollutant, self.years = sector, pollutant, years
+        self.sources = list(sources)
+
+
+def _clip_causes(
+    over: np.ndarray,
+    bare: np.ndarray,
+    rows: np.ndarray,
+    ends: list[int],
+    pts: _Points,
+    stacks: _StackYears,
+    years: list[int],
+) -> dict[tuple[int, int], tuple[str, list[str]]]:
+    """Why the gridded part of a (sector, pollutant) is clipped: a clause and the stack ids.
+
+    `over` and `bare` are (row, sector, pollutant) over the outside `rows` (their end anchors
+    `ends`): the stacks stand above the target, or the sector has no gridded part there to
+    take up what they leave below it. A stack's departure is its figure less its series
+    path (its figure at the end anchor times ``S(y)/S(a)``), for the stacks in service
+    both at the end anchor and that year (the others add or take away only their own
+    figures): a register figure above or below the path.
+    """
+    value, path = stacks.value[rows], stacks.path[rows]
+    both = (stacks.on[rows] & stacks.on_end[rows])[:, :, None]
+    dev = np.where(both, value - path, 0.0)  # (row, source, pollutant) [t yr-1]
+    causes: dict[tuple[int, int], tuple[str, list[str]]] = {}
+    for i, j in np.argwhere((over | bare).any(axis=0)).tolist():
+        ks = np.flatnonzero(pts.sector == i)
+        clauses, named = [], []
+        for flags, sign in ((over[:, i, j], 1.0), (bare[:, i, j], -1.0)):
+            r = np.flatnonzero(flags)
+            if not r.size:
+                continue
+            d = sign * dev[np.ix_(r, ks)][:, :, j]  # (row, stack) > 0: a cause
+            order = np.argsort(-d.max(axis=0), kind="stable")
+            shown = []
+            for m in order[d.max(axis=0)[order] > 0].tolist():
+                k, hit = int(ks[m]), r[d[:, m] > 0]
+                when = year_ranges(years[rows[h]] for h in hit.tolist())
+                kind = str(stacks.method[rows[int(hit[0])], k, j])  # the register's, mostly
+                shown.append(f"{pts.ids[k]} ({kind}: {when})")
+                named.append(pts.ids[k])
+            stacks_text = f"stack(s) {rows_preview(shown, 5)}" if shown else "its stacks"
+            if sign > 0:
+                clauses.append(
+                    f"{stacks_text} stand above their series path (their anchor figure times "
+                    "S(y)/S(a)) by more than the sector's gridded part"
+                )
+            else:
+                anchors = sorted({ends[h] for h in r.tolist()})
+                clauses.append(
+                    f"the sector has no gridded part in anchor {rows_preview(anchors)} to take "
+                    f"up what {stacks_text} leave below their series path"
+                )
+        causes[(i, j)] = ("; ".join(clauses), list(dict.fromkeys(named)))
+    return causes
 
 
 def _warn_unreconciled(
-    short: np.ndarray, years: list[int], sectors: list[str], pols: list[str]
+    short: np.ndarray,
+    years: list[int],
+    sectors: list[str],
+    pols: list[str],
+    causes: Mapping[tuple[int, int], tuple[str, list[str]]] | None = None,
 ) -> None:
-    """Warn, per (sector, pollutant), about the years (`short` (year, sector, pollutant))."""
+    """Warn, per (sector, pollutant), about the years (`short` (year, sector, pollutant)),
+    naming the stacks that cause it where `causes` (:func:`_clip_causes`) says."""
     missed: dict[tuple[int, int], list[int]] = {}
     for r, i, j in np.argwhere(short):
         missed.setdefault((int(i), int(j)), []).append(years[r])
     for (i, j), bad_years in missed.items():
+        cause, sources = (causes or {}).get(
+            (i, j),
+            ("they exceed its target total, or there is no gridded part to absorb the "
+             "difference", []),
+        )  # fmt: skip
         message = (
             f"sector {sectors[i]}, pollutant {pols[j]}: in {len(bad_years)} year(s) "
             f"({rows_preview(bad_years)}) the point sources cannot be reconciled with the "
-            "sector's series (they exceed its target total, or there is no gridded part to "
-            "absorb the difference); the gridded part is clipped at 0 and the sector total "
-            "departs from its series there (compare 'total' with 'target_total'). Check the "
-            "register figures or the sector's index."
+            f"sector's series: {cause}. The gridded part is clipped at 0 there and the "
+            "sector total departs from its series (compare 'total' with 'target_total'). "
+            "Check the register figures or the sector's index (docs/trajectory.md, point "
+            "sources)."
         )
-        warnings.warn(UnreconciledTotals(message, sectors[i], pols[j], bad_years), stacklevel=2)
+        warnings.warn(
+            UnreconciledTotals(message, sectors[i], pols[j], bad_years, sources), stacklevel=2
+        )
 
 
 def _as_dask(x: Any, chunks: tuple[Any, ...]) -> da.Array:
@@ -1291,7 +1423,8 @@ def _add_totals(out: xr.Dataset, inp: _Inputs, basis: _Basis, per_year: _PerYear
         dims=dims,
         attrs={
             "units": "t yr-1",
-            "long_name": "sector total required by the series method (NaN at anchors)",
+            "long_name": "sector total required by the series method, stacks opened or "
+            "closed since the anchor year at their own figures (NaN at and between anchors)",
         },
     )
     return out
@@ -1351,7 +1484,9 @@ def rebuild(
     anchors : sequence of xarray.Dataset, or xarray.Dataset, optional
         Other inventories of other years, same grid, sectors and pollutants as `reference`,
         checked as it is (one Dataset alone is a one-element list). Each anchor year is
-        reproduced exactly; between anchors cells are interpolated linearly.
+        reproduced exactly, its stack figures too; between anchors cells and stack figures
+        are interpolated linearly, and before the first anchor (after the last) both are
+        taken from that anchor with the series.
     point_history : pandas.DataFrame, optional
         Register figures ``source_id, year, pollutant, emission`` [t yr-1]; they take
         precedence over the index.
@@ -1377,9 +1512,11 @@ def rebuild(
         ``method(year, sector, pollutant)`` and ``point_method(year, source, pollutant)``
         (strings, :data:`METHOD_LABELS`, plus ``inactive`` for stacks out of service);
         ``total(year, sector, pollutant)`` [t yr-1] (gridded + points);
-        ``target_total(year, sector, pollutant)`` [t yr-1] (what the series method asks,
-        NaN at anchor and interpolated years; differs from ``total`` only where the points
-        could not be reconciled, which is warned about); ``scale(year,
+        ``target_total(year, sector, pollutant)`` [t yr-1] (what the series method asks of
+        the part of the sector in service at the anchor the year is taken from, with the
+        stacks opened or closed since then at their own figures; NaN at anchor and
+        interpolated years; differs from ``total`` only where register figures could not be
+        reconciled, which is warned about); ``scale(year,
         sector, pollutant)`` [1] = gridded total / reference gridded total;
         ``pattern_changed(year, sector, pollutant)`` (bool: the field is not ``scale`` times
         the reference field); ``basis_weight(year, basis, sector, pollutant)`` [1] and
@@ -1406,12 +1543,21 @@ def rebuild(
     * at an anchor year, :math:`E(a) = E_a` exactly (method ``reference``/``anchor``);
     * between anchors :math:`a < y < b`, per cell,
       :math:`E(y) = E_a + (E_b - E_a)(y - a)/(b - a)` (``interpolation``);
-    * outside, from the nearest anchor ``a`` with the ratio series ``S`` of the method:
-      the sector target :math:`T(y) = (G_a + P(a))\\,S(y)/S(a)`; points follow their register
-      or :math:`p(y) = p_{ref}\\,\\rho(y)`, :math:`\\rho(y) = \\rho(a) S(y)/S(a)`,
-      :math:`\\rho(a) = G_a / G_{ref}`; the gridded part is scaled by
-      :math:`g(y) = (T(y) - P(y)) / G_a` (clipped at 0 with a warning), so that gridded +
-      points = T(y) exactly;
+    * a stack ``k`` is used as the gridded part is: its figure :math:`p_k(a)` at each
+      anchor (the register's, else the anchor inventory's, else
+      :math:`p_{k,ref}\\,G_a/G_{ref}`) is reproduced there; between anchors
+      :math:`p_k(y) = p_k(a) + (p_k(b) - p_k(a))(y - a)/(b - a)` (``interpolation``);
+      outside, :math:`p_k(y) = p_k(a)\\,S(y)/S(a)` from the nearest anchor ``a`` with the
+      ratio series ``S`` of the method; register figures override in their years, and a
+      stack is 0 out of service;
+    * outside the anchors the sector target is
+      :math:`T(y) = (G_a + P_{ay}(a))\\,S(y)/S(a) + F(y)`, with :math:`P_{ay}(a)` the
+      figures at ``a`` of the stacks in service both at ``a`` and in ``y``, and :math:`F(y)`
+      the figures of those in service in ``y`` but not at ``a`` (a stack opened or closed
+      in between adds or takes away only its own figures); the gridded part is scaled by
+      :math:`g(y) = (T(y) - P(y)) / G_a`, which is :math:`S(y)/S(a)` unless register
+      figures depart from their stacks' series (clipped at 0 with a warning naming the
+      stacks), so that gridded + points = T(y) exactly;
     * with a proxy :math:`w_y(c) = P(y, c)/P(a, c)` (1 where :math:`P(a, c) = 0`),
       :math:`E(y, c) = g(y) G_a\\, E_a(c) w_y(c) / \\sum_c E_a(c) w_y(c)`.
 
@@ -1432,13 +1578,14 @@ def rebuild(
     proxy_of = _check_proxies(proxies, inp)
     basis = _basis_fields(inp, proxy_of)
     ratio, labels = _series_ratios(inp, surrogates)
-    weight, rho = _anchor_weights(inp, basis, ratio)
+    weight = _anchor_weights(inp, basis)
     pts = _check_points(reference, inp.sectors, inp.pols, "reference inventory")
     _note_out_of_service(pts, inp.ref.year, inp.pols)
-    pvals, pmeth = _point_emissions(inp, pts, rho, labels, point_history)
-    ptot = _point_totals(pts, pvals, len(inp.sectors))
-    target = _outside_weights(inp, basis, proxy_of, ratio, ptot, weight)
-    per_year = _PerYear(weight, labels, ptot, pvals, pmeth, target).take(inp.keep)
+    stacks = _point_emissions(inp, pts, basis, ratio, labels, point_history)
+    ptot = _point_totals(pts, stacks.value, len(inp.sectors))
+    target = _outside_weights(inp, basis, proxy_of, ratio, pts, stacks, ptot, weight)
+    per_year = _PerYear(weight, labels, ptot, stacks.value, stacks.method, target)
+    per_year = per_year.take(inp.keep)
     lazy_basis = _lazy_basis(basis, inp.chunks, inp.dtype)
     emission = _lazy_emission(lazy_basis, per_year.weight, inp.out_years, inp.chunks, inp.dtype)
     out = _assemble(inp, basis, lazy_basis, emission, per_year)
