@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from trajectoire.assess.siting import (
     choose_sites,
@@ -453,3 +455,62 @@ def test_choose_sites_from_output_accepts_pollutant_aliases(fields) -> None:  # 
     aliases = [p.lower().replace(".", "") for p in pols]
     res = choose_sites_from_output(ds, 2023, 3, use_stations=False, pollutants=aliases)
     pd.testing.assert_frame_equal(res.sites, ref.sites)
+
+
+# ----------------------------------------------------------- points on cell edges (probe14 #3)
+@given(
+    nx=st.integers(2, 7),
+    ny=st.integers(2, 7),
+    res=st.sampled_from([100.0, 200.0, 1000.0]),
+    x_descending=st.booleans(),
+    y_ascending=st.booleans(),
+    data=st.data(),
+)
+@settings(max_examples=60)
+def test_a_point_on_a_cell_edge_is_in_the_cell_of_grid_cell_index(
+    nx, ny, res, x_descending, y_ascending, data
+) -> None:  # noqa: ANN001
+    """Points on cell edges and corners (the sample's stations are on whole hundreds of
+    metres: at 100 m every one is on a corner) are put in the cell that
+    ``Grid.cell_index`` gives, the one east / south of the edge, whatever the order of the
+    centres (before, siting took the nearest centre first in the array: the northern cell
+    of a north-up grid, the western one of west-to-east centres)."""
+    from trajectoire.assess.siting import _cells_of
+    from trajectoire.grid import Grid
+
+    g = Grid.from_bounds(600_000, 7_000_000, 600_000 + nx * res, 7_000_000 + ny * res, res)
+    i = data.draw(st.lists(st.integers(0, nx), min_size=1, max_size=6))  # edge lines
+    j = data.draw(st.lists(st.integers(0, ny), min_size=len(i), max_size=len(i)))
+    half = data.draw(st.lists(st.booleans(), min_size=len(i), max_size=len(i)))
+    px = g.xmin + res * (np.asarray(i) + np.where(half, 0.5, 0.0)).clip(0, nx)
+    py = g.ymin + res * np.asarray(j, dtype=float)
+    points = pd.DataFrame({"x": px, "y": py}, index=[f"p{k}" for k in range(len(i))])
+    row, col, inside = g.cell_index(px, py)
+    assert inside.all()
+    xs = g.x[::-1] if x_descending else g.x
+    ys = g.y[::-1] if y_ascending else g.y  # Grid.y is north-up (descending)
+    iy, ix = np.divmod(_cells_of(points, xs, ys, "test"), nx)
+    np.testing.assert_array_equal(xs[ix], g.x[col])
+    np.testing.assert_array_equal(ys[iy], g.y[row])
+
+
+def test_a_station_on_a_cell_edge_is_judged_at_the_cell_of_its_station_values(chosen) -> None:  # noqa: ANN001
+    """The probe's case: a station on the edge between two rows (and two columns) is
+    sampled by ``sample_at_stations`` in the cell south-east of it; siting judges it at
+    that cell too (``siting_criterion``, hence ``criterion_existing`` and min_spacing),
+    not at the northern one."""
+    from trajectoire import sample_at_stations
+
+    xs, ys = chosen.features["x"].values, chosen.features["y"].values  # north-up
+    ex, ey = xs[10] + RES / 2, ys[12] - RES / 2  # the corner of 4 cells
+    field = xr.DataArray(
+        np.arange(xs.size * ys.size, dtype=float).reshape(ys.size, xs.size),
+        dims=("y", "x"),
+        coords={"y": ys, "x": xs},
+    )
+    station = pd.DataFrame({"station_id": ["S"], "x": [ex], "y": [ey]})
+    flat = int(sample_at_stations(field, station, method="nearest").values.ravel()[0])
+    assert divmod(flat, xs.size) == (13, 11)  # the row south of the edge, the column east
+    crit = chosen.criterion_of
+    assert crit([ex], [ey]) == crit([xs[11]], [ys[13]])
+    assert crit([xs[10]], [ys[12]]) != crit([xs[11]], [ys[13]])  # the test tells them apart

@@ -33,12 +33,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyproj
 import xarray as xr
 
 from trajectoire._validate import as_floats, require_dims, require_year, year_ranges
 from trajectoire.assess.exposure import _check_same_grid
 from trajectoire.cf import add_history
-from trajectoire.errors import InputError, MissingVariableError, warn
+from trajectoire.errors import GridError, InputError, MissingVariableError, warn
+from trajectoire.geo.grid import Grid
 from trajectoire.species import normalise_pollutant
 
 __all__ = [
@@ -295,27 +297,80 @@ def _points(points: _Points, what: str) -> pd.DataFrame:
     return out
 
 
+#: The CRS of the grids :func:`_cells_of` builds from bare cell centres: a local Cartesian
+#: one in metres. Only the cell lookup of :meth:`Grid.cell_index` is used, which does not
+#: depend on it; the points and the centres are in the same (projected) CRS.
+_LOCAL_CRS = pyproj.CRS.from_wkt(
+    'ENGCRS["grid coordinates",EDATUM["unknown"],CS[Cartesian,2],'
+    'AXIS["easting (x)",east,LENGTHUNIT["metre",1]],'
+    'AXIS["northing (y)",north,LENGTHUNIT["metre",1]]]'
+)
+
+
 def _cells_of(points: pd.DataFrame, xs: np.ndarray, ys: np.ndarray, what: str) -> np.ndarray:
-    """Flat cell index of each point (nearest cell centre); outside the grid is an error."""
+    """Flat cell index ``iy * len(xs) + ix`` of the cell containing each point.
+
+    The cell is the one :meth:`trajectoire.Grid.cell_index` gives (the rule of the stacks
+    and of :func:`trajectoire.sample_at_stations` on north-up grids): a point on the edge
+    shared by two cells goes to the one east of it / south of it, whatever the order of
+    `xs` and `ys`.
+
+    Parameters
+    ----------
+    points : pandas.DataFrame
+        Columns ``x``, ``y`` [m], in the CRS of the grid; the index names the points.
+    xs, ys : numpy.ndarray
+        Regular cell-centre coordinates [m] along x and y, increasing or decreasing (one
+        centre alone: the cell is as wide as the other axis's step).
+    what : str
+        The caller and the points, for the message.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Position of each point's cell in the (y, x) arrays, flattened row by row.
+
+    Raises
+    ------
+    trajectoire.InputError
+        A point outside the grid (the outer edges belong to it), or irregular centres.
+    """
     if len(points) == 0:
         return np.zeros(0, np.int64)
-    dx = abs(xs[1] - xs[0]) if len(xs) > 1 else math.inf
-    dy = abs(ys[1] - ys[0]) if len(ys) > 1 else math.inf
-    px = points["x"].to_numpy(float)
-    py = points["y"].to_numpy(float)
-    ix = np.abs(xs[None, :] - px[:, None]).argmin(axis=1)
-    iy = np.abs(ys[None, :] - py[:, None]).argmin(axis=1)
-    out = (np.abs(xs[ix] - px) > 0.5 * dx * (1 + 1e-9)) | (
-        np.abs(ys[iy] - py) > 0.5 * dy * (1 + 1e-9)
-    )
-    if out.any():
-        bad = [str(i) for i in points.index[out]][:5]
+    xa, ya = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if xa.size > 1 and ya.size > 1:
+        try:
+            grid = Grid.from_coords(xa, ya, _LOCAL_CRS)
+        except GridError as exc:  # irregular centres
+            raise GridError(f"{what}: the grid's cell centres: {exc}") from None
+    else:  # one centre along an axis: its cell is as wide as the other axis's step
+        steps = [abs(float(c[1] - c[0])) for c in (xa, ya) if c.size > 1]
+        if not steps:  # one cell, of no known size: every point is in it
+            return np.zeros(len(points), np.int64)
+        h = steps[0]
+        grid = Grid(xa.min() - h / 2, ya.min() - h / 2, h, h, xa.size, ya.size, _LOCAL_CRS)
+    px = _onto_edge(points["x"].to_numpy(float), grid.xmin, grid.xmax, grid.dx)
+    py = _onto_edge(points["y"].to_numpy(float), grid.ymin, grid.ymax, grid.dy)
+    row, col, inside = grid.cell_index(px, py)
+    if not inside.all():
+        bad = [str(i) for i in points.index[~inside]][:5]
         raise InputError(
-            f"{what}: point(s) {bad} lie outside the grid x [{xs.min()}, {xs.max()}], "
-            f"y [{ys.min()}, {ys.max()}] (cell centres); give x, y in the grid's CRS [m] "
+            f"{what}: point(s) {bad} lie outside the grid x [{xa.min()}, {xa.max()}], "
+            f"y [{ya.min()}, {ya.max()}] (cell centres); give x, y in the grid's CRS [m] "
             "or drop them."
         )
-    return (iy * len(xs) + ix).astype(np.int64)
+    # cell_index counts rows from the north and columns from the west
+    ix = col if xa.size < 2 or xa[1] > xa[0] else xa.size - 1 - col
+    iy = row if ya.size < 2 or ya[1] < ya[0] else ya.size - 1 - row
+    return (iy * xa.size + ix).astype(np.int64)
+
+
+def _onto_edge(v: np.ndarray, low: float, high: float, step: float) -> np.ndarray:
+    """`v` [m] with the values within 1e-9 of a cell outside ``[low, high]`` put on that
+    edge (the outer edges of the grid belong to it; a station on the edge, read back from
+    a file, may lie a rounding error beyond it)."""
+    on = np.clip(v, low, high)
+    return np.where(np.abs(v - on) <= 1e-9 * step, on, v)
 
 
 #: how far [m] beyond the grid a main source may lie (a source just off the grid still
