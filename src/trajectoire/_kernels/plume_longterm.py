@@ -40,7 +40,7 @@ from numba import njit, prange
 
 from ._config import CACHE
 from .deposition import crosswind_at, crosswind_unit, depletion_factor, depletion_integral
-from .plume import TAIL, downwind_unit, plume_value
+from .plume import SQRT_2PI, TAIL, downwind_unit, plume_value
 from .rise import effective_height
 from .sigma import sigma_y, sigma_y_slope_bound
 
@@ -546,13 +546,17 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
     """Integral over the receptor's own cell, in polar coordinates around the receptor.
 
     ``int dA C = int dalpha w(alpha + 180) int_0^R(alpha) CIC(rho) drho``: the 1/r of the
-    point kernel cancels the Jacobian, so the integrand is regular. The radial integral runs
-    on `ndec` decades in log(rho) below the cell edge ``R(alpha)``; the angular one on the
-    intervals between `breaks` (cell corners and sector kinks), where it is smooth. `clim` is
+    point kernel cancels the Jacobian, so the integrand is regular. `clim` is
     ``(z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep)``, the arguments of
-    :func:`point_density` after the offset.
+    :func:`point_density` after the offset. Gaussian sectors take :func:`_source_cell_gauss`
+    (`breaks` are then its ``phi`` breaks); the flat and hat sectors, whose angular density
+    does not depend on ``rho``, integrate the radial integral (`ndec` decades in log(rho)
+    below the cell edge ``R(alpha)``) over the bearings, on the intervals between `breaks`
+    [degree] (cell corners, axes and sector kinks), where it is smooth.
     """
-    z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep = clim
+    if clim[9] == SECTOR_GAUSS:
+        return _source_cell_gauss(res, clim, breaks, ax, aw, rx, rw, ndec)
+    a = clim[1]
     half = 0.5 * res
     ng = a.shape[0]
     tot = 0.0
@@ -570,6 +574,114 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
             theta = math.degrees(alpha) + 180.0
             for g in range(ng):
                 tot += aw[ia] * hw * _radial(theta, a[g], g, rmax, clim, rx, rw, ndec)
+    return tot
+
+
+@njit(cache=CACHE)
+def _smoothed_tail(y, s):
+    """``int_-inf^-|y| Phi(x / s) dx = s [phi(u) - u (1 - Phi(u))]``, ``u = |y| / s`` (> 0)."""
+    u = abs(y) / s
+    return s * (math.exp(-0.5 * u * u) / SQRT_2PI - 0.5 * u * math.erfc(u * _INV_SQRT2))
+
+
+@njit(cache=CACHE)
+def _sector_cdf(x, s):
+    """Mass of a unit sector ``[-1/2, 1/2]`` convolved with a Gaussian of standard deviation
+    `s` that lies below `x` (sector widths): ``int_-inf^x [Phi((t + 1/2) / s) - Phi((t - 1/2)
+    / s)] dt``, the flat sector's ``clamp(x + 1/2, 0, 1)`` plus the smooth correction of
+    :func:`_smoothed_tail` at each edge (``s <= 0``: the flat sector)."""
+    flat = min(max(x + 0.5, 0.0), 1.0)
+    if s <= 0.0:
+        return flat
+    return flat + _smoothed_tail(x + 0.5, s) - _smoothed_tail(x - 0.5, s)
+
+
+@njit(cache=CACHE)
+def gauss_arc_mass(t1, t2, weights, spread):
+    """Weight of Gaussian-smoothed sectors on the arc ``[t1, t2]`` (sector positions).
+
+    The integral of :func:`gauss_position` from `t1` to `t2` (``t2 >= t1``, sector widths,
+    any number of turns), in closed form: ``sum_d weights[d mod N] [J(t2 - d) - J(t1 - d)]``
+    with ``J`` the cumulative mass of one smoothed sector (:func:`_sector_cdf`), over the
+    sectors within ``GAUSS_REACH s + 1/2`` of the arc. The whole circle gives
+    ``sum(weights)``.
+    """
+    n = weights.shape[0]
+    reach = GAUSS_REACH * max(spread, 0.0) + 0.5
+    lo = int(math.floor(t1 - reach))
+    hi = int(math.ceil(t2 + reach))
+    tot = 0.0
+    for d in range(lo, hi + 1):
+        w = weights[d % n]
+        if w != 0.0:
+            tot += w * (_sector_cdf(t2 - d, spread) - _sector_cdf(t1 - d, spread))
+    return tot
+
+
+@njit(cache=CACHE)
+def _source_cell_gauss(res, clim, breaks, ax, aw, rx, rw, ndec):
+    """:func:`_source_cell` of Gaussian-smoothed sectors: the radial integral outside, the
+    angular one in closed form.
+
+    Swapping the two integrals, ``int_0^{R_max} drho CIC(rho) M(rho)`` with ``M(rho)`` the
+    weight of the angular density at distance ``rho`` (:func:`gauss_density`, spread
+    ``sigma_y(rho) / rho``) over the bearings where the cell reaches beyond ``rho``. Within
+    the inscribed disc (``rho <= res / 2``) that is every bearing, ``M = sum(weights)``
+    (`ndec` decades in log(rho), as :func:`_radial`); in the corners (``rho = (res / 2) /
+    cos(phi)``, ``0 <= phi <= pi / 4``) it is the four arcs ``diagonal +- (pi / 4 - phi)``,
+    each of weight :func:`gauss_arc_mass` (exact). The ``phi`` integral runs between
+    `breaks` [degree]: where an arc's end meets a sector edge (the integrand has a smoothed
+    kink there). No bearing is sampled, so the value does not depend on where the sectors
+    lie against the cell's axes: a rose turned by 90 degrees gives the same value (the
+    four arcs are turned into each other).
+    """
+    z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep = clim
+    half = 0.5 * res
+    n = a.shape[1]
+    width = 2.0 * math.pi / n
+    quarter = 0.25 * math.pi
+    tot = 0.0
+    for g in range(a.shape[0]):
+        row = a[g]
+        total = 0.0
+        for d in range(n):
+            total += row[d]
+        if total == 0.0:
+            continue
+        inner = 0.0  # the inscribed disc: every bearing, the sectors' whole weight
+        for dec in range(ndec):
+            tlo = math.log(half) - (ndec - dec) * math.log(10.0)
+            thi = tlo + math.log(10.0)
+            tm = 0.5 * (tlo + thi)
+            th = 0.5 * (thi - tlo)
+            for ir in range(rx.shape[0]):
+                rho = math.exp(tm + th * rx[ir])
+                c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+                inner += rw[ir] * th * rho * depleted(c, rho, g, invus[g], dep)
+        corner = 0.0  # the four corners beyond it: arcs about the diagonals
+        for k in range(breaks.shape[0] - 1):
+            lo = math.radians(breaks[k])
+            hi = math.radians(breaks[k + 1])
+            if hi <= lo:
+                continue
+            mid = 0.5 * (lo + hi)
+            hw = 0.5 * (hi - lo)
+            for ia in range(ax.shape[0]):
+                phi = mid + hw * ax[ia]
+                cos_phi = math.cos(phi)
+                rho = half / cos_phi
+                c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+                c = depleted(c, rho, g, invus[g], dep)
+                if c == 0.0:
+                    continue
+                spread = lateral_spread(rho, scheme, clss[g]) / width
+                arc = (quarter - phi) / width  # half-width of each arc [sector widths]
+                mass = 0.0
+                for q in range(4):  # plume bearings 45, 135, 225, 315 degrees
+                    t = ((45.0 + 90.0 * q - 180.0) % 360.0) / (360.0 / n)
+                    mass += gauss_arc_mass(t - arc, t + arc, row, spread)
+                corner += aw[ia] * hw * half * math.sin(phi) / (cos_phi * cos_phi) * c * mass
+        tot += total * inner + corner
     return tot
 
 

@@ -233,9 +233,10 @@ class _Quadrature(NamedTuple):
     ``gl_x, gl_w, gl_n, level_edges``: tensor Gauss-Legendre rules on [-1/2, 1/2] of 16, 8, 4,
     2, 1 nodes (times `refine`), used up to Chebyshev distances 1, 3, 8, 40 cells and beyond
     (distances times N / 16 for N > 16 sectors);
-    ``breaks``: the bearings [degree] where the angular density of the sectors has a kink, and
-    the diagonals; ``ax, aw, rx, rw``: angular and radial Gauss-Legendre rules of the source
-    cell on [-1, 1].
+    ``breaks`` [degree]: for the flat and hat sectors, the bearings where their angular
+    density has a kink, and the diagonals; for the Gaussian sectors, the angles
+    ``phi`` of the cell's corners (:func:`_corner_breaks`); ``ax, aw, rx, rw``: angular (or
+    ``phi``) and radial Gauss-Legendre rules of the source cell on [-1, 1].
     """
 
     gl_x: np.ndarray
@@ -252,8 +253,11 @@ class _Quadrature(NamedTuple):
 def _quadrature(refine: int, n_directions: int, sector_smoothing: bool | int) -> _Quadrature:
     """The :class:`_Quadrature` of `refine` and `n_directions` direction sectors.
 
-    `sector_smoothing` is the kernel code (or a boolean, True = hat); Gaussian-smoothed
-    sectors have no kink, so their source-cell breaks are the corners and diagonals only.
+    `sector_smoothing` is the kernel code (or a boolean, True = hat). The source cell of the
+    flat and hat sectors is integrated over the bearings between their kinks and the
+    diagonals (their angular density does not depend on the distance: smooth between the
+    breaks); that of the Gaussian sectors over ``phi`` between :func:`_corner_breaks`,
+    its angular integral in closed form.
     """
     orders = [b * refine for b in (16, 8, 4, 2, 1)]
     nmax = max(orders)
@@ -269,15 +273,40 @@ def _quadrature(refine: int, n_directions: int, sector_smoothing: bool | int) ->
     width = 360.0 / n_directions
     mode = int(sector_smoothing)
     if mode == _lt.SECTOR_GAUSS:
-        kinks: np.ndarray = np.empty(0)
-    elif mode == _lt.SECTOR_HAT:
-        kinks = np.arange(n_directions) * width
+        breaks = _corner_breaks(n_directions)
     else:
-        kinks = np.arange(n_directions) * width + width / 2
-    breaks = np.unique(np.concatenate([[0.0, 360.0], [45.0, 135.0, 225.0, 315.0], kinks % 360]))
+        kinks = np.arange(n_directions) * width + (0.0 if mode == _lt.SECTOR_HAT else width / 2)
+        corners = [0.0, 45.0, 135.0, 225.0, 315.0, 360.0]
+        breaks = np.unique(np.concatenate([corners, kinks % 360]))
     ax, aw = np.polynomial.legendre.leggauss(8 * refine)
     rx, rw = np.polynomial.legendre.leggauss(16 * refine)
     return _Quadrature(gl_x, gl_w, gl_n, level_edges, breaks, ax, aw, rx, rw)
+
+
+def _corner_breaks(n_directions: int) -> np.ndarray:
+    """The angles ``phi`` [degree, 0 to 45] where the source-cell integrand of the Gaussian
+    sectors has a smoothed kink (``_lt._source_cell_gauss``).
+
+    At distance ``rho = (res / 2) / cos(phi)`` the cell holds the bearings within
+    ``pi / 4 - phi`` of its diagonals; the weight of those arcs changes its slope where an
+    arc's end meets a sector edge (bearings ``(d + 1/2) 360 / N`` from the north, plus 180),
+    sharply in stable classes (edges smoothed by ``sigma_y / rho`` of a few degrees). One
+    break at each ``phi = 45 - |edge - diagonal|`` below 45 degrees, so that Gauss-Legendre
+    integrates a smooth function between breaks; with ``N`` divisible by 4 the same for the
+    four diagonals.
+
+    Examples
+    --------
+    >>> _corner_breaks(36).tolist()
+    [0.0, 5.0, 15.0, 25.0, 35.0, 45.0]
+    """
+    width = 360.0 / n_directions
+    edges = 180.0 + (np.arange(n_directions) + 0.5) * width
+    gaps = np.abs(
+        (edges[:, None] - np.array([45.0, 135.0, 225.0, 315.0])[None, :] + 180.0) % 360.0 - 180.0
+    )
+    phi = 45.0 - gaps[gaps < 45.0]
+    return np.unique(np.round(np.concatenate([[0.0, 45.0], phi]), 9))
 
 
 def kernel_half_width(radius: float, resolution: float) -> int:
