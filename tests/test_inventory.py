@@ -397,9 +397,10 @@ def test_zone_partly_outside_reports_each_pollutant_in_its_own_units():
 def test_allocation_makes_each_named_proxy_once_and_lets_it_go_after_its_last_sector(
     inputs, monkeypatch
 ):
-    """Sectors sharing a named proxy share one grid; each proxy grid is let go once the
-    last sector using it is spread (prepare's peak at 100 m), and the result is that of
-    the proxies made afresh for every sector."""
+    """Sectors sharing a named proxy share one (zone, cell) matrix; each is let go once
+    the last sector using it is spread (prepare's peak at 100 m), and the result is that of
+    the proxies made afresh for every sector. (The proxy per (zone, cell),
+    ``_zone_proxy``, replaced the proxy grid of the whole cells, ``proxy_grid``.)"""
     import weakref
 
     from trajectoire.inventory import proxies as mod
@@ -415,7 +416,7 @@ def test_allocation_makes_each_named_proxy_once_and_lets_it_go_after_its_last_se
     )
     spec = {"A": "population", "B": "population", "C": "area", "E": "area", "M": "Area "}
     # sectors in order A, B, C, E, M: "population" is last used by B, "area" by M
-    real = mod.proxy_grid
+    real = mod._zone_proxy
     made: dict[str, list] = {}
 
     def tracking(proxy, *args, **kwargs):
@@ -426,7 +427,7 @@ def test_allocation_makes_each_named_proxy_once_and_lets_it_go_after_its_last_se
         made.setdefault(key, []).append(weakref.ref(out))
         return out
 
-    monkeypatch.setattr(mod, "proxy_grid", tracking)
+    monkeypatch.setattr(mod, "_zone_proxy", tracking)
     got = allocate(tab, zones, GRID, proxies=spec, population_column="pop_2019")
     assert {k: len(v) for k, v in made.items()} == {"area": 1, "population": 1}
     monkeypatch.setattr(mod, "_proxy_key", lambda spec: None)  # no sharing

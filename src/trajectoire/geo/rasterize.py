@@ -25,6 +25,7 @@ from trajectoire.geo.grid import Grid, as_crs, to_crs
 __all__ = [
     "area_fractions",
     "coverage_matrix",
+    "line_coverage_matrix",
     "lines_to_grid",
     "points_to_grid",
     "to_grid_geometries",
@@ -343,22 +344,73 @@ def lines_to_grid(
             raise InputError(f"{what}: {n} lines but {vals.shape[0]} rows of values.")
     out = np.zeros((vals.shape[1], grid.size))
     if n:
-        seg, seg_line, _ = _segments(geoms)
-        kernel = segment_cell_lengths if len(seg) > 5000 else segment_cell_lengths_serial
-        s_idx, cell, length = kernel(
-            np.ascontiguousarray(seg[:, 0]),
-            np.ascontiguousarray(seg[:, 1]),
-            np.ascontiguousarray(seg[:, 2]),
-            np.ascontiguousarray(seg[:, 3]),
-            float(grid.xmin),
-            float(grid.ymax),
-            float(grid.dx),
-            float(grid.dy),
-            int(grid.nx),
-            int(grid.ny),
-        )
-        line = seg_line[s_idx]
+        line, cell, length = _line_cell_lengths(geoms, grid)
         for k in range(vals.shape[1]):
             out[k] = np.bincount(cell, weights=length * vals[line, k], minlength=grid.size)
     out = out.reshape((vals.shape[1], *grid.shape))
     return out[0] if one else out
+
+
+def _line_cell_lengths(
+    geoms: Sequence[Any], grid: Grid
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(line, cell, length)``: the length of each line in each cell it crosses [CRS units],
+    one entry per piece of segment (a line's cells may repeat), cells flattened row-major."""
+    seg, seg_line, _ = _segments(geoms)
+    kernel = segment_cell_lengths if len(seg) > 5000 else segment_cell_lengths_serial
+    s_idx, cell, length = kernel(
+        np.ascontiguousarray(seg[:, 0]),
+        np.ascontiguousarray(seg[:, 1]),
+        np.ascontiguousarray(seg[:, 2]),
+        np.ascontiguousarray(seg[:, 3]),
+        float(grid.xmin),
+        float(grid.ymax),
+        float(grid.dx),
+        float(grid.dy),
+        int(grid.nx),
+        int(grid.ny),
+    )
+    return seg_line[s_idx], cell, length
+
+
+def line_coverage_matrix(lines: Any, grid: Grid, *, crs: Any = None) -> sparse.csr_matrix:
+    """Sparse matrix of the length of many lines in each grid cell.
+
+    The per-line form of :func:`lines_to_grid` (whose result is the column sums of this
+    matrix weighted by the values), as :func:`coverage_matrix` is for polygons.
+
+    Parameters
+    ----------
+    lines : GeoSeries, GeoDataFrame or sequence of shapely (Multi)LineStrings
+        ``n`` lines; reprojected to the grid CRS when they carry a CRS.
+    grid : Grid
+        Target grid.
+    crs : any, optional
+        CRS of bare shapely `lines` when it differs from the grid's.
+
+    Returns
+    -------
+    scipy.sparse.csr_matrix
+        ``(n, grid.size)``; row ``k`` holds the length of line ``k`` in each cell [grid CRS
+        units, m], cells flattened row-major (``row * nx + col``). Parts outside the grid
+        are left out.
+
+    Notes
+    -----
+    Segments are cut exactly at the cell edges (kernel
+    :func:`trajectoire._kernels.lines.segment_cell_lengths`), so each row sums to the length
+    of its line inside the grid, to round-off.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> from trajectoire import Grid
+    >>> g = Grid.from_bounds(0, 0, 300, 100, 100, crs="EPSG:3857")
+    >>> line_coverage_matrix([shapely.LineString([(50, 50), (250, 50)])], g).toarray()
+    array([[ 50., 100.,  50.]])
+    """
+    geoms = to_grid_geometries(lines, grid, crs)
+    if not geoms:
+        return sparse.csr_matrix((0, grid.size))
+    line, cell, length = _line_cell_lengths(geoms, grid)
+    return sparse.csr_matrix((length, (line, cell)), shape=(len(geoms), grid.size))

@@ -43,7 +43,7 @@ from trajectoire.geo.grid import (
 )
 from trajectoire.units import unit_is_intensive
 
-__all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "regrid"]
+__all__ = ["SMALL_PROBLEM", "Regridder", "grid_of", "grid_values", "regrid"]
 
 Method = Literal["auto", "separable", "polygon"]
 
@@ -131,6 +131,39 @@ def grid_of(obj: xr.DataArray | xr.Dataset, like: Grid | None = None) -> Grid:
     if min(sizes) >= 2 or min(sizes) == 0 or not {"x", "y"} <= set(prepared.coords):
         return Grid.from_xarray(prepared)
     return _thin_grid(prepared, like)
+
+
+def grid_values(obj: xr.DataArray) -> np.ndarray:
+    """The values of a gridded DataArray in the order of the cells of :func:`grid_of`.
+
+    Parameters
+    ----------
+    obj : xarray.DataArray
+        Values on ``x``/``y`` (or ``lon``/``lat``) cell centres, in any order and either
+        direction.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(..., ny, nx)`` float64, rows north-up and columns west to east (the other dims
+        first, in their order): the array :meth:`Regridder.apply_array` expects for
+        ``Regridder(obj, ...)``.
+
+    Raises
+    ------
+    trajectoire.GridError
+        No ``y``/``x`` (or ``lat``/``lon``) dims.
+
+    Examples
+    --------
+    >>> import numpy as np, xarray as xr
+    >>> da = xr.DataArray([[1.0, 2.0], [3.0, 4.0]], dims=("x", "y"),
+    ...                   coords={"x": [0.5, 1.5], "y": [0.5, 1.5]})
+    >>> grid_values(da).tolist()  # dims (x, y), y upwards: turned to (y, x), north first
+    [[2.0, 4.0], [1.0, 3.0]]
+    """
+    prepared = _prepare(obj)
+    return np.asarray(prepared.transpose(..., "y", "x").values, dtype=np.float64)
 
 
 def _given_cell_size(obj: xr.DataArray | xr.Dataset, axis: str) -> float | None:
@@ -519,6 +552,22 @@ class Regridder:
             return sparse.kron(wy, wx, format="csr")
         ptr, idx, w = self._csr
         return sparse.csr_matrix((w, idx, ptr), shape=(t.size, s.size))
+
+    @property
+    def overlap_areas(self) -> sparse.csr_matrix:
+        """The overlap areas ``A_st`` as a matrix ``(target.size, source.size)``.
+
+        Entry ``(t, s)`` is the area of source cell ``s`` inside target cell ``t`` [target
+        CRS units squared, m2 on a projected grid], on either path (row-major flat cells);
+        :meth:`covered_area` is this matrix applied to the values.
+        """
+        s, t = self.source, self.target
+        if self.method == "separable":
+            if not self.extensive:
+                return Regridder(s, t).overlap_areas
+            return sparse.csr_matrix(self.weights * s.cell_area)
+        src, dst, a_st, _ = self._overlap
+        return sparse.csr_matrix((a_st, (dst, src)), shape=(t.size, s.size))
 
     def covered_area(self, values: npt.ArrayLike) -> np.ndarray:
         """Sum over source cells of ``values * (area of the source cell in each target cell)``.

@@ -163,9 +163,8 @@ def build_inventory(
     if proxy_roads is None and road_proxy is not None:
         proxy_roads = read_roads(road_proxy)
     lu = read_landuse(landuse) if landuse is not None else None
-    lu_areas = landuse_areas(lu, grid) if lu is not None else None
-    if lu is not None and lu_areas is not None and zones_gdf is not None:
-        _check_landuse_coverage(lu, lu_areas, zones_gdf, grid, landuse)
+    if lu is not None and zones_gdf is not None:
+        _check_landuse_coverage(lu, landuse_areas(lu, grid), zones_gdf, grid, landuse)
     if area_totals is not None:
         tab = read_area_totals(area_totals)  # named as read (its file, when it has one)
         if zones_gdf is None:
@@ -179,14 +178,14 @@ def build_inventory(
                 grid,
                 proxies=proxies,
                 population_column=population_column,
-                landuse=lu_areas,
+                landuse=lu,  # its pixels: split between the zones that share a cell
                 roads=proxy_roads,
                 reference_year=reference_year,
                 what=_name(area_totals, "area totals"),
             )
         )
         owned.append(True)
-    del lu, lu_areas  # only the allocation reads them
+    del lu  # only the allocation reads it
     if roads_gdf is not None:
         # the roads part comes first in the sum, but is made once the area part is: the
         # two are not held beside the allocation's own temporaries (prepare's peak at 100 m)
