@@ -560,6 +560,26 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
     half = 0.5 * res
     ng = a.shape[0]
     tot = 0.0
+    nodes, weights = _piecewise_rule(breaks, ax, aw)
+    for p in range(nodes.shape[0]):
+        alpha = nodes[p]
+        big = max(abs(math.sin(alpha)), abs(math.cos(alpha)))
+        rmax = half / big
+        theta = math.degrees(alpha) + 180.0
+        for g in range(ng):
+            tot += weights[p] * _radial(theta, a[g], g, rmax, clim, rx, rw, ndec)
+    return tot
+
+
+@njit(cache=CACHE)
+def _piecewise_rule(breaks, ax, aw):
+    """The Gauss-Legendre rule ``(ax, aw)`` on [-1, 1] mapped onto each interval between
+    consecutive `breaks` [degree] (empty intervals skipped): nodes [radian] and weights
+    ``aw hw`` (``hw`` the interval's half-width [radian]), interval by interval."""
+    nq = ax.shape[0]
+    nodes = np.empty(max(breaks.shape[0] - 1, 0) * nq)
+    weights = np.empty_like(nodes)
+    m = 0
     for k in range(breaks.shape[0] - 1):
         lo = math.radians(breaks[k])
         hi = math.radians(breaks[k + 1])
@@ -567,14 +587,11 @@ def _source_cell(res, clim, breaks, ax, aw, rx, rw, ndec):
             continue
         mid = 0.5 * (lo + hi)
         hw = 0.5 * (hi - lo)
-        for ia in range(ax.shape[0]):
-            alpha = mid + hw * ax[ia]
-            big = max(abs(math.sin(alpha)), abs(math.cos(alpha)))
-            rmax = half / big
-            theta = math.degrees(alpha) + 180.0
-            for g in range(ng):
-                tot += aw[ia] * hw * _radial(theta, a[g], g, rmax, clim, rx, rw, ndec)
-    return tot
+        for ia in range(nq):
+            nodes[m] = mid + hw * ax[ia]
+            weights[m] = aw[ia] * hw
+            m += 1
+    return nodes[:m], weights[:m]
 
 
 @njit(cache=CACHE)
@@ -640,6 +657,7 @@ def _source_cell_gauss(res, clim, breaks, ax, aw, rx, rw, ndec):
     n = a.shape[1]
     width = 2.0 * math.pi / n
     quarter = 0.25 * math.pi
+    nodes, weights = _piecewise_rule(breaks, ax, aw)
     tot = 0.0
     for g in range(a.shape[0]):
         row = a[g]
@@ -659,28 +677,21 @@ def _source_cell_gauss(res, clim, breaks, ax, aw, rx, rw, ndec):
                 c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
                 inner += rw[ir] * th * rho * depleted(c, rho, g, invus[g], dep)
         corner = 0.0  # the four corners beyond it: arcs about the diagonals
-        for k in range(breaks.shape[0] - 1):
-            lo = math.radians(breaks[k])
-            hi = math.radians(breaks[k + 1])
-            if hi <= lo:
+        for p in range(nodes.shape[0]):
+            phi = nodes[p]
+            cos_phi = math.cos(phi)
+            rho = half / cos_phi
+            c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+            c = depleted(c, rho, g, invus[g], dep)
+            if c == 0.0:
                 continue
-            mid = 0.5 * (lo + hi)
-            hw = 0.5 * (hi - lo)
-            for ia in range(ax.shape[0]):
-                phi = mid + hw * ax[ia]
-                cos_phi = math.cos(phi)
-                rho = half / cos_phi
-                c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
-                c = depleted(c, rho, g, invus[g], dep)
-                if c == 0.0:
-                    continue
-                spread = lateral_spread(rho, scheme, clss[g]) / width
-                arc = (quarter - phi) / width  # half-width of each arc [sector widths]
-                mass = 0.0
-                for q in range(4):  # plume bearings 45, 135, 225, 315 degrees
-                    t = ((45.0 + 90.0 * q - 180.0) % 360.0) / (360.0 / n)
-                    mass += gauss_arc_mass(t - arc, t + arc, row, spread)
-                corner += aw[ia] * hw * half * math.sin(phi) / (cos_phi * cos_phi) * c * mass
+            spread = lateral_spread(rho, scheme, clss[g]) / width
+            arc = (quarter - phi) / width  # half-width of each arc [sector widths]
+            mass = 0.0
+            for q in range(4):  # plume bearings 45, 135, 225, 315 degrees
+                t = ((45.0 + 90.0 * q - 180.0) % 360.0) / (360.0 / n)
+                mass += gauss_arc_mass(t - arc, t + arc, row, spread)
+            corner += weights[p] * half * math.sin(phi) / (cos_phi * cos_phi) * c * mass
         tot += total * inner + corner
     return tot
 

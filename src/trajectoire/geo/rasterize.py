@@ -381,12 +381,9 @@ def line_coverage_matrix(lines: Any, grid: Grid, *, crs: Any = None) -> sparse.c
 
     Parameters
     ----------
-    lines : GeoSeries, GeoDataFrame or sequence of shapely (Multi)LineStrings
-        ``n`` lines; reprojected to the grid CRS when they carry a CRS.
-    grid : Grid
-        Target grid.
-    crs : any, optional
-        CRS of bare shapely `lines` when it differs from the grid's.
+    lines, grid, crs
+        The ``n`` lines, the target grid and the CRS of bare shapely lines, as for
+        :func:`lines_to_grid`.
 
     Returns
     -------
