@@ -513,32 +513,45 @@ def _edges_sums(w0, w1, u, lo, ne, mc, mf, tot):
 
 @njit(cache=CACHE)
 def _radial(theta, row, g, rmax, clim, rx, rw, ndec):
-    """``int_0^rmax w_g(theta, rho) CIC_g(rho) drho`` on `ndec` decades in ``log rho``.
+    """``int_0^rmax w_g(theta) CIC_g(rho) drho`` on `ndec` decades in ``log rho``
+    (:func:`_log_rule`).
 
-    The radial integral of :func:`_source_cell` along bearing `theta` [degree]; the angular
-    density ``w`` is the sector's (:func:`angular_density`, independent of ``rho``) or, for
-    Gaussian-smoothed sectors, depends on the distance (:func:`gauss_density`).
+    The radial integral of :func:`_source_cell` along bearing `theta` [degree] for the flat
+    and hat sectors, whose angular density ``w`` (:func:`angular_density`) does not depend on
+    ``rho`` (the Gaussian sectors take :func:`_source_cell_gauss`).
     """
     z, a, hs, zis, clss, invus, scheme, sz0, decay_k, smooth, dep = clim
-    gauss = smooth == SECTOR_GAUSS
-    w = 0.0 if gauss else angular_density(theta, row, smooth)
-    if not gauss and w == 0.0:
+    w = angular_density(theta, row, smooth)
+    if w == 0.0:
         return 0.0
     radial = 0.0
+    rhos, weights = _log_rule(rmax, ndec, rx, rw)
+    for p in range(rhos.shape[0]):
+        rho = rhos[p]
+        c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+        radial += weights[p] * w * depleted(c, rho, g, invus[g], dep)
+    return radial
+
+
+@njit(cache=CACHE)
+def _log_rule(rmax, ndec, rx, rw):
+    """The Gauss-Legendre rule ``(rx, rw)`` on [-1, 1] mapped onto each of the `ndec`
+    decades of ``log rho`` below `rmax` [m], for ``int_0^rmax f(rho) drho``: nodes ``rho``
+    [m] and weights ``rw th rho`` (``th`` the half-width of a decade in ``log rho``, ``rho``
+    the Jacobian), decade by decade from the smallest."""
+    nq = rx.shape[0]
+    rhos = np.empty(ndec * nq)
+    weights = np.empty_like(rhos)
     for dec in range(ndec):
         tlo = math.log(rmax) - (ndec - dec) * math.log(10.0)
         thi = tlo + math.log(10.0)
         tm = 0.5 * (tlo + thi)
         th = 0.5 * (thi - tlo)
-        for ir in range(rx.shape[0]):
+        for ir in range(nq):
             rho = math.exp(tm + th * rx[ir])
-            if gauss:
-                w = gauss_density(theta, row, lateral_spread(rho, scheme, clss[g]))
-                if w == 0.0:
-                    continue
-            c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
-            radial += rw[ir] * th * rho * w * depleted(c, rho, g, invus[g], dep)
-    return radial
+            rhos[dec * nq + ir] = rho
+            weights[dec * nq + ir] = rw[ir] * th * rho
+    return rhos, weights
 
 
 @njit(cache=CACHE)
@@ -644,7 +657,7 @@ def _source_cell_gauss(res, clim, breaks, ax, aw, rx, rw, ndec):
     weight of the angular density at distance ``rho`` (:func:`gauss_density`, spread
     ``sigma_y(rho) / rho``) over the bearings where the cell reaches beyond ``rho``. Within
     the inscribed disc (``rho <= res / 2``) that is every bearing, ``M = sum(weights)``
-    (`ndec` decades in log(rho), as :func:`_radial`); in the corners (``rho = (res / 2) /
+    (`ndec` decades in log(rho), :func:`_log_rule`); in the corners (``rho = (res / 2) /
     cos(phi)``, ``0 <= phi <= pi / 4``) it is the four arcs ``diagonal +- (pi / 4 - phi)``,
     each of weight :func:`gauss_arc_mass` (exact). The ``phi`` integral runs between
     `breaks` [degree]: where an arc's end meets a sector edge (the integrand has a smoothed
@@ -658,6 +671,7 @@ def _source_cell_gauss(res, clim, breaks, ax, aw, rx, rw, ndec):
     width = 2.0 * math.pi / n
     quarter = 0.25 * math.pi
     nodes, weights = _piecewise_rule(breaks, ax, aw)
+    rhos, radial_w = _log_rule(half, ndec, rx, rw)
     tot = 0.0
     for g in range(a.shape[0]):
         row = a[g]
@@ -667,15 +681,10 @@ def _source_cell_gauss(res, clim, breaks, ax, aw, rx, rw, ndec):
         if total == 0.0:
             continue
         inner = 0.0  # the inscribed disc: every bearing, the sectors' whole weight
-        for dec in range(ndec):
-            tlo = math.log(half) - (ndec - dec) * math.log(10.0)
-            thi = tlo + math.log(10.0)
-            tm = 0.5 * (tlo + thi)
-            th = 0.5 * (thi - tlo)
-            for ir in range(rx.shape[0]):
-                rho = math.exp(tm + th * rx[ir])
-                c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
-                inner += rw[ir] * th * rho * depleted(c, rho, g, invus[g], dep)
+        for p in range(rhos.shape[0]):
+            rho = rhos[p]
+            c = cic_unit(rho, z, hs[g], zis[g], scheme, clss[g], sz0, decay_k, invus[g])
+            inner += radial_w[p] * depleted(c, rho, g, invus[g], dep)
         corner = 0.0  # the four corners beyond it: arcs about the diagonals
         for p in range(nodes.shape[0]):
             phi = nodes[p]
