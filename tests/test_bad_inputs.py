@@ -1107,6 +1107,11 @@ def test_a_register_in_kg_is_warned(tmp_path: Path) -> None:
         "kg yr-1",
     ):
         assert part in said[0], (part, said[0])
+    # the run's summary of the clipped totals names the stacks whose figures cause it
+    register = pd.read_csv(tmp_path / "in" / "point_source_history.csv")
+    summary = [str(w.message) for w in caught if "could not follow their series" in str(w.message)]
+    assert len(summary) == 1, summary
+    assert any(str(s) in summary[0] for s in register["source_id"].unique()), summary[0]
 
 
 @pytest.mark.parametrize("how", ["units column", "unit key"])

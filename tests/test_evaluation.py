@@ -68,12 +68,19 @@ def ref_stats(o, p, threshold=0.0):
         "nmse": np.mean((o - p) ** 2) / (mo * mp),
         "nad": np.mean(np.abs(o - p)) / (mo + mp),
     }
-    pos = (o >= threshold) & (p >= threshold) & (o > 0) & (p > 0)
+    o_ok = (o >= threshold) & (o > 0)
+    p_ok = (p >= threshold) & (p > 0)
+    pos = o_ok & p_ok
     lo, lp = np.log(o[pos]), np.log(p[pos])
     out["mg"] = np.exp(np.mean(lo - lp))
     out["vg"] = np.exp(np.mean((lo - lp) ** 2))
-    ratio = p[pos] / o[pos]
-    out["fac2"] = np.mean((ratio >= 0.5) & (ratio <= 2.0))
+    # FAC2 (Chang and Hanna 2004): over every pair but those with both values below the
+    # threshold; a pair with one value 0 is outside the factor two
+    counted = o_ok | p_ok
+    within = [0.5 * oi <= pi <= 2.0 * oi and oi > 0 and pi > 0
+              for oi, pi in zip(o[counted], p[counted], strict=True)]  # fmt: skip
+    out["fac2"] = np.mean(within)
+    out["n_fac2"] = counted.sum()
     out["n_below_threshold"] = o.size - pos.sum()
     return out
 
@@ -143,8 +150,11 @@ def test_threshold_and_nan_pairs_are_counted():
     s = evaluate(p, o, threshold=1.0)
     assert int(s.n) == 4 and int(s.n_dropped_nan) == 2
     assert int(s.n_below_threshold) == 2  # obs 0.0 and obs 0.2 are below 1
+    # FAC2 over the 4 pairs: (0, 1) and (0.2, 4) have a prediction at or above the threshold
+    # where nothing (0) or 1/20 of it is observed: outside the factor two, counted
+    assert int(s.n_fac2) == 4 and float(s.fac2) == 0.5
     ref = ref_stats(o.values, p.values, threshold=1.0)
-    for k in ("fb", "nmse", "mg", "vg", "fac2", "nad"):
+    for k in ("fb", "nmse", "mg", "vg", "fac2", "nad", "n_fac2"):
         assert float(s[k]) == pytest.approx(ref[k]), k
 
 
@@ -734,3 +744,210 @@ def test_mqi_network_of_a_dataset_without_mqi_names_what_it_has():
     obs = xr.Dataset({"no2": ("station", [10.0, 20.0])})
     with pytest.raises(MissingVariableError, match=r"no 'mqi' variable \(it has \['no2'\]\)"):
         mqi_network(obs)
+
+
+# ------------------------------------------------- zeros in FAC2, MG and VG (probe 15, #2)
+def test_fac2_counts_a_model_of_zero_as_outside_the_factor_two():
+    """8 stations of 10 with a model of 0 and 2 within the factor two: FAC2 = 2/10 (it was
+    2/2 = 1.0: the pairs with a 0 left both the numerator and the denominator). MG and VG,
+    undefined with a 0, are taken over the 2 other pairs and say how many they leave out."""
+    obs = np.array([20.0, 25.0, 30.0, 22.0, 18.0, 27.0, 24.0, 21.0, 26.0, 19.0])
+    mod = np.array([18.0, 24.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    s = evaluate(da(mod, dims="station"), da(obs, dims="station"), dim="station")
+    by_hand = np.mean((mod >= 0.5 * obs) & (mod <= 2.0 * obs))
+    assert by_hand == 0.2 and float(s.fac2) == pytest.approx(by_hand)
+    assert int(s.n) == 10 and int(s.n_fac2) == 10 and int(s.n_below_threshold) == 8
+    assert float(s.mg) == pytest.approx(math.exp(np.mean(np.log(obs[:2] / mod[:2]))))
+    assert "n_fac2" in s.fac2.attrs["long_name"]
+
+
+def test_fac2_of_zeros_on_either_side_and_on_both():
+    """A model above 0 where 0 is observed is outside (C_p/C_o infinite); a pair with both
+    values 0 says nothing either way and is left out of FAC2 (counted out of n_fac2)."""
+    o = da([0.0, 0.0, 10.0, 10.0], dims="station")
+    p = da([5.0, 0.0, 10.0, 0.0], dims="station")
+    s = evaluate(p, o, dim="station")
+    assert int(s.n) == 4 and int(s.n_fac2) == 3 and float(s.fac2) == pytest.approx(1 / 3)
+    assert int(s.n_below_threshold) == 3  # MG, VG: the pair (10, 10) only
+    assert float(s.mg) == 1.0 and float(s.vg) == 1.0
+    # a threshold: both values below it (0.5 and 0.8 < 1) is no information either way
+    s = evaluate(da([0.8, 12.0], dims="station"), da([0.5, 10.0], dims="station"),
+                 dim="station", threshold=1.0)  # fmt: skip
+    assert int(s.n_fac2) == 1 and float(s.fac2) == 1.0
+
+
+def test_the_run_table_counts_the_pairs_behind_fac2_mg_and_vg():
+    """evaluate_stations (the run's evaluation table) has the counts as rows."""
+    from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate_stations
+
+    assert {"n_below_threshold", "n_fac2", "n_mqo_met"} <= set(EVALUATION_STATISTICS)
+    obs = [20.0, 25.0, 30.0, 22.0, 18.0, 27.0, 24.0, 21.0, 26.0, 19.0]
+    mod = [18.0, 24.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    o = xr.DataArray(
+        np.array(obs)[None, :, None],
+        dims=("year", "station", "pollutant"),
+        coords={"year": [2019], "station": [f"s{i}" for i in range(10)], "pollutant": ["NO2"]},
+        attrs={"units": "ug m-3"},
+    )
+    row = evaluate_stations(o.copy(data=np.array(mod)[None, :, None]), o)["evaluation"]
+    row = row.sel(year=2019, pollutant="NO2")
+    assert float(row.sel(statistic="fac2")) == pytest.approx(0.2)
+    assert float(row.sel(statistic="n_fac2")) == 10
+    assert float(row.sel(statistic="n_below_threshold")) == 8
+    assert float(row.sel(statistic="n_mqo_met")) == 2  # the two stations modelled near
+
+
+def test_cross_validate_counts_a_prediction_set_to_zero_as_a_failure():
+    """Leave-one-out predictions clipped to 0 (a correction below 0) are failed predictions:
+    the fused-stage FAC2 is 3/5 (it was 3/3 = 1.0)."""
+    from trajectoire.assess import cross_validate
+
+    x = 600_500.0 + 1000 * np.arange(10)
+    y = 7_050_500.0 - 1000 * np.arange(10)
+    field = np.full((10, 10), 10.0)
+    field[0:3, 0:3] = 100.0  # a modelled hot spot in one corner
+    model = xr.DataArray(field, dims=("y", "x"), coords={"y": y, "x": x},
+                         attrs={"units": "ug m-3"})  # fmt: skip
+    st_ = pd.DataFrame({"station_id": list("abcde"), "x": x[[0, 2, 1, 4, 9]],
+                        "y": y[[0, 2, 1, 4, 9]]})  # fmt: skip
+    obs = xr.DataArray([20.0, 22.0, 21.0, 12.0, 11.0], dims="station",
+                       coords={"station": list("abcde")}, attrs={"units": "ug m-3"})  # fmt: skip
+    cv = cross_validate(model, obs, st_, method="idw")
+    pred, o = cv.loo_prediction.values, obs.values
+    assert (pred == 0).sum() == 2
+    by_hand = np.mean((pred >= o / 2) & (pred <= 2 * o))
+    assert by_hand == pytest.approx(0.6)
+    assert float(cv.fac2.sel(stage="fused")) == pytest.approx(by_hand)
+    assert int(cv.n_fac2.sel(stage="fused")) == 5
+
+
+# --------------------------------------------------- small networks and the MQO (#4)
+def test_a_network_of_one_failing_station_does_not_meet_the_objective():
+    """One station with MQI 1.07: MQI90 = 0.9 x 1.07 = 0.96 <= 1, but 90 % of one station is
+    that station, which fails: mqo_fulfilled is False (was True), and the output says why."""
+    net = mqi_network([1.0721])
+    assert float(net.mqi_percentile) == pytest.approx(0.9 * 1.0721)
+    assert not bool(net.mqo_fulfilled)
+    assert bool(net.small_network) and int(net.n_fulfilled) == 0
+    assert "fewer than 10 stations" in net.attrs["mqo_rule"]
+    three = mqi_network([0.27, 0.46, 1.07])  # MQI90 = 0.888: one station of three fails
+    assert float(three.mqi_percentile) < 1.0 and not bool(three.mqo_fulfilled)
+    assert int(three.n_fulfilled) == 2
+    assert bool(mqi_network([0.27, 0.46, 0.99]).mqo_fulfilled)
+
+
+def test_ten_stations_or_more_keep_the_percentile_verdict():
+    """From 10 stations one may fail (90 %): the FAIRMODE MQI90 <= 1 decides."""
+    ten = mqi_network(np.r_[np.linspace(0.1, 0.9, 9), 3.0])
+    assert float(ten.mqi_percentile) == pytest.approx(0.9)
+    assert bool(ten.mqo_fulfilled) and not bool(ten.small_network)
+    assert int(ten.n_fulfilled) == 9 and int(ten.n_stations) == 10
+    nine = mqi_network(np.r_[np.linspace(0.1, 0.8, 8), 3.0])
+    assert bool(nine.small_network) and not bool(nine.mqo_fulfilled)
+
+
+def test_the_run_table_of_a_one_station_network():
+    """The probe's DOUAISIS run: one NO2 station observed at 9.0, modelled near 0 (MQI
+    1.07): mqi_p90 0.96, mqo_fulfilled 0 (was 1), n_mqo_met 0, the rule in mqo_rule."""
+    from trajectoire.assess.evaluation import evaluate_stations
+
+    o = xr.DataArray(
+        [[[9.0]]],
+        dims=("year", "station", "pollutant"),
+        coords={"year": [2019], "station": ["FR06003"], "pollutant": ["NO2"]},
+        attrs={"units": "ug m-3"},
+    )
+    ev = evaluate_stations(o * 0.0 + 0.0066, o)
+    row = ev["evaluation"].sel(year=2019, pollutant="NO2")
+    u = 0.24 * math.sqrt((1 - 0.2**2) * 81 / 5.2 + 0.2**2 * 200**2 / 5.5)
+    assert float(ev["station_mqi"].squeeze()) == pytest.approx((9.0 - 0.0066) / (2 * u))
+    assert float(row.sel(statistic="mqi_p90")) < 1.0
+    assert float(row.sel(statistic="mqo_fulfilled")) == 0.0
+    assert float(row.sel(statistic="n_mqo_met")) == 0.0
+    assert "fewer than 10 stations" in ev["evaluation"].attrs["mqo_rule"]
+
+
+# ------------------------------------------------ a units column in observations (#1)
+def test_observations_in_ppb_and_ng_are_converted_by_their_units_column():
+    """The ``units`` column was ignored for mass species: NO2 in ppb was read as ug m-3
+    (1.9125 times too low). It is converted as the background table converts it."""
+    t = pd.DataFrame(
+        {
+            "station_id": ["FR11016", "FR11025", "FR10004"],
+            "year": 2019,
+            "pollutant": "NO2",
+            "value": [15.69, 20.92, 31000.0],
+            "units": ["ppb", "ppb", "ng m-3"],
+        }
+    )
+    no2 = observations_from_table(t, pollutant="NO2")
+    assert no2.attrs["units"] == "ug m-3"
+    np.testing.assert_allclose(
+        no2.sel(year=2019, station=["FR11016", "FR11025", "FR10004"]).values,
+        [15.69 * 1.9125, 20.92 * 1.9125, 31.0],
+        rtol=1e-4,
+    )
+
+
+def test_observations_units_column_agrees_with_the_background_conversion(tmp_path):
+    """The same rule as background.csv: the same factor for ppb, ppm (gases)."""
+    from trajectoire.dispersion import read_background
+
+    bg = tmp_path / "bg.csv"
+    bg.write_text("year,pollutant,value,units\n2019,NO2,10,ppb\n2019,SO2,10,ppm\n")
+    ref = read_background(bg)
+    for pol, unit in (("NO2", "ppb"), ("SO2", "ppm")):
+        t = pd.DataFrame({"station_id": ["a"], "year": [2019], "pollutant": [pol],
+                          "value": [10.0], "units": [unit]})  # fmt: skip
+        got = float(observations_from_table(t, pollutant=pol).squeeze())
+        assert got == pytest.approx(float(ref.sel(year=2019, pollutant=pol)), rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "parts"),
+    [
+        ("furlong", 20.0, ("obs.csv ([inputs] observations)", "line 3", "column 'units'",
+                           "'furlong'", "expected one of", "ug m-3")),
+        ("cm-3", 20.0, ("line 3", "column 'units'", "'cm-3'", "never mix")),
+        ("", 20.0, ("line 3", "column 'units'", "empty", "20", "ppb")),
+    ],
+)  # fmt: skip
+def test_an_unknown_unit_in_the_observations_is_one_line(unit, value, parts):
+    t = pd.DataFrame({"station_id": ["a", "b"], "year": 2019, "pollutant": "NO2",
+                      "value": [10.0, value], "units": ["ug m-3", unit]})  # fmt: skip
+    with pytest.raises(UnitsError) as err:
+        observations_from_table(t, pollutant="NO2", what="obs.csv ([inputs] observations)",
+                                lines=True)  # fmt: skip
+    text = str(err.value)
+    assert "\n" not in text
+    for part in parts:
+        assert part in text, (part, text)
+    # a row without a value needs no unit
+    t = t.assign(value=[10.0, np.nan], units=["ug m-3", ""])
+    assert observations_from_table(t, pollutant="NO2").count() == 1
+
+
+def test_the_run_log_says_why_a_small_network_misses_and_what_mg_leaves_out(caplog):
+    """The run's log says, when it writes the table, the years a network of fewer than 10
+    stations misses the objective while MQI90 <= 1, and the stations MG and VG leave out."""
+    import logging
+
+    from trajectoire.assess.evaluation import evaluate_stations
+    from trajectoire.batch.runner import _log_evaluation
+
+    o = xr.DataArray(
+        [[[9.0], [20.0]]],
+        dims=("year", "station", "pollutant"),
+        coords={"year": [2019], "station": ["a", "b"], "pollutant": ["NO2"]},
+        attrs={"units": "ug m-3"},
+    )
+    m = o.copy(data=[[[0.0], [19.0]]])  # a: model 0, MQI 1.07; b: MQI 0.07
+    ev = evaluate_stations(m, o)
+    row = ev["evaluation"].sel(year=2019, pollutant="NO2")
+    assert float(row.sel(statistic="mqi_p90")) <= 1.0
+    assert float(row.sel(statistic="mqo_fulfilled")) == 0.0
+    with caplog.at_level(logging.INFO, logger="trajectoire"):
+        _log_evaluation(ev)
+    assert "NO2: the network of fewer than 10 stations misses the objective" in caplog.text
+    assert "stations meeting it: 1 of 2" in caplog.text
+    assert "row n_below_threshold: 1 of 2 in 2019" in caplog.text

@@ -1183,3 +1183,70 @@ def test_the_years_extrapolated_or_interpolated_are_said_in_plain_words():
     assert "les chiffres manquaient" not in plain and "interpolés" not in plain
     without = _render(base, "MEL")[1]
     assert "les chiffres manquaient" not in without and "interpolés" not in without
+
+
+# ------------------------------------------------ the gap with the stations (probe 15, #5)
+def _with_stations(ds: xr.Dataset) -> xr.Dataset:
+    """`ds` with three monitoring stations in MEL (cells of columns 0-9) and one in CUD's
+    (column 15) without a measurement, their measured and modelled NO2 (model 20 % low at
+    two of them in 2023, the third measured only in 2005), as a run with [inputs] stations
+    and observations writes them."""
+    ids = ["M1", "M2", "M3", "C1"]
+    x = ds["x"].values[[2, 5, 8, 15]]
+    y = ds["y"].values[[8, 12, 20, 10]]
+    obs = np.full((3, 4, 4), np.nan)
+    obs[2, 0, 3], obs[2, 1, 3] = 30.0, 20.0  # NO2 2023 at M1, M2
+    obs[1, 2, 3] = 40.0  # NO2 2005 at M3 only
+    mod = np.full((3, 4, 4), 18.0)
+    mod[2, 0, 3], mod[2, 1, 3] = 24.0, 16.0  # 40 modelled for 50 measured: 20 % lower
+    dims = ("year", "station", "pollutant")
+    out = ds.assign_coords(station=ids)
+    out["station_x"] = ("station", x, {"units": "m"})
+    out["station_y"] = ("station", y, {"units": "m"})
+    out["station_observation"] = (dims, obs, {"units": "ug m-3"})
+    out["station_concentration"] = (dims, mod, {"units": "ug m-3"})
+    checks = json.loads(ds.attrs["input_checksums"])
+    out.attrs["input_checksums"] = json.dumps({**checks, "stations": "sha256:2",
+                                               "observations": "sha256:3"})  # fmt: skip
+    return out
+
+
+def test_the_gap_with_the_stations_is_the_runs_own():
+    """The page said "the gap with monitoring stations can reach several tens of per cent"
+    and listed the station measurements among its data, though it used neither. It now says
+    the run's own gap at the territory's stations (NMB of the last year measured, traced),
+    and lists the measurements only when it does."""
+    ds = _with_stations(_output())
+    html, en = _render(ds, "MEL", lang="en")
+    assert "several tens of per cent" not in en
+    assert ("the model gives for nitrogen dioxide a value 20 % lower than measured "
+            "(2023, 2 stations)") in en  # fmt: skip
+    used = en.split("Data used")[1].split("Calculation")[0]
+    assert "station measurements" in used and "monitoring stations" in used
+    page = _Page()
+    page.feed(html)
+    gap = [n for n in page.numbers if n["data-var"] == "station_concentration"]
+    assert len(gap) == 1 and json.loads(gap[0]["data-sel"])["station"] == ["M1", "M2"]
+    assert _expected(ds, gap[0]) == pytest.approx(20.0)  # 100 |40 - 50| / 50
+    _, fr = _render(ds, "MEL", lang="fr")
+    assert ("pour le dioxyde d'azote une valeur 20 % plus basse que la mesure "
+            "(2023, 2 stations)") in fr  # fmt: skip
+    assert "plusieurs dizaines de pour cent" not in fr
+
+
+def test_a_territory_without_a_measured_station_says_so():
+    """CUD's one station has no measurement, ARC has no station, the bare output none at
+    all: no gap is claimed, and the measurements are not listed among the data used."""
+    ds = _with_stations(_output())
+    for territory, data in (("CUD", ds), ("ARC", ds), ("MEL", _output())):
+        _, en = _render(data, territory, lang="en")
+        assert (
+            "No measurement at a monitoring station of the territory was compared with "
+            "this calculation: the gap with measurements is not known here."
+        ) in en
+        used = en.split("Data used")[1].split("Calculation")[0]
+        assert "station measurements" not in used and "monitoring stations" not in used
+        _, fr = _render(data, territory, lang="fr")
+        assert "Aucune mesure d'une station du territoire n'a été comparée" in fr
+        used = fr.split("Données utilisées")[1].split("Calcul :")[0]
+        assert "mesures des stations" not in used and "stations de mesure" not in used

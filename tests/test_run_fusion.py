@@ -210,3 +210,100 @@ def test_fusion_off_by_default_and_needs_observations(tmp_path):
     cfg = write_config(tmp_path / "bare", extra="\n[output]\nfusion = true\n")
     with pytest.raises(Exception, match=r"\[output\] fusion.*\[inputs\] stations and observations"):
         load_config(cfg)
+
+
+# ------------------------------------------------ stations on masked cells (probe 15, #3)
+#: a station in the masked corner (rows -6:, cols -8: of the grid)
+MASKED_CELL = (27, 36)
+
+
+class MaskedStationPipeline(BiasedPipeline):
+    """BiasedPipeline with a 13th station in the masked corner: the written map is NaN
+    there, but the run's ``station_concentration`` holds the model of its cell (as the
+    real pipeline's receptor sums do)."""
+
+    cells = [*CELLS, MASKED_CELL]
+
+    def compute_year(self, grid: Grid, year: int) -> xr.Dataset:
+        truth, model = self.fields(grid, year)
+        full = truth - (4.0 + 6.0 * (np.asarray(grid.coords()["x"]) - 690_000) / (NX * 100))
+        rows, cols = np.array(self.cells).T
+        ids = [f"S{k:02d}" for k in range(len(self.cells))]
+        coords = {"year": [year], "pollutant": ["NO2"], "station": ids}
+        ds = xr.Dataset(coords={**coords, **grid.coords()})
+        ds["concentration"] = (
+            ("year", "pollutant", "y", "x"),
+            model[None, None].astype(np.float32),
+            {"units": "ug m-3"},
+        )
+        ds["station_concentration"] = (
+            ("year", "station", "pollutant"),
+            full[rows, cols][None, :, None],
+            {"units": "ug m-3"},
+        )
+        ds["station_observation"] = (
+            ("year", "station", "pollutant"),
+            truth[rows, cols][None, :, None],
+            {"units": "ug m-3"},
+        )
+        ds.attrs["crs"] = "EPSG:2154"
+        return ds  # fmt: skip
+
+    def static_variables(self, grid: Grid) -> xr.Dataset:
+        c = grid.coords()
+        rows, cols = np.array(self.cells).T
+        ids = [f"S{k:02d}" for k in range(len(self.cells))]
+        ds = xr.Dataset(coords={"station": ids, **c})
+        ds["station_x"] = ("station", np.asarray(c["x"])[cols], {"units": "m"})
+        ds["station_y"] = ("station", np.asarray(c["y"])[rows], {"units": "m"})
+        ds.attrs["crs"] = "EPSG:2154"
+        return ds
+
+
+def test_a_station_on_a_masked_cell_informs_the_fused_map(tmp_path, caplog, capsys):
+    """A station beyond the buffer (NaN on the written map) was silently left out of the
+    fusion, though its station_concentration holds its model value: fusion_skill counted 12
+    stations where evaluation counted 13. Now its residual enters the fusion (it informs the
+    unmasked cells near it), both tables count 13, the map stays masked, the log says so."""
+    cfg = write_config(tmp_path, first_year=2023, last_year=2023, map_years=(2023,),
+                       pollutants=("NO2",), extra=f"\n[output]\n{FUSION}")  # fmt: skip
+    text = cfg.read_text()
+    for key in ("stations", "observations"):
+        (tmp_path / f"{key}.csv").write_text("unused\n")
+        text = text.replace("[inputs]\n", f'[inputs]\n{key} = "{key}.csv"\n')
+    cfg.write_text(text)
+    out = tmp_path / "out.nc"
+    with caplog.at_level(logging.INFO, logger="trajectoire"):
+        run(load_config(cfg), out, pipeline=MaskedStationPipeline(), progress=False)
+    with xr.open_dataset(out) as ds:
+        ds = ds.load()
+    n_eval = float(ds["evaluation"].sel(year=2023, pollutant="NO2", statistic="n"))
+    skill = ds["fusion_skill"].sel(year=2023, pollutant="NO2", statistic="n")
+    assert n_eval == 13 and float(skill.sel(stage="model")) == 13
+    assert "1 station(s) on cells masked beyond the buffer (S12)" in caplog.text
+    np.testing.assert_allclose(  # the same stations: the same model stage as evaluation
+        float(ds["fusion_skill"].sel(year=2023, pollutant="NO2", stage="model",
+                                     statistic="rmse")),
+        float(ds["evaluation"].sel(year=2023, pollutant="NO2", statistic="rmse")), rtol=1e-5,
+    )  # fmt: skip
+    conc = ds["concentration"].sel(year=2023, pollutant="NO2").astype(float)
+    got = ds["concentration_fused"].sel(year=2023, pollutant="NO2")
+    np.testing.assert_array_equal(got.isnull().values, conc.isnull().values)  # still masked
+    # reference: fuse on the map whose masked station cell holds its station_concentration
+    stations = pd.DataFrame({"station_id": ds["station"].values, "x": ds["station_x"].values,
+                             "y": ds["station_y"].values})  # fmt: skip
+    obs = ds["station_observation"].sel(year=2023, pollutant="NO2")
+    filled = conc.copy()
+    filled[MASKED_CELL] = float(ds["station_concentration"].sel(year=2023, pollutant="NO2",
+                                                                station="S12"))  # fmt: skip
+    ref = fuse(filled, obs, stations, method="kriging", sampling="nearest")["fused"]
+    np.testing.assert_allclose(got, ref.where(conc.notnull()), rtol=1e-5, atol=1e-4)
+    # without S12 the unmasked cells near it differ: the station informs them
+    alone = fuse(conc, obs.drop_sel(station="S12"),
+                 stations[stations.station_id != "S12"], method="kriging",
+                 sampling="nearest")["fused"]  # fmt: skip
+    near = (slice(20, 24), slice(30, 40))
+    assert float(np.nanmax(np.abs(got[near] - alone[near]))) > 0.1
+    assert main(["info", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "fusion_skill over 13 station(s)" in said and "FAC2 over 13 of 13" in said

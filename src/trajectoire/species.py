@@ -37,7 +37,13 @@ from typing import TYPE_CHECKING, Any
 
 from trajectoire._validate import FrozenTable, did_you_mean, normalise_vocabulary
 from trajectoire.errors import InputError, UnitsError, warn
-from trajectoire.units import UNIT_TABLE, conversion_factor, normalise_units, unit_kind
+from trajectoire.units import (
+    UNIT_TABLE,
+    conversion_factor,
+    mixing_ratio_factor,
+    normalise_units,
+    unit_kind,
+)
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -57,6 +63,7 @@ __all__ = [
     "SpeciesRegistry",
     "Threshold",
     "builtin_species",
+    "concentration_factor_of",
     "current_species",
     "deposition_velocity_of",
     "deposition_velocity_range",
@@ -1066,6 +1073,32 @@ def emission_units_of(pollutant: str) -> str:
         return str(current_species().species(pollutant).emission_units)
     except InputError:
         return "t yr-1"
+
+
+def concentration_factor_of(units: Any, pollutant: str, *, what: str = "units") -> float:
+    """Factor from `units` to the concentration units of `pollutant`'s family: ``ug m-3``
+    for a mass (from ``ng m-3``, ``mg m-3``...; a gas also from a mixing ratio, ``ppb``,
+    ``ppm``, with its molar mass at the reference conditions of Directive 2008/50/EC,
+    :func:`trajectoire.units.mixing_ratio_factor`), ``cm-3`` for particle numbers.
+
+    The rule of every table that gives concentrations with a ``units`` column (the
+    background, the observations).
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        `units` is not a concentration of the family (nor a mixing ratio of a gas); one line
+        naming `what`.
+
+    Examples
+    --------
+    >>> round(concentration_factor_of("ppb", "NO2"), 4), concentration_factor_of("ng m-3", "PM10")
+    (1.9125, 0.001)
+    """
+    species = get_pollutant(pollutant)
+    if species.unit_family == "mass" and unit_kind(units) == "mixing_ratio":
+        return mixing_ratio_factor(units, species.molar_mass, what=what)
+    return conversion_factor(units, UNIT_FAMILIES[species.unit_family]["concentration"], what=what)
 
 
 def deposition_velocity_of(

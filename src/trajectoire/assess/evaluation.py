@@ -330,6 +330,7 @@ _STAT_NAMES = (
     "n",
     "n_dropped_nan",
     "n_below_threshold",
+    "n_fac2",
     "mean_observed",
     "mean_model",
     "std_observed",
@@ -392,20 +393,29 @@ def _pair_statistics(o: np.ndarray, p: np.ndarray, threshold: float) -> np.ndarr
         fb = (mo - mp) / (0.5 * (mo + mp))
         nmse = m.mse / (mo * mp)
         nad = np.abs(m.o0 - m.p0).sum(axis=-1) / n / (mo + mp)
-        pos = m.valid & (o >= threshold) & (p >= threshold) & (o > 0) & (p > 0)
+        # a value is usable in the log measures when it is >= the threshold and > 0
+        o_ok = (o >= threshold) & (o > 0)
+        p_ok = (p >= threshold) & (p > 0)
+        pos = m.valid & o_ok & p_ok  # MG and VG: both values usable
         npos = pos.sum(axis=-1).astype(float)
         lo = np.log(np.where(pos, o, 1.0))
         lp = np.log(np.where(pos, p, 1.0))
         mg = np.exp((lo - lp).sum(axis=-1) / npos)
         vg = np.exp(((lo - lp) ** 2).sum(axis=-1) / npos)
-        ratio = np.where(pos, p, 1.0) / np.where(pos, o, 1.0)
-        fac2 = (pos & (ratio >= 0.5) & (ratio <= 2.0)).sum(axis=-1) / npos
+        # FAC2: every valid pair but those with both values below the threshold (no
+        # information either way); a pair with one value 0 is outside the factor two
+        counted = m.valid & (o_ok | p_ok)
+        n_fac2 = counted.sum(axis=-1).astype(float)
+        both = counted & (o > 0) & (p > 0)
+        ratio = np.where(both, p, 1.0) / np.where(both, o, 1.0)
+        fac2 = (both & (ratio >= 0.5) & (ratio <= 2.0)).sum(axis=-1) / n_fac2
         nmse_min = 4.0 * fb**2 / (4.0 - fb**2)
         vg_min = np.exp(np.log(mg) ** 2)
         out = [
             n,
             float(o.shape[-1]) - n,
             n - npos,
+            n_fac2,
             mo,
             mp,
             m.so,
@@ -429,7 +439,12 @@ _STAT_ATTRS: dict[str, tuple[str, str]] = {
     "n": ("number of valid (finite) pairs", "1"),
     "n_dropped_nan": ("number of pairs dropped because one value is NaN", "1"),
     "n_below_threshold": (
-        "number of valid pairs left out of MG, VG and FAC2 (a value below the threshold)",
+        "number of valid pairs left out of MG and VG (a value below the threshold or not > 0)",
+        "1",
+    ),
+    "n_fac2": (
+        "number of valid pairs FAC2 is taken over (those with both values below the "
+        "threshold left out)",
         "1",
     ),
     "mean_observed": ("mean observed concentration", "U"),
@@ -443,7 +458,11 @@ _STAT_ATTRS: dict[str, tuple[str, str]] = {
     "nmse": ("normalised mean square error", "1"),
     "mg": ("geometric mean bias", "1"),
     "vg": ("geometric variance", "1"),
-    "fac2": ("fraction of predictions within a factor two of the observations", "1"),
+    "fac2": (
+        "fraction of predictions within a factor two of the observations (over n_fac2 pairs; "
+        "a pair with one value 0 counts outside)",
+        "1",
+    ),
     "nad": ("normalised absolute difference", "1"),
     "nmse_min": ("minimum NMSE for the given FB, 4 FB^2 / (4 - FB^2)", "1"),
     "vg_min": ("minimum VG for the given MG, exp((ln MG)^2)", "1"),
@@ -516,15 +535,21 @@ def evaluate(
     pollutant : str, optional
         Pollutant id, recorded in the attributes.
     threshold : float, default 0.0
-        Detection threshold [units of `observed`]: pairs where the observation or the
-        prediction is below it (or not > 0) are left out of ``mg``, ``vg`` and ``fac2`` and
-        counted in ``n_below_threshold``. The other statistics use every finite pair.
+        Detection threshold [units of `observed`]. A value is *below* it when it is
+        < `threshold` or not > 0. MG and VG (logarithms) leave out every pair with a value
+        below it, counted in ``n_below_threshold``. FAC2 leaves out only the pairs with both
+        values below it (nothing measured, nothing predicted: no information either way),
+        and takes the others, ``n_fac2`` of them: a pair with one value 0 is outside the
+        factor two (a model 0 where 20 is observed fails, as does a model 20 where 0 is
+        observed). The other statistics use every finite pair.
 
     Returns
     -------
     xarray.Dataset
         One variable per statistic (see Notes), over the dims of the inputs other than `dim`;
-        ``n`` valid pairs, ``n_dropped_nan`` pairs dropped because of a NaN.
+        ``n`` valid pairs, ``n_dropped_nan`` pairs dropped because of a NaN,
+        ``n_below_threshold`` pairs left out of MG and VG, ``n_fac2`` pairs FAC2 is taken
+        over.
 
     Raises
     ------
@@ -548,7 +573,13 @@ def evaluate(
 
         MG = \\exp(\\overline{\\ln C_o} - \\overline{\\ln C_p}), \\quad
         VG = \\exp(\\overline{(\\ln C_o - \\ln C_p)^2}), \\quad
-        FAC2 = \\frac{\\#\\{0.5 \\le C_p / C_o \\le 2\\}}{N}
+        FAC2 = \\frac{\\#\\{0.5 \\le C_p / C_o \\le 2\\}}{N_{FAC2}}
+
+    MG and VG are means over the pairs with both values at or above the threshold and
+    > 0 (undefined otherwise: Chang and Hanna 2004 recommend such a threshold);
+    :math:`N_{FAC2}` (``n_fac2``) counts every valid pair but those with both values below
+    the threshold. Hanna and Chang (2012) count such a pair as within the factor two; it is
+    left out here, so that it neither raises nor lowers FAC2.
 
     FB > 0 and MG > 1 mean under-prediction; ``bias`` = :math:`\\bar C_p - \\bar C_o` (so
     bias > 0 means over-prediction). Standard deviations are population ones (1/N).
@@ -577,7 +608,7 @@ def evaluate(
     for name in _STAT_NAMES:
         long_name, u = _STAT_ATTRS[name]
         ds[name].attrs = {"long_name": long_name, "units": units if u == "U" else u}
-    for name in ("n", "n_dropped_nan", "n_below_threshold"):
+    for name in ("n", "n_dropped_nan", "n_below_threshold", "n_fac2"):
         ds[name] = ds[name].astype(np.int64) if not _is_lazy(ds[name]) else ds[name]
         ds[name].attrs = {"long_name": _STAT_ATTRS[name][0], "units": "1"}
     ds.attrs.update(
@@ -906,7 +937,8 @@ def mqi_network(
     percentile: float = 90.0,
     method: Literal["fairmode", "linear"] = "fairmode",
 ) -> xr.Dataset:
-    """Network-level MQI: the 90th percentile of the station MQIs, and whether it is <= 1.
+    """Network-level MQI: the 90th percentile of the station MQIs, and whether the network
+    meets the modelling quality objective.
 
     Parameters
     ----------
@@ -928,7 +960,22 @@ def mqi_network(
     Returns
     -------
     xarray.Dataset
-        ``mqi_percentile``, ``mqo_fulfilled`` (<= 1) and ``n_stations`` (NaN MQIs ignored).
+        ``mqi_percentile``; ``n_stations`` (NaN MQIs ignored); ``n_fulfilled``, the
+        stations whose MQI is <= 1; ``small_network``, True where the network has fewer
+        than ``100 / (100 - percentile)`` stations (10 for the 90th percentile); and
+        ``mqo_fulfilled``: ``mqi_percentile <= 1``, except in a small network, where it
+        is True only when every station's MQI is <= 1 (see Notes). ``attrs["mqo_rule"]``
+        says the rule in words.
+
+    Notes
+    -----
+    FAIRMODE's "90 % principle" (Janssen and Thunis 2022) asks the objective to be met at
+    at least 90 % of the stations; ``mqi_percentile <= 1`` is how it is checked with many
+    stations. With fewer than 10 stations, 90 % of them is all of them (no station may
+    fail), while the interpolated percentile can stay <= 1 with a failing station (one
+    station: ``0.9 MQI``, which is <= 1 up to MQI = 1.11). The verdict of a small network is
+    therefore taken station by station; ``mqi_percentile`` keeps its FAIRMODE value, as the
+    target diagrams show it.
 
     Raises
     ------
@@ -947,6 +994,9 @@ def mqi_network(
     1.16
     >>> round(float(mqi_network([0.2, 0.5, 0.8, 1.4]).mqi_percentile), 4)
     1.16
+    >>> one = mqi_network([1.07])  # one station, failing: 0.9 MQI <= 1, but not met
+    >>> round(float(one.mqi_percentile), 3), bool(one.mqo_fulfilled), bool(one.small_network)
+    (0.963, False, True)
     """
     caller = "mqi_network"
     if isinstance(mqi_values, xr.Dataset) and "mqi" not in mqi_values:
@@ -986,19 +1036,66 @@ def mqi_network(
         dask="parallelized",
         output_dtypes=[float],
     )
+    n = da.notnull().sum(dim)
+    met = (da <= 1.0).sum(dim)
+    small = _small_network(n, percent)
     ds = xr.Dataset(
         {
             "mqi_percentile": p,
-            "mqo_fulfilled": p <= 1.0,
-            "n_stations": da.notnull().sum(dim),
+            "mqo_fulfilled": xr.where(small, (met == n) & (n > 0), p <= 1.0),
+            "n_stations": n,
+            "n_fulfilled": met,
+            "small_network": small,
         }
     )
     ds["mqi_percentile"].attrs = {
         "long_name": f"{percent:g}th percentile of the station MQIs ({method})",
         "units": "1",
     }
-    ds.attrs.update({"percentile": percent, "method": method})
+    ds["n_fulfilled"].attrs = {"long_name": "stations whose MQI is <= 1", "units": "1"}
+    ds["small_network"].attrs = {
+        "long_name": f"fewer than {_small_limit(percent):g} stations: the objective is judged "
+        "station by station"
+    }
+    ds.attrs.update({"percentile": percent, "method": method, "mqo_rule": _mqo_rule(percent)})
     return ds
+
+
+def _small_limit(percent: float) -> float:
+    """Fewest stations of a network in which a station may fail the objective under the
+    `percent` % principle: ``100 / (100 - percent)`` (10 for 90 %; inf for 100 %)."""
+    return math.inf if percent >= 100.0 else 100.0 / (100.0 - percent)
+
+
+def _small_network(n: xr.DataArray, percent: float) -> xr.DataArray:
+    """Where `n` stations leave no station free to fail (``n (100 - p) < 100``: fewer than
+    10 stations for the 90th percentile)."""
+    return n * (100.0 - percent) < 100.0 - 1e-9
+
+
+def _mqo_rule(percent: float = 90.0) -> str:
+    """The network verdict of :func:`mqi_network` in words (the ``mqo_rule`` attribute).
+
+    Parameters
+    ----------
+    percent : float, default 90
+        Percentile of the station MQIs [%].
+
+    Returns
+    -------
+    str
+    """
+    limit = _small_limit(percent)
+    small = (
+        f"with fewer than {limit:g} stations, every station's MQI <= 1 ({percent:g} % of "
+        "fewer stations is all of them)"
+        if math.isfinite(limit)
+        else "every station's MQI <= 1"
+    )
+    return (
+        f"FAIRMODE {percent:g} % principle (Janssen and Thunis 2022): the network meets the "
+        f"objective when its {percent:g}th percentile MQI is <= 1; {small}"
+    )
 
 
 def _station_values(values: object, dim: str, caller: str) -> xr.DataArray:
@@ -1081,7 +1178,9 @@ def _network_percentile(v: np.ndarray, percentile: float, method: str) -> np.nda
 
 # ------------------------------------------------------------------ station network table
 #: Rows of the ``evaluation`` table of a run (:func:`evaluate_stations`), in order: the
-#: statistics of :func:`evaluate` over the stations, ``nmb`` and the FAIRMODE annual MQI.
+#: statistics of :func:`evaluate` over the stations, ``nmb`` and the FAIRMODE annual MQI,
+#: then the counts behind them: the pairs left out of MG and VG (``n_below_threshold``),
+#: those FAC2 is taken over (``n_fac2``) and the stations whose MQI is <= 1 (``n_mqo_met``).
 EVALUATION_STATISTICS: tuple[str, ...] = (
     "n",
     "mean_observed",
@@ -1093,6 +1192,9 @@ EVALUATION_STATISTICS: tuple[str, ...] = (
     "mqo_fulfilled",
     "mpc_space_corr",
     "mpc_space_std",
+    "n_below_threshold",
+    "n_fac2",
+    "n_mqo_met",
 )
 
 
@@ -1108,9 +1210,13 @@ def evaluate_stations(
     annual mean: the Chang and Hanna (2004) statistics in space (:func:`evaluate` with
     ``dim="station"``), the normalised mean bias ``nmb`` = bias / mean observed, and the
     FAIRMODE MQI of yearly means (:func:`mqi` with ``kind="annual"``): each station's MQI,
-    the network's 90th percentile ``mqi_p90`` (:func:`mqi_network`), whether it is <= 1
-    (``mqo_fulfilled``, 1 or 0) and the spatial criteria ``mpc_space_corr`` and
-    ``mpc_space_std``.
+    the network's 90th percentile ``mqi_p90`` (:func:`mqi_network`), the stations whose
+    MQI is <= 1 (``n_mqo_met``), whether the network meets the objective
+    (``mqo_fulfilled``, 1 or 0: ``mqi_p90`` <= 1, and with fewer than 10 stations every
+    station's MQI <= 1, FAIRMODE's 90 % principle, :func:`mqi_network`) and the spatial
+    criteria ``mpc_space_corr`` and ``mpc_space_std``. The counts ``n_below_threshold``
+    (pairs with a value 0, left out of MG and VG) and ``n_fac2`` (pairs FAC2 is taken
+    over) say which stations each statistic covers.
 
     Parameters
     ----------
@@ -1171,9 +1277,13 @@ def evaluate_stations(
             "units": "1",
             "long_name": "evaluation of the annual means against the stations, per year",
             "comment": "Chang and Hanna (2004) statistics over the stations with an "
-            "observation (dim station); nmb = bias / mean_observed; FAIRMODE annual MQI: "
-            f"mqi_p90 = 90th percentile of the station MQIs, beta = {beta:g}. "
-            "mean_observed, mean_model, bias, rmse in ug m-3. See docs/evaluation.md.",
+            "observation (dim station); mg and vg over the n - n_below_threshold pairs "
+            "without a value 0; fac2 over n_fac2 pairs (a pair with one value 0 counts "
+            "outside the factor two); nmb = bias / mean_observed; FAIRMODE annual MQI: "
+            f"mqi_p90 = 90th percentile of the station MQIs, beta = {beta:g}; n_mqo_met = "
+            "stations with MQI <= 1; mqo_fulfilled: see mqo_rule. mean_observed, "
+            "mean_model, bias, rmse in ug m-3. See docs/evaluation.md.",
+            "mqo_rule": _mqo_rule(),
         },
     )
     out["station_mqi"] = xr.DataArray(
@@ -1207,8 +1317,10 @@ def _network_rows(
         per = mqi(m.where(both), o.where(both), pollutant=params, kind="annual", beta=beta)
         net = mqi_network(per["mqi"], dim="station")
         rows[:, col["mqi_p90"]] = net["mqi_percentile"].values
+        some = net["n_stations"].values > 0
         ok = net["mqo_fulfilled"].values.astype(float)
-        rows[:, col["mqo_fulfilled"]] = np.where(net["n_stations"].values > 0, ok, np.nan)
+        rows[:, col["mqo_fulfilled"]] = np.where(some, ok, np.nan)
+        rows[:, col["n_mqo_met"]] = np.where(some, net["n_fulfilled"].values, np.nan)
         pairs = both.sum("station").transpose("year").values
         for name in ("mpc_space_corr", "mpc_space_std"):
             if name in per:  # spatial criteria: at least 2 stations

@@ -1281,7 +1281,10 @@ def cross_validate(
         (``"model"``: model at the stations; ``"fused"``: leave-one-out fused value), plus
         ``loo_prediction`` and ``model_at_station`` ``(..., station)`` in observation units.
         A prediction below 0 is set to 0, as :func:`fuse` does on its map
-        (``loo_prediction.attrs["clipped_predictions"]`` counts them). A station that is
+        (``loo_prediction.attrs["clipped_predictions"]`` counts them); such a prediction,
+        where something is observed, counts outside the factor two in ``fac2`` and is left
+        out of ``mg`` and ``vg`` (``n_below_threshold``), as :func:`evaluate` rules for a
+        value 0 (Chang and Hanna 2004). A station that is
         the only one with a value in its field (the others' observations NaN) has no
         prediction: NaN, not counted in the ``"fused"`` stage
         (``loo_prediction.attrs["not_predicted"]`` counts them).

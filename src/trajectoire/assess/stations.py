@@ -23,18 +23,27 @@ import xarray as xr
 
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.assess._pairs import concentration_units
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
 from trajectoire.geo.grid import AREA_MARGIN, in_area_of_use, known_crs
+from trajectoire.species import UNIT_FAMILIES, concentration_factor_of, get_pollutant
 from trajectoire.tables import (
     blank_cell,
     choose_layer,
     columns_option,
+    data_lines,
     id_text,
     numeric_column,
     read_table,
 )
+from trajectoire.units import UNIT_TABLE
 
-__all__ = ["observations_from_table", "read_stations", "sample_at_stations", "station_table"]
+__all__ = [
+    "observation_units",
+    "observations_from_table",
+    "read_stations",
+    "sample_at_stations",
+    "station_table",
+]
 
 #: the columns every station table has
 _STATION_COLUMNS = ("station_id", "x", "y")
@@ -856,11 +865,21 @@ def observations_from_table(
     time: str = "year",
     units: str = "ug m-3",
     what: str = "observations",
+    lines: bool = False,
 ) -> xr.DataArray:
     """Observations as a ``(time, station)`` DataArray from a tidy table.
 
     Reads the layout of ``observations_annual.csv`` / ``observations_hourly.csv``
-    (``docs/input-formats.md``): columns ``station_id``, `time`, ``pollutant``, ``value``.
+    (``docs/input-formats.md``): columns ``station_id``, `time`, ``pollutant``, ``value``,
+    and optionally ``units``.
+
+    A ``units`` column gives the units of each row's value and overrides `units`, as in the
+    background table (:func:`trajectoire.dispersion.read_background`, whose rule
+    :func:`observation_units` applies): every value is converted to the unit of its species' family, ``ug m-3`` for a
+    mass (from ``ng m-3``, ``mg m-3``..., or for a gas from a mixing ratio, ``ppb``,
+    ``ppm``, with its molar mass at 293.15 K and 101.325 kPa, Directive 2008/50/EC:
+    :func:`trajectoire.units.mixing_ratio_factor`; 1 ppb of NO2 is 1.9125 ug m-3) or
+    ``cm-3`` for particle numbers; the result is in that unit.
 
     Parameters
     ----------
@@ -872,14 +891,19 @@ def observations_from_table(
     time : str, default "year"
         Name of the time column, which becomes the first dim (``"year"`` or ``"time"``).
     units : str, default "ug m-3"
-        Units of ``value`` (checked with :mod:`trajectoire.units`).
+        Units of ``value`` when the table has no ``units`` column (checked with
+        :mod:`trajectoire.units`, kept as given).
     what : str, default "observations"
-        Name of the source (file) for error messages.
+        Name of the source (file, and its configuration key) for error messages.
+    lines : bool, default False
+        Name the rows in messages by file line (a table read by
+        :func:`trajectoire.tables.read_table`), else by row label.
 
     Returns
     -------
     xarray.DataArray
-        Dims ``(time, station)``, NaN where a station has no value; ``units`` set. The
+        Dims ``(time, station)``, NaN where a station has no value; ``units`` set (with a
+        ``units`` column: ``ug m-3``, or ``cm-3`` for a particle-number species). The
         ``station`` coordinate holds the ids as text, as :func:`read_stations` reads them
         (:func:`trajectoire.tables.id_text`: ``911025`` read as a number is ``"911025"``;
         read the file with ``dtype={"station_id": str}`` to keep leading zeros).
@@ -892,7 +916,9 @@ def observations_from_table(
         Several pollutants and none chosen, duplicated (station, time) rows, a row without
         a station id, values that are not numbers or not finite (each shown with its row).
     trajectoire.UnitsError
-        Unknown units.
+        Unknown units; in a ``units`` column, an empty cell where a value is given, or units
+        that are not a concentration (nor a mixing ratio of a gas) of the species' family:
+        one line naming the row, the units and those expected.
 
     Examples
     --------
@@ -900,6 +926,9 @@ def observations_from_table(
     ...                   "pollutant": "NO2", "value": [30.0, 28.0, 41.0]})
     >>> observations_from_table(t).values.tolist()
     [[30.0, nan], [28.0, 41.0]]
+    >>> t["units"] = ["ug m-3", "ppb", "ng m-3"]
+    >>> observations_from_table(t, pollutant="NO2").round(3).values.tolist()
+    [[30.0, nan], [53.55, 0.041]]
     """
     kind, canonical = concentration_units(units, f"{what}: units")
     require_columns(table.columns, ["station_id", time, "value"], what)
@@ -918,7 +947,13 @@ def observations_from_table(
                 f"{what}: several pollutants {sorted(names.unique())}; choose one with "
                 "pollutant=..."
             )
-    values = numeric_column(rows, "value", what=what, allow_nan=True, units=canonical, lines=False)
+    values = numeric_column(rows, "value", what=what, allow_nan=True, units=canonical, lines=lines)
+    if "units" in rows.columns:
+        species = pollutant
+        if species is None and "pollutant" in rows.columns and len(rows):
+            species = str(rows["pollutant"].iloc[0])
+        values, canonical = observation_units(rows, values, species, what=what, lines=lines)
+        kind = "concentration" if canonical == "ug m-3" else "number_concentration"
     no_id = [i for i, v in zip(rows.index, rows["station_id"], strict=True) if blank_cell(v)]
     if no_id:
         raise InputError(
@@ -950,3 +985,89 @@ def observations_from_table(
     if kind == "number_concentration":
         out.attrs["long_name"] = "observed number concentration"
     return out
+
+
+def observation_units(
+    rows: pd.DataFrame,
+    values: Any,
+    pollutant: str | None,
+    *,
+    what: str = "observations",
+    lines: bool = False,
+) -> tuple[np.ndarray, str]:
+    """Observed values converted with the ``units`` column of their rows.
+
+    Each value is converted to the unit of its species' family: ``ug m-3`` for a mass
+    concentration (from ``ng m-3``, ``mg m-3``...; a gas may also be given as a mixing
+    ratio, ``ppb``, ``ppm``, converted with its molar mass at the reference conditions of
+    Directive 2008/50/EC, 293.15 K and 101.325 kPa: 1 ppb of NO2 is 1.9125 ug m-3), or
+    ``cm-3`` for particle numbers: the rule of the background table
+    (:func:`trajectoire.species.concentration_factor_of`).
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The rows of one pollutant, with a ``units`` column (their labels name them in
+        messages).
+    values : array_like of float
+        Their values, in the units of the column (NaN: no value, its unit not needed).
+    pollutant : str or None
+        Species id or alias of the rows; one the registry does not know (or None) is
+        converted within the kind of its units (a mixing ratio then needs a known gas).
+    what : str, default "observations"
+        The file and its configuration key, first in messages.
+    lines : bool, default False
+        Name the rows by file line (a table read by :func:`trajectoire.tables.read_table`),
+        else by row label.
+
+    Returns
+    -------
+    (numpy.ndarray, str)
+        The values in ``ug m-3`` (or ``cm-3``), and that unit.
+
+    Raises
+    ------
+    trajectoire.UnitsError
+        An empty unit where a value is given, or a unit that is not a concentration (nor a
+        mixing ratio of a gas) of the species' family, or rows mixing masses and particle
+        numbers: one line naming `what`, the row, the column, the unit and those expected.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"value": [10.0, 31000.0], "units": ["ppb", "ng m-3"]})
+    >>> v, unit = observation_units(t, t["value"], "NO2")
+    >>> v.round(4).tolist(), unit
+    ([19.125, 31.0], 'ug m-3')
+    """
+    values = np.asarray(values, dtype=float)
+    where = data_lines(rows, range(len(rows))) if lines else [f"row {i!r}" for i in rows.index]
+    try:
+        species = get_pollutant(pollutant) if pollutant is not None else None
+    except InputError:
+        species = None
+    factors = np.ones(len(rows))
+    kinds: set[str] = set()
+    for k, (u, v) in enumerate(zip(rows["units"], values, strict=True)):
+        at = f"{what}, {where[k]}, column 'units'"
+        if blank_cell(u):
+            if np.isnan(v):
+                continue  # no value: nothing to convert
+            raise UnitsError(
+                f"{at}: empty where the value is {v:g}; expected the units of the row's value "
+                "(ug m-3, ng m-3, ppb, ppm; cm-3 for particle numbers). Fill the cell."
+            )
+        at = f"{at}, pollutant {pollutant!r}"
+        if species is None:  # within the kind of the units
+            kind, canon = concentration_units(u, at)
+            factors[k] = UNIT_TABLE[kind][canon]
+        else:  # the background table's rule
+            kind = UNIT_FAMILIES[species.unit_family]["concentration"]
+            factors[k] = concentration_factor_of(u, species.id, what=at)
+        kinds.add(kind)
+    if len(kinds) > 1:
+        raise UnitsError(
+            f"{what}, column 'units': mass concentrations and particle numbers in the rows of "
+            f"{pollutant!r}; expected one family: particle numbers and masses never mix."
+        )
+    kind = kinds.pop() if kinds else "concentration"
+    return values * factors, next(iter(UNIT_TABLE[kind]))

@@ -51,7 +51,7 @@ from trajectoire.assess.exposure import (
     run_thresholds,
     territory_inhabitants,
 )
-from trajectoire.assess.stations import observations_from_table
+from trajectoire.assess.stations import observation_units, observations_from_table
 from trajectoire.attribution import (
     Origins,
     ReceptorSums,
@@ -158,11 +158,13 @@ from trajectoire.trajectory.basis import (
     emitting_sectors,
     sector_emissions,
 )
+from trajectoire.units import REFERENCE_PRESSURE, REFERENCE_TEMPERATURE, unit_kind
 
 __all__ = [
     "DEFAULT_RELEASE_HEIGHT",
     "Receptor",
     "RunContext",
+    "check_years",
     "compute_year",
     "decompose_change",
     "emission_of",
@@ -216,6 +218,7 @@ class RunContext:
     inhabitants: TerritoryPopulation | None = None  # each territory's own, from the zones
     zone_fraction: sparse.csr_matrix | None = None  # (territory, cell) shares in exposure_zones
     regional: RegionalBackground | None = None  # a regional model field, local part removed
+    background_missing: list[int] = field(default_factory=list)  # years the table lacks
     attrs: dict[str, Any] = field(default_factory=dict)
     at_source: list[str] = field(default_factory=list)  # deposited in their cell (TRWP_coarse)
     numbers: list[str] = field(default_factory=list)  # particle-number species (UFP)
@@ -409,7 +412,7 @@ def _prepare(config: RunConfig) -> RunContext:
         )
         del anchors  # in the basis now
         reference = reference.drop_vars("emission")  # the float64 grids go; stacks are kept
-        background, regional = _background(config, output_pollutants, run_years, grid)
+        background, regional, gaps = _background(config, output_pollutants, run_years, grid)
         stations = _stations(config, grid)
         observations = _observations(config, stations, output_pollutants)
         settings = _settings(config, dispersed)  # with the run's registry
@@ -436,6 +439,7 @@ def _prepare(config: RunConfig) -> RunContext:
         settings=settings,
         observations=observations,
         regional=regional,
+        background_missing=gaps,
         attrs={"reference_year": config.run.reference_year},
         **places,
         **extra,
@@ -1034,12 +1038,15 @@ def _summarise_register_notes(caught: list[warnings.WarningMessage]) -> None:
             log.debug("trajectory: %s", n)
         years = sum(len(n.years) for n in notes)
         named = rows_preview([f"{n.sector} {n.pollutant}" for n in notes])
+        stacks = list(dict.fromkeys(s for n in notes for s in n.sources))
+        which = f"stack(s) {rows_preview(stacks, 5)}" if stacks else "the registered stacks"
         warn(
             f"trajectory: {years} (sector, pollutant, year) totals of {len(notes)} (sector, "
-            f"pollutant) pair(s) ({named}) could not follow their series: the registered "
-            "stacks exceed the sector's target total, or the sector has no gridded part to "
-            "absorb the difference (its total is then its stacks'). The register wins, as "
-            "documented; each pair's years are in the debug log (trajectoire run -v)."
+            f"pollutant) pair(s) ({named}) could not follow their series: the register "
+            f"figures of {which} depart from their series by more than the sector's gridded "
+            "part can take up (it is clipped at 0; the sector's total is then its stacks'). "
+            "The register wins, as documented; each pair's years and stacks are in the debug "
+            "log (trajectoire run -v)."
         )
 
 
@@ -1204,10 +1211,12 @@ def _emitting_sectors_of(reference: xr.Dataset) -> dict[str, list[str]]:
 
 def _background(
     config: RunConfig, pollutants: list[str], run_years: list[int], grid: Grid
-) -> tuple[xr.DataArray, RegionalBackground | None]:
+) -> tuple[xr.DataArray, RegionalBackground | None, list[int]]:
     """The regional background ``(year, pollutant)`` [ug m-3] (0 when none is given), or,
     for a regional model field (format ``"field"``), zeros and the field prepared for the
-    grid (its local part is removed year by year, :func:`_background_of`)."""
+    grid (its local part is removed year by year, :func:`_background_of`); and the run's
+    years a background table lacks (NaN there, refused by :func:`check_years` for the
+    years computed)."""
     zeros = xr.DataArray(
         np.zeros((len(run_years), len(pollutants))),
         dims=("year", "pollutant"),
@@ -1216,32 +1225,70 @@ def _background(
     )
     if config.inputs.background is None:
         log.warning("no background given: the regional background is taken as 0")
-        return zeros, None
+        return zeros, None, []
     bg = _read(config, "background")
     bg, pollutants = _emerging_background(bg, pollutants, config)
     missing_p = sorted(set(pollutants) - {str(p) for p in bg["pollutant"].values})
     missing_y = sorted(set(run_years) - {int(y) for y in bg["year"].values})
-    if missing_p or missing_y:
-        field = config.inputs.background.format == "field"
-        raise InputError(
-            f"{config.inputs.background.path} ([inputs] background): no background for "
-            + " and ".join(
-                ([f"pollutants {missing_p}"] if missing_p else [])
-                + ([f"years {missing_y}"] if missing_y else [])
-            )
-            + (
-                f" (variables {bg.attrs.get('variables')}); fix [inputs.background] "
-                + ("variables" if missing_p else "years, or [run] first_year/last_year")
-                if field
-                else "; add their rows to the table, or narrow the years (--years or run(years=), "
-                "[run] first_year/last_year)."
-            )
-        )
-    bg = bg.sel(year=run_years, pollutant=list(pollutants))
+    field = config.inputs.background.format == "field"
+    if missing_p or (missing_y and field):
+        raise InputError(_background_gap(config, missing_p, missing_y, bg))
+    # a table's missing years are refused only if the run computes them (check_years): a
+    # run narrowed with --years to the years the table gives runs
+    bg = bg.reindex(year=run_years).sel(pollutant=list(pollutants))
     _background_range(bg, f"{config.inputs.background.path.name} ([inputs] background)")
     if "y" not in bg.dims:
-        return bg.reindex(pollutant=zeros["pollutant"], fill_value=0.0).load(), None
-    return zeros, RegionalBackground(bg, grid)
+        out = bg.reindex(pollutant=zeros["pollutant"], fill_value=0.0).load()
+        return out, None, missing_y
+    return zeros, RegionalBackground(bg, grid), []
+
+
+def _background_gap(
+    config: RunConfig, pollutants: list[str], years: list[int], bg: xr.DataArray | None = None
+) -> str:
+    """The message of a background that lacks `pollutants` or `years` of the run."""
+    assert config.inputs.background is not None
+    field = config.inputs.background.format == "field"
+    variables = "" if bg is None else f" (variables {bg.attrs.get('variables')})"
+    return (
+        f"{config.inputs.background.path} ([inputs] background): no background for "
+        + " and ".join(
+            ([f"pollutants {pollutants}"] if pollutants else [])
+            + ([f"years {years}"] if years else [])
+        )
+        + (
+            f"{variables}; fix [inputs.background] "
+            + ("variables" if pollutants else "years, or [run] first_year/last_year")
+            if field
+            else "; add their rows to the table, or narrow the years (--years or run(years=), "
+            "[run] first_year/last_year)."
+        )
+    )
+
+
+def check_years(ctx: RunContext, years: Sequence[int]) -> None:
+    """Refuse the `years` the prepared run cannot compute, before any is computed.
+
+    The runner calls it with the years asked (``--years``, ``run(years=)``): a background
+    table that lacks some years of the configuration is refused only for the years the run
+    computes (:func:`compute_year` checks its own year the same way).
+
+    Parameters
+    ----------
+    ctx : RunContext
+        The prepared run (:func:`prepare`).
+    years : sequence of int
+        The years to compute.
+
+    Raises
+    ------
+    trajectoire.InputError
+        Some of `years` have no regional background in the ``[inputs] background`` table:
+        one line naming the file, those years and the fixes.
+    """
+    gaps = sorted({int(y) for y in years} & set(ctx.background_missing))
+    if gaps:
+        raise InputError(_background_gap(ctx.config, [], gaps))
 
 
 #: a regional background below this, and above 0, is doubtful [ug m-3]: mg m-3 read as ug
@@ -1311,23 +1358,56 @@ def _emerging_background(
     return bg, [p for p in pollutants if p not in absent]
 
 
-def _observed_units(table: pd.DataFrame, pollutant: str, what: str) -> dict[str, str]:
-    """The ``units`` keyword for the observations of `pollutant`: none for a mass species
-    (``ug m-3``, as before); for a particle-number species, the one value of the table's
-    ``units`` column on its rows, which must be its own (``cm-3``): a number observation
-    never comes in the default mass unit."""
+def _observed_units(table: pd.DataFrame, pollutant: str, what: str) -> dict[str, Any]:
+    """The ``units`` keyword of :func:`observations_from_table` for `pollutant`: none for a
+    mass species (``ug m-3``: the values of a ``units`` column are converted to it by
+    :func:`_observation_table`); for a particle-number species, ``cm-3``, and its rows must
+    say their units in the table's ``units`` column, as a particle number
+    (``cm-3``, ``m-3``): a number observation never comes in the default mass unit."""
     sp = get_pollutant(pollutant)
     if not sp.is_number:
         return {}
     rows = table[table["pollutant"] == pollutant]
     found = sorted({str(u) for u in rows["units"]}) if "units" in table.columns else []
-    if found != [sp.concentration_units]:
+    if not found or any(unit_kind(u) != "number_concentration" for u in found):
         raise UnitsError(
             f"{what}: observations of the particle-number species {pollutant!r} in "
             f"{found or 'ug m-3 (no units column)'}; expected a 'units' column with "
             f"{sp.concentration_units!r} on its rows: particle numbers and masses never mix."
         )
     return {"units": sp.concentration_units}
+
+
+def _converted_observations(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """`table` with the values of its ``units`` column converted, row by row, to the unit
+    of each pollutant's family (ug m-3, cm-3 for particle numbers; the background table's
+    rule: :func:`trajectoire.assess.stations.observation_units`), that unit written in
+    the column; a log line says what was converted. `table`'s pollutants are species ids;
+    an unknown or empty unit is one error naming the file, its line and the unit."""
+    if "units" not in table.columns:
+        return table
+    values = table["value"].to_numpy(dtype=float).copy()
+    units = np.empty(len(table), dtype=object)
+    for pol, at in table.groupby("pollutant", sort=False).indices.items():
+        rows = table.iloc[at]
+        values[at], units[at] = observation_units(rows, values[at], str(pol), what=what, lines=True)
+    given = table["units"].astype(str).str.strip()
+    changed = [
+        f"{n} row(s) in {u}"
+        for u, n in given[(given != pd.Series(units, index=table.index)) & table["value"].notna()]
+        .value_counts(sort=False)
+        .items()
+    ]
+    if changed:
+        log.info(
+            "%s: column 'units': %s converted to ug m-3 (particle numbers to cm-3; mixing "
+            "ratios with the gas's molar mass at %.2f K and %.3f kPa)",
+            what,
+            ", ".join(changed),
+            REFERENCE_TEMPERATURE,
+            REFERENCE_PRESSURE / 1000.0,
+        )
+    return table.assign(value=values, units=units)
 
 
 def _census_grids(zones: Any, grid: Grid) -> tuple[list[int], np.ndarray]:
@@ -1471,6 +1551,7 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
         normalise_pollutant,
         f"{what}, column 'pollutant'",
     )
+    table = _converted_observations(table, what)  # before the range check: ng m-3, ppb
     _observation_range(table, what)
     listed = set(stations.attrs.get("listed", stations["station_id"].astype(str)))
     sid = table["station_id"].astype(str)
@@ -2087,6 +2168,7 @@ def _run_year(ctx: RunContext, year: Any, what: str = "year") -> int:
     y = require_year(year, what)
     if y not in ctx.years:
         raise InputError(f"{what} {y} is not in the run ({ctx.years[0]}..{ctx.years[-1]}).")
+    check_years(ctx, [y])  # a year the background table lacks
     return y
 
 

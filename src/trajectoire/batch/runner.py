@@ -46,7 +46,7 @@ from trajectoire._memory import (
     trim_heap,
     trim_heap_if_grown,
 )
-from trajectoire._validate import env_threads, is_integer_number, year_ranges
+from trajectoire._validate import env_threads, is_integer_number, rows_preview, year_ranges
 from trajectoire._version import __version__
 from trajectoire.batch.safety import (
     CHECKSUM_SUFFIX,
@@ -122,6 +122,11 @@ class Pipeline(Protocol):
     the large NumPy arrays of a dataclass or dict context reach the workers as read-only
     memory maps (:func:`trajectoire.batch.shared.share_context`): :meth:`compute_year` must
     not write into them.
+
+    A pipeline may also offer ``check_years(ctx, years)``, which the runner calls once
+    prepared, with the years it is about to compute (those of ``--years``), before any is
+    computed: it raises for a year whose inputs are missing (the package's pipeline: a
+    year the background table lacks), so that narrowing the years is a fix.
 
     What the runner expects of the datasets:
 
@@ -412,8 +417,10 @@ def assemble(
         templates = merged[copied]
         stack.close()
         # computed from every year's station values: the evaluation table (docs/evaluation.md)
+        evaluation = evaluation_variables(small)
+        _log_evaluation(evaluation)
         derived = xr.merge(
-            [evaluation_variables(small), cumulative_deposition(small, on_gap="warn")]
+            [evaluation, cumulative_deposition(small, on_gap="warn")]
             + ([propagate(small, uncertainty)] if uncertainty is not None else [])
         )
         fused = _FusedMaps(small, templates, paths, fusion, fusion_min_stations)
@@ -438,6 +445,50 @@ def assemble(
             encoding_overrides=lossless,
         )
     return Path(out)
+
+
+def _log_evaluation(evaluation: xr.Dataset) -> None:
+    """Say, per pollutant, what the evaluation table's verdicts rest on (docs/evaluation.md):
+    the years whose network of fewer than 10 stations misses the objective at some station
+    while its MQI90 is <= 1 (the objective is then judged station by station), and the pairs
+    with a value 0 that MG and VG leave out (FAC2 counts them outside the factor two)."""
+    if "evaluation" not in evaluation:
+        return
+    table = evaluation["evaluation"]
+    years = [int(y) for y in table["year"].values]
+    for pol in table["pollutant"].values:
+        t = table.sel(pollutant=pol)
+
+        def row(stat: str, t: xr.DataArray = t) -> np.ndarray:
+            return np.asarray(t.sel(statistic=stat).values, dtype=float)
+
+        n, met, p90 = row("n"), row("n_mqo_met"), row("mqi_p90")
+        with np.errstate(invalid="ignore"):
+            small = (n > 0) & (n < 10) & (p90 <= 1.0) & (met < n)
+            zero = row("n_below_threshold") > 0
+        if small.any():
+            k = np.flatnonzero(small)
+            log.info(
+                "evaluation: %s: the network of fewer than 10 stations misses the objective "
+                "at some station in %s (stations meeting it: %s) although MQI90 <= 1: "
+                "mqo_fulfilled = 0 there (FAIRMODE 90 %% principle: with fewer than 10 "
+                "stations every station must meet it; attribute mqo_rule)",
+                pol,
+                _span([years[i] for i in k]),
+                ", ".join(f"{int(met[i])} of {int(n[i])}" for i in k[:4])
+                + (" ..." if len(k) > 4 else ""),
+            )
+        if zero.any():
+            k = np.flatnonzero(zero)
+            log.info(
+                "evaluation: %s: MG and VG leave out the stations where the model or the "
+                "observation is 0 (row n_below_threshold: %s in %s); FAC2 counts them "
+                "outside the factor two",
+                pol,
+                ", ".join(f"{int(row('n_below_threshold')[i])} of {int(n[i])}" for i in k[:4])
+                + (" ..." if len(k) > 4 else ""),
+                _span([years[i] for i in k]),
+            )
 
 
 def _chunk_copier(name: str, paths: Sequence[Path], *, drop_nan_chunks: bool) -> Any:
@@ -557,16 +608,42 @@ class _FusedMaps:
                 "y": st["station_y"].values,
             }
         )
+        masked: dict[str, dict[str, list[int]]] = {}  # pollutant -> station -> years
         for iy, ip in self.targets:
             pol, year = str(st["pollutant"].values[ip]), int(st["year"].values[iy])
             obs = st["station_observation"].isel(year=iy, pollutant=ip)
+            modelled = st["station_concentration"].isel(year=iy, pollutant=ip)
             try:
-                fused, skill = fuse_map(self._model(iy, ip), obs, stations, pol, self.options or {})
+                made = fuse_map(
+                    self._model(iy, ip), obs, stations, pol, self.options or {}, modelled
+                )
             except TrajectoireError as exc:
                 log.warning("fusion: %s %d left NaN: %s", pol, year, exc)
                 continue
-            dset[iy, ip] = fused.astype(dset.dtype)
-            self.skill[iy, ip] = skill
+            dset[iy, ip] = made.fused.astype(dset.dtype)
+            self.skill[iy, ip] = made.skill
+            for sid in made.on_masked_cells:
+                masked.setdefault(pol, {}).setdefault(sid, []).append(year)
+            if made.left_out:  # evaluation leaves them out too (no pair)
+                log.warning(
+                    "fusion: %s %d: %d observed station(s) without a modelled value "
+                    "(station_concentration NaN) left out, as in evaluation: %s",
+                    pol,
+                    year,
+                    len(made.left_out),
+                    rows_preview(made.left_out),
+                )
+        for pol, at in masked.items():
+            years = sorted({y for ys in at.values() for y in ys})
+            log.info(
+                "fusion: %s: %d station(s) on cells masked beyond the buffer (%s) fused with "
+                "their station_concentration, in %s: they inform the unmasked cells near them "
+                "and count in fusion_skill as in evaluation",
+                pol,
+                len(at),
+                rows_preview(sorted(at)),
+                _span(years),
+            )
 
     def _write_skill(self, dset: Any) -> None:
         assert self.skill is not None
@@ -1070,6 +1147,9 @@ def _run_locked(
                     f"{min(available, default=None)}..{max(available, default=None)}); "
                     "check [run] first_year/last_year and the input data."
                 )
+            check = getattr(pipe, "check_years", None)  # optional: the years' own inputs
+            if todo and check is not None:
+                check(ctx, todo)
             common = {
                 "pipeline": pipe,
                 "ctx": ctx,

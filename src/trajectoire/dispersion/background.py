@@ -37,7 +37,11 @@ from trajectoire.dispersion.receptors import receptor_means
 from trajectoire.errors import GridError, InputError, TrajectoireWarning, UnitsError, warn
 from trajectoire.geo.grid import Grid, as_crs, crs_of
 from trajectoire.geo.regridding import Regridder, grid_of
-from trajectoire.species import UNIT_FAMILIES, get_pollutant, normalise_pollutant
+from trajectoire.species import (
+    concentration_factor_of,
+    get_pollutant,
+    normalise_pollutant,
+)
 from trajectoire.tables import check_repeats, data_lines, numeric_column, open_netcdf, read_table
 from trajectoire.units import conversion_factor, mixing_ratio_factor, unit_kind
 
@@ -123,10 +127,10 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
             )
     factor = np.array(
         [
-            _row_factor(
+            concentration_factor_of(
                 u,
                 p,
-                f"{what}, {lines[i]}, pollutant {p!r}, units"
+                what=f"{what}, {lines[i]}, pollutant {p!r}, units"
                 + ("" if "units" in df.columns else " (no 'units' column: the reader's units)"),
             )
             for i, (u, p) in enumerate(zip(row_units, df["pollutant"], strict=True))
@@ -147,16 +151,6 @@ def read_background(path: str | Path, *, units: str = "ug m-3") -> xr.DataArray:
     da = set_cf_attrs(da, "background")
     da.attrs["source_file"] = str(path)
     return add_history(da, f"read_background({path.name!r})")
-
-
-def _row_factor(units: Any, pollutant: str, where: str) -> float:
-    """Factor to the concentration units of `pollutant`'s family (ug m-3, cm-3); a gas may
-    be given as a mixing ratio (ppb, ppm), converted with its molar mass at the reference
-    conditions of Directive 2008/50/EC (:func:`trajectoire.units.mixing_ratio_factor`)."""
-    species = get_pollutant(pollutant)
-    if species.unit_family == "mass" and unit_kind(units) == "mixing_ratio":
-        return mixing_ratio_factor(units, species.molar_mass, what=where)
-    return conversion_factor(units, UNIT_FAMILIES[species.unit_family]["concentration"], what=where)
 
 
 # ------------------------------------------------------------------------ regional field

@@ -1073,6 +1073,7 @@ def summary(path: str | Path) -> str:
         lines += _above_lines(ds)
         lines += _evaluation_lines(ds)
         lines += _fusion_lines(ds)
+        lines += _evaluation_notes(ds)
         return "\n".join(lines)
     finally:
         ds.close()
@@ -1218,6 +1219,75 @@ def _evaluation_lines(ds: xr.Dataset) -> list[str]:
             text += f"  MQI90 {v('mqi_p90'):.2f} (MQO met {ok}/{of} years)"
         lines.append(text)
     return lines if len(lines) > 1 else []
+
+
+def _evaluation_notes(ds: xr.Dataset) -> list[str]:
+    """What the evaluation table's figures are taken over, per pollutant, in its last year
+    observed (the year ``trajectoire info`` shows): the stations FAC2 counts (``n_fac2`` of
+    ``n``), those MG and VG leave out (a value 0: ``n_below_threshold``), the stations
+    meeting the MQO (``n_mqo_met``) and, below 10 stations, the small-network rule; and
+    the stations ``fusion_skill`` covers. Lines of :func:`summary` (``trajectoire info``).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        An output (its ``evaluation`` and ``fusion_skill`` are read when present).
+
+    Returns
+    -------
+    list of str
+        Indented lines under a header; empty without an ``evaluation`` holding the counts
+        (an output of an earlier version).
+    """
+    if "evaluation" not in ds or ds.sizes.get("year", 0) == 0:
+        return []
+    table = ds["evaluation"].load()
+    have = {str(s) for s in table["statistic"].values}
+    if not {"n_fac2", "n_below_threshold", "n_mqo_met"} <= have:
+        return []
+    skill = ds["fusion_skill"].load() if "fusion_skill" in ds else None
+    lines = ["  what the evaluation covers (last year observed; docs/evaluation.md):"]
+    for pol in table["pollutant"].values:
+        t = table.sel(pollutant=pol)
+        n_all = np.nan_to_num(np.asarray(t.sel(statistic="n").values, dtype=float))
+        seen = np.flatnonzero(n_all > 0)
+        if not len(seen):
+            continue
+        row = t.isel(year=seen[-1])
+        year = int(row["year"])
+
+        def v(stat: str, row: xr.DataArray = row) -> float:
+            return float(row.sel(statistic=stat))
+
+        n = int(v("n"))
+        parts = [f"FAC2 over {int(v('n_fac2'))} of {n} station(s)"]
+        if v("n_fac2") < n:
+            parts[0] += f" ({n - int(v('n_fac2'))} with both values 0 left out)"
+        zero = int(v("n_below_threshold"))
+        if zero:
+            parts.append(
+                f"{zero} with the model or the observation 0: outside the factor two, left "
+                f"out of MG and VG (taken over {n - zero})"
+            )
+        if np.isfinite(v("n_mqo_met")):
+            text = f"MQI <= 1 at {int(v('n_mqo_met'))} of {n} station(s)"
+            if n < 10:
+                text += " (fewer than 10: the MQO needs every one, FAIRMODE 90 % principle)"
+            parts.append(text)
+        if skill is not None and pol in skill["pollutant"].values:
+            k = skill.sel(pollutant=pol, year=year)
+            fused = float(k.sel(stage="model", statistic="n"))
+            if np.isfinite(fused):
+                loo = float(k.sel(stage="fused", statistic="n"))
+                parts.append(
+                    f"fusion_skill over {int(fused)} station(s)"
+                    + (f", {int(loo)} predicted leaving each out" if np.isfinite(loo) else "")
+                )
+        lines.append(f"    {str(pol):<6} {year}: " + "; ".join(parts))
+    return lines if len(lines) > 1 else []
+
+
+# ---------------------------------------------------------------------- fusion (docs/fusion.md)
 
 
 def _fusion_lines(ds: xr.Dataset) -> list[str]:

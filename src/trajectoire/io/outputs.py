@@ -20,7 +20,7 @@ import uuid
 import warnings
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import dask.array as dask_array
 import numpy as np
@@ -28,9 +28,11 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._kernels.planes import masked_inside
+from trajectoire._validate import rows_preview
 from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate_stations
 from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExposure
 from trajectoire.assess.fusion import cross_validate, fuse
+from trajectoire.assess.stations import sample_at_stations
 from trajectoire.cf import set_cf_attrs
 from trajectoire.dispersion.chemistry import NO2_ATTRIBUTION_RULE
 from trajectoire.errors import InputError, MissingVariableError, TrajectoireWarning, UnitsError
@@ -42,6 +44,7 @@ __all__ = [
     "EMISSION_METHOD_FLAGS",
     "FUSION_STAGES",
     "BackgroundMaps",
+    "FusedMap",
     "YearMaps",
     "cumulative_deposition",
     "emission_method_flags",
@@ -1236,7 +1239,6 @@ def evaluation_variables(ds: xr.Dataset) -> xr.Dataset:
     return evaluate_stations(ds["station_concentration"], ds["station_observation"])
 
 
-# ---------------------------------------------------------------------- fusion (docs/fusion.md)
 #: Labels of the ``stage`` dim of ``fusion_skill``: the model at the stations, and the
 #: leave-one-out fused value.
 FUSION_STAGES: tuple[str, str] = ("model", "fused")
@@ -1269,19 +1271,44 @@ def fusion_targets(ds: xr.Dataset, min_stations: int) -> dict[tuple[int, int], i
     return {(int(i), int(j)): int(n[i, j]) for i, j in zip(*np.nonzero(n), strict=True)}
 
 
+class FusedMap(NamedTuple):
+    """One fused map of a run (:func:`fuse_map`) and what it was made from."""
+
+    #: the fused map ``(y, x)`` [units of the model], NaN where the model map is masked
+    fused: np.ndarray
+    #: the skill ``(stage, statistic)`` (:data:`FUSION_STAGES`, :data:`EVALUATION_STATISTICS`)
+    skill: np.ndarray
+    #: the observed stations the fusion used, ids as text
+    used: list[str]
+    #: of those, the stations on a masked cell, whose model value came from
+    #: ``station_concentration`` (they inform the unmasked cells near them)
+    on_masked_cells: list[str]
+    #: observed stations left out: no modelled value there (``station_concentration`` NaN)
+    left_out: list[str]
+
+
 def fuse_map(
     model: xr.DataArray,
     observed: xr.DataArray,
     stations: pd.DataFrame,
     pollutant: str,
     options: dict[str, Any],
-) -> tuple[np.ndarray, np.ndarray]:
+    modelled: xr.DataArray | None = None,
+) -> FusedMap:
     """One fused map of a run and its leave-one-out skill.
 
     :func:`trajectoire.assess.fuse` and :func:`trajectoire.assess.cross_validate` with the
     same options, the model read at the station's cell (``sampling="nearest"``, as the
     evaluation does); the skill is the evaluation table (:func:`evaluate_stations`) of the
     model at the stations and of the leave-one-out fused values.
+
+    A station in a cell that the written map masks (beyond the territories' buffer) still
+    has a modelled value, ``station_concentration`` (`modelled`): the value of its cell, as
+    the run computes it from the receptor sums. That value is put in the station's cell
+    before the fusion, so that the station informs the unmasked cells near it (kriging and
+    IDW carry its residual over the mask's edge) and counts in ``fusion_skill`` as it
+    counts in ``evaluation``; the fused map is then masked where the model map is. Only an
+    observed station without a modelled value (`modelled` NaN) is left out, and named.
 
     Parameters
     ----------
@@ -1295,12 +1322,17 @@ def fuse_map(
         Pollutant id (FAIRMODE parameters of the MQI rows).
     options : dict
         Keywords of :func:`~trajectoire.assess.fuse` (``[output] fusion_*``).
+    modelled : xarray.DataArray, optional
+        ``(station,)`` modelled concentration at the station's cell, in the units of
+        `model` (the run's ``station_concentration``); None: read from `model` only (a
+        station on a masked cell is then left out, and named in ``left_out``).
 
     Returns
     -------
-    (numpy.ndarray, numpy.ndarray)
-        The fused map ``(y, x)`` (NaN where the model is) and the skill ``(stage,
-        statistic)`` (:data:`FUSION_STAGES`, :data:`EVALUATION_STATISTICS`).
+    FusedMap
+        The fused map ``(y, x)`` (NaN where the model is), the skill ``(stage,
+        statistic)`` and the ids of the stations used, of those on masked cells, and of
+        those left out.
 
     Raises
     ------
@@ -1308,12 +1340,44 @@ def fuse_map(
         What :func:`~trajectoire.assess.fuse` raises (co-located stations, too few for a
         variogram fit, a model <= 0 in multiplicative mode...).
     """
+    model = model.transpose("y", "x")
     obs = observed.reset_coords(drop=True)
     obs = obs.where(obs.notnull(), drop=True)
-    keep = stations[stations["station_id"].isin([str(s) for s in obs["station"].values])]
+    ids = [str(s) for s in obs["station"].values]
+    listed = stations.set_index(stations["station_id"].astype(str))
+    unknown = [s for s in ids if s not in listed.index]
+    if unknown:
+        raise InputError(
+            f"fuse_map: observed stations {rows_preview(unknown)} are not in the stations "
+            "table; expected every observed station with its x, y."
+        )
+    keep = listed.loc[ids].reset_index(drop=True)
+    # the cell of each station as the fusion reads it (nearest), and the map's value there
+    cells = model.copy(data=np.arange(model.size, dtype=float).reshape(model.shape))
+    cell = np.asarray(sample_at_stations(cells, keep, method="nearest").values, dtype=np.int64)
+    rows, cols = np.unravel_index(cell, model.shape)
+    at_map = np.asarray(model.values, dtype=float)[rows, cols]
+    if modelled is None:
+        at_station = at_map
+    else:
+        by_id = modelled.reset_coords(drop=True)
+        by_id = by_id.assign_coords(station=[str(s) for s in by_id["station"].values])
+        at_station = np.asarray(by_id.reindex(station=ids).values, dtype=float)
+    lost = [s for k, s in enumerate(ids) if not np.isfinite(at_station[k])]
+    masked = [k for k, s in enumerate(ids) if s not in lost and not np.isfinite(at_map[k])]
+    on_masked = [ids[k] for k in masked]
+    filled = model
+    if masked:  # each masked station's cell gets the station's modelled value
+        values = np.array(model.values, dtype=float)
+        values[rows[masked], cols[masked]] = at_station[masked]
+        filled = model.copy(data=values)
+    used = [s for s in ids if s not in lost]
+    obs = obs.sel(station=[s for s in obs["station"].values if str(s) in used])
     how = {"sampling": "nearest", **options}
-    fused = fuse(model, obs, keep, **how)["fused"]
-    cv = cross_validate(model, obs, keep, **how)
+    keep = keep[keep["station_id"].astype(str).isin(used)]
+    fused = fuse(filled, obs, keep, **how)["fused"].transpose("y", "x")
+    fused = fused.where(model.transpose("y", "x").notnull())
+    cv = cross_validate(filled, obs, keep, **how)
     skill = np.full((len(FUSION_STAGES), len(EVALUATION_STATISTICS)), np.nan)
     for k, name in enumerate(("model_at_station", "loo_prediction")):
         pair = [
@@ -1324,7 +1388,7 @@ def fuse_map(
         ]
         table = evaluate_stations(*pair)["evaluation"]
         skill[k] = table.isel(year=0, pollutant=0).values
-    return np.asarray(fused.transpose("y", "x").values), skill
+    return FusedMap(np.asarray(fused.values), skill, used, on_masked, lost)
 
 
 def fusion_skill_template(years: Any, pollutants: Any) -> xr.DataArray:
@@ -1344,7 +1408,11 @@ def fusion_skill_template(years: Any, pollutants: Any) -> xr.DataArray:
             "units": "1",
             "long_name": "leave-one-out skill of the fused maps at the stations, before "
             "(stage model) and after (stage fused) the fusion",
-            "comment": "rows as in evaluation (docs/evaluation.md); stage fused: each "
-            "station predicted from the others (docs/fusion.md). NaN where a map is not fused.",
+            "comment": "rows as in evaluation (docs/evaluation.md); stage model: the "
+            "stations of evaluation (those with an observation and a station_concentration, "
+            "on masked cells too: their station_concentration is the model there), so its n "
+            "is evaluation's; stage fused: each station predicted from the others "
+            "(docs/fusion.md), n smaller by the stations no other predicts. NaN where a map "
+            "is not fused.",
         },
     )

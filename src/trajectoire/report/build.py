@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 from markupsafe import Markup
 
@@ -1048,12 +1049,15 @@ def report_context(
         "synthetic": _invented(ds),
         "has_split": all(v in ds.data_vars for v in CHANGE_VARIABLES),
         "inputs": _input_names(_inputs(ds), lang),
+        "station_gap": _station_gap(t, ds, territory, pollutants),
         "zones_name": _zones_name(ds, lang),
         "no_background": _no_background(ds),
         "sources_counted": _sources_counted(ds, lang),
         "rebuilt": _rebuilt(ds, pollutants, lang),
         "reference_only": _reference_only(ds, pollutants),
     }
+    if not ctx["station_gap"]:  # the report uses no measurement: it does not list them
+        ctx["inputs"] = _input_names([k for k in _inputs(ds) if k not in _STATION_INPUTS], lang)
     ctx["emerging"] = _emerging(t, ds, territory, first, last)
     ctx["zones"] = _zones(t, ds, territory, pollutants, last)
     ctx["scenario"] = (
@@ -1182,6 +1186,86 @@ def _reference_only(ds: xr.Dataset, pollutants: list[str]) -> bool:
         return False
     labels = np.asarray(decode_flags(flags.sel(pollutant=sorted(set(pols)))).values).ravel()
     return bool(np.isin(labels, ["reference", "no_emission"]).all())
+
+
+#: The inputs of the station measurements (keys of ``input_checksums``): the report lists
+#: them among its data only when it shows the gap with them (:func:`_station_gap`).
+_STATION_INPUTS = ("stations", "observations")
+
+#: A station belongs to a territory when at least this share of its cell lies inside it.
+_STATION_IN_TERRITORY = 0.5
+
+
+def _territory_stations(ds: xr.Dataset, territory: str) -> list[str]:
+    """The stations of the output whose cell lies at least half in `territory`
+    (``territory_fraction`` of the cell holding the station, as the run's station values
+    read it: :func:`trajectoire.assess.sample_at_stations`, ``method="nearest"``), in the
+    file's order; empty without stations."""
+    from trajectoire.assess.stations import sample_at_stations
+
+    need = ("station_x", "station_y", "territory_fraction")
+    if any(v not in ds.variables for v in need) or not ds.sizes.get("station", 0):
+        return []
+    table = pd.DataFrame(
+        {
+            "station_id": [str(s) for s in ds["station"].values],
+            "x": np.asarray(ds["station_x"].values, dtype=float),
+            "y": np.asarray(ds["station_y"].values, dtype=float),
+        }
+    )
+    table = table[np.isfinite(table["x"]) & np.isfinite(table["y"])]
+    if table.empty:
+        return []
+    frac = ds["territory_fraction"].sel(territory=territory).drop_attrs()
+    share = sample_at_stations(frac, table, method="nearest", outside="nan")
+    inside = np.nan_to_num(np.asarray(share.values, dtype=float)) >= _STATION_IN_TERRITORY
+    return [s for s, i in zip(table["station_id"], inside, strict=True) if i]
+
+
+def _station_gap(
+    t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str]
+) -> list[dict[str, Any]]:
+    """The gap between the model and the measurements at the territory's monitoring
+    stations, per pollutant of the report: in the last year with a measurement there, over
+    the stations with both a measured and a modelled annual mean (``station_observation``,
+    ``station_concentration``, the pairs of the run's ``evaluation``), the normalised mean
+    bias ``100 (sum M - sum O) / sum O`` [%] (written without its sign, with its direction),
+    the year and the number of stations. Empty when no station of the territory has one."""
+    names = ("station_observation", "station_concentration")
+    if any(n not in ds.data_vars for n in names):
+        return []
+    ids = _territory_stations(ds, territory)
+    if not ids:
+        return []
+    out = []
+    for pol in pollutants:
+        if pol not in ds["station_observation"]["pollutant"].values:
+            continue
+        o = ds["station_observation"].sel(pollutant=pol, station=ids)
+        m = ds["station_concentration"].sel(pollutant=pol, station=ids)
+        both = (o.notnull() & m.notnull()).transpose("year", "station").values
+        years = np.flatnonzero(both.any(axis=1))
+        if not len(years):
+            continue
+        k = years[-1]
+        year = int(ds["year"].values[k])
+        used = [s for s, b in zip(ids, both[k], strict=True) if b]
+        sel = {"year": year, "pollutant": pol, "station": used}
+        ref = Term("station_observation", sel, ("station",))
+        value = t.value("station_concentration", sel, sum=("station",), op="pct_change", ref=ref)
+        if not np.isfinite(value):
+            continue
+        gap = t.num(
+            "station_concentration", sel, sum=("station",), op="pct_change", ref=ref,
+            nd=0, absolute=True,
+        )  # fmt: skip
+        short, plain, _ = POLLUTANTS[t.lang][pol]
+        direction = "same" if gap.shown == 0 else ("lower" if value < 0 else "higher")
+        out.append(
+            {"short": short, "name": plain, "words": SPECIES_WORDS[t.lang][pol], "year": year,
+             "n": len(used), "gap": gap, "direction": direction}
+        )  # fmt: skip
+    return out
 
 
 def _input_names(keys: list[str], lang: str) -> list[str]:
