@@ -22,26 +22,18 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import _load, alternate_ways, prepared_at  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
+from bench_run import _load, alternate_ways, prepared_at, year_bench_args  # noqa: E402
 
 
 def main() -> None:
     """Run the benchmark and print its lines."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
-    ap.add_argument("--resolution", type=float, default=100.0, help="[m]; 0: the config's")
-    ap.add_argument("--years", default="2018,2019", help="comma-separated years")
-    ap.add_argument("--repeat", type=int, default=2)
-    args = ap.parse_args()
+    args = year_bench_args(__doc__, years="2018,2019")
 
     from trajectoire.dispersion import points
     from trajectoire.dispersion.cell_means import CELL_MEAN_LEVELS

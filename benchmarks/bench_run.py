@@ -264,16 +264,22 @@ def _same_content(a: Path, b: Path) -> bool:
         return ga.keys() == gb.keys() and all(np.array_equal(ga[k], gb[k]) for k in ga)
 
 
-def year_bench_args(doc: str) -> argparse.Namespace:
-    """The arguments of the benchmarks that time a stage on some years of the sample:
-    ``--config``, ``--resolution`` [m] (0: the config's), ``--years`` (comma-separated)
-    and ``--repeat``; `doc` is the script's docstring."""
+def year_bench_parser(doc: str, years: str = "1990,2005,2020") -> argparse.ArgumentParser:
+    """The parser of the benchmarks that time a stage on some years of the sample:
+    ``--config``, ``--resolution`` [m] (0: the config's), ``--years`` (comma-separated,
+    default `years`) and ``--repeat``; `doc` is the script's docstring. A benchmark adds
+    its own arguments to it."""
     ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
     ap.add_argument("--resolution", type=float, default=100.0, help="[m]; 0: the config's")
-    ap.add_argument("--years", default="1990,2005,2020", help="comma-separated years")
+    ap.add_argument("--years", default=years, help="comma-separated years")
     ap.add_argument("--repeat", type=int, default=2)
-    return ap.parse_args()
+    return ap
+
+
+def year_bench_args(doc: str, years: str = "1990,2005,2020") -> argparse.Namespace:
+    """The parsed arguments of :func:`year_bench_parser`."""
+    return year_bench_parser(doc, years).parse_args()
 
 
 def same_stacks(a, b) -> bool:

@@ -31,7 +31,6 @@ Usage::
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -40,9 +39,7 @@ import numpy as np
 import xarray as xr
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_run import _load, alternate_ways, prepared_at, same_stacks  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
+from bench_run import _load, alternate_ways, prepared_at, same_stacks, year_bench_parser  # noqa: E402
 
 
 def _sites(ctx, n: int) -> xr.Dataset:
@@ -98,11 +95,7 @@ def _grouping(ctx, points: xr.Dataset) -> None:
 
 def main() -> None:
     """Run the benchmark and print its table."""
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--config", type=Path, default=REPO / "data" / "sample" / "config.toml")
-    ap.add_argument("--resolution", type=float, default=100.0, help="[m]; 0: the config's")
-    ap.add_argument("--years", default="2019", help="comma-separated years")
-    ap.add_argument("--repeat", type=int, default=2)
+    ap = year_bench_parser(__doc__, years="2019")
     ap.add_argument("--stacks", type=int, default=200, help="number of sites")
     args = ap.parse_args()
 
