@@ -169,3 +169,17 @@ def test_a_stack_on_a_cell_edge_has_symmetric_bands():
         cols.update(c.tolist())
     edge = CELL_MEAN_LEVELS[-1][0]
     assert sorted(cols) == list(range(11 - edge, 12 + edge + 1))
+
+
+def test_point_sources_annual_averages_every_band_cell_of_a_stack_on_a_cell_edge(table):
+    """A stack on the edge between two columns has bands one column wider on one side
+    (both columns beside it are at distance 0): the direct path averaged only 8 columns
+    beyond the stack's own cell, leaving the ninth at its centre value. Both paths agree
+    on every cell of the bands."""
+    cell = 1000.0
+    grid = _grid(cell, 12)
+    stack = _stack(60.0, 0.5, 0.2, cell)  # x on the edge east of the centre column
+    got = disp.point_sources_annual(table, weights=[1.0], grid=grid, radius=30_000.0, **stack)[0]
+    fp = _field(table, grid, 5.0, **stack)
+    near = (slice(12 - 9, 12 + 10), slice(12 - 9, 12 + 11))
+    np.testing.assert_allclose(got[near], fp[near], rtol=5e-3, atol=1e-3 * fp.max())

@@ -54,6 +54,7 @@ from trajectoire.dispersion.points import (
     AnnualStacks,
     AnnualStackSettings,
     StackArrays,
+    _footprint_centres,
     _stack_groups,
 )
 from trajectoire.dispersion.stack_terms import profiles_with_terms
@@ -1578,15 +1579,6 @@ def _agree(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether two offset arrays hold the same floats where both are known (not NaN)."""
     both = ~np.isnan(a) & ~np.isnan(b)
     return bool(np.array_equal(a[both], b[both]))
-
-
-def _footprint_centres(grid: Grid, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and column of the cell of each stack (the nearest edge cell for a stack outside
-    the grid): the centre of its footprint window."""
-    row, col, inside = grid.cell_index(xs, ys)
-    r_c = np.where(inside, row, np.clip(np.floor((grid.ymax - ys) / grid.dy), 0, grid.ny - 1))
-    c_c = np.where(inside, col, np.clip(np.floor((xs - grid.xmin) / grid.dx), 0, grid.nx - 1))
-    return r_c.astype(np.int64), c_c.astype(np.int64)
 
 
 def _footprint_windows(

@@ -459,9 +459,11 @@ def _cell_means_into(
     its cell means near it (:func:`trajectoire.dispersion.cell_means.band_means`):
     ``out += weights (mean - centre)`` on the cells of each band, ``alone(xs, ys)`` being
     the stack's footprint of weight 1 on the points ``(ys[a], xs[b])``."""
-    reach = CELL_MEAN_LEVELS[-1][0]
-    col = int(np.clip(np.floor((sx - grid.xmin) / grid.dx), 0, grid.nx - 1))
-    row = int(np.clip(np.floor((grid.ymax - sy) / grid.dy), 0, grid.ny - 1))
+    # one cell more than the bands reach: a stack on a cell edge has both cells beside it
+    # at distance 0 (cell_means._cells_away), so its bands reach one cell further one way
+    reach = CELL_MEAN_LEVELS[-1][0] + 1
+    rc, cc = _footprint_centres(grid, np.array([sx]), np.array([sy]))
+    row, col = int(rc[0]), int(cc[0])
     cols = np.arange(max(col - reach, 0), min(col + reach + 1, grid.nx))
     rows = np.arange(max(row - reach, 0), min(row + reach + 1, grid.ny))
     centre = alone(grid.x[cols], grid.y[rows])
@@ -469,6 +471,15 @@ def _cell_means_into(
     bands = band_means(gx, gy, grid.dx, lambda fx, fy, _: alone(sx + fx, sy + fy))
     for ri, ci, means in bands:
         out[:, rows[ri], cols[ci]] += weights[:, None] * (means - centre[ri, ci])[None, :]
+
+
+def _footprint_centres(grid: Grid, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column of the cell of each stack (the nearest edge cell for a stack outside
+    the grid): the centre of its footprint window."""
+    row, col, inside = grid.cell_index(xs, ys)
+    r_c = np.where(inside, row, np.clip(np.floor((grid.ymax - ys) / grid.dy), 0, grid.ny - 1))
+    c_c = np.where(inside, col, np.clip(np.floor((xs - grid.xmin) / grid.dx), 0, grid.nx - 1))
+    return r_c.astype(np.int64), c_c.astype(np.int64)
 
 
 def _require_reach(x: np.ndarray, y: np.ndarray, grid: Grid, radius: float) -> None:
