@@ -418,7 +418,9 @@ def _prepare(config: RunConfig) -> RunContext:
         settings = _settings(config, dispersed)  # with the run's registry
         extra.update(zip(("at_source", "numbers"), _families(dispersed), strict=True))
     places = _places(config, terr, grid, zones, settings.radius)
-    points = locate_stacks(reference, grid, places["fractions"], places["origins"])
+    points = locate_stacks(
+        reference, grid, places["fractions"], places["origins"], territories=terr
+    )
     return RunContext(
         config=config,
         grid=grid,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -69,7 +70,12 @@ class Stacks:
 
 
 def locate_stacks(
-    inventory: xr.Dataset, grid: Grid, fractions: np.ndarray, origins: Sequence[str]
+    inventory: xr.Dataset,
+    grid: Grid,
+    fractions: np.ndarray,
+    origins: Sequence[str],
+    *,
+    territories: Any = None,
 ) -> xr.Dataset | None:
     """The stacks of an inventory that lie on the grid, with their cell and origin.
 
@@ -83,13 +89,39 @@ def locate_stacks(
         ``(origin, ny, nx)`` share of each cell in each origin [1].
     origins : sequence of str
         Origin ids (territories and "rest").
+    territories : geopandas.GeoDataFrame, optional
+        The territories' polygons (a ``territory`` column holding the ids of `origins`,
+        any CRS): a stack's origin is then the territory its point lies in, "rest" when it
+        lies in none (on a border shared by two, the one holding the larger share of the
+        cell). Without them, the origin holding the largest share of the stack's cell,
+        which credits a stack near a border to its neighbour when the neighbour holds
+        more of the cell (what the run did before 2026-12-06).
 
     Returns
     -------
     xarray.Dataset or None
         Positions, sector and stack parameters of the stacks inside the grid, plus ``row``,
-        ``col`` and ``origin`` (the origin holding the largest share of the stack's cell);
-        None when the inventory has no stack.
+        ``col`` and ``origin``; None when the inventory has no stack.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> x0, y0 = 700_000.0, 7_000_000.0  # Lambert-93 [m]
+    >>> grid = Grid.from_bounds(x0, y0, x0 + 2000.0, y0 + 1000.0, 1000.0, crs="EPSG:2154")
+    >>> t = gpd.GeoDataFrame(  # A holds the first 700 m, B the rest
+    ...     {"territory": ["A", "B"]},
+    ...     geometry=[shapely.box(x0, y0, x0 + 700, y0 + 1000),
+    ...               shapely.box(x0 + 700, y0, x0 + 2000, y0 + 1000)],
+    ...     crs="EPSG:2154",
+    ... )
+    >>> from trajectoire.geo.territories import territory_fractions
+    >>> f = territory_fractions(t, grid).values
+    >>> inv = xr.Dataset({v: ("source", [10.0]) for v in POINT_SOURCE_VARIABLES})
+    >>> inv = inv.assign(source_x=("source", [x0 + 800.0]), source_y=("source", [y0 + 500.0]))
+    >>> str(locate_stacks(inv, grid, f, ["A", "B", "rest"])["origin"].item())  # cell 70 % A
+    'A'
+    >>> str(locate_stacks(inv, grid, f, ["A", "B", "rest"], territories=t)["origin"].item())
+    'B'
     """
     if "source" not in inventory.dims or inventory.sizes["source"] == 0:
         return None
@@ -97,10 +129,35 @@ def locate_stacks(
     row, col, inside = grid.cell_index(pts["source_x"].values, pts["source_y"].values)
     pts = pts.isel(source=np.flatnonzero(inside))
     row, col = row[inside], col[inside]
-    origin = np.argmax(fractions[:, row, col], axis=0)
+    share = np.asarray(fractions)[:, row, col]  # (origin, stack)
+    if territories is not None:
+        share = _point_shares(pts, grid, territories, origins, share)
+    origin = np.argmax(share, axis=0)
     return pts.assign(
         origin=("source", np.asarray(origins)[origin]), row=("source", row), col=("source", col)
     )
+
+
+def _point_shares(
+    pts: xr.Dataset, grid: Grid, territories: Any, origins: Sequence[str], share: np.ndarray
+) -> np.ndarray:
+    """`share` (origin, stack) kept only for the territories whose polygon covers each
+    stack's point (all of them on a shared border), "rest" alone (1) where none does."""
+    import shapely
+
+    from trajectoire.geo.grid import to_crs
+
+    ids = [str(i) for i in territories["territory"]]
+    shapes = to_crs(territories, grid.crs, what="territories").values
+    points = shapely.points(pts["source_x"].values, pts["source_y"].values)
+    covers = np.zeros_like(share, dtype=bool)
+    for geom, tid in zip(shapes, ids, strict=True):
+        if tid in origins:  # a territory of the file the run did not ask is no origin
+            covers[list(origins).index(tid)] |= shapely.covers(geom, points)
+    covers[-1] = ~covers[:-1].any(axis=0)  # in no territory: the rest of the grid
+    # the share breaks a tie on a border; a covering territory with no area in the cell
+    # (a point on the cell's edge) still wins over those that do not cover the point
+    return np.where(covers, share + 1.0, 0.0)
 
 
 def year_stacks(
