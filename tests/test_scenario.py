@@ -755,3 +755,47 @@ def test_recompute_years_before_every_cut_are_refused(small, tmp_path, capsys):
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert f"error: {p}: [scenario] from_year 2018: no cut is in force" in err
     assert not target.exists()
+
+
+def test_the_exact_path_counts_the_inhabitants_of_the_population_map(small):
+    """At a threshold the run did not count, the baseline's count is the output's
+    population map times the territory's share of each cell, not rescaled to
+    ``population_total`` (which moved every inland cell by the border cells' deficit); at
+    one of the run's thresholds it is the run's own ``inhabitants_above`` (one number for
+    one fact: the report's 'today' column is its section 2), and the scenario's count is
+    that plus the change of the map's count."""
+    _, out, _ = small
+    base = xr.open_dataset(out)
+    s = Scenario("road", [Cut(ROAD, None, 0.5, 2017)], thresholds={"NO2": 10.0, "PM10": 12.5})
+    ds = apply_scenario(out, s)
+    frac = base["territory_fraction"].values.astype(float)
+    for year in (2017, 2018):
+        pop = base["population"].sel(year=year).values.astype(float)
+
+        def by_hand(conc: xr.DataArray, limit: float, pop: np.ndarray = pop) -> np.ndarray:
+            above = np.nan_to_num(conc.values, nan=-np.inf) > limit
+            return (frac * pop * above).sum(axis=(1, 2))
+
+        def got(name: str, p: str, year: int = year) -> np.ndarray:
+            return ds[name].sel(year=year, pollutant=p).values
+
+        # PM10 at 12.5 ug m-3, no threshold of the run: the map's count
+        pm10 = base["concentration"].sel(year=year, pollutant="PM10")
+        np.testing.assert_allclose(got("baseline_inhabitants_above", "PM10"), by_hand(pm10, 12.5))
+        np.testing.assert_allclose(
+            got("inhabitants_above", "PM10"),
+            by_hand(ds["concentration"].sel(year=year, pollutant="PM10"), 12.5),
+        )
+        # NO2 at 10 ug m-3, the run's WHO2021 value: the run's count, and the map's change
+        run = base["inhabitants_above"].sel(year=year, threshold="WHO2021", pollutant="NO2")
+        assert float(run.sum()) > 1000.0
+        np.testing.assert_allclose(got("baseline_inhabitants_above", "NO2"), run.values, rtol=1e-6)
+        no2 = base["concentration"].sel(year=year, pollutant="NO2")
+        change = by_hand(ds["concentration"].sel(year=year, pollutant="NO2"), 10.0) - by_hand(
+            no2, 10.0
+        )
+        np.testing.assert_allclose(
+            got("inhabitants_above_change", "NO2"), change, rtol=1e-6, atol=1e-3
+        )
+    assert "border crosses" in ds["baseline_inhabitants_above"].attrs["comment"]
+    assert "the run's own inhabitants_above" in ds["inhabitants_above"].attrs["comment"]

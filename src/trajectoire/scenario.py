@@ -1029,37 +1029,35 @@ def _recompute_years(
 
 
 def _ctx_weights(ctx: RunContext, year: int) -> np.ndarray:
-    """``(territory, ny, nx)`` share of each territory's inhabitants in each cell: the
-    run's own (:func:`trajectoire.batch.pipeline.own_inhabitants`, the zones cut by the
+    """``(territory, ny, nx)`` inhabitants of each territory in each cell: the run's own
+    (:func:`trajectoire.batch.pipeline.own_inhabitants`, the zones cut by the
     territories), so that the baseline's count of inhabitants above a threshold is the
     run's ``inhabitants_above`` for the same threshold."""
     own = own_inhabitants(ctx, year, population(ctx, year))
     dense = own.toarray() if sparse.issparse(own) else np.asarray(own, dtype=np.float64)
-    w = dense.reshape(len(ctx.territories), *ctx.grid.shape)
-    total = w.sum(axis=(1, 2), keepdims=True)
-    return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+    return dense.reshape(len(ctx.territories), *ctx.grid.shape)
 
 
 def _cell_weights(
     base: xr.Dataset, years: list[int] | None = None
 ) -> tuple[np.ndarray | list[np.ndarray] | None, str]:
-    """Share of each territory's inhabitants per cell from an output: its population map
-    (``population(year, y, x)``, one weight array per year of `years`; or a static
-    ``population(y, x)``) when it has one, else the territory's area (uniform density, an
-    approximation)."""
+    """Each territory's inhabitants per cell from an output, ``(territory, ny, nx)``: its
+    population map times the territory's share of the cell (``population(year, y, x)``,
+    one array per year of `years`; or a static ``population(y, x)``) when it has one, else
+    the share of the territory's area in each cell (``"area"``: uniform density, an
+    approximation that :func:`_inhabitants` scales by ``population_total``).
+
+    The population map's cells wholly inside a territory are the run's own inhabitants
+    there; only cells a border crosses are split by area. They are not rescaled to
+    ``population_total``: that would move every inland cell by the border cells' deficit
+    (2 % for MEL at 1 km), and the counts above a threshold, which come mostly from inland
+    cells, away from the run's ``inhabitants_above``."""
     if "territory_fraction" not in base:
         return None, "none"
     frac = np.asarray(base["territory_fraction"].values, dtype=np.float64)
-
-    def normalised(w: np.ndarray) -> np.ndarray:
-        total = w.sum(axis=(1, 2), keepdims=True)
-        return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
-
     pop = base.get("population")
     if pop is not None and set(pop.dims) == {"y", "x"}:
-        return normalised(frac * np.nan_to_num(np.asarray(pop.values, dtype=np.float64))), (
-            "population"
-        )
+        return frac * np.nan_to_num(np.asarray(pop.values, dtype=np.float64)), "population"
     if (
         pop is not None
         and set(pop.dims) == {"year", "y", "x"}
@@ -1067,11 +1065,11 @@ def _cell_weights(
         and set(years) <= {int(v) for v in pop["year"].values}
     ):
         per_year = [
-            normalised(frac * np.nan_to_num(np.asarray(pop.sel(year=y).values, np.float64)))
-            for y in years
+            frac * np.nan_to_num(np.asarray(pop.sel(year=y).values, np.float64)) for y in years
         ]
         return per_year, "population"
-    return normalised(frac), "area"
+    total = frac.sum(axis=(1, 2), keepdims=True)
+    return np.divide(frac, total, out=np.zeros_like(frac), where=total > 0), "area"
 
 
 # ------------------------------------------------------------------------------ the result
@@ -1148,7 +1146,9 @@ def _inhabitants(
             if np.isnan(thr[ip]) or not np.isfinite(plane).any():
                 continue
             above = np.nan_to_num(plane, nan=-np.inf) > thr[ip]
-            res[:, ip] = totals[iy] * (w * above[None]).sum(axis=(1, 2))
+            res[:, ip] = (w * above[None]).sum(axis=(1, 2))
+            if how == "area":  # shares of the territory's area: times its inhabitants
+                res[:, ip] *= totals[iy]
         return res
 
     scen = np.full((len(years), n_t, len(pols)), np.nan)
@@ -1158,20 +1158,29 @@ def _inhabitants(
         scen[iy] = count(out["concentration"].sel(year=y).values, w, iy)
         if base is not None and "concentration" in base:
             ref[iy] = count(base["concentration"].sel(year=y).values, w, iy)
-    coords = {"year": years, "territory": [str(t) for t in out["territory"].values]}
+    anchored = _anchor_to_run(base, years, pols, thr, coords_t := out["territory"], scen, ref)
+    if anchored:
+        scen = np.clip(scen, 0.0, totals[:, :, None])
+    coords = {"year": years, "territory": [str(t) for t in coords_t.values]}
     coords["pollutant"] = pols
     dims = ("year", "territory", "pollutant")
     method = {
         "own": "each territory's own inhabitants per cell, as the run counts them (the zones "
         "cut by the territories)",
-        "population": "inhabitants per cell of the output (population x territory share): an "
-        "approximation of the run's count, which takes each territory's own inhabitants (use "
-        "--recompute for it)",
+        "population": "inhabitants per cell of the output's population map times the territory's "
+        "share of the cell: the run's own count where a cell lies wholly in the territory, an "
+        "approximation in the cells a border crosses (--recompute gives the run's own)",
     }.get(
         how,
         "territory inhabitants spread uniformly over its area (the output holds no "
         "population map; use --recompute for the run's own inhabitants)",
     )
+    if anchored and how != "own":
+        method = (
+            f"{method}. For {', '.join(anchored)}, whose threshold is one of the run's, the "
+            "baseline is the run's own inhabitants_above and the scenario that count plus the "
+            "change the approximation gives"
+        )
     attrs = {"units": "1", "comment": method}
     out["inhabitants_above"] = xr.DataArray(scen, dims=dims, coords=coords).assign_attrs(
         attrs, long_name="inhabitants where the scenario's annual mean exceeds the threshold"
@@ -1190,6 +1199,45 @@ def _inhabitants(
     )
     if how == "area":
         notes.append(f"inhabitants above thresholds: {method}")
+
+
+def _anchor_to_run(
+    base: xr.Dataset | None,
+    years: list[int],
+    pols: list[str],
+    thr: np.ndarray,
+    territories: xr.DataArray,
+    scen: np.ndarray,
+    ref: np.ndarray,
+) -> list[str]:
+    """Where the baseline output counted the inhabitants above the same threshold (its
+    ``inhabitants_above`` at a label of ``exposure_threshold`` of the same value), make
+    `ref` ``(year, territory, pollutant)`` that count and `scen` that count plus the change
+    of the approximate count, in place: one number for one fact (the run's count, of each
+    territory's own inhabitants, is not in the output cell by cell). The pollutants done."""
+    if base is None or "inhabitants_above" not in base or "exposure_threshold" not in base:
+        return []
+    counted = base["inhabitants_above"]
+    if not {int(y) for y in years} <= {int(y) for y in counted["year"].values}:
+        return []
+    done = []
+    limits = base["exposure_threshold"]
+    for ip, p in enumerate(pols):
+        if np.isnan(thr[ip]) or p not in limits["pollutant"].values:
+            continue
+        values = np.asarray(limits.sel(pollutant=p).values, dtype=float)
+        same = np.flatnonzero(np.isclose(values, thr[ip], rtol=1e-9, atol=0.0))
+        if not len(same):
+            continue
+        label = limits["threshold"].values[same[0]]
+        at = counted.sel(year=years, pollutant=p, threshold=label)
+        at = at.reindex(territory=territories.values).transpose("year", "territory")
+        run = np.asarray(at.values, dtype=float)
+        change = scen[:, :, ip] - ref[:, :, ip]  # NaN where the maps are not known
+        ref[:, :, ip] = np.where(np.isfinite(run), run, ref[:, :, ip])
+        scen[:, :, ip] = ref[:, :, ip] + change
+        done.append(p)
+    return done
 
 
 def run_config_of(scenario: Scenario, baseline: str | Path) -> Path:
