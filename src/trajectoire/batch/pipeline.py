@@ -798,10 +798,10 @@ def _map_years(config: RunConfig, run_years: list[int]) -> set[int]:
 
 def _linear_form(
     trajectory: xr.Dataset, reference: xr.Dataset | None = None
-) -> tuple[np.ndarray, xr.DataArray, xr.Dataset, xr.DataArray]:
+) -> tuple[np.ndarray, xr.DataArray, xr.Dataset, xr.DataArray | None]:
     """What the run keeps of the trajectory: the float32 basis (:func:`basis_array`), the
     weights ``(year, basis, sector, pollutant)``, the small variables and the stacks' yearly
-    emission. Made as soon as the trajectory is, so that its float64 grids (the reference
+    emission (None without stacks). Made as soon as the trajectory is, so that its float64 grids (the reference
     inventory's fields, ~1.2 GB at 100 m) are let go before the places are made.
 
     With `reference` (the run's own reference inventory, which the trajectory reads and
@@ -811,7 +811,8 @@ def _linear_form(
     the whole reference beside the whole basis). The small variables and the stacks'
     series are loaded first, before any field is let go; the fields then read as 0."""
     small = _small_variables(trajectory)
-    points = trajectory["point_emission"].load()
+    # a run without stacks ([inputs] point_sources left out) has no stack series
+    points = trajectory["point_emission"].load() if "point_emission" in trajectory else None
     weight = trajectory["basis_weight"].transpose("year", "basis", "sector", "pollutant").load()
     done = None
     if reference is not None and "emission" in reference:
@@ -831,10 +832,10 @@ def _small_variables(trajectory: xr.Dataset) -> xr.Dataset:
     return trajectory.drop_vars(grids).drop_dims(["y", "x"], errors="ignore").load()
 
 
-def _point_emission(series: xr.DataArray, points: xr.Dataset | None) -> xr.DataArray | None:
+def _point_emission(series: xr.DataArray | None, points: xr.Dataset | None) -> xr.DataArray | None:
     """Yearly emission of the stacks kept on the grid ``(year, source, pollutant)``: the
-    trajectory's ``point_emission`` `series` at `points`."""
-    if points is None:
+    trajectory's ``point_emission`` `series` at `points` (None: no stack)."""
+    if points is None or series is None:
         return None
     return series.sel(source=points["source"]).load()
 
