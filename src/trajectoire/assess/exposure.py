@@ -60,6 +60,7 @@ __all__ = [
     "EXPOSURE_THRESHOLDS",
     "HEALTH_LABELS",
     "NUMBER_THRESHOLDS",
+    "NUMBER_THRESHOLD_NOTES",
     "WHO_2021_GUIDELINES",
     "ExposureStatistics",
     "ZoneExposure",
@@ -114,6 +115,17 @@ def registry_thresholds() -> dict[str, dict[str, float]]:
 #: ``WHO2021_GPS``) only when it has a particle-number species (:func:`run_thresholds`),
 #: compared with the annual mean: the inhabitants whose annual mean is above it [cm-3].
 NUMBER_THRESHOLDS: dict[str, dict[str, float]] = {"WHO2021_GPS": {"UFP": 10000.0}}
+#: What each of the :data:`NUMBER_THRESHOLDS` is, written beside the counts of a run
+#: (``exposure_threshold_number``, ``inhabitants_above_number``, ``trajectoire info``): not
+#: an annual value, so the inhabitants whose annual mean is above it are fewer than those
+#: with days above it.
+NUMBER_THRESHOLD_NOTES: dict[str, str] = {
+    "WHO2021_GPS": (
+        "WHO2021_GPS is the WHO 2021 good practice statement on ultrafine particles, "
+        "10 000 cm-3 as a 24-hour mean (not a guideline level, not an annual value): "
+        "compared with the annual mean, it counts fewer inhabitants than those with days above it"
+    )
+}
 #: Population-weighted quantiles a run writes (``exposure_quantile``).
 DEFAULT_QUANTILES: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
 

@@ -326,7 +326,7 @@ def _assemble(
     em.attrs = {
         "units": "t yr-1",
         "long_name": "emission per grid cell",
-        "cell_methods": "year: sum area: sum",
+        "cell_methods": "year: mean area: sum",  # a rate: the year's mean (CF 7.3)
     }
     pts = points.reindex(pollutant=list(pollutants), fill_value=0.0)
     ds = xr.Dataset({"emission": em})

@@ -32,6 +32,7 @@ import xarray as xr
 from trajectoire._planes import Planes
 from trajectoire._validate import require_year, scalar_coordinate, year_ranges
 from trajectoire._version import __version__
+from trajectoire.assess.exposure import NUMBER_THRESHOLD_NOTES
 from trajectoire.cf import CF_VERSION, utc_stamp, variable_metadata
 from trajectoire.errors import ConfigError, InputError, MissingVariableError, warn
 from trajectoire.geo.grid import Grid, crs_of, north_up
@@ -1174,7 +1175,12 @@ def _above_lines(ds: xr.Dataset) -> list[str]:
             if cells:
                 lines.append(f"    {head:<10} {str(label):<8} {'  '.join(cells)}")
                 head = ""
-    return lines if len(lines) > 1 else []  # no pollutant with a reference value: no header
+    if len(lines) == 1:
+        return []  # no pollutant with a reference value: no header
+    labels = {str(t) for t in above["threshold"].values}
+    return lines + [
+        f"    ({NUMBER_THRESHOLD_NOTES[t]})" for t in sorted(labels & set(NUMBER_THRESHOLD_NOTES))
+    ]
 
 
 def _counted_years(

@@ -30,7 +30,12 @@ import xarray as xr
 from trajectoire._kernels.planes import masked_inside
 from trajectoire._validate import rows_preview
 from trajectoire.assess.evaluation import EVALUATION_STATISTICS, evaluate_stations
-from trajectoire.assess.exposure import ZONE_LABELS, ExposureStatistics, ZoneExposure
+from trajectoire.assess.exposure import (
+    NUMBER_THRESHOLD_NOTES,
+    ZONE_LABELS,
+    ExposureStatistics,
+    ZoneExposure,
+)
 from trajectoire.assess.fusion import cross_validate, fuse
 from trajectoire.assess.stations import sample_at_stations
 from trajectoire.cf import set_cf_attrs
@@ -799,10 +804,28 @@ def split_number_species(
             attrs.pop("standard_name", None)
         if "long_name" in attrs:  # flags too (``emission_method_number``): no units, a name
             attrs["long_name"] = f"{attrs['long_name']} (particle number)"
-        added[f"{name}{NUMBER_SUFFIX}"] = part.assign_attrs(attrs)
+        attrs.pop("no2_attribution", None)  # the rule of NO2, not a particle-number species
+        _number_thresholds(name, part, attrs)
+        part = part.copy(deep=False)  # its attributes replaced, not updated; data shared
+        part.attrs = attrs
+        added[f"{name}{NUMBER_SUFFIX}"] = part
     out = out.assign(added)
     out[NUMBER_DIM].attrs = {"long_name": "particle-number species (unit family 'number')"}
     return out
+
+
+def _number_thresholds(name: str, part: xr.DataArray, attrs: dict[str, Any]) -> None:
+    """The particle-number twin of ``exposure_threshold`` and ``inhabitants_above``: what
+    their thresholds are (:data:`~trajectoire.assess.exposure.NUMBER_THRESHOLD_NOTES`: the
+    WHO 2021 statement on ultrafine particles is a 24-hour value, not an annual mean)."""
+    if name not in ("exposure_threshold", "inhabitants_above", "zone_inhabitants_above"):
+        return
+    if name == "exposure_threshold":
+        attrs["long_name"] = "reference concentration (particle number)"
+    labels = [str(t) for t in part["threshold"].values] if "threshold" in part.dims else []
+    notes = [NUMBER_THRESHOLD_NOTES[t] for t in labels if t in NUMBER_THRESHOLD_NOTES]
+    if notes:
+        attrs["comment"] = "; ".join(notes)
 
 
 def _numbers_last(ds: xr.Dataset, numbers: Sequence[str]) -> xr.Dataset:
