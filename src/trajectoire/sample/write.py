@@ -29,8 +29,12 @@ from trajectoire.sample import geo
 from trajectoire.sample import inventory as inv
 from trajectoire.sample import meteo as met
 from trajectoire.species import known_species
+from trajectoire.units import SECONDS_PER_YEAR
 
 __all__ = ["SAMPLE_FILES", "write_sample"]
+
+#: days in the year of the run's emission rates (the Julian year of trajectoire.units)
+DAYS = SECONDS_PER_YEAR / 86400.0
 
 #: Files written by :func:`write_sample` (besides ``README.md``).
 SAMPLE_FILES: tuple[str, ...] = (
@@ -346,7 +350,8 @@ def _area_emissions(
 def _summary(
     stacks: pd.DataFrame, roads: dict[str, list], areas: pd.DataFrame, reference_year: int
 ) -> pd.DataFrame:
-    """Reference-year totals [t yr-1] per group (industry stacks, roads, area sectors)."""
+    """Reference-year totals [t yr-1] per group (industry stacks, roads, area sectors): the
+    roads' as the run computes them, 365.25 days a year (:mod:`trajectoire.units`)."""
     op = stacks[
         (stacks["start_year"].fillna(0) <= reference_year)
         & (stacks["end_year"].fillna(9999) >= reference_year)
@@ -363,7 +368,7 @@ def _summary(
             m = cats == cat
             light, heavy = ef[p]
             total += float(
-                (aadt[m] * 365.0 * length_km[m] * ((1 - hdv[m]) * light + hdv[m] * heavy)).sum()
+                (aadt[m] * DAYS * length_km[m] * ((1 - hdv[m]) * light + hdv[m] * heavy)).sum()
             )
         road[p] = total / 1e6
     rows["roads"] = pd.Series(road)
