@@ -659,13 +659,16 @@ def test_the_new_pollutants_inside_and_outside_the_zones():
         html_fr.index('<section id="quartiers">') : html_fr.index('<section id="scenario">')
     ]
     assert "Les nouveaux polluants (section 5), dans les quartiers prioritaires" in section
-    assert "PFOA" in section and "pg/m³" in section and "plus dans les quartiers" in section
+    # each species in the unit of section 5 (ng/m³ for MEL's PFOA here), not one of its own
+    # chosen on the zones' levels (pg/m³): one quantity, one unit on the page (probe 17)
+    assert "PFOA" in section and "ng/m³" in section and "plus dans les quartiers" in section
+    assert "pg/m³" not in section
     assert "particules/cm³" in section and "moins dans les quartiers" in section
     page = _Page()
     page.feed(section)
     zoned = [n for n in page.numbers if n["data-var"].startswith("zone_exposure")]
     scales = {(n["data-var"], n.get("data-scale")) for n in zoned}
-    assert ("zone_exposure", "1000000.0") in scales  # PFOA in pg/m³
+    assert ("zone_exposure", "1000.0") in scales  # PFOA in ng/m³, as section 5 writes it
     assert ("zone_exposure_number", None) in scales or ("zone_exposure_number", "1.0") in scales
     for n in zoned:  # every number re-read from the dataset
         want = _expected(rich, n)
@@ -777,8 +780,10 @@ def test_figures_speak_french_captions_and_numbers(monkeypatch):
     captions = {k: f["caption"] for k, f in ctx["figures"].items()}
     assert "moyenne annuelle des particules de moins de 2,5 micromètres" in captions["map"]
     assert "niveau de particules de moins de 2,5 micromètres" in captions["distribution"]
-    assert (
-        "part des particules de moins de 2,5 micromètres respirées" in (captions["source_receptor"])
+    assert (  # the figure shows levels in µg/m³, not shares (probe 17)
+        "le niveau de particules de moins de 2,5 micromètres que respirent"
+        in captions["source_receptor"]
+        and "en µg/m³" in captions["source_receptor"]
     )
     assert captions["emission"].startswith("Émissions de particules de moins de 2,5")
     assert "trajectory_fine" not in captions  # the same pollutant as "trajectory"
@@ -803,8 +808,8 @@ def test_a_single_year_is_not_compared_with_itself():
         html, en = _render(ds, "CUD", "en")
         assert "2023–2023" not in html and "since" not in en and "From 2023 to 2023" not in en
         assert "covers the year 2023 only" in en
-    _, fr = _render(_output(), "CUD")
-    assert "De 1990 à 2023" in fr and "chaque année de 1990 à 2023" in fr
+    _, fr = _render(_output(), "CUD")  # 1990, 2005 and 2023 only: said so (probe 17)
+    assert "De 1990 à 2023" in fr and "les années 1990, 2005 et 2023 (les seules calculées)" in fr
 
 
 def _scenario_file(base: xr.Dataset) -> xr.Dataset:

@@ -1131,7 +1131,8 @@ def trajectories(
         parts from ``territory_contribution`` stacked on the ``background``, total
         ``territory_concentration``; ``contribution``: the local parts only;
         ``exposure``: population-weighted mean (``exposure_contribution`` on the background,
-        total ``exposure``).
+        total ``exposure``). A background that is 0 every year (a run given none) is left
+        out, and so is its legend entry.
     territory : str
         Territory id (``MEL``...).
     pollutant : str
@@ -1183,6 +1184,8 @@ def trajectories(
         raise MissingVariableError(f"{caller}: {_source_name(ds)} has no 'pollutant' coordinate.")
     pol = _check_pollutant(ds, pollutant, caller)
     parts, background, total, units = _series(ds, variable, territory, pol, by, caller)
+    if background is not None and not bool((background.fillna(0.0) != 0.0).any()):
+        background = None  # not given to the run (0 every year): no layer, no legend entry
     band = _check_band(band, total, caller)
     banded = _band_from(total, band)
     if banded is None:

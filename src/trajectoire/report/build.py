@@ -42,11 +42,14 @@ from trajectoire.report.wording import (
     SCENARIO_CUT,
     SECTORS,
     SPECIES_WORDS,
+    SYMBOLS,
     THRESHOLD_LABELS,
+    THRESHOLD_WORDS,
     ZONE_TITLES,
     ZONES_NAME,
     count_words,
     takes_plural,
+    year_list,
     year_spans,
 )
 
@@ -295,13 +298,15 @@ def _figures(
                 ds, year=last, pollutant=main, weighting="population", lang=lang
             ),
             (
-                f"Qui pollue qui : part {words[main].of_the} respiré{words[main].agree} dans chaque "
-                "territoire (ligne) due aux émissions de chaque territoire (colonne), "
-                f"{last} ; « reste de la grille » : les émissions hors des territoires"
+                f"Qui pollue qui : le niveau {words[main].of} que respirent en moyenne les "
+                "habitants de chaque territoire (ligne) et qui vient des émissions de chaque "
+                f"territoire (colonne), en µg/m³, {last} ; « reste de la grille » : les "
+                "émissions hors des territoires"
                 if fr
-                else f"Who pollutes whom: {words[main].name} breathed in each territory (row) due "
-                f"to the emissions of each territory (column), {last}; 'rest of the grid': the "
-                "emissions outside the territories"
+                else f"Who pollutes whom: the level {words[main].of} the inhabitants of each "
+                "territory (row) breathe on average that comes from the emissions of each "
+                f"territory (column), in µg/m³, {last}; 'rest of the grid': the emissions "
+                "outside the territories"
             ),
         ),
     ]
@@ -357,6 +362,13 @@ def _level_change(then: float, now: float, pct: float) -> tuple[int, str]:
     return nd, "up" if now > then else "down"
 
 
+def _own_level(t: Tracer, var: str, sel: dict[str, Any]) -> Number:
+    """A level at `sel` written with the digits of the rule for a level on its own
+    (:func:`_level_nd`: a tenth from 1 µg/m³ up, two significant digits below), whatever
+    the digits of the mean it is written beside (a median, a percentile)."""
+    return _level(t, var, sel, _level_nd(t.value(var, sel)))
+
+
 def _level(t: Tracer, var: str, sel: dict[str, Any], nd: int) -> Number:
     """A level at `sel` written with `nd` digits, or more (up to :data:`_MAX_ND`) when it
     would be written 0 while above 0; the template writes « moins de 0,001 » for one still
@@ -367,16 +379,21 @@ def _level(t: Tracer, var: str, sel: dict[str, Any], nd: int) -> Number:
     return t.num(var, sel, nd=nd)
 
 
-def _unit_change(then: float, now: float, pct: float, number: bool) -> tuple[str, int, str]:
+def _unit_change(
+    then: float, now: float, pct: float, number: bool, unit: str | None = None
+) -> tuple[str, int, str]:
     """The unit (a key of :data:`EMERGING_UNITS`) two levels of an emerging species [ug m-3,
     or cm-3 for `number`] are written in, the digits and the direction of the change, as
-    :func:`_level_change` decides them for levels in µg/m³: the unit is the one the larger
-    level reads in (:func:`_level_unit`); in it, a tenth from 1 up and two significant digits
+    :func:`_level_change` decides them for levels in µg/m³: the unit is `unit` when given
+    (section 6 writes a species in the unit of section 5), else the one the larger level
+    reads in (:func:`_level_unit`); in it, a tenth from 1 up and two significant digits
     below, and the digits the two levels need to be written differently when they differ by
     :data:`FLAT_PCT` % or more (particle numbers: to the hundred from a thousand up, to the
     unit when the hundreds would write them alike)."""
     finite = [abs(v) for v in (then, now) if np.isfinite(v)]
     key, nd = _level_unit(max(finite, default=0.0), number)
+    if unit is not None and not number:
+        key = unit
     if not number:
         factor = EMERGING_UNITS["fr"][key][1]
         nd, direction = _level_change(then * factor, now * factor, pct)
@@ -453,15 +470,15 @@ def _pollutant_block(
         hi = {**now, "percentile": pcts[-1]}
         if len(pcts) > 1 and np.isfinite(t.value("exposure_percentile", lo)):
             block["range"] = {
-                "lo": _level(t, "exposure_percentile", lo, nd),
-                "hi": _level(t, "exposure_percentile", hi, nd),
+                "lo": _own_level(t, "exposure_percentile", lo),
+                "hi": _own_level(t, "exposure_percentile", hi),
             }
     # the spread among inhabitants
     if "exposure_quantile" in ds.data_vars:
         qs = [float(q) for q in ds["exposure_quantile"]["quantile"].values]
         if 0.5 in qs and 0.95 in qs:
-            block["median"] = _level(t, "exposure_quantile", {**now, "quantile": 0.5}, nd)
-            block["p95"] = _level(t, "exposure_quantile", {**now, "quantile": 0.95}, nd)
+            block["median"] = _own_level(t, "exposure_quantile", {**now, "quantile": 0.5})
+            block["p95"] = _own_level(t, "exposure_quantile", {**now, "quantile": 0.95})
     # background: the pollution that comes from further away
     if "y" not in ds["background"].dims:
         bg_now = {"year": last, "pollutant": pol}
@@ -523,6 +540,7 @@ def _pollutant_block(
             op="share",
             ref=total,
         )
+        block.update(_elsewhere_shares(t, origins, rec, total))
     # a change decomposition, when the output holds one
     if all(v in ds.data_vars for v in CHANGE_VARIABLES):
         split: dict[str, Any] = {}
@@ -539,6 +557,35 @@ def _pollutant_block(
         split["period"] = str(ds.attrs.get("period", ds["change_total"].attrs.get("period", "")))
         block["split"] = split
     return block
+
+
+#: The ``origin`` of the emissions of the grid's cells outside every territory (docs/outputs.md).
+_REST_ORIGIN = "rest"
+
+
+def _elsewhere_shares(
+    t: Tracer, origins: list[str], rec: dict[str, Any], total: Term
+) -> dict[str, Number]:
+    """The shares of the local part at `rec` that come from the other territories of the
+    run (``others_share``) and from the cells outside every territory, the communes around
+    (``around_share``, origin ``rest``), each traced as one number (``origin`` a list,
+    summed); a part that is not above 0 is left out."""
+    territory = str(rec["receptor"])
+    groups = {
+        "others_share": [o for o in origins if o not in (territory, _REST_ORIGIN)],
+        "around_share": [o for o in origins if o == _REST_ORIGIN],
+    }
+    out: dict[str, Number] = {}
+    for key, chosen in groups.items():
+        if not chosen:
+            continue
+        sel = {**rec, "origin": chosen}
+        share = t.value("exposure_contribution", sel, sum=("sector", "origin"), op="share",
+                        ref=total)  # fmt: skip
+        if np.isfinite(share) and share > 0:
+            out[key] = t.num("exposure_contribution", sel, nd=0, sum=("sector", "origin"),
+                             op="share", ref=total)  # fmt: skip
+    return out
 
 
 #: The most sectors a table of sources lists by name; the others make one row together.
@@ -614,13 +661,22 @@ def _level_unit(value: float, number: bool) -> tuple[str, int]:
     return "pg", (1 if value * 1e6 >= 0.1 else 3)
 
 
+def _unit_words(keys: list[str], lang: str) -> list[dict[str, str]]:
+    """The units of :data:`EMERGING_UNITS` `keys` as the units line spells them out."""
+    return [{"symbol": EMERGING_UNITS[lang][k][0], "words": EMERGING_UNITS[lang][k][2]}
+            for k in keys]  # fmt: skip
+
+
 def _emerging(t: Tracer, ds: xr.Dataset, territory: str, first: int, last: int) -> Any:
     """The emerging species (registry ``emerging``) that the territory's inhabitants breathe
     in the last year: the level then and now in a unit that reads, its change and its
-    largest nearby source; and the units used."""
+    largest nearby source; the units used (µg/m³ aside: the page explains it at the top),
+    and the unit of each species (``keys``: species id to a key of
+    :data:`EMERGING_UNITS`), which section 6 writes it in too."""
     lang = t.lang
     rows: list[dict[str, Any]] = []
     units: list[str] = []
+    keys: dict[str, str] = {}
     for var, contrib, dim in _EXPOSURES:
         if var not in ds.data_vars:
             continue
@@ -649,14 +705,13 @@ def _emerging(t: Tracer, ds: xr.Dataset, territory: str, first: int, last: int) 
                 _main_source(t, ds, contrib, {"year": last, "receptor": territory, dim: pol})
             )
             rows.append(row)
+            keys[pol] = key
             units += [key] if key != "ug" and key not in units else []
     gps = {"threshold": "WHO2021_GPS", "pollutant_number": "UFP"}
     return {
         "rows": rows,
-        "units": [
-            {"symbol": EMERGING_UNITS[lang][k][0], "words": EMERGING_UNITS[lang][k][2]}
-            for k in units
-        ],
+        "keys": keys,
+        "units": _unit_words(units, lang),
         "ufp_gps": (
             t.num("exposure_threshold_number", gps, nd=0)
             if any(r["id"] == "UFP" for r in rows) and _has(ds, "exposure_threshold_number", gps)
@@ -720,16 +775,24 @@ def _share_entry(
     }
 
 
-def _zones(t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], last: int) -> Any:
+def _zones(
+    t: Tracer,
+    ds: xr.Dataset,
+    territory: str,
+    pollutants: list[str],
+    last: int,
+    emerging: dict[str, Any] | None = None,
+) -> Any:
     """The priority neighbourhoods: the run's split inside / outside the zones of ``[inputs]
-    exposure_zones`` (:func:`_zone_split`), or, for an output whose ``zone`` labels name the
+    exposure_zones`` (:func:`_zone_split`; `emerging`, section 5 of :func:`_emerging`, gives
+    the unit of each emerging species), or, for an output whose ``zone`` labels name the
     neighbourhoods themselves, a table of each variable on ``zone`` (one row per
     neighbourhood, a column per pollutant); None when the output has no zone."""
     if "zone" not in ds.coords:
         return None
     labels = [str(z) for z in ds["zone"].values]
     if set(labels) == {"inside", "outside"} and "zone_exposure" in ds.data_vars:
-        return {"split": _zone_split(t, ds, territory, pollutants, last)}
+        return {"split": _zone_split(t, ds, territory, pollutants, last, emerging)}
     tables = []
     for name, da in ds.data_vars.items():
         v = str(name)
@@ -760,12 +823,19 @@ def _zones(t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], las
 
 
 def _zone_split(
-    t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], last: int
+    t: Tracer,
+    ds: xr.Dataset,
+    territory: str,
+    pollutants: list[str],
+    last: int,
+    emerging: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Inside the priority neighbourhoods against the rest of the territory, in the last year:
     how many live there, the level each side breathes and the gap, and the inhabitants above
     the WHO 2021 guideline each side (``zone_inhabitants``, ``zone_exposure``,
-    ``zone_inhabitants_above``; docs/exposure.md)."""
+    ``zone_inhabitants_above``; docs/exposure.md); then the emerging species, each in the
+    unit of section 5 (`emerging`), with the units section 5 does not spell out
+    (``units``)."""
     at = {"year": last, "territory": territory}
     side = {z: {**at, "zone": z} for z in ("inside", "outside")}
     out: dict[str, Any] = {"rows": []}
@@ -807,15 +877,24 @@ def _zone_split(
                         ref=Term("zone_inhabitants", side[z]),
                     )  # fmt: skip
         out["rows"].append(row)
-    out["emerging"] = _zone_emerging(t, ds, side)
+    section5 = emerging or {}
+    keys: dict[str, str] = section5.get("keys", {})
+    out["emerging"], used = _zone_emerging(t, ds, side, keys)
+    spelled = {u["symbol"] for u in section5.get("units", [])} if section5.get("rows") else set()
+    out["units"] = [u for u in _unit_words(used, t.lang) if u["symbol"] not in spelled]
     return out
 
 
-def _zone_emerging(t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]]) -> list[Any]:
-    """The emerging species inside the zones against the rest of the territory (``zone_exposure``,
-    ``zone_exposure_number``), each in the unit that keeps its larger side readable, with the
-    direction of the gap; those that reach neither side are left out."""
+def _zone_emerging(
+    t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]], keys: dict[str, str]
+) -> tuple[list[Any], list[str]]:
+    """The emerging species inside the zones against the rest of the territory
+    (``zone_exposure``, ``zone_exposure_number``), each in the unit section 5 writes it in
+    (`keys`; for a species section 5 does not show, the unit that keeps its larger side
+    readable), with the direction of the gap; those that reach neither side are left out.
+    With the units used (keys of :data:`EMERGING_UNITS` but ``ug``)."""
     rows: list[dict[str, Any]] = []
+    units: list[str] = []
     for var, dim in [(f"zone_{exposure}", dim) for exposure, _, dim in _EXPOSURES]:
         if var not in ds.data_vars:
             continue
@@ -826,7 +905,7 @@ def _zone_emerging(t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]]) -
                 continue
             pct = t.value(var, cell["inside"], op="pct_change", ref=Term(var, cell["outside"]))
             key, nd, direction = _unit_change(
-                levels[1], levels[0], pct, dim == "pollutant_number"
+                levels[1], levels[0], pct, dim == "pollutant_number", keys.get(pol)
             )  # the rest of the territory is the reference the neighbourhoods are compared to
             symbol, factor, _ = EMERGING_UNITS[t.lang][key]
             name, _what = EMERGING[t.lang].get(pol, (pol, ""))
@@ -834,7 +913,8 @@ def _zone_emerging(t: Tracer, ds: xr.Dataset, side: dict[str, dict[str, Any]]) -
             for z in side:
                 row[z] = t.num(var, cell[z], nd=nd, scale=factor)
             rows.append(row)
-    return rows
+            units += [key] if key != "ug" and key not in units else []
+    return rows, units
 
 
 def _check_scenario_of_run(ds: xr.Dataset, scenario: xr.Dataset) -> None:
@@ -1053,13 +1133,16 @@ def report_context(
         "zones_name": _zones_name(ds, lang),
         "no_background": _no_background(ds),
         "sources_counted": _sources_counted(ds, lang),
+        "sources_words": _sources_words(ds, lang),
         "rebuilt": _rebuilt(ds, pollutants, lang),
+        "computed": _years_computed(years, lang),
+        "other_thresholds": _other_thresholds(t, ds, territory, pollutants, last),
         "reference_only": _reference_only(ds, pollutants),
     }
     if not ctx["station_gap"]:  # the report uses no measurement: it does not list them
         ctx["inputs"] = _input_names([k for k in _inputs(ds) if k not in _STATION_INPUTS], lang)
     ctx["emerging"] = _emerging(t, ds, territory, first, last)
-    ctx["zones"] = _zones(t, ds, territory, pollutants, last)
+    ctx["zones"] = _zones(t, ds, territory, pollutants, last, ctx["emerging"])
     ctx["scenario"] = (
         _scenario(t, scenario, territory, pollutants, last) if scenario is not None else None
     )
@@ -1069,6 +1152,77 @@ def report_context(
         else {}
     )
     return ctx, t
+
+
+def _years_computed(years: list[int], lang: str) -> str:
+    """The years of the run in words (``1990, 2010 et 2023``) when it left some out between
+    its first and last (``--years 1990,2010,2023``); ``""`` when it computed every year."""
+    if not years or sorted(years) == list(range(min(years), max(years) + 1)):
+        return ""
+    return year_list(years, lang)
+
+
+def _threshold_words(label: str, lang: str) -> str:
+    """A reference value of the output's ``threshold`` dim in words, after « au-dessus de »
+    (:data:`THRESHOLD_WORDS`; a label of ``[exposure] thresholds`` by its name)."""
+    words = THRESHOLD_WORDS[lang]
+    return words[label] if label in words else words["other"].format(label=label)
+
+
+def _other_thresholds(
+    t: Tracer, ds: xr.Dataset, territory: str, pollutants: list[str], last: int
+) -> list[dict[str, Any]]:
+    """The reference values the page does not show that some of the territory's inhabitants
+    live above in the last year (``inhabitants_above``, ``exposure_threshold``): those of
+    the pollutants the report does not follow (SO2 above the EU 2030 limit), and those of
+    its pollutants other than :data:`THRESHOLD_LABELS` (the EU 2008 limits, a label of
+    ``[exposure] thresholds``). Per pollutant: its name, its symbol, and for each value
+    the inhabitants above it (traced, to the hundred from a thousand up), their share and
+    the value; a count written 0 is left out, so is a pollutant with none."""
+    above, values = ds["inhabitants_above"], ds["exposure_threshold"]
+    if "threshold" not in above.dims or "threshold" not in values.dims:
+        return []
+    labels = [str(v) for v in above["threshold"].values if v in values["threshold"].values]
+    out = []
+    for pol in [str(p) for p in above["pollutant"].values]:
+        if pol not in values["pollutant"].values:
+            continue
+        items = []
+        for label in labels:
+            if pol in pollutants and label in THRESHOLD_LABELS:
+                continue  # sections 1 and 2 show it
+            ref = {"threshold": label, "pollutant": pol}
+            value = t.value("exposure_threshold", ref)
+            if not np.isfinite(value):
+                continue
+            sel = {"year": last, "territory": territory, **ref}
+            n = t.value("inhabitants_above", sel)
+            if not (np.isfinite(n) and round(n, _people_nd(n)) > 0):
+                continue
+            pop = Term("population_total", {"year": last, "territory": territory})
+            items.append(
+                {
+                    "words": _threshold_words(label, t.lang),
+                    # whole values (20, 40 µg/m³) as the table of section 2 writes them
+                    "value": t.num(
+                        "exposure_threshold", ref, nd=0 if value.is_integer() else _level_nd(value)
+                    ),
+                    "people": t.num("inhabitants_above", sel, nd=_people_nd(n)),
+                    "share": t.num("inhabitants_above", sel, nd=0, op="share", ref=pop),
+                }
+            )
+        if items:
+            words = SPECIES_WORDS[t.lang].get(pol)
+            short = POLLUTANTS[t.lang][pol][0] if pol in POLLUTANTS[t.lang] else None
+            out.append(
+                {
+                    "id": pol,
+                    "name": words.name if words is not None else pol,
+                    "short": short or SYMBOLS.get(pol, pol),
+                    "above": items,
+                }
+            )
+    return out
 
 
 def _cell(t: Tracer, ds: xr.Dataset) -> dict[str, Any] | None:
@@ -1134,17 +1288,46 @@ def _no_background(ds: xr.Dataset) -> bool:
     return bool(np.all(np.nan_to_num(values) == 0.0))
 
 
-def _sources_counted(ds: xr.Dataset, lang: str) -> list[str]:
-    """The plain names of the sectors that contribute to some receptor of the file (the
-    sources the run counted), in the file's order; empty when the file does not say."""
+def _counted_sectors(ds: xr.Dataset) -> list[str]:
+    """The sectors that contribute to some receptor of the file (the sources the run
+    counted), in the file's order; empty when the file does not say."""
     if "territory_contribution" not in ds.data_vars or "sector" not in ds.dims:
         return []
     da = ds["territory_contribution"].transpose("sector", ...)
     values = np.nan_to_num(np.asarray(da.values, dtype=float)).reshape(da.sizes["sector"], -1)
     some = (values != 0.0).any(axis=1)
-    return [
-        _sector_name(str(s), lang) for s, on in zip(ds["sector"].values, some, strict=True) if on
-    ]
+    return [str(s) for s, on in zip(ds["sector"].values, some, strict=True) if on]
+
+
+def _sources_counted(ds: xr.Dataset, lang: str) -> list[str]:
+    """The plain names of the sectors the run counted (:func:`_counted_sectors`)."""
+    return [_sector_name(s, lang) for s in _counted_sectors(ds)]
+
+
+#: The everyday examples section 4 gives of a sector the run counts, in the order said.
+_SOURCE_EXAMPLES: dict[str, dict[str, str]] = {
+    "fr": {"F_RoadTransport": "les voitures", "C_OtherStationaryComb": "le chauffage",
+           "B_Industry": "les usines"},
+    "en": {"F_RoadTransport": "cars", "C_OtherStationaryComb": "heating",
+           "B_Industry": "factories"},
+}  # fmt: skip
+#: Up to this many sectors counted, section 4 names them all; above, it gives examples.
+_SOURCES_NAMED = 4
+
+
+def _sources_words(ds: xr.Dataset, lang: str) -> str:
+    """The nearby sources as section 4 names them: the sectors the run counts
+    (:func:`_sources_counted`) when they are few (« industrie »); else everyday examples of
+    those it counts (« les voitures, le chauffage, les usines… »), never of a sector it does
+    not count; for a file that does not say, the three examples."""
+    counted = _counted_sectors(ds)
+    examples = _SOURCE_EXAMPLES[lang]
+    if not counted:
+        return ", ".join(examples.values()) + "…"
+    if len(counted) <= _SOURCES_NAMED:
+        return ", ".join(_sector_name(s, lang) for s in counted)
+    some = [words for sector, words in examples.items() if sector in counted]
+    return ", ".join(some or [_sector_name(s, lang) for s in counted[:3]]) + "…"
 
 
 def _rebuilt(ds: xr.Dataset, pollutants: list[str], lang: str) -> dict[str, str]:
@@ -1341,6 +1524,23 @@ def _environment() -> Any:
         return Markup(("moins de " if context["lang"] == "fr" else "less than ") + number)
 
     env.filters["under"] = under
+
+    @jinja2.pass_context
+    def pct(context: Any, share: Any, count: Any = None) -> Any:
+        """A share in percent (« 13 % »); « moins de 1 % » for one written 0 while above 0
+        (and, with a traced `count`, while the count it is the share of is not written 0):
+        never « 0 % » of something that is not nothing."""
+        lang = context["lang"]
+        if (
+            isinstance(share, Number)
+            and share.shown == 0
+            and share.value > 0
+            and not (isinstance(count, Number) and count.shown == 0)
+        ):
+            return Markup("moins de 1 %" if lang == "fr" else "less than 1 %")
+        return Markup("{} %").format(share)
+
+    env.filters["pct"] = pct
     return env
 
 

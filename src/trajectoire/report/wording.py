@@ -21,12 +21,15 @@ __all__ = [
     "SCENARIO_CUT",
     "SECTORS",
     "SPECIES_WORDS",
+    "SYMBOLS",
     "THRESHOLD_LABELS",
+    "THRESHOLD_WORDS",
     "ZONES_NAME",
     "ZONE_TITLES",
     "Named",
     "count_words",
     "takes_plural",
+    "year_list",
     "year_spans",
 ]
 
@@ -109,6 +112,28 @@ PRECURSOR: dict[str, str] = {"NO2": "NOx", "PM10": "PM10", "PM2.5": "PM2.5"}
 
 #: Reference values of the output's ``threshold`` dim used by the report.
 THRESHOLD_LABELS: tuple[str, str] = ("WHO2021", "EU2030")
+
+#: The reference values of the output's ``threshold`` dim in words, after « au-dessus de »
+#: (the sentence of section 2 on the values the page does not detail); ``other``: a label
+#: of ``[exposure] thresholds``, named.
+THRESHOLD_WORDS: dict[str, dict[str, str]] = {
+    "fr": {
+        "WHO2021": "la valeur recommandée par l'OMS en 2021",
+        "EU2030": "la limite européenne qui s'appliquera en 2030",
+        "EU2008": "la limite européenne fixée en 2008",
+        "other": "la valeur de référence « {label} » donnée au calcul",
+    },
+    "en": {
+        "WHO2021": "the level recommended by the WHO in 2021",
+        "EU2030": "the European limit that will apply in 2030",
+        "EU2008": "the European limit set in 2008",
+        "other": 'the reference value "{label}" given to the calculation',
+    },
+}
+
+#: The chemical symbols of the species the report names outside :data:`POLLUTANTS` (the
+#: others keep their id).
+SYMBOLS: dict[str, str] = {"SO2": "SO₂", "NH3": "NH₃", "NO2": "NO₂"}
 
 #: Plain names of the run's inputs (keys of the output's ``input_checksums``); others unnamed.
 INPUTS: dict[str, dict[str, str]] = {
@@ -363,6 +388,32 @@ def year_spans(years: Iterable[int], lang: str) -> str:
         else:
             runs.append([y])
     words = [span.format(r[0], r[-1]) if len(r) > 1 else one.format(r[0]) for r in runs]
+    return ", ".join(words[:-1]) + last + words[-1] if len(words) > 1 else "".join(words)
+
+
+#: How :func:`year_list` joins its years, and words a span of them.
+_LIST: dict[str, tuple[str, str]] = {"fr": ("{0} à {1}", " et "), "en": ("{0} to {1}", " and ")}
+
+
+def year_list(years: Iterable[int], lang: str) -> str:
+    """Years as a list, consecutive ones as one span: ``1990 à 1994, 2010 et 2023``
+    (after « les années »).
+
+    Examples
+    --------
+    >>> year_list([2023, 1990, 2010], "fr")
+    '1990, 2010 et 2023'
+    >>> year_list([1990, 1991, 1992, 2023], "en")
+    '1990 to 1992 and 2023'
+    """
+    span, last = _LIST[lang]
+    runs: list[list[int]] = []
+    for y in sorted({int(y) for y in years}):
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    words = [span.format(r[0], r[-1]) if len(r) > 1 else str(r[0]) for r in runs]
     return ", ".join(words[:-1]) + last + words[-1] if len(words) > 1 else "".join(words)
 
 
