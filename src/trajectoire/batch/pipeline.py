@@ -417,10 +417,7 @@ def _prepare(config: RunConfig) -> RunContext:
         observations = _observations(config, stations, output_pollutants)
         settings = _settings(config, dispersed)  # with the run's registry
         extra.update(zip(("at_source", "numbers"), _families(dispersed), strict=True))
-    places = _places(config, terr, grid, zones, settings.radius)
-    points = locate_stacks(
-        reference, grid, places["fractions"], places["origins"], territories=terr
-    )
+    places = _places(config, terr, grid, zones, settings.radius, reference)
     return RunContext(
         config=config,
         grid=grid,
@@ -433,8 +430,7 @@ def _prepare(config: RunConfig) -> RunContext:
         basis_weight=basis_weight,
         trajectory=small,
         emission_method=emission_method_flags(small, output_pollutants),
-        points=points,
-        point_emission=_point_emission(point_series, points),
+        point_emission=_point_emission(point_series, places["points"]),
         met=met,
         background=background,
         stations=stations,
@@ -448,13 +444,18 @@ def _prepare(config: RunConfig) -> RunContext:
     )
 
 
-def _places(config: RunConfig, terr: Any, grid: Grid, zones: Any, radius: float) -> dict[str, Any]:
+def _places(
+    config: RunConfig, terr: Any, grid: Grid, zones: Any, radius: float, reference: xr.Dataset
+) -> dict[str, Any]:
     """The run's geometry on the grid: the territories and origins with their cell
     fractions and receptor windows (`radius` [m]), the census grids, the output mask, the
-    inhabitants of each territory and the zones' cell fractions (fields of RunContext)."""
+    inhabitants of each territory, the zones' cell fractions, and the stacks of the
+    `reference` inventory on the grid, each of the territory its point lies in (fields of
+    RunContext)."""
     census_years, census = _census_grids(zones, grid)
     origins, fractions, layers = _origins(terr, grid)
     return {
+        "points": locate_stacks(reference, grid, fractions, origins, territories=terr),
         "territories": origins[:-1],
         "origins": origins,
         "fractions": fractions,

@@ -805,7 +805,7 @@ def split_number_species(
         if "long_name" in attrs:  # flags too (``emission_method_number``): no units, a name
             attrs["long_name"] = f"{attrs['long_name']} (particle number)"
         attrs.pop("no2_attribution", None)  # the rule of NO2, not a particle-number species
-        _number_thresholds(name, part, attrs)
+        _number_thresholds(str(name), part, attrs)
         part = part.copy(deep=False)  # its attributes replaced, not updated; data shared
         part.attrs = attrs
         added[f"{name}{NUMBER_SUFFIX}"] = part
