@@ -141,7 +141,7 @@ def test_a_configuration_without_anchors_keeps_its_hash(tmp_path: Path) -> None:
         (
             "[[inputs.anchors]]\nyear = 2012\n[inputs.anchors.area_emissions]\n"
             "path = '{area}'\nformat = 'irep'\n",
-            ["[[inputs.anchors]] #1 (year 2012) area_emissions", "'irep'"],
+            ["[inputs.anchors.area_emissions] (anchor #1, year 2012) format", "'irep'"],
         ),
         (
             "[[inputs.anchors]]\nyear = '2012'\narea_emissions = '{area}'\n",

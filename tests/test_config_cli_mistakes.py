@@ -101,7 +101,9 @@ def test_a_list_of_files_is_taken_where_the_reader_takes_several(tmp_path: Path)
 def test_an_anchor_list_of_files_names_the_anchor(tmp_path: Path) -> None:
     _files(tmp_path, "a.csv", "b.csv")
     extra = '[[inputs.anchors]]\nyear = 1992\narea_emissions = { path = ["a.csv", "b.csv"] }\n'
-    with pytest.raises(ConfigError, match=r"\[\[inputs.anchors\]\] #1 \(year 1992\)"):
+    with pytest.raises(
+        ConfigError, match=r"\[inputs.anchors.area_emissions\] \(anchor #1, year 1992\) path"
+    ):
         load_config(write_config(tmp_path, extra=extra))
 
 

@@ -195,7 +195,7 @@ def test_population_column_that_a_wide_table_lacks(layout: str | None, populatio
         "'pmun_2016'",
         'prefix = "pmun_"',
         'columns.population = "pmun_2023"',
-        "[inputs] zones",
+        "[inputs.zones]",
     ):
         assert part in msg, (part, msg)
 
@@ -209,7 +209,7 @@ def test_population_column_without_a_year_on_a_wide_table() -> None:
             _communes(), table=table, columns={"population": "dep"}, config_key="[inputs] zones"
         )
     msg = str(err.value)
-    for part in ("columns.population = 'dep'", "no census year", "columns.year", "[inputs] zones"):
+    for part in ("columns.population = 'dep'", "no census year", "columns.year", "[inputs.zones]"):
         assert part in msg, (part, msg)
 
 
@@ -234,7 +234,7 @@ def test_year_column_that_a_wide_table_lacks(layout: str | None, population: str
         "columns.year is for a long table",
         'prefix = "pmun_"',
         'columns.population = "pmun_2023"',
-        "[inputs] zones",
+        "[inputs.zones]",
     ):
         assert part in msg, (part, msg)
 
@@ -270,7 +270,7 @@ def test_population_prefix_on_the_real_wide_table_is_one_line(
         "population_communes_59_60_62_cog2026_wide.csv",
         "columns.population = 'pmun'",
         'prefix = "pmun_"',
-        "[inputs] zones",
+        "[inputs.zones]",
     ):
         assert part in line, (part, line)
 
@@ -291,7 +291,7 @@ def test_degrees_mapped_as_x_y_the_wrong_way_round(x: str, y: str) -> None:
     msg = str(err.value)
     assert f'columns.lon = "{y}", columns.lat = "{x}"' in msg, msg
     assert f'columns.lon = "{x}"' not in msg, msg
-    assert "latitudes" in msg and "[inputs] stations" in msg
+    assert "latitudes" in msg and "[inputs.stations]" in msg
 
 
 def test_degree_columns_of_neutral_names_mapped_the_wrong_way_round() -> None:
@@ -409,7 +409,7 @@ def test_tidy_emissions_without_a_year_are_the_reference_year_said_once() -> Non
         "IREP emissions",
         "no year column",
         "[run] reference_year = 2021",
-        "set [inputs] point_sources year = 2021",
+        "set [inputs.point_sources] year = 2021",
     ):
         assert part in said[0], (part, said[0])
 
@@ -429,7 +429,7 @@ def test_emissions_of_another_year_than_the_reference_are_warned(how: str) -> No
     out, said = _irep(table, reference_year=2021, **kw)
     assert out["NOx"].tolist() == [4000.0, 12.0]
     assert len(said) == 1 and "\n" not in said[0], said
-    for part in ("2019", "[run] reference_year = 2021", KEY):
+    for part in ("2019", "[run] reference_year = 2021", "[inputs.point_sources]"):
         assert part in said[0], (part, said[0])
 
 
@@ -464,7 +464,14 @@ def test_an_anchors_emissions_of_another_year_are_warned() -> None:
     out, said = _irep(TIDY.assign(year=2021), **kw)
     assert out["NOx"].tolist() == [4000.0, 12.0]
     assert len(said) == 1 and "\n" not in said[0], said
-    for part in ("of 2021", ANCHOR, "the inventory of 2005", "year = 2005", "anchor of 2021", KEY):
+    for part in (
+        "of 2021",
+        ANCHOR,
+        "the inventory of 2005",
+        "year = 2005",
+        "anchor of 2021",
+        "[inputs.point_sources]",
+    ):
         assert part in said[0], (part, said[0])
     assert "[run] reference_year" not in said[0]
     _, said = _irep(TIDY, **kw)  # no year: taken as the anchor's, said so

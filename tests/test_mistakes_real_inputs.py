@@ -168,7 +168,7 @@ CASES = [
     Case(
         "irep: x/y in Lambert II étendu under the names x_l93/y_l93",
         lambda c, d: _sites(c, d, lambda f: _reproject(f, 27572)),
-        ("sites.csv", "outside the area of use of EPSG:2154", "[inputs] point_sources crs"),
+        ("sites.csv", "outside the area of use of EPSG:2154", "[inputs.point_sources] crs"),
     ),
     Case(
         "irep: x/y in Web Mercator under the names x_l93/y_l93 (inside France's box)",
@@ -193,13 +193,13 @@ CASES = [
             "sites.csv",
             "'lon_geocoded' (lon) but no lat column",
             "'lat_geocoded'",
-            '[inputs] point_sources columns.lat = "<your column>"',
+            '[inputs.point_sources] columns.lat = "<your column>"',
         ),
     ),
     Case(
         "irep: crs option that pyproj does not know",
         lambda c, d: _edit(c, r"^(default_sector = .*)", r'\1\ncrs = "Lambert93"'),
-        ("[inputs] point_sources crs = 'Lambert93'", "'x_l93', 'y_l93'", "EPSG:2154"),
+        ("[inputs.point_sources] crs = 'Lambert93'", "'x_l93', 'y_l93'", "EPSG:2154"),
         ("code_epsg",),
     ),
     # ---------------------------------------------------------------- communes + INSEE
@@ -239,7 +239,7 @@ CASES = [
             "column 'pmun_2021'",
             "population.csv",
             "empty",
-            '[inputs] zones missing = "warn"',
+            '[inputs.zones] missing = "warn"',
         ),
     ),
     Case(
@@ -359,7 +359,7 @@ CASES = [
             "columns 'lon'/'lat'",
             "FR18042 (49.8513, 3.284)",
             "look swapped",
-            "[inputs] stations columns",
+            "[inputs.stations] columns",
         ),
     ),
     Case(
@@ -468,7 +468,7 @@ def test_an_empty_census_column_is_warned_and_left_out(shared_data: Path, tmp_pa
     assert "pop_2021" not in zones.columns and "pop_2022" in zones.columns
     empty = [m for m in said if "the column is empty" in m]
     assert len(empty) == 1 and "column 'pmun_2021'" in empty[0] and "left out" in empty[0]
-    assert '[inputs] zones missing = "raise"' in empty[0]
+    assert '[inputs.zones] missing = "raise"' in empty[0]
 
 
 def test_station_headers_in_capitals_are_read(shared_data: Path, tmp_path: Path) -> None:

@@ -86,7 +86,7 @@ def test_a_zero_after_non_zero_values_is_warned_with_its_neighbours(tmp_path: Pa
     msgs = [str(w.message) for w in rec if "zero(s)" in str(w.message)]
     assert len(msgs) == 1 and "\n" not in msgs[0]
     assert "NOX SE2_IP 2012 = 0 at line 8 (2011: 4206, 2013: 5059)" in msgs[0]
-    assert msgs[0].startswith("tr.csv (vintage V)") and f"{TKEY} path" in msgs[0]
+    assert msgs[0].startswith("tr.csv (vintage V)") and "[inputs.trends] path" in msgs[0]
 
 
 @pytest.mark.parametrize(
@@ -159,7 +159,7 @@ def test_rows_of_other_countries_are_logged(tmp_path: Path, caplog) -> None:
     said = [r.getMessage() for r in caplog.records if "other countries" in r.getMessage()]
     assert said == [
         "tr.csv: 1 row(s) of other countries ['BE'] left out; the country read is 'FR' "
-        f"({TKEY} country)."
+        "([inputs.trends] country)."
     ]
 
 
@@ -217,7 +217,7 @@ def test_a_commune_population_beyond_paris_is_refused(tmp_path: Path, factor: in
     msg = str(info.value)
     assert "\n" not in msg and msg.startswith(f"{table}: population(s) {value:,.0f} for 59350")
     assert "in 2019 (column 'pmun_2019', line 2)" in msg and "3,000,000" in msg
-    assert f"{ZKEY} table" in msg
+    assert "[inputs.zones] table" in msg
 
 
 def test_a_census_year_after_this_year_is_refused(tmp_path: Path) -> None:
@@ -326,7 +326,7 @@ def test_an_exactly_repeated_emission_row_is_refused(tmp_path: Path) -> None:
         read_irep(sites, emissions=em, config_key=PKEY)
     msg = str(info.value)
     assert "\n" not in msg and "site 7000956 NOx 4000 t yr-1 at lines 2, 4" in msg
-    assert f"{PKEY} emissions" in msg
+    assert "[inputs.point_sources] emissions" in msg
     # two declarations that differ are still summed, with a warning
     sites, em = _irep(tmp_path, rows.replace("4000,t yr-1\n", "100,t yr-1\n", 1))
     with pytest.warns(TrajectoireWarning, match="they are summed"):

@@ -259,7 +259,14 @@ def test_thousands_separators_are_not_guessed(tmp_path):
         (b"a;b\n1;2\n\n3;4;5;6\n", ["line 4 has 4 fields", "semicolons"]),
         (b"a,b\n1,2,3\n4,5,6\n", ["line 2 has 3 fields but the header has 2"]),
         (b'a,b\n1,2\n3,"4\n5,6\n', ["quote opened at line 3 is never closed"]),
-        (b"a,b\n\x81\x8d,2\n", ["cannot be decoded as UTF-8 or Windows-1252", "line 2"]),
+        (
+            b"a,b\n\x81\x8d,2\n",
+            [
+                "cannot be decoded as UTF-8 or Windows-1252",
+                "line 2",
+                "(config [inputs.point_sources] encoding)",
+            ],
+        ),
         ("a,b\n1,2\n".encode("utf-16"), ["UTF-16", "CSV UTF-8"]),
         (b"a,b\n1,\x002\n", ["NUL byte at line 2"]),
         (b"\x1f\x8b\x08\x00garbage", ["not a readable gzip file"]),
@@ -287,8 +294,8 @@ def test_faults_are_one_line_naming_file_line_and_key(tmp_path, data, parts):
     assert text.startswith(str(path))
     for part in parts:
         assert part in text
-    if "CSV UTF-8" not in parts:
-        assert "[inputs] point_sources" in text
+    if "CSV UTF-8" not in parts:  # the input, or the key of its table that fixes it
+        assert "[inputs] point_sources" in text or "[inputs.point_sources] " in text
 
 
 def test_missing_file_folder_and_header_only_allowed(tmp_path):
@@ -720,7 +727,7 @@ def test_choose_layer_one_rule_for_every_vector_reader(tmp_path):
     assert option_table("[inputs] zones") == "[inputs.zones]"
     assert (
         option_table("[[inputs.anchors]] #1 area_emissions")
-        == "[[inputs.anchors]] #1 area_emissions"
+        == "[inputs.anchors.area_emissions] (anchor #1)"
     )
 
 

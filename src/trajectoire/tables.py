@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 
 from trajectoire._validate import did_you_mean, is_integer_number, require_columns, rows_preview
-from trajectoire.errors import ConfigError, InputError, MissingVariableError
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, config_option
 
 __all__ = [
     "ENCODINGS",
@@ -364,7 +364,11 @@ def _decode(
     raise InputError(
         f"{name}: cannot be decoded {encodings}: byte {bad!r} at line "
         f"{_line_of(data, last_error.start)}; expected a text CSV file. Save it as 'CSV UTF-8'"
-        + (f" or pass encoding= (config {config_key})." if config_key else " or pass encoding=.")
+        + (
+            f" or pass encoding= (config {config_option(config_key, 'encoding')})."
+            if config_key
+            else " or pass encoding=."
+        )
     )
 
 
@@ -567,7 +571,7 @@ def _sep_hint(text: str, dialect: TableDialect, comment: str | None, config_key:
     found = _sniffed_sep(lines) if lines else dialect.sep
     if found == dialect.sep:
         return ""
-    keys = f"{option_table(config_key)} delimiter or [csv] delimiter" if config_key else "sep="
+    keys = f"{config_option(config_key, 'delimiter')} or [csv] delimiter" if config_key else "sep="
     return (
         f" the delimiter given is {_SEP_NAMES.get(dialect.sep, repr(dialect.sep))} but the "
         f"file looks delimited by {_SEP_NAMES.get(found, repr(found))}s: fix or remove {keys} "
@@ -804,10 +808,10 @@ def columns_option(
     --------
     >>> columns_option({"height": "hauteur"}, ["height", "x"], what="stacks.csv")
     {'height': 'hauteur'}
-    >>> columns_option({"haut": "hauteur"}, ["height"], what="stacks.csv", config_key="[inputs]")
+    >>> columns_option({"haut": "h"}, ["height"], what="stacks.csv", config_key="[inputs] stacks")
     Traceback (most recent call last):
     ...
-    trajectoire.errors.ConfigError: stacks.csv, columns: unknown key(s) ['haut']; the valid keys are ['height'] (canonical name = the column in the file). Fix [inputs] columns.
+    trajectoire.errors.ConfigError: stacks.csv, columns: unknown key(s) ['haut']; the valid keys are ['height'] (canonical name = the column in the file). Fix [inputs.stacks] columns.
     """
     given = dict(columns or {})
     unknown = sorted(set(given) - set(valid))
@@ -815,16 +819,17 @@ def columns_option(
         raise ConfigError(
             f"{what}, columns: unknown key(s) {unknown}; the valid keys are {list(valid)} "
             f"(canonical name = the column in the file). "
-            f"Fix {config_key + ' columns' if config_key else 'the columns option'}."
+            f"Fix {config_option(config_key, 'columns', default='the columns option')}."
         )
     return given
 
 
 def option_table(config_key: str) -> str:
     """The table whose sub-keys set an input's options: ``[inputs] zones`` ->
-    ``[inputs.zones]``; any other key as it is (``[inputs.zones]``, an anchor's label)."""
-    m = re.fullmatch(r"\[(\w+)\] (\w+)", config_key.strip())
-    return f"[{m.group(1)}.{m.group(2)}]" if m else config_key
+    ``[inputs.zones]``, an anchor's ``[[inputs.anchors]] #1 area_emissions`` ->
+    ``[inputs.anchors.area_emissions] (anchor #1)``; any other key as it is (its keys:
+    :func:`~trajectoire.errors.config_option`)."""
+    return config_option(config_key, "")
 
 
 def choose_layer(
@@ -879,7 +884,7 @@ def choose_layer(
 
     def fix(example: str) -> str:
         if config_key:
-            return f'set {option_table(config_key)} layer = "{example}"'
+            return f'set {config_option(config_key, "layer")} = "{example}"'
         return f'pass layer="{example}"'
 
     if layer is not None:
@@ -1230,7 +1235,7 @@ def _hint(values: Sequence[object], config_key: str | None = None) -> str:
     texts = [v for v in values if isinstance(v, str)]
     if any(_COMMA_NUMBER.fullmatch(v.strip()) for v in texts):
         how = (
-            f'set {option_table(config_key)} decimal = ","'
+            f'set {config_option(config_key, "decimal")} = ","'
             if config_key
             else "read the file with decimal=','"
         )

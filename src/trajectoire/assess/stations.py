@@ -23,7 +23,14 @@ import xarray as xr
 
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.assess._pairs import concentration_units
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.errors import (
+    ConfigError,
+    InputError,
+    MissingVariableError,
+    UnitsError,
+    config_option,
+    warn,
+)
 from trajectoire.geo.grid import AREA_MARGIN, in_area_of_use, known_crs
 from trajectoire.species import UNIT_FAMILIES, concentration_factor_of, get_pollutant
 from trajectoire.tables import (
@@ -144,7 +151,11 @@ def read_stations(
         what = str(source) if isinstance(source, str | os.PathLike) else "stations"
     given = columns_option(columns, _STATION_KEYS, what=what, config_key=config_key)
     stated = _stated_crs(crs, what, config_key)
-    fix = f' Set {config_key} columns.{{key}} = "<your column>".' if config_key else ""
+    fix = (
+        f' Set {config_option(config_key, "columns.{key}")} = "<your column>".'
+        if config_key
+        else ""
+    )
     if isinstance(source, str | os.PathLike) and str(source).lower().endswith(_VECTOR):
         table, file_crs = _read_station_points(source, what, layer, config_key)
         lines = False
@@ -233,7 +244,7 @@ def _require_station_columns(
     if lacking:
         mapping = ", ".join(f'{k} = "<column>"' for k in lacking)
         fix = (
-            f"Name them with {config_key} columns = {{ {mapping} }}"
+            f"Name them with {config_option(config_key, 'columns')} = {{ {mapping} }}"
             if config_key
             else "Name them with columns={" + ", ".join(f"{k!r}: '<column>'" for k in lacking) + "}"
         )
@@ -244,7 +255,7 @@ def _require_station_columns(
 
 
 def _crs_key(config_key: str | None) -> str:
-    return f"{config_key} crs" if config_key else "crs"
+    return config_option(config_key, "crs")
 
 
 def _stated_crs(crs: Any, what: str, config_key: str | None) -> Any:
@@ -319,7 +330,7 @@ def _transformed(
         src_crs, dst_crs = pyproj.CRS.from_user_input(src), pyproj.CRS.from_user_input(dst)
     except pyproj.exceptions.CRSError as exc:
         raise ConfigError(f"{what}: {exc}. Fix {config_key or 'the crs/to_crs options'}.") from None
-    fix = f"{config_key} crs" if config_key else "crs="
+    fix = config_option(config_key, "crs", default="crs=")
     if src_crs.is_geographic:
         bad = np.flatnonzero((np.abs(x) > 180) | (np.abs(y) > 90))
         expected = "longitude/latitude in degrees"
@@ -362,7 +373,7 @@ def _transformed(
                 f"of {dst_crs.to_string()} as given in {src_crs.to_string()}, and inside it "
                 "with the two coordinates swapped: the columns look swapped (longitude, or "
                 "x, comes first). Swap the columns in the file, or map them the other way: "
-                + (f"{config_key} columns" if config_key else "columns=")
+                + config_option(config_key, "columns", default="columns=")
                 + " (lon = the longitude column, lat = the latitude column)."
             )
     if bad.size:
@@ -473,25 +484,27 @@ def _refuse_degrees_as_xy(
     x_word, y_word = _DEGREE_NAMES.search(given["x"]), _DEGREE_NAMES.search(given["y"])
     if not (x_word and y_word):
         return
-    key = f"{config_key} " if config_key else ""
+    x_key = config_option(config_key, "columns.x")
+    lon_key = config_option(config_key, "columns.lon")
     swapped, known_by = _latitude_first(
         table, given["x"], given["y"], to_crs, x_word.group(1), y_word.group(1)
     )
     if swapped:
         region = f" in the area of {to_crs}" if known_by == "values" else ""
         raise ConfigError(
-            f"{what}: {key}columns.x = {given['x']!r}, columns.y = {given['y']!r} map "
+            f"{what}: {x_key} = {given['x']!r}, columns.y = {given['y']!r} map "
             f"degrees the wrong way round (the values of {given['x']!r} are latitudes{region}, "
             f"those of {given['y']!r} longitudes), and x/y without a crs are read as metres in "
             "the CRS of the grid; expected metres. "
-            f'Map them as {key}columns.lon = "{given["y"]}", columns.lat = "{given["x"]}" '
+            f'Map them as {lon_key} = "{given["y"]}", columns.lat = "{given["x"]}" '
             "(degrees, EPSG:4326)."
         )
     raise ConfigError(
-        f"{what}: {key}columns.x = {given['x']!r}, columns.y = {given['y']!r} name columns of "
+        f"{what}: {x_key} = {given['x']!r}, columns.y = {given['y']!r} name columns of "
         "longitude and latitude, but x/y without a crs are read as metres in the CRS of the "
-        f'grid; expected metres. Map them as {key}columns.lon = "{given["x"]}", '
-        f'columns.lat = "{given["y"]}" (degrees, EPSG:4326), or set {key}crs = "EPSG:4326".'
+        f'grid; expected metres. Map them as {lon_key} = "{given["x"]}", '
+        f'columns.lat = "{given["y"]}" (degrees, EPSG:4326), or set '
+        f'{config_option(config_key, "crs")} = "EPSG:4326".'
     )
 
 

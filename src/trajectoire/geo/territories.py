@@ -24,7 +24,14 @@ import xarray as xr
 from scipy import sparse
 
 from trajectoire._validate import rows_preview
-from trajectoire.errors import ConfigError, GridError, InputError, MissingVariableError, warn
+from trajectoire.errors import (
+    ConfigError,
+    GridError,
+    InputError,
+    MissingVariableError,
+    config_option,
+    warn,
+)
 from trajectoire.geo.grid import (
     DEFAULT_CRS,
     Grid,
@@ -269,7 +276,7 @@ def _read_polygon_file(
         raise InputError(
             f"{what}: {at} has no feature; expected one polygon per {kind}. Give the file or "
             "layer that holds them"
-            + (f" ({option_table(config_key)} layer, path)." if config_key else ".")
+            + (f" ({config_option(config_key, 'layer')}, path)." if config_key else ".")
         )
     # before the polygons are reprojected: metres read as degrees (a GeoJSON without
     # "crs") become infinities there, then "invalid polygons" that no repair mends
@@ -907,7 +914,7 @@ def read_exposure_zones(
         raise MissingVariableError(
             f"{what}: no {id_column!r} column; found "
             f"{[c for c in gdf.columns if c != gdf.geometry.name]}. Name the id column with "
-            f"{option_table(key)} id_column = '...'."
+            f"{config_option(key, 'id_column')} = '...'."
         )
     ids = [("" if v is None else str(v)).strip() for v in gdf[id_column]]
     dup = sorted({i for i in ids if ids.count(i) > 1})

@@ -31,7 +31,14 @@ import numpy as np
 import pandas as pd
 
 from trajectoire._validate import rows_preview, values_at
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.errors import (
+    ConfigError,
+    InputError,
+    MissingVariableError,
+    UnitsError,
+    config_option,
+    warn,
+)
 from trajectoire.geo.territories import valid_polygons
 from trajectoire.inventory.gridded import _sector_mapping
 from trajectoire.inventory.proxies import _census_columns
@@ -173,8 +180,12 @@ _INV_ALIASES = {
 
 
 # ----------------------------------------------------------------------------- helpers
-def _key(config_key: str | None) -> str:
-    return config_key or "the reader's options"
+def _key(config_key: str | None, option: str = "") -> str:
+    """The input's configuration key, or the TOML spelling of its key `option`
+    (:func:`~trajectoire.errors.config_option`); the reader's options without one."""
+    if not option:
+        return config_key or "the reader's options"
+    return config_option(config_key, option, default=f"the reader's options {option}")
 
 
 def _fold(text: Any) -> str:
@@ -230,7 +241,7 @@ def _pick(
         if col not in df.columns:
             raise MissingVariableError(
                 f"{name}: no column {col!r} (columns.{key}); found {list(df.columns)}. Set "
-                f'{_key(config_key)} columns.{key} = "<your column>".'
+                f'{_key(config_key, f"columns.{key}")} = "<your column>".'
             )
         return col
     found = [a for a in aliases if a in df.columns]
@@ -243,7 +254,7 @@ def _pick(
     if required:
         raise MissingVariableError(
             f"{name}: no {key} column (looked for {list(aliases)}); found {list(df.columns)}. "
-            f'Set {_key(config_key)} columns.{key} = "<your column>".'
+            f'Set {_key(config_key, f"columns.{key}")} = "<your column>".'
         )
     return None
 
@@ -273,9 +284,9 @@ def _code_column_check(
     ]
     hint = f" ({', '.join(repr(c) for c in others[:3])} looks like one)" if others else ""
     raise InputError(
-        f"{name}, column {column!r} ({_key(config_key)} {key}): its values do not look like "
+        f"{name}, column {column!r} ({_key(config_key, key)}): its values do not look like "
         f"INSEE commune codes: {shown} ({len(bad)} of {len(values)} rows); expected 5 "
-        f"characters such as '59350' or '2A004'. Set {_key(config_key)} {key} to the column "
+        f"characters such as '59350' or '2A004'. Set {_key(config_key, key)} to the column "
         f"of commune codes{hint}."
     )
 
@@ -284,14 +295,14 @@ def _report(message: str, policy: str, config_key: str | None, fix: str) -> None
     if policy == "raise":
         raise InputError(f"{message} {fix}")
     log.info(message)
-    warn(f'{message} Set {_key(config_key)} unmatched = "raise" to make this an error.')
+    warn(f'{message} Set {_key(config_key, "unmatched")} = "raise" to make this an error.')
 
 
 def _check_choice(value: Any, choices: Sequence[Any], option: str, config_key: str | None) -> None:
     if value not in choices:
         raise ConfigError(
-            f"{option} must be one of {list(choices)}, got {value!r}. Fix {_key(config_key)} "
-            f"{option}."
+            f"{option} must be one of {list(choices)}, got {value!r}. Fix "
+            f"{_key(config_key, option)}."
         )
 
 
@@ -372,7 +383,7 @@ def _population_rows(
         raise InputError(
             f"{name}: {len(dup)} rows share a (commune, year) with another row: "
             f"{rows_preview(pairs)} (lines {rows_preview(list(dup['line']))}). Set "
-            f'{_key(config_key)} duplicates = "sum" when several rows belong to one commune '
+            f'{_key(config_key, "duplicates")} = "sum" when several rows belong to one commune '
             "(merged communes keyed by today's code), or fix the code column."
         )
     return rows, name
@@ -421,7 +432,7 @@ def _check_plausible(rows: pd.DataFrame, name: str, lines: bool, config_key: str
             f"{name}: population(s) {rows_preview(found, 4)} above {MAX_COMMUNE_POPULATION:,} "
             "inhabitants, more than any French commune has (Paris: some 2.1 million); "
             "expected the INSEE population municipale of each commune, in inhabitants. Fix "
-            f"the value in the file named by {_key(config_key)} table (a census written in "
+            f"the value in the file named by {_key(config_key, 'table')} (a census written in "
             "another unit, or digits added?)."
         )
     this_year = date.today().year
@@ -433,7 +444,7 @@ def _check_plausible(rows: pd.DataFrame, name: str, lines: bool, config_key: str
             f"{name}: census year(s) {rows_preview(found, 4)} after the current year "
             f"{this_year}: a census not yet taken; expected the years of published INSEE "
             f"censuses. Fix the column name or the year, or remove the column from the file "
-            f"named by {_key(config_key)} table."
+            f"named by {_key(config_key, 'table')}."
         )
 
 
@@ -464,8 +475,9 @@ def _census_advice(groups: dict[str, dict[int, str]], key: str, leave: str) -> t
     prefix, by_year = max(groups.items(), key=lambda kv: len(kv[1]))
     census = [by_year[y] for y in sorted(by_year)]
     instead = (
-        f'Leave {leave} out to read every census column (or set {key} prefix = "{prefix}"), '
-        f'or name the one census to read: {key} columns.population = "{census[-1]}".'
+        f"Leave {leave} out to read every census column (or set "
+        f'{_key(key, "prefix")} = "{prefix}"), or name the one census to read: '
+        f'{_key(key, "columns.population")} = "{census[-1]}".'
     )
     return rows_preview([repr(c) for c in census], 4), instead
 
@@ -482,7 +494,7 @@ def _year_on_wide(
     key = _key(config_key)
     shown, instead = _census_advice(groups, key, "columns.year")
     raise MissingVariableError(
-        f"{name}: {key} columns.year = {column!r} is not a column of this table, which is wide: "
+        f"{name}: {_key(key, 'columns.year')} = {column!r} is not a column of this table, which is wide: "
         f"one column per census ({shown}), the year in each column's name. columns.year is "
         f"for a long table (one row per commune and year). {instead}"
     )
@@ -495,7 +507,7 @@ def _one_census(
     year from its name ``<prefix><year>``), or an error that says what to set instead."""
     groups = _yearly_columns(df, code_col)
     key = _key(config_key)
-    given = f"{name}: {key} columns.population = {column!r}"
+    given = f"{name}: {_key(key, 'columns.population')} = {column!r}"
     if groups:
         shown, instead = _census_advice(groups, key, "it")
     m = re.fullmatch(r"(.*?)(\d{4})", column)
@@ -513,7 +525,7 @@ def _one_census(
             f"{given} names a column with no census year in its name, and the table has no "
             f"year column{wide}; expected '<prefix><year>' such as 'pmun_2021'. "
             + (f"{instead} " if groups else "")
-            + f"For a long table (one row per commune and year), set {key} columns.year too."
+            + f"For a long table (one row per commune and year), set {_key(key, 'columns.year')} too."
         )
     year = int(m.group(2))
     others = sorted(c for c in groups.get(m.group(1), {}).values() if c != column)
@@ -562,7 +574,7 @@ def _several_families(groups: dict[str, dict[int, str]], name: str, config_key: 
             f"{name}: census column(s) {said} are spelt otherwise than the other census "
             f"columns {sorted(groups[widest].values())}; expected one spelling "
             f"'<prefix><year>' for every census. Rename the column(s) in the file named by "
-            f'{key} table (setting {key} prefix = "{widest}" would leave '
+            f'{_key(key, "table")} (setting {_key(key, "prefix")} = "{widest}" would leave '
             f"{sorted(y for p, g in groups.items() if p != widest for y in g)} out)."
         )
     population = [p for p in groups if _fold_prefix(p).startswith(("pmun", "pop", "ptot"))]
@@ -573,7 +585,7 @@ def _several_families(groups: dict[str, dict[int, str]], name: str, config_key: 
     )
     raise InputError(
         f"{name}: several families of yearly columns {sorted(groups)} ({shown}); expected one "
-        f'family of census columns. Set {key} prefix = "{chosen}" (or the prefix of the '
+        f'family of census columns. Set {_key(key, "prefix")} = "{chosen}" (or the prefix of the '
         "population family)."
     )
 
@@ -591,7 +603,7 @@ def _wide_rows(
         if not by_year:
             raise MissingVariableError(
                 f"{name}: no column '{prefix}<year>' (prefix = {prefix!r}); found "
-                f"{list(df.columns)}. Fix {_key(config_key)} prefix."
+                f"{list(df.columns)}. Fix {_key(config_key, 'prefix')}."
             )
     else:
         groups = _yearly_columns(df, code_col)
@@ -599,7 +611,7 @@ def _wide_rows(
             raise MissingVariableError(
                 f"{name}: neither a long layout (a year and a population column, e.g. 'annee', "
                 f"'pmun') nor census columns '<prefix><year>' (e.g. 'pmun_2016'); found "
-                f"{list(df.columns)}. Set {_key(config_key)} columns.year and "
+                f"{list(df.columns)}. Set {_key(config_key, 'columns.year')} and "
                 "columns.population, or prefix."
             )
         if len(groups) > 1:
@@ -644,10 +656,10 @@ def _empty_years(
     if missing == "raise":
         raise InputError(
             f"{msg}; expected inhabitants. Fill the column or remove it, or set "
-            f'{_key(config_key)} missing = "warn" to leave the year(s) out.'
+            f'{_key(config_key, "missing")} = "warn" to leave the year(s) out.'
         )
     warn(
-        f"{msg}; left out. Fill the column or remove it; set {_key(config_key)} missing = "
+        f"{msg}; left out. Fill the column or remove it; set {_key(config_key, 'missing')} = "
         '"raise" to make this an error.',
         stacklevel=3,
     )
@@ -706,10 +718,10 @@ def _check_backcast(
     for year, values in made.items():
         if not np.isfinite(values.to_numpy(dtype=float)).all():
             raise ConfigError(
-                f"{tables_name}: {_key(config_key)} before_first = {before_first!r} gives "
+                f"{tables_name}: {_key(config_key, 'before_first')} = {before_first!r} gives "
                 f"populations that are not finite numbers in {year} (carried back from the "
                 f"census {first_year}); give a table of older censuses, or drop {year} from "
-                f"{_key(config_key)} years."
+                f"{_key(config_key, 'years')}."
             )
         total = float(values.sum())
         if total0 > 0 and total > 0:
@@ -719,7 +731,7 @@ def _check_backcast(
     if worst is not None:
         factor, year, total = worst
         warn(
-            f"{tables_name}: {_key(config_key)} before_first = {before_first!r} makes the "
+            f"{tables_name}: {_key(config_key, 'before_first')} = {before_first!r} makes the "
             f"communes' population {total:,.0f} in {year}, {factor:.3g} times "
             f"{'more' if total > total0 else 'less'} than at the census {first_year} "
             f"({total0:,.0f}); check the rate, or give a table of older censuses.",
@@ -867,13 +879,13 @@ def read_commune_population(
     ):
         raise ConfigError(
             f'before_first must be "hold", "trend" or an annual growth rate (e.g. 0.004), got '
-            f"{before_first!r}. Fix {_key(config_key)} before_first."
+            f"{before_first!r}. Fix {_key(config_key, 'before_first')}."
         )
     if not isinstance(before_first, str) and not (
         -BEFORE_FIRST_RATE <= float(before_first) <= BEFORE_FIRST_RATE
     ):
         raise ConfigError(
-            f"{_key(config_key)} before_first = {before_first!r}: an annual growth rate must lie "
+            f"{_key(config_key, 'before_first')} = {before_first!r}: an annual growth rate must lie "
             f"in [{-BEFORE_FIRST_RATE:g}, {BEFORE_FIRST_RATE:g}] (-5 % to +5 % a year, one rate "
             "for every commune; 0.004 is +0.4 % a year). A rate of -1 or less gives infinite "
             "or negative populations before the first census, and one of -0.5 multiplies "
@@ -905,7 +917,7 @@ def read_commune_population(
     if code not in gdf.columns:
         raise MissingVariableError(
             f"{name}: no code column {code!r}; found {list(gdf.columns)}. Set "
-            f'{_key(config_key)} code = "<the INSEE code column>".'
+            f'{_key(config_key, "code")} = "<the INSEE code column>".'
         )
     _code_column_check(gdf, code, name, "code", config_key)
     codes = [insee_code(v) for v in gdf[code]]
@@ -914,7 +926,7 @@ def read_commune_population(
         raise InputError(
             f"{name}, column {code!r}: {len(bad)} value(s) are not INSEE commune codes "
             f"({rows_preview(bad)}); expected 5 characters such as '59350' or '2A004'. Fix "
-            f"the file or {_key(config_key)} code."
+            f"the file or {_key(config_key, 'code')}."
         )
     gdf = gdf.assign(**{code: codes})
     gdf = gdf.set_geometry(
@@ -942,7 +954,7 @@ def read_commune_population(
             if y in origin:
                 raise InputError(
                     f"census year {y} is in two population tables ({origin[y]} and {tname}); "
-                    f"give each year once. Fix {_key(config_key)} table."
+                    f"give each year once. Fix {_key(config_key, 'table')}."
                 )
             origin[int(y)] = tname
         rows["table"] = tname
@@ -963,7 +975,7 @@ def read_commune_population(
             f"({pop_last:,.0f} inhabitants in {int(orphan['year'].max())}).",
             unmatched,
             config_key,
-            f'Fix the codes, the polygons, or set {_key(config_key)} unmatched = "warn".',
+            f'Fix the codes, the polygons, or set {_key(config_key, "unmatched")} = "warn".',
         )
     rows = rows[rows["insee"].isin(zone_codes)]
     wide = (
@@ -978,7 +990,7 @@ def read_commune_population(
     if wide.empty:
         raise InputError(
             f"{tables_name}: no population row matches a commune of {name} (codes of the "
-            f"polygons e.g. {rows_preview(codes[:5])}). Check {_key(config_key)} code and "
+            f"polygons e.g. {rows_preview(codes[:5])}). Check {_key(config_key, 'code')} and "
             "columns.code."
         )
     # census years kept / made
@@ -989,7 +1001,7 @@ def read_commune_population(
     if absent or (earlier and before_first == "hold"):
         raise InputError(
             f"{tables_name}: no census for year(s) {absent + earlier} (the tables have "
-            f"{available}). Years before {available[0]} need {_key(config_key)} before_first "
+            f"{available}). Years before {available[0]} need {_key(config_key, 'before_first')} "
             '= "trend" or a growth rate, or a table of older censuses; drop the others from '
             "years (population_at interpolates between censuses)."
         )
@@ -1006,13 +1018,13 @@ def read_commune_population(
         )
         if missing == "raise":
             raise InputError(
-                f'{msg}. Fill them, or set {_key(config_key)} missing = "warn" to interpolate '
+                f'{msg}. Fill them, or set {_key(config_key, "missing")} = "warn" to interpolate '
                 "them in time."
             )
         wide = wide.T.interpolate(method="index", limit_direction="both").T
         warn(
             f"{msg}; filled by linear interpolation in time of each commune's own values (held "
-            f"before its first and after its last year). Set {_key(config_key)} missing = "
+            f"before its first and after its last year). Set {_key(config_key, 'missing')} = "
             '"raise" to make this an error.'
         )
     if earlier:
@@ -1039,7 +1051,7 @@ def read_commune_population(
             f"{tables_name} ({rows_preview(lonely)}); they are left out of the zones.",
             unmatched,
             config_key,
-            f'Fix the table, or set {_key(config_key)} unmatched = "warn".',
+            f'Fix the table, or set {_key(config_key, "unmatched")} = "warn".',
         )
     gdf = gdf[[c in wide.index for c in codes]]
     clash = [f"pop_{y}" for y in wide.columns if f"pop_{y}" in gdf.columns]
@@ -1192,14 +1204,14 @@ def read_commune_inventory(
             if int(year) not in found:
                 raise InputError(
                     f"{name}: no row for year {year} in column {year_col!r} (years {found}). "
-                    f"Fix {_key(config_key)} year."
+                    f"Fix {_key(config_key, 'year')}."
                 )
             keep = y == int(year)
             df, line = df[keep], line[keep]
         elif len(found) > 1:
             raise InputError(
                 f"{name}: column {year_col!r} holds several years {found}; set "
-                f"{_key(config_key)} year = {found[-1]} (the inventory year to read)."
+                f"{_key(config_key, 'year')} = {found[-1]} (the inventory year to read)."
             )
 
     sec_table = {
@@ -1241,7 +1253,7 @@ def read_commune_inventory(
             raise MissingVariableError(
                 f"{name}: no pollutant column (long layout: 'polluant'; wide layout: one column "
                 f"per pollutant such as 'NOx', 'PM10'); found {list(df.columns)}. Set "
-                f'{_key(config_key)} columns.pollutant = "<your column>".'
+                f'{_key(config_key, "columns.pollutant")} = "<your column>".'
             )
         ignored = [c for c in cand if c not in pol_cols]
         if ignored:
@@ -1262,7 +1274,7 @@ def read_commune_inventory(
         raise InputError(
             f"{name}, column {code_col!r}: {bad['line'].nunique()} value(s) are not INSEE commune "
             f"codes ({rows_preview(shown)}); expected 5 characters such as '59350' or '2A004'. "
-            f'Fix the file or {_key(config_key)} columns.code = "<the INSEE code column>".'
+            f'Fix the file or {_key(config_key, "columns.code")} = "<the INSEE code column>".'
         )
     # sectors
     long["gnfr"] = [_label_of(s, sec_table, normalise_sector) for s in long["sector"]]
@@ -1274,7 +1286,7 @@ def read_commune_inventory(
         detail = values_at(labels, len(labels), 8)
         spelled = [k for k in labels if k]
         fix = (
-            f'Map them with {_key(config_key)} sector_mapping = {{ "{spelled[0]}" = '
+            f'Map them with {_key(config_key, "sector_mapping")} = {{ "{spelled[0]}" = '
             '"B_Industry" } (or "drop")'
             if spelled
             else "Fill in the empty sector cells"
@@ -1298,7 +1310,7 @@ def read_commune_inventory(
             f"{name}: {len(other)} value(s) of pollutant(s) "
             f"{sorted({'(empty)' if blank_cell(p) else str(p) for p in other['pollutant']})} "
             "left out: not modelled (known: "
-            f"{list(known_species())}). Map a label with {_key(config_key)} pollutant_mapping."
+            f"{list(known_species())}). Map a label with {_key(config_key, 'pollutant_mapping')}."
         )
     long = long[long["pol"].notna()]
     if long.empty:
@@ -1312,7 +1324,7 @@ def read_commune_inventory(
             src = f"column {unit_col!r}" if unit_col else "unit"
             raise UnitsError(
                 f"{exc} ({src}; expected an annual mass such as 'kg' or 't yr-1'.) Fix the file "
-                f'or {_key(config_key)} unit = "kg".'
+                f'or {_key(config_key, "unit")} = "kg".'
             ) from None
     long["emission"] = long["value"] * long["unit"].map(factors).to_numpy(dtype=float)
     neg = long[long["emission"] < 0]

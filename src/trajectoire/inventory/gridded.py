@@ -29,7 +29,14 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._validate import rows_preview
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.errors import (
+    ConfigError,
+    InputError,
+    MissingVariableError,
+    UnitsError,
+    config_option,
+    warn,
+)
 from trajectoire.inventory.readers import read_gridded
 from trajectoire.sectors import GNFR, normalise_sector
 from trajectoire.species import known_species, normalise_pollutant
@@ -38,7 +45,6 @@ from trajectoire.tables import (
     keyword_options,
     numeric_column,
     open_netcdf,
-    option_table,
     read_table,
     with_options,
 )
@@ -65,9 +71,10 @@ _EARTH_RADIUS = 6_371_000.0  # m, mean radius (IUGG), for fluxes per m2 on a sph
 _GNFR_LETTER = re.compile(r"([A-Ma-m])(\d*)(?:_.*)?")
 
 
-def _key(config_key: str | None) -> str:
-    """The table whose keys set the reader's options (``[inputs.gridded]``), for messages."""
-    return option_table(config_key) if config_key else "the reader's options"
+def _key(config_key: str | None, option: str = "") -> str:
+    """The table whose keys set the reader's options (``[inputs.gridded]``), or the TOML
+    spelling of its key `option` (``[inputs.gridded] bbox``), for messages."""
+    return config_option(config_key or "the reader's options", option)
 
 
 def _gnfr(label: Any, mapping: Mapping[str, str]) -> str | None:
@@ -98,7 +105,7 @@ def _check_bbox(bbox: Sequence[float] | None, config_key: str | None) -> tuple[f
     if len(b) != 4 or not (b[0] < b[2] and b[1] < b[3]) or abs(b[1]) > 90 or abs(b[3]) > 90:
         raise ConfigError(
             f"bbox must be [west, south, east, north] in degrees (EPSG:4326), west < east and "
-            f"south < north; got {list(bbox)}. Fix {_key(config_key)} bbox."
+            f"south < north; got {list(bbox)}. Fix {_key(config_key, 'bbox')}."
         )
     return b
 
@@ -114,7 +121,7 @@ def _sector_mapping(
         except InputError:
             raise ConfigError(
                 f"{name}: sector_mapping maps {label!r} to {target!r}, not a GNFR id; expected "
-                f'one of {list(GNFR)} or "drop". Fix {_key(config_key)} sector_mapping.'
+                f'one of {list(GNFR)} or "drop". Fix {_key(config_key, "sector_mapping")}.'
             ) from None
     return out
 
@@ -127,7 +134,7 @@ def _wanted(pollutants: Sequence[str] | None, config_key: str | None) -> set[str
         try:
             out.add(normalise_pollutant(p))
         except InputError as exc:
-            raise ConfigError(f"{exc} Fix {_key(config_key)} pollutants.") from None
+            raise ConfigError(f"{exc} Fix {_key(config_key, 'pollutants')}.") from None
     return out
 
 
@@ -165,7 +172,7 @@ class _Request(NamedTuple):
 
     paths: list[str | PathLike[str]]
     name: str  #: the input in messages: `what`, else the paths
-    key: str  #: the configuration key in messages
+    key: str  #: the configuration key in messages (the reader's options without one)
     box: tuple[float, ...] | None
     smap: dict[str, str]
     wanted: set[str] | None
@@ -190,13 +197,15 @@ def _request(
     box = _check_bbox(given["bbox"], config_key)
     smap = _sector_mapping(given["sector_mapping"], config_key, name)
     wanted = _wanted(given["pollutants"], config_key)
-    return _Request(paths, name, _key(config_key), box, smap, wanted, what, config_key)
+    return _Request(paths, name, config_key or _key(None), box, smap, wanted, what, config_key)
 
 
 def _existing(path: str | PathLike[str], key: str) -> Path:
     p = Path(path)
     if not p.exists():
-        raise InputError(f"{p}: file not found (looked for {p.absolute()}). Check {key} path.")
+        raise InputError(
+            f"{p}: file not found (looked for {p.absolute()}). Check {_key(key, 'path')}."
+        )
     return p
 
 
@@ -289,7 +298,7 @@ def _to_tonnes(
         return values * annual_total_factor(units, what=what)
     except UnitsError as exc:
         raise UnitsError(
-            f"{exc} Fluxes 'kg m-2 s-1' are also read (times the cell area). Set {key} unit = "
+            f"{exc} Fluxes 'kg m-2 s-1' are also read (times the cell area). Set {_key(key, 'unit')} = "
             '"<the units of the file>" if its attribute is missing or wrong.'
         ) from None
 
@@ -306,10 +315,12 @@ def _select_year(da: xr.DataArray, year: int | None, name: str, key: str) -> xr.
         if da.sizes["time"] == 1:
             return da.isel(time=0, drop=True)
         raise InputError(
-            f"{name}: several years {years} in the file; set {key} year = {years[-1]}."
+            f"{name}: several years {years} in the file; set {_key(key, 'year')} = {years[-1]}."
         )
     if int(year) not in years:
-        raise InputError(f"{name}: no year {year} in the file (years {years}). Fix {key} year.")
+        raise InputError(
+            f"{name}: no year {year} in the file (years {years}). Fix {_key(key, 'year')}."
+        )
     return da.isel(time=years.index(int(year)), drop=True)
 
 
@@ -328,7 +339,7 @@ def _cams_file(
         path,
         lambda reason: (
             f"{name}: not a readable NetCDF file ({reason}); expected a CAMS-REG NetCDF. "
-            f"Check {key} path."
+            f"Check {_key(key, 'path')}."
         ),
     )
     with ds:
@@ -340,7 +351,7 @@ def _cams_file(
                 f"{name}: no lon/lat dims (dims {dict(ds.sizes)}) and no TNO source list "
                 "('source' dim with emission_category_index); expected a CAMS-REG file on its "
                 "lon/lat grid. A gridded inventory on x/y in another CRS is read with format "
-                f'= "trajectoire" and its crs ({key} format, crs).'
+                f'= "trajectoire" and its crs ({_key(key, "format")}, crs).'
             )
         ds = _crop(ds, bbox, name)
         lat = np.asarray(ds["lat"].values, dtype=float)
@@ -382,8 +393,8 @@ def _cams_file(
             if found is None:
                 raise MissingVariableError(
                     f"{name}: cannot tell the pollutant (variables {list(ds.data_vars)} are "
-                    f"sectors, no 'species' attribute, file name without it); set {key} "
-                    'pollutant = "NOx".'
+                    f"sectors, no 'species' attribute, file name without it); set "
+                    f'{_key(key, "pollutant")} = "NOx".'
                 )
             pol = _pollutant(found)
             if pol is None:
@@ -563,7 +574,7 @@ def read_cams_reg(
         name,
         "variable(s)/sector(s)",
         left,
-        f"Map a sector with {key} sector_mapping if it belongs to a GNFR sector; the library "
+        f"Map a sector with {_key(key, 'sector_mapping')} if it belongs to a GNFR sector; the library "
         f"models {list(known_species())}.",
     )
     return _assemble(cells, grid[0], grid[1], name, fill_value, req.config_key)
@@ -578,7 +589,9 @@ def _emep_text(path: Path, name: str, key: str) -> io.StringIO | Path:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise InputError(f"{name}: cannot be read ({exc.strerror}). Check {key} path.") from None
+        raise InputError(
+            f"{name}: cannot be read ({exc.strerror}). Check {_key(key, 'path')}."
+        ) from None
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     try:
@@ -610,7 +623,7 @@ def _nothing_in_box(
         " Its LONGITUDE and LATITUDE columns look swapped (read the other way, "
         f"{int(inside_swapped.sum())} row(s) fall in the bbox): fix the file's header."
         if inside_swapped.any()
-        else f" Check {key} bbox (degrees: west, south, east, north) and the file."
+        else f" Check {_key(key, 'bbox')} (degrees: west, south, east, north) and the file."
     )
     raise InputError(
         f"{name}: no row inside the bbox {list(box)} (its rows run over LONGITUDE "
@@ -698,7 +711,7 @@ def read_emep_gridded(
     config_key = req.config_key
     if not resolution > 0:
         raise ConfigError(
-            f"resolution must be > 0 degree, got {resolution!r}. Fix {key} resolution."
+            f"resolution must be > 0 degree, got {resolution!r}. Fix {_key(key, 'resolution')}."
         )
     frames = []
     outside: list[tuple[str, np.ndarray, np.ndarray]] = []  # rows the bbox left out
@@ -711,10 +724,11 @@ def read_emep_gridded(
         need = [c for c in _EMEP_COLUMNS if c != "UNIT" or unit is None]
         missing = [c for c in need if c not in df.columns]
         if missing:
+            unit_key = _key(key, "unit")
             raise MissingVariableError(
                 f"{name}: missing column(s) {missing}; found {list(df.columns)}; expected the "
                 f"EMEP/CEIP format ISO2;YEAR;SECTOR;POLLUTANT;LONGITUDE;LATITUDE;UNIT;EMISSION"
-                f"{'' if 'UNIT' not in missing else f' (or set {key} unit)'}. Fix the file."
+                f"{'' if 'UNIT' not in missing else f' (or set {unit_key})'}. Fix the file."
             )
         df["_line"] = df.index.to_numpy() + int(df.attrs.get("header_line", 1)) + 1
         lon = numeric_column(df, "LONGITUDE", what=name, config_key=config_key, units="degree")
@@ -764,7 +778,7 @@ def read_emep_gridded(
                 u, what=f"{name_all}, column 'UNIT'"
             )
         except UnitsError as exc:
-            raise UnitsError(f"{exc} Fix the file or set {key} unit.") from None
+            raise UnitsError(f"{exc} Fix the file or set {_key(key, 'unit')}.") from None
     rows["t"] = rows["EMISSION"].to_numpy() * factor
     # sectors, pollutants
     rows["sec"] = [_gnfr(s, smap) for s in rows["SECTOR"]]
@@ -775,7 +789,7 @@ def read_emep_gridded(
     # rows of a label the library does not read: left out, with a warning of their totals
     for column, label, kind, fix in (
         ("sec", "SECTOR", "sector(s)",
-         f'Map them with {key} sector_mapping (e.g. {{ P_IntShipping = "G_Shipping" }}) to '
+         f'Map them with {_key(key, "sector_mapping")} (e.g. {{ P_IntShipping = "G_Shipping" }}) to '
          "keep them."),
         ("pol", "POLLUTANT", "pollutant(s) not modelled",
          f"Known pollutants: {list(known_species())}."),
@@ -796,8 +810,8 @@ def read_emep_gridded(
         ]
         raise InputError(
             f"{name_all}: {off.size} position(s) are not centres of {resolution}° cells "
-            f"({'; '.join(shown)}); expected odd multiples of {resolution / 2}. Set {key} "
-            "resolution to the file's cell size."
+            f"({'; '.join(shown)}); expected odd multiples of {resolution / 2}. Set "
+            f"{_key(key, 'resolution')} to the file's cell size."
         )
     if box is not None:
         x0, x1 = int(np.floor(box[0] / resolution)), int(np.ceil(box[2] / resolution)) - 1

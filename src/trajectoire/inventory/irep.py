@@ -45,7 +45,14 @@ import numpy as np
 import pandas as pd
 
 from trajectoire._validate import rows_preview, values_at
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.errors import (
+    ConfigError,
+    InputError,
+    MissingVariableError,
+    UnitsError,
+    config_option,
+    warn,
+)
 from trajectoire.geo.grid import in_area_of_use, known_crs
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species, normalise_pollutant, not_modelled
@@ -369,8 +376,7 @@ def _site_key(value: Any) -> str:
 
 def _set(config_key: str | None, option: str, example: str, *, first: bool = False) -> str:
     """How to set an option, quoting the config key: ``set [inputs.x] year = 2021``."""
-    where = f"{config_key} " if config_key else ""
-    return f"{'Set' if first else 'set'} {where}{option} = {example}"
+    return f"{'Set' if first else 'set'} {config_option(config_key, option)} = {example}"
 
 
 def _lines(frame: pd.DataFrame, rows: Sequence[Any], lines: bool) -> list[str]:
@@ -520,7 +526,7 @@ def _pollutant_table(
         _key(k): (v if v in known_species() else None) for k, v in IREP_POLLUTANTS.items()
     }
     keep: set[str] | None = None
-    what = f"{config_key or 'read_irep'} pollutants"
+    what = config_option(config_key, "pollutants", default="read_irep pollutants")
     if isinstance(pollutants, Mapping):
         for label, target in pollutants.items():
             if target is None or str(target).strip() == "":
@@ -795,7 +801,7 @@ def _read_emissions(
         stated = f"column {cols['year']!r}"
     elif year is not None:
         report["year"] = int(year)
-        stated = f"{config_key + ' ' if config_key else ''}year = {int(year)}"
+        stated = f"{config_option(config_key, 'year')} = {int(year)}"
     elif reference_year is not None:
         report["year"] = int(reference_year)
         whose = (
@@ -921,7 +927,7 @@ def _refuse_repeats(
         f"{name}: {len(found)} emission row(s) given more than once with the same quantity: "
         f"{rows_preview(found, 4)}; expected one row per site and pollutant (a block pasted "
         "twice? summed, the site's emission would double). Delete the repeated line(s) of "
-        "the file" + (f" given by {config_key} emissions." if config_key else ".")
+        "the file" + (f" given by {config_option(config_key, 'emissions')}." if config_key else ".")
     )
 
 
@@ -1152,7 +1158,7 @@ def _as_crs(
     known = known_crs(text)
     if known is None and option:
         raise ConfigError(
-            f"{name}: {config_key + ' ' if config_key else ''}crs = {code!r} (the CRS of the "
+            f"{name}: {config_option(config_key, 'crs')} = {code!r} (the CRS of the "
             f"columns {cols['x']!r}, {cols['y']!r}) is not a CRS pyproj knows; expected an "
             'EPSG code such as "EPSG:2154" (Lambert-93). Fix it: '
             + _set(config_key, "crs", '"EPSG:2154"')
@@ -1199,18 +1205,21 @@ def _stack_table(
     stacks: Mapping[str, Mapping[str, float]] | None, config_key: str | None
 ) -> dict[str, dict[str, Any]]:
     table = {k: dict(v) for k, v in ACTIVITY_CLASSES.items()}
-    what = f"{config_key or 'read_irep'} stacks"
+
+    def what(sub: str = "") -> str:  # the key stacks or one of its keys, for messages
+        return config_option(config_key, f"stacks{sub}", default=f"read_irep stacks{sub}")
+
     for cls, fields in (stacks or {}).items():
         if cls not in table:
             raise ConfigError(
-                f"{what}: unknown activity class {cls!r}; expected some of {list(table)}."
+                f"{what()}: unknown activity class {cls!r}; expected some of {list(table)}."
             )
         if not isinstance(fields, Mapping):
-            raise ConfigError(f"{what}.{cls}: expected a table of {list(_STACK_FIELDS)}.")
+            raise ConfigError(f"{what(f'.{cls}')}: expected a table of {list(_STACK_FIELDS)}.")
         unknown = sorted(set(fields) - set(_STACK_FIELDS))
         if unknown:
             raise ConfigError(
-                f"{what}.{cls}: unknown field(s) {unknown}; expected some of {list(_STACK_FIELDS)} "
+                f"{what(f'.{cls}')}: unknown field(s) {unknown}; expected some of {list(_STACK_FIELDS)} "
                 f"(in {_STACK_UNITS})."
             )
         for f, v in fields.items():
@@ -1221,7 +1230,7 @@ def _stack_table(
             low = 223.15 if f == "temperature" else 0.0
             if not np.isfinite(value) or value < low or (f == "diameter" and value == 0):
                 raise ConfigError(
-                    f"{what}.{cls}.{f} = {v!r}: expected a number "
+                    f"{what(f'.{cls}.{f}')} = {v!r}: expected a number "
                     f"{'> 0' if f == 'diameter' else f'>= {low:g}'} [{_STACK_UNITS[f]}]."
                 )
             table[cls][f] = value
@@ -1395,18 +1404,23 @@ def read_irep(
     }
     if missing_position not in ("error", "skip"):
         raise ConfigError(
-            f"{config_key or 'read_irep'} missing_position = {missing_position!r}: expected "
+            f"{config_option(config_key, 'missing_position', default='read_irep missing_position')}"
+            f" = {missing_position!r}: expected "
             "'error' or 'skip'."
         )
     if sites_without_emissions not in ("keep", "drop"):
+        swe = "sites_without_emissions"
         raise ConfigError(
-            f"{config_key or 'read_irep'} sites_without_emissions = "
+            f"{config_option(config_key, swe, default=f'read_irep {swe}')} = "
             f"{sites_without_emissions!r}: expected 'keep' or 'drop'."
         )
     try:
-        default_sector = normalise_sector(default_sector, what="default_sector")
+        default_sector = normalise_sector(
+            default_sector,
+            what=config_option(config_key, "default_sector", default="read_irep default_sector"),
+        )
     except InputError as exc:
-        raise ConfigError(f"{config_key or 'read_irep'} {exc}") from None
+        raise ConfigError(str(exc)) from None
     stack_table = _stack_table(stacks, config_key)
     # ------------------------------------------------------------------ the sites table
     source: Any = path

@@ -21,7 +21,14 @@ import shapely
 import xarray as xr
 
 from trajectoire._validate import require_columns, require_non_negative, rows_preview, values_at
-from trajectoire.errors import GridError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.errors import (
+    GridError,
+    InputError,
+    MissingVariableError,
+    UnitsError,
+    config_option,
+    warn,
+)
 from trajectoire.geo.grid import (
     Grid,
     as_crs,
@@ -191,7 +198,7 @@ def _read_shapes(
         raise InputError(
             f"{name}: the layer{f' {layer!r}' if layer else ''} has no feature; expected "
             f"{kind}s. Give the file or layer that holds them"
-            + (f" ({option_table(config_key)} layer, path)." if config_key else ".")
+            + (f" ({config_option(config_key, 'layer')}, path)." if config_key else ".")
         )
     if gdf.crs is None and crs_key is not None:
         raise InputError(
@@ -237,7 +244,7 @@ def _read_shapes(
         raise InputError(
             f"{name}: {missing.size} {kind}(s) without a geometry ({where}); expected a "
             f"{kind} for every row. Draw their geometry or remove those rows"
-            + (f" of the file given by {option_table(config_key)} path." if config_key else ".")
+            + (f" of the file given by {config_option(config_key, 'path')}." if config_key else ".")
         )
     # degrees labelled Lambert-93 put every feature metres from the CRS's origin: outside
     # the grid, their emissions left out with a warning of a tiny mass (lengths in degrees)
@@ -271,10 +278,11 @@ def _modelled(values: Sequence[Any], what: str, kind: str) -> np.ndarray:
 
 def _option_of(what: str, option: str, python: str | None = None) -> str:
     """The option `option` of the input that `what` names (``"x.csv ([inputs]
-    point_sources)"`` gives ``[inputs.point_sources] option``), or its Python keyword
-    (`python`, default ``option=``) for a reader called from Python."""
-    m = re.search(r"\(\[inputs\] (\w+)\)", what)
-    return f"[inputs.{m.group(1)}] {option}" if m else (python or f"{option}=")
+    point_sources)"`` gives ``[inputs.point_sources] option``, an anchor's input its
+    ``[inputs.anchors.<key>]``), or its Python keyword (`python`, default ``option=``) for a
+    reader called from Python."""
+    m = re.search(r"\((\[inputs\] \w+|\[\[inputs\.anchors\]\] #\d+(?: \(year \d+\))? \w+)\)", what)
+    return config_option(m.group(1), option) if m else (python or f"{option}=")
 
 
 def _normalise_column(
@@ -711,11 +719,11 @@ def read_roads(
         `units` is not a mass per time.
     """
     name = what or _name(source, "roads")
-    table = option_table(config_key) if config_key else None
+    crs_fix = f'Set {config_option(config_key, "crs")} = "EPSG:2154"'
     gdf = _read_shapes(
         source, name, layer, "roads", "line", ("LineString", "MultiLineString"),
         assume_crs=crs,
-        crs_fix=f'Set {table} crs = "EPSG:2154"' if table else "Pass crs='EPSG:2154'",
+        crs_fix=crs_fix if config_key else "Pass crs='EPSG:2154'",
         config_key=config_key,
     )  # fmt: skip
     gdf = gdf.reset_index(drop=True)
@@ -842,7 +850,7 @@ def read_zones(
         warning).
     """
     name = what or _name(source, "zones")
-    crs_key = f"{option_table(config_key)} crs" if config_key else "crs"
+    crs_key = config_option(config_key, "crs")
     crs_fix = f'Set {crs_key} = "EPSG:2154"' if config_key else "Pass crs='EPSG:2154'"
     gdf = _read_shapes(
         source, name, layer, "zones", "polygon", ("Polygon", "MultiPolygon"),
@@ -1044,11 +1052,13 @@ class _Options:
     else the reader's keyword (``units='t yr-1'``)."""
 
     def __init__(self, config_key: str | None) -> None:
+        self.config_key = config_key
         self.table = option_table(config_key) if config_key else None
 
     def fix(self, option: str, keyword: str, value: str, *, lower: bool = False) -> str:
         """``Set <table> <option> = <value>`` or ``Pass <keyword>=<value>``."""
-        text = f"Set {self.table} {option} = {value}" if self.table else f"Pass {keyword}={value}"
+        key = config_option(self.config_key, option)
+        text = f"Set {key} = {value}" if self.table else f"Pass {keyword}={value}"
         return text[0].lower() + text[1:] if lower else text
 
 
@@ -1220,7 +1230,7 @@ def read_gridded(
         warn(
             f"{name}: every cell of the grid is 0 (sectors {sec_ids}, pollutants {pol_ids}): "
             "it adds no emission. Check the band, variable or units read"
-            + (f" ({opt.table} variable, bands)." if opt.table else ".")
+            + (f" ({config_option(opt.config_key, 'variable')}, bands)." if opt.table else ".")
         )
     out = xr.DataArray(
         values * factor[None, :, None, None],

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from trajectoire._validate import did_you_mean, is_integer_number
 from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background, read_background_field
-from trajectoire.errors import ConfigError, TrajectoireError, named_by
+from trajectoire.errors import ConfigError, TrajectoireError, config_option, named_by
 from trajectoire.geo.territories import load_territories, read_exposure_zones
 from trajectoire.inventory.communes import read_commune_inventory, read_commune_population
 from trajectoire.inventory.gridded import read_cams_reg, read_emep_gridded
@@ -42,7 +42,7 @@ from trajectoire.inventory.readers import (
 )
 from trajectoire.meteo.readers import read_hourly
 from trajectoire.meteo.sources import read_era5, read_isd_lite, read_meteo_france
-from trajectoire.tables import column_mapping, dialect_defaults, read_table
+from trajectoire.tables import column_mapping, dialect_defaults, option_table, read_table
 from trajectoire.trajectory.eurostat import read_eurostat_air_emissions
 from trajectoire.trajectory.trends import read_surrogates, read_trends
 
@@ -314,8 +314,9 @@ def _input_key(key: str) -> str:
     return f"[inputs] {key}"
 
 
-def check_spec(key: str, spec: InputSpec) -> Format:
-    """The format of input `key`, after checking that `spec` sets only keys it takes.
+def check_spec(key: str, spec: InputSpec, label: str | None = None) -> Format:
+    """The format of input `key`, after checking that `spec` sets only keys it takes
+    (`label`: the configuration key naming the input, default ``[inputs] <key>``).
 
     Raises
     ------
@@ -324,18 +325,19 @@ def check_spec(key: str, spec: InputSpec) -> Format:
         (the configuration loader turns it into a :class:`~trajectoire.errors.ConfigError`).
     """
     formats = FORMATS[key]
+    where = label or _input_key(key)
     fmt = formats.get(spec.format)
     if fmt is None:
         hint = did_you_mean(spec.format, list(formats))
         raise ValueError(
-            f"{_section(key)} format: {spec.format!r}{hint} is not a reader of this input; "
+            f"{config_option(where, 'format')}: {spec.format!r}{hint} is not a reader of this input; "
             f"expected one of {sorted(formats)} (docs/input-formats.md)"
         )
     if len(spec.paths) > 1 and not fmt.several_files:
         names = ", ".join(f'"{p.name}"' for p in spec.paths[:3])
         more = ", ..." if len(spec.paths) > 3 else ""
         raise ValueError(
-            f"{_section(key)} path = [{names}{more}]: a list of {len(spec.paths)} files, but "
+            f"{config_option(where, 'path')} = [{names}{more}]: a list of {len(spec.paths)} files, but "
             f"format {spec.format!r} reads one file; expected one path (path = "
             f'"{spec.paths[0].name}"): merge the files into one. Only {_several_files_keys()} '
             "take a list of files"
@@ -343,7 +345,7 @@ def check_spec(key: str, spec: InputSpec) -> Format:
     for generic in ("unit", "crs", "layer"):
         if getattr(spec, generic) is not None and getattr(fmt, generic) is None:
             raise ValueError(
-                f"{_section(key)} {generic}: format {spec.format!r} does not take a {generic} "
+                f"{config_option(where, generic)}: format {spec.format!r} does not take a {generic} "
                 "(the file says it, or the format fixes it); remove the key"
             )
     allowed = fmt.keywords()
@@ -353,7 +355,7 @@ def check_spec(key: str, spec: InputSpec) -> Format:
             taken = ", ".join(["path", "format", "columns", "encoding", "delimiter", "decimal"])
             generic_keys = [g for g in ("unit", "crs", "layer") if getattr(fmt, g)]
             raise ValueError(
-                f"{_section(key)} {option}{hint}: not a key of format {spec.format!r} "
+                f"{config_option(where, option)}{hint}: not a key of format {spec.format!r} "
                 f"({fmt.reader.__module__}.{fmt.reader.__name__}); it takes {taken}"
                 + (", " + ", ".join(generic_keys) if generic_keys else "")
                 + (", " + ", ".join(allowed) if allowed else "")
@@ -361,7 +363,7 @@ def check_spec(key: str, spec: InputSpec) -> Format:
         problem = _option_form(fmt, option, spec.options[option])
         if problem:
             raise ValueError(
-                f"{_section(key)} {option} = {spec.options[option]!r}: {problem} "
+                f"{config_option(where, option)} = {spec.options[option]!r}: {problem} "
                 f"(keyword of {fmt.reader.__module__}.{fmt.reader.__name__})"
             )
     return fmt
@@ -486,7 +488,7 @@ def _toml_kind(value: Any) -> str:
 @contextlib.contextmanager
 def input_context(key: str, spec: InputSpec, table: str | None = None) -> Iterator[None]:
     """Read tables in the block with the dialect and column names of input `key` (its
-    table in the configuration: `table`, default ``[inputs.<key>]``).
+    configuration key: `table`, default ``[inputs] <key>``; messages name its table).
 
     Raises
     ------
@@ -500,21 +502,21 @@ def input_context(key: str, spec: InputSpec, table: str | None = None) -> Iterat
         except TrajectoireError:
             # a reader complaining of a missing column is most often a columns entry that
             # matched nothing: name that entry, the user's mistake, instead
-            _check_mapping_used(table or _section(key), spec, state)
+            _check_mapping_used(table or _input_key(key), spec, state)
             raise
-    _check_mapping_used(table or _section(key), spec, state)
+    _check_mapping_used(table or _input_key(key), spec, state)
 
 
 def _check_mapping_used(table: str, spec: InputSpec, state: Any) -> None:
     """Raise when a ``columns`` entry matched no column of the tables read (`table`: the
-    input's table in the configuration)."""
+    input's configuration key, ``[inputs] <key>`` or an anchor's)."""
     unused = {k: v for k, v in spec.columns.items() if k not in state.used}
     if unused and state.seen:
         want, file_col = next(iter(unused.items()))
         raise ConfigError(
-            f"{spec.path} ({table}): columns.{want} = {file_col!r}, but the file has no "
-            f"column {file_col!r}; its columns are {state.seen[0]}. Fix {table} "
-            f"columns.{want}."
+            f"{spec.path} ({option_table(table)}): columns.{want} = {file_col!r}, but the file "
+            f"has no column {file_col!r}; its columns are {state.seen[0]}. Fix "
+            f"{config_option(table, f'columns.{want}')}."
         )
 
 
@@ -541,7 +543,7 @@ def read_input(key: str, spec: InputSpec, *, label: str | None = None, **run_key
     object
         What the format's reader returns.
     """
-    fmt = check_spec(key, spec)
+    fmt = check_spec(key, spec, label)
     kwargs: dict[str, Any] = dict(spec.options)
     for generic, keyword in (("unit", fmt.unit), ("crs", fmt.crs), ("layer", fmt.layer)):
         value = getattr(spec, generic)

@@ -18,8 +18,8 @@ import xarray as xr
 
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.cf import add_history
-from trajectoire.errors import InputError, MissingVariableError, UnitsError, warn
-from trajectoire.tables import data_lines, numeric_column, option_table, read_table
+from trajectoire.errors import InputError, MissingVariableError, UnitsError, config_option, warn
+from trajectoire.tables import data_lines, numeric_column, read_table
 from trajectoire.units import conversion_factor
 
 __all__ = ["read_hourly", "validate_hourly"]
@@ -903,7 +903,7 @@ def read_hourly(
         if len(files) == 1
         else Path(str(path) if isinstance(path, str | Path) else files[0].parent)
     )
-    key = None if config_key is None else f"{option_table(config_key)} temperature_units"
+    key = None if config_key is None else config_option(config_key, "temperature_units")
     return dataset(  # within a run, the fixes name the key to set, not the keyword
         frame,
         where,

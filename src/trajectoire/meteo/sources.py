@@ -38,6 +38,7 @@ from trajectoire.errors import (
     InputError,
     MissingVariableError,
     UnitsError,
+    config_option,
     named_by,
     warn,
 )
@@ -87,12 +88,12 @@ def _fix(config_key: str | None, setting: str | None = None) -> str:
         return " Fix the file." if setting is None else f" Fix the file or pass {setting}."
     if setting is None:
         return f" Fix the file or the path given by {config_key}."
-    return f" Fix the file or set {config_key} {setting}."
+    return f" Fix the file or set {config_option(config_key, setting)}."
 
 
 def _station_setting(config_key: str | None) -> str:
     """How to give the station: the configuration setting, else the keyword."""
-    return f"set {config_key} station" if config_key else "pass station"
+    return f"set {config_option(config_key, 'station')}" if config_key else "pass station"
 
 
 def _file_label(file: Path, files: Sequence[Path], what: str | None) -> str:
@@ -192,7 +193,7 @@ def _column_names(
     """`defaults` (canonical name -> column of the real file) updated by `columns`."""
     given = dict(columns or {})
     unknown = sorted(set(given) - set(defaults))
-    key = f"{config_key} columns" if config_key else "columns"
+    key = config_option(config_key, "columns")
     if unknown:
         raise ConfigError(
             f"{where}: unknown name(s) {unknown} in {key}; expected some of {list(defaults)} "
@@ -932,12 +933,12 @@ def _era5_point(
         keep = [k for k in names if names[k] in ds.data_vars]
         if not keep:
             found = sorted(map(str, ds.data_vars))
-            setting = f"{config_key} columns" if config_key else "columns"
+            setting = config_option(config_key, "columns.u10")
             raise MissingVariableError(
                 f"{where}: none of the ERA5 variables {list(names.values())} "
                 f"({', '.join(cds for cds, _ in _ERA5_CDS.values())}); the file has "
                 f"{rows_preview(found, 8) or 'no variable'}. Download ERA5 single levels from "
-                f"the CDS, or if the file names them otherwise map them: {setting}.u10 = "
+                f"the CDS, or if the file names them otherwise map them: {setting} = "
                 '"<your variable>", ...'
             )
         ds = ds[[names[k] for k in keep]].rename(rename)
@@ -1068,7 +1069,7 @@ def read_era5(
         raise MissingVariableError(
             f"{label0}: no variable {names[name]!r} ({_ERA5_CDS[name][0]}); found "
             f"{found}. Download it from the CDS, or if the file names it otherwise set "
-            f'{config_key + " " if config_key else ""}columns.{name} = "<your variable>".'
+            f'{config_option(config_key, f"columns.{name}")} = "<your variable>".'
         )
     if "ssrd" in ds:
         units = str(ds["ssrd"].attrs.get("units", "J m**-2")).replace(" ", "")
@@ -1164,7 +1165,7 @@ def read_meteo(
         What the reader raises, with `config_key` in the message.
     """
     reader = METEO_FORMATS.get(format)
-    where = f"{config_key} format" if config_key else "format"
+    where = config_option(config_key, "format")
     if reader is None:
         raise ConfigError(
             f"{where} = {format!r}: unknown meteorology format; expected one of "

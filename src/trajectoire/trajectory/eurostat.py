@@ -50,9 +50,16 @@ import numpy as np
 import pandas as pd
 
 from trajectoire._validate import DATA_YEARS, did_you_mean, rows_preview
-from trajectoire.errors import ConfigError, InputError, MissingVariableError, UnitsError, warn
+from trajectoire.errors import (
+    ConfigError,
+    InputError,
+    MissingVariableError,
+    UnitsError,
+    config_option,
+    warn,
+)
 from trajectoire.sectors import GNFR
-from trajectoire.tables import columns_option, option_table, read_table
+from trajectoire.tables import columns_option, read_table
 from trajectoire.trajectory.trends import (
     aggregate_sectors,
     checked_sector_mapping,
@@ -340,7 +347,7 @@ def _resolve_columns(
         if name in given:
             if given[name] not in have:
                 raise MissingVariableError(
-                    f"{what}: no column {given[name]!r} (given by {key} columns.{name}); "
+                    f"{what}: no column {given[name]!r} (given by {config_option(key, f'columns.{name}')}); "
                     f"the file has {list(have)}."
                 )
             out[name] = given[name]
@@ -355,15 +362,15 @@ def _resolve_columns(
         expected = {n: EUROSTAT_COLUMNS[layout].get(n, (n,)) for n in missing}
         raise MissingVariableError(
             f"{what}: missing column(s) for {missing} ({layout} layout; expected "
-            f"{expected}); found {list(have)}. Rename them, or set {key} "
-            f'columns.{missing[0]} = "<your column>".'
+            f"{expected}); found {list(have)}. Rename them, or set "
+            f'{config_option(key, f"columns.{missing[0]}")} = "<your column>".'
         )
     if vintage is not None and layout == "tidy" and "vintage" not in out:
         raise MissingVariableError(
-            f"{what}: {key} vintage = {vintage!r} is asked for, but the file has no vintage "
+            f"{what}: {config_option(key, 'vintage')} = {vintage!r} is asked for, but the file has no vintage "
             f"column (tidy layout; expected {EUROSTAT_COLUMNS['tidy']['vintage']}); found "
-            f'{list(have)}. Rename it, set {key} columns.vintage = "<your column>", or '
-            f"leave out {key} vintage if the file holds one vintage only."
+            f'{list(have)}. Rename it, set {config_option(key, "columns.vintage")} = "<your column>", or '
+            f"leave out {config_option(key, 'vintage')} if the file holds one vintage only."
         )
     return out
 
@@ -383,7 +390,7 @@ def _read_long(
     if not path.is_file():
         raise InputError(
             f"{what}: file not found (looked for {path.absolute()}); expected an Eurostat "
-            f"env_air_emis file. Check the path given by {key} path."
+            f"env_air_emis file. Check the path given by {config_option(key, 'path')}."
         )
     layout = _layout(_head(path))
     if layout == "tsv":
@@ -409,7 +416,7 @@ def _read_long(
             raise InputError(
                 f"{what}, line 1: column(s) {odd[:5]} are not years of an emission series; "
                 f"expected annual columns from {DATA_YEARS[0]} to {DATA_YEARS[1]}, such as '1990'. Fix "
-                f"the header of the file given by {key} path."
+                f"the header of the file given by {config_option(key, 'path')}."
             )
         if bad:
             raise InputError(
@@ -452,7 +459,7 @@ def _read_long(
             f"{what}, line {out['line'].iloc[i]}, column {cols['year']!r}: year "
             f"{out['year'].iloc[i]!r} is not a year of an emission series "
             f"({int(out_of_range.sum())} such row(s)); expected a four-digit year from "
-            f"{DATA_YEARS[0]} to {DATA_YEARS[1]}, e.g. 1990. Fix the file given by {key} path."
+            f"{DATA_YEARS[0]} to {DATA_YEARS[1]}, e.g. 1990. Fix the file given by {config_option(key, 'path')}."
         )
     out["year"] = years.astype(np.int64)
     out.attrs["decimal"] = raw.attrs.get("dialect", {}).get("decimal", ".")
@@ -496,9 +503,9 @@ def _parse_values(
         row = table.iloc[i]
         shown = str(table["value"].iloc[i])
         comma = (
-            f', or set {option_table(key)} decimal = "," if the file writes decimals with a comma'
+            f', or set {config_option(key, "decimal")} = "," if the file writes decimals with a comma'
             if decimal != "," and re.fullmatch(r"\s*[+-]?\d*,\d+\s*[A-Za-z]*\s*", shown)
-            else f' (the decimal mark is ",": {option_table(key)} decimal or detected; a point '
+            else f' (the decimal mark is ",": {config_option(key, "decimal")} or detected; a point '
             "is no decimal mark there)"
             if decimal == "," and "." in shown
             else ""
@@ -507,7 +514,7 @@ def _parse_values(
             f"{what}, line {row['line']}, column {row['field']!r}: value {shown!r} is not a "
             "number; expected a number, optionally followed by Eurostat flags (e.g. "
             "'12345 e'), or ':' for not available. Fix the file given by "
-            f"{key} path{comma}."
+            f"{config_option(key, 'path')}{comma}."
         )
     return values, flags
 
@@ -528,7 +535,7 @@ def _refuse_negative(table: pd.DataFrame, values: np.ndarray, what: str, key: st
     raise InputError(
         f"{what}, column {table['field'].iloc[bad[0]]!r}: {bad.size} negative emission "
         f"total(s): {', '.join(shown)}{more}; expected a value >= 0 [t or kt], or ':' for "
-        f"not available. Fix the file given by {key} path."
+        f"not available. Fix the file given by {config_option(key, 'path')}."
     )
 
 
@@ -550,7 +557,7 @@ def _tonnes_factor(code: str, what: str, key: str) -> float:
                 f"{what}, column 'unit': unit {code!r} is not an annual mass; expected "
                 f"{list(_EUROSTAT_UNITS)} (Eurostat codes) or one of "
                 f"{list(UNIT_TABLE['emission_rate'])}. Keep the rows in tonnes (T) or "
-                f"thousand tonnes (THS_T), or set {key} unit to the unit to read."
+                f"thousand tonnes (THS_T), or set {config_option(key, 'unit')} to the unit to read."
             ) from None
     return conversion_factor(units, "emission_rate", what=what)
 
@@ -574,13 +581,13 @@ def _select(
             if len(vintages) != 1:
                 raise InputError(
                     f"{what}: holds {len(vintages)} vintages {vintages}; vintages must never "
-                    f'be mixed in one series. Choose one with {key} vintage = "..." (and '
+                    f'be mixed in one series. Choose one with {config_option(key, "vintage")} = "..." (and '
                     'splice an older one onto it with splice_with = "...").'
                 )
             vintage = vintages[0]
         if vintage not in vintages:
             raise InputError(
-                f"{what}: no vintage {vintage!r} (given by {key} vintage or splice_with); "
+                f"{what}: no vintage {vintage!r} (given by {config_option(key, 'vintage')} or splice_with); "
                 f"the file has {vintages}."
             )
         long = long[long["vintage"].astype(str) == vintage]
@@ -593,18 +600,17 @@ def _select(
         if country not in have:
             raise InputError(
                 f"{what}: no rows for country {country!r}; the file has {have[:40]}. Set "
-                f'{key} country = "<code>" (Eurostat geo codes: FR, BE, DE...).'
+                f'{config_option(key, "country")} = "<code>" (Eurostat geo codes: FR, BE, DE...).'
             )
         others = long["country"].astype(str).str.strip() != country
         if others.any():
             log.info(
-                "%s: %d row(s) of other countries %s left out; the country read is %r "
-                "(%s country).",
+                "%s: %d row(s) of other countries %s left out; the country read is %r (%s).",
                 what,
                 int(others.sum()),
                 [c for c in have if c != country][:10],
                 country,
-                key,
+                config_option(key, "country"),
             )
         long = long[~others.to_numpy()]
     if "unit" in long.columns:
@@ -614,7 +620,7 @@ def _select(
             chosen = unit
             if chosen not in units:
                 raise UnitsError(
-                    f"{what}, column 'unit': no rows in unit {chosen!r} (given by {key} unit); "
+                    f"{what}, column 'unit': no rows in unit {chosen!r} (given by {config_option(key, 'unit')}); "
                     f"the file has {units}."
                 )
         elif len(units) == 1:
@@ -624,7 +630,7 @@ def _select(
         else:
             raise UnitsError(
                 f"{what}, column 'unit': several units {units} for the same series; choose "
-                f'one with {key} unit = "{units[0]}".'
+                f'one with {config_option(key, "unit")} = "{units[0]}".'
             )
         if unit is None and len(units) > 1:
             long = _rows_in_units(long, codes, chosen, vintage, what, key)
@@ -643,8 +649,8 @@ def _select(
         long = long.assign(_factor=_tonnes_factor(unit, what, key))
     else:
         raise UnitsError(
-            f"{what}: no unit column and no unit given; units are never guessed. Set {key} "
-            'unit = "T" (tonnes) or "THS_T" (thousand tonnes).'
+            f"{what}: no unit column and no unit given; units are never guessed. Set "
+            f'{config_option(key, "unit")} = "T" (tonnes) or "THS_T" (thousand tonnes).'
         )
     if long.empty:
         raise InputError(f"{what}: no annual rows left for vintage {vintage!r}, {country}.")
@@ -738,8 +744,8 @@ def _default_mapping(
         raise InputError(
             f"{what} (vintage {vintage}): sector code(s) {unknown} have no default GNFR "
             f"mapping ({kind})" + (f": {where}" if where else "") + ". Fix the code, map "
-            f'it: {key} sector_mapping = {{ F_RoadTransport = ["{unknown[0]}"], ... }}, or '
-            f"leave it out: {key} ignore_codes = {unknown}."
+            f'it: {config_option(key, "sector_mapping")} = {{ F_RoadTransport = ["{unknown[0]}"], ... }}, or '
+            f"leave it out: {config_option(key, 'ignore_codes')} = {unknown}."
         )
 
     if is_airsect:
@@ -825,7 +831,7 @@ def _pollutant_option(pollutants: Any, what: str, key: str) -> dict[str, str]:
     if bad:
         example = ", ".join(f'{c} = "{p}"' for c, p in list(EUROSTAT_POLLUTANTS.items())[:2])
         raise ConfigError(
-            f"{what}: {key} pollutants = {pollutants!r} ({type(pollutants).__name__}); "
+            f"{what}: {config_option(key, 'pollutants')} = {pollutants!r} ({type(pollutants).__name__}); "
             "expected a table of Eurostat pollutant code -> trajectoire pollutant id, e.g. "
             f"pollutants = {{ {example} }} (only the codes it names are read; leave it out "
             f"to read {list(EUROSTAT_POLLUTANTS)})."
@@ -853,7 +859,7 @@ def _check_near_codes(
     raise InputError(
         f"{what} (vintage {vintage}): pollutant code(s) written otherwise than the codes read: "
         f"{rows_preview(shown, 4)}; expected the codes exactly, as {sorted(kept)}. Fix the "
-        f"file given by {key} path, or map the code in {key} pollutants."
+        f"file given by {config_option(key, 'path')}, or map the code in {config_option(key, 'pollutants')}."
     )
 
 
@@ -877,7 +883,7 @@ def _check_repeats(long: pd.DataFrame, vintage: str, what: str, key: str) -> Non
         f"{what} (vintage {vintage}): {len(found)} (pollutant, sector, year) given more than "
         f"once: {rows_preview(found, 4)}; expected one row each, even where the repeats agree "
         f"(a block pasted twice?). Delete the repeated line(s) of the file given by "
-        f"{key} path."
+        f"{config_option(key, 'path')}."
     )
 
 
@@ -941,7 +947,7 @@ def _check_plausible(long: pd.DataFrame, vintage: str, what: str, key: str) -> N
             f"{what} (vintage {vintage}): {len(zeros)} zero(s) in a national series that "
             f"was not zero before: {rows_preview(zeros, 4)} [t]; a national sector total "
             "does not drop to nothing in one year (an empty or lost value?). Read as 0; "
-            f"check those cells of the file given by {key} path (':' if not available).",
+            f"check those cells of the file given by {config_option(key, 'path')} (':' if not available).",
             stacklevel=4,
         )
     if jumps:
@@ -950,7 +956,7 @@ def _check_plausible(long: pd.DataFrame, vintage: str, what: str, key: str) -> N
             f"times above or below the year before or after: {rows_preview(jumps, 4)} [t]; "
             "national sector totals do not move so fast (a value in kt among tonnes, or "
             f"digits slipped?). Read as they are; check those cells of the file given by "
-            f"{key} path.",
+            f"{config_option(key, 'path')}.",
             stacklevel=4,
         )
 
@@ -988,8 +994,8 @@ def _check_zero_parts(
             f"{what} (vintage {vintage}): code(s) zero in every year while the other codes "
             f"of their GNFR sector are not: {rows_preview(found, 4)}; the sector's index then "
             "follows the other codes only. Check those rows of the file given by "
-            f"{key} path, or map the sector to the codes that hold values with "
-            f"{key} sector_mapping.",
+            f"{config_option(key, 'path')}, or map the sector to the codes that hold values with "
+            f"{config_option(key, 'sector_mapping')}.",
             stacklevel=4,
         )
 
@@ -1051,7 +1057,7 @@ def _read_vintage(
             f"Eurostat's ({rows_preview(shown, 4)}; expected letters of "
             f"{EUROSTAT_FLAGS!r}, see EUROSTAT_FLAGS): read as the number before them and "
             "counted in attrs['flags']. Check those cells of the file given by "
-            f"{key} path.",
+            f"{config_option(key, 'path')}.",
             stacklevel=4,
         )
     missing = int(np.isnan(long["_value"].to_numpy()).sum())
@@ -1066,12 +1072,15 @@ def _read_vintage(
         )
     codes = sorted(long["sector"].unique())
     user = checked_sector_mapping(
-        sector_mapping or {}, codes, what=f"{what} (vintage {vintage})", key=f"{key} sector_mapping"
+        sector_mapping or {},
+        codes,
+        what=f"{what} (vintage {vintage})",
+        key=config_option(key, "sector_mapping"),
     )
     for canon, cs_t in user.items():
         if (pair := _overlapping(cs_t)) is not None:
             raise InputError(
-                f"{what} (vintage {vintage}): {key} sector_mapping.{canon} sums {pair[0]!r} "
+                f"{what} (vintage {vintage}): {config_option(key, f'sector_mapping.{canon}')} sums {pair[0]!r} "
                 f"and {pair[1]!r}, but {pair[1]!r} is part of {pair[0]!r}: it would be "
                 "counted twice. Keep the detailed codes or their total, not both."
             )
@@ -1104,7 +1113,7 @@ def _read_vintage(
         raise InputError(
             f"{what} (vintage {vintage}): no GNFR sector series; the sector codes are {codes} "
             "(national totals and ignored codes are no sector, and a sector-year needs a value "
-            f"for every code summed into it). Map codes with {key} sector_mapping."
+            f"for every code summed into it). Map codes with {config_option(key, 'sector_mapping')}."
         )
     out.attrs.update(
         {
@@ -1455,7 +1464,7 @@ def read_eurostat_air_emissions(
     for option, given in (("layer", layer), ("crs", crs)):
         if given is not None:
             raise ConfigError(
-                f"{name}: {key} {option} = {given!r} does not apply to an Eurostat table; "
+                f"{name}: {config_option(key, option)} = {given!r} does not apply to an Eurostat table; "
                 "remove it."
             )
 
@@ -1477,7 +1486,7 @@ def read_eurostat_air_emissions(
     if splice_with is None:
         if splice_file is not None:
             raise ConfigError(
-                f"{name}: {key} splice_file is given without splice_with; name the older "
+                f"{name}: {config_option(key, 'splice_file')} is given without splice_with; name the older "
                 'vintage to splice: splice_with = "<vintage>".'
             )
         _set_coverage(new, name)
