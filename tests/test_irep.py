@@ -555,3 +555,27 @@ def test_negative_quantity_names_value_and_integer_valued_float_ids_join(tmp_pat
     with pytest.warns(TrajectoireWarning, match="left out: 7000683, 28100030"):
         df = read_irep(sites, emissions=em, sites_without_emissions="drop")
     assert df["source_id"].tolist() == ["7000956"] and df["NOx"].tolist() == [4000.0]
+
+
+@pytest.mark.parametrize("year", [2021, None])
+def test_rows_without_a_year_are_left_out_and_said(tmp_path: Path, year: int | None) -> None:
+    """An air row whose year cell is empty is of no year: it was dropped without a word when
+    a year was chosen, and added to the file's year when none was; now left out, and said
+    with its line and site, the same way in both cases."""
+    nox = "Oxydes d'azote (NOx - NO + NO2) (en eq. NO2)"
+    em = [
+        f"0001234567;CENTRALE DK6;2021;Air;{nox};1250000;kg/an",
+        f"0001234567;CENTRALE DK6;;Air;{nox};500000;kg/an",  # line 3: no year
+        "0007000956;ARCELORMITTAL FRANCE;2021;Air;PM10;450000;kg/an",
+        f"0005500123;VALORISATION ÉNERGÉTIQUE;;Air;{nox};300000;kg/an",  # line 5, its only row
+    ]
+    sites, emissions = _official(tmp_path, em=em)
+    with pytest.warns(TrajectoireWarning) as caught:
+        df = read_irep(sites, emissions=emissions, config_key=KEY, year=year)
+    said = [str(w.message) for w in caught if "without a year" in str(w.message)]
+    assert len(said) == 1
+    assert "2 air emission row(s) without a year, at line 3, line 5" in said[0]
+    assert "0001234567" in said[0] and "0005500123" in said[0]
+    nox_t = df.set_index("source_id")["NOx"]
+    assert nox_t.loc["0001234567"] == pytest.approx(1250.0)  # not 1750 t
+    assert "0005500123" not in nox_t.index or not nox_t.loc["0005500123"] > 0

@@ -385,6 +385,26 @@ def _lines(frame: pd.DataFrame, rows: Sequence[Any], lines: bool) -> list[str]:
     return [f"line {int(r) + header + 1}" if lines else f"row {r}" for r in rows]
 
 
+def _without_year(
+    frame: pd.DataFrame, yv: np.ndarray, cols: Mapping[str, str], name: str, lines: bool
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The air rows with a year, and their years: a row whose year cell is empty belongs to
+    no year (it was dropped without a word when a year was chosen, and taken as the file's
+    year when none was): left out, and said with its lines and sites."""
+    blank = ~np.isfinite(yv)
+    if not blank.any():
+        return frame, yv
+    rows = list(frame.index[blank])
+    sites = sorted({str(v) for v in frame.loc[blank, cols["emission_site_id"]]})
+    warn(
+        f"{name}, column {cols['year']!r}: {len(rows)} air emission row(s) without a year, at "
+        f"{rows_preview(_lines(frame, rows, lines), 4)} (site(s) {rows_preview(sites, 5)}): "
+        "left out, as they are of no year. Fill their year in the file to keep them.",
+        stacklevel=4,
+    )
+    return frame.loc[~blank], yv[~blank]
+
+
 def _numbers(frame: pd.DataFrame, column: str, **kw: Any) -> np.ndarray:
     """:func:`numeric_column` of a column read as text, its decimal commas read first.
 
@@ -781,7 +801,8 @@ def _read_emissions(
         yv = _numbers(
             frame, cols["year"], what=name, allow_nan=True, lines=lines, config_key=config_key
         )
-        years = sorted({int(v) for v in yv[np.isfinite(yv)]})
+        frame, yv = _without_year(frame, yv, cols, name, lines)
+        years = sorted({int(v) for v in yv})
         if year is None and len(years) > 1:
             raise InputError(
                 f"{name}, column {cols['year']!r}: holds several years {years}; choose one: "
