@@ -586,3 +586,24 @@ def test_an_unknown_flag_is_warned_with_its_line_and_counted(tmp_path, flag):
     ):
         t = read_eurostat_air_emissions(_airsect_file(tmp_path, rows))
     assert t.attrs["flags"] == {flag: 1} and _value(t, B, "NOx", 2012) == 44.0
+
+
+def test_a_figure_not_available_in_tonnes_is_read_in_thousand_tonnes(tmp_path, caplog):
+    """Eurostat's downloads give each figure in T and THS_T: where the T cell is ':' (not
+    available) and the THS_T one holds a figure, that figure is read (it was thrown away
+    with the T row's, leaving a gap); a figure in T still wins over THS_T's."""
+    tsv = (
+        "unit,airpol,src_nfr,geo\\time\t2002 \t2001 \t2000 \n"
+        "THS_T,NOX,NFR1A1A,FR\t2.5\t3\t4 \n"
+        "T,NOX,NFR1A1A,FR\t2500\t:\t4000 \n"
+        "THS_T,NOX,NFR1A2A,FR\t:\t: z\t1\n"
+        "T,NOX,NFR1A2A,FR\t:\t900\t1000\n"
+    )
+    with caplog.at_level(logging.INFO, logger="trajectoire"):
+        t = read_eurostat_air_emissions(_write(tmp_path, "mixed.tsv", tsv))
+    assert _value(t, A, "NOx", 2001) == 3000.0  # the THS_T figure
+    assert _value(t, A, "NOx", 2002) == 2500.0 and _value(t, A, "NOx", 2000) == 4000.0
+    b = "B_Industry"
+    assert _value(t, b, "NOx", 2001) == 900.0 and _value(t, b, "NOx", 2000) == 1000.0
+    assert 2002 not in set(t[(t["sector"] == b) & (t["pollutant"] == "NOx")]["year"])
+    assert "not available in T (':') read in another unit" in caplog.text

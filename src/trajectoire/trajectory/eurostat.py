@@ -665,19 +665,39 @@ def _rows_in_units(
     out (Eurostat's downloads repeat every figure in ``T`` and ``THS_T``); one given in
     another unit only is read in that unit, converted to tonnes (a file whose pollutants
     were kept in different units). Each row carries its factor to tonnes (``_factor``)."""
-    keys = ["pollutant", "sector", "year"]
-    in_chosen = pd.MultiIndex.from_frame(long.loc[codes == chosen, keys].astype(str))
-    own = pd.MultiIndex.from_frame(long[keys].astype(str)).isin(in_chosen)
-    keep = (codes == chosen).to_numpy() | ~own
-    if (codes != chosen).to_numpy()[own].any():
+    keys = pd.MultiIndex.from_frame(long[["pollutant", "sector", "year"]].astype(str))
+    is_chosen = (codes == chosen).to_numpy()
+    given = _figure_given(long["value"])
+
+    def among(rows: np.ndarray) -> np.ndarray:  # the rows whose key is one of `rows`'
+        return np.asarray(keys.isin(keys[rows]))
+
+    # a figure in `chosen` wins; a ':' in `chosen` (not available) gives way to a figure
+    # of the same key in another unit (Eurostat's T row may be ':' where THS_T has one)
+    chosen_figure = among(is_chosen & given)
+    keep_chosen = is_chosen & (given | ~among(~is_chosen & given))
+    keep_other = ~is_chosen & ~chosen_figure & (given | ~among(is_chosen))
+    keep = keep_chosen | keep_other
+    repeats = ~is_chosen & ~keep
+    if repeats.any():
         log.info(
             "%s: %d row(s) in unit(s) %s repeat figures given in %s and are left out.",
             what,
-            int(((codes != chosen).to_numpy() & own).sum()),
-            sorted(set(codes[(codes != chosen).to_numpy() & own])),
+            int(repeats.sum()),
+            sorted(set(codes[repeats])),
             chosen,
         )
-    other = keep & (codes != chosen).to_numpy()
+    hidden = is_chosen & ~keep
+    if hidden.any():
+        log.info(
+            "%s: %d figure(s) not available in %s (':') read in another unit, e.g. %s at line %s.",
+            what,
+            int(hidden.sum()),
+            chosen,
+            " ".join(keys[np.flatnonzero(hidden)[0]]),
+            long["line"].to_numpy()[hidden][0],
+        )
+    other = keep_other
     if other.any():
         log.info(
             "%s (vintage %s): %d row(s) given in unit(s) %s only (not in %s), converted to "
@@ -687,11 +707,19 @@ def _rows_in_units(
             int(other.sum()),
             sorted(set(codes[other])),
             chosen,
-            " ".join(str(long[k].to_numpy()[other][0]) for k in keys),
+            " ".join(keys[np.flatnonzero(other)[0]]),
             long["line"].to_numpy()[other][0],
         )
     factors = {u: _tonnes_factor(u, what, key) for u in sorted(set(codes[keep]))}
     return long[keep].assign(_factor=codes[keep].map(factors).to_numpy(float))
+
+
+def _figure_given(values: pd.Series) -> np.ndarray:
+    """Whether each ``value`` cell holds a figure: not ``:`` (not available, with or without
+    flags), empty or NA."""
+    text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+    missing = text.str.fullmatch(_MISSING.pattern) | text.isin(["", "nan", "NaN"])
+    return ~missing.to_numpy(dtype=bool)
 
 
 def _overlapping(codes: Sequence[str]) -> tuple[str, str] | None:
