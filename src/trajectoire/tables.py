@@ -48,6 +48,7 @@ __all__ = [
     "TableOptions",
     "blank_cell",
     "choose_layer",
+    "clock_goes_back",
     "column_mapping",
     "columns_option",
     "data_lines",
@@ -61,9 +62,47 @@ __all__ = [
     "option_table",
     "read_table",
     "with_options",
+    "zoned_times",
 ]
 
 log = logging.getLogger("trajectoire")
+
+#: a time of day followed by a zone (``Z``, ``+01:00``, ``-0500``): a zoned ISO 8601 time
+_ZONED = r"[T ]\S*?(?:Z|[+-]\d\d(?::?\d\d)?)$"
+
+
+def zoned_times(text: pd.Series) -> np.ndarray:
+    """Whether each ISO 8601 time of `text` is written with its zone (``Z`` or an offset).
+
+    The readers of hourly tables (meteorology, observations) take a time without a zone as
+    UTC, and refuse a column that mixes the two conventions.
+
+    Examples
+    --------
+    >>> zoned_times(pd.Series(["2023-01-01T00:00Z", "2023-01-01 01:00+01:00", "2023-01-01T02:00"]))
+    array([ True,  True, False])
+    """
+    return (
+        text.astype(str)
+        .str.strip()
+        .str.contains(_ZONED, case=False, regex=True)
+        .to_numpy(dtype=bool)
+    )
+
+
+def clock_goes_back(hour: pd.Timestamp) -> bool:
+    """Whether `hour`, read as UTC, is the local hour France's clocks repeat when they go
+    back (02:00 on the last Sunday of October; of September until 1995): a file in local
+    time (CET/CEST) read as UTC holds it twice.
+
+    Examples
+    --------
+    >>> clock_goes_back(pd.Timestamp("2018-10-28 02:00")), clock_goes_back(pd.Timestamp("2018-10-21 02:00"))
+    (True, False)
+    """
+    last_sunday = hour.month in (9, 10) and hour.day_of_week == 6 and hour.day >= 24
+    return bool(last_sunday and hour.hour == 2)
+
 
 #: encodings tried in this order when none is given (``utf-8-sig`` reads a byte-order mark)
 ENCODINGS = ("utf-8-sig", "utf-8", "cp1252")

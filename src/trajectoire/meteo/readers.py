@@ -19,7 +19,13 @@ import xarray as xr
 from trajectoire._validate import require_columns, rows_preview
 from trajectoire.cf import add_history
 from trajectoire.errors import InputError, MissingVariableError, UnitsError, config_option, warn
-from trajectoire.tables import data_lines, numeric_column, read_table
+from trajectoire.tables import (
+    clock_goes_back,
+    data_lines,
+    numeric_column,
+    read_table,
+    zoned_times,
+)
 from trajectoire.units import conversion_factor
 
 __all__ = ["read_hourly", "validate_hourly"]
@@ -511,8 +517,6 @@ def _concat(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 #: the form of time the messages ask for
 _ISO_EXPECTED = "expected ISO 8601 times, UTC, like 2021-01-01T00:00Z"
-#: a time of day followed by a zone (``Z``, ``+01:00``, ``-0500``): a zoned ISO 8601 time
-_ZONED = r"[T ]\S*?(?:Z|[+-]\d\d(?::?\d\d)?)$"
 
 
 def _cells(frame: pd.DataFrame, rows: np.ndarray) -> list[str]:
@@ -564,7 +568,7 @@ def _parse_times(frame: pd.DataFrame, where: str | Path) -> pd.Series:
             f"({rows_preview(_cells(frame, bad), 5)}); {_ISO_EXPECTED} (year first: "
             "day/month orders such as 03/04/2021 are ambiguous and not read)."
         )
-    zoned = text.str.contains(_ZONED, case=False, regex=True).to_numpy(dtype=bool)
+    zoned = zoned_times(text)
     if zoned.any() and not zoned.all():
         examples = np.array([np.flatnonzero(~zoned)[0], np.flatnonzero(zoned)[0]])
         naive, with_zone = _cells(frame, examples)
@@ -595,14 +599,6 @@ def _utc_hours(frame: pd.DataFrame, where: str | Path) -> pd.DataFrame:
     return frame
 
 
-def _autumn_clock_change(hour: pd.Timestamp) -> bool:
-    """Whether `hour`, read as UTC, is the local hour that France's clocks repeat when they go
-    back (02:00 on the last Sunday of October, of September until 1995): a file in local time
-    (CET/CEST) read as UTC holds it twice."""
-    last_sunday = hour.month in (9, 10) and hour.day_of_week == 6 and hour.day >= 24
-    return bool(last_sunday and hour.hour == 2)
-
-
 def _refuse_repeated_hours(frame: pd.DataFrame, dup: np.ndarray, where: str | Path) -> None:
     """One line for hours given on several rows of `frame` (sorted, ``time`` naive UTC;
     `dup`: the rows repeating an earlier one), each hour named with the file lines of its
@@ -619,7 +615,7 @@ def _refuse_repeated_hours(frame: pd.DataFrame, dup: np.ndarray, where: str | Pa
             label += f" at {', '.join(at)}"
         shown.append(label)
     more = f" (and {hours.size - 4} more)" if hours.size > 4 else ""
-    if all(_autumn_clock_change(h) for h in hours):
+    if all(clock_goes_back(h) for h in hours):
         why = (
             "these are the hours France's clocks repeat when they go back in autumn: the "
             "times look local (CET/CEST), and must be UTC. Convert them to UTC (winter time "
