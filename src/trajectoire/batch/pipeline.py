@@ -1484,7 +1484,8 @@ def _observations(
         log.warning(
             "[inputs] observations_hourly (%s) is not used by the run, which compares annual "
             "means ([inputs] observations); evaluate hourly values with "
-            "trajectoire.assess.observations_from_table (docs/evaluation.md).",
+            "trajectoire.assess.observations_from_table(..., time='time'), or give their "
+            "annual means with trajectoire.assess.annual_means (docs/evaluation.md).",
             config.inputs.observations_hourly.path.name,
         )
     path = config.inputs.observations
