@@ -51,7 +51,12 @@ from trajectoire.assess.exposure import (
     run_thresholds,
     territory_inhabitants,
 )
-from trajectoire.assess.stations import observation_units, observations_from_table
+from trajectoire.assess.stations import (
+    ANNUAL_MIN_CAPTURE,
+    annual_means,
+    observation_units,
+    observations_from_table,
+)
 from trajectoire.attribution import (
     Origins,
     ReceptorSums,
@@ -1480,19 +1485,12 @@ def _observations(
 ) -> xr.DataArray | None:
     """The annual observations of the run's stations ``(year, station, pollutant)``
     [ug m-3], read and checked before any year is computed (NaN where none)."""
-    if config.inputs.observations_hourly is not None:  # accepted, but not read by the run
-        log.warning(
-            "[inputs] observations_hourly (%s) is not used by the run, which compares annual "
-            "means ([inputs] observations); evaluate hourly values with "
-            "trajectoire.assess.observations_from_table(..., time='time'), or give their "
-            "annual means with trajectoire.assess.annual_means (docs/evaluation.md).",
-            config.inputs.observations_hourly.path.name,
-        )
-    path = config.inputs.observations
-    if path is None:
+    key = _observation_key(config)
+    if key is None:
         return None
-    what = f"{path} ([inputs] observations)"
-    table = _observation_table(config, stations, what)
+    path = getattr(config.inputs, key)
+    what = f"{path} ([inputs] {key})"
+    table = _observation_table(config, stations, what, key)
     found = [p for p in pollutants if p in set(table["pollutant"])]
     ids = stations["station_id"].astype(str).tolist()
     parts = [
@@ -1536,20 +1534,49 @@ def _observations(
     return obs.transpose("year", "station", "pollutant").load()
 
 
-def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> pd.DataFrame:
-    """``[inputs] observations`` read and checked: its columns, numeric values >= 0, its
-    pollutants as species ids (aliases read), and station ids all in ``[inputs] stations``
-    (which must be given)."""
+def _observation_key(config: RunConfig) -> str | None:
+    """The input of the observations the run compares with: ``observations`` (annual
+    means), else ``observations_hourly`` (their annual means are taken); None without."""
+    hourly = config.inputs.observations_hourly
+    if config.inputs.observations is not None:
+        if hourly is not None:
+            log.warning(
+                "[inputs] observations_hourly (%s) is not used by the run: it compares the "
+                "annual means of [inputs] observations; leave one of them out (the run takes "
+                "the annual means of the hourly values when only they are given).",
+                hourly.path.name,
+            )
+        return "observations"
+    return None if hourly is None else "observations_hourly"
+
+
+def _observation_table(
+    config: RunConfig, stations: pd.DataFrame, what: str, key: str = "observations"
+) -> pd.DataFrame:
+    """``[inputs] observations`` (or ``observations_hourly``, `key`) read and checked: its
+    columns, numeric values >= 0, its pollutants as species ids (aliases read), and station
+    ids all in ``[inputs] stations`` (which must be given); hourly values become annual
+    means (:func:`_annual_of_hourly`)."""
     if config.inputs.stations is None:
         raise ConfigError(
             f"{what}: the observations name their stations by id, but [inputs] stations is "
             "not given; add the stations file (station_id, x, y), or remove the observations."
         )
-    table = _read(config, "observations")
-    require_columns(table.columns, ["station_id", "year", "pollutant", "value"], what)
-    key = "[inputs] observations"
-    table["value"] = numeric_column(table, "value", what=what, allow_nan=True, config_key=key)
-    check_not_negative(table, "value", table["value"].to_numpy(), what, "annual means >= 0")
+    table = _read(config, key)
+    hourly = key == "observations_hourly"
+    require_columns(
+        table.columns, ["station_id", "time" if hourly else "year", "pollutant", "value"], what
+    )
+    table["value"] = numeric_column(
+        table, "value", what=what, allow_nan=True, config_key=f"[inputs] {key}"
+    )
+    check_not_negative(
+        table,
+        "value",
+        table["value"].to_numpy(),
+        what,
+        f"{'hourly' if hourly else 'annual'} means >= 0",
+    )
     table["pollutant"] = normalise_rows(
         table["pollutant"].tolist(),
         data_lines(table, range(len(table))),
@@ -1557,7 +1584,26 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
         f"{what}, column 'pollutant'",
     )
     table = _converted_observations(table, what)  # before the range check: ng m-3, ppb
+    _known_stations(config, table, stations, what)
+    if hourly:  # checked by observations_from_table, each (station, instant) once
+        return _annual_of_hourly(table, what)
     _observation_range(table, what)
+    sid = table["station_id"].astype(str)
+    # by file line (observations_from_table would name the table's row labels)
+    said = (
+        "several values for one station, year and pollutant: {found}; expected one annual "
+        "mean each. Keep one of each."
+    )
+    check_repeats(table, [sid, table["year"], table["pollutant"]], what, said)
+    return table
+
+
+def _known_stations(
+    config: RunConfig, table: pd.DataFrame, stations: pd.DataFrame, what: str
+) -> None:
+    """Every station id of the observations' `table` is one of ``[inputs] stations`` (one
+    error naming the ids, their file lines, and near misses of blanks or case)."""
+    name = config.inputs.stations.path.name if config.inputs.stations else "the stations"
     listed = set(stations.attrs.get("listed", stations["station_id"].astype(str)))
     sid = table["station_id"].astype(str)
     unknown = sorted(set(sid) - listed)
@@ -1571,18 +1617,49 @@ def _observation_table(config: RunConfig, stations: pd.DataFrame, what: str) -> 
         ]
         raise InputError(
             f"{what}, column 'station_id': {rows_preview(map(repr, unknown))} ({rows}) are not "
-            f"stations of {config.inputs.stations.path.name} ([inputs] stations), whose ids "
+            f"stations of {name} ([inputs] stations), whose ids "
             f"look like {sorted(listed)[:3]}"
             + (f"; {rows_preview(near, 3)}" if near else "")
             + ". Fix the ids, or add the stations."
         )
-    # by file line (observations_from_table would name the table's row labels)
-    said = (
-        "several values for one station, year and pollutant: {found}; expected one annual "
-        "mean each. Keep one of each."
+
+
+def _annual_of_hourly(table: pd.DataFrame, what: str) -> pd.DataFrame:
+    """The annual means of the hourly observations of `table` (checked, its values in the
+    unit of each pollutant's family), as the rows of an annual table (``station_id``,
+    ``year``, ``pollutant``, ``value``, ``units``; each row labelled "<station> <year>"),
+    with the data capture rule of :func:`trajectoire.assess.annual_means` (Directive
+    2008/50/EC: 90 % of the year's hours); the station-years short of it are said."""
+    rows: list[dict[str, Any]] = []
+    short: list[str] = []
+    for pol, part in table.groupby("pollutant", sort=False):
+        hourly = observations_from_table(
+            part, pollutant=str(pol), time="time", what=what, lines=True
+        )
+        means = annual_means(hourly)
+        capture = means["data_capture"].values
+        for i, year in enumerate(int(y) for y in means["year"].values):
+            for j, sid in enumerate(str(s) for s in means["station"].values):
+                value = float(means.values[i, j])
+                if not np.isfinite(value) and capture[i, j] > 0:
+                    short.append(f"{sid} {pol} {year} ({100 * capture[i, j]:.0f} %)")
+                rows.append({"station_id": sid, "year": year, "pollutant": str(pol),
+                             "value": value, "units": means.attrs.get("units", "ug m-3")})  # fmt: skip
+    if short:
+        log.warning(
+            "%s: %d station-year(s) with fewer valid hours than the %.0f %% data capture of an "
+            "annual mean (Directive 2008/50/EC) are not compared: %s",
+            what,
+            len(short),
+            100 * ANNUAL_MIN_CAPTURE,
+            rows_preview(short, 4),
+        )
+    annual = pd.DataFrame(rows, columns=["station_id", "year", "pollutant", "value", "units"])
+    annual.index = [f"{r.station_id} {r.year}" for r in annual.itertuples()]
+    log.info(
+        "%s: annual means of %d station-year(s) taken from the hourly values", what, len(annual)
     )
-    check_repeats(table, [sid, table["year"], table["pollutant"]], what, said)
-    return table
+    return annual
 
 
 #: annual means above this are no measurement [ug m-3] (the highest measured in Europe are
