@@ -11,8 +11,8 @@ station cells), and ``f`` times the contribution map of ``s`` when ``T`` is ever
 * :func:`recompute_scenario` (the **recompute path**) reruns the chain
   (:func:`trajectoire.batch.pipeline.compute_year`) on emissions scaled by
   :func:`scaled_context`: it gives what the stored variables cannot (maps of a cut limited
-  to one territory, NO2 wherever its conversion needs the scenario's NOx field, exposure of
-  NO2) and checks the exact path;
+  to one territory, NO2 wherever its conversion needs the scenario's NOx field, the NO2
+  exposure of each territory's own inhabitants) and checks the exact path;
 * :func:`write_scenario` writes either one as a CF NetCDF, atomically.
 
 NO2 is not linear in NOx: it is recomputed from the scenario NOx with the run's conversion
@@ -612,8 +612,9 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
     are given in the map years whose cuts in force all apply everywhere: the concentration
     minus ``f`` times each cut sector's contribution map. NO2 is recomputed from the
     scenario's NOx map with the run's conversion where that map is known (its territory
-    means; its exposure needs the population per cell, which the output does not hold); the
-    rest of NO2, and the maps of territory cuts, are NaN: use :func:`recompute_scenario`.
+    means, and its exposure: the run's exposure plus the change of the maps' mean weighted
+    by the output's population per cell, :func:`_no2_exposure`); the rest of NO2, and the
+    maps of territory cuts, are NaN: use :func:`recompute_scenario`.
 
     Parameters
     ----------
@@ -669,13 +670,20 @@ def apply_scenario(output: str | Path | xr.Dataset, scenario: Scenario) -> xr.Da
     if maps is not None:
         out["concentration"] = maps
         _no2_from_maps(out, base, scenario, years, pols, notes)
-    if "NO2" in pols and any(scenario.active(y) for y in years):
-        notes.append(
-            "NO2 by sector and origin, at the stations and its exposure are not linear in the "
-            "cuts and need the scenario's NOx field cell by cell: NaN here, computed by "
-            "`trajectoire scenario --recompute`"
-        )
     weights, how = _cell_weights(base, years)
+    exposed = _no2_exposure(out, base, scenario, years, weights, how, changes)
+    if "NO2" in pols and any(scenario.active(y) for y in years):
+        rest = [y for y in years if scenario.active(y) and y not in exposed]
+        notes.append(
+            "NO2 by sector and origin and at the stations are not linear in the cuts and need "
+            "the scenario's NOx field cell by cell: NaN here"
+            + (
+                f"; so is the NO2 exposure of {year_ranges(rest)} (no NO2 map recomputed)"
+                if rest
+                else ""
+            )
+            + "; computed by `trajectoire scenario --recompute`"
+        )
     return _finish(out, base, scenario, "exact", notes, weights, how, changes)
 
 
@@ -809,6 +817,73 @@ def _no2_from_maps(
             "converted from the scenario's NOx map, which the exact path does not have there; "
             "`trajectoire scenario --recompute` computes them"
         )
+
+
+def _no2_exposure(
+    out: xr.Dataset,
+    base: xr.Dataset,
+    scenario: Scenario,
+    years: list[int],
+    weights: np.ndarray | list[np.ndarray] | None,
+    how: str,
+    changes: dict[str, xr.DataArray],
+) -> list[int]:
+    """NO2 exposure of the years of a cut whose NO2 map :func:`_no2_from_maps` recomputed,
+    anchored to the run as the counts are (:func:`_anchor_to_run`): the baseline is the
+    run's ``exposure`` and the scenario's is it plus the change of the maps' mean weighted by
+    each territory's inhabitants per cell (:func:`_cell_weights`: the output's population
+    map times the territory's share of the cell, the weights of :func:`_inhabitants`),
+    ``Σ w (NO2_scenario - NO2_baseline) / Σ w``. The run's own weights (each territory's
+    own inhabitants) are not stored cell by cell, so the change is the map's approximation
+    in the cells a border crosses; said in the variable's ``comment``. Other years keep NaN.
+    The years done."""
+    pols = [str(p) for p in out["pollutant"].values]
+    if (
+        "NO2" not in pols
+        or weights is None
+        or "concentration" not in out
+        or "concentration" not in base
+        or "exposure" not in base
+        or "exposure" not in out
+    ):
+        return []
+    done = []
+    run = base["exposure"].sel(pollutant="NO2")
+    for iy, y in enumerate(years):
+        scen = out["concentration"].sel(year=y, pollutant="NO2").values.astype(np.float64)
+        if not scenario.active(y) or not np.isfinite(scen).any():
+            continue
+        ref = base["concentration"].sel(year=y, pollutant="NO2").values.astype(np.float64)
+        w = np.asarray(weights[iy] if isinstance(weights, list) else weights, np.float64)
+        diff = scen - ref
+        known = np.isfinite(diff)
+        wk = np.where(known[None], w, 0.0)
+        total = wk.sum(axis=(1, 2))
+        dot = (wk * np.where(known, diff, 0.0)[None]).sum(axis=(1, 2))
+        delta = np.divide(dot, total, out=np.full_like(dot, np.nan), where=total > 0)
+        at = run.sel(year=y).reindex(territory=out["territory"].values)
+        level = np.asarray(at.values, dtype=np.float64) + delta
+        out["exposure"].loc[{"year": y, "pollutant": "NO2"}] = level
+        if "exposure" in changes:
+            changes["exposure"].loc[{"year": y, "pollutant": "NO2"}] = delta
+        done.append(y)
+    if done:
+        weighting = (
+            "the output's population map times the territory's share of each cell"
+            if how == "population"
+            else "each territory's inhabitants spread uniformly over its area (the output "
+            "holds no population map)"
+        )
+        comment = (
+            f"NO2 in {year_ranges(done)}: the run's exposure plus the change of the mean of "
+            f"the NO2 maps (the scenario's, recomputed from its NOx map, less the run's) "
+            f"weighted by {weighting}; the run weights each territory's own inhabitants, "
+            f"which the output does not store cell by cell, so the change is the maps' "
+            f"approximation in the cells a border crosses (--recompute gives the run's own)"
+        )
+        attrs = out["exposure"].attrs
+        attrs["comment"] = f"{attrs['comment']}. {comment}" if attrs.get("comment") else comment
+    return done
 
 
 def _no2_conversion(base: xr.Dataset) -> tuple[str, str]:

@@ -981,7 +981,9 @@ def _scenario(
             "scenario": t.num("exposure", sel, src="scenario", nd=nd),
         }
         if not np.isfinite(t.value("exposure", sel, src="scenario")):
-            # the exact path leaves NO2 out: it is not linear in the emissions
+            # the exact path gives NO2 only where it recomputed its maps: it is not linear in
+            # the emissions. Each number of the file is shown on its own: a level left out
+            # does not hide the counts, nor a count the level
             row["missing"] = (
                 "no2_exact"
                 if pol == "NO2" and scenario.attrs.get("scenario_method", "exact") == "exact"
@@ -1005,6 +1007,8 @@ def _scenario(
                 nd=_people_nd(t.value("inhabitants_above", s, src="scenario")),
                 src="scenario",
             )
+            if not np.isfinite(row["scenario_above"].shown):
+                row["above_missing"] = True
         elif by_threshold:  # a `trajectoire scenario` output: its own thresholds
             at = {"pollutant": pol}
             if np.isfinite(t.value("threshold", at, src="scenario")):
@@ -1013,18 +1017,21 @@ def _scenario(
                                  ("scenario_above", "inhabitants_above")):  # fmt: skip
                     n = t.value(var, sel, src="scenario")
                     row[key] = t.num(var, sel, nd=_people_nd(n), src="scenario")
-                if "missing" not in row and not np.isfinite(row["scenario_above"].shown):
+                if not np.isfinite(row["scenario_above"].shown):
                     row["above_missing"] = True  # e.g. no maps for a cut in one territory
         rows.append(row)
     name, cuts = _scenario_words(scenario, territory, t.lang)
     missing = sorted({r["missing"] for r in rows if "missing" in r})
-    missing += ["above"] if any(r.get("above_missing") for r in rows) else []
+    # NO2's own note says whether its count is left out too; the others', the "above" note
+    no2 = [r for r in rows if r.get("missing") == "no2_exact"]
+    missing += ["above"] if any(r.get("above_missing") for r in rows if r not in no2) else []
     return {
         "name": name,
         "cuts": cuts,
         "year": year,
         "rows": rows,
         "missing": missing,
+        "no2_above_missing": any(r.get("above_missing") for r in no2),
         "by_threshold": by_threshold and any("threshold" in r for r in rows),
     }
 
@@ -1135,6 +1142,7 @@ def report_context(
         "sources_counted": _sources_counted(ds, lang),
         "sources_words": _sources_words(ds, lang),
         "rebuilt": _rebuilt(ds, pollutants, lang),
+        "plant_figures": _plant_figures(ds),
         "computed": _years_computed(years, lang),
         "other_thresholds": _other_thresholds(t, ds, territory, pollutants, last),
         "reference_only": _reference_only(ds, pollutants),
@@ -1351,6 +1359,25 @@ def _rebuilt(ds: xr.Dataset, pollutants: list[str], lang: str) -> dict[str, str]
         if years:
             out[key] = year_spans(years, lang)
     return out
+
+
+def _plant_figures(ds: xr.Dataset) -> bool:
+    """Whether the run rebuilt some emissions from the plants' own figures: its inputs
+    (``input_checksums``) hold the stack register (``point_source_history``, which needs
+    ``point_sources``), or ``emission_method`` says ``register`` somewhere. False for a run
+    without stacks, and for a file that says neither (section 8 then names the national
+    trends alone)."""
+    from trajectoire.io.netcdf import decode_flags
+
+    if "point_source_history" in _inputs(ds):
+        return True
+    if "emission_method" not in ds.data_vars:
+        return False
+    try:
+        labels = decode_flags(ds["emission_method"])
+    except ValueError:  # a file without CF flags: it does not say
+        return False
+    return bool(np.asarray(labels.values == "register").any())
 
 
 def _reference_only(ds: xr.Dataset, pollutants: list[str]) -> bool:
