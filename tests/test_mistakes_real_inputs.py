@@ -298,9 +298,9 @@ CASES = [
         (
             "territoires_aqah.gpkg",
             "nom = 'epci_nom'",
-            "unknown key(s) ['nom']",
-            "'territory', 'name', 'population'",
-            "[inputs.territories]",
+            "'nom' is not a column",
+            "territory, name, population",
+            "[inputs.territories] columns.nom",
         ),
     ),
     Case(

@@ -377,10 +377,14 @@ def require_columns(columns: Iterable[str], required: Sequence[str], what: str) 
             if (hint := did_you_mean(str(c), others).replace(" (did", ": did").rstrip(")"))
         ]
         close = f" ({'; '.join(hints)})" if hints else ""
-        raise MissingVariableError(
+        error = MissingVariableError(
             f"{what}: missing column(s) {missing}{close}; found {shown}. "
             f"Rename the columns or pass a column mapping."
         )
+        # for a reader called through the configuration, whose message names the key to
+        # write (trajectoire.io.formats.input_context)
+        error.missing, error.found, error.what = missing, shown, what  # type: ignore[attr-defined]
+        raise error
 
 
 def require_dims(dims: Sequence[Hashable], required: Sequence[str], what: str) -> None:

@@ -91,6 +91,28 @@ def known_crs(crs: Any) -> pyproj.CRS | None:
         return None
 
 
+def crs_option(crs: Any, what: str, key: str, removed: str = "") -> pyproj.CRS:
+    """The CRS an input's option `key` (``[inputs.point_sources] crs``) gives; one pyproj
+    does not know is an error naming the file (`what`), the key, the value and valid ones
+    (`removed`: what leaving the key out does, e.g. ``" (x/y are read in EPSG:2154)"``).
+
+    Examples
+    --------
+    >>> crs_option("Lambert93", "ps.csv", "[inputs.point_sources] crs")
+    Traceback (most recent call last):
+    ...
+    trajectoire.errors.GridError: ps.csv: [inputs.point_sources] crs = 'Lambert93' is not a CRS pyproj knows; expected e.g. "EPSG:2154" (Lambert-93, x/y in metres) or "EPSG:4326" (lon/lat in degrees). Fix [inputs.point_sources] crs, or remove it.
+    """
+    known = known_crs(crs)
+    if known is None:
+        raise GridError(
+            f"{what}: {key} = {crs!r} is not a CRS pyproj knows; expected e.g. "
+            '"EPSG:2154" (Lambert-93, x/y in metres) or "EPSG:4326" (lon/lat in degrees). '
+            f"Fix {key}, or remove it{removed}."
+        )
+    return known
+
+
 def as_crs(crs: Any, what: str = "crs") -> pyproj.CRS:
     if crs is None:
         raise GridError(f"{what}: no CRS given; pass e.g. crs='EPSG:2154'.")

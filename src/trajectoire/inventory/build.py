@@ -33,6 +33,7 @@ from trajectoire.inventory.proxies import (
 )
 from trajectoire.inventory.readers import (
     _name,
+    _option_of,
     read_area_totals,
     read_gridded,
     read_landuse,
@@ -494,24 +495,32 @@ def _check_positions_crs(points: xr.Dataset, grid: Grid) -> None:
     named = [f"{ids[i]} (x={x[i]:.6g}, y={y[i]:.6g})" for i in idx]
     epsg = crs.to_epsg()
     crs_name = f"EPSG:{epsg}" if epsg else crs.name
+    name = _point_file(points)
+    # read through the configuration (its messages name the input): the key to set
+    key = _option_of(name, "crs", python="")
     if crs.is_projected:
         found = "look like degrees of longitude/latitude"
-        fix = (
-            "name the columns 'lon' and 'lat' (read as EPSG:4326), or read the file with "
-            "read_point_sources(..., crs='EPSG:4326') (the CRS of its x/y columns)"
+        fix = "name the columns 'lon' and 'lat' (read as EPSG:4326), or " + (
+            f'set {key} = "EPSG:4326" (the CRS of its x/y columns)'
+            if key
+            else "read the file with read_point_sources(..., crs='EPSG:4326') (the CRS "
+            "of its x/y columns)"
         )
     else:
         found = "are outside [-180, 180] x [-90, 90] and cannot be degrees"
         fix = (
-            "name the columns 'x' and 'y' and give their projected CRS "
+            f"name the columns 'x' and 'y' and set {key} = \"EPSG:2154\" (their projected "
+            "CRS; EPSG:2154 is also what leaving the key out gives), or fix the CRS of the file"
+            if key
+            else "name the columns 'x' and 'y' and give their projected CRS "
             "(read_point_sources(..., crs='EPSG:2154')), or fix the CRS of the file"
         )
     raise InputError(
-        f"{_point_file(points)}: the positions of {idx.size} stack(s) of "
+        f"{name}: the positions of {idx.size} stack(s) of "
         f"{points.sizes['source']} {found}, but they are read in {crs_name} "
         f"({crs.axis_info[0].unit_name if crs.axis_info else 'unknown unit'}): source_id "
-        f"{rows_preview(named, _ERROR_NAMES)}. Expected coordinates of {crs_name}: {fix}; the file "
-        f"is set by {_CONFIG_KEY}."
+        f"{rows_preview(named, _ERROR_NAMES)}. Expected coordinates of {crs_name}: {fix}"
+        + ("." if key else f"; the file is set by {_CONFIG_KEY}.")
     )
 
 

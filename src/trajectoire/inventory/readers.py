@@ -36,6 +36,7 @@ from trajectoire.geo.grid import (
     check_area_of_use,
     check_geographic_range,
     crs_of,
+    crs_option,
 )
 from trajectoire.geo.regridding import grid_of
 from trajectoire.geo.territories import check_zone_overlaps, valid_polygons
@@ -470,7 +471,9 @@ def read_point_sources(
         xs = np.asarray(shapely.get_x(df.geometry.values), dtype=float)
         ys = np.asarray(shapely.get_y(df.geometry.values), dtype=float)
     elif "x" in df and "y" in df:
-        file_crs = as_crs(crs)
+        file_crs = crs_option(
+            crs, name, _option_of(name, "crs"), " (x/y are then read in EPSG:2154, Lambert-93)"
+        )
         xs, ys = (
             numeric_column(
                 df, c, what=name, allow_nan=True, units=f"the CRS {crs}", ids=ids, lines=lines
@@ -954,7 +957,9 @@ def read_area_totals(
     )
     v = numeric_column(df, "emission", what=name, units=units, lines=_is_csv(source))
     require_non_negative(v, f"{name}, column 'emission'", rows)
-    out["emission"] = v * row_unit_factors(df, out["pollutant"], units, name, rows)
+    out["emission"] = v * row_unit_factors(
+        df, out["pollutant"], units, name, rows, unit_key=_option_of(name, "unit", "units=")
+    )
     canonical = {
         p: "yr-1" if get_pollutant(p).is_number else "t yr-1" for p in set(out["pollutant"])
     }

@@ -17,16 +17,25 @@ that matched no column of the file is an error naming it.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import inspect
 import logging
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from trajectoire._validate import did_you_mean, is_integer_number
+from trajectoire._validate import did_you_mean, is_integer_number, require_columns
 from trajectoire.assess.stations import read_stations
 from trajectoire.dispersion.background import read_background, read_background_field
-from trajectoire.errors import ConfigError, TrajectoireError, config_option, named_by
+from trajectoire.errors import (
+    ConfigError,
+    MissingVariableError,
+    TrajectoireError,
+    config_option,
+    named_by,
+)
 from trajectoire.geo.territories import load_territories, read_exposure_zones
 from trajectoire.inventory.communes import read_commune_inventory, read_commune_population
 from trajectoire.inventory.gridded import read_cams_reg, read_emep_gridded
@@ -75,6 +84,17 @@ class Format:
         Whether the reader takes a list of files (``path = ["a.nc", "b.nc"]``); an input of
         a format that reads one file is refused a list of several when the configuration is
         loaded.
+    column_names : tuple of str or None
+        The columns the reader (and the run, for the tables read as is) reads, which the
+        keys of a generic ``columns`` (no `columns` keyword) must be: a key outside them is
+        refused when the configuration is loaded (None: not checked).
+    column_options : tuple of str
+        Reader keywords whose value (or default) is a column name, also a valid key
+        (``zone_column``, ``id_column``, ``pollutants``).
+    column_patterns : tuple of str
+        Regular expressions of further valid keys (``pop_<year>``).
+    pollutant_columns : bool
+        Whether any species id or alias is a valid key (one column per pollutant).
     """
 
     reader: Callable[..., Any]
@@ -85,6 +105,10 @@ class Format:
     run_keywords: tuple[str, ...] = ()
     summary: str = ""
     several_files: bool = False
+    column_names: tuple[str, ...] | None = None
+    column_options: tuple[str, ...] = ()
+    column_patterns: tuple[str, ...] = ()
+    pollutant_columns: bool = False
 
     def keywords(self) -> list[str]:
         """The reader's keywords an input may set under their own name."""
@@ -111,6 +135,8 @@ def _history_reader(
     (the figures' unit where no ``units`` cell says it, default t yr-1) in
     ``attrs["unit"]``, which the pipeline converts each row by."""
     table = read_table(path, what=what, require_rows=True, config_key=config_key)
+    if config_key is not None:  # the run's columns, said with the key to set
+        require_columns(table.columns, ["source_id", "year", "pollutant", "emission"], str(what))
     table.attrs["unit"] = unit
     return table
 
@@ -122,9 +148,13 @@ def _observation_reader(
     read as is, its ``station_id`` column as text, as :func:`read_stations` reads the
     stations' ids: ``911025`` matches the station ``911025`` and ``011025`` keeps its zero
     (the pipeline checks the columns and the ids)."""
-    return read_table(
+    table = read_table(
         path, what=what, dtype={"station_id": str}, require_rows=True, config_key=config_key
     )
+    if config_key is not None:  # the run's columns, said with the key to set
+        time = "time" if config_key.endswith("observations_hourly") else "year"
+        require_columns(table.columns, ["station_id", time, "pollutant", "value"], str(what))
+    return table
 
 
 #: keywords of the meteorological readers that ``[meteo]`` sets
@@ -139,10 +169,15 @@ def _format(
     *takes: str,
     run_keywords: tuple[str, ...] = (),
     several_files: bool = False,
+    columns: tuple[str, ...] | None = None,
+    column_options: tuple[str, ...] = (),
+    column_patterns: tuple[str, ...] = (),
+    pollutant_columns: bool = False,
 ) -> Format:
     """A :class:`Format` of `reader`, which takes the generic keys `takes` (``"crs"``: under
     that name; ``"unit=units"``: the reader's keyword ``units`` receives ``unit``) and, with
-    `several_files`, a list of files."""
+    `several_files`, a list of files; `columns` etc.: the keys a generic ``columns`` may
+    have (:class:`Format`)."""
     keywords = {t.partition("=")[0]: t.partition("=")[2] or t for t in takes}
     assert set(keywords) <= set(_GENERIC), keywords
     return Format(
@@ -154,17 +189,62 @@ def _format(
         run_keywords=run_keywords,
         summary=summary,
         several_files=several_files,
+        column_names=columns,
+        column_options=column_options,
+        column_patterns=column_patterns,
+        pollutant_columns=pollutant_columns,
     )
+
+
+# The columns each "trajectoire" format reads (the keys its generic ``columns`` may have),
+# from the readers' code and docs/input-formats.md: the columns they require and the
+# optional ones they look for.
+#: read_point_sources: _POINT_META, the per-row unit column, one column per pollutant
+_POINT_COLUMNS = (
+    "source_id", "name", "x", "y", "lon", "lat", "sector", "height", "diameter",
+    "temperature", "velocity", "start_year", "end_year", "units", "unit",
+)  # fmt: skip
+#: the run's checks of point_source_history (pipeline._point_history, backcast)
+_HISTORY_COLUMNS = ("source_id", "year", "pollutant", "emission", "units", "unit")
+#: read_roads: the traffic columns, or one per-km column per pollutant
+_ROAD_COLUMNS = ("road_id", "category", "aadt", "hdv_share", "name", "length")
+#: read_road_emission_factors
+_FACTOR_COLUMNS = ("category", "pollutant", "ef_light", "ef_heavy")
+#: read_area_totals (its zone column is `zone_column`; ``year`` is checked to be one year)
+_AREA_COLUMNS = ("sector", "pollutant", "emission", "units", "year")
+#: read_trends (trajectory.trends._REQUIRED and ``series``), read_surrogates
+_TREND_COLUMNS = ("sector", "pollutant", "year", "value", "series")
+_SURROGATE_COLUMNS = ("driver", "year", "value")
+#: read_hourly's CSV (meteo.readers._REQUIRED, _OPTIONAL)
+_METEO_COLUMNS = (
+    "time", "wind_speed", "wind_direction", "cloud_cover", "temperature",
+    "solar_radiation", "obukhov_length", "mixing_height", "ceiling_height",
+)  # fmt: skip
+#: the run's checks of the observations (pipeline._observation_table, observations_from_table)
+_OBSERVATION_COLUMNS = ("station_id", "year", "pollutant", "value", "units")
+_HOURLY_COLUMNS = ("station_id", "time", "pollutant", "value", "units")
+#: read_background
+_BACKGROUND_COLUMNS = ("year", "pollutant", "value", "units")
+#: load_territories (geo.territories.COLUMNS)
+_TERRITORY_COLUMNS = ("territory", "name", "population")
+#: read_zones: the id (`id_column`), the territory and the censuses pop_<year>
+_ZONE_COLUMNS = ("zone_id", "territory", "name", "population")
+_CENSUS = (r"pop_\d{4}",)
 
 
 #: input key -> format name -> :class:`Format`. ``"trajectoire"`` is each input's own layout.
 # fmt: off
 FORMATS: dict[str, dict[str, Format]] = {
     "territories": {
-        "trajectoire": _format(load_territories, "polygons with an id", "layer"),
+        "trajectoire": _format(
+            load_territories, "polygons with an id", "layer", columns=_TERRITORY_COLUMNS
+        ),
     },
     "zones": {
-        "trajectoire": _format(read_zones, "polygons with zone_id", "crs", "layer"),
+        "trajectoire": _format(
+            read_zones, "polygons with zone_id", "crs", "layer",
+            columns=_ZONE_COLUMNS, column_options=("id_column",), column_patterns=_CENSUS,
+        ),
         "communes": _format(
             read_commune_population,
             "commune polygons joined by INSEE code to a population table",
@@ -173,7 +253,8 @@ FORMATS: dict[str, dict[str, Format]] = {
     },
     "point_sources": {
         "trajectoire": _format(
-            read_point_sources, "point_sources.csv / .gpkg", "unit=units", "crs", "layer"
+            read_point_sources, "point_sources.csv / .gpkg", "unit=units", "crs", "layer",
+            columns=_POINT_COLUMNS, column_options=("pollutants",), pollutant_columns=True,
         ),
         "irep": _format(
             read_irep,
@@ -183,7 +264,9 @@ FORMATS: dict[str, dict[str, Format]] = {
         ),
     },
     "point_source_history": {
-        "trajectoire": _format(_history_reader, "point_source_history.csv", "unit"),
+        "trajectoire": _format(
+            _history_reader, "point_source_history.csv", "unit", columns=_HISTORY_COLUMNS
+        ),
     },
     "roads": {
         "trajectoire": _format(
@@ -191,13 +274,19 @@ FORMATS: dict[str, dict[str, Format]] = {
             "road links with traffic or emissions",
             "unit=units", "crs", "layer",
             run_keywords=("emission_factors",),
+            columns=_ROAD_COLUMNS, column_options=("pollutants",), pollutant_columns=True,
         ),
     },
     "road_emission_factors": {
-        "trajectoire": _format(read_road_emission_factors, "factors per road category"),
+        "trajectoire": _format(
+            read_road_emission_factors, "factors per road category", columns=_FACTOR_COLUMNS
+        ),
     },
     "area_emissions": {
-        "trajectoire": _format(read_area_totals, "totals per zone", "unit=units"),
+        "trajectoire": _format(
+            read_area_totals, "totals per zone", "unit=units",
+            columns=_AREA_COLUMNS, column_options=("zone_column",),
+        ),
         "commune-inventory": _format(
             read_commune_inventory,
             "totals per commune x sector x pollutant (regional observatories)",
@@ -219,7 +308,7 @@ FORMATS: dict[str, dict[str, Format]] = {
         "trajectoire": _format(read_landuse, "land-use class raster", "crs"),
     },
     "trends": {
-        "trajectoire": _format(read_trends, "tidy trend indices"),
+        "trajectoire": _format(read_trends, "tidy trend indices", columns=_TREND_COLUMNS),
         "eurostat": _format(
             read_eurostat_air_emissions,
             "Eurostat env_air_emis national series (tidy, TSV or SDMX-CSV), spliced",
@@ -227,11 +316,14 @@ FORMATS: dict[str, dict[str, Format]] = {
         ),
     },
     "surrogates": {
-        "trajectoire": _format(read_surrogates, "driver series: driver, year, value"),
+        "trajectoire": _format(
+            read_surrogates, "driver series: driver, year, value", columns=_SURROGATE_COLUMNS
+        ),
     },
     "meteo": {
         "trajectoire": _format(
-            read_hourly, "hourly CSV or NetCDF", run_keywords=_SITE, several_files=True
+            read_hourly, "hourly CSV or NetCDF", run_keywords=_SITE, several_files=True,
+            columns=_METEO_COLUMNS,
         ),
         "meteo-france": _format(
             read_meteo_france,
@@ -263,13 +355,20 @@ FORMATS: dict[str, dict[str, Format]] = {
         ),
     },
     "observations": {
-        "trajectoire": _format(_observation_reader, "station_id, year, pollutant, value"),
+        "trajectoire": _format(
+            _observation_reader, "station_id, year, pollutant, value",
+            columns=_OBSERVATION_COLUMNS,
+        ),
     },
     "observations_hourly": {
-        "trajectoire": _format(_observation_reader, "station_id, time, pollutant, value"),
+        "trajectoire": _format(
+            _observation_reader, "station_id, time, pollutant, value", columns=_HOURLY_COLUMNS
+        ),
     },
     "background": {
-        "trajectoire": _format(read_background, "year, pollutant, value", "unit=units"),
+        "trajectoire": _format(
+            read_background, "year, pollutant, value", "unit=units", columns=_BACKGROUND_COLUMNS
+        ),
         "field": _format(
             read_background_field,
             "regional model NetCDF (CAMS, CHIMERE, EMEP), any grid and CRS, local part removed",
@@ -278,7 +377,8 @@ FORMATS: dict[str, dict[str, Format]] = {
     },
     "exposure_zones": {
         "trajectoire": _format(
-            read_exposure_zones, "polygons with an id (QPV, IRIS, communes), a CRS", "layer"
+            read_exposure_zones, "polygons with an id (QPV, IRIS, communes), a CRS", "layer",
+            columns=("zone_id", "name", "territory"), column_options=("id_column",),
         ),
     },
 }
@@ -348,6 +448,7 @@ def check_spec(key: str, spec: InputSpec, label: str | None = None) -> Format:
                 f"{config_option(where, generic)}: format {spec.format!r} does not take a {generic} "
                 "(the file says it, or the format fixes it); remove the key"
             )
+    _check_column_keys(where, spec, fmt)
     allowed = fmt.keywords()
     for option in spec.options:
         if option not in allowed:
@@ -367,6 +468,52 @@ def check_spec(key: str, spec: InputSpec, label: str | None = None) -> Format:
                 f"(keyword of {fmt.reader.__module__}.{fmt.reader.__name__})"
             )
     return fmt
+
+
+def _column_vocabulary(spec: InputSpec, fmt: Format) -> list[str]:
+    """The columns a generic ``columns`` of `fmt` may name (:attr:`Format.column_names`,
+    the column keywords' values as `spec` sets them or their defaults)."""
+    names = list(fmt.column_names or ())
+    params = inspect.signature(fmt.reader).parameters
+    for option in fmt.column_options:
+        value = spec.options.get(option)
+        if value is None and option in params:
+            value = params[option].default
+        values = value if isinstance(value, list | tuple) else [value]
+        names += [str(v) for v in values if isinstance(v, str)]
+    return list(dict.fromkeys(names))
+
+
+def _check_column_keys(where: str, spec: InputSpec, fmt: Format) -> None:
+    """Refuse a key of a generic ``columns`` (the format has no `columns` keyword) that is
+    not a column the format reads: ``columns = { unit = "unite" }`` on area emissions (whose
+    column is ``units``) would leave the file's unit column unread, silently."""
+    if fmt.columns is not None or fmt.column_names is None or not spec.columns:
+        return
+    from trajectoire.species import known_species, normalise_pollutant
+
+    names = _column_vocabulary(spec, fmt)
+    for key, file_col in spec.columns.items():
+        if key in names or any(re.fullmatch(p, key) for p in fmt.column_patterns):
+            continue
+        if fmt.pollutant_columns:
+            try:
+                normalise_pollutant(key)
+                continue
+            except TrajectoireError:
+                pass
+        choices = names + (list(known_species()) if fmt.pollutant_columns else [])
+        hint = did_you_mean(key, choices)
+        more = ["pop_<year>" for p in fmt.column_patterns if p.startswith("pop_")]
+        more += (
+            ["one column per pollutant (a species id or alias)"] if fmt.pollutant_columns else []
+        )
+        raise ValueError(
+            f"{config_option(where, f'columns.{key}')} = {file_col!r}: {key!r} is not a column "
+            f"that format {spec.format!r} reads in {spec.path.name}{hint}; the keys of columns are the reader's "
+            f"column names: {', '.join([*names, *more])} (docs/input-formats.md). Fix the "
+            "key, the name on the left of ="
+        )
 
 
 def _several_files_keys() -> str:
@@ -499,12 +646,62 @@ def input_context(key: str, spec: InputSpec, table: str | None = None) -> Iterat
     with dialect_defaults(**spec.dialect()), column_mapping(spec.columns) as state:
         try:
             yield
-        except TrajectoireError:
+        except TrajectoireError as exc:
             # a reader complaining of a missing column is most often a columns entry that
             # matched nothing: name that entry, the user's mistake, instead
             _check_mapping_used(table or _input_key(key), spec, state)
+            missing = _missing_columns(key, spec, table or _input_key(key), exc, state.mapping)
+            if missing is not None:
+                raise missing from None
             raise
     _check_mapping_used(table or _input_key(key), spec, state)
+
+
+def _missing_columns(
+    key: str, spec: InputSpec, table: str, exc: Exception, mapping: Mapping[str, str]
+) -> MissingVariableError | None:
+    """The configuration's message of a reader's missing column (``require_columns``) in
+    input `key`'s file: the file as given, its own column names (those `mapping` renamed
+    shown as the file has them), and the ``columns`` line to write; None for another error
+    (or a table other than the input's file)."""
+    missing, found, what = (getattr(exc, a, None) for a in ("missing", "found", "what"))
+    fmt = FORMATS.get(key, {}).get(spec.format)
+    names = {p.name for p in spec.paths} | {spec.path.name}
+    if (
+        not isinstance(exc, MissingVariableError)
+        or missing is None
+        or found is None
+        or fmt is None
+        or fmt.column_names is None
+        or Path(str(what).split(" (", 1)[0]).name not in names
+        or not all(p.is_file() for p in spec.paths)  # a folder's files: named by the reader
+    ):
+        return None
+    back = {want: file for want, file in mapping.items() if want != file}
+    has = [back.get(str(c), str(c)) for c in found]
+    renamed = set(back.values())
+    more = f" and {len(spec.paths) - 1} more" if len(spec.paths) > 1 else ""
+    where = f"{spec.path.name}{more} ({option_table(table)})"
+    if key == "observations" and "year" in missing and "time" in has:
+        return MissingVariableError(
+            f"{where}: missing column(s) {missing}; the file has {has}: a 'time' column, "
+            f"hourly observations. Give it as {_input_key('observations_hourly')} = "
+            f'"{spec.path.name}" instead of {_input_key(key)} (the run takes their annual '
+            "means), or give the annual means with a 'year' column."
+        )
+    free = [c for c in has if c not in renamed and c not in (fmt.column_names or ())]
+    sets, hints = [], []
+    for col in missing:
+        close = difflib.get_close_matches(str(col), free, n=1)
+        if close:
+            hints.append(f"{col!r}: did you mean {close[0]!r}?")
+        value = close[0] if close else "<your column>"
+        sets.append(f'{config_option(table, f"columns.{col}")} = "{value}"')
+    hint = f" ({'; '.join(hints)})" if hints else ""
+    return MissingVariableError(
+        f"{where}: missing column(s) {missing}{hint}; the file has {has}. Rename the column in "
+        f"the file, or name the file's column: Set {'; set '.join(sets)}"
+    )
 
 
 def _check_mapping_used(table: str, spec: InputSpec, state: Any) -> None:
