@@ -283,7 +283,7 @@ def _option_of(what: str, option: str, python: str | None = None) -> str:
     ``[inputs.anchors.<key>]``), or its Python keyword (`python`, default ``option=``) for a
     reader called from Python."""
     m = re.search(r"\((\[inputs\] \w+|\[\[inputs\.anchors\]\] #\d+(?: \(year \d+\))? \w+)\)", what)
-    return config_option(m.group(1), option) if m else (python or f"{option}=")
+    return config_option(m.group(1), option) if m else (f"{option}=" if python is None else python)
 
 
 def _normalise_column(
