@@ -36,7 +36,7 @@ from trajectoire.errors import (
     config_option,
     warn,
 )
-from trajectoire.geo.grid import AREA_MARGIN, in_area_of_use, known_crs
+from trajectoire.geo.grid import AREA_MARGIN, crs_option, in_area_of_use, known_crs
 from trajectoire.species import UNIT_FAMILIES, concentration_factor_of, get_pollutant
 from trajectoire.tables import (
     blank_cell,
@@ -272,15 +272,8 @@ def _stated_crs(crs: Any, what: str, config_key: str | None) -> Any:
     does not know is an error naming the key and the value."""
     if crs is None:
         return None
-    known = known_crs(crs)
-    if known is None:
-        raise ConfigError(
-            f"{what}: {_crs_key(config_key)} = {crs!r} is not a CRS pyproj knows; expected "
-            'e.g. "EPSG:2154" (Lambert-93, x/y in metres) or "EPSG:4326" (lon/lat in '
-            f"degrees). Fix {_crs_key(config_key)}, or remove it (x/y are then taken in the "
-            "CRS of the grid, lon/lat in EPSG:4326)."
-        )
-    return known
+    removed = " (x/y are then taken in the CRS of the grid, lon/lat in EPSG:4326)"
+    return crs_option(crs, what, _crs_key(config_key), removed, error=ConfigError)
 
 
 #: canonical columns of a station file that `columns` may rename

@@ -20,7 +20,7 @@ import xarray as xr
 from affine import Affine
 
 from trajectoire._validate import is_integer_number
-from trajectoire.errors import GridError, InputError, TrajectoireWarning, warn
+from trajectoire.errors import GridError, InputError, TrajectoireError, TrajectoireWarning, warn
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -91,10 +91,18 @@ def known_crs(crs: Any) -> pyproj.CRS | None:
         return None
 
 
-def crs_option(crs: Any, what: str, key: str, removed: str = "") -> pyproj.CRS:
+def crs_option(
+    crs: Any,
+    what: str,
+    key: str,
+    removed: str = "",
+    *,
+    error: type[TrajectoireError] = GridError,
+) -> pyproj.CRS:
     """The CRS an input's option `key` (``[inputs.point_sources] crs``) gives; one pyproj
-    does not know is an error naming the file (`what`), the key, the value and valid ones
-    (`removed`: what leaving the key out does, e.g. ``" (x/y are read in EPSG:2154)"``).
+    does not know is an error of type `error` naming the file (`what`), the key, the value
+    and valid ones (`removed`: what leaving the key out does, e.g. ``" (x/y are read in
+    EPSG:2154)"``).
 
     Examples
     --------
@@ -105,7 +113,7 @@ def crs_option(crs: Any, what: str, key: str, removed: str = "") -> pyproj.CRS:
     """
     known = known_crs(crs)
     if known is None:
-        raise GridError(
+        raise error(
             f"{what}: {key} = {crs!r} is not a CRS pyproj knows; expected e.g. "
             '"EPSG:2154" (Lambert-93, x/y in metres) or "EPSG:4326" (lon/lat in degrees). '
             f"Fix {key}, or remove it{removed}."

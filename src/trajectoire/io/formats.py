@@ -488,8 +488,16 @@ def _check_column_keys(where: str, spec: InputSpec, fmt: Format) -> None:
     """Refuse a key of a generic ``columns`` (the format has no `columns` keyword) that is
     not a column the format reads: ``columns = { unit = "unite" }`` on area emissions (whose
     column is ``units``) would leave the file's unit column unread, silently."""
-    if fmt.columns is not None or fmt.column_names is None or not spec.columns:
+    if fmt.columns is not None or not spec.columns:
         return
+    if fmt.column_names is None:
+        key, file_col = next(iter(spec.columns.items()))
+        raise ValueError(
+            f"{config_option(where, f'columns.{key}')} = {file_col!r}: format {spec.format!r} "
+            f"({fmt.reader.__module__}.{fmt.reader.__name__}) reads no table with named "
+            "columns (a raster, a NetCDF or a fixed-width file), so columns would change "
+            "nothing; remove the key (docs/input-formats.md)"
+        )
     from trajectoire.species import known_species, normalise_pollutant
 
     names = _column_vocabulary(spec, fmt)
