@@ -1028,6 +1028,22 @@ def _run_band(
     return total, p.isel(percentile=0), p.isel(percentile=-1), bounds
 
 
+def _emission_series(ds: xr.Dataset, territory: str, pol: str, caller: str) -> xr.DataArray:
+    """A territory's emission of `pol` by ``(year, sector)`` [t yr-1]: ``territory_emission``
+    (stacks whole in the territory their point lies in), else, in an output written before
+    it, the emission maps weighted by the territory's share of each cell."""
+    _require(ds, ["emission", "territory_fraction"], caller)
+    _check_label(ds, "territory", territory, caller)
+    emis = ds["emission"].sel(pollutant=pol)
+    if bool(emis.isel(year=0, sector=0).isnull().all()):
+        raise InputError(f"{caller}: {pol} is not emitted (its emission maps are NaN).")
+    if "territory_emission" in ds:
+        parts = ds["territory_emission"].sel(territory=territory, pollutant=pol)
+        return parts.transpose("year", "sector").compute()
+    frac = ds["territory_fraction"].sel(territory=territory).fillna(0.0)
+    return xr.dot(emis.fillna(0.0), frac, dim=["y", "x"]).compute()
+
+
 def _series(
     ds: xr.Dataset, variable: str, territory: str, pol: str, by: str, caller: str
 ) -> tuple[xr.DataArray, xr.DataArray | None, xr.DataArray, str]:
@@ -1035,13 +1051,7 @@ def _series(
     if variable == "emission":
         if by != "sector":
             raise InputError(f"{caller}: emissions are split by='sector' only, got by={by!r}.")
-        _require(ds, ["emission", "territory_fraction"], caller)
-        _check_label(ds, "territory", territory, caller)
-        emis = ds["emission"].sel(pollutant=pol)
-        frac = ds["territory_fraction"].sel(territory=territory).fillna(0.0)
-        parts = xr.dot(emis.fillna(0.0), frac, dim=["y", "x"]).compute()
-        if bool(emis.isel(year=0, sector=0).isnull().all()):
-            raise InputError(f"{caller}: {pol} is not emitted (its emission maps are NaN).")
+        parts = _emission_series(ds, territory, pol, caller)
         return parts, None, parts.sum("sector"), str(ds["emission"].attrs.get("units", "t yr-1"))
     if variable in ("concentration", "contribution"):
         _require(ds, ["territory_contribution"], caller, " Was the run made with attribution?")

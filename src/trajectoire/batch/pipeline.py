@@ -258,6 +258,16 @@ class RunContext:
         return blank_fields(self.basis)
 
     @cached_property
+    def territory_weights(self) -> sparse.csr_matrix:
+        """``(territory, cell inside the mask)``: each territory's share of the mask's
+        cells, flat and increasing (as :class:`~trajectoire.io.outputs.YearMaps` holds
+        the written planes), float64, sparse (a territory covers a part of the mask: a
+        year's territory sums cost 0.03 s at 100 m instead of 0.2 s dense)."""
+        nt = len(self.territories)
+        inside = np.flatnonzero(self.mask)
+        return sparse.csr_matrix(self.fractions[:nt].reshape(nt, -1)[:, inside])
+
+    @cached_property
     def emitting_stacks(self) -> np.ndarray | None:
         """``(dispersed pollutant, stack)``: whether the stack emits it in some year."""
         return emitting_stacks(self.point_emission, self.dispersed)
@@ -2127,11 +2137,33 @@ def _finish(ctx: RunContext, y: _Year) -> xr.Dataset:
         zone_exposure=y.zones,
         deposition=y.deposition,
         emission_method=ctx.emission_method,
+        territory_emission=_territory_emission(ctx, y, rows, cols),
     )
     if y.no2_shares is not None:
         ds = with_no2_attribution(ds, y.year, ctx.sectors, y.no2_shares)
     # the year's maps are reordered in their memory (views, not a copy of ~3 GB at 100 m)
     return split_number_species(ds, ctx.numbers, in_place=True)
+
+
+def _territory_emission(
+    ctx: RunContext, y: _Year, rows: np.ndarray, cols: np.ndarray
+) -> np.ndarray:
+    """Each territory's emission ``(territory, sector, pollutant)`` [t yr-1]: the written
+    planes weighted by the territories' shares of the cells, each stack then moved from
+    its cell's shares to the territory its point lies in (its origin, as the attribution
+    credits it; none for the rest of the grid), NaN for NO2."""
+    sums = y.maps.territory_sums(ctx.territory_weights)  # (sector, pollutant, territory)
+    nt, nd = len(ctx.territories), len(ctx.dispersed)
+    if len(rows):
+        origin = np.asarray(y.stacks.origin)
+        own = np.zeros((nt, len(rows)))
+        mine = np.flatnonzero(origin < nt)
+        own[origin[mine], mine] = 1.0
+        # only the stacks in the mask are in the written planes
+        move = (own - ctx.fractions[:nt, rows, cols]) * ctx.mask[rows, cols]
+        q = y.stack_emission.astype(np.float32).astype(np.float64)  # as added to the planes
+        np.add.at(sums[:, :nd], np.asarray(y.stacks.sector), np.einsum("pk,tk->kpt", q, move))
+    return sums.transpose(2, 0, 1)
 
 
 def _background_of(ctx: RunContext, y: _Year, pol: str, local: np.ndarray) -> Any:

@@ -341,6 +341,27 @@ class YearMaps:
         first_nan = self._n_dispersed
         return self._assemble(n_s, n_p, self._written, lambda s, ip: ip >= first_nan)
 
+    def territory_sums(self, weights: Any) -> np.ndarray:
+        """The written emission planes (:meth:`finish_emission`, stacks in their cells)
+        summed over the mask's cells with `weights`: ``(sector, pollutant, territory)``
+        [t yr-1], float64; NaN for the pollutants not emitted (NO2).
+
+        Parameters
+        ----------
+        weights : numpy.ndarray or scipy.sparse matrix
+            ``(territory, cell inside the mask)``: each territory's share of the mask's
+            cells, flat and in increasing order (``np.flatnonzero(mask)``).
+        """
+        if self._n_dispersed is None:
+            raise RuntimeError("YearMaps.territory_sums: before finish_emission")
+        n_s, n_p = self._n_planes
+        out = np.zeros((n_s, n_p, weights.shape[0]))
+        out[:, self._n_dispersed :] = np.nan
+        for (s, ip), plane in self._written.items():  # the others: +0 inside the mask
+            inside = plane if plane.ndim == 1 else plane.reshape(-1)[self._inside]
+            out[s, ip] = weights @ inside.astype(np.float64)
+        return out
+
     @property
     def contribution(self) -> np.ndarray | None:
         """``(1, sector, pollutant, ny, nx)`` [ug m-3] in a map year, else None: a dense copy
@@ -558,6 +579,7 @@ def year_dataset(
     zone_exposure: ZoneExposure | None = None,
     deposition: np.ndarray | None = None,
     emission_method: xr.DataArray | None = None,
+    territory_emission: np.ndarray | None = None,
 ) -> xr.Dataset:
     """The output variables of one year (a length-1 ``year`` dim), with CF attributes.
 
@@ -603,6 +625,9 @@ def year_dataset(
         The flags of :func:`emission_method_flags` on years that hold `year`, `sectors`
         and `pollutants` (selected by name): the year's are written as
         ``emission_method(year, sector, pollutant)``, beside ``emission``.
+    territory_emission : numpy.ndarray, optional
+        ``(territory, sector, pollutant)`` emission of each territory [t yr-1] (NaN for
+        NO2), written as ``territory_emission``.
 
     Returns
     -------
@@ -621,6 +646,25 @@ def year_dataset(
     )
     if emission_method is not None:
         ds["emission_method"] = _year_flags(emission_method, year, sectors, pols)
+    if territory_emission is not None:
+        ds["territory_emission"] = set_cf_attrs(
+            xr.DataArray(
+                np.asarray(territory_emission, dtype=float)[None],
+                dims=("year", "territory", "sector", "pollutant"),
+                coords={
+                    "year": [year],
+                    "territory": list(territories),
+                    "sector": list(sectors),
+                    "pollutant": pols,
+                },
+            ),
+            "territory_emission",
+        )
+        ds["territory_emission"].attrs["comment"] = (
+            "gridded sources: the emission of each cell times the territory's share of the "
+            "cell (territory_fraction); each large stack counted whole in the territory its "
+            "point lies in (the territory of origin of the attribution)"
+        )
     ds["concentration"] = set_cf_attrs(
         xr.DataArray(
             maps.concentration,
@@ -733,7 +777,7 @@ def split_number_species(
     ds: xr.Dataset,
     numbers: Sequence[str],
     *,
-    native: Sequence[str] = ("emission",),
+    native: Sequence[str] = ("emission", "territory_emission"),
     in_place: bool = False,
 ) -> xr.Dataset:
     """Move the particle-number species of `ds` to variables of their own.
@@ -750,9 +794,10 @@ def split_number_species(
         Variables on ``pollutant``, in run units.
     numbers : sequence of str
         The particle-number species among ``ds.pollutant``; empty: `ds` is returned as is.
-    native : sequence of str, default ("emission",)
+    native : sequence of str, default ("emission", "territory_emission")
         Variables whose number species are already in their own units (the run writes
-        the emission back unscaled, in ``yr-1``): only their ``units`` change.
+        the emission and its territory sums back unscaled, in ``yr-1``): only their
+        ``units`` change.
     in_place : bool, default False
         Reorder the pollutant axis of `ds`'s gridded variables (those on ``y`` and ``x``
         held in writable numpy arrays) in their own memory, the number species last, and

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -362,6 +363,40 @@ def _level_change(then: float, now: float, pct: float) -> tuple[int, str]:
     return nd, "up" if now > then else "down"
 
 
+def _territory_emission_block(
+    t: Tracer, ds: xr.Dataset, territory: str, emitted: str, first: int, last: int
+) -> dict[str, Any]:
+    """``{"emission": ...}``: the territory's emission of `emitted` [t yr-1] in the first
+    and last years and its change; empty when not finite. From ``territory_emission``
+    (stacks counted whole in the territory their point lies in, as the sources' origin is),
+    else, in an output written before it, the emission maps weighted by the territory's
+    share of each cell."""
+    e_now = {"year": last, "pollutant": emitted}
+    e_then = {"year": first, "pollutant": emitted}
+    weight: tuple[str, dict[str, Any]] | None
+    dims: tuple[str, ...]
+    if "territory_emission" in ds:
+        var, dims, weight = "territory_emission", ("sector",), None
+        e_now, e_then = ({**e, "territory": territory} for e in (e_now, e_then))
+    else:
+        var, dims = "emission", ("sector", "y", "x")
+        weight = ("territory_fraction", {"territory": territory})
+    ref = Term(var, e_then, dims, weight)
+    e_change = t.value(var, e_now, sum=dims, weight=weight, op="pct_change", ref=ref)
+    if not np.isfinite(e_change):
+        return {}
+    num = partial(t.num, var, nd=0, sum=dims, weight=weight)
+    return {
+        "emission": {
+            "id": emitted,
+            "now": num(e_now),
+            "then": num(e_then),
+            "pct": num(e_now, op="pct_change", ref=ref, absolute=True),
+            "dir": _direction(e_change, 0),
+        }
+    }
+
+
 def _own_level(t: Tracer, var: str, sel: dict[str, Any]) -> Number:
     """A level at `sel` written with the digits of the rule for a level on its own
     (:func:`_level_nd`: a tenth from 1 µg/m³ up, two significant digits below), whatever
@@ -495,32 +530,9 @@ def _pollutant_block(
             )
         bg_change = t.value("background", bg_now, op="diff", ref=Term("background", bg_then))
         block["bg_dir"] = _direction(bg_change, 1)
-    # emissions within the territory (the cells' shares of the territory as weights)
     emitted = PRECURSOR[pol]
     if emitted in ds["emission"]["pollutant"].values:
-        weight = ("territory_fraction", {"territory": territory})
-        e_now = {"year": last, "pollutant": emitted}
-        e_then = {"year": first, "pollutant": emitted}
-        dims = ("sector", "y", "x")
-        ref = Term("emission", e_then, dims, weight)
-        e_change = t.value("emission", e_now, sum=dims, weight=weight, op="pct_change", ref=ref)
-        if np.isfinite(e_change):
-            block["emission"] = {
-                "id": emitted,
-                "now": t.num("emission", e_now, nd=0, sum=dims, weight=weight),
-                "then": t.num("emission", e_then, nd=0, sum=dims, weight=weight),
-                "pct": t.num(
-                    "emission",
-                    e_now,
-                    nd=0,
-                    sum=dims,
-                    weight=weight,
-                    op="pct_change",
-                    ref=ref,
-                    absolute=True,
-                ),
-                "dir": _direction(e_change, 0),
-            }
+        block.update(_territory_emission_block(t, ds, territory, emitted, first, last))
     # sources: shares of the local part of what inhabitants breathe, by sector and origin
     rec = {"year": last, "receptor": territory, "pollutant": pol}
     total, shares = _sector_shares(t, ds, "exposure_contribution", rec)
