@@ -88,7 +88,9 @@ log = logging.getLogger("trajectoire")
 #: Strings of the ``method(year, sector, pollutant)`` output variable: the reference and
 #: anchor years, linear interpolation between anchors, the series methods of
 #: :data:`~trajectoire.trajectory.trends.TRAJECTORY_METHODS` outside them, and (for point
-#: sources) register figures.
+#: sources) register figures. A pair that emits nothing reads no series: outside the
+#: anchors it is ``no_emission``, the flag that
+#: :data:`trajectoire.io.outputs.EMISSION_METHOD_FLAGS` adds after these.
 METHOD_LABELS: tuple[str, ...] = (
     "reference",
     "anchor",
@@ -854,11 +856,44 @@ def _basis_sums(to_sum: list[Any]) -> np.ndarray:
     return np.stack([next(wit) if isinstance(b, tuple) else next(plain_sums) for b in to_sum])
 
 
-def _series_ratios(inp: _Inputs, surrogates: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+def _silent_pairs(
+    inp: _Inputs, basis: _Basis, pts: _Points, parts: list[pd.DataFrame]
+) -> np.ndarray:
+    """Whether each (sector, pollutant) emits nothing at all, as bools (sector, pollutant).
+
+    A pair is silent when its field is 0 in every cell of the reference and of every anchor
+    inventory (their domain totals, sums of cells >= 0, are 0: a tiny figure in one cell
+    of one anchor makes a total > 0), and every figure of its stacks is 0: the reference's,
+    the anchors' and the register's (`parts`, :func:`_register_parts`), in any year, in
+    service or not. Every basis field (the anchors' and their proxy reweightings) is then 0,
+    and so is every year's emission whatever the series says: the pair needs none.
+    """
+    totals = basis.sums[[basis.anchor[a] for a in inp.anchor_years]]  # (anchor, s, p)
+    silent = ~(totals != 0).any(axis=0)
+    if not pts.ids:
+        return silent
+    figures = pts.ref != 0  # (source, pollutant)
+    for part in parts:
+        given = part[part["emission"].to_numpy(float) != 0]
+        k = _positions(pts.ids, given["source_id"].astype(str))
+        j = _positions(inp.pols, given["pollutant"].astype(str))
+        figures[k, j] = True
+    for i in range(len(inp.sectors)):
+        silent[i] &= ~figures[pts.sector == i].any(axis=0)
+    return silent
+
+
+def _series_ratios(
+    inp: _Inputs, surrogates: pd.DataFrame | None, silent: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Series ratios and method labels, both (year, sector, pollutant).
 
     ``S(y) / S(a)`` of each pair's method, ``a`` the nearest end anchor, in the years outside
-    the anchors (NaN elsewhere); the labels of :data:`METHOD_LABELS` in every year.
+    the anchors (NaN elsewhere); the labels of :data:`METHOD_LABELS` in every year. A pair
+    that emits nothing (`silent` (sector, pollutant), :func:`_silent_pairs`) reads no
+    series: it is 0 in every year whatever its index, so its ratio is 1 outside the anchors
+    (0 times 1) and its label there ``no_emission``, the word of the output's flags
+    (:data:`trajectoire.io.outputs.EMISSION_METHOD_FLAGS`).
     """
     ys = np.asarray(inp.years)
     before, after = ys[ys < inp.first].tolist(), ys[ys > inp.last].tolist()
@@ -877,6 +912,10 @@ def _series_ratios(inp: _Inputs, surrogates: pd.DataFrame | None) -> tuple[np.nd
         for j, p in enumerate(inp.pols):
             for rows, group, a in sides:
                 if not group:
+                    continue
+                if silent[i, j]:
+                    ratio[rows, i, j] = 1.0
+                    labels[rows, i, j] = "no_emission"
                     continue
                 r, lab = ratio_series(
                     rows_of.get((s, p), _no_rows(inp.table)),
@@ -979,6 +1018,7 @@ def _point_emissions(
     basis: _Basis,
     ratio: np.ndarray,
     labels: np.ndarray,
+    parts: list[pd.DataFrame],
     point_history: pd.DataFrame | None,
 ) -> _StackYears:
     """Point-source emissions (year, source, pollutant) [t yr-1] and their method labels.
@@ -988,8 +1028,9 @@ def _point_emissions(
     it is interpolated linearly between its two figures, with the gridded part's weights
     ``1 - t``, ``t`` (label ``interpolation``); before the first anchor and after the last
     it is that anchor's figure times the series ratio ``S(y) / S(a)`` of its sector (the
-    sector's method label). Register figures (`point_history`) override in their years
-    (``register``); a stack is zero (``inactive``) outside its years of service.
+    sector's method label). Register figures (`point_history`, checked in `parts` by
+    :func:`_register_parts`) override in their years (``register``); a stack is zero
+    (``inactive``) outside its years of service.
     """
     ys = inp.years
     yarr = np.asarray(ys)
@@ -999,7 +1040,6 @@ def _point_emissions(
         none = np.zeros(shape[:2], dtype=bool)
         return _StackYears(np.zeros(shape), np.empty(shape, object), np.zeros(shape), none, none)
     on = _in_service(pts, ys)
-    parts = _register_parts(inp, pts, point_history)
     fig = _anchor_figures(inp, pts, basis, parts)
     path = np.einsum("ya,akp->ykp", _interp_weights(inp.anchor_years, yarr), fig)
     path[outside] *= ratio[outside][:, pts.sector, :]
@@ -1510,7 +1550,10 @@ def rebuild(
         ``emission(year, sector, pollutant, y, x)`` [t yr-1, dask, nothing computed];
         ``point_emission(year, source, pollutant)`` [t yr-1] with the static stack variables;
         ``method(year, sector, pollutant)`` and ``point_method(year, source, pollutant)``
-        (strings, :data:`METHOD_LABELS`, plus ``inactive`` for stacks out of service);
+        (strings, :data:`METHOD_LABELS`, plus ``inactive`` for stacks out of service, and
+        ``no_emission`` in the years outside the anchors for a pair that emits nothing: 0
+        in every cell of the reference and anchors and in every figure of its stacks, the
+        reference's, anchors' and register's; it reads no series, and is 0 in every year);
         ``total(year, sector, pollutant)`` [t yr-1] (gridded + points);
         ``target_total(year, sector, pollutant)`` [t yr-1] (what the series method asks of
         the part of the sector in service at the anchor the year is taken from, with the
@@ -1531,7 +1574,8 @@ def rebuild(
         that are not Datasets, years that are not whole numbers, anchors that disagree on
         sectors/pollutants/grid, a year outside a
         series (the message names extrapolation), a gap in an index series, an index that
-        is zero or negative at the reference (or anchor) year, bad registers or proxies.
+        is zero in every year or zero or negative at the reference (or anchor) year (for a
+        pair that emits: one that emits nothing reads no series), bad registers or proxies.
     trajectoire.ConfigError
         Bad methods or chunks.
 
@@ -1577,11 +1621,13 @@ def rebuild(
     inp = _check_inputs(reference, indices, years, methods, anchors, chunks)
     proxy_of = _check_proxies(proxies, inp)
     basis = _basis_fields(inp, proxy_of)
-    ratio, labels = _series_ratios(inp, surrogates)
-    weight = _anchor_weights(inp, basis)
     pts = _check_points(reference, inp.sectors, inp.pols, "reference inventory")
     _note_out_of_service(pts, inp.ref.year, inp.pols)
-    stacks = _point_emissions(inp, pts, basis, ratio, labels, point_history)
+    parts = _register_parts(inp, pts, point_history) if pts.ids else []
+    silent = _silent_pairs(inp, basis, pts, parts)
+    ratio, labels = _series_ratios(inp, surrogates, silent)
+    weight = _anchor_weights(inp, basis)
+    stacks = _point_emissions(inp, pts, basis, ratio, labels, parts, point_history)
     ptot = _point_totals(pts, stacks.value, len(inp.sectors))
     target = _outside_weights(inp, basis, proxy_of, ratio, pts, stacks, ptot, weight)
     per_year = _PerYear(weight, labels, ptot, stacks.value, stacks.method, target)

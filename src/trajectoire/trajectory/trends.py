@@ -39,7 +39,7 @@ from trajectoire._validate import (
     rows_preview,
     year_ranges,
 )
-from trajectoire.errors import ConfigError, InputError, MissingVariableError
+from trajectoire.errors import ConfigError, InputError, MissingVariableError, config_option
 from trajectoire.sectors import normalise_sector
 from trajectoire.species import known_species
 from trajectoire.tables import data_lines, numeric_column, read_table
@@ -1013,8 +1013,9 @@ def ratio_series(
     Raises
     ------
     trajectoire.InputError
-        A year outside the series (the fix names extrapolation), a gap, or a value that is
-        zero or negative at the base year.
+        A year outside the series (the fix names extrapolation), a gap, a series that is 0
+        in every year (an index method; :func:`~trajectoire.trajectory.rebuild` calls this
+        only for a pair that emits), or a value that is zero or negative at the base year.
 
     Examples
     --------
@@ -1039,13 +1040,7 @@ def ratio_series(
         s, from_old = _index_series(table, sector, pollutant, method, what)
     first, last = int(s.index[0]), int(s.index[-1])
     if method.kind != "surrogate" and len(s) and not (s.to_numpy(float) != 0).any():
-        raise InputError(
-            f"{what}: the series of sector {sector}, pollutant {pollutant} is 0 in every year "
-            f"({first}-{last}); an index of it (each year divided by the reference year's) "
-            "is undefined. Check the file (a column of zeros?), map the sector to another "
-            "series ([inputs.trends] sector_mapping), or choose another method for this pair "
-            f'([trajectory.methods] {sector} = {{ {pollutant} = "..." }}).'
-        )
+        raise InputError(_zero_series_message(what, sector, pollutant, first, last))
     values = _series_values(s, wanted, method, sector, pollutant, what)
     base = float(values.loc[int(base_year)])
     if not base > 0:
@@ -1068,6 +1063,32 @@ def ratio_series(
     label = pd.Series(labels, index=pd.Index(wanted, name="year"), dtype=object)
     ratio.index.name = "year"
     return ratio.astype(float), label
+
+
+def _zero_series_message(what: str, sector: str, pollutant: str, first: int, last: int) -> str:
+    """The error of a series that is 0 in every year, read for a pair that emits.
+
+    The zeros may be genuine (Eurostat's NH3 of households, ``SE1_CIH``): a pair that emits
+    nothing reads no series (:func:`trajectoire.trajectory.rebuild` skips it), so the fixes
+    offered are those that give a pair that emits a series with values: other codes for the
+    sector (``sector_mapping``, which maps every pollutant of the sector: it cannot map one
+    alone), a driver series (``surrogate``, the one method that does not read the trend
+    table: ``index``, ``overlap`` and ``extrapolation`` all divide by it, ``interpolation``
+    serves only years between anchors), or the pollutant left out of the run.
+    """
+    mapping = config_option("[inputs] trends", f"sector_mapping.{sector}")
+    return (
+        f"{what}: the series of sector {sector}, pollutant {pollutant} is 0 in every year of "
+        f"the file ({first}-{last}), perhaps genuinely; a pair that emits in the inventories "
+        "or stacks cannot be scaled by it (each year divided by that of the year it is scaled "
+        "from is undefined; a pair that emits nothing reads no series): expected a series "
+        "with values > 0. Take the sector's series from codes of the file that hold values, "
+        f'{mapping} = ["<code>", ...] (summed, for every pollutant of {sector}: it cannot map '
+        f"{pollutant} alone), give the pair a driver series of [inputs] surrogates, "
+        f'[trajectory.methods] {sector} = {{ {pollutant} = {{ kind = "surrogate", driver = '
+        "\"<driver>\" } } (Method('surrogate', driver=...) from Python), or leave "
+        f"{pollutant} out of [run] pollutants."
+    )
 
 
 def _surrogate_series(
