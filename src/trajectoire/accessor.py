@@ -127,8 +127,8 @@ class TrajectoireAccessor:
         missing = [n for n in names if n not in ds.data_vars]
         if missing:
             raise MissingVariableError(
-                f"the dataset has no {missing}: is it the output of a run with "
-                "[attribution] by = ['sector', 'territory']?"
+                f"the dataset has no {missing}: is it the output of `trajectoire run` "
+                "(which writes them)?"
             )
         return ds[names[0]], ds[names[1]]
 

@@ -119,7 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--territory", "-t", required=True, help="territory id (MEL, CUD...)")
     rep.add_argument("--lang", default="fr", help="fr (default) or en")
     rep.add_argument(
-        "--out", "-o", type=_file_arg, help="HTML file (default: rapport-ID.html beside OUT.nc)"
+        "--out",
+        "-o",
+        type=_file_arg,
+        help="HTML file (default: rapport-ID.html beside OUT.nc, report-ID.html with --lang en)",
     )
     rep.add_argument("--scenario", type=Path, metavar="S.nc", help="a scenario output to compare")
     rep.add_argument("--pdf", action="store_true", help="also print a PDF (headless Chromium)")
@@ -390,11 +393,14 @@ def _check_pollutant_of_map(path: Path, variable: str, pollutant: str) -> None:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
+    from trajectoire.geo.territories import territory_id
     from trajectoire.report import write_report
 
     args.lang = args.lang.strip().lower()  # "EN" as "en", as the territories' ids are taken
     stem = "rapport" if args.lang == "fr" else "report"
-    name = f"{stem}-{args.territory}.html"
+    # the id as the stable list spells it ("douaisis": rapport-DOUAISIS.html); another
+    # territory's as given (the report resolves it against the output's ids)
+    name = f"{stem}-{territory_id(args.territory.strip())}.html"
     return _write_beside_input(
         args, name, write_report, ("territory", "lang", "scenario", "pdf"), "HTML",
         {"--scenario": args.scenario}, beside={".pdf": "PDF"} if args.pdf else None,

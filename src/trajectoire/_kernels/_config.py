@@ -16,9 +16,19 @@ import os
 # Set the variable yourself to override this default.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
-CACHE: bool = os.environ.get("TRAJECTOIRE_NUMBA_CACHE", "1").strip().lower() not in {
-    "0",
-    "false",
-    "no",
-    "off",
-}
+#: the spellings of TRAJECTOIRE_NUMBA_CACHE, on and off
+CACHE_ON, CACHE_OFF = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
+
+
+def cache_setting() -> bool | None:
+    """Whether ``TRAJECTOIRE_NUMBA_CACHE`` (default ``1``) turns numba's on-disk cache on;
+    None for a value that is neither on (``1``, ``true``, ``yes``, ``on``) nor off (``0``,
+    ``false``, ``no``, ``off``), any case: the cache stays on, and ``trajectoire run``
+    stops on it before it prepares anything."""
+    value = os.environ.get("TRAJECTOIRE_NUMBA_CACHE", "1").strip().lower()
+    if value in CACHE_ON | CACHE_OFF:
+        return value in CACHE_ON
+    return None
+
+
+CACHE: bool = cache_setting() is not False

@@ -39,6 +39,7 @@ import pandas as pd
 import xarray as xr
 
 from trajectoire._compile_notice import compile_notice
+from trajectoire._kernels import cache_setting
 from trajectoire._memory import (
     heap_kept,
     hold_heap,
@@ -1027,12 +1028,20 @@ def _check_environment() -> None:
     """Read the environment variables a run uses, so that a bad value stops it before it
     computes (one line naming the variable), not at its first part or at the assembly:
     ``TRAJECTOIRE_DEFLATE``, ``TRAJECTOIRE_IO_THREADS``, ``TRAJECTOIRE_FFT_THREADS``,
-    ``SOURCE_DATE_EPOCH``, ``NUMBA_NUM_THREADS`` and ``TRAJECTOIRE_WORKER_THREADS`` (also
-    without ``--workers``: a value set for later runs is checked now)."""
+    ``SOURCE_DATE_EPOCH``, ``NUMBA_NUM_THREADS``, ``TRAJECTOIRE_WORKER_THREADS`` (also
+    without ``--workers``: a value set for later runs is checked now) and
+    ``TRAJECTOIRE_NUMBA_CACHE`` (read when the kernels are imported, a bad value leaving
+    the cache on: said here)."""
     deflate_encoder()
     io_threads()
     fft_threads()
     utc_stamp()
+    if cache_setting() is None:  # read at the kernels' import, where nothing is raised
+        raw = os.environ.get("TRAJECTOIRE_NUMBA_CACHE", "")
+        raise ConfigError(
+            f"environment variable TRAJECTOIRE_NUMBA_CACHE={raw!r}: expected 1 (numba's "
+            "on-disk cache on, the default) or 0 (off); unset it or set one of them"
+        )
     # read by numba at its import (a bad value: numba's own warning, its default used) and
     # by the workers of --workers N: one line here, as the docs say, whatever the mode
     env_threads("NUMBA_NUM_THREADS", "threads of the numba kernels", "the cores")

@@ -44,8 +44,8 @@ def fft_threads() -> int:
         n = 0
     if n == 0 or n < -1:
         raise InputError(
-            f"{FFT_THREADS_ENV}={raw!r}: expected a positive number of threads (or -1: every "
-            "core); unset it to use every core."
+            f"environment variable {FFT_THREADS_ENV}={raw!r}: expected a positive number of "
+            "threads (or -1: every core); unset it to use every core."
         )
     return n
 

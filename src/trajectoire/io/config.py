@@ -14,6 +14,7 @@ attributes of its output.
 
 from __future__ import annotations
 
+import codecs
 import datetime as _dt
 import difflib
 import hashlib
@@ -26,9 +27,10 @@ import typing
 from collections.abc import Callable, Iterable, Mapping
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -122,6 +124,24 @@ def _sector(value: str) -> str:
         return normalise_sector(value, what="")
     except InputError as exc:
         raise ValueError(str(exc).removeprefix(": ").rstrip(".")) from None
+
+
+def _known_codec(value: str | None) -> str | None:
+    """A CSV ``encoding`` Python knows (checked when the configuration is loaded, not
+    blamed later on the first file read with it)."""
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ValueError(
+                f"unknown encoding {value!r}; expected a Python codec name such as 'utf-8', "
+                "'utf-8-sig' or 'cp1252' (or leave the key out: the encoding is detected)"
+            ) from None
+    return value
+
+
+#: a CSV encoding: a codec name Python knows, or None (detected per file)
+Encoding = Annotated[str | None, AfterValidator(_known_codec)]
 
 
 def _unique(values: list[Any], what: str) -> list[Any]:
@@ -301,7 +321,7 @@ class InputSpec(BaseModel):
     columns: dict[str, str] = Field(default_factory=dict)
     unit: str | None = None
     crs: str | None = None
-    encoding: str | None = None
+    encoding: Encoding = None
     delimiter: Literal[",", ";", "\t"] | None = None
     decimal: Literal[".", ","] | None = None
 
@@ -484,7 +504,7 @@ class CsvConfig(_Section):
     comma).
     """
 
-    encoding: str | None = None
+    encoding: Encoding = None
     delimiter: Literal[",", ";", "\t"] | None = None
     decimal: Literal[".", ","] | None = None
 
@@ -590,6 +610,13 @@ _NO_DRIVER = (
 )
 
 
+_NO_OLD_SERIES = (
+    "method 'overlap' names no older series to splice; write it as a table, "
+    '{ kind = "overlap", old_series = "<the older series>" }, per sector in '
+    "[trajectory.methods] (docs/trajectory.md)"
+)
+
+
 def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
     """A method name, or a table of :class:`trajectoire.trajectory.Method` fields, checked."""
     if isinstance(value, str):
@@ -600,6 +627,8 @@ def _method_spec(value: Any, where: str) -> str | dict[str, Any]:
             )
         if value == "surrogate":
             raise ValueError(f"{where}: {_NO_DRIVER}")
+        if value == "overlap":
+            raise ValueError(f"{where}: {_NO_OLD_SERIES}")
         return value
     if isinstance(value, dict) and "kind" in value:
         fields = set(Method.__dataclass_fields__)
@@ -674,11 +703,12 @@ class TrajectoryConfig(_Section):
     @field_validator("default_method")
     @classmethod
     def _check_default_method(cls, v: str) -> str:
-        if v == "surrogate":  # a driver series is a sector's own: none fits every sector
-            raise ValueError(  # the key is named by the error's location
-                _NO_DRIVER
-                + "; keep default_method an index method (index, overlap or extrapolation)"
-            )
+        # a driver series, an older series to splice: a sector's own, none fits every sector
+        for kind, why in (("surrogate", _NO_DRIVER), ("overlap", _NO_OLD_SERIES)):
+            if v == kind:
+                raise ValueError(  # the key is named by the error's location
+                    why + "; keep default_method index or extrapolation"
+                )
         return v
 
     def kinds(self) -> dict[str, str]:
@@ -930,6 +960,22 @@ class AttributionConfig(_Section):
     @classmethod
     def _no_duplicates(cls, v: list[Any], info: ValidationInfo) -> list[Any]:
         return _unique(list(v), str(info.field_name))
+
+    @field_validator("by")
+    @classmethod
+    def _both_splits(cls, v: list[AttributionKey]) -> list[AttributionKey]:
+        """``by`` is kept for the configurations that set it; the run always splits the
+        contributions both ways, so another value is said, not taken in silence."""
+        if set(v) != set(_ATTRIBUTION_KEYS):
+            warn(
+                f"[attribution] by = {list(v)}: the run always splits the contributions by "
+                "sector and by territory of origin (both are needed by the report, the "
+                "accessor and the scenarios; the split by origin costs a small part of a "
+                "year); this key has no effect and will be removed: leave it out "
+                "(docs/configuration.md)",
+                stacklevel=2,
+            )
+        return v
 
 
 class No2Config(_Section):

@@ -72,13 +72,18 @@ FLOAT_VARIABLES: tuple[str, ...] = (
     "population",
 )
 #: Variables never quantised by ``significant_digits``: emission totals must add up exactly,
-#: and counts of inhabitants stay whole. Their particle-number forms (``emission_number``,
-#: ``inhabitants_above_number``...) are lossless too (:func:`_lossless`).
+#: counts of inhabitants stay whole, and the territories' shares of the cells sum to 1
+#: (what credits emissions and inhabitants to the territories). Their particle-number
+#: forms (``emission_number``, ``inhabitants_above_number``...) are lossless too
+#: (:func:`_lossless`).
 LOSSLESS_VARIABLES: tuple[str, ...] = (
     "emission",
     "inhabitants_above",
     "point_emission",
     "population",
+    "population_total",
+    "territory_emission",
+    "territory_fraction",
     "zone_inhabitants",
     "zone_inhabitants_above",
 )
