@@ -10,5 +10,8 @@ __version__ = "0.1.0.dev0"
 #: year from 1990, the same for a year whatever the years asked; the attributes
 #: ``trajectory_methods`` (JSON) and ``map_years`` (only the map years held) (2026-12-04).
 #: 3: each year's ``emission_method`` flags (parts without them are not assembled with
-#: parts that have them).
-OUTPUT_REVISION = 3
+#: parts that have them). 4: each year's ``territory_emission`` (parts without it are not
+#: assembled with parts that have it), the stacks' territory of origin the territory their
+#: point lies in, and ``population_total``, ``territory_fraction`` never quantised
+#: (2026-12-06).
+OUTPUT_REVISION = 4
