@@ -75,6 +75,14 @@ def test_an_unknown_encoding_is_refused_at_load_under_its_key(
     assert "\n" not in msg
 
 
+@pytest.mark.parametrize("codec", ["rot13", "base64", "zlib", "hex"])
+def test_a_codec_that_reads_no_text_is_refused_at_load(tmp_path: Path, codec: str) -> None:
+    """Probe 21: codecs.lookup knows the transforms too; they read no CSV file."""
+    with pytest.raises(ConfigError) as info:
+        _load(tmp_path, f'[csv]\nencoding = "{codec}"\n')
+    assert "[csv] encoding" in str(info.value) and f"unknown encoding {codec!r}" in str(info.value)
+
+
 @pytest.mark.parametrize("codec", ["cp1252", "UTF-8", "latin-1", "utf-8-sig"])
 def test_a_known_encoding_is_accepted(tmp_path: Path, codec: str) -> None:
     cfg, _ = _load(tmp_path, f'[csv]\nencoding = "{codec}"\n')
@@ -115,6 +123,23 @@ def test_a_bad_numba_cache_value_stops_the_run(monkeypatch, value: str) -> None:
     with pytest.raises(ConfigError) as info:
         runner._check_environment()
     assert f"TRAJECTOIRE_NUMBA_CACHE={value!r}" in str(info.value)
+
+
+@pytest.mark.parametrize("command", ["scenario", "streets", "run"])
+def test_a_bad_numba_cache_value_stops_every_computing_command(
+    monkeypatch, capsys, tmp_path: Path, command: str
+) -> None:
+    """Probe 21: ``scenario`` and ``streets`` ran on with the cache left on."""
+    monkeypatch.setenv("TRAJECTOIRE_NUMBA_CACHE", "2")
+    cfg = write_config(tmp_path)
+    argv = {
+        "scenario": ["scenario", str(cfg), "--from", str(tmp_path / "o.nc"), "--out", "s.nc"],
+        "streets": ["streets", str(cfg), "--run", str(tmp_path / "o.nc")],
+        "run": ["run", str(cfg), "--out", str(tmp_path / "o.nc")],
+    }[command]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("trajectoire: error: environment variable TRAJECTOIRE_NUMBA_CACHE")
 
 
 @pytest.mark.parametrize(

@@ -483,6 +483,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return 0
         _check_once(args)
+        if command in ("run", "scenario", "streets"):  # the commands that compute
+            from trajectoire.batch.runner import check_numba_cache
+
+            check_numba_cache()
         return _COMMANDS[command](args)
     except TrajectoireError as exc:
         print(f"trajectoire: error: {exc}", file=sys.stderr)

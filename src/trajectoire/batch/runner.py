@@ -91,6 +91,7 @@ __all__ = [
     "PART_HASH_ATTR",
     "Pipeline",
     "assemble",
+    "check_numba_cache",
     "parts_dir_of",
     "run",
 ]
@@ -1024,6 +1025,25 @@ def _complete_output(path: Path, config_hash: str, years: Sequence[int]) -> bool
     return bool(same and sorted(held) == sorted(int(y) for y in years))
 
 
+def check_numba_cache() -> None:
+    """Stop on a ``TRAJECTOIRE_NUMBA_CACHE`` that is neither on nor off
+    (:func:`trajectoire._kernels.cache_setting`: read when the kernels are imported, where
+    nothing may be raised, and left on): one line naming the variable. Every command that
+    computes calls it (``run``, ``scenario``, ``streets``).
+
+    Raises
+    ------
+    trajectoire.ConfigError
+        The variable's value and what it takes.
+    """
+    if cache_setting() is None:
+        raw = os.environ.get("TRAJECTOIRE_NUMBA_CACHE", "")
+        raise ConfigError(
+            f"environment variable TRAJECTOIRE_NUMBA_CACHE={raw!r}: expected 1 (numba's "
+            "on-disk cache on, the default) or 0 (off); unset it or set one of them"
+        )
+
+
 def _check_environment() -> None:
     """Read the environment variables a run uses, so that a bad value stops it before it
     computes (one line naming the variable), not at its first part or at the assembly:
@@ -1036,12 +1056,7 @@ def _check_environment() -> None:
     io_threads()
     fft_threads()
     utc_stamp()
-    if cache_setting() is None:  # read at the kernels' import, where nothing is raised
-        raw = os.environ.get("TRAJECTOIRE_NUMBA_CACHE", "")
-        raise ConfigError(
-            f"environment variable TRAJECTOIRE_NUMBA_CACHE={raw!r}: expected 1 (numba's "
-            "on-disk cache on, the default) or 0 (off); unset it or set one of them"
-        )
+    check_numba_cache()
     # read by numba at its import (a bad value: numba's own warning, its default used) and
     # by the workers of --workers N: one line here, as the docs say, whatever the mode
     env_threads("NUMBA_NUM_THREADS", "threads of the numba kernels", "the cores")

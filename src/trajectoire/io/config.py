@@ -131,7 +131,9 @@ def _known_codec(value: str | None) -> str | None:
     blamed later on the first file read with it)."""
     if value is not None:
         try:
-            codecs.lookup(value)
+            # a transform (rot13, base64) is a codec too, but reads no text file
+            if not codecs.lookup(value)._is_text_encoding:
+                raise LookupError(value)
         except LookupError:
             raise ValueError(
                 f"unknown encoding {value!r}; expected a Python codec name such as 'utf-8', "
