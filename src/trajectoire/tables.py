@@ -18,6 +18,7 @@ caller gives it, the configuration key that names the file (``[inputs] point_sou
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import contextvars
 import csv
@@ -47,6 +48,7 @@ __all__ = [
     "TableDialect",
     "TableOptions",
     "blank_cell",
+    "check_encoding",
     "choose_layer",
     "clock_goes_back",
     "column_mapping",
@@ -365,6 +367,26 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
+def check_encoding(encoding: str, name: str) -> None:
+    """Raise unless `encoding` is a text codec Python knows (a transform such as ``rot13``
+    or ``base64`` is a codec too, but reads no text file).
+
+    Raises
+    ------
+    trajectoire.InputError
+        ``"<name>: unknown encoding ..."`` with examples of valid names.
+    """
+    try:
+        known = codecs.lookup(encoding)._is_text_encoding
+    except LookupError:
+        known = False
+    if not known:
+        raise InputError(
+            f"{name}: unknown encoding {encoding!r}; expected a Python codec name such as "
+            "'utf-8', 'utf-8-sig' or 'cp1252'."
+        )
+
+
 def _decode(
     data: bytes, encoding: str | None, name: str, config_key: str | None
 ) -> tuple[str, str]:
@@ -375,6 +397,8 @@ def _decode(
             "Windows-1252 text. Save it again as 'CSV UTF-8' (or plain CSV)."
             + (f" The file is named by {config_key}." if config_key else "")
         )
+    if encoding:
+        check_encoding(encoding, name)
     tried = [encoding] if encoding else list(ENCODINGS)
     last_error: UnicodeDecodeError | None = None
     for enc in tried:
@@ -383,11 +407,6 @@ def _decode(
         except UnicodeDecodeError as exc:
             last_error = exc
             continue
-        except LookupError:
-            raise InputError(
-                f"{name}: unknown encoding {encoding!r}; expected a Python codec name such as "
-                "'utf-8' or 'cp1252'."
-            ) from None
         if enc == "utf-8-sig" and not data.startswith(b"\xef\xbb\xbf"):
             enc = "utf-8"
         if "\x00" in text:

@@ -14,7 +14,6 @@ attributes of its output.
 
 from __future__ import annotations
 
-import codecs
 import datetime as _dt
 import difflib
 import hashlib
@@ -60,6 +59,7 @@ from trajectoire.species import (
     normalise_pollutant,
     use_species,
 )
+from trajectoire.tables import check_encoding
 from trajectoire.trajectory.trends import TRAJECTORY_METHODS, Method, TrajectoryMethod
 from trajectoire.trajectory.uncertainty import Uncertainty, fractions_said
 
@@ -127,17 +127,16 @@ def _sector(value: str) -> str:
 
 
 def _known_codec(value: str | None) -> str | None:
-    """A CSV ``encoding`` Python knows (checked when the configuration is loaded, not
-    blamed later on the first file read with it)."""
+    """A CSV ``encoding`` Python knows (:func:`trajectoire.tables.check_encoding`),
+    checked when the configuration is loaded, not blamed later on the first file read
+    with it."""
     if value is not None:
         try:
-            # a transform (rot13, base64) is a codec too, but reads no text file
-            if not codecs.lookup(value)._is_text_encoding:
-                raise LookupError(value)
-        except LookupError:
+            check_encoding(value, "")
+        except InputError as exc:
             raise ValueError(
-                f"unknown encoding {value!r}; expected a Python codec name such as 'utf-8', "
-                "'utf-8-sig' or 'cp1252' (or leave the key out: the encoding is detected)"
+                str(exc).removeprefix(": ").rstrip(".")
+                + " (or leave the key out: the encoding is detected)"
             ) from None
     return value
 
